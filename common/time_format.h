@@ -1,0 +1,30 @@
+// The two time formats of the API: dates "YYYY-MM-DD" and RFC 3339 UTC instants.
+#ifndef REGISTRY_COMMON_TIME_FORMAT_H_
+#define REGISTRY_COMMON_TIME_FORMAT_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+
+namespace registry {
+
+// "2026-11-28T14:30:00.123456Z" (microseconds) or without fraction when micros == false.
+std::string FormatInstant(absl::Time t, bool micros = false);
+
+// Parses an RFC 3339 instant. InvalidArgument on any other form.
+absl::StatusOr<absl::Time> ParseInstant(absl::string_view text);
+
+// Parses exactly "YYYY-MM-DD" with a real calendar day (no 2023-02-30). InvalidArgument otherwise.
+absl::StatusOr<absl::CivilDay> ParseDate(absl::string_view text);
+
+std::string FormatDate(absl::CivilDay day);
+
+// The UTC calendar day of t.
+absl::CivilDay UtcDay(absl::Time t);
+
+}  // namespace registry
+
+#endif  // REGISTRY_COMMON_TIME_FORMAT_H_
