@@ -1,1 +1,181 @@
-int main() { return 0; }
+// registryd: the registry service.
+//
+//   registryd --config /etc/registry/registryd.json          run the service
+//   registryd --generate_key_file /etc/registry/keys.json    make a new key file (mode 0600)
+//   registryd --config C --export_public_keys DIR             write audit.pub.pem, vetting.pub.pem
+//   registryd --config C --retire_kek N                       remove an unused KEK from the key file
+//   registryd --config C --restore_backup ID                  restore a backup into data_dir (0: latest)
+//
+// Exit codes: 0 clean shutdown, 2 configuration error, 1 any other failure.
+#include <signal.h>
+
+#include <cstdio>
+#include <fstream>
+#include <string>
+
+#include "absl/flags/flag.h"
+#include "absl/flags/parse.h"
+#include "absl/flags/usage.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/clock.h"
+#include "common/time_format.h"
+#include "server/admin_service.h"
+#include "server/config.h"
+#include "server/key_file.h"
+#include "server/registry_server.h"
+#include "storage/database.h"
+#include "storage/keyring_holder.h"
+#include "storage/name_normalizer.h"
+#include "storage/record_store.h"
+
+ABSL_FLAG(std::string, config, "", "Path of the JSON config file (registry.v1.ServerConfig).");
+ABSL_FLAG(std::string, generate_key_file, "", "Write a new key file at this path and exit.");
+ABSL_FLAG(std::string, export_public_keys, "",
+          "Write the audit and vetting public keys (PEM) into this folder and exit.");
+ABSL_FLAG(int, retire_kek, 0, "Remove this KEK version from the key file, if unused, and exit.");
+ABSL_FLAG(int, restore_backup, -1, "Restore this backup id (0: latest) into data_dir and exit.");
+
+namespace {
+
+using registry::server::RegistryServer;
+
+int Fail(int code, absl::string_view what, const absl::Status& status) {
+  absl::FPrintF(stderr, "registryd: %s: %s\n", what, status.message());
+  return code;
+}
+
+int WritePublicKeys(const registry::v1::ServerConfig& config, const std::string& dir) {
+  auto keys = registry::server::LoadKeyFile(config.key_file());
+  if (!keys.ok()) return Fail(2, "key file", keys.status());
+  auto signing = registry::server::DeriveSigningKeys(keys->derivation_root);
+  if (!signing.ok()) return Fail(1, "signing keys", signing.status());
+  for (const auto& [name, signer] :
+       {std::make_pair("audit.pub.pem", signing->audit.get()),
+        std::make_pair("vetting.pub.pem", signing->vetting.get())}) {
+    std::ofstream out(dir + "/" + name);
+    out << signer->PublicKeyPem();
+    if (!out) return Fail(1, "export", absl::UnavailableError(dir + "/" + name));
+  }
+  absl::PrintF("wrote %s/audit.pub.pem and %s/vetting.pub.pem\n", dir, dir);
+  return 0;
+}
+
+int RetireKek(const registry::v1::ServerConfig& config, uint32_t version) {
+  auto file = registry::server::ReadKeyFile(config.key_file());
+  if (!file.ok()) return Fail(2, "key file", file.status());
+  auto material = registry::server::KeyMaterialFrom(*file);
+  if (!material.ok()) return Fail(2, "key file", material.status());
+  registry::storage::DatabaseOptions db_options;
+  db_options.path = config.data_dir();
+  db_options.create_if_missing = false;
+  auto db = registry::storage::Database::Open(db_options);
+  if (!db.ok()) return Fail(1, "database", db.status());
+  auto pending = (*db)->Get(registry::storage::Cf::kMeta, "rotation/target");
+  if (!pending.ok() || pending->has_value()) {
+    return Fail(1, "retire", absl::FailedPreconditionError(
+                                 "a key rotation is unfinished; start registryd to finish it"));
+  }
+  const uint32_t current = material->keyring->current_version();
+  registry::storage::KeyringHolder holder(std::move(material->keyring));
+  auto normalizer = registry::storage::NameNormalizer::Create();
+  if (!normalizer.ok()) return Fail(1, "normalizer", normalizer.status());
+  auto store = registry::storage::RecordStore::Create(db->get(), &holder,
+                                                      material->derivation_root,
+                                                      normalizer->get());
+  if (!store.ok()) return Fail(1, "store", store.status());
+  auto others = (*store)->CountNotUnder(current);
+  if (!others.ok()) return Fail(1, "scan", others.status());
+  if (*others > 0) {
+    return Fail(1, "retire", absl::FailedPreconditionError(absl::StrCat(
+                                 *others, " data keys are not under the current KEK; rotate first")));
+  }
+  absl::Status removed = registry::server::RemoveKek(&*file, version);
+  if (!removed.ok()) return Fail(1, "retire", removed);
+  absl::Status written = registry::server::WriteKeyFile(config.key_file(), *file, true);
+  if (!written.ok()) return Fail(1, "retire", written);
+  absl::PrintF("KEK version %d removed from %s\n", version, config.key_file());
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  absl::SetProgramUsageMessage(
+      "The registry of persons convicted of criminal offences against sexual integrity.\n"
+      "Usage: registryd --config FILE | --generate_key_file FILE");
+  absl::ParseCommandLine(argc, argv);
+
+  if (const std::string path = absl::GetFlag(FLAGS_generate_key_file); !path.empty()) {
+    auto file = registry::server::GenerateKeyFile(absl::Now());
+    if (!file.ok()) return Fail(1, "generate key file", file.status());
+    absl::Status written = registry::server::WriteKeyFile(path, *file, /*overwrite=*/false);
+    if (!written.ok()) return Fail(2, "generate key file", written);
+    absl::PrintF("wrote a new key file %s (mode 0600)\n", path);
+    return 0;
+  }
+
+  const std::string config_path = absl::GetFlag(FLAGS_config);
+  if (config_path.empty()) {
+    return Fail(2, "configuration", absl::InvalidArgumentError("--config FILE is required"));
+  }
+  auto config = registry::server::LoadConfig(config_path);
+  if (!config.ok()) return Fail(2, "configuration", config.status());
+
+  if (const std::string dir = absl::GetFlag(FLAGS_export_public_keys); !dir.empty()) {
+    return WritePublicKeys(*config, dir);
+  }
+  if (const int v = absl::GetFlag(FLAGS_retire_kek); v > 0) return RetireKek(*config, v);
+  if (const int id = absl::GetFlag(FLAGS_restore_backup); id >= 0) {
+    absl::Status s = registry::server::RestoreBackup(config->backup_dir(), config->data_dir(),
+                                                     static_cast<uint32_t>(id));
+    if (!s.ok()) return Fail(1, "restore", s);
+    absl::PrintF("restored backup into %s\n", config->data_dir());
+    return 0;
+  }
+
+  // Signals are taken by sigwait below; block them before any thread starts.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+
+  registry::server::RegistryServerOptions options;
+  options.config = *config;
+  auto server = RegistryServer::Start(std::move(options));
+  if (!server.ok()) {
+    const auto code = server.status().code();
+    const bool config_error = code == absl::StatusCode::kInvalidArgument ||
+                              code == absl::StatusCode::kFailedPrecondition ||
+                              code == absl::StatusCode::kNotFound ||
+                              code == absl::StatusCode::kPermissionDenied;
+    return Fail(config_error ? 2 : 1, "start-up", server.status());
+  }
+  absl::FPrintF(stderr, "%s level=info msg=\"registryd serving\" address=%s port=%d\n",
+                registry::FormatInstant(absl::Now(), true), config->listen_address(),
+                (*server)->port());
+
+  while (true) {
+    int sig = 0;
+    if (sigwait(&signals, &sig) != 0) continue;
+    if (sig == SIGHUP) {
+      absl::Status s = (*server)->ReloadPolicy();
+      absl::FPrintF(stderr, "%s level=%s msg=\"%s\"%s\n",
+                    registry::FormatInstant(absl::Now(), true), s.ok() ? "info" : "error",
+                    s.ok() ? "access policy reloaded"
+                           : "new access policy refused; the previous one stays in force",
+                    s.ok() ? "" : absl::StrCat(" detail=\"", s.message(), "\""));
+      continue;
+    }
+    absl::FPrintF(stderr, "%s level=info msg=\"shutting down\" signal=%d\n",
+                  registry::FormatInstant(absl::Now(), true), sig);
+    break;
+  }
+  (*server)->Shutdown(absl::Seconds(10));
+  server->reset();  // closes RocksDB cleanly
+  absl::FPrintF(stderr, "%s level=info msg=\"stopped\"\n",
+                registry::FormatInstant(absl::Now(), true));
+  return 0;
+}

@@ -1,0 +1,177 @@
+// audit subcommands: list, export and verify.
+#include <memory>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "client/audit_verifier.h"
+#include "client/commands.h"
+#include "client/files.h"
+#include "client/grpc_audit_log_source.h"
+#include "client/json_io.h"
+#include "common/status_macros.h"
+#include "common/time_format.h"
+#include "registry/v1/audit.grpc.pb.h"
+
+namespace registry::client {
+namespace {
+
+constexpr int kMaxStatusCode = 16;  // UNAUTHENTICATED
+
+absl::StatusOr<std::unique_ptr<v1::AuditService::Stub>> AuditStub(CommandContext& ctx) {
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ctx.Channel());
+  return v1::AuditService::NewStub(channel);
+}
+
+// The filter from --from, --to, --actor, --action, --record-id and --outcome.
+absl::StatusOr<v1::AuditFilter> FilterFromArgs(const ParsedArgs& args) {
+  v1::AuditFilter filter;
+  for (const char* option : {"from", "to"}) {
+    if (auto instant = args.Get(option)) {
+      if (!ParseInstant(*instant).ok()) {
+        return UsageError(absl::StrCat("--", option, " must be an RFC 3339 instant, e.g. "
+                                       "2026-11-28T14:30:00Z"));
+      }
+    }
+  }
+  filter.set_from_time(args.Value("from"));
+  filter.set_to_time(args.Value("to"));
+  filter.set_actor(args.Value("actor"));
+  filter.set_action(args.Value("action"));
+  filter.set_record_id(args.Value("record-id"));
+  if (auto outcome = args.Get("outcome")) {
+    const std::string wanted = absl::AsciiStrToUpper(*outcome);
+    bool found = false;
+    for (int code = 0; code <= kMaxStatusCode; ++code) {
+      if (absl::StatusCodeToString(static_cast<absl::StatusCode>(code)) == wanted) {
+        filter.set_outcome_plus_one(code + 1);
+        found = true;
+      }
+    }
+    if (!found) {
+      return UsageError(absl::StrCat("--outcome must be a status code name such as OK or "
+                                     "PERMISSION_DENIED, got \"", *outcome, "\""));
+    }
+  }
+  return filter;
+}
+
+std::string RoleName(v1::Role role) {
+  const std::string& name = v1::Role_Name(role);
+  return absl::AsciiStrToLower(absl::StripPrefix(name, "ROLE_"));
+}
+
+std::string FormatEvent(const v1::AuditEntry& entry) {
+  const v1::AuditEvent& e = entry.event();
+  std::string line = absl::StrCat(
+      entry.index(), "  ", e.time(), "  ", e.actor().empty() ? "-" : e.actor(), "  ",
+      RoleName(e.role()), "  ", e.action(), "  ",
+      absl::StatusCodeToString(static_cast<absl::StatusCode>(e.outcome())));
+  if (!e.record_ids().empty()) absl::StrAppend(&line, "  records=", absl::StrJoin(e.record_ids(), ","));
+  if (!e.purpose_code().empty()) absl::StrAppend(&line, "  purpose=", e.purpose_code());
+  if (!e.case_reference().empty()) absl::StrAppend(&line, "  case=\"", e.case_reference(), "\"");
+  if (!e.consent_reference().empty()) {
+    absl::StrAppend(&line, "  consent=\"", e.consent_reference(), "\"");
+  }
+  if (!e.organisation().empty()) absl::StrAppend(&line, "  org=\"", e.organisation(), "\"");
+  if (!e.recipient().empty()) absl::StrAppend(&line, "  recipient=\"", e.recipient(), "\"");
+  if (!e.reference().empty()) absl::StrAppend(&line, "  ref=\"", e.reference(), "\"");
+  if (!e.detail().empty()) absl::StrAppend(&line, "  detail=", e.detail());
+  return line;
+}
+
+}  // namespace
+
+absl::Status RunAuditList(CommandContext& ctx) {
+  const ParsedArgs& args = ctx.args();
+  v1::ListAuditEventsRequest request;
+  ASSIGN_OR_RETURN(*request.mutable_filter(), FilterFromArgs(args));
+  if (auto page_size = args.Get("page-size")) {
+    ASSIGN_OR_RETURN(const uint64_t size, ParseUintOption("page-size", *page_size, 1, 1000));
+    request.set_page_size(static_cast<uint32_t>(size));
+  }
+  ASSIGN_OR_RETURN(auto stub, AuditStub(ctx));
+  while (true) {
+    ASSIGN_OR_RETURN(
+        const v1::ListAuditEventsResponse page,
+        CallUnary<v1::ListAuditEventsResponse>(
+            ctx.settings(), [&](grpc::ClientContext* c, v1::ListAuditEventsResponse* r) {
+              return stub->ListAuditEvents(c, request, r);
+            }));
+    for (const v1::AuditEntry& entry : page.entries()) {
+      if (ctx.json()) {
+        RETURN_IF_ERROR(ctx.PrintJson(entry));
+      } else {
+        ctx.out() << FormatEvent(entry) << "\n";
+      }
+    }
+    if (page.next_page_token().empty()) break;
+    if (!args.Flag("all")) {
+      ctx.err() << "more events follow: add --all to list them all\n";
+      break;
+    }
+    request.set_page_token(page.next_page_token());
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunAuditExport(CommandContext& ctx) {
+  const ParsedArgs& args = ctx.args();
+  v1::ExportAuditEventsRequest request;
+  ASSIGN_OR_RETURN(*request.mutable_filter(), FilterFromArgs(args));
+  request.set_recipient(args.Value("recipient"));
+  request.set_reference(args.Value("reference"));
+  const std::string path = args.Value("out");
+  ASSIGN_OR_RETURN(auto stub, AuditStub(ctx));
+
+  grpc::ClientContext context;
+  PrepareContext(ctx.settings(), &context);
+  std::unique_ptr<grpc::ClientReader<v1::AuditEntry>> reader =
+      stub->ExportAuditEvents(&context, request);
+  std::string lines;
+  uint64_t count = 0;
+  v1::AuditEntry entry;
+  while (reader->Read(&entry)) {
+    ASSIGN_OR_RETURN(const std::string line, ToJsonLine(entry));
+    absl::StrAppend(&lines, line, "\n");
+    ++count;
+  }
+  RETURN_IF_ERROR(ToAbslStatus(reader->Finish()));
+  // Written only once the whole stream arrived, so a failed export leaves no partial file.
+  RETURN_IF_ERROR(WriteFileAtomically(path, lines, 0600));
+  ctx.out() << "exported " << count << (count == 1 ? " entry" : " entries") << " to " << path
+            << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status RunAuditVerify(CommandContext& ctx) {
+  const ParsedArgs& args = ctx.args();
+  AuditVerifyOptions options;
+  options.full = args.Flag("full");
+  if (auto key_path = args.Get("public-key")) {
+    ASSIGN_OR_RETURN(options.public_key_pem, ReadFileToString(*key_path, "audit public key"));
+  }
+  std::string state_path;
+  if (auto path = args.Get("state")) {
+    state_path = *path;
+  } else {
+    ASSIGN_OR_RETURN(state_path, DefaultAuditStatePath());
+  }
+  ASSIGN_OR_RETURN(const std::optional<AuditState> previous, LoadAuditState(state_path));
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ctx.Channel());
+  GrpcAuditLogSource source(channel, ctx.settings());
+  ASSIGN_OR_RETURN(const AuditVerification result,
+                   VerifyAuditLog(source, previous, options, absl::Now()));
+  for (const std::string& note : result.notes) ctx.err() << "note: " << note << "\n";
+  RETURN_IF_ERROR(SaveAuditState(state_path, result.state));
+  const v1::SignedTreeHead& head = result.state.verified_head();
+  if (ctx.json()) return ctx.PrintJson(head);
+  ctx.out() << "verified: " << head.tree_size() << " events, root "
+            << absl::BytesToHexString(head.root_hash()) << "\n";
+  return absl::OkStatus();
+}
+
+}  // namespace registry::client

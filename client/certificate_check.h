@@ -1,0 +1,36 @@
+// Offline verification of a vetting certificate, as an employer or anyone shown one does it:
+// the certificate's JSON (SignedVettingCertificate, as `vet check --out` writes it) and the
+// registry's vetting public key (PEM, as `vet public-key --out` writes it). No server is asked.
+//
+//   ASSIGN_OR_RETURN(CertificateVerdict verdict, CheckCertificate(json, pem, absl::Now()));
+//   std::cout << verdict.text;  // "valid: CLEAR for Shkolla Fillore ... until 2026-..."
+#ifndef REGISTRY_CLIENT_CERTIFICATE_CHECK_H_
+#define REGISTRY_CLIENT_CERTIFICATE_CHECK_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace registry::client {
+
+struct CertificateVerdict {
+  // True when signed by the key and not expired at the time given.
+  bool valid = false;
+  // Lines to print, ending with a newline. Valid: "valid: <result> for <organisation> until
+  // <valid_until>" and the certificate id, candidate and position. Invalid: "invalid: <reason>"
+  // (bad signature, expired at ..., unknown key: <id>).
+  std::string text;
+};
+
+// Verifies the certificate at `now`. The verdict is returned for every certificate that could be
+// checked; errors are only for inputs that could not be read: InvalidArgument when the JSON is
+// not a SignedVettingCertificate or the PEM not an Ed25519 public key.
+absl::StatusOr<CertificateVerdict> CheckCertificate(absl::string_view certificate_json,
+                                                    absl::string_view public_key_pem,
+                                                    absl::Time now);
+
+}  // namespace registry::client
+
+#endif  // REGISTRY_CLIENT_CERTIFICATE_CHECK_H_

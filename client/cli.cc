@@ -1,0 +1,86 @@
+#include "client/cli.h"
+
+#include "absl/strings/str_cat.h"
+#include "client/command_context.h"
+#include "client/command_table.h"
+#include "client/option_parser.h"
+
+namespace registry::client {
+namespace {
+
+int UsageFailure(const absl::Status& status, absl::string_view usage, std::ostream& err) {
+  err << FormatError(status) << "\n" << usage;
+  return kExitUsage;
+}
+
+}  // namespace
+
+std::string FormatError(const absl::Status& status) {
+  return absl::StrCat("error: ", absl::StatusCodeToString(status.code()), ": ", status.message());
+}
+
+int RunCli(const std::vector<std::string>& args, const EnvLookup& env, std::ostream& out,
+           std::ostream& err, bool err_is_terminal) {
+  const std::string tool_hint = "run 'registry-cli --help' for the commands\n";
+  absl::StatusOr<ParsedArgs> global =
+      ParseOptions(GlobalOptionSpecs(), args, 0, 0, /*stop_at_positional=*/true);
+  if (!global.ok()) return UsageFailure(global.status(), tool_hint, err);
+  if (global->help()) {
+    out << ToolHelp();
+    return kExitOk;
+  }
+  const std::vector<std::string>& rest = global->rest();
+  if (rest.empty()) {
+    err << ToolHelp();
+    return kExitUsage;
+  }
+
+  const CommandSpec* command = FindCommand(rest[0]);
+  size_t consumed = 1;
+  if (command == nullptr && IsCommandGroup(rest[0])) {
+    if (rest.size() < 2) {
+      err << GroupHelp(rest[0]);
+      return kExitUsage;
+    }
+    if (rest[1] == "-h" || rest[1] == "--help") {
+      out << GroupHelp(rest[0]);
+      return kExitOk;
+    }
+    command = FindCommand(absl::StrCat(rest[0], " ", rest[1]));
+    consumed = 2;
+    if (command == nullptr) {
+      return UsageFailure(
+          UsageError(absl::StrCat("unknown command \"", rest[0], " ", rest[1], "\"")),
+          absl::StrCat("run 'registry-cli ", rest[0], " --help' for its commands\n"), err);
+    }
+  }
+  if (command == nullptr) {
+    return UsageFailure(UsageError(absl::StrCat("unknown command \"", rest[0], "\"")), tool_hint,
+                        err);
+  }
+
+  const std::string command_hint = absl::StrCat(CommandUsageLine(*command), "\nrun 'registry-cli ",
+                                                command->name, " --help' for its options\n");
+  const std::vector<std::string> command_args(rest.begin() + consumed, rest.end());
+  absl::StatusOr<ParsedArgs> parsed = ParseOptions(command->options, command_args,
+                                                   command->min_positionals,
+                                                   command->max_positionals);
+  if (!parsed.ok()) return UsageFailure(parsed.status(), command_hint, err);
+  if (parsed->help()) {
+    out << CommandHelp(*command);
+    return kExitOk;
+  }
+  absl::StatusOr<ConnectionSettings> settings = ResolveConnectionSettings(*global, env);
+  if (!settings.ok()) return UsageFailure(settings.status(), tool_hint, err);
+
+  CommandContext context(*parsed, *settings, global->Flag("json"), env, out, err,
+                         err_is_terminal);
+  const absl::Status status = command->handler(context);
+  out.flush();
+  if (status.ok()) return context.exit_code();
+  if (IsUsageError(status)) return UsageFailure(status, command_hint, err);
+  err << FormatError(status) << "\n";
+  return kExitError;
+}
+
+}  // namespace registry::client

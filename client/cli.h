@@ -1,0 +1,38 @@
+// registry-cli's entry point as a function, so tests can run whole command lines:
+//
+//   registry-cli [global options] COMMAND [options] [arguments]
+//
+//   std::ostringstream out, err;
+//   int code = RunCli({"certificate", "verify", "cert.json", "--public-key", "k.pem"},
+//                     ProcessEnv(), out, err, /*err_is_terminal=*/false);
+//
+// Exit codes: 0 success; 1 an error (printed as "error: <STATUS_CODE_NAME>: <message>" on err) or
+// a negative answer (not serving, invalid certificate, invalid import rows); 2 a mistake on the
+// command line (the usage line follows the error). -h/--help, on the tool, a command group or any
+// command, prints help on out and exits 0.
+#ifndef REGISTRY_CLIENT_CLI_H_
+#define REGISTRY_CLIENT_CLI_H_
+
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "client/connection.h"
+
+namespace registry::client {
+
+inline constexpr int kExitOk = 0;
+inline constexpr int kExitError = 1;
+inline constexpr int kExitUsage = 2;
+
+// Runs one command line; `args` excludes the program name.
+int RunCli(const std::vector<std::string>& args, const EnvLookup& env, std::ostream& out,
+           std::ostream& err, bool err_is_terminal);
+
+// "error: PERMISSION_DENIED: <message>" (without newline).
+std::string FormatError(const absl::Status& status);
+
+}  // namespace registry::client
+
+#endif  // REGISTRY_CLIENT_CLI_H_

@@ -1,0 +1,45 @@
+// The handlers of registry-cli's subcommands, one per command of the table (command_table.h).
+// Each returns OK after printing its answer (and may set a non-zero exit code for a negative
+// answer), or the error to print: a usage error (option_parser.h) for a bad command line, the
+// server's status otherwise.
+#ifndef REGISTRY_CLIENT_COMMANDS_H_
+#define REGISTRY_CLIENT_COMMANDS_H_
+
+#include "absl/status/status.h"
+#include "client/command_context.h"
+
+namespace registry::client {
+
+// server_commands.cc
+absl::Status RunHealth(CommandContext& ctx);
+absl::Status RunAdminRotateKeys(CommandContext& ctx);
+absl::Status RunAdminBackup(CommandContext& ctx);
+absl::Status RunAdminBackups(CommandContext& ctx);
+
+// record_commands.cc
+absl::Status RunRecordCreate(CommandContext& ctx);
+absl::Status RunRecordGet(CommandContext& ctx);
+absl::Status RunRecordSearch(CommandContext& ctx);
+absl::Status RunRecordHistory(CommandContext& ctx);
+absl::Status RunRecordAmend(CommandContext& ctx);
+absl::Status RunRecordDispute(CommandContext& ctx);
+absl::Status RunRecordUndispute(CommandContext& ctx);
+absl::Status RunRecordExpunge(CommandContext& ctx);
+
+// import_command.cc
+absl::Status RunRecordImport(CommandContext& ctx);
+
+// vetting_commands.cc
+absl::Status RunVetCheck(CommandContext& ctx);
+absl::Status RunVetHistory(CommandContext& ctx);
+absl::Status RunVetPublicKey(CommandContext& ctx);
+absl::Status RunCertificateVerify(CommandContext& ctx);
+
+// audit_commands.cc
+absl::Status RunAuditList(CommandContext& ctx);
+absl::Status RunAuditExport(CommandContext& ctx);
+absl::Status RunAuditVerify(CommandContext& ctx);
+
+}  // namespace registry::client
+
+#endif  // REGISTRY_CLIENT_COMMANDS_H_

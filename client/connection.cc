@@ -1,0 +1,144 @@
+#include "client/connection.h"
+
+#include <cstdlib>
+
+#include "absl/random/random.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "client/files.h"
+#include "common/status_macros.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "grpcpp/support/channel_arguments.h"
+
+namespace registry::client {
+namespace {
+
+// Flag, else environment variable, else nullopt.
+std::optional<std::string> FlagOrEnv(const ParsedArgs& global, absl::string_view flag,
+                                     const EnvLookup& env, absl::string_view variable) {
+  if (std::optional<std::string> value = global.Get(flag)) return value;
+  if (std::optional<std::string> value = env(variable); value && !value->empty()) return value;
+  return std::nullopt;
+}
+
+bool IsValidRequestId(absl::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+EnvLookup ProcessEnv() {
+  return [](absl::string_view name) -> std::optional<std::string> {
+    const char* value = std::getenv(std::string(name).c_str());
+    if (value == nullptr) return std::nullopt;
+    return std::string(value);
+  };
+}
+
+const std::vector<OptionSpec>& GlobalOptionSpecs() {
+  static const auto* const kSpecs = new std::vector<OptionSpec>{
+      {"server", "HOST:PORT", "registryd address ($REGISTRY_SERVER; default 127.0.0.1:7443)"},
+      {"server-name", "NAME",
+       "name expected in the server certificate, when not the host ($REGISTRY_SERVER_NAME)"},
+      {"identity", "DIR",
+       "folder with ca.pem, cert.pem and key.pem ($REGISTRY_IDENTITY)"},
+      {"ca", "FILE", "CA certificate, PEM ($REGISTRY_CA; overrides the identity's)"},
+      {"cert", "FILE", "client certificate, PEM ($REGISTRY_CERT; overrides the identity's)"},
+      {"key", "FILE", "client private key, PEM ($REGISTRY_KEY; overrides the identity's)"},
+      {"json", "", "machine output: protobuf JSON, one object per line"},
+      {"timeout", "SECONDS", "deadline of each call (default 30)"},
+      {"request-id", "ID", "x-request-id sent with every call (default: random)"},
+  };
+  return *kSpecs;
+}
+
+absl::StatusOr<ConnectionSettings> ResolveConnectionSettings(const ParsedArgs& global,
+                                                             const EnvLookup& env) {
+  ConnectionSettings settings;
+  if (auto server = FlagOrEnv(global, "server", env, "REGISTRY_SERVER")) {
+    settings.server = *server;
+  }
+  if (auto name = FlagOrEnv(global, "server-name", env, "REGISTRY_SERVER_NAME")) {
+    settings.server_name = *name;
+  }
+  const std::optional<std::string> identity =
+      FlagOrEnv(global, "identity", env, "REGISTRY_IDENTITY");
+  struct FileSetting {
+    absl::string_view flag;
+    absl::string_view variable;
+    absl::string_view file_in_identity;
+    std::string* target;
+  };
+  for (const FileSetting& file : {FileSetting{"ca", "REGISTRY_CA", "ca.pem", &settings.ca_file},
+                                  FileSetting{"cert", "REGISTRY_CERT", "cert.pem",
+                                              &settings.cert_file},
+                                  FileSetting{"key", "REGISTRY_KEY", "key.pem",
+                                              &settings.key_file}}) {
+    if (auto explicit_file = FlagOrEnv(global, file.flag, env, file.variable)) {
+      *file.target = *explicit_file;
+    } else if (identity.has_value()) {
+      *file.target = absl::StrCat(*identity, "/", file.file_in_identity);
+    }
+  }
+  if (auto timeout = global.Get("timeout")) {
+    ASSIGN_OR_RETURN(const uint64_t seconds, ParseUintOption("timeout", *timeout, 1, 86400));
+    settings.timeout = absl::Seconds(static_cast<int64_t>(seconds));
+  }
+  if (auto request_id = global.Get("request-id")) {
+    if (!IsValidRequestId(*request_id)) {
+      return UsageError("--request-id must be 1..64 characters of A-Z a-z 0-9 - _");
+    }
+    settings.request_id = *request_id;
+  } else {
+    settings.request_id = GenerateRequestId();
+  }
+  return settings;
+}
+
+std::string GenerateRequestId() {
+  absl::BitGen gen;
+  return absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(gen),
+                         absl::Uniform<uint64_t>(gen));
+}
+
+absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(const ConnectionSettings& settings) {
+  if (settings.ca_file.empty() || settings.cert_file.empty() || settings.key_file.empty()) {
+    return UsageError(
+        "no client identity: give --identity DIR (or $REGISTRY_IDENTITY), or all of --ca, "
+        "--cert and --key");
+  }
+  grpc::SslCredentialsOptions tls;
+  ASSIGN_OR_RETURN(tls.pem_root_certs, ReadFileToString(settings.ca_file, "CA certificate"));
+  ASSIGN_OR_RETURN(tls.pem_cert_chain,
+                   ReadFileToString(settings.cert_file, "client certificate"));
+  ASSIGN_OR_RETURN(tls.pem_private_key, ReadFileToString(settings.key_file, "client key"));
+  grpc::ChannelArguments arguments;
+  if (!settings.server_name.empty()) {
+    arguments.SetSslTargetNameOverride(settings.server_name);
+  }
+  std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
+      settings.server, grpc::SslCredentials(tls), arguments);
+  if (channel == nullptr) {
+    return absl::InternalError(absl::StrCat("cannot create a channel to ", settings.server));
+  }
+  return channel;
+}
+
+void PrepareContext(const ConnectionSettings& settings, grpc::ClientContext* context) {
+  context->set_deadline(absl::ToChronoTime(absl::Now() + settings.timeout));
+  context->AddMetadata("x-request-id", settings.request_id);
+}
+
+absl::Status ToAbslStatus(const grpc::Status& status) {
+  if (status.ok()) return absl::OkStatus();
+  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+}
+
+}  // namespace registry::client

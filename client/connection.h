@@ -1,0 +1,93 @@
+// How registry-cli reaches registryd: the server address, the mutual-TLS identity (CA, client
+// certificate and key), the per-call deadline and the request id, resolved from the global
+// options and the environment.
+//
+//   ASSIGN_OR_RETURN(ConnectionSettings settings, ResolveConnectionSettings(global, env));
+//   ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, CreateChannel(settings));
+//   grpc::ClientContext context;
+//   PrepareContext(settings, &context);  // deadline + x-request-id
+#ifndef REGISTRY_CLIENT_CONNECTION_H_
+#define REGISTRY_CLIENT_CONNECTION_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "client/option_parser.h"
+#include "grpcpp/channel.h"
+#include "grpcpp/client_context.h"
+#include "grpcpp/support/status.h"
+
+namespace registry::client {
+
+// Returns an environment variable's value, or nullopt when unset. Injected so tests need not
+// touch the process environment.
+using EnvLookup = std::function<std::optional<std::string>(absl::string_view name)>;
+
+// The process environment.
+EnvLookup ProcessEnv();
+
+inline constexpr char kDefaultServer[] = "127.0.0.1:7443";
+
+struct ConnectionSettings {
+  // HOST:PORT. --server, else $REGISTRY_SERVER, else kDefaultServer.
+  std::string server = kDefaultServer;
+  // The name the server certificate must carry when it differs from the host in `server`.
+  // --server-name, else $REGISTRY_SERVER_NAME; empty: the host of `server`.
+  std::string server_name;
+  // PEM files. Each: --ca/--cert/--key, else $REGISTRY_CA/$REGISTRY_CERT/$REGISTRY_KEY, else
+  // ca.pem/cert.pem/key.pem inside the identity folder (--identity, else $REGISTRY_IDENTITY).
+  // Empty when none of these is given.
+  std::string ca_file;
+  std::string cert_file;
+  std::string key_file;
+  // Deadline of each call. --timeout SECONDS; default 30 s.
+  absl::Duration timeout = absl::Seconds(30);
+  // Sent as metadata x-request-id on every call of this run. --request-id, else 32 random hex.
+  std::string request_id;
+};
+
+// The global options registry-cli accepts before the subcommand (also used for help).
+const std::vector<OptionSpec>& GlobalOptionSpecs();
+
+// Resolves the settings from the parsed global options and the environment. A usage error for a
+// bad --timeout or --request-id (<= 64 of [A-Za-z0-9-_]). Files are not read here.
+absl::StatusOr<ConnectionSettings> ResolveConnectionSettings(const ParsedArgs& global,
+                                                             const EnvLookup& env);
+
+// A fresh random request id: 32 lowercase hex characters.
+std::string GenerateRequestId();
+
+// A channel with mTLS credentials from the settings' PEM files. A usage error when no identity
+// is configured; NotFound/PermissionDenied naming the file when one cannot be read.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(const ConnectionSettings& settings);
+
+// Sets the deadline and the x-request-id metadata of one call.
+void PrepareContext(const ConnectionSettings& settings, grpc::ClientContext* context);
+
+// The same code and message as an absl::Status (gRPC and absl share the code numbers).
+absl::Status ToAbslStatus(const grpc::Status& status);
+
+// Makes one unary call with a prepared context: `call(context, response)` invokes the stub, e.g.
+//   CallUnary<v1::BackupInfo>(settings, [&](grpc::ClientContext* c, v1::BackupInfo* r) {
+//     return stub->CreateBackup(c, request, r);
+//   });
+// Returns the response, or the call's status converted by ToAbslStatus.
+template <typename Response, typename Call>
+absl::StatusOr<Response> CallUnary(const ConnectionSettings& settings, Call call) {
+  grpc::ClientContext context;
+  PrepareContext(settings, &context);
+  Response response;
+  const grpc::Status status = call(&context, &response);
+  if (!status.ok()) return ToAbslStatus(status);
+  return response;
+}
+
+}  // namespace registry::client
+
+#endif  // REGISTRY_CLIENT_CONNECTION_H_

@@ -1,0 +1,112 @@
+#include "client/csv_reader.h"
+
+#include "absl/strings/match.h"
+#include "absl/strings/strip.h"
+
+namespace registry::client {
+namespace {
+
+// A cursor over the text that counts lines.
+class Cursor {
+ public:
+  explicit Cursor(absl::string_view text) : text_(text) {}
+  bool done() const { return pos_ >= text_.size(); }
+  char peek() const { return text_[pos_]; }
+  uint64_t line() const { return line_; }
+  // True when a line break (LF or CRLF) starts here.
+  bool AtLineBreak() const {
+    return !done() && (peek() == '\n' || (peek() == '\r' && pos_ + 1 < text_.size() &&
+                                          text_[pos_ + 1] == '\n'));
+  }
+  // Consumes one character; a line break (LF or CRLF) counts as one and advances the line.
+  std::string TakeBreakOrChar() {
+    if (AtLineBreak()) {
+      const size_t width = peek() == '\r' ? 2 : 1;
+      std::string taken(text_.substr(pos_, width));
+      pos_ += width;
+      ++line_;
+      return taken;
+    }
+    return std::string(1, text_[pos_++]);
+  }
+  void SkipToNextLine() {
+    while (!done() && !AtLineBreak()) ++pos_;
+    if (!done()) TakeBreakOrChar();
+  }
+
+ private:
+  absl::string_view text_;
+  size_t pos_ = 0;
+  uint64_t line_ = 1;
+};
+
+// Reads one record starting at the cursor, which stands at the start of a non-blank line.
+CsvRecord ReadRecord(Cursor& in) {
+  CsvRecord record;
+  record.line = in.line();
+  std::string field;
+  while (true) {
+    if (!in.done() && in.peek() == '"') {
+      const uint64_t quote_line = in.line();
+      in.TakeBreakOrChar();
+      bool closed = false;
+      while (!in.done()) {
+        if (in.peek() == '"') {
+          in.TakeBreakOrChar();
+          if (!in.done() && in.peek() == '"') {
+            in.TakeBreakOrChar();
+            field.push_back('"');
+            continue;
+          }
+          closed = true;
+          break;
+        }
+        field += in.TakeBreakOrChar();
+      }
+      if (!closed) {
+        record.error = "quote opened on line " + std::to_string(quote_line) + " is never closed";
+        return record;
+      }
+      if (!in.done() && in.peek() != ',' && !in.AtLineBreak()) {
+        record.error = "unexpected text after a closing quote";
+        in.SkipToNextLine();
+        return record;
+      }
+    } else {
+      while (!in.done() && in.peek() != ',' && !in.AtLineBreak()) {
+        if (in.peek() == '"') {
+          record.error = "a quote inside an unquoted field (quote the whole field and double it)";
+          in.SkipToNextLine();
+          return record;
+        }
+        field += in.TakeBreakOrChar();
+      }
+    }
+    record.fields.push_back(std::move(field));
+    field.clear();
+    if (in.done()) return record;
+    if (in.AtLineBreak()) {
+      in.TakeBreakOrChar();
+      return record;
+    }
+    in.TakeBreakOrChar();  // the comma
+  }
+}
+
+}  // namespace
+
+std::vector<CsvRecord> ReadCsv(absl::string_view text) {
+  absl::ConsumePrefix(&text, "\xEF\xBB\xBF");
+  std::vector<CsvRecord> records;
+  Cursor in(text);
+  while (!in.done()) {
+    if (in.AtLineBreak()) {
+      in.TakeBreakOrChar();
+      continue;
+    }
+    records.push_back(ReadRecord(in));
+  }
+  return records;
+}
+
+}  // namespace registry::client

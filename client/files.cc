@@ -1,0 +1,105 @@
+#include "client/files.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/str_cat.h"
+
+namespace registry::client {
+namespace {
+
+absl::Status ErrnoStatus(int error, absl::string_view what) {
+  const std::string message = absl::StrCat(what, ": ", strerror(error));
+  switch (error) {
+    case ENOENT:
+    case ENOTDIR:
+      return absl::NotFoundError(message);
+    case EACCES:
+    case EPERM:
+      return absl::PermissionDeniedError(message);
+    default:
+      return absl::UnavailableError(message);
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ReadFileToString(absl::string_view path, absl::string_view what) {
+  const std::string path_string(path);
+  const std::string label = absl::StrCat("cannot read ", what, " ", path);
+  struct stat info;
+  if (stat(path_string.c_str(), &info) != 0) return ErrnoStatus(errno, label);
+  if (S_ISDIR(info.st_mode)) return absl::FailedPreconditionError(label + ": is a folder");
+  std::ifstream in(path_string, std::ios::binary);
+  if (!in) return ErrnoStatus(errno, label);
+  std::ostringstream contents;
+  contents << in.rdbuf();
+  if (in.bad()) return absl::UnavailableError(label);
+  return contents.str();
+}
+
+absl::Status WriteFileAtomically(absl::string_view path, absl::string_view contents, int mode) {
+  const std::string target(path);
+  const std::string temp = absl::StrCat(path, ".tmp-", getpid());
+  const int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) return ErrnoStatus(errno, absl::StrCat("cannot write ", temp));
+  // open() applies the umask; set the exact bits asked for.
+  if (fchmod(fd, static_cast<mode_t>(mode)) != 0) {
+    const int error = errno;
+    close(fd);
+    unlink(temp.c_str());
+    return ErrnoStatus(error, absl::StrCat("cannot set permissions of ", temp));
+  }
+  size_t written = 0;
+  while (written < contents.size()) {
+    const ssize_t n = write(fd, contents.data() + written, contents.size() - written);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      const int error = errno;
+      close(fd);
+      unlink(temp.c_str());
+      return ErrnoStatus(error, absl::StrCat("cannot write ", temp));
+    }
+    written += static_cast<size_t>(n);
+  }
+  if (fsync(fd) != 0 || close(fd) != 0) {
+    const int error = errno;
+    unlink(temp.c_str());
+    return ErrnoStatus(error, absl::StrCat("cannot write ", temp));
+  }
+  if (rename(temp.c_str(), target.c_str()) != 0) {
+    const int error = errno;
+    unlink(temp.c_str());
+    return ErrnoStatus(error, absl::StrCat("cannot replace ", target));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status MakeDirectories(absl::string_view path, int mode) {
+  std::string partial;
+  size_t pos = 0;
+  while (pos <= path.size()) {
+    size_t slash = path.find('/', pos);
+    if (slash == absl::string_view::npos) slash = path.size();
+    partial = std::string(path.substr(0, slash));
+    pos = slash + 1;
+    if (partial.empty()) continue;
+    if (mkdir(partial.c_str(), static_cast<mode_t>(mode)) != 0 && errno != EEXIST) {
+      return ErrnoStatus(errno, absl::StrCat("cannot create folder ", partial));
+    }
+  }
+  struct stat info;
+  if (stat(std::string(path).c_str(), &info) != 0 || !S_ISDIR(info.st_mode)) {
+    return absl::FailedPreconditionError(absl::StrCat(path, " is not a folder"));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace registry::client

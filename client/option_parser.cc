@@ -1,0 +1,149 @@
+#include "client/option_parser.h"
+
+#include <algorithm>
+
+#include "absl/strings/cord.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace registry::client {
+namespace {
+
+constexpr char kUsagePayloadUrl[] = "type.registry.kjc/registry.client.UsageError";
+
+const OptionSpec* FindSpec(absl::Span<const OptionSpec> specs, absl::string_view name) {
+  for (const OptionSpec& spec : specs) {
+    if (spec.name == name) return &spec;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+bool ParsedArgs::Flag(absl::string_view name) const { return flags_.count(name) > 0; }
+
+bool ParsedArgs::Has(absl::string_view name) const { return values_.count(name) > 0; }
+
+std::optional<std::string> ParsedArgs::Get(absl::string_view name) const {
+  auto it = values_.find(name);
+  if (it == values_.end()) return std::nullopt;
+  return it->second;
+}
+
+std::string ParsedArgs::Value(absl::string_view name, absl::string_view fallback) const {
+  auto it = values_.find(name);
+  return it == values_.end() ? std::string(fallback) : it->second;
+}
+
+absl::StatusOr<ParsedArgs> ParseOptions(absl::Span<const OptionSpec> specs,
+                                        absl::Span<const std::string> args,
+                                        size_t min_positionals, size_t max_positionals,
+                                        bool stop_at_positional) {
+  ParsedArgs parsed;
+  // -h/--help wins over every other mistake on the line, so that help is always reachable.
+  for (const std::string& arg : args) {
+    if (arg == "--") break;
+    if (arg == "-h" || arg == "--help") {
+      parsed.help_ = true;
+      return parsed;
+    }
+    if (stop_at_positional && !absl::StartsWith(arg, "-")) break;
+  }
+
+  bool options_ended = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    const bool is_option = !options_ended && absl::StartsWith(arg, "-") && arg != "-";
+    if (!is_option) {
+      if (stop_at_positional) {
+        parsed.rest_.assign(args.begin() + i, args.end());
+        break;
+      }
+      parsed.positionals_.push_back(arg);
+      continue;
+    }
+    if (arg == "--") {
+      options_ended = true;
+      continue;
+    }
+    if (!absl::StartsWith(arg, "--")) {
+      return UsageError(absl::StrCat("unknown option ", arg));
+    }
+    absl::string_view body = absl::string_view(arg).substr(2);
+    std::optional<std::string> inline_value;
+    if (size_t eq = body.find('='); eq != absl::string_view::npos) {
+      inline_value = std::string(body.substr(eq + 1));
+      body = body.substr(0, eq);
+    }
+    const OptionSpec* spec = FindSpec(specs, body);
+    if (spec == nullptr) return UsageError(absl::StrCat("unknown option --", body));
+    if (parsed.flags_.count(spec->name) > 0 || parsed.values_.count(spec->name) > 0) {
+      return UsageError(absl::StrCat("option --", spec->name, " given twice"));
+    }
+    if (spec->value_name.empty()) {
+      if (inline_value.has_value()) {
+        return UsageError(absl::StrCat("option --", spec->name, " takes no value"));
+      }
+      parsed.flags_.insert(spec->name);
+      continue;
+    }
+    if (!inline_value.has_value()) {
+      if (i + 1 >= args.size()) {
+        return UsageError(absl::StrCat("option --", spec->name, " needs a value ",
+                                       spec->value_name));
+      }
+      inline_value = args[++i];
+    }
+    parsed.values_.emplace(spec->name, *std::move(inline_value));
+  }
+
+  std::vector<std::string> missing;
+  for (const OptionSpec& spec : specs) {
+    if (spec.required && parsed.values_.count(spec.name) == 0 &&
+        parsed.flags_.count(spec.name) == 0) {
+      missing.push_back(absl::StrCat("--", spec.name));
+    }
+  }
+  if (!missing.empty()) {
+    return UsageError(absl::StrCat("missing required option", missing.size() > 1 ? "s " : " ",
+                                   absl::StrJoin(missing, ", ")));
+  }
+  const size_t count = parsed.positionals_.size();
+  if (count < min_positionals) {
+    return UsageError(min_positionals == 1
+                          ? std::string("missing argument")
+                          : absl::StrCat("expected ", min_positionals, " arguments, got ", count));
+  }
+  if (count > max_positionals) {
+    return UsageError(absl::StrCat("unexpected argument \"", parsed.positionals_[max_positionals],
+                                   "\""));
+  }
+  return parsed;
+}
+
+absl::Status UsageError(absl::string_view message) {
+  absl::Status status = absl::InvalidArgumentError(message);
+  status.SetPayload(kUsagePayloadUrl, absl::Cord("usage"));
+  return status;
+}
+
+bool IsUsageError(const absl::Status& status) {
+  return status.GetPayload(kUsagePayloadUrl).has_value();
+}
+
+absl::StatusOr<uint64_t> ParseUintOption(absl::string_view option, absl::string_view value,
+                                          uint64_t min, uint64_t max) {
+  uint64_t number = 0;
+  const bool digits_only =
+      !value.empty() && std::all_of(value.begin(), value.end(),
+                                    [](char c) { return c >= '0' && c <= '9'; });
+  if (!digits_only || !absl::SimpleAtoi(value, &number) || number < min || number > max) {
+    return UsageError(absl::StrCat("--", option, " must be a whole number from ", min, " to ",
+                                   max, ", got \"", value, "\""));
+  }
+  return number;
+}
+
+}  // namespace registry::client

@@ -1,0 +1,94 @@
+// The command-line option parser of registry-cli: "--name VALUE", "--name=VALUE", boolean
+// "--flag", "-h"/"--help", "--" to end options, and positional arguments, checked against a
+// declared list of options.
+//
+//   const std::vector<OptionSpec> specs = {{"case-ref", "REF", "case reference"},
+//                                          {"dry-run", "", "validate only"}};
+//   absl::StatusOr<ParsedArgs> args = ParseOptions(specs, {"ID1", "--case-ref=P 1/24"}, 1, 1);
+//   args->Value("case-ref");  // "P 1/24"
+//
+// Errors are "usage errors" (see UsageError): the tool prints them with the command's synopsis and
+// exits 2, unlike errors from the server, which exit 1.
+#ifndef REGISTRY_CLIENT_OPTION_PARSER_H_
+#define REGISTRY_CLIENT_OPTION_PARSER_H_
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/types/span.h"
+
+namespace registry::client {
+
+// One option a command accepts.
+struct OptionSpec {
+  // The long name without dashes, e.g. "case-ref".
+  std::string name;
+  // The placeholder of its value in help, e.g. "REF". Empty: a boolean flag that takes no value.
+  std::string value_name;
+  // One line of help.
+  std::string help;
+  // When true the parser refuses a command line without this option.
+  bool required = false;
+};
+
+// The outcome of parsing one command line.
+class ParsedArgs {
+ public:
+  // True when -h or --help was given; nothing else is checked then.
+  bool help() const { return help_; }
+  // True when the boolean flag `name` was given.
+  bool Flag(absl::string_view name) const;
+  // True when the valued option `name` was given.
+  bool Has(absl::string_view name) const;
+  // The value of option `name`, or nullopt when it was not given.
+  std::optional<std::string> Get(absl::string_view name) const;
+  // The value of option `name`, or `fallback`.
+  std::string Value(absl::string_view name, absl::string_view fallback = "") const;
+  const std::vector<std::string>& positionals() const { return positionals_; }
+  // Everything after the first positional argument, when ParseOptions was told to stop there.
+  const std::vector<std::string>& rest() const { return rest_; }
+
+ private:
+  friend absl::StatusOr<ParsedArgs> ParseOptions(absl::Span<const OptionSpec>,
+                                                 absl::Span<const std::string>, size_t, size_t,
+                                                 bool);
+  bool help_ = false;
+  std::set<std::string, std::less<>> flags_;
+  std::map<std::string, std::string, std::less<>> values_;
+  std::vector<std::string> positionals_;
+  std::vector<std::string> rest_;
+};
+
+// Parses `args` against `specs`. Positional arguments may be mixed with options; between
+// `min_positionals` and `max_positionals` of them are accepted. When `stop_at_positional` is
+// true, parsing stops at the first positional argument, which with everything after it goes to
+// rest() (used for the global options before a subcommand).
+//
+// Returns a usage error (InvalidArgument, IsUsageError) for an unknown option, a missing or
+// unexpected value, an option given twice, a missing required option or a wrong number of
+// positionals. When -h/--help is present, returns help() == true and checks nothing else.
+absl::StatusOr<ParsedArgs> ParseOptions(absl::Span<const OptionSpec> specs,
+                                        absl::Span<const std::string> args,
+                                        size_t min_positionals, size_t max_positionals,
+                                        bool stop_at_positional = false);
+
+// An InvalidArgument status marked as a mistake on the command line (exit code 2).
+absl::Status UsageError(absl::string_view message);
+// True for statuses made by UsageError.
+bool IsUsageError(const absl::Status& status);
+
+// Parses a decimal unsigned integer option value in [min, max]; a usage error naming `option`
+// otherwise.
+absl::StatusOr<uint64_t> ParseUintOption(absl::string_view option, absl::string_view value,
+                                          uint64_t min, uint64_t max);
+
+}  // namespace registry::client
+
+#endif  // REGISTRY_CLIENT_OPTION_PARSER_H_

@@ -1,0 +1,39 @@
+// Human-readable text of API messages for people at a terminal: labelled fields and plain words
+// instead of raw protos and enum names. Machine output goes through json_io.h instead.
+//
+//   Surname:           Kërqeli
+//   Given name:        Arben
+//   ...
+//   Offences:          06/L-074 art. 230 §1
+//   Sentence:          imprisonment, 36 months
+#ifndef REGISTRY_CLIENT_RECORD_FORMAT_H_
+#define REGISTRY_CLIENT_RECORD_FORMAT_H_
+
+#include <string>
+
+#include "registry/v1/records.pb.h"
+#include "registry/v1/vetting.pb.h"
+
+namespace registry::client {
+
+// "06/L-074 art. 230 §1"; paragraph 0 (the whole article) is left out: "06/L-074 art. 230".
+std::string FormatOffence(const v1::Offence& offence);
+
+// "imprisonment, 36 months", "fine".
+std::string FormatSentence(const v1::Sentence& sentence);
+
+// "work with children until 2034-05-15", "profession for life".
+std::string FormatBan(const v1::AccessoryBan& ban);
+
+// "active", "disputed", "expunged", "unspecified".
+std::string RecordStatusName(v1::RecordStatus status);
+
+// "CLEAR", "NOT CLEAR", "REFER", "UNSPECIFIED".
+std::string VettingResultName(v1::VettingResult result);
+
+// The whole record, one labelled field per line, ending with a newline.
+std::string FormatRecord(const v1::Record& record);
+
+}  // namespace registry::client
+
+#endif  // REGISTRY_CLIENT_RECORD_FORMAT_H_

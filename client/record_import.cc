@@ -1,0 +1,299 @@
+#include "client/record_import.h"
+
+#include <algorithm>
+#include <map>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "client/csv_reader.h"
+#include "client/option_parser.h"
+#include "common/time_format.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace registry::client {
+namespace {
+
+// Collects the problems of one row, each as "column: what".
+class RowProblems {
+ public:
+  void Add(absl::string_view column, absl::string_view problem) {
+    problems_.push_back(absl::StrCat(column, ": ", problem));
+  }
+  bool empty() const { return problems_.empty(); }
+  std::string Joined() const { return absl::StrJoin(problems_, "; "); }
+
+ private:
+  std::vector<std::string> problems_;
+};
+
+bool ParseNumber(absl::string_view text, uint32_t min, uint32_t max, uint32_t* out) {
+  if (text.empty() || !std::all_of(text.begin(), text.end(), absl::ascii_isdigit)) return false;
+  uint32_t value = 0;
+  if (!absl::SimpleAtoi(text, &value) || value < min || value > max) return false;
+  *out = value;
+  return true;
+}
+
+// Sets *out to a checked date; empty allowed only when !required.
+void ParseDateColumn(absl::string_view column, absl::string_view text, bool required,
+                     std::string* out, RowProblems* problems) {
+  if (text.empty()) {
+    if (required) problems->Add(column, "required, YYYY-MM-DD");
+    return;
+  }
+  if (!ParseDate(text).ok()) {
+    problems->Add(column, "not a date YYYY-MM-DD");
+    return;
+  }
+  *out = std::string(text);
+}
+
+std::vector<absl::string_view> SplitList(absl::string_view text) {
+  std::vector<absl::string_view> items;
+  for (absl::string_view item : absl::StrSplit(text, ';')) {
+    item = absl::StripAsciiWhitespace(item);
+    if (!item.empty()) items.push_back(item);
+  }
+  return items;
+}
+
+void ParseOffences(absl::string_view text, v1::Conviction* conviction, RowProblems* problems) {
+  const std::vector<absl::string_view> items = SplitList(text);
+  if (items.empty()) {
+    problems->Add("offences", "at least one LAW:ARTICLE:PARAGRAPH");
+    return;
+  }
+  for (absl::string_view item : items) {
+    const std::vector<absl::string_view> parts = absl::StrSplit(item, ':');
+    uint32_t article = 0;
+    uint32_t paragraph = 0;
+    if (parts.size() != 3 || parts[0].empty() || !ParseNumber(parts[1], 1, 999, &article) ||
+        !ParseNumber(parts[2], 0, 99, &paragraph)) {
+      problems->Add("offences", absl::StrCat("\"", item,
+                                             "\" is not LAW:ARTICLE:PARAGRAPH (article 1..999, "
+                                             "paragraph 0..99)"));
+      continue;
+    }
+    v1::Offence* offence = conviction->add_offences();
+    offence->set_law(std::string(parts[0]));
+    offence->set_article(article);
+    offence->set_paragraph(paragraph);
+  }
+}
+
+void ParseBans(absl::string_view text, v1::Conviction* conviction, RowProblems* problems) {
+  static const auto* const kBanTypes = new std::map<std::string, v1::BanType, std::less<>>{
+      {"work_with_children", v1::BAN_TYPE_WORK_WITH_CHILDREN},
+      {"contact_with_victim", v1::BAN_TYPE_CONTACT_WITH_VICTIM},
+      {"profession", v1::BAN_TYPE_PROFESSION},
+  };
+  for (absl::string_view item : SplitList(text)) {
+    const std::pair<absl::string_view, absl::string_view> parts =
+        absl::StrSplit(item, absl::MaxSplits(':', 1));
+    auto type = kBanTypes->find(parts.first);
+    if (type == kBanTypes->end()) {
+      problems->Add("bans", absl::StrCat("\"", parts.first,
+                                         "\" is not work_with_children, contact_with_victim or "
+                                         "profession"));
+      continue;
+    }
+    v1::AccessoryBan* ban = conviction->add_bans();
+    ban->set_type(type->second);
+    ParseDateColumn("bans", parts.second, /*required=*/false, ban->mutable_end_date(), problems);
+  }
+}
+
+void ParseSentence(absl::string_view type_text, absl::string_view months_text,
+                   v1::Sentence* sentence, RowProblems* problems) {
+  static const auto* const kTypes = new std::map<std::string, v1::SentenceType, std::less<>>{
+      {"imprisonment", v1::SENTENCE_TYPE_IMPRISONMENT},
+      {"suspended", v1::SENTENCE_TYPE_SUSPENDED},
+      {"fine", v1::SENTENCE_TYPE_FINE},
+      {"juvenile_measure", v1::SENTENCE_TYPE_JUVENILE_MEASURE},
+      {"other", v1::SENTENCE_TYPE_OTHER},
+  };
+  if (auto type = kTypes->find(type_text); type != kTypes->end()) {
+    sentence->set_type(type->second);
+  } else {
+    problems->Add("sentence_type", "not imprisonment, suspended, fine, juvenile_measure or other");
+  }
+  uint32_t months = 0;
+  if (!months_text.empty() && !ParseNumber(months_text, 0, 600, &months)) {
+    problems->Add("sentence_months", "not a whole number 0..600");
+  }
+  sentence->set_months(months);
+}
+
+// Builds the request of one CSV row; `column` maps a column name to its field.
+template <typename ColumnFn>
+v1::CreateRecordRequest RowToRequest(ColumnFn column, RowProblems* problems) {
+  v1::CreateRecordRequest request;
+  v1::Person& person = *request.mutable_person();
+  person.set_surname(column("surname"));
+  person.set_given_name(column("given_name"));
+  person.set_father_name(column("father_name"));
+  const std::string sex = column("sex");
+  if (sex == "female") {
+    person.set_sex(v1::SEX_FEMALE);
+  } else if (sex == "male") {
+    person.set_sex(v1::SEX_MALE);
+  } else if (!sex.empty()) {
+    problems->Add("sex", "not female or male");
+  }
+  ParseDateColumn("birth_date", column("birth_date"), true, person.mutable_birth_date(),
+                  problems);
+  person.set_birth_place(column("birth_place"));
+  for (absl::string_view code : SplitList(column("citizenships"))) {
+    person.add_citizenships(std::string(code));
+  }
+  person.set_personal_number(column("personal_number"));
+  person.set_last_known_address(column("last_known_address"));
+
+  v1::Conviction& conviction = *request.mutable_conviction();
+  conviction.set_court_id(column("court_id"));
+  conviction.set_case_number(column("case_number"));
+  ParseDateColumn("judgment_date", column("judgment_date"), true,
+                  conviction.mutable_judgment_date(), problems);
+  ParseDateColumn("final_date", column("final_date"), true, conviction.mutable_final_date(),
+                  problems);
+  ParseOffences(column("offences"), &conviction, problems);
+  ParseSentence(column("sentence_type"), column("sentence_months"),
+                conviction.mutable_sentence(), problems);
+  ParseBans(column("bans"), &conviction, problems);
+  ParseDateColumn("release_date", column("release_date"), false,
+                  conviction.mutable_release_date(), problems);
+  const std::string juvenile = column("juvenile");
+  if (juvenile == "true") {
+    conviction.set_juvenile(true);
+  } else if (!juvenile.empty() && juvenile != "false") {
+    problems->Add("juvenile", "not true or false");
+  }
+  conviction.set_foreign_court(column("foreign_court"));
+  conviction.set_foreign_country(column("foreign_country"));
+  return request;
+}
+
+}  // namespace
+
+const std::vector<std::string>& ImportCsvColumns() {
+  static const auto* const kColumns = new std::vector<std::string>{
+      "surname",       "given_name",     "father_name",    "sex",
+      "birth_date",    "birth_place",    "citizenships",   "personal_number",
+      "last_known_address", "court_id",  "case_number",    "judgment_date",
+      "final_date",    "offences",       "sentence_type",  "sentence_months",
+      "bans",          "release_date",   "juvenile",       "foreign_court",
+      "foreign_country"};
+  return *kColumns;
+}
+
+absl::StatusOr<ImportFormat> ImportFormatFromPath(absl::string_view path) {
+  const std::string lower = absl::AsciiStrToLower(path);
+  if (absl::EndsWith(lower, ".csv")) return ImportFormat::kCsv;
+  if (absl::EndsWith(lower, ".jsonl") || absl::EndsWith(lower, ".ndjson")) {
+    return ImportFormat::kJsonLines;
+  }
+  return UsageError(absl::StrCat("cannot tell the format of ", path,
+                                 ": name it .csv, .jsonl or .ndjson"));
+}
+
+absl::StatusOr<ParsedImport> ParseImportCsv(absl::string_view text) {
+  std::vector<CsvRecord> records = ReadCsv(text);
+  if (records.empty()) return absl::InvalidArgumentError("empty CSV file: no header line");
+  const CsvRecord& header = records.front();
+  if (!header.error.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("line ", header.line, ": header: ", header.error));
+  }
+  std::map<std::string, size_t, std::less<>> index;
+  std::vector<std::string> problems;
+  for (size_t i = 0; i < header.fields.size(); ++i) {
+    const std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(header.fields[i]));
+    const auto& known = ImportCsvColumns();
+    if (std::find(known.begin(), known.end(), name) == known.end()) {
+      problems.push_back(absl::StrCat("unknown column \"", name, "\""));
+    } else if (!index.emplace(name, i).second) {
+      problems.push_back(absl::StrCat("column \"", name, "\" twice"));
+    }
+  }
+  for (const std::string& name : ImportCsvColumns()) {
+    if (index.count(name) == 0) problems.push_back(absl::StrCat("missing column \"", name, "\""));
+  }
+  if (!problems.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat("line ", header.line, ": bad CSV header: ",
+                                                   absl::StrJoin(problems, ", ")));
+  }
+
+  ParsedImport parsed;
+  for (size_t r = 1; r < records.size(); ++r) {
+    const CsvRecord& record = records[r];
+    if (!record.error.empty()) {
+      parsed.errors.push_back({record.line, record.error});
+      continue;
+    }
+    if (record.fields.size() != header.fields.size()) {
+      parsed.errors.push_back({record.line, absl::StrCat("expected ", header.fields.size(),
+                                                         " fields, found ",
+                                                         record.fields.size())});
+      continue;
+    }
+    RowProblems row_problems;
+    auto column = [&](absl::string_view name) {
+      return std::string(absl::StripAsciiWhitespace(record.fields[index.find(name)->second]));
+    };
+    v1::CreateRecordRequest request = RowToRequest(column, &row_problems);
+    if (!row_problems.empty()) {
+      parsed.errors.push_back({record.line, row_problems.Joined()});
+      continue;
+    }
+    v1::ImportRow& row = parsed.rows.emplace_back();
+    row.set_line(record.line);
+    *row.mutable_record() = std::move(request);
+  }
+  if (parsed.rows.empty() && parsed.errors.empty()) {
+    return absl::InvalidArgumentError("the CSV file has a header but no rows");
+  }
+  return parsed;
+}
+
+absl::StatusOr<ParsedImport> ParseImportJsonLines(absl::string_view text) {
+  ParsedImport parsed;
+  uint64_t line_number = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    ++line_number;
+    line = absl::StripAsciiWhitespace(line);
+    if (line_number == 1) absl::ConsumePrefix(&line, "\xEF\xBB\xBF");
+    if (line.empty()) continue;
+    v1::CreateRecordRequest request;
+    const auto status = google::protobuf::util::JsonStringToMessage(std::string(line), &request);
+    if (!status.ok()) {
+      parsed.errors.push_back(
+          {line_number, absl::StrCat("not a record in JSON: ", std::string(status.message()))});
+      continue;
+    }
+    v1::ImportRow& row = parsed.rows.emplace_back();
+    row.set_line(line_number);
+    *row.mutable_record() = std::move(request);
+  }
+  if (parsed.rows.empty() && parsed.errors.empty()) {
+    return absl::InvalidArgumentError("the file holds no rows");
+  }
+  return parsed;
+}
+
+absl::StatusOr<ParsedImport> ParseImport(ImportFormat format, absl::string_view text) {
+  switch (format) {
+    case ImportFormat::kCsv:
+      return ParseImportCsv(text);
+    case ImportFormat::kJsonLines:
+      return ParseImportJsonLines(text);
+  }
+  return absl::InvalidArgumentError("unknown import format");
+}
+
+}  // namespace registry::client

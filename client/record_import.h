@@ -1,0 +1,83 @@
+// Bulk import files for `registry-cli record import`: historical judgments entered in batches.
+//
+// Two formats, chosen by the file name's extension:
+//
+// JSON lines (.jsonl, .ndjson): one CreateRecordRequest in protobuf JSON per line, e.g.
+//   {"person": {"surname": "Kërqeli", ...}, "conviction": {"court_id": "basic-prishtine", ...}}
+// Blank lines are skipped.
+//
+// CSV (.csv), RFC 4180 (quotes around fields holding commas, quotes or line breaks; a quote inside
+// a quoted field is doubled), UTF-8, with this header line (columns may come in any order, all
+// must be present):
+//
+//   surname,given_name,father_name,sex,birth_date,birth_place,citizenships,personal_number,
+//   last_known_address,court_id,case_number,judgment_date,final_date,offences,sentence_type,
+//   sentence_months,bans,release_date,juvenile,foreign_court,foreign_country
+//
+//   column              value
+//   surname, given_name, father_name, birth_place, personal_number, last_known_address,
+//   court_id, case_number, foreign_court, foreign_country
+//                       text as in the API (leading/trailing spaces are dropped)
+//   sex                 female | male | empty (not known)
+//   birth_date, judgment_date, final_date
+//                       YYYY-MM-DD, required
+//   release_date        YYYY-MM-DD or empty
+//   citizenships        ISO 3166-1 alpha-2 codes separated by ";", e.g. XK;AL
+//   offences            LAW:ARTICLE:PARAGRAPH separated by ";", at least one, e.g.
+//                       06/L-074:230:1;04/L-082:235:0 (paragraph 0: the whole article)
+//   sentence_type       imprisonment | suspended | fine | juvenile_measure | other
+//   sentence_months     whole number 0..600; empty means 0
+//   bans                TYPE:END_DATE separated by ";", TYPE one of work_with_children,
+//                       contact_with_victim, profession; END_DATE YYYY-MM-DD, empty for life
+//                       (e.g. work_with_children:2034-05-15;profession:)
+//   juvenile            true | false; empty means false
+//
+// Every row is checked here for its shape (field count, dates, numbers, the words above); the
+// server checks the rest. Rows keep the line on which they start so both kinds of error name it.
+#ifndef REGISTRY_CLIENT_RECORD_IMPORT_H_
+#define REGISTRY_CLIENT_RECORD_IMPORT_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "registry/v1/records.pb.h"
+
+namespace registry::client {
+
+// The CSV header, in the documented order.
+const std::vector<std::string>& ImportCsvColumns();
+
+enum class ImportFormat { kCsv, kJsonLines };
+
+struct ImportLineError {
+  uint64_t line = 0;
+  std::string message;
+};
+
+// A whole file, parsed: the rows to send (with their lines) and the rows that could not be read.
+struct ParsedImport {
+  std::vector<v1::ImportRow> rows;
+  std::vector<ImportLineError> errors;
+};
+
+// kCsv for ".csv", kJsonLines for ".jsonl" and ".ndjson" (any case); a usage error otherwise.
+absl::StatusOr<ImportFormat> ImportFormatFromPath(absl::string_view path);
+
+// Parses a CSV import file. InvalidArgument when the header is missing or wrong (unknown,
+// duplicate or missing columns, named) — the file is not read further then; otherwise every bad
+// row is listed in `errors` with its line.
+absl::StatusOr<ParsedImport> ParseImportCsv(absl::string_view text);
+
+// Parses a JSON-lines import file; every line that is not a CreateRecordRequest is listed in
+// `errors`. InvalidArgument only for a file with no rows and no errors (empty).
+absl::StatusOr<ParsedImport> ParseImportJsonLines(absl::string_view text);
+
+// Dispatches on `format`.
+absl::StatusOr<ParsedImport> ParseImport(ImportFormat format, absl::string_view text);
+
+}  // namespace registry::client
+
+#endif  // REGISTRY_CLIENT_RECORD_IMPORT_H_

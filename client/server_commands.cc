@@ -1,0 +1,77 @@
+// health and admin subcommands.
+#include "absl/strings/str_format.h"
+#include "client/commands.h"
+#include "client/health_check.h"
+#include "common/status_macros.h"
+#include "google/protobuf/struct.pb.h"
+#include "registry/v1/admin.grpc.pb.h"
+
+namespace registry::client {
+
+absl::Status RunHealth(CommandContext& ctx) {
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ctx.Channel());
+  ASSIGN_OR_RETURN(const ServingStatus status, CheckHealth(channel, ctx.settings()));
+  if (ctx.json()) {
+    google::protobuf::Struct answer;
+    (*answer.mutable_fields())["status"].set_string_value(ServingStatusName(status));
+    RETURN_IF_ERROR(ctx.PrintJson(answer));
+  } else {
+    ctx.out() << ServingStatusName(status) << "\n";
+  }
+  if (status != ServingStatus::kServing) ctx.set_exit_code(1);
+  return absl::OkStatus();
+}
+
+absl::Status RunAdminRotateKeys(CommandContext& ctx) {
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ctx.Channel());
+  auto stub = v1::AdminService::NewStub(channel);
+  ASSIGN_OR_RETURN(const v1::RotateKeysResponse response,
+                   CallUnary<v1::RotateKeysResponse>(
+                       ctx.settings(), [&](grpc::ClientContext* c, v1::RotateKeysResponse* r) {
+                         return stub->RotateKeys(c, v1::RotateKeysRequest(), r);
+                       }));
+  if (ctx.json()) return ctx.PrintJson(response);
+  ctx.out() << "key-encryption key now version " << response.current_kek_version() << "; "
+            << response.rewrapped() << " data keys re-wrapped\n";
+  return absl::OkStatus();
+}
+
+absl::Status RunAdminBackup(CommandContext& ctx) {
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ctx.Channel());
+  auto stub = v1::AdminService::NewStub(channel);
+  ASSIGN_OR_RETURN(const v1::BackupInfo backup,
+                   CallUnary<v1::BackupInfo>(
+                       ctx.settings(), [&](grpc::ClientContext* c, v1::BackupInfo* r) {
+                         return stub->CreateBackup(c, v1::CreateBackupRequest(), r);
+                       }));
+  if (ctx.json()) return ctx.PrintJson(backup);
+  ctx.out() << absl::StrFormat("backup %d created at %s (%d bytes)\n", backup.backup_id(),
+                               backup.created_at(), backup.size_bytes());
+  return absl::OkStatus();
+}
+
+absl::Status RunAdminBackups(CommandContext& ctx) {
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ctx.Channel());
+  auto stub = v1::AdminService::NewStub(channel);
+  ASSIGN_OR_RETURN(const v1::ListBackupsResponse response,
+                   CallUnary<v1::ListBackupsResponse>(
+                       ctx.settings(), [&](grpc::ClientContext* c, v1::ListBackupsResponse* r) {
+                         return stub->ListBackups(c, v1::ListBackupsRequest(), r);
+                       }));
+  if (ctx.json()) {
+    for (const v1::BackupInfo& backup : response.backups()) RETURN_IF_ERROR(ctx.PrintJson(backup));
+    return absl::OkStatus();
+  }
+  if (response.backups().empty()) {
+    ctx.out() << "no backups\n";
+    return absl::OkStatus();
+  }
+  ctx.out() << absl::StrFormat("%-6s %-22s %s\n", "ID", "CREATED", "BYTES");
+  for (const v1::BackupInfo& backup : response.backups()) {
+    ctx.out() << absl::StrFormat("%-6d %-22s %d\n", backup.backup_id(), backup.created_at(),
+                                 backup.size_bytes());
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace registry::client

@@ -1,0 +1,133 @@
+// vet subcommands and the offline `certificate verify`.
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "client/certificate_check.h"
+#include "client/commands.h"
+#include "client/files.h"
+#include "client/json_io.h"
+#include "client/record_format.h"
+#include "common/status_macros.h"
+#include "common/time_format.h"
+#include "registry/v1/vetting.grpc.pb.h"
+
+namespace registry::client {
+namespace {
+
+absl::StatusOr<std::unique_ptr<v1::VettingService::Stub>> VettingStub(CommandContext& ctx) {
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ctx.Channel());
+  return v1::VettingService::NewStub(channel);
+}
+
+std::string ResultInWords(v1::VettingResult result) {
+  switch (result) {
+    case v1::VETTING_RESULT_CLEAR:
+      return "CLEAR: no relevant record";
+    case v1::VETTING_RESULT_NOT_CLEAR:
+      return "NOT CLEAR: do not employ in contact with children";
+    case v1::VETTING_RESULT_REFER:
+      return "REFER: the registry will verify by hand";
+    default:
+      return "UNSPECIFIED: the server gave no result; ask the registry";
+  }
+}
+
+}  // namespace
+
+absl::Status RunVetCheck(CommandContext& ctx) {
+  const ParsedArgs& args = ctx.args();
+  if (!ParseDate(args.Value("birth-date")).ok()) {
+    return UsageError("--birth-date must be a date YYYY-MM-DD");
+  }
+  v1::VettingCheckRequest request;
+  request.set_personal_number(args.Value("personal-number"));
+  request.set_surname(args.Value("surname"));
+  request.set_given_name(args.Value("given-name"));
+  request.set_birth_date(args.Value("birth-date"));
+  request.set_position_category(args.Value("position"));
+  request.set_consent_reference(args.Value("consent-ref"));
+  ASSIGN_OR_RETURN(auto stub, VettingStub(ctx));
+  ASSIGN_OR_RETURN(const v1::VettingCheckResponse response,
+                   CallUnary<v1::VettingCheckResponse>(
+                       ctx.settings(), [&](grpc::ClientContext* c, v1::VettingCheckResponse* r) {
+                         return stub->VettingCheck(c, request, r);
+                       }));
+  if (auto out = args.Get("out")) {
+    ASSIGN_OR_RETURN(const std::string json, ToJsonLine(response.certificate()));
+    // It names the candidate: readable by its owner only.
+    RETURN_IF_ERROR(WriteFileAtomically(*out, absl::StrCat(json, "\n"), 0600));
+  }
+  if (ctx.json()) return ctx.PrintJson(response);
+  ctx.out() << ResultInWords(response.result()) << "\n"
+            << "check id: " << response.check_id() << "\n";
+  if (response.has_certificate()) {
+    ctx.out() << "certificate valid until: " << response.certificate().certificate().valid_until()
+              << "\n";
+  }
+  if (auto out = args.Get("out")) ctx.out() << "certificate written to " << *out << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status RunVetHistory(CommandContext& ctx) {
+  v1::ListChecksAboutPersonRequest request;
+  request.set_personal_number(ctx.args().Value("personal-number"));
+  request.set_request_reference(ctx.args().Value("request-ref"));
+  ASSIGN_OR_RETURN(auto stub, VettingStub(ctx));
+  ASSIGN_OR_RETURN(
+      const v1::ListChecksAboutPersonResponse response,
+      CallUnary<v1::ListChecksAboutPersonResponse>(
+          ctx.settings(), [&](grpc::ClientContext* c, v1::ListChecksAboutPersonResponse* r) {
+            return stub->ListChecksAboutPerson(c, request, r);
+          }));
+  if (ctx.json()) {
+    for (const v1::CheckSummary& check : response.checks()) RETURN_IF_ERROR(ctx.PrintJson(check));
+    return absl::OkStatus();
+  }
+  if (response.checks().empty()) {
+    ctx.out() << "no organisation has checked this person\n";
+    return absl::OkStatus();
+  }
+  ctx.out() << absl::StrFormat("%-21s %-36s %-20s %s\n", "DATE", "ORGANISATION", "POSITION",
+                               "RESULT");
+  for (const v1::CheckSummary& check : response.checks()) {
+    ctx.out() << absl::StrFormat("%-21s %-36s %-20s %s\n", check.checked_at(),
+                                 check.organisation(), check.position_category(),
+                                 VettingResultName(check.result()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RunVetPublicKey(CommandContext& ctx) {
+  ASSIGN_OR_RETURN(auto stub, VettingStub(ctx));
+  ASSIGN_OR_RETURN(const v1::PublicKey key,
+                   CallUnary<v1::PublicKey>(
+                       ctx.settings(), [&](grpc::ClientContext* c, v1::PublicKey* r) {
+                         return stub->GetVettingPublicKey(c, v1::GetVettingPublicKeyRequest(), r);
+                       }));
+  if (key.pem().empty()) return absl::DataLossError("the server sent no PEM public key");
+  if (auto out = ctx.args().Get("out")) {
+    RETURN_IF_ERROR(WriteFileAtomically(*out, key.pem(), 0644));
+    if (ctx.json()) return ctx.PrintJson(key);
+    ctx.out() << "vetting public key " << key.key_id() << " written to " << *out << "\n";
+    return absl::OkStatus();
+  }
+  if (ctx.json()) return ctx.PrintJson(key);
+  ctx.out() << key.pem();
+  if (!key.pem().empty() && key.pem().back() != '\n') ctx.out() << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status RunCertificateVerify(CommandContext& ctx) {
+  const std::string certificate_path = ctx.args().positionals()[0];
+  const std::string key_path = ctx.args().Value("public-key");
+  ASSIGN_OR_RETURN(const std::string json, ReadFileToString(certificate_path, "certificate"));
+  ASSIGN_OR_RETURN(const std::string pem, ReadFileToString(key_path, "public key"));
+  ASSIGN_OR_RETURN(const CertificateVerdict verdict, CheckCertificate(json, pem, absl::Now()));
+  ctx.out() << verdict.text;
+  if (!verdict.valid) ctx.set_exit_code(1);
+  return absl::OkStatus();
+}
+
+}  // namespace registry::client

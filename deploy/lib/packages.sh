@@ -1,0 +1,42 @@
+# Installs the Debian 12 packages the registry builds and runs with, only those missing.
+# `apt-get update` runs once, and only when something must be installed. Sourced by run-dev.sh
+# and test.sh.
+
+REGISTRY_PACKAGES=(
+  build-essential cmake ninja-build pkg-config openssl
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  librocksdb-dev libabsl-dev libssl-dev libicu-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+
+registry_ensure_packages() {
+  local missing=()
+  local p
+  for p in "${REGISTRY_PACKAGES[@]}"; do
+    if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+      missing+=("$p")
+    fi
+  done
+  if [ ${#missing[@]} -eq 0 ]; then
+    return 0
+  fi
+  local sudo=""
+  if [ "$(id -u)" -ne 0 ]; then
+    sudo="sudo"
+  fi
+  echo "installing: ${missing[*]}"
+  $sudo apt-get update
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y "${missing[@]}"
+}
+
+# Configures and builds into $1 (Release), the given targets (all when none).
+registry_build() {
+  local root="$1" build="$2"
+  shift 2
+  cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+  if [ $# -gt 0 ]; then
+    cmake --build "$build" -j "$(nproc)" --target "$@"
+  else
+    cmake --build "$build" -j "$(nproc)"
+  fi
+}

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Development registry in one command: installs missing packages, builds Release into build/,
+# creates the dev PKI (var/dev/pki), key file, policy and config once, and runs registryd in the
+# foreground on 127.0.0.1:7443 with data under var/dev/data. A second run reuses all of it.
+# Ctrl-C stops it cleanly.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+# shellcheck source=deploy/lib/packages.sh
+source "$root/deploy/lib/packages.sh"
+
+registry_ensure_packages
+registry_build "$root" "$root/build" registryd registry-cli registry-bench
+
+dev="$root/var/dev"
+mkdir -p "$dev"
+chmod 700 "$dev"
+bash "$root/deploy/pki/dev-pki.sh" "$dev/pki"
+
+if [ ! -f "$dev/keys.json" ]; then
+  "$root/build/registryd" --generate_key_file "$dev/keys.json"
+fi
+if [ ! -f "$dev/policy.json" ]; then
+  cp "$root/deploy/dev/policy.json" "$dev/policy.json"
+fi
+if [ ! -f "$dev/registryd.json" ]; then
+  cat > "$dev/registryd.json" <<JSON
+{
+  "listen_address": "127.0.0.1:7443",
+  "tls": {
+    "client_ca_file": "pki/ca/ca.pem",
+    "cert_file": "pki/server/cert.pem",
+    "key_file": "pki/server/key.pem",
+    "crl_directory": "pki/crl"
+  },
+  "data_dir": "data",
+  "backup_dir": "backups",
+  "key_file": "keys.json",
+  "policy_file": "policy.json",
+  "reference_dir": "$root/deploy/reference"
+}
+JSON
+fi
+"$root/build/registryd" --config "$dev/registryd.json" --export_public_keys "$dev" >/dev/null
+
+cat <<TXT
+Development registry: 127.0.0.1:7443
+  identities:   $dev/pki/{clerk,court,vetting,auditor,admin}
+  public keys:  $dev/vetting.pub.pem (vetting certificates), $dev/audit.pub.pem (audit log)
+  try:          build/registry-cli --identity var/dev/pki/clerk --server 127.0.0.1:7443 health
+Ctrl-C stops it.
+TXT
+exec "$root/build/registryd" --config "$dev/registryd.json"

@@ -1,0 +1,234 @@
+#include "server/audit_service.h"
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "common/time_format.h"
+#include "crypto/tree_head.h"
+
+namespace registry::server {
+namespace {
+
+namespace v1 = registry::v1;
+
+constexpr char kList[] = "/registry.v1.AuditService/ListAuditEvents";
+constexpr char kStream[] = "/registry.v1.AuditService/StreamAuditEvents";
+constexpr char kExport[] = "/registry.v1.AuditService/ExportAuditEvents";
+constexpr char kHead[] = "/registry.v1.AuditService/GetSignedTreeHead";
+constexpr char kInclusion[] = "/registry.v1.AuditService/GetInclusionProof";
+constexpr char kConsistency[] = "/registry.v1.AuditService/GetConsistencyProof";
+constexpr char kPublicKey[] = "/registry.v1.AuditService/GetAuditPublicKey";
+
+// One page scans at most this many events, so a selective filter cannot pin a thread.
+constexpr uint64_t kMaxScanPerPage = 200000;
+
+absl::Status CheckFilter(const v1::AuditFilter& f) {
+  if (!f.from_time().empty() && !ParseInstant(f.from_time()).ok()) {
+    return absl::InvalidArgumentError("filter.from_time: not an RFC 3339 instant");
+  }
+  if (!f.to_time().empty() && !ParseInstant(f.to_time()).ok()) {
+    return absl::InvalidArgumentError("filter.to_time: not an RFC 3339 instant");
+  }
+  if (f.actor().size() > 256) return absl::InvalidArgumentError("filter.actor: at most 256 bytes");
+  if (f.action().size() > 128) return absl::InvalidArgumentError("filter.action: at most 128 bytes");
+  if (f.record_id().size() > 64) {
+    return absl::InvalidArgumentError("filter.record_id: at most 64 bytes");
+  }
+  if (f.outcome_plus_one() < 0 || f.outcome_plus_one() > 17) {
+    return absl::InvalidArgumentError("filter.outcome_plus_one: 0..17");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<bool> MatchesFilter(const v1::AuditFilter& f, const v1::AuditEvent& e) {
+  if (!f.actor().empty() && e.actor() != f.actor()) return false;
+  if (!f.action().empty() && e.action() != f.action()) return false;
+  if (f.outcome_plus_one() != 0 && e.outcome() != f.outcome_plus_one() - 1) return false;
+  if (!f.record_id().empty()) {
+    bool found = false;
+    for (const auto& id : e.record_ids()) found = found || id == f.record_id();
+    if (!found) return false;
+  }
+  if (!f.from_time().empty() || !f.to_time().empty()) {
+    ASSIGN_OR_RETURN(absl::Time t, ParseInstant(e.time()));
+    if (!f.from_time().empty()) {
+      ASSIGN_OR_RETURN(absl::Time from, ParseInstant(f.from_time()));
+      if (t < from) return false;
+    }
+    if (!f.to_time().empty()) {
+      ASSIGN_OR_RETURN(absl::Time to, ParseInstant(f.to_time()));
+      if (t >= to) return false;
+    }
+  }
+  return true;
+}
+
+grpc::Status AuditService::ListAuditEvents(grpc::ServerContext* ctx,
+                                           const v1::ListAuditEventsRequest* req,
+                                           v1::ListAuditEventsResponse* resp) {
+  return d_.gate->Unary(ctx, kList, *req, resp, [&](Call&) -> absl::Status {
+    RETURN_IF_ERROR(CheckFilter(req->filter()));
+    if (req->page_size() > 1000) return absl::InvalidArgumentError("page_size: 0..1000");
+    const uint32_t page_size = req->page_size() == 0 ? 100 : req->page_size();
+    uint64_t start = 0;
+    if (!req->page_token().empty() && !absl::SimpleAtoi(req->page_token(), &start)) {
+      return absl::InvalidArgumentError("page_token: not a token from this service");
+    }
+    const uint64_t size = d_.audit->CurrentHead().size;
+    const uint64_t end = std::min(size, start + kMaxScanPerPage);
+    uint64_t next = end;
+    absl::Status inner;
+    RETURN_IF_ERROR(d_.audit->Scan(start, end, [&](uint64_t index, absl::string_view bytes) {
+      v1::AuditEvent event;
+      if (!event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+        inner = absl::DataLossError("audit event damaged");
+        return false;
+      }
+      auto match = MatchesFilter(req->filter(), event);
+      if (!match.ok()) {
+        inner = match.status();
+        return false;
+      }
+      if (!*match) return true;
+      if (static_cast<uint32_t>(resp->entries_size()) == page_size) {
+        next = index;
+        return false;
+      }
+      v1::AuditEntry* entry = resp->add_entries();
+      entry->set_index(index);
+      entry->set_event_bytes(std::string(bytes));
+      *entry->mutable_event() = std::move(event);
+      return true;
+    }));
+    RETURN_IF_ERROR(inner);
+    if (next < size) resp->set_next_page_token(absl::StrCat(next));
+    return absl::OkStatus();
+  });
+}
+
+absl::Status AuditService::StreamEntries(Call& call, const v1::AuditFilter& filter, uint64_t start,
+                                         uint64_t end,
+                                         grpc::ServerWriter<v1::AuditEntry>* writer) {
+  // The call's own event must be durable before the first byte leaves.
+  RETURN_IF_ERROR(call.Commit(nullptr));
+  absl::Status inner;
+  RETURN_IF_ERROR(d_.audit->Scan(start, end, [&](uint64_t index, absl::string_view bytes) {
+    v1::AuditEntry entry;
+    entry.set_index(index);
+    entry.set_event_bytes(std::string(bytes));
+    if (!entry.mutable_event()->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+      inner = absl::DataLossError("audit event damaged");
+      return false;
+    }
+    auto match = MatchesFilter(filter, entry.event());
+    if (!match.ok()) {
+      inner = match.status();
+      return false;
+    }
+    if (!*match) return true;
+    if (!writer->Write(entry)) {
+      inner = absl::CancelledError("client went away");
+      return false;
+    }
+    return true;
+  }));
+  return inner;
+}
+
+grpc::Status AuditService::StreamAuditEvents(grpc::ServerContext* ctx,
+                                             const v1::StreamAuditEventsRequest* req,
+                                             grpc::ServerWriter<v1::AuditEntry>* writer) {
+  return d_.gate->Run(
+      ctx, kStream, *req,
+      [&](Call& call) -> absl::Status {
+        RETURN_IF_ERROR(CheckFilter(req->filter()));
+        const uint64_t size = d_.audit->CurrentHead().size;
+        const uint64_t end = req->end_index() == 0 ? size : req->end_index();
+        if (end > size || req->start_index() > end) {
+          return absl::InvalidArgumentError("start_index/end_index: outside the log");
+        }
+        return StreamEntries(call, req->filter(), req->start_index(), end, writer);
+      },
+      [] {});
+}
+
+grpc::Status AuditService::ExportAuditEvents(grpc::ServerContext* ctx,
+                                             const v1::ExportAuditEventsRequest* req,
+                                             grpc::ServerWriter<v1::AuditEntry>* writer) {
+  return d_.gate->Run(
+      ctx, kExport, *req,
+      [&](Call& call) -> absl::Status {
+        RETURN_IF_ERROR(CheckFilter(req->filter()));
+        RETURN_IF_ERROR(RecordValidator::ValidateText("recipient", req->recipient(), 1, 200));
+        RETURN_IF_ERROR(RecordValidator::ValidateText("reference", req->reference(), 1, 64));
+        // The export goes to the named recipient (e.g. the supervisory authority).
+        std::string recipient;
+        for (char c : req->recipient().substr(0, 64)) {
+          recipient.push_back(absl::ascii_isprint(static_cast<unsigned char>(c)) ? c : '_');
+        }
+        call.event().set_recipient(recipient);
+        return StreamEntries(call, req->filter(), 0, d_.audit->CurrentHead().size, writer);
+      },
+      [] {});
+}
+
+grpc::Status AuditService::GetSignedTreeHead(grpc::ServerContext* ctx,
+                                             const v1::GetSignedTreeHeadRequest* req,
+                                             v1::SignedTreeHead* resp) {
+  return d_.gate->Unary(ctx, kHead, *req, resp, [&](Call& call) -> absl::Status {
+    const storage::AuditLog::Head head = d_.audit->CurrentHead();
+    const uint64_t ts = static_cast<uint64_t>(absl::ToUnixMicros(call.now()));
+    const std::string& key_id = d_.audit_signer->key_id();
+    ASSIGN_OR_RETURN(std::string signed_bytes,
+                     crypto::TreeHeadSigningBytes(head.size, ts, head.root, key_id));
+    ASSIGN_OR_RETURN(std::string sig, d_.audit_signer->Sign(signed_bytes));
+    resp->set_tree_size(head.size);
+    resp->set_root_hash(head.root);
+    resp->set_timestamp_micros(ts);
+    resp->set_key_id(key_id);
+    resp->set_signature(std::move(sig));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status AuditService::GetInclusionProof(grpc::ServerContext* ctx,
+                                             const v1::GetInclusionProofRequest* req,
+                                             v1::InclusionProof* resp) {
+  return d_.gate->Unary(ctx, kInclusion, *req, resp, [&](Call&) -> absl::Status {
+    ASSIGN_OR_RETURN(std::vector<std::string> proof,
+                     d_.audit->InclusionProof(req->leaf_index(), req->tree_size()));
+    resp->set_leaf_index(req->leaf_index());
+    resp->set_tree_size(req->tree_size());
+    for (auto& h : proof) resp->add_hashes(std::move(h));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status AuditService::GetConsistencyProof(grpc::ServerContext* ctx,
+                                               const v1::GetConsistencyProofRequest* req,
+                                               v1::ConsistencyProof* resp) {
+  return d_.gate->Unary(ctx, kConsistency, *req, resp, [&](Call&) -> absl::Status {
+    ASSIGN_OR_RETURN(std::vector<std::string> proof,
+                     d_.audit->ConsistencyProof(req->first_size(), req->second_size()));
+    resp->set_first_size(req->first_size());
+    resp->set_second_size(req->second_size());
+    for (auto& h : proof) resp->add_hashes(std::move(h));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status AuditService::GetAuditPublicKey(grpc::ServerContext* ctx,
+                                             const v1::GetAuditPublicKeyRequest* req,
+                                             v1::PublicKey* resp) {
+  return d_.gate->Unary(ctx, kPublicKey, *req, resp, [&](Call&) -> absl::Status {
+    resp->set_key_id(d_.audit_signer->key_id());
+    resp->set_ed25519(d_.audit_signer->public_key());
+    resp->set_pem(d_.audit_signer->PublicKeyPem());
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace registry::server

@@ -1,0 +1,52 @@
+// AuditService: the auditor's window on the log — events with filters and paging, export, signed
+// tree heads and RFC 9162 proofs. Never returns record contents; only auditors may call it.
+#ifndef REGISTRY_SERVER_AUDIT_SERVICE_H_
+#define REGISTRY_SERVER_AUDIT_SERVICE_H_
+
+#include "registry/v1/audit.grpc.pb.h"
+#include "server/service_deps.h"
+
+namespace registry::server {
+
+class AuditService final : public registry::v1::AuditService::Service {
+ public:
+  explicit AuditService(const ServiceDeps& deps) : d_(deps) {}
+
+  grpc::Status ListAuditEvents(grpc::ServerContext* ctx,
+                               const registry::v1::ListAuditEventsRequest* req,
+                               registry::v1::ListAuditEventsResponse* resp) override;
+  grpc::Status StreamAuditEvents(grpc::ServerContext* ctx,
+                                 const registry::v1::StreamAuditEventsRequest* req,
+                                 grpc::ServerWriter<registry::v1::AuditEntry>* writer) override;
+  grpc::Status ExportAuditEvents(grpc::ServerContext* ctx,
+                                 const registry::v1::ExportAuditEventsRequest* req,
+                                 grpc::ServerWriter<registry::v1::AuditEntry>* writer) override;
+  grpc::Status GetSignedTreeHead(grpc::ServerContext* ctx,
+                                 const registry::v1::GetSignedTreeHeadRequest* req,
+                                 registry::v1::SignedTreeHead* resp) override;
+  grpc::Status GetInclusionProof(grpc::ServerContext* ctx,
+                                 const registry::v1::GetInclusionProofRequest* req,
+                                 registry::v1::InclusionProof* resp) override;
+  grpc::Status GetConsistencyProof(grpc::ServerContext* ctx,
+                                   const registry::v1::GetConsistencyProofRequest* req,
+                                   registry::v1::ConsistencyProof* resp) override;
+  grpc::Status GetAuditPublicKey(grpc::ServerContext* ctx,
+                                 const registry::v1::GetAuditPublicKeyRequest* req,
+                                 registry::v1::PublicKey* resp) override;
+
+ private:
+  // Sends every event in [start, end) matching `filter` to `writer`, after the call's own event
+  // is durable.
+  absl::Status StreamEntries(Call& call, const registry::v1::AuditFilter& filter, uint64_t start,
+                             uint64_t end, grpc::ServerWriter<registry::v1::AuditEntry>* writer);
+
+  ServiceDeps d_;
+};
+
+// Whether an event passes a filter (exposed for tests). InvalidArgument for malformed times.
+absl::StatusOr<bool> MatchesFilter(const registry::v1::AuditFilter& filter,
+                                   const registry::v1::AuditEvent& event);
+
+}  // namespace registry::server
+
+#endif  // REGISTRY_SERVER_AUDIT_SERVICE_H_

@@ -1,0 +1,259 @@
+#include "server/call_gate.h"
+
+#include <cstdio>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/status_macros.h"
+#include "common/time_format.h"
+#include "crypto/secret_bytes.h"
+#include "registry/v1/common.pb.h"
+#include "server/identity.h"
+
+namespace registry::server {
+namespace {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+
+// A string field of `m` by name, or "" when the message has none.
+std::string StringField(const Message& m, absl::string_view name) {
+  const FieldDescriptor* f = m.GetDescriptor()->FindFieldByName(std::string(name));
+  if (f == nullptr || f->type() != FieldDescriptor::TYPE_STRING || f->is_repeated()) return "";
+  return m.GetReflection()->GetString(m, f);
+}
+
+// The request's Purpose, or nullptr when the message has no such field or it is unset.
+const registry::v1::Purpose* PurposeOf(const Message& m) {
+  const FieldDescriptor* f = m.GetDescriptor()->FindFieldByName("purpose");
+  if (f == nullptr || f->message_type() != registry::v1::Purpose::descriptor()) return nullptr;
+  if (!m.GetReflection()->HasField(m, f)) return nullptr;
+  return static_cast<const registry::v1::Purpose*>(&m.GetReflection()->GetMessage(m, f));
+}
+
+bool ReferenceShaped(absl::string_view s, size_t max) {
+  if (s.empty() || s.size() > max) return false;
+  for (char c : s) {
+    if (!(absl::ascii_isalnum(c) || c == ' ' || c == '/' || c == '-' || c == '.' || c == ':' ||
+          c == '_')) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string RequestId(const grpc::ServerContext& ctx) {
+  auto it = ctx.client_metadata().find("x-request-id");
+  if (it != ctx.client_metadata().end()) {
+    absl::string_view v(it->second.data(), it->second.size());
+    bool ok = !v.empty() && v.size() <= 64;
+    for (char c : v) ok = ok && (absl::ascii_isalnum(c) || c == '-' || c == '_');
+    if (ok) return std::string(v);
+  }
+  auto random = crypto::RandomBytes(16);
+  return random.ok() ? absl::BytesToHexString(*random) : "";
+}
+
+const char* RoleName(registry::v1::Role r) {
+  switch (r) {
+    case registry::v1::ROLE_CLERK: return "clerk";
+    case registry::v1::ROLE_COURT: return "court";
+    case registry::v1::ROLE_VETTING: return "vetting";
+    case registry::v1::ROLE_AUDITOR: return "auditor";
+    case registry::v1::ROLE_ADMIN: return "admin";
+    default: return "-";
+  }
+}
+
+}  // namespace
+
+grpc::Status ToGrpcStatus(const absl::Status& s) {
+  if (s.ok()) return grpc::Status::OK;
+  const auto code = static_cast<grpc::StatusCode>(s.code());
+  switch (s.code()) {
+    case absl::StatusCode::kDataLoss:
+      return grpc::Status(code, "stored data failed authentication");
+    case absl::StatusCode::kUnavailable:
+      return grpc::Status(code, "the registry cannot record this call; try again later");
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kNotFound:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kUnauthenticated:
+    case absl::StatusCode::kResourceExhausted:
+    case absl::StatusCode::kAborted:
+    case absl::StatusCode::kOutOfRange:
+      // Our own messages: they name fields and rules, never values.
+      return grpc::Status(code, std::string(s.message()));
+    default:
+      return grpc::Status(grpc::StatusCode::INTERNAL, "internal error");
+  }
+}
+
+absl::Status Call::Commit(storage::PendingWrite* write) {
+  if (committed_) return absl::InternalError("audit event committed twice");
+  event_.set_outcome(0);
+  if (write != nullptr) {
+    for (const auto& id : write->record_ids()) {
+      bool seen = false;
+      for (const auto& have : event_.record_ids()) seen = seen || have == id;
+      if (!seen) event_.add_record_ids(id);
+    }
+    for (const auto& t : write->tokens()) event_.add_tokens(t);
+  }
+  auto seq = log_->Append(event_, write == nullptr ? nullptr : write->batch());
+  if (!seq.ok()) return absl::UnavailableError("audit log unavailable");
+  committed_ = true;
+  sequence_ = *seq;
+  return absl::OkStatus();
+}
+
+absl::Status CallGate::Admit(grpc::ServerContext* ctx, absl::string_view method,
+                             const Message& request, Call* call) {
+  registry::v1::AuditEvent& ev = call->event_;
+  // Audit what the request states, whatever happens next. Only references and ids: free text
+  // (reasons, names) never enters the log.
+  const std::string record_id = StringField(request, "record_id");
+  if (!record_id.empty() && record_id.size() <= 64) ev.add_record_ids(record_id);
+  if (const auto* purpose = PurposeOf(request)) {
+    if (ReferenceShaped(purpose->case_reference(), 64)) {
+      ev.set_case_reference(purpose->case_reference());
+    }
+    if (ReferenceShaped(purpose->purpose_code(), 64)) ev.set_purpose_code(purpose->purpose_code());
+  }
+  const std::string consent = StringField(request, "consent_reference");
+  if (ReferenceShaped(consent, 64)) ev.set_consent_reference(consent);
+  for (const char* field : {"request_reference", "reference"}) {
+    const std::string ref = StringField(request, field);
+    if (ReferenceShaped(ref, 64)) ev.set_reference(ref);
+  }
+
+  // 1. Authentication: the TLS layer verified the chain; we read the identity.
+  if (ctx->auth_context() == nullptr) return absl::UnauthenticatedError("no client certificate");
+  ASSIGN_OR_RETURN(PeerIdentity peer, IdentityFromAuthContext(*ctx->auth_context()));
+  call->caller_.id = peer.id;
+  ev.set_actor(peer.id);
+  const Policy& policy = *call->policy_;
+  if (policy.CertificateDenied(peer.fingerprint)) {
+    return absl::UnauthenticatedError("client certificate is revoked");
+  }
+
+  // 2. Authorization: the principal, then the method's rule.
+  const registry::v1::Principal* principal = policy.FindPrincipal(peer.id);
+  if (principal == nullptr) return absl::PermissionDeniedError("caller is not in the access policy");
+  call->caller_.role = principal->role();
+  call->caller_.organisation = principal->organisation();
+  ev.set_role(principal->role());
+  ev.set_organisation(principal->organisation());
+  const MethodRule* rule = call->rule_;
+  if (rule == nullptr || rule->roles.count(principal->role()) == 0) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("role ", RoleName(principal->role()), " may not call this method"));
+  }
+
+  // 3. Rate limit, per organisation, for vetting.
+  if (principal->role() == registry::v1::ROLE_VETTING) {
+    const auto* org = policy.FindOrganisation(principal->organisation());
+    if (org == nullptr ||
+        !deps_.limiter->Allow(principal->organisation(), org->rate_limit())) {
+      return absl::ResourceExhaustedError("rate limit of the organisation exceeded");
+    }
+  }
+
+  // 4. Purpose binding.
+  if (rule->court_needs_purpose && principal->role() == registry::v1::ROLE_COURT) {
+    const auto* purpose = PurposeOf(request);
+    if (purpose == nullptr || purpose->case_reference().empty()) {
+      return absl::FailedPreconditionError("purpose.case_reference is required");
+    }
+    if (purpose->purpose_code().empty()) {
+      return absl::FailedPreconditionError("purpose.purpose_code is required");
+    }
+    if (!ReferenceShaped(purpose->case_reference(), 64)) {
+      return absl::InvalidArgumentError(
+          "purpose.case_reference: 1..64 letters, digits, spaces or /-.:_");
+    }
+    if (!policy.PurposeAllowed(purpose->purpose_code())) {
+      return absl::InvalidArgumentError("purpose.purpose_code: not an allowed purpose code");
+    }
+  }
+  if (rule->needs_consent) {
+    if (consent.empty()) return absl::FailedPreconditionError("consent_reference is required");
+    if (!ReferenceShaped(consent, 64)) {
+      return absl::InvalidArgumentError(
+          "consent_reference: 1..64 letters, digits, spaces or /-.:_");
+    }
+    const std::string category = StringField(request, "position_category");
+    if (category.empty()) return absl::FailedPreconditionError("position_category is required");
+    if (!policy.PositionAllowed(principal->organisation(), category)) {
+      return absl::FailedPreconditionError(
+          "position_category: not allowed for this organisation");
+    }
+  }
+  if (rule->discloses) ev.set_recipient(principal->organisation());
+  return absl::OkStatus();
+}
+
+grpc::Status CallGate::Run(grpc::ServerContext* ctx, absl::string_view method,
+                           const Message& request, const std::function<absl::Status(Call&)>& handler,
+                           const std::function<void()>& clear) {
+  const absl::Time start = deps_.clock->Now();
+  Call call(deps_.audit, FindMethodRule(method), deps_.policies->Current(), start);
+  call.event_.set_action(std::string(method));
+  call.event_.set_request_id(RequestId(*ctx));
+
+  absl::Status status = Admit(ctx, method, request, &call);
+  if (status.ok()) status = handler(call);
+  if (!status.ok()) clear();
+
+  if (!call.committed()) {
+    call.event_.set_outcome(static_cast<int>(status.code()));
+    if (status.code() == absl::StatusCode::kInvalidArgument ||
+        status.code() == absl::StatusCode::kFailedPrecondition) {
+      call.event_.set_detail(std::string(status.message().substr(0, 200)));
+    }
+    auto seq = deps_.audit->Append(call.event_, nullptr);
+    if (!seq.ok()) {
+      // Fail closed: without its audit event, the call has no answer.
+      clear();
+      status = absl::UnavailableError("audit log unavailable");
+    } else {
+      call.sequence_ = *seq;
+      call.committed_ = true;
+    }
+  }
+  if (deps_.log_calls) LogCall(call, deps_.clock->Now() - start);
+  return ToGrpcStatus(status);
+}
+
+absl::StatusOr<uint64_t> CallGate::CommitSystemEvent(absl::string_view job,
+                                                     absl::string_view action,
+                                                     registry::v1::AuditEvent event,
+                                                     storage::PendingWrite* write) {
+  event.set_actor(absl::StrCat("system:", job));
+  event.set_action(std::string(action));
+  if (write != nullptr) {
+    for (const auto& id : write->record_ids()) event.add_record_ids(id);
+  }
+  auto seq = deps_.audit->Append(std::move(event), write == nullptr ? nullptr : write->batch());
+  if (!seq.ok()) return absl::UnavailableError("audit log unavailable");
+  return seq;
+}
+
+void CallGate::LogCall(const Call& call, absl::Duration elapsed) const {
+  // Identities of officials and ids only: no personal data of anyone registered.
+  const auto& ev = call.event_;
+  absl::FPrintF(stderr,
+                "%s level=info msg=call method=%s actor=%s role=%s org=%s outcome=%d seq=%d "
+                "request_id=%s ms=%.3f\n",
+                FormatInstant(absl::Now(), true), ev.action(),
+                ev.actor().empty() ? "-" : ev.actor(), RoleName(ev.role()),
+                ev.organisation().empty() ? "-" : ev.organisation(), ev.outcome(),
+                call.committed_ ? static_cast<int64_t>(call.sequence_) : -1, ev.request_id(),
+                absl::ToDoubleMilliseconds(elapsed));
+}
+
+}  // namespace registry::server

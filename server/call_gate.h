@@ -1,0 +1,126 @@
+// CallGate: the one choke point every RPC passes.
+//
+// For each call, in this order: identity from the verified client certificate (and the policy's
+// certificate deny list) -> the principal's role and organisation from the access policy -> the
+// method's rule in method_table.h (a method missing there is denied) -> per-organisation rate
+// limit -> the purpose or consent the rule demands -> the handler -> the audit event, durably
+// committed before the reply leaves (fail closed: if it cannot be written, the caller gets
+// UNAVAILABLE and no data). Refused and invalid calls are audited the same way. Exactly one audit
+// event per call.
+//
+// Handlers never build their own grpc::Status: they return absl::Status, and the gate maps it
+// once (ToGrpcStatus), stripping internal detail. A handler that changes data calls
+// Call::Commit(pending) so that the change and the event share one synced write batch.
+//
+//   grpc::Status GetRecord(grpc::ServerContext* ctx, const GetRecordRequest* req,
+//                          GetRecordResponse* resp) override {
+//     return gate_->Unary(ctx, kGetRecord, *req, resp, [&](Call& call) { ... });
+//   }
+#ifndef REGISTRY_SERVER_CALL_GATE_H_
+#define REGISTRY_SERVER_CALL_GATE_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "absl/status/status.h"
+#include "common/clock.h"
+#include "google/protobuf/message.h"
+#include "grpcpp/grpcpp.h"
+#include "registry/v1/audit.pb.h"
+#include "server/method_table.h"
+#include "server/policy.h"
+#include "server/rate_limiter.h"
+#include "storage/audit_log.h"
+#include "storage/record_store.h"
+
+namespace registry::server {
+
+struct Caller {
+  std::string id;
+  registry::v1::Role role = registry::v1::ROLE_UNSPECIFIED;
+  std::string organisation;
+};
+
+// One admitted call. Not thread-safe; lives for the handler's duration.
+class Call {
+ public:
+  const Caller& caller() const { return caller_; }
+  const Policy& policy() const { return *policy_; }
+  absl::Time now() const { return now_; }
+  const MethodRule& rule() const { return *rule_; }
+
+  // The call's audit event; handlers add record ids, tokens and recipients. The gate fills in
+  // actor, role, organisation, action, references, outcome and request id.
+  registry::v1::AuditEvent& event() { return event_; }
+
+  // Commits `write` (may be null: the event alone) with this call's event, outcome OK, in one
+  // synced batch. Afterwards the gate writes no other event for the call. Unavailable when the
+  // audit log cannot be written (then nothing was written). At most once per call.
+  absl::Status Commit(storage::PendingWrite* write);
+  bool committed() const { return committed_; }
+  uint64_t sequence() const { return sequence_; }
+
+ private:
+  friend class CallGate;
+  Call(storage::AuditLog* log, const MethodRule* rule, std::shared_ptr<const Policy> policy,
+       absl::Time now)
+      : log_(log), rule_(rule), policy_(std::move(policy)), now_(now) {}
+
+  storage::AuditLog* log_;
+  const MethodRule* rule_;
+  std::shared_ptr<const Policy> policy_;
+  absl::Time now_;
+  Caller caller_;
+  registry::v1::AuditEvent event_;
+  bool committed_ = false;
+  uint64_t sequence_ = 0;
+};
+
+// Maps our status to the wire, once: codes are kept; messages of internal, unknown, data-loss
+// and unavailable errors are replaced by fixed text so internal detail never reaches a client.
+grpc::Status ToGrpcStatus(const absl::Status& status);
+
+// Thread-safe.
+class CallGate {
+ public:
+  struct Deps {
+    const Clock* clock = nullptr;
+    PolicyStore* policies = nullptr;
+    RateLimiter* limiter = nullptr;
+    storage::AuditLog* audit = nullptr;
+    // Log one line per call to stderr. Default true.
+    bool log_calls = true;
+  };
+  explicit CallGate(Deps deps) : deps_(deps) {}
+
+  // Runs one call. `handler` fills the reply; on any failure the reply is cleared by `clear`.
+  grpc::Status Run(grpc::ServerContext* ctx, absl::string_view method,
+                   const google::protobuf::Message& request,
+                   const std::function<absl::Status(Call&)>& handler,
+                   const std::function<void()>& clear);
+
+  template <class Resp>
+  grpc::Status Unary(grpc::ServerContext* ctx, absl::string_view method,
+                     const google::protobuf::Message& request, Resp* response,
+                     const std::function<absl::Status(Call&)>& handler) {
+    return Run(ctx, method, request, handler, [response] { response->Clear(); });
+  }
+
+  // Writes the event of a call made by registryd itself (e.g. the retention scheduler), with
+  // `write` (may be null). actor is "system:<job>".
+  absl::StatusOr<uint64_t> CommitSystemEvent(absl::string_view job, absl::string_view action,
+                                             registry::v1::AuditEvent event,
+                                             storage::PendingWrite* write);
+
+ private:
+  absl::Status Admit(grpc::ServerContext* ctx, absl::string_view method,
+                     const google::protobuf::Message& request, Call* call);
+  void LogCall(const Call& call, absl::Duration elapsed) const;
+
+  Deps deps_;
+};
+
+}  // namespace registry::server
+
+#endif  // REGISTRY_SERVER_CALL_GATE_H_

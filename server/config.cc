@@ -1,0 +1,116 @@
+#include "server/config.h"
+
+#include <cerrno>
+#include <cstring>
+#include <fstream>
+#include <sstream>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/status_macros.h"
+#include "google/protobuf/util/json_util.h"
+
+namespace registry::server {
+namespace {
+
+std::string Resolve(absl::string_view base, const std::string& path) {
+  if (path.empty() || path[0] == '/' || base.empty()) return path;
+  return absl::StrCat(base, "/", path);
+}
+
+std::string DirName(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return path.substr(0, slash);
+}
+
+absl::Status CheckAddress(const std::string& address) {
+  // host:port or [v6]:port, port 0..65535.
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos || colon == 0) {
+    return absl::InvalidArgumentError("listen_address: expected host:port");
+  }
+  int port = -1;
+  if (!absl::SimpleAtoi(address.substr(colon + 1), &port) || port < 0 || port > 65535) {
+    return absl::InvalidArgumentError("listen_address: port must be 0..65535");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (errno == EACCES) return absl::PermissionDeniedError(absl::StrCat("cannot read ", path));
+    return absl::NotFoundError(absl::StrCat("cannot read ", path, ": ", std::strerror(errno)));
+  }
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+absl::Status ParseJson(absl::string_view json, google::protobuf::Message* message) {
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  auto status = google::protobuf::util::JsonStringToMessage(
+      google::protobuf::StringPiece(json.data(), json.size()), message, options);
+  if (!status.ok()) {
+    return absl::InvalidArgumentError(std::string(status.message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<registry::v1::ServerConfig> FinishConfig(registry::v1::ServerConfig c,
+                                                        absl::string_view base) {
+  if (c.listen_address().empty()) return absl::InvalidArgumentError("listen_address is required");
+  RETURN_IF_ERROR(CheckAddress(c.listen_address()));
+  if (c.data_dir().empty()) return absl::InvalidArgumentError("data_dir is required");
+  if (c.key_file().empty()) return absl::InvalidArgumentError("key_file is required");
+  if (c.policy_file().empty()) return absl::InvalidArgumentError("policy_file is required");
+  if (c.tls().client_ca_file().empty()) {
+    return absl::InvalidArgumentError("tls.client_ca_file is required");
+  }
+  if (c.reference_dir().empty()) return absl::InvalidArgumentError("reference_dir is required");
+  if (c.tls().cert_file().empty()) return absl::InvalidArgumentError("tls.cert_file is required");
+  if (c.tls().key_file().empty()) return absl::InvalidArgumentError("tls.key_file is required");
+
+  c.set_data_dir(Resolve(base, c.data_dir()));
+  c.set_key_file(Resolve(base, c.key_file()));
+  c.set_policy_file(Resolve(base, c.policy_file()));
+  c.set_reference_dir(Resolve(base, c.reference_dir()));
+  c.set_backup_dir(Resolve(base, c.backup_dir()));
+  if (c.backup_dir().empty()) c.set_backup_dir(c.data_dir() + "/../backups");
+  auto* tls = c.mutable_tls();
+  tls->set_client_ca_file(Resolve(base, tls->client_ca_file()));
+  tls->set_cert_file(Resolve(base, tls->cert_file()));
+  tls->set_key_file(Resolve(base, tls->key_file()));
+  tls->set_crl_directory(Resolve(base, tls->crl_directory()));
+  if (c.vetting().certificate_validity_days() == 0) {
+    c.mutable_vetting()->set_certificate_validity_days(90);
+  }
+  if (c.personal_number_pattern().empty()) c.set_personal_number_pattern("[0-9]{10}");
+  if (c.retention_interval_seconds() == 0) c.set_retention_interval_seconds(3600);
+  if (c.vetting().certificate_validity_days() > 3650) {
+    return absl::InvalidArgumentError("vetting.certificate_validity_days must be <= 3650");
+  }
+  return c;
+}
+
+absl::StatusOr<registry::v1::ServerConfig> LoadConfig(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string json, ReadFile(path));
+  registry::v1::ServerConfig config;
+  absl::Status parsed = ParseJson(json, &config);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", parsed.message()));
+  }
+  auto done = FinishConfig(std::move(config), DirName(path));
+  if (!done.ok()) {
+    return absl::Status(done.status().code(), absl::StrCat(path, ": ", done.status().message()));
+  }
+  return done;
+}
+
+}  // namespace registry::server

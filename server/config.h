@@ -1,0 +1,34 @@
+// registryd's configuration: a registry.v1.ServerConfig (proto/registry/v1/config.proto) read
+// from JSON with protobuf's own parser. Relative paths are resolved against the file's folder.
+//
+//   ASSIGN_OR_RETURN(registry::v1::ServerConfig config, LoadConfig("/etc/registry/registryd.json"));
+#ifndef REGISTRY_SERVER_CONFIG_H_
+#define REGISTRY_SERVER_CONFIG_H_
+
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "registry/v1/config.pb.h"
+
+namespace registry::server {
+
+// Reads, parses and validates the config file. NotFound when the file cannot be read;
+// InvalidArgument (naming the field) for a parse error, an unknown field, a missing required
+// field or a malformed listen address. Defaults are filled in.
+absl::StatusOr<registry::v1::ServerConfig> LoadConfig(const std::string& path);
+
+// Validates and completes a config whose paths are already absolute or relative to `base_dir`.
+absl::StatusOr<registry::v1::ServerConfig> FinishConfig(registry::v1::ServerConfig config,
+                                                        absl::string_view base_dir);
+
+// Reads a whole file. NotFound / PermissionDenied with the path named.
+absl::StatusOr<std::string> ReadFile(const std::string& path);
+
+// Parses protobuf JSON into `message`, refusing unknown fields. InvalidArgument with the parser's
+// message (which names the field) on failure.
+absl::Status ParseJson(absl::string_view json, google::protobuf::Message* message);
+
+}  // namespace registry::server
+
+#endif  // REGISTRY_SERVER_CONFIG_H_

@@ -1,0 +1,64 @@
+// KeyRotator: adds a key-encryption key version and re-wraps every record's data key under it,
+// in batches, without decrypting any record. Resumable: progress lives in the meta family
+// ("rotation/target" = the KEK version being rotated to, "rotation/cursor" = the last record id
+// done), and an interrupted rotation is finished by Resume() at start-up or by the next Rotate().
+//
+// Order of effects, so that a crash at any point is safe:
+//   1. key file rewritten with the new KEK as current (atomic rename); old KEKs stay in it;
+//   2. keyring in memory swapped: new records use the new KEK;
+//   3. "rotation/target" written; batches re-wrap and advance "rotation/cursor";
+//   4. both keys deleted when every data key is under the new KEK.
+// Until (4), the old KEK must stay in the key file; afterwards `registryd --retire_kek N` may
+// remove it (it refuses while any data key still uses N).
+#ifndef REGISTRY_SERVER_KEY_ROTATOR_H_
+#define REGISTRY_SERVER_KEY_ROTATOR_H_
+
+#include <string>
+
+#include "absl/synchronization/mutex.h"
+#include "common/clock.h"
+#include "storage/database.h"
+#include "storage/keyring_holder.h"
+#include "storage/record_store.h"
+
+namespace registry::server {
+
+class KeyRotator {
+ public:
+  struct Result {
+    uint32_t current_kek_version = 0;
+    uint64_t rewrapped = 0;
+  };
+
+  // None owned.
+  KeyRotator(std::string key_file, storage::Database* db, storage::RecordStore* records,
+             storage::KeyringHolder* keys, const Clock* clock)
+      : key_file_(std::move(key_file)), db_(db), records_(records), keys_(keys), clock_(clock) {}
+
+  // Finishes an interrupted rotation if any, then adds a KEK and re-wraps everything.
+  absl::StatusOr<Result> Rotate();
+
+  // Finishes an interrupted rotation, if one is recorded. Start-up calls it.
+  absl::StatusOr<Result> Resume();
+
+  // Test seam: fail (as a crash would) after this many batches. 0 = never.
+  void FailAfterBatchesForTesting(int n) { fail_after_batches_ = n; }
+  // Records per batch. Default 500.
+  void SetBatchSizeForTesting(size_t n) { batch_size_ = n; }
+
+ private:
+  absl::StatusOr<Result> RunLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  const std::string key_file_;
+  storage::Database* const db_;
+  storage::RecordStore* const records_;
+  storage::KeyringHolder* const keys_;
+  const Clock* const clock_;
+  absl::Mutex mu_;
+  int fail_after_batches_ = 0;
+  size_t batch_size_ = 500;
+};
+
+}  // namespace registry::server
+
+#endif  // REGISTRY_SERVER_KEY_ROTATOR_H_

@@ -1,0 +1,168 @@
+#include "server/policy.h"
+
+#include <sys/stat.h>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "common/status_macros.h"
+#include "server/config.h"
+
+namespace registry::server {
+namespace {
+
+bool ValidOrgId(absl::string_view id) {
+  if (id.empty() || id.size() > 64) return false;
+  for (char c : id) {
+    if (!(absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-')) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+absl::StatusOr<std::shared_ptr<const Policy>> Policy::Compile(registry::v1::AccessPolicy proto) {
+  std::shared_ptr<Policy> p(new Policy());
+  for (const auto& org : proto.organisations()) {
+    if (!ValidOrgId(org.id())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("organisations: bad id \"", org.id(), "\" ([a-z0-9-]{1,64})"));
+    }
+    if (!p->organisations_.emplace(org.id(), org).second) {
+      return absl::InvalidArgumentError(absl::StrCat("organisations: duplicate id ", org.id()));
+    }
+  }
+  for (const auto& pr : proto.principals()) {
+    if (pr.id().empty()) return absl::InvalidArgumentError("principals: empty id");
+    if (pr.role() == registry::v1::ROLE_UNSPECIFIED) {
+      return absl::InvalidArgumentError(absl::StrCat("principals: ", pr.id(), " has no role"));
+    }
+    auto org = p->organisations_.find(pr.organisation());
+    if (org == p->organisations_.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("principals: ", pr.id(), " names unknown organisation \"",
+                       pr.organisation(), "\""));
+    }
+    if (pr.role() == registry::v1::ROLE_VETTING) {
+      const auto& rl = org->second.rate_limit();
+      if (rl.per_minute() == 0 || rl.per_minute() > 100000) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "organisations: ", org->first, " needs rate_limit.per_minute in 1..100000"));
+      }
+      if (org->second.position_categories().empty()) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("organisations: ", org->first, " needs position_categories"));
+      }
+    }
+    if (!p->principals_.emplace(pr.id(), pr).second) {
+      return absl::InvalidArgumentError(absl::StrCat("principals: duplicate id ", pr.id()));
+    }
+  }
+  for (const auto& code : proto.purpose_codes()) {
+    if (code.empty() || code.size() > 64) {
+      return absl::InvalidArgumentError("purpose_codes: codes are 1..64 bytes");
+    }
+    for (char c : code) {
+      if (!(absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_')) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("purpose_codes: \"", code, "\" is not [a-z0-9_]"));
+      }
+    }
+    p->purposes_.insert(code);
+  }
+  for (const auto& fp : proto.denied_certificate_sha256()) {
+    std::string hex = absl::AsciiStrToLower(absl::StrReplaceAll(fp, {{":", ""}}));
+    if (hex.size() != 64 || hex.find_first_not_of("0123456789abcdef") != std::string::npos) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("denied_certificate_sha256: \"", fp, "\" is not a SHA-256 in hex"));
+    }
+    p->denied_.insert(std::move(hex));
+  }
+  p->proto_ = std::move(proto);
+  return std::shared_ptr<const Policy>(std::move(p));
+}
+
+const registry::v1::Principal* Policy::FindPrincipal(absl::string_view id) const {
+  auto it = principals_.find(id);
+  return it == principals_.end() ? nullptr : &it->second;
+}
+
+const registry::v1::Organisation* Policy::FindOrganisation(absl::string_view id) const {
+  auto it = organisations_.find(id);
+  return it == organisations_.end() ? nullptr : &it->second;
+}
+
+bool Policy::PositionAllowed(absl::string_view organisation, absl::string_view category) const {
+  const auto* org = FindOrganisation(organisation);
+  if (org == nullptr) return false;
+  for (const auto& c : org->position_categories()) {
+    if (c == category) return true;
+  }
+  return false;
+}
+
+absl::StatusOr<std::shared_ptr<const Policy>> LoadPolicyFile(const std::string& path) {
+  ASSIGN_OR_RETURN(std::string json, ReadFile(path));
+  registry::v1::AccessPolicy proto;
+  absl::Status parsed = ParseJson(json, &proto);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", parsed.message()));
+  }
+  auto compiled = Policy::Compile(std::move(proto));
+  if (!compiled.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", compiled.status().message()));
+  }
+  return compiled;
+}
+
+absl::StatusOr<std::unique_ptr<PolicyStore>> PolicyStore::Load(const std::string& path) {
+  std::unique_ptr<PolicyStore> store(new PolicyStore(path));
+  RETURN_IF_ERROR(store->Reload());
+  return store;
+}
+
+PolicyStore::~PolicyStore() {
+  stop_.Notify();
+  if (watcher_.joinable()) watcher_.join();
+}
+
+std::shared_ptr<const Policy> PolicyStore::Current() const {
+  absl::MutexLock lock(&mu_);
+  return current_;
+}
+
+std::string PolicyStore::FileStamp() const {
+  struct stat st;
+  if (::stat(path_.c_str(), &st) != 0) return "";
+  return absl::StrCat(st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec, "/", st.st_size, "/",
+                      st.st_ino);
+}
+
+absl::Status PolicyStore::Reload() {
+  const std::string stamp = FileStamp();
+  auto loaded = LoadPolicyFile(path_);
+  absl::MutexLock lock(&mu_);
+  stamp_ = stamp;  // a bad file is not retried until it changes again
+  if (!loaded.ok()) return loaded.status();
+  current_ = *std::move(loaded);
+  return absl::OkStatus();
+}
+
+void PolicyStore::StartWatching(absl::Duration interval,
+                                std::function<void(const absl::Status&)> on_result) {
+  watcher_ = std::thread([this, interval, on_result = std::move(on_result)] {
+    while (!stop_.WaitForNotificationWithTimeout(interval)) {
+      std::string stamp = FileStamp();
+      bool changed;
+      {
+        absl::MutexLock lock(&mu_);
+        changed = stamp != stamp_;
+      }
+      if (!changed) continue;
+      absl::Status s = Reload();
+      if (on_result) on_result(s);
+    }
+  });
+}
+
+}  // namespace registry::server

@@ -1,0 +1,316 @@
+#include "server/record_service.h"
+
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/status_macros.h"
+#include "common/time_format.h"
+#include "google/protobuf/util/field_mask_util.h"
+
+namespace registry::server {
+namespace {
+
+namespace v1 = registry::v1;
+using google::protobuf::util::FieldMaskUtil;
+
+constexpr char kCreate[] = "/registry.v1.RecordService/CreateRecord";
+constexpr char kGet[] = "/registry.v1.RecordService/GetRecord";
+constexpr char kSearch[] = "/registry.v1.RecordService/SearchRecords";
+constexpr char kAmend[] = "/registry.v1.RecordService/AmendRecord";
+constexpr char kHistory[] = "/registry.v1.RecordService/GetRecordHistory";
+constexpr char kDispute[] = "/registry.v1.RecordService/DisputeRecord";
+constexpr char kResolve[] = "/registry.v1.RecordService/ResolveDispute";
+constexpr char kExpunge[] = "/registry.v1.RecordService/ExpungeRecord";
+constexpr char kImport[] = "/registry.v1.RecordService/ImportRecords";
+
+constexpr size_t kMaxSearchResults = 100;
+constexpr int kMaxImportRows = 1000;
+
+// Paths an amendment may name: a whole part, or one field of it.
+absl::Status CheckMask(const google::protobuf::FieldMask& mask) {
+  if (mask.paths().empty()) return absl::InvalidArgumentError("update_mask: at least one path");
+  if (mask.paths_size() > 40) return absl::InvalidArgumentError("update_mask: at most 40 paths");
+  for (int i = 0; i < mask.paths_size(); ++i) {
+    const std::string& p = mask.paths(i);
+    const bool part = p == "person" || p == "conviction";
+    const bool field = (absl::StartsWith(p, "person.") || absl::StartsWith(p, "conviction.")) &&
+                       FieldMaskUtil::GetFieldDescriptors(v1::Record::descriptor(), p, nullptr);
+    if (!part && !field) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("update_mask.paths[", i, "]: not a person or conviction field"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+void AddRecordIds(Call& call, const std::vector<v1::Record>& records) {
+  for (const auto& r : records) call.event().add_record_ids(r.metadata().record_id());
+}
+
+// Legal bases and similar references enter the audit log only in reference shape.
+std::string AsReference(absl::string_view text) {
+  std::string out;
+  for (char c : text.substr(0, 64)) {
+    const bool ok = absl::ascii_isalnum(c) || c == ' ' || c == '/' || c == '-' || c == '.' ||
+                    c == ':' || c == '_';
+    out.push_back(ok ? c : '_');
+  }
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<storage::VersionMeta> RecordService::MetaFor(
+    const Call& call, const v1::Conviction& conviction) const {
+  ASSIGN_OR_RETURN(ReferenceData::Retention retention, d_.reference->RetentionFor(conviction));
+  storage::VersionMeta meta;
+  meta.actor = call.caller().id;
+  meta.now = FormatInstant(call.now());
+  meta.employer_visible_until = FormatDate(retention.employer_visible_until);
+  meta.delete_after = FormatDate(retention.delete_after);
+  return meta;
+}
+
+grpc::Status RecordService::CreateRecord(grpc::ServerContext* ctx,
+                                         const v1::CreateRecordRequest* req,
+                                         v1::CreateRecordResponse* resp) {
+  return d_.gate->Unary(ctx, kCreate, *req, resp, [&](Call& call) -> absl::Status {
+    RETURN_IF_ERROR(d_.validator->ValidateRecord(req->person(), req->conviction()));
+    ASSIGN_OR_RETURN(storage::VersionMeta meta, MetaFor(call, req->conviction()));
+    ASSIGN_OR_RETURN(storage::PendingWrite write,
+                     d_.records->PrepareCreate(req->person(), req->conviction(), meta));
+    RETURN_IF_ERROR(call.Commit(&write));
+    resp->set_record_id(write.metadata().record_id());
+    resp->set_version(write.metadata().version());
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status RecordService::GetRecord(grpc::ServerContext* ctx, const v1::GetRecordRequest* req,
+                                      v1::GetRecordResponse* resp) {
+  return d_.gate->Unary(ctx, kGet, *req, resp, [&](Call& call) -> absl::Status {
+    RETURN_IF_ERROR(RecordValidator::ValidateRecordId("record_id", req->record_id()));
+    ASSIGN_OR_RETURN(*resp->mutable_record(), d_.records->Get(req->record_id()));
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status RecordService::SearchRecords(grpc::ServerContext* ctx,
+                                          const v1::SearchRecordsRequest* req,
+                                          v1::SearchRecordsResponse* resp) {
+  return d_.gate->Unary(ctx, kSearch, *req, resp, [&](Call& call) -> absl::Status {
+    std::string token;
+    std::vector<v1::Record> found;
+    switch (req->query_case()) {
+      case v1::SearchRecordsRequest::kPersonalNumber: {
+        RETURN_IF_ERROR(d_.validator->ValidatePersonalNumber("personal_number",
+                                                             req->personal_number()));
+        ASSIGN_OR_RETURN(found, d_.records->SearchByPersonalNumber(req->personal_number(),
+                                                                   kMaxSearchResults, &token));
+        break;
+      }
+      case v1::SearchRecordsRequest::kName: {
+        const auto& q = req->name();
+        RETURN_IF_ERROR(RecordValidator::ValidateName("name.surname", q.surname(), true));
+        RETURN_IF_ERROR(RecordValidator::ValidateName("name.given_name", q.given_name(), true));
+        RETURN_IF_ERROR(RecordValidator::ValidateDate("name.birth_date", q.birth_date(), true));
+        ASSIGN_OR_RETURN(found, d_.records->SearchByName(q.surname(), q.given_name(),
+                                                         q.birth_date(), kMaxSearchResults,
+                                                         &token));
+        break;
+      }
+      default:
+        return absl::InvalidArgumentError("query: personal_number or name is required");
+    }
+    call.event().add_tokens(token);
+    AddRecordIds(call, found);
+    for (auto& r : found) *resp->add_records() = std::move(r);
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status RecordService::AmendRecord(grpc::ServerContext* ctx,
+                                        const v1::AmendRecordRequest* req,
+                                        v1::AmendRecordResponse* resp) {
+  return d_.gate->Unary(ctx, kAmend, *req, resp, [&](Call& call) -> absl::Status {
+    RETURN_IF_ERROR(RecordValidator::ValidateRecordId("record_id", req->record_id()));
+    RETURN_IF_ERROR(RecordValidator::ValidateText("reason", req->reason(), 1, 500));
+    RETURN_IF_ERROR(CheckMask(req->update_mask()));
+    v1::Record patch;
+    *patch.mutable_person() = req->person();
+    *patch.mutable_conviction() = req->conviction();
+    ASSIGN_OR_RETURN(
+        storage::PendingWrite write,
+        d_.records->PrepareChange(
+            req->record_id(), req->expected_version(),
+            [&](v1::Record* record, std::string* reason,
+                storage::VersionMeta* meta) -> absl::Status {
+              FieldMaskUtil::MergeOptions options;
+              options.set_replace_message_fields(true);
+              options.set_replace_repeated_fields(true);
+              FieldMaskUtil::MergeMessageTo(patch, req->update_mask(), options, record);
+              RETURN_IF_ERROR(
+                  d_.validator->ValidateRecord(record->person(), record->conviction()));
+              ASSIGN_OR_RETURN(*meta, MetaFor(call, record->conviction()));
+              *reason = req->reason();
+              return absl::OkStatus();
+            }));
+    RETURN_IF_ERROR(call.Commit(&write));
+    resp->set_record_id(write.metadata().record_id());
+    resp->set_version(write.metadata().version());
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status RecordService::GetRecordHistory(grpc::ServerContext* ctx,
+                                             const v1::GetRecordHistoryRequest* req,
+                                             v1::GetRecordHistoryResponse* resp) {
+  return d_.gate->Unary(ctx, kHistory, *req, resp, [&](Call& call) -> absl::Status {
+    RETURN_IF_ERROR(RecordValidator::ValidateRecordId("record_id", req->record_id()));
+    ASSIGN_OR_RETURN(std::vector<v1::RecordVersion> versions,
+                     d_.records->History(req->record_id()));
+    for (auto& v : versions) *resp->add_versions() = std::move(v);
+    return absl::OkStatus();
+  });
+}
+
+absl::Status RecordService::SetStatus(Call& call, absl::string_view record_id,
+                                      absl::string_view reason, v1::RecordStatus from,
+                                      v1::RecordStatus to, v1::RecordStatusResponse* resp) {
+  RETURN_IF_ERROR(RecordValidator::ValidateRecordId("record_id", record_id));
+  RETURN_IF_ERROR(RecordValidator::ValidateText("reason", reason, 1, 500));
+  ASSIGN_OR_RETURN(
+      storage::PendingWrite write,
+      d_.records->PrepareChange(
+          record_id, 0,
+          [&](v1::Record* record, std::string* why, storage::VersionMeta* meta) -> absl::Status {
+            if (record->metadata().status() != from) {
+              return absl::FailedPreconditionError(
+                  from == v1::RECORD_STATUS_ACTIVE ? "record_id: the record is not active"
+                                                   : "record_id: the record is not disputed");
+            }
+            record->mutable_metadata()->set_status(to);
+            ASSIGN_OR_RETURN(*meta, MetaFor(call, record->conviction()));
+            *why = std::string(reason);
+            return absl::OkStatus();
+          }));
+  RETURN_IF_ERROR(call.Commit(&write));
+  resp->set_record_id(write.metadata().record_id());
+  resp->set_version(write.metadata().version());
+  resp->set_status(write.metadata().status());
+  return absl::OkStatus();
+}
+
+grpc::Status RecordService::DisputeRecord(grpc::ServerContext* ctx,
+                                          const v1::DisputeRecordRequest* req,
+                                          v1::RecordStatusResponse* resp) {
+  return d_.gate->Unary(ctx, kDispute, *req, resp, [&](Call& call) {
+    return SetStatus(call, req->record_id(), req->reason(), v1::RECORD_STATUS_ACTIVE,
+                     v1::RECORD_STATUS_DISPUTED, resp);
+  });
+}
+
+grpc::Status RecordService::ResolveDispute(grpc::ServerContext* ctx,
+                                           const v1::ResolveDisputeRequest* req,
+                                           v1::RecordStatusResponse* resp) {
+  return d_.gate->Unary(ctx, kResolve, *req, resp, [&](Call& call) {
+    return SetStatus(call, req->record_id(), req->reason(), v1::RECORD_STATUS_DISPUTED,
+                     v1::RECORD_STATUS_ACTIVE, resp);
+  });
+}
+
+grpc::Status RecordService::ExpungeRecord(grpc::ServerContext* ctx,
+                                          const v1::ExpungeRecordRequest* req,
+                                          v1::ExpungeRecordResponse* resp) {
+  return d_.gate->Unary(ctx, kExpunge, *req, resp, [&](Call& call) -> absl::Status {
+    RETURN_IF_ERROR(RecordValidator::ValidateRecordId("record_id", req->record_id()));
+    RETURN_IF_ERROR(RecordValidator::ValidateText("legal_basis", req->legal_basis(), 1, 200));
+    ASSIGN_OR_RETURN(storage::PendingWrite write, d_.records->PrepareExpunge(req->record_id()));
+    call.event().set_reference(AsReference(req->legal_basis()));
+    RETURN_IF_ERROR(call.Commit(&write));
+    resp->set_record_id(req->record_id());
+    // The data key is gone from the live database; compaction removes the old bytes from the
+    // files too. A failure here leaves only ciphertext whose key is deleted; it is logged and
+    // retried by the next compaction.
+    absl::Status compacted = d_.records->CompactRecord(req->record_id());
+    if (!compacted.ok()) {
+      absl::FPrintF(stderr, "level=error msg=\"compaction after expunge failed\" err=\"%s\"\n",
+                    compacted.message());
+    }
+    return absl::OkStatus();
+  });
+}
+
+absl::Status RecordService::ExpungeAsSystem(absl::string_view record_id,
+                                            absl::string_view legal_basis) {
+  ASSIGN_OR_RETURN(storage::PendingWrite write, d_.records->PrepareExpunge(record_id));
+  v1::AuditEvent event;
+  event.set_reference(AsReference(legal_basis));
+  RETURN_IF_ERROR(
+      d_.gate->CommitSystemEvent("retention", kExpunge, std::move(event), &write).status());
+  return d_.records->CompactRecord(record_id);
+}
+
+grpc::Status RecordService::ImportRecords(grpc::ServerContext* ctx,
+                                          const v1::ImportRecordsRequest* req,
+                                          v1::ImportRecordsResponse* resp) {
+  return d_.gate->Unary(ctx, kImport, *req, resp, [&](Call& call) -> absl::Status {
+    if (req->rows_size() < 1 || req->rows_size() > kMaxImportRows) {
+      return absl::InvalidArgumentError("rows: 1..1000 rows per request");
+    }
+    storage::PendingWrite write;
+    bool any_created = false;
+    for (int i = 0; i < req->rows_size(); ++i) {
+      const v1::ImportRow& row = req->rows(i);
+      v1::ImportRowResult* result = resp->add_results();
+      result->set_line(row.line());
+      absl::Status valid =
+          d_.validator->ValidateRecord(row.record().person(), row.record().conviction());
+      if (!valid.ok()) {
+        result->set_outcome(v1::ImportRowResult::OUTCOME_INVALID);
+        result->set_error(std::string(valid.message()));
+        continue;
+      }
+      auto meta = MetaFor(call, row.record().conviction());
+      if (!meta.ok()) {
+        result->set_outcome(v1::ImportRowResult::OUTCOME_INVALID);
+        result->set_error(std::string(meta.status().message()));
+        continue;
+      }
+      const size_t before = write.record_ids().size();
+      std::string existing;
+      absl::Status staged = d_.records->StageCreate(row.record().person(),
+                                                    row.record().conviction(), *meta, &write,
+                                                    &existing);
+      if (absl::IsAlreadyExists(staged)) {
+        result->set_outcome(v1::ImportRowResult::OUTCOME_DUPLICATE);
+        result->set_record_id(existing);
+        continue;
+      }
+      if (absl::IsInvalidArgument(staged)) {
+        result->set_outcome(v1::ImportRowResult::OUTCOME_INVALID);
+        result->set_error(std::string(staged.message()));
+        continue;
+      }
+      RETURN_IF_ERROR(staged);
+      if (req->dry_run()) {
+        result->set_outcome(v1::ImportRowResult::OUTCOME_VALID);
+      } else {
+        result->set_outcome(v1::ImportRowResult::OUTCOME_CREATED);
+        result->set_record_id(write.record_ids()[before]);
+        any_created = true;
+      }
+    }
+    if (req->dry_run()) {
+      // Validation only: the staged batch is dropped; the event goes alone.
+      return absl::OkStatus();
+    }
+    if (any_created) RETURN_IF_ERROR(call.Commit(&write));
+    return absl::OkStatus();
+  });
+}
+
+}  // namespace registry::server

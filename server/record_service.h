@@ -1,0 +1,57 @@
+// RecordService: clerks enter, correct, dispute, expunge and import final convictions; courts and
+// clerks read and search them. Every method runs through the CallGate.
+#ifndef REGISTRY_SERVER_RECORD_SERVICE_H_
+#define REGISTRY_SERVER_RECORD_SERVICE_H_
+
+#include "registry/v1/records.grpc.pb.h"
+#include "server/service_deps.h"
+
+namespace registry::server {
+
+class RecordService final : public registry::v1::RecordService::Service {
+ public:
+  explicit RecordService(const ServiceDeps& deps) : d_(deps) {}
+
+  grpc::Status CreateRecord(grpc::ServerContext* ctx, const registry::v1::CreateRecordRequest* req,
+                            registry::v1::CreateRecordResponse* resp) override;
+  grpc::Status GetRecord(grpc::ServerContext* ctx, const registry::v1::GetRecordRequest* req,
+                         registry::v1::GetRecordResponse* resp) override;
+  grpc::Status SearchRecords(grpc::ServerContext* ctx,
+                             const registry::v1::SearchRecordsRequest* req,
+                             registry::v1::SearchRecordsResponse* resp) override;
+  grpc::Status AmendRecord(grpc::ServerContext* ctx, const registry::v1::AmendRecordRequest* req,
+                           registry::v1::AmendRecordResponse* resp) override;
+  grpc::Status GetRecordHistory(grpc::ServerContext* ctx,
+                                const registry::v1::GetRecordHistoryRequest* req,
+                                registry::v1::GetRecordHistoryResponse* resp) override;
+  grpc::Status DisputeRecord(grpc::ServerContext* ctx,
+                             const registry::v1::DisputeRecordRequest* req,
+                             registry::v1::RecordStatusResponse* resp) override;
+  grpc::Status ResolveDispute(grpc::ServerContext* ctx,
+                              const registry::v1::ResolveDisputeRequest* req,
+                              registry::v1::RecordStatusResponse* resp) override;
+  grpc::Status ExpungeRecord(grpc::ServerContext* ctx,
+                             const registry::v1::ExpungeRecordRequest* req,
+                             registry::v1::ExpungeRecordResponse* resp) override;
+  grpc::Status ImportRecords(grpc::ServerContext* ctx,
+                             const registry::v1::ImportRecordsRequest* req,
+                             registry::v1::ImportRecordsResponse* resp) override;
+
+  // Expunges one record as the retention scheduler (actor "system:retention"), audited. Used by
+  // RegistryServer's scheduler.
+  absl::Status ExpungeAsSystem(absl::string_view record_id, absl::string_view legal_basis);
+
+ private:
+  // Metadata for a new version of `conviction`, from the retention rules.
+  absl::StatusOr<storage::VersionMeta> MetaFor(const Call& call,
+                                               const registry::v1::Conviction& conviction) const;
+  absl::Status SetStatus(Call& call, absl::string_view record_id, absl::string_view reason,
+                         registry::v1::RecordStatus from, registry::v1::RecordStatus to,
+                         registry::v1::RecordStatusResponse* resp);
+
+  ServiceDeps d_;
+};
+
+}  // namespace registry::server
+
+#endif  // REGISTRY_SERVER_RECORD_SERVICE_H_

@@ -1,0 +1,371 @@
+#include "server/record_validation.h"
+
+#include <set>
+#include <tuple>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "common/time_format.h"
+#include "unicode/uchar.h"
+#include "unicode/utf8.h"
+
+namespace registry::server {
+namespace {
+
+using registry::v1::Conviction;
+using registry::v1::Person;
+
+// Limits from records.proto.
+constexpr size_t kMaxNameCodePoints = 100;
+constexpr int kMaxAliases = 10;
+constexpr size_t kMaxBirthPlace = 100;
+constexpr int kMaxCitizenships = 5;
+constexpr size_t kMaxAddress = 200;
+constexpr size_t kMaxForeignCourt = 200;
+constexpr size_t kMaxCaseNumber = 64;
+constexpr int kMaxOffences = 20;
+constexpr uint32_t kMaxArticle = 999;
+constexpr uint32_t kMaxParagraph = 99;
+constexpr uint32_t kMaxSentenceMonths = 600;
+constexpr int kMaxBans = 10;
+// A personal number is pre-checked to this many printable ASCII characters before the regex
+// sees it: libstdc++'s std::regex matcher recurses per character and would exhaust the stack on
+// long input.
+constexpr size_t kMaxPersonalNumberBytes = 32;
+// Youngest age at which a person can be convicted (no criminal responsibility under 14), and
+// the age of majority.
+constexpr int kMinAgeOfResponsibility = 14;
+constexpr int kAdultAge = 18;
+// A law number is "NN/L-NNN"; anything longer is refused before a table lookup.
+constexpr size_t kMaxLawBytes = 16;
+
+constexpr UChar32 kHyphen = 0x2010;
+constexpr UChar32 kRightSingleQuote = 0x2019;
+constexpr UChar32 kModifierApostrophe = 0x02BC;
+
+absl::Status Invalid(absl::string_view field, absl::string_view rule) {
+  return absl::InvalidArgumentError(absl::StrCat(field, ": ", rule));
+}
+
+// Decodes `value` into code points; false for ill-formed UTF-8 (overlongs, surrogates, truncated
+// sequences) or more than `max` code points. Never reads more than 4 * max bytes.
+bool DecodeUtf8(absl::string_view value, size_t max, std::u32string* out) {
+  out->clear();
+  if (value.size() > 4 * max) return false;
+  const auto* bytes = reinterpret_cast<const uint8_t*>(value.data());
+  const int32_t length = static_cast<int32_t>(value.size());
+  int32_t i = 0;
+  while (i < length) {
+    UChar32 c;
+    U8_NEXT(bytes, i, length, c);
+    if (c < 0) return false;
+    out->push_back(c);
+  }
+  return out->size() <= max;
+}
+
+bool IsCombiningMark(UChar32 c) { return (U_GET_GC_MASK(c) & U_GC_M_MASK) != 0; }
+
+bool IsNameSeparator(UChar32 c) {
+  return c == ' ' || c == '-' || c == kHyphen || c == '\'' || c == kRightSingleQuote ||
+         c == kModifierApostrophe;
+}
+
+// Control, format (bidi overrides, zero-width characters), private-use, unassigned and
+// surrogate code points, and line/paragraph separators: invisible or layout-changing.
+bool IsForbiddenInText(UChar32 c) {
+  switch (u_charType(c)) {
+    case U_CONTROL_CHAR:
+    case U_FORMAT_CHAR:
+    case U_PRIVATE_USE_CHAR:
+    case U_UNASSIGNED:
+    case U_SURROGATE:
+    case U_LINE_SEPARATOR:
+    case U_PARAGRAPH_SEPARATOR:
+      return true;
+    default:
+      return false;
+  }
+}
+
+bool IsUpperAlpha2(absl::string_view code) {
+  return code.size() == 2 && absl::ascii_isupper(static_cast<unsigned char>(code[0])) &&
+         absl::ascii_isupper(static_cast<unsigned char>(code[1]));
+}
+
+// The day a person born on `birth` turns `years` old. Born on 29 February: 1 March in a common
+// year (the year of age is complete only when 28 February has ended).
+absl::CivilDay Birthday(absl::CivilDay birth, int years) {
+  return absl::CivilDay(birth.year() + years, birth.month(), birth.day());
+}
+
+absl::Status ValidateCaseNumber(absl::string_view field, absl::string_view value) {
+  constexpr absl::string_view kRule = "1..64 letters, digits, spaces or /-.:";
+  std::u32string cps;
+  if (value.empty() || !DecodeUtf8(value, kMaxCaseNumber, &cps)) return Invalid(field, kRule);
+  bool has_alnum = false;
+  for (UChar32 c : cps) {
+    const bool alnum = u_isalpha(c) || (c >= '0' && c <= '9');
+    has_alnum |= alnum;
+    if (!alnum && c != ' ' && c != '/' && c != '-' && c != '.' && c != ':') {
+      return Invalid(field, kRule);
+    }
+  }
+  return has_alnum ? absl::OkStatus() : Invalid(field, kRule);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<RecordValidator>> RecordValidator::Create(
+    const ReferenceData* reference, ValidationOptions options, const Clock* clock) {
+  if (reference == nullptr) return absl::InvalidArgumentError("reference data is required");
+  if (clock == nullptr) return absl::InvalidArgumentError("clock is required");
+  if (options.personal_number_pattern.empty()) {
+    return absl::InvalidArgumentError("personal_number_pattern: must not be empty");
+  }
+  std::regex pattern;
+  try {
+    pattern = std::regex(options.personal_number_pattern, std::regex::ECMAScript);
+  } catch (const std::regex_error&) {
+    return absl::InvalidArgumentError(
+        "personal_number_pattern: not a valid ECMAScript regular expression");
+  }
+  return std::unique_ptr<RecordValidator>(
+      new RecordValidator(reference, std::move(pattern), clock));
+}
+
+absl::CivilDay RecordValidator::Today() const { return UtcDay(clock_->Now()); }
+
+absl::Status RecordValidator::ValidatePersonalNumber(absl::string_view field,
+                                                     absl::string_view value) const {
+  constexpr absl::string_view kRule = "does not match the personal number format";
+  if (value.empty() || value.size() > kMaxPersonalNumberBytes) return Invalid(field, kRule);
+  for (char c : value) {
+    if (c <= 0x20 || c >= 0x7f) return Invalid(field, kRule);
+  }
+  bool matched = false;
+  try {
+    matched = std::regex_match(value.begin(), value.end(), personal_number_);
+  } catch (const std::regex_error&) {
+    matched = false;
+  }
+  return matched ? absl::OkStatus() : Invalid(field, kRule);
+}
+
+absl::Status RecordValidator::ValidateName(absl::string_view field, absl::string_view value,
+                                           bool required) {
+  constexpr absl::string_view kRule = "1..100 letters, spaces, hyphens or apostrophes";
+  if (value.empty()) return required ? Invalid(field, kRule) : absl::OkStatus();
+  std::u32string cps;
+  if (!DecodeUtf8(value, kMaxNameCodePoints, &cps)) return Invalid(field, kRule);
+  bool has_letter = false;
+  for (UChar32 c : cps) {
+    if (u_isalpha(c)) {
+      has_letter = true;
+    } else if (!IsCombiningMark(c) && !IsNameSeparator(c)) {
+      return Invalid(field, kRule);
+    }
+  }
+  return has_letter ? absl::OkStatus() : Invalid(field, kRule);
+}
+
+absl::Status RecordValidator::ValidateDate(absl::string_view field, absl::string_view value,
+                                           bool required) {
+  if (value.empty()) {
+    return required ? Invalid(field, "required, a date YYYY-MM-DD") : absl::OkStatus();
+  }
+  if (!ParseDate(value).ok()) {
+    return Invalid(field, "must be a real date YYYY-MM-DD from 1900-01-01");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RecordValidator::ValidateText(absl::string_view field, absl::string_view value,
+                                           size_t min, size_t max) {
+  const std::string rule =
+      absl::StrCat(min, "..", max, " characters of valid UTF-8, no control characters");
+  std::u32string cps;
+  if (!DecodeUtf8(value, max, &cps) || cps.size() < min) return Invalid(field, rule);
+  for (UChar32 c : cps) {
+    if (IsForbiddenInText(c)) return Invalid(field, rule);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RecordValidator::ValidateRecordId(absl::string_view field,
+                                               absl::string_view value) {
+  constexpr absl::string_view kRule = "32 lowercase hex characters";
+  if (value.size() != 32) return Invalid(field, kRule);
+  for (char c : value) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return Invalid(field, kRule);
+  }
+  return absl::OkStatus();
+}
+
+absl::Status RecordValidator::ValidateCandidate(absl::string_view personal_number,
+                                                absl::string_view surname,
+                                                absl::string_view given_name,
+                                                absl::string_view birth_date) const {
+  RETURN_IF_ERROR(ValidatePersonalNumber("personal_number", personal_number));
+  RETURN_IF_ERROR(ValidateName("surname", surname, /*required=*/true));
+  RETURN_IF_ERROR(ValidateName("given_name", given_name, /*required=*/true));
+  RETURN_IF_ERROR(ValidateDate("birth_date", birth_date, /*required=*/true));
+  if (*ParseDate(birth_date) >= Today()) return Invalid("birth_date", "must be before today");
+  return absl::OkStatus();
+}
+
+absl::Status RecordValidator::ValidateRecord(const Person& person,
+                                             const Conviction& conviction) const {
+  const absl::CivilDay today = Today();
+  RETURN_IF_ERROR(ValidatePerson(person, today));
+  return ValidateConviction(conviction, *ParseDate(person.birth_date()), today);
+}
+
+absl::Status RecordValidator::ValidatePerson(const Person& p, absl::CivilDay today) const {
+  RETURN_IF_ERROR(ValidateName("person.surname", p.surname(), /*required=*/true));
+  RETURN_IF_ERROR(ValidateName("person.given_name", p.given_name(), /*required=*/true));
+  RETURN_IF_ERROR(ValidateName("person.father_name", p.father_name(), /*required=*/false));
+  if (p.aliases_size() > kMaxAliases) return Invalid("person.aliases", "at most 10");
+  for (int i = 0; i < p.aliases_size(); ++i) {
+    RETURN_IF_ERROR(
+        ValidateName(absl::StrCat("person.aliases[", i, "]"), p.aliases(i), /*required=*/true));
+  }
+  if (p.sex() != registry::v1::SEX_FEMALE && p.sex() != registry::v1::SEX_MALE) {
+    return Invalid("person.sex", "required: female or male");
+  }
+  RETURN_IF_ERROR(ValidateDate("person.birth_date", p.birth_date(), /*required=*/true));
+  if (*ParseDate(p.birth_date()) >= today) {
+    return Invalid("person.birth_date", "must be before today");
+  }
+  RETURN_IF_ERROR(ValidateText("person.birth_place", p.birth_place(), 0, kMaxBirthPlace));
+  if (p.citizenships_size() > kMaxCitizenships) {
+    return Invalid("person.citizenships", "at most 5");
+  }
+  std::set<std::string> citizenships;
+  for (int i = 0; i < p.citizenships_size(); ++i) {
+    const std::string field = absl::StrCat("person.citizenships[", i, "]");
+    if (!IsUpperAlpha2(p.citizenships(i))) {
+      return Invalid(field, "two upper-case letters (ISO 3166-1 alpha-2)");
+    }
+    if (!citizenships.insert(p.citizenships(i)).second) return Invalid(field, "duplicate");
+  }
+  RETURN_IF_ERROR(ValidatePersonalNumber("person.personal_number", p.personal_number()));
+  RETURN_IF_ERROR(
+      ValidateText("person.last_known_address", p.last_known_address(), 0, kMaxAddress));
+  return absl::OkStatus();
+}
+
+absl::Status RecordValidator::ValidateConviction(const Conviction& c, absl::CivilDay birth,
+                                                 absl::CivilDay today) const {
+  // Court, and the foreign court's name and country exactly when the court is foreign.
+  const registry::v1::CourtEntry* court =
+      c.court_id().size() <= 64 ? reference_->FindCourt(c.court_id()) : nullptr;
+  if (court == nullptr) return Invalid("conviction.court_id", "not in the court table");
+  if (court->foreign()) {
+    RETURN_IF_ERROR(ValidateText("conviction.foreign_court", c.foreign_court(), 1,
+                                 kMaxForeignCourt));
+    if (!IsUpperAlpha2(c.foreign_country()) || c.foreign_country() == "XK") {
+      return Invalid("conviction.foreign_country",
+                     "required for a foreign court: two upper-case letters, not XK");
+    }
+  } else {
+    if (!c.foreign_court().empty()) {
+      return Invalid("conviction.foreign_court", "must be empty unless the court is foreign");
+    }
+    if (!c.foreign_country().empty()) {
+      return Invalid("conviction.foreign_country", "must be empty unless the court is foreign");
+    }
+  }
+  RETURN_IF_ERROR(ValidateCaseNumber("conviction.case_number", c.case_number()));
+
+  // Dates: 14th birthday <= judgment <= final <= today.
+  RETURN_IF_ERROR(ValidateDate("conviction.judgment_date", c.judgment_date(), /*required=*/true));
+  const absl::CivilDay judgment = *ParseDate(c.judgment_date());
+  if (judgment < Birthday(birth, kMinAgeOfResponsibility) || judgment > today) {
+    return Invalid("conviction.judgment_date",
+                   "must be on or after the person's 14th birthday and not in the future");
+  }
+  RETURN_IF_ERROR(ValidateDate("conviction.final_date", c.final_date(), /*required=*/true));
+  const absl::CivilDay final_day = *ParseDate(c.final_date());
+  if (final_day < judgment || final_day > today) {
+    return Invalid("conviction.final_date",
+                   "must be on or after judgment_date and not in the future");
+  }
+
+  // Offences: 1..20, each in the table, no repeats.
+  if (c.offences().empty() || c.offences_size() > kMaxOffences) {
+    return Invalid("conviction.offences", "1..20 offences");
+  }
+  std::set<std::tuple<std::string, uint32_t, uint32_t>> offences;
+  for (int i = 0; i < c.offences_size(); ++i) {
+    const registry::v1::Offence& o = c.offences(i);
+    const std::string field = absl::StrCat("conviction.offences[", i, "]");
+    if (o.article() < 1 || o.article() > kMaxArticle || o.paragraph() > kMaxParagraph) {
+      return Invalid(field, "article must be 1..999 and paragraph 0..99");
+    }
+    if (o.law().size() > kMaxLawBytes ||
+        reference_->FindOffence(o.law(), o.article(), o.paragraph()) == nullptr) {
+      return Invalid(field, "not in the offence table");
+    }
+    if (!offences.emplace(o.law(), o.article(), o.paragraph()).second) {
+      return Invalid(field, "duplicate offence");
+    }
+  }
+
+  // Sentence.
+  const registry::v1::SentenceType type = c.sentence().type();
+  if (type == registry::v1::SENTENCE_TYPE_UNSPECIFIED ||
+      !registry::v1::SentenceType_IsValid(type)) {
+    return Invalid("conviction.sentence.type", "required");
+  }
+  const bool has_length = type == registry::v1::SENTENCE_TYPE_IMPRISONMENT ||
+                          type == registry::v1::SENTENCE_TYPE_SUSPENDED;
+  if (has_length) {
+    if (c.sentence().months() < 1 || c.sentence().months() > kMaxSentenceMonths) {
+      return Invalid("conviction.sentence.months",
+                     "1..600 for imprisonment or a suspended sentence");
+    }
+  } else if (c.sentence().months() != 0) {
+    return Invalid("conviction.sentence.months",
+                   "must be 0 unless imprisonment or a suspended sentence");
+  }
+
+  // Bans: each typed, ending on or after final_date, or for life.
+  if (c.bans_size() > kMaxBans) return Invalid("conviction.bans", "at most 10");
+  for (int i = 0; i < c.bans_size(); ++i) {
+    const registry::v1::AccessoryBan& ban = c.bans(i);
+    const std::string field = absl::StrCat("conviction.bans[", i, "]");
+    if (ban.type() == registry::v1::BAN_TYPE_UNSPECIFIED ||
+        !registry::v1::BanType_IsValid(ban.type())) {
+      return Invalid(absl::StrCat(field, ".type"), "required");
+    }
+    if (ban.end_date().empty()) continue;
+    const absl::StatusOr<absl::CivilDay> end = ParseDate(ban.end_date());
+    if (!end.ok() || *end < final_day) {
+      return Invalid(absl::StrCat(field, ".end_date"),
+                     "empty (for life) or a date YYYY-MM-DD on or after final_date");
+    }
+  }
+
+  // Release: only from imprisonment, not before the judgment.
+  if (!c.release_date().empty()) {
+    constexpr absl::string_view kRule =
+        "only with imprisonment: a date YYYY-MM-DD on or after judgment_date";
+    if (type != registry::v1::SENTENCE_TYPE_IMPRISONMENT) {
+      return Invalid("conviction.release_date", kRule);
+    }
+    const absl::StatusOr<absl::CivilDay> release = ParseDate(c.release_date());
+    if (!release.ok() || *release < judgment) return Invalid("conviction.release_date", kRule);
+  }
+
+  // Juvenile: anyone under 18 on the judgment day is a juvenile (the converse does not hold:
+  // a juvenile offender may be tried after turning 18).
+  if (!c.juvenile() && judgment < Birthday(birth, kAdultAge)) {
+    return Invalid("conviction.juvenile", "must be true when the person was under 18 on "
+                                          "judgment_date");
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace registry::server

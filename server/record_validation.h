@@ -1,0 +1,116 @@
+// RecordValidator: the field limits of a record (domain.md "The record", records.proto comments)
+// and of a vetting candidate, checked before anything is stored, indexed or looked up.
+//
+// Every error is InvalidArgument "<field path>: <rule>", e.g.
+//   "person.surname: 1..100 letters, spaces, hyphens or apostrophes"
+//   "conviction.offences[1]: not in the offence table"
+// The message never contains the field's value: values are personal data, and the message goes
+// to the client, to logs and to import reports. The first failing field is reported.
+//
+//   ASSIGN_OR_RETURN(std::unique_ptr<RecordValidator> validator,
+//                    RecordValidator::Create(reference.get(), ValidationOptions(), &clock));
+//   RETURN_IF_ERROR(validator->ValidateRecord(request.person(), request.conviction()));
+//
+// Rules that are choices rather than quotations of the law:
+//  - Names are Unicode letters (any script, with combining marks), spaces, hyphens (- ‐) and
+//    apostrophes (' ’ ʼ), 1..100 code points, with at least one letter.
+//  - Juvenile: a person under 18 on judgment_date must be marked juvenile; a person marked
+//    juvenile may be an adult on judgment_date, because juvenile status follows the age at the
+//    offence (Kosovo's Juvenile Justice Code: 14..18 at the time of the act), and trials end
+//    after the 18th birthday. Nobody is convicted under 14 (no criminal responsibility), so
+//    judgment_date must be on or after the 14th birthday.
+//  - Free text rejects control, format (e.g. bidirectional overrides), private-use and unassigned
+//    code points, and line/paragraph separators.
+//  - "today" is the UTC day of clock->Now().
+//
+// Thread-safe: const after Create.
+#ifndef REGISTRY_SERVER_RECORD_VALIDATION_H_
+#define REGISTRY_SERVER_RECORD_VALIDATION_H_
+
+#include <cstddef>
+#include <memory>
+#include <regex>
+#include <string>
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
+#include "common/clock.h"
+#include "registry/v1/records.pb.h"
+#include "server/reference_data.h"
+
+namespace registry::server {
+
+struct ValidationOptions {
+  // ECMAScript regular expression (std::regex) a personal number must fully match. Default
+  // "[0-9]{10}": Kosovo's personal number is 10 digits; configurable because the check digit
+  // algorithm is not public. Whatever the pattern, a personal number is first limited to 1..32
+  // printable ASCII characters without spaces, so the regex never sees long or odd input.
+  std::string personal_number_pattern = "[0-9]{10}";
+};
+
+class RecordValidator {
+ public:
+  // Returns a validator, or InvalidArgument when the pattern is empty or does not compile, or
+  // when reference or clock is null. reference and clock are not owned and must outlive it.
+  static absl::StatusOr<std::unique_ptr<RecordValidator>> Create(const ReferenceData* reference,
+                                                                 ValidationOptions options,
+                                                                 const Clock* clock);
+
+  // Returns OK when every field of the record is within its limits (see the .cc for the full
+  // list, one rule per field), else InvalidArgument "<field path>: <rule>" for the first field
+  // that is not.
+  absl::Status ValidateRecord(const registry::v1::Person& person,
+                              const registry::v1::Conviction& conviction) const;
+
+  // A vetting candidate as VettingCheckRequest names it: personal number, surname and given name
+  // (required), birth date (required, before today). Returns OK or InvalidArgument naming
+  // "personal_number", "surname", "given_name" or "birth_date".
+  absl::Status ValidateCandidate(absl::string_view personal_number, absl::string_view surname,
+                                 absl::string_view given_name,
+                                 absl::string_view birth_date) const;
+
+  // Returns OK when `value` fully matches the personal number pattern, else InvalidArgument
+  // "<field>: ..." (an empty value is invalid).
+  absl::Status ValidatePersonalNumber(absl::string_view field, absl::string_view value) const;
+
+  // Names: valid UTF-8, 1..100 code points, Unicode letters or combining marks, spaces, hyphens,
+  // apostrophes (' ’ ʼ), at least one letter. Returns OK also for an empty value when !required;
+  // else InvalidArgument "<field>: ...".
+  static absl::Status ValidateName(absl::string_view field, absl::string_view value,
+                                   bool required);
+
+  // A real calendar date "YYYY-MM-DD" from 1900-01-01 on. Returns OK also for an empty value
+  // when !required; else InvalidArgument "<field>: ...".
+  static absl::Status ValidateDate(absl::string_view field, absl::string_view value,
+                                   bool required);
+
+  // Free text (reasons, legal basis, places, addresses): valid UTF-8 of min..max code points
+  // without control or invisible characters. Returns OK or InvalidArgument "<field>: ...".
+  static absl::Status ValidateText(absl::string_view field, absl::string_view value, size_t min,
+                                   size_t max);
+
+  // A record id: exactly 32 lowercase hex characters. Returns OK or InvalidArgument
+  // "<field>: ...".
+  static absl::Status ValidateRecordId(absl::string_view field, absl::string_view value);
+
+ private:
+  RecordValidator(const ReferenceData* reference, std::regex personal_number,
+                  const Clock* clock)
+      : reference_(reference), personal_number_(std::move(personal_number)), clock_(clock) {}
+
+  absl::CivilDay Today() const;
+  absl::Status ValidatePerson(const registry::v1::Person& person, absl::CivilDay today) const;
+  absl::Status ValidateConviction(const registry::v1::Conviction& conviction,
+                                  absl::CivilDay birth_date, absl::CivilDay today) const;
+
+  const ReferenceData* reference_;
+  std::regex personal_number_;
+  const Clock* clock_;
+};
+
+}  // namespace registry::server
+
+#endif  // REGISTRY_SERVER_RECORD_VALIDATION_H_

@@ -1,0 +1,259 @@
+#include "server/reference_data.h"
+
+#include <algorithm>
+#include <set>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "common/time_format.h"
+#include "server/config.h"
+
+namespace registry::server {
+namespace {
+
+using registry::v1::Conviction;
+using registry::v1::CourtEntry;
+using registry::v1::CourtTable;
+using registry::v1::Offence;
+using registry::v1::OffenceEntry;
+using registry::v1::OffenceTable;
+using registry::v1::RetentionRule;
+using registry::v1::RetentionTable;
+using registry::v1::SentenceType;
+
+constexpr uint32_t kMaxArticle = 999;
+constexpr uint32_t kMaxParagraph = 99;
+constexpr size_t kMaxTitleBytes = 200;
+constexpr size_t kMaxCourtIdBytes = 64;
+constexpr size_t kMaxSwitchBytes = 64;
+constexpr uint32_t kMaxSentenceMonths = 600;
+constexpr uint32_t kMaxRetentionYears = 100;
+
+absl::Status Invalid(absl::string_view file, absl::string_view entry, absl::string_view rule) {
+  return absl::InvalidArgumentError(absl::StrCat(file, ": ", entry, ": ", rule));
+}
+
+// "NN/L-NNN", e.g. "06/L-074".
+bool IsLawNumber(absl::string_view law) {
+  if (law.size() != 8 || law.substr(2, 3) != "/L-") return false;
+  for (size_t i : {0, 1, 5, 6, 7}) {
+    if (!absl::ascii_isdigit(static_cast<unsigned char>(law[i]))) return false;
+  }
+  return true;
+}
+
+bool IsSwitchName(absl::string_view name) {
+  if (name.size() > kMaxSwitchBytes) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return absl::ascii_islower(static_cast<unsigned char>(c)) ||
+           absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '_';
+  });
+}
+
+bool IsCourtId(absl::string_view id) {
+  if (id.empty() || id.size() > kMaxCourtIdBytes) return false;
+  return std::all_of(id.begin(), id.end(), [](char c) {
+    return absl::ascii_islower(static_cast<unsigned char>(c)) ||
+           absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '-';
+  });
+}
+
+// Reads and strictly parses one table file; errors name the file.
+absl::Status ReadTable(const std::string& dir, absl::string_view name,
+                       google::protobuf::Message* message) {
+  ASSIGN_OR_RETURN(std::string json, ReadFile(absl::StrCat(dir, "/", name)));
+  absl::Status parsed = ParseJson(json, message);
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(name, ": ", parsed.message()));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckOffences(const OffenceTable& table) {
+  constexpr absl::string_view kFile = "offences.json";
+  for (int i = 0; i < table.switches_size(); ++i) {
+    const std::string entry = absl::StrCat("switches[", i, "]");
+    if (table.switches(i).empty() || !IsSwitchName(table.switches(i))) {
+      return Invalid(kFile, entry, "must be 1..64 of [a-z0-9_]");
+    }
+  }
+  std::set<std::tuple<std::string, uint32_t, uint32_t>> seen;
+  for (int i = 0; i < table.offences_size(); ++i) {
+    const OffenceEntry& e = table.offences(i);
+    const std::string entry = absl::StrCat("offences[", i, "]");
+    if (!IsLawNumber(e.law())) return Invalid(kFile, entry, "law must look like \"06/L-074\"");
+    if (e.article() < 1 || e.article() > kMaxArticle) {
+      return Invalid(kFile, entry, "article must be 1..999");
+    }
+    if (e.paragraph() > kMaxParagraph) return Invalid(kFile, entry, "paragraph must be 0..99");
+    if (e.title().empty() || e.title().size() > kMaxTitleBytes) {
+      return Invalid(kFile, entry, "title must be 1..200 bytes");
+    }
+    if (!IsSwitchName(e.requires_switch())) {
+      return Invalid(kFile, entry, "requires_switch must be empty or [a-z0-9_], at most 64");
+    }
+    if (!seen.emplace(e.law(), e.article(), e.paragraph()).second) {
+      return Invalid(kFile, entry, "duplicate (law, article, paragraph)");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckCourts(const CourtTable& table) {
+  constexpr absl::string_view kFile = "courts.json";
+  if (table.courts().empty()) return Invalid(kFile, "courts", "at least one court is required");
+  std::set<std::string, std::less<>> ids;
+  int foreign = 0;
+  for (int i = 0; i < table.courts_size(); ++i) {
+    const CourtEntry& c = table.courts(i);
+    const std::string entry = absl::StrCat("courts[", i, "]");
+    if (!IsCourtId(c.id())) return Invalid(kFile, entry, "id must be 1..64 of [a-z0-9-]");
+    if (c.name().empty() || c.name().size() > kMaxTitleBytes) {
+      return Invalid(kFile, entry, "name must be 1..200 bytes");
+    }
+    if (!ids.insert(c.id()).second) return Invalid(kFile, entry, "duplicate id");
+    if (c.foreign() && ++foreign > 1) {
+      return Invalid(kFile, entry, "only one court may be marked foreign");
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CheckRetention(const RetentionTable& table) {
+  constexpr absl::string_view kFile = "retention.json";
+  if (table.rules().empty()) return Invalid(kFile, "rules", "at least one rule is required");
+  bool adult_catch_all = false;
+  bool juvenile_catch_all = false;
+  for (int i = 0; i < table.rules_size(); ++i) {
+    const RetentionRule& r = table.rules(i);
+    const std::string entry = absl::StrCat("rules[", i, "]");
+    if (r.min_sentence_months() > kMaxSentenceMonths) {
+      return Invalid(kFile, entry, "min_sentence_months must be 0..600");
+    }
+    if (r.delete_after_years() < 1 || r.delete_after_years() > kMaxRetentionYears) {
+      return Invalid(kFile, entry, "delete_after_years must be 1..100");
+    }
+    if (r.employer_visible_years() > r.delete_after_years()) {
+      return Invalid(kFile, entry, "employer_visible_years must not exceed delete_after_years");
+    }
+    if (r.min_sentence_months() == 0) {
+      (r.juvenile() ? juvenile_catch_all : adult_catch_all) = true;
+    }
+  }
+  const std::string last = absl::StrCat("rules[", table.rules_size() - 1, "]");
+  if (table.rules(table.rules_size() - 1).min_sentence_months() != 0) {
+    return Invalid(kFile, last, "the last rule must be a catch-all (min_sentence_months 0)");
+  }
+  if (!adult_catch_all || !juvenile_catch_all) {
+    return Invalid(kFile, "rules",
+                   absl::StrCat("no catch-all rule (min_sentence_months 0) for ",
+                                adult_catch_all ? "juvenile" : "adult", " convictions"));
+  }
+  return absl::OkStatus();
+}
+
+// `years` after `day`; 29 February becomes 28 February in a common year.
+absl::CivilDay AddYears(absl::CivilDay day, uint32_t years) {
+  const absl::civil_year_t year = day.year() + years;
+  absl::CivilDay result(year, day.month(), day.day());
+  if (result.month() != day.month()) result = absl::CivilDay(year, day.month(), 28);
+  return result;
+}
+
+uint32_t CountedMonths(const Conviction& conviction) {
+  const SentenceType type = conviction.sentence().type();
+  if (type == registry::v1::SENTENCE_TYPE_IMPRISONMENT ||
+      type == registry::v1::SENTENCE_TYPE_SUSPENDED) {
+    return conviction.sentence().months();
+  }
+  return 0;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<ReferenceData>> ReferenceData::Load(const std::string& dir) {
+  std::unique_ptr<ReferenceData> data(new ReferenceData());
+  RETURN_IF_ERROR(ReadTable(dir, "offences.json", &data->offence_table_));
+  RETURN_IF_ERROR(CheckOffences(data->offence_table_));
+  RETURN_IF_ERROR(ReadTable(dir, "courts.json", &data->court_table_));
+  RETURN_IF_ERROR(CheckCourts(data->court_table_));
+  RETURN_IF_ERROR(ReadTable(dir, "retention.json", &data->retention_table_));
+  RETURN_IF_ERROR(CheckRetention(data->retention_table_));
+
+  const std::set<std::string> switches(data->offence_table_.switches().begin(),
+                                       data->offence_table_.switches().end());
+  for (const OffenceEntry& e : data->offence_table_.offences()) {
+    if (!e.requires_switch().empty() && switches.count(e.requires_switch()) == 0) continue;
+    data->offences_.emplace(OffenceKey(e.law(), e.article(), e.paragraph()), &e);
+  }
+  for (const CourtEntry& c : data->court_table_.courts()) {
+    data->courts_.emplace(c.id(), &c);
+  }
+  return data;
+}
+
+const OffenceEntry* ReferenceData::FindOffence(absl::string_view law, uint32_t article,
+                                               uint32_t paragraph) const {
+  auto it = offences_.find(OffenceKey(std::string(law), article, paragraph));
+  if (it != offences_.end()) return it->second;
+  it = offences_.find(OffenceKey(std::string(law), article, 0));
+  return it == offences_.end() ? nullptr : it->second;
+}
+
+const CourtEntry* ReferenceData::FindCourt(absl::string_view id) const {
+  auto it = courts_.find(id);
+  return it == courts_.end() ? nullptr : it->second;
+}
+
+absl::StatusOr<ReferenceData::Retention> ReferenceData::RetentionFor(
+    const Conviction& conviction) const {
+  absl::StatusOr<absl::CivilDay> final_date = ParseDate(conviction.final_date());
+  if (!final_date.ok()) {
+    return absl::InvalidArgumentError("conviction.final_date: must be a date YYYY-MM-DD");
+  }
+
+  // The latest end of a work-with-children ban, and whether one is for life.
+  bool lifelong_ban = false;
+  absl::CivilDay latest_ban_end = *final_date;
+  for (int i = 0; i < conviction.bans_size(); ++i) {
+    const registry::v1::AccessoryBan& ban = conviction.bans(i);
+    if (ban.type() != registry::v1::BAN_TYPE_WORK_WITH_CHILDREN) continue;
+    if (ban.end_date().empty()) {
+      lifelong_ban = true;
+      continue;
+    }
+    absl::StatusOr<absl::CivilDay> end = ParseDate(ban.end_date());
+    if (!end.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("conviction.bans[", i, "].end_date: must be empty or a date YYYY-MM-DD"));
+    }
+    latest_ban_end = std::max(latest_ban_end, *end);
+  }
+
+  const uint32_t months = CountedMonths(conviction);
+  for (const RetentionRule& rule : retention_table_.rules()) {
+    if (rule.juvenile() != conviction.juvenile() || months < rule.min_sentence_months()) {
+      continue;
+    }
+    Retention r;
+    r.employer_visible_until =
+        std::max(AddYears(*final_date, rule.employer_visible_years()), latest_ban_end);
+    r.delete_after =
+        std::max(AddYears(*final_date, rule.delete_after_years()), r.employer_visible_until);
+    if (lifelong_ban) r.employer_visible_until = r.delete_after;
+    return r;
+  }
+  return absl::InternalError("no retention rule matches the conviction");
+}
+
+std::string ReferenceData::DescribeOffence(const Offence& o) const {
+  std::string text = absl::StrCat(o.law(), " art. ", o.article());
+  if (o.paragraph() != 0) absl::StrAppend(&text, " §", o.paragraph());
+  const OffenceEntry* entry = FindOffence(o.law(), o.article(), o.paragraph());
+  if (entry != nullptr) absl::StrAppend(&text, " — ", entry->title());
+  return text;
+}
+
+}  // namespace registry::server

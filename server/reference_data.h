@@ -1,0 +1,98 @@
+// ReferenceData: the tables a record is checked against and its retention dates are computed
+// from, loaded once at start-up from three JSON files (registry.v1 messages of reference.proto)
+// in the config's reference_dir:
+//
+//   offences.json   OffenceTable   which (law, article, paragraph) may be registered
+//   courts.json     CourtTable     which court ids a conviction may name
+//   retention.json  RetentionTable how long a record counts for vetting, when it is deleted
+//
+// deploy/reference/ ships the defaults; its README.md says which entries are assumptions. The
+// files are strict: an unknown field, a duplicate or an out-of-range value stops start-up rather
+// than silently registering against a wrong table.
+//
+//   ASSIGN_OR_RETURN(std::unique_ptr<ReferenceData> reference,
+//                    ReferenceData::Load("/etc/registry/reference"));
+//   if (reference->FindOffence("06/L-074", 232, 1) == nullptr) -> not registrable
+//   ASSIGN_OR_RETURN(ReferenceData::Retention r, reference->RetentionFor(conviction));
+//   // r.employer_visible_until, r.delete_after
+//
+// Immutable after Load, so thread-safe.
+#ifndef REGISTRY_SERVER_REFERENCE_DATA_H_
+#define REGISTRY_SERVER_REFERENCE_DATA_H_
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <tuple>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/civil_time.h"
+#include "registry/v1/records.pb.h"
+#include "registry/v1/reference.pb.h"
+
+namespace registry::server {
+
+class ReferenceData {
+ public:
+  // Loads offences.json, courts.json and retention.json from `dir` and validates them:
+  //  - offences: law matches "NN/L-NNN", article 1..999, paragraph 0..99, title 1..200 bytes,
+  //    requires_switch and switches [a-z0-9_]{0,64}, (law, article, paragraph) unique;
+  //  - courts: at least one; id 1..64 of [a-z0-9-], unique; name 1..200 bytes; at most one
+  //    entry with foreign: true;
+  //  - retention: at least one rule; min_sentence_months <= 600; 1 <= delete_after_years <= 100;
+  //    employer_visible_years <= delete_after_years; the last rule has min_sentence_months 0,
+  //    and both adult and juvenile convictions have a rule with min_sentence_months 0, so every
+  //    conviction matches some rule (a rule matches only one of the two, see reference.proto).
+  // Returns NotFound (or PermissionDenied) when a file cannot be read, and InvalidArgument naming
+  // the file and the entry ("offences.json: offences[3]: duplicate (law, article, paragraph)")
+  // for a parse error, an unknown field or a failed rule.
+  static absl::StatusOr<std::unique_ptr<ReferenceData>> Load(const std::string& dir);
+
+  // Returns the exact (law, article, paragraph) entry if the table has one, else the article's
+  // paragraph-0 (whole article) entry, else nullptr. Entries whose requires_switch is not among
+  // the table's switches are treated as absent. The pointer lives as long as this object.
+  const registry::v1::OffenceEntry* FindOffence(absl::string_view law, uint32_t article,
+                                                uint32_t paragraph) const;
+
+  // Returns the court with this id, or nullptr.
+  const registry::v1::CourtEntry* FindCourt(absl::string_view id) const;
+
+  struct Retention {
+    // The record counts for vetting up to and including this day.
+    absl::CivilDay employer_visible_until;
+    // On this day the retention scheduler expunges the record.
+    absl::CivilDay delete_after;
+  };
+
+  // Applies the first rule that matches the conviction (same juvenile flag, and sentence months
+  // >= min_sentence_months, counting months only for imprisonment and suspended sentences):
+  //   visible_until = max(final_date + visible years, latest end of a work-with-children ban),
+  //   delete_after  = max(final_date + delete years, visible_until),
+  // and a work-with-children ban for life (empty end_date) makes visible_until = delete_after.
+  // Adding years to 29 February gives 28 February in a common year.
+  // Returns InvalidArgument ("conviction.final_date: ..." or "conviction.bans[i].end_date: ...")
+  // when a date does not parse; Internal if no rule matches (Load rules that out).
+  absl::StatusOr<Retention> RetentionFor(const registry::v1::Conviction& conviction) const;
+
+  // Returns the offence for people: "06/L-074 art. 232 §1 — Abuse of children in pornography";
+  // without " §N" for paragraph 0, and without " — title" when the offence is not in the table.
+  std::string DescribeOffence(const registry::v1::Offence& o) const;
+
+ private:
+  using OffenceKey = std::tuple<std::string, uint32_t, uint32_t>;
+
+  ReferenceData() = default;
+
+  registry::v1::OffenceTable offence_table_;
+  registry::v1::CourtTable court_table_;
+  registry::v1::RetentionTable retention_table_;
+  // Only the entries whose switch is on; values point into offence_table_ / court_table_.
+  std::map<OffenceKey, const registry::v1::OffenceEntry*> offences_;
+  std::map<std::string, const registry::v1::CourtEntry*, std::less<>> courts_;
+};
+
+}  // namespace registry::server
+
+#endif  // REGISTRY_SERVER_REFERENCE_DATA_H_

@@ -1,0 +1,211 @@
+#include "server/registry_server.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "common/status_macros.h"
+#include "common/time_format.h"
+#include "crypto/blind_index.h"
+#include "grpcpp/security/tls_certificate_provider.h"
+#include "grpcpp/security/tls_credentials_options.h"
+#include "server/config.h"
+#include "server/key_file.h"
+
+namespace registry::server {
+namespace {
+
+// HKDF purposes of the keys derived from the key file's root (crypto/blind_index.h DeriveKey).
+constexpr char kAuditSigningPurpose[] = "signing/audit-tree-head/ed25519/v1";
+constexpr char kVettingSigningPurpose[] = "signing/vetting-certificate/ed25519/v1";
+constexpr char kChecksPurpose[] = "encryption/vetting-checks/aes-256-gcm/v1";
+constexpr int kRetentionBatch = 1000;
+
+absl::Status RequireReadable(const std::string& what, const std::string& path) {
+  auto content = ReadFile(path);
+  if (!content.ok()) {
+    return absl::Status(content.status().code(), absl::StrCat(what, ": ", content.status().message()));
+  }
+  if (content->empty()) return absl::InvalidArgumentError(absl::StrCat(what, ": ", path, " is empty"));
+  return absl::OkStatus();
+}
+
+void LogLine(absl::string_view level, absl::string_view msg, absl::string_view detail = "") {
+  absl::FPrintF(stderr, "%s level=%s msg=\"%s\"%s%s\n", FormatInstant(absl::Now(), true), level,
+                msg, detail.empty() ? "" : " detail=", detail.empty() ? "" : absl::StrCat("\"", detail, "\""));
+}
+
+}  // namespace
+
+absl::StatusOr<SigningKeys> DeriveSigningKeys(const crypto::SecretBytes& root) {
+  SigningKeys keys;
+  ASSIGN_OR_RETURN(crypto::SecretBytes audit_seed, crypto::DeriveKey(root, kAuditSigningPurpose));
+  ASSIGN_OR_RETURN(keys.audit, crypto::Ed25519Signer::FromSeed(audit_seed));
+  ASSIGN_OR_RETURN(crypto::SecretBytes vet_seed, crypto::DeriveKey(root, kVettingSigningPurpose));
+  ASSIGN_OR_RETURN(keys.vetting, crypto::Ed25519Signer::FromSeed(vet_seed));
+  return keys;
+}
+
+absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
+    RegistryServerOptions options) {
+  std::unique_ptr<RegistryServer> s(new RegistryServer());
+  s->options_ = std::move(options);
+  const registry::v1::ServerConfig& config = s->options_.config;
+  s->clock_ = s->options_.clock != nullptr ? s->options_.clock : SystemClock::Get();
+
+  // Keys first: without them nothing can be read.
+  ASSIGN_OR_RETURN(KeyMaterial keys, LoadKeyFile(config.key_file()));
+  s->keys_ = std::make_unique<storage::KeyringHolder>(
+      std::shared_ptr<const crypto::Keyring>(std::move(keys.keyring)));
+  s->derivation_root_ = std::move(keys.derivation_root);
+  ASSIGN_OR_RETURN(s->signing_, DeriveSigningKeys(s->derivation_root_));
+
+  ASSIGN_OR_RETURN(s->policies_, PolicyStore::Load(config.policy_file()));
+  ASSIGN_OR_RETURN(s->reference_, ReferenceData::Load(config.reference_dir()));
+  ValidationOptions validation;
+  validation.personal_number_pattern = config.personal_number_pattern();
+  ASSIGN_OR_RETURN(s->validator_,
+                   RecordValidator::Create(s->reference_.get(), validation, s->clock_));
+  ASSIGN_OR_RETURN(s->normalizer_, storage::NameNormalizer::Create());
+
+  RETURN_IF_ERROR(RequireReadable("tls.client_ca_file", config.tls().client_ca_file()));
+  RETURN_IF_ERROR(RequireReadable("tls.cert_file", config.tls().cert_file()));
+  RETURN_IF_ERROR(RequireReadable("tls.key_file", config.tls().key_file()));
+
+  storage::DatabaseOptions db_options;
+  db_options.path = config.data_dir();
+  db_options.fault_injector = s->options_.fault_injector;
+  ASSIGN_OR_RETURN(s->db_, storage::Database::Open(db_options));
+  ASSIGN_OR_RETURN(s->audit_, storage::AuditLog::Open(s->db_.get(), s->clock_));
+  ASSIGN_OR_RETURN(s->records_, storage::RecordStore::Create(s->db_.get(), s->keys_.get(),
+                                                             s->derivation_root_,
+                                                             s->normalizer_.get()));
+  s->rotator_ = std::make_unique<KeyRotator>(config.key_file(), s->db_.get(), s->records_.get(),
+                                             s->keys_.get(), s->clock_);
+  ASSIGN_OR_RETURN(KeyRotator::Result resumed, s->rotator_->Resume());
+  if (resumed.rewrapped > 0) {
+    LogLine("info", "finished an interrupted key rotation",
+            absl::StrCat(resumed.rewrapped, " data keys re-wrapped"));
+  }
+
+  s->limiter_ = std::make_unique<RateLimiter>(s->clock_);
+  CallGate::Deps gate_deps;
+  gate_deps.clock = s->clock_;
+  gate_deps.policies = s->policies_.get();
+  gate_deps.limiter = s->limiter_.get();
+  gate_deps.audit = s->audit_.get();
+  gate_deps.log_calls = s->options_.log_calls;
+  s->gate_ = std::make_unique<CallGate>(gate_deps);
+
+  ServiceDeps deps;
+  deps.gate = s->gate_.get();
+  deps.clock = s->clock_;
+  deps.config = &s->options_.config;
+  deps.db = s->db_.get();
+  deps.audit = s->audit_.get();
+  deps.records = s->records_.get();
+  deps.reference = s->reference_.get();
+  deps.validator = s->validator_.get();
+  deps.audit_signer = s->signing_.audit.get();
+  deps.vetting_signer = s->signing_.vetting.get();
+  deps.rotator = s->rotator_.get();
+  s->record_service_ = std::make_unique<RecordService>(deps);
+  ASSIGN_OR_RETURN(crypto::SecretBytes checks_key,
+                   crypto::DeriveKey(s->derivation_root_, kChecksPurpose));
+  ASSIGN_OR_RETURN(s->vetting_service_, VettingService::Create(deps, checks_key));
+  s->audit_service_ = std::make_unique<AuditService>(deps);
+  s->admin_service_ = std::make_unique<AdminService>(deps);
+
+  // mTLS only: the client certificate is required and verified against the registry CA, and
+  // checked against the CRLs when a CRL folder is configured. gRPC's TLS stack negotiates TLS 1.2
+  // or 1.3 only. Certificates are re-read when they change on disk.
+  auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
+      config.tls().key_file(), config.tls().cert_file(), config.tls().client_ca_file(),
+      /*refresh_interval_sec=*/60);
+  grpc::experimental::TlsServerCredentialsOptions tls(provider);
+  tls.watch_root_certs();
+  tls.watch_identity_key_cert_pairs();
+  tls.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  if (!config.tls().crl_directory().empty()) tls.set_crl_directory(config.tls().crl_directory());
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(config.listen_address(), grpc::experimental::TlsServerCredentials(tls),
+                           &s->port_);
+  builder.SetMaxReceiveMessageSize(8 << 20);
+  if (config.threads() > 0) {
+    grpc::ResourceQuota quota("registryd");
+    quota.SetMaxThreads(static_cast<int>(config.threads()));
+    builder.SetResourceQuota(quota);
+  }
+  builder.RegisterService(s->record_service_.get());
+  builder.RegisterService(s->vetting_service_.get());
+  builder.RegisterService(s->audit_service_.get());
+  builder.RegisterService(s->admin_service_.get());
+  s->server_ = builder.BuildAndStart();
+  if (s->server_ == nullptr || s->port_ == 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen_address()));
+  }
+
+  if (s->options_.policy_poll > absl::ZeroDuration()) {
+    s->policies_->StartWatching(s->options_.policy_poll, [](const absl::Status& st) {
+      if (st.ok()) {
+        LogLine("info", "access policy reloaded");
+      } else {
+        LogLine("error", "new access policy refused; the previous one stays in force",
+                st.message());
+      }
+    });
+  }
+  if (s->options_.start_scheduler) {
+    RegistryServer* raw = s.get();
+    const absl::Duration every = absl::Seconds(config.retention_interval_seconds());
+    s->scheduler_ = std::thread([raw, every] {
+      do {
+        auto n = raw->RunRetentionOnce();
+        if (!n.ok()) {
+          LogLine("error", "retention run failed", n.status().message());
+        } else if (*n > 0) {
+          LogLine("info", "retention expunged records", absl::StrCat(*n));
+        }
+      } while (!raw->stop_scheduler_.WaitForNotificationWithTimeout(every));
+    });
+  }
+  return s;
+}
+
+absl::StatusOr<int> RegistryServer::RunRetentionOnce() {
+  const std::string today = FormatDate(UtcDay(clock_->Now()));
+  ASSIGN_OR_RETURN(std::vector<std::string> due,
+                   records_->DueForDeletion(today, kRetentionBatch));
+  int done = 0;
+  for (const std::string& id : due) {
+    absl::Status s = record_service_->ExpungeAsSystem(id, "retention: delete_after reached");
+    if (absl::IsNotFound(s)) continue;
+    RETURN_IF_ERROR(s);
+    ++done;
+  }
+  return done;
+}
+
+absl::Status RegistryServer::ReloadPolicy() { return policies_->Reload(); }
+
+void RegistryServer::Shutdown(absl::Duration grace) {
+  if (shut_down_) return;
+  shut_down_ = true;
+  stop_scheduler_.Notify();
+  if (scheduler_.joinable()) scheduler_.join();
+  if (server_ != nullptr) {
+    server_->Shutdown(std::chrono::system_clock::now() +
+                      std::chrono::milliseconds(absl::ToInt64Milliseconds(grace)));
+    server_->Wait();
+  }
+}
+
+RegistryServer::~RegistryServer() {
+  Shutdown(absl::Seconds(5));
+  // Members are destroyed in reverse order: services, the gate, the store, the audit log, and
+  // the database last.
+}
+
+}  // namespace registry::server

@@ -1,0 +1,122 @@
+// RegistryServer: registryd assembled — keys, policy, reference data, RocksDB, the audit log, the
+// record store, the call gate, the four services and the gRPC server with mTLS — plus the
+// retention scheduler. main.cc and the integration tests both run it.
+//
+//   RegistryServerOptions options;
+//   options.config = *LoadConfig(path);
+//   ASSIGN_OR_RETURN(auto server, RegistryServer::Start(std::move(options)));
+//   ... server->port() ...
+//   server->Shutdown(absl::Seconds(10));
+#ifndef REGISTRY_SERVER_REGISTRY_SERVER_H_
+#define REGISTRY_SERVER_REGISTRY_SERVER_H_
+
+#include <memory>
+#include <thread>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/notification.h"
+#include "common/clock.h"
+#include "crypto/ed25519.h"
+#include "grpcpp/grpcpp.h"
+#include "registry/v1/config.pb.h"
+#include "server/admin_service.h"
+#include "server/audit_service.h"
+#include "server/call_gate.h"
+#include "server/key_rotator.h"
+#include "server/policy.h"
+#include "server/rate_limiter.h"
+#include "server/record_service.h"
+#include "server/record_validation.h"
+#include "server/reference_data.h"
+#include "server/vetting_service.h"
+#include "storage/audit_log.h"
+#include "storage/database.h"
+#include "storage/keyring_holder.h"
+#include "storage/name_normalizer.h"
+#include "storage/record_store.h"
+
+namespace registry::server {
+
+struct RegistryServerOptions {
+  // A config that went through LoadConfig/FinishConfig.
+  registry::v1::ServerConfig config;
+  // Not owned; default the system clock.
+  const Clock* clock = nullptr;
+  // Not owned; tests only.
+  storage::WriteFaultInjector* fault_injector = nullptr;
+  // One log line per call on stderr. Default true.
+  bool log_calls = true;
+  // Run the retention scheduler thread. Default true.
+  bool start_scheduler = true;
+  // Poll the policy file for changes this often; zero disables the watcher. Default 2 s.
+  absl::Duration policy_poll = absl::Seconds(2);
+};
+
+// The signing keys, derived from the key file's derivation root.
+struct SigningKeys {
+  std::unique_ptr<crypto::Ed25519Signer> audit;
+  std::unique_ptr<crypto::Ed25519Signer> vetting;
+};
+absl::StatusOr<SigningKeys> DeriveSigningKeys(const crypto::SecretBytes& derivation_root);
+
+class RegistryServer {
+ public:
+  // Starts everything. FailedPrecondition / InvalidArgument / NotFound for bad keys, policy,
+  // reference data or TLS files (with a clear message); Unavailable when it cannot listen or open
+  // the database.
+  static absl::StatusOr<std::unique_ptr<RegistryServer>> Start(RegistryServerOptions options);
+
+  // Shuts down (if not yet) and closes the database.
+  ~RegistryServer();
+
+  // The port actually bound (useful with ":0").
+  int port() const { return port_; }
+
+  // Stops accepting calls, lets in-flight calls finish (up to `grace`, then cancels them), stops
+  // the scheduler and the policy watcher. Idempotent.
+  void Shutdown(absl::Duration grace);
+
+  // Re-reads the policy file (SIGHUP). On failure the old policy stays in force.
+  absl::Status ReloadPolicy();
+
+  // Expunges every record whose delete_after has passed, as "system:retention". Returns how many.
+  absl::StatusOr<int> RunRetentionOnce();
+
+  KeyRotator* rotator() { return rotator_.get(); }
+  const crypto::Ed25519Signer& audit_signer() const { return *signing_.audit; }
+  const crypto::Ed25519Signer& vetting_signer() const { return *signing_.vetting; }
+  storage::Database* database() { return db_.get(); }
+  storage::AuditLog* audit_log() { return audit_.get(); }
+
+ private:
+  RegistryServer() = default;
+
+  RegistryServerOptions options_;
+  const Clock* clock_ = nullptr;
+  std::unique_ptr<storage::KeyringHolder> keys_;
+  crypto::SecretBytes derivation_root_;
+  SigningKeys signing_;
+  std::unique_ptr<PolicyStore> policies_;
+  std::unique_ptr<ReferenceData> reference_;
+  std::unique_ptr<RecordValidator> validator_;
+  std::unique_ptr<storage::NameNormalizer> normalizer_;
+  std::unique_ptr<storage::Database> db_;
+  std::unique_ptr<storage::AuditLog> audit_;
+  std::unique_ptr<storage::RecordStore> records_;
+  std::unique_ptr<KeyRotator> rotator_;
+  std::unique_ptr<RateLimiter> limiter_;
+  std::unique_ptr<CallGate> gate_;
+  std::unique_ptr<RecordService> record_service_;
+  std::unique_ptr<VettingService> vetting_service_;
+  std::unique_ptr<AuditService> audit_service_;
+  std::unique_ptr<AdminService> admin_service_;
+  std::unique_ptr<grpc::Server> server_;
+  int port_ = 0;
+  absl::Notification stop_scheduler_;
+  std::thread scheduler_;
+  bool shut_down_ = false;
+};
+
+}  // namespace registry::server
+
+#endif  // REGISTRY_SERVER_REGISTRY_SERVER_H_

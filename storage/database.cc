@@ -1,0 +1,155 @@
+#include "storage/database.h"
+
+#include <utility>
+
+#include "rocksdb/cache.h"
+#include "rocksdb/filter_policy.h"
+#include "rocksdb/options.h"
+#include "rocksdb/table.h"
+#include "storage/rocksdb_status.h"
+
+namespace registry::storage {
+namespace {
+
+constexpr const char* kCfNames[] = {"records", "versions", "index", "expiry",
+                                    "checks",  "audit",    "merkle", "meta"};
+static_assert(sizeof(kCfNames) / sizeof(kCfNames[0]) == static_cast<int>(Cf::kCount));
+
+rocksdb::ColumnFamilyOptions FamilyOptions(const std::shared_ptr<rocksdb::Cache>& cache) {
+  rocksdb::ColumnFamilyOptions cf;
+  rocksdb::BlockBasedTableOptions table;
+  table.block_cache = cache;
+  table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
+  table.cache_index_and_filter_blocks = true;
+  table.pin_l0_filter_and_index_blocks_in_cache = true;
+  cf.table_factory.reset(rocksdb::NewBlockBasedTableFactory(table));
+  cf.write_buffer_size = 16 << 20;
+  cf.compression = rocksdb::kNoCompression;  // ciphertext does not compress
+  return cf;
+}
+
+}  // namespace
+
+const char* CfName(Cf cf) { return kCfNames[static_cast<int>(cf)]; }
+
+absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options) {
+  if (options.path.empty()) return absl::InvalidArgumentError("database path is empty");
+  rocksdb::DBOptions db_options;
+  db_options.create_if_missing = options.create_if_missing;
+  db_options.create_missing_column_families = options.create_if_missing;
+  // Integrity: verify everything we can, and fail rather than serve a damaged database.
+  db_options.paranoid_checks = true;
+  db_options.track_and_verify_wals_in_manifest = true;
+  db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kAbsoluteConsistency;
+  db_options.max_background_jobs = 2;
+  db_options.keep_log_file_num = 5;
+  // Concurrent writers share one WAL write and fsync (group commit).
+  db_options.enable_pipelined_write = false;
+
+  auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
+  std::vector<rocksdb::ColumnFamilyDescriptor> families;
+  families.emplace_back(rocksdb::kDefaultColumnFamilyName, FamilyOptions(cache));
+  for (const char* name : kCfNames) families.emplace_back(name, FamilyOptions(cache));
+
+  rocksdb::DB* raw = nullptr;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles;
+  rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, families, &handles, &raw);
+  if (!s.ok()) return FromRocksDb(s);
+  std::unique_ptr<rocksdb::DB> db(raw);  // wrap at once
+  // handles[0] is the default family, which we do not use; keep ours in Cf order.
+  db->DestroyColumnFamilyHandle(handles[0]);
+  handles.erase(handles.begin());
+  return std::unique_ptr<Database>(
+      new Database(options.path, std::move(db), std::move(handles), options.fault_injector));
+}
+
+Database::~Database() {
+  for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
+  handles_.clear();
+  db_->Close().PermitUncheckedError();
+}
+
+absl::StatusOr<std::optional<std::string>> Database::Get(Cf family,
+                                                         absl::string_view key) const {
+  std::string value;
+  rocksdb::ReadOptions ro;
+  ro.verify_checksums = true;
+  rocksdb::Status s = db_->Get(ro, cf(family), rocksdb::Slice(key.data(), key.size()), &value);
+  if (s.IsNotFound()) return std::optional<std::string>();
+  if (!s.ok()) return FromRocksDb(s);
+  return std::optional<std::string>(std::move(value));
+}
+
+absl::Status Database::Write(rocksdb::WriteBatch* batch) {
+  if (fault_injector_ != nullptr) {
+    absl::Status injected = fault_injector_->BeforeWrite();
+    if (!injected.ok()) return absl::UnavailableError(injected.message());
+  }
+  rocksdb::WriteOptions wo;
+  wo.sync = true;
+  rocksdb::Status s = db_->Write(wo, batch);
+  if (!s.ok()) {
+    absl::Status st = FromRocksDb(s);
+    // Any failed write is an unavailable store to our callers.
+    return absl::UnavailableError(st.message());
+  }
+  return absl::OkStatus();
+}
+
+std::unique_ptr<rocksdb::Iterator> Database::NewIterator(Cf family) const {
+  rocksdb::ReadOptions ro;
+  ro.verify_checksums = true;
+  return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(ro, cf(family)));
+}
+
+absl::Status Database::CompactRange(Cf family, absl::string_view begin, absl::string_view end) {
+  rocksdb::Status s = db_->Flush(rocksdb::FlushOptions(), cf(family));
+  if (!s.ok()) return FromRocksDb(s);
+  rocksdb::CompactRangeOptions co;
+  co.bottommost_level_compaction = rocksdb::BottommostLevelCompaction::kForceOptimized;
+  rocksdb::Slice b(begin.data(), begin.size()), e(end.data(), end.size());
+  s = db_->CompactRange(co, cf(family), begin.empty() ? nullptr : &b, end.empty() ? nullptr : &e);
+  return FromRocksDb(s);
+}
+
+absl::Status Database::Flush() {
+  rocksdb::FlushOptions fo;
+  fo.wait = true;
+  for (auto* h : handles_) {
+    rocksdb::Status s = db_->Flush(fo, h);
+    if (!s.ok()) return FromRocksDb(s);
+  }
+  return FromRocksDb(db_->SyncWAL());
+}
+
+std::string EncodeU64(uint64_t v) {
+  std::string out(8, '\0');
+  for (int i = 7; i >= 0; --i) {
+    out[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  return out;
+}
+
+std::string EncodeU32(uint32_t v) {
+  std::string out(4, '\0');
+  for (int i = 3; i >= 0; --i) {
+    out[i] = static_cast<char>(v & 0xff);
+    v >>= 8;
+  }
+  return out;
+}
+
+uint64_t DecodeU64(absl::string_view b) {
+  uint64_t v = 0;
+  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(b[i]);
+  return v;
+}
+
+uint32_t DecodeU32(absl::string_view b) {
+  uint32_t v = 0;
+  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(b[i]);
+  return v;
+}
+
+}  // namespace registry::storage

@@ -1,0 +1,126 @@
+// Database: the registry's RocksDB instance with all its column families, opened with integrity
+// checks on, and every write synced. The only place that talks to rocksdb::DB directly.
+//
+//   ASSIGN_OR_RETURN(auto db, Database::Open({.path = "/var/lib/registry/data"}));
+//   rocksdb::WriteBatch batch;
+//   batch.Put(db->cf(Cf::kMeta), "k", "v");
+//   RETURN_IF_ERROR(db->Write(&batch));  // one atomic, fsynced batch
+//
+// Column families (keys are documented where they are written):
+//   records   record head: status, version, wrapped data key, dates      (record_store.h)
+//   versions  every version's sealed person + conviction                 (record_store.h)
+//   index     blind-index entries: kind || token || record id            (record_store.h)
+//   expiry    delete_after || record id, for the retention scheduler      (record_store.h)
+//   checks    vetting checks by personal-number token, for data subjects (vetting)
+//   audit     audit events by sequence number                            (audit_log.h)
+//   merkle    Merkle tree perfect-subtree hashes                          (audit_log.h)
+//   meta      tree state, key rotation progress, schema version
+#ifndef REGISTRY_STORAGE_DATABASE_H_
+#define REGISTRY_STORAGE_DATABASE_H_
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "rocksdb/db.h"
+#include "rocksdb/write_batch.h"
+
+namespace registry::storage {
+
+enum class Cf : int {
+  kRecords = 0,
+  kVersions,
+  kIndex,
+  kExpiry,
+  kChecks,
+  kAudit,
+  kMerkle,
+  kMeta,
+  kCount,  // not a family
+};
+
+// The RocksDB name of a column family ("records", "versions", ...).
+const char* CfName(Cf cf);
+
+// Test seam: consulted before every write. A non-OK status fails the write without touching
+// the database, as a disk failure would.
+class WriteFaultInjector {
+ public:
+  virtual ~WriteFaultInjector() = default;
+  virtual absl::Status BeforeWrite() = 0;
+};
+
+struct DatabaseOptions {
+  // The data directory. Required.
+  std::string path;
+  // Create the database and its column families when absent. Default true.
+  bool create_if_missing = true;
+  // Block cache for reads, in bytes. Default 64 MiB.
+  size_t block_cache_bytes = 64 << 20;
+  // Not owned; may be null. Tests only.
+  WriteFaultInjector* fault_injector = nullptr;
+};
+
+// Thread-safe.
+class Database {
+ public:
+  // Opens (or creates) the database with every column family. Fails with the RocksDB error
+  // mapped to absl (Unavailable for I/O and lock errors, DataLoss for corruption).
+  static absl::StatusOr<std::unique_ptr<Database>> Open(const DatabaseOptions& options);
+
+  // Closes the column family handles, then the database.
+  ~Database();
+  Database(const Database&) = delete;
+  Database& operator=(const Database&) = delete;
+
+  rocksdb::ColumnFamilyHandle* cf(Cf family) const {
+    return handles_[static_cast<int>(family)];
+  }
+
+  // The value under key, or nullopt when absent. DataLoss on checksum failures.
+  absl::StatusOr<std::optional<std::string>> Get(Cf family, absl::string_view key) const;
+
+  // Writes the batch atomically across column families with sync=true. Unavailable when the
+  // write (or the fault injector) fails; nothing of the batch is then visible.
+  absl::Status Write(rocksdb::WriteBatch* batch);
+
+  // An iterator with checksum verification; the caller seeks.
+  std::unique_ptr<rocksdb::Iterator> NewIterator(Cf family) const;
+
+  // Flushes memtables and compacts [begin, end) of the family down to the bottom level, so that
+  // deleted values leave the files. Empty bounds mean the whole family.
+  absl::Status CompactRange(Cf family, absl::string_view begin, absl::string_view end);
+
+  // Flushes every memtable to SST files (and syncs the WAL).
+  absl::Status Flush();
+
+  const std::string& path() const { return path_; }
+  rocksdb::DB* raw() const { return db_.get(); }
+
+ private:
+  Database(std::string path, std::unique_ptr<rocksdb::DB> db,
+           std::vector<rocksdb::ColumnFamilyHandle*> handles, WriteFaultInjector* fault_injector)
+      : path_(std::move(path)),
+        db_(std::move(db)),
+        handles_(std::move(handles)),
+        fault_injector_(fault_injector) {}
+
+  std::string path_;
+  std::unique_ptr<rocksdb::DB> db_;
+  std::vector<rocksdb::ColumnFamilyHandle*> handles_;
+  WriteFaultInjector* fault_injector_;
+};
+
+// Big-endian fixed-width encodings used in keys, so that byte order is numeric order.
+std::string EncodeU64(uint64_t v);
+std::string EncodeU32(uint32_t v);
+uint64_t DecodeU64(absl::string_view bytes);  // bytes.size() >= 8
+uint32_t DecodeU32(absl::string_view bytes);  // bytes.size() >= 4
+
+}  // namespace registry::storage
+
+#endif  // REGISTRY_STORAGE_DATABASE_H_

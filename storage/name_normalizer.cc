@@ -1,0 +1,180 @@
+#include "storage/name_normalizer.h"
+
+#include <unicode/translit.h>
+#include <unicode/unistr.h>
+#include <unicode/utf8.h>
+#include <unicode/utypes.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+
+namespace registry::storage {
+namespace internal {
+
+// Clones of one prototype transliterator, handed out one caller at a time. The pool grows to the
+// number of concurrent callers and keeps at most kMaxIdle clones.
+class TransliteratorPool {
+ public:
+  explicit TransliteratorPool(std::unique_ptr<icu::Transliterator> prototype)
+      : prototype_(std::move(prototype)) {}
+
+  // A clone for the caller's exclusive use until it is handed back with Return. Null only if ICU
+  // runs out of memory.
+  std::unique_ptr<icu::Transliterator> Borrow() {
+    absl::MutexLock lock(&mu_);
+    if (!idle_.empty()) {
+      std::unique_ptr<icu::Transliterator> t = std::move(idle_.back());
+      idle_.pop_back();
+      return t;
+    }
+    // Cloned under the lock: the prototype is never used concurrently, not even by clone().
+    return std::unique_ptr<icu::Transliterator>(prototype_->clone());
+  }
+
+  void Return(std::unique_ptr<icu::Transliterator> t) {
+    absl::MutexLock lock(&mu_);
+    if (idle_.size() < kMaxIdle) idle_.push_back(std::move(t));
+  }
+
+ private:
+  static constexpr size_t kMaxIdle = 64;
+
+  absl::Mutex mu_;
+  const std::unique_ptr<icu::Transliterator> prototype_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::unique_ptr<icu::Transliterator>> idle_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace internal
+
+namespace {
+
+// The transliteration steps documented in the header, as ICU transform rules. Written with \u
+// escapes so that the source stays ASCII and every code point is unambiguous.
+constexpr char kRules[] =
+    // 1. Invisible characters and apostrophes (' ` acute-accent left/right-quote
+    //    modifier-apostrophe, modifier primes) go before NFKC, which would split U+00B4 into a
+    //    space and a combining accent.
+    "[:Default_Ignorable_Code_Point:] > ;"
+    "[\\u0027\\u0060\\u00B4\\u2018\\u2019\\u02BC\\u02B9\\u02BA] > ;"
+    // 2.
+    "::NFKC;"
+    // 3. Serbian first so its letters follow the Serbian Latin alphabet; Any-Latin for the rest.
+    "::Serbian-Latin/BGN;"
+    "::Any-Latin;"
+    // Any-Latin writes the Cyrillic soft and hard signs as primes.
+    "[\\u02B9\\u02BA] > ;"
+    // 4.
+    "::Lower;"
+    // 5. d with stroke.
+    "\\u0111 > dj;"
+    // 6.
+    "::Latin-ASCII;"
+    "::NFD;"
+    "[:Nonspacing_Mark:] > ;";
+
+bool IsAscii(absl::string_view s) {
+  for (const char c : s) {
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  }
+  return true;
+}
+
+bool IsWellFormedUtf8(absl::string_view s) {
+  const auto* bytes = reinterpret_cast<const uint8_t*>(s.data());
+  const int32_t length = static_cast<int32_t>(s.size());
+  int32_t i = 0;
+  while (i < length) {
+    UChar32 c;
+    // Negative for truncated or overlong sequences, surrogates and values above U+10FFFF.
+    U8_NEXT(bytes, i, length, c);
+    if (c < 0) return false;
+  }
+  return true;
+}
+
+// Splits ASCII `text` into words of lowercase letters: whitespace and '-' separate words,
+// apostrophes are dropped, and any other character is refused.
+absl::StatusOr<std::string> JoinAsciiWords(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  bool pending_space = false;
+  for (const char c : text) {
+    if (absl::ascii_isalpha(static_cast<unsigned char>(c))) {
+      if (pending_space && !out.empty()) out.push_back(' ');
+      pending_space = false;
+      out.push_back(absl::ascii_tolower(static_cast<unsigned char>(c)));
+    } else if (c == '-' || absl::ascii_isspace(static_cast<unsigned char>(c))) {
+      pending_space = true;
+    } else if (c == '\'' || c == '`') {
+      // Dropped: O'Brien = OBrien.
+    } else {
+      return absl::InvalidArgumentError(
+          "name may contain only letters, spaces, hyphens and apostrophes");
+    }
+  }
+  if (out.empty()) return absl::InvalidArgumentError("name has no letters");
+  return out;
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<NameNormalizer>> NameNormalizer::Create() {
+  UErrorCode status = U_ZERO_ERROR;
+  UParseError parse_error;
+  std::unique_ptr<icu::Transliterator> prototype(icu::Transliterator::createFromRules(
+      "registry-name-normalizer", icu::UnicodeString::fromUTF8(kRules), UTRANS_FORWARD, parse_error,
+      status));
+  if (U_FAILURE(status) || prototype == nullptr) {
+    return absl::InternalError(
+        absl::StrCat("cannot build the ICU name transliterator: ", u_errorName(status),
+                     " at rule line ", parse_error.line, " offset ", parse_error.offset));
+  }
+  return std::unique_ptr<NameNormalizer>(
+      new NameNormalizer(std::make_unique<internal::TransliteratorPool>(std::move(prototype))));
+}
+
+NameNormalizer::NameNormalizer(std::unique_ptr<internal::TransliteratorPool> pool)
+    : pool_(std::move(pool)) {}
+
+NameNormalizer::~NameNormalizer() = default;
+
+absl::StatusOr<std::string> NameNormalizer::Normalize(absl::string_view utf8) const {
+  if (utf8.size() > kMaxInputBytes) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("name is longer than ", kMaxInputBytes, " bytes"));
+  }
+  // Every transliteration step maps ASCII to itself except lower-casing, which JoinAsciiWords
+  // does, so ASCII input needs no ICU.
+  if (IsAscii(utf8)) return JoinAsciiWords(utf8);
+  if (!IsWellFormedUtf8(utf8)) return absl::InvalidArgumentError("name is not valid UTF-8");
+
+  icu::UnicodeString text = icu::UnicodeString::fromUTF8(
+      icu::StringPiece(utf8.data(), static_cast<int32_t>(utf8.size())));
+  std::unique_ptr<icu::Transliterator> transliterator = pool_->Borrow();
+  if (transliterator == nullptr) {
+    return absl::ResourceExhaustedError("cannot clone the ICU name transliterator");
+  }
+  transliterator->transliterate(text);
+  pool_->Return(std::move(transliterator));
+
+  std::string ascii;
+  text.toUTF8String(ascii);
+  if (!IsAscii(ascii)) {
+    return absl::InvalidArgumentError(
+        "name may contain only letters, spaces, hyphens and apostrophes");
+  }
+  return JoinAsciiWords(ascii);
+}
+
+}  // namespace registry::storage

@@ -1,0 +1,513 @@
+#include "storage/record_store.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "absl/hash/hash.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+#include "crypto/record_cipher.h"
+
+namespace registry::storage {
+namespace {
+
+using registry::v1::Record;
+using registry::v1::RecordStatus;
+
+constexpr char kPersonalNumber = 'p';
+constexpr char kName = 'n';
+constexpr char kDedup = 'd';
+constexpr size_t kRecordIdSize = 32;  // hex characters
+constexpr char kFieldSet[] = "person,conviction,reason";
+
+std::string IndexKey(char kind, absl::string_view token, absl::string_view record_id) {
+  return absl::StrCat(absl::string_view(&kind, 1), token, record_id);
+}
+
+std::string VersionKey(absl::string_view record_id, uint32_t version) {
+  return absl::StrCat(record_id, EncodeU32(version));
+}
+
+std::string ExpiryKey(absl::string_view delete_after, absl::string_view record_id) {
+  return absl::StrCat(delete_after, record_id);
+}
+
+size_t Stripe(absl::string_view key) { return absl::Hash<absl::string_view>()(key); }
+
+bool ValidRecordId(absl::string_view id) {
+  if (id.size() != kRecordIdSize) return false;
+  for (char c : id) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+// Upper case, single spaces: "p 123/2024 " and "P  123/2024" are the same case number.
+std::string NormalizeCaseNumber(absl::string_view s) {
+  std::string out;
+  bool space = false;
+  for (char c : s) {
+    if (absl::ascii_isspace(static_cast<unsigned char>(c))) {
+      space = !out.empty();
+      continue;
+    }
+    if (space) out.push_back(' ');
+    space = false;
+    out.push_back(absl::ascii_toupper(static_cast<unsigned char>(c)));
+  }
+  return out;
+}
+
+void FillMetadata(const StoredHead& h, registry::v1::RecordMetadata* m) {
+  m->set_record_id(h.record_id());
+  m->set_version(h.version());
+  m->set_status(h.status());
+  m->set_created_by(h.created_by());
+  m->set_created_at(h.created_at());
+  m->set_updated_by(h.updated_by());
+  m->set_updated_at(h.updated_at());
+  m->set_employer_visible_until(h.employer_visible_until());
+  m->set_delete_after(h.delete_after());
+}
+
+}  // namespace
+
+PendingWrite::~PendingWrite() {
+  for (auto it = locks_.rbegin(); it != locks_.rend(); ++it) (*it)->Unlock();
+}
+
+absl::StatusOr<std::unique_ptr<RecordStore>> RecordStore::Create(
+    Database* db, const KeyringHolder* keys, const crypto::SecretBytes& derivation_root,
+    const NameNormalizer* normalizer) {
+  ASSIGN_OR_RETURN(auto pn, crypto::BlindIndexer::Create(derivation_root, "personal-number"));
+  ASSIGN_OR_RETURN(auto name, crypto::BlindIndexer::Create(derivation_root, "name-birth-date"));
+  ASSIGN_OR_RETURN(auto dedup, crypto::BlindIndexer::Create(derivation_root, "court-case-person"));
+  return std::unique_ptr<RecordStore>(new RecordStore(db, keys, normalizer, std::move(pn),
+                                                      std::move(name), std::move(dedup)));
+}
+
+void RecordStore::Lock(absl::Mutex* mu, PendingWrite* w) const {
+  if (std::find(w->locks_.begin(), w->locks_.end(), mu) != w->locks_.end()) return;
+  mu->Lock();
+  w->locks_.push_back(mu);
+}
+
+absl::StatusOr<std::string> RecordStore::PersonalNumberToken(absl::string_view pn) const {
+  absl::StatusOr<std::string> token = pn_index_->Token(pn);
+  return token;
+}
+
+absl::StatusOr<std::string> RecordStore::NameToken(absl::string_view surname,
+                                                   absl::string_view given_name,
+                                                   absl::string_view birth_date) const {
+  ASSIGN_OR_RETURN(std::string s, normalizer_->Normalize(surname));
+  ASSIGN_OR_RETURN(std::string g, normalizer_->Normalize(given_name));
+  absl::StatusOr<std::string> token = name_index_->Token(absl::StrCat(s, "|", g, "|", birth_date));
+  return token;
+}
+
+absl::StatusOr<std::string> RecordStore::DedupToken(const registry::v1::Conviction& c,
+                                                    absl::string_view pn) const {
+  absl::StatusOr<std::string> token = dedup_index_->Token(
+      absl::StrCat(c.court_id(), "|", NormalizeCaseNumber(c.case_number()), "|", pn));
+  return token;
+}
+
+absl::StatusOr<std::vector<std::string>> RecordStore::IdsWithToken(char kind,
+                                                                   absl::string_view token,
+                                                                   size_t limit) const {
+  const std::string prefix = absl::StrCat(absl::string_view(&kind, 1), token);
+  std::vector<std::string> ids;
+  auto it = db_->NewIterator(Cf::kIndex);
+  for (it->Seek(prefix); it->Valid() && ids.size() < limit; it->Next()) {
+    absl::string_view key(it->key().data(), it->key().size());
+    if (!absl::StartsWith(key, prefix)) break;
+    ids.emplace_back(key.substr(prefix.size()));
+  }
+  if (!it->status().ok()) return absl::UnavailableError("index scan failed");
+  return ids;
+}
+
+absl::StatusOr<StoredHead> RecordStore::ReadHead(absl::string_view record_id) const {
+  if (!ValidRecordId(record_id)) return absl::NotFoundError("no such record");
+  ASSIGN_OR_RETURN(std::optional<std::string> raw, db_->Get(Cf::kRecords, record_id));
+  if (!raw.has_value()) return absl::NotFoundError("no such record");
+  StoredHead head;
+  if (!head.ParseFromString(*raw) || head.record_id() != record_id) {
+    return absl::DataLossError("record head is damaged");
+  }
+  if (head.status() == registry::v1::RECORD_STATUS_EXPUNGED) {
+    return absl::NotFoundError("no such record");
+  }
+  return head;
+}
+
+absl::StatusOr<crypto::SecretBytes> RecordStore::Dek(const StoredHead& head) const {
+  return keys_->Get()->UnwrapDek(head.wrapped_dek(), head.record_id());
+}
+
+absl::StatusOr<VersionPayload> RecordStore::OpenVersion(const StoredHead& head,
+                                                        const crypto::SecretBytes& dek,
+                                                        const StoredVersion& v) const {
+  crypto::RecordAad aad{head.record_id(), v.version(), kFieldSet};
+  ASSIGN_OR_RETURN(std::string plain, crypto::OpenRecordFields(dek, aad, v.sealed()));
+  VersionPayload payload;
+  if (!payload.ParseFromString(plain)) return absl::DataLossError("record payload is damaged");
+  return payload;
+}
+
+absl::StatusOr<Record> RecordStore::Get(absl::string_view record_id) const {
+  ASSIGN_OR_RETURN(StoredHead head, ReadHead(record_id));
+  ASSIGN_OR_RETURN(std::optional<std::string> raw,
+                   db_->Get(Cf::kVersions, VersionKey(record_id, head.version())));
+  StoredVersion v;
+  if (!raw.has_value() || !v.ParseFromString(*raw) || v.version() != head.version()) {
+    return absl::DataLossError("record version is missing or damaged");
+  }
+  ASSIGN_OR_RETURN(crypto::SecretBytes dek, Dek(head));
+  ASSIGN_OR_RETURN(VersionPayload payload, OpenVersion(head, dek, v));
+  Record record;
+  FillMetadata(head, record.mutable_metadata());
+  *record.mutable_person() = std::move(*payload.mutable_person());
+  *record.mutable_conviction() = std::move(*payload.mutable_conviction());
+  return record;
+}
+
+absl::StatusOr<std::vector<registry::v1::RecordVersion>> RecordStore::History(
+    absl::string_view record_id) const {
+  ASSIGN_OR_RETURN(StoredHead head, ReadHead(record_id));
+  ASSIGN_OR_RETURN(crypto::SecretBytes dek, Dek(head));
+  std::vector<registry::v1::RecordVersion> out;
+  auto it = db_->NewIterator(Cf::kVersions);
+  const std::string prefix(record_id);
+  for (it->Seek(prefix); it->Valid(); it->Next()) {
+    absl::string_view key(it->key().data(), it->key().size());
+    if (!absl::StartsWith(key, prefix)) break;
+    StoredVersion v;
+    if (!v.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())) ||
+        key.size() != prefix.size() + 4 || DecodeU32(key.substr(prefix.size())) != v.version()) {
+      return absl::DataLossError("record version is damaged");
+    }
+    ASSIGN_OR_RETURN(VersionPayload payload, OpenVersion(head, dek, v));
+    registry::v1::RecordVersion rv;
+    auto* m = rv.mutable_record()->mutable_metadata();
+    m->set_record_id(head.record_id());
+    m->set_version(v.version());
+    m->set_status(v.status());
+    m->set_created_by(head.created_by());
+    m->set_created_at(head.created_at());
+    m->set_updated_by(v.changed_by());
+    m->set_updated_at(v.changed_at());
+    m->set_employer_visible_until(v.employer_visible_until());
+    m->set_delete_after(v.delete_after());
+    *rv.mutable_record()->mutable_person() = std::move(*payload.mutable_person());
+    *rv.mutable_record()->mutable_conviction() = std::move(*payload.mutable_conviction());
+    rv.set_reason(payload.reason());
+    out.push_back(std::move(rv));
+  }
+  if (!it->status().ok()) return absl::UnavailableError("history scan failed");
+  if (out.empty() || out.back().record().metadata().version() != head.version()) {
+    return absl::DataLossError("record history is incomplete");
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<Record>> RecordStore::RecordsWithToken(char kind,
+                                                                  absl::string_view token,
+                                                                  size_t limit) const {
+  ASSIGN_OR_RETURN(std::vector<std::string> ids, IdsWithToken(kind, token, limit));
+  std::vector<Record> out;
+  for (const std::string& id : ids) {
+    absl::StatusOr<Record> r = Get(id);
+    if (absl::IsNotFound(r.status())) continue;  // expunged meanwhile
+    if (!r.ok()) return r.status();
+    out.push_back(*std::move(r));
+  }
+  return out;
+}
+
+absl::StatusOr<std::vector<Record>> RecordStore::SearchByPersonalNumber(
+    absl::string_view personal_number, size_t limit, std::string* token_hex) const {
+  ASSIGN_OR_RETURN(std::string token, PersonalNumberToken(personal_number));
+  if (token_hex != nullptr) *token_hex = absl::BytesToHexString(token);
+  return RecordsWithToken(kPersonalNumber, token, limit);
+}
+
+absl::StatusOr<std::vector<Record>> RecordStore::SearchByName(absl::string_view surname,
+                                                              absl::string_view given_name,
+                                                              absl::string_view birth_date,
+                                                              size_t limit,
+                                                              std::string* token_hex) const {
+  ASSIGN_OR_RETURN(std::string token, NameToken(surname, given_name, birth_date));
+  if (token_hex != nullptr) *token_hex = absl::BytesToHexString(token);
+  return RecordsWithToken(kName, token, limit);
+}
+
+absl::Status RecordStore::StageVersion(const StoredHead& old_head, StoredHead* head,
+                                       const crypto::SecretBytes& dek,
+                                       const VersionPayload& payload, const VersionMeta& meta,
+                                       PendingWrite* w, std::string* existing_id) {
+  const auto& person = payload.person();
+  ASSIGN_OR_RETURN(std::string pn_token, PersonalNumberToken(person.personal_number()));
+  ASSIGN_OR_RETURN(std::string name_token,
+                   NameToken(person.surname(), person.given_name(), person.birth_date()));
+  ASSIGN_OR_RETURN(std::string dedup_token,
+                   DedupToken(payload.conviction(), person.personal_number()));
+  const std::string& id = head->record_id();
+
+  if (dedup_token != old_head.dedup_token()) {
+    Lock(&unique_locks_[Stripe(dedup_token) % kStripes], w);
+    ASSIGN_OR_RETURN(std::vector<std::string> clash, IdsWithToken(kDedup, dedup_token, 1));
+    const bool staged = std::find(w->staged_unique_.begin(), w->staged_unique_.end(),
+                                  dedup_token) != w->staged_unique_.end();
+    if (staged || (!clash.empty() && clash[0] != id)) {
+      if (existing_id != nullptr) *existing_id = staged ? "" : clash[0];
+      return absl::AlreadyExistsError(
+          "a record with this court, case number and personal number exists");
+    }
+    w->staged_unique_.push_back(dedup_token);
+  }
+
+  StoredVersion v;
+  v.set_version(head->version());
+  v.set_status(head->status());
+  v.set_changed_by(meta.actor);
+  v.set_changed_at(meta.now);
+  v.set_employer_visible_until(meta.employer_visible_until);
+  v.set_delete_after(meta.delete_after);
+  crypto::RecordAad aad{id, head->version(), kFieldSet};
+  ASSIGN_OR_RETURN(std::string sealed,
+                   crypto::SealRecordFields(dek, aad, payload.SerializeAsString()));
+  v.set_sealed(std::move(sealed));
+
+  head->set_updated_by(meta.actor);
+  head->set_updated_at(meta.now);
+  head->set_employer_visible_until(meta.employer_visible_until);
+  head->set_delete_after(meta.delete_after);
+
+  rocksdb::WriteBatch* b = w->batch();
+  // Replace index entries that changed.
+  struct Entry {
+    char kind;
+    const std::string* old_token;
+    std::string new_token;
+  } entries[] = {{kPersonalNumber, &old_head.personal_number_token(), pn_token},
+                 {kName, &old_head.name_token(), name_token},
+                 {kDedup, &old_head.dedup_token(), dedup_token}};
+  for (const Entry& e : entries) {
+    if (*e.old_token == e.new_token) continue;
+    if (!e.old_token->empty()) b->Delete(db_->cf(Cf::kIndex), IndexKey(e.kind, *e.old_token, id));
+    b->Put(db_->cf(Cf::kIndex), IndexKey(e.kind, e.new_token, id), "");
+  }
+  if (old_head.delete_after() != meta.delete_after) {
+    if (!old_head.delete_after().empty()) {
+      b->Delete(db_->cf(Cf::kExpiry), ExpiryKey(old_head.delete_after(), id));
+    }
+    if (!meta.delete_after.empty()) {
+      b->Put(db_->cf(Cf::kExpiry), ExpiryKey(meta.delete_after, id), "");
+    }
+  }
+  head->set_personal_number_token(pn_token);
+  head->set_name_token(name_token);
+  head->set_dedup_token(dedup_token);
+  b->Put(db_->cf(Cf::kVersions), VersionKey(id, head->version()), v.SerializeAsString());
+  b->Put(db_->cf(Cf::kRecords), id, head->SerializeAsString());
+
+  w->record_ids_.push_back(id);
+  w->tokens_.push_back(absl::BytesToHexString(pn_token));
+  FillMetadata(*head, &w->metadata_);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<PendingWrite> RecordStore::PrepareCreate(const registry::v1::Person& person,
+                                                        const registry::v1::Conviction& conviction,
+                                                        const VersionMeta& meta) {
+  PendingWrite w;
+  RETURN_IF_ERROR(StageCreate(person, conviction, meta, &w, nullptr));
+  return w;
+}
+
+absl::Status RecordStore::StageCreate(const registry::v1::Person& person,
+                                      const registry::v1::Conviction& conviction,
+                                      const VersionMeta& meta, PendingWrite* w,
+                                      std::string* existing_id) {
+  ASSIGN_OR_RETURN(std::string raw_id, crypto::RandomBytes(16));
+  const std::string id = absl::BytesToHexString(raw_id);
+  ASSIGN_OR_RETURN(crypto::SecretBytes dek, crypto::Keyring::NewDek());
+  ASSIGN_OR_RETURN(std::string wrapped, keys_->Get()->WrapDek(dek, id));
+
+  StoredHead empty;
+  StoredHead head;
+  head.set_record_id(id);
+  head.set_version(1);
+  head.set_status(registry::v1::RECORD_STATUS_ACTIVE);
+  head.set_wrapped_dek(std::move(wrapped));
+  head.set_created_by(meta.actor);
+  head.set_created_at(meta.now);
+  VersionPayload payload;
+  *payload.mutable_person() = person;
+  *payload.mutable_conviction() = conviction;
+  payload.set_reason("created");
+  return StageVersion(empty, &head, dek, payload, meta, w, existing_id);
+}
+
+absl::StatusOr<PendingWrite> RecordStore::PrepareChange(absl::string_view record_id,
+                                                        uint32_t expected_version,
+                                                        const ChangeFn& change) {
+  PendingWrite w;
+  Lock(&record_locks_[Stripe(record_id) % kStripes], &w);
+  ASSIGN_OR_RETURN(StoredHead old_head, ReadHead(record_id));
+  if (expected_version != 0 && expected_version != old_head.version()) {
+    return absl::AbortedError("the record changed since it was read (expected_version)");
+  }
+  ASSIGN_OR_RETURN(Record record, Get(record_id));
+  std::string reason;
+  VersionMeta meta;
+  RETURN_IF_ERROR(change(&record, &reason, &meta));
+  ASSIGN_OR_RETURN(crypto::SecretBytes dek, Dek(old_head));
+  StoredHead head = old_head;
+  head.set_version(old_head.version() + 1);
+  head.set_status(record.metadata().status());
+  VersionPayload payload;
+  *payload.mutable_person() = record.person();
+  *payload.mutable_conviction() = record.conviction();
+  payload.set_reason(reason);
+  RETURN_IF_ERROR(StageVersion(old_head, &head, dek, payload, meta, &w, nullptr));
+  return w;
+}
+
+absl::StatusOr<PendingWrite> RecordStore::PrepareExpunge(absl::string_view record_id) {
+  PendingWrite w;
+  Lock(&record_locks_[Stripe(record_id) % kStripes], &w);
+  ASSIGN_OR_RETURN(StoredHead head, ReadHead(record_id));
+  const std::string id(record_id);
+  rocksdb::WriteBatch* b = w.batch();
+  // The head holds the wrapped data key: deleting it shreds every version.
+  b->Delete(db_->cf(Cf::kRecords), id);
+  b->DeleteRange(db_->cf(Cf::kVersions), VersionKey(id, 0), VersionKey(id, UINT32_MAX));
+  b->Delete(db_->cf(Cf::kVersions), VersionKey(id, UINT32_MAX));
+  b->Delete(db_->cf(Cf::kIndex), IndexKey(kPersonalNumber, head.personal_number_token(), id));
+  b->Delete(db_->cf(Cf::kIndex), IndexKey(kName, head.name_token(), id));
+  b->Delete(db_->cf(Cf::kIndex), IndexKey(kDedup, head.dedup_token(), id));
+  if (!head.delete_after().empty()) {
+    b->Delete(db_->cf(Cf::kExpiry), ExpiryKey(head.delete_after(), id));
+  }
+  w.record_ids_.push_back(id);
+  FillMetadata(head, &w.metadata_);
+  w.metadata_.set_status(registry::v1::RECORD_STATUS_EXPUNGED);
+  return w;
+}
+
+absl::Status RecordStore::CompactRecord(absl::string_view record_id) {
+  // Whole families: index and expiry keys of the record are spread by token and date, and a
+  // compaction that rewrites every file is the one way to be sure the old bytes are gone.
+  for (Cf cf : {Cf::kRecords, Cf::kVersions, Cf::kIndex, Cf::kExpiry}) {
+    RETURN_IF_ERROR(db_->CompactRange(cf, "", ""));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::vector<std::string>> RecordStore::DueForDeletion(absl::string_view day,
+                                                                     size_t limit) const {
+  std::vector<std::string> ids;
+  auto it = db_->NewIterator(Cf::kExpiry);
+  for (it->SeekToFirst(); it->Valid() && ids.size() < limit; it->Next()) {
+    absl::string_view key(it->key().data(), it->key().size());
+    if (key.size() != 10 + kRecordIdSize) return absl::DataLossError("malformed expiry key");
+    if (key.substr(0, 10) >= day) break;
+    ids.emplace_back(key.substr(10));
+  }
+  if (!it->status().ok()) return absl::UnavailableError("expiry scan failed");
+  return ids;
+}
+
+absl::StatusOr<VettingMatch> RecordStore::MatchForVetting(absl::string_view personal_number,
+                                                          absl::string_view surname,
+                                                          absl::string_view given_name,
+                                                          absl::string_view birth_date) const {
+  VettingMatch match;
+  ASSIGN_OR_RETURN(std::string pn_token, PersonalNumberToken(personal_number));
+  match.personal_number_token_hex = absl::BytesToHexString(pn_token);
+  match.personal_number_token = pn_token;
+  ASSIGN_OR_RETURN(std::vector<std::string> ids, IdsWithToken(kPersonalNumber, pn_token, 100));
+  if (ids.empty()) return match;
+  ASSIGN_OR_RETURN(std::string name_token, NameToken(surname, given_name, birth_date));
+  match.kind = VettingMatch::kMatch;
+  for (const std::string& id : ids) {
+    absl::StatusOr<StoredHead> head = ReadHead(id);
+    if (absl::IsNotFound(head.status())) continue;
+    if (!head.ok()) return head.status();
+    match.record_ids.push_back(id);
+    if (head->name_token() != name_token) {
+      match.kind = VettingMatch::kIdentityMismatch;
+      continue;
+    }
+    // Disputed outranks active; a later visibility end outranks an earlier one.
+    if (head->status() == registry::v1::RECORD_STATUS_DISPUTED) {
+      match.status = head->status();
+    } else if (match.status != registry::v1::RECORD_STATUS_DISPUTED) {
+      match.status = head->status();
+    }
+    if (head->employer_visible_until() > match.employer_visible_until) {
+      match.employer_visible_until = head->employer_visible_until();
+    }
+  }
+  if (match.record_ids.empty()) match.kind = VettingMatch::kNoRecord;
+  return match;
+}
+
+absl::StatusOr<std::string> RecordStore::RewrapBatch(absl::string_view after, size_t max,
+                                                     uint64_t* rewrapped) {
+  const std::shared_ptr<const crypto::Keyring> keyring = keys_->Get();
+  const uint32_t current = keyring->current_version();
+  std::vector<std::string> ids;
+  {
+    auto it = db_->NewIterator(Cf::kRecords);
+    if (after.empty()) {
+      it->SeekToFirst();
+    } else {
+      it->Seek(rocksdb::Slice(after.data(), after.size()));
+      if (it->Valid() && it->key() == rocksdb::Slice(after.data(), after.size())) it->Next();
+    }
+    for (; it->Valid() && ids.size() < max; it->Next()) ids.push_back(it->key().ToString());
+    if (!it->status().ok()) return absl::UnavailableError("record scan failed");
+  }
+  if (ids.empty()) return std::string();
+  PendingWrite w;
+  for (const std::string& id : ids) Lock(&record_locks_[Stripe(id) % kStripes], &w);
+  uint64_t count = 0;
+  for (const std::string& id : ids) {
+    absl::StatusOr<StoredHead> head = ReadHead(id);
+    if (absl::IsNotFound(head.status())) continue;
+    if (!head.ok()) return head.status();
+    ASSIGN_OR_RETURN(uint32_t version, crypto::Keyring::WrappedVersion(head->wrapped_dek()));
+    if (version == current) continue;
+    ASSIGN_OR_RETURN(std::string rewrapped_dek, keyring->Rewrap(head->wrapped_dek(), id));
+    head->set_wrapped_dek(std::move(rewrapped_dek));
+    w.batch()->Put(db_->cf(Cf::kRecords), id, head->SerializeAsString());
+    ++count;
+  }
+  if (count > 0) RETURN_IF_ERROR(db_->Write(w.batch()));
+  *rewrapped += count;
+  return ids.back();
+}
+
+absl::StatusOr<uint64_t> RecordStore::CountNotUnder(uint32_t version) const {
+  uint64_t n = 0;
+  auto it = db_->NewIterator(Cf::kRecords);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    StoredHead head;
+    if (!head.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) {
+      return absl::DataLossError("record head is damaged");
+    }
+    ASSIGN_OR_RETURN(uint32_t v, crypto::Keyring::WrappedVersion(head.wrapped_dek()));
+    if (v != version) ++n;
+  }
+  if (!it->status().ok()) return absl::UnavailableError("record scan failed");
+  return n;
+}
+
+}  // namespace registry::storage

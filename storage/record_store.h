@@ -1,0 +1,206 @@
+// RecordStore: conviction records in RocksDB, encrypted, versioned and searchable by blind index.
+//
+// Layout (see database.h for the families):
+//   records  key = record id                          -> StoredHead (stored.proto)
+//   versions key = record id || u32be version          -> StoredVersion; `sealed` holds the person,
+//                                                         conviction and reason under the
+//                                                         record's data key (crypto/record_cipher.h)
+//   index    key = kind || token[32] || record id     -> ""   kind 'p' personal number,
+//                                                         'n' name + birth date, 'd' court + case
+//                                                         number + personal number (uniqueness)
+//   expiry   key = delete_after (YYYY-MM-DD) || id     -> ""   for the retention scheduler
+// Tokens are HMAC-SHA256 under keys derived per index from the key file's derivation root
+// (crypto/blind_index.h) over normalised values (name_normalizer.h), so equality search never
+// decrypts and the files hold no searchable plaintext.
+//
+// Writes are prepared, not committed: Prepare* returns a PendingWrite holding the batch and the
+// locks that keep its checks (uniqueness, expected version) true; the caller commits it with the
+// call's audit event through AuditLog::Append, then drops it.
+//
+//   ASSIGN_OR_RETURN(auto pending, store->PrepareCreate(person, conviction, meta));
+//   ASSIGN_OR_RETURN(uint64_t seq, audit_log->Append(event, pending.batch()));
+#ifndef REGISTRY_STORAGE_RECORD_STORE_H_
+#define REGISTRY_STORAGE_RECORD_STORE_H_
+
+#include <array>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "crypto/blind_index.h"
+#include "crypto/keyring.h"
+#include "crypto/secret_bytes.h"
+#include "registry/v1/records.pb.h"
+#include "storage/database.h"
+#include "storage/keyring_holder.h"
+#include "storage/name_normalizer.h"
+#include "storage/stored.pb.h"
+
+namespace registry::storage {
+
+// Changes ready to commit, and the locks that keep them valid until then. Move-only.
+class PendingWrite {
+ public:
+  PendingWrite() = default;
+  PendingWrite(PendingWrite&&) = default;
+  PendingWrite& operator=(PendingWrite&&) = default;
+  ~PendingWrite();
+
+  rocksdb::WriteBatch* batch() { return batch_.get(); }
+  // Ids and hex tokens the write touches, for its audit event.
+  const std::vector<std::string>& record_ids() const { return record_ids_; }
+  const std::vector<std::string>& tokens() const { return tokens_; }
+  // The record's metadata after the write (for the reply).
+  const registry::v1::RecordMetadata& metadata() const { return metadata_; }
+
+ private:
+  friend class RecordStore;
+  std::unique_ptr<rocksdb::WriteBatch> batch_ = std::make_unique<rocksdb::WriteBatch>();
+  std::vector<absl::Mutex*> locks_;  // held; released in the destructor
+  std::vector<std::string> staged_unique_;  // uniqueness tokens staged in this batch
+  std::vector<std::string> record_ids_;
+  std::vector<std::string> tokens_;
+  registry::v1::RecordMetadata metadata_;
+};
+
+// Registry metadata the server decides for a new version.
+struct VersionMeta {
+  std::string actor;                   // certificate identity
+  std::string now;                     // RFC 3339
+  std::string employer_visible_until;  // YYYY-MM-DD
+  std::string delete_after;            // YYYY-MM-DD
+};
+
+// What vetting learns about a personal number, without decrypting any record.
+struct VettingMatch {
+  enum Kind { kNoRecord, kIdentityMismatch, kMatch } kind = kNoRecord;
+  // For kMatch: the most severe matching record's status and visibility end.
+  registry::v1::RecordStatus status = registry::v1::RECORD_STATUS_UNSPECIFIED;
+  std::string employer_visible_until;
+  std::vector<std::string> record_ids;
+  std::string personal_number_token;  // 32 raw bytes
+  std::string personal_number_token_hex;
+};
+
+// Thread-safe.
+class RecordStore {
+ public:
+  // db, keys and normalizer are not owned and must outlive the store.
+  static absl::StatusOr<std::unique_ptr<RecordStore>> Create(
+      Database* db, const KeyringHolder* keys, const crypto::SecretBytes& derivation_root,
+      const NameNormalizer* normalizer);
+
+  // A new record (version 1, active). AlreadyExists when a record with the same court, case
+  // number and personal number exists; InvalidArgument when a name cannot be normalised.
+  absl::StatusOr<PendingWrite> PrepareCreate(const registry::v1::Person& person,
+                                             const registry::v1::Conviction& conviction,
+                                             const VersionMeta& meta);
+  // The same, staged into an existing PendingWrite so that several records commit atomically
+  // (bulk import); a duplicate within the same batch is also AlreadyExists. On AlreadyExists,
+  // *existing_id (may be null) receives the id of the record it duplicates ("" if staged in w).
+  absl::Status StageCreate(const registry::v1::Person& person,
+                           const registry::v1::Conviction& conviction, const VersionMeta& meta,
+                           PendingWrite* w, std::string* existing_id);
+
+  // The current version. NotFound for unknown or expunged ids; DataLoss when its ciphertext or
+  // wrapped key fails authentication.
+  absl::StatusOr<registry::v1::Record> Get(absl::string_view record_id) const;
+
+  // Every version, oldest first.
+  absl::StatusOr<std::vector<registry::v1::RecordVersion>> History(
+      absl::string_view record_id) const;
+
+  // Exact-match searches through the blind indexes; `token_hex` receives the token looked up,
+  // for the audit event. At most `limit` records.
+  absl::StatusOr<std::vector<registry::v1::Record>> SearchByPersonalNumber(
+      absl::string_view personal_number, size_t limit, std::string* token_hex) const;
+  absl::StatusOr<std::vector<registry::v1::Record>> SearchByName(
+      absl::string_view surname, absl::string_view given_name, absl::string_view birth_date,
+      size_t limit, std::string* token_hex) const;
+
+  // Makes a new version from the current one. `change` edits the record in place (person,
+  // conviction, status) and sets the reason and VersionMeta; it runs under the record's lock.
+  // ABORTED when expected_version != 0 and differs from the current version; NotFound for
+  // unknown ids; AlreadyExists when the change collides with another record's court + case
+  // number + personal number.
+  using ChangeFn = std::function<absl::Status(registry::v1::Record* record, std::string* reason,
+                                              VersionMeta* meta)>;
+  absl::StatusOr<PendingWrite> PrepareChange(absl::string_view record_id,
+                                             uint32_t expected_version, const ChangeFn& change);
+
+  // Erases a record: its data key (crypto-shredding), every version, index and expiry entry.
+  // After committing, call CompactRecord so the bytes also leave older files.
+  absl::StatusOr<PendingWrite> PrepareExpunge(absl::string_view record_id);
+  absl::Status CompactRecord(absl::string_view record_id);
+
+  // Ids of records whose delete_after is before `day` (YYYY-MM-DD), at most `limit`.
+  absl::StatusOr<std::vector<std::string>> DueForDeletion(absl::string_view day,
+                                                          size_t limit) const;
+
+  // Vetting: compares the submitted identity with the records under the personal number by
+  // token only (no decryption).
+  absl::StatusOr<VettingMatch> MatchForVetting(absl::string_view personal_number,
+                                               absl::string_view surname,
+                                               absl::string_view given_name,
+                                               absl::string_view birth_date) const;
+
+  // Key rotation: re-wraps up to `max` data keys not yet under the current KEK,
+  // starting after record id `after` ("" for the start). Returns the last id visited ("" when
+  // done) and adds the number re-wrapped to *rewrapped. Never decrypts a record.
+  absl::StatusOr<std::string> RewrapBatch(absl::string_view after, size_t max,
+                                          uint64_t* rewrapped);
+  // How many records have a data key under a KEK other than `version`.
+  absl::StatusOr<uint64_t> CountNotUnder(uint32_t version) const;
+
+  // Token of a personal number (32 raw bytes), for callers that key other data by person.
+  absl::StatusOr<std::string> PersonalNumberToken(absl::string_view personal_number) const;
+
+ private:
+  RecordStore(Database* db, const KeyringHolder* keys, const NameNormalizer* normalizer,
+              std::unique_ptr<crypto::BlindIndexer> pn, std::unique_ptr<crypto::BlindIndexer> name,
+              std::unique_ptr<crypto::BlindIndexer> dedup)
+      : db_(db),
+        keys_(keys),
+        normalizer_(normalizer),
+        pn_index_(std::move(pn)),
+        name_index_(std::move(name)),
+        dedup_index_(std::move(dedup)) {}
+
+  absl::StatusOr<std::string> NameToken(absl::string_view surname, absl::string_view given_name,
+                                        absl::string_view birth_date) const;
+  absl::StatusOr<std::string> DedupToken(const registry::v1::Conviction& c,
+                                         absl::string_view personal_number) const;
+  absl::StatusOr<StoredHead> ReadHead(absl::string_view record_id) const;
+  absl::StatusOr<crypto::SecretBytes> Dek(const StoredHead& head) const;
+  absl::StatusOr<VersionPayload> OpenVersion(const StoredHead& head, const crypto::SecretBytes& dek,
+                                             const StoredVersion& v) const;
+  absl::StatusOr<std::vector<std::string>> IdsWithToken(char kind, absl::string_view token,
+                                                        size_t limit) const;
+  absl::StatusOr<std::vector<registry::v1::Record>> RecordsWithToken(char kind,
+                                                                    absl::string_view token,
+                                                                    size_t limit) const;
+  // Writes version `head.version` with `payload` and updates the head and indexes in `w`.
+  absl::Status StageVersion(const StoredHead& old_head, StoredHead* head,
+                            const crypto::SecretBytes& dek, const VersionPayload& payload,
+                            const VersionMeta& meta, PendingWrite* w, std::string* existing_id);
+  void Lock(absl::Mutex* mu, PendingWrite* w) const;
+
+  Database* const db_;
+  const KeyringHolder* const keys_;
+  const NameNormalizer* const normalizer_;
+  const std::unique_ptr<crypto::BlindIndexer> pn_index_;
+  const std::unique_ptr<crypto::BlindIndexer> name_index_;
+  const std::unique_ptr<crypto::BlindIndexer> dedup_index_;
+
+  // Striped locks: record stripes are taken before uniqueness stripes, never the reverse.
+  static constexpr size_t kStripes = 64;
+  mutable std::array<absl::Mutex, kStripes> record_locks_;
+  mutable std::array<absl::Mutex, kStripes> unique_locks_;
+};
+
+}  // namespace registry::storage
+
+#endif  // REGISTRY_STORAGE_RECORD_STORE_H_

@@ -1,0 +1,96 @@
+#include "client/amend_patch.h"
+
+#include <string>
+
+#include "client/option_parser.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace registry::client {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+
+void ExpectUsageError(const absl::Status& status, const std::string& text) {
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(IsUsageError(status));
+  EXPECT_THAT(std::string(status.message()), HasSubstr(text));
+}
+
+TEST(UpdateMaskFromPatchTest, ScalarLeavesGiveTheirPaths) {
+  auto mask = UpdateMaskFromPatch(
+      R"({"person": {"last_known_address": "Rr. Nëna Terezë 5", "surname": "Kërqeli"}})");
+  ASSERT_TRUE(mask.ok()) << mask.status();
+  // Field-number order, not file order.
+  EXPECT_THAT(mask->paths(), ElementsAre("person.surname", "person.last_known_address"));
+}
+
+TEST(UpdateMaskFromPatchTest, MessagesAndListsGiveTheWholeField) {
+  auto mask = UpdateMaskFromPatch(R"({
+    "conviction": {
+      "sentence": {"type": "SENTENCE_TYPE_SUSPENDED"},
+      "offences": [{"law": "06/L-074", "article": 230, "paragraph": 1}],
+      "release_date": "2027-03-01"
+    },
+    "person": {"citizenships": ["XK", "AL"]}
+  })");
+  ASSERT_TRUE(mask.ok()) << mask.status();
+  EXPECT_THAT(mask->paths(), ElementsAre("person.citizenships", "conviction.offences",
+                                         "conviction.sentence", "conviction.release_date"));
+}
+
+TEST(UpdateMaskFromPatchTest, AcceptsJsonNamesAndNulls) {
+  auto mask = UpdateMaskFromPatch(
+      R"({"person": {"lastKnownAddress": "x", "fatherName": null}})");
+  ASSERT_TRUE(mask.ok()) << mask.status();
+  EXPECT_THAT(mask->paths(), ElementsAre("person.father_name", "person.last_known_address"));
+}
+
+TEST(UpdateMaskFromPatchTest, NamesEveryUnknownKey) {
+  auto mask = UpdateMaskFromPatch(
+      R"({"person": {"surnme": "x", "surname": "y"}, "metadata": {}, "conviction": {"cout": 1}})");
+  ASSERT_FALSE(mask.ok());
+  ExpectUsageError(mask.status(), "unknown fields in the patch:");
+  EXPECT_THAT(std::string(mask.status().message()), HasSubstr("person.surnme"));
+  EXPECT_THAT(std::string(mask.status().message()), HasSubstr("metadata"));
+  EXPECT_THAT(std::string(mask.status().message()), HasSubstr("conviction.cout"));
+}
+
+TEST(UpdateMaskFromPatchTest, RefusesNonObjectsAndEmptyPatches) {
+  ExpectUsageError(UpdateMaskFromPatch(R"(["person"])").status(), "not a JSON object");
+  ExpectUsageError(UpdateMaskFromPatch("not json").status(), "not a JSON object");
+  ExpectUsageError(UpdateMaskFromPatch(R"({"person": "Arben"})").status(),
+                   "\"person\" in the patch must be an object");
+  ExpectUsageError(UpdateMaskFromPatch("{}").status(), "the patch changes nothing");
+  ExpectUsageError(UpdateMaskFromPatch(R"({"person": {}})").status(),
+                   "the patch changes nothing");
+}
+
+TEST(FillAmendRequestFromPatchTest, CopiesValuesAndMask) {
+  v1::AmendRecordRequest request;
+  request.set_record_id("r1");
+  ASSERT_TRUE(FillAmendRequestFromPatch(
+                  R"({"person": {"last_known_address": "Rr. UÇK 12, Prishtinë"},
+                      "conviction": {"sentence": {"type": "SENTENCE_TYPE_IMPRISONMENT",
+                                                  "months": 30}}})",
+                  &request)
+                  .ok());
+  EXPECT_EQ(request.record_id(), "r1");
+  EXPECT_EQ(request.person().last_known_address(), "Rr. UÇK 12, Prishtinë");
+  EXPECT_EQ(request.conviction().sentence().months(), 30u);
+  EXPECT_THAT(request.update_mask().paths(),
+              ElementsAre("person.last_known_address", "conviction.sentence"));
+}
+
+TEST(FillAmendRequestFromPatchTest, RefusesValuesOfTheWrongType) {
+  v1::AmendRecordRequest request;
+  ExpectUsageError(
+      FillAmendRequestFromPatch(R"({"conviction": {"sentence": {"months": "many"}}})", &request),
+      "the patch does not fit the record");
+  ExpectUsageError(FillAmendRequestFromPatch(R"({"person": {"sex": "SEX_OTHER"}})", &request),
+                   "the patch does not fit the record");
+}
+
+}  // namespace
+}  // namespace registry::client

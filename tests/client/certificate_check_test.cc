@@ -1,0 +1,105 @@
+#include "client/certificate_check.h"
+
+#include <memory>
+#include <string>
+
+#include "absl/time/time.h"
+#include "client/json_io.h"
+#include "crypto/ed25519.h"
+#include "crypto/secret_bytes.h"
+#include "crypto/vetting_certificate.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace registry::client {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::StartsWith;
+
+std::unique_ptr<crypto::Ed25519Signer> Signer(char seed_byte) {
+  auto signer = crypto::Ed25519Signer::FromSeed(crypto::SecretBytes(std::string(32, seed_byte)));
+  EXPECT_TRUE(signer.ok()) << signer.status();
+  return *std::move(signer);
+}
+
+v1::VettingCertificate Certificate() {
+  v1::VettingCertificate c;
+  c.set_certificate_id("0123456789abcdef0123456789abcdef");
+  c.set_issued_at("2026-01-10T09:00:00Z");
+  c.set_valid_until("2026-04-10T09:00:00Z");
+  c.set_organisation("Shkolla Fillore \"Naim Frashëri\"");
+  c.set_personal_number("1234567890");
+  c.set_surname("Kërqeli");
+  c.set_given_name("Arben");
+  c.set_birth_date("1980-04-12");
+  c.set_position_category("teacher");
+  c.set_result(v1::VETTING_RESULT_CLEAR);
+  return c;
+}
+
+std::string SignedJson(const crypto::Ed25519Signer& signer, v1::VettingCertificate c) {
+  auto signed_certificate = crypto::SignCertificate(signer, std::move(c));
+  EXPECT_TRUE(signed_certificate.ok()) << signed_certificate.status();
+  auto json = ToJsonLine(*signed_certificate);
+  EXPECT_TRUE(json.ok()) << json.status();
+  return *json;
+}
+
+const absl::Time kDuringValidity = absl::FromUnixSeconds(1768640400);  // 2026-01-17
+
+TEST(CheckCertificateTest, ValidCertificateSaysResultOrganisationAndExpiry) {
+  auto signer = Signer('a');
+  auto verdict =
+      CheckCertificate(SignedJson(*signer, Certificate()), signer->PublicKeyPem(), kDuringValidity);
+  ASSERT_TRUE(verdict.ok()) << verdict.status();
+  EXPECT_TRUE(verdict->valid);
+  EXPECT_THAT(verdict->text,
+              StartsWith("valid: CLEAR for Shkolla Fillore \"Naim Frashëri\" until "
+                         "2026-04-10T09:00:00Z\n"));
+  EXPECT_THAT(verdict->text, HasSubstr("candidate: Arben Kërqeli, born 1980-04-12"));
+}
+
+TEST(CheckCertificateTest, ChangedFieldIsABadSignature) {
+  auto signer = Signer('a');
+  auto signed_certificate = crypto::SignCertificate(*signer, Certificate());
+  ASSERT_TRUE(signed_certificate.ok());
+  signed_certificate->mutable_certificate()->set_result(v1::VETTING_RESULT_NOT_CLEAR);
+  auto verdict = CheckCertificate(*ToJsonLine(*signed_certificate), signer->PublicKeyPem(),
+                                  kDuringValidity);
+  ASSERT_TRUE(verdict.ok()) << verdict.status();
+  EXPECT_FALSE(verdict->valid);
+  EXPECT_EQ(verdict->text, "invalid: bad signature\n");
+}
+
+TEST(CheckCertificateTest, ExpiredCertificateIsInvalid) {
+  auto signer = Signer('a');
+  auto verdict = CheckCertificate(SignedJson(*signer, Certificate()), signer->PublicKeyPem(),
+                                  absl::FromUnixSeconds(1776000000));  // 2026-04-12
+  ASSERT_TRUE(verdict.ok()) << verdict.status();
+  EXPECT_FALSE(verdict->valid);
+  EXPECT_THAT(verdict->text, StartsWith("invalid: expired at 2026-04-10T09:00:00Z"));
+}
+
+TEST(CheckCertificateTest, OtherKeyIsAnUnknownKey) {
+  auto signer = Signer('a');
+  auto other = Signer('b');
+  auto verdict = CheckCertificate(SignedJson(*signer, Certificate()), other->PublicKeyPem(),
+                                  kDuringValidity);
+  ASSERT_TRUE(verdict.ok()) << verdict.status();
+  EXPECT_FALSE(verdict->valid);
+  EXPECT_THAT(verdict->text, StartsWith("invalid: unknown key"));
+}
+
+TEST(CheckCertificateTest, UnreadableInputsAreErrors) {
+  auto signer = Signer('a');
+  auto bad_json = CheckCertificate("{\"certificate\": 5}", signer->PublicKeyPem(), kDuringValidity);
+  EXPECT_EQ(bad_json.status().code(), absl::StatusCode::kInvalidArgument);
+  auto bad_pem = CheckCertificate(SignedJson(*signer, Certificate()), "not a pem",
+                                  kDuringValidity);
+  EXPECT_EQ(bad_pem.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(bad_pem.status().message()), HasSubstr("public key"));
+}
+
+}  // namespace
+}  // namespace registry::client

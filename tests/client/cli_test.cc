@@ -1,0 +1,259 @@
+#include "client/cli.h"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_split.h"
+#include "client/command_table.h"
+#include "client/json_io.h"
+#include "crypto/ed25519.h"
+#include "crypto/secret_bytes.h"
+#include "crypto/vetting_certificate.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace registry::client {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::StartsWith;
+
+struct CliRun {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+CliRun RunWith(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
+  std::ostringstream out, err;
+  const EnvLookup lookup = [env](absl::string_view name) -> std::optional<std::string> {
+    auto it = env.find(std::string(name));
+    if (it == env.end()) return std::nullopt;
+    return it->second;
+  };
+  const int code = RunCli(args, lookup, out, err, /*err_is_terminal=*/false);
+  return {code, out.str(), err.str()};
+}
+
+class TempDir {
+ public:
+  TempDir() {
+    char dir_template[] = "/tmp/cli_test.XXXXXX";
+    path_ = mkdtemp(dir_template);
+  }
+  ~TempDir() {
+    std::error_code ignored;
+    std::filesystem::remove_all(path_, ignored);
+  }
+  std::string Write(const std::string& name, const std::string& contents) const {
+    const std::string path = path_ + "/" + name;
+    std::ofstream(path, std::ios::binary) << contents;
+    return path;
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+TEST(CliTest, ToolHelpListsEveryCommandAndExitsZero) {
+  for (const char* help : {"--help", "-h"}) {
+    const CliRun run = RunWith({help});
+    EXPECT_EQ(run.code, 0);
+    EXPECT_THAT(run.out, StartsWith("usage: registry-cli [global options] COMMAND"));
+    for (const CommandSpec& command : Commands()) {
+      EXPECT_THAT(run.out, HasSubstr("  " + command.name + " ")) << command.name;
+    }
+    EXPECT_THAT(run.out, HasSubstr("--identity DIR"));
+    EXPECT_THAT(run.err, IsEmpty());
+  }
+}
+
+TEST(CliTest, EveryCommandHasHelpThatExitsZero) {
+  for (const CommandSpec& command : Commands()) {
+    std::vector<std::string> args = absl::StrSplit(command.name, ' ');
+    for (const char* help : {"--help", "-h"}) {
+      std::vector<std::string> with_help = args;
+      with_help.push_back(help);
+      const CliRun run = RunWith(with_help);
+      EXPECT_EQ(run.code, 0) << command.name;
+      EXPECT_THAT(run.out, StartsWith(CommandUsageLine(command) + "\n")) << command.name;
+      for (const OptionSpec& option : command.options) {
+        EXPECT_THAT(run.out, HasSubstr("--" + option.name)) << command.name;
+      }
+    }
+  }
+}
+
+TEST(CliTest, GroupHelpListsItsCommands) {
+  const CliRun run = RunWith({"audit", "--help"});
+  EXPECT_EQ(run.code, 0);
+  EXPECT_THAT(run.out, HasSubstr("audit list"));
+  EXPECT_THAT(run.out, HasSubstr("audit verify"));
+  EXPECT_THAT(run.out, ::testing::Not(HasSubstr("record get")));
+  const CliRun bare = RunWith({"record"});
+  EXPECT_EQ(bare.code, 2);
+  EXPECT_THAT(bare.err, HasSubstr("record amend"));
+}
+
+TEST(CliTest, NoCommandIsAUsageError) {
+  const CliRun run = RunWith({});
+  EXPECT_EQ(run.code, 2);
+  EXPECT_THAT(run.err, StartsWith("usage: registry-cli"));
+}
+
+TEST(CliTest, UnknownCommandsAndOptionsExitTwo) {
+  CliRun run = RunWith({"frobnicate"});
+  EXPECT_EQ(run.code, 2);
+  EXPECT_THAT(run.err, StartsWith("error: INVALID_ARGUMENT: unknown command \"frobnicate\""));
+  run = RunWith({"record", "frob"});
+  EXPECT_EQ(run.code, 2);
+  EXPECT_THAT(run.err, StartsWith("error: INVALID_ARGUMENT: unknown command \"record frob\""));
+  run = RunWith({"--colour", "health"});
+  EXPECT_EQ(run.code, 2);
+  EXPECT_THAT(run.err, StartsWith("error: INVALID_ARGUMENT: unknown option --colour"));
+  run = RunWith({"record", "get", "ID", "--nope"});
+  EXPECT_EQ(run.code, 2);
+  EXPECT_THAT(run.err, StartsWith("error: INVALID_ARGUMENT: unknown option --nope\n"
+                                  "usage: registry-cli [global options] record get ID"));
+}
+
+TEST(CliTest, MissingRequiredOptionsAndArgumentsExitTwo) {
+  CliRun run = RunWith({"record", "amend", "ID", "--reason", "typo"});
+  EXPECT_EQ(run.code, 2);
+  EXPECT_THAT(run.err, HasSubstr("missing required option --file"));
+  run = RunWith({"record", "get"});
+  EXPECT_EQ(run.code, 2);
+  EXPECT_THAT(run.err, HasSubstr("missing argument"));
+  run = RunWith({"record", "search", "--personal-number", "1", "--surname", "K"});
+  EXPECT_EQ(run.code, 2);
+  EXPECT_THAT(run.err, HasSubstr("either --personal-number, or"));
+  run = RunWith({"record", "import", "rows.xlsx"});
+  EXPECT_EQ(run.code, 2);
+  EXPECT_THAT(run.err, HasSubstr("name it .csv, .jsonl or .ndjson"));
+  run = RunWith({"record", "import", "rows.csv", "--batch", "1001"});
+  EXPECT_EQ(run.code, 2);
+  EXPECT_THAT(run.err, HasSubstr("--batch must be a whole number from 1 to 1000"));
+  run = RunWith({"--timeout", "0", "health"});
+  EXPECT_EQ(run.code, 2);
+  run = RunWith({"audit", "list", "--outcome", "FINE"});
+  EXPECT_EQ(run.code, 2);
+  EXPECT_THAT(run.err, HasSubstr("--outcome must be a status code name"));
+}
+
+TEST(CliTest, PatchWithUnknownFieldsIsAUsageErrorBeforeConnecting) {
+  TempDir dir;
+  const std::string patch = dir.Write("patch.json", R"({"person": {"adress": "x"}})");
+  const CliRun run = RunWith({"record", "amend", "ID", "--file", patch, "--reason", "typo"});
+  EXPECT_EQ(run.code, 2);
+  EXPECT_THAT(run.err, HasSubstr("unknown field in the patch: person.adress"));
+}
+
+TEST(CliTest, CommandsThatNeedTheServerNeedAnIdentity) {
+  const CliRun run = RunWith({"health"});
+  EXPECT_EQ(run.code, 2);
+  EXPECT_THAT(run.err, HasSubstr("no client identity"));
+}
+
+TEST(CliTest, UnreadableIdentityFileIsAClearError) {
+  const CliRun run = RunWith({"health"}, {{"REGISTRY_IDENTITY", "/nonexistent/clerk"}});
+  EXPECT_EQ(run.code, 1);
+  EXPECT_EQ(run.err,
+            "error: NOT_FOUND: cannot read CA certificate /nonexistent/clerk/ca.pem: "
+            "No such file or directory\n");
+}
+
+TEST(CliTest, MissingRecordFileIsNotFound) {
+  const CliRun run = RunWith({"record", "create", "--file", "/nonexistent/rec.json"});
+  EXPECT_EQ(run.code, 1);
+  EXPECT_THAT(run.err, StartsWith("error: NOT_FOUND: cannot read record file"));
+}
+
+TEST(CliTest, ImportOfAFileWithABadHeaderSendsNothing) {
+  TempDir dir;
+  const std::string file = dir.Write("rows.csv", "surname,given_name\nA,B\n");
+  const CliRun run = RunWith({"record", "import", file});
+  EXPECT_EQ(run.code, 1);
+  EXPECT_THAT(run.err, StartsWith("error: INVALID_ARGUMENT: line 1: bad CSV header"));
+}
+
+TEST(CliTest, ImportOfOnlyInvalidRowsListsThemWithoutAServer) {
+  TempDir dir;
+  const std::string file = dir.Write("rows.jsonl", "{\"x\":1}\n\n[]\n");
+  const CliRun run = RunWith({"record", "import", file, "--dry-run"});
+  EXPECT_EQ(run.code, 1);
+  EXPECT_THAT(run.out, HasSubstr("line 1: not a record in JSON"));
+  EXPECT_THAT(run.out, HasSubstr("line 3: not a record in JSON"));
+  EXPECT_THAT(run.out, HasSubstr("dry run: 0 valid, 0 duplicates, 2 invalid\n"));
+}
+
+class CertificateVerifyCommandTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto signer = crypto::Ed25519Signer::FromSeed(crypto::SecretBytes(std::string(32, 's')));
+    ASSERT_TRUE(signer.ok()) << signer.status();
+    signer_ = *std::move(signer);
+    key_path_ = dir_.Write("vetting.pem", signer_->PublicKeyPem());
+  }
+
+  std::string WriteCertificate(const std::string& valid_until, bool tamper) {
+    v1::VettingCertificate c;
+    c.set_certificate_id("00112233445566778899aabbccddeeff");
+    c.set_issued_at("2026-01-10T09:00:00Z");
+    c.set_valid_until(valid_until);
+    c.set_organisation("Kopshti Ylberi");
+    c.set_personal_number("1234567890");
+    c.set_surname("Kërqeli");
+    c.set_given_name("Arben");
+    c.set_birth_date("1980-04-12");
+    c.set_position_category("kindergarten_teacher");
+    c.set_result(v1::VETTING_RESULT_CLEAR);
+    auto signed_certificate = crypto::SignCertificate(*signer_, c);
+    EXPECT_TRUE(signed_certificate.ok());
+    if (tamper) signed_certificate->mutable_certificate()->set_organisation("Another school");
+    return dir_.Write("cert.json", *ToJsonLine(*signed_certificate));
+  }
+
+  TempDir dir_;
+  std::unique_ptr<crypto::Ed25519Signer> signer_;
+  std::string key_path_;
+};
+
+TEST_F(CertificateVerifyCommandTest, ValidCertificateExitsZeroWithoutAServer) {
+  const std::string cert = WriteCertificate("2999-01-01T00:00:00Z", false);
+  const CliRun run = RunWith({"certificate", "verify", cert, "--public-key", key_path_});
+  EXPECT_EQ(run.code, 0) << run.err;
+  EXPECT_THAT(run.out,
+              StartsWith("valid: CLEAR for Kopshti Ylberi until 2999-01-01T00:00:00Z\n"));
+}
+
+TEST_F(CertificateVerifyCommandTest, TamperedCertificateExitsOne) {
+  const std::string cert = WriteCertificate("2999-01-01T00:00:00Z", true);
+  const CliRun run = RunWith({"certificate", "verify", cert, "--public-key", key_path_});
+  EXPECT_EQ(run.code, 1);
+  EXPECT_EQ(run.out, "invalid: bad signature\n");
+}
+
+TEST_F(CertificateVerifyCommandTest, ExpiredCertificateExitsOne) {
+  const std::string cert = WriteCertificate("2020-01-01T00:00:00Z", false);
+  const CliRun run = RunWith({"certificate", "verify", cert, "--public-key", key_path_});
+  EXPECT_EQ(run.code, 1);
+  EXPECT_THAT(run.out, StartsWith("invalid: expired at 2020-01-01T00:00:00Z"));
+}
+
+TEST_F(CertificateVerifyCommandTest, MissingKeyFileIsAnError) {
+  const std::string cert = WriteCertificate("2999-01-01T00:00:00Z", false);
+  const CliRun run = RunWith({"certificate", "verify", cert, "--public-key", "/nonexistent.pem"});
+  EXPECT_EQ(run.code, 1);
+  EXPECT_THAT(run.err, StartsWith("error: NOT_FOUND: cannot read public key /nonexistent.pem"));
+}
+
+}  // namespace
+}  // namespace registry::client

@@ -1,0 +1,127 @@
+#include "client/connection.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace registry::client {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::MatchesRegex;
+
+EnvLookup FakeEnv(std::map<std::string, std::string> values) {
+  return [values = std::move(values)](absl::string_view name) -> std::optional<std::string> {
+    auto it = values.find(std::string(name));
+    if (it == values.end()) return std::nullopt;
+    return it->second;
+  };
+}
+
+ParsedArgs Global(std::vector<std::string> args) {
+  absl::StatusOr<ParsedArgs> parsed = ParseOptions(GlobalOptionSpecs(), args, 0, 0);
+  EXPECT_TRUE(parsed.ok()) << parsed.status();
+  return *parsed;
+}
+
+TEST(ResolveConnectionSettingsTest, DefaultsWithoutFlagsOrEnvironment) {
+  auto settings = ResolveConnectionSettings(Global({}), FakeEnv({}));
+  ASSERT_TRUE(settings.ok()) << settings.status();
+  EXPECT_EQ(settings->server, "127.0.0.1:7443");
+  EXPECT_EQ(settings->ca_file, "");
+  EXPECT_EQ(settings->timeout, absl::Seconds(30));
+  EXPECT_THAT(settings->request_id, MatchesRegex("[0-9a-f]{32}"));
+}
+
+TEST(ResolveConnectionSettingsTest, IdentityFolderGivesTheThreeFiles) {
+  auto settings = ResolveConnectionSettings(Global({"--identity", "/ids/clerk"}), FakeEnv({}));
+  ASSERT_TRUE(settings.ok()) << settings.status();
+  EXPECT_EQ(settings->ca_file, "/ids/clerk/ca.pem");
+  EXPECT_EQ(settings->cert_file, "/ids/clerk/cert.pem");
+  EXPECT_EQ(settings->key_file, "/ids/clerk/key.pem");
+}
+
+TEST(ResolveConnectionSettingsTest, ExplicitFilesOverrideTheIdentity) {
+  auto settings = ResolveConnectionSettings(
+      Global({"--identity", "/ids/clerk", "--cert", "/other/cert.pem"}),
+      FakeEnv({{"REGISTRY_KEY", "/env/key.pem"}}));
+  ASSERT_TRUE(settings.ok()) << settings.status();
+  EXPECT_EQ(settings->ca_file, "/ids/clerk/ca.pem");
+  EXPECT_EQ(settings->cert_file, "/other/cert.pem");
+  EXPECT_EQ(settings->key_file, "/env/key.pem");
+}
+
+TEST(ResolveConnectionSettingsTest, FlagsBeatEnvironmentWhichBeatsDefaults) {
+  const EnvLookup env = FakeEnv({{"REGISTRY_SERVER", "env-host:1"},
+                                 {"REGISTRY_IDENTITY", "/env/id"},
+                                 {"REGISTRY_CA", "/env/ca.pem"}});
+  auto from_env = ResolveConnectionSettings(Global({}), env);
+  ASSERT_TRUE(from_env.ok()) << from_env.status();
+  EXPECT_EQ(from_env->server, "env-host:1");
+  EXPECT_EQ(from_env->ca_file, "/env/ca.pem");
+  EXPECT_EQ(from_env->cert_file, "/env/id/cert.pem");
+
+  auto from_flags = ResolveConnectionSettings(
+      Global({"--server", "flag-host:2", "--identity=/flag/id", "--ca", "/flag/ca.pem"}), env);
+  ASSERT_TRUE(from_flags.ok()) << from_flags.status();
+  EXPECT_EQ(from_flags->server, "flag-host:2");
+  EXPECT_EQ(from_flags->ca_file, "/flag/ca.pem");
+  EXPECT_EQ(from_flags->key_file, "/flag/id/key.pem");
+}
+
+TEST(ResolveConnectionSettingsTest, TimeoutAndRequestIdAreChecked) {
+  auto settings = ResolveConnectionSettings(
+      Global({"--timeout", "5", "--request-id", "audit-2026_01"}), FakeEnv({}));
+  ASSERT_TRUE(settings.ok()) << settings.status();
+  EXPECT_EQ(settings->timeout, absl::Seconds(5));
+  EXPECT_EQ(settings->request_id, "audit-2026_01");
+
+  for (std::vector<std::string> bad :
+       {std::vector<std::string>{"--timeout", "0"}, {"--timeout", "abc"},
+        {"--request-id", "has space"}, {"--request-id", std::string(65, 'a')}}) {
+    auto refused = ResolveConnectionSettings(Global(bad), FakeEnv({}));
+    ASSERT_FALSE(refused.ok()) << bad[1];
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_TRUE(IsUsageError(refused.status()));
+  }
+}
+
+TEST(GenerateRequestIdTest, IsRandomHex) {
+  const std::string a = GenerateRequestId();
+  EXPECT_THAT(a, MatchesRegex("[0-9a-f]{32}"));
+  EXPECT_NE(a, GenerateRequestId());
+}
+
+TEST(CreateChannelTest, NeedsAnIdentity) {
+  ConnectionSettings settings;
+  auto channel = CreateChannel(settings);
+  ASSERT_FALSE(channel.ok());
+  EXPECT_TRUE(IsUsageError(channel.status()));
+  EXPECT_THAT(std::string(channel.status().message()), HasSubstr("no client identity"));
+}
+
+TEST(CreateChannelTest, NamesTheMissingFile) {
+  ConnectionSettings settings;
+  settings.ca_file = "/nonexistent/ca.pem";
+  settings.cert_file = "/nonexistent/cert.pem";
+  settings.key_file = "/nonexistent/key.pem";
+  auto channel = CreateChannel(settings);
+  ASSERT_FALSE(channel.ok());
+  EXPECT_EQ(channel.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_THAT(std::string(channel.status().message()),
+              HasSubstr("cannot read CA certificate /nonexistent/ca.pem"));
+}
+
+TEST(ToAbslStatusTest, KeepsCodeAndMessage) {
+  const absl::Status status =
+      ToAbslStatus(grpc::Status(grpc::StatusCode::PERMISSION_DENIED, "role clerk may not"));
+  EXPECT_EQ(status.code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(status.message(), "role clerk may not");
+  EXPECT_TRUE(ToAbslStatus(grpc::Status::OK).ok());
+}
+
+}  // namespace
+}  // namespace registry::client

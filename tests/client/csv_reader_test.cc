@@ -1,0 +1,86 @@
+#include "client/csv_reader.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace registry::client {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+TEST(ReadCsvTest, SplitsPlainRecords) {
+  auto records = ReadCsv("a,b,c\n1,,3\n");
+  ASSERT_THAT(records, SizeIs(2));
+  EXPECT_EQ(records[0].line, 1u);
+  EXPECT_THAT(records[0].fields, ElementsAre("a", "b", "c"));
+  EXPECT_EQ(records[1].line, 2u);
+  EXPECT_THAT(records[1].fields, ElementsAre("1", "", "3"));
+  EXPECT_EQ(records[1].error, "");
+}
+
+TEST(ReadCsvTest, LastRecordNeedsNoLineBreakAndTrailingCommaGivesEmptyField) {
+  auto records = ReadCsv("a,b\nx,");
+  ASSERT_THAT(records, SizeIs(2));
+  EXPECT_THAT(records[1].fields, ElementsAre("x", ""));
+}
+
+TEST(ReadCsvTest, QuotedFieldsHoldCommasQuotesAndLineBreaks) {
+  auto records = ReadCsv(
+      "name,address\n"
+      "\"Kërqeli, Arben\",\"Rr. \"\"Nëna Terezë\"\" 5\n"
+      "Prishtinë\"\n"
+      "next,\"\"\n");
+  ASSERT_THAT(records, SizeIs(3));
+  EXPECT_THAT(records[1].fields,
+              ElementsAre("Kërqeli, Arben", "Rr. \"Nëna Terezë\" 5\nPrishtinë"));
+  EXPECT_EQ(records[1].line, 2u);
+  // The record after a two-line field starts on line 4.
+  EXPECT_EQ(records[2].line, 4u);
+  EXPECT_THAT(records[2].fields, ElementsAre("next", ""));
+}
+
+TEST(ReadCsvTest, AcceptsCrlfAndKeepsCrlfInsideQuotes) {
+  auto records = ReadCsv("a,b\r\n\"x\r\ny\",z\r\nlast,1\r\n");
+  ASSERT_THAT(records, SizeIs(3));
+  EXPECT_THAT(records[1].fields, ElementsAre("x\r\ny", "z"));
+  EXPECT_EQ(records[2].line, 4u);
+  EXPECT_THAT(records[2].fields, ElementsAre("last", "1"));
+}
+
+TEST(ReadCsvTest, SkipsBlankLinesAndByteOrderMark) {
+  auto records = ReadCsv("\xEF\xBB\xBF" "a\n\n\nb\n");
+  ASSERT_THAT(records, SizeIs(2));
+  EXPECT_THAT(records[0].fields, ElementsAre("a"));
+  EXPECT_EQ(records[1].line, 4u);
+}
+
+TEST(ReadCsvTest, ReportsTextAfterClosingQuoteAndGoesOn) {
+  auto records = ReadCsv("h\n\"ab\"c,d\nok,1\n");
+  ASSERT_THAT(records, SizeIs(3));
+  EXPECT_EQ(records[1].line, 2u);
+  EXPECT_THAT(records[1].error, HasSubstr("after a closing quote"));
+  EXPECT_EQ(records[2].line, 3u);
+  EXPECT_EQ(records[2].error, "");
+  EXPECT_THAT(records[2].fields, ElementsAre("ok", "1"));
+}
+
+TEST(ReadCsvTest, ReportsQuoteInsideUnquotedFieldAndGoesOn) {
+  auto records = ReadCsv("h\nab\"c,d\nok\n");
+  ASSERT_THAT(records, SizeIs(3));
+  EXPECT_THAT(records[1].error, HasSubstr("quote inside an unquoted field"));
+  EXPECT_THAT(records[2].fields, ElementsAre("ok"));
+}
+
+TEST(ReadCsvTest, ReportsUnterminatedQuoteWithTheLineItOpensOn) {
+  auto records = ReadCsv("h\nok\nx,\"never\nclosed\n");
+  ASSERT_THAT(records, SizeIs(3));
+  EXPECT_EQ(records[2].line, 3u);
+  EXPECT_EQ(records[2].error, "quote opened on line 3 is never closed");
+}
+
+TEST(ReadCsvTest, EmptyTextHasNoRecords) { EXPECT_THAT(ReadCsv(""), SizeIs(0)); }
+
+}  // namespace
+}  // namespace registry::client

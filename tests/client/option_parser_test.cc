@@ -1,0 +1,159 @@
+#include "client/option_parser.h"
+
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace registry::client {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+const std::vector<OptionSpec>& Specs() {
+  static const auto* const kSpecs = new std::vector<OptionSpec>{
+      {"case-ref", "REF", "case"},
+      {"purpose", "CODE", "purpose"},
+      {"dry-run", "", "flag"},
+  };
+  return *kSpecs;
+}
+
+absl::StatusOr<ParsedArgs> Parse(std::vector<std::string> args, size_t min = 0, size_t max = 5) {
+  return ParseOptions(Specs(), args, min, max);
+}
+
+void ExpectUsageError(const absl::StatusOr<ParsedArgs>& parsed, const std::string& text) {
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(IsUsageError(parsed.status()));
+  EXPECT_THAT(std::string(parsed.status().message()), HasSubstr(text));
+}
+
+TEST(ParseOptionsTest, TakesValueFromNextArgumentOrAfterEquals) {
+  auto parsed = Parse({"--case-ref", "PKR 1/26", "--purpose=criminal_proceedings"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->Value("case-ref"), "PKR 1/26");
+  EXPECT_EQ(parsed->Get("purpose"), "criminal_proceedings");
+  EXPECT_FALSE(parsed->help());
+}
+
+TEST(ParseOptionsTest, EqualsFormKeepsFurtherEqualsAndEmptyValues) {
+  auto parsed = Parse({"--case-ref=a=b", "--purpose="});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->Value("case-ref"), "a=b");
+  EXPECT_TRUE(parsed->Has("purpose"));
+  EXPECT_EQ(parsed->Value("purpose", "fallback"), "");
+}
+
+TEST(ParseOptionsTest, ValueMayStartWithDashWhenSeparate) {
+  auto parsed = Parse({"--case-ref", "-5"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->Value("case-ref"), "-5");
+}
+
+TEST(ParseOptionsTest, MixesPositionalsAndFlags) {
+  auto parsed = Parse({"ID1", "--dry-run", "ID2"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_THAT(parsed->positionals(), ElementsAre("ID1", "ID2"));
+  EXPECT_TRUE(parsed->Flag("dry-run"));
+  EXPECT_FALSE(parsed->Flag("purpose"));
+  EXPECT_FALSE(parsed->Has("case-ref"));
+  EXPECT_EQ(parsed->Get("case-ref"), std::nullopt);
+}
+
+TEST(ParseOptionsTest, DoubleDashEndsOptions) {
+  auto parsed = Parse({"--", "--dry-run", "-x"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_THAT(parsed->positionals(), ElementsAre("--dry-run", "-x"));
+  EXPECT_FALSE(parsed->Flag("dry-run"));
+}
+
+TEST(ParseOptionsTest, RefusesUnknownOptions) {
+  ExpectUsageError(Parse({"--nope"}), "unknown option --nope");
+  ExpectUsageError(Parse({"--nope=1"}), "unknown option --nope");
+  ExpectUsageError(Parse({"-x"}), "unknown option -x");
+}
+
+TEST(ParseOptionsTest, RefusesMissingValue) {
+  ExpectUsageError(Parse({"--case-ref"}), "option --case-ref needs a value REF");
+}
+
+TEST(ParseOptionsTest, RefusesValueForFlag) {
+  ExpectUsageError(Parse({"--dry-run=yes"}), "option --dry-run takes no value");
+}
+
+TEST(ParseOptionsTest, RefusesOptionGivenTwice) {
+  ExpectUsageError(Parse({"--purpose", "a", "--purpose=b"}), "option --purpose given twice");
+  ExpectUsageError(Parse({"--dry-run", "--dry-run"}), "option --dry-run given twice");
+}
+
+TEST(ParseOptionsTest, ChecksPositionalCount) {
+  ExpectUsageError(Parse({}, 1, 1), "missing argument");
+  ExpectUsageError(Parse({"a", "b"}, 1, 1), "unexpected argument \"b\"");
+  ExpectUsageError(Parse({"a"}, 2, 2), "expected 2 arguments, got 1");
+  EXPECT_TRUE(Parse({"a"}, 1, 1).ok());
+}
+
+TEST(ParseOptionsTest, RefusesMissingRequiredOptions) {
+  const std::vector<OptionSpec> specs = {{"file", "F", "file", true},
+                                         {"reason", "R", "reason", true},
+                                         {"batch", "N", "batch"}};
+  auto parsed = ParseOptions(specs, std::vector<std::string>{"--batch", "3"}, 0, 0);
+  ExpectUsageError(parsed, "missing required options --file, --reason");
+  parsed = ParseOptions(specs, std::vector<std::string>{"--file=x"}, 0, 0);
+  ExpectUsageError(parsed, "missing required option --reason");
+  parsed = ParseOptions(specs, std::vector<std::string>{"--file=x", "--reason", "r"}, 0, 0);
+  EXPECT_TRUE(parsed.ok()) << parsed.status();
+}
+
+TEST(ParseOptionsTest, HelpWinsOverEveryOtherMistake) {
+  for (const char* help : {"-h", "--help"}) {
+    auto parsed = Parse({"--nope", "a", "b", "c", help}, 0, 0);
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    EXPECT_TRUE(parsed->help());
+  }
+  // After "--" it is a positional.
+  auto parsed = Parse({"--", "--help"}, 1, 1);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_FALSE(parsed->help());
+  EXPECT_THAT(parsed->positionals(), ElementsAre("--help"));
+}
+
+TEST(ParseOptionsTest, StopAtPositionalLeavesTheRestUntouched) {
+  auto parsed = ParseOptions(Specs(),
+                             std::vector<std::string>{"--purpose", "p", "record", "get",
+                                                      "--nope", "-h"},
+                             0, 0, /*stop_at_positional=*/true);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_FALSE(parsed->help());
+  EXPECT_EQ(parsed->Value("purpose"), "p");
+  EXPECT_THAT(parsed->positionals(), IsEmpty());
+  EXPECT_THAT(parsed->rest(), ElementsAre("record", "get", "--nope", "-h"));
+}
+
+TEST(UsageErrorTest, OnlyMarkedStatusesAreUsageErrors) {
+  EXPECT_TRUE(IsUsageError(UsageError("x")));
+  EXPECT_EQ(UsageError("x").code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_FALSE(IsUsageError(absl::InvalidArgumentError("from the server")));
+  EXPECT_FALSE(IsUsageError(absl::OkStatus()));
+}
+
+TEST(ParseUintOptionTest, AcceptsRangeAndRefusesTheRest) {
+  auto value = ParseUintOption("batch", "1000", 1, 1000);
+  ASSERT_TRUE(value.ok());
+  EXPECT_EQ(*value, 1000u);
+  for (const char* bad : {"0", "1001", "", "-1", "+5", "1e3", "12x", "99999999999999999999999"}) {
+    auto parsed = ParseUintOption("batch", bad, 1, 1000);
+    ASSERT_FALSE(parsed.ok()) << bad;
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_TRUE(IsUsageError(parsed.status())) << bad;
+    EXPECT_THAT(std::string(parsed.status().message()), HasSubstr("--batch")) << bad;
+  }
+}
+
+}  // namespace
+}  // namespace registry::client

@@ -1,0 +1,226 @@
+#include "client/record_import.h"
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "client/option_parser.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace registry::client {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::SizeIs;
+
+std::string Header() { return absl::StrJoin(ImportCsvColumns(), ",") + "\n"; }
+
+// A valid row in the documented column order.
+constexpr char kValidRow[] =
+    "Kërqeli,Arben,Besim,male,1980-04-12,Prishtinë,XK;AL,1234567890,\"Rr. A, 14\","
+    "basic-prishtine,P 123/2024,2024-03-01,2024-05-15,06/L-074:230:1;04/L-082:235:0,"
+    "imprisonment,36,work_with_children:2034-05-15;profession:,2027-03-01,false,,\n";
+
+std::string ReadExample(const std::string& name) {
+  std::ifstream in(std::string(REGISTRY_SOURCE_DIR) + "/deploy/examples/" + name,
+                   std::ios::binary);
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+TEST(ParseImportCsvTest, ConvertsEveryColumn) {
+  auto parsed = ParseImportCsv(Header() + kValidRow);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_THAT(parsed->errors, SizeIs(0));
+  ASSERT_THAT(parsed->rows, SizeIs(1));
+  const v1::ImportRow& row = parsed->rows[0];
+  EXPECT_EQ(row.line(), 2u);
+  const v1::Person& person = row.record().person();
+  EXPECT_EQ(person.surname(), "Kërqeli");
+  EXPECT_EQ(person.given_name(), "Arben");
+  EXPECT_EQ(person.father_name(), "Besim");
+  EXPECT_EQ(person.sex(), v1::SEX_MALE);
+  EXPECT_EQ(person.birth_date(), "1980-04-12");
+  EXPECT_EQ(person.birth_place(), "Prishtinë");
+  ASSERT_EQ(person.citizenships_size(), 2);
+  EXPECT_EQ(person.citizenships(1), "AL");
+  EXPECT_EQ(person.personal_number(), "1234567890");
+  EXPECT_EQ(person.last_known_address(), "Rr. A, 14");
+  const v1::Conviction& conviction = row.record().conviction();
+  EXPECT_EQ(conviction.court_id(), "basic-prishtine");
+  EXPECT_EQ(conviction.case_number(), "P 123/2024");
+  EXPECT_EQ(conviction.judgment_date(), "2024-03-01");
+  EXPECT_EQ(conviction.final_date(), "2024-05-15");
+  ASSERT_EQ(conviction.offences_size(), 2);
+  EXPECT_EQ(conviction.offences(0).law(), "06/L-074");
+  EXPECT_EQ(conviction.offences(0).article(), 230u);
+  EXPECT_EQ(conviction.offences(0).paragraph(), 1u);
+  EXPECT_EQ(conviction.offences(1).law(), "04/L-082");
+  EXPECT_EQ(conviction.offences(1).paragraph(), 0u);
+  EXPECT_EQ(conviction.sentence().type(), v1::SENTENCE_TYPE_IMPRISONMENT);
+  EXPECT_EQ(conviction.sentence().months(), 36u);
+  ASSERT_EQ(conviction.bans_size(), 2);
+  EXPECT_EQ(conviction.bans(0).type(), v1::BAN_TYPE_WORK_WITH_CHILDREN);
+  EXPECT_EQ(conviction.bans(0).end_date(), "2034-05-15");
+  EXPECT_EQ(conviction.bans(1).type(), v1::BAN_TYPE_PROFESSION);
+  EXPECT_EQ(conviction.bans(1).end_date(), "");  // for life
+  EXPECT_EQ(conviction.release_date(), "2027-03-01");
+  EXPECT_FALSE(conviction.juvenile());
+}
+
+TEST(ParseImportCsvTest, ColumnsMayComeInAnyOrder) {
+  std::vector<std::string> columns = ImportCsvColumns();
+  std::swap(columns[0], columns[1]);  // given_name,surname,...
+  const std::string row = absl::StrReplaceAll(kValidRow, {{"Kërqeli,Arben,", "Arben,Kërqeli,"}});
+  auto parsed = ParseImportCsv(absl::StrJoin(columns, ",") + "\n" + row);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_THAT(parsed->rows, SizeIs(1));
+  EXPECT_EQ(parsed->rows[0].record().person().surname(), "Kërqeli");
+  EXPECT_EQ(parsed->rows[0].record().person().given_name(), "Arben");
+}
+
+TEST(ParseImportCsvTest, RefusesBadHeaderNamingTheColumns) {
+  std::vector<std::string> columns = ImportCsvColumns();
+  columns[3] = "gender";
+  columns.push_back("surname");
+  auto parsed = ParseImportCsv(absl::StrJoin(columns, ",") + "\n" + kValidRow);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+  const std::string message(parsed.status().message());
+  EXPECT_THAT(message, HasSubstr("line 1: bad CSV header"));
+  EXPECT_THAT(message, HasSubstr("unknown column \"gender\""));
+  EXPECT_THAT(message, HasSubstr("column \"surname\" twice"));
+  EXPECT_THAT(message, HasSubstr("missing column \"sex\""));
+}
+
+TEST(ParseImportCsvTest, RefusesEmptyFileAndHeaderOnly) {
+  EXPECT_EQ(ParseImportCsv("").status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(ParseImportCsv(Header()).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ParseImportCsvTest, ListsEveryBadRowWithItsLineAndKeepsTheGoodOnes) {
+  const std::string bad_date =
+      absl::StrReplaceAll(kValidRow, {{"2024-03-01,2024-05-15", "2023-02-30,2024-05-15"}});
+  const std::string bad_many = absl::StrReplaceAll(
+      kValidRow, {{",male,", ",m,"}, {"06/L-074:230:1", "06/L-074:two:1"},
+                  {"imprisonment,36", "prison,36"}, {",false,", ",no,"}});
+  const std::string short_row = "Kërqeli,Arben\n";
+  // Line 3 has a quoted line break, so the rows after it start one line later.
+  const std::string two_line = absl::StrReplaceAll(kValidRow, {{"\"Rr. A, 14\"", "\"Rr. A\n14\""}});
+  const std::string text =
+      Header() + kValidRow + two_line + bad_date + short_row + bad_many + kValidRow;
+  auto parsed = ParseImportCsv(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_THAT(parsed->rows, SizeIs(3));
+  EXPECT_EQ(parsed->rows[0].line(), 2u);
+  EXPECT_EQ(parsed->rows[1].line(), 3u);
+  EXPECT_EQ(parsed->rows[1].record().person().last_known_address(), "Rr. A\n14");
+  EXPECT_EQ(parsed->rows[2].line(), 8u);
+  ASSERT_THAT(parsed->errors, SizeIs(3));
+  EXPECT_EQ(parsed->errors[0].line, 5u);
+  EXPECT_EQ(parsed->errors[0].message, "judgment_date: not a date YYYY-MM-DD");
+  EXPECT_EQ(parsed->errors[1].line, 6u);
+  EXPECT_EQ(parsed->errors[1].message, "expected 21 fields, found 2");
+  EXPECT_EQ(parsed->errors[2].line, 7u);
+  const std::string& many = parsed->errors[2].message;
+  EXPECT_THAT(many, HasSubstr("sex: not female or male"));
+  EXPECT_THAT(many, HasSubstr("offences: \"06/L-074:two:1\" is not LAW:ARTICLE:PARAGRAPH"));
+  EXPECT_THAT(many, HasSubstr("sentence_type: not imprisonment"));
+  EXPECT_THAT(many, HasSubstr("juvenile: not true or false"));
+}
+
+TEST(ParseImportCsvTest, ChecksOffencesBansAndNumbers) {
+  struct Case {
+    std::pair<std::string, std::string> edit;
+    std::string error;
+  };
+  const Case cases[] = {
+      {{"06/L-074:230:1;04/L-082:235:0", ""}, "offences: at least one LAW:ARTICLE:PARAGRAPH"},
+      {{"06/L-074:230:1;", "06/L-074:1000:1;"}, "offences: \"06/L-074:1000:1\""},
+      {{"06/L-074:230:1;", "06/L-074:230;"}, "offences: \"06/L-074:230\""},
+      {{"06/L-074:230:1;", ":230:1;"}, "offences: \":230:1\""},
+      {{"imprisonment,36", "imprisonment,601"}, "sentence_months: not a whole number 0..600"},
+      {{"work_with_children:2034-05-15", "work_with_children:2034-13-15"},
+       "bans: not a date YYYY-MM-DD"},
+      {{"work_with_children:2034-05-15", "driving:2030-01-01"}, "bans: \"driving\" is not"},
+      {{"1980-04-12", ""}, "birth_date: required, YYYY-MM-DD"},
+      {{"2027-03-01", "03/01/2027"}, "release_date: not a date YYYY-MM-DD"},
+  };
+  for (const Case& c : cases) {
+    const std::string row = absl::StrReplaceAll(kValidRow, {c.edit});
+    auto parsed = ParseImportCsv(Header() + row);
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    ASSERT_THAT(parsed->errors, SizeIs(1)) << c.error;
+    EXPECT_EQ(parsed->errors[0].line, 2u);
+    EXPECT_THAT(parsed->errors[0].message, HasSubstr(c.error));
+    EXPECT_THAT(parsed->rows, SizeIs(0));
+  }
+}
+
+TEST(ParseImportCsvTest, ReportsMalformedQuotingByLine) {
+  const std::string text = Header() + kValidRow + "\"Kërqeli\"x,Arben\n" + kValidRow;
+  auto parsed = ParseImportCsv(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_THAT(parsed->errors, SizeIs(1));
+  EXPECT_EQ(parsed->errors[0].line, 3u);
+  EXPECT_THAT(parsed->errors[0].message, HasSubstr("after a closing quote"));
+  ASSERT_THAT(parsed->rows, SizeIs(2));
+  EXPECT_EQ(parsed->rows[1].line(), 4u);
+}
+
+TEST(ParseImportJsonLinesTest, ReadsRowsAndListsBadLines) {
+  const std::string text =
+      "{\"person\":{\"surname\":\"Kërqeli\"},\"conviction\":{\"case_number\":\"P 1/24\"}}\n"
+      "\n"
+      "{\"person\":{\"surnam\":\"x\"}}\n"
+      "not json\r\n"
+      "  {\"conviction\":{\"sentence\":{\"months\":12}}}  \r\n";
+  auto parsed = ParseImportJsonLines(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_THAT(parsed->rows, SizeIs(2));
+  EXPECT_EQ(parsed->rows[0].line(), 1u);
+  EXPECT_EQ(parsed->rows[0].record().person().surname(), "Kërqeli");
+  EXPECT_EQ(parsed->rows[1].line(), 5u);
+  EXPECT_EQ(parsed->rows[1].record().conviction().sentence().months(), 12u);
+  ASSERT_THAT(parsed->errors, SizeIs(2));
+  EXPECT_EQ(parsed->errors[0].line, 3u);
+  EXPECT_THAT(parsed->errors[0].message, HasSubstr("not a record in JSON"));
+  EXPECT_EQ(parsed->errors[1].line, 4u);
+}
+
+TEST(ParseImportJsonLinesTest, RefusesAFileWithoutRows) {
+  EXPECT_EQ(ParseImportJsonLines("\n\n").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(ImportFormatFromPathTest, ChoosesByExtension) {
+  EXPECT_EQ(*ImportFormatFromPath("/x/old.CSV"), ImportFormat::kCsv);
+  EXPECT_EQ(*ImportFormatFromPath("a.jsonl"), ImportFormat::kJsonLines);
+  EXPECT_EQ(*ImportFormatFromPath("a.ndjson"), ImportFormat::kJsonLines);
+  auto unknown = ImportFormatFromPath("a.json");
+  ASSERT_FALSE(unknown.ok());
+  EXPECT_EQ(unknown.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(IsUsageError(unknown.status()));
+}
+
+TEST(ExampleFilesTest, ImportCsvHasFiveGoodRowsAndOneBadDate) {
+  auto parsed = ParseImportCsv(ReadExample("import.csv"));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_THAT(parsed->rows, SizeIs(5));
+  ASSERT_THAT(parsed->errors, SizeIs(1));
+  EXPECT_EQ(parsed->errors[0].line, 8u);
+  EXPECT_EQ(parsed->errors[0].message, "judgment_date: not a date YYYY-MM-DD");
+}
+
+TEST(ExampleFilesTest, ImportJsonLinesHasThreeRows) {
+  auto parsed = ParseImportJsonLines(ReadExample("import.jsonl"));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_THAT(parsed->rows, SizeIs(3));
+  EXPECT_THAT(parsed->errors, SizeIs(0));
+}
+
+}  // namespace
+}  // namespace registry::client

@@ -1,0 +1,214 @@
+#include "crypto/aes_gcm.h"
+
+#include <memory>
+#include <string>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/string_view.h"
+#include "gtest/gtest.h"
+
+namespace registry::crypto {
+namespace {
+
+std::string Unhex(absl::string_view hex) { return absl::HexStringToBytes(hex); }
+
+struct GcmVector {
+  const char* name;
+  const char* key;
+  const char* iv;
+  const char* plaintext;
+  const char* aad;
+  const char* ciphertext;
+  const char* tag;
+};
+
+// AES-256 test cases 13-16 of McGrew & Viega, "The Galois/Counter Mode of Operation (GCM)",
+// appendix B (also in NIST's GCM validation vectors).
+constexpr char kKey15[] = "feffe9928665731c6d6a8f9467308308feffe9928665731c6d6a8f9467308308";
+constexpr char kPlain15[] =
+    "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+    "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b391aafd255";
+constexpr char kCipher15[] =
+    "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa"
+    "8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662898015ad";
+constexpr char kPlain16[] =
+    "d9313225f88406e5a55909c5aff5269a86a7a9531534f7da2e4c303d8a318a72"
+    "1c3c0c95956809532fcf0e2449a6b525b16aedf5aa0de657ba637b39";
+constexpr char kCipher16[] =
+    "522dc1f099567d07f47f37a32a84427d643a8cdcbfe5c0c97598a2bd2555d1aa"
+    "8cb08e48590dbb3da7b08b1056828838c5f61e6393ba7a0abcc9f662";
+
+const GcmVector kVectors[] = {
+    {"TestCase13", "0000000000000000000000000000000000000000000000000000000000000000",
+     "000000000000000000000000", "", "", "", "530f8afbc74536b9a963b4f1c4cb738b"},
+    {"TestCase14", "0000000000000000000000000000000000000000000000000000000000000000",
+     "000000000000000000000000", "00000000000000000000000000000000", "",
+     "cea7403d4d606b6e074ec5d3baf39d18", "d0d1c8a799996bf0265b98b5d48ab919"},
+    {"TestCase15", kKey15, "cafebabefacedbaddecaf888", kPlain15, "", kCipher15,
+     "b094dac5d93471bdec1a502270e3cc6c"},
+    {"TestCase16", kKey15, "cafebabefacedbaddecaf888", kPlain16,
+     "feedfacedeadbeeffeedfacedeadbeefabaddad2", kCipher16, "76fc6ece0f4e1768cddf8853bb2d551b"},
+};
+
+TEST(AesGcmSealTest, MatchesKnownAnswers) {
+  for (const GcmVector& v : kVectors) {
+    SCOPED_TRACE(v.name);
+    auto sealed =
+        AesGcmSeal(SecretBytes(Unhex(v.key)), Unhex(v.iv), Unhex(v.plaintext), Unhex(v.aad));
+    ASSERT_TRUE(sealed.ok()) << sealed.status();
+    EXPECT_EQ(absl::BytesToHexString(*sealed), std::string(v.ciphertext) + v.tag);
+  }
+}
+
+TEST(AesGcmOpenTest, MatchesKnownAnswers) {
+  for (const GcmVector& v : kVectors) {
+    SCOPED_TRACE(v.name);
+    auto plain = AesGcmOpen(SecretBytes(Unhex(v.key)), Unhex(v.iv),
+                            Unhex(std::string(v.ciphertext) + v.tag), Unhex(v.aad));
+    ASSERT_TRUE(plain.ok()) << plain.status();
+    EXPECT_EQ(absl::BytesToHexString(*plain), v.plaintext);
+  }
+}
+
+TEST(AesGcmOpenTest, FailsWhenAnyBitOfKnownAnswerIsFlipped) {
+  const GcmVector& v = kVectors[3];
+  const SecretBytes key(Unhex(v.key));
+  const std::string sealed = Unhex(std::string(v.ciphertext) + v.tag);
+  for (size_t i = 0; i < sealed.size(); ++i) {
+    for (int bit = 0; bit < 8; ++bit) {
+      std::string changed = sealed;
+      changed[i] ^= static_cast<char>(1 << bit);
+      auto plain = AesGcmOpen(key, Unhex(v.iv), changed, Unhex(v.aad));
+      ASSERT_EQ(plain.status().code(), absl::StatusCode::kDataLoss) << i << ":" << bit;
+      EXPECT_EQ(plain.status().message(), "authentication failed");
+    }
+  }
+}
+
+TEST(AesGcmOpenTest, FailsWhenAadOrNonceDiffers) {
+  const GcmVector& v = kVectors[3];
+  const SecretBytes key(Unhex(v.key));
+  const std::string sealed = Unhex(std::string(v.ciphertext) + v.tag);
+  std::string aad = Unhex(v.aad);
+  aad.back() ^= 0x01;
+  EXPECT_EQ(AesGcmOpen(key, Unhex(v.iv), sealed, aad).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(AesGcmOpen(key, Unhex(v.iv), sealed, "").status().code(), absl::StatusCode::kDataLoss);
+  std::string iv = Unhex(v.iv);
+  iv[0] ^= 0x01;
+  EXPECT_EQ(AesGcmOpen(key, iv, sealed, Unhex(v.aad)).status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST(AesGcmOpenTest, FailsWhenShorterThanTag) {
+  const SecretBytes key(std::string(32, 'k'));
+  const std::string nonce(12, 'n');
+  for (size_t n = 0; n < kAesGcmTagSize; ++n) {
+    EXPECT_EQ(AesGcmOpen(key, nonce, std::string(n, 'x'), "").status().code(),
+              absl::StatusCode::kDataLoss)
+        << n;
+  }
+}
+
+TEST(AesGcmSealTest, RejectsWrongKeyOrNonceSize) {
+  const std::string nonce(12, 'n');
+  EXPECT_EQ(AesGcmSeal(SecretBytes(std::string(16, 'k')), nonce, "p", "").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(AesGcmSeal(SecretBytes(), nonce, "p", "").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  const SecretBytes key(std::string(32, 'k'));
+  EXPECT_EQ(AesGcmSeal(key, std::string(11, 'n'), "p", "").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(AesGcmSeal(key, std::string(16, 'n'), "p", "").status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(AesGcmOpen(SecretBytes(std::string(24, 'k')), nonce, std::string(16, 't'), "")
+                .status()
+                .code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST(AesGcmTest, CreateAcceptsOnly32ByteKeys) {
+  EXPECT_TRUE(AesGcm::Create(SecretBytes(std::string(32, 'k'))).ok());
+  for (size_t n : {0, 16, 24, 31, 33, 64}) {
+    EXPECT_EQ(AesGcm::Create(SecretBytes(std::string(n, 'k'))).status().code(),
+              absl::StatusCode::kInvalidArgument)
+        << n;
+  }
+}
+
+class AesGcmAeadTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto aead = AesGcm::Create(SecretBytes(Unhex(kKey15)));
+    ASSERT_TRUE(aead.ok()) << aead.status();
+    aead_ = *std::move(aead);
+  }
+  std::unique_ptr<AesGcm> aead_;
+};
+
+TEST_F(AesGcmAeadTest, EncryptThenDecryptRoundTrips) {
+  for (const std::string& plain : {std::string(), std::string("x"), std::string(1000, 'p')}) {
+    auto ct = aead_->Encrypt(plain, "record-1");
+    ASSERT_TRUE(ct.ok()) << ct.status();
+    EXPECT_EQ(ct->size(), kAesGcmNonceSize + plain.size() + kAesGcmTagSize);
+    auto back = aead_->Decrypt(*ct, "record-1");
+    ASSERT_TRUE(back.ok()) << back.status();
+    EXPECT_EQ(*back, plain);
+  }
+}
+
+TEST_F(AesGcmAeadTest, EncryptLaysOutNonceCiphertextTag) {
+  auto ct = aead_->Encrypt("hello", "ad");
+  ASSERT_TRUE(ct.ok()) << ct.status();
+  auto plain = AesGcmOpen(SecretBytes(Unhex(kKey15)), ct->substr(0, kAesGcmNonceSize),
+                          ct->substr(kAesGcmNonceSize), "ad");
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_EQ(*plain, "hello");
+}
+
+TEST_F(AesGcmAeadTest, EncryptUsesFreshNonces) {
+  auto a = aead_->Encrypt("same", "ad");
+  auto b = aead_->Encrypt("same", "ad");
+  ASSERT_TRUE(a.ok() && b.ok());
+  EXPECT_NE(a->substr(0, kAesGcmNonceSize), b->substr(0, kAesGcmNonceSize));
+  EXPECT_NE(*a, *b);
+}
+
+TEST_F(AesGcmAeadTest, DecryptFailsWhenAnyByteChanges) {
+  auto ct = aead_->Encrypt("personal data", "record-1");
+  ASSERT_TRUE(ct.ok()) << ct.status();
+  for (size_t i = 0; i < ct->size(); ++i) {
+    std::string changed = *ct;
+    changed[i] ^= 0x80;
+    auto plain = aead_->Decrypt(changed, "record-1");
+    ASSERT_EQ(plain.status().code(), absl::StatusCode::kDataLoss) << i;
+    EXPECT_EQ(plain.status().message(), "authentication failed");
+  }
+}
+
+TEST_F(AesGcmAeadTest, DecryptFailsWhenAssociatedDataDiffers) {
+  auto ct = aead_->Encrypt("personal data", "record-1");
+  ASSERT_TRUE(ct.ok()) << ct.status();
+  auto plain = aead_->Decrypt(*ct, "record-2");
+  EXPECT_EQ(plain.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(plain.status().message(), "authentication failed");
+}
+
+TEST_F(AesGcmAeadTest, DecryptFailsUnderAnotherKey) {
+  auto ct = aead_->Encrypt("personal data", "ad");
+  ASSERT_TRUE(ct.ok()) << ct.status();
+  auto other = AesGcm::Create(SecretBytes(std::string(32, '\x01')));
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ((*other)->Decrypt(*ct, "ad").status().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST_F(AesGcmAeadTest, DecryptFailsOnTruncatedInput) {
+  auto ct = aead_->Encrypt("personal data", "ad");
+  ASSERT_TRUE(ct.ok()) << ct.status();
+  for (size_t n = 0; n < ct->size(); ++n) {
+    auto plain = aead_->Decrypt(ct->substr(0, n), "ad");
+    ASSERT_EQ(plain.status().code(), absl::StatusCode::kDataLoss) << n;
+    EXPECT_EQ(plain.status().message(), "authentication failed");
+  }
+}
+
+}  // namespace
+}  // namespace registry::crypto

@@ -1,0 +1,88 @@
+// Configuration errors: one clear message, exit code 2, for the library and the binary.
+#include "server/config.h"
+
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "tests/testing/test_pki.h"
+
+namespace registry::server {
+namespace {
+
+std::string Write(const std::string& dir, const std::string& name, const std::string& text) {
+  const std::string path = dir + "/" + name;
+  std::ofstream(path) << text;
+  return path;
+}
+
+const char kGood[] = R"({"listen_address": "127.0.0.1:0",
+  "tls": {"client_ca_file": "ca.pem", "cert_file": "c.pem", "key_file": "k.pem"},
+  "data_dir": "data", "key_file": "keys.json", "policy_file": "policy.json",
+  "reference_dir": "ref"})";
+
+TEST(ConfigTest, ResolvesRelativePathsAndFillsDefaults) {
+  const std::string dir = testing::MakeTempDir("config");
+  auto c = LoadConfig(Write(dir, "c.json", kGood));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->data_dir(), dir + "/data");
+  EXPECT_EQ(c->tls().client_ca_file(), dir + "/ca.pem");
+  EXPECT_EQ(c->vetting().certificate_validity_days(), 90u);
+  EXPECT_EQ(c->personal_number_pattern(), "[0-9]{10}");
+}
+
+TEST(ConfigTest, MissingFileIsNotFound) {
+  EXPECT_EQ(LoadConfig("/nonexistent/registryd.json").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST(ConfigTest, UnknownFieldIsRefusedAndNamed) {
+  const std::string dir = testing::MakeTempDir("config");
+  std::string text = kGood;
+  text.insert(1, "\"listen_adress\": \"x\", ");
+  auto c = LoadConfig(Write(dir, "c.json", text));
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_NE(c.status().message().find("listen_adress"), std::string::npos) << c.status();
+}
+
+TEST(ConfigTest, BadAddressAndMissingFieldsAreNamed) {
+  const std::string dir = testing::MakeTempDir("config");
+  for (const auto& [from, to, field] :
+       {std::make_tuple("127.0.0.1:0", "127.0.0.1", "listen_address"),
+        std::make_tuple("127.0.0.1:0", "127.0.0.1:99999", "listen_address"),
+        std::make_tuple("\"data_dir\": \"data\",", "", "data_dir"),
+        std::make_tuple("\"reference_dir\": \"ref\"", "\"threads\": 1", "reference_dir")}) {
+    std::string text = kGood;
+    text.replace(text.find(from), std::string(from).size(), to);
+    auto c = LoadConfig(Write(dir, "c.json", text));
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << field;
+    EXPECT_NE(c.status().message().find(field), std::string::npos) << c.status();
+  }
+}
+
+int RunRegistryd(const std::string& args) {
+  const std::string cmd =
+      absl::StrCat(REGISTRY_BINARY_DIR, "/registryd ", args, " >/dev/null 2>&1");
+  const int rc = std::system(cmd.c_str());
+  return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+}
+
+TEST(ConfigTest, BinaryExitsTwoOnConfigErrors) {
+  const std::string dir = testing::MakeTempDir("config");
+  EXPECT_EQ(RunRegistryd("--config /nonexistent.json"), 2);
+  std::string unknown = kGood;
+  unknown.insert(1, "\"bogus\": 1, ");
+  EXPECT_EQ(RunRegistryd("--config " + Write(dir, "u.json", unknown)), 2);
+  std::string bad = kGood;
+  bad.replace(bad.find("127.0.0.1:0"), 11, "127.0.0.1:http");
+  EXPECT_EQ(RunRegistryd("--config " + Write(dir, "b.json", bad)), 2);
+  // Valid config but the key file is missing: still a configuration error.
+  EXPECT_EQ(RunRegistryd("--config " + Write(dir, "g.json", kGood)), 2);
+  EXPECT_EQ(RunRegistryd(""), 2);
+}
+
+}  // namespace
+}  // namespace registry::server

@@ -1,0 +1,624 @@
+#include "server/record_validation.h"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "gtest/gtest.h"
+#include "server/reference_data.h"
+
+namespace registry::server {
+namespace {
+
+using registry::v1::Conviction;
+using registry::v1::Person;
+
+// "Today" in every test: 1 June 2025, late in the UTC day.
+absl::Time Now() {
+  return absl::FromCivil(absl::CivilSecond(2025, 6, 1, 23, 30, 0), absl::UTCTimeZone());
+}
+
+// The fictional example record (deploy/examples/record.json's values).
+void MakeValidRecord(Person* p, Conviction* c) {
+  p->set_surname("Kërqeli");
+  p->set_given_name("Arben");
+  p->set_sex(registry::v1::SEX_MALE);
+  p->set_birth_date("1980-04-12");
+  p->set_personal_number("1234567890");
+  p->add_citizenships("XK");
+  c->set_court_id("basic-prishtine");
+  c->set_case_number("P 123/2024");
+  c->set_judgment_date("2024-03-01");
+  c->set_final_date("2024-05-15");
+  registry::v1::Offence* o = c->add_offences();
+  o->set_law("06/L-074");
+  o->set_article(230);
+  o->set_paragraph(1);
+  c->mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_IMPRISONMENT);
+  c->mutable_sentence()->set_months(36);
+  registry::v1::AccessoryBan* ban = c->add_bans();
+  ban->set_type(registry::v1::BAN_TYPE_WORK_WITH_CHILDREN);
+  ban->set_end_date("2034-05-15");
+  c->set_release_date("2027-03-01");
+  c->set_juvenile(false);
+}
+
+std::string Repeat(absl::string_view s, int n) {
+  std::string out;
+  for (int i = 0; i < n; ++i) absl::StrAppend(&out, s);
+  return out;
+}
+
+class ValidationTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    absl::StatusOr<std::unique_ptr<ReferenceData>> data =
+        ReferenceData::Load(REGISTRY_SOURCE_DIR "/deploy/reference");
+    ASSERT_TRUE(data.ok()) << data.status();
+    reference_ = data->release();
+  }
+  static void TearDownTestSuite() {
+    delete reference_;
+    reference_ = nullptr;
+  }
+
+  void SetUp() override {
+    ASSERT_NE(reference_, nullptr);
+    absl::StatusOr<std::unique_ptr<RecordValidator>> v =
+        RecordValidator::Create(reference_, ValidationOptions(), &clock_);
+    ASSERT_TRUE(v.ok()) << v.status();
+    validator_ = std::move(v).value();
+    MakeValidRecord(&person_, &conviction_);
+  }
+
+  absl::Status Validate() const { return validator_->ValidateRecord(person_, conviction_); }
+
+  static ReferenceData* reference_;
+  FakeClock clock_{Now()};
+  std::unique_ptr<RecordValidator> validator_;
+  Person person_;
+  Conviction conviction_;
+};
+
+ReferenceData* ValidationTest::reference_ = nullptr;
+
+// Expects InvalidArgument "<field>: <rule>" that does not repeat `bad_value`.
+void ExpectInvalid(const absl::Status& status, absl::string_view field,
+                   absl::string_view bad_value) {
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << status;
+  EXPECT_TRUE(absl::StartsWith(status.message(), absl::StrCat(field, ": "))) << status;
+  if (!bad_value.empty()) {
+    EXPECT_FALSE(absl::StrContains(status.message(), bad_value)) << status;
+  }
+}
+
+// --- The valid record and edge values that must pass ----------------------------------------
+
+TEST_F(ValidationTest, ExampleRecordIsValid) { EXPECT_TRUE(Validate().ok()) << Validate(); }
+
+TEST_F(ValidationTest, OptionalFieldsMayBeEmpty) {
+  conviction_.clear_bans();
+  conviction_.clear_release_date();
+  person_.clear_citizenships();
+  EXPECT_TRUE(Validate().ok()) << Validate();
+}
+
+TEST_F(ValidationTest, FullyFilledRecordIsValid) {
+  person_.set_father_name("Ilir");
+  for (int i = 0; i < 10; ++i) person_.add_aliases(absl::StrCat("Alias", std::string(1, 'a' + i)));
+  person_.set_birth_place("Prishtinë");
+  person_.clear_citizenships();
+  for (const char* c : {"XK", "AL", "RS", "DE", "CH"}) person_.add_citizenships(c);
+  person_.set_last_known_address(Repeat("ç", 200));
+  conviction_.clear_bans();
+  for (int i = 0; i < 10; ++i) {
+    registry::v1::AccessoryBan* ban = conviction_.add_bans();
+    ban->set_type(registry::v1::BAN_TYPE_PROFESSION);
+    if (i % 2 == 0) ban->set_end_date("2024-05-15");  // == final_date.
+  }
+  EXPECT_TRUE(Validate().ok()) << Validate();
+}
+
+TEST_F(ValidationTest, HundredCodePointNameWithDiacriticsIsValid) {
+  person_.set_surname(Repeat("ë", 100));  // 200 bytes, 100 code points.
+  person_.set_given_name(absl::StrCat(Repeat("e\xCC\x88", 50)));  // e + combining diaeresis.
+  EXPECT_TRUE(Validate().ok()) << Validate();
+}
+
+TEST_F(ValidationTest, CyrillicAndPunctuatedNamesAreValid) {
+  person_.set_surname("Петровић");
+  person_.set_given_name("Ђорђе");
+  person_.set_father_name("Милош");
+  person_.add_aliases("O’Brien-Kërqeli");
+  person_.add_aliases("D'Angelo");
+  person_.add_aliases("Ngaʼ Rama");
+  person_.add_aliases("Đorđević‐Šćekić");  // U+2010 hyphen.
+  EXPECT_TRUE(Validate().ok()) << Validate();
+}
+
+TEST_F(ValidationTest, JudgmentAndFinalDateMayBeToday) {
+  conviction_.set_judgment_date("2025-06-01");
+  conviction_.set_final_date("2025-06-01");
+  conviction_.set_release_date("2025-06-01");
+  EXPECT_TRUE(Validate().ok()) << Validate();
+}
+
+TEST_F(ValidationTest, LimitsOfTheSentenceAreValid) {
+  conviction_.mutable_sentence()->set_months(600);
+  EXPECT_TRUE(Validate().ok()) << Validate();
+  conviction_.mutable_sentence()->set_months(1);
+  EXPECT_TRUE(Validate().ok()) << Validate();
+  conviction_.clear_release_date();
+  conviction_.mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_FINE);
+  conviction_.mutable_sentence()->set_months(0);
+  EXPECT_TRUE(Validate().ok()) << Validate();
+}
+
+TEST_F(ValidationTest, TwentyOffencesAreValid) {
+  conviction_.clear_offences();
+  for (uint32_t p = 1; p <= 20; ++p) {
+    registry::v1::Offence* o = conviction_.add_offences();
+    o->set_law("06/L-074");
+    o->set_article(230);  // Whole-article entry: every paragraph is in the table.
+    o->set_paragraph(p);
+  }
+  EXPECT_TRUE(Validate().ok()) << Validate();
+}
+
+TEST_F(ValidationTest, ConfirmedAndOldCodeOffencesAreValid) {
+  conviction_.clear_offences();
+  registry::v1::Offence* o = conviction_.add_offences();
+  o->set_law("06/L-074");
+  o->set_article(234);
+  o->set_paragraph(3);
+  o = conviction_.add_offences();
+  o->set_law("04/L-082");
+  o->set_article(230);
+  o->set_paragraph(0);
+  EXPECT_TRUE(Validate().ok()) << Validate();
+}
+
+TEST_F(ValidationTest, ForeignConvictionIsValid) {
+  conviction_.set_court_id("foreign");
+  conviction_.set_foreign_court("Landgericht Berlin");
+  conviction_.set_foreign_country("DE");
+  EXPECT_TRUE(Validate().ok()) << Validate();
+}
+
+TEST_F(ValidationTest, JuvenileUnder18IsValid) {
+  person_.set_birth_date("2008-01-01");  // 16 on judgment day.
+  conviction_.set_juvenile(true);
+  conviction_.mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_JUVENILE_MEASURE);
+  conviction_.mutable_sentence()->set_months(0);
+  conviction_.clear_release_date();
+  EXPECT_TRUE(Validate().ok()) << Validate();
+}
+
+TEST_F(ValidationTest, JuvenileOffenderJudgedAsAdultMayBeMarkedJuvenile) {
+  person_.set_birth_date("2005-01-01");  // 19 on judgment day; the act may predate the 18th.
+  conviction_.set_juvenile(true);
+  EXPECT_TRUE(Validate().ok()) << Validate();
+}
+
+TEST_F(ValidationTest, JudgmentOnFourteenthBirthdayIsValid) {
+  person_.set_birth_date("2010-03-01");
+  conviction_.set_juvenile(true);
+  EXPECT_TRUE(Validate().ok()) << Validate();
+}
+
+TEST_F(ValidationTest, EighteenthBirthdayIsAdult) {
+  person_.set_birth_date("2006-03-01");  // Exactly 18 on judgment day.
+  conviction_.set_juvenile(false);
+  EXPECT_TRUE(Validate().ok()) << Validate();
+}
+
+TEST_F(ValidationTest, TodayIsTheUtcDayOfTheClock) {
+  conviction_.set_judgment_date("2025-06-01");
+  conviction_.set_final_date("2025-06-01");
+  clock_.Set(absl::FromCivil(absl::CivilSecond(2025, 6, 1, 0, 0, 0), absl::UTCTimeZone()));
+  EXPECT_TRUE(Validate().ok()) << Validate();
+  clock_.Set(absl::FromCivil(absl::CivilSecond(2025, 5, 31, 23, 59, 59), absl::UTCTimeZone()));
+  ExpectInvalid(Validate(), "conviction.judgment_date", "2025-06-01");
+}
+
+// --- Each rule rejects its bad value ---------------------------------------------------------
+
+struct BadCase {
+  std::string name;
+  std::function<void(Person*, Conviction*)> mutate;
+  std::string field;
+  // Must not appear in the message; empty for values that are not text.
+  std::string bad_value;
+};
+
+std::vector<BadCase> BadCases() {
+  using P = Person*;
+  using C = Conviction*;
+  std::vector<BadCase> cases = {
+      // Names.
+      {"SurnameEmpty", [](P p, C) { p->clear_surname(); }, "person.surname", ""},
+      {"SurnameWithDigit", [](P p, C) { p->set_surname("Kërqeli7"); }, "person.surname",
+       "Kërqeli7"},
+      {"SurnameTooLong", [](P p, C) { p->set_surname(Repeat("ë", 101)); }, "person.surname",
+       Repeat("ë", 101)},
+      {"SurnameInvalidUtf8", [](P p, C) { p->set_surname("Kerq\xC3"); }, "person.surname",
+       "Kerq"},
+      {"SurnameOverlongUtf8", [](P p, C) { p->set_surname("Kerq\xC1\x81"); }, "person.surname",
+       "Kerq"},
+      {"SurnameOnlyPunctuation", [](P p, C) { p->set_surname("-' "); }, "person.surname", ""},
+      {"SurnameWithNewline", [](P p, C) { p->set_surname("Kerqeli\nX"); }, "person.surname",
+       "Kerqeli"},
+      {"SurnameWithZeroWidthSpace",
+       [](P p, C) { p->set_surname("Kerq\xE2\x80\x8B" "eli"); }, "person.surname", "Kerq"},
+      {"GivenNameEmpty", [](P p, C) { p->clear_given_name(); }, "person.given_name", ""},
+      {"GivenNameWithSymbol", [](P p, C) { p->set_given_name("Arben!"); }, "person.given_name",
+       "Arben!"},
+      {"FatherNameWithDigit", [](P p, C) { p->set_father_name("Ilir2"); }, "person.father_name",
+       "Ilir2"},
+      {"TooManyAliases",
+       [](P p, C) {
+         for (int i = 0; i < 11; ++i) p->add_aliases("Alias");
+       },
+       "person.aliases", ""},
+      {"AliasInvalid",
+       [](P p, C) {
+         p->add_aliases("Good");
+         p->add_aliases("B@d");
+       },
+       "person.aliases[1]", "B@d"},
+      {"AliasEmpty", [](P p, C) { p->add_aliases(""); }, "person.aliases[0]", ""},
+      // Sex.
+      {"SexUnspecified", [](P p, C) { p->set_sex(registry::v1::SEX_UNSPECIFIED); },
+       "person.sex", ""},
+      {"SexUnknownValue", [](P p, C) { p->set_sex(static_cast<registry::v1::Sex>(7)); },
+       "person.sex", ""},
+      // Birth date.
+      {"BirthDateEmpty", [](P p, C) { p->clear_birth_date(); }, "person.birth_date", ""},
+      {"BirthDateNotACalendarDay", [](P p, C) { p->set_birth_date("1980-02-30"); },
+       "person.birth_date", "1980-02-30"},
+      {"BirthDateOtherFormat", [](P p, C) { p->set_birth_date("12.04.1980"); },
+       "person.birth_date", "12.04.1980"},
+      {"BirthDateBefore1900", [](P p, C) { p->set_birth_date("1899-12-31"); },
+       "person.birth_date", "1899-12-31"},
+      {"BirthDateToday", [](P p, C) { p->set_birth_date("2025-06-01"); }, "person.birth_date",
+       "2025-06-01"},
+      {"BirthDateInFuture", [](P p, C) { p->set_birth_date("2030-01-01"); },
+       "person.birth_date", "2030-01-01"},
+      // Birth place, citizenships, address.
+      {"BirthPlaceTooLong", [](P p, C) { p->set_birth_place(Repeat("Ş", 101)); },
+       "person.birth_place", Repeat("Ş", 101)},
+      {"BirthPlaceWithControl", [](P p, C) { p->set_birth_place("Prizren\t"); },
+       "person.birth_place", "Prizren"},
+      {"TooManyCitizenships",
+       [](P p, C) {
+         p->clear_citizenships();
+         for (const char* c : {"AL", "RS", "DE", "CH", "AT", "IT"}) p->add_citizenships(c);
+       },
+       "person.citizenships", ""},
+      {"CitizenshipLowerCase", [](P p, C) { p->set_citizenships(0, "xk"); },
+       "person.citizenships[0]", "xk"},
+      {"CitizenshipThreeLetters", [](P p, C) { p->set_citizenships(0, "KOS"); },
+       "person.citizenships[0]", "KOS"},
+      {"CitizenshipDuplicate", [](P p, C) { p->add_citizenships("XK"); },
+       "person.citizenships[1]", ""},
+      {"AddressTooLong", [](P p, C) { p->set_last_known_address(Repeat("a", 201)); },
+       "person.last_known_address", Repeat("a", 201)},
+      {"AddressWithBell", [](P p, C) { p->set_last_known_address("Rruga B\x07"); },
+       "person.last_known_address", "Rruga"},
+      {"AddressWithBidiOverride",
+       [](P p, C) { p->set_last_known_address("Rruga \xE2\x80\xAE" "B"); },
+       "person.last_known_address", "Rruga"},
+      // Personal number.
+      {"PersonalNumberEmpty", [](P p, C) { p->clear_personal_number(); },
+       "person.personal_number", ""},
+      {"PersonalNumberNineDigits", [](P p, C) { p->set_personal_number("123456789"); },
+       "person.personal_number", "123456789"},
+      {"PersonalNumberElevenDigits", [](P p, C) { p->set_personal_number("12345678901"); },
+       "person.personal_number", "12345678901"},
+      {"PersonalNumberLetters", [](P p, C) { p->set_personal_number("12345abcde"); },
+       "person.personal_number", "12345abcde"},
+      {"PersonalNumberWithSpace", [](P p, C) { p->set_personal_number("12345 67890"); },
+       "person.personal_number", "12345 67890"},
+      {"PersonalNumberHuge",
+       [](P p, C) { p->set_personal_number(std::string(100000, '1')); },
+       "person.personal_number", std::string(40, '1')},
+      // Court.
+      {"CourtUnknown", [](P, C c) { c->set_court_id("basic-unknown"); }, "conviction.court_id",
+       "basic-unknown"},
+      {"CourtEmpty", [](P, C c) { c->clear_court_id(); }, "conviction.court_id", ""},
+      {"ForeignCourtMissing",
+       [](P, C c) {
+         c->set_court_id("foreign");
+         c->set_foreign_country("DE");
+       },
+       "conviction.foreign_court", ""},
+      {"ForeignCourtTooLong",
+       [](P, C c) {
+         c->set_court_id("foreign");
+         c->set_foreign_court(Repeat("x", 201));
+         c->set_foreign_country("DE");
+       },
+       "conviction.foreign_court", Repeat("x", 201)},
+      {"ForeignCountryMissing",
+       [](P, C c) {
+         c->set_court_id("foreign");
+         c->set_foreign_court("Landgericht Berlin");
+       },
+       "conviction.foreign_country", ""},
+      {"ForeignCountryKosovo",
+       [](P, C c) {
+         c->set_court_id("foreign");
+         c->set_foreign_court("Landgericht Berlin");
+         c->set_foreign_country("XK");
+       },
+       "conviction.foreign_country", ""},
+      {"ForeignCountryLowerCase",
+       [](P, C c) {
+         c->set_court_id("foreign");
+         c->set_foreign_court("Landgericht Berlin");
+         c->set_foreign_country("de");
+       },
+       "conviction.foreign_country", ""},
+      {"ForeignCourtWithKosovoCourt",
+       [](P, C c) { c->set_foreign_court("Landgericht Berlin"); }, "conviction.foreign_court",
+       "Landgericht"},
+      {"ForeignCountryWithKosovoCourt", [](P, C c) { c->set_foreign_country("DE"); },
+       "conviction.foreign_country", ""},
+      // Case number.
+      {"CaseNumberEmpty", [](P, C c) { c->clear_case_number(); }, "conviction.case_number",
+       ""},
+      {"CaseNumberTooLong", [](P, C c) { c->set_case_number(Repeat("P", 65)); },
+       "conviction.case_number", Repeat("P", 65)},
+      {"CaseNumberWithSemicolon", [](P, C c) { c->set_case_number("P 123/2024;"); },
+       "conviction.case_number", "P 123/2024;"},
+      {"CaseNumberOnlySeparators", [](P, C c) { c->set_case_number("//-"); },
+       "conviction.case_number", "//-"},
+      // Judgment and final dates.
+      {"JudgmentDateEmpty", [](P, C c) { c->clear_judgment_date(); },
+       "conviction.judgment_date", ""},
+      {"JudgmentDateMalformed", [](P, C c) { c->set_judgment_date("2024-13-01"); },
+       "conviction.judgment_date", "2024-13-01"},
+      {"JudgmentDateInFuture", [](P, C c) { c->set_judgment_date("2025-06-02"); },
+       "conviction.judgment_date", "2025-06-02"},
+      {"JudgmentDateBeforeBirth", [](P, C c) { c->set_judgment_date("1979-01-01"); },
+       "conviction.judgment_date", "1979-01-01"},
+      {"JudgmentDateBeforeFourteenthBirthday",
+       [](P, C c) { c->set_judgment_date("1994-04-11"); }, "conviction.judgment_date",
+       "1994-04-11"},
+      {"FinalDateEmpty", [](P, C c) { c->clear_final_date(); }, "conviction.final_date", ""},
+      {"FinalDateMalformed", [](P, C c) { c->set_final_date("2024-5-15"); },
+       "conviction.final_date", "2024-5-15"},
+      {"FinalDateBeforeJudgment", [](P, C c) { c->set_final_date("2024-02-29"); },
+       "conviction.final_date", "2024-02-29"},
+      {"FinalDateInFuture", [](P, C c) { c->set_final_date("2025-06-02"); },
+       "conviction.final_date", "2025-06-02"},
+      // Offences.
+      {"NoOffences", [](P, C c) { c->clear_offences(); }, "conviction.offences", ""},
+      {"TwentyOneOffences",
+       [](P, C c) {
+         c->clear_offences();
+         for (uint32_t i = 1; i <= 21; ++i) {
+           registry::v1::Offence* o = c->add_offences();
+           o->set_law("06/L-074");
+           o->set_article(230);
+           o->set_paragraph(i);
+         }
+       },
+       "conviction.offences", ""},
+      {"OffenceNotInTable",
+       [](P, C c) {
+         registry::v1::Offence* o = c->add_offences();
+         o->set_law("06/L-074");
+         o->set_article(150);
+       },
+       "conviction.offences[1]", "150"},
+      {"OffenceUnknownLaw",
+       [](P, C c) { c->mutable_offences(0)->set_law("05/L-123"); }, "conviction.offences[0]",
+       "05/L-123"},
+      {"OffenceHugeLaw",
+       [](P, C c) { c->mutable_offences(0)->set_law(std::string(10000, '0')); },
+       "conviction.offences[0]", std::string(20, '0')},
+      {"OffenceArticleZero", [](P, C c) { c->mutable_offences(0)->set_article(0); },
+       "conviction.offences[0]", ""},
+      {"OffenceArticleTooLarge", [](P, C c) { c->mutable_offences(0)->set_article(1230); },
+       "conviction.offences[0]", "1230"},
+      {"OffenceParagraphTooLarge",
+       // Art. 230 has a whole-article entry, so only the range check can refuse §100.
+       [](P, C c) { c->mutable_offences(0)->set_paragraph(100); }, "conviction.offences[0]",
+       "100"},
+      {"OffenceSwitchedOff",
+       [](P, C c) {
+         c->mutable_offences(0)->set_article(183);
+         c->mutable_offences(0)->set_paragraph(0);
+       },
+       "conviction.offences[0]", "183"},
+      {"OffenceParagraphOnlyArticle",
+       [](P, C c) {
+         c->mutable_offences(0)->set_article(234);
+         c->mutable_offences(0)->set_paragraph(7);
+       },
+       "conviction.offences[0]", "234"},
+      {"OffenceDuplicate", [](P, C c) { *c->add_offences() = c->offences(0); },
+       "conviction.offences[1]", ""},
+      // Sentence.
+      {"SentenceTypeUnspecified",
+       [](P, C c) { c->mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_UNSPECIFIED); },
+       "conviction.sentence.type", ""},
+      {"SentenceTypeUnknownValue",
+       [](P, C c) {
+         c->mutable_sentence()->set_type(static_cast<registry::v1::SentenceType>(99));
+       },
+       "conviction.sentence.type", "99"},
+      {"ImprisonmentWithoutMonths", [](P, C c) { c->mutable_sentence()->set_months(0); },
+       "conviction.sentence.months", ""},
+      {"ImprisonmentTooLong", [](P, C c) { c->mutable_sentence()->set_months(601); },
+       "conviction.sentence.months", "601"},
+      {"SuspendedWithoutMonths",
+       [](P, C c) {
+         c->clear_release_date();
+         c->mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_SUSPENDED);
+         c->mutable_sentence()->set_months(0);
+       },
+       "conviction.sentence.months", ""},
+      {"FineWithMonths",
+       [](P, C c) {
+         c->clear_release_date();
+         c->mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_FINE);
+         c->mutable_sentence()->set_months(12);
+       },
+       "conviction.sentence.months", ""},
+      // Bans.
+      {"TooManyBans",
+       [](P, C c) {
+         for (int i = 0; i < 10; ++i) *c->add_bans() = c->bans(0);
+       },
+       "conviction.bans", ""},
+      {"BanTypeUnspecified",
+       [](P, C c) { c->mutable_bans(0)->set_type(registry::v1::BAN_TYPE_UNSPECIFIED); },
+       "conviction.bans[0].type", ""},
+      {"BanTypeUnknownValue",
+       [](P, C c) { c->mutable_bans(0)->set_type(static_cast<registry::v1::BanType>(42)); },
+       "conviction.bans[0].type", "42"},
+      {"BanEndsBeforeFinalDate",
+       [](P, C c) { c->mutable_bans(0)->set_end_date("2024-05-14"); },
+       "conviction.bans[0].end_date", "2024-05-14"},
+      {"BanEndMalformed", [](P, C c) { c->mutable_bans(0)->set_end_date("forever"); },
+       "conviction.bans[0].end_date", "forever"},
+      // Release.
+      {"ReleaseBeforeJudgment", [](P, C c) { c->set_release_date("2024-02-29"); },
+       "conviction.release_date", "2024-02-29"},
+      {"ReleaseMalformed", [](P, C c) { c->set_release_date("2027-02-29"); },
+       "conviction.release_date", "2027-02-29"},
+      {"ReleaseWithoutImprisonment",
+       [](P, C c) {
+         c->mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_SUSPENDED);
+       },
+       "conviction.release_date", "2027-03-01"},
+      // Juvenile.
+      {"MinorNotMarkedJuvenile", [](P p, C) { p->set_birth_date("2007-01-01"); },
+       "conviction.juvenile", ""},
+      {"MinorOneDayBefore18NotMarkedJuvenile", [](P p, C) { p->set_birth_date("2006-03-02"); },
+       "conviction.juvenile", ""},
+  };
+  return cases;
+}
+
+class BadValueTest : public ValidationTest, public ::testing::WithParamInterface<BadCase> {};
+
+TEST_P(BadValueTest, RejectsWithFieldNameAndWithoutValue) {
+  GetParam().mutate(&person_, &conviction_);
+  ExpectInvalid(Validate(), GetParam().field, GetParam().bad_value);
+}
+
+INSTANTIATE_TEST_SUITE_P(EachRule, BadValueTest, ::testing::ValuesIn(BadCases()),
+                         [](const ::testing::TestParamInfo<BadCase>& info) {
+                           return info.param.name;
+                         });
+
+// --- Creation and configurable pattern --------------------------------------------------------
+
+TEST_F(ValidationTest, CreateRefusesBadPatternAndMissingDependencies) {
+  ValidationOptions options;
+  options.personal_number_pattern = "[0-9";
+  EXPECT_EQ(RecordValidator::Create(reference_, options, &clock_).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  options.personal_number_pattern = "";
+  EXPECT_EQ(RecordValidator::Create(reference_, options, &clock_).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RecordValidator::Create(nullptr, ValidationOptions(), &clock_).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(RecordValidator::Create(reference_, ValidationOptions(), nullptr).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(ValidationTest, PersonalNumberPatternIsConfigurable) {
+  ValidationOptions options;
+  options.personal_number_pattern = "[A-Z]{2}[0-9]{6}";
+  absl::StatusOr<std::unique_ptr<RecordValidator>> v =
+      RecordValidator::Create(reference_, options, &clock_);
+  ASSERT_TRUE(v.ok()) << v.status();
+  EXPECT_TRUE((*v)->ValidatePersonalNumber("pn", "AB123456").ok());
+  ExpectInvalid((*v)->ValidatePersonalNumber("pn", "1234567890"), "pn", "1234567890");
+  // The match is full, not a search.
+  ExpectInvalid((*v)->ValidatePersonalNumber("pn", "AB1234567"), "pn", "AB1234567");
+  ExpectInvalid(validator_->ValidatePersonalNumber("pn", "x1234567890"), "pn", "x1234567890");
+}
+
+// --- Vetting candidates ----------------------------------------------------------------------
+
+TEST_F(ValidationTest, CandidateIsValid) {
+  EXPECT_TRUE(validator_->ValidateCandidate("1234567890", "Kërqeli", "Arben", "1980-04-12").ok());
+}
+
+TEST_F(ValidationTest, CandidateErrorsNameTheRequestField) {
+  ExpectInvalid(validator_->ValidateCandidate("12345", "Kërqeli", "Arben", "1980-04-12"),
+                "personal_number", "12345");
+  ExpectInvalid(validator_->ValidateCandidate("1234567890", "", "Arben", "1980-04-12"),
+                "surname", "");
+  ExpectInvalid(validator_->ValidateCandidate("1234567890", "K3rqeli", "Arben", "1980-04-12"),
+                "surname", "K3rqeli");
+  ExpectInvalid(validator_->ValidateCandidate("1234567890", "Kërqeli", "", "1980-04-12"),
+                "given_name", "");
+  ExpectInvalid(validator_->ValidateCandidate("1234567890", "Kërqeli", "Arben", ""),
+                "birth_date", "");
+  ExpectInvalid(validator_->ValidateCandidate("1234567890", "Kërqeli", "Arben", "1980-04-31"),
+                "birth_date", "1980-04-31");
+  ExpectInvalid(validator_->ValidateCandidate("1234567890", "Kërqeli", "Arben", "2025-06-01"),
+                "birth_date", "2025-06-01");
+}
+
+// --- The static helpers ----------------------------------------------------------------------
+
+TEST(StaticValidationTest, NameRequiredOrOptional) {
+  EXPECT_TRUE(RecordValidator::ValidateName("f", "", /*required=*/false).ok());
+  ExpectInvalid(RecordValidator::ValidateName("f", "", /*required=*/true), "f", "");
+  ExpectInvalid(RecordValidator::ValidateName("f", "1", /*required=*/false), "f", "");
+  EXPECT_TRUE(RecordValidator::ValidateName("f", "Ana-Marija D'Ana", true).ok());
+}
+
+TEST(StaticValidationTest, DateIsARealCalendarDay) {
+  EXPECT_TRUE(RecordValidator::ValidateDate("d", "2024-02-29", true).ok());
+  EXPECT_TRUE(RecordValidator::ValidateDate("d", "", false).ok());
+  ExpectInvalid(RecordValidator::ValidateDate("d", "", true), "d", "");
+  ExpectInvalid(RecordValidator::ValidateDate("d", "2023-02-29", false), "d", "2023-02-29");
+  ExpectInvalid(RecordValidator::ValidateDate("d", "2023-02-29T00:00:00Z", false), "d",
+                "2023-02-29");
+}
+
+TEST(StaticValidationTest, TextLimitsAreInCodePoints) {
+  EXPECT_TRUE(RecordValidator::ValidateText("reason", Repeat("ž", 500), 1, 500).ok());
+  ExpectInvalid(RecordValidator::ValidateText("reason", Repeat("ž", 501), 1, 500), "reason",
+                Repeat("ž", 501));
+  ExpectInvalid(RecordValidator::ValidateText("reason", "", 1, 500), "reason", "");
+  EXPECT_TRUE(RecordValidator::ValidateText("place", "", 0, 100).ok());
+  EXPECT_TRUE(RecordValidator::ValidateText("basis", "CC 04/L-082 art. 103 (€, «»)", 1, 200).ok());
+}
+
+TEST(StaticValidationTest, TextRefusesBadEncodingAndControls) {
+  // Truncated sequence, overlong '/', a UTF-16 surrogate, newline, DEL, private use.
+  for (const char* bad : {"ab\xE2\x82", "ab\xC0\xAF", "ab\xED\xA0\x80", "ab\ncd", "ab\x7F",
+                          "ab\xEE\x80\x80"}) {
+    ExpectInvalid(RecordValidator::ValidateText("reason", bad, 1, 500), "reason", "ab");
+  }
+}
+
+TEST(StaticValidationTest, RecordIdIs32LowercaseHex) {
+  EXPECT_TRUE(
+      RecordValidator::ValidateRecordId("record_id", "0123456789abcdef0123456789abcdef").ok());
+  ExpectInvalid(RecordValidator::ValidateRecordId("record_id", "0123456789ABCDEF0123456789abcdef"),
+                "record_id", "0123456789ABCDEF");
+  ExpectInvalid(RecordValidator::ValidateRecordId("record_id", "0123456789abcdef0123456789abcde"),
+                "record_id", "0123456789abcdef");
+  ExpectInvalid(RecordValidator::ValidateRecordId("record_id", "0123456789abcdef0123456789abcdeg"),
+                "record_id", "0123456789abcdef");
+  ExpectInvalid(RecordValidator::ValidateRecordId("record_id", ""), "record_id", "");
+}
+
+}  // namespace
+}  // namespace registry::server

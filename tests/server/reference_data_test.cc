@@ -1,0 +1,452 @@
+#include "server/reference_data.h"
+
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <set>
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "common/time_format.h"
+#include "gtest/gtest.h"
+#include "registry/v1/reference.pb.h"
+#include "server/config.h"
+#include "tests/testing/test_pki.h"
+
+namespace registry::server {
+namespace {
+
+using registry::v1::Conviction;
+
+const char kShippedDir[] = REGISTRY_SOURCE_DIR "/deploy/reference";
+
+std::unique_ptr<ReferenceData> LoadShipped() {
+  absl::StatusOr<std::unique_ptr<ReferenceData>> data = ReferenceData::Load(kShippedDir);
+  EXPECT_TRUE(data.ok()) << data.status();
+  return data.ok() ? std::move(data).value() : nullptr;
+}
+
+std::string Shipped(const std::string& name) {
+  return registry::testing::ReadFileOrDie(absl::StrCat(kShippedDir, "/", name));
+}
+
+void WriteFile(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << content;
+  ASSERT_TRUE(out.good()) << path;
+}
+
+// A temporary copy of the shipped tables in which tests replace one file.
+class ReferenceDirTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = registry::testing::MakeTempDir("reference_data_test");
+    for (const char* name : {"offences.json", "courts.json", "retention.json"}) {
+      WriteFile(absl::StrCat(dir_, "/", name), Shipped(name));
+    }
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  void Replace(const std::string& name, const std::string& content) {
+    WriteFile(absl::StrCat(dir_, "/", name), content);
+  }
+
+  // Loads the copy and expects InvalidArgument whose message starts with the file name and
+  // mentions `entry`.
+  void ExpectInvalid(const std::string& file, const std::string& entry) {
+    absl::StatusOr<std::unique_ptr<ReferenceData>> data = ReferenceData::Load(dir_);
+    ASSERT_FALSE(data.ok());
+    EXPECT_EQ(data.status().code(), absl::StatusCode::kInvalidArgument) << data.status();
+    EXPECT_TRUE(absl::StartsWith(data.status().message(), file + ": ")) << data.status();
+    EXPECT_TRUE(absl::StrContains(data.status().message(), entry)) << data.status();
+  }
+
+  std::string dir_;
+};
+
+// --- The shipped tables ----------------------------------------------------------------------
+
+TEST(ShippedReferenceTest, LoadsAndHasEveryCourt) {
+  std::unique_ptr<ReferenceData> data = LoadShipped();
+  ASSERT_NE(data, nullptr);
+  for (const char* id : {"basic-prishtine", "basic-prizren", "basic-peje", "basic-gjakove",
+                         "basic-mitrovice", "basic-gjilan", "basic-ferizaj", "court-of-appeals",
+                         "supreme-court"}) {
+    const registry::v1::CourtEntry* court = data->FindCourt(id);
+    ASSERT_NE(court, nullptr) << id;
+    EXPECT_FALSE(court->foreign()) << id;
+    EXPECT_FALSE(court->name().empty()) << id;
+  }
+  const registry::v1::CourtEntry* foreign = data->FindCourt("foreign");
+  ASSERT_NE(foreign, nullptr);
+  EXPECT_TRUE(foreign->foreign());
+  EXPECT_EQ(data->FindCourt("basic-unknown"), nullptr);
+  EXPECT_EQ(data->FindCourt(""), nullptr);
+}
+
+TEST(ShippedReferenceTest, OnlyPublicSourcesAreConfirmed) {
+  registry::v1::OffenceTable table;
+  ASSERT_TRUE(ParseJson(Shipped("offences.json"), &table).ok());
+  std::set<std::string> confirmed;
+  for (const registry::v1::OffenceEntry& e : table.offences()) {
+    if (e.confirmed()) confirmed.insert(absl::StrCat(e.law(), " ", e.article(), " ", e.paragraph()));
+  }
+  EXPECT_EQ(confirmed, (std::set<std::string>{"06/L-074 232 0", "06/L-074 234 3",
+                                               "06/L-074 234 4", "06/L-074 234 5"}));
+  EXPECT_TRUE(table.switches().empty());
+}
+
+TEST(ShippedReferenceTest, FindsExactAndWholeArticleEntries) {
+  std::unique_ptr<ReferenceData> data = LoadShipped();
+  ASSERT_NE(data, nullptr);
+  // Art. 232 is a whole-article entry: every paragraph is found through it.
+  const registry::v1::OffenceEntry* e = data->FindOffence("06/L-074", 232, 2);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->paragraph(), 0u);
+  EXPECT_TRUE(e->confirmed());
+  // Art. 234 has paragraph entries only: §3 is confirmed, §9 does not exist.
+  e = data->FindOffence("06/L-074", 234, 3);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->paragraph(), 3u);
+  EXPECT_TRUE(e->confirmed());
+  EXPECT_EQ(data->FindOffence("06/L-074", 234, 9), nullptr);
+  EXPECT_EQ(data->FindOffence("06/L-074", 234, 0), nullptr);
+  // The example record's offence.
+  e = data->FindOffence("06/L-074", 230, 1);
+  ASSERT_NE(e, nullptr);
+  EXPECT_FALSE(e->confirmed());
+  // The 2012 Code is a different law: its numbers do not leak into 06/L-074 and vice versa.
+  EXPECT_NE(data->FindOffence("04/L-082", 230, 1), nullptr);
+  EXPECT_EQ(data->FindOffence("04/L-082", 227, 0), nullptr);
+  EXPECT_EQ(data->FindOffence("06/L-074", 100, 0), nullptr);
+  EXPECT_EQ(data->FindOffence("99/L-999", 232, 0), nullptr);
+}
+
+TEST(ShippedReferenceTest, SexualHarassmentIsAbsentWhileItsSwitchIsOff) {
+  std::unique_ptr<ReferenceData> data = LoadShipped();
+  ASSERT_NE(data, nullptr);
+  EXPECT_EQ(data->FindOffence("06/L-074", 183, 0), nullptr);
+  EXPECT_EQ(data->FindOffence("06/L-074", 183, 1), nullptr);
+}
+
+TEST_F(ReferenceDirTest, SwitchOnIncludesSexualHarassment) {
+  Replace("offences.json",
+          absl::StrReplaceAll(Shipped("offences.json"),
+                              {{"\"switches\": []", "\"switches\": [\"include_sexual_harassment\"]"}}));
+  absl::StatusOr<std::unique_ptr<ReferenceData>> data = ReferenceData::Load(dir_);
+  ASSERT_TRUE(data.ok()) << data.status();
+  const registry::v1::OffenceEntry* e = (*data)->FindOffence("06/L-074", 183, 2);
+  ASSERT_NE(e, nullptr);
+  EXPECT_EQ(e->requires_switch(), "include_sexual_harassment");
+}
+
+TEST(ShippedReferenceTest, DescribesOffences) {
+  std::unique_ptr<ReferenceData> data = LoadShipped();
+  ASSERT_NE(data, nullptr);
+  registry::v1::Offence o;
+  o.set_law("06/L-074");
+  o.set_article(232);
+  o.set_paragraph(1);
+  EXPECT_EQ(data->DescribeOffence(o), "06/L-074 art. 232 §1 — Abuse of children in pornography");
+  o.set_paragraph(0);
+  EXPECT_EQ(data->DescribeOffence(o), "06/L-074 art. 232 — Abuse of children in pornography");
+  o.set_article(999);
+  o.set_paragraph(2);
+  EXPECT_EQ(data->DescribeOffence(o), "06/L-074 art. 999 §2");
+}
+
+// --- Missing and broken files ----------------------------------------------------------------
+
+TEST_F(ReferenceDirTest, ShippedCopyLoads) {
+  EXPECT_TRUE(ReferenceData::Load(dir_).ok());
+}
+
+TEST_F(ReferenceDirTest, MissingFileIsNotFound) {
+  for (const char* name : {"offences.json", "courts.json", "retention.json"}) {
+    for (const char* other : {"offences.json", "courts.json", "retention.json"}) {
+      Replace(other, Shipped(other));
+    }
+    std::filesystem::remove(absl::StrCat(dir_, "/", name));
+    absl::StatusOr<std::unique_ptr<ReferenceData>> data = ReferenceData::Load(dir_);
+    ASSERT_FALSE(data.ok()) << name;
+    EXPECT_EQ(data.status().code(), absl::StatusCode::kNotFound) << data.status();
+    EXPECT_TRUE(absl::StrContains(data.status().message(), name)) << data.status();
+  }
+}
+
+TEST_F(ReferenceDirTest, MissingDirectoryIsNotFound) {
+  absl::StatusOr<std::unique_ptr<ReferenceData>> data =
+      ReferenceData::Load(absl::StrCat(dir_, "/nonexistent"));
+  ASSERT_FALSE(data.ok());
+  EXPECT_EQ(data.status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(ReferenceDirTest, DuplicateOffenceIsInvalid) {
+  Replace("offences.json", R"({"offences": [
+      {"law": "06/L-074", "article": 232, "paragraph": 0, "title": "A"},
+      {"law": "06/L-074", "article": 232, "paragraph": 1, "title": "B"},
+      {"law": "06/L-074", "article": 232, "paragraph": 0, "title": "C"}]})");
+  ExpectInvalid("offences.json", "offences[2]");
+}
+
+TEST_F(ReferenceDirTest, SameArticleInTwoLawsIsNotADuplicate) {
+  Replace("offences.json", R"({"offences": [
+      {"law": "06/L-074", "article": 232, "paragraph": 0, "title": "A"},
+      {"law": "04/L-082", "article": 232, "paragraph": 0, "title": "B"}]})");
+  EXPECT_TRUE(ReferenceData::Load(dir_).ok());
+}
+
+TEST_F(ReferenceDirTest, UnknownFieldIsInvalid) {
+  Replace("courts.json", R"({"courts": [{"id": "a", "name": "A", "city": "Prizren"}]})");
+  ExpectInvalid("courts.json", "city");
+}
+
+TEST_F(ReferenceDirTest, UnknownTopLevelFieldInRetentionIsInvalid) {
+  Replace("retention.json", R"({"rules": [{"delete_after_years": 1}], "extra": 1})");
+  ExpectInvalid("retention.json", "extra");
+}
+
+TEST_F(ReferenceDirTest, MalformedJsonIsInvalid) {
+  Replace("offences.json", R"({"offences": [)");
+  ExpectInvalid("offences.json", "");
+}
+
+TEST_F(ReferenceDirTest, BadLawNumberIsInvalid) {
+  for (const char* law : {"6/L-74", "06/L-07", "06-L-074", "06/l-074", "06/L-074 ", ""}) {
+    Replace("offences.json", absl::StrCat(R"({"offences": [{"law": ")", law,
+                                          R"(", "article": 1, "title": "A"}]})"));
+    ExpectInvalid("offences.json", "offences[0]");
+  }
+}
+
+TEST_F(ReferenceDirTest, ArticleAndParagraphRangesAreChecked) {
+  for (const char* numbers : {R"("article": 0)", R"("article": 1000)",
+                              R"("article": 1, "paragraph": 100)"}) {
+    Replace("offences.json", absl::StrCat(R"({"offences": [{"law": "06/L-074", )", numbers,
+                                          R"(, "title": "A"}]})"));
+    ExpectInvalid("offences.json", "offences[0]");
+  }
+  Replace("offences.json",
+          R"({"offences": [{"law": "06/L-074", "article": 999, "paragraph": 99, "title": "A"}]})");
+  EXPECT_TRUE(ReferenceData::Load(dir_).ok());
+}
+
+TEST_F(ReferenceDirTest, EmptyTitleIsInvalid) {
+  Replace("offences.json", R"({"offences": [{"law": "06/L-074", "article": 1}]})");
+  ExpectInvalid("offences.json", "offences[0]");
+}
+
+TEST_F(ReferenceDirTest, BadSwitchNameIsInvalid) {
+  Replace("offences.json", R"({"offences": [
+      {"law": "06/L-074", "article": 1, "title": "A", "requires_switch": "Include Me"}]})");
+  ExpectInvalid("offences.json", "offences[0]");
+  Replace("offences.json", R"({"switches": ["ok", "Not OK"], "offences": []})");
+  ExpectInvalid("offences.json", "switches[1]");
+}
+
+TEST_F(ReferenceDirTest, BadCourtIdIsInvalid) {
+  for (const char* id : {"Basic-Prishtine", "basic_prishtine", "basic prishtine", ""}) {
+    Replace("courts.json", absl::StrCat(R"({"courts": [{"id": "ok", "name": "A"}, {"id": ")",
+                                        id, R"(", "name": "B"}]})"));
+    ExpectInvalid("courts.json", "courts[1]");
+  }
+}
+
+TEST_F(ReferenceDirTest, DuplicateCourtIdIsInvalid) {
+  Replace("courts.json", R"({"courts": [{"id": "a", "name": "A"}, {"id": "a", "name": "B"}]})");
+  ExpectInvalid("courts.json", "courts[1]");
+}
+
+TEST_F(ReferenceDirTest, SecondForeignCourtIsInvalid) {
+  Replace("courts.json", R"({"courts": [{"id": "foreign", "name": "A", "foreign": true},
+                                        {"id": "abroad", "name": "B", "foreign": true}]})");
+  ExpectInvalid("courts.json", "courts[1]");
+}
+
+TEST_F(ReferenceDirTest, EmptyCourtTableIsInvalid) {
+  Replace("courts.json", R"({"courts": []})");
+  ExpectInvalid("courts.json", "courts");
+}
+
+TEST_F(ReferenceDirTest, EmptyRetentionTableIsInvalid) {
+  Replace("retention.json", R"({"rules": []})");
+  ExpectInvalid("retention.json", "rules");
+}
+
+TEST_F(ReferenceDirTest, MissingCatchAllRuleIsInvalid) {
+  Replace("retention.json", R"({"rules": [
+      {"min_sentence_months": 0, "juvenile": true, "employer_visible_years": 5, "delete_after_years": 10},
+      {"min_sentence_months": 0, "employer_visible_years": 10, "delete_after_years": 15},
+      {"min_sentence_months": 12, "employer_visible_years": 15, "delete_after_years": 20}]})");
+  ExpectInvalid("retention.json", "rules[2]");
+}
+
+TEST_F(ReferenceDirTest, RetentionWithoutJuvenileRuleIsInvalid) {
+  Replace("retention.json", R"({"rules": [
+      {"min_sentence_months": 0, "employer_visible_years": 10, "delete_after_years": 15}]})");
+  ExpectInvalid("retention.json", "juvenile");
+}
+
+TEST_F(ReferenceDirTest, VisibleLongerThanDeleteIsInvalid) {
+  Replace("retention.json", R"({"rules": [
+      {"min_sentence_months": 0, "juvenile": true, "employer_visible_years": 5, "delete_after_years": 10},
+      {"min_sentence_months": 0, "employer_visible_years": 16, "delete_after_years": 15}]})");
+  ExpectInvalid("retention.json", "rules[1]");
+}
+
+TEST_F(ReferenceDirTest, ZeroDeleteYearsIsInvalid) {
+  Replace("retention.json", R"({"rules": [
+      {"min_sentence_months": 0, "juvenile": true, "delete_after_years": 0},
+      {"min_sentence_months": 0, "delete_after_years": 15}]})");
+  ExpectInvalid("retention.json", "rules[0]");
+}
+
+// --- Retention -------------------------------------------------------------------------------
+
+Conviction MakeConviction(registry::v1::SentenceType type, uint32_t months, bool juvenile) {
+  Conviction c;
+  c.set_final_date("2024-05-15");
+  c.mutable_sentence()->set_type(type);
+  c.mutable_sentence()->set_months(months);
+  c.set_juvenile(juvenile);
+  return c;
+}
+
+void ExpectRetention(const ReferenceData& data, const Conviction& c, absl::string_view visible,
+                     absl::string_view remove) {
+  absl::StatusOr<ReferenceData::Retention> r = data.RetentionFor(c);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_EQ(FormatDate(r->employer_visible_until), visible);
+  EXPECT_EQ(FormatDate(r->delete_after), remove);
+}
+
+TEST(RetentionTest, EachRuleGivesItsPeriods) {
+  std::unique_ptr<ReferenceData> data = LoadShipped();
+  ASSERT_NE(data, nullptr);
+  using registry::v1::SENTENCE_TYPE_FINE;
+  using registry::v1::SENTENCE_TYPE_IMPRISONMENT;
+  using registry::v1::SENTENCE_TYPE_SUSPENDED;
+  // Juvenile: 5 / 10 years, whatever the sentence.
+  ExpectRetention(*data, MakeConviction(SENTENCE_TYPE_IMPRISONMENT, 120, true), "2029-05-15",
+                  "2034-05-15");
+  ExpectRetention(*data, MakeConviction(SENTENCE_TYPE_FINE, 0, true), "2029-05-15",
+                  "2034-05-15");
+  // Adult, >= 60 months: 20 / 30.
+  ExpectRetention(*data, MakeConviction(SENTENCE_TYPE_IMPRISONMENT, 60, false), "2044-05-15",
+                  "2054-05-15");
+  // Adult, 12..59 months: 15 / 20; a suspended sentence counts its months.
+  ExpectRetention(*data, MakeConviction(SENTENCE_TYPE_IMPRISONMENT, 59, false), "2039-05-15",
+                  "2044-05-15");
+  ExpectRetention(*data, MakeConviction(SENTENCE_TYPE_SUSPENDED, 12, false), "2039-05-15",
+                  "2044-05-15");
+  // Adult, under 12 months or no length: 10 / 15.
+  ExpectRetention(*data, MakeConviction(SENTENCE_TYPE_IMPRISONMENT, 11, false), "2034-05-15",
+                  "2039-05-15");
+  ExpectRetention(*data, MakeConviction(SENTENCE_TYPE_FINE, 0, false), "2034-05-15",
+                  "2039-05-15");
+}
+
+TEST(RetentionTest, MonthsOfOtherSentenceTypesAreNotCounted) {
+  std::unique_ptr<ReferenceData> data = LoadShipped();
+  ASSERT_NE(data, nullptr);
+  // Validation refuses such a record, but the computation must not trust validation.
+  ExpectRetention(*data, MakeConviction(registry::v1::SENTENCE_TYPE_OTHER, 120, false),
+                  "2034-05-15", "2039-05-15");
+}
+
+TEST(RetentionTest, LaterWorkWithChildrenBanExtendsVisibility) {
+  std::unique_ptr<ReferenceData> data = LoadShipped();
+  ASSERT_NE(data, nullptr);
+  Conviction c = MakeConviction(registry::v1::SENTENCE_TYPE_IMPRISONMENT, 36, false);
+  registry::v1::AccessoryBan* ban = c.add_bans();
+  ban->set_type(registry::v1::BAN_TYPE_WORK_WITH_CHILDREN);
+  ban->set_end_date("2034-05-15");  // Before the rule's 2039-05-15: no change.
+  ExpectRetention(*data, c, "2039-05-15", "2044-05-15");
+  ban = c.add_bans();
+  ban->set_type(registry::v1::BAN_TYPE_WORK_WITH_CHILDREN);
+  ban->set_end_date("2042-01-31");  // Later than the rule, before deletion.
+  ExpectRetention(*data, c, "2042-01-31", "2044-05-15");
+  ban->set_end_date("2050-07-01");  // Later than deletion: deletion waits for it.
+  ExpectRetention(*data, c, "2050-07-01", "2050-07-01");
+}
+
+TEST(RetentionTest, OtherBansDoNotExtendVisibility) {
+  std::unique_ptr<ReferenceData> data = LoadShipped();
+  ASSERT_NE(data, nullptr);
+  Conviction c = MakeConviction(registry::v1::SENTENCE_TYPE_IMPRISONMENT, 36, false);
+  c.add_bans()->set_type(registry::v1::BAN_TYPE_PROFESSION);  // For life.
+  registry::v1::AccessoryBan* ban = c.add_bans();
+  ban->set_type(registry::v1::BAN_TYPE_CONTACT_WITH_VICTIM);
+  ban->set_end_date("2060-01-01");
+  ExpectRetention(*data, c, "2039-05-15", "2044-05-15");
+}
+
+TEST(RetentionTest, LifelongBanKeepsRecordVisibleUntilDeletion) {
+  std::unique_ptr<ReferenceData> data = LoadShipped();
+  ASSERT_NE(data, nullptr);
+  Conviction c = MakeConviction(registry::v1::SENTENCE_TYPE_IMPRISONMENT, 36, false);
+  c.add_bans()->set_type(registry::v1::BAN_TYPE_WORK_WITH_CHILDREN);
+  ExpectRetention(*data, c, "2044-05-15", "2044-05-15");
+  // A finite ban beyond the deletion date moves both.
+  registry::v1::AccessoryBan* ban = c.add_bans();
+  ban->set_type(registry::v1::BAN_TYPE_WORK_WITH_CHILDREN);
+  ban->set_end_date("2051-03-02");
+  ExpectRetention(*data, c, "2051-03-02", "2051-03-02");
+}
+
+TEST(RetentionTest, LeapDayPlusYearsIsEndOfFebruary) {
+  std::unique_ptr<ReferenceData> data = LoadShipped();
+  ASSERT_NE(data, nullptr);
+  Conviction c = MakeConviction(registry::v1::SENTENCE_TYPE_FINE, 0, false);
+  c.set_final_date("2024-02-29");
+  ExpectRetention(*data, c, "2034-02-28", "2039-02-28");
+}
+
+TEST(RetentionTest, FirstMatchingRuleWins) {
+  std::string dir = registry::testing::MakeTempDir("reference_data_test");
+  WriteFile(dir + "/offences.json", Shipped("offences.json"));
+  WriteFile(dir + "/courts.json", Shipped("courts.json"));
+  // The 0-month adult rule comes first, so the 60-month rule never applies.
+  WriteFile(dir + "/retention.json", R"({"rules": [
+      {"min_sentence_months": 0, "juvenile": true, "employer_visible_years": 1, "delete_after_years": 2},
+      {"min_sentence_months": 0, "employer_visible_years": 3, "delete_after_years": 4},
+      {"min_sentence_months": 60, "employer_visible_years": 20, "delete_after_years": 30},
+      {"min_sentence_months": 0, "employer_visible_years": 5, "delete_after_years": 6}]})");
+  absl::StatusOr<std::unique_ptr<ReferenceData>> data = ReferenceData::Load(dir);
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(data.ok()) << data.status();
+  ExpectRetention(**data, MakeConviction(registry::v1::SENTENCE_TYPE_IMPRISONMENT, 120, false),
+                  "2027-05-15", "2028-05-15");
+  ExpectRetention(**data, MakeConviction(registry::v1::SENTENCE_TYPE_IMPRISONMENT, 120, true),
+                  "2025-05-15", "2026-05-15");
+}
+
+TEST(RetentionTest, UnparsableDatesAreInvalid) {
+  std::unique_ptr<ReferenceData> data = LoadShipped();
+  ASSERT_NE(data, nullptr);
+  Conviction c = MakeConviction(registry::v1::SENTENCE_TYPE_FINE, 0, false);
+  c.set_final_date("2024-02-30");
+  absl::StatusOr<ReferenceData::Retention> r = data->RetentionFor(c);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(r.status().message(), "conviction.final_date: ")) << r.status();
+  EXPECT_FALSE(absl::StrContains(r.status().message(), "2024-02-30"));
+
+  c.set_final_date("");
+  EXPECT_EQ(data->RetentionFor(c).status().code(), absl::StatusCode::kInvalidArgument);
+
+  c.set_final_date("2024-05-15");
+  c.add_bans()->set_type(registry::v1::BAN_TYPE_WORK_WITH_CHILDREN);
+  registry::v1::AccessoryBan* ban = c.add_bans();
+  ban->set_type(registry::v1::BAN_TYPE_WORK_WITH_CHILDREN);
+  ban->set_end_date("15.05.2034");
+  r = data->RetentionFor(c);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(r.status().message(), "conviction.bans[1].end_date: "))
+      << r.status();
+}
+
+}  // namespace
+}  // namespace registry::server

@@ -1,0 +1,250 @@
+#include "storage/name_normalizer.h"
+
+#include <memory>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace registry::storage {
+namespace {
+
+class NameNormalizerTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    absl::StatusOr<std::unique_ptr<NameNormalizer>> normalizer = NameNormalizer::Create();
+    ASSERT_TRUE(normalizer.ok()) << normalizer.status();
+    normalizer_ = std::move(normalizer).value().release();
+  }
+  static void TearDownTestSuite() {
+    delete normalizer_;
+    normalizer_ = nullptr;
+  }
+
+  // The normal form of `name`, or "<error: ...>" so that a failure shows in EXPECT_EQ.
+  static std::string N(absl::string_view name) {
+    absl::StatusOr<std::string> normal = normalizer_->Normalize(name);
+    if (!normal.ok()) return absl::StrCat("<error: ", normal.status().ToString(), ">");
+    return *normal;
+  }
+
+  static absl::StatusCode Code(absl::string_view name) {
+    return normalizer_->Normalize(name).status().code();
+  }
+
+  static const NameNormalizer* normalizer_;
+};
+
+const NameNormalizer* NameNormalizerTest::normalizer_ = nullptr;
+
+TEST_F(NameNormalizerTest, AlbanianCaseAndDiacriticsAreIgnored) {
+  EXPECT_EQ(N("Kërqeli"), "kerqeli");
+  EXPECT_EQ(N("Kerqeli"), "kerqeli");
+  EXPECT_EQ(N("KËRQELI"), "kerqeli");
+  EXPECT_EQ(N("kërqeli"), "kerqeli");
+  EXPECT_EQ(N("Çeliku"), "celiku");
+  EXPECT_EQ(N("ÇELIKU"), N("Celiku"));
+  EXPECT_EQ(N("Xhafë Gjergjaj"), "xhafe gjergjaj");
+  EXPECT_EQ(N("Dhëmbi"), N("DHEMBI"));
+}
+
+TEST_F(NameNormalizerTest, DecomposedDiacriticsEqualPrecomposed) {
+  // e + U+0308 COMBINING DIAERESIS; c + U+0327 COMBINING CEDILLA.
+  EXPECT_EQ(N("Ke\u0308rqeli"), "kerqeli");
+  EXPECT_EQ(N("C\u0327eliku"), "celiku");
+  EXPECT_EQ(N("Petrovic\u0301"), "petrovic");
+}
+
+TEST_F(NameNormalizerTest, SerbianCyrillicEqualsSerbianLatin) {
+  EXPECT_EQ(N("Petrović"), "petrovic");
+  EXPECT_EQ(N("Петровић"), "petrovic");
+  EXPECT_EQ(N("ПЕТРОВИЋ"), "petrovic");
+  EXPECT_EQ(N("Жарко Шешељ"), N("Žarko Šešelj"));
+  EXPECT_EQ(N("Жарко Шешељ"), "zarko seselj");
+  EXPECT_EQ(N("Чолић"), N("Čolić"));
+  EXPECT_EQ(N("Чолић"), "colic");
+  EXPECT_EQ(N("Ћосић"), N("Ćosić"));
+  EXPECT_EQ(N("Љиљана"), N("Ljiljana"));
+  EXPECT_EQ(N("Љиљана"), "ljiljana");
+  EXPECT_EQ(N("Његош"), N("Njegoš"));
+  EXPECT_EQ(N("Његош"), "njegos");
+  EXPECT_EQ(N("Џаја"), N("Džaja"));
+  EXPECT_EQ(N("Џаја"), "dzaja");
+  EXPECT_EQ(N("ЏАЈА"), "dzaja");
+  EXPECT_EQ(N("ЉУБИЋ"), N("LJUBIĆ"));
+  // Dropping diacritics merges ć and č (and š/s, ž/z): a deliberate collision, as typists do.
+  EXPECT_EQ(N("Nikolić"), N("Nikolič"));
+}
+
+TEST_F(NameNormalizerTest, DWithStrokeBecomesDj) {
+  EXPECT_EQ(N("Đorđević"), "djordjevic");
+  EXPECT_EQ(N("ĐORĐEVIĆ"), "djordjevic");
+  EXPECT_EQ(N("Ђорђевић"), "djordjevic");
+  EXPECT_EQ(N("Djordjevic"), "djordjevic");
+  // The documented cost of the choice: the spelling that drops the stroke does not match.
+  EXPECT_NE(N("Dordevic"), N("Đorđević"));
+}
+
+TEST_F(NameNormalizerTest, SerbianDigraphLettersEqualTheirTwoLetterSpelling) {
+  // U+01C4/U+01C5 DŽ/Dž, U+01C7/U+01C8 LJ/Lj, U+01CA/U+01CB NJ/Nj as single code points.
+  EXPECT_EQ(N("\u01C5aja"), "dzaja");
+  EXPECT_EQ(N("\u01C4AJA"), "dzaja");
+  EXPECT_EQ(N("\u01C8iljana"), "ljiljana");
+  EXPECT_EQ(N("\u01CBego\u0161"), "njegos");
+}
+
+TEST_F(NameNormalizerTest, HyphensAndSpacesSeparateWords) {
+  EXPECT_EQ(N("Jovanović-Ђукић"), "jovanovic djukic");
+  EXPECT_EQ(N("Jovanović - Đukić"), "jovanovic djukic");
+  EXPECT_EQ(N("  Ana   Maria\t"), "ana maria");
+  EXPECT_EQ(N("Ana\u2013Maria"), "ana maria");  // EN DASH
+  EXPECT_EQ(N("Ana\u00A0Maria"), "ana maria");  // NO-BREAK SPACE
+  EXPECT_EQ(N("Ana\u3000Maria"), "ana maria");  // IDEOGRAPHIC SPACE
+  EXPECT_EQ(N("-Ana-"), "ana");
+}
+
+TEST_F(NameNormalizerTest, ApostrophesAreDropped) {
+  EXPECT_EQ(N("O'Brien"), "obrien");
+  EXPECT_EQ(N("O\u2019Brien"), "obrien");  // RIGHT SINGLE QUOTATION MARK
+  EXPECT_EQ(N("O\u02BCBrien"), "obrien");  // MODIFIER LETTER APOSTROPHE
+  EXPECT_EQ(N("O\u00B4Brien"), "obrien");  // ACUTE ACCENT used as an apostrophe
+  EXPECT_EQ(N("OBrien"), "obrien");
+  EXPECT_EQ(N("D'Angelo"), N("DAngelo"));
+}
+
+TEST_F(NameNormalizerTest, InvisibleAndCompatibilityCharactersAreIgnored) {
+  EXPECT_EQ(N("Ker\u00ADqeli"), "kerqeli");                               // SOFT HYPHEN
+  EXPECT_EQ(N("Ker\u200Bqeli"), "kerqeli");                               // ZERO WIDTH SPACE
+  EXPECT_EQ(N("\uFEFFKerqeli"), "kerqeli");                               // BYTE ORDER MARK
+  EXPECT_EQ(N("\uFF2B\uFF45\uFF52\uFF51\uFF45\uFF4C\uFF49"), "kerqeli");  // Full-width
+}
+
+TEST_F(NameNormalizerTest, NearMissesStayDifferent) {
+  EXPECT_NE(N("Petrovic"), N("Petrovici"));
+  EXPECT_NE(N("Петровић"), N("Petrovici"));
+  EXPECT_NE(N("Kerqeli"), N("Kerqel"));
+  EXPECT_NE(N("Kërqeli"), N("Kerqel"));
+  EXPECT_NE(N("Ana Maria"), N("Anamaria"));
+  EXPECT_NE(N("Ljiljana"), N("Liljana"));
+}
+
+TEST_F(NameNormalizerTest, OtherScriptsAreTransliterated) {
+  EXPECT_EQ(N("Ильич"), "ilic");  // Russian soft sign dropped
+  EXPECT_EQ(N("Łódź"), "lodz");
+  EXPECT_EQ(N("Straße"), "strasse");
+  EXPECT_EQ(N("Ἀθῆναι"), "athenai");
+}
+
+TEST_F(NameNormalizerTest, AsciiAndUnicodePathsAgree) {
+  // The same name reaching ICU because of one non-ASCII character elsewhere.
+  EXPECT_EQ(N("  O'BRIEN-smith  "), "obrien smith");
+  EXPECT_EQ(N("  O'BRIEN-smith  ë"), "obrien smith e");
+}
+
+TEST_F(NameNormalizerTest, InvalidUtf8IsRejected) {
+  const std::vector<std::string> invalid = {
+      "Petrovi\xC4",             // truncated 2-byte sequence
+      "Petrovi\x87",             // lone continuation byte
+      "\xC0\xAF",                // overlong '/'
+      "\xE0\x80\xAF",            // overlong, 3 bytes
+      "Ker\xED\xA0\x80qeli",     // UTF-16 surrogate D800
+      "\xF4\x90\x80\x80",        // above U+10FFFF
+      "\xF5\x80\x80\x80",        // invalid lead byte
+      "\xFF",                    //
+      "K\xC3\xABrqeli\xE2\x82",  // valid start, truncated end
+  };
+  for (const std::string& name : invalid) {
+    absl::StatusOr<std::string> normal = normalizer_->Normalize(name);
+    EXPECT_EQ(normal.status().code(), absl::StatusCode::kInvalidArgument) << absl::CHexEscape(name);
+    EXPECT_EQ(normal.status().message(), "name is not valid UTF-8") << absl::CHexEscape(name);
+  }
+}
+
+TEST_F(NameNormalizerTest, LengthIsLimitedInBytes) {
+  const std::string ascii_max(NameNormalizer::kMaxInputBytes, 'a');
+  EXPECT_EQ(N(ascii_max), ascii_max);
+  EXPECT_EQ(Code(ascii_max + "a"), absl::StatusCode::kInvalidArgument);
+  // 200 two-byte letters are 400 bytes: accepted; one more is not.
+  std::string e_umlaut;
+  for (int i = 0; i < 200; ++i) e_umlaut += "ë";
+  EXPECT_EQ(N(e_umlaut), std::string(200, 'e'));
+  EXPECT_EQ(Code(e_umlaut + "e"), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(NameNormalizerTest, NamesWithoutLettersAreRejected) {
+  for (const char* name : {"", " ", "   \t", "-", " - - ", "'", "\u2019", "\u00AD", "\u200B"}) {
+    absl::StatusOr<std::string> normal = normalizer_->Normalize(name);
+    EXPECT_EQ(normal.status().code(), absl::StatusCode::kInvalidArgument) << name;
+    EXPECT_EQ(normal.status().message(), "name has no letters") << name;
+  }
+}
+
+TEST_F(NameNormalizerTest, CharactersThatAreNotPartOfNamesAreRejected) {
+  const std::vector<std::string> names = {
+      "Petrovic2", "Petrović2",  "Ana.Maria",    "Ana,Maria",
+      "Ana_Maria", "Ana\"Maria", "Ana\x01Maria", std::string("Ana\0Maria", 9),
+      "Ana😀",      "Kërqeli!",   "Ana/Maria"};
+  for (const std::string& name : names) {
+    EXPECT_EQ(Code(name), absl::StatusCode::kInvalidArgument) << absl::CHexEscape(name);
+  }
+}
+
+TEST_F(NameNormalizerTest, ErrorsDoNotRepeatTheName) {
+  absl::StatusOr<std::string> normal = normalizer_->Normalize("Kërqeli#Secret");
+  ASSERT_EQ(normal.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(normal.status().message()),
+              ::testing::Not(::testing::HasSubstr("Secret")));
+}
+
+TEST_F(NameNormalizerTest, OutputIsIdempotent) {
+  for (const char* name : {"Kërqeli", "Петровић", "Ђорђевић-O’Brien", "Ἀθῆναι", "Łódź"}) {
+    const std::string once = N(name);
+    EXPECT_EQ(N(once), once) << name;
+  }
+  EXPECT_EQ(N("Ђорђевић-O’Brien"), "djordjevic obrien");
+}
+
+TEST_F(NameNormalizerTest, IndependentInstancesAgree) {
+  absl::StatusOr<std::unique_ptr<NameNormalizer>> other = NameNormalizer::Create();
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ((*other)->Normalize("Петровић").value(), N("Петровић"));
+}
+
+TEST_F(NameNormalizerTest, ConcurrentCallsGiveTheSameResults) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"Петровић", "petrovic"},
+      {"KËRQELI", "kerqeli"},
+      {"Ђорђевић", "djordjevic"},
+      {"Жарко Шешељ", "zarko seselj"},
+      {"O’Brien-Çeliku", "obrien celiku"},
+      {"Љиљана Џаја", "ljiljana dzaja"},
+      {"Xhafë", "xhafe"},
+      {"Ana Maria", "ana maria"},
+  };
+  constexpr int kThreads = 8;
+  constexpr int kRounds = 300;
+  std::vector<int> mismatches(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int round = 0; round < kRounds; ++round) {
+        // Each thread starts at a different case so that different inputs run at once.
+        const auto& [input, expected] = cases[(t + round) % cases.size()];
+        absl::StatusOr<std::string> normal = normalizer_->Normalize(input);
+        if (!normal.ok() || *normal != expected) ++mismatches[t];
+      }
+    });
+  }
+  for (std::thread& thread : threads) thread.join();
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(mismatches[t], 0) << "thread " << t;
+}
+
+}  // namespace
+}  // namespace registry::storage

@@ -1,0 +1,154 @@
+#include "tests/testing/test_pki.h"
+
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
+extern char** environ;
+
+namespace registry::testing {
+namespace {
+
+[[noreturn]] void Die(absl::string_view message) {
+  std::fprintf(stderr, "registry::testing: %.*s\n", static_cast<int>(message.size()),
+               message.data());
+  std::fflush(stderr);
+  std::abort();
+}
+
+// Runs `argv` with stdout and stderr captured; returns the exit status as waitpid reports it.
+int RunCapturingOutput(const char* const argv[], std::string& output) {
+  int fds[2];
+  if (pipe2(fds, O_CLOEXEC) != 0) Die(absl::StrCat("pipe2: ", std::strerror(errno)));
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], STDERR_FILENO);
+  pid_t pid;
+  // posix_spawn, not fork: tests may already have threads running.
+  const int spawn_error =
+      posix_spawnp(&pid, argv[0], &actions, nullptr, const_cast<char* const*>(argv), environ);
+  posix_spawn_file_actions_destroy(&actions);
+  close(fds[1]);
+  if (spawn_error != 0) {
+    close(fds[0]);
+    Die(absl::StrCat("cannot run ", argv[0], ": ", std::strerror(spawn_error)));
+  }
+  char buffer[4096];
+  for (;;) {
+    const ssize_t n = read(fds[0], buffer, sizeof(buffer));
+    if (n > 0) {
+      output.append(buffer, static_cast<size_t>(n));
+    } else if (n == 0 || errno != EINTR) {
+      break;
+    }
+  }
+  close(fds[0]);
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) Die(absl::StrCat("waitpid: ", std::strerror(errno)));
+  }
+  return status;
+}
+
+// The PKI directory and the process that created it, for removal at exit. A forked child (a death
+// test) that exits normally must not delete its parent's files.
+std::string* pki_dir_to_remove = nullptr;
+pid_t pki_owner = 0;
+
+void RemovePkiDir() {
+  if (pki_dir_to_remove == nullptr || getpid() != pki_owner) return;
+  std::error_code ignored;
+  std::filesystem::remove_all(*pki_dir_to_remove, ignored);
+}
+
+}  // namespace
+
+std::string MakeTempDir(absl::string_view prefix) {
+  const char* tmpdir = std::getenv("TMPDIR");
+  std::string path =
+      absl::StrCat((tmpdir != nullptr && *tmpdir != '\0') ? tmpdir : "/tmp", "/", prefix, "XXXXXX");
+  if (mkdtemp(path.data()) == nullptr) {
+    Die(absl::StrCat("mkdtemp(", path, "): ", std::strerror(errno)));
+  }
+  return path;
+}
+
+std::string ReadFileOrDie(absl::string_view path) {
+  const std::string name(path);
+  std::ifstream in(name, std::ios::binary);
+  if (!in) Die(absl::StrCat("cannot open ", name));
+  std::ostringstream content;
+  content << in.rdbuf();
+  if (in.bad()) Die(absl::StrCat("cannot read ", name));
+  return std::move(content).str();
+}
+
+const TestPki& TestPki::Get() {
+  static const TestPki* const pki = [] {
+    std::string dir = MakeTempDir("registry-test-pki-");
+    const std::string script = REGISTRY_SOURCE_DIR "/deploy/pki/dev-pki.sh";
+    const char* const argv[] = {"bash", script.c_str(), dir.c_str(), nullptr};
+    std::string output;
+    const int status = RunCapturingOutput(argv, output);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      Die(absl::StrCat(script, " ", dir, " failed (wait status ", status, "):\n", output));
+    }
+    if (std::getenv("REGISTRY_KEEP_TEST_PKI") == nullptr) {
+      pki_dir_to_remove = new std::string(dir);
+      pki_owner = getpid();
+      std::atexit(RemovePkiDir);
+    } else {
+      std::fprintf(stderr, "registry::testing: keeping test PKI in %s\n", dir.c_str());
+    }
+    return new TestPki(std::move(dir));
+  }();
+  return *pki;
+}
+
+std::string TestPki::IdentityDir(absl::string_view name) const {
+  std::string path = absl::StrCat(dir_, "/", name);
+  struct stat st;
+  if (name.empty() || stat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    Die(absl::StrCat("no identity folder ", path));
+  }
+  return path;
+}
+
+std::string TestPki::ReadFile(absl::string_view path) const {
+  if (!path.empty() && path.front() == '/') return ReadFileOrDie(path);
+  return ReadFileOrDie(absl::StrCat(dir_, "/", path));
+}
+
+std::string TestPki::CaPem() const { return ReadFile("ca/ca.pem"); }
+
+std::string TestPki::CrlDir() const { return absl::StrCat(dir_, "/crl"); }
+
+TestPki::Identity TestPki::LoadIdentity(absl::string_view name) const {
+  const std::string dir = IdentityDir(name);
+  Identity identity;
+  identity.ca_pem = ReadFileOrDie(absl::StrCat(dir, "/ca.pem"));
+  identity.cert_pem = ReadFileOrDie(absl::StrCat(dir, "/cert.pem"));
+  identity.key_pem = ReadFileOrDie(absl::StrCat(dir, "/key.pem"));
+  identity.fingerprint = std::string(
+      absl::StripAsciiWhitespace(ReadFileOrDie(absl::StrCat(dir, "/fingerprint.sha256"))));
+  return identity;
+}
+
+}  // namespace registry::testing

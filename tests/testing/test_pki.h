@@ -1,0 +1,78 @@
+// A development PKI for tests: deploy/pki/dev-pki.sh run once per test process into a fresh
+// temporary directory, so every test sees real certificates and keys (the registry CA, the server,
+// one client per role and the broken identities: unlisted, nouri, vetting2, untrusted, expired,
+// revoked; see deploy/pki/README.md) without sharing files with other processes.
+//
+//   const registry::testing::TestPki& pki = registry::testing::TestPki::Get();
+//   TestPki::Identity clerk = pki.LoadIdentity("clerk");
+//   grpc::experimental::IdentityKeyCertPair pair{clerk.key_pem, clerk.cert_pem};
+//   options.set_crl_directory(pki.CrlDir());
+//
+// Failures here are failures of the test environment, not of the code under test, so every
+// function aborts the process with a message rather than returning a status.
+#ifndef REGISTRY_TESTS_TESTING_TEST_PKI_H_
+#define REGISTRY_TESTS_TESTING_TEST_PKI_H_
+
+#include <string>
+#include <utility>
+
+#include "absl/strings/string_view.h"
+
+namespace registry::testing {
+
+// Creates a new empty directory (mode 0700) named `<prefix>XXXXXX` under $TMPDIR, or /tmp when
+// TMPDIR is unset or empty, and returns its path. The caller owns and removes it. Aborts on
+// failure.
+std::string MakeTempDir(absl::string_view prefix);
+
+// Returns the whole content of the file at `path`. Aborts if it cannot be read.
+std::string ReadFileOrDie(absl::string_view path);
+
+class TestPki {
+ public:
+  // The PEM files and deny-list fingerprint of one identity folder.
+  struct Identity {
+    std::string ca_pem;       // The registry CA, to verify the peer.
+    std::string cert_pem;     // The identity's certificate.
+    std::string key_pem;      // Its private key (PKCS#8 PEM).
+    std::string fingerprint;  // Lowercase hex SHA-256 of the certificate's DER, no newline.
+  };
+
+  // Returns the process-wide PKI, generating it on first use (thread-safe). Aborts with the
+  // script's output if deploy/pki/dev-pki.sh fails. The directory is removed when the process exits
+  // normally, unless the environment variable REGISTRY_KEEP_TEST_PKI is set (to inspect it).
+  static const TestPki& Get();
+
+  TestPki(const TestPki&) = delete;
+  TestPki& operator=(const TestPki&) = delete;
+
+  // The PKI's root directory (the script's OUTDIR).
+  std::string dir() const { return dir_; }
+
+  // dir()/<name>, e.g. IdentityDir("clerk"), IdentityDir("server"), IdentityDir("expired").
+  // Aborts if no such folder exists.
+  std::string IdentityDir(absl::string_view name) const;
+
+  // The content of `path`: relative paths are taken from dir() ("clerk/cert.pem"), absolute paths
+  // are read as they are. Aborts if it cannot be read.
+  std::string ReadFile(absl::string_view path) const;
+
+  // The registry CA certificate (ca/ca.pem), PEM.
+  std::string CaPem() const;
+
+  // The directory holding the registry CA's CRL as <issuer-hash>.r0, for set_crl_directory.
+  std::string CrlDir() const;
+
+  // Loads the files of identity folder `name` ("clerk", "server", "untrusted", ...). Aborts if any
+  // is missing.
+  Identity LoadIdentity(absl::string_view name) const;
+
+ private:
+  explicit TestPki(std::string dir) : dir_(std::move(dir)) {}
+
+  std::string dir_;
+};
+
+}  // namespace registry::testing
+
+#endif  // REGISTRY_TESTS_TESTING_TEST_PKI_H_

@@ -1,0 +1,146 @@
+#include "tests/testing/test_server.h"
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "google/protobuf/util/json_util.h"
+#include "server/config.h"
+#include "server/key_file.h"
+#include "tests/testing/test_pki.h"
+
+namespace registry::testing {
+namespace {
+
+[[noreturn]] void Die(absl::string_view what, const absl::Status& s) {
+  absl::FPrintF(stderr, "TestServer: %s: %s\n", what, s.ToString());
+  std::abort();
+}
+
+void WriteFile(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << content;
+  if (!out) Die("write", absl::UnavailableError(path));
+}
+
+template <typename M>
+M ParseOrDie(const std::string& json) {
+  M m;
+  absl::Status s = server::ParseJson(json, &m);
+  if (!s.ok()) Die("parse", s);
+  return m;
+}
+
+}  // namespace
+
+registry::v1::AccessPolicy DevPolicy() {
+  return ParseOrDie<registry::v1::AccessPolicy>(
+      ReadFileOrDie(REGISTRY_SOURCE_DIR "/deploy/dev/policy.json"));
+}
+
+registry::v1::CreateRecordRequest ExampleRecord() {
+  return ParseOrDie<registry::v1::CreateRecordRequest>(
+      ReadFileOrDie(REGISTRY_SOURCE_DIR "/deploy/examples/record.json"));
+}
+
+registry::v1::CreateRecordRequest FictionalRecord(int n) {
+  registry::v1::CreateRecordRequest r = ExampleRecord();
+  static const char* kSurnames[] = {"Berisha", "Krasniqi", "Gashi", "Petrović", "Hoxha",
+                                    "Jovanović", "Shala", "Morina", "Bytyqi", "Kastrati"};
+  static const char* kGiven[] = {"Driton", "Besnik", "Luan", "Dragan", "Fatmir",
+                                 "Milan", "Agron", "Valon", "Ilir", "Blerim"};
+  r.mutable_person()->set_surname(kSurnames[n % 10]);
+  r.mutable_person()->set_given_name(kGiven[(n / 10) % 10]);
+  r.mutable_person()->set_personal_number(absl::StrFormat("%010d", 1000000000 + n));
+  r.mutable_conviction()->set_case_number(absl::StrCat("P ", 1000 + n, "/2024"));
+  return r;
+}
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
+                                           absl::string_view identity) {
+  const TestPki::Identity id = TestPki::Get().LoadIdentity(identity);
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = id.ca_pem;
+  ssl.pem_private_key = id.key_pem;
+  ssl.pem_cert_chain = id.cert_pem;
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(address, grpc::SslCredentials(ssl), args);
+}
+
+std::unique_ptr<TestServer> TestServer::Start(TestServerOptions options) {
+  const TestPki& pki = TestPki::Get();
+  std::unique_ptr<TestServer> t(new TestServer());
+  t->options_ = std::move(options);
+  t->dir_ = MakeTempDir("registry-server");
+  const std::string& d = t->dir_;
+
+  auto keys = server::GenerateKeyFile(absl::Now());
+  if (!keys.ok()) Die("keys", keys.status());
+  absl::Status written = server::WriteKeyFile(d + "/keys.json", *keys, false);
+  if (!written.ok()) Die("keys", written);
+  t->WritePolicy(t->options_.policy ? *t->options_.policy : DevPolicy());
+
+  registry::v1::ServerConfig config;
+  config.set_listen_address("127.0.0.1:0");
+  config.mutable_tls()->set_client_ca_file(pki.dir() + "/ca/ca.pem");
+  config.mutable_tls()->set_cert_file(pki.dir() + "/server/cert.pem");
+  config.mutable_tls()->set_key_file(pki.dir() + "/server/key.pem");
+  if (t->options_.crl) config.mutable_tls()->set_crl_directory(pki.CrlDir());
+  config.set_data_dir(d + "/data");
+  config.set_backup_dir(d + "/backups");
+  config.set_key_file(d + "/keys.json");
+  config.set_policy_file(d + "/policy.json");
+  config.set_reference_dir(REGISTRY_SOURCE_DIR "/deploy/reference");
+  auto finished = server::FinishConfig(config, d);
+  if (!finished.ok()) Die("config", finished.status());
+  t->config_ = *finished;
+  absl::Status started = t->Restart();
+  if (!started.ok()) Die("start", started);
+  return t;
+}
+
+TestServer::~TestServer() { Stop(); }
+
+absl::Status TestServer::Restart() {
+  Stop();
+  server::RegistryServerOptions o;
+  o.config = config_;
+  o.clock = options_.clock;
+  o.fault_injector = options_.fault_injector;
+  o.log_calls = false;
+  o.start_scheduler = options_.scheduler;
+  o.policy_poll = options_.policy_poll;
+  auto s = server::RegistryServer::Start(std::move(o));
+  if (!s.ok()) return s.status();
+  server_ = *std::move(s);
+  return absl::OkStatus();
+}
+
+void TestServer::Stop() {
+  if (server_ == nullptr) return;
+  server_->Shutdown(absl::Seconds(2));
+  server_.reset();
+}
+
+std::string TestServer::address() const { return absl::StrCat("127.0.0.1:", server_->port()); }
+
+std::shared_ptr<grpc::Channel> TestServer::Channel(absl::string_view identity) const {
+  return MakeChannel(address(), identity);
+}
+
+void TestServer::WritePolicy(const registry::v1::AccessPolicy& policy) const {
+  std::string json;
+  google::protobuf::util::JsonPrintOptions o;
+  o.preserve_proto_field_names = true;
+  if (!google::protobuf::util::MessageToJsonString(policy, &json, o).ok()) {
+    Die("policy", absl::InternalError("encode"));
+  }
+  const std::string tmp = dir_ + "/policy.json.tmp";
+  WriteFile(tmp, json);
+  std::rename(tmp.c_str(), (dir_ + "/policy.json").c_str());
+}
+
+}  // namespace registry::testing
