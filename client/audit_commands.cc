@@ -80,6 +80,7 @@ std::string FormatEvent(const v1::AuditEntry& entry) {
   if (!e.recipient().empty()) absl::StrAppend(&line, "  recipient=\"", e.recipient(), "\"");
   if (!e.reference().empty()) absl::StrAppend(&line, "  ref=\"", e.reference(), "\"");
   if (!e.detail().empty()) absl::StrAppend(&line, "  detail=", e.detail());
+  if (!e.request_id().empty()) absl::StrAppend(&line, "  request=", e.request_id());
   return line;
 }
 

@@ -1,5 +1,8 @@
 #include "client/cli.h"
 
+#include <optional>
+
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "client/command_context.h"
 #include "client/command_table.h"
@@ -11,6 +14,18 @@ namespace {
 int UsageFailure(const absl::Status& status, absl::string_view usage, std::ostream& err) {
   err << FormatError(status) << "\n" << usage;
   return kExitUsage;
+}
+
+// The first argument that names a global option, e.g. "--json" given after the command.
+std::optional<std::string> MisplacedGlobalOption(const std::vector<std::string>& args) {
+  for (const std::string& arg : args) {
+    if (arg == "--") break;
+    for (const OptionSpec& spec : GlobalOptionSpecs()) {
+      const std::string name = absl::StrCat("--", spec.name);
+      if (arg == name || absl::StartsWith(arg, name + "=")) return name;
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace
@@ -65,7 +80,16 @@ int RunCli(const std::vector<std::string>& args, const EnvLookup& env, std::ostr
   absl::StatusOr<ParsedArgs> parsed = ParseOptions(command->options, command_args,
                                                    command->min_positionals,
                                                    command->max_positionals);
-  if (!parsed.ok()) return UsageFailure(parsed.status(), command_hint, err);
+  if (!parsed.ok()) {
+    if (std::optional<std::string> global_option = MisplacedGlobalOption(command_args)) {
+      return UsageFailure(
+          UsageError(absl::StrCat(parsed.status().message(), " (", *global_option,
+                                  " is a global option: put it before \"", command->name,
+                                  "\")")),
+          command_hint, err);
+    }
+    return UsageFailure(parsed.status(), command_hint, err);
+  }
   if (parsed->help()) {
     out << CommandHelp(*command);
     return kExitOk;

@@ -59,9 +59,32 @@ class RecordValidator {
                                                                  ValidationOptions options,
                                                                  const Clock* clock);
 
-  // Returns OK when every field of the record is within its limits (see the .cc for the full
-  // list, one rule per field), else InvalidArgument "<field path>: <rule>" for the first field
-  // that is not.
+  // Returns OK when every field of the record is within its limits, else InvalidArgument
+  // "<field path>: <rule>" for the first field that is not. The rules:
+  //   person.surname, given_name        required names (ValidateName)
+  //   person.father_name                optional name
+  //   person.aliases                    at most 10, each a required name ("person.aliases[i]")
+  //   person.sex                        female or male
+  //   person.birth_date                 required date, before today
+  //   person.birth_place                0..100 code points of text
+  //   person.citizenships               at most 5, distinct, each two upper-case letters
+  //   person.personal_number            matches the pattern (ValidatePersonalNumber)
+  //   person.last_known_address         0..200 code points of text
+  //   conviction.court_id               in the court table
+  //   conviction.foreign_court/_country for the foreign court: 1..200 code points of text and two
+  //                                     upper-case letters other than "XK"; otherwise both empty
+  //   conviction.case_number            1..64 letters, digits, spaces or "/-.:", not only
+  //                                     separators
+  //   conviction.judgment_date          required, on or after the 14th birthday, not after today
+  //   conviction.final_date             required, judgment_date <= final_date <= today
+  //   conviction.offences               1..20, each in the offence table with article 1..999 and
+  //                                     paragraph 0..99, no repeats ("conviction.offences[i]")
+  //   conviction.sentence.type          set to a known type
+  //   conviction.sentence.months        1..600 for imprisonment and suspended sentences, else 0
+  //   conviction.bans                   at most 10; each type set, end_date empty (for life) or
+  //                                     a date on or after final_date
+  //   conviction.release_date           empty, or with imprisonment a date >= judgment_date
+  //   conviction.juvenile               true when the person was under 18 on judgment_date
   absl::Status ValidateRecord(const registry::v1::Person& person,
                               const registry::v1::Conviction& conviction) const;
 

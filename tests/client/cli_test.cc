@@ -125,6 +125,13 @@ TEST(CliTest, UnknownCommandsAndOptionsExitTwo) {
                                   "usage: registry-cli [global options] record get ID"));
 }
 
+TEST(CliTest, GlobalOptionAfterTheCommandGetsAHint) {
+  const CliRun run = RunWith({"record", "get", "ID", "--json"});
+  EXPECT_EQ(run.code, 2);
+  EXPECT_THAT(run.err, StartsWith("error: INVALID_ARGUMENT: unknown option --json (--json is a "
+                                  "global option: put it before \"record get\")"));
+}
+
 TEST(CliTest, MissingRequiredOptionsAndArgumentsExitTwo) {
   CliRun run = RunWith({"record", "amend", "ID", "--reason", "typo"});
   EXPECT_EQ(run.code, 2);

@@ -211,7 +211,7 @@ TEST(ExampleFilesTest, ImportCsvHasFiveGoodRowsAndOneBadDate) {
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   EXPECT_THAT(parsed->rows, SizeIs(5));
   ASSERT_THAT(parsed->errors, SizeIs(1));
-  EXPECT_EQ(parsed->errors[0].line, 8u);
+  EXPECT_EQ(parsed->errors[0].line, 7u);
   EXPECT_EQ(parsed->errors[0].message, "judgment_date: not a date YYYY-MM-DD");
 }
 

@@ -2,6 +2,7 @@
 
 #include <functional>
 #include <memory>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -508,6 +509,9 @@ std::vector<BadCase> BadCases() {
   };
   return cases;
 }
+
+// gtest prints the case's name instead of its bytes.
+void PrintTo(const BadCase& c, std::ostream* os) { *os << c.name; }
 
 class BadValueTest : public ValidationTest, public ::testing::WithParamInterface<BadCase> {};
 

@@ -1,0 +1,373 @@
+// Deny by default, for every RPC of the v1 API: the method table names every method the protos
+// define (and nothing else), and a real mTLS server lets exactly domain.md's roles call each
+// method. Every refusal is PERMISSION_DENIED and leaves exactly one audit event.
+//
+// The expected matrix below is written out from domain.md's role table and the proto comments,
+// independently of server/method_table.cc, so that a wrong table fails here.
+#include <dirent.h>
+
+#include <chrono>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "google/protobuf/descriptor.h"
+#include "grpcpp/generic/generic_stub.h"
+#include "grpcpp/grpcpp.h"
+#include "gtest/gtest.h"
+#include "registry/v1/admin.grpc.pb.h"
+#include "registry/v1/audit.grpc.pb.h"
+#include "registry/v1/common.pb.h"
+#include "registry/v1/records.grpc.pb.h"
+#include "registry/v1/vetting.grpc.pb.h"
+#include "server/method_table.h"
+#include "tests/testing/test_server.h"
+
+namespace registry {
+namespace {
+
+namespace v1 = registry::v1;
+using google::protobuf::DescriptorPool;
+using google::protobuf::FileDescriptor;
+using google::protobuf::MethodDescriptor;
+using google::protobuf::ServiceDescriptor;
+using testing::TestServer;
+
+// domain.md's role table, one line per RPC.
+const std::map<std::string, std::set<std::string>>& ExpectedRoles() {
+  static const auto* const kRoles = new std::map<std::string, std::set<std::string>>{
+      {"/registry.v1.RecordService/CreateRecord", {"clerk"}},
+      {"/registry.v1.RecordService/GetRecord", {"clerk", "court"}},
+      {"/registry.v1.RecordService/SearchRecords", {"clerk", "court"}},
+      {"/registry.v1.RecordService/AmendRecord", {"clerk"}},
+      {"/registry.v1.RecordService/GetRecordHistory", {"clerk", "court"}},
+      {"/registry.v1.RecordService/DisputeRecord", {"clerk"}},
+      {"/registry.v1.RecordService/ResolveDispute", {"clerk"}},
+      {"/registry.v1.RecordService/ExpungeRecord", {"clerk"}},
+      {"/registry.v1.RecordService/ImportRecords", {"clerk"}},
+      {"/registry.v1.VettingService/VettingCheck", {"vetting"}},
+      {"/registry.v1.VettingService/GetVettingPublicKey",
+       {"clerk", "court", "vetting", "auditor", "admin"}},
+      {"/registry.v1.VettingService/ListChecksAboutPerson", {"clerk"}},
+      {"/registry.v1.AuditService/ListAuditEvents", {"auditor"}},
+      {"/registry.v1.AuditService/StreamAuditEvents", {"auditor"}},
+      {"/registry.v1.AuditService/ExportAuditEvents", {"auditor"}},
+      {"/registry.v1.AuditService/GetSignedTreeHead", {"auditor"}},
+      {"/registry.v1.AuditService/GetInclusionProof", {"auditor"}},
+      {"/registry.v1.AuditService/GetConsistencyProof", {"auditor"}},
+      {"/registry.v1.AuditService/GetAuditPublicKey", {"auditor"}},
+      {"/registry.v1.AdminService/RotateKeys", {"admin"}},
+      {"/registry.v1.AdminService/CreateBackup", {"admin"}},
+      {"/registry.v1.AdminService/ListBackups", {"admin"}},
+  };
+  return *kRoles;
+}
+
+std::string RoleName(v1::Role role) {
+  switch (role) {
+    case v1::ROLE_CLERK: return "clerk";
+    case v1::ROLE_COURT: return "court";
+    case v1::ROLE_VETTING: return "vetting";
+    case v1::ROLE_AUDITOR: return "auditor";
+    case v1::ROLE_ADMIN: return "admin";
+    default: return "?";
+  }
+}
+
+std::string FullName(const MethodDescriptor* m) {
+  return absl::StrCat("/", m->service()->full_name(), "/", m->name());
+}
+
+// Every service of every .proto under proto/registry/v1, looked up in the generated pool, so a
+// new file or service cannot be missed.
+std::vector<const ServiceDescriptor*> ApiServices() {
+  // Make sure the generated descriptors of the service files are linked in.
+  const FileDescriptor* linked[] = {v1::GetRecordRequest::descriptor()->file(),
+                                    v1::VettingCheckRequest::descriptor()->file(),
+                                    v1::AuditEvent::descriptor()->file(),
+                                    v1::RotateKeysRequest::descriptor()->file()};
+  (void)linked;
+  std::vector<const ServiceDescriptor*> out;
+  const std::string dir = REGISTRY_SOURCE_DIR "/proto/registry/v1";
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) {
+    ADD_FAILURE() << "cannot list " << dir;
+    return out;
+  }
+  std::set<std::string> files;
+  while (dirent* e = readdir(d)) {
+    if (absl::EndsWith(e->d_name, ".proto")) files.insert(e->d_name);
+  }
+  closedir(d);
+  for (const std::string& name : files) {
+    const FileDescriptor* file =
+        DescriptorPool::generated_pool()->FindFileByName("registry/v1/" + name);
+    if (file == nullptr) {
+      ADD_FAILURE() << "registry/v1/" << name << " is not linked into the server";
+      continue;
+    }
+    for (int i = 0; i < file->service_count(); ++i) out.push_back(file->service(i));
+  }
+  return out;
+}
+
+std::vector<const MethodDescriptor*> ApiMethods() {
+  std::vector<const MethodDescriptor*> out;
+  for (const ServiceDescriptor* s : ApiServices()) {
+    for (int i = 0; i < s->method_count(); ++i) out.push_back(s->method(i));
+  }
+  return out;
+}
+
+TEST(MethodTableTest, ApiHasTheFourServices) {
+  std::set<std::string> names;
+  for (const ServiceDescriptor* s : ApiServices()) names.insert(s->full_name());
+  EXPECT_EQ(names, (std::set<std::string>{"registry.v1.RecordService", "registry.v1.VettingService",
+                                          "registry.v1.AuditService", "registry.v1.AdminService"}));
+}
+
+TEST(MethodTableTest, EveryApiMethodHasARule) {
+  const std::vector<const MethodDescriptor*> methods = ApiMethods();
+  ASSERT_GE(methods.size(), 22u);
+  for (const MethodDescriptor* m : methods) {
+    const server::MethodRule* rule = server::FindMethodRule(FullName(m));
+    ASSERT_NE(rule, nullptr) << FullName(m) << " has no entry in server/method_table.cc";
+    EXPECT_FALSE(rule->roles.empty()) << FullName(m);
+  }
+}
+
+TEST(MethodTableTest, EveryRuleNamesAnApiMethod) {
+  std::set<std::string> api;
+  for (const MethodDescriptor* m : ApiMethods()) api.insert(FullName(m));
+  std::set<std::string> seen;
+  for (const server::MethodRule& rule : server::AllMethodRules()) {
+    EXPECT_TRUE(api.count(rule.method)) << rule.method << " is not an RPC of the v1 API";
+    EXPECT_TRUE(seen.insert(rule.method).second) << rule.method << " is listed twice";
+    // The form gRPC uses on the wire: "/package.Service/Method".
+    std::vector<std::string> parts = absl::StrSplit(rule.method, '/');
+    ASSERT_EQ(parts.size(), 3u) << rule.method;
+    EXPECT_TRUE(parts[0].empty()) << rule.method;
+    const ServiceDescriptor* service =
+        DescriptorPool::generated_pool()->FindServiceByName(parts[1]);
+    ASSERT_NE(service, nullptr) << rule.method;
+    EXPECT_NE(service->FindMethodByName(parts[2]), nullptr) << rule.method;
+  }
+}
+
+TEST(MethodTableTest, UnknownMethodHasNoRule) {
+  EXPECT_EQ(server::FindMethodRule("/registry.v1.RecordService/DeleteEverything"), nullptr);
+  EXPECT_EQ(server::FindMethodRule("registry.v1.RecordService/GetRecord"), nullptr);
+  EXPECT_EQ(server::FindMethodRule(""), nullptr);
+}
+
+TEST(MethodTableTest, ExpectedMatrixCoversEveryApiMethod) {
+  std::set<std::string> api;
+  for (const MethodDescriptor* m : ApiMethods()) api.insert(FullName(m));
+  std::set<std::string> expected;
+  for (const auto& [method, roles] : ExpectedRoles()) expected.insert(method);
+  EXPECT_EQ(api, expected) << "a new RPC needs a line in this test's role table";
+}
+
+TEST(MethodTableTest, TableRolesMatchDomainRoleTable) {
+  for (const auto& [method, roles] : ExpectedRoles()) {
+    const server::MethodRule* rule = server::FindMethodRule(method);
+    ASSERT_NE(rule, nullptr) << method;
+    std::set<std::string> got;
+    for (v1::Role r : rule->roles) got.insert(RoleName(r));
+    EXPECT_EQ(got, roles) << method;
+  }
+}
+
+TEST(MethodTableTest, PurposeAndConsentRules) {
+  for (const char* m : {"/registry.v1.RecordService/GetRecord",
+                        "/registry.v1.RecordService/SearchRecords",
+                        "/registry.v1.RecordService/GetRecordHistory"}) {
+    const server::MethodRule* rule = server::FindMethodRule(m);
+    ASSERT_NE(rule, nullptr) << m;
+    EXPECT_TRUE(rule->court_needs_purpose) << m;
+    EXPECT_TRUE(rule->discloses) << m;
+  }
+  const server::MethodRule* check =
+      server::FindMethodRule("/registry.v1.VettingService/VettingCheck");
+  ASSERT_NE(check, nullptr);
+  EXPECT_TRUE(check->needs_consent);
+}
+
+// ---- The matrix through a real server ----
+
+struct Identity {
+  const char* pki_name;  // folder of the dev PKI
+  const char* actor;     // the identity the server must recognise
+  const char* role;      // its role in the dev policy; "" when the policy does not name it
+};
+
+const Identity kIdentities[] = {
+    {"clerk", "spiffe://registry.kjc.dev/clerk/dev-clerk", "clerk"},
+    {"court", "spiffe://registry.kjc.dev/court/dev-court", "court"},
+    {"vetting", "spiffe://registry.kjc.dev/vetting/dev-vetting", "vetting"},
+    {"auditor", "spiffe://registry.kjc.dev/auditor/dev-auditor", "auditor"},
+    {"admin", "spiffe://registry.kjc.dev/admin/dev-admin", "admin"},
+    // Trusted CA, but no principal in the policy.
+    {"unlisted", "spiffe://registry.kjc.dev/clerk/unlisted", ""},
+    // No subjectAltName: recognised by its subject CN, an auditor in the dev policy.
+    {"nouri", "dev-cn-only", "auditor"},
+};
+
+// Calls `method` with an empty request message through the generic (byte-level) API and reads
+// every reply message until the status. Works for unary and server-streaming methods alike.
+grpc::Status CallWithEmptyRequest(const std::shared_ptr<grpc::Channel>& channel,
+                                  const std::string& method) {
+  grpc::GenericStub stub(channel);
+  grpc::CompletionQueue cq;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call = stub.PrepareCall(&ctx, method, &cq);
+  auto wait = [&cq]() {
+    void* tag = nullptr;
+    bool ok = false;
+    if (!cq.Next(&tag, &ok)) return false;
+    return ok;
+  };
+  call->StartCall(reinterpret_cast<void*>(1));
+  if (wait()) {
+    grpc::Slice empty("");
+    grpc::ByteBuffer request(&empty, 1);
+    call->Write(request, reinterpret_cast<void*>(2));
+    if (wait()) {
+      call->WritesDone(reinterpret_cast<void*>(3));
+      if (wait()) {
+        grpc::ByteBuffer reply;
+        do {
+          call->Read(&reply, reinterpret_cast<void*>(4));
+        } while (wait());
+      }
+    }
+  }
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(5));
+  wait();
+  cq.Shutdown();
+  void* tag;
+  bool ok;
+  while (cq.Next(&tag, &ok)) {
+  }
+  return status;
+}
+
+v1::AuditEvent EventAt(TestServer& server, uint64_t index) {
+  v1::AuditEvent event;
+  auto bytes = server.server()->audit_log()->ReadEvent(index);
+  EXPECT_TRUE(bytes.ok()) << bytes.status();
+  if (bytes.ok()) EXPECT_TRUE(event.ParseFromString(*bytes));
+  return event;
+}
+
+class AccessMatrixTest : public ::testing::TestWithParam<Identity> {
+ protected:
+  void SetUp() override { server_ = TestServer::Start(); }
+  std::unique_ptr<TestServer> server_;
+};
+
+TEST_P(AccessMatrixTest, EveryMethodAllowsExactlyItsRoles) {
+  const Identity& who = GetParam();
+  std::shared_ptr<grpc::Channel> channel = server_->Channel(who.pki_name);
+  storage::AuditLog* log = server_->server()->audit_log();
+  const std::vector<const MethodDescriptor*> methods = ApiMethods();
+  ASSERT_GE(methods.size(), 22u);
+  int allowed_calls = 0;
+  for (const MethodDescriptor* m : methods) {
+    const std::string method = FullName(m);
+    SCOPED_TRACE(absl::StrCat(who.pki_name, " calls ", method));
+    auto expected = ExpectedRoles().find(method);
+    ASSERT_NE(expected, ExpectedRoles().end());
+    const bool allowed = expected->second.count(who.role) > 0;
+
+    const uint64_t before = log->CurrentHead().size;
+    const grpc::Status status = CallWithEmptyRequest(channel, method);
+    const uint64_t after = log->CurrentHead().size;
+    if (allowed) {
+      ++allowed_calls;
+      EXPECT_NE(status.error_code(), grpc::StatusCode::PERMISSION_DENIED) << status.error_message();
+      EXPECT_NE(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << status.error_message();
+      // Served at all, and not an internal failure.
+      EXPECT_NE(status.error_code(), grpc::StatusCode::UNIMPLEMENTED) << status.error_message();
+      EXPECT_NE(status.error_code(), grpc::StatusCode::INTERNAL) << status.error_message();
+      EXPECT_NE(status.error_code(), grpc::StatusCode::UNAVAILABLE) << status.error_message();
+      ASSERT_EQ(after, before + 1);
+      const v1::AuditEvent event = EventAt(*server_, before);
+      EXPECT_EQ(event.actor(), who.actor);
+      EXPECT_EQ(RoleName(event.role()), who.role);
+      EXPECT_EQ(event.action(), method);
+      EXPECT_EQ(event.outcome(), static_cast<int>(status.error_code()));
+    } else {
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
+          << status.error_code() << ": " << status.error_message();
+      ASSERT_EQ(after, before + 1) << "a refused call leaves exactly one audit event";
+      const v1::AuditEvent event = EventAt(*server_, before);
+      EXPECT_EQ(event.outcome(), 7);
+      EXPECT_EQ(event.actor(), who.actor);
+      EXPECT_EQ(event.action(), method);
+      EXPECT_TRUE(event.recipient().empty()) << "nothing was disclosed";
+    }
+  }
+  if (std::string(who.role).empty()) {
+    EXPECT_EQ(allowed_calls, 0);
+  } else {
+    EXPECT_GT(allowed_calls, 0);
+  }
+}
+
+INSTANTIATE_TEST_SUITE_P(Identities, AccessMatrixTest, ::testing::ValuesIn(kIdentities),
+                         [](const ::testing::TestParamInfo<Identity>& info) {
+                           return std::string(info.param.pki_name);
+                         });
+
+// The narrow vetting role may never read a record, even an existing one with a purpose stated.
+TEST(AccessControlTest, VettingIdentityCannotReadRecords) {
+  auto server = TestServer::Start();
+  grpc::ClientContext create_ctx;
+  v1::CreateRecordResponse created;
+  grpc::Status s = v1::RecordService::NewStub(server->Channel("clerk"))
+                       ->CreateRecord(&create_ctx, testing::ExampleRecord(), &created);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
+  auto records = v1::RecordService::NewStub(server->Channel("vetting"));
+  storage::AuditLog* log = server->server()->audit_log();
+
+  v1::GetRecordRequest get;
+  get.set_record_id(created.record_id());
+  get.mutable_purpose()->set_case_reference("PKR 1/2026");
+  get.mutable_purpose()->set_purpose_code("criminal_proceedings");
+  uint64_t before = log->CurrentHead().size;
+  grpc::ClientContext get_ctx;
+  v1::GetRecordResponse got;
+  s = records->GetRecord(&get_ctx, get, &got);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_FALSE(got.has_record());
+  ASSERT_EQ(log->CurrentHead().size, before + 1);
+  v1::AuditEvent event = EventAt(*server, before);
+  EXPECT_EQ(event.outcome(), 7);
+  EXPECT_EQ(event.actor(), "spiffe://registry.kjc.dev/vetting/dev-vetting");
+  EXPECT_EQ(event.role(), v1::ROLE_VETTING);
+  EXPECT_EQ(event.action(), "/registry.v1.RecordService/GetRecord");
+  EXPECT_TRUE(event.recipient().empty());
+
+  v1::SearchRecordsRequest search;
+  search.set_personal_number(testing::ExampleRecord().person().personal_number());
+  *search.mutable_purpose() = get.purpose();
+  before = log->CurrentHead().size;
+  grpc::ClientContext search_ctx;
+  v1::SearchRecordsResponse found;
+  s = records->SearchRecords(&search_ctx, search, &found);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(found.records_size(), 0);
+  EXPECT_EQ(log->CurrentHead().size, before + 1);
+}
+
+}  // namespace
+}  // namespace registry

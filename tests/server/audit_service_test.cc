@@ -1,0 +1,837 @@
+// The audit log through a real server: one durable event per call (refused and invalid calls
+// included), fail-closed behaviour when the log cannot be written, the auditor's AuditService
+// (filters, paging, export without personal data, signed tree heads and proofs) and its
+// restriction to the auditor role.
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/time_format.h"
+#include "crypto/ed25519.h"
+#include "crypto/merkle.h"
+#include "crypto/tree_head.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "registry/v1/admin.grpc.pb.h"
+#include "registry/v1/audit.grpc.pb.h"
+#include "registry/v1/records.grpc.pb.h"
+#include "registry/v1/vetting.grpc.pb.h"
+#include "storage/database.h"
+#include "tests/testing/test_server.h"
+
+namespace registry {
+namespace {
+
+namespace merkle = crypto::merkle;
+namespace v1 = registry::v1;
+using testing::FictionalRecord;
+using testing::TestServer;
+using testing::TestServerOptions;
+
+constexpr char kClerkId[] = "spiffe://registry.kjc.dev/clerk/dev-clerk";
+constexpr char kCourtId[] = "spiffe://registry.kjc.dev/court/dev-court";
+constexpr char kVettingId[] = "spiffe://registry.kjc.dev/vetting/dev-vetting";
+constexpr char kAuditorId[] = "spiffe://registry.kjc.dev/auditor/dev-auditor";
+constexpr char kAdminId[] = "spiffe://registry.kjc.dev/admin/dev-admin";
+
+constexpr char kCreate[] = "/registry.v1.RecordService/CreateRecord";
+constexpr char kGet[] = "/registry.v1.RecordService/GetRecord";
+constexpr char kVettingCheck[] = "/registry.v1.VettingService/VettingCheck";
+constexpr char kList[] = "/registry.v1.AuditService/ListAuditEvents";
+constexpr char kListBackups[] = "/registry.v1.AdminService/ListBackups";
+constexpr char kExport[] = "/registry.v1.AuditService/ExportAuditEvents";
+
+// Fails every database write while switched on.
+class SwitchableFault : public storage::WriteFaultInjector {
+ public:
+  absl::Status BeforeWrite() override {
+    if (failing_.load()) return absl::UnavailableError("injected disk failure");
+    return absl::OkStatus();
+  }
+  void set_failing(bool failing) { failing_.store(failing); }
+
+ private:
+  std::atomic<bool> failing_{false};
+};
+
+// A context with a deadline and, when given, the caller's x-request-id.
+std::unique_ptr<grpc::ClientContext> Context(const std::string& request_id = "") {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  if (!request_id.empty()) ctx->AddMetadata("x-request-id", request_id);
+  return ctx;
+}
+
+v1::Purpose CourtPurpose() {
+  v1::Purpose purpose;
+  purpose.set_case_reference("PKR 77/2026");
+  purpose.set_purpose_code("criminal_proceedings");
+  return purpose;
+}
+
+v1::VettingCheckRequest CheckFor(const v1::Person& person) {
+  v1::VettingCheckRequest req;
+  req.set_personal_number(person.personal_number());
+  req.set_surname(person.surname());
+  req.set_given_name(person.given_name());
+  req.set_birth_date(person.birth_date());
+  req.set_position_category("teacher");
+  req.set_consent_reference("CONSENT 2026/17");
+  return req;
+}
+
+class AuditServiceTest : public ::testing::Test {
+ protected:
+  void Start(TestServerOptions options = {}) {
+    server_ = TestServer::Start(std::move(options));
+    records_clerk_ = v1::RecordService::NewStub(server_->Channel("clerk"));
+    records_court_ = v1::RecordService::NewStub(server_->Channel("court"));
+    records_vetting_ = v1::RecordService::NewStub(server_->Channel("vetting"));
+    vetting_ = v1::VettingService::NewStub(server_->Channel("vetting"));
+    vetting_clerk_ = v1::VettingService::NewStub(server_->Channel("clerk"));
+    auditor_ = v1::AuditService::NewStub(server_->Channel("auditor"));
+    admin_ = v1::AdminService::NewStub(server_->Channel("admin"));
+  }
+
+  uint64_t LogSize() { return server_->server()->audit_log()->CurrentHead().size; }
+
+  v1::AuditEvent EventAt(uint64_t index) {
+    absl::StatusOr<std::string> bytes = server_->server()->audit_log()->ReadEvent(index);
+    EXPECT_TRUE(bytes.ok()) << bytes.status();
+    v1::AuditEvent event;
+    if (bytes.ok()) EXPECT_TRUE(event.ParseFromString(*bytes));
+    return event;
+  }
+
+  // Creates a record as the clerk; returns its id.
+  std::string CreateRecord(const v1::CreateRecordRequest& req) {
+    v1::CreateRecordResponse resp;
+    grpc::Status s = records_clerk_->CreateRecord(Context().get(), req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.record_id();
+  }
+
+  grpc::Status CourtGet(const std::string& record_id, v1::GetRecordResponse* resp,
+                        bool with_purpose = true) {
+    v1::GetRecordRequest req;
+    req.set_record_id(record_id);
+    if (with_purpose) *req.mutable_purpose() = CourtPurpose();
+    return records_court_->GetRecord(Context().get(), req, resp);
+  }
+
+  // Every entry ListAuditEvents returns for `filter`, following next_page_token; the indices
+  // of all pages in order. Checks that no page is larger than page_size.
+  std::vector<v1::AuditEntry> ListAll(const v1::AuditFilter& filter, uint32_t page_size) {
+    std::vector<v1::AuditEntry> all;
+    std::string token;
+    for (int page = 0; page < 1000; ++page) {
+      v1::ListAuditEventsRequest req;
+      *req.mutable_filter() = filter;
+      req.set_page_size(page_size);
+      req.set_page_token(token);
+      v1::ListAuditEventsResponse resp;
+      grpc::Status s = auditor_->ListAuditEvents(Context().get(), req, &resp);
+      EXPECT_TRUE(s.ok()) << s.error_message();
+      if (!s.ok()) break;
+      EXPECT_LE(resp.entries_size(), static_cast<int>(page_size));
+      for (const v1::AuditEntry& e : resp.entries()) all.push_back(e);
+      token = resp.next_page_token();
+      if (token.empty()) break;
+    }
+    EXPECT_TRUE(token.empty()) << "paging did not end";
+    return all;
+  }
+
+  static std::vector<uint64_t> Indices(const std::vector<v1::AuditEntry>& entries) {
+    std::vector<uint64_t> out;
+    for (const auto& e : entries) out.push_back(e.index());
+    return out;
+  }
+
+  // Reads a server stream to its end; returns the final status.
+  static grpc::Status ReadAll(grpc::ClientReader<v1::AuditEntry>* reader,
+                              std::vector<v1::AuditEntry>* out) {
+    v1::AuditEntry entry;
+    while (reader->Read(&entry)) out->push_back(entry);
+    return reader->Finish();
+  }
+
+  std::unique_ptr<TestServer> server_;
+  std::unique_ptr<v1::RecordService::Stub> records_clerk_;
+  std::unique_ptr<v1::RecordService::Stub> records_court_;
+  std::unique_ptr<v1::RecordService::Stub> records_vetting_;
+  std::unique_ptr<v1::VettingService::Stub> vetting_;
+  std::unique_ptr<v1::VettingService::Stub> vetting_clerk_;
+  std::unique_ptr<v1::AuditService::Stub> auditor_;
+  std::unique_ptr<v1::AdminService::Stub> admin_;
+};
+
+// ---------------------------------------------------------------------------------------------
+// One event per call.
+
+struct AuditedCall {
+  std::string name;
+  std::function<grpc::Status(grpc::ClientContext*)> call;
+  grpc::StatusCode code;
+  std::string actor;
+  v1::Role role;
+  std::string organisation;
+  std::string action;
+  // For INVALID_ARGUMENT and FAILED_PRECONDITION: a field name the event's detail must contain.
+  std::string detail_names;
+};
+
+TEST_F(AuditServiceTest, EveryCallAppendsExactlyOneCompleteEvent) {
+  Start();
+  const v1::CreateRecordRequest record = FictionalRecord(1);
+  std::string record_id;  // set by the first call
+
+  std::vector<AuditedCall> calls;
+  calls.push_back({"clerk-create",
+                   [&](grpc::ClientContext* ctx) {
+                     v1::CreateRecordResponse resp;
+                     grpc::Status s = records_clerk_->CreateRecord(ctx, record, &resp);
+                     record_id = resp.record_id();
+                     return s;
+                   },
+                   grpc::StatusCode::OK, kClerkId, v1::ROLE_CLERK, "kjc-registry", kCreate, ""});
+  calls.push_back({"court-get",
+                   [&](grpc::ClientContext* ctx) {
+                     v1::GetRecordRequest req;
+                     req.set_record_id(record_id);
+                     *req.mutable_purpose() = CourtPurpose();
+                     v1::GetRecordResponse resp;
+                     return records_court_->GetRecord(ctx, req, &resp);
+                   },
+                   grpc::StatusCode::OK, kCourtId, v1::ROLE_COURT, "basic-court-prishtine", kGet,
+                   ""});
+  calls.push_back({"vetting-check",
+                   [&](grpc::ClientContext* ctx) {
+                     v1::VettingCheckResponse resp;
+                     return vetting_->VettingCheck(ctx, CheckFor(record.person()), &resp);
+                   },
+                   grpc::StatusCode::OK, kVettingId, v1::ROLE_VETTING, "dev-school", kVettingCheck,
+                   ""});
+  calls.push_back({"auditor-list",
+                   [&](grpc::ClientContext* ctx) {
+                     v1::ListAuditEventsResponse resp;
+                     return auditor_->ListAuditEvents(ctx, v1::ListAuditEventsRequest(), &resp);
+                   },
+                   grpc::StatusCode::OK, kAuditorId, v1::ROLE_AUDITOR, "kjc-internal-audit", kList,
+                   ""});
+  calls.push_back({"admin-list-backups",
+                   [&](grpc::ClientContext* ctx) {
+                     v1::ListBackupsResponse resp;
+                     return admin_->ListBackups(ctx, v1::ListBackupsRequest(), &resp);
+                   },
+                   grpc::StatusCode::OK, kAdminId, v1::ROLE_ADMIN, "kjc-security", kListBackups,
+                   ""});
+  calls.push_back({"vetting-get-refused",
+                   [&](grpc::ClientContext* ctx) {
+                     v1::GetRecordRequest req;
+                     req.set_record_id(record_id);
+                     v1::GetRecordResponse resp;
+                     return records_vetting_->GetRecord(ctx, req, &resp);
+                   },
+                   grpc::StatusCode::PERMISSION_DENIED, kVettingId, v1::ROLE_VETTING, "dev-school",
+                   kGet, ""});
+  calls.push_back({"clerk-create-invalid",
+                   [&](grpc::ClientContext* ctx) {
+                     v1::CreateRecordRequest bad = FictionalRecord(2);
+                     bad.mutable_person()->set_surname("");
+                     v1::CreateRecordResponse resp;
+                     return records_clerk_->CreateRecord(ctx, bad, &resp);
+                   },
+                   grpc::StatusCode::INVALID_ARGUMENT, kClerkId, v1::ROLE_CLERK, "kjc-registry",
+                   kCreate, "person.surname"});
+  calls.push_back({"court-get-no-purpose",
+                   [&](grpc::ClientContext* ctx) {
+                     v1::GetRecordRequest req;
+                     req.set_record_id(record_id);
+                     v1::GetRecordResponse resp;
+                     return records_court_->GetRecord(ctx, req, &resp);
+                   },
+                   grpc::StatusCode::FAILED_PRECONDITION, kCourtId, v1::ROLE_COURT,
+                   "basic-court-prishtine", kGet, "purpose"});
+
+  const uint64_t first_index = LogSize();
+  for (const AuditedCall& c : calls) {
+    SCOPED_TRACE(c.name);
+    const uint64_t before = LogSize();
+    const std::string request_id = absl::StrCat("req-", c.name);
+    grpc::Status status = c.call(Context(request_id).get());
+    ASSERT_EQ(status.error_code(), c.code) << status.error_message();
+    ASSERT_EQ(LogSize(), before + 1);
+    const v1::AuditEvent event = EventAt(before);
+    EXPECT_EQ(event.sequence(), before);
+    EXPECT_TRUE(ParseInstant(event.time()).ok()) << event.time();
+    EXPECT_EQ(event.actor(), c.actor);
+    EXPECT_EQ(event.role(), c.role);
+    EXPECT_EQ(event.organisation(), c.organisation);
+    EXPECT_EQ(event.action(), c.action);
+    EXPECT_EQ(event.outcome(), static_cast<int>(c.code));
+    EXPECT_EQ(event.request_id(), request_id);
+    if (c.detail_names.empty()) {
+      EXPECT_EQ(event.detail(), "");
+    } else {
+      EXPECT_TRUE(absl::StrContains(event.detail(), c.detail_names)) << event.detail();
+    }
+  }
+
+  // What the successful record calls disclosed is named by record id, with its purpose.
+  ASSERT_FALSE(record_id.empty());
+  const v1::AuditEvent created = EventAt(first_index);
+  EXPECT_EQ(std::count(created.record_ids().begin(), created.record_ids().end(), record_id), 1);
+  const v1::AuditEvent read = EventAt(first_index + 1);
+  EXPECT_EQ(std::count(read.record_ids().begin(), read.record_ids().end(), record_id), 1);
+  EXPECT_EQ(read.purpose_code(), "criminal_proceedings");
+  EXPECT_EQ(read.case_reference(), "PKR 77/2026");
+  EXPECT_EQ(read.recipient(), "basic-court-prishtine");
+  const v1::AuditEvent check = EventAt(first_index + 2);
+  EXPECT_EQ(check.consent_reference(), "CONSENT 2026/17");
+  EXPECT_EQ(check.tokens_size(), 1);
+}
+
+TEST_F(AuditServiceTest, RequestIdIsGeneratedWhenAbsentOrMalformed) {
+  Start();
+  for (const std::string& sent :
+       {std::string(), std::string("bad id; with spaces"), std::string(65, 'a')}) {
+    const uint64_t before = LogSize();
+    v1::PublicKey key;
+    grpc::Status s =
+        vetting_->GetVettingPublicKey(Context(sent).get(), v1::GetVettingPublicKeyRequest(), &key);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    ASSERT_EQ(LogSize(), before + 1);
+    const std::string recorded = EventAt(before).request_id();
+    EXPECT_EQ(recorded.size(), 32u) << recorded;
+    EXPECT_NE(recorded, sent);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Fail closed.
+
+TEST_F(AuditServiceTest, NoReplyWithoutADurableAuditEvent) {
+  SwitchableFault fault;
+  TestServerOptions options;
+  options.fault_injector = &fault;
+  Start(std::move(options));
+  const std::string record_id = CreateRecord(FictionalRecord(1));
+  ASSERT_FALSE(record_id.empty());
+  const v1::CreateRecordRequest second = FictionalRecord(2);
+
+  fault.set_failing(true);
+  const storage::AuditLog::Head before = server_->server()->audit_log()->CurrentHead();
+
+  // A read: the record was found, but without its audit event it does not leave the server.
+  v1::GetRecordResponse got;
+  grpc::Status s = CourtGet(record_id, &got);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  EXPECT_FALSE(got.has_record());
+
+  // A write: nothing is stored.
+  v1::CreateRecordResponse created;
+  s = records_clerk_->CreateRecord(Context().get(), second, &created);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  EXPECT_EQ(created.record_id(), "");
+
+  // A vetting check: no certificate.
+  v1::VettingCheckResponse checked;
+  s = vetting_->VettingCheck(Context().get(), CheckFor(FictionalRecord(1).person()), &checked);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  EXPECT_FALSE(checked.has_certificate());
+
+  // The auditor's reads too, and even a refusal: without its event, the only answer is
+  // UNAVAILABLE.
+  v1::ListAuditEventsResponse listed;
+  s = auditor_->ListAuditEvents(Context().get(), {}, &listed);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  EXPECT_EQ(listed.entries_size(), 0);
+  v1::GetRecordRequest refused;
+  refused.set_record_id(record_id);
+  s = records_vetting_->GetRecord(Context().get(), refused, &got);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+
+  EXPECT_EQ(server_->server()->audit_log()->CurrentHead().size, before.size);
+  EXPECT_EQ(server_->server()->audit_log()->CurrentHead().root, before.root);
+
+  // The disk works again: everything works, and the failed create left no record.
+  fault.set_failing(false);
+  v1::SearchRecordsRequest search;
+  search.set_personal_number(second.person().personal_number());
+  *search.mutable_purpose() = CourtPurpose();
+  v1::SearchRecordsResponse found;
+  s = records_court_->SearchRecords(Context().get(), search, &found);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(found.records_size(), 0);
+  s = CourtGet(record_id, &got);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(got.record().metadata().record_id(), record_id);
+  EXPECT_EQ(CreateRecord(second).size(), 32u);
+  EXPECT_EQ(LogSize(), before.size + 3);
+}
+
+// ---------------------------------------------------------------------------------------------
+// ListAuditEvents.
+
+class AuditListTest : public AuditServiceTest {
+ protected:
+  // Eight calls at known times (FakeClock), from base_ on:
+  //   t0     +0 clerk create R1          +1 clerk create R2
+  //   t0+1h  +2 court get R1             +3 court get R2
+  //   t0+2h  +4 vetting check (R1)       +5 vetting GetRecord R1: PERMISSION_DENIED
+  //   t0+3h  +6 court get R1, no purpose +7 court get R1
+  // Then the clock stands at t0+4h for the auditor's calls.
+  void SetUp() override {
+    TestServerOptions options;
+    options.clock = &clock_;
+    Start(std::move(options));
+    base_ = LogSize();
+    r1_ = CreateRecord(FictionalRecord(1));
+    r2_ = CreateRecord(FictionalRecord(2));
+    clock_.Advance(absl::Hours(1));
+    v1::GetRecordResponse got;
+    ASSERT_TRUE(CourtGet(r1_, &got).ok());
+    ASSERT_TRUE(CourtGet(r2_, &got).ok());
+    clock_.Advance(absl::Hours(1));
+    v1::VettingCheckResponse checked;
+    ASSERT_TRUE(
+        vetting_->VettingCheck(Context().get(), CheckFor(FictionalRecord(1).person()), &checked)
+            .ok());
+    v1::GetRecordRequest refused;
+    refused.set_record_id(r1_);
+    ASSERT_EQ(records_vetting_->GetRecord(Context().get(), refused, &got).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+    clock_.Advance(absl::Hours(1));
+    ASSERT_EQ(CourtGet(r1_, &got, /*with_purpose=*/false).error_code(),
+              grpc::StatusCode::FAILED_PRECONDITION);
+    ASSERT_TRUE(CourtGet(r1_, &got).ok());
+    clock_.Advance(absl::Hours(1));
+    ASSERT_EQ(LogSize(), base_ + 8);
+  }
+
+  // The filter, bounded to the eight calls above (the auditor's own calls come at t0+4h).
+  v1::AuditFilter Bounded() const {
+    v1::AuditFilter f;
+    f.set_to_time(FormatInstant(t0_ + absl::Hours(4)));
+    return f;
+  }
+
+  std::vector<uint64_t> Expect(std::initializer_list<uint64_t> offsets) const {
+    std::vector<uint64_t> out;
+    for (uint64_t o : offsets) out.push_back(base_ + o);
+    return out;
+  }
+
+  const absl::Time t0_ = absl::FromUnixSeconds(absl::ToUnixSeconds(absl::Now()));
+  FakeClock clock_{t0_};
+  uint64_t base_ = 0;
+  std::string r1_;
+  std::string r2_;
+};
+
+TEST_F(AuditListTest, FiltersSelectExactlyTheMatchingEvents) {
+  v1::AuditFilter by_actor = Bounded();
+  by_actor.set_actor(kCourtId);
+  EXPECT_EQ(Indices(ListAll(by_actor, 100)), Expect({2, 3, 6, 7}));
+
+  v1::AuditFilter by_action = Bounded();
+  by_action.set_action(kGet);
+  EXPECT_EQ(Indices(ListAll(by_action, 100)), Expect({2, 3, 5, 6, 7}));
+
+  v1::AuditFilter by_record = Bounded();
+  by_record.set_record_id(r2_);
+  EXPECT_EQ(Indices(ListAll(by_record, 100)), Expect({1, 3}));
+  by_record.set_record_id(r1_);
+  EXPECT_EQ(Indices(ListAll(by_record, 100)), Expect({0, 2, 4, 5, 6, 7}));
+
+  v1::AuditFilter by_outcome = Bounded();
+  by_outcome.set_outcome_plus_one(static_cast<int>(grpc::StatusCode::PERMISSION_DENIED) + 1);
+  EXPECT_EQ(Indices(ListAll(by_outcome, 100)), Expect({5}));
+  by_outcome.set_outcome_plus_one(static_cast<int>(grpc::StatusCode::FAILED_PRECONDITION) + 1);
+  EXPECT_EQ(Indices(ListAll(by_outcome, 100)), Expect({6}));
+  by_outcome.set_outcome_plus_one(1);  // OK
+  EXPECT_EQ(Indices(ListAll(by_outcome, 100)), Expect({0, 1, 2, 3, 4, 7}));
+
+  v1::AuditFilter by_time;
+  by_time.set_from_time(FormatInstant(t0_ + absl::Hours(1)));
+  by_time.set_to_time(FormatInstant(t0_ + absl::Hours(3)));
+  EXPECT_EQ(Indices(ListAll(by_time, 100)), Expect({2, 3, 4, 5}));
+  by_time.set_from_time(FormatInstant(t0_ + absl::Hours(3)));
+  by_time.set_to_time(FormatInstant(t0_ + absl::Hours(3) + absl::Seconds(1)));
+  EXPECT_EQ(Indices(ListAll(by_time, 100)), Expect({6, 7}));
+
+  v1::AuditFilter combined = Bounded();
+  combined.set_actor(kCourtId);
+  combined.set_record_id(r1_);
+  combined.set_outcome_plus_one(1);
+  EXPECT_EQ(Indices(ListAll(combined, 100)), Expect({2, 7}));
+
+  // Every returned entry carries its stored bytes and their decoding.
+  for (const v1::AuditEntry& e : ListAll(Bounded(), 100)) {
+    EXPECT_EQ(e.event_bytes(), *server_->server()->audit_log()->ReadEvent(e.index()));
+    EXPECT_EQ(e.event().sequence(), e.index());
+  }
+}
+
+TEST_F(AuditListTest, MalformedFilterIsInvalidArgumentNamingTheField) {
+  v1::ListAuditEventsRequest req;
+  req.mutable_filter()->set_from_time("yesterday");
+  v1::ListAuditEventsResponse resp;
+  grpc::Status s = auditor_->ListAuditEvents(Context().get(), req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "filter.from_time")) << s.error_message();
+  req.Clear();
+  req.set_page_token("not-a-token");
+  s = auditor_->ListAuditEvents(Context().get(), req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(s.error_message(), "page_token")) << s.error_message();
+}
+
+TEST_F(AuditListTest, PagingVisitsEveryEventOnce) {
+  // No filter: each page call adds its own event, which later pages also show; paging ends
+  // anyway because every page advances by two.
+  const std::vector<uint64_t> all = Indices(ListAll(v1::AuditFilter(), 2));
+  ASSERT_GE(all.size(), static_cast<size_t>(base_ + 8));
+  for (size_t i = 0; i < all.size(); ++i) EXPECT_EQ(all[i], i);
+
+  // With a filter, pages of one.
+  v1::AuditFilter court;
+  court.set_actor(kCourtId);
+  EXPECT_EQ(Indices(ListAll(court, 1)), Expect({2, 3, 6, 7}));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Only auditors.
+
+TEST_F(AuditServiceTest, EveryAuditMethodRefusesEveryOtherRole) {
+  Start();
+  for (const char* identity : {"clerk", "court", "vetting", "admin", "unlisted"}) {
+    SCOPED_TRACE(identity);
+    auto stub = v1::AuditService::NewStub(server_->Channel(identity));
+    const uint64_t before = LogSize();
+    std::vector<grpc::Status> results;
+    {
+      v1::ListAuditEventsResponse resp;
+      results.push_back(stub->ListAuditEvents(Context().get(), {}, &resp));
+      EXPECT_EQ(resp.entries_size(), 0);
+    }
+    {
+      auto ctx = Context();
+      std::vector<v1::AuditEntry> got;
+      results.push_back(ReadAll(stub->StreamAuditEvents(ctx.get(), {}).get(), &got));
+      EXPECT_TRUE(got.empty());
+    }
+    {
+      auto ctx = Context();
+      v1::ExportAuditEventsRequest req;
+      req.set_recipient("Information and Privacy Agency");
+      req.set_reference("IPA-2026-1");
+      std::vector<v1::AuditEntry> got;
+      results.push_back(ReadAll(stub->ExportAuditEvents(ctx.get(), req).get(), &got));
+      EXPECT_TRUE(got.empty());
+    }
+    {
+      v1::SignedTreeHead resp;
+      results.push_back(stub->GetSignedTreeHead(Context().get(), {}, &resp));
+      EXPECT_TRUE(resp.signature().empty());
+    }
+    {
+      v1::GetInclusionProofRequest req;
+      req.set_leaf_index(0);
+      req.set_tree_size(1);
+      v1::InclusionProof resp;
+      results.push_back(stub->GetInclusionProof(Context().get(), req, &resp));
+    }
+    {
+      v1::GetConsistencyProofRequest req;
+      req.set_first_size(1);
+      req.set_second_size(1);
+      v1::ConsistencyProof resp;
+      results.push_back(stub->GetConsistencyProof(Context().get(), req, &resp));
+    }
+    {
+      v1::PublicKey resp;
+      results.push_back(stub->GetAuditPublicKey(Context().get(), {}, &resp));
+      EXPECT_TRUE(resp.ed25519().empty());
+    }
+    ASSERT_EQ(results.size(), 7u);
+    for (size_t i = 0; i < results.size(); ++i) {
+      EXPECT_EQ(results[i].error_code(), grpc::StatusCode::PERMISSION_DENIED)
+          << "method " << i << ": " << results[i].error_message();
+    }
+    // Each refusal is itself audited.
+    ASSERT_EQ(LogSize(), before + 7);
+    for (uint64_t i = before; i < before + 7; ++i) {
+      EXPECT_EQ(EventAt(i).outcome(), static_cast<int>(grpc::StatusCode::PERMISSION_DENIED));
+    }
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// No personal data in the log.
+
+TEST_F(AuditServiceTest, ExportAndListHoldNoPersonalData) {
+  Start();
+  v1::CreateRecordRequest first = FictionalRecord(3);
+  first.mutable_person()->set_surname("Zymberqafa");
+  first.mutable_person()->set_given_name("Xhevdetina");
+  first.mutable_person()->set_father_name("Qerimovski");
+  first.mutable_person()->add_aliases("Drinvaloshi");
+  first.mutable_person()->set_birth_place("Gjurakovcit");
+  first.mutable_person()->set_personal_number("7305194826");
+  first.mutable_person()->set_last_known_address("Rruga Shkelzenore 77");
+  v1::CreateRecordRequest second = FictionalRecord(4);
+  second.mutable_person()->set_surname("Pllanaqeri");
+  second.mutable_person()->set_given_name("Vjollcafer");
+  second.mutable_person()->set_personal_number("6194028573");
+  const std::vector<std::string> secrets = {
+      "Zymberqafa",   "Xhevdetina",  "Qerimovski", "Drinvaloshi", "Gjurakovcit",
+      "7305194826",   "Shkelzenore", "Pllanaqeri", "Vjollcafer",  "6194028573",
+      "Qershizaneve", "8402917365",  "Ylberzanaj"};
+
+  const std::string id1 = CreateRecord(first);
+  const std::string id2 = CreateRecord(second);
+  ASSERT_FALSE(id1.empty());
+  ASSERT_FALSE(id2.empty());
+
+  // Court reads and searches.
+  v1::GetRecordResponse got;
+  ASSERT_TRUE(CourtGet(id1, &got).ok());
+  ASSERT_TRUE(CourtGet(id2, &got).ok());
+  ASSERT_EQ(got.record().person().surname(), "Pllanaqeri");  // the reads did disclose the data
+  for (const v1::CreateRecordRequest* r : {&first, &second}) {
+    v1::SearchRecordsRequest search;
+    search.set_personal_number(r->person().personal_number());
+    *search.mutable_purpose() = CourtPurpose();
+    v1::SearchRecordsResponse found;
+    ASSERT_TRUE(records_court_->SearchRecords(Context().get(), search, &found).ok());
+    EXPECT_EQ(found.records_size(), 1);
+    search.mutable_name()->set_surname(r->person().surname());
+    search.mutable_name()->set_given_name(r->person().given_name());
+    search.mutable_name()->set_birth_date(r->person().birth_date());
+    ASSERT_TRUE(records_court_->SearchRecords(Context().get(), search, &found).ok());
+    EXPECT_EQ(found.records_size(), 1);
+    // Without a purpose: refused, and still audited.
+    search.clear_purpose();
+    EXPECT_EQ(records_court_->SearchRecords(Context().get(), search, &found).error_code(),
+              grpc::StatusCode::FAILED_PRECONDITION);
+  }
+  v1::GetRecordHistoryRequest history;
+  history.set_record_id(id1);
+  *history.mutable_purpose() = CourtPurpose();
+  v1::GetRecordHistoryResponse versions;
+  ASSERT_TRUE(records_court_->GetRecordHistory(Context().get(), history, &versions).ok());
+
+  // Clerk changes whose free-text reasons mention the person.
+  v1::AmendRecordRequest amend;
+  amend.set_record_id(id1);
+  amend.mutable_person()->set_last_known_address("Rruga Qershizaneve 5");
+  amend.mutable_update_mask()->add_paths("person.last_known_address");
+  amend.set_reason("Zymberqafa moved to Rruga Qershizaneve");
+  v1::AmendRecordResponse amended;
+  grpc::Status s = records_clerk_->AmendRecord(Context().get(), amend, &amended);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  v1::DisputeRecordRequest dispute;
+  dispute.set_record_id(id2);
+  dispute.set_reason("Pllanaqeri Vjollcafer disputes the judgment date");
+  v1::RecordStatusResponse disputed;
+  s = records_clerk_->DisputeRecord(Context().get(), dispute, &disputed);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+
+  // Vetting checks: a match, an identity mismatch, an unknown person.
+  v1::VettingCheckResponse checked;
+  ASSERT_TRUE(vetting_->VettingCheck(Context().get(), CheckFor(first.person()), &checked).ok());
+  EXPECT_EQ(checked.result(), v1::VETTING_RESULT_NOT_CLEAR);
+  v1::Person mismatch = first.person();
+  mismatch.set_given_name("Ylberzanaj");
+  ASSERT_TRUE(vetting_->VettingCheck(Context().get(), CheckFor(mismatch), &checked).ok());
+  EXPECT_EQ(checked.result(), v1::VETTING_RESULT_REFER);
+  v1::Person unknown = second.person();
+  unknown.set_personal_number("8402917365");
+  ASSERT_TRUE(vetting_->VettingCheck(Context().get(), CheckFor(unknown), &checked).ok());
+  EXPECT_EQ(checked.result(), v1::VETTING_RESULT_CLEAR);
+
+  // The data subject's view of checks, and invalid requests that carry personal data.
+  v1::ListChecksAboutPersonRequest subject;
+  subject.set_personal_number("7305194826");
+  subject.set_request_reference("DSR-2026-4");
+  v1::ListChecksAboutPersonResponse subject_checks;
+  ASSERT_TRUE(
+      vetting_clerk_->ListChecksAboutPerson(Context().get(), subject, &subject_checks).ok());
+  v1::CreateRecordRequest invalid = first;
+  invalid.mutable_person()->set_surname("Zymberqafa7");
+  v1::CreateRecordResponse created;
+  EXPECT_EQ(records_clerk_->CreateRecord(Context().get(), invalid, &created).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  v1::VettingCheckRequest bad_check = CheckFor(first.person());
+  bad_check.set_birth_date("Zymberqafa");
+  EXPECT_EQ(vetting_->VettingCheck(Context().get(), bad_check, &checked).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  // Everything the auditor can get out of the log.
+  std::vector<v1::AuditEntry> exported;
+  {
+    v1::ExportAuditEventsRequest req;
+    req.set_recipient("Information and Privacy Agency");
+    req.set_reference("IPA-2026-1");
+    auto ctx = Context();
+    s = ReadAll(auditor_->ExportAuditEvents(ctx.get(), req).get(), &exported);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  std::vector<v1::AuditEntry> streamed;
+  {
+    auto ctx = Context();
+    s = ReadAll(auditor_->StreamAuditEvents(ctx.get(), {}).get(), &streamed);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  const std::vector<v1::AuditEntry> listed = ListAll(v1::AuditFilter(), 7);
+
+  // The export is the whole log up to the export's own event, which names the recipient.
+  const uint64_t export_index = exported.size();
+  ASSERT_GE(exported.size(), 20u);
+  for (size_t i = 0; i < exported.size(); ++i) EXPECT_EQ(exported[i].index(), i);
+  const v1::AuditEvent export_event = EventAt(export_index);
+  EXPECT_EQ(export_event.action(), kExport);
+  EXPECT_EQ(export_event.recipient(), "Information and Privacy Agency");
+  EXPECT_EQ(export_event.reference(), "IPA-2026-1");
+  EXPECT_GT(listed.size(), exported.size());
+  EXPECT_GT(streamed.size(), exported.size());
+
+  std::string haystack;
+  int mentions_of_records = 0;
+  for (const auto* entries : {&exported, &streamed, &listed}) {
+    for (const v1::AuditEntry& e : *entries) {
+      haystack += e.SerializeAsString();
+      haystack += e.event_bytes();
+      std::string json;
+      ASSERT_TRUE(google::protobuf::util::MessageToJsonString(e, &json).ok());
+      haystack += json;
+      for (const auto& id : e.event().record_ids()) {
+        mentions_of_records += (id == id1 || id == id2) ? 1 : 0;
+      }
+    }
+  }
+  // The log does say which records were touched, by id...
+  EXPECT_GE(mentions_of_records, 3 * 8);
+  // ...and never whose they are.
+  const std::string lowered = absl::AsciiStrToLower(haystack);
+  for (const std::string& secret : secrets) {
+    EXPECT_FALSE(absl::StrContains(lowered, absl::AsciiStrToLower(secret)))
+        << "the audit log discloses " << secret;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signed tree heads and proofs.
+
+TEST_F(AuditServiceTest, SignedTreeHeadsAndProofsVerifyWithTheAuditKey) {
+  Start();
+  for (int i = 0; i < 5; ++i) CreateRecord(FictionalRecord(i));
+
+  v1::PublicKey key;
+  grpc::Status s = auditor_->GetAuditPublicKey(Context().get(), {}, &key);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(key.ed25519().size(), crypto::kEd25519PublicKeySize);
+  EXPECT_EQ(key.key_id(), crypto::Ed25519KeyId(key.ed25519()));
+  EXPECT_EQ(key.key_id(), server_->server()->audit_signer().key_id());
+  absl::StatusOr<std::string> from_pem = crypto::Ed25519PublicKeyFromPem(key.pem());
+  ASSERT_TRUE(from_pem.ok()) << from_pem.status();
+  EXPECT_EQ(*from_pem, key.ed25519());
+
+  auto verify_head = [&](const v1::SignedTreeHead& head) {
+    EXPECT_EQ(head.key_id(), key.key_id());
+    absl::StatusOr<std::string> message = crypto::TreeHeadSigningBytes(
+        head.tree_size(), head.timestamp_micros(), head.root_hash(), head.key_id());
+    ASSERT_TRUE(message.ok()) << message.status();
+    EXPECT_TRUE(crypto::Ed25519Verify(key.ed25519(), *message, head.signature()).ok());
+    // The signature covers the size: a head claiming another size does not verify.
+    absl::StatusOr<std::string> other = crypto::TreeHeadSigningBytes(
+        head.tree_size() - 1, head.timestamp_micros(), head.root_hash(), head.key_id());
+    ASSERT_TRUE(other.ok());
+    EXPECT_EQ(crypto::Ed25519Verify(key.ed25519(), *other, head.signature()).code(),
+              absl::StatusCode::kDataLoss);
+  };
+
+  v1::SignedTreeHead first;
+  s = auditor_->GetSignedTreeHead(Context().get(), {}, &first);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  verify_head(first);
+  // The head covers every event before the call (five creates and the key request).
+  EXPECT_EQ(first.tree_size(), 6u);
+  EXPECT_EQ(first.root_hash(), *server_->server()->audit_log()->RootAt(first.tree_size()));
+  EXPECT_LE(
+      std::abs(static_cast<int64_t>(first.timestamp_micros()) - absl::ToUnixMicros(absl::Now())),
+      int64_t{60} * 1000 * 1000);
+
+  // Inclusion of a few leaves against the signed root, from the bytes the auditor downloads.
+  const std::vector<v1::AuditEntry> entries = ListAll(v1::AuditFilter(), 100);
+  ASSERT_GE(entries.size(), first.tree_size());
+  for (uint64_t leaf : {uint64_t{0}, uint64_t{2}, first.tree_size() - 1}) {
+    v1::GetInclusionProofRequest req;
+    req.set_leaf_index(leaf);
+    req.set_tree_size(first.tree_size());
+    v1::InclusionProof proof;
+    s = auditor_->GetInclusionProof(Context().get(), req, &proof);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(proof.leaf_index(), leaf);
+    EXPECT_EQ(proof.tree_size(), first.tree_size());
+    const std::vector<std::string> hashes(proof.hashes().begin(), proof.hashes().end());
+    EXPECT_TRUE(merkle::VerifyInclusion(merkle::HashLeaf(entries[leaf].event_bytes()), leaf,
+                                        first.tree_size(), hashes, first.root_hash())
+                    .ok())
+        << "leaf " << leaf;
+    // A different event is not proven by it.
+    EXPECT_EQ(merkle::VerifyInclusion(merkle::HashLeaf(entries[leaf].event_bytes() + "x"), leaf,
+                                      first.tree_size(), hashes, first.root_hash())
+                  .code(),
+              absl::StatusCode::kDataLoss);
+  }
+  // Out of range.
+  v1::GetInclusionProofRequest beyond;
+  beyond.set_leaf_index(0);
+  beyond.set_tree_size(LogSize() + 10);
+  v1::InclusionProof none;
+  EXPECT_EQ(auditor_->GetInclusionProof(Context().get(), beyond, &none).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  // Later, more calls; the new head extends the first one.
+  for (int i = 5; i < 9; ++i) CreateRecord(FictionalRecord(i));
+  v1::SignedTreeHead second;
+  s = auditor_->GetSignedTreeHead(Context().get(), {}, &second);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  verify_head(second);
+  ASSERT_GT(second.tree_size(), first.tree_size());
+  v1::GetConsistencyProofRequest req;
+  req.set_first_size(first.tree_size());
+  req.set_second_size(second.tree_size());
+  v1::ConsistencyProof proof;
+  s = auditor_->GetConsistencyProof(Context().get(), req, &proof);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  const std::vector<std::string> hashes(proof.hashes().begin(), proof.hashes().end());
+  EXPECT_TRUE(merkle::VerifyConsistency(first.tree_size(), second.tree_size(), first.root_hash(),
+                                        second.root_hash(), hashes)
+                  .ok());
+  // A head with another history is not consistent with it.
+  std::string forged = first.root_hash();
+  forged[0] ^= 1;
+  EXPECT_EQ(merkle::VerifyConsistency(first.tree_size(), second.tree_size(), forged,
+                                      second.root_hash(), hashes)
+                .code(),
+            absl::StatusCode::kDataLoss);
+}
+
+}  // namespace
+}  // namespace registry

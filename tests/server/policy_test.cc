@@ -1,0 +1,387 @@
+// The access policy: Policy::Compile refuses every invalid file with InvalidArgument naming the
+// bad entry; a running server picks up a new policy on ReloadPolicy (SIGHUP) and when the file
+// changes, keeps the old policy when the new one is invalid, and refuses certificates on the deny
+// list whatever the principals say.
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gtest/gtest.h"
+#include "registry/v1/common.pb.h"
+#include "registry/v1/policy.pb.h"
+#include "registry/v1/records.grpc.pb.h"
+#include "registry/v1/vetting.grpc.pb.h"
+#include "server/policy.h"
+#include "tests/testing/test_pki.h"
+#include "tests/testing/test_server.h"
+
+namespace registry {
+namespace {
+
+namespace v1 = registry::v1;
+using server::Policy;
+using testing::TestPki;
+using testing::TestServer;
+using testing::TestServerOptions;
+
+constexpr char kClerkId[] = "spiffe://registry.kjc.dev/clerk/dev-clerk";
+constexpr char kFingerprint[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+
+// A small valid policy; each test below breaks exactly one thing.
+v1::AccessPolicy ValidPolicy() {
+  v1::AccessPolicy p;
+  v1::Organisation* registry = p.add_organisations();
+  registry->set_id("kjc-registry");
+  v1::Organisation* school = p.add_organisations();
+  school->set_id("school-7");
+  school->add_position_categories("teacher");
+  school->mutable_rate_limit()->set_per_minute(60);
+  v1::Principal* clerk = p.add_principals();
+  clerk->set_id("spiffe://registry.kjc/clerk/c1");
+  clerk->set_role(v1::ROLE_CLERK);
+  clerk->set_organisation("kjc-registry");
+  v1::Principal* vetting = p.add_principals();
+  vetting->set_id("spiffe://registry.kjc/vetting/school-7");
+  vetting->set_role(v1::ROLE_VETTING);
+  vetting->set_organisation("school-7");
+  p.add_purpose_codes("criminal_proceedings");
+  p.add_denied_certificate_sha256(kFingerprint);
+  return p;
+}
+
+// Expects InvalidArgument whose message contains every one of `words`.
+void ExpectRefused(const v1::AccessPolicy& policy, const std::vector<std::string>& words) {
+  auto compiled = Policy::Compile(policy);
+  ASSERT_FALSE(compiled.ok());
+  EXPECT_EQ(compiled.status().code(), absl::StatusCode::kInvalidArgument) << compiled.status();
+  for (const std::string& w : words) {
+    EXPECT_TRUE(absl::StrContains(compiled.status().message(), w))
+        << "\"" << compiled.status().message() << "\" does not name " << w;
+  }
+}
+
+TEST(PolicyCompileTest, ValidPolicyCompiles) {
+  auto compiled = Policy::Compile(ValidPolicy());
+  ASSERT_TRUE(compiled.ok()) << compiled.status();
+  const Policy& p = **compiled;
+  const v1::Principal* clerk = p.FindPrincipal("spiffe://registry.kjc/clerk/c1");
+  ASSERT_NE(clerk, nullptr);
+  EXPECT_EQ(clerk->role(), v1::ROLE_CLERK);
+  EXPECT_EQ(clerk->organisation(), "kjc-registry");
+  EXPECT_EQ(p.FindPrincipal("spiffe://registry.kjc/clerk/c2"), nullptr);
+  EXPECT_TRUE(p.PurposeAllowed("criminal_proceedings"));
+  EXPECT_FALSE(p.PurposeAllowed("curiosity"));
+  EXPECT_TRUE(p.PositionAllowed("school-7", "teacher"));
+  EXPECT_FALSE(p.PositionAllowed("school-7", "care_worker"));
+  EXPECT_FALSE(p.PositionAllowed("kjc-registry", "teacher"));
+  EXPECT_TRUE(p.CertificateDenied(kFingerprint));
+}
+
+TEST(PolicyCompileTest, DevPolicyCompiles) {
+  auto compiled = Policy::Compile(testing::DevPolicy());
+  ASSERT_TRUE(compiled.ok()) << compiled.status();
+  const v1::Principal* nouri = (*compiled)->FindPrincipal("dev-cn-only");
+  ASSERT_NE(nouri, nullptr);
+  EXPECT_EQ(nouri->role(), v1::ROLE_AUDITOR);
+}
+
+TEST(PolicyCompileTest, UnknownOrganisationIsRefused) {
+  v1::AccessPolicy p = ValidPolicy();
+  p.mutable_principals(0)->set_organisation("no-such-office");
+  ExpectRefused(p, {"spiffe://registry.kjc/clerk/c1", "unknown organisation", "no-such-office"});
+}
+
+TEST(PolicyCompileTest, DuplicatePrincipalIsRefused) {
+  v1::AccessPolicy p = ValidPolicy();
+  v1::Principal* again = p.add_principals();
+  again->set_id("spiffe://registry.kjc/clerk/c1");
+  again->set_role(v1::ROLE_AUDITOR);
+  again->set_organisation("kjc-registry");
+  ExpectRefused(p, {"duplicate", "spiffe://registry.kjc/clerk/c1"});
+}
+
+TEST(PolicyCompileTest, PrincipalWithoutRoleOrIdIsRefused) {
+  v1::AccessPolicy p = ValidPolicy();
+  p.mutable_principals(0)->set_role(v1::ROLE_UNSPECIFIED);
+  ExpectRefused(p, {"spiffe://registry.kjc/clerk/c1", "role"});
+  p = ValidPolicy();
+  p.mutable_principals(0)->clear_id();
+  ExpectRefused(p, {"principals", "empty id"});
+}
+
+TEST(PolicyCompileTest, VettingOrganisationWithoutRateLimitIsRefused) {
+  v1::AccessPolicy p = ValidPolicy();
+  p.mutable_organisations(1)->clear_rate_limit();
+  ExpectRefused(p, {"school-7", "rate_limit"});
+  p = ValidPolicy();
+  p.mutable_organisations(1)->mutable_rate_limit()->set_per_minute(100001);
+  ExpectRefused(p, {"school-7", "rate_limit"});
+}
+
+TEST(PolicyCompileTest, VettingOrganisationWithoutCategoriesIsRefused) {
+  v1::AccessPolicy p = ValidPolicy();
+  p.mutable_organisations(1)->clear_position_categories();
+  ExpectRefused(p, {"school-7", "position_categories"});
+}
+
+TEST(PolicyCompileTest, BadOrganisationIdIsRefused) {
+  v1::AccessPolicy p = ValidPolicy();
+  p.mutable_organisations(0)->set_id("KJC Registry");
+  ExpectRefused(p, {"organisations", "KJC Registry"});
+  p = ValidPolicy();
+  *p.add_organisations() = p.organisations(0);
+  ExpectRefused(p, {"organisations", "duplicate", "kjc-registry"});
+}
+
+TEST(PolicyCompileTest, BadFingerprintIsRefused) {
+  for (const std::string& bad :
+       {std::string("abc"), std::string(63, 'a'), std::string(65, 'a'),
+        std::string(63, 'a') + "g", std::string(64, ' ')}) {
+    v1::AccessPolicy p = ValidPolicy();
+    p.add_denied_certificate_sha256(bad);
+    SCOPED_TRACE(bad);
+    ExpectRefused(p, {"denied_certificate_sha256"});
+  }
+}
+
+TEST(PolicyCompileTest, FingerprintIsNormalised) {
+  // Upper case with colons, as `openssl x509 -fingerprint -sha256` prints it.
+  std::vector<std::string> pairs;
+  const std::string upper = absl::AsciiStrToUpper(kFingerprint);
+  for (size_t i = 0; i < upper.size(); i += 2) pairs.push_back(upper.substr(i, 2));
+  v1::AccessPolicy p = ValidPolicy();
+  p.clear_denied_certificate_sha256();
+  p.add_denied_certificate_sha256(absl::StrJoin(pairs, ":"));
+  auto compiled = Policy::Compile(p);
+  ASSERT_TRUE(compiled.ok()) << compiled.status();
+  EXPECT_TRUE((*compiled)->CertificateDenied(kFingerprint));
+  EXPECT_FALSE((*compiled)->CertificateDenied(std::string(64, '0')));
+}
+
+TEST(PolicyCompileTest, BadPurposeCodeIsRefused) {
+  for (const std::string& bad : {std::string("Criminal-Proceedings"), std::string(""),
+                                 std::string("criminal proceedings"), std::string(65, 'a')}) {
+    v1::AccessPolicy p = ValidPolicy();
+    p.add_purpose_codes(bad);
+    SCOPED_TRACE(bad);
+    ExpectRefused(p, {"purpose_codes"});
+  }
+}
+
+TEST(PolicyFileTest, LoadRefusesUnknownJsonFields) {
+  const std::string dir = testing::MakeTempDir("policy-test");
+  const std::string path = dir + "/policy.json";
+  {
+    std::ofstream out(path);
+    out << R"({"principals": [], "organisations": [], "admins": ["me"]})";
+  }
+  auto loaded = server::LoadPolicyFile(path);
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kInvalidArgument) << loaded.status();
+  std::remove(path.c_str());
+  std::remove(dir.c_str());
+}
+
+// ---- Through a running server ----
+
+grpc::StatusCode PublicKeyAs(const std::shared_ptr<grpc::Channel>& channel) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  v1::PublicKey key;
+  return v1::VettingService::NewStub(channel)
+      ->GetVettingPublicKey(&ctx, v1::GetVettingPublicKeyRequest(), &key)
+      .error_code();
+}
+
+v1::AccessPolicy DevPolicyWithout(absl::string_view principal) {
+  v1::AccessPolicy p = testing::DevPolicy();
+  p.clear_principals();
+  for (const v1::Principal& pr : testing::DevPolicy().principals()) {
+    if (pr.id() != principal) *p.add_principals() = pr;
+  }
+  EXPECT_EQ(p.principals_size() + 1, testing::DevPolicy().principals_size());
+  return p;
+}
+
+v1::AuditEvent LastEvent(TestServer& server) {
+  storage::AuditLog* log = server.server()->audit_log();
+  v1::AuditEvent event;
+  auto bytes = log->ReadEvent(log->CurrentHead().size - 1);
+  EXPECT_TRUE(bytes.ok()) << bytes.status();
+  if (bytes.ok()) EXPECT_TRUE(event.ParseFromString(*bytes));
+  return event;
+}
+
+TEST(PolicyReloadTest, RemovedPrincipalLosesAccessAfterReload) {
+  auto server = TestServer::Start();
+  auto clerk = server->Channel("clerk");
+  auto court = server->Channel("court");
+  ASSERT_EQ(PublicKeyAs(clerk), grpc::StatusCode::OK);
+
+  server->WritePolicy(DevPolicyWithout(kClerkId));
+  // Without the watcher nothing changes until the reload.
+  EXPECT_EQ(PublicKeyAs(clerk), grpc::StatusCode::OK);
+
+  ASSERT_TRUE(server->server()->ReloadPolicy().ok());
+  const uint64_t before = server->server()->audit_log()->CurrentHead().size;
+  EXPECT_EQ(PublicKeyAs(clerk), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(server->server()->audit_log()->CurrentHead().size, before + 1);
+  const v1::AuditEvent event = LastEvent(*server);
+  EXPECT_EQ(event.outcome(), 7);
+  EXPECT_EQ(event.actor(), kClerkId);
+  EXPECT_EQ(PublicKeyAs(court), grpc::StatusCode::OK);
+}
+
+TEST(PolicyReloadTest, ChangedFileIsPickedUpByTheWatcher) {
+  TestServerOptions options;
+  options.policy_poll = absl::Milliseconds(100);
+  auto server = TestServer::Start(std::move(options));
+  auto clerk = server->Channel("clerk");
+  ASSERT_EQ(PublicKeyAs(clerk), grpc::StatusCode::OK);
+
+  server->WritePolicy(DevPolicyWithout(kClerkId));
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  grpc::StatusCode code = PublicKeyAs(clerk);
+  while (code == grpc::StatusCode::OK && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+    code = PublicKeyAs(clerk);
+  }
+  EXPECT_EQ(code, grpc::StatusCode::PERMISSION_DENIED)
+      << "the watcher did not apply the changed policy within 10 s";
+  EXPECT_EQ(PublicKeyAs(server->Channel("court")), grpc::StatusCode::OK);
+}
+
+TEST(PolicyReloadTest, InvalidPolicyLeavesTheOldOneInForce) {
+  auto server = TestServer::Start();
+  auto clerk = server->Channel("clerk");
+  ASSERT_EQ(PublicKeyAs(clerk), grpc::StatusCode::OK);
+
+  // Would lock the clerk out if it were applied, but names an unknown organisation.
+  v1::AccessPolicy bad = DevPolicyWithout(kClerkId);
+  v1::Principal* stray = bad.add_principals();
+  stray->set_id("spiffe://registry.kjc.dev/court/stray");
+  stray->set_role(v1::ROLE_COURT);
+  stray->set_organisation("no-such-court");
+  server->WritePolicy(bad);
+  absl::Status reloaded = server->server()->ReloadPolicy();
+  EXPECT_EQ(reloaded.code(), absl::StatusCode::kInvalidArgument) << reloaded;
+  EXPECT_TRUE(absl::StrContains(reloaded.message(), "no-such-court")) << reloaded;
+  EXPECT_EQ(PublicKeyAs(clerk), grpc::StatusCode::OK);
+
+  // Not JSON at all.
+  {
+    std::ofstream out(server->dir() + "/policy.json", std::ios::trunc);
+    out << "{\"principals\": [";
+  }
+  reloaded = server->server()->ReloadPolicy();
+  EXPECT_EQ(reloaded.code(), absl::StatusCode::kInvalidArgument) << reloaded;
+  EXPECT_EQ(PublicKeyAs(clerk), grpc::StatusCode::OK);
+
+  // A valid file is taken again afterwards.
+  server->WritePolicy(DevPolicyWithout(kClerkId));
+  ASSERT_TRUE(server->server()->ReloadPolicy().ok());
+  EXPECT_EQ(PublicKeyAs(clerk), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+TEST(PolicyReloadTest, InvalidFileOnDiskIsIgnoredByTheWatcher) {
+  TestServerOptions options;
+  options.policy_poll = absl::Milliseconds(100);
+  auto server = TestServer::Start(std::move(options));
+  auto clerk = server->Channel("clerk");
+
+  v1::AccessPolicy bad = DevPolicyWithout(kClerkId);
+  bad.add_purpose_codes("Not A Code");
+  server->WritePolicy(bad);
+  // Several poll intervals: the watcher sees the file and refuses it.
+  absl::SleepFor(absl::Milliseconds(600));
+  EXPECT_EQ(PublicKeyAs(clerk), grpc::StatusCode::OK);
+
+  // The watcher is still alive and takes the next valid file.
+  server->WritePolicy(DevPolicyWithout(kClerkId));
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  grpc::StatusCode code = PublicKeyAs(clerk);
+  while (code == grpc::StatusCode::OK && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+    code = PublicKeyAs(clerk);
+  }
+  EXPECT_EQ(code, grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// ---- Certificate deny list ----
+
+std::string UpperWithColons(const std::string& hex) {
+  std::vector<std::string> pairs;
+  for (size_t i = 0; i < hex.size(); i += 2) pairs.push_back(hex.substr(i, 2));
+  return absl::AsciiStrToUpper(absl::StrJoin(pairs, ":"));
+}
+
+class DenyListTest : public ::testing::TestWithParam<bool> {
+ protected:
+  // The clerk's fingerprint as the policy states it: lowercase hex, or upper case with colons.
+  std::string ClerkFingerprint() const {
+    const std::string fp = TestPki::Get().LoadIdentity("clerk").fingerprint;
+    EXPECT_EQ(fp.size(), 64u);
+    return GetParam() ? UpperWithColons(fp) : fp;
+  }
+};
+
+TEST_P(DenyListTest, DeniedCertificateIsUnauthenticated) {
+  TestServerOptions options;
+  options.policy = std::make_unique<v1::AccessPolicy>(testing::DevPolicy());
+  options.policy->add_denied_certificate_sha256(ClerkFingerprint());
+  auto server = TestServer::Start(std::move(options));
+  storage::AuditLog* log = server->server()->audit_log();
+
+  // The principal still names the clerk, but the deny list wins.
+  uint64_t before = log->CurrentHead().size;
+  EXPECT_EQ(PublicKeyAs(server->Channel("clerk")), grpc::StatusCode::UNAUTHENTICATED);
+  ASSERT_EQ(log->CurrentHead().size, before + 1);
+  v1::AuditEvent event = LastEvent(*server);
+  EXPECT_EQ(event.outcome(), 16);
+  EXPECT_EQ(event.actor(), kClerkId);
+  EXPECT_EQ(event.action(), "/registry.v1.VettingService/GetVettingPublicKey");
+
+  before = log->CurrentHead().size;
+  grpc::ClientContext ctx;
+  v1::CreateRecordResponse created;
+  grpc::Status s = v1::RecordService::NewStub(server->Channel("clerk"))
+                       ->CreateRecord(&ctx, testing::ExampleRecord(), &created);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(created.record_id().empty());
+  ASSERT_EQ(log->CurrentHead().size, before + 1);
+  event = LastEvent(*server);
+  EXPECT_EQ(event.outcome(), 16);
+  EXPECT_TRUE(event.record_ids().empty());
+
+  for (const char* other : {"court", "vetting", "auditor", "admin", "nouri"}) {
+    EXPECT_EQ(PublicKeyAs(server->Channel(other)), grpc::StatusCode::OK) << other;
+  }
+}
+
+TEST_P(DenyListTest, DenyListTakesEffectOnReload) {
+  auto server = TestServer::Start();
+  auto clerk = server->Channel("clerk");
+  ASSERT_EQ(PublicKeyAs(clerk), grpc::StatusCode::OK);
+  v1::AccessPolicy p = testing::DevPolicy();
+  p.add_denied_certificate_sha256(ClerkFingerprint());
+  server->WritePolicy(p);
+  ASSERT_TRUE(server->server()->ReloadPolicy().ok());
+  EXPECT_EQ(PublicKeyAs(clerk), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(PublicKeyAs(server->Channel("court")), grpc::StatusCode::OK);
+}
+
+INSTANTIATE_TEST_SUITE_P(FingerprintForms, DenyListTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return std::string(info.param ? "UpperCaseWithColons" : "LowerHex");
+                         });
+
+}  // namespace
+}  // namespace registry

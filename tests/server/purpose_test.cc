@@ -1,0 +1,297 @@
+// Purpose and consent binding: a court reads only when it states a case reference and an allowed
+// purpose code, and the audit event of the read records both and the recipient; a vetting check
+// needs the candidate's consent reference and a position category the organisation may use.
+// Every refusal names the missing field and leaves exactly one audit event.
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "gtest/gtest.h"
+#include "registry/v1/records.grpc.pb.h"
+#include "registry/v1/vetting.grpc.pb.h"
+#include "tests/testing/test_server.h"
+
+namespace registry {
+namespace {
+
+namespace v1 = registry::v1;
+using testing::TestServer;
+
+constexpr char kCourtId[] = "spiffe://registry.kjc.dev/court/dev-court";
+constexpr char kCourtOrg[] = "basic-court-prishtine";
+constexpr char kVettingId[] = "spiffe://registry.kjc.dev/vetting/dev-vetting";
+
+v1::AuditEvent EventAt(TestServer& server, uint64_t index) {
+  v1::AuditEvent event;
+  auto bytes = server.server()->audit_log()->ReadEvent(index);
+  EXPECT_TRUE(bytes.ok()) << bytes.status();
+  if (bytes.ok()) EXPECT_TRUE(event.ParseFromString(*bytes));
+  return event;
+}
+
+std::unique_ptr<grpc::ClientContext> Context() {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  return ctx;
+}
+
+v1::Purpose GoodPurpose() {
+  v1::Purpose p;
+  p.set_case_reference("PKR 123/2026");
+  p.set_purpose_code("criminal_proceedings");
+  return p;
+}
+
+// The three court reads.
+enum class Read { kGetRecord, kSearchRecords, kGetRecordHistory };
+
+struct ReadResult {
+  grpc::Status status;
+  int records = 0;  // records (or versions) returned
+};
+
+ReadResult DoRead(const std::shared_ptr<grpc::Channel>& channel, Read read,
+                  const std::string& record_id, const v1::Purpose* purpose) {
+  auto stub = v1::RecordService::NewStub(channel);
+  auto ctx = Context();
+  ReadResult r;
+  switch (read) {
+    case Read::kGetRecord: {
+      v1::GetRecordRequest req;
+      req.set_record_id(record_id);
+      if (purpose != nullptr) *req.mutable_purpose() = *purpose;
+      v1::GetRecordResponse resp;
+      r.status = stub->GetRecord(ctx.get(), req, &resp);
+      r.records = resp.has_record() ? 1 : 0;
+      if (resp.has_record()) {
+        EXPECT_EQ(resp.record().person().surname(), testing::ExampleRecord().person().surname());
+      }
+      break;
+    }
+    case Read::kSearchRecords: {
+      v1::SearchRecordsRequest req;
+      req.set_personal_number(testing::ExampleRecord().person().personal_number());
+      if (purpose != nullptr) *req.mutable_purpose() = *purpose;
+      v1::SearchRecordsResponse resp;
+      r.status = stub->SearchRecords(ctx.get(), req, &resp);
+      r.records = resp.records_size();
+      break;
+    }
+    case Read::kGetRecordHistory: {
+      v1::GetRecordHistoryRequest req;
+      req.set_record_id(record_id);
+      if (purpose != nullptr) *req.mutable_purpose() = *purpose;
+      v1::GetRecordHistoryResponse resp;
+      r.status = stub->GetRecordHistory(ctx.get(), req, &resp);
+      r.records = resp.versions_size();
+      break;
+    }
+  }
+  return r;
+}
+
+const char* ActionOf(Read read) {
+  switch (read) {
+    case Read::kGetRecord: return "/registry.v1.RecordService/GetRecord";
+    case Read::kSearchRecords: return "/registry.v1.RecordService/SearchRecords";
+    case Read::kGetRecordHistory: return "/registry.v1.RecordService/GetRecordHistory";
+  }
+  return "";
+}
+
+class CourtPurposeTest : public ::testing::TestWithParam<Read> {
+ protected:
+  void SetUp() override {
+    server_ = TestServer::Start();
+    auto ctx = Context();
+    v1::CreateRecordResponse created;
+    grpc::Status s = v1::RecordService::NewStub(server_->Channel("clerk"))
+                         ->CreateRecord(ctx.get(), testing::ExampleRecord(), &created);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    record_id_ = created.record_id();
+    court_ = server_->Channel("court");
+  }
+
+  // Reads as the court with `purpose` (null: none) and expects a refusal with `code` whose
+  // message and audit detail name `field`, exactly one audit event, and nothing disclosed.
+  void ExpectRefused(const v1::Purpose* purpose, grpc::StatusCode code, const std::string& field) {
+    storage::AuditLog* log = server_->server()->audit_log();
+    const uint64_t before = log->CurrentHead().size;
+    const ReadResult r = DoRead(court_, GetParam(), record_id_, purpose);
+    EXPECT_EQ(r.status.error_code(), code) << r.status.error_message();
+    EXPECT_TRUE(absl::StrContains(r.status.error_message(), field)) << r.status.error_message();
+    EXPECT_EQ(r.records, 0);
+    ASSERT_EQ(log->CurrentHead().size, before + 1);
+    const v1::AuditEvent event = EventAt(*server_, before);
+    EXPECT_EQ(event.outcome(), static_cast<int>(code));
+    EXPECT_EQ(event.actor(), kCourtId);
+    EXPECT_EQ(event.action(), ActionOf(GetParam()));
+    EXPECT_TRUE(absl::StrContains(event.detail(), field)) << event.detail();
+    EXPECT_TRUE(event.recipient().empty()) << "nothing was disclosed";
+  }
+
+  std::unique_ptr<TestServer> server_;
+  std::shared_ptr<grpc::Channel> court_;
+  std::string record_id_;
+};
+
+TEST_P(CourtPurposeTest, ReadWithoutPurposeNamesCaseReference) {
+  ExpectRefused(nullptr, grpc::StatusCode::FAILED_PRECONDITION, "purpose.case_reference");
+  v1::Purpose code_only;
+  code_only.set_purpose_code("criminal_proceedings");
+  ExpectRefused(&code_only, grpc::StatusCode::FAILED_PRECONDITION, "purpose.case_reference");
+}
+
+TEST_P(CourtPurposeTest, ReadWithoutPurposeCodeNamesPurposeCode) {
+  v1::Purpose case_only;
+  case_only.set_case_reference("PKR 123/2026");
+  ExpectRefused(&case_only, grpc::StatusCode::FAILED_PRECONDITION, "purpose.purpose_code");
+}
+
+TEST_P(CourtPurposeTest, PurposeCodeOutsideThePolicyIsInvalidArgument) {
+  v1::Purpose curious = GoodPurpose();
+  curious.set_purpose_code("curiosity");
+  ExpectRefused(&curious, grpc::StatusCode::INVALID_ARGUMENT, "purpose.purpose_code");
+}
+
+TEST_P(CourtPurposeTest, ReadWithPurposeIsAuditedWithReferencesAndRecipient) {
+  storage::AuditLog* log = server_->server()->audit_log();
+  const uint64_t before = log->CurrentHead().size;
+  const v1::Purpose purpose = GoodPurpose();
+  const ReadResult r = DoRead(court_, GetParam(), record_id_, &purpose);
+  ASSERT_TRUE(r.status.ok()) << r.status.error_message();
+  EXPECT_EQ(r.records, 1);
+  ASSERT_EQ(log->CurrentHead().size, before + 1);
+  const v1::AuditEvent event = EventAt(*server_, before);
+  EXPECT_EQ(event.outcome(), 0);
+  EXPECT_EQ(event.actor(), kCourtId);
+  EXPECT_EQ(event.role(), v1::ROLE_COURT);
+  EXPECT_EQ(event.organisation(), kCourtOrg);
+  EXPECT_EQ(event.action(), ActionOf(GetParam()));
+  EXPECT_EQ(event.case_reference(), "PKR 123/2026");
+  EXPECT_EQ(event.purpose_code(), "criminal_proceedings");
+  EXPECT_EQ(event.recipient(), kCourtOrg);
+  ASSERT_EQ(event.record_ids_size(), 1);
+  EXPECT_EQ(event.record_ids(0), record_id_);
+}
+
+INSTANTIATE_TEST_SUITE_P(CourtReads, CourtPurposeTest,
+                         ::testing::Values(Read::kGetRecord, Read::kSearchRecords,
+                                           Read::kGetRecordHistory),
+                         [](const ::testing::TestParamInfo<Read>& info) {
+                           switch (info.param) {
+                             case Read::kGetRecord: return std::string("GetRecord");
+                             case Read::kSearchRecords: return std::string("SearchRecords");
+                             case Read::kGetRecordHistory: return std::string("GetRecordHistory");
+                           }
+                           return std::string("Unknown");
+                         });
+
+TEST(ClerkReadTest, ClerkReadsNeedNoPurpose) {
+  auto server = TestServer::Start();
+  auto clerk = server->Channel("clerk");
+  auto ctx = Context();
+  v1::CreateRecordResponse created;
+  grpc::Status s = v1::RecordService::NewStub(clerk)->CreateRecord(
+      ctx.get(), testing::ExampleRecord(), &created);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  for (Read read : {Read::kGetRecord, Read::kSearchRecords, Read::kGetRecordHistory}) {
+    SCOPED_TRACE(ActionOf(read));
+    const uint64_t before = server->server()->audit_log()->CurrentHead().size;
+    const ReadResult r = DoRead(clerk, read, created.record_id(), nullptr);
+    ASSERT_TRUE(r.status.ok()) << r.status.error_message();
+    EXPECT_EQ(r.records, 1);
+    const v1::AuditEvent event = EventAt(*server, before);
+    EXPECT_EQ(event.outcome(), 0);
+    EXPECT_EQ(event.role(), v1::ROLE_CLERK);
+    EXPECT_EQ(event.recipient(), "kjc-registry");
+  }
+}
+
+// ---- Vetting: consent and position category ----
+
+v1::VettingCheckRequest Candidate() {
+  v1::VettingCheckRequest req;
+  req.set_personal_number("1098765432");
+  req.set_surname("Berisha");
+  req.set_given_name("Driton");
+  req.set_birth_date("1990-02-03");
+  req.set_position_category("teacher");
+  req.set_consent_reference("CONSENT-2026-0042");
+  return req;
+}
+
+class VettingConsentTest : public ::testing::Test {
+ protected:
+  void SetUp() override { server_ = TestServer::Start(); }
+
+  grpc::Status Check(const std::string& identity, const v1::VettingCheckRequest& req,
+                     v1::VettingCheckResponse* resp) {
+    auto ctx = Context();
+    return v1::VettingService::NewStub(server_->Channel(identity))
+        ->VettingCheck(ctx.get(), req, resp);
+  }
+
+  // Expects FAILED_PRECONDITION naming `field`, one audit event, no answer.
+  void ExpectRefused(const v1::VettingCheckRequest& req, const std::string& field) {
+    storage::AuditLog* log = server_->server()->audit_log();
+    const uint64_t before = log->CurrentHead().size;
+    v1::VettingCheckResponse resp;
+    const grpc::Status s = Check("vetting", req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+    EXPECT_TRUE(absl::StrContains(s.error_message(), field)) << s.error_message();
+    EXPECT_EQ(resp.result(), v1::VETTING_RESULT_UNSPECIFIED);
+    EXPECT_FALSE(resp.has_certificate());
+    ASSERT_EQ(log->CurrentHead().size, before + 1);
+    const v1::AuditEvent event = EventAt(*server_, before);
+    EXPECT_EQ(event.outcome(), 9);
+    EXPECT_EQ(event.actor(), kVettingId);
+    EXPECT_EQ(event.action(), "/registry.v1.VettingService/VettingCheck");
+    EXPECT_TRUE(absl::StrContains(event.detail(), field)) << event.detail();
+    EXPECT_TRUE(event.recipient().empty());
+  }
+
+  std::unique_ptr<TestServer> server_;
+};
+
+TEST_F(VettingConsentTest, CheckWithoutConsentNamesConsentReference) {
+  v1::VettingCheckRequest req = Candidate();
+  req.clear_consent_reference();
+  ExpectRefused(req, "consent_reference");
+}
+
+TEST_F(VettingConsentTest, PositionCategoryOfAnotherOrganisationIsRefused) {
+  v1::VettingCheckRequest req = Candidate();
+  // dev-school may check teachers and school staff, not care workers.
+  req.set_position_category("care_worker");
+  ExpectRefused(req, "position_category");
+  req.clear_position_category();
+  ExpectRefused(req, "position_category");
+}
+
+TEST_F(VettingConsentTest, CheckWithConsentAndAllowedCategoryIsAnswered) {
+  storage::AuditLog* log = server_->server()->audit_log();
+  uint64_t before = log->CurrentHead().size;
+  v1::VettingCheckResponse resp;
+  grpc::Status s = Check("vetting", Candidate(), &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.result(), v1::VETTING_RESULT_CLEAR);
+  ASSERT_EQ(log->CurrentHead().size, before + 1);
+  v1::AuditEvent event = EventAt(*server_, before);
+  EXPECT_EQ(event.outcome(), 0);
+  EXPECT_EQ(event.consent_reference(), "CONSENT-2026-0042");
+  EXPECT_EQ(event.recipient(), "dev-school");
+
+  // The category refused to dev-school is the one dev-care-home is allowed.
+  v1::VettingCheckRequest care = Candidate();
+  care.set_position_category("care_worker");
+  before = log->CurrentHead().size;
+  s = Check("vetting2", care, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  event = EventAt(*server_, before);
+  EXPECT_EQ(event.recipient(), "dev-care-home");
+}
+
+}  // namespace
+}  // namespace registry

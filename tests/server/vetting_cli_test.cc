@@ -1,0 +1,229 @@
+// Vetting end to end with the real registry-cli binary against a real registryd: an employer's
+// check prints the answer in words and saves a signed certificate that anyone verifies offline
+// with the published key; a changed certificate or another key is refused; and the vetting
+// identity cannot read, search or audit anything.
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "crypto/ed25519.h"
+#include "crypto/secret_bytes.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "registry/v1/records.grpc.pb.h"
+#include "tests/testing/test_pki.h"
+#include "tests/testing/test_server.h"
+
+namespace registry {
+namespace {
+
+using ::registry::testing::ExampleRecord;
+using ::registry::testing::MakeTempDir;
+using ::registry::testing::ReadFileOrDie;
+using ::registry::testing::TestPki;
+using ::registry::testing::TestServer;
+using ::testing::HasSubstr;
+using ::testing::Not;
+
+constexpr char kCli[] = REGISTRY_BINARY_DIR "/registry-cli";
+
+struct Run {
+  int exit_code = -1;
+  std::string output;  // stdout and stderr, interleaved
+};
+
+// Runs registry-cli with `args` (posix_spawn, no shell), collecting its output. The environment
+// is passed on without REGISTRY_* variables, so only the arguments decide.
+Run RunCli(const std::vector<std::string>& args) {
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::strncmp(*e, "REGISTRY_", 9) != 0) env_strings.emplace_back(*e);
+  }
+  std::vector<char*> envp;
+  for (std::string& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> argv_strings = {kCli};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : argv_strings) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  Run run;
+  int pipe_fds[2];
+  if (pipe(pipe_fds) != 0) return run;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDERR_FILENO);
+  posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
+  posix_spawn_file_actions_addclose(&actions, pipe_fds[1]);
+  pid_t pid = -1;
+  const int spawned = posix_spawn(&pid, kCli, &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  close(pipe_fds[1]);
+  if (spawned != 0) {
+    close(pipe_fds[0]);
+    run.output = absl::StrCat("posix_spawn failed: ", std::strerror(spawned));
+    return run;
+  }
+  char buffer[4096];
+  ssize_t n;
+  while ((n = read(pipe_fds[0], buffer, sizeof(buffer))) > 0) {
+    run.output.append(buffer, static_cast<size_t>(n));
+  }
+  close(pipe_fds[0]);
+  int status = 0;
+  if (waitpid(pid, &status, 0) == pid && WIFEXITED(status)) run.exit_code = WEXITSTATUS(status);
+  return run;
+}
+
+void WriteFile(const std::string& path, const std::string& content) {
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << content;
+  ASSERT_TRUE(out.good()) << path;
+}
+
+class VettingCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = TestServer::Start();
+    dir_ = MakeTempDir("vetting-cli-test");
+    grpc::ClientContext ctx;
+    v1::CreateRecordResponse resp;
+    const grpc::Status s = v1::RecordService::NewStub(server_->Channel("clerk"))
+                               ->CreateRecord(&ctx, ExampleRecord(), &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    record_id_ = resp.record_id();
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  // registry-cli --server ADDR --identity <pki>/<identity> args...
+  Run As(const std::string& identity, std::vector<std::string> args) {
+    std::vector<std::string> all = {"--server", server_->address(), "--identity",
+                                    TestPki::Get().IdentityDir(identity)};
+    all.insert(all.end(), args.begin(), args.end());
+    return RunCli(all);
+  }
+
+  // A check of the example person, certificate saved in dir_/cert.json.
+  Run CheckExamplePerson() {
+    const v1::Person p = ExampleRecord().person();
+    return As("vetting", {"vet", "check", "--personal-number", p.personal_number(), "--surname",
+                          p.surname(), "--given-name", p.given_name(), "--birth-date",
+                          p.birth_date(), "--position", "teacher", "--consent-ref", "C-1",
+                          "--out", CertPath()});
+  }
+
+  std::string CertPath() const { return dir_ + "/cert.json"; }
+  std::string KeyPath() const { return dir_ + "/vetting.pem"; }
+
+  Run SavePublicKey() { return As("vetting", {"vet", "public-key", "--out", KeyPath()}); }
+
+  Run Verify(const std::string& cert, const std::string& key) {
+    return RunCli({"certificate", "verify", cert, "--public-key", key});
+  }
+
+  std::unique_ptr<TestServer> server_;
+  std::string dir_;
+  std::string record_id_;
+};
+
+TEST_F(VettingCliTest, CheckPrintsTheResultInWordsAndSavesAVerifiableCertificate) {
+  const Run check = CheckExamplePerson();
+  ASSERT_EQ(check.exit_code, 0) << check.output;
+  EXPECT_THAT(check.output, HasSubstr("NOT CLEAR"));
+  EXPECT_THAT(check.output, HasSubstr("do not employ in contact with children"));
+  // Words, and nothing from the record.
+  EXPECT_THAT(check.output, Not(HasSubstr("P 123/2024")));
+  EXPECT_THAT(check.output, Not(HasSubstr("basic-prishtine")));
+  EXPECT_THAT(check.output, Not(HasSubstr("06/L-074")));
+
+  const Run key = SavePublicKey();
+  ASSERT_EQ(key.exit_code, 0) << key.output;
+  EXPECT_THAT(ReadFileOrDie(KeyPath()), HasSubstr("-----BEGIN PUBLIC KEY-----"));
+
+  const Run verify = Verify(CertPath(), KeyPath());
+  EXPECT_EQ(verify.exit_code, 0) << verify.output;
+  EXPECT_THAT(verify.output, HasSubstr("valid: "));
+  EXPECT_THAT(verify.output, HasSubstr("dev-school"));
+}
+
+TEST_F(VettingCliTest, UnknownCandidateIsClear) {
+  const Run check = As("vetting", {"vet", "check", "--personal-number", "5555555555", "--surname",
+                                   "Rexhepi", "--given-name", "Drita", "--birth-date",
+                                   "1990-02-03", "--position", "teacher", "--consent-ref", "C-2"});
+  ASSERT_EQ(check.exit_code, 0) << check.output;
+  EXPECT_THAT(check.output, HasSubstr("CLEAR: no relevant record"));
+}
+
+TEST_F(VettingCliTest, ChangedSurnameFailsVerification) {
+  ASSERT_EQ(CheckExamplePerson().exit_code, 0);
+  ASSERT_EQ(SavePublicKey().exit_code, 0);
+  std::string json = ReadFileOrDie(CertPath());
+  const std::string field = "\"surname\":";
+  size_t at = json.find(field);
+  ASSERT_NE(at, std::string::npos) << json;
+  at = json.find('"', at + field.size());  // the value's opening quote
+  ASSERT_NE(at, std::string::npos) << json;
+  ASSERT_EQ(json[at + 1], 'K') << json;  // "Kërqeli"
+  json[at + 1] = 'Q';
+  const std::string changed = dir_ + "/changed.json";
+  WriteFile(changed, json);
+
+  const Run verify = Verify(changed, KeyPath());
+  EXPECT_NE(verify.exit_code, 0) << verify.output;
+  EXPECT_THAT(verify.output, HasSubstr("bad signature"));
+  // The untouched certificate still verifies, so it is the change that is refused.
+  EXPECT_EQ(Verify(CertPath(), KeyPath()).exit_code, 0);
+}
+
+TEST_F(VettingCliTest, AnotherKeyIsUnknown) {
+  ASSERT_EQ(CheckExamplePerson().exit_code, 0);
+  absl::StatusOr<crypto::SecretBytes> seed = crypto::SecretBytes::Random(crypto::kEd25519SeedSize);
+  ASSERT_TRUE(seed.ok());
+  absl::StatusOr<std::unique_ptr<crypto::Ed25519Signer>> other =
+      crypto::Ed25519Signer::FromSeed(*seed);
+  ASSERT_TRUE(other.ok()) << other.status();
+  const std::string other_key = dir_ + "/other.pem";
+  WriteFile(other_key, (*other)->PublicKeyPem());
+
+  const Run verify = Verify(CertPath(), other_key);
+  EXPECT_NE(verify.exit_code, 0) << verify.output;
+  EXPECT_THAT(verify.output, HasSubstr("unknown key"));
+}
+
+TEST_F(VettingCliTest, VettingIdentityCannotReadSearchOrAudit) {
+  const std::vector<std::vector<std::string>> commands = {
+      {"record", "get", record_id_},
+      {"record", "get", record_id_, "--case-ref", "PKR 1/2026", "--purpose",
+       "criminal_proceedings"},
+      {"record", "search", "--personal-number", ExampleRecord().person().personal_number()},
+      {"record", "history", record_id_},
+      {"vet", "history", "--personal-number", ExampleRecord().person().personal_number(),
+       "--request-ref", "DSR-2026-7"},
+      {"audit", "list"},
+  };
+  for (const std::vector<std::string>& command : commands) {
+    SCOPED_TRACE(absl::StrCat(command[0], " ", command[1]));
+    const Run run = As("vetting", command);
+    EXPECT_NE(run.exit_code, 0) << run.output;
+    EXPECT_THAT(run.output, HasSubstr("PERMISSION_DENIED")) << run.output;
+    EXPECT_THAT(run.output, Not(HasSubstr("Kërqeli")));
+    EXPECT_THAT(run.output, Not(HasSubstr("P 123/2024")));
+  }
+  // The same commands work for the roles allowed them, so the refusal is the role's.
+  const Run clerk_get = As("clerk", {"record", "get", record_id_});
+  EXPECT_EQ(clerk_get.exit_code, 0) << clerk_get.output;
+  EXPECT_THAT(clerk_get.output, HasSubstr("P 123/2024"));
+}
+
+}  // namespace
+}  // namespace registry

@@ -1,0 +1,813 @@
+// VettingService through a real registryd (mTLS, RocksDB, audit log) with a fake clock set to
+// 2026-06-01: the result codes and when each applies, minimal disclosure (the answer's bytes do
+// not depend on what the record says), refusals that write nothing but their audit event, the
+// signed certificate, the audit event of a check, and the data subject's view of who checked them.
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "common/time_format.h"
+#include "crypto/ed25519.h"
+#include "crypto/secret_bytes.h"
+#include "crypto/vetting_certificate.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "gtest/gtest.h"
+#include "registry/v1/audit.pb.h"
+#include "registry/v1/records.grpc.pb.h"
+#include "registry/v1/vetting.grpc.pb.h"
+#include "storage/database.h"
+#include "tests/testing/test_pki.h"
+#include "tests/testing/test_server.h"
+
+namespace registry::server {
+namespace {
+
+namespace v1 = registry::v1;
+using ::registry::testing::ExampleRecord;
+using ::registry::testing::TestServer;
+using ::registry::testing::TestServerOptions;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+constexpr char kCheckMethod[] = "/registry.v1.VettingService/VettingCheck";
+constexpr char kListMethod[] = "/registry.v1.VettingService/ListChecksAboutPerson";
+constexpr char kVettingActor[] = "spiffe://registry.kjc.dev/vetting/dev-vetting";
+constexpr char kRequestRef[] = "DSR-2026-7";
+
+absl::Time At(int y, int m, int d, int hour = 9) {
+  return absl::FromCivil(absl::CivilSecond(y, m, d, hour, 0, 0), absl::UTCTimeZone());
+}
+
+v1::VettingCheckRequest CandidateOf(const v1::Person& person) {
+  v1::VettingCheckRequest req;
+  req.set_personal_number(person.personal_number());
+  req.set_surname(person.surname());
+  req.set_given_name(person.given_name());
+  req.set_birth_date(person.birth_date());
+  req.set_position_category("teacher");
+  req.set_consent_reference("C-1");
+  return req;
+}
+
+// A candidate no record names.
+v1::VettingCheckRequest UnknownCandidate() {
+  v1::VettingCheckRequest req;
+  req.set_personal_number("5555555555");
+  req.set_surname("Rexhepi");
+  req.set_given_name("Drita");
+  req.set_birth_date("1990-02-03");
+  req.set_position_category("teacher");
+  req.set_consent_reference("C-1");
+  return req;
+}
+
+// A record that differs from ExampleRecord() in everything a record can say: another person,
+// a foreign court, other laws, articles, sentence, bans, dates and case number.
+v1::CreateRecordRequest VeryDifferentRecord() {
+  v1::CreateRecordRequest r;
+  v1::Person* p = r.mutable_person();
+  p->set_surname("Gashi");
+  p->set_given_name("Luan");
+  p->set_father_name("Hasan");
+  p->add_aliases("Luani");
+  p->set_sex(v1::SEX_MALE);
+  p->set_birth_date("1975-11-30");
+  p->set_birth_place("Gjakovë");
+  p->add_citizenships("XK");
+  p->add_citizenships("AL");
+  p->set_personal_number("2000000007");
+  p->set_last_known_address("Rr. Nëna Terezë 3, Gjakovë");
+  v1::Conviction* c = r.mutable_conviction();
+  c->set_court_id("foreign");
+  c->set_foreign_court("Landgericht Berlin");
+  c->set_foreign_country("DE");
+  c->set_case_number("KLs 512 Js 4471/19");
+  c->set_judgment_date("2018-02-11");
+  c->set_final_date("2018-09-30");
+  v1::Offence* o1 = c->add_offences();
+  o1->set_law("04/L-082");
+  o1->set_article(237);
+  v1::Offence* o2 = c->add_offences();
+  o2->set_law("04/L-082");
+  o2->set_article(236);
+  c->mutable_sentence()->set_type(v1::SENTENCE_TYPE_SUSPENDED);
+  c->mutable_sentence()->set_months(24);
+  v1::AccessoryBan* lifelong = c->add_bans();
+  lifelong->set_type(v1::BAN_TYPE_WORK_WITH_CHILDREN);  // no end date: for life
+  v1::AccessoryBan* contact = c->add_bans();
+  contact->set_type(v1::BAN_TYPE_CONTACT_WITH_VICTIM);
+  contact->set_end_date("2030-01-01");
+  return r;
+}
+
+bool IsLowerHex(absl::string_view s) {
+  for (char c : s) {
+    if (!absl::ascii_isdigit(c) && !(c >= 'a' && c <= 'f')) return false;
+  }
+  return true;
+}
+
+class VettingServiceTest : public ::testing::Test {
+ protected:
+  struct Reply {
+    grpc::Status status;
+    v1::VettingCheckResponse response;
+  };
+
+  void SetUp() override {
+    TestServerOptions options;
+    options.clock = &clock_;
+    server_ = TestServer::Start(std::move(options));
+  }
+
+  v1::VettingService::Stub* Vetting(const std::string& identity) {
+    auto& stub = vetting_stubs_[identity];
+    if (stub == nullptr) stub = v1::VettingService::NewStub(server_->Channel(identity));
+    return stub.get();
+  }
+  v1::RecordService::Stub* Records(const std::string& identity) {
+    auto& stub = record_stubs_[identity];
+    if (stub == nullptr) stub = v1::RecordService::NewStub(server_->Channel(identity));
+    return stub.get();
+  }
+
+  Reply Check(const v1::VettingCheckRequest& req, const std::string& identity = "vetting") {
+    Reply reply;
+    grpc::ClientContext ctx;
+    reply.status = Vetting(identity)->VettingCheck(&ctx, req, &reply.response);
+    return reply;
+  }
+
+  // The result of a check that must succeed.
+  v1::VettingResult ResultOf(const v1::VettingCheckRequest& req) {
+    const Reply reply = Check(req);
+    EXPECT_TRUE(reply.status.ok()) << reply.status.error_message();
+    EXPECT_EQ(reply.response.certificate().certificate().result(), reply.response.result());
+    return reply.response.result();
+  }
+
+  std::string CreateRecord(const v1::CreateRecordRequest& req) {
+    grpc::ClientContext ctx;
+    v1::CreateRecordResponse resp;
+    const grpc::Status s = Records("clerk")->CreateRecord(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.record_id();
+  }
+
+  v1::Record ClerkGet(const std::string& id) {
+    grpc::ClientContext ctx;
+    v1::GetRecordRequest req;
+    req.set_record_id(id);
+    v1::GetRecordResponse resp;
+    const grpc::Status s = Records("clerk")->GetRecord(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.record();
+  }
+
+  grpc::Status Dispute(const std::string& id) {
+    grpc::ClientContext ctx;
+    v1::DisputeRecordRequest req;
+    req.set_record_id(id);
+    req.set_reason("the person states the conviction concerns a namesake");
+    v1::RecordStatusResponse resp;
+    return Records("clerk")->DisputeRecord(&ctx, req, &resp);
+  }
+
+  grpc::Status ListChecks(const std::string& personal_number, const std::string& reference,
+                          v1::ListChecksAboutPersonResponse* resp,
+                          const std::string& identity = "clerk") {
+    grpc::ClientContext ctx;
+    v1::ListChecksAboutPersonRequest req;
+    req.set_personal_number(personal_number);
+    req.set_request_reference(reference);
+    return Vetting(identity)->ListChecksAboutPerson(&ctx, req, resp);
+  }
+
+  std::vector<v1::CheckSummary> ChecksAbout(const std::string& personal_number) {
+    v1::ListChecksAboutPersonResponse resp;
+    const grpc::Status s = ListChecks(personal_number, kRequestRef, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return {resp.checks().begin(), resp.checks().end()};
+  }
+
+  v1::PublicKey PublicKey() {
+    grpc::ClientContext ctx;
+    v1::PublicKey key;
+    const grpc::Status s = Vetting("vetting")->GetVettingPublicKey(&ctx, {}, &key);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return key;
+  }
+
+  uint64_t AuditSize() { return server_->server()->audit_log()->CurrentHead().size; }
+
+  std::string EventBytes(uint64_t index) {
+    absl::StatusOr<std::string> bytes = server_->server()->audit_log()->ReadEvent(index);
+    EXPECT_TRUE(bytes.ok()) << bytes.status();
+    return bytes.ok() ? *bytes : "";
+  }
+
+  v1::AuditEvent Event(uint64_t index) {
+    v1::AuditEvent event;
+    EXPECT_TRUE(event.ParseFromString(EventBytes(index)));
+    return event;
+  }
+
+  // Every entry of the families that hold records and checks ("family/key" -> value).
+  std::map<std::string, std::string> DataFamilies() {
+    std::map<std::string, std::string> all;
+    for (storage::Cf cf : {storage::Cf::kRecords, storage::Cf::kVersions, storage::Cf::kIndex,
+                           storage::Cf::kExpiry, storage::Cf::kChecks}) {
+      auto it = server_->server()->database()->NewIterator(cf);
+      for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        all[absl::StrCat(storage::CfName(cf), "/", it->key().ToString())] = it->value().ToString();
+      }
+      EXPECT_TRUE(it->status().ok());
+    }
+    return all;
+  }
+
+  // Declared before the server, which holds a pointer to it.
+  FakeClock clock_{At(2026, 6, 1)};
+  std::unique_ptr<TestServer> server_;
+  std::map<std::string, std::unique_ptr<v1::VettingService::Stub>> vetting_stubs_;
+  std::map<std::string, std::unique_ptr<v1::RecordService::Stub>> record_stubs_;
+};
+
+// --- Result codes ------------------------------------------------------------------------------
+
+TEST_F(VettingServiceTest, UnknownPersonIsClear) {
+  CreateRecord(ExampleRecord());  // someone else
+  EXPECT_EQ(ResultOf(UnknownCandidate()), v1::VETTING_RESULT_CLEAR);
+}
+
+TEST_F(VettingServiceTest, ActiveRecordInItsVisiblePeriodIsNotClear) {
+  const std::string id = CreateRecord(ExampleRecord());
+  const v1::Record record = ClerkGet(id);
+  ASSERT_EQ(record.metadata().status(), v1::RECORD_STATUS_ACTIVE);
+  absl::StatusOr<absl::CivilDay> until = ParseDate(record.metadata().employer_visible_until());
+  ASSERT_TRUE(until.ok()) << record.metadata().employer_visible_until();
+  ASSERT_LE(UtcDay(clock_.Now()), *until);
+  EXPECT_EQ(ResultOf(CandidateOf(ExampleRecord().person())), v1::VETTING_RESULT_NOT_CLEAR);
+}
+
+TEST_F(VettingServiceTest, IdentityMismatchOnAnyFieldIsReferNeverClear) {
+  CreateRecord(ExampleRecord());
+  const v1::VettingCheckRequest exact = CandidateOf(ExampleRecord().person());
+  v1::VettingCheckRequest surname = exact;
+  surname.set_surname("Krasniqi");
+  v1::VettingCheckRequest given = exact;
+  given.set_given_name("Arbër");
+  v1::VettingCheckRequest birth = exact;
+  birth.set_birth_date("1980-04-13");
+  for (const auto& [what, req] : std::vector<std::pair<std::string, v1::VettingCheckRequest>>{
+           {"surname", surname}, {"given name", given}, {"birth date", birth}}) {
+    SCOPED_TRACE(what);
+    EXPECT_EQ(ResultOf(req), v1::VETTING_RESULT_REFER);
+  }
+}
+
+TEST_F(VettingServiceTest, DisputedRecordIsReferUntilResolved) {
+  const std::string id = CreateRecord(ExampleRecord());
+  const v1::VettingCheckRequest candidate = CandidateOf(ExampleRecord().person());
+  ASSERT_EQ(ResultOf(candidate), v1::VETTING_RESULT_NOT_CLEAR);
+
+  const grpc::Status disputed = Dispute(id);
+  ASSERT_TRUE(disputed.ok()) << disputed.error_message();
+  EXPECT_EQ(ResultOf(candidate), v1::VETTING_RESULT_REFER);
+
+  grpc::ClientContext ctx;
+  v1::ResolveDisputeRequest resolve;
+  resolve.set_record_id(id);
+  resolve.set_reason("identity confirmed by the court file");
+  v1::RecordStatusResponse resp;
+  const grpc::Status resolved = Records("clerk")->ResolveDispute(&ctx, resolve, &resp);
+  ASSERT_TRUE(resolved.ok()) << resolved.error_message();
+  EXPECT_EQ(ResultOf(candidate), v1::VETTING_RESULT_NOT_CLEAR);
+}
+
+TEST_F(VettingServiceTest, ClearAfterTheVisiblePeriodWhileCourtsStillSeeTheRecord) {
+  const std::string id = CreateRecord(ExampleRecord());
+  const std::string until_text = ClerkGet(id).metadata().employer_visible_until();
+  absl::StatusOr<absl::CivilDay> until = ParseDate(until_text);
+  ASSERT_TRUE(until.ok()) << until_text;
+  const v1::VettingCheckRequest candidate = CandidateOf(ExampleRecord().person());
+
+  // The last visible day still counts, to its last hour.
+  clock_.Set(absl::FromCivil(absl::CivilSecond(*until) + 23 * 3600, absl::UTCTimeZone()));
+  EXPECT_EQ(ResultOf(candidate), v1::VETTING_RESULT_NOT_CLEAR);
+
+  clock_.Set(absl::FromCivil(absl::CivilSecond(*until + 1), absl::UTCTimeZone()));
+  EXPECT_EQ(ResultOf(candidate), v1::VETTING_RESULT_CLEAR);
+
+  grpc::ClientContext ctx;
+  v1::GetRecordRequest get;
+  get.set_record_id(id);
+  get.mutable_purpose()->set_case_reference("PKR 1/2026");
+  get.mutable_purpose()->set_purpose_code("criminal_proceedings");
+  v1::GetRecordResponse resp;
+  const grpc::Status s = Records("court")->GetRecord(&ctx, get, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(resp.record().metadata().record_id(), id);
+  EXPECT_EQ(resp.record().person().personal_number(), ExampleRecord().person().personal_number());
+}
+
+TEST_F(VettingServiceTest, ExpungedRecordIsClear) {
+  const std::string id = CreateRecord(ExampleRecord());
+  const v1::VettingCheckRequest candidate = CandidateOf(ExampleRecord().person());
+  ASSERT_EQ(ResultOf(candidate), v1::VETTING_RESULT_NOT_CLEAR);
+  grpc::ClientContext ctx;
+  v1::ExpungeRecordRequest req;
+  req.set_record_id(id);
+  req.set_legal_basis("CC 04/L-082 art. 103");
+  v1::ExpungeRecordResponse resp;
+  const grpc::Status s = Records("clerk")->ExpungeRecord(&ctx, req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(ResultOf(candidate), v1::VETTING_RESULT_CLEAR);
+}
+
+TEST_F(VettingServiceTest, NameVariantsStillMatch) {
+  CreateRecord(ExampleRecord());
+  const v1::VettingCheckRequest exact = CandidateOf(ExampleRecord().person());
+  for (const auto& [surname, given] : std::vector<std::pair<std::string, std::string>>{
+           {"KERQELI", "Arben"}, {"kerqeli", "arben"}, {"KËRQELI", "ARBEN"}, {"Kerqeli", "Arben"}}) {
+    SCOPED_TRACE(surname + " " + given);
+    v1::VettingCheckRequest req = exact;
+    req.set_surname(surname);
+    req.set_given_name(given);
+    EXPECT_EQ(ResultOf(req), v1::VETTING_RESULT_NOT_CLEAR);
+  }
+}
+
+// --- Minimal disclosure ------------------------------------------------------------------------
+
+// The response without what is random (ids, signature) or echoed from the request.
+std::string WithoutRequestEchoAndRandomness(v1::VettingCheckResponse r) {
+  r.clear_check_id();
+  v1::SignedVettingCertificate* signed_cert = r.mutable_certificate();
+  signed_cert->clear_signature();
+  v1::VettingCertificate* c = signed_cert->mutable_certificate();
+  c->clear_certificate_id();
+  c->clear_personal_number();
+  c->clear_surname();
+  c->clear_given_name();
+  c->clear_birth_date();
+  std::string bytes;
+  google::protobuf::io::StringOutputStream stream(&bytes);
+  google::protobuf::io::CodedOutputStream out(&stream);
+  out.SetSerializationDeterministic(true);
+  r.SerializeToCodedStream(&out);
+  out.Trim();
+  return bytes;
+}
+
+TEST_F(VettingServiceTest, ResponseBytesDoNotDependOnTheRecordsContents) {
+  const v1::CreateRecordRequest a = ExampleRecord();
+  const v1::CreateRecordRequest b = VeryDifferentRecord();
+  const std::string id_a = CreateRecord(a);
+  const std::string id_b = CreateRecord(b);
+  ASSERT_FALSE(id_a.empty());
+  ASSERT_FALSE(id_b.empty());
+  const v1::Record stored_a = ClerkGet(id_a);
+  const v1::Record stored_b = ClerkGet(id_b);
+  ASSERT_NE(stored_a.metadata().employer_visible_until(),
+            stored_b.metadata().employer_visible_until());
+
+  std::vector<v1::VettingCheckResponse> not_clear, refer;
+  for (const v1::CreateRecordRequest* r : {&a, &b}) {
+    Reply reply = Check(CandidateOf(r->person()));
+    ASSERT_TRUE(reply.status.ok()) << reply.status.error_message();
+    ASSERT_EQ(reply.response.result(), v1::VETTING_RESULT_NOT_CLEAR);
+    not_clear.push_back(reply.response);
+
+    v1::VettingCheckRequest mismatch = CandidateOf(r->person());
+    mismatch.set_given_name("Shpend");
+    reply = Check(mismatch);
+    ASSERT_TRUE(reply.status.ok()) << reply.status.error_message();
+    ASSERT_EQ(reply.response.result(), v1::VETTING_RESULT_REFER);
+    refer.push_back(reply.response);
+  }
+  // A REFER for another reason (a dispute) looks the same too.
+  ASSERT_TRUE(Dispute(id_b).ok());
+  Reply disputed = Check(CandidateOf(b.person()));
+  ASSERT_TRUE(disputed.status.ok());
+  ASSERT_EQ(disputed.response.result(), v1::VETTING_RESULT_REFER);
+  refer.push_back(disputed.response);
+
+  EXPECT_EQ(WithoutRequestEchoAndRandomness(not_clear[0]),
+            WithoutRequestEchoAndRandomness(not_clear[1]));
+  EXPECT_EQ(WithoutRequestEchoAndRandomness(refer[0]), WithoutRequestEchoAndRandomness(refer[1]));
+  EXPECT_EQ(WithoutRequestEchoAndRandomness(refer[0]), WithoutRequestEchoAndRandomness(refer[2]));
+
+  // And nothing the record says (beyond the identity the employer sent) is in the bytes.
+  std::vector<std::string> secrets = {id_a, id_b, "basic-prishtine", "Basic Court",
+                                      "Landgericht", "foreign", "06/L-074", "04/L-082",
+                                      "Besim", "Hasan", "Luani", "Prishtin", "Gjakov", "Agim",
+                                      "Terez"};
+  for (const v1::Record* r : {&stored_a, &stored_b}) {
+    const v1::Conviction& c = r->conviction();
+    for (const std::string& s : {c.case_number(), c.judgment_date(), c.final_date(),
+                                 r->metadata().employer_visible_until(),
+                                 r->metadata().delete_after()}) {
+      if (!s.empty()) secrets.push_back(s);
+    }
+    for (const v1::AccessoryBan& ban : c.bans()) {
+      if (!ban.end_date().empty()) secrets.push_back(ban.end_date());
+    }
+    if (!c.release_date().empty()) secrets.push_back(c.release_date());
+  }
+  for (const auto* list : {&not_clear, &refer}) {
+    for (const v1::VettingCheckResponse& response : *list) {
+      const std::string bytes = response.SerializeAsString();
+      for (const std::string& secret : secrets) {
+        EXPECT_THAT(bytes, Not(HasSubstr(secret))) << secret;
+      }
+    }
+  }
+}
+
+// --- Refusals ----------------------------------------------------------------------------------
+
+TEST_F(VettingServiceTest, RefusedChecksWriteOnlyTheirAuditEvent) {
+  CreateRecord(ExampleRecord());
+  const v1::VettingCheckRequest good = CandidateOf(ExampleRecord().person());
+  v1::VettingCheckRequest no_consent = good;
+  no_consent.clear_consent_reference();
+  v1::VettingCheckRequest other_orgs_position = good;
+  other_orgs_position.set_position_category("care_worker");  // dev-care-home's, not dev-school's
+  v1::VettingCheckRequest unknown_position = good;
+  unknown_position.set_position_category("bus_driver");
+  v1::VettingCheckRequest no_position = good;
+  no_position.clear_position_category();
+  v1::VettingCheckRequest bad_number = good;
+  bad_number.set_personal_number("12345X7890");
+
+  struct Case {
+    std::string what;
+    v1::VettingCheckRequest req;
+    grpc::StatusCode code;
+    std::string message_start;
+  };
+  const std::vector<Case> cases = {
+      {"no consent", no_consent, grpc::StatusCode::FAILED_PRECONDITION, "consent_reference"},
+      {"other organisation's position", other_orgs_position,
+       grpc::StatusCode::FAILED_PRECONDITION, "position_category"},
+      {"unknown position", unknown_position, grpc::StatusCode::FAILED_PRECONDITION,
+       "position_category"},
+      {"no position", no_position, grpc::StatusCode::FAILED_PRECONDITION, "position_category"},
+      {"bad personal number", bad_number, grpc::StatusCode::INVALID_ARGUMENT, "personal_number"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    const std::map<std::string, std::string> before = DataFamilies();
+    const uint64_t audit_before = AuditSize();
+    const Reply reply = Check(c.req);
+    EXPECT_EQ(reply.status.error_code(), c.code) << reply.status.error_message();
+    EXPECT_THAT(reply.status.error_message(), StartsWith(c.message_start));
+    EXPECT_FALSE(reply.response.has_certificate());
+    EXPECT_TRUE(reply.response.check_id().empty());
+
+    ASSERT_EQ(AuditSize(), audit_before + 1);
+    const v1::AuditEvent event = Event(audit_before);
+    EXPECT_EQ(event.action(), kCheckMethod);
+    EXPECT_EQ(event.outcome(), static_cast<int>(c.code));
+    EXPECT_EQ(event.actor(), kVettingActor);
+    EXPECT_THAT(event.detail(), StartsWith(c.message_start));
+    // The refused value is not in the log either.
+    EXPECT_THAT(EventBytes(audit_before), Not(HasSubstr("12345X7890")));
+    EXPECT_EQ(DataFamilies(), before);
+  }
+  EXPECT_THAT(ChecksAbout(good.personal_number()), IsEmpty());
+  // The valid request itself is admitted and kept.
+  EXPECT_EQ(ResultOf(good), v1::VETTING_RESULT_NOT_CLEAR);
+  EXPECT_EQ(ChecksAbout(good.personal_number()).size(), 1u);
+}
+
+TEST_F(VettingServiceTest, OtherRolesMayNotCheck) {
+  for (const char* identity : {"clerk", "court", "auditor", "admin"}) {
+    SCOPED_TRACE(identity);
+    const uint64_t audit_before = AuditSize();
+    const Reply reply = Check(UnknownCandidate(), identity);
+    EXPECT_EQ(reply.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
+    EXPECT_EQ(AuditSize(), audit_before + 1);
+  }
+  EXPECT_THAT(ChecksAbout(UnknownCandidate().personal_number()), IsEmpty());
+}
+
+// --- The certificate ---------------------------------------------------------------------------
+
+TEST_F(VettingServiceTest, CertificateVerifiesWithThePublishedKeyUntilItExpires) {
+  CreateRecord(ExampleRecord());
+  const v1::VettingCheckRequest req = CandidateOf(ExampleRecord().person());
+  const Reply reply = Check(req);
+  ASSERT_TRUE(reply.status.ok()) << reply.status.error_message();
+  const v1::SignedVettingCertificate& signed_cert = reply.response.certificate();
+  const v1::VettingCertificate& cert = signed_cert.certificate();
+  const v1::PublicKey key = PublicKey();
+  ASSERT_EQ(key.ed25519().size(), crypto::kEd25519PublicKeySize);
+  EXPECT_EQ(key.key_id(), crypto::Ed25519KeyId(key.ed25519()));
+  absl::StatusOr<std::string> from_pem = crypto::Ed25519PublicKeyFromPem(key.pem());
+  ASSERT_TRUE(from_pem.ok()) << from_pem.status();
+  EXPECT_EQ(*from_pem, key.ed25519());
+
+  // What it states.
+  EXPECT_EQ(cert.certificate_id(), reply.response.check_id());
+  EXPECT_EQ(cert.certificate_id().size(), 32u);
+  EXPECT_TRUE(IsLowerHex(cert.certificate_id()));
+  EXPECT_EQ(cert.key_id(), key.key_id());
+  EXPECT_EQ(cert.organisation(), "dev-school");
+  EXPECT_EQ(cert.personal_number(), req.personal_number());
+  EXPECT_EQ(cert.surname(), req.surname());
+  EXPECT_EQ(cert.given_name(), req.given_name());
+  EXPECT_EQ(cert.birth_date(), req.birth_date());
+  EXPECT_EQ(cert.position_category(), "teacher");
+  EXPECT_EQ(cert.result(), v1::VETTING_RESULT_NOT_CLEAR);
+  EXPECT_EQ(signed_cert.signature().size(), crypto::kEd25519SignatureSize);
+
+  // Valid for 90 days (the default) from the server's now.
+  absl::StatusOr<absl::Time> issued = ParseInstant(cert.issued_at());
+  absl::StatusOr<absl::Time> valid_until = ParseInstant(cert.valid_until());
+  ASSERT_TRUE(issued.ok() && valid_until.ok());
+  EXPECT_EQ(*issued, clock_.Now());
+  EXPECT_EQ(*valid_until, *issued + absl::Hours(24 * 90));
+
+  EXPECT_TRUE(crypto::VerifyCertificate(signed_cert, key.ed25519(), clock_.Now()).ok());
+  EXPECT_TRUE(
+      crypto::VerifyCertificate(signed_cert, key.ed25519(), *valid_until - absl::Seconds(1)).ok());
+  for (absl::Time late : {*valid_until, *valid_until + absl::Hours(24)}) {
+    const absl::Status s = crypto::VerifyCertificate(signed_cert, key.ed25519(), late);
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+    EXPECT_THAT(std::string(s.message()), HasSubstr("expired"));
+  }
+}
+
+TEST_F(VettingServiceTest, AnyChangedFieldBreaksTheSignature) {
+  CreateRecord(ExampleRecord());
+  const Reply reply = Check(CandidateOf(ExampleRecord().person()));
+  ASSERT_TRUE(reply.status.ok()) << reply.status.error_message();
+  const v1::SignedVettingCertificate original = reply.response.certificate();
+  const std::string key = PublicKey().ed25519();
+  ASSERT_TRUE(crypto::VerifyCertificate(original, key, clock_.Now()).ok());
+
+  const google::protobuf::Descriptor* d = v1::VettingCertificate::descriptor();
+  int fields_changed = 0;
+  for (int i = 0; i < d->field_count(); ++i) {
+    const google::protobuf::FieldDescriptor* f = d->field(i);
+    SCOPED_TRACE(f->name());
+    v1::SignedVettingCertificate changed = original;
+    v1::VettingCertificate* c = changed.mutable_certificate();
+    const google::protobuf::Reflection* r = c->GetReflection();
+    if (f->type() == google::protobuf::FieldDescriptor::TYPE_ENUM) {
+      for (auto other : {v1::VETTING_RESULT_CLEAR, v1::VETTING_RESULT_REFER}) {
+        v1::SignedVettingCertificate variant = changed;
+        variant.mutable_certificate()->set_result(other);
+        const absl::Status s = crypto::VerifyCertificate(variant, key, clock_.Now());
+        EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+      }
+      ++fields_changed;
+      continue;
+    }
+    ASSERT_EQ(f->type(), google::protobuf::FieldDescriptor::TYPE_STRING);
+    std::string value = r->GetString(*c, f);
+    ASSERT_FALSE(value.empty());
+    // One byte, kept printable: the last character moves to its neighbour.
+    value.back() = value.back() == '0' ? '1' : static_cast<char>(value.back() ^ 0x01);
+    r->SetString(c, f, value);
+    const absl::Status s = crypto::VerifyCertificate(changed, key, clock_.Now());
+    if (f->name() == "key_id") {
+      EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+      EXPECT_THAT(std::string(s.message()), HasSubstr("unknown key"));
+    } else {
+      EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+      EXPECT_THAT(std::string(s.message()), HasSubstr("bad signature"));
+    }
+    ++fields_changed;
+  }
+  EXPECT_EQ(fields_changed, 11);
+
+  v1::SignedVettingCertificate bad_signature = original;
+  bad_signature.mutable_signature()->at(10) ^= 0x20;
+  EXPECT_EQ(crypto::VerifyCertificate(bad_signature, key, clock_.Now()).code(),
+            absl::StatusCode::kDataLoss);
+}
+
+TEST_F(VettingServiceTest, AnotherKeyIsUnknown) {
+  const Reply reply = Check(UnknownCandidate());
+  ASSERT_TRUE(reply.status.ok()) << reply.status.error_message();
+  absl::StatusOr<crypto::SecretBytes> seed = crypto::SecretBytes::Random(crypto::kEd25519SeedSize);
+  ASSERT_TRUE(seed.ok());
+  absl::StatusOr<std::unique_ptr<crypto::Ed25519Signer>> other =
+      crypto::Ed25519Signer::FromSeed(*seed);
+  ASSERT_TRUE(other.ok()) << other.status();
+
+  absl::Status s = crypto::VerifyCertificate(reply.response.certificate(),
+                                             (*other)->public_key(), clock_.Now());
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("unknown key"));
+
+  // A forger who signs the same statement with their own key is not taken for the registry.
+  absl::StatusOr<v1::SignedVettingCertificate> forged =
+      crypto::SignCertificate(**other, reply.response.certificate().certificate());
+  ASSERT_TRUE(forged.ok());
+  s = crypto::VerifyCertificate(*forged, PublicKey().ed25519(), clock_.Now());
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  EXPECT_THAT(std::string(s.message()), HasSubstr("unknown key"));
+}
+
+// --- The audit event of a check ----------------------------------------------------------------
+
+TEST_F(VettingServiceTest, CheckEventHoldsReferencesAndTokensButNoIdentity) {
+  CreateRecord(ExampleRecord());
+  const v1::Person person = ExampleRecord().person();
+  v1::VettingCheckRequest mismatch = CandidateOf(person);
+  mismatch.set_given_name("Shpend");
+  const std::vector<v1::VettingCheckRequest> requests = {CandidateOf(person), mismatch,
+                                                         UnknownCandidate()};
+  std::vector<std::string> tokens;
+  for (const v1::VettingCheckRequest& req : requests) {
+    SCOPED_TRACE(req.given_name());
+    const uint64_t before = AuditSize();
+    ASSERT_TRUE(Check(req).status.ok());
+    ASSERT_EQ(AuditSize(), before + 1);
+    const v1::AuditEvent event = Event(before);
+    EXPECT_EQ(event.action(), kCheckMethod);
+    EXPECT_EQ(event.outcome(), 0);
+    EXPECT_EQ(event.actor(), kVettingActor);
+    EXPECT_EQ(event.role(), v1::ROLE_VETTING);
+    EXPECT_EQ(event.organisation(), "dev-school");
+    EXPECT_EQ(event.consent_reference(), "C-1");
+    ASSERT_EQ(event.tokens_size(), 1);
+    EXPECT_EQ(event.tokens(0).size(), 64u);
+    EXPECT_TRUE(IsLowerHex(event.tokens(0))) << event.tokens(0);
+    tokens.push_back(event.tokens(0));
+  }
+  // The token names the personal number: the same person gives the same token.
+  EXPECT_EQ(tokens[0], tokens[1]);
+  EXPECT_NE(tokens[0], tokens[2]);
+
+  // No event of the whole log (the record's creation included) names anyone.
+  const std::vector<std::string> identities = {
+      person.personal_number(), person.surname(), "KERQELI", "Kerqeli", "kerqeli",
+      person.given_name(), "ARBEN", "arben", person.birth_date(), "Shpend",
+      UnknownCandidate().personal_number(), UnknownCandidate().surname(),
+      UnknownCandidate().given_name(), UnknownCandidate().birth_date()};
+  const uint64_t size = AuditSize();
+  for (uint64_t i = 0; i < size; ++i) {
+    const std::string bytes = EventBytes(i);
+    for (const std::string& identity : identities) {
+      EXPECT_THAT(bytes, Not(HasSubstr(identity))) << "event " << i << ": " << identity;
+    }
+  }
+}
+
+// --- Transparency for the data subject ---------------------------------------------------------
+
+TEST_F(VettingServiceTest, DataSubjectSeesEveryCheckNewestFirst) {
+  CreateRecord(ExampleRecord());
+  const v1::Person person = ExampleRecord().person();
+
+  struct Made {
+    std::string check_id;
+    std::string organisation;
+    std::string at;
+    std::string position;
+    v1::VettingResult result;
+  };
+  std::vector<Made> made;
+  auto check = [&](const std::string& identity, const std::string& organisation,
+                   v1::VettingCheckRequest req, const std::string& position) {
+    req.set_position_category(position);
+    const Reply reply = Check(req, identity);
+    ASSERT_TRUE(reply.status.ok()) << reply.status.error_message();
+    made.push_back({reply.response.check_id(), organisation, FormatInstant(clock_.Now()),
+                    position, reply.response.result()});
+    clock_.Advance(absl::Minutes(7));
+  };
+  check("vetting", "dev-school", CandidateOf(person), "teacher");
+  check("vetting2", "dev-care-home", CandidateOf(person), "care_worker");
+  v1::VettingCheckRequest mismatch = CandidateOf(person);
+  mismatch.set_surname("Krasniqi");
+  check("vetting", "dev-school", mismatch, "school_staff");
+  check("vetting", "dev-school", UnknownCandidate(), "teacher");  // another person
+  ASSERT_EQ(made.size(), 4u);
+  EXPECT_EQ(made[2].result, v1::VETTING_RESULT_REFER);
+
+  const std::vector<v1::CheckSummary> checks = ChecksAbout(person.personal_number());
+  ASSERT_EQ(checks.size(), 3u);
+  for (size_t i = 0; i < checks.size(); ++i) {
+    const Made& want = made[2 - i];
+    SCOPED_TRACE(want.check_id);
+    EXPECT_EQ(checks[i].check_id(), want.check_id);
+    EXPECT_EQ(checks[i].organisation(), want.organisation);
+    EXPECT_EQ(checks[i].checked_at(), want.at);
+    EXPECT_EQ(checks[i].position_category(), want.position);
+    EXPECT_EQ(checks[i].result(), want.result);
+  }
+
+  const std::vector<v1::CheckSummary> other = ChecksAbout(UnknownCandidate().personal_number());
+  ASSERT_EQ(other.size(), 1u);
+  EXPECT_EQ(other[0].check_id(), made[3].check_id);
+  EXPECT_EQ(other[0].result(), v1::VETTING_RESULT_CLEAR);
+  EXPECT_THAT(ChecksAbout("7777777777"), IsEmpty());
+}
+
+TEST_F(VettingServiceTest, ListingChecksIsAuditedWithoutThePersonalNumber) {
+  ASSERT_TRUE(Check(UnknownCandidate()).status.ok());
+  const uint64_t before = AuditSize();
+  ASSERT_EQ(ChecksAbout(UnknownCandidate().personal_number()).size(), 1u);
+  ASSERT_EQ(AuditSize(), before + 1);
+  const v1::AuditEvent event = Event(before);
+  EXPECT_EQ(event.action(), kListMethod);
+  EXPECT_EQ(event.role(), v1::ROLE_CLERK);
+  EXPECT_EQ(event.reference(), kRequestRef);
+  EXPECT_EQ(event.outcome(), 0);
+  ASSERT_EQ(event.tokens_size(), 1);
+  EXPECT_EQ(event.tokens(0), Event(before - 1).tokens(0));  // the token the check used
+  EXPECT_THAT(EventBytes(before), Not(HasSubstr(UnknownCandidate().personal_number())));
+}
+
+TEST_F(VettingServiceTest, ListingChecksNeedsARequestReference) {
+  ASSERT_TRUE(Check(UnknownCandidate()).status.ok());
+  const uint64_t before = AuditSize();
+  v1::ListChecksAboutPersonResponse resp;
+  const grpc::Status s = ListChecks(UnknownCandidate().personal_number(), "", &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("request_reference"));
+  EXPECT_EQ(resp.checks_size(), 0);
+  EXPECT_EQ(AuditSize(), before + 1);
+}
+
+TEST_F(VettingServiceTest, OnlyTheClerkListsChecks) {
+  ASSERT_TRUE(Check(UnknownCandidate()).status.ok());
+  for (const char* identity : {"vetting", "vetting2", "court", "auditor", "admin"}) {
+    SCOPED_TRACE(identity);
+    const uint64_t before = AuditSize();
+    v1::ListChecksAboutPersonResponse resp;
+    const grpc::Status s =
+        ListChecks(UnknownCandidate().personal_number(), kRequestRef, &resp, identity);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+    EXPECT_EQ(resp.checks_size(), 0);
+    EXPECT_EQ(AuditSize(), before + 1);
+  }
+}
+
+// What can honestly be asserted about the checks at rest: the audit log holds the organisation
+// and the consent reference in plaintext by design (they are not personal data), so the
+// organisation cannot serve as a marker. The check summary's position category and the
+// candidate's identity appear nowhere else in plaintext, so a unique position category and a
+// unique candidate must be absent from every file, while the consent reference, stored in the
+// audit event in plaintext, proves the scan reads the bytes where plaintext would be.
+TEST_F(VettingServiceTest, ChecksAreSealedAtRest) {
+  constexpr char kCategory[] = "zzq_unique_category";
+  constexpr char kConsent[] = "CONSENT-ZZQ-4711";
+  v1::AccessPolicy policy = registry::testing::DevPolicy();
+  for (v1::Organisation& org : *policy.mutable_organisations()) {
+    if (org.id() == "dev-school") org.add_position_categories(kCategory);
+  }
+  server_->WritePolicy(policy);
+  ASSERT_TRUE(server_->server()->ReloadPolicy().ok());
+
+  v1::VettingCheckRequest req;
+  req.set_personal_number("9081726354");
+  req.set_surname("Zogaj");
+  req.set_given_name("Vjollcëza");
+  req.set_birth_date("1993-07-21");
+  req.set_position_category(kCategory);
+  req.set_consent_reference(kConsent);
+  ASSERT_EQ(ResultOf(req), v1::VETTING_RESULT_CLEAR);
+  const std::vector<v1::CheckSummary> checks = ChecksAbout(req.personal_number());
+  ASSERT_EQ(checks.size(), 1u);
+  ASSERT_EQ(checks[0].position_category(), kCategory);
+
+  ASSERT_TRUE(server_->server()->database()->Flush().ok());
+  const std::string data_dir = server_->config().data_dir();
+  server_->Stop();
+
+  std::string all;
+  size_t files = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(data_dir)) {
+    if (!entry.is_regular_file()) continue;
+    all += registry::testing::ReadFileOrDie(entry.path().string());
+    ++files;
+  }
+  ASSERT_GT(files, 0u);
+  EXPECT_THAT(all, HasSubstr(kConsent));  // the scan sees plaintext where there is some
+  for (const std::string& s : {std::string(kCategory), req.personal_number(), req.surname(),
+                               req.given_name(), std::string("Vjollc"), req.birth_date()}) {
+    EXPECT_THAT(all, Not(HasSubstr(s))) << s;
+  }
+}
+
+}  // namespace
+}  // namespace registry::server

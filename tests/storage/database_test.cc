@@ -1,0 +1,250 @@
+// Database: every column family is opened, writes are atomic and durable across a reopen, a
+// failed write leaves nothing behind, and key encodings sort numerically.
+#include "storage/database.h"
+
+#include <algorithm>
+#include <atomic>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "gtest/gtest.h"
+#include "rocksdb/db.h"
+#include "rocksdb/options.h"
+#include "rocksdb/write_batch.h"
+#include "tests/testing/test_pki.h"
+
+namespace registry::storage {
+namespace {
+
+constexpr Cf kAllFamilies[] = {Cf::kRecords, Cf::kVersions, Cf::kIndex, Cf::kExpiry,
+                               Cf::kChecks,  Cf::kAudit,    Cf::kMerkle, Cf::kMeta};
+static_assert(sizeof(kAllFamilies) / sizeof(kAllFamilies[0]) == static_cast<int>(Cf::kCount));
+
+// Fails every write while `fail` is set and counts the writes it saw.
+class SwitchableFaultInjector : public WriteFaultInjector {
+ public:
+  absl::Status BeforeWrite() override {
+    ++calls;
+    if (fail) return absl::InternalError("injected disk failure");
+    return absl::OkStatus();
+  }
+  std::atomic<bool> fail{false};
+  std::atomic<int> calls{0};
+};
+
+class DatabaseTest : public ::testing::Test {
+ protected:
+  void SetUp() override { root_ = testing::MakeTempDir("registry-database-test"); }
+  void TearDown() override {
+    std::error_code ignored;
+    std::filesystem::remove_all(root_, ignored);
+  }
+
+  std::unique_ptr<Database> OpenOrDie(WriteFaultInjector* injector = nullptr) {
+    DatabaseOptions options;
+    options.path = path();
+    options.fault_injector = injector;
+    absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(options);
+    EXPECT_TRUE(db.ok()) << db.status();
+    return db.ok() ? *std::move(db) : nullptr;
+  }
+
+  std::string path() const { return root_ + "/data"; }
+
+  std::string root_;
+};
+
+TEST_F(DatabaseTest, OpensEveryColumnFamily) {
+  std::unique_ptr<Database> db = OpenOrDie();
+  ASSERT_NE(db, nullptr);
+  for (Cf family : kAllFamilies) {
+    ASSERT_NE(db->cf(family), nullptr) << CfName(family);
+    EXPECT_EQ(db->cf(family)->GetName(), CfName(family));
+  }
+  EXPECT_STREQ(CfName(Cf::kRecords), "records");
+  EXPECT_STREQ(CfName(Cf::kMeta), "meta");
+  EXPECT_EQ(db->path(), path());
+  db.reset();
+
+  // The families exist on disk, not only in memory.
+  std::vector<std::string> names;
+  ASSERT_TRUE(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions(), path(), &names).ok());
+  for (Cf family : kAllFamilies) {
+    EXPECT_NE(std::find(names.begin(), names.end(), CfName(family)), names.end())
+        << CfName(family);
+  }
+}
+
+TEST_F(DatabaseTest, WriteThenGetRoundTripsPerFamily) {
+  std::unique_ptr<Database> db = OpenOrDie();
+  ASSERT_NE(db, nullptr);
+  rocksdb::WriteBatch batch;
+  batch.Put(db->cf(Cf::kRecords), "key", "in records");
+  batch.Put(db->cf(Cf::kMeta), "key", "in meta");
+  batch.Put(db->cf(Cf::kAudit), std::string("bin\0ary", 7), std::string("\0\xff\x01", 3));
+  ASSERT_TRUE(db->Write(&batch).ok());
+
+  auto records = db->Get(Cf::kRecords, "key");
+  ASSERT_TRUE(records.ok()) << records.status();
+  ASSERT_TRUE(records->has_value());
+  EXPECT_EQ(**records, "in records");
+  auto meta = db->Get(Cf::kMeta, "key");
+  ASSERT_TRUE(meta.ok() && meta->has_value());
+  EXPECT_EQ(**meta, "in meta");
+  auto binary = db->Get(Cf::kAudit, std::string("bin\0ary", 7));
+  ASSERT_TRUE(binary.ok() && binary->has_value());
+  EXPECT_EQ(**binary, std::string("\0\xff\x01", 3));
+
+  // Families are separate key spaces, and absence is not an error.
+  auto elsewhere = db->Get(Cf::kVersions, "key");
+  ASSERT_TRUE(elsewhere.ok()) << elsewhere.status();
+  EXPECT_FALSE(elsewhere->has_value());
+  auto missing = db->Get(Cf::kRecords, "no such key");
+  ASSERT_TRUE(missing.ok()) << missing.status();
+  EXPECT_FALSE(missing->has_value());
+}
+
+TEST_F(DatabaseTest, IteratorSeesWrittenKeysInOrder) {
+  std::unique_ptr<Database> db = OpenOrDie();
+  ASSERT_NE(db, nullptr);
+  rocksdb::WriteBatch batch;
+  for (uint64_t v : {300u, 2u, 70000u, 1u}) batch.Put(db->cf(Cf::kAudit), EncodeU64(v), "x");
+  ASSERT_TRUE(db->Write(&batch).ok());
+  std::vector<uint64_t> seen;
+  auto it = db->NewIterator(Cf::kAudit);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    seen.push_back(DecodeU64(absl::string_view(it->key().data(), it->key().size())));
+  }
+  ASSERT_TRUE(it->status().ok());
+  EXPECT_EQ(seen, (std::vector<uint64_t>{1, 2, 300, 70000}));
+}
+
+TEST_F(DatabaseTest, ReopenKeepsData) {
+  {
+    std::unique_ptr<Database> db = OpenOrDie();
+    ASSERT_NE(db, nullptr);
+    rocksdb::WriteBatch batch;
+    batch.Put(db->cf(Cf::kVersions), "v", "kept");
+    batch.Put(db->cf(Cf::kIndex), "i", "");
+    ASSERT_TRUE(db->Write(&batch).ok());
+  }
+  std::unique_ptr<Database> db = OpenOrDie();
+  ASSERT_NE(db, nullptr);
+  auto v = db->Get(Cf::kVersions, "v");
+  ASSERT_TRUE(v.ok() && v->has_value()) << v.status();
+  EXPECT_EQ(**v, "kept");
+  auto i = db->Get(Cf::kIndex, "i");
+  ASSERT_TRUE(i.ok() && i->has_value()) << i.status();
+  EXPECT_EQ(**i, "");
+}
+
+TEST_F(DatabaseTest, ReopenAfterFlushKeepsData) {
+  {
+    std::unique_ptr<Database> db = OpenOrDie();
+    ASSERT_NE(db, nullptr);
+    rocksdb::WriteBatch batch;
+    batch.Put(db->cf(Cf::kMerkle), "m", "flushed");
+    ASSERT_TRUE(db->Write(&batch).ok());
+    ASSERT_TRUE(db->Flush().ok());
+  }
+  std::unique_ptr<Database> db = OpenOrDie();
+  ASSERT_NE(db, nullptr);
+  auto m = db->Get(Cf::kMerkle, "m");
+  ASSERT_TRUE(m.ok() && m->has_value()) << m.status();
+  EXPECT_EQ(**m, "flushed");
+}
+
+TEST_F(DatabaseTest, InjectedWriteFailureIsUnavailableAndWritesNothing) {
+  SwitchableFaultInjector injector;
+  std::unique_ptr<Database> db = OpenOrDie(&injector);
+  ASSERT_NE(db, nullptr);
+  injector.fail = true;
+  rocksdb::WriteBatch batch;
+  batch.Put(db->cf(Cf::kRecords), "r", "head");
+  batch.Put(db->cf(Cf::kAudit), "a", "event");
+  absl::Status s = db->Write(&batch);
+  EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
+  EXPECT_EQ(injector.calls, 1);
+  for (auto [family, key] : {std::make_pair(Cf::kRecords, "r"), std::make_pair(Cf::kAudit, "a")}) {
+    auto got = db->Get(family, key);
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_FALSE(got->has_value()) << CfName(family);
+  }
+
+  // Nothing lingers to reappear after a reopen either.
+  db.reset();
+  injector.fail = false;
+  db = OpenOrDie(&injector);
+  ASSERT_NE(db, nullptr);
+  auto after = db->Get(Cf::kRecords, "r");
+  ASSERT_TRUE(after.ok()) << after.status();
+  EXPECT_FALSE(after->has_value());
+
+  // With the fault gone the same batch commits: the injector was what stopped it.
+  ASSERT_TRUE(db->Write(&batch).ok());
+  auto now = db->Get(Cf::kAudit, "a");
+  ASSERT_TRUE(now.ok() && now->has_value());
+  EXPECT_EQ(**now, "event");
+}
+
+TEST_F(DatabaseTest, SecondOpenOfTheSameDirectoryIsUnavailable) {
+  std::unique_ptr<Database> db = OpenOrDie();
+  ASSERT_NE(db, nullptr);
+  DatabaseOptions options;
+  options.path = path();
+  absl::StatusOr<std::unique_ptr<Database>> second = Database::Open(options);
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable) << second.status();
+}
+
+TEST_F(DatabaseTest, OpenRefusesEmptyPathAndMissingDatabaseWithoutCreate) {
+  EXPECT_EQ(Database::Open(DatabaseOptions()).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  DatabaseOptions options;
+  options.path = path();
+  options.create_if_missing = false;
+  absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(options);
+  EXPECT_FALSE(db.ok());
+  EXPECT_FALSE(std::filesystem::exists(path() + "/CURRENT"));
+}
+
+TEST_F(DatabaseTest, EncodeU64IsBigEndianAndRoundTrips) {
+  EXPECT_EQ(EncodeU64(0x0102030405060708ull), std::string("\x01\x02\x03\x04\x05\x06\x07\x08", 8));
+  EXPECT_EQ(EncodeU32(0x0a0b0c0du), std::string("\x0a\x0b\x0c\x0d", 4));
+  EXPECT_EQ(EncodeU64(0), std::string(8, '\0'));
+  for (uint64_t v : {uint64_t{0}, uint64_t{1}, uint64_t{255}, uint64_t{256},
+                     uint64_t{0x00ff00ff00ff00ff}, ~uint64_t{0}}) {
+    EXPECT_EQ(EncodeU64(v).size(), 8u);
+    EXPECT_EQ(DecodeU64(EncodeU64(v)), v);
+  }
+  for (uint32_t v : {0u, 1u, 65535u, 65536u, 0xffffffffu}) {
+    EXPECT_EQ(EncodeU32(v).size(), 4u);
+    EXPECT_EQ(DecodeU32(EncodeU32(v)), v);
+  }
+}
+
+TEST_F(DatabaseTest, EncodedIntegersSortInNumericOrder) {
+  // Byte-wise comparison (RocksDB's default comparator) must agree with numeric order, including
+  // across byte boundaries where a little-endian or decimal encoding would not.
+  const std::vector<uint64_t> values = {0,    1,     9,          10,         255,
+                                        256,  1000,  65535,      65536,      0xffffffffull,
+                                        0x100000000ull, 0x7fffffffffffffffull, ~uint64_t{0}};
+  for (size_t i = 0; i < values.size(); ++i) {
+    for (size_t j = 0; j < values.size(); ++j) {
+      EXPECT_EQ(EncodeU64(values[i]) < EncodeU64(values[j]), values[i] < values[j])
+          << values[i] << " vs " << values[j];
+      if (values[i] <= 0xffffffffull && values[j] <= 0xffffffffull) {
+        const auto a = static_cast<uint32_t>(values[i]);
+        const auto b = static_cast<uint32_t>(values[j]);
+        EXPECT_EQ(EncodeU32(a) < EncodeU32(b), a < b) << a << " vs " << b;
+      }
+    }
+  }
+}
+
+}  // namespace
+}  // namespace registry::storage

@@ -1,0 +1,513 @@
+// RecordStore on a real RocksDB in a temporary directory: records round-trip through envelope
+// encryption, duplicates are refused, blind-index search matches spelling variants but nothing
+// else, changes make versions, and vetting matches by token without decrypting anything.
+#include "storage/record_store.h"
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "crypto/keyring.h"
+#include "crypto/secret_bytes.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+#include "storage/database.h"
+#include "storage/keyring_holder.h"
+#include "storage/name_normalizer.h"
+#include "tests/testing/test_pki.h"
+
+namespace registry::storage {
+namespace {
+
+using google::protobuf::util::MessageDifferencer;
+using registry::v1::Conviction;
+using registry::v1::Person;
+using registry::v1::Record;
+
+constexpr char kActor[] = "spiffe://registry.kjc.test/clerk/test-clerk";
+
+Person MakePerson(absl::string_view surname, absl::string_view given_name,
+                  absl::string_view birth_date, absl::string_view personal_number) {
+  Person p;
+  p.set_surname(std::string(surname));
+  p.set_given_name(std::string(given_name));
+  p.set_father_name("Besim");
+  p.set_sex(registry::v1::SEX_MALE);
+  p.set_birth_date(std::string(birth_date));
+  p.set_birth_place("Prishtinë");
+  p.add_citizenships("XK");
+  p.set_personal_number(std::string(personal_number));
+  p.set_last_known_address("Rr. Agim Ramadani 14, Prishtinë");
+  return p;
+}
+
+Conviction MakeConviction(absl::string_view court_id, absl::string_view case_number) {
+  Conviction c;
+  c.set_court_id(std::string(court_id));
+  c.set_case_number(std::string(case_number));
+  c.set_judgment_date("2024-03-01");
+  c.set_final_date("2024-05-15");
+  auto* offence = c.add_offences();
+  offence->set_law("06/L-074");
+  offence->set_article(230);
+  offence->set_paragraph(1);
+  c.mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_IMPRISONMENT);
+  c.mutable_sentence()->set_months(36);
+  auto* ban = c.add_bans();
+  ban->set_type(registry::v1::BAN_TYPE_WORK_WITH_CHILDREN);
+  ban->set_end_date("2034-05-15");
+  c.set_release_date("2027-03-01");
+  return c;
+}
+
+VersionMeta Meta(absl::string_view now = "2026-01-02T03:04:05Z") {
+  VersionMeta m;
+  m.actor = kActor;
+  m.now = std::string(now);
+  m.employer_visible_until = "2034-05-15";
+  m.delete_after = "2054-05-15";
+  return m;
+}
+
+std::vector<std::string> Ids(const std::vector<Record>& records) {
+  std::vector<std::string> ids;
+  for (const Record& r : records) ids.push_back(r.metadata().record_id());
+  return ids;
+}
+
+class RecordStoreTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    auto normalizer = NameNormalizer::Create();
+    ASSERT_TRUE(normalizer.ok()) << normalizer.status();
+    normalizer_ = normalizer->release();
+  }
+  static void TearDownTestSuite() {
+    delete normalizer_;
+    normalizer_ = nullptr;
+  }
+
+  void SetUp() override {
+    root_ = testing::MakeTempDir("registry-record-store-test");
+    DatabaseOptions options;
+    options.path = root_ + "/data";
+    auto db = Database::Open(options);
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = *std::move(db);
+    auto kek1 = crypto::SecretBytes::Random(crypto::kKekSize);
+    ASSERT_TRUE(kek1.ok());
+    kek1_ = *std::move(kek1);
+    keys_ = std::make_unique<KeyringHolder>(Ring({{1, kek1_}}, 1));
+    auto root = crypto::SecretBytes::Random(32);
+    ASSERT_TRUE(root.ok());
+    auto store = RecordStore::Create(db_.get(), keys_.get(), *root, normalizer_);
+    ASSERT_TRUE(store.ok()) << store.status();
+    store_ = *std::move(store);
+  }
+
+  void TearDown() override {
+    store_.reset();
+    db_.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(root_, ignored);
+  }
+
+  // Prepares and commits a new record; returns its id.
+  absl::StatusOr<std::string> Create(const Person& person, const Conviction& conviction) {
+    absl::StatusOr<PendingWrite> pending = store_->PrepareCreate(person, conviction, Meta());
+    if (!pending.ok()) return pending.status();
+    absl::Status written = db_->Write(pending->batch());
+    if (!written.ok()) return written;
+    return pending->metadata().record_id();
+  }
+
+  std::string CreateOrFail(const Person& person, const Conviction& conviction) {
+    absl::StatusOr<std::string> id = Create(person, conviction);
+    EXPECT_TRUE(id.ok()) << id.status();
+    return id.value_or("");
+  }
+
+  std::vector<Record> ByName(absl::string_view surname, absl::string_view given,
+                             absl::string_view birth_date) {
+    std::string token;
+    auto found = store_->SearchByName(surname, given, birth_date, 100, &token);
+    EXPECT_TRUE(found.ok()) << found.status();
+    EXPECT_EQ(token.size(), 64u);
+    return found.value_or(std::vector<Record>());
+  }
+
+  std::vector<Record> ByPersonalNumber(absl::string_view pn) {
+    std::string token;
+    auto found = store_->SearchByPersonalNumber(pn, 100, &token);
+    EXPECT_TRUE(found.ok()) << found.status();
+    EXPECT_EQ(token.size(), 64u);
+    return found.value_or(std::vector<Record>());
+  }
+
+  // Commits a change that sets the surname; returns the new version.
+  absl::StatusOr<uint32_t> ChangeSurname(const std::string& id, uint32_t expected,
+                                         absl::string_view surname, absl::string_view reason) {
+    absl::StatusOr<PendingWrite> pending = store_->PrepareChange(
+        id, expected, [&](Record* record, std::string* why, VersionMeta* meta) {
+          record->mutable_person()->set_surname(std::string(surname));
+          *why = std::string(reason);
+          *meta = Meta("2026-02-03T04:05:06Z");
+          return absl::OkStatus();
+        });
+    if (!pending.ok()) return pending.status();
+    absl::Status written = db_->Write(pending->batch());
+    if (!written.ok()) return written;
+    return pending->metadata().version();
+  }
+
+  static std::shared_ptr<const crypto::Keyring> Ring(
+      std::vector<std::pair<uint32_t, crypto::SecretBytes>> keks, uint32_t current) {
+    auto ring = crypto::Keyring::Create(std::move(keks), current);
+    EXPECT_TRUE(ring.ok()) << ring.status();
+    return ring.ok() ? std::shared_ptr<const crypto::Keyring>(*std::move(ring)) : nullptr;
+  }
+
+  static NameNormalizer* normalizer_;
+  std::string root_;
+  crypto::SecretBytes kek1_;
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<KeyringHolder> keys_;
+  std::unique_ptr<RecordStore> store_;
+};
+
+NameNormalizer* RecordStoreTest::normalizer_ = nullptr;
+
+TEST_F(RecordStoreTest, CreateThenGetRoundTrips) {
+  const Person person = MakePerson("Kërqeli", "Arben", "1980-04-12", "1234567890");
+  const Conviction conviction = MakeConviction("basic-prishtine", "P 123/2024");
+  absl::StatusOr<PendingWrite> pending = store_->PrepareCreate(person, conviction, Meta());
+  ASSERT_TRUE(pending.ok()) << pending.status();
+  const std::string id = pending->metadata().record_id();
+  EXPECT_EQ(id.size(), 32u);
+  EXPECT_EQ(pending->record_ids(), std::vector<std::string>{id});
+  ASSERT_EQ(pending->tokens().size(), 1u);
+  EXPECT_EQ(pending->tokens()[0].size(), 64u);
+  ASSERT_TRUE(db_->Write(pending->batch()).ok());
+  pending = absl::UnknownError("released");
+
+  absl::StatusOr<Record> got = store_->Get(id);
+  ASSERT_TRUE(got.ok()) << got.status();
+  EXPECT_TRUE(MessageDifferencer::Equals(got->person(), person)) << got->person().DebugString();
+  EXPECT_TRUE(MessageDifferencer::Equals(got->conviction(), conviction));
+  const auto& m = got->metadata();
+  EXPECT_EQ(m.record_id(), id);
+  EXPECT_EQ(m.version(), 1u);
+  EXPECT_EQ(m.status(), registry::v1::RECORD_STATUS_ACTIVE);
+  EXPECT_EQ(m.created_by(), kActor);
+  EXPECT_EQ(m.created_at(), "2026-01-02T03:04:05Z");
+  EXPECT_EQ(m.updated_by(), kActor);
+  EXPECT_EQ(m.employer_visible_until(), "2034-05-15");
+  EXPECT_EQ(m.delete_after(), "2054-05-15");
+
+  // Ids are random: a second record of another person gets another one.
+  const std::string other =
+      CreateOrFail(MakePerson("Gashi", "Luan", "1975-01-01", "1111111111"),
+                   MakeConviction("basic-prishtine", "P 124/2024"));
+  EXPECT_NE(other, id);
+}
+
+TEST_F(RecordStoreTest, UncommittedCreateIsInvisible) {
+  std::string id;
+  {
+    absl::StatusOr<PendingWrite> pending =
+        store_->PrepareCreate(MakePerson("Gashi", "Luan", "1975-01-01", "1111111111"),
+                              MakeConviction("basic-prishtine", "P 1/2024"), Meta());
+    ASSERT_TRUE(pending.ok()) << pending.status();
+    id = pending->metadata().record_id();
+  }  // dropped, never written
+  EXPECT_EQ(store_->Get(id).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(ByPersonalNumber("1111111111").empty());
+  // Nor does it block a real create of the same conviction.
+  EXPECT_TRUE(Create(MakePerson("Gashi", "Luan", "1975-01-01", "1111111111"),
+                     MakeConviction("basic-prishtine", "P 1/2024"))
+                  .ok());
+}
+
+TEST_F(RecordStoreTest, UnknownOrMalformedIdIsNotFound) {
+  EXPECT_EQ(store_->Get(std::string(32, 'a')).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->Get("").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->Get("not-an-id").status().code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(store_->History(std::string(32, 'b')).status().code(), absl::StatusCode::kNotFound);
+}
+
+TEST_F(RecordStoreTest, SameCourtCaseAndPersonalNumberIsAlreadyExists) {
+  const Person person = MakePerson("Kërqeli", "Arben", "1980-04-12", "1234567890");
+  const std::string first = CreateOrFail(person, MakeConviction("basic-prishtine", "P 123/2024"));
+  ASSERT_FALSE(first.empty());
+
+  absl::StatusOr<std::string> again =
+      Create(person, MakeConviction("basic-prishtine", "P 123/2024"));
+  EXPECT_EQ(again.status().code(), absl::StatusCode::kAlreadyExists) << again.status();
+  // The case number is compared after folding case and spacing.
+  absl::StatusOr<std::string> spaced =
+      Create(person, MakeConviction("basic-prishtine", " p  123/2024 "));
+  EXPECT_EQ(spaced.status().code(), absl::StatusCode::kAlreadyExists) << spaced.status();
+  // Other names do not make it another conviction.
+  absl::StatusOr<std::string> renamed =
+      Create(MakePerson("Gashi", "Luan", "1975-01-01", "1234567890"),
+             MakeConviction("basic-prishtine", "P 123/2024"));
+  EXPECT_EQ(renamed.status().code(), absl::StatusCode::kAlreadyExists) << renamed.status();
+  EXPECT_EQ(ByPersonalNumber("1234567890").size(), 1u);
+
+  // Any one of the three differing makes it another record.
+  EXPECT_TRUE(Create(person, MakeConviction("basic-prishtine", "P 124/2024")).ok());
+  EXPECT_TRUE(Create(person, MakeConviction("basic-prizren", "P 123/2024")).ok());
+  EXPECT_TRUE(Create(MakePerson("Kërqeli", "Arben", "1980-04-12", "1234567891"),
+                     MakeConviction("basic-prishtine", "P 123/2024"))
+                  .ok());
+  EXPECT_EQ(ByPersonalNumber("1234567890").size(), 3u);
+}
+
+TEST_F(RecordStoreTest, DuplicateWithinOneStagedBatchIsAlreadyExists) {
+  const Person person = MakePerson("Kërqeli", "Arben", "1980-04-12", "1234567890");
+  const Conviction conviction = MakeConviction("basic-prishtine", "P 123/2024");
+  {
+    PendingWrite batch;
+    ASSERT_TRUE(store_->StageCreate(person, conviction, Meta(), &batch, nullptr).ok());
+    std::string existing = "unset";
+    absl::Status dup = store_->StageCreate(person, conviction, Meta(), &batch, &existing);
+    EXPECT_EQ(dup.code(), absl::StatusCode::kAlreadyExists) << dup;
+    EXPECT_EQ(existing, "");  // the record it duplicates is in this batch, not yet stored
+    ASSERT_TRUE(store_->StageCreate(person, MakeConviction("basic-prishtine", "P 9/2024"),
+                                    Meta(), &batch, nullptr)
+                    .ok());
+    EXPECT_EQ(batch.record_ids().size(), 2u);
+    ASSERT_TRUE(db_->Write(batch.batch()).ok());
+  }
+  const std::vector<Record> stored = ByPersonalNumber("1234567890");
+  ASSERT_EQ(stored.size(), 2u);
+
+  // Against a stored record, the duplicate names it.
+  PendingWrite batch;
+  std::string existing;
+  absl::Status dup = store_->StageCreate(person, conviction, Meta(), &batch, &existing);
+  EXPECT_EQ(dup.code(), absl::StatusCode::kAlreadyExists) << dup;
+  const Record& original = stored[0].conviction().case_number() == "P 123/2024" ? stored[0]
+                                                                                : stored[1];
+  EXPECT_EQ(existing, original.metadata().record_id());
+}
+
+TEST_F(RecordStoreTest, SearchByPersonalNumberFindsEveryRecordOfThePerson) {
+  const Person person = MakePerson("Kërqeli", "Arben", "1980-04-12", "1234567890");
+  const std::string a = CreateOrFail(person, MakeConviction("basic-prishtine", "P 1/2024"));
+  const std::string b = CreateOrFail(person, MakeConviction("basic-peje", "P 2/2024"));
+  CreateOrFail(MakePerson("Gashi", "Luan", "1975-01-01", "1111111111"),
+               MakeConviction("basic-prishtine", "P 3/2024"));
+
+  const std::vector<std::string> ids = Ids(ByPersonalNumber("1234567890"));
+  EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()), (std::set<std::string>{a, b}));
+  for (const Record& r : ByPersonalNumber("1234567890")) {
+    EXPECT_EQ(r.person().personal_number(), "1234567890");  // decrypted current version
+  }
+  EXPECT_TRUE(ByPersonalNumber("1234567899").empty());
+  EXPECT_TRUE(ByPersonalNumber("123456789").empty());
+
+  // The limit is honoured.
+  std::string token;
+  auto one = store_->SearchByPersonalNumber("1234567890", 1, &token);
+  ASSERT_TRUE(one.ok());
+  EXPECT_EQ(one->size(), 1u);
+}
+
+TEST_F(RecordStoreTest, SearchByNameMatchesCaseDiacriticAndScriptVariants) {
+  const std::string albanian =
+      CreateOrFail(MakePerson("Kërqeli", "Arben", "1980-04-12", "1234567890"),
+                   MakeConviction("basic-prishtine", "P 1/2024"));
+  const std::string serbian =
+      CreateOrFail(MakePerson("Petrović", "Dragan", "1970-10-30", "2222222222"),
+                   MakeConviction("basic-mitrovice", "P 2/2024"));
+
+  for (const char* surname : {"Kërqeli", "Kerqeli", "KËRQELI", "kërqeli", "KERQELI"}) {
+    EXPECT_EQ(Ids(ByName(surname, "Arben", "1980-04-12")), std::vector<std::string>{albanian})
+        << surname;
+  }
+  EXPECT_EQ(Ids(ByName("KËRQELI", "ARBEN", "1980-04-12")), std::vector<std::string>{albanian});
+  for (auto [surname, given] : {std::make_pair("Petrović", "Dragan"),
+                                std::make_pair("Petrovic", "Dragan"),
+                                std::make_pair("Петровић", "Драган"),
+                                std::make_pair("ПЕТРОВИЋ", "драган")}) {
+    EXPECT_EQ(Ids(ByName(surname, given, "1970-10-30")), std::vector<std::string>{serbian})
+        << surname;
+  }
+}
+
+TEST_F(RecordStoreTest, NearMissesFindNothing) {
+  CreateOrFail(MakePerson("Kërqeli", "Arben", "1980-04-12", "1234567890"),
+               MakeConviction("basic-prishtine", "P 1/2024"));
+  ASSERT_EQ(ByName("Kerqeli", "Arben", "1980-04-12").size(), 1u);  // the control matches
+  EXPECT_TRUE(ByName("Kerqeli", "Arben", "1980-04-13").empty());
+  EXPECT_TRUE(ByName("Kerqeli", "Arben", "1981-04-12").empty());
+  EXPECT_TRUE(ByName("Kerqel", "Arben", "1980-04-12").empty());
+  EXPECT_TRUE(ByName("Kerqelii", "Arben", "1980-04-12").empty());
+  EXPECT_TRUE(ByName("Kerqeli", "Arbena", "1980-04-12").empty());
+  // Surname and given name are not interchangeable.
+  EXPECT_TRUE(ByName("Arben", "Kerqeli", "1980-04-12").empty());
+  // A name that cannot be normalised is an error, not an empty result.
+  std::string token;
+  EXPECT_EQ(store_->SearchByName("Kerqeli7", "Arben", "1980-04-12", 10, &token).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(RecordStoreTest, ChangeMakesVersionTwoAndHistoryKeepsBoth) {
+  const std::string id = CreateOrFail(MakePerson("Kërqeli", "Arben", "1980-04-12", "1234567890"),
+                                      MakeConviction("basic-prishtine", "P 1/2024"));
+  absl::StatusOr<uint32_t> version = ChangeSurname(id, 1, "Krasniqi", "typo in the judgment copy");
+  ASSERT_TRUE(version.ok()) << version.status();
+  EXPECT_EQ(*version, 2u);
+
+  absl::StatusOr<Record> current = store_->Get(id);
+  ASSERT_TRUE(current.ok()) << current.status();
+  EXPECT_EQ(current->metadata().version(), 2u);
+  EXPECT_EQ(current->person().surname(), "Krasniqi");
+  EXPECT_EQ(current->person().given_name(), "Arben");
+  EXPECT_EQ(current->metadata().created_at(), "2026-01-02T03:04:05Z");
+  EXPECT_EQ(current->metadata().updated_at(), "2026-02-03T04:05:06Z");
+
+  auto history = store_->History(id);
+  ASSERT_TRUE(history.ok()) << history.status();
+  ASSERT_EQ(history->size(), 2u);
+  EXPECT_EQ((*history)[0].record().metadata().version(), 1u);
+  EXPECT_EQ((*history)[0].record().person().surname(), "Kërqeli");
+  EXPECT_EQ((*history)[0].reason(), "created");
+  EXPECT_EQ((*history)[1].record().metadata().version(), 2u);
+  EXPECT_EQ((*history)[1].record().person().surname(), "Krasniqi");
+  EXPECT_EQ((*history)[1].reason(), "typo in the judgment copy");
+
+  // The name index follows the current version only.
+  EXPECT_TRUE(ByName("Kerqeli", "Arben", "1980-04-12").empty());
+  EXPECT_EQ(Ids(ByName("Krasniqi", "Arben", "1980-04-12")), std::vector<std::string>{id});
+}
+
+TEST_F(RecordStoreTest, ExpectedVersionMismatchIsAborted) {
+  const std::string id = CreateOrFail(MakePerson("Kërqeli", "Arben", "1980-04-12", "1234567890"),
+                                      MakeConviction("basic-prishtine", "P 1/2024"));
+  bool called = false;
+  absl::StatusOr<PendingWrite> stale =
+      store_->PrepareChange(id, 2, [&](Record*, std::string*, VersionMeta*) {
+        called = true;
+        return absl::OkStatus();
+      });
+  EXPECT_EQ(stale.status().code(), absl::StatusCode::kAborted) << stale.status();
+  EXPECT_FALSE(called);
+
+  ASSERT_TRUE(ChangeSurname(id, 1, "Krasniqi", "first").ok());
+  // A clerk who read version 1 cannot overwrite version 2.
+  EXPECT_EQ(ChangeSurname(id, 1, "Gashi", "second").status().code(), absl::StatusCode::kAborted);
+  absl::StatusOr<Record> current = store_->Get(id);
+  ASSERT_TRUE(current.ok());
+  EXPECT_EQ(current->person().surname(), "Krasniqi");
+  EXPECT_EQ(current->metadata().version(), 2u);
+  // 0 skips the check.
+  absl::StatusOr<uint32_t> unchecked = ChangeSurname(id, 0, "Gashi", "third");
+  ASSERT_TRUE(unchecked.ok()) << unchecked.status();
+  EXPECT_EQ(*unchecked, 3u);
+  EXPECT_EQ(ChangeSurname(std::string(32, 'c'), 0, "X", "r").status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+TEST_F(RecordStoreTest, MatchForVettingKindsWithoutDecryption) {
+  const std::string id = CreateOrFail(MakePerson("Kërqeli", "Arben", "1980-04-12", "1234567890"),
+                                      MakeConviction("basic-prishtine", "P 1/2024"));
+
+  // Make every record undecryptable: a keyring with an unrelated KEK of the same version.
+  // Vetting must still answer, because it compares tokens only.
+  auto unrelated = crypto::SecretBytes::Random(crypto::kKekSize);
+  ASSERT_TRUE(unrelated.ok());
+  keys_->Set(Ring({{1, *unrelated}}, 1));
+  ASSERT_EQ(store_->Get(id).status().code(), absl::StatusCode::kDataLoss);
+
+  auto none = store_->MatchForVetting("9999999999", "Kërqeli", "Arben", "1980-04-12");
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_EQ(none->kind, VettingMatch::kNoRecord);
+  EXPECT_TRUE(none->record_ids.empty());
+  EXPECT_EQ(none->personal_number_token.size(), 32u);
+  EXPECT_EQ(none->personal_number_token_hex.size(), 64u);
+
+  auto mismatch = store_->MatchForVetting("1234567890", "Gashi", "Arben", "1980-04-12");
+  ASSERT_TRUE(mismatch.ok()) << mismatch.status();
+  EXPECT_EQ(mismatch->kind, VettingMatch::kIdentityMismatch);
+  EXPECT_EQ(mismatch->record_ids, std::vector<std::string>{id});
+  auto other_birth = store_->MatchForVetting("1234567890", "Kërqeli", "Arben", "1980-04-13");
+  ASSERT_TRUE(other_birth.ok());
+  EXPECT_EQ(other_birth->kind, VettingMatch::kIdentityMismatch);
+
+  auto match = store_->MatchForVetting("1234567890", "KERQELI", "arben", "1980-04-12");
+  ASSERT_TRUE(match.ok()) << match.status();
+  EXPECT_EQ(match->kind, VettingMatch::kMatch);
+  EXPECT_EQ(match->status, registry::v1::RECORD_STATUS_ACTIVE);
+  EXPECT_EQ(match->employer_visible_until, "2034-05-15");
+  EXPECT_EQ(match->record_ids, std::vector<std::string>{id});
+  EXPECT_EQ(match->personal_number_token, mismatch->personal_number_token);
+  EXPECT_NE(match->personal_number_token, none->personal_number_token);
+}
+
+TEST_F(RecordStoreTest, RewrapMovesEveryDataKeyWithoutTouchingRecords) {
+  std::vector<std::string> ids;
+  for (int i = 0; i < 7; ++i) {
+    ids.push_back(CreateOrFail(MakePerson("Gashi", "Luan", "1975-01-01", "1111111111"),
+                               MakeConviction("basic-prishtine", absl::StrCat("P ", i, "/2024"))));
+  }
+  std::map<std::string, std::string> sealed_before;
+  for (const std::string& id : ids) {
+    auto raw = db_->Get(Cf::kVersions, absl::StrCat(id, EncodeU32(1)));
+    ASSERT_TRUE(raw.ok() && raw->has_value());
+    sealed_before[id] = **raw;
+  }
+  auto kek2 = crypto::SecretBytes::Random(crypto::kKekSize);
+  ASSERT_TRUE(kek2.ok());
+  keys_->Set(Ring({{1, kek1_}, {2, *kek2}}, 2));
+  auto pending = store_->CountNotUnder(2);
+  ASSERT_TRUE(pending.ok()) << pending.status();
+  EXPECT_EQ(*pending, 7u);
+
+  uint64_t rewrapped = 0;
+  std::string after;
+  int batches = 0;
+  do {
+    auto last = store_->RewrapBatch(after, 3, &rewrapped);
+    ASSERT_TRUE(last.ok()) << last.status();
+    after = *last;
+    ASSERT_LT(++batches, 10);
+  } while (!after.empty());
+  EXPECT_EQ(rewrapped, 7u);
+  auto left = store_->CountNotUnder(2);
+  ASSERT_TRUE(left.ok());
+  EXPECT_EQ(*left, 0u);
+  // A second pass has nothing to do.
+  uint64_t again = 0;
+  ASSERT_TRUE(store_->RewrapBatch("", 100, &again).ok());
+  EXPECT_EQ(again, 0u);
+
+  // The sealed versions were not re-encrypted, and KEK 1 is no longer needed.
+  keys_->Set(Ring({{2, *kek2}}, 2));
+  for (const std::string& id : ids) {
+    auto raw = db_->Get(Cf::kVersions, absl::StrCat(id, EncodeU32(1)));
+    ASSERT_TRUE(raw.ok() && raw->has_value());
+    EXPECT_EQ(**raw, sealed_before[id]);
+    auto head = db_->Get(Cf::kRecords, id);
+    ASSERT_TRUE(head.ok() && head->has_value());
+    StoredHead parsed;
+    ASSERT_TRUE(parsed.ParseFromString(**head));
+    auto version = crypto::Keyring::WrappedVersion(parsed.wrapped_dek());
+    ASSERT_TRUE(version.ok());
+    EXPECT_EQ(*version, 2u);
+    auto record = store_->Get(id);
+    ASSERT_TRUE(record.ok()) << record.status();
+    EXPECT_EQ(record->person().surname(), "Gashi");
+  }
+}
+
+}  // namespace
+}  // namespace registry::storage
