@@ -1,0 +1,61 @@
+// The benchmark's findings, printed as a table and written as JSON.
+//
+//   Report report;
+//   report.workloads.push_back(result);
+//   std::fputs(FormatReport(report).c_str(), stdout);
+//   RETURN_IF_ERROR(WriteJsonReport(report, "bench.json"));
+#ifndef REGISTRY_BENCH_REPORT_H_
+#define REGISTRY_BENCH_REPORT_H_
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "bench/audit_verify.h"
+#include "bench/environment.h"
+#include "bench/stats.h"
+
+namespace registry::bench {
+
+struct Report {
+  // How the run was set up.
+  std::string mode;  // "in-process", "child", "remote"
+  std::string started_at;  // RFC 3339
+  int cpus = 0;
+  double load_average_start = 0;  // 1-minute load average
+  double load_average_end = 0;
+  uint64_t records = 0;
+  uint64_t audit_events_preloaded = 0;
+  int concurrency = 0;
+  double seconds = 0;
+  double preload_records_seconds = 0;
+  double preload_audit_seconds = 0;
+
+  // workloads[0] is the baseline.
+  std::vector<WorkloadResult> workloads;
+
+  // Server memory after the workloads. In-process it covers the client too (peak reset just
+  // before the server started).
+  MemoryStatus server_memory;
+  std::optional<AuditVerifyResult> audit;
+  // RegistryServer::Start on the loaded database, after the server was stopped: the first start
+  // and a second one. Child mode also gives spawn-to-serving of the measured registryd.
+  std::optional<double> start_seconds;
+  std::optional<double> restart_seconds;
+  std::optional<double> child_spawn_to_serving_seconds;
+  std::vector<std::string> failures;
+};
+
+// The human-readable report: setup, the workload table with ratios to the baseline, audit
+// verification, memory and start-up.
+std::string FormatReport(const Report& report);
+
+// The same as JSON.
+std::string ReportJson(const Report& report);
+absl::Status WriteJsonReport(const Report& report, const std::string& path);
+
+}  // namespace registry::bench
+
+#endif  // REGISTRY_BENCH_REPORT_H_

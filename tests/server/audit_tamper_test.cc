@@ -1,0 +1,337 @@
+// The auditor's verifier (client/audit_verifier.h, over gRPC) against tampering done directly in
+// the server's RocksDB files: an edited, deleted or reordered event, a truncated log whose tree
+// was rebuilt to match, and a forked history. Each case starts from a fresh server with about 40
+// events and a state file from one successful full verification.
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "client/audit_verifier.h"
+#include "client/connection.h"
+#include "client/grpc_audit_log_source.h"
+#include "crypto/merkle.h"
+#include "gtest/gtest.h"
+#include "registry/v1/audit.pb.h"
+#include "registry/v1/records.grpc.pb.h"
+#include "registry/v1/vetting.grpc.pb.h"
+#include "storage/audit_log.h"
+#include "storage/database.h"
+#include "tests/testing/test_pki.h"
+#include "tests/testing/test_server.h"
+
+namespace registry {
+namespace {
+
+namespace merkle = crypto::merkle;
+namespace v1 = registry::v1;
+using client::AuditState;
+using client::AuditVerification;
+using client::AuditVerifyOptions;
+using storage::Cf;
+using storage::Database;
+using storage::EncodeU64;
+using testing::TestServer;
+
+std::unique_ptr<grpc::ClientContext> Context() {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  return ctx;
+}
+
+class AuditTamperTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    state_dir_ = testing::MakeTempDir("audit-tamper-state");
+    state_path_ = state_dir_ + "/state/audit-state.json";
+    server_ = TestServer::Start();
+    GenerateEvents();
+    // One clean full verification pins the key and records the head.
+    absl::StatusOr<AuditVerification> first = Verify(std::nullopt);
+    ASSERT_TRUE(first.ok()) << first.status();
+    ASSERT_TRUE(client::SaveAuditState(state_path_, first->state).ok());
+    verified_size_ = first->state.verified_head().tree_size();
+    ASSERT_GE(verified_size_, 40u);
+  }
+
+  void TearDown() override {
+    server_.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(state_dir_, ignored);
+  }
+
+  // About forty calls of every kind.
+  void GenerateEvents() {
+    auto clerk = v1::RecordService::NewStub(server_->Channel("clerk"));
+    auto court = v1::RecordService::NewStub(server_->Channel("court"));
+    auto vetting = v1::VettingService::NewStub(server_->Channel("vetting"));
+    std::vector<std::string> ids;
+    for (int i = 0; i < 10; ++i) {
+      v1::CreateRecordResponse created;
+      grpc::Status s = clerk->CreateRecord(Context().get(), testing::FictionalRecord(i), &created);
+      ASSERT_TRUE(s.ok()) << s.error_message();
+      ids.push_back(created.record_id());
+    }
+    for (int i = 0; i < 20; ++i) {
+      v1::GetRecordRequest req;
+      req.set_record_id(ids[i % ids.size()]);
+      req.mutable_purpose()->set_case_reference(absl::StrCat("PKR ", i, "/2026"));
+      req.mutable_purpose()->set_purpose_code("criminal_proceedings");
+      v1::GetRecordResponse got;
+      grpc::Status s = court->GetRecord(Context().get(), req, &got);
+      ASSERT_TRUE(s.ok()) << s.error_message();
+    }
+    for (int i = 0; i < 10; ++i) {
+      const v1::Person person = testing::FictionalRecord(i).person();
+      v1::VettingCheckRequest req;
+      req.set_personal_number(person.personal_number());
+      req.set_surname(person.surname());
+      req.set_given_name(person.given_name());
+      req.set_birth_date(person.birth_date());
+      req.set_position_category("teacher");
+      req.set_consent_reference(absl::StrCat("CONSENT-", i));
+      v1::VettingCheckResponse checked;
+      grpc::Status s = vetting->VettingCheck(Context().get(), req, &checked);
+      ASSERT_TRUE(s.ok()) << s.error_message();
+    }
+  }
+
+  // A full verification through the gRPC source as the auditor, from `previous`.
+  absl::StatusOr<AuditVerification> Verify(const std::optional<AuditState>& previous,
+                                           bool full = true) {
+    client::ConnectionSettings settings;
+    settings.timeout = absl::Seconds(30);
+    settings.request_id = "audit-tamper-test";
+    client::GrpcAuditLogSource source(server_->Channel("auditor"), settings);
+    AuditVerifyOptions options;
+    options.full = full;
+    return client::VerifyAuditLog(source, previous, options, absl::Now());
+  }
+
+  // Verifies from the saved state file.
+  absl::StatusOr<AuditVerification> VerifyFromState(bool full = true) {
+    absl::StatusOr<std::optional<AuditState>> state = client::LoadAuditState(state_path_);
+    EXPECT_TRUE(state.ok()) << state.status();
+    EXPECT_TRUE(state.ok() && state->has_value());
+    if (!state.ok()) return state.status();
+    return Verify(*state, full);
+  }
+
+  // Stops the server and opens its database for direct edits.
+  std::unique_ptr<Database> StopAndOpenDatabase() {
+    server_->Stop();
+    storage::DatabaseOptions options;
+    options.path = server_->config().data_dir();
+    options.create_if_missing = false;
+    absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(options);
+    EXPECT_TRUE(db.ok()) << db.status();
+    return db.ok() ? *std::move(db) : nullptr;
+  }
+
+  static std::vector<std::string> AllEvents(Database* db) {
+    std::vector<std::string> events;
+    auto it = db->NewIterator(Cf::kAudit);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      EXPECT_EQ(storage::DecodeU64(absl::string_view(it->key().data(), 8)), events.size());
+      events.emplace_back(it->value().data(), it->value().size());
+    }
+    return events;
+  }
+
+  static std::string Get(Database* db, Cf cf, const std::string& key) {
+    absl::StatusOr<std::optional<std::string>> v = db->Get(cf, key);
+    EXPECT_TRUE(v.ok() && v->has_value()) << key.size();
+    return v.ok() && v->has_value() ? **v : "";
+  }
+
+  static void Put(Database* db, Cf cf, const std::string& key, const std::string& value) {
+    rocksdb::WriteBatch batch;
+    batch.Put(db->cf(cf), key, value);
+    ASSERT_TRUE(db->Write(&batch).ok());
+  }
+
+  // Replaces the whole stored log by `events` with a matching Merkle tree and frontier, in the
+  // layout of storage/audit_log.h: what an intruder with write access to the files would do to
+  // make the server itself serve a self-consistent but different log.
+  static void RewriteLog(Database* db, const std::vector<std::string>& events) {
+    rocksdb::WriteBatch batch;
+    for (Cf cf : {Cf::kAudit, Cf::kMerkle}) {
+      auto it = db->NewIterator(cf);
+      for (it->SeekToFirst(); it->Valid(); it->Next()) batch.Delete(db->cf(cf), it->key());
+    }
+    merkle::CompactRange range;
+    for (size_t i = 0; i < events.size(); ++i) {
+      batch.Put(db->cf(Cf::kAudit), EncodeU64(i), events[i]);
+      range.Append(merkle::HashLeaf(events[i]),
+                   [&](int level, uint64_t index, absl::string_view hash) {
+                     std::string key(1, static_cast<char>(level));
+                     key += EncodeU64(index);
+                     batch.Put(db->cf(Cf::kMerkle), key, rocksdb::Slice(hash.data(), hash.size()));
+                   });
+    }
+    batch.Put(db->cf(Cf::kMeta), "audit/frontier", range.Serialize());
+    ASSERT_TRUE(db->Write(&batch).ok());
+  }
+
+  // Changes one character of the event's first record id (every event generated here names a
+  // record); the bytes still parse.
+  static std::string EditRecordId(const std::string& bytes) {
+    v1::AuditEvent event;
+    EXPECT_TRUE(event.ParseFromString(bytes));
+    EXPECT_GT(event.record_ids_size(), 0);
+    if (event.record_ids_size() == 0) return bytes;
+    std::string id = event.record_ids(0);
+    id[0] = id[0] == 'a' ? 'b' : 'a';
+    event.set_record_ids(0, id);
+    return storage::SerializeEvent(event);
+  }
+
+  static void ExpectDataLossMentioning(const absl::StatusOr<AuditVerification>& result,
+                                       absl::string_view text) {
+    ASSERT_FALSE(result.ok()) << "tampering went unnoticed";
+    EXPECT_EQ(result.status().code(), absl::StatusCode::kDataLoss) << result.status();
+    EXPECT_TRUE(absl::StrContains(result.status().message(), text)) << result.status();
+  }
+
+  std::unique_ptr<TestServer> server_;
+  std::string state_dir_;
+  std::string state_path_;
+  uint64_t verified_size_ = 0;
+};
+
+TEST_F(AuditTamperTest, CleanLogVerifiesAgainAndAdvancesTheState) {
+  absl::StatusOr<AuditVerification> again = VerifyFromState();
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_GT(again->state.verified_head().tree_size(), verified_size_);
+  // The pinned key is used: no trust-on-first-use note this time.
+  EXPECT_TRUE(again->notes.empty());
+}
+
+TEST_F(AuditTamperTest, EditedLastEventStopsTheServerFromStarting) {
+  {
+    std::unique_ptr<Database> db = StopAndOpenDatabase();
+    ASSERT_NE(db, nullptr);
+    const std::vector<std::string> events = AllEvents(db.get());
+    ASSERT_FALSE(events.empty());
+    const uint64_t last = events.size() - 1;
+    // The last event is the auditor's own stream call, which names no record: edit the actor.
+    v1::AuditEvent event;
+    ASSERT_TRUE(event.ParseFromString(events[last]));
+    event.set_actor(event.actor() + "x");
+    Put(db.get(), Cf::kAudit, EncodeU64(last), storage::SerializeEvent(event));
+  }
+  EXPECT_EQ(server_->Restart().code(), absl::StatusCode::kDataLoss);
+}
+
+TEST_F(AuditTamperTest, EditedMiddleEventIsNamed) {
+  constexpr uint64_t kEdited = 17;
+  {
+    std::unique_ptr<Database> db = StopAndOpenDatabase();
+    ASSERT_NE(db, nullptr);
+    const std::string original = Get(db.get(), Cf::kAudit, EncodeU64(kEdited));
+    const std::string edited = EditRecordId(original);
+    ASSERT_NE(edited, original);
+    ASSERT_EQ(edited.size(), original.size());
+    Put(db.get(), Cf::kAudit, EncodeU64(kEdited), edited);
+  }
+  // Start-up checks only the last event, so the server runs; the auditor's full check finds it.
+  ASSERT_TRUE(server_->Restart().ok());
+  ExpectDataLossMentioning(VerifyFromState(), absl::StrCat("event ", kEdited, " "));
+  // Also without a saved state: the downloaded events do not match the signed root.
+  ExpectDataLossMentioning(Verify(std::nullopt), absl::StrCat("event ", kEdited, " "));
+}
+
+TEST_F(AuditTamperTest, DeletedMiddleEventIsMissing) {
+  constexpr uint64_t kDeleted = 20;
+  {
+    std::unique_ptr<Database> db = StopAndOpenDatabase();
+    ASSERT_NE(db, nullptr);
+    rocksdb::WriteBatch batch;
+    batch.Delete(db->cf(Cf::kAudit), EncodeU64(kDeleted));
+    ASSERT_TRUE(db->Write(&batch).ok());
+  }
+  ASSERT_TRUE(server_->Restart().ok());
+  ExpectDataLossMentioning(VerifyFromState(), absl::StrCat("event ", kDeleted, " missing"));
+}
+
+TEST_F(AuditTamperTest, SwappedEventsAreCaught) {
+  constexpr uint64_t kFirst = 12;
+  constexpr uint64_t kSecond = 25;
+  {
+    std::unique_ptr<Database> db = StopAndOpenDatabase();
+    ASSERT_NE(db, nullptr);
+    const std::string a = Get(db.get(), Cf::kAudit, EncodeU64(kFirst));
+    const std::string b = Get(db.get(), Cf::kAudit, EncodeU64(kSecond));
+    ASSERT_NE(a, b);
+    rocksdb::WriteBatch batch;
+    batch.Put(db->cf(Cf::kAudit), EncodeU64(kFirst), b);
+    batch.Put(db->cf(Cf::kAudit), EncodeU64(kSecond), a);
+    ASSERT_TRUE(db->Write(&batch).ok());
+  }
+  ASSERT_TRUE(server_->Restart().ok());
+  // The first position that holds the wrong event is named.
+  ExpectDataLossMentioning(VerifyFromState(), absl::StrCat("event ", kFirst, " "));
+}
+
+TEST_F(AuditTamperTest, TruncatedLogWithRebuiltTreeIsCaughtByTheSavedHead) {
+  uint64_t kept = 0;
+  {
+    std::unique_ptr<Database> db = StopAndOpenDatabase();
+    ASSERT_NE(db, nullptr);
+    std::vector<std::string> events = AllEvents(db.get());
+    ASSERT_GT(events.size(), 10u);
+    events.resize(events.size() - 10);
+    kept = events.size();
+    ASSERT_LT(kept, verified_size_);
+    RewriteLog(db.get(), events);
+  }
+  // The rebuilt log is self-consistent: the server starts and serves it...
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(server_->server()->audit_log()->CurrentHead().size, kept);
+  ExpectDataLossMentioning(VerifyFromState(), "truncated");
+  // ...and a verifier without memory would even accept it: the saved head is what catches it.
+  absl::StatusOr<AuditVerification> fresh = Verify(std::nullopt);
+  EXPECT_TRUE(fresh.ok()) << fresh.status();
+}
+
+TEST_F(AuditTamperTest, ForkedHeadOfTheSameSizeIsCaught) {
+  {
+    std::unique_ptr<Database> db = StopAndOpenDatabase();
+    ASSERT_NE(db, nullptr);
+    // Another history of exactly the verified size: the same events with one of them rewritten,
+    // and a tree built to match. The auditor's first call (the signed head) sees exactly it.
+    std::vector<std::string> events = AllEvents(db.get());
+    ASSERT_GE(events.size(), verified_size_);
+    events.resize(verified_size_);
+    events[5] = EditRecordId(events[5]);
+    RewriteLog(db.get(), events);
+  }
+  ASSERT_TRUE(server_->Restart().ok());
+  ExpectDataLossMentioning(VerifyFromState(/*full=*/false),
+                           absl::StrCat("forked head at size ", verified_size_));
+}
+
+TEST_F(AuditTamperTest, ForkedLongerLogIsCaught) {
+  {
+    std::unique_ptr<Database> db = StopAndOpenDatabase();
+    ASSERT_NE(db, nullptr);
+    // A longer log whose past differs from the verified one: no consistency proof can join them.
+    std::vector<std::string> events = AllEvents(db.get());
+    ASSERT_GT(events.size(), verified_size_);
+    events[3] = EditRecordId(events[3]);
+    RewriteLog(db.get(), events);
+  }
+  ASSERT_TRUE(server_->Restart().ok());
+  ExpectDataLossMentioning(VerifyFromState(/*full=*/false), "forked");
+  // A fresh full verification accepts it (the server signs what it has): only memory helps.
+  absl::StatusOr<AuditVerification> fresh = Verify(std::nullopt);
+  EXPECT_TRUE(fresh.ok()) << fresh.status();
+}
+
+}  // namespace
+}  // namespace registry

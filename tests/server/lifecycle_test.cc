@@ -1,0 +1,599 @@
+// A record's life after entry, through a real registryd: disputes and their resolution, erasure
+// by a clerk and by the retention scheduler, and visibility to courts after the vetting window.
+//
+// Erasure is checked where it matters: the wrapped data key and the sealed versions must be gone
+// from every file of the data directory (crypto-shredding plus compaction), the person's plaintext
+// must be nowhere, the other records stay intact, and the audit log still verifies and holds a
+// metadata-only erasure event.
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "common/time_format.h"
+#include "crypto/merkle.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+#include "registry/v1/audit.pb.h"
+#include "registry/v1/records.grpc.pb.h"
+#include "storage/audit_log.h"
+#include "storage/database.h"
+#include "storage/stored.pb.h"
+#include "tests/testing/test_server.h"
+
+namespace registry {
+namespace {
+
+using ::google::protobuf::util::MessageDifferencer;
+using ::registry::testing::ExampleRecord;
+using ::registry::testing::FictionalRecord;
+using ::registry::testing::TestServer;
+using ::registry::testing::TestServerOptions;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+constexpr char kExpungeAction[] = "/registry.v1.RecordService/ExpungeRecord";
+constexpr char kLegalBasis[] = "CC 04/L-082 art. 103";
+
+// A person nobody else in the tests has, so any trace of them in a file is theirs.
+v1::CreateRecordRequest DistinctiveRecord() {
+  v1::CreateRecordRequest r = ExampleRecord();
+  v1::Person* p = r.mutable_person();
+  p->set_surname("Zhubiqeltaj");
+  p->set_given_name("Qerkinforta");
+  p->set_father_name("Vllaznimirjan");
+  p->set_personal_number("4815162342");
+  p->set_last_known_address("Rruga Xhelozimirplotes 77, Vushtrri");
+  r.mutable_conviction()->set_case_number("P 4242/2023");
+  return r;
+}
+
+constexpr char kAmendedAddress[] = "Sheshi Qytezemuranes 9, Podujeve";
+
+v1::Purpose CourtPurpose() {
+  v1::Purpose p;
+  p.set_case_reference("PKR 77/2026");
+  p.set_purpose_code("criminal_proceedings");
+  return p;
+}
+
+// Every regular file under `root`, recursively.
+std::vector<std::string> FilesUnder(const std::string& root) {
+  std::vector<std::string> files;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
+    if (entry.is_regular_file()) files.push_back(entry.path().string());
+  }
+  return files;
+}
+
+std::string ReadBinary(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+// The files under `root` that contain `needle`; with ignore_case, ASCII letters match in either
+// case.
+std::vector<std::string> FilesContaining(const std::string& root, const std::string& needle,
+                                         bool ignore_case) {
+  std::vector<std::string> hits;
+  const std::string want = ignore_case ? absl::AsciiStrToLower(needle) : needle;
+  for (const std::string& path : FilesUnder(root)) {
+    std::string content = ReadBinary(path);
+    if (ignore_case) absl::AsciiStrToLower(&content);
+    if (content.find(want) != std::string::npos) hits.push_back(path);
+  }
+  return hits;
+}
+
+// The values of a person that must vanish with the record.
+std::vector<std::string> PlaintextOf(const v1::Person& p) {
+  return {p.surname(), p.given_name(), p.father_name(), p.personal_number(),
+          p.last_known_address()};
+}
+
+struct RawRecord {
+  std::string wrapped_dek;
+  std::vector<std::string> sealed_versions;
+};
+
+// Reads the stored head and every sealed version of `record_id` from `db`.
+RawRecord ReadRaw(storage::Database& db, const std::string& record_id) {
+  RawRecord raw;
+  auto head_bytes = db.Get(storage::Cf::kRecords, record_id);
+  EXPECT_TRUE(head_bytes.ok() && head_bytes->has_value()) << "no head for " << record_id;
+  if (!head_bytes.ok() || !head_bytes->has_value()) return raw;
+  storage::StoredHead head;
+  EXPECT_TRUE(head.ParseFromString(**head_bytes));
+  raw.wrapped_dek = head.wrapped_dek();
+  for (uint32_t v = 1; v <= head.version(); ++v) {
+    auto version_bytes =
+        db.Get(storage::Cf::kVersions, absl::StrCat(record_id, storage::EncodeU32(v)));
+    EXPECT_TRUE(version_bytes.ok() && version_bytes->has_value()) << "no version " << v;
+    if (!version_bytes.ok() || !version_bytes->has_value()) continue;
+    storage::StoredVersion stored;
+    EXPECT_TRUE(stored.ParseFromString(**version_bytes));
+    raw.sealed_versions.push_back(stored.sealed());
+  }
+  return raw;
+}
+
+// Every stored audit event's bytes, in order.
+std::vector<std::string> AuditEventBytes(storage::AuditLog& log) {
+  std::vector<std::string> events;
+  const absl::Status s =
+      log.Scan(0, log.CurrentHead().size, [&](uint64_t, absl::string_view bytes) {
+        events.emplace_back(bytes);
+        return true;
+      });
+  EXPECT_TRUE(s.ok()) << s;
+  return events;
+}
+
+// The root of the tree over `events`, computed here from the stored bytes.
+std::string RootOf(const std::vector<std::string>& events) {
+  std::vector<std::string> leaves;
+  for (const std::string& e : events) leaves.push_back(crypto::merkle::HashLeaf(e));
+  return crypto::merkle::RootFromLeafHashes(leaves);
+}
+
+std::vector<v1::AuditEvent> ParseEvents(const std::vector<std::string>& bytes) {
+  std::vector<v1::AuditEvent> events;
+  for (const std::string& b : bytes) {
+    v1::AuditEvent e;
+    EXPECT_TRUE(e.ParseFromString(b));
+    events.push_back(e);
+  }
+  return events;
+}
+
+bool Touches(const v1::AuditEvent& e, const std::string& record_id) {
+  return std::find(e.record_ids().begin(), e.record_ids().end(), record_id) !=
+         e.record_ids().end();
+}
+
+absl::Time StartOfDay(absl::string_view date) {
+  absl::StatusOr<absl::CivilDay> day = ParseDate(date);
+  EXPECT_TRUE(day.ok()) << date;
+  return absl::FromCivil(day.ok() ? *day : absl::CivilDay(), absl::UTCTimeZone());
+}
+
+class LifecycleTest : public ::testing::Test {
+ protected:
+  void StartServer(TestServerOptions options = {}) { server_ = TestServer::Start(std::move(options)); }
+
+  std::unique_ptr<v1::RecordService::Stub> Stub(const std::string& identity) {
+    return v1::RecordService::NewStub(server_->Channel(identity));
+  }
+
+  std::string Create(const v1::CreateRecordRequest& request) {
+    grpc::ClientContext ctx;
+    v1::CreateRecordResponse resp;
+    const grpc::Status s = Stub("clerk")->CreateRecord(&ctx, request, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.record_id();
+  }
+
+  grpc::Status Get(const std::string& identity, const std::string& id, v1::Record* out) {
+    grpc::ClientContext ctx;
+    v1::GetRecordRequest req;
+    req.set_record_id(id);
+    if (identity == "court") *req.mutable_purpose() = CourtPurpose();
+    v1::GetRecordResponse resp;
+    grpc::Status s = Stub(identity)->GetRecord(&ctx, req, &resp);
+    if (out != nullptr) *out = resp.record();
+    return s;
+  }
+
+  grpc::Status History(const std::string& id, v1::GetRecordHistoryResponse* out) {
+    grpc::ClientContext ctx;
+    v1::GetRecordHistoryRequest req;
+    req.set_record_id(id);
+    return Stub("clerk")->GetRecordHistory(&ctx, req, out);
+  }
+
+  // Records found by the person's personal number, or by names + birth date.
+  std::vector<v1::Record> Search(const v1::Person& p, bool by_name) {
+    grpc::ClientContext ctx;
+    v1::SearchRecordsRequest req;
+    if (by_name) {
+      req.mutable_name()->set_surname(p.surname());
+      req.mutable_name()->set_given_name(p.given_name());
+      req.mutable_name()->set_birth_date(p.birth_date());
+    } else {
+      req.set_personal_number(p.personal_number());
+    }
+    v1::SearchRecordsResponse resp;
+    const grpc::Status s = Stub("clerk")->SearchRecords(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return {resp.records().begin(), resp.records().end()};
+  }
+
+  grpc::Status Dispute(const std::string& identity, const std::string& id,
+                       const std::string& reason, v1::RecordStatusResponse* out = nullptr) {
+    grpc::ClientContext ctx;
+    v1::DisputeRecordRequest req;
+    req.set_record_id(id);
+    req.set_reason(reason);
+    v1::RecordStatusResponse resp;
+    grpc::Status s = Stub(identity)->DisputeRecord(&ctx, req, &resp);
+    if (out != nullptr) *out = resp;
+    return s;
+  }
+
+  grpc::Status Resolve(const std::string& identity, const std::string& id,
+                       const std::string& reason, v1::RecordStatusResponse* out = nullptr) {
+    grpc::ClientContext ctx;
+    v1::ResolveDisputeRequest req;
+    req.set_record_id(id);
+    req.set_reason(reason);
+    v1::RecordStatusResponse resp;
+    grpc::Status s = Stub(identity)->ResolveDispute(&ctx, req, &resp);
+    if (out != nullptr) *out = resp;
+    return s;
+  }
+
+  grpc::Status Expunge(const std::string& id, const std::string& legal_basis) {
+    grpc::ClientContext ctx;
+    v1::ExpungeRecordRequest req;
+    req.set_record_id(id);
+    req.set_legal_basis(legal_basis);
+    v1::ExpungeRecordResponse resp;
+    grpc::Status s = Stub("clerk")->ExpungeRecord(&ctx, req, &resp);
+    if (s.ok()) EXPECT_EQ(resp.record_id(), id);
+    return s;
+  }
+
+  // The record is unreadable and unfindable through every read path.
+  void ExpectGone(const std::string& id, const v1::Person& person) {
+    EXPECT_EQ(Get("clerk", id, nullptr).error_code(), grpc::StatusCode::NOT_FOUND);
+    EXPECT_EQ(Get("court", id, nullptr).error_code(), grpc::StatusCode::NOT_FOUND);
+    v1::GetRecordHistoryResponse history;
+    EXPECT_EQ(History(id, &history).error_code(), grpc::StatusCode::NOT_FOUND);
+    EXPECT_THAT(Search(person, /*by_name=*/false), IsEmpty());
+    EXPECT_THAT(Search(person, /*by_name=*/true), IsEmpty());
+  }
+
+  // No file under the server's directory holds any of `secrets` (bytes, exact) or `plaintext`
+  // (any case).
+  void ExpectNoTraceOnDisk(const std::vector<std::string>& secrets,
+                           const std::vector<std::string>& plaintext) {
+    ASSERT_FALSE(FilesUnder(server_->config().data_dir()).empty());
+    for (size_t i = 0; i < secrets.size(); ++i) {
+      ASSERT_FALSE(secrets[i].empty());
+      EXPECT_THAT(FilesContaining(server_->dir(), secrets[i], false), IsEmpty())
+          << "secret #" << i << " (0 is the wrapped data key, then sealed versions) survived";
+    }
+    for (const std::string& text : plaintext) {
+      EXPECT_THAT(FilesContaining(server_->dir(), text, true), IsEmpty()) << text;
+    }
+  }
+
+  // Opens the stopped server's database directly and reads the raw record.
+  RawRecord ReadRawWhileStopped(const std::string& id) {
+    storage::DatabaseOptions options;
+    options.path = server_->config().data_dir();
+    options.create_if_missing = false;
+    auto db = storage::Database::Open(options);
+    EXPECT_TRUE(db.ok()) << db.status();
+    if (!db.ok()) return {};
+    return ReadRaw(**db, id);
+  }
+
+  std::unique_ptr<TestServer> server_;
+};
+
+// --- Disputes ---------------------------------------------------------------------------------
+
+TEST_F(LifecycleTest, DisputeWithoutReasonIsInvalidArgumentNamingReason) {
+  StartServer();
+  const std::string id = Create(ExampleRecord());
+  const grpc::Status s = Dispute("clerk", id, "");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("reason"));
+  v1::Record record;
+  ASSERT_TRUE(Get("clerk", id, &record).ok());
+  EXPECT_EQ(record.metadata().status(), v1::RECORD_STATUS_ACTIVE);
+  EXPECT_EQ(record.metadata().version(), 1u);
+
+  const grpc::Status resolve = Resolve("clerk", id, "");
+  EXPECT_EQ(resolve.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(resolve.error_message(), HasSubstr("reason"));
+}
+
+TEST_F(LifecycleTest, DisputeAndResolutionMakeVersionsWithTheirReasons) {
+  StartServer();
+  const std::string id = Create(ExampleRecord());
+  const std::string dispute_reason = "Person states the judgment was annulled on appeal";
+  const std::string resolve_reason = "Court of Appeals confirmed the judgment is final";
+
+  v1::RecordStatusResponse disputed;
+  ASSERT_TRUE(Dispute("clerk", id, dispute_reason, &disputed).ok());
+  EXPECT_EQ(disputed.record_id(), id);
+  EXPECT_EQ(disputed.status(), v1::RECORD_STATUS_DISPUTED);
+  EXPECT_EQ(disputed.version(), 2u);
+  v1::Record record;
+  ASSERT_TRUE(Get("court", id, &record).ok());
+  EXPECT_EQ(record.metadata().status(), v1::RECORD_STATUS_DISPUTED);
+  EXPECT_EQ(record.metadata().version(), 2u);
+
+  // A disputed record cannot be disputed again.
+  const grpc::Status again = Dispute("clerk", id, "second complaint");
+  EXPECT_EQ(again.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << again.error_message();
+
+  v1::RecordStatusResponse resolved;
+  ASSERT_TRUE(Resolve("clerk", id, resolve_reason, &resolved).ok());
+  EXPECT_EQ(resolved.status(), v1::RECORD_STATUS_ACTIVE);
+  EXPECT_EQ(resolved.version(), 3u);
+  // Nothing to resolve any more.
+  EXPECT_EQ(Resolve("clerk", id, "again").error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+
+  v1::GetRecordHistoryResponse history;
+  ASSERT_TRUE(History(id, &history).ok());
+  ASSERT_EQ(history.versions_size(), 3);
+  EXPECT_EQ(history.versions(0).reason(), "created");
+  EXPECT_EQ(history.versions(0).record().metadata().status(), v1::RECORD_STATUS_ACTIVE);
+  EXPECT_EQ(history.versions(1).reason(), dispute_reason);
+  EXPECT_EQ(history.versions(1).record().metadata().status(), v1::RECORD_STATUS_DISPUTED);
+  EXPECT_EQ(history.versions(2).reason(), resolve_reason);
+  EXPECT_EQ(history.versions(2).record().metadata().status(), v1::RECORD_STATUS_ACTIVE);
+  // The record's contents did not change with its status.
+  for (const auto& v : history.versions()) {
+    EXPECT_TRUE(MessageDifferencer::Equals(v.record().person(), ExampleRecord().person()));
+    EXPECT_TRUE(MessageDifferencer::Equals(v.record().conviction(), ExampleRecord().conviction()));
+  }
+
+  // Reasons are free text: they stay in the sealed record and never enter the audit log.
+  for (const std::string& bytes : AuditEventBytes(*server_->server()->audit_log())) {
+    EXPECT_THAT(bytes, ::testing::Not(HasSubstr("annulled")));
+    EXPECT_THAT(bytes, ::testing::Not(HasSubstr("Court of Appeals")));
+  }
+}
+
+TEST_F(LifecycleTest, OnlyClerksDisputeOrResolve) {
+  StartServer();
+  const std::string id = Create(ExampleRecord());
+  for (const char* identity : {"court", "vetting", "auditor", "admin"}) {
+    EXPECT_EQ(Dispute(identity, id, "a complaint").error_code(),
+              grpc::StatusCode::PERMISSION_DENIED)
+        << identity;
+  }
+  ASSERT_TRUE(Dispute("clerk", id, "a complaint").ok());
+  for (const char* identity : {"court", "vetting", "auditor", "admin"}) {
+    EXPECT_EQ(Resolve(identity, id, "resolved").error_code(),
+              grpc::StatusCode::PERMISSION_DENIED)
+        << identity;
+  }
+  v1::Record record;
+  ASSERT_TRUE(Get("clerk", id, &record).ok());
+  EXPECT_EQ(record.metadata().status(), v1::RECORD_STATUS_DISPUTED);
+  EXPECT_EQ(record.metadata().version(), 2u);
+}
+
+// --- Erasure by a clerk -----------------------------------------------------------------------
+
+TEST_F(LifecycleTest, ExpungeWithoutLegalBasisIsInvalidArgumentAndErasesNothing) {
+  StartServer();
+  const std::string id = Create(ExampleRecord());
+  const grpc::Status s = Expunge(id, "");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), HasSubstr("legal_basis"));
+  EXPECT_TRUE(Get("clerk", id, nullptr).ok());
+}
+
+TEST_F(LifecycleTest, OnlyClerksExpunge) {
+  StartServer();
+  const std::string id = Create(ExampleRecord());
+  for (const char* identity : {"court", "vetting", "auditor", "admin"}) {
+    grpc::ClientContext ctx;
+    v1::ExpungeRecordRequest req;
+    req.set_record_id(id);
+    req.set_legal_basis(kLegalBasis);
+    v1::ExpungeRecordResponse resp;
+    EXPECT_EQ(Stub(identity)->ExpungeRecord(&ctx, req, &resp).error_code(),
+              grpc::StatusCode::PERMISSION_DENIED)
+        << identity;
+  }
+  EXPECT_TRUE(Get("clerk", id, nullptr).ok());
+}
+
+TEST_F(LifecycleTest, ExpungeDestroysTheRecordEverywhereAndKeepsAMetadataOnlyEvent) {
+  StartServer();
+  const v1::CreateRecordRequest target = DistinctiveRecord();
+  const std::string id = Create(target);
+  std::vector<std::pair<std::string, v1::CreateRecordRequest>> others;
+  for (int n : {1, 2, 3}) others.emplace_back(Create(FictionalRecord(n)), FictionalRecord(n));
+
+  // A second version, so that erasure has more than one sealed version to destroy.
+  {
+    grpc::ClientContext ctx;
+    v1::AmendRecordRequest req;
+    req.set_record_id(id);
+    req.mutable_person()->set_last_known_address(kAmendedAddress);
+    req.mutable_update_mask()->add_paths("person.last_known_address");
+    req.set_reason("address confirmed by the police");
+    v1::AmendRecordResponse resp;
+    ASSERT_TRUE(Stub("clerk")->AmendRecord(&ctx, req, &resp).ok());
+    ASSERT_EQ(resp.version(), 2u);
+  }
+
+  server_->Stop();
+  const RawRecord raw = ReadRawWhileStopped(id);
+  ASSERT_EQ(raw.wrapped_dek.size(), 65u);
+  ASSERT_EQ(raw.sealed_versions.size(), 2u);
+  // The scan can see the key: without erasure it would be found.
+  ASSERT_THAT(FilesContaining(server_->dir(), raw.wrapped_dek, false), ::testing::Not(IsEmpty()));
+  ASSERT_TRUE(server_->Restart().ok());
+
+  const grpc::Status expunged = Expunge(id, kLegalBasis);
+  ASSERT_TRUE(expunged.ok()) << expunged.error_message();
+  ExpectGone(id, target.person());
+  v1::Person amended = target.person();
+  amended.set_last_known_address(kAmendedAddress);
+  EXPECT_THAT(Search(amended, false), IsEmpty());
+  // Erasure is not repeatable: the record is simply unknown now.
+  EXPECT_EQ(Expunge(id, kLegalBasis).error_code(), grpc::StatusCode::NOT_FOUND);
+
+  server_->Stop();
+  std::vector<std::string> secrets = {raw.wrapped_dek};
+  secrets.insert(secrets.end(), raw.sealed_versions.begin(), raw.sealed_versions.end());
+  std::vector<std::string> plaintext = PlaintextOf(target.person());
+  plaintext.push_back(kAmendedAddress);
+  ExpectNoTraceOnDisk(secrets, plaintext);
+
+  // The other records survive intact, also across a restart.
+  ASSERT_TRUE(server_->Restart().ok());
+  for (const auto& [other_id, request] : others) {
+    v1::Record record;
+    ASSERT_TRUE(Get("court", other_id, &record).ok()) << other_id;
+    EXPECT_TRUE(MessageDifferencer::Equals(record.person(), request.person()));
+    EXPECT_TRUE(MessageDifferencer::Equals(record.conviction(), request.conviction()));
+    EXPECT_EQ(Search(request.person(), false).size(), 1u);
+  }
+
+  // The audit log still verifies against its stored head and records the erasure, without the
+  // erased data.
+  storage::AuditLog& log = *server_->server()->audit_log();
+  const std::vector<std::string> bytes = AuditEventBytes(log);
+  const storage::AuditLog::Head head = log.CurrentHead();
+  ASSERT_EQ(bytes.size(), head.size);
+  EXPECT_EQ(RootOf(bytes), head.root);
+  int erasures = 0;
+  for (const v1::AuditEvent& e : ParseEvents(bytes)) {
+    if (e.action() != kExpungeAction || !Touches(e, id) || e.outcome() != 0) continue;
+    ++erasures;
+    EXPECT_THAT(e.reference(), HasSubstr(kLegalBasis));
+    EXPECT_THAT(e.actor(), HasSubstr("clerk"));
+    EXPECT_EQ(e.record_ids_size(), 1);
+  }
+  EXPECT_EQ(erasures, 1);
+  for (const std::string& event : bytes) {
+    const std::string lower = absl::AsciiStrToLower(event);
+    for (const std::string& text : plaintext) {
+      EXPECT_THAT(lower, ::testing::Not(HasSubstr(absl::AsciiStrToLower(text))));
+    }
+  }
+}
+
+// --- Erasure by the retention scheduler -------------------------------------------------------
+
+class RetentionTest : public LifecycleTest {
+ protected:
+  void SetUp() override {
+    TestServerOptions options;
+    options.clock = &clock_;
+    StartServer(std::move(options));
+  }
+
+  int RunRetention() {
+    absl::StatusOr<int> n = server_->server()->RunRetentionOnce();
+    EXPECT_TRUE(n.ok()) << n.status();
+    return n.ok() ? *n : -1;
+  }
+
+  FakeClock clock_{absl::Now()};
+};
+
+// 36 months' imprisonment, final 2024-05-15: the adult rule for >= 12 months keeps the record
+// 15 years for employers and 20 years in all (deploy/reference/retention.json).
+constexpr char kExampleVisibleUntil[] = "2039-05-15";
+constexpr char kExampleDeleteAfter[] = "2044-05-15";
+
+// A record that is not due when the example record is: >= 60 months, kept 30 years.
+v1::CreateRecordRequest LongSentenceRecord() {
+  v1::CreateRecordRequest r = FictionalRecord(5);
+  r.mutable_conviction()->mutable_sentence()->set_months(96);
+  return r;
+}
+
+TEST_F(RetentionTest, DueRecordIsErasedByTheSchedulerAsSystemRetention) {
+  const v1::CreateRecordRequest due_request = ExampleRecord();
+  const std::string due = Create(due_request);
+  const std::string kept = Create(LongSentenceRecord());
+  v1::Record due_record, kept_before;
+  ASSERT_TRUE(Get("clerk", due, &due_record).ok());
+  ASSERT_TRUE(Get("clerk", kept, &kept_before).ok());
+  ASSERT_EQ(due_record.metadata().delete_after(), kExampleDeleteAfter);
+  ASSERT_GT(kept_before.metadata().delete_after(), kExampleDeleteAfter);
+
+  // Read live: the write-ahead log still holds the creation, so erasure must clear it too.
+  const RawRecord raw = ReadRaw(*server_->server()->database(), due);
+  ASSERT_EQ(raw.sealed_versions.size(), 1u);
+  ASSERT_THAT(FilesContaining(server_->dir(), raw.wrapped_dek, false), ::testing::Not(IsEmpty()));
+
+  EXPECT_EQ(RunRetention(), 0);  // nothing is due today
+  clock_.Set(StartOfDay(kExampleDeleteAfter) + absl::Hours(24 + 9));
+  EXPECT_EQ(RunRetention(), 1);
+  ExpectGone(due, due_request.person());
+
+  // The record not yet due is untouched.
+  v1::Record kept_after;
+  ASSERT_TRUE(Get("clerk", kept, &kept_after).ok());
+  EXPECT_TRUE(MessageDifferencer::Equals(kept_before, kept_after));
+  EXPECT_EQ(RunRetention(), 0);
+
+  storage::AuditLog& log = *server_->server()->audit_log();
+  const std::vector<std::string> bytes = AuditEventBytes(log);
+  EXPECT_EQ(RootOf(bytes), log.CurrentHead().root);
+  int erasures = 0;
+  for (const v1::AuditEvent& e : ParseEvents(bytes)) {
+    if (e.actor() != "system:retention") continue;
+    ++erasures;
+    EXPECT_EQ(e.action(), kExpungeAction);
+    EXPECT_TRUE(Touches(e, due));
+    EXPECT_FALSE(Touches(e, kept));
+    EXPECT_EQ(e.outcome(), 0);
+    EXPECT_THAT(e.tokens(), IsEmpty());
+  }
+  EXPECT_EQ(erasures, 1);
+
+  server_->Stop();
+  std::vector<std::string> secrets = {raw.wrapped_dek};
+  secrets.insert(secrets.end(), raw.sealed_versions.begin(), raw.sealed_versions.end());
+  ExpectNoTraceOnDisk(secrets, PlaintextOf(due_request.person()));
+  ASSERT_TRUE(server_->Restart().ok());
+  ASSERT_TRUE(Get("clerk", kept, &kept_after).ok());
+  EXPECT_TRUE(MessageDifferencer::Equals(kept_before, kept_after));
+  EXPECT_EQ(RunRetention(), 0);
+}
+
+// delete_after is the day of erasure (records.proto: "On this date the record is expunged by the
+// retention scheduler"): kept through the day before, gone on the day itself.
+TEST_F(RetentionTest, RecordIsKeptUntilItsDeleteAfterDay) {
+  const std::string id = Create(ExampleRecord());
+  clock_.Set(StartOfDay(kExampleDeleteAfter) - absl::Seconds(1));
+  EXPECT_EQ(RunRetention(), 0);
+  EXPECT_TRUE(Get("clerk", id, nullptr).ok());
+  clock_.Set(StartOfDay(kExampleDeleteAfter));
+  EXPECT_EQ(RunRetention(), 1);
+  EXPECT_EQ(Get("clerk", id, nullptr).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(RetentionTest, CourtsStillReadARecordPastItsEmployerVisibility) {
+  const std::string id = Create(ExampleRecord());
+  v1::Record before;
+  ASSERT_TRUE(Get("court", id, &before).ok());
+  ASSERT_EQ(before.metadata().employer_visible_until(), kExampleVisibleUntil);
+
+  clock_.Set(StartOfDay(kExampleVisibleUntil) + absl::Hours(24 * 30));
+  EXPECT_EQ(RunRetention(), 0);
+  v1::Record after;
+  const grpc::Status s = Get("court", id, &after);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_TRUE(MessageDifferencer::Equals(before, after));
+  v1::GetRecordHistoryResponse history;
+  EXPECT_TRUE(History(id, &history).ok());
+}
+
+}  // namespace
+}  // namespace registry
