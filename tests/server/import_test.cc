@@ -1,0 +1,433 @@
+// Bulk import of historical judgments, through the RPC and through the real registry-cli binary
+// against a real registryd: per-row outcomes (valid, invalid with the field named, created,
+// duplicate), dry runs that write nothing but their audit event, atomic batches, and the CLI's
+// output for people.
+#include <fcntl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/message_differencer.h"
+#include "gtest/gtest.h"
+#include "registry/v1/records.grpc.pb.h"
+#include "storage/audit_log.h"
+#include "storage/database.h"
+#include "tests/testing/test_pki.h"
+#include "tests/testing/test_server.h"
+
+namespace registry {
+namespace {
+
+using ::google::protobuf::util::MessageDifferencer;
+using ::registry::testing::ExampleRecord;
+using ::registry::testing::FictionalRecord;
+using ::registry::testing::MakeTempDir;
+using ::registry::testing::TestPki;
+using ::registry::testing::TestServer;
+using ::registry::testing::TestServerOptions;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+using Outcome = v1::ImportRowResult;
+
+// Rows of the RPC tests: the bad value planted in each invalid row, and the field its error must
+// name.
+struct BadRow {
+  int index;
+  const char* field;
+  const char* bad_value;
+};
+constexpr BadRow kBadRows[] = {
+    {2, "conviction.judgment_date", "2023-02-30"},
+    {5, "conviction.court_id", "basic-atlantis"},
+    {8, "conviction.offences", "06/L-074 art. 777"},
+};
+constexpr int kRows = 10;
+
+// Ten rows on lines 2..11; rows 2, 5 and 8 are invalid as kBadRows says.
+v1::ImportRecordsRequest TenRows() {
+  v1::ImportRecordsRequest req;
+  for (int i = 0; i < kRows; ++i) {
+    v1::ImportRow* row = req.add_rows();
+    row->set_line(static_cast<uint64_t>(i + 2));
+    *row->mutable_record() = FictionalRecord(200 + i);
+  }
+  req.mutable_rows(2)->mutable_record()->mutable_conviction()->set_judgment_date("2023-02-30");
+  req.mutable_rows(5)->mutable_record()->mutable_conviction()->set_court_id("basic-atlantis");
+  v1::Offence* offence =
+      req.mutable_rows(8)->mutable_record()->mutable_conviction()->mutable_offences(0);
+  offence->set_law("06/L-074");
+  offence->set_article(777);
+  offence->set_paragraph(0);
+  return req;
+}
+
+const BadRow* BadRowAt(int index) {
+  for (const BadRow& b : kBadRows) {
+    if (b.index == index) return &b;
+  }
+  return nullptr;
+}
+
+// Fails every write while armed, as a full or broken disk would.
+class SwitchableFault : public storage::WriteFaultInjector {
+ public:
+  absl::Status BeforeWrite() override {
+    return failing_.load() ? absl::UnavailableError("injected write failure") : absl::OkStatus();
+  }
+  void Fail(bool on) { failing_.store(on); }
+
+ private:
+  std::atomic<bool> failing_{false};
+};
+
+class ImportRpcTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    TestServerOptions options;
+    options.fault_injector = &fault_;
+    server_ = TestServer::Start(std::move(options));
+    stub_ = v1::RecordService::NewStub(server_->Channel("clerk"));
+  }
+
+  grpc::Status Import(const v1::ImportRecordsRequest& req, v1::ImportRecordsResponse* resp) {
+    grpc::ClientContext ctx;
+    return stub_->ImportRecords(&ctx, req, resp);
+  }
+
+  std::vector<v1::Record> FindByPersonalNumber(const std::string& pn) {
+    grpc::ClientContext ctx;
+    v1::SearchRecordsRequest req;
+    req.set_personal_number(pn);
+    v1::SearchRecordsResponse resp;
+    const grpc::Status s = stub_->SearchRecords(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return {resp.records().begin(), resp.records().end()};
+  }
+
+  uint64_t AuditSize() { return server_->server()->audit_log()->CurrentHead().size; }
+
+  SwitchableFault fault_;
+  std::unique_ptr<TestServer> server_;
+  std::unique_ptr<v1::RecordService::Stub> stub_;
+};
+
+TEST_F(ImportRpcTest, DryRunValidatesEveryRowAndWritesOnlyItsAuditEvent) {
+  v1::ImportRecordsRequest req = TenRows();
+  req.set_dry_run(true);
+  const uint64_t audit_before = AuditSize();
+  v1::ImportRecordsResponse resp;
+  const grpc::Status s = Import(req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(AuditSize(), audit_before + 1);
+
+  ASSERT_EQ(resp.results_size(), kRows);
+  int valid = 0, invalid = 0;
+  for (int i = 0; i < kRows; ++i) {
+    const Outcome& r = resp.results(i);
+    EXPECT_EQ(r.line(), req.rows(i).line());
+    if (const BadRow* bad = BadRowAt(i)) {
+      ++invalid;
+      EXPECT_EQ(r.outcome(), Outcome::OUTCOME_INVALID) << "row " << i;
+      EXPECT_THAT(r.error(), HasSubstr(bad->field));
+      EXPECT_THAT(r.error(), Not(HasSubstr(bad->bad_value)));
+      EXPECT_THAT(r.error(), Not(HasSubstr("777")));
+      EXPECT_TRUE(r.record_id().empty());
+    } else {
+      ++valid;
+      EXPECT_EQ(r.outcome(), Outcome::OUTCOME_VALID) << "row " << i << ": " << r.error();
+      EXPECT_TRUE(r.record_id().empty());
+    }
+  }
+  EXPECT_EQ(valid, 7);
+  EXPECT_EQ(invalid, 3);
+  for (const v1::ImportRow& row : req.rows()) {
+    EXPECT_THAT(FindByPersonalNumber(row.record().person().personal_number()), IsEmpty());
+  }
+}
+
+TEST_F(ImportRpcTest, RealRunCreatesValidRowsAndReRunReportsDuplicates) {
+  const v1::ImportRecordsRequest req = TenRows();
+  v1::ImportRecordsResponse first;
+  ASSERT_TRUE(Import(req, &first).ok());
+  ASSERT_EQ(first.results_size(), kRows);
+  std::vector<std::string> ids(kRows);
+  std::set<std::string> distinct;
+  for (int i = 0; i < kRows; ++i) {
+    const Outcome& r = first.results(i);
+    EXPECT_EQ(r.line(), req.rows(i).line());
+    const std::string& pn = req.rows(i).record().person().personal_number();
+    if (const BadRow* bad = BadRowAt(i)) {
+      EXPECT_EQ(r.outcome(), Outcome::OUTCOME_INVALID);
+      EXPECT_THAT(r.error(), HasSubstr(bad->field));
+      EXPECT_THAT(FindByPersonalNumber(pn), IsEmpty());
+      continue;
+    }
+    ASSERT_EQ(r.outcome(), Outcome::OUTCOME_CREATED) << "row " << i << ": " << r.error();
+    ASSERT_EQ(r.record_id().size(), 32u);
+    ids[i] = r.record_id();
+    distinct.insert(r.record_id());
+    const std::vector<v1::Record> found = FindByPersonalNumber(pn);
+    ASSERT_EQ(found.size(), 1u);
+    EXPECT_EQ(found[0].metadata().record_id(), r.record_id());
+    EXPECT_TRUE(MessageDifferencer::Equals(found[0].person(), req.rows(i).record().person()));
+    EXPECT_TRUE(
+        MessageDifferencer::Equals(found[0].conviction(), req.rows(i).record().conviction()));
+  }
+  EXPECT_EQ(distinct.size(), 7u);
+
+  v1::ImportRecordsResponse second;
+  ASSERT_TRUE(Import(req, &second).ok());
+  ASSERT_EQ(second.results_size(), kRows);
+  for (int i = 0; i < kRows; ++i) {
+    const Outcome& r = second.results(i);
+    if (BadRowAt(i) != nullptr) {
+      EXPECT_EQ(r.outcome(), Outcome::OUTCOME_INVALID);
+      continue;
+    }
+    EXPECT_EQ(r.outcome(), Outcome::OUTCOME_DUPLICATE) << "row " << i;
+    EXPECT_EQ(r.record_id(), ids[i]);
+    EXPECT_EQ(FindByPersonalNumber(req.rows(i).record().person().personal_number()).size(), 1u);
+  }
+}
+
+TEST_F(ImportRpcTest, SameRowTwiceInOneRequestIsCreatedOnce) {
+  v1::ImportRecordsRequest req;
+  for (uint64_t line : {2, 3}) {
+    v1::ImportRow* row = req.add_rows();
+    row->set_line(line);
+    *row->mutable_record() = ExampleRecord();
+  }
+  v1::ImportRecordsResponse resp;
+  ASSERT_TRUE(Import(req, &resp).ok());
+  ASSERT_EQ(resp.results_size(), 2);
+  EXPECT_EQ(resp.results(0).outcome(), Outcome::OUTCOME_CREATED);
+  EXPECT_EQ(resp.results(1).outcome(), Outcome::OUTCOME_DUPLICATE);
+  EXPECT_EQ(resp.results(1).line(), 3u);
+  const std::vector<v1::Record> found =
+      FindByPersonalNumber(ExampleRecord().person().personal_number());
+  ASSERT_EQ(found.size(), 1u);
+  EXPECT_EQ(found[0].metadata().record_id(), resp.results(0).record_id());
+}
+
+TEST_F(ImportRpcTest, BatchIsAtomicWhenTheWriteFails) {
+  const v1::ImportRecordsRequest req = TenRows();
+  fault_.Fail(true);
+  v1::ImportRecordsResponse resp;
+  const grpc::Status s = Import(req, &resp);
+  fault_.Fail(false);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  EXPECT_EQ(resp.results_size(), 0);
+  for (const v1::ImportRow& row : req.rows()) {
+    EXPECT_THAT(FindByPersonalNumber(row.record().person().personal_number()), IsEmpty());
+  }
+  // Nothing was half-written: the same batch now creates all its valid rows.
+  ASSERT_TRUE(Import(req, &resp).ok());
+  int created = 0;
+  for (const Outcome& r : resp.results()) created += r.outcome() == Outcome::OUTCOME_CREATED;
+  EXPECT_EQ(created, 7);
+}
+
+TEST_F(ImportRpcTest, RowCountOutsideOneToThousandIsInvalidArgument) {
+  v1::ImportRecordsResponse resp;
+  const grpc::Status empty = Import(v1::ImportRecordsRequest(), &resp);
+  EXPECT_EQ(empty.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(empty.error_message(), HasSubstr("rows"));
+
+  v1::ImportRecordsRequest big;
+  for (int i = 0; i < 1001; ++i) {
+    v1::ImportRow* row = big.add_rows();
+    row->set_line(static_cast<uint64_t>(i + 2));
+    *row->mutable_record() = FictionalRecord(i);
+  }
+  const grpc::Status too_many = Import(big, &resp);
+  EXPECT_EQ(too_many.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(too_many.error_message(), HasSubstr("rows"));
+  EXPECT_THAT(FindByPersonalNumber(FictionalRecord(0).person().personal_number()), IsEmpty());
+}
+
+TEST_F(ImportRpcTest, OnlyClerksImport) {
+  v1::ImportRecordsRequest req = TenRows();
+  for (const char* identity : {"court", "vetting", "auditor", "admin"}) {
+    grpc::ClientContext ctx;
+    v1::ImportRecordsResponse resp;
+    EXPECT_EQ(v1::RecordService::NewStub(server_->Channel(identity))
+                  ->ImportRecords(&ctx, req, &resp)
+                  .error_code(),
+              grpc::StatusCode::PERMISSION_DENIED)
+        << identity;
+  }
+  EXPECT_THAT(FindByPersonalNumber(req.rows(0).record().person().personal_number()), IsEmpty());
+}
+
+// --- registry-cli -------------------------------------------------------------------------------
+
+constexpr char kCliPath[] = REGISTRY_BINARY_DIR "/registry-cli";
+
+struct CliResult {
+  int exit_code = -1;
+  std::string out;  // stdout followed by stderr
+};
+
+// Runs registry-cli with `args` (no shell), without any REGISTRY_* variable of ours in its
+// environment. Standard output and error go to files that are read back afterwards.
+CliResult RunCliBinary(const std::vector<std::string>& args, const std::string& scratch_dir) {
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) {
+    if (std::strncmp(*e, "REGISTRY_", 9) != 0) env.emplace_back(*e);
+  }
+  std::vector<char*> envp;
+  for (std::string& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  std::vector<std::string> argv_strings = {kCliPath};
+  argv_strings.insert(argv_strings.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& a : argv_strings) argv.push_back(a.data());
+  argv.push_back(nullptr);
+
+  const std::string out_path = scratch_dir + "/cli.out";
+  const std::string err_path = scratch_dir + "/cli.err";
+  CliResult result;
+  const int out_fd = open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  const int err_fd = open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (out_fd < 0 || err_fd < 0) return result;
+  const pid_t pid = fork();
+  if (pid == 0) {
+    dup2(out_fd, STDOUT_FILENO);
+    dup2(err_fd, STDERR_FILENO);
+    execve(kCliPath, argv.data(), envp.data());
+    _exit(127);
+  }
+  close(out_fd);
+  close(err_fd);
+  if (pid < 0) return result;
+  int status = 0;
+  if (waitpid(pid, &status, 0) == pid && WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
+  result.out = testing::ReadFileOrDie(out_path) + testing::ReadFileOrDie(err_path);
+  return result;
+}
+
+// Rows for a large import: distinct personal numbers and case numbers, fictional people.
+std::string BulkCsv(int rows) {
+  static const char* kSurnames[] = {"Berisha", "Krasniqi", "Gashi", "Hoxha", "Shala",
+                                    "Morina", "Bytyqi", "Kastrati", "Rexhepi", "Ahmeti"};
+  static const char* kGiven[] = {"Driton", "Besnik", "Luan", "Fatmir", "Agron",
+                                 "Valon", "Ilir", "Blerim", "Arben", "Genc"};
+  std::string csv =
+      "surname,given_name,father_name,sex,birth_date,birth_place,citizenships,personal_number,"
+      "last_known_address,court_id,case_number,judgment_date,final_date,offences,sentence_type,"
+      "sentence_months,bans,release_date,juvenile,foreign_court,foreign_country\n";
+  for (int n = 0; n < rows; ++n) {
+    absl::StrAppendFormat(
+        &csv,
+        "%s,%s,Besim,male,19%02d-0%d-1%d,Prishtinë,XK,%010d,\"Rr. Provë %d, Prishtinë\","
+        "basic-prishtine,P %d/2019,2019-03-01,2019-05-15,06/L-074:230:1,imprisonment,36,"
+        "work_with_children:2030-05-15,2021-03-01,false,,\n",
+        kSurnames[n % 10], kGiven[(n / 10) % 10], 50 + n % 40, 1 + n % 9, n % 10,
+        2000000000 + n, n, 10000 + n);
+  }
+  return csv;
+}
+
+class ImportCliTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = TestServer::Start();
+    scratch_ = MakeTempDir("import-cli-test");
+  }
+  void TearDown() override { std::filesystem::remove_all(scratch_); }
+
+  CliResult Clerk(std::vector<std::string> args) {
+    std::vector<std::string> all = {"--server", server_->address(), "--identity",
+                                    TestPki::Get().IdentityDir("clerk")};
+    all.insert(all.end(), args.begin(), args.end());
+    return RunCliBinary(all, scratch_);
+  }
+
+  size_t CountByPersonalNumber(const std::string& pn) {
+    grpc::ClientContext ctx;
+    v1::SearchRecordsRequest req;
+    req.set_personal_number(pn);
+    v1::SearchRecordsResponse resp;
+    const grpc::Status s =
+        v1::RecordService::NewStub(server_->Channel("clerk"))->SearchRecords(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return static_cast<size_t>(resp.records_size());
+  }
+
+  std::unique_ptr<TestServer> server_;
+  std::string scratch_;
+};
+
+TEST_F(ImportCliTest, DryRunOfTheExampleListsTheBadLineAndExitsOne) {
+  const CliResult r =
+      Clerk({"record", "import", REGISTRY_SOURCE_DIR "/deploy/examples/import.csv", "--dry-run"});
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("line 7: judgment_date"));
+  EXPECT_THAT(r.out, HasSubstr("dry run: 5 valid, 0 duplicates, 1 invalid"));
+  EXPECT_THAT(r.out, Not(HasSubstr("2023-02-30")));
+  EXPECT_EQ(CountByPersonalNumber("1000000011"), 0u);
+}
+
+// 10,000 rows; the figure is printed for the report, never asserted.
+constexpr int kBulkRows = 10000;
+
+TEST_F(ImportCliTest, LargeCsvIsCreatedOnceAndReRunFindsOnlyDuplicates) {
+  const std::string path = scratch_ + "/bulk.csv";
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << BulkCsv(kBulkRows);
+    ASSERT_TRUE(out.good());
+  }
+  const absl::Time start = absl::Now();
+  const CliResult first = Clerk({"record", "import", path});
+  const double seconds = absl::ToDoubleSeconds(absl::Now() - start);
+  ASSERT_EQ(first.exit_code, 0) << first.out.substr(0, 2000);
+  EXPECT_THAT(first.out, HasSubstr(absl::StrFormat("%d created, 0 duplicates, 0 invalid",
+                                                   kBulkRows)));
+  std::printf("FIGURES import_%d_rows_s=%.2f\n", kBulkRows, seconds);
+
+  const CliResult second = Clerk({"record", "import", path});
+  EXPECT_EQ(second.exit_code, 0) << second.out.substr(0, 2000);
+  EXPECT_THAT(second.out, HasSubstr(absl::StrFormat("0 created, %d duplicates, 0 invalid",
+                                                    kBulkRows)));
+  for (int n : {0, 1, kBulkRows / 2, kBulkRows - 1}) {
+    EXPECT_EQ(CountByPersonalNumber(absl::StrFormat("%010d", 2000000000 + n)), 1u) << n;
+  }
+}
+
+TEST_F(ImportCliTest, RecordGetPrintsLabelledFieldsForPeople) {
+  grpc::ClientContext ctx;
+  v1::CreateRecordResponse created;
+  ASSERT_TRUE(v1::RecordService::NewStub(server_->Channel("clerk"))
+                  ->CreateRecord(&ctx, ExampleRecord(), &created)
+                  .ok());
+  const CliResult r = Clerk({"record", "get", created.record_id()});
+  ASSERT_EQ(r.exit_code, 0) << r.out;
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("Surname: +Kërqeli"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("Personal number: +1234567890"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("Offences: +06/L-074 art\\. 230 §1"));
+  EXPECT_THAT(r.out, ::testing::ContainsRegex("Sentence: +imprisonment, 36 months"));
+  EXPECT_THAT(r.out, HasSubstr(created.record_id()));
+  for (const char* raw : {"personal_number", "court_id", "SENTENCE_TYPE", "BAN_TYPE", "article",
+                          "\"person\"", "{"}) {
+    EXPECT_THAT(r.out, Not(HasSubstr(raw))) << raw;
+  }
+}
+
+}  // namespace
+}  // namespace registry
