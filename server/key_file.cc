@@ -85,8 +85,9 @@ absl::Status WriteKeyFile(const std::string& path, const registry::v1::KeyFile& 
   const std::string tmp = path + ".tmp";
   int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
   if (fd < 0) return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
-  ::fchmod(fd, 0600);
-  bool ok = ::write(fd, json.data(), json.size()) == static_cast<ssize_t>(json.size()) &&
+  // O_CREAT keeps the mode of a leftover temp file: force 0600 before any key byte is written.
+  bool ok = ::fchmod(fd, 0600) == 0 &&
+            ::write(fd, json.data(), json.size()) == static_cast<ssize_t>(json.size()) &&
             ::fsync(fd) == 0;
   ::close(fd);
   // Scrub the in-memory copy of the keys.
@@ -95,6 +96,18 @@ absl::Status WriteKeyFile(const std::string& path, const registry::v1::KeyFile& 
   if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
     ::unlink(tmp.c_str());
     return absl::UnavailableError(absl::StrCat("cannot write key file ", path));
+  }
+  // Make the rename itself durable: a rotation re-wraps data keys under the new KEK right after
+  // this returns, and a power loss that brought back the old file would make them unreadable.
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "."
+                          : slash == 0                ? "/"
+                                                      : path.substr(0, slash);
+  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const bool synced = dir_fd >= 0 && ::fsync(dir_fd) == 0;
+  if (dir_fd >= 0) ::close(dir_fd);
+  if (!synced) {
+    return absl::UnavailableError(absl::StrCat("cannot sync the folder of key file ", path));
   }
   return absl::OkStatus();
 }

@@ -121,8 +121,10 @@ absl::StatusOr<std::unique_ptr<PolicyStore>> PolicyStore::Load(const std::string
   return store;
 }
 
-PolicyStore::~PolicyStore() {
-  stop_.Notify();
+PolicyStore::~PolicyStore() { StopWatching(); }
+
+void PolicyStore::StopWatching() {
+  if (!stop_.HasBeenNotified()) stop_.Notify();
   if (watcher_.joinable()) watcher_.join();
 }
 

@@ -74,6 +74,9 @@ class PolicyStore {
   void StartWatching(absl::Duration interval,
                      std::function<void(const absl::Status&)> on_result);
 
+  // Stops the watcher thread, if any. Idempotent; the destructor calls it.
+  void StopWatching();
+
  private:
   explicit PolicyStore(std::string path) : path_(std::move(path)) {}
   std::string FileStamp() const;

@@ -28,6 +28,7 @@ constexpr char kImport[] = "/registry.v1.RecordService/ImportRecords";
 
 constexpr size_t kMaxSearchResults = 100;
 constexpr int kMaxImportRows = 1000;
+constexpr uint64_t kMaxImportLine = 1000000000;
 
 // Paths an amendment may name: a whole part, or one field of it.
 absl::Status CheckMask(const google::protobuf::FieldMask& mask) {
@@ -260,6 +261,11 @@ grpc::Status RecordService::ImportRecords(grpc::ServerContext* ctx,
   return d_.gate->Unary(ctx, kImport, *req, resp, [&](Call& call) -> absl::Status {
     if (req->rows_size() < 1 || req->rows_size() > kMaxImportRows) {
       return absl::InvalidArgumentError("rows: 1..1000 rows per request");
+    }
+    for (int i = 0; i < req->rows_size(); ++i) {
+      if (req->rows(i).line() < 1 || req->rows(i).line() > kMaxImportLine) {
+        return absl::InvalidArgumentError(absl::StrCat("rows[", i, "].line: 1..1000000000"));
+      }
     }
     storage::PendingWrite write;
     bool any_created = false;

@@ -82,10 +82,17 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
                                                              s->normalizer_.get()));
   s->rotator_ = std::make_unique<KeyRotator>(config.key_file(), s->db_.get(), s->records_.get(),
                                              s->keys_.get(), s->clock_);
-  ASSIGN_OR_RETURN(KeyRotator::Result resumed, s->rotator_->Resume());
-  if (resumed.rewrapped > 0) {
+  absl::StatusOr<KeyRotator::Result> resumed = s->rotator_->Resume();
+  if (absl::IsDataLoss(resumed.status())) {
+    // One damaged data key must not keep the whole registry down: its record reads as
+    // DATA_LOSS, the rotation stays recorded as unfinished (so no KEK can be retired), and the
+    // next RotateKeys retries it.
+    LogLine("error", "cannot finish an interrupted key rotation", resumed.status().message());
+  } else if (!resumed.ok()) {
+    return resumed.status();
+  } else if (resumed->rewrapped > 0) {
     LogLine("info", "finished an interrupted key rotation",
-            absl::StrCat(resumed.rewrapped, " data keys re-wrapped"));
+            absl::StrCat(resumed->rewrapped, " data keys re-wrapped"));
   }
 
   s->limiter_ = std::make_unique<RateLimiter>(s->clock_);
@@ -175,9 +182,11 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
 }
 
 absl::StatusOr<int> RegistryServer::RunRetentionOnce() {
-  const std::string today = FormatDate(UtcDay(clock_->Now()));
+  // delete_after is the day of erasure (records.proto, reference_data.h), so due are the records
+  // whose delete_after is before tomorrow, i.e. today or earlier.
+  const std::string tomorrow = FormatDate(UtcDay(clock_->Now()) + 1);
   ASSIGN_OR_RETURN(std::vector<std::string> due,
-                   records_->DueForDeletion(today, kRetentionBatch));
+                   records_->DueForDeletion(tomorrow, kRetentionBatch));
   int done = 0;
   for (const std::string& id : due) {
     absl::Status s = record_service_->ExpungeAsSystem(id, "retention: delete_after reached");
@@ -195,6 +204,7 @@ void RegistryServer::Shutdown(absl::Duration grace) {
   shut_down_ = true;
   stop_scheduler_.Notify();
   if (scheduler_.joinable()) scheduler_.join();
+  if (policies_ != nullptr) policies_->StopWatching();
   if (server_ != nullptr) {
     server_->Shutdown(std::chrono::system_clock::now() +
                       std::chrono::milliseconds(absl::ToInt64Milliseconds(grace)));

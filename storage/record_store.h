@@ -101,6 +101,8 @@ class RecordStore {
   // The same, staged into an existing PendingWrite so that several records commit atomically
   // (bulk import); a duplicate within the same batch is also AlreadyExists. On AlreadyExists,
   // *existing_id (may be null) receives the id of the record it duplicates ("" if staged in w).
+  // The first call takes every uniqueness stripe (in index order) into w, so other creates and
+  // changes of uniqueness wait until the batch is committed or dropped.
   absl::Status StageCreate(const registry::v1::Person& person,
                            const registry::v1::Conviction& conviction, const VersionMeta& meta,
                            PendingWrite* w, std::string* existing_id);
@@ -169,6 +171,10 @@ class RecordStore {
         name_index_(std::move(name)),
         dedup_index_(std::move(dedup)) {}
 
+  // StageCreate without taking every stripe: the record's own uniqueness stripe only.
+  absl::Status StageNewRecord(const registry::v1::Person& person,
+                              const registry::v1::Conviction& conviction, const VersionMeta& meta,
+                              PendingWrite* w, std::string* existing_id);
   absl::StatusOr<std::string> NameToken(absl::string_view surname, absl::string_view given_name,
                                         absl::string_view birth_date) const;
   absl::StatusOr<std::string> DedupToken(const registry::v1::Conviction& c,

@@ -9,6 +9,7 @@
 #include <chrono>
 #include <map>
 #include <memory>
+#include <ostream>
 #include <set>
 #include <string>
 #include <vector>
@@ -218,6 +219,8 @@ const Identity kIdentities[] = {
     {"nouri", "dev-cn-only", "auditor"},
 };
 
+void PrintTo(const Identity& identity, std::ostream* os) { *os << identity.pki_name; }
+
 // Calls `method` with an empty request message through the generic (byte-level) API and reads
 // every reply message until the status. Works for unary and server-streaming methods alike.
 grpc::Status CallWithEmptyRequest(const std::shared_ptr<grpc::Channel>& channel,
@@ -263,7 +266,9 @@ v1::AuditEvent EventAt(TestServer& server, uint64_t index) {
   v1::AuditEvent event;
   auto bytes = server.server()->audit_log()->ReadEvent(index);
   EXPECT_TRUE(bytes.ok()) << bytes.status();
-  if (bytes.ok()) EXPECT_TRUE(event.ParseFromString(*bytes));
+  if (bytes.ok()) {
+    EXPECT_TRUE(event.ParseFromString(*bytes));
+  }
   return event;
 }
 

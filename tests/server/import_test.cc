@@ -83,16 +83,26 @@ const BadRow* BadRowAt(int index) {
   return nullptr;
 }
 
-// Fails every write while armed, as a full or broken disk would.
+// Fails writes as a full or broken disk would: every write while Fail(true), or only the n-th
+// write after FailNth(n).
 class SwitchableFault : public storage::WriteFaultInjector {
  public:
   absl::Status BeforeWrite() override {
-    return failing_.load() ? absl::UnavailableError("injected write failure") : absl::OkStatus();
+    const int countdown = countdown_.fetch_sub(1);
+    if (failing_.load() || countdown == 1) {
+      return absl::UnavailableError("injected write failure");
+    }
+    return absl::OkStatus();
   }
-  void Fail(bool on) { failing_.store(on); }
+  void Fail(bool on) {
+    failing_.store(on);
+    countdown_.store(0);
+  }
+  void FailNth(int n) { countdown_.store(n); }
 
  private:
   std::atomic<bool> failing_{false};
+  std::atomic<int> countdown_{0};
 };
 
 class ImportRpcTest : public ::testing::Test {
@@ -242,6 +252,35 @@ TEST_F(ImportRpcTest, BatchIsAtomicWhenTheWriteFails) {
   EXPECT_EQ(created, 7);
 }
 
+// Whichever write fails, a batch is all or nothing: the call fails and no row exists, or it
+// succeeds and every valid row exists.
+TEST_F(ImportRpcTest, BatchIsAllOrNothingWhicheverWriteFails) {
+  for (int nth = 1; nth <= 3; ++nth) {
+    SCOPED_TRACE(absl::StrCat("failing write #", nth));
+    v1::ImportRecordsRequest req;
+    for (int i = 0; i < 7; ++i) {
+      v1::ImportRow* row = req.add_rows();
+      row->set_line(static_cast<uint64_t>(i + 2));
+      *row->mutable_record() = FictionalRecord(300 + 10 * nth + i);
+    }
+    fault_.FailNth(nth);
+    v1::ImportRecordsResponse resp;
+    const grpc::Status s = Import(req, &resp);
+    fault_.Fail(false);
+    int existing = 0;
+    for (const v1::ImportRow& row : req.rows()) {
+      existing += static_cast<int>(
+          FindByPersonalNumber(row.record().person().personal_number()).size());
+    }
+    if (s.ok()) {
+      EXPECT_EQ(existing, 7);
+    } else {
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+      EXPECT_EQ(existing, 0);
+    }
+  }
+}
+
 TEST_F(ImportRpcTest, RowCountOutsideOneToThousandIsInvalidArgument) {
   v1::ImportRecordsResponse resp;
   const grpc::Status empty = Import(v1::ImportRecordsRequest(), &resp);
@@ -258,6 +297,19 @@ TEST_F(ImportRpcTest, RowCountOutsideOneToThousandIsInvalidArgument) {
   EXPECT_EQ(too_many.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(too_many.error_message(), HasSubstr("rows"));
   EXPECT_THAT(FindByPersonalNumber(FictionalRecord(0).person().personal_number()), IsEmpty());
+}
+
+TEST_F(ImportRpcTest, LineOutsideItsRangeIsInvalidArgumentNamingIt) {
+  for (uint64_t line : {uint64_t{0}, uint64_t{1000000001}}) {
+    v1::ImportRecordsRequest req = TenRows();
+    req.mutable_rows(3)->set_line(line);
+    v1::ImportRecordsResponse resp;
+    const grpc::Status s = Import(req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << line;
+    EXPECT_THAT(s.error_message(), HasSubstr("rows[3].line"));
+    EXPECT_THAT(FindByPersonalNumber(req.rows(0).record().person().personal_number()),
+                IsEmpty());
+  }
 }
 
 TEST_F(ImportRpcTest, OnlyClerksImport) {

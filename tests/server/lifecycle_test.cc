@@ -250,7 +250,9 @@ class LifecycleTest : public ::testing::Test {
     req.set_legal_basis(legal_basis);
     v1::ExpungeRecordResponse resp;
     grpc::Status s = Stub("clerk")->ExpungeRecord(&ctx, req, &resp);
-    if (s.ok()) EXPECT_EQ(resp.record_id(), id);
+    if (s.ok()) {
+      EXPECT_EQ(resp.record_id(), id);
+    }
     return s;
   }
 
@@ -483,6 +485,28 @@ TEST_F(LifecycleTest, ExpungeDestroysTheRecordEverywhereAndKeepsAMetadataOnlyEve
       EXPECT_THAT(lower, ::testing::Not(HasSubstr(absl::AsciiStrToLower(text))));
     }
   }
+}
+
+// Without a restart between creation and erasure, the creation is still in the write-ahead log;
+// erasure must retire that log too.
+TEST_F(LifecycleTest, ExpungeRightAfterCreationLeavesNothingInTheWriteAheadLog) {
+  StartServer();
+  const v1::CreateRecordRequest target = DistinctiveRecord();
+  const std::string id = Create(target);
+  const std::string other = Create(ExampleRecord());
+  const RawRecord raw = ReadRaw(*server_->server()->database(), id);
+  ASSERT_EQ(raw.sealed_versions.size(), 1u);
+  ASSERT_THAT(FilesContaining(server_->dir(), raw.wrapped_dek, false), ::testing::Not(IsEmpty()));
+
+  ASSERT_TRUE(Expunge(id, kLegalBasis).ok());
+  ExpectGone(id, target.person());
+  server_->Stop();
+  ExpectNoTraceOnDisk({raw.wrapped_dek, raw.sealed_versions[0]}, PlaintextOf(target.person()));
+  ASSERT_TRUE(server_->Restart().ok());
+  v1::Record record;
+  ASSERT_TRUE(Get("clerk", other, &record).ok());
+  EXPECT_TRUE(MessageDifferencer::Equals(record.person(), ExampleRecord().person()));
+  EXPECT_EQ(Get("clerk", id, nullptr).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
 // --- Erasure by the retention scheduler -------------------------------------------------------

@@ -3,10 +3,10 @@
 // changes, keeps the old policy when the new one is invalid, and refuses certificates on the deny
 // list whatever the principals say.
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -202,12 +202,13 @@ grpc::StatusCode PublicKeyAs(const std::shared_ptr<grpc::Channel>& channel) {
 }
 
 v1::AccessPolicy DevPolicyWithout(absl::string_view principal) {
-  v1::AccessPolicy p = testing::DevPolicy();
+  const v1::AccessPolicy dev = testing::DevPolicy();
+  v1::AccessPolicy p = dev;
   p.clear_principals();
-  for (const v1::Principal& pr : testing::DevPolicy().principals()) {
+  for (const v1::Principal& pr : dev.principals()) {
     if (pr.id() != principal) *p.add_principals() = pr;
   }
-  EXPECT_EQ(p.principals_size() + 1, testing::DevPolicy().principals_size());
+  EXPECT_EQ(p.principals_size() + 1, dev.principals_size());
   return p;
 }
 
@@ -216,7 +217,9 @@ v1::AuditEvent LastEvent(TestServer& server) {
   v1::AuditEvent event;
   auto bytes = log->ReadEvent(log->CurrentHead().size - 1);
   EXPECT_TRUE(bytes.ok()) << bytes.status();
-  if (bytes.ok()) EXPECT_TRUE(event.ParseFromString(*bytes));
+  if (bytes.ok()) {
+    EXPECT_TRUE(event.ParseFromString(*bytes));
+  }
   return event;
 }
 

@@ -26,7 +26,9 @@ v1::AuditEvent EventAt(TestServer& server, uint64_t index) {
   v1::AuditEvent event;
   auto bytes = server.server()->audit_log()->ReadEvent(index);
   EXPECT_TRUE(bytes.ok()) << bytes.status();
-  if (bytes.ok()) EXPECT_TRUE(event.ParseFromString(*bytes));
+  if (bytes.ok()) {
+    EXPECT_TRUE(event.ParseFromString(*bytes));
+  }
   return event;
 }
 

@@ -124,7 +124,9 @@ grpc::StatusCode Check(testing::TestServer& server, const std::string& identity,
   v1::VettingCheckResponse resp;
   grpc::Status s = v1::VettingService::NewStub(server.Channel(identity))
                        ->VettingCheck(&ctx, Candidate(category), &resp);
-  if (!s.ok()) EXPECT_FALSE(resp.has_certificate());
+  if (!s.ok()) {
+    EXPECT_FALSE(resp.has_certificate());
+  }
   return s.error_code();
 }
 

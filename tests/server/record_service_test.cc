@@ -2,7 +2,8 @@
 // properties of the encrypted record store as seen from outside:
 //  - records round-trip, are searchable by personal number and by name variants, and keep their
 //    history when amended;
-//  - no personal value reaches any file of the data or backup directory in plaintext;
+//  - no personal value (of a record, an amendment, a search or a vetting check) reaches any file
+//    of the data or backup directory in plaintext;
 //  - a changed, moved or replayed ciphertext or wrapped data key gives DATA_LOSS, never data;
 //  - a wrong, exposed or malformed key file is refused or yields DATA_LOSS;
 //  - key rotation re-wraps every data key (also after a crash mid-way) so that the old KEK can
@@ -37,6 +38,7 @@
 #include "gtest/gtest.h"
 #include "registry/v1/admin.grpc.pb.h"
 #include "registry/v1/records.grpc.pb.h"
+#include "registry/v1/vetting.grpc.pb.h"
 #include "server/key_file.h"
 #include "storage/database.h"
 #include "storage/keyring_holder.h"
@@ -316,7 +318,8 @@ class RecordServiceTest : public ::testing::Test {
     std::string json;
     google::protobuf::util::JsonPrintOptions options;
     options.preserve_proto_field_names = true;
-    EXPECT_TRUE(google::protobuf::util::MessageToJsonString(server_->config(), &json, options).ok());
+    EXPECT_TRUE(
+        google::protobuf::util::MessageToJsonString(server_->config(), &json, options).ok());
     const std::string path = server_->dir() + "/registryd-test-config.json";
     std::ofstream(path) << json;
     return path;
@@ -529,10 +532,31 @@ TEST_F(RecordServiceTest, NoPlaintextPersonalDataInAnyFile) {
   v1::AmendRecordResponse amended;
   ASSERT_TRUE(Amend(amend, &amended).ok());
   for (const auto& id : ids) ASSERT_EQ(id.size(), 32u);
-  // Searches and reads go through the audit log; they must not leak either.
+  // Searches, reads, vetting checks and refused calls are audited; they must not leak either.
   EXPECT_EQ(ByName("ZZYZXKERQELI", "qwertyarben", "1980-04-12").size(), 2u);
   EXPECT_EQ(ByPersonalNumber("9876501234").size(), 1u);
   ASSERT_TRUE(Get(ids[1], nullptr).ok());
+  const Person candidate = {"Zzyzxvettingonly", "Qwertyvetting", "", "", "", "", "9876504321"};
+  auto vetting = v1::VettingService::NewStub(server_->Channel("vetting"));
+  for (const Person& who : {people[0], candidate}) {
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx);
+    v1::VettingCheckRequest check;
+    check.set_personal_number(who.pn);
+    check.set_surname(who.surname);
+    check.set_given_name(who.given);
+    check.set_birth_date("1980-04-12");
+    check.set_position_category("teacher");
+    check.set_consent_reference("CONSENT 2026/17");
+    v1::VettingCheckResponse answer;
+    grpc::Status s = vetting->VettingCheck(&ctx, check, &answer);
+    ASSERT_TRUE(s.ok()) << s.error_code() << " " << s.error_message();
+  }
+  {
+    v1::CreateRecordRequest invalid = request(0);
+    invalid.mutable_person()->set_birth_date("1980-13-45");
+    EXPECT_EQ(Create(invalid, nullptr).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  }
 
   server_->Stop();  // closes RocksDB
   const std::string data_dir = server_->config().data_dir();
@@ -563,6 +587,9 @@ TEST_F(RecordServiceTest, NoPlaintextPersonalDataInAnyFile) {
   }
   add_forms(new_address);
   add_forms(amend_reason);
+  add_forms(candidate.surname);
+  add_forms(candidate.given);
+  needles.insert(candidate.pn);
 
   for (const std::string& dir : {data_dir, backup_dir}) {
     for (const std::string& needle : needles) {
@@ -595,7 +622,7 @@ TEST_F(RecordServiceTest, NoPlaintextPersonalDataInAnyFile) {
   std::filesystem::remove(control);
 
   // The data is all there, encrypted.
-  RestartOrFail();
+  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
   v1::Record record;
   ASSERT_TRUE(Get(ids[0], &record).ok());
   EXPECT_EQ(record.person().surname(), people[0].surname);
@@ -633,7 +660,7 @@ TEST_F(RecordServiceTest, FlippedByteOfSealedVersionIsDataLoss) {
       ASSERT_NE(db, nullptr);
       WriteRaw(db.get(), storage::Cf::kVersions, VersionKey(id, 1), tampered.SerializeAsString());
     }
-    RestartOrFail();
+    ASSERT_NO_FATAL_FAILURE(RestartOrFail());
     v1::Record record;
     grpc::Status s = Get(id, &record);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::DATA_LOSS) << s.error_message();
@@ -686,7 +713,7 @@ TEST_F(RecordServiceTest, SealedVersionCopiedToAnotherRecordIsDataLoss) {
     head_b.set_wrapped_dek(*a_wrapped_for_b);
     WriteRaw(db.get(), storage::Cf::kRecords, b, head_b.SerializeAsString());
   }
-  RestartOrFail();
+  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
   EXPECT_EQ(Get(b, nullptr).error_code(), grpc::StatusCode::DATA_LOSS);
   v1::GetRecordHistoryResponse history;
   EXPECT_EQ(History(b, &history).error_code(), grpc::StatusCode::DATA_LOSS);
@@ -783,7 +810,7 @@ TEST_F(RecordServiceTest, ForeignKeyFileStartsButReadsAreDataLoss) {
 
   // The server cannot tell a wrong key file at start-up (it holds no key check value); every
   // read of an existing record then fails authentication instead of returning garbage.
-  RestartOrFail();
+  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
   v1::Record record;
   grpc::Status s = Get(id, &record);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::DATA_LOSS) << s.error_message();
@@ -800,13 +827,13 @@ TEST_F(RecordServiceTest, ForeignKeyFileStartsButReadsAreDataLoss) {
   ASSERT_TRUE(server::RemoveKek(&*fresh, 1).ok());
   fresh->set_derivation_root(original->derivation_root());
   ASSERT_TRUE(server::WriteKeyFile(path, *fresh, true).ok());
-  RestartOrFail();
+  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
   EXPECT_EQ(Get(id, nullptr).error_code(), grpc::StatusCode::DATA_LOSS);
 
   // The right file again: everything reads.
   server_->Stop();
   ASSERT_TRUE(server::WriteKeyFile(path, *original, true).ok());
-  RestartOrFail();
+  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
   ASSERT_TRUE(Get(id, &record).ok());
   EXPECT_EQ(record.person().surname(), "Kërqeli");
   EXPECT_EQ(ByPersonalNumber("1234567890"), std::vector<std::string>{id});
@@ -822,7 +849,7 @@ TEST_F(RecordServiceTest, KeyFileReadableByOthersIsRefusedAtStart) {
     EXPECT_TRUE(absl::StrContains(s.message(), absl::StrFormat("mode %04o", mode))) << s;
   }
   ASSERT_EQ(::chmod(path.c_str(), 0600), 0);
-  RestartOrFail();
+  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
   EXPECT_TRUE(Create(testing::ExampleRecord(), nullptr).ok());
 }
 
@@ -855,7 +882,7 @@ TEST_F(RecordServiceTest, MalformedOrMissingKeyFileIsRefusedAtStart) {
   EXPECT_EQ(server_->Restart().code(), absl::StatusCode::kNotFound);
 
   ASSERT_TRUE(server::WriteKeyFile(path, *original, false).ok());
-  RestartOrFail();
+  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -899,7 +926,7 @@ TEST_F(RecordServiceTest, RotationRewrapsEveryDataKeyAndOldKekCanBeRemoved) {
   server_->Stop();
   RemoveKekFromFile(1);
   EXPECT_EQ(KekVersionsInFile(), (std::set<uint32_t>{2}));
-  RestartOrFail();
+  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
   ExpectAllReadable(ids, surnames);
   EXPECT_EQ(ByPersonalNumber(late.person().personal_number()).size(), 1u);
 
@@ -944,7 +971,7 @@ TEST_F(RecordServiceTest, InterruptedRotationIsFinishedAtStartUp) {
   EXPECT_TRUE(absl::StrContains(output, "unfinished")) << output;
   EXPECT_EQ(KekVersionsInFile(), (std::set<uint32_t>{1, 2}));
 
-  RestartOrFail();  // Resume() finishes the rotation
+  ASSERT_NO_FATAL_FAILURE(RestartOrFail());  // Resume() finishes the rotation
   EXPECT_EQ(KekUsage(), (std::map<uint32_t, int>{{2, 25}}));
   {
     auto target = server_->server()->database()->Get(storage::Cf::kMeta, "rotation/target");
@@ -970,7 +997,95 @@ TEST_F(RecordServiceTest, InterruptedRotationIsFinishedAtStartUp) {
 
   server_->Stop();
   RemoveKekFromFile(1);
-  RestartOrFail();
+  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
+  ExpectAllReadable(ids, surnames);
+}
+
+TEST_F(RecordServiceTest, InterruptedRotationIsFinishedByTheNextRotation) {
+  std::vector<std::string> ids;
+  std::map<std::string, std::string> surnames;
+  for (int i = 0; i < 12; ++i) {
+    const v1::CreateRecordRequest r = FictionalRecord(i);
+    ids.push_back(CreateOrFail(r));
+    surnames[ids.back()] = r.person().surname();
+  }
+  server_->server()->rotator()->SetBatchSizeForTesting(5);
+  server_->server()->rotator()->FailAfterBatchesForTesting(1);
+  v1::RotateKeysResponse rotated;
+  EXPECT_EQ(RotateKeys(&rotated).error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(KekUsage(), (std::map<uint32_t, int>{{1, 7}, {2, 5}}));
+
+  server_->server()->rotator()->FailAfterBatchesForTesting(0);
+  grpc::Status s = RotateKeys(&rotated);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  // The interrupted rotation to 2 is finished first (7 keys), then all 12 go to 3.
+  EXPECT_EQ(rotated.current_kek_version(), 3u);
+  EXPECT_EQ(rotated.rewrapped(), 7u + 12u);
+  EXPECT_EQ(KekUsage(), (std::map<uint32_t, int>{{3, 12}}));
+  server_->Stop();
+  RemoveKekFromFile(1);
+  RemoveKekFromFile(2);
+  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
+  ExpectAllReadable(ids, surnames);
+}
+
+TEST_F(RecordServiceTest, DamagedDataKeyFailsRotationButNotStartUp) {
+  std::vector<std::string> ids;
+  std::map<std::string, std::string> surnames;
+  for (int i = 0; i < 6; ++i) {
+    const v1::CreateRecordRequest r = FictionalRecord(i);
+    ids.push_back(CreateOrFail(r));
+    surnames[ids.back()] = r.person().surname();
+  }
+  const std::string damaged = ids[2];
+  ids.erase(ids.begin() + 2);
+  EditStoredData([&](storage::Database* db) {
+    storage::StoredHead head;
+    ASSERT_TRUE(head.ParseFromString(ReadRaw(db, storage::Cf::kRecords, damaged)));
+    (*head.mutable_wrapped_dek())[30] ^= 0x01;
+    WriteRaw(db, storage::Cf::kRecords, damaged, head.SerializeAsString());
+  });
+  v1::RotateKeysResponse rotated;
+  EXPECT_EQ(RotateKeys(&rotated).error_code(), grpc::StatusCode::DATA_LOSS);
+
+  // The unfinished rotation cannot be finished at start-up either, but the registry still
+  // starts: only the damaged record is lost.
+  server_->Stop();
+  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
+  EXPECT_EQ(Get(damaged, nullptr).error_code(), grpc::StatusCode::DATA_LOSS);
+  ExpectAllReadable(ids, surnames);
+  {
+    auto target = server_->server()->database()->Get(storage::Cf::kMeta, "rotation/target");
+    ASSERT_TRUE(target.ok() && target->has_value());
+  }
+  server_->Stop();
+  const std::string config = WriteConfigFile();
+  std::string output;
+  EXPECT_NE(RunRegistryd(absl::StrCat("--config ", config, " --retire_kek 1"), &output), 0);
+  EXPECT_EQ(KekVersionsInFile(), (std::set<uint32_t>{1, 2}));
+
+  // Once the damaged record is expunged, rotation completes and the old KEKs can go.
+  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
+  {
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx);
+    v1::ExpungeRecordRequest expunge;
+    expunge.set_record_id(damaged);
+    expunge.set_legal_basis("KJC decision 1/2026 (damaged entry re-entered)");
+    v1::ExpungeRecordResponse resp;
+    grpc::Status s = clerk_->ExpungeRecord(&ctx, expunge, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  grpc::Status s = RotateKeys(&rotated);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(rotated.current_kek_version(), 3u);
+  EXPECT_EQ(KekUsage(), (std::map<uint32_t, int>{{3, 5}}));
+  server_->Stop();
+  EXPECT_EQ(RunRegistryd(absl::StrCat("--config ", config, " --retire_kek 1"), &output), 0)
+      << output;
+  EXPECT_EQ(RunRegistryd(absl::StrCat("--config ", config, " --retire_kek 2"), &output), 0)
+      << output;
+  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
   ExpectAllReadable(ids, surnames);
 }
 
@@ -1005,7 +1120,7 @@ TEST_F(RecordServiceTest, RetireKekRefusesWhileADataKeyUsesItAndSucceedsAfterRot
   EXPECT_TRUE(absl::StrContains(output, "5 data keys")) << output;
   EXPECT_EQ(KekVersionsInFile(), (std::set<uint32_t>{1, 2}));
 
-  RestartOrFail();
+  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
   ExpectAllReadable(ids, surnames);
   EXPECT_EQ(KekUsage(), (std::map<uint32_t, int>{{1, 5}}));
   v1::RotateKeysResponse rotated;
@@ -1026,7 +1141,7 @@ TEST_F(RecordServiceTest, RetireKekRefusesWhileADataKeyUsesItAndSucceedsAfterRot
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 
-  RestartOrFail();
+  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
   ExpectAllReadable(ids, surnames);
 }
 

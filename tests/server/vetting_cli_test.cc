@@ -35,14 +35,14 @@ using ::testing::Not;
 
 constexpr char kCli[] = REGISTRY_BINARY_DIR "/registry-cli";
 
-struct Run {
+struct CliRun {
   int exit_code = -1;
   std::string output;  // stdout and stderr, interleaved
 };
 
 // Runs registry-cli with `args` (posix_spawn, no shell), collecting its output. The environment
 // is passed on without REGISTRY_* variables, so only the arguments decide.
-Run RunCli(const std::vector<std::string>& args) {
+CliRun RunCli(const std::vector<std::string>& args) {
   std::vector<std::string> env_strings;
   for (char** e = environ; *e != nullptr; ++e) {
     if (std::strncmp(*e, "REGISTRY_", 9) != 0) env_strings.emplace_back(*e);
@@ -56,7 +56,7 @@ Run RunCli(const std::vector<std::string>& args) {
   for (std::string& a : argv_strings) argv.push_back(a.data());
   argv.push_back(nullptr);
 
-  Run run;
+  CliRun run;
   int pipe_fds[2];
   if (pipe(pipe_fds) != 0) return run;
   posix_spawn_file_actions_t actions;
@@ -106,7 +106,7 @@ class VettingCliTest : public ::testing::Test {
   void TearDown() override { std::filesystem::remove_all(dir_); }
 
   // registry-cli --server ADDR --identity <pki>/<identity> args...
-  Run As(const std::string& identity, std::vector<std::string> args) {
+  CliRun As(const std::string& identity, std::vector<std::string> args) {
     std::vector<std::string> all = {"--server", server_->address(), "--identity",
                                     TestPki::Get().IdentityDir(identity)};
     all.insert(all.end(), args.begin(), args.end());
@@ -114,7 +114,7 @@ class VettingCliTest : public ::testing::Test {
   }
 
   // A check of the example person, certificate saved in dir_/cert.json.
-  Run CheckExamplePerson() {
+  CliRun CheckExamplePerson() {
     const v1::Person p = ExampleRecord().person();
     return As("vetting", {"vet", "check", "--personal-number", p.personal_number(), "--surname",
                           p.surname(), "--given-name", p.given_name(), "--birth-date",
@@ -125,9 +125,9 @@ class VettingCliTest : public ::testing::Test {
   std::string CertPath() const { return dir_ + "/cert.json"; }
   std::string KeyPath() const { return dir_ + "/vetting.pem"; }
 
-  Run SavePublicKey() { return As("vetting", {"vet", "public-key", "--out", KeyPath()}); }
+  CliRun SavePublicKey() { return As("vetting", {"vet", "public-key", "--out", KeyPath()}); }
 
-  Run Verify(const std::string& cert, const std::string& key) {
+  CliRun Verify(const std::string& cert, const std::string& key) {
     return RunCli({"certificate", "verify", cert, "--public-key", key});
   }
 
@@ -137,7 +137,7 @@ class VettingCliTest : public ::testing::Test {
 };
 
 TEST_F(VettingCliTest, CheckPrintsTheResultInWordsAndSavesAVerifiableCertificate) {
-  const Run check = CheckExamplePerson();
+  const CliRun check = CheckExamplePerson();
   ASSERT_EQ(check.exit_code, 0) << check.output;
   EXPECT_THAT(check.output, HasSubstr("NOT CLEAR"));
   EXPECT_THAT(check.output, HasSubstr("do not employ in contact with children"));
@@ -146,18 +146,18 @@ TEST_F(VettingCliTest, CheckPrintsTheResultInWordsAndSavesAVerifiableCertificate
   EXPECT_THAT(check.output, Not(HasSubstr("basic-prishtine")));
   EXPECT_THAT(check.output, Not(HasSubstr("06/L-074")));
 
-  const Run key = SavePublicKey();
+  const CliRun key = SavePublicKey();
   ASSERT_EQ(key.exit_code, 0) << key.output;
   EXPECT_THAT(ReadFileOrDie(KeyPath()), HasSubstr("-----BEGIN PUBLIC KEY-----"));
 
-  const Run verify = Verify(CertPath(), KeyPath());
+  const CliRun verify = Verify(CertPath(), KeyPath());
   EXPECT_EQ(verify.exit_code, 0) << verify.output;
   EXPECT_THAT(verify.output, HasSubstr("valid: "));
   EXPECT_THAT(verify.output, HasSubstr("dev-school"));
 }
 
 TEST_F(VettingCliTest, UnknownCandidateIsClear) {
-  const Run check = As("vetting", {"vet", "check", "--personal-number", "5555555555", "--surname",
+  const CliRun check = As("vetting", {"vet", "check", "--personal-number", "5555555555", "--surname",
                                    "Rexhepi", "--given-name", "Drita", "--birth-date",
                                    "1990-02-03", "--position", "teacher", "--consent-ref", "C-2"});
   ASSERT_EQ(check.exit_code, 0) << check.output;
@@ -178,7 +178,7 @@ TEST_F(VettingCliTest, ChangedSurnameFailsVerification) {
   const std::string changed = dir_ + "/changed.json";
   WriteFile(changed, json);
 
-  const Run verify = Verify(changed, KeyPath());
+  const CliRun verify = Verify(changed, KeyPath());
   EXPECT_NE(verify.exit_code, 0) << verify.output;
   EXPECT_THAT(verify.output, HasSubstr("bad signature"));
   // The untouched certificate still verifies, so it is the change that is refused.
@@ -195,7 +195,7 @@ TEST_F(VettingCliTest, AnotherKeyIsUnknown) {
   const std::string other_key = dir_ + "/other.pem";
   WriteFile(other_key, (*other)->PublicKeyPem());
 
-  const Run verify = Verify(CertPath(), other_key);
+  const CliRun verify = Verify(CertPath(), other_key);
   EXPECT_NE(verify.exit_code, 0) << verify.output;
   EXPECT_THAT(verify.output, HasSubstr("unknown key"));
 }
@@ -213,14 +213,14 @@ TEST_F(VettingCliTest, VettingIdentityCannotReadSearchOrAudit) {
   };
   for (const std::vector<std::string>& command : commands) {
     SCOPED_TRACE(absl::StrCat(command[0], " ", command[1]));
-    const Run run = As("vetting", command);
+    const CliRun run = As("vetting", command);
     EXPECT_NE(run.exit_code, 0) << run.output;
     EXPECT_THAT(run.output, HasSubstr("PERMISSION_DENIED")) << run.output;
     EXPECT_THAT(run.output, Not(HasSubstr("Kërqeli")));
     EXPECT_THAT(run.output, Not(HasSubstr("P 123/2024")));
   }
   // The same commands work for the roles allowed them, so the refusal is the role's.
-  const Run clerk_get = As("clerk", {"record", "get", record_id_});
+  const CliRun clerk_get = As("clerk", {"record", "get", record_id_});
   EXPECT_EQ(clerk_get.exit_code, 0) << clerk_get.output;
   EXPECT_THAT(clerk_get.output, HasSubstr("P 123/2024"));
 }

@@ -163,12 +163,18 @@ class MutantSchema {
     registry::v1::VettingCheckResponse::descriptor()->file()->CopyTo(&proto_);
     proto_.set_name("mutant/vetting.proto");
     proto_.set_package("mutant.v1");
-    // Type references in the copy are fully qualified: point them at the mutant package.
+    proto_.clear_service();  // only the messages matter here
+    // Type references in the copy are fully qualified: point those to vetting.proto's own types
+    // at the mutant package (references to other files stay as they are).
+    const FileDescriptor* vetting = registry::v1::VettingCheckResponse::descriptor()->file();
     for (auto& message : *proto_.mutable_message_type()) {
       for (auto& field : *message.mutable_field()) {
-        if (absl::StartsWith(field.type_name(), ".registry.v1.")) {
-          field.set_type_name(absl::StrCat(".mutant.v1.",
-                                           field.type_name().substr(sizeof(".registry.v1.") - 1)));
+        if (!absl::StartsWith(field.type_name(), ".registry.v1.")) continue;
+        const std::string name = field.type_name().substr(1);
+        const google::protobuf::Descriptor* m = vetting->pool()->FindMessageTypeByName(name);
+        const EnumDescriptor* e = vetting->pool()->FindEnumTypeByName(name);
+        if ((m != nullptr && m->file() == vetting) || (e != nullptr && e->file() == vetting)) {
+          field.set_type_name(absl::StrCat(".mutant.v1.", name.substr(sizeof("registry.v1.") - 1)));
         }
       }
     }

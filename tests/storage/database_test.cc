@@ -208,7 +208,7 @@ TEST_F(DatabaseTest, OpenRefusesEmptyPathAndMissingDatabaseWithoutCreate) {
   options.path = path();
   options.create_if_missing = false;
   absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(options);
-  EXPECT_FALSE(db.ok());
+  EXPECT_EQ(db.status().code(), absl::StatusCode::kInvalidArgument) << db.status();
   EXPECT_FALSE(std::filesystem::exists(path() + "/CURRENT"));
 }
 
