@@ -1,6 +1,6 @@
 #include "server/vetting_service.h"
 
-#include <algorithm>
+#include <string>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -123,8 +123,11 @@ grpc::Status VettingService::ListChecksAboutPerson(
     ASSIGN_OR_RETURN(std::string token, d_.records->PersonalNumberToken(req->personal_number()));
     call.event().add_tokens(absl::BytesToHexString(token));
     std::vector<v1::CheckSummary> checks;
+    // Newest first, and the limit keeps the newest: walk the person's keys backwards from past
+    // their end (token || u64 || 32 hex characters sorts below token || 41 x 0xff).
+    const std::string past_end = absl::StrCat(token, std::string(41, '\xff'));
     auto it = d_.db->NewIterator(storage::Cf::kChecks);
-    for (it->Seek(token); it->Valid() && checks.size() < kMaxHistory; it->Next()) {
+    for (it->SeekForPrev(past_end); it->Valid() && checks.size() < kMaxHistory; it->Prev()) {
       absl::string_view key(it->key().data(), it->key().size());
       if (!absl::StartsWith(key, token)) break;
       ASSIGN_OR_RETURN(std::string plain,
@@ -135,7 +138,6 @@ grpc::Status VettingService::ListChecksAboutPerson(
       checks.push_back(std::move(summary));
     }
     if (!it->status().ok()) return absl::UnavailableError("checks scan failed");
-    std::reverse(checks.begin(), checks.end());  // newest first
     for (auto& c : checks) *resp->add_checks() = std::move(c);
     return absl::OkStatus();
   });

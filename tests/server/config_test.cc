@@ -54,7 +54,10 @@ TEST(ConfigTest, BadAddressAndMissingFieldsAreNamed) {
        {std::make_tuple("127.0.0.1:0", "127.0.0.1", "listen_address"),
         std::make_tuple("127.0.0.1:0", "127.0.0.1:99999", "listen_address"),
         std::make_tuple("\"data_dir\": \"data\",", "", "data_dir"),
-        std::make_tuple("\"reference_dir\": \"ref\"", "\"threads\": 1", "reference_dir")}) {
+        std::make_tuple("\"reference_dir\": \"ref\"", "\"threads\": 1", "reference_dir"),
+        std::make_tuple("\"data_dir\": \"data\",",
+                        "\"data_dir\": \"data\", \"audit\": {\"retention_days\": 30},",
+                        "audit.retention_days")}) {
     std::string text = kGood;
     text.replace(text.find(from), std::string(from).size(), to);
     auto c = LoadConfig(Write(dir, "c.json", text));

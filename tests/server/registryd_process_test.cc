@@ -1,0 +1,175 @@
+// The registryd binary as an operator runs it: it serves, reloads its policy on SIGHUP, and on
+// SIGTERM or SIGINT stops accepting, lets in-flight calls finish, closes RocksDB cleanly and exits 0.
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "registry/v1/vetting.grpc.pb.h"
+#include "server/key_file.h"
+#include "storage/database.h"
+#include "tests/testing/test_pki.h"
+#include "tests/testing/test_server.h"
+
+extern char** environ;
+
+namespace registry {
+namespace {
+
+using testing::TestPki;
+
+class RegistrydProcessTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = testing::MakeTempDir("registryd-process");
+    auto keys = server::GenerateKeyFile(absl::Now());
+    ASSERT_TRUE(keys.ok());
+    ASSERT_TRUE(server::WriteKeyFile(dir_ + "/keys.json", *keys, false).ok());
+    std::ofstream(dir_ + "/policy.json") << testing::ReadFileOrDie(REGISTRY_SOURCE_DIR
+                                                                    "/deploy/dev/policy.json");
+    // A fixed free port is racy; pick one from the pid to keep parallel tests apart.
+    port_ = 20000 + (getpid() % 20000);
+    const std::string pki = TestPki::Get().dir();
+    std::ofstream(dir_ + "/registryd.json") << absl::StrCat(
+        R"({"listen_address": "127.0.0.1:)", port_, R"(",
+            "tls": {"client_ca_file": ")", pki, R"(/ca/ca.pem", "cert_file": ")", pki,
+        R"(/server/cert.pem", "key_file": ")", pki, R"(/server/key.pem"},
+            "data_dir": "data", "key_file": "keys.json", "policy_file": "policy.json",
+            "reference_dir": ")", REGISTRY_SOURCE_DIR, R"(/deploy/reference"})");
+  }
+
+  void TearDown() override {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  void Spawn() {
+    const std::string binary = REGISTRY_BINARY_DIR "/registryd";
+    const std::string config = dir_ + "/registryd.json";
+    const std::string log = dir_ + "/registryd.log";
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 2, log.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    const char* argv[] = {binary.c_str(), "--config", config.c_str(), nullptr};
+    ASSERT_EQ(posix_spawn(&pid_, binary.c_str(), &actions, nullptr, const_cast<char**>(argv),
+                          environ),
+              0);
+    posix_spawn_file_actions_destroy(&actions);
+    // Wait until it serves.
+    for (int i = 0; i < 100; ++i) {
+      if (Health().ok()) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    FAIL() << "registryd did not come up:\n" << testing::ReadFileOrDie(log);
+  }
+
+  std::shared_ptr<grpc::Channel> Channel(absl::string_view identity) {
+    return testing::MakeChannel(absl::StrCat("127.0.0.1:", port_), identity);
+  }
+
+  grpc::Status Health() {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(1));
+    grpc::health::v1::HealthCheckResponse resp;
+    return grpc::health::v1::Health::NewStub(Channel("clerk"))->Check(&ctx, {}, &resp);
+  }
+
+  grpc::Status PublicKey(absl::string_view identity) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(3));
+    registry::v1::PublicKey key;
+    return registry::v1::VettingService::NewStub(Channel(identity))
+        ->GetVettingPublicKey(&ctx, {}, &key);
+  }
+
+  int WaitExit() {
+    int status = 0;
+    for (int i = 0; i < 150; ++i) {
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        pid_ = -1;
+        return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return -1;
+  }
+
+  std::string dir_;
+  int port_ = 0;
+  pid_t pid_ = -1;
+};
+
+TEST_F(RegistrydProcessTest, SigtermStopsCleanlyAndTheDatabaseReopens) {
+  Spawn();
+  ASSERT_TRUE(PublicKey("clerk").ok());
+  ASSERT_EQ(kill(pid_, SIGTERM), 0);
+  EXPECT_EQ(WaitExit(), 0);
+  EXPECT_FALSE(Health().ok());
+  // RocksDB was closed: its lock is free and the data reopens with the call's event.
+  storage::DatabaseOptions o;
+  o.path = dir_ + "/data";
+  o.create_if_missing = false;
+  auto db = storage::Database::Open(o);
+  ASSERT_TRUE(db.ok()) << db.status();
+  auto frontier = (*db)->Get(storage::Cf::kMeta, "audit/frontier");
+  ASSERT_TRUE(frontier.ok());
+  EXPECT_TRUE(frontier->has_value());
+  const std::string log = testing::ReadFileOrDie(dir_ + "/registryd.log");
+  EXPECT_NE(log.find("msg=call"), std::string::npos) << log;
+  EXPECT_NE(log.find("stopped"), std::string::npos) << log;
+}
+
+TEST_F(RegistrydProcessTest, SigintAlsoStopsCleanly) {
+  Spawn();
+  ASSERT_EQ(kill(pid_, SIGINT), 0);
+  EXPECT_EQ(WaitExit(), 0);
+}
+
+TEST_F(RegistrydProcessTest, SighupReloadsThePolicy) {
+  Spawn();
+  ASSERT_TRUE(PublicKey("court").ok());
+  auto policy = testing::DevPolicy();
+  auto* principals = policy.mutable_principals();
+  for (int i = 0; i < principals->size(); ++i) {
+    if (principals->Get(i).id() == "spiffe://registry.kjc.dev/court/dev-court") {
+      principals->DeleteSubrange(i, 1);
+      break;
+    }
+  }
+  std::string json;
+  ASSERT_TRUE(google::protobuf::util::MessageToJsonString(policy, &json).ok());
+  std::ofstream(dir_ + "/policy.json") << json;
+  ASSERT_EQ(kill(pid_, SIGHUP), 0);
+  grpc::StatusCode code = grpc::StatusCode::OK;
+  for (int i = 0; i < 50 && code != grpc::StatusCode::PERMISSION_DENIED; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    code = PublicKey("court").error_code();
+  }
+  EXPECT_EQ(code, grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_TRUE(PublicKey("clerk").ok());
+}
+
+TEST_F(RegistrydProcessTest, GroupReadableKeyFileStopsStartWithExitTwo) {
+  ASSERT_EQ(chmod((dir_ + "/keys.json").c_str(), 0640), 0);
+  const std::string cmd = absl::StrCat(REGISTRY_BINARY_DIR "/registryd --config ", dir_,
+                                       "/registryd.json 2>", dir_, "/err.txt");
+  const int rc = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(rc));
+  EXPECT_EQ(WEXITSTATUS(rc), 2);
+  const std::string err = testing::ReadFileOrDie(dir_ + "/err.txt");
+  EXPECT_NE(err.find("group or others"), std::string::npos) << err;
+}
+
+}  // namespace
+}  // namespace registry
