@@ -9,7 +9,10 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "crypto/hmac.h"
 #include "crypto/record_cipher.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace registry::storage {
 namespace {
@@ -22,6 +25,16 @@ constexpr char kName = 'n';
 constexpr char kDedup = 'd';
 constexpr size_t kRecordIdSize = 32;  // hex characters
 constexpr char kFieldSet[] = "person,conviction,reason";
+constexpr char kKeyCheckKey[] = "keys/check";
+constexpr char kHeadMacLabel[] = "kjc-registry/head/v1";
+
+// The AEAD "field set" of a version: the sealed fields, plus the version's plaintext metadata, so
+// that editing a version's status, dates or author makes it fail authentication.
+std::string VersionFieldSet(const StoredVersion& v) {
+  return absl::StrCat(kFieldSet, "|status=", static_cast<int>(v.status()), "|by=", v.changed_by(),
+                      "|at=", v.changed_at(), "|visible=", v.employer_visible_until(),
+                      "|delete=", v.delete_after());
+}
 
 std::string IndexKey(char kind, absl::string_view token, absl::string_view record_id) {
   return absl::StrCat(absl::string_view(&kind, 1), token, record_id);
@@ -75,6 +88,25 @@ void FillMetadata(const StoredHead& h, registry::v1::RecordMetadata* m) {
 
 }  // namespace
 
+absl::StatusOr<std::string> RecordStore::HeadMac(const StoredHead& head) const {
+  StoredHead unsigned_head = head;
+  unsigned_head.clear_mac();
+  std::string bytes = kHeadMacLabel;
+  {
+    google::protobuf::io::StringOutputStream raw(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&raw);
+    coded.SetSerializationDeterministic(true);
+    unsigned_head.SerializeToCodedStream(&coded);
+  }
+  return crypto::HmacSha256(head_mac_key_, bytes);
+}
+
+absl::StatusOr<std::string> RecordStore::EncodeHead(StoredHead head) const {
+  ASSIGN_OR_RETURN(std::string mac, HeadMac(head));
+  head.set_mac(std::move(mac));
+  return head.SerializeAsString();
+}
+
 PendingWrite::~PendingWrite() {
   for (auto it = locks_.rbegin(); it != locks_.rend(); ++it) (*it)->Unlock();
 }
@@ -85,8 +117,25 @@ absl::StatusOr<std::unique_ptr<RecordStore>> RecordStore::Create(
   ASSIGN_OR_RETURN(auto pn, crypto::BlindIndexer::Create(derivation_root, "personal-number"));
   ASSIGN_OR_RETURN(auto name, crypto::BlindIndexer::Create(derivation_root, "name-birth-date"));
   ASSIGN_OR_RETURN(auto dedup, crypto::BlindIndexer::Create(derivation_root, "court-case-person"));
+  ASSIGN_OR_RETURN(crypto::SecretBytes head_mac_key,
+                   crypto::DeriveKey(derivation_root, "mac/record-head/v1"));
+
+  // The key file must be the one this database was written with.
+  ASSIGN_OR_RETURN(crypto::SecretBytes check_key,
+                   crypto::DeriveKey(derivation_root, "mac/key-check/v1"));
+  ASSIGN_OR_RETURN(std::string check, crypto::HmacSha256(check_key, "kjc-registry key check"));
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, db->Get(Cf::kMeta, kKeyCheckKey));
+  if (!stored.has_value()) {
+    rocksdb::WriteBatch batch;
+    batch.Put(db->cf(Cf::kMeta), kKeyCheckKey, check);
+    RETURN_IF_ERROR(db->Write(&batch));
+  } else if (!crypto::ConstantTimeEquals(*stored, check)) {
+    return absl::FailedPreconditionError(
+        "the key file does not belong to this database (key check value differs)");
+  }
   return std::unique_ptr<RecordStore>(new RecordStore(db, keys, normalizer, std::move(pn),
-                                                      std::move(name), std::move(dedup)));
+                                                      std::move(name), std::move(dedup),
+                                                      std::move(head_mac_key)));
 }
 
 void RecordStore::Lock(absl::Mutex* mu, PendingWrite* w) const {
@@ -131,13 +180,20 @@ absl::StatusOr<std::vector<std::string>> RecordStore::IdsWithToken(char kind,
   return ids;
 }
 
-absl::StatusOr<StoredHead> RecordStore::ReadHead(absl::string_view record_id) const {
+absl::StatusOr<StoredHead> RecordStore::ReadHead(absl::string_view record_id,
+                                                 bool verify) const {
   if (!ValidRecordId(record_id)) return absl::NotFoundError("no such record");
   ASSIGN_OR_RETURN(std::optional<std::string> raw, db_->Get(Cf::kRecords, record_id));
   if (!raw.has_value()) return absl::NotFoundError("no such record");
   StoredHead head;
   if (!head.ParseFromString(*raw) || head.record_id() != record_id) {
     return absl::DataLossError("record head is damaged");
+  }
+  if (verify) {
+    ASSIGN_OR_RETURN(std::string mac, HeadMac(head));
+    if (!crypto::ConstantTimeEquals(mac, head.mac())) {
+      return absl::DataLossError("authentication failed");
+    }
   }
   if (head.status() == registry::v1::RECORD_STATUS_EXPUNGED) {
     return absl::NotFoundError("no such record");
@@ -152,7 +208,7 @@ absl::StatusOr<crypto::SecretBytes> RecordStore::Dek(const StoredHead& head) con
 absl::StatusOr<VersionPayload> RecordStore::OpenVersion(const StoredHead& head,
                                                         const crypto::SecretBytes& dek,
                                                         const StoredVersion& v) const {
-  crypto::RecordAad aad{head.record_id(), v.version(), kFieldSet};
+  crypto::RecordAad aad{head.record_id(), v.version(), VersionFieldSet(v)};
   ASSIGN_OR_RETURN(std::string plain, crypto::OpenRecordFields(dek, aad, v.sealed()));
   VersionPayload payload;
   if (!payload.ParseFromString(plain)) return absl::DataLossError("record payload is damaged");
@@ -278,7 +334,7 @@ absl::Status RecordStore::StageVersion(const StoredHead& old_head, StoredHead* h
   v.set_changed_at(meta.now);
   v.set_employer_visible_until(meta.employer_visible_until);
   v.set_delete_after(meta.delete_after);
-  crypto::RecordAad aad{id, head->version(), kFieldSet};
+  crypto::RecordAad aad{id, head->version(), VersionFieldSet(v)};
   ASSIGN_OR_RETURN(std::string sealed,
                    crypto::SealRecordFields(dek, aad, payload.SerializeAsString()));
   v.set_sealed(std::move(sealed));
@@ -314,7 +370,8 @@ absl::Status RecordStore::StageVersion(const StoredHead& old_head, StoredHead* h
   head->set_name_token(name_token);
   head->set_dedup_token(dedup_token);
   b->Put(db_->cf(Cf::kVersions), VersionKey(id, head->version()), v.SerializeAsString());
-  b->Put(db_->cf(Cf::kRecords), id, head->SerializeAsString());
+  ASSIGN_OR_RETURN(std::string encoded_head, EncodeHead(*head));
+  b->Put(db_->cf(Cf::kRecords), id, encoded_head);
 
   w->record_ids_.push_back(id);
   w->tokens_.push_back(absl::BytesToHexString(pn_token));
@@ -394,7 +451,7 @@ absl::StatusOr<PendingWrite> RecordStore::PrepareChange(absl::string_view record
 absl::StatusOr<PendingWrite> RecordStore::PrepareExpunge(absl::string_view record_id) {
   PendingWrite w;
   Lock(&record_locks_[Stripe(record_id) % kStripes], &w);
-  ASSIGN_OR_RETURN(StoredHead head, ReadHead(record_id));
+  ASSIGN_OR_RETURN(StoredHead head, ReadHead(record_id, /*verify=*/false));
   const std::string id(record_id);
   rocksdb::WriteBatch* b = w.batch();
   // The head holds the wrapped data key: deleting it shreds every version.
@@ -508,7 +565,8 @@ absl::StatusOr<std::string> RecordStore::RewrapBatch(absl::string_view after, si
     if (version == current) continue;
     ASSIGN_OR_RETURN(std::string rewrapped_dek, keyring->Rewrap(head->wrapped_dek(), id));
     head->set_wrapped_dek(std::move(rewrapped_dek));
-    w.batch()->Put(db_->cf(Cf::kRecords), id, head->SerializeAsString());
+    ASSIGN_OR_RETURN(std::string encoded_head, EncodeHead(*head));
+    w.batch()->Put(db_->cf(Cf::kRecords), id, encoded_head);
     ++count;
   }
   if (count > 0) RETURN_IF_ERROR(db_->Write(w.batch()));

@@ -88,7 +88,9 @@ struct VettingMatch {
 // Thread-safe.
 class RecordStore {
  public:
-  // db, keys and normalizer are not owned and must outlive the store.
+  // db, keys and normalizer are not owned and must outlive the store. The first start stores a
+  // key check value (an HMAC under a key derived from derivation_root) in the meta family; a
+  // later start with another key file fails with FailedPrecondition instead of mixing keys.
   static absl::StatusOr<std::unique_ptr<RecordStore>> Create(
       Database* db, const KeyringHolder* keys, const crypto::SecretBytes& derivation_root,
       const NameNormalizer* normalizer);
@@ -163,13 +165,18 @@ class RecordStore {
  private:
   RecordStore(Database* db, const KeyringHolder* keys, const NameNormalizer* normalizer,
               std::unique_ptr<crypto::BlindIndexer> pn, std::unique_ptr<crypto::BlindIndexer> name,
-              std::unique_ptr<crypto::BlindIndexer> dedup)
+              std::unique_ptr<crypto::BlindIndexer> dedup, crypto::SecretBytes head_mac_key)
       : db_(db),
         keys_(keys),
         normalizer_(normalizer),
         pn_index_(std::move(pn)),
         name_index_(std::move(name)),
-        dedup_index_(std::move(dedup)) {}
+        dedup_index_(std::move(dedup)),
+        head_mac_key_(std::move(head_mac_key)) {}
+
+  // The head's MAC (see stored.proto), and the head serialized with it.
+  absl::StatusOr<std::string> HeadMac(const StoredHead& head) const;
+  absl::StatusOr<std::string> EncodeHead(StoredHead head) const;
 
   // StageCreate without taking every stripe: the record's own uniqueness stripe only.
   absl::Status StageNewRecord(const registry::v1::Person& person,
@@ -179,7 +186,9 @@ class RecordStore {
                                         absl::string_view birth_date) const;
   absl::StatusOr<std::string> DedupToken(const registry::v1::Conviction& c,
                                          absl::string_view personal_number) const;
-  absl::StatusOr<StoredHead> ReadHead(absl::string_view record_id) const;
+  // The record's head; NotFound for unknown or expunged ids. With `verify`, DataLoss when its MAC
+  // fails; expunge reads without verifying so that a damaged record can still be erased.
+  absl::StatusOr<StoredHead> ReadHead(absl::string_view record_id, bool verify = true) const;
   absl::StatusOr<crypto::SecretBytes> Dek(const StoredHead& head) const;
   absl::StatusOr<VersionPayload> OpenVersion(const StoredHead& head, const crypto::SecretBytes& dek,
                                              const StoredVersion& v) const;
@@ -200,6 +209,7 @@ class RecordStore {
   const std::unique_ptr<crypto::BlindIndexer> pn_index_;
   const std::unique_ptr<crypto::BlindIndexer> name_index_;
   const std::unique_ptr<crypto::BlindIndexer> dedup_index_;
+  const crypto::SecretBytes head_mac_key_;
 
   // Striped locks: record stripes are taken before uniqueness stripes, never the reverse.
   static constexpr size_t kStripes = 64;

@@ -170,7 +170,9 @@ absl::Time StartOfDay(absl::string_view date) {
 
 class LifecycleTest : public ::testing::Test {
  protected:
-  void StartServer(TestServerOptions options = {}) { server_ = TestServer::Start(std::move(options)); }
+  void StartServer(TestServerOptions options = {}) {
+    server_ = TestServer::Start(std::move(options));
+  }
 
   std::unique_ptr<v1::RecordService::Stub> Stub(const std::string& identity) {
     return v1::RecordService::NewStub(server_->Channel(identity));

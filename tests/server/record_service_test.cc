@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
@@ -752,6 +753,58 @@ TEST_F(RecordServiceTest, OlderVersionReplayedAsCurrentIsDataLoss) {
   EXPECT_EQ(History(id, &history).error_code(), grpc::StatusCode::DATA_LOSS);
 }
 
+// Registry metadata in the head decides vetting answers (status, visibility): it is
+// authenticated, so editing it in the files gives DATA_LOSS, never a changed answer.
+TEST_F(RecordServiceTest, EditedHeadMetadataIsDataLossForReadsAndVetting) {
+  const std::string id = CreateOrFail(testing::ExampleRecord());
+  server_->Stop();
+  std::string original;
+  {
+    auto db = OpenStoppedDatabase();
+    ASSERT_NE(db, nullptr);
+    original = ReadRaw(db.get(), storage::Cf::kRecords, id);
+  }
+  storage::StoredHead head;
+  ASSERT_TRUE(head.ParseFromString(original));
+  auto vet = [&]() {
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx);
+    v1::VettingCheckRequest check;
+    const auto example = testing::ExampleRecord();
+    check.set_personal_number(example.person().personal_number());
+    check.set_surname(example.person().surname());
+    check.set_given_name(example.person().given_name());
+    check.set_birth_date(example.person().birth_date());
+    check.set_position_category("teacher");
+    check.set_consent_reference("CONSENT 2026/18");
+    v1::VettingCheckResponse answer;
+    grpc::Status s =
+        v1::VettingService::NewStub(server_->Channel("vetting"))->VettingCheck(&ctx, check, &answer);
+    if (!s.ok()) EXPECT_EQ(answer.result(), v1::VETTING_RESULT_UNSPECIFIED);  // no answer leaks
+    return s.error_code();
+  };
+  std::vector<std::function<void(storage::StoredHead*)>> edits = {
+      [](storage::StoredHead* h) { h->set_employer_visible_until("2000-01-01"); },
+      [](storage::StoredHead* h) { h->set_status(v1::RECORD_STATUS_DISPUTED); },
+      [](storage::StoredHead* h) { h->set_version(h->version() + 1); },
+      [](storage::StoredHead* h) { h->set_delete_after("2001-01-01"); },
+  };
+  for (size_t i = 0; i < edits.size(); ++i) {
+    SCOPED_TRACE(absl::StrCat("edit ", i));
+    storage::StoredHead tampered = head;
+    edits[i](&tampered);
+    EditStoredData([&](storage::Database* db) {
+      WriteRaw(db, storage::Cf::kRecords, id, tampered.SerializeAsString());
+    });
+    EXPECT_EQ(Get(id, nullptr).error_code(), grpc::StatusCode::DATA_LOSS);
+    EXPECT_EQ(vet(), grpc::StatusCode::DATA_LOSS);
+  }
+  EditStoredData(
+      [&](storage::Database* db) { WriteRaw(db, storage::Cf::kRecords, id, original); });
+  EXPECT_TRUE(Get(id, nullptr).ok());
+  EXPECT_EQ(vet(), grpc::StatusCode::OK);
+}
+
 TEST_F(RecordServiceTest, FlippedByteOfWrappedDataKeyIsDataLoss) {
   const std::string id = CreateOrFail(testing::ExampleRecord());
   const std::string other = CreateOrFail(FictionalRecord(3));
@@ -797,7 +850,7 @@ TEST_F(RecordServiceTest, FlippedByteOfWrappedDataKeyIsDataLoss) {
 // ---------------------------------------------------------------------------------------------
 // Key files.
 
-TEST_F(RecordServiceTest, ForeignKeyFileStartsButReadsAreDataLoss) {
+TEST_F(RecordServiceTest, ForeignKeyFileIsRefusedAtStartAndAMissingKekIsDataLoss) {
   const std::string id = CreateOrFail(testing::ExampleRecord());
   server_->Stop();
   const std::string path = server_->config().key_file();
@@ -808,17 +861,12 @@ TEST_F(RecordServiceTest, ForeignKeyFileStartsButReadsAreDataLoss) {
   ASSERT_EQ(fresh->current_kek_version(), original->current_kek_version());  // same version,
   ASSERT_TRUE(server::WriteKeyFile(path, *fresh, /*overwrite=*/true).ok());    // another key
 
-  // The server cannot tell a wrong key file at start-up (it holds no key check value); every
-  // read of an existing record then fails authentication instead of returning garbage.
-  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
-  v1::Record record;
-  grpc::Status s = Get(id, &record);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::DATA_LOSS) << s.error_message();
-  EXPECT_FALSE(record.has_person());
-  v1::GetRecordHistoryResponse history;
-  EXPECT_EQ(History(id, &history).error_code(), grpc::StatusCode::DATA_LOSS);
-  // The blind-index keys come from the other root too, so the person is simply not found.
-  EXPECT_TRUE(ByPersonalNumber("1234567890").empty());
+  // The database holds a key check value: another key file is refused at start-up, before it
+  // could mix keys (new records, blind indexes and signatures under another root).
+  absl::Status started = server_->Restart();
+  EXPECT_EQ(started.code(), absl::StatusCode::kFailedPrecondition) << started;
+  EXPECT_TRUE(absl::StrContains(started.message(), "does not belong to this database"))
+      << started;
 
   // A key file without the record's KEK version: DATA_LOSS as well.
   server_->Stop();
@@ -834,6 +882,7 @@ TEST_F(RecordServiceTest, ForeignKeyFileStartsButReadsAreDataLoss) {
   server_->Stop();
   ASSERT_TRUE(server::WriteKeyFile(path, *original, true).ok());
   ASSERT_NO_FATAL_FAILURE(RestartOrFail());
+  v1::Record record;
   ASSERT_TRUE(Get(id, &record).ok());
   EXPECT_EQ(record.person().surname(), "Kërqeli");
   EXPECT_EQ(ByPersonalNumber("1234567890"), std::vector<std::string>{id});
