@@ -780,7 +780,9 @@ TEST_F(RecordServiceTest, EditedHeadMetadataIsDataLossForReadsAndVetting) {
     v1::VettingCheckResponse answer;
     grpc::Status s =
         v1::VettingService::NewStub(server_->Channel("vetting"))->VettingCheck(&ctx, check, &answer);
-    if (!s.ok()) EXPECT_EQ(answer.result(), v1::VETTING_RESULT_UNSPECIFIED);  // no answer leaks
+    if (!s.ok()) {
+      EXPECT_EQ(answer.result(), v1::VETTING_RESULT_UNSPECIFIED);  // no answer leaks
+    }
     return s.error_code();
   };
   std::vector<std::function<void(storage::StoredHead*)>> edits = {
