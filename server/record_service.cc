@@ -236,7 +236,7 @@ grpc::Status RecordService::ExpungeRecord(grpc::ServerContext* ctx,
     // The data key is gone from the live database; compaction removes the old bytes from the
     // files too. A failure here leaves only ciphertext whose key is deleted; it is logged and
     // retried by the next compaction.
-    absl::Status compacted = d_.records->CompactRecord(req->record_id());
+    absl::Status compacted = d_.records->CompactAfterErasure();
     if (!compacted.ok()) {
       absl::FPrintF(stderr, "level=error msg=\"compaction after expunge failed\" err=\"%s\"\n",
                     compacted.message());
@@ -250,9 +250,7 @@ absl::Status RecordService::ExpungeAsSystem(absl::string_view record_id,
   ASSIGN_OR_RETURN(storage::PendingWrite write, d_.records->PrepareExpunge(record_id));
   v1::AuditEvent event;
   event.set_reference(AsReference(legal_basis));
-  RETURN_IF_ERROR(
-      d_.gate->CommitSystemEvent("retention", kExpunge, std::move(event), &write).status());
-  return d_.records->CompactRecord(record_id);
+  return d_.gate->CommitSystemEvent("retention", kExpunge, std::move(event), &write).status();
 }
 
 grpc::Status RecordService::ImportRecords(grpc::ServerContext* ctx,

@@ -38,7 +38,8 @@ class RecordService final : public registry::v1::RecordService::Service {
                              registry::v1::ImportRecordsResponse* resp) override;
 
   // Expunges one record as the retention scheduler (actor "system:retention"), audited. Used by
-  // RegistryServer's scheduler.
+  // RegistryServer's scheduler, which then compacts once for the whole run
+  // (storage::RecordStore::CompactAfterErasure) so the bytes leave the files.
   absl::Status ExpungeAsSystem(absl::string_view record_id, absl::string_view legal_basis);
 
  private:

@@ -470,7 +470,7 @@ absl::StatusOr<PendingWrite> RecordStore::PrepareExpunge(absl::string_view recor
   return w;
 }
 
-absl::Status RecordStore::CompactRecord(absl::string_view record_id) {
+absl::Status RecordStore::CompactAfterErasure() {
   // Whole families: index and expiry keys of the record are spread by token and date, and a
   // compaction that rewrites every file is the one way to be sure the old bytes are gone.
   // First flush every family: a write-ahead log file is kept until all families' data in it is

@@ -136,9 +136,11 @@ class RecordStore {
                                              uint32_t expected_version, const ChangeFn& change);
 
   // Erases a record: its data key (crypto-shredding), every version, index and expiry entry.
-  // After committing, call CompactRecord so the bytes also leave older files.
+  // After committing, call CompactAfterErasure so the bytes also leave older files.
   absl::StatusOr<PendingWrite> PrepareExpunge(absl::string_view record_id);
-  absl::Status CompactRecord(absl::string_view record_id);
+  // Flushes every family (so the WAL holding erased values is retired) and compacts the record
+  // families whole: erased keys are spread by id, token and date. Once per erasure run.
+  absl::Status CompactAfterErasure();
 
   // Ids of records whose delete_after is before `day` (YYYY-MM-DD), at most `limit`.
   absl::StatusOr<std::vector<std::string>> DueForDeletion(absl::string_view day,
