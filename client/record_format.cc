@@ -44,6 +44,7 @@ std::string BanTypeName(v1::BanType type) {
 std::string FormatOffence(const v1::Offence& offence) {
   std::string text = absl::StrCat(offence.law(), " art. ", offence.article());
   if (offence.paragraph() != 0) absl::StrAppend(&text, " §", offence.paragraph());
+  if (!offence.title().empty()) absl::StrAppend(&text, " (", offence.title(), ")");
   return text;
 }
 

@@ -47,6 +47,11 @@ absl::Status CheckMask(const google::protobuf::FieldMask& mask) {
   return absl::OkStatus();
 }
 
+// Output-only fields never come from the caller.
+void ClearOutputOnly(v1::Conviction* conviction) {
+  for (v1::Offence& o : *conviction->mutable_offences()) o.clear_title();
+}
+
 void AddRecordIds(Call& call, const std::vector<v1::Record>& records) {
   for (const auto& r : records) call.event().add_record_ids(r.metadata().record_id());
 }
@@ -64,6 +69,15 @@ std::string AsReference(absl::string_view text) {
 
 }  // namespace
 
+void RecordService::AddOffenceTitles(v1::Record* record) const {
+  for (v1::Offence& o : *record->mutable_conviction()->mutable_offences()) {
+    if (const v1::OffenceEntry* entry = d_.reference->FindOffence(o.law(), o.article(),
+                                                                 o.paragraph())) {
+      o.set_title(entry->title());
+    }
+  }
+}
+
 absl::StatusOr<storage::VersionMeta> RecordService::MetaFor(
     const Call& call, const v1::Conviction& conviction) const {
   ASSIGN_OR_RETURN(ReferenceData::Retention retention, d_.reference->RetentionFor(conviction));
@@ -79,10 +93,12 @@ grpc::Status RecordService::CreateRecord(grpc::ServerContext* ctx,
                                          const v1::CreateRecordRequest* req,
                                          v1::CreateRecordResponse* resp) {
   return d_.gate->Unary(ctx, kCreate, *req, resp, [&](Call& call) -> absl::Status {
-    RETURN_IF_ERROR(d_.validator->ValidateRecord(req->person(), req->conviction()));
-    ASSIGN_OR_RETURN(storage::VersionMeta meta, MetaFor(call, req->conviction()));
+    v1::Conviction conviction = req->conviction();
+    ClearOutputOnly(&conviction);
+    RETURN_IF_ERROR(d_.validator->ValidateRecord(req->person(), conviction));
+    ASSIGN_OR_RETURN(storage::VersionMeta meta, MetaFor(call, conviction));
     ASSIGN_OR_RETURN(storage::PendingWrite write,
-                     d_.records->PrepareCreate(req->person(), req->conviction(), meta));
+                     d_.records->PrepareCreate(req->person(), conviction, meta));
     RETURN_IF_ERROR(call.Commit(&write));
     resp->set_record_id(write.metadata().record_id());
     resp->set_version(write.metadata().version());
@@ -95,6 +111,7 @@ grpc::Status RecordService::GetRecord(grpc::ServerContext* ctx, const v1::GetRec
   return d_.gate->Unary(ctx, kGet, *req, resp, [&](Call& call) -> absl::Status {
     RETURN_IF_ERROR(RecordValidator::ValidateRecordId("record_id", req->record_id()));
     ASSIGN_OR_RETURN(*resp->mutable_record(), d_.records->Get(req->record_id()));
+    AddOffenceTitles(resp->mutable_record());
     return absl::OkStatus();
   });
 }
@@ -128,7 +145,10 @@ grpc::Status RecordService::SearchRecords(grpc::ServerContext* ctx,
     }
     call.event().add_tokens(token);
     AddRecordIds(call, found);
-    for (auto& r : found) *resp->add_records() = std::move(r);
+    for (auto& r : found) {
+      AddOffenceTitles(&r);
+      *resp->add_records() = std::move(r);
+    }
     return absl::OkStatus();
   });
 }
@@ -153,6 +173,7 @@ grpc::Status RecordService::AmendRecord(grpc::ServerContext* ctx,
               options.set_replace_message_fields(true);
               options.set_replace_repeated_fields(true);
               FieldMaskUtil::MergeMessageTo(patch, req->update_mask(), options, record);
+              ClearOutputOnly(record->mutable_conviction());
               RETURN_IF_ERROR(
                   d_.validator->ValidateRecord(record->person(), record->conviction()));
               ASSIGN_OR_RETURN(*meta, MetaFor(call, record->conviction()));
@@ -173,7 +194,10 @@ grpc::Status RecordService::GetRecordHistory(grpc::ServerContext* ctx,
     RETURN_IF_ERROR(RecordValidator::ValidateRecordId("record_id", req->record_id()));
     ASSIGN_OR_RETURN(std::vector<v1::RecordVersion> versions,
                      d_.records->History(req->record_id()));
-    for (auto& v : versions) *resp->add_versions() = std::move(v);
+    for (auto& v : versions) {
+      AddOffenceTitles(v.mutable_record());
+      *resp->add_versions() = std::move(v);
+    }
     return absl::OkStatus();
   });
 }
@@ -268,7 +292,8 @@ grpc::Status RecordService::ImportRecords(grpc::ServerContext* ctx,
     storage::PendingWrite write;
     bool any_created = false;
     for (int i = 0; i < req->rows_size(); ++i) {
-      const v1::ImportRow& row = req->rows(i);
+      v1::ImportRow row = req->rows(i);
+      ClearOutputOnly(row.mutable_record()->mutable_conviction());
       v1::ImportRowResult* result = resp->add_results();
       result->set_line(row.line());
       absl::Status valid =

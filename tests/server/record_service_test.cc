@@ -753,6 +753,19 @@ TEST_F(RecordServiceTest, OlderVersionReplayedAsCurrentIsDataLoss) {
   EXPECT_EQ(History(id, &history).error_code(), grpc::StatusCode::DATA_LOSS);
 }
 
+// Offence titles are output only: the registry's table supplies them on reads, and whatever a
+// caller sends in their place is neither stored nor returned.
+TEST_F(RecordServiceTest, OffenceTitlesComeFromTheTableNotTheCaller) {
+  v1::CreateRecordRequest request = testing::ExampleRecord();
+  request.mutable_conviction()->mutable_offences(0)->set_title("Zzqx caller title");
+  const std::string id = CreateOrFail(request);
+  v1::Record record;
+  ASSERT_TRUE(Get(id, &record).ok());
+  ASSERT_EQ(record.conviction().offences_size(), 1);
+  EXPECT_FALSE(record.conviction().offences(0).title().empty());
+  EXPECT_EQ(record.conviction().offences(0).title().find("Zzqx"), std::string::npos);
+}
+
 // Registry metadata in the head decides vetting answers (status, visibility): it is
 // authenticated, so editing it in the files gives DATA_LOSS, never a changed answer.
 TEST_F(RecordServiceTest, EditedHeadMetadataIsDataLossForReadsAndVetting) {
