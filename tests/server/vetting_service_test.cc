@@ -35,7 +35,6 @@ namespace v1 = registry::v1;
 using ::registry::testing::ExampleRecord;
 using ::registry::testing::TestServer;
 using ::registry::testing::TestServerOptions;
-using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
