@@ -114,8 +114,7 @@ absl::StatusOr<AuditVerifyResult> VerifyWholeLog(const std::shared_ptr<grpc::Cha
     v1::StreamAuditEventsRequest req;
     req.set_start_index(0);
     req.set_end_index(head.tree_size());
-    std::unique_ptr<grpc::ClientReader<v1::AuditEntry>> reader =
-        stub->StreamAuditEvents(&ctx, req);
+    std::unique_ptr<grpc::ClientReader<v1::AuditEntry>> reader = stub->StreamAuditEvents(&ctx, req);
     v1::AuditEntry entry;
     while (reader->Read(&entry)) {
       if (entry.index() != r.events) {

@@ -122,8 +122,8 @@ absl::StatusOr<LocalSetup> PrepareLocalSetup(const std::string& root,
   ::chmod(root.c_str(), 0700);
   s.root = root;
   s.pki_dir = root + "/pki";
-  RETURN_IF_ERROR(RunAndWait({source_dir + "/deploy/pki/dev-pki.sh", s.pki_dir},
-                             root + "/dev-pki.log"));
+  RETURN_IF_ERROR(
+      RunAndWait({source_dir + "/deploy/pki/dev-pki.sh", s.pki_dir}, root + "/dev-pki.log"));
 
   const std::string key_file = root + "/keys.json";
   if (!std::filesystem::exists(key_file)) {
@@ -165,8 +165,7 @@ absl::StatusOr<LocalSetup> PrepareLocalSetup(const std::string& root,
 
 MemoryStatus ReadMemoryStatus(pid_t pid) {
   MemoryStatus m;
-  const std::string path =
-      pid == 0 ? "/proc/self/status" : absl::StrCat("/proc/", pid, "/status");
+  const std::string path = pid == 0 ? "/proc/self/status" : absl::StrCat("/proc/", pid, "/status");
   std::ifstream in(path);
   if (!in) return m;
   std::stringstream text;
@@ -174,6 +173,24 @@ MemoryStatus ReadMemoryStatus(pid_t pid) {
   m.vm_hwm_kib = StatusField(text.str(), "VmHWM:");
   m.vm_rss_kib = StatusField(text.str(), "VmRSS:");
   return m;
+}
+
+std::optional<double> ProcessCpuSeconds(pid_t pid) {
+  const std::string path = pid == 0 ? "/proc/self/stat" : absl::StrCat("/proc/", pid, "/stat");
+  std::ifstream in(path);
+  std::string text;
+  if (!in || !std::getline(in, text)) return std::nullopt;
+  // Fields after the command name (which may hold spaces, so start after its closing ')'):
+  // state is field 3, utime field 14 and stime field 15, in clock ticks.
+  const size_t paren = text.rfind(')');
+  if (paren == text.npos) return std::nullopt;
+  std::vector<std::string> fields = absl::StrSplit(text.substr(paren + 2), ' ');
+  uint64_t utime = 0, stime = 0;
+  if (fields.size() < 13 || !absl::SimpleAtoi(fields[11], &utime) ||
+      !absl::SimpleAtoi(fields[12], &stime)) {
+    return std::nullopt;
+  }
+  return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
 bool ResetPeakRss() {
@@ -239,8 +256,8 @@ absl::StatusOr<std::unique_ptr<ChildServer>> ChildServer::Start(const std::strin
     int status = 0;
     if (waitpid(s->pid_, &status, WNOHANG) == s->pid_) {
       s->pid_ = -1;
-      return absl::UnavailableError(absl::StrCat(
-          "registryd exited during start-up: ", log.ok() ? log->substr(0, 2000) : ""));
+      return absl::UnavailableError(
+          absl::StrCat("registryd exited during start-up: ", log.ok() ? log->substr(0, 2000) : ""));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
@@ -253,6 +270,10 @@ std::string ChildServer::address() const { return absl::StrCat("127.0.0.1:", por
 
 MemoryStatus ChildServer::Memory() const {
   return pid_ > 0 ? ReadMemoryStatus(pid_) : MemoryStatus();
+}
+
+std::optional<double> ChildServer::CpuSeconds() const {
+  return pid_ > 0 ? ProcessCpuSeconds(pid_) : std::nullopt;
 }
 
 absl::Status ChildServer::Stop() {

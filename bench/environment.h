@@ -45,6 +45,8 @@ struct MemoryStatus {
   std::optional<uint64_t> vm_rss_kib;  // resident set now
 };
 MemoryStatus ReadMemoryStatus(pid_t pid);  // 0: this process
+// CPU time (user + system) of process `pid` (0: this process) so far, in seconds.
+std::optional<double> ProcessCpuSeconds(pid_t pid);
 // Resets this process's peak RSS (VmHWM) to its current RSS (Linux: "5" > /proc/self/clear_refs).
 bool ResetPeakRss();
 
@@ -55,6 +57,9 @@ class BenchServer {
   virtual std::string address() const = 0;
   // The server's memory. For the in-process server this is the whole process, clients included.
   virtual MemoryStatus Memory() const = 0;
+  // CPU time (user + system) the server process has used so far, in seconds; nullopt when the
+  // server is not a process of its own.
+  virtual std::optional<double> CpuSeconds() const { return std::nullopt; }
   // Stops the server and releases the database. Idempotent.
   virtual absl::Status Stop() = 0;
 };
@@ -86,6 +91,7 @@ class ChildServer : public BenchServer {
   ~ChildServer() override;
   std::string address() const override;
   MemoryStatus Memory() const override;
+  std::optional<double> CpuSeconds() const override;
   // SIGTERM, then waits for a clean exit (exit status 0) for up to 60 s, else SIGKILL.
   absl::Status Stop() override;
   pid_t pid() const { return pid_; }

@@ -47,8 +47,8 @@ std::string RandomTag() {
 
 absl::StatusOr<std::string> MakeTempDir() {
   const char* tmp = std::getenv("TMPDIR");
-  std::string pattern = absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp",
-                                     "/registry-bench-XXXXXX");
+  std::string pattern =
+      absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/registry-bench-XXXXXX");
   if (mkdtemp(pattern.data()) == nullptr) {
     return absl::UnavailableError("cannot create a temporary folder");
   }
@@ -72,15 +72,15 @@ absl::Status SavePreload(const std::string& root, uint64_t records, uint64_t aud
   return absl::OkStatus();
 }
 
-absl::StatusOr<bool> LoadPreload(const std::string& root, uint64_t records,
-                                 uint64_t* audit_events, std::vector<RecordId>* ids) {
+absl::StatusOr<bool> LoadPreload(const std::string& root, uint64_t records, uint64_t* audit_events,
+                                 std::vector<RecordId>* ids) {
   std::ifstream meta(root + "/preload.txt");
   uint64_t saved_records = 0;
   if (!(meta >> saved_records >> *audit_events)) return false;
   if (saved_records != records) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        root, " holds a database preloaded with ", saved_records,
-        " records; use another --work-dir or --records ", saved_records));
+    return absl::FailedPreconditionError(
+        absl::StrCat(root, " holds a database preloaded with ", saved_records,
+                     " records; use another --work-dir or --records ", saved_records));
   }
   ids->assign(records, RecordId{});
   std::ifstream in(root + "/records.ids", std::ios::binary);
@@ -90,8 +90,10 @@ absl::StatusOr<bool> LoadPreload(const std::string& root, uint64_t records,
   return true;
 }
 
+// `server` (may be null: remote) is asked for its CPU time around each workload.
 absl::Status RunWorkloads(const BenchOptions& options, const BenchData& data,
-                          const ChannelFactory& channels, Report* report) {
+                          const ChannelFactory& channels, const BenchServer* server,
+                          Report* report) {
   RunOptions run;
   run.concurrency = options.concurrency;
   run.duration = absl::Seconds(options.seconds);
@@ -100,10 +102,21 @@ absl::Status RunWorkloads(const BenchOptions& options, const BenchData& data,
     ASSIGN_OR_RETURN(WorkloadSpec spec, MakeWorkload(name, data));
     Note(absl::StrCat("running ", name, " for ", options.seconds, " s at concurrency ",
                       options.concurrency));
+    const std::optional<double> server_before =
+        server != nullptr ? server->CpuSeconds() : std::nullopt;
+    const std::optional<double> self_before = ProcessCpuSeconds(0);
     ASSIGN_OR_RETURN(WorkloadResult result, RunClosedLoop(spec, channels, run));
+    const std::optional<double> server_after =
+        server != nullptr ? server->CpuSeconds() : std::nullopt;
+    const std::optional<double> self_after = ProcessCpuSeconds(0);
+    if (result.calls > 0 && server_before && server_after) {
+      result.server_cpu_us_per_call = (*server_after - *server_before) * 1e6 / result.calls;
+    }
+    if (result.calls > 0 && self_before && self_after) {
+      result.self_cpu_us_per_call = (*self_after - *self_before) * 1e6 / result.calls;
+    }
     if (result.error_count() > 0) {
-      report->failures.push_back(
-          absl::StrCat(name, ": ", result.error_count(), " calls failed"));
+      report->failures.push_back(absl::StrCat(name, ": ", result.error_count(), " calls failed"));
     }
     if (result.ok == 0) report->failures.push_back(absl::StrCat(name, ": no call completed"));
     report->workloads.push_back(std::move(result));
@@ -136,7 +149,7 @@ absl::Status RunRemote(const BenchOptions& options, Report* report) {
   ASSIGN_OR_RETURN(PreloadResult loaded, PreloadViaImport(clerk, options.records, generator));
   report->preload_records_seconds = loaded.records_seconds;
   BenchData data{&generator, &loaded.ids, RandomTag()};
-  RETURN_IF_ERROR(RunWorkloads(options, data, channels, report));
+  RETURN_IF_ERROR(RunWorkloads(options, data, channels, nullptr, report));
   if (options.audit_verify) VerifyAudit(channels, report);
   return absl::OkStatus();
 }
@@ -185,8 +198,7 @@ absl::Status RunLocal(const BenchOptions& options, const std::string& root, Repo
         options.registryd_path.empty() ? SelfDir() + "/registryd" : options.registryd_path;
     absl::Duration spawn;
     ASSIGN_OR_RETURN(server, ChildServer::Start(registryd, setup.config_file,
-                                                root + "/registryd.log", absl::Minutes(5),
-                                                &spawn));
+                                                root + "/registryd.log", absl::Minutes(5), &spawn));
     report->child_spawn_to_serving_seconds = absl::ToDoubleSeconds(spawn);
   } else {
     // The preload's peak is not the server's: measure from here.
@@ -196,7 +208,7 @@ absl::Status RunLocal(const BenchOptions& options, const std::string& root, Repo
   Note(absl::StrCat("server at ", server->address()));
   ChannelFactory channels(server->address(), setup.pki_dir);
   BenchData data{&generator, &ids, RandomTag()};
-  absl::Status ran = RunWorkloads(options, data, channels, report);
+  absl::Status ran = RunWorkloads(options, data, channels, server.get(), report);
   report->server_memory = server->Memory();
   if (ran.ok() && options.audit_verify) VerifyAudit(channels, report);
   RETURN_IF_ERROR(server->Stop());

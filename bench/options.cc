@@ -19,8 +19,8 @@ absl::Status Bad(absl::string_view option, absl::string_view why) {
 }  // namespace
 
 const std::vector<std::string>& AllWorkloads() {
-  static const std::vector<std::string>* names = new std::vector<std::string>{
-      "baseline", "vetting", "get", "search", "create", "audit-list"};
+  static const std::vector<std::string>* names =
+      new std::vector<std::string>{"baseline", "vetting", "get", "search", "create", "audit-list"};
   return *names;
 }
 
@@ -205,9 +205,11 @@ Options:
   --no-startup         skip the start-up timing
   --help               this text
 
-Also measured: full audit verification (stream every event, rebuild the Merkle root, compare
-with the signed tree head) against raw OpenSSL SHA-256 over the same bytes; the server's peak
-RSS (VmHWM; in-process it includes the client); RegistryServer::Start on the loaded database.
+Also measured: CPU time per call of the server (child mode) and of this process; full audit
+verification (stream every event, rebuild the Merkle root, compare with the signed tree head)
+against raw OpenSSL SHA-256 over the same bytes; the server's peak RSS (VmHWM; in-process it
+includes the clients); RegistryServer::Start on the loaded database, after the server stopped.
+Client and server share this machine's CPUs: compare ratios and CPU per call, not rates.
 
 Exit codes: 0 every workload completed without errors, 1 errors or a failed measurement,
 2 usage error.

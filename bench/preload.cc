@@ -36,14 +36,14 @@ double SecondsSince(SteadyClock::time_point start) {
   return std::chrono::duration<double>(SteadyClock::now() - start).count();
 }
 
-constexpr const char* kSurnames[] = {"Kërqeli", "Berisha", "Krasniqi", "Gashi",    "Hoxha",
-                                     "Shala",   "Morina",  "Bytyqi",   "Kastrati", "Petrović",
-                                     "Jovanović", "Çeku",  "Thaçi",    "Rexhepi",  "Osmani",
-                                     "Limani",  "Hasani",  "Islami",   "Sopi",     "Dreshaj"};
-constexpr const char* kGivenNames[] = {"Arben", "Driton", "Besnik", "Luan",   "Dragan",
-                                       "Fatmir", "Milan", "Agron",  "Valon",  "Ilir",
-                                       "Blerim", "Shpend", "Gëzim", "Nikola", "Jetmir",
-                                       "Lulzim", "Bekim", "Dardan", "Egzon",  "Faton"};
+constexpr const char* kSurnames[] = {"Kërqeli",   "Berisha", "Krasniqi", "Gashi",    "Hoxha",
+                                     "Shala",     "Morina",  "Bytyqi",   "Kastrati", "Petrović",
+                                     "Jovanović", "Çeku",    "Thaçi",    "Rexhepi",  "Osmani",
+                                     "Limani",    "Hasani",  "Islami",   "Sopi",     "Dreshaj"};
+constexpr const char* kGivenNames[] = {"Arben",  "Driton", "Besnik", "Luan",   "Dragan",
+                                       "Fatmir", "Milan",  "Agron",  "Valon",  "Ilir",
+                                       "Blerim", "Shpend", "Gëzim",  "Nikola", "Jetmir",
+                                       "Lulzim", "Bekim",  "Dardan", "Egzon",  "Faton"};
 constexpr const char* kCourts[] = {"basic-prishtine", "basic-prizren",   "basic-peje",
                                    "basic-gjakove",   "basic-mitrovice", "basic-gjilan",
                                    "basic-ferizaj"};
@@ -132,8 +132,7 @@ absl::Status PreloadRecords(const PreloadOptions& options, const RecordGenerator
     // Each thread has its own RecordStore: the store's stripe locks would otherwise serialise
     // (or, with several big batches, deadlock) the threads. Safe because nothing else writes
     // and the generator never produces duplicates; the store's uniqueness check still runs.
-    auto store = storage::RecordStore::Create(db, &holder, keys.derivation_root,
-                                              normalizer.get());
+    auto store = storage::RecordStore::Create(db, &holder, keys.derivation_root, normalizer.get());
     auto fail = [&](const absl::Status& s) {
       absl::MutexLock lock(&error_mu);
       if (first_error.ok()) first_error = s;
@@ -280,8 +279,7 @@ absl::StatusOr<PreloadResult> PreloadStore(const PreloadOptions& options,
 }
 
 absl::StatusOr<PreloadResult> PreloadViaImport(const std::shared_ptr<grpc::Channel>& clerk,
-                                               uint64_t records,
-                                               const RecordGenerator& generator) {
+                                               uint64_t records, const RecordGenerator& generator) {
   constexpr uint64_t kRows = 1000;
   PreloadResult result;
   result.ids.assign(records, RecordId{});

@@ -88,8 +88,7 @@ absl::StatusOr<PreloadResult> PreloadStore(const PreloadOptions& options,
 // Creates `records` generator records through RecordService.ImportRecords on `clerk` (1000 rows
 // per call). Fails when a call fails or a row is not created.
 absl::StatusOr<PreloadResult> PreloadViaImport(const std::shared_ptr<grpc::Channel>& clerk,
-                                               uint64_t records,
-                                               const RecordGenerator& generator);
+                                               uint64_t records, const RecordGenerator& generator);
 
 }  // namespace registry::bench
 

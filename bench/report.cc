@@ -65,15 +65,26 @@ std::string FormatReport(const Report& r) {
   }
   out += "\n";
   absl::StrAppendFormat(&out, "%-11s %10s %8s %8s %8s %8s %10s %10s %7s\n", "workload", "ops/s",
-                        "p50 ms", "p95 ms", "p99 ms", "mean ms", "ops/base", "p99/base",
-                        "errors");
+                        "p50 ms", "p95 ms", "p99 ms", "mean ms", "ops/base", "p99/base", "errors");
   const WorkloadResult* base = Baseline(r);
   for (const WorkloadResult& w : r.workloads) {
-    absl::StrAppendFormat(&out, "%-11s %10.1f %8.3f %8.3f %8.3f %8.3f %10.3f %10.2f %7d\n",
-                          w.name, w.ops_per_second, w.latency.p50_ms, w.latency.p95_ms,
-                          w.latency.p99_ms, w.latency.mean_ms,
-                          Ratio(w.ops_per_second, base->ops_per_second),
+    absl::StrAppendFormat(&out, "%-11s %10.1f %8.3f %8.3f %8.3f %8.3f %10.3f %10.2f %7d\n", w.name,
+                          w.ops_per_second, w.latency.p50_ms, w.latency.p95_ms, w.latency.p99_ms,
+                          w.latency.mean_ms, Ratio(w.ops_per_second, base->ops_per_second),
                           Ratio(w.latency.p99_ms, base->latency.p99_ms), w.error_count());
+  }
+  // CPU per call: what each call costs, whatever the machine's other load.
+  absl::StrAppendFormat(&out, "\n%-11s %14s %14s %14s %10s\n", "workload", "server CPU",
+                        "server CPU", "this process", "calls");
+  absl::StrAppendFormat(&out, "%-11s %14s %14s %14s %10s\n", "", "us/call", "/baseline",
+                        r.mode == "in-process" ? "(all) us/call" : "(clients) us/c", "");
+  for (const WorkloadResult& w : r.workloads) {
+    const std::optional<double>& srv = w.server_cpu_us_per_call;
+    const std::optional<double>& base_srv = base->server_cpu_us_per_call;
+    absl::StrAppendFormat(&out, "%-11s %14s %14s %14.1f %10d\n", w.name,
+                          srv ? absl::StrFormat("%.1f", *srv) : "n/a",
+                          srv && base_srv ? absl::StrFormat("%.2f", Ratio(*srv, *base_srv)) : "n/a",
+                          w.self_cpu_us_per_call, w.calls);
   }
   for (const WorkloadResult& w : r.workloads) {
     for (const auto& [kind, count] : w.errors) {
@@ -96,8 +107,7 @@ std::string FormatReport(const Report& r) {
   }
   absl::StrAppendFormat(&out, "server memory: peak (VmHWM) %s, now (VmRSS) %s%s\n",
                         Mib(r.server_memory.vm_hwm_kib), Mib(r.server_memory.vm_rss_kib),
-                        r.mode == "in-process" ? "  [client and server share the process]"
-                                               : "");
+                        r.mode == "in-process" ? "  [client and server share the process]" : "");
   if (r.start_seconds) {
     absl::StrAppendFormat(&out, "start-up: RegistryServer::Start %.3f s, again %.3f s\n",
                           *r.start_seconds, r.restart_seconds.value_or(0));
@@ -119,23 +129,26 @@ std::string ReportJson(const Report& r) {
       errors.push_back(absl::StrCat(Quote(kind), ": ", count));
     }
     workloads.push_back(absl::StrCat(
-        "    {\"name\": ", Quote(w.name), ", \"concurrency\": ", w.concurrency,
-        ", \"seconds\": ", Num(w.seconds), ", \"ok\": ", w.ok,
-        ", \"ops_per_second\": ", Num(w.ops_per_second),
-        ", \"latency_ms\": {\"p50\": ", Num(w.latency.p50_ms), ", \"p95\": ",
-        Num(w.latency.p95_ms), ", \"p99\": ", Num(w.latency.p99_ms), ", \"mean\": ",
-        Num(w.latency.mean_ms), ", \"max\": ", Num(w.latency.max_ms), "}",
+        "    {\"name\": ", Quote(w.name), ", \"concurrency\": ", w.concurrency, ", \"seconds\": ",
+        Num(w.seconds), ", \"ok\": ", w.ok, ", \"ops_per_second\": ", Num(w.ops_per_second),
+        ", \"latency_ms\": {\"p50\": ", Num(w.latency.p50_ms), ", \"p95\": ", Num(w.latency.p95_ms),
+        ", \"p99\": ", Num(w.latency.p99_ms), ", \"mean\": ", Num(w.latency.mean_ms),
+        ", \"max\": ", Num(w.latency.max_ms), "}",
         ", \"throughput_ratio_to_baseline\": ", Num(Ratio(w.ops_per_second, base->ops_per_second)),
         ", \"p99_ratio_to_baseline\": ", Num(Ratio(w.latency.p99_ms, base->latency.p99_ms)),
-        ", \"errors\": {", absl::StrJoin(errors, ", "), "}}"));
+        ", \"calls\": ", w.calls,
+        ", \"server_cpu_us_per_call\": ", OptNum(w.server_cpu_us_per_call),
+        ", \"self_cpu_us_per_call\": ", Num(w.self_cpu_us_per_call), ", \"errors\": {",
+        absl::StrJoin(errors, ", "), "}}"));
   }
   std::string audit = "null";
   if (r.audit) {
     const AuditVerifyResult& a = *r.audit;
     audit = absl::StrCat(
         "{\"events\": ", a.events, ", \"bytes\": ", a.bytes,
-        ", \"verify_seconds\": ", Num(a.verify_seconds), ", \"tree_seconds\": ",
-        Num(a.tree_seconds), ", \"sha256_seconds\": ", Num(a.sha256_seconds),
+        ", \"verify_seconds\": ", Num(a.verify_seconds),
+        ", \"tree_seconds\": ", Num(a.tree_seconds),
+        ", \"sha256_seconds\": ", Num(a.sha256_seconds),
         ", \"sha256_concat_seconds\": ", Num(a.sha256_concat_seconds),
         ", \"verify_ratio_to_sha256\": ", Num(Ratio(a.verify_seconds, a.sha256_seconds)),
         ", \"tree_ratio_to_sha256\": ", Num(Ratio(a.tree_seconds, a.sha256_seconds)),
@@ -151,9 +164,8 @@ std::string ReportJson(const Report& r) {
       ",\n  \"audit_events_preloaded\": ", r.audit_events_preloaded,
       ",\n  \"concurrency\": ", r.concurrency, ",\n  \"seconds\": ", Num(r.seconds),
       ",\n  \"preload_records_seconds\": ", Num(r.preload_records_seconds),
-      ",\n  \"preload_audit_seconds\": ", Num(r.preload_audit_seconds),
-      ",\n  \"workloads\": [\n", absl::StrJoin(workloads, ",\n"), "\n  ]",
-      ",\n  \"audit_verification\": ", audit,
+      ",\n  \"preload_audit_seconds\": ", Num(r.preload_audit_seconds), ",\n  \"workloads\": [\n",
+      absl::StrJoin(workloads, ",\n"), "\n  ]", ",\n  \"audit_verification\": ", audit,
       ",\n  \"server_memory_kib\": {\"vm_hwm\": ", OptNum(r.server_memory.vm_hwm_kib),
       ", \"vm_rss\": ", OptNum(r.server_memory.vm_rss_kib),
       ", \"includes_client\": ", r.mode == "in-process" ? "true" : "false", "}",

@@ -21,7 +21,7 @@ namespace registry::bench {
 
 struct Report {
   // How the run was set up.
-  std::string mode;  // "in-process", "child", "remote"
+  std::string mode;        // "in-process", "child", "remote"
   std::string started_at;  // RFC 3339
   int cpus = 0;
   double load_average_start = 0;  // 1-minute load average

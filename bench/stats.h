@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -57,6 +58,12 @@ struct WorkloadResult {
   // Failed calls by kind (gRPC code name, or "wrong answer: ..."); any entry is an error.
   std::map<std::string, uint64_t> errors;
   uint64_t error_count() const;
+  // Every call made, warm-up and failures included, and the CPU time spent over the whole run
+  // (warm-up included) per call: by the server (when it is a process of its own) and by this
+  // process (the clients; in-process it includes the server).
+  uint64_t calls = 0;
+  std::optional<double> server_cpu_us_per_call;
+  double self_cpu_us_per_call = 0;
 };
 
 // a / b, or 0 when b is 0.

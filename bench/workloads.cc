@@ -165,14 +165,9 @@ CallFn AuditList(const std::shared_ptr<grpc::Channel>& channel) {
 }  // namespace
 
 absl::Status CallError(const grpc::Status& status) {
-  static const char* const kNames[] = {
-      "OK",           "CANCELLED",          "UNKNOWN",           "INVALID_ARGUMENT",
-      "DEADLINE_EXCEEDED", "NOT_FOUND",     "ALREADY_EXISTS",    "PERMISSION_DENIED",
-      "RESOURCE_EXHAUSTED", "FAILED_PRECONDITION", "ABORTED",    "OUT_OF_RANGE",
-      "UNIMPLEMENTED", "INTERNAL",          "UNAVAILABLE",       "DATA_LOSS",
-      "UNAUTHENTICATED"};
-  const int code = static_cast<int>(status.error_code());
-  const char* name = code >= 0 && code <= 16 ? kNames[code] : "?";
+  // gRPC's and abseil's status codes are the same numbers.
+  const std::string name =
+      absl::StatusCodeToString(static_cast<absl::StatusCode>(status.error_code()));
   return absl::InternalError(absl::StrCat(name, ": ", status.error_message().substr(0, 80)));
 }
 
@@ -236,6 +231,7 @@ absl::StatusOr<WorkloadResult> RunClosedLoop(const WorkloadSpec& spec,
   struct PerThread {
     LatencyRecorder latencies;
     uint64_t ok = 0;
+    uint64_t calls = 0;
     std::map<std::string, uint64_t> errors;
   };
   std::vector<PerThread> per_thread(n);
@@ -258,6 +254,7 @@ absl::StatusOr<WorkloadResult> RunClosedLoop(const WorkloadSpec& spec,
         ctx.set_deadline(std::chrono::system_clock::now() + deadline);
         const absl::Status s = calls[t](rng, &ctx);
         const auto t1 = SteadyClock::now();
+        ++mine.calls;
         if (!s.ok()) {
           // Failures count wherever they happen, warm-up included.
           ++mine.errors[std::string(s.message())];
@@ -282,6 +279,7 @@ absl::StatusOr<WorkloadResult> RunClosedLoop(const WorkloadSpec& spec,
   std::vector<const LatencyRecorder*> recorders;
   for (const PerThread& p : per_thread) {
     result.ok += p.ok;
+    result.calls += p.calls;
     recorders.push_back(&p.latencies);
     for (const auto& [kind, count] : p.errors) result.errors[kind] += count;
   }

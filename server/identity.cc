@@ -21,8 +21,8 @@ std::string First(const grpc::AuthContext& auth, const char* property) {
 absl::StatusOr<std::string> CertificateFingerprint(absl::string_view pem) {
   // The DER bytes are the base64 body of the first PEM block: decode it and hash it, without an
   // X.509 parse. The TLS handshake has already parsed and verified this certificate; parsing it
-  // again on every call (OpenSSL 3 runs its key decoders for the public key) was about 60% of the
-  // server's CPU per vetting check (docs/performance.md).
+  // again on every call (OpenSSL 3 runs its key decoders for the public key) was about two thirds
+  // of the server's instructions per vetting check (docs/performance.md).
   constexpr absl::string_view kBegin = "-----BEGIN CERTIFICATE-----";
   constexpr absl::string_view kEnd = "-----END CERTIFICATE-----";
   const size_t begin = pem.find(kBegin);

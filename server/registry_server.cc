@@ -20,6 +20,8 @@ constexpr char kAuditSigningPurpose[] = "signing/audit-tree-head/ed25519/v1";
 constexpr char kVettingSigningPurpose[] = "signing/vetting-certificate/ed25519/v1";
 constexpr char kChecksPurpose[] = "encryption/vetting-checks/aes-256-gcm/v1";
 constexpr int kRetentionBatch = 1000;
+// Idle gRPC threads kept for the next calls (see Start).
+constexpr int kMaxIdlePollers = 64;
 
 absl::Status RequireReadable(const std::string& what, const std::string& path) {
   auto content = ReadFile(path);
@@ -140,6 +142,12 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   builder.AddListeningPort(config.listen_address(), grpc::experimental::TlsServerCredentials(tls),
                            &s->port_);
   builder.SetMaxReceiveMessageSize(8 << 20);
+  // The services are synchronous and every call waits for its audit event's group commit (an
+  // fsync). With gRPC's default of at most 2 idle polling threads, a thread that finishes a call
+  // exits and the next call starts a new one: a thread per call, which registry-bench measured
+  // at a fifth to a third of a call's server CPU (docs/performance.md). Keep idle threads for the
+  // calls that are in flight together instead.
+  builder.SetSyncServerOption(grpc::ServerBuilder::SyncServerOption::MAX_POLLERS, kMaxIdlePollers);
   if (config.threads() > 0) {
     grpc::ResourceQuota quota("registryd");
     quota.SetMaxThreads(static_cast<int>(config.threads()));

@@ -54,10 +54,9 @@ TEST(ParseBenchOptionsTest, UnknownOptionAndBadNumbersAreRefused) {
 TEST(ParseBenchOptionsTest, RemoteNeedsIdentitiesAndCannotPreloadAudit) {
   EXPECT_EQ(Parse({"--server", "127.0.0.1:7443"}).status().code(),
             absl::StatusCode::kInvalidArgument);
-  EXPECT_EQ(Parse({"--server", "h:1", "--identity-dir", "d", "--audit-events", "5"})
-                .status()
-                .code(),
-            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(
+      Parse({"--server", "h:1", "--identity-dir", "d", "--audit-events", "5"}).status().code(),
+      absl::StatusCode::kInvalidArgument);
   absl::StatusOr<BenchOptions> o = Parse({"--server", "h:1", "--identity-dir", "d"});
   ASSERT_TRUE(o.ok()) << o.status();
   EXPECT_EQ(o->mode, ServerMode::kRemote);
