@@ -221,6 +221,12 @@ void RegistryServer::Shutdown(absl::Duration grace) {
                       std::chrono::milliseconds(absl::ToInt64Milliseconds(grace)));
     server_->Wait();
   }
+  // A clean stop leaves nothing for RocksDB to replay from its log: the next start-up takes
+  // milliseconds instead of a log replay (docs/performance.md).
+  if (db_ != nullptr) {
+    absl::Status flushed = db_->Flush();
+    if (!flushed.ok()) LogLine("error", "flush at shutdown failed", flushed.message());
+  }
 }
 
 RegistryServer::~RegistryServer() {

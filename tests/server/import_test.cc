@@ -196,7 +196,7 @@ TEST_F(ImportRpcTest, RealRunCreatesValidRowsAndReRunReportsDuplicates) {
     EXPECT_EQ(found[0].metadata().record_id(), r.record_id());
     EXPECT_TRUE(MessageDifferencer::Equals(found[0].person(), req.rows(i).record().person()));
     EXPECT_TRUE(
-        MessageDifferencer::Equals(found[0].conviction(), req.rows(i).record().conviction()));
+        testing::SameConviction(found[0].conviction(), req.rows(i).record().conviction()));
   }
   EXPECT_EQ(distinct.size(), 7u);
 

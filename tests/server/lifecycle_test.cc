@@ -354,7 +354,7 @@ TEST_F(LifecycleTest, DisputeAndResolutionMakeVersionsWithTheirReasons) {
   // The record's contents did not change with its status.
   for (const auto& v : history.versions()) {
     EXPECT_TRUE(MessageDifferencer::Equals(v.record().person(), ExampleRecord().person()));
-    EXPECT_TRUE(MessageDifferencer::Equals(v.record().conviction(), ExampleRecord().conviction()));
+    EXPECT_TRUE(testing::SameConviction(v.record().conviction(), ExampleRecord().conviction()));
   }
 
   // Reasons are free text: they stay in the sealed record and never enter the audit log.
@@ -461,7 +461,7 @@ TEST_F(LifecycleTest, ExpungeDestroysTheRecordEverywhereAndKeepsAMetadataOnlyEve
     v1::Record record;
     ASSERT_TRUE(Get("court", other_id, &record).ok()) << other_id;
     EXPECT_TRUE(MessageDifferencer::Equals(record.person(), request.person()));
-    EXPECT_TRUE(MessageDifferencer::Equals(record.conviction(), request.conviction()));
+    EXPECT_TRUE(testing::SameConviction(record.conviction(), request.conviction()));
     EXPECT_EQ(Search(request.person(), false).size(), 1u);
   }
 

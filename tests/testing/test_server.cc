@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "google/protobuf/util/json_util.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "server/config.h"
 #include "server/key_file.h"
 #include "tests/testing/test_pki.h"
@@ -56,6 +57,12 @@ registry::v1::CreateRecordRequest FictionalRecord(int n) {
   r.mutable_person()->set_personal_number(absl::StrFormat("%010d", 1000000000 + n));
   r.mutable_conviction()->set_case_number(absl::StrCat("P ", 1000 + n, "/2024"));
   return r;
+}
+
+bool SameConviction(const registry::v1::Conviction& a, const registry::v1::Conviction& b) {
+  google::protobuf::util::MessageDifferencer differ;
+  differ.IgnoreField(registry::v1::Offence::descriptor()->FindFieldByName("title"));
+  return differ.Compare(a, b);
 }
 
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,

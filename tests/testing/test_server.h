@@ -75,6 +75,9 @@ registry::v1::CreateRecordRequest ExampleRecord();
 // A valid record of a fictional person; `n` varies the personal number, case number and names.
 registry::v1::CreateRecordRequest FictionalRecord(int n);
 
+// Whether two convictions are equal, ignoring output-only fields (offence titles).
+bool SameConviction(const registry::v1::Conviction& a, const registry::v1::Conviction& b);
+
 // Channel for `identity` of the dev PKI to `address`.
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, absl::string_view identity);
 
