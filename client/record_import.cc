@@ -149,7 +149,9 @@ v1::CreateRecordRequest RowToRequest(ColumnFn column, RowProblems* problems) {
   ParseDateColumn("birth_date", column("birth_date"), true, person.mutable_birth_date(),
                   problems);
   person.set_birth_place(column("birth_place"));
-  for (absl::string_view code : SplitList(column("citizenships"))) {
+  // The column's text must outlive the views SplitList returns into it.
+  const std::string citizenships = column("citizenships");
+  for (absl::string_view code : SplitList(citizenships)) {
     person.add_citizenships(std::string(code));
   }
   person.set_personal_number(column("personal_number"));
