@@ -165,11 +165,7 @@ grpc::Status AuditService::ExportAuditEvents(grpc::ServerContext* ctx,
         RETURN_IF_ERROR(RecordValidator::ValidateText("recipient", req->recipient(), 1, 200));
         RETURN_IF_ERROR(RecordValidator::ValidateText("reference", req->reference(), 1, 64));
         // The export goes to the named recipient (e.g. the supervisory authority).
-        std::string recipient;
-        for (char c : req->recipient().substr(0, 64)) {
-          recipient.push_back(absl::ascii_isprint(static_cast<unsigned char>(c)) ? c : '_');
-        }
-        call.event().set_recipient(recipient);
+        call.event().set_recipient(AsAuditReference(req->recipient()));
         return StreamEntries(call, req->filter(), 0, d_.audit->CurrentHead().size, writer);
       },
       [] {});

@@ -33,15 +33,9 @@ const registry::v1::Purpose* PurposeOf(const Message& m) {
   return static_cast<const registry::v1::Purpose*>(&m.GetReflection()->GetMessage(m, f));
 }
 
-bool ReferenceShaped(absl::string_view s, size_t max) {
-  if (s.empty() || s.size() > max) return false;
-  for (char c : s) {
-    if (!(absl::ascii_isalnum(c) || c == ' ' || c == '/' || c == '-' || c == '.' || c == ':' ||
-          c == '_')) {
-      return false;
-    }
-  }
-  return true;
+bool IsReferenceChar(char c) {
+  return absl::ascii_isalnum(c) || c == ' ' || c == '/' || c == '-' || c == '.' || c == ':' ||
+         c == '_';
 }
 
 std::string RequestId(const grpc::ServerContext& ctx) {
@@ -68,6 +62,20 @@ const char* RoleName(registry::v1::Role r) {
 }
 
 }  // namespace
+
+bool ReferenceShaped(absl::string_view text, size_t max) {
+  if (text.empty() || text.size() > max) return false;
+  for (char c : text) {
+    if (!IsReferenceChar(c)) return false;
+  }
+  return true;
+}
+
+std::string AsAuditReference(absl::string_view text) {
+  std::string out;
+  for (char c : text.substr(0, 64)) out.push_back(IsReferenceChar(c) ? c : '_');
+  return out;
+}
 
 grpc::Status ToGrpcStatus(const absl::Status& s) {
   if (s.ok()) return grpc::Status::OK;

@@ -56,17 +56,6 @@ void AddRecordIds(Call& call, const std::vector<v1::Record>& records) {
   for (const auto& r : records) call.event().add_record_ids(r.metadata().record_id());
 }
 
-// Legal bases and similar references enter the audit log only in reference shape.
-std::string AsReference(absl::string_view text) {
-  std::string out;
-  for (char c : text.substr(0, 64)) {
-    const bool ok = absl::ascii_isalnum(c) || c == ' ' || c == '/' || c == '-' || c == '.' ||
-                    c == ':' || c == '_';
-    out.push_back(ok ? c : '_');
-  }
-  return out;
-}
-
 }  // namespace
 
 void RecordService::AddOffenceTitles(v1::Record* record) const {
@@ -254,7 +243,7 @@ grpc::Status RecordService::ExpungeRecord(grpc::ServerContext* ctx,
     RETURN_IF_ERROR(RecordValidator::ValidateRecordId("record_id", req->record_id()));
     RETURN_IF_ERROR(RecordValidator::ValidateText("legal_basis", req->legal_basis(), 1, 200));
     ASSIGN_OR_RETURN(storage::PendingWrite write, d_.records->PrepareExpunge(req->record_id()));
-    call.event().set_reference(AsReference(req->legal_basis()));
+    call.event().set_reference(AsAuditReference(req->legal_basis()));
     RETURN_IF_ERROR(call.Commit(&write));
     resp->set_record_id(req->record_id());
     // The data key is gone from the live database; compaction removes the old bytes from the
@@ -273,7 +262,7 @@ absl::Status RecordService::ExpungeAsSystem(absl::string_view record_id,
                                             absl::string_view legal_basis) {
   ASSIGN_OR_RETURN(storage::PendingWrite write, d_.records->PrepareExpunge(record_id));
   v1::AuditEvent event;
-  event.set_reference(AsReference(legal_basis));
+  event.set_reference(AsAuditReference(legal_basis));
   return d_.gate->CommitSystemEvent("retention", kExpunge, std::move(event), &write).status();
 }
 
