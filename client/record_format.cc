@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -102,6 +103,15 @@ std::string VettingResultName(v1::VettingResult result) {
     default:
       return "UNSPECIFIED";
   }
+}
+
+std::string CheckOutcomeText(const v1::CheckSummary& check) {
+  if (check.status_code() != 0) {
+    return absl::StrCat("refused: ",
+                        absl::StatusCodeToString(static_cast<absl::StatusCode>(check.status_code())));
+  }
+  if (check.result_withheld()) return "result withheld (record erased)";
+  return VettingResultName(check.result());
 }
 
 std::string FormatRecord(const v1::Record& record) {

@@ -31,6 +31,10 @@ std::string RecordStatusName(v1::RecordStatus status);
 // "CLEAR", "NOT CLEAR", "REFER", "UNSPECIFIED".
 std::string VettingResultName(v1::VettingResult result);
 
+// What became of one check about a person, for the data subject: "NOT CLEAR", "CLEAR", "REFER",
+// "result withheld (record erased)", or "refused: RESOURCE_EXHAUSTED" for a call that got no answer.
+std::string CheckOutcomeText(const v1::CheckSummary& check);
+
 // The whole record, one labelled field per line, ending with a newline.
 std::string FormatRecord(const v1::Record& record);
 

@@ -89,12 +89,18 @@ absl::Status RunVetHistory(CommandContext& ctx) {
     ctx.out() << "no organisation has checked this person\n";
     return absl::OkStatus();
   }
+  // Every call that named the person, answered or not: a refused probe is still an
+  // organisation (or an unknown certificate) that asked.
   ctx.out() << absl::StrFormat("%-21s %-36s %-20s %s\n", "DATE", "ORGANISATION", "POSITION",
-                               "RESULT");
+                               "OUTCOME");
   for (const v1::CheckSummary& check : response.checks()) {
-    ctx.out() << absl::StrFormat("%-21s %-36s %-20s %s\n", check.checked_at(),
-                                 check.organisation(), check.position_category(),
-                                 VettingResultName(check.result()));
+    const std::string& who = !check.organisation().empty() ? check.organisation()
+                             : !check.requester().empty()  ? check.requester()
+                                                           : std::string("(unknown)");
+    ctx.out() << absl::StrFormat("%-21s %-36s %-20s %s\n", check.checked_at(), who,
+                                 check.position_category().empty() ? "-"
+                                                                   : check.position_category(),
+                                 CheckOutcomeText(check));
   }
   return absl::OkStatus();
 }

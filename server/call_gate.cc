@@ -101,9 +101,39 @@ grpc::Status ToGrpcStatus(const absl::Status& s) {
   }
 }
 
+void Call::SetSubjectResult(std::string check_id, registry::v1::VettingResult result,
+                            std::vector<std::string> deciding_record_ids) {
+  subject_check_.mutable_summary()->set_check_id(std::move(check_id));
+  subject_check_.mutable_summary()->set_result(result);
+  subject_check_.clear_deciding_record_ids();
+  for (std::string& id : deciding_record_ids) subject_check_.add_deciding_record_ids(std::move(id));
+}
+
+absl::Status Call::StageSubjectCheck(int status_code, storage::PendingWrite* w) {
+  if (subject_token_.empty() || checks_ == nullptr) return absl::OkStatus();
+  storage::StoredCheck check = subject_check_;
+  registry::v1::CheckSummary* summary = check.mutable_summary();
+  if (status_code != 0 || summary->check_id().empty()) {
+    // Refused or invalid: no answer was given, so nothing decided it.
+    ASSIGN_OR_RETURN(std::string raw_id, crypto::RandomBytes(16));
+    summary->set_check_id(absl::BytesToHexString(raw_id));
+    summary->set_result(registry::v1::VETTING_RESULT_UNSPECIFIED);
+    check.clear_deciding_record_ids();
+  }
+  summary->set_organisation(caller_.organisation);
+  summary->set_requester(caller_.id);
+  summary->set_checked_at(FormatInstant(now_));
+  summary->set_position_category(subject_position_);
+  summary->set_status_code(status_code);
+  return checks_->Stage(subject_token_, now_, check, w);
+}
+
 absl::Status Call::Commit(storage::PendingWrite* write) {
   if (committed_) return absl::InternalError("audit event committed twice");
   event_.set_outcome(0);
+  storage::PendingWrite subject_only;
+  if (write == nullptr && !subject_token_.empty()) write = &subject_only;
+  if (write != nullptr) RETURN_IF_ERROR(StageSubjectCheck(0, write));
   if (write != nullptr) {
     for (const auto& id : write->record_ids()) {
       bool seen = false;
@@ -205,13 +235,30 @@ absl::Status CallGate::Admit(grpc::ServerContext* ctx, absl::string_view method,
   return absl::OkStatus();
 }
 
+std::string CallGate::SubjectToken(const Message& request) const {
+  if (deps_.validator == nullptr || deps_.records == nullptr) return "";
+  const std::string personal_number = StringField(request, "personal_number");
+  if (!deps_.validator->ValidatePersonalNumber("personal_number", personal_number).ok()) return "";
+  absl::StatusOr<std::string> token = deps_.records->PersonalNumberToken(personal_number);
+  return token.ok() ? *std::move(token) : "";
+}
+
 grpc::Status CallGate::Run(grpc::ServerContext* ctx, absl::string_view method,
                            const Message& request, const std::function<absl::Status(Call&)>& handler,
                            const std::function<void()>& clear) {
   const absl::Time start = deps_.clock->Now();
-  Call call(deps_.audit, FindMethodRule(method), deps_.policies->Current(), start);
+  Call call(deps_.audit, deps_.checks, FindMethodRule(method), deps_.policies->Current(), start);
   call.event_.set_action(std::string(method));
   call.event_.set_request_id(RequestId(*ctx));
+  if (call.rule_ != nullptr && call.rule_->names_subject) {
+    // First, whatever happens next: a probe about a person is recorded against that person.
+    call.subject_token_ = SubjectToken(request);
+    if (!call.subject_token_.empty()) {
+      call.event_.add_tokens(absl::BytesToHexString(call.subject_token_));
+      const std::string position = StringField(request, "position_category");
+      if (ReferenceShaped(position, 64)) call.subject_position_ = position;
+    }
+  }
 
   absl::Status status = Admit(ctx, method, request, &call);
   if (status.ok()) status = handler(call);
@@ -223,7 +270,16 @@ grpc::Status CallGate::Run(grpc::ServerContext* ctx, absl::string_view method,
         status.code() == absl::StatusCode::kFailedPrecondition) {
       call.event_.set_detail(std::string(status.message().substr(0, 200)));
     }
-    auto seq = deps_.audit->Append(call.event_, nullptr);
+    storage::PendingWrite subject_check;
+    absl::Status staged = call.StageSubjectCheck(static_cast<int>(status.code()), &subject_check);
+    if (!staged.ok()) {
+      // Without its place in the person's history the call still gets its event, and no answer.
+      clear();
+      status = absl::UnavailableError("audit log unavailable");
+      subject_check = storage::PendingWrite();
+      call.event_.set_outcome(static_cast<int>(status.code()));
+    }
+    auto seq = deps_.audit->Append(call.event_, subject_check.batch());
     if (!seq.ok()) {
       // Fail closed: without its audit event, the call has no answer.
       clear();

@@ -8,6 +8,11 @@
 // UNAVAILABLE and no data). Refused and invalid calls are audited the same way. Exactly one audit
 // event per call.
 //
+// A method whose rule names a subject (vetting) is a question about a person. Before anything
+// else, the gate turns the request's personal number, when well formed, into the person's token:
+// it goes into the event, and a check goes into the person's history in the event's batch,
+// whatever the outcome, so a data subject sees every organisation that asked about them.
+//
 // Handlers never build their own grpc::Status: they return absl::Status, and the gate maps it
 // once (ToGrpcStatus), stripping internal detail. A handler that changes data calls
 // Call::Commit(pending) so that the change and the event share one synced write batch.
@@ -31,7 +36,9 @@
 #include "server/method_table.h"
 #include "server/policy.h"
 #include "server/rate_limiter.h"
+#include "server/record_validation.h"
 #include "storage/audit_log.h"
+#include "storage/check_store.h"
 #include "storage/record_store.h"
 
 namespace registry::server {
@@ -54,25 +61,42 @@ class Call {
   // actor, role, organisation, action, references, outcome and request id.
   registry::v1::AuditEvent& event() { return event_; }
 
+  // The token (32 raw bytes) of the person the request names, for methods that name a subject;
+  // empty otherwise or when the personal number is not well formed.
+  const std::string& subject_token() const { return subject_token_; }
+  // For methods that name a subject: the check to record in the person's history when the call
+  // commits. Without it the check is recorded with a new id and no result.
+  void SetSubjectResult(std::string check_id, registry::v1::VettingResult result,
+                        std::vector<std::string> deciding_record_ids);
+
   // Commits `write` (may be null: the event alone) with this call's event, outcome OK, in one
-  // synced batch. Afterwards the gate writes no other event for the call. Unavailable when the
-  // audit log cannot be written (then nothing was written). At most once per call.
+  // synced batch (with the subject's check, when the method names one). Afterwards the gate
+  // writes no other event for the call. Unavailable when the audit log cannot be written (then
+  // nothing was written). At most once per call.
   absl::Status Commit(storage::PendingWrite* write);
   bool committed() const { return committed_; }
   uint64_t sequence() const { return sequence_; }
 
  private:
   friend class CallGate;
-  Call(storage::AuditLog* log, const MethodRule* rule, std::shared_ptr<const Policy> policy,
-       absl::Time now)
-      : log_(log), rule_(rule), policy_(std::move(policy)), now_(now) {}
+  Call(storage::AuditLog* log, const storage::CheckStore* checks, const MethodRule* rule,
+       std::shared_ptr<const Policy> policy, absl::Time now)
+      : log_(log), checks_(checks), rule_(rule), policy_(std::move(policy)), now_(now) {}
+
+  // Stages the subject's check (see SetSubjectResult) with the reply's status code into `w`;
+  // nothing when the call names no subject.
+  absl::Status StageSubjectCheck(int status_code, storage::PendingWrite* w);
 
   storage::AuditLog* log_;
+  const storage::CheckStore* checks_;
   const MethodRule* rule_;
   std::shared_ptr<const Policy> policy_;
   absl::Time now_;
   Caller caller_;
   registry::v1::AuditEvent event_;
+  std::string subject_token_;
+  std::string subject_position_;  // the stated position category, when reference-shaped
+  storage::StoredCheck subject_check_;
   bool committed_ = false;
   uint64_t sequence_ = 0;
 };
@@ -96,6 +120,11 @@ class CallGate {
     PolicyStore* policies = nullptr;
     RateLimiter* limiter = nullptr;
     storage::AuditLog* audit = nullptr;
+    // For methods that name a subject: the personal-number pattern, the token, and where the
+    // person's checks are kept.
+    const RecordValidator* validator = nullptr;
+    const storage::RecordStore* records = nullptr;
+    const storage::CheckStore* checks = nullptr;
     // Log one line per call to stderr. Default true.
     bool log_calls = true;
   };
@@ -124,6 +153,8 @@ class CallGate {
   absl::Status Admit(grpc::ServerContext* ctx, absl::string_view method,
                      const google::protobuf::Message& request, Call* call);
   void LogCall(const Call& call, absl::Duration elapsed) const;
+  // The token of the well-formed personal number `request` names, else "".
+  std::string SubjectToken(const google::protobuf::Message& request) const;
 
   Deps deps_;
 };

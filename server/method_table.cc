@@ -25,7 +25,7 @@ std::vector<MethodRule> Build() {
       {rec + "ResolveDispute", {kClerk}},
       {rec + "ExpungeRecord", {kClerk}},
       {rec + "ImportRecords", {kClerk}},
-      {vet + "VettingCheck", {kVetting}, false, /*needs_consent=*/true, true},
+      {vet + "VettingCheck", {kVetting}, false, /*needs_consent=*/true, true, /*names_subject=*/true},
       {vet + "GetVettingPublicKey", {kClerk, kCourt, kVetting, kAuditor, kAdmin}},
       {vet + "ListChecksAboutPerson", {kClerk}},
       {aud + "ListAuditEvents", {kAuditor}},

@@ -23,6 +23,11 @@ struct MethodRule {
   bool needs_consent = false;
   // The call discloses record contents to the caller (recorded as the event's recipient).
   bool discloses = false;
+  // The request names a person by its `personal_number` field and asks about them (vetting).
+  // Every such call that names a well-formed personal number, whatever its outcome (refused,
+  // invalid, rate-limited or answered), puts the person's token in its audit event and a check in
+  // the person's history, so that the person learns of every probe.
+  bool names_subject = false;
 };
 
 // nullptr when the method is not in the table.

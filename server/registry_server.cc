@@ -97,12 +97,19 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
             absl::StrCat(resumed->rewrapped, " data keys re-wrapped"));
   }
 
+  ASSIGN_OR_RETURN(crypto::SecretBytes checks_key,
+                   crypto::DeriveKey(s->derivation_root_, kChecksPurpose));
+  ASSIGN_OR_RETURN(s->checks_, storage::CheckStore::Create(s->db_.get(), checks_key));
+
   s->limiter_ = std::make_unique<RateLimiter>(s->clock_);
   CallGate::Deps gate_deps;
   gate_deps.clock = s->clock_;
   gate_deps.policies = s->policies_.get();
   gate_deps.limiter = s->limiter_.get();
   gate_deps.audit = s->audit_.get();
+  gate_deps.validator = s->validator_.get();
+  gate_deps.records = s->records_.get();
+  gate_deps.checks = s->checks_.get();
   gate_deps.log_calls = s->options_.log_calls;
   s->gate_ = std::make_unique<CallGate>(gate_deps);
 
@@ -119,9 +126,7 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   deps.vetting_signer = s->signing_.vetting.get();
   deps.rotator = s->rotator_.get();
   s->record_service_ = std::make_unique<RecordService>(deps);
-  ASSIGN_OR_RETURN(crypto::SecretBytes checks_key,
-                   crypto::DeriveKey(s->derivation_root_, kChecksPurpose));
-  ASSIGN_OR_RETURN(s->vetting_service_, VettingService::Create(deps, checks_key));
+  s->vetting_service_ = std::make_unique<VettingService>(deps, s->checks_.get());
   s->audit_service_ = std::make_unique<AuditService>(deps);
   s->admin_service_ = std::make_unique<AdminService>(deps);
 

@@ -30,6 +30,7 @@
 #include "server/reference_data.h"
 #include "server/vetting_service.h"
 #include "storage/audit_log.h"
+#include "storage/check_store.h"
 #include "storage/database.h"
 #include "storage/keyring_holder.h"
 #include "storage/name_normalizer.h"
@@ -103,6 +104,7 @@ class RegistryServer {
   std::unique_ptr<storage::Database> db_;
   std::unique_ptr<storage::AuditLog> audit_;
   std::unique_ptr<storage::RecordStore> records_;
+  std::unique_ptr<storage::CheckStore> checks_;
   std::unique_ptr<KeyRotator> rotator_;
   std::unique_ptr<RateLimiter> limiter_;
   std::unique_ptr<CallGate> gate_;

@@ -4,11 +4,10 @@
 #include <utility>
 
 #include "absl/strings/escaping.h"
-#include "absl/strings/match.h"
-#include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
 #include "crypto/vetting_certificate.h"
+#include "server/vetting_decision.h"
 
 namespace registry::server {
 namespace {
@@ -22,41 +21,21 @@ constexpr size_t kMaxHistory = 1000;
 
 }  // namespace
 
-absl::StatusOr<std::unique_ptr<VettingService>> VettingService::Create(
-    const ServiceDeps& deps, const crypto::SecretBytes& checks_key) {
-  ASSIGN_OR_RETURN(std::unique_ptr<crypto::AesGcm> aead, crypto::AesGcm::Create(checks_key));
-  return std::unique_ptr<VettingService>(new VettingService(deps, std::move(aead)));
-}
-
-v1::VettingResult VettingService::Decide(const storage::VettingMatch& match,
-                                         absl::CivilDay today) {
-  switch (match.kind) {
-    case storage::VettingMatch::kNoRecord:
-      return v1::VETTING_RESULT_CLEAR;
-    case storage::VettingMatch::kIdentityMismatch:
-      return v1::VETTING_RESULT_REFER;
-    case storage::VettingMatch::kMatch:
-      break;
-  }
-  if (match.status == v1::RECORD_STATUS_DISPUTED) return v1::VETTING_RESULT_REFER;
-  auto until = ParseDate(match.employer_visible_until);
-  // A record without a readable visibility end is treated as visible: refer, never clear.
-  if (!until.ok()) return v1::VETTING_RESULT_REFER;
-  return today <= *until ? v1::VETTING_RESULT_NOT_CLEAR : v1::VETTING_RESULT_CLEAR;
-}
-
 grpc::Status VettingService::VettingCheck(grpc::ServerContext* ctx,
                                           const v1::VettingCheckRequest* req,
                                           v1::VettingCheckResponse* resp) {
   return d_.gate->Unary(ctx, kCheck, *req, resp, [&](Call& call) -> absl::Status {
+    // 1. Every input check (consent and position passed the gate) before any lookup.
     RETURN_IF_ERROR(d_.validator->ValidateCandidate(req->personal_number(), req->surname(),
                                                     req->given_name(), req->birth_date()));
-    ASSIGN_OR_RETURN(storage::VettingMatch match,
-                     d_.records->MatchForVetting(req->personal_number(), req->surname(),
-                                                 req->given_name(), req->birth_date()));
-    const v1::VettingResult result = Decide(match, UtcDay(call.now()));
-    call.event().add_tokens(match.personal_number_token_hex);
-    for (const auto& id : match.record_ids) call.event().add_record_ids(id);
+    ASSIGN_OR_RETURN(storage::CandidateTokens candidate,
+                     d_.records->TokensForCandidate(req->personal_number(), req->surname(),
+                                                    req->given_name(), req->birth_date()));
+    // 2. The facts, by token. 3. The decision.
+    ASSIGN_OR_RETURN(std::vector<storage::VettingFacts> facts,
+                     d_.records->FactsForVetting(candidate));
+    VettingDecision decision = DecideVetting(facts, UtcDay(call.now()));
+    for (const auto& id : decision.deciding_record_ids) call.event().add_record_ids(id);
 
     ASSIGN_OR_RETURN(std::string raw_id, crypto::RandomBytes(16));
     const std::string check_id = absl::BytesToHexString(raw_id);
@@ -71,27 +50,15 @@ grpc::Status VettingService::VettingCheck(grpc::ServerContext* ctx,
     cert.set_given_name(req->given_name());
     cert.set_birth_date(req->birth_date());
     cert.set_position_category(req->position_category());
-    cert.set_result(result);
+    cert.set_result(decision.result);
     ASSIGN_OR_RETURN(v1::SignedVettingCertificate signed_cert,
                      crypto::SignCertificate(*d_.vetting_signer, std::move(cert)));
 
-    // Keep the check for the data subject, sealed, in the same batch as the audit event.
-    v1::CheckSummary summary;
-    summary.set_check_id(check_id);
-    summary.set_organisation(call.caller().organisation);
-    summary.set_checked_at(FormatInstant(call.now()));
-    summary.set_position_category(req->position_category());
-    summary.set_result(result);
-    const std::string& token = match.personal_number_token;
-    const std::string key = absl::StrCat(
-        token, storage::EncodeU64(static_cast<uint64_t>(absl::ToUnixMicros(call.now()))),
-        check_id);
-    ASSIGN_OR_RETURN(std::string sealed, checks_aead_->Encrypt(summary.SerializeAsString(), key));
-    storage::PendingWrite write;
-    write.batch()->Put(d_.db->cf(storage::Cf::kChecks), key, sealed);
-    RETURN_IF_ERROR(call.Commit(&write));
+    // The check goes into the person's history with the audit event, in one batch.
+    call.SetSubjectResult(check_id, decision.result, std::move(decision.deciding_record_ids));
+    RETURN_IF_ERROR(call.Commit(nullptr));
 
-    resp->set_result(result);
+    resp->set_result(decision.result);
     resp->set_check_id(check_id);
     *resp->mutable_certificate() = std::move(signed_cert);
     return absl::OkStatus();
@@ -122,22 +89,7 @@ grpc::Status VettingService::ListChecksAboutPerson(
         d_.validator->ValidatePersonalNumber("personal_number", req->personal_number()));
     ASSIGN_OR_RETURN(std::string token, d_.records->PersonalNumberToken(req->personal_number()));
     call.event().add_tokens(absl::BytesToHexString(token));
-    std::vector<v1::CheckSummary> checks;
-    // Newest first, and the limit keeps the newest: walk the person's keys backwards from past
-    // their end (token || u64 || 32 hex characters sorts below token || 41 x 0xff).
-    const std::string past_end = absl::StrCat(token, std::string(41, '\xff'));
-    auto it = d_.db->NewIterator(storage::Cf::kChecks);
-    for (it->SeekForPrev(past_end); it->Valid() && checks.size() < kMaxHistory; it->Prev()) {
-      absl::string_view key(it->key().data(), it->key().size());
-      if (!absl::StartsWith(key, token)) break;
-      ASSIGN_OR_RETURN(std::string plain,
-                       checks_aead_->Decrypt(
-                           absl::string_view(it->value().data(), it->value().size()), key));
-      v1::CheckSummary summary;
-      if (!summary.ParseFromString(plain)) return absl::DataLossError("check record damaged");
-      checks.push_back(std::move(summary));
-    }
-    if (!it->status().ok()) return absl::UnavailableError("checks scan failed");
+    ASSIGN_OR_RETURN(std::vector<v1::CheckSummary> checks, checks_->List(token, kMaxHistory));
     for (auto& c : checks) *resp->add_checks() = std::move(c);
     return absl::OkStatus();
   });

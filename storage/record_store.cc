@@ -151,9 +151,17 @@ absl::StatusOr<std::string> RecordStore::PersonalNumberToken(absl::string_view p
 
 absl::StatusOr<std::string> RecordStore::NameToken(absl::string_view surname,
                                                    absl::string_view given_name,
-                                                   absl::string_view birth_date) const {
-  ASSIGN_OR_RETURN(std::string s, normalizer_->Normalize(surname));
-  ASSIGN_OR_RETURN(std::string g, normalizer_->Normalize(given_name));
+                                                   absl::string_view birth_date,
+                                                   absl::string_view field_prefix) const {
+  const auto named = [&](absl::string_view field, absl::StatusOr<std::string> normalised) {
+    if (absl::IsInvalidArgument(normalised.status())) {
+      return absl::StatusOr<std::string>(absl::InvalidArgumentError(
+          absl::StrCat(field_prefix, field, ": ", normalised.status().message())));
+    }
+    return normalised;
+  };
+  ASSIGN_OR_RETURN(std::string s, named("surname", normalizer_->Normalize(surname)));
+  ASSIGN_OR_RETURN(std::string g, named("given_name", normalizer_->Normalize(given_name)));
   absl::StatusOr<std::string> token = name_index_->Token(absl::StrCat(s, "|", g, "|", birth_date));
   return token;
 }
@@ -297,7 +305,7 @@ absl::StatusOr<std::vector<Record>> RecordStore::SearchByName(absl::string_view 
                                                               absl::string_view birth_date,
                                                               size_t limit,
                                                               std::string* token_hex) const {
-  ASSIGN_OR_RETURN(std::string token, NameToken(surname, given_name, birth_date));
+  ASSIGN_OR_RETURN(std::string token, NameToken(surname, given_name, birth_date, "name."));
   if (token_hex != nullptr) *token_hex = absl::BytesToHexString(token);
   return RecordsWithToken(kName, token, limit);
 }
@@ -309,7 +317,7 @@ absl::Status RecordStore::StageVersion(const StoredHead& old_head, StoredHead* h
   const auto& person = payload.person();
   ASSIGN_OR_RETURN(std::string pn_token, PersonalNumberToken(person.personal_number()));
   ASSIGN_OR_RETURN(std::string name_token,
-                   NameToken(person.surname(), person.given_name(), person.birth_date()));
+                   NameToken(person.surname(), person.given_name(), person.birth_date(), "person."));
   ASSIGN_OR_RETURN(std::string dedup_token,
                    DedupToken(payload.conviction(), person.personal_number()));
   const std::string& id = head->record_id();
@@ -497,39 +505,53 @@ absl::StatusOr<std::vector<std::string>> RecordStore::DueForDeletion(absl::strin
   return ids;
 }
 
-absl::StatusOr<VettingMatch> RecordStore::MatchForVetting(absl::string_view personal_number,
-                                                          absl::string_view surname,
-                                                          absl::string_view given_name,
-                                                          absl::string_view birth_date) const {
-  VettingMatch match;
-  ASSIGN_OR_RETURN(std::string pn_token, PersonalNumberToken(personal_number));
-  match.personal_number_token_hex = absl::BytesToHexString(pn_token);
-  match.personal_number_token = pn_token;
-  ASSIGN_OR_RETURN(std::vector<std::string> ids, IdsWithToken(kPersonalNumber, pn_token, 100));
-  if (ids.empty()) return match;
-  ASSIGN_OR_RETURN(std::string name_token, NameToken(surname, given_name, birth_date));
-  match.kind = VettingMatch::kMatch;
+absl::StatusOr<CandidateTokens> RecordStore::TokensForCandidate(
+    absl::string_view personal_number, absl::string_view surname, absl::string_view given_name,
+    absl::string_view birth_date) const {
+  CandidateTokens tokens;
+  ASSIGN_OR_RETURN(tokens.personal_number, PersonalNumberToken(personal_number));
+  ASSIGN_OR_RETURN(tokens.name, NameToken(surname, given_name, birth_date, ""));
+  return tokens;
+}
+
+absl::StatusOr<std::vector<VettingFacts>> RecordStore::FactsForVetting(
+    const CandidateTokens& candidate) const {
+  ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                   IdsWithToken(kPersonalNumber, candidate.personal_number, 100));
+  // A person without a record costs what a person with one does: one head read, one head MAC
+  // and one token comparison, on a stand-in whose result is thrown away.
+  if (ids.empty()) {
+    StoredHead stand_in;
+    stand_in.set_record_id(std::string(kRecordIdSize, '0'));
+    stand_in.set_version(1);
+    stand_in.set_status(registry::v1::RECORD_STATUS_ACTIVE);
+    stand_in.set_wrapped_dek(std::string(65, '\0'));
+    stand_in.set_employer_visible_until("0000-00-00");
+    stand_in.set_delete_after("0000-00-00");
+    stand_in.set_personal_number_token(candidate.personal_number);
+    stand_in.set_name_token(candidate.name);
+    stand_in.set_dedup_token(candidate.name);
+    ASSIGN_OR_RETURN(std::optional<std::string> absent,
+                     db_->Get(Cf::kRecords, stand_in.record_id()));
+    ASSIGN_OR_RETURN(std::string mac, HeadMac(stand_in));
+    const bool discarded = absent.has_value() | crypto::ConstantTimeEquals(mac, stand_in.mac()) |
+                           crypto::ConstantTimeEquals(stand_in.name_token(), candidate.name);
+    static_cast<void>(discarded);
+    return std::vector<VettingFacts>();
+  }
+  std::vector<VettingFacts> facts;
   for (const std::string& id : ids) {
     absl::StatusOr<StoredHead> head = ReadHead(id);
-    if (absl::IsNotFound(head.status())) continue;
+    if (absl::IsNotFound(head.status())) continue;  // expunged meanwhile
     if (!head.ok()) return head.status();
-    match.record_ids.push_back(id);
-    if (head->name_token() != name_token) {
-      match.kind = VettingMatch::kIdentityMismatch;
-      continue;
-    }
-    // Disputed outranks active; a later visibility end outranks an earlier one.
-    if (head->status() == registry::v1::RECORD_STATUS_DISPUTED) {
-      match.status = head->status();
-    } else if (match.status != registry::v1::RECORD_STATUS_DISPUTED) {
-      match.status = head->status();
-    }
-    if (head->employer_visible_until() > match.employer_visible_until) {
-      match.employer_visible_until = head->employer_visible_until();
-    }
+    VettingFacts f;
+    f.record_id = id;
+    f.identity_matches = crypto::ConstantTimeEquals(head->name_token(), candidate.name);
+    f.status = head->status();
+    f.employer_visible_until = head->employer_visible_until();
+    facts.push_back(std::move(f));
   }
-  if (match.record_ids.empty()) match.kind = VettingMatch::kNoRecord;
-  return match;
+  return facts;
 }
 
 absl::StatusOr<std::string> RecordStore::RewrapBatch(absl::string_view after, size_t max,

@@ -74,15 +74,20 @@ struct VersionMeta {
   std::string delete_after;            // YYYY-MM-DD
 };
 
-// What vetting learns about a personal number, without decrypting any record.
-struct VettingMatch {
-  enum Kind { kNoRecord, kIdentityMismatch, kMatch } kind = kNoRecord;
-  // For kMatch: the most severe matching record's status and visibility end.
+// A vetting candidate's blind-index tokens (32 raw bytes each), made from the whole request before
+// anything is looked up.
+struct CandidateTokens {
+  std::string personal_number;
+  std::string name;  // normalised surname | given name | birth date
+};
+
+// What vetting learns about one record filed under a personal number, without decrypting it.
+struct VettingFacts {
+  std::string record_id;
+  // The candidate's name and birth date are the record's (compared in constant time).
+  bool identity_matches = false;
   registry::v1::RecordStatus status = registry::v1::RECORD_STATUS_UNSPECIFIED;
-  std::string employer_visible_until;
-  std::vector<std::string> record_ids;
-  std::string personal_number_token;  // 32 raw bytes
-  std::string personal_number_token_hex;
+  std::string employer_visible_until;  // YYYY-MM-DD
 };
 
 // Thread-safe.
@@ -146,12 +151,18 @@ class RecordStore {
   absl::StatusOr<std::vector<std::string>> DueForDeletion(absl::string_view day,
                                                           size_t limit) const;
 
-  // Vetting: compares the submitted identity with the records under the personal number by
-  // token only (no decryption).
-  absl::StatusOr<VettingMatch> MatchForVetting(absl::string_view personal_number,
-                                               absl::string_view surname,
-                                               absl::string_view given_name,
-                                               absl::string_view birth_date) const;
+  // Vetting, step 1: the candidate's tokens. InvalidArgument "surname: ..." or "given_name: ..."
+  // when a name cannot be normalised. Looks nothing up.
+  absl::StatusOr<CandidateTokens> TokensForCandidate(absl::string_view personal_number,
+                                                     absl::string_view surname,
+                                                     absl::string_view given_name,
+                                                     absl::string_view birth_date) const;
+  // Vetting, step 2: the facts of every record filed under the candidate's personal number (at
+  // most 100), by token only, never decrypting a record. DataLoss when a head fails
+  // authentication: edited registry metadata never turns into a different answer. With no
+  // record, the same reads and MAC comparisons are made on a stand-in, so that the work does not
+  // depend on whether the person has a record.
+  absl::StatusOr<std::vector<VettingFacts>> FactsForVetting(const CandidateTokens& candidate) const;
 
   // Key rotation: re-wraps up to `max` data keys not yet under the current KEK,
   // starting after record id `after` ("" for the start). Returns the last id visited ("" when
@@ -184,8 +195,11 @@ class RecordStore {
   absl::Status StageNewRecord(const registry::v1::Person& person,
                               const registry::v1::Conviction& conviction, const VersionMeta& meta,
                               PendingWrite* w, std::string* existing_id);
+  // InvalidArgument "<prefix>surname: ..." / "<prefix>given_name: ..." when a name cannot be
+  // normalised.
   absl::StatusOr<std::string> NameToken(absl::string_view surname, absl::string_view given_name,
-                                        absl::string_view birth_date) const;
+                                        absl::string_view birth_date,
+                                        absl::string_view field_prefix) const;
   absl::StatusOr<std::string> DedupToken(const registry::v1::Conviction& c,
                                          absl::string_view personal_number) const;
   // The record's head; NotFound for unknown or expunged ids. With `verify`, DataLoss when its MAC

@@ -438,7 +438,9 @@ TEST_F(VettingServiceTest, ResponseBytesDoNotDependOnTheRecordsContents) {
 
 // --- Refusals ----------------------------------------------------------------------------------
 
-TEST_F(VettingServiceTest, RefusedChecksWriteOnlyTheirAuditEvent) {
+// A refused call writes its audit event and, when it names a well-formed personal number, a
+// check without a result in that person's history; nothing else.
+TEST_F(VettingServiceTest, RefusedChecksWriteTheirEventAndTheProbeInThePersonsHistory) {
   CreateRecord(ExampleRecord());
   const v1::VettingCheckRequest good = CandidateOf(ExampleRecord().person());
   v1::VettingCheckRequest no_consent = good;
@@ -457,16 +459,20 @@ TEST_F(VettingServiceTest, RefusedChecksWriteOnlyTheirAuditEvent) {
     v1::VettingCheckRequest req;
     grpc::StatusCode code;
     std::string message_start;
+    bool names_person;
   };
   const std::vector<Case> cases = {
-      {"no consent", no_consent, grpc::StatusCode::FAILED_PRECONDITION, "consent_reference"},
+      {"no consent", no_consent, grpc::StatusCode::FAILED_PRECONDITION, "consent_reference", true},
       {"other organisation's position", other_orgs_position,
-       grpc::StatusCode::FAILED_PRECONDITION, "position_category"},
+       grpc::StatusCode::FAILED_PRECONDITION, "position_category", true},
       {"unknown position", unknown_position, grpc::StatusCode::FAILED_PRECONDITION,
-       "position_category"},
-      {"no position", no_position, grpc::StatusCode::FAILED_PRECONDITION, "position_category"},
-      {"bad personal number", bad_number, grpc::StatusCode::INVALID_ARGUMENT, "personal_number"},
+       "position_category", true},
+      {"no position", no_position, grpc::StatusCode::FAILED_PRECONDITION, "position_category",
+       true},
+      {"bad personal number", bad_number, grpc::StatusCode::INVALID_ARGUMENT, "personal_number",
+       false},
   };
+  size_t probes = 0;
   for (const Case& c : cases) {
     SCOPED_TRACE(c.what);
     const std::map<std::string, std::string> before = DataFamilies();
@@ -483,25 +489,62 @@ TEST_F(VettingServiceTest, RefusedChecksWriteOnlyTheirAuditEvent) {
     EXPECT_EQ(event.outcome(), static_cast<int>(c.code));
     EXPECT_EQ(event.actor(), kVettingActor);
     EXPECT_THAT(event.detail(), StartsWith(c.message_start));
+    EXPECT_EQ(event.tokens_size(), c.names_person ? 1 : 0);
     // The refused value is not in the log either.
     EXPECT_THAT(EventBytes(audit_before), Not(HasSubstr("12345X7890")));
-    EXPECT_EQ(DataFamilies(), before);
+
+    // Only the person's history grew, by one check, and only when a person was named.
+    std::map<std::string, std::string> after = DataFamilies();
+    std::vector<std::string> added;
+    for (const auto& [key, value] : after) {
+      if (before.count(key) == 0) added.push_back(key);
+    }
+    for (const auto& [key, value] : before) EXPECT_EQ(after[key], value) << key;
+    ASSERT_EQ(added.size(), c.names_person ? 1u : 0u);
+    if (c.names_person) {
+      EXPECT_TRUE(absl::StartsWith(added[0], "checks/"));
+      ++probes;
+    }
   }
-  EXPECT_THAT(ChecksAbout(good.personal_number()), IsEmpty());
-  // The valid request itself is admitted and kept.
+  const std::vector<v1::CheckSummary> probed = ChecksAbout(good.personal_number());
+  ASSERT_EQ(probed.size(), probes);
+  for (const v1::CheckSummary& check : probed) {
+    EXPECT_EQ(check.result(), v1::VETTING_RESULT_UNSPECIFIED);
+    EXPECT_EQ(check.status_code(), static_cast<int>(grpc::StatusCode::FAILED_PRECONDITION));
+    EXPECT_EQ(check.organisation(), "dev-school");
+    EXPECT_EQ(check.requester(), kVettingActor);
+    EXPECT_EQ(check.check_id().size(), 32u);
+  }
+  // The valid request itself is admitted and kept, with its result.
   EXPECT_EQ(ResultOf(good), v1::VETTING_RESULT_NOT_CLEAR);
-  EXPECT_EQ(ChecksAbout(good.personal_number()).size(), 1u);
+  const std::vector<v1::CheckSummary> all = ChecksAbout(good.personal_number());
+  ASSERT_EQ(all.size(), probes + 1);
+  // The fake clock stands still, so the order among same-instant checks is by id: find it.
+  size_t answered = 0;
+  for (const v1::CheckSummary& check : all) {
+    if (check.status_code() != 0) continue;
+    ++answered;
+    EXPECT_EQ(check.result(), v1::VETTING_RESULT_NOT_CLEAR);
+  }
+  EXPECT_EQ(answered, 1u);
 }
 
-TEST_F(VettingServiceTest, OtherRolesMayNotCheck) {
+TEST_F(VettingServiceTest, OtherRolesMayNotCheckAndThePersonSeesTheirAttempts) {
   for (const char* identity : {"clerk", "court", "auditor", "admin"}) {
     SCOPED_TRACE(identity);
     const uint64_t audit_before = AuditSize();
     const Reply reply = Check(UnknownCandidate(), identity);
     EXPECT_EQ(reply.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
     EXPECT_EQ(AuditSize(), audit_before + 1);
+    EXPECT_EQ(Event(audit_before).tokens_size(), 1);
   }
-  EXPECT_THAT(ChecksAbout(UnknownCandidate().personal_number()), IsEmpty());
+  const std::vector<v1::CheckSummary> attempts = ChecksAbout(UnknownCandidate().personal_number());
+  ASSERT_EQ(attempts.size(), 4u);
+  for (const v1::CheckSummary& check : attempts) {
+    EXPECT_EQ(check.status_code(), static_cast<int>(grpc::StatusCode::PERMISSION_DENIED));
+    EXPECT_EQ(check.result(), v1::VETTING_RESULT_UNSPECIFIED);
+    EXPECT_FALSE(check.requester().empty());
+  }
 }
 
 // --- The certificate ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "crypto/keyring.h"
 #include "crypto/secret_bytes.h"
@@ -520,7 +521,7 @@ TEST_F(RecordStoreTest, RewrapInManySmallBatchesTripsNoLockOrdering) {
   EXPECT_EQ(rewrapped, 150u);
 }
 
-TEST_F(RecordStoreTest, MatchForVettingKindsWithoutDecryption) {
+TEST_F(RecordStoreTest, VettingFactsWithoutDecryption) {
   const std::string id = CreateOrFail(MakePerson("Kërqeli", "Arben", "1980-04-12", "1234567890"),
                                       MakeConviction("basic-prishtine", "P 1/2024"));
 
@@ -531,29 +532,42 @@ TEST_F(RecordStoreTest, MatchForVettingKindsWithoutDecryption) {
   keys_->Set(Ring({{1, *unrelated}}, 1));
   ASSERT_EQ(store_->Get(id).status().code(), absl::StatusCode::kDataLoss);
 
-  auto none = store_->MatchForVetting("9999999999", "Kërqeli", "Arben", "1980-04-12");
-  ASSERT_TRUE(none.ok()) << none.status();
-  EXPECT_EQ(none->kind, VettingMatch::kNoRecord);
-  EXPECT_TRUE(none->record_ids.empty());
-  EXPECT_EQ(none->personal_number_token.size(), 32u);
-  EXPECT_EQ(none->personal_number_token_hex.size(), 64u);
+  const auto facts_for = [&](absl::string_view pn, absl::string_view surname,
+                             absl::string_view birth) {
+    auto tokens = store_->TokensForCandidate(pn, surname, "Arben", birth);
+    EXPECT_TRUE(tokens.ok()) << tokens.status();
+    EXPECT_EQ(tokens->personal_number.size(), 32u);
+    EXPECT_EQ(tokens->name.size(), 32u);
+    auto facts = store_->FactsForVetting(*tokens);
+    EXPECT_TRUE(facts.ok()) << facts.status();
+    return *facts;
+  };
 
-  auto mismatch = store_->MatchForVetting("1234567890", "Gashi", "Arben", "1980-04-12");
-  ASSERT_TRUE(mismatch.ok()) << mismatch.status();
-  EXPECT_EQ(mismatch->kind, VettingMatch::kIdentityMismatch);
-  EXPECT_EQ(mismatch->record_ids, std::vector<std::string>{id});
-  auto other_birth = store_->MatchForVetting("1234567890", "Kërqeli", "Arben", "1980-04-13");
-  ASSERT_TRUE(other_birth.ok());
-  EXPECT_EQ(other_birth->kind, VettingMatch::kIdentityMismatch);
+  EXPECT_TRUE(facts_for("9999999999", "Kërqeli", "1980-04-12").empty());
 
-  auto match = store_->MatchForVetting("1234567890", "KERQELI", "arben", "1980-04-12");
-  ASSERT_TRUE(match.ok()) << match.status();
-  EXPECT_EQ(match->kind, VettingMatch::kMatch);
-  EXPECT_EQ(match->status, registry::v1::RECORD_STATUS_ACTIVE);
-  EXPECT_EQ(match->employer_visible_until, "2034-05-15");
-  EXPECT_EQ(match->record_ids, std::vector<std::string>{id});
-  EXPECT_EQ(match->personal_number_token, mismatch->personal_number_token);
-  EXPECT_NE(match->personal_number_token, none->personal_number_token);
+  auto mismatch = facts_for("1234567890", "Gashi", "1980-04-12");
+  ASSERT_EQ(mismatch.size(), 1u);
+  EXPECT_EQ(mismatch[0].record_id, id);
+  EXPECT_FALSE(mismatch[0].identity_matches);
+  auto other_birth = facts_for("1234567890", "Kërqeli", "1980-04-13");
+  ASSERT_EQ(other_birth.size(), 1u);
+  EXPECT_FALSE(other_birth[0].identity_matches);
+
+  auto match = facts_for("1234567890", "KERQELI", "1980-04-12");
+  ASSERT_EQ(match.size(), 1u);
+  EXPECT_TRUE(match[0].identity_matches);
+  EXPECT_EQ(match[0].status, registry::v1::RECORD_STATUS_ACTIVE);
+  EXPECT_EQ(match[0].employer_visible_until, "2034-05-15");
+}
+
+TEST_F(RecordStoreTest, CandidateTokensNameTheFieldThatCannotBeNormalised) {
+  // "ǂ" is a letter to ICU (a click consonant) that no transliteration maps to Latin letters.
+  auto surname = store_->TokensForCandidate("1234567890", "Gashiǂ", "Arben", "1980-04-12");
+  ASSERT_EQ(surname.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(surname.status().message(), "surname: ")) << surname.status();
+  auto given = store_->TokensForCandidate("1234567890", "Gashi", "ǂArben", "1980-04-12");
+  ASSERT_EQ(given.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StartsWith(given.status().message(), "given_name: ")) << given.status();
 }
 
 TEST_F(RecordStoreTest, RewrapMovesEveryDataKeyWithoutTouchingRecords) {

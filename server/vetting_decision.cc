@@ -1,0 +1,47 @@
+#include "server/vetting_decision.h"
+
+#include "common/time_format.h"
+
+namespace registry::server {
+namespace {
+
+namespace v1 = registry::v1;
+
+enum class Part { kNone, kTakesPart, kUnreadable };
+
+// Whether a record takes part today. One whose visibility end does not parse cannot be shown to
+// be spent, nor trusted to decide NOT_CLEAR: it takes part, and can only refer.
+Part PartOf(const storage::VettingFacts& f, absl::CivilDay today) {
+  if (f.status == v1::RECORD_STATUS_EXPUNGED) return Part::kNone;
+  absl::StatusOr<absl::CivilDay> until = ParseDate(f.employer_visible_until);
+  if (!until.ok()) return Part::kUnreadable;
+  return today <= *until ? Part::kTakesPart : Part::kNone;
+}
+
+}  // namespace
+
+VettingDecision DecideVetting(absl::Span<const storage::VettingFacts> facts, absl::CivilDay today) {
+  std::vector<std::string> matching_active;
+  std::vector<std::string> taking_part;
+  for (const storage::VettingFacts& f : facts) {
+    const Part part = PartOf(f, today);
+    if (part == Part::kNone) continue;
+    taking_part.push_back(f.record_id);
+    if (part == Part::kTakesPart && f.identity_matches && f.status == v1::RECORD_STATUS_ACTIVE) {
+      matching_active.push_back(f.record_id);
+    }
+  }
+  VettingDecision d;
+  if (!matching_active.empty()) {
+    d.result = v1::VETTING_RESULT_NOT_CLEAR;
+    d.deciding_record_ids = std::move(matching_active);
+  } else if (!taking_part.empty()) {
+    d.result = v1::VETTING_RESULT_REFER;
+    d.deciding_record_ids = std::move(taking_part);
+  } else {
+    d.result = v1::VETTING_RESULT_CLEAR;
+  }
+  return d;
+}
+
+}  // namespace registry::server

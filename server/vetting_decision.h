@@ -1,0 +1,40 @@
+// The vetting decision: one pure function from the facts of the records filed under a candidate's
+// personal number, and today's date, to the one code an employer receives.
+//
+// A record takes part only while it is relevant to vetting: not expunged, and today on or before
+// its employer_visible_until (which already runs to the end of any work-with-children ban, see
+// ReferenceData::RetentionFor). A spent or expunged record takes no part at all, so for an
+// employer it is the same as no record: CLEAR, whatever name or status it has.
+//
+//   no record takes part                                  -> CLEAR
+//   a taking-part record matches the candidate and is active -> NOT_CLEAR
+//   otherwise (a taking-part record names someone else or is disputed)
+//                                                         -> REFER, the registry verifies by hand
+//
+// A record whose visibility end does not parse cannot be shown to be spent: it takes part, and
+// refers. (A head that fails authentication never reaches the decision: it is DATA_LOSS.)
+#ifndef REGISTRY_SERVER_VETTING_DECISION_H_
+#define REGISTRY_SERVER_VETTING_DECISION_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/time/civil_time.h"
+#include "absl/types/span.h"
+#include "registry/v1/vetting.pb.h"
+#include "storage/record_store.h"
+
+namespace registry::server {
+
+struct VettingDecision {
+  registry::v1::VettingResult result = registry::v1::VETTING_RESULT_UNSPECIFIED;
+  // The records that decided the result: for NOT_CLEAR the matching active ones, for REFER every
+  // record that took part, for CLEAR none.
+  std::vector<std::string> deciding_record_ids;
+};
+
+VettingDecision DecideVetting(absl::Span<const storage::VettingFacts> facts, absl::CivilDay today);
+
+}  // namespace registry::server
+
+#endif  // REGISTRY_SERVER_VETTING_DECISION_H_

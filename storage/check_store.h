@@ -1,0 +1,68 @@
+// CheckStore: the vetting calls kept for the people they named (the `checks` family), so that a
+// data subject, through a clerk, sees every organisation that asked about them.
+//
+// Layout:
+//   checks key = personal-number token (32 bytes) || u64be checked-at micros || check id (32 hex)
+//          value = AES-256-GCM (crypto/aes_gcm.h AesGcm, key derived from the key file's root for
+//                  "encryption/vetting-checks/aes-256-gcm/v1") over a StoredCheck (stored.proto),
+//                  with the key as associated data, so a value moved under another key fails.
+//
+// Erasure: a check whose result was decided by a record that is later expunged keeps who asked
+// and when, but its result is withheld (StageWithhold), in the expunge's own batch.
+//
+//   ASSIGN_OR_RETURN(auto checks, CheckStore::Create(db, checks_key));
+//   RETURN_IF_ERROR(checks->Stage(token, now, stored_check, &pending));
+//   ASSIGN_OR_RETURN(std::vector<CheckSummary> newest_first, checks->List(token, 1000));
+#ifndef REGISTRY_STORAGE_CHECK_STORE_H_
+#define REGISTRY_STORAGE_CHECK_STORE_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "crypto/aes_gcm.h"
+#include "registry/v1/vetting.pb.h"
+#include "storage/database.h"
+#include "storage/record_store.h"
+#include "storage/stored.pb.h"
+
+namespace registry::storage {
+
+// Thread-safe.
+class CheckStore {
+ public:
+  // `db` is not owned and must outlive the store; `key` is 32 bytes.
+  static absl::StatusOr<std::unique_ptr<CheckStore>> Create(Database* db,
+                                                            const crypto::SecretBytes& key);
+
+  // Stages `check` about the person whose personal-number token (32 raw bytes) is `token`, made
+  // at `at`, into `w`. check.summary().check_id() must be 32 lowercase hex characters.
+  absl::Status Stage(absl::string_view token, absl::Time at, const StoredCheck& check,
+                     PendingWrite* w) const;
+
+  // The person's checks, newest first, at most `limit`. DataLoss when one fails authentication.
+  absl::StatusOr<std::vector<registry::v1::CheckSummary>> List(absl::string_view token,
+                                                               size_t limit) const;
+
+  // Stages into `w` a rewrite of every check about `token` that `record_id` helped decide: the
+  // result becomes UNSPECIFIED with result_withheld set, and the record id is dropped. Returns how
+  // many checks were rewritten. DataLoss when a check fails authentication.
+  absl::StatusOr<int> StageWithhold(absl::string_view token, absl::string_view record_id,
+                                    PendingWrite* w) const;
+
+ private:
+  CheckStore(Database* db, std::unique_ptr<crypto::AesGcm> aead)
+      : db_(db), aead_(std::move(aead)) {}
+
+  absl::StatusOr<StoredCheck> Open(absl::string_view key, absl::string_view value) const;
+
+  Database* const db_;
+  const std::unique_ptr<crypto::AesGcm> aead_;
+};
+
+}  // namespace registry::storage
+
+#endif  // REGISTRY_STORAGE_CHECK_STORE_H_

@@ -1,0 +1,118 @@
+// DecideVetting, the pure vetting decision: which records take part, and which code follows.
+#include "server/vetting_decision.h"
+
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace registry::server {
+namespace {
+
+namespace v1 = registry::v1;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+using ::testing::UnorderedElementsAre;
+
+const absl::CivilDay kToday(2026, 6, 1);
+
+storage::VettingFacts Fact(std::string id, bool matches, v1::RecordStatus status,
+                           std::string visible_until) {
+  storage::VettingFacts f;
+  f.record_id = std::move(id);
+  f.identity_matches = matches;
+  f.status = status;
+  f.employer_visible_until = std::move(visible_until);
+  return f;
+}
+
+constexpr auto kActive = v1::RECORD_STATUS_ACTIVE;
+constexpr auto kDisputed = v1::RECORD_STATUS_DISPUTED;
+constexpr auto kExpunged = v1::RECORD_STATUS_EXPUNGED;
+
+TEST(VettingDecisionTest, NoRecordIsClear) {
+  const VettingDecision d = DecideVetting({}, kToday);
+  EXPECT_EQ(d.result, v1::VETTING_RESULT_CLEAR);
+  EXPECT_THAT(d.deciding_record_ids, IsEmpty());
+}
+
+TEST(VettingDecisionTest, MatchingActiveVisibleRecordIsNotClear) {
+  const VettingDecision d = DecideVetting({Fact("a", true, kActive, "2030-01-01")}, kToday);
+  EXPECT_EQ(d.result, v1::VETTING_RESULT_NOT_CLEAR);
+  EXPECT_THAT(d.deciding_record_ids, ElementsAre("a"));
+}
+
+TEST(VettingDecisionTest, VisibleThroughTheLastDayInclusive) {
+  EXPECT_EQ(DecideVetting({Fact("a", true, kActive, "2026-06-01")}, kToday).result,
+            v1::VETTING_RESULT_NOT_CLEAR);
+  EXPECT_EQ(DecideVetting({Fact("a", true, kActive, "2026-05-31")}, kToday).result,
+            v1::VETTING_RESULT_CLEAR);
+}
+
+// A spent record takes no part in any branch: whatever its name or status, the answer is what
+// a person without a record gets.
+TEST(VettingDecisionTest, SpentRecordsAreInvisibleInEveryBranch) {
+  for (bool matches : {true, false}) {
+    for (v1::RecordStatus status : {kActive, kDisputed}) {
+      SCOPED_TRACE(testing::Message() << "matches=" << matches << " status=" << status);
+      const VettingDecision d =
+          DecideVetting({Fact("spent", matches, status, "2026-05-31")}, kToday);
+      EXPECT_EQ(d.result, v1::VETTING_RESULT_CLEAR);
+      EXPECT_THAT(d.deciding_record_ids, IsEmpty());
+    }
+  }
+}
+
+TEST(VettingDecisionTest, ExpungedRecordsAreInvisible) {
+  for (bool matches : {true, false}) {
+    const VettingDecision d = DecideVetting({Fact("x", matches, kExpunged, "2099-01-01")}, kToday);
+    EXPECT_EQ(d.result, v1::VETTING_RESULT_CLEAR);
+  }
+}
+
+TEST(VettingDecisionTest, VisibleRecordUnderAnotherNameRefers) {
+  const VettingDecision d = DecideVetting({Fact("a", false, kActive, "2030-01-01")}, kToday);
+  EXPECT_EQ(d.result, v1::VETTING_RESULT_REFER);
+  EXPECT_THAT(d.deciding_record_ids, ElementsAre("a"));
+}
+
+TEST(VettingDecisionTest, VisibleDisputedRecordRefers) {
+  EXPECT_EQ(DecideVetting({Fact("a", true, kDisputed, "2030-01-01")}, kToday).result,
+            v1::VETTING_RESULT_REFER);
+}
+
+TEST(VettingDecisionTest, UnreadableVisibilityEndCannotBeShownSpentSoItRefers) {
+  for (bool matches : {true, false}) {
+    const VettingDecision d = DecideVetting({Fact("a", matches, kActive, "")}, kToday);
+    EXPECT_EQ(d.result, v1::VETTING_RESULT_REFER);
+  }
+}
+
+TEST(VettingDecisionTest, AMatchingActiveRecordDecidesOverOthers) {
+  const VettingDecision d = DecideVetting(
+      {Fact("mismatch", false, kActive, "2030-01-01"), Fact("disputed", true, kDisputed, "2030-01-01"),
+       Fact("active", true, kActive, "2030-01-01"), Fact("spent", true, kActive, "2020-01-01")},
+      kToday);
+  EXPECT_EQ(d.result, v1::VETTING_RESULT_NOT_CLEAR);
+  EXPECT_THAT(d.deciding_record_ids, ElementsAre("active"));
+}
+
+TEST(VettingDecisionTest, ReferNamesEveryRecordThatTookPart) {
+  const VettingDecision d = DecideVetting(
+      {Fact("mismatch", false, kActive, "2030-01-01"), Fact("disputed", true, kDisputed, "2030-01-01"),
+       Fact("spent", true, kActive, "2020-01-01")},
+      kToday);
+  EXPECT_EQ(d.result, v1::VETTING_RESULT_REFER);
+  EXPECT_THAT(d.deciding_record_ids, UnorderedElementsAre("mismatch", "disputed"));
+}
+
+TEST(VettingDecisionTest, OnlySpentRecordsAmongSeveralIsClear) {
+  const VettingDecision d = DecideVetting(
+      {Fact("a", false, kActive, "2020-01-01"), Fact("b", true, kDisputed, "2026-05-31")}, kToday);
+  EXPECT_EQ(d.result, v1::VETTING_RESULT_CLEAR);
+  EXPECT_THAT(d.deciding_record_ids, IsEmpty());
+}
+
+}  // namespace
+}  // namespace registry::server
