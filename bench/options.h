@@ -31,8 +31,8 @@ struct BenchOptions {
   double seconds = 10;
   // Unmeasured warm-up per workload. --warmup S; default 1 (0.2 with --smoke).
   double warmup_seconds = 1;
-  // Workloads to run, in order; the baseline always runs first. --workloads a,b,...;
-  // default all of kAllWorkloads.
+  // Workloads to run, in order, each once; the baseline always runs first. --workloads a,b,...
+  // ("vetting" stands for vetting-record,vetting-none); default all of AllWorkloads().
   std::vector<std::string> workloads;
   // --json FILE: also write the report as JSON. Empty: no JSON.
   std::string json_file;

@@ -49,7 +49,28 @@ std::string OptNum(const std::optional<T>& v) {
   return v ? Num(static_cast<double>(*v)) : "null";
 }
 
+const WorkloadResult* Find(const Report& r, absl::string_view name) {
+  for (const WorkloadResult& w : r.workloads) {
+    if (w.name == name) return &w;
+  }
+  return nullptr;
+}
+
 }  // namespace
+
+std::optional<VettingCpuComparison> CompareVettingCpu(const Report& r) {
+  const WorkloadResult* record = Find(r, "vetting-record");
+  const WorkloadResult* none = Find(r, "vetting-none");
+  if (record == nullptr || none == nullptr || !record->server_cpu_us_per_call ||
+      !none->server_cpu_us_per_call) {
+    return std::nullopt;
+  }
+  VettingCpuComparison c;
+  c.record_us = *record->server_cpu_us_per_call;
+  c.no_record_us = *none->server_cpu_us_per_call;
+  c.difference_percent = 100 * Ratio(c.record_us - c.no_record_us, c.no_record_us);
+  return c;
+}
 
 std::string FormatReport(const Report& r) {
   std::string out;
@@ -64,27 +85,33 @@ std::string FormatReport(const Report& r) {
                           r.preload_records_seconds, r.preload_audit_seconds);
   }
   out += "\n";
-  absl::StrAppendFormat(&out, "%-11s %10s %8s %8s %8s %8s %10s %10s %7s\n", "workload", "ops/s",
+  absl::StrAppendFormat(&out, "%-14s %10s %8s %8s %8s %8s %10s %10s %7s\n", "workload", "ops/s",
                         "p50 ms", "p95 ms", "p99 ms", "mean ms", "ops/base", "p99/base", "errors");
   const WorkloadResult* base = Baseline(r);
   for (const WorkloadResult& w : r.workloads) {
-    absl::StrAppendFormat(&out, "%-11s %10.1f %8.3f %8.3f %8.3f %8.3f %10.3f %10.2f %7d\n", w.name,
+    absl::StrAppendFormat(&out, "%-14s %10.1f %8.3f %8.3f %8.3f %8.3f %10.3f %10.2f %7d\n", w.name,
                           w.ops_per_second, w.latency.p50_ms, w.latency.p95_ms, w.latency.p99_ms,
                           w.latency.mean_ms, Ratio(w.ops_per_second, base->ops_per_second),
                           Ratio(w.latency.p99_ms, base->latency.p99_ms), w.error_count());
   }
   // CPU per call: what each call costs, whatever the machine's other load.
-  absl::StrAppendFormat(&out, "\n%-11s %14s %14s %14s %10s\n", "workload", "server CPU",
+  absl::StrAppendFormat(&out, "\n%-14s %14s %14s %14s %10s\n", "workload", "server CPU",
                         "server CPU", "this process", "calls");
-  absl::StrAppendFormat(&out, "%-11s %14s %14s %14s %10s\n", "", "us/call", "/baseline",
+  absl::StrAppendFormat(&out, "%-14s %14s %14s %14s %10s\n", "", "us/call", "/baseline",
                         r.mode == "in-process" ? "(all) us/call" : "(clients) us/c", "");
   for (const WorkloadResult& w : r.workloads) {
     const std::optional<double>& srv = w.server_cpu_us_per_call;
     const std::optional<double>& base_srv = base->server_cpu_us_per_call;
-    absl::StrAppendFormat(&out, "%-11s %14s %14s %14.1f %10d\n", w.name,
+    absl::StrAppendFormat(&out, "%-14s %14s %14s %14.1f %10d\n", w.name,
                           srv ? absl::StrFormat("%.1f", *srv) : "n/a",
                           srv && base_srv ? absl::StrFormat("%.2f", Ratio(*srv, *base_srv)) : "n/a",
                           w.self_cpu_us_per_call, w.calls);
+  }
+  if (const std::optional<VettingCpuComparison> v = CompareVettingCpu(r)) {
+    absl::StrAppendFormat(&out,
+                          "vetting server CPU per call: record %.1f µs, no record %.1f µs, "
+                          "difference %+.1f%%\n",
+                          v->record_us, v->no_record_us, v->difference_percent);
   }
   for (const WorkloadResult& w : r.workloads) {
     for (const auto& [kind, count] : w.errors) {
@@ -155,6 +182,12 @@ std::string ReportJson(const Report& r) {
         ", \"signature_ok\": ", a.signature_ok ? "true" : "false",
         ", \"root_matches\": ", a.root_matches ? "true" : "false", "}");
   }
+  std::string vetting_cpu = "null";
+  if (const std::optional<VettingCpuComparison> v = CompareVettingCpu(r)) {
+    vetting_cpu = absl::StrCat("{\"record\": ", Num(v->record_us),
+                               ", \"no_record\": ", Num(v->no_record_us),
+                               ", \"difference_percent\": ", Num(v->difference_percent), "}");
+  }
   std::vector<std::string> failures;
   for (const std::string& f : r.failures) failures.push_back(Quote(f));
   return absl::StrCat(
@@ -165,7 +198,9 @@ std::string ReportJson(const Report& r) {
       ",\n  \"concurrency\": ", r.concurrency, ",\n  \"seconds\": ", Num(r.seconds),
       ",\n  \"preload_records_seconds\": ", Num(r.preload_records_seconds),
       ",\n  \"preload_audit_seconds\": ", Num(r.preload_audit_seconds), ",\n  \"workloads\": [\n",
-      absl::StrJoin(workloads, ",\n"), "\n  ]", ",\n  \"audit_verification\": ", audit,
+      absl::StrJoin(workloads, ",\n"), "\n  ]",
+      ",\n  \"vetting_server_cpu_us_per_call\": ", vetting_cpu,
+      ",\n  \"audit_verification\": ", audit,
       ",\n  \"server_memory_kib\": {\"vm_hwm\": ", OptNum(r.server_memory.vm_hwm_kib),
       ", \"vm_rss\": ", OptNum(r.server_memory.vm_rss_kib),
       ", \"includes_client\": ", r.mode == "in-process" ? "true" : "false", "}",

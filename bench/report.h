@@ -48,8 +48,22 @@ struct Report {
   std::vector<std::string> failures;
 };
 
-// The human-readable report: setup, the workload table with ratios to the baseline, audit
-// verification, memory and start-up.
+// Server CPU per call of vetting-record against vetting-none: what a check costs more when the
+// person has a record. The two send requests of the same shape, so this is the cost of finding
+// and comparing the record.
+struct VettingCpuComparison {
+  double record_us = 0;
+  double no_record_us = 0;
+  // (record_us - no_record_us) / no_record_us, in percent.
+  double difference_percent = 0;
+};
+
+// The comparison, when both vetting workloads ran and the server's CPU time was measured (child
+// mode).
+std::optional<VettingCpuComparison> CompareVettingCpu(const Report& report);
+
+// The human-readable report: setup, the workload table with ratios to the baseline, CPU per
+// call and the vetting comparison, audit verification, memory and start-up.
 std::string FormatReport(const Report& report);
 
 // The same as JSON.

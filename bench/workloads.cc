@@ -19,8 +19,8 @@ namespace {
 namespace v1 = registry::v1;
 using SteadyClock = std::chrono::steady_clock;
 
-// Personal numbers from here on are never preloaded or created: vetting's "unknown person".
-constexpr uint64_t kUnknownPersonBase = 9000000000;
+// Personal numbers from here on are never preloaded or created: vetting-none's candidates.
+constexpr uint64_t kNoRecordBase = 9000000000;
 // Created records: thread t uses personal numbers from kCreateBase + t * kCreatePerThread.
 constexpr uint64_t kCreateBase = 5000000000;
 constexpr uint64_t kCreatePerThread = 10000000;
@@ -52,21 +52,31 @@ CallFn Baseline(const std::shared_ptr<grpc::Channel>& channel) {
   };
 }
 
-CallFn Vetting(const std::shared_ptr<grpc::Channel>& channel, const BenchData& data, int thread) {
+// Which personal numbers a vetting workload names. Both workloads send the person of a random
+// preloaded record n (name and birth date as registered, the same position category and consent
+// reference form), so their requests differ only in whether the personal number has a record.
+enum class Candidate {
+  kRecorded,  // record n's own personal number: the answer must be NOT_CLEAR
+  kNoRecord,  // kNoRecordBase + n, which no record has: the answer must be CLEAR
+};
+
+CallFn Vetting(const std::shared_ptr<grpc::Channel>& channel, const BenchData& data, int thread,
+               Candidate candidate) {
   std::shared_ptr<v1::VettingService::Stub> stub = v1::VettingService::NewStub(channel);
   const RecordGenerator* gen = data.preloaded;
   const uint64_t records = data.ids->size();
+  const v1::VettingResult want = candidate == Candidate::kRecorded
+                                     ? v1::VETTING_RESULT_NOT_CLEAR
+                                     : v1::VETTING_RESULT_CLEAR;
   auto counter = std::make_shared<uint64_t>(0);
   return [=](std::mt19937_64& rng, grpc::ClientContext* ctx) -> absl::Status {
-    v1::VettingCheckRequest req;
-    // Half the candidates are registered people (named exactly as registered), half unknown.
-    const bool known = (rng() & 1) != 0;
     const uint64_t n = Pick(rng, records);
-    if (known) {
-      req.set_personal_number(gen->PersonalNumber(n));
-    } else {
-      req.set_personal_number(absl::StrFormat("%010d", kUnknownPersonBase + Pick(rng, 999999999)));
-    }
+    v1::VettingCheckRequest req;
+    // kNoRecordBase + n: as many digits as a preloaded number, and as many distinct people, so
+    // the checks the server keeps per person also accumulate alike in both workloads.
+    req.set_personal_number(candidate == Candidate::kRecorded
+                                ? gen->PersonalNumber(n)
+                                : absl::StrFormat("%010d", kNoRecordBase + n));
     req.set_surname(gen->Surname(n));
     req.set_given_name(gen->GivenName(n));
     req.set_birth_date(gen->BirthDate(n));
@@ -75,7 +85,6 @@ CallFn Vetting(const std::shared_ptr<grpc::Channel>& channel, const BenchData& d
     v1::VettingCheckResponse resp;
     const grpc::Status s = stub->VettingCheck(ctx, req, &resp);
     if (!s.ok()) return CallError(s);
-    const v1::VettingResult want = known ? v1::VETTING_RESULT_NOT_CLEAR : v1::VETTING_RESULT_CLEAR;
     if (resp.result() != want) {
       return WrongAnswer(absl::StrCat("vetting ", v1::VettingResult_Name(resp.result()),
                                       ", expected ", v1::VettingResult_Name(want)));
@@ -174,7 +183,8 @@ absl::Status CallError(const grpc::Status& status) {
 absl::StatusOr<WorkloadSpec> MakeWorkload(const std::string& name, const BenchData& data) {
   WorkloadSpec spec;
   spec.name = name;
-  const bool needs_records = name == "vetting" || name == "get" || name == "search";
+  const bool needs_records = name == "vetting-record" || name == "vetting-none" || name == "get" ||
+                             name == "search";
   if (needs_records && (data.ids == nullptr || data.ids->empty() || data.preloaded == nullptr)) {
     return absl::FailedPreconditionError(absl::StrCat(name, " needs preloaded records"));
   }
@@ -182,10 +192,12 @@ absl::StatusOr<WorkloadSpec> MakeWorkload(const std::string& name, const BenchDa
     // Any identity will do for the health service; vetting's keeps the TLS work identical.
     spec.identity = "vetting";
     spec.make_client = [](const std::shared_ptr<grpc::Channel>& c, int) { return Baseline(c); };
-  } else if (name == "vetting") {
+  } else if (name == "vetting-record" || name == "vetting-none") {
     spec.identity = "vetting";
-    spec.make_client = [data](const std::shared_ptr<grpc::Channel>& c, int t) {
-      return Vetting(c, data, t);
+    const Candidate candidate =
+        name == "vetting-record" ? Candidate::kRecorded : Candidate::kNoRecord;
+    spec.make_client = [data, candidate](const std::shared_ptr<grpc::Channel>& c, int t) {
+      return Vetting(c, data, t, candidate);
     };
   } else if (name == "get") {
     spec.identity = "court";

@@ -6,7 +6,7 @@
 // synchronous stub; each thread issues one call after another until the time is up. Calls that
 // start during the warm-up are not counted.
 //
-//   ASSIGN_OR_RETURN(WorkloadSpec vetting, MakeWorkload("vetting", data));
+//   ASSIGN_OR_RETURN(WorkloadSpec vetting, MakeWorkload("vetting-record", data));
 //   ASSIGN_OR_RETURN(WorkloadResult r, RunClosedLoop(vetting, channels, run));
 #ifndef REGISTRY_BENCH_WORKLOADS_H_
 #define REGISTRY_BENCH_WORKLOADS_H_

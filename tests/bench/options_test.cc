@@ -34,9 +34,24 @@ TEST(ParseBenchOptionsTest, SmokeUsesTinyNumbersUnlessOverridden) {
 }
 
 TEST(ParseBenchOptionsTest, BaselineAlwaysRunsFirst) {
-  absl::StatusOr<BenchOptions> o = Parse({"--workloads", "get,baseline,vetting"});
+  absl::StatusOr<BenchOptions> o = Parse({"--workloads", "get,baseline,vetting-none"});
   ASSERT_TRUE(o.ok()) << o.status();
-  EXPECT_THAT(o->workloads, ::testing::ElementsAre("baseline", "get", "vetting"));
+  EXPECT_THAT(o->workloads, ::testing::ElementsAre("baseline", "get", "vetting-none"));
+}
+
+TEST(ParseBenchOptionsTest, VettingStandsForBothVettingWorkloads) {
+  absl::StatusOr<BenchOptions> o = Parse({"--workloads", "get,vetting"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_THAT(o->workloads,
+              ::testing::ElementsAre("baseline", "get", "vetting-record", "vetting-none"));
+  EXPECT_THAT(AllWorkloads(), ::testing::Not(::testing::Contains("vetting")));
+}
+
+TEST(ParseBenchOptionsTest, EachWorkloadRunsOnce) {
+  absl::StatusOr<BenchOptions> o = Parse({"--workloads", "vetting-none,vetting,get,get"});
+  ASSERT_TRUE(o.ok()) << o.status();
+  EXPECT_THAT(o->workloads,
+              ::testing::ElementsAre("baseline", "vetting-none", "vetting-record", "get"));
 }
 
 TEST(ParseBenchOptionsTest, UnknownWorkloadIsRefused) {
@@ -72,6 +87,7 @@ TEST(ParseBenchOptionsTest, RegistrydPathImpliesChild) {
 TEST(BenchUsageTest, NamesEveryWorkloadAndOption) {
   const std::string usage = BenchUsage();
   for (const std::string& w : AllWorkloads()) EXPECT_THAT(usage, ::testing::HasSubstr(w));
+  EXPECT_THAT(usage, ::testing::HasSubstr("vetting stands for"));
   for (const char* opt : {"--records", "--audit-events", "--concurrency", "--seconds", "--json",
                           "--smoke", "--server", "--identity-dir", "--child"}) {
     EXPECT_THAT(usage, ::testing::HasSubstr(opt));
