@@ -129,7 +129,7 @@ std::vector<CommandSpec> BuildCommands() {
        &RunAuditVerify},
       {"admin rotate-keys", "", "Add a key-encryption key version and re-wrap every data key.", 0,
        0, {}, &RunAdminRotateKeys},
-      {"admin backup", "", "Create a backup (ciphertext only).", 0, 0, {}, &RunAdminBackup},
+      {"admin backup", "", "Create a backup (ciphertext only); prune older ones by the retention setting.", 0, 0, {}, &RunAdminBackup},
       {"admin backups", "", "List the backups.", 0, 0, {}, &RunAdminBackups},
   };
 }

@@ -1,5 +1,6 @@
 // health and admin subcommands.
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "client/commands.h"
 #include "client/health_check.h"
 #include "common/status_macros.h"
@@ -47,6 +48,10 @@ absl::Status RunAdminBackup(CommandContext& ctx) {
   if (ctx.json()) return ctx.PrintJson(backup);
   ctx.out() << absl::StrFormat("backup %d created at %s (%d bytes)\n", backup.backup_id(),
                                backup.created_at(), backup.size_bytes());
+  if (!backup.pruned_backup_ids().empty()) {
+    ctx.out() << "older backups deleted by the retention setting: "
+              << absl::StrJoin(backup.pruned_backup_ids(), ", ") << "\n";
+  }
   return absl::OkStatus();
 }
 

@@ -1,8 +1,9 @@
 // AdminService: the security officer rotates keys and takes backups. Never reads record contents.
 //
-// Backups use RocksDB's BackupEngine into the configured backup folder: they hold exactly what the
+// Backups (storage/backups.h) go into the configured backup folder: they hold exactly what the
 // data directory holds — ciphertext, blind tokens and the audit log — and no key material (the
-// key file is backed up separately, by the officer, offline).
+// key file and the erasure ledger are backed up separately, by the officer, offline). Each new
+// backup prunes the older ones beyond the configured retention.
 #ifndef REGISTRY_SERVER_ADMIN_SERVICE_H_
 #define REGISTRY_SERVER_ADMIN_SERVICE_H_
 
@@ -27,11 +28,6 @@ class AdminService final : public registry::v1::AdminService::Service {
   ServiceDeps d_;
   absl::Mutex backup_mu_;
 };
-
-// Restores backup `backup_id` (0: the latest) from backup_dir into data_dir, which must not
-// exist or be empty. For `registryd --restore-backup`.
-absl::Status RestoreBackup(const std::string& backup_dir, const std::string& data_dir,
-                           uint32_t backup_id);
 
 }  // namespace registry::server
 

@@ -301,6 +301,7 @@ absl::StatusOr<uint64_t> CallGate::CommitSystemEvent(absl::string_view job,
   event.set_action(std::string(action));
   if (write != nullptr) {
     for (const auto& id : write->record_ids()) event.add_record_ids(id);
+    for (const auto& t : write->tokens()) event.add_tokens(t);
   }
   auto seq = deps_.audit->Append(std::move(event), write == nullptr ? nullptr : write->batch());
   if (!seq.ok()) return absl::UnavailableError("audit log unavailable");

@@ -83,6 +83,23 @@ absl::StatusOr<registry::v1::ServerConfig> FinishConfig(registry::v1::ServerConf
   c.set_reference_dir(Resolve(base, c.reference_dir()));
   c.set_backup_dir(Resolve(base, c.backup_dir()));
   if (c.backup_dir().empty()) c.set_backup_dir(c.data_dir() + "/../backups");
+  c.set_erasure_ledger_file(Resolve(base, c.erasure_ledger_file()));
+  if (c.erasure_ledger_file().empty()) {
+    c.set_erasure_ledger_file(DirName(c.key_file()) + "/erasures.ledger");
+  }
+  if (c.erasure_ledger_file().rfind(c.data_dir() + "/", 0) == 0) {
+    return absl::InvalidArgumentError(
+        "erasure_ledger_file must be outside data_dir: a restored data directory must not bring "
+        "back an older ledger");
+  }
+  if (c.backup().keep_count() == 0) c.mutable_backup()->set_keep_count(14);
+  if (c.backup().keep_days() == 0) c.mutable_backup()->set_keep_days(35);
+  if (c.backup().keep_count() > 1000) {
+    return absl::InvalidArgumentError("backup.keep_count must be 1..1000");
+  }
+  if (c.backup().keep_days() > 3650) {
+    return absl::InvalidArgumentError("backup.keep_days must be 1..3650");
+  }
   auto* tls = c.mutable_tls();
   tls->set_client_ca_file(Resolve(base, tls->client_ca_file()));
   tls->set_cert_file(Resolve(base, tls->cert_file()));

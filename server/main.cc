@@ -4,7 +4,8 @@
 //   registryd --generate_key_file /etc/registry/keys.json    make a new key file (mode 0600)
 //   registryd --config C --export_public_keys DIR             write audit.pub.pem, vetting.pub.pem
 //   registryd --config C --retire_kek N                       remove an unused KEK from the key file
-//   registryd --config C --restore_backup ID                  restore a backup into data_dir (0: latest)
+//   registryd --config C --restore_backup ID                  restore a backup into data_dir (0: latest),
+//                                                             then re-apply every later erasure
 //
 // Exit codes: 0 clean shutdown, 2 configuration error, 1 any other failure.
 #include <signal.h>
@@ -20,7 +21,6 @@
 #include "absl/strings/str_format.h"
 #include "common/clock.h"
 #include "common/time_format.h"
-#include "server/admin_service.h"
 #include "server/config.h"
 #include "server/key_file.h"
 #include "server/registry_server.h"
@@ -127,10 +127,12 @@ int main(int argc, char** argv) {
   }
   if (const int v = absl::GetFlag(FLAGS_retire_kek); v > 0) return RetireKek(*config, v);
   if (const int id = absl::GetFlag(FLAGS_restore_backup); id >= 0) {
-    absl::Status s = registry::server::RestoreBackup(config->backup_dir(), config->data_dir(),
-                                                     static_cast<uint32_t>(id));
+    int applied = 0;
+    absl::Status s =
+        registry::server::RestoreBackup(*config, static_cast<uint32_t>(id), &applied);
     if (!s.ok()) return Fail(1, "restore", s);
-    absl::PrintF("restored backup into %s\n", config->data_dir());
+    absl::PrintF("restored backup into %s; re-applied %d later erasures from %s\n",
+                 config->data_dir(), applied, config->erasure_ledger_file());
     return 0;
   }
 

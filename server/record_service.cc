@@ -9,6 +9,7 @@
 #include "common/status_macros.h"
 #include "common/time_format.h"
 #include "google/protobuf/util/field_mask_util.h"
+#include "server/eraser.h"
 
 namespace registry::server {
 namespace {
@@ -242,9 +243,9 @@ grpc::Status RecordService::ExpungeRecord(grpc::ServerContext* ctx,
   return d_.gate->Unary(ctx, kExpunge, *req, resp, [&](Call& call) -> absl::Status {
     RETURN_IF_ERROR(RecordValidator::ValidateRecordId("record_id", req->record_id()));
     RETURN_IF_ERROR(RecordValidator::ValidateText("legal_basis", req->legal_basis(), 1, 200));
-    ASSIGN_OR_RETURN(storage::PendingWrite write, d_.records->PrepareExpunge(req->record_id()));
     call.event().set_reference(AsAuditReference(req->legal_basis()));
-    RETURN_IF_ERROR(call.Commit(&write));
+    RETURN_IF_ERROR(d_.eraser->Erase(req->record_id(),
+                                     [&](storage::PendingWrite* w) { return call.Commit(w); }));
     resp->set_record_id(req->record_id());
     // The data key is gone from the live database; compaction removes the old bytes from the
     // files too. A failure here leaves only ciphertext whose key is deleted; it is logged and
@@ -260,10 +261,11 @@ grpc::Status RecordService::ExpungeRecord(grpc::ServerContext* ctx,
 
 absl::Status RecordService::ExpungeAsSystem(absl::string_view record_id,
                                             absl::string_view legal_basis) {
-  ASSIGN_OR_RETURN(storage::PendingWrite write, d_.records->PrepareExpunge(record_id));
   v1::AuditEvent event;
   event.set_reference(AsAuditReference(legal_basis));
-  return d_.gate->CommitSystemEvent("retention", kExpunge, std::move(event), &write).status();
+  return d_.eraser->Erase(record_id, [&](storage::PendingWrite* w) {
+    return d_.gate->CommitSystemEvent("retention", kExpunge, std::move(event), w).status();
+  });
 }
 
 grpc::Status RecordService::ImportRecords(grpc::ServerContext* ctx,

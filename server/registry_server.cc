@@ -11,6 +11,7 @@
 #include "grpcpp/security/tls_credentials_options.h"
 #include "server/config.h"
 #include "server/key_file.h"
+#include "storage/backups.h"
 
 namespace registry::server {
 namespace {
@@ -19,6 +20,7 @@ namespace {
 constexpr char kAuditSigningPurpose[] = "signing/audit-tree-head/ed25519/v1";
 constexpr char kVettingSigningPurpose[] = "signing/vetting-certificate/ed25519/v1";
 constexpr char kChecksPurpose[] = "encryption/vetting-checks/aes-256-gcm/v1";
+constexpr char kErasureLedgerPurpose[] = "mac/erasure-ledger/v1";
 constexpr int kRetentionBatch = 1000;
 // Idle gRPC threads kept for the next calls (see Start).
 constexpr int kMaxIdlePollers = 64;
@@ -48,6 +50,50 @@ absl::StatusOr<SigningKeys> DeriveSigningKeys(const crypto::SecretBytes& root) {
   return keys;
 }
 
+absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& config,
+                                         const Clock* clock,
+                                         storage::WriteFaultInjector* fault_injector,
+                                         int* applied) {
+  StorageStack st;
+  // Keys first: without them nothing can be read.
+  ASSIGN_OR_RETURN(KeyMaterial keys, LoadKeyFile(config.key_file()));
+  st.keys = std::make_unique<storage::KeyringHolder>(
+      std::shared_ptr<const crypto::Keyring>(std::move(keys.keyring)));
+  st.derivation_root = std::move(keys.derivation_root);
+  ASSIGN_OR_RETURN(st.normalizer, storage::NameNormalizer::Create());
+
+  storage::DatabaseOptions db_options;
+  db_options.path = config.data_dir();
+  db_options.fault_injector = fault_injector;
+  ASSIGN_OR_RETURN(st.db, storage::Database::Open(db_options));
+  ASSIGN_OR_RETURN(st.audit, storage::AuditLog::Open(st.db.get(), clock));
+  ASSIGN_OR_RETURN(st.records, storage::RecordStore::Create(st.db.get(), st.keys.get(),
+                                                            st.derivation_root,
+                                                            st.normalizer.get()));
+  ASSIGN_OR_RETURN(crypto::SecretBytes checks_key,
+                   crypto::DeriveKey(st.derivation_root, kChecksPurpose));
+  ASSIGN_OR_RETURN(st.checks, storage::CheckStore::Create(st.db.get(), checks_key));
+  ASSIGN_OR_RETURN(crypto::SecretBytes ledger_key,
+                   crypto::DeriveKey(st.derivation_root, kErasureLedgerPurpose));
+  ASSIGN_OR_RETURN(st.ledger, storage::ErasureLedger::Open(config.erasure_ledger_file(),
+                                                           ledger_key, st.db.get()));
+  st.eraser = std::make_unique<Eraser>(st.records.get(), st.checks.get(), st.ledger.get(),
+                                       st.audit.get(), clock);
+  // Before anything can read it: a database restored from an older backup (or left behind by
+  // an erasure whose commit failed) gets every recorded erasure applied again.
+  ASSIGN_OR_RETURN(int caught_up, st.eraser->CatchUp());
+  if (applied != nullptr) *applied = caught_up;
+  return st;
+}
+
+absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t backup_id,
+                           int* applied) {
+  RETURN_IF_ERROR(storage::Backups::Restore(config.backup_dir(), config.data_dir(), backup_id));
+  ASSIGN_OR_RETURN(StorageStack st,
+                   OpenStorage(config, SystemClock::Get(), /*fault_injector=*/nullptr, applied));
+  return st.db->Flush();
+}
+
 absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
     RegistryServerOptions options) {
   std::unique_ptr<RegistryServer> s(new RegistryServer());
@@ -55,35 +101,28 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   const registry::v1::ServerConfig& config = s->options_.config;
   s->clock_ = s->options_.clock != nullptr ? s->options_.clock : SystemClock::Get();
 
-  // Keys first: without them nothing can be read.
-  ASSIGN_OR_RETURN(KeyMaterial keys, LoadKeyFile(config.key_file()));
-  s->keys_ = std::make_unique<storage::KeyringHolder>(
-      std::shared_ptr<const crypto::Keyring>(std::move(keys.keyring)));
-  s->derivation_root_ = std::move(keys.derivation_root);
-  ASSIGN_OR_RETURN(s->signing_, DeriveSigningKeys(s->derivation_root_));
-
   ASSIGN_OR_RETURN(s->policies_, PolicyStore::Load(config.policy_file()));
   ASSIGN_OR_RETURN(s->reference_, ReferenceData::Load(config.reference_dir()));
   ValidationOptions validation;
   validation.personal_number_pattern = config.personal_number_pattern();
   ASSIGN_OR_RETURN(s->validator_,
                    RecordValidator::Create(s->reference_.get(), validation, s->clock_));
-  ASSIGN_OR_RETURN(s->normalizer_, storage::NameNormalizer::Create());
 
   RETURN_IF_ERROR(RequireReadable("tls.client_ca_file", config.tls().client_ca_file()));
   RETURN_IF_ERROR(RequireReadable("tls.cert_file", config.tls().cert_file()));
   RETURN_IF_ERROR(RequireReadable("tls.key_file", config.tls().key_file()));
 
-  storage::DatabaseOptions db_options;
-  db_options.path = config.data_dir();
-  db_options.fault_injector = s->options_.fault_injector;
-  ASSIGN_OR_RETURN(s->db_, storage::Database::Open(db_options));
-  ASSIGN_OR_RETURN(s->audit_, storage::AuditLog::Open(s->db_.get(), s->clock_));
-  ASSIGN_OR_RETURN(s->records_, storage::RecordStore::Create(s->db_.get(), s->keys_.get(),
-                                                             s->derivation_root_,
-                                                             s->normalizer_.get()));
-  s->rotator_ = std::make_unique<KeyRotator>(config.key_file(), s->db_.get(), s->records_.get(),
-                                             s->keys_.get(), s->clock_);
+  int erasures_applied = 0;
+  ASSIGN_OR_RETURN(s->storage_, OpenStorage(config, s->clock_, s->options_.fault_injector,
+                                            &erasures_applied));
+  if (erasures_applied > 0) {
+    LogLine("info", "applied erasures from the erasure ledger",
+            absl::StrCat(erasures_applied, " entries the database had not applied"));
+  }
+  ASSIGN_OR_RETURN(s->signing_, DeriveSigningKeys(s->storage_.derivation_root));
+  StorageStack& st = s->storage_;
+  s->rotator_ = std::make_unique<KeyRotator>(config.key_file(), st.db.get(), st.records.get(),
+                                             st.keys.get(), s->clock_);
   absl::StatusOr<KeyRotator::Result> resumed = s->rotator_->Resume();
   if (absl::IsDataLoss(resumed.status())) {
     // One damaged data key must not keep the whole registry down: its record reads as
@@ -97,19 +136,15 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
             absl::StrCat(resumed->rewrapped, " data keys re-wrapped"));
   }
 
-  ASSIGN_OR_RETURN(crypto::SecretBytes checks_key,
-                   crypto::DeriveKey(s->derivation_root_, kChecksPurpose));
-  ASSIGN_OR_RETURN(s->checks_, storage::CheckStore::Create(s->db_.get(), checks_key));
-
   s->limiter_ = std::make_unique<RateLimiter>(s->clock_);
   CallGate::Deps gate_deps;
   gate_deps.clock = s->clock_;
   gate_deps.policies = s->policies_.get();
   gate_deps.limiter = s->limiter_.get();
-  gate_deps.audit = s->audit_.get();
+  gate_deps.audit = st.audit.get();
   gate_deps.validator = s->validator_.get();
-  gate_deps.records = s->records_.get();
-  gate_deps.checks = s->checks_.get();
+  gate_deps.records = st.records.get();
+  gate_deps.checks = st.checks.get();
   gate_deps.log_calls = s->options_.log_calls;
   s->gate_ = std::make_unique<CallGate>(gate_deps);
 
@@ -117,16 +152,17 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   deps.gate = s->gate_.get();
   deps.clock = s->clock_;
   deps.config = &s->options_.config;
-  deps.db = s->db_.get();
-  deps.audit = s->audit_.get();
-  deps.records = s->records_.get();
+  deps.db = st.db.get();
+  deps.audit = st.audit.get();
+  deps.records = st.records.get();
   deps.reference = s->reference_.get();
   deps.validator = s->validator_.get();
   deps.audit_signer = s->signing_.audit.get();
   deps.vetting_signer = s->signing_.vetting.get();
   deps.rotator = s->rotator_.get();
+  deps.eraser = st.eraser.get();
   s->record_service_ = std::make_unique<RecordService>(deps);
-  s->vetting_service_ = std::make_unique<VettingService>(deps, s->checks_.get());
+  s->vetting_service_ = std::make_unique<VettingService>(deps, st.checks.get());
   s->audit_service_ = std::make_unique<AuditService>(deps);
   s->admin_service_ = std::make_unique<AdminService>(deps);
 
@@ -199,7 +235,7 @@ absl::StatusOr<int> RegistryServer::RunRetentionOnce() {
   // whose delete_after is before tomorrow, i.e. today or earlier.
   const std::string tomorrow = FormatDate(UtcDay(clock_->Now()) + 1);
   ASSIGN_OR_RETURN(std::vector<std::string> due,
-                   records_->DueForDeletion(tomorrow, kRetentionBatch));
+                   storage_.records->DueForDeletion(tomorrow, kRetentionBatch));
   int done = 0;
   for (const std::string& id : due) {
     absl::Status s = record_service_->ExpungeAsSystem(id, "retention: delete_after reached");
@@ -209,7 +245,7 @@ absl::StatusOr<int> RegistryServer::RunRetentionOnce() {
   }
   // One flush and compaction for the whole run: the data keys are already deleted; this makes
   // their bytes leave the WAL and older SST files.
-  if (done > 0) RETURN_IF_ERROR(records_->CompactAfterErasure());
+  if (done > 0) RETURN_IF_ERROR(storage_.records->CompactAfterErasure());
   return done;
 }
 
@@ -228,8 +264,8 @@ void RegistryServer::Shutdown(absl::Duration grace) {
   }
   // A clean stop leaves nothing for RocksDB to replay from its log: the next start-up takes
   // milliseconds instead of a log replay (docs/performance.md).
-  if (db_ != nullptr) {
-    absl::Status flushed = db_->Flush();
+  if (storage_.db != nullptr) {
+    absl::Status flushed = storage_.db->Flush();
     if (!flushed.ok()) LogLine("error", "flush at shutdown failed", flushed.message());
   }
 }

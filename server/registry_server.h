@@ -22,6 +22,7 @@
 #include "server/admin_service.h"
 #include "server/audit_service.h"
 #include "server/call_gate.h"
+#include "server/eraser.h"
 #include "server/key_rotator.h"
 #include "server/policy.h"
 #include "server/rate_limiter.h"
@@ -32,6 +33,7 @@
 #include "storage/audit_log.h"
 #include "storage/check_store.h"
 #include "storage/database.h"
+#include "storage/erasure_ledger.h"
 #include "storage/keyring_holder.h"
 #include "storage/name_normalizer.h"
 #include "storage/record_store.h"
@@ -52,6 +54,36 @@ struct RegistryServerOptions {
   // Poll the policy file for changes this often; zero disables the watcher. Default 2 s.
   absl::Duration policy_poll = absl::Seconds(2);
 };
+
+// The storage side of registryd: the keys, the database and everything kept in it, and the
+// erasure ledger. Members are destroyed in reverse order, the database last.
+struct StorageStack {
+  std::unique_ptr<storage::KeyringHolder> keys;
+  crypto::SecretBytes derivation_root;
+  std::unique_ptr<storage::NameNormalizer> normalizer;
+  std::unique_ptr<storage::Database> db;
+  std::unique_ptr<storage::AuditLog> audit;
+  std::unique_ptr<storage::RecordStore> records;
+  std::unique_ptr<storage::CheckStore> checks;
+  std::unique_ptr<storage::ErasureLedger> ledger;
+  std::unique_ptr<Eraser> eraser;
+};
+
+// Opens the storage for `config` (key file, database, erasure ledger) and applies every
+// erasure the database has not applied (Eraser::CatchUp), so that nothing erased is served or
+// left in the files. `clock` and `fault_injector` are not owned; fault_injector may be null.
+// *applied (may be null) receives how many ledger entries were applied.
+absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& config,
+                                         const Clock* clock,
+                                         storage::WriteFaultInjector* fault_injector,
+                                         int* applied);
+
+// `registryd --restore_backup`: restores backup `backup_id` (0: the newest) from the configured
+// backup folder into data_dir, then opens it and applies the erasure ledger, so a record erased
+// after the backup was made is erased again before anything can read the restored database.
+// The server must not be running. *applied receives how many erasures were re-applied.
+absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t backup_id,
+                           int* applied);
 
 // The signing keys, derived from the key file's derivation root.
 struct SigningKeys {
@@ -86,25 +118,19 @@ class RegistryServer {
   KeyRotator* rotator() { return rotator_.get(); }
   const crypto::Ed25519Signer& audit_signer() const { return *signing_.audit; }
   const crypto::Ed25519Signer& vetting_signer() const { return *signing_.vetting; }
-  storage::Database* database() { return db_.get(); }
-  storage::AuditLog* audit_log() { return audit_.get(); }
+  storage::Database* database() { return storage_.db.get(); }
+  storage::AuditLog* audit_log() { return storage_.audit.get(); }
 
  private:
   RegistryServer() = default;
 
   RegistryServerOptions options_;
   const Clock* clock_ = nullptr;
-  std::unique_ptr<storage::KeyringHolder> keys_;
-  crypto::SecretBytes derivation_root_;
   SigningKeys signing_;
   std::unique_ptr<PolicyStore> policies_;
   std::unique_ptr<ReferenceData> reference_;
   std::unique_ptr<RecordValidator> validator_;
-  std::unique_ptr<storage::NameNormalizer> normalizer_;
-  std::unique_ptr<storage::Database> db_;
-  std::unique_ptr<storage::AuditLog> audit_;
-  std::unique_ptr<storage::RecordStore> records_;
-  std::unique_ptr<storage::CheckStore> checks_;
+  StorageStack storage_;
   std::unique_ptr<KeyRotator> rotator_;
   std::unique_ptr<RateLimiter> limiter_;
   std::unique_ptr<CallGate> gate_;

@@ -15,6 +15,7 @@
 
 namespace registry::server {
 
+class Eraser;
 class KeyRotator;
 
 struct ServiceDeps {
@@ -29,6 +30,7 @@ struct ServiceDeps {
   const crypto::Ed25519Signer* audit_signer = nullptr;
   const crypto::Ed25519Signer* vetting_signer = nullptr;
   KeyRotator* rotator = nullptr;
+  Eraser* eraser = nullptr;
 };
 
 }  // namespace registry::server

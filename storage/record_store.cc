@@ -456,7 +456,8 @@ absl::StatusOr<PendingWrite> RecordStore::PrepareChange(absl::string_view record
   return w;
 }
 
-absl::StatusOr<PendingWrite> RecordStore::PrepareExpunge(absl::string_view record_id) {
+absl::StatusOr<PendingWrite> RecordStore::PrepareExpunge(absl::string_view record_id,
+                                                         std::string* personal_number_token) {
   PendingWrite w;
   Lock(&record_locks_[Stripe(record_id) % kStripes], &w);
   ASSIGN_OR_RETURN(StoredHead head, ReadHead(record_id, /*verify=*/false));
@@ -473,6 +474,7 @@ absl::StatusOr<PendingWrite> RecordStore::PrepareExpunge(absl::string_view recor
     b->Delete(db_->cf(Cf::kExpiry), ExpiryKey(head.delete_after(), id));
   }
   w.record_ids_.push_back(id);
+  if (personal_number_token != nullptr) *personal_number_token = head.personal_number_token();
   FillMetadata(head, &w.metadata_);
   w.metadata_.set_status(registry::v1::RECORD_STATUS_EXPUNGED);
   return w;
@@ -485,7 +487,7 @@ absl::Status RecordStore::CompactAfterErasure() {
   // flushed, and the one holding the record's creation also holds audit events, so without this
   // the wrapped data key and the sealed versions would stay readable in the log.
   RETURN_IF_ERROR(db_->Flush());
-  for (Cf cf : {Cf::kRecords, Cf::kVersions, Cf::kIndex, Cf::kExpiry}) {
+  for (Cf cf : {Cf::kRecords, Cf::kVersions, Cf::kIndex, Cf::kExpiry, Cf::kChecks}) {
     RETURN_IF_ERROR(db_->CompactRange(cf, "", ""));
   }
   return absl::OkStatus();

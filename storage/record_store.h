@@ -141,10 +141,15 @@ class RecordStore {
                                              uint32_t expected_version, const ChangeFn& change);
 
   // Erases a record: its data key (crypto-shredding), every version, index and expiry entry.
-  // After committing, call CompactAfterErasure so the bytes also leave older files.
-  absl::StatusOr<PendingWrite> PrepareExpunge(absl::string_view record_id);
+  // `personal_number_token` (may be null) receives the person's token (32 raw bytes), for the
+  // erasure ledger; the write's tokens() stay empty, so the erasure event names the record only.
+  // After committing, call
+  // CompactAfterErasure so the bytes also leave older files.
+  absl::StatusOr<PendingWrite> PrepareExpunge(absl::string_view record_id,
+                                              std::string* personal_number_token = nullptr);
   // Flushes every family (so the WAL holding erased values is retired) and compacts the record
-  // families whole: erased keys are spread by id, token and date. Once per erasure run.
+  // and checks families whole: erased keys are spread by id, token and date, and rewritten
+  // checks leave their old values behind. Once per erasure run.
   absl::Status CompactAfterErasure();
 
   // Ids of records whose delete_after is before `day` (YYYY-MM-DD), at most `limit`.

@@ -30,6 +30,7 @@
 #include "storage/audit_log.h"
 #include "storage/database.h"
 #include "storage/stored.pb.h"
+#include "tests/testing/data_files.h"
 #include "tests/testing/test_server.h"
 
 namespace registry {
@@ -38,6 +39,9 @@ namespace {
 using ::google::protobuf::util::MessageDifferencer;
 using ::registry::testing::ExampleRecord;
 using ::registry::testing::FictionalRecord;
+using ::registry::testing::FilesContaining;
+using ::registry::testing::FilesUnder;
+using ::registry::testing::ReadBinary;
 using ::registry::testing::TestServer;
 using ::registry::testing::TestServerOptions;
 using ::testing::HasSubstr;
@@ -66,34 +70,6 @@ v1::Purpose CourtPurpose() {
   p.set_case_reference("PKR 77/2026");
   p.set_purpose_code("criminal_proceedings");
   return p;
-}
-
-// Every regular file under `root`, recursively.
-std::vector<std::string> FilesUnder(const std::string& root) {
-  std::vector<std::string> files;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(root)) {
-    if (entry.is_regular_file()) files.push_back(entry.path().string());
-  }
-  return files;
-}
-
-std::string ReadBinary(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-// The files under `root` that contain `needle`; with ignore_case, ASCII letters match in either
-// case.
-std::vector<std::string> FilesContaining(const std::string& root, const std::string& needle,
-                                         bool ignore_case) {
-  std::vector<std::string> hits;
-  const std::string want = ignore_case ? absl::AsciiStrToLower(needle) : needle;
-  for (const std::string& path : FilesUnder(root)) {
-    std::string content = ReadBinary(path);
-    if (ignore_case) absl::AsciiStrToLower(&content);
-    if (content.find(want) != std::string::npos) hits.push_back(path);
-  }
-  return hits;
 }
 
 // The values of a person that must vanish with the record.

@@ -46,6 +46,7 @@
 #include "storage/name_normalizer.h"
 #include "storage/record_store.h"
 #include "storage/stored.pb.h"
+#include "tests/testing/data_files.h"
 #include "tests/testing/test_server.h"
 #include "unicode/locid.h"
 #include "unicode/unistr.h"
@@ -56,6 +57,7 @@ namespace {
 namespace v1 = registry::v1;
 using google::protobuf::util::MessageDifferencer;
 using testing::FictionalRecord;
+using testing::FilesContaining;
 using testing::TestServer;
 
 constexpr char kClerkId[] = "spiffe://registry.kjc.dev/clerk/dev-clerk";
@@ -89,18 +91,6 @@ std::string Upper(absl::string_view utf8) {
       .toUpper(icu::Locale::getRoot())
       .toUTF8String(out);
   return out;
-}
-
-// Every regular file under `dir` (recursively) whose bytes contain `needle`.
-std::vector<std::string> FilesContaining(const std::string& dir, const std::string& needle) {
-  std::vector<std::string> hits;
-  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
-    if (!entry.is_regular_file()) continue;
-    std::ifstream in(entry.path(), std::ios::binary);
-    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-    if (bytes.find(needle) != std::string::npos) hits.push_back(entry.path().string());
-  }
-  return hits;
 }
 
 bool AnyEndsWith(const std::vector<std::string>& paths, absl::string_view suffix) {

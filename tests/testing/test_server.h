@@ -13,6 +13,7 @@
 #include "absl/status/statusor.h"
 #include "common/clock.h"
 #include "grpcpp/grpcpp.h"
+#include "registry/v1/config.pb.h"
 #include "registry/v1/policy.pb.h"
 #include "registry/v1/records.pb.h"
 #include "server/registry_server.h"
@@ -33,6 +34,8 @@ struct TestServerOptions {
   bool scheduler = false;
   // Poll interval of the policy watcher; zero disables it.
   absl::Duration policy_poll = absl::ZeroDuration();
+  // Backup retention; zero fields take the defaults.
+  registry::v1::BackupConfig backup;
 };
 
 class TestServer {

@@ -1,0 +1,59 @@
+#include "server/eraser.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+
+namespace registry::server {
+namespace {
+
+constexpr char kExpungeAction[] = "/registry.v1.RecordService/ExpungeRecord";
+constexpr char kLedgerActor[] = "system:erasure-ledger";
+
+}  // namespace
+
+absl::Status Eraser::Erase(absl::string_view record_id,
+                           const std::function<absl::Status(storage::PendingWrite*)>& commit) {
+  absl::MutexLock lock(&mu_);
+  // An earlier erasure whose commit failed is finished first, so the marker this one commits
+  // never claims an entry that was not applied.
+  ASSIGN_OR_RETURN(bool all_applied, ledger_->AllApplied());
+  if (!all_applied) RETURN_IF_ERROR(CatchUpLocked().status());
+
+  std::string token;
+  ASSIGN_OR_RETURN(storage::PendingWrite write, records_->PrepareExpunge(record_id, &token));
+  RETURN_IF_ERROR(checks_->StageWithhold(token, record_id, &write).status());
+  RETURN_IF_ERROR(ledger_->Append(record_id, token, clock_->Now(), &write).status());
+  return commit(&write);
+}
+
+absl::StatusOr<int> Eraser::CatchUp() {
+  absl::MutexLock lock(&mu_);
+  return CatchUpLocked();
+}
+
+absl::StatusOr<int> Eraser::CatchUpLocked() {
+  ASSIGN_OR_RETURN(std::vector<storage::ErasureLedger::Entry> entries, ledger_->Unapplied());
+  for (const storage::ErasureLedger::Entry& e : entries) {
+    storage::PendingWrite write;
+    absl::StatusOr<storage::PendingWrite> expunge = records_->PrepareExpunge(e.record_id);
+    if (expunge.ok()) {
+      write = *std::move(expunge);
+    } else if (!absl::IsNotFound(expunge.status())) {
+      return expunge.status();
+    }
+    RETURN_IF_ERROR(checks_->StageWithhold(e.token, e.record_id, &write).status());
+    ledger_->StageApplied(e, &write);
+    registry::v1::AuditEvent event;
+    event.set_actor(kLedgerActor);
+    event.set_action(kExpungeAction);
+    event.add_record_ids(e.record_id);
+    event.set_reference(absl::StrCat("erasure ledger entry ", e.index));
+    RETURN_IF_ERROR(audit_->Append(std::move(event), write.batch()).status());
+  }
+  if (!entries.empty()) RETURN_IF_ERROR(records_->CompactAfterErasure());
+  return static_cast<int>(entries.size());
+}
+
+}  // namespace registry::server

@@ -1,0 +1,69 @@
+// Eraser: the one way a record is erased — by a clerk (ExpungeRecord), by the retention scheduler,
+// or again after a restore, from the erasure ledger.
+//
+// An erasure, in one serialized step:
+//   1. the record's data key, versions, index and expiry entries are staged for deletion
+//      (RecordStore::PrepareExpunge: crypto-shredding);
+//   2. every stored check whose result the record decided has its result withheld
+//      (CheckStore::StageWithhold): who asked and when stay, what the record caused does not;
+//   3. an entry goes into the erasure ledger outside the data directory, durably, with the
+//      database's "applied" marker staged (ErasureLedger::Append);
+//   4. the caller commits it all with its audit event.
+// Afterwards the caller runs RecordStore::CompactAfterErasure, once per run, so the old bytes
+// leave the files.
+//
+// CatchUp() applies ledger entries the database has not applied: after a restore from a backup
+// made before them, or after an erasure whose commit failed after its ledger entry was written.
+// Start-up and `registryd --restore_backup` run it before anything is served; Erase runs it
+// first whenever the database is behind the ledger.
+//
+//   RETURN_IF_ERROR(eraser->Erase(id, [&](storage::PendingWrite* w) { return call.Commit(w); }));
+#ifndef REGISTRY_SERVER_ERASER_H_
+#define REGISTRY_SERVER_ERASER_H_
+
+#include <functional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "common/clock.h"
+#include "storage/audit_log.h"
+#include "storage/check_store.h"
+#include "storage/erasure_ledger.h"
+#include "storage/record_store.h"
+
+namespace registry::server {
+
+// Thread-safe. Erasures run one at a time.
+class Eraser {
+ public:
+  // None owned; all must outlive the eraser.
+  Eraser(storage::RecordStore* records, const storage::CheckStore* checks,
+         storage::ErasureLedger* ledger, storage::AuditLog* audit, const Clock* clock)
+      : records_(records), checks_(checks), ledger_(ledger), audit_(audit), clock_(clock) {}
+
+  // Erases `record_id`; `commit` commits the staged write with the call's audit event.
+  // NotFound for unknown or already erased ids (nothing written); Unavailable when the ledger
+  // cannot be written (nothing erased) or the commit fails (then the ledger entry is applied by
+  // the next erasure or start-up: an erasure once asked for and recorded is never lost).
+  absl::Status Erase(absl::string_view record_id,
+                     const std::function<absl::Status(storage::PendingWrite*)>& commit);
+
+  // Applies every ledger entry the database has not applied, each as an audited system change
+  // ("system:erasure-ledger"), then compacts. Returns how many entries were applied.
+  absl::StatusOr<int> CatchUp();
+
+ private:
+  absl::StatusOr<int> CatchUpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
+  storage::RecordStore* const records_;
+  const storage::CheckStore* const checks_;
+  storage::ErasureLedger* const ledger_;
+  storage::AuditLog* const audit_;
+  const Clock* const clock_;
+  absl::Mutex mu_;
+};
+
+}  // namespace registry::server
+
+#endif  // REGISTRY_SERVER_ERASER_H_

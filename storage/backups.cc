@@ -1,0 +1,84 @@
+#include "storage/backups.h"
+
+#include <algorithm>
+#include <utility>
+
+#include "common/status_macros.h"
+#include "rocksdb/utilities/backup_engine.h"
+#include "storage/rocksdb_status.h"
+
+namespace registry::storage {
+namespace {
+
+absl::StatusOr<std::unique_ptr<rocksdb::BackupEngine>> OpenEngine(const std::string& dir) {
+  rocksdb::BackupEngineOptions options(dir);
+  options.sync = true;
+  options.share_table_files = true;
+  rocksdb::BackupEngine* raw = nullptr;
+  rocksdb::IOStatus s = rocksdb::BackupEngine::Open(options, rocksdb::Env::Default(), &raw);
+  if (!s.ok()) return FromRocksDb(s);
+  return std::unique_ptr<rocksdb::BackupEngine>(raw);
+}
+
+Backups::Info InfoOf(const rocksdb::BackupInfo& info) {
+  return {info.backup_id, absl::FromUnixSeconds(info.timestamp), info.size};
+}
+
+}  // namespace
+
+Backups::Backups(std::unique_ptr<rocksdb::BackupEngine> engine) : engine_(std::move(engine)) {}
+Backups::~Backups() = default;
+
+absl::StatusOr<std::unique_ptr<Backups>> Backups::Open(const std::string& dir) {
+  ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::BackupEngine> engine, OpenEngine(dir));
+  return std::unique_ptr<Backups>(new Backups(std::move(engine)));
+}
+
+absl::StatusOr<Backups::Info> Backups::Create(Database* db) {
+  rocksdb::CreateBackupOptions options;
+  options.flush_before_backup = true;
+  uint32_t id = 0;
+  rocksdb::IOStatus s = engine_->CreateNewBackup(options, db->raw(), &id);
+  if (!s.ok()) return absl::UnavailableError("backup failed");
+  rocksdb::BackupInfo info;
+  if (!engine_->GetBackupInfo(id, &info).ok()) return absl::UnavailableError("backup failed");
+  return InfoOf(info);
+}
+
+std::vector<Backups::Info> Backups::List() {
+  std::vector<rocksdb::BackupInfo> infos;
+  engine_->GetBackupInfo(&infos);
+  std::vector<Info> out;
+  for (const auto& info : infos) out.push_back(InfoOf(info));
+  std::sort(out.begin(), out.end(), [](const Info& a, const Info& b) { return a.id < b.id; });
+  return out;
+}
+
+absl::StatusOr<std::vector<uint32_t>> Backups::Prune(uint32_t keep_count, absl::Duration keep_age,
+                                                     absl::Time now) {
+  const std::vector<Info> all = List();
+  std::vector<uint32_t> pruned;
+  for (size_t i = 0; i + 1 < all.size(); ++i) {  // never the newest
+    const bool beyond_count = all.size() - i > keep_count;
+    const bool too_old = all[i].created_at < now - keep_age;
+    if (!beyond_count && !too_old) continue;
+    rocksdb::IOStatus s = engine_->DeleteBackup(all[i].id);
+    if (!s.ok()) return FromRocksDb(s);
+    pruned.push_back(all[i].id);
+  }
+  if (!pruned.empty()) {
+    rocksdb::IOStatus s = engine_->GarbageCollect();
+    if (!s.ok()) return FromRocksDb(s);
+  }
+  return pruned;
+}
+
+absl::Status Backups::Restore(const std::string& backup_dir, const std::string& data_dir,
+                              uint32_t id) {
+  ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::BackupEngine> engine, OpenEngine(backup_dir));
+  rocksdb::IOStatus s = id == 0 ? engine->RestoreDBFromLatestBackup(data_dir, data_dir)
+                                : engine->RestoreDBFromBackup(id, data_dir, data_dir);
+  return FromRocksDb(s);
+}
+
+}  // namespace registry::storage

@@ -1,0 +1,71 @@
+// Backups: RocksDB BackupEngine backups of the database into one folder, with retention.
+//
+// A backup holds exactly what the data directory holds: ciphertext, blind tokens, the audit log,
+// and the database's erasure-ledger marker. No key material, and not the erasure ledger (both
+// live next to the key file). Table files are shared between backups, so each new one costs
+// what changed.
+//
+// Retention: after each new backup, those beyond keep_count newest and those older than keep_days
+// are deleted, and files no remaining backup uses are removed (BackupEngine::GarbageCollect).
+// The newest backup is never deleted. This is what bounds how long a backup made before an
+// erasure can exist (see docs/security.md).
+//
+//   ASSIGN_OR_RETURN(auto backups, Backups::Open("/var/lib/registryd/backups"));
+//   ASSIGN_OR_RETURN(Backups::Info made, backups->Create(db));
+//   ASSIGN_OR_RETURN(std::vector<uint32_t> pruned, backups->Prune(14, absl::Hours(24 * 35), now));
+#ifndef REGISTRY_STORAGE_BACKUPS_H_
+#define REGISTRY_STORAGE_BACKUPS_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/time/time.h"
+#include "storage/database.h"
+
+namespace rocksdb {
+class BackupEngine;
+}  // namespace rocksdb
+
+namespace registry::storage {
+
+// Not thread-safe: callers serialize.
+class Backups {
+ public:
+  struct Info {
+    uint32_t id = 0;
+    absl::Time created_at;
+    uint64_t size_bytes = 0;
+  };
+
+  // Opens (creating) the backup folder. Unavailable on I/O errors.
+  static absl::StatusOr<std::unique_ptr<Backups>> Open(const std::string& dir);
+  ~Backups();
+
+  // Flushes the database and backs it up. Unavailable on failure.
+  absl::StatusOr<Info> Create(Database* db);
+
+  // Every backup, oldest first.
+  std::vector<Info> List();
+
+  // Deletes backups beyond the `keep_count` newest and those created before now - keep_age,
+  // never the newest one, then removes unused files. Returns the ids deleted.
+  absl::StatusOr<std::vector<uint32_t>> Prune(uint32_t keep_count, absl::Duration keep_age,
+                                              absl::Time now);
+
+  // Restores backup `id` (0: the newest) into `data_dir`, replacing what is there. The server
+  // must not be running on it.
+  static absl::Status Restore(const std::string& backup_dir, const std::string& data_dir,
+                              uint32_t id);
+
+ private:
+  explicit Backups(std::unique_ptr<rocksdb::BackupEngine> engine);
+
+  std::unique_ptr<rocksdb::BackupEngine> engine_;
+};
+
+}  // namespace registry::storage
+
+#endif  // REGISTRY_STORAGE_BACKUPS_H_

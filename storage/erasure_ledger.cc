@@ -1,0 +1,210 @@
+#include "storage/erasure_ledger.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/status_macros.h"
+#include "crypto/hmac.h"
+
+namespace registry::storage {
+namespace {
+
+constexpr char kMacLabel[] = "kjc-registry/erasure-ledger/v1|";
+constexpr char kAppliedKey[] = "erasure/applied";
+constexpr size_t kMacSize = 32;
+constexpr size_t kTokenSize = 32;
+
+bool IsLowerHex(absl::string_view s, size_t size) {
+  if (s.size() != size) return false;
+  for (char c : s) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
+}
+
+absl::Status Io(absl::string_view what, const std::string& path) {
+  return absl::UnavailableError(
+      absl::StrCat("erasure ledger ", path, ": ", what, ": ", std::strerror(errno)));
+}
+
+absl::Status SyncDirectoryOf(const std::string& path) {
+  const size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const bool synced = fd >= 0 && ::fsync(fd) == 0;
+  if (fd >= 0) ::close(fd);
+  return synced ? absl::OkStatus() : Io("sync folder", path);
+}
+
+// The database's marker: (entries applied, mac of the last one), or (0, "") when none.
+absl::StatusOr<std::pair<uint64_t, std::string>> AppliedMarker(const Database& db) {
+  ASSIGN_OR_RETURN(std::optional<std::string> raw, db.Get(Cf::kMeta, kAppliedKey));
+  if (!raw.has_value()) return std::make_pair(uint64_t{0}, std::string());
+  if (raw->size() != 8 + kMacSize) return absl::DataLossError("erasure marker is damaged");
+  return std::make_pair(DecodeU64(*raw), raw->substr(8));
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ErasureLedger::Mac(absl::string_view previous_mac,
+                                               absl::string_view body) const {
+  return crypto::HmacSha256(
+      mac_key_, absl::StrCat(kMacLabel, absl::BytesToHexString(previous_mac), "|", body));
+}
+
+absl::StatusOr<std::unique_ptr<ErasureLedger>> ErasureLedger::Open(
+    const std::string& path, const crypto::SecretBytes& mac_key, Database* db) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno != ENOENT) return Io("stat", path);
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+    if (fd < 0) return Io("create", path);
+    const bool synced = ::fsync(fd) == 0;
+    ::close(fd);
+    if (!synced) return Io("sync", path);
+    RETURN_IF_ERROR(SyncDirectoryOf(path));
+  }
+  std::unique_ptr<ErasureLedger> ledger(new ErasureLedger(path, mac_key, db));
+  ASSIGN_OR_RETURN(std::vector<Entry> entries, ledger->ReadAll(/*repair=*/true));
+  {
+    absl::MutexLock lock(&ledger->mu_);
+    ledger->size_ = entries.size();
+    if (!entries.empty()) ledger->last_mac_ = entries.back().mac;
+  }
+  // Refuse a database whose erasures the ledger does not hold, before anything is served.
+  RETURN_IF_ERROR(ledger->Unapplied().status());
+  return ledger;
+}
+
+absl::StatusOr<std::vector<ErasureLedger::Entry>> ErasureLedger::ReadAll(bool repair) const {
+  const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return Io("open", path_);
+  std::string content;
+  char buf[65536];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0) content.append(buf, static_cast<size_t>(n));
+  ::close(fd);
+  if (n < 0) return Io("read", path_);
+
+  const size_t complete = content.rfind('\n') == std::string::npos ? 0 : content.rfind('\n') + 1;
+  if (complete < content.size() && repair) {
+    // A torn append: the erasure it began never committed (the commit follows the fsync).
+    const int wfd = ::open(path_.c_str(), O_WRONLY | O_CLOEXEC);
+    const bool cut = wfd >= 0 && ::ftruncate(wfd, static_cast<off_t>(complete)) == 0 &&
+                     ::fsync(wfd) == 0;
+    if (wfd >= 0) ::close(wfd);
+    if (!cut) return Io("cut a torn last line", path_);
+  }
+  content.resize(complete);
+
+  std::vector<Entry> entries;
+  std::string previous_mac;
+  for (absl::string_view line : absl::StrSplit(content, '\n', absl::SkipEmpty())) {
+    const std::string where = absl::StrCat("erasure ledger entry ", entries.size());
+    std::vector<absl::string_view> f = absl::StrSplit(line, ' ');
+    Entry e;
+    int64_t micros = 0;
+    if (f.size() != 5 || !absl::SimpleAtoi(f[0], &e.index) || e.index != entries.size() ||
+        !IsLowerHex(f[1], 32) || !IsLowerHex(f[2], 2 * kTokenSize) ||
+        !absl::SimpleAtoi(f[3], &micros) || !IsLowerHex(f[4], 2 * kMacSize)) {
+      return absl::DataLossError(absl::StrCat(where, " is malformed"));
+    }
+    e.record_id = std::string(f[1]);
+    e.token = absl::HexStringToBytes(f[2]);
+    e.erased_at = absl::FromUnixMicros(micros);
+    e.mac = absl::HexStringToBytes(f[4]);
+    const absl::string_view body = line.substr(0, line.size() - f[4].size() - 1);
+    ASSIGN_OR_RETURN(std::string expected, Mac(previous_mac, body));
+    if (!crypto::ConstantTimeEquals(expected, e.mac)) {
+      return absl::DataLossError(absl::StrCat(where, " fails authentication"));
+    }
+    previous_mac = e.mac;
+    entries.push_back(std::move(e));
+  }
+  return entries;
+}
+
+absl::StatusOr<std::vector<ErasureLedger::Entry>> ErasureLedger::Unapplied() const {
+  ASSIGN_OR_RETURN(std::vector<Entry> entries, ReadAll(/*repair=*/false));
+  ASSIGN_OR_RETURN(auto marker, AppliedMarker(*db_));
+  const auto [applied, mac] = marker;
+  if (applied > entries.size() ||
+      (applied > 0 && !crypto::ConstantTimeEquals(entries[applied - 1].mac, mac))) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the erasure ledger ", path_, " does not hold the ", applied,
+        " erasures this database has applied: it was truncated, replaced or lost"));
+  }
+  entries.erase(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(applied));
+  return entries;
+}
+
+absl::StatusOr<ErasureLedger::Entry> ErasureLedger::Append(absl::string_view record_id,
+                                                           absl::string_view token,
+                                                           absl::Time erased_at,
+                                                           PendingWrite* w) {
+  if (!IsLowerHex(record_id, 32) || token.size() != kTokenSize) {
+    return absl::InternalError("erasure ledger: malformed entry");
+  }
+  absl::MutexLock lock(&mu_);
+  Entry e;
+  e.index = size_;
+  e.record_id = std::string(record_id);
+  e.token = std::string(token);
+  e.erased_at = erased_at;
+  const std::string body = absl::StrCat(e.index, " ", record_id, " ",
+                                        absl::BytesToHexString(token), " ",
+                                        absl::ToUnixMicros(erased_at));
+  ASSIGN_OR_RETURN(e.mac, Mac(last_mac_, body));
+  const std::string line = absl::StrCat(body, " ", absl::BytesToHexString(e.mac), "\n");
+
+  const int fd = ::open(path_.c_str(), O_WRONLY | O_APPEND | O_CLOEXEC);
+  if (fd < 0) return Io("open", path_);
+  const off_t before = ::lseek(fd, 0, SEEK_END);
+  size_t written = 0;
+  while (written < line.size()) {
+    const ssize_t n = ::write(fd, line.data() + written, line.size() - written);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) break;
+    written += static_cast<size_t>(n);
+  }
+  const bool ok = before >= 0 && written == line.size() && ::fsync(fd) == 0;
+  if (!ok) {
+    // Take back whatever reached the file, so the next entry does not land on a torn line (and
+    // if this fails too, the next open cuts it: no commit stands behind it).
+    const absl::Status failed = Io("append", path_);
+    if (before >= 0 && ::ftruncate(fd, before) == 0) ::fsync(fd);
+    ::close(fd);
+    return failed;
+  }
+  ::close(fd);
+  ++size_;
+  last_mac_ = e.mac;
+  StageApplied(e, w);
+  return e;
+}
+
+void ErasureLedger::StageApplied(const Entry& entry, PendingWrite* w) const {
+  w->batch()->Put(db_->cf(Cf::kMeta), kAppliedKey,
+                  absl::StrCat(EncodeU64(entry.index + 1), entry.mac));
+}
+
+absl::StatusOr<bool> ErasureLedger::AllApplied() const {
+  ASSIGN_OR_RETURN(auto marker, AppliedMarker(*db_));
+  return marker.first == size();
+}
+
+uint64_t ErasureLedger::size() const {
+  absl::MutexLock lock(&mu_);
+  return size_;
+}
+
+}  // namespace registry::storage

@@ -1,0 +1,104 @@
+// ErasureLedger: the list of every record ever erased, kept outside the data directory (next to
+// the key file), so that a database restored from a backup made before an erasure has the
+// erasure applied again before it serves anything. Expunged means expunged, backups included.
+//
+// The file is append-only text, one entry per line:
+//
+//   <index> <record id> <personal-number token, hex> <erased-at unix micros> <mac, hex>\n
+//
+// where mac = HMAC-SHA256(key, "kjc-registry/erasure-ledger/v1|" || previous entry's mac in hex
+// ("" for the first) || "|" || the line up to the mac). The chain makes an edited, reordered or
+// removed entry fail; the key is derived from the key file's root ("mac/erasure-ledger/v1"), so a
+// ledger from another installation fails too. It holds ids and blind tokens only: nothing a
+// record said.
+//
+// The database remembers how far it has applied the ledger: meta key "erasure/applied" =
+// u64be entry count || the mac of the last entry applied. Every erasure commits that marker in
+// its own batch. At open, a database that has applied more entries than the ledger holds, or a
+// different chain, is refused: the ledger was truncated, replaced or lost. Entries past the
+// marker (after a restore, or after a crash between the ledger append and the commit) are what
+// Unapplied() returns.
+//
+// Order of an erasure, so a crash at any point is safe: (1) Append (write + fsync), (2) commit
+// the record's removal with the marker and the audit event. A crash after (1) leaves an entry the
+// database has not applied; the next start applies it.
+//
+//   ASSIGN_OR_RETURN(auto ledger, ErasureLedger::Open(path, mac_key, db));
+//   RETURN_IF_ERROR(ledger->Append(record_id, token, now, &pending).status());
+//   ... commit pending with the audit event ...
+#ifndef REGISTRY_STORAGE_ERASURE_LEDGER_H_
+#define REGISTRY_STORAGE_ERASURE_LEDGER_H_
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "crypto/secret_bytes.h"
+#include "storage/database.h"
+#include "storage/record_store.h"
+
+namespace registry::storage {
+
+// Thread-safe.
+class ErasureLedger {
+ public:
+  struct Entry {
+    uint64_t index = 0;      // 0-based position in the ledger
+    std::string record_id;   // 32 hex characters
+    std::string token;       // the person's personal-number token, 32 raw bytes
+    absl::Time erased_at;
+    std::string mac;         // 32 raw bytes
+  };
+
+  // Opens the ledger at `path`, creating it (mode 0600) when absent, and verifies every entry
+  // against `mac_key` (32 bytes). A last line without its newline (a crash while appending,
+  // before the erasure committed) is cut off. DataLoss when an entry is malformed or fails its
+  // MAC; FailedPrecondition when `db` has applied entries the ledger does not hold; Unavailable
+  // for I/O errors. `db` is not owned and must outlive the ledger.
+  static absl::StatusOr<std::unique_ptr<ErasureLedger>> Open(const std::string& path,
+                                                             const crypto::SecretBytes& mac_key,
+                                                             Database* db);
+
+  // Appends an entry for `record_id` (whose person has `token`) durably, then stages into `w`
+  // the database's marker "applied through this entry". Unavailable when the file cannot be
+  // written and synced (then nothing is staged).
+  absl::StatusOr<Entry> Append(absl::string_view record_id, absl::string_view token,
+                               absl::Time erased_at, PendingWrite* w);
+
+  // The entries the database has not applied yet, oldest first (re-reads the file).
+  absl::StatusOr<std::vector<Entry>> Unapplied() const;
+
+  // Whether the database has applied every entry (one read of its marker).
+  absl::StatusOr<bool> AllApplied() const;
+
+  // Stages the marker "applied through `entry`" into `w`.
+  void StageApplied(const Entry& entry, PendingWrite* w) const;
+
+  // Entries in the ledger.
+  uint64_t size() const;
+
+ private:
+  ErasureLedger(std::string path, crypto::SecretBytes mac_key, Database* db)
+      : path_(std::move(path)), mac_key_(std::move(mac_key)), db_(db) {}
+
+  // Reads and verifies the whole file; with `repair`, cuts a torn last line off.
+  absl::StatusOr<std::vector<Entry>> ReadAll(bool repair) const;
+  absl::StatusOr<std::string> Mac(absl::string_view previous_mac, absl::string_view body) const;
+
+  const std::string path_;
+  const crypto::SecretBytes mac_key_;
+  Database* const db_;
+  mutable absl::Mutex mu_;
+  uint64_t size_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string last_mac_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace registry::storage
+
+#endif  // REGISTRY_STORAGE_ERASURE_LEDGER_H_

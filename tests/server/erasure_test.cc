@@ -1,0 +1,380 @@
+// Erasure is final, backups included, through a real registryd:
+//  - backup -> expunge -> restore -> the record stays gone for courts and vetting, its bytes are
+//    not in the restored files, and the checks it decided keep who and when but not the result;
+//  - an erasure whose commit failed after its ledger entry is finished at the next start;
+//  - a missing, truncated or foreign erasure ledger stops start-up instead of serving;
+//  - backups are pruned by count and by age.
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "registry/v1/admin.grpc.pb.h"
+#include "registry/v1/audit.pb.h"
+#include "registry/v1/records.grpc.pb.h"
+#include "registry/v1/vetting.grpc.pb.h"
+#include "server/key_file.h"
+#include "server/registry_server.h"
+#include "tests/testing/data_files.h"
+#include "tests/testing/switchable_fault.h"
+#include "tests/testing/test_server.h"
+
+namespace registry::server {
+namespace {
+
+namespace v1 = registry::v1;
+using ::registry::testing::ExampleRecord;
+using ::registry::testing::FictionalRecord;
+using ::registry::testing::FilesContaining;
+using ::registry::testing::SwitchableFault;
+using ::registry::testing::TestServer;
+using ::registry::testing::TestServerOptions;
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+constexpr char kExpungeAction[] = "/registry.v1.RecordService/ExpungeRecord";
+
+// A person nobody else in the tests has, so any trace of them in a file is theirs.
+v1::CreateRecordRequest DistinctiveRecord() {
+  v1::CreateRecordRequest r = ExampleRecord();
+  v1::Person* p = r.mutable_person();
+  p->set_surname("Xhemajlqerosi");
+  p->set_given_name("Vllazniforte");
+  p->set_personal_number("4815162342");
+  p->set_last_known_address("Rruga Qershizeza 41, Vushtrri");
+  r.mutable_conviction()->set_case_number("P 4243/2023");
+  return r;
+}
+
+v1::VettingCheckRequest CandidateOf(const v1::Person& person) {
+  v1::VettingCheckRequest req;
+  req.set_personal_number(person.personal_number());
+  req.set_surname(person.surname());
+  req.set_given_name(person.given_name());
+  req.set_birth_date(person.birth_date());
+  req.set_position_category("teacher");
+  req.set_consent_reference("CONSENT 2026/9");
+  return req;
+}
+
+std::chrono::system_clock::time_point Deadline() {
+  return std::chrono::system_clock::now() + std::chrono::seconds(30);
+}
+
+class ErasureTest : public ::testing::Test {
+ protected:
+  void Start(TestServerOptions options = {}) { server_ = TestServer::Start(std::move(options)); }
+
+  std::string Create(const v1::CreateRecordRequest& req) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    v1::CreateRecordResponse resp;
+    const grpc::Status s =
+        v1::RecordService::NewStub(server_->Channel("clerk"))->CreateRecord(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.record_id();
+  }
+
+  grpc::Status Expunge(const std::string& id) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    v1::ExpungeRecordRequest req;
+    req.set_record_id(id);
+    req.set_legal_basis("CC 04/L-082 art. 103");
+    v1::ExpungeRecordResponse resp;
+    return v1::RecordService::NewStub(server_->Channel("clerk"))->ExpungeRecord(&ctx, req, &resp);
+  }
+
+  // The court's read: the status code of GetRecord.
+  grpc::StatusCode CourtGet(const std::string& id) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    v1::GetRecordRequest req;
+    req.set_record_id(id);
+    req.mutable_purpose()->set_case_reference("PKR 77/2026");
+    req.mutable_purpose()->set_purpose_code("criminal_proceedings");
+    v1::GetRecordResponse resp;
+    return v1::RecordService::NewStub(server_->Channel("court"))
+        ->GetRecord(&ctx, req, &resp)
+        .error_code();
+  }
+
+  // How many records a court search by personal number finds.
+  int CourtSearch(const std::string& personal_number) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    v1::SearchRecordsRequest req;
+    req.set_personal_number(personal_number);
+    req.mutable_purpose()->set_case_reference("PKR 77/2026");
+    req.mutable_purpose()->set_purpose_code("criminal_proceedings");
+    v1::SearchRecordsResponse resp;
+    const grpc::Status s =
+        v1::RecordService::NewStub(server_->Channel("court"))->SearchRecords(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.records_size();
+  }
+
+  v1::VettingResult Vet(const v1::Person& person) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    v1::VettingCheckResponse resp;
+    const grpc::Status s = v1::VettingService::NewStub(server_->Channel("vetting"))
+                               ->VettingCheck(&ctx, CandidateOf(person), &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.result();
+  }
+
+  std::vector<v1::CheckSummary> ChecksAbout(const std::string& personal_number) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    v1::ListChecksAboutPersonRequest req;
+    req.set_personal_number(personal_number);
+    req.set_request_reference("DSR 2026/12");
+    v1::ListChecksAboutPersonResponse resp;
+    const grpc::Status s = v1::VettingService::NewStub(server_->Channel("clerk"))
+                               ->ListChecksAboutPerson(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return {resp.checks().begin(), resp.checks().end()};
+  }
+
+  v1::BackupInfo Backup() {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    v1::BackupInfo info;
+    const grpc::Status s = v1::AdminService::NewStub(server_->Channel("admin"))
+                               ->CreateBackup(&ctx, v1::CreateBackupRequest(), &info);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return info;
+  }
+
+  std::vector<uint32_t> BackupIds() {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    v1::ListBackupsResponse resp;
+    const grpc::Status s = v1::AdminService::NewStub(server_->Channel("admin"))
+                               ->ListBackups(&ctx, v1::ListBackupsRequest(), &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    std::vector<uint32_t> ids;
+    for (const auto& b : resp.backups()) ids.push_back(b.backup_id());
+    return ids;
+  }
+
+  std::vector<v1::AuditEvent> Events() {
+    storage::AuditLog* log = server_->server()->audit_log();
+    std::vector<v1::AuditEvent> events;
+    const absl::Status s = log->Scan(0, log->CurrentHead().size, [&](uint64_t, absl::string_view b) {
+      v1::AuditEvent e;
+      EXPECT_TRUE(e.ParseFromArray(b.data(), static_cast<int>(b.size())));
+      events.push_back(std::move(e));
+      return true;
+    });
+    EXPECT_TRUE(s.ok()) << s;
+    return events;
+  }
+
+  // Restores backup `id` with the server stopped, then starts it again.
+  int RestoreAndRestart(uint32_t id) {
+    server_->Stop();
+    int applied = -1;
+    const absl::Status restored = RestoreBackup(server_->config(), id, &applied);
+    EXPECT_TRUE(restored.ok()) << restored;
+    const absl::Status started = server_->Restart();
+    EXPECT_TRUE(started.ok()) << started;
+    return applied;
+  }
+
+  std::unique_ptr<TestServer> server_;
+};
+
+TEST_F(ErasureTest, BackupThenExpungeThenRestoreLeavesTheRecordErasedForCourtsAndVetting) {
+  Start();
+  const v1::CreateRecordRequest erased_req = DistinctiveRecord();
+  const v1::Person& person = erased_req.person();
+  const std::string erased = Create(erased_req);
+  const std::string kept = Create(FictionalRecord(1));
+  ASSERT_EQ(Vet(person), v1::VETTING_RESULT_NOT_CLEAR);
+  const v1::BackupInfo backup = Backup();
+
+  ASSERT_TRUE(Expunge(erased).ok());
+  EXPECT_EQ(CourtGet(erased), grpc::StatusCode::NOT_FOUND);
+  // The check it decided keeps who asked and when, not what the record caused.
+  std::vector<v1::CheckSummary> checks = ChecksAbout(person.personal_number());
+  ASSERT_EQ(checks.size(), 1u);
+  EXPECT_EQ(checks[0].organisation(), "dev-school");
+  EXPECT_FALSE(checks[0].checked_at().empty());
+  EXPECT_EQ(checks[0].result(), v1::VETTING_RESULT_UNSPECIFIED);
+  EXPECT_TRUE(checks[0].result_withheld());
+
+  EXPECT_EQ(RestoreAndRestart(backup.backup_id()), 1);
+
+  // The restored database had the record; the ledger erased it again before serving.
+  EXPECT_EQ(CourtGet(erased), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(CourtSearch(person.personal_number()), 0);
+  EXPECT_EQ(Vet(person), v1::VETTING_RESULT_CLEAR);
+  EXPECT_EQ(CourtGet(kept), grpc::StatusCode::OK);
+  checks = ChecksAbout(person.personal_number());
+  ASSERT_EQ(checks.size(), 2u);  // the old check and the new one
+  for (const v1::CheckSummary& c : checks) {
+    EXPECT_NE(c.result(), v1::VETTING_RESULT_NOT_CLEAR);
+  }
+  // Nothing of the person is left in the restored files.
+  for (const std::string& needle :
+       {person.surname(), person.given_name(), person.last_known_address()}) {
+    EXPECT_THAT(FilesContaining(server_->config().data_dir(), needle), IsEmpty()) << needle;
+  }
+  // The re-applied erasure is itself on the record, as a system change.
+  int ledger_events = 0;
+  for (const v1::AuditEvent& e : Events()) {
+    if (e.actor() != "system:erasure-ledger") continue;
+    ++ledger_events;
+    EXPECT_EQ(e.action(), kExpungeAction);
+    EXPECT_THAT(e.record_ids(), ElementsAre(erased));
+    EXPECT_THAT(e.tokens(), IsEmpty());
+  }
+  EXPECT_EQ(ledger_events, 1);
+
+  // Applied once: a plain restart applies nothing more.
+  const uint64_t size = server_->server()->audit_log()->CurrentHead().size;
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(server_->server()->audit_log()->CurrentHead().size, size);
+}
+
+TEST_F(ErasureTest, RestoringTheNewestBackupAlsoAppliesLaterErasures) {
+  Start();
+  const std::string first = Create(DistinctiveRecord());
+  const std::string second = Create(FictionalRecord(2));
+  Backup();
+  ASSERT_TRUE(Expunge(first).ok());
+  ASSERT_TRUE(Expunge(second).ok());
+  EXPECT_EQ(RestoreAndRestart(/*newest*/ 0), 2);
+  EXPECT_EQ(CourtGet(first), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(CourtGet(second), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(ErasureTest, AnErasureWhoseCommitFailedIsFinishedAtTheNextStart) {
+  SwitchableFault fault;
+  TestServerOptions options;
+  options.fault_injector = &fault;
+  Start(std::move(options));
+  const v1::CreateRecordRequest req = DistinctiveRecord();
+  const std::string id = Create(req);
+  fault.set_failing(true);
+  EXPECT_EQ(Expunge(id).error_code(), grpc::StatusCode::UNAVAILABLE);
+  fault.set_failing(false);
+  // The clerk was told it failed; the ledger holds the request, so it is not lost.
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(CourtGet(id), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Vet(req.person()), v1::VETTING_RESULT_CLEAR);
+}
+
+TEST_F(ErasureTest, AnErasureWhoseCommitFailedIsFinishedByTheNextErasure) {
+  SwitchableFault fault;
+  TestServerOptions options;
+  options.fault_injector = &fault;
+  Start(std::move(options));
+  const std::string first = Create(DistinctiveRecord());
+  const std::string second = Create(FictionalRecord(3));
+  fault.set_failing(true);
+  EXPECT_EQ(Expunge(first).error_code(), grpc::StatusCode::UNAVAILABLE);
+  fault.set_failing(false);
+  EXPECT_EQ(CourtGet(first), grpc::StatusCode::OK);  // not committed: still there
+  ASSERT_TRUE(Expunge(second).ok());
+  EXPECT_EQ(CourtGet(first), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(CourtGet(second), grpc::StatusCode::NOT_FOUND);
+  // And nothing is left to apply at the next start.
+  const uint64_t size = server_->server()->audit_log()->CurrentHead().size;
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(server_->server()->audit_log()->CurrentHead().size, size);
+}
+
+TEST_F(ErasureTest, ALostTruncatedEditedOrForeignLedgerStopsStartUp) {
+  Start();
+  const std::string first = Create(DistinctiveRecord());
+  const std::string second = Create(FictionalRecord(4));
+  ASSERT_TRUE(Expunge(first).ok());
+  ASSERT_TRUE(Expunge(second).ok());
+  server_->Stop();
+  const std::string path = server_->config().erasure_ledger_file();
+  const std::string original = testing::ReadBinary(path);
+  const auto write = [&](const std::string& content) {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << content;
+  };
+
+  // Lost: a new empty ledger does not hold the database's erasures.
+  std::filesystem::remove(path);
+  absl::Status s = server_->Restart();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  // Truncated to its first entry.
+  write(original.substr(0, original.find('\n') + 1));
+  s = server_->Restart();
+  EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+  // An entry edited: another record id.
+  std::string edited = original;
+  edited[edited.find(' ') + 1] = edited[edited.find(' ') + 1] == 'a' ? 'b' : 'a';
+  write(edited);
+  s = server_->Restart();
+  EXPECT_EQ(s.code(), absl::StatusCode::kDataLoss) << s;
+  // A torn last line is a crash during an append: cut off, the rest is served.
+  write(original + "2 0123");
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(testing::ReadBinary(path), original);
+  server_->Stop();
+
+  // A ledger under another installation's key file: right shape, wrong key.
+  auto other_keys = GenerateKeyFile(absl::Now());
+  ASSERT_TRUE(other_keys.ok());
+  const std::string other_dir = server_->dir() + "/other";
+  std::filesystem::create_directories(other_dir);
+  ASSERT_TRUE(WriteKeyFile(other_dir + "/keys.json", *other_keys, false).ok());
+  registry::v1::ServerConfig other = server_->config();
+  other.set_key_file(other_dir + "/keys.json");
+  other.set_data_dir(other_dir + "/data");
+  other.set_erasure_ledger_file(other_dir + "/erasures.ledger");
+  std::ofstream(other.erasure_ledger_file(), std::ios::binary) << original;
+  auto stack = OpenStorage(other, SystemClock::Get(), nullptr, nullptr);
+  EXPECT_EQ(stack.status().code(), absl::StatusCode::kDataLoss) << stack.status();
+}
+
+TEST_F(ErasureTest, BackupsArePrunedByCount) {
+  TestServerOptions options;
+  options.backup.set_keep_count(2);
+  Start(std::move(options));
+  Create(FictionalRecord(5));
+  const v1::BackupInfo b1 = Backup();
+  const v1::BackupInfo b2 = Backup();
+  EXPECT_THAT(b2.pruned_backup_ids(), IsEmpty());
+  const v1::BackupInfo b3 = Backup();
+  EXPECT_THAT(b3.pruned_backup_ids(), ElementsAre(b1.backup_id()));
+  EXPECT_THAT(BackupIds(), ElementsAre(b2.backup_id(), b3.backup_id()));
+}
+
+TEST_F(ErasureTest, BackupsArePrunedByAgeButNeverTheNewest) {
+  FakeClock clock(absl::Now());
+  TestServerOptions options;
+  options.clock = &clock;
+  options.backup.set_keep_count(10);
+  options.backup.set_keep_days(7);
+  Start(std::move(options));
+  Create(FictionalRecord(6));
+  const v1::BackupInfo old1 = Backup();
+  const v1::BackupInfo old2 = Backup();
+  EXPECT_THAT(old2.pruned_backup_ids(), IsEmpty());
+  clock.Advance(absl::Hours(24 * 8));
+  const v1::BackupInfo fresh = Backup();
+  EXPECT_THAT(fresh.pruned_backup_ids(), ElementsAre(old1.backup_id(), old2.backup_id()));
+  EXPECT_THAT(BackupIds(), ElementsAre(fresh.backup_id()));
+  // Much later, the only backup is old, and stays until a newer one replaces it.
+  clock.Advance(absl::Hours(24 * 30));
+  const v1::BackupInfo next = Backup();
+  EXPECT_THAT(next.pruned_backup_ids(), ElementsAre(fresh.backup_id()));
+  EXPECT_THAT(BackupIds(), ElementsAre(next.backup_id()));
+}
+
+}  // namespace
+}  // namespace registry::server

@@ -1,0 +1,23 @@
+// Raw scans of a data or backup folder, for tests that prove what is (not) in the files.
+#ifndef REGISTRY_TESTS_TESTING_DATA_FILES_H_
+#define REGISTRY_TESTS_TESTING_DATA_FILES_H_
+
+#include <string>
+#include <vector>
+
+namespace registry::testing {
+
+// Every regular file under `root`, recursively.
+std::vector<std::string> FilesUnder(const std::string& root);
+
+// The whole content of the file at `path` ("" when it cannot be read).
+std::string ReadBinary(const std::string& path);
+
+// The files under `root` whose bytes contain `needle`; with ignore_case, ASCII letters match in
+// either case.
+std::vector<std::string> FilesContaining(const std::string& root, const std::string& needle,
+                                         bool ignore_case = false);
+
+}  // namespace registry::testing
+
+#endif  // REGISTRY_TESTS_TESTING_DATA_FILES_H_
