@@ -36,6 +36,7 @@ namespace {
 
 namespace merkle = crypto::merkle;
 namespace v1 = registry::v1;
+using testing::CandidateOf;
 using testing::FictionalRecord;
 using testing::TestServer;
 using testing::TestServerOptions;
@@ -79,17 +80,6 @@ v1::Purpose CourtPurpose() {
   purpose.set_case_reference("PKR 77/2026");
   purpose.set_purpose_code("criminal_proceedings");
   return purpose;
-}
-
-v1::VettingCheckRequest CheckFor(const v1::Person& person) {
-  v1::VettingCheckRequest req;
-  req.set_personal_number(person.personal_number());
-  req.set_surname(person.surname());
-  req.set_given_name(person.given_name());
-  req.set_birth_date(person.birth_date());
-  req.set_position_category("teacher");
-  req.set_consent_reference("CONSENT 2026/17");
-  return req;
 }
 
 class AuditServiceTest : public ::testing::Test {
@@ -222,7 +212,7 @@ TEST_F(AuditServiceTest, EveryCallAppendsExactlyOneCompleteEvent) {
   calls.push_back({"vetting-check",
                    [&](grpc::ClientContext* ctx) {
                      v1::VettingCheckResponse resp;
-                     return vetting_->VettingCheck(ctx, CheckFor(record.person()), &resp);
+                     return vetting_->VettingCheck(ctx, CandidateOf(record.person()), &resp);
                    },
                    grpc::StatusCode::OK, kVettingId, v1::ROLE_VETTING, "dev-school", kVettingCheck,
                    ""});
@@ -351,7 +341,7 @@ TEST_F(AuditServiceTest, NoReplyWithoutADurableAuditEvent) {
 
   // A vetting check: no certificate.
   v1::VettingCheckResponse checked;
-  s = vetting_->VettingCheck(Context().get(), CheckFor(FictionalRecord(1).person()), &checked);
+  s = vetting_->VettingCheck(Context().get(), CandidateOf(FictionalRecord(1).person()), &checked);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
   EXPECT_FALSE(checked.has_certificate());
 
@@ -422,7 +412,7 @@ class AuditListTest : public AuditServiceTest {
     clock_.Advance(absl::Hours(1));
     v1::VettingCheckResponse checked;
     ASSERT_TRUE(
-        vetting_->VettingCheck(Context().get(), CheckFor(FictionalRecord(1).person()), &checked)
+        vetting_->VettingCheck(Context().get(), CandidateOf(FictionalRecord(1).person()), &checked)
             .ok());
     v1::GetRecordRequest refused;
     refused.set_record_id(r1_);
@@ -667,15 +657,15 @@ TEST_F(AuditServiceTest, ExportAndListHoldNoPersonalData) {
 
   // Vetting checks: a match, an identity mismatch, an unknown person.
   v1::VettingCheckResponse checked;
-  ASSERT_TRUE(vetting_->VettingCheck(Context().get(), CheckFor(first.person()), &checked).ok());
+  ASSERT_TRUE(vetting_->VettingCheck(Context().get(), CandidateOf(first.person()), &checked).ok());
   EXPECT_EQ(checked.result(), v1::VETTING_RESULT_NOT_CLEAR);
   v1::Person mismatch = first.person();
   mismatch.set_given_name("Ylberzanaj");
-  ASSERT_TRUE(vetting_->VettingCheck(Context().get(), CheckFor(mismatch), &checked).ok());
+  ASSERT_TRUE(vetting_->VettingCheck(Context().get(), CandidateOf(mismatch), &checked).ok());
   EXPECT_EQ(checked.result(), v1::VETTING_RESULT_REFER);
   v1::Person unknown = second.person();
   unknown.set_personal_number("8402917365");
-  ASSERT_TRUE(vetting_->VettingCheck(Context().get(), CheckFor(unknown), &checked).ok());
+  ASSERT_TRUE(vetting_->VettingCheck(Context().get(), CandidateOf(unknown), &checked).ok());
   EXPECT_EQ(checked.result(), v1::VETTING_RESULT_CLEAR);
 
   // The data subject's view of checks, and invalid requests that carry personal data.
@@ -690,7 +680,7 @@ TEST_F(AuditServiceTest, ExportAndListHoldNoPersonalData) {
   v1::CreateRecordResponse created;
   EXPECT_EQ(records_clerk_->CreateRecord(Context().get(), invalid, &created).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
-  v1::VettingCheckRequest bad_check = CheckFor(first.person());
+  v1::VettingCheckRequest bad_check = CandidateOf(first.person());
   bad_check.set_birth_date("Zymberqafa");
   EXPECT_EQ(vetting_->VettingCheck(Context().get(), bad_check, &checked).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);

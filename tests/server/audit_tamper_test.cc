@@ -88,13 +88,8 @@ class AuditTamperTest : public ::testing::Test {
     }
     for (int i = 0; i < 10; ++i) {
       const v1::Person person = testing::FictionalRecord(i).person();
-      v1::VettingCheckRequest req;
-      req.set_personal_number(person.personal_number());
-      req.set_surname(person.surname());
-      req.set_given_name(person.given_name());
-      req.set_birth_date(person.birth_date());
-      req.set_position_category("teacher");
-      req.set_consent_reference(absl::StrCat("CONSENT-", i));
+      const v1::VettingCheckRequest req =
+          testing::CandidateOf(person, absl::StrCat("CONSENT-", i));
       v1::VettingCheckResponse checked;
       grpc::Status s = vetting->VettingCheck(Context().get(), req, &checked);
       ASSERT_TRUE(s.ok()) << s.error_message();

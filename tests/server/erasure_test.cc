@@ -29,6 +29,7 @@ namespace registry::server {
 namespace {
 
 namespace v1 = registry::v1;
+using ::registry::testing::CandidateOf;
 using ::registry::testing::ExampleRecord;
 using ::registry::testing::FictionalRecord;
 using ::registry::testing::FilesContaining;
@@ -50,17 +51,6 @@ v1::CreateRecordRequest DistinctiveRecord() {
   p->set_last_known_address("Rruga Qershizeza 41, Vushtrri");
   r.mutable_conviction()->set_case_number("P 4243/2023");
   return r;
-}
-
-v1::VettingCheckRequest CandidateOf(const v1::Person& person) {
-  v1::VettingCheckRequest req;
-  req.set_personal_number(person.personal_number());
-  req.set_surname(person.surname());
-  req.set_given_name(person.given_name());
-  req.set_birth_date(person.birth_date());
-  req.set_position_category("teacher");
-  req.set_consent_reference("CONSENT 2026/9");
-  return req;
 }
 
 std::chrono::system_clock::time_point Deadline() {

@@ -50,14 +50,7 @@ absl::Time At(int y, int m, int d, int hour = 9) {
 }
 
 v1::VettingCheckRequest CandidateOf(const v1::Person& person) {
-  v1::VettingCheckRequest req;
-  req.set_personal_number(person.personal_number());
-  req.set_surname(person.surname());
-  req.set_given_name(person.given_name());
-  req.set_birth_date(person.birth_date());
-  req.set_position_category("teacher");
-  req.set_consent_reference("C-1");
-  return req;
+  return ::registry::testing::CandidateOf(person, "C-1");
 }
 
 // A candidate no record names.

@@ -59,6 +59,18 @@ registry::v1::CreateRecordRequest FictionalRecord(int n) {
   return r;
 }
 
+registry::v1::VettingCheckRequest CandidateOf(const registry::v1::Person& person,
+                                              absl::string_view consent) {
+  registry::v1::VettingCheckRequest req;
+  req.set_personal_number(person.personal_number());
+  req.set_surname(person.surname());
+  req.set_given_name(person.given_name());
+  req.set_birth_date(person.birth_date());
+  req.set_position_category("teacher");
+  req.set_consent_reference(std::string(consent));
+  return req;
+}
+
 bool SameConviction(const registry::v1::Conviction& a, const registry::v1::Conviction& b) {
   google::protobuf::util::MessageDifferencer differ;
   differ.IgnoreField(registry::v1::Offence::descriptor()->FindFieldByName("title"));

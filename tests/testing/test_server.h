@@ -16,6 +16,7 @@
 #include "registry/v1/config.pb.h"
 #include "registry/v1/policy.pb.h"
 #include "registry/v1/records.pb.h"
+#include "registry/v1/vetting.pb.h"
 #include "server/registry_server.h"
 #include "storage/database.h"
 
@@ -77,6 +78,11 @@ registry::v1::CreateRecordRequest ExampleRecord();
 
 // A valid record of a fictional person; `n` varies the personal number, case number and names.
 registry::v1::CreateRecordRequest FictionalRecord(int n);
+
+// A vetting request for `person` as registered, for the dev vetting identity: position category
+// "teacher" (dev-school's), consent reference `consent`.
+registry::v1::VettingCheckRequest CandidateOf(const registry::v1::Person& person,
+                                              absl::string_view consent = "CONSENT 2026/17");
 
 // Whether two convictions are equal, ignoring output-only fields (offence titles).
 bool SameConviction(const registry::v1::Conviction& a, const registry::v1::Conviction& b);
