@@ -129,8 +129,14 @@ std::vector<CommandSpec> BuildCommands() {
        &RunAuditVerify},
       {"admin rotate-keys", "", "Add a key-encryption key version and re-wrap every data key.", 0,
        0, {}, &RunAdminRotateKeys},
-      {"admin backup", "", "Create a backup (ciphertext only); prune older ones by the retention setting.", 0, 0, {}, &RunAdminBackup},
+      {"admin backup", "",
+       "Create a backup (ciphertext only); older ones are pruned by the retention setting.", 0, 0,
+       {}, &RunAdminBackup},
       {"admin backups", "", "List the backups.", 0, 0, {}, &RunAdminBackups},
+      {"admin verify-data", "",
+       "Cross-check every record with its index rows, versions, the audit log and the erasure\n"
+       "ledger. Exits 1 when anything is inconsistent.",
+       0, 0, {}, &RunAdminVerifyData},
   };
 }
 

@@ -15,6 +15,7 @@ absl::Status RunHealth(CommandContext& ctx);
 absl::Status RunAdminRotateKeys(CommandContext& ctx);
 absl::Status RunAdminBackup(CommandContext& ctx);
 absl::Status RunAdminBackups(CommandContext& ctx);
+absl::Status RunAdminVerifyData(CommandContext& ctx);
 
 // record_commands.cc
 absl::Status RunRecordCreate(CommandContext& ctx);

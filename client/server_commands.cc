@@ -1,4 +1,5 @@
 // health and admin subcommands.
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "client/commands.h"
@@ -76,6 +77,32 @@ absl::Status RunAdminBackups(CommandContext& ctx) {
     ctx.out() << absl::StrFormat("%-6d %-22s %d\n", backup.backup_id(), backup.created_at(),
                                  backup.size_bytes());
   }
+  return absl::OkStatus();
+}
+
+absl::Status RunAdminVerifyData(CommandContext& ctx) {
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ctx.Channel());
+  auto stub = v1::AdminService::NewStub(channel);
+  ASSIGN_OR_RETURN(const v1::VerifyDataResponse response,
+                   CallUnary<v1::VerifyDataResponse>(
+                       ctx.settings(), [&](grpc::ClientContext* c, v1::VerifyDataResponse* r) {
+                         return stub->VerifyData(c, v1::VerifyDataRequest(), r);
+                       }));
+  if (response.problem_count() > 0) ctx.set_exit_code(1);
+  if (ctx.json()) return ctx.PrintJson(response);
+  for (const std::string& problem : response.problems()) {
+    ctx.out() << "problem: " << problem << "\n";
+  }
+  if (response.problem_count() > static_cast<uint64_t>(response.problems_size())) {
+    ctx.out() << "... and " << response.problem_count() - response.problems_size()
+              << " more problems\n";
+  }
+  ctx.out() << absl::StrFormat("%d records, %d versions, %d index rows, %d audit events: %s\n",
+                               response.records(), response.versions(), response.index_rows(),
+                               response.audit_events(),
+                               response.problem_count() == 0
+                                   ? std::string("consistent")
+                                   : absl::StrCat(response.problem_count(), " problems"));
   return absl::OkStatus();
 }
 

@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
+#include "server/data_check.h"
 #include "storage/backups.h"
 
 namespace registry::server {
@@ -15,6 +16,7 @@ namespace v1 = registry::v1;
 constexpr char kRotate[] = "/registry.v1.AdminService/RotateKeys";
 constexpr char kBackup[] = "/registry.v1.AdminService/CreateBackup";
 constexpr char kList[] = "/registry.v1.AdminService/ListBackups";
+constexpr char kVerify[] = "/registry.v1.AdminService/VerifyData";
 
 void Fill(const storage::Backups::Info& info, v1::BackupInfo* out) {
   out->set_backup_id(info.id);
@@ -58,6 +60,21 @@ grpc::Status AdminService::ListBackups(grpc::ServerContext* ctx, const v1::ListB
     absl::MutexLock lock(&backup_mu_);
     ASSIGN_OR_RETURN(auto backups, storage::Backups::Open(d_.config->backup_dir()));
     for (const auto& info : backups->List()) Fill(info, resp->add_backups());
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status AdminService::VerifyData(grpc::ServerContext* ctx, const v1::VerifyDataRequest* req,
+                                      v1::VerifyDataResponse* resp) {
+  return d_.gate->Unary(ctx, kVerify, *req, resp, [&](Call& call) -> absl::Status {
+    ASSIGN_OR_RETURN(storage::DataCheckReport report, CheckData(*d_.records, *d_.audit, *d_.ledger));
+    call.event().set_reference(absl::StrCat("problems ", report.problem_count));
+    resp->set_records(report.records);
+    resp->set_versions(report.versions);
+    resp->set_index_rows(report.index_rows);
+    resp->set_audit_events(report.audit_events);
+    resp->set_problem_count(report.problem_count);
+    for (std::string& p : report.problems) resp->add_problems(std::move(p));
     return absl::OkStatus();
   });
 }

@@ -23,6 +23,8 @@ class AdminService final : public registry::v1::AdminService::Service {
                             registry::v1::BackupInfo* resp) override;
   grpc::Status ListBackups(grpc::ServerContext* ctx, const registry::v1::ListBackupsRequest* req,
                            registry::v1::ListBackupsResponse* resp) override;
+  grpc::Status VerifyData(grpc::ServerContext* ctx, const registry::v1::VerifyDataRequest* req,
+                          registry::v1::VerifyDataResponse* resp) override;
 
  private:
   ServiceDeps d_;

@@ -4,6 +4,7 @@
 //   registryd --generate_key_file /etc/registry/keys.json    make a new key file (mode 0600)
 //   registryd --config C --export_public_keys DIR             write audit.pub.pem, vetting.pub.pem
 //   registryd --config C --retire_kek N                       remove an unused KEK from the key file
+//   registryd --config C --verify_data                        check the stored data whole (offline)
 //   registryd --config C --restore_backup ID                  restore a backup into data_dir (0: latest),
 //                                                             then re-apply every later erasure
 //
@@ -35,6 +36,9 @@ ABSL_FLAG(std::string, export_public_keys, "",
           "Write the audit and vetting public keys (PEM) into this folder and exit.");
 ABSL_FLAG(int, retire_kek, 0, "Remove this KEK version from the key file, if unused, and exit.");
 ABSL_FLAG(int, restore_backup, -1, "Restore this backup id (0: latest) into data_dir and exit.");
+ABSL_FLAG(bool, verify_data, false,
+          "Cross-check every record against its index rows, versions, the audit log and the "
+          "erasure ledger, print what is wrong, and exit (1 when anything is).");
 
 namespace {
 
@@ -126,6 +130,19 @@ int main(int argc, char** argv) {
     return WritePublicKeys(*config, dir);
   }
   if (const int v = absl::GetFlag(FLAGS_retire_kek); v > 0) return RetireKek(*config, v);
+  if (absl::GetFlag(FLAGS_verify_data)) {
+    auto report = registry::server::VerifyDataOffline(*config);
+    if (!report.ok()) return Fail(1, "verify", report.status());
+    for (const std::string& p : report->problems) absl::PrintF("problem: %s\n", p);
+    if (report->problem_count > report->problems.size()) {
+      absl::PrintF("... and %d more problems\n", report->problem_count - report->problems.size());
+    }
+    absl::PrintF("%d records, %d versions, %d index rows, %d audit events: %s\n",
+                 report->records, report->versions, report->index_rows, report->audit_events,
+                 report->problem_count == 0 ? "consistent"
+                                            : absl::StrCat(report->problem_count, " problems"));
+    return report->problem_count == 0 ? 0 : 1;
+  }
   if (const int id = absl::GetFlag(FLAGS_restore_backup); id >= 0) {
     int applied = 0;
     absl::Status s =

@@ -38,6 +38,7 @@ std::vector<MethodRule> Build() {
       {adm + "RotateKeys", {kAdmin}},
       {adm + "CreateBackup", {kAdmin}},
       {adm + "ListBackups", {kAdmin}},
+      {adm + "VerifyData", {kAdmin}},
   };
 }
 

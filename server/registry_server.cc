@@ -10,6 +10,7 @@
 #include "grpcpp/security/tls_certificate_provider.h"
 #include "grpcpp/security/tls_credentials_options.h"
 #include "server/config.h"
+#include "server/data_check.h"
 #include "server/key_file.h"
 #include "storage/backups.h"
 
@@ -52,8 +53,7 @@ absl::StatusOr<SigningKeys> DeriveSigningKeys(const crypto::SecretBytes& root) {
 
 absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& config,
                                          const Clock* clock,
-                                         storage::WriteFaultInjector* fault_injector,
-                                         int* applied) {
+                                         storage::WriteFaultInjector* fault_injector) {
   StorageStack st;
   // Keys first: without them nothing can be read.
   ASSIGN_OR_RETURN(KeyMaterial keys, LoadKeyFile(config.key_file()));
@@ -79,19 +79,22 @@ absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& confi
                                                            ledger_key, st.db.get()));
   st.eraser = std::make_unique<Eraser>(st.records.get(), st.checks.get(), st.ledger.get(),
                                        st.audit.get(), clock);
-  // Before anything can read it: a database restored from an older backup (or left behind by
-  // an erasure whose commit failed) gets every recorded erasure applied again.
-  ASSIGN_OR_RETURN(int caught_up, st.eraser->CatchUp());
-  if (applied != nullptr) *applied = caught_up;
   return st;
 }
 
 absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t backup_id,
                            int* applied) {
   RETURN_IF_ERROR(storage::Backups::Restore(config.backup_dir(), config.data_dir(), backup_id));
-  ASSIGN_OR_RETURN(StorageStack st,
-                   OpenStorage(config, SystemClock::Get(), /*fault_injector=*/nullptr, applied));
+  ASSIGN_OR_RETURN(StorageStack st, OpenStorage(config, SystemClock::Get(), nullptr));
+  // Before anything can read the restored files: every erasure made since the backup.
+  ASSIGN_OR_RETURN(*applied, st.eraser->CatchUp());
   return st.db->Flush();
+}
+
+absl::StatusOr<storage::DataCheckReport> VerifyDataOffline(
+    const registry::v1::ServerConfig& config) {
+  ASSIGN_OR_RETURN(StorageStack st, OpenStorage(config, SystemClock::Get(), nullptr));
+  return CheckData(*st.records, *st.audit, *st.ledger);
 }
 
 absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
@@ -112,9 +115,10 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   RETURN_IF_ERROR(RequireReadable("tls.cert_file", config.tls().cert_file()));
   RETURN_IF_ERROR(RequireReadable("tls.key_file", config.tls().key_file()));
 
-  int erasures_applied = 0;
-  ASSIGN_OR_RETURN(s->storage_, OpenStorage(config, s->clock_, s->options_.fault_injector,
-                                            &erasures_applied));
+  ASSIGN_OR_RETURN(s->storage_, OpenStorage(config, s->clock_, s->options_.fault_injector));
+  // Before anything is served: a database restored from an older backup (or left behind by an
+  // erasure whose commit failed) gets every recorded erasure applied again.
+  ASSIGN_OR_RETURN(const int erasures_applied, s->storage_.eraser->CatchUp());
   if (erasures_applied > 0) {
     LogLine("info", "applied erasures from the erasure ledger",
             absl::StrCat(erasures_applied, " entries the database had not applied"));
@@ -161,6 +165,7 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   deps.vetting_signer = s->signing_.vetting.get();
   deps.rotator = s->rotator_.get();
   deps.eraser = st.eraser.get();
+  deps.ledger = st.ledger.get();
   s->record_service_ = std::make_unique<RecordService>(deps);
   s->vetting_service_ = std::make_unique<VettingService>(deps, st.checks.get());
   s->audit_service_ = std::make_unique<AuditService>(deps);

@@ -69,14 +69,16 @@ struct StorageStack {
   std::unique_ptr<Eraser> eraser;
 };
 
-// Opens the storage for `config` (key file, database, erasure ledger) and applies every
-// erasure the database has not applied (Eraser::CatchUp), so that nothing erased is served or
-// left in the files. `clock` and `fault_injector` are not owned; fault_injector may be null.
-// *applied (may be null) receives how many ledger entries were applied.
+// Opens the storage for `config` (key file, database, erasure ledger). Whoever serves from it
+// first applies the erasures the database has not applied (eraser->CatchUp()), so that nothing
+// erased is served or left in the files. `clock` and `fault_injector` are not owned;
+// fault_injector may be null.
 absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& config,
                                          const Clock* clock,
-                                         storage::WriteFaultInjector* fault_injector,
-                                         int* applied);
+                                         storage::WriteFaultInjector* fault_injector);
+
+// `registryd --verify_data`: opens the storage without changing it and runs CheckData.
+absl::StatusOr<storage::DataCheckReport> VerifyDataOffline(const registry::v1::ServerConfig& config);
 
 // `registryd --restore_backup`: restores backup `backup_id` (0: the newest) from the configured
 // backup folder into data_dir, then opens it and applies the erasure ledger, so a record erased

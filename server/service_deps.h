@@ -11,6 +11,7 @@
 #include "server/reference_data.h"
 #include "storage/audit_log.h"
 #include "storage/database.h"
+#include "storage/erasure_ledger.h"
 #include "storage/record_store.h"
 
 namespace registry::server {
@@ -31,6 +32,7 @@ struct ServiceDeps {
   const crypto::Ed25519Signer* vetting_signer = nullptr;
   KeyRotator* rotator = nullptr;
   Eraser* eraser = nullptr;
+  const storage::ErasureLedger* ledger = nullptr;
 };
 
 }  // namespace registry::server

@@ -24,28 +24,31 @@ constexpr char kPersonalNumber = 'p';
 constexpr char kName = 'n';
 constexpr char kDedup = 'd';
 constexpr size_t kRecordIdSize = 32;  // hex characters
-constexpr char kFieldSet[] = "person,conviction,reason";
+constexpr char kFieldSet[] = "person,conviction,reason,dates";
 constexpr char kKeyCheckKey[] = "keys/check";
+constexpr char kSchemaKey[] = "schema/version";
+constexpr char kSchemaVersion[] = "2";
 constexpr char kHeadMacLabel[] = "kjc-registry/head/v1";
+constexpr char kIndexMacLabel[] = "kjc-registry/index-row/v1|";
+constexpr char kDatesLabel[] = "kjc-registry/record-dates/v1|";
 
 // The AEAD "field set" of a version: the sealed fields, plus the version's plaintext metadata, so
-// that editing a version's status, dates or author makes it fail authentication.
+// that editing a version's status or author makes it fail authentication.
 std::string VersionFieldSet(const StoredVersion& v) {
   return absl::StrCat(kFieldSet, "|status=", static_cast<int>(v.status()), "|by=", v.changed_by(),
-                      "|at=", v.changed_at(), "|visible=", v.employer_visible_until(),
-                      "|delete=", v.delete_after());
+                      "|at=", v.changed_at());
 }
 
 std::string IndexKey(char kind, absl::string_view token, absl::string_view record_id) {
   return absl::StrCat(absl::string_view(&kind, 1), token, record_id);
 }
 
-std::string VersionKey(absl::string_view record_id, uint32_t version) {
-  return absl::StrCat(record_id, EncodeU32(version));
+std::string DatesAad(absl::string_view record_id, uint32_t version) {
+  return absl::StrCat(kDatesLabel, record_id, "|", version);
 }
 
-std::string ExpiryKey(absl::string_view delete_after, absl::string_view record_id) {
-  return absl::StrCat(delete_after, record_id);
+std::string VersionKey(absl::string_view record_id, uint32_t version) {
+  return absl::StrCat(record_id, EncodeU32(version));
 }
 
 size_t Stripe(absl::string_view key) { return absl::Hash<absl::string_view>()(key); }
@@ -74,7 +77,9 @@ std::string NormalizeCaseNumber(absl::string_view s) {
   return out;
 }
 
-void FillMetadata(const StoredHead& h, registry::v1::RecordMetadata* m) {
+// The head's metadata; the dates come from the version (or the write) that goes with it.
+void FillMetadata(const StoredHead& h, absl::string_view visible_until,
+                  absl::string_view delete_after, registry::v1::RecordMetadata* m) {
   m->set_record_id(h.record_id());
   m->set_version(h.version());
   m->set_status(h.status());
@@ -82,8 +87,8 @@ void FillMetadata(const StoredHead& h, registry::v1::RecordMetadata* m) {
   m->set_created_at(h.created_at());
   m->set_updated_by(h.updated_by());
   m->set_updated_at(h.updated_at());
-  m->set_employer_visible_until(h.employer_visible_until());
-  m->set_delete_after(h.delete_after());
+  m->set_employer_visible_until(std::string(visible_until));
+  m->set_delete_after(std::string(delete_after));
 }
 
 }  // namespace
@@ -119,23 +124,44 @@ absl::StatusOr<std::unique_ptr<RecordStore>> RecordStore::Create(
   ASSIGN_OR_RETURN(auto dedup, crypto::BlindIndexer::Create(derivation_root, "court-case-person"));
   ASSIGN_OR_RETURN(crypto::SecretBytes head_mac_key,
                    crypto::DeriveKey(derivation_root, "mac/record-head/v1"));
+  ASSIGN_OR_RETURN(crypto::SecretBytes index_mac_key,
+                   crypto::DeriveKey(derivation_root, "mac/index-row/v1"));
+  ASSIGN_OR_RETURN(crypto::SecretBytes dates_key,
+                   crypto::DeriveKey(derivation_root, "encryption/record-dates/aes-256-gcm/v1"));
+  ASSIGN_OR_RETURN(std::unique_ptr<crypto::AesGcm> dates_aead, crypto::AesGcm::Create(dates_key));
 
   // The key file must be the one this database was written with.
   ASSIGN_OR_RETURN(crypto::SecretBytes check_key,
                    crypto::DeriveKey(derivation_root, "mac/key-check/v1"));
   ASSIGN_OR_RETURN(std::string check, crypto::HmacSha256(check_key, "kjc-registry key check"));
   ASSIGN_OR_RETURN(std::optional<std::string> stored, db->Get(Cf::kMeta, kKeyCheckKey));
+  ASSIGN_OR_RETURN(std::optional<std::string> schema, db->Get(Cf::kMeta, kSchemaKey));
   if (!stored.has_value()) {
+    // A new database: it is written in this schema from the first record on.
     rocksdb::WriteBatch batch;
     batch.Put(db->cf(Cf::kMeta), kKeyCheckKey, check);
+    batch.Put(db->cf(Cf::kMeta), kSchemaKey, kSchemaVersion);
     RETURN_IF_ERROR(db->Write(&batch));
   } else if (!crypto::ConstantTimeEquals(*stored, check)) {
     return absl::FailedPreconditionError(
         "the key file does not belong to this database (key check value differs)");
+  } else if (schema.value_or("1") != kSchemaVersion) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the database is in storage schema ", schema.value_or("1"), "; this registryd reads schema ",
+        kSchemaVersion, " only (schema 1 kept registry dates in plaintext): export and re-import"));
   }
-  return std::unique_ptr<RecordStore>(new RecordStore(db, keys, normalizer, std::move(pn),
-                                                      std::move(name), std::move(dedup),
-                                                      std::move(head_mac_key)));
+  std::unique_ptr<RecordStore> store(new RecordStore(
+      db, keys, normalizer, std::move(pn), std::move(name), std::move(dedup),
+      std::move(head_mac_key), std::move(index_mac_key), std::move(dates_aead)));
+  // The stand-in a vetting check without a record opens, so that it costs what one with a record
+  // does (FactsForVetting).
+  RecordDates stand_in;
+  stand_in.set_employer_visible_until("0000-00-00");
+  stand_in.set_delete_after("0000-00-00");
+  ASSIGN_OR_RETURN(store->stand_in_dates_,
+                   store->dates_aead_->Encrypt(stand_in.SerializeAsString(),
+                                               DatesAad(std::string(kRecordIdSize, '0'), 1)));
+  return store;
 }
 
 void RecordStore::Lock(absl::Mutex* mu, PendingWrite* w) const {
@@ -182,10 +208,36 @@ absl::StatusOr<std::vector<std::string>> RecordStore::IdsWithToken(char kind,
   for (it->Seek(prefix); it->Valid() && ids.size() < limit; it->Next()) {
     absl::string_view key(it->key().data(), it->key().size());
     if (!absl::StartsWith(key, prefix)) break;
+    // A row moved under another token or id, or forged without the key, fails here.
+    ASSIGN_OR_RETURN(std::string mac, IndexRowMac(key));
+    if (!crypto::ConstantTimeEquals(mac, absl::string_view(it->value().data(), it->value().size()))) {
+      return absl::DataLossError("index row failed authentication");
+    }
     ids.emplace_back(key.substr(prefix.size()));
   }
   if (!it->status().ok()) return absl::UnavailableError("index scan failed");
   return ids;
+}
+
+absl::StatusOr<std::string> RecordStore::IndexRowMac(absl::string_view key) const {
+  return crypto::HmacSha256(index_mac_key_, absl::StrCat(kIndexMacLabel, key));
+}
+
+absl::Status RecordStore::PutIndexRow(char kind, absl::string_view token,
+                                      absl::string_view record_id, PendingWrite* w) const {
+  const std::string key = IndexKey(kind, token, record_id);
+  ASSIGN_OR_RETURN(std::string mac, IndexRowMac(key));
+  w->batch()->Put(db_->cf(Cf::kIndex), key, mac);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<RecordDates> RecordStore::OpenDates(const StoredHead& head) const {
+  ASSIGN_OR_RETURN(std::string plain, dates_aead_->Decrypt(head.sealed_dates(),
+                                                           DatesAad(head.record_id(),
+                                                                    head.version())));
+  RecordDates dates;
+  if (!dates.ParseFromString(plain)) return absl::DataLossError("record dates are damaged");
+  return dates;
 }
 
 absl::StatusOr<StoredHead> RecordStore::ReadHead(absl::string_view record_id,
@@ -234,7 +286,8 @@ absl::StatusOr<Record> RecordStore::Get(absl::string_view record_id) const {
   ASSIGN_OR_RETURN(crypto::SecretBytes dek, Dek(head));
   ASSIGN_OR_RETURN(VersionPayload payload, OpenVersion(head, dek, v));
   Record record;
-  FillMetadata(head, record.mutable_metadata());
+  FillMetadata(head, payload.employer_visible_until(), payload.delete_after(),
+               record.mutable_metadata());
   *record.mutable_person() = std::move(*payload.mutable_person());
   *record.mutable_conviction() = std::move(*payload.mutable_conviction());
   return record;
@@ -265,8 +318,8 @@ absl::StatusOr<std::vector<registry::v1::RecordVersion>> RecordStore::History(
     m->set_created_at(head.created_at());
     m->set_updated_by(v.changed_by());
     m->set_updated_at(v.changed_at());
-    m->set_employer_visible_until(v.employer_visible_until());
-    m->set_delete_after(v.delete_after());
+    m->set_employer_visible_until(payload.employer_visible_until());
+    m->set_delete_after(payload.delete_after());
     *rv.mutable_record()->mutable_person() = std::move(*payload.mutable_person());
     *rv.mutable_record()->mutable_conviction() = std::move(*payload.mutable_conviction());
     rv.set_reason(payload.reason());
@@ -340,17 +393,22 @@ absl::Status RecordStore::StageVersion(const StoredHead& old_head, StoredHead* h
   v.set_status(head->status());
   v.set_changed_by(meta.actor);
   v.set_changed_at(meta.now);
-  v.set_employer_visible_until(meta.employer_visible_until);
-  v.set_delete_after(meta.delete_after);
+  VersionPayload sealed_payload = payload;
+  sealed_payload.set_employer_visible_until(meta.employer_visible_until);
+  sealed_payload.set_delete_after(meta.delete_after);
   crypto::RecordAad aad{id, head->version(), VersionFieldSet(v)};
   ASSIGN_OR_RETURN(std::string sealed,
-                   crypto::SealRecordFields(dek, aad, payload.SerializeAsString()));
+                   crypto::SealRecordFields(dek, aad, sealed_payload.SerializeAsString()));
   v.set_sealed(std::move(sealed));
 
   head->set_updated_by(meta.actor);
   head->set_updated_at(meta.now);
-  head->set_employer_visible_until(meta.employer_visible_until);
-  head->set_delete_after(meta.delete_after);
+  RecordDates dates;
+  dates.set_employer_visible_until(meta.employer_visible_until);
+  dates.set_delete_after(meta.delete_after);
+  ASSIGN_OR_RETURN(std::string sealed_dates,
+                   dates_aead_->Encrypt(dates.SerializeAsString(), DatesAad(id, head->version())));
+  head->set_sealed_dates(std::move(sealed_dates));
 
   rocksdb::WriteBatch* b = w->batch();
   // Replace index entries that changed.
@@ -364,15 +422,7 @@ absl::Status RecordStore::StageVersion(const StoredHead& old_head, StoredHead* h
   for (const Entry& e : entries) {
     if (*e.old_token == e.new_token) continue;
     if (!e.old_token->empty()) b->Delete(db_->cf(Cf::kIndex), IndexKey(e.kind, *e.old_token, id));
-    b->Put(db_->cf(Cf::kIndex), IndexKey(e.kind, e.new_token, id), "");
-  }
-  if (old_head.delete_after() != meta.delete_after) {
-    if (!old_head.delete_after().empty()) {
-      b->Delete(db_->cf(Cf::kExpiry), ExpiryKey(old_head.delete_after(), id));
-    }
-    if (!meta.delete_after.empty()) {
-      b->Put(db_->cf(Cf::kExpiry), ExpiryKey(meta.delete_after, id), "");
-    }
+    RETURN_IF_ERROR(PutIndexRow(e.kind, e.new_token, id, w));
   }
   head->set_personal_number_token(pn_token);
   head->set_name_token(name_token);
@@ -383,7 +433,7 @@ absl::Status RecordStore::StageVersion(const StoredHead& old_head, StoredHead* h
 
   w->record_ids_.push_back(id);
   w->tokens_.push_back(absl::BytesToHexString(pn_token));
-  FillMetadata(*head, &w->metadata_);
+  FillMetadata(*head, meta.employer_visible_until, meta.delete_after, &w->metadata_);
   return absl::OkStatus();
 }
 
@@ -470,12 +520,9 @@ absl::StatusOr<PendingWrite> RecordStore::PrepareExpunge(absl::string_view recor
   b->Delete(db_->cf(Cf::kIndex), IndexKey(kPersonalNumber, head.personal_number_token(), id));
   b->Delete(db_->cf(Cf::kIndex), IndexKey(kName, head.name_token(), id));
   b->Delete(db_->cf(Cf::kIndex), IndexKey(kDedup, head.dedup_token(), id));
-  if (!head.delete_after().empty()) {
-    b->Delete(db_->cf(Cf::kExpiry), ExpiryKey(head.delete_after(), id));
-  }
   w.record_ids_.push_back(id);
   if (personal_number_token != nullptr) *personal_number_token = head.personal_number_token();
-  FillMetadata(head, &w.metadata_);
+  FillMetadata(head, "", "", &w.metadata_);
   w.metadata_.set_status(registry::v1::RECORD_STATUS_EXPUNGED);
   return w;
 }
@@ -487,7 +534,7 @@ absl::Status RecordStore::CompactAfterErasure() {
   // flushed, and the one holding the record's creation also holds audit events, so without this
   // the wrapped data key and the sealed versions would stay readable in the log.
   RETURN_IF_ERROR(db_->Flush());
-  for (Cf cf : {Cf::kRecords, Cf::kVersions, Cf::kIndex, Cf::kExpiry, Cf::kChecks}) {
+  for (Cf cf : {Cf::kRecords, Cf::kVersions, Cf::kIndex, Cf::kChecks}) {
     RETURN_IF_ERROR(db_->CompactRange(cf, "", ""));
   }
   return absl::OkStatus();
@@ -495,15 +542,22 @@ absl::Status RecordStore::CompactAfterErasure() {
 
 absl::StatusOr<std::vector<std::string>> RecordStore::DueForDeletion(absl::string_view day,
                                                                      size_t limit) const {
+  // The dates are sealed, so there is no index by date: every head is read and its dates opened
+  // (a few microseconds each; the scheduler runs hourly). A head that fails to open is left to
+  // reads (DATA_LOSS) and to the data check; one damaged record must not stop every erasure.
   std::vector<std::string> ids;
-  auto it = db_->NewIterator(Cf::kExpiry);
+  auto it = db_->NewIterator(Cf::kRecords);
   for (it->SeekToFirst(); it->Valid() && ids.size() < limit; it->Next()) {
-    absl::string_view key(it->key().data(), it->key().size());
-    if (key.size() != 10 + kRecordIdSize) return absl::DataLossError("malformed expiry key");
-    if (key.substr(0, 10) >= day) break;
-    ids.emplace_back(key.substr(10));
+    StoredHead head;
+    if (!head.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())) ||
+        head.status() == registry::v1::RECORD_STATUS_EXPUNGED) {
+      continue;
+    }
+    absl::StatusOr<RecordDates> dates = OpenDates(head);
+    if (!dates.ok()) continue;
+    if (dates->delete_after() < day) ids.push_back(head.record_id());
   }
-  if (!it->status().ok()) return absl::UnavailableError("expiry scan failed");
+  if (!it->status().ok()) return absl::UnavailableError("record scan failed");
   return ids;
 }
 
@@ -520,24 +574,29 @@ absl::StatusOr<std::vector<VettingFacts>> RecordStore::FactsForVetting(
     const CandidateTokens& candidate) const {
   ASSIGN_OR_RETURN(std::vector<std::string> ids,
                    IdsWithToken(kPersonalNumber, candidate.personal_number, 100));
-  // A person without a record costs what a person with one does: one head read, one head MAC
-  // and one token comparison, on a stand-in whose result is thrown away.
+  // A person without a record costs what a person with one does: one index-row MAC, one head
+  // read, one head MAC, one token comparison and one opening of sealed dates, on a stand-in whose
+  // result is thrown away.
   if (ids.empty()) {
     StoredHead stand_in;
     stand_in.set_record_id(std::string(kRecordIdSize, '0'));
     stand_in.set_version(1);
     stand_in.set_status(registry::v1::RECORD_STATUS_ACTIVE);
     stand_in.set_wrapped_dek(std::string(65, '\0'));
-    stand_in.set_employer_visible_until("0000-00-00");
-    stand_in.set_delete_after("0000-00-00");
     stand_in.set_personal_number_token(candidate.personal_number);
     stand_in.set_name_token(candidate.name);
     stand_in.set_dedup_token(candidate.name);
+    stand_in.set_sealed_dates(stand_in_dates_);
+    ASSIGN_OR_RETURN(std::string row_mac,
+                     IndexRowMac(IndexKey(kPersonalNumber, candidate.personal_number,
+                                          stand_in.record_id())));
     ASSIGN_OR_RETURN(std::optional<std::string> absent,
                      db_->Get(Cf::kRecords, stand_in.record_id()));
     ASSIGN_OR_RETURN(std::string mac, HeadMac(stand_in));
-    const bool discarded = absent.has_value() | crypto::ConstantTimeEquals(mac, stand_in.mac()) |
-                           crypto::ConstantTimeEquals(stand_in.name_token(), candidate.name);
+    ASSIGN_OR_RETURN(RecordDates dates, OpenDates(stand_in));
+    const bool discarded = absent.has_value() | crypto::ConstantTimeEquals(mac, row_mac) |
+                           crypto::ConstantTimeEquals(stand_in.name_token(), candidate.name) |
+                           dates.employer_visible_until().empty();
     static_cast<void>(discarded);
     return std::vector<VettingFacts>();
   }
@@ -546,11 +605,12 @@ absl::StatusOr<std::vector<VettingFacts>> RecordStore::FactsForVetting(
     absl::StatusOr<StoredHead> head = ReadHead(id);
     if (absl::IsNotFound(head.status())) continue;  // expunged meanwhile
     if (!head.ok()) return head.status();
+    ASSIGN_OR_RETURN(RecordDates dates, OpenDates(*head));
     VettingFacts f;
     f.record_id = id;
     f.identity_matches = crypto::ConstantTimeEquals(head->name_token(), candidate.name);
     f.status = head->status();
-    f.employer_visible_until = head->employer_visible_until();
+    f.employer_visible_until = dates.employer_visible_until();
     facts.push_back(std::move(f));
   }
   return facts;
@@ -596,6 +656,121 @@ absl::StatusOr<std::string> RecordStore::RewrapBatch(absl::string_view after, si
   if (count > 0) RETURN_IF_ERROR(db_->Write(w.batch()));
   *rewrapped += count;
   return ids.back();
+}
+
+absl::Status RecordStore::CheckAll(
+    const std::function<void(absl::string_view record_id)>& on_record,
+    DataCheckReport* report) const {
+  const auto problem = [&](absl::string_view id, absl::string_view what) {
+    report->Add(absl::StrCat("record ", id, ": ", what));
+  };
+  // Heads: each one whole.
+  auto heads = db_->NewIterator(Cf::kRecords);
+  for (heads->SeekToFirst(); heads->Valid(); heads->Next()) {
+    ++report->records;
+    const std::string key = heads->key().ToString();
+    const std::string id = ValidRecordId(key) ? key : absl::CEscape(key);
+    on_record(id);
+    absl::StatusOr<StoredHead> head = ReadHead(key);
+    if (!head.ok()) {
+      problem(id, absl::IsNotFound(head.status()) ? "head marks the record expunged"
+                                                  : "head fails authentication");
+      continue;
+    }
+    if (!OpenDates(*head).ok()) problem(id, "sealed dates fail authentication");
+    struct Row {
+      char kind;
+      const std::string& token;
+    } rows[] = {{kPersonalNumber, head->personal_number_token()},
+                {kName, head->name_token()},
+                {kDedup, head->dedup_token()}};
+    for (const Row& r : rows) {
+      const std::string row_key = IndexKey(r.kind, r.token, key);
+      ASSIGN_OR_RETURN(std::optional<std::string> value, db_->Get(Cf::kIndex, row_key));
+      ASSIGN_OR_RETURN(std::string mac, IndexRowMac(row_key));
+      if (!value.has_value()) {
+        problem(id, absl::StrCat("index row '", std::string(1, r.kind), "' missing"));
+      } else if (!crypto::ConstantTimeEquals(*value, mac)) {
+        problem(id, absl::StrCat("index row '", std::string(1, r.kind),
+                                 "' fails authentication"));
+      }
+    }
+    absl::StatusOr<crypto::SecretBytes> dek = Dek(*head);
+    if (!dek.ok()) {
+      problem(id, "data key does not unwrap");
+      continue;
+    }
+    for (uint32_t n = 1; n <= head->version(); ++n) {
+      ASSIGN_OR_RETURN(std::optional<std::string> raw, db_->Get(Cf::kVersions, VersionKey(key, n)));
+      StoredVersion v;
+      if (!raw.has_value()) {
+        problem(id, absl::StrCat("version ", n, " missing"));
+      } else if (!v.ParseFromString(*raw) || v.version() != n ||
+                 !OpenVersion(*head, *dek, v).ok()) {
+        problem(id, absl::StrCat("version ", n, " fails authentication"));
+      }
+    }
+  }
+  if (!heads->status().ok()) return absl::UnavailableError("record scan failed");
+
+  // Index rows: each must authenticate and point at a head that has it.
+  auto index = db_->NewIterator(Cf::kIndex);
+  for (index->SeekToFirst(); index->Valid(); index->Next()) {
+    ++report->index_rows;
+    absl::string_view key(index->key().data(), index->key().size());
+    const size_t id_at = key.size() >= kRecordIdSize ? key.size() - kRecordIdSize : 0;
+    const std::string id = ValidRecordId(key.substr(id_at)) ? std::string(key.substr(id_at))
+                                                            : absl::CEscape(key);
+    ASSIGN_OR_RETURN(std::string mac, IndexRowMac(key));
+    if (key.size() != 1 + 32 + kRecordIdSize ||
+        !crypto::ConstantTimeEquals(mac, absl::string_view(index->value().data(),
+                                                          index->value().size()))) {
+      report->Add(absl::StrCat("index row for ", id, ": fails authentication"));
+      continue;
+    }
+    const char kind = key[0];
+    absl::StatusOr<StoredHead> head = ReadHead(id);
+    if (!head.ok()) {
+      report->Add(absl::StrCat("index row '", std::string(1, kind), "' for ", id,
+                               ": orphaned (no readable head)"));
+      continue;
+    }
+    const std::string& expected = kind == kPersonalNumber ? head->personal_number_token()
+                                  : kind == kName         ? head->name_token()
+                                                          : head->dedup_token();
+    if (key.substr(1, 32) != expected) {
+      report->Add(absl::StrCat("index row '", std::string(1, kind), "' for ", id,
+                               ": not the record's current token"));
+    }
+  }
+  if (!index->status().ok()) return absl::UnavailableError("index scan failed");
+
+  // Version rows: each must belong to a head, within its versions.
+  auto versions = db_->NewIterator(Cf::kVersions);
+  std::string current_id;
+  uint32_t current_version = 0;
+  for (versions->SeekToFirst(); versions->Valid(); versions->Next()) {
+    ++report->versions;
+    absl::string_view key(versions->key().data(), versions->key().size());
+    if (key.size() != kRecordIdSize + 4 || !ValidRecordId(key.substr(0, kRecordIdSize))) {
+      report->Add(absl::StrCat("version row ", absl::CEscape(key), ": malformed key"));
+      continue;
+    }
+    const std::string id(key.substr(0, kRecordIdSize));
+    if (id != current_id) {
+      current_id = id;
+      absl::StatusOr<StoredHead> head = ReadHead(id);
+      current_version = head.ok() ? head->version() : 0;
+    }
+    const uint32_t n = DecodeU32(key.substr(kRecordIdSize));
+    if (current_version == 0) {
+      report->Add(absl::StrCat("version ", n, " of ", id, ": orphaned (no readable head)"));
+    } else if (n == 0 || n > current_version) {
+      report->Add(absl::StrCat("version ", n, " of ", id, ": beyond the head's version"));
+    }
+  }
+  if (!versions->status().ok()) return absl::UnavailableError("version scan failed");
+  return absl::OkStatus();
 }
 
 absl::StatusOr<uint64_t> RecordStore::CountNotUnder(uint32_t version) const {

@@ -5,10 +5,15 @@
 //   versions key = record id || u32be version          -> StoredVersion; `sealed` holds the person,
 //                                                         conviction and reason under the
 //                                                         record's data key (crypto/record_cipher.h)
-//   index    key = kind || token[32] || record id     -> ""   kind 'p' personal number,
-//                                                         'n' name + birth date, 'd' court + case
-//                                                         number + personal number (uniqueness)
-//   expiry   key = delete_after (YYYY-MM-DD) || id     -> ""   for the retention scheduler
+//   index    key = kind || token[32] || record id     -> HMAC-SHA256(index-row key,
+//                                                         "kjc-registry/index-row/v1|" || key):
+//                                                         kind 'p' personal number, 'n' name +
+//                                                         birth date, 'd' court + case number +
+//                                                         personal number (uniqueness)
+//   meta     "schema/version" = "2"; "keys/check" = key check value
+// The registry's dates (employer_visible_until, delete_after) are conviction-derived: they live
+// only sealed, in the head (StoredHead.sealed_dates, a registry-wide key, for vetting and the
+// retention scheduler) and in each version's payload. The expiry family of schema 1 is unused.
 // Tokens are HMAC-SHA256 under keys derived per index from the key file's derivation root
 // (crypto/blind_index.h) over normalised values (name_normalizer.h), so equality search never
 // decrypts and the files hold no searchable plaintext.
@@ -30,6 +35,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "crypto/aes_gcm.h"
 #include "crypto/blind_index.h"
 #include "crypto/keyring.h"
 #include "crypto/secret_bytes.h"
@@ -88,6 +94,23 @@ struct VettingFacts {
   bool identity_matches = false;
   registry::v1::RecordStatus status = registry::v1::RECORD_STATUS_UNSPECIFIED;
   std::string employer_visible_until;  // YYYY-MM-DD
+};
+
+// What a full check of the stored records found (RecordStore::CheckAll). Problems name record
+// ids, index kinds and version numbers only, never a value.
+struct DataCheckReport {
+  uint64_t records = 0;
+  uint64_t versions = 0;
+  uint64_t index_rows = 0;
+  uint64_t audit_events = 0;
+  uint64_t problem_count = 0;
+  // The first kMaxListed problems, e.g. "record 0f..: index row 'p' missing".
+  std::vector<std::string> problems;
+  static constexpr size_t kMaxListed = 1000;
+  void Add(std::string problem) {
+    ++problem_count;
+    if (problems.size() < kMaxListed) problems.push_back(std::move(problem));
+  }
 };
 
 // Thread-safe.
@@ -152,7 +175,8 @@ class RecordStore {
   // checks leave their old values behind. Once per erasure run.
   absl::Status CompactAfterErasure();
 
-  // Ids of records whose delete_after is before `day` (YYYY-MM-DD), at most `limit`.
+  // Ids of records whose delete_after is before `day` (YYYY-MM-DD), at most `limit`. Reads every
+  // head (the dates are sealed; there is no index by date).
   absl::StatusOr<std::vector<std::string>> DueForDeletion(absl::string_view day,
                                                           size_t limit) const;
 
@@ -174,6 +198,14 @@ class RecordStore {
   // done) and adds the number re-wrapped to *rewrapped. Never decrypts a record.
   absl::StatusOr<std::string> RewrapBatch(absl::string_view after, size_t max,
                                           uint64_t* rewrapped);
+  // Checks every stored record whole, without returning any of it: each head's MAC and sealed
+  // dates; its data key unwraps and every version 1..current exists and opens; its three index
+  // rows exist and authenticate. Then every index row and version row must belong to a head
+  // (orphans and rows under another token are reported). `on_record` is called with each head's
+  // id. Problems go into *report; the status is an error only when the scan itself fails.
+  absl::Status CheckAll(const std::function<void(absl::string_view record_id)>& on_record,
+                        DataCheckReport* report) const;
+
   // How many records have a data key under a KEK other than `version`.
   absl::StatusOr<uint64_t> CountNotUnder(uint32_t version) const;
 
@@ -183,14 +215,24 @@ class RecordStore {
  private:
   RecordStore(Database* db, const KeyringHolder* keys, const NameNormalizer* normalizer,
               std::unique_ptr<crypto::BlindIndexer> pn, std::unique_ptr<crypto::BlindIndexer> name,
-              std::unique_ptr<crypto::BlindIndexer> dedup, crypto::SecretBytes head_mac_key)
+              std::unique_ptr<crypto::BlindIndexer> dedup, crypto::SecretBytes head_mac_key,
+              crypto::SecretBytes index_mac_key, std::unique_ptr<crypto::AesGcm> dates_aead)
       : db_(db),
         keys_(keys),
         normalizer_(normalizer),
         pn_index_(std::move(pn)),
         name_index_(std::move(name)),
         dedup_index_(std::move(dedup)),
-        head_mac_key_(std::move(head_mac_key)) {}
+        head_mac_key_(std::move(head_mac_key)),
+        index_mac_key_(std::move(index_mac_key)),
+        dates_aead_(std::move(dates_aead)) {}
+
+  // An index row's value: its MAC, binding the token to the record id.
+  absl::StatusOr<std::string> IndexRowMac(absl::string_view key) const;
+  absl::Status PutIndexRow(char kind, absl::string_view token, absl::string_view record_id,
+                           PendingWrite* w) const;
+  // The head's sealed dates. DataLoss when they fail authentication.
+  absl::StatusOr<RecordDates> OpenDates(const StoredHead& head) const;
 
   // The head's MAC (see stored.proto), and the head serialized with it.
   absl::StatusOr<std::string> HeadMac(const StoredHead& head) const;
@@ -231,6 +273,9 @@ class RecordStore {
   const std::unique_ptr<crypto::BlindIndexer> name_index_;
   const std::unique_ptr<crypto::BlindIndexer> dedup_index_;
   const crypto::SecretBytes head_mac_key_;
+  const crypto::SecretBytes index_mac_key_;
+  const std::unique_ptr<crypto::AesGcm> dates_aead_;
+  std::string stand_in_dates_;  // set once by Create
 
   // Striped locks: record stripes are taken before uniqueness stripes, never the reverse.
   static constexpr size_t kStripes = 64;

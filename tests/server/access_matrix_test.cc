@@ -65,6 +65,7 @@ const std::map<std::string, std::set<std::string>>& ExpectedRoles() {
       {"/registry.v1.AdminService/RotateKeys", {"admin"}},
       {"/registry.v1.AdminService/CreateBackup", {"admin"}},
       {"/registry.v1.AdminService/ListBackups", {"admin"}},
+      {"/registry.v1.AdminService/VerifyData", {"admin"}},
   };
   return *kRoles;
 }

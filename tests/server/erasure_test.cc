@@ -327,7 +327,7 @@ TEST_F(ErasureTest, ALostTruncatedEditedOrForeignLedgerStopsStartUp) {
   other.set_data_dir(other_dir + "/data");
   other.set_erasure_ledger_file(other_dir + "/erasures.ledger");
   std::ofstream(other.erasure_ledger_file(), std::ios::binary) << original;
-  auto stack = OpenStorage(other, SystemClock::Get(), nullptr, nullptr);
+  auto stack = OpenStorage(other, SystemClock::Get(), nullptr);
   EXPECT_EQ(stack.status().code(), absl::StatusCode::kDataLoss) << stack.status();
 }
 

@@ -29,9 +29,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/time_format.h"
 #include "crypto/keyring.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -549,6 +551,9 @@ TEST_F(RecordServiceTest, NoPlaintextPersonalDataInAnyFile) {
     EXPECT_EQ(Create(invalid, nullptr).error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   }
 
+  v1::Record stored;  // its dates are needles below
+  ASSERT_TRUE(Get(ids[0], &stored).ok());
+
   // What a thief copies from a running machine: the live files, write-ahead log included.
   const std::string data_dir = server_->config().data_dir();
   const std::string live_copy = server_->dir() + "/live-copy";
@@ -584,6 +589,29 @@ TEST_F(RecordServiceTest, NoPlaintextPersonalDataInAnyFile) {
   add_forms(candidate.surname);
   add_forms(candidate.given);
   needles.insert(candidate.pn);
+  // Dates of the person and the conviction, and the registry dates derived from them (which with
+  // the retention table would reveal the final date, the juvenile flag and the sentence band), in
+  // every encoding the code writes (text YYYY-MM-DD), the compact one, and 64-bit big- and
+  // little-endian seconds and microseconds since the epoch at midnight UTC.
+  const v1::Conviction& c = stored.conviction();
+  std::vector<std::string> dates = {stored.person().birth_date(), c.judgment_date(),
+                                    c.final_date(), c.release_date(),
+                                    stored.metadata().employer_visible_until(),
+                                    stored.metadata().delete_after()};
+  for (const auto& ban : c.bans()) dates.push_back(ban.end_date());
+  for (const std::string& date : dates) {
+    if (date.empty()) continue;
+    auto day = ParseDate(date);
+    ASSERT_TRUE(day.ok()) << date;
+    needles.insert(date);
+    needles.insert(absl::StrReplaceAll(date, {{"-", ""}}));
+    const absl::Time midnight = absl::FromCivil(*day, absl::UTCTimeZone());
+    for (const int64_t n : {absl::ToUnixSeconds(midnight), absl::ToUnixMicros(midnight)}) {
+      std::string be = storage::EncodeU64(static_cast<uint64_t>(n));
+      needles.insert(be);
+      needles.insert(std::string(be.rbegin(), be.rend()));
+    }
+  }
 
   for (const std::string& dir : {data_dir, backup_dir, live_copy}) {
     for (const std::string& needle : needles) {
@@ -793,10 +821,10 @@ TEST_F(RecordServiceTest, EditedHeadMetadataIsDataLossForReadsAndVetting) {
     return s.error_code();
   };
   std::vector<std::function<void(storage::StoredHead*)>> edits = {
-      [](storage::StoredHead* h) { h->set_employer_visible_until("2000-01-01"); },
+      [](storage::StoredHead* h) { (*h->mutable_sealed_dates())[20] ^= 1; },
       [](storage::StoredHead* h) { h->set_status(v1::RECORD_STATUS_DISPUTED); },
       [](storage::StoredHead* h) { h->set_version(h->version() + 1); },
-      [](storage::StoredHead* h) { h->set_delete_after("2001-01-01"); },
+      [](storage::StoredHead* h) { h->clear_sealed_dates(); },
   };
   for (size_t i = 0; i < edits.size(); ++i) {
     SCOPED_TRACE(absl::StrCat("edit ", i));
@@ -812,6 +840,68 @@ TEST_F(RecordServiceTest, EditedHeadMetadataIsDataLossForReadsAndVetting) {
       [&](storage::Database* db) { WriteRaw(db, storage::Cf::kRecords, id, original); });
   EXPECT_TRUE(Get(id, nullptr).ok());
   EXPECT_EQ(vet(), grpc::StatusCode::OK);
+}
+
+// Index rows carry a MAC binding their token to their record id: a row moved under another
+// person's token, or forged without the key, is DATA_LOSS for searches and vetting, never a
+// different answer.
+TEST_F(RecordServiceTest, MovedOrForgedIndexRowIsDataLoss) {
+  const v1::CreateRecordRequest a = testing::ExampleRecord();
+  const v1::CreateRecordRequest b = FictionalRecord(3);
+  const std::string id_a = CreateOrFail(a);
+  const std::string id_b = CreateOrFail(b);
+  storage::StoredHead head_a, head_b;
+  server_->Stop();
+  {
+    auto db = OpenStoppedDatabase();
+    ASSERT_NE(db, nullptr);
+    ASSERT_TRUE(head_a.ParseFromString(ReadRaw(db.get(), storage::Cf::kRecords, id_a)));
+    ASSERT_TRUE(head_b.ParseFromString(ReadRaw(db.get(), storage::Cf::kRecords, id_b)));
+  }
+  RestartOrFail();
+  const std::string row_a = absl::StrCat("p", head_a.personal_number_token(), id_a);
+  const auto vet_b = [&]() {
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx);
+    v1::VettingCheckResponse answer;
+    return v1::VettingService::NewStub(server_->Channel("vetting"))
+        ->VettingCheck(&ctx, testing::CandidateOf(b.person()), &answer)
+        .error_code();
+  };
+  const auto search_b = [&]() {
+    v1::SearchRecordsRequest req;
+    req.set_personal_number(b.person().personal_number());
+    std::vector<std::string> ids;
+    return Search(req, &ids).error_code();
+  };
+  ASSERT_EQ(vet_b(), grpc::StatusCode::OK);
+
+  struct Case {
+    std::string what;
+    std::function<std::string(storage::Database*)> value;  // written under B's token, A's id
+  };
+  const std::vector<Case> cases = {
+      {"A's row moved under B's token",
+       [&](storage::Database* db) { return ReadRaw(db, storage::Cf::kIndex, row_a); }},
+      {"forged row", [](storage::Database*) { return std::string(32, '\x5a'); }},
+      {"row without a MAC", [](storage::Database*) { return std::string(); }},
+  };
+  const std::string planted = absl::StrCat("p", head_b.personal_number_token(), id_a);
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.what);
+    EditStoredData([&](storage::Database* db) {
+      WriteRaw(db, storage::Cf::kIndex, planted, c.value(db));
+    });
+    EXPECT_EQ(search_b(), grpc::StatusCode::DATA_LOSS);
+    EXPECT_EQ(vet_b(), grpc::StatusCode::DATA_LOSS);
+  }
+  EditStoredData([&](storage::Database* db) {
+    rocksdb::WriteBatch batch;
+    batch.Delete(db->cf(storage::Cf::kIndex), planted);
+    ASSERT_TRUE(db->Write(&batch).ok());
+  });
+  EXPECT_EQ(search_b(), grpc::StatusCode::OK);
+  EXPECT_EQ(vet_b(), grpc::StatusCode::OK);
 }
 
 TEST_F(RecordServiceTest, FlippedByteOfWrappedDataKeyIsDataLoss) {

@@ -1,0 +1,237 @@
+// The whole-data check (AdminService.VerifyData, `registryd --verify_data`): a consistent registry
+// passes; a deleted index row (which silently turns NOT_CLEAR into CLEAR), an orphaned row, a
+// missing version or head, and an erasure the database has not applied are each reported, and
+// the offline command exits non-zero.
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "registry/v1/admin.grpc.pb.h"
+#include "registry/v1/records.grpc.pb.h"
+#include "registry/v1/vetting.grpc.pb.h"
+#include "rocksdb/write_batch.h"
+#include "server/registry_server.h"
+#include "storage/database.h"
+#include "storage/stored.pb.h"
+#include "tests/testing/switchable_fault.h"
+#include "tests/testing/test_server.h"
+
+namespace registry::server {
+namespace {
+
+namespace v1 = registry::v1;
+using ::registry::testing::CandidateOf;
+using ::registry::testing::ExampleRecord;
+using ::registry::testing::FictionalRecord;
+using ::registry::testing::SwitchableFault;
+using ::registry::testing::TestServer;
+using ::registry::testing::TestServerOptions;
+using ::testing::Contains;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+
+std::chrono::system_clock::time_point Deadline() {
+  return std::chrono::system_clock::now() + std::chrono::seconds(60);
+}
+
+class DataCheckTest : public ::testing::Test {
+ protected:
+  void SetUp() override { Start({}); }
+  void Start(TestServerOptions options) { server_ = TestServer::Start(std::move(options)); }
+
+  std::string Create(const v1::CreateRecordRequest& req) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    v1::CreateRecordResponse resp;
+    const grpc::Status s =
+        v1::RecordService::NewStub(server_->Channel("clerk"))->CreateRecord(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.record_id();
+  }
+
+  grpc::Status Expunge(const std::string& id) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    v1::ExpungeRecordRequest req;
+    req.set_record_id(id);
+    req.set_legal_basis("CC 04/L-082 art. 103");
+    v1::ExpungeRecordResponse resp;
+    return v1::RecordService::NewStub(server_->Channel("clerk"))->ExpungeRecord(&ctx, req, &resp);
+  }
+
+  void Amend(const std::string& id) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    v1::AmendRecordRequest req;
+    req.set_record_id(id);
+    req.mutable_person()->set_last_known_address("Rr. Nëna Terezë 1, Prizren");
+    req.mutable_update_mask()->add_paths("person.last_known_address");
+    req.set_reason("address corrected by court notice");
+    v1::AmendRecordResponse resp;
+    const grpc::Status s =
+        v1::RecordService::NewStub(server_->Channel("clerk"))->AmendRecord(&ctx, req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+
+  v1::VettingResult Vet(const v1::Person& person) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    v1::VettingCheckResponse resp;
+    const grpc::Status s = v1::VettingService::NewStub(server_->Channel("vetting"))
+                               ->VettingCheck(&ctx, CandidateOf(person), &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.result();
+  }
+
+  v1::VerifyDataResponse Verify() {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    v1::VerifyDataResponse resp;
+    const grpc::Status s = v1::AdminService::NewStub(server_->Channel("admin"))
+                               ->VerifyData(&ctx, v1::VerifyDataRequest(), &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp;
+  }
+
+  // Stops the server, applies `edit` to its database, starts it again.
+  void Edit(const std::function<void(storage::Database*)>& edit) {
+    server_->Stop();
+    {
+      storage::DatabaseOptions options;
+      options.path = server_->config().data_dir();
+      options.create_if_missing = false;
+      auto db = storage::Database::Open(options);
+      ASSERT_TRUE(db.ok()) << db.status();
+      edit(db->get());
+    }
+    ASSERT_TRUE(server_->Restart().ok());
+  }
+
+  storage::StoredHead Head(storage::Database* db, const std::string& id) {
+    storage::StoredHead head;
+    auto raw = db->Get(storage::Cf::kRecords, id);
+    EXPECT_TRUE(raw.ok() && raw->has_value() && head.ParseFromString(**raw));
+    return head;
+  }
+
+  static void Delete(storage::Database* db, storage::Cf cf, const std::string& key) {
+    rocksdb::WriteBatch batch;
+    batch.Delete(db->cf(cf), key);
+    ASSERT_TRUE(db->Write(&batch).ok());
+  }
+
+  // Runs `registryd --config ... --verify_data` on the stopped server's files; returns its exit
+  // code and fills *out with what it printed.
+  int RunOffline(std::string* out) {
+    server_->Stop();
+    std::string json;
+    google::protobuf::util::JsonPrintOptions o;
+    o.preserve_proto_field_names = true;
+    EXPECT_TRUE(google::protobuf::util::MessageToJsonString(server_->config(), &json, o).ok());
+    const std::string config = server_->dir() + "/verify-config.json";
+    std::ofstream(config) << json;
+    const std::string printed = server_->dir() + "/verify-output.txt";
+    const std::string command = absl::StrCat(REGISTRY_BINARY_DIR, "/registryd --config ", config,
+                                             " --verify_data > ", printed, " 2>&1");
+    const int status = std::system(command.c_str());
+    std::ifstream in(printed);
+    out->assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+    EXPECT_TRUE(server_->Restart().ok());
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  }
+
+  std::unique_ptr<TestServer> server_;
+};
+
+TEST_F(DataCheckTest, AConsistentRegistryPasses) {
+  const std::string a = Create(ExampleRecord());
+  const std::string b = Create(FictionalRecord(1));
+  Create(FictionalRecord(2));
+  Amend(a);
+  ASSERT_TRUE(Expunge(b).ok());
+  Vet(ExampleRecord().person());
+
+  const v1::VerifyDataResponse r = Verify();
+  EXPECT_EQ(r.problem_count(), 0u);
+  EXPECT_THAT(r.problems(), IsEmpty());
+  EXPECT_EQ(r.records(), 2u);
+  EXPECT_EQ(r.versions(), 3u);    // a: 2, the third: 1
+  EXPECT_EQ(r.index_rows(), 6u);  // 3 per record
+  EXPECT_GE(r.audit_events(), 6u);
+
+  std::string out;
+  EXPECT_EQ(RunOffline(&out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("2 records, 3 versions, 6 index rows"));
+  EXPECT_THAT(out, HasSubstr("consistent"));
+}
+
+// The case a lookup cannot see: without its personal-number row, the record is invisible to
+// vetting, and nothing fails authentication.
+TEST_F(DataCheckTest, ADeletedIndexRowIsCaught) {
+  const std::string id = Create(ExampleRecord());
+  ASSERT_EQ(Vet(ExampleRecord().person()), v1::VETTING_RESULT_NOT_CLEAR);
+  Edit([&](storage::Database* db) {
+    const storage::StoredHead head = Head(db, id);
+    Delete(db, storage::Cf::kIndex, absl::StrCat("p", head.personal_number_token(), id));
+  });
+  EXPECT_EQ(Vet(ExampleRecord().person()), v1::VETTING_RESULT_CLEAR);  // what the check exists for
+
+  const v1::VerifyDataResponse r = Verify();
+  EXPECT_EQ(r.problem_count(), 1u);
+  EXPECT_THAT(r.problems(), Contains(absl::StrCat("record ", id, ": index row 'p' missing")));
+  std::string out;
+  EXPECT_EQ(RunOffline(&out), 1) << out;
+  EXPECT_THAT(out, HasSubstr(absl::StrCat("record ", id, ": index row 'p' missing")));
+}
+
+TEST_F(DataCheckTest, AMissingHeadLeavesOrphansAndAnUnmatchedCreateEvent) {
+  const std::string id = Create(ExampleRecord());
+  Edit([&](storage::Database* db) { Delete(db, storage::Cf::kRecords, id); });
+  const v1::VerifyDataResponse r = Verify();
+  EXPECT_EQ(r.problem_count(), 5u);  // 3 index rows, 1 version, the create event
+  EXPECT_THAT(r.problems(),
+              Contains(absl::StrCat("record ", id, ": created in the audit log but not stored")));
+  EXPECT_THAT(r.problems(),
+              Contains(absl::StrCat("version 1 of ", id, ": orphaned (no readable head)")));
+  EXPECT_THAT(r.problems(),
+              Contains(absl::StrCat("index row 'n' for ", id, ": orphaned (no readable head)")));
+}
+
+TEST_F(DataCheckTest, AMissingVersionIsCaught) {
+  const std::string id = Create(ExampleRecord());
+  Amend(id);
+  Edit([&](storage::Database* db) {
+    Delete(db, storage::Cf::kVersions, absl::StrCat(id, storage::EncodeU32(1)));
+  });
+  const v1::VerifyDataResponse r = Verify();
+  EXPECT_EQ(r.problem_count(), 1u);
+  EXPECT_THAT(r.problems(), Contains(absl::StrCat("record ", id, ": version 1 missing")));
+}
+
+TEST_F(DataCheckTest, AnUnappliedErasureIsCaught) {
+  SwitchableFault fault;
+  TestServerOptions options;
+  options.fault_injector = &fault;
+  Start(std::move(options));
+  const std::string id = Create(ExampleRecord());
+  fault.set_failing(true);
+  EXPECT_EQ(Expunge(id).error_code(), grpc::StatusCode::UNAVAILABLE);
+  fault.set_failing(false);
+  const v1::VerifyDataResponse r = Verify();
+  EXPECT_EQ(r.problem_count(), 1u);
+  EXPECT_THAT(r.problems(), Contains(absl::StrCat("erasure ledger entry 0 (record ", id,
+                                                  "): not applied to this database")));
+}
+
+}  // namespace
+}  // namespace registry::server
