@@ -3,6 +3,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
 #include "server/data_check.h"
@@ -45,11 +46,24 @@ grpc::Status AdminService::CreateBackup(grpc::ServerContext* ctx,
     ASSIGN_OR_RETURN(storage::Backups::Info made, backups->Create(d_.db));
     Fill(made, resp);
     const v1::BackupConfig& keep = d_.config->backup();
-    ASSIGN_OR_RETURN(std::vector<uint32_t> pruned,
-                     backups->Prune(keep.keep_count(), absl::Hours(24) * keep.keep_days(),
-                                    call.now()));
-    for (uint32_t id : pruned) resp->add_pruned_backup_ids(id);
-    call.event().set_reference(absl::StrCat("backup-", made.id, " pruned ", pruned.size()));
+    const std::vector<uint32_t> expired =
+        backups->Expired(keep.keep_count(), absl::Hours(24) * keep.keep_days(), call.now());
+    for (uint32_t id : expired) resp->add_pruned_backup_ids(id);
+    // The new backup and the deletions it brings are on the record before either stands: if the
+    // event cannot be written, the backup is taken back and nothing is deleted.
+    call.event().set_reference(absl::StrCat("backup-", made.id, " prunes ", expired.size()));
+    absl::Status committed = call.Commit(nullptr);
+    if (!committed.ok()) {
+      backups->Delete({made.id}).IgnoreError();
+      return committed;
+    }
+    absl::Status pruned = backups->Delete(expired);
+    if (!pruned.ok()) {
+      // Recorded as planned; the next backup computes and deletes them again.
+      absl::FPrintF(stderr, "level=error msg=\"pruning backups failed\" err=\"%s\"\n",
+                    pruned.message());
+      resp->clear_pruned_backup_ids();
+    }
     return absl::OkStatus();
   });
 }

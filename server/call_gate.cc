@@ -6,6 +6,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/public_status.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
 #include "crypto/secret_bytes.h"
@@ -80,6 +81,7 @@ std::string AsAuditReference(absl::string_view text) {
 grpc::Status ToGrpcStatus(const absl::Status& s) {
   if (s.ok()) return grpc::Status::OK;
   const auto code = static_cast<grpc::StatusCode>(s.code());
+  if (IsPublicError(s)) return grpc::Status(code, std::string(s.message()));
   switch (s.code()) {
     case absl::StatusCode::kDataLoss:
       return grpc::Status(code, "stored data failed authentication");
@@ -287,6 +289,16 @@ grpc::Status CallGate::Run(grpc::ServerContext* ctx, absl::string_view method,
     } else {
       call.sequence_ = *seq;
       call.committed_ = true;
+    }
+  } else if (!status.ok()) {
+    // The event went out before the reply did (a stream commits it before its first message);
+    // the call then ended otherwise. The log records the outcome it actually had.
+    registry::v1::AuditEvent completion = call.event_;
+    completion.set_outcome(static_cast<int>(status.code()));
+    completion.set_reference(absl::StrCat("outcome of event ", call.sequence_));
+    completion.clear_detail();
+    if (!deps_.audit->Append(std::move(completion), nullptr).ok()) {
+      status = absl::UnavailableError("audit log unavailable");
     }
   }
   if (deps_.log_calls) LogCall(call, deps_.clock->Now() - start);

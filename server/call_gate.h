@@ -109,7 +109,8 @@ bool ReferenceShaped(absl::string_view text, size_t max);
 std::string AsAuditReference(absl::string_view text);
 
 // Maps our status to the wire, once: codes are kept; messages of internal, unknown, data-loss
-// and unavailable errors are replaced by fixed text so internal detail never reaches a client.
+// and unavailable errors are replaced by fixed text so internal detail never reaches a client,
+// unless the error was built as public (common/public_status.h).
 grpc::Status ToGrpcStatus(const absl::Status& status);
 
 // Thread-safe.

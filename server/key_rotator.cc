@@ -1,49 +1,61 @@
 #include "server/key_rotator.h"
 
-#include "absl/strings/numbers.h"
+#include <utility>
+
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "registry/v1/audit.pb.h"
 #include "server/key_file.h"
 
 namespace registry::server {
 namespace {
 
-constexpr char kTargetKey[] = "rotation/target";
-constexpr char kCursorKey[] = "rotation/cursor";
+constexpr char kActor[] = "system:key-rotation";
+constexpr char kAction[] = "/registry.v1.AdminService/RotateKeys";
 
 }  // namespace
 
+absl::Status KeyRotator::Commit(storage::PendingWrite* w, std::string what) {
+  registry::v1::AuditEvent event;
+  event.set_actor(kActor);
+  event.set_action(kAction);
+  event.set_reference(std::move(what));
+  return audit_->Append(std::move(event), w->batch()).status();
+}
+
 absl::StatusOr<KeyRotator::Result> KeyRotator::RunLocked() {
   Result result;
-  ASSIGN_OR_RETURN(std::optional<std::string> target, db_->Get(storage::Cf::kMeta, kTargetKey));
+  ASSIGN_OR_RETURN(std::optional<storage::KeyRotationState::Progress> progress, state_.Get());
   result.current_kek_version = keys_->Get()->current_version();
-  if (!target.has_value()) return result;
-  uint32_t version = 0;
-  if (!absl::SimpleAtoi(*target, &version) || version != result.current_kek_version) {
+  if (!progress.has_value()) return result;
+  const uint32_t version = progress->target;
+  if (version != result.current_kek_version) {
     return absl::FailedPreconditionError(
-        absl::StrCat("an interrupted rotation targets KEK version ", *target,
+        absl::StrCat("an interrupted rotation targets KEK version ", version,
                      " but the key file's current version is ", result.current_kek_version));
   }
-  ASSIGN_OR_RETURN(std::optional<std::string> cursor, db_->Get(storage::Cf::kMeta, kCursorKey));
-  std::string after = cursor.value_or("");
+  std::string after = progress->cursor;
   int batches = 0;
   while (true) {
     if (fail_after_batches_ > 0 && batches == fail_after_batches_) {
       return absl::UnavailableError("rotation interrupted (test)");
     }
-    ASSIGN_OR_RETURN(std::string last, records_->RewrapBatch(after, batch_size_,
-                                                             &result.rewrapped));
+    storage::PendingWrite w;
+    uint64_t rewrapped = 0;
+    ASSIGN_OR_RETURN(std::string last,
+                     records_->StageRewrapBatch(after, batch_size_, &rewrapped, &w));
     ++batches;
-    if (last.empty()) break;
-    rocksdb::WriteBatch progress;
-    progress.Put(db_->cf(storage::Cf::kMeta), kCursorKey, last);
-    RETURN_IF_ERROR(db_->Write(&progress));
+    if (last.empty()) {
+      state_.StageDone(&w);
+      RETURN_IF_ERROR(Commit(&w, absl::StrCat("kek-v", version, " finished")));
+      break;
+    }
+    state_.StageCursor(last, &w);
+    RETURN_IF_ERROR(Commit(&w, absl::StrCat("kek-v", version, " batch ", batches, ": ",
+                                            rewrapped, " re-wrapped")));
+    result.rewrapped += rewrapped;
     after = last;
   }
-  rocksdb::WriteBatch done;
-  done.Delete(db_->cf(storage::Cf::kMeta), kTargetKey);
-  done.Delete(db_->cf(storage::Cf::kMeta), kCursorKey);
-  RETURN_IF_ERROR(db_->Write(&done));
   return result;
 }
 
@@ -60,10 +72,9 @@ absl::StatusOr<KeyRotator::Result> KeyRotator::Rotate() {
   ASSIGN_OR_RETURN(KeyMaterial material, KeyMaterialFrom(file));
   RETURN_IF_ERROR(WriteKeyFile(key_file_, file, /*overwrite=*/true));
   keys_->Set(std::shared_ptr<const crypto::Keyring>(std::move(material.keyring)));
-  rocksdb::WriteBatch start;
-  start.Put(db_->cf(storage::Cf::kMeta), kTargetKey, absl::StrCat(version));
-  start.Delete(db_->cf(storage::Cf::kMeta), kCursorKey);
-  RETURN_IF_ERROR(db_->Write(&start));
+  storage::PendingWrite start;
+  state_.StageStart(version, &start);
+  RETURN_IF_ERROR(Commit(&start, absl::StrCat("kek-v", version, " started")));
   ASSIGN_OR_RETURN(Result result, RunLocked());
   result.rewrapped += resumed.rewrapped;
   return result;

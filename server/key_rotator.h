@@ -1,13 +1,16 @@
 // KeyRotator: adds a key-encryption key version and re-wraps every record's data key under it,
-// in batches, without decrypting any record. Resumable: progress lives in the meta family
-// ("rotation/target" = the KEK version being rotated to, "rotation/cursor" = the last record id
-// done), and an interrupted rotation is finished by Resume() at start-up or by the next Rotate().
+// in batches, without decrypting any record. Resumable: progress lives in the database
+// (storage::KeyRotationState: the KEK version being rotated to and the last record id done), and
+// an interrupted rotation is finished by Resume() at start-up or by the next Rotate().
+//
+// Every change it makes commits with its own audit event (actor "system:key-rotation", action
+// RotateKeys): the start, each batch with the cursor it advances to, and the end.
 //
 // Order of effects, so that a crash at any point is safe:
 //   1. key file rewritten with the new KEK as current (atomic rename); old KEKs stay in it;
 //   2. keyring in memory swapped: new records use the new KEK;
-//   3. "rotation/target" written; batches re-wrap and advance "rotation/cursor";
-//   4. both keys deleted when every data key is under the new KEK.
+//   3. the target recorded; batches re-wrap and advance the cursor;
+//   4. the target and cursor deleted when every data key is under the new KEK.
 // Until (4), the old KEK must stay in the key file; afterwards `registryd --retire_kek N` may
 // remove it (it refuses while any data key still uses N).
 #ifndef REGISTRY_SERVER_KEY_ROTATOR_H_
@@ -17,7 +20,9 @@
 
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
+#include "storage/audit_log.h"
 #include "storage/database.h"
+#include "storage/key_rotation_state.h"
 #include "storage/keyring_holder.h"
 #include "storage/record_store.h"
 
@@ -32,8 +37,13 @@ class KeyRotator {
 
   // None owned.
   KeyRotator(std::string key_file, storage::Database* db, storage::RecordStore* records,
-             storage::KeyringHolder* keys, const Clock* clock)
-      : key_file_(std::move(key_file)), db_(db), records_(records), keys_(keys), clock_(clock) {}
+             storage::KeyringHolder* keys, storage::AuditLog* audit, const Clock* clock)
+      : key_file_(std::move(key_file)),
+        state_(db),
+        records_(records),
+        keys_(keys),
+        audit_(audit),
+        clock_(clock) {}
 
   // Finishes an interrupted rotation if any, then adds a KEK and re-wraps everything.
   absl::StatusOr<Result> Rotate();
@@ -48,11 +58,14 @@ class KeyRotator {
 
  private:
   absl::StatusOr<Result> RunLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Commits `w` with a system event whose reference is `what`.
+  absl::Status Commit(storage::PendingWrite* w, std::string what);
 
   const std::string key_file_;
-  storage::Database* const db_;
+  const storage::KeyRotationState state_;
   storage::RecordStore* const records_;
   storage::KeyringHolder* const keys_;
+  storage::AuditLog* const audit_;
   const Clock* const clock_;
   absl::Mutex mu_;
   int fail_after_batches_ = 0;

@@ -26,6 +26,7 @@
 #include "server/key_file.h"
 #include "server/registry_server.h"
 #include "storage/database.h"
+#include "storage/key_rotation_state.h"
 #include "storage/keyring_holder.h"
 #include "storage/name_normalizer.h"
 #include "storage/record_store.h"
@@ -75,7 +76,7 @@ int RetireKek(const registry::v1::ServerConfig& config, uint32_t version) {
   db_options.create_if_missing = false;
   auto db = registry::storage::Database::Open(db_options);
   if (!db.ok()) return Fail(1, "database", db.status());
-  auto pending = (*db)->Get(registry::storage::Cf::kMeta, "rotation/target");
+  auto pending = registry::storage::KeyRotationState(db->get()).Get();
   if (!pending.ok() || pending->has_value()) {
     return Fail(1, "retire", absl::FailedPreconditionError(
                                  "a key rotation is unfinished; start registryd to finish it"));

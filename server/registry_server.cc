@@ -126,7 +126,7 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   ASSIGN_OR_RETURN(s->signing_, DeriveSigningKeys(s->storage_.derivation_root));
   StorageStack& st = s->storage_;
   s->rotator_ = std::make_unique<KeyRotator>(config.key_file(), st.db.get(), st.records.get(),
-                                             st.keys.get(), s->clock_);
+                                             st.keys.get(), st.audit.get(), s->clock_);
   absl::StatusOr<KeyRotator::Result> resumed = s->rotator_->Resume();
   if (absl::IsDataLoss(resumed.status())) {
     // One damaged data key must not keep the whole registry down: its record reads as

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "common/public_status.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -216,13 +217,24 @@ absl::Status AuditLog::Scan(uint64_t start, uint64_t end,
                             const std::function<bool(uint64_t, absl::string_view)>& fn) const {
   auto it = db_->NewIterator(Cf::kAudit);
   const std::string first = EncodeU64(start);
-  for (it->Seek(rocksdb::Slice(first)); it->Valid(); it->Next()) {
+  // Events are numbered without gaps: a missing one is damage, never something to skip.
+  uint64_t expected = start;
+  for (it->Seek(rocksdb::Slice(first)); it->Valid() && expected < end; it->Next()) {
     if (it->key().size() != 8) return absl::DataLossError("malformed audit key");
     const uint64_t index = DecodeU64(absl::string_view(it->key().data(), 8));
-    if (index >= end) break;
-    if (!fn(index, absl::string_view(it->value().data(), it->value().size()))) break;
+    if (index != expected) {
+      return PublicError(
+          absl::DataLossError(absl::StrCat("audit event ", expected, " is missing")));
+    }
+    ++expected;
+    if (!fn(index, absl::string_view(it->value().data(), it->value().size()))) {
+      return absl::OkStatus();
+    }
   }
   if (!it->status().ok()) return absl::DataLossError("audit scan failed");
+  if (expected < end && expected < CurrentHead().size) {
+    return PublicError(absl::DataLossError(absl::StrCat("audit event ", expected, " is missing")));
+  }
   return absl::OkStatus();
 }
 

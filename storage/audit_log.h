@@ -66,7 +66,8 @@ class AuditLog {
   // The stored bytes of event `index`. NotFound past the end; DataLoss when missing inside it.
   absl::StatusOr<std::string> ReadEvent(uint64_t index) const;
 
-  // Calls fn(index, bytes) for events in [start, end) in order until fn returns false.
+  // Calls fn(index, bytes) for events in [start, end) in order until fn returns false. DataLoss
+  // when an event inside the log is missing (the calls before it have been made).
   absl::Status Scan(uint64_t start, uint64_t end,
                     const std::function<bool(uint64_t, absl::string_view)>& fn) const;
 

@@ -54,23 +54,25 @@ std::vector<Backups::Info> Backups::List() {
   return out;
 }
 
-absl::StatusOr<std::vector<uint32_t>> Backups::Prune(uint32_t keep_count, absl::Duration keep_age,
-                                                     absl::Time now) {
+std::vector<uint32_t> Backups::Expired(uint32_t keep_count, absl::Duration keep_age,
+                                       absl::Time now) {
   const std::vector<Info> all = List();
-  std::vector<uint32_t> pruned;
+  std::vector<uint32_t> expired;
   for (size_t i = 0; i + 1 < all.size(); ++i) {  // never the newest
     const bool beyond_count = all.size() - i > keep_count;
     const bool too_old = all[i].created_at < now - keep_age;
-    if (!beyond_count && !too_old) continue;
-    rocksdb::IOStatus s = engine_->DeleteBackup(all[i].id);
-    if (!s.ok()) return FromRocksDb(s);
-    pruned.push_back(all[i].id);
+    if (beyond_count || too_old) expired.push_back(all[i].id);
   }
-  if (!pruned.empty()) {
-    rocksdb::IOStatus s = engine_->GarbageCollect();
+  return expired;
+}
+
+absl::Status Backups::Delete(const std::vector<uint32_t>& ids) {
+  for (uint32_t id : ids) {
+    rocksdb::IOStatus s = engine_->DeleteBackup(id);
     if (!s.ok()) return FromRocksDb(s);
   }
-  return pruned;
+  if (ids.empty()) return absl::OkStatus();
+  return FromRocksDb(engine_->GarbageCollect());
 }
 
 absl::Status Backups::Restore(const std::string& backup_dir, const std::string& data_dir,

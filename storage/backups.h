@@ -12,7 +12,7 @@
 //
 //   ASSIGN_OR_RETURN(auto backups, Backups::Open("/var/lib/registryd/backups"));
 //   ASSIGN_OR_RETURN(Backups::Info made, backups->Create(db));
-//   ASSIGN_OR_RETURN(std::vector<uint32_t> pruned, backups->Prune(14, absl::Hours(24 * 35), now));
+//   RETURN_IF_ERROR(backups->Delete(backups->Expired(14, absl::Hours(24 * 35), now)));
 #ifndef REGISTRY_STORAGE_BACKUPS_H_
 #define REGISTRY_STORAGE_BACKUPS_H_
 
@@ -50,10 +50,12 @@ class Backups {
   // Every backup, oldest first.
   std::vector<Info> List();
 
-  // Deletes backups beyond the `keep_count` newest and those created before now - keep_age,
-  // never the newest one, then removes unused files. Returns the ids deleted.
-  absl::StatusOr<std::vector<uint32_t>> Prune(uint32_t keep_count, absl::Duration keep_age,
-                                              absl::Time now);
+  // The backups retention deletes: those beyond the `keep_count` newest and those created
+  // before now - keep_age, never the newest one. Oldest first.
+  std::vector<uint32_t> Expired(uint32_t keep_count, absl::Duration keep_age, absl::Time now);
+
+  // Deletes these backups, then the files no remaining backup uses.
+  absl::Status Delete(const std::vector<uint32_t>& ids);
 
   // Restores backup `id` (0: the newest) into `data_dir`, replacing what is there. The server
   // must not be running on it.

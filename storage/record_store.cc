@@ -616,8 +616,8 @@ absl::StatusOr<std::vector<VettingFacts>> RecordStore::FactsForVetting(
   return facts;
 }
 
-absl::StatusOr<std::string> RecordStore::RewrapBatch(absl::string_view after, size_t max,
-                                                     uint64_t* rewrapped) {
+absl::StatusOr<std::string> RecordStore::StageRewrapBatch(absl::string_view after, size_t max,
+                                                          uint64_t* rewrapped, PendingWrite* w) {
   const std::shared_ptr<const crypto::Keyring> keyring = keys_->Get();
   const uint32_t current = keyring->current_version();
   std::vector<std::string> ids;
@@ -633,13 +633,12 @@ absl::StatusOr<std::string> RecordStore::RewrapBatch(absl::string_view after, si
     if (!it->status().ok()) return absl::UnavailableError("record scan failed");
   }
   if (ids.empty()) return std::string();
-  PendingWrite w;
   // In index order, never in id order: see StageCreate.
   std::vector<size_t> stripes;
   for (const std::string& id : ids) stripes.push_back(Stripe(id) % kStripes);
   std::sort(stripes.begin(), stripes.end());
   stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
-  for (size_t stripe : stripes) Lock(&record_locks_[stripe], &w);
+  for (size_t stripe : stripes) Lock(&record_locks_[stripe], w);
   uint64_t count = 0;
   for (const std::string& id : ids) {
     absl::StatusOr<StoredHead> head = ReadHead(id);
@@ -650,10 +649,9 @@ absl::StatusOr<std::string> RecordStore::RewrapBatch(absl::string_view after, si
     ASSIGN_OR_RETURN(std::string rewrapped_dek, keyring->Rewrap(head->wrapped_dek(), id));
     head->set_wrapped_dek(std::move(rewrapped_dek));
     ASSIGN_OR_RETURN(std::string encoded_head, EncodeHead(*head));
-    w.batch()->Put(db_->cf(Cf::kRecords), id, encoded_head);
+    w->batch()->Put(db_->cf(Cf::kRecords), id, encoded_head);
     ++count;
   }
-  if (count > 0) RETURN_IF_ERROR(db_->Write(w.batch()));
   *rewrapped += count;
   return ids.back();
 }

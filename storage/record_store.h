@@ -193,11 +193,12 @@ class RecordStore {
   // depend on whether the person has a record.
   absl::StatusOr<std::vector<VettingFacts>> FactsForVetting(const CandidateTokens& candidate) const;
 
-  // Key rotation: re-wraps up to `max` data keys not yet under the current KEK,
-  // starting after record id `after` ("" for the start). Returns the last id visited ("" when
+  // Key rotation, one batch: stages into *w the re-wrap of up to `max` data keys not yet under
+  // the current KEK, starting after record id `after` ("" for the start), and holds those
+  // records' locks in *w until it is committed or dropped. Returns the last id visited ("" when
   // done) and adds the number re-wrapped to *rewrapped. Never decrypts a record.
-  absl::StatusOr<std::string> RewrapBatch(absl::string_view after, size_t max,
-                                          uint64_t* rewrapped);
+  absl::StatusOr<std::string> StageRewrapBatch(absl::string_view after, size_t max,
+                                               uint64_t* rewrapped, PendingWrite* w);
   // Checks every stored record whole, without returning any of it: each head's MAC and sealed
   // dates; its data key unwraps and every version 1..current exists and opens; its three index
   // rows exist and authenticate. Then every index row and version row must belong to a head

@@ -1,6 +1,6 @@
 // Regression tests for RecordStore's striped locks, found by registry-bench: a PendingWrite that
 // takes several stripes must take them in one global order. Before the fix, the second bulk
-// import (StageCreate batch) or the second key-rotation batch (RewrapBatch) took two stripes in
+// import (StageCreate batch) or the second key-rotation batch (StageRewrapBatch) took two stripes in
 // the opposite order of an earlier batch, and abseil's lock-order checker aborted registryd
 // ("dying due to potential deadlock"); two concurrent imports could deadlock for real.
 #include <cstdlib>
@@ -114,8 +114,10 @@ TEST_F(RecordStoreLockOrderTest, RewrapOverManyBatchesCompletes) {
   std::string after;
   uint64_t rewrapped = 0;
   do {
-    auto last = store_->RewrapBatch(after, 50, &rewrapped);
+    storage::PendingWrite w;
+    auto last = store_->StageRewrapBatch(after, 50, &rewrapped, &w);
     ASSERT_TRUE(last.ok()) << last.status();
+    ASSERT_TRUE(db_->Write(w.batch()).ok());
     after = *last;
   } while (!after.empty());
   EXPECT_EQ(rewrapped, 600u);

@@ -251,7 +251,48 @@ TEST_F(AuditTamperTest, DeletedMiddleEventIsMissing) {
     ASSERT_TRUE(db->Write(&batch).ok());
   }
   ASSERT_TRUE(server_->Restart().ok());
-  ExpectDataLossMentioning(VerifyFromState(), absl::StrCat("event ", kDeleted, " missing"));
+  // The server refuses to stream past the gap, and says where it is.
+  ExpectDataLossMentioning(VerifyFromState(), absl::StrCat("event ", kDeleted, " is missing"));
+}
+
+// An export's event is written before its first entry leaves; when the stream then breaks off
+// (here at a missing event), a second event records the outcome the export actually had.
+TEST_F(AuditTamperTest, AnExportThatBreaksOffRecordsItsActualOutcome) {
+  constexpr uint64_t kDeleted = 20;
+  {
+    std::unique_ptr<Database> db = StopAndOpenDatabase();
+    ASSERT_NE(db, nullptr);
+    rocksdb::WriteBatch batch;
+    batch.Delete(db->cf(Cf::kAudit), EncodeU64(kDeleted));
+    ASSERT_TRUE(db->Write(&batch).ok());
+  }
+  ASSERT_TRUE(server_->Restart().ok());
+  storage::AuditLog* log = server_->server()->audit_log();
+  const uint64_t before = log->CurrentHead().size;
+  {
+    auto ctx = Context();
+    v1::ExportAuditEventsRequest req;
+    req.set_recipient("Information and Privacy Agency");
+    req.set_reference("IPA-2026-4");
+    auto reader =
+        v1::AuditService::NewStub(server_->Channel("auditor"))->ExportAuditEvents(ctx.get(), req);
+    v1::AuditEntry entry;
+    uint64_t received = 0;
+    while (reader->Read(&entry)) ++received;
+    EXPECT_EQ(received, kDeleted);
+    EXPECT_EQ(reader->Finish().error_code(), grpc::StatusCode::DATA_LOSS);
+  }
+  ASSERT_EQ(log->CurrentHead().size, before + 2);
+  v1::AuditEvent started, ended;
+  ASSERT_TRUE(started.ParseFromString(*log->ReadEvent(before)));
+  ASSERT_TRUE(ended.ParseFromString(*log->ReadEvent(before + 1)));
+  EXPECT_EQ(started.action(), "/registry.v1.AuditService/ExportAuditEvents");
+  EXPECT_EQ(started.outcome(), 0);
+  EXPECT_EQ(ended.action(), started.action());
+  EXPECT_EQ(ended.actor(), started.actor());
+  EXPECT_EQ(ended.request_id(), started.request_id());
+  EXPECT_EQ(ended.outcome(), static_cast<int>(grpc::StatusCode::DATA_LOSS));
+  EXPECT_EQ(ended.reference(), absl::StrCat("outcome of event ", before));
 }
 
 TEST_F(AuditTamperTest, SwappedEventsAreCaught) {

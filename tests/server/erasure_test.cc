@@ -344,6 +344,29 @@ TEST_F(ErasureTest, BackupsArePrunedByCount) {
   EXPECT_THAT(BackupIds(), ElementsAre(b2.backup_id(), b3.backup_id()));
 }
 
+// A backup and the deletions it brings stand only with their audit event.
+TEST_F(ErasureTest, ABackupWhoseEventCannotBeWrittenIsTakenBack) {
+  SwitchableFault fault;
+  TestServerOptions options;
+  options.fault_injector = &fault;
+  options.backup.set_keep_count(1);
+  Start(std::move(options));
+  Create(FictionalRecord(7));
+  const v1::BackupInfo first = Backup();
+  fault.set_failing(true);
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    v1::BackupInfo info;
+    EXPECT_EQ(v1::AdminService::NewStub(server_->Channel("admin"))
+                  ->CreateBackup(&ctx, v1::CreateBackupRequest(), &info)
+                  .error_code(),
+              grpc::StatusCode::UNAVAILABLE);
+  }
+  fault.set_failing(false);
+  EXPECT_THAT(BackupIds(), ElementsAre(first.backup_id()));  // nothing new, nothing pruned
+}
+
 TEST_F(ErasureTest, BackupsArePrunedByAgeButNeverTheNewest) {
   FakeClock clock(absl::Now());
   TestServerOptions options;

@@ -1086,6 +1086,39 @@ TEST_F(RecordServiceTest, RotationRewrapsEveryDataKeyAndOldKekCanBeRemoved) {
   EXPECT_EQ(KekUsage(), (std::map<uint32_t, int>{{3, 26}}));
 }
 
+// Every step of a rotation (start, each batch with its cursor, end, and the batches a restart
+// resumes) commits with its own system event, so the log shows every change rotation makes.
+TEST_F(RecordServiceTest, EveryRotationStepCommitsWithItsSystemEvent) {
+  for (int i = 0; i < 12; ++i) CreateOrFail(FictionalRecord(i));
+  const auto references_since = [&](uint64_t start) {
+    std::vector<std::string> refs;
+    storage::AuditLog* log = server_->server()->audit_log();
+    for (uint64_t i = start; i < log->CurrentHead().size; ++i) {
+      v1::AuditEvent e;
+      auto bytes = log->ReadEvent(i);
+      EXPECT_TRUE(bytes.ok() && e.ParseFromString(*bytes));
+      refs.push_back(absl::StrCat(e.actor(), " ", e.reference(), " ", e.outcome()));
+    }
+    return refs;
+  };
+  uint64_t start = server_->server()->audit_log()->CurrentHead().size;
+  server_->server()->rotator()->SetBatchSizeForTesting(5);
+  server_->server()->rotator()->FailAfterBatchesForTesting(2);
+  v1::RotateKeysResponse rotated;
+  EXPECT_EQ(RotateKeys(&rotated).error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(references_since(start),
+            (std::vector<std::string>{"system:key-rotation kek-v2 started 0",
+                                      "system:key-rotation kek-v2 batch 1: 5 re-wrapped 0",
+                                      "system:key-rotation kek-v2 batch 2: 5 re-wrapped 0",
+                                      "spiffe://registry.kjc.dev/admin/dev-admin  14"}));
+  start = server_->server()->audit_log()->CurrentHead().size;
+  ASSERT_NO_FATAL_FAILURE(RestartOrFail());  // resumes
+  EXPECT_EQ(references_since(start),
+            (std::vector<std::string>{"system:key-rotation kek-v2 batch 1: 2 re-wrapped 0",
+                                      "system:key-rotation kek-v2 finished 0"}));
+  EXPECT_EQ(KekUsage(), (std::map<uint32_t, int>{{2, 12}}));
+}
+
 TEST_F(RecordServiceTest, InterruptedRotationIsFinishedAtStartUp) {
   std::vector<std::string> ids;
   std::map<std::string, std::string> surnames;

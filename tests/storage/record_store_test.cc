@@ -514,8 +514,10 @@ TEST_F(RecordStoreTest, RewrapInManySmallBatchesTripsNoLockOrdering) {
   uint64_t rewrapped = 0;
   std::string after;
   do {
-    auto last = store_->RewrapBatch(after, 20, &rewrapped);
+    PendingWrite w;
+    auto last = store_->StageRewrapBatch(after, 20, &rewrapped, &w);
     ASSERT_TRUE(last.ok()) << last.status();
+    ASSERT_TRUE(db_->Write(w.batch()).ok());
     after = *last;
   } while (!after.empty());
   EXPECT_EQ(rewrapped, 150u);
@@ -593,8 +595,10 @@ TEST_F(RecordStoreTest, RewrapMovesEveryDataKeyWithoutTouchingRecords) {
   std::string after;
   int batches = 0;
   do {
-    auto last = store_->RewrapBatch(after, 3, &rewrapped);
+    PendingWrite w;
+    auto last = store_->StageRewrapBatch(after, 3, &rewrapped, &w);
     ASSERT_TRUE(last.ok()) << last.status();
+    ASSERT_TRUE(db_->Write(w.batch()).ok());
     after = *last;
     ASSERT_LT(++batches, 10);
   } while (!after.empty());
@@ -604,7 +608,8 @@ TEST_F(RecordStoreTest, RewrapMovesEveryDataKeyWithoutTouchingRecords) {
   EXPECT_EQ(*left, 0u);
   // A second pass has nothing to do.
   uint64_t again = 0;
-  ASSERT_TRUE(store_->RewrapBatch("", 100, &again).ok());
+  PendingWrite nothing;
+  ASSERT_TRUE(store_->StageRewrapBatch("", 100, &again, &nothing).ok());
   EXPECT_EQ(again, 0u);
 
   // The sealed versions were not re-encrypted, and KEK 1 is no longer needed.

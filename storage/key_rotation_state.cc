@@ -1,0 +1,42 @@
+#include "storage/key_rotation_state.h"
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
+
+namespace registry::storage {
+namespace {
+
+constexpr char kTargetKey[] = "rotation/target";
+constexpr char kCursorKey[] = "rotation/cursor";
+
+}  // namespace
+
+absl::StatusOr<std::optional<KeyRotationState::Progress>> KeyRotationState::Get() const {
+  ASSIGN_OR_RETURN(std::optional<std::string> target, db_->Get(Cf::kMeta, kTargetKey));
+  if (!target.has_value()) return std::optional<Progress>();
+  Progress p;
+  if (!absl::SimpleAtoi(*target, &p.target)) {
+    return absl::DataLossError("key rotation target is damaged");
+  }
+  ASSIGN_OR_RETURN(std::optional<std::string> cursor, db_->Get(Cf::kMeta, kCursorKey));
+  p.cursor = cursor.value_or("");
+  return std::optional<Progress>(std::move(p));
+}
+
+void KeyRotationState::StageStart(uint32_t target, PendingWrite* w) const {
+  w->batch()->Put(db_->cf(Cf::kMeta), kTargetKey, absl::StrCat(target));
+  w->batch()->Delete(db_->cf(Cf::kMeta), kCursorKey);
+}
+
+void KeyRotationState::StageCursor(absl::string_view last_record_id, PendingWrite* w) const {
+  w->batch()->Put(db_->cf(Cf::kMeta), kCursorKey,
+                  rocksdb::Slice(last_record_id.data(), last_record_id.size()));
+}
+
+void KeyRotationState::StageDone(PendingWrite* w) const {
+  w->batch()->Delete(db_->cf(Cf::kMeta), kTargetKey);
+  w->batch()->Delete(db_->cf(Cf::kMeta), kCursorKey);
+}
+
+}  // namespace registry::storage
