@@ -1,5 +1,5 @@
 // The auditor's check of the tamper-evident audit log (RFC 6962 Merkle tree with signed heads,
-// security-design.md property 7), done with the client's own code:
+// docs/security.md property 7), done with the client's own code:
 //
 //  1. fetch the latest signed tree head and verify its Ed25519 signature with the trusted audit
 //     key: the one given (--public-key), else the one pinned in the state, else the server's own
@@ -7,13 +7,23 @@
 //  2. if the state holds a previously verified head of size m, the new head of size n must extend
 //     it: n < m is a truncation, the same size with another root a fork, and for n > m a
 //     consistency proof m -> n must verify;
-//  3. with `full`, download every event, check that entry i carries index i, hash the event bytes
-//     into a tree and compare its root with the signed root; on a mismatch, find the first event
-//     that does not match by binary search over prefix sizes k: the client's root of its first k
-//     events must be consistent with the signed head (consistency proof k -> n); the smallest k
-//     for which it is not means event k-1 is the first bad one.
+//  3. with `full`, stream every event, check that entry i carries index i, hash the event bytes
+//     into a tree and compare its root with the signed root. On a mismatch, find the first event
+//     that does not match: the client's root of its first k events must be consistent with the
+//     signed head (consistency proof k -> n), and the smallest k for which it is not means event
+//     k-1 is the first bad one.
 //
 // Only when everything verifies is a new state returned, for the caller to save.
+//
+// Everything the log sends is hostile until verified, sizes included: a head may claim any
+// tree_size up to 2^64 - 1, a proof may hold any number of elements of any length, a stream may
+// send more, fewer or other events than asked. Memory stays bounded whatever they say: the tree
+// is kept as a frontier (O(log n) hashes), the search for the first bad event keeps a bounded
+// number of frontiers and streams again instead of keeping leaves, proofs longer than any valid
+// proof are refused before they are copied, and no loop or recursion runs to a count the server
+// chose except the stream itself, which ends at the signed tree size. Time is what a log of that
+// size costs: about n hashes, and about n / kSearchCheckpoints more for each further pass of the
+// search for a first bad event.
 //
 //   GrpcAuditLogSource source(channel, settings);
 //   ASSIGN_OR_RETURN(std::optional<AuditState> previous, LoadAuditState(path));
@@ -22,8 +32,9 @@
 //   RETURN_IF_ERROR(SaveAuditState(path, result.state));
 //
 // Failures: DataLoss for every sign of tampering (bad signature, truncation, fork, a missing,
-// reordered or edited event — the message names the event index); FailedPrecondition when the
-// head is signed by another key than the trusted one; errors of the source pass through.
+// reordered or edited event — the message names the event index — and a malformed proof or
+// stream); FailedPrecondition when the head is signed by another key than the trusted one; errors
+// of the source pass through.
 #ifndef REGISTRY_CLIENT_AUDIT_VERIFIER_H_
 #define REGISTRY_CLIENT_AUDIT_VERIFIER_H_
 
@@ -61,6 +72,16 @@ class AuditLogSource {
       const std::function<absl::Status(const v1::AuditEntry&)>& on_entry) = 0;
   virtual absl::StatusOr<v1::PublicKey> GetAuditPublicKey() = 0;
 };
+
+// How many frontiers the search for the first bad event keeps per pass (each at most 64 hashes,
+// 2 KiB): more means fewer passes over the log (each pass narrows the range by this factor
+// plus one, and re-streams 1/(this + 1) of the previous range), at a fixed cost in memory.
+inline constexpr uint64_t kSearchCheckpoints = 64;
+
+// The most hashes a consistency proof can hold between trees of at most 2^64 - 1 leaves: one per
+// level of the larger tree (64) and the first tree's own subtree root. A longer proof is refused
+// without being copied or walked.
+inline constexpr int kMaxProofHashes = 65;
 
 struct AuditVerifyOptions {
   // The audit public key as PEM (--public-key). nullopt: the pinned key, else trust on first use.
