@@ -161,6 +161,12 @@ absl::Status RunAuditVerify(CommandContext& ctx) {
   } else {
     ASSIGN_OR_RETURN(state_path, DefaultAuditStatePath());
   }
+  if (auto skew = args.Get("clock-skew")) {
+    // At least a second: `now` is read before the head is fetched, so even a server on this
+    // machine dates its head a round trip later.
+    ASSIGN_OR_RETURN(const uint64_t seconds, ParseUintOption("clock-skew", *skew, 1, 86400));
+    options.max_clock_skew = absl::Seconds(static_cast<int64_t>(seconds));
+  }
   ASSIGN_OR_RETURN(const std::optional<AuditState> previous, LoadAuditState(state_path));
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ctx.Channel());
   GrpcAuditLogSource source(channel, ctx.settings());

@@ -1,6 +1,7 @@
 #include "client/audit_verifier.h"
 
 #include <cstdlib>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -89,6 +90,49 @@ absl::Status VerifyHeadSignature(const v1::SignedTreeHead& head, const v1::Publi
     return absl::DataLossError(
         absl::StrCat("bad tree head signature at size ", head.tree_size(), ": ",
                      verified.message()));
+  }
+  return absl::OkStatus();
+}
+
+// A head's timestamp for messages: RFC 3339 when it is a representable instant, else the raw
+// number (a hostile head may carry anything up to 2^64 - 1).
+std::string DescribeTimestamp(uint64_t micros) {
+  if (micros > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    return absl::StrCat(micros, " microseconds after 1970");
+  }
+  return FormatInstant(absl::FromUnixMicros(static_cast<int64_t>(micros)), /*micros=*/true);
+}
+
+// A signed head states when it was made. One dated beyond `now` plus the allowed skew cannot
+// have been made now; pinning it would make every later honest head look earlier than it and be
+// refused.
+absl::Status VerifyNotAhead(const v1::SignedTreeHead& head, const AuditVerifyOptions& options,
+                            absl::Time now) {
+  if (options.max_clock_skew < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("the allowed clock skew must not be negative");
+  }
+  const int64_t latest = absl::ToUnixMicros(now + options.max_clock_skew);
+  if (latest < 0 || head.timestamp_micros() > static_cast<uint64_t>(latest)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the tree head is dated ", DescribeTimestamp(head.timestamp_micros()), ", more than ",
+        absl::FormatDuration(options.max_clock_skew), " after this computer's clock (",
+        FormatInstant(now, /*micros=*/true),
+        "): the server's clock or this one is wrong, or the head was not signed now; it is not "
+        "pinned (--clock-skew sets the tolerance)"));
+  }
+  return absl::OkStatus();
+}
+
+// Time only moves forward: a head dated before the one already verified is a rolled-back or
+// replayed statement (or another log's). Checked after continuity, so that a truncated or forked
+// log is named as such whatever date its head carries; equal dates are fine (two heads signed
+// within the same microsecond).
+absl::Status VerifyNotEarlier(const v1::SignedTreeHead& old_head, const v1::SignedTreeHead& head) {
+  if (head.timestamp_micros() < old_head.timestamp_micros()) {
+    return absl::DataLossError(absl::StrCat(
+        "the tree head is dated ", DescribeTimestamp(head.timestamp_micros()),
+        ", before the previously verified head (", DescribeTimestamp(old_head.timestamp_micros()),
+        "): a rolled-back or replayed head"));
   }
   return absl::OkStatus();
 }
@@ -278,8 +322,10 @@ absl::StatusOr<AuditVerification> VerifyAuditLog(AuditLogSource& source,
   ASSIGN_OR_RETURN(const v1::SignedTreeHead head, source.GetSignedTreeHead());
   ASSIGN_OR_RETURN(v1::PublicKey key, TrustedKey(source, previous, options, &result.notes));
   RETURN_IF_ERROR(VerifyHeadSignature(head, key));
+  RETURN_IF_ERROR(VerifyNotAhead(head, options, now));
   if (previous.has_value() && previous->has_verified_head()) {
     RETURN_IF_ERROR(VerifyExtendsPrevious(source, previous->verified_head(), head));
+    RETURN_IF_ERROR(VerifyNotEarlier(previous->verified_head(), head));
   }
   if (options.full) RETURN_IF_ERROR(VerifyAllEvents(source, head));
 

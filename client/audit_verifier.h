@@ -4,10 +4,11 @@
 //  1. fetch the latest signed tree head and verify its Ed25519 signature with the trusted audit
 //     key: the one given (--public-key), else the one pinned in the state, else the server's own
 //     key, pinned on first use (with a note to print);
-//  2. if the state holds a previously verified head of size m, the new head of size n must extend
+//  2. refuse a head dated more than options.max_clock_skew after `now`;
+//  3. if the state holds a previously verified head of size m, the new head of size n must extend
 //     it: n < m is a truncation, the same size with another root a fork, and for n > m a
-//     consistency proof m -> n must verify;
-//  3. with `full`, stream every event, check that entry i carries index i, hash the event bytes
+//     consistency proof m -> n must verify; and it must not be dated before that head;
+//  4. with `full`, stream every event, check that entry i carries index i, hash the event bytes
 //     into a tree and compare its root with the signed root. On a mismatch, find the first event
 //     that does not match: the client's root of its first k events must be consistent with the
 //     signed head (consistency proof k -> n), and the smallest k for which it is not means event
@@ -31,10 +32,12 @@
 //                    VerifyAuditLog(source, previous, options, absl::Now()));
 //   RETURN_IF_ERROR(SaveAuditState(path, result.state));
 //
-// Failures: DataLoss for every sign of tampering (bad signature, truncation, fork, a missing,
-// reordered or edited event — the message names the event index — and a malformed proof or
-// stream); FailedPrecondition when the head is signed by another key than the trusted one; errors
-// of the source pass through.
+// Failures: DataLoss for every sign of tampering (bad signature, a timestamp earlier than the
+// verified head's, truncation, fork, a missing, reordered or edited event — the message names the
+// event index — and a malformed proof or stream); FailedPrecondition when the head is signed by
+// another key than the trusted one, or is dated further in the future than the allowed clock
+// skew (either clock may be wrong: that is not proof of tampering, but such a head is never
+// pinned); errors of the source pass through.
 #ifndef REGISTRY_CLIENT_AUDIT_VERIFIER_H_
 #define REGISTRY_CLIENT_AUDIT_VERIFIER_H_
 
@@ -73,6 +76,14 @@ class AuditLogSource {
   virtual absl::StatusOr<v1::PublicKey> GetAuditPublicKey() = 0;
 };
 
+// How far in this computer's future a signed tree head may be dated. registryd dates a head
+// when it signs it, at the auditor's request, so an honest head is at most the clocks' difference
+// plus a round trip ahead. Five minutes covers a machine whose clock is not synchronised closely
+// (the same tolerance Kerberos uses by default), yet keeps a head from being pinned with a date
+// far ahead: every later honest head would then look like it went back in time and be refused,
+// and a head signed in advance could be passed off as fresh.
+inline constexpr absl::Duration kDefaultMaxClockSkew = absl::Minutes(5);
+
 // How many frontiers the search for the first bad event keeps per pass (each at most 64 hashes,
 // 2 KiB): more means fewer passes over the log (each pass narrows the range by this factor
 // plus one, and re-streams 1/(this + 1) of the previous range), at a fixed cost in memory.
@@ -88,6 +99,8 @@ struct AuditVerifyOptions {
   std::optional<std::string> public_key_pem;
   // Download and check every event (--full).
   bool full = false;
+  // A head dated more than this after `now` is refused (--clock-skew).
+  absl::Duration max_clock_skew = kDefaultMaxClockSkew;
 };
 
 struct AuditVerification {
@@ -97,8 +110,9 @@ struct AuditVerification {
   std::vector<std::string> notes;
 };
 
-// Runs the checks described above. `previous` is the saved state, if any; `now` is stamped into
-// the new state.
+// Runs the checks described above. `previous` is the saved state, if any; `now` is this
+// computer's clock when the verification starts: heads are checked against it (the allowed skew
+// also covers the round trip to the server) and it is stamped into the new state.
 absl::StatusOr<AuditVerification> VerifyAuditLog(AuditLogSource& source,
                                                  const std::optional<AuditState>& previous,
                                                  const AuditVerifyOptions& options,

@@ -119,13 +119,16 @@ std::vector<CommandSpec> BuildCommands() {
                {"reference", "REF", "the request or case it answers", true}},
               AuditFilterOptions()),
        &RunAuditExport},
-      {"audit verify", "[--public-key FILE] [--state FILE] [--full]",
-       "Verify the signed tree head and its consistency with the last verified head; with --full\n"
-       "also every event. Saves the verified head only when everything verifies.",
+      {"audit verify", "[--public-key FILE] [--state FILE] [--full] [--clock-skew SECONDS]",
+       "Verify the signed tree head, its date and its consistency with the last verified head;\n"
+       "with --full also every event. Saves the verified head only when everything verifies.",
        0, 0,
        {{"public-key", "FILE", "the audit signing key (PEM); default: the pinned key"},
         {"state", "FILE", "state file (default $HOME/.registry-cli/audit-state.json)"},
-        {"full", "", "download every event and check it against the signed root"}},
+        {"full", "", "download every event and check it against the signed root"},
+        {"clock-skew", "SECONDS",
+         "refuse a head dated more than this after this computer's clock, 1..86400 (default "
+         "300)"}},
        &RunAuditVerify},
       {"admin rotate-keys", "", "Add a key-encryption key version and re-wrap every data key.", 0,
        0, {}, &RunAdminRotateKeys},

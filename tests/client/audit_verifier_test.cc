@@ -494,6 +494,69 @@ TEST(AuditVerifierTest, EditedEventIsFoundInALogLongerThanOnePassOfTheSearch) {
 }
 
 // ---------------------------------------------------------------------------------------------
+// Timestamps
+
+TEST(AuditVerifierTest, HeadDatedBeforeTheVerifiedHeadIsRefused) {
+  FakeAuditLog log;
+  log.Grow(5);
+  const AuditState state = VerifiedState(log);
+  log.Grow(4);
+  log.SignHead(log.signer(), state.verified_head().timestamp_micros() - 1);
+  ExpectFailure(Verify(log, state, AuditVerifyOptions()), absl::StatusCode::kDataLoss,
+                "the tree head is dated 2027-01-15T08:00:00.000004Z, before the previously "
+                "verified head (2027-01-15T08:00:00.000005Z): a rolled-back or replayed head");
+  // The same date as the verified head is fine: time need not have moved between two heads.
+  log.SignHead(log.signer(), state.verified_head().timestamp_micros());
+  EXPECT_TRUE(Verify(log, state, AuditVerifyOptions()).ok());
+}
+
+TEST(AuditVerifierTest, ReplayedOlderHeadOfTheSameSizeIsRefused) {
+  FakeAuditLog log;
+  log.Grow(5);
+  const v1::SignedTreeHead old_head = log.head();
+  log.SignHead(log.signer(), old_head.timestamp_micros() + 60'000'000);
+  const AuditState state = VerifiedState(log);
+  log.head() = old_head;  // correctly signed, same tree, but older than what was verified
+  auto result = Verify(log, state, AuditVerifyOptions());
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(result.status().message()), HasSubstr("a rolled-back or replayed head"));
+}
+
+TEST(AuditVerifierTest, HeadDatedMoreThanTheAllowedSkewAheadIsRefusedAndNotPinned) {
+  FakeAuditLog log;
+  log.Grow(5);
+  const uint64_t latest = kNowMicros + absl::ToInt64Microseconds(kDefaultMaxClockSkew);
+  log.SignHead(log.signer(), latest);
+  EXPECT_TRUE(Verify(log, std::nullopt).ok()) << "exactly the allowed skew ahead is accepted";
+  log.SignHead(log.signer(), latest + 1);
+  ExpectFailure(Verify(log, std::nullopt), absl::StatusCode::kFailedPrecondition,
+                "the tree head is dated 2027-01-15T08:05:00.000001Z, more than 5m after this "
+                "computer's clock (2027-01-15T08:00:00.000000Z): the server's clock or this one "
+                "is wrong, or the head was not signed now; it is not pinned (--clock-skew sets "
+                "the tolerance)");
+  AuditVerifyOptions wider = Full();
+  wider.max_clock_skew = absl::Minutes(6);
+  EXPECT_TRUE(Verify(log, std::nullopt, wider).ok());
+  AuditVerifyOptions none = Full();
+  none.max_clock_skew = absl::ZeroDuration();
+  log.SignHead(log.signer(), kNowMicros + 1);
+  EXPECT_EQ(Verify(log, std::nullopt, none).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(AuditVerifierTest, HeadDatedAtTheEndOfTimeIsRefusedWithItsRawDate) {
+  FakeAuditLog log;
+  log.Grow(5);
+  log.SignHead(log.signer(), std::numeric_limits<uint64_t>::max());
+  auto result = Verify(log, std::nullopt);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(result.status().message()),
+              HasSubstr("dated 18446744073709551615 microseconds after 1970, more than 5m"));
+}
+
+// ---------------------------------------------------------------------------------------------
 // Bounded memory whatever the log claims
 
 // Runs `body` in a child process that may map at most `budget` bytes more than it inherits

@@ -153,6 +153,9 @@ TEST(CliTest, MissingRequiredOptionsAndArgumentsExitTwo) {
   run = RunWith({"audit", "list", "--outcome", "FINE"});
   EXPECT_EQ(run.code, 2);
   EXPECT_THAT(run.err, HasSubstr("--outcome must be a status code name"));
+  run = RunWith({"audit", "verify", "--state", "/nonexistent/state.json", "--clock-skew", "86401"});
+  EXPECT_EQ(run.code, 2);
+  EXPECT_THAT(run.err, HasSubstr("--clock-skew must be a whole number from 1 to 86400"));
 }
 
 TEST(CliTest, PatchWithUnknownFieldsIsAUsageErrorBeforeConnecting) {
