@@ -19,6 +19,20 @@ namespace {
 
 namespace merkle = crypto::merkle;
 
+// The hint appended to a continuity error (a truncated, forked or earlier-dated head) when the
+// verified head and the new one are signed by different keys. With the pinned key that cannot
+// happen (the new head would be refused for its key); it happens when --public-key names another
+// key than the one that signed the verified head. Then the server may be another registry's log
+// (a test or a second installation) rather than this one tampered with; the state file cannot
+// tell which, so the error stands either way.
+std::string OtherLogHint(const v1::SignedTreeHead& old_head, const v1::SignedTreeHead& head) {
+  if (old_head.key_id() == head.key_id()) return "";
+  return absl::StrCat(" (the verified head was signed by key ", old_head.key_id(),
+                      ", this one by key ", head.key_id(),
+                      ": if this is another log than the one the state file follows, give it its "
+                      "own --state file)");
+}
+
 // A PublicKey message for a raw key.
 v1::PublicKey MakeKey(const std::string& raw, absl::string_view pem) {
   v1::PublicKey key;
@@ -73,11 +87,19 @@ absl::StatusOr<v1::PublicKey> TrustedKey(AuditLogSource& source,
   return key;
 }
 
-absl::Status VerifyHeadSignature(const v1::SignedTreeHead& head, const v1::PublicKey& key) {
+absl::Status VerifyHeadSignature(const v1::SignedTreeHead& head, const v1::PublicKey& key,
+                                 const std::optional<AuditState>& previous) {
   if (head.key_id() != key.key_id()) {
+    std::string why;
+    if (previous.has_value() && previous->has_audit_key() &&
+        previous->audit_key().key_id() == key.key_id()) {
+      why = ": the server is another log than the one pinned in the state file, or its key "
+            "changed (if the KJC published a new key, give it with --public-key; for another "
+            "log, give it its own --state file)";
+    }
     return absl::FailedPreconditionError(
         absl::StrCat("the tree head is signed by key ", head.key_id(),
-                     ", not by the trusted audit key ", key.key_id()));
+                     ", not by the trusted audit key ", key.key_id(), why));
   }
   if (head.root_hash().size() != merkle::kHashSize) {
     return absl::DataLossError("the tree head's root hash is not 32 bytes");
@@ -132,7 +154,7 @@ absl::Status VerifyNotEarlier(const v1::SignedTreeHead& old_head, const v1::Sign
     return absl::DataLossError(absl::StrCat(
         "the tree head is dated ", DescribeTimestamp(head.timestamp_micros()),
         ", before the previously verified head (", DescribeTimestamp(old_head.timestamp_micros()),
-        "): a rolled-back or replayed head"));
+        "): a rolled-back or replayed head", OtherLogHint(old_head, head)));
   }
   return absl::OkStatus();
 }
@@ -172,12 +194,13 @@ absl::Status VerifyExtendsPrevious(AuditLogSource& source, const v1::SignedTreeH
   const uint64_t m = old_head.tree_size();
   const uint64_t n = head.tree_size();
   if (n < m) {
-    return absl::DataLossError(
-        absl::StrCat("log truncated: size ", n, " < previously verified ", m));
+    return absl::DataLossError(absl::StrCat("log truncated: size ", n, " < previously verified ",
+                                            m, OtherLogHint(old_head, head)));
   }
   if (n == m) {
     if (head.root_hash() != old_head.root_hash()) {
-      return absl::DataLossError(absl::StrCat("forked head at size ", n));
+      return absl::DataLossError(
+          absl::StrCat("forked head at size ", n, OtherLogHint(old_head, head)));
     }
     return absl::OkStatus();
   }
@@ -189,7 +212,8 @@ absl::Status VerifyExtendsPrevious(AuditLogSource& source, const v1::SignedTreeH
       merkle::VerifyConsistency(m, n, old_head.root_hash(), head.root_hash(), proof);
   if (!consistent.ok()) {
     return absl::DataLossError(absl::StrCat("forked head: head at size ", n,
-                                            " is not consistent with verified head at size ", m));
+                                            " is not consistent with verified head at size ", m,
+                                            OtherLogHint(old_head, head)));
   }
   return absl::OkStatus();
 }
@@ -321,7 +345,7 @@ absl::StatusOr<AuditVerification> VerifyAuditLog(AuditLogSource& source,
   AuditVerification result;
   ASSIGN_OR_RETURN(const v1::SignedTreeHead head, source.GetSignedTreeHead());
   ASSIGN_OR_RETURN(v1::PublicKey key, TrustedKey(source, previous, options, &result.notes));
-  RETURN_IF_ERROR(VerifyHeadSignature(head, key));
+  RETURN_IF_ERROR(VerifyHeadSignature(head, key, previous));
   RETURN_IF_ERROR(VerifyNotAhead(head, options, now));
   if (previous.has_value() && previous->has_verified_head()) {
     RETURN_IF_ERROR(VerifyExtendsPrevious(source, previous->verified_head(), head));

@@ -37,7 +37,9 @@
 // event index — and a malformed proof or stream); FailedPrecondition when the head is signed by
 // another key than the trusted one, or is dated further in the future than the allowed clock
 // skew (either clock may be wrong: that is not proof of tampering, but such a head is never
-// pinned); errors of the source pass through.
+// pinned); errors of the source pass through. When the verified head and the new one are signed
+// by different keys, continuity errors say so: the log may simply be another one than the state
+// file's.
 #ifndef REGISTRY_CLIENT_AUDIT_VERIFIER_H_
 #define REGISTRY_CLIENT_AUDIT_VERIFIER_H_
 

@@ -460,6 +460,9 @@ TEST(AuditVerifierTest, HeadSignedByAnotherKeyThanThePinnedOneIsCaught) {
   EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(result.status().message()),
               HasSubstr(absl::StrCat("signed by key ", intruder->key_id())));
+  // Not proof of tampering: pointed at another registry's log, the verifier says the same.
+  EXPECT_THAT(std::string(result.status().message()),
+              HasSubstr("another log than the one pinned in the state file, or its key changed"));
 }
 
 TEST(AuditVerifierTest, GivenKeyRefusesHeadsOfAnotherKey) {
@@ -554,6 +557,39 @@ TEST(AuditVerifierTest, HeadDatedAtTheEndOfTimeIsRefusedWithItsRawDate) {
   EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(result.status().message()),
               HasSubstr("dated 18446744073709551615 microseconds after 1970, more than 5m"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Another log than the state file's
+
+TEST(AuditVerifierTest, ContinuityErrorsSayWhenTheHeadsAreSignedByDifferentKeys) {
+  FakeAuditLog log;
+  log.Grow(10);
+  const AuditState state = VerifiedState(log);
+  AuditVerifyOptions other_key;
+  FakeAuditLog shorter('o', "other");
+  shorter.Grow(7);
+  shorter.SignHead(shorter.signer(), kNowMicros + 60);
+  other_key.public_key_pem = shorter.signer().PublicKeyPem();
+  const std::string hint = absl::StrCat(
+      " (the verified head was signed by key ", log.signer().key_id(), ", this one by key ",
+      shorter.signer().key_id(),
+      ": if this is another log than the one the state file follows, give it its own --state "
+      "file)");
+  ExpectFailure(Verify(shorter, state, other_key), absl::StatusCode::kDataLoss,
+                "log truncated: size 7 < previously verified 10" + hint);
+
+  FakeAuditLog longer('o', "other");
+  longer.Grow(12);
+  ExpectFailure(Verify(longer, state, other_key), absl::StatusCode::kDataLoss,
+                "forked head: head at size 12 is not consistent with verified head at size 10" +
+                    hint);
+
+  // Under the same key there is no other explanation than tampering, and no hint.
+  FakeAuditLog fork('k', "other");
+  fork.Grow(12);
+  ExpectFailure(Verify(fork, state, AuditVerifyOptions()), absl::StatusCode::kDataLoss,
+                "forked head: head at size 12 is not consistent with verified head at size 10");
 }
 
 // ---------------------------------------------------------------------------------------------
