@@ -127,22 +127,30 @@ absl::Status RunAuditExport(CommandContext& ctx) {
   request.set_reference(args.Value("reference"));
   const std::string path = args.Value("out");
   ASSIGN_OR_RETURN(auto stub, AuditStub(ctx));
+  // Entries go to a temporary file as they arrive (an export may be as long as the log, which
+  // need not fit in memory); the file appears at `path` only once the whole stream arrived, so a
+  // failed export leaves no partial file.
+  ASSIGN_OR_RETURN(std::unique_ptr<AtomicFileWriter> file, AtomicFileWriter::Create(path, 0600));
 
   grpc::ClientContext context;
   PrepareContext(ctx.settings(), &context);
   std::unique_ptr<grpc::ClientReader<v1::AuditEntry>> reader =
       stub->ExportAuditEvents(&context, request);
-  std::string lines;
   uint64_t count = 0;
   v1::AuditEntry entry;
-  while (reader->Read(&entry)) {
-    ASSIGN_OR_RETURN(const std::string line, ToJsonLine(entry));
-    absl::StrAppend(&lines, line, "\n");
+  absl::Status written;
+  while (written.ok() && reader->Read(&entry)) {
+    absl::StatusOr<std::string> line = ToJsonLine(entry);
+    written = line.ok() ? file->Append(absl::StrCat(*line, "\n")) : line.status();
     ++count;
   }
+  if (!written.ok()) {
+    context.TryCancel();
+    reader->Finish();  // the cancelled status says nothing new
+    return written;
+  }
   RETURN_IF_ERROR(ToAbslStatus(reader->Finish()));
-  // Written only once the whole stream arrived, so a failed export leaves no partial file.
-  RETURN_IF_ERROR(WriteFileAtomically(path, lines, 0600));
+  RETURN_IF_ERROR(file->Commit());
   ctx.out() << "exported " << count << (count == 1 ? " entry" : " entries") << " to " << path
             << "\n";
   return absl::OkStatus();
