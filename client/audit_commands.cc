@@ -12,6 +12,7 @@
 #include "client/files.h"
 #include "client/grpc_audit_log_source.h"
 #include "client/json_io.h"
+#include "client/terminal_text.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
 #include "registry/v1/audit.grpc.pb.h"
@@ -64,23 +65,33 @@ std::string RoleName(v1::Role role) {
   return absl::AsciiStrToLower(absl::StripPrefix(name, "ROLE_"));
 }
 
+// One line for people. Every value is the server's (written by whoever made the call: a case
+// reference, an organisation), so each goes through ForTerminal.
 std::string FormatEvent(const v1::AuditEntry& entry) {
   const v1::AuditEvent& e = entry.event();
   std::string line = absl::StrCat(
-      entry.index(), "  ", e.time(), "  ", e.actor().empty() ? "-" : e.actor(), "  ",
-      RoleName(e.role()), "  ", e.action(), "  ",
+      entry.index(), "  ", ForTerminal(e.time()), "  ", e.actor().empty() ? "-" : ForTerminal(e.actor()),
+      "  ", RoleName(e.role()), "  ", ForTerminal(e.action()), "  ",
       absl::StatusCodeToString(static_cast<absl::StatusCode>(e.outcome())));
-  if (!e.record_ids().empty()) absl::StrAppend(&line, "  records=", absl::StrJoin(e.record_ids(), ","));
-  if (!e.purpose_code().empty()) absl::StrAppend(&line, "  purpose=", e.purpose_code());
-  if (!e.case_reference().empty()) absl::StrAppend(&line, "  case=\"", e.case_reference(), "\"");
-  if (!e.consent_reference().empty()) {
-    absl::StrAppend(&line, "  consent=\"", e.consent_reference(), "\"");
+  if (!e.record_ids().empty()) {
+    absl::StrAppend(&line, "  records=", ForTerminal(absl::StrJoin(e.record_ids(), ",")));
   }
-  if (!e.organisation().empty()) absl::StrAppend(&line, "  org=\"", e.organisation(), "\"");
-  if (!e.recipient().empty()) absl::StrAppend(&line, "  recipient=\"", e.recipient(), "\"");
-  if (!e.reference().empty()) absl::StrAppend(&line, "  ref=\"", e.reference(), "\"");
-  if (!e.detail().empty()) absl::StrAppend(&line, "  detail=", e.detail());
-  if (!e.request_id().empty()) absl::StrAppend(&line, "  request=", e.request_id());
+  if (!e.purpose_code().empty()) absl::StrAppend(&line, "  purpose=", ForTerminal(e.purpose_code()));
+  if (!e.case_reference().empty()) {
+    absl::StrAppend(&line, "  case=\"", ForTerminal(e.case_reference()), "\"");
+  }
+  if (!e.consent_reference().empty()) {
+    absl::StrAppend(&line, "  consent=\"", ForTerminal(e.consent_reference()), "\"");
+  }
+  if (!e.organisation().empty()) {
+    absl::StrAppend(&line, "  org=\"", ForTerminal(e.organisation()), "\"");
+  }
+  if (!e.recipient().empty()) {
+    absl::StrAppend(&line, "  recipient=\"", ForTerminal(e.recipient()), "\"");
+  }
+  if (!e.reference().empty()) absl::StrAppend(&line, "  ref=\"", ForTerminal(e.reference()), "\"");
+  if (!e.detail().empty()) absl::StrAppend(&line, "  detail=", ForTerminal(e.detail()));
+  if (!e.request_id().empty()) absl::StrAppend(&line, "  request=", ForTerminal(e.request_id()));
   return line;
 }
 
@@ -180,7 +191,7 @@ absl::Status RunAuditVerify(CommandContext& ctx) {
   GrpcAuditLogSource source(channel, ctx.settings());
   ASSIGN_OR_RETURN(const AuditVerification result,
                    VerifyAuditLog(source, previous, options, absl::Now()));
-  for (const std::string& note : result.notes) ctx.err() << "note: " << note << "\n";
+  for (const std::string& note : result.notes) ctx.err() << "note: " << ForTerminal(note) << "\n";
   RETURN_IF_ERROR(SaveAuditState(state_path, result.state));
   const v1::SignedTreeHead& head = result.state.verified_head();
   if (ctx.json()) return ctx.PrintJson(head);
