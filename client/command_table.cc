@@ -106,13 +106,16 @@ std::vector<CommandSpec> BuildCommands() {
        1, {{"public-key", "FILE", "the registry's vetting public key (PEM)", true}},
        &RunCertificateVerify},
       {"audit list", "[filters] [--page-size N] [--all]",
-       "List audit events, one per line.", 0, 0,
+       "List audit events, one per line, as their hashed bytes say; exit 1 when the server's\n"
+       "decoded copy of any differs from them (each is flagged with a WARNING line).",
+       0, 0,
        Concat(AuditFilterOptions(),
               {{"page-size", "N", "events per page, 1..1000 (default 100)"},
                {"all", "", "follow page tokens to the end"}}),
        &RunAuditList},
       {"audit export", "--out FILE --recipient TEXT --reference REF [filters]",
-       "Export audit entries as JSON lines (with event_bytes, so the export can be re-verified).",
+       "Export audit entries as JSON lines (with event_bytes, so the export can be re-verified);\n"
+       "exit 1 when the server's decoded copy of any event differs from its hashed bytes.",
        0, 0,
        Concat({{"out", "FILE", "where to write the export", true},
                {"recipient", "TEXT", "who the export is for", true},

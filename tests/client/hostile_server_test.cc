@@ -1,7 +1,8 @@
 // registry-cli against a server that lies: a fake registryd (real gRPC over mTLS with the test
 // PKI) whose answers carry terminal escape sequences, a right-to-left override, C1 controls and
-// newlines in every string, and whose error messages hold invalid UTF-8 too. Each command line
-// runs whole, through RunCli, as a user would run it.
+// newlines in every string, whose error messages hold invalid UTF-8 too, and whose audit entries
+// come with a decoded copy that differs from the hashed bytes. Each command line runs whole,
+// through RunCli, as a user would run it.
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -13,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "client/cli.h"
+#include "client/json_io.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/security/server_credentials.h"
@@ -88,10 +90,20 @@ v1::AuditEntry Entry(uint64_t index, const v1::AuditEvent& event) {
 class FakeAudit final : public v1::AuditService::Service {
  public:
   std::vector<v1::AuditEntry> entries;
+  // Sent with every page: a server that never lets --all finish.
+  std::string next_page_token;
+  int list_calls = 0;
 
   grpc::Status ListAuditEvents(grpc::ServerContext*, const v1::ListAuditEventsRequest*,
                                v1::ListAuditEventsResponse* response) override {
+    ++list_calls;
     for (const v1::AuditEntry& entry : entries) *response->add_entries() = entry;
+    response->set_next_page_token(next_page_token);
+    return grpc::Status::OK;
+  }
+  grpc::Status ExportAuditEvents(grpc::ServerContext*, const v1::ExportAuditEventsRequest*,
+                                 grpc::ServerWriter<v1::AuditEntry>* writer) override {
+    for (const v1::AuditEntry& entry : entries) writer->Write(entry);
     return grpc::Status::OK;
   }
   grpc::Status GetSignedTreeHead(grpc::ServerContext*, const v1::GetSignedTreeHeadRequest*,
@@ -295,6 +307,50 @@ TEST_F(HostileServerTest, VetPublicKeyPrintsOnlyAPemThatIsNothingButAKey) {
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/key.pem"));
 }
 
+// The log as the tests below serve it: 0 honest; 1 a court read whose decoded copy pretends to
+// be a retention job; 2 honest, with a hostile case reference; 3 bytes that are no event; 4 an
+// event whose bytes give another sequence than its index.
+void ServeTamperedLog(FakeAudit& audit) {
+  audit.entries.push_back(Entry(0, Event(0, "spiffe://registry.kjc.dev/court/dev-court")));
+  v1::AuditEntry disguised = Entry(1, Event(1, "spiffe://registry.kjc.dev/court/dev-court"));
+  disguised.mutable_event()->set_actor("system:retention");
+  audit.entries.push_back(disguised);
+  v1::AuditEvent hostile = Event(2, "spiffe://registry.kjc.dev/court/dev-court");
+  hostile.set_case_reference(kHostile);
+  audit.entries.push_back(Entry(2, hostile));
+  v1::AuditEntry garbage = Entry(3, Event(3, "spiffe://registry.kjc.dev/court/dev-court"));
+  garbage.set_event_bytes("\xff\xff\xff");
+  audit.entries.push_back(garbage);
+  audit.entries.push_back(Entry(4, Event(9, "spiffe://registry.kjc.dev/court/dev-court")));
+}
+
+TEST_F(HostileServerTest, AuditListShowsTheHashedEventsAndFlagsEveryDifference) {
+  ServeTamperedLog(audit_);
+  const CliRun run = Run({"audit", "list"});
+  EXPECT_EQ(run.code, 1) << run.err;
+  ExpectTerminalSafe(run.out);
+  const std::vector<std::string> lines = absl::StrSplit(run.out, '\n');
+  ASSERT_EQ(lines.size(), 9u) << run.out;
+  EXPECT_EQ(lines[0],
+            "0  2026-11-28T14:30:00.000001Z  spiffe://registry.kjc.dev/court/dev-court  court  "
+            "/registry.v1.RecordService/GetRecord  OK  records=0123456789abcdef0123456789abcdef");
+  // What the tree holds, not what the server's copy says; and the line after says so.
+  EXPECT_THAT(lines[1], HasSubstr("1  2026-11-28T14:30:00.000001Z  "
+                                  "spiffe://registry.kjc.dev/court/dev-court  court"));
+  EXPECT_EQ(lines[2],
+            "WARNING: event 1: server's decoded copy differs from the hashed bytes (the hashed "
+            "event is shown)");
+  EXPECT_THAT(run.out, Not(HasSubstr("system:retention")));
+  EXPECT_THAT(lines[3], HasSubstr(absl::StrCat("case=\"", kHostileEscaped, "\"")));
+  EXPECT_EQ(lines[4], "3  (3 bytes that are not an audit event)");
+  EXPECT_EQ(lines[5],
+            "WARNING: event 3: the hashed bytes are not an audit event; the server's decoded copy "
+            "is not shown");
+  EXPECT_THAT(lines[6], ::testing::StartsWith("4  2026-11-28T14:30:00.000001Z"));
+  EXPECT_EQ(lines[7], "WARNING: event 4: the hashed bytes say it is event 9");
+  EXPECT_EQ(lines[8], "");
+}
+
 TEST_F(HostileServerTest, AuditListOfAnHonestLogExitsZero) {
   audit_.entries.push_back(Entry(0, Event(0, "spiffe://registry.kjc.dev/court/dev-court")));
   v1::AuditEvent hostile = Event(1, "spiffe://registry.kjc.dev/court/dev-court");
@@ -307,6 +363,45 @@ TEST_F(HostileServerTest, AuditListOfAnHonestLogExitsZero) {
   EXPECT_THAT(run.out, Not(::testing::StartsWith("WARNING")));
   EXPECT_THAT(run.out, Not(HasSubstr("\nWARNING")));
   EXPECT_THAT(run.out, HasSubstr(absl::StrCat("org=\"", kHostileEscaped, "\"")));
+}
+
+TEST_F(HostileServerTest, AuditListAllStopsWhenTheServerHandsBackTheSameToken) {
+  audit_.entries.push_back(Entry(0, Event(0, "spiffe://registry.kjc.dev/court/dev-court")));
+  audit_.next_page_token = "again";
+  const CliRun run = Run({"audit", "list", "--all"});
+  EXPECT_EQ(run.code, 1);
+  EXPECT_EQ(run.err, "error: DATA_LOSS: the server returned the same page token again\n");
+  EXPECT_EQ(audit_.list_calls, 2);
+}
+
+TEST_F(HostileServerTest, AuditListJsonCarriesTheHashedEventAndWarnsOnStderr) {
+  ServeTamperedLog(audit_);
+  const CliRun run = Run({"audit", "list"}, /*json=*/true);
+  EXPECT_EQ(run.code, 1) << run.err;
+  const std::vector<std::string> lines =
+      absl::StrSplit(run.out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 5u) << run.out;
+  v1::AuditEntry disguised;
+  ASSERT_TRUE(ParseJson(lines[1], "line", &disguised).ok());
+  EXPECT_EQ(disguised.event().actor(), "spiffe://registry.kjc.dev/court/dev-court");
+  v1::AuditEntry garbage;
+  ASSERT_TRUE(ParseJson(lines[3], "line", &garbage).ok());
+  EXPECT_FALSE(garbage.has_event());
+  EXPECT_THAT(run.err, HasSubstr("WARNING: event 1: server's decoded copy differs"));
+  EXPECT_THAT(run.err, HasSubstr("WARNING: event 3: the hashed bytes are not an audit event"));
+}
+
+TEST_F(HostileServerTest, AuditExportKeepsWhatWasServedButWarns) {
+  ServeTamperedLog(audit_);
+  const std::string path = dir_ + "/export.jsonl";
+  const CliRun run = Run({"audit", "export", "--out", path, "--recipient", "IPA", "--reference",
+                          "IPA-2026-1"});
+  EXPECT_EQ(run.code, 1) << run.err;
+  EXPECT_EQ(run.out, absl::StrCat("exported 5 entries to ", path, "\n"));
+  EXPECT_THAT(run.err, HasSubstr("WARNING: event 1: server's decoded copy differs"));
+  // The file is evidence: the entries exactly as the server sent them.
+  const std::string exported = testing::ReadFileOrDie(path);
+  EXPECT_THAT(exported, HasSubstr("system:retention"));
 }
 
 }  // namespace
