@@ -1,5 +1,8 @@
 // audit subcommands: list, export and verify.
 #include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -12,8 +15,11 @@
 #include "client/files.h"
 #include "client/grpc_audit_log_source.h"
 #include "client/json_io.h"
+#include "client/terminal_text.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "registry/v1/audit.grpc.pb.h"
 
 namespace registry::client {
@@ -64,23 +70,78 @@ std::string RoleName(v1::Role role) {
   return absl::AsciiStrToLower(absl::StripPrefix(name, "ROLE_"));
 }
 
-std::string FormatEvent(const v1::AuditEntry& entry) {
-  const v1::AuditEvent& e = entry.event();
-  std::string line = absl::StrCat(
-      entry.index(), "  ", e.time(), "  ", e.actor().empty() ? "-" : e.actor(), "  ",
-      RoleName(e.role()), "  ", e.action(), "  ",
-      absl::StatusCodeToString(static_cast<absl::StatusCode>(e.outcome())));
-  if (!e.record_ids().empty()) absl::StrAppend(&line, "  records=", absl::StrJoin(e.record_ids(), ","));
-  if (!e.purpose_code().empty()) absl::StrAppend(&line, "  purpose=", e.purpose_code());
-  if (!e.case_reference().empty()) absl::StrAppend(&line, "  case=\"", e.case_reference(), "\"");
-  if (!e.consent_reference().empty()) {
-    absl::StrAppend(&line, "  consent=\"", e.consent_reference(), "\"");
+// The deterministic serialization, to compare two events field by field (unknown fields
+// included) without depending on how either was encoded on the wire.
+std::string DeterministicBytes(const google::protobuf::Message& message) {
+  std::string bytes;
+  {
+    google::protobuf::io::StringOutputStream stream(&bytes);
+    google::protobuf::io::CodedOutputStream coded(&stream);
+    coded.SetSerializationDeterministic(true);
+    message.SerializeToCodedStream(&coded);
   }
-  if (!e.organisation().empty()) absl::StrAppend(&line, "  org=\"", e.organisation(), "\"");
-  if (!e.recipient().empty()) absl::StrAppend(&line, "  recipient=\"", e.recipient(), "\"");
-  if (!e.reference().empty()) absl::StrAppend(&line, "  ref=\"", e.reference(), "\"");
-  if (!e.detail().empty()) absl::StrAppend(&line, "  detail=", e.detail());
-  if (!e.request_id().empty()) absl::StrAppend(&line, "  request=", e.request_id());
+  return bytes;
+}
+
+// An entry's event as the log's Merkle tree commits to it: decoded here from event_bytes, the
+// leaf that `audit verify` hashes. The server also sends its own decoded copy (AuditEntry.event)
+// for convenience, but nothing verifies that copy: a server could list an innocent event while
+// the tree holds another. So the CLI shows only what it decoded, and says when the copy differs.
+struct HashedEvent {
+  // nullopt when event_bytes is not an AuditEvent.
+  std::optional<v1::AuditEvent> event;
+  // One line each, starting "WARNING: event N: ".
+  std::vector<std::string> warnings;
+};
+
+HashedEvent DecodeHashedEvent(const v1::AuditEntry& entry) {
+  HashedEvent hashed;
+  const std::string prefix = absl::StrCat("WARNING: event ", entry.index(), ": ");
+  v1::AuditEvent event;
+  if (!event.ParseFromString(entry.event_bytes())) {
+    hashed.warnings.push_back(absl::StrCat(prefix,
+                                           "the hashed bytes are not an audit event; the "
+                                           "server's decoded copy is not shown"));
+    return hashed;
+  }
+  if (DeterministicBytes(event) != DeterministicBytes(entry.event())) {
+    hashed.warnings.push_back(absl::StrCat(
+        prefix, "server's decoded copy differs from the hashed bytes (the hashed event is shown)"));
+  }
+  if (event.sequence() != entry.index()) {
+    hashed.warnings.push_back(absl::StrCat(prefix, "the hashed bytes say it is event ",
+                                           event.sequence()));
+  }
+  hashed.event = std::move(event);
+  return hashed;
+}
+
+// One line for people. Every value is the server's (hashed, but written by whoever made the
+// call: a case reference, an organisation), so each goes through ForTerminal.
+std::string FormatEvent(uint64_t index, const v1::AuditEvent& e) {
+  std::string line = absl::StrCat(
+      index, "  ", ForTerminal(e.time()), "  ", e.actor().empty() ? "-" : ForTerminal(e.actor()),
+      "  ", RoleName(e.role()), "  ", ForTerminal(e.action()), "  ",
+      absl::StatusCodeToString(static_cast<absl::StatusCode>(e.outcome())));
+  if (!e.record_ids().empty()) {
+    absl::StrAppend(&line, "  records=", ForTerminal(absl::StrJoin(e.record_ids(), ",")));
+  }
+  if (!e.purpose_code().empty()) absl::StrAppend(&line, "  purpose=", ForTerminal(e.purpose_code()));
+  if (!e.case_reference().empty()) {
+    absl::StrAppend(&line, "  case=\"", ForTerminal(e.case_reference()), "\"");
+  }
+  if (!e.consent_reference().empty()) {
+    absl::StrAppend(&line, "  consent=\"", ForTerminal(e.consent_reference()), "\"");
+  }
+  if (!e.organisation().empty()) {
+    absl::StrAppend(&line, "  org=\"", ForTerminal(e.organisation()), "\"");
+  }
+  if (!e.recipient().empty()) {
+    absl::StrAppend(&line, "  recipient=\"", ForTerminal(e.recipient()), "\"");
+  }
+  if (!e.reference().empty()) absl::StrAppend(&line, "  ref=\"", ForTerminal(e.reference()), "\"");
+  if (!e.detail().empty()) absl::StrAppend(&line, "  detail=", ForTerminal(e.detail()));
+  if (!e.request_id().empty()) absl::StrAppend(&line, "  request=", ForTerminal(e.request_id()));
   return line;
 }
 
@@ -95,6 +156,7 @@ absl::Status RunAuditList(CommandContext& ctx) {
     request.set_page_size(static_cast<uint32_t>(size));
   }
   ASSIGN_OR_RETURN(auto stub, AuditStub(ctx));
+  bool differs = false;
   while (true) {
     ASSIGN_OR_RETURN(
         const v1::ListAuditEventsResponse page,
@@ -103,10 +165,24 @@ absl::Status RunAuditList(CommandContext& ctx) {
               return stub->ListAuditEvents(c, request, r);
             }));
     for (const v1::AuditEntry& entry : page.entries()) {
+      HashedEvent hashed = DecodeHashedEvent(entry);
+      differs = differs || !hashed.warnings.empty();
       if (ctx.json()) {
-        RETURN_IF_ERROR(ctx.PrintJson(entry));
+        // The same for scripts: `event` is what the hashed bytes say (absent when they say
+        // nothing), and the warnings go to stderr so that stdout stays one object per line.
+        v1::AuditEntry shown = entry;
+        shown.clear_event();
+        if (hashed.event.has_value()) *shown.mutable_event() = std::move(*hashed.event);
+        RETURN_IF_ERROR(ctx.PrintJson(shown));
+        for (const std::string& warning : hashed.warnings) ctx.err() << warning << "\n";
       } else {
-        ctx.out() << FormatEvent(entry) << "\n";
+        if (hashed.event.has_value()) {
+          ctx.out() << FormatEvent(entry.index(), *hashed.event) << "\n";
+        } else {
+          ctx.out() << entry.index() << "  (" << entry.event_bytes().size()
+                    << " bytes that are not an audit event)\n";
+        }
+        for (const std::string& warning : hashed.warnings) ctx.out() << warning << "\n";
       }
     }
     if (page.next_page_token().empty()) break;
@@ -114,8 +190,13 @@ absl::Status RunAuditList(CommandContext& ctx) {
       ctx.err() << "more events follow: add --all to list them all\n";
       break;
     }
+    // A server that hands back the token it was given would keep --all going for ever.
+    if (page.next_page_token() == request.page_token()) {
+      return absl::DataLossError("the server returned the same page token again");
+    }
     request.set_page_token(page.next_page_token());
   }
+  if (differs) ctx.set_exit_code(1);
   return absl::OkStatus();
 }
 
@@ -127,24 +208,40 @@ absl::Status RunAuditExport(CommandContext& ctx) {
   request.set_reference(args.Value("reference"));
   const std::string path = args.Value("out");
   ASSIGN_OR_RETURN(auto stub, AuditStub(ctx));
+  // Entries go to a temporary file as they arrive (an export may be as long as the log, which
+  // need not fit in memory); the file appears at `path` only once the whole stream arrived, so a
+  // failed export leaves no partial file.
+  ASSIGN_OR_RETURN(std::unique_ptr<AtomicFileWriter> file, AtomicFileWriter::Create(path, 0600));
 
   grpc::ClientContext context;
   PrepareContext(ctx.settings(), &context);
   std::unique_ptr<grpc::ClientReader<v1::AuditEntry>> reader =
       stub->ExportAuditEvents(&context, request);
-  std::string lines;
   uint64_t count = 0;
+  bool differs = false;
   v1::AuditEntry entry;
-  while (reader->Read(&entry)) {
-    ASSIGN_OR_RETURN(const std::string line, ToJsonLine(entry));
-    absl::StrAppend(&lines, line, "\n");
+  absl::Status written;
+  while (written.ok() && reader->Read(&entry)) {
+    // Written as served, event_bytes and all, so the recipient can check the same; but the
+    // person exporting learns here, not later, when the server's copies do not match.
+    for (const std::string& warning : DecodeHashedEvent(entry).warnings) {
+      ctx.err() << warning << "\n";
+      differs = true;
+    }
+    absl::StatusOr<std::string> line = ToJsonLine(entry);
+    written = line.ok() ? file->Append(absl::StrCat(*line, "\n")) : line.status();
     ++count;
   }
+  if (!written.ok()) {
+    context.TryCancel();
+    reader->Finish();  // the cancelled status says nothing new
+    return written;
+  }
   RETURN_IF_ERROR(ToAbslStatus(reader->Finish()));
-  // Written only once the whole stream arrived, so a failed export leaves no partial file.
-  RETURN_IF_ERROR(WriteFileAtomically(path, lines, 0600));
+  RETURN_IF_ERROR(file->Commit());
   ctx.out() << "exported " << count << (count == 1 ? " entry" : " entries") << " to " << path
             << "\n";
+  if (differs) ctx.set_exit_code(1);
   return absl::OkStatus();
 }
 
@@ -161,12 +258,18 @@ absl::Status RunAuditVerify(CommandContext& ctx) {
   } else {
     ASSIGN_OR_RETURN(state_path, DefaultAuditStatePath());
   }
+  if (auto skew = args.Get("clock-skew")) {
+    // At least a second: `now` is read before the head is fetched, so even a server on this
+    // machine dates its head a round trip later.
+    ASSIGN_OR_RETURN(const uint64_t seconds, ParseUintOption("clock-skew", *skew, 1, 86400));
+    options.max_clock_skew = absl::Seconds(static_cast<int64_t>(seconds));
+  }
   ASSIGN_OR_RETURN(const std::optional<AuditState> previous, LoadAuditState(state_path));
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ctx.Channel());
   GrpcAuditLogSource source(channel, ctx.settings());
   ASSIGN_OR_RETURN(const AuditVerification result,
                    VerifyAuditLog(source, previous, options, absl::Now()));
-  for (const std::string& note : result.notes) ctx.err() << "note: " << note << "\n";
+  for (const std::string& note : result.notes) ctx.err() << "note: " << ForTerminal(note) << "\n";
   RETURN_IF_ERROR(SaveAuditState(state_path, result.state));
   const v1::SignedTreeHead& head = result.state.verified_head();
   if (ctx.json()) return ctx.PrintJson(head);

@@ -1,6 +1,7 @@
 #include "client/audit_verifier.h"
 
 #include <cstdlib>
+#include <limits>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -18,8 +19,18 @@ namespace {
 
 namespace merkle = crypto::merkle;
 
-std::vector<std::string> ProofHashes(const google::protobuf::RepeatedPtrField<std::string>& h) {
-  return std::vector<std::string>(h.begin(), h.end());
+// The hint appended to a continuity error (a truncated, forked or earlier-dated head) when the
+// verified head and the new one are signed by different keys. With the pinned key that cannot
+// happen (the new head would be refused for its key); it happens when --public-key names another
+// key than the one that signed the verified head. Then the server may be another registry's log
+// (a test or a second installation) rather than this one tampered with; the state file cannot
+// tell which, so the error stands either way.
+std::string OtherLogHint(const v1::SignedTreeHead& old_head, const v1::SignedTreeHead& head) {
+  if (old_head.key_id() == head.key_id()) return "";
+  return absl::StrCat(" (the verified head was signed by key ", old_head.key_id(),
+                      ", this one by key ", head.key_id(),
+                      ": if this is another log than the one the state file follows, give it its "
+                      "own --state file)");
 }
 
 // A PublicKey message for a raw key.
@@ -76,11 +87,19 @@ absl::StatusOr<v1::PublicKey> TrustedKey(AuditLogSource& source,
   return key;
 }
 
-absl::Status VerifyHeadSignature(const v1::SignedTreeHead& head, const v1::PublicKey& key) {
+absl::Status VerifyHeadSignature(const v1::SignedTreeHead& head, const v1::PublicKey& key,
+                                 const std::optional<AuditState>& previous) {
   if (head.key_id() != key.key_id()) {
+    std::string why;
+    if (previous.has_value() && previous->has_audit_key() &&
+        previous->audit_key().key_id() == key.key_id()) {
+      why = ": the server is another log than the one pinned in the state file, or its key "
+            "changed (if the KJC published a new key, give it with --public-key; for another "
+            "log, give it its own --state file)";
+    }
     return absl::FailedPreconditionError(
         absl::StrCat("the tree head is signed by key ", head.key_id(),
-                     ", not by the trusted audit key ", key.key_id()));
+                     ", not by the trusted audit key ", key.key_id(), why));
   }
   if (head.root_hash().size() != merkle::kHashSize) {
     return absl::DataLossError("the tree head's root hash is not 32 bytes");
@@ -97,99 +116,224 @@ absl::Status VerifyHeadSignature(const v1::SignedTreeHead& head, const v1::Publi
   return absl::OkStatus();
 }
 
+// A head's timestamp for messages: RFC 3339 when it is a representable instant, else the raw
+// number (a hostile head may carry anything up to 2^64 - 1).
+std::string DescribeTimestamp(uint64_t micros) {
+  if (micros > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
+    return absl::StrCat(micros, " microseconds after 1970");
+  }
+  return FormatInstant(absl::FromUnixMicros(static_cast<int64_t>(micros)), /*micros=*/true);
+}
+
+// A signed head states when it was made. One dated beyond `now` plus the allowed skew cannot
+// have been made now; pinning it would make every later honest head look earlier than it and be
+// refused.
+absl::Status VerifyNotAhead(const v1::SignedTreeHead& head, const AuditVerifyOptions& options,
+                            absl::Time now) {
+  if (options.max_clock_skew < absl::ZeroDuration()) {
+    return absl::InvalidArgumentError("the allowed clock skew must not be negative");
+  }
+  const int64_t latest = absl::ToUnixMicros(now + options.max_clock_skew);
+  if (latest < 0 || head.timestamp_micros() > static_cast<uint64_t>(latest)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the tree head is dated ", DescribeTimestamp(head.timestamp_micros()), ", more than ",
+        absl::FormatDuration(options.max_clock_skew), " after this computer's clock (",
+        FormatInstant(now, /*micros=*/true),
+        "): the server's clock or this one is wrong, or the head was not signed now; it is not "
+        "pinned (--clock-skew sets the tolerance)"));
+  }
+  return absl::OkStatus();
+}
+
+// Time only moves forward: a head dated before the one already verified is a rolled-back or
+// replayed statement (or another log's). Checked after continuity, so that a truncated or forked
+// log is named as such whatever date its head carries; equal dates are fine (two heads signed
+// within the same microsecond).
+absl::Status VerifyNotEarlier(const v1::SignedTreeHead& old_head, const v1::SignedTreeHead& head) {
+  if (head.timestamp_micros() < old_head.timestamp_micros()) {
+    return absl::DataLossError(absl::StrCat(
+        "the tree head is dated ", DescribeTimestamp(head.timestamp_micros()),
+        ", before the previously verified head (", DescribeTimestamp(old_head.timestamp_micros()),
+        "): a rolled-back or replayed head", OtherLogHint(old_head, head)));
+  }
+  return absl::OkStatus();
+}
+
+// Fetches the consistency proof first_size -> second_size and checks its shape before anything
+// is copied: the sizes it claims to be for, at most kMaxProofHashes elements, each a hash.
+absl::StatusOr<std::vector<std::string>> FetchConsistencyProof(AuditLogSource& source,
+                                                               uint64_t first_size,
+                                                               uint64_t second_size) {
+  ASSIGN_OR_RETURN(const v1::ConsistencyProof served,
+                   source.GetConsistencyProof(first_size, second_size));
+  const std::string which = absl::StrCat(first_size, " -> ", second_size);
+  if (served.first_size() != first_size || served.second_size() != second_size) {
+    return absl::DataLossError(absl::StrCat("the log answered the request for the consistency "
+                                            "proof ", which, " with a proof for ",
+                                            served.first_size(), " -> ", served.second_size()));
+  }
+  if (served.hashes_size() > kMaxProofHashes) {
+    return absl::DataLossError(absl::StrCat(
+        "the log served a consistency proof ", which, " of ", served.hashes_size(),
+        " hashes; no proof between trees of at most 2^64 - 1 events has more than ",
+        kMaxProofHashes));
+  }
+  for (int i = 0; i < served.hashes_size(); ++i) {
+    if (served.hashes(i).size() != merkle::kHashSize) {
+      return absl::DataLossError(absl::StrCat("the log served a consistency proof ", which,
+                                              " whose element ", i, " has ",
+                                              served.hashes(i).size(), " bytes, not ",
+                                              merkle::kHashSize));
+    }
+  }
+  return std::vector<std::string>(served.hashes().begin(), served.hashes().end());
+}
+
 absl::Status VerifyExtendsPrevious(AuditLogSource& source, const v1::SignedTreeHead& old_head,
                                    const v1::SignedTreeHead& head) {
   const uint64_t m = old_head.tree_size();
   const uint64_t n = head.tree_size();
   if (n < m) {
-    return absl::DataLossError(
-        absl::StrCat("log truncated: size ", n, " < previously verified ", m));
+    return absl::DataLossError(absl::StrCat("log truncated: size ", n, " < previously verified ",
+                                            m, OtherLogHint(old_head, head)));
   }
   if (n == m) {
     if (head.root_hash() != old_head.root_hash()) {
-      return absl::DataLossError(absl::StrCat("forked head at size ", n));
+      return absl::DataLossError(
+          absl::StrCat("forked head at size ", n, OtherLogHint(old_head, head)));
     }
     return absl::OkStatus();
   }
   std::vector<std::string> proof;
   if (m > 0) {
-    ASSIGN_OR_RETURN(const v1::ConsistencyProof served, source.GetConsistencyProof(m, n));
-    proof = ProofHashes(served.hashes());
+    ASSIGN_OR_RETURN(proof, FetchConsistencyProof(source, m, n));
   }
   const absl::Status consistent =
       merkle::VerifyConsistency(m, n, old_head.root_hash(), head.root_hash(), proof);
   if (!consistent.ok()) {
     return absl::DataLossError(absl::StrCat("forked head: head at size ", n,
-                                            " is not consistent with verified head at size ", m));
+                                            " is not consistent with verified head at size ", m,
+                                            OtherLogHint(old_head, head)));
   }
   return absl::OkStatus();
 }
 
-// Downloads every event of the head's tree and checks them against its root.
-absl::Status VerifyAllEvents(AuditLogSource& source, const v1::SignedTreeHead& head) {
-  const uint64_t n = head.tree_size();
-  std::vector<uint64_t> indices;
-  std::vector<std::string> leaf_hashes;
-  if (n > 0) {
-    RETURN_IF_ERROR(source.StreamEvents(0, n, [&](const v1::AuditEntry& entry) {
-      if (indices.size() >= n) {
+// One pass of the stream over events [start, end) of the tree of the signed size n, hashed onto
+// `base` (the frontier of the first `start` events). Returns copies of the frontier after every
+// `step` events strictly inside the range, and the frontier at `end` last: at most
+// (end - start - 1) / step + 1 frontiers whatever the log sends.
+//
+// Entry i of the stream must carry index i. When one does not, the rest of the stream is read
+// without hashing, only to tell a missing event (its index never comes) from one out of order (it
+// comes later); nothing is kept but that one index.
+absl::StatusOr<std::vector<merkle::CompactRange>> HashPass(AuditLogSource& source, uint64_t n,
+                                                           const merkle::CompactRange& base,
+                                                           uint64_t end, uint64_t step) {
+  const uint64_t start = base.size();
+  merkle::CompactRange range = base;
+  std::vector<merkle::CompactRange> frontiers;
+  uint64_t position = start;
+  std::optional<uint64_t> gap;   // the first position whose event did not come in its place
+  uint64_t gap_holder = 0;       // the index that came there instead
+  RETURN_IF_ERROR(source.StreamEvents(start, end, [&](const v1::AuditEntry& entry) {
+    if (position >= end) {
+      if (end == n) {
         return absl::DataLossError(
             absl::StrCat("the log sent more events than the signed tree size ", n));
       }
-      indices.push_back(entry.index());
-      leaf_hashes.push_back(merkle::HashLeaf(entry.event_bytes()));
-      return absl::OkStatus();
-    }));
-  }
-
-  std::vector<bool> seen(n, false);
-  for (uint64_t index : indices) {
+      return absl::DataLossError(absl::StrCat("the log sent more events than the ", end - start,
+                                              " asked for from index ", start));
+    }
+    const uint64_t index = entry.index();
     if (index >= n) {
       return absl::DataLossError(
           absl::StrCat("event ", index, " is beyond the signed tree size ", n));
     }
-    seen[index] = true;
-  }
-  for (uint64_t i = 0; i < n; ++i) {
-    if (!seen[i]) return absl::DataLossError(absl::StrCat("event ", i, " missing"));
-  }
-  for (uint64_t position = 0; position < indices.size(); ++position) {
-    if (indices[position] != position) {
-      return absl::DataLossError(absl::StrCat("event ", indices[position], " out of order"));
-    }
-  }
-
-  merkle::InMemoryNodeStore store;
-  merkle::CompactRange range;
-  for (const std::string& leaf_hash : leaf_hashes) range.Append(leaf_hash, store.Recorder());
-  if (range.Root() == head.root_hash()) return absl::OkStatus();
-
-  // The smallest prefix size k whose root is not consistent with the signed head; k = n always
-  // is, as its root differs from the signed one.
-  auto prefix_is_bad = [&](uint64_t k) -> absl::StatusOr<bool> {
-    ASSIGN_OR_RETURN(const std::string prefix_root, merkle::RootAt(store, k));
-    if (k == n) return prefix_root != head.root_hash();
-    ASSIGN_OR_RETURN(const v1::ConsistencyProof proof, source.GetConsistencyProof(k, n));
-    const absl::Status consistent = merkle::VerifyConsistency(
-        k, n, prefix_root, head.root_hash(), ProofHashes(proof.hashes()));
-    if (consistent.ok()) return false;
-    if (consistent.code() == absl::StatusCode::kDataLoss) return true;
-    return absl::DataLossError(absl::StrCat("the log served a malformed consistency proof ", k,
-                                            " -> ", n, ": ", consistent.message()));
-  };
-  uint64_t low = 1;
-  uint64_t high = n;
-  while (low < high) {
-    const uint64_t middle = low + (high - low) / 2;
-    ASSIGN_OR_RETURN(const bool bad, prefix_is_bad(middle));
-    if (bad) {
-      high = middle;
+    if (gap.has_value()) {
+      if (index == *gap) {
+        return absl::DataLossError(absl::StrCat("event ", gap_holder, " out of order"));
+      }
+    } else if (index == position) {
+      range.Append(merkle::HashLeaf(entry.event_bytes()), nullptr);
+      if (range.size() < end && (range.size() - start) % step == 0) frontiers.push_back(range);
+    } else if (index < start) {
+      return absl::DataLossError(absl::StrCat("the log sent event ", index,
+                                              " in a stream that starts at index ", start));
+    } else if (index < position) {
+      return absl::DataLossError(absl::StrCat("event ", index, " sent twice"));
     } else {
-      low = middle + 1;
+      gap = position;
+      gap_holder = index;
     }
+    ++position;
+    return absl::OkStatus();
+  }));
+  if (gap.has_value()) return absl::DataLossError(absl::StrCat("event ", *gap, " missing"));
+  if (position < end) return absl::DataLossError(absl::StrCat("event ", position, " missing"));
+  frontiers.push_back(std::move(range));
+  return frontiers;
+}
+
+// The step that puts at most kSearchCheckpoints frontiers strictly inside a range of `length`.
+uint64_t CheckpointStep(uint64_t length) { return length / (kSearchCheckpoints + 1) + 1; }
+
+// Whether the client's tree of its first k events (frontier `prefix`, 0 < k < n) is not a prefix
+// of the signed tree: the log's consistency proof k -> n does not verify against the client's
+// root. A proof that is malformed (rather than one that does not match) is an error.
+absl::StatusOr<bool> PrefixIsBad(AuditLogSource& source, const v1::SignedTreeHead& head,
+                                 const merkle::CompactRange& prefix) {
+  const uint64_t k = prefix.size();
+  const uint64_t n = head.tree_size();
+  ASSIGN_OR_RETURN(const std::vector<std::string> proof, FetchConsistencyProof(source, k, n));
+  const absl::Status consistent =
+      merkle::VerifyConsistency(k, n, prefix.Root(), head.root_hash(), proof);
+  if (consistent.ok()) return false;
+  if (consistent.code() == absl::StatusCode::kDataLoss) return true;
+  return absl::DataLossError(absl::StrCat("the log served a malformed consistency proof ", k,
+                                          " -> ", n, ": ", consistent.message()));
+}
+
+// Streams every event of the head's tree and checks them against its root.
+absl::Status VerifyAllEvents(AuditLogSource& source, const v1::SignedTreeHead& head) {
+  const uint64_t n = head.tree_size();
+  if (n == 0) {
+    if (head.root_hash() == merkle::EmptyRoot()) return absl::OkStatus();
+    return absl::DataLossError("the signed head of the empty log has another root than the empty "
+                               "tree's");
+  }
+  ASSIGN_OR_RETURN(std::vector<merkle::CompactRange> frontiers,
+                   HashPass(source, n, merkle::CompactRange(), n, CheckpointStep(n)));
+  if (frontiers.back().Root() == head.root_hash()) return absl::OkStatus();
+  frontiers.pop_back();
+
+  // Some event does not match. Invariant: the first good.size() events are consistent with the
+  // signed head (none, at first), the first `bad` are not (all n, at first, as their root
+  // differs); the frontiers lie strictly between. Each round finds the first bad frontier by
+  // binary search, narrows [good, bad] to the two frontiers around it and, while more than one
+  // event is left between them, streams that stretch again to place new frontiers in it.
+  merkle::CompactRange good;
+  uint64_t bad = n;
+  while (true) {
+    size_t low = 0;
+    size_t high = frontiers.size();
+    while (low < high) {
+      const size_t middle = low + (high - low) / 2;
+      ASSIGN_OR_RETURN(const bool middle_is_bad, PrefixIsBad(source, head, frontiers[middle]));
+      if (middle_is_bad) {
+        high = middle;
+      } else {
+        low = middle + 1;
+      }
+    }
+    if (high < frontiers.size()) bad = frontiers[high].size();
+    if (low > 0) good = std::move(frontiers[low - 1]);
+    if (bad - good.size() == 1) break;
+    ASSIGN_OR_RETURN(frontiers,
+                     HashPass(source, n, good, bad, CheckpointStep(bad - good.size())));
+    frontiers.pop_back();  // the frontier at `bad`, already known to be bad
   }
   return absl::DataLossError(
-      absl::StrCat("event ", low - 1, " does not match the signed tree"));
+      absl::StrCat("event ", good.size(), " does not match the signed tree"));
 }
 
 }  // namespace
@@ -201,9 +345,11 @@ absl::StatusOr<AuditVerification> VerifyAuditLog(AuditLogSource& source,
   AuditVerification result;
   ASSIGN_OR_RETURN(const v1::SignedTreeHead head, source.GetSignedTreeHead());
   ASSIGN_OR_RETURN(v1::PublicKey key, TrustedKey(source, previous, options, &result.notes));
-  RETURN_IF_ERROR(VerifyHeadSignature(head, key));
+  RETURN_IF_ERROR(VerifyHeadSignature(head, key, previous));
+  RETURN_IF_ERROR(VerifyNotAhead(head, options, now));
   if (previous.has_value() && previous->has_verified_head()) {
     RETURN_IF_ERROR(VerifyExtendsPrevious(source, previous->verified_head(), head));
+    RETURN_IF_ERROR(VerifyNotEarlier(previous->verified_head(), head));
   }
   if (options.full) RETURN_IF_ERROR(VerifyAllEvents(source, head));
 

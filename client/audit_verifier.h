@@ -1,19 +1,30 @@
 // The auditor's check of the tamper-evident audit log (RFC 6962 Merkle tree with signed heads,
-// security-design.md property 7), done with the client's own code:
+// docs/security.md property 7), done with the client's own code:
 //
 //  1. fetch the latest signed tree head and verify its Ed25519 signature with the trusted audit
 //     key: the one given (--public-key), else the one pinned in the state, else the server's own
 //     key, pinned on first use (with a note to print);
-//  2. if the state holds a previously verified head of size m, the new head of size n must extend
+//  2. refuse a head dated more than options.max_clock_skew after `now`;
+//  3. if the state holds a previously verified head of size m, the new head of size n must extend
 //     it: n < m is a truncation, the same size with another root a fork, and for n > m a
-//     consistency proof m -> n must verify;
-//  3. with `full`, download every event, check that entry i carries index i, hash the event bytes
-//     into a tree and compare its root with the signed root; on a mismatch, find the first event
-//     that does not match by binary search over prefix sizes k: the client's root of its first k
-//     events must be consistent with the signed head (consistency proof k -> n); the smallest k
-//     for which it is not means event k-1 is the first bad one.
+//     consistency proof m -> n must verify; and it must not be dated before that head;
+//  4. with `full`, stream every event, check that entry i carries index i, hash the event bytes
+//     into a tree and compare its root with the signed root. On a mismatch, find the first event
+//     that does not match: the client's root of its first k events must be consistent with the
+//     signed head (consistency proof k -> n), and the smallest k for which it is not means event
+//     k-1 is the first bad one.
 //
 // Only when everything verifies is a new state returned, for the caller to save.
+//
+// Everything the log sends is hostile until verified, sizes included: a head may claim any
+// tree_size up to 2^64 - 1, a proof may hold any number of elements of any length, a stream may
+// send more, fewer or other events than asked. Memory stays bounded whatever they say: the tree
+// is kept as a frontier (O(log n) hashes), the search for the first bad event keeps a bounded
+// number of frontiers and streams again instead of keeping leaves, proofs longer than any valid
+// proof are refused before they are copied, and no loop or recursion runs to a count the server
+// chose except the stream itself, which ends at the signed tree size. Time is what a log of that
+// size costs: about n hashes, and about n / kSearchCheckpoints more for each further pass of the
+// search for a first bad event.
 //
 //   GrpcAuditLogSource source(channel, settings);
 //   ASSIGN_OR_RETURN(std::optional<AuditState> previous, LoadAuditState(path));
@@ -21,9 +32,14 @@
 //                    VerifyAuditLog(source, previous, options, absl::Now()));
 //   RETURN_IF_ERROR(SaveAuditState(path, result.state));
 //
-// Failures: DataLoss for every sign of tampering (bad signature, truncation, fork, a missing,
-// reordered or edited event — the message names the event index); FailedPrecondition when the
-// head is signed by another key than the trusted one; errors of the source pass through.
+// Failures: DataLoss for every sign of tampering (bad signature, a timestamp earlier than the
+// verified head's, truncation, fork, a missing, reordered or edited event — the message names the
+// event index — and a malformed proof or stream); FailedPrecondition when the head is signed by
+// another key than the trusted one, or is dated further in the future than the allowed clock
+// skew (either clock may be wrong: that is not proof of tampering, but such a head is never
+// pinned); errors of the source pass through. When the verified head and the new one are signed
+// by different keys, continuity errors say so: the log may simply be another one than the state
+// file's.
 #ifndef REGISTRY_CLIENT_AUDIT_VERIFIER_H_
 #define REGISTRY_CLIENT_AUDIT_VERIFIER_H_
 
@@ -62,11 +78,31 @@ class AuditLogSource {
   virtual absl::StatusOr<v1::PublicKey> GetAuditPublicKey() = 0;
 };
 
+// How far in this computer's future a signed tree head may be dated. registryd dates a head
+// when it signs it, at the auditor's request, so an honest head is at most the clocks' difference
+// plus a round trip ahead. Five minutes covers a machine whose clock is not synchronised closely
+// (the same tolerance Kerberos uses by default), yet keeps a head from being pinned with a date
+// far ahead: every later honest head would then look like it went back in time and be refused,
+// and a head signed in advance could be passed off as fresh.
+inline constexpr absl::Duration kDefaultMaxClockSkew = absl::Minutes(5);
+
+// How many frontiers the search for the first bad event keeps per pass (each at most 64 hashes,
+// 2 KiB): more means fewer passes over the log (each pass narrows the range by this factor
+// plus one, and re-streams 1/(this + 1) of the previous range), at a fixed cost in memory.
+inline constexpr uint64_t kSearchCheckpoints = 64;
+
+// The most hashes a consistency proof can hold between trees of at most 2^64 - 1 leaves: one per
+// level of the larger tree (64) and the first tree's own subtree root. A longer proof is refused
+// without being copied or walked.
+inline constexpr int kMaxProofHashes = 65;
+
 struct AuditVerifyOptions {
   // The audit public key as PEM (--public-key). nullopt: the pinned key, else trust on first use.
   std::optional<std::string> public_key_pem;
   // Download and check every event (--full).
   bool full = false;
+  // A head dated more than this after `now` is refused (--clock-skew).
+  absl::Duration max_clock_skew = kDefaultMaxClockSkew;
 };
 
 struct AuditVerification {
@@ -76,8 +112,9 @@ struct AuditVerification {
   std::vector<std::string> notes;
 };
 
-// Runs the checks described above. `previous` is the saved state, if any; `now` is stamped into
-// the new state.
+// Runs the checks described above. `previous` is the saved state, if any; `now` is this
+// computer's clock when the verification starts: heads are checked against it (the allowed skew
+// also covers the round trip to the server) and it is stamped into the new state.
 absl::StatusOr<AuditVerification> VerifyAuditLog(AuditLogSource& source,
                                                  const std::optional<AuditState>& previous,
                                                  const AuditVerifyOptions& options,

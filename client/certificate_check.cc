@@ -3,6 +3,7 @@
 #include "absl/strings/str_cat.h"
 #include "client/json_io.h"
 #include "client/record_format.h"
+#include "client/terminal_text.h"
 #include "common/status_macros.h"
 #include "crypto/ed25519.h"
 #include "crypto/vetting_certificate.h"
@@ -23,18 +24,21 @@ absl::StatusOr<CertificateVerdict> CheckCertificate(absl::string_view certificat
   }
   CertificateVerdict verdict;
   const absl::Status verified = crypto::VerifyCertificate(signed_certificate, *public_key, now);
+  // Whoever hands over a certificate chose every string in it (a signature only says the
+  // registry signed it, and an invalid one says nothing at all), so each is escaped.
+  const auto t = [](absl::string_view value) { return ForTerminal(value); };
   if (!verified.ok()) {
-    verdict.text = absl::StrCat("invalid: ", verified.message(), "\n");
+    verdict.text = absl::StrCat("invalid: ", t(verified.message()), "\n");
     return verdict;
   }
   const v1::VettingCertificate& c = signed_certificate.certificate();
   verdict.valid = true;
   verdict.text = absl::StrCat(
-      "valid: ", VettingResultName(c.result()), " for ", c.organisation(), " until ",
-      c.valid_until(), "\n", "certificate: ", c.certificate_id(), " issued ", c.issued_at(),
-      " (key ", c.key_id(), ")\n", "candidate: ", c.given_name(), " ", c.surname(), ", born ",
-      c.birth_date(), ", personal number ", c.personal_number(), "\n",
-      "position: ", c.position_category(), "\n");
+      "valid: ", VettingResultName(c.result()), " for ", t(c.organisation()), " until ",
+      t(c.valid_until()), "\n", "certificate: ", t(c.certificate_id()), " issued ",
+      t(c.issued_at()), " (key ", t(c.key_id()), ")\n", "candidate: ", t(c.given_name()), " ",
+      t(c.surname()), ", born ", t(c.birth_date()), ", personal number ", t(c.personal_number()),
+      "\n", "position: ", t(c.position_category()), "\n");
   return verdict;
 }
 

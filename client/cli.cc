@@ -7,6 +7,7 @@
 #include "client/command_context.h"
 #include "client/command_table.h"
 #include "client/option_parser.h"
+#include "client/terminal_text.h"
 
 namespace registry::client {
 namespace {
@@ -31,7 +32,10 @@ std::optional<std::string> MisplacedGlobalOption(const std::vector<std::string>&
 }  // namespace
 
 std::string FormatError(const absl::Status& status) {
-  return absl::StrCat("error: ", absl::StatusCodeToString(status.code()), ": ", status.message());
+  // The message is often the server's own (a gRPC status), or quotes what it sent; escaped, it
+  // cannot rewrite the terminal or forge the lines after it.
+  return absl::StrCat("error: ", absl::StatusCodeToString(status.code()), ": ",
+                      ForTerminal(status.message()));
 }
 
 int RunCli(const std::vector<std::string>& args, const EnvLookup& env, std::ostream& out,

@@ -46,8 +46,16 @@ absl::StatusOr<std::string> ReadFileToString(absl::string_view path, absl::strin
 }
 
 absl::Status WriteFileAtomically(absl::string_view path, absl::string_view contents, int mode) {
-  const std::string target(path);
-  const std::string temp = absl::StrCat(path, ".tmp-", getpid());
+  absl::StatusOr<std::unique_ptr<AtomicFileWriter>> file = AtomicFileWriter::Create(path, mode);
+  if (!file.ok()) return file.status();
+  absl::Status appended = (*file)->Append(contents);
+  if (!appended.ok()) return appended;
+  return (*file)->Commit();
+}
+
+absl::StatusOr<std::unique_ptr<AtomicFileWriter>> AtomicFileWriter::Create(absl::string_view path,
+                                                                          int mode) {
+  std::string temp = absl::StrCat(path, ".tmp-", getpid());
   const int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) return ErrnoStatus(errno, absl::StrCat("cannot write ", temp));
   // open() applies the umask; set the exact bits asked for.
@@ -57,28 +65,43 @@ absl::Status WriteFileAtomically(absl::string_view path, absl::string_view conte
     unlink(temp.c_str());
     return ErrnoStatus(error, absl::StrCat("cannot set permissions of ", temp));
   }
+  return std::unique_ptr<AtomicFileWriter>(
+      new AtomicFileWriter(std::string(path), std::move(temp), fd));
+}
+
+AtomicFileWriter::~AtomicFileWriter() {
+  if (fd_ >= 0) close(fd_);
+  if (!committed_) unlink(temp_.c_str());
+}
+
+absl::Status AtomicFileWriter::Append(absl::string_view data) {
+  if (fd_ < 0) return absl::FailedPreconditionError(absl::StrCat(temp_, " is already closed"));
   size_t written = 0;
-  while (written < contents.size()) {
-    const ssize_t n = write(fd, contents.data() + written, contents.size() - written);
+  while (written < data.size()) {
+    const ssize_t n = write(fd_, data.data() + written, data.size() - written);
     if (n < 0) {
       if (errno == EINTR) continue;
-      const int error = errno;
-      close(fd);
-      unlink(temp.c_str());
-      return ErrnoStatus(error, absl::StrCat("cannot write ", temp));
+      return ErrnoStatus(errno, absl::StrCat("cannot write ", temp_));
     }
     written += static_cast<size_t>(n);
   }
-  if (fsync(fd) != 0 || close(fd) != 0) {
+  return absl::OkStatus();
+}
+
+absl::Status AtomicFileWriter::Commit() {
+  if (fd_ < 0) return absl::FailedPreconditionError(absl::StrCat(temp_, " is already closed"));
+  const int fd = fd_;
+  fd_ = -1;
+  if (fsync(fd) != 0) {
     const int error = errno;
-    unlink(temp.c_str());
-    return ErrnoStatus(error, absl::StrCat("cannot write ", temp));
+    close(fd);
+    return ErrnoStatus(error, absl::StrCat("cannot write ", temp_));
   }
-  if (rename(temp.c_str(), target.c_str()) != 0) {
-    const int error = errno;
-    unlink(temp.c_str());
-    return ErrnoStatus(error, absl::StrCat("cannot replace ", target));
+  if (close(fd) != 0) return ErrnoStatus(errno, absl::StrCat("cannot write ", temp_));
+  if (rename(temp_.c_str(), path_.c_str()) != 0) {
+    return ErrnoStatus(errno, absl::StrCat("cannot replace ", path_));
   }
+  committed_ = true;
   return absl::OkStatus();
 }
 

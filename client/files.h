@@ -5,7 +5,9 @@
 #ifndef REGISTRY_CLIENT_FILES_H_
 #define REGISTRY_CLIENT_FILES_H_
 
+#include <memory>
 #include <string>
+#include <utility>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -20,6 +22,38 @@ absl::StatusOr<std::string> ReadFileToString(absl::string_view path, absl::strin
 // Writes `contents` to `path` through a temporary file in the same folder and a rename, so a
 // reader never sees half a file; the file gets permission bits `mode`. The folder must exist.
 absl::Status WriteFileAtomically(absl::string_view path, absl::string_view contents, int mode);
+
+// WriteFileAtomically for contents that arrive piece by piece and need not fit in memory (an
+// audit export as long as the log): pieces go to the temporary file as they come, and the file
+// appears at `path` only when Commit succeeds. Destroyed without a successful Commit, it removes
+// the temporary file and leaves `path` as it was.
+//
+//   ASSIGN_OR_RETURN(std::unique_ptr<AtomicFileWriter> file, AtomicFileWriter::Create(path, 0600));
+//   RETURN_IF_ERROR(file->Append(line));
+//   RETURN_IF_ERROR(file->Commit());
+class AtomicFileWriter {
+ public:
+  // Creates the temporary file beside `path` with permission bits `mode`.
+  static absl::StatusOr<std::unique_ptr<AtomicFileWriter>> Create(absl::string_view path,
+                                                                  int mode);
+  ~AtomicFileWriter();
+
+  AtomicFileWriter(const AtomicFileWriter&) = delete;
+  AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
+
+  absl::Status Append(absl::string_view data);
+  // Syncs, closes and renames the temporary file to `path`. Once only.
+  absl::Status Commit();
+
+ private:
+  AtomicFileWriter(std::string path, std::string temp, int fd)
+      : path_(std::move(path)), temp_(std::move(temp)), fd_(fd) {}
+
+  const std::string path_;
+  const std::string temp_;
+  int fd_;  // -1 once closed
+  bool committed_ = false;
+};
 
 // Creates `path` and missing parents with permission bits `mode` (existing folders are left
 // as they are).

@@ -7,6 +7,7 @@
 #include "client/commands.h"
 #include "client/files.h"
 #include "client/record_import.h"
+#include "client/terminal_text.h"
 #include "common/status_macros.h"
 #include "registry/v1/records.grpc.pb.h"
 
@@ -109,8 +110,9 @@ absl::Status RunRecordImport(CommandContext& ctx) {
       RETURN_IF_ERROR(ctx.PrintJson(result));
     }
   } else {
+    // The server's reasons, and the client's, which may quote the file.
     for (const ImportLineError& error : invalid) {
-      ctx.out() << "line " << error.line << ": " << error.message << "\n";
+      ctx.out() << "line " << error.line << ": " << ForTerminal(error.message) << "\n";
     }
     if (dry_run) {
       ctx.out() << absl::StrFormat("dry run: %d valid, %d duplicates, %d invalid\n", valid,

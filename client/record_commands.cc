@@ -7,6 +7,7 @@
 #include "client/files.h"
 #include "client/json_io.h"
 #include "client/record_format.h"
+#include "client/terminal_text.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
 #include "registry/v1/records.grpc.pb.h"
@@ -30,7 +31,7 @@ bool WantsPurpose(const ParsedArgs& args) { return args.Has("case-ref") || args.
 
 absl::Status PrintStatusChange(CommandContext& ctx, const v1::RecordStatusResponse& response) {
   if (ctx.json()) return ctx.PrintJson(response);
-  ctx.out() << "record " << response.record_id() << " is now "
+  ctx.out() << "record " << ForTerminal(response.record_id()) << " is now "
             << RecordStatusName(response.status()) << " (version " << response.version()
             << ")\n";
   return absl::OkStatus();
@@ -50,7 +51,7 @@ absl::Status RunRecordCreate(CommandContext& ctx) {
                          return stub->CreateRecord(c, request, r);
                        }));
   if (ctx.json()) return ctx.PrintJson(response);
-  ctx.out() << response.record_id() << "\n";
+  ctx.out() << ForTerminal(response.record_id()) << "\n";
   return absl::OkStatus();
 }
 
@@ -130,7 +131,7 @@ absl::Status RunRecordHistory(CommandContext& ctx) {
     if (!first) ctx.out() << "\n";
     first = false;
     ctx.out() << "== version " << version.record().metadata().version() << ": "
-              << version.reason() << "\n"
+              << ForTerminal(version.reason()) << "\n"
               << FormatRecord(version.record());
   }
   return absl::OkStatus();
@@ -156,7 +157,7 @@ absl::Status RunRecordAmend(CommandContext& ctx) {
                          return stub->AmendRecord(c, request, r);
                        }));
   if (ctx.json()) return ctx.PrintJson(response);
-  ctx.out() << "record " << response.record_id() << " amended: now version "
+  ctx.out() << "record " << ForTerminal(response.record_id()) << " amended: now version "
             << response.version() << " (changed " << request.update_mask().paths_size()
             << (request.update_mask().paths_size() == 1 ? " field)\n" : " fields)\n");
   return absl::OkStatus();
@@ -199,7 +200,7 @@ absl::Status RunRecordExpunge(CommandContext& ctx) {
                          return stub->ExpungeRecord(c, request, r);
                        }));
   if (ctx.json()) return ctx.PrintJson(response);
-  ctx.out() << "record " << response.record_id() << " expunged\n";
+  ctx.out() << "record " << ForTerminal(response.record_id()) << " expunged\n";
   return absl::OkStatus();
 }
 

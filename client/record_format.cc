@@ -6,11 +6,13 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "client/terminal_text.h"
 
 namespace registry::client {
 namespace {
 
-// Appends "Label:" padded to a column, then the value (or "-" when empty).
+// Appends "Label:" padded to a column, then the value (or "-" when empty). The value is already
+// safe for a terminal: the caller escaped each server string in it.
 void Field(absl::string_view label, absl::string_view value, std::string* out) {
   absl::StrAppendFormat(out, "%-28s %s\n", absl::StrCat(label, ":"),
                         value.empty() ? absl::string_view("-") : value);
@@ -43,9 +45,9 @@ std::string BanTypeName(v1::BanType type) {
 }  // namespace
 
 std::string FormatOffence(const v1::Offence& offence) {
-  std::string text = absl::StrCat(offence.law(), " art. ", offence.article());
+  std::string text = absl::StrCat(ForTerminal(offence.law()), " art. ", offence.article());
   if (offence.paragraph() != 0) absl::StrAppend(&text, " §", offence.paragraph());
-  if (!offence.title().empty()) absl::StrAppend(&text, " (", offence.title(), ")");
+  if (!offence.title().empty()) absl::StrAppend(&text, " (", ForTerminal(offence.title()), ")");
   return text;
 }
 
@@ -75,8 +77,10 @@ std::string FormatSentence(const v1::Sentence& sentence) {
 }
 
 std::string FormatBan(const v1::AccessoryBan& ban) {
-  return absl::StrCat(BanTypeName(ban.type()),
-                      ban.end_date().empty() ? " for life" : absl::StrCat(" until ", ban.end_date()));
+  return absl::StrCat(BanTypeName(ban.type()), ban.end_date().empty()
+                                                   ? " for life"
+                                                   : absl::StrCat(" until ",
+                                                                  ForTerminal(ban.end_date())));
 }
 
 std::string RecordStatusName(v1::RecordStatus status) {
@@ -118,28 +122,30 @@ std::string FormatRecord(const v1::Record& record) {
   const v1::RecordMetadata& meta = record.metadata();
   const v1::Person& person = record.person();
   const v1::Conviction& conviction = record.conviction();
+  // Shorthand: every string below comes from the record.
+  const auto t = [](absl::string_view value) { return ForTerminal(value); };
   std::string out;
-  Field("Record", meta.record_id(), &out);
-  Field("Surname", person.surname(), &out);
-  Field("Given name", person.given_name(), &out);
-  Field("Father's name", person.father_name(), &out);
-  Field("Aliases", absl::StrJoin(person.aliases(), ", "), &out);
+  Field("Record", t(meta.record_id()), &out);
+  Field("Surname", t(person.surname()), &out);
+  Field("Given name", t(person.given_name()), &out);
+  Field("Father's name", t(person.father_name()), &out);
+  Field("Aliases", t(absl::StrJoin(person.aliases(), ", ")), &out);
   Field("Sex", SexName(person.sex()), &out);
   Field("Born", person.birth_place().empty()
-                    ? person.birth_date()
-                    : absl::StrCat(person.birth_date(), " in ", person.birth_place()),
+                    ? t(person.birth_date())
+                    : absl::StrCat(t(person.birth_date()), " in ", t(person.birth_place())),
         &out);
-  Field("Citizenship", absl::StrJoin(person.citizenships(), ", "), &out);
-  Field("Personal number", person.personal_number(), &out);
-  Field("Last known address", person.last_known_address(), &out);
+  Field("Citizenship", t(absl::StrJoin(person.citizenships(), ", ")), &out);
+  Field("Personal number", t(person.personal_number()), &out);
+  Field("Last known address", t(person.last_known_address()), &out);
   Field("Court", conviction.court_id() == "foreign"
-                     ? absl::StrCat("foreign: ", conviction.foreign_court(), " (",
-                                    conviction.foreign_country(), ")")
-                     : conviction.court_id(),
+                     ? absl::StrCat("foreign: ", t(conviction.foreign_court()), " (",
+                                    t(conviction.foreign_country()), ")")
+                     : t(conviction.court_id()),
         &out);
-  Field("Case", conviction.case_number(), &out);
-  Field("Judgment", conviction.judgment_date(), &out);
-  Field("Final", conviction.final_date(), &out);
+  Field("Case", t(conviction.case_number()), &out);
+  Field("Judgment", t(conviction.judgment_date()), &out);
+  Field("Final", t(conviction.final_date()), &out);
   std::vector<std::string> offences;
   for (const v1::Offence& offence : conviction.offences()) offences.push_back(FormatOffence(offence));
   Field("Offences", absl::StrJoin(offences, "; "), &out);
@@ -147,16 +153,16 @@ std::string FormatRecord(const v1::Record& record) {
   std::vector<std::string> bans;
   for (const v1::AccessoryBan& ban : conviction.bans()) bans.push_back(FormatBan(ban));
   Field("Bans", bans.empty() ? "none" : absl::StrJoin(bans, "; "), &out);
-  Field("Released", conviction.release_date(), &out);
+  Field("Released", t(conviction.release_date()), &out);
   Field("Juvenile", conviction.juvenile() ? "yes" : "no", &out);
   Field("Status", RecordStatusName(meta.status()), &out);
   Field("Version", meta.version() == 0 ? "" : absl::StrCat(meta.version()), &out);
-  Field("Created", absl::StrCat(meta.created_at(), " by ", meta.created_by()), &out);
+  Field("Created", absl::StrCat(t(meta.created_at()), " by ", t(meta.created_by())), &out);
   if (!meta.updated_at().empty()) {
-    Field("Updated", absl::StrCat(meta.updated_at(), " by ", meta.updated_by()), &out);
+    Field("Updated", absl::StrCat(t(meta.updated_at()), " by ", t(meta.updated_by())), &out);
   }
-  Field("Visible to employers until", meta.employer_visible_until(), &out);
-  Field("Delete after", meta.delete_after(), &out);
+  Field("Visible to employers until", t(meta.employer_visible_until()), &out);
+  Field("Delete after", t(meta.delete_after()), &out);
   return out;
 }
 

@@ -1,6 +1,10 @@
 // Human-readable text of API messages for people at a terminal: labelled fields and plain words
 // instead of raw protos and enum names. Machine output goes through json_io.h instead.
 //
+// Every string in these messages is the server's (or, for a record, whoever entered it), so each
+// function passes every string field through ForTerminal (terminal_text.h) exactly once: what
+// they return is safe to print as it is, and must not be escaped again.
+//
 //   Surname:           Kërqeli
 //   Given name:        Arben
 //   ...

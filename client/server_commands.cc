@@ -4,6 +4,7 @@
 #include "absl/strings/str_join.h"
 #include "client/commands.h"
 #include "client/health_check.h"
+#include "client/terminal_text.h"
 #include "common/status_macros.h"
 #include "google/protobuf/struct.pb.h"
 #include "registry/v1/admin.grpc.pb.h"
@@ -48,7 +49,7 @@ absl::Status RunAdminBackup(CommandContext& ctx) {
                        }));
   if (ctx.json()) return ctx.PrintJson(backup);
   ctx.out() << absl::StrFormat("backup %d created at %s (%d bytes)\n", backup.backup_id(),
-                               backup.created_at(), backup.size_bytes());
+                               ForTerminal(backup.created_at()), backup.size_bytes());
   if (!backup.pruned_backup_ids().empty()) {
     ctx.out() << "older backups deleted by the retention setting: "
               << absl::StrJoin(backup.pruned_backup_ids(), ", ") << "\n";
@@ -74,8 +75,8 @@ absl::Status RunAdminBackups(CommandContext& ctx) {
   }
   ctx.out() << absl::StrFormat("%-6s %-22s %s\n", "ID", "CREATED", "BYTES");
   for (const v1::BackupInfo& backup : response.backups()) {
-    ctx.out() << absl::StrFormat("%-6d %-22s %d\n", backup.backup_id(), backup.created_at(),
-                                 backup.size_bytes());
+    ctx.out() << absl::StrFormat("%-6d %-22s %d\n", backup.backup_id(),
+                                 ForTerminal(backup.created_at()), backup.size_bytes());
   }
   return absl::OkStatus();
 }

@@ -9,8 +9,10 @@
 #include "client/files.h"
 #include "client/json_io.h"
 #include "client/record_format.h"
+#include "client/terminal_text.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
+#include "crypto/ed25519.h"
 #include "registry/v1/vetting.grpc.pb.h"
 
 namespace registry::client {
@@ -32,6 +34,29 @@ std::string ResultInWords(v1::VettingResult result) {
     default:
       return "UNSPECIFIED: the server gave no result; ask the registry";
   }
+}
+
+// The PEM of a public key the server sent, once it is what it claims to be: only printable ASCII
+// lines (PEM is base64 between two ASCII armour lines, so nothing else has a place in it, and
+// OpenSSL's reader would skip text around the block, escape sequences included), an Ed25519
+// public key, and the key id that belongs to it. Printed or saved as it is after that.
+absl::StatusOr<std::string> CheckedPem(const v1::PublicKey& key) {
+  for (const char c : key.pem()) {
+    if (c != '\n' && (c < 0x20 || c > 0x7e)) {
+      return absl::DataLossError("the server's public key PEM holds characters that PEM never has");
+    }
+  }
+  absl::StatusOr<std::string> raw = crypto::Ed25519PublicKeyFromPem(key.pem());
+  if (!raw.ok()) {
+    return absl::DataLossError(absl::StrCat("the server's public key is not an Ed25519 key in PEM: ",
+                                            raw.status().message()));
+  }
+  if (!key.key_id().empty() && key.key_id() != crypto::Ed25519KeyId(*raw)) {
+    return absl::DataLossError(absl::StrCat("the server's key id ", key.key_id(),
+                                            " does not belong to its key (",
+                                            crypto::Ed25519KeyId(*raw), ")"));
+  }
+  return key.pem();
 }
 
 }  // namespace
@@ -61,10 +86,10 @@ absl::Status RunVetCheck(CommandContext& ctx) {
   }
   if (ctx.json()) return ctx.PrintJson(response);
   ctx.out() << ResultInWords(response.result()) << "\n"
-            << "check id: " << response.check_id() << "\n";
+            << "check id: " << ForTerminal(response.check_id()) << "\n";
   if (response.has_certificate()) {
-    ctx.out() << "certificate valid until: " << response.certificate().certificate().valid_until()
-              << "\n";
+    ctx.out() << "certificate valid until: "
+              << ForTerminal(response.certificate().certificate().valid_until()) << "\n";
   }
   if (auto out = args.Get("out")) ctx.out() << "certificate written to " << *out << "\n";
   return absl::OkStatus();
@@ -94,12 +119,13 @@ absl::Status RunVetHistory(CommandContext& ctx) {
   ctx.out() << absl::StrFormat("%-21s %-36s %-20s %s\n", "DATE", "ORGANISATION", "POSITION",
                                "OUTCOME");
   for (const v1::CheckSummary& check : response.checks()) {
-    const std::string& who = !check.organisation().empty() ? check.organisation()
-                             : !check.requester().empty()  ? check.requester()
-                                                           : std::string("(unknown)");
-    ctx.out() << absl::StrFormat("%-21s %-36s %-20s %s\n", check.checked_at(), who,
-                                 check.position_category().empty() ? "-"
-                                                                   : check.position_category(),
+    const std::string who = !check.organisation().empty() ? ForTerminal(check.organisation())
+                            : !check.requester().empty()  ? ForTerminal(check.requester())
+                                                          : std::string("(unknown)");
+    ctx.out() << absl::StrFormat("%-21s %-36s %-20s %s\n", ForTerminal(check.checked_at()), who,
+                                 check.position_category().empty()
+                                     ? std::string("-")
+                                     : ForTerminal(check.position_category()),
                                  CheckOutcomeText(check));
   }
   return absl::OkStatus();
@@ -113,15 +139,17 @@ absl::Status RunVetPublicKey(CommandContext& ctx) {
                          return stub->GetVettingPublicKey(c, v1::GetVettingPublicKeyRequest(), r);
                        }));
   if (key.pem().empty()) return absl::DataLossError("the server sent no PEM public key");
+  ASSIGN_OR_RETURN(const std::string pem, CheckedPem(key));
   if (auto out = ctx.args().Get("out")) {
-    RETURN_IF_ERROR(WriteFileAtomically(*out, key.pem(), 0644));
+    RETURN_IF_ERROR(WriteFileAtomically(*out, pem, 0644));
     if (ctx.json()) return ctx.PrintJson(key);
-    ctx.out() << "vetting public key " << key.key_id() << " written to " << *out << "\n";
+    ctx.out() << "vetting public key " << ForTerminal(key.key_id()) << " written to " << *out
+              << "\n";
     return absl::OkStatus();
   }
   if (ctx.json()) return ctx.PrintJson(key);
-  ctx.out() << key.pem();
-  if (!key.pem().empty() && key.pem().back() != '\n') ctx.out() << "\n";
+  ctx.out() << pem;
+  if (pem.back() != '\n') ctx.out() << "\n";
   return absl::OkStatus();
 }
 

@@ -1,10 +1,19 @@
 #include "client/audit_verifier.h"
 
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <cstddef>
 #include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <new>
 #include <filesystem>
+#include <functional>
+#include <limits>
 #include <memory>
 #include <string>
 #include <utility>
@@ -18,6 +27,56 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
+// Every allocation through operator new in this test binary is counted, so that a test can
+// measure the most the verifier holds at once, exactly and whatever the heap already held (an
+// address-space limit alone cannot: pages freed by earlier tests stay mapped and are reused).
+// AddressSanitizer replaces operator new itself; under it nothing is counted.
+#if !defined(__SANITIZE_ADDRESS__)
+#define REGISTRY_COUNTS_ALLOCATIONS 1
+namespace {
+constexpr size_t kAllocationHeader = alignof(std::max_align_t);  // keeps blocks aligned
+std::atomic<size_t> live_bytes{0};
+std::atomic<size_t> peak_bytes{0};
+
+void* CountedNew(size_t size) {
+  void* block = std::malloc(size + kAllocationHeader);
+  if (block == nullptr) throw std::bad_alloc();
+  *static_cast<size_t*>(block) = size;
+  const size_t now = live_bytes.fetch_add(size) + size;
+  size_t peak = peak_bytes.load();
+  while (now > peak && !peak_bytes.compare_exchange_weak(peak, now)) {
+  }
+  return static_cast<char*>(block) + kAllocationHeader;
+}
+
+void CountedDelete(void* p) noexcept {
+  if (p == nullptr) return;
+  void* block = static_cast<char*>(p) - kAllocationHeader;
+  live_bytes.fetch_sub(*static_cast<size_t*>(block));
+  std::free(block);
+}
+}  // namespace
+
+void* operator new(size_t size) { return CountedNew(size); }
+void* operator new[](size_t size) { return CountedNew(size); }
+void* operator new(size_t size, const std::nothrow_t&) noexcept {
+  try {
+    return CountedNew(size);
+  } catch (...) {
+    return nullptr;
+  }
+}
+void* operator new[](size_t size, const std::nothrow_t& tag) noexcept {
+  return operator new(size, tag);
+}
+void operator delete(void* p) noexcept { CountedDelete(p); }
+void operator delete[](void* p) noexcept { CountedDelete(p); }
+void operator delete(void* p, size_t) noexcept { CountedDelete(p); }
+void operator delete[](void* p, size_t) noexcept { CountedDelete(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { CountedDelete(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { CountedDelete(p); }
+#endif
+
 namespace registry::client {
 namespace {
 
@@ -25,6 +84,10 @@ namespace merkle = crypto::merkle;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
+
+// The verifier's clock in these tests, and the fake log's: heads are dated just after it.
+const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
+constexpr uint64_t kNowMicros = 1'800'000'000'000'000;
 
 std::unique_ptr<crypto::Ed25519Signer> Signer(char seed_byte) {
   auto signer = crypto::Ed25519Signer::FromSeed(crypto::SecretBytes(std::string(32, seed_byte)));
@@ -53,12 +116,20 @@ class FakeAuditLog final : public AuditLogSource {
     SignHead(*signer_);
   }
 
-  // Signs the current tree with `signer` (another key makes a head from the wrong key).
-  void SignHead(const crypto::Ed25519Signer& signer) {
+  // Signs the current tree with `signer` (another key makes a head from the wrong key), dated
+  // `timestamp_micros` (default: kNow plus the tree size in microseconds, so later heads are
+  // later).
+  void SignHead(const crypto::Ed25519Signer& signer,
+                std::optional<uint64_t> timestamp_micros = std::nullopt) {
     head_.set_tree_size(range_.size());
     head_.set_root_hash(range_.Root());
-    head_.set_timestamp_micros(1'800'000'000'000'000 + range_.size());
+    head_.set_timestamp_micros(timestamp_micros.value_or(kNowMicros + range_.size()));
     head_.set_key_id(signer.key_id());
+    Resign(signer);
+  }
+
+  // Signs head() as it is now, whatever a test made it say (a hostile but correctly signed head).
+  void Resign(const crypto::Ed25519Signer& signer) {
     auto bytes = crypto::TreeHeadSigningBytes(head_.tree_size(), head_.timestamp_micros(),
                                               head_.root_hash(), head_.key_id());
     ASSERT_TRUE(bytes.ok()) << bytes.status();
@@ -76,6 +147,15 @@ class FakeAuditLog final : public AuditLogSource {
 
   absl::StatusOr<v1::ConsistencyProof> GetConsistencyProof(uint64_t first_size,
                                                            uint64_t second_size) override {
+    if (forced_proof_.has_value()) {
+      // Moved out, not copied: what the verifier does with a huge proof is under test, not what
+      // the fake does. One answer per ForceConsistencyProof.
+      v1::ConsistencyProof proof = std::move(*forced_proof_);
+      forced_proof_.reset();
+      proof.set_first_size(first_size);
+      proof.set_second_size(second_size);
+      return proof;
+    }
     auto hashes = merkle::ConsistencyProof(store_, first_size, second_size);
     if (!hashes.ok()) return hashes.status();
     v1::ConsistencyProof proof;
@@ -96,13 +176,16 @@ class FakeAuditLog final : public AuditLogSource {
     return proof;
   }
 
+  // Sends the served() entries at positions [start, end), as the server does by index; with
+  // set_sends_beyond_end(true), also every entry after them, as a misbehaving log might.
   absl::Status StreamEvents(
       uint64_t start, uint64_t end,
       const std::function<absl::Status(const v1::AuditEntry&)>& on_entry) override {
     ++stream_requests_;
     EXPECT_LT(start, end);
-    for (const v1::AuditEntry& entry : served_) {
-      absl::Status status = on_entry(entry);
+    for (uint64_t position = start; position < served_.size(); ++position) {
+      if (position >= end && !sends_beyond_end_) break;
+      absl::Status status = on_entry(served_[position]);
       if (!status.ok()) return status;
     }
     return absl::OkStatus();
@@ -118,6 +201,12 @@ class FakeAuditLog final : public AuditLogSource {
   }
 
   int stream_requests() const { return stream_requests_; }
+  void set_sends_beyond_end(bool value) { sends_beyond_end_ = value; }
+  // Every consistency proof from now on holds these hashes, whatever sizes are asked for.
+  void ForceConsistencyProof(std::vector<std::string> hashes) {
+    forced_proof_.emplace();
+    for (std::string& hash : hashes) forced_proof_->add_hashes(std::move(hash));
+  }
 
  private:
   std::unique_ptr<crypto::Ed25519Signer> signer_;
@@ -128,6 +217,8 @@ class FakeAuditLog final : public AuditLogSource {
   std::vector<v1::AuditEntry> served_;
   int key_requests_ = 0;
   int stream_requests_ = 0;
+  bool sends_beyond_end_ = false;
+  std::optional<v1::ConsistencyProof> forced_proof_;
 };
 
 AuditVerifyOptions Full() {
@@ -136,9 +227,7 @@ AuditVerifyOptions Full() {
   return options;
 }
 
-const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
-
-absl::StatusOr<AuditVerification> Verify(FakeAuditLog& log,
+absl::StatusOr<AuditVerification> Verify(AuditLogSource& log,
                                          const std::optional<AuditState>& previous,
                                          const AuditVerifyOptions& options = Full()) {
   return VerifyAuditLog(log, previous, options, kNow);
@@ -274,6 +363,7 @@ TEST(AuditVerifierTest, ExtraEventsAreCaught) {
   log.Grow(4);
   v1::AuditEntry extra = log.served()[1];
   log.served().push_back(extra);
+  log.set_sends_beyond_end(true);
   ExpectFailure(Verify(log, std::nullopt), absl::StatusCode::kDataLoss,
                 "the log sent more events than the signed tree size 4");
 }
@@ -370,6 +460,9 @@ TEST(AuditVerifierTest, HeadSignedByAnotherKeyThanThePinnedOneIsCaught) {
   EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(result.status().message()),
               HasSubstr(absl::StrCat("signed by key ", intruder->key_id())));
+  // Not proof of tampering: pointed at another registry's log, the verifier says the same.
+  EXPECT_THAT(std::string(result.status().message()),
+              HasSubstr("another log than the one pinned in the state file, or its key changed"));
 }
 
 TEST(AuditVerifierTest, GivenKeyRefusesHeadsOfAnotherKey) {
@@ -381,6 +474,392 @@ TEST(AuditVerifierTest, GivenKeyRefusesHeadsOfAnotherKey) {
   ASSERT_FALSE(result.ok());
   EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(log.key_requests(), 0);
+}
+
+TEST(AuditVerifierTest, DuplicatedEventIsCaught) {
+  FakeAuditLog log;
+  log.Grow(10);
+  log.served()[2] = log.served()[1];
+  ExpectFailure(Verify(log, std::nullopt), absl::StatusCode::kDataLoss, "event 1 sent twice");
+}
+
+TEST(AuditVerifierTest, EditedEventIsFoundInALogLongerThanOnePassOfTheSearch) {
+  // 5000 events: the first pass leaves 64 frontiers 77 events apart, so naming the event takes
+  // more passes, each streaming only the stretch between two frontiers.
+  for (uint64_t edited : {0u, 1u, 76u, 77u, 78u, 2500u, 4096u, 4998u, 4999u}) {
+    FakeAuditLog log;
+    log.Grow(5000);
+    log.served()[edited].set_event_bytes("rewritten by an intruder");
+    ExpectFailure(Verify(log, std::nullopt), absl::StatusCode::kDataLoss,
+                  absl::StrCat("event ", edited, " does not match the signed tree"));
+    EXPECT_LE(log.stream_requests(), 3) << edited;
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Timestamps
+
+TEST(AuditVerifierTest, HeadDatedBeforeTheVerifiedHeadIsRefused) {
+  FakeAuditLog log;
+  log.Grow(5);
+  const AuditState state = VerifiedState(log);
+  log.Grow(4);
+  log.SignHead(log.signer(), state.verified_head().timestamp_micros() - 1);
+  ExpectFailure(Verify(log, state, AuditVerifyOptions()), absl::StatusCode::kDataLoss,
+                "the tree head is dated 2027-01-15T08:00:00.000004Z, before the previously "
+                "verified head (2027-01-15T08:00:00.000005Z): a rolled-back or replayed head");
+  // The same date as the verified head is fine: time need not have moved between two heads.
+  log.SignHead(log.signer(), state.verified_head().timestamp_micros());
+  EXPECT_TRUE(Verify(log, state, AuditVerifyOptions()).ok());
+}
+
+TEST(AuditVerifierTest, ReplayedOlderHeadOfTheSameSizeIsRefused) {
+  FakeAuditLog log;
+  log.Grow(5);
+  const v1::SignedTreeHead old_head = log.head();
+  log.SignHead(log.signer(), old_head.timestamp_micros() + 60'000'000);
+  const AuditState state = VerifiedState(log);
+  log.head() = old_head;  // correctly signed, same tree, but older than what was verified
+  auto result = Verify(log, state, AuditVerifyOptions());
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(result.status().message()), HasSubstr("a rolled-back or replayed head"));
+}
+
+TEST(AuditVerifierTest, HeadDatedMoreThanTheAllowedSkewAheadIsRefusedAndNotPinned) {
+  FakeAuditLog log;
+  log.Grow(5);
+  const uint64_t latest = kNowMicros + absl::ToInt64Microseconds(kDefaultMaxClockSkew);
+  log.SignHead(log.signer(), latest);
+  EXPECT_TRUE(Verify(log, std::nullopt).ok()) << "exactly the allowed skew ahead is accepted";
+  log.SignHead(log.signer(), latest + 1);
+  ExpectFailure(Verify(log, std::nullopt), absl::StatusCode::kFailedPrecondition,
+                "the tree head is dated 2027-01-15T08:05:00.000001Z, more than 5m after this "
+                "computer's clock (2027-01-15T08:00:00.000000Z): the server's clock or this one "
+                "is wrong, or the head was not signed now; it is not pinned (--clock-skew sets "
+                "the tolerance)");
+  AuditVerifyOptions wider = Full();
+  wider.max_clock_skew = absl::Minutes(6);
+  EXPECT_TRUE(Verify(log, std::nullopt, wider).ok());
+  AuditVerifyOptions none = Full();
+  none.max_clock_skew = absl::ZeroDuration();
+  log.SignHead(log.signer(), kNowMicros + 1);
+  EXPECT_EQ(Verify(log, std::nullopt, none).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+TEST(AuditVerifierTest, HeadDatedAtTheEndOfTimeIsRefusedWithItsRawDate) {
+  FakeAuditLog log;
+  log.Grow(5);
+  log.SignHead(log.signer(), std::numeric_limits<uint64_t>::max());
+  auto result = Verify(log, std::nullopt);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(result.status().message()),
+              HasSubstr("dated 18446744073709551615 microseconds after 1970, more than 5m"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// Another log than the state file's
+
+TEST(AuditVerifierTest, ContinuityErrorsSayWhenTheHeadsAreSignedByDifferentKeys) {
+  FakeAuditLog log;
+  log.Grow(10);
+  const AuditState state = VerifiedState(log);
+  AuditVerifyOptions other_key;
+  FakeAuditLog shorter('o', "other");
+  shorter.Grow(7);
+  shorter.SignHead(shorter.signer(), kNowMicros + 60);
+  other_key.public_key_pem = shorter.signer().PublicKeyPem();
+  const std::string hint = absl::StrCat(
+      " (the verified head was signed by key ", log.signer().key_id(), ", this one by key ",
+      shorter.signer().key_id(),
+      ": if this is another log than the one the state file follows, give it its own --state "
+      "file)");
+  ExpectFailure(Verify(shorter, state, other_key), absl::StatusCode::kDataLoss,
+                "log truncated: size 7 < previously verified 10" + hint);
+
+  FakeAuditLog longer('o', "other");
+  longer.Grow(12);
+  ExpectFailure(Verify(longer, state, other_key), absl::StatusCode::kDataLoss,
+                "forked head: head at size 12 is not consistent with verified head at size 10" +
+                    hint);
+
+  // Under the same key there is no other explanation than tampering, and no hint.
+  FakeAuditLog fork('k', "other");
+  fork.Grow(12);
+  ExpectFailure(Verify(fork, state, AuditVerifyOptions()), absl::StatusCode::kDataLoss,
+                "forked head: head at size 12 is not consistent with verified head at size 10");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Bounded memory whatever the log claims
+
+// Runs `body` in a child process that may map at most `budget` bytes more than it inherits
+// (RLIMIT_AS), and returns what `body` returned, or how it failed: a verifier that allocates in
+// proportion to a size the server chose throws std::bad_alloc (or std::length_error) instead of
+// returning. Under AddressSanitizer, which maps terabytes
+// of shadow memory, the limit cannot be set and `body` runs unlimited.
+std::string RunWithMemoryBudget(size_t budget, const std::function<std::string()>& body) {
+  int fds[2];
+  if (pipe(fds) != 0) return "pipe failed";
+  const pid_t pid = fork();
+  if (pid < 0) return "fork failed";
+  if (pid == 0) {
+    close(fds[0]);
+#if !defined(__SANITIZE_ADDRESS__)
+    long pages = 0;
+    if (FILE* statm = fopen("/proc/self/statm", "r")) {
+      if (fscanf(statm, "%ld", &pages) != 1) pages = 0;
+      fclose(statm);
+    }
+    const rlim_t limit = static_cast<rlim_t>(pages) * static_cast<rlim_t>(sysconf(_SC_PAGESIZE)) +
+                         static_cast<rlim_t>(budget);
+    const struct rlimit rl = {limit, limit};
+    if (pages == 0 || setrlimit(RLIMIT_AS, &rl) != 0) _exit(3);
+#endif
+    // An exception must not escape into gtest, which would go on running tests in the child. In
+    // registry-cli nothing catches it: it would end the process (std::terminate), so it is
+    // reported as the crash it would be.
+    std::string report;
+    try {
+      report = body();
+    } catch (const std::exception& e) {
+      report = absl::StrCat("crashed: uncaught ", e.what());
+    } catch (...) {
+      report = "crashed: uncaught exception";
+    }
+    size_t written = 0;
+    while (written < report.size()) {
+      const ssize_t n = write(fds[1], report.data() + written, report.size() - written);
+      if (n <= 0) _exit(4);
+      written += static_cast<size_t>(n);
+    }
+    _exit(0);
+  }
+  close(fds[1]);
+  std::string report;
+  char buffer[4096];
+  ssize_t n;
+  while ((n = read(fds[0], buffer, sizeof(buffer))) > 0) report.append(buffer, n);
+  close(fds[0]);
+  int status = 0;
+  if (waitpid(pid, &status, 0) != pid) return "waitpid failed";
+  if (WIFSIGNALED(status)) return absl::StrCat("child killed by signal ", WTERMSIG(status));
+  if (WEXITSTATUS(status) != 0) return absl::StrCat("child exited with ", WEXITSTATUS(status));
+  return report;
+}
+
+constexpr size_t kBudget = 32 << 20;
+
+// What verifying a log of any size may hold at once: the frontiers of one search pass (65 of at
+// most 64 hashes) and one entry and one proof at a time come to tens of KiB; a hash per event
+// of a half-million-event log is tens of MiB.
+constexpr size_t kHeldBudget = 1 << 20;
+
+// Runs `fn` and returns "" when the bytes it held through operator new never rose more than
+// kHeldBudget above what was held when it started, else what it held at most.
+std::string HeldWithinBudget(const std::function<void()>& fn) {
+#if defined(REGISTRY_COUNTS_ALLOCATIONS)
+  const size_t before = live_bytes.load();
+  peak_bytes.store(before);
+  fn();
+  const size_t held = peak_bytes.load() - before;
+  if (held > kHeldBudget) return absl::StrCat(", but held ", held, " bytes at once");
+#else
+  fn();
+#endif
+  return "";
+}
+
+std::string StatusText(const absl::StatusOr<AuditVerification>& result) {
+  return result.ok() ? "OK" : result.status().ToString();
+}
+
+// A log that signs a head claiming `claimed` events while holding only the few of `log`: the
+// signature vouches for what the server says, not for whether it is true.
+void ClaimTreeSize(FakeAuditLog& log, uint64_t claimed) {
+  log.head().set_tree_size(claimed);
+  log.Resign(log.signer());
+}
+
+TEST(AuditVerifierTest, AbsurdTreeSizeFailsCleanlyInBoundedMemory) {
+  for (uint64_t claimed : {uint64_t{1} << 62, (uint64_t{1} << 63) - 1, uint64_t{1} << 63,
+                           std::numeric_limits<uint64_t>::max() - 1,
+                           std::numeric_limits<uint64_t>::max()}) {
+    SCOPED_TRACE(claimed);
+    FakeAuditLog log;
+    log.Grow(3);
+    ClaimTreeSize(log, claimed);
+    EXPECT_EQ(RunWithMemoryBudget(kBudget, [&] { return StatusText(Verify(log, std::nullopt)); }),
+              "DATA_LOSS: event 3 missing");
+  }
+}
+
+TEST(AuditVerifierTest, AbsurdTreeSizeAfterAVerifiedHeadNeedsAConsistencyProofOfSaneLength) {
+  FakeAuditLog log;
+  log.Grow(3);
+  const AuditState state = VerifiedState(log);
+  ClaimTreeSize(log, std::numeric_limits<uint64_t>::max());
+  // A proof of a million hashes, or of one enormous "hash": refused before it is copied.
+  log.ForceConsistencyProof(std::vector<std::string>(1'000'000, std::string(32, 'h')));
+  EXPECT_EQ(RunWithMemoryBudget(kBudget,
+                                [&] { return StatusText(Verify(log, state, AuditVerifyOptions())); }),
+            "DATA_LOSS: the log served a consistency proof 3 -> 18446744073709551615 of 1000000 "
+            "hashes; no proof between trees of at most 2^64 - 1 events has more than 65");
+  log.ForceConsistencyProof({std::string(32, 'h'), std::string(16 << 20, 'h')});
+  EXPECT_EQ(RunWithMemoryBudget(kBudget,
+                                [&] { return StatusText(Verify(log, state, AuditVerifyOptions())); }),
+            "DATA_LOSS: the log served a consistency proof 3 -> 18446744073709551615 whose "
+            "element 1 has 16777216 bytes, not 32");
+  // A proof of the largest sane length that does not verify is a fork like any other.
+  log.ForceConsistencyProof(std::vector<std::string>(65, std::string(32, 'h')));
+  EXPECT_EQ(RunWithMemoryBudget(kBudget,
+                                [&] { return StatusText(Verify(log, state, AuditVerifyOptions())); }),
+            "DATA_LOSS: forked head: head at size 18446744073709551615 is not consistent with "
+            "verified head at size 3");
+}
+
+TEST(AuditVerifierTest, ConsistencyProofForOtherSizesThanAskedIsRefused) {
+  class WrongSizes final : public AuditLogSource {
+   public:
+    explicit WrongSizes(FakeAuditLog& log) : log_(log) {}
+    absl::StatusOr<v1::SignedTreeHead> GetSignedTreeHead() override {
+      return log_.GetSignedTreeHead();
+    }
+    absl::StatusOr<v1::ConsistencyProof> GetConsistencyProof(uint64_t first,
+                                                             uint64_t second) override {
+      auto proof = log_.GetConsistencyProof(first, second);
+      if (proof.ok()) proof->set_first_size(first + 1);
+      return proof;
+    }
+    absl::StatusOr<v1::InclusionProof> GetInclusionProof(uint64_t index, uint64_t size) override {
+      return log_.GetInclusionProof(index, size);
+    }
+    absl::Status StreamEvents(
+        uint64_t start, uint64_t end,
+        const std::function<absl::Status(const v1::AuditEntry&)>& on_entry) override {
+      return log_.StreamEvents(start, end, on_entry);
+    }
+    absl::StatusOr<v1::PublicKey> GetAuditPublicKey() override {
+      return log_.GetAuditPublicKey();
+    }
+
+   private:
+    FakeAuditLog& log_;
+  };
+  FakeAuditLog log;
+  log.Grow(4);
+  const AuditState state = VerifiedState(log);
+  log.Grow(4);
+  WrongSizes source(log);
+  ExpectFailure(VerifyAuditLog(source, state, AuditVerifyOptions(), kNow),
+                absl::StatusCode::kDataLoss,
+                "the log answered the request for the consistency proof 4 -> 8 with a proof for "
+                "5 -> 8");
+}
+
+// A log of n events made on demand ("event-<i>"; event `edited` rewritten), so that the test
+// keeps nothing per event while the verifier runs. The head is the honest tree's; with
+// keep_tree, consistency proofs come from a store of that tree, filled before the verifier runs.
+class GeneratedAuditLog final : public AuditLogSource {
+ public:
+  GeneratedAuditLog(uint64_t n, std::optional<uint64_t> edited, bool keep_tree)
+      : signer_(Signer('g')), n_(n), edited_(edited), keep_tree_(keep_tree) {
+    merkle::CompactRange range;
+    for (uint64_t i = 0; i < n; ++i) {
+      range.Append(merkle::HashLeaf(Event(i)),
+                   keep_tree ? store_.Recorder() : merkle::CompactRange::NodeCallback());
+    }
+    head_.set_tree_size(n);
+    head_.set_root_hash(range.Root());
+    head_.set_timestamp_micros(kNowMicros);
+    head_.set_key_id(signer_->key_id());
+    head_.set_signature(*signer_->Sign(*crypto::TreeHeadSigningBytes(
+        n, kNowMicros, head_.root_hash(), head_.key_id())));
+  }
+
+  static std::string Event(uint64_t i) { return absl::StrCat("event-", i); }
+
+  absl::StatusOr<v1::SignedTreeHead> GetSignedTreeHead() override { return head_; }
+  absl::StatusOr<v1::ConsistencyProof> GetConsistencyProof(uint64_t first,
+                                                           uint64_t second) override {
+    if (!keep_tree_) return absl::FailedPreconditionError("no proofs from this log");
+    auto hashes = merkle::ConsistencyProof(store_, first, second);
+    if (!hashes.ok()) return hashes.status();
+    v1::ConsistencyProof proof;
+    proof.set_first_size(first);
+    proof.set_second_size(second);
+    for (std::string& hash : *hashes) proof.add_hashes(std::move(hash));
+    return proof;
+  }
+  absl::StatusOr<v1::InclusionProof> GetInclusionProof(uint64_t, uint64_t) override {
+    return absl::UnimplementedError("not used");
+  }
+  absl::Status StreamEvents(
+      uint64_t start, uint64_t end,
+      const std::function<absl::Status(const v1::AuditEntry&)>& on_entry) override {
+    v1::AuditEntry entry;
+    for (uint64_t i = start; i < end && i < n_; ++i) {
+      entry.set_index(i);
+      entry.set_event_bytes(i == edited_ ? "rewritten by an intruder" : Event(i));
+      ++streamed_;
+      absl::Status status = on_entry(entry);
+      if (!status.ok()) return status;
+    }
+    return absl::OkStatus();
+  }
+  absl::StatusOr<v1::PublicKey> GetAuditPublicKey() override {
+    v1::PublicKey key;
+    key.set_key_id(signer_->key_id());
+    key.set_ed25519(signer_->public_key());
+    return key;
+  }
+
+  uint64_t streamed() const { return streamed_; }
+
+ private:
+  std::unique_ptr<crypto::Ed25519Signer> signer_;
+  const uint64_t n_;
+  const std::optional<uint64_t> edited_;
+  const bool keep_tree_;
+  merkle::InMemoryNodeStore store_;
+  v1::SignedTreeHead head_;
+  uint64_t streamed_ = 0;
+};
+
+TEST(AuditVerifierTest, LargeLogVerifiesInBoundedMemory) {
+  // Half a million events: keeping a hash per event, or the whole tree, takes well over the
+  // budget; the frontier takes 19 hashes.
+  constexpr uint64_t kEvents = uint64_t{1} << 19;
+  GeneratedAuditLog log(kEvents, std::nullopt, /*keep_tree=*/false);
+  EXPECT_EQ(RunWithMemoryBudget(kBudget,
+                                [&] {
+                                  std::string status;
+                                  const std::string held = HeldWithinBudget(
+                                      [&] { status = StatusText(Verify(log, std::nullopt)); });
+                                  return absl::StrCat(status, held, ", streamed ", log.streamed());
+                                }),
+            absl::StrCat("OK, streamed ", kEvents));
+}
+
+TEST(AuditVerifierTest, FirstBadEventOfALargeLogIsFoundInBoundedMemory) {
+  constexpr uint64_t kEvents = uint64_t{1} << 18;
+  constexpr uint64_t kEdited = 200'003;
+  GeneratedAuditLog log(kEvents, kEdited, /*keep_tree=*/true);
+  const std::string report = RunWithMemoryBudget(kBudget, [&] {
+    std::string status;
+    const std::string held =
+        HeldWithinBudget([&] { status = StatusText(Verify(log, std::nullopt)); });
+    status += held;
+    // One full pass, then passes over ever shorter stretches: 1/65 of the log, 1/65 of that...
+    if (log.streamed() > kEvents + kEvents / 64) {
+      return absl::StrCat(status, ", but streamed ", log.streamed(), " events");
+    }
+    return status;
+  });
+  EXPECT_EQ(report,
+            absl::StrCat("DATA_LOSS: event ", kEdited, " does not match the signed tree"));
 }
 
 class AuditStateFileTest : public ::testing::Test {

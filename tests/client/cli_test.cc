@@ -153,6 +153,9 @@ TEST(CliTest, MissingRequiredOptionsAndArgumentsExitTwo) {
   run = RunWith({"audit", "list", "--outcome", "FINE"});
   EXPECT_EQ(run.code, 2);
   EXPECT_THAT(run.err, HasSubstr("--outcome must be a status code name"));
+  run = RunWith({"audit", "verify", "--state", "/nonexistent/state.json", "--clock-skew", "86401"});
+  EXPECT_EQ(run.code, 2);
+  EXPECT_THAT(run.err, HasSubstr("--clock-skew must be a whole number from 1 to 86400"));
 }
 
 TEST(CliTest, PatchWithUnknownFieldsIsAUsageErrorBeforeConnecting) {
@@ -210,12 +213,13 @@ class CertificateVerifyCommandTest : public ::testing::Test {
     key_path_ = dir_.Write("vetting.pem", signer_->PublicKeyPem());
   }
 
-  std::string WriteCertificate(const std::string& valid_until, bool tamper) {
+  std::string WriteCertificate(const std::string& valid_until, bool tamper,
+                               const std::string& organisation = "Kopshti Ylberi") {
     v1::VettingCertificate c;
     c.set_certificate_id("00112233445566778899aabbccddeeff");
     c.set_issued_at("2026-01-10T09:00:00Z");
     c.set_valid_until(valid_until);
-    c.set_organisation("Kopshti Ylberi");
+    c.set_organisation(organisation);
     c.set_personal_number("1234567890");
     c.set_surname("Kërqeli");
     c.set_given_name("Arben");
@@ -253,6 +257,17 @@ TEST_F(CertificateVerifyCommandTest, ExpiredCertificateExitsOne) {
   const CliRun run = RunWith({"certificate", "verify", cert, "--public-key", key_path_});
   EXPECT_EQ(run.code, 1);
   EXPECT_THAT(run.out, StartsWith("invalid: expired at 2020-01-01T00:00:00Z"));
+}
+
+TEST_F(CertificateVerifyCommandTest, TextFromTheCertificateIsEscaped) {
+  // Whoever shows a certificate chose its strings; a valid signature does not make them safe to
+  // print.
+  const std::string cert = WriteCertificate("2999-01-01T00:00:00Z", false,
+                                            "Shkolla\x1b]0;owned\x07 \xe2\x80\xae" "ABC\nvalid: CLEAR");
+  const CliRun run = RunWith({"certificate", "verify", cert, "--public-key", key_path_});
+  EXPECT_EQ(run.code, 0) << run.err;
+  EXPECT_THAT(run.out, StartsWith("valid: CLEAR for Shkolla\\x1b]0;owned\\x07 \\u202eABC\\nvalid: "
+                                  "CLEAR until 2999-01-01T00:00:00Z\n"));
 }
 
 TEST_F(CertificateVerifyCommandTest, MissingKeyFileIsAnError) {

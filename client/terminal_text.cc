@@ -1,0 +1,98 @@
+#include "client/terminal_text.h"
+
+#include <cstddef>
+#include <cstdint>
+
+#include "absl/strings/str_format.h"
+
+namespace registry::client {
+namespace {
+
+bool IsContinuation(unsigned char byte) { return (byte & 0xc0) == 0x80; }
+
+// Decodes the well-formed UTF-8 sequence at the start of `text` (Unicode 15, table 3-7): returns
+// its length and sets *code_point, or returns 0 when the first byte does not start one. The
+// second byte's range depends on the first, which is what rules out overlong forms (C0, C1,
+// E0 80..9F, F0 80..8F), surrogates (ED A0..BF) and code points above U+10FFFF (F4 90.., F5..FF).
+size_t DecodeUtf8(absl::string_view text, uint32_t* code_point) {
+  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+  const unsigned char b0 = byte(0);
+  if (b0 < 0x80) {
+    *code_point = b0;
+    return 1;
+  }
+  size_t length;
+  unsigned char second_min = 0x80;
+  unsigned char second_max = 0xbf;
+  if (b0 >= 0xc2 && b0 <= 0xdf) {
+    length = 2;
+  } else if (b0 >= 0xe0 && b0 <= 0xef) {
+    length = 3;
+    if (b0 == 0xe0) second_min = 0xa0;
+    if (b0 == 0xed) second_max = 0x9f;
+  } else if (b0 >= 0xf0 && b0 <= 0xf4) {
+    length = 4;
+    if (b0 == 0xf0) second_min = 0x90;
+    if (b0 == 0xf4) second_max = 0x8f;
+  } else {
+    return 0;
+  }
+  if (text.size() < length) return 0;
+  if (byte(1) < second_min || byte(1) > second_max) return 0;
+  for (size_t i = 2; i < length; ++i) {
+    if (!IsContinuation(byte(i))) return 0;
+  }
+  uint32_t value = b0 & (0xff >> (length + 1));
+  for (size_t i = 1; i < length; ++i) value = (value << 6) | (byte(i) & 0x3f);
+  *code_point = value;
+  return length;
+}
+
+// The code points above U+007F that are shown as \uNNNN: they move text around, change how it
+// reads, or break a line, without being visible themselves.
+bool IsHiddenFormatting(uint32_t c) {
+  return (c >= 0x80 && c <= 0x9f) ||       // C1 controls (CSI is U+009B)
+         c == 0x061c ||                    // ARABIC LETTER MARK
+         c == 0x200e || c == 0x200f ||     // LEFT-TO-RIGHT MARK, RIGHT-TO-LEFT MARK
+         c == 0x2028 || c == 0x2029 ||     // LINE SEPARATOR, PARAGRAPH SEPARATOR
+         (c >= 0x202a && c <= 0x202e) ||   // embeddings, overrides, POP DIRECTIONAL FORMATTING
+         (c >= 0x2066 && c <= 0x2069);     // isolates, POP DIRECTIONAL ISOLATE
+}
+
+}  // namespace
+
+std::string ForTerminal(absl::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  size_t i = 0;
+  while (i < text.size()) {
+    uint32_t c = 0;
+    const size_t length = DecodeUtf8(text.substr(i), &c);
+    if (length == 0) {
+      // Not the start of well-formed UTF-8: show this one byte and look again at the next, which
+      // may start a good sequence (a truncated sequence followed by ASCII loses no ASCII).
+      absl::StrAppendFormat(&out, "\\x%02x", static_cast<unsigned char>(text[i]));
+      i += 1;
+      continue;
+    }
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\r') {
+      out += "\\r";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (c < 0x20 || c == 0x7f) {
+      absl::StrAppendFormat(&out, "\\x%02x", c);
+    } else if (IsHiddenFormatting(c)) {
+      absl::StrAppendFormat(&out, "\\u%04x", c);
+    } else {
+      out.append(text.data() + i, length);
+    }
+    i += length;
+  }
+  return out;
+}
+
+}  // namespace registry::client

@@ -1,0 +1,42 @@
+// Text that came from the server (or from a file someone else made, like a vetting certificate)
+// made safe to print on a terminal. A value such as a surname, a reason or an audit actor is
+// chosen by whoever wrote it into the registry; printed as it is, it could carry terminal escape
+// sequences (move the cursor, rewrite earlier lines, set the window title, on some terminals
+// write files or run commands), a newline that forges a line of output, or bidirectional
+// formatting characters that make text read differently from what it is ("Trojan Source").
+//
+//   ctx.out() << "Surname: " << ForTerminal(person.surname()) << "\n";
+//
+// ForTerminal keeps every other character as it is (so Albanian, Serbian Cyrillic and any other
+// script print normally) and shows the dangerous ones as visible escapes:
+//
+//   \\            a backslash itself, so that every escape below is unambiguous
+//   \n \r \t      line feed, carriage return, tab
+//   \xNN          any other C0 control (U+0000..U+001F), DEL (U+007F), and each byte that is not
+//                 part of well-formed UTF-8 (a stray continuation byte, an overlong form, a
+//                 surrogate, a code point above U+10FFFF, a truncated sequence)
+//   \uNNNN        C1 controls (U+0080..U+009F), the bidirectional formatting characters (U+061C,
+//                 U+200E, U+200F, U+202A..U+202E, U+2066..U+2069) and the line and paragraph
+//                 separators U+2028, U+2029 (a line break inside a value, like \n)
+//
+// Hex digits are lowercase. The mapping is one-to-one: the original bytes can be recovered from
+// the output, so nothing a server sends can pass for something else. The output is well-formed
+// UTF-8 and holds none of the characters above.
+//
+// Apply it to each value from the server, not to whole lines the client builds: the client's own
+// newlines separate lines; a newline inside a value is the server's and is escaped.
+#ifndef REGISTRY_CLIENT_TERMINAL_TEXT_H_
+#define REGISTRY_CLIENT_TERMINAL_TEXT_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace registry::client {
+
+// `text` with the characters listed above escaped. Cannot fail.
+std::string ForTerminal(absl::string_view text);
+
+}  // namespace registry::client
+
+#endif  // REGISTRY_CLIENT_TERMINAL_TEXT_H_

@@ -1,0 +1,116 @@
+// The audit commands of registry-cli against a real registryd (honest): the listing and the
+// export raise no warning, since the server's decoded copies match the hashed bytes, and a full
+// verification passes and is saved; the next one, from the saved head, passes too.
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "client/cli.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "registry/v1/records.grpc.pb.h"
+#include "tests/testing/test_pki.h"
+#include "tests/testing/test_server.h"
+
+namespace registry::client {
+namespace {
+
+using ::registry::testing::TestPki;
+using ::registry::testing::TestServer;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+struct CliRun {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+class AuditCommandsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = TestServer::Start();
+    dir_ = testing::MakeTempDir("audit-commands-test");
+    auto clerk = v1::RecordService::NewStub(server_->Channel("clerk"));
+    auto court = v1::RecordService::NewStub(server_->Channel("court"));
+    for (int i = 0; i < 3; ++i) {
+      grpc::ClientContext create_context;
+      v1::CreateRecordResponse created;
+      ASSERT_TRUE(
+          clerk->CreateRecord(&create_context, testing::FictionalRecord(i), &created).ok());
+      grpc::ClientContext get_context;
+      v1::GetRecordRequest get;
+      get.set_record_id(created.record_id());
+      get.mutable_purpose()->set_case_reference(absl::StrCat("PKR ", i, "/2026"));
+      get.mutable_purpose()->set_purpose_code("criminal_proceedings");
+      v1::GetRecordResponse got;
+      ASSERT_TRUE(court->GetRecord(&get_context, get, &got).ok());
+    }
+  }
+
+  void TearDown() override {
+    server_.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  CliRun Run(const std::vector<std::string>& command, bool json = false) {
+    std::vector<std::string> args = {"--server", server_->address(), "--identity",
+                                     TestPki::Get().IdentityDir("auditor")};
+    if (json) args.push_back("--json");
+    args.insert(args.end(), command.begin(), command.end());
+    std::ostringstream out, err;
+    const int code = RunCli(
+        args, [](absl::string_view) -> std::optional<std::string> { return std::nullopt; }, out,
+        err, /*err_is_terminal=*/false);
+    return {code, out.str(), err.str()};
+  }
+
+  std::unique_ptr<TestServer> server_;
+  std::string dir_;
+};
+
+TEST_F(AuditCommandsTest, ListOfAnHonestServerShowsEveryEventWithoutWarnings) {
+  const CliRun run = Run({"audit", "list", "--all"});
+  EXPECT_EQ(run.code, 0) << run.out << run.err;
+  const std::vector<std::string> lines = absl::StrSplit(run.out, '\n', absl::SkipEmpty());
+  ASSERT_GE(lines.size(), 6u) << run.out;
+  for (size_t i = 0; i < lines.size(); ++i) {
+    EXPECT_THAT(lines[i], StartsWith(absl::StrCat(i, "  "))) << run.out;
+  }
+  EXPECT_THAT(run.out, HasSubstr("case=\"PKR 2/2026\""));
+  EXPECT_THAT(run.out, Not(HasSubstr("WARNING")));
+  const CliRun json = Run({"audit", "list", "--all"}, /*json=*/true);
+  EXPECT_EQ(json.code, 0) << json.err;
+  EXPECT_EQ(json.err, "");
+}
+
+TEST_F(AuditCommandsTest, ExportOfAnHonestServerRaisesNoWarning) {
+  const std::string path = dir_ + "/export.jsonl";
+  const CliRun run = Run({"audit", "export", "--out", path, "--recipient",
+                          "Information and Privacy Agency", "--reference", "IPA-2026-1"});
+  EXPECT_EQ(run.code, 0) << run.err;
+  EXPECT_EQ(run.err, "");
+  EXPECT_THAT(run.out, StartsWith("exported "));
+  EXPECT_TRUE(std::filesystem::exists(path));
+}
+
+TEST_F(AuditCommandsTest, FullVerificationPassesAndTheNextStartsFromTheSavedHead) {
+  const std::string state = dir_ + "/state/audit-state.json";
+  const CliRun first = Run({"audit", "verify", "--full", "--state", state});
+  EXPECT_EQ(first.code, 0) << first.err;
+  EXPECT_THAT(first.out, StartsWith("verified: "));
+  EXPECT_THAT(first.err, HasSubstr("on first use"));
+  const CliRun second = Run({"audit", "verify", "--full", "--state", state, "--clock-skew", "60"});
+  EXPECT_EQ(second.code, 0) << second.err;
+  EXPECT_EQ(second.err, "");
+}
+
+}  // namespace
+}  // namespace registry::client

@@ -1,0 +1,65 @@
+#include "client/files.h"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "gtest/gtest.h"
+#include "tests/testing/test_pki.h"
+
+namespace registry::client {
+namespace {
+
+class AtomicFileWriterTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = testing::MakeTempDir("files-test"); }
+  void TearDown() override {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  // The folder's entries, to see that no temporary file is left behind.
+  size_t Entries() const {
+    return static_cast<size_t>(std::distance(std::filesystem::directory_iterator(dir_),
+                                             std::filesystem::directory_iterator()));
+  }
+  std::string dir_;
+};
+
+TEST_F(AtomicFileWriterTest, FileAppearsWholeOnlyOnCommitWithTheModeAsked) {
+  const std::string path = dir_ + "/export.jsonl";
+  auto file = AtomicFileWriter::Create(path, 0600);
+  ASSERT_TRUE(file.ok()) << file.status();
+  ASSERT_TRUE((*file)->Append("first\n").ok());
+  ASSERT_TRUE((*file)->Append("second\n").ok());
+  EXPECT_FALSE(std::filesystem::exists(path)) << "a reader must never see half a file";
+  ASSERT_TRUE((*file)->Commit().ok());
+  EXPECT_EQ(testing::ReadFileOrDie(path), "first\nsecond\n");
+  struct stat info;
+  ASSERT_EQ(stat(path.c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+  EXPECT_FALSE((*file)->Commit().ok());
+  file->reset();
+  EXPECT_EQ(Entries(), 1u);
+}
+
+TEST_F(AtomicFileWriterTest, AbandonedWriteLeavesTheOldFileAndNoTemporaryFile) {
+  const std::string path = dir_ + "/export.jsonl";
+  ASSERT_TRUE(WriteFileAtomically(path, "old\n", 0600).ok());
+  {
+    auto file = AtomicFileWriter::Create(path, 0600);
+    ASSERT_TRUE(file.ok()) << file.status();
+    ASSERT_TRUE((*file)->Append("half of a new export").ok());
+  }
+  EXPECT_EQ(testing::ReadFileOrDie(path), "old\n");
+  EXPECT_EQ(Entries(), 1u);
+}
+
+TEST_F(AtomicFileWriterTest, MissingFolderIsNotFound) {
+  EXPECT_EQ(AtomicFileWriter::Create(dir_ + "/none/export.jsonl", 0600).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
+}  // namespace
+}  // namespace registry::client

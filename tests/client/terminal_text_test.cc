@@ -1,0 +1,235 @@
+#include "client/terminal_text.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace registry::client {
+namespace {
+
+// The test's own UTF-8, written from the definition rather than from the byte-range table the
+// code uses: a sequence is well formed when its bit pattern decodes to a code point that needs
+// exactly that many bytes, is not a surrogate and is at most U+10FFFF.
+std::string Encode(uint32_t c) {
+  std::string out;
+  if (c < 0x80) {
+    out += static_cast<char>(c);
+  } else if (c < 0x800) {
+    out += static_cast<char>(0xc0 | (c >> 6));
+    out += static_cast<char>(0x80 | (c & 0x3f));
+  } else if (c < 0x10000) {
+    out += static_cast<char>(0xe0 | (c >> 12));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
+    out += static_cast<char>(0x80 | (c & 0x3f));
+  } else {
+    out += static_cast<char>(0xf0 | (c >> 18));
+    out += static_cast<char>(0x80 | ((c >> 12) & 0x3f));
+    out += static_cast<char>(0x80 | ((c >> 6) & 0x3f));
+    out += static_cast<char>(0x80 | (c & 0x3f));
+  }
+  return out;
+}
+
+// Splits well-formed UTF-8 into code points; nullopt when `text` is not well formed.
+std::optional<std::vector<uint32_t>> Decode(const std::string& text) {
+  std::vector<uint32_t> code_points;
+  size_t i = 0;
+  while (i < text.size()) {
+    const unsigned char b0 = static_cast<unsigned char>(text[i]);
+    size_t length = b0 < 0x80 ? 1 : (b0 >> 5) == 0x6 ? 2 : (b0 >> 4) == 0xe ? 3
+                                    : (b0 >> 3) == 0x1e ? 4 : 0;
+    if (length == 0 || i + length > text.size()) return std::nullopt;
+    uint32_t c = length == 1 ? b0 : b0 & (0x7f >> length);
+    for (size_t k = 1; k < length; ++k) {
+      const unsigned char b = static_cast<unsigned char>(text[i + k]);
+      if ((b >> 6) != 0x2) return std::nullopt;
+      c = (c << 6) | (b & 0x3f);
+    }
+    if (c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff) || Encode(c).size() != length) {
+      return std::nullopt;
+    }
+    code_points.push_back(c);
+    i += length;
+  }
+  return code_points;
+}
+
+bool MustBeEscaped(uint32_t c) {
+  return c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f) || c == 0x061c || c == 0x200e ||
+         c == 0x200f || c == 0x2028 || c == 0x2029 || (c >= 0x202a && c <= 0x202e) ||
+         (c >= 0x2066 && c <= 0x2069);
+}
+
+// The escape the header documents for a code point that must be escaped.
+std::string DocumentedEscape(uint32_t c) {
+  if (c == '\n') return "\\n";
+  if (c == '\r') return "\\r";
+  if (c == '\t') return "\\t";
+  if (c < 0x80) return absl::StrFormat("\\x%02x", c);
+  return absl::StrFormat("\\u%04x", c);
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  return -1;
+}
+
+// Undoes ForTerminal; nullopt for a backslash that starts no documented escape.
+std::optional<std::string> Unescape(const std::string& text) {
+  std::string out;
+  for (size_t i = 0; i < text.size(); ++i) {
+    if (text[i] != '\\') {
+      out += text[i];
+      continue;
+    }
+    if (i + 1 >= text.size()) return std::nullopt;
+    const char kind = text[++i];
+    if (kind == '\\') {
+      out += '\\';
+    } else if (kind == 'n') {
+      out += '\n';
+    } else if (kind == 'r') {
+      out += '\r';
+    } else if (kind == 't') {
+      out += '\t';
+    } else if (kind == 'x' || kind == 'u') {
+      const size_t digits = kind == 'x' ? 2 : 4;
+      if (i + digits >= text.size()) return std::nullopt;
+      uint32_t value = 0;
+      for (size_t k = 1; k <= digits; ++k) {
+        const int h = HexValue(text[i + k]);
+        if (h < 0) return std::nullopt;
+        value = value * 16 + static_cast<uint32_t>(h);
+      }
+      i += digits;
+      out += kind == 'x' ? std::string(1, static_cast<char>(value)) : Encode(value);
+    } else {
+      return std::nullopt;
+    }
+  }
+  return out;
+}
+
+// What every output must be: well-formed UTF-8 without a character that must be escaped, from
+// which the input comes back.
+void ExpectSafeAndReversible(const std::string& input, int* failures) {
+  const std::string output = ForTerminal(input);
+  const std::optional<std::vector<uint32_t>> code_points = Decode(output);
+  bool safe = code_points.has_value();
+  if (safe) {
+    for (uint32_t c : *code_points) safe = safe && !MustBeEscaped(c);
+  }
+  const std::optional<std::string> back = Unescape(output);
+  if (!safe || back != input) {
+    if (++*failures <= 10) {
+      ADD_FAILURE() << "input " << absl::CHexEscape(input) << " gave " << absl::CHexEscape(output)
+                    << (safe ? "" : " (not safe)") << (back == input ? "" : " (not reversible)");
+    }
+  }
+}
+
+TEST(ForTerminalTest, EscapesTheDangerousExamples) {
+  EXPECT_EQ(ForTerminal("\x1b[31mred\x1b[0m"), "\\x1b[31mred\\x1b[0m");
+  EXPECT_EQ(ForTerminal("\x1b]0;owned\x07"), "\\x1b]0;owned\\x07");
+  EXPECT_EQ(ForTerminal("abc\xe2\x80\xae" "cba"), "abc\\u202ecba");      // RIGHT-TO-LEFT OVERRIDE
+  EXPECT_EQ(ForTerminal("\xc2\x9b" "2J"), "\\u009b2J");                  // C1 CSI
+  EXPECT_EQ(ForTerminal("line\nWARNING: forged"), "line\\nWARNING: forged");
+  EXPECT_EQ(ForTerminal("a\r\tb\x7f"), "a\\r\\tb\\x7f");
+  EXPECT_EQ(ForTerminal(std::string("nul\0here", 8)), "nul\\x00here");
+  EXPECT_EQ(ForTerminal("C:\\x1b"), "C:\\\\x1b");  // a literal backslash cannot pass for an escape
+  EXPECT_EQ(ForTerminal("\xff\xfe"), "\\xff\\xfe");
+}
+
+TEST(ForTerminalTest, KeepsOrdinaryTextOfEveryScript) {
+  for (const std::string text :
+       {"", "Kërqeli", "Arben Çeliku", "Ђорђевић Љиљана", "Škoda žaluzije", "PKR 77/2026",
+        "عربي", "עברית", "日本語", "😀", "spiffe://registry.kjc.dev/court/dev-court"}) {
+    EXPECT_EQ(ForTerminal(text), text);
+  }
+}
+
+TEST(ForTerminalTest, EveryCodePointIsKeptOrEscapedAsDocumented) {
+  int failures = 0;
+  for (uint32_t c = 0; c <= 0x10ffff; ++c) {
+    if (c >= 0xd800 && c <= 0xdfff) continue;  // surrogates have no UTF-8 form; see below
+    const std::string input = Encode(c);
+    std::string expected = MustBeEscaped(c) ? DocumentedEscape(c) : input;
+    if (c == '\\') expected = "\\\\";
+    const std::string output = ForTerminal(input);
+    if (output != expected && ++failures <= 10) {
+      ADD_FAILURE() << absl::StrFormat("U+%04X gave %s, expected %s", c,
+                                       absl::CHexEscape(output), absl::CHexEscape(expected));
+    }
+  }
+  EXPECT_EQ(failures, 0);
+}
+
+TEST(ForTerminalTest, EveryByteThatIsNotWellFormedUtf8IsShownAsItsValue) {
+  // Alone, every byte from 0x80 up is a stray continuation, a lead byte without its
+  // continuation, or a byte that never occurs in UTF-8.
+  for (int b = 0x80; b <= 0xff; ++b) {
+    EXPECT_EQ(ForTerminal(std::string(1, static_cast<char>(b))), absl::StrFormat("\\x%02x", b));
+  }
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"\xc0\x80", "\\xc0\\x80"},                  // overlong NUL
+      {"\xc1\xbf", "\\xc1\\xbf"},                  // overlong U+007F
+      {"\xe0\x80\xaf", "\\xe0\\x80\\xaf"},          // overlong '/'
+      {"\xe0\x9f\xbf", "\\xe0\\x9f\\xbf"},          // overlong U+07FF
+      {"\xf0\x8f\xbf\xbf", "\\xf0\\x8f\\xbf\\xbf"}, // overlong U+FFFF
+      {"\xed\xa0\x80", "\\xed\\xa0\\x80"},          // surrogate U+D800
+      {"\xed\xbf\xbf", "\\xed\\xbf\\xbf"},          // surrogate U+DFFF
+      {"\xf4\x90\x80\x80", "\\xf4\\x90\\x80\\x80"}, // U+110000
+      {"\xf5\x80\x80\x80", "\\xf5\\x80\\x80\\x80"},
+      {"\xe2\x80", "\\xe2\\x80"},                  // U+202E cut short...
+      {"\xe2\x80" "A", "\\xe2\\x80A"},             // ...loses nothing after it
+      {"\xe2\x80\xe2\x80\xae", "\\xe2\\x80\\u202e"},
+      {"\x80\xc3\xab", "\\x80\xc3\xab"},           // the 'ë' after a stray byte survives
+  };
+  for (const auto& [input, expected] : cases) {
+    EXPECT_EQ(ForTerminal(input), expected) << absl::CHexEscape(input);
+  }
+}
+
+TEST(ForTerminalTest, EveryShortByteStringComesOutSafeAndReversible) {
+  int failures = 0;
+  ExpectSafeAndReversible("", &failures);
+  for (int a = 0; a < 256; ++a) {
+    const std::string one(1, static_cast<char>(a));
+    ExpectSafeAndReversible(one, &failures);
+    for (int b = 0; b < 256; ++b) ExpectSafeAndReversible(one + static_cast<char>(b), &failures);
+  }
+  // Every three-byte string that starts with a three-byte lead.
+  for (int a = 0xe0; a <= 0xef; ++a) {
+    for (int b = 0; b < 256; ++b) {
+      for (int c = 0; c < 256; ++c) {
+        const char bytes[] = {static_cast<char>(a), static_cast<char>(b), static_cast<char>(c)};
+        ExpectSafeAndReversible(std::string(bytes, 3), &failures);
+      }
+    }
+  }
+  // Four-byte leads with every second byte, and the boundary values in the last two.
+  const int edges[] = {0x00, 0x41, 0x7f, 0x80, 0x8f, 0x90, 0x9f, 0xa0, 0xbf, 0xc0, 0xff};
+  for (int a = 0xf0; a <= 0xf7; ++a) {
+    for (int b = 0; b < 256; ++b) {
+      for (int c : edges) {
+        for (int d : edges) {
+          const char bytes[] = {static_cast<char>(a), static_cast<char>(b), static_cast<char>(c),
+                                static_cast<char>(d)};
+          ExpectSafeAndReversible(std::string(bytes, 4), &failures);
+        }
+      }
+    }
+  }
+  EXPECT_EQ(failures, 0);
+}
+
+}  // namespace
+}  // namespace registry::client
