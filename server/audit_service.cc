@@ -162,10 +162,14 @@ grpc::Status AuditService::ExportAuditEvents(grpc::ServerContext* ctx,
       ctx, kExport, *req,
       [&](Call& call) -> absl::Status {
         RETURN_IF_ERROR(CheckFilter(req->filter()));
-        RETURN_IF_ERROR(RecordValidator::ValidateText("recipient", req->recipient(), 1, 200));
-        RETURN_IF_ERROR(RecordValidator::ValidateText("reference", req->reference(), 1, 64));
-        // The export goes to the named recipient (e.g. the supervisory authority).
-        call.event().set_recipient(AsAuditReference(req->recipient()));
+        // Both were shape-checked and recorded by the gate (the recipient as the event's
+        // recipient: the export goes to it, e.g. the supervisory authority).
+        if (req->recipient().empty()) {
+          return absl::InvalidArgumentError("recipient: 1..64 letters, digits, spaces or /-.:_");
+        }
+        if (req->reference().empty()) {
+          return absl::InvalidArgumentError("reference: 1..64 letters, digits, spaces or /-.:_");
+        }
         return StreamEntries(call, req->filter(), 0, d_.audit->CurrentHead().size, writer);
       },
       [] {});

@@ -72,10 +72,12 @@ bool ReferenceShaped(absl::string_view text, size_t max) {
   return true;
 }
 
-std::string AsAuditReference(absl::string_view text) {
-  std::string out;
-  for (char c : text.substr(0, 64)) out.push_back(IsReferenceChar(c) ? c : '_');
-  return out;
+bool RecordIdShaped(absl::string_view text) {
+  if (text.size() != 32) return false;
+  for (char c : text) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  }
+  return true;
 }
 
 grpc::Status ToGrpcStatus(const absl::Status& s) {
@@ -154,22 +156,38 @@ absl::Status Call::Commit(storage::PendingWrite* write) {
 absl::Status CallGate::Admit(grpc::ServerContext* ctx, absl::string_view method,
                              const Message& request, Call* call) {
   registry::v1::AuditEvent& ev = call->event_;
-  // Audit what the request states, whatever happens next. Only references and ids: free text
+  // Audit what the request states, whatever happens next, and only in a shape the log holds: a
+  // record id when it has the id shape, a reference when it is reference-shaped. Anything else
+  // is withheld: the event records the field and its length, never the text. Free text
   // (reasons, names) never enters the log.
   const std::string record_id = StringField(request, "record_id");
-  if (!record_id.empty() && record_id.size() <= 64) ev.add_record_ids(record_id);
-  if (const auto* purpose = PurposeOf(request)) {
-    if (ReferenceShaped(purpose->case_reference(), 64)) {
-      ev.set_case_reference(purpose->case_reference());
+  if (RecordIdShaped(record_id)) {
+    ev.add_record_ids(record_id);
+  } else if (!record_id.empty()) {
+    ev.add_withheld(absl::StrCat("record_id (", record_id.size(), " bytes)"));
+  }
+  std::string misshapen;  // the first reference field the log could not hold
+  const auto keep = [&](absl::string_view field, const std::string& value,
+                        void (registry::v1::AuditEvent::*set)(const std::string&)) {
+    if (value.empty()) return;
+    if (ReferenceShaped(value, kMaxReference)) {
+      (ev.*set)(value);
+      return;
     }
-    if (ReferenceShaped(purpose->purpose_code(), 64)) ev.set_purpose_code(purpose->purpose_code());
+    ev.add_withheld(absl::StrCat(field, " (", value.size(), " bytes)"));
+    if (misshapen.empty()) misshapen = std::string(field);
+  };
+  using Event = registry::v1::AuditEvent;
+  if (const auto* purpose = PurposeOf(request)) {
+    keep("purpose.case_reference", purpose->case_reference(), &Event::set_case_reference);
+    keep("purpose.purpose_code", purpose->purpose_code(), &Event::set_purpose_code);
   }
   const std::string consent = StringField(request, "consent_reference");
-  if (ReferenceShaped(consent, 64)) ev.set_consent_reference(consent);
-  for (const char* field : {"request_reference", "reference"}) {
-    const std::string ref = StringField(request, field);
-    if (ReferenceShaped(ref, 64)) ev.set_reference(ref);
+  keep("consent_reference", consent, &Event::set_consent_reference);
+  for (const char* field : {"request_reference", "reference", "legal_basis"}) {
+    keep(field, StringField(request, field), &Event::set_reference);
   }
+  keep("recipient", StringField(request, "recipient"), &Event::set_recipient);
 
   // 1. Authentication: the TLS layer verified the chain; we read the identity.
   if (ctx->auth_context() == nullptr) return absl::UnauthenticatedError("no client certificate");
@@ -203,7 +221,13 @@ absl::Status CallGate::Admit(grpc::ServerContext* ctx, absl::string_view method,
     }
   }
 
-  // 4. Purpose binding.
+  // 4. A reference the log could not hold is refused, never dropped.
+  if (!misshapen.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(misshapen, ": 1..64 letters, digits, spaces or /-.:_"));
+  }
+
+  // 5. Purpose binding.
   if (rule->court_needs_purpose && principal->role() == registry::v1::ROLE_COURT) {
     const auto* purpose = PurposeOf(request);
     if (purpose == nullptr || purpose->case_reference().empty()) {
@@ -212,20 +236,12 @@ absl::Status CallGate::Admit(grpc::ServerContext* ctx, absl::string_view method,
     if (purpose->purpose_code().empty()) {
       return absl::FailedPreconditionError("purpose.purpose_code is required");
     }
-    if (!ReferenceShaped(purpose->case_reference(), 64)) {
-      return absl::InvalidArgumentError(
-          "purpose.case_reference: 1..64 letters, digits, spaces or /-.:_");
-    }
     if (!policy.PurposeAllowed(purpose->purpose_code())) {
       return absl::InvalidArgumentError("purpose.purpose_code: not an allowed purpose code");
     }
   }
   if (rule->needs_consent) {
     if (consent.empty()) return absl::FailedPreconditionError("consent_reference is required");
-    if (!ReferenceShaped(consent, 64)) {
-      return absl::InvalidArgumentError(
-          "consent_reference: 1..64 letters, digits, spaces or /-.:_");
-    }
     const std::string category = StringField(request, "position_category");
     if (category.empty()) return absl::FailedPreconditionError("position_category is required");
     if (!policy.PositionAllowed(principal->organisation(), category)) {
@@ -233,7 +249,9 @@ absl::Status CallGate::Admit(grpc::ServerContext* ctx, absl::string_view method,
           "position_category: not allowed for this organisation");
     }
   }
-  if (rule->discloses) ev.set_recipient(principal->organisation());
+  // Who receives what is disclosed: the recipient the request names (an export), else the
+  // caller's organisation.
+  if (rule->discloses && ev.recipient().empty()) ev.set_recipient(principal->organisation());
   return absl::OkStatus();
 }
 

@@ -101,12 +101,14 @@ class Call {
   uint64_t sequence_ = 0;
 };
 
-// References (case, consent, request, legal basis, recipient) are the only caller text that
-// enters an audit event, and only in this shape: 1..max of letters, digits, space and "/-.:_".
+// References (case, purpose code, consent, request, legal basis, recipient) are the only caller
+// text that enters an audit event, and only in this shape: 1..max ASCII letters, digits, spaces
+// and "/-.:_". The gate refuses a request whose reference has another shape (INVALID_ARGUMENT
+// naming the field), and its event records the field and length instead.
+inline constexpr size_t kMaxReference = 64;
 bool ReferenceShaped(absl::string_view text, size_t max);
-// `text` cut to 64 bytes with every character outside that set replaced by '_', for references
-// that must be recorded even when they are not well formed (legal bases, export recipients).
-std::string AsAuditReference(absl::string_view text);
+// A record id as the registry makes them: 32 lowercase hex characters.
+bool RecordIdShaped(absl::string_view text);
 
 // Maps our status to the wire, once: codes are kept; messages of internal, unknown, data-loss
 // and unavailable errors are replaced by fixed text so internal detail never reaches a client,

@@ -80,11 +80,10 @@ grpc::Status VettingService::ListChecksAboutPerson(
     grpc::ServerContext* ctx, const v1::ListChecksAboutPersonRequest* req,
     v1::ListChecksAboutPersonResponse* resp) {
   return d_.gate->Unary(ctx, kHistory, *req, resp, [&](Call& call) -> absl::Status {
+    // Its shape was checked, and it was recorded, by the gate.
     if (req->request_reference().empty()) {
       return absl::FailedPreconditionError("request_reference is required");
     }
-    RETURN_IF_ERROR(RecordValidator::ValidateText("request_reference", req->request_reference(),
-                                                  1, 64));
     RETURN_IF_ERROR(
         d_.validator->ValidatePersonalNumber("personal_number", req->personal_number()));
     ASSIGN_OR_RETURN(std::string token, d_.records->PersonalNumberToken(req->personal_number()));

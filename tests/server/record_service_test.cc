@@ -1252,7 +1252,7 @@ TEST_F(RecordServiceTest, DamagedDataKeyFailsRotationButNotStartUp) {
     SetDeadline(&ctx);
     v1::ExpungeRecordRequest expunge;
     expunge.set_record_id(damaged);
-    expunge.set_legal_basis("KJC decision 1/2026 (damaged entry re-entered)");
+    expunge.set_legal_basis("KJC decision 1/2026 - damaged entry re-entered");
     v1::ExpungeRecordResponse resp;
     grpc::Status s = clerk_->ExpungeRecord(&ctx, expunge, &resp);
     ASSERT_TRUE(s.ok()) << s.error_message();

@@ -1,0 +1,178 @@
+// Only validated caller text enters the audit log: a record id only with the id shape, any other
+// caller text only when it is reference-shaped. A reference the log could not hold is refused
+// (INVALID_ARGUMENT naming the field) rather than dropped, and its event records the field and
+// the length, never the text.
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "registry/v1/audit.grpc.pb.h"
+#include "registry/v1/records.grpc.pb.h"
+#include "registry/v1/vetting.grpc.pb.h"
+#include "tests/testing/test_server.h"
+
+namespace registry::server {
+namespace {
+
+namespace v1 = registry::v1;
+using ::registry::testing::CandidateOf;
+using ::registry::testing::ExampleRecord;
+using ::registry::testing::TestServer;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+std::unique_ptr<grpc::ClientContext> Context() {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  return ctx;
+}
+
+class AuditTextTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = TestServer::Start();
+    records_clerk_ = v1::RecordService::NewStub(server_->Channel("clerk"));
+    records_court_ = v1::RecordService::NewStub(server_->Channel("court"));
+    vetting_clerk_ = v1::VettingService::NewStub(server_->Channel("clerk"));
+    vetting_ = v1::VettingService::NewStub(server_->Channel("vetting"));
+    audit_ = v1::AuditService::NewStub(server_->Channel("auditor"));
+    v1::CreateRecordResponse created;
+    ASSERT_TRUE(records_clerk_->CreateRecord(Context().get(), ExampleRecord(), &created).ok());
+    id_ = created.record_id();
+  }
+
+  // The last event's bytes, decoded into *event.
+  std::string LastEvent(v1::AuditEvent* event) {
+    storage::AuditLog* log = server_->server()->audit_log();
+    auto bytes = log->ReadEvent(log->CurrentHead().size - 1);
+    EXPECT_TRUE(bytes.ok() && event->ParseFromString(*bytes));
+    return bytes.ok() ? *bytes : "";
+  }
+
+ public:  // for the table's calls
+  std::unique_ptr<TestServer> server_;
+  std::unique_ptr<v1::RecordService::Stub> records_clerk_, records_court_;
+  std::unique_ptr<v1::VettingService::Stub> vetting_clerk_, vetting_;
+  std::unique_ptr<v1::AuditService::Stub> audit_;
+  std::string id_;
+};
+
+struct Misshapen {
+  std::string what;
+  std::string field;  // as named in the error and in `withheld`
+  std::string text;   // the caller text that must not reach the log
+  std::function<grpc::Status(AuditTextTest*, const std::string&)> call;
+};
+
+TEST_F(AuditTextTest, AReferenceTheLogCannotHoldIsRefusedAndWithheld) {
+  const std::vector<Misshapen> cases = {
+      {"data-subject request with a non-ASCII letter", "request_reference", "DSR-2026-Ë1",
+       [](AuditTextTest* t, const std::string& text) {
+         v1::ListChecksAboutPersonRequest req;
+         req.set_personal_number(ExampleRecord().person().personal_number());
+         req.set_request_reference(text);
+         v1::ListChecksAboutPersonResponse resp;
+         const grpc::Status s = t->vetting_clerk_->ListChecksAboutPerson(Context().get(), req, &resp);
+         EXPECT_THAT(resp.checks(), IsEmpty());
+         return s;
+       }},
+      {"case reference with a control character", "purpose.case_reference", "PKR 77/2026\x1b[2J",
+       [](AuditTextTest* t, const std::string& text) {
+         v1::GetRecordRequest req;
+         req.set_record_id(t->id_);
+         req.mutable_purpose()->set_case_reference(text);
+         req.mutable_purpose()->set_purpose_code("criminal_proceedings");
+         v1::GetRecordResponse resp;
+         const grpc::Status s = t->records_court_->GetRecord(Context().get(), req, &resp);
+         EXPECT_FALSE(resp.has_record());
+         return s;
+       }},
+      {"consent reference too long", "consent_reference", std::string(65, 'C'),
+       [](AuditTextTest* t, const std::string& text) {
+         v1::VettingCheckResponse resp;
+         const grpc::Status s = t->vetting_->VettingCheck(
+             Context().get(), CandidateOf(ExampleRecord().person(), text), &resp);
+         EXPECT_FALSE(resp.has_certificate());
+         return s;
+       }},
+      {"legal basis with a section sign", "legal_basis", "neni 103 §2",
+       [](AuditTextTest* t, const std::string& text) {
+         v1::ExpungeRecordRequest req;
+         req.set_record_id(t->id_);
+         req.set_legal_basis(text);
+         v1::ExpungeRecordResponse resp;
+         return t->records_clerk_->ExpungeRecord(Context().get(), req, &resp);
+       }},
+      {"export recipient with a bidi override", "recipient", "Agency\u202Eycnega",
+       [](AuditTextTest* t, const std::string& text) {
+         v1::ExportAuditEventsRequest req;
+         req.set_recipient(text);
+         req.set_reference("IPA-2026-4");
+         auto ctx = Context();
+         auto reader = t->audit_->ExportAuditEvents(ctx.get(), req);
+         v1::AuditEntry entry;
+         EXPECT_FALSE(reader->Read(&entry));
+         return reader->Finish();
+       }},
+  };
+  for (const Misshapen& c : cases) {
+    SCOPED_TRACE(c.what);
+    const uint64_t before = server_->server()->audit_log()->CurrentHead().size;
+    const grpc::Status s = c.call(this, c.text);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+    EXPECT_THAT(s.error_message(), StartsWith(c.field + ": "));
+    EXPECT_EQ(server_->server()->audit_log()->CurrentHead().size, before + 1);
+    v1::AuditEvent event;
+    const std::string bytes = LastEvent(&event);
+    EXPECT_EQ(event.outcome(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+    EXPECT_THAT(event.withheld(),
+                ElementsAre(absl::StrCat(c.field, " (", c.text.size(), " bytes)")));
+    EXPECT_THAT(bytes, Not(HasSubstr(c.text)));
+    EXPECT_THAT(bytes, Not(HasSubstr(c.text.substr(0, 6))));
+  }
+  // Nothing was erased on the way.
+  v1::GetRecordRequest get;
+  get.set_record_id(id_);
+  v1::GetRecordResponse got;
+  EXPECT_TRUE(records_clerk_->GetRecord(Context().get(), get, &got).ok());
+}
+
+TEST_F(AuditTextTest, OnlyIdShapedRecordIdsAreRecorded) {
+  const std::vector<std::string> not_ids = {
+      std::string(70, 'a'), "0123456789ABCDEF0123456789ABCDEF", "Kërqeli Arben 1234567890",
+      absl::StrCat(id_.substr(0, 31), "\n")};
+  for (const std::string& text : not_ids) {
+    SCOPED_TRACE(text.size());
+    v1::GetRecordRequest req;
+    req.set_record_id(text);
+    v1::GetRecordResponse resp;
+    const grpc::Status s = records_clerk_->GetRecord(Context().get(), req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    v1::AuditEvent event;
+    const std::string bytes = LastEvent(&event);
+    EXPECT_THAT(event.record_ids(), IsEmpty());
+    EXPECT_THAT(event.withheld(), ElementsAre(absl::StrCat("record_id (", text.size(), " bytes)")));
+    EXPECT_THAT(bytes, Not(HasSubstr(text)));
+  }
+  // A well-formed id is recorded as it is, found or not.
+  v1::GetRecordRequest req;
+  req.set_record_id(std::string(32, 'e'));
+  v1::GetRecordResponse resp;
+  EXPECT_EQ(records_clerk_->GetRecord(Context().get(), req, &resp).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  v1::AuditEvent event;
+  LastEvent(&event);
+  EXPECT_THAT(event.record_ids(), ElementsAre(std::string(32, 'e')));
+  EXPECT_THAT(event.withheld(), IsEmpty());
+}
+
+}  // namespace
+}  // namespace registry::server
