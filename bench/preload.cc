@@ -156,6 +156,7 @@ absl::Status PreloadRecords(const PreloadOptions& options, const RecordGenerator
         meta.now = now;
         meta.employer_visible_until = FormatDate(retention->employer_visible_until);
         meta.delete_after = FormatDate(retention->delete_after);
+        meta.final_date = r.conviction().final_date();
         absl::Status staged =
             (*store)->StageCreate(r.person(), r.conviction(), meta, &write, nullptr);
         if (!staged.ok()) return fail(staged);

@@ -70,12 +70,18 @@ void RecordService::AddOffenceTitles(v1::Record* record) const {
 
 absl::StatusOr<storage::VersionMeta> RecordService::MetaFor(
     const Call& call, const v1::Conviction& conviction) const {
+  return MetaFor(call.caller().id, call.now(), conviction);
+}
+
+absl::StatusOr<storage::VersionMeta> RecordService::MetaFor(
+    absl::string_view actor, absl::Time now, const v1::Conviction& conviction) const {
   ASSIGN_OR_RETURN(ReferenceData::Retention retention, d_.reference->RetentionFor(conviction));
   storage::VersionMeta meta;
-  meta.actor = call.caller().id;
-  meta.now = FormatInstant(call.now());
+  meta.actor = std::string(actor);
+  meta.now = FormatInstant(now);
   meta.employer_visible_until = FormatDate(retention.employer_visible_until);
   meta.delete_after = FormatDate(retention.delete_after);
+  meta.final_date = conviction.final_date();
   return meta;
 }
 
@@ -269,6 +275,55 @@ absl::Status RecordService::ExpungeAsSystem(absl::string_view record_id,
   return d_.eraser->Erase(record_id, [&](storage::PendingWrite* w) {
     return d_.gate->CommitSystemEvent("retention", kExpunge, std::move(event), w).status();
   });
+}
+
+absl::StatusOr<int> RecordService::RecomputeDatesIfRulesChanged() {
+  constexpr size_t kBatch = 500;
+  const std::string rules = d_.reference->RulesFingerprint();
+  ASSIGN_OR_RETURN(const std::string stored, d_.records->DatesRulesFingerprint());
+  if (stored == rules) return 0;
+  ASSIGN_OR_RETURN(const std::vector<std::string> any, d_.records->RecordIds("", 1));
+  if (any.empty()) {
+    // Nothing to re-date: the rules are simply those the database starts with.
+    RETURN_IF_ERROR(d_.records->InitDatesRulesFingerprint(rules));
+    return 0;
+  }
+  int changed = 0;
+  int batch_number = 0;
+  std::string after;
+  while (true) {
+    ASSIGN_OR_RETURN(std::vector<std::string> ids, d_.records->RecordIds(after, kBatch));
+    std::vector<std::pair<std::string, storage::VersionMeta>> redated;
+    for (const std::string& id : ids) {
+      absl::StatusOr<v1::Record> record = d_.records->Get(id);
+      if (absl::IsNotFound(record.status())) continue;
+      if (absl::IsDataLoss(record.status())) continue;  // left to reads and the data check
+      if (!record.ok()) return record.status();
+      ASSIGN_OR_RETURN(storage::VersionMeta own,
+                       MetaFor("system:retention-rules", d_.clock->Now(), record->conviction()));
+      ASSIGN_OR_RETURN(storage::RecordDates dates, d_.records->DatesOf(id));
+      if (dates.own_employer_visible_until() == own.employer_visible_until &&
+          dates.own_delete_after() == own.delete_after && dates.final_date() == own.final_date) {
+        continue;
+      }
+      redated.emplace_back(id, std::move(own));
+    }
+    const bool last = ids.size() < kBatch;
+    if (!redated.empty() || last) {
+      ASSIGN_OR_RETURN(storage::PendingWrite write, d_.records->PrepareRedate(redated));
+      if (last) d_.records->StageDatesRulesFingerprint(rules, &write);
+      v1::AuditEvent event;
+      event.set_reference(absl::StrCat("rules ", rules, " batch ", ++batch_number, ": ",
+                                       redated.size(), " re-dated"));
+      RETURN_IF_ERROR(d_.gate->CommitSystemEvent("retention-rules", "recompute-retention-dates",
+                                                 std::move(event), &write)
+                          .status());
+      changed += static_cast<int>(redated.size());
+    }
+    if (last) break;
+    after = ids.back();
+  }
+  return changed;
 }
 
 grpc::Status RecordService::ImportRecords(grpc::ServerContext* ctx,

@@ -42,11 +42,20 @@ class RecordService final : public registry::v1::RecordService::Service {
   // (storage::RecordStore::CompactAfterErasure) so the bytes leave the files.
   absl::Status ExpungeAsSystem(absl::string_view record_id, absl::string_view legal_basis);
 
+  // When the retention rules (retention.json, the offences' minimums) differ from those the
+  // stored dates were computed with, recomputes every record's own dates from its conviction and
+  // the dates in force of every person, in batches, each committed with a system event (actor
+  // "system:retention-rules", the records it re-dated); the last batch records the rules'
+  // fingerprint. Start-up runs it before serving. Returns how many records changed.
+  absl::StatusOr<int> RecomputeDatesIfRulesChanged();
+
  private:
   // Sets each offence's output-only title from the offence table.
   void AddOffenceTitles(registry::v1::Record* record) const;
   // Metadata for a new version of `conviction`, from the retention rules.
   absl::StatusOr<storage::VersionMeta> MetaFor(const Call& call,
+                                               const registry::v1::Conviction& conviction) const;
+  absl::StatusOr<storage::VersionMeta> MetaFor(absl::string_view actor, absl::Time now,
                                                const registry::v1::Conviction& conviction) const;
   absl::Status SetStatus(Call& call, absl::string_view record_id, absl::string_view reason,
                          registry::v1::RecordStatus from, registry::v1::RecordStatus to,

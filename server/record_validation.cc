@@ -359,6 +359,18 @@ absl::Status RecordValidator::ValidateConviction(const Conviction& c, absl::Civi
     if (!release.ok() || *release < judgment) return Invalid("conviction.release_date", kRule);
   }
 
+  // The end of a suspended sentence's verification period: only for a suspended sentence, not
+  // before the judgment became final.
+  if (!c.suspension_end_date().empty()) {
+    constexpr absl::string_view kRule =
+        "only with a suspended sentence: a date YYYY-MM-DD on or after final_date";
+    if (type != registry::v1::SENTENCE_TYPE_SUSPENDED) {
+      return Invalid("conviction.suspension_end_date", kRule);
+    }
+    const absl::StatusOr<absl::CivilDay> end = ParseDate(c.suspension_end_date());
+    if (!end.ok() || *end < final_day) return Invalid("conviction.suspension_end_date", kRule);
+  }
+
   // Juvenile: anyone under 18 on the judgment day is a juvenile (the converse does not hold:
   // a juvenile offender may be tried after turning 18).
   if (!c.juvenile() && judgment < Birthday(birth, kAdultAge)) {

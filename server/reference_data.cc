@@ -5,8 +5,10 @@
 #include <utility>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "crypto/hash.h"
 #include "common/time_format.h"
 #include "server/config.h"
 
@@ -162,6 +164,14 @@ absl::CivilDay AddYears(absl::CivilDay day, uint32_t years) {
   return result;
 }
 
+// `months` after `day`, clamped to the month's last day (31 January + 1 month = 28/29 February).
+absl::CivilDay AddMonths(absl::CivilDay day, uint32_t months) {
+  const absl::CivilMonth month = absl::CivilMonth(day) + months;
+  const absl::CivilDay first(month);
+  const absl::CivilDay last = absl::CivilDay(month + 1) - 1;
+  return std::min(first + (day.day() - 1), last);
+}
+
 uint32_t CountedMonths(const Conviction& conviction) {
   const SentenceType type = conviction.sentence().type();
   if (type == registry::v1::SENTENCE_TYPE_IMPRISONMENT ||
@@ -181,6 +191,17 @@ absl::StatusOr<std::unique_ptr<ReferenceData>> ReferenceData::Load(const std::st
   RETURN_IF_ERROR(CheckCourts(data->court_table_));
   RETURN_IF_ERROR(ReadTable(dir, "retention.json", &data->retention_table_));
   RETURN_IF_ERROR(CheckRetention(data->retention_table_));
+  uint32_t longest = 0;
+  for (const RetentionRule& r : data->retention_table_.rules()) {
+    longest = std::max(longest, r.delete_after_years());
+  }
+  for (int i = 0; i < data->offence_table_.offences_size(); ++i) {
+    if (data->offence_table_.offences(i).min_employer_visible_years() > longest) {
+      return Invalid("offences.json", absl::StrCat("offences[", i, "]"),
+                     "min_employer_visible_years must not exceed the longest delete_after_years "
+                     "of retention.json");
+    }
+  }
 
   const std::set<std::string> switches(data->offence_table_.switches().begin(),
                                        data->offence_table_.switches().end());
@@ -207,8 +228,35 @@ const CourtEntry* ReferenceData::FindCourt(absl::string_view id) const {
   return it == courts_.end() ? nullptr : it->second;
 }
 
+absl::StatusOr<absl::CivilDay> ReferenceData::AnchorOf(const Conviction& conviction) const {
+  absl::StatusOr<absl::CivilDay> final_date = ParseDate(conviction.final_date());
+  if (!final_date.ok()) {
+    return absl::InvalidArgumentError("conviction.final_date: must be a date YYYY-MM-DD");
+  }
+  if (retention_table_.anchor() == registry::v1::RETENTION_ANCHOR_FINAL_DATE) return *final_date;
+  // The end of the sentence.
+  const auto ended = [&](const std::string& recorded,
+                         absl::string_view field) -> absl::StatusOr<absl::CivilDay> {
+    if (recorded.empty()) return AddMonths(*final_date, conviction.sentence().months());
+    absl::StatusOr<absl::CivilDay> day = ParseDate(recorded);
+    if (!day.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": must be a date YYYY-MM-DD"));
+    }
+    return std::max(*day, *final_date);
+  };
+  switch (conviction.sentence().type()) {
+    case registry::v1::SENTENCE_TYPE_IMPRISONMENT:
+      return ended(conviction.release_date(), "conviction.release_date");
+    case registry::v1::SENTENCE_TYPE_SUSPENDED:
+      return ended(conviction.suspension_end_date(), "conviction.suspension_end_date");
+    default:
+      return *final_date;
+  }
+}
+
 absl::StatusOr<ReferenceData::Retention> ReferenceData::RetentionFor(
     const Conviction& conviction) const {
+  ASSIGN_OR_RETURN(const absl::CivilDay anchor, AnchorOf(conviction));
   absl::StatusOr<absl::CivilDay> final_date = ParseDate(conviction.final_date());
   if (!final_date.ok()) {
     return absl::InvalidArgumentError("conviction.final_date: must be a date YYYY-MM-DD");
@@ -232,20 +280,42 @@ absl::StatusOr<ReferenceData::Retention> ReferenceData::RetentionFor(
     latest_ban_end = std::max(latest_ban_end, *end);
   }
 
+  // The longest minimum of the conviction's offences (adults only: juveniles follow their rules).
+  uint32_t offence_minimum = 0;
+  if (!conviction.juvenile()) {
+    for (const registry::v1::Offence& o : conviction.offences()) {
+      if (const OffenceEntry* entry = FindOffence(o.law(), o.article(), o.paragraph())) {
+        offence_minimum = std::max(offence_minimum, entry->min_employer_visible_years());
+      }
+    }
+  }
+
   const uint32_t months = CountedMonths(conviction);
   for (const RetentionRule& rule : retention_table_.rules()) {
     if (rule.juvenile() != conviction.juvenile() || months < rule.min_sentence_months()) {
       continue;
     }
     Retention r;
-    r.employer_visible_until =
-        std::max(AddYears(*final_date, rule.employer_visible_years()), latest_ban_end);
+    r.anchor = anchor;
+    r.employer_visible_until = std::max(
+        {AddYears(anchor, rule.employer_visible_years()), AddYears(anchor, offence_minimum),
+         latest_ban_end});
     r.delete_after =
-        std::max(AddYears(*final_date, rule.delete_after_years()), r.employer_visible_until);
+        std::max(AddYears(anchor, rule.delete_after_years()), r.employer_visible_until);
     if (lifelong_ban) r.employer_visible_until = r.delete_after;
     return r;
   }
   return absl::InternalError("no retention rule matches the conviction");
+}
+
+std::string ReferenceData::RulesFingerprint() const {
+  // What decides a record's dates: the rules, the anchor, and the offences' minimums.
+  std::string bytes = retention_table_.SerializeAsString();
+  for (const auto& [key, entry] : offences_) {
+    absl::StrAppend(&bytes, "|", std::get<0>(key), ",", std::get<1>(key), ",", std::get<2>(key),
+                    "=", entry->min_employer_visible_years());
+  }
+  return absl::BytesToHexString(crypto::Sha256(bytes)).substr(0, 16);
 }
 
 std::string ReferenceData::DescribeOffence(const Offence& o) const {

@@ -60,21 +60,35 @@ class ReferenceData {
   const registry::v1::CourtEntry* FindCourt(absl::string_view id) const;
 
   struct Retention {
+    // The day the years count from (retention.json's anchor; see AnchorOf).
+    absl::CivilDay anchor;
     // The record counts for vetting up to and including this day.
     absl::CivilDay employer_visible_until;
     // On this day the retention scheduler expunges the record.
     absl::CivilDay delete_after;
   };
 
-  // Applies the first rule that matches the conviction (same juvenile flag, and sentence months
-  // >= min_sentence_months, counting months only for imprisonment and suspended sentences):
-  //   visible_until = max(final_date + visible years, latest end of a work-with-children ban),
-  //   delete_after  = max(final_date + delete years, visible_until),
+  // The day the rules' years count from: final_date, or (the default) the end of the sentence:
+  // release_date for imprisonment, suspension_end_date for a suspended sentence (final_date +
+  // the sentence's months when either is not recorded), final_date for other sentences.
+  absl::StatusOr<absl::CivilDay> AnchorOf(const registry::v1::Conviction& conviction) const;
+
+  // The conviction's own dates. Applies the first rule that matches it (same juvenile flag, and
+  // sentence months >= min_sentence_months, counting months only for imprisonment and suspended
+  // sentences):
+  //   visible_until = max(anchor + visible years, anchor + the longest min_employer_visible_years
+  //                       of its offences (adults only), latest end of a work-with-children ban),
+  //   delete_after  = max(anchor + delete years, visible_until),
   // and a work-with-children ban for life (empty end_date) makes visible_until = delete_after.
-  // Adding years to 29 February gives 28 February in a common year.
+  // Adding years to 29 February gives 28 February in a common year. (A later conviction of the
+  // same person extends these: storage::EffectiveDates.)
   // Returns InvalidArgument ("conviction.final_date: ..." or "conviction.bans[i].end_date: ...")
   // when a date does not parse; Internal if no rule matches (Load rules that out).
   absl::StatusOr<Retention> RetentionFor(const registry::v1::Conviction& conviction) const;
+
+  // A short fingerprint of everything RetentionFor depends on in the tables, so that a change
+  // of the rules can be noticed and the stored dates recomputed.
+  std::string RulesFingerprint() const;
 
   // Returns the offence for people: "06/L-074 art. 232 §1 — Abuse of children in pornography";
   // without " §N" for paragraph 0, and without " — title" when the offence is not in the table.

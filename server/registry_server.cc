@@ -168,6 +168,11 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   deps.ledger = st.ledger.get();
   s->record_service_ = std::make_unique<RecordService>(deps);
   s->vetting_service_ = std::make_unique<VettingService>(deps, st.checks.get());
+  // Stored dates follow the rules in force before anything is served.
+  ASSIGN_OR_RETURN(const int redated, s->record_service_->RecomputeDatesIfRulesChanged());
+  if (redated > 0) {
+    LogLine("info", "retention rules changed: records re-dated", absl::StrCat(redated));
+  }
   s->audit_service_ = std::make_unique<AuditService>(deps);
   s->admin_service_ = std::make_unique<AdminService>(deps);
 

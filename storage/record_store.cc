@@ -28,6 +28,7 @@ constexpr char kFieldSet[] = "person,conviction,reason,dates";
 constexpr char kKeyCheckKey[] = "keys/check";
 constexpr char kSchemaKey[] = "schema/version";
 constexpr char kSchemaVersion[] = "2";
+constexpr char kDatesRulesKey[] = "dates/rules";
 constexpr char kHeadMacLabel[] = "kjc-registry/head/v1";
 constexpr char kIndexMacLabel[] = "kjc-registry/index-row/v1|";
 constexpr char kDatesLabel[] = "kjc-registry/record-dates/v1|";
@@ -164,6 +165,96 @@ absl::StatusOr<std::unique_ptr<RecordStore>> RecordStore::Create(
   return store;
 }
 
+std::vector<EffectiveRecordDates> EffectiveDates(
+    const std::vector<PersonConviction>& convictions) {
+  std::vector<EffectiveRecordDates> out;
+  out.reserve(convictions.size());
+  for (const PersonConviction& c : convictions) {
+    EffectiveRecordDates e{c.own_employer_visible_until, c.own_delete_after};
+    for (const PersonConviction& later : convictions) {
+      if (later.final_date < c.final_date) continue;
+      e.employer_visible_until = std::max(e.employer_visible_until, later.own_employer_visible_until);
+      e.delete_after = std::max(e.delete_after, later.own_delete_after);
+    }
+    e.delete_after = std::max(e.delete_after, e.employer_visible_until);
+    out.push_back(std::move(e));
+  }
+  return out;
+}
+
+absl::Mutex* RecordStore::PersonLock(absl::string_view token) const {
+  return &person_locks_[Stripe(token) % kStripes];
+}
+
+void RecordStore::LockPersons(const std::vector<std::string>& tokens, PendingWrite* w) const {
+  std::vector<size_t> stripes;
+  for (const std::string& t : tokens) stripes.push_back(Stripe(t) % kStripes);
+  std::sort(stripes.begin(), stripes.end());
+  for (size_t stripe : stripes) Lock(&person_locks_[stripe], w);
+}
+
+bool RecordStore::Holds(const PendingWrite& w, absl::string_view token) const {
+  return std::find(w.locks_.begin(), w.locks_.end(), PersonLock(token)) != w.locks_.end();
+}
+
+absl::Status RecordStore::StageHead(StoredHead* head, const RecordDates& dates,
+                                    PendingWrite* w) const {
+  ASSIGN_OR_RETURN(std::string sealed,
+                   dates_aead_->Encrypt(dates.SerializeAsString(),
+                                        DatesAad(head->record_id(), head->version())));
+  head->set_sealed_dates(std::move(sealed));
+  ASSIGN_OR_RETURN(std::string encoded, EncodeHead(*head));
+  w->batch()->Put(db_->cf(Cf::kRecords), head->record_id(), encoded);
+  auto staged = w->staged_heads_.find(head->record_id());
+  if (staged != w->staged_heads_.end()) {
+    w->staged_by_person_[staged->second.personal_number_token()].erase(head->record_id());
+  }
+  w->staged_by_person_[head->personal_number_token()].insert(head->record_id());
+  w->staged_heads_[head->record_id()] = *head;
+  return absl::OkStatus();
+}
+
+absl::Status RecordStore::RestageDates(absl::string_view token, PendingWrite* w) const {
+  // The person's records as this batch leaves them: stored ones, overridden by staged heads,
+  // without the erased, plus records staged under this token.
+  std::map<std::string, StoredHead> heads;
+  ASSIGN_OR_RETURN(std::vector<std::string> ids, IdsWithToken(kPersonalNumber, token, 100000));
+  for (const std::string& id : ids) {
+    if (w->removed_.count(id) > 0 || w->staged_heads_.count(id) > 0) continue;
+    absl::StatusOr<StoredHead> head = ReadHead(id);
+    if (absl::IsNotFound(head.status())) continue;
+    if (!head.ok()) return head.status();
+    heads[id] = *std::move(head);
+  }
+  auto staged = w->staged_by_person_.find(std::string(token));
+  if (staged != w->staged_by_person_.end()) {
+    for (const std::string& id : staged->second) {
+      if (w->removed_.count(id) == 0) heads[id] = w->staged_heads_.at(id);
+    }
+  }
+  std::vector<PersonConviction> convictions;
+  std::vector<RecordDates> dates;
+  for (const auto& [id, head] : heads) {
+    ASSIGN_OR_RETURN(RecordDates d, OpenDates(head));
+    convictions.push_back({d.final_date(), d.own_employer_visible_until(), d.own_delete_after()});
+    dates.push_back(std::move(d));
+  }
+  const std::vector<EffectiveRecordDates> effective = EffectiveDates(convictions);
+  size_t i = 0;
+  for (auto& [id, head] : heads) {
+    RecordDates& d = dates[i];
+    const EffectiveRecordDates& e = effective[i++];
+    if (d.employer_visible_until() == e.employer_visible_until &&
+        d.delete_after() == e.delete_after) {
+      continue;
+    }
+    d.set_employer_visible_until(e.employer_visible_until);
+    d.set_delete_after(e.delete_after);
+    RETURN_IF_ERROR(StageHead(&head, d, w));
+  }
+  return absl::OkStatus();
+}
+
 void RecordStore::Lock(absl::Mutex* mu, PendingWrite* w) const {
   if (std::find(w->locks_.begin(), w->locks_.end(), mu) != w->locks_.end()) return;
   mu->Lock();
@@ -285,8 +376,9 @@ absl::StatusOr<Record> RecordStore::Get(absl::string_view record_id) const {
   }
   ASSIGN_OR_RETURN(crypto::SecretBytes dek, Dek(head));
   ASSIGN_OR_RETURN(VersionPayload payload, OpenVersion(head, dek, v));
+  ASSIGN_OR_RETURN(RecordDates dates, OpenDates(head));
   Record record;
-  FillMetadata(head, payload.employer_visible_until(), payload.delete_after(),
+  FillMetadata(head, dates.employer_visible_until(), dates.delete_after(),
                record.mutable_metadata());
   *record.mutable_person() = std::move(*payload.mutable_person());
   *record.mutable_conviction() = std::move(*payload.mutable_conviction());
@@ -329,6 +421,12 @@ absl::StatusOr<std::vector<registry::v1::RecordVersion>> RecordStore::History(
   if (out.empty() || out.back().record().metadata().version() != head.version()) {
     return absl::DataLossError("record history is incomplete");
   }
+  // Older versions show the dates computed when they were written; the current one the dates
+  // in force, as a read does (a later conviction of the person may have extended them).
+  ASSIGN_OR_RETURN(RecordDates dates, OpenDates(head));
+  auto* current = out.back().mutable_record()->mutable_metadata();
+  current->set_employer_visible_until(dates.employer_visible_until());
+  current->set_delete_after(dates.delete_after());
   return out;
 }
 
@@ -403,12 +501,13 @@ absl::Status RecordStore::StageVersion(const StoredHead& old_head, StoredHead* h
 
   head->set_updated_by(meta.actor);
   head->set_updated_at(meta.now);
+  // In force for now: the own dates; RestageDates extends them by the person's other records.
   RecordDates dates;
   dates.set_employer_visible_until(meta.employer_visible_until);
   dates.set_delete_after(meta.delete_after);
-  ASSIGN_OR_RETURN(std::string sealed_dates,
-                   dates_aead_->Encrypt(dates.SerializeAsString(), DatesAad(id, head->version())));
-  head->set_sealed_dates(std::move(sealed_dates));
+  dates.set_own_employer_visible_until(meta.employer_visible_until);
+  dates.set_own_delete_after(meta.delete_after);
+  dates.set_final_date(meta.final_date);
 
   rocksdb::WriteBatch* b = w->batch();
   // Replace index entries that changed.
@@ -428,8 +527,7 @@ absl::Status RecordStore::StageVersion(const StoredHead& old_head, StoredHead* h
   head->set_name_token(name_token);
   head->set_dedup_token(dedup_token);
   b->Put(db_->cf(Cf::kVersions), VersionKey(id, head->version()), v.SerializeAsString());
-  ASSIGN_OR_RETURN(std::string encoded_head, EncodeHead(*head));
-  b->Put(db_->cf(Cf::kRecords), id, encoded_head);
+  RETURN_IF_ERROR(StageHead(head, dates, w));
 
   w->record_ids_.push_back(id);
   w->tokens_.push_back(absl::BytesToHexString(pn_token));
@@ -441,7 +539,10 @@ absl::StatusOr<PendingWrite> RecordStore::PrepareCreate(const registry::v1::Pers
                                                         const registry::v1::Conviction& conviction,
                                                         const VersionMeta& meta) {
   PendingWrite w;
+  ASSIGN_OR_RETURN(std::string token, PersonalNumberToken(person.personal_number()));
+  Lock(PersonLock(token), &w);
   RETURN_IF_ERROR(StageNewRecord(person, conviction, meta, &w, nullptr));
+  RETURN_IF_ERROR(RestageDates(token, &w));
   return w;
 }
 
@@ -449,12 +550,16 @@ absl::Status RecordStore::StageCreate(const registry::v1::Person& person,
                                       const registry::v1::Conviction& conviction,
                                       const VersionMeta& meta, PendingWrite* w,
                                       std::string* existing_id) {
-  // A batch needs uniqueness stripes in whatever order its rows hash to. Taken one by one, two
-  // batches could deadlock each other, and abseil's lock-order checker aborts the process at the
-  // second batch that takes two stripes in the opposite order. So a batch takes every uniqueness
-  // stripe up front, in index order (Lock skips those it already holds).
+  // A batch needs person and uniqueness stripes in whatever order its rows hash to. Taken one by
+  // one, two batches could deadlock each other, and abseil's lock-order checker aborts the
+  // process at the second batch that takes two stripes in the opposite order. So a batch takes
+  // every person stripe, then every uniqueness stripe, up front, in index order (Lock skips
+  // those it already holds).
+  for (absl::Mutex& mu : person_locks_) Lock(&mu, w);
   for (absl::Mutex& mu : unique_locks_) Lock(&mu, w);
-  return StageNewRecord(person, conviction, meta, w, existing_id);
+  ASSIGN_OR_RETURN(std::string token, PersonalNumberToken(person.personal_number()));
+  RETURN_IF_ERROR(StageNewRecord(person, conviction, meta, w, existing_id));
+  return RestageDates(token, w);
 }
 
 absl::Status RecordStore::StageNewRecord(const registry::v1::Person& person,
@@ -484,33 +589,122 @@ absl::Status RecordStore::StageNewRecord(const registry::v1::Person& person,
 absl::StatusOr<PendingWrite> RecordStore::PrepareChange(absl::string_view record_id,
                                                         uint32_t expected_version,
                                                         const ChangeFn& change) {
-  PendingWrite w;
-  Lock(&record_locks_[Stripe(record_id) % kStripes], &w);
-  ASSIGN_OR_RETURN(StoredHead old_head, ReadHead(record_id));
-  if (expected_version != 0 && expected_version != old_head.version()) {
-    return absl::AbortedError("the record changed since it was read (expected_version)");
+  // The person's stripe (and, when the change moves the record to another personal number, the
+  // new person's too) must be held, in index order, before the head is read for the change. The
+  // new number is known only after the change: when its stripe is not held, start over holding
+  // both. `change` is pure, so running it again is harmless.
+  ASSIGN_OR_RETURN(StoredHead peek, ReadHead(record_id));
+  std::vector<std::string> tokens = {peek.personal_number_token()};
+  for (int attempt = 0; attempt < 4; ++attempt) {
+    PendingWrite w;
+    LockPersons(tokens, &w);
+    ASSIGN_OR_RETURN(StoredHead old_head, ReadHead(record_id));
+    if (!Holds(w, old_head.personal_number_token())) {
+      tokens.push_back(old_head.personal_number_token());
+      continue;
+    }
+    if (expected_version != 0 && expected_version != old_head.version()) {
+      return absl::AbortedError("the record changed since it was read (expected_version)");
+    }
+    ASSIGN_OR_RETURN(Record record, Get(record_id));
+    std::string reason;
+    VersionMeta meta;
+    RETURN_IF_ERROR(change(&record, &reason, &meta));
+    ASSIGN_OR_RETURN(std::string new_token,
+                     PersonalNumberToken(record.person().personal_number()));
+    if (!Holds(w, new_token)) {
+      tokens.push_back(new_token);
+      continue;
+    }
+    ASSIGN_OR_RETURN(crypto::SecretBytes dek, Dek(old_head));
+    StoredHead head = old_head;
+    head.set_version(old_head.version() + 1);
+    head.set_status(record.metadata().status());
+    VersionPayload payload;
+    *payload.mutable_person() = record.person();
+    *payload.mutable_conviction() = record.conviction();
+    payload.set_reason(reason);
+    RETURN_IF_ERROR(StageVersion(old_head, &head, dek, payload, meta, &w, nullptr));
+    RETURN_IF_ERROR(RestageDates(old_head.personal_number_token(), &w));
+    if (new_token != old_head.personal_number_token()) RETURN_IF_ERROR(RestageDates(new_token, &w));
+    return w;
   }
-  ASSIGN_OR_RETURN(Record record, Get(record_id));
-  std::string reason;
-  VersionMeta meta;
-  RETURN_IF_ERROR(change(&record, &reason, &meta));
-  ASSIGN_OR_RETURN(crypto::SecretBytes dek, Dek(old_head));
-  StoredHead head = old_head;
-  head.set_version(old_head.version() + 1);
-  head.set_status(record.metadata().status());
-  VersionPayload payload;
-  *payload.mutable_person() = record.person();
-  *payload.mutable_conviction() = record.conviction();
-  payload.set_reason(reason);
-  RETURN_IF_ERROR(StageVersion(old_head, &head, dek, payload, meta, &w, nullptr));
+  return absl::AbortedError("the record kept changing while it was being changed; try again");
+}
+
+absl::StatusOr<PendingWrite> RecordStore::PrepareRedate(
+    const std::vector<std::pair<std::string, VersionMeta>>& own) {
+  PendingWrite w;
+  for (absl::Mutex& mu : person_locks_) Lock(&mu, &w);
+  std::set<std::string> persons;
+  for (const auto& [id, meta] : own) {
+    absl::StatusOr<StoredHead> head = ReadHead(id);
+    if (absl::IsNotFound(head.status())) continue;
+    if (!head.ok()) return head.status();
+    auto staged = w.staged_heads_.find(id);
+    if (staged != w.staged_heads_.end()) *head = staged->second;
+    ASSIGN_OR_RETURN(RecordDates dates, OpenDates(*head));
+    dates.set_own_employer_visible_until(meta.employer_visible_until);
+    dates.set_own_delete_after(meta.delete_after);
+    dates.set_final_date(meta.final_date);
+    RETURN_IF_ERROR(StageHead(&*head, dates, &w));
+    persons.insert(head->personal_number_token());
+    w.record_ids_.push_back(id);
+  }
+  for (const std::string& token : persons) RETURN_IF_ERROR(RestageDates(token, &w));
   return w;
+}
+
+absl::StatusOr<std::string> RecordStore::DatesRulesFingerprint() const {
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, db_->Get(Cf::kMeta, kDatesRulesKey));
+  return stored.value_or("");
+}
+
+absl::Status RecordStore::InitDatesRulesFingerprint(absl::string_view fingerprint) {
+  ASSIGN_OR_RETURN(std::vector<std::string> any, RecordIds("", 1));
+  if (!any.empty()) return absl::FailedPreconditionError("the database already holds records");
+  rocksdb::WriteBatch batch;
+  batch.Put(db_->cf(Cf::kMeta), kDatesRulesKey,
+            rocksdb::Slice(fingerprint.data(), fingerprint.size()));
+  return db_->Write(&batch);
+}
+
+void RecordStore::StageDatesRulesFingerprint(absl::string_view fingerprint,
+                                             PendingWrite* w) const {
+  w->batch()->Put(db_->cf(Cf::kMeta), kDatesRulesKey,
+                  rocksdb::Slice(fingerprint.data(), fingerprint.size()));
+}
+
+absl::StatusOr<RecordDates> RecordStore::DatesOf(absl::string_view record_id) const {
+  ASSIGN_OR_RETURN(StoredHead head, ReadHead(record_id));
+  return OpenDates(head);
+}
+
+absl::StatusOr<std::vector<std::string>> RecordStore::RecordIds(absl::string_view after,
+                                                               size_t limit) const {
+  std::vector<std::string> ids;
+  auto it = db_->NewIterator(Cf::kRecords);
+  if (after.empty()) {
+    it->SeekToFirst();
+  } else {
+    it->Seek(rocksdb::Slice(after.data(), after.size()));
+    if (it->Valid() && it->key() == rocksdb::Slice(after.data(), after.size())) it->Next();
+  }
+  for (; it->Valid() && ids.size() < limit; it->Next()) ids.push_back(it->key().ToString());
+  if (!it->status().ok()) return absl::UnavailableError("record scan failed");
+  return ids;
 }
 
 absl::StatusOr<PendingWrite> RecordStore::PrepareExpunge(absl::string_view record_id,
                                                          std::string* personal_number_token) {
+  // Read without verifying, so that a damaged record can still be erased.
+  ASSIGN_OR_RETURN(StoredHead peek, ReadHead(record_id, /*verify=*/false));
   PendingWrite w;
-  Lock(&record_locks_[Stripe(record_id) % kStripes], &w);
+  Lock(PersonLock(peek.personal_number_token()), &w);
   ASSIGN_OR_RETURN(StoredHead head, ReadHead(record_id, /*verify=*/false));
+  if (!Holds(w, head.personal_number_token())) {
+    return absl::AbortedError("the record changed while it was being erased; try again");
+  }
   const std::string id(record_id);
   rocksdb::WriteBatch* b = w.batch();
   // The head holds the wrapped data key: deleting it shreds every version.
@@ -521,6 +715,11 @@ absl::StatusOr<PendingWrite> RecordStore::PrepareExpunge(absl::string_view recor
   b->Delete(db_->cf(Cf::kIndex), IndexKey(kName, head.name_token(), id));
   b->Delete(db_->cf(Cf::kIndex), IndexKey(kDedup, head.dedup_token(), id));
   w.record_ids_.push_back(id);
+  w.removed_.insert(id);
+  // The person's other records no longer take this one's dates (a damaged sibling is left as it
+  // is: its reads report it).
+  absl::Status redated = RestageDates(head.personal_number_token(), &w);
+  if (!redated.ok() && !absl::IsDataLoss(redated)) return redated;
   if (personal_number_token != nullptr) *personal_number_token = head.personal_number_token();
   FillMetadata(head, "", "", &w.metadata_);
   w.metadata_.set_status(registry::v1::RECORD_STATUS_EXPUNGED);
@@ -633,12 +832,9 @@ absl::StatusOr<std::string> RecordStore::StageRewrapBatch(absl::string_view afte
     if (!it->status().ok()) return absl::UnavailableError("record scan failed");
   }
   if (ids.empty()) return std::string();
-  // In index order, never in id order: see StageCreate.
-  std::vector<size_t> stripes;
-  for (const std::string& id : ids) stripes.push_back(Stripe(id) % kStripes);
-  std::sort(stripes.begin(), stripes.end());
-  stripes.erase(std::unique(stripes.begin(), stripes.end()), stripes.end());
-  for (size_t stripe : stripes) Lock(&record_locks_[stripe], w);
+  // Heads are written under their person's stripe, and the batch's persons are only known from
+  // the heads themselves: like an import, a batch holds every person stripe, in index order.
+  for (absl::Mutex& mu : person_locks_) Lock(&mu, w);
   uint64_t count = 0;
   for (const std::string& id : ids) {
     absl::StatusOr<StoredHead> head = ReadHead(id);

@@ -29,7 +29,9 @@
 
 #include <array>
 #include <functional>
+#include <map>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -67,6 +69,9 @@ class PendingWrite {
   std::unique_ptr<rocksdb::WriteBatch> batch_ = std::make_unique<rocksdb::WriteBatch>();
   std::vector<absl::Mutex*> locks_;  // held; released in the destructor
   std::vector<std::string> staged_unique_;  // uniqueness tokens staged in this batch
+  std::map<std::string, StoredHead> staged_heads_;  // heads written in this batch, by id
+  std::map<std::string, std::set<std::string>> staged_by_person_;  // token -> staged ids
+  std::set<std::string> removed_;                   // records erased in this batch
   std::vector<std::string> record_ids_;
   std::vector<std::string> tokens_;
   registry::v1::RecordMetadata metadata_;
@@ -76,9 +81,32 @@ class PendingWrite {
 struct VersionMeta {
   std::string actor;                   // certificate identity
   std::string now;                     // RFC 3339
-  std::string employer_visible_until;  // YYYY-MM-DD
-  std::string delete_after;            // YYYY-MM-DD
+  // The conviction's own dates (YYYY-MM-DD); the store extends them by the person's later
+  // convictions (EffectiveDates).
+  std::string employer_visible_until;
+  std::string delete_after;
+  std::string final_date;  // YYYY-MM-DD: orders the person's convictions
 };
+
+// One conviction of a person, for EffectiveDates. Dates are YYYY-MM-DD.
+struct PersonConviction {
+  std::string final_date;
+  std::string own_employer_visible_until;
+  std::string own_delete_after;
+};
+struct EffectiveRecordDates {
+  std::string employer_visible_until;
+  std::string delete_after;
+};
+
+// A repeat offender's earlier convictions stay as long as the later ones: each conviction's
+// dates in force are the latest own dates among the person's convictions that became final on
+// or after it (itself included), and deletion never comes before visibility ends. So a later
+// conviction keeps the earlier ones visible at least as long as itself, and the earlier ones'
+// rehabilitation (deletion) lapses until the later one's (the 2012 Code art. 103 rehabilitates
+// first offenders only). Erasing or amending the later one recomputes the earlier ones. Pure;
+// the result is in the order of `convictions`.
+std::vector<EffectiveRecordDates> EffectiveDates(const std::vector<PersonConviction>& convictions);
 
 // A vetting candidate's blind-index tokens (32 raw bytes each), made from the whole request before
 // anything is looked up.
@@ -162,6 +190,27 @@ class RecordStore {
                                               VersionMeta* meta)>;
   absl::StatusOr<PendingWrite> PrepareChange(absl::string_view record_id,
                                              uint32_t expected_version, const ChangeFn& change);
+
+  // Re-dates records without new versions, when the rules their own dates come from changed:
+  // each record's own dates become its VersionMeta's, and the dates in force of the persons'
+  // records are recomputed. Holds every person stripe, like an import. The caller commits it
+  // with a system event. Records erased meanwhile are skipped.
+  absl::StatusOr<PendingWrite> PrepareRedate(
+      const std::vector<std::pair<std::string, VersionMeta>>& own);
+
+  // The fingerprint of the retention rules the stored dates were computed with ("" before the
+  // first), and staging a new one.
+  absl::StatusOr<std::string> DatesRulesFingerprint() const;
+  void StageDatesRulesFingerprint(absl::string_view fingerprint, PendingWrite* w) const;
+  // Records the fingerprint for a database that holds no record yet, as part of creating it
+  // (like the key check value and the schema version). FailedPrecondition once records exist.
+  absl::Status InitDatesRulesFingerprint(absl::string_view fingerprint);
+
+  // The own dates and final date a record's head holds (for the rules recompute).
+  absl::StatusOr<RecordDates> DatesOf(absl::string_view record_id) const;
+
+  // Every record id, in key order, from after `after` ("" for the start), at most `limit`.
+  absl::StatusOr<std::vector<std::string>> RecordIds(absl::string_view after, size_t limit) const;
 
   // Erases a record: its data key (crypto-shredding), every version, index and expiry entry.
   // `personal_number_token` (may be null) receives the person's token (32 raw bytes), for the
@@ -266,6 +315,15 @@ class RecordStore {
                             const crypto::SecretBytes& dek, const VersionPayload& payload,
                             const VersionMeta& meta, PendingWrite* w, std::string* existing_id);
   void Lock(absl::Mutex* mu, PendingWrite* w) const;
+  absl::Mutex* PersonLock(absl::string_view token) const;
+  // Locks the person stripes of `tokens` in index order into an empty `w`.
+  void LockPersons(const std::vector<std::string>& tokens, PendingWrite* w) const;
+  bool Holds(const PendingWrite& w, absl::string_view token) const;
+  // Recomputes the dates in force of every record of the person with `token` (as staged in `w`)
+  // and stages the heads that change. `w` must hold the person's stripe.
+  absl::Status RestageDates(absl::string_view token, PendingWrite* w) const;
+  // Seals `dates` into `head` and stages it (and remembers it in w's staged heads).
+  absl::Status StageHead(StoredHead* head, const RecordDates& dates, PendingWrite* w) const;
 
   Database* const db_;
   const KeyringHolder* const keys_;
@@ -278,9 +336,11 @@ class RecordStore {
   const std::unique_ptr<crypto::AesGcm> dates_aead_;
   std::string stand_in_dates_;  // set once by Create
 
-  // Striped locks: record stripes are taken before uniqueness stripes, never the reverse.
+  // Striped locks. Every head is written under the stripe of its person (personal-number token):
+  // a change to one record can change the dates in force of the person's others. Person stripes
+  // are taken before uniqueness stripes, never the reverse, and within a family in index order.
   static constexpr size_t kStripes = 64;
-  mutable std::array<absl::Mutex, kStripes> record_locks_;
+  mutable std::array<absl::Mutex, kStripes> person_locks_;
   mutable std::array<absl::Mutex, kStripes> unique_locks_;
 };
 

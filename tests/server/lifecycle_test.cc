@@ -506,10 +506,11 @@ class RetentionTest : public LifecycleTest {
   FakeClock clock_{absl::Now()};
 };
 
-// 36 months' imprisonment, final 2024-05-15: the adult rule for >= 12 months keeps the record
-// 15 years for employers and 20 years in all (deploy/reference/retention.json).
-constexpr char kExampleVisibleUntil[] = "2039-05-15";
-constexpr char kExampleDeleteAfter[] = "2044-05-15";
+// 36 months' imprisonment, released 2027-03-01: the adult rule for >= 12 months keeps the
+// record 15 years for employers and 20 years in all, counted from the release
+// (deploy/reference/retention.json).
+constexpr char kExampleVisibleUntil[] = "2042-03-01";
+constexpr char kExampleDeleteAfter[] = "2047-03-01";
 
 // A record that is not due when the example record is: >= 60 months, kept 30 years.
 v1::CreateRecordRequest LongSentenceRecord() {

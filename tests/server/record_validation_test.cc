@@ -110,6 +110,17 @@ TEST_F(ValidationTest, OptionalFieldsMayBeEmpty) {
   EXPECT_TRUE(Validate().ok()) << Validate();
 }
 
+TEST_F(ValidationTest, SuspendedSentenceMayRecordTheEndOfItsVerificationPeriod) {
+  conviction_.clear_release_date();
+  conviction_.mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_SUSPENDED);
+  conviction_.mutable_sentence()->set_months(24);
+  EXPECT_TRUE(Validate().ok()) << Validate();  // not recorded: final_date + 24 months counts
+  conviction_.set_suspension_end_date(conviction_.final_date());
+  EXPECT_TRUE(Validate().ok()) << Validate();
+  conviction_.set_suspension_end_date("2029-05-15");
+  EXPECT_TRUE(Validate().ok()) << Validate();
+}
+
 TEST_F(ValidationTest, FullyFilledRecordIsValid) {
   person_.set_father_name("Ilir");
   for (int i = 0; i < 10; ++i) person_.add_aliases(absl::StrCat("Alias", std::string(1, 'a' + i)));
@@ -501,6 +512,24 @@ std::vector<BadCase> BadCases() {
          c->mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_SUSPENDED);
        },
        "conviction.release_date", "2027-03-01"},
+      // End of a suspended sentence's verification period.
+      {"SuspensionEndWithoutSuspendedSentence",
+       [](P, C c) { c->set_suspension_end_date("2027-05-15"); },
+       "conviction.suspension_end_date", "2027-05-15"},
+      {"SuspensionEndBeforeFinalDate",
+       [](P, C c) {
+         c->clear_release_date();
+         c->mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_SUSPENDED);
+         c->set_suspension_end_date("2024-05-14");
+       },
+       "conviction.suspension_end_date", "2024-05-14"},
+      {"SuspensionEndMalformed",
+       [](P, C c) {
+         c->clear_release_date();
+         c->mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_SUSPENDED);
+         c->set_suspension_end_date("2027-02-30");
+       },
+       "conviction.suspension_end_date", "2027-02-30"},
       // Juvenile.
       {"MinorNotMarkedJuvenile", [](P p, C) { p->set_birth_date("2007-01-01"); },
        "conviction.juvenile", ""},

@@ -306,12 +306,17 @@ TEST_F(ReferenceDirTest, ZeroDeleteYearsIsInvalid) {
 
 // --- Retention -------------------------------------------------------------------------------
 
+// A conviction final on 2024-05-15 whose sentence also ended that day (released, or the
+// suspension's verification period over), so that the rules' years count from final_date here;
+// AnchorTest covers the anchor itself.
 Conviction MakeConviction(registry::v1::SentenceType type, uint32_t months, bool juvenile) {
   Conviction c;
   c.set_final_date("2024-05-15");
   c.mutable_sentence()->set_type(type);
   c.mutable_sentence()->set_months(months);
   c.set_juvenile(juvenile);
+  if (type == registry::v1::SENTENCE_TYPE_IMPRISONMENT) c.set_release_date("2024-05-15");
+  if (type == registry::v1::SENTENCE_TYPE_SUSPENDED) c.set_suspension_end_date("2024-05-15");
   return c;
 }
 
@@ -422,6 +427,76 @@ TEST(RetentionTest, FirstMatchingRuleWins) {
                   "2027-05-15", "2028-05-15");
   ExpectRetention(**data, MakeConviction(registry::v1::SENTENCE_TYPE_IMPRISONMENT, 120, true),
                   "2025-05-15", "2026-05-15");
+}
+
+// The years count from the end of the sentence by default (2012 Code art. 103, FIJAIS).
+TEST(AnchorTest, YearsCountFromTheEndOfTheSentence) {
+  std::unique_ptr<ReferenceData> data = LoadShipped();
+  ASSERT_NE(data, nullptr);
+  using registry::v1::SENTENCE_TYPE_IMPRISONMENT;
+  using registry::v1::SENTENCE_TYPE_SUSPENDED;
+  // Ten years' imprisonment, released 2031-01-10: 20 / 30 years from the release, not from the
+  // judgment (which would leave 10 years after release).
+  Conviction prison = MakeConviction(SENTENCE_TYPE_IMPRISONMENT, 120, false);
+  prison.set_release_date("2031-01-10");
+  ExpectRetention(*data, prison, "2051-01-10", "2061-01-10");
+  // Not released (or not recorded): the end the sentence will have, final_date + its months.
+  prison.clear_release_date();
+  ExpectRetention(*data, prison, "2054-05-15", "2064-05-15");
+  // Suspended, 24 months, verification period until 2028-11-30: 15 / 20 from its end.
+  Conviction suspended = MakeConviction(SENTENCE_TYPE_SUSPENDED, 24, false);
+  suspended.set_suspension_end_date("2028-11-30");
+  ExpectRetention(*data, suspended, "2043-11-30", "2048-11-30");
+  suspended.clear_suspension_end_date();
+  ExpectRetention(*data, suspended, "2041-05-15", "2046-05-15");
+  // A fine has no end: final_date.
+  ExpectRetention(*data, MakeConviction(registry::v1::SENTENCE_TYPE_FINE, 0, false),
+                  "2034-05-15", "2039-05-15");
+  // Months end on the month's last day: 31 January 2024 + 1 month is 29 February, and 29
+  // February + 10 years is 28 February.
+  Conviction short_sentence = MakeConviction(SENTENCE_TYPE_IMPRISONMENT, 1, false);
+  short_sentence.set_final_date("2024-01-31");
+  short_sentence.clear_release_date();
+  ExpectRetention(*data, short_sentence, "2034-02-28", "2039-02-28");
+}
+
+TEST(AnchorTest, FinalDateAnchorIsAChoiceOfTheTable) {
+  std::string dir = registry::testing::MakeTempDir("reference_data_test");
+  WriteFile(dir + "/offences.json", Shipped("offences.json"));
+  WriteFile(dir + "/courts.json", Shipped("courts.json"));
+  WriteFile(dir + "/retention.json", R"({"anchor": "RETENTION_ANCHOR_FINAL_DATE", "rules": [
+      {"min_sentence_months": 0, "juvenile": true, "employer_visible_years": 5, "delete_after_years": 10},
+      {"min_sentence_months": 0, "employer_visible_years": 10, "delete_after_years": 30}]})");
+  absl::StatusOr<std::unique_ptr<ReferenceData>> data = ReferenceData::Load(dir);
+  std::filesystem::remove_all(dir);
+  ASSERT_TRUE(data.ok()) << data.status();
+  Conviction prison = MakeConviction(registry::v1::SENTENCE_TYPE_IMPRISONMENT, 120, false);
+  prison.set_release_date("2031-01-10");
+  ExpectRetention(**data, prison, "2034-05-15", "2054-05-15");
+}
+
+// An offence may carry a minimum visibility (offences against children: 20 years), for adults.
+TEST(AnchorTest, OffenceMinimumsApplyToAdultConvictions) {
+  std::unique_ptr<ReferenceData> data = LoadShipped();
+  ASSERT_NE(data, nullptr);
+  Conviction c = MakeConviction(registry::v1::SENTENCE_TYPE_FINE, 0, false);
+  registry::v1::Offence* o = c.add_offences();
+  o->set_law("06/L-074");
+  o->set_article(230);  // no minimum: the rule's 10 / 15 years
+  ExpectRetention(*data, c, "2034-05-15", "2039-05-15");
+  o = c.add_offences();
+  o->set_law("06/L-074");
+  o->set_article(232);  // abuse of children in pornography: at least 20 years
+  ExpectRetention(*data, c, "2044-05-15", "2044-05-15");
+  c.set_juvenile(true);  // juveniles follow their own rules only
+  ExpectRetention(*data, c, "2029-05-15", "2034-05-15");
+}
+
+TEST_F(ReferenceDirTest, OffenceMinimumLongerThanAnyDeletionIsInvalid) {
+  Replace("offences.json", R"({"offences": [
+      {"law": "06/L-074", "article": 232, "title": "Abuse of children in pornography",
+       "min_employer_visible_years": 31}]})");
+  ExpectInvalid("offences.json", "offences[0]");
 }
 
 TEST(RetentionTest, UnparsableDatesAreInvalid) {

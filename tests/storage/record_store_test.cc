@@ -523,6 +523,47 @@ TEST_F(RecordStoreTest, RewrapInManySmallBatchesTripsNoLockOrdering) {
   EXPECT_EQ(rewrapped, 150u);
 }
 
+// A repeat offender's earlier convictions last as long as the later ones; a later one does not
+// shorten an earlier one; convictions final on the same day extend each other.
+TEST(EffectiveDatesTest, LaterConvictionsExtendEarlierOnes) {
+  const std::vector<EffectiveRecordDates> dates = EffectiveDates({
+      {"2014-01-10", "2024-01-10", "2029-01-10"},  // first offence, spent
+      {"2020-03-01", "2030-03-01", "2035-03-01"},  // second
+      {"2018-06-01", "2022-01-01", "2027-01-01"},  // between, shorter own dates
+  });
+  ASSERT_EQ(dates.size(), 3u);
+  EXPECT_EQ(dates[0].employer_visible_until, "2030-03-01");
+  EXPECT_EQ(dates[0].delete_after, "2035-03-01");
+  EXPECT_EQ(dates[1].employer_visible_until, "2030-03-01");  // the newest keeps its own
+  EXPECT_EQ(dates[1].delete_after, "2035-03-01");
+  EXPECT_EQ(dates[2].employer_visible_until, "2030-03-01");
+  EXPECT_EQ(dates[2].delete_after, "2035-03-01");
+
+  // An earlier conviction with longer dates does not extend a later one.
+  const std::vector<EffectiveRecordDates> apart = EffectiveDates({
+      {"2010-01-01", "2040-01-01", "2050-01-01"},
+      {"2020-01-01", "2030-01-01", "2035-01-01"},
+  });
+  EXPECT_EQ(apart[0].employer_visible_until, "2040-01-01");
+  EXPECT_EQ(apart[1].employer_visible_until, "2030-01-01");
+  EXPECT_EQ(apart[1].delete_after, "2035-01-01");
+
+  const std::vector<EffectiveRecordDates> same_day = EffectiveDates({
+      {"2020-01-01", "2030-01-01", "2031-01-01"},
+      {"2020-01-01", "2025-01-01", "2040-01-01"},
+  });
+  EXPECT_EQ(same_day[0].employer_visible_until, "2030-01-01");
+  EXPECT_EQ(same_day[0].delete_after, "2040-01-01");
+  EXPECT_EQ(same_day[1].employer_visible_until, "2030-01-01");
+  EXPECT_EQ(same_day[1].delete_after, "2040-01-01");
+
+  // Deletion never before visibility ends, and a lone conviction keeps its own dates.
+  const std::vector<EffectiveRecordDates> lone = EffectiveDates({{"2020-01-01", "2030-01-01", "2030-01-01"}});
+  EXPECT_EQ(lone[0].employer_visible_until, "2030-01-01");
+  EXPECT_EQ(lone[0].delete_after, "2030-01-01");
+  EXPECT_TRUE(EffectiveDates({}).empty());
+}
+
 TEST_F(RecordStoreTest, VettingFactsWithoutDecryption) {
   const std::string id = CreateOrFail(MakePerson("Kërqeli", "Arben", "1980-04-12", "1234567890"),
                                       MakeConviction("basic-prishtine", "P 1/2024"));

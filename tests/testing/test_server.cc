@@ -112,7 +112,9 @@ std::unique_ptr<TestServer> TestServer::Start(TestServerOptions options) {
   config.set_backup_dir(d + "/backups");
   config.set_key_file(d + "/keys.json");
   config.set_policy_file(d + "/policy.json");
-  config.set_reference_dir(REGISTRY_SOURCE_DIR "/deploy/reference");
+  config.set_reference_dir(t->options_.reference_dir.empty()
+                               ? std::string(REGISTRY_SOURCE_DIR "/deploy/reference")
+                               : t->options_.reference_dir);
   *config.mutable_backup() = t->options_.backup;
   auto finished = server::FinishConfig(config, d);
   if (!finished.ok()) Die("config", finished.status());

@@ -37,6 +37,8 @@ struct TestServerOptions {
   absl::Duration policy_poll = absl::ZeroDuration();
   // Backup retention; zero fields take the defaults.
   registry::v1::BackupConfig backup;
+  // Reference data folder. Default: deploy/reference.
+  std::string reference_dir;
 };
 
 class TestServer {

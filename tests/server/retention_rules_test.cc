@@ -1,0 +1,244 @@
+// Retention through a real registryd: a later conviction of the same person keeps the earlier
+// ones visible (and not deleted) as long as itself; amending or erasing the later one recomputes
+// them; convictions imported together are dated together; and a change of the retention rules
+// re-dates the stored records at start-up as an audited system change.
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "gtest/gtest.h"
+#include "registry/v1/audit.pb.h"
+#include "registry/v1/records.grpc.pb.h"
+#include "registry/v1/vetting.grpc.pb.h"
+#include "tests/testing/data_files.h"
+#include "tests/testing/test_pki.h"
+#include "tests/testing/test_server.h"
+
+namespace registry::server {
+namespace {
+
+namespace v1 = registry::v1;
+using ::registry::testing::CandidateOf;
+using ::registry::testing::ExampleRecord;
+using ::registry::testing::TestServer;
+using ::registry::testing::TestServerOptions;
+
+absl::Time Today() {
+  return absl::FromCivil(absl::CivilSecond(2026, 6, 1, 9, 0, 0), absl::UTCTimeZone());
+}
+
+// A fine for the example person, final on `final_date`: the adult catch-all rule, 10 / 15 years
+// from the final date (a fine has no later end).
+v1::CreateRecordRequest Fine(const std::string& judgment_date, const std::string& final_date,
+                             const std::string& case_number) {
+  v1::CreateRecordRequest r = ExampleRecord();
+  v1::Conviction* c = r.mutable_conviction();
+  c->set_case_number(case_number);
+  c->set_judgment_date(judgment_date);
+  c->set_final_date(final_date);
+  c->mutable_sentence()->set_type(v1::SENTENCE_TYPE_FINE);
+  c->mutable_sentence()->set_months(0);
+  c->clear_bans();
+  c->clear_release_date();
+  return r;
+}
+
+class RetentionRulesTest : public ::testing::Test {
+ protected:
+  void Start(TestServerOptions options = {}) {
+    options.clock = &clock_;
+    server_ = TestServer::Start(std::move(options));
+  }
+
+  // Starts the stopped server again (on a new port).
+  absl::Status Restart() {
+    clerk_.reset();
+    return server_->Restart();
+  }
+
+  v1::RecordService::Stub* Clerk() {
+    if (clerk_ == nullptr) clerk_ = v1::RecordService::NewStub(server_->Channel("clerk"));
+    return clerk_.get();
+  }
+
+  std::string Create(const v1::CreateRecordRequest& req) {
+    grpc::ClientContext ctx;
+    v1::CreateRecordResponse resp;
+    const grpc::Status s = Clerk()->CreateRecord(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.record_id();
+  }
+
+  v1::RecordMetadata Meta(const std::string& id) {
+    grpc::ClientContext ctx;
+    v1::GetRecordRequest req;
+    req.set_record_id(id);
+    v1::GetRecordResponse resp;
+    const grpc::Status s = Clerk()->GetRecord(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.record().metadata();
+  }
+
+  v1::VettingResult Vet() {
+    grpc::ClientContext ctx;
+    v1::VettingCheckResponse resp;
+    const grpc::Status s = v1::VettingService::NewStub(server_->Channel("vetting"))
+                               ->VettingCheck(&ctx, CandidateOf(ExampleRecord().person()), &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.result();
+  }
+
+  void Dispute(const std::string& id) {
+    grpc::ClientContext ctx;
+    v1::DisputeRecordRequest req;
+    req.set_record_id(id);
+    req.set_reason("the person contests the identity");
+    v1::RecordStatusResponse resp;
+    ASSERT_TRUE(Clerk()->DisputeRecord(&ctx, req, &resp).ok());
+  }
+
+  grpc::Status Expunge(const std::string& id) {
+    grpc::ClientContext ctx;
+    v1::ExpungeRecordRequest req;
+    req.set_record_id(id);
+    req.set_legal_basis("CC 04/L-082 art. 103");
+    v1::ExpungeRecordResponse resp;
+    return Clerk()->ExpungeRecord(&ctx, req, &resp);
+  }
+
+  FakeClock clock_{Today()};
+  std::unique_ptr<TestServer> server_;
+  std::unique_ptr<v1::RecordService::Stub> clerk_;
+};
+
+TEST_F(RetentionRulesTest, ALaterConvictionKeepsTheEarlierOneAndErasingItGivesItBack) {
+  Start();
+  // A first offence, spent since 2024.
+  const std::string first = Create(Fine("2014-01-02", "2014-01-10", "P 1/2014"));
+  EXPECT_EQ(Meta(first).employer_visible_until(), "2024-01-10");
+  EXPECT_EQ(Meta(first).delete_after(), "2029-01-10");
+  EXPECT_EQ(Vet(), v1::VETTING_RESULT_CLEAR);
+
+  // A new offence: rehabilitation of the first lapses; it counts again, as long as the new one.
+  const std::string second = Create(Fine("2020-02-20", "2020-03-01", "P 2/2020"));
+  EXPECT_EQ(Meta(second).employer_visible_until(), "2030-03-01");
+  EXPECT_EQ(Meta(first).employer_visible_until(), "2030-03-01");
+  EXPECT_EQ(Meta(first).delete_after(), "2035-03-01");
+  // With the new one disputed, the first alone decides: visible again, active, the same person.
+  Dispute(second);
+  EXPECT_EQ(Vet(), v1::VETTING_RESULT_NOT_CLEAR);
+
+  // Amending the later one recomputes the earlier one.
+  {
+    grpc::ClientContext ctx;
+    v1::AmendRecordRequest amend;
+    amend.set_record_id(second);
+    amend.mutable_conviction()->set_final_date("2021-04-01");
+    amend.mutable_update_mask()->add_paths("conviction.final_date");
+    amend.set_reason("final date corrected by court notice");
+    v1::AmendRecordResponse resp;
+    ASSERT_TRUE(Clerk()->AmendRecord(&ctx, amend, &resp).ok());
+  }
+  EXPECT_EQ(Meta(first).employer_visible_until(), "2031-04-01");
+
+  // Erasing the later one gives the first its own dates back: spent again.
+  ASSERT_TRUE(Expunge(second).ok());
+  EXPECT_EQ(Meta(first).employer_visible_until(), "2024-01-10");
+  EXPECT_EQ(Meta(first).delete_after(), "2029-01-10");
+  EXPECT_EQ(Vet(), v1::VETTING_RESULT_CLEAR);
+}
+
+TEST_F(RetentionRulesTest, MovingALaterConvictionToAnotherPersonRecomputesBoth) {
+  Start();
+  const std::string first = Create(Fine("2014-01-02", "2014-01-10", "P 1/2014"));
+  const std::string second = Create(Fine("2020-02-20", "2020-03-01", "P 2/2020"));
+  ASSERT_EQ(Meta(first).employer_visible_until(), "2030-03-01");
+  grpc::ClientContext ctx;
+  v1::AmendRecordRequest amend;
+  amend.set_record_id(second);
+  amend.mutable_person()->set_personal_number("2222222222");
+  amend.mutable_update_mask()->add_paths("person.personal_number");
+  amend.set_reason("personal number corrected: another person");
+  v1::AmendRecordResponse resp;
+  ASSERT_TRUE(Clerk()->AmendRecord(&ctx, amend, &resp).ok());
+  EXPECT_EQ(Meta(first).employer_visible_until(), "2024-01-10");
+  EXPECT_EQ(Meta(second).employer_visible_until(), "2030-03-01");
+}
+
+TEST_F(RetentionRulesTest, ConvictionsImportedTogetherAreDatedTogether) {
+  Start();
+  grpc::ClientContext ctx;
+  v1::ImportRecordsRequest req;
+  v1::ImportRow* a = req.add_rows();
+  a->set_line(1);
+  const v1::CreateRecordRequest first = Fine("2014-01-02", "2014-01-10", "P 1/2014");
+  *a->mutable_record()->mutable_person() = first.person();
+  *a->mutable_record()->mutable_conviction() = first.conviction();
+  v1::ImportRow* b = req.add_rows();
+  b->set_line(2);
+  const v1::CreateRecordRequest second = Fine("2020-02-20", "2020-03-01", "P 2/2020");
+  *b->mutable_record()->mutable_person() = second.person();
+  *b->mutable_record()->mutable_conviction() = second.conviction();
+  v1::ImportRecordsResponse resp;
+  ASSERT_TRUE(Clerk()->ImportRecords(&ctx, req, &resp).ok());
+  ASSERT_EQ(resp.results_size(), 2);
+  EXPECT_EQ(Meta(resp.results(0).record_id()).employer_visible_until(), "2030-03-01");
+  EXPECT_EQ(Meta(resp.results(1).record_id()).employer_visible_until(), "2030-03-01");
+}
+
+TEST_F(RetentionRulesTest, ChangedRulesReDateStoredRecordsAtStartUpAsAnAuditedSystemChange) {
+  const std::string reference = testing::MakeTempDir("retention-rules-test");
+  for (const char* file : {"offences.json", "courts.json", "retention.json"}) {
+    std::filesystem::copy_file(absl::StrCat(REGISTRY_SOURCE_DIR, "/deploy/reference/", file),
+                               absl::StrCat(reference, "/", file));
+  }
+  TestServerOptions options;
+  options.reference_dir = reference;
+  Start(std::move(options));
+  const std::string id = Create(Fine("2020-02-20", "2020-03-01", "P 2/2020"));
+  ASSERT_EQ(Meta(id).employer_visible_until(), "2030-03-01");
+
+  server_->Stop();
+  const std::string path = reference + "/retention.json";
+  const std::string rules = testing::ReadBinary(path);
+  const std::string catch_all =
+      R"({"min_sentence_months": 0, "juvenile": false, "employer_visible_years": 10, "delete_after_years": 15})";
+  ASSERT_TRUE(absl::StrContains(rules, catch_all));
+  std::ofstream(path, std::ios::trunc) << absl::StrReplaceAll(
+      rules, {{catch_all,
+               R"({"min_sentence_months": 0, "juvenile": false, "employer_visible_years": 12, "delete_after_years": 15})"}});
+  ASSERT_TRUE(Restart().ok());
+  EXPECT_EQ(Meta(id).employer_visible_until(), "2032-03-01");
+
+  storage::AuditLog* log = server_->server()->audit_log();
+  int redating_events = 0;
+  ASSERT_TRUE(log->Scan(0, log->CurrentHead().size, [&](uint64_t, absl::string_view bytes) {
+                   v1::AuditEvent e;
+                   EXPECT_TRUE(e.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())));
+                   if (e.actor() != "system:retention-rules") return true;
+                   ++redating_events;
+                   EXPECT_EQ(std::vector<std::string>(e.record_ids().begin(),
+                                                      e.record_ids().end()),
+                             std::vector<std::string>{id});
+                   EXPECT_TRUE(absl::StrContains(e.reference(), "1 re-dated")) << e.reference();
+                   return true;
+                 }).ok());
+  EXPECT_EQ(redating_events, 1);
+  // Done once: the next start finds the rules unchanged.
+  const uint64_t size = log->CurrentHead().size;
+  ASSERT_TRUE(Restart().ok());
+  EXPECT_EQ(server_->server()->audit_log()->CurrentHead().size, size);
+  server_.reset();
+  std::filesystem::remove_all(reference);
+}
+
+}  // namespace
+}  // namespace registry::server
