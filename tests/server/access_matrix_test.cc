@@ -215,8 +215,6 @@ const Identity kIdentities[] = {
     {"admin", "spiffe://registry.kjc.dev/admin/dev-admin", "admin"},
     // Trusted CA, but no principal in the policy.
     {"unlisted", "spiffe://registry.kjc.dev/clerk/unlisted", ""},
-    // No subjectAltName: recognised by its subject CN, an auditor in the dev policy.
-    {"nouri", "dev-cn-only", "auditor"},
 };
 
 void PrintTo(const Identity& identity, std::ostream* os) { *os << identity.pki_name; }
