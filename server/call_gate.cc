@@ -149,6 +149,24 @@ absl::Status Call::Commit(storage::PendingWrite* write) {
   return absl::OkStatus();
 }
 
+absl::Status CallGate::IdentifyCaller(const grpc::ServerContext& ctx, const Policy& policy,
+                                      KnownCaller* who) {
+  const std::shared_ptr<const grpc::AuthContext> auth = ctx.auth_context();
+  if (auth == nullptr) return absl::UnauthenticatedError("no client certificate");
+  ASSIGN_OR_RETURN(std::shared_ptr<const ClientCertificate> cert,
+                   PeerCertificate(*auth, certificates_));
+  who->fingerprint = cert->fingerprint;
+  ASSIGN_OR_RETURN(who->id, IdentityOf(*cert));
+  if (policy.CertificateDenied(cert->fingerprint)) {
+    return absl::UnauthenticatedError("client certificate is revoked");
+  }
+  who->principal = policy.FindPrincipal(who->id);
+  if (who->principal == nullptr) {
+    return absl::PermissionDeniedError("caller is not in the access policy");
+  }
+  return absl::OkStatus();
+}
+
 absl::Status CallGate::Admit(grpc::ServerContext* ctx, absl::string_view method,
                              const Message& request, Call* call) {
   registry::v1::AuditEvent& ev = call->event_;
@@ -169,19 +187,17 @@ absl::Status CallGate::Admit(grpc::ServerContext* ctx, absl::string_view method,
     if (ReferenceShaped(ref, 64)) ev.set_reference(ref);
   }
 
-  // 1. Authentication: the TLS layer verified the chain; we read the identity.
-  if (ctx->auth_context() == nullptr) return absl::UnauthenticatedError("no client certificate");
-  ASSIGN_OR_RETURN(PeerIdentity peer, IdentityFromAuthContext(*ctx->auth_context()));
-  call->caller_.id = peer.id;
-  ev.set_actor(peer.id);
+  // 1. Authentication (the TLS layer verified the chain; we read the identity and check the
+  // deny list), then the principal.
   const Policy& policy = *call->policy_;
-  if (policy.CertificateDenied(peer.fingerprint)) {
-    return absl::UnauthenticatedError("client certificate is revoked");
-  }
+  KnownCaller who;
+  absl::Status identified = IdentifyCaller(*ctx, policy, &who);
+  call->caller_.id = who.id;
+  ev.set_actor(who.id);
+  if (!identified.ok()) return identified;
 
-  // 2. Authorization: the principal, then the method's rule.
-  const registry::v1::Principal* principal = policy.FindPrincipal(peer.id);
-  if (principal == nullptr) return absl::PermissionDeniedError("caller is not in the access policy");
+  // 2. Authorization: the principal's role, then the method's rule.
+  const registry::v1::Principal* principal = who.principal;
   call->caller_.role = principal->role();
   call->caller_.organisation = principal->organisation();
   ev.set_role(principal->role());

@@ -1,12 +1,12 @@
 // CallGate: the one choke point every RPC passes.
 //
-// For each call, in this order: identity from the verified client certificate (and the policy's
-// certificate deny list) -> the principal's role and organisation from the access policy -> the
-// method's rule in method_table.h (a method missing there is denied) -> per-organisation rate
-// limit -> the purpose or consent the rule demands -> the handler -> the audit event, durably
-// committed before the reply leaves (fail closed: if it cannot be written, the caller gets
-// UNAVAILABLE and no data). Refused and invalid calls are audited the same way. Exactly one audit
-// event per call.
+// For each call, in this order: identity from the verified client certificate (its one URI SAN)
+// and the policy's certificate deny list -> the principal's role and organisation from the
+// access policy -> the method's rule in method_table.h (a method missing there is denied) ->
+// per-organisation rate limit -> the purpose or consent the rule demands -> the handler -> the
+// audit event, durably committed before the reply leaves (fail closed: if it cannot be written,
+// the caller gets UNAVAILABLE and no data). Refused and invalid calls are audited the same way.
+// Exactly one audit event per call.
 //
 // A method whose rule names a subject (vetting) is a question about a person. Before anything
 // else, the gate turns the request's personal number, when well formed, into the person's token:
@@ -33,6 +33,7 @@
 #include "google/protobuf/message.h"
 #include "grpcpp/grpcpp.h"
 #include "registry/v1/audit.pb.h"
+#include "server/identity.h"
 #include "server/method_table.h"
 #include "server/policy.h"
 #include "server/rate_limiter.h"
@@ -150,6 +151,16 @@ class CallGate {
                                              storage::PendingWrite* write);
 
  private:
+  // Who is calling, as far as the certificate and the policy say.
+  struct KnownCaller {
+    std::string fingerprint;
+    std::string id;
+    const registry::v1::Principal* principal = nullptr;
+  };
+  // Fills `who` as far as it gets: the fingerprint once the certificate is read, the id once it
+  // names one identity, the principal once the policy names it. OK only with all three.
+  absl::Status IdentifyCaller(const grpc::ServerContext& ctx, const Policy& policy,
+                              KnownCaller* who);
   absl::Status Admit(grpc::ServerContext* ctx, absl::string_view method,
                      const google::protobuf::Message& request, Call* call);
   void LogCall(const Call& call, absl::Duration elapsed) const;
@@ -157,6 +168,7 @@ class CallGate {
   std::string SubjectToken(const google::protobuf::Message& request) const;
 
   Deps deps_;
+  ClientCertificates certificates_;
 };
 
 }  // namespace registry::server
