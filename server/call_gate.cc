@@ -157,6 +157,18 @@ absl::Status CallGate::IdentifyCaller(const grpc::ServerContext& ctx, const Poli
                    PeerCertificate(*auth, certificates_));
   who->fingerprint = cert->fingerprint;
   ASSIGN_OR_RETURN(who->id, IdentityOf(*cert));
+  if (deps_.revocation != nullptr) {
+    const Clock* clock = deps_.revocation_clock != nullptr ? deps_.revocation_clock : deps_.clock;
+    switch (deps_.revocation->Check(*cert, clock->Now())) {
+      case Revocation::Verdict::kGood:
+        break;
+      case Revocation::Verdict::kRevoked:
+        return absl::UnauthenticatedError("client certificate is revoked");
+      case Revocation::Verdict::kNoCurrentCrl:
+        return absl::UnauthenticatedError(
+            "no current revocation list for the certificate's issuer");
+    }
+  }
   if (policy.CertificateDenied(cert->fingerprint)) {
     return absl::UnauthenticatedError("client certificate is revoked");
   }
@@ -187,8 +199,8 @@ absl::Status CallGate::Admit(grpc::ServerContext* ctx, absl::string_view method,
     if (ReferenceShaped(ref, 64)) ev.set_reference(ref);
   }
 
-  // 1. Authentication (the TLS layer verified the chain; we read the identity and check the
-  // deny list), then the principal.
+  // 1. Authentication (the TLS layer verified the chain; we read the identity and check
+  // revocation and the deny list), then the principal.
   const Policy& policy = *call->policy_;
   KnownCaller who;
   absl::Status identified = IdentifyCaller(*ctx, policy, &who);

@@ -1,12 +1,13 @@
 // CallGate: the one choke point every RPC passes.
 //
-// For each call, in this order: identity from the verified client certificate (its one URI SAN)
-// and the policy's certificate deny list -> the principal's role and organisation from the
-// access policy -> the method's rule in method_table.h (a method missing there is denied) ->
-// per-organisation rate limit -> the purpose or consent the rule demands -> the handler -> the
-// audit event, durably committed before the reply leaves (fail closed: if it cannot be written,
-// the caller gets UNAVAILABLE and no data). Refused and invalid calls are audited the same way.
-// Exactly one audit event per call.
+// For each call, in this order: identity from the verified client certificate (its one URI SAN),
+// its revocation status (server/revocation.h) and the policy's certificate deny list -> the
+// principal's role and organisation from the access policy -> the method's rule in
+// method_table.h (a method missing there is denied) -> per-organisation rate limit -> the
+// purpose or consent the rule demands -> the handler -> the audit event, durably committed before
+// the reply leaves (fail closed: if it cannot be written, the caller gets UNAVAILABLE and no
+// data). Refused and invalid calls are audited the same way. Exactly one audit event
+// per call.
 //
 // A method whose rule names a subject (vetting) is a question about a person. Before anything
 // else, the gate turns the request's personal number, when well formed, into the person's token:
@@ -38,6 +39,7 @@
 #include "server/policy.h"
 #include "server/rate_limiter.h"
 #include "server/record_validation.h"
+#include "server/revocation.h"
 #include "storage/audit_log.h"
 #include "storage/check_store.h"
 #include "storage/record_store.h"
@@ -126,6 +128,11 @@ class CallGate {
     const RecordValidator* validator = nullptr;
     const storage::RecordStore* records = nullptr;
     const storage::CheckStore* checks = nullptr;
+    // Revocation lists; null when tls.crl_directory is not configured (no revocation check).
+    const Revocation* revocation = nullptr;
+    // The clock that decides whether a CRL is current (RegistryServerOptions::revocation_clock);
+    // default `clock`.
+    const Clock* revocation_clock = nullptr;
     // Log one line per call to stderr. Default true.
     bool log_calls = true;
   };

@@ -1,6 +1,6 @@
-// RegistryServer: registryd assembled — keys, policy, reference data, RocksDB, the audit log, the
-// record store, the call gate, the four services and the gRPC server with mTLS — plus the
-// retention scheduler. main.cc and the integration tests both run it.
+// RegistryServer: registryd assembled — keys, policy, reference data, revocation lists, RocksDB,
+// the audit log, the record store, the call gate, the four services and the gRPC server with
+// mTLS — plus the retention scheduler. main.cc and the integration tests both run it.
 //
 //   RegistryServerOptions options;
 //   options.config = *LoadConfig(path);
@@ -29,6 +29,7 @@
 #include "server/record_service.h"
 #include "server/record_validation.h"
 #include "server/reference_data.h"
+#include "server/revocation.h"
 #include "server/vetting_service.h"
 #include "storage/audit_log.h"
 #include "storage/check_store.h"
@@ -45,6 +46,11 @@ struct RegistryServerOptions {
   registry::v1::ServerConfig config;
   // Not owned; default the system clock.
   const Clock* clock = nullptr;
+  // The clock that decides whether a CRL is current. Not owned; default the system clock, even
+  // when `clock` is set: like certificate validity in the TLS handshake, CRL freshness is a fact
+  // of real time, while `clock` is the registry's time that tests move to exercise retention and
+  // vetting rules.
+  const Clock* revocation_clock = nullptr;
   // Not owned; tests only.
   storage::WriteFaultInjector* fault_injector = nullptr;
   // One log line per call on stderr. Default true.
@@ -53,6 +59,12 @@ struct RegistryServerOptions {
   bool start_scheduler = true;
   // Poll the policy file for changes this often; zero disables the watcher. Default 2 s.
   absl::Duration policy_poll = absl::Seconds(2);
+  // Poll the client CA bundle and the CRL folder for changes this often (when
+  // tls.crl_directory is set); zero disables the watcher. Default 2 s.
+  absl::Duration revocation_poll = absl::Seconds(2);
+  // How often gRPC re-reads the server certificate, its key and the client CA bundle for the
+  // TLS handshake, in whole seconds (at least 1). Default 2 s.
+  absl::Duration tls_refresh = absl::Seconds(2);
 };
 
 // The storage side of registryd: the keys, the database and everything kept in it, and the
@@ -112,6 +124,14 @@ class RegistryServer {
   // Re-reads the policy file (SIGHUP). On failure the old policy stays in force.
   absl::Status ReloadPolicy();
 
+  // Re-reads the client CA bundle and the CRL folder (SIGHUP), when tls.crl_directory is set.
+  // When the bundle cannot be read the old state stays in force. CRL problems do not fail the
+  // reload: they are in RevocationProblems().
+  absl::Status ReloadRevocation();
+  // What is wrong with the revocation lists now (see Revocation::Problems); empty when every
+  // client CA has a current CRL or no CRL folder is configured.
+  std::vector<std::string> RevocationProblems() const;
+
   // Expunges every record whose delete_after has passed, as "system:retention". Returns how many.
   absl::StatusOr<int> RunRetentionOnce();
 
@@ -126,6 +146,7 @@ class RegistryServer {
 
   RegistryServerOptions options_;
   const Clock* clock_ = nullptr;
+  const Clock* revocation_clock_ = nullptr;
   SigningKeys signing_;
   std::unique_ptr<PolicyStore> policies_;
   std::unique_ptr<ReferenceData> reference_;
@@ -133,6 +154,7 @@ class RegistryServer {
   StorageStack storage_;
   std::unique_ptr<KeyRotator> rotator_;
   std::unique_ptr<RateLimiter> limiter_;
+  std::unique_ptr<Revocation> revocation_;
   std::unique_ptr<CallGate> gate_;
   std::unique_ptr<RecordService> record_service_;
   std::unique_ptr<VettingService> vetting_service_;

@@ -156,10 +156,13 @@ absl::Status TestServer::Restart() {
   server::RegistryServerOptions o;
   o.config = config_;
   o.clock = options_.clock;
+  o.revocation_clock = options_.revocation_clock;
   o.fault_injector = options_.fault_injector;
   o.log_calls = false;
   o.start_scheduler = options_.scheduler;
   o.policy_poll = options_.policy_poll;
+  o.revocation_poll = options_.revocation_poll;
+  o.tls_refresh = options_.tls_refresh;
   auto s = server::RegistryServer::Start(std::move(o));
   if (!s.ok()) return s.status();
   server_ = *std::move(s);

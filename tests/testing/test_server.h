@@ -28,6 +28,8 @@ struct TestServerOptions {
   std::unique_ptr<registry::v1::AccessPolicy> policy;
   // Not owned. Default: the system clock.
   const Clock* clock = nullptr;
+  // Not owned: decides whether a CRL is current. Default: the system clock.
+  const Clock* revocation_clock = nullptr;
   // Not owned.
   storage::WriteFaultInjector* fault_injector = nullptr;
   // Check client certificates against CRLs (tls.crl_directory). Default true.
@@ -35,6 +37,10 @@ struct TestServerOptions {
   // The dev PKI folder whose CRLs the server's CRL folder starts with ("crl", "crl-next",
   // "crl-expired"); empty: an empty folder.
   std::string crl_source = "crl";
+  // Poll interval of the revocation watcher (CA bundle and CRL folder); zero disables it.
+  absl::Duration revocation_poll = absl::ZeroDuration();
+  // How often gRPC re-reads the TLS files.
+  absl::Duration tls_refresh = absl::Seconds(1);
   // Run the retention scheduler thread. Default false (tests call RunRetentionOnce).
   bool scheduler = false;
   // Poll interval of the policy watcher; zero disables it.
