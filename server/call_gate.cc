@@ -179,6 +179,11 @@ absl::Status CallGate::IdentifyCaller(const grpc::ServerContext& ctx, const Poli
   return absl::OkStatus();
 }
 
+absl::Status CallGate::CheckCaller(const grpc::ServerContext& ctx) {
+  KnownCaller who;
+  return IdentifyCaller(ctx, *deps_.policies->Current(), &who);
+}
+
 absl::Status CallGate::Admit(grpc::ServerContext* ctx, absl::string_view method,
                              const Message& request, Call* call) {
   registry::v1::AuditEvent& ev = call->event_;

@@ -157,6 +157,12 @@ class CallGate {
                                              registry::v1::AuditEvent event,
                                              storage::PendingWrite* write);
 
+  // Whether the caller is known, without a method rule and without an audit event (for the
+  // health service): the certificate names one identity, is not revoked, is not on the deny
+  // list, and names a principal of the policy. Unauthenticated or PermissionDenied otherwise,
+  // as Run would refuse it.
+  absl::Status CheckCaller(const grpc::ServerContext& ctx);
+
  private:
   // Who is calling, as far as the certificate and the policy say.
   struct KnownCaller {

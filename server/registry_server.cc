@@ -189,6 +189,7 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   s->vetting_service_ = std::make_unique<VettingService>(deps, st.checks.get());
   s->audit_service_ = std::make_unique<AuditService>(deps);
   s->admin_service_ = std::make_unique<AdminService>(deps);
+  s->health_service_ = std::make_unique<HealthService>(s->gate_.get());
 
   // mTLS only: the client certificate is required and verified against the registry CA. gRPC's
   // TLS stack negotiates TLS 1.2 or 1.3 only. Revocation is the gate's check on every call
@@ -205,7 +206,8 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   tls.watch_identity_key_cert_pairs();
   tls.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
 
-  grpc::EnableDefaultHealthCheckService(true);
+  // No grpc::EnableDefaultHealthCheckService: it would answer any certificate the TLS layer
+  // accepts. HealthService asks the gate first.
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listen_address(), grpc::experimental::TlsServerCredentials(tls),
                            &s->port_);
@@ -225,6 +227,7 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   builder.RegisterService(s->vetting_service_.get());
   builder.RegisterService(s->audit_service_.get());
   builder.RegisterService(s->admin_service_.get());
+  builder.RegisterService(s->health_service_.get());
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen_address()));
@@ -295,6 +298,7 @@ std::vector<std::string> RegistryServer::RevocationProblems() const {
 void RegistryServer::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
+  if (health_service_ != nullptr) health_service_->SetNotServing();
   stop_scheduler_.Notify();
   if (scheduler_.joinable()) scheduler_.join();
   if (policies_ != nullptr) policies_->StopWatching();

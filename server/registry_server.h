@@ -1,6 +1,7 @@
 // RegistryServer: registryd assembled — keys, policy, reference data, revocation lists, RocksDB,
-// the audit log, the record store, the call gate, the four services and the gRPC server with
-// mTLS — plus the retention scheduler. main.cc and the integration tests both run it.
+// the audit log, the record store, the call gate, the four services, the health service and the
+// gRPC server with mTLS — plus the retention scheduler. main.cc and the integration tests both
+// run it.
 //
 //   RegistryServerOptions options;
 //   options.config = *LoadConfig(path);
@@ -23,6 +24,7 @@
 #include "server/audit_service.h"
 #include "server/call_gate.h"
 #include "server/eraser.h"
+#include "server/health_service.h"
 #include "server/key_rotator.h"
 #include "server/policy.h"
 #include "server/rate_limiter.h"
@@ -132,6 +134,10 @@ class RegistryServer {
   // client CA has a current CRL or no CRL folder is configured.
   std::vector<std::string> RevocationProblems() const;
 
+  // Health checks answered and refused (refusals: the caller is not a known caller).
+  uint64_t health_answers() const { return health_service_->answers(); }
+  uint64_t health_refusals() const { return health_service_->refusals(); }
+
   // Expunges every record whose delete_after has passed, as "system:retention". Returns how many.
   absl::StatusOr<int> RunRetentionOnce();
 
@@ -160,6 +166,7 @@ class RegistryServer {
   std::unique_ptr<VettingService> vetting_service_;
   std::unique_ptr<AuditService> audit_service_;
   std::unique_ptr<AdminService> admin_service_;
+  std::unique_ptr<HealthService> health_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   absl::Notification stop_scheduler_;

@@ -333,8 +333,8 @@ INSTANTIATE_TEST_SUITE_P(Identities, AccessMatrixTest, ::testing::ValuesIn(kIden
 
 // Certificates from the registry CA that name no identity: no URI SAN (nouri), a subject CN that
 // spells dev-clerk's identity and no URI SAN (cn-uri), two URI SANs that are both principals
-// (two-uris). Every method of every service refuses them as unauthenticated, and each call is
-// audited with an empty actor.
+// (two-uris). Every method of every service, health included, refuses them as unauthenticated,
+// and each API call is audited with an empty actor.
 class UnidentifiedCertificateTest : public ::testing::TestWithParam<const char*> {
  protected:
   void SetUp() override { server_ = TestServer::Start(); }
@@ -360,6 +360,12 @@ TEST_P(UnidentifiedCertificateTest, EveryServiceRefusesItAsUnauthenticated) {
     EXPECT_EQ(event.role(), v1::ROLE_UNSPECIFIED);
     EXPECT_EQ(event.action(), method);
   }
+  const uint64_t before = log->CurrentHead().size;
+  const uint64_t refusals = server_->server()->health_refusals();
+  EXPECT_EQ(CallWithEmptyRequest(channel, "/grpc.health.v1.Health/Check").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(server_->server()->health_refusals(), refusals + 1);
+  EXPECT_EQ(log->CurrentHead().size, before) << "health is not audited";
 }
 
 INSTANTIATE_TEST_SUITE_P(Certificates, UnidentifiedCertificateTest,

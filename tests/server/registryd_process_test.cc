@@ -87,7 +87,7 @@ class RegistrydProcessTest : public ::testing::Test {
                           environ),
               0);
     posix_spawn_file_actions_destroy(&actions);
-    // Wait until it answers.
+    // Wait until it answers (health refuses every caller while no CRL is current).
     for (int i = 0; i < 100; ++i) {
       const grpc::StatusCode code = Health().error_code();
       if (code != grpc::StatusCode::UNAVAILABLE && code != grpc::StatusCode::DEADLINE_EXCEEDED) {
@@ -192,6 +192,7 @@ TEST_F(RegistrydProcessTest, StartWithoutACurrentCrlNamesTheCaAndSighupTakesTheN
   EXPECT_TRUE(WaitForLog("no current revocation list for client CA")) << Log();
   EXPECT_NE(Log().find("KJC Registry Development CA"), std::string::npos) << Log();
   EXPECT_EQ(PublicKey("clerk").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(Health().error_code(), grpc::StatusCode::UNAUTHENTICATED);
 
   // The current CRL, then SIGHUP (which reloads and says so even when the watcher was first).
   const TestPki& pki = TestPki::Get();

@@ -20,6 +20,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/time/clock.h"
 #include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "registry/v1/vetting.grpc.pb.h"
 #include "server/identity.h"
@@ -240,6 +241,13 @@ grpc::Status PublicKeyAs(const std::shared_ptr<grpc::Channel>& channel) {
       &ctx, v1::GetVettingPublicKeyRequest(), &key);
 }
 
+grpc::Status HealthAs(const std::shared_ptr<grpc::Channel>& channel) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  grpc::health::v1::HealthCheckResponse resp;
+  return grpc::health::v1::Health::NewStub(channel)->Check(&ctx, {}, &resp);
+}
+
 // Calls until the status code differs from `from` or 15 s have passed; returns the last status.
 grpc::Status WaitWhile(grpc::StatusCode from, const std::shared_ptr<grpc::Channel>& channel) {
   const absl::Time deadline = absl::Now() + absl::Seconds(15);
@@ -274,6 +282,7 @@ TEST(RevocationTest, RevokedCertificateIsRefusedByTheGateAndAudited) {
   EXPECT_EQ(event.outcome(), 16);
   EXPECT_EQ(event.actor(), kClerkId);
   EXPECT_EQ(event.role(), v1::ROLE_UNSPECIFIED);
+  EXPECT_EQ(HealthAs(server->Channel("revoked")).error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_TRUE(PublicKeyAs(server->Channel("clerk")).ok());
 }
 
@@ -321,6 +330,8 @@ TEST(RevocationTest, EmptyCrlFolderRefusesEveryCertificateUntilACrlArrives) {
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << identity;
     EXPECT_EQ(s.error_message(), "no current revocation list for the certificate's issuer");
     EXPECT_EQ(log->CurrentHead().size, before + 1) << "the refusal is audited";
+    EXPECT_EQ(HealthAs(server->Channel(identity)).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
   }
 
   auto clerk = server->Channel("clerk");
