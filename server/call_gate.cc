@@ -209,9 +209,13 @@ absl::Status CallGate::Admit(grpc::ServerContext* ctx, absl::string_view method,
   const Policy& policy = *call->policy_;
   KnownCaller who;
   absl::Status identified = IdentifyCaller(*ctx, policy, &who);
+  call->fingerprint_ = who.fingerprint;
   call->caller_.id = who.id;
   ev.set_actor(who.id);
-  if (!identified.ok()) return identified;
+  if (!identified.ok()) {
+    call->unknown_caller_ = true;
+    return identified;
+  }
 
   // 2. Authorization: the principal's role, then the method's rule.
   const registry::v1::Principal* principal = who.principal;
@@ -297,6 +301,13 @@ grpc::Status CallGate::Run(grpc::ServerContext* ctx, absl::string_view method,
   if (status.ok()) status = handler(call);
   if (!status.ok()) clear();
 
+  if (call.unknown_caller_ && deps_.refusals != nullptr &&
+      !deps_.refusals->ShouldAudit(call.fingerprint_, status.code())) {
+    // Past its certificate's rate: the same refusal, counted for the next summary event instead
+    // of an event (and a log line) of its own.
+    return ToGrpcStatus(status);
+  }
+
   if (!call.committed()) {
     call.event_.set_outcome(static_cast<int>(status.code()));
     if (status.code() == absl::StatusCode::kInvalidArgument ||
@@ -339,6 +350,29 @@ absl::StatusOr<uint64_t> CallGate::CommitSystemEvent(absl::string_view job,
   auto seq = deps_.audit->Append(std::move(event), write == nullptr ? nullptr : write->batch());
   if (!seq.ok()) return absl::UnavailableError("audit log unavailable");
   return seq;
+}
+
+absl::StatusOr<int> CallGate::FlushUnauditedRefusals() {
+  if (deps_.refusals == nullptr) return 0;
+  int written = 0;
+  std::vector<RefusalLimiter::Unaudited> counts = deps_.refusals->TakeUnaudited();
+  for (size_t i = 0; i < counts.size(); ++i) {
+    const RefusalLimiter::Unaudited& u = counts[i];
+    registry::v1::AuditEvent event;
+    event.set_reference(absl::StrCat(u.calls, u.calls == 1 ? " call" : " calls", " from ",
+                                     u.certificates,
+                                     u.certificates == 1 ? " certificate" : " certificates"));
+    event.set_outcome(static_cast<int>(u.code));
+    absl::StatusOr<uint64_t> seq =
+        CommitSystemEvent("gate", "refused-unaudited", std::move(event), nullptr);
+    if (!seq.ok()) {
+      // Kept for the next flush rather than lost.
+      for (size_t j = i; j < counts.size(); ++j) deps_.refusals->PutBack(counts[j]);
+      return seq.status();
+    }
+    ++written;
+  }
+  return written;
 }
 
 void CallGate::LogCall(const Call& call, absl::Duration elapsed) const {

@@ -7,7 +7,11 @@
 // purpose or consent the rule demands -> the handler -> the audit event, durably committed before
 // the reply leaves (fail closed: if it cannot be written, the caller gets UNAVAILABLE and no
 // data). Refused and invalid calls are audited the same way. Exactly one audit event
-// per call.
+// per call, with one exception: a certificate that is not a known caller (no single URI
+// SAN, revoked, no current CRL, deny-listed, or not in the policy) has its refusals audited only
+// up to a per-certificate rate (server/refusal_limiter.h); past it they are counted and written
+// as a periodic "refused-unaudited" summary event instead, so that strangers cannot grow the
+// audit log without bound.
 //
 // A method whose rule names a subject (vetting) is a question about a person. Before anything
 // else, the gate turns the request's personal number, when well formed, into the person's token:
@@ -39,6 +43,7 @@
 #include "server/policy.h"
 #include "server/rate_limiter.h"
 #include "server/record_validation.h"
+#include "server/refusal_limiter.h"
 #include "server/revocation.h"
 #include "storage/audit_log.h"
 #include "storage/check_store.h"
@@ -102,6 +107,10 @@ class Call {
   storage::StoredCheck subject_check_;
   bool committed_ = false;
   uint64_t sequence_ = 0;
+  // The client certificate's fingerprint, and whether the call was refused because the
+  // certificate is not a known caller.
+  std::string fingerprint_;
+  bool unknown_caller_ = false;
 };
 
 // References (case, consent, request, legal basis, recipient) are the only caller text that
@@ -133,6 +142,9 @@ class CallGate {
     // The clock that decides whether a CRL is current (RegistryServerOptions::revocation_clock);
     // default `clock`.
     const Clock* revocation_clock = nullptr;
+    // The limit on audited refusals of certificates that are not known callers; null: every
+    // refusal is audited.
+    RefusalLimiter* refusals = nullptr;
     // Log one line per call to stderr. Default true.
     bool log_calls = true;
   };
@@ -162,6 +174,12 @@ class CallGate {
   // list, and names a principal of the policy. Unauthenticated or PermissionDenied otherwise,
   // as Run would refuse it.
   absl::Status CheckCaller(const grpc::ServerContext& ctx);
+
+  // Writes the refusals that were not audited since the last flush (RefusalLimiter) as one
+  // event per status code: actor "system:gate", action "refused-unaudited", reference
+  // "N calls from M certificates", outcome the status code. Nothing when there were none.
+  // Returns how many events were written. registryd calls it every minute and at shutdown.
+  absl::StatusOr<int> FlushUnauditedRefusals();
 
  private:
   // Who is calling, as far as the certificate and the policy say.

@@ -159,6 +159,15 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   }
 
   s->limiter_ = std::make_unique<RateLimiter>(s->clock_);
+  RefusalLimiter::Options refusal_options;
+  // A config that skipped FinishConfig keeps the defaults rather than auditing nothing.
+  if (config.unknown_callers().audited_per_minute() > 0) {
+    refusal_options.per_minute = config.unknown_callers().audited_per_minute();
+  }
+  if (config.unknown_callers().audited_burst() > 0) {
+    refusal_options.burst = config.unknown_callers().audited_burst();
+  }
+  s->refusals_ = std::make_unique<RefusalLimiter>(s->clock_, refusal_options);
   CallGate::Deps gate_deps;
   gate_deps.clock = s->clock_;
   gate_deps.policies = s->policies_.get();
@@ -169,6 +178,7 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   gate_deps.checks = st.checks.get();
   gate_deps.revocation = s->revocation_.get();
   gate_deps.revocation_clock = s->revocation_clock_;
+  gate_deps.refusals = s->refusals_.get();
   gate_deps.log_calls = s->options_.log_calls;
   s->gate_ = std::make_unique<CallGate>(gate_deps);
 
@@ -247,6 +257,15 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
     s->revocation_->StartWatching(s->options_.revocation_poll, s->revocation_clock_,
                                   LogRevocation);
   }
+  if (s->options_.unaudited_summary_interval > absl::ZeroDuration()) {
+    RegistryServer* raw = s.get();
+    const absl::Duration every = s->options_.unaudited_summary_interval;
+    s->summary_ = std::thread([raw, every] {
+      while (!raw->stop_summary_.WaitForNotificationWithTimeout(every)) {
+        raw->FlushUnauditedRefusals().IgnoreError();  // logged inside
+      }
+    });
+  }
   if (s->options_.start_scheduler) {
     RegistryServer* raw = s.get();
     const absl::Duration every = absl::Seconds(config.retention_interval_seconds());
@@ -295,6 +314,18 @@ std::vector<std::string> RegistryServer::RevocationProblems() const {
   return revocation_->Problems(revocation_clock_->Now());
 }
 
+absl::StatusOr<int> RegistryServer::FlushUnauditedRefusals() {
+  absl::StatusOr<int> written = gate_->FlushUnauditedRefusals();
+  if (!written.ok()) {
+    LogLine("error", "cannot write the summary of unaudited refusals; kept for the next try",
+            written.status().message());
+  } else if (*written > 0) {
+    LogLine("warning", "refusals of unknown certificates past their audited rate",
+            absl::StrCat(*written, " summary events written"));
+  }
+  return written;
+}
+
 void RegistryServer::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
@@ -308,6 +339,10 @@ void RegistryServer::Shutdown(absl::Duration grace) {
                       std::chrono::milliseconds(absl::ToInt64Milliseconds(grace)));
     server_->Wait();
   }
+  // After the last call: the refusals counted since the last summary get theirs.
+  stop_summary_.Notify();
+  if (summary_.joinable()) summary_.join();
+  if (gate_ != nullptr) FlushUnauditedRefusals().IgnoreError();
   // A clean stop leaves nothing for RocksDB to replay from its log: the next start-up takes
   // milliseconds instead of a log replay (docs/performance.md).
   if (storage_.db != nullptr) {

@@ -1,7 +1,7 @@
 // RegistryServer: registryd assembled — keys, policy, reference data, revocation lists, RocksDB,
 // the audit log, the record store, the call gate, the four services, the health service and the
-// gRPC server with mTLS — plus the retention scheduler. main.cc and the integration tests both
-// run it.
+// gRPC server with mTLS — plus the retention scheduler and the summary of unaudited refusals.
+// main.cc and the integration tests both run it.
 //
 //   RegistryServerOptions options;
 //   options.config = *LoadConfig(path);
@@ -31,6 +31,7 @@
 #include "server/record_service.h"
 #include "server/record_validation.h"
 #include "server/reference_data.h"
+#include "server/refusal_limiter.h"
 #include "server/revocation.h"
 #include "server/vetting_service.h"
 #include "storage/audit_log.h"
@@ -67,6 +68,9 @@ struct RegistryServerOptions {
   // How often gRPC re-reads the server certificate, its key and the client CA bundle for the
   // TLS handshake, in whole seconds (at least 1). Default 2 s.
   absl::Duration tls_refresh = absl::Seconds(2);
+  // How often the refusals that were not audited are written as a summary event; zero: only
+  // at shutdown and when FlushUnauditedRefusals is called. Default 1 minute.
+  absl::Duration unaudited_summary_interval = absl::Minutes(1);
 };
 
 // The storage side of registryd: the keys, the database and everything kept in it, and the
@@ -134,6 +138,10 @@ class RegistryServer {
   // client CA has a current CRL or no CRL folder is configured.
   std::vector<std::string> RevocationProblems() const;
 
+  // Writes the summary events of the refusals that were not audited since the last time
+  // (CallGate::FlushUnauditedRefusals). Returns how many events were written.
+  absl::StatusOr<int> FlushUnauditedRefusals();
+
   // Health checks answered and refused (refusals: the caller is not a known caller).
   uint64_t health_answers() const { return health_service_->answers(); }
   uint64_t health_refusals() const { return health_service_->refusals(); }
@@ -161,6 +169,7 @@ class RegistryServer {
   std::unique_ptr<KeyRotator> rotator_;
   std::unique_ptr<RateLimiter> limiter_;
   std::unique_ptr<Revocation> revocation_;
+  std::unique_ptr<RefusalLimiter> refusals_;
   std::unique_ptr<CallGate> gate_;
   std::unique_ptr<RecordService> record_service_;
   std::unique_ptr<VettingService> vetting_service_;
@@ -171,6 +180,8 @@ class RegistryServer {
   int port_ = 0;
   absl::Notification stop_scheduler_;
   std::thread scheduler_;
+  absl::Notification stop_summary_;
+  std::thread summary_;
   bool shut_down_ = false;
 };
 

@@ -141,6 +141,7 @@ std::unique_ptr<TestServer> TestServer::Start(TestServerOptions options) {
   config.set_policy_file(d + "/policy.json");
   config.set_reference_dir(REGISTRY_SOURCE_DIR "/deploy/reference");
   *config.mutable_backup() = t->options_.backup;
+  *config.mutable_unknown_callers() = t->options_.unknown_callers;
   auto finished = server::FinishConfig(config, d);
   if (!finished.ok()) Die("config", finished.status());
   t->config_ = *finished;
@@ -163,6 +164,7 @@ absl::Status TestServer::Restart() {
   o.policy_poll = options_.policy_poll;
   o.revocation_poll = options_.revocation_poll;
   o.tls_refresh = options_.tls_refresh;
+  o.unaudited_summary_interval = options_.unaudited_summary_interval;
   auto s = server::RegistryServer::Start(std::move(o));
   if (!s.ok()) return s.status();
   server_ = *std::move(s);

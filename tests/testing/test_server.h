@@ -41,6 +41,11 @@ struct TestServerOptions {
   absl::Duration revocation_poll = absl::ZeroDuration();
   // How often gRPC re-reads the TLS files.
   absl::Duration tls_refresh = absl::Seconds(1);
+  // Audited refusals of unknown certificates; zero fields take the defaults (10/min, burst 20).
+  registry::v1::UnknownCallerConfig unknown_callers;
+  // The summary of unaudited refusals is written by the test (FlushUnauditedRefusals) and at
+  // shutdown; a positive interval also starts the periodic writer.
+  absl::Duration unaudited_summary_interval = absl::ZeroDuration();
   // Run the retention scheduler thread. Default false (tests call RunRetentionOnce).
   bool scheduler = false;
   // Poll interval of the policy watcher; zero disables it.
