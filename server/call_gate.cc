@@ -153,6 +153,41 @@ absl::Status Call::Commit(storage::PendingWrite* write) {
   return absl::OkStatus();
 }
 
+absl::Status CallGate::IdentifyCaller(const grpc::ServerContext& ctx, const Policy& policy,
+                                      KnownCaller* who) {
+  const std::shared_ptr<const grpc::AuthContext> auth = ctx.auth_context();
+  if (auth == nullptr) return absl::UnauthenticatedError("no client certificate");
+  ASSIGN_OR_RETURN(std::shared_ptr<const ClientCertificate> cert,
+                   PeerCertificate(*auth, certificates_));
+  who->fingerprint = cert->fingerprint;
+  ASSIGN_OR_RETURN(who->id, IdentityOf(*cert));
+  if (deps_.revocation != nullptr) {
+    const Clock* clock = deps_.revocation_clock != nullptr ? deps_.revocation_clock : deps_.clock;
+    switch (deps_.revocation->Check(*cert, clock->Now())) {
+      case Revocation::Verdict::kGood:
+        break;
+      case Revocation::Verdict::kRevoked:
+        return absl::UnauthenticatedError("client certificate is revoked");
+      case Revocation::Verdict::kNoCurrentCrl:
+        return absl::UnauthenticatedError(
+            "no current revocation list for the certificate's issuer");
+    }
+  }
+  if (policy.CertificateDenied(cert->fingerprint)) {
+    return absl::UnauthenticatedError("client certificate is revoked");
+  }
+  who->principal = policy.FindPrincipal(who->id);
+  if (who->principal == nullptr) {
+    return absl::PermissionDeniedError("caller is not in the access policy");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status CallGate::CheckCaller(const grpc::ServerContext& ctx) {
+  KnownCaller who;
+  return IdentifyCaller(ctx, *deps_.policies->Current(), &who);
+}
+
 absl::Status CallGate::Admit(grpc::ServerContext* ctx, absl::string_view method,
                              const Message& request, Call* call) {
   registry::v1::AuditEvent& ev = call->event_;
@@ -189,19 +224,21 @@ absl::Status CallGate::Admit(grpc::ServerContext* ctx, absl::string_view method,
   }
   keep("recipient", StringField(request, "recipient"), &Event::set_recipient);
 
-  // 1. Authentication: the TLS layer verified the chain; we read the identity.
-  if (ctx->auth_context() == nullptr) return absl::UnauthenticatedError("no client certificate");
-  ASSIGN_OR_RETURN(PeerIdentity peer, IdentityFromAuthContext(*ctx->auth_context()));
-  call->caller_.id = peer.id;
-  ev.set_actor(peer.id);
+  // 1. Authentication (the TLS layer verified the chain; we read the identity and check
+  // revocation and the deny list), then the principal.
   const Policy& policy = *call->policy_;
-  if (policy.CertificateDenied(peer.fingerprint)) {
-    return absl::UnauthenticatedError("client certificate is revoked");
+  KnownCaller who;
+  absl::Status identified = IdentifyCaller(*ctx, policy, &who);
+  call->fingerprint_ = who.fingerprint;
+  call->caller_.id = who.id;
+  ev.set_actor(who.id);
+  if (!identified.ok()) {
+    call->unknown_caller_ = true;
+    return identified;
   }
 
-  // 2. Authorization: the principal, then the method's rule.
-  const registry::v1::Principal* principal = policy.FindPrincipal(peer.id);
-  if (principal == nullptr) return absl::PermissionDeniedError("caller is not in the access policy");
+  // 2. Authorization: the principal's role, then the method's rule.
+  const registry::v1::Principal* principal = who.principal;
   call->caller_.role = principal->role();
   call->caller_.organisation = principal->organisation();
   ev.set_role(principal->role());
@@ -284,6 +321,13 @@ grpc::Status CallGate::Run(grpc::ServerContext* ctx, absl::string_view method,
   if (status.ok()) status = handler(call);
   if (!status.ok()) clear();
 
+  if (call.unknown_caller_ && deps_.refusals != nullptr &&
+      !deps_.refusals->ShouldAudit(call.fingerprint_, status.code())) {
+    // Past its certificate's rate: the same refusal, counted for the next summary event instead
+    // of an event (and a log line) of its own.
+    return ToGrpcStatus(status);
+  }
+
   if (!call.committed()) {
     call.event_.set_outcome(static_cast<int>(status.code()));
     if (status.code() == absl::StatusCode::kInvalidArgument ||
@@ -336,6 +380,29 @@ absl::StatusOr<uint64_t> CallGate::CommitSystemEvent(absl::string_view job,
   auto seq = deps_.audit->Append(std::move(event), write == nullptr ? nullptr : write->batch());
   if (!seq.ok()) return absl::UnavailableError("audit log unavailable");
   return seq;
+}
+
+absl::StatusOr<int> CallGate::FlushUnauditedRefusals() {
+  if (deps_.refusals == nullptr) return 0;
+  int written = 0;
+  std::vector<RefusalLimiter::Unaudited> counts = deps_.refusals->TakeUnaudited();
+  for (size_t i = 0; i < counts.size(); ++i) {
+    const RefusalLimiter::Unaudited& u = counts[i];
+    registry::v1::AuditEvent event;
+    event.set_reference(absl::StrCat(u.calls, u.calls == 1 ? " call" : " calls", " from ",
+                                     u.certificates,
+                                     u.certificates == 1 ? " certificate" : " certificates"));
+    event.set_outcome(static_cast<int>(u.code));
+    absl::StatusOr<uint64_t> seq =
+        CommitSystemEvent("gate", "refused-unaudited", std::move(event), nullptr);
+    if (!seq.ok()) {
+      // Kept for the next flush rather than lost.
+      for (size_t j = i; j < counts.size(); ++j) deps_.refusals->PutBack(counts[j]);
+      return seq.status();
+    }
+    ++written;
+  }
+  return written;
 }
 
 void CallGate::LogCall(const Call& call, absl::Duration elapsed) const {

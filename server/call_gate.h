@@ -1,12 +1,17 @@
 // CallGate: the one choke point every RPC passes.
 //
-// For each call, in this order: identity from the verified client certificate (and the policy's
-// certificate deny list) -> the principal's role and organisation from the access policy -> the
-// method's rule in method_table.h (a method missing there is denied) -> per-organisation rate
-// limit -> the purpose or consent the rule demands -> the handler -> the audit event, durably
-// committed before the reply leaves (fail closed: if it cannot be written, the caller gets
-// UNAVAILABLE and no data). Refused and invalid calls are audited the same way. Exactly one audit
-// event per call.
+// For each call, in this order: identity from the verified client certificate (its one URI SAN),
+// its revocation status (server/revocation.h) and the policy's certificate deny list -> the
+// principal's role and organisation from the access policy -> the method's rule in
+// method_table.h (a method missing there is denied) -> per-organisation rate limit -> the
+// purpose or consent the rule demands -> the handler -> the audit event, durably committed before
+// the reply leaves (fail closed: if it cannot be written, the caller gets UNAVAILABLE and no
+// data). Refused and invalid calls are audited the same way. Exactly one audit event
+// per call, with one exception: a certificate that is not a known caller (no single URI
+// SAN, revoked, no current CRL, deny-listed, or not in the policy) has its refusals audited only
+// up to a per-certificate rate (server/refusal_limiter.h); past it they are counted and written
+// as a periodic "refused-unaudited" summary event instead, so that strangers cannot grow the
+// audit log without bound.
 //
 // A method whose rule names a subject (vetting) is a question about a person. Before anything
 // else, the gate turns the request's personal number, when well formed, into the person's token:
@@ -33,10 +38,13 @@
 #include "google/protobuf/message.h"
 #include "grpcpp/grpcpp.h"
 #include "registry/v1/audit.pb.h"
+#include "server/identity.h"
 #include "server/method_table.h"
 #include "server/policy.h"
 #include "server/rate_limiter.h"
 #include "server/record_validation.h"
+#include "server/refusal_limiter.h"
+#include "server/revocation.h"
 #include "storage/audit_log.h"
 #include "storage/check_store.h"
 #include "storage/record_store.h"
@@ -99,6 +107,10 @@ class Call {
   storage::StoredCheck subject_check_;
   bool committed_ = false;
   uint64_t sequence_ = 0;
+  // The client certificate's fingerprint, and whether the call was refused because the
+  // certificate is not a known caller.
+  std::string fingerprint_;
+  bool unknown_caller_ = false;
 };
 
 // References (case, purpose code, consent, request, legal basis, recipient) are the only caller
@@ -128,6 +140,14 @@ class CallGate {
     const RecordValidator* validator = nullptr;
     const storage::RecordStore* records = nullptr;
     const storage::CheckStore* checks = nullptr;
+    // Revocation lists; null when tls.crl_directory is not configured (no revocation check).
+    const Revocation* revocation = nullptr;
+    // The clock that decides whether a CRL is current (RegistryServerOptions::revocation_clock);
+    // default `clock`.
+    const Clock* revocation_clock = nullptr;
+    // The limit on audited refusals of certificates that are not known callers; null: every
+    // refusal is audited.
+    RefusalLimiter* refusals = nullptr;
     // Log one line per call to stderr. Default true.
     bool log_calls = true;
   };
@@ -152,7 +172,29 @@ class CallGate {
                                              registry::v1::AuditEvent event,
                                              storage::PendingWrite* write);
 
+  // Whether the caller is known, without a method rule and without an audit event (for the
+  // health service): the certificate names one identity, is not revoked, is not on the deny
+  // list, and names a principal of the policy. Unauthenticated or PermissionDenied otherwise,
+  // as Run would refuse it.
+  absl::Status CheckCaller(const grpc::ServerContext& ctx);
+
+  // Writes the refusals that were not audited since the last flush (RefusalLimiter) as one
+  // event per status code: actor "system:gate", action "refused-unaudited", reference
+  // "N calls from M certificates", outcome the status code. Nothing when there were none.
+  // Returns how many events were written. registryd calls it every minute and at shutdown.
+  absl::StatusOr<int> FlushUnauditedRefusals();
+
  private:
+  // Who is calling, as far as the certificate and the policy say.
+  struct KnownCaller {
+    std::string fingerprint;
+    std::string id;
+    const registry::v1::Principal* principal = nullptr;
+  };
+  // Fills `who` as far as it gets: the fingerprint once the certificate is read, the id once it
+  // names one identity, the principal once the policy names it. OK only with all three.
+  absl::Status IdentifyCaller(const grpc::ServerContext& ctx, const Policy& policy,
+                              KnownCaller* who);
   absl::Status Admit(grpc::ServerContext* ctx, absl::string_view method,
                      const google::protobuf::Message& request, Call* call);
   void LogCall(const Call& call, absl::Duration elapsed) const;
@@ -160,6 +202,7 @@ class CallGate {
   std::string SubjectToken(const google::protobuf::Message& request) const;
 
   Deps deps_;
+  ClientCertificates certificates_;
 };
 
 }  // namespace registry::server

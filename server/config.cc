@@ -112,6 +112,15 @@ absl::StatusOr<registry::v1::ServerConfig> FinishConfig(registry::v1::ServerConf
     return absl::InvalidArgumentError(
         "audit.retention_days: only 0 (keep every event) is supported in this version");
   }
+  auto* unknown = c.mutable_unknown_callers();
+  if (unknown->audited_per_minute() == 0) unknown->set_audited_per_minute(10);
+  if (unknown->audited_burst() == 0) unknown->set_audited_burst(20);
+  if (unknown->audited_per_minute() > 10000) {
+    return absl::InvalidArgumentError("unknown_callers.audited_per_minute must be 1..10000");
+  }
+  if (unknown->audited_burst() > 100000) {
+    return absl::InvalidArgumentError("unknown_callers.audited_burst must be 1..100000");
+  }
   if (c.personal_number_pattern().empty()) c.set_personal_number_pattern("[0-9]{10}");
   if (c.retention_interval_seconds() == 0) c.set_retention_interval_seconds(3600);
   if (c.vetting().certificate_validity_days() > 3650) {

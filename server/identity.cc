@@ -1,5 +1,10 @@
 #include "server/identity.h"
 
+#include <grpc/grpc_security_constants.h>
+#include <openssl/bn.h>
+#include <openssl/crypto.h>
+#include <openssl/x509v3.h>
+
 #include <memory>
 
 #include "absl/strings/ascii.h"
@@ -9,6 +14,8 @@
 namespace registry::server {
 namespace {
 
+constexpr size_t kMaxIdentity = 256;
+
 std::string First(const grpc::AuthContext& auth, const char* property) {
   for (const grpc::string_ref& v : auth.FindPropertyValues(property)) {
     if (v.size() > 0) return std::string(v.data(), v.size());
@@ -16,45 +23,132 @@ std::string First(const grpc::AuthContext& auth, const char* property) {
   return "";
 }
 
+absl::Status Unreadable() { return absl::UnauthenticatedError("client certificate unreadable"); }
+
 }  // namespace
 
-absl::StatusOr<std::string> CertificateFingerprint(absl::string_view pem) {
-  // The DER bytes are the base64 body of the first PEM block: decode it and hash it, without an
-  // X.509 parse. The TLS handshake has already parsed and verified this certificate; parsing it
-  // again on every call (OpenSSL 3 runs its key decoders for the public key) was about two thirds
-  // of the server's instructions per vetting check (docs/performance.md).
+std::string SerialHex(const ASN1_INTEGER* serial) {
+  std::unique_ptr<BIGNUM, decltype(&BN_free)> bn(ASN1_INTEGER_to_BN(serial, nullptr), &BN_free);
+  if (bn == nullptr) return "";
+  char* hex = BN_bn2hex(bn.get());
+  if (hex == nullptr) return "";
+  std::string out = absl::AsciiStrToUpper(hex);
+  OPENSSL_free(hex);
+  return out;
+}
+
+absl::StatusOr<std::string> CertificateDer(absl::string_view pem) {
+  // The DER bytes are the base64 body of the first PEM block: decode it without an X.509 parse.
   constexpr absl::string_view kBegin = "-----BEGIN CERTIFICATE-----";
   constexpr absl::string_view kEnd = "-----END CERTIFICATE-----";
   const size_t begin = pem.find(kBegin);
   const size_t end = begin == pem.npos ? pem.npos : pem.find(kEnd, begin + kBegin.size());
-  if (end == pem.npos) return absl::UnauthenticatedError("client certificate unreadable");
+  if (end == pem.npos) return Unreadable();
   std::string base64;
   base64.reserve(end - begin);
   for (char c : pem.substr(begin + kBegin.size(), end - begin - kBegin.size())) {
     if (!absl::ascii_isspace(static_cast<unsigned char>(c))) base64.push_back(c);
   }
   std::string der;
-  if (!absl::Base64Unescape(base64, &der) || der.empty()) {
-    return absl::UnauthenticatedError("client certificate unreadable");
-  }
-  return absl::BytesToHexString(crypto::Sha256(der));
+  if (!absl::Base64Unescape(base64, &der) || der.empty()) return Unreadable();
+  return der;
 }
 
-absl::StatusOr<PeerIdentity> IdentityFromAuthContext(const grpc::AuthContext& auth) {
+absl::StatusOr<std::string> CertificateFingerprint(absl::string_view pem) {
+  absl::StatusOr<std::string> der = CertificateDer(pem);
+  if (!der.ok()) return der.status();
+  return absl::BytesToHexString(crypto::Sha256(*der));
+}
+
+absl::StatusOr<std::shared_ptr<const ClientCertificate>> ParseClientCertificate(
+    const std::string& der, std::string fingerprint) {
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+  std::shared_ptr<X509> x509(d2i_X509(nullptr, &p, static_cast<long>(der.size())), &X509_free);
+  if (x509 == nullptr) return Unreadable();
+  auto cert = std::make_shared<ClientCertificate>();
+  cert->fingerprint = std::move(fingerprint);
+  cert->serial_hex = SerialHex(X509_get0_serialNumber(x509.get()));
+  if (cert->serial_hex.empty()) return Unreadable();
+  int critical = 0;
+  std::unique_ptr<GENERAL_NAMES, decltype(&GENERAL_NAMES_free)> names(
+      static_cast<GENERAL_NAMES*>(
+          X509_get_ext_d2i(x509.get(), NID_subject_alt_name, &critical, nullptr)),
+      &GENERAL_NAMES_free);
+  // -1: no subjectAltName; -2: more than one subjectAltName extension, which RFC 5280 forbids
+  // and which would let two readers disagree on the names.
+  if (names == nullptr && critical == -2) return Unreadable();
+  if (names != nullptr) {
+    for (int i = 0; i < sk_GENERAL_NAME_num(names.get()); ++i) {
+      const GENERAL_NAME* name = sk_GENERAL_NAME_value(names.get(), i);
+      if (name->type != GEN_URI) continue;
+      const ASN1_IA5STRING* uri = name->d.uniformResourceIdentifier;
+      cert->uri_sans.emplace_back(reinterpret_cast<const char*>(ASN1_STRING_get0_data(uri)),
+                                  static_cast<size_t>(ASN1_STRING_length(uri)));
+    }
+  }
+  // Computes the cached extension data now, while this thread alone holds the certificate;
+  // issuer matching reads it later from any thread.
+  X509_get_extension_flags(x509.get());
+  cert->x509 = std::move(x509);
+  return std::shared_ptr<const ClientCertificate>(std::move(cert));
+}
+
+absl::StatusOr<std::shared_ptr<const ClientCertificate>> ClientCertificates::FromPem(
+    absl::string_view pem) {
+  absl::StatusOr<std::string> der = CertificateDer(pem);
+  if (!der.ok()) return der.status();
+  std::string fingerprint = absl::BytesToHexString(crypto::Sha256(*der));
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = by_fingerprint_.find(fingerprint);
+    if (it != by_fingerprint_.end()) return it->second;
+  }
+  // Parsed outside the lock; two threads that miss together both parse, and the second insert
+  // is a no-op.
+  absl::StatusOr<std::shared_ptr<const ClientCertificate>> parsed =
+      ParseClientCertificate(*der, fingerprint);
+  if (!parsed.ok()) return parsed.status();
+  absl::MutexLock lock(&mu_);
+  if (by_fingerprint_.emplace(fingerprint, *parsed).second) {
+    order_.push_back(std::move(fingerprint));
+    while (order_.size() > capacity_) {
+      by_fingerprint_.erase(order_.front());
+      order_.pop_front();
+    }
+  }
+  return parsed;
+}
+
+size_t ClientCertificates::size() const {
+  absl::MutexLock lock(&mu_);
+  return by_fingerprint_.size();
+}
+
+absl::StatusOr<std::shared_ptr<const ClientCertificate>> PeerCertificate(
+    const grpc::AuthContext& auth, ClientCertificates& cache) {
   if (!auth.IsPeerAuthenticated()) {
     return absl::UnauthenticatedError("no verified client certificate");
   }
-  PeerIdentity id;
-  id.id = First(auth, "peer_uri");
-  if (id.id.empty()) id.id = First(auth, "x509_common_name");
-  if (id.id.empty() || id.id.size() > 256) {
-    return absl::UnauthenticatedError("client certificate names no identity");
-  }
-  const std::string pem = First(auth, "x509_pem_cert");
+  const std::string pem = First(auth, GRPC_X509_PEM_CERT_PROPERTY_NAME);
   if (pem.empty()) return absl::UnauthenticatedError("no client certificate");
-  auto fp = CertificateFingerprint(pem);
-  if (!fp.ok()) return fp.status();
-  id.fingerprint = *std::move(fp);
+  return cache.FromPem(pem);
+}
+
+absl::StatusOr<std::string> IdentityOf(const ClientCertificate& cert) {
+  if (cert.uri_sans.empty()) {
+    return absl::UnauthenticatedError("client certificate names no identity (no URI SAN)");
+  }
+  if (cert.uri_sans.size() > 1) {
+    return absl::UnauthenticatedError(
+        "client certificate names more than one identity (several URI SANs)");
+  }
+  const std::string& id = cert.uri_sans.front();
+  bool printable = !id.empty() && id.size() <= kMaxIdentity;
+  for (char c : id) printable = printable && c > ' ' && c <= '~';
+  if (!printable) {
+    return absl::UnauthenticatedError(
+        "client certificate identity must be 1..256 printable ASCII characters");
+  }
   return id;
 }
 

@@ -1,26 +1,81 @@
 // The caller's identity, from the client certificate that the TLS handshake verified.
 //
-// The identity is the certificate's first URI SAN (e.g. spiffe://registry.kjc/clerk/c1), else its
-// subject CN. The fingerprint (lowercase hex SHA-256 of the certificate's DER) is checked against
-// the policy's deny list.
+// The identity is the certificate's one URI SAN (e.g. spiffe://registry.kjc/clerk/c1), and
+// nothing else: a certificate with no URI SAN, or with more than one, names no identity and is
+// refused. The subject CN is never read: any holder of a certificate from the registry CA could
+// otherwise claim an identity by spelling it in a field the CA does not vouch for as a name.
+// The fingerprint (lowercase hex SHA-256 of the certificate's DER) keys the policy's deny list
+// and the limit on unaudited refusals.
+//
+//   ClientCertificates cache;
+//   ASSIGN_OR_RETURN(auto cert, PeerCertificate(*ctx->auth_context(), cache));
+//   ASSIGN_OR_RETURN(std::string id, IdentityOf(*cert));
 #ifndef REGISTRY_SERVER_IDENTITY_H_
 #define REGISTRY_SERVER_IDENTITY_H_
 
+#include <openssl/x509.h>
+
+#include <deque>
+#include <map>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "grpcpp/security/auth_context.h"
 
 namespace registry::server {
 
-struct PeerIdentity {
-  std::string id;
-  std::string fingerprint;  // 64 lowercase hex characters
+// What the server needs from one client certificate, parsed once.
+struct ClientCertificate {
+  std::string fingerprint;            // 64 lowercase hex characters
+  std::vector<std::string> uri_sans;  // every URI SAN, in certificate order
+  std::string serial_hex;             // upper-case hex, as CRLs and `openssl x509 -serial` show it
+  std::shared_ptr<X509> x509;         // for matching the issuer (server/revocation.h)
 };
 
-// Unauthenticated when the connection carries no verified client certificate or the certificate
-// names no identity.
-absl::StatusOr<PeerIdentity> IdentityFromAuthContext(const grpc::AuthContext& auth);
+// Parses `der` (one certificate). Unauthenticated when it is not a certificate.
+absl::StatusOr<std::shared_ptr<const ClientCertificate>> ParseClientCertificate(
+    const std::string& der, std::string fingerprint);
+
+// Parsed client certificates by fingerprint, so that a connection's certificate is parsed once
+// and not on every call (an X.509 parse with its public key decode cost about two thirds of a
+// vetting check's server CPU: docs/performance.md). Holds at most `capacity` certificates and
+// forgets the oldest first. Thread-safe.
+class ClientCertificates {
+ public:
+  explicit ClientCertificates(size_t capacity = 4096) : capacity_(capacity) {}
+
+  // The certificate of the first PEM block of `pem`. Unauthenticated when unreadable.
+  absl::StatusOr<std::shared_ptr<const ClientCertificate>> FromPem(absl::string_view pem);
+
+  size_t size() const;
+
+ private:
+  const size_t capacity_;
+  mutable absl::Mutex mu_;
+  std::map<std::string, std::shared_ptr<const ClientCertificate>, std::less<>> by_fingerprint_
+      ABSL_GUARDED_BY(mu_);
+  std::deque<std::string> order_ ABSL_GUARDED_BY(mu_);
+};
+
+// The verified client certificate of the connection. Unauthenticated when the connection carries
+// none.
+absl::StatusOr<std::shared_ptr<const ClientCertificate>> PeerCertificate(
+    const grpc::AuthContext& auth, ClientCertificates& cache);
+
+// The identity `cert` names: its one URI SAN. Unauthenticated when it has none, more than one,
+// or one that is longer than 256 bytes or not printable ASCII without spaces (an identity is
+// written into audit events and log lines).
+absl::StatusOr<std::string> IdentityOf(const ClientCertificate& cert);
+
+// The DER bytes of the first certificate in `pem`. Unauthenticated when there is none.
+absl::StatusOr<std::string> CertificateDer(absl::string_view pem);
+
+// Upper-case hex of a serial number without leading zeros, as `openssl x509 -serial` prints it;
+// "" when it cannot be converted.
+std::string SerialHex(const ASN1_INTEGER* serial);
 
 // Lowercase hex SHA-256 of the DER form of the first certificate in `pem`.
 absl::StatusOr<std::string> CertificateFingerprint(absl::string_view pem);

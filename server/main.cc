@@ -14,6 +14,7 @@
 #include <cstdio>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
@@ -181,12 +182,34 @@ int main(int argc, char** argv) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
     if (sig == SIGHUP) {
+      // The policy, and the client CA bundle with the revocation lists. (gRPC re-reads the
+      // server certificate and key for TLS every few seconds on its own.)
       absl::Status s = (*server)->ReloadPolicy();
       absl::FPrintF(stderr, "%s level=%s msg=\"%s\"%s\n",
                     registry::FormatInstant(absl::Now(), true), s.ok() ? "info" : "error",
                     s.ok() ? "access policy reloaded"
                            : "new access policy refused; the previous one stays in force",
                     s.ok() ? "" : absl::StrCat(" detail=\"", s.message(), "\""));
+      if (!config->tls().crl_directory().empty()) {
+        absl::Status r = (*server)->ReloadRevocation();
+        if (!r.ok()) {
+          absl::FPrintF(stderr,
+                        "%s level=error msg=\"client CA bundle refused; the previous CAs and CRLs "
+                        "stay in force\" detail=\"%s\"\n",
+                        registry::FormatInstant(absl::Now(), true), r.message());
+        }
+        const std::vector<std::string> problems = (*server)->RevocationProblems();
+        if (problems.empty()) {
+          absl::FPrintF(stderr,
+                        "%s level=info msg=\"revocation lists reloaded; every client CA has a "
+                        "current CRL\"\n",
+                        registry::FormatInstant(absl::Now(), true));
+        }
+        for (const std::string& p : problems) {
+          absl::FPrintF(stderr, "%s level=error msg=\"revocation lists\" detail=\"%s\"\n",
+                        registry::FormatInstant(absl::Now(), true), p);
+        }
+      }
       continue;
     }
     absl::FPrintF(stderr, "%s level=info msg=\"shutting down\" signal=%d\n",

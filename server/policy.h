@@ -29,7 +29,8 @@ namespace registry::server {
 // An immutable, validated policy.
 class Policy {
  public:
-  // Validates: principals non-empty ids, unique, with a role and an existing organisation;
+  // Validates: principals' ids are URIs (certificate URI SANs), unique, with a role and an
+  // existing organisation;
   // vetting organisations have a rate limit and position categories; fingerprints are 64 hex.
   // InvalidArgument naming the first bad entry otherwise.
   static absl::StatusOr<std::shared_ptr<const Policy>> Compile(registry::v1::AccessPolicy policy);

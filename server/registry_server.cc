@@ -1,5 +1,6 @@
 #include "server/registry_server.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -38,6 +39,18 @@ absl::Status RequireReadable(const std::string& what, const std::string& path) {
 void LogLine(absl::string_view level, absl::string_view msg, absl::string_view detail = "") {
   absl::FPrintF(stderr, "%s level=%s msg=\"%s\"%s%s\n", FormatInstant(absl::Now(), true), level,
                 msg, detail.empty() ? "" : " detail=", detail.empty() ? "" : absl::StrCat("\"", detail, "\""));
+}
+
+// One line per problem, or one line saying there is none.
+void LogRevocation(const absl::Status& reloaded, const std::vector<std::string>& problems) {
+  if (!reloaded.ok()) {
+    LogLine("error", "client CA bundle refused; the previous CAs and CRLs stay in force",
+            reloaded.message());
+  }
+  if (problems.empty()) {
+    LogLine("info", "revocation lists loaded; every client CA has a current CRL");
+  }
+  for (const std::string& problem : problems) LogLine("error", "revocation lists", problem);
 }
 
 }  // namespace
@@ -103,6 +116,8 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   s->options_ = std::move(options);
   const registry::v1::ServerConfig& config = s->options_.config;
   s->clock_ = s->options_.clock != nullptr ? s->options_.clock : SystemClock::Get();
+  s->revocation_clock_ = s->options_.revocation_clock != nullptr ? s->options_.revocation_clock
+                                                                 : SystemClock::Get();
 
   ASSIGN_OR_RETURN(s->policies_, PolicyStore::Load(config.policy_file()));
   ASSIGN_OR_RETURN(s->reference_, ReferenceData::Load(config.reference_dir()));
@@ -114,6 +129,13 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   RETURN_IF_ERROR(RequireReadable("tls.client_ca_file", config.tls().client_ca_file()));
   RETURN_IF_ERROR(RequireReadable("tls.cert_file", config.tls().cert_file()));
   RETURN_IF_ERROR(RequireReadable("tls.key_file", config.tls().key_file()));
+  if (!config.tls().crl_directory().empty()) {
+    // Problems with the CRLs do not stop start-up: the CA concerned has its certificates refused
+    // (fail closed) until a current CRL appears, and the log says which CA that is.
+    ASSIGN_OR_RETURN(s->revocation_, Revocation::Load(config.tls().client_ca_file(),
+                                                      config.tls().crl_directory()));
+    LogRevocation(absl::OkStatus(), s->revocation_->Problems(s->revocation_clock_->Now()));
+  }
 
   ASSIGN_OR_RETURN(s->storage_, OpenStorage(config, s->clock_, s->options_.fault_injector));
   // Before anything is served: a database restored from an older backup (or left behind by an
@@ -141,6 +163,15 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   }
 
   s->limiter_ = std::make_unique<RateLimiter>(s->clock_);
+  RefusalLimiter::Options refusal_options;
+  // A config that skipped FinishConfig keeps the defaults rather than auditing nothing.
+  if (config.unknown_callers().audited_per_minute() > 0) {
+    refusal_options.per_minute = config.unknown_callers().audited_per_minute();
+  }
+  if (config.unknown_callers().audited_burst() > 0) {
+    refusal_options.burst = config.unknown_callers().audited_burst();
+  }
+  s->refusals_ = std::make_unique<RefusalLimiter>(s->clock_, refusal_options);
   CallGate::Deps gate_deps;
   gate_deps.clock = s->clock_;
   gate_deps.policies = s->policies_.get();
@@ -149,6 +180,9 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   gate_deps.validator = s->validator_.get();
   gate_deps.records = st.records.get();
   gate_deps.checks = st.checks.get();
+  gate_deps.revocation = s->revocation_.get();
+  gate_deps.revocation_clock = s->revocation_clock_;
+  gate_deps.refusals = s->refusals_.get();
   gate_deps.log_calls = s->options_.log_calls;
   s->gate_ = std::make_unique<CallGate>(gate_deps);
 
@@ -175,20 +209,25 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   }
   s->audit_service_ = std::make_unique<AuditService>(deps);
   s->admin_service_ = std::make_unique<AdminService>(deps);
+  s->health_service_ = std::make_unique<HealthService>(s->gate_.get());
 
-  // mTLS only: the client certificate is required and verified against the registry CA, and
-  // checked against the CRLs when a CRL folder is configured. gRPC's TLS stack negotiates TLS 1.2
-  // or 1.3 only. Certificates are re-read when they change on disk.
+  // mTLS only: the client certificate is required and verified against the registry CA. gRPC's
+  // TLS stack negotiates TLS 1.2 or 1.3 only. Revocation is the gate's check on every call
+  // (server/revocation.h says why gRPC's crl_directory is not used). gRPC re-reads the server
+  // certificate, its key and the client CA bundle every tls_refresh, so a replaced server
+  // certificate reaches new connections within seconds, without a restart.
+  const int64_t refresh_seconds =
+      std::max<int64_t>(1, absl::ToInt64Seconds(s->options_.tls_refresh));
   auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
       config.tls().key_file(), config.tls().cert_file(), config.tls().client_ca_file(),
-      /*refresh_interval_sec=*/60);
+      static_cast<unsigned int>(refresh_seconds));
   grpc::experimental::TlsServerCredentialsOptions tls(provider);
   tls.watch_root_certs();
   tls.watch_identity_key_cert_pairs();
   tls.set_cert_request_type(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  if (!config.tls().crl_directory().empty()) tls.set_crl_directory(config.tls().crl_directory());
 
-  grpc::EnableDefaultHealthCheckService(true);
+  // No grpc::EnableDefaultHealthCheckService: it would answer any certificate the TLS layer
+  // accepts. HealthService asks the gate first.
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listen_address(), grpc::experimental::TlsServerCredentials(tls),
                            &s->port_);
@@ -208,6 +247,7 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   builder.RegisterService(s->vetting_service_.get());
   builder.RegisterService(s->audit_service_.get());
   builder.RegisterService(s->admin_service_.get());
+  builder.RegisterService(s->health_service_.get());
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen_address()));
@@ -220,6 +260,19 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
       } else {
         LogLine("error", "new access policy refused; the previous one stays in force",
                 st.message());
+      }
+    });
+  }
+  if (s->revocation_ != nullptr && s->options_.revocation_poll > absl::ZeroDuration()) {
+    s->revocation_->StartWatching(s->options_.revocation_poll, s->revocation_clock_,
+                                  LogRevocation);
+  }
+  if (s->options_.unaudited_summary_interval > absl::ZeroDuration()) {
+    RegistryServer* raw = s.get();
+    const absl::Duration every = s->options_.unaudited_summary_interval;
+    s->summary_ = std::thread([raw, every] {
+      while (!raw->stop_summary_.WaitForNotificationWithTimeout(every)) {
+        raw->FlushUnauditedRefusals().IgnoreError();  // logged inside
       }
     });
   }
@@ -261,17 +314,45 @@ absl::StatusOr<int> RegistryServer::RunRetentionOnce() {
 
 absl::Status RegistryServer::ReloadPolicy() { return policies_->Reload(); }
 
+absl::Status RegistryServer::ReloadRevocation() {
+  if (revocation_ == nullptr) return absl::OkStatus();
+  return revocation_->Reload();
+}
+
+std::vector<std::string> RegistryServer::RevocationProblems() const {
+  if (revocation_ == nullptr) return {};
+  return revocation_->Problems(revocation_clock_->Now());
+}
+
+absl::StatusOr<int> RegistryServer::FlushUnauditedRefusals() {
+  absl::StatusOr<int> written = gate_->FlushUnauditedRefusals();
+  if (!written.ok()) {
+    LogLine("error", "cannot write the summary of unaudited refusals; kept for the next try",
+            written.status().message());
+  } else if (*written > 0) {
+    LogLine("warning", "refusals of unknown certificates past their audited rate",
+            absl::StrCat(*written, " summary events written"));
+  }
+  return written;
+}
+
 void RegistryServer::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
+  if (health_service_ != nullptr) health_service_->SetNotServing();
   stop_scheduler_.Notify();
   if (scheduler_.joinable()) scheduler_.join();
   if (policies_ != nullptr) policies_->StopWatching();
+  if (revocation_ != nullptr) revocation_->StopWatching();
   if (server_ != nullptr) {
     server_->Shutdown(std::chrono::system_clock::now() +
                       std::chrono::milliseconds(absl::ToInt64Milliseconds(grace)));
     server_->Wait();
   }
+  // After the last call: the refusals counted since the last summary get theirs.
+  stop_summary_.Notify();
+  if (summary_.joinable()) summary_.join();
+  if (gate_ != nullptr) FlushUnauditedRefusals().IgnoreError();
   // A clean stop leaves nothing for RocksDB to replay from its log: the next start-up takes
   // milliseconds instead of a log replay (docs/performance.md).
   if (storage_.db != nullptr) {

@@ -1,6 +1,7 @@
-// RegistryServer: registryd assembled — keys, policy, reference data, RocksDB, the audit log, the
-// record store, the call gate, the four services and the gRPC server with mTLS — plus the
-// retention scheduler. main.cc and the integration tests both run it.
+// RegistryServer: registryd assembled — keys, policy, reference data, revocation lists, RocksDB,
+// the audit log, the record store, the call gate, the four services, the health service and the
+// gRPC server with mTLS — plus the retention scheduler and the summary of unaudited refusals.
+// main.cc and the integration tests both run it.
 //
 //   RegistryServerOptions options;
 //   options.config = *LoadConfig(path);
@@ -23,12 +24,15 @@
 #include "server/audit_service.h"
 #include "server/call_gate.h"
 #include "server/eraser.h"
+#include "server/health_service.h"
 #include "server/key_rotator.h"
 #include "server/policy.h"
 #include "server/rate_limiter.h"
 #include "server/record_service.h"
 #include "server/record_validation.h"
 #include "server/reference_data.h"
+#include "server/refusal_limiter.h"
+#include "server/revocation.h"
 #include "server/vetting_service.h"
 #include "storage/audit_log.h"
 #include "storage/check_store.h"
@@ -45,6 +49,11 @@ struct RegistryServerOptions {
   registry::v1::ServerConfig config;
   // Not owned; default the system clock.
   const Clock* clock = nullptr;
+  // The clock that decides whether a CRL is current. Not owned; default the system clock, even
+  // when `clock` is set: like certificate validity in the TLS handshake, CRL freshness is a fact
+  // of real time, while `clock` is the registry's time that tests move to exercise retention and
+  // vetting rules.
+  const Clock* revocation_clock = nullptr;
   // Not owned; tests only.
   storage::WriteFaultInjector* fault_injector = nullptr;
   // One log line per call on stderr. Default true.
@@ -53,6 +62,15 @@ struct RegistryServerOptions {
   bool start_scheduler = true;
   // Poll the policy file for changes this often; zero disables the watcher. Default 2 s.
   absl::Duration policy_poll = absl::Seconds(2);
+  // Poll the client CA bundle and the CRL folder for changes this often (when
+  // tls.crl_directory is set); zero disables the watcher. Default 2 s.
+  absl::Duration revocation_poll = absl::Seconds(2);
+  // How often gRPC re-reads the server certificate, its key and the client CA bundle for the
+  // TLS handshake, in whole seconds (at least 1). Default 2 s.
+  absl::Duration tls_refresh = absl::Seconds(2);
+  // How often the refusals that were not audited are written as a summary event; zero: only
+  // at shutdown and when FlushUnauditedRefusals is called. Default 1 minute.
+  absl::Duration unaudited_summary_interval = absl::Minutes(1);
 };
 
 // The storage side of registryd: the keys, the database and everything kept in it, and the
@@ -114,6 +132,22 @@ class RegistryServer {
   // Re-reads the policy file (SIGHUP). On failure the old policy stays in force.
   absl::Status ReloadPolicy();
 
+  // Re-reads the client CA bundle and the CRL folder (SIGHUP), when tls.crl_directory is set.
+  // When the bundle cannot be read the old state stays in force. CRL problems do not fail the
+  // reload: they are in RevocationProblems().
+  absl::Status ReloadRevocation();
+  // What is wrong with the revocation lists now (see Revocation::Problems); empty when every
+  // client CA has a current CRL or no CRL folder is configured.
+  std::vector<std::string> RevocationProblems() const;
+
+  // Writes the summary events of the refusals that were not audited since the last time
+  // (CallGate::FlushUnauditedRefusals). Returns how many events were written.
+  absl::StatusOr<int> FlushUnauditedRefusals();
+
+  // Health checks answered and refused (refusals: the caller is not a known caller).
+  uint64_t health_answers() const { return health_service_->answers(); }
+  uint64_t health_refusals() const { return health_service_->refusals(); }
+
   // Expunges every record whose delete_after has passed, as "system:retention". Returns how many.
   absl::StatusOr<int> RunRetentionOnce();
 
@@ -128,6 +162,7 @@ class RegistryServer {
 
   RegistryServerOptions options_;
   const Clock* clock_ = nullptr;
+  const Clock* revocation_clock_ = nullptr;
   SigningKeys signing_;
   std::unique_ptr<PolicyStore> policies_;
   std::unique_ptr<ReferenceData> reference_;
@@ -135,15 +170,20 @@ class RegistryServer {
   StorageStack storage_;
   std::unique_ptr<KeyRotator> rotator_;
   std::unique_ptr<RateLimiter> limiter_;
+  std::unique_ptr<Revocation> revocation_;
+  std::unique_ptr<RefusalLimiter> refusals_;
   std::unique_ptr<CallGate> gate_;
   std::unique_ptr<RecordService> record_service_;
   std::unique_ptr<VettingService> vetting_service_;
   std::unique_ptr<AuditService> audit_service_;
   std::unique_ptr<AdminService> admin_service_;
+  std::unique_ptr<HealthService> health_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   absl::Notification stop_scheduler_;
   std::thread scheduler_;
+  absl::Notification stop_summary_;
+  std::thread summary_;
   bool shut_down_ = false;
 };
 

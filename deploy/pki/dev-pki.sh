@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
-# Development PKI for registryd: a registry CA, a server certificate and one client identity per
-# role, plus the deliberately broken identities the tests need (untrusted CA, expired, revoked,
-# no URI SAN, not in any policy). See README.md beside this script for what each folder is for.
+# Development PKI for registryd: a registry CA, a server certificate (and a second one, to test
+# certificate replacement) and one client identity per role, plus the deliberately broken
+# identities the tests need (untrusted CA, expired, revoked, revoked only by the next CRL, no URI
+# SAN, a CN that spells a URI, two URI SANs, not in any policy) and three revocation lists (the
+# current one, the next generation, an expired one). See README.md beside this script for what
+# each folder is for.
 #
 #   deploy/pki/dev-pki.sh OUTDIR
 #
@@ -162,8 +165,9 @@ issue() {
   rm -f -- "${dir}/cert.pem" "${dir}/fingerprint.sha256" "${dir}/csr.pem" "${dir}/ext.cnf"
   new_key "${dir}/key.pem"
   printf '[leaf_ext]\n%s\n' "${extensions}" >"${dir}/ext.cnf"
+  # -subj separates RDNs with '/': a CN that spells a URI needs its slashes escaped.
   run_openssl req -new -config "${cadir}/db/openssl.cnf" -key "${dir}/key.pem" \
-    -subj "/CN=${cn}" -out "${dir}/csr.pem"
+    -subj "/CN=${cn//\//\\/}" -out "${dir}/csr.pem"
   run_openssl ca -batch -notext -config "${cadir}/db/openssl.cnf" \
     -extfile "${dir}/ext.cnf" -extensions leaf_ext -in "${dir}/csr.pem" -out "${dir}/cert.pem" "$@"
   rm -f -- "${dir}/csr.pem" "${dir}/ext.cnf"
@@ -175,14 +179,17 @@ issue() {
   chmod 644 -- "${dir}/fingerprint.sha256"
 }
 
-client_ext() {  # client_ext URI   (empty URI: no subjectAltName at all)
-  local ext
+client_ext() {  # client_ext [URI...]   (no URI: no subjectAltName at all)
+  local ext sans="" uri
   ext="basicConstraints = critical, CA:FALSE
 keyUsage = critical, digitalSignature
 extendedKeyUsage = clientAuth
 subjectKeyIdentifier = hash
 authorityKeyIdentifier = keyid:always"
-  [[ -z "$1" ]] || ext+=$'\n'"subjectAltName = URI:$1"
+  for uri in "$@"; do
+    sans+="${sans:+, }URI:${uri}"
+  done
+  [[ -z "${sans}" ]] || ext+=$'\n'"subjectAltName = ${sans}"
   printf '%s' "${ext}"
 }
 
@@ -219,6 +226,8 @@ readonly CA="${OUT}/ca"
 
 # --- Server --------------------------------------------------------------------------------------
 ensure_identity server "${ca_new}" "${CA}" localhost "${SERVER_EXT}" -days "${LEAF_DAYS}"
+# The same names with another key: what a replaced server certificate looks like.
+ensure_identity server2 "${ca_new}" "${CA}" localhost "${SERVER_EXT}" -days "${LEAF_DAYS}"
 
 # --- One identity per role -----------------------------------------------------------------------
 for role in "${ROLES[@]}"; do
@@ -230,48 +239,94 @@ done
 # Trusted, but its URI SAN is in no policy.
 ensure_identity unlisted "${ca_new}" "${CA}" dev-unlisted \
   "$(client_ext "$(spiffe clerk unlisted)")" -days "${LEAF_DAYS}"
-# Trusted, subject CN only, no subjectAltName.
-ensure_identity nouri "${ca_new}" "${CA}" dev-cn-only "$(client_ext "")" -days "${LEAF_DAYS}"
+# Trusted, subject CN only, no subjectAltName: names no identity.
+ensure_identity nouri "${ca_new}" "${CA}" dev-cn-only "$(client_ext)" -days "${LEAF_DAYS}"
+# Trusted, no subjectAltName, and a subject CN that spells dev-clerk's identity: the identity is
+# the URI SAN alone, so this must be refused.
+ensure_identity cn-uri "${ca_new}" "${CA}" "$(spiffe clerk dev-clerk)" "$(client_ext)" \
+  -days "${LEAF_DAYS}"
+# Trusted, two URI SANs, both in the dev policy: ambiguous, so refused.
+ensure_identity two-uris "${ca_new}" "${CA}" dev-two-uris \
+  "$(client_ext "$(spiffe clerk dev-clerk)" "$(spiffe court dev-court)")" -days "${LEAF_DAYS}"
 # A second vetting organisation.
 ensure_identity vetting2 "${ca_new}" "${CA}" dev-vetting2 \
   "$(client_ext "$(spiffe vetting dev-vetting2)")" -days "${LEAF_DAYS}"
 # Expired, revoked and untrusted all claim dev-clerk's URI SAN, which the policy allows: only the
-# TLS layer's expiry, revocation or trust check can refuse them.
+# expiry or trust check of the TLS layer, or the revocation check, can refuse them.
 ensure_identity expired "${ca_new}" "${CA}" dev-expired \
   "$(client_ext "$(spiffe clerk dev-clerk)")" \
   -startdate "${EXPIRED_START}" -enddate "${EXPIRED_END}"
 
 ensure_identity revoked "${ca_new}" "${CA}" dev-revoked \
   "$(client_ext "$(spiffe clerk dev-clerk)")" -days "${LEAF_DAYS}"
-readonly revoked_new="${issued}"
+revoked_new="${issued}"
+# Claims dev-court's URI SAN; revoked by the next CRL generation (crl-next/) only, so a test can
+# revoke it while the server runs.
+ensure_identity revoked-later "${ca_new}" "${CA}" dev-revoked-later \
+  "$(client_ext "$(spiffe court dev-court)")" -days "${LEAF_DAYS}"
+revoked_new=$((revoked_new | issued))
 
 ensure_ca "${OUT}/untrusted-ca" "Nobody (untrusted development CA)" "Untrusted Development CA"
 force_untrusted=$((ca_new | ca_created))
 ensure_identity untrusted "${force_untrusted}" "${OUT}/untrusted-ca" dev-untrusted \
   "$(client_ext "$(spiffe clerk dev-clerk)")" -days "${LEAF_DAYS}"
 
-# --- Revocation list -----------------------------------------------------------------------------
-# gRPC's crl_directory is an OpenSSL hash directory: the CRL is named after its issuer's subject
-# hash, <hash>.r0.
+# --- Revocation lists ----------------------------------------------------------------------------
+# A CRL folder is an OpenSSL hash directory: each CRL is named after its issuer's subject hash,
+# <hash>.r0. Three folders, each with one CRL of the registry CA:
+#   crl/          the current CRL: revokes revoked/
+#   crl-next/     the next generation: revokes revoked/ and revoked-later/
+#   crl-expired/  revokes revoked/, but its nextUpdate lies in the past
+# Each CRL is made from its own copy of the CA database holding exactly the certificates it
+# revokes, so the lists do not depend on the order in which earlier runs revoked anything.
+
+# The serial of certificate FILE, as the CA database writes it (upper-case hex).
+serial_of() {
+  openssl x509 -in "$1" -noout -serial | cut -d= -f2 | tr '[:lower:]' '[:upper:]'
+}
+
+# make_crl OUTFILE "SERIAL..." [openssl ca -gencrl options...]
+make_crl() {
+  local out="$1" serials="$2"
+  shift 2
+  local work="${CA}/db/crl-work"
+  rm -rf -- "${work}"
+  mkdir -p -- "${work}"
+  chmod 700 -- "${work}"
+  # The database lines of the revoked certificates, turned into revocations now (keyCompromise).
+  local revoked_at
+  revoked_at="$(date -u +%y%m%d%H%M%SZ)"
+  awk -F'\t' -v OFS='\t' -v list=" ${serials} " -v at="${revoked_at}" '
+    index(list, " " toupper($4) " ") > 0 { $1 = "R"; $3 = at ",keyCompromise"; print; n++ }
+    END { exit n == 0 }' "${CA}/db/index.txt" >"${work}/index.txt" ||
+    die "no certificate with serial(s) ${serials} in ${CA}/db/index.txt"
+  sed -e "s|^database .*|database         = ${work}/index.txt|" \
+    "${CA}/db/openssl.cnf" >"${work}/openssl.cnf"
+  run_openssl ca -batch -config "${work}/openssl.cnf" -gencrl -out "${out}.tmp" "$@"
+  mv -f -- "${out}.tmp" "${out}"
+  chmod 644 -- "${out}"
+  rm -rf -- "${work}"
+}
+
 ca_hash="$(openssl x509 -in "${CA}/ca.pem" -noout -hash)"
-crl_file="${OUT}/crl/${ca_hash}.r0"
-mkdir -p -- "${OUT}/crl"
-chmod 700 -- "${OUT}/crl"
-if [[ "${revoked_new}" -eq 1 || ! -s "${crl_file}" ]]; then
-  revoked_serial="$(openssl x509 -in "${OUT}/revoked/cert.pem" -noout -serial | cut -d= -f2)"
-  # The database may predate the certificate (a reused CA); revoke only what is not yet revoked.
-  if ! awk -F'\t' -v s="${revoked_serial}" '$1 == "R" && toupper($4) == toupper(s) { f = 1 }
-                                           END { exit !f }' "${CA}/db/index.txt"; then
-    run_openssl ca -batch -config "${CA}/db/openssl.cnf" -revoke "${OUT}/revoked/cert.pem" \
-      -crl_reason keyCompromise
-  fi
-  run_openssl ca -batch -config "${CA}/db/openssl.cnf" -gencrl -out "${crl_file}.tmp"
-  mv -f -- "${crl_file}.tmp" "${crl_file}"
-  chmod 644 -- "${crl_file}"
-  created=$((created + 1))
+crls_complete=1
+for folder in crl crl-next crl-expired; do
+  mkdir -p -- "${OUT}/${folder}"
+  chmod 700 -- "${OUT}/${folder}"
+  [[ -s "${OUT}/${folder}/${ca_hash}.r0" ]] || crls_complete=0
+done
+if [[ "${revoked_new}" -eq 1 || "${crls_complete}" -eq 0 ]]; then
+  revoked_serial="$(serial_of "${OUT}/revoked/cert.pem")"
+  later_serial="$(serial_of "${OUT}/revoked-later/cert.pem")"
+  make_crl "${OUT}/crl/${ca_hash}.r0" "${revoked_serial}"
+  make_crl "${OUT}/crl-next/${ca_hash}.r0" "${revoked_serial} ${later_serial}"
+  make_crl "${OUT}/crl-expired/${ca_hash}.r0" "${revoked_serial}" \
+    -crl_lastupdate 20200101000000Z -crl_nextupdate 20200201000000Z
+  created=$((created + 3))
 else
-  reused=$((reused + 1))
+  reused=$((reused + 3))
 fi
 
 echo "${PROG}: ${OUT}: registry CA $([[ ${ca_new} -eq 1 ]] && echo created || echo reused)," \
-  "${created} item(s) created, ${reused} reused (server, ${#ROLES[@]} roles, 6 test identities, CRL)"
+  "${created} item(s) created, ${reused} reused (2 servers, ${#ROLES[@]} roles," \
+  "9 test identities, 3 CRLs)"

@@ -16,7 +16,8 @@ using registry::testing::TestPki;
 
 TEST(CertificateFingerprintTest, MatchesOpensslForEveryDevIdentity) {
   for (const char* name : {"clerk", "court", "vetting", "vetting2", "auditor", "admin", "nouri",
-                           "unlisted", "expired", "revoked", "untrusted"}) {
+                           "cn-uri", "two-uris", "unlisted", "expired", "revoked",
+                           "revoked-later", "untrusted"}) {
     const TestPki::Identity id = TestPki::Get().LoadIdentity(name);
     absl::StatusOr<std::string> fp = CertificateFingerprint(id.cert_pem);
     ASSERT_TRUE(fp.ok()) << name << ": " << fp.status();

@@ -6,6 +6,7 @@
 // independently of server/method_table.cc, so that a wrong table fails here.
 #include <dirent.h>
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 #include <memory>
@@ -216,8 +217,6 @@ const Identity kIdentities[] = {
     {"admin", "spiffe://registry.kjc.dev/admin/dev-admin", "admin"},
     // Trusted CA, but no principal in the policy.
     {"unlisted", "spiffe://registry.kjc.dev/clerk/unlisted", ""},
-    // No subjectAltName: recognised by its subject CN, an auditor in the dev policy.
-    {"nouri", "dev-cn-only", "auditor"},
 };
 
 void PrintTo(const Identity& identity, std::ostream* os) { *os << identity.pki_name; }
@@ -273,9 +272,18 @@ v1::AuditEvent EventAt(TestServer& server, uint64_t index) {
   return event;
 }
 
+// Every refusal of an unknown certificate is audited up to a per-certificate burst
+// (server/refusal_limiter.h); the matrix makes more calls than the default burst from one
+// certificate and checks each one's event, so it raises the burst.
+std::unique_ptr<TestServer> StartWithRoomyRefusalBurst() {
+  testing::TestServerOptions options;
+  options.unknown_callers.set_audited_burst(1000);
+  return TestServer::Start(std::move(options));
+}
+
 class AccessMatrixTest : public ::testing::TestWithParam<Identity> {
  protected:
-  void SetUp() override { server_ = TestServer::Start(); }
+  void SetUp() override { server_ = StartWithRoomyRefusalBurst(); }
   std::unique_ptr<TestServer> server_;
 };
 
@@ -336,6 +344,51 @@ TEST_P(AccessMatrixTest, EveryMethodAllowsExactlyItsRoles) {
 INSTANTIATE_TEST_SUITE_P(Identities, AccessMatrixTest, ::testing::ValuesIn(kIdentities),
                          [](const ::testing::TestParamInfo<Identity>& info) {
                            return std::string(info.param.pki_name);
+                         });
+
+// Certificates from the registry CA that name no identity: no URI SAN (nouri), a subject CN that
+// spells dev-clerk's identity and no URI SAN (cn-uri), two URI SANs that are both principals
+// (two-uris). Every method of every service, health included, refuses them as unauthenticated,
+// and each API call is audited with an empty actor.
+class UnidentifiedCertificateTest : public ::testing::TestWithParam<const char*> {
+ protected:
+  void SetUp() override { server_ = StartWithRoomyRefusalBurst(); }
+  std::unique_ptr<TestServer> server_;
+};
+
+TEST_P(UnidentifiedCertificateTest, EveryServiceRefusesItAsUnauthenticated) {
+  std::shared_ptr<grpc::Channel> channel = server_->Channel(GetParam());
+  storage::AuditLog* log = server_->server()->audit_log();
+  const std::vector<const MethodDescriptor*> methods = ApiMethods();
+  ASSERT_GE(methods.size(), 22u);
+  for (const MethodDescriptor* m : methods) {
+    const std::string method = FullName(m);
+    SCOPED_TRACE(absl::StrCat(GetParam(), " calls ", method));
+    const uint64_t before = log->CurrentHead().size;
+    const grpc::Status status = CallWithEmptyRequest(channel, method);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << status.error_message();
+    EXPECT_TRUE(absl::StrContains(status.error_message(), "identity")) << status.error_message();
+    ASSERT_EQ(log->CurrentHead().size, before + 1) << "a refused call leaves exactly one event";
+    const v1::AuditEvent event = EventAt(*server_, before);
+    EXPECT_EQ(event.outcome(), 16);
+    EXPECT_EQ(event.actor(), "");
+    EXPECT_EQ(event.role(), v1::ROLE_UNSPECIFIED);
+    EXPECT_EQ(event.action(), method);
+  }
+  const uint64_t before = log->CurrentHead().size;
+  const uint64_t refusals = server_->server()->health_refusals();
+  EXPECT_EQ(CallWithEmptyRequest(channel, "/grpc.health.v1.Health/Check").error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(server_->server()->health_refusals(), refusals + 1);
+  EXPECT_EQ(log->CurrentHead().size, before) << "health is not audited";
+}
+
+INSTANTIATE_TEST_SUITE_P(Certificates, UnidentifiedCertificateTest,
+                         ::testing::Values("nouri", "cn-uri", "two-uris"),
+                         [](const ::testing::TestParamInfo<const char*>& info) {
+                           std::string name = info.param;
+                           name.erase(std::remove(name.begin(), name.end(), '-'), name.end());
+                           return name;
                          });
 
 // The narrow vetting role may never read a record, even an existing one with a purpose stated.

@@ -34,6 +34,30 @@ TEST(ConfigTest, ResolvesRelativePathsAndFillsDefaults) {
   EXPECT_EQ(c->personal_number_pattern(), "[0-9]{10}");
 }
 
+TEST(ConfigTest, UnknownCallerLimitsDefaultAndAreBounded) {
+  const std::string dir = testing::MakeTempDir("config");
+  auto c = LoadConfig(Write(dir, "c.json", kGood));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->unknown_callers().audited_per_minute(), 10u);
+  EXPECT_EQ(c->unknown_callers().audited_burst(), 20u);
+
+  std::string text = kGood;
+  text.insert(1, R"("unknown_callers": {"audited_per_minute": 3, "audited_burst": 7}, )");
+  c = LoadConfig(Write(dir, "c.json", text));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->unknown_callers().audited_per_minute(), 3u);
+  EXPECT_EQ(c->unknown_callers().audited_burst(), 7u);
+
+  for (const char* bad : {R"("unknown_callers": {"audited_per_minute": 10001}, )",
+                          R"("unknown_callers": {"audited_burst": 100001}, )"}) {
+    text = kGood;
+    text.insert(1, bad);
+    c = LoadConfig(Write(dir, "c.json", text));
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_NE(c.status().message().find("unknown_callers"), std::string::npos) << c.status();
+  }
+}
+
 TEST(ConfigTest, MissingFileIsNotFound) {
   EXPECT_EQ(LoadConfig("/nonexistent/registryd.json").status().code(),
             absl::StatusCode::kNotFound);

@@ -179,6 +179,9 @@ class ErasureTest : public ::testing::Test {
     return applied;
   }
 
+  // For tests that move time; declared before server_ so that it outlives the server, which
+  // reads it until it has shut down.
+  FakeClock clock_{absl::Now()};
   std::unique_ptr<TestServer> server_;
 };
 
@@ -368,7 +371,7 @@ TEST_F(ErasureTest, ABackupWhoseEventCannotBeWrittenIsTakenBack) {
 }
 
 TEST_F(ErasureTest, BackupsArePrunedByAgeButNeverTheNewest) {
-  FakeClock clock(absl::Now());
+  FakeClock& clock = clock_;
   TestServerOptions options;
   options.clock = &clock;
   options.backup.set_keep_count(10);

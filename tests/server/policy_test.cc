@@ -89,9 +89,26 @@ TEST(PolicyCompileTest, ValidPolicyCompiles) {
 TEST(PolicyCompileTest, DevPolicyCompiles) {
   auto compiled = Policy::Compile(testing::DevPolicy());
   ASSERT_TRUE(compiled.ok()) << compiled.status();
-  const v1::Principal* nouri = (*compiled)->FindPrincipal("dev-cn-only");
-  ASSERT_NE(nouri, nullptr);
-  EXPECT_EQ(nouri->role(), v1::ROLE_AUDITOR);
+  const v1::Principal* clerk = (*compiled)->FindPrincipal(kClerkId);
+  ASSERT_NE(clerk, nullptr);
+  EXPECT_EQ(clerk->role(), v1::ROLE_CLERK);
+}
+
+// Identities are certificate URI SANs only: a principal that is not a URI (a subject CN, say)
+// could never match, and is refused at load so the operator learns of it.
+TEST(PolicyCompileTest, PrincipalThatIsNotAUriIsRefused) {
+  for (const std::string& bad :
+       {std::string("dev-cn-only"), std::string("KJC Registry Clerk"), std::string(":x"),
+        std::string("spiffe:"), std::string("1spiffe://x"), std::string("spiffe://a b"),
+        std::string("spiffe://x/\x01"), "spiffe://x/" + std::string(250, 'a')}) {
+    v1::AccessPolicy p = ValidPolicy();
+    p.mutable_principals(0)->set_id(bad);
+    SCOPED_TRACE(bad);
+    ExpectRefused(p, {"principals", "not a URI"});
+  }
+  v1::AccessPolicy p = ValidPolicy();
+  p.mutable_principals(0)->set_id("urn:kjc:registry:clerk-1");
+  EXPECT_TRUE(Policy::Compile(p).ok());
 }
 
 TEST(PolicyCompileTest, UnknownOrganisationIsRefused) {
@@ -364,7 +381,7 @@ TEST_P(DenyListTest, DeniedCertificateIsUnauthenticated) {
   EXPECT_EQ(event.outcome(), 16);
   EXPECT_TRUE(event.record_ids().empty());
 
-  for (const char* other : {"court", "vetting", "auditor", "admin", "nouri"}) {
+  for (const char* other : {"court", "vetting", "auditor", "admin"}) {
     EXPECT_EQ(PublicKeyAs(server->Channel(other)), grpc::StatusCode::OK) << other;
   }
 }

@@ -1,12 +1,15 @@
-// The registryd binary as an operator runs it: it serves, reloads its policy on SIGHUP, and on
-// SIGTERM or SIGINT stops accepting, lets in-flight calls finish, closes RocksDB cleanly and exits 0.
+// The registryd binary as an operator runs it: it serves, reloads its policy and its revocation
+// lists on SIGHUP, says at start-up which client CA has no current CRL, and on SIGTERM or SIGINT
+// stops accepting, lets in-flight calls finish, closes RocksDB cleanly and exits 0.
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 #include <thread>
 
@@ -38,13 +41,31 @@ class RegistrydProcessTest : public ::testing::Test {
                                                                     "/deploy/dev/policy.json");
     // A fixed free port is racy; pick one from the pid to keep parallel tests apart.
     port_ = 20000 + (getpid() % 20000);
+    WriteConfig(/*crl_directory=*/"");
+  }
+
+  // registryd.json, with tls.crl_directory when `crl_directory` is not empty.
+  void WriteConfig(const std::string& crl_directory) {
     const std::string pki = TestPki::Get().dir();
+    const std::string crl =
+        crl_directory.empty() ? "" : absl::StrCat(R"(, "crl_directory": ")", crl_directory, "\"");
     std::ofstream(dir_ + "/registryd.json") << absl::StrCat(
         R"({"listen_address": "127.0.0.1:)", port_, R"(",
             "tls": {"client_ca_file": ")", pki, R"(/ca/ca.pem", "cert_file": ")", pki,
-        R"(/server/cert.pem", "key_file": ")", pki, R"(/server/key.pem"},
+        R"(/server/cert.pem", "key_file": ")", pki, R"(/server/key.pem")", crl, R"(},
             "data_dir": "data", "key_file": "keys.json", "policy_file": "policy.json",
             "reference_dir": ")", REGISTRY_SOURCE_DIR, R"(/deploy/reference"})");
+  }
+
+  std::string Log() const { return testing::ReadFileOrDie(dir_ + "/registryd.log"); }
+
+  // Waits until the log contains `text`; false after 15 s.
+  bool WaitForLog(const std::string& text) const {
+    for (int i = 0; i < 150; ++i) {
+      if (Log().find(text) != std::string::npos) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+    return false;
   }
 
   void TearDown() override {
@@ -66,9 +87,12 @@ class RegistrydProcessTest : public ::testing::Test {
                           environ),
               0);
     posix_spawn_file_actions_destroy(&actions);
-    // Wait until it serves.
+    // Wait until it answers (health refuses every caller while no CRL is current).
     for (int i = 0; i < 100; ++i) {
-      if (Health().ok()) return;
+      const grpc::StatusCode code = Health().error_code();
+      if (code != grpc::StatusCode::UNAVAILABLE && code != grpc::StatusCode::DEADLINE_EXCEEDED) {
+        return;
+      }
       std::this_thread::sleep_for(std::chrono::milliseconds(100));
     }
     FAIL() << "registryd did not come up:\n" << testing::ReadFileOrDie(log);
@@ -158,6 +182,29 @@ TEST_F(RegistrydProcessTest, SighupReloadsThePolicy) {
   }
   EXPECT_EQ(code, grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_TRUE(PublicKey("clerk").ok());
+}
+
+TEST_F(RegistrydProcessTest, StartWithoutACurrentCrlNamesTheCaAndSighupTakesTheNewCrl) {
+  const std::string crl_dir = dir_ + "/crl";
+  ASSERT_EQ(mkdir(crl_dir.c_str(), 0700), 0);
+  WriteConfig(crl_dir);
+  Spawn();
+  EXPECT_TRUE(WaitForLog("no current revocation list for client CA")) << Log();
+  EXPECT_NE(Log().find("KJC Registry Development CA"), std::string::npos) << Log();
+  EXPECT_EQ(PublicKey("clerk").error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(Health().error_code(), grpc::StatusCode::UNAUTHENTICATED);
+
+  // The current CRL, then SIGHUP (which reloads and says so even when the watcher was first).
+  const TestPki& pki = TestPki::Get();
+  for (const auto& entry : std::filesystem::directory_iterator(pki.CrlDir())) {
+    testing::WriteFileAtomically(crl_dir + "/" + entry.path().filename().string(),
+                                 testing::ReadFileOrDie(entry.path().string()));
+  }
+  ASSERT_EQ(kill(pid_, SIGHUP), 0);
+  EXPECT_TRUE(WaitForLog("revocation lists reloaded; every client CA has a current CRL"))
+      << Log();
+  EXPECT_TRUE(PublicKey("clerk").ok());
+  EXPECT_EQ(PublicKey("revoked").error_code(), grpc::StatusCode::UNAUTHENTICATED);
 }
 
 TEST_F(RegistrydProcessTest, GroupReadableKeyFileStopsStartWithExitTwo) {

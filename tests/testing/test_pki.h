@@ -1,12 +1,13 @@
 // A development PKI for tests: deploy/pki/dev-pki.sh run once per test process into a fresh
 // temporary directory, so every test sees real certificates and keys (the registry CA, the server,
-// one client per role and the broken identities: unlisted, nouri, vetting2, untrusted, expired,
-// revoked; see deploy/pki/README.md) without sharing files with other processes.
+// a second server certificate, one client per role and the test identities: unlisted, nouri,
+// cn-uri, two-uris, vetting2, untrusted, expired, revoked, revoked-later; the CRL folders crl,
+// crl-next and crl-expired; see deploy/pki/README.md) without sharing files with other processes.
 //
 //   const registry::testing::TestPki& pki = registry::testing::TestPki::Get();
 //   TestPki::Identity clerk = pki.LoadIdentity("clerk");
 //   grpc::experimental::IdentityKeyCertPair pair{clerk.key_pem, clerk.cert_pem};
-//   options.set_crl_directory(pki.CrlDir());
+//   std::string crls = pki.CrlDir();  // a tls.crl_directory
 //
 // Failures here are failures of the test environment, not of the code under test, so every
 // function aborts the process with a message rather than returning a status.
@@ -60,7 +61,8 @@ class TestPki {
   // The registry CA certificate (ca/ca.pem), PEM.
   std::string CaPem() const;
 
-  // The directory holding the registry CA's CRL as <issuer-hash>.r0, for set_crl_directory.
+  // The directory holding the registry CA's current CRL as <issuer-hash>.r0 (a
+  // tls.crl_directory); its siblings crl-next/ and crl-expired/ hold the same file name.
   std::string CrlDir() const;
 
   // Loads the files of identity folder `name` ("clerk", "server", "untrusted", ...). Aborts if any

@@ -48,8 +48,9 @@ const std::vector<std::string>& Roles() {
 
 const std::vector<std::string>& AllIdentities() {
   static const auto* all = new std::vector<std::string>{
-      "server",   "clerk", "court",    "vetting",   "auditor", "admin",
-      "unlisted", "nouri", "vetting2", "untrusted", "expired", "revoked"};
+      "server",   "server2",  "clerk",    "court",     "vetting", "auditor",
+      "admin",    "unlisted", "nouri",    "cn-uri",    "two-uris", "vetting2",
+      "untrusted", "expired", "revoked", "revoked-later"};
   return *all;
 }
 
@@ -86,10 +87,11 @@ std::string CommonName(X509* cert) {
   return cn;
 }
 
-// Verifies identity `name` against the registry CA the way the server would: OpenSSL's hash
-// directory lookup of CrlDir() (as gRPC's crl_directory does) when `check_crl`, and the TLS
-// purpose. Returns the X509_V_* result.
-int Verify(const std::string& name, int purpose, bool check_crl) {
+// Verifies identity `name` against the registry CA with OpenSSL: the hash directory lookup of
+// the CRL folder `crl_folder` of the PKI when `check_crl`, and the TLS purpose. Returns the
+// X509_V_* result.
+int Verify(const std::string& name, int purpose, bool check_crl,
+           const std::string& crl_folder = "crl") {
   const TestPki& pki = TestPki::Get();
   X509Ptr ca = ParseCert(pki.CaPem());
   X509Ptr leaf = ParseCert(pki.LoadIdentity(name).cert_pem);
@@ -97,7 +99,8 @@ int Verify(const std::string& name, int purpose, bool check_crl) {
   std::unique_ptr<X509_STORE, StoreDeleter> store(X509_STORE_new());
   if (X509_STORE_add_cert(store.get(), ca.get()) != 1) return -1;
   if (check_crl) {
-    if (X509_STORE_load_path(store.get(), pki.CrlDir().c_str()) != 1) return -1;
+    const std::string dir = crl_folder == "crl" ? pki.CrlDir() : pki.dir() + "/" + crl_folder;
+    if (X509_STORE_load_path(store.get(), dir.c_str()) != 1) return -1;
     X509_STORE_set_flags(store.get(), X509_V_FLAG_CRL_CHECK);
   }
   std::unique_ptr<X509_STORE_CTX, StoreCtxDeleter> ctx(X509_STORE_CTX_new());
@@ -195,6 +198,21 @@ TEST(TestPkiTest, TestIdentitiesHaveTheirDocumentedNames) {
               ::testing::ElementsAre("spiffe://registry.kjc.dev/clerk/unlisted"));
   EXPECT_THAT(UriSans(vetting2.get()),
               ::testing::ElementsAre("spiffe://registry.kjc.dev/vetting/dev-vetting2"));
+  // A subject CN that spells dev-clerk's identity, and no subjectAltName at all.
+  X509Ptr cn_uri = ParseCert(pki.LoadIdentity("cn-uri").cert_pem);
+  ASSERT_NE(cn_uri, nullptr);
+  EXPECT_EQ(CommonName(cn_uri.get()), "spiffe://registry.kjc.dev/clerk/dev-clerk");
+  EXPECT_EQ(X509_get_ext_by_NID(cn_uri.get(), NID_subject_alt_name, -1), -1);
+  // Two URI SANs, both principals of the dev policy.
+  X509Ptr two = ParseCert(pki.LoadIdentity("two-uris").cert_pem);
+  ASSERT_NE(two, nullptr);
+  EXPECT_THAT(UriSans(two.get()),
+              ::testing::ElementsAre("spiffe://registry.kjc.dev/clerk/dev-clerk",
+                                     "spiffe://registry.kjc.dev/court/dev-court"));
+  X509Ptr later = ParseCert(pki.LoadIdentity("revoked-later").cert_pem);
+  ASSERT_NE(later, nullptr);
+  EXPECT_THAT(UriSans(later.get()),
+              ::testing::ElementsAre("spiffe://registry.kjc.dev/court/dev-court"));
   // The refused identities claim an identity the policy admits, so only TLS can refuse them.
   for (const char* name : {"expired", "revoked", "untrusted"}) {
     X509Ptr cert = ParseCert(pki.LoadIdentity(name).cert_pem);
@@ -206,11 +224,12 @@ TEST(TestPkiTest, TestIdentitiesHaveTheirDocumentedNames) {
 }
 
 TEST(TestPkiTest, GoodIdentitiesVerifyWithRevocationChecking) {
-  for (const char* name :
-       {"clerk", "court", "vetting", "auditor", "admin", "unlisted", "nouri", "vetting2"}) {
+  for (const char* name : {"clerk", "court", "vetting", "auditor", "admin", "unlisted", "nouri",
+                           "cn-uri", "two-uris", "vetting2", "revoked-later"}) {
     EXPECT_EQ(Verify(name, X509_PURPOSE_SSL_CLIENT, /*check_crl=*/true), X509_V_OK) << name;
   }
   EXPECT_EQ(Verify("server", X509_PURPOSE_SSL_SERVER, /*check_crl=*/true), X509_V_OK);
+  EXPECT_EQ(Verify("server2", X509_PURPOSE_SSL_SERVER, /*check_crl=*/true), X509_V_OK);
 }
 
 TEST(TestPkiTest, ClientAndServerCertificatesAreNotInterchangeable) {
@@ -231,6 +250,33 @@ TEST(TestPkiTest, RevokedIdentityFailsOnlyWithTheCrl) {
             X509_V_ERR_CERT_REVOKED);
 }
 
+TEST(TestPkiTest, NextCrlGenerationAlsoRevokesRevokedLater) {
+  EXPECT_EQ(Verify("revoked-later", X509_PURPOSE_SSL_CLIENT, true, "crl-next"),
+            X509_V_ERR_CERT_REVOKED);
+  EXPECT_EQ(Verify("revoked", X509_PURPOSE_SSL_CLIENT, true, "crl-next"), X509_V_ERR_CERT_REVOKED);
+  EXPECT_EQ(Verify("clerk", X509_PURPOSE_SSL_CLIENT, true, "crl-next"), X509_V_OK);
+}
+
+TEST(TestPkiTest, ExpiredCrlHasPassedItsNextUpdate) {
+  EXPECT_EQ(Verify("clerk", X509_PURPOSE_SSL_CLIENT, true, "crl-expired"),
+            X509_V_ERR_CRL_HAS_EXPIRED);
+}
+
+TEST(TestPkiTest, ServerCertificatesShareTheirNamesButNotTheirKeys) {
+  const TestPki& pki = TestPki::Get();
+  const TestPki::Identity one = pki.LoadIdentity("server");
+  const TestPki::Identity two = pki.LoadIdentity("server2");
+  EXPECT_NE(one.cert_pem, two.cert_pem);
+  EXPECT_NE(one.key_pem, two.key_pem);
+  X509Ptr a = ParseCert(one.cert_pem);
+  X509Ptr b = ParseCert(two.cert_pem);
+  ASSERT_NE(a, nullptr);
+  ASSERT_NE(b, nullptr);
+  EXPECT_EQ(X509_NAME_cmp(X509_get_subject_name(a.get()), X509_get_subject_name(b.get())), 0);
+  EXPECT_EQ(X509_check_host(b.get(), "localhost", 0, 0, nullptr), 1);
+  EXPECT_EQ(X509_check_ip_asc(b.get(), "127.0.0.1", 0), 1);
+}
+
 TEST(TestPkiTest, UntrustedIdentityFailsVerification) {
   EXPECT_EQ(Verify("untrusted", X509_PURPOSE_SSL_CLIENT, /*check_crl=*/false),
             X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY);
@@ -244,6 +290,11 @@ TEST(TestPkiTest, CrlIsNamedByTheIssuerSubjectHash) {
   std::snprintf(name, sizeof(name), "%08lx.r0", X509_subject_name_hash(ca.get()));
   EXPECT_TRUE(absl::StartsWith(pki.ReadFile(absl::StrCat(pki.CrlDir(), "/", name)),
                                "-----BEGIN X509 CRL-----\n"));
+  for (const char* folder : {"crl-next", "crl-expired"}) {
+    EXPECT_TRUE(absl::StartsWith(pki.ReadFile(absl::StrCat(folder, "/", name)),
+                                 "-----BEGIN X509 CRL-----\n"))
+        << folder;
+  }
 }
 
 TEST(TestPkiTest, ReadFileTakesRelativeAndAbsolutePaths) {

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
@@ -24,6 +25,12 @@ void WriteFile(const std::string& path, const std::string& content) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << content;
   if (!out) Die("write", absl::UnavailableError(path));
+}
+
+void MakeDir(const std::string& path) {
+  std::error_code error;
+  std::filesystem::create_directories(path, error);
+  if (error) Die("mkdir", absl::UnavailableError(path + ": " + error.message()));
 }
 
 template <typename M>
@@ -77,6 +84,12 @@ bool SameConviction(const registry::v1::Conviction& a, const registry::v1::Convi
   return differ.Compare(a, b);
 }
 
+void WriteFileAtomically(const std::string& path, const std::string& content) {
+  const std::string tmp = path + ".tmp";
+  WriteFile(tmp, content);
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) Die("rename", absl::UnavailableError(path));
+}
+
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
                                            absl::string_view identity) {
   const TestPki::Identity id = TestPki::Get().LoadIdentity(identity);
@@ -102,12 +115,26 @@ std::unique_ptr<TestServer> TestServer::Start(TestServerOptions options) {
   if (!written.ok()) Die("keys", written);
   t->WritePolicy(t->options_.policy ? *t->options_.policy : DevPolicy());
 
+  // Copies: tests replace them while the server runs, and the PKI is shared by every test.
+  MakeDir(t->tls_dir());
+  WriteFile(t->tls_dir() + "/ca.pem", pki.CaPem());
+  WriteFile(t->tls_dir() + "/cert.pem", pki.ReadFile("server/cert.pem"));
+  WriteFile(t->tls_dir() + "/key.pem", pki.ReadFile("server/key.pem"));
+  MakeDir(t->crl_dir());
+  if (!t->options_.crl_source.empty()) {
+    for (const auto& entry :
+         std::filesystem::directory_iterator(pki.dir() + "/" + t->options_.crl_source)) {
+      WriteFile(t->crl_dir() + "/" + entry.path().filename().string(),
+                ReadFileOrDie(entry.path().string()));
+    }
+  }
+
   registry::v1::ServerConfig config;
   config.set_listen_address("127.0.0.1:0");
-  config.mutable_tls()->set_client_ca_file(pki.dir() + "/ca/ca.pem");
-  config.mutable_tls()->set_cert_file(pki.dir() + "/server/cert.pem");
-  config.mutable_tls()->set_key_file(pki.dir() + "/server/key.pem");
-  if (t->options_.crl) config.mutable_tls()->set_crl_directory(pki.CrlDir());
+  config.mutable_tls()->set_client_ca_file(t->tls_dir() + "/ca.pem");
+  config.mutable_tls()->set_cert_file(t->tls_dir() + "/cert.pem");
+  config.mutable_tls()->set_key_file(t->tls_dir() + "/key.pem");
+  if (t->options_.crl) config.mutable_tls()->set_crl_directory(t->crl_dir());
   config.set_data_dir(d + "/data");
   config.set_backup_dir(d + "/backups");
   config.set_key_file(d + "/keys.json");
@@ -116,6 +143,7 @@ std::unique_ptr<TestServer> TestServer::Start(TestServerOptions options) {
                                ? std::string(REGISTRY_SOURCE_DIR "/deploy/reference")
                                : t->options_.reference_dir);
   *config.mutable_backup() = t->options_.backup;
+  *config.mutable_unknown_callers() = t->options_.unknown_callers;
   auto finished = server::FinishConfig(config, d);
   if (!finished.ok()) Die("config", finished.status());
   t->config_ = *finished;
@@ -131,10 +159,14 @@ absl::Status TestServer::Restart() {
   server::RegistryServerOptions o;
   o.config = config_;
   o.clock = options_.clock;
+  o.revocation_clock = options_.revocation_clock;
   o.fault_injector = options_.fault_injector;
   o.log_calls = false;
   o.start_scheduler = options_.scheduler;
   o.policy_poll = options_.policy_poll;
+  o.revocation_poll = options_.revocation_poll;
+  o.tls_refresh = options_.tls_refresh;
+  o.unaudited_summary_interval = options_.unaudited_summary_interval;
   auto s = server::RegistryServer::Start(std::move(o));
   if (!s.ok()) return s.status();
   server_ = *std::move(s);
@@ -160,9 +192,7 @@ void TestServer::WritePolicy(const registry::v1::AccessPolicy& policy) const {
   if (!google::protobuf::util::MessageToJsonString(policy, &json, o).ok()) {
     Die("policy", absl::InternalError("encode"));
   }
-  const std::string tmp = dir_ + "/policy.json.tmp";
-  WriteFile(tmp, json);
-  std::rename(tmp.c_str(), (dir_ + "/policy.json").c_str());
+  WriteFileAtomically(dir_ + "/policy.json", json);
 }
 
 }  // namespace registry::testing

@@ -1,6 +1,7 @@
 // TestServer: a real registryd (RegistryServer) on 127.0.0.1:0 with real mTLS, the development
 // PKI, a fresh key file, the dev access policy and a temporary RocksDB directory — for
-// integration tests.
+// integration tests. The server reads its own copies of the TLS files and the CRL folder
+// (tls_dir(), crl_dir()), so a test may replace them while it runs.
 //
 //   auto server = TestServer::Start();
 //   auto stub = registry::v1::RecordService::NewStub(server->Channel("clerk"));
@@ -27,10 +28,24 @@ struct TestServerOptions {
   std::unique_ptr<registry::v1::AccessPolicy> policy;
   // Not owned. Default: the system clock.
   const Clock* clock = nullptr;
+  // Not owned: decides whether a CRL is current. Default: the system clock.
+  const Clock* revocation_clock = nullptr;
   // Not owned.
   storage::WriteFaultInjector* fault_injector = nullptr;
-  // Check client certificates against the dev CRL. Default true.
+  // Check client certificates against CRLs (tls.crl_directory). Default true.
   bool crl = true;
+  // The dev PKI folder whose CRLs the server's CRL folder starts with ("crl", "crl-next",
+  // "crl-expired"); empty: an empty folder.
+  std::string crl_source = "crl";
+  // Poll interval of the revocation watcher (CA bundle and CRL folder); zero disables it.
+  absl::Duration revocation_poll = absl::ZeroDuration();
+  // How often gRPC re-reads the TLS files.
+  absl::Duration tls_refresh = absl::Seconds(1);
+  // Audited refusals of unknown certificates; zero fields take the defaults (10/min, burst 20).
+  registry::v1::UnknownCallerConfig unknown_callers;
+  // The summary of unaudited refusals is written by the test (FlushUnauditedRefusals) and at
+  // shutdown; a positive interval also starts the periodic writer.
+  absl::Duration unaudited_summary_interval = absl::ZeroDuration();
   // Run the retention scheduler thread. Default false (tests call RunRetentionOnce).
   bool scheduler = false;
   // Poll interval of the policy watcher; zero disables it.
@@ -53,8 +68,12 @@ class TestServer {
   std::shared_ptr<grpc::Channel> Channel(absl::string_view identity) const;
 
   server::RegistryServer* server() { return server_.get(); }
-  // The temporary root: config.json, keys.json, policy.json, data/.
+  // The temporary root: config.json, keys.json, policy.json, data/, tls/, crl/.
   const std::string& dir() const { return dir_; }
+  // The server's TLS files: ca.pem (client CA bundle), cert.pem, key.pem.
+  std::string tls_dir() const { return dir_ + "/tls"; }
+  // The server's tls.crl_directory.
+  std::string crl_dir() const { return dir_ + "/crl"; }
   const registry::v1::ServerConfig& config() const { return config_; }
 
   // Shuts the server down and closes the database (files stay).
@@ -88,6 +107,10 @@ registry::v1::VettingCheckRequest CandidateOf(const registry::v1::Person& person
 
 // Whether two convictions are equal, ignoring output-only fields (offence titles).
 bool SameConviction(const registry::v1::Conviction& a, const registry::v1::Conviction& b);
+
+// Writes `content` to `path` through a temporary file and a rename, so a reader sees the old or
+// the new file, never a part. Aborts on failure.
+void WriteFileAtomically(const std::string& path, const std::string& content);
 
 // Channel for `identity` of the dev PKI to `address`.
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, absl::string_view identity);

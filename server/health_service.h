@@ -1,0 +1,48 @@
+// HealthService: grpc.health.v1.Health/Check for load balancers and operators, answered only to
+// known callers.
+//
+// gRPC's default health service answers any certificate the TLS layer accepts, which tells a
+// stranger (an unlisted, deny-listed or revoked certificate) that the registry is up and which
+// services it runs. This one first runs the gate's caller checks (CallGate::CheckCaller:
+// identity, revocation, deny list, principal) and refuses with the gate's status otherwise.
+// Health is the load balancer's probe, called every few seconds, so it is not audited; answers
+// and refusals are counted instead (RegistryServer::health_answers/health_refusals).
+//
+// Check("") and Check(<one of registryd's services>) answer SERVING while the server runs and
+// NOT_SERVING once it is shutting down; any other service name is NOT_FOUND. Watch is not
+// offered (the proto registryd serves declares Check only).
+#ifndef REGISTRY_SERVER_HEALTH_SERVICE_H_
+#define REGISTRY_SERVER_HEALTH_SERVICE_H_
+
+#include <atomic>
+#include <cstdint>
+
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "server/call_gate.h"
+
+namespace registry::server {
+
+class HealthService final : public grpc::health::v1::Health::Service {
+ public:
+  explicit HealthService(CallGate* gate) : gate_(gate) {}
+
+  grpc::Status Check(grpc::ServerContext* ctx, const grpc::health::v1::HealthCheckRequest* req,
+                     grpc::health::v1::HealthCheckResponse* resp) override;
+
+  // From now on, answer NOT_SERVING (the server is shutting down).
+  void SetNotServing() { serving_.store(false); }
+
+  // Checks answered (SERVING, NOT_SERVING or NOT_FOUND) and refused (the caller is not known).
+  uint64_t answers() const { return answers_.load(); }
+  uint64_t refusals() const { return refusals_.load(); }
+
+ private:
+  CallGate* gate_;
+  std::atomic<bool> serving_{true};
+  std::atomic<uint64_t> answers_{0};
+  std::atomic<uint64_t> refusals_{0};
+};
+
+}  // namespace registry::server
+
+#endif  // REGISTRY_SERVER_HEALTH_SERVICE_H_

@@ -1,0 +1,374 @@
+#include "server/revocation.h"
+
+#include <dirent.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/pem.h>
+#include <openssl/x509v3.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "server/config.h"
+
+namespace registry::server {
+namespace {
+
+using BioPtr = std::unique_ptr<BIO, decltype(&BIO_free)>;
+using CrlPtr = std::unique_ptr<X509_CRL, decltype(&X509_CRL_free)>;
+
+BioPtr MemBio(const std::string& bytes) {
+  return BioPtr(BIO_new_mem_buf(bytes.data(), static_cast<int>(bytes.size())), &BIO_free);
+}
+
+std::string Subject(const X509_NAME* name) {
+  BioPtr bio(BIO_new(BIO_s_mem()), &BIO_free);
+  if (bio == nullptr || X509_NAME_print_ex(bio.get(), name, 0, XN_FLAG_RFC2253) < 0) return "?";
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(bio.get(), &data);
+  return n > 0 ? std::string(data, static_cast<size_t>(n)) : "(empty subject)";
+}
+
+// The 8 hex digits of OpenSSL's subject hash, as hash-directory file names use them.
+std::string SubjectHash(X509* cert) {
+  char hash[16];
+  std::snprintf(hash, sizeof(hash), "%08lx", X509_subject_name_hash(cert));
+  return hash;
+}
+
+// "<8 hex>.r<digits>": a file name that says which CA the CRL in it belongs to.
+std::string HashOfHashName(absl::string_view name) {
+  const size_t dot = name.find('.');
+  if (dot != 8 || name.size() < 11 || name.substr(8, 2) != ".r") return "";
+  for (char c : name.substr(0, 8)) {
+    if (!absl::ascii_isxdigit(c) || absl::ascii_isupper(c)) return "";
+  }
+  for (char c : name.substr(10)) {
+    if (!absl::ascii_isdigit(c)) return "";
+  }
+  return std::string(name.substr(0, 8));
+}
+
+bool ToTime(const ASN1_TIME* t, absl::Time* out) {
+  struct tm tm;
+  if (t == nullptr || ASN1_TIME_to_tm(t, &tm) != 1) return false;
+  *out = absl::FromTimeT(timegm(&tm));
+  return true;
+}
+
+// Every CRL in `bytes` (PEM with one or more CRLs, or one DER CRL). Empty when any part of the
+// file is not a CRL: a file that is half readable is not trusted for the half that is.
+std::vector<CrlPtr> ParseCrls(const std::string& bytes) {
+  std::vector<CrlPtr> out;
+  static constexpr char kBegin[] = "-----BEGIN X509 CRL-----";
+  size_t blocks = 0;
+  for (size_t at = bytes.find(kBegin); at != std::string::npos; at = bytes.find(kBegin, at + 1)) {
+    ++blocks;
+  }
+  if (blocks > 0) {
+    BioPtr bio = MemBio(bytes);
+    while (X509_CRL* crl = PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr)) {
+      out.emplace_back(crl, &X509_CRL_free);
+    }
+    ERR_clear_error();
+    if (out.size() != blocks) out.clear();
+    return out;
+  }
+  const unsigned char* p = reinterpret_cast<const unsigned char*>(bytes.data());
+  X509_CRL* crl = d2i_X509_CRL(nullptr, &p, static_cast<long>(bytes.size()));
+  ERR_clear_error();
+  if (crl == nullptr) return out;
+  out.emplace_back(crl, &X509_CRL_free);
+  if (p != reinterpret_cast<const unsigned char*>(bytes.data()) + bytes.size()) out.clear();
+  return out;
+}
+
+// Why `crl` cannot be applied by a check that knows only full, direct CRLs; "" when it can.
+std::string Unsupported(const X509_CRL* crl) {
+  if (X509_CRL_get_ext_by_NID(crl, NID_delta_crl, -1) >= 0) return "a delta CRL";
+  if (X509_CRL_get_ext_by_NID(crl, NID_issuing_distribution_point, -1) >= 0) {
+    return "an indirect or partitioned CRL (issuingDistributionPoint)";
+  }
+  for (int i = 0; i < X509_CRL_get_ext_count(crl); ++i) {
+    X509_EXTENSION* ext = X509_CRL_get_ext(crl, i);
+    const int nid = OBJ_obj2nid(X509_EXTENSION_get_object(ext));
+    if (X509_EXTENSION_get_critical(ext) && nid != NID_authority_key_identifier &&
+        nid != NID_crl_number) {
+      return "a CRL with an unknown critical extension";
+    }
+  }
+  const STACK_OF(X509_REVOKED)* entries = X509_CRL_get_REVOKED(const_cast<X509_CRL*>(crl));
+  for (int i = 0; i < sk_X509_REVOKED_num(entries); ++i) {
+    const X509_REVOKED* entry = sk_X509_REVOKED_value(entries, i);
+    const STACK_OF(X509_EXTENSION)* exts = X509_REVOKED_get0_extensions(entry);
+    for (int j = 0; j < sk_X509_EXTENSION_num(exts); ++j) {
+      X509_EXTENSION* ext = sk_X509_EXTENSION_value(exts, j);
+      const int nid = OBJ_obj2nid(X509_EXTENSION_get_object(ext));
+      if (nid == NID_certificate_issuer) return "an indirect CRL (certificateIssuer entries)";
+      if (X509_EXTENSION_get_critical(ext) && nid != NID_crl_reason &&
+          nid != NID_invalidity_date) {
+        return "a CRL with an unknown critical entry extension";
+      }
+    }
+  }
+  return "";
+}
+
+bool MaySignCrls(X509* ca) { return (X509_get_key_usage(ca) & KU_CRL_SIGN) != 0; }
+
+std::string FileStamp(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return "-";
+  return absl::StrCat(st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec, "/", st.st_size, "/",
+                      st.st_ino);
+}
+
+// The names of the regular files in `dir` that do not start with '.', sorted; false when the
+// folder cannot be read.
+bool ListFiles(const std::string& dir, std::vector<std::string>* names) {
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return false;
+  while (const dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    struct stat st;
+    const std::string path = absl::StrCat(dir, "/", e->d_name);
+    if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode)) continue;
+    names->emplace_back(e->d_name);
+  }
+  closedir(d);
+  std::sort(names->begin(), names->end());
+  return true;
+}
+
+}  // namespace
+
+const Revocation::Crl* Revocation::Ca::Current(absl::Time now) const {
+  if (!taints.empty()) return nullptr;
+  // The newest CRL that has started: a CRL dated ahead of this machine's clock waits its turn
+  // while the one before it still applies.
+  for (const Crl& crl : crls) {
+    if (crl.this_update <= now) return now < crl.next_update ? &crl : nullptr;
+  }
+  return nullptr;
+}
+
+absl::StatusOr<std::unique_ptr<Revocation>> Revocation::Load(std::string client_ca_file,
+                                                             std::string crl_directory) {
+  std::unique_ptr<Revocation> r(
+      new Revocation(std::move(client_ca_file), std::move(crl_directory)));
+  absl::Status loaded = r->Reload();
+  if (!loaded.ok()) return loaded;
+  return r;
+}
+
+Revocation::~Revocation() { StopWatching(); }
+
+absl::StatusOr<std::shared_ptr<const Revocation::State>> Revocation::Read() const {
+  auto state = std::make_shared<State>();
+  absl::StatusOr<std::string> bundle = ReadFile(ca_file_);
+  if (!bundle.ok()) {
+    return absl::Status(bundle.status().code(),
+                        absl::StrCat("tls.client_ca_file: ", bundle.status().message()));
+  }
+  {
+    BioPtr bio = MemBio(*bundle);
+    while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+      Ca ca;
+      ca.cert.reset(cert, &X509_free);
+      X509_get_extension_flags(cert);  // cache the extensions before other threads read them
+      ca.subject = Subject(X509_get_subject_name(cert));
+      state->cas.push_back(std::move(ca));
+    }
+    ERR_clear_error();
+  }
+  if (state->cas.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("tls.client_ca_file: no certificate in ", ca_file_));
+  }
+
+  std::vector<std::string> names;
+  if (!ListFiles(crl_dir_, &names)) {
+    state->file_problems.push_back(
+        absl::StrCat("cannot read tls.crl_directory ", crl_dir_, ": ", std::strerror(errno)));
+  }
+  for (const std::string& name : names) {
+    absl::StatusOr<std::string> bytes = ReadFile(absl::StrCat(crl_dir_, "/", name));
+    std::vector<CrlPtr> crls;
+    if (bytes.ok()) crls = ParseCrls(*bytes);
+    if (crls.empty()) {
+      const std::string problem = absl::StrCat(name, ": not a readable CRL");
+      state->file_problems.push_back(problem);
+      // Named after a client CA: that CA's revocations cannot be known, so it fails closed.
+      const std::string hash = HashOfHashName(name);
+      for (Ca& ca : state->cas) {
+        if (!hash.empty() && SubjectHash(ca.cert.get()) == hash) ca.taints.push_back(problem);
+      }
+      continue;
+    }
+    for (const CrlPtr& crl : crls) {
+      const X509_NAME* issuer = X509_CRL_get_issuer(crl.get());
+      std::vector<Ca*> named;
+      std::vector<Ca*> signers;
+      for (Ca& ca : state->cas) {
+        if (X509_NAME_cmp(issuer, X509_get_subject_name(ca.cert.get())) != 0) continue;
+        named.push_back(&ca);
+        EVP_PKEY* key = X509_get0_pubkey(ca.cert.get());
+        if (key != nullptr && MaySignCrls(ca.cert.get()) && X509_CRL_verify(crl.get(), key) == 1) {
+          signers.push_back(&ca);
+        }
+      }
+      ERR_clear_error();
+      if (named.empty()) {
+        state->file_problems.push_back(absl::StrCat(name, ": a CRL of ", Subject(issuer),
+                                                    ", which is not a client CA (ignored)"));
+        continue;
+      }
+      if (signers.empty()) {
+        // Someone wrote a list in this CA's name that it did not sign.
+        const std::string problem = absl::StrCat(
+            name, ": CRL signature does not verify against the client CA ", Subject(issuer));
+        state->file_problems.push_back(problem);
+        for (Ca* ca : named) ca->taints.push_back(problem);
+        continue;
+      }
+      if (const std::string why = Unsupported(crl.get()); !why.empty()) {
+        const std::string problem = absl::StrCat(name, ": ", why, " is not supported");
+        state->file_problems.push_back(problem);
+        for (Ca* ca : signers) ca->taints.push_back(problem);
+        continue;
+      }
+      Crl entry;
+      entry.file = name;
+      if (!ToTime(X509_CRL_get0_lastUpdate(crl.get()), &entry.this_update) ||
+          !ToTime(X509_CRL_get0_nextUpdate(crl.get()), &entry.next_update)) {
+        state->file_problems.push_back(
+            absl::StrCat(name, ": CRL without a readable thisUpdate and nextUpdate (ignored)"));
+        continue;
+      }
+      const STACK_OF(X509_REVOKED)* revoked = X509_CRL_get_REVOKED(crl.get());
+      for (int i = 0; i < sk_X509_REVOKED_num(revoked); ++i) {
+        entry.revoked.insert(
+            SerialHex(X509_REVOKED_get0_serialNumber(sk_X509_REVOKED_value(revoked, i))));
+      }
+      for (Ca* ca : signers) ca->crls.push_back(entry);
+    }
+  }
+  for (Ca& ca : state->cas) {
+    std::stable_sort(ca.crls.begin(), ca.crls.end(),
+                     [](const Crl& a, const Crl& b) { return a.this_update > b.this_update; });
+  }
+  return std::shared_ptr<const State>(std::move(state));
+}
+
+std::shared_ptr<const Revocation::State> Revocation::state() const {
+  absl::MutexLock lock(&mu_);
+  return state_;
+}
+
+std::string Revocation::Stamp() const {
+  std::string stamp = FileStamp(ca_file_);
+  std::vector<std::string> names;
+  if (!ListFiles(crl_dir_, &names)) return stamp + "|no folder";
+  for (const std::string& name : names) {
+    absl::StrAppend(&stamp, "|", name, "=", FileStamp(absl::StrCat(crl_dir_, "/", name)));
+  }
+  return stamp;
+}
+
+absl::Status Revocation::Reload() {
+  const std::string stamp = Stamp();
+  absl::StatusOr<std::shared_ptr<const State>> read = Read();
+  absl::MutexLock lock(&mu_);
+  stamp_ = stamp;  // a bad bundle is not retried until a file changes again
+  if (!read.ok()) return read.status();
+  state_ = *std::move(read);
+  return absl::OkStatus();
+}
+
+Revocation::Verdict Revocation::Check(const ClientCertificate& cert, absl::Time now) const {
+  std::shared_ptr<const State> st = state();
+  bool issued = false;
+  bool no_crl = false;
+  bool revoked = false;
+  for (const Ca& ca : st->cas) {
+    // Name and key identifier match, no signature check: the TLS handshake verified the chain.
+    if (X509_check_issued(ca.cert.get(), cert.x509.get()) != X509_V_OK) continue;
+    issued = true;
+    const Crl* crl = ca.Current(now);
+    if (crl == nullptr) {
+      no_crl = true;
+    } else if (crl->revoked.count(cert.serial_hex) > 0) {
+      revoked = true;
+    }
+  }
+  if (revoked) return Verdict::kRevoked;
+  if (!issued || no_crl) return Verdict::kNoCurrentCrl;
+  return Verdict::kGood;
+}
+
+std::vector<std::string> Revocation::CasWithoutCurrentCrl(absl::Time now) const {
+  std::shared_ptr<const State> st = state();
+  std::vector<std::string> out;
+  for (const Ca& ca : st->cas) {
+    if (ca.Current(now) == nullptr) out.push_back(ca.subject);
+  }
+  return out;
+}
+
+std::vector<std::string> Revocation::Problems(absl::Time now) const {
+  std::shared_ptr<const State> st = state();
+  std::vector<std::string> out = st->file_problems;
+  for (const Ca& ca : st->cas) {
+    if (ca.Current(now) != nullptr) continue;
+    std::string why;
+    if (!ca.taints.empty()) {
+      why = "a CRL file for it is unusable";
+    } else if (ca.crls.empty()) {
+      why = "none in the folder";
+    } else if (ca.crls.back().this_update > now) {
+      why = "its CRLs have not started yet";
+    } else {
+      why = "its newest CRL passed its nextUpdate";
+    }
+    out.push_back(absl::StrCat("no current revocation list for client CA ", ca.subject, " (",
+                               why, "): its certificates are refused"));
+  }
+  return out;
+}
+
+void Revocation::StartWatching(
+    absl::Duration interval, const Clock* clock,
+    std::function<void(const absl::Status&, const std::vector<std::string>&)> report) {
+  watcher_ = std::thread([this, interval, clock, report = std::move(report)] {
+    std::vector<std::string> missing = CasWithoutCurrentCrl(clock->Now());
+    while (!stop_.WaitForNotificationWithTimeout(interval)) {
+      const std::string stamp = Stamp();
+      bool changed;
+      {
+        absl::MutexLock lock(&mu_);
+        changed = stamp != stamp_;
+      }
+      absl::Status status = absl::OkStatus();
+      if (changed) status = Reload();
+      const absl::Time now = clock->Now();
+      std::vector<std::string> missing_now = CasWithoutCurrentCrl(now);
+      if (changed || missing_now != missing) {
+        missing = std::move(missing_now);
+        if (report) report(status, Problems(now));
+      }
+    }
+  });
+}
+
+void Revocation::StopWatching() {
+  if (!stop_.HasBeenNotified()) stop_.Notify();
+  if (watcher_.joinable()) watcher_.join();
+}
+
+}  // namespace registry::server

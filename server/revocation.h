@@ -1,0 +1,125 @@
+// Revocation of client certificates, checked by the call gate on every call.
+//
+// When tls.crl_directory is configured, a client certificate is good only if the client CA that
+// issued it (from tls.client_ca_file) has a current CRL in that folder and the CRL does not list
+// the certificate. "Current" means: it parsed, its signature verifies against that CA's key, it
+// has started (thisUpdate) and it has not passed its nextUpdate. A CA without one has every
+// certificate refused: revocation fails closed.
+//
+// gRPC's own crl_directory option is not used. It accepts a certificate whose issuer has no CRL,
+// and it keeps the CRLs it has read until the TLS credentials are rebuilt, so a new CRL written
+// over the old file name is not seen, and an expired one it cached keeps failing handshakes
+// after the operator replaced it. It also checks only at the handshake, while an HTTP/2
+// connection lives for hours: checking per call also refuses a certificate revoked after its
+// connection was opened.
+//
+// Every file in the folder is read (any name; PEM with one or more CRLs, or one DER CRL). A file
+// that cannot be used taints the CA it belongs to, which then has no current CRL until the file
+// is fixed or removed: an unparsable file named <hash>.rN after a client CA's subject hash, a CRL
+// whose signature does not verify against the client CA its issuer names, and a delta, indirect
+// or partitioned CRL (issuingDistributionPoint, or any unknown critical extension), which this
+// check cannot apply correctly. Among a CA's usable CRLs the newest that has started applies; an
+// older CRL that expired beside a newer one is harmless.
+//
+// Only the certificate's direct issuer is consulted; an intermediate CA is withdrawn by removing
+// it from the client CA bundle (which is reloaded too), not by its parent's CRL.
+//
+//   ASSIGN_OR_RETURN(auto revocation, Revocation::Load(ca_file, crl_dir));
+//   switch (revocation->Check(*cert, clock->Now())) { ... }
+#ifndef REGISTRY_SERVER_REVOCATION_H_
+#define REGISTRY_SERVER_REVOCATION_H_
+
+#include <openssl/x509.h>
+
+#include <functional>
+#include <memory>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "common/clock.h"
+#include "server/identity.h"
+
+namespace registry::server {
+
+// Thread-safe.
+class Revocation {
+ public:
+  enum class Verdict {
+    kGood,
+    kRevoked,
+    // The certificate's issuer is not a client CA, or has no current CRL.
+    kNoCurrentCrl,
+  };
+
+  // Reads the client CA bundle and every CRL in `crl_directory`. Fails only when the bundle
+  // cannot be read or holds no certificate; problems with the CRLs are reported by Problems().
+  static absl::StatusOr<std::unique_ptr<Revocation>> Load(std::string client_ca_file,
+                                                          std::string crl_directory);
+  ~Revocation();
+
+  Verdict Check(const ClientCertificate& cert, absl::Time now) const;
+
+  // Re-reads the bundle and the folder. When the bundle cannot be read or holds no certificate,
+  // the state in force stays and the error is returned.
+  absl::Status Reload();
+
+  // One line for each unusable CRL file and each client CA without a current CRL at `now`, for
+  // the log (file names and CA subjects only). Empty when every client CA has a current CRL.
+  std::vector<std::string> Problems(absl::Time now) const;
+  // The subjects of the client CAs that have no current CRL at `now`.
+  std::vector<std::string> CasWithoutCurrentCrl(absl::Time now) const;
+
+  // Polls the bundle and the folder every `interval` and reloads when a file changes. Calls
+  // `report` after each reload, and also when the set of CAs without a current CRL changes with
+  // time (a CRL passed its nextUpdate), with the reload's status and Problems(clock->Now()).
+  void StartWatching(absl::Duration interval, const Clock* clock,
+                     std::function<void(const absl::Status&, const std::vector<std::string>&)>
+                         report);
+  // Stops the watcher thread, if any. Idempotent; the destructor calls it.
+  void StopWatching();
+
+ private:
+  struct Crl {
+    std::string file;
+    absl::Time this_update;
+    absl::Time next_update;
+    std::set<std::string> revoked;  // serials, upper-case hex
+  };
+  struct Ca {
+    std::shared_ptr<X509> cert;
+    std::string subject;
+    std::vector<Crl> crls;            // usable CRLs, newest thisUpdate first
+    std::vector<std::string> taints;  // why this CA has no current CRL whatever the time
+    // The CRL in force at `now`, or nullptr.
+    const Crl* Current(absl::Time now) const;
+  };
+  struct State {
+    std::vector<Ca> cas;
+    std::vector<std::string> file_problems;
+  };
+
+  Revocation(std::string client_ca_file, std::string crl_directory)
+      : ca_file_(std::move(client_ca_file)), crl_dir_(std::move(crl_directory)) {}
+  absl::StatusOr<std::shared_ptr<const State>> Read() const;
+  std::shared_ptr<const State> state() const;
+  // A string that changes when the bundle or any file of the folder changes.
+  std::string Stamp() const;
+
+  const std::string ca_file_;
+  const std::string crl_dir_;
+  mutable absl::Mutex mu_;
+  std::shared_ptr<const State> state_ ABSL_GUARDED_BY(mu_);
+  std::string stamp_ ABSL_GUARDED_BY(mu_);
+  absl::Notification stop_;
+  std::thread watcher_;
+};
+
+}  // namespace registry::server
+
+#endif  // REGISTRY_SERVER_REVOCATION_H_

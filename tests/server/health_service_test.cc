@@ -1,0 +1,121 @@
+// grpc.health.v1.Health answers known callers only (server/health_service.h): every principal of
+// the policy gets SERVING; an unlisted, deny-listed, revoked or unidentified certificate is
+// refused with the gate's status and learns nothing. Health is not audited; answers and refusals
+// are counted.
+#include "server/health_service.h"
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "tests/testing/test_pki.h"
+#include "tests/testing/test_server.h"
+
+namespace registry {
+namespace {
+
+namespace v1 = registry::v1;
+using grpc::health::v1::Health;
+using grpc::health::v1::HealthCheckRequest;
+using grpc::health::v1::HealthCheckResponse;
+using testing::TestPki;
+using testing::TestServer;
+using testing::TestServerOptions;
+
+grpc::Status Check(const std::shared_ptr<grpc::Channel>& channel, HealthCheckResponse* resp,
+                   const std::string& service = "") {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  HealthCheckRequest req;
+  req.set_service(service);
+  return Health::NewStub(channel)->Check(&ctx, req, resp);
+}
+
+TEST(HealthServiceTest, KnownCallersAreAnsweredAndNotAudited) {
+  auto server = TestServer::Start();
+  storage::AuditLog* log = server->server()->audit_log();
+  const uint64_t before = log->CurrentHead().size;
+  for (const char* identity : {"clerk", "court", "vetting", "vetting2", "auditor", "admin"}) {
+    HealthCheckResponse resp;
+    const grpc::Status s = Check(server->Channel(identity), &resp);
+    ASSERT_TRUE(s.ok()) << identity << ": " << s.error_message();
+    EXPECT_EQ(resp.status(), HealthCheckResponse::SERVING) << identity;
+  }
+  EXPECT_EQ(server->server()->health_answers(), 6u);
+  EXPECT_EQ(server->server()->health_refusals(), 0u);
+  EXPECT_EQ(log->CurrentHead().size, before);
+}
+
+TEST(HealthServiceTest, UnknownCertificatesAreRefusedCountedAndNotAudited) {
+  TestServerOptions options;
+  options.policy = std::make_unique<v1::AccessPolicy>(testing::DevPolicy());
+  // The court's certificate is on the deny list, though the court is a principal.
+  options.policy->add_denied_certificate_sha256(TestPki::Get().LoadIdentity("court").fingerprint);
+  auto server = TestServer::Start(std::move(options));
+  storage::AuditLog* log = server->server()->audit_log();
+  const uint64_t before = log->CurrentHead().size;
+  const struct {
+    const char* identity;
+    grpc::StatusCode code;
+  } kCases[] = {
+      {"unlisted", grpc::StatusCode::PERMISSION_DENIED},
+      {"court", grpc::StatusCode::UNAUTHENTICATED},     // deny-listed
+      {"revoked", grpc::StatusCode::UNAUTHENTICATED},   // in the CRL
+      {"nouri", grpc::StatusCode::UNAUTHENTICATED},     // no URI SAN
+      {"cn-uri", grpc::StatusCode::UNAUTHENTICATED},    // a CN is no identity
+      {"two-uris", grpc::StatusCode::UNAUTHENTICATED},  // ambiguous
+  };
+  uint64_t refusals = 0;
+  for (const auto& c : kCases) {
+    // A service name too: a stranger must not learn which services exist.
+    for (const std::string& service : {std::string(""), std::string("no.such.Service")}) {
+      HealthCheckResponse resp;
+      const grpc::Status s = Check(server->Channel(c.identity), &resp, service);
+      EXPECT_EQ(s.error_code(), c.code) << c.identity << " " << service << ": "
+                                        << s.error_message();
+      EXPECT_EQ(resp.status(), HealthCheckResponse::UNKNOWN) << c.identity;
+      EXPECT_EQ(server->server()->health_refusals(), ++refusals);
+    }
+  }
+  EXPECT_EQ(server->server()->health_answers(), 0u);
+  EXPECT_EQ(log->CurrentHead().size, before);
+  HealthCheckResponse resp;
+  EXPECT_TRUE(Check(server->Channel("clerk"), &resp).ok());
+  EXPECT_EQ(server->server()->health_answers(), 1u);
+}
+
+TEST(HealthServiceTest, AnswersForRegistrydsServicesOnly) {
+  auto server = TestServer::Start();
+  auto auditor = server->Channel("auditor");
+  for (const char* service : {"registry.v1.RecordService", "registry.v1.VettingService",
+                              "registry.v1.AuditService", "registry.v1.AdminService"}) {
+    HealthCheckResponse resp;
+    ASSERT_TRUE(Check(auditor, &resp, service).ok()) << service;
+    EXPECT_EQ(resp.status(), HealthCheckResponse::SERVING) << service;
+  }
+  HealthCheckResponse resp;
+  EXPECT_EQ(Check(auditor, &resp, "no.such.Service").error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(server->server()->health_answers(), 5u);
+}
+
+TEST(HealthServiceTest, PrincipalRemovedFromThePolicyIsRefused) {
+  auto server = TestServer::Start();
+  auto clerk = server->Channel("clerk");
+  HealthCheckResponse resp;
+  ASSERT_TRUE(Check(clerk, &resp).ok());
+  const v1::AccessPolicy dev = testing::DevPolicy();
+  v1::AccessPolicy policy = dev;
+  policy.clear_principals();
+  for (const v1::Principal& p : dev.principals()) {
+    if (p.id() != "spiffe://registry.kjc.dev/clerk/dev-clerk") *policy.add_principals() = p;
+  }
+  server->WritePolicy(policy);
+  ASSERT_TRUE(server->server()->ReloadPolicy().ok());
+  EXPECT_EQ(Check(clerk, &resp).error_code(), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(server->server()->health_refusals(), 1u);
+}
+
+}  // namespace
+}  // namespace registry

@@ -1,0 +1,402 @@
+// Revocation fails closed and follows changes (server/revocation.h): a certificate is refused
+// when its issuer has no current CRL (missing, unparsable, forged, expired) or the CRL lists it;
+// a CRL or client CA bundle that changes on disk takes effect within seconds (watcher) or at once
+// (ReloadRevocation, SIGHUP), on connections that were already open too.
+#include "server/revocation.h"
+
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
+#include "absl/time/clock.h"
+#include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "gtest/gtest.h"
+#include "registry/v1/vetting.grpc.pb.h"
+#include "server/identity.h"
+#include "tests/testing/test_pki.h"
+#include "tests/testing/test_server.h"
+
+namespace registry {
+namespace {
+
+namespace v1 = registry::v1;
+using server::ClientCertificate;
+using server::ClientCertificates;
+using server::Revocation;
+using ::testing::HasSubstr;
+using testing::TestPki;
+using testing::TestServer;
+using testing::TestServerOptions;
+
+constexpr char kRegistryCa[] = "KJC Registry Development CA";
+constexpr char kClerkId[] = "spiffe://registry.kjc.dev/clerk/dev-clerk";
+
+// The file name of the registry CA's CRL in every CRL folder of the dev PKI (<hash>.r0).
+std::string CrlName() {
+  for (const auto& entry : std::filesystem::directory_iterator(TestPki::Get().CrlDir())) {
+    return entry.path().filename().string();
+  }
+  ADD_FAILURE() << "no CRL in " << TestPki::Get().CrlDir();
+  return "";
+}
+
+std::string CrlOf(absl::string_view folder) {
+  return TestPki::Get().ReadFile(absl::StrCat(folder, "/", CrlName()));
+}
+
+// The dev CRL with the last byte of its DER (inside the signature) changed: it parses, but its
+// signature does not verify.
+std::string ForgedCrl() {
+  const std::string pem = CrlOf("crl");
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), pem.size()),
+                                                 &BIO_free);
+  std::unique_ptr<X509_CRL, decltype(&X509_CRL_free)> crl(
+      PEM_read_bio_X509_CRL(bio.get(), nullptr, nullptr, nullptr), &X509_CRL_free);
+  EXPECT_NE(crl, nullptr);
+  if (crl == nullptr) return "";
+  unsigned char* der = nullptr;
+  const int n = i2d_X509_CRL(crl.get(), &der);
+  std::string bytes(reinterpret_cast<char*>(der), n);
+  OPENSSL_free(der);
+  bytes.back() ^= 0x01;
+  std::string base64 = absl::Base64Escape(bytes);
+  std::string out = "-----BEGIN X509 CRL-----\n";
+  for (size_t i = 0; i < base64.size(); i += 64) absl::StrAppend(&out, base64.substr(i, 64), "\n");
+  return out + "-----END X509 CRL-----\n";
+}
+
+std::shared_ptr<const ClientCertificate> Cert(absl::string_view identity) {
+  static ClientCertificates* cache = new ClientCertificates();
+  auto cert = cache->FromPem(TestPki::Get().LoadIdentity(identity).cert_pem);
+  EXPECT_TRUE(cert.ok()) << cert.status();
+  return cert.ok() ? *cert : nullptr;
+}
+
+// A CRL folder of its own, with `files` (name -> content).
+std::string CrlFolder(const std::vector<std::pair<std::string, std::string>>& files) {
+  const std::string dir = testing::MakeTempDir("revocation-test-crl");
+  for (const auto& [name, content] : files) testing::WriteFileAtomically(dir + "/" + name, content);
+  return dir;
+}
+
+std::unique_ptr<Revocation> LoadOrDie(const std::string& crl_dir,
+                                      const std::string& ca_file = TestPki::Get().dir() +
+                                                                   "/ca/ca.pem") {
+  auto loaded = Revocation::Load(ca_file, crl_dir);
+  EXPECT_TRUE(loaded.ok()) << loaded.status();
+  return loaded.ok() ? *std::move(loaded) : nullptr;
+}
+
+// ---- Revocation, the class ----
+
+TEST(RevocationListTest, CurrentCrlRevokesExactlyWhatItLists) {
+  auto r = LoadOrDie(CrlFolder({{CrlName(), CrlOf("crl")}}));
+  ASSERT_NE(r, nullptr);
+  const absl::Time now = absl::Now();
+  for (const char* good : {"clerk", "court", "vetting", "auditor", "admin", "revoked-later"}) {
+    EXPECT_EQ(r->Check(*Cert(good), now), Revocation::Verdict::kGood) << good;
+  }
+  EXPECT_EQ(r->Check(*Cert("revoked"), now), Revocation::Verdict::kRevoked);
+  EXPECT_THAT(r->Problems(now), ::testing::IsEmpty());
+  EXPECT_THAT(r->CasWithoutCurrentCrl(now), ::testing::IsEmpty());
+}
+
+TEST(RevocationListTest, NextGenerationAlsoRevokesRevokedLater) {
+  auto r = LoadOrDie(CrlFolder({{CrlName(), CrlOf("crl-next")}}));
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->Check(*Cert("revoked-later"), absl::Now()), Revocation::Verdict::kRevoked);
+  EXPECT_EQ(r->Check(*Cert("revoked"), absl::Now()), Revocation::Verdict::kRevoked);
+  EXPECT_EQ(r->Check(*Cert("clerk"), absl::Now()), Revocation::Verdict::kGood);
+}
+
+TEST(RevocationListTest, MissingCrlRefusesAndNamesTheCa) {
+  auto r = LoadOrDie(CrlFolder({}));
+  ASSERT_NE(r, nullptr);
+  const absl::Time now = absl::Now();
+  EXPECT_EQ(r->Check(*Cert("clerk"), now), Revocation::Verdict::kNoCurrentCrl);
+  const std::vector<std::string> missing = r->CasWithoutCurrentCrl(now);
+  ASSERT_EQ(missing.size(), 1u);
+  EXPECT_THAT(missing[0], HasSubstr(kRegistryCa));
+  const std::string problems = absl::StrJoin(r->Problems(now), "\n");
+  EXPECT_THAT(problems, HasSubstr(kRegistryCa));
+  EXPECT_THAT(problems, HasSubstr("none in the folder"));
+}
+
+TEST(RevocationListTest, MissingFolderRefuses) {
+  auto r = LoadOrDie("/nonexistent/registry-crls");
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->Check(*Cert("clerk"), absl::Now()), Revocation::Verdict::kNoCurrentCrl);
+  EXPECT_THAT(absl::StrJoin(r->Problems(absl::Now()), "\n"),
+              HasSubstr("cannot read tls.crl_directory"));
+}
+
+TEST(RevocationListTest, ExpiredUnparsableOrForgedCrlRefuses) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"expired", CrlOf("crl-expired")},
+      {"unparsable", "-----BEGIN X509 CRL-----\nnot base64 at all\n-----END X509 CRL-----\n"},
+      {"truncated", CrlOf("crl").substr(0, 200)},
+      {"garbage", std::string(300, '\x5a')},
+      {"forged", ForgedCrl()},
+  };
+  for (const auto& [what, content] : cases) {
+    SCOPED_TRACE(what);
+    auto r = LoadOrDie(CrlFolder({{CrlName(), content}}));
+    ASSERT_NE(r, nullptr);
+    const absl::Time now = absl::Now();
+    for (const char* identity : {"clerk", "court", "revoked"}) {
+      EXPECT_EQ(r->Check(*Cert(identity), now), Revocation::Verdict::kNoCurrentCrl) << identity;
+    }
+    EXPECT_THAT(absl::StrJoin(r->Problems(now), "\n"), HasSubstr(kRegistryCa));
+  }
+}
+
+TEST(RevocationListTest, UnusableFileTaintsItsCaEvenBesideAGoodCrl) {
+  // A forged or unreadable list next to a good one: something is wrong in the folder, and the
+  // CA's certificates wait until it is fixed rather than trust the half that reads.
+  for (const std::string& bad : {ForgedCrl(), std::string("garbage")}) {
+    auto r = LoadOrDie(
+        CrlFolder({{CrlName(), CrlOf("crl")}, {absl::StrReplaceAll(CrlName(), {{".r0", ".r1"}}),
+                                               bad}}));
+    ASSERT_NE(r, nullptr);
+    EXPECT_EQ(r->Check(*Cert("clerk"), absl::Now()), Revocation::Verdict::kNoCurrentCrl);
+  }
+}
+
+TEST(RevocationListTest, OlderExpiredCrlBesideTheCurrentOneIsHarmless) {
+  auto r = LoadOrDie(CrlFolder({{"old.pem", CrlOf("crl-expired")}, {CrlName(), CrlOf("crl")}}));
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->Check(*Cert("clerk"), absl::Now()), Revocation::Verdict::kGood);
+  EXPECT_EQ(r->Check(*Cert("revoked"), absl::Now()), Revocation::Verdict::kRevoked);
+}
+
+TEST(RevocationListTest, CrlStopsBeingCurrentAtItsNextUpdate) {
+  auto r = LoadOrDie(CrlFolder({{CrlName(), CrlOf("crl")}}));
+  ASSERT_NE(r, nullptr);
+  // The dev CRL runs 3650 days.
+  const absl::Time later = absl::Now() + absl::Hours(24 * 3651);
+  EXPECT_EQ(r->Check(*Cert("clerk"), absl::Now()), Revocation::Verdict::kGood);
+  EXPECT_EQ(r->Check(*Cert("clerk"), later), Revocation::Verdict::kNoCurrentCrl);
+  EXPECT_THAT(absl::StrJoin(r->Problems(later), "\n"), HasSubstr("passed its nextUpdate"));
+  // And before it started.
+  EXPECT_EQ(r->Check(*Cert("clerk"), absl::Now() - absl::Hours(24)),
+            Revocation::Verdict::kNoCurrentCrl);
+}
+
+TEST(RevocationListTest, CertificateOfAnotherCaHasNoCurrentCrl) {
+  auto r = LoadOrDie(CrlFolder({{CrlName(), CrlOf("crl")}}));
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->Check(*Cert("untrusted"), absl::Now()), Revocation::Verdict::kNoCurrentCrl);
+}
+
+TEST(RevocationListTest, ReloadFollowsTheFolderAndKeepsTheStateWhenTheBundleIsBad) {
+  const std::string dir = CrlFolder({{CrlName(), CrlOf("crl")}});
+  const std::string ca = dir + "-ca.pem";
+  testing::WriteFileAtomically(ca, TestPki::Get().CaPem());
+  auto r = LoadOrDie(dir, ca);
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->Check(*Cert("revoked-later"), absl::Now()), Revocation::Verdict::kGood);
+
+  testing::WriteFileAtomically(dir + "/" + CrlName(), CrlOf("crl-next"));
+  ASSERT_TRUE(r->Reload().ok());
+  EXPECT_EQ(r->Check(*Cert("revoked-later"), absl::Now()), Revocation::Verdict::kRevoked);
+
+  testing::WriteFileAtomically(dir + "/" + CrlName(), CrlOf("crl"));
+  testing::WriteFileAtomically(ca, "not a certificate");
+  EXPECT_FALSE(r->Reload().ok());
+  // Nothing of the failed reload was taken, not even the folder's change.
+  EXPECT_EQ(r->Check(*Cert("revoked-later"), absl::Now()), Revocation::Verdict::kRevoked);
+
+  // A bundle without the registry CA: its certificates have no issuer, hence no current CRL.
+  testing::WriteFileAtomically(ca, TestPki::Get().ReadFile("untrusted-ca/ca.pem"));
+  ASSERT_TRUE(r->Reload().ok());
+  EXPECT_EQ(r->Check(*Cert("clerk"), absl::Now()), Revocation::Verdict::kNoCurrentCrl);
+}
+
+TEST(RevocationListTest, UnreadableBundleFailsTheLoad) {
+  EXPECT_FALSE(Revocation::Load("/nonexistent/ca.pem", TestPki::Get().CrlDir()).ok());
+  const std::string dir = CrlFolder({});
+  testing::WriteFileAtomically(dir + "/ca.pem", "no certificate here");
+  EXPECT_EQ(Revocation::Load(dir + "/ca.pem", TestPki::Get().CrlDir()).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+}
+
+// ---- Through a running server ----
+
+grpc::Status PublicKeyAs(const std::shared_ptr<grpc::Channel>& channel) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  v1::PublicKey key;
+  return v1::VettingService::NewStub(channel)->GetVettingPublicKey(
+      &ctx, v1::GetVettingPublicKeyRequest(), &key);
+}
+
+grpc::Status HealthAs(const std::shared_ptr<grpc::Channel>& channel) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  grpc::health::v1::HealthCheckResponse resp;
+  return grpc::health::v1::Health::NewStub(channel)->Check(&ctx, {}, &resp);
+}
+
+// Calls until the status code differs from `from` or 15 s have passed; returns the last status.
+grpc::Status WaitWhile(grpc::StatusCode from, const std::shared_ptr<grpc::Channel>& channel) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(15);
+  grpc::Status s = PublicKeyAs(channel);
+  while (s.error_code() == from && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+    s = PublicKeyAs(channel);
+  }
+  return s;
+}
+
+v1::AuditEvent LastEvent(TestServer& server) {
+  storage::AuditLog* log = server.server()->audit_log();
+  v1::AuditEvent event;
+  auto bytes = log->ReadEvent(log->CurrentHead().size - 1);
+  EXPECT_TRUE(bytes.ok()) << bytes.status();
+  if (bytes.ok()) {
+    EXPECT_TRUE(event.ParseFromString(*bytes));
+  }
+  return event;
+}
+
+TEST(RevocationTest, RevokedCertificateIsRefusedByTheGateAndAudited) {
+  auto server = TestServer::Start();
+  storage::AuditLog* log = server->server()->audit_log();
+  const uint64_t before = log->CurrentHead().size;
+  const grpc::Status s = PublicKeyAs(server->Channel("revoked"));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(s.error_message(), "client certificate is revoked");
+  ASSERT_EQ(log->CurrentHead().size, before + 1);
+  const v1::AuditEvent event = LastEvent(*server);
+  EXPECT_EQ(event.outcome(), 16);
+  EXPECT_EQ(event.actor(), kClerkId);
+  EXPECT_EQ(event.role(), v1::ROLE_UNSPECIFIED);
+  EXPECT_EQ(HealthAs(server->Channel("revoked")).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(PublicKeyAs(server->Channel("clerk")).ok());
+}
+
+TEST(RevocationTest, CertificateRevokedWhileServingIsRefusedWithinSeconds) {
+  TestServerOptions options;
+  options.revocation_poll = absl::Milliseconds(100);
+  auto server = TestServer::Start(std::move(options));
+  // One connection, opened before the revocation and kept.
+  auto later = server->Channel("revoked-later");
+  ASSERT_TRUE(PublicKeyAs(later).ok());
+
+  testing::WriteFileAtomically(server->crl_dir() + "/" + CrlName(), CrlOf("crl-next"));
+  const grpc::Status s = WaitWhile(grpc::StatusCode::OK, later);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
+  EXPECT_EQ(s.error_message(), "client certificate is revoked");
+  EXPECT_EQ(PublicKeyAs(server->Channel("revoked-later")).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_TRUE(PublicKeyAs(server->Channel("court")).ok());
+}
+
+TEST(RevocationTest, ReloadRevocationTakesANewCrlAtOnce) {
+  auto server = TestServer::Start();  // no watcher: only the reload (SIGHUP) reads the folder
+  auto later = server->Channel("revoked-later");
+  ASSERT_TRUE(PublicKeyAs(later).ok());
+  testing::WriteFileAtomically(server->crl_dir() + "/" + CrlName(), CrlOf("crl-next"));
+  EXPECT_TRUE(PublicKeyAs(later).ok());
+  ASSERT_TRUE(server->server()->ReloadRevocation().ok());
+  EXPECT_EQ(PublicKeyAs(later).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST(RevocationTest, EmptyCrlFolderRefusesEveryCertificateUntilACrlArrives) {
+  TestServerOptions options;
+  options.crl_source = "";
+  options.revocation_poll = absl::Milliseconds(100);
+  auto server = TestServer::Start(std::move(options));
+  // Start-up says which CA has no current CRL (and logs the same lines).
+  const std::string problems = absl::StrJoin(server->server()->RevocationProblems(), "\n");
+  EXPECT_THAT(problems, HasSubstr(kRegistryCa));
+  EXPECT_THAT(problems, HasSubstr("no current revocation list"));
+
+  storage::AuditLog* log = server->server()->audit_log();
+  for (const char* identity : {"clerk", "court", "vetting", "auditor", "admin"}) {
+    const uint64_t before = log->CurrentHead().size;
+    const grpc::Status s = PublicKeyAs(server->Channel(identity));
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << identity;
+    EXPECT_EQ(s.error_message(), "no current revocation list for the certificate's issuer");
+    EXPECT_EQ(log->CurrentHead().size, before + 1) << "the refusal is audited";
+    EXPECT_EQ(HealthAs(server->Channel(identity)).error_code(),
+              grpc::StatusCode::UNAUTHENTICATED);
+  }
+
+  auto clerk = server->Channel("clerk");
+  testing::WriteFileAtomically(server->crl_dir() + "/" + CrlName(), CrlOf("crl"));
+  const grpc::Status s = WaitWhile(grpc::StatusCode::UNAUTHENTICATED, clerk);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_THAT(server->server()->RevocationProblems(), ::testing::IsEmpty());
+}
+
+TEST(RevocationTest, ExpiredUnparsableOrForgedCrlRefusesEveryCertificate) {
+  for (const auto& [what, content] :
+       std::vector<std::pair<std::string, std::string>>{{"expired", CrlOf("crl-expired")},
+                                                        {"unparsable", "garbage"},
+                                                        {"forged", ForgedCrl()}}) {
+    SCOPED_TRACE(what);
+    auto server = TestServer::Start();
+    ASSERT_TRUE(PublicKeyAs(server->Channel("clerk")).ok());
+    testing::WriteFileAtomically(server->crl_dir() + "/" + CrlName(), content);
+    ASSERT_TRUE(server->server()->ReloadRevocation().ok());
+    for (const char* identity : {"clerk", "court", "vetting", "auditor", "admin"}) {
+      const grpc::Status s = PublicKeyAs(server->Channel(identity));
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << identity;
+      EXPECT_EQ(s.error_message(), "no current revocation list for the certificate's issuer");
+    }
+    EXPECT_THAT(absl::StrJoin(server->server()->RevocationProblems(), "\n"),
+                HasSubstr(kRegistryCa));
+  }
+}
+
+TEST(RevocationTest, CrlThatExpiresWhileServingRefusesEveryCertificate) {
+  FakeClock clock(absl::Now());
+  TestServerOptions options;
+  options.revocation_clock = &clock;
+  auto server = TestServer::Start(std::move(options));
+  auto clerk = server->Channel("clerk");
+  ASSERT_TRUE(PublicKeyAs(clerk).ok());
+  clock.Advance(absl::Hours(24 * 3651));  // past the dev CRL's nextUpdate
+  const grpc::Status s = PublicKeyAs(clerk);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(s.error_message(), "no current revocation list for the certificate's issuer");
+}
+
+// The registry's own clock (retention, vetting validity) may be anywhere; CRLs are judged by
+// real time.
+TEST(RevocationTest, TheRegistrysClockDoesNotDecideCrlFreshness) {
+  FakeClock clock(absl::Now() + absl::Hours(24 * 365 * 30));
+  TestServerOptions options;
+  options.clock = &clock;
+  auto server = TestServer::Start(std::move(options));
+  EXPECT_TRUE(PublicKeyAs(server->Channel("clerk")).ok());
+  EXPECT_EQ(PublicKeyAs(server->Channel("revoked")).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+}
+
+TEST(RevocationTest, ClientCaRemovedFromTheBundleIsRefusedOnOpenConnections) {
+  TestServerOptions options;
+  options.revocation_poll = absl::Milliseconds(100);
+  auto server = TestServer::Start(std::move(options));
+  auto clerk = server->Channel("clerk");
+  ASSERT_TRUE(PublicKeyAs(clerk).ok());
+  testing::WriteFileAtomically(server->tls_dir() + "/ca.pem",
+                               TestPki::Get().ReadFile("untrusted-ca/ca.pem"));
+  const grpc::Status s = WaitWhile(grpc::StatusCode::OK, clerk);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
+}
+
+}  // namespace
+}  // namespace registry
