@@ -108,9 +108,14 @@ absl::StatusOr<registry::v1::ServerConfig> FinishConfig(registry::v1::ServerConf
   if (c.vetting().certificate_validity_days() == 0) {
     c.mutable_vetting()->set_certificate_validity_days(90);
   }
-  if (c.audit().retention_days() != 0) {
-    return absl::InvalidArgumentError(
-        "audit.retention_days: only 0 (keep every event) is supported in this version");
+  // Retention deletes audit events for good: a value too small to be meant (a slip of the
+  // finger, days taken for months) is refused rather than acted on within the hour.
+  if (c.audit().retention_days() != 0 &&
+      (c.audit().retention_days() < kMinAuditRetentionDays ||
+       c.audit().retention_days() > kMaxAuditRetentionDays)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "audit.retention_days must be 0 (keep every event) or ", kMinAuditRetentionDays, "..",
+        kMaxAuditRetentionDays));
   }
   if (c.personal_number_pattern().empty()) c.set_personal_number_pattern("[0-9]{10}");
   if (c.retention_interval_seconds() == 0) c.set_retention_interval_seconds(3600);
