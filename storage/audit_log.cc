@@ -282,6 +282,12 @@ AuditLog::Pruned AuditLog::CurrentPruned() const {
   return pruned_;
 }
 
+absl::Status AuditLog::RequireRetained(uint64_t start) const {
+  absl::ReaderMutexLock lock(&retention_mu_);
+  if (start < pruned_.size) return PrunedError(pruned_);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::string> AuditLog::ReadEvent(uint64_t index) const {
   if (index >= CurrentHead().size) return absl::NotFoundError("no such audit event");
   absl::ReaderMutexLock lock(&retention_mu_);

@@ -111,6 +111,10 @@ class AuditLog {
 
   Pruned CurrentPruned() const;
 
+  // OK when `start` is not below the pruned boundary; else the OutOfRange public error a scan
+  // from there would return, naming the boundary.
+  absl::Status RequireRetained(uint64_t start) const;
+
   // The stored bytes of event `index`. NotFound past the end; OutOfRange below the pruned prefix;
   // DataLoss when missing inside the retained log.
   absl::StatusOr<std::string> ReadEvent(uint64_t index) const;
