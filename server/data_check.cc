@@ -14,7 +14,30 @@ constexpr char kCreate[] = "/registry.v1.RecordService/CreateRecord";
 constexpr char kImport[] = "/registry.v1.RecordService/ImportRecords";
 constexpr char kExpunge[] = "/registry.v1.RecordService/ExpungeRecord";
 
+// The values of the rows KeepRecordFacts writes.
+constexpr char kCreatedFact[] = "created";
+constexpr char kErasedFact[] = "erased";
+
+// What one event says of the records it names: created, erased, or nothing.
+enum class RecordFact { kNone, kCreated, kErased };
+
+RecordFact FactOf(const registry::v1::AuditEvent& event) {
+  if (event.outcome() != 0) return RecordFact::kNone;
+  if (event.action() == kCreate || event.action() == kImport) return RecordFact::kCreated;
+  if (event.action() == kExpunge) return RecordFact::kErased;
+  return RecordFact::kNone;
+}
+
 }  // namespace
+
+void KeepRecordFacts(const registry::v1::AuditEvent& event,
+                     storage::AuditLog::PrunedFacts* facts) {
+  const RecordFact fact = FactOf(event);
+  if (fact == RecordFact::kNone) return;
+  for (const std::string& id : event.record_ids()) {
+    facts->Put(id, fact == RecordFact::kCreated ? kCreatedFact : kErasedFact);
+  }
+}
 
 absl::StatusOr<storage::DataCheckReport> CheckData(const storage::RecordStore& records,
                                                    const storage::AuditLog& audit,
@@ -23,25 +46,39 @@ absl::StatusOr<storage::DataCheckReport> CheckData(const storage::RecordStore& r
   // What the log says: records created (and not erased since), and records erased.
   absl::flat_hash_set<std::string> created;
   absl::flat_hash_set<std::string> erased;
+  // First what retention kept of the events it deleted: the state the log was in at the boundary.
+  RETURN_IF_ERROR(audit.ScanPrunedFacts([&](absl::string_view id, absl::string_view fact) {
+    if (fact == kCreatedFact) {
+      created.insert(std::string(id));
+    } else if (fact == kErasedFact) {
+      erased.insert(std::string(id));
+    } else {
+      report.Add(absl::StrCat("audit retention's record of ", id, ": damaged"));
+    }
+  }));
   const uint64_t size = audit.CurrentHead().size;
-  RETURN_IF_ERROR(audit.Scan(0, size, [&](uint64_t index, absl::string_view bytes) {
+  RETURN_IF_ERROR(audit.ScanRetained(size, [&](uint64_t index, absl::string_view bytes) {
     ++report.audit_events;
     registry::v1::AuditEvent event;
     if (!event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
       report.Add(absl::StrCat("audit event ", index, ": does not decode"));
       return true;
     }
-    if (event.outcome() != 0) return true;
-    if (event.action() == kCreate || event.action() == kImport) {
-      for (const std::string& id : event.record_ids()) {
-        created.insert(id);
-        erased.erase(id);
-      }
-    } else if (event.action() == kExpunge) {
-      for (const std::string& id : event.record_ids()) {
-        created.erase(id);
-        erased.insert(id);
-      }
+    switch (FactOf(event)) {
+      case RecordFact::kCreated:
+        for (const std::string& id : event.record_ids()) {
+          created.insert(id);
+          erased.erase(id);
+        }
+        break;
+      case RecordFact::kErased:
+        for (const std::string& id : event.record_ids()) {
+          created.erase(id);
+          erased.insert(id);
+        }
+        break;
+      case RecordFact::kNone:
+        break;
     }
     return true;
   }));

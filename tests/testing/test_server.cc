@@ -114,6 +114,7 @@ std::unique_ptr<TestServer> TestServer::Start(TestServerOptions options) {
   config.set_policy_file(d + "/policy.json");
   config.set_reference_dir(REGISTRY_SOURCE_DIR "/deploy/reference");
   *config.mutable_backup() = t->options_.backup;
+  *config.mutable_audit() = t->options_.audit;
   auto finished = server::FinishConfig(config, d);
   if (!finished.ok()) Die("config", finished.status());
   t->config_ = *finished;

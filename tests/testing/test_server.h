@@ -37,6 +37,8 @@ struct TestServerOptions {
   absl::Duration policy_poll = absl::ZeroDuration();
   // Backup retention; zero fields take the defaults.
   registry::v1::BackupConfig backup;
+  // Audit retention (retention_days); default 0, every event kept.
+  registry::v1::AuditConfig audit;
 };
 
 class TestServer {
