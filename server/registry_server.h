@@ -41,7 +41,7 @@
 namespace registry::server {
 
 // The most audit events one pruning step deletes (and reads, and keeps facts of in its batch):
-// enough that a year's backlog takes minutes, few enough that a step's batch stays small.
+// each step also flushes and compacts, so steps should be large, but its batch grows with it.
 inline constexpr uint64_t kAuditPruneStep = 100000;
 
 struct RegistryServerOptions {
