@@ -28,6 +28,61 @@ RecordFact FactOf(const registry::v1::AuditEvent& event) {
   return RecordFact::kNone;
 }
 
+// Reads what the audit log says of records into created/erased (and its own problems into
+// report): the facts kept from pruned events, then the retained events. A pruning that commits in
+// between would leave out the facts of the events it deletes; every pruning moves the boundary,
+// so an unchanged boundary around both reads means they saw the log at the same point.
+absl::Status ReadRecordFacts(const storage::AuditLog& audit, storage::DataCheckReport* report,
+                             absl::flat_hash_set<std::string>* created,
+                             absl::flat_hash_set<std::string>* erased) {
+  constexpr int kAttempts = 3;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    *report = storage::DataCheckReport();
+    created->clear();
+    erased->clear();
+    const uint64_t boundary = audit.CurrentPruned().size;
+    RETURN_IF_ERROR(audit.ScanPrunedFacts([&](absl::string_view id, absl::string_view fact) {
+      if (fact == kCreatedFact) {
+        created->insert(std::string(id));
+      } else if (fact == kErasedFact) {
+        erased->insert(std::string(id));
+      } else {
+        report->Add(absl::StrCat("audit retention's record of ", id, ": damaged"));
+      }
+    }));
+    const uint64_t size = audit.CurrentHead().size;
+    const absl::Status scanned =
+        audit.ScanRetained(size, [&](uint64_t index, absl::string_view bytes) {
+          ++report->audit_events;
+          registry::v1::AuditEvent event;
+          if (!event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+            report->Add(absl::StrCat("audit event ", index, ": does not decode"));
+            return true;
+          }
+          switch (FactOf(event)) {
+            case RecordFact::kCreated:
+              for (const std::string& id : event.record_ids()) {
+                created->insert(id);
+                erased->erase(id);
+              }
+              break;
+            case RecordFact::kErased:
+              for (const std::string& id : event.record_ids()) {
+                created->erase(id);
+                erased->insert(id);
+              }
+              break;
+            case RecordFact::kNone:
+              break;
+          }
+          return true;
+        });
+    if (audit.CurrentPruned().size != boundary) continue;
+    return scanned;
+  }
+  return absl::UnavailableError("audit retention kept pruning during the data check; run it again");
+}
+
 }  // namespace
 
 void KeepRecordFacts(const registry::v1::AuditEvent& event,
@@ -46,42 +101,7 @@ absl::StatusOr<storage::DataCheckReport> CheckData(const storage::RecordStore& r
   // What the log says: records created (and not erased since), and records erased.
   absl::flat_hash_set<std::string> created;
   absl::flat_hash_set<std::string> erased;
-  // First what retention kept of the events it deleted: the state the log was in at the boundary.
-  RETURN_IF_ERROR(audit.ScanPrunedFacts([&](absl::string_view id, absl::string_view fact) {
-    if (fact == kCreatedFact) {
-      created.insert(std::string(id));
-    } else if (fact == kErasedFact) {
-      erased.insert(std::string(id));
-    } else {
-      report.Add(absl::StrCat("audit retention's record of ", id, ": damaged"));
-    }
-  }));
-  const uint64_t size = audit.CurrentHead().size;
-  RETURN_IF_ERROR(audit.ScanRetained(size, [&](uint64_t index, absl::string_view bytes) {
-    ++report.audit_events;
-    registry::v1::AuditEvent event;
-    if (!event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-      report.Add(absl::StrCat("audit event ", index, ": does not decode"));
-      return true;
-    }
-    switch (FactOf(event)) {
-      case RecordFact::kCreated:
-        for (const std::string& id : event.record_ids()) {
-          created.insert(id);
-          erased.erase(id);
-        }
-        break;
-      case RecordFact::kErased:
-        for (const std::string& id : event.record_ids()) {
-          created.erase(id);
-          erased.insert(id);
-        }
-        break;
-      case RecordFact::kNone:
-        break;
-    }
-    return true;
-  }));
+  RETURN_IF_ERROR(ReadRecordFacts(audit, &report, &created, &erased));
 
   absl::flat_hash_set<std::string> seen;
   RETURN_IF_ERROR(records.CheckAll(
