@@ -142,7 +142,19 @@ std::string FormatEvent(uint64_t index, const v1::AuditEvent& e) {
   if (!e.reference().empty()) absl::StrAppend(&line, "  ref=\"", ForTerminal(e.reference()), "\"");
   if (!e.detail().empty()) absl::StrAppend(&line, "  detail=", ForTerminal(e.detail()));
   if (!e.request_id().empty()) absl::StrAppend(&line, "  request=", ForTerminal(e.request_id()));
+  if (e.has_pruning()) {
+    const v1::AuditPruning& p = e.pruning();
+    absl::StrAppend(&line, "  pruned=[", p.from_index(), ",", p.to_index(), ")  pruned_up_to=",
+                    ForTerminal(p.newest_pruned_time()), "  retention_days=", p.retention_days());
+  }
   return line;
+}
+
+// 1234567 -> "1,234,567": counts of events are read by people.
+std::string WithThousands(uint64_t n) {
+  std::string digits = absl::StrCat(n);
+  for (size_t i = digits.size(); i > 3; i -= 3) digits.insert(i - 3, ",");
+  return digits;
 }
 
 }  // namespace
@@ -275,6 +287,20 @@ absl::Status RunAuditVerify(CommandContext& ctx) {
   if (ctx.json()) return ctx.PrintJson(head);
   ctx.out() << "verified: " << head.tree_size() << " events, root "
             << absl::BytesToHexString(head.root_hash()) << "\n";
+  const uint64_t pruned = result.state.pruned_size();
+  if (pruned > 0) {
+    // The date is what a person compares with the retention the law allows: the verifier
+    // checked that the log recorded this pruning in its own signed tree, not that it was due.
+    ctx.out() << "pruned: " << WithThousands(pruned) << (pruned == 1 ? " event" : " events")
+              << ", up to " << ForTerminal(result.state.newest_pruned_time()) << " (retention "
+              << result.retention_days << " days); ";
+    if (options.full) {
+      ctx.out() << "verified " << WithThousands(result.retained_verified) << " retained "
+                << (result.retained_verified == 1 ? "event" : "events") << "\n";
+    } else {
+      ctx.out() << "retained events not downloaded (--full checks them)\n";
+    }
+  }
   return absl::OkStatus();
 }
 

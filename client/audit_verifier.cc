@@ -1,7 +1,10 @@
 #include "client/audit_verifier.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <functional>
 #include <limits>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/escaping.h"
@@ -226,9 +229,9 @@ absl::Status VerifyExtendsPrevious(AuditLogSource& source, const v1::SignedTreeH
 // Entry i of the stream must carry index i. When one does not, the rest of the stream is read
 // without hashing, only to tell a missing event (its index never comes) from one out of order (it
 // comes later); nothing is kept but that one index.
-absl::StatusOr<std::vector<merkle::CompactRange>> HashPass(AuditLogSource& source, uint64_t n,
-                                                           const merkle::CompactRange& base,
-                                                           uint64_t end, uint64_t step) {
+absl::StatusOr<std::vector<merkle::CompactRange>> HashPass(
+    AuditLogSource& source, uint64_t n, const merkle::CompactRange& base, uint64_t end,
+    uint64_t step, const std::function<void(uint64_t, absl::string_view)>& on_hashed = nullptr) {
   const uint64_t start = base.size();
   merkle::CompactRange range = base;
   std::vector<merkle::CompactRange> frontiers;
@@ -255,6 +258,7 @@ absl::StatusOr<std::vector<merkle::CompactRange>> HashPass(AuditLogSource& sourc
       }
     } else if (index == position) {
       range.Append(merkle::HashLeaf(entry.event_bytes()), nullptr);
+      if (on_hashed) on_hashed(index, entry.event_bytes());
       if (range.size() < end && (range.size() - start) % step == 0) frontiers.push_back(range);
     } else if (index < start) {
       return absl::DataLossError(absl::StrCat("the log sent event ", index,
@@ -293,25 +297,35 @@ absl::StatusOr<bool> PrefixIsBad(AuditLogSource& source, const v1::SignedTreeHea
                                           " -> ", n, ": ", consistent.message()));
 }
 
-// Streams every event of the head's tree and checks them against its root.
-absl::Status VerifyAllEvents(AuditLogSource& source, const v1::SignedTreeHead& head) {
+// Streams every event of the head's tree from the left edge `base` (the frontier of the pruned
+// prefix, already found consistent with the head; empty when nothing was pruned) and checks them
+// against its root. on_hashed sees each event of the first pass once it is hashed.
+absl::Status VerifyAllEvents(AuditLogSource& source, const v1::SignedTreeHead& head,
+                             const merkle::CompactRange& base,
+                             const std::function<void(uint64_t, absl::string_view)>& on_hashed) {
   const uint64_t n = head.tree_size();
   if (n == 0) {
     if (head.root_hash() == merkle::EmptyRoot()) return absl::OkStatus();
     return absl::DataLossError("the signed head of the empty log has another root than the empty "
                                "tree's");
   }
+  if (base.size() == n) {
+    if (base.Root() == head.root_hash()) return absl::OkStatus();
+    return absl::DataLossError("the left edge of the pruned prefix does not match the signed "
+                               "tree head");
+  }
   ASSIGN_OR_RETURN(std::vector<merkle::CompactRange> frontiers,
-                   HashPass(source, n, merkle::CompactRange(), n, CheckpointStep(n)));
+                   HashPass(source, n, base, n, CheckpointStep(n - base.size()), on_hashed));
   if (frontiers.back().Root() == head.root_hash()) return absl::OkStatus();
   frontiers.pop_back();
 
   // Some event does not match. Invariant: the first good.size() events are consistent with the
-  // signed head (none, at first), the first `bad` are not (all n, at first, as their root
-  // differs); the frontiers lie strictly between. Each round finds the first bad frontier by
-  // binary search, narrows [good, bad] to the two frontiers around it and, while more than one
-  // event is left between them, streams that stretch again to place new frontiers in it.
-  merkle::CompactRange good;
+  // signed head (the pruned prefix, at first: its left edge was checked against the head), the
+  // first `bad` are not (all n, at first, as their root differs); the frontiers lie strictly
+  // between. Each round finds the first bad frontier by binary search, narrows [good, bad] to
+  // the two frontiers around it and, while more than one event is left between them, streams
+  // that stretch again to place new frontiers in it.
+  merkle::CompactRange good = base;
   uint64_t bad = n;
   while (true) {
     size_t low = 0;
@@ -336,6 +350,230 @@ absl::Status VerifyAllEvents(AuditLogSource& source, const v1::SignedTreeHead& h
       absl::StrCat("event ", good.size(), " does not match the signed tree"));
 }
 
+// The pruned prefix as the log states it, its shape checked before anything is copied: a log
+// that cannot tell (Unimplemented) never pruned, as far as this client is concerned.
+absl::StatusOr<v1::PrunedPrefix> FetchPrunedPrefix(AuditLogSource& source) {
+  absl::StatusOr<v1::PrunedPrefix> served = source.GetPrunedPrefix();
+  if (absl::IsUnimplemented(served.status())) return v1::PrunedPrefix();
+  if (!served.ok()) return served.status();
+  if (served->left_edge_size() > merkle::kMaxLevel + 1) {
+    return absl::DataLossError(absl::StrCat("the log served a left edge of ",
+                                            served->left_edge_size(),
+                                            " hashes; no tree has more than 64"));
+  }
+  return served;
+}
+
+// Fetches the inclusion proof of leaf `index` in the tree of size n, shape-checked.
+absl::StatusOr<std::vector<std::string>> FetchInclusionProof(AuditLogSource& source,
+                                                             uint64_t index, uint64_t n) {
+  ASSIGN_OR_RETURN(const v1::InclusionProof served, source.GetInclusionProof(index, n));
+  if (served.leaf_index() != index || served.tree_size() != n) {
+    return absl::DataLossError(absl::StrCat("the log answered the request for the inclusion proof "
+                                            "of event ", index, " in ", n, " with a proof for "
+                                            "event ", served.leaf_index(), " in ",
+                                            served.tree_size()));
+  }
+  if (served.hashes_size() > merkle::kMaxLevel + 1) {
+    return absl::DataLossError(absl::StrCat("the log served an inclusion proof of ",
+                                            served.hashes_size(), " hashes; none has more than 64"));
+  }
+  for (const std::string& hash : served.hashes()) {
+    if (hash.size() != merkle::kHashSize) {
+      return absl::DataLossError("the log served an inclusion proof whose elements are not hashes");
+    }
+  }
+  return std::vector<std::string>(served.hashes().begin(), served.hashes().end());
+}
+
+// Event `index` of the signed tree, fetched alone and proven to be in it.
+absl::StatusOr<v1::AuditEvent> FetchIncludedEvent(AuditLogSource& source,
+                                                  const v1::SignedTreeHead& head,
+                                                  uint64_t index) {
+  std::optional<std::string> bytes;
+  RETURN_IF_ERROR(source.StreamEvents(index, index + 1, [&](const v1::AuditEntry& entry) {
+    if (bytes.has_value() || entry.index() != index) {
+      return absl::DataLossError(absl::StrCat("the log sent other events than event ", index,
+                                              " when asked for it alone"));
+    }
+    bytes = entry.event_bytes();
+    return absl::OkStatus();
+  }));
+  if (!bytes.has_value()) {
+    return absl::DataLossError(absl::StrCat("the log did not send event ", index));
+  }
+  ASSIGN_OR_RETURN(const std::vector<std::string> proof,
+                   FetchInclusionProof(source, index, head.tree_size()));
+  const absl::Status included = merkle::VerifyInclusion(
+      merkle::HashLeaf(*bytes), index, head.tree_size(), proof, head.root_hash());
+  if (!included.ok()) {
+    return absl::DataLossError(
+        absl::StrCat("event ", index, " does not match the signed tree: ", included.message()));
+  }
+  v1::AuditEvent event;
+  if (!event.ParseFromString(*bytes)) {
+    return absl::DataLossError(absl::StrCat("event ", index, " is not an audit event"));
+  }
+  return event;
+}
+
+absl::StatusOr<absl::Time> TimeOf(absl::string_view text, absl::string_view what) {
+  absl::StatusOr<absl::Time> time = ParseInstant(text);
+  if (!time.ok()) {
+    return absl::DataLossError(absl::StrCat(what, " is not an RFC 3339 instant: \"",
+                                            absl::CHexEscape(text.substr(0, 64)), "\""));
+  }
+  return *time;
+}
+
+struct PrunedPrefixCheck {
+  // The frontier of the first P events: where a full verification starts.
+  merkle::CompactRange left_edge;
+  uint32_t retention_days = 0;
+};
+
+// Check 4 of the header.
+absl::StatusOr<PrunedPrefixCheck> VerifyPrunedPrefix(AuditLogSource& source,
+                                                     const v1::SignedTreeHead& head,
+                                                     const v1::PrunedPrefix& prefix,
+                                                     const std::optional<AuditState>& previous) {
+  PrunedPrefixCheck check;
+  const uint64_t p = prefix.pruned_size();
+  const uint64_t n = head.tree_size();
+  const uint64_t seen = previous.has_value() ? previous->pruned_size() : 0;
+  if (p < seen) {
+    return absl::DataLossError(absl::StrCat(
+        "the log says audit retention deleted its first ", p, " events, but a previous "
+        "verification saw the first ", seen, " deleted: deleted events do not come back, the "
+        "pruned prefix never shrinks"));
+  }
+  if (p == 0) {
+    if (prefix.left_edge_size() != 0 || !prefix.newest_pruned_time().empty() ||
+        prefix.recorded_by() != 0) {
+      return absl::DataLossError("the log says nothing was pruned, yet describes a pruning");
+    }
+    return check;
+  }
+  if (p > n) {
+    return absl::DataLossError(absl::StrCat("the log says audit retention deleted ", p,
+                                            " events, more than the ", n,
+                                            " of its signed tree head"));
+  }
+  const std::string& newest_text = prefix.newest_pruned_time();
+  ASSIGN_OR_RETURN(const absl::Time newest, TimeOf(newest_text, "the newest pruned event's time"));
+  absl::StatusOr<merkle::CompactRange> edge = merkle::CompactRange::FromHashes(
+      p, std::vector<std::string>(prefix.left_edge().begin(), prefix.left_edge().end()));
+  if (!edge.ok()) {
+    return absl::DataLossError(
+        absl::StrCat("the log served a malformed left edge: ", edge.status().message()));
+  }
+  check.left_edge = *std::move(edge);
+  const uint64_t recorded_by = prefix.recorded_by();
+  if (recorded_by < p || recorded_by >= n) {
+    return absl::DataLossError(absl::StrCat(
+        "the log names event ", recorded_by, " as the record of the pruning of events [0, ", p,
+        "), but that record must be a retained event of the signed tree, in [", p, ", ", n, ")"));
+  }
+
+  // The left edge is the signed tree's: its root is the root of the first p events.
+  ASSIGN_OR_RETURN(const std::vector<std::string> proof, FetchConsistencyProof(source, p, n));
+  const absl::Status consistent =
+      merkle::VerifyConsistency(p, n, check.left_edge.Root(), head.root_hash(), proof);
+  if (!consistent.ok()) {
+    return absl::DataLossError(absl::StrCat(
+        "the left edge of the pruned prefix (events [0, ", p, ")) does not match the signed tree "
+        "head"));
+  }
+
+  // The pruning is on the record, inside the signed tree, and says what the log says.
+  ASSIGN_OR_RETURN(const v1::AuditEvent recorded, FetchIncludedEvent(source, head, recorded_by));
+  const std::string which = absl::StrCat("event ", recorded_by, ", which the log names as the "
+                                         "record of its pruning,");
+  if (recorded.actor() != kAuditRetentionActor || !recorded.has_pruning()) {
+    return absl::DataLossError(absl::StrCat(which, " is not an audit retention event"));
+  }
+  const v1::AuditPruning& pruning = recorded.pruning();
+  if (pruning.to_index() != p || pruning.newest_pruned_time() != newest_text ||
+      pruning.from_index() >= pruning.to_index()) {
+    return absl::DataLossError(absl::StrCat(
+        which, " records events [", pruning.from_index(), ", ", pruning.to_index(),
+        ") deleted up to ", absl::CHexEscape(pruning.newest_pruned_time()), ", not the first ", p,
+        " up to ", newest_text));
+  }
+  // Its own statement holds together: what it deleted is older than its cutoff, and the cutoff
+  // is the retention it states before its own time.
+  ASSIGN_OR_RETURN(const absl::Time cutoff, TimeOf(pruning.cutoff(), "the pruning's cutoff"));
+  ASSIGN_OR_RETURN(const absl::Time recorded_at, TimeOf(recorded.time(), "the pruning's time"));
+  if (pruning.retention_days() == 0 || !(newest < cutoff) ||
+      cutoff + absl::Hours(24) * static_cast<int64_t>(pruning.retention_days()) > recorded_at) {
+    return absl::DataLossError(absl::StrCat(
+        which, " does not hold together: it deleted events up to ", newest_text,
+        " with a cutoff of ", absl::CHexEscape(pruning.cutoff()), " on ", recorded.time(),
+        " for a retention of ", pruning.retention_days(), " days"));
+  }
+  check.retention_days = pruning.retention_days();
+
+  if (!previous.has_value()) return check;
+  // Against what this client saw before: the same prefix has the same newest event, a longer
+  // one a newer or equal one, and no event whose time it recorded is claimed deleted as older
+  // than the newest deleted event.
+  if (p == seen && newest_text != previous->newest_pruned_time()) {
+    return absl::DataLossError(absl::StrCat(
+        "the log dates the newest of its first ", p, " events, deleted by retention, ",
+        newest_text, ", but a previous verification saw it dated ",
+        absl::CHexEscape(previous->newest_pruned_time())));
+  }
+  if (p > seen && seen > 0) {
+    ASSIGN_OR_RETURN(const absl::Time seen_newest,
+                     TimeOf(previous->newest_pruned_time(), "the saved newest pruned time"));
+    if (newest < seen_newest) {
+      return absl::DataLossError(absl::StrCat(
+          "the log says the newest of its first ", p, " events, deleted by retention, is dated ",
+          newest_text, ", before the newest of the first ", seen, " (",
+          previous->newest_pruned_time(), ")"));
+    }
+  }
+  for (const EventTime& sample : previous->event_times()) {
+    if (sample.index() >= p) continue;
+    ASSIGN_OR_RETURN(const absl::Time t, TimeOf(sample.time(), "a saved event time"));
+    if (t > newest) {
+      return absl::DataLossError(absl::StrCat(
+          "the log says audit retention deleted its first ", p, " events, the newest dated ",
+          newest_text, ", but event ", sample.index(), ", verified by this client on ",
+          previous->verified_at(), ", is dated ", sample.time(),
+          ": events were deleted that are newer than the log says"));
+    }
+  }
+  return check;
+}
+
+// Records the times of at most kEventTimeSamples events of [start, end), evenly spread with the
+// last one included, from the bytes the verifier hashed. Bytes that are no audit event with a
+// time are passed over (they make the root wrong anyway, or are not this client's business).
+class EventTimeSampler {
+ public:
+  EventTimeSampler(uint64_t start, uint64_t end)
+      : start_(start), end_(end), step_((end - start) / (kEventTimeSamples - 1) + 1) {}
+
+  void Offer(uint64_t index, absl::string_view bytes) {
+    if ((index - start_) % step_ != 0 && index + 1 != end_) return;
+    v1::AuditEvent event;
+    if (!event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return;
+    if (!ParseInstant(event.time()).ok()) return;
+    EventTime& sample = samples_.emplace_back();
+    sample.set_index(index);
+    sample.set_time(event.time());
+  }
+
+  std::vector<EventTime>& samples() { return samples_; }
+
+ private:
+  const uint64_t start_;
+  const uint64_t end_;
+  const uint64_t step_;
+  std::vector<EventTime> samples_;
+};
+
 }  // namespace
 
 absl::StatusOr<AuditVerification> VerifyAuditLog(AuditLogSource& source,
@@ -343,7 +581,14 @@ absl::StatusOr<AuditVerification> VerifyAuditLog(AuditLogSource& source,
                                                  const AuditVerifyOptions& options,
                                                  absl::Time now) {
   AuditVerification result;
-  ASSIGN_OR_RETURN(const v1::SignedTreeHead head, source.GetSignedTreeHead());
+  ASSIGN_OR_RETURN(v1::SignedTreeHead head, source.GetSignedTreeHead());
+  ASSIGN_OR_RETURN(const v1::PrunedPrefix prefix, FetchPrunedPrefix(source));
+  // An honest log writes the event recording a pruning in the batch that moves the prefix, so a
+  // prefix whose record lies beyond the head was pruned after the head was signed: the next head
+  // holds it. Asked once; any head is checked below as if it were the first.
+  if (prefix.pruned_size() > 0 && prefix.recorded_by() >= head.tree_size()) {
+    ASSIGN_OR_RETURN(head, source.GetSignedTreeHead());
+  }
   ASSIGN_OR_RETURN(v1::PublicKey key, TrustedKey(source, previous, options, &result.notes));
   RETURN_IF_ERROR(VerifyHeadSignature(head, key, previous));
   RETURN_IF_ERROR(VerifyNotAhead(head, options, now));
@@ -351,11 +596,31 @@ absl::StatusOr<AuditVerification> VerifyAuditLog(AuditLogSource& source,
     RETURN_IF_ERROR(VerifyExtendsPrevious(source, previous->verified_head(), head));
     RETURN_IF_ERROR(VerifyNotEarlier(previous->verified_head(), head));
   }
-  if (options.full) RETURN_IF_ERROR(VerifyAllEvents(source, head));
+  ASSIGN_OR_RETURN(PrunedPrefixCheck pruned, VerifyPrunedPrefix(source, head, prefix, previous));
+  const uint64_t p = prefix.pruned_size();
+  std::vector<EventTime> event_times;
+  if (options.full) {
+    EventTimeSampler sampler(p, std::max(head.tree_size(), p + 1));
+    RETURN_IF_ERROR(VerifyAllEvents(
+        source, head, pruned.left_edge,
+        [&](uint64_t index, absl::string_view bytes) { sampler.Offer(index, bytes); }));
+    event_times = std::move(sampler.samples());
+    result.retained_verified = head.tree_size() - p;
+  } else if (previous.has_value()) {
+    // Without downloading events nothing new is learnt of their times; the old samples of
+    // retained events still hold.
+    for (const EventTime& sample : previous->event_times()) {
+      if (sample.index() >= p) event_times.push_back(sample);
+    }
+  }
 
   *result.state.mutable_verified_head() = head;
   *result.state.mutable_audit_key() = std::move(key);
   result.state.set_verified_at(FormatInstant(now));
+  result.state.set_pruned_size(p);
+  result.state.set_newest_pruned_time(prefix.newest_pruned_time());
+  for (EventTime& sample : event_times) *result.state.add_event_times() = std::move(sample);
+  result.retention_days = pruned.retention_days;
   return result;
 }
 

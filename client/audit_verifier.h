@@ -8,13 +8,33 @@
 //  3. if the state holds a previously verified head of size m, the new head of size n must extend
 //     it: n < m is a truncation, the same size with another root a fork, and for n > m a
 //     consistency proof m -> n must verify; and it must not be dated before that head;
-//  4. with `full`, stream every event, check that entry i carries index i, hash the event bytes
-//     into a tree and compare its root with the signed root. On a mismatch, find the first event
-//     that does not match: the client's root of its first k events must be consistent with the
-//     signed head (consistency proof k -> n), and the smallest k for which it is not means event
-//     k-1 is the first bad one.
+//  4. the pruned prefix (audit retention deleted the bytes of events [0, P), their tree hashes
+//     stay; AuditService.GetPrunedPrefix, asked after the head, which is asked once more when the
+//     prefix was moved after it was signed): P never moves back from the P the state saw; the left
+//     edge of the tree at P must be consistent with the signed head (its root at P, consistency
+//     proof P -> n); the retained event the log names as the record of that pruning must be in
+//     the signed tree (inclusion proof) and say exactly P and the newest pruned event's time,
+//     which it dates before its own cutoff (its time minus the retention it states); and no
+//     event whose time the state recorded (a sample from the last full verification) may be
+//     claimed pruned with a newest pruned time earlier than its own;
+//  5. with `full`, stream every retained event, check that entry i carries index i, hash the
+//     event bytes onto the left edge and compare the root with the signed root. On a mismatch,
+//     find the first event that does not match: the client's root of its first k events must be
+//     consistent with the signed head (consistency proof k -> n), and the smallest k for which it
+//     is not means event k-1 is the first bad one.
 //
 // Only when everything verifies is a new state returned, for the caller to save.
+//
+// What the pruned-prefix checks can and cannot catch. A pruned event's bytes are gone, so nobody
+// can check what it said; its hash stays in the tree, so the signed heads and every proof still
+// commit to it. A tampered left-edge hash changes the root and fails (4), a tampered retained
+// event fails (5), a prefix that shrinks fails (4). A log that deletes recent events and calls
+// it retention must say so in an event inside its own signed tree (4), with dates the auditor
+// sees (audit verify prints them); and it is caught outright when this client had verified one
+// of those events and recorded its time. What stays out of reach: a log holding the signing key
+// can append a pruning event with any dates and retention it likes; when no event this client
+// recorded falls in the deleted range (a first verification, or events written and deleted
+// between two verifications), only those printed dates can give it away.
 //
 // Everything the log sends is hostile until verified, sizes included: a head may claim any
 // tree_size up to 2^64 - 1, a proof may hold any number of elements of any length, a stream may
@@ -34,7 +54,8 @@
 //
 // Failures: DataLoss for every sign of tampering (bad signature, a timestamp earlier than the
 // verified head's, truncation, fork, a missing, reordered or edited event — the message names the
-// event index — and a malformed proof or stream); FailedPrecondition when the head is signed by
+// event index — a pruned prefix that moved back, does not match the tree or is not recorded as
+// above, and a malformed proof or stream); FailedPrecondition when the head is signed by
 // another key than the trusted one, or is dated further in the future than the allowed clock
 // skew (either clock may be wrong: that is not proof of tampering, but such a head is never
 // pinned); errors of the source pass through. When the verified head and the new one are signed
@@ -76,6 +97,12 @@ class AuditLogSource {
       uint64_t start, uint64_t end,
       const std::function<absl::Status(const v1::AuditEntry&)>& on_entry) = 0;
   virtual absl::StatusOr<v1::PublicKey> GetAuditPublicKey() = 0;
+  // What audit retention deleted. A log that cannot tell (Unimplemented, the default) is taken
+  // for one that never pruned: then a deleted event is missing from the stream and fails the
+  // check, so no deletion passes for lack of an answer.
+  virtual absl::StatusOr<v1::PrunedPrefix> GetPrunedPrefix() {
+    return absl::UnimplementedError("the log does not say whether it pruned");
+  }
 };
 
 // How far in this computer's future a signed tree head may be dated. registryd dates a head
@@ -93,8 +120,15 @@ inline constexpr uint64_t kSearchCheckpoints = 64;
 
 // The most hashes a consistency proof can hold between trees of at most 2^64 - 1 leaves: one per
 // level of the larger tree (64) and the first tree's own subtree root. A longer proof is refused
-// without being copied or walked.
+// without being copied or walked. Inclusion proofs and left edges hold at most 64.
 inline constexpr int kMaxProofHashes = 65;
+
+// How many event times a full verification records in the state (AuditState.event_times),
+// spread evenly over the retained events, the last one included.
+inline constexpr uint64_t kEventTimeSamples = 64;
+
+// The actor of the events that record audit retention (registryd's retention job).
+inline constexpr char kAuditRetentionActor[] = "system:audit-retention";
 
 struct AuditVerifyOptions {
   // The audit public key as PEM (--public-key). nullopt: the pinned key, else trust on first use.
@@ -106,10 +140,15 @@ struct AuditVerifyOptions {
 };
 
 struct AuditVerification {
-  // The state to save: the head just verified and the trusted key.
+  // The state to save: the head just verified, the trusted key, the pruned prefix accepted
+  // (state.pruned_size(), state.newest_pruned_time()) and, after a full run, event times.
   AuditState state;
   // Things the user should know although nothing failed (e.g. a key trusted on first use).
   std::vector<std::string> notes;
+  // The retention the log's latest pruning event states (0 when nothing was pruned).
+  uint32_t retention_days = 0;
+  // With `full`: how many retained events were downloaded and hashed (tree size - pruned size).
+  uint64_t retained_verified = 0;
 };
 
 // Runs the checks described above. `previous` is the saved state, if any; `now` is this

@@ -70,4 +70,11 @@ absl::StatusOr<v1::PublicKey> GrpcAuditLogSource::GetAuditPublicKey() {
       });
 }
 
+absl::StatusOr<v1::PrunedPrefix> GrpcAuditLogSource::GetPrunedPrefix() {
+  return CallUnary<v1::PrunedPrefix>(
+      settings_, [&](grpc::ClientContext* context, v1::PrunedPrefix* response) {
+        return stub_->GetPrunedPrefix(context, v1::GetPrunedPrefixRequest(), response);
+      });
+}
+
 }  // namespace registry::client

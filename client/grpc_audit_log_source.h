@@ -30,6 +30,7 @@ class GrpcAuditLogSource final : public AuditLogSource {
       uint64_t start, uint64_t end,
       const std::function<absl::Status(const v1::AuditEntry&)>& on_entry) override;
   absl::StatusOr<v1::PublicKey> GetAuditPublicKey() override;
+  absl::StatusOr<v1::PrunedPrefix> GetPrunedPrefix() override;
 
  private:
   std::unique_ptr<v1::AuditService::Stub> stub_;

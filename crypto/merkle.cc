@@ -211,6 +211,30 @@ absl::StatusOr<CompactRange> CompactRange::Parse(absl::string_view bytes) {
   return range;
 }
 
+absl::StatusOr<CompactRange> CompactRange::FromHashes(uint64_t size,
+                                                      const std::vector<std::string>& hashes) {
+  const size_t count = absl::popcount(size);
+  if (hashes.size() != count) {
+    return absl::InvalidArgumentError(absl::StrCat("a tree of ", size, " leaves has a frontier of ",
+                                                   count, " hashes, not ", hashes.size()));
+  }
+  CompactRange range;
+  range.size_ = size;
+  range.hashes_.resize(count);
+  for (size_t i = 0; i < count; ++i) {
+    RETURN_IF_ERROR(CheckHashSize(hashes[i], absl::StrCat("frontier hash ", i)));
+    std::memcpy(range.hashes_[i].data(), hashes[i].data(), kHashSize);
+  }
+  return range;
+}
+
+std::vector<std::string> CompactRange::Hashes() const {
+  std::vector<std::string> out;
+  out.reserve(hashes_.size());
+  for (const Hash& hash : hashes_) out.emplace_back(View(hash.data()));
+  return out;
+}
+
 // ---------------------------------------------------------------------------------------------
 // InMemoryNodeStore
 
@@ -254,6 +278,21 @@ absl::StatusOr<std::string> InMemoryNodeStore::Node(int level, uint64_t index) c
 
 // ---------------------------------------------------------------------------------------------
 // Roots and proofs from stored nodes
+
+absl::StatusOr<CompactRange> CompactRangeAt(const NodeReader& reader, uint64_t size) {
+  // The frontier's subtrees are the perfect nodes of the set bits of size, left to right: each
+  // starts where the previous one ends, aligned to its own width.
+  std::vector<std::string> hashes;
+  uint64_t position = 0;
+  for (int level = kMaxLevel; level >= 0; --level) {
+    const uint64_t width = uint64_t{1} << level;
+    if ((size & width) == 0) continue;
+    ASSIGN_OR_RETURN(std::string hash, ReadNode(reader, level, position >> level));
+    hashes.push_back(std::move(hash));
+    position += width;
+  }
+  return CompactRange::FromHashes(size, hashes);
+}
 
 absl::StatusOr<std::string> RootAt(const NodeReader& reader, uint64_t size) {
   if (size == 0) return EmptyRoot();

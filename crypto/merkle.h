@@ -110,6 +110,17 @@ class CompactRange {
   // themselves cannot be checked here: compare Root() against a signed tree head for that.
   static absl::StatusOr<CompactRange> Parse(absl::string_view bytes);
 
+  // Returns the range of `size` leaves whose frontier is `hashes` (as Hashes() lists them), e.g.
+  // the left edge of a log whose first `size` events were deleted: appending the later leaves to
+  // it gives the roots of the later trees. Fails with InvalidArgument when there are not exactly
+  // popcount(size) hashes or one is not kHashSize bytes. Like Parse, it cannot check the hashes
+  // themselves: a root built on them must be compared with a signed tree head.
+  static absl::StatusOr<CompactRange> FromHashes(uint64_t size,
+                                                 const std::vector<std::string>& hashes);
+
+  // Returns the frontier: one hash per set bit of size(), largest (leftmost) subtree first.
+  std::vector<std::string> Hashes() const;
+
  private:
   using Hash = std::array<unsigned char, kHashSize>;
 
@@ -141,6 +152,12 @@ class InMemoryNodeStore : public NodeReader {
   // levels_[l] holds the nodes of level l back to back, kHashSize bytes each, by index.
   std::vector<std::string> levels_;
 };
+
+// Returns the frontier of the tree of the first `size` leaves (what a CompactRange holds after
+// `size` appends) from stored perfect nodes, reading popcount(size) of them. Fails with the
+// reader's error (NotFound when the tree is smaller than size) or DataLoss when a stored node is
+// not kHashSize bytes.
+absl::StatusOr<CompactRange> CompactRangeAt(const NodeReader& reader, uint64_t size);
 
 // Returns MTH(D[0:size]) computed from stored perfect nodes only, reading popcount(size) of them:
 // EmptyRoot() for size 0. Fails with the reader's error (NotFound when the tree is smaller than

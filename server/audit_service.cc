@@ -19,6 +19,7 @@ constexpr char kHead[] = "/registry.v1.AuditService/GetSignedTreeHead";
 constexpr char kInclusion[] = "/registry.v1.AuditService/GetInclusionProof";
 constexpr char kConsistency[] = "/registry.v1.AuditService/GetConsistencyProof";
 constexpr char kPublicKey[] = "/registry.v1.AuditService/GetAuditPublicKey";
+constexpr char kPrunedPrefix[] = "/registry.v1.AuditService/GetPrunedPrefix";
 
 // One page scans at most this many events, so a selective filter cannot pin a thread.
 constexpr uint64_t kMaxScanPerPage = 200000;
@@ -73,15 +74,21 @@ grpc::Status AuditService::ListAuditEvents(grpc::ServerContext* ctx,
     RETURN_IF_ERROR(CheckFilter(req->filter()));
     if (req->page_size() > 1000) return absl::InvalidArgumentError("page_size: 0..1000");
     const uint32_t page_size = req->page_size() == 0 ? 100 : req->page_size();
+    // The first page starts at the first event audit retention kept; a later page where the
+    // previous one ended, which a pruning since may have deleted: then the scan says where the
+    // log starts now (OUT_OF_RANGE) rather than skip to it.
+    const bool first_page = req->page_token().empty();
     uint64_t start = 0;
-    if (!req->page_token().empty() && !absl::SimpleAtoi(req->page_token(), &start)) {
+    if (first_page) {
+      start = d_.audit->CurrentPruned().size;
+    } else if (!absl::SimpleAtoi(req->page_token(), &start)) {
       return absl::InvalidArgumentError("page_token: not a token from this service");
     }
     const uint64_t size = d_.audit->CurrentHead().size;
     const uint64_t end = std::min(size, start + kMaxScanPerPage);
     uint64_t next = end;
     absl::Status inner;
-    RETURN_IF_ERROR(d_.audit->Scan(start, end, [&](uint64_t index, absl::string_view bytes) {
+    const auto visit = [&](uint64_t index, absl::string_view bytes) {
       v1::AuditEvent event;
       if (!event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
         inner = absl::DataLossError("audit event damaged");
@@ -102,20 +109,22 @@ grpc::Status AuditService::ListAuditEvents(grpc::ServerContext* ctx,
       entry->set_event_bytes(std::string(bytes));
       *entry->mutable_event() = std::move(event);
       return true;
-    }));
+    };
+    RETURN_IF_ERROR(first_page ? d_.audit->ScanRetained(end, visit)
+                               : d_.audit->Scan(start, end, visit));
     RETURN_IF_ERROR(inner);
     if (next < size) resp->set_next_page_token(absl::StrCat(next));
     return absl::OkStatus();
   });
 }
 
-absl::Status AuditService::StreamEntries(Call& call, const v1::AuditFilter& filter, uint64_t start,
-                                         uint64_t end,
+absl::Status AuditService::StreamEntries(Call& call, const v1::AuditFilter& filter,
+                                         std::optional<uint64_t> start, uint64_t end,
                                          grpc::ServerWriter<v1::AuditEntry>* writer) {
   // The call's own event must be durable before the first byte leaves.
   RETURN_IF_ERROR(call.Commit(nullptr));
   absl::Status inner;
-  RETURN_IF_ERROR(d_.audit->Scan(start, end, [&](uint64_t index, absl::string_view bytes) {
+  const auto send = [&](uint64_t index, absl::string_view bytes) {
     v1::AuditEntry entry;
     entry.set_index(index);
     entry.set_event_bytes(std::string(bytes));
@@ -134,7 +143,9 @@ absl::Status AuditService::StreamEntries(Call& call, const v1::AuditFilter& filt
       return false;
     }
     return true;
-  }));
+  };
+  RETURN_IF_ERROR(start.has_value() ? d_.audit->Scan(*start, end, send)
+                                    : d_.audit->ScanRetained(end, send));
   return inner;
 }
 
@@ -150,6 +161,8 @@ grpc::Status AuditService::StreamAuditEvents(grpc::ServerContext* ctx,
         if (end > size || req->start_index() > end) {
           return absl::InvalidArgumentError("start_index/end_index: outside the log");
         }
+        // Refused before the call's event is written, so that the event records the refusal.
+        if (req->start_index() < end) RETURN_IF_ERROR(d_.audit->RequireRetained(req->start_index()));
         return StreamEntries(call, req->filter(), req->start_index(), end, writer);
       },
       [] {});
@@ -170,7 +183,8 @@ grpc::Status AuditService::ExportAuditEvents(grpc::ServerContext* ctx,
         if (req->reference().empty()) {
           return absl::InvalidArgumentError("reference: 1..64 letters, digits, spaces or /-.:_");
         }
-        return StreamEntries(call, req->filter(), 0, d_.audit->CurrentHead().size, writer);
+        return StreamEntries(call, req->filter(), std::nullopt, d_.audit->CurrentHead().size,
+                             writer);
       },
       [] {});
 }
@@ -227,6 +241,22 @@ grpc::Status AuditService::GetAuditPublicKey(grpc::ServerContext* ctx,
     resp->set_key_id(d_.audit_signer->key_id());
     resp->set_ed25519(d_.audit_signer->public_key());
     resp->set_pem(d_.audit_signer->PublicKeyPem());
+    return absl::OkStatus();
+  });
+}
+
+grpc::Status AuditService::GetPrunedPrefix(grpc::ServerContext* ctx,
+                                           const v1::GetPrunedPrefixRequest* req,
+                                           v1::PrunedPrefix* resp) {
+  return d_.gate->Unary(ctx, kPrunedPrefix, *req, resp, [&](Call&) -> absl::Status {
+    const storage::AuditLog::Pruned pruned = d_.audit->CurrentPruned();
+    resp->set_pruned_size(pruned.size);
+    if (pruned.size == 0) return absl::OkStatus();
+    resp->set_newest_pruned_time(pruned.newest_time);
+    resp->set_recorded_by(pruned.recorded_by);
+    // The hashes stay in the tree whatever was deleted: the left edge is popcount(size) nodes.
+    ASSIGN_OR_RETURN(const crypto::merkle::CompactRange edge, d_.audit->FrontierAt(pruned.size));
+    for (std::string& hash : edge.Hashes()) resp->add_left_edge(std::move(hash));
     return absl::OkStatus();
   });
 }

@@ -3,6 +3,8 @@
 #ifndef REGISTRY_SERVER_AUDIT_SERVICE_H_
 #define REGISTRY_SERVER_AUDIT_SERVICE_H_
 
+#include <optional>
+
 #include "registry/v1/audit.grpc.pb.h"
 #include "server/service_deps.h"
 
@@ -33,12 +35,16 @@ class AuditService final : public registry::v1::AuditService::Service {
   grpc::Status GetAuditPublicKey(grpc::ServerContext* ctx,
                                  const registry::v1::GetAuditPublicKeyRequest* req,
                                  registry::v1::PublicKey* resp) override;
+  grpc::Status GetPrunedPrefix(grpc::ServerContext* ctx,
+                               const registry::v1::GetPrunedPrefixRequest* req,
+                               registry::v1::PrunedPrefix* resp) override;
 
  private:
   // Sends every event in [start, end) matching `filter` to `writer`, after the call's own event
-  // is durable.
-  absl::Status StreamEntries(Call& call, const registry::v1::AuditFilter& filter, uint64_t start,
-                             uint64_t end, grpc::ServerWriter<registry::v1::AuditEntry>* writer);
+  // is durable; with no start, from the first event not deleted by audit retention.
+  absl::Status StreamEntries(Call& call, const registry::v1::AuditFilter& filter,
+                             std::optional<uint64_t> start, uint64_t end,
+                             grpc::ServerWriter<registry::v1::AuditEntry>* writer);
 
   ServiceDeps d_;
 };

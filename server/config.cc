@@ -108,9 +108,14 @@ absl::StatusOr<registry::v1::ServerConfig> FinishConfig(registry::v1::ServerConf
   if (c.vetting().certificate_validity_days() == 0) {
     c.mutable_vetting()->set_certificate_validity_days(90);
   }
-  if (c.audit().retention_days() != 0) {
-    return absl::InvalidArgumentError(
-        "audit.retention_days: only 0 (keep every event) is supported in this version");
+  // Retention deletes audit events for good: a value too small to be meant (a slip of the
+  // finger, days taken for months) is refused rather than acted on within the hour.
+  if (c.audit().retention_days() != 0 &&
+      (c.audit().retention_days() < kMinAuditRetentionDays ||
+       c.audit().retention_days() > kMaxAuditRetentionDays)) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "audit.retention_days must be 0 (keep every event) or ", kMinAuditRetentionDays, "..",
+        kMaxAuditRetentionDays));
   }
   auto* unknown = c.mutable_unknown_callers();
   if (unknown->audited_per_minute() == 0) unknown->set_audited_per_minute(10);

@@ -13,6 +13,11 @@
 
 namespace registry::server {
 
+// audit.retention_days, when not 0 (keep every event): at least a year, so that a yearly audit
+// always finds the whole year it looks at; at most a century.
+inline constexpr uint32_t kMinAuditRetentionDays = 365;
+inline constexpr uint32_t kMaxAuditRetentionDays = 36500;
+
 // Reads, parses and validates the config file. NotFound when the file cannot be read;
 // InvalidArgument (naming the field) for a parse error, an unknown field, a missing required
 // field or a malformed listen address. Defaults are filled in.

@@ -14,7 +14,85 @@ constexpr char kCreate[] = "/registry.v1.RecordService/CreateRecord";
 constexpr char kImport[] = "/registry.v1.RecordService/ImportRecords";
 constexpr char kExpunge[] = "/registry.v1.RecordService/ExpungeRecord";
 
+// The values of the rows KeepRecordFacts writes.
+constexpr char kCreatedFact[] = "created";
+constexpr char kErasedFact[] = "erased";
+
+// What one event says of the records it names: created, erased, or nothing.
+enum class RecordFact { kNone, kCreated, kErased };
+
+RecordFact FactOf(const registry::v1::AuditEvent& event) {
+  if (event.outcome() != 0) return RecordFact::kNone;
+  if (event.action() == kCreate || event.action() == kImport) return RecordFact::kCreated;
+  if (event.action() == kExpunge) return RecordFact::kErased;
+  return RecordFact::kNone;
+}
+
+// Reads what the audit log says of records into created/erased (and its own problems into
+// report): the facts kept from pruned events, then the retained events. A pruning that commits in
+// between would leave out the facts of the events it deletes; every pruning moves the boundary,
+// so an unchanged boundary around both reads means they saw the log at the same point.
+absl::Status ReadRecordFacts(const storage::AuditLog& audit, storage::DataCheckReport* report,
+                             absl::flat_hash_set<std::string>* created,
+                             absl::flat_hash_set<std::string>* erased) {
+  constexpr int kAttempts = 3;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    *report = storage::DataCheckReport();
+    created->clear();
+    erased->clear();
+    const uint64_t boundary = audit.CurrentPruned().size;
+    RETURN_IF_ERROR(audit.ScanPrunedFacts([&](absl::string_view id, absl::string_view fact) {
+      if (fact == kCreatedFact) {
+        created->insert(std::string(id));
+      } else if (fact == kErasedFact) {
+        erased->insert(std::string(id));
+      } else {
+        report->Add(absl::StrCat("audit retention's record of ", id, ": damaged"));
+      }
+    }));
+    const uint64_t size = audit.CurrentHead().size;
+    const absl::Status scanned =
+        audit.ScanRetained(size, [&](uint64_t index, absl::string_view bytes) {
+          ++report->audit_events;
+          registry::v1::AuditEvent event;
+          if (!event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+            report->Add(absl::StrCat("audit event ", index, ": does not decode"));
+            return true;
+          }
+          switch (FactOf(event)) {
+            case RecordFact::kCreated:
+              for (const std::string& id : event.record_ids()) {
+                created->insert(id);
+                erased->erase(id);
+              }
+              break;
+            case RecordFact::kErased:
+              for (const std::string& id : event.record_ids()) {
+                created->erase(id);
+                erased->insert(id);
+              }
+              break;
+            case RecordFact::kNone:
+              break;
+          }
+          return true;
+        });
+    if (audit.CurrentPruned().size != boundary) continue;
+    return scanned;
+  }
+  return absl::UnavailableError("audit retention kept pruning during the data check; run it again");
+}
+
 }  // namespace
+
+void KeepRecordFacts(const registry::v1::AuditEvent& event,
+                     storage::AuditLog::PrunedFacts* facts) {
+  const RecordFact fact = FactOf(event);
+  if (fact == RecordFact::kNone) return;
+  for (const std::string& id : event.record_ids()) {
+    facts->Put(id, fact == RecordFact::kCreated ? kCreatedFact : kErasedFact);
+  }
+}
 
 absl::StatusOr<storage::DataCheckReport> CheckData(const storage::RecordStore& records,
                                                    const storage::AuditLog& audit,
@@ -23,28 +101,7 @@ absl::StatusOr<storage::DataCheckReport> CheckData(const storage::RecordStore& r
   // What the log says: records created (and not erased since), and records erased.
   absl::flat_hash_set<std::string> created;
   absl::flat_hash_set<std::string> erased;
-  const uint64_t size = audit.CurrentHead().size;
-  RETURN_IF_ERROR(audit.Scan(0, size, [&](uint64_t index, absl::string_view bytes) {
-    ++report.audit_events;
-    registry::v1::AuditEvent event;
-    if (!event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-      report.Add(absl::StrCat("audit event ", index, ": does not decode"));
-      return true;
-    }
-    if (event.outcome() != 0) return true;
-    if (event.action() == kCreate || event.action() == kImport) {
-      for (const std::string& id : event.record_ids()) {
-        created.insert(id);
-        erased.erase(id);
-      }
-    } else if (event.action() == kExpunge) {
-      for (const std::string& id : event.record_ids()) {
-        created.erase(id);
-        erased.insert(id);
-      }
-    }
-    return true;
-  }));
+  RETURN_IF_ERROR(ReadRecordFacts(audit, &report, &created, &erased));
 
   absl::flat_hash_set<std::string> seen;
   RETURN_IF_ERROR(records.CheckAll(

@@ -16,12 +16,24 @@
 
 namespace registry::server {
 
-// Reads the whole audit log, then every record (RecordStore::CheckAll), then the ledger. Memory:
-// the ids of the records the audit log says exist (tens of bytes each). An error only when the
-// data cannot be read at all; everything found is in the report.
+// Reads what the audit log says of records (the facts kept from pruned events, then every
+// retained event), then every record (RecordStore::CheckAll), then the ledger. Memory: the ids of
+// the records the audit log says exist or were erased (tens of bytes each). An error only when
+// the data cannot be read at all; everything found is in the report.
 absl::StatusOr<storage::DataCheckReport> CheckData(const storage::RecordStore& records,
                                                    const storage::AuditLog& audit,
                                                    const storage::ErasureLedger& ledger);
+
+// Audit retention deletes old events, among them the create and expunge events this check reads.
+// A record created years ago whose create event was pruned is no record without a create event,
+// and one erased before the boundary is still one the log saw erased. So for every event it
+// deletes, the retention job calls this, which keeps, per record id a successful create, import
+// or expunge event names, one row saying which came last ("created" or "erased"), in the
+// pruning's own batch; CheckData starts from those rows and goes on with the retained events,
+// which gives exactly what reading the whole log would have. A record without either is still a
+// problem, as before pruning.
+void KeepRecordFacts(const registry::v1::AuditEvent& event,
+                     storage::AuditLog::PrunedFacts* facts);
 
 }  // namespace registry::server
 

@@ -35,6 +35,7 @@ std::vector<MethodRule> Build() {
       {aud + "GetInclusionProof", {kAuditor}},
       {aud + "GetConsistencyProof", {kAuditor}},
       {aud + "GetAuditPublicKey", {kAuditor}},
+      {aud + "GetPrunedPrefix", {kAuditor}},
       {adm + "RotateKeys", {kAdmin}},
       {adm + "CreateBackup", {kAdmin}},
       {adm + "ListBackups", {kAdmin}},

@@ -24,6 +24,8 @@ constexpr char kVettingSigningPurpose[] = "signing/vetting-certificate/ed25519/v
 constexpr char kChecksPurpose[] = "encryption/vetting-checks/aes-256-gcm/v1";
 constexpr char kErasureLedgerPurpose[] = "mac/erasure-ledger/v1";
 constexpr int kRetentionBatch = 1000;
+constexpr char kAuditRetentionActor[] = "system:audit-retention";
+constexpr char kAuditRetentionAction[] = "audit-retention";
 // Idle gRPC threads kept for the next calls (see Start).
 constexpr int kMaxIdlePollers = 64;
 
@@ -287,6 +289,12 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
         } else if (*n > 0) {
           LogLine("info", "retention expunged records", absl::StrCat(*n));
         }
+        auto pruned = raw->RunAuditRetentionOnce();
+        if (!pruned.ok()) {
+          LogLine("error", "audit retention run failed", pruned.status().message());
+        } else if (*pruned > 0) {
+          LogLine("info", "audit retention deleted events", absl::StrCat(*pruned));
+        }
       } while (!raw->stop_scheduler_.WaitForNotificationWithTimeout(every));
     });
   }
@@ -310,6 +318,25 @@ absl::StatusOr<int> RegistryServer::RunRetentionOnce() {
   // their bytes leave the WAL and older SST files.
   if (done > 0) RETURN_IF_ERROR(storage_.records->CompactAfterErasure());
   return done;
+}
+
+absl::StatusOr<uint64_t> RegistryServer::RunAuditRetentionOnce() {
+  const uint32_t days = options_.config.audit().retention_days();
+  if (days == 0) return 0;
+  uint64_t deleted = 0;
+  while (true) {
+    registry::v1::AuditEvent event;
+    event.set_actor(kAuditRetentionActor);
+    event.set_action(kAuditRetentionAction);
+    ASSIGN_OR_RETURN(const storage::AuditLog::PruneResult step,
+                     storage_.audit->Prune(days, kAuditPruneStep, std::move(event),
+                                           KeepRecordFacts));
+    const uint64_t count = step.to - step.from;
+    deleted += count;
+    // A full step may leave more that is due; the rest waits for the next run when registryd is
+    // stopping, so that shutdown never waits for a backlog.
+    if (count < kAuditPruneStep || stop_scheduler_.HasBeenNotified()) return deleted;
+  }
 }
 
 absl::Status RegistryServer::ReloadPolicy() { return policies_->Reload(); }

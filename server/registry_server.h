@@ -44,6 +44,10 @@
 
 namespace registry::server {
 
+// The most audit events one pruning step deletes (and reads, and keeps facts of in its batch):
+// each step also flushes and compacts, so steps should be large, but its batch grows with it.
+inline constexpr uint64_t kAuditPruneStep = 100000;
+
 struct RegistryServerOptions {
   // A config that went through LoadConfig/FinishConfig.
   registry::v1::ServerConfig config;
@@ -150,6 +154,14 @@ class RegistryServer {
 
   // Expunges every record whose delete_after has passed, as "system:retention". Returns how many.
   absl::StatusOr<int> RunRetentionOnce();
+
+  // Audit retention (audit.retention_days; nothing when 0): deletes the bytes of the audit events
+  // dated more than that many days ago, in steps of at most kAuditPruneStep events, each its own
+  // batch with its "system:audit-retention" event (storage::AuditLog::Prune) and the facts the
+  // data check keeps of the deleted events (KeepRecordFacts). Stops early when the scheduler is
+  // asked to stop. Returns how many events were deleted. The scheduler runs it after
+  // RunRetentionOnce.
+  absl::StatusOr<uint64_t> RunAuditRetentionOnce();
 
   KeyRotator* rotator() { return rotator_.get(); }
   const crypto::Ed25519Signer& audit_signer() const { return *signing_.audit; }

@@ -2,6 +2,7 @@
 
 #include <utility>
 
+#include "absl/strings/match.h"
 #include "common/public_status.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
@@ -14,6 +15,8 @@ namespace {
 namespace merkle = crypto::merkle;
 
 constexpr char kFrontierKey[] = "audit/frontier";
+constexpr char kPrunedKey[] = "audit/pruned";
+constexpr char kPrunedFactsPrefix[] = "audit/pruned-facts/";
 // At most this many events share one write and fsync.
 constexpr size_t kMaxGroup = 512;
 
@@ -21,6 +24,30 @@ std::string NodeKey(int level, uint64_t index) {
   std::string key(1, static_cast<char>(level));
   key += EncodeU64(index);
   return key;
+}
+
+std::string EncodePruned(const AuditLog::Pruned& p) {
+  return absl::StrCat(EncodeU64(p.size), EncodeU64(p.recorded_by), p.newest_time);
+}
+
+absl::StatusOr<AuditLog::Pruned> DecodePruned(absl::string_view bytes) {
+  if (bytes.size() < 16) return absl::DataLossError("audit pruned-prefix record is damaged");
+  AuditLog::Pruned p;
+  p.size = DecodeU64(bytes.substr(0, 8));
+  p.recorded_by = DecodeU64(bytes.substr(8, 8));
+  p.newest_time = std::string(bytes.substr(16));
+  if (p.size == 0 || !ParseInstant(p.newest_time).ok()) {
+    return absl::DataLossError("audit pruned-prefix record is damaged");
+  }
+  return p;
+}
+
+// The public error for a range that starts in the pruned prefix: it names where the log starts
+// now, so that nobody takes a deliberate deletion for a gap or a short answer.
+absl::Status PrunedError(const AuditLog::Pruned& p) {
+  return PublicError(absl::OutOfRangeError(absl::StrCat(
+      "audit events before index ", p.size, " were deleted by audit retention (the newest of "
+      "them dated ", p.newest_time, "); the log starts at index ", p.size)));
 }
 
 // Replays a caller's batch into the group batch (RocksDB has no public WriteBatch append).
@@ -72,13 +99,32 @@ std::string SerializeEvent(const registry::v1::AuditEvent& event) {
   return out;
 }
 
+// What a pruning writer adds to its group: the boundary it sets, and the clock reading its
+// cutoff came from (its event is dated no earlier, so that cutoff + retention <= event time holds
+// even when the clock steps back between the plan and the write).
+struct AuditLog::PrunePlan {
+  uint64_t to = 0;
+  std::string newest_time;
+  absl::Time clock_reading;
+};
+
 struct AuditLog::Writer {
   registry::v1::AuditEvent event;
   rocksdb::WriteBatch* mutations = nullptr;
+  const PrunePlan* prune = nullptr;
   absl::Status status;
   uint64_t sequence = 0;
   bool done = false;
 };
+
+void AuditLog::PrunedFacts::Put(absl::string_view key, absl::string_view value) {
+  batch_->Put(db_->cf(Cf::kMeta), absl::StrCat(kPrunedFactsPrefix, key),
+              rocksdb::Slice(value.data(), value.size()));
+}
+
+void AuditLog::PrunedFacts::Delete(absl::string_view key) {
+  batch_->Delete(db_->cf(Cf::kMeta), absl::StrCat(kPrunedFactsPrefix, key));
+}
 
 class AuditLog::StoredNodes : public merkle::NodeReader {
  public:
@@ -95,11 +141,13 @@ class AuditLog::StoredNodes : public merkle::NodeReader {
   Database* db_;
 };
 
-AuditLog::AuditLog(Database* db, const Clock* clock, merkle::CompactRange frontier)
+AuditLog::AuditLog(Database* db, const Clock* clock, merkle::CompactRange frontier,
+                   Pruned pruned)
     : db_(db),
       clock_(clock),
       nodes_(std::make_unique<StoredNodes>(db)),
-      frontier_(std::move(frontier)) {}
+      frontier_(std::move(frontier)),
+      pruned_(std::move(pruned)) {}
 
 AuditLog::~AuditLog() = default;
 
@@ -109,7 +157,16 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(Database* db, const Clo
   if (state.has_value()) {
     ASSIGN_OR_RETURN(frontier, merkle::CompactRange::Parse(*state));
   }
-  std::unique_ptr<AuditLog> log(new AuditLog(db, clock, std::move(frontier)));
+  Pruned pruned;
+  ASSIGN_OR_RETURN(std::optional<std::string> pruned_state, db->Get(Cf::kMeta, kPrunedKey));
+  if (pruned_state.has_value()) {
+    ASSIGN_OR_RETURN(pruned, DecodePruned(*pruned_state));
+    // The event that recorded the pruning comes after the events it deleted and is kept.
+    if (pruned.recorded_by < pruned.size || pruned.recorded_by >= frontier.size()) {
+      return absl::DataLossError("audit pruned prefix does not fit the tree");
+    }
+  }
+  std::unique_ptr<AuditLog> log(new AuditLog(db, clock, std::move(frontier), std::move(pruned)));
   const uint64_t size = log->frontier_.size();
   // Cheap integrity checks, independent of the log's length: the last event exists and hashes
   // to the stored leaf, and nothing lies beyond it.
@@ -136,14 +193,19 @@ absl::StatusOr<uint64_t> AuditLog::Append(registry::v1::AuditEvent event,
   Writer w;
   w.event = std::move(event);
   w.mutations = mutations;
+  Commit(&w);
+  if (!w.status.ok()) return w.status;
+  return w.sequence;
+}
 
+void AuditLog::Commit(Writer* writer) {
+  Writer& w = *writer;
   mu_.Lock();
   queue_.push_back(&w);
   while (!w.done && (leader_active_ || queue_.front() != &w)) cv_.Wait(&mu_);
   if (w.done) {
     mu_.Unlock();
-    if (!w.status.ok()) return w.status;
-    return w.sequence;
+    return;
   }
   // This writer leads the next group.
   leader_active_ = true;
@@ -170,14 +232,13 @@ absl::StatusOr<uint64_t> AuditLog::Append(registry::v1::AuditEvent event,
   leader_active_ = false;
   cv_.SignalAll();
   mu_.Unlock();
-  if (!w.status.ok()) return w.status;
-  return w.sequence;
 }
 
 absl::Status AuditLog::WriteGroup(const std::vector<Writer*>& group,
                                   merkle::CompactRange* frontier, absl::Time* last_time) {
   rocksdb::WriteBatch batch;
   BatchCopier copier(db_, &batch);
+  std::optional<Pruned> pruned;
   for (Writer* w : group) {
     if (w->mutations != nullptr) {
       rocksdb::Status s = w->mutations->Iterate(&copier);
@@ -185,6 +246,7 @@ absl::Status AuditLog::WriteGroup(const std::vector<Writer*>& group,
     }
     absl::Time now = clock_->Now();
     if (now < *last_time) now = *last_time;  // event times never go backwards
+    if (w->prune != nullptr && now < w->prune->clock_reading) now = w->prune->clock_reading;
     *last_time = now;
     w->sequence = frontier->size();
     w->event.set_sequence(w->sequence);
@@ -196,9 +258,18 @@ absl::Status AuditLog::WriteGroup(const std::vector<Writer*>& group,
       batch.Put(db_->cf(Cf::kMerkle), NodeKey(level, index),
                 rocksdb::Slice(hash.data(), hash.size()));
     });
+    if (w->prune != nullptr) {
+      // The boundary names its own event, which is why it is written here and not by Prune.
+      pruned = Pruned{w->prune->to, w->prune->newest_time, w->sequence};
+      batch.Put(db_->cf(Cf::kMeta), kPrunedKey, EncodePruned(*pruned));
+    }
   }
   batch.Put(db_->cf(Cf::kMeta), kFrontierKey, frontier->Serialize());
-  return db_->Write(&batch);
+  if (!pruned.has_value()) return db_->Write(&batch);
+  absl::WriterMutexLock lock(&retention_mu_);
+  RETURN_IF_ERROR(db_->Write(&batch));
+  pruned_ = *std::move(pruned);
+  return absl::OkStatus();
 }
 
 AuditLog::Head AuditLog::CurrentHead() const {
@@ -206,16 +277,53 @@ AuditLog::Head AuditLog::CurrentHead() const {
   return Head{frontier_.size(), frontier_.Root()};
 }
 
+AuditLog::Pruned AuditLog::CurrentPruned() const {
+  absl::ReaderMutexLock lock(&retention_mu_);
+  return pruned_;
+}
+
+absl::Status AuditLog::RequireRetained(uint64_t start) const {
+  absl::ReaderMutexLock lock(&retention_mu_);
+  if (start < pruned_.size) return PrunedError(pruned_);
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::string> AuditLog::ReadEvent(uint64_t index) const {
   if (index >= CurrentHead().size) return absl::NotFoundError("no such audit event");
+  absl::ReaderMutexLock lock(&retention_mu_);
+  if (index < pruned_.size) return PrunedError(pruned_);
   ASSIGN_OR_RETURN(std::optional<std::string> v, db_->Get(Cf::kAudit, EncodeU64(index)));
   if (!v.has_value()) return absl::DataLossError("audit event missing");
   return *std::move(v);
 }
 
+absl::StatusOr<std::unique_ptr<rocksdb::Iterator>> AuditLog::OpenScan(bool retained,
+                                                                      uint64_t* start,
+                                                                      uint64_t end) const {
+  // The iterator reads a snapshot taken when it is made; under the shared lock no pruning can
+  // commit between reading the boundary and that snapshot, so the two agree.
+  absl::ReaderMutexLock lock(&retention_mu_);
+  if (retained) {
+    *start = pruned_.size;
+  } else if (*start < pruned_.size && *start < end) {
+    return PrunedError(pruned_);
+  }
+  return db_->NewIterator(Cf::kAudit);
+}
+
 absl::Status AuditLog::Scan(uint64_t start, uint64_t end,
                             const std::function<bool(uint64_t, absl::string_view)>& fn) const {
-  auto it = db_->NewIterator(Cf::kAudit);
+  return ScanFrom(/*retained=*/false, start, end, fn);
+}
+
+absl::Status AuditLog::ScanRetained(
+    uint64_t end, const std::function<bool(uint64_t, absl::string_view)>& fn) const {
+  return ScanFrom(/*retained=*/true, 0, end, fn);
+}
+
+absl::Status AuditLog::ScanFrom(bool retained, uint64_t start, uint64_t end,
+                                const std::function<bool(uint64_t, absl::string_view)>& fn) const {
+  ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::Iterator> it, OpenScan(retained, &start, end));
   const std::string first = EncodeU64(start);
   // Events are numbered without gaps: a missing one is damage, never something to skip.
   uint64_t expected = start;
@@ -236,6 +344,112 @@ absl::Status AuditLog::Scan(uint64_t start, uint64_t end,
     return PublicError(absl::DataLossError(absl::StrCat("audit event ", expected, " is missing")));
   }
   return absl::OkStatus();
+}
+
+absl::StatusOr<AuditLog::PruneResult> AuditLog::Prune(uint32_t retention_days,
+                                                      uint64_t max_events,
+                                                      registry::v1::AuditEvent event,
+                                                      const KeepFn& keep) {
+  if (retention_days == 0 || max_events == 0) {
+    return absl::InvalidArgumentError("audit pruning needs a retention and a batch size above 0");
+  }
+  absl::MutexLock job(&prune_job_mu_);
+  const absl::Time clock_reading = clock_->Now();
+  const absl::Time cutoff = clock_reading - absl::Hours(24) * static_cast<int64_t>(retention_days);
+  const uint64_t from = CurrentPruned().size;
+  const uint64_t size = CurrentHead().size;
+
+  PruneResult result;
+  result.from = from;
+  result.to = from;
+  rocksdb::WriteBatch mutations;
+  PrunedFacts facts(db_, &mutations);
+  // Events and their leaves side by side: both families are keyed by index in big-endian order
+  // (leaves as level 0), so two iterators walk them in step. Only what the tree commits to is
+  // believed, so an event edited to look old cannot get itself (or its predecessors) deleted,
+  // and a damaged event stops the pruning instead of disappearing with the evidence.
+  std::unique_ptr<rocksdb::Iterator> events = db_->NewIterator(Cf::kAudit);
+  std::unique_ptr<rocksdb::Iterator> leaves = db_->NewIterator(Cf::kMerkle);
+  events->Seek(EncodeU64(from));
+  leaves->Seek(NodeKey(0, from));
+  for (uint64_t index = from; index < size && index - from < max_events; ++index) {
+    const std::string key = EncodeU64(index);
+    if (!events->Valid() || events->key() != rocksdb::Slice(key)) {
+      return absl::DataLossError(
+          absl::StrCat("audit event ", index, " is missing; audit retention stopped before it"));
+    }
+    const std::string leaf_key = NodeKey(0, index);
+    if (!leaves->Valid() || leaves->key() != rocksdb::Slice(leaf_key) ||
+        merkle::HashLeaf(absl::string_view(events->value().data(), events->value().size())) !=
+            absl::string_view(leaves->value().data(), leaves->value().size())) {
+      return absl::DataLossError(absl::StrCat(
+          "audit event ", index, " does not match its tree leaf; audit retention stopped "
+          "before it"));
+    }
+    registry::v1::AuditEvent stored;
+    if (!stored.ParseFromArray(events->value().data(), static_cast<int>(events->value().size()))) {
+      return absl::DataLossError(
+          absl::StrCat("audit event ", index, " does not decode; audit retention stopped"));
+    }
+    absl::StatusOr<absl::Time> time = ParseInstant(stored.time());
+    if (!time.ok()) {
+      return absl::DataLossError(
+          absl::StrCat("audit event ", index, " has no valid time; audit retention stopped"));
+    }
+    // Event times never go backwards (WriteGroup), so the first event that is not due ends the
+    // prefix: everything after it is at least as new.
+    if (*time >= cutoff) break;
+    if (keep) keep(stored, &facts);
+    result.to = index + 1;
+    result.newest_time = stored.time();
+    events->Next();
+    leaves->Next();
+  }
+  if (!events->status().ok() || !leaves->status().ok()) {
+    return absl::DataLossError("audit scan for retention failed");
+  }
+  if (result.to == from) return result;
+
+  mutations.DeleteRange(db_->cf(Cf::kAudit), EncodeU64(from), EncodeU64(result.to));
+  registry::v1::AuditPruning* pruning = event.mutable_pruning();
+  pruning->set_from_index(from);
+  pruning->set_to_index(result.to);
+  pruning->set_newest_pruned_time(result.newest_time);
+  pruning->set_cutoff(FormatInstant(cutoff, /*micros=*/true));
+  pruning->set_retention_days(retention_days);
+  const PrunePlan plan{result.to, result.newest_time, clock_reading};
+  Writer w;
+  w.event = std::move(event);
+  w.mutations = &mutations;
+  w.prune = &plan;
+  Commit(&w);
+  RETURN_IF_ERROR(w.status);
+  result.sequence = w.sequence;
+
+  // The rows are deleted; now their bytes leave the files. Every family is flushed first: a
+  // write-ahead log file stays until all the data in it is flushed. The range starts at 0, so a
+  // compaction that failed after an earlier pruning is made good by this one.
+  RETURN_IF_ERROR(db_->Flush());
+  RETURN_IF_ERROR(db_->CompactRange(Cf::kAudit, "", EncodeU64(result.to)));
+  return result;
+}
+
+absl::Status AuditLog::ScanPrunedFacts(
+    const std::function<void(absl::string_view key, absl::string_view value)>& fn) const {
+  auto it = db_->NewIterator(Cf::kMeta);
+  const absl::string_view prefix(kPrunedFactsPrefix);
+  for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid(); it->Next()) {
+    const absl::string_view key(it->key().data(), it->key().size());
+    if (!absl::StartsWith(key, prefix)) break;
+    fn(key.substr(prefix.size()), absl::string_view(it->value().data(), it->value().size()));
+  }
+  if (!it->status().ok()) return absl::DataLossError("audit pruned-facts scan failed");
+  return absl::OkStatus();
+}
+
+absl::StatusOr<merkle::CompactRange> AuditLog::FrontierAt(uint64_t size) const {
+  if (size > CurrentHead().size) return absl::InvalidArgumentError("tree_size out of range");
+  return merkle::CompactRangeAt(*nodes_, size);
 }
 
 absl::StatusOr<std::vector<std::string>> AuditLog::InclusionProof(uint64_t index,

@@ -17,8 +17,21 @@
 //   merkle key u8 level || u64be index    -> SHA-256 of the perfect subtree of 2^level leaves
 //                                            starting at leaf index * 2^level (RFC 6962 hashing)
 //   meta   key "audit/frontier"           -> crypto::merkle::CompactRange::Serialize() of the tree
+//   meta   key "audit/pruned"             -> u64be pruned size P || u64be index of the event that
+//                                            recorded the pruning || time of event P - 1 (RFC 3339)
+//   meta   key "audit/pruned-facts/" + k  -> what a caller kept of pruned events (Prune's `keep`)
 // Start-up reads the frontier and checks the last leaf against the stored hash: O(log n), not
 // O(n).
+//
+// Retention (Prune): the bytes of the oldest events, always a contiguous prefix [0, P), are
+// deleted, and only those dated before the retention limit. Every `merkle` node stays, so the
+// root of every size, every inclusion proof (of pruned events too, given their leaf hash) and
+// every consistency proof are as before; the left edge of the tree at P (FrontierAt(P)) is what
+// a verifier starts from instead of the deleted events. The deletion, the new boundary and an
+// event that records both (AuditEvent.pruning) commit in one synced batch, so the log never
+// shows a pruned prefix that its own tree does not record. Below P, Scan and ReadEvent fail with
+// OUT_OF_RANGE naming the boundary: a pruned event is gone on purpose, never a gap (which stays
+// DATA_LOSS) and never skipped silently.
 #ifndef REGISTRY_STORAGE_AUDIT_LOG_H_
 #define REGISTRY_STORAGE_AUDIT_LOG_H_
 
@@ -49,6 +62,39 @@ class AuditLog {
     std::string root;  // 32 bytes
   };
 
+  // What retention deleted: the bytes of events [0, size). Never decreases.
+  struct Pruned {
+    uint64_t size = 0;
+    // The time of event size - 1, the newest deleted, as the event said; empty when size is 0.
+    std::string newest_time;
+    // The index of the event that recorded the pruning which set `size` (>= size when size > 0).
+    uint64_t recorded_by = 0;
+  };
+
+  // One Prune call: events [from, to) deleted (none when from == to; then no event was
+  // written), the newest dated newest_time, recorded by event `sequence`.
+  struct PruneResult {
+    uint64_t from = 0;
+    uint64_t to = 0;
+    std::string newest_time;
+    uint64_t sequence = 0;
+  };
+
+  // Where Prune's caller keeps what it still needs of the events it deletes (e.g. the data check:
+  // which records they created). Rows live in the meta family under "audit/pruned-facts/", are
+  // written in the pruning's batch, and are read back with ScanPrunedFacts.
+  class PrunedFacts {
+   public:
+    void Put(absl::string_view key, absl::string_view value);
+    void Delete(absl::string_view key);
+
+   private:
+    friend class AuditLog;
+    PrunedFacts(Database* db, rocksdb::WriteBatch* batch) : db_(db), batch_(batch) {}
+    Database* db_;
+    rocksdb::WriteBatch* batch_;
+  };
+
   // Opens the log stored in db (not owned). DataLoss when the stored tree state does not match
   // the stored events.
   static absl::StatusOr<std::unique_ptr<AuditLog>> Open(Database* db, const Clock* clock);
@@ -63,13 +109,50 @@ class AuditLog {
 
   Head CurrentHead() const;
 
-  // The stored bytes of event `index`. NotFound past the end; DataLoss when missing inside it.
+  Pruned CurrentPruned() const;
+
+  // OK when `start` is not below the pruned boundary; else the OutOfRange public error a scan
+  // from there would return, naming the boundary.
+  absl::Status RequireRetained(uint64_t start) const;
+
+  // The stored bytes of event `index`. NotFound past the end; OutOfRange below the pruned prefix;
+  // DataLoss when missing inside the retained log.
   absl::StatusOr<std::string> ReadEvent(uint64_t index) const;
 
   // Calls fn(index, bytes) for events in [start, end) in order until fn returns false. DataLoss
-  // when an event inside the log is missing (the calls before it have been made).
+  // when an event inside the log is missing (the calls before it have been made); OutOfRange
+  // (a public error naming the boundary) when start is below the pruned prefix and the range is
+  // not empty.
   absl::Status Scan(uint64_t start, uint64_t end,
                     const std::function<bool(uint64_t, absl::string_view)>& fn) const;
+  // The same from the first retained event, read together with the events (a pruning between
+  // the two cannot make the scan start below the boundary it then meets).
+  absl::Status ScanRetained(uint64_t end,
+                            const std::function<bool(uint64_t, absl::string_view)>& fn) const;
+
+  // Deletes the bytes of the oldest events dated before (clock now - retention_days days), at
+  // most max_events of them, from the current boundary on, and appends `event` (the caller's
+  // actor and action; AuditEvent.pruning is filled in here) in the same synced batch, which also
+  // holds the new boundary and whatever `keep` staged for each deleted event (called in index
+  // order). Then flushes and compacts the deleted range out of the files. Returns what was
+  // deleted; when nothing is due, writes nothing. Each event is checked against its tree leaf
+  // before its time is believed: DataLoss (and nothing deleted) for an event that is missing,
+  // does not decode or does not match the tree, so retention never destroys the evidence of
+  // tampering. One call at a time (later calls wait). InvalidArgument for retention_days or
+  // max_events of 0; Unavailable when the batch cannot be written (nothing changed then). When
+  // the flush or compaction after the commit fails, the pruning stands (its event is written)
+  // and that error is returned; the next pruning compacts the whole pruned prefix again.
+  using KeepFn = std::function<void(const registry::v1::AuditEvent& event, PrunedFacts* facts)>;
+  absl::StatusOr<PruneResult> Prune(uint32_t retention_days, uint64_t max_events,
+                                    registry::v1::AuditEvent event, const KeepFn& keep);
+
+  // Calls fn(key, value) for every row Prune's callers kept (PrunedFacts), in key order.
+  absl::Status ScanPrunedFacts(
+      const std::function<void(absl::string_view key, absl::string_view value)>& fn) const;
+
+  // The frontier of the tree of the first `size` events, from the stored nodes (also for sizes
+  // inside the pruned prefix: its hashes stay). InvalidArgument beyond the current size.
+  absl::StatusOr<crypto::merkle::CompactRange> FrontierAt(uint64_t size) const;
 
   // RFC 9162 proofs and roots for tree sizes up to the current size. InvalidArgument for
   // out-of-range sizes.
@@ -80,13 +163,27 @@ class AuditLog {
 
  private:
   struct Writer;
+  struct PrunePlan;
   class StoredNodes;
 
-  AuditLog(Database* db, const Clock* clock, crypto::merkle::CompactRange frontier);
+  AuditLog(Database* db, const Clock* clock, crypto::merkle::CompactRange frontier,
+           Pruned pruned);
+
+  // Queues w and returns once its group is written (or failed).
+  void Commit(Writer* w);
 
   // Builds and writes one group; called by the leader without mu_ held.
   absl::Status WriteGroup(const std::vector<Writer*>& group,
                           crypto::merkle::CompactRange* frontier, absl::Time* last_time);
+
+  // Scan (retained false) or ScanRetained (true; start is then ignored).
+  absl::Status ScanFrom(bool retained, uint64_t start, uint64_t end,
+                        const std::function<bool(uint64_t, absl::string_view)>& fn) const;
+
+  // Opens the iterator of a scan and settles its start against the pruned boundary (retained:
+  // start there; else refuse a start below it), both under retention_mu_ so that they agree.
+  absl::StatusOr<std::unique_ptr<rocksdb::Iterator>> OpenScan(bool retained, uint64_t* start,
+                                                              uint64_t end) const;
 
   Database* const db_;
   const Clock* const clock_;
@@ -98,6 +195,14 @@ class AuditLog {
   bool leader_active_ ABSL_GUARDED_BY(mu_) = false;
   crypto::merkle::CompactRange frontier_ ABSL_GUARDED_BY(mu_);
   absl::Time last_time_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+
+  // The boundary and the events below it change together: a group that prunes holds this
+  // exclusively across its write and the update of pruned_, and readers hold it shared while
+  // they read pruned_ and open their iterator. Taken before mu_, never while holding it.
+  mutable absl::Mutex retention_mu_ ABSL_ACQUIRED_BEFORE(mu_);
+  Pruned pruned_ ABSL_GUARDED_BY(retention_mu_);
+  // One Prune at a time: it plans from the boundary it read.
+  absl::Mutex prune_job_mu_;
 };
 
 }  // namespace registry::storage

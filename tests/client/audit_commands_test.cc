@@ -13,6 +13,10 @@
 #include "client/cli.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "absl/time/clock.h"
+#include "common/clock.h"
+#include "common/time_format.h"
+#include "registry/v1/audit.grpc.pb.h"
 #include "registry/v1/records.grpc.pb.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
@@ -110,6 +114,73 @@ TEST_F(AuditCommandsTest, FullVerificationPassesAndTheNextStartsFromTheSavedHead
   const CliRun second = Run({"audit", "verify", "--full", "--state", state, "--clock-skew", "60"});
   EXPECT_EQ(second.code, 0) << second.err;
   EXPECT_EQ(second.err, "");
+}
+
+// A log whose oldest events audit retention deleted: the server's clock starts 400 days back,
+// a thousand-odd calls are made then, the clock moves to now and a retention of 365 days prunes
+// them. `audit verify --full` passes and says how many were pruned, up to when, and how many
+// retained events it verified.
+class PrunedAuditCommandsTest : public AuditCommandsTest {
+ protected:
+  void SetUp() override {
+    testing::TestServerOptions options;
+    options.clock = &clock_;
+    options.audit.set_retention_days(365);
+    server_ = TestServer::Start(std::move(options));
+    dir_ = testing::MakeTempDir("audit-commands-test");
+    auto auditor = v1::AuditService::NewStub(server_->Channel("auditor"));
+    for (int i = 0; i < 1100; ++i) {
+      grpc::ClientContext context;
+      v1::PublicKey key;
+      ASSERT_TRUE(auditor->GetAuditPublicKey(&context, {}, &key).ok());
+    }
+    newest_old_ = FormatInstant(clock_.Now(), /*micros=*/true);
+    clock_.Set(absl::Now());
+    absl::StatusOr<uint64_t> pruned = server_->server()->RunAuditRetentionOnce();
+    ASSERT_TRUE(pruned.ok()) << pruned.status();
+    pruned_ = *pruned;
+    ASSERT_GE(pruned_, 1100u);
+  }
+
+  FakeClock clock_{absl::Now() - absl::Hours(24 * 400)};
+  std::string newest_old_;
+  uint64_t pruned_ = 0;
+};
+
+TEST_F(PrunedAuditCommandsTest, FullVerificationSaysHowManyEventsWerePrunedAndUpToWhen) {
+  const std::string state = dir_ + "/state/audit-state.json";
+  const CliRun run = Run({"audit", "verify", "--full", "--state", state});
+  ASSERT_EQ(run.code, 0) << run.err;
+  const std::vector<std::string> lines = absl::StrSplit(run.out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 2u) << run.out;
+  ASSERT_EQ(pruned_, 1100u);
+  // The head is signed at the run's first call: the pruned events and the pruning's own record.
+  EXPECT_THAT(lines[0], StartsWith("verified: 1101 events, root "));
+  EXPECT_EQ(lines[1], absl::StrCat("pruned: 1,100 events, up to ", newest_old_,
+                                   " (retention 365 days); verified 1 retained event"));
+  // The next run also verifies the calls of the first.
+  const CliRun again = Run({"audit", "verify", "--full", "--state", state});
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_THAT(again.out, HasSubstr(" retained events\n"));
+
+  // Without --full the prefix is checked and reported, the retained events are not fetched.
+  const CliRun quick = Run({"audit", "verify", "--state", state});
+  ASSERT_EQ(quick.code, 0) << quick.err;
+  EXPECT_THAT(quick.out, HasSubstr(absl::StrCat(
+                             "pruned: 1,100 events, up to ", newest_old_,
+                             " (retention 365 days); retained events not downloaded (--full "
+                             "checks them)")));
+}
+
+// `audit list` shows the record of a pruning with what it deleted.
+TEST_F(PrunedAuditCommandsTest, ListStartsAtTheBoundaryAndShowsThePruning) {
+  const CliRun run = Run({"audit", "list"});
+  ASSERT_EQ(run.code, 0) << run.err;
+  EXPECT_THAT(run.out, StartsWith(absl::StrCat(pruned_, "  ")));
+  EXPECT_THAT(run.out, HasSubstr(absl::StrCat("system:audit-retention  unspecified  "
+                                              "audit-retention  OK  pruned=[0,",
+                                              pruned_, ")  pruned_up_to=", newest_old_,
+                                              "  retention_days=365")));
 }
 
 }  // namespace

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/time_format.h"
 #include "crypto/ed25519.h"
 #include "crypto/merkle.h"
 #include "crypto/secret_bytes.h"
@@ -116,6 +117,55 @@ class FakeAuditLog final : public AuditLogSource {
     SignHead(*signer_);
   }
 
+  // Appends n audit events dated `first`, `first + step`, ... (real AuditEvent bytes, unlike
+  // Grow's) and signs a new head.
+  void GrowDated(uint64_t n, absl::Time first, absl::Duration step) {
+    for (uint64_t i = 0; i < n; ++i) {
+      v1::AuditEvent event;
+      event.set_sequence(range_.size());
+      event.set_time(FormatInstant(first + step * static_cast<int64_t>(i), /*micros=*/true));
+      event.set_actor("spiffe://registry.kjc.dev/court/dev-court");
+      event.set_action("/registry.v1.RecordService/GetRecord");
+      AppendEvent(event);
+    }
+    SignHead(*signer_);
+  }
+
+  // Deletes the bytes of events [pruned, to) as registryd's audit retention does: appends the
+  // event that records it (dated `at`, the retention `days` before it being the cutoff), serves
+  // the new prefix and signs a new head. The newest pruned time is event to - 1's own (for
+  // Grow's undated events, `newest` must be given). A log holding the key can write any of it.
+  void Prune(uint64_t to, absl::Time at, uint32_t days = 1095,
+             std::optional<std::string> newest = std::nullopt) {
+    if (!newest.has_value()) {
+      v1::AuditEvent last;
+      EXPECT_TRUE(last.ParseFromString(served_[to - 1].event_bytes()));
+      newest = last.time();
+    }
+    v1::AuditEvent event;
+    event.set_sequence(range_.size());
+    event.set_time(FormatInstant(at, /*micros=*/true));
+    event.set_actor("system:audit-retention");
+    event.set_action("audit-retention");
+    v1::AuditPruning* pruning = event.mutable_pruning();
+    pruning->set_from_index(prefix_.pruned_size());
+    pruning->set_to_index(to);
+    pruning->set_newest_pruned_time(*newest);
+    pruning->set_cutoff(
+        FormatInstant(at - absl::Hours(24) * static_cast<int64_t>(days), /*micros=*/true));
+    pruning->set_retention_days(days);
+    const uint64_t recorded_by = range_.size();
+    AppendEvent(event);
+    prefix_.set_pruned_size(to);
+    prefix_.set_newest_pruned_time(*newest);
+    prefix_.set_recorded_by(recorded_by);
+    prefix_.clear_left_edge();
+    auto edge = merkle::CompactRangeAt(store_, to);
+    ASSERT_TRUE(edge.ok()) << edge.status();
+    for (std::string& hash : edge->Hashes()) prefix_.add_left_edge(std::move(hash));
+    SignHead(*signer_);
+  }
+
   // Signs the current tree with `signer` (another key makes a head from the wrong key), dated
   // `timestamp_micros` (default: kNow plus the tree size in microseconds, so later heads are
   // later).
@@ -140,10 +190,23 @@ class FakeAuditLog final : public AuditLogSource {
 
   v1::SignedTreeHead& head() { return head_; }
   std::vector<v1::AuditEntry>& served() { return served_; }
+  // What GetPrunedPrefix answers; tests edit it to make the log lie.
+  v1::PrunedPrefix& prefix() { return prefix_; }
+  // Answer GetPrunedPrefix with UNIMPLEMENTED, as a log that cannot tell.
+  void set_hides_prefix(bool value) { hides_prefix_ = value; }
   const crypto::Ed25519Signer& signer() const { return *signer_; }
   int key_requests() const { return key_requests_; }
 
-  absl::StatusOr<v1::SignedTreeHead> GetSignedTreeHead() override { return head_; }
+  absl::StatusOr<v1::SignedTreeHead> GetSignedTreeHead() override {
+    if (next_head_.has_value()) {
+      v1::SignedTreeHead once = std::move(*next_head_);
+      next_head_.reset();
+      return once;
+    }
+    return head_;
+  }
+  // The next GetSignedTreeHead answers `head` (e.g. one signed just before a pruning).
+  void ServeOnce(v1::SignedTreeHead head) { next_head_ = std::move(head); }
 
   absl::StatusOr<v1::ConsistencyProof> GetConsistencyProof(uint64_t first_size,
                                                            uint64_t second_size) override {
@@ -183,6 +246,11 @@ class FakeAuditLog final : public AuditLogSource {
       const std::function<absl::Status(const v1::AuditEntry&)>& on_entry) override {
     ++stream_requests_;
     EXPECT_LT(start, end);
+    // As registryd: the deleted events are gone, and a stream from below them says so.
+    if (start < prefix_.pruned_size()) {
+      return absl::OutOfRangeError(absl::StrCat("audit events before index ",
+                                                prefix_.pruned_size(), " were deleted"));
+    }
     for (uint64_t position = start; position < served_.size(); ++position) {
       if (position >= end && !sends_beyond_end_) break;
       absl::Status status = on_entry(served_[position]);
@@ -200,6 +268,11 @@ class FakeAuditLog final : public AuditLogSource {
     return key;
   }
 
+  absl::StatusOr<v1::PrunedPrefix> GetPrunedPrefix() override {
+    if (hides_prefix_) return absl::UnimplementedError("GetPrunedPrefix");
+    return prefix_;
+  }
+
   int stream_requests() const { return stream_requests_; }
   void set_sends_beyond_end(bool value) { sends_beyond_end_ = value; }
   // Every consistency proof from now on holds these hashes, whatever sizes are asked for.
@@ -214,7 +287,20 @@ class FakeAuditLog final : public AuditLogSource {
   merkle::CompactRange range_;
   merkle::InMemoryNodeStore store_;
   v1::SignedTreeHead head_;
+  void AppendEvent(const v1::AuditEvent& event) {
+    std::string bytes;
+    ASSERT_TRUE(event.SerializeToString(&bytes));
+    const uint64_t index = range_.size();
+    range_.Append(merkle::HashLeaf(bytes), store_.Recorder());
+    v1::AuditEntry& entry = served_.emplace_back();
+    entry.set_index(index);
+    entry.set_event_bytes(bytes);
+  }
+
   std::vector<v1::AuditEntry> served_;
+  v1::PrunedPrefix prefix_;
+  bool hides_prefix_ = false;
+  std::optional<v1::SignedTreeHead> next_head_;
   int key_requests_ = 0;
   int stream_requests_ = 0;
   bool sends_beyond_end_ = false;
@@ -557,6 +643,275 @@ TEST(AuditVerifierTest, HeadDatedAtTheEndOfTimeIsRefusedWithItsRawDate) {
   EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(result.status().message()),
               HasSubstr("dated 18446744073709551615 microseconds after 1970, more than 5m"));
+}
+
+// ---------------------------------------------------------------------------------------------
+// A log whose oldest events audit retention deleted
+
+const absl::Time kFourYearsAgo = kNow - absl::Hours(24 * 365 * 4);
+
+// 100 events, hourly from four years ago; the first `pruned` deleted under a retention of three
+// years by a pruning recorded an hour before kNow (event 100); then 5 recent events: 106 in all.
+void GrowAndPrune(FakeAuditLog& log, uint64_t pruned = 60) {
+  log.GrowDated(100, kFourYearsAgo, absl::Hours(1));
+  log.Prune(pruned, kNow - absl::Hours(1));
+  log.GrowDated(5, kNow - absl::Minutes(30), absl::Minutes(1));
+}
+
+std::string TimeOfHour(absl::Time first, int64_t hour) {
+  return FormatInstant(first + absl::Hours(hour), /*micros=*/true);
+}
+
+TEST(AuditVerifierTest, PrunedLogVerifiesFromTheLeftEdgeAndSaysWhatWasPruned) {
+  FakeAuditLog log;
+  GrowAndPrune(log);
+  ASSERT_EQ(log.head().tree_size(), 106u);
+  auto result = Verify(log, std::nullopt);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->state.pruned_size(), 60u);
+  EXPECT_EQ(result->state.newest_pruned_time(), TimeOfHour(kFourYearsAgo, 59));
+  EXPECT_EQ(result->retention_days, 1095u);
+  EXPECT_EQ(result->retained_verified, 46u);
+  // The record of the pruning alone, then the retained events from the left edge: nothing below.
+  EXPECT_EQ(log.stream_requests(), 2);
+  ASSERT_FALSE(result->state.event_times().empty());
+  EXPECT_LE(result->state.event_times_size(), static_cast<int>(kEventTimeSamples));
+  EXPECT_EQ(result->state.event_times(0).index(), 60u);
+  EXPECT_EQ(result->state.event_times(result->state.event_times_size() - 1).index(), 105u);
+
+  // Without --full: the prefix is checked all the same, the retained events are not fetched.
+  auto quick = Verify(log, std::nullopt, AuditVerifyOptions());
+  ASSERT_TRUE(quick.ok()) << quick.status();
+  EXPECT_EQ(quick->state.pruned_size(), 60u);
+  EXPECT_EQ(quick->retained_verified, 0u);
+  EXPECT_THAT(quick->state.event_times(), IsEmpty());
+}
+
+TEST(AuditVerifierTest, PruningMovesForwardBetweenVerifications) {
+  FakeAuditLog log;
+  GrowAndPrune(log);
+  const AuditState state = VerifiedState(log);
+  // Old events 60..89 become due too.
+  log.Prune(90, kNow - absl::Minutes(10));
+  auto quick = Verify(log, state, AuditVerifyOptions());
+  ASSERT_TRUE(quick.ok()) << quick.status();
+  EXPECT_EQ(quick->state.pruned_size(), 90u);
+  // The times this client recorded of events that are still kept stay in the state.
+  ASSERT_FALSE(quick->state.event_times().empty());
+  for (const EventTime& t : quick->state.event_times()) EXPECT_GE(t.index(), 90u);
+  auto full = Verify(log, quick->state);
+  ASSERT_TRUE(full.ok()) << full.status();
+  EXPECT_EQ(full->retained_verified, 107u - 90u);
+}
+
+// The head is asked first; a pruning that commits before the prefix is asked has its record
+// beyond that head, and the next head holds it.
+TEST(AuditVerifierTest, APruningBetweenTheHeadAndThePrefixIsReadWithTheNextHead) {
+  FakeAuditLog log;
+  log.GrowDated(100, kFourYearsAgo, absl::Hours(1));
+  const v1::SignedTreeHead before = log.head();
+  log.Prune(60, kNow - absl::Hours(1));
+  log.ServeOnce(before);
+  auto result = Verify(log, std::nullopt);
+  ASSERT_TRUE(result.ok()) << result.status();
+  EXPECT_EQ(result->state.verified_head().tree_size(), 101u);
+  EXPECT_EQ(result->state.pruned_size(), 60u);
+}
+
+TEST(AuditVerifierTest, EditedRetainedEventOfAPrunedLogIsNamed) {
+  for (uint64_t edited : {60u, 61u, 77u, 99u, 101u, 105u}) {
+    FakeAuditLog log;
+    GrowAndPrune(log);
+    log.served()[edited].set_event_bytes("rewritten by an intruder");
+    ExpectFailure(Verify(log, std::nullopt), absl::StatusCode::kDataLoss,
+                  absl::StrCat("event ", edited, " does not match the signed tree"));
+  }
+  // The record of the pruning is checked on its own, with or without --full.
+  FakeAuditLog log;
+  GrowAndPrune(log);
+  log.served()[100].set_event_bytes("rewritten by an intruder");
+  for (const AuditVerifyOptions& options : {Full(), AuditVerifyOptions()}) {
+    auto result = Verify(log, std::nullopt, options);
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.status().code(), absl::StatusCode::kDataLoss);
+    EXPECT_THAT(std::string(result.status().message()),
+                HasSubstr("event 100 does not match the signed tree"));
+  }
+}
+
+TEST(AuditVerifierTest, TamperedLeftEdgeIsCaught) {
+  FakeAuditLog log;
+  GrowAndPrune(log);
+  ASSERT_EQ(log.prefix().left_edge_size(), 4);  // 60 = 32 + 16 + 8 + 4
+  for (int i = 0; i < 4; ++i) {
+    for (const AuditVerifyOptions& options : {Full(), AuditVerifyOptions()}) {
+      FakeAuditLog tampered;
+      GrowAndPrune(tampered);
+      std::string hash = tampered.prefix().left_edge(i);
+      hash[7] ^= 0x20;
+      tampered.prefix().set_left_edge(i, hash);
+      ExpectFailure(Verify(tampered, std::nullopt, options), absl::StatusCode::kDataLoss,
+                    "the left edge of the pruned prefix (events [0, 60)) does not match the "
+                    "signed tree head");
+    }
+  }
+  FakeAuditLog short_edge;
+  GrowAndPrune(short_edge);
+  short_edge.prefix().mutable_left_edge()->RemoveLast();
+  ExpectFailure(Verify(short_edge, std::nullopt), absl::StatusCode::kDataLoss,
+                "the log served a malformed left edge: a tree of 60 leaves has a frontier of 4 "
+                "hashes, not 3");
+  FakeAuditLog huge_edge;
+  GrowAndPrune(huge_edge);
+  for (int i = 0; i < 100000; ++i) huge_edge.prefix().add_left_edge(std::string(32, 'h'));
+  ExpectFailure(Verify(huge_edge, std::nullopt), absl::StatusCode::kDataLoss,
+                "the log served a left edge of 100004 hashes; no tree has more than 64");
+}
+
+TEST(AuditVerifierTest, PrunedPrefixThatShrinksIsCaught) {
+  FakeAuditLog log;
+  GrowAndPrune(log);
+  const AuditState state = VerifiedState(log);
+  ASSERT_EQ(state.pruned_size(), 60u);
+  log.prefix().set_pruned_size(40);
+  ExpectFailure(Verify(log, state, AuditVerifyOptions()), absl::StatusCode::kDataLoss,
+                "the log says audit retention deleted its first 40 events, but a previous "
+                "verification saw the first 60 deleted: deleted events do not come back, the "
+                "pruned prefix never shrinks");
+  // A log that no longer says anything about pruning has not un-deleted anything either.
+  log.set_hides_prefix(true);
+  ExpectFailure(Verify(log, state, AuditVerifyOptions()), absl::StatusCode::kDataLoss,
+                "the log says audit retention deleted its first 0 events, but a previous "
+                "verification saw the first 60 deleted: deleted events do not come back, the "
+                "pruned prefix never shrinks");
+}
+
+// A log that does not answer GetPrunedPrefix is taken for one that never pruned: its deleted
+// events are then missing, and a full verification fails rather than skip them.
+TEST(AuditVerifierTest, DeletedEventsOfALogThatDoesNotSaySoFailTheFullCheck) {
+  FakeAuditLog log;
+  GrowAndPrune(log);
+  log.set_hides_prefix(true);
+  auto result = Verify(log, std::nullopt);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kOutOfRange) << result.status();
+}
+
+TEST(AuditVerifierTest, APruningClaimMustBeTheOneItsRecordInTheTreeStates) {
+  struct Case {
+    std::function<void(v1::PrunedPrefix&)> lie;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {[](v1::PrunedPrefix& p) { p.set_recorded_by(59); },
+       "the log names event 59 as the record of the pruning of events [0, 60), but that record "
+       "must be a retained event of the signed tree, in [60, 106)"},
+      {[](v1::PrunedPrefix& p) { p.set_recorded_by(106); },
+       "the log names event 106 as the record of the pruning of events [0, 60), but that record "
+       "must be a retained event of the signed tree, in [60, 106)"},
+      {[](v1::PrunedPrefix& p) { p.set_recorded_by(61); },
+       "event 61, which the log names as the record of its pruning, is not an audit retention "
+       "event"},
+      {[](v1::PrunedPrefix& p) {
+         p.set_newest_pruned_time(TimeOfHour(kFourYearsAgo, 40));
+       },
+       absl::StrCat("event 100, which the log names as the record of its pruning, records events "
+                    "[0, 60) deleted up to ",
+                    TimeOfHour(kFourYearsAgo, 59), ", not the first 60 up to ",
+                    TimeOfHour(kFourYearsAgo, 40))},
+      {[](v1::PrunedPrefix& p) { p.set_newest_pruned_time("last Tuesday"); },
+       "the newest pruned event's time is not an RFC 3339 instant: \"last Tuesday\""},
+      {[](v1::PrunedPrefix& p) { p.set_pruned_size(1000); },
+       "the log says audit retention deleted 1000 events, more than the 106 of its signed tree "
+       "head"},
+      {[](v1::PrunedPrefix& p) { p.set_pruned_size(0); },
+       "the log says nothing was pruned, yet describes a pruning"},
+  };
+  for (const Case& c : cases) {
+    FakeAuditLog log;
+    GrowAndPrune(log);
+    c.lie(log.prefix());
+    ExpectFailure(Verify(log, std::nullopt), absl::StatusCode::kDataLoss, c.message);
+  }
+}
+
+// Recent events deleted by a pruning that states a retention of three years: its own record
+// says it deleted events newer than its cutoff.
+TEST(AuditVerifierTest, APruningRecordThatDoesNotHoldTogetherIsCaught) {
+  FakeAuditLog log;
+  log.GrowDated(100, kNow - absl::Hours(100), absl::Hours(1));
+  log.Prune(60, kNow - absl::Minutes(30));
+  auto result = Verify(log, std::nullopt, AuditVerifyOptions());
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(result.status().message()),
+              HasSubstr("event 100, which the log names as the record of its pruning, does not "
+                        "hold together: it deleted events up to"));
+}
+
+// A log holding the signing key deletes recent events and records a self-consistent pruning
+// that dates them four years back. The events this client verified and whose times it kept
+// give it away; a client that never saw them cannot tell (see audit_verifier.h).
+TEST(AuditVerifierTest, EventsThisClientSawCannotBeHiddenBehindAPruningClaim) {
+  FakeAuditLog log;
+  log.GrowDated(100, kNow - absl::Hours(100), absl::Hours(1));
+  const AuditState state = VerifiedState(log);
+  ASSERT_FALSE(state.event_times().empty());
+  log.Prune(80, kNow - absl::Minutes(30), 1095, FormatInstant(kFourYearsAgo, /*micros=*/true));
+  for (const AuditVerifyOptions& options : {Full(), AuditVerifyOptions()}) {
+    auto result = Verify(log, state, options);
+    ASSERT_FALSE(result.ok());
+    EXPECT_EQ(result.status().code(), absl::StatusCode::kDataLoss);
+    EXPECT_THAT(std::string(result.status().message()),
+                HasSubstr(absl::StrCat("the log says audit retention deleted its first 80 "
+                                       "events, the newest dated ",
+                                       FormatInstant(kFourYearsAgo, /*micros=*/true),
+                                       ", but event 0, verified by this client on ",
+                                       state.verified_at(), ", is dated ",
+                                       TimeOfHour(kNow - absl::Hours(100), 0))));
+    EXPECT_THAT(std::string(result.status().message()),
+                HasSubstr("events were deleted that are newer than the log says"));
+  }
+  // What stays out of reach: without that memory the forged record is as good as a true one.
+  auto fresh = Verify(log, std::nullopt);
+  EXPECT_TRUE(fresh.ok()) << fresh.status();
+}
+
+TEST(AuditVerifierTest, ANewerPruningCannotDateItsNewestEventBeforeTheVerifiedOne) {
+  FakeAuditLog log;
+  GrowAndPrune(log);
+  const AuditState state = VerifiedState(log);
+  log.Prune(70, kNow - absl::Minutes(10), 1095, TimeOfHour(kFourYearsAgo, 50));
+  ExpectFailure(Verify(log, state, AuditVerifyOptions()), absl::StatusCode::kDataLoss,
+                absl::StrCat("the log says the newest of its first 70 events, deleted by "
+                             "retention, is dated ",
+                             TimeOfHour(kFourYearsAgo, 50), ", before the newest of the first 60 (",
+                             TimeOfHour(kFourYearsAgo, 59), ")"));
+}
+
+TEST(AuditVerifierTest, EventTimesAreAFewFromTheVerifiedBytes) {
+  FakeAuditLog log;
+  const absl::Time first = kNow - absl::Hours(2000);
+  log.GrowDated(1000, first, absl::Hours(1));
+  auto result = Verify(log, std::nullopt);
+  ASSERT_TRUE(result.ok()) << result.status();
+  const auto& times = result->state.event_times();
+  ASSERT_GE(times.size(), 32);
+  EXPECT_LE(times.size(), static_cast<int>(kEventTimeSamples));
+  EXPECT_EQ(times[0].index(), 0u);
+  EXPECT_EQ(times[times.size() - 1].index(), 999u);
+  for (int i = 0; i < times.size(); ++i) {
+    if (i > 0) {
+      EXPECT_GT(times[i].index(), times[i - 1].index());
+    }
+    EXPECT_EQ(times[i].time(), TimeOfHour(first, static_cast<int64_t>(times[i].index())));
+  }
+  // Undated bytes (not audit events) give no times.
+  FakeAuditLog undated;
+  undated.Grow(50);
+  auto plain = Verify(undated, std::nullopt);
+  ASSERT_TRUE(plain.ok()) << plain.status();
+  EXPECT_THAT(plain->state.event_times(), IsEmpty());
 }
 
 // ---------------------------------------------------------------------------------------------

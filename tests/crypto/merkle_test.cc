@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/numeric/bits.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/escaping.h"
@@ -400,6 +401,31 @@ TEST_F(RandomTreeTest, RootAtMatchesReferenceAtEverySize) {
   }
 }
 
+// The left edge a log serves once its first events are deleted: read from the stored nodes, it is
+// the frontier those events built, and appending the later leaves to it gives every later root.
+TEST_F(RandomTreeTest, CompactRangeAtIsTheFrontierAndExtendsToEveryLaterRoot) {
+  CompactRange appended;
+  for (size_t size = 0; size <= kRandomLeaves; ++size) {
+    if (size > 0) appended.Append((*leaf_hashes_)[size - 1], nullptr);
+    absl::StatusOr<CompactRange> read = CompactRangeAt(log_->store, size);
+    ASSERT_TRUE(read.ok()) << "size " << size << ": " << read.status();
+    ASSERT_EQ(read->size(), size);
+    ASSERT_EQ(read->Serialize(), appended.Serialize()) << "size " << size;
+  }
+  for (uint64_t pruned : InterestingSizes()) {
+    absl::StatusOr<CompactRange> edge = CompactRangeAt(log_->store, pruned);
+    ASSERT_TRUE(edge.ok()) << edge.status();
+    CompactRange range = *std::move(edge);
+    for (uint64_t size = pruned; size < kRandomLeaves && size < pruned + 40; ++size) {
+      range.Append((*leaf_hashes_)[size], nullptr);
+      ASSERT_EQ(Hex(range.Root()), Hex((*reference_roots_)[size + 1]))
+          << "pruned " << pruned << ", size " << size + 1;
+    }
+  }
+  EXPECT_EQ(CompactRangeAt(log_->store, kRandomLeaves + 1).status().code(),
+            absl::StatusCode::kNotFound);
+}
+
 TEST_F(RandomTreeTest, StoreHoldsExactlyThePerfectNodes) {
   // Level l has floor(n / 2^l) complete nodes, each the MTH of its 2^l leaves; nothing more.
   for (int level = 0; level <= 11; ++level) {
@@ -721,6 +747,36 @@ TEST(CompactRangeTest, ParseRejectsMalformedInputAsDataLoss) {
   absl::StatusOr<CompactRange> parsed = CompactRange::Parse(flipped);
   ASSERT_TRUE(parsed.ok());
   EXPECT_NE(parsed->Root(), range.Root());
+}
+
+TEST(CompactRangeTest, FromHashesRoundTripsHashesAndRefusesAnotherShape) {
+  const std::vector<std::string> leaves = RandomLeafHashes(300, 5);
+  CompactRange range;
+  for (size_t size = 0; size <= leaves.size(); ++size) {
+    if (size > 0) range.Append(leaves[size - 1], nullptr);
+    const std::vector<std::string> hashes = range.Hashes();
+    ASSERT_EQ(hashes.size(), static_cast<size_t>(absl::popcount(size)));
+    absl::StatusOr<CompactRange> rebuilt = CompactRange::FromHashes(size, hashes);
+    ASSERT_TRUE(rebuilt.ok()) << rebuilt.status();
+    ASSERT_EQ(rebuilt->Serialize(), range.Serialize());
+  }
+  // 300 = 0b100101100: four hashes, largest first.
+  const std::vector<std::string> hashes = range.Hashes();
+  ASSERT_EQ(hashes.size(), 4u);
+  std::vector<std::string> fewer(hashes.begin(), hashes.end() - 1);
+  EXPECT_EQ(CompactRange::FromHashes(300, fewer).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  std::vector<std::string> more = hashes;
+  more.push_back(hashes[0]);
+  EXPECT_EQ(CompactRange::FromHashes(300, more).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  std::vector<std::string> short_hash = hashes;
+  short_hash[2].pop_back();
+  EXPECT_EQ(CompactRange::FromHashes(300, short_hash).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(CompactRange::FromHashes(301, hashes).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(CompactRange::FromHashes(0, {}).ok());
 }
 
 TEST(CompactRangeTest, ParseAcceptsTheLargestSize) {

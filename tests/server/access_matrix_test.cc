@@ -63,6 +63,7 @@ const std::map<std::string, std::set<std::string>>& ExpectedRoles() {
       {"/registry.v1.AuditService/GetInclusionProof", {"auditor"}},
       {"/registry.v1.AuditService/GetConsistencyProof", {"auditor"}},
       {"/registry.v1.AuditService/GetAuditPublicKey", {"auditor"}},
+      {"/registry.v1.AuditService/GetPrunedPrefix", {"auditor"}},
       {"/registry.v1.AdminService/RotateKeys", {"admin"}},
       {"/registry.v1.AdminService/CreateBackup", {"admin"}},
       {"/registry.v1.AdminService/ListBackups", {"admin"}},

@@ -571,14 +571,18 @@ TEST_F(AuditServiceTest, EveryAuditMethodRefusesEveryOtherRole) {
       results.push_back(stub->GetAuditPublicKey(Context().get(), {}, &resp));
       EXPECT_TRUE(resp.ed25519().empty());
     }
-    ASSERT_EQ(results.size(), 7u);
+    {
+      v1::PrunedPrefix resp;
+      results.push_back(stub->GetPrunedPrefix(Context().get(), {}, &resp));
+    }
+    ASSERT_EQ(results.size(), 8u);
     for (size_t i = 0; i < results.size(); ++i) {
       EXPECT_EQ(results[i].error_code(), grpc::StatusCode::PERMISSION_DENIED)
           << "method " << i << ": " << results[i].error_message();
     }
     // Each refusal is itself audited.
-    ASSERT_EQ(LogSize(), before + 7);
-    for (uint64_t i = before; i < before + 7; ++i) {
+    ASSERT_EQ(LogSize(), before + 8);
+    for (uint64_t i = before; i < before + 8; ++i) {
       EXPECT_EQ(EventAt(i).outcome(), static_cast<int>(grpc::StatusCode::PERMISSION_DENIED));
     }
   }

@@ -15,6 +15,7 @@
 #include "client/audit_verifier.h"
 #include "client/connection.h"
 #include "client/grpc_audit_log_source.h"
+#include "common/clock.h"
 #include "crypto/merkle.h"
 #include "gtest/gtest.h"
 #include "registry/v1/audit.pb.h"
@@ -49,7 +50,7 @@ class AuditTamperTest : public ::testing::Test {
   void SetUp() override {
     state_dir_ = testing::MakeTempDir("audit-tamper-state");
     state_path_ = state_dir_ + "/state/audit-state.json";
-    server_ = TestServer::Start();
+    StartServer();
     GenerateEvents();
     // One clean full verification pins the key and records the head.
     absl::StatusOr<AuditVerification> first = Verify(std::nullopt);
@@ -64,6 +65,9 @@ class AuditTamperTest : public ::testing::Test {
     std::error_code ignored;
     std::filesystem::remove_all(state_dir_, ignored);
   }
+
+  // Starts the server; then SetUp makes the events and saves one clean full verification.
+  virtual void StartServer() { server_ = TestServer::Start(); }
 
   // About forty calls of every kind.
   void GenerateEvents() {
@@ -367,6 +371,129 @@ TEST_F(AuditTamperTest, ForkedLongerLogIsCaught) {
   // A fresh full verification accepts it (the server signs what it has): only memory helps.
   absl::StatusOr<AuditVerification> fresh = Verify(std::nullopt);
   EXPECT_TRUE(fresh.ok()) << fresh.status();
+}
+
+// The same against a log whose oldest events audit retention deleted: the server's clock
+// starts 400 days back, the events of SetUp are made then, the clock moves to now and a
+// retention of 365 days prunes them all; a few recent events follow, then the clean full
+// verification. Tampering with a retained event, with the left edge the server serves, or with
+// the boundary it keeps is each caught.
+class PrunedAuditTamperTest : public AuditTamperTest {
+ protected:
+  void StartServer() override {
+    testing::TestServerOptions options;
+    options.clock = &clock_;
+    options.audit.set_retention_days(365);
+    server_ = TestServer::Start(std::move(options));
+  }
+
+  void SetUp() override {
+    state_dir_ = testing::MakeTempDir("audit-tamper-state");
+    state_path_ = state_dir_ + "/state/audit-state.json";
+    StartServer();
+    GenerateEvents();
+    clock_.Set(absl::Now());
+    absl::StatusOr<uint64_t> pruned = server_->server()->RunAuditRetentionOnce();
+    ASSERT_TRUE(pruned.ok()) << pruned.status();
+    pruned_ = server_->server()->audit_log()->CurrentPruned().size;
+    ASSERT_EQ(*pruned, pruned_);
+    ASSERT_GE(pruned_, 40u);
+    auto clerk = v1::RecordService::NewStub(server_->Channel("clerk"));
+    for (int i = 0; i < 5; ++i) {
+      v1::CreateRecordResponse created;
+      grpc::Status s =
+          clerk->CreateRecord(Context().get(), testing::FictionalRecord(100 + i), &created);
+      ASSERT_TRUE(s.ok()) << s.error_message();
+    }
+    absl::StatusOr<AuditVerification> first = Verify(std::nullopt);
+    ASSERT_TRUE(first.ok()) << first.status();
+    EXPECT_EQ(first->state.pruned_size(), pruned_);
+    EXPECT_EQ(first->retained_verified, first->state.verified_head().tree_size() - pruned_);
+    ASSERT_TRUE(client::SaveAuditState(state_path_, first->state).ok());
+    verified_size_ = first->state.verified_head().tree_size();
+  }
+
+  FakeClock clock_{absl::Now() - absl::Hours(24 * 400)};
+  uint64_t pruned_ = 0;
+};
+
+TEST_F(PrunedAuditTamperTest, CleanPrunedLogVerifiesAgain) {
+  absl::StatusOr<AuditVerification> again = VerifyFromState();
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(again->state.pruned_size(), pruned_);
+  EXPECT_EQ(again->retention_days, 365u);
+}
+
+TEST_F(PrunedAuditTamperTest, EditedRetainedEventIsNamed) {
+  // pruned_ records the pruning; the creations follow it.
+  const uint64_t edited = pruned_ + 2;
+  {
+    std::unique_ptr<Database> db = StopAndOpenDatabase();
+    ASSERT_NE(db, nullptr);
+    const std::string original = Get(db.get(), Cf::kAudit, EncodeU64(edited));
+    Put(db.get(), Cf::kAudit, EncodeU64(edited), EditRecordId(original));
+  }
+  ASSERT_TRUE(server_->Restart().ok());
+  ExpectDataLossMentioning(VerifyFromState(), absl::StrCat("event ", edited, " "));
+  ExpectDataLossMentioning(Verify(std::nullopt), absl::StrCat("event ", edited, " "));
+}
+
+TEST_F(PrunedAuditTamperTest, EditedLeftEdgeHashIsCaught) {
+  {
+    std::unique_ptr<Database> db = StopAndOpenDatabase();
+    ASSERT_NE(db, nullptr);
+    // The largest subtree of the left edge: level of the highest set bit of the boundary, index 0.
+    int level = 63;
+    while ((pruned_ >> level) == 0) --level;
+    const std::string key = std::string(1, static_cast<char>(level)) + EncodeU64(0);
+    std::string node = Get(db.get(), Cf::kMerkle, key);
+    ASSERT_EQ(node.size(), 32u);
+    node[0] ^= 0x01;
+    Put(db.get(), Cf::kMerkle, key, node);
+  }
+  ASSERT_TRUE(server_->Restart().ok());
+  // From the saved head, the consistency proofs the server builds from that node give it away
+  // first; a first verification finds the left edge wrong.
+  ExpectDataLossMentioning(VerifyFromState(/*full=*/false), "forked head");
+  ExpectDataLossMentioning(Verify(std::nullopt),
+                           absl::StrCat("the left edge of the pruned prefix (events [0, ", pruned_,
+                                        ")) does not match the signed tree head"));
+}
+
+// An intruder hides retained events behind a larger boundary: deletes them, raises the boundary
+// and points it at a later event (the one recording the pruning names the old boundary).
+TEST_F(PrunedAuditTamperTest, RaisedBoundaryHidingEventsIsCaught) {
+  {
+    std::unique_ptr<Database> db = StopAndOpenDatabase();
+    ASSERT_NE(db, nullptr);
+    const std::string stored = Get(db.get(), Cf::kMeta, "audit/pruned");
+    ASSERT_GT(stored.size(), 16u);
+    const uint64_t raised = pruned_ + 3;
+    rocksdb::WriteBatch batch;
+    batch.DeleteRange(db->cf(Cf::kAudit), EncodeU64(pruned_), EncodeU64(raised));
+    batch.Put(db->cf(Cf::kMeta), "audit/pruned",
+              EncodeU64(raised) + EncodeU64(raised + 1) + stored.substr(16));
+    ASSERT_TRUE(db->Write(&batch).ok());
+  }
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(server_->server()->audit_log()->CurrentPruned().size, pruned_ + 3);
+  ExpectDataLossMentioning(
+      VerifyFromState(/*full=*/false),
+      absl::StrCat("event ", pruned_ + 4, ", which the log names as the record of its pruning, "
+                   "is not an audit retention event"));
+}
+
+// And the reverse: a boundary lowered below the one the auditor saw.
+TEST_F(PrunedAuditTamperTest, LoweredBoundaryIsCaught) {
+  {
+    std::unique_ptr<Database> db = StopAndOpenDatabase();
+    ASSERT_NE(db, nullptr);
+    const std::string stored = Get(db.get(), Cf::kMeta, "audit/pruned");
+    Put(db.get(), Cf::kMeta, "audit/pruned",
+        EncodeU64(pruned_ - 2) + stored.substr(8));
+  }
+  ASSERT_TRUE(server_->Restart().ok());
+  ExpectDataLossMentioning(VerifyFromState(/*full=*/false), "the pruned prefix never shrinks");
 }
 
 }  // namespace

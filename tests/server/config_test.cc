@@ -58,6 +58,22 @@ TEST(ConfigTest, UnknownCallerLimitsDefaultAndAreBounded) {
   }
 }
 
+// Audit retention: 0 keeps every event; a year or more is accepted as given (the ECRIS-TCN
+// keeps its logs three years).
+TEST(ConfigTest, AuditRetentionIsZeroOrAtLeastAYear) {
+  const std::string dir = testing::MakeTempDir("config");
+  auto kept = LoadConfig(Write(dir, "c.json", kGood));
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(kept->audit().retention_days(), 0u);
+  for (uint32_t days : {365u, 1095u, 36500u}) {
+    std::string text = kGood;
+    text.insert(1, absl::StrCat("\"audit\": {\"retention_days\": ", days, "}, "));
+    auto c = LoadConfig(Write(dir, "c.json", text));
+    ASSERT_TRUE(c.ok()) << days << ": " << c.status();
+    EXPECT_EQ(c->audit().retention_days(), days);
+  }
+}
+
 TEST(ConfigTest, MissingFileIsNotFound) {
   EXPECT_EQ(LoadConfig("/nonexistent/registryd.json").status().code(),
             absl::StatusCode::kNotFound);
@@ -81,6 +97,12 @@ TEST(ConfigTest, BadAddressAndMissingFieldsAreNamed) {
         std::make_tuple("\"reference_dir\": \"ref\"", "\"threads\": 1", "reference_dir"),
         std::make_tuple("\"data_dir\": \"data\",",
                         "\"data_dir\": \"data\", \"audit\": {\"retention_days\": 30},",
+                        "audit.retention_days"),
+        std::make_tuple("\"data_dir\": \"data\",",
+                        "\"data_dir\": \"data\", \"audit\": {\"retention_days\": 364},",
+                        "audit.retention_days"),
+        std::make_tuple("\"data_dir\": \"data\",",
+                        "\"data_dir\": \"data\", \"audit\": {\"retention_days\": 36501},",
                         "audit.retention_days")}) {
     std::string text = kGood;
     text.replace(text.find(from), std::string(from).size(), to);

@@ -144,6 +144,7 @@ std::unique_ptr<TestServer> TestServer::Start(TestServerOptions options) {
                                : t->options_.reference_dir);
   *config.mutable_backup() = t->options_.backup;
   *config.mutable_unknown_callers() = t->options_.unknown_callers;
+  *config.mutable_audit() = t->options_.audit;
   auto finished = server::FinishConfig(config, d);
   if (!finished.ok()) Die("config", finished.status());
   t->config_ = *finished;

@@ -54,6 +54,8 @@ struct TestServerOptions {
   registry::v1::BackupConfig backup;
   // Reference data folder. Default: deploy/reference.
   std::string reference_dir;
+  // Audit retention (retention_days); default 0, every event kept.
+  registry::v1::AuditConfig audit;
 };
 
 class TestServer {
