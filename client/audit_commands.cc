@@ -264,17 +264,25 @@ absl::Status RunAuditVerify(CommandContext& ctx) {
     ASSIGN_OR_RETURN(const uint64_t seconds, ParseUintOption("clock-skew", *skew, 1, 86400));
     options.max_clock_skew = absl::Seconds(static_cast<int64_t>(seconds));
   }
+  options.server = ctx.settings().server;
   ASSIGN_OR_RETURN(const std::optional<AuditState> previous, LoadAuditState(state_path));
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ctx.Channel());
   GrpcAuditLogSource source(channel, ctx.settings());
   ASSIGN_OR_RETURN(const AuditVerification result,
                    VerifyAuditLog(source, previous, options, absl::Now()));
   for (const std::string& note : result.notes) ctx.err() << "note: " << ForTerminal(note) << "\n";
+  for (const std::string& warning : result.warnings) {
+    ctx.err() << "WARNING: " << ForTerminal(warning) << "\n";
+  }
+  // The log verified, so its state is kept; a warning still asks for a person's look.
+  if (!result.warnings.empty()) ctx.set_exit_code(1);
   RETURN_IF_ERROR(SaveAuditState(state_path, result.state));
-  const v1::SignedTreeHead& head = result.state.verified_head();
+  const v1::SignedTreeHead& head = result.log.verified_head();
   if (ctx.json()) return ctx.PrintJson(head);
-  ctx.out() << "verified: " << head.tree_size() << " events, root "
-            << absl::BytesToHexString(head.root_hash()) << "\n";
+  ctx.out() << "verified: audit log " << ForTerminal(head.log_id()) << ", " << head.tree_size()
+            << (head.tree_size() == 1 ? " event" : " events")
+            << (options.full ? ", every one checked" : "") << "\n"
+            << "root: " << absl::BytesToHexString(head.root_hash()) << "\n";
   return absl::OkStatus();
 }
 

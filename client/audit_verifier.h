@@ -1,20 +1,26 @@
 // The auditor's check of the tamper-evident audit log (RFC 6962 Merkle tree with signed heads,
 // docs/security.md property 7), done with the client's own code:
 //
-//  1. fetch the latest signed tree head and verify its Ed25519 signature with the trusted audit
-//     key: the one given (--public-key), else the one pinned in the state, else the server's own
-//     key, pinned on first use (with a note to print);
+//  0. fetch the latest signed tree head and find its log in the state file by the log id the
+//     head states (signed): the state of that log, if any, is the one the checks below use. A log
+//     the file does not know starts a state of its own (with a note saying which log it is and
+//     which the file knew; a warning when the same key signed one of those, since then the
+//     registry that signed it now signs another log: a new installation, or a replaced log);
+//  1. verify the head's Ed25519 signature with the trusted audit key: the one given
+//     (--public-key), else the one pinned for that log, else the server's own key, pinned on
+//     first use (with a note to print);
 //  2. refuse a head dated more than options.max_clock_skew after `now`;
-//  3. if the state holds a previously verified head of size m, the new head of size n must extend
-//     it: n < m is a truncation, the same size with another root a fork, and for n > m a
-//     consistency proof m -> n must verify; and it must not be dated before that head;
+//  3. if the state holds a previously verified head of this log, of size m, the new head of size
+//     n must extend it: n < m is a truncation, the same size with another root a fork, and for
+//     n > m a consistency proof m -> n must verify; and it must not be dated before that head;
 //  4. with `full`, stream every event, check that entry i carries index i, hash the event bytes
 //     into a tree and compare its root with the signed root. On a mismatch, find the first event
 //     that does not match: the client's root of its first k events must be consistent with the
 //     signed head (consistency proof k -> n), and the smallest k for which it is not means event
 //     k-1 is the first bad one.
 //
-// Only when everything verifies is a new state returned, for the caller to save.
+// Only when everything verifies is a new state returned, for the caller to save: the file's
+// other logs as they were, and this log's new head.
 //
 // Everything the log sends is hostile until verified, sizes included: a head may claim any
 // tree_size up to 2^64 - 1, a proof may hold any number of elements of any length, a stream may
@@ -37,9 +43,9 @@
 // event index — and a malformed proof or stream); FailedPrecondition when the head is signed by
 // another key than the trusted one, or is dated further in the future than the allowed clock
 // skew (either clock may be wrong: that is not proof of tampering, but such a head is never
-// pinned); errors of the source pass through. When the verified head and the new one are signed
-// by different keys, continuity errors say so: the log may simply be another one than the state
-// file's.
+// pinned), or states no log id (a server older than this client); errors of the source pass
+// through. A state file written before logs had ids holds a log without an id: a head signed by
+// its key is taken for that log (so its truncation is still caught), any other for another log.
 #ifndef REGISTRY_CLIENT_AUDIT_VERIFIER_H_
 #define REGISTRY_CLIENT_AUDIT_VERIFIER_H_
 
@@ -99,6 +105,8 @@ inline constexpr int kMaxProofHashes = 65;
 struct AuditVerifyOptions {
   // The audit public key as PEM (--public-key). nullopt: the pinned key, else trust on first use.
   std::optional<std::string> public_key_pem;
+  // The server's address (HOST:PORT), recorded with the log's state and named in notes.
+  std::string server;
   // Download and check every event (--full).
   bool full = false;
   // A head dated more than this after `now` is refused (--clock-skew).
@@ -106,11 +114,21 @@ struct AuditVerifyOptions {
 };
 
 struct AuditVerification {
-  // The state to save: the head just verified and the trusted key.
+  // The state file to save: every log it knew, with this log's entry holding the head just
+  // verified and the trusted key.
   AuditState state;
-  // Things the user should know although nothing failed (e.g. a key trusted on first use).
+  // This log's entry of `state`.
+  LogState log;
+  // Things the user should know although nothing failed (e.g. a key trusted on first use,
+  // another log than the one verified before).
   std::vector<std::string> notes;
+  // Things that need a person's attention although this log verified: the key of a log verified
+  // before now signs this other log. The command prints them as WARNING lines and exits 1.
+  std::vector<std::string> warnings;
 };
+
+// The log ids have the shape of record ids: 32 lowercase hex characters.
+bool LogIdShaped(absl::string_view log_id);
 
 // Runs the checks described above. `previous` is the saved state, if any; `now` is this
 // computer's clock when the verification starts: heads are checked against it (the allowed skew
@@ -119,6 +137,9 @@ absl::StatusOr<AuditVerification> VerifyAuditLog(AuditLogSource& source,
                                                  const std::optional<AuditState>& previous,
                                                  const AuditVerifyOptions& options,
                                                  absl::Time now);
+
+// The logs of a state file, the one-log form of earlier files included (as a log without id).
+std::vector<LogState> LogsOf(const AuditState& state);
 
 // $HOME/.registry-cli/audit-state.json. FailedPrecondition when HOME is not set.
 absl::StatusOr<std::string> DefaultAuditStatePath();

@@ -9,6 +9,7 @@
 #include "crypto/blind_index.h"
 #include "grpcpp/security/tls_certificate_provider.h"
 #include "grpcpp/security/tls_credentials_options.h"
+#include "server/audit_log_id.h"
 #include "server/config.h"
 #include "server/data_check.h"
 #include "server/key_file.h"
@@ -125,6 +126,7 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   }
   ASSIGN_OR_RETURN(s->signing_, DeriveSigningKeys(s->storage_.derivation_root));
   StorageStack& st = s->storage_;
+  ASSIGN_OR_RETURN(s->audit_log_id_, EnsureAuditLogId(st.db.get()));
   s->rotator_ = std::make_unique<KeyRotator>(config.key_file(), st.db.get(), st.records.get(),
                                              st.keys.get(), st.audit.get(), s->clock_);
   absl::StatusOr<KeyRotator::Result> resumed = s->rotator_->Resume();
@@ -166,6 +168,7 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   deps.rotator = s->rotator_.get();
   deps.eraser = st.eraser.get();
   deps.ledger = st.ledger.get();
+  deps.audit_log_id = s->audit_log_id_;
   s->record_service_ = std::make_unique<RecordService>(deps);
   s->vetting_service_ = std::make_unique<VettingService>(deps, st.checks.get());
   s->audit_service_ = std::make_unique<AuditService>(deps);

@@ -122,6 +122,8 @@ class RegistryServer {
   const crypto::Ed25519Signer& vetting_signer() const { return *signing_.vetting; }
   storage::Database* database() { return storage_.db.get(); }
   storage::AuditLog* audit_log() { return storage_.audit.get(); }
+  // The name signed into the audit log's tree heads (audit_log_id.h).
+  const std::string& audit_log_id() const { return audit_log_id_; }
 
  private:
   RegistryServer() = default;
@@ -133,6 +135,7 @@ class RegistryServer {
   std::unique_ptr<ReferenceData> reference_;
   std::unique_ptr<RecordValidator> validator_;
   StorageStack storage_;
+  std::string audit_log_id_;
   std::unique_ptr<KeyRotator> rotator_;
   std::unique_ptr<RateLimiter> limiter_;
   std::unique_ptr<CallGate> gate_;

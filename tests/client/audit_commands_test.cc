@@ -112,5 +112,36 @@ TEST_F(AuditCommandsTest, FullVerificationPassesAndTheNextStartsFromTheSavedHead
   EXPECT_EQ(second.err, "");
 }
 
+TEST_F(AuditCommandsTest, AStateFileOfAnotherServerIsAnotherLogNotATruncation) {
+  // The state file follows this server's log (some events long); another dev server, with its
+  // own keys and a shorter log, is verified with the same file: a note, a state of its own, and
+  // exit 0. Back here, the first log is still checked against its own state.
+  const std::string state = dir_ + "/audit-state.json";
+  const CliRun first = Run({"audit", "verify", "--state", state});
+  ASSERT_EQ(first.code, 0) << first.err;
+  auto other = TestServer::Start();
+  std::vector<std::string> args = {
+      "--server", other->address(), "--identity", TestPki::Get().IdentityDir("auditor"),
+      "audit",    "verify",         "--state",    state,
+      "--full"};
+  std::ostringstream out, err;
+  const int code = RunCli(
+      args, [](absl::string_view) -> std::optional<std::string> { return std::nullopt; }, out, err,
+      /*err_is_terminal=*/false);
+  EXPECT_EQ(code, 0) << err.str();
+  EXPECT_THAT(out.str(),
+              StartsWith(absl::StrCat("verified: audit log ", other->server()->audit_log_id())));
+  EXPECT_THAT(err.str(),
+              HasSubstr(absl::StrCat("note: this is audit log ", other->server()->audit_log_id(),
+                                     " at ", other->address())));
+  EXPECT_THAT(err.str(), HasSubstr(absl::StrCat("it knew log ", server_->server()->audit_log_id(),
+                                                " at ", server_->address())));
+  EXPECT_THAT(err.str(), Not(HasSubstr("truncated")));
+  EXPECT_THAT(err.str(), Not(HasSubstr("WARNING")));
+  const CliRun again = Run({"audit", "verify", "--state", state, "--full"});
+  EXPECT_EQ(again.code, 0) << again.err;
+  EXPECT_EQ(again.err, "");
+}
+
 }  // namespace
 }  // namespace registry::client

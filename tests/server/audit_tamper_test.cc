@@ -55,7 +55,7 @@ class AuditTamperTest : public ::testing::Test {
     absl::StatusOr<AuditVerification> first = Verify(std::nullopt);
     ASSERT_TRUE(first.ok()) << first.status();
     ASSERT_TRUE(client::SaveAuditState(state_path_, first->state).ok());
-    verified_size_ = first->state.verified_head().tree_size();
+    verified_size_ = first->log.verified_head().tree_size();
     ASSERT_GE(verified_size_, 40u);
   }
 
@@ -202,7 +202,7 @@ class AuditTamperTest : public ::testing::Test {
 TEST_F(AuditTamperTest, CleanLogVerifiesAgainAndAdvancesTheState) {
   absl::StatusOr<AuditVerification> again = VerifyFromState();
   ASSERT_TRUE(again.ok()) << again.status();
-  EXPECT_GT(again->state.verified_head().tree_size(), verified_size_);
+  EXPECT_GT(again->log.verified_head().tree_size(), verified_size_);
   // The pinned key is used: no trust-on-first-use note this time.
   EXPECT_TRUE(again->notes.empty());
 }
