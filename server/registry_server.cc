@@ -173,6 +173,7 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   s->vetting_service_ = std::make_unique<VettingService>(deps, st.checks.get());
   s->audit_service_ = std::make_unique<AuditService>(deps);
   s->admin_service_ = std::make_unique<AdminService>(deps);
+  s->info_service_ = std::make_unique<InfoService>(deps);
 
   // mTLS only: the client certificate is required and verified against the registry CA, and
   // checked against the CRLs when a CRL folder is configured. gRPC's TLS stack negotiates TLS 1.2
@@ -206,6 +207,7 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   builder.RegisterService(s->vetting_service_.get());
   builder.RegisterService(s->audit_service_.get());
   builder.RegisterService(s->admin_service_.get());
+  builder.RegisterService(s->info_service_.get());
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen_address()));

@@ -1,5 +1,5 @@
 // RegistryServer: registryd assembled — keys, policy, reference data, RocksDB, the audit log, the
-// record store, the call gate, the four services and the gRPC server with mTLS — plus the
+// record store, the call gate, the five services and the gRPC server with mTLS — plus the
 // retention scheduler. main.cc and the integration tests both run it.
 //
 //   RegistryServerOptions options;
@@ -23,6 +23,7 @@
 #include "server/audit_service.h"
 #include "server/call_gate.h"
 #include "server/eraser.h"
+#include "server/info_service.h"
 #include "server/key_rotator.h"
 #include "server/policy.h"
 #include "server/rate_limiter.h"
@@ -143,6 +144,7 @@ class RegistryServer {
   std::unique_ptr<VettingService> vetting_service_;
   std::unique_ptr<AuditService> audit_service_;
   std::unique_ptr<AdminService> admin_service_;
+  std::unique_ptr<InfoService> info_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   absl::Notification stop_scheduler_;
