@@ -4,6 +4,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "client/command_context.h"
 #include "client/command_table.h"
 #include "client/option_parser.h"
@@ -33,9 +35,19 @@ std::optional<std::string> MisplacedGlobalOption(const std::vector<std::string>&
 
 std::string FormatError(const absl::Status& status) {
   // The message is often the server's own (a gRPC status), or quotes what it sent; escaped, it
-  // cannot rewrite the terminal or forge the lines after it.
-  return absl::StrCat("error: ", absl::StatusCodeToString(status.code()), ": ",
-                      ForTerminal(status.message()));
+  // cannot rewrite the terminal or forge the lines after it. Only a message the client composed
+  // of its own lines (a list of problems) keeps its line breaks, each line escaped.
+  std::string message;
+  if (HasOwnLines(status)) {
+    std::vector<std::string> lines;
+    for (absl::string_view line : absl::StrSplit(status.message(), '\n')) {
+      lines.push_back(ForTerminal(line));
+    }
+    message = absl::StrJoin(lines, "\n");
+  } else {
+    message = ForTerminal(status.message());
+  }
+  return absl::StrCat("error: ", absl::StatusCodeToString(status.code()), ": ", message);
 }
 
 int RunCli(const std::vector<std::string>& args, const EnvLookup& env, std::ostream& out,

@@ -135,7 +135,7 @@ TEST(CliTest, GlobalOptionAfterTheCommandGetsAHint) {
 TEST(CliTest, MissingRequiredOptionsAndArgumentsExitTwo) {
   CliRun run = RunWith({"record", "amend", "ID", "--reason", "typo"});
   EXPECT_EQ(run.code, 2);
-  EXPECT_THAT(run.err, HasSubstr("missing required option --file"));
+  EXPECT_THAT(run.err, HasSubstr("--file is required"));
   run = RunWith({"record", "get"});
   EXPECT_EQ(run.code, 2);
   EXPECT_THAT(run.err, HasSubstr("missing argument"));
