@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "client/choices.h"
 #include "client/command_context.h"
 #include "client/command_table.h"
 #include "client/option_parser.h"
@@ -52,6 +53,16 @@ std::string FormatError(const absl::Status& status) {
 
 int RunCli(const std::vector<std::string>& args, const EnvLookup& env, std::ostream& out,
            std::ostream& err, bool err_is_terminal) {
+  CliStreams streams;
+  streams.out = &out;
+  streams.err = &err;
+  streams.err_is_terminal = err_is_terminal;
+  return RunCli(args, env, streams);
+}
+
+int RunCli(const std::vector<std::string>& args, const EnvLookup& env, const CliStreams& streams) {
+  std::ostream& out = *streams.out;
+  std::ostream& err = *streams.err;
   const std::string tool_hint = "run 'registry-cli --help' for the commands\n";
   absl::StatusOr<ParsedArgs> global =
       ParseOptions(GlobalOptionSpecs(), args, 0, 0, /*stop_at_positional=*/true);
@@ -106,19 +117,22 @@ int RunCli(const std::vector<std::string>& args, const EnvLookup& env, std::ostr
     }
     return UsageFailure(parsed.status(), command_hint, err);
   }
+  absl::StatusOr<ConnectionSettings> settings = ResolveConnectionSettings(*global, env);
   if (parsed->help()) {
     out << CommandHelp(*command);
+    // With an identity, the values this caller may choose from, as the registry says.
+    if (settings.ok()) out << ChoicesHelp(*command, *settings);
     return kExitOk;
   }
-  absl::StatusOr<ConnectionSettings> settings = ResolveConnectionSettings(*global, env);
   if (!settings.ok()) return UsageFailure(settings.status(), tool_hint, err);
 
-  CommandContext context(*parsed, *settings, global->Flag("json"), env, out, err,
-                         err_is_terminal);
-  const absl::Status status = command->handler(context);
+  CommandContext context(*command, *parsed, *settings, global->Flag("json"), env, streams);
+  absl::Status status = command->handler(context);
   out.flush();
   if (status.ok()) return context.exit_code();
   if (IsUsageError(status)) return UsageFailure(status, command_hint, err);
+  // A refusal names what to type instead.
+  status = ExplainError(context, status);
   err << FormatError(status) << "\n";
   return kExitError;
 }

@@ -21,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "registry/v1/admin.grpc.pb.h"
 #include "registry/v1/audit.grpc.pb.h"
+#include "registry/v1/info.grpc.pb.h"
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
 #include "tests/testing/test_pki.h"
@@ -173,6 +174,26 @@ class FakeVetting final : public v1::VettingService::Service {
     response->set_pem(pem);
     return grpc::Status::OK;
   }
+  grpc::Status VettingCheck(grpc::ServerContext*, const v1::VettingCheckRequest*,
+                            v1::VettingCheckResponse* response) override {
+    response->set_result(v1::VETTING_RESULT_REFER);
+    response->set_check_id(kHostile);
+    response->set_refer_contact(kHostile);
+    return grpc::Status::OK;
+  }
+};
+
+class FakeInfo final : public v1::InfoService::Service {
+ public:
+  grpc::Status WhoAmI(grpc::ServerContext*, const v1::WhoAmIRequest*,
+                      v1::WhoAmIResponse* response) override {
+    response->set_identity(kHostile);
+    response->set_role(v1::ROLE_COURT);
+    response->set_organisation(kHostile);
+    response->set_organisation_name(kHostile);
+    response->add_purpose_codes(kHostile);
+    return grpc::Status::OK;
+  }
 };
 
 class FakeAdmin final : public v1::AdminService::Service {
@@ -208,6 +229,7 @@ class HostileServerTest : public ::testing::Test {
     builder.RegisterService(&records_);
     builder.RegisterService(&vetting_);
     builder.RegisterService(&admin_);
+    builder.RegisterService(&info_);
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
     ASSERT_NE(port, 0);
@@ -237,6 +259,7 @@ class HostileServerTest : public ::testing::Test {
   FakeRecords records_;
   FakeVetting vetting_;
   FakeAdmin admin_;
+  FakeInfo info_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
   std::string dir_;
@@ -262,7 +285,8 @@ TEST_F(HostileServerTest, RecordHistoryEscapesTheReason) {
   const CliRun run = Run({"record", "history", "0123456789abcdef0123456789abcdef"});
   ASSERT_EQ(run.code, 0) << run.err;
   ExpectTerminalSafe(run.out);
-  EXPECT_THAT(run.out, HasSubstr(absl::StrCat("== version 0: ", kHostileEscaped, "\n")));
+  EXPECT_THAT(run.out, HasSubstr(absl::StrCat("== version 0, 2026-01-10T09:00:00Z, by ",
+                                              kHostileEscaped, ": ", kHostileEscaped, "\n")));
 }
 
 TEST_F(HostileServerTest, ErrorMessagesFromTheServerAreEscaped) {
@@ -285,6 +309,28 @@ TEST_F(HostileServerTest, VetHistoryAndBackupsEscapeNamesAndDates) {
   ASSERT_EQ(backups.code, 0) << backups.err;
   ExpectTerminalSafe(backups.out);
   EXPECT_THAT(backups.out, HasSubstr(absl::StrCat("3      ", kHostileEscaped)));
+}
+
+TEST_F(HostileServerTest, WhoAmIChoicesAndAReferContactAreEscaped) {
+  const CliRun who = Run({"whoami"});
+  ASSERT_EQ(who.code, 0) << who.err;
+  ExpectTerminalSafe(who.out);
+  EXPECT_THAT(who.out, HasSubstr(absl::StrCat("identity:              ", kHostileEscaped, "\n")));
+  const CliRun help = Run({"record", "get", "--help"});
+  ASSERT_EQ(help.code, 0) << help.err;
+  ExpectTerminalSafe(help.out);
+  EXPECT_THAT(help.out, HasSubstr(absl::StrCat("  ", kHostileEscaped, "\n")));
+  // The refusal that lists the codes a court may state lists the server's, escaped.
+  const CliRun refused =
+      Run({"record", "dispute", "0123456789abcdef0123456789abcdef", "--reason", "x"});
+  ExpectTerminalSafe(refused.err);
+  const CliRun refer =
+      Run({"vet", "check", "--personal-number", "1234567890", "--surname", "K", "--given-name", "A",
+           "--birth-date", "1980-04-12", "--position", "teacher", "--consent-ref", "C-1"});
+  ASSERT_EQ(refer.code, 0) << refer.err;
+  ExpectTerminalSafe(refer.out);
+  EXPECT_THAT(refer.out, Not(HasSubstr("\nWARNING: forged")));
+  EXPECT_THAT(refer.out, HasSubstr(absl::StrCat("quoting check id ", kHostileEscaped, ".\n")));
 }
 
 TEST_F(HostileServerTest, VetPublicKeyPrintsOnlyAPemThatIsNothingButAKey) {
