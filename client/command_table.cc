@@ -38,7 +38,7 @@ std::vector<OptionSpec> AuditFilterOptions() {
       {"from", "RFC3339", "events at or after this instant"},
       {"to", "RFC3339", "events before this instant"},
       {"actor", "ID", "only this caller identity"},
-      {"action", "NAME", "only this RPC, e.g. /registry.v1.RecordService/GetRecord"},
+      {"action", "NAME", "only this RPC, e.g. GetRecord or /registry.v1.RecordService/GetRecord"},
       {"record-id", "ID", "only events touching this record"},
       {"outcome", "CODE_NAME", "only this status, e.g. OK, PERMISSION_DENIED"}};
 }

@@ -80,15 +80,64 @@ TEST_F(AuditCommandsTest, ListOfAnHonestServerShowsEveryEventWithoutWarnings) {
   const CliRun run = Run({"audit", "list", "--all"});
   EXPECT_EQ(run.code, 0) << run.out << run.err;
   const std::vector<std::string> lines = absl::StrSplit(run.out, '\n', absl::SkipEmpty());
-  ASSERT_GE(lines.size(), 6u) << run.out;
-  for (size_t i = 0; i < lines.size(); ++i) {
-    EXPECT_THAT(lines[i], StartsWith(absl::StrCat(i, "  "))) << run.out;
+  ASSERT_GE(lines.size(), 7u) << run.out;
+  EXPECT_EQ(lines[0], "SEQ   TIME (UTC)           ROLE     METHOD                 OUTCOME");
+  // Every event starts a line with its sequence number; its details follow, indented.
+  uint64_t next = 0;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    if (absl::StartsWith(lines[i], " ")) continue;
+    EXPECT_THAT(lines[i], StartsWith(absl::StrCat(next, " "))) << run.out;
+    ++next;
   }
-  EXPECT_THAT(run.out, HasSubstr("case=\"PKR 2/2026\""));
+  EXPECT_GE(next, 6u);
+  EXPECT_THAT(run.out, HasSubstr("  court    GetRecord              OK\n"));
+  EXPECT_THAT(run.out, HasSubstr("purpose criminal_proceedings"));
+  EXPECT_THAT(run.out, HasSubstr("case \"PKR 2/2026\""));
+  EXPECT_THAT(run.out, HasSubstr("by spiffe://registry.kjc.dev/court/dev-court "
+                                 "(basic-court-prishtine)"));
+  EXPECT_THAT(run.out, Not(HasSubstr("/registry.v1.")));
   EXPECT_THAT(run.out, Not(HasSubstr("WARNING")));
   const CliRun json = Run({"audit", "list", "--all"}, /*json=*/true);
   EXPECT_EQ(json.code, 0) << json.err;
   EXPECT_EQ(json.err, "");
+}
+
+TEST_F(AuditCommandsTest, ABatchFitsATerminalAndShowsItsTokensAndWhetherItWasADryRun) {
+  // An import of 300 rows: one event naming 300 records and their tokens. Listed, it keeps to
+  // terminal lines; the dry run that came first says it wrote nothing.
+  auto clerk = v1::RecordService::NewStub(server_->Channel("clerk"));
+  v1::ImportRecordsRequest import;
+  for (int i = 0; i < 300; ++i) {
+    v1::ImportRow* row = import.add_rows();
+    row->set_line(static_cast<uint64_t>(i) + 2);
+    *row->mutable_record() = testing::FictionalRecord(100 + i);
+  }
+  for (const bool dry_run : {true, false}) {
+    import.set_dry_run(dry_run);
+    grpc::ClientContext context;
+    v1::ImportRecordsResponse imported;
+    ASSERT_TRUE(clerk->ImportRecords(&context, import, &imported).ok());
+  }
+  const CliRun run = Run({"audit", "list", "--action", "ImportRecords"});
+  EXPECT_EQ(run.code, 0) << run.err;
+  const std::vector<std::string> lines = absl::StrSplit(run.out, '\n', absl::SkipEmpty());
+  ASSERT_GE(lines.size(), 5u) << run.out;
+  for (const std::string& line : lines) {
+    EXPECT_LE(line.size(), 80u) << line;
+  }
+  EXPECT_THAT(lines[1], HasSubstr("  clerk    ImportRecords          OK"));
+  EXPECT_THAT(run.out, HasSubstr("dry run: nothing written"));
+  EXPECT_THAT(run.out, HasSubstr(" +299 more"));
+  EXPECT_THAT(run.out, HasSubstr("tokens "));
+  // Only the dry run is marked.
+  const size_t marked = run.out.find("dry run: nothing written");
+  const size_t second_event = run.out.find("ImportRecords", run.out.find("ImportRecords") + 1);
+  EXPECT_LT(marked, second_event);
+  EXPECT_EQ(run.out.find("dry run", second_event), std::string::npos);
+  // A method name the API does not have is refused before anything is asked.
+  const CliRun unknown = Run({"audit", "list", "--action", "DropRecords"});
+  EXPECT_EQ(unknown.code, 2);
+  EXPECT_THAT(unknown.err, HasSubstr("--action: \"DropRecords\" is not a method of the API"));
 }
 
 TEST_F(AuditCommandsTest, ExportOfAnHonestServerRaisesNoWarning) {
