@@ -11,6 +11,7 @@
 #include "client/command_table.h"
 #include "client/option_parser.h"
 #include "client/terminal_text.h"
+#include "client/tls_probe.h"
 
 namespace registry::client {
 namespace {
@@ -131,8 +132,11 @@ int RunCli(const std::vector<std::string>& args, const EnvLookup& env, const Cli
   out.flush();
   if (status.ok()) return context.exit_code();
   if (IsUsageError(status)) return UsageFailure(status, command_hint, err);
-  // A refusal names what to type instead.
+  // A refusal names what to type instead; a server that cannot be reached says why.
   status = ExplainError(context, status);
+  if (context.has_channel() && absl::IsUnavailable(status)) {
+    status = ExplainUnavailable(*settings, status);
+  }
   err << FormatError(status) << "\n";
   return kExitError;
 }
