@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "client/record_fields.h"
 #include "client/terminal_text.h"
 #include "common/status_macros.h"
@@ -130,6 +131,22 @@ std::string FieldOfMessage(absl::string_view message) {
   return path_like ? std::string(path) : "";
 }
 
+std::vector<std::string> SplitServerProblems(absl::string_view message) {
+  // "; " separates problems only where a field's name follows; a rule's own words never hold
+  // one (the server's validator writes its rules so).
+  std::vector<std::string> problems;
+  std::string current;
+  for (absl::string_view piece : absl::StrSplit(message, "; ")) {
+    if (!current.empty() && !FieldOfMessage(piece).empty()) {
+      problems.push_back(std::move(current));
+      current.clear();
+    }
+    absl::StrAppend(&current, current.empty() ? "" : "; ", piece);
+  }
+  problems.push_back(std::move(current));
+  return problems;
+}
+
 std::string ChoicesHelp(const CommandSpec& command, const ConnectionSettings& settings) {
   if (command.choices == HelpChoices::kNone) return "";
   const std::string what = WhatIsListed(command.choices);
@@ -173,6 +190,16 @@ std::string ChoicesHelp(const CommandSpec& command, const ConnectionSettings& se
 
 absl::Status ExplainError(CommandContext& context, const absl::Status& status) {
   if (status.ok() || IsUsageError(status) || HasOwnLines(status)) return status;
+  // Several problems (the validator names every bad field): each reworded, one per line.
+  const std::vector<std::string> parts = SplitServerProblems(status.message());
+  if (parts.size() > 1) {
+    std::vector<std::string> lines;
+    for (const std::string& part : parts) {
+      lines.push_back(std::string(ExplainError(context, absl::Status(status.code(), part))
+                                      .message()));
+    }
+    return ProblemsError(status.code(), lines);
+  }
   const std::string path = FieldOfMessage(status.message());
   if (path.empty()) return status;
   const CommandSpec& command = context.command();

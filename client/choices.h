@@ -11,6 +11,7 @@
 #define REGISTRY_CLIENT_CHOICES_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "client/command_context.h"
@@ -34,6 +35,10 @@ absl::Status ExplainError(CommandContext& context, const absl::Status& status);
 // The request field a server message starts with: "purpose.case_reference" for
 // "purpose.case_reference is required" or "purpose.case_reference: 1..64 ...", "" when none.
 std::string FieldOfMessage(absl::string_view message);
+
+// The problems of a server message that names several fields ("person.sex: required; ..."),
+// one per field, in order; a message of one problem, or none, comes back whole.
+std::vector<std::string> SplitServerProblems(absl::string_view message);
 
 }  // namespace registry::client
 

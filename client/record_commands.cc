@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "client/amend_patch.h"
+#include "client/choices.h"
 #include "client/command_table.h"
 #include "client/commands.h"
 #include "client/files.h"
@@ -282,9 +283,13 @@ absl::Status RunRecordCreate(CommandContext& ctx) {
       return absl::AlreadyExistsError(absl::StrCat(
           failed.message(), " (registry-cli record get ID shows it; amend it instead)"));
     }
-    // The server names the API's field; the clerk typed an option.
-    return absl::Status(failed.code(), from_file ? std::string(failed.message())
-                                                 : RecordMessageWithFlags(failed.message()));
+    // The server names the API's fields (every one that is wrong); the clerk typed options.
+    std::vector<std::string> lines;
+    for (const std::string& part : SplitServerProblems(failed.message())) {
+      lines.push_back(from_file ? part : RecordMessageWithFlags(part));
+    }
+    if (lines.size() == 1) return absl::Status(failed.code(), lines[0]);
+    return ProblemsError(failed.code(), lines);
   }
   if (ctx.json()) return ctx.PrintJson(*response);
   ctx.out() << ForTerminal(response->record_id()) << "\n";
@@ -546,10 +551,14 @@ absl::Status RunRecordAmend(CommandContext& ctx) {
                           "changes nothing, and no version was made");
     }
     if (from_file) return failed;
-    const std::string worded = RecordMessageWithFlags(failed.message());
-    if (worded == failed.message()) return failed;
-    // "--surname: ..." for the field typed as --set surname=...
-    return absl::Status(failed.code(), absl::StrCat("--set ", worded.substr(2)));
+    std::vector<std::string> lines;
+    for (const std::string& part : SplitServerProblems(failed.message())) {
+      const std::string worded = RecordMessageWithFlags(part);
+      // "--surname: ..." for the field typed as --set surname=...
+      lines.push_back(worded == part ? part : absl::StrCat("--set ", worded.substr(2)));
+    }
+    if (lines.size() == 1) return absl::Status(failed.code(), lines[0]);
+    return ProblemsError(failed.code(), lines);
   }
   if (ctx.json()) return ctx.PrintJson(*response);
   ctx.out() << "record " << ForTerminal(response->record_id()) << " amended: now version "

@@ -215,17 +215,31 @@ TEST_F(RecordCommandsTest, EveryMissingOrBadFieldIsNamedAtOnceByItsOptionBeforeA
   EXPECT_EQ(ActionsSince(before), std::vector<std::string>{"GetReferenceData"});
 }
 
-TEST_F(RecordCommandsTest, AServerRefusalOfAnOptionNamesTheOption) {
+TEST_F(RecordCommandsTest, EveryFieldTheServerRefusesIsNamedByItsOptionAtOnce) {
   std::vector<std::string> command = {"record", "create"};
   for (const std::string& o : RecordOptions()) command.push_back(o);
-  // A judgment before the 14th birthday: a rule the server checks.
+  // A judgment before the 14th birthday and a surname with a digit: rules the server checks.
   for (size_t i = 0; i < command.size(); ++i) {
     if (command[i] == "--judgment-date") command[i + 1] = "1985-03-03";
+    if (command[i] == "--surname") command[i + 1] = "Krasn1qi";
   }
   const CliRun run = As("clerk", command);
   EXPECT_EQ(run.code, 1);
-  EXPECT_THAT(run.err, StartsWith("error: INVALID_ARGUMENT: --judgment-date: must be on or after "
-                                  "the person's 14th birthday"));
+  EXPECT_EQ(run.err,
+            "error: INVALID_ARGUMENT: 2 problems:\n"
+            "  --surname: 1..100 letters, spaces, hyphens or apostrophes\n"
+            "  --judgment-date: must be on or after the person's 14th birthday and not in\n"
+            "    the future\n");
+  // And a candidate's.
+  const CliRun check = As("vetting", {"vet", "check", "--personal-number", "12345", "--surname",
+                                      "K3rqeli", "--given-name", "Arben", "--birth-date",
+                                      "1980-04-12", "--position", "teacher", "--consent-ref",
+                                      "CONSENT-1"});
+  EXPECT_EQ(check.code, 1);
+  EXPECT_EQ(check.err,
+            "error: INVALID_ARGUMENT: 2 problems:\n"
+            "  --personal-number: does not match the personal number format\n"
+            "  --surname: 1..100 letters, spaces, hyphens or apostrophes\n");
 }
 
 TEST_F(RecordCommandsTest, ASecondRecordOfTheSameJudgmentNamesTheFirst) {
