@@ -101,9 +101,10 @@ absl::StatusOr<AuditVerifyResult> VerifyWholeLog(const std::shared_ptr<grpc::Cha
     const grpc::Status s = stub->GetSignedTreeHead(&ctx, v1::GetSignedTreeHeadRequest(), &head);
     if (!s.ok()) return CallFailed("GetSignedTreeHead", s);
   }
-  ASSIGN_OR_RETURN(std::string signed_bytes,
-                   crypto::TreeHeadSigningBytes(head.tree_size(), head.timestamp_micros(),
-                                                head.root_hash(), head.key_id()));
+  ASSIGN_OR_RETURN(
+      std::string signed_bytes,
+      crypto::TreeHeadSigningBytes(head.log_id(), head.tree_size(), head.timestamp_micros(),
+                                   head.root_hash(), head.key_id()));
   r.signature_ok = crypto::Ed25519Verify(key.ed25519(), signed_bytes, head.signature()).ok();
 
   // Stream exactly the signed tree: the stream call's own audit event lies beyond it.

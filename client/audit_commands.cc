@@ -7,9 +7,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "client/audit_verifier.h"
 #include "client/commands.h"
 #include "client/files.h"
@@ -18,9 +19,14 @@
 #include "client/terminal_text.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
+#include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "registry/v1/admin.pb.h"
 #include "registry/v1/audit.grpc.pb.h"
+#include "registry/v1/info.pb.h"
+#include "registry/v1/records.pb.h"
+#include "registry/v1/vetting.pb.h"
 
 namespace registry::client {
 namespace {
@@ -30,6 +36,24 @@ constexpr int kMaxStatusCode = 16;  // UNAUTHENTICATED
 absl::StatusOr<std::unique_ptr<v1::AuditService::Stub>> AuditStub(CommandContext& ctx) {
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ctx.Channel());
   return v1::AuditService::NewStub(channel);
+}
+
+// "/registry.v1.RecordService/GetRecord" for "GetRecord" (the method names of the v1 API are
+// unique across its services); a full name as it is; nullopt for a name no service has.
+std::optional<std::string> FullMethodName(absl::string_view action) {
+  if (absl::StartsWith(action, "/")) return std::string(action);
+  const google::protobuf::FileDescriptor* files[] = {
+      v1::GetRecordRequest::descriptor()->file(), v1::VettingCheckRequest::descriptor()->file(),
+      v1::AuditEvent::descriptor()->file(), v1::RotateKeysRequest::descriptor()->file(),
+      v1::WhoAmIRequest::descriptor()->file()};
+  for (const google::protobuf::FileDescriptor* file : files) {
+    for (int s = 0; s < file->service_count(); ++s) {
+      if (const auto* method = file->service(s)->FindMethodByName(std::string(action))) {
+        return absl::StrCat("/", file->service(s)->full_name(), "/", method->name());
+      }
+    }
+  }
+  return std::nullopt;
 }
 
 // The filter from --from, --to, --actor, --action, --record-id and --outcome.
@@ -46,7 +70,14 @@ absl::StatusOr<v1::AuditFilter> FilterFromArgs(const ParsedArgs& args) {
   filter.set_from_time(args.Value("from"));
   filter.set_to_time(args.Value("to"));
   filter.set_actor(args.Value("actor"));
-  filter.set_action(args.Value("action"));
+  if (auto action = args.Get("action")) {
+    std::optional<std::string> full = FullMethodName(*action);
+    if (!full.has_value()) {
+      return UsageError(
+          absl::StrCat("--action: \"", *action, "\" is not a method of the API, e.g. GetRecord"));
+    }
+    filter.set_action(*full);
+  }
   filter.set_record_id(args.Value("record-id"));
   if (auto outcome = args.Get("outcome")) {
     const std::string wanted = absl::AsciiStrToUpper(*outcome);
@@ -116,38 +147,117 @@ HashedEvent DecodeHashedEvent(const v1::AuditEntry& entry) {
   return hashed;
 }
 
-// One line for people. Every value is the server's (hashed, but written by whoever made the
-// call: a case reference, an organisation), so each goes through ForTerminal.
-std::string FormatEvent(uint64_t index, const v1::AuditEvent& e) {
-  std::string line = absl::StrCat(
-      index, "  ", ForTerminal(e.time()), "  ", e.actor().empty() ? "-" : ForTerminal(e.actor()),
-      "  ", RoleName(e.role()), "  ", ForTerminal(e.action()), "  ",
-      absl::StatusCodeToString(static_cast<absl::StatusCode>(e.outcome())));
-  if (!e.record_ids().empty()) {
-    absl::StrAppend(&line, "  records=", ForTerminal(absl::StrJoin(e.record_ids(), ",")));
+// The width audit list keeps to: an event is a line of columns and indented lines of details,
+// none wider than this, whatever the event holds (an import's event names a record per row).
+constexpr size_t kListWidth = 80;
+constexpr size_t kDetailIndent = 6;
+// Of a list (record ids, tokens) longer than this, only the first is shown and a count of the
+// others; --json shows them all, and --record-id finds an event by any of its records.
+constexpr int kListedItems = 2;
+
+// "GetRecord" for "/registry.v1.RecordService/GetRecord"; anything else as it is.
+std::string ShortMethod(absl::string_view action) {
+  if (absl::StartsWith(action, "/registry.v1.") || absl::StartsWith(action, "/grpc.")) {
+    return std::string(action.substr(action.rfind('/') + 1));
   }
-  if (!e.purpose_code().empty()) absl::StrAppend(&line, "  purpose=", ForTerminal(e.purpose_code()));
+  return std::string(action);
+}
+
+// "2026-11-28 14:30:01" for the event's RFC 3339 time (to the second; --json keeps it whole).
+std::string ShortTime(absl::string_view time) {
+  absl::StatusOr<absl::Time> parsed = ParseInstant(time);
+  if (!parsed.ok()) return ForTerminal(time);
+  return absl::FormatTime("%Y-%m-%d %H:%M:%S", *parsed, absl::UTCTimeZone());
+}
+
+// "records 0123456789abcdef0123456789abcdef +498 more": a short list whole, of a longer one
+// the first item and how many follow. With `cut`, items of a list of more than one are shown by
+// their first `cut` characters (a 64-character token and a count do not fit a line).
+std::string ListItem(absl::string_view name,
+                     const google::protobuf::RepeatedPtrField<std::string>& items, size_t cut = 0) {
+  const int shown = items.size() <= kListedItems ? items.size() : 1;
+  std::vector<std::string> parts;
+  for (int i = 0; i < shown; ++i) {
+    const bool shorten = cut > 0 && items.size() > 1 && items[i].size() > cut;
+    parts.push_back(shorten ? absl::StrCat(ForTerminal(items[i].substr(0, cut)), "…")
+                            : ForTerminal(items[i]));
+  }
+  std::string text = absl::StrCat(name, " ", absl::StrJoin(parts, " "));
+  if (items.size() > shown) absl::StrAppend(&text, " +", items.size() - shown, " more");
+  return text;
+}
+
+// Items packed onto indented lines of at most kListWidth columns; an item too long for a line is
+// wrapped at its spaces.
+std::string DetailLines(const std::vector<std::string>& items) {
+  const std::string indent(kDetailIndent, ' ');
+  const size_t width = kListWidth - kDetailIndent;
+  std::string out;
+  std::string line;
+  const auto flush = [&]() {
+    if (!line.empty()) absl::StrAppend(&out, indent, line, "\n");
+    line.clear();
+  };
+  for (const std::string& item : items) {
+    if (item.size() > width) {
+      flush();
+      absl::StrAppend(&out, indent, Wrap(item, width - 2, kDetailIndent + 2), "\n");
+      continue;
+    }
+    if (!line.empty() && line.size() + 2 + item.size() > width) flush();
+    absl::StrAppend(&line, line.empty() ? "" : "  ", item);
+  }
+  flush();
+  return out;
+}
+
+std::string ListHeader() {
+  return absl::StrFormat("%-5s %-19s  %-8s %-22s %s\n", "SEQ", "TIME (UTC)", "ROLE", "METHOD",
+                         "OUTCOME");
+}
+
+// An event for people: a line of columns, then indented details. Every value is the server's
+// (hashed, but written by whoever made the call: a case reference, an organisation), so each goes
+// through ForTerminal.
+std::string FormatEvent(uint64_t index, const v1::AuditEvent& e) {
+  std::string text =
+      absl::StrFormat("%-5d %-19s  %-8s %-22s %s\n", index, ShortTime(e.time()), RoleName(e.role()),
+                      ForTerminal(ShortMethod(e.action())),
+                      absl::StatusCodeToString(static_cast<absl::StatusCode>(e.outcome())));
+  std::vector<std::string> items;
+  std::string by = absl::StrCat("by ", e.actor().empty() ? "-" : ForTerminal(e.actor()));
+  if (!e.organisation().empty()) absl::StrAppend(&by, " (", ForTerminal(e.organisation()), ")");
+  items.push_back(std::move(by));
+  if (e.dry_run()) items.push_back("dry run: nothing written");
+  if (!e.record_ids().empty()) items.push_back(ListItem("records", e.record_ids()));
+  if (!e.tokens().empty()) items.push_back(ListItem("tokens", e.tokens(), 16));
+  if (!e.purpose_code().empty()) {
+    items.push_back(absl::StrCat("purpose ", ForTerminal(e.purpose_code())));
+  }
   if (!e.case_reference().empty()) {
-    absl::StrAppend(&line, "  case=\"", ForTerminal(e.case_reference()), "\"");
+    items.push_back(absl::StrCat("case \"", ForTerminal(e.case_reference()), "\""));
   }
   if (!e.consent_reference().empty()) {
-    absl::StrAppend(&line, "  consent=\"", ForTerminal(e.consent_reference()), "\"");
-  }
-  if (!e.organisation().empty()) {
-    absl::StrAppend(&line, "  org=\"", ForTerminal(e.organisation()), "\"");
+    items.push_back(absl::StrCat("consent \"", ForTerminal(e.consent_reference()), "\""));
   }
   if (!e.recipient().empty()) {
-    absl::StrAppend(&line, "  recipient=\"", ForTerminal(e.recipient()), "\"");
+    items.push_back(absl::StrCat("recipient \"", ForTerminal(e.recipient()), "\""));
   }
-  if (!e.reference().empty()) absl::StrAppend(&line, "  ref=\"", ForTerminal(e.reference()), "\"");
-  if (!e.detail().empty()) absl::StrAppend(&line, "  detail=", ForTerminal(e.detail()));
-  if (!e.request_id().empty()) absl::StrAppend(&line, "  request=", ForTerminal(e.request_id()));
+  if (!e.reference().empty()) {
+    items.push_back(absl::StrCat("ref \"", ForTerminal(e.reference()), "\""));
+  }
+  if (!e.withheld().empty()) items.push_back(ListItem("withheld", e.withheld()));
+  if (!e.detail().empty()) items.push_back(absl::StrCat("detail: ", ForTerminal(e.detail())));
+  if (!e.request_id().empty()) {
+    items.push_back(absl::StrCat("request ", ForTerminal(e.request_id())));
+  }
   if (e.has_pruning()) {
     const v1::AuditPruning& p = e.pruning();
-    absl::StrAppend(&line, "  pruned=[", p.from_index(), ",", p.to_index(), ")  pruned_up_to=",
-                    ForTerminal(p.newest_pruned_time()), "  retention_days=", p.retention_days());
+    items.push_back(absl::StrCat("pruned [", p.from_index(), ",", p.to_index(), ") up to ",
+                                 ForTerminal(p.newest_pruned_time()), ", retention ",
+                                 p.retention_days(), " days"));
   }
-  return line;
+  return absl::StrCat(text, DetailLines(items));
 }
 
 // 1234567 -> "1,234,567": counts of events are read by people.
@@ -169,6 +279,7 @@ absl::Status RunAuditList(CommandContext& ctx) {
   }
   ASSIGN_OR_RETURN(auto stub, AuditStub(ctx));
   bool differs = false;
+  bool header_shown = false;
   while (true) {
     ASSIGN_OR_RETURN(
         const v1::ListAuditEventsResponse page,
@@ -188,11 +299,13 @@ absl::Status RunAuditList(CommandContext& ctx) {
         RETURN_IF_ERROR(ctx.PrintJson(shown));
         for (const std::string& warning : hashed.warnings) ctx.err() << warning << "\n";
       } else {
+        if (!header_shown) ctx.out() << ListHeader();
+        header_shown = true;
         if (hashed.event.has_value()) {
-          ctx.out() << FormatEvent(entry.index(), *hashed.event) << "\n";
+          ctx.out() << FormatEvent(entry.index(), *hashed.event);
         } else {
-          ctx.out() << entry.index() << "  (" << entry.event_bytes().size()
-                    << " bytes that are not an audit event)\n";
+          ctx.out() << absl::StrFormat("%-5d (%d bytes that are not an audit event)\n",
+                                       entry.index(), entry.event_bytes().size());
         }
         for (const std::string& warning : hashed.warnings) ctx.out() << warning << "\n";
       }
@@ -276,23 +389,31 @@ absl::Status RunAuditVerify(CommandContext& ctx) {
     ASSIGN_OR_RETURN(const uint64_t seconds, ParseUintOption("clock-skew", *skew, 1, 86400));
     options.max_clock_skew = absl::Seconds(static_cast<int64_t>(seconds));
   }
+  options.server = ctx.settings().server;
   ASSIGN_OR_RETURN(const std::optional<AuditState> previous, LoadAuditState(state_path));
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ctx.Channel());
   GrpcAuditLogSource source(channel, ctx.settings());
   ASSIGN_OR_RETURN(const AuditVerification result,
                    VerifyAuditLog(source, previous, options, absl::Now()));
   for (const std::string& note : result.notes) ctx.err() << "note: " << ForTerminal(note) << "\n";
+  for (const std::string& warning : result.warnings) {
+    ctx.err() << "WARNING: " << ForTerminal(warning) << "\n";
+  }
+  // The log verified, so its state is kept; a warning still asks for a person's look.
+  if (!result.warnings.empty()) ctx.set_exit_code(1);
   RETURN_IF_ERROR(SaveAuditState(state_path, result.state));
-  const v1::SignedTreeHead& head = result.state.verified_head();
+  const v1::SignedTreeHead& head = result.log.verified_head();
   if (ctx.json()) return ctx.PrintJson(head);
-  ctx.out() << "verified: " << head.tree_size() << " events, root "
-            << absl::BytesToHexString(head.root_hash()) << "\n";
-  const uint64_t pruned = result.state.pruned_size();
+  const uint64_t pruned = result.log.pruned_size();
+  ctx.out() << "verified: audit log " << ForTerminal(head.log_id()) << ", " << head.tree_size()
+            << (head.tree_size() == 1 ? " event" : " events")
+            << (options.full && pruned == 0 ? ", every one checked" : "") << "\n"
+            << "root: " << absl::BytesToHexString(head.root_hash()) << "\n";
   if (pruned > 0) {
     // The date is what a person compares with the retention the law allows: the verifier
     // checked that the log recorded this pruning in its own signed tree, not that it was due.
     ctx.out() << "pruned: " << WithThousands(pruned) << (pruned == 1 ? " event" : " events")
-              << ", up to " << ForTerminal(result.state.newest_pruned_time()) << " (retention "
+              << ", up to " << ForTerminal(result.log.newest_pruned_time()) << " (retention "
               << result.retention_days << " days); ";
     if (options.full) {
       ctx.out() << "verified " << WithThousands(result.retained_verified) << " retained "

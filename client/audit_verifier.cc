@@ -9,6 +9,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "client/files.h"
 #include "client/json_io.h"
 #include "common/status_macros.h"
@@ -25,15 +26,20 @@ namespace merkle = crypto::merkle;
 // The hint appended to a continuity error (a truncated, forked or earlier-dated head) when the
 // verified head and the new one are signed by different keys. With the pinned key that cannot
 // happen (the new head would be refused for its key); it happens when --public-key names another
-// key than the one that signed the verified head. Then the server may be another registry's log
-// (a test or a second installation) rather than this one tampered with; the state file cannot
-// tell which, so the error stands either way.
-std::string OtherLogHint(const v1::SignedTreeHead& old_head, const v1::SignedTreeHead& head) {
+// key than the one that signed the verified head. The heads state the same log id (else they
+// would not be compared), so this is the same log under a new key, and the error stands.
+std::string KeyChangeHint(const v1::SignedTreeHead& old_head, const v1::SignedTreeHead& head) {
   if (old_head.key_id() == head.key_id()) return "";
   return absl::StrCat(" (the verified head was signed by key ", old_head.key_id(),
-                      ", this one by key ", head.key_id(),
-                      ": if this is another log than the one the state file follows, give it its "
-                      "own --state file)");
+                      ", this one by key ", head.key_id(), ")");
+}
+
+// "log 0123... at 127.0.0.1:7443 (key ab12..., verified 2026-11-28T14:30:00Z)".
+std::string DescribeLog(const LogState& log) {
+  return absl::StrCat(
+      log.log_id().empty() ? "a log without id" : absl::StrCat("log ", log.log_id()),
+      log.server().empty() ? "" : absl::StrCat(" at ", log.server()), " (key ",
+      log.audit_key().key_id(), ", verified ", log.verified_at(), ")");
 }
 
 // A PublicKey message for a raw key.
@@ -45,9 +51,10 @@ v1::PublicKey MakeKey(const std::string& raw, absl::string_view pem) {
   return key;
 }
 
-// Decides which audit key to trust, by the order in the header.
+// Decides which audit key to trust, by the order in the header. `previous` is the state of the
+// log the head belongs to, when the file knows it.
 absl::StatusOr<v1::PublicKey> TrustedKey(AuditLogSource& source,
-                                         const std::optional<AuditState>& previous,
+                                         const std::optional<LogState>& previous,
                                          const AuditVerifyOptions& options,
                                          std::vector<std::string>* notes) {
   const bool pinned = previous.has_value() && previous->has_audit_key();
@@ -91,14 +98,14 @@ absl::StatusOr<v1::PublicKey> TrustedKey(AuditLogSource& source,
 }
 
 absl::Status VerifyHeadSignature(const v1::SignedTreeHead& head, const v1::PublicKey& key,
-                                 const std::optional<AuditState>& previous) {
+                                 const std::optional<LogState>& previous) {
   if (head.key_id() != key.key_id()) {
     std::string why;
     if (previous.has_value() && previous->has_audit_key() &&
         previous->audit_key().key_id() == key.key_id()) {
-      why = ": the server is another log than the one pinned in the state file, or its key "
-            "changed (if the KJC published a new key, give it with --public-key; for another "
-            "log, give it its own --state file)";
+      why = absl::StrCat(" pinned for log ", head.log_id(),
+                         ": the log's key changed (if the KJC published a new audit key, give it "
+                         "with --public-key)");
     }
     return absl::FailedPreconditionError(
         absl::StrCat("the tree head is signed by key ", head.key_id(),
@@ -107,9 +114,10 @@ absl::Status VerifyHeadSignature(const v1::SignedTreeHead& head, const v1::Publi
   if (head.root_hash().size() != merkle::kHashSize) {
     return absl::DataLossError("the tree head's root hash is not 32 bytes");
   }
-  ASSIGN_OR_RETURN(const std::string message,
-                   crypto::TreeHeadSigningBytes(head.tree_size(), head.timestamp_micros(),
-                                                head.root_hash(), head.key_id()));
+  ASSIGN_OR_RETURN(
+      const std::string message,
+      crypto::TreeHeadSigningBytes(head.log_id(), head.tree_size(), head.timestamp_micros(),
+                                   head.root_hash(), head.key_id()));
   const absl::Status verified = crypto::Ed25519Verify(key.ed25519(), message, head.signature());
   if (!verified.ok()) {
     return absl::DataLossError(
@@ -157,7 +165,7 @@ absl::Status VerifyNotEarlier(const v1::SignedTreeHead& old_head, const v1::Sign
     return absl::DataLossError(absl::StrCat(
         "the tree head is dated ", DescribeTimestamp(head.timestamp_micros()),
         ", before the previously verified head (", DescribeTimestamp(old_head.timestamp_micros()),
-        "): a rolled-back or replayed head", OtherLogHint(old_head, head)));
+        "): a rolled-back or replayed head", KeyChangeHint(old_head, head)));
   }
   return absl::OkStatus();
 }
@@ -197,13 +205,13 @@ absl::Status VerifyExtendsPrevious(AuditLogSource& source, const v1::SignedTreeH
   const uint64_t m = old_head.tree_size();
   const uint64_t n = head.tree_size();
   if (n < m) {
-    return absl::DataLossError(absl::StrCat("log truncated: size ", n, " < previously verified ",
-                                            m, OtherLogHint(old_head, head)));
+    return absl::DataLossError(absl::StrCat("log truncated: size ", n, " < previously verified ", m,
+                                            KeyChangeHint(old_head, head)));
   }
   if (n == m) {
     if (head.root_hash() != old_head.root_hash()) {
       return absl::DataLossError(
-          absl::StrCat("forked head at size ", n, OtherLogHint(old_head, head)));
+          absl::StrCat("forked head at size ", n, KeyChangeHint(old_head, head)));
     }
     return absl::OkStatus();
   }
@@ -216,7 +224,7 @@ absl::Status VerifyExtendsPrevious(AuditLogSource& source, const v1::SignedTreeH
   if (!consistent.ok()) {
     return absl::DataLossError(absl::StrCat("forked head: head at size ", n,
                                             " is not consistent with verified head at size ", m,
-                                            OtherLogHint(old_head, head)));
+                                            KeyChangeHint(old_head, head)));
   }
   return absl::OkStatus();
 }
@@ -436,7 +444,7 @@ struct PrunedPrefixCheck {
 absl::StatusOr<PrunedPrefixCheck> VerifyPrunedPrefix(AuditLogSource& source,
                                                      const v1::SignedTreeHead& head,
                                                      const v1::PrunedPrefix& prefix,
-                                                     const std::optional<AuditState>& previous) {
+                                                     const std::optional<LogState>& previous) {
   PrunedPrefixCheck check;
   const uint64_t p = prefix.pruned_size();
   const uint64_t n = head.tree_size();
@@ -576,6 +584,24 @@ class EventTimeSampler {
 
 }  // namespace
 
+bool LogIdShaped(absl::string_view log_id) {
+  return log_id.size() == 32 && std::all_of(log_id.begin(), log_id.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+std::vector<LogState> LogsOf(const AuditState& state) {
+  std::vector<LogState> logs(state.logs().begin(), state.logs().end());
+  if (state.has_verified_head() || state.has_audit_key()) {
+    LogState legacy;
+    *legacy.mutable_verified_head() = state.verified_head();
+    *legacy.mutable_audit_key() = state.audit_key();
+    legacy.set_verified_at(state.verified_at());
+    logs.insert(logs.begin(), std::move(legacy));
+  }
+  return logs;
+}
+
 absl::StatusOr<AuditVerification> VerifyAuditLog(AuditLogSource& source,
                                                  const std::optional<AuditState>& previous,
                                                  const AuditVerifyOptions& options,
@@ -589,14 +615,34 @@ absl::StatusOr<AuditVerification> VerifyAuditLog(AuditLogSource& source,
   if (prefix.pruned_size() > 0 && prefix.recorded_by() >= head.tree_size()) {
     ASSIGN_OR_RETURN(head, source.GetSignedTreeHead());
   }
-  ASSIGN_OR_RETURN(v1::PublicKey key, TrustedKey(source, previous, options, &result.notes));
-  RETURN_IF_ERROR(VerifyHeadSignature(head, key, previous));
-  RETURN_IF_ERROR(VerifyNotAhead(head, options, now));
-  if (previous.has_value() && previous->has_verified_head()) {
-    RETURN_IF_ERROR(VerifyExtendsPrevious(source, previous->verified_head(), head));
-    RETURN_IF_ERROR(VerifyNotEarlier(previous->verified_head(), head));
+  if (!LogIdShaped(head.log_id())) {
+    return absl::FailedPreconditionError(
+        "the tree head names no log (no log id of 32 hex characters): the server is older than "
+        "this registry-cli, or not a registry");
   }
-  ASSIGN_OR_RETURN(PrunedPrefixCheck pruned, VerifyPrunedPrefix(source, head, prefix, previous));
+
+  // This log's state: the one with its id; else, from a file older than log ids, the log
+  // without id whose key signed this head (that file held one log, and the same key says it is
+  // this one; the signature is checked below before anything is trusted).
+  std::vector<LogState> logs = previous.has_value() ? LogsOf(*previous) : std::vector<LogState>();
+  auto mine = std::find_if(logs.begin(), logs.end(),
+                           [&](const LogState& l) { return l.log_id() == head.log_id(); });
+  if (mine == logs.end()) {
+    mine = std::find_if(logs.begin(), logs.end(), [&](const LogState& l) {
+      return l.log_id().empty() && l.audit_key().key_id() == head.key_id();
+    });
+  }
+  std::optional<LogState> known;
+  if (mine != logs.end()) known = *mine;
+
+  ASSIGN_OR_RETURN(v1::PublicKey key, TrustedKey(source, known, options, &result.notes));
+  RETURN_IF_ERROR(VerifyHeadSignature(head, key, known));
+  RETURN_IF_ERROR(VerifyNotAhead(head, options, now));
+  if (known.has_value() && known->has_verified_head()) {
+    RETURN_IF_ERROR(VerifyExtendsPrevious(source, known->verified_head(), head));
+    RETURN_IF_ERROR(VerifyNotEarlier(known->verified_head(), head));
+  }
+  ASSIGN_OR_RETURN(PrunedPrefixCheck pruned, VerifyPrunedPrefix(source, head, prefix, known));
   const uint64_t p = prefix.pruned_size();
   std::vector<EventTime> event_times;
   if (options.full) {
@@ -606,21 +652,51 @@ absl::StatusOr<AuditVerification> VerifyAuditLog(AuditLogSource& source,
         [&](uint64_t index, absl::string_view bytes) { sampler.Offer(index, bytes); }));
     event_times = std::move(sampler.samples());
     result.retained_verified = head.tree_size() - p;
-  } else if (previous.has_value()) {
+  } else if (known.has_value()) {
     // Without downloading events nothing new is learnt of their times; the old samples of
     // retained events still hold.
-    for (const EventTime& sample : previous->event_times()) {
+    for (const EventTime& sample : known->event_times()) {
       if (sample.index() >= p) event_times.push_back(sample);
     }
   }
 
-  *result.state.mutable_verified_head() = head;
-  *result.state.mutable_audit_key() = std::move(key);
-  result.state.set_verified_at(FormatInstant(now));
-  result.state.set_pruned_size(p);
-  result.state.set_newest_pruned_time(prefix.newest_pruned_time());
-  for (EventTime& sample : event_times) *result.state.add_event_times() = std::move(sample);
+  if (!known.has_value() && !logs.empty()) {
+    // Not a truncation: another log, which the signed log id tells apart. Said, so that an
+    // auditor who meant to check the log verified before knows this is not it.
+    std::vector<std::string> others;
+    for (const LogState& other : logs) others.push_back(DescribeLog(other));
+    // First: the key trusted on first use, if any, is this other log's.
+    result.notes.insert(
+        result.notes.begin(),
+        absl::StrCat("this is audit log ", head.log_id(), options.server.empty() ? "" : " at ",
+                     options.server, ", which this state file has not verified before; it knew ",
+                     absl::StrJoin(others, "; "), ". Log ", head.log_id(),
+                     " gets a state of its own"));
+    for (const LogState& other : logs) {
+      if (other.audit_key().key_id() != head.key_id()) continue;
+      // The same key signs two logs: the registry that kept the earlier one started another (a
+      // new installation or a lost data folder with the keys kept), or its log was replaced.
+      result.warnings.push_back(
+          absl::StrCat("the audit key ", head.key_id(), " that signed ", DescribeLog(other),
+                       " now signs another log, ", head.log_id(),
+                       ": if that server should still hold the earlier log, it was replaced"));
+    }
+  }
+
+  result.log.set_log_id(head.log_id());
+  result.log.set_server(options.server);
+  *result.log.mutable_verified_head() = head;
+  *result.log.mutable_audit_key() = std::move(key);
+  result.log.set_verified_at(FormatInstant(now));
+  result.log.set_pruned_size(p);
+  result.log.set_newest_pruned_time(prefix.newest_pruned_time());
+  for (EventTime& sample : event_times) *result.log.add_event_times() = std::move(sample);
   result.retention_days = pruned.retention_days;
+  // The file: the other logs as they were, this log's state last (the one verified last).
+  for (auto it = logs.begin(); it != logs.end(); ++it) {
+    if (it != mine) *result.state.add_logs() = *it;
+  }
+  *result.state.add_logs() = result.log;
   return result;
 }
 

@@ -1,29 +1,35 @@
 // The auditor's check of the tamper-evident audit log (RFC 6962 Merkle tree with signed heads,
 // docs/security.md property 7), done with the client's own code:
 //
-//  1. fetch the latest signed tree head and verify its Ed25519 signature with the trusted audit
-//     key: the one given (--public-key), else the one pinned in the state, else the server's own
-//     key, pinned on first use (with a note to print);
+//  0. fetch the latest signed tree head and find its log in the state file by the log id the
+//     head states (signed): the state of that log, if any, is the one the checks below use. A log
+//     the file does not know starts a state of its own (with a note saying which log it is and
+//     which the file knew; a warning when the same key signed one of those, since then the
+//     registry that signed it now signs another log: a new installation, or a replaced log);
+//  1. verify the head's Ed25519 signature with the trusted audit key: the one given
+//     (--public-key), else the one pinned for that log, else the server's own key, pinned on
+//     first use (with a note to print);
 //  2. refuse a head dated more than options.max_clock_skew after `now`;
-//  3. if the state holds a previously verified head of size m, the new head of size n must extend
-//     it: n < m is a truncation, the same size with another root a fork, and for n > m a
-//     consistency proof m -> n must verify; and it must not be dated before that head;
+//  3. if the state holds a previously verified head of this log, of size m, the new head of size
+//     n must extend it: n < m is a truncation, the same size with another root a fork, and for
+//     n > m a consistency proof m -> n must verify; and it must not be dated before that head;
 //  4. the pruned prefix (audit retention deleted the bytes of events [0, P), their tree hashes
 //     stay; AuditService.GetPrunedPrefix, asked after the head, which is asked once more when the
-//     prefix was moved after it was signed): P never moves back from the P the state saw; the left
-//     edge of the tree at P must be consistent with the signed head (its root at P, consistency
-//     proof P -> n); the retained event the log names as the record of that pruning must be in
-//     the signed tree (inclusion proof) and say exactly P and the newest pruned event's time,
-//     which it dates before its own cutoff (its time minus the retention it states); and no
-//     event whose time the state recorded (a sample from the last full verification) may be
-//     claimed pruned with a newest pruned time earlier than its own;
+//     prefix was moved after it was signed): P never moves back from the P this log's state saw;
+//     the left edge of the tree at P must be consistent with the signed head (its root at P,
+//     consistency proof P -> n); the retained event the log names as the record of that pruning
+//     must be in the signed tree (inclusion proof) and say exactly P and the newest pruned
+//     event's time, which it dates before its own cutoff (its time minus the retention it
+//     states); and no event whose time the state recorded (a sample from the last full
+//     verification) may be claimed pruned with a newest pruned time earlier than its own;
 //  5. with `full`, stream every retained event, check that entry i carries index i, hash the
 //     event bytes onto the left edge and compare the root with the signed root. On a mismatch,
 //     find the first event that does not match: the client's root of its first k events must be
 //     consistent with the signed head (consistency proof k -> n), and the smallest k for which it
 //     is not means event k-1 is the first bad one.
 //
-// Only when everything verifies is a new state returned, for the caller to save.
+// Only when everything verifies is a new state returned, for the caller to save: the file's
+// other logs as they were, and this log's new head.
 //
 // What the pruned-prefix checks can and cannot catch. A pruned event's bytes are gone, so nobody
 // can check what it said; its hash stays in the tree, so the signed heads and every proof still
@@ -58,9 +64,9 @@
 // above, and a malformed proof or stream); FailedPrecondition when the head is signed by
 // another key than the trusted one, or is dated further in the future than the allowed clock
 // skew (either clock may be wrong: that is not proof of tampering, but such a head is never
-// pinned); errors of the source pass through. When the verified head and the new one are signed
-// by different keys, continuity errors say so: the log may simply be another one than the state
-// file's.
+// pinned), or states no log id (a server older than this client); errors of the source pass
+// through. A state file written before logs had ids holds a log without an id: a head signed by
+// its key is taken for that log (so its truncation is still caught), any other for another log.
 #ifndef REGISTRY_CLIENT_AUDIT_VERIFIER_H_
 #define REGISTRY_CLIENT_AUDIT_VERIFIER_H_
 
@@ -133,6 +139,8 @@ inline constexpr char kAuditRetentionActor[] = "system:audit-retention";
 struct AuditVerifyOptions {
   // The audit public key as PEM (--public-key). nullopt: the pinned key, else trust on first use.
   std::optional<std::string> public_key_pem;
+  // The server's address (HOST:PORT), recorded with the log's state and named in notes.
+  std::string server;
   // Download and check every event (--full).
   bool full = false;
   // A head dated more than this after `now` is refused (--clock-skew).
@@ -140,16 +148,25 @@ struct AuditVerifyOptions {
 };
 
 struct AuditVerification {
-  // The state to save: the head just verified, the trusted key, the pruned prefix accepted
-  // (state.pruned_size(), state.newest_pruned_time()) and, after a full run, event times.
+  // The state file to save: every log it knew, with this log's entry (`log`) holding the head
+  // just verified, the trusted key, the pruned prefix accepted and, after a full run, event times.
   AuditState state;
-  // Things the user should know although nothing failed (e.g. a key trusted on first use).
+  // This log's entry of `state`.
+  LogState log;
+  // Things the user should know although nothing failed (e.g. a key trusted on first use,
+  // another log than the one verified before).
   std::vector<std::string> notes;
   // The retention the log's latest pruning event states (0 when nothing was pruned).
   uint32_t retention_days = 0;
   // With `full`: how many retained events were downloaded and hashed (tree size - pruned size).
   uint64_t retained_verified = 0;
+  // Things that need a person's attention although this log verified: the key of a log verified
+  // before now signs this other log. The command prints them as WARNING lines and exits 1.
+  std::vector<std::string> warnings;
 };
+
+// The log ids have the shape of record ids: 32 lowercase hex characters.
+bool LogIdShaped(absl::string_view log_id);
 
 // Runs the checks described above. `previous` is the saved state, if any; `now` is this
 // computer's clock when the verification starts: heads are checked against it (the allowed skew
@@ -158,6 +175,9 @@ absl::StatusOr<AuditVerification> VerifyAuditLog(AuditLogSource& source,
                                                  const std::optional<AuditState>& previous,
                                                  const AuditVerifyOptions& options,
                                                  absl::Time now);
+
+// The logs of a state file, the one-log form of earlier files included (as a log without id).
+std::vector<LogState> LogsOf(const AuditState& state);
 
 // $HOME/.registry-cli/audit-state.json. FailedPrecondition when HOME is not set.
 absl::StatusOr<std::string> DefaultAuditStatePath();

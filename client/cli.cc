@@ -4,10 +4,14 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "client/choices.h"
 #include "client/command_context.h"
 #include "client/command_table.h"
 #include "client/option_parser.h"
 #include "client/terminal_text.h"
+#include "client/tls_probe.h"
 
 namespace registry::client {
 namespace {
@@ -33,13 +37,33 @@ std::optional<std::string> MisplacedGlobalOption(const std::vector<std::string>&
 
 std::string FormatError(const absl::Status& status) {
   // The message is often the server's own (a gRPC status), or quotes what it sent; escaped, it
-  // cannot rewrite the terminal or forge the lines after it.
-  return absl::StrCat("error: ", absl::StatusCodeToString(status.code()), ": ",
-                      ForTerminal(status.message()));
+  // cannot rewrite the terminal or forge the lines after it. Only a message the client composed
+  // of its own lines (a list of problems) keeps its line breaks, each line escaped.
+  std::string message;
+  if (HasOwnLines(status)) {
+    std::vector<std::string> lines;
+    for (absl::string_view line : absl::StrSplit(status.message(), '\n')) {
+      lines.push_back(ForTerminal(line));
+    }
+    message = absl::StrJoin(lines, "\n");
+  } else {
+    message = ForTerminal(status.message());
+  }
+  return absl::StrCat("error: ", absl::StatusCodeToString(status.code()), ": ", message);
 }
 
 int RunCli(const std::vector<std::string>& args, const EnvLookup& env, std::ostream& out,
            std::ostream& err, bool err_is_terminal) {
+  CliStreams streams;
+  streams.out = &out;
+  streams.err = &err;
+  streams.err_is_terminal = err_is_terminal;
+  return RunCli(args, env, streams);
+}
+
+int RunCli(const std::vector<std::string>& args, const EnvLookup& env, const CliStreams& streams) {
+  std::ostream& out = *streams.out;
+  std::ostream& err = *streams.err;
   const std::string tool_hint = "run 'registry-cli --help' for the commands\n";
   absl::StatusOr<ParsedArgs> global =
       ParseOptions(GlobalOptionSpecs(), args, 0, 0, /*stop_at_positional=*/true);
@@ -94,19 +118,25 @@ int RunCli(const std::vector<std::string>& args, const EnvLookup& env, std::ostr
     }
     return UsageFailure(parsed.status(), command_hint, err);
   }
+  absl::StatusOr<ConnectionSettings> settings = ResolveConnectionSettings(*global, env);
   if (parsed->help()) {
     out << CommandHelp(*command);
+    // With an identity, the values this caller may choose from, as the registry says.
+    if (settings.ok()) out << ChoicesHelp(*command, *settings);
     return kExitOk;
   }
-  absl::StatusOr<ConnectionSettings> settings = ResolveConnectionSettings(*global, env);
   if (!settings.ok()) return UsageFailure(settings.status(), tool_hint, err);
 
-  CommandContext context(*parsed, *settings, global->Flag("json"), env, out, err,
-                         err_is_terminal);
-  const absl::Status status = command->handler(context);
+  CommandContext context(*command, *parsed, *settings, global->Flag("json"), env, streams);
+  absl::Status status = command->handler(context);
   out.flush();
   if (status.ok()) return context.exit_code();
   if (IsUsageError(status)) return UsageFailure(status, command_hint, err);
+  // A refusal names what to type instead; a server that cannot be reached says why.
+  status = ExplainError(context, status);
+  if (context.has_channel() && absl::IsUnavailable(status)) {
+    status = ExplainUnavailable(*settings, status);
+  }
   err << FormatError(status) << "\n";
   return kExitError;
 }

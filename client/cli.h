@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "client/command_context.h"
 #include "client/connection.h"
 
 namespace registry::client {
@@ -26,7 +27,12 @@ inline constexpr int kExitOk = 0;
 inline constexpr int kExitError = 1;
 inline constexpr int kExitUsage = 2;
 
-// Runs one command line; `args` excludes the program name.
+// Runs one command line; `args` excludes the program name. Questions (a confirmation, the
+// fields of `record create --interactive`) are read from streams.in, and asked only when
+// streams.in_is_terminal.
+int RunCli(const std::vector<std::string>& args, const EnvLookup& env, const CliStreams& streams);
+
+// The same without input: nothing can be asked.
 int RunCli(const std::vector<std::string>& args, const EnvLookup& env, std::ostream& out,
            std::ostream& err, bool err_is_terminal);
 

@@ -2,6 +2,7 @@
 
 #include "client/json_io.h"
 #include "common/status_macros.h"
+#include "registry/v1/info.grpc.pb.h"
 
 namespace registry::client {
 
@@ -12,10 +13,49 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> CommandContext::Channel() {
   return channel_;
 }
 
+absl::StatusOr<v1::WhoAmIResponse> CommandContext::WhoAmI() {
+  if (!who_.has_value()) {
+    ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, Channel());
+    ASSIGN_OR_RETURN(who_, CallWhoAmI(channel, settings_));
+  }
+  return *who_;
+}
+
+absl::StatusOr<RecordChoices> CommandContext::RecordTables() {
+  if (!tables_.has_value()) {
+    ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, Channel());
+    ASSIGN_OR_RETURN(tables_, CallReferenceData(channel, settings_));
+  }
+  return *tables_;
+}
+
 absl::Status CommandContext::PrintJson(const google::protobuf::Message& message) {
   ASSIGN_OR_RETURN(const std::string line, ToJsonLine(message));
-  out_ << line << "\n";
+  out() << line << "\n";
   return absl::OkStatus();
+}
+
+absl::StatusOr<v1::WhoAmIResponse> CallWhoAmI(const std::shared_ptr<grpc::Channel>& channel,
+                                              const ConnectionSettings& settings) {
+  auto stub = v1::InfoService::NewStub(channel);
+  return CallUnary<v1::WhoAmIResponse>(settings,
+                                       [&](grpc::ClientContext* c, v1::WhoAmIResponse* r) {
+                                         return stub->WhoAmI(c, v1::WhoAmIRequest(), r);
+                                       });
+}
+
+absl::StatusOr<RecordChoices> CallReferenceData(const std::shared_ptr<grpc::Channel>& channel,
+                                                const ConnectionSettings& settings) {
+  auto stub = v1::InfoService::NewStub(channel);
+  ASSIGN_OR_RETURN(const v1::GetReferenceDataResponse response,
+                   CallUnary<v1::GetReferenceDataResponse>(
+                       settings, [&](grpc::ClientContext* c, v1::GetReferenceDataResponse* r) {
+                         return stub->GetReferenceData(c, v1::GetReferenceDataRequest(), r);
+                       }));
+  RecordChoices choices;
+  choices.offences.assign(response.offences().begin(), response.offences().end());
+  choices.courts.assign(response.courts().begin(), response.courts().end());
+  return choices;
 }
 
 }  // namespace registry::client

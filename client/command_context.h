@@ -1,5 +1,6 @@
-// What a subcommand handler of registry-cli works with: its parsed arguments, the output streams,
-// the global --json switch and, created on first use, the mTLS channel to registryd. Offline
+// What a subcommand handler of registry-cli works with: its parsed arguments, the input and
+// output streams, the global --json switch and, created on first use, the mTLS channel to
+// registryd and what the registry says about the caller (WhoAmI) and its tables. Offline
 // commands never touch the channel, so they run without an identity.
 //
 //   absl::Status RunHealth(CommandContext& ctx) {
@@ -10,47 +11,73 @@
 #ifndef REGISTRY_CLIENT_COMMAND_CONTEXT_H_
 #define REGISTRY_CLIENT_COMMAND_CONTEXT_H_
 
+#include <istream>
 #include <memory>
+#include <optional>
 #include <ostream>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "client/connection.h"
 #include "client/option_parser.h"
+#include "client/record_fields.h"
 #include "google/protobuf/message.h"
 #include "grpcpp/channel.h"
+#include "registry/v1/info.pb.h"
 
 namespace registry::client {
 
+struct CommandSpec;
+
+// The process's standard streams as RunCli sees them.
+struct CliStreams {
+  std::istream* in = nullptr;  // may be null: no input
+  bool in_is_terminal = false;
+  std::ostream* out = nullptr;
+  std::ostream* err = nullptr;
+  bool err_is_terminal = false;
+};
+
 class CommandContext {
  public:
-  CommandContext(const ParsedArgs& args, const ConnectionSettings& settings, bool json,
-                 const EnvLookup& env, std::ostream& out, std::ostream& err,
-                 bool err_is_terminal)
-      : args_(args),
+  CommandContext(const CommandSpec& command, const ParsedArgs& args,
+                 const ConnectionSettings& settings, bool json, const EnvLookup& env,
+                 const CliStreams& streams)
+      : command_(command),
+        args_(args),
         settings_(settings),
         json_(json),
         env_(env),
-        out_(out),
-        err_(err),
-        err_is_terminal_(err_is_terminal) {}
+        streams_(streams) {}
 
   CommandContext(const CommandContext&) = delete;
   CommandContext& operator=(const CommandContext&) = delete;
 
+  const CommandSpec& command() const { return command_; }
   // The subcommand's own options and positionals.
   const ParsedArgs& args() const { return args_; }
   const ConnectionSettings& settings() const { return settings_; }
   const EnvLookup& env() const { return env_; }
   // True with --json: print protobuf JSON, one object per line, instead of text for people.
   bool json() const { return json_; }
-  std::ostream& out() { return out_; }
-  std::ostream& err() { return err_; }
+  std::ostream& out() { return *streams_.out; }
+  std::ostream& err() { return *streams_.err; }
+  // The user's input (stdin), for questions; nullptr when there is none.
+  std::istream* in() { return streams_.in; }
+  // True when the input is a terminal: a person can answer questions.
+  bool in_is_terminal() const { return streams_.in != nullptr && streams_.in_is_terminal; }
   // True when stderr is a terminal (progress bars go there only then).
-  bool err_is_terminal() const { return err_is_terminal_; }
+  bool err_is_terminal() const { return streams_.err_is_terminal; }
 
   // The channel to the server, created on the first call (see CreateChannel for the errors).
   absl::StatusOr<std::shared_ptr<grpc::Channel>> Channel();
+  // True once Channel() made one: the command talked to (or tried to reach) the server.
+  bool has_channel() const { return channel_ != nullptr; }
+
+  // The caller as the registry sees it (InfoService.WhoAmI), asked once per run.
+  absl::StatusOr<registry::v1::WhoAmIResponse> WhoAmI();
+  // The courts and offences a record may name (InfoService.GetReferenceData), asked once.
+  absl::StatusOr<RecordChoices> RecordTables();
 
   // Prints `message` as one JSON line on out().
   absl::Status PrintJson(const google::protobuf::Message& message);
@@ -61,16 +88,23 @@ class CommandContext {
   void set_exit_code(int code) { exit_code_ = code; }
 
  private:
+  const CommandSpec& command_;
   const ParsedArgs& args_;
   const ConnectionSettings& settings_;
   const bool json_;
   const EnvLookup& env_;
-  std::ostream& out_;
-  std::ostream& err_;
-  const bool err_is_terminal_;
+  const CliStreams streams_;
   std::shared_ptr<grpc::Channel> channel_;
+  std::optional<registry::v1::WhoAmIResponse> who_;
+  std::optional<RecordChoices> tables_;
   int exit_code_ = 0;
 };
+
+// InfoService calls with the settings' deadline and request id.
+absl::StatusOr<registry::v1::WhoAmIResponse> CallWhoAmI(
+    const std::shared_ptr<grpc::Channel>& channel, const ConnectionSettings& settings);
+absl::StatusOr<RecordChoices> CallReferenceData(const std::shared_ptr<grpc::Channel>& channel,
+                                                const ConnectionSettings& settings);
 
 }  // namespace registry::client
 

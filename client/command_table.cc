@@ -5,127 +5,274 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "client/commands.h"
 #include "client/connection.h"
+#include "client/record_fields.h"
 
 namespace registry::client {
 namespace {
 
 // Options shared by the court reads.
 std::vector<OptionSpec> PurposeOptions() {
-  return {{"case-ref", "REF", "the case the read serves, e.g. \"PKR 123/2026\" (court role)"},
-          {"purpose", "CODE", "purpose code from the access policy (court role)"}};
+  return {
+      {"case-ref", "REF", "the case the read serves, e.g. \"PKR 123/2026\" (court role)", false,
+       false, ValueCheck::kReference},
+      {"purpose", "CODE", "why you read it: a purpose code from the access policy (court role)"}};
 }
 
-std::vector<OptionSpec> Concat(std::vector<OptionSpec> a, const std::vector<OptionSpec>& b) {
+std::vector<FieldFlag> PurposeFields() {
+  return {{"purpose.case_reference", "case-ref"}, {"purpose.purpose_code", "purpose"}};
+}
+
+template <typename T>
+std::vector<T> Concat(std::vector<T> a, const std::vector<T>& b) {
   a.insert(a.end(), b.begin(), b.end());
   return a;
 }
 
 std::vector<OptionSpec> AuditFilterOptions() {
-  return {{"from", "RFC3339", "events at or after this instant"},
-          {"to", "RFC3339", "events before this instant"},
-          {"actor", "ID", "only this caller identity"},
-          {"action", "NAME", "only this RPC, e.g. /registry.v1.RecordService/GetRecord"},
-          {"record-id", "ID", "only events touching this record"},
-          {"outcome", "CODE_NAME", "only this status, e.g. OK, PERMISSION_DENIED"}};
+  return {
+      {"from", "RFC3339", "events at or after this instant"},
+      {"to", "RFC3339", "events before this instant"},
+      {"actor", "ID", "only this caller identity"},
+      {"action", "NAME", "only this RPC, e.g. GetRecord or /registry.v1.RecordService/GetRecord"},
+      {"record-id", "ID", "only events touching this record"},
+      {"outcome", "CODE_NAME", "only this status, e.g. OK, PERMISSION_DENIED"}};
+}
+
+std::vector<FieldFlag> AuditFilterFields() {
+  return {{"filter.from_time", "from"},      {"filter.to_time", "to"},
+          {"filter.actor", "actor"},         {"filter.action", "action"},
+          {"filter.record_id", "record-id"}, {"filter.outcome_plus_one", "outcome"}};
+}
+
+// One option per record field (record_fields.h), for `record create`.
+std::vector<OptionSpec> RecordFieldOptions() {
+  std::vector<OptionSpec> options;
+  for (const RecordField& field : RecordFields()) {
+    // On the command line, juvenile is a switch: present or not.
+    const bool is_switch = field.kind == FieldKind::kBool;
+    // Values are checked with the whole record (record_fields.h), so that a bad date and a
+    // missing field are named in the same run.
+    options.push_back({field.flag, is_switch ? "" : field.value_name,
+                       field.required ? absl::StrCat(field.help, " (required)") : field.help, false,
+                       field.repeatable});
+  }
+  return options;
+}
+
+// "surname, given-name, ...": what --set takes.
+std::string RecordFieldNames() {
+  std::vector<std::string> names;
+  for (const RecordField& field : RecordFields()) names.push_back(field.flag);
+  return absl::StrJoin(names, ", ");
 }
 
 std::vector<CommandSpec> BuildCommands() {
   return {
-      {"health", "", "Ask whether the server is serving; exit 0 only when it is.", 0, 0, {},
+      {"health",
+       "",
+       "Ask whether the server is serving; exit 0 only when it is.",
+       0,
+       0,
+       {},
        &RunHealth},
-      {"record create", "--file REC.json",
-       "Enter a final conviction from a JSON CreateRecordRequest; prints the new record id.", 0,
-       0, {{"file", "REC.json", "the record as JSON ({\"person\":{...},\"conviction\":{...}})",
-            true}},
-       &RunRecordCreate},
-      {"record get", "ID [--case-ref REF --purpose CODE]", "Show a record.", 1, 1,
-       PurposeOptions(), &RunRecordGet},
+      {"whoami",
+       "",
+       "Show who the registry takes you for.\n"
+       "Your identity, role and organisation, and the purpose codes or position categories you\n"
+       "may state.",
+       0,
+       0,
+       {},
+       &RunWhoAmI},
+      {"record create",
+       "(--interactive | --file REC.json | FIELD OPTIONS)",
+       "Enter a final conviction; prints the new record id. Give every field as an option\n"
+       "(--surname ... --offence 06/L-074:230:1 ...), answer questions one field at a time\n"
+       "(--interactive), or fill in what `record template` prints and pass it with --file.\n"
+       "Every missing or bad field is named at once, before anything is sent.",
+       0,
+       0,
+       Concat<OptionSpec>(
+           {{"interactive", "", "ask for each field on the terminal, offering the choices"},
+            {"file", "REC.json",
+             "the record as JSON ({\"person\":{...},\"conviction\":{...}}); lines starting "
+             "with // are comments"}},
+           RecordFieldOptions()),
+       &RunRecordCreate,
+       {},
+       HelpChoices::kRecordTables},
+      {"record template",
+       "",
+       "Print a record skeleton to fill in for `record create --file`.\n"
+       "Comments say what each field takes and, with an identity, list the courts and offences\n"
+       "to choose from.",
+       0,
+       0,
+       {},
+       &RunRecordTemplate,
+       {},
+       HelpChoices::kRecordTables},
+      {"record get", "ID [--case-ref REF --purpose CODE]", "Show a record.", 1, 1, PurposeOptions(),
+       &RunRecordGet, Concat<FieldFlag>({{"record_id", "ID"}}, PurposeFields()),
+       HelpChoices::kPurposes},
       {"record search",
        "(--personal-number N | --surname S --given-name G --birth-date YYYY-MM-DD) "
        "[--case-ref REF --purpose CODE]",
        "Find records by personal number, or by names and date of birth.", 0, 0,
-       Concat({{"personal-number", "N", "the personal number"},
-               {"surname", "S", "surname (with --given-name and --birth-date)"},
-               {"given-name", "G", "given name"},
-               {"birth-date", "YYYY-MM-DD", "date of birth"}},
-              PurposeOptions()),
-       &RunRecordSearch},
+       Concat<OptionSpec>(
+           {{"personal-number", "N", "the personal number"},
+            {"surname", "S", "surname (with --given-name and --birth-date)"},
+            {"given-name", "G", "given name"},
+            {"birth-date", "YYYY-MM-DD", "date of birth", false, false, ValueCheck::kDate}},
+           PurposeOptions()),
+       &RunRecordSearch,
+       Concat<FieldFlag>({{"personal_number", "personal-number"},
+                          {"name.surname", "surname"},
+                          {"name.given_name", "given-name"},
+                          {"name.birth_date", "birth-date"}},
+                         PurposeFields()),
+       HelpChoices::kPurposes},
       {"record history", "ID [--case-ref REF --purpose CODE]",
-       "Show every version of a record, oldest first, with the reason for each change.", 1, 1,
-       PurposeOptions(), &RunRecordHistory},
-      {"record amend", "ID --file PATCH.json --reason TEXT [--expected-version N]",
-       "Correct a record. PATCH.json holds only the fields to change; the update mask is taken\n"
-       "from the fields present (e.g. {\"person\":{\"last_known_address\":\"...\"}}).",
-       1, 1,
-       {{"file", "PATCH.json", "the fields to change, in the shape of REC.json", true},
+       "Show how a record changed, version by version.\n"
+       "The first version whole, then what each later version changed, with when, by whom and\n"
+       "why.",
+       1, 1, PurposeOptions(), &RunRecordHistory,
+       Concat<FieldFlag>({{"record_id", "ID"}}, PurposeFields()), HelpChoices::kPurposes},
+      {"record amend",
+       "ID (--set FIELD=VALUE ... | --file PATCH.json) --reason TEXT",
+       absl::StrCat(
+           "Correct a record. Each --set names a field as `record create` does (--set\n"
+           "address=\"Rr. Fehmi Agani 7, Pejë\", --set offence=06/L-074:230:1 once per offence);\n"
+           "PATCH.json holds only the fields to change, in the shape of REC.json. An amendment\n"
+           "that changes nothing is refused. The fields: ",
+           RecordFieldNames(), "."),
+       1,
+       1,
+       {{"set", "FIELD=VALUE", "a field and its new value; an empty value clears it", false, true},
+        {"file", "PATCH.json", "the fields to change, in the shape of REC.json"},
         {"reason", "TEXT", "why the record is corrected", true},
         {"expected-version", "N", "refuse (ABORTED) when the record is no longer version N"}},
-       &RunRecordAmend},
-      {"record dispute", "ID --reason TEXT",
-       "Mark a record disputed while a correction is examined.", 1, 1,
-       {{"reason", "TEXT", "what is disputed", true}}, &RunRecordDispute},
-      {"record undispute", "ID --reason TEXT", "Resolve a dispute; the record is active again.",
-       1, 1, {{"reason", "TEXT", "how the dispute was resolved", true}}, &RunRecordUndispute},
-      {"record expunge", "ID --legal-basis REF",
-       "Erase a record for good (crypto-shredding); only audit metadata remains.", 1, 1,
+       &RunRecordAmend,
+       {{"record_id", "ID"}, {"reason", "reason"}},
+       HelpChoices::kRecordTables},
+      {"record dispute",
+       "ID --reason TEXT",
+       "Mark a record disputed while a correction is examined.",
+       1,
+       1,
+       {{"reason", "TEXT", "what is disputed", true}},
+       &RunRecordDispute,
+       {{"record_id", "ID"}, {"reason", "reason"}}},
+      {"record undispute",
+       "ID --reason TEXT",
+       "Resolve a dispute; the record is active again.",
+       1,
+       1,
+       {{"reason", "TEXT", "how the dispute was resolved", true}},
+       &RunRecordUndispute,
+       {{"record_id", "ID"}, {"reason", "reason"}}},
+      {"record expunge",
+       "ID --legal-basis REF [--yes]",
+       "Erase a record for good (crypto-shredding); only audit metadata remains. On a terminal\n"
+       "it first shows whose record it is and asks; --yes skips the question (for scripts).",
+       1,
+       1,
        {{"legal-basis", "REF", "the provision ordering erasure, e.g. \"CC 04/L-082 art. 103\"",
-         true}},
-       &RunRecordExpunge},
-      {"record import", "FILE [--dry-run] [--batch N]",
-       "Import historical judgments from FILE: .csv (header documented in\n"
-       "deploy/examples/README.md) or .jsonl/.ndjson (one CreateRecordRequest per line).\n"
-       "Every invalid row is listed by line; exit 1 when any row is invalid.",
-       1, 1,
+         true, false, ValueCheck::kReference},
+        {"yes", "", "do not ask for confirmation"}},
+       &RunRecordExpunge,
+       {{"record_id", "ID"}, {"legal_basis", "legal-basis"}}},
+      {"record import",
+       "FILE [--dry-run] [--batch N]",
+       "Import historical judgments from a CSV or JSON-lines file. FILE is .csv (header\n"
+       "documented in deploy/examples/README.md) or .jsonl/.ndjson (one CreateRecordRequest\n"
+       "per line). Every invalid row is listed by line; exit 1 when any row is invalid.",
+       1,
+       1,
        {{"dry-run", "", "let the server validate the rows without writing them"},
         {"batch", "N", "rows per request, 1..1000 (default 500)"}},
        &RunRecordImport},
       {"vet check",
        "--personal-number N --surname S --given-name G --birth-date YYYY-MM-DD "
        "--position CATEGORY --consent-ref REF [--out CERT.json]",
-       "Ask whether a candidate may work in contact with children.", 0, 0,
+       "Ask whether a candidate may work in contact with children.",
+       0,
+       0,
        {{"personal-number", "N", "the candidate's personal number", true},
         {"surname", "S", "the candidate's surname", true},
         {"given-name", "G", "the candidate's given name", true},
-        {"birth-date", "YYYY-MM-DD", "the candidate's date of birth", true},
-        {"position", "CATEGORY", "position category, e.g. teacher", true},
-        {"consent-ref", "REF", "reference of the candidate's written consent", true},
+        {"birth-date", "YYYY-MM-DD", "the candidate's date of birth", true, false,
+         ValueCheck::kDate},
+        {"position", "CATEGORY", "a position category of your organisation, e.g. teacher", true},
+        {"consent-ref", "REF", "reference of the candidate's written consent", true, false,
+         ValueCheck::kReference},
         {"out", "CERT.json", "write the signed certificate to this file"}},
-       &RunVetCheck},
-      {"vet history", "--personal-number N --request-ref REF",
-       "List the organisations that checked a person (a data-subject request).", 0, 0,
+       &RunVetCheck,
+       {{"personal_number", "personal-number"},
+        {"surname", "surname"},
+        {"given_name", "given-name"},
+        {"birth_date", "birth-date"},
+        {"position_category", "position"},
+        {"consent_reference", "consent-ref"}},
+       HelpChoices::kPositions},
+      {"vet history",
+       "--personal-number N --request-ref REF",
+       "List the organisations that checked a person (a data-subject request).",
+       0,
+       0,
        {{"personal-number", "N", "the data subject's personal number", true},
-        {"request-ref", "REF", "reference of the data-subject request", true}},
-       &RunVetHistory},
-      {"vet public-key", "[--out FILE]", "Print or save the key that signs vetting certificates.",
-       0, 0, {{"out", "FILE", "write the PEM to this file"}}, &RunVetPublicKey},
-      {"certificate verify", "CERT.json --public-key FILE",
-       "Check a vetting certificate offline: signature and expiry. Exit 0 only when valid.", 1,
-       1, {{"public-key", "FILE", "the registry's vetting public key (PEM)", true}},
+        {"request-ref", "REF", "reference of the data-subject request", true, false,
+         ValueCheck::kReference}},
+       &RunVetHistory,
+       {{"personal_number", "personal-number"}, {"request_reference", "request-ref"}}},
+      {"vet public-key",
+       "[--out FILE]",
+       "Print or save the key that signs vetting certificates.",
+       0,
+       0,
+       {{"out", "FILE", "write the PEM to this file"}},
+       &RunVetPublicKey},
+      {"certificate verify",
+       "CERT.json --public-key FILE",
+       "Check a vetting certificate offline: signature and expiry. Exit 0 only when valid.",
+       1,
+       1,
+       {{"public-key", "FILE", "the registry's vetting public key (PEM)", true}},
        &RunCertificateVerify},
       {"audit list", "[filters] [--page-size N] [--all]",
-       "List audit events, one per line, as their hashed bytes say; exit 1 when the server's\n"
-       "decoded copy of any differs from them (each is flagged with a WARNING line).",
+       "List audit events, as their hashed bytes say. Exit 1 when the server's decoded copy\n"
+       "of any event differs from them (each is flagged with a WARNING line).",
        0, 0,
-       Concat(AuditFilterOptions(),
-              {{"page-size", "N", "events per page, 1..1000 (default 100)"},
-               {"all", "", "follow page tokens to the end"}}),
-       &RunAuditList},
+       Concat<OptionSpec>(AuditFilterOptions(),
+                          {{"page-size", "N", "events per page, 1..1000 (default 100)"},
+                           {"all", "", "follow page tokens to the end"}}),
+       &RunAuditList, AuditFilterFields()},
       {"audit export", "--out FILE --recipient REF --reference REF [filters]",
-       "Export audit entries as JSON lines (with event_bytes, so the export can be re-verified);\n"
-       "exit 1 when the server's decoded copy of any event differs from its hashed bytes.",
+       "Export audit entries as JSON lines, with event_bytes so the export can be re-verified.\n"
+       "Exit 1 when the server's decoded copy of any event differs from its hashed bytes.",
        0, 0,
-       Concat({{"out", "FILE", "where to write the export", true},
-               {"recipient", "REF", "who the export is for, e.g. \"IPA\"", true},
-               {"reference", "REF", "the request or case it answers", true}},
-              AuditFilterOptions()),
-       &RunAuditExport},
-      {"audit verify", "[--public-key FILE] [--state FILE] [--full] [--clock-skew SECONDS]",
-       "Verify the signed tree head, its date and its consistency with the last verified head;\n"
-       "with --full also every event. Saves the verified head only when everything verifies.",
-       0, 0,
+       Concat<OptionSpec>({{"out", "FILE", "where to write the export", true},
+                           {"recipient", "REF", "who the export is for, e.g. \"IPA\"", true, false,
+                            ValueCheck::kReference},
+                           {"reference", "REF", "the request or case it answers", true, false,
+                            ValueCheck::kReference}},
+                          AuditFilterOptions()),
+       &RunAuditExport,
+       Concat<FieldFlag>({{"recipient", "recipient"}, {"reference", "reference"}},
+                         AuditFilterFields())},
+      {"audit verify",
+       "[--public-key FILE] [--state FILE] [--full] [--clock-skew SECONDS]",
+       "Verify the signed tree head of the server's audit log. Checks its date and its\n"
+       "consistency with the last head verified of the same log (another log gets a state of\n"
+       "its own); with --full also every event. Saves the verified head only when everything\n"
+       "verifies.",
+       0,
+       0,
        {{"public-key", "FILE", "the audit signing key (PEM); default: the pinned key"},
         {"state", "FILE", "state file (default $HOME/.registry-cli/audit-state.json)"},
         {"full", "", "download every event and check it against the signed root"},
@@ -133,34 +280,62 @@ std::vector<CommandSpec> BuildCommands() {
          "refuse a head dated more than this after this computer's clock, 1..86400 (default "
          "300)"}},
        &RunAuditVerify},
-      {"admin rotate-keys", "", "Add a key-encryption key version and re-wrap every data key.", 0,
-       0, {}, &RunAdminRotateKeys},
-      {"admin backup", "",
-       "Create a backup (ciphertext only); older ones are pruned by the retention setting.", 0, 0,
-       {}, &RunAdminBackup},
+      {"admin rotate-keys",
+       "",
+       "Add a key-encryption key version and re-wrap every data key.",
+       0,
+       0,
+       {},
+       &RunAdminRotateKeys},
+      {"admin backup",
+       "",
+       "Create a backup (ciphertext only); older ones are pruned by the retention setting.",
+       0,
+       0,
+       {},
+       &RunAdminBackup},
       {"admin backups", "", "List the backups.", 0, 0, {}, &RunAdminBackups},
-      {"admin verify-data", "",
-       "Cross-check every record with its index rows, versions, the audit log and the erasure\n"
-       "ledger. Exits 1 when anything is inconsistent.",
-       0, 0, {}, &RunAdminVerifyData},
+      {"admin verify-data",
+       "",
+       "Cross-check every record against its index rows, versions, audit events and erasures.\n"
+       "Exits 1 when anything is inconsistent.",
+       0,
+       0,
+       {},
+       &RunAdminVerifyData},
   };
 }
 
+// "  --name VALUE      help (required)", the help wrapped under its column.
 std::string OptionLines(const std::vector<OptionSpec>& options) {
+  constexpr size_t kLeft = 31;  // two spaces, 28 columns, a space
   std::string text;
+  const auto line = [&](const std::string& left, const std::string& help) {
+    const std::string padded = absl::StrFormat("  %-28s ", left);
+    if (padded.size() > kLeft) {
+      // A long option and value: the help starts on the next line.
+      absl::StrAppend(&text, padded, "\n", std::string(kLeft, ' '),
+                      Wrap(help, kHelpWidth - kLeft, kLeft), "\n");
+    } else {
+      absl::StrAppend(&text, padded, Wrap(help, kHelpWidth - kLeft, kLeft), "\n");
+    }
+  };
   for (const OptionSpec& option : options) {
     const std::string left = option.value_name.empty()
                                  ? absl::StrCat("--", option.name)
                                  : absl::StrCat("--", option.name, " ", option.value_name);
-    absl::StrAppendFormat(&text, "  %-28s %s%s\n", left, option.help,
-                          option.required ? " (required)" : "");
+    line(left, absl::StrCat(option.help, option.required ? " (required)" : "",
+                            option.repeatable ? " (repeatable)" : ""));
   }
-  absl::StrAppendFormat(&text, "  %-28s %s\n", "-h, --help", "show this help");
+  line("-h, --help", "show this help");
   return text;
 }
 
-std::string FirstLine(absl::string_view text) {
-  return std::string(text.substr(0, text.find('\n')));
+// "  name                   brief", the brief wrapped under its column.
+std::string CommandLine(const CommandSpec& command) {
+  constexpr size_t kLeft = 22;
+  return absl::StrCat(absl::StrFormat("  %-19s ", command.name),
+                      Wrap(Brief(command), kHelpWidth - kLeft, kLeft), "\n");
 }
 
 }  // namespace
@@ -184,13 +359,24 @@ bool IsCommandGroup(absl::string_view group) {
 }
 
 std::string CommandUsageLine(const CommandSpec& command) {
-  return absl::StrCat("usage: registry-cli [global options] ", command.name,
-                      command.synopsis.empty() ? "" : " ", command.synopsis);
+  return Wrap(absl::StrCat("usage: registry-cli [global options] ", command.name,
+                           command.synopsis.empty() ? "" : " ", command.synopsis),
+              kHelpWidth - 4, 4);
 }
 
 std::string CommandHelp(const CommandSpec& command) {
-  return absl::StrCat(CommandUsageLine(command), "\n\n", command.summary, "\n\noptions:\n",
-                      OptionLines(command.options));
+  // The summary's line breaks only keep the source readable: it is one paragraph.
+  return absl::StrCat(CommandUsageLine(command), "\n\n",
+                      Wrap(absl::StrReplaceAll(command.summary, {{"\n", " "}}), kHelpWidth, 0),
+                      "\n\noptions:\n", OptionLines(command.options));
+}
+
+std::string Brief(const CommandSpec& command) {
+  // The first sentence ends the first line (or the text): ". " inside it ends it sooner.
+  const absl::string_view first_line =
+      absl::string_view(command.summary).substr(0, command.summary.find('\n'));
+  const size_t stop = first_line.find(". ");
+  return std::string(stop == absl::string_view::npos ? first_line : first_line.substr(0, stop + 1));
 }
 
 std::string GroupHelp(absl::string_view group) {
@@ -198,7 +384,7 @@ std::string GroupHelp(absl::string_view group) {
                                   " COMMAND [options]\n\ncommands:\n");
   for (const CommandSpec& command : Commands()) {
     if (!absl::StartsWith(command.name, absl::StrCat(group, " "))) continue;
-    absl::StrAppendFormat(&text, "  %-22s %s\n", command.name, FirstLine(command.summary));
+    absl::StrAppend(&text, CommandLine(command));
   }
   absl::StrAppend(&text, "\n'registry-cli ", group, " COMMAND --help' shows a command's options.\n");
   return text;
@@ -207,14 +393,12 @@ std::string GroupHelp(absl::string_view group) {
 std::string ToolHelp() {
   std::string text =
       "usage: registry-cli [global options] COMMAND [options]\n\n"
-      "The command-line client of registryd, the Kosovo Judicial Council's registry of persons\n"
-      "convicted of criminal offences against sexual integrity.\n\ncommands:\n";
-  for (const CommandSpec& command : Commands()) {
-    absl::StrAppendFormat(&text, "  %-22s %s\n", command.name, FirstLine(command.summary));
-  }
+      "The command-line client of registryd, the Kosovo Judicial Council's registry of\n"
+      "persons convicted of criminal offences against sexual integrity.\n\ncommands:\n";
+  for (const CommandSpec& command : Commands()) absl::StrAppend(&text, CommandLine(command));
   absl::StrAppend(&text, "\nglobal options (before COMMAND):\n", OptionLines(GlobalOptionSpecs()),
-                  "\nErrors print \"error: <STATUS_CODE>: <message>\" and exit 1; command-line "
-                  "mistakes exit 2.\n'registry-cli COMMAND --help' shows a command's options.\n");
+                  "\nErrors print \"error: <STATUS_CODE>: <message>\" and exit 1; command-line\n"
+                  "mistakes exit 2. 'registry-cli COMMAND --help' shows a command's options.\n");
   return text;
 }
 

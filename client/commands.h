@@ -12,6 +12,7 @@ namespace registry::client {
 
 // server_commands.cc
 absl::Status RunHealth(CommandContext& ctx);
+absl::Status RunWhoAmI(CommandContext& ctx);
 absl::Status RunAdminRotateKeys(CommandContext& ctx);
 absl::Status RunAdminBackup(CommandContext& ctx);
 absl::Status RunAdminBackups(CommandContext& ctx);
@@ -19,6 +20,7 @@ absl::Status RunAdminVerifyData(CommandContext& ctx);
 
 // record_commands.cc
 absl::Status RunRecordCreate(CommandContext& ctx);
+absl::Status RunRecordTemplate(CommandContext& ctx);
 absl::Status RunRecordGet(CommandContext& ctx);
 absl::Status RunRecordSearch(CommandContext& ctx);
 absl::Status RunRecordHistory(CommandContext& ctx);

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "client/files.h"
+#include "client/tls_probe.h"
 #include "common/status_macros.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
@@ -119,6 +120,9 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(const ConnectionSet
   ASSIGN_OR_RETURN(tls.pem_cert_chain,
                    ReadFileToString(settings.cert_file, "client certificate"));
   ASSIGN_OR_RETURN(tls.pem_private_key, ReadFileToString(settings.key_file, "client key"));
+  // An expired certificate fails the handshake, which gRPC reports like a server that is down;
+  // said here, the user learns what is wrong and what to do.
+  RETURN_IF_ERROR(CheckOwnCertificate(tls.pem_cert_chain, settings.cert_file, absl::Now()));
   grpc::ChannelArguments arguments;
   if (!settings.server_name.empty()) {
     arguments.SetSslTargetNameOverride(settings.server_name);

@@ -64,7 +64,9 @@ absl::StatusOr<ConnectionSettings> ResolveConnectionSettings(const ParsedArgs& g
 std::string GenerateRequestId();
 
 // A channel with mTLS credentials from the settings' PEM files. A usage error when no identity
-// is configured; NotFound/PermissionDenied naming the file when one cannot be read.
+// is configured; NotFound/PermissionDenied naming the file when one cannot be read;
+// Unauthenticated when the client certificate has expired or is not yet valid
+// (CheckOwnCertificate in tls_probe.h).
 absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(const ConnectionSettings& settings);
 
 // Sets the deadline and the x-request-id metadata of one call.

@@ -15,6 +15,11 @@ int main(int argc, char** argv) {
   // the user asks for gRPC's logs.
   setenv("GRPC_VERBOSITY", "NONE", /*overwrite=*/0);
   std::vector<std::string> args(argv + 1, argv + argc);
-  return registry::client::RunCli(args, registry::client::ProcessEnv(), std::cout, std::cerr,
-                                  isatty(STDERR_FILENO) == 1);
+  registry::client::CliStreams streams;
+  streams.in = &std::cin;
+  streams.in_is_terminal = isatty(STDIN_FILENO) == 1;
+  streams.out = &std::cout;
+  streams.err = &std::cerr;
+  streams.err_is_terminal = isatty(STDERR_FILENO) == 1;
+  return registry::client::RunCli(args, registry::client::ProcessEnv(), streams);
 }

@@ -2,16 +2,31 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "client/terminal_text.h"
+#include "common/time_format.h"
 
 namespace registry::client {
 namespace {
 
 constexpr char kUsagePayloadUrl[] = "type.registry.kjc/registry.client.UsageError";
+constexpr char kLinesPayloadUrl[] = "type.registry.kjc/registry.client.OwnLines";
+
+// One problem per line, each wrapped to a terminal's width under its first word.
+std::string ProblemText(const std::vector<std::string>& problems) {
+  constexpr size_t kWidth = 80;
+  if (problems.size() == 1) return Wrap(problems[0], kWidth - 4, 4);
+  std::vector<std::string> lines;
+  for (const std::string& problem : problems) {
+    lines.push_back(absl::StrCat("  ", Wrap(problem, kWidth - 4, 4)));
+  }
+  return absl::StrCat(problems.size(), " problems:\n", absl::StrJoin(lines, "\n"));
+}
 
 const OptionSpec* FindSpec(absl::Span<const OptionSpec> specs, absl::string_view name) {
   for (const OptionSpec& spec : specs) {
@@ -35,6 +50,17 @@ std::optional<std::string> ParsedArgs::Get(absl::string_view name) const {
 std::string ParsedArgs::Value(absl::string_view name, absl::string_view fallback) const {
   auto it = values_.find(name);
   return it == values_.end() ? std::string(fallback) : it->second;
+}
+
+std::vector<std::string> ParsedArgs::GetAll(absl::string_view name) const {
+  std::vector<std::string> all;
+  auto first = values_.find(name);
+  if (first == values_.end()) return all;
+  all.push_back(first->second);
+  if (auto more = more_values_.find(name); more != more_values_.end()) {
+    all.insert(all.end(), more->second.begin(), more->second.end());
+  }
+  return all;
 }
 
 absl::StatusOr<ParsedArgs> ParseOptions(absl::Span<const OptionSpec> specs,
@@ -79,7 +105,8 @@ absl::StatusOr<ParsedArgs> ParseOptions(absl::Span<const OptionSpec> specs,
     }
     const OptionSpec* spec = FindSpec(specs, body);
     if (spec == nullptr) return UsageError(absl::StrCat("unknown option --", body));
-    if (parsed.flags_.count(spec->name) > 0 || parsed.values_.count(spec->name) > 0) {
+    const bool again = parsed.flags_.count(spec->name) > 0 || parsed.values_.count(spec->name) > 0;
+    if (again && !(spec->repeatable && !spec->value_name.empty())) {
       return UsageError(absl::StrCat("option --", spec->name, " given twice"));
     }
     if (spec->value_name.empty()) {
@@ -96,9 +123,15 @@ absl::StatusOr<ParsedArgs> ParseOptions(absl::Span<const OptionSpec> specs,
       }
       inline_value = args[++i];
     }
-    parsed.values_.emplace(spec->name, *std::move(inline_value));
+    if (again) {
+      parsed.more_values_[spec->name].push_back(*std::move(inline_value));
+    } else {
+      parsed.values_.emplace(spec->name, *std::move(inline_value));
+    }
   }
 
+  // Everything missing or malformed, in one error.
+  std::vector<std::string> problems;
   std::vector<std::string> missing;
   for (const OptionSpec& spec : specs) {
     if (spec.required && parsed.values_.count(spec.name) == 0 &&
@@ -107,9 +140,18 @@ absl::StatusOr<ParsedArgs> ParseOptions(absl::Span<const OptionSpec> specs,
     }
   }
   if (!missing.empty()) {
-    return UsageError(absl::StrCat("missing required option", missing.size() > 1 ? "s " : " ",
-                                   absl::StrJoin(missing, ", ")));
+    problems.push_back(absl::StrCat(absl::StrJoin(missing, ", "),
+                                    missing.size() > 1 ? " are required" : " is required"));
   }
+  for (const OptionSpec& spec : specs) {
+    for (const std::string& value : parsed.GetAll(spec.name)) {
+      std::string problem;
+      if (spec.check == ValueCheck::kDate) problem = DateProblem(value);
+      if (spec.check == ValueCheck::kReference) problem = ReferenceProblem(value);
+      if (!problem.empty()) problems.push_back(absl::StrCat("--", spec.name, ": ", problem));
+    }
+  }
+  if (!problems.empty()) return UsageProblems(problems);
   const size_t count = parsed.positionals_.size();
   if (count < min_positionals) {
     return UsageError(min_positionals == 1
@@ -131,6 +173,44 @@ absl::Status UsageError(absl::string_view message) {
 
 bool IsUsageError(const absl::Status& status) {
   return status.GetPayload(kUsagePayloadUrl).has_value();
+}
+
+absl::Status UsageProblems(const std::vector<std::string>& problems) {
+  absl::Status status = UsageError(ProblemText(problems));
+  status.SetPayload(kLinesPayloadUrl, absl::Cord("lines"));
+  return status;
+}
+
+absl::Status ProblemsError(absl::StatusCode code, const std::vector<std::string>& problems,
+                           absl::string_view note) {
+  absl::Status status(code, note.empty()
+                                ? ProblemText(problems)
+                                : absl::StrCat(ProblemText(problems), "\n", Wrap(note, 78, 2)));
+  status.SetPayload(kLinesPayloadUrl, absl::Cord("lines"));
+  return status;
+}
+
+bool HasOwnLines(const absl::Status& status) {
+  return status.GetPayload(kLinesPayloadUrl).has_value();
+}
+
+std::string DateProblem(absl::string_view text) {
+  const absl::StatusOr<absl::CivilDay> day = ParseDate(text);
+  if (day.ok()) return "";
+  // ParseDate tells a wrong shape from a day the calendar does not have.
+  if (absl::StrContains(day.status().message(), "calendar")) {
+    return absl::StrCat("\"", text, "\" is not a real date");
+  }
+  return absl::StrCat("\"", text, "\" is not a date YYYY-MM-DD");
+}
+
+std::string ReferenceProblem(absl::string_view text) {
+  const bool shaped =
+      !text.empty() && text.size() <= 64 && std::all_of(text.begin(), text.end(), [](char c) {
+        return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == ' ' || c == '/' ||
+               c == '-' || c == '.' || c == ':' || c == '_';
+      });
+  return shaped ? "" : "1..64 letters, digits, spaces or /-.:_";
 }
 
 absl::StatusOr<uint64_t> ParseUintOption(absl::string_view option, absl::string_view value,

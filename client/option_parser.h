@@ -26,6 +26,16 @@
 
 namespace registry::client {
 
+// What the parser checks in an option's value, so that every bad value is named at once with the
+// missing options, before anything is sent.
+enum class ValueCheck {
+  kNone,
+  // What the audit log records of a call: 1..64 ASCII letters, digits, spaces and "/-.:_".
+  kReference,
+  // A real calendar date YYYY-MM-DD.
+  kDate,
+};
+
 // One option a command accepts.
 struct OptionSpec {
   // The long name without dashes, e.g. "case-ref".
@@ -36,6 +46,10 @@ struct OptionSpec {
   std::string help;
   // When true the parser refuses a command line without this option.
   bool required = false;
+  // When true the option may be given more than once (e.g. one --offence per offence); every
+  // value is kept, in order (ParsedArgs::GetAll).
+  bool repeatable = false;
+  ValueCheck check = ValueCheck::kNone;
 };
 
 // The outcome of parsing one command line.
@@ -51,6 +65,9 @@ class ParsedArgs {
   std::optional<std::string> Get(absl::string_view name) const;
   // The value of option `name`, or `fallback`.
   std::string Value(absl::string_view name, absl::string_view fallback = "") const;
+  // Every value of a repeatable option, in the order given (one for other options; none when
+  // absent).
+  std::vector<std::string> GetAll(absl::string_view name) const;
   const std::vector<std::string>& positionals() const { return positionals_; }
   // Everything after the first positional argument, when ParseOptions was told to stop there.
   const std::vector<std::string>& rest() const { return rest_; }
@@ -62,6 +79,8 @@ class ParsedArgs {
   bool help_ = false;
   std::set<std::string, std::less<>> flags_;
   std::map<std::string, std::string, std::less<>> values_;
+  // The values of repeatable options after the first (the first is in values_).
+  std::map<std::string, std::vector<std::string>, std::less<>> more_values_;
   std::vector<std::string> positionals_;
   std::vector<std::string> rest_;
 };
@@ -72,8 +91,9 @@ class ParsedArgs {
 // rest() (used for the global options before a subcommand).
 //
 // Returns a usage error (InvalidArgument, IsUsageError) for an unknown option, a missing or
-// unexpected value, an option given twice, a missing required option or a wrong number of
-// positionals. When -h/--help is present, returns help() == true and checks nothing else.
+// unexpected value, an option given twice (unless repeatable), missing required options and
+// values that fail their ValueCheck (all named in one error, see UsageProblems) or a wrong number
+// of positionals. When -h/--help is present, returns help() == true and checks nothing else.
 absl::StatusOr<ParsedArgs> ParseOptions(absl::Span<const OptionSpec> specs,
                                         absl::Span<const std::string> args,
                                         size_t min_positionals, size_t max_positionals,
@@ -81,8 +101,27 @@ absl::StatusOr<ParsedArgs> ParseOptions(absl::Span<const OptionSpec> specs,
 
 // An InvalidArgument status marked as a mistake on the command line (exit code 2).
 absl::Status UsageError(absl::string_view message);
-// True for statuses made by UsageError.
+// True for statuses made by UsageError or UsageProblems.
 bool IsUsageError(const absl::Status& status);
+
+// Every problem of a command line in one usage error, so that one run names them all:
+//   one:   "--case-ref is required"
+//   more:  "3 problems:\n  --surname is required\n  --birth-date: ..."
+// The lines are the client's own: they are marked (HasOwnLines) so that FormatError keeps them as
+// lines, escaping what each holds.
+absl::Status UsageProblems(const std::vector<std::string>& problems);
+// The same text, with another code, for problems found after the command line was read (a server
+// that refused a value), and a last line `note` when not empty (the values it would take).
+absl::Status ProblemsError(absl::StatusCode code, const std::vector<std::string>& problems,
+                           absl::string_view note = "");
+// True when the status's message is made of the client's own lines.
+bool HasOwnLines(const absl::Status& status);
+
+// "" when `text` is a real date YYYY-MM-DD; else what is wrong with it:
+// "\"12.04.1980\" is not a date YYYY-MM-DD", "\"1980-02-30\" is not a real date".
+std::string DateProblem(absl::string_view text);
+// "" when `text` has the shape of a reference (see ValueCheck::kReference), else the rule.
+std::string ReferenceProblem(absl::string_view text);
 
 // Parses a decimal unsigned integer option value in [min, max]; a usage error naming `option`
 // otherwise.

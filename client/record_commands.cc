@@ -1,11 +1,23 @@
 // record subcommands except import (import_command.cc).
+#include <algorithm>
+#include <map>
 #include <memory>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "client/amend_patch.h"
+#include "client/choices.h"
+#include "client/command_table.h"
 #include "client/commands.h"
 #include "client/files.h"
 #include "client/json_io.h"
+#include "client/record_fields.h"
 #include "client/record_format.h"
 #include "client/terminal_text.h"
 #include "common/status_macros.h"
@@ -37,21 +49,330 @@ absl::Status PrintStatusChange(CommandContext& ctx, const v1::RecordStatusRespon
   return absl::OkStatus();
 }
 
+// A JSON file a person wrote: lines whose first characters (after spaces) are "//" are comments
+// (`record template` prints them). They are blanked rather than removed, so that a JSON error's
+// line number still points into the file. JSON strings cannot span lines, so no comment line is
+// part of a value.
+std::string WithoutCommentLines(absl::string_view text) {
+  std::vector<std::string> lines;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    lines.push_back(absl::StartsWith(absl::StripLeadingAsciiWhitespace(line), "//")
+                        ? std::string()
+                        : std::string(line));
+  }
+  return absl::StrJoin(lines, "\n");
+}
+
+// The problems found before sending, as one error: options when the record came as options,
+// the file's field paths when it came in a file.
+absl::Status RecordProblems(const std::vector<FieldProblem>& problems, bool from_file) {
+  std::vector<std::string> lines;
+  for (const FieldProblem& problem : problems) lines.push_back(DescribeProblem(problem, from_file));
+  if (from_file) return ProblemsError(absl::StatusCode::kInvalidArgument, lines);
+  return UsageProblems(lines);
+}
+
+// The reference data for checking a record before it is sent, when the caller may read it. A
+// caller who may not (not a clerk) will be refused the record itself anyway.
+std::optional<RecordChoices> TablesIfReadable(CommandContext& ctx) {
+  absl::StatusOr<RecordChoices> tables = ctx.RecordTables();
+  if (!tables.ok()) return std::nullopt;
+  return *std::move(tables);
+}
+
+// ---- record create --interactive ----
+
+// One line of the user's answer; nullopt at the end of the input.
+std::optional<std::string> ReadAnswer(CommandContext& ctx) {
+  std::string line;
+  if (!std::getline(*ctx.in(), line)) return std::nullopt;
+  return std::string(absl::StripAsciiWhitespace(line));
+}
+
+absl::Status InputEnded() {
+  return absl::CancelledError("the input ended before the record was complete; nothing was sent");
+}
+
+// What the person may answer for a field with a list of choices: a number of the list or the
+// code itself.
+std::string ChoiceByNumber(absl::string_view answer, const std::vector<std::string>& codes) {
+  size_t number = 0;
+  if (absl::SimpleAtoi(answer, &number) && number >= 1 && number <= codes.size()) {
+    return codes[number - 1];
+  }
+  return std::string(answer);
+}
+
+bool ShouldAsk(const RecordField& field, const v1::CreateRecordRequest& request,
+               const std::optional<RecordChoices>& tables) {
+  const v1::Conviction& c = request.conviction();
+  const v1::SentenceType type = c.sentence().type();
+  if (field.flag == "foreign-court" || field.flag == "foreign-country") {
+    if (!tables.has_value()) return c.court_id() == "foreign";
+    return std::any_of(tables->courts.begin(), tables->courts.end(), [&](const v1::CourtEntry& e) {
+      return e.id() == c.court_id() && e.foreign();
+    });
+  }
+  if (field.flag == "months") {
+    return type == v1::SENTENCE_TYPE_IMPRISONMENT || type == v1::SENTENCE_TYPE_SUSPENDED;
+  }
+  if (field.flag == "release-date") return type == v1::SENTENCE_TYPE_IMPRISONMENT;
+  return true;
+}
+
+// Asks for every field in turn on the terminal (questions on stderr, so that stdout keeps the
+// record id alone), re-asking until the answer can be read, offering the lists to choose from.
+absl::Status AskRecord(CommandContext& ctx, const std::optional<RecordChoices>& tables,
+                       v1::CreateRecordRequest* request) {
+  std::ostream& q = ctx.err();
+  q << "Enter the record field by field (Enter skips an optional field; Ctrl-D stops).\n";
+  std::vector<std::string> court_codes, offence_codes;
+  if (tables.has_value()) {
+    for (const v1::CourtEntry& court : tables->courts) court_codes.push_back(court.id());
+    for (const v1::OffenceEntry& offence : tables->offences) {
+      offence_codes.push_back(OffenceCode(offence));
+    }
+  }
+  for (const RecordField& field : RecordFields()) {
+    if (!ShouldAsk(field, *request, tables)) continue;
+    if (field.kind == FieldKind::kCourt && tables.has_value()) {
+      q << "\nCourts:\n";
+      for (size_t i = 0; i < tables->courts.size(); ++i) {
+        q << absl::StrFormat("  %2d  %-20s %s\n", i + 1, ForTerminal(tables->courts[i].id()),
+                             ForTerminal(tables->courts[i].name()));
+      }
+    }
+    if (field.kind == FieldKind::kOffence && tables.has_value()) {
+      q << "\nOffences:\n";
+      for (size_t i = 0; i < tables->offences.size(); ++i) {
+        q << absl::StrFormat("  %2d  %-16s %s\n", i + 1, ForTerminal(offence_codes[i]),
+                             ForTerminal(tables->offences[i].title()));
+      }
+    }
+    std::vector<std::string> values;
+    while (true) {
+      std::string prompt = field.question;
+      if (field.repeatable) absl::StrAppend(&prompt, " #", values.size() + 1);
+      const bool has_list = (field.kind == FieldKind::kCourt && !court_codes.empty()) ||
+                            (field.kind == FieldKind::kOffence && !offence_codes.empty());
+      if (has_list) absl::StrAppend(&prompt, " (number or code)");
+      if (field.kind == FieldKind::kBool) absl::StrAppend(&prompt, " (yes/no)");
+      const bool may_skip = !field.required || (field.repeatable && !values.empty());
+      if (may_skip) {
+        absl::StrAppend(&prompt, field.repeatable ? " [Enter: no more]" : " [Enter: none]");
+      }
+      q << prompt << ": " << std::flush;
+      std::optional<std::string> answer = ReadAnswer(ctx);
+      if (!answer.has_value()) return InputEnded();
+      if (answer->empty()) {
+        if (may_skip) break;
+        q << "  required\n";
+        continue;
+      }
+      if (field.kind == FieldKind::kCourt) *answer = ChoiceByNumber(*answer, court_codes);
+      if (field.kind == FieldKind::kOffence) *answer = ChoiceByNumber(*answer, offence_codes);
+      std::vector<FieldProblem> problems;
+      v1::CreateRecordRequest attempt = *request;
+      std::vector<std::string> with = values;
+      with.push_back(*answer);
+      ApplyField(field, with, &attempt, &problems);
+      if (problems.empty() && tables.has_value()) {
+        // A court or an offence that is not in the tables is refused now, not at the end.
+        std::vector<FieldProblem> choice_problems;
+        AppendRecordProblems(attempt, &*tables, &choice_problems);
+        for (FieldProblem& p : choice_problems) {
+          if (p.field == &field && p.what != "required") problems.push_back(std::move(p));
+        }
+      }
+      if (!problems.empty()) {
+        q << "  " << ForTerminal(problems.front().what) << "\n";
+        continue;
+      }
+      values = std::move(with);
+      *request = std::move(attempt);
+      if (!field.repeatable) break;
+    }
+  }
+  v1::Record shown;
+  *shown.mutable_person() = request->person();
+  *shown.mutable_conviction() = request->conviction();
+  q << "\n";
+  for (const RecordLine& line : RecordLines(shown)) {
+    if (line.bookkeeping || line.label == "Status" || line.label == "Visible to employers until" ||
+        line.label == "Delete after") {
+      continue;
+    }
+    q << absl::StrFormat("%-28s %s\n", absl::StrCat(line.label, ":"),
+                         line.value.empty() ? "-" : line.value);
+  }
+  q << "\nEnter this record? (yes/no): " << std::flush;
+  std::optional<std::string> answer = ReadAnswer(ctx);
+  if (!answer.has_value()) return InputEnded();
+  if (absl::AsciiStrToLower(*answer) != "yes") {
+    return absl::CancelledError("not entered: the answer was not yes");
+  }
+  return absl::OkStatus();
+}
+
+// ---- record expunge: confirmation ----
+
+// "Arben Kërqeli, born 1980, case P 123/2024 (Basic Court of Prishtinë/Priština)".
+std::string WhoseRecord(const v1::Record& record) {
+  const v1::Person& p = record.person();
+  const v1::Conviction& c = record.conviction();
+  const std::string year = p.birth_date().substr(0, 4);
+  const std::string court = c.court_id() == "foreign" ? c.foreign_court()
+                            : c.court_name().empty()  ? c.court_id()
+                                                      : c.court_name();
+  return absl::StrCat(ForTerminal(p.given_name()), " ", ForTerminal(p.surname()), ", born ",
+                      ForTerminal(year), ", case ", ForTerminal(c.case_number()), " (",
+                      ForTerminal(court), ")");
+}
+
 }  // namespace
 
 absl::Status RunRecordCreate(CommandContext& ctx) {
-  const std::string path = ctx.args().Value("file");
-  ASSIGN_OR_RETURN(const std::string json, ReadFileToString(path, "record file"));
+  const ParsedArgs& args = ctx.args();
+  const bool interactive = args.Flag("interactive");
+  const bool from_file = args.Has("file");
+  bool from_options = false;
+  for (const RecordField& field : RecordFields()) {
+    from_options = from_options || args.Has(field.flag) || args.Flag(field.flag);
+  }
+  if (interactive + from_file + from_options > 1) {
+    return UsageError("give the record one way: field options, --interactive or --file");
+  }
+  if (!interactive && !from_file && !from_options) {
+    return UsageError(
+        "give the record's fields as options (--surname ... ; see --help), or --interactive to "
+        "be asked for each, or --file REC.json (`registry-cli record template` prints one to "
+        "fill in)");
+  }
+  if (interactive && !ctx.in_is_terminal()) {
+    return UsageError("--interactive asks on a terminal, and the input is not one");
+  }
+  // Read once: the local check uses it, and so do the questions.
+  const std::optional<RecordChoices> tables = TablesIfReadable(ctx);
+
   v1::CreateRecordRequest request;
-  RETURN_IF_ERROR(ParseJson(json, path, &request));
+  std::vector<FieldProblem> problems;
+  if (from_file) {
+    const std::string path = args.Value("file");
+    ASSIGN_OR_RETURN(const std::string json, ReadFileToString(path, "record file"));
+    RETURN_IF_ERROR(ParseJson(WithoutCommentLines(json), path, &request));
+  } else if (interactive) {
+    RETURN_IF_ERROR(AskRecord(ctx, tables, &request));
+  } else {
+    for (const RecordField& field : RecordFields()) {
+      std::vector<std::string> values = args.GetAll(field.flag);
+      if (field.kind == FieldKind::kBool && args.Flag(field.flag)) values = {"true"};
+      if (!values.empty()) ApplyField(field, values, &request, &problems);
+    }
+  }
+  AppendRecordProblems(request, tables.has_value() ? &*tables : nullptr, &problems);
+  if (!problems.empty()) return RecordProblems(problems, from_file);
+
   ASSIGN_OR_RETURN(auto stub, RecordStub(ctx));
-  ASSIGN_OR_RETURN(const v1::CreateRecordResponse response,
-                   CallUnary<v1::CreateRecordResponse>(
-                       ctx.settings(), [&](grpc::ClientContext* c, v1::CreateRecordResponse* r) {
-                         return stub->CreateRecord(c, request, r);
-                       }));
-  if (ctx.json()) return ctx.PrintJson(response);
-  ctx.out() << ForTerminal(response.record_id()) << "\n";
+  absl::StatusOr<v1::CreateRecordResponse> response = CallUnary<v1::CreateRecordResponse>(
+      ctx.settings(), [&](grpc::ClientContext* c, v1::CreateRecordResponse* r) {
+        return stub->CreateRecord(c, request, r);
+      });
+  if (!response.ok()) {
+    const absl::Status& failed = response.status();
+    if (absl::IsAlreadyExists(failed)) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          failed.message(), " (registry-cli record get ID shows it; amend it instead)"));
+    }
+    // The server names the API's fields (every one that is wrong); the clerk typed options.
+    std::vector<std::string> lines;
+    for (const std::string& part : SplitServerProblems(failed.message())) {
+      lines.push_back(from_file ? part : RecordMessageWithFlags(part));
+    }
+    if (lines.size() == 1) return absl::Status(failed.code(), lines[0]);
+    return ProblemsError(failed.code(), lines);
+  }
+  if (ctx.json()) return ctx.PrintJson(*response);
+  ctx.out() << ForTerminal(response->record_id()) << "\n";
+  return absl::OkStatus();
+}
+
+absl::Status RunRecordTemplate(CommandContext& ctx) {
+  // The tables, when this caller may read them (a clerk with an identity); the skeleton is
+  // useful without them.
+  std::optional<RecordChoices> tables;
+  if (!ctx.settings().cert_file.empty()) tables = TablesIfReadable(ctx);
+  std::ostream& out = ctx.out();
+  out << "// A record for `registry-cli record create --file FILE`. Replace the empty values; the\n"
+         "// lines starting with // are comments and may stay. Dates are YYYY-MM-DD. Fields\n"
+         "// marked required must be filled in; leave the others empty (\"\" or []).\n"
+         "{\n"
+         "  \"person\": {\n"
+         "    // required\n"
+         "    \"surname\": \"\",\n"
+         "    // required\n"
+         "    \"given_name\": \"\",\n"
+         "    \"father_name\": \"\",\n"
+         "    // other names used, e.g. [\"Beni\"]\n"
+         "    \"aliases\": [],\n"
+         "    // required: SEX_FEMALE or SEX_MALE\n"
+         "    \"sex\": \"SEX_UNSPECIFIED\",\n"
+         "    // required\n"
+         "    \"birth_date\": \"\",\n"
+         "    \"birth_place\": \"\",\n"
+         "    // ISO 3166-1 alpha-2 codes, e.g. [\"XK\", \"AL\"]\n"
+         "    \"citizenships\": [],\n"
+         "    // required\n"
+         "    \"personal_number\": \"\",\n"
+         "    \"last_known_address\": \"\"\n"
+         "  },\n"
+         "  \"conviction\": {\n"
+         "    // required: the convicting court's id";
+  if (tables.has_value()) {
+    out << ", one of:\n";
+    for (const v1::CourtEntry& court : tables->courts) {
+      out << absl::StrFormat("    //   %-20s %s\n", ForTerminal(court.id()),
+                             ForTerminal(court.name()));
+    }
+  } else {
+    out << " (`registry-cli record create --help` lists them)\n";
+  }
+  out << "    \"court_id\": \"\",\n"
+         "    // with court_id \"foreign\": the court's name and its country (ISO code)\n"
+         "    \"foreign_court\": \"\",\n"
+         "    \"foreign_country\": \"\",\n"
+         "    // required, e.g. \"P 123/2024\"\n"
+         "    \"case_number\": \"\",\n"
+         "    // required\n"
+         "    \"judgment_date\": \"\",\n"
+         "    // required: the day the judgment became final\n"
+         "    \"final_date\": \"\",\n"
+         "    // required, one or more: {\"law\": \"06/L-074\", \"article\": 230, \"paragraph\": "
+         "1}\n"
+         "    // (paragraph 0: the whole article)";
+  if (tables.has_value()) {
+    out << "; the offence table, LAW:ARTICLE:PARAGRAPH:\n";
+    for (const v1::OffenceEntry& offence : tables->offences) {
+      out << absl::StrFormat("    //   %-16s %s\n", ForTerminal(OffenceCode(offence)),
+                             ForTerminal(offence.title()));
+    }
+  } else {
+    out << "\n";
+  }
+  out << "    \"offences\": [],\n"
+         "    // required: type SENTENCE_TYPE_IMPRISONMENT, _SUSPENDED, _FINE, _JUVENILE_MEASURE "
+         "or\n"
+         "    // _OTHER; months 1..600 for imprisonment and suspended sentences, else 0\n"
+         "    \"sentence\": {\"type\": \"SENTENCE_TYPE_UNSPECIFIED\", \"months\": 0},\n"
+         "    // accessory bans: {\"type\": \"BAN_TYPE_WORK_WITH_CHILDREN\", \"end_date\": "
+         "\"2034-05-15\"};\n"
+         "    // also BAN_TYPE_CONTACT_WITH_VICTIM, BAN_TYPE_PROFESSION; no end_date: for life\n"
+         "    \"bans\": [],\n"
+         "    // with imprisonment: the day of release, if released\n"
+         "    \"release_date\": \"\",\n"
+         "    // true when convicted as a juvenile\n"
+         "    \"juvenile\": false\n"
+         "  }\n"
+         "}\n";
   return absl::OkStatus();
 }
 
@@ -83,11 +404,15 @@ absl::Status RunRecordSearch(CommandContext& ctx) {
   if (by_number) {
     request.set_personal_number(args.Value("personal-number"));
   } else {
-    if (!args.Has("surname") || !args.Has("given-name") || !args.Has("birth-date")) {
-      return UsageError("a name search needs all of --surname, --given-name and --birth-date");
+    std::vector<std::string> missing;
+    for (const char* option : {"surname", "given-name", "birth-date"}) {
+      if (!args.Has(option)) missing.push_back(absl::StrCat("--", option));
     }
-    if (!ParseDate(args.Value("birth-date")).ok()) {
-      return UsageError("--birth-date must be a date YYYY-MM-DD");
+    if (!missing.empty()) {
+      return UsageError(absl::StrCat(
+          "a name search needs all of --surname, --given-name and "
+          "--birth-date: ",
+          absl::StrJoin(missing, ", "), missing.size() == 1 ? " is" : " are", " missing"));
     }
     v1::NameQuery* name = request.mutable_name();
     name->set_surname(args.Value("surname"));
@@ -126,19 +451,36 @@ absl::Status RunRecordHistory(CommandContext& ctx) {
             return stub->GetRecordHistory(c, request, r);
           }));
   if (ctx.json()) return ctx.PrintJson(response);
-  bool first = true;
+  // The first version whole; after it, what each version changed.
+  const v1::Record* previous = nullptr;
   for (const v1::RecordVersion& version : response.versions()) {
+    const v1::RecordMetadata& meta = version.record().metadata();
+    const bool first = previous == nullptr;
+    const std::string& when = first ? meta.created_at() : meta.updated_at();
+    const std::string& who = first ? meta.created_by() : meta.updated_by();
     if (!first) ctx.out() << "\n";
-    first = false;
-    ctx.out() << "== version " << version.record().metadata().version() << ": "
-              << ForTerminal(version.reason()) << "\n"
-              << FormatRecord(version.record());
+    ctx.out() << "== version " << meta.version() << ", " << ForTerminal(when) << ", by "
+              << ForTerminal(who) << ": " << ForTerminal(version.reason()) << "\n";
+    if (first) {
+      ctx.out() << FormatRecord(version.record());
+    } else {
+      const std::string changes = FormatChanges(*previous, version.record());
+      ctx.out() << (changes.empty() ? "(no field shown here changed)\n" : changes);
+    }
+    previous = &version.record();
   }
   return absl::OkStatus();
 }
 
 absl::Status RunRecordAmend(CommandContext& ctx) {
   const ParsedArgs& args = ctx.args();
+  const std::vector<std::string> sets = args.GetAll("set");
+  const bool from_file = args.Has("file");
+  if (from_file == !sets.empty()) {
+    return UsageError(
+        "give the changes one way: --set FIELD=VALUE (once per field), or --file "
+        "PATCH.json");
+  }
   v1::AmendRecordRequest request;
   request.set_record_id(args.positionals()[0]);
   request.set_reason(args.Value("reason"));
@@ -147,18 +489,80 @@ absl::Status RunRecordAmend(CommandContext& ctx) {
                      ParseUintOption("expected-version", *expected, 1, UINT32_MAX));
     request.set_expected_version(static_cast<uint32_t>(version));
   }
-  const std::string path = args.Value("file");
-  ASSIGN_OR_RETURN(const std::string json, ReadFileToString(path, "patch file"));
-  RETURN_IF_ERROR(FillAmendRequestFromPatch(json, &request));
+  if (from_file) {
+    const std::string path = args.Value("file");
+    ASSIGN_OR_RETURN(const std::string json, ReadFileToString(path, "patch file"));
+    RETURN_IF_ERROR(FillAmendRequestFromPatch(WithoutCommentLines(json), &request));
+  } else {
+    // Values per field, in the order typed; a list field is the list of its --set values.
+    std::vector<std::string> problems;
+    std::vector<const RecordField*> order;
+    std::map<const RecordField*, std::vector<std::string>> values;
+    for (const std::string& set : sets) {
+      const size_t eq = set.find('=');
+      const RecordField* field =
+          eq == std::string::npos ? nullptr : FindRecordField(set.substr(0, eq));
+      if (field == nullptr) {
+        std::vector<std::string> names;
+        for (const RecordField& f : RecordFields()) names.push_back(f.flag);
+        problems.push_back(absl::StrCat(
+            "--set ", set,
+            ": not FIELD=VALUE with a record field; the fields: ", absl::StrJoin(names, ", ")));
+        continue;
+      }
+      if (values.count(field) == 0) order.push_back(field);
+      values[field].push_back(set.substr(eq + 1));
+    }
+    v1::CreateRecordRequest changed;
+    std::vector<FieldProblem> field_problems;
+    std::vector<std::string> mask;
+    for (const RecordField* field : order) {
+      ApplyField(*field, values[field], &changed, &field_problems);
+      if (std::find(mask.begin(), mask.end(), field->mask_path) == mask.end()) {
+        mask.push_back(field->mask_path);
+      }
+    }
+    for (const FieldProblem& p : field_problems) {
+      problems.push_back(absl::StrCat("--set ", DescribeProblem(p, false).substr(2)));
+    }
+    // The sentence is replaced whole: its type and length go together.
+    const bool sets_type = values.count(FindRecordField("sentence")) > 0;
+    const bool sets_months = values.count(FindRecordField("months")) > 0;
+    if (sets_months && !sets_type) {
+      problems.push_back(
+          "--set months needs --set sentence=TYPE too: the sentence is replaced "
+          "whole");
+    }
+    if (!problems.empty()) return UsageProblems(problems);
+    *request.mutable_person() = changed.person();
+    *request.mutable_conviction() = changed.conviction();
+    for (const std::string& path : mask) request.mutable_update_mask()->add_paths(path);
+  }
   ASSIGN_OR_RETURN(auto stub, RecordStub(ctx));
-  ASSIGN_OR_RETURN(const v1::AmendRecordResponse response,
-                   CallUnary<v1::AmendRecordResponse>(
-                       ctx.settings(), [&](grpc::ClientContext* c, v1::AmendRecordResponse* r) {
-                         return stub->AmendRecord(c, request, r);
-                       }));
-  if (ctx.json()) return ctx.PrintJson(response);
-  ctx.out() << "record " << ForTerminal(response.record_id()) << " amended: now version "
-            << response.version() << " (changed " << request.update_mask().paths_size()
+  absl::StatusOr<v1::AmendRecordResponse> response = CallUnary<v1::AmendRecordResponse>(
+      ctx.settings(), [&](grpc::ClientContext* c, v1::AmendRecordResponse* r) {
+        return stub->AmendRecord(c, request, r);
+      });
+  if (!response.ok()) {
+    const absl::Status& failed = response.status();
+    if (absl::StartsWith(failed.message(), "update_mask: the record already holds")) {
+      return absl::Status(failed.code(),
+                          "the record already holds these values: the amendment "
+                          "changes nothing, and no version was made");
+    }
+    if (from_file) return failed;
+    std::vector<std::string> lines;
+    for (const std::string& part : SplitServerProblems(failed.message())) {
+      const std::string worded = RecordMessageWithFlags(part);
+      // "--surname: ..." for the field typed as --set surname=...
+      lines.push_back(worded == part ? part : absl::StrCat("--set ", worded.substr(2)));
+    }
+    if (lines.size() == 1) return absl::Status(failed.code(), lines[0]);
+    return ProblemsError(failed.code(), lines);
+  }
+  if (ctx.json()) return ctx.PrintJson(*response);
+  ctx.out() << "record " << ForTerminal(response->record_id()) << " amended: now version "
+            << response->version() << " (changed " << request.update_mask().paths_size()
             << (request.update_mask().paths_size() == 1 ? " field)\n" : " fields)\n");
   return absl::OkStatus();
 }
@@ -190,10 +594,34 @@ absl::Status RunRecordUndispute(CommandContext& ctx) {
 }
 
 absl::Status RunRecordExpunge(CommandContext& ctx) {
-  v1::ExpungeRecordRequest request;
-  request.set_record_id(ctx.args().positionals()[0]);
-  request.set_legal_basis(ctx.args().Value("legal-basis"));
+  const std::string record_id = ctx.args().positionals()[0];
   ASSIGN_OR_RETURN(auto stub, RecordStub(ctx));
+  if (!ctx.args().Flag("yes")) {
+    // Nothing brings an expunged record back: the person at the keyboard sees whose record it is
+    // and says so. Without a terminal there is nobody to ask, and a script says --yes.
+    if (!ctx.in_is_terminal()) {
+      return UsageError(
+          "record expunge asks for confirmation on a terminal; to expunge without "
+          "being asked (in a script), add --yes");
+    }
+    v1::GetRecordRequest get;
+    get.set_record_id(record_id);
+    ASSIGN_OR_RETURN(const v1::GetRecordResponse found,
+                     CallUnary<v1::GetRecordResponse>(
+                         ctx.settings(), [&](grpc::ClientContext* c, v1::GetRecordResponse* r) {
+                           return stub->GetRecord(c, get, r);
+                         }));
+    ctx.err() << "Expunge the record of " << WhoseRecord(found.record()) << "?\n"
+              << "This cannot be undone. Type yes to expunge it: " << std::flush;
+    std::optional<std::string> answer = ReadAnswer(ctx);
+    if (!answer.has_value() || absl::AsciiStrToLower(*answer) != "yes") {
+      if (!answer.has_value()) ctx.err() << "\n";
+      return absl::CancelledError("not expunged: the answer was not yes");
+    }
+  }
+  v1::ExpungeRecordRequest request;
+  request.set_record_id(record_id);
+  request.set_legal_basis(ctx.args().Value("legal-basis"));
   ASSIGN_OR_RETURN(const v1::ExpungeRecordResponse response,
                    CallUnary<v1::ExpungeRecordResponse>(
                        ctx.settings(), [&](grpc::ClientContext* c, v1::ExpungeRecordResponse* r) {

@@ -1,5 +1,6 @@
 #include "client/record_format.h"
 
+#include <algorithm>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -118,51 +119,88 @@ std::string CheckOutcomeText(const v1::CheckSummary& check) {
   return VettingResultName(check.result());
 }
 
+std::string FormatCourt(const v1::Conviction& conviction) {
+  const auto t = [](absl::string_view value) { return ForTerminal(value); };
+  if (conviction.court_id() == "foreign") {
+    return absl::StrCat("foreign: ", t(conviction.foreign_court()), " (",
+                        t(conviction.foreign_country()), ")");
+  }
+  if (conviction.court_name().empty()) return t(conviction.court_id());
+  return absl::StrCat(t(conviction.court_name()), " (", t(conviction.court_id()), ")");
+}
+
 std::string FormatRecord(const v1::Record& record) {
+  std::string out;
+  for (const RecordLine& line : RecordLines(record)) Field(line.label, line.value, &out);
+  return out;
+}
+
+std::string FormatChanges(const v1::Record& before, const v1::Record& after) {
+  const std::vector<RecordLine> old_lines = RecordLines(before);
+  const std::vector<RecordLine> new_lines = RecordLines(after);
+  std::string out;
+  // Both lists have the same labels in the same order, but for "Updated", which only a changed
+  // record has; bookkeeping lines are skipped, so they need not line up.
+  for (const RecordLine& now : new_lines) {
+    if (now.bookkeeping) continue;
+    auto was = std::find_if(old_lines.begin(), old_lines.end(),
+                            [&](const RecordLine& l) { return l.label == now.label; });
+    const std::string old_value = was == old_lines.end() ? "" : was->value;
+    if (old_value == now.value) continue;
+    Field(now.label,
+          absl::StrCat(old_value.empty() ? "-" : old_value, " → ",
+                       now.value.empty() ? "-" : now.value),
+          &out);
+  }
+  return out;
+}
+
+std::vector<RecordLine> RecordLines(const v1::Record& record) {
   const v1::RecordMetadata& meta = record.metadata();
   const v1::Person& person = record.person();
   const v1::Conviction& conviction = record.conviction();
   // Shorthand: every string below comes from the record.
   const auto t = [](absl::string_view value) { return ForTerminal(value); };
-  std::string out;
-  Field("Record", t(meta.record_id()), &out);
-  Field("Surname", t(person.surname()), &out);
-  Field("Given name", t(person.given_name()), &out);
-  Field("Father's name", t(person.father_name()), &out);
-  Field("Aliases", t(absl::StrJoin(person.aliases(), ", ")), &out);
-  Field("Sex", SexName(person.sex()), &out);
-  Field("Born", person.birth_place().empty()
-                    ? t(person.birth_date())
-                    : absl::StrCat(t(person.birth_date()), " in ", t(person.birth_place())),
-        &out);
-  Field("Citizenship", t(absl::StrJoin(person.citizenships(), ", ")), &out);
-  Field("Personal number", t(person.personal_number()), &out);
-  Field("Last known address", t(person.last_known_address()), &out);
-  Field("Court", conviction.court_id() == "foreign"
-                     ? absl::StrCat("foreign: ", t(conviction.foreign_court()), " (",
-                                    t(conviction.foreign_country()), ")")
-                     : t(conviction.court_id()),
-        &out);
-  Field("Case", t(conviction.case_number()), &out);
-  Field("Judgment", t(conviction.judgment_date()), &out);
-  Field("Final", t(conviction.final_date()), &out);
+  std::vector<RecordLine> out;
+  const auto Line = [&out](absl::string_view label, std::string value) {
+    out.push_back({std::string(label), std::move(value)});
+  };
+  const auto Bookkeeping = [&out](absl::string_view label, std::string value) {
+    out.push_back({std::string(label), std::move(value), true});
+  };
+  Bookkeeping("Record", t(meta.record_id()));
+  Line("Surname", t(person.surname()));
+  Line("Given name", t(person.given_name()));
+  Line("Father's name", t(person.father_name()));
+  Line("Aliases", t(absl::StrJoin(person.aliases(), ", ")));
+  Line("Sex", SexName(person.sex()));
+  Line("Born", person.birth_place().empty()
+                   ? t(person.birth_date())
+                   : absl::StrCat(t(person.birth_date()), " in ", t(person.birth_place())));
+  Line("Citizenship", t(absl::StrJoin(person.citizenships(), ", ")));
+  Line("Personal number", t(person.personal_number()));
+  Line("Last known address", t(person.last_known_address()));
+  Line("Court", FormatCourt(conviction));
+  Line("Case", t(conviction.case_number()));
+  Line("Judgment", t(conviction.judgment_date()));
+  Line("Final", t(conviction.final_date()));
   std::vector<std::string> offences;
   for (const v1::Offence& offence : conviction.offences()) offences.push_back(FormatOffence(offence));
-  Field("Offences", absl::StrJoin(offences, "; "), &out);
-  Field("Sentence", FormatSentence(conviction.sentence()), &out);
+  Line("Offences", absl::StrJoin(offences, "; "));
+  Line("Sentence", FormatSentence(conviction.sentence()));
   std::vector<std::string> bans;
   for (const v1::AccessoryBan& ban : conviction.bans()) bans.push_back(FormatBan(ban));
-  Field("Bans", bans.empty() ? "none" : absl::StrJoin(bans, "; "), &out);
-  Field("Released", t(conviction.release_date()), &out);
-  Field("Juvenile", conviction.juvenile() ? "yes" : "no", &out);
-  Field("Status", RecordStatusName(meta.status()), &out);
-  Field("Version", meta.version() == 0 ? "" : absl::StrCat(meta.version()), &out);
-  Field("Created", absl::StrCat(t(meta.created_at()), " by ", t(meta.created_by())), &out);
+  Line("Bans", bans.empty() ? "none" : absl::StrJoin(bans, "; "));
+  Line("Released", t(conviction.release_date()));
+  Line("Juvenile", conviction.juvenile() ? "yes" : "no");
+  Line("Status", RecordStatusName(meta.status()));
+  Bookkeeping("Version", meta.version() == 0 ? "" : absl::StrCat(meta.version()));
+  Bookkeeping("Created", absl::StrCat(t(meta.created_at()), " by ", t(meta.created_by())));
   if (!meta.updated_at().empty()) {
-    Field("Updated", absl::StrCat(t(meta.updated_at()), " by ", t(meta.updated_by())), &out);
+    Bookkeeping("Updated", absl::StrCat(t(meta.updated_at()), " by ", t(meta.updated_by())));
   }
-  Field("Visible to employers until", t(meta.employer_visible_until()), &out);
-  Field("Delete after", t(meta.delete_after()), &out);
+  Line("Visible to employers until", t(meta.employer_visible_until()));
+  Line("Delete after", t(meta.delete_after()));
   return out;
 }
 

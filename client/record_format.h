@@ -14,6 +14,7 @@
 #define REGISTRY_CLIENT_RECORD_FORMAT_H_
 
 #include <string>
+#include <vector>
 
 #include "registry/v1/records.pb.h"
 #include "registry/v1/vetting.pb.h"
@@ -41,6 +42,24 @@ std::string CheckOutcomeText(const v1::CheckSummary& check);
 
 // The whole record, one labelled field per line, ending with a newline.
 std::string FormatRecord(const v1::Record& record);
+
+// The record's fields as FormatRecord shows them: label and value (already escaped), in order.
+struct RecordLine {
+  std::string label;
+  std::string value;
+  // Registry bookkeeping (id, version, who and when) rather than the conviction's content.
+  bool bookkeeping = false;
+};
+std::vector<RecordLine> RecordLines(const v1::Record& record);
+
+// What a version changed from the one before it, one line per field whose shown value differs:
+// "Last known address:          Rr. Agim Ramadani 14 → Rr. Fehmi Agani 7"; bookkeeping fields
+// are left out. "" when nothing shown differs.
+std::string FormatChanges(const v1::Record& before, const v1::Record& after);
+
+// "Basic Court of Prishtinë/Priština (basic-prishtine)", "foreign: Amtsgericht München (DE)",
+// or the id alone when the server sent no name.
+std::string FormatCourt(const v1::Conviction& conviction);
 
 }  // namespace registry::client
 

@@ -47,8 +47,11 @@ void ParseDateColumn(absl::string_view column, absl::string_view text, bool requ
     if (required) problems->Add(column, "required, YYYY-MM-DD");
     return;
   }
-  if (!ParseDate(text).ok()) {
-    problems->Add(column, "not a date YYYY-MM-DD");
+  // The value is not quoted: a file of many people's data, and its report, may travel further
+  // than the command line it was typed on.
+  if (std::string problem = DateProblem(text); !problem.empty()) {
+    problems->Add(column, absl::StrContains(problem, "real date") ? "not a real date"
+                                                                  : "not a date YYYY-MM-DD");
     return;
   }
   *out = std::string(text);

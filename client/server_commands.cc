@@ -1,7 +1,9 @@
 // health and admin subcommands.
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "client/commands.h"
 #include "client/health_check.h"
 #include "client/terminal_text.h"
@@ -22,6 +24,29 @@ absl::Status RunHealth(CommandContext& ctx) {
     ctx.out() << ServingStatusName(status) << "\n";
   }
   if (status != ServingStatus::kServing) ctx.set_exit_code(1);
+  return absl::OkStatus();
+}
+
+absl::Status RunWhoAmI(CommandContext& ctx) {
+  ASSIGN_OR_RETURN(const v1::WhoAmIResponse who, ctx.WhoAmI());
+  if (ctx.json()) return ctx.PrintJson(who);
+  const std::string role =
+      absl::AsciiStrToLower(absl::StripPrefix(v1::Role_Name(who.role()), "ROLE_"));
+  ctx.out() << absl::StrFormat("%-22s %s\n", "identity:", ForTerminal(who.identity()))
+            << absl::StrFormat("%-22s %s\n", "role:", role)
+            << absl::StrFormat("%-22s %s%s\n", "organisation:", ForTerminal(who.organisation()),
+                               who.organisation_name().empty()
+                                   ? ""
+                                   : absl::StrCat(" (", ForTerminal(who.organisation_name()), ")"));
+  const auto list = [&](absl::string_view label,
+                        const google::protobuf::RepeatedPtrField<std::string>& items) {
+    if (items.empty()) return;
+    std::vector<std::string> escaped;
+    for (const std::string& item : items) escaped.push_back(ForTerminal(item));
+    ctx.out() << absl::StrFormat("%-22s %s\n", label, absl::StrJoin(escaped, ", "));
+  };
+  list("purpose codes:", who.purpose_codes());
+  list("position categories:", who.position_categories());
   return absl::OkStatus();
 }
 

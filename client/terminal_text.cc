@@ -1,9 +1,12 @@
 #include "client/terminal_text.h"
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 
 namespace registry::client {
 namespace {
@@ -91,6 +94,35 @@ std::string ForTerminal(absl::string_view text) {
       out.append(text.data() + i, length);
     }
     i += length;
+  }
+  return out;
+}
+
+namespace {
+
+size_t Columns(absl::string_view text) {
+  // Code points: every continuation byte of UTF-8 belongs to the character before it.
+  return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xc0) != 0x80;
+  }));
+}
+
+}  // namespace
+
+std::string Wrap(absl::string_view text, size_t width, size_t indent) {
+  std::string out;
+  size_t column = 0;
+  for (absl::string_view word : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
+    const size_t length = Columns(word);
+    if (column > 0 && column + 1 + length > width) {
+      absl::StrAppend(&out, "\n", std::string(indent, ' '));
+      column = 0;
+    } else if (column > 0) {
+      out.push_back(' ');
+      ++column;
+    }
+    absl::StrAppend(&out, word);
+    column += length;
   }
   return out;
 }

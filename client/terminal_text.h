@@ -37,6 +37,12 @@ namespace registry::client {
 // `text` with the characters listed above escaped. Cannot fail.
 std::string ForTerminal(absl::string_view text);
 
+// `text` wrapped at spaces into lines of at most `width` columns of text (counted in code
+// points), every line after the first indented by `indent` spaces (not counted in `width`); a
+// word longer than a line stands alone. For the client's own text (help, problems); it does not
+// escape.
+std::string Wrap(absl::string_view text, size_t width, size_t indent);
+
 }  // namespace registry::client
 
 #endif  // REGISTRY_CLIENT_TERMINAL_TEXT_H_

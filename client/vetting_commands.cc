@@ -5,6 +5,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "client/certificate_check.h"
+#include "client/command_table.h"
 #include "client/commands.h"
 #include "client/files.h"
 #include "client/json_io.h"
@@ -63,8 +64,10 @@ absl::StatusOr<std::string> CheckedPem(const v1::PublicKey& key) {
 
 absl::Status RunVetCheck(CommandContext& ctx) {
   const ParsedArgs& args = ctx.args();
-  if (!ParseDate(args.Value("birth-date")).ok()) {
-    return UsageError("--birth-date must be a date YYYY-MM-DD");
+  // The parser checked that it is a real date; a birth date is also in the past.
+  if (*ParseDate(args.Value("birth-date")) >= UtcDay(absl::Now())) {
+    return UsageError(
+        absl::StrCat("--birth-date: \"", args.Value("birth-date"), "\" is not in the past"));
   }
   v1::VettingCheckRequest request;
   request.set_personal_number(args.Value("personal-number"));
@@ -87,6 +90,15 @@ absl::Status RunVetCheck(CommandContext& ctx) {
   if (ctx.json()) return ctx.PrintJson(response);
   ctx.out() << ResultInWords(response.result()) << "\n"
             << "check id: " << ForTerminal(response.check_id()) << "\n";
+  if (response.result() == v1::VETTING_RESULT_REFER) {
+    // The employer is waiting on the registry now: whom to ask, and what to quote.
+    const std::string contact = response.refer_contact().empty()
+                                    ? std::string("the KJC registry office")
+                                    : ForTerminal(response.refer_contact());
+    ctx.out() << Wrap(absl::StrCat("next step: contact ", contact, ","), kHelpWidth - 2, 2)
+              << "\n  quoting check id " << ForTerminal(response.check_id()) << ".\n"
+              << "  Do not decide on the candidate before the registry answers.\n";
+  }
   if (response.has_certificate()) {
     ctx.out() << "certificate valid until: "
               << ForTerminal(response.certificate().certificate().valid_until()) << "\n";

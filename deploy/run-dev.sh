@@ -3,8 +3,20 @@
 # creates the dev PKI (var/dev/pki), key file, policy and config once, and runs registryd in the
 # foreground on 127.0.0.1:7443 with data under var/dev/data. A second run reuses all of it.
 # Ctrl-C stops it cleanly.
+#
+#   deploy/run-dev.sh [--fresh]
+#
+# --fresh starts an empty registry, as the README's walkthrough expects: the data, backups,
+# erasure ledger and key file go (a new key file: a new audit log under a new key, which an
+# auditor's client tells apart from the old one); the PKI, the policy and the config stay.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+fresh=0
+case "${1:-}" in
+  "") ;;
+  --fresh) fresh=1 ;;
+  *) echo "usage: deploy/run-dev.sh [--fresh]" >&2; exit 2 ;;
+esac
 # shellcheck source=deploy/lib/packages.sh
 source "$root/deploy/lib/packages.sh"
 
@@ -14,6 +26,9 @@ registry_build "$root" "$root/build" registryd registry-cli registry-bench
 dev="$root/var/dev"
 mkdir -p "$dev"
 chmod 700 "$dev"
+if [ "$fresh" = 1 ]; then
+  rm -rf "$dev/data" "$dev/backups" "$dev/erasures.ledger" "$dev/keys.json"
+fi
 bash "$root/deploy/pki/dev-pki.sh" "$dev/pki"
 
 if [ ! -f "$dev/keys.json" ]; then

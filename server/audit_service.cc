@@ -196,14 +196,16 @@ grpc::Status AuditService::GetSignedTreeHead(grpc::ServerContext* ctx,
     const storage::AuditLog::Head head = d_.audit->CurrentHead();
     const uint64_t ts = static_cast<uint64_t>(absl::ToUnixMicros(call.now()));
     const std::string& key_id = d_.audit_signer->key_id();
-    ASSIGN_OR_RETURN(std::string signed_bytes,
-                     crypto::TreeHeadSigningBytes(head.size, ts, head.root, key_id));
+    ASSIGN_OR_RETURN(
+        std::string signed_bytes,
+        crypto::TreeHeadSigningBytes(d_.audit_log_id, head.size, ts, head.root, key_id));
     ASSIGN_OR_RETURN(std::string sig, d_.audit_signer->Sign(signed_bytes));
     resp->set_tree_size(head.size);
     resp->set_root_hash(head.root);
     resp->set_timestamp_micros(ts);
     resp->set_key_id(key_id);
     resp->set_signature(std::move(sig));
+    resp->set_log_id(d_.audit_log_id);
     return absl::OkStatus();
   });
 }

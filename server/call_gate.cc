@@ -26,6 +26,13 @@ std::string StringField(const Message& m, absl::string_view name) {
   return m.GetReflection()->GetString(m, f);
 }
 
+// A bool field of `m` by name, or false when the message has none.
+bool BoolField(const Message& m, absl::string_view name) {
+  const FieldDescriptor* f = m.GetDescriptor()->FindFieldByName(std::string(name));
+  if (f == nullptr || f->type() != FieldDescriptor::TYPE_BOOL || f->is_repeated()) return false;
+  return m.GetReflection()->GetBool(m, f);
+}
+
 // The request's Purpose, or nullptr when the message has no such field or it is unset.
 const registry::v1::Purpose* PurposeOf(const Message& m) {
   const FieldDescriptor* f = m.GetDescriptor()->FindFieldByName("purpose");
@@ -223,6 +230,9 @@ absl::Status CallGate::Admit(grpc::ServerContext* ctx, absl::string_view method,
     keep(field, StringField(request, field), &Event::set_reference);
   }
   keep("recipient", StringField(request, "recipient"), &Event::set_recipient);
+  // A call that asked to change nothing says so, so that a reader of the log (or of the server's
+  // own log lines) does not take a validation run for the import it tried out.
+  if (BoolField(request, "dry_run")) ev.set_dry_run(true);
 
   // 1. Authentication (the TLS layer verified the chain; we read the identity and check
   // revocation and the deny list), then the principal.
@@ -405,17 +415,23 @@ absl::StatusOr<int> CallGate::FlushUnauditedRefusals() {
   return written;
 }
 
-void CallGate::LogCall(const Call& call, absl::Duration elapsed) const {
+std::string CallLogLine(const registry::v1::AuditEvent& ev, int64_t sequence, absl::Time now,
+                        absl::Duration elapsed) {
   // Identities of officials and ids only: no personal data of anyone registered.
-  const auto& ev = call.event_;
-  absl::FPrintF(stderr,
-                "%s level=info msg=call method=%s actor=%s role=%s org=%s outcome=%d seq=%d "
-                "request_id=%s ms=%.3f\n",
-                FormatInstant(absl::Now(), true), ev.action(),
-                ev.actor().empty() ? "-" : ev.actor(), RoleName(ev.role()),
-                ev.organisation().empty() ? "-" : ev.organisation(), ev.outcome(),
-                call.committed_ ? static_cast<int64_t>(call.sequence_) : -1, ev.request_id(),
-                absl::ToDoubleMilliseconds(elapsed));
+  return absl::StrFormat(
+      "%s level=info msg=call method=%s actor=%s role=%s org=%s outcome=%d seq=%d%s "
+      "request_id=%s ms=%.3f\n",
+      FormatInstant(now, true), ev.action(), ev.actor().empty() ? "-" : ev.actor(),
+      RoleName(ev.role()), ev.organisation().empty() ? "-" : ev.organisation(), ev.outcome(),
+      sequence, ev.dry_run() ? " dry_run=true" : "", ev.request_id(),
+      absl::ToDoubleMilliseconds(elapsed));
+}
+
+void CallGate::LogCall(const Call& call, absl::Duration elapsed) const {
+  absl::FPrintF(
+      stderr, "%s",
+      CallLogLine(call.event_, call.committed_ ? static_cast<int64_t>(call.sequence_) : -1,
+                  absl::Now(), elapsed));
 }
 
 }  // namespace registry::server

@@ -122,6 +122,12 @@ bool ReferenceShaped(absl::string_view text, size_t max);
 // A record id as the registry makes them: 32 lowercase hex characters.
 bool RecordIdShaped(absl::string_view text);
 
+// The server's log line for one call (stderr), ending with a newline: when, the method, who,
+// the outcome, the event's sequence (-1 when none was written), "dry_run=true" for a call that
+// asked to change nothing, the request id and how long it took.
+std::string CallLogLine(const registry::v1::AuditEvent& event, int64_t sequence, absl::Time now,
+                        absl::Duration elapsed);
+
 // Maps our status to the wire, once: codes are kept; messages of internal, unknown, data-loss
 // and unavailable errors are replaced by fixed text so internal detail never reaches a client,
 // unless the error was built as public (common/public_status.h).

@@ -15,6 +15,7 @@ std::vector<MethodRule> Build() {
   const std::string vet = "/registry.v1.VettingService/";
   const std::string aud = "/registry.v1.AuditService/";
   const std::string adm = "/registry.v1.AdminService/";
+  const std::string info = "/registry.v1.InfoService/";
   return {
       {rec + "CreateRecord", {kClerk}},
       {rec + "GetRecord", {kClerk, kCourt}, /*court_needs_purpose=*/true, false, true},
@@ -25,7 +26,12 @@ std::vector<MethodRule> Build() {
       {rec + "ResolveDispute", {kClerk}},
       {rec + "ExpungeRecord", {kClerk}},
       {rec + "ImportRecords", {kClerk}},
-      {vet + "VettingCheck", {kVetting}, false, /*needs_consent=*/true, true, /*names_subject=*/true},
+      {vet + "VettingCheck",
+       {kVetting},
+       false,
+       /*needs_consent=*/true,
+       true,
+       /*names_subject=*/true},
       {vet + "GetVettingPublicKey", {kClerk, kCourt, kVetting, kAuditor, kAdmin}},
       {vet + "ListChecksAboutPerson", {kClerk}},
       {aud + "ListAuditEvents", {kAuditor}},
@@ -40,6 +46,9 @@ std::vector<MethodRule> Build() {
       {adm + "CreateBackup", {kAdmin}},
       {adm + "ListBackups", {kAdmin}},
       {adm + "VerifyData", {kAdmin}},
+      // What the caller may state and choose from; nothing about a registered person.
+      {info + "WhoAmI", {kClerk, kCourt, kVetting, kAuditor, kAdmin}},
+      {info + "GetReferenceData", {kClerk}},
   };
 }
 

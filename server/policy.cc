@@ -8,6 +8,7 @@
 #include "absl/strings/str_replace.h"
 #include "common/status_macros.h"
 #include "server/config.h"
+#include "server/record_validation.h"
 
 namespace registry::server {
 namespace {
@@ -41,10 +42,28 @@ bool UriShaped(absl::string_view id) {
 
 absl::StatusOr<std::shared_ptr<const Policy>> Policy::Compile(registry::v1::AccessPolicy proto) {
   std::shared_ptr<Policy> p(new Policy());
+  for (const auto& region : proto.regions()) {
+    if (!ValidOrgId(region.id())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("regions: bad id \"", region.id(), "\" ([a-z0-9-]{1,64})"));
+    }
+    // Shown to employers as it is: a line of text, nothing a terminal would act on.
+    if (!RecordValidator::ValidateText("refer_contact", region.refer_contact(), 1, 200).ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "regions: ", region.id(), " needs a refer_contact of 1..200 characters of text"));
+    }
+    if (!p->regions_.emplace(region.id(), region).second) {
+      return absl::InvalidArgumentError(absl::StrCat("regions: duplicate id ", region.id()));
+    }
+  }
   for (const auto& org : proto.organisations()) {
     if (!ValidOrgId(org.id())) {
       return absl::InvalidArgumentError(
           absl::StrCat("organisations: bad id \"", org.id(), "\" ([a-z0-9-]{1,64})"));
+    }
+    if (!org.region().empty() && p->regions_.count(org.region()) == 0) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "organisations: ", org.id(), " names unknown region \"", org.region(), "\""));
     }
     if (!p->organisations_.emplace(org.id(), org).second) {
       return absl::InvalidArgumentError(absl::StrCat("organisations: duplicate id ", org.id()));
@@ -114,6 +133,13 @@ const registry::v1::Principal* Policy::FindPrincipal(absl::string_view id) const
 const registry::v1::Organisation* Policy::FindOrganisation(absl::string_view id) const {
   auto it = organisations_.find(id);
   return it == organisations_.end() ? nullptr : &it->second;
+}
+
+std::string Policy::ReferContact(absl::string_view organisation) const {
+  const auto* org = FindOrganisation(organisation);
+  if (org == nullptr || org->region().empty()) return "";
+  auto region = regions_.find(org->region());
+  return region == regions_.end() ? "" : region->second.refer_contact();
 }
 
 bool Policy::PositionAllowed(absl::string_view organisation, absl::string_view category) const {

@@ -30,8 +30,9 @@ namespace registry::server {
 class Policy {
  public:
   // Validates: principals' ids are URIs (certificate URI SANs), unique, with a role and an
-  // existing organisation;
-  // vetting organisations have a rate limit and position categories; fingerprints are 64 hex.
+  // existing organisation; vetting organisations have a rate limit and position categories; an
+  // organisation's region exists; regions have unique ids and a refer_contact of text;
+  // fingerprints are 64 hex.
   // InvalidArgument naming the first bad entry otherwise.
   static absl::StatusOr<std::shared_ptr<const Policy>> Compile(registry::v1::AccessPolicy policy);
 
@@ -44,6 +45,9 @@ class Policy {
     return denied_.count(std::string(fingerprint)) > 0;
   }
   bool PositionAllowed(absl::string_view organisation, absl::string_view category) const;
+  // Whom the organisation contacts after a REFER answer: its region's refer_contact, or "" when
+  // the policy names none.
+  std::string ReferContact(absl::string_view organisation) const;
 
   const registry::v1::AccessPolicy& proto() const { return proto_; }
 
@@ -52,6 +56,7 @@ class Policy {
   registry::v1::AccessPolicy proto_;
   std::map<std::string, registry::v1::Principal, std::less<>> principals_;
   std::map<std::string, registry::v1::Organisation, std::less<>> organisations_;
+  std::map<std::string, registry::v1::Region, std::less<>> regions_;
   std::set<std::string> purposes_;
   std::set<std::string> denied_;
 };

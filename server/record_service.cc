@@ -6,9 +6,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
 #include "google/protobuf/util/field_mask_util.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "server/eraser.h"
 
 namespace registry::server {
@@ -51,6 +53,13 @@ absl::Status CheckMask(const google::protobuf::FieldMask& mask) {
 // Output-only fields never come from the caller.
 void ClearOutputOnly(v1::Conviction* conviction) {
   for (v1::Offence& o : *conviction->mutable_offences()) o.clear_title();
+  conviction->clear_court_name();
+}
+
+// "person.surname, conviction.sentence" for messages: the mask's paths, which CheckMask
+// admitted as field names only, so they may be echoed (and audited) as they are.
+std::string MaskPaths(const google::protobuf::FieldMask& mask) {
+  return absl::StrJoin(mask.paths(), ", ");
 }
 
 void AddRecordIds(Call& call, const std::vector<v1::Record>& records) {
@@ -59,12 +68,16 @@ void AddRecordIds(Call& call, const std::vector<v1::Record>& records) {
 
 }  // namespace
 
-void RecordService::AddOffenceTitles(v1::Record* record) const {
-  for (v1::Offence& o : *record->mutable_conviction()->mutable_offences()) {
+void RecordService::AddReferenceNames(v1::Record* record) const {
+  v1::Conviction* conviction = record->mutable_conviction();
+  for (v1::Offence& o : *conviction->mutable_offences()) {
     if (const v1::OffenceEntry* entry = d_.reference->FindOffence(o.law(), o.article(),
                                                                  o.paragraph())) {
       o.set_title(entry->title());
     }
+  }
+  if (const v1::CourtEntry* court = d_.reference->FindCourt(conviction->court_id())) {
+    conviction->set_court_name(court->name());
   }
 }
 
@@ -93,11 +106,20 @@ grpc::Status RecordService::CreateRecord(grpc::ServerContext* ctx,
     ClearOutputOnly(&conviction);
     RETURN_IF_ERROR(d_.validator->ValidateRecord(req->person(), conviction));
     ASSIGN_OR_RETURN(storage::VersionMeta meta, MetaFor(call, conviction));
-    ASSIGN_OR_RETURN(storage::PendingWrite write,
-                     d_.records->PrepareCreate(req->person(), conviction, meta));
-    RETURN_IF_ERROR(call.Commit(&write));
-    resp->set_record_id(write.metadata().record_id());
-    resp->set_version(write.metadata().version());
+    std::string existing;
+    absl::StatusOr<storage::PendingWrite> write =
+        d_.records->PrepareCreate(req->person(), conviction, meta, &existing);
+    if (absl::IsAlreadyExists(write.status()) && !existing.empty()) {
+      // The clerk's next step is that record (to amend or check it), so the answer names it, as
+      // an import's duplicate row does; the event records the id disclosed.
+      call.event().add_record_ids(existing);
+      return absl::AlreadyExistsError(absl::StrCat(
+          "a record with this court, case number and personal number exists: ", existing));
+    }
+    RETURN_IF_ERROR(write.status());
+    RETURN_IF_ERROR(call.Commit(&*write));
+    resp->set_record_id(write->metadata().record_id());
+    resp->set_version(write->metadata().version());
     return absl::OkStatus();
   });
 }
@@ -107,7 +129,7 @@ grpc::Status RecordService::GetRecord(grpc::ServerContext* ctx, const v1::GetRec
   return d_.gate->Unary(ctx, kGet, *req, resp, [&](Call& call) -> absl::Status {
     RETURN_IF_ERROR(RecordValidator::ValidateRecordId("record_id", req->record_id()));
     ASSIGN_OR_RETURN(*resp->mutable_record(), d_.records->Get(req->record_id()));
-    AddOffenceTitles(resp->mutable_record());
+    AddReferenceNames(resp->mutable_record());
     return absl::OkStatus();
   });
 }
@@ -142,7 +164,7 @@ grpc::Status RecordService::SearchRecords(grpc::ServerContext* ctx,
     call.event().add_tokens(token);
     AddRecordIds(call, found);
     for (auto& r : found) {
-      AddOffenceTitles(&r);
+      AddReferenceNames(&r);
       *resp->add_records() = std::move(r);
     }
     return absl::OkStatus();
@@ -165,11 +187,23 @@ grpc::Status RecordService::AmendRecord(grpc::ServerContext* ctx,
             req->record_id(), req->expected_version(),
             [&](v1::Record* record, std::string* reason,
                 storage::VersionMeta* meta) -> absl::Status {
+              const v1::Person person_before = record->person();
+              const v1::Conviction conviction_before = record->conviction();
               FieldMaskUtil::MergeOptions options;
               options.set_replace_message_fields(true);
               options.set_replace_repeated_fields(true);
               FieldMaskUtil::MergeMessageTo(patch, req->update_mask(), options, record);
               ClearOutputOnly(record->mutable_conviction());
+              // A version whose values equal the last one's records a correction that corrected
+              // nothing: the history would show a change (and a reason) where there is none.
+              if (google::protobuf::util::MessageDifferencer::Equals(person_before,
+                                                                     record->person()) &&
+                  google::protobuf::util::MessageDifferencer::Equals(conviction_before,
+                                                                     record->conviction())) {
+                return absl::FailedPreconditionError(absl::StrCat(
+                    "update_mask: the record already holds these values (",
+                    MaskPaths(req->update_mask()), "); the amendment changes nothing"));
+              }
               RETURN_IF_ERROR(
                   d_.validator->ValidateRecord(record->person(), record->conviction()));
               ASSIGN_OR_RETURN(*meta, MetaFor(call, record->conviction()));
@@ -191,7 +225,7 @@ grpc::Status RecordService::GetRecordHistory(grpc::ServerContext* ctx,
     ASSIGN_OR_RETURN(std::vector<v1::RecordVersion> versions,
                      d_.records->History(req->record_id()));
     for (auto& v : versions) {
-      AddOffenceTitles(v.mutable_record());
+      AddReferenceNames(v.mutable_record());
       *resp->add_versions() = std::move(v);
     }
     return absl::OkStatus();

@@ -50,8 +50,9 @@ class RecordService final : public registry::v1::RecordService::Service {
   absl::StatusOr<int> RecomputeDatesIfRulesChanged();
 
  private:
-  // Sets each offence's output-only title from the offence table.
-  void AddOffenceTitles(registry::v1::Record* record) const;
+  // Sets the output-only names from the reference tables: each offence's title, the court's
+  // name.
+  void AddReferenceNames(registry::v1::Record* record) const;
   // Metadata for a new version of `conviction`, from the retention rules.
   absl::StatusOr<storage::VersionMeta> MetaFor(const Call& call,
                                                const registry::v1::Conviction& conviction) const;

@@ -5,7 +5,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
-#include "common/status_macros.h"
+#include "absl/strings/str_join.h"
 #include "common/time_format.h"
 #include "unicode/uchar.h"
 #include "unicode/utf8.h"
@@ -137,6 +137,11 @@ absl::StatusOr<std::unique_ptr<RecordValidator>> RecordValidator::Create(
 
 absl::CivilDay RecordValidator::Today() const { return UtcDay(clock_->Now()); }
 
+absl::Status RecordValidator::Problems::Result() const {
+  if (messages_.empty()) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrJoin(messages_, "; "));
+}
+
 absl::Status RecordValidator::ValidatePersonalNumber(absl::string_view field,
                                                      absl::string_view value) const {
   constexpr absl::string_view kRule = "does not match the personal number format";
@@ -207,109 +212,147 @@ absl::Status RecordValidator::ValidateCandidate(absl::string_view personal_numbe
                                                 absl::string_view surname,
                                                 absl::string_view given_name,
                                                 absl::string_view birth_date) const {
-  RETURN_IF_ERROR(ValidatePersonalNumber("personal_number", personal_number));
-  RETURN_IF_ERROR(ValidateName("surname", surname, /*required=*/true));
-  RETURN_IF_ERROR(ValidateName("given_name", given_name, /*required=*/true));
-  RETURN_IF_ERROR(ValidateDate("birth_date", birth_date, /*required=*/true));
-  if (*ParseDate(birth_date) >= Today()) return Invalid("birth_date", "must be before today");
-  return absl::OkStatus();
+  Problems problems;
+  problems.Add(ValidatePersonalNumber("personal_number", personal_number));
+  problems.Add(ValidateName("surname", surname, /*required=*/true));
+  problems.Add(ValidateName("given_name", given_name, /*required=*/true));
+  const absl::Status date = ValidateDate("birth_date", birth_date, /*required=*/true);
+  problems.Add(date);
+  if (date.ok() && *ParseDate(birth_date) >= Today()) {
+    problems.Add(Invalid("birth_date", "must be before today"));
+  }
+  return problems.Result();
 }
 
 absl::Status RecordValidator::ValidateRecord(const Person& person,
                                              const Conviction& conviction) const {
   const absl::CivilDay today = Today();
-  RETURN_IF_ERROR(ValidatePerson(person, today));
-  return ValidateConviction(conviction, *ParseDate(person.birth_date()), today);
+  Problems problems;
+  ValidatePerson(person, today, &problems);
+  // The rules that compare a conviction's dates with the person's age need a birth date that is
+  // itself right; a wrong one is reported once, not again through every date compared with it.
+  const absl::StatusOr<absl::CivilDay> birth = ParseDate(person.birth_date());
+  ValidateConviction(conviction,
+                     birth.ok() && *birth < today ? std::optional<absl::CivilDay>(*birth)
+                                                  : std::nullopt,
+                     today, &problems);
+  return problems.Result();
 }
 
-absl::Status RecordValidator::ValidatePerson(const Person& p, absl::CivilDay today) const {
-  RETURN_IF_ERROR(ValidateName("person.surname", p.surname(), /*required=*/true));
-  RETURN_IF_ERROR(ValidateName("person.given_name", p.given_name(), /*required=*/true));
-  RETURN_IF_ERROR(ValidateName("person.father_name", p.father_name(), /*required=*/false));
-  if (p.aliases_size() > kMaxAliases) return Invalid("person.aliases", "at most 10");
-  for (int i = 0; i < p.aliases_size(); ++i) {
-    RETURN_IF_ERROR(
-        ValidateName(absl::StrCat("person.aliases[", i, "]"), p.aliases(i), /*required=*/true));
+void RecordValidator::ValidatePerson(const Person& p, absl::CivilDay today,
+                                     Problems* problems) const {
+  problems->Add(ValidateName("person.surname", p.surname(), /*required=*/true));
+  problems->Add(ValidateName("person.given_name", p.given_name(), /*required=*/true));
+  problems->Add(ValidateName("person.father_name", p.father_name(), /*required=*/false));
+  if (p.aliases_size() > kMaxAliases) {
+    problems->Add(Invalid("person.aliases", "at most 10"));
+  } else {
+    for (int i = 0; i < p.aliases_size(); ++i) {
+      problems->Add(ValidateName(absl::StrCat("person.aliases[", i, "]"), p.aliases(i),
+                                 /*required=*/true));
+    }
   }
   if (p.sex() != registry::v1::SEX_FEMALE && p.sex() != registry::v1::SEX_MALE) {
-    return Invalid("person.sex", "required: female or male");
+    problems->Add(Invalid("person.sex", "required: female or male"));
   }
-  RETURN_IF_ERROR(ValidateDate("person.birth_date", p.birth_date(), /*required=*/true));
-  if (*ParseDate(p.birth_date()) >= today) {
-    return Invalid("person.birth_date", "must be before today");
+  const absl::Status birth = ValidateDate("person.birth_date", p.birth_date(), /*required=*/true);
+  problems->Add(birth);
+  if (birth.ok() && *ParseDate(p.birth_date()) >= today) {
+    problems->Add(Invalid("person.birth_date", "must be before today"));
   }
-  RETURN_IF_ERROR(ValidateText("person.birth_place", p.birth_place(), 0, kMaxBirthPlace));
+  problems->Add(ValidateText("person.birth_place", p.birth_place(), 0, kMaxBirthPlace));
   if (p.citizenships_size() > kMaxCitizenships) {
-    return Invalid("person.citizenships", "at most 5");
-  }
-  std::set<std::string> citizenships;
-  for (int i = 0; i < p.citizenships_size(); ++i) {
-    const std::string field = absl::StrCat("person.citizenships[", i, "]");
-    if (!IsUpperAlpha2(p.citizenships(i))) {
-      return Invalid(field, "two upper-case letters (ISO 3166-1 alpha-2)");
+    problems->Add(Invalid("person.citizenships", "at most 5"));
+  } else {
+    std::set<std::string> citizenships;
+    for (int i = 0; i < p.citizenships_size(); ++i) {
+      const std::string field = absl::StrCat("person.citizenships[", i, "]");
+      if (!IsUpperAlpha2(p.citizenships(i))) {
+        problems->Add(Invalid(field, "two upper-case letters (ISO 3166-1 alpha-2)"));
+      } else if (!citizenships.insert(p.citizenships(i)).second) {
+        problems->Add(Invalid(field, "duplicate"));
+      }
     }
-    if (!citizenships.insert(p.citizenships(i)).second) return Invalid(field, "duplicate");
   }
-  RETURN_IF_ERROR(ValidatePersonalNumber("person.personal_number", p.personal_number()));
-  RETURN_IF_ERROR(
+  problems->Add(ValidatePersonalNumber("person.personal_number", p.personal_number()));
+  problems->Add(
       ValidateText("person.last_known_address", p.last_known_address(), 0, kMaxAddress));
-  return absl::OkStatus();
 }
 
-absl::Status RecordValidator::ValidateConviction(const Conviction& c, absl::CivilDay birth,
-                                                 absl::CivilDay today) const {
+void RecordValidator::ValidateConviction(const Conviction& c,
+                                         std::optional<absl::CivilDay> birth,
+                                         absl::CivilDay today, Problems* problems) const {
   // Court, and the foreign court's name and country exactly when the court is foreign.
   const registry::v1::CourtEntry* court =
       c.court_id().size() <= 64 ? reference_->FindCourt(c.court_id()) : nullptr;
-  if (court == nullptr) return Invalid("conviction.court_id", "not in the court table");
-  if (court->foreign()) {
-    RETURN_IF_ERROR(ValidateText("conviction.foreign_court", c.foreign_court(), 1,
-                                 kMaxForeignCourt));
+  if (court == nullptr) {
+    problems->Add(Invalid("conviction.court_id", "not in the court table"));
+  } else if (court->foreign()) {
+    problems->Add(
+        ValidateText("conviction.foreign_court", c.foreign_court(), 1, kMaxForeignCourt));
     if (!IsUpperAlpha2(c.foreign_country()) || c.foreign_country() == "XK") {
-      return Invalid("conviction.foreign_country",
-                     "required for a foreign court: two upper-case letters, not XK");
+      problems->Add(Invalid("conviction.foreign_country",
+                            "required for a foreign court: two upper-case letters, not XK"));
     }
   } else {
     if (!c.foreign_court().empty()) {
-      return Invalid("conviction.foreign_court", "must be empty unless the court is foreign");
+      problems->Add(
+          Invalid("conviction.foreign_court", "must be empty unless the court is foreign"));
     }
     if (!c.foreign_country().empty()) {
-      return Invalid("conviction.foreign_country", "must be empty unless the court is foreign");
+      problems->Add(
+          Invalid("conviction.foreign_country", "must be empty unless the court is foreign"));
     }
   }
-  RETURN_IF_ERROR(ValidateCaseNumber("conviction.case_number", c.case_number()));
+  problems->Add(ValidateCaseNumber("conviction.case_number", c.case_number()));
 
-  // Dates: 14th birthday <= judgment <= final <= today.
-  RETURN_IF_ERROR(ValidateDate("conviction.judgment_date", c.judgment_date(), /*required=*/true));
-  const absl::CivilDay judgment = *ParseDate(c.judgment_date());
-  if (judgment < Birthday(birth, kMinAgeOfResponsibility) || judgment > today) {
-    return Invalid("conviction.judgment_date",
-                   "must be on or after the person's 14th birthday and not in the future");
+  // Dates: 14th birthday <= judgment <= final <= today. A date that is wrong is reported once;
+  // the rules that compare other fields with it are left out (`judgment` and `final_day` hold
+  // only dates that passed their own rules).
+  const absl::Status judgment_status =
+      ValidateDate("conviction.judgment_date", c.judgment_date(), /*required=*/true);
+  problems->Add(judgment_status);
+  std::optional<absl::CivilDay> judgment;
+  if (judgment_status.ok()) {
+    const absl::CivilDay day = *ParseDate(c.judgment_date());
+    if ((birth.has_value() && day < Birthday(*birth, kMinAgeOfResponsibility)) || day > today) {
+      problems->Add(Invalid("conviction.judgment_date",
+                            "must be on or after the person's 14th birthday and not in the "
+                            "future"));
+    } else {
+      judgment = day;
+    }
   }
-  RETURN_IF_ERROR(ValidateDate("conviction.final_date", c.final_date(), /*required=*/true));
-  const absl::CivilDay final_day = *ParseDate(c.final_date());
-  if (final_day < judgment || final_day > today) {
-    return Invalid("conviction.final_date",
-                   "must be on or after judgment_date and not in the future");
+  const absl::Status final_status =
+      ValidateDate("conviction.final_date", c.final_date(), /*required=*/true);
+  problems->Add(final_status);
+  std::optional<absl::CivilDay> final_day;
+  if (final_status.ok()) {
+    const absl::CivilDay day = *ParseDate(c.final_date());
+    if ((judgment.has_value() && day < *judgment) || day > today) {
+      problems->Add(Invalid("conviction.final_date",
+                            "must be on or after judgment_date and not in the future"));
+    } else {
+      final_day = day;
+    }
   }
 
   // Offences: 1..20, each in the table, no repeats.
   if (c.offences().empty() || c.offences_size() > kMaxOffences) {
-    return Invalid("conviction.offences", "1..20 offences");
-  }
-  std::set<std::tuple<std::string, uint32_t, uint32_t>> offences;
-  for (int i = 0; i < c.offences_size(); ++i) {
-    const registry::v1::Offence& o = c.offences(i);
-    const std::string field = absl::StrCat("conviction.offences[", i, "]");
-    if (o.article() < 1 || o.article() > kMaxArticle || o.paragraph() > kMaxParagraph) {
-      return Invalid(field, "article must be 1..999 and paragraph 0..99");
-    }
-    if (o.law().size() > kMaxLawBytes ||
-        reference_->FindOffence(o.law(), o.article(), o.paragraph()) == nullptr) {
-      return Invalid(field, "not in the offence table");
-    }
-    if (!offences.emplace(o.law(), o.article(), o.paragraph()).second) {
-      return Invalid(field, "duplicate offence");
+    problems->Add(Invalid("conviction.offences", "1..20 offences"));
+  } else {
+    std::set<std::tuple<std::string, uint32_t, uint32_t>> offences;
+    for (int i = 0; i < c.offences_size(); ++i) {
+      const registry::v1::Offence& o = c.offences(i);
+      const std::string field = absl::StrCat("conviction.offences[", i, "]");
+      if (o.article() < 1 || o.article() > kMaxArticle || o.paragraph() > kMaxParagraph) {
+        problems->Add(Invalid(field, "article must be 1..999 and paragraph 0..99"));
+      } else if (o.law().size() > kMaxLawBytes ||
+                 reference_->FindOffence(o.law(), o.article(), o.paragraph()) == nullptr) {
+        problems->Add(Invalid(field, "not in the offence table"));
+      } else if (!offences.emplace(o.law(), o.article(), o.paragraph()).second) {
+        problems->Add(Invalid(field, "duplicate offence"));
+      }
     }
   }
 
@@ -317,34 +360,37 @@ absl::Status RecordValidator::ValidateConviction(const Conviction& c, absl::Civi
   const registry::v1::SentenceType type = c.sentence().type();
   if (type == registry::v1::SENTENCE_TYPE_UNSPECIFIED ||
       !registry::v1::SentenceType_IsValid(type)) {
-    return Invalid("conviction.sentence.type", "required");
+    problems->Add(Invalid("conviction.sentence.type", "required"));
   }
   const bool has_length = type == registry::v1::SENTENCE_TYPE_IMPRISONMENT ||
                           type == registry::v1::SENTENCE_TYPE_SUSPENDED;
   if (has_length) {
     if (c.sentence().months() < 1 || c.sentence().months() > kMaxSentenceMonths) {
-      return Invalid("conviction.sentence.months",
-                     "1..600 for imprisonment or a suspended sentence");
+      problems->Add(Invalid("conviction.sentence.months",
+                            "1..600 for imprisonment or a suspended sentence"));
     }
   } else if (c.sentence().months() != 0) {
-    return Invalid("conviction.sentence.months",
-                   "must be 0 unless imprisonment or a suspended sentence");
+    problems->Add(Invalid("conviction.sentence.months",
+                          "must be 0 unless imprisonment or a suspended sentence"));
   }
 
   // Bans: each typed, ending on or after final_date, or for life.
-  if (c.bans_size() > kMaxBans) return Invalid("conviction.bans", "at most 10");
-  for (int i = 0; i < c.bans_size(); ++i) {
-    const registry::v1::AccessoryBan& ban = c.bans(i);
-    const std::string field = absl::StrCat("conviction.bans[", i, "]");
-    if (ban.type() == registry::v1::BAN_TYPE_UNSPECIFIED ||
-        !registry::v1::BanType_IsValid(ban.type())) {
-      return Invalid(absl::StrCat(field, ".type"), "required");
-    }
-    if (ban.end_date().empty()) continue;
-    const absl::StatusOr<absl::CivilDay> end = ParseDate(ban.end_date());
-    if (!end.ok() || *end < final_day) {
-      return Invalid(absl::StrCat(field, ".end_date"),
-                     "empty (for life) or a date YYYY-MM-DD on or after final_date");
+  if (c.bans_size() > kMaxBans) {
+    problems->Add(Invalid("conviction.bans", "at most 10"));
+  } else {
+    for (int i = 0; i < c.bans_size(); ++i) {
+      const registry::v1::AccessoryBan& ban = c.bans(i);
+      const std::string field = absl::StrCat("conviction.bans[", i, "]");
+      if (ban.type() == registry::v1::BAN_TYPE_UNSPECIFIED ||
+          !registry::v1::BanType_IsValid(ban.type())) {
+        problems->Add(Invalid(absl::StrCat(field, ".type"), "required"));
+      }
+      if (ban.end_date().empty()) continue;
+      const absl::StatusOr<absl::CivilDay> end = ParseDate(ban.end_date());
+      if (!end.ok() || (final_day.has_value() && *end < *final_day)) {
+        problems->Add(Invalid(absl::StrCat(field, ".end_date"),
+                              "empty (for life) or a date YYYY-MM-DD on or after final_date"));
+      }
     }
   }
 
@@ -352,11 +398,11 @@ absl::Status RecordValidator::ValidateConviction(const Conviction& c, absl::Civi
   if (!c.release_date().empty()) {
     constexpr absl::string_view kRule =
         "only with imprisonment: a date YYYY-MM-DD on or after judgment_date";
-    if (type != registry::v1::SENTENCE_TYPE_IMPRISONMENT) {
-      return Invalid("conviction.release_date", kRule);
-    }
     const absl::StatusOr<absl::CivilDay> release = ParseDate(c.release_date());
-    if (!release.ok() || *release < judgment) return Invalid("conviction.release_date", kRule);
+    if (type != registry::v1::SENTENCE_TYPE_IMPRISONMENT || !release.ok() ||
+        (judgment.has_value() && *release < *judgment)) {
+      problems->Add(Invalid("conviction.release_date", kRule));
+    }
   }
 
   // The end of a suspended sentence's verification period: only for a suspended sentence, not
@@ -364,20 +410,20 @@ absl::Status RecordValidator::ValidateConviction(const Conviction& c, absl::Civi
   if (!c.suspension_end_date().empty()) {
     constexpr absl::string_view kRule =
         "only with a suspended sentence: a date YYYY-MM-DD on or after final_date";
-    if (type != registry::v1::SENTENCE_TYPE_SUSPENDED) {
-      return Invalid("conviction.suspension_end_date", kRule);
-    }
     const absl::StatusOr<absl::CivilDay> end = ParseDate(c.suspension_end_date());
-    if (!end.ok() || *end < final_day) return Invalid("conviction.suspension_end_date", kRule);
+    if (type != registry::v1::SENTENCE_TYPE_SUSPENDED || !end.ok() ||
+        (final_day.has_value() && *end < *final_day)) {
+      problems->Add(Invalid("conviction.suspension_end_date", kRule));
+    }
   }
 
   // Juvenile: anyone under 18 on the judgment day is a juvenile (the converse does not hold:
   // a juvenile offender may be tried after turning 18).
-  if (!c.juvenile() && judgment < Birthday(birth, kAdultAge)) {
-    return Invalid("conviction.juvenile", "must be true when the person was under 18 on "
-                                          "judgment_date");
+  if (!c.juvenile() && birth.has_value() && judgment.has_value() &&
+      *judgment < Birthday(*birth, kAdultAge)) {
+    problems->Add(Invalid("conviction.juvenile",
+                          "must be true when the person was under 18 on judgment_date"));
   }
-  return absl::OkStatus();
 }
 
 }  // namespace registry::server

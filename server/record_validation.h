@@ -5,7 +5,11 @@
 //   "person.surname: 1..100 letters, spaces, hyphens or apostrophes"
 //   "conviction.offences[1]: not in the offence table"
 // The message never contains the field's value: values are personal data, and the message goes
-// to the client, to logs and to import reports. The first failing field is reported.
+// to the client, to logs and to import reports. ValidateRecord and ValidateCandidate report every
+// failing field, in field order, joined by "; " (a rule that compares a field with another is
+// left out while that other is itself missing or not a date), so that one answer names all there
+// is to correct:
+//   "person.sex: required: female or male; conviction.final_date: must be on or after ..."
 //
 //   ASSIGN_OR_RETURN(std::unique_ptr<RecordValidator> validator,
 //                    RecordValidator::Create(reference.get(), ValidationOptions(), &clock));
@@ -29,9 +33,11 @@
 
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <regex>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -60,7 +66,7 @@ class RecordValidator {
                                                                  const Clock* clock);
 
   // Returns OK when every field of the record is within its limits, else InvalidArgument
-  // "<field path>: <rule>" for the first field that is not. The rules:
+  // "<field path>: <rule>" for each field that is not, joined by "; ". The rules:
   //   person.surname, given_name        required names (ValidateName)
   //   person.father_name                optional name
   //   person.aliases                    at most 10, each a required name ("person.aliases[i]")
@@ -90,8 +96,8 @@ class RecordValidator {
                               const registry::v1::Conviction& conviction) const;
 
   // A vetting candidate as VettingCheckRequest names it: personal number, surname and given name
-  // (required), birth date (required, before today). Returns OK or InvalidArgument naming
-  // "personal_number", "surname", "given_name" or "birth_date".
+  // (required), birth date (required, before today). Returns OK or InvalidArgument naming each of
+  // "personal_number", "surname", "given_name" and "birth_date" that is wrong, joined by "; ".
   absl::Status ValidateCandidate(absl::string_view personal_number, absl::string_view surname,
                                  absl::string_view given_name,
                                  absl::string_view birth_date) const;
@@ -125,10 +131,25 @@ class RecordValidator {
                   const Clock* clock)
       : reference_(reference), personal_number_(std::move(personal_number)), clock_(clock) {}
 
+  // Every problem found, in order; InvalidArgument of them all joined by "; ", or OK.
+  class Problems {
+   public:
+    void Add(const absl::Status& status) {
+      if (!status.ok()) messages_.emplace_back(status.message());
+    }
+    absl::Status Result() const;
+
+   private:
+    std::vector<std::string> messages_;
+  };
+
   absl::CivilDay Today() const;
-  absl::Status ValidatePerson(const registry::v1::Person& person, absl::CivilDay today) const;
-  absl::Status ValidateConviction(const registry::v1::Conviction& conviction,
-                                  absl::CivilDay birth_date, absl::CivilDay today) const;
+  void ValidatePerson(const registry::v1::Person& person, absl::CivilDay today,
+                      Problems* problems) const;
+  // `birth_date` is nullopt when the person's is missing or not a date.
+  void ValidateConviction(const registry::v1::Conviction& conviction,
+                          std::optional<absl::CivilDay> birth_date, absl::CivilDay today,
+                          Problems* problems) const;
 
   const ReferenceData* reference_;
   std::regex personal_number_;

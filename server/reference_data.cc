@@ -223,6 +223,15 @@ const OffenceEntry* ReferenceData::FindOffence(absl::string_view law, uint32_t a
   return it == offences_.end() ? nullptr : it->second;
 }
 
+std::vector<OffenceEntry> ReferenceData::RegistrableOffences() const {
+  std::vector<OffenceEntry> out;
+  for (const OffenceEntry& e : offence_table_.offences()) {
+    auto it = offences_.find(OffenceKey(e.law(), e.article(), e.paragraph()));
+    if (it != offences_.end() && it->second == &e) out.push_back(e);
+  }
+  return out;
+}
+
 const CourtEntry* ReferenceData::FindCourt(absl::string_view id) const {
   auto it = courts_.find(id);
   return it == courts_.end() ? nullptr : it->second;

@@ -25,6 +25,7 @@
 #include <memory>
 #include <string>
 #include <tuple>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -58,6 +59,11 @@ class ReferenceData {
 
   // Returns the court with this id, or nullptr.
   const registry::v1::CourtEntry* FindCourt(absl::string_view id) const;
+
+  // The offences that may be registered (those whose switch, if any, is on), in the table's
+  // order, and every court: what a clerk chooses from.
+  std::vector<registry::v1::OffenceEntry> RegistrableOffences() const;
+  const registry::v1::CourtTable& courts() const { return court_table_; }
 
   struct Retention {
     // The day the years count from (retention.json's anchor; see AnchorOf).

@@ -10,6 +10,7 @@
 #include "crypto/blind_index.h"
 #include "grpcpp/security/tls_certificate_provider.h"
 #include "grpcpp/security/tls_credentials_options.h"
+#include "server/audit_log_id.h"
 #include "server/config.h"
 #include "server/data_check.h"
 #include "server/key_file.h"
@@ -149,6 +150,7 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   }
   ASSIGN_OR_RETURN(s->signing_, DeriveSigningKeys(s->storage_.derivation_root));
   StorageStack& st = s->storage_;
+  ASSIGN_OR_RETURN(s->audit_log_id_, EnsureAuditLogId(st.db.get()));
   s->rotator_ = std::make_unique<KeyRotator>(config.key_file(), st.db.get(), st.records.get(),
                                              st.keys.get(), st.audit.get(), s->clock_);
   absl::StatusOr<KeyRotator::Result> resumed = s->rotator_->Resume();
@@ -202,6 +204,7 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   deps.rotator = s->rotator_.get();
   deps.eraser = st.eraser.get();
   deps.ledger = st.ledger.get();
+  deps.audit_log_id = s->audit_log_id_;
   s->record_service_ = std::make_unique<RecordService>(deps);
   s->vetting_service_ = std::make_unique<VettingService>(deps, st.checks.get());
   // Stored dates follow the rules in force before anything is served.
@@ -212,6 +215,7 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   s->audit_service_ = std::make_unique<AuditService>(deps);
   s->admin_service_ = std::make_unique<AdminService>(deps);
   s->health_service_ = std::make_unique<HealthService>(s->gate_.get());
+  s->info_service_ = std::make_unique<InfoService>(deps);
 
   // mTLS only: the client certificate is required and verified against the registry CA. gRPC's
   // TLS stack negotiates TLS 1.2 or 1.3 only. Revocation is the gate's check on every call
@@ -250,6 +254,7 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   builder.RegisterService(s->audit_service_.get());
   builder.RegisterService(s->admin_service_.get());
   builder.RegisterService(s->health_service_.get());
+  builder.RegisterService(s->info_service_.get());
   s->server_ = builder.BuildAndStart();
   if (s->server_ == nullptr || s->port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen_address()));

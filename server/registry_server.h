@@ -1,5 +1,5 @@
 // RegistryServer: registryd assembled — keys, policy, reference data, revocation lists, RocksDB,
-// the audit log, the record store, the call gate, the four services, the health service and the
+// the audit log, the record store, the call gate, the five services, the health service and the
 // gRPC server with mTLS — plus the retention scheduler and the summary of unaudited refusals.
 // main.cc and the integration tests both run it.
 //
@@ -25,6 +25,7 @@
 #include "server/call_gate.h"
 #include "server/eraser.h"
 #include "server/health_service.h"
+#include "server/info_service.h"
 #include "server/key_rotator.h"
 #include "server/policy.h"
 #include "server/rate_limiter.h"
@@ -168,6 +169,8 @@ class RegistryServer {
   const crypto::Ed25519Signer& vetting_signer() const { return *signing_.vetting; }
   storage::Database* database() { return storage_.db.get(); }
   storage::AuditLog* audit_log() { return storage_.audit.get(); }
+  // The name signed into the audit log's tree heads (audit_log_id.h).
+  const std::string& audit_log_id() const { return audit_log_id_; }
 
  private:
   RegistryServer() = default;
@@ -180,6 +183,7 @@ class RegistryServer {
   std::unique_ptr<ReferenceData> reference_;
   std::unique_ptr<RecordValidator> validator_;
   StorageStack storage_;
+  std::string audit_log_id_;
   std::unique_ptr<KeyRotator> rotator_;
   std::unique_ptr<RateLimiter> limiter_;
   std::unique_ptr<Revocation> revocation_;
@@ -190,6 +194,7 @@ class RegistryServer {
   std::unique_ptr<AuditService> audit_service_;
   std::unique_ptr<AdminService> admin_service_;
   std::unique_ptr<HealthService> health_service_;
+  std::unique_ptr<InfoService> info_service_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   absl::Notification stop_scheduler_;

@@ -33,6 +33,8 @@ struct ServiceDeps {
   KeyRotator* rotator = nullptr;
   Eraser* eraser = nullptr;
   const storage::ErasureLedger* ledger = nullptr;
+  // The audit log's name, signed into every tree head (audit_log_id.h).
+  std::string audit_log_id;
 };
 
 }  // namespace registry::server

@@ -61,6 +61,11 @@ grpc::Status VettingService::VettingCheck(grpc::ServerContext* ctx,
     resp->set_result(decision.result);
     resp->set_check_id(check_id);
     *resp->mutable_certificate() = std::move(signed_cert);
+    // A referral leaves the employer waiting on the registry: the answer says whom to ask. It
+    // depends on the code and the caller's organisation only, like the rest of the reply.
+    if (decision.result == v1::VETTING_RESULT_REFER) {
+      resp->set_refer_contact(call.policy().ReferContact(call.caller().organisation));
+    }
     return absl::OkStatus();
   });
 }

@@ -537,11 +537,12 @@ absl::Status RecordStore::StageVersion(const StoredHead& old_head, StoredHead* h
 
 absl::StatusOr<PendingWrite> RecordStore::PrepareCreate(const registry::v1::Person& person,
                                                         const registry::v1::Conviction& conviction,
-                                                        const VersionMeta& meta) {
+                                                        const VersionMeta& meta,
+                                                        std::string* existing_id) {
   PendingWrite w;
   ASSIGN_OR_RETURN(std::string token, PersonalNumberToken(person.personal_number()));
   Lock(PersonLock(token), &w);
-  RETURN_IF_ERROR(StageNewRecord(person, conviction, meta, &w, nullptr));
+  RETURN_IF_ERROR(StageNewRecord(person, conviction, meta, &w, existing_id));
   RETURN_IF_ERROR(RestageDates(token, &w));
   return w;
 }

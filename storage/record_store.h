@@ -152,10 +152,12 @@ class RecordStore {
       const NameNormalizer* normalizer);
 
   // A new record (version 1, active). AlreadyExists when a record with the same court, case
-  // number and personal number exists; InvalidArgument when a name cannot be normalised.
+  // number and personal number exists (*existing_id, when not null, receives its id);
+  // InvalidArgument when a name cannot be normalised.
   absl::StatusOr<PendingWrite> PrepareCreate(const registry::v1::Person& person,
                                              const registry::v1::Conviction& conviction,
-                                             const VersionMeta& meta);
+                                             const VersionMeta& meta,
+                                             std::string* existing_id = nullptr);
   // The same, staged into an existing PendingWrite so that several records commit atomically
   // (bulk import); a duplicate within the same batch is also AlreadyExists. On AlreadyExists,
   // *existing_id (may be null) receives the id of the record it duplicates ("" if staged in w).

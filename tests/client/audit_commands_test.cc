@@ -84,15 +84,64 @@ TEST_F(AuditCommandsTest, ListOfAnHonestServerShowsEveryEventWithoutWarnings) {
   const CliRun run = Run({"audit", "list", "--all"});
   EXPECT_EQ(run.code, 0) << run.out << run.err;
   const std::vector<std::string> lines = absl::StrSplit(run.out, '\n', absl::SkipEmpty());
-  ASSERT_GE(lines.size(), 6u) << run.out;
-  for (size_t i = 0; i < lines.size(); ++i) {
-    EXPECT_THAT(lines[i], StartsWith(absl::StrCat(i, "  "))) << run.out;
+  ASSERT_GE(lines.size(), 7u) << run.out;
+  EXPECT_EQ(lines[0], "SEQ   TIME (UTC)           ROLE     METHOD                 OUTCOME");
+  // Every event starts a line with its sequence number; its details follow, indented.
+  uint64_t next = 0;
+  for (size_t i = 1; i < lines.size(); ++i) {
+    if (absl::StartsWith(lines[i], " ")) continue;
+    EXPECT_THAT(lines[i], StartsWith(absl::StrCat(next, " "))) << run.out;
+    ++next;
   }
-  EXPECT_THAT(run.out, HasSubstr("case=\"PKR 2/2026\""));
+  EXPECT_GE(next, 6u);
+  EXPECT_THAT(run.out, HasSubstr("  court    GetRecord              OK\n"));
+  EXPECT_THAT(run.out, HasSubstr("purpose criminal_proceedings"));
+  EXPECT_THAT(run.out, HasSubstr("case \"PKR 2/2026\""));
+  EXPECT_THAT(run.out, HasSubstr("by spiffe://registry.kjc.dev/court/dev-court "
+                                 "(basic-court-prishtine)"));
+  EXPECT_THAT(run.out, Not(HasSubstr("/registry.v1.")));
   EXPECT_THAT(run.out, Not(HasSubstr("WARNING")));
   const CliRun json = Run({"audit", "list", "--all"}, /*json=*/true);
   EXPECT_EQ(json.code, 0) << json.err;
   EXPECT_EQ(json.err, "");
+}
+
+TEST_F(AuditCommandsTest, ABatchFitsATerminalAndShowsItsTokensAndWhetherItWasADryRun) {
+  // An import of 300 rows: one event naming 300 records and their tokens. Listed, it keeps to
+  // terminal lines; the dry run that came first says it wrote nothing.
+  auto clerk = v1::RecordService::NewStub(server_->Channel("clerk"));
+  v1::ImportRecordsRequest import;
+  for (int i = 0; i < 300; ++i) {
+    v1::ImportRow* row = import.add_rows();
+    row->set_line(static_cast<uint64_t>(i) + 2);
+    *row->mutable_record() = testing::FictionalRecord(100 + i);
+  }
+  for (const bool dry_run : {true, false}) {
+    import.set_dry_run(dry_run);
+    grpc::ClientContext context;
+    v1::ImportRecordsResponse imported;
+    ASSERT_TRUE(clerk->ImportRecords(&context, import, &imported).ok());
+  }
+  const CliRun run = Run({"audit", "list", "--action", "ImportRecords"});
+  EXPECT_EQ(run.code, 0) << run.err;
+  const std::vector<std::string> lines = absl::StrSplit(run.out, '\n', absl::SkipEmpty());
+  ASSERT_GE(lines.size(), 5u) << run.out;
+  for (const std::string& line : lines) {
+    EXPECT_LE(line.size(), 80u) << line;
+  }
+  EXPECT_THAT(lines[1], HasSubstr("  clerk    ImportRecords          OK"));
+  EXPECT_THAT(run.out, HasSubstr("dry run: nothing written"));
+  EXPECT_THAT(run.out, HasSubstr(" +299 more"));
+  EXPECT_THAT(run.out, HasSubstr("tokens "));
+  // Only the dry run is marked.
+  const size_t marked = run.out.find("dry run: nothing written");
+  const size_t second_event = run.out.find("ImportRecords", run.out.find("ImportRecords") + 1);
+  EXPECT_LT(marked, second_event);
+  EXPECT_EQ(run.out.find("dry run", second_event), std::string::npos);
+  // A method name the API does not have is refused before anything is asked.
+  const CliRun unknown = Run({"audit", "list", "--action", "DropRecords"});
+  EXPECT_EQ(unknown.code, 2);
+  EXPECT_THAT(unknown.err, HasSubstr("--action: \"DropRecords\" is not a method of the API"));
 }
 
 TEST_F(AuditCommandsTest, ExportOfAnHonestServerRaisesNoWarning) {
@@ -152,11 +201,13 @@ TEST_F(PrunedAuditCommandsTest, FullVerificationSaysHowManyEventsWerePrunedAndUp
   const CliRun run = Run({"audit", "verify", "--full", "--state", state});
   ASSERT_EQ(run.code, 0) << run.err;
   const std::vector<std::string> lines = absl::StrSplit(run.out, '\n', absl::SkipEmpty());
-  ASSERT_EQ(lines.size(), 2u) << run.out;
+  ASSERT_EQ(lines.size(), 3u) << run.out;
   ASSERT_EQ(pruned_, 1100u);
   // The head is signed at the run's first call: the pruned events and the pruning's own record.
-  EXPECT_THAT(lines[0], StartsWith("verified: 1101 events, root "));
-  EXPECT_EQ(lines[1], absl::StrCat("pruned: 1,100 events, up to ", newest_old_,
+  EXPECT_EQ(lines[0], absl::StrCat("verified: audit log ", server_->server()->audit_log_id(),
+                                   ", 1101 events"));
+  EXPECT_THAT(lines[1], StartsWith("root: "));
+  EXPECT_EQ(lines[2], absl::StrCat("pruned: 1,100 events, up to ", newest_old_,
                                    " (retention 365 days); verified 1 retained event"));
   // The next run also verifies the calls of the first.
   const CliRun again = Run({"audit", "verify", "--full", "--state", state});
@@ -176,11 +227,44 @@ TEST_F(PrunedAuditCommandsTest, FullVerificationSaysHowManyEventsWerePrunedAndUp
 TEST_F(PrunedAuditCommandsTest, ListStartsAtTheBoundaryAndShowsThePruning) {
   const CliRun run = Run({"audit", "list"});
   ASSERT_EQ(run.code, 0) << run.err;
-  EXPECT_THAT(run.out, StartsWith(absl::StrCat(pruned_, "  ")));
-  EXPECT_THAT(run.out, HasSubstr(absl::StrCat("system:audit-retention  unspecified  "
-                                              "audit-retention  OK  pruned=[0,",
-                                              pruned_, ")  pruned_up_to=", newest_old_,
-                                              "  retention_days=365")));
+  // After the header, the first event listed is the first retained one.
+  const std::vector<std::string> lines = absl::StrSplit(run.out, '\n', absl::SkipEmpty());
+  ASSERT_GE(lines.size(), 2u) << run.out;
+  EXPECT_THAT(lines[1], StartsWith(absl::StrCat(pruned_, " ")));
+  EXPECT_THAT(run.out, HasSubstr("by system:audit-retention"));
+  EXPECT_THAT(run.out, HasSubstr(absl::StrCat("pruned [0,", pruned_, ") up to ", newest_old_,
+                                              ", retention 365 days")));
+}
+
+TEST_F(AuditCommandsTest, AStateFileOfAnotherServerIsAnotherLogNotATruncation) {
+  // The state file follows this server's log (some events long); another dev server, with its
+  // own keys and a shorter log, is verified with the same file: a note, a state of its own, and
+  // exit 0. Back here, the first log is still checked against its own state.
+  const std::string state = dir_ + "/audit-state.json";
+  const CliRun first = Run({"audit", "verify", "--state", state});
+  ASSERT_EQ(first.code, 0) << first.err;
+  auto other = TestServer::Start();
+  std::vector<std::string> args = {
+      "--server", other->address(), "--identity", TestPki::Get().IdentityDir("auditor"),
+      "audit",    "verify",         "--state",    state,
+      "--full"};
+  std::ostringstream out, err;
+  const int code = RunCli(
+      args, [](absl::string_view) -> std::optional<std::string> { return std::nullopt; }, out, err,
+      /*err_is_terminal=*/false);
+  EXPECT_EQ(code, 0) << err.str();
+  EXPECT_THAT(out.str(),
+              StartsWith(absl::StrCat("verified: audit log ", other->server()->audit_log_id())));
+  EXPECT_THAT(err.str(),
+              HasSubstr(absl::StrCat("note: this is audit log ", other->server()->audit_log_id(),
+                                     " at ", other->address())));
+  EXPECT_THAT(err.str(), HasSubstr(absl::StrCat("it knew log ", server_->server()->audit_log_id(),
+                                                " at ", server_->address())));
+  EXPECT_THAT(err.str(), Not(HasSubstr("truncated")));
+  EXPECT_THAT(err.str(), Not(HasSubstr("WARNING")));
+  const CliRun again = Run({"audit", "verify", "--state", state, "--full"});
+  EXPECT_EQ(again.code, 0) << again.err;
+  EXPECT_EQ(again.err, "");
 }
 
 }  // namespace

@@ -90,6 +90,10 @@ using ::testing::SizeIs;
 const absl::Time kNow = absl::FromUnixSeconds(1'800'000'000);
 constexpr uint64_t kNowMicros = 1'800'000'000'000'000;
 
+// The log every fake is unless a test says otherwise: a log truncated or forked keeps its id.
+constexpr char kLogId[] = "10c0000000000000000000000000000a";
+constexpr char kOtherLogId[] = "20c0000000000000000000000000000b";
+
 std::unique_ptr<crypto::Ed25519Signer> Signer(char seed_byte) {
   auto signer = crypto::Ed25519Signer::FromSeed(crypto::SecretBytes(std::string(32, seed_byte)));
   EXPECT_TRUE(signer.ok()) << signer.status();
@@ -101,8 +105,9 @@ std::unique_ptr<crypto::Ed25519Signer> Signer(char seed_byte) {
 // returns, independently of the tree the proofs come from.
 class FakeAuditLog final : public AuditLogSource {
  public:
-  explicit FakeAuditLog(char key_seed = 'k', absl::string_view event_prefix = "event")
-      : signer_(Signer(key_seed)), event_prefix_(event_prefix) {}
+  explicit FakeAuditLog(char key_seed = 'k', absl::string_view event_prefix = "event",
+                        absl::string_view log_id = kLogId)
+      : signer_(Signer(key_seed)), event_prefix_(event_prefix), log_id_(log_id) {}
 
   // Appends n events "<prefix>-<index>" and signs a new head.
   void Grow(uint64_t n) {
@@ -175,13 +180,15 @@ class FakeAuditLog final : public AuditLogSource {
     head_.set_root_hash(range_.Root());
     head_.set_timestamp_micros(timestamp_micros.value_or(kNowMicros + range_.size()));
     head_.set_key_id(signer.key_id());
+    head_.set_log_id(log_id_);
     Resign(signer);
   }
 
   // Signs head() as it is now, whatever a test made it say (a hostile but correctly signed head).
   void Resign(const crypto::Ed25519Signer& signer) {
-    auto bytes = crypto::TreeHeadSigningBytes(head_.tree_size(), head_.timestamp_micros(),
-                                              head_.root_hash(), head_.key_id());
+    auto bytes =
+        crypto::TreeHeadSigningBytes(head_.log_id(), head_.tree_size(), head_.timestamp_micros(),
+                                     head_.root_hash(), head_.key_id());
     ASSERT_TRUE(bytes.ok()) << bytes.status();
     auto signature = signer.Sign(*bytes);
     ASSERT_TRUE(signature.ok()) << signature.status();
@@ -284,6 +291,7 @@ class FakeAuditLog final : public AuditLogSource {
  private:
   std::unique_ptr<crypto::Ed25519Signer> signer_;
   std::string event_prefix_;
+  std::string log_id_;
   merkle::CompactRange range_;
   merkle::InMemoryNodeStore store_;
   v1::SignedTreeHead head_;
@@ -342,11 +350,11 @@ TEST(AuditVerifierTest, CleanLogVerifiesAndPinsTheKeyOnFirstUse) {
   EXPECT_EQ(log.stream_requests(), 1);
   ASSERT_THAT(result->notes, SizeIs(1));
   EXPECT_THAT(result->notes[0], HasSubstr("on first use"));
-  EXPECT_EQ(result->state.verified_head().tree_size(), 13u);
-  EXPECT_EQ(result->state.verified_head().root_hash(), log.head().root_hash());
-  EXPECT_EQ(result->state.audit_key().key_id(), log.signer().key_id());
-  EXPECT_EQ(result->state.audit_key().ed25519(), log.signer().public_key());
-  EXPECT_EQ(result->state.verified_at(), "2027-01-15T08:00:00Z");
+  EXPECT_EQ(result->log.verified_head().tree_size(), 13u);
+  EXPECT_EQ(result->log.verified_head().root_hash(), log.head().root_hash());
+  EXPECT_EQ(result->log.audit_key().key_id(), log.signer().key_id());
+  EXPECT_EQ(result->log.audit_key().ed25519(), log.signer().public_key());
+  EXPECT_EQ(result->log.verified_at(), "2027-01-15T08:00:00Z");
 }
 
 TEST(AuditVerifierTest, PinnedKeyIsUsedWithoutAskingTheServer) {
@@ -358,7 +366,7 @@ TEST(AuditVerifierTest, PinnedKeyIsUsedWithoutAskingTheServer) {
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(log.key_requests(), 1);  // only the first run asked
   EXPECT_THAT(result->notes, IsEmpty());
-  EXPECT_EQ(result->state.verified_head().tree_size(), 9u);
+  EXPECT_EQ(result->log.verified_head().tree_size(), 9u);
 }
 
 TEST(AuditVerifierTest, GivenPublicKeyIsUsedWithoutAskingTheServer) {
@@ -370,7 +378,7 @@ TEST(AuditVerifierTest, GivenPublicKeyIsUsedWithoutAskingTheServer) {
   ASSERT_TRUE(result.ok()) << result.status();
   EXPECT_EQ(log.key_requests(), 0);
   EXPECT_THAT(result->notes, IsEmpty());
-  EXPECT_EQ(result->state.audit_key().key_id(), log.signer().key_id());
+  EXPECT_EQ(result->log.audit_key().key_id(), log.signer().key_id());
 }
 
 TEST(AuditVerifierTest, EmptyLogVerifies) {
@@ -378,7 +386,7 @@ TEST(AuditVerifierTest, EmptyLogVerifies) {
   log.Grow(0);
   auto result = Verify(log, std::nullopt);
   ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_EQ(result->state.verified_head().tree_size(), 0u);
+  EXPECT_EQ(result->log.verified_head().tree_size(), 0u);
   EXPECT_EQ(log.stream_requests(), 0);
   log.Grow(3);
   auto grown = Verify(log, result->state);
@@ -492,7 +500,7 @@ TEST(AuditVerifierTest, GrowthIsVerifiedWithoutDownloadingEvents) {
   log.served()[2].set_event_bytes("not looked at without --full");
   auto result = Verify(log, state, AuditVerifyOptions());
   ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_EQ(result->state.verified_head().tree_size(), 11u);
+  EXPECT_EQ(result->log.verified_head().tree_size(), 11u);
   EXPECT_EQ(log.stream_requests(), 1);  // only the first, full run streamed
 }
 
@@ -546,9 +554,9 @@ TEST(AuditVerifierTest, HeadSignedByAnotherKeyThanThePinnedOneIsCaught) {
   EXPECT_EQ(result.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(result.status().message()),
               HasSubstr(absl::StrCat("signed by key ", intruder->key_id())));
-  // Not proof of tampering: pointed at another registry's log, the verifier says the same.
+  // The head states the same log: its key changed, or someone else signs in its name.
   EXPECT_THAT(std::string(result.status().message()),
-              HasSubstr("another log than the one pinned in the state file, or its key changed"));
+              HasSubstr(absl::StrCat("pinned for log ", kLogId, ": the log's key changed")));
 }
 
 TEST(AuditVerifierTest, GivenKeyRefusesHeadsOfAnotherKey) {
@@ -590,12 +598,12 @@ TEST(AuditVerifierTest, HeadDatedBeforeTheVerifiedHeadIsRefused) {
   log.Grow(5);
   const AuditState state = VerifiedState(log);
   log.Grow(4);
-  log.SignHead(log.signer(), state.verified_head().timestamp_micros() - 1);
+  log.SignHead(log.signer(), state.logs(0).verified_head().timestamp_micros() - 1);
   ExpectFailure(Verify(log, state, AuditVerifyOptions()), absl::StatusCode::kDataLoss,
                 "the tree head is dated 2027-01-15T08:00:00.000004Z, before the previously "
                 "verified head (2027-01-15T08:00:00.000005Z): a rolled-back or replayed head");
   // The same date as the verified head is fine: time need not have moved between two heads.
-  log.SignHead(log.signer(), state.verified_head().timestamp_micros());
+  log.SignHead(log.signer(), state.logs(0).verified_head().timestamp_micros());
   EXPECT_TRUE(Verify(log, state, AuditVerifyOptions()).ok());
 }
 
@@ -668,23 +676,23 @@ TEST(AuditVerifierTest, PrunedLogVerifiesFromTheLeftEdgeAndSaysWhatWasPruned) {
   ASSERT_EQ(log.head().tree_size(), 106u);
   auto result = Verify(log, std::nullopt);
   ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_EQ(result->state.pruned_size(), 60u);
-  EXPECT_EQ(result->state.newest_pruned_time(), TimeOfHour(kFourYearsAgo, 59));
+  EXPECT_EQ(result->log.pruned_size(), 60u);
+  EXPECT_EQ(result->log.newest_pruned_time(), TimeOfHour(kFourYearsAgo, 59));
   EXPECT_EQ(result->retention_days, 1095u);
   EXPECT_EQ(result->retained_verified, 46u);
   // The record of the pruning alone, then the retained events from the left edge: nothing below.
   EXPECT_EQ(log.stream_requests(), 2);
-  ASSERT_FALSE(result->state.event_times().empty());
-  EXPECT_LE(result->state.event_times_size(), static_cast<int>(kEventTimeSamples));
-  EXPECT_EQ(result->state.event_times(0).index(), 60u);
-  EXPECT_EQ(result->state.event_times(result->state.event_times_size() - 1).index(), 105u);
+  ASSERT_FALSE(result->log.event_times().empty());
+  EXPECT_LE(result->log.event_times_size(), static_cast<int>(kEventTimeSamples));
+  EXPECT_EQ(result->log.event_times(0).index(), 60u);
+  EXPECT_EQ(result->log.event_times(result->log.event_times_size() - 1).index(), 105u);
 
   // Without --full: the prefix is checked all the same, the retained events are not fetched.
   auto quick = Verify(log, std::nullopt, AuditVerifyOptions());
   ASSERT_TRUE(quick.ok()) << quick.status();
-  EXPECT_EQ(quick->state.pruned_size(), 60u);
+  EXPECT_EQ(quick->log.pruned_size(), 60u);
   EXPECT_EQ(quick->retained_verified, 0u);
-  EXPECT_THAT(quick->state.event_times(), IsEmpty());
+  EXPECT_THAT(quick->log.event_times(), IsEmpty());
 }
 
 TEST(AuditVerifierTest, PruningMovesForwardBetweenVerifications) {
@@ -695,10 +703,10 @@ TEST(AuditVerifierTest, PruningMovesForwardBetweenVerifications) {
   log.Prune(90, kNow - absl::Minutes(10));
   auto quick = Verify(log, state, AuditVerifyOptions());
   ASSERT_TRUE(quick.ok()) << quick.status();
-  EXPECT_EQ(quick->state.pruned_size(), 90u);
+  EXPECT_EQ(quick->log.pruned_size(), 90u);
   // The times this client recorded of events that are still kept stay in the state.
-  ASSERT_FALSE(quick->state.event_times().empty());
-  for (const EventTime& t : quick->state.event_times()) EXPECT_GE(t.index(), 90u);
+  ASSERT_FALSE(quick->log.event_times().empty());
+  for (const EventTime& t : quick->log.event_times()) EXPECT_GE(t.index(), 90u);
   auto full = Verify(log, quick->state);
   ASSERT_TRUE(full.ok()) << full.status();
   EXPECT_EQ(full->retained_verified, 107u - 90u);
@@ -714,8 +722,8 @@ TEST(AuditVerifierTest, APruningBetweenTheHeadAndThePrefixIsReadWithTheNextHead)
   log.ServeOnce(before);
   auto result = Verify(log, std::nullopt);
   ASSERT_TRUE(result.ok()) << result.status();
-  EXPECT_EQ(result->state.verified_head().tree_size(), 101u);
-  EXPECT_EQ(result->state.pruned_size(), 60u);
+  EXPECT_EQ(result->log.verified_head().tree_size(), 101u);
+  EXPECT_EQ(result->log.pruned_size(), 60u);
 }
 
 TEST(AuditVerifierTest, EditedRetainedEventOfAPrunedLogIsNamed) {
@@ -772,7 +780,7 @@ TEST(AuditVerifierTest, PrunedPrefixThatShrinksIsCaught) {
   FakeAuditLog log;
   GrowAndPrune(log);
   const AuditState state = VerifiedState(log);
-  ASSERT_EQ(state.pruned_size(), 60u);
+  ASSERT_EQ(state.logs(state.logs_size() - 1).pruned_size(), 60u);
   log.prefix().set_pruned_size(40);
   ExpectFailure(Verify(log, state, AuditVerifyOptions()), absl::StatusCode::kDataLoss,
                 "the log says audit retention deleted its first 40 events, but a previous "
@@ -856,7 +864,7 @@ TEST(AuditVerifierTest, EventsThisClientSawCannotBeHiddenBehindAPruningClaim) {
   FakeAuditLog log;
   log.GrowDated(100, kNow - absl::Hours(100), absl::Hours(1));
   const AuditState state = VerifiedState(log);
-  ASSERT_FALSE(state.event_times().empty());
+  ASSERT_FALSE(state.logs(state.logs_size() - 1).event_times().empty());
   log.Prune(80, kNow - absl::Minutes(30), 1095, FormatInstant(kFourYearsAgo, /*micros=*/true));
   for (const AuditVerifyOptions& options : {Full(), AuditVerifyOptions()}) {
     auto result = Verify(log, state, options);
@@ -867,7 +875,8 @@ TEST(AuditVerifierTest, EventsThisClientSawCannotBeHiddenBehindAPruningClaim) {
                                        "events, the newest dated ",
                                        FormatInstant(kFourYearsAgo, /*micros=*/true),
                                        ", but event 0, verified by this client on ",
-                                       state.verified_at(), ", is dated ",
+                                       state.logs(state.logs_size() - 1).verified_at(),
+                                       ", is dated ",
                                        TimeOfHour(kNow - absl::Hours(100), 0))));
     EXPECT_THAT(std::string(result.status().message()),
                 HasSubstr("events were deleted that are newer than the log says"));
@@ -895,7 +904,7 @@ TEST(AuditVerifierTest, EventTimesAreAFewFromTheVerifiedBytes) {
   log.GrowDated(1000, first, absl::Hours(1));
   auto result = Verify(log, std::nullopt);
   ASSERT_TRUE(result.ok()) << result.status();
-  const auto& times = result->state.event_times();
+  const auto& times = result->log.event_times();
   ASSERT_GE(times.size(), 32);
   EXPECT_LE(times.size(), static_cast<int>(kEventTimeSamples));
   EXPECT_EQ(times[0].index(), 0u);
@@ -911,13 +920,15 @@ TEST(AuditVerifierTest, EventTimesAreAFewFromTheVerifiedBytes) {
   undated.Grow(50);
   auto plain = Verify(undated, std::nullopt);
   ASSERT_TRUE(plain.ok()) << plain.status();
-  EXPECT_THAT(plain->state.event_times(), IsEmpty());
+  EXPECT_THAT(plain->log.event_times(), IsEmpty());
 }
 
 // ---------------------------------------------------------------------------------------------
 // Another log than the state file's
 
-TEST(AuditVerifierTest, ContinuityErrorsSayWhenTheHeadsAreSignedByDifferentKeys) {
+TEST(AuditVerifierTest, ContinuityErrorsOfTheSameLogUnderAnotherKeySayWhichKeys) {
+  // The same log id under a key given with --public-key: the log's key changed, and a
+  // truncation or fork of that log is still one.
   FakeAuditLog log;
   log.Grow(10);
   const AuditState state = VerifiedState(log);
@@ -926,11 +937,9 @@ TEST(AuditVerifierTest, ContinuityErrorsSayWhenTheHeadsAreSignedByDifferentKeys)
   shorter.Grow(7);
   shorter.SignHead(shorter.signer(), kNowMicros + 60);
   other_key.public_key_pem = shorter.signer().PublicKeyPem();
-  const std::string hint = absl::StrCat(
-      " (the verified head was signed by key ", log.signer().key_id(), ", this one by key ",
-      shorter.signer().key_id(),
-      ": if this is another log than the one the state file follows, give it its own --state "
-      "file)");
+  const std::string hint =
+      absl::StrCat(" (the verified head was signed by key ", log.signer().key_id(),
+                   ", this one by key ", shorter.signer().key_id(), ")");
   ExpectFailure(Verify(shorter, state, other_key), absl::StatusCode::kDataLoss,
                 "log truncated: size 7 < previously verified 10" + hint);
 
@@ -940,11 +949,123 @@ TEST(AuditVerifierTest, ContinuityErrorsSayWhenTheHeadsAreSignedByDifferentKeys)
                 "forked head: head at size 12 is not consistent with verified head at size 10" +
                     hint);
 
-  // Under the same key there is no other explanation than tampering, and no hint.
   FakeAuditLog fork('k', "other");
   fork.Grow(12);
   ExpectFailure(Verify(fork, state, AuditVerifyOptions()), absl::StatusCode::kDataLoss,
                 "forked head: head at size 12 is not consistent with verified head at size 10");
+}
+
+TEST(AuditVerifierTest, AnotherLogGetsAStateOfItsOwnNotATruncationError) {
+  // A state file left by one dev server, used against another: a shorter log, another key,
+  // another log id. Not tampering, and said so; each log keeps its own state.
+  FakeAuditLog first;
+  first.Grow(377);
+  AuditVerifyOptions at_first = Full();
+  at_first.server = "127.0.0.1:7443";
+  auto verified = Verify(first, std::nullopt, at_first);
+  ASSERT_TRUE(verified.ok()) << verified.status();
+
+  FakeAuditLog second('s', "second", kOtherLogId);
+  second.Grow(47);
+  AuditVerifyOptions at_second = Full();
+  at_second.server = "127.0.0.1:7444";
+  auto other = Verify(second, verified->state, at_second);
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_EQ(other->log.log_id(), kOtherLogId);
+  EXPECT_EQ(other->log.server(), "127.0.0.1:7444");
+  EXPECT_EQ(other->log.verified_head().tree_size(), 47u);
+  EXPECT_THAT(other->warnings, IsEmpty()) << "another key: another registry, nothing to warn of";
+  ASSERT_THAT(other->notes, SizeIs(2));  // the other log, and its key trusted on first use
+  EXPECT_THAT(other->notes[0], HasSubstr(absl::StrCat("this is audit log ", kOtherLogId,
+                                                      " at 127.0.0.1:7444, which this state "
+                                                      "file has not verified before")));
+  EXPECT_THAT(other->notes[0], HasSubstr(absl::StrCat("log ", kLogId, " at 127.0.0.1:7443")));
+  ASSERT_THAT(other->state.logs(), SizeIs(2));
+  EXPECT_EQ(other->state.logs(0).log_id(), kLogId);
+  EXPECT_EQ(other->state.logs(0).verified_head().tree_size(), 377u);
+  EXPECT_EQ(other->state.logs(1).log_id(), kOtherLogId);
+
+  // Back at the first log, its own state still holds it to what was verified: a truncation of
+  // it is one, whatever the other log did meanwhile.
+  FakeAuditLog truncated;
+  truncated.Grow(47);
+  ExpectFailure(Verify(truncated, other->state, at_first), absl::StatusCode::kDataLoss,
+                "log truncated: size 47 < previously verified 377");
+  first.Grow(3);
+  auto grown = Verify(first, other->state, at_first);
+  ASSERT_TRUE(grown.ok()) << grown.status();
+  EXPECT_THAT(grown->notes, IsEmpty());
+  EXPECT_EQ(grown->state.logs(1).log_id(), kLogId) << "the log verified last comes last";
+  EXPECT_EQ(grown->state.logs(1).verified_head().tree_size(), 380u);
+}
+
+TEST(AuditVerifierTest, AnotherLogSignedWithTheSameKeyIsAWarning) {
+  // The key that signed a log verified before now signs a log with another id: the registry
+  // started a new log (its data folder lost, or replaced). Verified, but a person must look.
+  FakeAuditLog first;
+  first.Grow(30);
+  const AuditState state = VerifiedState(first);
+  FakeAuditLog restarted('k', "restarted", kOtherLogId);
+  restarted.Grow(5);
+  auto result = Verify(restarted, state);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_THAT(result->warnings, SizeIs(1));
+  EXPECT_THAT(result->warnings[0], HasSubstr(absl::StrCat("the audit key ", first.signer().key_id(),
+                                                          " that signed log ", kLogId)));
+  EXPECT_THAT(result->warnings[0], HasSubstr(absl::StrCat("now signs another log, ", kOtherLogId)));
+  EXPECT_EQ(first.key_requests(), 1);
+}
+
+TEST(AuditVerifierTest, StateFileFromBeforeLogIdsKeepsItsLogUnderItsKey) {
+  // A state file of an earlier registry-cli: one head and key, no log id. A head signed by that
+  // key is taken for that log, so its truncation is still caught; once verified, the file holds
+  // the log under its id.
+  FakeAuditLog log;
+  log.Grow(10);
+  const AuditState verified = VerifiedState(log);
+  AuditState legacy;
+  *legacy.mutable_verified_head() = verified.logs(0).verified_head();
+  *legacy.mutable_audit_key() = verified.logs(0).audit_key();
+  legacy.set_verified_at(verified.logs(0).verified_at());
+
+  FakeAuditLog shorter;
+  shorter.Grow(7);
+  ExpectFailure(Verify(shorter, legacy), absl::StatusCode::kDataLoss,
+                "log truncated: size 7 < previously verified 10");
+  log.Grow(2);
+  auto grown = Verify(log, legacy);
+  ASSERT_TRUE(grown.ok()) << grown.status();
+  EXPECT_THAT(grown->notes, IsEmpty());
+  EXPECT_FALSE(grown->state.has_verified_head()) << "the one-log form is not written again";
+  ASSERT_THAT(grown->state.logs(), SizeIs(1));
+  EXPECT_EQ(grown->state.logs(0).log_id(), kLogId);
+
+  // Another key than the old file's: another log, and the old one is kept.
+  FakeAuditLog other('o', "other", kOtherLogId);
+  other.Grow(3);
+  auto elsewhere = Verify(other, legacy);
+  ASSERT_TRUE(elsewhere.ok()) << elsewhere.status();
+  ASSERT_THAT(elsewhere->state.logs(), SizeIs(2));
+  EXPECT_EQ(elsewhere->state.logs(0).log_id(), "");
+  EXPECT_EQ(elsewhere->state.logs(0).verified_head().tree_size(), 10u);
+}
+
+TEST(AuditVerifierTest, HeadWithoutALogIdIsRefused) {
+  FakeAuditLog log;
+  log.Grow(4);
+  log.head().set_log_id("");
+  ExpectFailure(Verify(log, std::nullopt), absl::StatusCode::kFailedPrecondition,
+                "the tree head names no log (no log id of 32 hex characters): the server is "
+                "older than this registry-cli, or not a registry");
+}
+
+TEST(AuditVerifierTest, TheLogIdIsSigned) {
+  // A head moved to another log's name does not verify: the id is in the signed bytes.
+  FakeAuditLog log;
+  log.Grow(4);
+  log.head().set_log_id(kOtherLogId);
+  ExpectFailure(Verify(log, std::nullopt, AuditVerifyOptions()), absl::StatusCode::kDataLoss,
+                "bad tree head signature at size 4: signature verification failed");
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1130,8 +1251,9 @@ class GeneratedAuditLog final : public AuditLogSource {
     head_.set_root_hash(range.Root());
     head_.set_timestamp_micros(kNowMicros);
     head_.set_key_id(signer_->key_id());
-    head_.set_signature(*signer_->Sign(*crypto::TreeHeadSigningBytes(
-        n, kNowMicros, head_.root_hash(), head_.key_id())));
+    head_.set_log_id(kLogId);
+    head_.set_signature(*signer_->Sign(
+        *crypto::TreeHeadSigningBytes(kLogId, n, kNowMicros, head_.root_hash(), head_.key_id())));
   }
 
   static std::string Event(uint64_t i) { return absl::StrCat("event-", i); }

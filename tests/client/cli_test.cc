@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "client/command_table.h"
 #include "client/json_io.h"
@@ -92,6 +94,49 @@ TEST(CliTest, EveryCommandHasHelpThatExitsZero) {
   }
 }
 
+// Runs of spaces and line breaks as one space: how a wrapped text reads.
+std::string Flowed(absl::string_view text) {
+  std::string out;
+  for (char c : text) {
+    const bool space = c == ' ' || c == '\n';
+    if (space && (out.empty() || out.back() == ' ')) continue;
+    out.push_back(space ? ' ' : c);
+  }
+  return out;
+}
+
+TEST(CliTest, HelpNeverCutsADescriptionAndFitsATerminal) {
+  const std::string tool = RunWith({"--help"}).out;
+  for (const CommandSpec& command : Commands()) {
+    const std::string brief = Brief(command);
+    // A whole sentence: it ends one, and the summary goes on (if at all) after it.
+    EXPECT_TRUE(absl::EndsWith(brief, ".")) << command.name << ": " << brief;
+    ASSERT_TRUE(absl::StartsWith(command.summary, brief)) << command.name;
+    const std::string after = command.summary.substr(brief.size());
+    EXPECT_TRUE(after.empty() || after[0] == ' ' || after[0] == '\n') << command.name;
+    // Shown whole, however it is wrapped, in the tool's and the group's help.
+    EXPECT_THAT(Flowed(tool), HasSubstr(absl::StrCat(command.name, " ", brief))) << command.name;
+    // The command's own help has the whole summary.
+    const std::vector<std::string> words = absl::StrSplit(command.name, ' ');
+    std::vector<std::string> args(words.begin(), words.end());
+    args.push_back("--help");
+    EXPECT_THAT(Flowed(RunWith(args).out), HasSubstr(Flowed(command.summary))) << command.name;
+  }
+  std::vector<std::string> helps = {tool, RunWith({"record", "--help"}).out};
+  for (const CommandSpec& command : Commands()) {
+    std::vector<std::string> args = absl::StrSplit(command.name, ' ');
+    args.push_back("--help");
+    helps.push_back(RunWith(args).out);
+  }
+  for (const std::string& help : helps) {
+    for (absl::string_view line : absl::StrSplit(help, '\n')) {
+      size_t columns = 0;
+      for (char c : line) columns += (static_cast<unsigned char>(c) & 0xc0) != 0x80;
+      EXPECT_LE(columns, kHelpWidth) << line;
+    }
+  }
+}
+
 TEST(CliTest, GroupHelpListsItsCommands) {
   const CliRun run = RunWith({"audit", "--help"});
   EXPECT_EQ(run.code, 0);
@@ -133,9 +178,12 @@ TEST(CliTest, GlobalOptionAfterTheCommandGetsAHint) {
 }
 
 TEST(CliTest, MissingRequiredOptionsAndArgumentsExitTwo) {
-  CliRun run = RunWith({"record", "amend", "ID", "--reason", "typo"});
+  CliRun run = RunWith({"record", "amend", "ID", "--file", "patch.json"});
   EXPECT_EQ(run.code, 2);
-  EXPECT_THAT(run.err, HasSubstr("missing required option --file"));
+  EXPECT_THAT(run.err, HasSubstr("--reason is required"));
+  run = RunWith({"record", "amend", "ID", "--reason", "typo"});
+  EXPECT_EQ(run.code, 2);
+  EXPECT_THAT(run.err, HasSubstr("give the changes one way: --set FIELD=VALUE"));
   run = RunWith({"record", "get"});
   EXPECT_EQ(run.code, 2);
   EXPECT_THAT(run.err, HasSubstr("missing argument"));

@@ -21,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "registry/v1/admin.grpc.pb.h"
 #include "registry/v1/audit.grpc.pb.h"
+#include "registry/v1/info.grpc.pb.h"
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
 #include "tests/testing/test_pki.h"
@@ -173,6 +174,26 @@ class FakeVetting final : public v1::VettingService::Service {
     response->set_pem(pem);
     return grpc::Status::OK;
   }
+  grpc::Status VettingCheck(grpc::ServerContext*, const v1::VettingCheckRequest*,
+                            v1::VettingCheckResponse* response) override {
+    response->set_result(v1::VETTING_RESULT_REFER);
+    response->set_check_id(kHostile);
+    response->set_refer_contact(kHostile);
+    return grpc::Status::OK;
+  }
+};
+
+class FakeInfo final : public v1::InfoService::Service {
+ public:
+  grpc::Status WhoAmI(grpc::ServerContext*, const v1::WhoAmIRequest*,
+                      v1::WhoAmIResponse* response) override {
+    response->set_identity(kHostile);
+    response->set_role(v1::ROLE_COURT);
+    response->set_organisation(kHostile);
+    response->set_organisation_name(kHostile);
+    response->add_purpose_codes(kHostile);
+    return grpc::Status::OK;
+  }
 };
 
 class FakeAdmin final : public v1::AdminService::Service {
@@ -208,6 +229,7 @@ class HostileServerTest : public ::testing::Test {
     builder.RegisterService(&records_);
     builder.RegisterService(&vetting_);
     builder.RegisterService(&admin_);
+    builder.RegisterService(&info_);
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
     ASSERT_NE(port, 0);
@@ -237,6 +259,7 @@ class HostileServerTest : public ::testing::Test {
   FakeRecords records_;
   FakeVetting vetting_;
   FakeAdmin admin_;
+  FakeInfo info_;
   std::unique_ptr<grpc::Server> server_;
   std::string address_;
   std::string dir_;
@@ -262,7 +285,8 @@ TEST_F(HostileServerTest, RecordHistoryEscapesTheReason) {
   const CliRun run = Run({"record", "history", "0123456789abcdef0123456789abcdef"});
   ASSERT_EQ(run.code, 0) << run.err;
   ExpectTerminalSafe(run.out);
-  EXPECT_THAT(run.out, HasSubstr(absl::StrCat("== version 0: ", kHostileEscaped, "\n")));
+  EXPECT_THAT(run.out, HasSubstr(absl::StrCat("== version 0, 2026-01-10T09:00:00Z, by ",
+                                              kHostileEscaped, ": ", kHostileEscaped, "\n")));
 }
 
 TEST_F(HostileServerTest, ErrorMessagesFromTheServerAreEscaped) {
@@ -285,6 +309,28 @@ TEST_F(HostileServerTest, VetHistoryAndBackupsEscapeNamesAndDates) {
   ASSERT_EQ(backups.code, 0) << backups.err;
   ExpectTerminalSafe(backups.out);
   EXPECT_THAT(backups.out, HasSubstr(absl::StrCat("3      ", kHostileEscaped)));
+}
+
+TEST_F(HostileServerTest, WhoAmIChoicesAndAReferContactAreEscaped) {
+  const CliRun who = Run({"whoami"});
+  ASSERT_EQ(who.code, 0) << who.err;
+  ExpectTerminalSafe(who.out);
+  EXPECT_THAT(who.out, HasSubstr(absl::StrCat("identity:              ", kHostileEscaped, "\n")));
+  const CliRun help = Run({"record", "get", "--help"});
+  ASSERT_EQ(help.code, 0) << help.err;
+  ExpectTerminalSafe(help.out);
+  EXPECT_THAT(help.out, HasSubstr(absl::StrCat("  ", kHostileEscaped, "\n")));
+  // The refusal that lists the codes a court may state lists the server's, escaped.
+  const CliRun refused =
+      Run({"record", "dispute", "0123456789abcdef0123456789abcdef", "--reason", "x"});
+  ExpectTerminalSafe(refused.err);
+  const CliRun refer =
+      Run({"vet", "check", "--personal-number", "1234567890", "--surname", "K", "--given-name", "A",
+           "--birth-date", "1980-04-12", "--position", "teacher", "--consent-ref", "C-1"});
+  ASSERT_EQ(refer.code, 0) << refer.err;
+  ExpectTerminalSafe(refer.out);
+  EXPECT_THAT(refer.out, Not(HasSubstr("\nWARNING: forged")));
+  EXPECT_THAT(refer.out, HasSubstr(absl::StrCat("quoting check id ", kHostileEscaped, ".\n")));
 }
 
 TEST_F(HostileServerTest, VetPublicKeyPrintsOnlyAPemThatIsNothingButAKey) {
@@ -329,26 +375,25 @@ TEST_F(HostileServerTest, AuditListShowsTheHashedEventsAndFlagsEveryDifference) 
   const CliRun run = Run({"audit", "list"});
   EXPECT_EQ(run.code, 1) << run.err;
   ExpectTerminalSafe(run.out);
-  const std::vector<std::string> lines = absl::StrSplit(run.out, '\n');
-  ASSERT_EQ(lines.size(), 9u) << run.out;
-  EXPECT_EQ(lines[0],
-            "0  2026-11-28T14:30:00.000001Z  spiffe://registry.kjc.dev/court/dev-court  court  "
-            "/registry.v1.RecordService/GetRecord  OK  records=0123456789abcdef0123456789abcdef");
-  // What the tree holds, not what the server's copy says; and the line after says so.
-  EXPECT_THAT(lines[1], HasSubstr("1  2026-11-28T14:30:00.000001Z  "
-                                  "spiffe://registry.kjc.dev/court/dev-court  court"));
-  EXPECT_EQ(lines[2],
-            "WARNING: event 1: server's decoded copy differs from the hashed bytes (the hashed "
-            "event is shown)");
+  const std::string event =
+      "  2026-11-28 14:30:00  court    GetRecord              OK\n"
+      "      by spiffe://registry.kjc.dev/court/dev-court\n"
+      "      records 0123456789abcdef0123456789abcdef\n";
+  EXPECT_EQ(
+      run.out,
+      absl::StrCat(
+          "SEQ   TIME (UTC)           ROLE     METHOD                 OUTCOME\n", "0   ", event,
+          // What the tree holds, not what the server's copy says; and the line after
+          // says so.
+          "1   ", event,
+          "WARNING: event 1: server's decoded copy differs from the hashed bytes (the "
+          "hashed event is shown)\n",
+          "2   ", event, "      case \"", kHostileEscaped, "\"\n",
+          "3     (3 bytes that are not an audit event)\n",
+          "WARNING: event 3: the hashed bytes are not an audit event; the server's decoded "
+          "copy is not shown\n",
+          "4   ", event, "WARNING: event 4: the hashed bytes say it is event 9\n"));
   EXPECT_THAT(run.out, Not(HasSubstr("system:retention")));
-  EXPECT_THAT(lines[3], HasSubstr(absl::StrCat("case=\"", kHostileEscaped, "\"")));
-  EXPECT_EQ(lines[4], "3  (3 bytes that are not an audit event)");
-  EXPECT_EQ(lines[5],
-            "WARNING: event 3: the hashed bytes are not an audit event; the server's decoded copy "
-            "is not shown");
-  EXPECT_THAT(lines[6], ::testing::StartsWith("4  2026-11-28T14:30:00.000001Z"));
-  EXPECT_EQ(lines[7], "WARNING: event 4: the hashed bytes say it is event 9");
-  EXPECT_EQ(lines[8], "");
 }
 
 TEST_F(HostileServerTest, AuditListOfAnHonestLogExitsZero) {
@@ -362,7 +407,9 @@ TEST_F(HostileServerTest, AuditListOfAnHonestLogExitsZero) {
   // No line of its own, that is; the hostile value quotes one, escaped, inside its line.
   EXPECT_THAT(run.out, Not(::testing::StartsWith("WARNING")));
   EXPECT_THAT(run.out, Not(HasSubstr("\nWARNING")));
-  EXPECT_THAT(run.out, HasSubstr(absl::StrCat("org=\"", kHostileEscaped, "\"")));
+  // Escaped inside its detail line (wrapped at its spaces like any long detail).
+  EXPECT_THAT(run.out,
+              HasSubstr("(\\x1b[2J\\x1b]0;owned\\x07A\\u009b31m\\u202egnp.exe\\nWARNING:"));
 }
 
 TEST_F(HostileServerTest, AuditListAllStopsWhenTheServerHandsBackTheSameToken) {

@@ -103,9 +103,9 @@ TEST(ParseOptionsTest, RefusesMissingRequiredOptions) {
                                          {"reason", "R", "reason", true},
                                          {"batch", "N", "batch"}};
   auto parsed = ParseOptions(specs, std::vector<std::string>{"--batch", "3"}, 0, 0);
-  ExpectUsageError(parsed, "missing required options --file, --reason");
+  ExpectUsageError(parsed, "--file, --reason are required");
   parsed = ParseOptions(specs, std::vector<std::string>{"--file=x"}, 0, 0);
-  ExpectUsageError(parsed, "missing required option --reason");
+  ExpectUsageError(parsed, "--reason is required");
   parsed = ParseOptions(specs, std::vector<std::string>{"--file=x", "--reason", "r"}, 0, 0);
   EXPECT_TRUE(parsed.ok()) << parsed.status();
 }
@@ -153,6 +153,73 @@ TEST(ParseUintOptionTest, AcceptsRangeAndRefusesTheRest) {
     EXPECT_TRUE(IsUsageError(parsed.status())) << bad;
     EXPECT_THAT(std::string(parsed.status().message()), HasSubstr("--batch")) << bad;
   }
+}
+
+TEST(ParseOptionsTest, RepeatableOptionsKeepEveryValueInOrder) {
+  const std::vector<OptionSpec> specs = {{"offence", "X", "an offence", false, true},
+                                         {"court", "C", "court"}};
+  auto parsed = ParseOptions(
+      specs, std::vector<std::string>{"--offence", "a", "--court", "c", "--offence=b"}, 0, 0);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->GetAll("offence"), (std::vector<std::string>{"a", "b"}));
+  EXPECT_EQ(parsed->Value("offence"), "a");
+  EXPECT_EQ(parsed->GetAll("court"), (std::vector<std::string>{"c"}));
+  EXPECT_TRUE(parsed->GetAll("nothing").empty());
+  ExpectUsageError(
+      ParseOptions(specs, std::vector<std::string>{"--court", "c", "--court", "d"}, 0, 0),
+      "option --court given twice");
+}
+
+TEST(ParseOptionsTest, EveryMissingOrMalformedValueIsNamedInOneError) {
+  const std::vector<OptionSpec> specs = {
+      {"birth-date", "D", "date", true, false, ValueCheck::kDate},
+      {"consent-ref", "R", "reference", true, false, ValueCheck::kReference},
+      {"position", "P", "position", true},
+      {"surname", "S", "surname", true}};
+  auto parsed = ParseOptions(
+      specs, std::vector<std::string>{"--birth-date", "1980-02-30", "--consent-ref", "consent #7"},
+      0, 0);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_TRUE(IsUsageError(parsed.status()));
+  EXPECT_TRUE(HasOwnLines(parsed.status()));
+  EXPECT_EQ(parsed.status().message(),
+            "3 problems:\n"
+            "  --position, --surname are required\n"
+            "  --birth-date: \"1980-02-30\" is not a real date\n"
+            "  --consent-ref: 1..64 letters, digits, spaces or /-.:_");
+}
+
+TEST(DateProblemTest, TellsAWrongShapeFromADayTheCalendarDoesNotHave) {
+  EXPECT_EQ(DateProblem("1980-04-12"), "");
+  EXPECT_EQ(DateProblem("1980-02-29"), "");
+  EXPECT_EQ(DateProblem("1980-02-30"), "\"1980-02-30\" is not a real date");
+  EXPECT_EQ(DateProblem("1981-02-29"), "\"1981-02-29\" is not a real date");
+  EXPECT_EQ(DateProblem("12.04.1980"), "\"12.04.1980\" is not a date YYYY-MM-DD");
+  EXPECT_EQ(DateProblem("1980-4-12"), "\"1980-4-12\" is not a date YYYY-MM-DD");
+}
+
+TEST(ReferenceProblemTest, OnlyWhatTheAuditLogHolds) {
+  EXPECT_EQ(ReferenceProblem("PKR 77/2026"), "");
+  EXPECT_EQ(ReferenceProblem("CC 04/L-082 art. 103"), "");
+  EXPECT_NE(ReferenceProblem(""), "");
+  EXPECT_NE(ReferenceProblem(std::string(65, 'a')), "");
+  EXPECT_NE(ReferenceProblem("Kërqeli"), "");
+  EXPECT_NE(ReferenceProblem("a\nb"), "");
+}
+
+TEST(ProblemsErrorTest, OneProblemIsALineAndALongOneIsWrapped) {
+  EXPECT_EQ(UsageProblems({"--surname is required"}).message(), "--surname is required");
+  const absl::Status long_one =
+      ProblemsError(absl::StatusCode::kFailedPrecondition,
+                    {"--purpose: \"fishing\" is not a purpose code you may state"},
+                    "purpose codes you may state: criminal_proceedings, sentencing, appeal_review, "
+                    "enforcement_of_sentence");
+  EXPECT_FALSE(IsUsageError(long_one));
+  EXPECT_TRUE(HasOwnLines(long_one));
+  EXPECT_EQ(long_one.message(),
+            "--purpose: \"fishing\" is not a purpose code you may state\n"
+            "purpose codes you may state: criminal_proceedings, sentencing, appeal_review,\n"
+            "  enforcement_of_sentence");
 }
 
 }  // namespace

@@ -25,6 +25,7 @@
 #include "registry/v1/admin.grpc.pb.h"
 #include "registry/v1/audit.grpc.pb.h"
 #include "registry/v1/common.pb.h"
+#include "registry/v1/info.grpc.pb.h"
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
 #include "server/method_table.h"
@@ -68,6 +69,8 @@ const std::map<std::string, std::set<std::string>>& ExpectedRoles() {
       {"/registry.v1.AdminService/CreateBackup", {"admin"}},
       {"/registry.v1.AdminService/ListBackups", {"admin"}},
       {"/registry.v1.AdminService/VerifyData", {"admin"}},
+      {"/registry.v1.InfoService/WhoAmI", {"clerk", "court", "vetting", "auditor", "admin"}},
+      {"/registry.v1.InfoService/GetReferenceData", {"clerk"}},
   };
   return *kRoles;
 }
@@ -91,10 +94,10 @@ std::string FullName(const MethodDescriptor* m) {
 // new file or service cannot be missed.
 std::vector<const ServiceDescriptor*> ApiServices() {
   // Make sure the generated descriptors of the service files are linked in.
-  const FileDescriptor* linked[] = {v1::GetRecordRequest::descriptor()->file(),
-                                    v1::VettingCheckRequest::descriptor()->file(),
-                                    v1::AuditEvent::descriptor()->file(),
-                                    v1::RotateKeysRequest::descriptor()->file()};
+  const FileDescriptor* linked[] = {
+      v1::GetRecordRequest::descriptor()->file(), v1::VettingCheckRequest::descriptor()->file(),
+      v1::AuditEvent::descriptor()->file(), v1::RotateKeysRequest::descriptor()->file(),
+      v1::WhoAmIRequest::descriptor()->file()};
   (void)linked;
   std::vector<const ServiceDescriptor*> out;
   const std::string dir = REGISTRY_SOURCE_DIR "/proto/registry/v1";
@@ -128,11 +131,12 @@ std::vector<const MethodDescriptor*> ApiMethods() {
   return out;
 }
 
-TEST(MethodTableTest, ApiHasTheFourServices) {
+TEST(MethodTableTest, ApiHasTheFiveServices) {
   std::set<std::string> names;
   for (const ServiceDescriptor* s : ApiServices()) names.insert(s->full_name());
   EXPECT_EQ(names, (std::set<std::string>{"registry.v1.RecordService", "registry.v1.VettingService",
-                                          "registry.v1.AuditService", "registry.v1.AdminService"}));
+                                          "registry.v1.AuditService", "registry.v1.AdminService",
+                                          "registry.v1.InfoService"}));
 }
 
 TEST(MethodTableTest, EveryApiMethodHasARule) {

@@ -216,7 +216,7 @@ TEST_F(AuditRetentionTest, TheLeftEdgeAndTheRetainedEventsGiveTheSignedRoot) {
   v1::SignedTreeHead head;
   ASSERT_TRUE(auditor_->GetSignedTreeHead(Context().get(), {}, &head).ok());
   const std::string signed_bytes = *crypto::TreeHeadSigningBytes(
-      head.tree_size(), head.timestamp_micros(), head.root_hash(), head.key_id());
+      head.log_id(), head.tree_size(), head.timestamp_micros(), head.root_hash(), head.key_id());
   ASSERT_TRUE(crypto::Ed25519Verify(server_->server()->audit_signer().public_key(), signed_bytes,
                                     head.signature())
                   .ok());

@@ -747,6 +747,29 @@ TEST_F(AuditServiceTest, ExportAndListHoldNoPersonalData) {
 // ---------------------------------------------------------------------------------------------
 // Signed tree heads and proofs.
 
+// Each log names itself in its heads, from its first start on, and keeps the name: across
+// restarts the same, in another installation another.
+TEST_F(AuditServiceTest, EveryLogHasItsOwnIdKeptAcrossRestarts) {
+  Start();
+  const auto head_of = [](TestServer& server) {
+    v1::SignedTreeHead head;
+    grpc::ClientContext ctx;
+    const grpc::Status s =
+        v1::AuditService::NewStub(server.Channel("auditor"))->GetSignedTreeHead(&ctx, {}, &head);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return head;
+  };
+  const std::string log_id = head_of(*server_).log_id();
+  ASSERT_EQ(log_id.size(), 32u);
+  EXPECT_EQ(log_id.find_first_not_of("0123456789abcdef"), std::string::npos) << log_id;
+  EXPECT_EQ(log_id, server_->server()->audit_log_id());
+  CreateRecord(FictionalRecord(1));
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(head_of(*server_).log_id(), log_id);
+  auto other = TestServer::Start();
+  EXPECT_NE(head_of(*other).log_id(), log_id);
+}
+
 TEST_F(AuditServiceTest, SignedTreeHeadsAndProofsVerifyWithTheAuditKey) {
   Start();
   for (int i = 0; i < 5; ++i) CreateRecord(FictionalRecord(i));
@@ -763,15 +786,25 @@ TEST_F(AuditServiceTest, SignedTreeHeadsAndProofsVerifyWithTheAuditKey) {
 
   auto verify_head = [&](const v1::SignedTreeHead& head) {
     EXPECT_EQ(head.key_id(), key.key_id());
+    EXPECT_EQ(head.log_id(), server_->server()->audit_log_id());
     absl::StatusOr<std::string> message = crypto::TreeHeadSigningBytes(
-        head.tree_size(), head.timestamp_micros(), head.root_hash(), head.key_id());
+        head.log_id(), head.tree_size(), head.timestamp_micros(), head.root_hash(), head.key_id());
     ASSERT_TRUE(message.ok()) << message.status();
     EXPECT_TRUE(crypto::Ed25519Verify(key.ed25519(), *message, head.signature()).ok());
     // The signature covers the size: a head claiming another size does not verify.
-    absl::StatusOr<std::string> other = crypto::TreeHeadSigningBytes(
-        head.tree_size() - 1, head.timestamp_micros(), head.root_hash(), head.key_id());
+    absl::StatusOr<std::string> other =
+        crypto::TreeHeadSigningBytes(head.log_id(), head.tree_size() - 1, head.timestamp_micros(),
+                                     head.root_hash(), head.key_id());
     ASSERT_TRUE(other.ok());
     EXPECT_EQ(crypto::Ed25519Verify(key.ed25519(), *other, head.signature()).code(),
+              absl::StatusCode::kDataLoss);
+    // And the log it names: the same tree under another log's name does not verify either.
+    std::string moved_id = head.log_id();
+    moved_id[0] = moved_id[0] == 'a' ? 'b' : 'a';
+    absl::StatusOr<std::string> moved = crypto::TreeHeadSigningBytes(
+        moved_id, head.tree_size(), head.timestamp_micros(), head.root_hash(), head.key_id());
+    ASSERT_TRUE(moved.ok());
+    EXPECT_EQ(crypto::Ed25519Verify(key.ed25519(), *moved, head.signature()).code(),
               absl::StatusCode::kDataLoss);
   };
 

@@ -56,7 +56,7 @@ class AuditTamperTest : public ::testing::Test {
     absl::StatusOr<AuditVerification> first = Verify(std::nullopt);
     ASSERT_TRUE(first.ok()) << first.status();
     ASSERT_TRUE(client::SaveAuditState(state_path_, first->state).ok());
-    verified_size_ = first->state.verified_head().tree_size();
+    verified_size_ = first->log.verified_head().tree_size();
     ASSERT_GE(verified_size_, 40u);
   }
 
@@ -206,7 +206,7 @@ class AuditTamperTest : public ::testing::Test {
 TEST_F(AuditTamperTest, CleanLogVerifiesAgainAndAdvancesTheState) {
   absl::StatusOr<AuditVerification> again = VerifyFromState();
   ASSERT_TRUE(again.ok()) << again.status();
-  EXPECT_GT(again->state.verified_head().tree_size(), verified_size_);
+  EXPECT_GT(again->log.verified_head().tree_size(), verified_size_);
   // The pinned key is used: no trust-on-first-use note this time.
   EXPECT_TRUE(again->notes.empty());
 }
@@ -407,10 +407,10 @@ class PrunedAuditTamperTest : public AuditTamperTest {
     }
     absl::StatusOr<AuditVerification> first = Verify(std::nullopt);
     ASSERT_TRUE(first.ok()) << first.status();
-    EXPECT_EQ(first->state.pruned_size(), pruned_);
-    EXPECT_EQ(first->retained_verified, first->state.verified_head().tree_size() - pruned_);
+    EXPECT_EQ(first->log.pruned_size(), pruned_);
+    EXPECT_EQ(first->retained_verified, first->log.verified_head().tree_size() - pruned_);
     ASSERT_TRUE(client::SaveAuditState(state_path_, first->state).ok());
-    verified_size_ = first->state.verified_head().tree_size();
+    verified_size_ = first->log.verified_head().tree_size();
   }
 
   FakeClock clock_{absl::Now() - absl::Hours(24 * 400)};
@@ -420,7 +420,7 @@ class PrunedAuditTamperTest : public AuditTamperTest {
 TEST_F(PrunedAuditTamperTest, CleanPrunedLogVerifiesAgain) {
   absl::StatusOr<AuditVerification> again = VerifyFromState();
   ASSERT_TRUE(again.ok()) << again.status();
-  EXPECT_EQ(again->state.pruned_size(), pruned_);
+  EXPECT_EQ(again->log.pruned_size(), pruned_);
   EXPECT_EQ(again->retention_days, 365u);
 }
 

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -24,6 +25,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "registry/v1/records.grpc.pb.h"
+#include "server/call_gate.h"
 #include "storage/audit_log.h"
 #include "storage/database.h"
 #include "tests/testing/test_pki.h"
@@ -168,6 +170,38 @@ TEST_F(ImportRpcTest, DryRunValidatesEveryRowAndWritesOnlyItsAuditEvent) {
   for (const v1::ImportRow& row : req.rows()) {
     EXPECT_THAT(FindByPersonalNumber(row.record().person().personal_number()), IsEmpty());
   }
+}
+
+// A validation run is marked as one where its call is recorded, the audit event and the server's
+// log line, so that nobody takes it for the import it tried out; a real run is not.
+TEST_F(ImportRpcTest, ADryRunIsMarkedAsOneInItsEventAndItsLogLine) {
+  v1::ImportRecordsRequest req = TenRows();
+  for (const bool dry_run : {true, false}) {
+    req.set_dry_run(dry_run);
+    const uint64_t at = AuditSize();
+    v1::ImportRecordsResponse resp;
+    ASSERT_TRUE(Import(req, &resp).ok());
+    v1::AuditEvent event;
+    ASSERT_TRUE(event.ParseFromString(*server_->server()->audit_log()->ReadEvent(at)));
+    EXPECT_EQ(event.action(), "/registry.v1.RecordService/ImportRecords");
+    EXPECT_EQ(event.dry_run(), dry_run);
+    const std::string line =
+        server::CallLogLine(event, static_cast<int64_t>(at), absl::Now(), absl::Milliseconds(3));
+    EXPECT_EQ(absl::StrContains(line, " dry_run=true "), dry_run) << line;
+    EXPECT_THAT(line, HasSubstr("method=/registry.v1.RecordService/ImportRecords "));
+  }
+  // Marked from what the request states, even when the call is refused.
+  req.set_dry_run(true);
+  const uint64_t at = AuditSize();
+  grpc::ClientContext ctx;
+  v1::ImportRecordsResponse resp;
+  EXPECT_EQ(v1::RecordService::NewStub(server_->Channel("court"))
+                ->ImportRecords(&ctx, req, &resp)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  v1::AuditEvent refused;
+  ASSERT_TRUE(refused.ParseFromString(*server_->server()->audit_log()->ReadEvent(at)));
+  EXPECT_TRUE(refused.dry_run());
 }
 
 TEST_F(ImportRpcTest, RealRunCreatesValidRowsAndReRunReportsDuplicates) {

@@ -111,6 +111,32 @@ TEST(PolicyCompileTest, PrincipalThatIsNotAUriIsRefused) {
   EXPECT_TRUE(Policy::Compile(p).ok());
 }
 
+TEST(PolicyCompileTest, ReferContactsComeFromTheOrganisationsRegion) {
+  auto compiled = Policy::Compile(testing::DevPolicy());
+  ASSERT_TRUE(compiled.ok()) << compiled.status();
+  EXPECT_EQ((*compiled)->ReferContact("dev-school"),
+            "KJC registry office Prishtinë (development), referrals-prishtine@registry.kjc.dev");
+  EXPECT_EQ((*compiled)->ReferContact("dev-care-home"),
+            "KJC registry office Prizren (development), referrals-prizren@registry.kjc.dev");
+  EXPECT_EQ((*compiled)->ReferContact("kjc-registry"), "") << "no region: no contact";
+  EXPECT_EQ((*compiled)->ReferContact("no-such-org"), "");
+}
+
+TEST(PolicyCompileTest, AnUnknownRegionOrARegionWithoutAContactIsRefused) {
+  v1::AccessPolicy p = testing::DevPolicy();
+  p.mutable_organisations(4)->set_region("atlantis");
+  ExpectRefused(p, {"organisations", "unknown region", "atlantis"});
+  p = testing::DevPolicy();
+  p.mutable_regions(0)->set_refer_contact("");
+  ExpectRefused(p, {"regions", "prishtine", "refer_contact"});
+  p = testing::DevPolicy();
+  p.mutable_regions(0)->set_refer_contact("call us\x1b[2J");
+  ExpectRefused(p, {"regions", "prishtine", "refer_contact"});
+  p = testing::DevPolicy();
+  *p.add_regions() = p.regions(0);
+  ExpectRefused(p, {"regions: duplicate id prishtine"});
+}
+
 TEST(PolicyCompileTest, UnknownOrganisationIsRefused) {
   v1::AccessPolicy p = ValidPolicy();
   p.mutable_principals(0)->set_organisation("no-such-office");

@@ -467,8 +467,65 @@ TEST_F(RecordServiceTest, SecondCreateOfTheSameConvictionIsAlreadyExists) {
   std::string id;
   grpc::Status s = Create(example, &id);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS) << s.error_message();
+  // The clerk's next step is the record that exists: the answer names it, as an import's
+  // duplicate row does, and the event records the id disclosed.
+  EXPECT_EQ(s.error_message(),
+            "a record with this court, case number and personal number exists: " + first);
+  storage::AuditLog* log = server_->server()->audit_log();
+  v1::AuditEvent event;
+  ASSERT_TRUE(event.ParseFromString(*log->ReadEvent(log->CurrentHead().size - 1)));
+  EXPECT_EQ(event.outcome(), static_cast<int>(grpc::StatusCode::ALREADY_EXISTS));
+  EXPECT_EQ(std::vector<std::string>(event.record_ids().begin(), event.record_ids().end()),
+            std::vector<std::string>{first});
   EXPECT_EQ(ByPersonalNumber(example.person().personal_number()),
             std::vector<std::string>{first});
+}
+
+TEST_F(RecordServiceTest, AnAmendmentThatChangesNothingIsRefusedAndMakesNoVersion) {
+  const v1::CreateRecordRequest example = testing::ExampleRecord();
+  const std::string id = CreateOrFail(example);
+  v1::AmendRecordRequest amend;
+  amend.set_record_id(id);
+  // The values the record holds already, one field and a whole part.
+  amend.mutable_person()->set_last_known_address(example.person().last_known_address());
+  *amend.mutable_conviction()->mutable_sentence() = example.conviction().sentence();
+  amend.mutable_update_mask()->add_paths("person.last_known_address");
+  amend.mutable_update_mask()->add_paths("conviction.sentence");
+  amend.set_reason("nothing new");
+  v1::AmendRecordResponse resp;
+  grpc::Status s = Amend(amend, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(s.error_message(),
+            "update_mask: the record already holds these values (person.last_known_address, "
+            "conviction.sentence); the amendment changes nothing");
+  v1::GetRecordHistoryResponse history;
+  ASSERT_TRUE(History(id, &history).ok());
+  EXPECT_EQ(history.versions_size(), 1);
+  // Output-only names sent back as they were read change nothing either.
+  v1::Record read;
+  ASSERT_TRUE(Get(id, &read).ok());
+  ASSERT_FALSE(read.conviction().court_name().empty());
+  *amend.mutable_conviction() = read.conviction();
+  amend.mutable_update_mask()->Clear();
+  amend.mutable_update_mask()->add_paths("conviction");
+  EXPECT_EQ(Amend(amend, &resp).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  // One field that does change is a version.
+  amend.mutable_conviction()->set_release_date("2027-03-02");
+  ASSERT_TRUE(Amend(amend, &resp).ok());
+  EXPECT_EQ(resp.version(), 2u);
+}
+
+TEST_F(RecordServiceTest, ReadsNameTheCourtFromTheTableNotTheCaller) {
+  v1::CreateRecordRequest request = testing::ExampleRecord();
+  request.mutable_conviction()->set_court_name("Zzqx caller court");
+  const std::string id = CreateOrFail(request);
+  v1::Record record;
+  ASSERT_TRUE(Get(id, &record).ok());
+  EXPECT_EQ(record.conviction().court_name(), "Basic Court of Prishtinë/Priština");
+  v1::GetRecordHistoryResponse history;
+  ASSERT_TRUE(History(id, &history).ok());
+  EXPECT_EQ(history.versions(0).record().conviction().court_name(),
+            "Basic Court of Prishtinë/Priština");
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -239,6 +239,52 @@ TEST_F(ValidationTest, TodayIsTheUtcDayOfTheClock) {
   ExpectInvalid(Validate(), "conviction.judgment_date", "2025-06-01");
 }
 
+// --- Every bad field at once -------------------------------------------------------------------
+
+TEST_F(ValidationTest, EveryBadFieldIsNamedInOneAnswerInFieldOrder) {
+  person_.set_surname("K3rqeli");
+  person_.set_sex(registry::v1::SEX_UNSPECIFIED);
+  conviction_.set_final_date("2023-01-01");  // before the judgment
+  conviction_.mutable_offences(0)->set_article(999);
+  conviction_.mutable_sentence()->set_months(0);
+  const absl::Status status = Validate();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(),
+            "person.surname: 1..100 letters, spaces, hyphens or apostrophes; "
+            "person.sex: required: female or male; "
+            "conviction.final_date: must be on or after judgment_date and not in the future; "
+            "conviction.offences[0]: not in the offence table; "
+            "conviction.sentence.months: 1..600 for imprisonment or a suspended sentence");
+  EXPECT_FALSE(absl::StrContains(status.message(), "K3rqeli"));
+}
+
+TEST_F(ValidationTest, ARuleThatComparesWithAWrongDateIsLeftOut) {
+  // No birth date, or one in the future: the age rules cannot be judged; the birth date is the
+  // one problem.
+  for (const char* birth : {"", "2090-01-01"}) {
+    person_.set_birth_date(birth);
+    ExpectInvalid(Validate(), "person.birth_date", "");
+    EXPECT_FALSE(absl::StrContains(Validate().message(), ";")) << Validate();
+  }
+  // A judgment before the 14th birthday: reported, and not again as a wrong final date, release
+  // date or juvenile flag.
+  person_.set_birth_date("1980-04-12");
+  conviction_.set_judgment_date("1990-03-01");
+  conviction_.set_final_date("1990-02-01");
+  EXPECT_EQ(Validate().message(),
+            "conviction.judgment_date: must be on or after the person's 14th birthday and not in "
+            "the future");
+}
+
+TEST_F(ValidationTest, EveryBadCandidateFieldIsNamedInOneAnswer) {
+  const absl::Status status =
+      validator_->ValidateCandidate("12345", "K3rqeli", "Arben", "1980-02-30");
+  EXPECT_EQ(status.message(),
+            "personal_number: does not match the personal number format; "
+            "surname: 1..100 letters, spaces, hyphens or apostrophes; "
+            "birth_date: must be a real date YYYY-MM-DD from 1900-01-01");
+}
+
 // --- Each rule rejects its bad value ---------------------------------------------------------
 
 struct BadCase {

@@ -270,6 +270,35 @@ TEST_F(VettingServiceTest, IdentityMismatchOnAnyFieldIsReferNeverClear) {
   }
 }
 
+// A REFER leaves the employer waiting on the registry: the answer says whom to contact (the
+// policy's contact for the organisation's region); no other answer names anyone.
+TEST_F(VettingServiceTest, AReferNamesTheContactOfTheOrganisationsRegion) {
+  CreateRecord(ExampleRecord());
+  const v1::VettingCheckRequest exact = CandidateOf(ExampleRecord().person());
+  v1::VettingCheckRequest mismatch = exact;
+  mismatch.set_given_name("Artan");
+  Reply refer = Check(mismatch);
+  ASSERT_TRUE(refer.status.ok()) << refer.status.error_message();
+  ASSERT_EQ(refer.response.result(), v1::VETTING_RESULT_REFER);
+  EXPECT_EQ(refer.response.refer_contact(),
+            "KJC registry office Prishtinë (development), referrals-prishtine@registry.kjc.dev");
+  // Another organisation, another region.
+  v1::VettingCheckRequest care = mismatch;
+  care.set_position_category("care_worker");
+  Reply other = Check(care, "vetting2");
+  ASSERT_TRUE(other.status.ok()) << other.status.error_message();
+  EXPECT_EQ(other.response.refer_contact(),
+            "KJC registry office Prizren (development), referrals-prizren@registry.kjc.dev");
+  Reply not_clear = Check(exact);
+  ASSERT_EQ(not_clear.response.result(), v1::VETTING_RESULT_NOT_CLEAR);
+  EXPECT_EQ(not_clear.response.refer_contact(), "");
+  v1::VettingCheckRequest nobody = exact;
+  nobody.set_personal_number("1000000999");
+  Reply clear = Check(nobody);
+  ASSERT_EQ(clear.response.result(), v1::VETTING_RESULT_CLEAR);
+  EXPECT_EQ(clear.response.refer_contact(), "");
+}
+
 TEST_F(VettingServiceTest, DisputedRecordIsReferUntilResolved) {
   const std::string id = CreateRecord(ExampleRecord());
   const v1::VettingCheckRequest candidate = CandidateOf(ExampleRecord().person());
@@ -420,7 +449,14 @@ TEST_F(VettingServiceTest, ResponseBytesDoNotDependOnTheRecordsContents) {
     if (!c.release_date().empty()) secrets.push_back(c.release_date());
   }
   for (const auto* list : {&not_clear, &refer}) {
-    for (const v1::VettingCheckResponse& response : *list) {
+    for (v1::VettingCheckResponse response : *list) {
+      // The contact a REFER names is the organisation's (its region's, in the policy), the same
+      // for every referral; it may name a town a record also names.
+      EXPECT_EQ(response.refer_contact(), response.result() == v1::VETTING_RESULT_REFER
+                                              ? "KJC registry office Prishtinë (development), "
+                                                "referrals-prishtine@registry.kjc.dev"
+                                              : "");
+      response.clear_refer_contact();
       const std::string bytes = response.SerializeAsString();
       for (const std::string& secret : secrets) {
         EXPECT_THAT(bytes, Not(HasSubstr(secret))) << secret;

@@ -107,7 +107,7 @@ registry::v1::CreateRecordRequest FictionalRecord(int n);
 registry::v1::VettingCheckRequest CandidateOf(const registry::v1::Person& person,
                                               absl::string_view consent = "CONSENT 2026/17");
 
-// Whether two convictions are equal, ignoring output-only fields (offence titles).
+// Whether two convictions are equal, ignoring output-only fields (offence titles, court name).
 bool SameConviction(const registry::v1::Conviction& a, const registry::v1::Conviction& b);
 
 // Writes `content` to `path` through a temporary file and a rename, so a reader sees the old or

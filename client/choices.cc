@@ -1,0 +1,223 @@
+#include "client/choices.h"
+
+#include <algorithm>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "client/record_fields.h"
+#include "client/terminal_text.h"
+#include "common/status_macros.h"
+
+namespace registry::client {
+namespace {
+
+namespace v1 = registry::v1;
+
+// Help asks the server while a person waits for the help text: a short deadline, so that an
+// unreachable server costs seconds, not the default thirty.
+constexpr absl::Duration kHelpTimeout = absl::Seconds(5);
+
+std::string WhatIsListed(HelpChoices choices) {
+  switch (choices) {
+    case HelpChoices::kPurposes:
+      return "the purpose codes you may state";
+    case HelpChoices::kPositions:
+      return "the position categories your organisation may check for";
+    case HelpChoices::kRecordTables:
+      return "the courts and offences a record may name";
+    case HelpChoices::kNone:
+      break;
+  }
+  return "";
+}
+
+std::string EscapedList(const google::protobuf::RepeatedPtrField<std::string>& items) {
+  std::vector<std::string> escaped;
+  for (const std::string& item : items) escaped.push_back(ForTerminal(item));
+  return absl::StrJoin(escaped, ", ");
+}
+
+std::string Lines(absl::string_view heading,
+                  const google::protobuf::RepeatedPtrField<std::string>& items) {
+  std::string text = absl::StrCat("\n", heading, ":\n");
+  for (const std::string& item : items) absl::StrAppend(&text, "  ", ForTerminal(item), "\n");
+  return text;
+}
+
+std::string TablesHelp(const RecordChoices& tables) {
+  std::string text = "\ncourts (--court):\n";
+  for (const v1::CourtEntry& court : tables.courts) {
+    absl::StrAppendFormat(&text, "  %-20s %s\n", ForTerminal(court.id()),
+                          ForTerminal(court.name()));
+  }
+  absl::StrAppend(&text,
+                  "\noffences (--offence LAW:ARTICLE:PARAGRAPH; paragraph 0 is the whole "
+                  "article):\n");
+  for (const v1::OffenceEntry& offence : tables.offences) {
+    absl::StrAppendFormat(&text, "  %-20s %s\n", ForTerminal(OffenceCode(offence)),
+                          ForTerminal(offence.title()));
+  }
+  return text;
+}
+
+bool IsPositional(absl::string_view flag) {
+  return std::all_of(flag.begin(), flag.end(), [](char c) { return absl::ascii_isupper(c); });
+}
+
+std::string OptionName(absl::string_view flag) {
+  return IsPositional(flag) ? std::string(flag) : absl::StrCat("--", flag);
+}
+
+// The reworded refusal of a court read without a usable purpose: every part that is missing or
+// not allowed, and the codes the caller may state.
+absl::Status PurposeProblems(CommandContext& context, const absl::Status& status) {
+  const ParsedArgs& args = context.args();
+  absl::StatusOr<v1::WhoAmIResponse> who = context.WhoAmI();
+  std::vector<std::string> problems;
+  if (!args.Has("case-ref")) {
+    problems.push_back("--case-ref is required: the case the read serves, e.g. \"PKR 77/2026\"");
+  }
+  if (!args.Has("purpose")) {
+    problems.push_back("--purpose is required: why you read it, a purpose code");
+  } else if (who.ok() && std::find(who->purpose_codes().begin(), who->purpose_codes().end(),
+                                   args.Value("purpose")) == who->purpose_codes().end()) {
+    problems.push_back(absl::StrCat("--purpose: \"", args.Value("purpose"),
+                                    "\" is not a purpose code you may state"));
+  }
+  if (problems.empty()) return status;
+  std::string note;
+  if (who.ok() && !who->purpose_codes().empty()) {
+    note = absl::StrCat("purpose codes you may state: ", EscapedList(who->purpose_codes()));
+  }
+  return ProblemsError(status.code(), problems, note);
+}
+
+absl::Status PositionProblem(CommandContext& context, const absl::Status& status,
+                             absl::string_view rest) {
+  absl::StatusOr<v1::WhoAmIResponse> who = context.WhoAmI();
+  const std::string line = context.args().Has("position")
+                               ? absl::StrCat("--position: \"", context.args().Value("position"),
+                                              "\" is not a position category of your organisation")
+                               : absl::StrCat("--position", rest);
+  std::string note;
+  if (who.ok() && !who->position_categories().empty()) {
+    const std::string organisation = who->organisation_name().empty()
+                                         ? ForTerminal(who->organisation())
+                                         : ForTerminal(who->organisation_name());
+    note = absl::StrCat(organisation, " may check for: ", EscapedList(who->position_categories()));
+  }
+  return ProblemsError(status.code(), {line}, note);
+}
+
+}  // namespace
+
+std::string FieldOfMessage(absl::string_view message) {
+  size_t end = message.find(": ");
+  const size_t required = message.find(" is required");
+  if (required != absl::string_view::npos && (end == absl::string_view::npos || required < end)) {
+    end = required;
+  }
+  if (end == absl::string_view::npos || end == 0) return "";
+  const absl::string_view path = message.substr(0, end);
+  const bool path_like = std::all_of(path.begin(), path.end(), [](char c) {
+    return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_' || c == '.' || c == '[' ||
+           c == ']';
+  });
+  return path_like ? std::string(path) : "";
+}
+
+std::vector<std::string> SplitServerProblems(absl::string_view message) {
+  // "; " separates problems only where a field's name follows; a rule's own words never hold
+  // one (the server's validator writes its rules so).
+  std::vector<std::string> problems;
+  std::string current;
+  for (absl::string_view piece : absl::StrSplit(message, "; ")) {
+    if (!current.empty() && !FieldOfMessage(piece).empty()) {
+      problems.push_back(std::move(current));
+      current.clear();
+    }
+    absl::StrAppend(&current, current.empty() ? "" : "; ", piece);
+  }
+  problems.push_back(std::move(current));
+  return problems;
+}
+
+std::string ChoicesHelp(const CommandSpec& command, const ConnectionSettings& settings) {
+  if (command.choices == HelpChoices::kNone) return "";
+  const std::string what = WhatIsListed(command.choices);
+  if (settings.ca_file.empty() || settings.cert_file.empty() || settings.key_file.empty()) {
+    return absl::StrCat(
+        "\n",
+        Wrap(absl::StrCat("With an identity (--identity DIR), this help also lists ", what, "."),
+             kHelpWidth, 0),
+        "\n");
+  }
+  ConnectionSettings quick = settings;
+  quick.timeout = std::min(settings.timeout, kHelpTimeout);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = CreateChannel(quick);
+  const std::string unreachable = absl::StrCat(
+      "\n",
+      Wrap(absl::StrCat("(", what, " are listed here when the server can be reached.)"), kHelpWidth,
+           0),
+      "\n");
+  if (!channel.ok()) return unreachable;
+  if (command.choices == HelpChoices::kRecordTables) {
+    absl::StatusOr<RecordChoices> tables = CallReferenceData(*channel, quick);
+    // Only clerks enter records, and only they may read the tables.
+    if (absl::IsPermissionDenied(tables.status())) return "";
+    if (!tables.ok()) return unreachable;
+    return TablesHelp(*tables);
+  }
+  absl::StatusOr<v1::WhoAmIResponse> who = CallWhoAmI(*channel, quick);
+  if (!who.ok()) return unreachable;
+  if (command.choices == HelpChoices::kPurposes) {
+    if (who->role() != v1::ROLE_COURT) return "";
+    return Lines("purpose codes you may state (--purpose)", who->purpose_codes());
+  }
+  if (who->role() != v1::ROLE_VETTING) return "";
+  return Lines(
+      absl::StrCat("position categories ",
+                   ForTerminal(who->organisation_name().empty() ? who->organisation()
+                                                                : who->organisation_name()),
+                   " may check for (--position)"),
+      who->position_categories());
+}
+
+absl::Status ExplainError(CommandContext& context, const absl::Status& status) {
+  if (status.ok() || IsUsageError(status) || HasOwnLines(status)) return status;
+  // Several problems (the validator names every bad field): each reworded, one per line.
+  const std::vector<std::string> parts = SplitServerProblems(status.message());
+  if (parts.size() > 1) {
+    std::vector<std::string> lines;
+    for (const std::string& part : parts) {
+      lines.push_back(std::string(ExplainError(context, absl::Status(status.code(), part))
+                                      .message()));
+    }
+    return ProblemsError(status.code(), lines);
+  }
+  const std::string path = FieldOfMessage(status.message());
+  if (path.empty()) return status;
+  const CommandSpec& command = context.command();
+  // An index names an item of a list field ("rows[3].line"): the option is the list's.
+  const std::string base = path.substr(0, path.find('['));
+  auto field = std::find_if(command.field_flags.begin(), command.field_flags.end(),
+                            [&](const FieldFlag& f) { return f.path == path || f.path == base; });
+  if (field == command.field_flags.end()) return status;
+  const absl::string_view rest = absl::string_view(status.message()).substr(path.size());
+  if (field->flag == "case-ref" || field->flag == "purpose") {
+    // A rule about the shape of the value stays as the server says it, under the option's name.
+    if (!absl::StrContains(rest, "required") && !absl::StrContains(rest, "not an allowed")) {
+      return absl::Status(status.code(), absl::StrCat(OptionName(field->flag), rest));
+    }
+    return PurposeProblems(context, status);
+  }
+  if (field->flag == "position") return PositionProblem(context, status, rest);
+  return absl::Status(status.code(), absl::StrCat(OptionName(field->flag), rest));
+}
+
+}  // namespace registry::client

@@ -1,0 +1,45 @@
+// What a caller may type, as the registry says: in a command's --help (the purpose codes a court
+// may state, the position categories of an employer's organisation, the courts and offences a
+// clerk enters), and in the error when the server refuses a value, which then names the option
+// the user typed (not the request field the server checked) and the values it would take.
+//
+//   out << CommandHelp(command) << ChoicesHelp(command, settings);
+//   status = ExplainError(context, status);
+//     "purpose.case_reference is required"
+//     -> "2 problems:\n  --case-ref is required ...\n  --purpose is required ...\n  ..."
+#ifndef REGISTRY_CLIENT_CHOICES_H_
+#define REGISTRY_CLIENT_CHOICES_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "client/command_context.h"
+#include "client/command_table.h"
+#include "client/connection.h"
+
+namespace registry::client {
+
+// Lines to append to `command`'s help (starting with an empty line), or "" when the command has
+// no choices. With an identity configured, asks the server (InfoService) with a short deadline;
+// when that is impossible, says what the help would list with an identity. Server strings are
+// escaped (ForTerminal).
+std::string ChoicesHelp(const CommandSpec& command, const ConnectionSettings& settings);
+
+// The server's refusal `status` of the command run in `context`, reworded for the user: the
+// request field it names becomes the option (the command's field_flags), and a purpose code or
+// position category the caller may not state comes with the ones it may (asked with WhoAmI).
+// Statuses that name no field of the command come back as they are.
+absl::Status ExplainError(CommandContext& context, const absl::Status& status);
+
+// The request field a server message starts with: "purpose.case_reference" for
+// "purpose.case_reference is required" or "purpose.case_reference: 1..64 ...", "" when none.
+std::string FieldOfMessage(absl::string_view message);
+
+// The problems of a server message that names several fields ("person.sex: required; ..."),
+// one per field, in order; a message of one problem, or none, comes back whole.
+std::vector<std::string> SplitServerProblems(absl::string_view message);
+
+}  // namespace registry::client
+
+#endif  // REGISTRY_CLIENT_CHOICES_H_

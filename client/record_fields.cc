@@ -1,0 +1,447 @@
+#include "client/record_fields.h"
+
+#include <algorithm>
+#include <map>
+#include <utility>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "client/option_parser.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
+
+namespace registry::client {
+namespace {
+
+namespace v1 = registry::v1;
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+
+std::vector<RecordField> BuildFields() {
+  using K = FieldKind;
+  // flag, path, mask path, value name, help, question, kind, required, repeatable
+  return {
+      {"surname", "person.surname", "person.surname", "S", "surname", "Surname", K::kText, true},
+      {"given-name", "person.given_name", "person.given_name", "G", "given name", "Given name",
+       K::kText, true},
+      {"father-name", "person.father_name", "person.father_name", "F", "father's name",
+       "Father's name", K::kText},
+      {"alias", "person.aliases", "person.aliases", "NAME",
+       "another name used (once per name, at most 10)", "Other name used", K::kText, false, true},
+      {"sex", "person.sex", "person.sex", "female|male", "sex", "Sex (female/male)", K::kSex, true},
+      {"birth-date", "person.birth_date", "person.birth_date", "YYYY-MM-DD", "date of birth",
+       "Date of birth (YYYY-MM-DD)", K::kDate, true},
+      {"birth-place", "person.birth_place", "person.birth_place", "PLACE", "place of birth",
+       "Place of birth", K::kText},
+      {"citizenship", "person.citizenships", "person.citizenships", "CC",
+       "citizenship, ISO 3166-1 alpha-2 code such as XK (once per citizenship)",
+       "Citizenship (e.g. XK)", K::kCountry, false, true},
+      {"personal-number", "person.personal_number", "person.personal_number", "N",
+       "personal number", "Personal number", K::kText, true},
+      {"address", "person.last_known_address", "person.last_known_address", "ADDRESS",
+       "last known address", "Last known address", K::kText},
+      {"court", "conviction.court_id", "conviction.court_id", "COURT",
+       "the convicting court's id (\"foreign\" for a court abroad)", "Court", K::kCourt, true},
+      {"foreign-court", "conviction.foreign_court", "conviction.foreign_court", "NAME",
+       "with --court foreign: the court's name", "Name of the court abroad", K::kText},
+      {"foreign-country", "conviction.foreign_country", "conviction.foreign_country", "CC",
+       "with --court foreign: the court's country, e.g. DE", "Its country (e.g. DE)", K::kCountry},
+      {"case-number", "conviction.case_number", "conviction.case_number", "CASE",
+       "the court's case number, e.g. \"P 123/2024\"", "Case number (e.g. P 123/2024)", K::kText,
+       true},
+      {"judgment-date", "conviction.judgment_date", "conviction.judgment_date", "YYYY-MM-DD",
+       "date of the judgment", "Date of the judgment (YYYY-MM-DD)", K::kDate, true},
+      {"final-date", "conviction.final_date", "conviction.final_date", "YYYY-MM-DD",
+       "date the judgment became final", "Date it became final (YYYY-MM-DD)", K::kDate, true},
+      {"offence", "conviction.offences", "conviction.offences", "LAW:ARTICLE:PARAGRAPH",
+       "an offence, e.g. 06/L-074:230:1 (paragraph 0: the whole article; once per offence)",
+       "Offence", K::kOffence, true, true},
+      {"sentence", "conviction.sentence.type", "conviction.sentence", "TYPE",
+       "imprisonment, suspended, fine, juvenile_measure or other",
+       "Sentence (imprisonment, suspended, fine, juvenile_measure, other)", K::kSentenceType, true},
+      {"months", "conviction.sentence.months", "conviction.sentence", "N",
+       "length of imprisonment or of a suspended sentence, 1..600", "Length in months", K::kMonths},
+      {"ban", "conviction.bans", "conviction.bans", "TYPE[:END]",
+       "accessory ban: work_with_children, contact_with_victim or profession, with its end "
+       "date YYYY-MM-DD or none for life (once per ban)",
+       "Ban (work_with_children, contact_with_victim or profession; :END_DATE unless for life)",
+       K::kBan, false, true},
+      {"release-date", "conviction.release_date", "conviction.release_date", "YYYY-MM-DD",
+       "date of release from prison", "Date of release (YYYY-MM-DD)", K::kDate},
+      {"juvenile", "conviction.juvenile", "conviction.juvenile", "true|false",
+       "convicted as a juvenile", "Convicted as a juvenile", K::kBool},
+  };
+}
+
+const std::map<std::string, v1::SentenceType, std::less<>>& SentenceTypes() {
+  static const auto* const kTypes = new std::map<std::string, v1::SentenceType, std::less<>>{
+      {"imprisonment", v1::SENTENCE_TYPE_IMPRISONMENT},
+      {"suspended", v1::SENTENCE_TYPE_SUSPENDED},
+      {"fine", v1::SENTENCE_TYPE_FINE},
+      {"juvenile_measure", v1::SENTENCE_TYPE_JUVENILE_MEASURE},
+      {"other", v1::SENTENCE_TYPE_OTHER},
+  };
+  return *kTypes;
+}
+
+const std::map<std::string, v1::BanType, std::less<>>& BanTypes() {
+  static const auto* const kTypes = new std::map<std::string, v1::BanType, std::less<>>{
+      {"work_with_children", v1::BAN_TYPE_WORK_WITH_CHILDREN},
+      {"contact_with_victim", v1::BAN_TYPE_CONTACT_WITH_VICTIM},
+      {"profession", v1::BAN_TYPE_PROFESSION},
+  };
+  return *kTypes;
+}
+
+// The field at `path` below the request: its descriptor and the message holding it (created on
+// the way when `mutable_request`), or nullptr.
+const FieldDescriptor* Resolve(absl::string_view path, const Message& request,
+                               Message* mutable_request, const Message** holder,
+                               Message** mutable_holder) {
+  std::vector<absl::string_view> parts = absl::StrSplit(path, '.');
+  const Message* current = &request;
+  Message* mutable_current = mutable_request;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    const FieldDescriptor* field = current->GetDescriptor()->FindFieldByName(std::string(parts[i]));
+    if (field == nullptr) return nullptr;
+    if (i + 1 == parts.size()) {
+      *holder = current;
+      if (mutable_holder != nullptr) *mutable_holder = mutable_current;
+      return field;
+    }
+    if (mutable_current != nullptr) {
+      mutable_current = mutable_current->GetReflection()->MutableMessage(mutable_current, field);
+      current = mutable_current;
+    } else {
+      current = &current->GetReflection()->GetMessage(*current, field);
+    }
+  }
+  return nullptr;
+}
+
+bool ParseWholeNumber(absl::string_view text, uint32_t min, uint32_t max, uint32_t* out) {
+  if (text.empty() || !std::all_of(text.begin(), text.end(), absl::ascii_isdigit)) return false;
+  uint32_t value = 0;
+  if (!absl::SimpleAtoi(text, &value) || value < min || value > max) return false;
+  *out = value;
+  return true;
+}
+
+std::string Quoted(absl::string_view text) { return absl::StrCat("\"", text, "\""); }
+
+// Reads one typed value of `field` into `request`; what is wrong otherwise.
+std::string ApplyOne(const RecordField& field, absl::string_view raw,
+                     v1::CreateRecordRequest* request) {
+  const absl::string_view value = absl::StripAsciiWhitespace(raw);
+  v1::Person& person = *request->mutable_person();
+  v1::Conviction& conviction = *request->mutable_conviction();
+  switch (field.kind) {
+    case FieldKind::kSex: {
+      const std::string word = absl::AsciiStrToLower(value);
+      if (word.empty()) {
+        person.set_sex(v1::SEX_UNSPECIFIED);
+      } else if (word == "female") {
+        person.set_sex(v1::SEX_FEMALE);
+      } else if (word == "male") {
+        person.set_sex(v1::SEX_MALE);
+      } else {
+        return absl::StrCat(Quoted(value), " is not female or male");
+      }
+      return "";
+    }
+    case FieldKind::kSentenceType: {
+      if (value.empty()) {
+        conviction.mutable_sentence()->set_type(v1::SENTENCE_TYPE_UNSPECIFIED);
+        return "";
+      }
+      auto type = SentenceTypes().find(absl::AsciiStrToLower(value));
+      if (type == SentenceTypes().end()) {
+        return absl::StrCat(Quoted(value),
+                            " is not imprisonment, suspended, fine, juvenile_measure or other");
+      }
+      conviction.mutable_sentence()->set_type(type->second);
+      return "";
+    }
+    case FieldKind::kMonths: {
+      uint32_t months = 0;
+      if (!value.empty() && !ParseWholeNumber(value, 0, 600, &months)) {
+        return absl::StrCat(Quoted(value), " is not a whole number of months, 0..600");
+      }
+      conviction.mutable_sentence()->set_months(months);
+      return "";
+    }
+    case FieldKind::kOffence: {
+      const std::vector<absl::string_view> parts = absl::StrSplit(value, ':');
+      uint32_t article = 0;
+      uint32_t paragraph = 0;
+      if ((parts.size() != 2 && parts.size() != 3) || parts[0].empty() ||
+          !ParseWholeNumber(parts[1], 1, 999, &article) ||
+          (parts.size() == 3 && !ParseWholeNumber(parts[2], 0, 99, &paragraph))) {
+        return absl::StrCat(Quoted(value),
+                            " is not LAW:ARTICLE:PARAGRAPH, e.g. 06/L-074:230:1 (article 1..999, "
+                            "paragraph 0..99)");
+      }
+      v1::Offence* offence = conviction.add_offences();
+      offence->set_law(std::string(parts[0]));
+      offence->set_article(article);
+      offence->set_paragraph(paragraph);
+      return "";
+    }
+    case FieldKind::kBan: {
+      const std::pair<absl::string_view, absl::string_view> parts =
+          absl::StrSplit(value, absl::MaxSplits(':', 1));
+      auto type = BanTypes().find(absl::AsciiStrToLower(parts.first));
+      if (type == BanTypes().end()) {
+        return absl::StrCat(Quoted(parts.first),
+                            " is not work_with_children, contact_with_victim or profession");
+      }
+      if (!parts.second.empty()) {
+        if (std::string problem = DateProblem(parts.second); !problem.empty()) {
+          return absl::StrCat("end date ", problem);
+        }
+      }
+      v1::AccessoryBan* ban = conviction.add_bans();
+      ban->set_type(type->second);
+      ban->set_end_date(std::string(parts.second));
+      return "";
+    }
+    case FieldKind::kBool: {
+      const std::string word = absl::AsciiStrToLower(value);
+      if (word == "true" || word == "yes") {
+        conviction.set_juvenile(true);
+      } else if (word.empty() || word == "false" || word == "no") {
+        conviction.set_juvenile(false);
+      } else {
+        return absl::StrCat(Quoted(value), " is not true or false");
+      }
+      return "";
+    }
+    case FieldKind::kDate:
+      if (!value.empty()) {
+        if (std::string problem = DateProblem(value); !problem.empty()) return problem;
+      }
+      break;
+    case FieldKind::kCountry:
+      if (!value.empty() &&
+          !(value.size() == 2 && absl::ascii_isalpha(value[0]) && absl::ascii_isalpha(value[1]))) {
+        return absl::StrCat(Quoted(value), " is not a two-letter country code such as XK");
+      }
+      break;
+    case FieldKind::kText:
+    case FieldKind::kCourt:
+      break;
+  }
+  // A string field (or list of strings), set through reflection by its path.
+  const Message* holder = nullptr;
+  Message* mutable_holder = nullptr;
+  const FieldDescriptor* descriptor =
+      Resolve(field.path, *request, request, &holder, &mutable_holder);
+  if (descriptor == nullptr || descriptor->type() != FieldDescriptor::TYPE_STRING) {
+    return "cannot be set from the command line";
+  }
+  std::string text(value);
+  // Codes are upper case in the registry; typing "xk" means XK.
+  if (field.kind == FieldKind::kCountry) absl::AsciiStrToUpper(&text);
+  if (descriptor->is_repeated()) {
+    if (!text.empty()) mutable_holder->GetReflection()->AddString(mutable_holder, descriptor, text);
+  } else {
+    mutable_holder->GetReflection()->SetString(mutable_holder, descriptor, text);
+  }
+  return "";
+}
+
+bool IsEmpty(const RecordField& field, const v1::CreateRecordRequest& request) {
+  const Message* holder = nullptr;
+  const FieldDescriptor* descriptor = Resolve(field.path, request, nullptr, &holder, nullptr);
+  if (descriptor == nullptr) return true;
+  const auto* reflection = holder->GetReflection();
+  if (descriptor->is_repeated()) return reflection->FieldSize(*holder, descriptor) == 0;
+  switch (descriptor->cpp_type()) {
+    case FieldDescriptor::CPPTYPE_STRING:
+      return reflection->GetString(*holder, descriptor).empty();
+    case FieldDescriptor::CPPTYPE_ENUM:
+      return reflection->GetEnumValue(*holder, descriptor) == 0;
+    case FieldDescriptor::CPPTYPE_UINT32:
+      return reflection->GetUInt32(*holder, descriptor) == 0;
+    case FieldDescriptor::CPPTYPE_BOOL:
+      return !reflection->GetBool(*holder, descriptor);
+    default:
+      return false;
+  }
+}
+
+const RecordField& Field(absl::string_view flag) { return *FindRecordField(flag); }
+
+}  // namespace
+
+const std::vector<RecordField>& RecordFields() {
+  static const auto* const kFields = new std::vector<RecordField>(BuildFields());
+  return *kFields;
+}
+
+const RecordField* FindRecordField(absl::string_view name) {
+  // Indexes name an item of a list ("conviction.offences[1]"); the field is the list.
+  std::string path;
+  for (absl::string_view rest = name; !rest.empty();) {
+    const size_t open = rest.find('[');
+    absl::StrAppend(&path, rest.substr(0, open));
+    if (open == absl::string_view::npos) break;
+    const size_t close = rest.find(']', open);
+    if (close == absl::string_view::npos) break;
+    rest = rest.substr(close + 1);
+  }
+  const RecordField* best = nullptr;
+  for (const RecordField& field : RecordFields()) {
+    if (field.flag == name) return &field;
+    // The field itself, or a part of it ("conviction.bans.end_date" is a ban's).
+    if (path == field.path || (absl::StartsWith(path, field.path) &&
+                               path.size() > field.path.size() && path[field.path.size()] == '.')) {
+      if (best == nullptr || field.path.size() > best->path.size()) best = &field;
+    }
+  }
+  return best;
+}
+
+std::string DescribeProblem(const FieldProblem& problem, bool by_path) {
+  const std::string name = by_path ? problem.field->path : absl::StrCat("--", problem.field->flag);
+  if (problem.what == "required") return absl::StrCat(name, " is required");
+  return absl::StrCat(name, ": ", problem.what);
+}
+
+void ApplyField(const RecordField& field, const std::vector<std::string>& values,
+                v1::CreateRecordRequest* request, std::vector<FieldProblem>* problems) {
+  // A repeatable field is the list of the values given now, not an addition to what was there.
+  if (field.repeatable) {
+    v1::CreateRecordRequest cleared = *request;
+    const Message* holder = nullptr;
+    Message* mutable_holder = nullptr;
+    const FieldDescriptor* descriptor =
+        Resolve(field.path, cleared, &cleared, &holder, &mutable_holder);
+    if (descriptor != nullptr) {
+      mutable_holder->GetReflection()->ClearField(mutable_holder, descriptor);
+    }
+    *request = std::move(cleared);
+  }
+  for (const std::string& value : values) {
+    // An empty value of a list clears it ("--set ban=": no bans).
+    if (field.repeatable && absl::StripAsciiWhitespace(value).empty()) continue;
+    v1::CreateRecordRequest attempt = *request;
+    std::string what = ApplyOne(field, value, &attempt);
+    if (what.empty()) {
+      *request = std::move(attempt);
+    } else {
+      problems->push_back({&field, std::move(what)});
+    }
+  }
+}
+
+void AppendRecordProblems(const v1::CreateRecordRequest& request, const RecordChoices* choices,
+                          std::vector<FieldProblem>* problems) {
+  // A field already reported (a value that could not be read) is not reported again as missing.
+  const auto reported = [&](const RecordField& field) {
+    return std::any_of(problems->begin(), problems->end(),
+                       [&](const FieldProblem& p) { return p.field == &field; });
+  };
+  const v1::Conviction& conviction = request.conviction();
+  for (const RecordField& field : RecordFields()) {
+    if (field.required && IsEmpty(field, request) && !reported(field)) {
+      problems->push_back({&field, "required"});
+    }
+  }
+  const v1::SentenceType type = conviction.sentence().type();
+  if ((type == v1::SENTENCE_TYPE_IMPRISONMENT || type == v1::SENTENCE_TYPE_SUSPENDED) &&
+      conviction.sentence().months() == 0 && !reported(Field("months"))) {
+    problems->push_back({&Field("months"), "required for imprisonment or a suspended sentence"});
+  }
+  if (choices == nullptr) return;
+
+  if (!conviction.court_id().empty()) {
+    auto court =
+        std::find_if(choices->courts.begin(), choices->courts.end(),
+                     [&](const v1::CourtEntry& c) { return c.id() == conviction.court_id(); });
+    if (court == choices->courts.end()) {
+      std::vector<std::string> ids;
+      for (const v1::CourtEntry& c : choices->courts) ids.push_back(c.id());
+      problems->push_back(
+          {&Field("court"), absl::StrCat(Quoted(conviction.court_id()),
+                                         " is not a court of the registry; choose one of: ",
+                                         absl::StrJoin(ids, ", "))});
+    } else if (court->foreign()) {
+      if (conviction.foreign_court().empty()) {
+        problems->push_back({&Field("foreign-court"), "required for a court abroad"});
+      }
+      if (conviction.foreign_country().empty()) {
+        problems->push_back({&Field("foreign-country"), "required for a court abroad"});
+      }
+    }
+  }
+  for (const v1::Offence& offence : conviction.offences()) {
+    // As the registry looks it up: the paragraph's own entry, else the whole article's.
+    const bool known = std::any_of(
+        choices->offences.begin(), choices->offences.end(), [&](const v1::OffenceEntry& e) {
+          return e.law() == offence.law() && e.article() == offence.article() &&
+                 (e.paragraph() == offence.paragraph() || e.paragraph() == 0);
+        });
+    if (!known) {
+      std::vector<std::string> codes;
+      for (const v1::OffenceEntry& e : choices->offences) codes.push_back(OffenceCode(e));
+      problems->push_back(
+          {&Field("offence"), absl::StrCat(Quoted(OffenceCode(offence)),
+                                           " is not in the offence table; choose one of: ",
+                                           absl::StrJoin(codes, ", "))});
+    }
+  }
+}
+
+std::string OffenceCode(const v1::Offence& offence) {
+  return absl::StrCat(offence.law(), ":", offence.article(), ":", offence.paragraph());
+}
+
+std::string OffenceCode(const v1::OffenceEntry& offence) {
+  return absl::StrCat(offence.law(), ":", offence.article(), ":", offence.paragraph());
+}
+
+std::string SentenceTypeWord(v1::SentenceType type) {
+  for (const auto& [word, value] : SentenceTypes()) {
+    if (value == type) return word;
+  }
+  return "";
+}
+
+std::string BanTypeWord(v1::BanType type) {
+  for (const auto& [word, value] : BanTypes()) {
+    if (value == type) return word;
+  }
+  return "";
+}
+
+std::string RecordMessageWithFlags(absl::string_view message) {
+  // The server's messages are "<path>: <rule>" or "<path> is required".
+  size_t end = message.find(": ");
+  const size_t required = message.find(" is required");
+  if (required != absl::string_view::npos && (end == absl::string_view::npos || required < end)) {
+    end = required;
+  }
+  if (end == absl::string_view::npos) return std::string(message);
+  const absl::string_view path = message.substr(0, end);
+  const RecordField* field = FindRecordField(path);
+  if (field == nullptr || path == field->flag) return std::string(message);
+  // Which item of a list: the 2nd --offence typed is "conviction.offences[1]".
+  std::string item;
+  if (const size_t open = path.find('['); open != absl::string_view::npos) {
+    uint32_t index = 0;
+    const size_t close = path.find(']', open);
+    if (close != absl::string_view::npos &&
+        absl::SimpleAtoi(path.substr(open + 1, close - open - 1), &index)) {
+      item = absl::StrCat(" #", index + 1);
+    }
+  }
+  return absl::StrCat("--", field->flag, item, message.substr(end));
+}
+
+}  // namespace registry::client

@@ -1,0 +1,115 @@
+// The fields of a record as a clerk types them, one table for every way a record is entered or
+// corrected from the command line: `record create`'s flags (--surname Kërqeli), `record amend
+// --set surname=Kërqeli`, the questions of `record create --interactive`, the skeleton `record
+// template` prints, and the error messages that name a field by the flag a clerk types rather
+// than by its place in the API (person.surname).
+//
+//   for (const RecordField& field : RecordFields()) {
+//     const std::vector<std::string> values = args.GetAll(field.flag);
+//     if (!values.empty()) ApplyField(field, values, &request, &problems);
+//   }
+//   AppendRecordProblems(request, &choices, &problems);   // every missing or bad field at once
+//
+// Values are written as in the CSV import (deploy/examples/README.md): dates YYYY-MM-DD, sex
+// female|male, an offence LAW:ARTICLE:PARAGRAPH, a ban TYPE or TYPE:END_DATE, a sentence
+// imprisonment|suspended|fine|juvenile_measure|other.
+#ifndef REGISTRY_CLIENT_RECORD_FIELDS_H_
+#define REGISTRY_CLIENT_RECORD_FIELDS_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "registry/v1/info.pb.h"
+#include "registry/v1/records.pb.h"
+
+namespace registry::client {
+
+enum class FieldKind {
+  kText,          // any text (the server checks its characters and length)
+  kDate,          // YYYY-MM-DD, a real calendar date
+  kSex,           // female | male
+  kCountry,       // ISO 3166-1 alpha-2, e.g. XK (repeatable: citizenships)
+  kCourt,         // a court id of the reference data
+  kOffence,       // LAW:ARTICLE:PARAGRAPH of the reference data (repeatable)
+  kSentenceType,  // imprisonment | suspended | fine | juvenile_measure | other
+  kMonths,        // 0..600
+  kBan,           // TYPE or TYPE:END_DATE (repeatable)
+  kBool,          // juvenile: a flag on create, true | false with --set
+};
+
+struct RecordField {
+  // The flag without dashes, also the key of --set: "surname", "birth-date", "offence".
+  std::string flag;
+  // The field's path below the record, as the API names it: "person.surname",
+  // "conviction.sentence.months".
+  std::string path;
+  // The update-mask path an amendment of this field sends: the field itself, or the message it
+  // belongs to when that is replaced whole (sentence type and months: "conviction.sentence").
+  std::string mask_path;
+  // Placeholder and one line of help.
+  std::string value_name;
+  std::string help;
+  // The question `record create --interactive` asks, e.g. "Date of birth (YYYY-MM-DD)".
+  std::string question;
+  FieldKind kind = FieldKind::kText;
+  bool required = false;
+  // Given once per item (an offence, a ban, an alias, a citizenship).
+  bool repeatable = false;
+};
+
+// Every field, in the order of the record (person, then conviction).
+const std::vector<RecordField>& RecordFields();
+
+// The field whose flag, or whose API path (with or without an index: "conviction.offences[1]"),
+// is `name`; nullptr when none is.
+const RecordField* FindRecordField(absl::string_view name);
+
+// The reference data a clerk chooses from (InfoService.GetReferenceData).
+struct RecordChoices {
+  std::vector<registry::v1::OffenceEntry> offences;
+  std::vector<registry::v1::CourtEntry> courts;
+};
+
+// One problem of an entered record.
+struct FieldProblem {
+  const RecordField* field = nullptr;
+  // What is wrong, e.g. "required", "\"1980-02-30\" is not a real date".
+  std::string what;
+};
+
+// "--birth-date: \"1980-02-30\" is not a real date", or with by_path
+// "person.birth_date: ..." (a record read from a file names the file's fields). "is required"
+// reads "--surname is required".
+std::string DescribeProblem(const FieldProblem& problem, bool by_path);
+
+// Sets `field` in `request` from what was typed: the values of a repeatable field make its list
+// (replacing what the request held; empty values add nothing, so "" alone clears it), else the
+// one value replaces the field; an empty value clears it. Values that cannot be read are appended
+// to `problems`, and leave the field as it was.
+void ApplyField(const RecordField& field, const std::vector<std::string>& values,
+                registry::v1::CreateRecordRequest* request, std::vector<FieldProblem>* problems);
+
+// Every problem the client can see in a whole record: required fields missing, and (when
+// `choices` is not null) a court or an offence that is not in the reference data, or a foreign
+// court's name and country missing. The server checks the rest (limits, characters, the order
+// of the dates); together they report as much as can be known before anything is stored.
+void AppendRecordProblems(const registry::v1::CreateRecordRequest& request,
+                          const RecordChoices* choices, std::vector<FieldProblem>* problems);
+
+// "LAW:ARTICLE:PARAGRAPH" of an offence, "06/L-074:230:1".
+std::string OffenceCode(const registry::v1::Offence& offence);
+std::string OffenceCode(const registry::v1::OffenceEntry& offence);
+
+// The words of the enums as typed: "imprisonment", "work_with_children", "male".
+std::string SentenceTypeWord(registry::v1::SentenceType type);
+std::string BanTypeWord(registry::v1::BanType type);
+
+// A server message with the API path it starts with replaced by the field's flag:
+// "person.birth_date: must be before today" -> "--birth-date: must be before today". Messages
+// that name no record field come back as they are.
+std::string RecordMessageWithFlags(absl::string_view message);
+
+}  // namespace registry::client
+
+#endif  // REGISTRY_CLIENT_RECORD_FIELDS_H_

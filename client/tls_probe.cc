@@ -1,0 +1,316 @@
+#include "client/tls_probe.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netdb.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+#include <memory>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/time_format.h"
+#include "openssl/asn1.h"
+#include "openssl/err.h"
+#include "openssl/pem.h"
+#include "openssl/ssl.h"
+#include "openssl/x509.h"
+#include "openssl/x509v3.h"
+
+namespace registry::client {
+namespace {
+
+struct BioFree {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+struct X509Free {
+  void operator()(X509* x) const { X509_free(x); }
+};
+struct SslCtxFree {
+  void operator()(SSL_CTX* c) const { SSL_CTX_free(c); }
+};
+struct SslFree {
+  void operator()(SSL* s) const { SSL_free(s); }
+};
+
+// An ASN.1 time as an absl::Time; nullopt when it cannot be read.
+std::optional<absl::Time> ToTime(const ASN1_TIME* time) {
+  struct tm parts {};
+  if (time == nullptr || ASN1_TIME_to_tm(time, &parts) != 1) return std::nullopt;
+  return absl::FromUnixSeconds(timegm(&parts));
+}
+
+// "127.0.0.1:7443" -> {"127.0.0.1", "7443"}; "[::1]:7443" -> {"::1", "7443"}.
+bool SplitHostPort(absl::string_view address, std::string* host, std::string* port) {
+  const size_t colon = address.rfind(':');
+  if (colon == absl::string_view::npos || colon + 1 == address.size()) return false;
+  absl::string_view h = address.substr(0, colon);
+  if (h.size() >= 2 && h.front() == '[' && h.back() == ']') h = h.substr(1, h.size() - 2);
+  *host = std::string(h);
+  *port = std::string(address.substr(colon + 1));
+  return !host->empty();
+}
+
+// A connected TCP socket (blocking, with send and receive timeouts), or -1 with *error set.
+int Connect(const std::string& host, const std::string& port, absl::Duration timeout,
+            std::string* error) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (const int rc = getaddrinfo(host.c_str(), port.c_str(), &hints, &found); rc != 0) {
+    *error = gai_strerror(rc);
+    return -1;
+  }
+  const int timeout_ms = static_cast<int>(absl::ToInt64Milliseconds(timeout));
+  int fd = -1;
+  for (addrinfo* a = found; a != nullptr && fd < 0; a = a->ai_next) {
+    fd = socket(a->ai_family, a->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, a->ai_protocol);
+    if (fd < 0) continue;
+    int rc = connect(fd, a->ai_addr, a->ai_addrlen);
+    if (rc != 0 && errno == EINPROGRESS) {
+      pollfd p{fd, POLLOUT, 0};
+      rc = poll(&p, 1, timeout_ms);
+      int so_error = 0;
+      socklen_t length = sizeof(so_error);
+      if (rc == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &so_error, &length) == 0 &&
+          so_error == 0) {
+        rc = 0;
+      } else {
+        errno = rc == 0 ? ETIMEDOUT : so_error;
+        rc = -1;
+      }
+    }
+    if (rc != 0) {
+      *error = std::strerror(errno);
+      close(fd);
+      fd = -1;
+    }
+  }
+  freeaddrinfo(found);
+  if (fd < 0) return -1;
+  fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(absl::ToInt64Seconds(timeout));
+  tv.tv_usec = static_cast<suseconds_t>(absl::ToInt64Microseconds(timeout) % 1000000);
+  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv));
+  return fd;
+}
+
+// The description of the last fatal alert the server sent, kept by the info callback.
+int AlertIndex() {
+  static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
+  return index;
+}
+
+void RecordAlert(const SSL* ssl, int where, int value) {
+  // SSL_CB_READ_ALERT and SSL_CB_WRITE_ALERT share the alert bit: only what the server sent.
+  if ((where & SSL_CB_ALERT) == 0 || (where & SSL_CB_READ) == 0) return;
+  auto* alert = static_cast<std::string*>(SSL_get_ex_data(ssl, AlertIndex()));
+  // A close_notify is the peer hanging up politely, not a refusal.
+  if (alert != nullptr && SSL_alert_type_string(value)[0] == 'F') {
+    *alert = SSL_alert_desc_string_long(value);
+  }
+}
+
+// Writing to a connection the server has already closed (it refused the certificate) raises
+// SIGPIPE, which would end the process before it can say why. For the probe's lifetime the
+// signal is blocked in this thread, and one raised meanwhile is taken off the queue before the
+// mask is restored, so the rest of the program keeps the default behaviour (a closed stdout
+// still ends `registry-cli audit list --all | head`).
+class SigpipeBlocked {
+ public:
+  SigpipeBlocked() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    sigpending(&pending_before_);
+    pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
+  }
+  ~SigpipeBlocked() {
+    if (!sigismember(&pending_before_, SIGPIPE)) {
+      sigset_t pending;
+      sigpending(&pending);
+      if (sigismember(&pending, SIGPIPE)) {
+        const timespec zero{0, 0};
+        sigtimedwait(&pipe_, nullptr, &zero);
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
+  }
+  SigpipeBlocked(const SigpipeBlocked&) = delete;
+  SigpipeBlocked& operator=(const SigpipeBlocked&) = delete;
+
+ private:
+  sigset_t pipe_;
+  sigset_t old_;
+  sigset_t pending_before_;
+};
+
+std::string LastSslError() {
+  const unsigned long code = ERR_peek_last_error();
+  ERR_clear_error();
+  if (code == 0) return "";
+  const char* reason = ERR_reason_error_string(code);
+  return reason == nullptr ? "" : reason;
+}
+
+}  // namespace
+
+absl::Status CheckOwnCertificate(absl::string_view cert_pem, absl::string_view path,
+                                 absl::Time now) {
+  std::unique_ptr<BIO, BioFree> bio(
+      BIO_new_mem_buf(cert_pem.data(), static_cast<int>(cert_pem.size())));
+  std::unique_ptr<X509, X509Free> cert(
+      bio == nullptr ? nullptr : PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr));
+  ERR_clear_error();
+  if (cert == nullptr) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("client certificate ", path, " is not a PEM certificate"));
+  }
+  const std::optional<absl::Time> not_before = ToTime(X509_get0_notBefore(cert.get()));
+  const std::optional<absl::Time> not_after = ToTime(X509_get0_notAfter(cert.get()));
+  if (not_after.has_value() && now > *not_after) {
+    return absl::UnauthenticatedError(
+        absl::StrCat("your certificate (", path, ") expired on ", FormatInstant(*not_after),
+                     ": the server refuses it; ask for a new certificate"));
+  }
+  if (not_before.has_value() && now < *not_before) {
+    return absl::UnauthenticatedError(absl::StrCat(
+        "your certificate (", path, ") is not valid before ", FormatInstant(*not_before),
+        ": check this computer's clock, or use it from that date"));
+  }
+  return absl::OkStatus();
+}
+
+TlsProbe ProbeTls(const ConnectionSettings& settings, absl::Duration timeout) {
+  const SigpipeBlocked no_sigpipe;
+  TlsProbe probe;
+  std::string host, port;
+  if (!SplitHostPort(settings.server, &host, &port)) {
+    probe.outcome = TlsProbe::Outcome::kNoAnswer;
+    probe.detail = "not an address HOST:PORT";
+    return probe;
+  }
+  const int fd = Connect(host, port, timeout, &probe.detail);
+  if (fd < 0) {
+    probe.outcome = TlsProbe::Outcome::kNoAnswer;
+    return probe;
+  }
+  std::unique_ptr<SSL_CTX, SslCtxFree> ctx(SSL_CTX_new(TLS_client_method()));
+  std::unique_ptr<SSL, SslFree> ssl;
+  std::string alert;
+  const std::string name = settings.server_name.empty() ? host : settings.server_name;
+  static const unsigned char kAlpn[] = {2, 'h', '2'};
+  bool ready =
+      ctx != nullptr && SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION) == 1 &&
+      SSL_CTX_load_verify_locations(ctx.get(), settings.ca_file.c_str(), nullptr) == 1 &&
+      SSL_CTX_use_certificate_chain_file(ctx.get(), settings.cert_file.c_str()) == 1 &&
+      SSL_CTX_use_PrivateKey_file(ctx.get(), settings.key_file.c_str(), SSL_FILETYPE_PEM) == 1 &&
+      SSL_CTX_set_alpn_protos(ctx.get(), kAlpn, sizeof(kAlpn)) == 0;
+  if (ready) {
+    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, nullptr);
+    ssl.reset(SSL_new(ctx.get()));
+    ready = ssl != nullptr && SSL_set_fd(ssl.get(), fd) == 1;
+  }
+  if (ready) {
+    SSL_set_ex_data(ssl.get(), AlertIndex(), &alert);
+    SSL_set_info_callback(ssl.get(), &RecordAlert);
+    // The name the server's certificate must carry, as gRPC checks it: an IP address or a
+    // host name.
+    in6_addr ip6;
+    in_addr ip4;
+    if (inet_pton(AF_INET, name.c_str(), &ip4) == 1 ||
+        inet_pton(AF_INET6, name.c_str(), &ip6) == 1) {
+      X509_VERIFY_PARAM_set1_ip_asc(SSL_get0_param(ssl.get()), name.c_str());
+    } else {
+      SSL_set_tlsext_host_name(ssl.get(), name.c_str());
+      SSL_set1_host(ssl.get(), name.c_str());
+    }
+  }
+  if (!ready) {
+    // The identity files themselves cannot be used; the call's own error says more.
+    probe.detail = LastSslError();
+    close(fd);
+    return probe;
+  }
+  // What ended the connection: the server's alert; a server certificate this side refused; the
+  // server hanging up (a gRPC server closes the connection without an alert when it refuses the
+  // client certificate); or something else, such as a timeout.
+  const auto refused_or_unknown = [&](int rc, absl::string_view when) {
+    const int error = SSL_get_error(ssl.get(), rc);
+    const int saved_errno = errno;
+    const unsigned long reason = ERR_GET_REASON(ERR_peek_last_error());
+    if (!alert.empty()) {
+      probe.outcome = TlsProbe::Outcome::kCertificateRefused;
+      probe.detail = absl::StrCat("TLS alert: ", alert);
+    } else if (SSL_get_verify_result(ssl.get()) != X509_V_OK) {
+      probe.outcome = TlsProbe::Outcome::kServerNotTrusted;
+      probe.detail = X509_verify_cert_error_string(SSL_get_verify_result(ssl.get()));
+    } else if (error == SSL_ERROR_ZERO_RETURN ||
+               (error == SSL_ERROR_SSL && reason == SSL_R_UNEXPECTED_EOF_WHILE_READING) ||
+               (error == SSL_ERROR_SYSCALL &&
+                (saved_errno == 0 || saved_errno == ECONNRESET || saved_errno == EPIPE))) {
+      probe.outcome = TlsProbe::Outcome::kCertificateRefused;
+      probe.detail = absl::StrCat("the server closed the connection ", when);
+    } else {
+      probe.detail = LastSslError();
+    }
+  };
+  errno = 0;
+  if (const int connected = SSL_connect(ssl.get()); connected != 1) {
+    refused_or_unknown(connected, "during the TLS handshake");
+  } else {
+    // With TLS 1.3 the server checks the client certificate after the client's handshake is
+    // done: its verdict is the next thing it sends, an alert or its HTTP/2 settings.
+    static const char kPreface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n\0\0\0\x04\0\0\0\0\0";
+    char byte;
+    errno = 0;
+    int rc = SSL_write(ssl.get(), kPreface, sizeof(kPreface) - 1);
+    if (rc > 0) {
+      errno = 0;
+      rc = SSL_read(ssl.get(), &byte, 1);
+    }
+    if (rc == 1) {
+      probe.outcome = TlsProbe::Outcome::kAccepted;
+    } else {
+      refused_or_unknown(rc, "right after the TLS handshake");
+    }
+  }
+  ERR_clear_error();
+  ssl.reset();
+  close(fd);
+  return probe;
+}
+
+absl::Status ExplainUnavailable(const ConnectionSettings& settings, const absl::Status& status) {
+  const TlsProbe probe = ProbeTls(settings);
+  switch (probe.outcome) {
+    case TlsProbe::Outcome::kNoAnswer:
+      return absl::UnavailableError(absl::StrCat("nothing answers at ", settings.server, " (",
+                                                 probe.detail,
+                                                 "): is registryd running there? (--server, "
+                                                 "$REGISTRY_SERVER)"));
+    case TlsProbe::Outcome::kServerNotTrusted:
+      return absl::UnavailableError(absl::StrCat(
+          "the server at ", settings.server, " is not the registry your CA certificate (",
+          settings.ca_file, ") vouches for: ", probe.detail));
+    case TlsProbe::Outcome::kCertificateRefused:
+      return absl::UnauthenticatedError(absl::StrCat(
+          "the server refused this certificate (revoked, unknown CA or not yet valid): ",
+          settings.cert_file, " (", probe.detail, ")"));
+    case TlsProbe::Outcome::kAccepted:
+    case TlsProbe::Outcome::kUnknown:
+      break;
+  }
+  return status;
+}
+
+}  // namespace registry::client

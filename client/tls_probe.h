@@ -1,0 +1,61 @@
+// Why registry-cli cannot talk to registryd, in words a user can act on. gRPC reports every failed
+// connection as "UNAVAILABLE: failed to connect to all addresses", whether nothing listens there,
+// the server refused the user's certificate (revoked, issued by another CA) or the user's
+// certificate has simply expired; the first reads as "the server is down", the others are not.
+//
+// Before connecting, CreateChannel checks the client certificate's own validity dates
+// (CheckOwnCertificate). After a call fails with UNAVAILABLE, ExplainUnavailable connects once
+// more with OpenSSL, the same identity and a short deadline, and looks at what happened: no
+// answer, a server certificate that does not verify, or a handshake the server ended with an
+// alert (it refused the client certificate). Nothing is sent but a TLS handshake and the HTTP/2
+// preface, so the probe is no call and leaves no audit event.
+#ifndef REGISTRY_CLIENT_TLS_PROBE_H_
+#define REGISTRY_CLIENT_TLS_PROBE_H_
+
+#include <string>
+
+#include "absl/status/status.h"
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "client/connection.h"
+
+namespace registry::client {
+
+// OK when the certificate PEM at `path` is valid at `now`; else Unauthenticated "your
+// certificate (PATH) expired on 2020-01-02T00:00:00Z: ..." or "... is not valid before ...";
+// InvalidArgument when it is not a PEM certificate.
+absl::Status CheckOwnCertificate(absl::string_view cert_pem, absl::string_view path,
+                                 absl::Time now);
+
+// What a TLS connection to the server with the settings' identity ran into.
+struct TlsProbe {
+  enum class Outcome {
+    // No TCP connection: nothing listens there, or it is unreachable.
+    kNoAnswer,
+    // The server's certificate does not verify against the CA file for the server's name.
+    kServerNotTrusted,
+    // The server ended the handshake with an alert: it refused this client certificate.
+    kCertificateRefused,
+    // The handshake completed and the server spoke HTTP/2: the identity is accepted.
+    kAccepted,
+    // Anything else (a timeout, a server that closed without a word).
+    kUnknown,
+  };
+  Outcome outcome = Outcome::kUnknown;
+  // What happened, in the system's or TLS library's words: "Connection refused", "TLS alert:
+  // certificate revoked", "the server closed the connection right after the TLS handshake".
+  std::string detail;
+};
+
+// Connects to settings.server once (at most `timeout` for each step) and reports what happened.
+TlsProbe ProbeTls(const ConnectionSettings& settings, absl::Duration timeout = absl::Seconds(3));
+
+// `status` (an UNAVAILABLE call) explained by a probe: UNAVAILABLE "nothing answers at ADDR ..."
+// for no answer, UNAVAILABLE naming the CA file when the server is not trusted, UNAUTHENTICATED
+// "the server refused this certificate (revoked, unknown CA or not yet valid)" when it ended the
+// handshake; `status` itself when the probe found nothing wrong.
+absl::Status ExplainUnavailable(const ConnectionSettings& settings, const absl::Status& status);
+
+}  // namespace registry::client
+
+#endif  // REGISTRY_CLIENT_TLS_PROBE_H_

@@ -1,0 +1,539 @@
+// registry-cli as clerks, courts and employers use it, against a real registryd: records entered
+// from options, questions or a template, every problem named at once by the option to fix;
+// corrections with --set, refused when they change nothing; histories that show what changed;
+// an expunge that shows whose record it is and asks; refusals that list the values that would
+// be taken (purpose codes, position categories); help that lists them too; and a REFER that says
+// whom to contact.
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "client/cli.h"
+#include "client/files.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "registry/v1/records.grpc.pb.h"
+#include "tests/testing/test_pki.h"
+#include "tests/testing/test_server.h"
+
+namespace registry::client {
+namespace {
+
+using ::registry::testing::TestPki;
+using ::registry::testing::TestServer;
+using ::testing::HasSubstr;
+using ::testing::Not;
+using ::testing::StartsWith;
+
+struct CliRun {
+  int code;
+  std::string out;
+  std::string err;
+};
+
+// Runs of spaces and line breaks as one space: how a wrapped text reads.
+std::string Flowed(absl::string_view text) {
+  std::string out;
+  for (char c : text) {
+    const bool space = c == ' ' || c == '\n';
+    if (space && (out.empty() || out.back() == ' ')) continue;
+    out.push_back(space ? ' ' : c);
+  }
+  return out;
+}
+
+// Options that make a whole, valid record of a fictional person.
+std::vector<std::string> RecordOptions() {
+  return {"--surname",
+          "Krasniqi",
+          "--given-name",
+          "Driton",
+          "--sex",
+          "male",
+          "--birth-date",
+          "1975-02-03",
+          "--personal-number",
+          "1000000123",
+          "--court",
+          "basic-prizren",
+          "--case-number",
+          "P 88/2025",
+          "--judgment-date",
+          "2025-03-03",
+          "--final-date",
+          "2025-06-01",
+          "--offence",
+          "06/L-074:229:0",
+          "--offence",
+          "06/L-074:230:1",
+          "--sentence",
+          "imprisonment",
+          "--months",
+          "18",
+          "--ban",
+          "work_with_children",
+          "--ban",
+          "contact_with_victim:2030-01-01",
+          "--citizenship",
+          "xk",
+          "--address",
+          "Rr. Remzi Ademaj 3, Prizren"};
+}
+
+class RecordCommandsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    server_ = TestServer::Start();
+    dir_ = testing::MakeTempDir("record-commands-test");
+  }
+  void TearDown() override {
+    server_.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+
+  // registry-cli as `identity`, with `input` typed on a terminal when given.
+  CliRun As(const std::string& identity, const std::vector<std::string>& command,
+            std::optional<std::string> input = std::nullopt, bool input_is_terminal = true) {
+    std::vector<std::string> args = {"--server", server_->address(), "--identity",
+                                     TestPki::Get().IdentityDir(identity)};
+    args.insert(args.end(), command.begin(), command.end());
+    std::istringstream in(input.value_or(""));
+    std::ostringstream out, err;
+    CliStreams streams;
+    streams.in = &in;
+    streams.in_is_terminal = input.has_value() && input_is_terminal;
+    streams.out = &out;
+    streams.err = &err;
+    const int code = RunCli(
+        args, [](absl::string_view) -> std::optional<std::string> { return std::nullopt; },
+        streams);
+    return {code, out.str(), err.str()};
+  }
+
+  v1::Record Get(const std::string& id) {
+    grpc::ClientContext context;
+    v1::GetRecordRequest request;
+    request.set_record_id(id);
+    v1::GetRecordResponse response;
+    const grpc::Status s = v1::RecordService::NewStub(server_->Channel("clerk"))
+                               ->GetRecord(&context, request, &response);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return response.record();
+  }
+
+  grpc::StatusCode GetCode(const std::string& id) {
+    grpc::ClientContext context;
+    v1::GetRecordRequest request;
+    request.set_record_id(id);
+    v1::GetRecordResponse response;
+    return v1::RecordService::NewStub(server_->Channel("clerk"))
+        ->GetRecord(&context, request, &response)
+        .error_code();
+  }
+
+  // The actions of the audit events from `from` on.
+  std::vector<std::string> ActionsSince(uint64_t from) {
+    std::vector<std::string> actions;
+    storage::AuditLog* log = server_->server()->audit_log();
+    for (uint64_t i = from; i < log->CurrentHead().size; ++i) {
+      v1::AuditEvent event;
+      EXPECT_TRUE(event.ParseFromString(*log->ReadEvent(i)));
+      actions.push_back(event.action().substr(event.action().rfind('/') + 1));
+    }
+    return actions;
+  }
+  uint64_t LogSize() { return server_->server()->audit_log()->CurrentHead().size; }
+
+  std::string CreateExample() {
+    const CliRun run = As("clerk", {"record", "create", "--file",
+                                    REGISTRY_SOURCE_DIR "/deploy/examples/record.json"});
+    EXPECT_EQ(run.code, 0) << run.err;
+    return std::string(absl::StripAsciiWhitespace(run.out));
+  }
+
+  std::unique_ptr<TestServer> server_;
+  std::string dir_;
+};
+
+TEST_F(RecordCommandsTest, CreateFromOptionsMakesTheRecord) {
+  const CliRun run = As("clerk", [] {
+    std::vector<std::string> command = {"record", "create"};
+    for (const std::string& o : RecordOptions()) command.push_back(o);
+    return command;
+  }());
+  ASSERT_EQ(run.code, 0) << run.err;
+  const std::string id(absl::StripAsciiWhitespace(run.out));
+  ASSERT_EQ(id.size(), 32u) << run.out;
+  const v1::Record record = Get(id);
+  EXPECT_EQ(record.person().surname(), "Krasniqi");
+  EXPECT_EQ(record.person().sex(), v1::SEX_MALE);
+  EXPECT_EQ(record.person().citizenships(0), "XK");
+  EXPECT_EQ(record.person().last_known_address(), "Rr. Remzi Ademaj 3, Prizren");
+  EXPECT_EQ(record.conviction().court_id(), "basic-prizren");
+  ASSERT_EQ(record.conviction().offences_size(), 2);
+  EXPECT_EQ(record.conviction().offences(1).article(), 230u);
+  EXPECT_EQ(record.conviction().offences(1).paragraph(), 1u);
+  EXPECT_EQ(record.conviction().sentence().type(), v1::SENTENCE_TYPE_IMPRISONMENT);
+  EXPECT_EQ(record.conviction().sentence().months(), 18u);
+  ASSERT_EQ(record.conviction().bans_size(), 2);
+  EXPECT_EQ(record.conviction().bans(0).end_date(), "");
+  EXPECT_EQ(record.conviction().bans(1).type(), v1::BAN_TYPE_CONTACT_WITH_VICTIM);
+  EXPECT_EQ(record.conviction().bans(1).end_date(), "2030-01-01");
+}
+
+TEST_F(RecordCommandsTest, EveryMissingOrBadFieldIsNamedAtOnceByItsOptionBeforeAnythingIsStored) {
+  const uint64_t before = LogSize();
+  const CliRun run = As("clerk", {"record", "create", "--surname", "Krasniqi", "--birth-date",
+                                  "1975-02-30", "--court", "basic-nowhere", "--offence",
+                                  "06/L-074:999:0", "--sentence", "prison", "--ban", "driving"});
+  EXPECT_EQ(run.code, 2);
+  for (const char* problem :
+       {"--birth-date: \"1975-02-30\" is not a real date",
+        "--sentence: \"prison\" is not imprisonment, suspended, fine, juvenile_measure or other",
+        "--ban: \"driving\" is not work_with_children, contact_with_victim or profession",
+        "--given-name is required", "--sex is required", "--personal-number is required",
+        "--case-number is required", "--judgment-date is required", "--final-date is required",
+        "--court: \"basic-nowhere\" is not a court of the registry; choose one of: "
+        "basic-prishtine,",
+        "--offence: \"06/L-074:999:0\" is not in the offence table; choose one of: "}) {
+    EXPECT_THAT(Flowed(run.err), HasSubstr(problem)) << run.err;
+  }
+  EXPECT_THAT(run.err, StartsWith("error: INVALID_ARGUMENT: 11 problems:\n  "));
+  EXPECT_THAT(run.err, Not(HasSubstr("person.")));
+  for (absl::string_view line : absl::StrSplit(run.err, '\n')) {
+    EXPECT_LE(line.size(), 80u) << line;
+  }
+  // Nothing was sent but the question for the tables.
+  EXPECT_EQ(ActionsSince(before), std::vector<std::string>{"GetReferenceData"});
+}
+
+TEST_F(RecordCommandsTest, EveryFieldTheServerRefusesIsNamedByItsOptionAtOnce) {
+  std::vector<std::string> command = {"record", "create"};
+  for (const std::string& o : RecordOptions()) command.push_back(o);
+  // A judgment before the 14th birthday and a surname with a digit: rules the server checks.
+  for (size_t i = 0; i < command.size(); ++i) {
+    if (command[i] == "--judgment-date") command[i + 1] = "1985-03-03";
+    if (command[i] == "--surname") command[i + 1] = "Krasn1qi";
+  }
+  const CliRun run = As("clerk", command);
+  EXPECT_EQ(run.code, 1);
+  EXPECT_EQ(run.err,
+            "error: INVALID_ARGUMENT: 2 problems:\n"
+            "  --surname: 1..100 letters, spaces, hyphens or apostrophes\n"
+            "  --judgment-date: must be on or after the person's 14th birthday and not in\n"
+            "    the future\n");
+  // And a candidate's.
+  const CliRun check = As("vetting", {"vet", "check", "--personal-number", "12345", "--surname",
+                                      "K3rqeli", "--given-name", "Arben", "--birth-date",
+                                      "1980-04-12", "--position", "teacher", "--consent-ref",
+                                      "CONSENT-1"});
+  EXPECT_EQ(check.code, 1);
+  EXPECT_EQ(check.err,
+            "error: INVALID_ARGUMENT: 2 problems:\n"
+            "  --personal-number: does not match the personal number format\n"
+            "  --surname: 1..100 letters, spaces, hyphens or apostrophes\n");
+}
+
+TEST_F(RecordCommandsTest, ASecondRecordOfTheSameJudgmentNamesTheFirst) {
+  const std::string id = CreateExample();
+  const CliRun again = As(
+      "clerk", {"record", "create", "--file", REGISTRY_SOURCE_DIR "/deploy/examples/record.json"});
+  EXPECT_EQ(again.code, 1);
+  EXPECT_THAT(again.err, StartsWith(absl::StrCat(
+                             "error: ALREADY_EXISTS: a record with this court, case number and "
+                             "personal number exists: ",
+                             id)));
+}
+
+TEST_F(RecordCommandsTest, InteractiveCreateAsksEachFieldOffersTheChoicesAndConfirms) {
+  // Answers in the order asked: a wrong date is asked again, the court and the offence are
+  // chosen by number, optional fields are skipped with Enter.
+  const std::string answers =
+      "Krasniqi\nDriton\n\n\nmale\n1975-02-30\n1975-02-03\n\n\n1000000123\n\n"
+      "2\nP 88/2025\n2025-03-03\n2025-06-01\n3\n\nimprisonment\n18\nwork_with_children\n\n\n\n"
+      "yes\n";
+  const CliRun run = As("clerk", {"record", "create", "--interactive"}, answers);
+  ASSERT_EQ(run.code, 0) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("Courts:\n   1  basic-prishtine"));
+  EXPECT_THAT(run.err, HasSubstr("   2  basic-prizren"));
+  EXPECT_THAT(run.err, HasSubstr("Date of birth (YYYY-MM-DD): "));
+  EXPECT_THAT(run.err, HasSubstr("Father's name [Enter: none]: "));
+  EXPECT_THAT(run.err, HasSubstr("Offence #1 (number or code): "));
+  EXPECT_THAT(run.err, HasSubstr("Offence #2 (number or code) [Enter: no more]: "));
+  EXPECT_THAT(run.err, HasSubstr("\"1975-02-30\" is not a real date"));
+  EXPECT_THAT(run.err, HasSubstr("Enter this record? (yes/no): "));
+  const v1::Record record = Get(std::string(absl::StripAsciiWhitespace(run.out)));
+  EXPECT_EQ(record.person().birth_date(), "1975-02-03");
+  EXPECT_EQ(record.conviction().court_id(), "basic-prizren");
+  ASSERT_EQ(record.conviction().offences_size(), 1);
+  EXPECT_EQ(record.conviction().offences(0).article(), 229u);
+  EXPECT_EQ(record.conviction().bans_size(), 1);
+
+  // Anything but yes at the end sends nothing; and without a terminal there is nobody to ask.
+  const uint64_t before = LogSize();
+  const std::string declined = answers.substr(0, answers.size() - 4) + "no\n";
+  const CliRun no = As("clerk", {"record", "create", "--interactive"}, declined);
+  EXPECT_EQ(no.code, 1);
+  EXPECT_THAT(no.err, HasSubstr("error: CANCELLED: not entered"));
+  const CliRun piped = As("clerk", {"record", "create", "--interactive"}, answers, false);
+  EXPECT_EQ(piped.code, 2);
+  EXPECT_THAT(piped.err, HasSubstr("--interactive asks on a terminal"));
+  for (const std::string& action : ActionsSince(before)) EXPECT_NE(action, "CreateRecord");
+}
+
+TEST_F(RecordCommandsTest, TheTemplateIsAFileCreateReadsAndNamesEveryFieldToFillIn) {
+  const CliRun tmpl = As("clerk", {"record", "template"});
+  ASSERT_EQ(tmpl.code, 0) << tmpl.err;
+  EXPECT_THAT(tmpl.out, HasSubstr("//   basic-prizren        Basic Court of Prizren"));
+  EXPECT_THAT(tmpl.out, HasSubstr("//   06/L-074:229:0   Degradation of sexual integrity"));
+  const std::string path = dir_ + "/record.json";
+  ASSERT_TRUE(WriteFileAtomically(path, tmpl.out, 0600).ok());
+  const CliRun unfilled = As("clerk", {"record", "create", "--file", path});
+  EXPECT_EQ(unfilled.code, 1);
+  for (const char* missing :
+       {"person.surname is required", "person.sex is required", "conviction.offences is required",
+        "conviction.sentence.type is required"}) {
+    EXPECT_THAT(unfilled.err, HasSubstr(missing));
+  }
+  // Filled in, the same file (comments and all) makes a record.
+  std::string filled = tmpl.out;
+  const auto fill = [&](const std::string& from, const std::string& to) {
+    const size_t at = filled.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    filled.replace(at, from.size(), to);
+  };
+  fill("\"surname\": \"\"", "\"surname\": \"Gashi\"");
+  fill("\"given_name\": \"\"", "\"given_name\": \"Luan\"");
+  fill("\"SEX_UNSPECIFIED\"", "\"SEX_MALE\"");
+  fill("\"birth_date\": \"\"", "\"birth_date\": \"1970-01-01\"");
+  fill("\"personal_number\": \"\"", "\"personal_number\": \"1000000555\"");
+  fill("\"court_id\": \"\"", "\"court_id\": \"basic-gjilan\"");
+  fill("\"case_number\": \"\"", "\"case_number\": \"P 5/2020\"");
+  fill("\"judgment_date\": \"\"", "\"judgment_date\": \"2020-01-10\"");
+  fill("\"final_date\": \"\"", "\"final_date\": \"2020-03-10\"");
+  fill("\"offences\": []", "\"offences\": [{\"law\": \"06/L-074\", \"article\": 228}]");
+  fill("\"SENTENCE_TYPE_UNSPECIFIED\", \"months\": 0", "\"SENTENCE_TYPE_FINE\", \"months\": 0");
+  ASSERT_TRUE(WriteFileAtomically(path, filled, 0600).ok());
+  const CliRun created = As("clerk", {"record", "create", "--file", path});
+  EXPECT_EQ(created.code, 0) << created.err;
+}
+
+TEST_F(RecordCommandsTest, AmendWithSetChangesTheFieldAndAnAmendmentThatChangesNothingIsRefused) {
+  const std::string id = CreateExample();
+  const CliRun amended = As("clerk", {"record", "amend", id, "--set",
+                                      "address=Rr. Fehmi Agani 7, Pejë", "--reason", "moved"});
+  ASSERT_EQ(amended.code, 0) << amended.err;
+  EXPECT_THAT(amended.out, HasSubstr("now version 2 (changed 1 field)"));
+  EXPECT_EQ(Get(id).person().last_known_address(), "Rr. Fehmi Agani 7, Pejë");
+
+  const CliRun same = As("clerk", {"record", "amend", id, "--set",
+                                   "address=Rr. Fehmi Agani 7, Pejë", "--reason", "moved again"});
+  EXPECT_EQ(same.code, 1);
+  EXPECT_EQ(same.err,
+            "error: FAILED_PRECONDITION: the record already holds these values: the "
+            "amendment changes nothing, and no version was made\n");
+  EXPECT_EQ(Get(id).metadata().version(), 2u);
+
+  // Lists by repeating the field; the sentence goes whole.
+  const CliRun offences =
+      As("clerk", {"record", "amend", id, "--set", "offence=06/L-074:229:0", "--set",
+                   "offence=06/L-074:230:1", "--set", "sentence=imprisonment", "--set", "months=40",
+                   "--reason", "judgment corrected on appeal"});
+  ASSERT_EQ(offences.code, 0) << offences.err;
+  EXPECT_THAT(offences.out, HasSubstr("(changed 2 fields)"));
+  EXPECT_EQ(Get(id).conviction().offences_size(), 2);
+  EXPECT_EQ(Get(id).conviction().sentence().months(), 40u);
+
+  const CliRun wrong = As("clerk", {"record", "amend", id, "--set", "months=12", "--set",
+                                    "adress=x", "--set", "birth-date=1980-02-30", "--reason", "r"});
+  EXPECT_EQ(wrong.code, 2);
+  EXPECT_THAT(wrong.err, HasSubstr("3 problems:"));
+  EXPECT_THAT(Flowed(wrong.err),
+              HasSubstr("--set adress=x: not FIELD=VALUE with a record field; the "
+                        "fields: surname, given-name,"));
+  EXPECT_THAT(Flowed(wrong.err), HasSubstr("--set birth-date: \"1980-02-30\" is not a real date"));
+  EXPECT_THAT(Flowed(wrong.err), HasSubstr("--set months needs --set sentence=TYPE too"));
+
+  const CliRun refused =
+      As("clerk", {"record", "amend", id, "--set", "birth-date=2090-01-01", "--reason", "typo"});
+  EXPECT_EQ(refused.code, 1);
+  EXPECT_THAT(Flowed(refused.err),
+              HasSubstr("error: INVALID_ARGUMENT: --set birth-date: must be before "
+                        "today"));
+}
+
+TEST_F(RecordCommandsTest, HistoryShowsTheFirstVersionAndThenWhatEachVersionChanged) {
+  const std::string id = CreateExample();
+  ASSERT_EQ(As("clerk", {"record", "amend", id, "--set", "address=Rr. Fehmi Agani 7, Pejë",
+                         "--reason", "address corrected"})
+                .code,
+            0);
+  ASSERT_EQ(As("clerk", {"record", "dispute", id, "--reason", "identity contested"}).code, 0);
+  const CliRun run = As("clerk", {"record", "history", id});
+  ASSERT_EQ(run.code, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("== version 1, "));
+  EXPECT_THAT(run.out, HasSubstr(", by spiffe://registry.kjc.dev/clerk/dev-clerk: created\n"));
+  EXPECT_THAT(run.out, HasSubstr(": address corrected\nLast known address:          "
+                                 "Rr. Agim Ramadani 14, Prishtinë → Rr. Fehmi Agani 7, Pejë\n"));
+  EXPECT_THAT(run.out, HasSubstr(": identity contested\nStatus:                      "
+                                 "active → disputed\n"));
+  // The whole record once, not once per version.
+  size_t surnames = 0;
+  for (size_t at = run.out.find("Surname:"); at != std::string::npos;
+       at = run.out.find("Surname:", at + 1)) {
+    ++surnames;
+  }
+  EXPECT_EQ(surnames, 1u);
+}
+
+TEST_F(RecordCommandsTest, ReadsShowTheCourtByName) {
+  const std::string id = CreateExample();
+  const CliRun run = As("clerk", {"record", "get", id});
+  ASSERT_EQ(run.code, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("Court:                       Basic Court of Prishtinë/Priština "
+                                 "(basic-prishtine)\n"));
+}
+
+TEST_F(RecordCommandsTest, ExpungeShowsWhoseRecordItIsAndAsksOnATerminal) {
+  std::vector<std::string> command = {"record", "create"};
+  for (const std::string& o : RecordOptions()) command.push_back(o);
+  const CliRun created = As("clerk", command);
+  ASSERT_EQ(created.code, 0) << created.err;
+  const std::string id(absl::StripAsciiWhitespace(created.out));
+  const std::vector<std::string> expunge = {"record", "expunge", id, "--legal-basis",
+                                            "CC 04/L-082 art. 103"};
+
+  const CliRun declined = As("clerk", expunge, "no\n");
+  EXPECT_EQ(declined.code, 1);
+  EXPECT_EQ(declined.err,
+            "Expunge the record of Driton Krasniqi, born 1975, case P 88/2025 (Basic Court of "
+            "Prizren)?\nThis cannot be undone. Type yes to expunge it: error: CANCELLED: not "
+            "expunged: the answer was not yes\n");
+  EXPECT_EQ(GetCode(id), grpc::StatusCode::OK);
+
+  // No terminal, no --yes: nobody can be asked, so nothing happens.
+  const CliRun piped = As("clerk", expunge, "yes\n", /*input_is_terminal=*/false);
+  EXPECT_EQ(piped.code, 2);
+  EXPECT_THAT(Flowed(piped.err), HasSubstr("add --yes"));
+  EXPECT_EQ(GetCode(id), grpc::StatusCode::OK);
+
+  const CliRun confirmed = As("clerk", expunge, "yes\n");
+  EXPECT_EQ(confirmed.code, 0) << confirmed.err;
+  EXPECT_EQ(confirmed.out, absl::StrCat("record ", id, " expunged\n"));
+  EXPECT_EQ(GetCode(id), grpc::StatusCode::NOT_FOUND);
+
+  // --yes, for scripts: no question, and no read of the record to show it.
+  const std::string other = CreateExample();
+  const uint64_t before = LogSize();
+  const CliRun scripted =
+      As("clerk", {"record", "expunge", other, "--legal-basis", "CC 04/L-082 art. 103", "--yes"});
+  EXPECT_EQ(scripted.code, 0) << scripted.err;
+  EXPECT_EQ(scripted.err, "");
+  EXPECT_EQ(ActionsSince(before), std::vector<std::string>{"ExpungeRecord"});
+}
+
+TEST_F(RecordCommandsTest, ACourtReadWithoutAPurposeNamesTheOptionsAndTheCodesItMayState) {
+  const std::string id = CreateExample();
+  const CliRun none = As("court", {"record", "get", id});
+  EXPECT_EQ(none.code, 1);
+  EXPECT_EQ(none.err,
+            "error: FAILED_PRECONDITION: 2 problems:\n"
+            "  --case-ref is required: the case the read serves, e.g. \"PKR 77/2026\"\n"
+            "  --purpose is required: why you read it, a purpose code\n"
+            "purpose codes you may state: criminal_proceedings, sentencing, appeal_review,\n"
+            "  enforcement_of_sentence\n");
+  const CliRun wrong =
+      As("court", {"record", "get", id, "--case-ref", "PKR 1/2026", "--purpose", "curiosity"});
+  EXPECT_EQ(wrong.code, 1);
+  EXPECT_THAT(wrong.err, StartsWith("error: INVALID_ARGUMENT: --purpose: \"curiosity\" is not a "
+                                    "purpose code you may state\npurpose codes you may state: "
+                                    "criminal_proceedings,"));
+  EXPECT_THAT(wrong.err, Not(HasSubstr("purpose.")));
+  const CliRun shape =
+      As("court", {"record", "get", id, "--case-ref", "PKR #1", "--purpose", "sentencing"});
+  EXPECT_EQ(shape.code, 2);
+  EXPECT_THAT(shape.err, HasSubstr("--case-ref: 1..64 letters, digits, spaces or /-.:_"));
+}
+
+TEST_F(RecordCommandsTest, AVettingCheckNamesBadOptionsAtOnceAndThePositionsItMayUse) {
+  const CliRun bad = As("vetting", {"vet", "check", "--personal-number", "1234567890", "--surname",
+                                    "Kërqeli", "--birth-date", "1980-02-30", "--position",
+                                    "teacher", "--consent-ref", "consent #1"});
+  EXPECT_EQ(bad.code, 2);
+  EXPECT_THAT(bad.err, HasSubstr("3 problems:\n  --given-name is required\n"
+                                 "  --birth-date: \"1980-02-30\" is not a real date\n"
+                                 "  --consent-ref: 1..64 letters"));
+  const CliRun position =
+      As("vetting", {"vet", "check", "--personal-number", "1234567890", "--surname", "Kërqeli",
+                     "--given-name", "Arben", "--birth-date", "1980-04-12", "--position", "janitor",
+                     "--consent-ref", "CONSENT-1"});
+  EXPECT_EQ(position.code, 1);
+  EXPECT_EQ(position.err,
+            "error: FAILED_PRECONDITION: --position: \"janitor\" is not a position category of "
+            "your organisation\nDevelopment primary school may check for: teacher, "
+            "teaching_assistant,\n  school_staff\n");
+}
+
+TEST_F(RecordCommandsTest, AReferSaysWhomToContactWithTheCheckId) {
+  CreateExample();
+  const CliRun refer =
+      As("vetting", {"vet", "check", "--personal-number", "1234567890", "--surname", "Kërqeli",
+                     "--given-name", "Artan", "--birth-date", "1980-04-12", "--position", "teacher",
+                     "--consent-ref", "CONSENT-1"});
+  ASSERT_EQ(refer.code, 0) << refer.err;
+  const std::vector<std::string> lines = absl::StrSplit(refer.out, '\n');
+  ASSERT_GE(lines.size(), 4u) << refer.out;
+  EXPECT_EQ(lines[0], "REFER: the registry will verify by hand");
+  const std::string check_id(absl::StripPrefix(lines[1], "check id: "));
+  ASSERT_EQ(check_id.size(), 32u) << refer.out;
+  EXPECT_THAT(refer.out, HasSubstr(absl::StrCat(
+                             "next step: contact KJC registry office Prishtinë (development),\n"
+                             "  referrals-prishtine@registry.kjc.dev,\n  quoting check id ",
+                             check_id,
+                             ".\n  Do not decide on the candidate before the registry "
+                             "answers.\n")));
+  for (const std::string& line : lines) EXPECT_LE(line.size(), 80u) << line;
+
+  const CliRun clear =
+      As("vetting", {"vet", "check", "--personal-number", "1000000999", "--surname", "Hoxha",
+                     "--given-name", "Ilir", "--birth-date", "1990-01-01", "--position", "teacher",
+                     "--consent-ref", "CONSENT-2"});
+  ASSERT_EQ(clear.code, 0) << clear.err;
+  EXPECT_THAT(clear.out, Not(HasSubstr("next step")));
+}
+
+TEST_F(RecordCommandsTest, HelpListsWhatThisCallerMayChoose) {
+  const CliRun court = As("court", {"record", "get", "--help"});
+  EXPECT_EQ(court.code, 0);
+  EXPECT_THAT(court.out, HasSubstr("purpose codes you may state (--purpose):\n"
+                                   "  criminal_proceedings\n  sentencing\n"));
+  const CliRun vetting = As("vetting", {"vet", "check", "--help"});
+  EXPECT_THAT(vetting.out, HasSubstr("position categories Development primary school may check "
+                                     "for (--position):\n  teacher\n"));
+  const CliRun clerk = As("clerk", {"record", "create", "--help"});
+  EXPECT_THAT(clerk.out, HasSubstr("courts (--court):\n  basic-prishtine      Basic Court of "
+                                   "Prishtinë/Priština\n"));
+  EXPECT_THAT(clerk.out, HasSubstr("  06/L-074:232:0       Abuse of children in pornography\n"));
+  // A clerk states no purpose: nothing to list.
+  EXPECT_THAT(As("clerk", {"record", "get", "--help"}).out, Not(HasSubstr("purpose codes")));
+  const CliRun whoami = As("vetting", {"whoami"});
+  EXPECT_EQ(whoami.code, 0);
+  EXPECT_THAT(whoami.out, HasSubstr("identity:              "
+                                    "spiffe://registry.kjc.dev/vetting/dev-vetting\n"
+                                    "role:                  vetting\n"
+                                    "organisation:          dev-school (Development primary "
+                                    "school)\n"));
+  EXPECT_THAT(whoami.out, HasSubstr("position categories:   teacher, teaching_assistant, "
+                                    "school_staff\n"));
+}
+
+}  // namespace
+}  // namespace registry::client

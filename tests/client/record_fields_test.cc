@@ -1,0 +1,123 @@
+#include "client/record_fields.h"
+
+#include <string>
+#include <vector>
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace registry::client {
+namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
+
+std::vector<std::string> Described(const std::vector<FieldProblem>& problems, bool by_path) {
+  std::vector<std::string> out;
+  for (const FieldProblem& p : problems) out.push_back(DescribeProblem(p, by_path));
+  return out;
+}
+
+TEST(RecordFieldsTest, EveryFieldHasAFlagAPathAndAQuestion) {
+  for (const RecordField& field : RecordFields()) {
+    EXPECT_FALSE(field.flag.empty());
+    EXPECT_FALSE(field.question.empty()) << field.flag;
+    EXPECT_EQ(FindRecordField(field.flag), &field);
+    EXPECT_EQ(FindRecordField(field.path), &field) << field.path;
+  }
+}
+
+TEST(RecordFieldsTest, PathsWithIndicesAndPartsNameTheirField) {
+  EXPECT_EQ(FindRecordField("conviction.offences[3]")->flag, "offence");
+  EXPECT_EQ(FindRecordField("conviction.bans[0].end_date")->flag, "ban");
+  EXPECT_EQ(FindRecordField("person.aliases[1]")->flag, "alias");
+  EXPECT_EQ(FindRecordField("conviction.sentence.months")->flag, "months");
+  EXPECT_EQ(FindRecordField("address")->path, "person.last_known_address");
+  EXPECT_EQ(FindRecordField("person.adress"), nullptr);
+  EXPECT_EQ(FindRecordField("update_mask"), nullptr);
+}
+
+TEST(RecordFieldsTest, ValuesAreReadAsTypedAndBadOnesNamed) {
+  v1::CreateRecordRequest request;
+  std::vector<FieldProblem> problems;
+  ApplyField(*FindRecordField("offence"), {"06/L-074:230:1", "04/L-082:235", "x:1:2:3"}, &request,
+             &problems);
+  ApplyField(*FindRecordField("ban"), {"work_with_children", "profession:2030-02-30"}, &request,
+             &problems);
+  ApplyField(*FindRecordField("sex"), {"Female"}, &request, &problems);
+  ApplyField(*FindRecordField("citizenship"), {"xk", "ALB"}, &request, &problems);
+  ApplyField(*FindRecordField("months"), {"601"}, &request, &problems);
+  ApplyField(*FindRecordField("birth-date"), {"1980-02-30"}, &request, &problems);
+  ASSERT_EQ(request.conviction().offences_size(), 2);
+  EXPECT_EQ(request.conviction().offences(1).paragraph(), 0u);
+  ASSERT_EQ(request.conviction().bans_size(), 1);
+  EXPECT_EQ(request.conviction().bans(0).end_date(), "");
+  EXPECT_EQ(request.person().sex(), v1::SEX_FEMALE);
+  EXPECT_THAT(request.person().citizenships(), ElementsAre("XK"));
+  EXPECT_EQ(request.person().birth_date(), "") << "a bad value leaves the field as it was";
+  EXPECT_THAT(
+      Described(problems, false),
+      ElementsAre("--offence: \"x:1:2:3\" is not LAW:ARTICLE:PARAGRAPH, e.g. 06/L-074:230:1 "
+                  "(article 1..999, paragraph 0..99)",
+                  "--ban: end date \"2030-02-30\" is not a real date",
+                  "--citizenship: \"ALB\" is not a two-letter country code such as XK",
+                  "--months: \"601\" is not a whole number of months, 0..600",
+                  "--birth-date: \"1980-02-30\" is not a real date"));
+
+  // A list is the values given now; an empty value clears a list, or a field.
+  ApplyField(*FindRecordField("ban"), {""}, &request, &problems);
+  EXPECT_EQ(request.conviction().bans_size(), 0);
+  ApplyField(*FindRecordField("sex"), {""}, &request, &problems);
+  EXPECT_EQ(request.person().sex(), v1::SEX_UNSPECIFIED);
+}
+
+TEST(RecordFieldsTest, MissingFieldsAndChoicesOutsideTheTablesAreAllNamed) {
+  RecordChoices choices;
+  v1::CourtEntry& court = choices.courts.emplace_back();
+  court.set_id("basic-prizren");
+  v1::CourtEntry& abroad = choices.courts.emplace_back();
+  abroad.set_id("foreign");
+  abroad.set_foreign(true);
+  v1::OffenceEntry& article = choices.offences.emplace_back();
+  article.set_law("06/L-074");
+  article.set_article(229);
+  v1::CreateRecordRequest request;
+  request.mutable_conviction()->set_court_id("foreign");
+  request.mutable_conviction()->mutable_sentence()->set_type(v1::SENTENCE_TYPE_SUSPENDED);
+  v1::Offence* known = request.mutable_conviction()->add_offences();
+  known->set_law("06/L-074");
+  known->set_article(229);
+  known->set_paragraph(2);  // the whole article's entry covers it
+  v1::Offence* unknown = request.mutable_conviction()->add_offences();
+  unknown->set_law("06/L-074");
+  unknown->set_article(999);
+  std::vector<FieldProblem> problems;
+  AppendRecordProblems(request, &choices, &problems);
+  EXPECT_THAT(
+      Described(problems, true),
+      ElementsAre("person.surname is required", "person.given_name is required",
+                  "person.sex is required", "person.birth_date is required",
+                  "person.personal_number is required", "conviction.case_number is required",
+                  "conviction.judgment_date is required", "conviction.final_date is required",
+                  "conviction.sentence.months: required for imprisonment or a "
+                  "suspended sentence",
+                  "conviction.foreign_court: required for a court abroad",
+                  "conviction.foreign_country: required for a court abroad",
+                  "conviction.offences: \"06/L-074:999:0\" is not in the offence "
+                  "table; choose one of: 06/L-074:229:0"));
+}
+
+TEST(RecordFieldsTest, ServerMessagesNameTheOption) {
+  EXPECT_EQ(RecordMessageWithFlags("person.birth_date: must be before today"),
+            "--birth-date: must be before today");
+  EXPECT_EQ(RecordMessageWithFlags("conviction.offences[1]: not in the offence table"),
+            "--offence #2: not in the offence table");
+  EXPECT_EQ(RecordMessageWithFlags("conviction.bans[0].end_date: empty (for life) or a date"),
+            "--ban #1: empty (for life) or a date");
+  EXPECT_EQ(RecordMessageWithFlags("role clerk may not call this method"),
+            "role clerk may not call this method");
+  EXPECT_THAT(Described({}, false), IsEmpty());
+}
+
+}  // namespace
+}  // namespace registry::client
