@@ -427,14 +427,30 @@ absl::Status RunRecordSearch(CommandContext& ctx) {
                          return stub->SearchRecords(c, request, r);
                        }));
   if (ctx.json()) return ctx.PrintJson(response);
-  if (response.records().empty()) {
+  if (response.records().empty() && response.possible_matches().empty()) {
     ctx.out() << "no matching record\n";
     return absl::OkStatus();
   }
-  ctx.out() << response.records_size()
-            << (response.records_size() == 1 ? " matching record\n" : " matching records\n");
+  if (response.records().empty()) {
+    ctx.out() << "no exact match\n";
+  } else {
+    ctx.out() << response.records_size()
+              << (response.records_size() == 1 ? " matching record\n" : " matching records\n");
+  }
   for (const v1::Record& record : response.records()) {
     ctx.out() << "\n" << FormatRecord(record);
+  }
+  if (!response.possible_matches().empty()) {
+    // Another spelling of the name (Albanian, Serbian, or without its letters) with the same
+    // birth date: for a person to confirm from the record, never to take as the same person.
+    ctx.out() << "\n"
+              << response.possible_matches_size()
+              << (response.possible_matches_size() == 1 ? " possible match"
+                                                        : " possible matches")
+              << " (another spelling of the name; confirm the person before relying on it)\n";
+    for (const v1::Record& record : response.possible_matches()) {
+      ctx.out() << "\npossible match:\n" << FormatRecord(record);
+    }
   }
   return absl::OkStatus();
 }

@@ -1,5 +1,6 @@
 #include "server/record_service.h"
 
+#include <set>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -139,7 +140,9 @@ grpc::Status RecordService::SearchRecords(grpc::ServerContext* ctx,
                                           v1::SearchRecordsResponse* resp) {
   return d_.gate->Unary(ctx, kSearch, *req, resp, [&](Call& call) -> absl::Status {
     std::string token;
+    std::string loose_token;
     std::vector<v1::Record> found;
+    std::vector<v1::Record> possible;
     switch (req->query_case()) {
       case v1::SearchRecordsRequest::kPersonalNumber: {
         RETURN_IF_ERROR(d_.validator->ValidatePersonalNumber("personal_number",
@@ -156,16 +159,28 @@ grpc::Status RecordService::SearchRecords(grpc::ServerContext* ctx,
         ASSIGN_OR_RETURN(found, d_.records->SearchByName(q.surname(), q.given_name(),
                                                          q.birth_date(), kMaxSearchResults,
                                                          &token));
+        // Then the possible matches across spellings, which a person confirms or not.
+        std::set<std::string> exact;
+        for (const v1::Record& r : found) exact.insert(r.metadata().record_id());
+        ASSIGN_OR_RETURN(possible, d_.records->SearchByLooseName(
+                                       q.surname(), q.given_name(), q.birth_date(), exact,
+                                       kMaxSearchResults, &loose_token));
         break;
       }
       default:
         return absl::InvalidArgumentError("query: personal_number or name is required");
     }
     call.event().add_tokens(token);
+    if (!loose_token.empty()) call.event().add_tokens(loose_token);
     AddRecordIds(call, found);
+    AddRecordIds(call, possible);
     for (auto& r : found) {
       AddReferenceNames(&r);
       *resp->add_records() = std::move(r);
+    }
+    for (auto& r : possible) {
+      AddReferenceNames(&r);
+      *resp->add_possible_matches() = std::move(r);
     }
     return absl::OkStatus();
   });

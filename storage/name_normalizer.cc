@@ -177,4 +177,33 @@ absl::StatusOr<std::string> NameNormalizer::Normalize(absl::string_view utf8) co
   return JoinAsciiWords(ascii);
 }
 
+std::string NameNormalizer::LooseForm(absl::string_view canonical) {
+  // Digraphs first, longest match at each position, then single letters; a letter repeated
+  // after folding is kept once (so "gjj" and "ll" fold too).
+  static constexpr struct {
+    absl::string_view from;
+    char to;
+  } kDigraphs[] = {{"xh", 'z'}, {"dz", 'z'}, {"zh", 'z'}, {"sh", 's'}, {"gj", 'd'}, {"dj", 'd'}};
+  std::string out;
+  out.reserve(canonical.size());
+  for (size_t i = 0; i < canonical.size();) {
+    char c = canonical[i];
+    size_t used = 1;
+    for (const auto& d : kDigraphs) {
+      if (canonical.substr(i, 2) == d.from) {
+        c = d.to;
+        used = 2;
+        break;
+      }
+    }
+    if (used == 1) {
+      if (c == 'q') c = 'c';
+      if (c == 'y') c = 'i';
+    }
+    if (c == ' ' || out.empty() || out.back() != c) out.push_back(c);
+    i += used;
+  }
+  return out;
+}
+
 }  // namespace registry::storage

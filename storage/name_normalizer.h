@@ -67,6 +67,20 @@ class NameNormalizer {
   // input (it is personal data).
   absl::StatusOr<std::string> Normalize(absl::string_view utf8) const;
 
+  // The loose form of a canonical name (what Normalize returns): spellings of one name in
+  // Albanian and Serbian, and as typed on keyboards without their letters, agree. For the court's
+  // loose search only ("possible match"); vetting never uses it. Each word in turn:
+  //   xh, dz (Serbian dž), zh (ž)      -> z
+  //   sh (š)                           -> s
+  //   gj, dj (Serbian đ)               -> d     so Gjorgje = Đorđe = Dorde
+  //   q (Serbian ć)                    -> c     (ç, č and ć are c already)
+  //   y                                -> i
+  //   a letter doubled                 -> once  (ll, rr, ...)
+  // ë, and the stripped forms ć/č -> c, ž -> z, š -> s, are folded by Normalize itself. So
+  // Petroviq = Петровић, Krasniqi = Krasnići, Xhemajl = Džemajl, Hysen = Hisen.
+  // Changing these rules changes every loose index value: it needs a re-index.
+  static std::string LooseForm(absl::string_view canonical);
+
  private:
   explicit NameNormalizer(std::unique_ptr<internal::TransliteratorPool> pool);
 

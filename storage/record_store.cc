@@ -23,11 +23,12 @@ using registry::v1::RecordStatus;
 constexpr char kPersonalNumber = 'p';
 constexpr char kName = 'n';
 constexpr char kDedup = 'd';
+constexpr char kLoose = 'l';
 constexpr size_t kRecordIdSize = 32;  // hex characters
 constexpr char kFieldSet[] = "person,conviction,reason,dates";
 constexpr char kKeyCheckKey[] = "keys/check";
 constexpr char kSchemaKey[] = "schema/version";
-constexpr char kSchemaVersion[] = "2";
+constexpr char kSchemaVersion[] = "3";
 constexpr char kDatesRulesKey[] = "dates/rules";
 constexpr char kHeadMacLabel[] = "kjc-registry/head/v1";
 constexpr char kIndexMacLabel[] = "kjc-registry/index-row/v1|";
@@ -123,6 +124,8 @@ absl::StatusOr<std::unique_ptr<RecordStore>> RecordStore::Create(
   ASSIGN_OR_RETURN(auto pn, crypto::BlindIndexer::Create(derivation_root, "personal-number"));
   ASSIGN_OR_RETURN(auto name, crypto::BlindIndexer::Create(derivation_root, "name-birth-date"));
   ASSIGN_OR_RETURN(auto dedup, crypto::BlindIndexer::Create(derivation_root, "court-case-person"));
+  ASSIGN_OR_RETURN(auto loose,
+                   crypto::BlindIndexer::Create(derivation_root, "loose-name-birth-date"));
   ASSIGN_OR_RETURN(crypto::SecretBytes head_mac_key,
                    crypto::DeriveKey(derivation_root, "mac/record-head/v1"));
   ASSIGN_OR_RETURN(crypto::SecretBytes index_mac_key,
@@ -149,10 +152,11 @@ absl::StatusOr<std::unique_ptr<RecordStore>> RecordStore::Create(
   } else if (schema.value_or("1") != kSchemaVersion) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the database is in storage schema ", schema.value_or("1"), "; this registryd reads schema ",
-        kSchemaVersion, " only (schema 1 kept registry dates in plaintext): export and re-import"));
+        kSchemaVersion, " only (schema 1 kept registry dates in plaintext, schema 2 had no loose "
+        "name index): export and re-import"));
   }
   std::unique_ptr<RecordStore> store(new RecordStore(
-      db, keys, normalizer, std::move(pn), std::move(name), std::move(dedup),
+      db, keys, normalizer, std::move(pn), std::move(name), std::move(dedup), std::move(loose),
       std::move(head_mac_key), std::move(index_mac_key), std::move(dates_aead)));
   // The stand-in a vetting check without a record opens, so that it costs what one with a record
   // does (FactsForVetting).
@@ -281,6 +285,25 @@ absl::StatusOr<std::string> RecordStore::NameToken(absl::string_view surname,
   ASSIGN_OR_RETURN(std::string g, named("given_name", normalizer_->Normalize(given_name)));
   absl::StatusOr<std::string> token = name_index_->Token(absl::StrCat(s, "|", g, "|", birth_date));
   return token;
+}
+
+absl::StatusOr<std::string> RecordStore::LooseNameToken(absl::string_view surname,
+                                                        absl::string_view given_name,
+                                                        absl::string_view birth_date,
+                                                        absl::string_view field_prefix) const {
+  const auto loose = [&](absl::string_view field,
+                         absl::string_view value) -> absl::StatusOr<std::string> {
+    absl::StatusOr<std::string> canonical = normalizer_->Normalize(value);
+    if (absl::IsInvalidArgument(canonical.status())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field_prefix, field, ": ", canonical.status().message()));
+    }
+    if (!canonical.ok()) return canonical.status();
+    return NameNormalizer::LooseForm(*canonical);
+  };
+  ASSIGN_OR_RETURN(std::string s, loose("surname", surname));
+  ASSIGN_OR_RETURN(std::string g, loose("given_name", given_name));
+  return loose_index_->Token(absl::StrCat(s, "|", g, "|", birth_date));
 }
 
 absl::StatusOr<std::string> RecordStore::DedupToken(const registry::v1::Conviction& c,
@@ -461,6 +484,24 @@ absl::StatusOr<std::vector<Record>> RecordStore::SearchByName(absl::string_view 
   return RecordsWithToken(kName, token, limit);
 }
 
+absl::StatusOr<std::vector<Record>> RecordStore::SearchByLooseName(
+    absl::string_view surname, absl::string_view given_name, absl::string_view birth_date,
+    const std::set<std::string>& exclude, size_t limit, std::string* token_hex) const {
+  ASSIGN_OR_RETURN(std::string token, LooseNameToken(surname, given_name, birth_date, "name."));
+  if (token_hex != nullptr) *token_hex = absl::BytesToHexString(token);
+  ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                   IdsWithToken(kLoose, token, limit + exclude.size()));
+  std::vector<Record> out;
+  for (const std::string& id : ids) {
+    if (exclude.count(id) > 0 || out.size() == limit) continue;
+    absl::StatusOr<Record> r = Get(id);
+    if (absl::IsNotFound(r.status())) continue;  // expunged meanwhile
+    if (!r.ok()) return r.status();
+    out.push_back(*std::move(r));
+  }
+  return out;
+}
+
 absl::Status RecordStore::StageVersion(const StoredHead& old_head, StoredHead* head,
                                        const crypto::SecretBytes& dek,
                                        const VersionPayload& payload, const VersionMeta& meta,
@@ -471,6 +512,8 @@ absl::Status RecordStore::StageVersion(const StoredHead& old_head, StoredHead* h
                    NameToken(person.surname(), person.given_name(), person.birth_date(), "person."));
   ASSIGN_OR_RETURN(std::string dedup_token,
                    DedupToken(payload.conviction(), person.personal_number()));
+  ASSIGN_OR_RETURN(std::string loose_token, LooseNameToken(person.surname(), person.given_name(),
+                                                          person.birth_date(), "person."));
   const std::string& id = head->record_id();
 
   if (dedup_token != old_head.dedup_token()) {
@@ -517,6 +560,7 @@ absl::Status RecordStore::StageVersion(const StoredHead& old_head, StoredHead* h
     std::string new_token;
   } entries[] = {{kPersonalNumber, &old_head.personal_number_token(), pn_token},
                  {kName, &old_head.name_token(), name_token},
+                 {kLoose, &old_head.loose_name_token(), loose_token},
                  {kDedup, &old_head.dedup_token(), dedup_token}};
   for (const Entry& e : entries) {
     if (*e.old_token == e.new_token) continue;
@@ -526,6 +570,7 @@ absl::Status RecordStore::StageVersion(const StoredHead& old_head, StoredHead* h
   head->set_personal_number_token(pn_token);
   head->set_name_token(name_token);
   head->set_dedup_token(dedup_token);
+  head->set_loose_name_token(loose_token);
   b->Put(db_->cf(Cf::kVersions), VersionKey(id, head->version()), v.SerializeAsString());
   RETURN_IF_ERROR(StageHead(head, dates, w));
 
@@ -715,6 +760,7 @@ absl::StatusOr<PendingWrite> RecordStore::PrepareExpunge(absl::string_view recor
   b->Delete(db_->cf(Cf::kIndex), IndexKey(kPersonalNumber, head.personal_number_token(), id));
   b->Delete(db_->cf(Cf::kIndex), IndexKey(kName, head.name_token(), id));
   b->Delete(db_->cf(Cf::kIndex), IndexKey(kDedup, head.dedup_token(), id));
+  b->Delete(db_->cf(Cf::kIndex), IndexKey(kLoose, head.loose_name_token(), id));
   w.record_ids_.push_back(id);
   w.removed_.insert(id);
   // The person's other records no longer take this one's dates (a damaged sibling is left as it
@@ -878,6 +924,7 @@ absl::Status RecordStore::CheckAll(
       const std::string& token;
     } rows[] = {{kPersonalNumber, head->personal_number_token()},
                 {kName, head->name_token()},
+                {kLoose, head->loose_name_token()},
                 {kDedup, head->dedup_token()}};
     for (const Row& r : rows) {
       const std::string row_key = IndexKey(r.kind, r.token, key);
@@ -932,6 +979,7 @@ absl::Status RecordStore::CheckAll(
     }
     const std::string& expected = kind == kPersonalNumber ? head->personal_number_token()
                                   : kind == kName         ? head->name_token()
+                                  : kind == kLoose        ? head->loose_name_token()
                                                           : head->dedup_token();
     if (key.substr(1, 32) != expected) {
       report->Add(absl::StrCat("index row '", std::string(1, kind), "' for ", id,

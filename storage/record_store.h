@@ -8,8 +8,10 @@
 //   index    key = kind || token[32] || record id     -> HMAC-SHA256(index-row key,
 //                                                         "kjc-registry/index-row/v1|" || key):
 //                                                         kind 'p' personal number, 'n' name +
-//                                                         birth date, 'd' court + case number +
-//                                                         personal number (uniqueness)
+//                                                         birth date, 'l' loose name form +
+//                                                         birth date (court search only), 'd'
+//                                                         court + case number + personal number
+//                                                         (uniqueness)
 //   meta     "schema/version" = "2"; "keys/check" = key check value
 // The registry's dates (employer_visible_until, delete_after) are conviction-derived: they live
 // only sealed, in the head (StoredHead.sealed_dates, a registry-wide key, for vetting and the
@@ -182,6 +184,12 @@ class RecordStore {
   absl::StatusOr<std::vector<registry::v1::Record>> SearchByName(
       absl::string_view surname, absl::string_view given_name, absl::string_view birth_date,
       size_t limit, std::string* token_hex) const;
+  // The loose search (court only, never vetting): records whose names agree with the query's in
+  // their loose forms (NameNormalizer::LooseForm) with the same birth date, without those whose
+  // ids are in `exclude` (the exact matches).
+  absl::StatusOr<std::vector<registry::v1::Record>> SearchByLooseName(
+      absl::string_view surname, absl::string_view given_name, absl::string_view birth_date,
+      const std::set<std::string>& exclude, size_t limit, std::string* token_hex) const;
 
   // Makes a new version from the current one. `change` edits the record in place (person,
   // conviction, status) and sets the reason and VersionMeta; it runs under the record's lock.
@@ -267,7 +275,8 @@ class RecordStore {
  private:
   RecordStore(Database* db, const KeyringHolder* keys, const NameNormalizer* normalizer,
               std::unique_ptr<crypto::BlindIndexer> pn, std::unique_ptr<crypto::BlindIndexer> name,
-              std::unique_ptr<crypto::BlindIndexer> dedup, crypto::SecretBytes head_mac_key,
+              std::unique_ptr<crypto::BlindIndexer> dedup,
+              std::unique_ptr<crypto::BlindIndexer> loose, crypto::SecretBytes head_mac_key,
               crypto::SecretBytes index_mac_key, std::unique_ptr<crypto::AesGcm> dates_aead)
       : db_(db),
         keys_(keys),
@@ -275,6 +284,7 @@ class RecordStore {
         pn_index_(std::move(pn)),
         name_index_(std::move(name)),
         dedup_index_(std::move(dedup)),
+        loose_index_(std::move(loose)),
         head_mac_key_(std::move(head_mac_key)),
         index_mac_key_(std::move(index_mac_key)),
         dates_aead_(std::move(dates_aead)) {}
@@ -299,6 +309,10 @@ class RecordStore {
   absl::StatusOr<std::string> NameToken(absl::string_view surname, absl::string_view given_name,
                                         absl::string_view birth_date,
                                         absl::string_view field_prefix) const;
+  absl::StatusOr<std::string> LooseNameToken(absl::string_view surname,
+                                             absl::string_view given_name,
+                                             absl::string_view birth_date,
+                                             absl::string_view field_prefix) const;
   absl::StatusOr<std::string> DedupToken(const registry::v1::Conviction& c,
                                          absl::string_view personal_number) const;
   // The record's head; NotFound for unknown or expunged ids. With `verify`, DataLoss when its MAC
@@ -333,6 +347,7 @@ class RecordStore {
   const std::unique_ptr<crypto::BlindIndexer> pn_index_;
   const std::unique_ptr<crypto::BlindIndexer> name_index_;
   const std::unique_ptr<crypto::BlindIndexer> dedup_index_;
+  const std::unique_ptr<crypto::BlindIndexer> loose_index_;
   const crypto::SecretBytes head_mac_key_;
   const crypto::SecretBytes index_mac_key_;
   const std::unique_ptr<crypto::AesGcm> dates_aead_;

@@ -166,12 +166,12 @@ TEST_F(DataCheckTest, AConsistentRegistryPasses) {
   EXPECT_THAT(r.problems(), IsEmpty());
   EXPECT_EQ(r.records(), 2u);
   EXPECT_EQ(r.versions(), 3u);    // a: 2, the third: 1
-  EXPECT_EQ(r.index_rows(), 6u);  // 3 per record
+  EXPECT_EQ(r.index_rows(), 8u);  // 4 per record
   EXPECT_GE(r.audit_events(), 6u);
 
   std::string out;
   EXPECT_EQ(RunOffline(&out), 0) << out;
-  EXPECT_THAT(out, HasSubstr("2 records, 3 versions, 6 index rows"));
+  EXPECT_THAT(out, HasSubstr("2 records, 3 versions, 8 index rows"));
   EXPECT_THAT(out, HasSubstr("consistent"));
 }
 
@@ -198,7 +198,7 @@ TEST_F(DataCheckTest, AMissingHeadLeavesOrphansAndAnUnmatchedCreateEvent) {
   const std::string id = Create(ExampleRecord());
   Edit([&](storage::Database* db) { Delete(db, storage::Cf::kRecords, id); });
   const v1::VerifyDataResponse r = Verify();
-  EXPECT_EQ(r.problem_count(), 5u);  // 3 index rows, 1 version, the create event
+  EXPECT_EQ(r.problem_count(), 6u);  // 4 index rows, 1 version, the create event
   EXPECT_THAT(r.problems(),
               Contains(absl::StrCat("record ", id, ": created in the audit log but not stored")));
   EXPECT_THAT(r.problems(),

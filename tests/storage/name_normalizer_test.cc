@@ -246,5 +246,36 @@ TEST_F(NameNormalizerTest, ConcurrentCallsGiveTheSameResults) {
   for (int t = 0; t < kThreads; ++t) EXPECT_EQ(mismatches[t], 0) << "thread " << t;
 }
 
+// The loose form: one name in Albanian and Serbian spellings, and typed without its letters,
+// agrees, in both directions; different names stay apart.
+TEST_F(NameNormalizerTest, LooseFormFoldsAlbanianAndSerbianSpellings) {
+  const auto loose = [](absl::string_view name) { return NameNormalizer::LooseForm(N(name)); };
+  const std::vector<std::vector<std::string>> same = {
+      {"Đorđe", "Dorde", "Djordje", "Gjorgje", "Ђорђе", "ĐORĐE"},
+      {"Petrović", "Petrovic", "Petroviq", "Петровић", "PETROVIQ"},
+      {"Krasniqi", "Krasnići", "Krasnici", "Краснићи"},
+      {"Džemajl", "Xhemajl", "Dzemajl", "Џемајл"},
+      {"Živko", "Zhivko", "Zivko", "Живко"},
+      {"Šaban", "Shaban", "Saban", "Шабан"},
+      {"Kërqeli", "Kerqeli", "Kercelli"},
+      {"Hysen", "Hisen"},
+      {"Bajram", "Bajrram"},
+      {"Ćazim", "Qazim", "Cazim"},
+      {"Gjon Marku", "Đon Marku"},
+  };
+  for (const auto& group : same) {
+    for (const std::string& a : group) {
+      for (const std::string& b : group) {
+        EXPECT_EQ(loose(a), loose(b)) << a << " / " << b;
+      }
+    }
+  }
+  EXPECT_NE(loose("Petrović"), loose("Petrovski"));
+  EXPECT_NE(loose("Gashi"), loose("Gashiq"));
+  EXPECT_NE(loose("Berisha"), loose("Krasniqi"));
+  EXPECT_EQ(NameNormalizer::LooseForm("gjorgje"), "dorde");
+  EXPECT_EQ(NameNormalizer::LooseForm("xhemajl shala"), "zemajl sala");
+}
+
 }  // namespace
 }  // namespace registry::storage
