@@ -54,8 +54,8 @@ std::string RequestId(const grpc::ServerContext& ctx) {
     for (char c : v) ok = ok && (absl::ascii_isalnum(c) || c == '-' || c == '_');
     if (ok) return std::string(v);
   }
-  auto random = crypto::RandomBytes(16);
-  return random.ok() ? absl::BytesToHexString(*random) : "";
+  auto random = storage::NewRegistryId();
+  return random.ok() ? *std::move(random) : "";
 }
 
 const char* RoleName(registry::v1::Role r) {
@@ -75,14 +75,6 @@ bool ReferenceShaped(absl::string_view text, size_t max) {
   if (text.empty() || text.size() > max) return false;
   for (char c : text) {
     if (!IsReferenceChar(c)) return false;
-  }
-  return true;
-}
-
-bool RecordIdShaped(absl::string_view text) {
-  if (text.size() != 32) return false;
-  for (char c : text) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
 }
@@ -126,8 +118,8 @@ absl::Status Call::StageSubjectCheck(int status_code, storage::PendingWrite* w) 
   registry::v1::CheckSummary* summary = check.mutable_summary();
   if (status_code != 0 || summary->check_id().empty()) {
     // Refused or invalid: no answer was given, so nothing decided it.
-    ASSIGN_OR_RETURN(std::string raw_id, crypto::RandomBytes(16));
-    summary->set_check_id(absl::BytesToHexString(raw_id));
+    ASSIGN_OR_RETURN(std::string check_id, storage::NewRegistryId());
+    summary->set_check_id(std::move(check_id));
     summary->set_result(registry::v1::VETTING_RESULT_UNSPECIFIED);
     check.clear_deciding_record_ids();
   }
@@ -153,7 +145,7 @@ absl::Status Call::Commit(storage::PendingWrite* write) {
     }
     for (const auto& t : write->tokens()) event_.add_tokens(t);
   }
-  auto seq = log_->Append(event_, write == nullptr ? nullptr : write->batch());
+  auto seq = log_->Append(event_, write);
   if (!seq.ok()) return absl::UnavailableError("audit log unavailable");
   committed_ = true;
   sequence_ = *seq;
@@ -203,7 +195,7 @@ absl::Status CallGate::Admit(grpc::ServerContext* ctx, absl::string_view method,
   // is withheld: the event records the field and its length, never the text. Free text
   // (reasons, names) never enters the log.
   const std::string record_id = StringField(request, "record_id");
-  if (RecordIdShaped(record_id)) {
+  if (storage::IsRegistryId(record_id)) {
     ev.add_record_ids(record_id);
   } else if (!record_id.empty()) {
     ev.add_withheld(absl::StrCat("record_id (", record_id.size(), " bytes)"));
@@ -353,7 +345,7 @@ grpc::Status CallGate::Run(grpc::ServerContext* ctx, absl::string_view method,
       subject_check = storage::PendingWrite();
       call.event_.set_outcome(static_cast<int>(status.code()));
     }
-    auto seq = deps_.audit->Append(call.event_, subject_check.batch());
+    auto seq = deps_.audit->Append(call.event_, &subject_check);
     if (!seq.ok()) {
       // Fail closed: without its audit event, the call has no answer.
       clear();
@@ -387,7 +379,7 @@ absl::StatusOr<uint64_t> CallGate::CommitSystemEvent(absl::string_view job,
     for (const auto& id : write->record_ids()) event.add_record_ids(id);
     for (const auto& t : write->tokens()) event.add_tokens(t);
   }
-  auto seq = deps_.audit->Append(std::move(event), write == nullptr ? nullptr : write->batch());
+  auto seq = deps_.audit->Append(std::move(event), write);
   if (!seq.ok()) return absl::UnavailableError("audit log unavailable");
   return seq;
 }

@@ -47,6 +47,7 @@
 #include "server/revocation.h"
 #include "storage/audit_log.h"
 #include "storage/check_store.h"
+#include "storage/ids.h"
 #include "storage/record_store.h"
 
 namespace registry::server {
@@ -119,8 +120,6 @@ class Call {
 // naming the field), and its event records the field and length instead.
 inline constexpr size_t kMaxReference = 64;
 bool ReferenceShaped(absl::string_view text, size_t max);
-// A record id as the registry makes them: 32 lowercase hex characters.
-bool RecordIdShaped(absl::string_view text);
 
 // The server's log line for one call (stderr), ending with a newline: when, the method, who,
 // the outcome, the event's sequence (-1 when none was written), "dry_run=true" for a call that

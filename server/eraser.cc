@@ -50,7 +50,7 @@ absl::StatusOr<int> Eraser::CatchUpLocked() {
     event.set_action(kExpungeAction);
     event.add_record_ids(e.record_id);
     event.set_reference(absl::StrCat("erasure ledger entry ", e.index));
-    RETURN_IF_ERROR(audit_->Append(std::move(event), write.batch()).status());
+    RETURN_IF_ERROR(audit_->Append(std::move(event), &write).status());
   }
   if (!entries.empty()) RETURN_IF_ERROR(records_->CompactAfterErasure());
   return static_cast<int>(entries.size());

@@ -20,7 +20,7 @@ absl::Status KeyRotator::Commit(storage::PendingWrite* w, std::string what) {
   event.set_actor(kActor);
   event.set_action(kAction);
   event.set_reference(std::move(what));
-  return audit_->Append(std::move(event), w->batch()).status();
+  return audit_->Append(std::move(event), w).status();
 }
 
 absl::StatusOr<KeyRotator::Result> KeyRotator::RunLocked() {

@@ -10,10 +10,10 @@
 #include "crypto/blind_index.h"
 #include "grpcpp/security/tls_certificate_provider.h"
 #include "grpcpp/security/tls_credentials_options.h"
-#include "server/audit_log_id.h"
 #include "server/config.h"
 #include "server/data_check.h"
 #include "server/key_file.h"
+#include "storage/audit_log_id.h"
 #include "storage/backups.h"
 
 namespace registry::server {
@@ -150,7 +150,7 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   }
   ASSIGN_OR_RETURN(s->signing_, DeriveSigningKeys(s->storage_.derivation_root));
   StorageStack& st = s->storage_;
-  ASSIGN_OR_RETURN(s->audit_log_id_, EnsureAuditLogId(st.db.get()));
+  ASSIGN_OR_RETURN(s->audit_log_id_, storage::EnsureAuditLogId(st.db.get()));
   s->rotator_ = std::make_unique<KeyRotator>(config.key_file(), st.db.get(), st.records.get(),
                                              st.keys.get(), st.audit.get(), s->clock_);
   absl::StatusOr<KeyRotator::Result> resumed = s->rotator_->Resume();

@@ -169,7 +169,7 @@ class RegistryServer {
   const crypto::Ed25519Signer& vetting_signer() const { return *signing_.vetting; }
   storage::Database* database() { return storage_.db.get(); }
   storage::AuditLog* audit_log() { return storage_.audit.get(); }
-  // The name signed into the audit log's tree heads (audit_log_id.h).
+  // The name signed into the audit log's tree heads (storage/audit_log_id.h).
   const std::string& audit_log_id() const { return audit_log_id_; }
 
  private:

@@ -8,6 +8,7 @@
 #include "common/time_format.h"
 #include "crypto/vetting_certificate.h"
 #include "server/vetting_decision.h"
+#include "storage/ids.h"
 
 namespace registry::server {
 namespace {
@@ -37,8 +38,7 @@ grpc::Status VettingService::VettingCheck(grpc::ServerContext* ctx,
     VettingDecision decision = DecideVetting(facts, UtcDay(call.now()));
     for (const auto& id : decision.deciding_record_ids) call.event().add_record_ids(id);
 
-    ASSIGN_OR_RETURN(std::string raw_id, crypto::RandomBytes(16));
-    const std::string check_id = absl::BytesToHexString(raw_id);
+    ASSIGN_OR_RETURN(const std::string check_id, storage::NewRegistryId());
     v1::VettingCertificate cert;
     cert.set_certificate_id(check_id);
     cert.set_issued_at(FormatInstant(call.now()));

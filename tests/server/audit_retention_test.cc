@@ -22,7 +22,6 @@
 #include "registry/v1/admin.grpc.pb.h"
 #include "registry/v1/audit.grpc.pb.h"
 #include "registry/v1/records.grpc.pb.h"
-#include "rocksdb/write_batch.h"
 #include "storage/audit_log.h"
 #include "storage/database.h"
 #include "tests/testing/test_server.h"
@@ -361,9 +360,9 @@ TEST_F(AuditRetentionTest, TheDataCheckHoldsAcrossPruning) {
     options.create_if_missing = false;
     auto db = storage::Database::Open(options);
     ASSERT_TRUE(db.ok()) << db.status();
-    rocksdb::WriteBatch batch;
-    batch.Delete((*db)->cf(storage::Cf::kMeta), "audit/pruned-facts/" + kept);
-    ASSERT_TRUE((*db)->Write(&batch).ok());
+    storage::Batch batch;
+    batch.Delete(storage::Cf::kMeta, "audit/pruned-facts/" + kept);
+    ASSERT_TRUE((*db)->Write(batch).ok());
   }
   ASSERT_TRUE(server_->Restart().ok());
   auditor_ = v1::AuditService::NewStub(server_->Channel("auditor"));

@@ -19,7 +19,6 @@
 #include "registry/v1/admin.grpc.pb.h"
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
-#include "rocksdb/write_batch.h"
 #include "server/registry_server.h"
 #include "storage/database.h"
 #include "storage/stored.pb.h"
@@ -125,9 +124,9 @@ class DataCheckTest : public ::testing::Test {
   }
 
   static void Delete(storage::Database* db, storage::Cf cf, const std::string& key) {
-    rocksdb::WriteBatch batch;
-    batch.Delete(db->cf(cf), key);
-    ASSERT_TRUE(db->Write(&batch).ok());
+    storage::Batch batch;
+    batch.Delete(cf, key);
+    ASSERT_TRUE(db->Write(batch).ok());
   }
 
   // Runs `registryd --config ... --verify_data` on the stopped server's files; returns its exit

@@ -289,9 +289,9 @@ class RecordServiceTest : public ::testing::Test {
 
   static void WriteRaw(storage::Database* db, storage::Cf cf, const std::string& key,
                        const std::string& value) {
-    rocksdb::WriteBatch batch;
-    batch.Put(db->cf(cf), key, value);
-    ASSERT_TRUE(db->Write(&batch).ok());
+    storage::Batch batch;
+    batch.Put(cf, key, value);
+    ASSERT_TRUE(db->Write(batch).ok());
   }
 
   // Stops the server, applies `edit` to its database, restarts.
@@ -953,9 +953,9 @@ TEST_F(RecordServiceTest, MovedOrForgedIndexRowIsDataLoss) {
     EXPECT_EQ(vet_b(), grpc::StatusCode::DATA_LOSS);
   }
   EditStoredData([&](storage::Database* db) {
-    rocksdb::WriteBatch batch;
-    batch.Delete(db->cf(storage::Cf::kIndex), planted);
-    ASSERT_TRUE(db->Write(&batch).ok());
+    storage::Batch batch;
+    batch.Delete(storage::Cf::kIndex, planted);
+    ASSERT_TRUE(db->Write(batch).ok());
   });
   EXPECT_EQ(search_b(), grpc::StatusCode::OK);
   EXPECT_EQ(vet_b(), grpc::StatusCode::OK);

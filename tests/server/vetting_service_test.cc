@@ -223,7 +223,7 @@ class VettingServiceTest : public ::testing::Test {
                            storage::Cf::kExpiry, storage::Cf::kChecks}) {
       auto it = server_->server()->database()->NewIterator(cf);
       for (it->SeekToFirst(); it->Valid(); it->Next()) {
-        all[absl::StrCat(storage::CfName(cf), "/", it->key().ToString())] = it->value().ToString();
+        all[absl::StrCat(storage::CfName(cf), "/", std::string(it->key()))] = std::string(it->value());
       }
       EXPECT_TRUE(it->status().ok());
     }
