@@ -42,10 +42,10 @@ grpc::Status AdminService::CreateBackup(grpc::ServerContext* ctx,
                                         const v1::CreateBackupRequest* req, v1::BackupInfo* resp) {
   return d_.gate->Unary(ctx, kBackup, *req, resp, [&](Call& call) -> absl::Status {
     absl::MutexLock lock(&backup_mu_);
-    ASSIGN_OR_RETURN(auto backups, storage::Backups::Open(d_.config->backup_dir()));
+    ASSIGN_OR_RETURN(auto backups, storage::Backups::Open(d_.backup_dir));
     ASSIGN_OR_RETURN(storage::Backups::Info made, backups->Create(d_.db));
     Fill(made, resp);
-    const v1::BackupConfig& keep = d_.config->backup();
+    const v1::BackupConfig& keep = d_.keep;
     const std::vector<uint32_t> expired =
         backups->Expired(keep.keep_count(), absl::Hours(24) * keep.keep_days(), call.now());
     for (uint32_t id : expired) resp->add_pruned_backup_ids(id);
@@ -72,7 +72,7 @@ grpc::Status AdminService::ListBackups(grpc::ServerContext* ctx, const v1::ListB
                                        v1::ListBackupsResponse* resp) {
   return d_.gate->Unary(ctx, kList, *req, resp, [&](Call&) -> absl::Status {
     absl::MutexLock lock(&backup_mu_);
-    ASSIGN_OR_RETURN(auto backups, storage::Backups::Open(d_.config->backup_dir()));
+    ASSIGN_OR_RETURN(auto backups, storage::Backups::Open(d_.backup_dir));
     for (const auto& info : backups->List()) Fill(info, resp->add_backups());
     return absl::OkStatus();
   });

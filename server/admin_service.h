@@ -7,15 +7,35 @@
 #ifndef REGISTRY_SERVER_ADMIN_SERVICE_H_
 #define REGISTRY_SERVER_ADMIN_SERVICE_H_
 
+#include <string>
+
 #include "registry/v1/admin.grpc.pb.h"
+#include "registry/v1/config.pb.h"
+#include "server/call_gate.h"
 #include "server/key_rotator.h"
-#include "server/service_deps.h"
+#include "storage/audit_log.h"
+#include "storage/database.h"
+#include "storage/erasure_ledger.h"
+#include "storage/record_store.h"
 
 namespace registry::server {
 
 class AdminService final : public registry::v1::AdminService::Service {
  public:
-  explicit AdminService(const ServiceDeps& deps) : d_(deps) {}
+  // What the data check reads (the records, the audit log, the erasure ledger) and the database
+  // that backups copy; none owned, each must outlive the service. Backups go into `backup_dir`
+  // and are pruned as `keep` says.
+  struct Deps {
+    CallGate* gate;
+    KeyRotator* rotator;
+    storage::Database* db;
+    const storage::RecordStore* records;
+    const storage::AuditLog* audit;
+    const storage::ErasureLedger* ledger;
+    std::string backup_dir;
+    registry::v1::BackupConfig keep;
+  };
+  explicit AdminService(Deps deps) : d_(std::move(deps)) {}
 
   grpc::Status RotateKeys(grpc::ServerContext* ctx, const registry::v1::RotateKeysRequest* req,
                           registry::v1::RotateKeysResponse* resp) override;
@@ -27,7 +47,7 @@ class AdminService final : public registry::v1::AdminService::Service {
                           registry::v1::VerifyDataResponse* resp) override;
 
  private:
-  ServiceDeps d_;
+  const Deps d_;
   absl::Mutex backup_mu_;
 };
 

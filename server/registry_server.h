@@ -175,6 +175,20 @@ class RegistryServer {
  private:
   RegistryServer() = default;
 
+  // Start, in order. Each step uses what the ones before it made.
+  // The access policy, the reference data, the validator, the TLS files and revocation lists.
+  absl::Status LoadRules();
+  // OpenStorage, then what start-up owes the data before serving: the erasure ledger applied,
+  // the signing keys, the audit log id, an interrupted key rotation finished.
+  absl::Status OpenAndRecoverStorage();
+  // The limiters, the call gate and the services, each given only what it uses; stored dates
+  // re-dated when the retention rules changed.
+  absl::Status BuildServices();
+  // The mTLS gRPC server with every service registered, listening.
+  absl::Status BuildGrpcServer();
+  // The policy and revocation watchers, the refusal summary and the retention scheduler.
+  void StartBackgroundJobs();
+
   RegistryServerOptions options_;
   const Clock* clock_ = nullptr;
   const Clock* revocation_clock_ = nullptr;

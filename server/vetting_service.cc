@@ -42,8 +42,7 @@ grpc::Status VettingService::VettingCheck(grpc::ServerContext* ctx,
     v1::VettingCertificate cert;
     cert.set_certificate_id(check_id);
     cert.set_issued_at(FormatInstant(call.now()));
-    cert.set_valid_until(FormatInstant(
-        call.now() + absl::Hours(24) * d_.config->vetting().certificate_validity_days()));
+    cert.set_valid_until(FormatInstant(call.now() + d_.certificate_validity));
     cert.set_organisation(call.caller().organisation);
     cert.set_personal_number(req->personal_number());
     cert.set_surname(req->surname());
@@ -93,7 +92,7 @@ grpc::Status VettingService::ListChecksAboutPerson(
         d_.validator->ValidatePersonalNumber("personal_number", req->personal_number()));
     ASSIGN_OR_RETURN(std::string token, d_.records->PersonalNumberToken(req->personal_number()));
     call.event().add_tokens(absl::BytesToHexString(token));
-    ASSIGN_OR_RETURN(std::vector<v1::CheckSummary> checks, checks_->List(token, kMaxHistory));
+    ASSIGN_OR_RETURN(std::vector<v1::CheckSummary> checks, d_.checks->List(token, kMaxHistory));
     for (auto& c : checks) *resp->add_checks() = std::move(c);
     return absl::OkStatus();
   });
