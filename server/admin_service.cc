@@ -14,11 +14,6 @@ namespace {
 
 namespace v1 = registry::v1;
 
-constexpr char kRotate[] = "/registry.v1.AdminService/RotateKeys";
-constexpr char kBackup[] = "/registry.v1.AdminService/CreateBackup";
-constexpr char kList[] = "/registry.v1.AdminService/ListBackups";
-constexpr char kVerify[] = "/registry.v1.AdminService/VerifyData";
-
 void Fill(const storage::Backups::Info& info, v1::BackupInfo* out) {
   out->set_backup_id(info.id);
   out->set_created_at(FormatInstant(info.created_at));
@@ -29,7 +24,7 @@ void Fill(const storage::Backups::Info& info, v1::BackupInfo* out) {
 
 grpc::Status AdminService::RotateKeys(grpc::ServerContext* ctx, const v1::RotateKeysRequest* req,
                                       v1::RotateKeysResponse* resp) {
-  return d_.gate->Unary(ctx, kRotate, *req, resp, [&](Call& call) -> absl::Status {
+  return d_.gate->Unary(ctx, *req, resp, [&](Call& call) -> absl::Status {
     ASSIGN_OR_RETURN(KeyRotator::Result result, d_.rotator->Rotate());
     call.event().set_reference(absl::StrCat("kek-v", result.current_kek_version));
     resp->set_current_kek_version(result.current_kek_version);
@@ -40,7 +35,7 @@ grpc::Status AdminService::RotateKeys(grpc::ServerContext* ctx, const v1::Rotate
 
 grpc::Status AdminService::CreateBackup(grpc::ServerContext* ctx,
                                         const v1::CreateBackupRequest* req, v1::BackupInfo* resp) {
-  return d_.gate->Unary(ctx, kBackup, *req, resp, [&](Call& call) -> absl::Status {
+  return d_.gate->Unary(ctx, *req, resp, [&](Call& call) -> absl::Status {
     absl::MutexLock lock(&backup_mu_);
     ASSIGN_OR_RETURN(auto backups, storage::Backups::Open(d_.backup_dir));
     ASSIGN_OR_RETURN(storage::Backups::Info made, backups->Create(d_.db));
@@ -70,7 +65,7 @@ grpc::Status AdminService::CreateBackup(grpc::ServerContext* ctx,
 
 grpc::Status AdminService::ListBackups(grpc::ServerContext* ctx, const v1::ListBackupsRequest* req,
                                        v1::ListBackupsResponse* resp) {
-  return d_.gate->Unary(ctx, kList, *req, resp, [&](Call&) -> absl::Status {
+  return d_.gate->Unary(ctx, *req, resp, [&](Call&) -> absl::Status {
     absl::MutexLock lock(&backup_mu_);
     ASSIGN_OR_RETURN(auto backups, storage::Backups::Open(d_.backup_dir));
     for (const auto& info : backups->List()) Fill(info, resp->add_backups());
@@ -80,7 +75,7 @@ grpc::Status AdminService::ListBackups(grpc::ServerContext* ctx, const v1::ListB
 
 grpc::Status AdminService::VerifyData(grpc::ServerContext* ctx, const v1::VerifyDataRequest* req,
                                       v1::VerifyDataResponse* resp) {
-  return d_.gate->Unary(ctx, kVerify, *req, resp, [&](Call& call) -> absl::Status {
+  return d_.gate->Unary(ctx, *req, resp, [&](Call& call) -> absl::Status {
     ASSIGN_OR_RETURN(storage::DataCheckReport report, CheckData(*d_.records, *d_.audit, *d_.ledger));
     call.event().set_reference(absl::StrCat("problems ", report.problem_count));
     resp->set_records(report.records);
