@@ -24,6 +24,7 @@
 #include "registry/v1/records.grpc.pb.h"
 #include "storage/audit_log.h"
 #include "storage/database.h"
+#include "tests/testing/outcome.h"
 #include "tests/testing/test_server.h"
 
 namespace registry {
@@ -162,7 +163,7 @@ TEST_F(AuditRetentionTest, PruningIsAnAuditedSystemEventWrittenWithTheDeletion) 
   const v1::AuditEvent recorded = EventAt(before);
   EXPECT_EQ(recorded.actor(), "system:audit-retention");
   EXPECT_EQ(recorded.action(), "audit-retention");
-  EXPECT_EQ(recorded.outcome(), 0);
+  EXPECT_EQ(testing::OutcomeName(recorded), "OK");
   EXPECT_EQ(recorded.pruning().from_index(), 0u);
   EXPECT_EQ(recorded.pruning().to_index(), old_events);
   EXPECT_EQ(recorded.pruning().newest_pruned_time(), newest_old_time);

@@ -23,6 +23,7 @@
 #include "registry/v1/vetting.grpc.pb.h"
 #include "storage/audit_log.h"
 #include "storage/database.h"
+#include "tests/testing/outcome.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
@@ -291,7 +292,7 @@ TEST_F(AuditTamperTest, AnExportThatBreaksOffRecordsItsActualOutcome) {
   ASSERT_TRUE(started.ParseFromString(*log->ReadEvent(before)));
   ASSERT_TRUE(ended.ParseFromString(*log->ReadEvent(before + 1)));
   EXPECT_EQ(started.action(), "/registry.v1.AuditService/ExportAuditEvents");
-  EXPECT_EQ(started.outcome(), 0);
+  EXPECT_EQ(testing::OutcomeName(started), "OK");
   EXPECT_EQ(ended.action(), started.action());
   EXPECT_EQ(ended.actor(), started.actor());
   EXPECT_EQ(ended.request_id(), started.request_id());

@@ -49,6 +49,7 @@
 #include "storage/record_store.h"
 #include "storage/stored.pb.h"
 #include "tests/testing/data_files.h"
+#include "tests/testing/outcome.h"
 #include "tests/testing/test_server.h"
 #include "unicode/locid.h"
 #include "unicode/unistr.h"
@@ -474,7 +475,7 @@ TEST_F(RecordServiceTest, SecondCreateOfTheSameConvictionIsAlreadyExists) {
   storage::AuditLog* log = server_->server()->audit_log();
   v1::AuditEvent event;
   ASSERT_TRUE(event.ParseFromString(*log->ReadEvent(log->CurrentHead().size - 1)));
-  EXPECT_EQ(event.outcome(), static_cast<int>(grpc::StatusCode::ALREADY_EXISTS));
+  EXPECT_EQ(testing::OutcomeName(event), "ALREADY_EXISTS");
   EXPECT_EQ(std::vector<std::string>(event.record_ids().begin(), event.record_ids().end()),
             std::vector<std::string>{first});
   EXPECT_EQ(ByPersonalNumber(example.person().personal_number()),
