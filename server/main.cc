@@ -2,6 +2,7 @@
 //
 //   registryd --config /etc/registry/registryd.json          run the service
 //   registryd --generate_key_file /etc/registry/keys.json    make a new key file (mode 0600)
+//   registryd --key_file_record /etc/registry/keys.json      what identifies it, for a paper record
 //   registryd --config C --export_public_keys DIR             write audit.pub.pem, vetting.pub.pem
 //   registryd --config C --retire_kek N                       remove an unused KEK from the key file
 //   registryd --config C --verify_data                        check the stored data whole (offline)
@@ -19,8 +20,10 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "common/clock.h"
 #include "common/time_format.h"
 #include "server/config.h"
@@ -34,6 +37,9 @@
 
 ABSL_FLAG(std::string, config, "", "Path of the JSON config file (registry.v1.ServerConfig).");
 ABSL_FLAG(std::string, generate_key_file, "", "Write a new key file at this path and exit.");
+ABSL_FLAG(std::string, key_file_record, "",
+          "Print what identifies this key file without revealing it (key check value, KEK "
+          "versions, signing key ids), for a key ceremony's paper record, and exit.");
 ABSL_FLAG(std::string, export_public_keys, "",
           "Write the audit and vetting public keys (PEM) into this folder and exit.");
 ABSL_FLAG(int, retire_kek, 0, "Remove this KEK version from the key file, if unused, and exit.");
@@ -64,6 +70,25 @@ int WritePublicKeys(const registry::v1::ServerConfig& config, const std::string&
     if (!out) return Fail(1, "export", absl::UnavailableError(dir + "/" + name));
   }
   absl::PrintF("wrote %s/audit.pub.pem and %s/vetting.pub.pem\n", dir, dir);
+  return 0;
+}
+
+int PrintKeyFileRecord(const std::string& path) {
+  auto file = registry::server::ReadKeyFile(path);
+  if (!file.ok()) return Fail(2, "key file", file.status());
+  auto material = registry::server::KeyMaterialFrom(*file);
+  if (!material.ok()) return Fail(2, "key file", material.status());
+  auto check = registry::storage::RecordStore::KeyCheckValue(material->derivation_root);
+  if (!check.ok()) return Fail(1, "key check value", check.status());
+  auto signing = registry::server::DeriveSigningKeys(material->derivation_root);
+  if (!signing.ok()) return Fail(1, "signing keys", signing.status());
+  std::vector<std::string> versions;
+  for (const auto& k : file->keks()) versions.push_back(absl::StrCat(k.version()));
+  absl::PrintF("Key check value:   %s\n", absl::BytesToHexString(*check));
+  absl::PrintF("KEK versions:      %s (current %d)\n", absl::StrJoin(versions, ", "),
+               file->current_kek_version());
+  absl::PrintF("Audit key id:      %s\n", signing->audit->key_id());
+  absl::PrintF("Vetting key id:    %s\n", signing->vetting->key_id());
   return 0;
 }
 
@@ -119,6 +144,10 @@ int main(int argc, char** argv) {
     if (!written.ok()) return Fail(2, "generate key file", written);
     absl::PrintF("wrote a new key file %s (mode 0600)\n", path);
     return 0;
+  }
+
+  if (const std::string path = absl::GetFlag(FLAGS_key_file_record); !path.empty()) {
+    return PrintKeyFileRecord(path);
   }
 
   const std::string config_path = absl::GetFlag(FLAGS_config);
