@@ -25,6 +25,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/clock.h"
+#include "common/json_log.h"
 #include "common/time_format.h"
 #include "server/config.h"
 #include "server/key_file.h"
@@ -203,9 +204,10 @@ int main(int argc, char** argv) {
                               code == absl::StatusCode::kPermissionDenied;
     return Fail(config_error ? 2 : 1, "start-up", server.status());
   }
-  absl::FPrintF(stderr, "%s level=info msg=\"registryd serving\" address=%s port=%d\n",
-                registry::FormatInstant(absl::Now(), true), config->listen_address(),
-                (*server)->port());
+  registry::LogLine("info", "registryd serving")
+      .Str("address", config->listen_address())
+      .Int("port", (*server)->port())
+      .Write();
 
   while (true) {
     int sig = 0;
@@ -214,40 +216,37 @@ int main(int argc, char** argv) {
       // The policy, and the client CA bundle with the revocation lists. (gRPC re-reads the
       // server certificate and key for TLS every few seconds on its own.)
       absl::Status s = (*server)->ReloadPolicy();
-      absl::FPrintF(stderr, "%s level=%s msg=\"%s\"%s\n",
-                    registry::FormatInstant(absl::Now(), true), s.ok() ? "info" : "error",
-                    s.ok() ? "access policy reloaded"
-                           : "new access policy refused; the previous one stays in force",
-                    s.ok() ? "" : absl::StrCat(" detail=\"", s.message(), "\""));
+      if (s.ok()) {
+        registry::LogLine("info", "access policy reloaded").Write();
+      } else {
+        registry::LogLine("error", "new access policy refused; the previous one stays in force")
+            .Str("detail", s.message())
+            .Write();
+      }
       if (!config->tls().crl_directory().empty()) {
         absl::Status r = (*server)->ReloadRevocation();
         if (!r.ok()) {
-          absl::FPrintF(stderr,
-                        "%s level=error msg=\"client CA bundle refused; the previous CAs and CRLs "
-                        "stay in force\" detail=\"%s\"\n",
-                        registry::FormatInstant(absl::Now(), true), r.message());
+          registry::LogLine("error",
+                            "client CA bundle refused; the previous CAs and CRLs stay in force")
+              .Str("detail", r.message())
+              .Write();
         }
         const std::vector<std::string> problems = (*server)->RevocationProblems();
         if (problems.empty()) {
-          absl::FPrintF(stderr,
-                        "%s level=info msg=\"revocation lists reloaded; every client CA has a "
-                        "current CRL\"\n",
-                        registry::FormatInstant(absl::Now(), true));
+          registry::LogLine("info", "revocation lists reloaded; every client CA has a current CRL")
+              .Write();
         }
         for (const std::string& p : problems) {
-          absl::FPrintF(stderr, "%s level=error msg=\"revocation lists\" detail=\"%s\"\n",
-                        registry::FormatInstant(absl::Now(), true), p);
+          registry::LogLine("error", "revocation lists").Str("detail", p).Write();
         }
       }
       continue;
     }
-    absl::FPrintF(stderr, "%s level=info msg=\"shutting down\" signal=%d\n",
-                  registry::FormatInstant(absl::Now(), true), sig);
+    registry::LogLine("info", "shutting down").Int("signal", sig).Write();
     break;
   }
   (*server)->Shutdown(absl::Seconds(10));
   server->reset();  // closes RocksDB cleanly
-  absl::FPrintF(stderr, "%s level=info msg=\"stopped\"\n",
-                registry::FormatInstant(absl::Now(), true));
+  registry::LogLine("info", "stopped").Write();
   return 0;
 }

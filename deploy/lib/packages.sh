@@ -5,7 +5,7 @@
 
 REGISTRY_PACKAGES=(
   build-essential cmake ninja-build pkg-config openssl
-  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libcpp-httplib-dev
   librocksdb-dev libabsl-dev libssl-dev libicu-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   dpkg-dev file lintian shellcheck systemd
