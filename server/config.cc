@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -114,7 +115,8 @@ absl::StatusOr<registry::v1::ServerConfig> FinishConfig(registry::v1::ServerConf
   }
   if (!c.metrics().listen_address().empty()) {
     RETURN_IF_ERROR(CheckAddress("metrics.listen_address", c.metrics().listen_address()));
-    if (c.metrics().listen_address() == c.listen_address()) {
+    if (c.metrics().listen_address() == c.listen_address() &&
+        !absl::EndsWith(c.listen_address(), ":0")) {
       return absl::InvalidArgumentError("metrics.listen_address must differ from listen_address");
     }
   }

@@ -5,6 +5,8 @@
 //   registryd --key_file_record /etc/registry/keys.json      what identifies it, for a paper record
 //   registryd --config C --export_public_keys DIR             write audit.pub.pem, vetting.pub.pem
 //   registryd --config C --retire_kek N                       remove an unused KEK from the key file
+//   registryd --check_config C                               check what start-up reads, one line
+//                                                             per problem (exit 0: none, 2: some)
 //   registryd --config C --verify_data                        check the stored data whole (offline)
 //   registryd --config C --restore_backup ID                  restore a backup into data_dir (0: latest),
 //                                                             then re-apply every later erasure
@@ -27,6 +29,7 @@
 #include "common/clock.h"
 #include "common/json_log.h"
 #include "common/time_format.h"
+#include "server/check_config.h"
 #include "server/config.h"
 #include "server/key_file.h"
 #include "server/registry_server.h"
@@ -37,6 +40,10 @@
 #include "storage/record_store.h"
 
 ABSL_FLAG(std::string, config, "", "Path of the JSON config file (registry.v1.ServerConfig).");
+ABSL_FLAG(std::string, check_config, "",
+          "Check this config file and everything start-up reads with it (policy, reference "
+          "data, key file, TLS files, CRLs, folders), print one line per problem, and exit: 0 "
+          "when there is none, 2 otherwise.");
 ABSL_FLAG(std::string, generate_key_file, "", "Write a new key file at this path and exit.");
 ABSL_FLAG(std::string, key_file_record, "",
           "Print what identifies this key file without revealing it (key check value, KEK "
@@ -149,6 +156,17 @@ int main(int argc, char** argv) {
 
   if (const std::string path = absl::GetFlag(FLAGS_key_file_record); !path.empty()) {
     return PrintKeyFileRecord(path);
+  }
+
+  if (const std::string path = absl::GetFlag(FLAGS_check_config); !path.empty()) {
+    const std::vector<std::string> problems = registry::server::CheckConfig(path, absl::Now());
+    for (const std::string& p : problems) absl::PrintF("problem: %s\n", p);
+    if (problems.empty()) {
+      absl::PrintF("%s: no problem found\n", path);
+      return 0;
+    }
+    absl::PrintF("%s: %d problem%s\n", path, problems.size(), problems.size() == 1 ? "" : "s");
+    return 2;
   }
 
   const std::string config_path = absl::GetFlag(FLAGS_config);
