@@ -12,7 +12,7 @@ namespace {
 
 constexpr char kOther[] = "other";
 
-std::string Number(double v) { return absl::StrFormat("%.17g", v); }
+std::string Number(double v) { return absl::StrFormat("%.10g", v); }
 
 void Family(std::string* out, absl::string_view name, absl::string_view type,
             absl::string_view help) {
