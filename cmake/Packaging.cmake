@@ -20,6 +20,8 @@ install(FILES ${PROJECT_SOURCE_DIR}/deploy/reference/README.md
 install(FILES ${PROJECT_SOURCE_DIR}/docs/operations.md ${PROJECT_SOURCE_DIR}/docs/security.md
         DESTINATION share/doc/registryd)
 install(FILES ${PROJECT_SOURCE_DIR}/deploy/debian/copyright DESTINATION share/doc/registryd)
+# Every config field with its default, for operators (the installed registryd.json shows them all).
+install(FILES ${PROJECT_SOURCE_DIR}/proto/registry/v1/config.proto DESTINATION share/doc/registryd)
 install(PROGRAMS ${PROJECT_SOURCE_DIR}/deploy/pki/registry-pki.sh
         DESTINATION share/registryd/pki)
 
