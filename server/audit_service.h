@@ -9,6 +9,7 @@
 #include "crypto/ed25519.h"
 #include "registry/v1/audit.grpc.pb.h"
 #include "server/call_gate.h"
+#include "server/metrics.h"
 #include "storage/audit_log.h"
 
 namespace registry::server {
@@ -17,9 +18,10 @@ class AuditService final : public registry::v1::AuditService::Service {
  public:
   // None owned; each must outlive the service. `log_id` is the log's name signed into every tree
   // head (storage/audit_log_id.h).
+  // `metrics` counts signed heads; may be null.
   AuditService(CallGate* gate, const storage::AuditLog* audit, const crypto::Ed25519Signer* signer,
-               std::string log_id)
-      : d_{gate, audit, signer, std::move(log_id)} {}
+               std::string log_id, Metrics* metrics)
+      : d_{gate, audit, signer, std::move(log_id), metrics} {}
 
   grpc::Status ListAuditEvents(grpc::ServerContext* ctx,
                                const registry::v1::ListAuditEventsRequest* req,
@@ -58,6 +60,7 @@ class AuditService final : public registry::v1::AuditService::Service {
     const storage::AuditLog* audit;
     const crypto::Ed25519Signer* audit_signer;
     std::string audit_log_id;
+    Metrics* metrics;
   };
   const Deps d_;
 };

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/json_log.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
 #include "crypto/blind_index.h"
@@ -39,21 +40,22 @@ absl::Status RequireReadable(const std::string& what, const std::string& path) {
   return absl::OkStatus();
 }
 
-void LogLine(absl::string_view level, absl::string_view msg, absl::string_view detail = "") {
-  absl::FPrintF(stderr, "%s level=%s msg=\"%s\"%s%s\n", FormatInstant(absl::Now(), true), level,
-                msg, detail.empty() ? "" : " detail=", detail.empty() ? "" : absl::StrCat("\"", detail, "\""));
+void Log(absl::string_view level, absl::string_view msg, absl::string_view detail = "") {
+  registry::LogLine line(level, msg);
+  if (!detail.empty()) line.Str("detail", detail);
+  line.Write();
 }
 
 // One line per problem, or one line saying there is none.
 void LogRevocation(const absl::Status& reloaded, const std::vector<std::string>& problems) {
   if (!reloaded.ok()) {
-    LogLine("error", "client CA bundle refused; the previous CAs and CRLs stay in force",
+    Log("error", "client CA bundle refused; the previous CAs and CRLs stay in force",
             reloaded.message());
   }
   if (problems.empty()) {
-    LogLine("info", "revocation lists loaded; every client CA has a current CRL");
+    Log("info", "revocation lists loaded; every client CA has a current CRL");
   }
-  for (const std::string& problem : problems) LogLine("error", "revocation lists", problem);
+  for (const std::string& problem : problems) Log("error", "revocation lists", problem);
 }
 
 }  // namespace
@@ -124,7 +126,7 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   RETURN_IF_ERROR(s->OpenAndRecoverStorage());
   RETURN_IF_ERROR(s->BuildServices());
   RETURN_IF_ERROR(s->BuildGrpcServer());
-  s->StartBackgroundJobs();
+  RETURN_IF_ERROR(s->StartBackgroundJobs());
   return s;
 }
 
@@ -153,11 +155,25 @@ absl::Status RegistryServer::OpenAndRecoverStorage() {
   const registry::v1::ServerConfig& config = options_.config;
   ASSIGN_OR_RETURN(storage_, OpenStorage(config, clock_, options_.fault_injector));
   StorageStack& st = storage_;
+  // Ages are ages in real time, whatever clock the registry runs on.
+  metrics_ = std::make_unique<Metrics>(SystemClock::Get());
+  {
+    Metrics::Sources sources;
+    storage::AuditLog* audit = st.audit.get();
+    storage::KeyringHolder* keys = st.keys.get();
+    sources.audit_tree_size = [audit] { return audit->CurrentHead().size; };
+    sources.audit_pruned_events = [audit] { return audit->CurrentPruned().size; };
+    sources.kek_versions = [keys] { return keys->Get()->versions(); };
+    sources.current_kek_version = [keys] { return keys->Get()->current_version(); };
+    metrics_->SetSources(std::move(sources));
+    Metrics* metrics = metrics_.get();
+    audit->SetGroupObserver([metrics](size_t events) { metrics->RecordGroupCommit(events); });
+  }
   // Before anything is served: a database restored from an older backup (or left behind by an
   // erasure whose commit failed) gets every recorded erasure applied again.
   ASSIGN_OR_RETURN(const int erasures_applied, st.eraser->CatchUp());
   if (erasures_applied > 0) {
-    LogLine("info", "applied erasures from the erasure ledger",
+    Log("info", "applied erasures from the erasure ledger",
             absl::StrCat(erasures_applied, " entries the database had not applied"));
   }
   ASSIGN_OR_RETURN(signing_, DeriveSigningKeys(st.derivation_root));
@@ -169,11 +185,11 @@ absl::Status RegistryServer::OpenAndRecoverStorage() {
     // One damaged data key must not keep the whole registry down: its record reads as
     // DATA_LOSS, the rotation stays recorded as unfinished (so no KEK can be retired), and the
     // next RotateKeys retries it.
-    LogLine("error", "cannot finish an interrupted key rotation", resumed.status().message());
+    Log("error", "cannot finish an interrupted key rotation", resumed.status().message());
   } else if (!resumed.ok()) {
     return resumed.status();
   } else if (resumed->rewrapped > 0) {
-    LogLine("info", "finished an interrupted key rotation",
+    Log("info", "finished an interrupted key rotation",
             absl::StrCat(resumed->rewrapped, " data keys re-wrapped"));
   }
   return absl::OkStatus();
@@ -204,6 +220,7 @@ absl::Status RegistryServer::BuildServices() {
   gate_deps.revocation_clock = revocation_clock_;
   gate_deps.refusals = refusals_.get();
   gate_deps.log_calls = options_.log_calls;
+  gate_deps.metrics = metrics_.get();
   gate_ = std::make_unique<CallGate>(gate_deps);
   CallGate* gate = gate_.get();
 
@@ -215,13 +232,13 @@ absl::Status RegistryServer::BuildServices() {
   // Stored dates follow the rules in force before anything is served.
   ASSIGN_OR_RETURN(const int redated, record_service_->RecomputeDatesIfRulesChanged());
   if (redated > 0) {
-    LogLine("info", "retention rules changed: records re-dated", absl::StrCat(redated));
+    Log("info", "retention rules changed: records re-dated", absl::StrCat(redated));
   }
-  audit_service_ =
-      std::make_unique<AuditService>(gate, st.audit.get(), signing_.audit.get(), audit_log_id_);
+  audit_service_ = std::make_unique<AuditService>(gate, st.audit.get(), signing_.audit.get(),
+                                                  audit_log_id_, metrics_.get());
   admin_service_ = std::make_unique<AdminService>(AdminService::Deps{
       gate, rotator_.get(), st.db.get(), st.records.get(), st.audit.get(), st.ledger.get(),
-      config.backup_dir(), config.backup()});
+      config.backup_dir(), config.backup(), &options_.config, clock_, metrics_.get()});
   health_service_ = std::make_unique<HealthService>(gate);
   info_service_ = std::make_unique<InfoService>(gate, reference_.get());
   return absl::OkStatus();
@@ -274,13 +291,53 @@ absl::Status RegistryServer::BuildGrpcServer() {
   return absl::OkStatus();
 }
 
-void RegistryServer::StartBackgroundJobs() {
+absl::Status RegistryServer::StartBackgroundJobs() {
+  const registry::v1::ServerConfig& config = options_.config;
+  if (!config.metrics().listen_address().empty()) {
+    ASSIGN_OR_RETURN(metrics_endpoint_,
+                     MetricsEndpoint::Start(config.metrics().listen_address(), metrics_.get()));
+    registry::LogLine("info", "metrics served")
+        .Str("address", config.metrics().listen_address())
+        .Int("port", metrics_endpoint_->port())
+        .Write();
+  }
+  absl::StatusOr<absl::Time> newest_backup = admin_service_->RefreshBackupMetrics();
+  if (!newest_backup.ok()) {
+    Log("error", "cannot read the backup folder", newest_backup.status().message());
+  }
+  if (options_.start_backup_scheduler) {
+    const absl::Duration every = absl::Hours(config.backup().interval_hours());
+    // The first backup is due one interval after the newest there is, or after start-up.
+    const absl::Time first = newest_backup.ok() && *newest_backup != absl::InfinitePast()
+                                 ? *newest_backup + every
+                                 : absl::Now() + every;
+    backup_scheduler_ = std::thread([this, every, first] {
+      absl::Time due = first;
+      while (!stop_backups_.WaitForNotificationWithTimeout(
+          std::max(absl::ZeroDuration(), due - absl::Now()))) {
+        absl::StatusOr<registry::v1::BackupInfo> made = RunScheduledBackupOnce();
+        if (made.ok()) {
+          registry::LogLine("info", "scheduled backup made")
+              .Int("backup_id", made->backup_id())
+              .Int("pruned", made->pruned_backup_ids_size())
+              .Write();
+          due = absl::Now() + every;
+        } else {
+          // Tried again soon: the erasure promise counts on backups being made.
+          Log("error", "scheduled backup failed; trying again in 10 minutes",
+              made.status().message());
+          due = absl::Now() + std::min(every, absl::Minutes(10));
+        }
+      }
+    });
+  }
+
   if (options_.policy_poll > absl::ZeroDuration()) {
     policies_->StartWatching(options_.policy_poll, [](const absl::Status& st) {
       if (st.ok()) {
-        LogLine("info", "access policy reloaded");
+        Log("info", "access policy reloaded");
       } else {
-        LogLine("error", "new access policy refused; the previous one stays in force",
+        Log("error", "new access policy refused; the previous one stays in force",
                 st.message());
       }
     });
@@ -302,19 +359,22 @@ void RegistryServer::StartBackgroundJobs() {
       do {
         auto n = RunRetentionOnce();
         if (!n.ok()) {
-          LogLine("error", "retention run failed", n.status().message());
+          Log("error", "retention run failed", n.status().message());
         } else if (*n > 0) {
-          LogLine("info", "retention expunged records", absl::StrCat(*n));
+          Log("info", "retention expunged records", absl::StrCat(*n));
         }
         auto pruned = RunAuditRetentionOnce();
         if (!pruned.ok()) {
-          LogLine("error", "audit retention run failed", pruned.status().message());
+          Log("error", "audit retention run failed", pruned.status().message());
         } else if (*pruned > 0) {
-          LogLine("info", "audit retention deleted events", absl::StrCat(*pruned));
+          Log("info", "audit retention deleted events", absl::StrCat(*pruned));
         }
+        metrics_->RecordRetentionRun(absl::Now(), n.ok() && pruned.ok(),
+                                     n.ok() ? static_cast<uint64_t>(*n) : 0);
       } while (!stop_scheduler_.WaitForNotificationWithTimeout(every));
     });
   }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<int> RegistryServer::RunRetentionOnce() {
@@ -355,6 +415,10 @@ absl::StatusOr<uint64_t> RegistryServer::RunAuditRetentionOnce() {
   }
 }
 
+absl::StatusOr<registry::v1::BackupInfo> RegistryServer::RunScheduledBackupOnce() {
+  return admin_service_->ScheduledBackup();
+}
+
 absl::Status RegistryServer::ReloadPolicy() { return policies_->Reload(); }
 
 absl::Status RegistryServer::ReloadRevocation() {
@@ -370,10 +434,10 @@ std::vector<std::string> RegistryServer::RevocationProblems() const {
 absl::StatusOr<int> RegistryServer::FlushUnauditedRefusals() {
   absl::StatusOr<int> written = gate_->FlushUnauditedRefusals();
   if (!written.ok()) {
-    LogLine("error", "cannot write the summary of unaudited refusals; kept for the next try",
+    Log("error", "cannot write the summary of unaudited refusals; kept for the next try",
             written.status().message());
   } else if (*written > 0) {
-    LogLine("warning", "refusals of unknown certificates past their audited rate",
+    Log("warning", "refusals of unknown certificates past their audited rate",
             absl::StrCat(*written, " summary events written"));
   }
   return written;
@@ -385,6 +449,9 @@ void RegistryServer::Shutdown(absl::Duration grace) {
   if (health_service_ != nullptr) health_service_->SetNotServing();
   stop_scheduler_.Notify();
   if (scheduler_.joinable()) scheduler_.join();
+  stop_backups_.Notify();
+  if (backup_scheduler_.joinable()) backup_scheduler_.join();
+  if (metrics_endpoint_ != nullptr) metrics_endpoint_->Stop();
   if (policies_ != nullptr) policies_->StopWatching();
   if (revocation_ != nullptr) revocation_->StopWatching();
   if (server_ != nullptr) {
@@ -400,7 +467,7 @@ void RegistryServer::Shutdown(absl::Duration grace) {
   // milliseconds instead of a log replay (docs/performance.md).
   if (storage_.db != nullptr) {
     absl::Status flushed = storage_.db->Flush();
-    if (!flushed.ok()) LogLine("error", "flush at shutdown failed", flushed.message());
+    if (!flushed.ok()) Log("error", "flush at shutdown failed", flushed.message());
   }
 }
 
