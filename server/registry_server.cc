@@ -69,7 +69,8 @@ absl::StatusOr<SigningKeys> DeriveSigningKeys(const crypto::SecretBytes& root) {
 
 absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& config,
                                          const Clock* clock,
-                                         storage::WriteFaultInjector* fault_injector) {
+                                         storage::WriteFaultInjector* fault_injector,
+                                         rocksdb::Env* env) {
   StorageStack st;
   // Keys first: without them nothing can be read.
   ASSIGN_OR_RETURN(KeyMaterial keys, LoadKeyFile(config.key_file()));
@@ -81,6 +82,7 @@ absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& confi
   storage::DatabaseOptions db_options;
   db_options.path = config.data_dir();
   db_options.fault_injector = fault_injector;
+  db_options.env = env;
   ASSIGN_OR_RETURN(st.db, storage::Database::Open(db_options));
   ASSIGN_OR_RETURN(st.audit, storage::AuditLog::Open(st.db.get(), clock));
   ASSIGN_OR_RETURN(st.records, storage::RecordStore::Create(st.db.get(), st.keys.get(),
@@ -140,7 +142,8 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
     LogRevocation(absl::OkStatus(), s->revocation_->Problems(s->revocation_clock_->Now()));
   }
 
-  ASSIGN_OR_RETURN(s->storage_, OpenStorage(config, s->clock_, s->options_.fault_injector));
+  ASSIGN_OR_RETURN(s->storage_, OpenStorage(config, s->clock_, s->options_.fault_injector,
+                                               s->options_.storage_env));
   // Before anything is served: a database restored from an older backup (or left behind by an
   // erasure whose commit failed) gets every recorded erasure applied again.
   ASSIGN_OR_RETURN(const int erasures_applied, s->storage_.eraser->CatchUp());

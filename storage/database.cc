@@ -37,6 +37,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = options.create_if_missing;
+  if (options.env != nullptr) db_options.env = options.env;
   // Integrity: verify everything we can, and fail rather than serve a damaged database.
   db_options.paranoid_checks = true;
   db_options.track_and_verify_wals_in_manifest = true;
@@ -85,14 +86,34 @@ absl::Status Database::Write(rocksdb::WriteBatch* batch) {
     absl::Status injected = fault_injector_->BeforeWrite();
     if (!injected.ok()) return absl::UnavailableError(injected.message());
   }
+  // After a failed write RocksDB refuses every write (its background error) until resumed.
+  if (write_failed_.load()) {
+    absl::Status resumed = ResumeAfterFailure();
+    if (!resumed.ok()) return absl::UnavailableError(resumed.message());
+  }
   rocksdb::WriteOptions wo;
   wo.sync = true;
   rocksdb::Status s = db_->Write(wo, batch);
   if (!s.ok()) {
+    write_failed_.store(true);
     absl::Status st = FromRocksDb(s);
     // Any failed write is an unavailable store to our callers.
     return absl::UnavailableError(st.message());
   }
+  return absl::OkStatus();
+}
+
+absl::Status Database::ResumeAfterFailure() {
+  // One resume at a time; writers that queued behind it find it done.
+  absl::MutexLock lock(&resume_mu_);
+  if (!write_failed_.load()) return absl::OkStatus();
+  // Resume is a no-op when RocksDB holds no background error (a failure that did not stop it),
+  // and otherwise flushes the memtables to new files and switches to a new write-ahead log, so
+  // that a record the failed write left half-written at the end of the old log is never
+  // followed by later records: recovery (kAbsoluteConsistency) would refuse such a log.
+  rocksdb::Status s = db_->Resume();
+  if (!s.ok()) return FromRocksDb(s);
+  write_failed_.store(false);
   return absl::OkStatus();
 }
 

@@ -18,6 +18,7 @@
 #ifndef REGISTRY_STORAGE_DATABASE_H_
 #define REGISTRY_STORAGE_DATABASE_H_
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -26,6 +27,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "rocksdb/db.h"
 #include "rocksdb/write_batch.h"
 
@@ -63,6 +65,9 @@ struct DatabaseOptions {
   size_t block_cache_bytes = 64 << 20;
   // Not owned; may be null. Tests only.
   WriteFaultInjector* fault_injector = nullptr;
+  // Not owned; null: the default (the operating system's files). Tests only: an Env over a file
+  // system that fails as a full or broken disk does, or that keeps the files in memory.
+  rocksdb::Env* env = nullptr;
 };
 
 // Thread-safe.
@@ -86,6 +91,12 @@ class Database {
 
   // Writes the batch atomically across column families with sync=true. Unavailable when the
   // write (or the fault injector) fails; nothing of the batch is then visible.
+  //
+  // A write that fails in RocksDB (a full disk, an I/O error) stops RocksDB's writes until it
+  // is resumed: so the first write after a failure resumes it first (DB::Resume, which flushes
+  // what is in memory and starts a new write-ahead log). While the cause lasts the resume fails
+  // and so does the write, with Unavailable; once space has returned, writes go through again
+  // without a restart. Reads are served throughout.
   absl::Status Write(rocksdb::WriteBatch* batch);
 
   // An iterator with checksum verification; the caller seeks.
@@ -109,10 +120,16 @@ class Database {
         handles_(std::move(handles)),
         fault_injector_(fault_injector) {}
 
+  // Resumes RocksDB after a failed write (see Write). OK when nothing failed since.
+  absl::Status ResumeAfterFailure();
+
   std::string path_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   WriteFaultInjector* fault_injector_;
+  // Set when a write failed in RocksDB, cleared when a resume succeeds.
+  std::atomic<bool> write_failed_{false};
+  absl::Mutex resume_mu_;
 };
 
 // Big-endian fixed-width encodings used in keys, so that byte order is numeric order.

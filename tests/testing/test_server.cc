@@ -163,6 +163,7 @@ absl::Status TestServer::Restart() {
   o.clock = options_.clock;
   o.revocation_clock = options_.revocation_clock;
   o.fault_injector = options_.fault_injector;
+  o.storage_env = options_.storage_env;
   o.log_calls = false;
   o.start_scheduler = options_.scheduler;
   o.policy_poll = options_.policy_poll;
