@@ -9,10 +9,15 @@ REGISTRY_PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 
+# What the sanitizer and fuzzing stage adds (deploy/sanitize.sh): clang with its ASan/UBSan
+# runtimes, and libFuzzer.
+REGISTRY_SANITIZER_PACKAGES=(clang-14 libfuzzer-14-dev)
+
+# Installs REGISTRY_PACKAGES and the packages given as arguments, those missing only.
 registry_ensure_packages() {
   local missing=()
   local p
-  for p in "${REGISTRY_PACKAGES[@]}"; do
+  for p in "${REGISTRY_PACKAGES[@]}" "$@"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
       missing+=("$p")
     fi
