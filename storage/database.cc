@@ -61,7 +61,8 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
   db->DestroyColumnFamilyHandle(handles[0]);
   handles.erase(handles.begin());
   return std::unique_ptr<Database>(
-      new Database(options.path, std::move(db), std::move(handles), options.fault_injector));
+      new Database(options.path, std::move(db), std::move(handles), options.fault_injector,
+                   options.reserve_bytes));
 }
 
 Database::~Database() {
@@ -101,6 +102,15 @@ absl::Status Database::Write(rocksdb::WriteBatch* batch) {
     return absl::UnavailableError(st.message());
   }
   return absl::OkStatus();
+}
+
+absl::Status Database::RoomForChange() const {
+  if (reserve_bytes_ == 0) return absl::OkStatus();
+  uint64_t free = 0;
+  if (!db_->GetEnv()->GetFreeSpace(path_, &free).ok()) return absl::OkStatus();
+  if (free >= reserve_bytes_) return absl::OkStatus();
+  return absl::UnavailableError(
+      "storage: the disk is nearly full; changes are refused until space is freed");
 }
 
 absl::Status Database::ResumeAfterFailure() {

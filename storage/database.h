@@ -68,6 +68,10 @@ struct DatabaseOptions {
   // Not owned; null: the default (the operating system's files). Tests only: an Env over a file
   // system that fails as a full or broken disk does, or that keeps the files in memory.
   rocksdb::Env* env = nullptr;
+  // Free disk space kept for audit events: below it, RoomForChange refuses record changes, so
+  // that reads (each of which needs its audit event) and the audit events of refused changes
+  // still have room on a filling disk. 0: no reserve. Default 64 MiB.
+  uint64_t reserve_bytes = uint64_t{64} << 20;
 };
 
 // Thread-safe.
@@ -94,10 +98,17 @@ class Database {
   //
   // A write that fails in RocksDB (a full disk, an I/O error) stops RocksDB's writes until it
   // is resumed: so the first write after a failure resumes it first (DB::Resume, which flushes
-  // what is in memory and starts a new write-ahead log). While the cause lasts the resume fails
-  // and so does the write, with Unavailable; once space has returned, writes go through again
-  // without a restart. Reads are served throughout.
+  // what is in memory and starts a new write-ahead log), unless RocksDB's own recovery (which,
+  // after a full disk, waits for free space) is under way or has done it. While the cause lasts
+  // the write fails with Unavailable; once space has returned, writes go through again without
+  // a restart. Reads are served throughout.
   absl::Status Write(rocksdb::WriteBatch* batch);
+
+  // OK while the data directory's file system has at least the reserve free
+  // (DatabaseOptions::reserve_bytes); Unavailable below it. Writers of record changes ask first;
+  // audit events alone do not (they may use the reserve). When the free space cannot be read,
+  // OK: the write itself then fails if the disk is full.
+  absl::Status RoomForChange() const;
 
   // An iterator with checksum verification; the caller seeks.
   std::unique_ptr<rocksdb::Iterator> NewIterator(Cf family) const;
@@ -114,11 +125,13 @@ class Database {
 
  private:
   Database(std::string path, std::unique_ptr<rocksdb::DB> db,
-           std::vector<rocksdb::ColumnFamilyHandle*> handles, WriteFaultInjector* fault_injector)
+           std::vector<rocksdb::ColumnFamilyHandle*> handles, WriteFaultInjector* fault_injector,
+           uint64_t reserve_bytes)
       : path_(std::move(path)),
         db_(std::move(db)),
         handles_(std::move(handles)),
-        fault_injector_(fault_injector) {}
+        fault_injector_(fault_injector),
+        reserve_bytes_(reserve_bytes) {}
 
   // Resumes RocksDB after a failed write (see Write). OK when nothing failed since.
   absl::Status ResumeAfterFailure();
@@ -127,6 +140,7 @@ class Database {
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   WriteFaultInjector* fault_injector_;
+  uint64_t reserve_bytes_;
   // Set when a write failed in RocksDB, cleared when a resume succeeds.
   std::atomic<bool> write_failed_{false};
   absl::Mutex resume_mu_;

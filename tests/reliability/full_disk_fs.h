@@ -34,6 +34,10 @@ class FullDiskFileSystem : public rocksdb::FileSystemWrapper {
   // The bytes that may still be written.
   void SetFree(uint64_t bytes) { free_.store(static_cast<int64_t>(bytes)); }
   uint64_t free() const;
+  // The next look at the free space (GetFreeSpace) reports plenty, whatever is left; later ones
+  // the truth again: a disk that fills between the registry's look and its write (another
+  // process took the space), so that the write itself meets the full disk.
+  void ReportPlentyOnce() { plenty_reports_.store(1); }
   // How many operations failed for want of space.
   uint64_t refusals() const { return refusals_.load(); }
 
@@ -61,6 +65,7 @@ class FullDiskFileSystem : public rocksdb::FileSystemWrapper {
  private:
   std::atomic<int64_t> free_;
   std::atomic<uint64_t> refusals_{0};
+  std::atomic<int> plenty_reports_{0};
 };
 
 }  // namespace registry::testing

@@ -1,8 +1,11 @@
-// A full disk under a running registry (tests/reliability/full_disk_fs.h: RocksDB's own error
-// path, a short write and then ENOSPC). While the disk is full, changes fail with UNAVAILABLE and
-// nothing is half-written; no acknowledged write is lost; when space returns the registry takes
-// changes again without a restart; a restart after it finds everything that was acknowledged and
-// an audit log that verifies in full.
+// A full disk under a running registry (tests/reliability/full_disk_fs.h: a file system whose
+// free space the test sets, failing as a real one does: a short write, then ENOSPC).
+//  - Down to the space kept for audit events, changes are refused with UNAVAILABLE and the
+//    refusal is audited, while reads are answered (each with its event).
+//  - A change that meets the full disk in RocksDB itself fails with UNAVAILABLE and nothing of it
+//    is written; no acknowledged write is lost.
+//  - When space returns the registry takes changes again without a restart; a restart after it
+//    finds everything that was acknowledged and an audit log that verifies in full.
 #include <chrono>
 #include <memory>
 #include <string>
@@ -21,6 +24,7 @@
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
 #include "rocksdb/env.h"
+#include "storage/audit_log.h"
 #include "tests/reliability/full_disk_fs.h"
 #include "tests/reliability/registryd_child.h"
 #include "tests/testing/test_server.h"
@@ -95,6 +99,16 @@ class FullDiskTest : public ::testing::Test {
         testing::CandidateOf(testing::FictionalRecord(n).person(), absl::StrCat("C-", n)), resp);
   }
 
+  uint64_t Events() { return server_->server()->audit_log()->CurrentHead().size; }
+
+  // The outcome of the newest audit event.
+  int LastOutcome() {
+    auto bytes = server_->server()->audit_log()->ReadEvent(Events() - 1);
+    v1::AuditEvent event;
+    if (!bytes.ok() || !event.ParseFromString(*bytes)) return -1;
+    return event.outcome();
+  }
+
   // Waits until a change is taken again; false after the deadline.
   bool WaitForChanges(int n, absl::Duration deadline) {
     const absl::Time end = absl::Now() + deadline;
@@ -140,15 +154,74 @@ class FullDiskTest : public ::testing::Test {
   std::optional<client::AuditState> state_;
 };
 
-TEST_F(FullDiskTest, ChangesFailWithUnavailableAndTheRegistryRecoversWhenSpaceReturns) {
+// The disk fills up to the space kept for audit events (64 MiB by default): changes are refused
+// with UNAVAILABLE before they reach RocksDB, and that refusal is audited; reads go on, each with
+// its audit event. With no space at all even a read gets no answer (none without its event).
+TEST_F(FullDiskTest, BelowTheReserveChangesAreRefusedAndReadsGoOn) {
   std::string first;
   for (int n = 0; n < 5; ++n) ASSERT_TRUE(Create(n, n == 0 ? &first : nullptr).ok());
   ExpectEverythingAcknowledgedAndAConsistentLog();
 
+  disk_->SetFree(uint64_t{1} << 20);  // 1 MiB: below the reserve, room for events
+  uint64_t events = Events();
+  const grpc::Status refused = Create(100);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE) << refused.error_message();
+  EXPECT_EQ(Amend(first, "Rr. Plot 1, Pejë").error_code(), grpc::StatusCode::UNAVAILABLE);
+  // Both refusals are in the log, as refusals.
+  ASSERT_EQ(Events(), events + 2);
+  EXPECT_EQ(LastOutcome(), static_cast<int>(absl::StatusCode::kUnavailable));
+
+  // Reads are answered, and audited.
+  events = Events();
+  for (const auto& [id, n] : acked_) {
+    v1::Record record;
+    ASSERT_TRUE(Get(id, n, &record).ok()) << id;
+    EXPECT_EQ(record.metadata().version(), 1u);
+  }
+  v1::VettingCheckResponse vetted;
+  ASSERT_TRUE(Vet(1, &vetted).ok());
+  EXPECT_EQ(vetted.result(), v1::VETTING_RESULT_NOT_CLEAR);
+  EXPECT_EQ(Events(), events + acked_.size() + 1);
+  ExpectEverythingAcknowledgedAndAConsistentLog();
+  EXPECT_EQ(disk_->refusals(), 0u) << "RocksDB itself met the full disk";
+
+  // No space at all: a read cannot be audited, so it is not answered.
+  disk_->SetFree(0);
+  EXPECT_EQ(Get(first, 0).error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(Vet(1, &vetted).error_code(), grpc::StatusCode::UNAVAILABLE);
+
+  disk_->SetFree(kPlenty);
+  ASSERT_TRUE(WaitForChanges(101, absl::Seconds(30)))
+      << "changes still fail after space returned";
+  EXPECT_TRUE(Amend(first, "Rr. Plot 2, Pejë").ok());
+  ExpectEverythingAcknowledgedAndAConsistentLog();
+
+  ASSERT_TRUE(server_->Restart().ok());
+  Connect();
+  ExpectEverythingAcknowledgedAndAConsistentLog();
+}
+
+// The disk fills between the registry's look at the free space and the write (another process
+// took the space): RocksDB's own write fails, the change is UNAVAILABLE and not half-written, and
+// once space returns the registry takes changes again without a restart.
+TEST_F(FullDiskTest, AWriteThatMeetsAFullDiskIsUnavailableAndTheRegistryRecovers) {
+  std::string first;
+  for (int n = 0; n < 5; ++n) ASSERT_TRUE(Create(n, n == 0 ? &first : nullptr).ok());
+  ExpectEverythingAcknowledgedAndAConsistentLog();
+
+  disk_->ReportPlentyOnce();
   disk_->SetFree(0);
   EXPECT_EQ(Create(100).error_code(), grpc::StatusCode::UNAVAILABLE);
-  EXPECT_EQ(Amend(first, "Rr. Plot 1, Pejë").error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_GT(disk_->refusals(), 0u);
+  EXPECT_EQ(Amend(first, "Rr. Plot 1, Pejë").error_code(), grpc::StatusCode::UNAVAILABLE);
+  // Nothing is answered without its event; what is answered is right.
+  v1::Record record;
+  const grpc::Status read = Get(first, 0, &record);
+  if (read.ok()) {
+    EXPECT_EQ(record.metadata().version(), 1u);
+  } else {
+    EXPECT_EQ(read.error_code(), grpc::StatusCode::UNAVAILABLE) << read.error_message();
+  }
 
   disk_->SetFree(kPlenty);
   ASSERT_TRUE(WaitForChanges(101, absl::Seconds(30)))
@@ -162,19 +235,46 @@ TEST_F(FullDiskTest, ChangesFailWithUnavailableAndTheRegistryRecoversWhenSpaceRe
   ExpectEverythingAcknowledgedAndAConsistentLog();
 }
 
+// Room for part of a write only: the log's last record is cut short on disk. Each time, the
+// change is refused and, once space is back, the next ones go through; a restart then finds
+// every acknowledged write and a log that verifies.
 TEST_F(FullDiskTest, AShortWriteAtTheEndOfTheLogIsNeitherAcknowledgedNorFatal) {
   for (int n = 0; n < 3; ++n) ASSERT_TRUE(Create(n).ok());
-  // Room for part of the next write only: the log's last record is cut short on disk.
-  for (uint64_t room : {1, 40, 200, 700}) {
+  int next = 300;
+  for (uint64_t room : {1, 40, 200, 700, 3000}) {
+    disk_->ReportPlentyOnce();  // the disk fills after the registry looked
     disk_->SetFree(room);
     const grpc::Status s = Create(static_cast<int>(200 + room));
-    if (s.ok()) continue;  // it fitted
-    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+    if (!s.ok()) {
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+    }
+    disk_->SetFree(kPlenty);
+    ASSERT_TRUE(WaitForChanges(next++, absl::Seconds(30))) << "after a short write of " << room;
   }
-  disk_->SetFree(kPlenty);
-  ASSERT_TRUE(WaitForChanges(300, absl::Seconds(30)));
+  EXPECT_GT(disk_->refusals(), 0u);
+  ExpectEverythingAcknowledgedAndAConsistentLog();
   ASSERT_TRUE(server_->Restart().ok());
   Connect();
+  ExpectEverythingAcknowledgedAndAConsistentLog();
+}
+
+// A nearly full disk: room for a write's first bytes, not for the flush a resume makes. Changes
+// stay refused while it lasts (a resume tried then would fail its flush) and go through again
+// once space returns, without a restart.
+TEST_F(FullDiskTest, ANearlyFullDiskStopsChangesOnlyUntilSpaceReturns) {
+  for (int n = 0; n < 3; ++n) ASSERT_TRUE(Create(n).ok());
+  disk_->ReportPlentyOnce();
+  disk_->SetFree(300);
+  EXPECT_EQ(Create(400).error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_GT(disk_->refusals(), 0u);
+  // Still a few hundred bytes, less than any flush needs: every attempt stays refused.
+  disk_->SetFree(300);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(Create(401 + i).error_code(), grpc::StatusCode::UNAVAILABLE);
+  }
+  disk_->SetFree(kPlenty);
+  ASSERT_TRUE(WaitForChanges(500, absl::Seconds(30)))
+      << "changes still fail after space returned";
   ExpectEverythingAcknowledgedAndAConsistentLog();
 }
 
