@@ -553,7 +553,11 @@ class CrashCycles {
     // is what the tree commits to.
     std::map<std::string, uint32_t> logged;
     int64_t events = 0;
-    absl::Status streamed = source.StreamEvents(0, head.tree_size(), [&](const v1::AuditEntry& e) {
+    // (An empty log, before the first call, has no range to stream.)
+    const auto stream = [&](uint64_t end, const auto& fn) {
+      return end == 0 ? absl::OkStatus() : source.StreamEvents(0, end, fn);
+    };
+    absl::Status streamed = stream(head.tree_size(), [&](const v1::AuditEntry& e) {
       v1::AuditEvent ev;
       if (!ev.ParseFromString(e.event_bytes())) return absl::DataLossError("unparsable event");
       ++events;
