@@ -31,6 +31,27 @@ namespace {
 
 using testing::TestPki;
 
+namespace {
+
+// The port of the "registryd serving" line: `"port":N` in the JSON log, ` port=N` in text.
+int ServingPort(const std::string& log) {
+  const size_t at = log.find("registryd serving");
+  const size_t eol = at == std::string::npos ? at : log.find('\n', at);
+  if (eol == std::string::npos) return 0;
+  const std::string line = log.substr(at, eol - at);
+  for (const std::string key : {"\"port\":", " port="}) {
+    const size_t p = line.find(key);
+    if (p == std::string::npos) continue;
+    size_t e = p + key.size();
+    while (e < line.size() && line[e] >= '0' && line[e] <= '9') ++e;
+    int port = 0;
+    if (absl::SimpleAtoi(line.substr(p + key.size(), e - p - key.size()), &port)) return port;
+  }
+  return 0;
+}
+
+}  // namespace
+
 class RegistrydProcessTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -88,19 +109,14 @@ class RegistrydProcessTest : public ::testing::Test {
                           environ),
               0);
     posix_spawn_file_actions_destroy(&actions);
-    // The port it bound, from its "registryd serving ... port=N" line.
+    // The port it bound, from its "registryd serving" line.
     port_ = 0;
     for (int i = 0; i < 300 && port_ == 0; ++i) {
       // The child creates the log file itself: it may not exist yet.
       std::ifstream in(dir_ + "/registryd.log", std::ios::binary);
       const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      const size_t at = log.find("registryd serving");
-      const size_t p = at == std::string::npos ? at : log.find(" port=", at);
-      const size_t eol = p == std::string::npos ? p : log.find('\n', p);
-      if (eol != std::string::npos &&
-          absl::SimpleAtoi(log.substr(p + 6, eol - p - 6), &port_) && port_ > 0) {
-        break;
-      }
+      port_ = ServingPort(log);
+      if (port_ > 0) break;
       port_ = 0;
       if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
         pid_ = -1;
