@@ -26,7 +26,7 @@ encode CreateRecordRequest "$s/create_record_bad.txtpb" | seed record_request_fu
 # rpc_request_fuzzer: one byte for the method (the order of Methods() in rpc_request_fuzzer.cc),
 # one for the caller (clerk 0, court 1, vetting 2, auditor 3, admin 4, stranger 5), the request.
 rpc() {  # rpc NAME METHOD CALLER [MESSAGE FILE]
-  { printf "\\x$(printf %02x "$2")\\x$(printf %02x "$3")"
+  { printf '%b' "\\x$(printf %02x "$2")\\x$(printf %02x "$3")"
     if [ $# -gt 3 ]; then encode "$4" "$5"; fi; } | seed rpc_request_fuzzer "$1"
 }
 rpc create 0 0 CreateRecordRequest "$s/create_record.txtpb"
@@ -105,4 +105,4 @@ printf '\x05--surname\0Krasniqi\0--offence\0a\0--offence\0b\0--\0--x' | seed opt
 printf '\xff--identity\0var/dev/pki/clerk\0record\0get' | seed option_parser_fuzzer global
 
 echo "seed corpora in $out:"
-for d in "$out"/*/; do echo "  $(basename "$d"): $(ls "$d" | wc -l)"; done
+for d in "$out"/*/; do echo "  $(basename "$d"): $(find "$d" -type f | wc -l)"; done

@@ -43,6 +43,7 @@ for corpus in "$here"/corpus/*/; do
   targets+=("$name")
 done
 
+# shellcheck disable=SC2317  # run by xargs through bash -c (exported below)
 run_one() {
   local name="$1" dir="$out/$1"
   mkdir -p "$dir/corpus" "$dir/artifacts"
