@@ -128,6 +128,9 @@ absl::Status Call::StageSubjectCheck(int status_code, storage::PendingWrite* w) 
 absl::Status Call::Commit(storage::PendingWrite* write) {
   if (committed_) return absl::InternalError("audit event committed twice");
   event_.set_outcome(0);
+  // A change needs room beyond the space kept for audit events: on a filling disk changes are
+  // refused (and that refusal audited) while reads, which only add their event, go on.
+  if (write != nullptr) RETURN_IF_ERROR(log_->RoomForChange());
   storage::PendingWrite subject_only;
   if (write == nullptr && !subject_token_.empty()) write = &subject_only;
   if (write != nullptr) RETURN_IF_ERROR(StageSubjectCheck(0, write));

@@ -83,7 +83,8 @@ class Call {
   // Commits `write` (may be null: the event alone) with this call's event, outcome OK, in one
   // synced batch (with the subject's check, when the method names one). Afterwards the gate
   // writes no other event for the call. Unavailable when the audit log cannot be written (then
-  // nothing was written). At most once per call.
+  // nothing was written), and for a non-null `write` (a change) also when the disk is down to
+  // the space kept for audit events (AuditLog::RoomForChange). At most once per call.
   absl::Status Commit(storage::PendingWrite* write);
   bool committed() const { return committed_; }
   uint64_t sequence() const { return sequence_; }

@@ -71,7 +71,8 @@ absl::StatusOr<SigningKeys> DeriveSigningKeys(const crypto::SecretBytes& root) {
 
 absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& config,
                                          const Clock* clock,
-                                         storage::WriteFaultInjector* fault_injector) {
+                                         storage::WriteFaultInjector* fault_injector,
+                                         rocksdb::Env* env) {
   StorageStack st;
   // Keys first: without them nothing can be read.
   ASSIGN_OR_RETURN(KeyMaterial keys, LoadKeyFile(config.key_file()));
@@ -83,6 +84,7 @@ absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& confi
   storage::DatabaseOptions db_options;
   db_options.path = config.data_dir();
   db_options.fault_injector = fault_injector;
+  db_options.env = env;
   ASSIGN_OR_RETURN(st.db, storage::Database::Open(db_options));
   ASSIGN_OR_RETURN(st.audit, storage::AuditLog::Open(st.db.get(), clock));
   ASSIGN_OR_RETURN(st.records, storage::RecordStore::Create(st.db.get(), st.keys.get(),
@@ -153,7 +155,8 @@ absl::Status RegistryServer::LoadRules() {
 
 absl::Status RegistryServer::OpenAndRecoverStorage() {
   const registry::v1::ServerConfig& config = options_.config;
-  ASSIGN_OR_RETURN(storage_, OpenStorage(config, clock_, options_.fault_injector));
+  ASSIGN_OR_RETURN(storage_, OpenStorage(config, clock_, options_.fault_injector,
+                                         options_.storage_env));
   StorageStack& st = storage_;
   // Ages are ages in real time, whatever clock the registry runs on.
   metrics_ = std::make_unique<Metrics>(SystemClock::Get());

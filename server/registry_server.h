@@ -63,6 +63,8 @@ struct RegistryServerOptions {
   const Clock* revocation_clock = nullptr;
   // Not owned; tests only.
   storage::WriteFaultInjector* fault_injector = nullptr;
+  // Not owned; tests only: the Env the database uses (storage::DatabaseOptions::env).
+  rocksdb::Env* storage_env = nullptr;
   // One log line per call on stderr. Default true.
   bool log_calls = true;
   // Run the retention scheduler thread. Default true.
@@ -98,11 +100,12 @@ struct StorageStack {
 
 // Opens the storage for `config` (key file, database, erasure ledger). Whoever serves from it
 // first applies the erasures the database has not applied (eraser->CatchUp()), so that nothing
-// erased is served or left in the files. `clock` and `fault_injector` are not owned;
-// fault_injector may be null.
+// erased is served or left in the files. `clock`, `fault_injector` and `env` are not owned;
+// fault_injector and env may be null.
 absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& config,
                                          const Clock* clock,
-                                         storage::WriteFaultInjector* fault_injector);
+                                         storage::WriteFaultInjector* fault_injector,
+                                         rocksdb::Env* env = nullptr);
 
 // `registryd --verify_data`: opens the storage without changing it and runs CheckData.
 absl::StatusOr<storage::DataCheckReport> VerifyDataOffline(const registry::v1::ServerConfig& config);

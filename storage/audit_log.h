@@ -111,6 +111,10 @@ class AuditLog {
 
   ~AuditLog();
 
+  // Whether a record change may be written now (Database::RoomForChange): Unavailable when the
+  // disk is down to the space kept for audit events. An event alone is never refused for it.
+  absl::Status RoomForChange() const { return db_->RoomForChange(); }
+
   Head CurrentHead() const;
 
   Pruned CurrentPruned() const;

@@ -70,17 +70,19 @@ absl::Status Iterator::status() const { return FromRocksDb(it_->status()); }
 
 Database::Database(std::string path, std::unique_ptr<rocksdb::DB> db,
                    std::vector<rocksdb::ColumnFamilyHandle*> handles,
-                   WriteFaultInjector* fault_injector)
+                   WriteFaultInjector* fault_injector, uint64_t reserve_bytes)
     : path_(std::move(path)),
       db_(std::move(db)),
       handles_(std::move(handles)),
-      fault_injector_(fault_injector) {}
+      fault_injector_(fault_injector),
+      reserve_bytes_(reserve_bytes) {}
 
 absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options) {
   if (options.path.empty()) return absl::InvalidArgumentError("database path is empty");
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = options.create_if_missing;
+  if (options.env != nullptr) db_options.env = options.env;
   // Integrity: verify everything we can, and fail rather than serve a damaged database.
   db_options.paranoid_checks = true;
   db_options.track_and_verify_wals_in_manifest = true;
@@ -104,7 +106,8 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
   db->DestroyColumnFamilyHandle(handles[0]);
   handles.erase(handles.begin());
   return std::unique_ptr<Database>(
-      new Database(options.path, std::move(db), std::move(handles), options.fault_injector));
+      new Database(options.path, std::move(db), std::move(handles), options.fault_injector,
+                   options.reserve_bytes));
 }
 
 Database::~Database() {
@@ -134,6 +137,11 @@ absl::Status Database::WriteAll(absl::Span<const Batch* const> batches) {
     absl::Status injected = fault_injector_->BeforeWrite();
     if (!injected.ok()) return absl::UnavailableError(injected.message());
   }
+  // After a failed write RocksDB refuses every write (its background error) until resumed.
+  if (write_failed_.load()) {
+    absl::Status resumed = ResumeAfterFailure();
+    if (!resumed.ok()) return absl::UnavailableError(resumed.message());
+  }
   rocksdb::WriteBatch out;
   rocksdb::Status s;
   for (const Batch* batch : batches) {
@@ -157,10 +165,34 @@ absl::Status Database::WriteAll(absl::Span<const Batch* const> batches) {
   wo.sync = true;
   s = db_->Write(wo, &out);
   if (!s.ok()) {
+    write_failed_.store(true);
     absl::Status st = FromRocksDb(s);
     // Any failed write is an unavailable store to our callers.
     return absl::UnavailableError(st.message());
   }
+  return absl::OkStatus();
+}
+
+absl::Status Database::RoomForChange() const {
+  if (reserve_bytes_ == 0) return absl::OkStatus();
+  uint64_t free = 0;
+  if (!db_->GetEnv()->GetFreeSpace(path_, &free).ok()) return absl::OkStatus();
+  if (free >= reserve_bytes_) return absl::OkStatus();
+  return absl::UnavailableError(
+      "storage: the disk is nearly full; changes are refused until space is freed");
+}
+
+absl::Status Database::ResumeAfterFailure() {
+  // One resume at a time; writers that queued behind it find it done.
+  absl::MutexLock lock(&resume_mu_);
+  if (!write_failed_.load()) return absl::OkStatus();
+  // Resume is a no-op when RocksDB holds no background error (a failure that did not stop it),
+  // and otherwise flushes the memtables to new files and switches to a new write-ahead log, so
+  // that a record the failed write left half-written at the end of the old log is never
+  // followed by later records: recovery (kAbsoluteConsistency) would refuse such a log.
+  rocksdb::Status s = db_->Resume();
+  if (!s.ok()) return FromRocksDb(s);
+  write_failed_.store(false);
   return absl::OkStatus();
 }
 

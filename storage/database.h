@@ -23,6 +23,7 @@
 #ifndef REGISTRY_STORAGE_DATABASE_H_
 #define REGISTRY_STORAGE_DATABASE_H_
 
+#include <atomic>
 #include <memory>
 #include <optional>
 #include <string>
@@ -31,11 +32,13 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
 
 namespace rocksdb {
 class ColumnFamilyHandle;
 class DB;
+class Env;
 class Iterator;
 }  // namespace rocksdb
 
@@ -73,6 +76,13 @@ struct DatabaseOptions {
   size_t block_cache_bytes = 64 << 20;
   // Not owned; may be null. Tests only.
   WriteFaultInjector* fault_injector = nullptr;
+  // Not owned; null: the default (the operating system's files). Tests only: an Env over a file
+  // system that fails as a full or broken disk does, or that keeps the files in memory.
+  rocksdb::Env* env = nullptr;
+  // Free disk space kept for audit events: below it, RoomForChange refuses record changes, so
+  // that reads (each of which needs its audit event) and the audit events of refused changes
+  // still have room on a filling disk. 0: no reserve. Default 64 MiB.
+  uint64_t reserve_bytes = uint64_t{64} << 20;
 };
 
 // Changes to several column families, written atomically by Database::Write. Move-only.
@@ -148,9 +158,22 @@ class Database {
 
   // Writes the batch atomically across column families with sync=true. Unavailable when the
   // write (or the fault injector) fails; nothing of the batch is then visible.
+  //
+  // A write that fails in RocksDB (a full disk, an I/O error) stops RocksDB's writes until it
+  // is resumed: so the first write after a failure resumes it first (DB::Resume, which flushes
+  // what is in memory and starts a new write-ahead log), unless RocksDB's own recovery (which,
+  // after a full disk, waits for free space) is under way or has done it. While the cause lasts
+  // the write fails with Unavailable; once space has returned, writes go through again without
+  // a restart. Reads are served throughout.
   absl::Status Write(const Batch& batch);
   // The same for several batches, in order, as one atomic write (the audit log's group commit).
   absl::Status WriteAll(absl::Span<const Batch* const> batches);
+
+  // OK while the data directory's file system has at least the reserve free
+  // (DatabaseOptions::reserve_bytes); Unavailable below it. Writers of record changes ask first;
+  // audit events alone do not (they may use the reserve). When the free space cannot be read,
+  // OK: the write itself then fails if the disk is full.
+  absl::Status RoomForChange() const;
 
   // An iterator with checksum verification; the caller seeks.
   std::unique_ptr<Iterator> NewIterator(Cf family) const;
@@ -173,12 +196,20 @@ class Database {
   }
 
   Database(std::string path, std::unique_ptr<rocksdb::DB> db,
-           std::vector<rocksdb::ColumnFamilyHandle*> handles, WriteFaultInjector* fault_injector);
+           std::vector<rocksdb::ColumnFamilyHandle*> handles, WriteFaultInjector* fault_injector,
+           uint64_t reserve_bytes);
+
+  // Resumes RocksDB after a failed write (see Write). OK when nothing failed since.
+  absl::Status ResumeAfterFailure();
 
   std::string path_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   WriteFaultInjector* fault_injector_;
+  uint64_t reserve_bytes_;
+  // Set when a write failed in RocksDB, cleared when a resume succeeds.
+  std::atomic<bool> write_failed_{false};
+  absl::Mutex resume_mu_;
 };
 
 // Big-endian fixed-width encodings used in keys, so that byte order is numeric order.

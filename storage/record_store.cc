@@ -830,9 +830,12 @@ absl::StatusOr<std::vector<VettingFacts>> RecordStore::FactsForVetting(
                      db_->Get(Cf::kRecords, stand_in.record_id()));
     ASSIGN_OR_RETURN(std::string mac, HeadMac(stand_in));
     ASSIGN_OR_RETURN(RecordDates dates, OpenDates(stand_in));
-    const bool discarded = absent.has_value() | crypto::ConstantTimeEquals(mac, row_mac) |
-                           crypto::ConstantTimeEquals(stand_in.name_token(), candidate.name) |
-                           dates.employer_visible_until().empty();
+    // Bitwise on ints, not ||: every term must be evaluated, whatever the earlier ones gave.
+    const int discarded = static_cast<int>(absent.has_value()) |
+                          static_cast<int>(crypto::ConstantTimeEquals(mac, row_mac)) |
+                          static_cast<int>(crypto::ConstantTimeEquals(stand_in.name_token(),
+                                                                      candidate.name)) |
+                          static_cast<int>(dates.employer_visible_until().empty());
     static_cast<void>(discarded);
     return std::vector<VettingFacts>();
   }

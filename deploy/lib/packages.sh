@@ -11,10 +11,17 @@ REGISTRY_PACKAGES=(
   dpkg-dev file lintian shellcheck systemd
 )
 
+# What the sanitizer and fuzzing stage adds (deploy/sanitize.sh): clang with its ASan/UBSan
+# runtimes, and libFuzzer.
+# shellcheck disable=SC2034  # used by deploy/test.sh and deploy/sanitize.sh, which source this
+REGISTRY_SANITIZER_PACKAGES=(clang-14 libfuzzer-14-dev)
+
+# Installs REGISTRY_PACKAGES and the packages given as arguments, those missing only.
+# shellcheck disable=SC2120  # the arguments are optional
 registry_ensure_packages() {
   local missing=()
   local p
-  for p in "${REGISTRY_PACKAGES[@]}"; do
+  for p in "${REGISTRY_PACKAGES[@]}" "$@"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
       missing+=("$p")
     fi

@@ -1,9 +1,20 @@
 // Fuzzes what a clerk sends: CreateRecordRequest bytes → parse → validation → blind-index
-// normalisation. Must never crash; validation errors must name a field and never echo a value.
+// normalisation. Must never crash, and validation must never echo a value of the person.
+//
+// The echo oracle is exact. A message may depend on which rule each field breaks, never on the
+// value itself. So every personal field (names, aliases, birth place, personal number, address)
+// is replaced by a stand-in of the same class (the same verdict from the field's own rule:
+// valid, or invalid with the same message), twice with two different sets of stand-ins, and the
+// whole record's message must not change. Comparing with the value's text instead would fire on
+// honest messages whenever a value happens to occur in the fixed rule text (a surname "rs, spac"
+// is in "letters, spaces"), and would miss echoes of short values.
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <memory>
+#include <string>
 
+#include "absl/strings/string_view.h"
 #include "common/clock.h"
 #include "registry/v1/records.pb.h"
 #include "server/record_validation.h"
@@ -12,9 +23,11 @@
 
 namespace {
 
+using registry::server::RecordValidator;
+
 struct Env {
   std::unique_ptr<registry::server::ReferenceData> reference;
-  std::unique_ptr<registry::server::RecordValidator> validator;
+  std::unique_ptr<RecordValidator> validator;
   std::unique_ptr<registry::storage::NameNormalizer> normalizer;
   registry::FakeClock clock{absl::FromCivil(absl::CivilDay(2026, 11, 28), absl::UTCTimeZone())};
 };
@@ -25,7 +38,7 @@ Env* GetEnv() {
     auto ref = registry::server::ReferenceData::Load(REGISTRY_SOURCE_DIR "/deploy/reference");
     if (!ref.ok()) std::abort();
     e->reference = *std::move(ref);
-    auto v = registry::server::RecordValidator::Create(e->reference.get(), {}, &e->clock);
+    auto v = RecordValidator::Create(e->reference.get(), {}, &e->clock);
     if (!v.ok()) std::abort();
     e->validator = *std::move(v);
     auto n = registry::storage::NameNormalizer::Create();
@@ -36,20 +49,87 @@ Env* GetEnv() {
   return env;
 }
 
+// The limits of the free-text fields of a person (record_validation.h: birth_place 0..100,
+// last_known_address 0..200 code points).
+constexpr size_t kBirthPlaceMax = 100;
+constexpr size_t kAddressMax = 200;
+
+// Stand-ins: for each class, a value of that class, in two different spellings (set 0 and 1).
+struct StandIns {
+  const char* name_ok;
+  const char* name_bad;
+  const char* text_ok;
+  const char* text_bad;
+  const char* number_ok;
+  const char* number_bad;
+};
+constexpr StandIns kStandIns[2] = {
+    {"Berisha", "1", "Prishtinë", "\x01", "1234567890", "x"},
+    {"Gashi", "#", "Pejë", "\x7f", "9876543210", "12"},
+};
+
+// `value` replaced by the stand-in of its class. The class is what the field's own rule says,
+// so two values of one class must give the whole record the same message.
+std::string NameStandIn(absl::string_view field, const std::string& value, bool required,
+                        const StandIns& s) {
+  if (value.empty() && !required) return "";
+  return RecordValidator::ValidateName(field, value, required).ok() ? s.name_ok : s.name_bad;
+}
+std::string TextStandIn(absl::string_view field, const std::string& value, size_t max,
+                        const StandIns& s) {
+  if (value.empty()) return "";
+  return RecordValidator::ValidateText(field, value, 0, max).ok() ? s.text_ok : s.text_bad;
+}
+
+registry::v1::Person WithStandIns(const registry::v1::Person& p, const RecordValidator& v,
+                                  const StandIns& s) {
+  registry::v1::Person out = p;
+  out.set_surname(NameStandIn("person.surname", p.surname(), true, s));
+  out.set_given_name(NameStandIn("person.given_name", p.given_name(), true, s));
+  out.set_father_name(NameStandIn("person.father_name", p.father_name(), false, s));
+  for (int i = 0; i < out.aliases_size(); ++i) {
+    out.set_aliases(i, NameStandIn("person.aliases[]", p.aliases(i), true, s));
+  }
+  out.set_birth_place(TextStandIn("person.birth_place", p.birth_place(), kBirthPlaceMax, s));
+  out.set_last_known_address(
+      TextStandIn("person.last_known_address", p.last_known_address(), kAddressMax, s));
+  out.set_personal_number(
+      v.ValidatePersonalNumber("person.personal_number", p.personal_number()).ok()
+          ? s.number_ok
+          : s.number_bad);
+  return out;
+}
+
+[[noreturn]] void Echoed(const std::string& message, const std::string& stand_in_message) {
+  std::fprintf(stderr, "validation message depends on a value, not only on its class:\n  %s\n  %s\n",
+               message.c_str(), stand_in_message.c_str());
+  std::abort();
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   Env* env = GetEnv();
   registry::v1::CreateRecordRequest req;
   if (!req.ParseFromArray(data, static_cast<int>(size))) return 0;
-  absl::Status s = env->validator->ValidateRecord(req.person(), req.conviction());
-  if (!s.ok()) {
-    // Messages name the field; a non-empty surname must never be echoed back.
-    const std::string& surname = req.person().surname();
-    if (surname.size() >= 8 && s.message().find(surname) != absl::string_view::npos) std::abort();
+  const absl::Status s = env->validator->ValidateRecord(req.person(), req.conviction());
+  for (const StandIns& stand_ins : kStandIns) {
+    const absl::Status t = env->validator->ValidateRecord(
+        WithStandIns(req.person(), *env->validator, stand_ins), req.conviction());
+    if (s.ok() != t.ok() || s.message() != t.message()) {
+      Echoed(std::string(s.message()), std::string(t.message()));
+    }
   }
   (void)env->normalizer->Normalize(req.person().surname());
-  (void)env->validator->ValidateCandidate(req.person().personal_number(), req.person().surname(),
-                                          req.person().given_name(), req.person().birth_date());
+  const absl::Status c = env->validator->ValidateCandidate(
+      req.person().personal_number(), req.person().surname(), req.person().given_name(),
+      req.person().birth_date());
+  const registry::v1::Person stand_in = WithStandIns(req.person(), *env->validator, kStandIns[1]);
+  const absl::Status d = env->validator->ValidateCandidate(
+      stand_in.personal_number(), stand_in.surname(), stand_in.given_name(),
+      req.person().birth_date());
+  if (c.ok() != d.ok() || c.message() != d.message()) {
+    Echoed(std::string(c.message()), std::string(d.message()));
+  }
   return 0;
 }

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <thread>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -30,6 +31,27 @@ namespace {
 
 using testing::TestPki;
 
+namespace {
+
+// The port of the "registryd serving" line: `"port":N` in the JSON log, ` port=N` in text.
+int ServingPort(const std::string& log) {
+  const size_t at = log.find("registryd serving");
+  const size_t eol = at == std::string::npos ? at : log.find('\n', at);
+  if (eol == std::string::npos) return 0;
+  const std::string line = log.substr(at, eol - at);
+  for (const std::string key : {"\"port\":", " port="}) {
+    const size_t p = line.find(key);
+    if (p == std::string::npos) continue;
+    size_t e = p + key.size();
+    while (e < line.size() && line[e] >= '0' && line[e] <= '9') ++e;
+    int port = 0;
+    if (absl::SimpleAtoi(line.substr(p + key.size(), e - p - key.size()), &port)) return port;
+  }
+  return 0;
+}
+
+}  // namespace
+
 class RegistrydProcessTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -39,8 +61,6 @@ class RegistrydProcessTest : public ::testing::Test {
     ASSERT_TRUE(server::WriteKeyFile(dir_ + "/keys.json", *keys, false).ok());
     std::ofstream(dir_ + "/policy.json") << testing::ReadFileOrDie(REGISTRY_SOURCE_DIR
                                                                     "/deploy/dev/policy.json");
-    // A fixed free port is racy; pick one from the pid to keep parallel tests apart.
-    port_ = 20000 + (getpid() % 20000);
     WriteConfig(/*crl_directory=*/"");
   }
 
@@ -50,7 +70,9 @@ class RegistrydProcessTest : public ::testing::Test {
     const std::string crl =
         crl_directory.empty() ? "" : absl::StrCat(R"(, "crl_directory": ")", crl_directory, "\"");
     std::ofstream(dir_ + "/registryd.json") << absl::StrCat(
-        R"({"listen_address": "127.0.0.1:)", port_, R"(",
+        // Port 0: the kernel picks a free port, and Spawn reads it back from the log, so that
+        // tests running side by side never race for one.
+        R"({"listen_address": "127.0.0.1:0",
             "tls": {"client_ca_file": ")", pki, R"(/ca/ca.pem", "cert_file": ")", pki,
         R"(/server/cert.pem", "key_file": ")", pki, R"(/server/key.pem")", crl, R"(},
             "data_dir": "data", "key_file": "keys.json", "policy_file": "policy.json",
@@ -87,6 +109,22 @@ class RegistrydProcessTest : public ::testing::Test {
                           environ),
               0);
     posix_spawn_file_actions_destroy(&actions);
+    // The port it bound, from its "registryd serving" line.
+    port_ = 0;
+    for (int i = 0; i < 300 && port_ == 0; ++i) {
+      // The child creates the log file itself: it may not exist yet.
+      std::ifstream in(dir_ + "/registryd.log", std::ios::binary);
+      const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+      port_ = ServingPort(log);
+      if (port_ > 0) break;
+      port_ = 0;
+      if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
+        pid_ = -1;
+        FAIL() << "registryd exited before serving:\n" << log;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_NE(port_, 0) << "registryd did not say which port it serves on:\n" << Log();
     // Wait until it answers (health refuses every caller while no CRL is current).
     for (int i = 0; i < 100; ++i) {
       const grpc::StatusCode code = Health().error_code();

@@ -164,6 +164,7 @@ absl::Status TestServer::Restart() {
   o.clock = options_.clock;
   o.revocation_clock = options_.revocation_clock;
   o.fault_injector = options_.fault_injector;
+  o.storage_env = options_.storage_env;
   o.log_calls = options_.log_calls;
   o.start_scheduler = options_.scheduler;
   // Tests make their backups themselves (RunScheduledBackupOnce for the schedule's step).

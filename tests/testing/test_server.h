@@ -32,6 +32,8 @@ struct TestServerOptions {
   const Clock* revocation_clock = nullptr;
   // Not owned.
   storage::WriteFaultInjector* fault_injector = nullptr;
+  // Not owned: the Env of the database (a failing or in-memory file system).
+  rocksdb::Env* storage_env = nullptr;
   // Check client certificates against CRLs (tls.crl_directory). Default true.
   bool crl = true;
   // The dev PKI folder whose CRLs the server's CRL folder starts with ("crl", "crl-next",

@@ -1,0 +1,73 @@
+// FullDiskFileSystem: RocksDB's files on the real file system, on a disk whose free space the
+// test sets. Appends that do not fit fail with IOStatus::NoSpace after writing the part that fits
+// (as write(2) on a full ext4 does: a short write, then ENOSPC), new files cannot be created or
+// preallocated without space, deleting a file gives its bytes back, and GetFreeSpace reports what
+// is left. So RocksDB sees the errors of a real full disk, through its own error handling (its
+// background error, the write stall, Resume), with no privileges and on any machine; a loop
+// device or a small tmpfs would need a mount.
+//
+//   auto fs = std::make_shared<FullDiskFileSystem>();
+//   std::unique_ptr<rocksdb::Env> env = rocksdb::NewCompositeEnv(fs);
+//   options.storage_env = env.get();
+//   fs->SetFree(0);            // the disk is full
+//   fs->SetFree(1ull << 30);   // space is back
+#ifndef REGISTRY_TESTS_RELIABILITY_FULL_DISK_FS_H_
+#define REGISTRY_TESTS_RELIABILITY_FULL_DISK_FS_H_
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "rocksdb/file_system.h"
+
+namespace registry::testing {
+
+class FullDiskFileSystem : public rocksdb::FileSystemWrapper {
+ public:
+  // Plenty of space until SetFree says otherwise.
+  FullDiskFileSystem();
+
+  static const char* kClassName() { return "RegistryFullDiskFileSystem"; }
+  const char* Name() const override { return kClassName(); }
+
+  // The bytes that may still be written.
+  void SetFree(uint64_t bytes) { free_.store(static_cast<int64_t>(bytes)); }
+  uint64_t free() const;
+  // The next look at the free space (GetFreeSpace) reports plenty, whatever is left; later ones
+  // the truth again: a disk that fills between the registry's look and its write (another
+  // process took the space), so that the write itself meets the full disk.
+  void ReportPlentyOnce() { plenty_reports_.store(1); }
+  // How many operations failed for want of space.
+  uint64_t refusals() const { return refusals_.load(); }
+
+  // Takes `n` bytes of the free space: false (and nothing taken) when they do not fit; then
+  // *fits is how many do.
+  bool Take(uint64_t n, uint64_t* fits);
+  void Refused() { refusals_.fetch_add(1); }
+
+  rocksdb::IOStatus NewWritableFile(const std::string& fname, const rocksdb::FileOptions& options,
+                                    std::unique_ptr<rocksdb::FSWritableFile>* result,
+                                    rocksdb::IODebugContext* dbg) override;
+  rocksdb::IOStatus ReopenWritableFile(const std::string& fname,
+                                       const rocksdb::FileOptions& options,
+                                       std::unique_ptr<rocksdb::FSWritableFile>* result,
+                                       rocksdb::IODebugContext* dbg) override;
+  rocksdb::IOStatus ReuseWritableFile(const std::string& fname, const std::string& old_fname,
+                                      const rocksdb::FileOptions& options,
+                                      std::unique_ptr<rocksdb::FSWritableFile>* result,
+                                      rocksdb::IODebugContext* dbg) override;
+  rocksdb::IOStatus DeleteFile(const std::string& fname, const rocksdb::IOOptions& options,
+                               rocksdb::IODebugContext* dbg) override;
+  rocksdb::IOStatus GetFreeSpace(const std::string& path, const rocksdb::IOOptions& options,
+                                 uint64_t* diskfree, rocksdb::IODebugContext* dbg) override;
+
+ private:
+  std::atomic<int64_t> free_;
+  std::atomic<uint64_t> refusals_{0};
+  std::atomic<int> plenty_reports_{0};
+};
+
+}  // namespace registry::testing
+
+#endif  // REGISTRY_TESTS_RELIABILITY_FULL_DISK_FS_H_
