@@ -115,6 +115,8 @@ struct AuditLog::Writer {
   absl::Status status;
   uint64_t sequence = 0;
   bool done = false;
+  // Signalled when the writer's group is written, or when it is first in line to lead.
+  absl::CondVar cv;
 };
 
 void AuditLog::PrunedFacts::Put(absl::string_view key, absl::string_view value) {
@@ -202,7 +204,7 @@ void AuditLog::Commit(Writer* writer) {
   Writer& w = *writer;
   mu_.Lock();
   queue_.push_back(&w);
-  while (!w.done && (leader_active_ || queue_.front() != &w)) cv_.Wait(&mu_);
+  while (!w.done && (leader_active_ || queue_.front() != &w)) w.cv.Wait(&mu_);
   if (w.done) {
     mu_.Unlock();
     return;
@@ -225,12 +227,15 @@ void AuditLog::Commit(Writer* writer) {
     frontier_ = std::move(frontier);
     last_time_ = last_time;
   }
+  // Wake exactly the writers that have something to do: the group's, whose calls can now reply,
+  // and the next in line, which leads the next group. The rest stay asleep.
   for (Writer* g : group) {
     g->status = status;
     g->done = true;
+    if (g != &w) g->cv.Signal();
   }
   leader_active_ = false;
-  cv_.SignalAll();
+  if (!queue_.empty()) queue_.front()->cv.Signal();
   mu_.Unlock();
 }
 

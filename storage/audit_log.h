@@ -190,7 +190,6 @@ class AuditLog {
   std::unique_ptr<StoredNodes> nodes_;
 
   mutable absl::Mutex mu_;
-  absl::CondVar cv_;
   std::deque<Writer*> queue_ ABSL_GUARDED_BY(mu_);
   bool leader_active_ ABSL_GUARDED_BY(mu_) = false;
   crypto::merkle::CompactRange frontier_ ABSL_GUARDED_BY(mu_);
