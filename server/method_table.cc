@@ -36,6 +36,7 @@ std::vector<MethodRule> Build() {
       {vet + "ListChecksAboutPerson", {kClerk}},
       {aud + "ListAuditEvents", {kAuditor}},
       {aud + "StreamAuditEvents", {kAuditor}},
+      {aud + "StreamAuditBatches", {kAuditor}},
       {aud + "ExportAuditEvents", {kAuditor}, false, false, true},
       {aud + "GetSignedTreeHead", {kAuditor}},
       {aud + "GetInclusionProof", {kAuditor}},
