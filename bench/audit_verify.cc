@@ -7,6 +7,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
+#include "bench/environment.h"
 #include "client/audit_verifier.h"
 #include "client/connection.h"
 #include "client/grpc_audit_log_source.h"
@@ -85,7 +86,9 @@ absl::StatusOr<double> TimeSha256Concat(const Arena& arena) {
 
 }  // namespace
 
-absl::StatusOr<AuditVerifyResult> VerifyWholeLog(const std::shared_ptr<grpc::Channel>& auditor) {
+absl::StatusOr<AuditVerifyResult> VerifyWholeLog(
+    const std::shared_ptr<grpc::Channel>& auditor,
+    const std::function<std::optional<double>()>& server_cpu) {
   AuditVerifyResult r;
   auto stub = v1::AuditService::NewStub(auditor);
   if (!auditor->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(20))) {
@@ -114,6 +117,8 @@ absl::StatusOr<AuditVerifyResult> VerifyWholeLog(const std::shared_ptr<grpc::Cha
   // What `registry-cli audit verify --full` does, timed: the client's verifier over
   // StreamAuditBatches (client/grpc_audit_log_source.h), every retained event hashed onto the
   // tree as its batch arrives, the root compared with a freshly signed head.
+  const std::optional<double> server_before = server_cpu ? server_cpu() : std::nullopt;
+  const std::optional<double> client_before = ProcessCpuSeconds(0);
   const auto start = SteadyClock::now();
   client::ConnectionSettings settings;
   settings.timeout = absl::Hours(1);
@@ -125,6 +130,10 @@ absl::StatusOr<AuditVerifyResult> VerifyWholeLog(const std::shared_ptr<grpc::Cha
   const absl::StatusOr<client::AuditVerification> verified =
       client::VerifyAuditLog(source, std::nullopt, options, absl::Now());
   r.verify_seconds = SecondsSince(start);
+  const std::optional<double> server_after = server_cpu ? server_cpu() : std::nullopt;
+  const std::optional<double> client_after = ProcessCpuSeconds(0);
+  if (server_before && server_after) r.verify_server_cpu_seconds = *server_after - *server_before;
+  if (client_before && client_after) r.verify_client_cpu_seconds = *client_after - *client_before;
   if (!verified.ok() && verified.status().code() != absl::StatusCode::kDataLoss) {
     return verified.status();
   }

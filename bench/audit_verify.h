@@ -16,7 +16,9 @@
 #define REGISTRY_BENCH_AUDIT_VERIFY_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
+#include <optional>
 
 #include "absl/status/statusor.h"
 #include "grpcpp/grpcpp.h"
@@ -33,6 +35,10 @@ struct AuditVerifyResult {
   // StreamAuditEvents (one message per event, with its decoded copy) over the same events,
   // each hashed onto a tree as it arrives: the former way.
   double legacy_stream_seconds = 0;
+  // CPU time (user + system) spent during the timed full verification by the server (child mode
+  // only) and by this process (client): on a shared machine, steadier than the wall time.
+  std::optional<double> verify_server_cpu_seconds;
+  std::optional<double> verify_client_cpu_seconds;
   // The same Merkle rebuild over bytes already in memory.
   double tree_seconds = 0;
   // OpenSSL SHA-256, one digest per event, over bytes in memory.
@@ -45,7 +51,10 @@ struct AuditVerifyResult {
 
 // Fails when a call fails or the stream is out of order; a root mismatch or bad signature is
 // reported in the result (and fails the smoke run), not as an error.
-absl::StatusOr<AuditVerifyResult> VerifyWholeLog(const std::shared_ptr<grpc::Channel>& auditor);
+// `server_cpu` reads the server's CPU seconds so far (null or nullopt: not known).
+absl::StatusOr<AuditVerifyResult> VerifyWholeLog(
+    const std::shared_ptr<grpc::Channel>& auditor,
+    const std::function<std::optional<double>()>& server_cpu = nullptr);
 
 }  // namespace registry::bench
 
