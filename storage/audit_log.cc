@@ -255,6 +255,7 @@ void AuditLog::Commit(Writer* writer) {
     next->lead = true;
     next->ready.Notify();
   }
+  if (status.ok() && group_observer_) group_observer_(group.size());
 }
 
 absl::Status AuditLog::WriteGroup(const std::vector<Writer*>& group,
