@@ -94,7 +94,6 @@ absl::Status DeliverBatch(const v1::AuditBatch& batch, v1::AuditEntry* entry,
 
 }  // namespace
 
-
 GrpcAuditLogSource::GrpcAuditLogSource(const std::shared_ptr<grpc::Channel>& channel,
                                        const ConnectionSettings& settings)
     : stub_(v1::AuditService::NewStub(channel)), settings_(settings) {}
