@@ -3,6 +3,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/public_status.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
 #include "crypto/tree_head.h"
@@ -201,9 +202,10 @@ grpc::Status AuditService::StreamAuditBatches(grpc::ServerContext* ctx,
           return true;
         };
         const auto add = [&](uint64_t index, absl::string_view bytes) {
-          // Scan numbers events without gaps; the batch's indices are implicit, so say so here.
+          // Scan reports a gap itself; the batch's indices are implicit, so check once more.
           if (index != next) {
-            inner = absl::DataLossError(absl::StrCat("audit event ", next, " is missing"));
+            inner = PublicError(
+                absl::DataLossError(absl::StrCat("audit event ", next, " is missing")));
             return false;
           }
           if (batch.event_bytes_size() > 0 &&
