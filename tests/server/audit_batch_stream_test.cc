@@ -257,9 +257,9 @@ TEST_F(AuditBatchStreamTest, AMissingEventIsDataLossNeverSkipped) {
     options.create_if_missing = false;
     absl::StatusOr<std::unique_ptr<storage::Database>> db = storage::Database::Open(options);
     ASSERT_TRUE(db.ok()) << db.status();
-    rocksdb::WriteBatch batch;
-    batch.Delete((*db)->cf(Cf::kAudit), EncodeU64(kDeleted));
-    ASSERT_TRUE((*db)->Write(&batch).ok());
+    storage::Batch batch;
+    batch.Delete(Cf::kAudit, EncodeU64(kDeleted));
+    ASSERT_TRUE((*db)->Write(batch).ok());
   }
   ASSERT_TRUE(server_->Restart().ok());
   auditor_ = v1::AuditService::NewStub(server_->Channel("auditor"));
