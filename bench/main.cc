@@ -124,11 +124,14 @@ absl::Status RunWorkloads(const BenchOptions& options, const BenchData& data,
   return absl::OkStatus();
 }
 
-void VerifyAudit(const ChannelFactory& channels, Report* report) {
+void VerifyAudit(const ChannelFactory& channels, const BenchServer* server, Report* report) {
   Note("verifying the whole audit log");
   auto channel = channels.New("auditor");
+  std::function<std::optional<double>()> server_cpu;
+  if (server != nullptr) server_cpu = [server] { return server->CpuSeconds(); };
   absl::StatusOr<AuditVerifyResult> audit =
-      channel.ok() ? VerifyWholeLog(*channel) : absl::StatusOr<AuditVerifyResult>(channel.status());
+      channel.ok() ? VerifyWholeLog(*channel, server_cpu)
+                   : absl::StatusOr<AuditVerifyResult>(channel.status());
   if (!audit.ok()) {
     report->failures.push_back(absl::StrCat("audit verification: ", audit.status().ToString()));
     return;
@@ -150,7 +153,7 @@ absl::Status RunRemote(const BenchOptions& options, Report* report) {
   report->preload_records_seconds = loaded.records_seconds;
   BenchData data{&generator, &loaded.ids, RandomTag()};
   RETURN_IF_ERROR(RunWorkloads(options, data, channels, nullptr, report));
-  if (options.audit_verify) VerifyAudit(channels, report);
+  if (options.audit_verify) VerifyAudit(channels, nullptr, report);
   return absl::OkStatus();
 }
 
@@ -210,7 +213,10 @@ absl::Status RunLocal(const BenchOptions& options, const std::string& root, Repo
   BenchData data{&generator, &ids, RandomTag()};
   absl::Status ran = RunWorkloads(options, data, channels, server.get(), report);
   report->server_memory = server->Memory();
-  if (ran.ok() && options.audit_verify) VerifyAudit(channels, report);
+  if (ran.ok() && options.audit_verify) {
+    VerifyAudit(channels, server.get(), report);
+    report->server_memory_after_audit = server->Memory();
+  }
   RETURN_IF_ERROR(server->Stop());
   server.reset();
   RETURN_IF_ERROR(ran);

@@ -49,6 +49,19 @@ std::string OptNum(const std::optional<T>& v) {
   return v ? Num(static_cast<double>(*v)) : "null";
 }
 
+std::string OptSeconds(const std::optional<double>& v) {
+  return v ? absl::StrFormat("%.3f", *v) : "n/a";
+}
+
+// CPU of the full verification, server and client together, over raw SHA-256's time.
+std::string CpuRatio(const AuditVerifyResult& a) {
+  if (!a.verify_server_cpu_seconds || !a.verify_client_cpu_seconds || a.sha256_seconds <= 0) {
+    return "n/a";
+  }
+  return absl::StrFormat("%.2f", (*a.verify_server_cpu_seconds + *a.verify_client_cpu_seconds) /
+                                     a.sha256_seconds);
+}
+
 const WorkloadResult* Find(const Report& r, absl::string_view name) {
   for (const WorkloadResult& w : r.workloads) {
     if (w.name == name) return &w;
@@ -124,17 +137,27 @@ std::string FormatReport(const Report& r) {
     absl::StrAppendFormat(
         &out,
         "audit verification: %d events, %.1f MiB: signature %s, root %s\n"
-        "  stream + verify %.3f s; Merkle rebuild in memory %.3f s; raw SHA-256 per event "
-        "%.3f s; one SHA-256 over all %.3f s\n"
-        "  verify / raw SHA-256 = %.2f   (in-memory rebuild / raw SHA-256 = %.2f)\n",
+        "  full verification (StreamAuditBatches) %.3f s; Merkle rebuild in memory %.3f s; raw "
+        "SHA-256 per event %.3f s; one SHA-256 over all %.3f s\n"
+        "  verify / raw SHA-256 = %.2f   (in-memory rebuild / raw SHA-256 = %.2f)\n"
+        "  StreamAuditEvents (one event per message) + hashing %.3f s = %.2f x raw SHA-256\n"
+        "  CPU during the full verification: server %s s, client %s s; (server + client) / raw "
+        "SHA-256 = %s\n",
         a.events, static_cast<double>(a.bytes) / (1 << 20), a.signature_ok ? "ok" : "BAD",
         a.root_matches ? "matches" : "DOES NOT MATCH", a.verify_seconds, a.tree_seconds,
         a.sha256_seconds, a.sha256_concat_seconds, Ratio(a.verify_seconds, a.sha256_seconds),
-        Ratio(a.tree_seconds, a.sha256_seconds));
+        Ratio(a.tree_seconds, a.sha256_seconds), a.legacy_stream_seconds,
+        Ratio(a.legacy_stream_seconds, a.sha256_seconds), OptSeconds(a.verify_server_cpu_seconds),
+        OptSeconds(a.verify_client_cpu_seconds), CpuRatio(a));
   }
   absl::StrAppendFormat(&out, "server memory: peak (VmHWM) %s, now (VmRSS) %s%s\n",
                         Mib(r.server_memory.vm_hwm_kib), Mib(r.server_memory.vm_rss_kib),
                         r.mode == "in-process" ? "  [client and server share the process]" : "");
+  if (r.audit && r.server_memory_after_audit.vm_hwm_kib) {
+    absl::StrAppendFormat(&out, "server memory after the audit verification: peak %s, now %s\n",
+                          Mib(r.server_memory_after_audit.vm_hwm_kib),
+                          Mib(r.server_memory_after_audit.vm_rss_kib));
+  }
   if (r.start_seconds) {
     absl::StrAppendFormat(&out, "start-up: RegistryServer::Start %.3f s, again %.3f s\n",
                           *r.start_seconds, r.restart_seconds.value_or(0));
@@ -174,6 +197,11 @@ std::string ReportJson(const Report& r) {
     audit = absl::StrCat(
         "{\"events\": ", a.events, ", \"bytes\": ", a.bytes,
         ", \"verify_seconds\": ", Num(a.verify_seconds),
+        ", \"legacy_stream_seconds\": ", Num(a.legacy_stream_seconds),
+        ", \"verify_server_cpu_seconds\": ", OptNum(a.verify_server_cpu_seconds),
+        ", \"verify_client_cpu_seconds\": ", OptNum(a.verify_client_cpu_seconds),
+        ", \"legacy_stream_ratio_to_sha256\": ",
+        Num(Ratio(a.legacy_stream_seconds, a.sha256_seconds)),
         ", \"tree_seconds\": ", Num(a.tree_seconds),
         ", \"sha256_seconds\": ", Num(a.sha256_seconds),
         ", \"sha256_concat_seconds\": ", Num(a.sha256_concat_seconds),
@@ -204,6 +232,9 @@ std::string ReportJson(const Report& r) {
       ",\n  \"server_memory_kib\": {\"vm_hwm\": ", OptNum(r.server_memory.vm_hwm_kib),
       ", \"vm_rss\": ", OptNum(r.server_memory.vm_rss_kib),
       ", \"includes_client\": ", r.mode == "in-process" ? "true" : "false", "}",
+      ",\n  \"server_memory_after_audit_kib\": {\"vm_hwm\": ",
+      OptNum(r.server_memory_after_audit.vm_hwm_kib),
+      ", \"vm_rss\": ", OptNum(r.server_memory_after_audit.vm_rss_kib), "}",
       ",\n  \"start_seconds\": ", OptNum(r.start_seconds),
       ",\n  \"restart_seconds\": ", OptNum(r.restart_seconds),
       ",\n  \"child_spawn_to_serving_seconds\": ", OptNum(r.child_spawn_to_serving_seconds),

@@ -39,6 +39,8 @@ struct Report {
   // Server memory after the workloads. In-process it covers the client too (peak reset just
   // before the server started).
   MemoryStatus server_memory;
+  // The same after the full audit verification (empty when it did not run).
+  MemoryStatus server_memory_after_audit;
   std::optional<AuditVerifyResult> audit;
   // RegistryServer::Start on the loaded database, after the server was stopped: the first start
   // and a second one. Child mode also gives spawn-to-serving of the measured registryd.

@@ -16,6 +16,11 @@ namespace registry::client {
 
 // Each method is one call with the settings' deadline and request id; a failed call returns its
 // status converted by ToAbslStatus. Not thread-safe.
+//
+// StreamEvents uses StreamAuditBatches (many events per message, bytes only) and receives the
+// next batches on a second thread while on_entry runs, at most a few batches ahead (a bounded
+// amount of memory, whatever the log sends). Each entry handed to on_entry carries the index and
+// the bytes only; the indices are the batch's first_index onwards, for the verifier to check.
 class GrpcAuditLogSource final : public AuditLogSource {
  public:
   GrpcAuditLogSource(const std::shared_ptr<grpc::Channel>& channel,

@@ -29,6 +29,9 @@ class AuditService final : public registry::v1::AuditService::Service {
   grpc::Status StreamAuditEvents(grpc::ServerContext* ctx,
                                  const registry::v1::StreamAuditEventsRequest* req,
                                  grpc::ServerWriter<registry::v1::AuditEntry>* writer) override;
+  grpc::Status StreamAuditBatches(grpc::ServerContext* ctx,
+                                  const registry::v1::StreamAuditBatchesRequest* req,
+                                  grpc::ServerWriter<registry::v1::AuditBatch>* writer) override;
   grpc::Status ExportAuditEvents(grpc::ServerContext* ctx,
                                  const registry::v1::ExportAuditEventsRequest* req,
                                  grpc::ServerWriter<registry::v1::AuditEntry>* writer) override;
@@ -64,6 +67,11 @@ class AuditService final : public registry::v1::AuditService::Service {
   };
   const Deps d_;
 };
+
+// What one AuditBatch of StreamAuditBatches holds at most: event bytes (an event larger than this
+// goes alone) and events. Bounds the server's buffer and the client's per message.
+inline constexpr size_t kAuditBatchMaxBytes = 256 * 1024;
+inline constexpr int kAuditBatchMaxEvents = 4096;
 
 // Whether an event passes a filter (exposed for tests). InvalidArgument for malformed times.
 absl::StatusOr<bool> MatchesFilter(const registry::v1::AuditFilter& filter,

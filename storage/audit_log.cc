@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "absl/strings/match.h"
+#include "absl/synchronization/notification.h"
 #include "common/public_status.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
@@ -78,7 +79,12 @@ struct AuditLog::Writer {
   const PrunePlan* prune = nullptr;
   absl::Status status;
   uint64_t sequence = 0;
-  bool done = false;
+  // Set before `ready` is notified: this writer leads the next group (else its group was
+  // written, and `status` and `sequence` say how).
+  bool lead = false;
+  // Notified once: when the writer's group is written, or when it is handed the lead. Waiting on
+  // its own notification, a woken writer does not queue for mu_ behind the others.
+  absl::Notification ready;
 };
 
 void AuditLog::PrunedFacts::Put(absl::string_view key, absl::string_view value) {
@@ -166,13 +172,17 @@ void AuditLog::Commit(Writer* writer) {
   Writer& w = *writer;
   mu_.Lock();
   queue_.push_back(&w);
-  while (!w.done && (leader_active_ || queue_.front() != &w)) cv_.Wait(&mu_);
-  if (w.done) {
-    mu_.Unlock();
-    return;
-  }
-  // This writer leads the next group.
+  const bool lead_now = !leader_active_;
   leader_active_ = true;
+  mu_.Unlock();
+  if (!lead_now) {
+    // A leader is writing; it, or a later one, writes this writer's event or hands it the lead.
+    w.ready.WaitForNotification();
+    if (!w.lead) return;
+  }
+  // This writer leads the next group: leader_active_ stays set from here until a leader finds
+  // the queue empty, so that exactly one group is written at a time, in queue order.
+  mu_.Lock();
   std::vector<Writer*> group;
   while (!queue_.empty() && group.size() < kMaxGroup) {
     group.push_back(queue_.front());
@@ -182,20 +192,34 @@ void AuditLog::Commit(Writer* writer) {
   absl::Time last_time = last_time_;
   mu_.Unlock();
 
-  absl::Status status = WriteGroup(group, &frontier, &last_time);
+  const absl::Status status = WriteGroup(group, &frontier, &last_time);
 
   mu_.Lock();
   if (status.ok()) {
     frontier_ = std::move(frontier);
     last_time_ = last_time;
   }
-  for (Writer* g : group) {
-    g->status = status;
-    g->done = true;
+  Writer* next = nullptr;
+  if (queue_.empty()) {
+    leader_active_ = false;
+  } else {
+    next = queue_.front();
   }
-  leader_active_ = false;
-  cv_.SignalAll();
-  mu_.Unlock();  if (status.ok() && group_observer_) group_observer_(group.size());
+  mu_.Unlock();
+  // Wake exactly the writers that have something to do: the group's, whose calls can now reply,
+  // and the next in line, which leads the next group. A writer may return (and its Writer end)
+  // as soon as it is notified, so nothing of it is touched after.
+  for (Writer* g : group) {
+    if (g == &w) continue;
+    g->status = status;
+    g->ready.Notify();
+  }
+  w.status = status;
+  if (next != nullptr) {
+    next->lead = true;
+    next->ready.Notify();
+  }
+  if (status.ok() && group_observer_) group_observer_(group.size());
 }
 
 absl::Status AuditLog::WriteGroup(const std::vector<Writer*>& group,

@@ -198,7 +198,6 @@ class AuditLog {
   std::unique_ptr<StoredNodes> nodes_;
 
   mutable absl::Mutex mu_;
-  absl::CondVar cv_;
   std::function<void(size_t)> group_observer_;
   std::deque<Writer*> queue_ ABSL_GUARDED_BY(mu_);
   bool leader_active_ ABSL_GUARDED_BY(mu_) = false;

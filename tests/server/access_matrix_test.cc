@@ -59,6 +59,7 @@ const std::map<std::string, std::set<std::string>>& ExpectedRoles() {
       {"/registry.v1.VettingService/ListChecksAboutPerson", {"clerk"}},
       {"/registry.v1.AuditService/ListAuditEvents", {"auditor"}},
       {"/registry.v1.AuditService/StreamAuditEvents", {"auditor"}},
+      {"/registry.v1.AuditService/StreamAuditBatches", {"auditor"}},
       {"/registry.v1.AuditService/ExportAuditEvents", {"auditor"}},
       {"/registry.v1.AuditService/GetSignedTreeHead", {"auditor"}},
       {"/registry.v1.AuditService/GetInclusionProof", {"auditor"}},

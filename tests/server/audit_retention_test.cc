@@ -300,6 +300,34 @@ TEST_F(AuditRetentionTest, StreamsListsAndExportsStartAtTheBoundaryAndNameIt) {
   ASSERT_TRUE(Stream(boundary, 0, &streamed).ok());
   ASSERT_FALSE(streamed.empty());
   EXPECT_EQ(streamed.front().index(), boundary);
+  // The same for batches.
+  for (uint64_t start : {uint64_t{0}, boundary - 1}) {
+    const uint64_t before = LogSize();
+    v1::StreamAuditBatchesRequest batch_req;
+    batch_req.set_start_index(start);
+    auto batch_ctx = Context();
+    auto batches = auditor_->StreamAuditBatches(batch_ctx.get(), batch_req);
+    v1::AuditBatch batch;
+    EXPECT_FALSE(batches->Read(&batch)) << start;
+    const grpc::Status s = batches->Finish();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::OUT_OF_RANGE) << start;
+    EXPECT_THAT(s.error_message(), HasSubstr(named));
+    ASSERT_EQ(LogSize(), before + 1);
+    EXPECT_EQ(EventAt(before).outcome(), static_cast<int>(grpc::StatusCode::OUT_OF_RANGE));
+  }
+  {
+    v1::StreamAuditBatchesRequest batch_req;
+    batch_req.set_start_index(boundary);
+    auto batch_ctx = Context();
+    auto batches = auditor_->StreamAuditBatches(batch_ctx.get(), batch_req);
+    v1::AuditBatch batch;
+    ASSERT_TRUE(batches->Read(&batch));
+    EXPECT_EQ(batch.first_index(), boundary);
+    EXPECT_EQ(batch.event_bytes(0), *log()->ReadEvent(boundary));
+    while (batches->Read(&batch)) {
+    }
+    ASSERT_TRUE(batches->Finish().ok());
+  }
 
   // Export: every retained event, from the boundary.
   v1::ExportAuditEventsRequest req;
