@@ -44,9 +44,9 @@ absl::StatusOr<Catalog> ParseCatalog(absl::string_view text) {
     const std::string message(absl::StripAsciiWhitespace(line.substr(equals + 1)));
     if (key.empty()) return absl::InvalidArgumentError(absl::StrCat("line ", number, ": no key"));
     for (char c : key) {
-      if (!absl::ascii_islower(c) && !absl::ascii_isdigit(c) && c != '_' && c != '.' && c != '-') {
+      if (!absl::ascii_isalpha(c) && !absl::ascii_isdigit(c) && c != '_' && c != '.' && c != '-') {
         return absl::InvalidArgumentError(
-            absl::StrCat("line ", number, ": key \"", key, "\" is not [a-z0-9_.-]"));
+            absl::StrCat("line ", number, ": key \"", key, "\" is not [A-Za-z0-9_.-]"));
       }
     }
     if (!catalog.messages.emplace(key, message).second) {

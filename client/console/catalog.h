@@ -42,7 +42,7 @@ struct Catalog {
 };
 
 // Parses one catalog. InvalidArgument naming the line for a line that is not a comment, blank or
-// "key = text", a key given twice, or a key that is not [a-z0-9_.-].
+// "key = text", a key given twice, or a key that is not [A-Za-z0-9_.-].
 absl::StatusOr<Catalog> ParseCatalog(absl::string_view text);
 
 class Catalogs {

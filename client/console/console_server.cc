@@ -290,6 +290,8 @@ bool Console::AllowedHost(absl::string_view host) const {
   return false;
 }
 
+std::string Console::cookie_name() const { return absl::StrCat(kSessionCookiePrefix, port_); }
+
 std::string Console::StartUrl() const {
   const std::string host = absl::StrContains(host_, ':') ? absl::StrCat("[", host_, "]") : host_;
   return absl::StrCat(tls_ ? "https" : "http", "://", host, ":", port_,
@@ -455,13 +457,26 @@ bool Console::Admit(const httplib::Request& request, httplib::Response& response
     return true;
   }
   std::shared_ptr<Session> session = sessions_.Find(
-      CookieValue(request.get_header_value("Cookie"), kSessionCookie), absl::Now());
+      CookieValue(request.get_header_value("Cookie"), cookie_name()), absl::Now());
   if (session == nullptr) {
     SendRefusal(response, 401, "refused.no_session");
     return false;
   }
+  return true;
+}
+
+void Console::Serve(const Route& route, const httplib::Request& request,
+                    httplib::Response& response) {
+  std::shared_ptr<Session> session = sessions_.Find(
+      CookieValue(request.get_header_value("Cookie"), cookie_name()), absl::Now());
+  if (session == nullptr) {  // expired between the gate and here
+    SendRefusal(response, 401, "refused.no_session");
+    return;
+  }
   if (request.method == "POST") {
-    // The token arrives in the form body only: a query string may be logged or kept in history.
+    // Checked here rather than in Admit: cpp-httplib reads a request's body only after its
+    // pre-routing handler. The token counts in the form body only: a query string may be logged
+    // or kept in the browser's history.
     std::string token;
     if (request.is_multipart_form_data()) {
       token = request.get_file_value("csrf").content;
@@ -473,19 +488,8 @@ bool Console::Admit(const httplib::Request& request, httplib::Response& response
     }
     if (!ConstantTimeEquals(token, session->csrf)) {
       SendRefusal(response, 403, "refused.csrf");
-      return false;
+      return;
     }
-  }
-  return true;
-}
-
-void Console::Serve(const Route& route, const httplib::Request& request,
-                    httplib::Response& response) {
-  std::shared_ptr<Session> session = sessions_.Find(
-      CookieValue(request.get_header_value("Cookie"), kSessionCookie), absl::Now());
-  if (session == nullptr) {  // expired between the gate and here
-    SendRefusal(response, 401, "refused.no_session");
-    return;
   }
   PageContext context(*this, request, response, session);
   if (!route.roles.empty() &&
@@ -509,7 +513,7 @@ void Console::StartSession(const httplib::Request& request, httplib::Response& r
     return;
   }
   std::shared_ptr<Session> session = sessions_.Create(absl::Now());
-  std::string cookie = absl::StrCat(kSessionCookie, "=", session->id,
+  std::string cookie = absl::StrCat(cookie_name(), "=", session->id,
                                     "; Path=/; HttpOnly; SameSite=Strict");
   if (tls_) absl::StrAppend(&cookie, "; Secure");
   response.set_header("Set-Cookie", cookie);

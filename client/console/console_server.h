@@ -46,7 +46,10 @@ struct Response;
 namespace registry::console {
 
 inline constexpr char kDefaultListen[] = "127.0.0.1:8080";
-inline constexpr char kSessionCookie[] = "registry_console";
+// The session cookie is named after the console's port: browsers keep cookies by host, not by
+// port, so two consoles on one computer (a clerk's and an auditor's) must not overwrite each
+// other's session.
+inline constexpr char kSessionCookiePrefix[] = "registry_console_";
 
 // The security headers of every response.
 inline constexpr char kContentSecurityPolicy[] =
@@ -155,6 +158,7 @@ class Console {
   // "http://127.0.0.1:8080/start?s=<secret>": what the official opens.
   std::string StartUrl() const;
   const std::string& start_secret() const { return sessions_.start_secret(); }
+  std::string cookie_name() const;
 
   Registry& registry() { return *registry_; }
   const ConsoleOptions& options() const { return options_; }
