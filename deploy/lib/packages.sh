@@ -1,18 +1,23 @@
-# Installs the Debian 12 packages the registry builds and runs with, only those missing.
-# `apt-get update` runs once, and only when something must be installed. Sourced by run-dev.sh
-# and test.sh.
+# Installs the Debian 12 packages the registry builds and runs with, only those missing, and
+# (test.sh) those its browser tests need. `apt-get update` runs once, and only when something
+# must be installed. Sourced by run-dev.sh and test.sh.
 
 REGISTRY_PACKAGES=(
   build-essential cmake ninja-build pkg-config openssl
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
   librocksdb-dev libabsl-dev libssl-dev libicu-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libcpp-httplib-dev
 )
 
+# registry-console's tests drive Debian's chromium headless (tests/console/).
+REGISTRY_TEST_PACKAGES=(chromium chromium-driver python3-selenium)
+
+# registry_ensure_packages [EXTRA_PACKAGE...]
 registry_ensure_packages() {
   local missing=()
   local p
-  for p in "${REGISTRY_PACKAGES[@]}"; do
+  for p in "${REGISTRY_PACKAGES[@]}" "$@"; do
     if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
       missing+=("$p")
     fi
