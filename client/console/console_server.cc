@@ -20,12 +20,14 @@ namespace registry::console {
 namespace {
 
 // A page of registry data is read by one official: it is not kept by the browser or anything
-// between, is not framed, sniffed or referred to elsewhere.
+// between, is not framed or sniffed, and its address is not sent to other sites.
 httplib::Headers SecurityHeaders() {
   return {
       {"Content-Security-Policy", kContentSecurityPolicy},
       {"X-Content-Type-Options", "nosniff"},
-      {"Referrer-Policy", "no-referrer"},
+      // Not "no-referrer": with it, browsers send "Origin: null" on the console's own form posts,
+      // which the origin check would have to accept.
+      {"Referrer-Policy", "same-origin"},
       {"X-Frame-Options", "DENY"},
       {"Cache-Control", "no-store"},
       {"Cross-Origin-Opener-Policy", "same-origin"},

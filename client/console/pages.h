@@ -28,6 +28,7 @@ struct Input {
   std::vector<std::pair<std::string, std::string>> options;
   std::string placeholder;  // escaped
   bool required = false;
+  bool checked = false;  // a checkbox
   std::string autocomplete = "off";
   std::string inputmode;    // "numeric"
   std::string size_class;   // "short", "date"

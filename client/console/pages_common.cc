@@ -69,7 +69,7 @@ std::string RenderInput(const PageContext& ctx, const Input& input) {
       return absl::StrCat("<div class=\"field check", input.error.empty() ? "" : " invalid",
                           "\" id=\"field-", id, "\"><input type=\"checkbox\" id=\"", id,
                           "\" name=\"", id, "\" value=\"", Escape(input.value), "\"",
-                          input.placeholder == "checked" ? " checked" : "", attributes,
+                          input.checked ? " checked" : "", attributes,
                           "> <label for=\"", id, "\">", input.label, "</label>", extra, "</div>");
   }
   return absl::StrCat("<div class=\"field", input.error.empty() ? "" : " invalid",

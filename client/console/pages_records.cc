@@ -166,6 +166,19 @@ std::string RecordFormFields(PageContext& ctx, const FormValues& values,
         entry.confirmed() ? "" : absl::StrCat(" <span class=\"tag\">", ctx.T("offence.to_confirm"), "</span>"),
         "</label></div>");
   }
+  // Offences the record names that the table lists differently (a paragraph of an article the
+  // table covers whole, or an entry since removed) stay chosen, so that a correction keeps them.
+  for (const std::string& code : chosen) {
+    bool listed = false;
+    for (const v1::OffenceEntry& entry : reference.offences()) {
+      listed = listed || client::OffenceCode(entry) == code;
+    }
+    if (listed) continue;
+    const std::string id = absl::StrCat("offence-", index++);
+    absl::StrAppend(&offences, "<div class=\"check\"><input type=\"checkbox\" name=\"offence\" id=\"",
+                    id, "\" value=\"", Escape(code), "\" checked> <label for=\"", id, "\">",
+                    Text(code), "</label></div>");
+  }
   const std::string offence_error =
       error_of("offence").empty()
           ? ""
@@ -180,7 +193,7 @@ std::string RecordFormFields(PageContext& ctx, const FormValues& values,
     check.value = "on";
     check.label = ctx.T(absl::StrCat("ban.", word));
     check.error = error_of(name);
-    if (!First(values, name).empty()) check.placeholder = "checked";
+    check.checked = !First(values, name).empty();
     Input end;
     end.name = absl::StrCat(name, "-end");
     end.label = ctx.T("field.ban-end");
@@ -201,7 +214,7 @@ std::string RecordFormFields(PageContext& ctx, const FormValues& values,
   juvenile.value = "true";
   juvenile.label = ctx.T("field.juvenile");
   juvenile.error = error_of("juvenile");
-  if (First(values, "juvenile") == "true") juvenile.placeholder = "checked";
+  juvenile.checked = First(values, "juvenile") == "true";
 
   std::string conviction = absl::StrCat(
       select("court", true, courts), text("foreign-court", false, "long", true),

@@ -256,7 +256,7 @@ class Run:
         self.type("case-number", "P 55/2025")
         self.type("judgment-date", "2025-01-10")
         self.type("final-date", "2025-03-01")
-        self.driver.find_element(By.CSS_SELECTOR, "input[name=offence][value='06/L-074:230:1']").click()
+        self.driver.find_element(By.CSS_SELECTOR, "input[name=offence][value='06/L-074:229:0']").click()
         self.choose("sentence", "imprisonment")
         self.type("months", "24")
         self.driver.find_element(By.ID, "ban-work_with_children").click()

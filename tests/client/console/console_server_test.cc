@@ -266,7 +266,7 @@ class ConsoleTest : public ::testing::Test {
     ASSERT_TRUE(response) << where;
     EXPECT_EQ(response->get_header_value("Content-Security-Policy"), kContentSecurityPolicy) << where;
     EXPECT_EQ(response->get_header_value("X-Content-Type-Options"), "nosniff") << where;
-    EXPECT_EQ(response->get_header_value("Referrer-Policy"), "no-referrer") << where;
+    EXPECT_EQ(response->get_header_value("Referrer-Policy"), "same-origin") << where;
     EXPECT_EQ(response->get_header_value("X-Frame-Options"), "DENY") << where;
     EXPECT_EQ(response->get_header_value("Cache-Control"), "no-store") << where;
     EXPECT_FALSE(response->has_header("Access-Control-Allow-Origin")) << where;
@@ -381,6 +381,9 @@ TEST_F(ConsoleTest, OtherHostsAndOtherSitesAreRefused) {
   auto origin = client_->Post("/records/new", {{"Cookie", cookie_}, {"Origin", "http://evil.example"}},
                               httplib::Params{{"csrf", csrf_}});
   EXPECT_EQ(origin->status, 403);
+  auto opaque = client_->Post("/records/new", {{"Cookie", cookie_}, {"Origin", "null"}},
+                              httplib::Params{{"csrf", csrf_}});
+  EXPECT_EQ(opaque->status, 403) << "a sandboxed frame or a redirect from elsewhere";
   EXPECT_EQ(fake_->calls, 0);
   auto localhost = client_->Get("/", {{"Cookie", cookie_}, {"Host", "localhost:" + port}});
   EXPECT_EQ(localhost->status, 200);
