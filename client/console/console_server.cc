@@ -158,6 +158,7 @@ void PageContext::SendPage(const std::string& title, const std::string& body, in
       {"/audit", "nav.audit", {v1::ROLE_AUDITOR}},
       {"/audit/verify", "nav.verify", {v1::ROLE_AUDITOR}},
       {"/audit/export", "nav.export", {v1::ROLE_AUDITOR}},
+      {"/admin", "nav.admin", {v1::ROLE_ADMIN}},
   };
   std::string links;
   for (const NavItem& item : nav) {
@@ -400,6 +401,7 @@ void Console::AddRoutes() {
   AddImportPages(*this, add);
   AddVettingPages(*this, add);
   AddAuditPages(*this, add);
+  AddAdminPages(*this, add);
   for (const Route& route : routes_) {
     const Route* r = &route;
     auto serve = [this, r](const httplib::Request& request, httplib::Response& response) {

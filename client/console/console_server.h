@@ -169,13 +169,16 @@ class Console {
   // Runs `work` on a thread that Stop() waits for.
   void RunInBackground(std::function<void()> work);
 
- private:
   struct Route {
     std::string method;
     std::string pattern;  // a regular expression (cpp-httplib's routes)
     Roles roles;          // empty: every role
     PageHandler handler;
   };
+  // Every page the console serves (after Start), for the tests that go through all of them.
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
   void AddRoutes();
   void Add(std::string method, std::string pattern, Roles roles, PageHandler handler);
   // The gate above, for one request: true when it may go on to its page.
@@ -213,6 +216,8 @@ void AddImportPages(Console& console,
 void AddVettingPages(Console& console,
                      const std::function<void(std::string, std::string, Roles, PageHandler)>& add);
 void AddAuditPages(Console& console,
+                   const std::function<void(std::string, std::string, Roles, PageHandler)>& add);
+void AddAdminPages(Console& console,
                    const std::function<void(std::string, std::string, Roles, PageHandler)>& add);
 
 // Role names as the catalogs key them: "clerk".

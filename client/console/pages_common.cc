@@ -229,6 +229,8 @@ void Home(PageContext& ctx) {
       {v1::ROLE_AUDITOR, "/audit", "home.auditor.events"},
       {v1::ROLE_AUDITOR, "/audit/verify", "home.auditor.verify"},
       {v1::ROLE_AUDITOR, "/audit/export", "home.auditor.export"},
+      {v1::ROLE_ADMIN, "/admin", "home.admin.backups"},
+      {v1::ROLE_ADMIN, "/admin/rotate-keys", "home.admin.rotate"},
   };
   std::string list;
   for (const Task& task : tasks) {

@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "client/grpc_audit_log_source.h"
+#include "registry/v1/admin.grpc.pb.h"
 #include "registry/v1/audit.grpc.pb.h"
 #include "registry/v1/info.grpc.pb.h"
 #include "registry/v1/records.grpc.pb.h"
@@ -22,7 +23,8 @@ class GrpcRegistry final : public Registry {
         info_(v1::InfoService::NewStub(channel_)),
         records_(v1::RecordService::NewStub(channel_)),
         vetting_(v1::VettingService::NewStub(channel_)),
-        audit_(v1::AuditService::NewStub(channel_)) {}
+        audit_(v1::AuditService::NewStub(channel_)),
+        admin_(v1::AdminService::NewStub(channel_)) {}
 
   absl::StatusOr<v1::WhoAmIResponse> WhoAmI() override {
     return Unary<v1::WhoAmIResponse>([&](grpc::ClientContext* c, v1::WhoAmIResponse* r) {
@@ -138,6 +140,26 @@ class GrpcRegistry final : public Registry {
   std::unique_ptr<client::AuditLogSource> AuditLog() override {
     return std::make_unique<client::GrpcAuditLogSource>(channel_, CallSettings());
   }
+  absl::StatusOr<v1::ListBackupsResponse> ListBackups() override {
+    return Unary<v1::ListBackupsResponse>([&](grpc::ClientContext* c, v1::ListBackupsResponse* r) {
+      return admin_->ListBackups(c, v1::ListBackupsRequest(), r);
+    });
+  }
+  absl::StatusOr<v1::BackupInfo> CreateBackup() override {
+    return Unary<v1::BackupInfo>([&](grpc::ClientContext* c, v1::BackupInfo* r) {
+      return admin_->CreateBackup(c, v1::CreateBackupRequest(), r);
+    });
+  }
+  absl::StatusOr<v1::VerifyDataResponse> VerifyData() override {
+    return Unary<v1::VerifyDataResponse>([&](grpc::ClientContext* c, v1::VerifyDataResponse* r) {
+      return admin_->VerifyData(c, v1::VerifyDataRequest(), r);
+    });
+  }
+  absl::StatusOr<v1::RotateKeysResponse> RotateKeys() override {
+    return Unary<v1::RotateKeysResponse>([&](grpc::ClientContext* c, v1::RotateKeysResponse* r) {
+      return admin_->RotateKeys(c, v1::RotateKeysRequest(), r);
+    });
+  }
 
  private:
   // The settings of one call: a request id of its own.
@@ -172,6 +194,7 @@ class GrpcRegistry final : public Registry {
   const std::unique_ptr<v1::RecordService::Stub> records_;
   const std::unique_ptr<v1::VettingService::Stub> vetting_;
   const std::unique_ptr<v1::AuditService::Stub> audit_;
+  const std::unique_ptr<v1::AdminService::Stub> admin_;
 };
 
 }  // namespace

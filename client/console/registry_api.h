@@ -15,6 +15,7 @@
 #include "client/audit_verifier.h"
 #include "client/connection.h"
 #include "grpcpp/channel.h"
+#include "registry/v1/admin.pb.h"
 #include "registry/v1/audit.pb.h"
 #include "registry/v1/info.pb.h"
 #include "registry/v1/records.pb.h"
@@ -67,6 +68,12 @@ class Registry {
       const std::function<absl::Status(const v1::AuditEntry&)>& on_entry) = 0;
   // The log as the verifier (client/audit_verifier.h) reads it; one per verification.
   virtual std::unique_ptr<client::AuditLogSource> AuditLog() = 0;
+
+  // The security officer's: backups, the whole-data check, key rotation.
+  virtual absl::StatusOr<v1::ListBackupsResponse> ListBackups() = 0;
+  virtual absl::StatusOr<v1::BackupInfo> CreateBackup() = 0;
+  virtual absl::StatusOr<v1::VerifyDataResponse> VerifyData() = 0;
+  virtual absl::StatusOr<v1::RotateKeysResponse> RotateKeys() = 0;
 };
 
 // Calls registryd over `channel`. Each call has the settings' deadline and a request id of its

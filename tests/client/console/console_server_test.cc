@@ -4,9 +4,12 @@
 // registry sends.
 #include "client/console/console_server.h"
 
+#include <algorithm>
 #include <atomic>
+#include <map>
 #include <memory>
 #include <regex>
+#include <set>
 #include <string>
 
 #include "absl/strings/match.h"
@@ -70,7 +73,10 @@ const char kRecordId[] = "0123456789abcdef0123456789abcdef";
 
 class FakeRegistry final : public Registry {
  public:
+  // Every call but WhoAmI and GetReferenceData (which a session's start makes); and those of
+  // them that change something in the registry.
   std::atomic<int> calls{0};
+  std::atomic<int> changes{0};
   v1::WhoAmIResponse who;
   v1::GetReferenceDataResponse reference;
   v1::Record record;
@@ -79,6 +85,8 @@ class FakeRegistry final : public Registry {
   v1::VettingCheckResponse vetting;
   v1::ListChecksAboutPersonResponse checks;
   v1::ListAuditEventsResponse events;
+  v1::ListBackupsResponse backups;
+  v1::VerifyDataResponse data_check;
   absl::Status create_status = absl::OkStatus();
   absl::Status audit_status = absl::OkStatus();
 
@@ -88,6 +96,7 @@ class FakeRegistry final : public Registry {
   }
   absl::StatusOr<v1::CreateRecordResponse> CreateRecord(const v1::CreateRecordRequest&) override {
     ++calls;
+    ++changes;
     if (!create_status.ok()) return create_status;
     v1::CreateRecordResponse response;
     response.set_record_id(kRecordId);
@@ -105,6 +114,7 @@ class FakeRegistry final : public Registry {
   }
   absl::StatusOr<v1::AmendRecordResponse> AmendRecord(const v1::AmendRecordRequest&) override {
     ++calls;
+    ++changes;
     return absl::InvalidArgumentError(kHostile);
   }
   absl::StatusOr<v1::GetRecordHistoryResponse> GetRecordHistory(
@@ -114,22 +124,28 @@ class FakeRegistry final : public Registry {
   }
   absl::StatusOr<v1::RecordStatusResponse> DisputeRecord(const v1::DisputeRecordRequest&) override {
     ++calls;
+    ++changes;
     return absl::FailedPreconditionError(kHostile);
   }
   absl::StatusOr<v1::RecordStatusResponse> ResolveDispute(const v1::ResolveDisputeRequest&) override {
     ++calls;
+    ++changes;
     return absl::FailedPreconditionError(kHostile);
   }
   absl::StatusOr<v1::ExpungeRecordResponse> ExpungeRecord(const v1::ExpungeRecordRequest&) override {
     ++calls;
+    ++changes;
     return absl::PermissionDeniedError(kHostile);
   }
-  absl::StatusOr<v1::ImportRecordsResponse> ImportRecords(const v1::ImportRecordsRequest&) override {
+  absl::StatusOr<v1::ImportRecordsResponse> ImportRecords(
+      const v1::ImportRecordsRequest& request) override {
     ++calls;
+    if (!request.dry_run()) ++changes;
     return absl::UnavailableError(kHostile);
   }
   absl::StatusOr<v1::VettingCheckResponse> VettingCheck(const v1::VettingCheckRequest&) override {
     ++calls;
+    ++changes;
     return vetting;
   }
   absl::StatusOr<v1::PublicKey> GetVettingPublicKey() override {
@@ -185,6 +201,30 @@ class FakeRegistry final : public Registry {
     };
     return std::make_unique<Refusing>();
   }
+  absl::StatusOr<v1::ListBackupsResponse> ListBackups() override {
+    ++calls;
+    return backups;
+  }
+  absl::StatusOr<v1::BackupInfo> CreateBackup() override {
+    ++calls;
+    ++changes;
+    v1::BackupInfo info;
+    info.set_backup_id(7);
+    info.add_pruned_backup_ids(3);
+    return info;
+  }
+  absl::StatusOr<v1::VerifyDataResponse> VerifyData() override {
+    ++calls;
+    return data_check;
+  }
+  absl::StatusOr<v1::RotateKeysResponse> RotateKeys() override {
+    ++calls;
+    ++changes;
+    v1::RotateKeysResponse response;
+    response.set_current_kek_version(2);
+    response.set_rewrapped(11);
+    return response;
+  }
 };
 
 // A console for one role on 127.0.0.1:0, and an HTTP client with or without its session.
@@ -200,6 +240,9 @@ class ConsoleTest : public ::testing::Test {
       Poison(&fake->search);
       Poison(&fake->vetting);
       Poison(&fake->checks);
+      Poison(&fake->backups);
+      Poison(&fake->data_check);
+      fake->data_check.set_problem_count(1);
       v1::AuditEvent event;
       Poison(&event);
       v1::AuditEntry* entry = fake->events.add_entries();
@@ -405,7 +448,8 @@ TEST_F(ConsoleTest, PagesFollowTheRoleTheRegistryAssigned) {
       {v1::ROLE_COURT, {"/search"}, {"/records/new", record + "/amend", "/import", "/audit", "/vetting", "/subject"}},
       {v1::ROLE_VETTING, {"/vetting"}, {"/records/new", "/search", record, "/audit", "/import"}},
       {v1::ROLE_AUDITOR, {"/audit/verify", "/audit/export"}, {"/records/new", "/search", record, "/vetting"}},
-      {v1::ROLE_ADMIN, {"/"}, {"/records/new", "/search", "/audit", "/vetting", "/import"}},
+      {v1::ROLE_ADMIN, {"/", "/admin", "/admin/rotate-keys"},
+       {"/records/new", "/search", record, "/audit", "/vetting", "/import"}},
   };
   for (const Case& c : cases) {
     Start(c.role);
@@ -421,17 +465,203 @@ TEST_F(ConsoleTest, PagesFollowTheRoleTheRegistryAssigned) {
     EXPECT_EQ(Post("/records/new", {{"surname", "X"}})->status == 403, c.role != v1::ROLE_CLERK);
     EXPECT_EQ(Post("/vetting", {{"surname", "X"}})->status == 403, c.role != v1::ROLE_VETTING);
     EXPECT_EQ(Post("/audit/verify", {})->status == 403, c.role != v1::ROLE_AUDITOR);
+    EXPECT_EQ(Post("/admin/backup", {})->status == 403, c.role != v1::ROLE_ADMIN);
     if (c.role == v1::ROLE_ADMIN) {
-      EXPECT_EQ(fake_->calls, before) << "refused pages ask nothing";
+      EXPECT_EQ(fake_->calls, before + 1) << "refused pages ask nothing";
     }
     // The menu offers only the role's pages.
     const std::string home = Get("/")->body;
     EXPECT_EQ(absl::StrContains(home, "href=\"/records/new\""), c.role == v1::ROLE_CLERK);
     EXPECT_EQ(absl::StrContains(home, "href=\"/audit\""), c.role == v1::ROLE_AUDITOR);
     EXPECT_EQ(absl::StrContains(home, "href=\"/vetting\""), c.role == v1::ROLE_VETTING);
+    EXPECT_EQ(absl::StrContains(home, "href=\"/admin\""), c.role == v1::ROLE_ADMIN);
     console_->Stop();
     console_.reset();
   }
+}
+
+// A route's pattern as a path: its record, job or certificate id, or its event number.
+std::string PathOf(const std::string& pattern) {
+  std::string path = std::regex_replace(pattern, std::regex("\\(\\[0-9a-f\\]\\{32\\}\\)"), kRecordId);
+  path = std::regex_replace(path, std::regex("\\(\\[0-9\\]\\{1,20\\}\\)"), "5");
+  path = std::regex_replace(path, std::regex("\\\\\\."), ".");
+  EXPECT_EQ(path.find_first_of("()[]{}\\"), std::string::npos) << "a pattern the test cannot fill: " << pattern;
+  return path;
+}
+
+const std::vector<v1::Role>& AllRoles() {
+  static const std::vector<v1::Role> roles = {v1::ROLE_CLERK, v1::ROLE_COURT, v1::ROLE_VETTING,
+                                              v1::ROLE_AUDITOR, v1::ROLE_ADMIN};
+  return roles;
+}
+
+bool RouteAllows(const Console::Route& route, v1::Role role) {
+  return route.roles.empty() ||
+         std::find(route.roles.begin(), route.roles.end(), role) != route.roles.end();
+}
+
+// Every POST route of the console, whatever the role and whatever the body's encoding, is refused
+// without the session's CSRF token (none, another, in the query string only), before it asks the
+// registry anything; and no GET route changes anything in the registry.
+TEST_F(ConsoleTest, EveryStateChangingRouteNeedsTheSessionsCsrfToken) {
+  for (v1::Role role : AllRoles()) {
+    Start(role);
+    SignIn();
+    int posts = 0;
+    for (const Console::Route& route : console_->routes()) {
+      const std::string path = PathOf(route.pattern);
+      const std::string where = absl::StrCat(v1::Role_Name(role), " ", route.method, " ", path);
+      if (route.method == "GET") {
+        ASSERT_TRUE(Get(path)) << where;
+        continue;
+      }
+      ASSERT_EQ(route.method, "POST") << where;
+      ++posts;
+      const httplib::Params form = {{"confirm", "ROTATE"}, {"lang", "en"}, {"surname", "X"}};
+      EXPECT_EQ(Post(path, form, /*with_csrf=*/false)->status, 403) << where << ": no token";
+      httplib::Params forged = form;
+      forged.emplace("csrf", std::string(64, 'f'));
+      EXPECT_EQ(Post(path, forged, false)->status, 403) << where << ": another token";
+      EXPECT_EQ(client_->Post(absl::StrCat(path, "?csrf=", csrf_), {{"Cookie", cookie_}}, form)->status,
+                403)
+          << where << ": the token in the query string";
+      httplib::MultipartFormDataItems multipart = {{"confirm", "ROTATE", "", ""},
+                                                   {"csrf", std::string(64, '0'), "", ""}};
+      EXPECT_EQ(client_->Post(path, {{"Cookie", cookie_}}, multipart)->status, 403)
+          << where << ": multipart, another token";
+      EXPECT_EQ(client_->Post(path, {{"Cookie", cookie_}}, "{\"csrf\": \"" + csrf_ + "\"}",
+                              "application/json")->status,
+                403)
+          << where << ": JSON";
+    }
+    EXPECT_GE(posts, 14) << "every state-changing page is a POST";
+    EXPECT_EQ(fake_->changes, 0) << v1::Role_Name(role) << ": a GET or a refused POST changed something";
+    console_->Stop();
+    console_.reset();
+  }
+}
+
+// What each role may open, written out: a page added for the wrong roles (or for all of them)
+// fails here rather than passing the test below by its own declaration.
+const std::map<v1::Role, std::set<std::string>>& ExpectedPages() {
+  const std::set<std::string> everyone = {"GET /", "POST /language", "GET /jobs/([0-9a-f]{32})",
+                                          "GET /jobs/([0-9a-f]{32})\\.json"};
+  const auto with = [&](std::set<std::string> own) {
+    own.insert(everyone.begin(), everyone.end());
+    return own;
+  };
+  const std::string record = "/records/([0-9a-f]{32})";
+  static const auto* pages = new std::map<v1::Role, std::set<std::string>>{
+      {v1::ROLE_CLERK,
+       with({"GET /records/new", "POST /records/new", "GET /records/open", "GET " + record,
+             "GET " + record + "/history", "GET " + record + "/amend", "POST " + record + "/amend",
+             "POST " + record + "/dispute", "POST " + record + "/resolve",
+             "GET " + record + "/expunge", "POST " + record + "/expunge", "GET /search",
+             "POST /search", "GET /subject", "POST /subject", "GET /import", "POST /import",
+             "POST /import/run"})},
+      {v1::ROLE_COURT,
+       with({"GET " + record, "GET " + record + "/history", "GET /search", "POST /search"})},
+      {v1::ROLE_VETTING,
+       with({"GET /vetting", "POST /vetting", "GET /vetting/certificates/([0-9a-f]{32})",
+             "GET /vetting/certificates/([0-9a-f]{32})\\.json", "GET /vetting/public-key.pem"})},
+      {v1::ROLE_AUDITOR,
+       with({"GET /audit", "GET /audit/events/([0-9]{1,20})", "GET /audit/verify",
+             "POST /audit/verify", "GET /audit/export", "POST /audit/export"})},
+      {v1::ROLE_ADMIN,
+       with({"GET /admin", "POST /admin/backup", "POST /admin/verify-data",
+             "GET /admin/rotate-keys", "POST /admin/rotate-keys"})},
+  };
+  return *pages;
+}
+
+// Every page that names roles refuses the others with 403 before asking the registry anything,
+// whether it is read or sent; a page for every role serves each of them.
+TEST_F(ConsoleTest, EveryRouteRefusesTheRolesItIsNotFor) {
+  for (v1::Role role : AllRoles()) {
+    Start(role);
+    SignIn();
+    std::set<std::string> open;
+    for (const Console::Route& route : console_->routes()) {
+      if (RouteAllows(route, role)) open.insert(absl::StrCat(route.method, " ", route.pattern));
+    }
+    EXPECT_EQ(open, ExpectedPages().at(role)) << v1::Role_Name(role);
+    int refused = 0;
+    for (const Console::Route& route : console_->routes()) {
+      const std::string path = PathOf(route.pattern);
+      const std::string where = absl::StrCat(v1::Role_Name(role), " ", route.method, " ", path);
+      const int before = fake_->calls;
+      auto response = route.method == "GET" ? Get(path) : Post(path, {{"surname", "X"}});
+      ASSERT_TRUE(response) << where;
+      if (RouteAllows(route, role)) {
+        EXPECT_NE(response->status, 403) << where << "\n" << response->body;
+        continue;
+      }
+      ++refused;
+      EXPECT_EQ(response->status, 403) << where;
+      EXPECT_EQ(fake_->calls, before) << where << ": a refused page asked the registry";
+      EXPECT_TRUE(absl::StrContains(response->body, "refused") ||
+                  absl::StrContains(response->body, "<h1>"))
+          << where;
+    }
+    EXPECT_GT(refused, 10) << v1::Role_Name(role);
+    console_->Stop();
+    console_.reset();
+  }
+}
+
+// No page, stylesheet or script names anything outside the console: no external script, style,
+// image, font or form target, and no inline code the policy would have to allow.
+TEST_F(ConsoleTest, NoPageLoadsAnythingFromElsewhere) {
+  for (v1::Role role : AllRoles()) {
+    Start(role);
+    SignIn();
+    std::vector<std::string> paths = {"/assets/console.css", "/assets/console.js"};
+    for (const Console::Route& route : console_->routes()) {
+      if (route.method == "GET" && RouteAllows(route, role)) paths.push_back(PathOf(route.pattern));
+    }
+    for (const std::string& path : paths) {
+      auto response = Get(path);
+      ASSERT_TRUE(response) << path;
+      const std::string& body = response->body;
+      const std::string where = absl::StrCat(v1::Role_Name(role), " ", path);
+      EXPECT_FALSE(std::regex_search(body, std::regex("(src|href|action)=\"(https?:)?//")))
+          << where;
+      EXPECT_FALSE(std::regex_search(body, std::regex("url\\(\\s*['\"]?(https?:)?//"))) << where;
+      EXPECT_FALSE(std::regex_search(body, std::regex("@import"))) << where;
+      EXPECT_FALSE(std::regex_search(body, std::regex("<script(?![^>]*src=\"/assets/console\\.js\")"))) << where;
+      EXPECT_FALSE(std::regex_search(body, std::regex("<style|style=\"| on[a-z]+=\""))) << where;
+      EXPECT_FALSE(absl::StrContains(body, "javascript:")) << where;
+    }
+    console_->Stop();
+    console_.reset();
+  }
+}
+
+TEST_F(ConsoleTest, TheSecurityOfficerSeesCountsAndIdsAndRotatesOnlyWhenTyped) {
+  Start(v1::ROLE_ADMIN, /*hostile=*/true);
+  SignIn();
+  const std::string overview = Get("/admin")->body;
+  ExpectInert(overview, "backups");
+  ExpectInert(Post("/admin/verify-data", {})->body, "data check");
+  auto backup = Post("/admin/backup", {});
+  EXPECT_EQ(backup->status, 303);
+  EXPECT_EQ(backup->get_header_value("Location"), "/admin?backup=7&pruned=3");
+  EXPECT_EQ(fake_->changes, 1);
+  // Only digits come back from the address: a typed value is not shown.
+  const std::string shown = Get("/admin?backup=<b>&pruned=<i>")->body;
+  EXPECT_FALSE(absl::StrContains(shown, "<b>"));
+  EXPECT_FALSE(absl::StrContains(shown, "<i>"));
+  EXPECT_FALSE(absl::StrContains(shown, "id=\"admin-done\""));
+  EXPECT_TRUE(absl::StrContains(Get("/admin?backup=7")->body, "id=\"admin-done\""));
+
+  EXPECT_EQ(Post("/admin/rotate-keys", {})->status, 400);
+  EXPECT_EQ(Post("/admin/rotate-keys", {{"confirm", "rotate"}})->status, 400);
+  EXPECT_EQ(Post("/admin/rotate-keys", {{"confirm", "yes"}})->status, 400);
+  EXPECT_EQ(fake_->changes, 1) << "the key is rotated only when the word is typed";
+  auto rotated = Post("/admin/rotate-keys", {{"confirm", " ROTATE "}});
+  EXPECT_EQ(rotated->status, 200);
+  EXPECT_EQ(fake_->changes, 2);
+  EXPECT_TRUE(absl::StrContains(rotated->body, "11")) << rotated->body;
 }
 
 TEST_F(ConsoleTest, EveryStringFromTheRegistryIsEscapedOnTheClerksPages) {
