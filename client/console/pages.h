@@ -43,6 +43,12 @@ std::string ErrorSummary(const PageContext& ctx,
 // server stated, else the server's own words marked as English.
 std::string ErrorText(const PageContext& ctx, const FieldError& error);
 
+// What the registry's refusal `status` says about the request field `field` ("legal_basis"), in
+// the user's language when the catalogs know the rule (escaped), for the form to show beside the
+// input that fills it; "" when the refusal is not INVALID_ARGUMENT or does not name the field.
+std::string ServerErrorFor(const PageContext& ctx, const absl::Status& status,
+                           absl::string_view field);
+
 // The record's fields as a clerk or court reads them: label and value, escaped.
 struct RecordRow {
   std::string label;

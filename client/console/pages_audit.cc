@@ -342,12 +342,14 @@ void StartVerify(PageContext& ctx) {
   });
 }
 
-void ExportPage(PageContext& ctx, const std::string& box, const Values& problems, int status) {
+void ExportPage(PageContext& ctx, const std::string& box, const Values& problems, int status,
+                const absl::Status& refused = absl::OkStatus()) {
   const auto text = [&](const std::string& name, const std::string& hint_key) {
     Input input;
     input.name = name;
     input.label = ctx.T(absl::StrCat("export.", name));
     input.hint = ctx.T(hint_key);
+    input.error = ServerErrorFor(ctx, refused, name);
     input.value = ctx.Param(name);
     input.required = true;
     input.size_class = "long";
@@ -377,7 +379,7 @@ void Export(PageContext& ctx) {
     absl::StrAppend(&lines, *line, "\n");
     return absl::OkStatus();
   });
-  if (!exported.ok()) return ExportPage(ctx, ctx.ErrorBox(exported), {}, 400);
+  if (!exported.ok()) return ExportPage(ctx, ctx.ErrorBox(exported), {}, 400, exported);
   ctx.response().set_header("Content-Disposition", "attachment; filename=\"audit-export.jsonl\"");
   ctx.response().set_content(lines, "application/x-ndjson");
 }

@@ -1,10 +1,13 @@
 // The pages every role has (home, the language switch) and the parts the other pages share.
 #include <algorithm>
+#include <tuple>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "client/choices.h"
 #include "client/console/html.h"
 #include "client/console/pages.h"
 #include "client/record_fields.h"
@@ -100,6 +103,27 @@ std::string ErrorText(const PageContext& ctx, const FieldError& error) {
     return ctx.Tf(error.key, values);
   }
   return absl::StrCat("<span lang=\"en\">", Text(error.server_text), "</span>");
+}
+
+std::string ServerErrorFor(const PageContext& ctx, const absl::Status& status,
+                           absl::string_view field) {
+  if (status.code() != absl::StatusCode::kInvalidArgument) return "";
+  std::vector<std::string> texts;
+  for (const std::string& part : client::SplitServerProblems(status.message())) {
+    if (client::FieldOfMessage(part) != field) continue;
+    absl::string_view rule = absl::string_view(part).substr(field.size());
+    if (absl::StartsWith(rule, " is required")) {
+      rule = "required";
+    } else {
+      absl::ConsumePrefix(&rule, ": ");
+    }
+    FieldError error;
+    error.input = std::string(field);
+    std::tie(error.key, error.values) = RuleKey(rule);
+    error.server_text = std::string(rule);
+    texts.push_back(ErrorText(ctx, error));
+  }
+  return absl::StrJoin(texts, " ");
 }
 
 std::string StatusName(const PageContext& ctx, v1::RecordStatus status) {

@@ -579,7 +579,10 @@ void Expunge(PageContext& ctx) {
   request.set_legal_basis(basis);
   absl::StatusOr<v1::ExpungeRecordResponse> expunged = ctx.registry().ExpungeRecord(request);
   if (!expunged.ok()) {
-    return SendExpungeForm(ctx, *record, basis, "", "", ctx.ErrorBox(expunged.status()), 400);
+    // A legal basis the registry refuses is shown beside it; anything else above the form.
+    const std::string basis_error = ServerErrorFor(ctx, expunged.status(), "legal_basis");
+    return SendExpungeForm(ctx, *record, basis, basis_error, "",
+                           basis_error.empty() ? ctx.ErrorBox(expunged.status()) : "", 400);
   }
   ctx.SendPage(ctx.T("record.expunged.title"),
                absl::StrCat("<div class=\"notice\" role=\"status\"><p>",

@@ -13,11 +13,28 @@
 namespace registry::console {
 namespace {
 
-void SendCheckForm(PageContext& ctx, const std::string& box, int status) {
+// The request field each input of the check form fills, for the registry's errors.
+const std::vector<std::pair<std::string, std::string>>& CheckInputs() {
+  static const auto* inputs = new std::vector<std::pair<std::string, std::string>>{
+      {"personal-number", "personal_number"}, {"surname", "surname"},
+      {"given-name", "given_name"},           {"birth-date", "birth_date"},
+      {"position", "position_category"},      {"consent_ref", "consent_reference"}};
+  return *inputs;
+}
+
+void SendCheckForm(PageContext& ctx, const std::string& box, int status,
+                   const absl::Status& refused = absl::OkStatus()) {
+  const auto error_of = [&](const std::string& name) {
+    for (const auto& [input, field] : CheckInputs()) {
+      if (input == name) return ServerErrorFor(ctx, refused, field);
+    }
+    return std::string();
+  };
   const auto text = [&](const std::string& name, const std::string& label_key,
                         const std::string& hint_key, bool date) {
     Input input;
     input.name = name;
+    input.error = error_of(name);
     input.label = ctx.T(label_key);
     if (!hint_key.empty()) input.hint = ctx.T(hint_key);
     input.value = ctx.Param(name);
@@ -35,6 +52,7 @@ void SendCheckForm(PageContext& ctx, const std::string& box, int status) {
   position.placeholder = ctx.T("form.choose_one");
   position.value = ctx.Param("position");
   position.required = true;
+  position.error = error_of("position");
   for (const std::string& category : ctx.who().position_categories()) {
     position.options.emplace_back(category, Text(category));
   }
@@ -68,7 +86,10 @@ void Check(PageContext& ctx) {
   request.set_position_category(value("position"));
   request.set_consent_reference(value("consent_ref"));
   absl::StatusOr<v1::VettingCheckResponse> answer = ctx.registry().VettingCheck(request);
-  if (!answer.ok()) return SendCheckForm(ctx, ctx.ErrorBox(answer.status()), 400);
+  if (!answer.ok()) {
+    // The refusal above the form, and each field it names beside its input.
+    return SendCheckForm(ctx, ctx.ErrorBox(answer.status()), 400, answer.status());
+  }
   const std::string& id = answer->check_id();
   const bool keep = IsRecordId(id) && answer->has_certificate();
   if (keep) {

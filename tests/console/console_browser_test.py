@@ -10,8 +10,17 @@ from the test PKI.
             Serbian Cyrillic spelling of the name
   employer  gets NOT_CLEAR, downloads the certificate, which `registry-cli certificate verify`
             accepts
-  auditor   sees those calls in the audit log and verifies the log
-  anyone    without the session, or without the CSRF token, is refused
+  anyone    without the session, or without the CSRF token, is refused; a role's page is refused
+            to another role
+  clerk     disputes and resolves the record, answers the data subject's "who checked me",
+            expunges the record after a wrong and then the right typed confirmation
+  auditor   sees those calls in the audit log (and no record contents), opens an event, verifies
+            the log and exports events for a named recipient
+  officer   makes a backup, checks the data, rotates the key after typing the word, checks again
+  keyboard  the skip link comes first and shows itself, focus is always visible, Enter sends a form
+  languages the switch turns the page into English and Serbian and back into Albanian
+
+Every page screenshot is also checked for a language, one heading and a label on every control.
 
 Every wait is on something observable (a line a process prints, a file that appears, an element
 of the page) with a generous deadline, never a fixed sleep. Screenshots of each page go to
@@ -41,7 +50,9 @@ DEADLINE = 90
 try:
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.common.keys import Keys
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import Select, WebDriverWait
 except ImportError:
@@ -202,7 +213,37 @@ class Run:
 
     # ---- helpers ----
 
+    def check_accessible(self):
+        """The page in front of the browser has a language, one main heading, and a name for
+        every control a person can reach (a label, or a button's own text)."""
+        problems = self.driver.execute_script("""
+            const problems = [];
+            if (!document.documentElement.lang) problems.push('no lang on <html>');
+            const headings = document.querySelectorAll('h1').length;
+            if (headings !== 1) problems.push(headings + ' h1 headings');
+            for (const el of document.querySelectorAll('input, select, textarea, button')) {
+              if (el.type === 'hidden') continue;
+              const named = (el.labels && el.labels.length > 0) || el.getAttribute('aria-label') ||
+                  (el.tagName === 'BUTTON' && el.textContent.trim() !== '');
+              if (!named) problems.push('no label: ' + el.tagName + ' ' + (el.id || el.name));
+            }
+            for (const img of document.querySelectorAll('img')) {
+              if (!img.hasAttribute('alt')) problems.push('no alt: ' + img.src);
+            }
+            return problems;""")
+        if problems:
+            fail("%s is not accessible: %r" % (self.driver.current_url, problems))
+
+    def status_of(self, method, path, body=None):
+        """The HTTP status a fetch from the current page gets (the browser's own cookies)."""
+        script = ("const done = arguments[arguments.length - 1];"
+                  "fetch(arguments[0], {method: arguments[1], body: arguments[2] === null ? undefined"
+                  " : new URLSearchParams(arguments[2])}).then(r => done(r.status))"
+                  ".catch(e => done(String(e)));")
+        return self.driver.execute_async_script(script, path, method, body)
+
     def shot(self, name):
+        self.check_accessible()
         self.shot_count += 1
         path = os.path.join(self.shots, "%02d-%s.png" % (self.shot_count, name))
         # The whole page, not only the window.
@@ -330,7 +371,8 @@ class Run:
             fail("the search ran without a case reference and a purpose")
         self.type("case_ref", "PKR 77/2026")
         self.choose("purpose", "criminal_proceedings")
-        self.submit()
+        # Sent from the keyboard: Enter in a field.
+        self.driver.find_element(By.ID, "birth-date").send_keys(Keys.ENTER)
         results = self.wait(EC.visibility_of_element_located((By.ID, "results")), "the results")
         if "Petrović" not in results.text or "1000000456" not in results.text:
             fail("the Cyrillic spelling did not find the record: " + results.text)
@@ -340,6 +382,17 @@ class Run:
         if "Petrović" not in self.driver.find_element(By.TAG_NAME, "main").text:
             fail("the court's record page does not show the record")
         self.shot("court-record")
+        # A clerk's page is not the court's: refused, and no form is shown.
+        self.open("court", "/records/new")
+        if self.driver.find_elements(By.ID, "surname"):
+            fail("the court was shown the clerk's record form")
+        if self.status_of("GET", "/records/new") != 403:
+            fail("the clerk's form was not refused to the court")
+        if self.status_of("POST", "/records/%s/expunge" % self.record_id,
+                          {"csrf": self.driver.find_element(By.NAME, "csrf").get_attribute("value"),
+                           "legal_basis": "x", "confirm": "P 55/2025"}) != 403:
+            fail("the court could post to the clerk's expunge page")
+        self.shot("court-refused-clerk-page")
 
     def employer(self):
         self.sign_in("vetting")
@@ -376,10 +429,22 @@ class Run:
         self.sign_in("auditor")
         self.open("auditor", "/audit")
         events = self.wait(EC.visibility_of_element_located((By.ID, "events")), "the events table")
-        for action in ("WhoAmI", "CreateRecord", "SearchRecords", "VettingCheck", "ImportRecords"):
+        for action in ("WhoAmI", "CreateRecord", "SearchRecords", "VettingCheck", "ImportRecords",
+                       "AmendRecord", "DisputeRecord", "ResolveDispute", "ListChecksAboutPerson",
+                       "ExpungeRecord"):
             if action not in events.text:
                 fail("the audit log page does not show %s:\n%s" % (action, events.text))
+        # The access log, not the records: no name or personal number appears in it.
+        for secret in ("Petrović", "Đorđe", "1000000456", "Петровић"):
+            if secret in self.driver.find_element(By.TAG_NAME, "main").text:
+                fail("the audit log page shows record contents: " + secret)
         self.shot("auditor-events")
+        # One event whole.
+        self.driver.find_element(By.CSS_SELECTOR, "#events tbody a[href^='/audit/events/']").click()
+        self.wait(EC.url_contains("/audit/events/"), "an event's page")
+        self.wait(EC.presence_of_element_located((By.CSS_SELECTOR, "main table")), "the event's fields")
+        self.shot("auditor-event")
+        self.open("auditor", "/audit")
         self.choose("action", "VettingCheck")
         self.submit()
         self.wait(EC.url_contains("action=VettingCheck"), "the filtered events")
@@ -395,6 +460,26 @@ class Run:
         if int(self.driver.find_element(By.ID, "tree-size").text) < 10:
             fail("the pinned head's tree size is implausible")
         self.shot("auditor-verified")
+        # An export for a named recipient: a download of JSON lines, one per event.
+        self.open("auditor", "/audit/export")
+        self.type("recipient", "Ombudsperson Institution")
+        self.type("reference", "OIK 12/2026")
+        self.choose("action", "VettingCheck")
+        self.shot("auditor-export")
+        self.submit()
+        path = wait_for("the export download", lambda: next(
+            (os.path.join(self.downloads, f) for f in os.listdir(self.downloads)
+             if f.startswith("audit-export") and f.endswith(".jsonl")), None))
+        def exported():
+            with open(path) as f:
+                lines = [line for line in f.read().splitlines() if line.strip()]
+            try:
+                return [json.loads(line) for line in lines]
+            except ValueError:  # still being written
+                return None
+        entries = wait_for("the whole export", exported)
+        if len(entries) != 1 or "VettingCheck" not in json.dumps(entries[0]):
+            fail("the export is not the one vetting check: %r" % entries)
 
     def refusals(self):
         base = self.consoles["clerk"]["base"]
@@ -430,6 +515,136 @@ class Run:
         if not self.driver.find_elements(By.CSS_SELECTOR, "form[action$='/dispute']"):
             fail("the refused request changed the record")
 
+    def clerk_closing(self):
+        # Dispute, then resolve, each with a reason.
+        for action, done in (("dispute", "disputed"), ("resolve", "resolved")):
+            self.open("clerk", "/records/%s" % self.record_id)
+            form = self.driver.find_element(By.CSS_SELECTOR, "form[action$='/%s']" % action)
+            form.find_element(By.NAME, "reason").send_keys("%s: letter of the data subject 3/2026" % action)
+            form.find_element(By.TAG_NAME, "button").click()
+            self.wait(EC.url_contains("?done=" + done), "the record, " + done)
+            if action == "dispute":
+                if not self.driver.find_elements(By.CSS_SELECTOR, "form[action$='/resolve']"):
+                    fail("a disputed record offers no resolution")
+                self.shot("clerk-disputed")
+        # Who checked me: the employer's check is listed.
+        self.open("clerk", "/subject")
+        self.type("personal-number", "1000000456")
+        self.type("request_ref", "DSR 4/2026")
+        self.submit()
+        results = self.wait(EC.visibility_of_element_located((By.ID, "results")), "who checked them")
+        if len(results.find_elements(By.CSS_SELECTOR, "tbody tr")) != 1:
+            fail("the data subject's answer does not list the one check: " + results.text)
+        self.shot("clerk-subject")
+        # Expunge: a wrong confirmation is refused beside its field, the right one erases.
+        self.open("clerk", "/records/%s/expunge" % self.record_id)
+        self.type("legal_basis", "Judgment, Basic Court 9/2026")  # a comma the registry refuses
+        self.type("confirm", "P 55/2024")
+        self.submit("button.danger")
+        self.wait(EC.visibility_of_element_located((By.ID, "confirm-error")), "the confirmation's error")
+        if self.driver.find_elements(By.ID, "legal_basis-error"):
+            fail("the legal basis was judged before the confirmation matched")
+        self.shot("clerk-expunge-mismatch")
+        self.type("confirm", "P 55/2025")
+        self.submit("button.danger")
+        self.wait(EC.visibility_of_element_located((By.ID, "legal_basis-error")),
+                  "the registry's verdict beside the legal basis")
+        if self.driver.find_elements(By.ID, "confirm-error"):
+            fail("the matching confirmation is still marked")
+        self.type("legal_basis", "Judgment of rehabilitation 9/2026 KP 04/L-082 art. 103")
+        self.type("confirm", "P 55/2025")
+        self.submit("button.danger")
+        self.wait(EC.presence_of_element_located((By.CSS_SELECTOR, "main .notice")), "the erasure")
+        self.open("clerk", "/records/%s" % self.record_id)
+        if "Petrović" in self.driver.find_element(By.TAG_NAME, "main").text:
+            fail("the expunged record is still shown")
+        if self.status_of("GET", "/records/%s" % self.record_id) != 404:
+            fail("the expunged record's page is not NOT_FOUND")
+
+    def officer(self):
+        self.sign_in("admin")
+        self.open("admin", "/admin")
+        self.driver.find_element(By.ID, "backup-button").click()
+        self.wait(EC.visibility_of_element_located((By.ID, "admin-done")), "the backup")
+        if len(self.driver.find_elements(By.CSS_SELECTOR, "#backups tbody tr")) != 1:
+            fail("the backup is not listed")
+        self.shot("officer-backups")
+        self.check_data("officer-data-check")
+        self.open("admin", "/admin/rotate-keys")
+        self.type("confirm", "rotate")
+        self.submit("button.danger")
+        self.wait(EC.visibility_of_element_located((By.ID, "confirm-error")), "the refused rotation")
+        self.type("confirm", "ROTATE")
+        self.submit("button.danger")
+        done = self.wait(EC.visibility_of_element_located((By.ID, "admin-done")), "the rotation")
+        if "2" not in done.text:
+            fail("the key version did not move to 2: " + done.text)
+        self.shot("officer-rotated")
+        self.check_data(None)
+
+    def check_data(self, shot):
+        self.open("admin", "/admin")
+        self.driver.find_element(By.ID, "check-button").click()
+        result = self.wait(EC.visibility_of_element_located((By.ID, "check-result")), "the data check")
+        if "result-clear" not in result.get_attribute("class"):
+            fail("the data check found problems: " + self.driver.find_element(By.TAG_NAME, "main").text)
+        if shot:
+            self.shot(shot)
+
+    def keyboard(self):
+        self.open("clerk", "/records/new")
+        # The first Tab reaches the skip link, which comes into view with a visible outline.
+        ActionChains(self.driver).send_keys(Keys.TAB).perform()
+        active = self.driver.switch_to.active_element
+        if "skip" not in (active.get_attribute("class") or ""):
+            fail("the first Tab does not reach the skip link")
+        self.expect_visible_focus(active, "the skip link")
+        if active.rect["x"] < 0:
+            fail("the focused skip link stays off the screen")
+        # Enter on it moves to the content; the next Tab reaches the form's first field.
+        active.send_keys(Keys.ENTER)
+        ActionChains(self.driver).send_keys(Keys.TAB).perform()
+        active = self.driver.switch_to.active_element
+        if active.get_attribute("id") != "surname":
+            fail("after the skip link, Tab reaches %r, not the surname" % active.get_attribute("id"))
+        self.expect_visible_focus(active, "the surname field")
+        # Every control of the form is reached by Tab alone, each with a visible focus.
+        reached = set()
+        for _ in range(200):
+            ActionChains(self.driver).send_keys(Keys.TAB).perform()
+            active = self.driver.switch_to.active_element
+            if active.tag_name == "body":
+                break
+            reached.add(active.get_attribute("id") or active.get_attribute("name") or active.tag_name)
+            self.expect_visible_focus(active, active.get_attribute("id") or active.tag_name)
+            if active.tag_name == "button" and active.get_attribute("class") == "primary":
+                break
+        for field in ("given-name", "birth-date", "court", "sentence", "ban-work_with_children"):
+            if field not in reached:
+                fail("Tab never reaches %s: %r" % (field, sorted(reached)))
+
+    def expect_visible_focus(self, element, what):
+        style, width = self.driver.execute_script(
+            "const s = getComputedStyle(arguments[0]); return [s.outlineStyle, s.outlineWidth];", element)
+        if style == "none" or float(width.rstrip("px") or 0) < 2:
+            fail("%s has no visible focus (outline %s %s)" % (what, style, width))
+
+    def languages(self):
+        self.open("clerk", "/records/new")
+        for code, lang, surname in (("en", "en", "Surname"), ("sr", "sr-Latn", "Prezime"),
+                                    ("sq", "sq", "Mbiemri")):
+            self.choose("language", code)
+            self.driver.find_element(By.CSS_SELECTOR, "form.lang button").click()
+            self.wait(lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang,
+                      "the page in " + lang)
+            if not self.driver.current_url.endswith("/records/new"):
+                fail("the language switch left the page: " + self.driver.current_url)
+            label = self.driver.find_element(By.CSS_SELECTOR, "label[for=surname]").text
+            if not label.startswith(surname):
+                fail("in %s the surname is labelled %r" % (lang, label))
+            if code == "sr":
+                self.shot("clerk-form-serbian")
+
 
 def main():
     parser = argparse.ArgumentParser()
@@ -442,9 +657,11 @@ def main():
     try:
         run.start_browser()
         run.start_registry()
-        for role in ("clerk", "court", "vetting", "auditor"):
+        for role in ("clerk", "court", "vetting", "auditor", "admin"):
             run.start_console(role)
-        for step in (run.clerk, run.court, run.employer, run.auditor, run.refusals):
+        steps = (run.clerk, run.court, run.employer, run.refusals, run.clerk_closing, run.auditor,
+                 run.officer, run.keyboard, run.languages)
+        for step in steps:
             step_start = time.monotonic()
             step()
             print("%-9s ok (%.1f s)" % (step.__name__, time.monotonic() - step_start))
@@ -456,7 +673,7 @@ def main():
     finally:
         run.stop()
     print("screenshots in " + run.shots)
-    print("browser tests: 5 passed, 0 failed (%.1f s)" % (time.monotonic() - start))
+    print("browser tests: %d passed, 0 failed (%.1f s)" % (len(steps), time.monotonic() - start))
 
 
 if __name__ == "__main__":

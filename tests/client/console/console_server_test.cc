@@ -89,6 +89,9 @@ class FakeRegistry final : public Registry {
   v1::VerifyDataResponse data_check;
   absl::Status create_status = absl::OkStatus();
   absl::Status audit_status = absl::OkStatus();
+  absl::Status vetting_status = absl::OkStatus();
+  absl::Status expunge_status = absl::PermissionDeniedError(kHostile);
+  absl::Status export_status = absl::OkStatus();
 
   absl::StatusOr<v1::WhoAmIResponse> WhoAmI() override { return who; }
   absl::StatusOr<v1::GetReferenceDataResponse> GetReferenceData() override {
@@ -135,7 +138,7 @@ class FakeRegistry final : public Registry {
   absl::StatusOr<v1::ExpungeRecordResponse> ExpungeRecord(const v1::ExpungeRecordRequest&) override {
     ++calls;
     ++changes;
-    return absl::PermissionDeniedError(kHostile);
+    return expunge_status;
   }
   absl::StatusOr<v1::ImportRecordsResponse> ImportRecords(
       const v1::ImportRecordsRequest& request) override {
@@ -146,6 +149,7 @@ class FakeRegistry final : public Registry {
   absl::StatusOr<v1::VettingCheckResponse> VettingCheck(const v1::VettingCheckRequest&) override {
     ++calls;
     ++changes;
+    if (!vetting_status.ok()) return vetting_status;
     return vetting;
   }
   absl::StatusOr<v1::PublicKey> GetVettingPublicKey() override {
@@ -176,7 +180,7 @@ class FakeRegistry final : public Registry {
   absl::Status ExportAuditEvents(const v1::ExportAuditEventsRequest&,
                                  const std::function<absl::Status(const v1::AuditEntry&)>&) override {
     ++calls;
-    return absl::OkStatus();
+    return export_status;
   }
   std::unique_ptr<client::AuditLogSource> AuditLog() override {
     ++calls;
@@ -662,6 +666,51 @@ TEST_F(ConsoleTest, TheSecurityOfficerSeesCountsAndIdsAndRotatesOnlyWhenTyped) {
   EXPECT_EQ(rotated->status, 200);
   EXPECT_EQ(fake_->changes, 2);
   EXPECT_TRUE(absl::StrContains(rotated->body, "11")) << rotated->body;
+}
+
+// The element of the input `id`'s field group: from its opening to the next field's.
+std::string FieldGroup(const std::string& body, const std::string& id) {
+  const size_t start = body.find(absl::StrCat("id=\"field-", id, "\""));
+  if (start == std::string::npos) return "";
+  const size_t end = body.find("id=\"field-", start + 1);
+  return body.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+// On the forms that are not a record (vetting, expunging, exporting), a field the registry refuses
+// is marked beside its input, and the others are not.
+TEST_F(ConsoleTest, TheRegistrysFieldErrorsStandBesideTheirInputs) {
+  Start(v1::ROLE_VETTING);
+  SignIn();
+  fake_->vetting_status = absl::InvalidArgumentError(
+      "consent_reference: 1..64 letters, digits, spaces or /-.:_; birth_date: must be a real date");
+  std::string body = Post("/vetting", {{"consent_ref", "<bad>"}, {"birth-date", "1990-02-30"}})->body;
+  EXPECT_TRUE(absl::StrContains(FieldGroup(body, "consent_ref"), "id=\"consent_ref-error\"")) << body;
+  EXPECT_TRUE(absl::StrContains(FieldGroup(body, "birth-date"), "id=\"birth-date-error\"")) << body;
+  EXPECT_FALSE(absl::StrContains(body, "id=\"surname-error\""));
+  EXPECT_TRUE(absl::StrContains(FieldGroup(body, "consent_ref"), "aria-invalid=\"true\""));
+  console_->Stop();
+
+  Start(v1::ROLE_CLERK);
+  SignIn();
+  const std::string record = absl::StrCat("/records/", kRecordId);
+  fake_->expunge_status = absl::InvalidArgumentError(
+      "legal_basis: 1..64 letters, digits, spaces or /-.:_ citing the law");
+  body = Post(record + "/expunge", {{"legal_basis", "a, b"}, {"confirm", "P 1/2024"}})->body;
+  EXPECT_TRUE(absl::StrContains(FieldGroup(body, "legal_basis"), "id=\"legal_basis-error\"")) << body;
+  EXPECT_FALSE(absl::StrContains(body, "id=\"confirm-error\""));
+  // A wrong confirmation stops here, beside its own input, and asks the registry nothing.
+  const int changes = fake_->changes;
+  body = Post(record + "/expunge", {{"legal_basis", "KP 103"}, {"confirm", "P 2/2024"}})->body;
+  EXPECT_TRUE(absl::StrContains(FieldGroup(body, "confirm"), "id=\"confirm-error\"")) << body;
+  EXPECT_EQ(fake_->changes, changes);
+  console_->Stop();
+
+  Start(v1::ROLE_AUDITOR);
+  SignIn();
+  fake_->export_status = absl::InvalidArgumentError("recipient: 1..64 letters, digits, spaces or /-.:_");
+  body = Post("/audit/export", {{"recipient", "a;b"}, {"reference", "R 1"}})->body;
+  EXPECT_TRUE(absl::StrContains(FieldGroup(body, "recipient"), "id=\"recipient-error\"")) << body;
+  EXPECT_FALSE(absl::StrContains(body, "id=\"reference-error\""));
 }
 
 TEST_F(ConsoleTest, EveryStringFromTheRegistryIsEscapedOnTheClerksPages) {
