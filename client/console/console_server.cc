@@ -323,6 +323,16 @@ absl::Status Console::Start() {
           "--allow-remote needs --tls-cert and --tls-key: the session must not cross the network "
           "in clear");
     }
+    // Every address at once has no one name for the browser to use, the certificate to name and
+    // the Host check to hold requests to.
+    in6_addr any6{};
+    if (host_ == "0.0.0.0" || (inet_pton(AF_INET6, host_.c_str(), &any6) == 1 &&
+                               IN6_IS_ADDR_UNSPECIFIED(&any6))) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--listen ", options_.listen,
+          " listens on every address: name the one address or host name the console is reached "
+          "at (the one its TLS certificate names)"));
+    }
   }
   RETURN_IF_ERROR(Refresh());
 

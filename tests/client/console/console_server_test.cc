@@ -71,6 +71,12 @@ void ExpectInert(const std::string& body, const std::string& where) {
 
 const char kRecordId[] = "0123456789abcdef0123456789abcdef";
 
+// The build's test PKI (ctest names it; run by hand, the build directory's).
+std::string TestPki() {
+  const char* dir = getenv("REGISTRY_TEST_PKI_DIR");
+  return dir != nullptr && *dir != '\0' ? dir : REGISTRY_BINARY_DIR "/test-pki";
+}
+
 class FakeRegistry final : public Registry {
  public:
   // Every call but WhoAmI and GetReferenceData (which a session's start makes); and those of
@@ -812,6 +818,51 @@ TEST(ListenAddressTest, OnlyLoopbackUnlessAllowedAndThenOnlyWithTls) {
   status = without_tls.Start();
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StrContains(status.message(), "--tls-cert")) << status;
+
+  const std::string pki = TestPki();
+  options.tls_cert_file = pki + "/server/cert.pem";
+  options.tls_key_file = pki + "/server/key.pem";
+  // Even with TLS, not every address at once: the Host check needs the one name.
+  for (const char* any : {"0.0.0.0:0", "[::]:0"}) {
+    options.listen = any;
+    Console everywhere(options, fake);
+    status = everywhere.Start();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << any;
+    EXPECT_TRUE(absl::StrContains(status.message(), "every address")) << status;
+  }
+  options.tls_key_file.clear();
+  options.listen = "127.0.0.1:0";
+  Console half(options, fake);
+  EXPECT_EQ(half.Start().code(), absl::StatusCode::kInvalidArgument) << "a certificate without its key";
+}
+
+// With its own certificate the console serves HTTPS only, its cookie is Secure and browsers are
+// told to keep to HTTPS.
+TEST_F(ConsoleTest, WithTlsTheCookieIsSecureAndTheUrlHttps) {
+  const std::string pki = TestPki();
+  auto fake = std::make_shared<FakeRegistry>();
+  fake->who.set_role(v1::ROLE_CLERK);
+  ConsoleOptions options;
+  options.listen = "127.0.0.1:0";
+  options.tls_cert_file = pki + "/server/cert.pem";
+  options.tls_key_file = pki + "/server/key.pem";
+  Console console(options, fake);
+  ASSERT_TRUE(console.Start().ok());
+  EXPECT_TRUE(absl::StartsWith(console.StartUrl(), "https://127.0.0.1:")) << console.StartUrl();
+  httplib::SSLClient tls("127.0.0.1", console.port());
+  tls.enable_server_certificate_verification(false);  // the test CA's name is not 127.0.0.1
+  auto started = tls.Get(absl::StrCat("/start?s=", console.start_secret()));
+  ASSERT_TRUE(started);
+  EXPECT_EQ(started->status, 303);
+  const std::string cookie = started->get_header_value("Set-Cookie");
+  EXPECT_TRUE(absl::StrContains(cookie, "; Secure")) << cookie;
+  EXPECT_TRUE(absl::StrContains(cookie, "HttpOnly")) << cookie;
+  EXPECT_TRUE(started->has_header("Strict-Transport-Security"));
+  httplib::Client plain("127.0.0.1", console.port());
+  plain.set_read_timeout(5, 0);
+  auto clear = plain.Get("/");
+  EXPECT_TRUE(!clear || clear->status != 200) << "no page in clear";
+  console.Stop();
 }
 
 }  // namespace
