@@ -382,6 +382,13 @@ class Run:
         if "Petrović" not in self.driver.find_element(By.TAG_NAME, "main").text:
             fail("the court's record page does not show the record")
         self.shot("court-record")
+        # The history, read under the same case reference and purpose.
+        self.driver.find_element(By.CSS_SELECTOR, "main a[href*='/history']").click()
+        self.wait(EC.url_contains("/history?"), "the court's history page")
+        if len(self.driver.find_elements(By.CSS_SELECTOR, "main table.record")) != 2:
+            fail("the court's history does not show the two versions")
+        if len(self.driver.find_elements(By.CSS_SELECTOR, "tr.changed")) != 1:
+            fail("the court's history does not mark the corrected address")
         # A clerk's page is not the court's: refused, and no form is shown.
         self.open("court", "/records/new")
         if self.driver.find_elements(By.ID, "surname"):
