@@ -53,6 +53,8 @@ try:
     from selenium.webdriver.common.action_chains import ActionChains
     from selenium.webdriver.common.by import By
     from selenium.webdriver.common.keys import Keys
+    from selenium.common.exceptions import (JavascriptException, NoSuchElementException,
+                                            StaleElementReferenceException)
     from selenium.webdriver.support import expected_conditions as EC
     from selenium.webdriver.support.ui import Select, WebDriverWait
 except ImportError:
@@ -254,7 +256,11 @@ class Run:
 
     def wait(self, condition, what):
         try:
-            return WebDriverWait(self.driver, DEADLINE, poll_frequency=0.1).until(condition)
+            # A page being replaced under the condition's feet is a reason to look again.
+            return WebDriverWait(self.driver, DEADLINE, poll_frequency=0.1,
+                                 ignored_exceptions=(NoSuchElementException,
+                                                     StaleElementReferenceException,
+                                                     JavascriptException)).until(condition)
         except Exception:
             fail("waiting for %s at %s:\n%s" % (what, self.driver.current_url,
                                                 self.driver.find_element(By.TAG_NAME, "body").text[:3000]))
@@ -642,7 +648,7 @@ class Run:
                                     ("sq", "sq", "Mbiemri")):
             self.choose("language", code)
             self.driver.find_element(By.CSS_SELECTOR, "form.lang button").click()
-            self.wait(lambda d: d.find_element(By.TAG_NAME, "html").get_attribute("lang") == lang,
+            self.wait(lambda d: d.execute_script("return document.documentElement.lang") == lang,
                       "the page in " + lang)
             if not self.driver.current_url.endswith("/records/new"):
                 fail("the language switch left the page: " + self.driver.current_url)
