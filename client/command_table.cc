@@ -303,6 +303,16 @@ std::vector<CommandSpec> BuildCommands() {
        0,
        {},
        &RunAdminVerifyData},
+      {"admin verify-backup",
+       "[ID]",
+       "Restore a backup into a scratch folder on the server and check it.\n"
+       "Checks its files' checksums, the data check on the restored copy (records, index rows,\n"
+       "audit events, erasures since the backup), its audit log against its root, and that root\n"
+       "against the live log. ID defaults to the newest backup. Exits 1 when anything is wrong.",
+       0,
+       1,
+       {},
+       &RunAdminVerifyBackup},
   };
 }
 

@@ -17,6 +17,7 @@ absl::Status RunAdminRotateKeys(CommandContext& ctx);
 absl::Status RunAdminBackup(CommandContext& ctx);
 absl::Status RunAdminBackups(CommandContext& ctx);
 absl::Status RunAdminVerifyData(CommandContext& ctx);
+absl::Status RunAdminVerifyBackup(CommandContext& ctx);
 
 // record_commands.cc
 absl::Status RunRecordCreate(CommandContext& ctx);

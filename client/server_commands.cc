@@ -1,5 +1,6 @@
 // health and admin subcommands.
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -129,6 +130,49 @@ absl::Status RunAdminVerifyData(CommandContext& ctx) {
                                response.problem_count() == 0
                                    ? std::string("consistent")
                                    : absl::StrCat(response.problem_count(), " problems"));
+  return absl::OkStatus();
+}
+
+absl::Status RunAdminVerifyBackup(CommandContext& ctx) {
+  v1::VerifyBackupRequest request;
+  if (!ctx.args().positionals().empty()) {
+    uint32_t id = 0;
+    if (!absl::SimpleAtoi(ctx.args().positionals()[0], &id) || id == 0) {
+      return absl::InvalidArgumentError("ID: a backup id (a positive number, see 'admin backups')");
+    }
+    request.set_backup_id(id);
+  }
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ctx.Channel());
+  auto stub = v1::AdminService::NewStub(channel);
+  ASSIGN_OR_RETURN(const v1::VerifyBackupResponse r,
+                   CallUnary<v1::VerifyBackupResponse>(
+                       ctx.settings(), [&](grpc::ClientContext* c, v1::VerifyBackupResponse* out) {
+                         return stub->VerifyBackup(c, request, out);
+                       }));
+  if (!r.ok()) ctx.set_exit_code(1);
+  if (ctx.json()) return ctx.PrintJson(r);
+  for (const std::string& problem : r.problems()) {
+    ctx.out() << "problem: " << ForTerminal(problem) << "\n";
+  }
+  if (r.problem_count() > static_cast<uint64_t>(r.problems_size())) {
+    ctx.out() << "... and " << r.problem_count() - r.problems_size() << " more problems\n";
+  }
+  const auto yes = [](bool b) { return b ? "yes" : "NO"; };
+  ctx.out() << absl::StrFormat("backup %d\n", r.backup_id());
+  ctx.out() << absl::StrFormat("  files intact:              %s\n", yes(r.files_intact()));
+  if (r.files_intact()) {
+    ctx.out() << absl::StrFormat("  audit log verifies:        %s (%d events)\n",
+                                 yes(r.audit_log_verified()), r.audit_events());
+    ctx.out() << absl::StrFormat("  consistent with live log:  %s (live: %d events)\n",
+                                 yes(r.consistent_with_live_log()), r.live_audit_events());
+    ctx.out() << absl::StrFormat(
+        "  restored:                  %d records, %d versions, %d index rows; %d later erasures "
+        "re-applied\n",
+        r.records(), r.versions(), r.index_rows(), r.erasures_reapplied());
+  }
+  ctx.out() << (r.ok() ? "backup is sound\n"
+                       : absl::StrCat("backup FAILED verification: ", r.problem_count(),
+                                      " problems\n"));
   return absl::OkStatus();
 }
 

@@ -59,6 +59,13 @@ class Keyring {
   // The version that WrapDek and Rewrap use.
   uint32_t current_version() const { return current_version_; }
 
+  // Every KEK version in the ring, ascending.
+  std::vector<uint32_t> versions() const {
+    std::vector<uint32_t> out;
+    for (const auto& entry : keks_) out.push_back(entry.first);
+    return out;
+  }
+
   // Returns the 65-byte wrapped form of `dek` under the current KEK, bound to `record_id`. Fails
   // with InvalidArgument unless the DEK is 32 bytes; Internal when OpenSSL fails.
   absl::StatusOr<std::string> WrapDek(const SecretBytes& dek, absl::string_view record_id) const;

@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Development registry in one command: installs missing packages, builds Release into build/,
 # creates the dev PKI (var/dev/pki), key file, policy and config once, and runs registryd in the
-# foreground on 127.0.0.1:7443 with data under var/dev/data. A second run reuses all of it.
-# Ctrl-C stops it cleanly.
+# foreground on 127.0.0.1:7443 with data under var/dev/data and metrics on
+# http://127.0.0.1:9464/metrics. A second run reuses all of it. Ctrl-C stops it cleanly.
 #
 #   deploy/run-dev.sh [--fresh]
 #
@@ -51,14 +51,17 @@ if [ ! -f "$dev/registryd.json" ]; then
   "backup_dir": "backups",
   "key_file": "keys.json",
   "policy_file": "policy.json",
-  "reference_dir": "$root/deploy/reference"
+  "reference_dir": "$root/deploy/reference",
+  "metrics": {"listen_address": "127.0.0.1:9464"}
 }
 JSON
 fi
 "$root/build/registryd" --config "$dev/registryd.json" --export_public_keys "$dev" >/dev/null
+"$root/build/registryd" --check_config "$dev/registryd.json"
 
 cat <<TXT
 Development registry: 127.0.0.1:7443
+  metrics:      curl http://127.0.0.1:9464/metrics
   identities:   $dev/pki/{clerk,court,vetting,auditor,admin}
   public keys:  $dev/vetting.pub.pem (vetting certificates), $dev/audit.pub.pem (audit log)
   try:          build/registry-cli --identity var/dev/pki/clerk --server 127.0.0.1:7443 health

@@ -4,8 +4,10 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/json_log.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
+#include "server/backup_check.h"
 #include "server/data_check.h"
 #include "storage/backups.h"
 
@@ -18,6 +20,7 @@ constexpr char kRotate[] = "/registry.v1.AdminService/RotateKeys";
 constexpr char kBackup[] = "/registry.v1.AdminService/CreateBackup";
 constexpr char kList[] = "/registry.v1.AdminService/ListBackups";
 constexpr char kVerify[] = "/registry.v1.AdminService/VerifyData";
+constexpr char kVerifyBackup[] = "/registry.v1.AdminService/VerifyBackup";
 
 void Fill(const storage::Backups::Info& info, v1::BackupInfo* out) {
   out->set_backup_id(info.id);
@@ -38,32 +41,84 @@ grpc::Status AdminService::RotateKeys(grpc::ServerContext* ctx, const v1::Rotate
   });
 }
 
+void AdminService::NoteBackups(storage::Backups* backups) {
+  if (d_.metrics == nullptr) return;
+  const std::vector<storage::Backups::Info> all = backups->List();
+  d_.metrics->RecordBackups(all.size(), all.empty() ? absl::InfinitePast() : all.back().created_at);
+}
+
+absl::StatusOr<absl::Time> AdminService::RefreshBackupMetrics() {
+  absl::MutexLock lock(&backup_mu_);
+  ASSIGN_OR_RETURN(auto backups, storage::Backups::Open(d_.config->backup_dir()));
+  NoteBackups(backups.get());
+  const std::vector<storage::Backups::Info> all = backups->List();
+  return all.empty() ? absl::InfinitePast() : all.back().created_at;
+}
+
+absl::Status AdminService::MakeBackup(absl::Time now, v1::AuditEvent* event,
+                                      const std::function<absl::Status()>& commit,
+                                      v1::BackupInfo* out) {
+  absl::MutexLock lock(&backup_mu_);
+  ASSIGN_OR_RETURN(auto backups, storage::Backups::Open(d_.config->backup_dir()));
+  ASSIGN_OR_RETURN(storage::Backups::Info made, backups->Create(d_.db));
+  Fill(made, out);
+  const v1::BackupConfig& keep = d_.config->backup();
+  const std::vector<uint32_t> expired =
+      backups->Expired(keep.keep_count(), absl::Hours(24) * keep.keep_days(), now);
+  for (uint32_t id : expired) out->add_pruned_backup_ids(id);
+  // The new backup and the deletions it brings are on the record before either stands: if the
+  // event cannot be written, the backup is taken back and nothing is deleted.
+  event->set_reference(absl::StrCat("backup-", made.id, " prunes ", expired.size()));
+  absl::Status committed = commit();
+  if (!committed.ok()) {
+    backups->Delete({made.id}).IgnoreError();
+    NoteBackups(backups.get());
+    return committed;
+  }
+  absl::Status pruned = backups->Delete(expired);
+  if (!pruned.ok()) {
+    // Recorded as planned; the next backup computes and deletes them again.
+    LogLine("error", "pruning backups failed").Str("detail", pruned.message()).Write();
+    out->clear_pruned_backup_ids();
+  }
+  NoteBackups(backups.get());
+  return absl::OkStatus();
+}
+
 grpc::Status AdminService::CreateBackup(grpc::ServerContext* ctx,
                                         const v1::CreateBackupRequest* req, v1::BackupInfo* resp) {
   return d_.gate->Unary(ctx, kBackup, *req, resp, [&](Call& call) -> absl::Status {
-    absl::MutexLock lock(&backup_mu_);
-    ASSIGN_OR_RETURN(auto backups, storage::Backups::Open(d_.config->backup_dir()));
-    ASSIGN_OR_RETURN(storage::Backups::Info made, backups->Create(d_.db));
-    Fill(made, resp);
-    const v1::BackupConfig& keep = d_.config->backup();
-    const std::vector<uint32_t> expired =
-        backups->Expired(keep.keep_count(), absl::Hours(24) * keep.keep_days(), call.now());
-    for (uint32_t id : expired) resp->add_pruned_backup_ids(id);
-    // The new backup and the deletions it brings are on the record before either stands: if the
-    // event cannot be written, the backup is taken back and nothing is deleted.
-    call.event().set_reference(absl::StrCat("backup-", made.id, " prunes ", expired.size()));
-    absl::Status committed = call.Commit(nullptr);
-    if (!committed.ok()) {
-      backups->Delete({made.id}).IgnoreError();
-      return committed;
+    return MakeBackup(call.now(), &call.event(), [&] { return call.Commit(nullptr); }, resp);
+  });
+}
+
+absl::StatusOr<v1::BackupInfo> AdminService::ScheduledBackup() {
+  v1::BackupInfo info;
+  v1::AuditEvent event;
+  RETURN_IF_ERROR(MakeBackup(d_.clock->Now(), &event, [&]() -> absl::Status {
+    return d_.gate->CommitSystemEvent("backup", "scheduled-backup", event, nullptr).status();
+  }, &info));
+  return info;
+}
+
+grpc::Status AdminService::VerifyBackup(grpc::ServerContext* ctx,
+                                        const v1::VerifyBackupRequest* req,
+                                        v1::VerifyBackupResponse* resp) {
+  return d_.gate->Unary(ctx, kVerifyBackup, *req, resp, [&](Call& call) -> absl::Status {
+    absl::StatusOr<v1::VerifyBackupResponse> result;
+    {
+      absl::MutexLock lock(&backup_mu_);
+      result = CheckBackup(*d_.config, req->backup_id(), *d_.audit);
     }
-    absl::Status pruned = backups->Delete(expired);
-    if (!pruned.ok()) {
-      // Recorded as planned; the next backup computes and deletes them again.
-      absl::FPrintF(stderr, "level=error msg=\"pruning backups failed\" err=\"%s\"\n",
-                    pruned.message());
-      resp->clear_pruned_backup_ids();
+    if (!result.ok()) {
+      if (d_.metrics != nullptr) d_.metrics->RecordBackupVerification(absl::Now(), false);
+      return result.status();
     }
+    *resp = *std::move(result);
+    if (d_.metrics != nullptr) d_.metrics->RecordBackupVerification(absl::Now(), resp->ok());
+    call.event().set_reference(absl::StrCat("backup-", resp->backup_id(),
+                                            resp->ok() ? " sound" : " failed", " problems ",
+                                            resp->problem_count()));
     return absl::OkStatus();
   });
 }

@@ -3,13 +3,15 @@
 // Backups (storage/backups.h) go into the configured backup folder: they hold exactly what the
 // data directory holds — ciphertext, blind tokens and the audit log — and no key material (the
 // key file and the erasure ledger are backed up separately, by the officer, offline). Each new
-// backup prunes the older ones beyond the configured retention.
+// backup prunes the older ones beyond the configured retention. VerifyBackup restores one into a
+// scratch folder and checks it (server/backup_check.h).
 #ifndef REGISTRY_SERVER_ADMIN_SERVICE_H_
 #define REGISTRY_SERVER_ADMIN_SERVICE_H_
 
 #include "registry/v1/admin.grpc.pb.h"
 #include "server/key_rotator.h"
 #include "server/service_deps.h"
+#include "storage/backups.h"
 
 namespace registry::server {
 
@@ -25,8 +27,25 @@ class AdminService final : public registry::v1::AdminService::Service {
                            registry::v1::ListBackupsResponse* resp) override;
   grpc::Status VerifyData(grpc::ServerContext* ctx, const registry::v1::VerifyDataRequest* req,
                           registry::v1::VerifyDataResponse* resp) override;
+  grpc::Status VerifyBackup(grpc::ServerContext* ctx, const registry::v1::VerifyBackupRequest* req,
+                            registry::v1::VerifyBackupResponse* resp) override;
+
+  // The backup schedule's run: a backup and its pruning, exactly as CreateBackup, recorded as
+  // actor "system:backup", action "scheduled-backup".
+  absl::StatusOr<registry::v1::BackupInfo> ScheduledBackup();
+
+  // Reads the backup folder and tells the metrics how many backups there are and when the newest
+  // was made. Returns the newest's time (absl::InfinitePast() when none).
+  absl::StatusOr<absl::Time> RefreshBackupMetrics();
 
  private:
+  // Makes a backup, commits its event with `commit` (the call's, or a system event), then
+  // deletes the backups retention no longer keeps. Holds backup_mu_.
+  absl::Status MakeBackup(absl::Time now, registry::v1::AuditEvent* event,
+                          const std::function<absl::Status()>& commit,
+                          registry::v1::BackupInfo* out);
+  void NoteBackups(storage::Backups* backups);
+
   ServiceDeps d_;
   absl::Mutex backup_mu_;
 };

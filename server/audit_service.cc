@@ -206,6 +206,7 @@ grpc::Status AuditService::GetSignedTreeHead(grpc::ServerContext* ctx,
     resp->set_key_id(key_id);
     resp->set_signature(std::move(sig));
     resp->set_log_id(d_.audit_log_id);
+    if (d_.metrics != nullptr) d_.metrics->RecordSignedHead(absl::Now());
     return absl::OkStatus();
   });
 }

@@ -6,6 +6,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/json_log.h"
 #include "common/public_status.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
@@ -163,10 +164,12 @@ absl::Status Call::Commit(storage::PendingWrite* write) {
 absl::Status CallGate::IdentifyCaller(const grpc::ServerContext& ctx, const Policy& policy,
                                       KnownCaller* who) {
   const std::shared_ptr<const grpc::AuthContext> auth = ctx.auth_context();
+  who->refusal = CertificateRefusal::kNoCertificate;
   if (auth == nullptr) return absl::UnauthenticatedError("no client certificate");
   ASSIGN_OR_RETURN(std::shared_ptr<const ClientCertificate> cert,
                    PeerCertificate(*auth, certificates_));
   who->fingerprint = cert->fingerprint;
+  who->refusal = CertificateRefusal::kNotOneIdentity;
   ASSIGN_OR_RETURN(who->id, IdentityOf(*cert));
   if (deps_.revocation != nullptr) {
     const Clock* clock = deps_.revocation_clock != nullptr ? deps_.revocation_clock : deps_.clock;
@@ -174,17 +177,21 @@ absl::Status CallGate::IdentifyCaller(const grpc::ServerContext& ctx, const Poli
       case Revocation::Verdict::kGood:
         break;
       case Revocation::Verdict::kRevoked:
+        who->refusal = CertificateRefusal::kRevoked;
         return absl::UnauthenticatedError("client certificate is revoked");
       case Revocation::Verdict::kNoCurrentCrl:
+        who->refusal = CertificateRefusal::kNoCurrentCrl;
         return absl::UnauthenticatedError(
             "no current revocation list for the certificate's issuer");
     }
   }
   if (policy.CertificateDenied(cert->fingerprint)) {
+    who->refusal = CertificateRefusal::kDenyListed;
     return absl::UnauthenticatedError("client certificate is revoked");
   }
   who->principal = policy.FindPrincipal(who->id);
   if (who->principal == nullptr) {
+    who->refusal = CertificateRefusal::kNotInPolicy;
     return absl::PermissionDeniedError("caller is not in the access policy");
   }
   return absl::OkStatus();
@@ -244,6 +251,7 @@ absl::Status CallGate::Admit(grpc::ServerContext* ctx, absl::string_view method,
   ev.set_actor(who.id);
   if (!identified.ok()) {
     call->unknown_caller_ = true;
+    call->refusal_ = who.refusal;
     return identified;
   }
 
@@ -264,6 +272,7 @@ absl::Status CallGate::Admit(grpc::ServerContext* ctx, absl::string_view method,
     const auto* org = policy.FindOrganisation(principal->organisation());
     if (org == nullptr ||
         !deps_.limiter->Allow(principal->organisation(), org->rate_limit())) {
+      if (deps_.metrics != nullptr) deps_.metrics->RecordRateLimited();
       return absl::ResourceExhaustedError("rate limit of the organisation exceeded");
     }
   }
@@ -330,11 +339,17 @@ grpc::Status CallGate::Run(grpc::ServerContext* ctx, absl::string_view method,
   absl::Status status = Admit(ctx, method, request, &call);
   if (status.ok()) status = handler(call);
   if (!status.ok()) clear();
+  if (call.unknown_caller_ && deps_.metrics != nullptr) {
+    deps_.metrics->RecordRefusedCertificate(call.refusal_);
+  }
 
   if (call.unknown_caller_ && deps_.refusals != nullptr &&
       !deps_.refusals->ShouldAudit(call.fingerprint_, status.code())) {
     // Past its certificate's rate: the same refusal, counted for the next summary event instead
     // of an event (and a log line) of its own.
+    if (deps_.metrics != nullptr) {
+      deps_.metrics->RecordCall(method, status.code(), deps_.clock->Now() - start);
+    }
     return ToGrpcStatus(status);
   }
 
@@ -373,7 +388,9 @@ grpc::Status CallGate::Run(grpc::ServerContext* ctx, absl::string_view method,
       status = absl::UnavailableError("audit log unavailable");
     }
   }
-  if (deps_.log_calls) LogCall(call, deps_.clock->Now() - start);
+  const absl::Duration elapsed = deps_.clock->Now() - start;
+  if (deps_.metrics != nullptr) deps_.metrics->RecordCall(method, status.code(), elapsed);
+  if (deps_.log_calls) LogCall(call, elapsed);
   return ToGrpcStatus(status);
 }
 
@@ -417,21 +434,31 @@ absl::StatusOr<int> CallGate::FlushUnauditedRefusals() {
 
 std::string CallLogLine(const registry::v1::AuditEvent& ev, int64_t sequence, absl::Time now,
                         absl::Duration elapsed) {
-  // Identities of officials and ids only: no personal data of anyone registered.
-  return absl::StrFormat(
-      "%s level=info msg=call method=%s actor=%s role=%s org=%s outcome=%d seq=%d%s "
-      "request_id=%s ms=%.3f\n",
-      FormatInstant(now, true), ev.action(), ev.actor().empty() ? "-" : ev.actor(),
-      RoleName(ev.role()), ev.organisation().empty() ? "-" : ev.organisation(), ev.outcome(),
-      sequence, ev.dry_run() ? " dry_run=true" : "", ev.request_id(),
-      absl::ToDoubleMilliseconds(elapsed));
+  // Identities of officials, codes and ids only: no personal data of anyone registered, no text
+  // a caller sent (the request id is kept only when it is 1..64 letters, digits, '-' or '_').
+  const auto code = static_cast<absl::StatusCode>(ev.outcome());
+  const bool server_fault = code == absl::StatusCode::kInternal ||
+                            code == absl::StatusCode::kUnavailable ||
+                            code == absl::StatusCode::kDataLoss ||
+                            code == absl::StatusCode::kUnknown;
+  LogLine line(server_fault ? "error" : "info", "call");
+  line.Str("request_id", ev.request_id())
+      .Str("method", ev.action())
+      .Str("role", RoleName(ev.role()))
+      .Str("outcome", absl::StatusCodeToString(code))
+      .Num("duration_ms", absl::ToDoubleMilliseconds(elapsed))
+      .Str("actor", ev.actor().empty() ? "-" : ev.actor())
+      .Str("org", ev.organisation().empty() ? "-" : ev.organisation())
+      .Int("seq", sequence);
+  if (ev.dry_run()) line.Bool("dry_run", true);
+  return line.Text(now);
 }
 
 void CallGate::LogCall(const Call& call, absl::Duration elapsed) const {
-  absl::FPrintF(
-      stderr, "%s",
+  const std::string line =
       CallLogLine(call.event_, call.committed_ ? static_cast<int64_t>(call.sequence_) : -1,
-                  absl::Now(), elapsed));
+                  absl::Now(), elapsed);
+  fputs(line.c_str(), stderr);
 }
 
 }  // namespace registry::server

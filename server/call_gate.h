@@ -40,6 +40,7 @@
 #include "registry/v1/audit.pb.h"
 #include "server/identity.h"
 #include "server/method_table.h"
+#include "server/metrics.h"
 #include "server/policy.h"
 #include "server/rate_limiter.h"
 #include "server/record_validation.h"
@@ -111,6 +112,7 @@ class Call {
   // certificate is not a known caller.
   std::string fingerprint_;
   bool unknown_caller_ = false;
+  CertificateRefusal refusal_ = CertificateRefusal::kNoCertificate;
 };
 
 // References (case, purpose code, consent, request, legal basis, recipient) are the only caller
@@ -122,9 +124,11 @@ bool ReferenceShaped(absl::string_view text, size_t max);
 // A record id as the registry makes them: 32 lowercase hex characters.
 bool RecordIdShaped(absl::string_view text);
 
-// The server's log line for one call (stderr), ending with a newline: when, the method, who,
-// the outcome, the event's sequence (-1 when none was written), "dry_run=true" for a call that
-// asked to change nothing, the request id and how long it took.
+// The server's log line for one call (stderr), one JSON object ending with a newline
+// (common/json_log.h): time, level, "msg":"call", request_id, method, role, outcome (the status
+// code's name), duration_ms, actor and org (the official's identity and organisation), seq (the
+// event's sequence, -1 when none was written), and "dry_run":true for a call that asked to
+// change nothing.
 std::string CallLogLine(const registry::v1::AuditEvent& event, int64_t sequence, absl::Time now,
                         absl::Duration elapsed);
 
@@ -156,6 +160,8 @@ class CallGate {
     RefusalLimiter* refusals = nullptr;
     // Log one line per call to stderr. Default true.
     bool log_calls = true;
+    // Counts calls, latencies and refusals; null: none kept.
+    Metrics* metrics = nullptr;
   };
   explicit CallGate(Deps deps) : deps_(deps) {}
 
@@ -196,6 +202,8 @@ class CallGate {
     std::string fingerprint;
     std::string id;
     const registry::v1::Principal* principal = nullptr;
+    // Why the certificate was refused, when it was.
+    CertificateRefusal refusal = CertificateRefusal::kNoCertificate;
   };
   // Fills `who` as far as it gets: the fingerprint once the certificate is read, the id once it
   // names one identity, the principal once the policy names it. OK only with all three.

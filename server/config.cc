@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
@@ -26,15 +27,15 @@ std::string DirName(const std::string& path) {
   return path.substr(0, slash);
 }
 
-absl::Status CheckAddress(const std::string& address) {
+absl::Status CheckAddress(absl::string_view field, const std::string& address) {
   // host:port or [v6]:port, port 0..65535.
   const size_t colon = address.rfind(':');
   if (colon == std::string::npos || colon == 0) {
-    return absl::InvalidArgumentError("listen_address: expected host:port");
+    return absl::InvalidArgumentError(absl::StrCat(field, ": expected host:port"));
   }
   int port = -1;
   if (!absl::SimpleAtoi(address.substr(colon + 1), &port) || port < 0 || port > 65535) {
-    return absl::InvalidArgumentError("listen_address: port must be 0..65535");
+    return absl::InvalidArgumentError(absl::StrCat(field, ": port must be 0..65535"));
   }
   return absl::OkStatus();
 }
@@ -66,7 +67,7 @@ absl::Status ParseJson(absl::string_view json, google::protobuf::Message* messag
 absl::StatusOr<registry::v1::ServerConfig> FinishConfig(registry::v1::ServerConfig c,
                                                         absl::string_view base) {
   if (c.listen_address().empty()) return absl::InvalidArgumentError("listen_address is required");
-  RETURN_IF_ERROR(CheckAddress(c.listen_address()));
+  RETURN_IF_ERROR(CheckAddress("listen_address", c.listen_address()));
   if (c.data_dir().empty()) return absl::InvalidArgumentError("data_dir is required");
   if (c.key_file().empty()) return absl::InvalidArgumentError("key_file is required");
   if (c.policy_file().empty()) return absl::InvalidArgumentError("policy_file is required");
@@ -94,11 +95,30 @@ absl::StatusOr<registry::v1::ServerConfig> FinishConfig(registry::v1::ServerConf
   }
   if (c.backup().keep_count() == 0) c.mutable_backup()->set_keep_count(14);
   if (c.backup().keep_days() == 0) c.mutable_backup()->set_keep_days(35);
+  if (c.backup().interval_hours() == 0) c.mutable_backup()->set_interval_hours(24);
   if (c.backup().keep_count() > 1000) {
     return absl::InvalidArgumentError("backup.keep_count must be 1..1000");
   }
-  if (c.backup().keep_days() > 3650) {
-    return absl::InvalidArgumentError("backup.keep_days must be 1..3650");
+  if (c.backup().keep_days() > kMaxBackupKeepDays) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("backup.keep_days must be 1..", kMaxBackupKeepDays,
+                     ": older backups would outlive the erasure promise (docs/security.md)"));
+  }
+  if (c.backup().interval_hours() > kMaxBackupIntervalHours) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("backup.interval_hours must be 1..", kMaxBackupIntervalHours));
+  }
+  if (c.backup().keep_days() * 24 + c.backup().interval_hours() > kMaxBackupErasureHours) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "backup.keep_days * 24 + backup.interval_hours must be at most ", kMaxBackupErasureHours,
+        ": a backup holding an erased record must be gone within 36 days of the erasure"));
+  }
+  if (!c.metrics().listen_address().empty()) {
+    RETURN_IF_ERROR(CheckAddress("metrics.listen_address", c.metrics().listen_address()));
+    if (c.metrics().listen_address() == c.listen_address() &&
+        !absl::EndsWith(c.listen_address(), ":0")) {
+      return absl::InvalidArgumentError("metrics.listen_address must differ from listen_address");
+    }
   }
   auto* tls = c.mutable_tls();
   tls->set_client_ca_file(Resolve(base, tls->client_ca_file()));

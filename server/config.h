@@ -18,6 +18,12 @@ namespace registry::server {
 inline constexpr uint32_t kMinAuditRetentionDays = 365;
 inline constexpr uint32_t kMaxAuditRetentionDays = 36500;
 
+// The erasure promise for backups (config.proto BackupConfig): a record erased now is in no
+// backup after keep_days * 24 + interval_hours hours, and that may not exceed 36 days.
+inline constexpr uint32_t kMaxBackupKeepDays = 35;
+inline constexpr uint32_t kMaxBackupIntervalHours = 168;
+inline constexpr uint32_t kMaxBackupErasureHours = 36 * 24;
+
 // Reads, parses and validates the config file. NotFound when the file cannot be read;
 // InvalidArgument (naming the field) for a parse error, an unknown field, a missing required
 // field or a malformed listen address. Defaults are filled in.

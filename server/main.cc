@@ -2,8 +2,11 @@
 //
 //   registryd --config /etc/registry/registryd.json          run the service
 //   registryd --generate_key_file /etc/registry/keys.json    make a new key file (mode 0600)
+//   registryd --key_file_record /etc/registry/keys.json      what identifies it, for a paper record
 //   registryd --config C --export_public_keys DIR             write audit.pub.pem, vetting.pub.pem
 //   registryd --config C --retire_kek N                       remove an unused KEK from the key file
+//   registryd --check_config C                               check what start-up reads, one line
+//                                                             per problem (exit 0: none, 2: some)
 //   registryd --config C --verify_data                        check the stored data whole (offline)
 //   registryd --config C --restore_backup ID                  restore a backup into data_dir (0: latest),
 //                                                             then re-apply every later erasure
@@ -19,10 +22,14 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "common/clock.h"
+#include "common/json_log.h"
 #include "common/time_format.h"
+#include "server/check_config.h"
 #include "server/config.h"
 #include "server/key_file.h"
 #include "server/registry_server.h"
@@ -33,7 +40,14 @@
 #include "storage/record_store.h"
 
 ABSL_FLAG(std::string, config, "", "Path of the JSON config file (registry.v1.ServerConfig).");
+ABSL_FLAG(std::string, check_config, "",
+          "Check this config file and everything start-up reads with it (policy, reference "
+          "data, key file, TLS files, CRLs, folders), print one line per problem, and exit: 0 "
+          "when there is none, 2 otherwise.");
 ABSL_FLAG(std::string, generate_key_file, "", "Write a new key file at this path and exit.");
+ABSL_FLAG(std::string, key_file_record, "",
+          "Print what identifies this key file without revealing it (key check value, KEK "
+          "versions, signing key ids), for a key ceremony's paper record, and exit.");
 ABSL_FLAG(std::string, export_public_keys, "",
           "Write the audit and vetting public keys (PEM) into this folder and exit.");
 ABSL_FLAG(int, retire_kek, 0, "Remove this KEK version from the key file, if unused, and exit.");
@@ -64,6 +78,25 @@ int WritePublicKeys(const registry::v1::ServerConfig& config, const std::string&
     if (!out) return Fail(1, "export", absl::UnavailableError(dir + "/" + name));
   }
   absl::PrintF("wrote %s/audit.pub.pem and %s/vetting.pub.pem\n", dir, dir);
+  return 0;
+}
+
+int PrintKeyFileRecord(const std::string& path) {
+  auto file = registry::server::ReadKeyFile(path);
+  if (!file.ok()) return Fail(2, "key file", file.status());
+  auto material = registry::server::KeyMaterialFrom(*file);
+  if (!material.ok()) return Fail(2, "key file", material.status());
+  auto check = registry::storage::RecordStore::KeyCheckValue(material->derivation_root);
+  if (!check.ok()) return Fail(1, "key check value", check.status());
+  auto signing = registry::server::DeriveSigningKeys(material->derivation_root);
+  if (!signing.ok()) return Fail(1, "signing keys", signing.status());
+  std::vector<std::string> versions;
+  for (const auto& k : file->keks()) versions.push_back(absl::StrCat(k.version()));
+  absl::PrintF("Key check value:   %s\n", absl::BytesToHexString(*check));
+  absl::PrintF("KEK versions:      %s (current %d)\n", absl::StrJoin(versions, ", "),
+               file->current_kek_version());
+  absl::PrintF("Audit key id:      %s\n", signing->audit->key_id());
+  absl::PrintF("Vetting key id:    %s\n", signing->vetting->key_id());
   return 0;
 }
 
@@ -121,6 +154,21 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  if (const std::string path = absl::GetFlag(FLAGS_key_file_record); !path.empty()) {
+    return PrintKeyFileRecord(path);
+  }
+
+  if (const std::string path = absl::GetFlag(FLAGS_check_config); !path.empty()) {
+    const std::vector<std::string> problems = registry::server::CheckConfig(path, absl::Now());
+    for (const std::string& p : problems) absl::PrintF("problem: %s\n", p);
+    if (problems.empty()) {
+      absl::PrintF("%s: no problem found\n", path);
+      return 0;
+    }
+    absl::PrintF("%s: %d problem%s\n", path, problems.size(), problems.size() == 1 ? "" : "s");
+    return 2;
+  }
+
   const std::string config_path = absl::GetFlag(FLAGS_config);
   if (config_path.empty()) {
     return Fail(2, "configuration", absl::InvalidArgumentError("--config FILE is required"));
@@ -174,9 +222,10 @@ int main(int argc, char** argv) {
                               code == absl::StatusCode::kPermissionDenied;
     return Fail(config_error ? 2 : 1, "start-up", server.status());
   }
-  absl::FPrintF(stderr, "%s level=info msg=\"registryd serving\" address=%s port=%d\n",
-                registry::FormatInstant(absl::Now(), true), config->listen_address(),
-                (*server)->port());
+  registry::LogLine("info", "registryd serving")
+      .Str("address", config->listen_address())
+      .Int("port", (*server)->port())
+      .Write();
 
   while (true) {
     int sig = 0;
@@ -185,40 +234,37 @@ int main(int argc, char** argv) {
       // The policy, and the client CA bundle with the revocation lists. (gRPC re-reads the
       // server certificate and key for TLS every few seconds on its own.)
       absl::Status s = (*server)->ReloadPolicy();
-      absl::FPrintF(stderr, "%s level=%s msg=\"%s\"%s\n",
-                    registry::FormatInstant(absl::Now(), true), s.ok() ? "info" : "error",
-                    s.ok() ? "access policy reloaded"
-                           : "new access policy refused; the previous one stays in force",
-                    s.ok() ? "" : absl::StrCat(" detail=\"", s.message(), "\""));
+      if (s.ok()) {
+        registry::LogLine("info", "access policy reloaded").Write();
+      } else {
+        registry::LogLine("error", "new access policy refused; the previous one stays in force")
+            .Str("detail", s.message())
+            .Write();
+      }
       if (!config->tls().crl_directory().empty()) {
         absl::Status r = (*server)->ReloadRevocation();
         if (!r.ok()) {
-          absl::FPrintF(stderr,
-                        "%s level=error msg=\"client CA bundle refused; the previous CAs and CRLs "
-                        "stay in force\" detail=\"%s\"\n",
-                        registry::FormatInstant(absl::Now(), true), r.message());
+          registry::LogLine("error",
+                            "client CA bundle refused; the previous CAs and CRLs stay in force")
+              .Str("detail", r.message())
+              .Write();
         }
         const std::vector<std::string> problems = (*server)->RevocationProblems();
         if (problems.empty()) {
-          absl::FPrintF(stderr,
-                        "%s level=info msg=\"revocation lists reloaded; every client CA has a "
-                        "current CRL\"\n",
-                        registry::FormatInstant(absl::Now(), true));
+          registry::LogLine("info", "revocation lists reloaded; every client CA has a current CRL")
+              .Write();
         }
         for (const std::string& p : problems) {
-          absl::FPrintF(stderr, "%s level=error msg=\"revocation lists\" detail=\"%s\"\n",
-                        registry::FormatInstant(absl::Now(), true), p);
+          registry::LogLine("error", "revocation lists").Str("detail", p).Write();
         }
       }
       continue;
     }
-    absl::FPrintF(stderr, "%s level=info msg=\"shutting down\" signal=%d\n",
-                  registry::FormatInstant(absl::Now(), true), sig);
+    registry::LogLine("info", "shutting down").Int("signal", sig).Write();
     break;
   }
   (*server)->Shutdown(absl::Seconds(10));
   server->reset();  // closes RocksDB cleanly
-  absl::FPrintF(stderr, "%s level=info msg=\"stopped\"\n",
-                registry::FormatInstant(absl::Now(), true));
+  registry::LogLine("info", "stopped").Write();
   return 0;
 }

@@ -46,6 +46,7 @@ std::vector<MethodRule> Build() {
       {adm + "CreateBackup", {kAdmin}},
       {adm + "ListBackups", {kAdmin}},
       {adm + "VerifyData", {kAdmin}},
+      {adm + "VerifyBackup", {kAdmin}},
       // What the caller may state and choose from; nothing about a registered person.
       {info + "WhoAmI", {kClerk, kCourt, kVetting, kAuditor, kAdmin}},
       {info + "GetReferenceData", {kClerk}},

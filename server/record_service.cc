@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "common/json_log.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
 #include "google/protobuf/util/field_mask_util.h"
@@ -310,8 +311,7 @@ grpc::Status RecordService::ExpungeRecord(grpc::ServerContext* ctx,
     // retried by the next compaction.
     absl::Status compacted = d_.records->CompactAfterErasure();
     if (!compacted.ok()) {
-      absl::FPrintF(stderr, "level=error msg=\"compaction after expunge failed\" err=\"%s\"\n",
-                    compacted.message());
+      LogLine("error", "compaction after expunge failed").Str("detail", compacted.message()).Write();
     }
     return absl::OkStatus();
   });

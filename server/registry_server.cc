@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/json_log.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
 #include "crypto/blind_index.h"
@@ -39,21 +40,22 @@ absl::Status RequireReadable(const std::string& what, const std::string& path) {
   return absl::OkStatus();
 }
 
-void LogLine(absl::string_view level, absl::string_view msg, absl::string_view detail = "") {
-  absl::FPrintF(stderr, "%s level=%s msg=\"%s\"%s%s\n", FormatInstant(absl::Now(), true), level,
-                msg, detail.empty() ? "" : " detail=", detail.empty() ? "" : absl::StrCat("\"", detail, "\""));
+void Log(absl::string_view level, absl::string_view msg, absl::string_view detail = "") {
+  registry::LogLine line(level, msg);
+  if (!detail.empty()) line.Str("detail", detail);
+  line.Write();
 }
 
 // One line per problem, or one line saying there is none.
 void LogRevocation(const absl::Status& reloaded, const std::vector<std::string>& problems) {
   if (!reloaded.ok()) {
-    LogLine("error", "client CA bundle refused; the previous CAs and CRLs stay in force",
+    Log("error", "client CA bundle refused; the previous CAs and CRLs stay in force",
             reloaded.message());
   }
   if (problems.empty()) {
-    LogLine("info", "revocation lists loaded; every client CA has a current CRL");
+    Log("info", "revocation lists loaded; every client CA has a current CRL");
   }
-  for (const std::string& problem : problems) LogLine("error", "revocation lists", problem);
+  for (const std::string& problem : problems) Log("error", "revocation lists", problem);
 }
 
 }  // namespace
@@ -141,11 +143,25 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   }
 
   ASSIGN_OR_RETURN(s->storage_, OpenStorage(config, s->clock_, s->options_.fault_injector));
+  // Ages are ages in real time, whatever clock the registry runs on.
+  s->metrics_ = std::make_unique<Metrics>(SystemClock::Get());
+  {
+    Metrics::Sources sources;
+    storage::AuditLog* audit = s->storage_.audit.get();
+    storage::KeyringHolder* keys = s->storage_.keys.get();
+    sources.audit_tree_size = [audit] { return audit->CurrentHead().size; };
+    sources.audit_pruned_events = [audit] { return audit->CurrentPruned().size; };
+    sources.kek_versions = [keys] { return keys->Get()->versions(); };
+    sources.current_kek_version = [keys] { return keys->Get()->current_version(); };
+    s->metrics_->SetSources(std::move(sources));
+    Metrics* metrics = s->metrics_.get();
+    audit->SetGroupObserver([metrics](size_t events) { metrics->RecordGroupCommit(events); });
+  }
   // Before anything is served: a database restored from an older backup (or left behind by an
   // erasure whose commit failed) gets every recorded erasure applied again.
   ASSIGN_OR_RETURN(const int erasures_applied, s->storage_.eraser->CatchUp());
   if (erasures_applied > 0) {
-    LogLine("info", "applied erasures from the erasure ledger",
+    Log("info", "applied erasures from the erasure ledger",
             absl::StrCat(erasures_applied, " entries the database had not applied"));
   }
   ASSIGN_OR_RETURN(s->signing_, DeriveSigningKeys(s->storage_.derivation_root));
@@ -158,11 +174,11 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
     // One damaged data key must not keep the whole registry down: its record reads as
     // DATA_LOSS, the rotation stays recorded as unfinished (so no KEK can be retired), and the
     // next RotateKeys retries it.
-    LogLine("error", "cannot finish an interrupted key rotation", resumed.status().message());
+    Log("error", "cannot finish an interrupted key rotation", resumed.status().message());
   } else if (!resumed.ok()) {
     return resumed.status();
   } else if (resumed->rewrapped > 0) {
-    LogLine("info", "finished an interrupted key rotation",
+    Log("info", "finished an interrupted key rotation",
             absl::StrCat(resumed->rewrapped, " data keys re-wrapped"));
   }
 
@@ -188,6 +204,7 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   gate_deps.revocation_clock = s->revocation_clock_;
   gate_deps.refusals = s->refusals_.get();
   gate_deps.log_calls = s->options_.log_calls;
+  gate_deps.metrics = s->metrics_.get();
   s->gate_ = std::make_unique<CallGate>(gate_deps);
 
   ServiceDeps deps;
@@ -205,12 +222,13 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   deps.eraser = st.eraser.get();
   deps.ledger = st.ledger.get();
   deps.audit_log_id = s->audit_log_id_;
+  deps.metrics = s->metrics_.get();
   s->record_service_ = std::make_unique<RecordService>(deps);
   s->vetting_service_ = std::make_unique<VettingService>(deps, st.checks.get());
   // Stored dates follow the rules in force before anything is served.
   ASSIGN_OR_RETURN(const int redated, s->record_service_->RecomputeDatesIfRulesChanged());
   if (redated > 0) {
-    LogLine("info", "retention rules changed: records re-dated", absl::StrCat(redated));
+    Log("info", "retention rules changed: records re-dated", absl::StrCat(redated));
   }
   s->audit_service_ = std::make_unique<AuditService>(deps);
   s->admin_service_ = std::make_unique<AdminService>(deps);
@@ -260,12 +278,52 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen_address()));
   }
 
+  if (!config.metrics().listen_address().empty()) {
+    ASSIGN_OR_RETURN(s->metrics_endpoint_,
+                     MetricsEndpoint::Start(config.metrics().listen_address(), s->metrics_.get()));
+    registry::LogLine("info", "metrics served")
+        .Str("address", config.metrics().listen_address())
+        .Int("port", s->metrics_endpoint_->port())
+        .Write();
+  }
+  absl::StatusOr<absl::Time> newest_backup = s->admin_service_->RefreshBackupMetrics();
+  if (!newest_backup.ok()) {
+    Log("error", "cannot read the backup folder", newest_backup.status().message());
+  }
+  if (s->options_.start_backup_scheduler) {
+    RegistryServer* raw = s.get();
+    const absl::Duration every = absl::Hours(config.backup().interval_hours());
+    // The first backup is due one interval after the newest there is, or after start-up.
+    const absl::Time first = newest_backup.ok() && *newest_backup != absl::InfinitePast()
+                                 ? *newest_backup + every
+                                 : absl::Now() + every;
+    s->backup_scheduler_ = std::thread([raw, every, first] {
+      absl::Time due = first;
+      while (!raw->stop_backups_.WaitForNotificationWithTimeout(
+          std::max(absl::ZeroDuration(), due - absl::Now()))) {
+        absl::StatusOr<registry::v1::BackupInfo> made = raw->RunScheduledBackupOnce();
+        if (made.ok()) {
+          registry::LogLine("info", "scheduled backup made")
+              .Int("backup_id", made->backup_id())
+              .Int("pruned", made->pruned_backup_ids_size())
+              .Write();
+          due = absl::Now() + every;
+        } else {
+          // Tried again soon: the erasure promise counts on backups being made.
+          Log("error", "scheduled backup failed; trying again in 10 minutes",
+              made.status().message());
+          due = absl::Now() + std::min(every, absl::Minutes(10));
+        }
+      }
+    });
+  }
+
   if (s->options_.policy_poll > absl::ZeroDuration()) {
     s->policies_->StartWatching(s->options_.policy_poll, [](const absl::Status& st) {
       if (st.ok()) {
-        LogLine("info", "access policy reloaded");
+        Log("info", "access policy reloaded");
       } else {
-        LogLine("error", "new access policy refused; the previous one stays in force",
+        Log("error", "new access policy refused; the previous one stays in force",
                 st.message());
       }
     });
@@ -290,16 +348,18 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
       do {
         auto n = raw->RunRetentionOnce();
         if (!n.ok()) {
-          LogLine("error", "retention run failed", n.status().message());
+          Log("error", "retention run failed", n.status().message());
         } else if (*n > 0) {
-          LogLine("info", "retention expunged records", absl::StrCat(*n));
+          Log("info", "retention expunged records", absl::StrCat(*n));
         }
         auto pruned = raw->RunAuditRetentionOnce();
         if (!pruned.ok()) {
-          LogLine("error", "audit retention run failed", pruned.status().message());
+          Log("error", "audit retention run failed", pruned.status().message());
         } else if (*pruned > 0) {
-          LogLine("info", "audit retention deleted events", absl::StrCat(*pruned));
+          Log("info", "audit retention deleted events", absl::StrCat(*pruned));
         }
+        raw->metrics_->RecordRetentionRun(absl::Now(), n.ok() && pruned.ok(),
+                                          n.ok() ? static_cast<uint64_t>(*n) : 0);
       } while (!raw->stop_scheduler_.WaitForNotificationWithTimeout(every));
     });
   }
@@ -344,6 +404,10 @@ absl::StatusOr<uint64_t> RegistryServer::RunAuditRetentionOnce() {
   }
 }
 
+absl::StatusOr<registry::v1::BackupInfo> RegistryServer::RunScheduledBackupOnce() {
+  return admin_service_->ScheduledBackup();
+}
+
 absl::Status RegistryServer::ReloadPolicy() { return policies_->Reload(); }
 
 absl::Status RegistryServer::ReloadRevocation() {
@@ -359,10 +423,10 @@ std::vector<std::string> RegistryServer::RevocationProblems() const {
 absl::StatusOr<int> RegistryServer::FlushUnauditedRefusals() {
   absl::StatusOr<int> written = gate_->FlushUnauditedRefusals();
   if (!written.ok()) {
-    LogLine("error", "cannot write the summary of unaudited refusals; kept for the next try",
+    Log("error", "cannot write the summary of unaudited refusals; kept for the next try",
             written.status().message());
   } else if (*written > 0) {
-    LogLine("warning", "refusals of unknown certificates past their audited rate",
+    Log("warning", "refusals of unknown certificates past their audited rate",
             absl::StrCat(*written, " summary events written"));
   }
   return written;
@@ -374,6 +438,9 @@ void RegistryServer::Shutdown(absl::Duration grace) {
   if (health_service_ != nullptr) health_service_->SetNotServing();
   stop_scheduler_.Notify();
   if (scheduler_.joinable()) scheduler_.join();
+  stop_backups_.Notify();
+  if (backup_scheduler_.joinable()) backup_scheduler_.join();
+  if (metrics_endpoint_ != nullptr) metrics_endpoint_->Stop();
   if (policies_ != nullptr) policies_->StopWatching();
   if (revocation_ != nullptr) revocation_->StopWatching();
   if (server_ != nullptr) {
@@ -389,7 +456,7 @@ void RegistryServer::Shutdown(absl::Duration grace) {
   // milliseconds instead of a log replay (docs/performance.md).
   if (storage_.db != nullptr) {
     absl::Status flushed = storage_.db->Flush();
-    if (!flushed.ok()) LogLine("error", "flush at shutdown failed", flushed.message());
+    if (!flushed.ok()) Log("error", "flush at shutdown failed", flushed.message());
   }
 }
 

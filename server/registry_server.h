@@ -27,6 +27,8 @@
 #include "server/health_service.h"
 #include "server/info_service.h"
 #include "server/key_rotator.h"
+#include "server/metrics.h"
+#include "server/metrics_endpoint.h"
 #include "server/policy.h"
 #include "server/rate_limiter.h"
 #include "server/record_service.h"
@@ -65,6 +67,8 @@ struct RegistryServerOptions {
   bool log_calls = true;
   // Run the retention scheduler thread. Default true.
   bool start_scheduler = true;
+  // Run the backup schedule (config backup.interval_hours). Default true.
+  bool start_backup_scheduler = true;
   // Poll the policy file for changes this often; zero disables the watcher. Default 2 s.
   absl::Duration policy_poll = absl::Seconds(2);
   // Poll the client CA bundle and the CRL folder for changes this often (when
@@ -164,6 +168,14 @@ class RegistryServer {
   // RunRetentionOnce.
   absl::StatusOr<uint64_t> RunAuditRetentionOnce();
 
+  // The backup schedule's step: a backup and its pruning as "system:backup" (what the
+  // schedule runs every backup.interval_hours).
+  absl::StatusOr<registry::v1::BackupInfo> RunScheduledBackupOnce();
+
+  // The metrics, and the port of their listener (0 when metrics.listen_address is not set).
+  const Metrics& metrics() const { return *metrics_; }
+  int metrics_port() const { return metrics_endpoint_ == nullptr ? 0 : metrics_endpoint_->port(); }
+
   KeyRotator* rotator() { return rotator_.get(); }
   const crypto::Ed25519Signer& audit_signer() const { return *signing_.audit; }
   const crypto::Ed25519Signer& vetting_signer() const { return *signing_.vetting; }
@@ -195,10 +207,14 @@ class RegistryServer {
   std::unique_ptr<AdminService> admin_service_;
   std::unique_ptr<HealthService> health_service_;
   std::unique_ptr<InfoService> info_service_;
+  std::unique_ptr<Metrics> metrics_;
+  std::unique_ptr<MetricsEndpoint> metrics_endpoint_;
   std::unique_ptr<grpc::Server> server_;
   int port_ = 0;
   absl::Notification stop_scheduler_;
   std::thread scheduler_;
+  absl::Notification stop_backups_;
+  std::thread backup_scheduler_;
   absl::Notification stop_summary_;
   std::thread summary_;
   bool shut_down_ = false;

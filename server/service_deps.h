@@ -7,6 +7,7 @@
 #include "crypto/ed25519.h"
 #include "registry/v1/config.pb.h"
 #include "server/call_gate.h"
+#include "server/metrics.h"
 #include "server/record_validation.h"
 #include "server/reference_data.h"
 #include "storage/audit_log.h"
@@ -33,6 +34,8 @@ struct ServiceDeps {
   KeyRotator* rotator = nullptr;
   Eraser* eraser = nullptr;
   const storage::ErasureLedger* ledger = nullptr;
+  // Counts for the metrics listener; may be null.
+  Metrics* metrics = nullptr;
   // The audit log's name, signed into every tree head (audit_log_id.h).
   std::string audit_log_id;
 };

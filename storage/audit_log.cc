@@ -231,7 +231,7 @@ void AuditLog::Commit(Writer* writer) {
   }
   leader_active_ = false;
   cv_.SignalAll();
-  mu_.Unlock();
+  mu_.Unlock();  if (status.ok() && group_observer_) group_observer_(group.size());
 }
 
 absl::Status AuditLog::WriteGroup(const std::vector<Writer*>& group,

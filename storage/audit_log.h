@@ -99,6 +99,12 @@ class AuditLog {
   // the stored events.
   static absl::StatusOr<std::unique_ptr<AuditLog>> Open(Database* db, const Clock* clock);
 
+  // Called after each group commit that was written, with how many events it held (metrics).
+  // Set before the log is shared between threads; empty by default.
+  void SetGroupObserver(std::function<void(size_t events)> observer) {
+    group_observer_ = std::move(observer);
+  }
+
   // Assigns the event its sequence number and time, and commits it with `mutations` (may be
   // null) in one synced batch. Returns the sequence number. Unavailable when the write fails;
   // then nothing of the batch is stored.
@@ -191,6 +197,7 @@ class AuditLog {
 
   mutable absl::Mutex mu_;
   absl::CondVar cv_;
+  std::function<void(size_t)> group_observer_;
   std::deque<Writer*> queue_ ABSL_GUARDED_BY(mu_);
   bool leader_active_ ABSL_GUARDED_BY(mu_) = false;
   crypto::merkle::CompactRange frontier_ ABSL_GUARDED_BY(mu_);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "rocksdb/utilities/backup_engine.h"
 #include "storage/rocksdb_status.h"
@@ -73,6 +74,16 @@ absl::Status Backups::Delete(const std::vector<uint32_t>& ids) {
   }
   if (ids.empty()) return absl::OkStatus();
   return FromRocksDb(engine_->GarbageCollect());
+}
+
+absl::Status Backups::Verify(uint32_t id) {
+  rocksdb::BackupInfo info;
+  if (!engine_->GetBackupInfo(id, &info).ok()) {
+    return absl::NotFoundError(absl::StrCat("no backup ", id));
+  }
+  rocksdb::IOStatus s = engine_->VerifyBackup(id, /*verify_with_checksum=*/true);
+  if (s.ok()) return absl::OkStatus();
+  return absl::DataLossError(absl::StrCat("backup ", id, ": ", s.ToString()));
 }
 
 absl::Status Backups::Restore(const std::string& backup_dir, const std::string& data_dir,

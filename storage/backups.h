@@ -57,6 +57,11 @@ class Backups {
   // Deletes these backups, then the files no remaining backup uses.
   absl::Status Delete(const std::vector<uint32_t>& ids);
 
+  // Checks backup `id` against the file sizes and checksums recorded when it was made. NotFound
+  // when there is no such backup; DataLoss (RocksDB's message: which file) when a file is
+  // missing, of another size or another checksum.
+  absl::Status Verify(uint32_t id);
+
   // Restores backup `id` (0: the newest) into `data_dir`, replacing what is there. The server
   // must not be running on it.
   static absl::Status Restore(const std::string& backup_dir, const std::string& data_dir,

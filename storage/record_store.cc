@@ -118,6 +118,12 @@ PendingWrite::~PendingWrite() {
   for (auto it = locks_.rbegin(); it != locks_.rend(); ++it) (*it)->Unlock();
 }
 
+absl::StatusOr<std::string> RecordStore::KeyCheckValue(const crypto::SecretBytes& derivation_root) {
+  ASSIGN_OR_RETURN(crypto::SecretBytes check_key,
+                   crypto::DeriveKey(derivation_root, "mac/key-check/v1"));
+  return crypto::HmacSha256(check_key, "kjc-registry key check");
+}
+
 absl::StatusOr<std::unique_ptr<RecordStore>> RecordStore::Create(
     Database* db, const KeyringHolder* keys, const crypto::SecretBytes& derivation_root,
     const NameNormalizer* normalizer) {
@@ -135,9 +141,7 @@ absl::StatusOr<std::unique_ptr<RecordStore>> RecordStore::Create(
   ASSIGN_OR_RETURN(std::unique_ptr<crypto::AesGcm> dates_aead, crypto::AesGcm::Create(dates_key));
 
   // The key file must be the one this database was written with.
-  ASSIGN_OR_RETURN(crypto::SecretBytes check_key,
-                   crypto::DeriveKey(derivation_root, "mac/key-check/v1"));
-  ASSIGN_OR_RETURN(std::string check, crypto::HmacSha256(check_key, "kjc-registry key check"));
+  ASSIGN_OR_RETURN(std::string check, KeyCheckValue(derivation_root));
   ASSIGN_OR_RETURN(std::optional<std::string> stored, db->Get(Cf::kMeta, kKeyCheckKey));
   ASSIGN_OR_RETURN(std::optional<std::string> schema, db->Get(Cf::kMeta, kSchemaKey));
   if (!stored.has_value()) {

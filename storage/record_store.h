@@ -149,6 +149,10 @@ class RecordStore {
   // db, keys and normalizer are not owned and must outlive the store. The first start stores a
   // key check value (an HMAC under a key derived from derivation_root) in the meta family; a
   // later start with another key file fails with FailedPrecondition instead of mixing keys.
+  // The key check value of a key file's derivation root (32 bytes): what the database stores to
+  // recognise its key file, and what a key ceremony writes down. Reveals nothing of the keys.
+  static absl::StatusOr<std::string> KeyCheckValue(const crypto::SecretBytes& derivation_root);
+
   static absl::StatusOr<std::unique_ptr<RecordStore>> Create(
       Database* db, const KeyringHolder* keys, const crypto::SecretBytes& derivation_root,
       const NameNormalizer* normalizer);

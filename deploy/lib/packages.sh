@@ -1,13 +1,14 @@
+# shellcheck shell=bash
 # Installs the Debian 12 packages the registry builds and runs with, only those missing, and
 # (test.sh) those its browser tests need. `apt-get update` runs once, and only when something
 # must be installed. Sourced by run-dev.sh and test.sh.
 
 REGISTRY_PACKAGES=(
   build-essential cmake ninja-build pkg-config openssl
-  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler
+  libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libcpp-httplib-dev
   librocksdb-dev libabsl-dev libssl-dev libicu-dev
   libgtest-dev libgmock-dev libbenchmark-dev
-  libcpp-httplib-dev
+  dpkg-dev file lintian shellcheck systemd
 )
 
 # registry-console's tests drive Debian's chromium headless (tests/console/).

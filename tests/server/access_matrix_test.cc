@@ -69,6 +69,7 @@ const std::map<std::string, std::set<std::string>>& ExpectedRoles() {
       {"/registry.v1.AdminService/CreateBackup", {"admin"}},
       {"/registry.v1.AdminService/ListBackups", {"admin"}},
       {"/registry.v1.AdminService/VerifyData", {"admin"}},
+      {"/registry.v1.AdminService/VerifyBackup", {"admin"}},
       {"/registry.v1.InfoService/WhoAmI", {"clerk", "court", "vetting", "auditor", "admin"}},
       {"/registry.v1.InfoService/GetReferenceData", {"clerk"}},
   };

@@ -187,8 +187,8 @@ TEST_F(ImportRpcTest, ADryRunIsMarkedAsOneInItsEventAndItsLogLine) {
     EXPECT_EQ(event.dry_run(), dry_run);
     const std::string line =
         server::CallLogLine(event, static_cast<int64_t>(at), absl::Now(), absl::Milliseconds(3));
-    EXPECT_EQ(absl::StrContains(line, " dry_run=true "), dry_run) << line;
-    EXPECT_THAT(line, HasSubstr("method=/registry.v1.RecordService/ImportRecords "));
+    EXPECT_EQ(absl::StrContains(line, "\"dry_run\":true"), dry_run) << line;
+    EXPECT_THAT(line, HasSubstr("\"method\":\"/registry.v1.RecordService/ImportRecords\""));
   }
   // Marked from what the request states, even when the call is refused.
   req.set_dry_run(true);

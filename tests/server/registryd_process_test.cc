@@ -150,7 +150,7 @@ TEST_F(RegistrydProcessTest, SigtermStopsCleanlyAndTheDatabaseReopens) {
   ASSERT_TRUE(frontier.ok());
   EXPECT_TRUE(frontier->has_value());
   const std::string log = testing::ReadFileOrDie(dir_ + "/registryd.log");
-  EXPECT_NE(log.find("msg=call"), std::string::npos) << log;
+  EXPECT_NE(log.find("\"msg\":\"call\""), std::string::npos) << log;
   EXPECT_NE(log.find("stopped"), std::string::npos) << log;
 }
 

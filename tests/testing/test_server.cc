@@ -146,6 +146,7 @@ std::unique_ptr<TestServer> TestServer::Start(TestServerOptions options) {
   *config.mutable_backup() = t->options_.backup;
   *config.mutable_unknown_callers() = t->options_.unknown_callers;
   *config.mutable_audit() = t->options_.audit;
+  config.mutable_metrics()->set_listen_address(t->options_.metrics_listen_address);
   auto finished = server::FinishConfig(config, d);
   if (!finished.ok()) Die("config", finished.status());
   t->config_ = *finished;
@@ -163,8 +164,10 @@ absl::Status TestServer::Restart() {
   o.clock = options_.clock;
   o.revocation_clock = options_.revocation_clock;
   o.fault_injector = options_.fault_injector;
-  o.log_calls = false;
+  o.log_calls = options_.log_calls;
   o.start_scheduler = options_.scheduler;
+  // Tests make their backups themselves (RunScheduledBackupOnce for the schedule's step).
+  o.start_backup_scheduler = false;
   o.policy_poll = options_.policy_poll;
   o.revocation_poll = options_.revocation_poll;
   o.tls_refresh = options_.tls_refresh;

@@ -56,6 +56,10 @@ struct TestServerOptions {
   std::string reference_dir;
   // Audit retention (retention_days); default 0, every event kept.
   registry::v1::AuditConfig audit;
+  // metrics.listen_address, e.g. "127.0.0.1:0"; default "" (no metrics listener).
+  std::string metrics_listen_address;
+  // One JSON log line per call on stderr. Default false.
+  bool log_calls = false;
 };
 
 class TestServer {

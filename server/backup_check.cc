@@ -1,0 +1,190 @@
+#include "server/backup_check.h"
+
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "common/clock.h"
+#include "common/status_macros.h"
+#include "crypto/merkle.h"
+#include "crypto/secret_bytes.h"
+#include "server/config.h"
+#include "server/data_check.h"
+#include "server/registry_server.h"
+#include "storage/backups.h"
+
+namespace registry::server {
+namespace {
+
+namespace v1 = registry::v1;
+namespace fs = std::filesystem;
+
+void Problem(v1::VerifyBackupResponse* r, std::string text) {
+  r->set_problem_count(r->problem_count() + 1);
+  if (r->problems_size() < static_cast<int>(storage::DataCheckReport::kMaxListed)) {
+    r->add_problems(std::move(text));
+  }
+}
+
+// Deletes the scratch folder when the check is over, however it ends.
+class Scratch {
+ public:
+  explicit Scratch(std::string path) : path_(std::move(path)) {}
+  ~Scratch() {
+    std::error_code ec;
+    fs::remove_all(path_, ec);
+  }
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
+
+absl::Status CopyLedger(const std::string& from, const std::string& to) {
+  std::error_code ec;
+  if (!fs::exists(from, ec)) return absl::OkStatus();  // no erasure yet: an empty ledger
+  ASSIGN_OR_RETURN(std::string bytes, ReadFile(from));
+  std::ofstream out(to, std::ios::binary | std::ios::trunc);
+  out << bytes;
+  out.close();
+  if (!out) return absl::UnavailableError("cannot copy the erasure ledger into the scratch folder");
+  ::chmod(to.c_str(), 0600);
+  return absl::OkStatus();
+}
+
+// Hashes the retained events onto the stored left edge and compares with the stored root.
+void VerifyAuditLog(const storage::AuditLog& log, v1::VerifyBackupResponse* r) {
+  const storage::AuditLog::Head head = log.CurrentHead();
+  const storage::AuditLog::Pruned pruned = log.CurrentPruned();
+  absl::StatusOr<crypto::merkle::CompactRange> range = log.FrontierAt(pruned.size);
+  if (!range.ok()) {
+    Problem(r, absl::StrCat("audit log: left edge at ", pruned.size,
+                            " unreadable: ", range.status().message()));
+    return;
+  }
+  uint64_t expected = pruned.size;
+  bool in_order = true;
+  absl::Status scanned = log.Scan(pruned.size, head.size, [&](uint64_t i, absl::string_view bytes) {
+    if (i != expected) {
+      in_order = false;
+      return false;
+    }
+    range->Append(crypto::merkle::HashLeaf(bytes), {});
+    ++expected;
+    return true;
+  });
+  if (!scanned.ok()) {
+    Problem(r, absl::StrCat("audit log: ", scanned.message()));
+    return;
+  }
+  if (!in_order || expected != head.size) {
+    Problem(r, absl::StrCat("audit log: event ", expected, " missing"));
+    return;
+  }
+  if (range->Root() != head.root) {
+    Problem(r, absl::StrCat("audit log: events ", pruned.size, "..", head.size,
+                            " do not hash to the stored root"));
+    return;
+  }
+  r->set_audit_log_verified(true);
+}
+
+void CompareWithLive(const storage::AuditLog& restored, const storage::AuditLog& live,
+                     v1::VerifyBackupResponse* r) {
+  const storage::AuditLog::Head mine = restored.CurrentHead();
+  const storage::AuditLog::Head theirs = live.CurrentHead();
+  r->set_live_audit_events(theirs.size);
+  if (mine.size > theirs.size) {
+    Problem(r, absl::StrCat("audit log: the backup has ", mine.size,
+                            " events, more than the live log's ", theirs.size));
+    return;
+  }
+  absl::StatusOr<std::string> root = live.RootAt(mine.size);
+  if (!root.ok()) {
+    Problem(r, absl::StrCat("audit log: live root at ", mine.size,
+                            " unreadable: ", root.status().message()));
+    return;
+  }
+  if (*root != mine.root) {
+    Problem(r, absl::StrCat("audit log: the backup's tree of ", mine.size,
+                            " events differs from the live log's (a fork, not a prefix)"));
+    return;
+  }
+  r->set_consistent_with_live_log(true);
+}
+
+}  // namespace
+
+absl::StatusOr<v1::VerifyBackupResponse> CheckBackup(const v1::ServerConfig& config,
+                                                     uint32_t backup_id,
+                                                     const storage::AuditLog& live) {
+  v1::VerifyBackupResponse r;
+  {
+    ASSIGN_OR_RETURN(auto backups, storage::Backups::Open(config.backup_dir()));
+    const std::vector<storage::Backups::Info> all = backups->List();
+    if (backup_id == 0) {
+      if (all.empty()) return absl::NotFoundError("there is no backup");
+      backup_id = all.back().id;
+    }
+    r.set_backup_id(backup_id);
+    absl::Status intact = backups->Verify(backup_id);
+    if (absl::IsNotFound(intact)) return intact;
+    if (!intact.ok()) {
+      Problem(&r, std::string(intact.message()));
+      return r;  // a damaged backup is not restored
+    }
+    r.set_files_intact(true);
+  }
+
+  ASSIGN_OR_RETURN(std::string suffix, crypto::RandomBytes(6));
+  Scratch scratch(absl::StrCat(config.backup_dir(), "/verify-", absl::BytesToHexString(suffix)));
+  if (::mkdir(scratch.path().c_str(), 0700) != 0) {
+    return absl::UnavailableError("cannot create a scratch folder in the backup folder");
+  }
+  v1::ServerConfig copy = config;
+  copy.set_data_dir(scratch.path() + "/data");
+  copy.set_erasure_ledger_file(scratch.path() + "/erasures.ledger");
+  absl::Status restored = storage::Backups::Restore(config.backup_dir(), copy.data_dir(),
+                                                    backup_id);
+  if (!restored.ok()) {
+    Problem(&r, absl::StrCat("restore failed: ", restored.message()));
+    return r;
+  }
+  RETURN_IF_ERROR(CopyLedger(config.erasure_ledger_file(), copy.erasure_ledger_file()));
+  {
+    absl::StatusOr<StorageStack> st = OpenStorage(copy, SystemClock::Get(), nullptr);
+    if (!st.ok()) {
+      Problem(&r, absl::StrCat("the restored copy does not open: ", st.status().message()));
+      return r;
+    }
+    r.set_audit_events(st->audit->CurrentHead().size);
+    VerifyAuditLog(*st->audit, &r);
+    CompareWithLive(*st->audit, live, &r);
+    absl::StatusOr<int> applied = st->eraser->CatchUp();
+    if (!applied.ok()) {
+      Problem(&r, absl::StrCat("erasure ledger: ", applied.status().message()));
+      return r;
+    }
+    r.set_erasures_reapplied(*applied);
+    absl::StatusOr<storage::DataCheckReport> report =
+        CheckData(*st->records, *st->audit, *st->ledger);
+    if (!report.ok()) {
+      Problem(&r, absl::StrCat("data check: ", report.status().message()));
+      return r;
+    }
+    r.set_records(report->records);
+    r.set_versions(report->versions);
+    r.set_index_rows(report->index_rows);
+    for (std::string& p : report->problems) Problem(&r, std::move(p));
+    // Counted but not listed by the data check.
+    r.set_problem_count(r.problem_count() + report->problem_count - report->problems.size());
+  }
+  r.set_ok(r.files_intact() && r.audit_log_verified() && r.consistent_with_live_log() &&
+           r.problem_count() == 0);
+  return r;
+}
+
+}  // namespace registry::server

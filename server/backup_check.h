@@ -1,0 +1,34 @@
+// CheckBackup: a backup known to work. Behind AdminService.VerifyBackup and
+// `registry-cli admin verify-backup ID`.
+//
+// The backup is restored, exactly as `registryd --restore_backup` would, into a scratch folder
+// inside the backup folder (so it needs no other writable path and stays on the backup's disk),
+// then checked, and the scratch folder is deleted whatever happened:
+//   1. its files against the sizes and checksums recorded when it was made;
+//   2. its audit log: the retained events hash, onto the stored left edge, to the stored root;
+//   3. against the live log: the live tree of the same size has the same root (the backup is a
+//      prefix of what auditors have seen signed, not a fork);
+//   4. the erasure ledger (a copy) applied, as a restore does, then the whole-data check
+//      (server/data_check.h): records, versions, index rows against the audit log's create and
+//      expunge events and the ledger.
+// Nothing of the live data changes. Problems name files, sequence numbers and ids, never values.
+#ifndef REGISTRY_SERVER_BACKUP_CHECK_H_
+#define REGISTRY_SERVER_BACKUP_CHECK_H_
+
+#include "absl/status/statusor.h"
+#include "registry/v1/admin.pb.h"
+#include "registry/v1/config.pb.h"
+#include "storage/audit_log.h"
+
+namespace registry::server {
+
+// Restores backup `backup_id` (0: the newest) of `config`'s backup folder into a scratch folder
+// and checks it against `live` (the running server's audit log). An error only when the check
+// could not run at all (no such backup: NotFound); everything it found is in the response, with
+// ok false.
+absl::StatusOr<registry::v1::VerifyBackupResponse> CheckBackup(
+    const registry::v1::ServerConfig& config, uint32_t backup_id, const storage::AuditLog& live);
+
+}  // namespace registry::server
+
+#endif  // REGISTRY_SERVER_BACKUP_CHECK_H_

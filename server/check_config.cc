@@ -1,0 +1,180 @@
+#include "server/check_config.h"
+
+#include <openssl/bio.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <memory>
+
+#include "absl/strings/str_cat.h"
+#include "common/clock.h"
+#include "server/config.h"
+#include "server/key_file.h"
+#include "server/policy.h"
+#include "server/record_validation.h"
+#include "server/reference_data.h"
+#include "server/revocation.h"
+
+namespace registry::server {
+namespace {
+
+struct BioFree {
+  void operator()(BIO* b) const { BIO_free(b); }
+};
+struct X509Free {
+  void operator()(X509* x) const { X509_free(x); }
+};
+struct KeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+using X509Ptr = std::unique_ptr<X509, X509Free>;
+
+std::unique_ptr<BIO, BioFree> MemBio(const std::string& pem) {
+  return std::unique_ptr<BIO, BioFree>(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+}
+
+std::vector<X509Ptr> Certificates(const std::string& pem) {
+  std::vector<X509Ptr> out;
+  auto bio = MemBio(pem);
+  while (X509* x = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) out.emplace_back(x);
+  return out;
+}
+
+// "", or what is wrong with the certificate's dates at `now`.
+std::string Dates(const X509* cert, absl::Time now) {
+  const time_t t = absl::ToTimeT(now);
+  if (X509_cmp_time(X509_get0_notBefore(cert), const_cast<time_t*>(&t)) > 0) {
+    return "is not valid yet";
+  }
+  if (X509_cmp_time(X509_get0_notAfter(cert), const_cast<time_t*>(&t)) < 0) return "has expired";
+  return "";
+}
+
+// Problems of the folder registryd writes: it must be a folder we can write, or one we can
+// create (its parent exists and is writable).
+void CheckWritableFolder(const std::string& field, const std::string& path,
+                         std::vector<std::string>* problems) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) {
+    if (!S_ISDIR(st.st_mode)) {
+      problems->push_back(absl::StrCat(field, ": ", path, " is not a folder"));
+    } else if (::access(path.c_str(), W_OK | X_OK) != 0) {
+      problems->push_back(absl::StrCat(field, ": ", path, " is not writable by this user"));
+    }
+    return;
+  }
+  const size_t slash = path.rfind('/');
+  const std::string parent = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  if (::access(parent.c_str(), W_OK | X_OK) != 0) {
+    problems->push_back(
+        absl::StrCat(field, ": ", path, " does not exist and ", parent, " is not writable"));
+  }
+}
+
+void CheckTls(const registry::v1::TlsConfig& tls, absl::Time now,
+              std::vector<std::string>* problems) {
+  // Client CAs.
+  absl::StatusOr<std::string> ca = ReadFile(tls.client_ca_file());
+  if (!ca.ok()) {
+    problems->push_back(absl::StrCat("tls.client_ca_file: ", ca.status().message()));
+  } else {
+    std::vector<X509Ptr> cas = Certificates(*ca);
+    if (cas.empty()) {
+      problems->push_back(
+          absl::StrCat("tls.client_ca_file: ", tls.client_ca_file(), " holds no PEM certificate"));
+    }
+    for (size_t i = 0; i < cas.size(); ++i) {
+      const std::string wrong = Dates(cas[i].get(), now);
+      if (!wrong.empty()) {
+        problems->push_back(absl::StrCat("tls.client_ca_file: certificate ", i + 1, " ", wrong));
+      }
+    }
+  }
+  // The server's certificate and key.
+  X509Ptr leaf;
+  absl::StatusOr<std::string> cert = ReadFile(tls.cert_file());
+  if (!cert.ok()) {
+    problems->push_back(absl::StrCat("tls.cert_file: ", cert.status().message()));
+  } else {
+    std::vector<X509Ptr> chain = Certificates(*cert);
+    if (chain.empty()) {
+      problems->push_back(
+          absl::StrCat("tls.cert_file: ", tls.cert_file(), " holds no PEM certificate"));
+    } else {
+      leaf = std::move(chain.front());
+      const std::string wrong = Dates(leaf.get(), now);
+      if (!wrong.empty()) problems->push_back(absl::StrCat("tls.cert_file: the certificate ", wrong));
+    }
+  }
+  absl::StatusOr<std::string> key = ReadFile(tls.key_file());
+  if (!key.ok()) {
+    problems->push_back(absl::StrCat("tls.key_file: ", key.status().message()));
+    return;
+  }
+  auto bio = MemBio(*key);
+  std::unique_ptr<EVP_PKEY, KeyFree> pkey(
+      PEM_read_bio_PrivateKey(bio.get(), nullptr, nullptr, nullptr));
+  if (pkey == nullptr) {
+    problems->push_back(
+        absl::StrCat("tls.key_file: ", tls.key_file(), " holds no readable PEM private key"));
+    return;
+  }
+  if (leaf != nullptr && X509_check_private_key(leaf.get(), pkey.get()) != 1) {
+    problems->push_back("tls.key_file: the key does not belong to the certificate in tls.cert_file");
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> CheckConfig(const std::string& path, absl::Time now) {
+  std::vector<std::string> problems;
+  absl::StatusOr<registry::v1::ServerConfig> config = LoadConfig(path);
+  if (!config.ok()) {
+    // Without a config there is nothing else to find.
+    problems.push_back(std::string(config.status().message()));
+    return problems;
+  }
+  const registry::v1::ServerConfig& c = *config;
+
+  if (auto policy = PolicyStore::Load(c.policy_file()); !policy.ok()) {
+    problems.push_back(absl::StrCat("policy_file: ", policy.status().message()));
+  }
+  auto reference = ReferenceData::Load(c.reference_dir());
+  if (!reference.ok()) {
+    problems.push_back(absl::StrCat("reference_dir: ", reference.status().message()));
+  } else {
+    ValidationOptions options;
+    options.personal_number_pattern = c.personal_number_pattern();
+    if (auto v = RecordValidator::Create(reference->get(), options, SystemClock::Get()); !v.ok()) {
+      problems.push_back(absl::StrCat("personal_number_pattern: ", v.status().message()));
+    }
+  }
+  if (auto keys = LoadKeyFile(c.key_file()); !keys.ok()) {
+    problems.push_back(absl::StrCat("key_file: ", keys.status().message()));
+  }
+  CheckTls(c.tls(), now, &problems);
+  if (!c.tls().crl_directory().empty()) {
+    auto revocation = Revocation::Load(c.tls().client_ca_file(), c.tls().crl_directory());
+    if (!revocation.ok()) {
+      problems.push_back(absl::StrCat("tls.crl_directory: ", revocation.status().message()));
+    } else {
+      for (const std::string& p : (*revocation)->Problems(now)) {
+        problems.push_back(absl::StrCat("tls.crl_directory: ", p));
+      }
+    }
+  }
+  CheckWritableFolder("data_dir", c.data_dir(), &problems);
+  CheckWritableFolder("backup_dir", c.backup_dir(), &problems);
+  const std::string& ledger = c.erasure_ledger_file();
+  const size_t slash = ledger.rfind('/');
+  CheckWritableFolder("erasure_ledger_file",
+                      slash == std::string::npos ? "." : ledger.substr(0, std::max<size_t>(slash, 1)),
+                      &problems);
+  return problems;
+}
+
+}  // namespace registry::server

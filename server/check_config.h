@@ -1,0 +1,27 @@
+// CheckConfig: `registryd --check_config FILE`. Everything start-up reads, checked without
+// starting: the config itself, the access policy, the reference data and the personal-number
+// pattern, the key file (and its mode), the TLS files (the server certificate's dates, its key
+// matching it, the client CA bundle), the CRLs (each client CA needs a current one), and the
+// folders registryd writes (data, backups, the erasure ledger's). It opens no database and binds
+// no port, so it runs beside a running registryd, e.g. on a new config before a restart, and as
+// the unit's ExecStartPre.
+//
+// What it cannot see: whether the key file is the one the database was written with (start-up
+// compares their key check values), and whether the ports are free.
+#ifndef REGISTRY_SERVER_CHECK_CONFIG_H_
+#define REGISTRY_SERVER_CHECK_CONFIG_H_
+
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+
+namespace registry::server {
+
+// One line per problem, each naming the field or file concerned; empty when start-up would find
+// nothing wrong with what it reads. `now` decides certificate and CRL dates.
+std::vector<std::string> CheckConfig(const std::string& path, absl::Time now);
+
+}  // namespace registry::server
+
+#endif  // REGISTRY_SERVER_CHECK_CONFIG_H_

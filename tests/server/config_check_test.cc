@@ -1,0 +1,262 @@
+// The config an operator writes: the shipped examples show every field of ServerConfig, every
+// field's default is documented in config.proto, the backup schedule stays within the erasure
+// promise, and `registryd --check_config` names every problem start-up would meet, one line each.
+#include <sys/stat.h>
+#include <sys/wait.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "absl/strings/ascii.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "registry/v1/config.pb.h"
+#include "server/check_config.h"
+#include "server/config.h"
+#include "server/key_file.h"
+#include "tests/testing/test_pki.h"
+#include "tests/testing/test_server.h"
+
+namespace registry::server {
+namespace {
+
+using google::protobuf::Descriptor;
+using google::protobuf::FieldDescriptor;
+using ::testing::HasSubstr;
+
+// The names of the fields of `d` (and, recursively, of its message fields) that `object` lacks.
+void MissingFields(const Descriptor* d, const google::protobuf::Struct& object,
+                   const std::string& prefix, std::vector<std::string>* missing) {
+  for (int i = 0; i < d->field_count(); ++i) {
+    const FieldDescriptor* f = d->field(i);
+    const std::string path = prefix + f->name();
+    auto it = object.fields().find(f->name());
+    if (it == object.fields().end()) {
+      missing->push_back(path);
+      continue;
+    }
+    if (f->type() == FieldDescriptor::TYPE_MESSAGE) {
+      ASSERT_TRUE(it->second.has_struct_value()) << path;
+      MissingFields(f->message_type(), it->second.struct_value(), path + ".", missing);
+    }
+  }
+}
+
+class ShippedConfigTest : public ::testing::TestWithParam<const char*> {};
+
+TEST_P(ShippedConfigTest, ShowsEveryFieldAndIsValid) {
+  const std::string json =
+      testing::ReadFileOrDie(absl::StrCat(REGISTRY_SOURCE_DIR "/", GetParam()));
+  registry::v1::ServerConfig config;
+  ASSERT_TRUE(ParseJson(json, &config).ok()) << ParseJson(json, &config);
+  google::protobuf::Struct object;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json, &object).ok());
+  std::vector<std::string> missing;
+  MissingFields(registry::v1::ServerConfig::descriptor(), object, "", &missing);
+  EXPECT_THAT(missing, ::testing::IsEmpty());
+  // And the values are the documented defaults or within bounds.
+  auto finished = FinishConfig(config, "/etc/registryd");
+  EXPECT_TRUE(finished.ok()) << finished.status();
+}
+
+INSTANTIATE_TEST_SUITE_P(Files, ShippedConfigTest,
+                         ::testing::Values("deploy/registryd.example.json",
+                                           "deploy/debian/registryd.json"));
+
+// Every field of every message in config.proto says what it defaults to, or that it is required.
+TEST(ConfigProtoTest, EveryFieldDocumentsItsDefault) {
+  const std::string text =
+      testing::ReadFileOrDie(REGISTRY_SOURCE_DIR "/proto/registry/v1/config.proto");
+  const std::regex field(R"(^\s*(?:repeated\s+)?[A-Za-z0-9_.]+\s+([a-z0-9_]+)\s*=\s*\d+;)");
+  std::vector<std::string> comment;
+  std::set<std::string> documented, undocumented;
+  std::string message;
+  for (const std::string& line : std::vector<std::string>(absl::StrSplit(text, '\n'))) {
+    std::smatch m;
+    const std::string trimmed(absl::StripAsciiWhitespace(line));
+    if (absl::StartsWith(trimmed, "//")) {
+      comment.push_back(absl::AsciiStrToLower(trimmed));
+      continue;
+    }
+    if (absl::StartsWith(trimmed, "message ")) {
+      message = std::vector<std::string>(absl::StrSplit(trimmed, ' '))[1];
+    } else if (std::regex_search(line, m, field)) {
+      const std::string name = absl::StrCat(message, ".", m[1].str());
+      const std::string joined = absl::StrJoin(comment, " ");
+      (absl::StrContains(joined, "default") || absl::StrContains(joined, "required")
+           ? documented
+           : undocumented)
+          .insert(name);
+    }
+    comment.clear();
+  }
+  EXPECT_THAT(undocumented, ::testing::IsEmpty());
+  // The parse saw every field the descriptors have, so none can slip past it.
+  int fields = 0;
+  const google::protobuf::FileDescriptor* file =
+      registry::v1::ServerConfig::descriptor()->file();
+  for (int i = 0; i < file->message_type_count(); ++i) {
+    const Descriptor* d = file->message_type(i);
+    for (int j = 0; j < d->field_count(); ++j) {
+      ++fields;
+      EXPECT_TRUE(documented.count(absl::StrCat(d->name(), ".", d->field(j)->name())))
+          << d->field(j)->full_name();
+    }
+  }
+  EXPECT_EQ(documented.size(), static_cast<size_t>(fields));
+}
+
+const char kMinimal[] = R"({"listen_address": "127.0.0.1:0",
+  "tls": {"client_ca_file": "ca.pem", "cert_file": "c.pem", "key_file": "k.pem"},
+  "data_dir": "data", "key_file": "keys.json", "policy_file": "policy.json",
+  "reference_dir": "ref")";
+
+absl::StatusOr<registry::v1::ServerConfig> Load(const std::string& extra) {
+  const std::string dir = testing::MakeTempDir("config");
+  const std::string path = dir + "/c.json";
+  std::ofstream(path) << kMinimal << extra << "}";
+  return LoadConfig(path);
+}
+
+TEST(BackupScheduleTest, DefaultsAreWithinTheErasurePromise) {
+  auto c = Load("");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->backup().keep_count(), 14u);
+  EXPECT_EQ(c->backup().keep_days(), 35u);
+  EXPECT_EQ(c->backup().interval_hours(), 24u);
+  EXPECT_LE(c->backup().keep_days() * 24 + c->backup().interval_hours(), kMaxBackupErasureHours);
+  EXPECT_TRUE(c->metrics().listen_address().empty()) << "metrics are off by default";
+}
+
+TEST(BackupScheduleTest, ARetentionBeyondTheErasurePromiseIsRefused) {
+  for (const char* bad : {R"(, "backup": {"keep_days": 36})",
+                          R"(, "backup": {"keep_days": 3650})",
+                          R"(, "backup": {"keep_days": 35, "interval_hours": 25})",
+                          R"(, "backup": {"keep_days": 30, "interval_hours": 169})"}) {
+    auto c = Load(bad);
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << bad;
+    EXPECT_THAT(std::string(c.status().message()), HasSubstr("backup.")) << bad;
+  }
+  auto c = Load(R"(, "backup": {"keep_days": 7, "interval_hours": 6, "keep_count": 28})");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->backup().interval_hours(), 6u);
+}
+
+TEST(MetricsConfigTest, TheListenAddressIsCheckedAndNamed) {
+  auto c = Load(R"(, "metrics": {"listen_address": "127.0.0.1"})");
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(c.status().message()), HasSubstr("metrics.listen_address"));
+  c = Load(R"(, "metrics": {"listen_address": "127.0.0.1:9464"})");
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->metrics().listen_address(), "127.0.0.1:9464");
+}
+
+// A complete, valid installation in a temporary folder, from the test PKI.
+class CheckConfigTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const testing::TestPki& pki = testing::TestPki::Get();
+    dir_ = testing::MakeTempDir("check-config");
+    ::mkdir((dir_ + "/tls").c_str(), 0700);
+    ::mkdir((dir_ + "/crl").c_str(), 0700);
+    Put("tls/ca.pem", pki.CaPem());
+    Put("tls/cert.pem", pki.ReadFile("server/cert.pem"));
+    Put("tls/key.pem", pki.ReadFile("server/key.pem"));
+    for (const auto& entry : std::filesystem::directory_iterator(pki.dir() + "/crl")) {
+      Put("crl/" + entry.path().filename().string(),
+          testing::ReadFileOrDie(entry.path().string()));
+    }
+    auto keys = GenerateKeyFile(absl::Now());
+    ASSERT_TRUE(keys.ok());
+    ASSERT_TRUE(WriteKeyFile(dir_ + "/keys.json", *keys, false).ok());
+    Put("policy.json", testing::ReadFileOrDie(REGISTRY_SOURCE_DIR "/deploy/dev/policy.json"));
+    Put("registryd.json", absl::StrCat(R"({"listen_address": "127.0.0.1:7443",
+      "tls": {"client_ca_file": "tls/ca.pem", "cert_file": "tls/cert.pem",
+              "key_file": "tls/key.pem", "crl_directory": "crl"},
+      "data_dir": "data", "backup_dir": "backups", "key_file": "keys.json",
+      "policy_file": "policy.json", "reference_dir": ")",
+                                       REGISTRY_SOURCE_DIR, R"(/deploy/reference",
+      "metrics": {"listen_address": "127.0.0.1:9464"}})"));
+  }
+
+  void Put(const std::string& name, const std::string& content) {
+    std::ofstream(dir_ + "/" + name, std::ios::trunc) << content;
+  }
+  std::vector<std::string> Check() { return CheckConfig(dir_ + "/registryd.json", absl::Now()); }
+
+  int Run(std::string* out) {
+    const std::string file = dir_ + "/out.txt";
+    const std::string cmd = absl::StrCat(REGISTRY_BINARY_DIR "/registryd --check_config ", dir_,
+                                         "/registryd.json > ", file, " 2>&1");
+    const int rc = std::system(cmd.c_str());
+    *out = testing::ReadFileOrDie(file);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  }
+
+  std::string dir_;
+};
+
+TEST_F(CheckConfigTest, AGoodInstallationHasNoProblem) {
+  EXPECT_THAT(Check(), ::testing::IsEmpty());
+  std::string out;
+  EXPECT_EQ(Run(&out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("no problem found"));
+}
+
+TEST_F(CheckConfigTest, EveryProblemGetsItsOwnLineNamingTheField) {
+  // Five things wrong at once: each is reported, none hides another.
+  ::chmod((dir_ + "/keys.json").c_str(), 0644);
+  Put("policy.json", "{\"principals\": [");
+  Put("tls/key.pem", testing::TestPki::Get().ReadFile("server2/key.pem"));
+  for (const auto& entry : std::filesystem::directory_iterator(dir_ + "/crl")) {
+    std::filesystem::remove(entry.path());
+  }
+  for (const auto& entry :
+       std::filesystem::directory_iterator(testing::TestPki::Get().dir() + "/crl-expired")) {
+    Put("crl/" + entry.path().filename().string(), testing::ReadFileOrDie(entry.path().string()));
+  }
+  Put("data", "a file where the data folder should be");
+  const std::vector<std::string> problems = Check();
+  const std::string all = absl::StrJoin(problems, "\n");
+  EXPECT_EQ(problems.size(), 5u) << all;
+  for (const char* field :
+       {"key_file:", "policy_file:", "tls.key_file:", "tls.crl_directory:", "data_dir:"}) {
+    int lines = 0;
+    for (const std::string& p : problems) lines += absl::StartsWith(p, field) ? 1 : 0;
+    EXPECT_EQ(lines, 1) << field << "\n" << all;
+  }
+  std::string out;
+  EXPECT_EQ(Run(&out), 2) << out;
+  EXPECT_THAT(out, HasSubstr("5 problems"));
+  int lines = 0;
+  for (const std::string& line : std::vector<std::string>(absl::StrSplit(out, '\n'))) {
+    lines += absl::StartsWith(line, "problem: ") ? 1 : 0;
+  }
+  EXPECT_EQ(lines, 5) << out;
+}
+
+TEST_F(CheckConfigTest, MissingFilesAndAnUnreadableConfigAreProblems) {
+  std::filesystem::remove(dir_ + "/keys.json");
+  std::filesystem::remove(dir_ + "/tls/cert.pem");
+  std::vector<std::string> problems = Check();
+  EXPECT_EQ(problems.size(), 2u) << absl::StrJoin(problems, "\n");
+  Put("registryd.json", "{\"listen_address\": \"127.0.0.1:7443\", \"colour\": \"blue\"}");
+  problems = Check();
+  ASSERT_EQ(problems.size(), 1u);
+  EXPECT_THAT(problems[0], HasSubstr("colour"));
+}
+
+}  // namespace
+}  // namespace registry::server

@@ -1,0 +1,504 @@
+// What an operator relies on: the metrics listener (labels from fixed sets only, no personal data
+// in a scrape after an end-to-end run), the JSON log lines (no personal data either), backups
+// verified by restoring them (a sound one passes; a damaged one, or one that is not a prefix of
+// the live log, is reported), and the backup schedule's step.
+#include <httplib.h>
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "common/json_log.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "gtest/gtest.h"
+#include "registry/v1/admin.grpc.pb.h"
+#include "registry/v1/audit.grpc.pb.h"
+#include "registry/v1/records.grpc.pb.h"
+#include "registry/v1/vetting.grpc.pb.h"
+#include "server/backup_check.h"
+#include "server/metrics.h"
+#include "tests/testing/test_server.h"
+
+namespace registry::server {
+namespace {
+
+namespace v1 = registry::v1;
+using ::registry::testing::CandidateOf;
+using ::registry::testing::ExampleRecord;
+using ::registry::testing::TestServer;
+using ::registry::testing::TestServerOptions;
+using ::testing::HasSubstr;
+
+std::chrono::system_clock::time_point Deadline() {
+  return std::chrono::system_clock::now() + std::chrono::seconds(60);
+}
+
+// A person no fixed text of the registry could contain by chance.
+v1::CreateRecordRequest TestPerson() {
+  v1::CreateRecordRequest req = ExampleRecord();
+  v1::Person* p = req.mutable_person();
+  p->set_surname("Xhemajliqëndresë");
+  p->set_given_name("Vjollcëzana");
+  p->set_father_name("Lulzimtrim");
+  p->set_birth_date("1977-09-23");
+  p->set_birth_place("Gjakovëzë");
+  p->set_personal_number("5550123456");
+  p->set_last_known_address("Rr. Ulpianazë 77, Gjakovë");
+  return req;
+}
+
+// Everything of the test person that must never leave in a log line or a scrape, as typed and
+// as JSON would escape it.
+std::vector<std::string> PersonalStrings(const v1::Person& p) {
+  std::vector<std::string> plain = {p.surname(),         p.given_name(),
+                                    p.father_name(),     p.birth_date(),
+                                    p.birth_place(),     p.personal_number(),
+                                    p.last_known_address(), "19770923",
+                                    "23.09.1977",        "Xhemajli",
+                                    "Vjollc",            "Lulzimtrim",
+                                    "Ulpianaz",          "0123456"};
+  std::vector<std::string> out = plain;
+  for (const std::string& s : plain) {
+    std::string quoted = JsonQuote(s);
+    out.push_back(quoted.substr(1, quoted.size() - 2));
+  }
+  return out;
+}
+
+class OperationsTest : public ::testing::Test {
+ protected:
+  void StartServer(bool log_calls) {
+    TestServerOptions options;
+    options.metrics_listen_address = "127.0.0.1:0";
+    options.log_calls = log_calls;
+    // A small rate limit, so that the run meets it within a few calls.
+    options.policy = std::make_unique<v1::AccessPolicy>(registry::testing::DevPolicy());
+    for (auto& org : *options.policy->mutable_organisations()) {
+      if (org.has_rate_limit()) {
+        org.mutable_rate_limit()->set_per_minute(1);
+        org.mutable_rate_limit()->set_burst(3);
+      }
+    }
+    server_ = TestServer::Start(std::move(options));
+  }
+
+  std::string Create(const v1::CreateRecordRequest& req) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    v1::CreateRecordResponse resp;
+    const grpc::Status s =
+        v1::RecordService::NewStub(server_->Channel("clerk"))->CreateRecord(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.record_id();
+  }
+
+  // An end-to-end run about the test person: entered, read by a court, searched, vetted (also
+  // past the rate limit), refused for a bad field and for an unknown certificate, backed up,
+  // the backup verified, a head signed, and erased.
+  void EndToEnd() {
+    const v1::CreateRecordRequest person = TestPerson();
+    const std::string id = Create(person);
+    ASSERT_FALSE(id.empty());
+    {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(Deadline());
+      v1::GetRecordRequest req;
+      req.set_record_id(id);
+      req.mutable_purpose()->set_case_reference("K 12/2026");
+      req.mutable_purpose()->set_purpose_code("criminal_proceedings");
+      v1::GetRecordResponse resp;
+      v1::RecordService::NewStub(server_->Channel("court"))->GetRecord(&ctx, req, &resp);
+    }
+    {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(Deadline());
+      v1::SearchRecordsRequest req;
+      req.set_personal_number(person.person().personal_number());
+      req.mutable_purpose()->set_case_reference("K 12/2026");
+      req.mutable_purpose()->set_purpose_code("criminal_proceedings");
+      v1::SearchRecordsResponse resp;
+      v1::RecordService::NewStub(server_->Channel("court"))->SearchRecords(&ctx, req, &resp);
+    }
+    // Vetting until the organisation's rate limit refuses.
+    bool limited = false;
+    for (int i = 0; i < 20 && !limited; ++i) {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(Deadline());
+      v1::VettingCheckResponse resp;
+      const grpc::Status s = v1::VettingService::NewStub(server_->Channel("vetting"))
+                                 ->VettingCheck(&ctx, CandidateOf(person.person()), &resp);
+      limited = s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED;
+    }
+    EXPECT_TRUE(limited) << "a burst of 3 should be spent within 20 calls";
+    {
+      // Invalid: the person's data in a refused request, echoed nowhere.
+      v1::CreateRecordRequest bad = person;
+      bad.mutable_person()->set_birth_date("1977-02-30");
+      grpc::ClientContext ctx;
+      ctx.set_deadline(Deadline());
+      v1::CreateRecordResponse resp;
+      EXPECT_EQ(v1::RecordService::NewStub(server_->Channel("clerk"))
+                    ->CreateRecord(&ctx, bad, &resp)
+                    .error_code(),
+                grpc::StatusCode::INVALID_ARGUMENT);
+    }
+    for (const char* stranger : {"unlisted", "revoked", "nouri"}) {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(Deadline());
+      v1::CreateRecordResponse resp;
+      EXPECT_FALSE(v1::RecordService::NewStub(server_->Channel(stranger))
+                       ->CreateRecord(&ctx, person, &resp)
+                       .ok());
+    }
+    {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(Deadline());
+      v1::BackupInfo info;
+      ASSERT_TRUE(v1::AdminService::NewStub(server_->Channel("admin"))
+                      ->CreateBackup(&ctx, v1::CreateBackupRequest(), &info)
+                      .ok());
+    }
+    {
+      v1::VerifyBackupResponse resp;
+      ASSERT_TRUE(VerifyBackup(0, &resp).ok());
+      EXPECT_TRUE(resp.ok());
+    }
+    {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(Deadline());
+      v1::SignedTreeHead head;
+      ASSERT_TRUE(v1::AuditService::NewStub(server_->Channel("auditor"))
+                      ->GetSignedTreeHead(&ctx, v1::GetSignedTreeHeadRequest(), &head)
+                      .ok());
+    }
+    ASSERT_TRUE(server_->server()->RunRetentionOnce().ok());
+    {
+      grpc::ClientContext ctx;
+      ctx.set_deadline(Deadline());
+      v1::ExpungeRecordRequest req;
+      req.set_record_id(id);
+      req.set_legal_basis("CC 04/L-082 art. 103");
+      v1::ExpungeRecordResponse resp;
+      EXPECT_TRUE(v1::RecordService::NewStub(server_->Channel("clerk"))
+                      ->ExpungeRecord(&ctx, req, &resp)
+                      .ok());
+    }
+  }
+
+  grpc::Status VerifyBackup(uint32_t id, v1::VerifyBackupResponse* resp) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    v1::VerifyBackupRequest req;
+    req.set_backup_id(id);
+    return v1::AdminService::NewStub(server_->Channel("admin"))->VerifyBackup(&ctx, req, resp);
+  }
+
+  std::string Scrape(int* status = nullptr) {
+    httplib::Client http("127.0.0.1", server_->server()->metrics_port());
+    auto res = http.Get("/metrics");
+    if (!res) return "";
+    if (status != nullptr) *status = res->status;
+    return res->body;
+  }
+
+  std::unique_ptr<TestServer> server_;
+};
+
+std::set<std::string> StatusCodeNames() {
+  std::set<std::string> out;
+  for (int c = 0; c <= 16; ++c) out.insert(absl::StatusCodeToString(static_cast<absl::StatusCode>(c)));
+  return out;
+}
+
+// name{k="v",...} value  ->  labels; false when the line is not a sample.
+bool ParseSample(const std::string& line, std::string* name,
+                 std::map<std::string, std::string>* labels, std::string* value) {
+  labels->clear();
+  const size_t brace = line.find('{');
+  const size_t space = line.rfind(' ');
+  if (space == std::string::npos) return false;
+  *value = line.substr(space + 1);
+  if (brace == std::string::npos || brace > space) {
+    *name = line.substr(0, space);
+    return true;
+  }
+  *name = line.substr(0, brace);
+  const size_t close = line.find('}', brace);
+  if (close == std::string::npos) return false;
+  for (absl::string_view pair :
+       absl::StrSplit(absl::string_view(line).substr(brace + 1, close - brace - 1), ',')) {
+    const size_t eq = pair.find('=');
+    if (eq == absl::string_view::npos) return false;
+    absl::string_view v = pair.substr(eq + 1);
+    if (v.size() < 2 || v.front() != '"' || v.back() != '"') return false;
+    (*labels)[std::string(pair.substr(0, eq))] = std::string(v.substr(1, v.size() - 2));
+  }
+  return true;
+}
+
+TEST_F(OperationsTest, AScrapeAfterAnEndToEndRunHasEveryFamilyFixedLabelsAndNoPersonalData) {
+  StartServer(/*log_calls=*/false);
+  ASSERT_GT(server_->server()->metrics_port(), 0);
+  EndToEnd();
+  int status = 0;
+  const std::string page = Scrape(&status);
+  ASSERT_EQ(status, 200);
+
+  for (const char* family :
+       {"registryd_calls_total", "registryd_call_duration_seconds", "registryd_audit_tree_size",
+        "registryd_audit_signed_head_age_seconds", "registryd_audit_group_commit_events",
+        "registryd_kek_version", "registryd_kek_current_version",
+        "registryd_rate_limit_refusals_total", "registryd_refused_certificates_total",
+        "registryd_backups", "registryd_backup_age_seconds",
+        "registryd_backup_verifications_total", "registryd_retention_last_run_timestamp_seconds",
+        "registryd_retention_last_run_age_seconds"}) {
+    EXPECT_THAT(page, HasSubstr(absl::StrCat("\n# TYPE ", family, " "))) << family;
+  }
+
+  const std::vector<std::string> methods = AllMethodLabels();
+  const std::set<std::string> method_set(methods.begin(), methods.end());
+  const std::set<std::string> outcomes = StatusCodeNames();
+  std::set<std::string> reasons;
+  for (int i = 0; i < kCertificateRefusalCount; ++i) {
+    reasons.insert(CertificateRefusalName(static_cast<CertificateRefusal>(i)));
+  }
+  std::map<std::string, double> values;  // unlabelled samples, and some labelled ones
+  int samples = 0;
+  for (const std::string& line :
+       std::vector<std::string>(absl::StrSplit(page, '\n', absl::SkipEmpty()))) {
+    if (absl::StartsWith(line, "#")) continue;
+    std::string name, value;
+    std::map<std::string, std::string> labels;
+    ASSERT_TRUE(ParseSample(line, &name, &labels, &value)) << line;
+    ++samples;
+    double number = 0;
+    EXPECT_TRUE(absl::SimpleAtod(value, &number)) << line;
+    EXPECT_TRUE(absl::StartsWith(name, "registryd_")) << line;
+    for (const auto& [key, label] : labels) {
+      if (key == "method") {
+        EXPECT_TRUE(method_set.count(label)) << line;
+      } else if (key == "outcome") {
+        EXPECT_TRUE(outcomes.count(label)) << line;
+      } else if (key == "reason") {
+        EXPECT_TRUE(reasons.count(label)) << line;
+      } else if (key == "result") {
+        EXPECT_TRUE(label == "ok" || label == "failed") << line;
+      } else if (key == "le") {
+        double bound = 0;
+        EXPECT_TRUE(label == "+Inf" || absl::SimpleAtod(label, &bound)) << line;
+      } else if (key == "version") {
+        uint32_t v = 0;
+        EXPECT_TRUE(absl::SimpleAtoi(label, &v)) << line;
+      } else {
+        ADD_FAILURE() << "unexpected label " << key << " in " << line;
+      }
+    }
+    std::string key = name;
+    for (const auto& [k, v] : labels) absl::StrAppend(&key, "|", k, "=", v);
+    values[key] = number;
+  }
+  EXPECT_GT(samples, 40);
+  for (const std::string& secret : PersonalStrings(TestPerson().person())) {
+    EXPECT_THAT(page, ::testing::Not(HasSubstr(secret))) << secret;
+  }
+
+  // The run shows in the counts.
+  EXPECT_GE(values["registryd_calls_total|method=/registry.v1.RecordService/CreateRecord|outcome=OK"], 1);
+  EXPECT_GE(values["registryd_calls_total|method=/registry.v1.RecordService/CreateRecord|outcome="
+                   "INVALID_ARGUMENT"], 1);
+  EXPECT_GE(values["registryd_rate_limit_refusals_total"], 1);
+  EXPECT_GE(values["registryd_refused_certificates_total|reason=not_in_policy"], 1);
+  EXPECT_GE(values["registryd_refused_certificates_total|reason=revoked"], 1);
+  EXPECT_GE(values["registryd_refused_certificates_total|reason=not_one_identity"], 1);
+  EXPECT_EQ(values["registryd_backups"], 1);
+  EXPECT_EQ(values["registryd_backup_verifications_total|result=ok"], 1);
+  EXPECT_EQ(values["registryd_kek_current_version"], 1);
+  EXPECT_EQ(values["registryd_kek_version|version=1"], 1);
+  EXPECT_EQ(values["registryd_audit_tree_size"],
+            static_cast<double>(server_->server()->audit_log()->CurrentHead().size));
+  EXPECT_GE(values["registryd_audit_group_commit_events_count"], 1);
+  EXPECT_GE(values["registryd_retention_runs_total|result=ok"], 0);
+
+  // Anything but GET /metrics is not served.
+  httplib::Client http("127.0.0.1", server_->server()->metrics_port());
+  auto other = http.Get("/");
+  ASSERT_TRUE(other);
+  EXPECT_EQ(other->status, 404);
+}
+
+TEST_F(OperationsTest, TheMetricsListenerIsOffUnlessConfigured) {
+  server_ = TestServer::Start();
+  EXPECT_EQ(server_->server()->metrics_port(), 0);
+}
+
+TEST_F(OperationsTest, LogLinesOfAnEndToEndRunAreJsonWithTheCallFieldsAndNoPersonalData) {
+  StartServer(/*log_calls=*/true);
+  ::testing::internal::CaptureStderr();
+  EndToEnd();
+  server_->Stop();
+  const std::string log = ::testing::internal::GetCapturedStderr();
+
+  int calls = 0;
+  for (const std::string& line :
+       std::vector<std::string>(absl::StrSplit(log, '\n', absl::SkipEmpty()))) {
+    if (line.size() > 5 && (line[0] == 'E' || line[0] == 'W' || line[0] == 'I') &&
+        absl::ascii_isdigit(line[1])) {
+      continue;  // gRPC's own diagnostics, not registryd's log
+    }
+    google::protobuf::Struct object;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(line, &object).ok()) << line;
+    const auto& f = object.fields();
+    for (const char* key : {"time", "level", "msg"}) EXPECT_TRUE(f.count(key)) << line;
+    if (f.count("msg") && f.at("msg").string_value() == "call") {
+      ++calls;
+      for (const char* key : {"request_id", "method", "role", "outcome", "duration_ms"}) {
+        EXPECT_TRUE(f.count(key)) << key << " in " << line;
+      }
+    }
+  }
+  EXPECT_GT(calls, 10);
+  for (const std::string& secret : PersonalStrings(TestPerson().person())) {
+    EXPECT_THAT(log, ::testing::Not(HasSubstr(secret))) << secret;
+  }
+}
+
+TEST(JsonLogTest, NoValueCanEndALineOrForgeAField) {
+  const std::string line = LogLine("info", "call")
+                               .Str("actor", "spiffe://x/a\"}\n{\"level\":\"forged")
+                               .Str("org", "Prishtinë\\")
+                               .Text(absl::UnixEpoch());
+  EXPECT_EQ(line.find('\n'), line.size() - 1) << line;
+  google::protobuf::Struct object;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(line, &object).ok()) << line;
+  EXPECT_EQ(object.fields().at("level").string_value(), "info");
+  EXPECT_EQ(object.fields().at("actor").string_value(), "spiffe://x/a\"}\n{\"level\":\"forged");
+}
+
+class BackupVerifyTest : public OperationsTest {
+ protected:
+  void SetUp() override { StartServer(false); }
+
+  uint32_t Backup() {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    v1::BackupInfo info;
+    EXPECT_TRUE(v1::AdminService::NewStub(server_->Channel("admin"))
+                    ->CreateBackup(&ctx, v1::CreateBackupRequest(), &info)
+                    .ok());
+    return info.backup_id();
+  }
+};
+
+TEST_F(BackupVerifyTest, ASoundBackupPassesEveryCheckAndTheCheckIsAudited) {
+  for (int i = 0; i < 3; ++i) Create(registry::testing::FictionalRecord(i));
+  const uint32_t id = Backup();
+  Create(registry::testing::FictionalRecord(7));  // after the backup: the live log grows on
+  v1::VerifyBackupResponse r;
+  ASSERT_TRUE(VerifyBackup(id, &r).ok());
+  EXPECT_TRUE(r.ok()) << r.DebugString();
+  EXPECT_TRUE(r.files_intact());
+  EXPECT_TRUE(r.audit_log_verified());
+  EXPECT_TRUE(r.consistent_with_live_log());
+  EXPECT_EQ(r.records(), 3u);
+  EXPECT_EQ(r.problem_count(), 0u);
+  EXPECT_LT(r.audit_events(), r.live_audit_events());
+  // The check is on the record, with its result; the scratch folder is gone.
+  auto* log = server_->server()->audit_log();
+  v1::AuditEvent event;
+  ASSERT_TRUE(event.ParseFromString(*log->ReadEvent(log->CurrentHead().size - 1)));
+  EXPECT_EQ(event.action(), "/registry.v1.AdminService/VerifyBackup");
+  EXPECT_THAT(event.reference(), HasSubstr("sound"));
+  for (const auto& entry : std::filesystem::directory_iterator(server_->config().backup_dir())) {
+    EXPECT_FALSE(absl::StartsWith(entry.path().filename().string(), "verify-")) << entry.path();
+  }
+}
+
+TEST_F(BackupVerifyTest, ADamagedBackupIsReportedAndAudited) {
+  for (int i = 0; i < 3; ++i) Create(registry::testing::FictionalRecord(i));
+  const uint32_t id = Backup();
+  // Flip a byte in the middle of every table file the backup holds.
+  int damaged = 0;
+  for (const auto& entry :
+       std::filesystem::recursive_directory_iterator(server_->config().backup_dir())) {
+    if (entry.path().extension() != ".sst") continue;
+    std::fstream f(entry.path(), std::ios::in | std::ios::out | std::ios::binary);
+    const auto size = std::filesystem::file_size(entry.path());
+    f.seekg(static_cast<std::streamoff>(size / 2));
+    char c = 0;
+    f.get(c);
+    f.seekp(static_cast<std::streamoff>(size / 2));
+    f.put(static_cast<char>(c ^ 0x5a));
+    ++damaged;
+  }
+  ASSERT_GT(damaged, 0);
+  v1::VerifyBackupResponse r;
+  ASSERT_TRUE(VerifyBackup(id, &r).ok());
+  EXPECT_FALSE(r.ok());
+  EXPECT_FALSE(r.files_intact());
+  EXPECT_GT(r.problem_count(), 0u);
+  auto* log = server_->server()->audit_log();
+  v1::AuditEvent event;
+  ASSERT_TRUE(event.ParseFromString(*log->ReadEvent(log->CurrentHead().size - 1)));
+  EXPECT_EQ(event.action(), "/registry.v1.AdminService/VerifyBackup");
+  EXPECT_THAT(event.reference(), HasSubstr("failed"));
+  int status = 0;
+  EXPECT_THAT(Scrape(&status), HasSubstr("registryd_backup_last_verification_ok 0"));
+}
+
+TEST_F(BackupVerifyTest, ABackupThatIsNotAPrefixOfTheLiveLogIsReported) {
+  Create(registry::testing::FictionalRecord(1));
+  const uint32_t id = Backup();
+  // Another registry's log: same size or larger, other events.
+  auto other = TestServer::Start();
+  for (int i = 0; i < 5; ++i) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    v1::CreateRecordResponse resp;
+    ASSERT_TRUE(v1::RecordService::NewStub(other->Channel("clerk"))
+                    ->CreateRecord(&ctx, registry::testing::FictionalRecord(10 + i), &resp)
+                    .ok());
+  }
+  absl::StatusOr<v1::VerifyBackupResponse> r =
+      CheckBackup(server_->config(), id, *other->server()->audit_log());
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_TRUE(r->files_intact());
+  EXPECT_TRUE(r->audit_log_verified());
+  EXPECT_FALSE(r->consistent_with_live_log());
+  EXPECT_FALSE(r->ok());
+}
+
+TEST_F(BackupVerifyTest, NoSuchBackupIsNotFound) {
+  v1::VerifyBackupResponse r;
+  EXPECT_EQ(VerifyBackup(0, &r).error_code(), grpc::StatusCode::NOT_FOUND);
+  Backup();
+  EXPECT_EQ(VerifyBackup(99, &r).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
+TEST_F(BackupVerifyTest, TheScheduledBackupIsAuditedAsTheSystemsAndPrunes) {
+  const uint32_t first = Backup();
+  absl::StatusOr<v1::BackupInfo> made = server_->server()->RunScheduledBackupOnce();
+  ASSERT_TRUE(made.ok()) << made.status();
+  EXPECT_GT(made->backup_id(), first);
+  auto* log = server_->server()->audit_log();
+  v1::AuditEvent event;
+  ASSERT_TRUE(event.ParseFromString(*log->ReadEvent(log->CurrentHead().size - 1)));
+  EXPECT_EQ(event.actor(), "system:backup");
+  EXPECT_EQ(event.action(), "scheduled-backup");
+  EXPECT_THAT(event.reference(), HasSubstr(absl::StrCat("backup-", made->backup_id())));
+  int status = 0;
+  EXPECT_THAT(Scrape(&status), HasSubstr("\nregistryd_backups 2\n"));
+}
+
+}  // namespace
+}  // namespace registry::server
