@@ -20,6 +20,8 @@ esac
 # shellcheck source=deploy/lib/packages.sh
 source "$root/deploy/lib/packages.sh"
 
+# No extra packages: only what the registry builds and runs with.
+# shellcheck disable=SC2119
 registry_ensure_packages
 registry_build "$root" "$root/build" registryd registry-cli registry-console registry-bench
 

@@ -11,7 +11,8 @@ REGISTRY_PACKAGES=(
   dpkg-dev file lintian shellcheck systemd
 )
 
-# registry-console's tests drive Debian's chromium headless (tests/console/).
+# registry-console's tests drive Debian's chromium headless (tests/console/). Used by test.sh.
+# shellcheck disable=SC2034
 REGISTRY_TEST_PACKAGES=(chromium chromium-driver python3-selenium)
 
 # registry_ensure_packages [EXTRA_PACKAGE...]

@@ -30,6 +30,7 @@ chromium-driver and python3-selenium.
 import argparse
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -161,7 +162,11 @@ class Run:
         registry = Process("registryd", [os.path.join(self.build, "registryd"), "--config", self.config])
         self.processes.append(registry)
         line = wait_for("registryd to serve", lambda: registry.find("registryd serving"))
-        self.port = int(line.rsplit("port=", 1)[1].split()[0])
+        # A JSON log line ("port":N) or a key=value one (port=N).
+        found = re.search(r'"?port"?\s*[=:]\s*(\d+)', line)
+        if not found:
+            fail("no port in registryd's line: " + line)
+        self.port = int(found.group(1))
         self.server = "127.0.0.1:%d" % self.port
 
     def start_console(self, role):
