@@ -161,7 +161,7 @@ absl::Status PreloadRecords(const PreloadOptions& options, const RecordGenerator
             (*store)->StageCreate(r.person(), r.conviction(), meta, &write, nullptr);
         if (!staged.ok()) return fail(staged);
       }
-      absl::Status written = db->Write(write.batch());
+      absl::Status written = db->Write(*write.batch());
       if (!written.ok()) return fail(written);
       const std::vector<std::string>& ids = write.record_ids();
       for (uint64_t n = begin; n < end; ++n) {

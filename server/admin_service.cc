@@ -16,12 +16,6 @@ namespace {
 
 namespace v1 = registry::v1;
 
-constexpr char kRotate[] = "/registry.v1.AdminService/RotateKeys";
-constexpr char kBackup[] = "/registry.v1.AdminService/CreateBackup";
-constexpr char kList[] = "/registry.v1.AdminService/ListBackups";
-constexpr char kVerify[] = "/registry.v1.AdminService/VerifyData";
-constexpr char kVerifyBackup[] = "/registry.v1.AdminService/VerifyBackup";
-
 void Fill(const storage::Backups::Info& info, v1::BackupInfo* out) {
   out->set_backup_id(info.id);
   out->set_created_at(FormatInstant(info.created_at));
@@ -32,7 +26,7 @@ void Fill(const storage::Backups::Info& info, v1::BackupInfo* out) {
 
 grpc::Status AdminService::RotateKeys(grpc::ServerContext* ctx, const v1::RotateKeysRequest* req,
                                       v1::RotateKeysResponse* resp) {
-  return d_.gate->Unary(ctx, kRotate, *req, resp, [&](Call& call) -> absl::Status {
+  return d_.gate->Unary(ctx, *req, resp, [&](Call& call) -> absl::Status {
     ASSIGN_OR_RETURN(KeyRotator::Result result, d_.rotator->Rotate());
     call.event().set_reference(absl::StrCat("kek-v", result.current_kek_version));
     resp->set_current_kek_version(result.current_kek_version);
@@ -49,7 +43,7 @@ void AdminService::NoteBackups(storage::Backups* backups) {
 
 absl::StatusOr<absl::Time> AdminService::RefreshBackupMetrics() {
   absl::MutexLock lock(&backup_mu_);
-  ASSIGN_OR_RETURN(auto backups, storage::Backups::Open(d_.config->backup_dir()));
+  ASSIGN_OR_RETURN(auto backups, storage::Backups::Open(d_.backup_dir));
   NoteBackups(backups.get());
   const std::vector<storage::Backups::Info> all = backups->List();
   return all.empty() ? absl::InfinitePast() : all.back().created_at;
@@ -59,10 +53,10 @@ absl::Status AdminService::MakeBackup(absl::Time now, v1::AuditEvent* event,
                                       const std::function<absl::Status()>& commit,
                                       v1::BackupInfo* out) {
   absl::MutexLock lock(&backup_mu_);
-  ASSIGN_OR_RETURN(auto backups, storage::Backups::Open(d_.config->backup_dir()));
+  ASSIGN_OR_RETURN(auto backups, storage::Backups::Open(d_.backup_dir));
   ASSIGN_OR_RETURN(storage::Backups::Info made, backups->Create(d_.db));
   Fill(made, out);
-  const v1::BackupConfig& keep = d_.config->backup();
+  const v1::BackupConfig& keep = d_.keep;
   const std::vector<uint32_t> expired =
       backups->Expired(keep.keep_count(), absl::Hours(24) * keep.keep_days(), now);
   for (uint32_t id : expired) out->add_pruned_backup_ids(id);
@@ -87,7 +81,7 @@ absl::Status AdminService::MakeBackup(absl::Time now, v1::AuditEvent* event,
 
 grpc::Status AdminService::CreateBackup(grpc::ServerContext* ctx,
                                         const v1::CreateBackupRequest* req, v1::BackupInfo* resp) {
-  return d_.gate->Unary(ctx, kBackup, *req, resp, [&](Call& call) -> absl::Status {
+  return d_.gate->Unary(ctx, *req, resp, [&](Call& call) -> absl::Status {
     return MakeBackup(call.now(), &call.event(), [&] { return call.Commit(nullptr); }, resp);
   });
 }
@@ -104,7 +98,7 @@ absl::StatusOr<v1::BackupInfo> AdminService::ScheduledBackup() {
 grpc::Status AdminService::VerifyBackup(grpc::ServerContext* ctx,
                                         const v1::VerifyBackupRequest* req,
                                         v1::VerifyBackupResponse* resp) {
-  return d_.gate->Unary(ctx, kVerifyBackup, *req, resp, [&](Call& call) -> absl::Status {
+  return d_.gate->Unary(ctx, *req, resp, [&](Call& call) -> absl::Status {
     absl::StatusOr<v1::VerifyBackupResponse> result;
     {
       absl::MutexLock lock(&backup_mu_);
@@ -125,9 +119,9 @@ grpc::Status AdminService::VerifyBackup(grpc::ServerContext* ctx,
 
 grpc::Status AdminService::ListBackups(grpc::ServerContext* ctx, const v1::ListBackupsRequest* req,
                                        v1::ListBackupsResponse* resp) {
-  return d_.gate->Unary(ctx, kList, *req, resp, [&](Call&) -> absl::Status {
+  return d_.gate->Unary(ctx, *req, resp, [&](Call&) -> absl::Status {
     absl::MutexLock lock(&backup_mu_);
-    ASSIGN_OR_RETURN(auto backups, storage::Backups::Open(d_.config->backup_dir()));
+    ASSIGN_OR_RETURN(auto backups, storage::Backups::Open(d_.backup_dir));
     for (const auto& info : backups->List()) Fill(info, resp->add_backups());
     return absl::OkStatus();
   });
@@ -135,7 +129,7 @@ grpc::Status AdminService::ListBackups(grpc::ServerContext* ctx, const v1::ListB
 
 grpc::Status AdminService::VerifyData(grpc::ServerContext* ctx, const v1::VerifyDataRequest* req,
                                       v1::VerifyDataResponse* resp) {
-  return d_.gate->Unary(ctx, kVerify, *req, resp, [&](Call& call) -> absl::Status {
+  return d_.gate->Unary(ctx, *req, resp, [&](Call& call) -> absl::Status {
     ASSIGN_OR_RETURN(storage::DataCheckReport report, CheckData(*d_.records, *d_.audit, *d_.ledger));
     call.event().set_reference(absl::StrCat("problems ", report.problem_count));
     resp->set_records(report.records);

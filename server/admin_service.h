@@ -8,16 +8,42 @@
 #ifndef REGISTRY_SERVER_ADMIN_SERVICE_H_
 #define REGISTRY_SERVER_ADMIN_SERVICE_H_
 
+#include <string>
+
 #include "registry/v1/admin.grpc.pb.h"
+#include "registry/v1/config.pb.h"
+#include "server/call_gate.h"
 #include "server/key_rotator.h"
-#include "server/service_deps.h"
+#include "server/metrics.h"
+#include "storage/audit_log.h"
 #include "storage/backups.h"
+#include "storage/database.h"
+#include "storage/erasure_ledger.h"
+#include "storage/record_store.h"
 
 namespace registry::server {
 
 class AdminService final : public registry::v1::AdminService::Service {
  public:
-  explicit AdminService(const ServiceDeps& deps) : d_(deps) {}
+  // What the data check reads (the records, the audit log, the erasure ledger) and the database
+  // that backups copy; none owned, each must outlive the service. Backups go into `backup_dir`
+  // and are pruned as `keep` says.
+  struct Deps {
+    CallGate* gate;
+    KeyRotator* rotator;
+    storage::Database* db;
+    const storage::RecordStore* records;
+    const storage::AuditLog* audit;
+    const storage::ErasureLedger* ledger;
+    std::string backup_dir;
+    registry::v1::BackupConfig keep;
+    // For VerifyBackup, which restores a copy the way registryd would (server/backup_check.h).
+    const registry::v1::ServerConfig* config;
+    // For the scheduled backup's time; counts for the metrics listener (may be null).
+    const Clock* clock;
+    Metrics* metrics;
+  };
+  explicit AdminService(Deps deps) : d_(std::move(deps)) {}
 
   grpc::Status RotateKeys(grpc::ServerContext* ctx, const registry::v1::RotateKeysRequest* req,
                           registry::v1::RotateKeysResponse* resp) override;
@@ -46,7 +72,7 @@ class AdminService final : public registry::v1::AdminService::Service {
                           registry::v1::BackupInfo* out);
   void NoteBackups(storage::Backups* backups);
 
-  ServiceDeps d_;
+  const Deps d_;
   absl::Mutex backup_mu_;
 };
 

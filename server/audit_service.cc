@@ -6,20 +6,12 @@
 #include "common/status_macros.h"
 #include "common/time_format.h"
 #include "crypto/tree_head.h"
+#include "server/public_key_reply.h"
 
 namespace registry::server {
 namespace {
 
 namespace v1 = registry::v1;
-
-constexpr char kList[] = "/registry.v1.AuditService/ListAuditEvents";
-constexpr char kStream[] = "/registry.v1.AuditService/StreamAuditEvents";
-constexpr char kExport[] = "/registry.v1.AuditService/ExportAuditEvents";
-constexpr char kHead[] = "/registry.v1.AuditService/GetSignedTreeHead";
-constexpr char kInclusion[] = "/registry.v1.AuditService/GetInclusionProof";
-constexpr char kConsistency[] = "/registry.v1.AuditService/GetConsistencyProof";
-constexpr char kPublicKey[] = "/registry.v1.AuditService/GetAuditPublicKey";
-constexpr char kPrunedPrefix[] = "/registry.v1.AuditService/GetPrunedPrefix";
 
 // One page scans at most this many events, so a selective filter cannot pin a thread.
 constexpr uint64_t kMaxScanPerPage = 200000;
@@ -70,7 +62,7 @@ absl::StatusOr<bool> MatchesFilter(const v1::AuditFilter& f, const v1::AuditEven
 grpc::Status AuditService::ListAuditEvents(grpc::ServerContext* ctx,
                                            const v1::ListAuditEventsRequest* req,
                                            v1::ListAuditEventsResponse* resp) {
-  return d_.gate->Unary(ctx, kList, *req, resp, [&](Call&) -> absl::Status {
+  return d_.gate->Unary(ctx, *req, resp, [&](Call&) -> absl::Status {
     RETURN_IF_ERROR(CheckFilter(req->filter()));
     if (req->page_size() > 1000) return absl::InvalidArgumentError("page_size: 0..1000");
     const uint32_t page_size = req->page_size() == 0 ? 100 : req->page_size();
@@ -153,7 +145,7 @@ grpc::Status AuditService::StreamAuditEvents(grpc::ServerContext* ctx,
                                              const v1::StreamAuditEventsRequest* req,
                                              grpc::ServerWriter<v1::AuditEntry>* writer) {
   return d_.gate->Run(
-      ctx, kStream, *req,
+      ctx, *req,
       [&](Call& call) -> absl::Status {
         RETURN_IF_ERROR(CheckFilter(req->filter()));
         const uint64_t size = d_.audit->CurrentHead().size;
@@ -172,7 +164,7 @@ grpc::Status AuditService::ExportAuditEvents(grpc::ServerContext* ctx,
                                              const v1::ExportAuditEventsRequest* req,
                                              grpc::ServerWriter<v1::AuditEntry>* writer) {
   return d_.gate->Run(
-      ctx, kExport, *req,
+      ctx, *req,
       [&](Call& call) -> absl::Status {
         RETURN_IF_ERROR(CheckFilter(req->filter()));
         // Both were shape-checked and recorded by the gate (the recipient as the event's
@@ -192,7 +184,7 @@ grpc::Status AuditService::ExportAuditEvents(grpc::ServerContext* ctx,
 grpc::Status AuditService::GetSignedTreeHead(grpc::ServerContext* ctx,
                                              const v1::GetSignedTreeHeadRequest* req,
                                              v1::SignedTreeHead* resp) {
-  return d_.gate->Unary(ctx, kHead, *req, resp, [&](Call& call) -> absl::Status {
+  return d_.gate->Unary(ctx, *req, resp, [&](Call& call) -> absl::Status {
     const storage::AuditLog::Head head = d_.audit->CurrentHead();
     const uint64_t ts = static_cast<uint64_t>(absl::ToUnixMicros(call.now()));
     const std::string& key_id = d_.audit_signer->key_id();
@@ -214,7 +206,7 @@ grpc::Status AuditService::GetSignedTreeHead(grpc::ServerContext* ctx,
 grpc::Status AuditService::GetInclusionProof(grpc::ServerContext* ctx,
                                              const v1::GetInclusionProofRequest* req,
                                              v1::InclusionProof* resp) {
-  return d_.gate->Unary(ctx, kInclusion, *req, resp, [&](Call&) -> absl::Status {
+  return d_.gate->Unary(ctx, *req, resp, [&](Call&) -> absl::Status {
     ASSIGN_OR_RETURN(std::vector<std::string> proof,
                      d_.audit->InclusionProof(req->leaf_index(), req->tree_size()));
     resp->set_leaf_index(req->leaf_index());
@@ -227,7 +219,7 @@ grpc::Status AuditService::GetInclusionProof(grpc::ServerContext* ctx,
 grpc::Status AuditService::GetConsistencyProof(grpc::ServerContext* ctx,
                                                const v1::GetConsistencyProofRequest* req,
                                                v1::ConsistencyProof* resp) {
-  return d_.gate->Unary(ctx, kConsistency, *req, resp, [&](Call&) -> absl::Status {
+  return d_.gate->Unary(ctx, *req, resp, [&](Call&) -> absl::Status {
     ASSIGN_OR_RETURN(std::vector<std::string> proof,
                      d_.audit->ConsistencyProof(req->first_size(), req->second_size()));
     resp->set_first_size(req->first_size());
@@ -240,10 +232,8 @@ grpc::Status AuditService::GetConsistencyProof(grpc::ServerContext* ctx,
 grpc::Status AuditService::GetAuditPublicKey(grpc::ServerContext* ctx,
                                              const v1::GetAuditPublicKeyRequest* req,
                                              v1::PublicKey* resp) {
-  return d_.gate->Unary(ctx, kPublicKey, *req, resp, [&](Call&) -> absl::Status {
-    resp->set_key_id(d_.audit_signer->key_id());
-    resp->set_ed25519(d_.audit_signer->public_key());
-    resp->set_pem(d_.audit_signer->PublicKeyPem());
+  return d_.gate->Unary(ctx, *req, resp, [&](Call&) -> absl::Status {
+    FillPublicKey(*d_.audit_signer, resp);
     return absl::OkStatus();
   });
 }
@@ -251,7 +241,7 @@ grpc::Status AuditService::GetAuditPublicKey(grpc::ServerContext* ctx,
 grpc::Status AuditService::GetPrunedPrefix(grpc::ServerContext* ctx,
                                            const v1::GetPrunedPrefixRequest* req,
                                            v1::PrunedPrefix* resp) {
-  return d_.gate->Unary(ctx, kPrunedPrefix, *req, resp, [&](Call&) -> absl::Status {
+  return d_.gate->Unary(ctx, *req, resp, [&](Call&) -> absl::Status {
     const storage::AuditLog::Pruned pruned = d_.audit->CurrentPruned();
     resp->set_pruned_size(pruned.size);
     if (pruned.size == 0) return absl::OkStatus();

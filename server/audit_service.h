@@ -4,15 +4,24 @@
 #define REGISTRY_SERVER_AUDIT_SERVICE_H_
 
 #include <optional>
+#include <string>
 
+#include "crypto/ed25519.h"
 #include "registry/v1/audit.grpc.pb.h"
-#include "server/service_deps.h"
+#include "server/call_gate.h"
+#include "server/metrics.h"
+#include "storage/audit_log.h"
 
 namespace registry::server {
 
 class AuditService final : public registry::v1::AuditService::Service {
  public:
-  explicit AuditService(const ServiceDeps& deps) : d_(deps) {}
+  // None owned; each must outlive the service. `log_id` is the log's name signed into every tree
+  // head (storage/audit_log_id.h).
+  // `metrics` counts signed heads; may be null.
+  AuditService(CallGate* gate, const storage::AuditLog* audit, const crypto::Ed25519Signer* signer,
+               std::string log_id, Metrics* metrics)
+      : d_{gate, audit, signer, std::move(log_id), metrics} {}
 
   grpc::Status ListAuditEvents(grpc::ServerContext* ctx,
                                const registry::v1::ListAuditEventsRequest* req,
@@ -46,7 +55,14 @@ class AuditService final : public registry::v1::AuditService::Service {
                              std::optional<uint64_t> start, uint64_t end,
                              grpc::ServerWriter<registry::v1::AuditEntry>* writer);
 
-  ServiceDeps d_;
+  struct Deps {
+    CallGate* gate;
+    const storage::AuditLog* audit;
+    const crypto::Ed25519Signer* audit_signer;
+    std::string audit_log_id;
+    Metrics* metrics;
+  };
+  const Deps d_;
 };
 
 // Whether an event passes a filter (exposed for tests). InvalidArgument for malformed times.

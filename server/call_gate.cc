@@ -20,25 +20,18 @@ namespace {
 using google::protobuf::FieldDescriptor;
 using google::protobuf::Message;
 
-// A string field of `m` by name, or "" when the message has none.
-std::string StringField(const Message& m, absl::string_view name) {
-  const FieldDescriptor* f = m.GetDescriptor()->FindFieldByName(std::string(name));
-  if (f == nullptr || f->type() != FieldDescriptor::TYPE_STRING || f->is_repeated()) return "";
-  return m.GetReflection()->GetString(m, f);
+using registry::v1::AuditField;
+
+// The string in field `f` of `m`; "" when `f` is null.
+std::string StringField(const Message& m, const FieldDescriptor* f) {
+  return f == nullptr ? "" : m.GetReflection()->GetString(m, f);
 }
 
-// A bool field of `m` by name, or false when the message has none.
-bool BoolField(const Message& m, absl::string_view name) {
-  const FieldDescriptor* f = m.GetDescriptor()->FindFieldByName(std::string(name));
-  if (f == nullptr || f->type() != FieldDescriptor::TYPE_BOOL || f->is_repeated()) return false;
-  return m.GetReflection()->GetBool(m, f);
-}
-
-// The request's Purpose, or nullptr when the message has no such field or it is unset.
-const registry::v1::Purpose* PurposeOf(const Message& m) {
-  const FieldDescriptor* f = m.GetDescriptor()->FindFieldByName("purpose");
-  if (f == nullptr || f->message_type() != registry::v1::Purpose::descriptor()) return nullptr;
-  if (!m.GetReflection()->HasField(m, f)) return nullptr;
+// The request's Purpose, or nullptr when the rule marks none or it is unset.
+const registry::v1::Purpose* PurposeOf(const Message& m, const MethodRule* rule) {
+  const FieldDescriptor* f =
+      rule == nullptr ? nullptr : rule->FieldOf(registry::v1::AUDIT_FIELD_PURPOSE);
+  if (f == nullptr || !m.GetReflection()->HasField(m, f)) return nullptr;
   return static_cast<const registry::v1::Purpose*>(&m.GetReflection()->GetMessage(m, f));
 }
 
@@ -55,8 +48,8 @@ std::string RequestId(const grpc::ServerContext& ctx) {
     for (char c : v) ok = ok && (absl::ascii_isalnum(c) || c == '-' || c == '_');
     if (ok) return std::string(v);
   }
-  auto random = crypto::RandomBytes(16);
-  return random.ok() ? absl::BytesToHexString(*random) : "";
+  auto random = storage::NewRegistryId();
+  return random.ok() ? *std::move(random) : "";
 }
 
 const char* RoleName(registry::v1::Role r) {
@@ -76,14 +69,6 @@ bool ReferenceShaped(absl::string_view text, size_t max) {
   if (text.empty() || text.size() > max) return false;
   for (char c : text) {
     if (!IsReferenceChar(c)) return false;
-  }
-  return true;
-}
-
-bool RecordIdShaped(absl::string_view text) {
-  if (text.size() != 32) return false;
-  for (char c : text) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
   }
   return true;
 }
@@ -127,8 +112,8 @@ absl::Status Call::StageSubjectCheck(int status_code, storage::PendingWrite* w) 
   registry::v1::CheckSummary* summary = check.mutable_summary();
   if (status_code != 0 || summary->check_id().empty()) {
     // Refused or invalid: no answer was given, so nothing decided it.
-    ASSIGN_OR_RETURN(std::string raw_id, crypto::RandomBytes(16));
-    summary->set_check_id(absl::BytesToHexString(raw_id));
+    ASSIGN_OR_RETURN(std::string check_id, storage::NewRegistryId());
+    summary->set_check_id(std::move(check_id));
     summary->set_result(registry::v1::VETTING_RESULT_UNSPECIFIED);
     check.clear_deciding_record_ids();
   }
@@ -154,7 +139,7 @@ absl::Status Call::Commit(storage::PendingWrite* write) {
     }
     for (const auto& t : write->tokens()) event_.add_tokens(t);
   }
-  auto seq = log_->Append(event_, write == nullptr ? nullptr : write->batch());
+  auto seq = log_->Append(event_, write);
   if (!seq.ok()) return absl::UnavailableError("audit log unavailable");
   committed_ = true;
   sequence_ = *seq;
@@ -202,19 +187,14 @@ absl::Status CallGate::CheckCaller(const grpc::ServerContext& ctx) {
   return IdentifyCaller(ctx, *deps_.policies->Current(), &who);
 }
 
-absl::Status CallGate::Admit(grpc::ServerContext* ctx, absl::string_view method,
-                             const Message& request, Call* call) {
+absl::Status CallGate::Admit(grpc::ServerContext* ctx, const Message& request, Call* call) {
   registry::v1::AuditEvent& ev = call->event_;
+  const MethodRule* rule = call->rule_;
   // Audit what the request states, whatever happens next, and only in a shape the log holds: a
   // record id when it has the id shape, a reference when it is reference-shaped. Anything else
   // is withheld: the event records the field and its length, never the text. Free text
-  // (reasons, names) never enters the log.
-  const std::string record_id = StringField(request, "record_id");
-  if (RecordIdShaped(record_id)) {
-    ev.add_record_ids(record_id);
-  } else if (!record_id.empty()) {
-    ev.add_withheld(absl::StrCat("record_id (", record_id.size(), " bytes)"));
-  }
+  // (reasons, names) never enters the log. Which fields these are, the proto says
+  // (access.proto's AuditField); a method without a rule has none and is refused below.
   std::string misshapen;  // the first reference field the log could not hold
   const auto keep = [&](absl::string_view field, const std::string& value,
                         void (registry::v1::AuditEvent::*set)(const std::string&)) {
@@ -227,19 +207,47 @@ absl::Status CallGate::Admit(grpc::ServerContext* ctx, absl::string_view method,
     if (misshapen.empty()) misshapen = std::string(field);
   };
   using Event = registry::v1::AuditEvent;
-  if (const auto* purpose = PurposeOf(request)) {
-    keep("purpose.case_reference", purpose->case_reference(), &Event::set_case_reference);
-    keep("purpose.purpose_code", purpose->purpose_code(), &Event::set_purpose_code);
+  for (const MethodRule::Field& f : rule != nullptr ? rule->fields
+                                                    : std::vector<MethodRule::Field>()) {
+    const std::string& name = f.field->name();
+    switch (f.kind) {
+      case registry::v1::AUDIT_FIELD_RECORD_ID: {
+        const std::string record_id = StringField(request, f.field);
+        if (storage::IsRegistryId(record_id)) {
+          ev.add_record_ids(record_id);
+        } else if (!record_id.empty()) {
+          ev.add_withheld(absl::StrCat(name, " (", record_id.size(), " bytes)"));
+        }
+        break;
+      }
+      case registry::v1::AUDIT_FIELD_PURPOSE:
+        if (request.GetReflection()->HasField(request, f.field)) {
+          const auto& purpose = static_cast<const registry::v1::Purpose&>(
+              request.GetReflection()->GetMessage(request, f.field));
+          keep(absl::StrCat(name, ".case_reference"), purpose.case_reference(),
+               &Event::set_case_reference);
+          keep(absl::StrCat(name, ".purpose_code"), purpose.purpose_code(),
+               &Event::set_purpose_code);
+        }
+        break;
+      case registry::v1::AUDIT_FIELD_CONSENT_REFERENCE:
+        keep(name, StringField(request, f.field), &Event::set_consent_reference);
+        break;
+      case registry::v1::AUDIT_FIELD_REFERENCE:
+        keep(name, StringField(request, f.field), &Event::set_reference);
+        break;
+      case registry::v1::AUDIT_FIELD_RECIPIENT:
+        keep(name, StringField(request, f.field), &Event::set_recipient);
+        break;
+      case registry::v1::AUDIT_FIELD_DRY_RUN:
+        // A call that asked to change nothing says so, so that a reader of the log (or of the
+        // server's own log lines) does not take a validation run for the import it tried out.
+        if (request.GetReflection()->GetBool(request, f.field)) ev.set_dry_run(true);
+        break;
+      default:
+        break;  // the subject and position: see Run and the consent rule below
+    }
   }
-  const std::string consent = StringField(request, "consent_reference");
-  keep("consent_reference", consent, &Event::set_consent_reference);
-  for (const char* field : {"request_reference", "reference", "legal_basis"}) {
-    keep(field, StringField(request, field), &Event::set_reference);
-  }
-  keep("recipient", StringField(request, "recipient"), &Event::set_recipient);
-  // A call that asked to change nothing says so, so that a reader of the log (or of the server's
-  // own log lines) does not take a validation run for the import it tried out.
-  if (BoolField(request, "dry_run")) ev.set_dry_run(true);
 
   // 1. Authentication (the TLS layer verified the chain; we read the identity and check
   // revocation and the deny list), then the principal.
@@ -261,7 +269,6 @@ absl::Status CallGate::Admit(grpc::ServerContext* ctx, absl::string_view method,
   call->caller_.organisation = principal->organisation();
   ev.set_role(principal->role());
   ev.set_organisation(principal->organisation());
-  const MethodRule* rule = call->rule_;
   if (rule == nullptr || rule->roles.count(principal->role()) == 0) {
     return absl::PermissionDeniedError(
         absl::StrCat("role ", RoleName(principal->role()), " may not call this method"));
@@ -285,7 +292,7 @@ absl::Status CallGate::Admit(grpc::ServerContext* ctx, absl::string_view method,
 
   // 5. Purpose binding.
   if (rule->court_needs_purpose && principal->role() == registry::v1::ROLE_COURT) {
-    const auto* purpose = PurposeOf(request);
+    const auto* purpose = PurposeOf(request, rule);
     if (purpose == nullptr || purpose->case_reference().empty()) {
       return absl::FailedPreconditionError("purpose.case_reference is required");
     }
@@ -297,12 +304,18 @@ absl::Status CallGate::Admit(grpc::ServerContext* ctx, absl::string_view method,
     }
   }
   if (rule->needs_consent) {
-    if (consent.empty()) return absl::FailedPreconditionError("consent_reference is required");
-    const std::string category = StringField(request, "position_category");
-    if (category.empty()) return absl::FailedPreconditionError("position_category is required");
+    const FieldDescriptor* consent = rule->FieldOf(registry::v1::AUDIT_FIELD_CONSENT_REFERENCE);
+    if (StringField(request, consent).empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(consent->name(), " is required"));
+    }
+    const FieldDescriptor* position = rule->FieldOf(registry::v1::AUDIT_FIELD_POSITION);
+    const std::string category = StringField(request, position);
+    if (category.empty()) {
+      return absl::FailedPreconditionError(absl::StrCat(position->name(), " is required"));
+    }
     if (!policy.PositionAllowed(principal->organisation(), category)) {
       return absl::FailedPreconditionError(
-          "position_category: not allowed for this organisation");
+          absl::StrCat(position->name(), ": not allowed for this organisation"));
     }
   }
   // Who receives what is disclosed: the recipient the request names (an export), else the
@@ -311,32 +324,38 @@ absl::Status CallGate::Admit(grpc::ServerContext* ctx, absl::string_view method,
   return absl::OkStatus();
 }
 
-std::string CallGate::SubjectToken(const Message& request) const {
+std::string CallGate::SubjectToken(const Message& request, const MethodRule& rule) const {
   if (deps_.validator == nullptr || deps_.records == nullptr) return "";
-  const std::string personal_number = StringField(request, "personal_number");
+  const std::string personal_number =
+      StringField(request, rule.FieldOf(registry::v1::AUDIT_FIELD_SUBJECT));
   if (!deps_.validator->ValidatePersonalNumber("personal_number", personal_number).ok()) return "";
   absl::StatusOr<std::string> token = deps_.records->PersonalNumberToken(personal_number);
   return token.ok() ? *std::move(token) : "";
 }
 
-grpc::Status CallGate::Run(grpc::ServerContext* ctx, absl::string_view method,
-                           const Message& request, const std::function<absl::Status(Call&)>& handler,
+grpc::Status CallGate::Run(grpc::ServerContext* ctx, const Message& request,
+                           const std::function<absl::Status(Call&)>& handler,
                            const std::function<void()>& clear) {
   const absl::Time start = deps_.clock->Now();
-  Call call(deps_.audit, deps_.checks, FindMethodRule(method), deps_.policies->Current(), start);
-  call.event_.set_action(std::string(method));
+  const MethodRule* rule = FindMethodRuleByRequest(request.GetDescriptor());
+  Call call(deps_.audit, deps_.checks, rule, deps_.policies->Current(), start);
+  // The method as gRPC names it; a request type no rule takes is named by its type (and denied).
+  const std::string method =
+      rule != nullptr ? rule->method : absl::StrCat("?", request.GetDescriptor()->full_name());
+  call.event_.set_action(method);
   call.event_.set_request_id(RequestId(*ctx));
   if (call.rule_ != nullptr && call.rule_->names_subject) {
     // First, whatever happens next: a probe about a person is recorded against that person.
-    call.subject_token_ = SubjectToken(request);
+    call.subject_token_ = SubjectToken(request, *call.rule_);
     if (!call.subject_token_.empty()) {
       call.event_.add_tokens(absl::BytesToHexString(call.subject_token_));
-      const std::string position = StringField(request, "position_category");
+      const std::string position =
+          StringField(request, call.rule_->FieldOf(registry::v1::AUDIT_FIELD_POSITION));
       if (ReferenceShaped(position, 64)) call.subject_position_ = position;
     }
   }
 
-  absl::Status status = Admit(ctx, method, request, &call);
+  absl::Status status = Admit(ctx, request, &call);
   if (status.ok()) status = handler(call);
   if (!status.ok()) clear();
   if (call.unknown_caller_ && deps_.metrics != nullptr) {
@@ -368,7 +387,7 @@ grpc::Status CallGate::Run(grpc::ServerContext* ctx, absl::string_view method,
       subject_check = storage::PendingWrite();
       call.event_.set_outcome(static_cast<int>(status.code()));
     }
-    auto seq = deps_.audit->Append(call.event_, subject_check.batch());
+    auto seq = deps_.audit->Append(call.event_, &subject_check);
     if (!seq.ok()) {
       // Fail closed: without its audit event, the call has no answer.
       clear();
@@ -404,7 +423,7 @@ absl::StatusOr<uint64_t> CallGate::CommitSystemEvent(absl::string_view job,
     for (const auto& id : write->record_ids()) event.add_record_ids(id);
     for (const auto& t : write->tokens()) event.add_tokens(t);
   }
-  auto seq = deps_.audit->Append(std::move(event), write == nullptr ? nullptr : write->batch());
+  auto seq = deps_.audit->Append(std::move(event), write);
   if (!seq.ok()) return absl::UnavailableError("audit log unavailable");
   return seq;
 }

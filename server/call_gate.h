@@ -2,8 +2,9 @@
 //
 // For each call, in this order: identity from the verified client certificate (its one URI SAN),
 // its revocation status (server/revocation.h) and the policy's certificate deny list -> the
-// principal's role and organisation from the access policy -> the method's rule in
-// method_table.h (a method missing there is denied) -> per-organisation rate limit -> the
+// principal's role and organisation from the access policy -> the method's rule, declared in the
+// proto (access.proto) and read by method_table.h, found by the request's type (a method without
+// a rule is denied) -> per-organisation rate limit -> the
 // purpose or consent the rule demands -> the handler -> the audit event, durably committed before
 // the reply leaves (fail closed: if it cannot be written, the caller gets UNAVAILABLE and no
 // data). Refused and invalid calls are audited the same way. Exactly one audit event
@@ -24,7 +25,7 @@
 //
 //   grpc::Status GetRecord(grpc::ServerContext* ctx, const GetRecordRequest* req,
 //                          GetRecordResponse* resp) override {
-//     return gate_->Unary(ctx, kGetRecord, *req, resp, [&](Call& call) { ... });
+//     return gate_->Unary(ctx, *req, resp, [&](Call& call) { ... });
 //   }
 #ifndef REGISTRY_SERVER_CALL_GATE_H_
 #define REGISTRY_SERVER_CALL_GATE_H_
@@ -48,6 +49,7 @@
 #include "server/revocation.h"
 #include "storage/audit_log.h"
 #include "storage/check_store.h"
+#include "storage/ids.h"
 #include "storage/record_store.h"
 
 namespace registry::server {
@@ -121,8 +123,6 @@ class Call {
 // naming the field), and its event records the field and length instead.
 inline constexpr size_t kMaxReference = 64;
 bool ReferenceShaped(absl::string_view text, size_t max);
-// A record id as the registry makes them: 32 lowercase hex characters.
-bool RecordIdShaped(absl::string_view text);
 
 // The server's log line for one call (stderr), one JSON object ending with a newline
 // (common/json_log.h): time, level, "msg":"call", request_id, method, role, outcome (the status
@@ -166,16 +166,15 @@ class CallGate {
   explicit CallGate(Deps deps) : deps_(deps) {}
 
   // Runs one call. `handler` fills the reply; on any failure the reply is cleared by `clear`.
-  grpc::Status Run(grpc::ServerContext* ctx, absl::string_view method,
-                   const google::protobuf::Message& request,
+  // The method is the one whose request type `request` has (method_table.h).
+  grpc::Status Run(grpc::ServerContext* ctx, const google::protobuf::Message& request,
                    const std::function<absl::Status(Call&)>& handler,
                    const std::function<void()>& clear);
 
   template <class Resp>
-  grpc::Status Unary(grpc::ServerContext* ctx, absl::string_view method,
-                     const google::protobuf::Message& request, Resp* response,
-                     const std::function<absl::Status(Call&)>& handler) {
-    return Run(ctx, method, request, handler, [response] { response->Clear(); });
+  grpc::Status Unary(grpc::ServerContext* ctx, const google::protobuf::Message& request,
+                     Resp* response, const std::function<absl::Status(Call&)>& handler) {
+    return Run(ctx, request, handler, [response] { response->Clear(); });
   }
 
   // Writes the event of a call made by registryd itself (e.g. the retention scheduler), with
@@ -209,11 +208,11 @@ class CallGate {
   // names one identity, the principal once the policy names it. OK only with all three.
   absl::Status IdentifyCaller(const grpc::ServerContext& ctx, const Policy& policy,
                               KnownCaller* who);
-  absl::Status Admit(grpc::ServerContext* ctx, absl::string_view method,
-                     const google::protobuf::Message& request, Call* call);
+  absl::Status Admit(grpc::ServerContext* ctx, const google::protobuf::Message& request,
+                     Call* call);
   void LogCall(const Call& call, absl::Duration elapsed) const;
   // The token of the well-formed personal number `request` names, else "".
-  std::string SubjectToken(const google::protobuf::Message& request) const;
+  std::string SubjectToken(const google::protobuf::Message& request, const MethodRule& rule) const;
 
   Deps deps_;
   ClientCertificates certificates_;

@@ -6,13 +6,11 @@
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "registry/v1/audit.pb.h"
+#include "registry/v1/records.pb.h"
+#include "server/method_table.h"
 
 namespace registry::server {
 namespace {
-
-constexpr char kCreate[] = "/registry.v1.RecordService/CreateRecord";
-constexpr char kImport[] = "/registry.v1.RecordService/ImportRecords";
-constexpr char kExpunge[] = "/registry.v1.RecordService/ExpungeRecord";
 
 // The values of the rows KeepRecordFacts writes.
 constexpr char kCreatedFact[] = "created";
@@ -23,8 +21,12 @@ enum class RecordFact { kNone, kCreated, kErased };
 
 RecordFact FactOf(const registry::v1::AuditEvent& event) {
   if (event.outcome() != 0) return RecordFact::kNone;
-  if (event.action() == kCreate || event.action() == kImport) return RecordFact::kCreated;
-  if (event.action() == kExpunge) return RecordFact::kErased;
+  namespace v1 = registry::v1;
+  if (event.action() == ActionOf(v1::CreateRecordRequest::descriptor()) ||
+      event.action() == ActionOf(v1::ImportRecordsRequest::descriptor())) {
+    return RecordFact::kCreated;
+  }
+  if (event.action() == ActionOf(v1::ExpungeRecordRequest::descriptor())) return RecordFact::kErased;
   return RecordFact::kNone;
 }
 

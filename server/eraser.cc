@@ -4,11 +4,12 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "registry/v1/records.pb.h"
+#include "server/method_table.h"
 
 namespace registry::server {
 namespace {
 
-constexpr char kExpungeAction[] = "/registry.v1.RecordService/ExpungeRecord";
 constexpr char kLedgerActor[] = "system:erasure-ledger";
 
 }  // namespace
@@ -47,10 +48,10 @@ absl::StatusOr<int> Eraser::CatchUpLocked() {
     ledger_->StageApplied(e, &write);
     registry::v1::AuditEvent event;
     event.set_actor(kLedgerActor);
-    event.set_action(kExpungeAction);
+    event.set_action(ActionOf(registry::v1::ExpungeRecordRequest::descriptor()));
     event.add_record_ids(e.record_id);
     event.set_reference(absl::StrCat("erasure ledger entry ", e.index));
-    RETURN_IF_ERROR(audit_->Append(std::move(event), write.batch()).status());
+    RETURN_IF_ERROR(audit_->Append(std::move(event), &write).status());
   }
   if (!entries.empty()) RETURN_IF_ERROR(records_->CompactAfterErasure());
   return static_cast<int>(entries.size());

@@ -1,18 +1,11 @@
 #include "server/info_service.h"
 
 namespace registry::server {
-namespace {
-
 namespace v1 = registry::v1;
-
-constexpr char kWhoAmI[] = "/registry.v1.InfoService/WhoAmI";
-constexpr char kReferenceData[] = "/registry.v1.InfoService/GetReferenceData";
-
-}  // namespace
 
 grpc::Status InfoService::WhoAmI(grpc::ServerContext* ctx, const v1::WhoAmIRequest* req,
                                  v1::WhoAmIResponse* resp) {
-  return d_.gate->Unary(ctx, kWhoAmI, *req, resp, [&](Call& call) -> absl::Status {
+  return d_.gate->Unary(ctx, *req, resp, [&](Call& call) -> absl::Status {
     const Caller& caller = call.caller();
     resp->set_identity(caller.id);
     resp->set_role(caller.role);
@@ -38,7 +31,7 @@ grpc::Status InfoService::WhoAmI(grpc::ServerContext* ctx, const v1::WhoAmIReque
 grpc::Status InfoService::GetReferenceData(grpc::ServerContext* ctx,
                                            const v1::GetReferenceDataRequest* req,
                                            v1::GetReferenceDataResponse* resp) {
-  return d_.gate->Unary(ctx, kReferenceData, *req, resp, [&](Call&) -> absl::Status {
+  return d_.gate->Unary(ctx, *req, resp, [&](Call&) -> absl::Status {
     for (v1::OffenceEntry& offence : d_.reference->RegistrableOffences()) {
       // What a clerk needs to choose; which switch admitted an entry is configuration.
       offence.clear_requires_switch();

@@ -7,13 +7,15 @@
 #define REGISTRY_SERVER_INFO_SERVICE_H_
 
 #include "registry/v1/info.grpc.pb.h"
-#include "server/service_deps.h"
+#include "server/call_gate.h"
+#include "server/reference_data.h"
 
 namespace registry::server {
 
 class InfoService final : public registry::v1::InfoService::Service {
  public:
-  explicit InfoService(const ServiceDeps& deps) : d_(deps) {}
+  // Neither owned; both must outlive the service.
+  InfoService(CallGate* gate, const ReferenceData* reference) : d_{gate, reference} {}
 
   grpc::Status WhoAmI(grpc::ServerContext* ctx, const registry::v1::WhoAmIRequest* req,
                       registry::v1::WhoAmIResponse* resp) override;
@@ -22,7 +24,11 @@ class InfoService final : public registry::v1::InfoService::Service {
                                 registry::v1::GetReferenceDataResponse* resp) override;
 
  private:
-  ServiceDeps d_;
+  struct Deps {
+    CallGate* gate;
+    const ReferenceData* reference;
+  };
+  const Deps d_;
 };
 
 }  // namespace registry::server

@@ -4,23 +4,24 @@
 
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "registry/v1/admin.pb.h"
 #include "registry/v1/audit.pb.h"
 #include "server/key_file.h"
+#include "server/method_table.h"
 
 namespace registry::server {
 namespace {
 
 constexpr char kActor[] = "system:key-rotation";
-constexpr char kAction[] = "/registry.v1.AdminService/RotateKeys";
 
 }  // namespace
 
 absl::Status KeyRotator::Commit(storage::PendingWrite* w, std::string what) {
   registry::v1::AuditEvent event;
   event.set_actor(kActor);
-  event.set_action(kAction);
+  event.set_action(ActionOf(registry::v1::RotateKeysRequest::descriptor()));
   event.set_reference(std::move(what));
-  return audit_->Append(std::move(event), w->batch()).status();
+  return audit_->Append(std::move(event), w).status();
 }
 
 absl::StatusOr<KeyRotator::Result> KeyRotator::RunLocked() {

@@ -21,16 +21,6 @@ namespace {
 namespace v1 = registry::v1;
 using google::protobuf::util::FieldMaskUtil;
 
-constexpr char kCreate[] = "/registry.v1.RecordService/CreateRecord";
-constexpr char kGet[] = "/registry.v1.RecordService/GetRecord";
-constexpr char kSearch[] = "/registry.v1.RecordService/SearchRecords";
-constexpr char kAmend[] = "/registry.v1.RecordService/AmendRecord";
-constexpr char kHistory[] = "/registry.v1.RecordService/GetRecordHistory";
-constexpr char kDispute[] = "/registry.v1.RecordService/DisputeRecord";
-constexpr char kResolve[] = "/registry.v1.RecordService/ResolveDispute";
-constexpr char kExpunge[] = "/registry.v1.RecordService/ExpungeRecord";
-constexpr char kImport[] = "/registry.v1.RecordService/ImportRecords";
-
 constexpr size_t kMaxSearchResults = 100;
 constexpr int kMaxImportRows = 1000;
 constexpr uint64_t kMaxImportLine = 1000000000;
@@ -103,7 +93,7 @@ absl::StatusOr<storage::VersionMeta> RecordService::MetaFor(
 grpc::Status RecordService::CreateRecord(grpc::ServerContext* ctx,
                                          const v1::CreateRecordRequest* req,
                                          v1::CreateRecordResponse* resp) {
-  return d_.gate->Unary(ctx, kCreate, *req, resp, [&](Call& call) -> absl::Status {
+  return d_.gate->Unary(ctx, *req, resp, [&](Call& call) -> absl::Status {
     v1::Conviction conviction = req->conviction();
     ClearOutputOnly(&conviction);
     RETURN_IF_ERROR(d_.validator->ValidateRecord(req->person(), conviction));
@@ -128,7 +118,7 @@ grpc::Status RecordService::CreateRecord(grpc::ServerContext* ctx,
 
 grpc::Status RecordService::GetRecord(grpc::ServerContext* ctx, const v1::GetRecordRequest* req,
                                       v1::GetRecordResponse* resp) {
-  return d_.gate->Unary(ctx, kGet, *req, resp, [&](Call& call) -> absl::Status {
+  return d_.gate->Unary(ctx, *req, resp, [&](Call& call) -> absl::Status {
     RETURN_IF_ERROR(RecordValidator::ValidateRecordId("record_id", req->record_id()));
     ASSIGN_OR_RETURN(*resp->mutable_record(), d_.records->Get(req->record_id()));
     AddReferenceNames(resp->mutable_record());
@@ -139,7 +129,7 @@ grpc::Status RecordService::GetRecord(grpc::ServerContext* ctx, const v1::GetRec
 grpc::Status RecordService::SearchRecords(grpc::ServerContext* ctx,
                                           const v1::SearchRecordsRequest* req,
                                           v1::SearchRecordsResponse* resp) {
-  return d_.gate->Unary(ctx, kSearch, *req, resp, [&](Call& call) -> absl::Status {
+  return d_.gate->Unary(ctx, *req, resp, [&](Call& call) -> absl::Status {
     std::string token;
     std::string loose_token;
     std::vector<v1::Record> found;
@@ -190,7 +180,7 @@ grpc::Status RecordService::SearchRecords(grpc::ServerContext* ctx,
 grpc::Status RecordService::AmendRecord(grpc::ServerContext* ctx,
                                         const v1::AmendRecordRequest* req,
                                         v1::AmendRecordResponse* resp) {
-  return d_.gate->Unary(ctx, kAmend, *req, resp, [&](Call& call) -> absl::Status {
+  return d_.gate->Unary(ctx, *req, resp, [&](Call& call) -> absl::Status {
     RETURN_IF_ERROR(RecordValidator::ValidateRecordId("record_id", req->record_id()));
     RETURN_IF_ERROR(RecordValidator::ValidateText("reason", req->reason(), 1, 500));
     RETURN_IF_ERROR(CheckMask(req->update_mask()));
@@ -236,7 +226,7 @@ grpc::Status RecordService::AmendRecord(grpc::ServerContext* ctx,
 grpc::Status RecordService::GetRecordHistory(grpc::ServerContext* ctx,
                                              const v1::GetRecordHistoryRequest* req,
                                              v1::GetRecordHistoryResponse* resp) {
-  return d_.gate->Unary(ctx, kHistory, *req, resp, [&](Call& call) -> absl::Status {
+  return d_.gate->Unary(ctx, *req, resp, [&](Call& call) -> absl::Status {
     RETURN_IF_ERROR(RecordValidator::ValidateRecordId("record_id", req->record_id()));
     ASSIGN_OR_RETURN(std::vector<v1::RecordVersion> versions,
                      d_.records->History(req->record_id()));
@@ -278,7 +268,7 @@ absl::Status RecordService::SetStatus(Call& call, absl::string_view record_id,
 grpc::Status RecordService::DisputeRecord(grpc::ServerContext* ctx,
                                           const v1::DisputeRecordRequest* req,
                                           v1::RecordStatusResponse* resp) {
-  return d_.gate->Unary(ctx, kDispute, *req, resp, [&](Call& call) {
+  return d_.gate->Unary(ctx, *req, resp, [&](Call& call) {
     return SetStatus(call, req->record_id(), req->reason(), v1::RECORD_STATUS_ACTIVE,
                      v1::RECORD_STATUS_DISPUTED, resp);
   });
@@ -287,7 +277,7 @@ grpc::Status RecordService::DisputeRecord(grpc::ServerContext* ctx,
 grpc::Status RecordService::ResolveDispute(grpc::ServerContext* ctx,
                                            const v1::ResolveDisputeRequest* req,
                                            v1::RecordStatusResponse* resp) {
-  return d_.gate->Unary(ctx, kResolve, *req, resp, [&](Call& call) {
+  return d_.gate->Unary(ctx, *req, resp, [&](Call& call) {
     return SetStatus(call, req->record_id(), req->reason(), v1::RECORD_STATUS_DISPUTED,
                      v1::RECORD_STATUS_ACTIVE, resp);
   });
@@ -296,7 +286,7 @@ grpc::Status RecordService::ResolveDispute(grpc::ServerContext* ctx,
 grpc::Status RecordService::ExpungeRecord(grpc::ServerContext* ctx,
                                           const v1::ExpungeRecordRequest* req,
                                           v1::ExpungeRecordResponse* resp) {
-  return d_.gate->Unary(ctx, kExpunge, *req, resp, [&](Call& call) -> absl::Status {
+  return d_.gate->Unary(ctx, *req, resp, [&](Call& call) -> absl::Status {
     RETURN_IF_ERROR(RecordValidator::ValidateRecordId("record_id", req->record_id()));
     // Its shape was checked, and it was recorded, by the gate.
     if (req->legal_basis().empty()) {
@@ -322,7 +312,10 @@ absl::Status RecordService::ExpungeAsSystem(absl::string_view record_id,
   v1::AuditEvent event;
   event.set_reference(std::string(legal_basis));
   return d_.eraser->Erase(record_id, [&](storage::PendingWrite* w) {
-    return d_.gate->CommitSystemEvent("retention", kExpunge, std::move(event), w).status();
+    return d_.gate
+        ->CommitSystemEvent("retention", ActionOf(v1::ExpungeRecordRequest::descriptor()),
+                            std::move(event), w)
+        .status();
   });
 }
 
@@ -378,7 +371,7 @@ absl::StatusOr<int> RecordService::RecomputeDatesIfRulesChanged() {
 grpc::Status RecordService::ImportRecords(grpc::ServerContext* ctx,
                                           const v1::ImportRecordsRequest* req,
                                           v1::ImportRecordsResponse* resp) {
-  return d_.gate->Unary(ctx, kImport, *req, resp, [&](Call& call) -> absl::Status {
+  return d_.gate->Unary(ctx, *req, resp, [&](Call& call) -> absl::Status {
     if (req->rows_size() < 1 || req->rows_size() > kMaxImportRows) {
       return absl::InvalidArgumentError("rows: 1..1000 rows per request");
     }

@@ -4,13 +4,24 @@
 #define REGISTRY_SERVER_RECORD_SERVICE_H_
 
 #include "registry/v1/records.grpc.pb.h"
-#include "server/service_deps.h"
+#include "common/clock.h"
+#include "server/call_gate.h"
+#include "server/eraser.h"
+#include "server/record_validation.h"
+#include "server/reference_data.h"
+#include "storage/record_store.h"
 
 namespace registry::server {
 
 class RecordService final : public registry::v1::RecordService::Service {
  public:
-  explicit RecordService(const ServiceDeps& deps) : d_(deps) {}
+  // None owned; each must outlive the service. The eraser carries out expunges (the record, its
+  // checks' results, the erasure ledger); the reference data and the validator check what
+  // clerks enter and date it.
+  RecordService(CallGate* gate, storage::RecordStore* records, Eraser* eraser,
+                const ReferenceData* reference, const RecordValidator* validator,
+                const Clock* clock)
+      : d_{gate, records, eraser, reference, validator, clock} {}
 
   grpc::Status CreateRecord(grpc::ServerContext* ctx, const registry::v1::CreateRecordRequest* req,
                             registry::v1::CreateRecordResponse* resp) override;
@@ -62,7 +73,15 @@ class RecordService final : public registry::v1::RecordService::Service {
                          registry::v1::RecordStatus from, registry::v1::RecordStatus to,
                          registry::v1::RecordStatusResponse* resp);
 
-  ServiceDeps d_;
+  struct Deps {
+    CallGate* gate;
+    storage::RecordStore* records;
+    Eraser* eraser;
+    const ReferenceData* reference;
+    const RecordValidator* validator;
+    const Clock* clock;
+  };
+  const Deps d_;
 };
 
 }  // namespace registry::server

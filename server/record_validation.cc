@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/time_format.h"
+#include "storage/ids.h"
 #include "unicode/uchar.h"
 #include "unicode/utf8.h"
 
@@ -201,10 +202,7 @@ absl::Status RecordValidator::ValidateText(absl::string_view field, absl::string
 absl::Status RecordValidator::ValidateRecordId(absl::string_view field,
                                                absl::string_view value) {
   constexpr absl::string_view kRule = "32 lowercase hex characters";
-  if (value.size() != 32) return Invalid(field, kRule);
-  for (char c : value) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return Invalid(field, kRule);
-  }
+  if (!storage::IsRegistryId(value)) return Invalid(field, kRule);
   return absl::OkStatus();
 }
 

@@ -1,4 +1,4 @@
-// RecordValidator: the field limits of a record (domain.md "The record", records.proto comments)
+// RecordValidator: the field limits of a record (docs/domain.md "The record", records.proto comments)
 // and of a vetting candidate, checked before anything is stored, indexed or looked up.
 //
 // Every error is InvalidArgument "<field path>: <rule>", e.g.

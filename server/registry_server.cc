@@ -11,10 +11,10 @@
 #include "crypto/blind_index.h"
 #include "grpcpp/security/tls_certificate_provider.h"
 #include "grpcpp/security/tls_credentials_options.h"
-#include "server/audit_log_id.h"
 #include "server/config.h"
 #include "server/data_check.h"
 #include "server/key_file.h"
+#include "storage/audit_log_id.h"
 #include "storage/backups.h"
 
 namespace registry::server {
@@ -119,17 +119,24 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
     RegistryServerOptions options) {
   std::unique_ptr<RegistryServer> s(new RegistryServer());
   s->options_ = std::move(options);
-  const registry::v1::ServerConfig& config = s->options_.config;
   s->clock_ = s->options_.clock != nullptr ? s->options_.clock : SystemClock::Get();
   s->revocation_clock_ = s->options_.revocation_clock != nullptr ? s->options_.revocation_clock
                                                                  : SystemClock::Get();
+  RETURN_IF_ERROR(s->LoadRules());
+  RETURN_IF_ERROR(s->OpenAndRecoverStorage());
+  RETURN_IF_ERROR(s->BuildServices());
+  RETURN_IF_ERROR(s->BuildGrpcServer());
+  RETURN_IF_ERROR(s->StartBackgroundJobs());
+  return s;
+}
 
-  ASSIGN_OR_RETURN(s->policies_, PolicyStore::Load(config.policy_file()));
-  ASSIGN_OR_RETURN(s->reference_, ReferenceData::Load(config.reference_dir()));
+absl::Status RegistryServer::LoadRules() {
+  const registry::v1::ServerConfig& config = options_.config;
+  ASSIGN_OR_RETURN(policies_, PolicyStore::Load(config.policy_file()));
+  ASSIGN_OR_RETURN(reference_, ReferenceData::Load(config.reference_dir()));
   ValidationOptions validation;
   validation.personal_number_pattern = config.personal_number_pattern();
-  ASSIGN_OR_RETURN(s->validator_,
-                   RecordValidator::Create(s->reference_.get(), validation, s->clock_));
+  ASSIGN_OR_RETURN(validator_, RecordValidator::Create(reference_.get(), validation, clock_));
 
   RETURN_IF_ERROR(RequireReadable("tls.client_ca_file", config.tls().client_ca_file()));
   RETURN_IF_ERROR(RequireReadable("tls.cert_file", config.tls().cert_file()));
@@ -137,39 +144,43 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   if (!config.tls().crl_directory().empty()) {
     // Problems with the CRLs do not stop start-up: the CA concerned has its certificates refused
     // (fail closed) until a current CRL appears, and the log says which CA that is.
-    ASSIGN_OR_RETURN(s->revocation_, Revocation::Load(config.tls().client_ca_file(),
-                                                      config.tls().crl_directory()));
-    LogRevocation(absl::OkStatus(), s->revocation_->Problems(s->revocation_clock_->Now()));
+    ASSIGN_OR_RETURN(revocation_, Revocation::Load(config.tls().client_ca_file(),
+                                                   config.tls().crl_directory()));
+    LogRevocation(absl::OkStatus(), revocation_->Problems(revocation_clock_->Now()));
   }
+  return absl::OkStatus();
+}
 
-  ASSIGN_OR_RETURN(s->storage_, OpenStorage(config, s->clock_, s->options_.fault_injector));
+absl::Status RegistryServer::OpenAndRecoverStorage() {
+  const registry::v1::ServerConfig& config = options_.config;
+  ASSIGN_OR_RETURN(storage_, OpenStorage(config, clock_, options_.fault_injector));
+  StorageStack& st = storage_;
   // Ages are ages in real time, whatever clock the registry runs on.
-  s->metrics_ = std::make_unique<Metrics>(SystemClock::Get());
+  metrics_ = std::make_unique<Metrics>(SystemClock::Get());
   {
     Metrics::Sources sources;
-    storage::AuditLog* audit = s->storage_.audit.get();
-    storage::KeyringHolder* keys = s->storage_.keys.get();
+    storage::AuditLog* audit = st.audit.get();
+    storage::KeyringHolder* keys = st.keys.get();
     sources.audit_tree_size = [audit] { return audit->CurrentHead().size; };
     sources.audit_pruned_events = [audit] { return audit->CurrentPruned().size; };
     sources.kek_versions = [keys] { return keys->Get()->versions(); };
     sources.current_kek_version = [keys] { return keys->Get()->current_version(); };
-    s->metrics_->SetSources(std::move(sources));
-    Metrics* metrics = s->metrics_.get();
+    metrics_->SetSources(std::move(sources));
+    Metrics* metrics = metrics_.get();
     audit->SetGroupObserver([metrics](size_t events) { metrics->RecordGroupCommit(events); });
   }
   // Before anything is served: a database restored from an older backup (or left behind by an
   // erasure whose commit failed) gets every recorded erasure applied again.
-  ASSIGN_OR_RETURN(const int erasures_applied, s->storage_.eraser->CatchUp());
+  ASSIGN_OR_RETURN(const int erasures_applied, st.eraser->CatchUp());
   if (erasures_applied > 0) {
     Log("info", "applied erasures from the erasure ledger",
             absl::StrCat(erasures_applied, " entries the database had not applied"));
   }
-  ASSIGN_OR_RETURN(s->signing_, DeriveSigningKeys(s->storage_.derivation_root));
-  StorageStack& st = s->storage_;
-  ASSIGN_OR_RETURN(s->audit_log_id_, EnsureAuditLogId(st.db.get()));
-  s->rotator_ = std::make_unique<KeyRotator>(config.key_file(), st.db.get(), st.records.get(),
-                                             st.keys.get(), st.audit.get(), s->clock_);
-  absl::StatusOr<KeyRotator::Result> resumed = s->rotator_->Resume();
+  ASSIGN_OR_RETURN(signing_, DeriveSigningKeys(st.derivation_root));
+  ASSIGN_OR_RETURN(audit_log_id_, storage::EnsureAuditLogId(st.db.get()));
+  rotator_ = std::make_unique<KeyRotator>(config.key_file(), st.db.get(), st.records.get(),
+                                          st.keys.get(), st.audit.get(), clock_);
+  absl::StatusOr<KeyRotator::Result> resumed = rotator_->Resume();
   if (absl::IsDataLoss(resumed.status())) {
     // One damaged data key must not keep the whole registry down: its record reads as
     // DATA_LOSS, the rotation stays recorded as unfinished (so no KEK can be retired), and the
@@ -181,8 +192,13 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
     Log("info", "finished an interrupted key rotation",
             absl::StrCat(resumed->rewrapped, " data keys re-wrapped"));
   }
+  return absl::OkStatus();
+}
 
-  s->limiter_ = std::make_unique<RateLimiter>(s->clock_);
+absl::Status RegistryServer::BuildServices() {
+  const registry::v1::ServerConfig& config = options_.config;
+  StorageStack& st = storage_;
+  limiter_ = std::make_unique<RateLimiter>(clock_);
   RefusalLimiter::Options refusal_options;
   // A config that skipped FinishConfig keeps the defaults rather than auditing nothing.
   if (config.unknown_callers().audited_per_minute() > 0) {
@@ -191,57 +207,52 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   if (config.unknown_callers().audited_burst() > 0) {
     refusal_options.burst = config.unknown_callers().audited_burst();
   }
-  s->refusals_ = std::make_unique<RefusalLimiter>(s->clock_, refusal_options);
+  refusals_ = std::make_unique<RefusalLimiter>(clock_, refusal_options);
   CallGate::Deps gate_deps;
-  gate_deps.clock = s->clock_;
-  gate_deps.policies = s->policies_.get();
-  gate_deps.limiter = s->limiter_.get();
+  gate_deps.clock = clock_;
+  gate_deps.policies = policies_.get();
+  gate_deps.limiter = limiter_.get();
   gate_deps.audit = st.audit.get();
-  gate_deps.validator = s->validator_.get();
+  gate_deps.validator = validator_.get();
   gate_deps.records = st.records.get();
   gate_deps.checks = st.checks.get();
-  gate_deps.revocation = s->revocation_.get();
-  gate_deps.revocation_clock = s->revocation_clock_;
-  gate_deps.refusals = s->refusals_.get();
-  gate_deps.log_calls = s->options_.log_calls;
-  gate_deps.metrics = s->metrics_.get();
-  s->gate_ = std::make_unique<CallGate>(gate_deps);
+  gate_deps.revocation = revocation_.get();
+  gate_deps.revocation_clock = revocation_clock_;
+  gate_deps.refusals = refusals_.get();
+  gate_deps.log_calls = options_.log_calls;
+  gate_deps.metrics = metrics_.get();
+  gate_ = std::make_unique<CallGate>(gate_deps);
+  CallGate* gate = gate_.get();
 
-  ServiceDeps deps;
-  deps.gate = s->gate_.get();
-  deps.clock = s->clock_;
-  deps.config = &s->options_.config;
-  deps.db = st.db.get();
-  deps.audit = st.audit.get();
-  deps.records = st.records.get();
-  deps.reference = s->reference_.get();
-  deps.validator = s->validator_.get();
-  deps.audit_signer = s->signing_.audit.get();
-  deps.vetting_signer = s->signing_.vetting.get();
-  deps.rotator = s->rotator_.get();
-  deps.eraser = st.eraser.get();
-  deps.ledger = st.ledger.get();
-  deps.audit_log_id = s->audit_log_id_;
-  deps.metrics = s->metrics_.get();
-  s->record_service_ = std::make_unique<RecordService>(deps);
-  s->vetting_service_ = std::make_unique<VettingService>(deps, st.checks.get());
+  record_service_ = std::make_unique<RecordService>(gate, st.records.get(), st.eraser.get(),
+                                                    reference_.get(), validator_.get(), clock_);
+  vetting_service_ = std::make_unique<VettingService>(
+      gate, st.records.get(), st.checks.get(), validator_.get(), signing_.vetting.get(),
+      absl::Hours(24) * config.vetting().certificate_validity_days());
   // Stored dates follow the rules in force before anything is served.
-  ASSIGN_OR_RETURN(const int redated, s->record_service_->RecomputeDatesIfRulesChanged());
+  ASSIGN_OR_RETURN(const int redated, record_service_->RecomputeDatesIfRulesChanged());
   if (redated > 0) {
     Log("info", "retention rules changed: records re-dated", absl::StrCat(redated));
   }
-  s->audit_service_ = std::make_unique<AuditService>(deps);
-  s->admin_service_ = std::make_unique<AdminService>(deps);
-  s->health_service_ = std::make_unique<HealthService>(s->gate_.get());
-  s->info_service_ = std::make_unique<InfoService>(deps);
+  audit_service_ = std::make_unique<AuditService>(gate, st.audit.get(), signing_.audit.get(),
+                                                  audit_log_id_, metrics_.get());
+  admin_service_ = std::make_unique<AdminService>(AdminService::Deps{
+      gate, rotator_.get(), st.db.get(), st.records.get(), st.audit.get(), st.ledger.get(),
+      config.backup_dir(), config.backup(), &options_.config, clock_, metrics_.get()});
+  health_service_ = std::make_unique<HealthService>(gate);
+  info_service_ = std::make_unique<InfoService>(gate, reference_.get());
+  return absl::OkStatus();
+}
 
+absl::Status RegistryServer::BuildGrpcServer() {
+  const registry::v1::ServerConfig& config = options_.config;
   // mTLS only: the client certificate is required and verified against the registry CA. gRPC's
   // TLS stack negotiates TLS 1.2 or 1.3 only. Revocation is the gate's check on every call
   // (server/revocation.h says why gRPC's crl_directory is not used). gRPC re-reads the server
   // certificate, its key and the client CA bundle every tls_refresh, so a replaced server
   // certificate reaches new connections within seconds, without a restart.
   const int64_t refresh_seconds =
-      std::max<int64_t>(1, absl::ToInt64Seconds(s->options_.tls_refresh));
+      std::max<int64_t>(1, absl::ToInt64Seconds(options_.tls_refresh));
   auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
       config.tls().key_file(), config.tls().cert_file(), config.tls().client_ca_file(),
       static_cast<unsigned int>(refresh_seconds));
@@ -254,7 +265,7 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   // accepts. HealthService asks the gate first.
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listen_address(), grpc::experimental::TlsServerCredentials(tls),
-                           &s->port_);
+                           &port_);
   builder.SetMaxReceiveMessageSize(8 << 20);
   // The services are synchronous and every call waits for its audit event's group commit (an
   // fsync). With gRPC's default of at most 2 idle polling threads, a thread that finishes a call
@@ -267,41 +278,44 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
     quota.SetMaxThreads(static_cast<int>(config.threads()));
     builder.SetResourceQuota(quota);
   }
-  builder.RegisterService(s->record_service_.get());
-  builder.RegisterService(s->vetting_service_.get());
-  builder.RegisterService(s->audit_service_.get());
-  builder.RegisterService(s->admin_service_.get());
-  builder.RegisterService(s->health_service_.get());
-  builder.RegisterService(s->info_service_.get());
-  s->server_ = builder.BuildAndStart();
-  if (s->server_ == nullptr || s->port_ == 0) {
+  builder.RegisterService(record_service_.get());
+  builder.RegisterService(vetting_service_.get());
+  builder.RegisterService(audit_service_.get());
+  builder.RegisterService(admin_service_.get());
+  builder.RegisterService(health_service_.get());
+  builder.RegisterService(info_service_.get());
+  server_ = builder.BuildAndStart();
+  if (server_ == nullptr || port_ == 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", config.listen_address()));
   }
+  return absl::OkStatus();
+}
 
+absl::Status RegistryServer::StartBackgroundJobs() {
+  const registry::v1::ServerConfig& config = options_.config;
   if (!config.metrics().listen_address().empty()) {
-    ASSIGN_OR_RETURN(s->metrics_endpoint_,
-                     MetricsEndpoint::Start(config.metrics().listen_address(), s->metrics_.get()));
+    ASSIGN_OR_RETURN(metrics_endpoint_,
+                     MetricsEndpoint::Start(config.metrics().listen_address(), metrics_.get()));
     registry::LogLine("info", "metrics served")
         .Str("address", config.metrics().listen_address())
-        .Int("port", s->metrics_endpoint_->port())
+        .Int("port", metrics_endpoint_->port())
         .Write();
   }
-  absl::StatusOr<absl::Time> newest_backup = s->admin_service_->RefreshBackupMetrics();
+  absl::StatusOr<absl::Time> newest_backup = admin_service_->RefreshBackupMetrics();
   if (!newest_backup.ok()) {
     Log("error", "cannot read the backup folder", newest_backup.status().message());
   }
-  if (s->options_.start_backup_scheduler) {
-    RegistryServer* raw = s.get();
+  if (options_.start_backup_scheduler) {
     const absl::Duration every = absl::Hours(config.backup().interval_hours());
     // The first backup is due one interval after the newest there is, or after start-up.
     const absl::Time first = newest_backup.ok() && *newest_backup != absl::InfinitePast()
                                  ? *newest_backup + every
                                  : absl::Now() + every;
-    s->backup_scheduler_ = std::thread([raw, every, first] {
+    backup_scheduler_ = std::thread([this, every, first] {
       absl::Time due = first;
-      while (!raw->stop_backups_.WaitForNotificationWithTimeout(
+      while (!stop_backups_.WaitForNotificationWithTimeout(
           std::max(absl::ZeroDuration(), due - absl::Now()))) {
-        absl::StatusOr<registry::v1::BackupInfo> made = raw->RunScheduledBackupOnce();
+        absl::StatusOr<registry::v1::BackupInfo> made = RunScheduledBackupOnce();
         if (made.ok()) {
           registry::LogLine("info", "scheduled backup made")
               .Int("backup_id", made->backup_id())
@@ -318,8 +332,8 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
     });
   }
 
-  if (s->options_.policy_poll > absl::ZeroDuration()) {
-    s->policies_->StartWatching(s->options_.policy_poll, [](const absl::Status& st) {
+  if (options_.policy_poll > absl::ZeroDuration()) {
+    policies_->StartWatching(options_.policy_poll, [](const absl::Status& st) {
       if (st.ok()) {
         Log("info", "access policy reloaded");
       } else {
@@ -328,42 +342,39 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
       }
     });
   }
-  if (s->revocation_ != nullptr && s->options_.revocation_poll > absl::ZeroDuration()) {
-    s->revocation_->StartWatching(s->options_.revocation_poll, s->revocation_clock_,
-                                  LogRevocation);
+  if (revocation_ != nullptr && options_.revocation_poll > absl::ZeroDuration()) {
+    revocation_->StartWatching(options_.revocation_poll, revocation_clock_, LogRevocation);
   }
-  if (s->options_.unaudited_summary_interval > absl::ZeroDuration()) {
-    RegistryServer* raw = s.get();
-    const absl::Duration every = s->options_.unaudited_summary_interval;
-    s->summary_ = std::thread([raw, every] {
-      while (!raw->stop_summary_.WaitForNotificationWithTimeout(every)) {
-        raw->FlushUnauditedRefusals().IgnoreError();  // logged inside
+  if (options_.unaudited_summary_interval > absl::ZeroDuration()) {
+    const absl::Duration every = options_.unaudited_summary_interval;
+    summary_ = std::thread([this, every] {
+      while (!stop_summary_.WaitForNotificationWithTimeout(every)) {
+        FlushUnauditedRefusals().IgnoreError();  // logged inside
       }
     });
   }
-  if (s->options_.start_scheduler) {
-    RegistryServer* raw = s.get();
-    const absl::Duration every = absl::Seconds(config.retention_interval_seconds());
-    s->scheduler_ = std::thread([raw, every] {
+  if (options_.start_scheduler) {
+    const absl::Duration every = absl::Seconds(options_.config.retention_interval_seconds());
+    scheduler_ = std::thread([this, every] {
       do {
-        auto n = raw->RunRetentionOnce();
+        auto n = RunRetentionOnce();
         if (!n.ok()) {
           Log("error", "retention run failed", n.status().message());
         } else if (*n > 0) {
           Log("info", "retention expunged records", absl::StrCat(*n));
         }
-        auto pruned = raw->RunAuditRetentionOnce();
+        auto pruned = RunAuditRetentionOnce();
         if (!pruned.ok()) {
           Log("error", "audit retention run failed", pruned.status().message());
         } else if (*pruned > 0) {
           Log("info", "audit retention deleted events", absl::StrCat(*pruned));
         }
-        raw->metrics_->RecordRetentionRun(absl::Now(), n.ok() && pruned.ok(),
-                                          n.ok() ? static_cast<uint64_t>(*n) : 0);
-      } while (!raw->stop_scheduler_.WaitForNotificationWithTimeout(every));
+        metrics_->RecordRetentionRun(absl::Now(), n.ok() && pruned.ok(),
+                                     n.ok() ? static_cast<uint64_t>(*n) : 0);
+      } while (!stop_scheduler_.WaitForNotificationWithTimeout(every));
     });
   }
-  return s;
+  return absl::OkStatus();
 }
 
 absl::StatusOr<int> RegistryServer::RunRetentionOnce() {

@@ -181,11 +181,26 @@ class RegistryServer {
   const crypto::Ed25519Signer& vetting_signer() const { return *signing_.vetting; }
   storage::Database* database() { return storage_.db.get(); }
   storage::AuditLog* audit_log() { return storage_.audit.get(); }
-  // The name signed into the audit log's tree heads (audit_log_id.h).
+  // The name signed into the audit log's tree heads (storage/audit_log_id.h).
   const std::string& audit_log_id() const { return audit_log_id_; }
 
  private:
   RegistryServer() = default;
+
+  // Start, in order. Each step uses what the ones before it made.
+  // The access policy, the reference data, the validator, the TLS files and revocation lists.
+  absl::Status LoadRules();
+  // OpenStorage, then what start-up owes the data before serving: the erasure ledger applied,
+  // the signing keys, the audit log id, an interrupted key rotation finished.
+  absl::Status OpenAndRecoverStorage();
+  // The limiters, the call gate and the services, each given only what it uses; stored dates
+  // re-dated when the retention rules changed.
+  absl::Status BuildServices();
+  // The mTLS gRPC server with every service registered, listening.
+  absl::Status BuildGrpcServer();
+  // The metrics listener, the policy and revocation watchers, the refusal summary, and the
+  // backup and retention schedulers.
+  absl::Status StartBackgroundJobs();
 
   RegistryServerOptions options_;
   const Clock* clock_ = nullptr;

@@ -7,16 +7,15 @@
 #include "common/status_macros.h"
 #include "common/time_format.h"
 #include "crypto/vetting_certificate.h"
+#include "server/public_key_reply.h"
 #include "server/vetting_decision.h"
+#include "storage/ids.h"
 
 namespace registry::server {
 namespace {
 
 namespace v1 = registry::v1;
 
-constexpr char kCheck[] = "/registry.v1.VettingService/VettingCheck";
-constexpr char kPublicKey[] = "/registry.v1.VettingService/GetVettingPublicKey";
-constexpr char kHistory[] = "/registry.v1.VettingService/ListChecksAboutPerson";
 constexpr size_t kMaxHistory = 1000;
 
 }  // namespace
@@ -24,7 +23,7 @@ constexpr size_t kMaxHistory = 1000;
 grpc::Status VettingService::VettingCheck(grpc::ServerContext* ctx,
                                           const v1::VettingCheckRequest* req,
                                           v1::VettingCheckResponse* resp) {
-  return d_.gate->Unary(ctx, kCheck, *req, resp, [&](Call& call) -> absl::Status {
+  return d_.gate->Unary(ctx, *req, resp, [&](Call& call) -> absl::Status {
     // 1. Every input check (consent and position passed the gate) before any lookup.
     RETURN_IF_ERROR(d_.validator->ValidateCandidate(req->personal_number(), req->surname(),
                                                     req->given_name(), req->birth_date()));
@@ -37,13 +36,12 @@ grpc::Status VettingService::VettingCheck(grpc::ServerContext* ctx,
     VettingDecision decision = DecideVetting(facts, UtcDay(call.now()));
     for (const auto& id : decision.deciding_record_ids) call.event().add_record_ids(id);
 
-    ASSIGN_OR_RETURN(std::string raw_id, crypto::RandomBytes(16));
-    const std::string check_id = absl::BytesToHexString(raw_id);
+    ASSIGN_OR_RETURN(const std::string check_id, storage::NewRegistryId());
     v1::VettingCertificate cert;
     cert.set_certificate_id(check_id);
     cert.set_issued_at(FormatInstant(call.now()));
     cert.set_valid_until(FormatInstant(
-        call.now() + absl::Hours(24) * d_.config->vetting().certificate_validity_days()));
+        call.now() + d_.certificate_validity));
     cert.set_organisation(call.caller().organisation);
     cert.set_personal_number(req->personal_number());
     cert.set_surname(req->surname());
@@ -73,10 +71,8 @@ grpc::Status VettingService::VettingCheck(grpc::ServerContext* ctx,
 grpc::Status VettingService::GetVettingPublicKey(grpc::ServerContext* ctx,
                                                  const v1::GetVettingPublicKeyRequest* req,
                                                  v1::PublicKey* resp) {
-  return d_.gate->Unary(ctx, kPublicKey, *req, resp, [&](Call&) -> absl::Status {
-    resp->set_key_id(d_.vetting_signer->key_id());
-    resp->set_ed25519(d_.vetting_signer->public_key());
-    resp->set_pem(d_.vetting_signer->PublicKeyPem());
+  return d_.gate->Unary(ctx, *req, resp, [&](Call&) -> absl::Status {
+    FillPublicKey(*d_.vetting_signer, resp);
     return absl::OkStatus();
   });
 }
@@ -84,7 +80,7 @@ grpc::Status VettingService::GetVettingPublicKey(grpc::ServerContext* ctx,
 grpc::Status VettingService::ListChecksAboutPerson(
     grpc::ServerContext* ctx, const v1::ListChecksAboutPersonRequest* req,
     v1::ListChecksAboutPersonResponse* resp) {
-  return d_.gate->Unary(ctx, kHistory, *req, resp, [&](Call& call) -> absl::Status {
+  return d_.gate->Unary(ctx, *req, resp, [&](Call& call) -> absl::Status {
     // Its shape was checked, and it was recorded, by the gate.
     if (req->request_reference().empty()) {
       return absl::FailedPreconditionError("request_reference is required");
@@ -93,7 +89,7 @@ grpc::Status VettingService::ListChecksAboutPerson(
         d_.validator->ValidatePersonalNumber("personal_number", req->personal_number()));
     ASSIGN_OR_RETURN(std::string token, d_.records->PersonalNumberToken(req->personal_number()));
     call.event().add_tokens(absl::BytesToHexString(token));
-    ASSIGN_OR_RETURN(std::vector<v1::CheckSummary> checks, checks_->List(token, kMaxHistory));
+    ASSIGN_OR_RETURN(std::vector<v1::CheckSummary> checks, d_.checks->List(token, kMaxHistory));
     for (auto& c : checks) *resp->add_checks() = std::move(c);
     return absl::OkStatus();
   });

@@ -17,16 +17,23 @@
 #include <memory>
 
 #include "registry/v1/vetting.grpc.pb.h"
-#include "server/service_deps.h"
+#include "absl/time/time.h"
+#include "crypto/ed25519.h"
+#include "server/call_gate.h"
+#include "server/record_validation.h"
 #include "storage/check_store.h"
+#include "storage/record_store.h"
 
 namespace registry::server {
 
 class VettingService final : public registry::v1::VettingService::Service {
  public:
-  // `checks` is not owned and must outlive the service.
-  VettingService(const ServiceDeps& deps, const storage::CheckStore* checks)
-      : d_(deps), checks_(checks) {}
+  // None owned; each must outlive the service. Certificates are valid for
+  // `certificate_validity` from the moment of the check (vetting.certificate_validity_days).
+  VettingService(CallGate* gate, const storage::RecordStore* records,
+                 const storage::CheckStore* checks, const RecordValidator* validator,
+                 const crypto::Ed25519Signer* signer, absl::Duration certificate_validity)
+      : d_{gate, records, checks, validator, signer, certificate_validity} {}
 
   grpc::Status VettingCheck(grpc::ServerContext* ctx, const registry::v1::VettingCheckRequest* req,
                             registry::v1::VettingCheckResponse* resp) override;
@@ -38,8 +45,15 @@ class VettingService final : public registry::v1::VettingService::Service {
                                      registry::v1::ListChecksAboutPersonResponse* resp) override;
 
  private:
-  ServiceDeps d_;
-  const storage::CheckStore* checks_;
+  struct Deps {
+    CallGate* gate;
+    const storage::RecordStore* records;
+    const storage::CheckStore* checks;
+    const RecordValidator* validator;
+    const crypto::Ed25519Signer* vetting_signer;
+    absl::Duration certificate_validity;
+  };
+  const Deps d_;
 };
 
 }  // namespace registry::server

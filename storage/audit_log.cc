@@ -50,42 +50,6 @@ absl::Status PrunedError(const AuditLog::Pruned& p) {
       "them dated ", p.newest_time, "); the log starts at index ", p.size)));
 }
 
-// Replays a caller's batch into the group batch (RocksDB has no public WriteBatch append).
-class BatchCopier : public rocksdb::WriteBatch::Handler {
- public:
-  BatchCopier(Database* db, rocksdb::WriteBatch* out) : db_(db), out_(out) {}
-
-  rocksdb::Status PutCF(uint32_t cf_id, const rocksdb::Slice& key,
-                        const rocksdb::Slice& value) override {
-    return out_->Put(Handle(cf_id), key, value);
-  }
-  rocksdb::Status DeleteCF(uint32_t cf_id, const rocksdb::Slice& key) override {
-    return out_->Delete(Handle(cf_id), key);
-  }
-  rocksdb::Status SingleDeleteCF(uint32_t cf_id, const rocksdb::Slice& key) override {
-    return out_->SingleDelete(Handle(cf_id), key);
-  }
-  rocksdb::Status DeleteRangeCF(uint32_t cf_id, const rocksdb::Slice& begin,
-                                const rocksdb::Slice& end) override {
-    return out_->DeleteRange(Handle(cf_id), begin, end);
-  }
-  rocksdb::Status MergeCF(uint32_t, const rocksdb::Slice&, const rocksdb::Slice&) override {
-    return rocksdb::Status::NotSupported("merge");
-  }
-  void LogData(const rocksdb::Slice&) override {}
-
- private:
-  rocksdb::ColumnFamilyHandle* Handle(uint32_t cf_id) {
-    for (int i = 0; i < static_cast<int>(Cf::kCount); ++i) {
-      rocksdb::ColumnFamilyHandle* h = db_->cf(static_cast<Cf>(i));
-      if (h->GetID() == cf_id) return h;
-    }
-    return db_->raw()->DefaultColumnFamily();
-  }
-  Database* db_;
-  rocksdb::WriteBatch* out_;
-};
-
 }  // namespace
 
 std::string SerializeEvent(const registry::v1::AuditEvent& event) {
@@ -110,7 +74,7 @@ struct AuditLog::PrunePlan {
 
 struct AuditLog::Writer {
   registry::v1::AuditEvent event;
-  rocksdb::WriteBatch* mutations = nullptr;
+  const Batch* mutations = nullptr;
   const PrunePlan* prune = nullptr;
   absl::Status status;
   uint64_t sequence = 0;
@@ -118,12 +82,12 @@ struct AuditLog::Writer {
 };
 
 void AuditLog::PrunedFacts::Put(absl::string_view key, absl::string_view value) {
-  batch_->Put(db_->cf(Cf::kMeta), absl::StrCat(kPrunedFactsPrefix, key),
-              rocksdb::Slice(value.data(), value.size()));
+  batch_->Put(Cf::kMeta, absl::StrCat(kPrunedFactsPrefix, key),
+              value);
 }
 
 void AuditLog::PrunedFacts::Delete(absl::string_view key) {
-  batch_->Delete(db_->cf(Cf::kMeta), absl::StrCat(kPrunedFactsPrefix, key));
+  batch_->Delete(Cf::kMeta, absl::StrCat(kPrunedFactsPrefix, key));
 }
 
 class AuditLog::StoredNodes : public merkle::NodeReader {
@@ -189,10 +153,10 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(Database* db, const Clo
 }
 
 absl::StatusOr<uint64_t> AuditLog::Append(registry::v1::AuditEvent event,
-                                          rocksdb::WriteBatch* mutations) {
+                                          PendingWrite* mutations) {
   Writer w;
   w.event = std::move(event);
-  w.mutations = mutations;
+  w.mutations = mutations == nullptr ? nullptr : &mutations->staged();
   Commit(&w);
   if (!w.status.ok()) return w.status;
   return w.sequence;
@@ -236,14 +200,13 @@ void AuditLog::Commit(Writer* writer) {
 
 absl::Status AuditLog::WriteGroup(const std::vector<Writer*>& group,
                                   merkle::CompactRange* frontier, absl::Time* last_time) {
-  rocksdb::WriteBatch batch;
-  BatchCopier copier(db_, &batch);
+  // The callers' changes, then the group's events, tree nodes and tree state: one atomic write.
+  std::vector<const Batch*> batches;
+  batches.reserve(group.size() + 1);
+  Batch batch;
   std::optional<Pruned> pruned;
   for (Writer* w : group) {
-    if (w->mutations != nullptr) {
-      rocksdb::Status s = w->mutations->Iterate(&copier);
-      if (!s.ok()) return absl::InternalError("cannot copy a write batch");
-    }
+    if (w->mutations != nullptr) batches.push_back(w->mutations);
     absl::Time now = clock_->Now();
     if (now < *last_time) now = *last_time;  // event times never go backwards
     if (w->prune != nullptr && now < w->prune->clock_reading) now = w->prune->clock_reading;
@@ -252,22 +215,23 @@ absl::Status AuditLog::WriteGroup(const std::vector<Writer*>& group,
     w->event.set_sequence(w->sequence);
     w->event.set_time(FormatInstant(now, /*micros=*/true));
     const std::string bytes = SerializeEvent(w->event);
-    batch.Put(db_->cf(Cf::kAudit), EncodeU64(w->sequence), bytes);
+    batch.Put(Cf::kAudit, EncodeU64(w->sequence), bytes);
     frontier->Append(merkle::HashLeaf(bytes), [&](int level, uint64_t index,
                                                  absl::string_view hash) {
-      batch.Put(db_->cf(Cf::kMerkle), NodeKey(level, index),
-                rocksdb::Slice(hash.data(), hash.size()));
+      batch.Put(Cf::kMerkle, NodeKey(level, index),
+                hash);
     });
     if (w->prune != nullptr) {
       // The boundary names its own event, which is why it is written here and not by Prune.
       pruned = Pruned{w->prune->to, w->prune->newest_time, w->sequence};
-      batch.Put(db_->cf(Cf::kMeta), kPrunedKey, EncodePruned(*pruned));
+      batch.Put(Cf::kMeta, kPrunedKey, EncodePruned(*pruned));
     }
   }
-  batch.Put(db_->cf(Cf::kMeta), kFrontierKey, frontier->Serialize());
-  if (!pruned.has_value()) return db_->Write(&batch);
+  batch.Put(Cf::kMeta, kFrontierKey, frontier->Serialize());
+  batches.push_back(&batch);
+  if (!pruned.has_value()) return db_->WriteAll(batches);
   absl::WriterMutexLock lock(&retention_mu_);
-  RETURN_IF_ERROR(db_->Write(&batch));
+  RETURN_IF_ERROR(db_->WriteAll(batches));
   pruned_ = *std::move(pruned);
   return absl::OkStatus();
 }
@@ -297,7 +261,7 @@ absl::StatusOr<std::string> AuditLog::ReadEvent(uint64_t index) const {
   return *std::move(v);
 }
 
-absl::StatusOr<std::unique_ptr<rocksdb::Iterator>> AuditLog::OpenScan(bool retained,
+absl::StatusOr<std::unique_ptr<Iterator>> AuditLog::OpenScan(bool retained,
                                                                       uint64_t* start,
                                                                       uint64_t end) const {
   // The iterator reads a snapshot taken when it is made; under the shared lock no pruning can
@@ -323,11 +287,11 @@ absl::Status AuditLog::ScanRetained(
 
 absl::Status AuditLog::ScanFrom(bool retained, uint64_t start, uint64_t end,
                                 const std::function<bool(uint64_t, absl::string_view)>& fn) const {
-  ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::Iterator> it, OpenScan(retained, &start, end));
+  ASSIGN_OR_RETURN(std::unique_ptr<Iterator> it, OpenScan(retained, &start, end));
   const std::string first = EncodeU64(start);
   // Events are numbered without gaps: a missing one is damage, never something to skip.
   uint64_t expected = start;
-  for (it->Seek(rocksdb::Slice(first)); it->Valid() && expected < end; it->Next()) {
+  for (it->Seek(first); it->Valid() && expected < end; it->Next()) {
     if (it->key().size() != 8) return absl::DataLossError("malformed audit key");
     const uint64_t index = DecodeU64(absl::string_view(it->key().data(), 8));
     if (index != expected) {
@@ -335,11 +299,11 @@ absl::Status AuditLog::ScanFrom(bool retained, uint64_t start, uint64_t end,
           absl::DataLossError(absl::StrCat("audit event ", expected, " is missing")));
     }
     ++expected;
-    if (!fn(index, absl::string_view(it->value().data(), it->value().size()))) {
+    if (!fn(index, it->value())) {
       return absl::OkStatus();
     }
   }
-  if (!it->status().ok()) return absl::DataLossError("audit scan failed");
+  RETURN_IF_ERROR(it->status());
   if (expected < end && expected < CurrentHead().size) {
     return PublicError(absl::DataLossError(absl::StrCat("audit event ", expected, " is missing")));
   }
@@ -362,26 +326,25 @@ absl::StatusOr<AuditLog::PruneResult> AuditLog::Prune(uint32_t retention_days,
   PruneResult result;
   result.from = from;
   result.to = from;
-  rocksdb::WriteBatch mutations;
-  PrunedFacts facts(db_, &mutations);
+  Batch mutations;
+  PrunedFacts facts(&mutations);
   // Events and their leaves side by side: both families are keyed by index in big-endian order
   // (leaves as level 0), so two iterators walk them in step. Only what the tree commits to is
   // believed, so an event edited to look old cannot get itself (or its predecessors) deleted,
   // and a damaged event stops the pruning instead of disappearing with the evidence.
-  std::unique_ptr<rocksdb::Iterator> events = db_->NewIterator(Cf::kAudit);
-  std::unique_ptr<rocksdb::Iterator> leaves = db_->NewIterator(Cf::kMerkle);
+  std::unique_ptr<Iterator> events = db_->NewIterator(Cf::kAudit);
+  std::unique_ptr<Iterator> leaves = db_->NewIterator(Cf::kMerkle);
   events->Seek(EncodeU64(from));
   leaves->Seek(NodeKey(0, from));
   for (uint64_t index = from; index < size && index - from < max_events; ++index) {
     const std::string key = EncodeU64(index);
-    if (!events->Valid() || events->key() != rocksdb::Slice(key)) {
+    if (!events->Valid() || events->key() != key) {
       return absl::DataLossError(
           absl::StrCat("audit event ", index, " is missing; audit retention stopped before it"));
     }
     const std::string leaf_key = NodeKey(0, index);
-    if (!leaves->Valid() || leaves->key() != rocksdb::Slice(leaf_key) ||
-        merkle::HashLeaf(absl::string_view(events->value().data(), events->value().size())) !=
-            absl::string_view(leaves->value().data(), leaves->value().size())) {
+    if (!leaves->Valid() || leaves->key() != leaf_key ||
+        merkle::HashLeaf(events->value()) != leaves->value()) {
       return absl::DataLossError(absl::StrCat(
           "audit event ", index, " does not match its tree leaf; audit retention stopped "
           "before it"));
@@ -405,12 +368,11 @@ absl::StatusOr<AuditLog::PruneResult> AuditLog::Prune(uint32_t retention_days,
     events->Next();
     leaves->Next();
   }
-  if (!events->status().ok() || !leaves->status().ok()) {
-    return absl::DataLossError("audit scan for retention failed");
-  }
+  RETURN_IF_ERROR(events->status());
+  RETURN_IF_ERROR(leaves->status());
   if (result.to == from) return result;
 
-  mutations.DeleteRange(db_->cf(Cf::kAudit), EncodeU64(from), EncodeU64(result.to));
+  mutations.DeleteRange(Cf::kAudit, EncodeU64(from), EncodeU64(result.to));
   registry::v1::AuditPruning* pruning = event.mutable_pruning();
   pruning->set_from_index(from);
   pruning->set_to_index(result.to);
@@ -438,12 +400,12 @@ absl::Status AuditLog::ScanPrunedFacts(
     const std::function<void(absl::string_view key, absl::string_view value)>& fn) const {
   auto it = db_->NewIterator(Cf::kMeta);
   const absl::string_view prefix(kPrunedFactsPrefix);
-  for (it->Seek(rocksdb::Slice(prefix.data(), prefix.size())); it->Valid(); it->Next()) {
-    const absl::string_view key(it->key().data(), it->key().size());
+  for (it->Seek(prefix); it->Valid(); it->Next()) {
+    const absl::string_view key = it->key();
     if (!absl::StartsWith(key, prefix)) break;
-    fn(key.substr(prefix.size()), absl::string_view(it->value().data(), it->value().size()));
+    fn(key.substr(prefix.size()), it->value());
   }
-  if (!it->status().ok()) return absl::DataLossError("audit pruned-facts scan failed");
+  RETURN_IF_ERROR(it->status());
   return absl::OkStatus();
 }
 

@@ -1,15 +1,14 @@
 // AuditLog: the append-only, tamper-evident log of every call, and the registry's only writer.
 //
 // Every change to the database goes through Append: the caller's mutations and the call's audit
-// event are committed in ONE synced rocksdb::WriteBatch, so a record change never exists without
+// event are committed in ONE synced write batch, so a record change never exists without
 // its event, and an event is durable before the caller replies. Concurrent appenders are grouped:
 // the first waiting caller becomes the leader, takes every queued entry, assigns consecutive
 // sequence numbers, extends the Merkle tree and writes the whole group with one fsync (group
 // commit). A failed write fails every entry of its group with UNAVAILABLE and leaves the in-memory
 // tree untouched.
 //
-//   rocksdb::WriteBatch changes;              // e.g. a new record
-//   ...
+//   ASSIGN_OR_RETURN(PendingWrite changes, records->PrepareCreate(...));  // e.g. a new record
 //   ASSIGN_OR_RETURN(uint64_t seq, log->Append(std::move(event), &changes));
 //
 // Storage layout:
@@ -48,6 +47,7 @@
 #include "crypto/merkle.h"
 #include "registry/v1/audit.pb.h"
 #include "storage/database.h"
+#include "storage/pending_write.h"
 
 namespace registry::storage {
 
@@ -90,9 +90,8 @@ class AuditLog {
 
    private:
     friend class AuditLog;
-    PrunedFacts(Database* db, rocksdb::WriteBatch* batch) : db_(db), batch_(batch) {}
-    Database* db_;
-    rocksdb::WriteBatch* batch_;
+    explicit PrunedFacts(Batch* batch) : batch_(batch) {}
+    Batch* batch_;
   };
 
   // Opens the log stored in db (not owned). DataLoss when the stored tree state does not match
@@ -108,8 +107,7 @@ class AuditLog {
   // Assigns the event its sequence number and time, and commits it with `mutations` (may be
   // null) in one synced batch. Returns the sequence number. Unavailable when the write fails;
   // then nothing of the batch is stored.
-  absl::StatusOr<uint64_t> Append(registry::v1::AuditEvent event,
-                                  rocksdb::WriteBatch* mutations);
+  absl::StatusOr<uint64_t> Append(registry::v1::AuditEvent event, PendingWrite* mutations);
 
   ~AuditLog();
 
@@ -188,8 +186,8 @@ class AuditLog {
 
   // Opens the iterator of a scan and settles its start against the pruned boundary (retained:
   // start there; else refuse a start below it), both under retention_mu_ so that they agree.
-  absl::StatusOr<std::unique_ptr<rocksdb::Iterator>> OpenScan(bool retained, uint64_t* start,
-                                                              uint64_t end) const;
+  absl::StatusOr<std::unique_ptr<Iterator>> OpenScan(bool retained, uint64_t* start,
+                                                     uint64_t end) const;
 
   Database* const db_;
   const Clock* const clock_;

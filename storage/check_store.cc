@@ -6,20 +6,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "storage/ids.h"
 
 namespace registry::storage {
 namespace {
 
 constexpr size_t kTokenSize = 32;
-constexpr size_t kCheckIdSize = 32;
-
-bool IsCheckId(absl::string_view id) {
-  if (id.size() != kCheckIdSize) return false;
-  for (char c : id) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
+constexpr size_t kCheckIdSize = kIdSize;
 
 }  // namespace
 
@@ -32,12 +25,12 @@ absl::StatusOr<std::unique_ptr<CheckStore>> CheckStore::Create(Database* db,
 absl::Status CheckStore::Stage(absl::string_view token, absl::Time at, const StoredCheck& check,
                                PendingWrite* w) const {
   if (token.size() != kTokenSize) return absl::InternalError("check token must be 32 bytes");
-  if (!IsCheckId(check.summary().check_id())) return absl::InternalError("malformed check id");
+  if (!IsRegistryId(check.summary().check_id())) return absl::InternalError("malformed check id");
   const std::string key =
       absl::StrCat(token, EncodeU64(static_cast<uint64_t>(absl::ToUnixMicros(at))),
                    check.summary().check_id());
   ASSIGN_OR_RETURN(std::string sealed, aead_->Encrypt(check.SerializeAsString(), key));
-  w->batch()->Put(db_->cf(Cf::kChecks), key, sealed);
+  w->batch()->Put(Cf::kChecks, key, sealed);
   return absl::OkStatus();
 }
 
@@ -57,13 +50,13 @@ absl::StatusOr<std::vector<registry::v1::CheckSummary>> CheckStore::List(absl::s
   const std::string past_end = absl::StrCat(token, std::string(8 + kCheckIdSize + 1, '\xff'));
   auto it = db_->NewIterator(Cf::kChecks);
   for (it->SeekForPrev(past_end); it->Valid() && checks.size() < limit; it->Prev()) {
-    absl::string_view key(it->key().data(), it->key().size());
+    absl::string_view key = it->key();
     if (!absl::StartsWith(key, token)) break;
     ASSIGN_OR_RETURN(StoredCheck check,
-                     Open(key, absl::string_view(it->value().data(), it->value().size())));
+                     Open(key, it->value()));
     checks.push_back(std::move(*check.mutable_summary()));
   }
-  if (!it->status().ok()) return absl::UnavailableError("checks scan failed");
+  RETURN_IF_ERROR(it->status());
   return checks;
 }
 
@@ -73,11 +66,11 @@ absl::StatusOr<int> CheckStore::StageWithhold(absl::string_view token,
   if (token.size() != kTokenSize) return 0;
   int rewritten = 0;
   auto it = db_->NewIterator(Cf::kChecks);
-  for (it->Seek(rocksdb::Slice(token.data(), token.size())); it->Valid(); it->Next()) {
-    absl::string_view key(it->key().data(), it->key().size());
+  for (it->Seek(token); it->Valid(); it->Next()) {
+    absl::string_view key = it->key();
     if (!absl::StartsWith(key, token)) break;
     ASSIGN_OR_RETURN(StoredCheck check,
-                     Open(key, absl::string_view(it->value().data(), it->value().size())));
+                     Open(key, it->value()));
     auto* ids = check.mutable_deciding_record_ids();
     if (std::find(ids->begin(), ids->end(), record_id) == ids->end()) continue;
     // Every deciding id goes: the result they decided is no longer shown, so they decide nothing.
@@ -85,10 +78,10 @@ absl::StatusOr<int> CheckStore::StageWithhold(absl::string_view token,
     check.mutable_summary()->set_result(registry::v1::VETTING_RESULT_UNSPECIFIED);
     check.mutable_summary()->set_result_withheld(true);
     ASSIGN_OR_RETURN(std::string sealed, aead_->Encrypt(check.SerializeAsString(), key));
-    w->batch()->Put(db_->cf(Cf::kChecks), rocksdb::Slice(key.data(), key.size()), sealed);
+    w->batch()->Put(Cf::kChecks, key, sealed);
     ++rewritten;
   }
-  if (!it->status().ok()) return absl::UnavailableError("checks scan failed");
+  RETURN_IF_ERROR(it->status());
   return rewritten;
 }
 

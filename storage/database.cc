@@ -3,9 +3,11 @@
 #include <utility>
 
 #include "rocksdb/cache.h"
+#include "rocksdb/db.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
+#include "rocksdb/write_batch.h"
 #include "storage/rocksdb_status.h"
 
 namespace registry::storage {
@@ -31,6 +33,48 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const std::shared_ptr<rocksdb::Cache>
 }  // namespace
 
 const char* CfName(Cf cf) { return kCfNames[static_cast<int>(cf)]; }
+
+void Batch::Put(Cf family, absl::string_view key, absl::string_view value) {
+  changes_.push_back({Op::kPut, family, std::string(key), std::string(value)});
+}
+
+void Batch::Delete(Cf family, absl::string_view key) {
+  changes_.push_back({Op::kDelete, family, std::string(key), std::string()});
+}
+
+void Batch::DeleteRange(Cf family, absl::string_view begin, absl::string_view end) {
+  changes_.push_back({Op::kDeleteRange, family, std::string(begin), std::string(end)});
+}
+
+Iterator::Iterator(std::unique_ptr<rocksdb::Iterator> it) : it_(std::move(it)) {}
+Iterator::~Iterator() = default;
+void Iterator::SeekToFirst() { it_->SeekToFirst(); }
+void Iterator::Seek(absl::string_view target) {
+  it_->Seek(rocksdb::Slice(target.data(), target.size()));
+}
+void Iterator::SeekForPrev(absl::string_view target) {
+  it_->SeekForPrev(rocksdb::Slice(target.data(), target.size()));
+}
+void Iterator::Next() { it_->Next(); }
+void Iterator::Prev() { it_->Prev(); }
+bool Iterator::Valid() const { return it_->Valid(); }
+absl::string_view Iterator::key() const {
+  const rocksdb::Slice k = it_->key();
+  return absl::string_view(k.data(), k.size());
+}
+absl::string_view Iterator::value() const {
+  const rocksdb::Slice v = it_->value();
+  return absl::string_view(v.data(), v.size());
+}
+absl::Status Iterator::status() const { return FromRocksDb(it_->status()); }
+
+Database::Database(std::string path, std::unique_ptr<rocksdb::DB> db,
+                   std::vector<rocksdb::ColumnFamilyHandle*> handles,
+                   WriteFaultInjector* fault_injector)
+    : path_(std::move(path)),
+      db_(std::move(db)),
+      handles_(std::move(handles)),
+      fault_injector_(fault_injector) {}
 
 absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options) {
   if (options.path.empty()) return absl::InvalidArgumentError("database path is empty");
@@ -80,14 +124,38 @@ absl::StatusOr<std::optional<std::string>> Database::Get(Cf family,
   return std::optional<std::string>(std::move(value));
 }
 
-absl::Status Database::Write(rocksdb::WriteBatch* batch) {
+absl::Status Database::Write(const Batch& batch) {
+  const Batch* one[] = {&batch};
+  return WriteAll(one);
+}
+
+absl::Status Database::WriteAll(absl::Span<const Batch* const> batches) {
   if (fault_injector_ != nullptr) {
     absl::Status injected = fault_injector_->BeforeWrite();
     if (!injected.ok()) return absl::UnavailableError(injected.message());
   }
+  rocksdb::WriteBatch out;
+  rocksdb::Status s;
+  for (const Batch* batch : batches) {
+    for (const Batch::Change& c : batch->changes_) {
+      const rocksdb::Slice key(c.key), value(c.value);
+      switch (c.op) {
+        case Batch::Op::kPut:
+          s = out.Put(cf(c.family), key, value);
+          break;
+        case Batch::Op::kDelete:
+          s = out.Delete(cf(c.family), key);
+          break;
+        case Batch::Op::kDeleteRange:
+          s = out.DeleteRange(cf(c.family), key, value);
+          break;
+      }
+      if (!s.ok()) return FromRocksDb(s);
+    }
+  }
   rocksdb::WriteOptions wo;
   wo.sync = true;
-  rocksdb::Status s = db_->Write(wo, batch);
+  s = db_->Write(wo, &out);
   if (!s.ok()) {
     absl::Status st = FromRocksDb(s);
     // Any failed write is an unavailable store to our callers.
@@ -96,10 +164,11 @@ absl::Status Database::Write(rocksdb::WriteBatch* batch) {
   return absl::OkStatus();
 }
 
-std::unique_ptr<rocksdb::Iterator> Database::NewIterator(Cf family) const {
+std::unique_ptr<Iterator> Database::NewIterator(Cf family) const {
   rocksdb::ReadOptions ro;
   ro.verify_checksums = true;
-  return std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(ro, cf(family)));
+  return std::unique_ptr<Iterator>(
+      new Iterator(std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(ro, cf(family)))));
 }
 
 absl::Status Database::CompactRange(Cf family, absl::string_view begin, absl::string_view end) {

@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "common/status_macros.h"
 #include "crypto/hmac.h"
+#include "storage/ids.h"
 
 namespace registry::storage {
 namespace {
@@ -114,7 +115,7 @@ absl::StatusOr<std::vector<ErasureLedger::Entry>> ErasureLedger::ReadAll(bool re
     Entry e;
     int64_t micros = 0;
     if (f.size() != 5 || !absl::SimpleAtoi(f[0], &e.index) || e.index != entries.size() ||
-        !IsLowerHex(f[1], 32) || !IsLowerHex(f[2], 2 * kTokenSize) ||
+        !IsRegistryId(f[1]) || !IsLowerHex(f[2], 2 * kTokenSize) ||
         !absl::SimpleAtoi(f[3], &micros) || !IsLowerHex(f[4], 2 * kMacSize)) {
       return absl::DataLossError(absl::StrCat(where, " is malformed"));
     }
@@ -151,7 +152,7 @@ absl::StatusOr<ErasureLedger::Entry> ErasureLedger::Append(absl::string_view rec
                                                            absl::string_view token,
                                                            absl::Time erased_at,
                                                            PendingWrite* w) {
-  if (!IsLowerHex(record_id, 32) || token.size() != kTokenSize) {
+  if (!IsRegistryId(record_id) || token.size() != kTokenSize) {
     return absl::InternalError("erasure ledger: malformed entry");
   }
   absl::MutexLock lock(&mu_);
@@ -193,7 +194,7 @@ absl::StatusOr<ErasureLedger::Entry> ErasureLedger::Append(absl::string_view rec
 }
 
 void ErasureLedger::StageApplied(const Entry& entry, PendingWrite* w) const {
-  w->batch()->Put(db_->cf(Cf::kMeta), kAppliedKey,
+  w->batch()->Put(Cf::kMeta, kAppliedKey,
                   absl::StrCat(EncodeU64(entry.index + 1), entry.mac));
 }
 

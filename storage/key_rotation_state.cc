@@ -25,18 +25,18 @@ absl::StatusOr<std::optional<KeyRotationState::Progress>> KeyRotationState::Get(
 }
 
 void KeyRotationState::StageStart(uint32_t target, PendingWrite* w) const {
-  w->batch()->Put(db_->cf(Cf::kMeta), kTargetKey, absl::StrCat(target));
-  w->batch()->Delete(db_->cf(Cf::kMeta), kCursorKey);
+  w->batch()->Put(Cf::kMeta, kTargetKey, absl::StrCat(target));
+  w->batch()->Delete(Cf::kMeta, kCursorKey);
 }
 
 void KeyRotationState::StageCursor(absl::string_view last_record_id, PendingWrite* w) const {
-  w->batch()->Put(db_->cf(Cf::kMeta), kCursorKey,
-                  rocksdb::Slice(last_record_id.data(), last_record_id.size()));
+  w->batch()->Put(Cf::kMeta, kCursorKey,
+                  last_record_id);
 }
 
 void KeyRotationState::StageDone(PendingWrite* w) const {
-  w->batch()->Delete(db_->cf(Cf::kMeta), kTargetKey);
-  w->batch()->Delete(db_->cf(Cf::kMeta), kCursorKey);
+  w->batch()->Delete(Cf::kMeta, kTargetKey);
+  w->batch()->Delete(Cf::kMeta, kCursorKey);
 }
 
 }  // namespace registry::storage

@@ -11,6 +11,7 @@
 #include "common/status_macros.h"
 #include "crypto/hmac.h"
 #include "crypto/record_cipher.h"
+#include "storage/ids.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
@@ -24,7 +25,7 @@ constexpr char kPersonalNumber = 'p';
 constexpr char kName = 'n';
 constexpr char kDedup = 'd';
 constexpr char kLoose = 'l';
-constexpr size_t kRecordIdSize = 32;  // hex characters
+constexpr size_t kRecordIdSize = kIdSize;  // hex characters
 constexpr char kFieldSet[] = "person,conviction,reason,dates";
 constexpr char kKeyCheckKey[] = "keys/check";
 constexpr char kSchemaKey[] = "schema/version";
@@ -54,14 +55,6 @@ std::string VersionKey(absl::string_view record_id, uint32_t version) {
 }
 
 size_t Stripe(absl::string_view key) { return absl::Hash<absl::string_view>()(key); }
-
-bool ValidRecordId(absl::string_view id) {
-  if (id.size() != kRecordIdSize) return false;
-  for (char c : id) {
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
-}
 
 // Upper case, single spaces: "p 123/2024 " and "P  123/2024" are the same case number.
 std::string NormalizeCaseNumber(absl::string_view s) {
@@ -114,10 +107,6 @@ absl::StatusOr<std::string> RecordStore::EncodeHead(StoredHead head) const {
   return head.SerializeAsString();
 }
 
-PendingWrite::~PendingWrite() {
-  for (auto it = locks_.rbegin(); it != locks_.rend(); ++it) (*it)->Unlock();
-}
-
 absl::StatusOr<std::string> RecordStore::KeyCheckValue(const crypto::SecretBytes& derivation_root) {
   ASSIGN_OR_RETURN(crypto::SecretBytes check_key,
                    crypto::DeriveKey(derivation_root, "mac/key-check/v1"));
@@ -146,10 +135,10 @@ absl::StatusOr<std::unique_ptr<RecordStore>> RecordStore::Create(
   ASSIGN_OR_RETURN(std::optional<std::string> schema, db->Get(Cf::kMeta, kSchemaKey));
   if (!stored.has_value()) {
     // A new database: it is written in this schema from the first record on.
-    rocksdb::WriteBatch batch;
-    batch.Put(db->cf(Cf::kMeta), kKeyCheckKey, check);
-    batch.Put(db->cf(Cf::kMeta), kSchemaKey, kSchemaVersion);
-    RETURN_IF_ERROR(db->Write(&batch));
+    Batch batch;
+    batch.Put(Cf::kMeta, kKeyCheckKey, check);
+    batch.Put(Cf::kMeta, kSchemaKey, kSchemaVersion);
+    RETURN_IF_ERROR(db->Write(batch));
   } else if (!crypto::ConstantTimeEquals(*stored, check)) {
     return absl::FailedPreconditionError(
         "the key file does not belong to this database (key check value differs)");
@@ -212,7 +201,7 @@ absl::Status RecordStore::StageHead(StoredHead* head, const RecordDates& dates,
                                         DatesAad(head->record_id(), head->version())));
   head->set_sealed_dates(std::move(sealed));
   ASSIGN_OR_RETURN(std::string encoded, EncodeHead(*head));
-  w->batch()->Put(db_->cf(Cf::kRecords), head->record_id(), encoded);
+  w->batch()->Put(Cf::kRecords, head->record_id(), encoded);
   auto staged = w->staged_heads_.find(head->record_id());
   if (staged != w->staged_heads_.end()) {
     w->staged_by_person_[staged->second.personal_number_token()].erase(head->record_id());
@@ -324,16 +313,16 @@ absl::StatusOr<std::vector<std::string>> RecordStore::IdsWithToken(char kind,
   std::vector<std::string> ids;
   auto it = db_->NewIterator(Cf::kIndex);
   for (it->Seek(prefix); it->Valid() && ids.size() < limit; it->Next()) {
-    absl::string_view key(it->key().data(), it->key().size());
+    absl::string_view key = it->key();
     if (!absl::StartsWith(key, prefix)) break;
     // A row moved under another token or id, or forged without the key, fails here.
     ASSIGN_OR_RETURN(std::string mac, IndexRowMac(key));
-    if (!crypto::ConstantTimeEquals(mac, absl::string_view(it->value().data(), it->value().size()))) {
+    if (!crypto::ConstantTimeEquals(mac, it->value())) {
       return absl::DataLossError("index row failed authentication");
     }
     ids.emplace_back(key.substr(prefix.size()));
   }
-  if (!it->status().ok()) return absl::UnavailableError("index scan failed");
+  RETURN_IF_ERROR(it->status());
   return ids;
 }
 
@@ -345,7 +334,7 @@ absl::Status RecordStore::PutIndexRow(char kind, absl::string_view token,
                                       absl::string_view record_id, PendingWrite* w) const {
   const std::string key = IndexKey(kind, token, record_id);
   ASSIGN_OR_RETURN(std::string mac, IndexRowMac(key));
-  w->batch()->Put(db_->cf(Cf::kIndex), key, mac);
+  w->batch()->Put(Cf::kIndex, key, mac);
   return absl::OkStatus();
 }
 
@@ -360,7 +349,7 @@ absl::StatusOr<RecordDates> RecordStore::OpenDates(const StoredHead& head) const
 
 absl::StatusOr<StoredHead> RecordStore::ReadHead(absl::string_view record_id,
                                                  bool verify) const {
-  if (!ValidRecordId(record_id)) return absl::NotFoundError("no such record");
+  if (!IsRegistryId(record_id)) return absl::NotFoundError("no such record");
   ASSIGN_OR_RETURN(std::optional<std::string> raw, db_->Get(Cf::kRecords, record_id));
   if (!raw.has_value()) return absl::NotFoundError("no such record");
   StoredHead head;
@@ -420,7 +409,7 @@ absl::StatusOr<std::vector<registry::v1::RecordVersion>> RecordStore::History(
   auto it = db_->NewIterator(Cf::kVersions);
   const std::string prefix(record_id);
   for (it->Seek(prefix); it->Valid(); it->Next()) {
-    absl::string_view key(it->key().data(), it->key().size());
+    absl::string_view key = it->key();
     if (!absl::StartsWith(key, prefix)) break;
     StoredVersion v;
     if (!v.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())) ||
@@ -444,7 +433,7 @@ absl::StatusOr<std::vector<registry::v1::RecordVersion>> RecordStore::History(
     rv.set_reason(payload.reason());
     out.push_back(std::move(rv));
   }
-  if (!it->status().ok()) return absl::UnavailableError("history scan failed");
+  RETURN_IF_ERROR(it->status());
   if (out.empty() || out.back().record().metadata().version() != head.version()) {
     return absl::DataLossError("record history is incomplete");
   }
@@ -556,7 +545,7 @@ absl::Status RecordStore::StageVersion(const StoredHead& old_head, StoredHead* h
   dates.set_own_delete_after(meta.delete_after);
   dates.set_final_date(meta.final_date);
 
-  rocksdb::WriteBatch* b = w->batch();
+  Batch* b = w->batch();
   // Replace index entries that changed.
   struct Entry {
     char kind;
@@ -568,14 +557,14 @@ absl::Status RecordStore::StageVersion(const StoredHead& old_head, StoredHead* h
                  {kDedup, &old_head.dedup_token(), dedup_token}};
   for (const Entry& e : entries) {
     if (*e.old_token == e.new_token) continue;
-    if (!e.old_token->empty()) b->Delete(db_->cf(Cf::kIndex), IndexKey(e.kind, *e.old_token, id));
+    if (!e.old_token->empty()) b->Delete(Cf::kIndex, IndexKey(e.kind, *e.old_token, id));
     RETURN_IF_ERROR(PutIndexRow(e.kind, e.new_token, id, w));
   }
   head->set_personal_number_token(pn_token);
   head->set_name_token(name_token);
   head->set_dedup_token(dedup_token);
   head->set_loose_name_token(loose_token);
-  b->Put(db_->cf(Cf::kVersions), VersionKey(id, head->version()), v.SerializeAsString());
+  b->Put(Cf::kVersions, VersionKey(id, head->version()), v.SerializeAsString());
   RETURN_IF_ERROR(StageHead(head, dates, w));
 
   w->record_ids_.push_back(id);
@@ -616,8 +605,7 @@ absl::Status RecordStore::StageNewRecord(const registry::v1::Person& person,
                                          const registry::v1::Conviction& conviction,
                                          const VersionMeta& meta, PendingWrite* w,
                                          std::string* existing_id) {
-  ASSIGN_OR_RETURN(std::string raw_id, crypto::RandomBytes(16));
-  const std::string id = absl::BytesToHexString(raw_id);
+  ASSIGN_OR_RETURN(const std::string id, NewRegistryId());
   ASSIGN_OR_RETURN(crypto::SecretBytes dek, crypto::Keyring::NewDek());
   ASSIGN_OR_RETURN(std::string wrapped, keys_->Get()->WrapDek(dek, id));
 
@@ -713,16 +701,14 @@ absl::StatusOr<std::string> RecordStore::DatesRulesFingerprint() const {
 absl::Status RecordStore::InitDatesRulesFingerprint(absl::string_view fingerprint) {
   ASSIGN_OR_RETURN(std::vector<std::string> any, RecordIds("", 1));
   if (!any.empty()) return absl::FailedPreconditionError("the database already holds records");
-  rocksdb::WriteBatch batch;
-  batch.Put(db_->cf(Cf::kMeta), kDatesRulesKey,
-            rocksdb::Slice(fingerprint.data(), fingerprint.size()));
-  return db_->Write(&batch);
+  Batch batch;
+  batch.Put(Cf::kMeta, kDatesRulesKey, fingerprint);
+  return db_->Write(batch);
 }
 
 void RecordStore::StageDatesRulesFingerprint(absl::string_view fingerprint,
                                              PendingWrite* w) const {
-  w->batch()->Put(db_->cf(Cf::kMeta), kDatesRulesKey,
-                  rocksdb::Slice(fingerprint.data(), fingerprint.size()));
+  w->batch()->Put(Cf::kMeta, kDatesRulesKey, fingerprint);
 }
 
 absl::StatusOr<RecordDates> RecordStore::DatesOf(absl::string_view record_id) const {
@@ -737,11 +723,11 @@ absl::StatusOr<std::vector<std::string>> RecordStore::RecordIds(absl::string_vie
   if (after.empty()) {
     it->SeekToFirst();
   } else {
-    it->Seek(rocksdb::Slice(after.data(), after.size()));
-    if (it->Valid() && it->key() == rocksdb::Slice(after.data(), after.size())) it->Next();
+    it->Seek(after);
+    if (it->Valid() && it->key() == after) it->Next();
   }
-  for (; it->Valid() && ids.size() < limit; it->Next()) ids.push_back(it->key().ToString());
-  if (!it->status().ok()) return absl::UnavailableError("record scan failed");
+  for (; it->Valid() && ids.size() < limit; it->Next()) ids.push_back(std::string(it->key()));
+  RETURN_IF_ERROR(it->status());
   return ids;
 }
 
@@ -756,15 +742,15 @@ absl::StatusOr<PendingWrite> RecordStore::PrepareExpunge(absl::string_view recor
     return absl::AbortedError("the record changed while it was being erased; try again");
   }
   const std::string id(record_id);
-  rocksdb::WriteBatch* b = w.batch();
+  Batch* b = w.batch();
   // The head holds the wrapped data key: deleting it shreds every version.
-  b->Delete(db_->cf(Cf::kRecords), id);
-  b->DeleteRange(db_->cf(Cf::kVersions), VersionKey(id, 0), VersionKey(id, UINT32_MAX));
-  b->Delete(db_->cf(Cf::kVersions), VersionKey(id, UINT32_MAX));
-  b->Delete(db_->cf(Cf::kIndex), IndexKey(kPersonalNumber, head.personal_number_token(), id));
-  b->Delete(db_->cf(Cf::kIndex), IndexKey(kName, head.name_token(), id));
-  b->Delete(db_->cf(Cf::kIndex), IndexKey(kDedup, head.dedup_token(), id));
-  b->Delete(db_->cf(Cf::kIndex), IndexKey(kLoose, head.loose_name_token(), id));
+  b->Delete(Cf::kRecords, id);
+  b->DeleteRange(Cf::kVersions, VersionKey(id, 0), VersionKey(id, UINT32_MAX));
+  b->Delete(Cf::kVersions, VersionKey(id, UINT32_MAX));
+  b->Delete(Cf::kIndex, IndexKey(kPersonalNumber, head.personal_number_token(), id));
+  b->Delete(Cf::kIndex, IndexKey(kName, head.name_token(), id));
+  b->Delete(Cf::kIndex, IndexKey(kDedup, head.dedup_token(), id));
+  b->Delete(Cf::kIndex, IndexKey(kLoose, head.loose_name_token(), id));
   w.record_ids_.push_back(id);
   w.removed_.insert(id);
   // The person's other records no longer take this one's dates (a damaged sibling is left as it
@@ -807,7 +793,7 @@ absl::StatusOr<std::vector<std::string>> RecordStore::DueForDeletion(absl::strin
     if (!dates.ok()) continue;
     if (dates->delete_after() < day) ids.push_back(head.record_id());
   }
-  if (!it->status().ok()) return absl::UnavailableError("record scan failed");
+  RETURN_IF_ERROR(it->status());
   return ids;
 }
 
@@ -876,11 +862,11 @@ absl::StatusOr<std::string> RecordStore::StageRewrapBatch(absl::string_view afte
     if (after.empty()) {
       it->SeekToFirst();
     } else {
-      it->Seek(rocksdb::Slice(after.data(), after.size()));
-      if (it->Valid() && it->key() == rocksdb::Slice(after.data(), after.size())) it->Next();
+      it->Seek(after);
+      if (it->Valid() && it->key() == after) it->Next();
     }
-    for (; it->Valid() && ids.size() < max; it->Next()) ids.push_back(it->key().ToString());
-    if (!it->status().ok()) return absl::UnavailableError("record scan failed");
+    for (; it->Valid() && ids.size() < max; it->Next()) ids.push_back(std::string(it->key()));
+    RETURN_IF_ERROR(it->status());
   }
   if (ids.empty()) return std::string();
   // Heads are written under their person's stripe, and the batch's persons are only known from
@@ -896,7 +882,7 @@ absl::StatusOr<std::string> RecordStore::StageRewrapBatch(absl::string_view afte
     ASSIGN_OR_RETURN(std::string rewrapped_dek, keyring->Rewrap(head->wrapped_dek(), id));
     head->set_wrapped_dek(std::move(rewrapped_dek));
     ASSIGN_OR_RETURN(std::string encoded_head, EncodeHead(*head));
-    w->batch()->Put(db_->cf(Cf::kRecords), id, encoded_head);
+    w->batch()->Put(Cf::kRecords, id, encoded_head);
     ++count;
   }
   *rewrapped += count;
@@ -913,8 +899,8 @@ absl::Status RecordStore::CheckAll(
   auto heads = db_->NewIterator(Cf::kRecords);
   for (heads->SeekToFirst(); heads->Valid(); heads->Next()) {
     ++report->records;
-    const std::string key = heads->key().ToString();
-    const std::string id = ValidRecordId(key) ? key : absl::CEscape(key);
+    const std::string key = std::string(heads->key());
+    const std::string id = IsRegistryId(key) ? key : absl::CEscape(key);
     on_record(id);
     absl::StatusOr<StoredHead> head = ReadHead(key);
     if (!head.ok()) {
@@ -957,7 +943,7 @@ absl::Status RecordStore::CheckAll(
       }
     }
   }
-  if (!heads->status().ok()) return absl::UnavailableError("record scan failed");
+  RETURN_IF_ERROR(heads->status());
 
   // Index rows: each must authenticate and point at a head that has it.
   auto index = db_->NewIterator(Cf::kIndex);
@@ -965,7 +951,7 @@ absl::Status RecordStore::CheckAll(
     ++report->index_rows;
     absl::string_view key(index->key().data(), index->key().size());
     const size_t id_at = key.size() >= kRecordIdSize ? key.size() - kRecordIdSize : 0;
-    const std::string id = ValidRecordId(key.substr(id_at)) ? std::string(key.substr(id_at))
+    const std::string id = IsRegistryId(key.substr(id_at)) ? std::string(key.substr(id_at))
                                                             : absl::CEscape(key);
     ASSIGN_OR_RETURN(std::string mac, IndexRowMac(key));
     if (key.size() != 1 + 32 + kRecordIdSize ||
@@ -990,7 +976,7 @@ absl::Status RecordStore::CheckAll(
                                ": not the record's current token"));
     }
   }
-  if (!index->status().ok()) return absl::UnavailableError("index scan failed");
+  RETURN_IF_ERROR(index->status());
 
   // Version rows: each must belong to a head, within its versions.
   auto versions = db_->NewIterator(Cf::kVersions);
@@ -999,7 +985,7 @@ absl::Status RecordStore::CheckAll(
   for (versions->SeekToFirst(); versions->Valid(); versions->Next()) {
     ++report->versions;
     absl::string_view key(versions->key().data(), versions->key().size());
-    if (key.size() != kRecordIdSize + 4 || !ValidRecordId(key.substr(0, kRecordIdSize))) {
+    if (key.size() != kRecordIdSize + 4 || !IsRegistryId(key.substr(0, kRecordIdSize))) {
       report->Add(absl::StrCat("version row ", absl::CEscape(key), ": malformed key"));
       continue;
     }
@@ -1016,7 +1002,7 @@ absl::Status RecordStore::CheckAll(
       report->Add(absl::StrCat("version ", n, " of ", id, ": beyond the head's version"));
     }
   }
-  if (!versions->status().ok()) return absl::UnavailableError("version scan failed");
+  RETURN_IF_ERROR(versions->status());
   return absl::OkStatus();
 }
 
@@ -1031,7 +1017,7 @@ absl::StatusOr<uint64_t> RecordStore::CountNotUnder(uint32_t version) const {
     ASSIGN_OR_RETURN(uint32_t v, crypto::Keyring::WrappedVersion(head.wrapped_dek()));
     if (v != version) ++n;
   }
-  if (!it->status().ok()) return absl::UnavailableError("record scan failed");
+  RETURN_IF_ERROR(it->status());
   return n;
 }
 

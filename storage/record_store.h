@@ -12,7 +12,7 @@
 //                                                         birth date (court search only), 'd'
 //                                                         court + case number + personal number
 //                                                         (uniqueness)
-//   meta     "schema/version" = "2"; "keys/check" = key check value
+//   meta     "schema/version" = "3"; "keys/check" = key check value
 // The registry's dates (employer_visible_until, delete_after) are conviction-derived: they live
 // only sealed, in the head (StoredHead.sealed_dates, a registry-wide key, for vetting and the
 // retention scheduler) and in each version's payload. The expiry family of schema 1 is unused.
@@ -25,7 +25,7 @@
 // call's audit event through AuditLog::Append, then drops it.
 //
 //   ASSIGN_OR_RETURN(auto pending, store->PrepareCreate(person, conviction, meta));
-//   ASSIGN_OR_RETURN(uint64_t seq, audit_log->Append(event, pending.batch()));
+//   ASSIGN_OR_RETURN(uint64_t seq, audit_log->Append(event, &pending));
 #ifndef REGISTRY_STORAGE_RECORD_STORE_H_
 #define REGISTRY_STORAGE_RECORD_STORE_H_
 
@@ -47,37 +47,10 @@
 #include "storage/database.h"
 #include "storage/keyring_holder.h"
 #include "storage/name_normalizer.h"
+#include "storage/pending_write.h"
 #include "storage/stored.pb.h"
 
 namespace registry::storage {
-
-// Changes ready to commit, and the locks that keep them valid until then. Move-only.
-class PendingWrite {
- public:
-  PendingWrite() = default;
-  PendingWrite(PendingWrite&&) = default;
-  PendingWrite& operator=(PendingWrite&&) = default;
-  ~PendingWrite();
-
-  rocksdb::WriteBatch* batch() { return batch_.get(); }
-  // Ids and hex tokens the write touches, for its audit event.
-  const std::vector<std::string>& record_ids() const { return record_ids_; }
-  const std::vector<std::string>& tokens() const { return tokens_; }
-  // The record's metadata after the write (for the reply).
-  const registry::v1::RecordMetadata& metadata() const { return metadata_; }
-
- private:
-  friend class RecordStore;
-  std::unique_ptr<rocksdb::WriteBatch> batch_ = std::make_unique<rocksdb::WriteBatch>();
-  std::vector<absl::Mutex*> locks_;  // held; released in the destructor
-  std::vector<std::string> staged_unique_;  // uniqueness tokens staged in this batch
-  std::map<std::string, StoredHead> staged_heads_;  // heads written in this batch, by id
-  std::map<std::string, std::set<std::string>> staged_by_person_;  // token -> staged ids
-  std::set<std::string> removed_;                   // records erased in this batch
-  std::vector<std::string> record_ids_;
-  std::vector<std::string> tokens_;
-  registry::v1::RecordMetadata metadata_;
-};
 
 // Registry metadata the server decides for a new version.
 struct VersionMeta {

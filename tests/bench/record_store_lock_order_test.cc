@@ -71,7 +71,7 @@ class RecordStoreLockOrderTest : public ::testing::Test {
       const registry::v1::CreateRecordRequest r = gen.Record(n);
       ASSERT_TRUE(store_->StageCreate(r.person(), r.conviction(), meta, &w, nullptr).ok());
     }
-    ASSERT_TRUE(db_->Write(w.batch()).ok());
+    ASSERT_TRUE(db_->Write(*w.batch()).ok());
   }
 
   std::string dir_;
@@ -117,7 +117,7 @@ TEST_F(RecordStoreLockOrderTest, RewrapOverManyBatchesCompletes) {
     storage::PendingWrite w;
     auto last = store_->StageRewrapBatch(after, 50, &rewrapped, &w);
     ASSERT_TRUE(last.ok()) << last.status();
-    ASSERT_TRUE(db_->Write(w.batch()).ok());
+    ASSERT_TRUE(db_->Write(*w.batch()).ok());
     after = *last;
   } while (!after.empty());
   EXPECT_EQ(rewrapped, 600u);

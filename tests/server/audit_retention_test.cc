@@ -22,9 +22,9 @@
 #include "registry/v1/admin.grpc.pb.h"
 #include "registry/v1/audit.grpc.pb.h"
 #include "registry/v1/records.grpc.pb.h"
-#include "rocksdb/write_batch.h"
 #include "storage/audit_log.h"
 #include "storage/database.h"
+#include "tests/testing/outcome.h"
 #include "tests/testing/test_server.h"
 
 namespace registry {
@@ -163,7 +163,7 @@ TEST_F(AuditRetentionTest, PruningIsAnAuditedSystemEventWrittenWithTheDeletion) 
   const v1::AuditEvent recorded = EventAt(before);
   EXPECT_EQ(recorded.actor(), "system:audit-retention");
   EXPECT_EQ(recorded.action(), "audit-retention");
-  EXPECT_EQ(recorded.outcome(), 0);
+  EXPECT_EQ(testing::OutcomeName(recorded), "OK");
   EXPECT_EQ(recorded.pruning().from_index(), 0u);
   EXPECT_EQ(recorded.pruning().to_index(), old_events);
   EXPECT_EQ(recorded.pruning().newest_pruned_time(), newest_old_time);
@@ -361,9 +361,9 @@ TEST_F(AuditRetentionTest, TheDataCheckHoldsAcrossPruning) {
     options.create_if_missing = false;
     auto db = storage::Database::Open(options);
     ASSERT_TRUE(db.ok()) << db.status();
-    rocksdb::WriteBatch batch;
-    batch.Delete((*db)->cf(storage::Cf::kMeta), "audit/pruned-facts/" + kept);
-    ASSERT_TRUE((*db)->Write(&batch).ok());
+    storage::Batch batch;
+    batch.Delete(storage::Cf::kMeta, "audit/pruned-facts/" + kept);
+    ASSERT_TRUE((*db)->Write(batch).ok());
   }
   ASSERT_TRUE(server_->Restart().ok());
   auditor_ = v1::AuditService::NewStub(server_->Channel("auditor"));

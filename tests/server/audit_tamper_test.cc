@@ -23,6 +23,7 @@
 #include "registry/v1/vetting.grpc.pb.h"
 #include "storage/audit_log.h"
 #include "storage/database.h"
+#include "tests/testing/outcome.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
@@ -149,32 +150,32 @@ class AuditTamperTest : public ::testing::Test {
   }
 
   static void Put(Database* db, Cf cf, const std::string& key, const std::string& value) {
-    rocksdb::WriteBatch batch;
-    batch.Put(db->cf(cf), key, value);
-    ASSERT_TRUE(db->Write(&batch).ok());
+    storage::Batch batch;
+    batch.Put(cf, key, value);
+    ASSERT_TRUE(db->Write(batch).ok());
   }
 
   // Replaces the whole stored log by `events` with a matching Merkle tree and frontier, in the
   // layout of storage/audit_log.h: what an intruder with write access to the files would do to
   // make the server itself serve a self-consistent but different log.
   static void RewriteLog(Database* db, const std::vector<std::string>& events) {
-    rocksdb::WriteBatch batch;
+    storage::Batch batch;
     for (Cf cf : {Cf::kAudit, Cf::kMerkle}) {
       auto it = db->NewIterator(cf);
-      for (it->SeekToFirst(); it->Valid(); it->Next()) batch.Delete(db->cf(cf), it->key());
+      for (it->SeekToFirst(); it->Valid(); it->Next()) batch.Delete(cf, it->key());
     }
     merkle::CompactRange range;
     for (size_t i = 0; i < events.size(); ++i) {
-      batch.Put(db->cf(Cf::kAudit), EncodeU64(i), events[i]);
+      batch.Put(Cf::kAudit, EncodeU64(i), events[i]);
       range.Append(merkle::HashLeaf(events[i]),
                    [&](int level, uint64_t index, absl::string_view hash) {
                      std::string key(1, static_cast<char>(level));
                      key += EncodeU64(index);
-                     batch.Put(db->cf(Cf::kMerkle), key, rocksdb::Slice(hash.data(), hash.size()));
+                     batch.Put(Cf::kMerkle, key, hash);
                    });
     }
-    batch.Put(db->cf(Cf::kMeta), "audit/frontier", range.Serialize());
-    ASSERT_TRUE(db->Write(&batch).ok());
+    batch.Put(Cf::kMeta, "audit/frontier", range.Serialize());
+    ASSERT_TRUE(db->Write(batch).ok());
   }
 
   // Changes one character of the event's first record id (every event generated here names a
@@ -250,9 +251,9 @@ TEST_F(AuditTamperTest, DeletedMiddleEventIsMissing) {
   {
     std::unique_ptr<Database> db = StopAndOpenDatabase();
     ASSERT_NE(db, nullptr);
-    rocksdb::WriteBatch batch;
-    batch.Delete(db->cf(Cf::kAudit), EncodeU64(kDeleted));
-    ASSERT_TRUE(db->Write(&batch).ok());
+    storage::Batch batch;
+    batch.Delete(Cf::kAudit, EncodeU64(kDeleted));
+    ASSERT_TRUE(db->Write(batch).ok());
   }
   ASSERT_TRUE(server_->Restart().ok());
   // The server refuses to stream past the gap, and says where it is.
@@ -266,9 +267,9 @@ TEST_F(AuditTamperTest, AnExportThatBreaksOffRecordsItsActualOutcome) {
   {
     std::unique_ptr<Database> db = StopAndOpenDatabase();
     ASSERT_NE(db, nullptr);
-    rocksdb::WriteBatch batch;
-    batch.Delete(db->cf(Cf::kAudit), EncodeU64(kDeleted));
-    ASSERT_TRUE(db->Write(&batch).ok());
+    storage::Batch batch;
+    batch.Delete(Cf::kAudit, EncodeU64(kDeleted));
+    ASSERT_TRUE(db->Write(batch).ok());
   }
   ASSERT_TRUE(server_->Restart().ok());
   storage::AuditLog* log = server_->server()->audit_log();
@@ -291,7 +292,7 @@ TEST_F(AuditTamperTest, AnExportThatBreaksOffRecordsItsActualOutcome) {
   ASSERT_TRUE(started.ParseFromString(*log->ReadEvent(before)));
   ASSERT_TRUE(ended.ParseFromString(*log->ReadEvent(before + 1)));
   EXPECT_EQ(started.action(), "/registry.v1.AuditService/ExportAuditEvents");
-  EXPECT_EQ(started.outcome(), 0);
+  EXPECT_EQ(testing::OutcomeName(started), "OK");
   EXPECT_EQ(ended.action(), started.action());
   EXPECT_EQ(ended.actor(), started.actor());
   EXPECT_EQ(ended.request_id(), started.request_id());
@@ -308,10 +309,10 @@ TEST_F(AuditTamperTest, SwappedEventsAreCaught) {
     const std::string a = Get(db.get(), Cf::kAudit, EncodeU64(kFirst));
     const std::string b = Get(db.get(), Cf::kAudit, EncodeU64(kSecond));
     ASSERT_NE(a, b);
-    rocksdb::WriteBatch batch;
-    batch.Put(db->cf(Cf::kAudit), EncodeU64(kFirst), b);
-    batch.Put(db->cf(Cf::kAudit), EncodeU64(kSecond), a);
-    ASSERT_TRUE(db->Write(&batch).ok());
+    storage::Batch batch;
+    batch.Put(Cf::kAudit, EncodeU64(kFirst), b);
+    batch.Put(Cf::kAudit, EncodeU64(kSecond), a);
+    ASSERT_TRUE(db->Write(batch).ok());
   }
   ASSERT_TRUE(server_->Restart().ok());
   // The first position that holds the wrong event is named.
@@ -469,11 +470,11 @@ TEST_F(PrunedAuditTamperTest, RaisedBoundaryHidingEventsIsCaught) {
     const std::string stored = Get(db.get(), Cf::kMeta, "audit/pruned");
     ASSERT_GT(stored.size(), 16u);
     const uint64_t raised = pruned_ + 3;
-    rocksdb::WriteBatch batch;
-    batch.DeleteRange(db->cf(Cf::kAudit), EncodeU64(pruned_), EncodeU64(raised));
-    batch.Put(db->cf(Cf::kMeta), "audit/pruned",
+    storage::Batch batch;
+    batch.DeleteRange(Cf::kAudit, EncodeU64(pruned_), EncodeU64(raised));
+    batch.Put(Cf::kMeta, "audit/pruned",
               EncodeU64(raised) + EncodeU64(raised + 1) + stored.substr(16));
-    ASSERT_TRUE(db->Write(&batch).ok());
+    ASSERT_TRUE(db->Write(batch).ok());
   }
   ASSERT_TRUE(server_->Restart().ok());
   EXPECT_EQ(server_->server()->audit_log()->CurrentPruned().size, pruned_ + 3);

@@ -19,10 +19,10 @@
 #include "registry/v1/admin.grpc.pb.h"
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
-#include "rocksdb/write_batch.h"
 #include "server/registry_server.h"
 #include "storage/database.h"
 #include "storage/stored.pb.h"
+#include "tests/testing/clients.h"
 #include "tests/testing/switchable_fault.h"
 #include "tests/testing/test_server.h"
 
@@ -50,23 +50,14 @@ class DataCheckTest : public ::testing::Test {
   void Start(TestServerOptions options) { server_ = TestServer::Start(std::move(options)); }
 
   std::string Create(const v1::CreateRecordRequest& req) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(Deadline());
-    v1::CreateRecordResponse resp;
-    const grpc::Status s =
-        v1::RecordService::NewStub(server_->Channel("clerk"))->CreateRecord(&ctx, req, &resp);
+    std::string id;
+    const grpc::Status s = testing::CreateRecordAs(*server_, "clerk", req, &id);
     EXPECT_TRUE(s.ok()) << s.error_message();
-    return resp.record_id();
+    return id;
   }
 
   grpc::Status Expunge(const std::string& id) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(Deadline());
-    v1::ExpungeRecordRequest req;
-    req.set_record_id(id);
-    req.set_legal_basis("CC 04/L-082 art. 103");
-    v1::ExpungeRecordResponse resp;
-    return v1::RecordService::NewStub(server_->Channel("clerk"))->ExpungeRecord(&ctx, req, &resp);
+    return testing::ExpungeRecordAs(*server_, "clerk", id);
   }
 
   void Amend(const std::string& id) {
@@ -125,9 +116,9 @@ class DataCheckTest : public ::testing::Test {
   }
 
   static void Delete(storage::Database* db, storage::Cf cf, const std::string& key) {
-    rocksdb::WriteBatch batch;
-    batch.Delete(db->cf(cf), key);
-    ASSERT_TRUE(db->Write(&batch).ok());
+    storage::Batch batch;
+    batch.Delete(cf, key);
+    ASSERT_TRUE(db->Write(batch).ok());
   }
 
   // Runs `registryd --config ... --verify_data` on the stopped server's files; returns its exit

@@ -21,6 +21,7 @@
 #include "registry/v1/vetting.grpc.pb.h"
 #include "server/key_file.h"
 #include "server/registry_server.h"
+#include "tests/testing/clients.h"
 #include "tests/testing/data_files.h"
 #include "tests/testing/switchable_fault.h"
 #include "tests/testing/test_server.h"
@@ -62,23 +63,14 @@ class ErasureTest : public ::testing::Test {
   void Start(TestServerOptions options = {}) { server_ = TestServer::Start(std::move(options)); }
 
   std::string Create(const v1::CreateRecordRequest& req) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(Deadline());
-    v1::CreateRecordResponse resp;
-    const grpc::Status s =
-        v1::RecordService::NewStub(server_->Channel("clerk"))->CreateRecord(&ctx, req, &resp);
+    std::string id;
+    const grpc::Status s = testing::CreateRecordAs(*server_, "clerk", req, &id);
     EXPECT_TRUE(s.ok()) << s.error_message();
-    return resp.record_id();
+    return id;
   }
 
   grpc::Status Expunge(const std::string& id) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(Deadline());
-    v1::ExpungeRecordRequest req;
-    req.set_record_id(id);
-    req.set_legal_basis("CC 04/L-082 art. 103");
-    v1::ExpungeRecordResponse resp;
-    return v1::RecordService::NewStub(server_->Channel("clerk"))->ExpungeRecord(&ctx, req, &resp);
+    return testing::ExpungeRecordAs(*server_, "clerk", id);
   }
 
   // The court's read: the status code of GetRecord.

@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "registry/v1/info.grpc.pb.h"
+#include "tests/testing/outcome.h"
 #include "tests/testing/test_server.h"
 
 namespace registry {
@@ -51,7 +52,7 @@ TEST_F(InfoServiceTest, EachRoleLearnsWhoItIsAndOnlyTheListsItStatesFrom) {
   EXPECT_THAT(court.position_categories(), IsEmpty());
   EXPECT_EQ(LastEvent().action(), "/registry.v1.InfoService/WhoAmI");
   EXPECT_EQ(LastEvent().actor(), "spiffe://registry.kjc.dev/court/dev-court");
-  EXPECT_EQ(LastEvent().outcome(), 0);
+  EXPECT_EQ(testing::OutcomeName(LastEvent()), "OK");
 
   const v1::WhoAmIResponse vetting = WhoAmI("vetting2");
   EXPECT_EQ(vetting.role(), v1::ROLE_VETTING);

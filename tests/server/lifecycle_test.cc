@@ -31,6 +31,7 @@
 #include "storage/database.h"
 #include "storage/stored.pb.h"
 #include "tests/testing/data_files.h"
+#include "tests/testing/outcome.h"
 #include "tests/testing/test_server.h"
 
 namespace registry {
@@ -555,7 +556,7 @@ TEST_F(RetentionTest, DueRecordIsErasedByTheSchedulerAsSystemRetention) {
     EXPECT_EQ(e.action(), kExpungeAction);
     EXPECT_TRUE(Touches(e, due));
     EXPECT_FALSE(Touches(e, kept));
-    EXPECT_EQ(e.outcome(), 0);
+    EXPECT_EQ(testing::OutcomeName(e), "OK");
     EXPECT_THAT(e.tokens(), IsEmpty());
   }
   EXPECT_EQ(erasures, 1);

@@ -21,6 +21,7 @@
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
 #include "server/policy.h"
+#include "tests/testing/outcome.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
@@ -281,7 +282,7 @@ TEST(PolicyReloadTest, RemovedPrincipalLosesAccessAfterReload) {
   EXPECT_EQ(PublicKeyAs(clerk), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(server->server()->audit_log()->CurrentHead().size, before + 1);
   const v1::AuditEvent event = LastEvent(*server);
-  EXPECT_EQ(event.outcome(), 7);
+  EXPECT_EQ(testing::OutcomeName(event), "PERMISSION_DENIED");
   EXPECT_EQ(event.actor(), kClerkId);
   EXPECT_EQ(PublicKeyAs(court), grpc::StatusCode::OK);
 }
@@ -391,7 +392,7 @@ TEST_P(DenyListTest, DeniedCertificateIsUnauthenticated) {
   EXPECT_EQ(PublicKeyAs(server->Channel("clerk")), grpc::StatusCode::UNAUTHENTICATED);
   ASSERT_EQ(log->CurrentHead().size, before + 1);
   v1::AuditEvent event = LastEvent(*server);
-  EXPECT_EQ(event.outcome(), 16);
+  EXPECT_EQ(testing::OutcomeName(event), "UNAUTHENTICATED");
   EXPECT_EQ(event.actor(), kClerkId);
   EXPECT_EQ(event.action(), "/registry.v1.VettingService/GetVettingPublicKey");
 
@@ -404,7 +405,7 @@ TEST_P(DenyListTest, DeniedCertificateIsUnauthenticated) {
   EXPECT_TRUE(created.record_id().empty());
   ASSERT_EQ(log->CurrentHead().size, before + 1);
   event = LastEvent(*server);
-  EXPECT_EQ(event.outcome(), 16);
+  EXPECT_EQ(testing::OutcomeName(event), "UNAUTHENTICATED");
   EXPECT_TRUE(event.record_ids().empty());
 
   for (const char* other : {"court", "vetting", "auditor", "admin"}) {

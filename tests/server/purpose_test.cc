@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
+#include "tests/testing/outcome.h"
 #include "tests/testing/test_server.h"
 
 namespace registry {
@@ -166,7 +167,7 @@ TEST_P(CourtPurposeTest, ReadWithPurposeIsAuditedWithReferencesAndRecipient) {
   EXPECT_EQ(r.records, 1);
   ASSERT_EQ(log->CurrentHead().size, before + 1);
   const v1::AuditEvent event = EventAt(*server_, before);
-  EXPECT_EQ(event.outcome(), 0);
+  EXPECT_EQ(testing::OutcomeName(event), "OK");
   EXPECT_EQ(event.actor(), kCourtId);
   EXPECT_EQ(event.role(), v1::ROLE_COURT);
   EXPECT_EQ(event.organisation(), kCourtOrg);
@@ -205,7 +206,7 @@ TEST(ClerkReadTest, ClerkReadsNeedNoPurpose) {
     ASSERT_TRUE(r.status.ok()) << r.status.error_message();
     EXPECT_EQ(r.records, 1);
     const v1::AuditEvent event = EventAt(*server, before);
-    EXPECT_EQ(event.outcome(), 0);
+    EXPECT_EQ(testing::OutcomeName(event), "OK");
     EXPECT_EQ(event.role(), v1::ROLE_CLERK);
     EXPECT_EQ(event.recipient(), "kjc-registry");
   }
@@ -247,7 +248,7 @@ class VettingConsentTest : public ::testing::Test {
     EXPECT_FALSE(resp.has_certificate());
     ASSERT_EQ(log->CurrentHead().size, before + 1);
     const v1::AuditEvent event = EventAt(*server_, before);
-    EXPECT_EQ(event.outcome(), 9);
+    EXPECT_EQ(testing::OutcomeName(event), "FAILED_PRECONDITION");
     EXPECT_EQ(event.actor(), kVettingId);
     EXPECT_EQ(event.action(), "/registry.v1.VettingService/VettingCheck");
     EXPECT_TRUE(absl::StrContains(event.detail(), field)) << event.detail();
@@ -281,7 +282,7 @@ TEST_F(VettingConsentTest, CheckWithConsentAndAllowedCategoryIsAnswered) {
   EXPECT_EQ(resp.result(), v1::VETTING_RESULT_CLEAR);
   ASSERT_EQ(log->CurrentHead().size, before + 1);
   v1::AuditEvent event = EventAt(*server_, before);
-  EXPECT_EQ(event.outcome(), 0);
+  EXPECT_EQ(testing::OutcomeName(event), "OK");
   EXPECT_EQ(event.consent_reference(), "CONSENT-2026-0042");
   EXPECT_EQ(event.recipient(), "dev-school");
 

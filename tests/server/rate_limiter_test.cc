@@ -11,6 +11,7 @@
 #include "registry/v1/policy.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
 #include "server/rate_limiter.h"
+#include "tests/testing/outcome.h"
 #include "tests/testing/test_server.h"
 
 namespace registry {
@@ -151,7 +152,7 @@ TEST(RateLimitEndToEndTest, VettingOrganisationOverItsLimitIsRefusedUntilTimePas
   ASSERT_TRUE(bytes.ok()) << bytes.status();
   v1::AuditEvent event;
   ASSERT_TRUE(event.ParseFromString(*bytes));
-  EXPECT_EQ(event.outcome(), 8);
+  EXPECT_EQ(testing::OutcomeName(event), "RESOURCE_EXHAUSTED");
   EXPECT_EQ(event.actor(), "spiffe://registry.kjc.dev/vetting/dev-vetting");
   EXPECT_EQ(event.organisation(), "dev-school");
   EXPECT_EQ(event.action(), "/registry.v1.VettingService/VettingCheck");

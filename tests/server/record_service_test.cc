@@ -49,6 +49,7 @@
 #include "storage/record_store.h"
 #include "storage/stored.pb.h"
 #include "tests/testing/data_files.h"
+#include "tests/testing/outcome.h"
 #include "tests/testing/test_server.h"
 #include "unicode/locid.h"
 #include "unicode/unistr.h"
@@ -289,9 +290,9 @@ class RecordServiceTest : public ::testing::Test {
 
   static void WriteRaw(storage::Database* db, storage::Cf cf, const std::string& key,
                        const std::string& value) {
-    rocksdb::WriteBatch batch;
-    batch.Put(db->cf(cf), key, value);
-    ASSERT_TRUE(db->Write(&batch).ok());
+    storage::Batch batch;
+    batch.Put(cf, key, value);
+    ASSERT_TRUE(db->Write(batch).ok());
   }
 
   // Stops the server, applies `edit` to its database, restarts.
@@ -474,7 +475,7 @@ TEST_F(RecordServiceTest, SecondCreateOfTheSameConvictionIsAlreadyExists) {
   storage::AuditLog* log = server_->server()->audit_log();
   v1::AuditEvent event;
   ASSERT_TRUE(event.ParseFromString(*log->ReadEvent(log->CurrentHead().size - 1)));
-  EXPECT_EQ(event.outcome(), static_cast<int>(grpc::StatusCode::ALREADY_EXISTS));
+  EXPECT_EQ(testing::OutcomeName(event), "ALREADY_EXISTS");
   EXPECT_EQ(std::vector<std::string>(event.record_ids().begin(), event.record_ids().end()),
             std::vector<std::string>{first});
   EXPECT_EQ(ByPersonalNumber(example.person().personal_number()),
@@ -953,9 +954,9 @@ TEST_F(RecordServiceTest, MovedOrForgedIndexRowIsDataLoss) {
     EXPECT_EQ(vet_b(), grpc::StatusCode::DATA_LOSS);
   }
   EditStoredData([&](storage::Database* db) {
-    rocksdb::WriteBatch batch;
-    batch.Delete(db->cf(storage::Cf::kIndex), planted);
-    ASSERT_TRUE(db->Write(&batch).ok());
+    storage::Batch batch;
+    batch.Delete(storage::Cf::kIndex, planted);
+    ASSERT_TRUE(db->Write(batch).ok());
   });
   EXPECT_EQ(search_b(), grpc::StatusCode::OK);
   EXPECT_EQ(vet_b(), grpc::StatusCode::OK);

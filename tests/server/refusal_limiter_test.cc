@@ -14,6 +14,7 @@
 #include "gtest/gtest.h"
 #include "registry/v1/audit.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
+#include "tests/testing/outcome.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
@@ -156,7 +157,7 @@ TEST_F(UnknownCallerAuditTest, UnlistedFloodGrowsTheLogByTheBurstAndOneSummary) 
   EXPECT_EQ(summary.actor(), "system:gate");
   EXPECT_EQ(summary.action(), "refused-unaudited");
   EXPECT_EQ(summary.reference(), "40 calls from 1 certificate");
-  EXPECT_EQ(summary.outcome(), 7);
+  EXPECT_EQ(testing::OutcomeName(summary), "PERMISSION_DENIED");
   EXPECT_TRUE(summary.record_ids().empty());
 
   // Nothing new: no event.
@@ -181,7 +182,7 @@ TEST_F(UnknownCallerAuditTest, RevokedDenyListedAndUnidentifiedCertificatesAreBo
   const v1::AuditEvent summary = EventAt(*server, before + 100);
   EXPECT_EQ(summary.actor(), "system:gate");
   EXPECT_EQ(summary.reference(), "15 calls from 5 certificates");
-  EXPECT_EQ(summary.outcome(), 16);
+  EXPECT_EQ(testing::OutcomeName(summary), "UNAUTHENTICATED");
 }
 
 TEST_F(UnknownCallerAuditTest, KnownCallersRefusalsAreAllAudited) {

@@ -24,6 +24,7 @@
 #include "gtest/gtest.h"
 #include "registry/v1/vetting.grpc.pb.h"
 #include "server/identity.h"
+#include "tests/testing/outcome.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
@@ -279,7 +280,7 @@ TEST(RevocationTest, RevokedCertificateIsRefusedByTheGateAndAudited) {
   EXPECT_EQ(s.error_message(), "client certificate is revoked");
   ASSERT_EQ(log->CurrentHead().size, before + 1);
   const v1::AuditEvent event = LastEvent(*server);
-  EXPECT_EQ(event.outcome(), 16);
+  EXPECT_EQ(testing::OutcomeName(event), "UNAUTHENTICATED");
   EXPECT_EQ(event.actor(), kClerkId);
   EXPECT_EQ(event.role(), v1::ROLE_UNSPECIFIED);
   EXPECT_EQ(HealthAs(server->Channel("revoked")).error_code(), grpc::StatusCode::UNAUTHENTICATED);

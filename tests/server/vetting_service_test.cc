@@ -25,6 +25,7 @@
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
 #include "storage/database.h"
+#include "tests/testing/outcome.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
@@ -223,7 +224,7 @@ class VettingServiceTest : public ::testing::Test {
                            storage::Cf::kExpiry, storage::Cf::kChecks}) {
       auto it = server_->server()->database()->NewIterator(cf);
       for (it->SeekToFirst(); it->Valid(); it->Next()) {
-        all[absl::StrCat(storage::CfName(cf), "/", it->key().ToString())] = it->value().ToString();
+        all[absl::StrCat(storage::CfName(cf), "/", std::string(it->key()))] = std::string(it->value());
       }
       EXPECT_TRUE(it->status().ok());
     }
@@ -713,7 +714,7 @@ TEST_F(VettingServiceTest, CheckEventHoldsReferencesAndTokensButNoIdentity) {
     ASSERT_EQ(AuditSize(), before + 1);
     const v1::AuditEvent event = Event(before);
     EXPECT_EQ(event.action(), kCheckMethod);
-    EXPECT_EQ(event.outcome(), 0);
+    EXPECT_EQ(testing::OutcomeName(event), "OK");
     EXPECT_EQ(event.actor(), kVettingActor);
     EXPECT_EQ(event.role(), v1::ROLE_VETTING);
     EXPECT_EQ(event.organisation(), "dev-school");
@@ -821,7 +822,7 @@ TEST_F(VettingServiceTest, ListingChecksIsAuditedWithoutThePersonalNumber) {
   EXPECT_EQ(event.action(), kListMethod);
   EXPECT_EQ(event.role(), v1::ROLE_CLERK);
   EXPECT_EQ(event.reference(), kRequestRef);
-  EXPECT_EQ(event.outcome(), 0);
+  EXPECT_EQ(testing::OutcomeName(event), "OK");
   ASSERT_EQ(event.tokens_size(), 1);
   EXPECT_EQ(event.tokens(0), Event(before - 1).tokens(0));  // the token the check used
   EXPECT_THAT(EventBytes(before), Not(HasSubstr(UnknownCandidate().personal_number())));

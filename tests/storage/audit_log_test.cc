@@ -288,9 +288,9 @@ TEST_F(AuditLogTest, MutationsCommitIffTheirEventIsAppended) {
   SwitchableFault fault;
   OpenLog("data", &fault);
 
-  rocksdb::WriteBatch ok_batch;
-  ok_batch.Put(db_->cf(Cf::kRecords), "record-a", "head-a");
-  ok_batch.Put(db_->cf(Cf::kIndex), "token-a", "");
+  storage::PendingWrite ok_batch;
+  ok_batch.batch()->Put(Cf::kRecords, "record-a", "head-a");
+  ok_batch.batch()->Put(Cf::kIndex, "token-a", "");
   absl::StatusOr<uint64_t> seq = log_->Append(MakeEvent(1), &ok_batch);
   ASSERT_TRUE(seq.ok()) << seq.status();
   EXPECT_EQ(RawGet(Cf::kRecords, "record-a"), "head-a");
@@ -298,9 +298,9 @@ TEST_F(AuditLogTest, MutationsCommitIffTheirEventIsAppended) {
 
   const AuditLog::Head before = log_->CurrentHead();
   fault.set_failing(true);
-  rocksdb::WriteBatch failed_batch;
-  failed_batch.Put(db_->cf(Cf::kRecords), "record-b", "head-b");
-  failed_batch.Delete(db_->cf(Cf::kRecords), "record-a");
+  storage::PendingWrite failed_batch;
+  failed_batch.batch()->Put(Cf::kRecords, "record-b", "head-b");
+  failed_batch.batch()->Delete(Cf::kRecords, "record-a");
   absl::StatusOr<uint64_t> failed = log_->Append(MakeEvent(2), &failed_batch);
   EXPECT_EQ(failed.status().code(), absl::StatusCode::kUnavailable);
   // Nothing of the batch and nothing of the event is stored; the head did not
@@ -314,8 +314,8 @@ TEST_F(AuditLogTest, MutationsCommitIffTheirEventIsAppended) {
 
   // Once the disk works again the log continues where it was, with no hole.
   fault.set_failing(false);
-  rocksdb::WriteBatch later_batch;
-  later_batch.Put(db_->cf(Cf::kRecords), "record-c", "head-c");
+  storage::PendingWrite later_batch;
+  later_batch.batch()->Put(Cf::kRecords, "record-c", "head-c");
   absl::StatusOr<uint64_t> later = log_->Append(MakeEvent(3), &later_batch);
   ASSERT_TRUE(later.ok()) << later.status();
   EXPECT_EQ(*later, before.size);
@@ -344,8 +344,8 @@ TEST_F(AuditLogTest, FailedWriteFailsEveryConcurrentAppenderAndLeavesNoTrace) {
   for (int t = 0; t < 6; ++t) {
     threads.emplace_back([&, t] {
       for (int i = 0; i < 20; ++i) {
-        rocksdb::WriteBatch batch;
-        batch.Put(db_->cf(Cf::kRecords), absl::StrCat("r", t, "-", i), "v");
+        storage::PendingWrite batch;
+        batch.batch()->Put(Cf::kRecords, absl::StrCat("r", t, "-", i), "v");
         absl::StatusOr<uint64_t> seq = log_->Append(MakeEvent(100 + t * 20 + i), &batch);
         if (seq.status().code() == absl::StatusCode::kUnavailable) unavailable.fetch_add(1);
       }
@@ -390,9 +390,9 @@ TEST_F(AuditLogTest, OpenFailsWithDataLossWhenTheLastEventWasEdited) {
   AuditEvent edited;
   ASSERT_TRUE(edited.ParseFromString(last));
   edited.set_record_ids(0, "record-X");
-  rocksdb::WriteBatch batch;
-  batch.Put(db_->cf(Cf::kAudit), EncodeU64(9), SerializeEvent(edited));
-  ASSERT_TRUE(db_->Write(&batch).ok());
+  storage::Batch batch;
+  batch.Put(Cf::kAudit, EncodeU64(9), SerializeEvent(edited));
+  ASSERT_TRUE(db_->Write(batch).ok());
   CloseLog();
 
   absl::StatusOr<std::unique_ptr<Database>> db = OpenDatabase(DataDir());
@@ -404,9 +404,9 @@ TEST_F(AuditLogTest, OpenFailsWithDataLossWhenTheLastEventWasEdited) {
 TEST_F(AuditLogTest, OpenFailsWithDataLossWhenTheLastEventIsMissing) {
   OpenLog();
   AppendEvents(0, 10);
-  rocksdb::WriteBatch batch;
-  batch.Delete(db_->cf(Cf::kAudit), EncodeU64(9));
-  ASSERT_TRUE(db_->Write(&batch).ok());
+  storage::Batch batch;
+  batch.Delete(Cf::kAudit, EncodeU64(9));
+  ASSERT_TRUE(db_->Write(batch).ok());
   CloseLog();
 
   absl::StatusOr<std::unique_ptr<Database>> db = OpenDatabase(DataDir());
@@ -417,9 +417,9 @@ TEST_F(AuditLogTest, OpenFailsWithDataLossWhenTheLastEventIsMissing) {
 TEST_F(AuditLogTest, OpenFailsWithDataLossWhenEventsLieBeyondTheTree) {
   OpenLog();
   AppendEvents(0, 10);
-  rocksdb::WriteBatch batch;
-  batch.Put(db_->cf(Cf::kAudit), EncodeU64(10), SerializeEvent(MakeEvent(10)));
-  ASSERT_TRUE(db_->Write(&batch).ok());
+  storage::Batch batch;
+  batch.Put(Cf::kAudit, EncodeU64(10), SerializeEvent(MakeEvent(10)));
+  ASSERT_TRUE(db_->Write(batch).ok());
   CloseLog();
 
   absl::StatusOr<std::unique_ptr<Database>> db = OpenDatabase(DataDir());
@@ -785,9 +785,9 @@ TEST_F(AuditPruneTest, ScansStartAtTheBoundaryAndRefuseToStartBelowIt) {
   EXPECT_TRUE(log_->Scan(3, 3, [](uint64_t, absl::string_view) { return true; }).ok());
 
   // Above the boundary a missing event is still damage, never taken for pruning.
-  rocksdb::WriteBatch batch;
-  batch.Delete(db_->cf(Cf::kAudit), EncodeU64(20));
-  ASSERT_TRUE(db_->Write(&batch).ok());
+  storage::Batch batch;
+  batch.Delete(Cf::kAudit, EncodeU64(20));
+  ASSERT_TRUE(db_->Write(batch).ok());
   const absl::Status gap = log_->ScanRetained(n, [](uint64_t, absl::string_view) { return true; });
   EXPECT_EQ(gap.code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(gap.message(), "audit event 20 is missing");
@@ -902,9 +902,9 @@ TEST_F(AuditPruneTest, AnEventThatDoesNotMatchItsLeafStopsPruningAndStays) {
   AuditEvent edited;
   ASSERT_TRUE(edited.ParseFromString(original_[15]));
   edited.set_time(FormatInstant(TimeOf(0) - absl::Hours(100), /*micros=*/true));
-  rocksdb::WriteBatch batch;
-  batch.Put(db_->cf(Cf::kAudit), EncodeU64(15), SerializeEvent(edited));
-  ASSERT_TRUE(db_->Write(&batch).ok());
+  storage::Batch batch;
+  batch.Put(Cf::kAudit, EncodeU64(15), SerializeEvent(edited));
+  ASSERT_TRUE(db_->Write(batch).ok());
   MakeDue(18);
   const absl::StatusOr<AuditLog::PruneResult> pruned = Prune();
   EXPECT_EQ(pruned.status().code(), absl::StatusCode::kDataLoss);
@@ -949,9 +949,9 @@ TEST_F(AuditPruneTest, OpenRefusesABoundaryThatDoesNotFitTheTree) {
     {
       absl::StatusOr<std::unique_ptr<Database>> db = OpenDatabase(DataDir());
       ASSERT_TRUE(db.ok()) << db.status();
-      rocksdb::WriteBatch batch;
-      batch.Put((*db)->cf(Cf::kMeta), "audit/pruned", bad);
-      ASSERT_TRUE((*db)->Write(&batch).ok());
+      storage::Batch batch;
+      batch.Put(Cf::kMeta, "audit/pruned", bad);
+      ASSERT_TRUE((*db)->Write(batch).ok());
       EXPECT_EQ(AuditLog::Open(db->get(), &clock_).status().code(), absl::StatusCode::kDataLoss);
     }
   }

@@ -45,7 +45,7 @@ class ErasureLedgerTest : public ::testing::Test {
     auto e = ledger.Append(Id(n), kToken, absl::FromUnixSeconds(1800000000 + n), &w);
     ASSERT_TRUE(e.ok()) << e.status();
     EXPECT_EQ(e->index, static_cast<uint64_t>(n));
-    ASSERT_TRUE(db_->Write(w.batch()).ok());
+    ASSERT_TRUE(db_->Write(*w.batch()).ok());
   }
 
   std::string root_, path_;
@@ -83,7 +83,7 @@ TEST_F(ErasureLedgerTest, EntriesSurviveReopenAndOnlyUncommittedOnesAreUnapplied
   EXPECT_EQ((*unapplied)[0].token, kToken);
   PendingWrite w;
   (*ledger)->StageApplied((*unapplied)[0], &w);
-  ASSERT_TRUE(db_->Write(w.batch()).ok());
+  ASSERT_TRUE(db_->Write(*w.batch()).ok());
   EXPECT_TRUE((*ledger)->Unapplied()->empty());
   EXPECT_TRUE(*(*ledger)->AllApplied());
 }

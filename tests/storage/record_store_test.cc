@@ -126,7 +126,7 @@ class RecordStoreTest : public ::testing::Test {
   absl::StatusOr<std::string> Create(const Person& person, const Conviction& conviction) {
     absl::StatusOr<PendingWrite> pending = store_->PrepareCreate(person, conviction, Meta());
     if (!pending.ok()) return pending.status();
-    absl::Status written = db_->Write(pending->batch());
+    absl::Status written = db_->Write(*pending->batch());
     if (!written.ok()) return written;
     return pending->metadata().record_id();
   }
@@ -165,7 +165,7 @@ class RecordStoreTest : public ::testing::Test {
           return absl::OkStatus();
         });
     if (!pending.ok()) return pending.status();
-    absl::Status written = db_->Write(pending->batch());
+    absl::Status written = db_->Write(*pending->batch());
     if (!written.ok()) return written;
     return pending->metadata().version();
   }
@@ -197,7 +197,7 @@ TEST_F(RecordStoreTest, CreateThenGetRoundTrips) {
   EXPECT_EQ(pending->record_ids(), std::vector<std::string>{id});
   ASSERT_EQ(pending->tokens().size(), 1u);
   EXPECT_EQ(pending->tokens()[0].size(), 64u);
-  ASSERT_TRUE(db_->Write(pending->batch()).ok());
+  ASSERT_TRUE(db_->Write(*pending->batch()).ok());
   pending = absl::UnknownError("released");
 
   absl::StatusOr<Record> got = store_->Get(id);
@@ -287,7 +287,7 @@ TEST_F(RecordStoreTest, DuplicateWithinOneStagedBatchIsAlreadyExists) {
                                     Meta(), &batch, nullptr)
                     .ok());
     EXPECT_EQ(batch.record_ids().size(), 2u);
-    ASSERT_TRUE(db_->Write(batch.batch()).ok());
+    ASSERT_TRUE(db_->Write(*batch.batch()).ok());
   }
   const std::vector<Record> stored = ByPersonalNumber("1234567890");
   ASSERT_EQ(stored.size(), 2u);
@@ -435,7 +435,7 @@ TEST_F(RecordStoreTest, ChangeIntoAnotherRecordsConvictionIsAlreadyExists) {
           return absl::OkStatus();
         });
     if (!pending.ok()) return pending.status();
-    return db_->Write(pending->batch());
+    return db_->Write(*pending->batch());
   };
   EXPECT_EQ(to_case("P 1/2024").code(), absl::StatusCode::kAlreadyExists);
   ASSERT_TRUE(to_case("P 3/2024").ok());
@@ -497,7 +497,7 @@ TEST_F(RecordStoreTest, SuccessiveBulkStagesDoNotTripLockOrdering) {
                                     conviction, Meta(), &batch, nullptr)
                       .ok());
     }
-    ASSERT_TRUE(db_->Write(batch.batch()).ok());
+    ASSERT_TRUE(db_->Write(*batch.batch()).ok());
   }
   EXPECT_EQ(ByPersonalNumber("1111111111").size(), 100u);  // the search limit
 }
@@ -517,7 +517,7 @@ TEST_F(RecordStoreTest, RewrapInManySmallBatchesTripsNoLockOrdering) {
     PendingWrite w;
     auto last = store_->StageRewrapBatch(after, 20, &rewrapped, &w);
     ASSERT_TRUE(last.ok()) << last.status();
-    ASSERT_TRUE(db_->Write(w.batch()).ok());
+    ASSERT_TRUE(db_->Write(*w.batch()).ok());
     after = *last;
   } while (!after.empty());
   EXPECT_EQ(rewrapped, 150u);
@@ -639,7 +639,7 @@ TEST_F(RecordStoreTest, RewrapMovesEveryDataKeyWithoutTouchingRecords) {
     PendingWrite w;
     auto last = store_->StageRewrapBatch(after, 3, &rewrapped, &w);
     ASSERT_TRUE(last.ok()) << last.status();
-    ASSERT_TRUE(db_->Write(w.batch()).ok());
+    ASSERT_TRUE(db_->Write(*w.batch()).ok());
     after = *last;
     ASSERT_LT(++batches, 10);
   } while (!after.empty());

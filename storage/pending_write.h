@@ -1,0 +1,59 @@
+// PendingWrite: changes staged by storage classes, ready to commit with their audit event.
+//
+// Every storage class that changes the database stages into a PendingWrite (RecordStore's
+// Prepare*, CheckStore::Stage, ErasureLedger::StageApplied, KeyRotationState::Stage*, ...), and
+// the one writer, AuditLog::Append, commits it together with the call's event in one synced
+// batch. Callers above storage/ pass it along; they never see the batch inside.
+//
+//   ASSIGN_OR_RETURN(storage::PendingWrite w, records->PrepareCreate(person, conviction, meta));
+//   RETURN_IF_ERROR(checks->Stage(token, now, check, &w));
+//   ASSIGN_OR_RETURN(uint64_t seq, audit->Append(std::move(event), &w));
+#ifndef REGISTRY_STORAGE_PENDING_WRITE_H_
+#define REGISTRY_STORAGE_PENDING_WRITE_H_
+
+#include <map>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/synchronization/mutex.h"
+#include "registry/v1/records.pb.h"
+#include "storage/database.h"
+#include "storage/stored.pb.h"
+
+namespace registry::storage {
+
+// Changes ready to commit, and the locks that keep them valid until then. Move-only.
+class PendingWrite {
+ public:
+  PendingWrite() = default;
+  PendingWrite(PendingWrite&&) = default;
+  PendingWrite& operator=(PendingWrite&&) = default;
+  ~PendingWrite();
+
+  // The staged changes: for storage classes, which stage into it, and for AuditLog, which
+  // commits it.
+  Batch* batch() { return &batch_; }
+  const Batch& staged() const { return batch_; }
+  // Ids and hex tokens the write touches, for its audit event.
+  const std::vector<std::string>& record_ids() const { return record_ids_; }
+  const std::vector<std::string>& tokens() const { return tokens_; }
+  // The record's metadata after the write (for the reply).
+  const registry::v1::RecordMetadata& metadata() const { return metadata_; }
+
+ private:
+  friend class RecordStore;
+  Batch batch_;
+  std::vector<absl::Mutex*> locks_;  // held; released in the destructor
+  std::vector<std::string> staged_unique_;  // uniqueness tokens staged in this batch
+  std::map<std::string, StoredHead> staged_heads_;  // heads written in this batch, by id
+  std::map<std::string, std::set<std::string>> staged_by_person_;  // token -> staged ids
+  std::set<std::string> removed_;                   // records erased in this batch
+  std::vector<std::string> record_ids_;
+  std::vector<std::string> tokens_;
+  registry::v1::RecordMetadata metadata_;
+};
+
+}  // namespace registry::storage
+
+#endif  // REGISTRY_STORAGE_PENDING_WRITE_H_

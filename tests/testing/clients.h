@@ -1,0 +1,36 @@
+// One-call clients of a TestServer, for tests that need a record made or erased on the way to
+// what they check. Each call carries a generous deadline (a guard against a hung server, never
+// a timing assertion).
+//
+//   std::string id;
+//   ASSERT_TRUE(CreateRecordAs(*server, "clerk", FictionalRecord(1), &id).ok());
+//   EXPECT_TRUE(ExpungeRecordAs(*server, "clerk", id).ok());
+#ifndef REGISTRY_TESTS_TESTING_CLIENTS_H_
+#define REGISTRY_TESTS_TESTING_CLIENTS_H_
+
+#include <chrono>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "grpcpp/grpcpp.h"
+#include "registry/v1/records.pb.h"
+#include "tests/testing/test_server.h"
+
+namespace registry::testing {
+
+// 60 seconds from now.
+std::chrono::system_clock::time_point CallDeadline();
+
+// CreateRecord as `identity` (a dev PKI name); the new record's id into `record_id` (may be null).
+grpc::Status CreateRecordAs(const TestServer& server, absl::string_view identity,
+                            const registry::v1::CreateRecordRequest& request,
+                            std::string* record_id);
+
+// ExpungeRecord of `record_id` as `identity`, with `legal_basis`.
+grpc::Status ExpungeRecordAs(const TestServer& server, absl::string_view identity,
+                             const std::string& record_id,
+                             absl::string_view legal_basis = "CC 04/L-082 art. 103");
+
+}  // namespace registry::testing
+
+#endif  // REGISTRY_TESTS_TESTING_CLIENTS_H_
