@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "client/audit_events.h"
 #include "client/audit_verifier.h"
 #include "client/commands.h"
 #include "client/files.h"
@@ -31,29 +32,9 @@
 namespace registry::client {
 namespace {
 
-constexpr int kMaxStatusCode = 16;  // UNAUTHENTICATED
-
 absl::StatusOr<std::unique_ptr<v1::AuditService::Stub>> AuditStub(CommandContext& ctx) {
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ctx.Channel());
   return v1::AuditService::NewStub(channel);
-}
-
-// "/registry.v1.RecordService/GetRecord" for "GetRecord" (the method names of the v1 API are
-// unique across its services); a full name as it is; nullopt for a name no service has.
-std::optional<std::string> FullMethodName(absl::string_view action) {
-  if (absl::StartsWith(action, "/")) return std::string(action);
-  const google::protobuf::FileDescriptor* files[] = {
-      v1::GetRecordRequest::descriptor()->file(), v1::VettingCheckRequest::descriptor()->file(),
-      v1::AuditEvent::descriptor()->file(), v1::RotateKeysRequest::descriptor()->file(),
-      v1::WhoAmIRequest::descriptor()->file()};
-  for (const google::protobuf::FileDescriptor* file : files) {
-    for (int s = 0; s < file->service_count(); ++s) {
-      if (const auto* method = file->service(s)->FindMethodByName(std::string(action))) {
-        return absl::StrCat("/", file->service(s)->full_name(), "/", method->name());
-      }
-    }
-  }
-  return std::nullopt;
 }
 
 // The filter from --from, --to, --actor, --action, --record-id and --outcome.
@@ -96,57 +77,6 @@ absl::StatusOr<v1::AuditFilter> FilterFromArgs(const ParsedArgs& args) {
   return filter;
 }
 
-std::string RoleName(v1::Role role) {
-  const std::string& name = v1::Role_Name(role);
-  return absl::AsciiStrToLower(absl::StripPrefix(name, "ROLE_"));
-}
-
-// The deterministic serialization, to compare two events field by field (unknown fields
-// included) without depending on how either was encoded on the wire.
-std::string DeterministicBytes(const google::protobuf::Message& message) {
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream stream(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    message.SerializeToCodedStream(&coded);
-  }
-  return bytes;
-}
-
-// An entry's event as the log's Merkle tree commits to it: decoded here from event_bytes, the
-// leaf that `audit verify` hashes. The server also sends its own decoded copy (AuditEntry.event)
-// for convenience, but nothing verifies that copy: a server could list an innocent event while
-// the tree holds another. So the CLI shows only what it decoded, and says when the copy differs.
-struct HashedEvent {
-  // nullopt when event_bytes is not an AuditEvent.
-  std::optional<v1::AuditEvent> event;
-  // One line each, starting "WARNING: event N: ".
-  std::vector<std::string> warnings;
-};
-
-HashedEvent DecodeHashedEvent(const v1::AuditEntry& entry) {
-  HashedEvent hashed;
-  const std::string prefix = absl::StrCat("WARNING: event ", entry.index(), ": ");
-  v1::AuditEvent event;
-  if (!event.ParseFromString(entry.event_bytes())) {
-    hashed.warnings.push_back(absl::StrCat(prefix,
-                                           "the hashed bytes are not an audit event; the "
-                                           "server's decoded copy is not shown"));
-    return hashed;
-  }
-  if (DeterministicBytes(event) != DeterministicBytes(entry.event())) {
-    hashed.warnings.push_back(absl::StrCat(
-        prefix, "server's decoded copy differs from the hashed bytes (the hashed event is shown)"));
-  }
-  if (event.sequence() != entry.index()) {
-    hashed.warnings.push_back(absl::StrCat(prefix, "the hashed bytes say it is event ",
-                                           event.sequence()));
-  }
-  hashed.event = std::move(event);
-  return hashed;
-}
-
 // The width audit list keeps to: an event is a line of columns and indented lines of details,
 // none wider than this, whatever the event holds (an import's event names a record per row).
 constexpr size_t kListWidth = 80;
@@ -154,14 +84,6 @@ constexpr size_t kDetailIndent = 6;
 // Of a list (record ids, tokens) longer than this, only the first is shown and a count of the
 // others; --json shows them all, and --record-id finds an event by any of its records.
 constexpr int kListedItems = 2;
-
-// "GetRecord" for "/registry.v1.RecordService/GetRecord"; anything else as it is.
-std::string ShortMethod(absl::string_view action) {
-  if (absl::StartsWith(action, "/registry.v1.") || absl::StartsWith(action, "/grpc.")) {
-    return std::string(action.substr(action.rfind('/') + 1));
-  }
-  return std::string(action);
-}
 
 // "2026-11-28 14:30:01" for the event's RFC 3339 time (to the second; --json keeps it whole).
 std::string ShortTime(absl::string_view time) {

@@ -42,4 +42,24 @@ absl::StatusOr<CertificateVerdict> CheckCertificate(absl::string_view certificat
   return verdict;
 }
 
+absl::StatusOr<std::string> CheckedPublicKeyPem(const v1::PublicKey& key) {
+  for (const char c : key.pem()) {
+    if (c != '\n' && (c < 0x20 || c > 0x7e)) {
+      return absl::DataLossError("the server's public key PEM holds characters that PEM never has");
+    }
+  }
+  absl::StatusOr<std::string> raw = crypto::Ed25519PublicKeyFromPem(key.pem());
+  if (!raw.ok()) {
+    return absl::DataLossError(absl::StrCat("the server's public key is not an Ed25519 key in PEM: ",
+                                            raw.status().message()));
+  }
+  if (!key.key_id().empty() && key.key_id() != crypto::Ed25519KeyId(*raw)) {
+    return absl::DataLossError(absl::StrCat("the server's key id ", key.key_id(),
+                                            " does not belong to its key (",
+                                            crypto::Ed25519KeyId(*raw), ")"));
+  }
+  return key.pem();
+}
+
+
 }  // namespace registry::client

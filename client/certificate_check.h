@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "registry/v1/vetting.pb.h"
 
 namespace registry::client {
 
@@ -30,6 +31,13 @@ struct CertificateVerdict {
 absl::StatusOr<CertificateVerdict> CheckCertificate(absl::string_view certificate_json,
                                                     absl::string_view public_key_pem,
                                                     absl::Time now);
+
+// The PEM of a public key the server sent (VettingService.GetVettingPublicKey), once it is what
+// it claims to be: only printable ASCII lines (PEM is base64 between two ASCII armour lines, so
+// nothing else has a place in it, and OpenSSL's reader would skip text around the block, escape
+// sequences included), an Ed25519 public key, and the key id that belongs to it. DataLoss
+// otherwise. Printed, saved or served as it is after that.
+absl::StatusOr<std::string> CheckedPublicKeyPem(const registry::v1::PublicKey& key);
 
 }  // namespace registry::client
 

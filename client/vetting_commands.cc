@@ -37,29 +37,6 @@ std::string ResultInWords(v1::VettingResult result) {
   }
 }
 
-// The PEM of a public key the server sent, once it is what it claims to be: only printable ASCII
-// lines (PEM is base64 between two ASCII armour lines, so nothing else has a place in it, and
-// OpenSSL's reader would skip text around the block, escape sequences included), an Ed25519
-// public key, and the key id that belongs to it. Printed or saved as it is after that.
-absl::StatusOr<std::string> CheckedPem(const v1::PublicKey& key) {
-  for (const char c : key.pem()) {
-    if (c != '\n' && (c < 0x20 || c > 0x7e)) {
-      return absl::DataLossError("the server's public key PEM holds characters that PEM never has");
-    }
-  }
-  absl::StatusOr<std::string> raw = crypto::Ed25519PublicKeyFromPem(key.pem());
-  if (!raw.ok()) {
-    return absl::DataLossError(absl::StrCat("the server's public key is not an Ed25519 key in PEM: ",
-                                            raw.status().message()));
-  }
-  if (!key.key_id().empty() && key.key_id() != crypto::Ed25519KeyId(*raw)) {
-    return absl::DataLossError(absl::StrCat("the server's key id ", key.key_id(),
-                                            " does not belong to its key (",
-                                            crypto::Ed25519KeyId(*raw), ")"));
-  }
-  return key.pem();
-}
-
 }  // namespace
 
 absl::Status RunVetCheck(CommandContext& ctx) {
@@ -151,7 +128,7 @@ absl::Status RunVetPublicKey(CommandContext& ctx) {
                          return stub->GetVettingPublicKey(c, v1::GetVettingPublicKeyRequest(), r);
                        }));
   if (key.pem().empty()) return absl::DataLossError("the server sent no PEM public key");
-  ASSIGN_OR_RETURN(const std::string pem, CheckedPem(key));
+  ASSIGN_OR_RETURN(const std::string pem, CheckedPublicKeyPem(key));
   if (auto out = ctx.args().Get("out")) {
     RETURN_IF_ERROR(WriteFileAtomically(*out, pem, 0644));
     if (ctx.json()) return ctx.PrintJson(key);

@@ -20,8 +20,10 @@ esac
 # shellcheck source=deploy/lib/packages.sh
 source "$root/deploy/lib/packages.sh"
 
+# No extra packages: only what the registry builds and runs with.
+# shellcheck disable=SC2119
 registry_ensure_packages
-registry_build "$root" "$root/build" registryd registry-cli registry-bench
+registry_build "$root" "$root/build" registryd registry-cli registry-console registry-bench
 
 dev="$root/var/dev"
 mkdir -p "$dev"
@@ -65,6 +67,7 @@ Development registry: 127.0.0.1:7443
   identities:   $dev/pki/{clerk,court,vetting,auditor,admin}
   public keys:  $dev/vetting.pub.pem (vetting certificates), $dev/audit.pub.pem (audit log)
   try:          build/registry-cli --identity var/dev/pki/clerk --server 127.0.0.1:7443 health
+  console:      build/registry-console --identity var/dev/pki/clerk --server 127.0.0.1:7443
 Ctrl-C stops it.
 TXT
 exec "$root/build/registryd" --config "$dev/registryd.json"

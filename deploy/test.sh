@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The test command: installs missing packages, builds everything (Release) into build/, runs every
-# test through ctest (the reliability suite included: crash cycles, tamper flips, a full disk, and
-# the fuzz targets' deterministic drivers) and a seconds-long benchmark smoke run. Exits non-zero
-# on any failure.
+# test through ctest (the reliability suite included: crash cycles, tamper flips, a full disk, the
+# fuzz targets' deterministic drivers, and the console in headless chromium, whose screenshots land
+# in build/console-screenshots) and a seconds-long benchmark smoke run. Exits non-zero on any
+# failure.
 #
 #   deploy/test.sh                # Release build and every test
 #   deploy/test.sh --sanitizers   # then the same suite under ASan + UBSan, and every fuzz target
@@ -22,9 +23,9 @@ done
 
 total=$(date +%s)
 if [ "$sanitizers" = 1 ]; then
-  registry_ensure_packages "${REGISTRY_SANITIZER_PACKAGES[@]}"
+  registry_ensure_packages "${REGISTRY_TEST_PACKAGES[@]}" "${REGISTRY_SANITIZER_PACKAGES[@]}"
 else
-  registry_ensure_packages
+  registry_ensure_packages "${REGISTRY_TEST_PACKAGES[@]}"
 fi
 start=$(date +%s)
 registry_build "$root" "$root/build"

@@ -1,7 +1,7 @@
 # shellcheck shell=bash
-# Installs the Debian 12 packages the registry builds and runs with, only those missing.
-# `apt-get update` runs once, and only when something must be installed. Sourced by run-dev.sh
-# and test.sh.
+# Installs the Debian 12 packages the registry builds and runs with, only those missing, and
+# (test.sh) those its browser tests need. `apt-get update` runs once, and only when something
+# must be installed. Sourced by run-dev.sh and test.sh.
 
 REGISTRY_PACKAGES=(
   build-essential cmake ninja-build pkg-config openssl
@@ -15,6 +15,10 @@ REGISTRY_PACKAGES=(
 # runtimes, and libFuzzer.
 # shellcheck disable=SC2034  # used by deploy/test.sh and deploy/sanitize.sh, which source this
 REGISTRY_SANITIZER_PACKAGES=(clang-14 libfuzzer-14-dev)
+
+# registry-console's tests drive Debian's chromium headless (tests/console/). Used by test.sh.
+# shellcheck disable=SC2034
+REGISTRY_TEST_PACKAGES=(chromium chromium-driver python3-selenium)
 
 # Installs REGISTRY_PACKAGES and the packages given as arguments, those missing only.
 # shellcheck disable=SC2120  # the arguments are optional

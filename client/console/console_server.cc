@@ -1,0 +1,539 @@
+#include "client/console/console_server.h"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "client/audit_events.h"
+#include "client/console/embedded.h"
+#include "client/console/html.h"
+#include "common/status_macros.h"
+#include "httplib.h"
+
+namespace registry::console {
+namespace {
+
+// A page of registry data is read by one official: it is not kept by the browser or anything
+// between, is not framed or sniffed, and its address is not sent to other sites.
+httplib::Headers SecurityHeaders() {
+  return {
+      {"Content-Security-Policy", kContentSecurityPolicy},
+      {"X-Content-Type-Options", "nosniff"},
+      // Not "no-referrer": with it, browsers send "Origin: null" on the console's own form posts,
+      // which the origin check would have to accept.
+      {"Referrer-Policy", "same-origin"},
+      {"X-Frame-Options", "DENY"},
+      {"Cache-Control", "no-store"},
+      {"Cross-Origin-Opener-Policy", "same-origin"},
+      {"Cross-Origin-Resource-Policy", "same-origin"},
+      {"Permissions-Policy", "camera=(), microphone=(), geolocation=()"},
+  };
+}
+
+// The value of cookie `name` in a Cookie header ("a=1; b=2"), or "".
+std::string CookieValue(absl::string_view header, absl::string_view name) {
+  for (absl::string_view part : absl::StrSplit(header, ';')) {
+    part = absl::StripAsciiWhitespace(part);
+    if (absl::ConsumePrefix(&part, name) && absl::ConsumePrefix(&part, "=")) {
+      return std::string(part);
+    }
+  }
+  return "";
+}
+
+// A bare page for refusals made before any session exists (no navigation, no catalog language
+// but the default): short, and the same whoever asks.
+void SendRefusal(httplib::Response& response, int status, absl::string_view key) {
+  const Catalogs& catalogs = Catalogs::Embedded();
+  const Language& language = Languages().front();
+  response.status = status;
+  response.set_content(
+      absl::StrCat("<!doctype html><html lang=\"", language.html_lang,
+                   "\"><head><meta charset=\"utf-8\"><title>", Escape(catalogs.Text("sq", key)),
+                   "</title><link rel=\"stylesheet\" href=\"/assets/console.css\"></head><body>"
+                   "<main id=\"main\"><h1>",
+                   Escape(catalogs.Text("sq", key)), "</h1><p>",
+                   Escape(catalogs.Text("sq", absl::StrCat(key, ".help"))), "</p><p lang=\"en\">",
+                   Escape(catalogs.Text("en", key)), ": ",
+                   Escape(catalogs.Text("en", absl::StrCat(key, ".help"))),
+                   "</p></main></body></html>"),
+      "text/html; charset=utf-8");
+}
+
+}  // namespace
+
+bool IsLoopbackHost(absl::string_view host) {
+  if (absl::AsciiStrToLower(host) == "localhost") return true;
+  in_addr v4{};
+  const std::string text(host);
+  if (inet_pton(AF_INET, text.c_str(), &v4) == 1) {
+    return (ntohl(v4.s_addr) >> 24) == 127;
+  }
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, text.c_str(), &v6) == 1) return IN6_IS_ADDR_LOOPBACK(&v6);
+  return false;
+}
+
+absl::StatusOr<std::pair<std::string, int>> SplitListenAddress(absl::string_view listen) {
+  const size_t colon = listen.rfind(':');
+  int port = -1;
+  if (colon == absl::string_view::npos || !absl::SimpleAtoi(listen.substr(colon + 1), &port) ||
+      port < 0 || port > 65535) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--listen must be HOST:PORT, e.g. 127.0.0.1:8080, not \"", listen, "\""));
+  }
+  absl::string_view host = listen.substr(0, colon);
+  if (absl::ConsumePrefix(&host, "[")) {
+    if (!absl::ConsumeSuffix(&host, "]")) {
+      return absl::InvalidArgumentError("--listen: an IPv6 address goes in brackets, [::1]:8080");
+    }
+  }
+  if (host.empty()) {
+    return absl::InvalidArgumentError("--listen needs a host, e.g. 127.0.0.1:8080");
+  }
+  return std::make_pair(std::string(host), port);
+}
+
+std::string RoleKey(v1::Role role) { return client::RoleName(role); }
+
+// ---- PageContext ----
+
+PageContext::PageContext(Console& console, const httplib::Request& request,
+                         httplib::Response& response, std::shared_ptr<Session> session)
+    : console_(console),
+      request_(request),
+      response_(response),
+      session_(std::move(session)),
+      language_(LanguageOrDefault(session_->Language())),
+      who_(console.who()) {}
+
+Registry& PageContext::registry() { return console_.registry(); }
+
+std::string PageContext::T(absl::string_view key) const { return Escape(Raw(key)); }
+
+std::string PageContext::Tf(absl::string_view key,
+                            const std::vector<std::pair<std::string, std::string>>& values) const {
+  return Format(T(key), values);
+}
+
+std::string PageContext::Raw(absl::string_view key) const {
+  return console_.catalogs().Text(language_.code, key);
+}
+
+std::string PageContext::Param(absl::string_view name) const {
+  return request_.get_param_value(std::string(name));
+}
+
+std::vector<std::string> PageContext::Params(absl::string_view name) const {
+  std::vector<std::string> values;
+  auto range = request_.params.equal_range(std::string(name));
+  for (auto it = range.first; it != range.second; ++it) values.push_back(it->second);
+  return values;
+}
+
+std::string PageContext::CsrfInput() const {
+  return absl::StrCat("<input type=\"hidden\" name=\"csrf\" value=\"", Escape(session_->csrf),
+                      "\">");
+}
+
+void PageContext::SendPage(const std::string& title, const std::string& body, int status) {
+  struct NavItem {
+    const char* path;
+    const char* key;
+    std::vector<v1::Role> roles;
+  };
+  const std::vector<NavItem> nav = {
+      {"/", "nav.home", {}},
+      {"/records/new", "nav.new_record", {v1::ROLE_CLERK}},
+      {"/search", "nav.search", {v1::ROLE_CLERK, v1::ROLE_COURT}},
+      {"/import", "nav.import", {v1::ROLE_CLERK}},
+      {"/subject", "nav.subject", {v1::ROLE_CLERK}},
+      {"/vetting", "nav.vetting", {v1::ROLE_VETTING}},
+      {"/audit", "nav.audit", {v1::ROLE_AUDITOR}},
+      {"/audit/verify", "nav.verify", {v1::ROLE_AUDITOR}},
+      {"/audit/export", "nav.export", {v1::ROLE_AUDITOR}},
+      {"/admin", "nav.admin", {v1::ROLE_ADMIN}},
+  };
+  std::string links;
+  for (const NavItem& item : nav) {
+    if (!item.roles.empty() &&
+        std::find(item.roles.begin(), item.roles.end(), who_.role()) == item.roles.end()) {
+      continue;
+    }
+    const bool current = request_.path == item.path;
+    absl::StrAppend(&links, "<li><a href=\"", item.path, "\"",
+                    current ? " aria-current=\"page\"" : "", ">", T(item.key), "</a></li>");
+  }
+  std::string languages;
+  for (const Language& language : Languages()) {
+    absl::StrAppend(&languages, "<option value=\"", language.code, "\"",
+                    language.code == language_.code ? " selected" : "", " lang=\"",
+                    language.html_lang, "\">", Escape(language.name), "</option>");
+  }
+  std::string organisation = who_.organisation_name().empty() ? who_.organisation()
+                                                               : who_.organisation_name();
+  const std::string html = absl::StrCat(
+      "<!doctype html>\n<html lang=\"", language_.html_lang,
+      "\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" content=\"width=device-width, "
+      "initial-scale=1\"><title>",
+      title, " — ", T("app.name"),
+      "</title><link rel=\"stylesheet\" href=\"/assets/console.css\">"
+      "<script src=\"/assets/console.js\" defer></script></head><body>"
+      "<a class=\"skip\" href=\"#main\">",
+      T("nav.skip"),
+      "</a><header class=\"top\"><div class=\"brand\"><p class=\"app\">", T("app.name"),
+      "</p><p class=\"who\"><span class=\"role\">", T(absl::StrCat("role.", RoleKey(who_.role()))),
+      "</span> · <span>", Text(organisation), "</span> · <code>", Text(who_.identity()),
+      "</code></p></div><form class=\"lang\" method=\"post\" action=\"/language\">", CsrfInput(),
+      "<input type=\"hidden\" name=\"back\" value=\"", Escape(request_.path),
+      "\"><label for=\"language\">", T("lang.label"),
+      "</label> <select id=\"language\" name=\"lang\">", languages, "</select> <button>",
+      T("lang.change"), "</button></form><nav aria-label=\"", T("nav.label"), "\"><ul>", links,
+      "</ul></nav></header><main id=\"main\" tabindex=\"-1\"><h1>", title, "</h1>", body,
+      "</main><footer><p>", T("app.footer"), "</p></footer></body></html>\n");
+  response_.status = status;
+  response_.set_header("Content-Language", language_.html_lang);
+  response_.set_content(html, "text/html; charset=utf-8");
+}
+
+std::string PageContext::ErrorBox(const absl::Status& status) const {
+  const std::string code = absl::StatusCodeToString(status.code());
+  return absl::StrCat("<div class=\"error-box\" role=\"alert\"><h2>", T("error.title"),
+                      "</h2><p>", T(absl::StrCat("status.", code)), " <code>", Escape(code),
+                      "</code></p>",
+                      status.message().empty()
+                          ? ""
+                          : absl::StrCat("<p>", T("error.server_said"), " <q lang=\"en\">",
+                                         Text(status.message()), "</q></p>"),
+                      "</div>");
+}
+
+void PageContext::SendError(const absl::Status& status, int http_status) {
+  if (http_status == 0) {
+    switch (status.code()) {
+      case absl::StatusCode::kPermissionDenied:
+      case absl::StatusCode::kUnauthenticated:
+        http_status = 403;
+        break;
+      case absl::StatusCode::kNotFound:
+        http_status = 404;
+        break;
+      case absl::StatusCode::kInvalidArgument:
+      case absl::StatusCode::kFailedPrecondition:
+      case absl::StatusCode::kAlreadyExists:
+      case absl::StatusCode::kOutOfRange:
+        http_status = 400;
+        break;
+      default:
+        http_status = 502;
+    }
+  }
+  SendPage(T("error.title"), ErrorBox(status), http_status);
+}
+
+void PageContext::Redirect(const std::string& path) {
+  response_.status = 303;
+  response_.set_header("Location", path);
+}
+
+// ---- Console ----
+
+Console::Console(ConsoleOptions options, std::shared_ptr<Registry> registry)
+    : options_(std::move(options)),
+      registry_(std::move(registry)),
+      sessions_(RandomHex(32), options_.session_idle) {}
+
+Console::~Console() { Stop(); }
+
+v1::WhoAmIResponse Console::who() {
+  absl::MutexLock lock(&mu_);
+  return who_;
+}
+
+v1::GetReferenceDataResponse Console::reference() {
+  absl::MutexLock lock(&mu_);
+  return reference_;
+}
+
+absl::Status Console::Refresh() {
+  ASSIGN_OR_RETURN(v1::WhoAmIResponse who, registry_->WhoAmI());
+  v1::GetReferenceDataResponse reference;
+  // The courts and offences a clerk chooses from; other roles may not ask (and need not).
+  if (who.role() == v1::ROLE_CLERK) {
+    ASSIGN_OR_RETURN(reference, registry_->GetReferenceData());
+  }
+  absl::MutexLock lock(&mu_);
+  who_ = std::move(who);
+  reference_ = std::move(reference);
+  return absl::OkStatus();
+}
+
+void Console::RunInBackground(std::function<void()> work) {
+  absl::MutexLock lock(&mu_);
+  if (stopped_) return;
+  workers_.emplace_back(std::move(work));
+}
+
+bool Console::AllowedHost(absl::string_view host) const {
+  const std::string port = absl::StrCat(port_);
+  if (host == absl::StrCat(host_, ":", port) || host == absl::StrCat("[", host_, "]:", port)) {
+    return true;
+  }
+  // The same loopback listener reached by its other name.
+  if (IsLoopbackHost(host_) &&
+      (host == absl::StrCat("localhost:", port) || host == absl::StrCat("127.0.0.1:", port))) {
+    return true;
+  }
+  return false;
+}
+
+std::string Console::cookie_name() const { return absl::StrCat(kSessionCookiePrefix, port_); }
+
+std::string Console::StartUrl() const {
+  const std::string host = absl::StrContains(host_, ':') ? absl::StrCat("[", host_, "]") : host_;
+  return absl::StrCat(tls_ ? "https" : "http", "://", host, ":", port_,
+                      "/start?s=", sessions_.start_secret());
+}
+
+absl::Status Console::Start() {
+  ASSIGN_OR_RETURN(auto address, SplitListenAddress(options_.listen));
+  host_ = address.first;
+  if (options_.tls_cert_file.empty() != options_.tls_key_file.empty()) {
+    return absl::InvalidArgumentError("--tls-cert and --tls-key go together");
+  }
+  tls_ = !options_.tls_cert_file.empty();
+  if (!IsLoopbackHost(host_)) {
+    // Anything but loopback is reachable by other computers: their users would reach the
+    // official's identity through it, and the session cookie would cross the network in clear.
+    if (!options_.allow_remote) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--listen ", options_.listen,
+          " is not a loopback address: the console acts with your identity, so it listens on "
+          "127.0.0.1 unless --allow-remote says otherwise (and then needs --tls-cert and "
+          "--tls-key)"));
+    }
+    if (!tls_) {
+      return absl::InvalidArgumentError(
+          "--allow-remote needs --tls-cert and --tls-key: the session must not cross the network "
+          "in clear");
+    }
+    // Every address at once has no one name for the browser to use, the certificate to name and
+    // the Host check to hold requests to.
+    in6_addr any6{};
+    if (host_ == "0.0.0.0" || (inet_pton(AF_INET6, host_.c_str(), &any6) == 1 &&
+                               IN6_IS_ADDR_UNSPECIFIED(&any6))) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          "--listen ", options_.listen,
+          " listens on every address: name the one address or host name the console is reached "
+          "at (the one its TLS certificate names)"));
+    }
+  }
+  RETURN_IF_ERROR(Refresh());
+
+  if (tls_) {
+    auto server = std::make_unique<httplib::SSLServer>(options_.tls_cert_file.c_str(),
+                                                       options_.tls_key_file.c_str());
+    if (!server->is_valid()) {
+      return absl::InvalidArgumentError(absl::StrCat("cannot use the TLS certificate ",
+                                                     options_.tls_cert_file, " and key ",
+                                                     options_.tls_key_file));
+    }
+    http_ = std::move(server);
+  } else {
+    http_ = std::make_unique<httplib::Server>();
+  }
+  httplib::Headers headers = SecurityHeaders();
+  if (tls_) headers.emplace("Strict-Transport-Security", "max-age=31536000");
+  http_->set_default_headers(headers);
+  // An import file is the largest thing a page sends: 1000 rows a batch, many batches.
+  http_->set_payload_max_length(64 << 20);
+  http_->set_pre_routing_handler([this](const httplib::Request& request,
+                                        httplib::Response& response) {
+    return Admit(request, response) ? httplib::Server::HandlerResponse::Unhandled
+                                    : httplib::Server::HandlerResponse::Handled;
+  });
+  http_->set_error_handler([](const httplib::Request&, httplib::Response& response) {
+    if (response.body.empty()) {
+      SendRefusal(response, response.status == 404 ? 404 : response.status, "refused.not_found");
+    }
+  });
+  http_->set_exception_handler(
+      [](const httplib::Request&, httplib::Response& response, std::exception_ptr) {
+        SendRefusal(response, 500, "refused.internal");
+      });
+  AddRoutes();
+
+  if (address.second == 0) {
+    port_ = http_->bind_to_any_port(host_);
+  } else {
+    port_ = http_->bind_to_port(host_, address.second) ? address.second : -1;
+  }
+  if (port_ <= 0) {
+    return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.listen));
+  }
+  listener_ = std::thread([this] { http_->listen_after_bind(); });
+  return absl::OkStatus();
+}
+
+void Console::Stop() {
+  std::vector<std::thread> workers;
+  {
+    absl::MutexLock lock(&mu_);
+    if (stopped_) return;
+    stopped_ = true;
+    workers.swap(workers_);
+  }
+  if (http_ != nullptr) http_->stop();
+  if (listener_.joinable()) listener_.join();
+  for (std::thread& worker : workers) worker.join();
+  done_.Notify();
+}
+
+void Console::Wait() { done_.WaitForNotification(); }
+
+void Console::Add(std::string method, std::string pattern, Roles roles, PageHandler handler) {
+  routes_.push_back({std::move(method), std::move(pattern), std::move(roles), std::move(handler)});
+}
+
+void Console::AddRoutes() {
+  const auto add = [this](std::string method, std::string pattern, Roles roles,
+                          PageHandler handler) {
+    Add(std::move(method), std::move(pattern), std::move(roles), std::move(handler));
+  };
+  AddCommonPages(*this, add);
+  AddRecordPages(*this, add);
+  AddImportPages(*this, add);
+  AddVettingPages(*this, add);
+  AddAuditPages(*this, add);
+  AddAdminPages(*this, add);
+  for (const Route& route : routes_) {
+    const Route* r = &route;
+    auto serve = [this, r](const httplib::Request& request, httplib::Response& response) {
+      Serve(*r, request, response);
+    };
+    if (route.method == "GET") {
+      http_->Get(route.pattern, serve);
+    } else {
+      http_->Post(route.pattern, serve);
+    }
+  }
+  http_->Get("/start", [this](const httplib::Request& request, httplib::Response& response) {
+    StartSession(request, response);
+  });
+  for (const char* asset : {"console.css", "console.js"}) {
+    const std::string name = absl::StrCat("assets/", asset);
+    const std::string type = absl::EndsWith(name, ".css") ? "text/css; charset=utf-8"
+                                                          : "text/javascript; charset=utf-8";
+    http_->Get(absl::StrCat("/", name),
+               [name, type](const httplib::Request&, httplib::Response& response) {
+                 std::optional<absl::string_view> data = EmbeddedFileContents(name);
+                 response.set_content(std::string(data.value_or("")), type.c_str());
+               });
+  }
+}
+
+bool Console::Admit(const httplib::Request& request, httplib::Response& response) {
+  // DNS rebinding: a hostile site's name pointed at 127.0.0.1 reaches this port from the
+  // official's own browser; it still says its own name in Host.
+  if (!AllowedHost(request.get_header_value("Host"))) {
+    SendRefusal(response, 421, "refused.host");
+    return false;
+  }
+  // Browsers say where a request comes from. Only this origin, or the official typing the
+  // address (none), may reach a page; another site's page never may.
+  const std::string site = request.get_header_value("Sec-Fetch-Site");
+  if (!site.empty() && site != "same-origin" && site != "none") {
+    SendRefusal(response, 403, "refused.cross_site");
+    return false;
+  }
+  const std::string origin = request.get_header_value("Origin");
+  if (!origin.empty()) {
+    const std::string scheme = tls_ ? "https://" : "http://";
+    if (!absl::StartsWith(origin, scheme) ||
+        !AllowedHost(absl::string_view(origin).substr(scheme.size()))) {
+      SendRefusal(response, 403, "refused.cross_site");
+      return false;
+    }
+  }
+  if (request.method != "GET" && request.method != "POST") {
+    SendRefusal(response, 405, "refused.method");
+    return false;
+  }
+  // The start page and the stylesheet and script (nothing in them is secret) need no session.
+  if (request.path == "/start" || request.path == "/assets/console.css" ||
+      request.path == "/assets/console.js") {
+    return true;
+  }
+  std::shared_ptr<Session> session = sessions_.Find(
+      CookieValue(request.get_header_value("Cookie"), cookie_name()), absl::Now());
+  if (session == nullptr) {
+    SendRefusal(response, 401, "refused.no_session");
+    return false;
+  }
+  return true;
+}
+
+void Console::Serve(const Route& route, const httplib::Request& request,
+                    httplib::Response& response) {
+  std::shared_ptr<Session> session = sessions_.Find(
+      CookieValue(request.get_header_value("Cookie"), cookie_name()), absl::Now());
+  if (session == nullptr) {  // expired between the gate and here
+    SendRefusal(response, 401, "refused.no_session");
+    return;
+  }
+  if (request.method == "POST") {
+    // Checked here rather than in Admit: cpp-httplib reads a request's body only after its
+    // pre-routing handler. The token counts in the form body only: a query string may be logged
+    // or kept in the browser's history.
+    std::string token;
+    if (request.is_multipart_form_data()) {
+      token = request.get_file_value("csrf").content;
+    } else {
+      httplib::Params body;
+      httplib::detail::parse_query_text(request.body, body);
+      auto it = body.find("csrf");
+      if (it != body.end()) token = it->second;
+    }
+    if (!ConstantTimeEquals(token, session->csrf)) {
+      SendRefusal(response, 403, "refused.csrf");
+      return;
+    }
+  }
+  PageContext context(*this, request, response, session);
+  if (!route.roles.empty() &&
+      std::find(route.roles.begin(), route.roles.end(), context.who().role()) ==
+          route.roles.end()) {
+    context.SendPage(context.T("refused.role"),
+                     absl::StrCat("<p>", context.T("refused.role.help"), "</p>"), 403);
+    return;
+  }
+  route.handler(context);
+}
+
+void Console::StartSession(const httplib::Request& request, httplib::Response& response) {
+  if (!sessions_.SecretMatches(request.get_param_value("s"))) {
+    SendRefusal(response, 403, "refused.secret");
+    return;
+  }
+  // The registry may have changed this identity's role since start-up.
+  if (absl::Status refreshed = Refresh(); !refreshed.ok()) {
+    SendRefusal(response, 502, "refused.registry");
+    return;
+  }
+  std::shared_ptr<Session> session = sessions_.Create(absl::Now());
+  std::string cookie = absl::StrCat(cookie_name(), "=", session->id,
+                                    "; Path=/; HttpOnly; SameSite=Strict");
+  if (tls_) absl::StrAppend(&cookie, "; Secure");
+  response.set_header("Set-Cookie", cookie);
+  // Off the address bar (and out of the history's latest entry) at once.
+  response.status = 303;
+  response.set_header("Location", "/");
+}
+
+}  // namespace registry::console

@@ -1,0 +1,228 @@
+// registry-console's HTTP side: one cpp-httplib server (no HTTP parsing of our own) on a loopback
+// address, whose every request passes one gate before any page runs:
+//
+//   Host header is the console's own address (a page from another site that rebinds its name to
+//   127.0.0.1 is refused) -> Sec-Fetch-Site and Origin, when the browser sends them, are this
+//   origin -> the session cookie names a live session (else 401; /start and /assets excepted)
+//   -> a POST carries the session's CSRF token (else 403) -> the page's roles include the role
+//   the registry assigned this identity (else 403, and nothing is asked of the registry).
+//
+// Every response, refusals and errors included, carries the same security headers: a strict
+// Content-Security-Policy (this origin's script and style only, no inline code, no framing, forms
+// to this origin only), nosniff, no referrer, no caching. No CORS header is ever sent.
+//
+//   Console console(options, NewGrpcRegistry(channel, settings));
+//   RETURN_IF_ERROR(console.Start());
+//   std::cout << console.StartUrl() << "\n";
+//   console.Wait();
+#ifndef REGISTRY_CLIENT_CONSOLE_CONSOLE_SERVER_H_
+#define REGISTRY_CLIENT_CONSOLE_CONSOLE_SERVER_H_
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "absl/time/time.h"
+#include "client/console/catalog.h"
+#include "client/console/registry_api.h"
+#include "client/console/sessions.h"
+#include "registry/v1/common.pb.h"
+#include "registry/v1/info.pb.h"
+
+namespace httplib {
+class Server;
+struct Request;
+struct Response;
+}  // namespace httplib
+
+namespace registry::console {
+
+inline constexpr char kDefaultListen[] = "127.0.0.1:8080";
+// The session cookie is named after the console's port: browsers keep cookies by host, not by
+// port, so two consoles on one computer (a clerk's and an auditor's) must not overwrite each
+// other's session.
+inline constexpr char kSessionCookiePrefix[] = "registry_console_";
+
+// The security headers of every response.
+inline constexpr char kContentSecurityPolicy[] =
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+struct ConsoleOptions {
+  // HOST:PORT to listen on; port 0 picks a free one.
+  std::string listen = kDefaultListen;
+  // A non-loopback listen address is refused unless this is set, and then needs TLS.
+  bool allow_remote = false;
+  // PEM files of the console's own HTTPS certificate and key; both or neither.
+  std::string tls_cert_file;
+  std::string tls_key_file;
+  // The auditor's verification state (as registry-cli's audit verify --state) and the trusted
+  // audit public key PEM (nullopt: pinned, else trusted on first use).
+  std::string audit_state_path;
+  std::optional<std::string> audit_public_key_pem;
+  // registryd's address, recorded with a verified log's state.
+  std::string server_address;
+  // A session unused this long ends.
+  absl::Duration session_idle = absl::Hours(8);
+};
+
+// Whether `host` (an address or name, no port) is a loopback address: 127.0.0.0/8, ::1 or
+// "localhost".
+bool IsLoopbackHost(absl::string_view host);
+
+// Splits "HOST:PORT" ("[::1]:8080" for IPv6). InvalidArgument when it is not that shape.
+absl::StatusOr<std::pair<std::string, int>> SplitListenAddress(absl::string_view listen);
+
+class Console;
+
+// Everything a page handler works with for one request.
+class PageContext {
+ public:
+  PageContext(Console& console, const httplib::Request& request, httplib::Response& response,
+              std::shared_ptr<Session> session);
+
+  Console& console() { return console_; }
+  Registry& registry();
+  const httplib::Request& request() const { return request_; }
+  httplib::Response& response() { return response_; }
+  Session& session() { return *session_; }
+  const std::shared_ptr<Session>& session_ptr() { return session_; }
+  const Language& language() const { return language_; }
+  const v1::WhoAmIResponse& who() const { return who_; }
+
+  // The catalog message `key`, escaped for HTML.
+  std::string T(absl::string_view key) const;
+  // The same with placeholders filled by values already escaped (use Text() on server strings).
+  std::string Tf(absl::string_view key,
+                 const std::vector<std::pair<std::string, std::string>>& values) const;
+  // The message unescaped (for a download's file name, a JSON answer).
+  std::string Raw(absl::string_view key) const;
+
+  // A form field or query parameter ("" when absent); every value of a repeated one.
+  std::string Param(absl::string_view name) const;
+  std::vector<std::string> Params(absl::string_view name) const;
+
+  // The hidden CSRF input every POST form carries.
+  std::string CsrfInput() const;
+
+  // Sends a whole page: the layout (language switcher, navigation for the role, skip link) around
+  // `body`, under the heading `title` (escaped text).
+  void SendPage(const std::string& title, const std::string& body, int status = 200);
+  // Sends a page saying what went wrong with a registry call: the status code's name, its meaning
+  // in the user's language and the server's message (escaped).
+  void SendError(const absl::Status& status, int http_status = 0);
+  // The same box, for a page that shows it above a form.
+  std::string ErrorBox(const absl::Status& status) const;
+  void Redirect(const std::string& path);
+
+ private:
+  Console& console_;
+  const httplib::Request& request_;
+  httplib::Response& response_;
+  std::shared_ptr<Session> session_;
+  const Language& language_;
+  v1::WhoAmIResponse who_;
+};
+
+using PageHandler = std::function<void(PageContext&)>;
+
+// Who may open a page: a set of roles.
+using Roles = std::vector<v1::Role>;
+
+class Console {
+ public:
+  Console(ConsoleOptions options, std::shared_ptr<Registry> registry);
+  ~Console();
+  Console(const Console&) = delete;
+  Console& operator=(const Console&) = delete;
+
+  // Asks the registry who this identity is (WhoAmI; for a clerk also the reference data), checks
+  // the listen address, binds it and starts serving on a thread of its own. Errors: the
+  // registry's (the identity is refused, the server is down), InvalidArgument for a non-loopback
+  // address without allow_remote or without TLS, Unavailable when the address cannot be bound.
+  absl::Status Start();
+  // Stops serving and waits for running jobs to end. Idempotent.
+  void Stop();
+  // Blocks until Stop() is called (from a signal handler's thread, or a test).
+  void Wait();
+
+  int port() const { return port_; }
+  // "http://127.0.0.1:8080/start?s=<secret>": what the official opens.
+  std::string StartUrl() const;
+  const std::string& start_secret() const { return sessions_.start_secret(); }
+  std::string cookie_name() const;
+
+  Registry& registry() { return *registry_; }
+  const ConsoleOptions& options() const { return options_; }
+  const Catalogs& catalogs() const { return Catalogs::Embedded(); }
+  // What the registry said at start-up (refreshed when a session starts).
+  v1::WhoAmIResponse who();
+  v1::GetReferenceDataResponse reference();
+  // Runs `work` on a thread that Stop() waits for.
+  void RunInBackground(std::function<void()> work);
+
+  struct Route {
+    std::string method;
+    std::string pattern;  // a regular expression (cpp-httplib's routes)
+    Roles roles;          // empty: every role
+    PageHandler handler;
+  };
+  // Every page the console serves (after Start), for the tests that go through all of them.
+  const std::vector<Route>& routes() const { return routes_; }
+
+ private:
+  void AddRoutes();
+  void Add(std::string method, std::string pattern, Roles roles, PageHandler handler);
+  // The gate above, for one request: true when it may go on to its page.
+  bool Admit(const httplib::Request& request, httplib::Response& response);
+  void Serve(const Route& route, const httplib::Request& request, httplib::Response& response);
+  void StartSession(const httplib::Request& request, httplib::Response& response);
+  absl::Status Refresh();
+  bool AllowedHost(absl::string_view host) const;
+
+  const ConsoleOptions options_;
+  const std::shared_ptr<Registry> registry_;
+  SessionStore sessions_;
+  std::unique_ptr<httplib::Server> http_;
+  std::string host_;
+  int port_ = 0;
+  bool tls_ = false;
+  std::thread listener_;
+  std::vector<Route> routes_;
+
+  absl::Mutex mu_;
+  v1::WhoAmIResponse who_ ABSL_GUARDED_BY(mu_);
+  v1::GetReferenceDataResponse reference_ ABSL_GUARDED_BY(mu_);
+  std::vector<std::thread> workers_ ABSL_GUARDED_BY(mu_);
+  bool stopped_ ABSL_GUARDED_BY(mu_) = false;
+  absl::Notification done_;
+};
+
+// The pages, by file; each adds its routes.
+void AddCommonPages(Console& console,
+                    const std::function<void(std::string, std::string, Roles, PageHandler)>& add);
+void AddRecordPages(Console& console,
+                    const std::function<void(std::string, std::string, Roles, PageHandler)>& add);
+void AddImportPages(Console& console,
+                    const std::function<void(std::string, std::string, Roles, PageHandler)>& add);
+void AddVettingPages(Console& console,
+                     const std::function<void(std::string, std::string, Roles, PageHandler)>& add);
+void AddAuditPages(Console& console,
+                   const std::function<void(std::string, std::string, Roles, PageHandler)>& add);
+void AddAdminPages(Console& console,
+                   const std::function<void(std::string, std::string, Roles, PageHandler)>& add);
+
+// Role names as the catalogs key them: "clerk".
+std::string RoleKey(v1::Role role);
+
+}  // namespace registry::console
+
+#endif  // REGISTRY_CLIENT_CONSOLE_CONSOLE_SERVER_H_

@@ -1,0 +1,31 @@
+// HTML for the console's pages, built on the server from escaped parts. Every string that did not
+// come from the console's own code or catalogs (record fields, names, reasons, audit actors,
+// organisations, error messages: whatever the registry sends, or a user typed) passes through
+// Text() exactly once before it is put into a page.
+//
+//   absl::StrAppend(&html, "<td>", Text(person.surname()), "</td>");
+#ifndef REGISTRY_CLIENT_CONSOLE_HTML_H_
+#define REGISTRY_CLIENT_CONSOLE_HTML_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+
+namespace registry::console {
+
+// `text` safe to put in HTML text or in a quoted attribute value: & < > " ' as character
+// references. Trusted text only (the catalogs, the console's own words): it does nothing else.
+std::string Escape(absl::string_view text);
+
+// Text from the registry or a user, for a page: what registry-cli prints for a terminal
+// (client/terminal_text.h ForTerminal: control characters, bidirectional formatting characters,
+// line separators and invalid UTF-8 as visible escapes, so that no value can reorder what is
+// read around it) and then Escape, so that no value can be markup either.
+std::string Text(absl::string_view text);
+
+// `text` percent-encoded for a URL query value or path segment (unreserved characters kept).
+std::string UrlEncode(absl::string_view text);
+
+}  // namespace registry::console
+
+#endif  // REGISTRY_CLIENT_CONSOLE_HTML_H_

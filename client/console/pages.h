@@ -1,0 +1,81 @@
+// Parts the console's pages share: form inputs with their labels, hints and errors, a record's
+// fields for people, status and result names in the user's language.
+#ifndef REGISTRY_CLIENT_CONSOLE_PAGES_H_
+#define REGISTRY_CLIENT_CONSOLE_PAGES_H_
+
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "client/console/console_server.h"
+#include "client/console/record_form.h"
+#include "registry/v1/records.pb.h"
+#include "registry/v1/vetting.pb.h"
+
+namespace registry::console {
+
+// One input of a form, labelled, with its hint and error tied to it (aria-describedby), so that
+// a screen reader reads them with the input and the error stands beside it.
+struct Input {
+  enum class Kind { kText, kSelect, kTextarea, kCheckbox };
+  std::string name;   // the input's name and id
+  std::string label;  // escaped
+  std::string hint;   // escaped, may be empty
+  std::string error;  // escaped, may be empty
+  std::string value;  // raw; escaped when rendered
+  Kind kind = Kind::kText;
+  // Select: value (raw) and label (escaped); a first empty option when `placeholder` is set.
+  std::vector<std::pair<std::string, std::string>> options;
+  std::string placeholder;  // escaped
+  bool required = false;
+  bool checked = false;  // a checkbox
+  std::string autocomplete = "off";
+  std::string inputmode;    // "numeric"
+  std::string size_class;   // "short", "date"
+};
+std::string RenderInput(const PageContext& ctx, const Input& input);
+
+// A list of the form's errors above it, each linking to its input.
+std::string ErrorSummary(const PageContext& ctx,
+                         const std::vector<std::pair<std::string, std::string>>& errors);
+
+// An error of the form in the user's language (escaped): the catalog's words for a rule the
+// server stated, else the server's own words marked as English.
+std::string ErrorText(const PageContext& ctx, const FieldError& error);
+
+// What the registry's refusal `status` says about the request field `field` ("legal_basis"), in
+// the user's language when the catalogs know the rule (escaped), for the form to show beside the
+// input that fills it; "" when the refusal is not INVALID_ARGUMENT or does not name the field.
+std::string ServerErrorFor(const PageContext& ctx, const absl::Status& status,
+                           absl::string_view field);
+
+// The record's fields as a clerk or court reads them: label and value, escaped.
+struct RecordRow {
+  std::string label;
+  std::string value;
+  bool bookkeeping = false;
+};
+std::vector<RecordRow> RecordRows(const PageContext& ctx, const registry::v1::Record& record);
+
+std::string StatusName(const PageContext& ctx, registry::v1::RecordStatus status);
+std::string ResultName(const PageContext& ctx, registry::v1::VettingResult result);
+// "NOT_CLEAR": the coded result as the API names it.
+std::string ResultCode(registry::v1::VettingResult result);
+
+// Whether `id` has the shape of a record id (32 lowercase hex), so it may go into a URL.
+bool IsRecordId(absl::string_view id);
+
+// "<table>" of rows, with a caption.
+std::string RecordTable(const PageContext& ctx, const registry::v1::Record& record,
+                        const std::string& caption);
+
+// A job's page once it has finished: the import's report, the verification's result.
+std::string ImportJobResult(const PageContext& ctx, Job& job);
+std::string VerifyJobResult(const PageContext& ctx, Job& job);
+// Starts `job` in the session (forgetting its oldest when it holds kMaxKept) and sends the
+// browser to its page; `work` runs on a background thread.
+void StartJob(PageContext& ctx, std::shared_ptr<Job> job, std::function<void()> work);
+
+}  // namespace registry::console
+
+#endif  // REGISTRY_CLIENT_CONSOLE_PAGES_H_

@@ -1,0 +1,153 @@
+// The security officer's pages: the registry's backups (list, make one now), the whole-data check
+// and the rotation of the key-encryption key. None of them shows or touches record contents: the
+// registry answers with counts, ids, dates and the ids of what is inconsistent.
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "client/console/html.h"
+#include "client/console/pages.h"
+#include "httplib.h"
+
+namespace registry::console {
+namespace {
+
+// What the officer types to rotate the key: the same word in every language, so that a switch of
+// language between the form and the button does not change what counts.
+constexpr char kRotateWord[] = "ROTATE";
+
+std::string Notice(const std::string& text) {
+  return absl::StrCat("<div class=\"notice\" role=\"status\" id=\"admin-done\"><p>", text,
+                      "</p></div>");
+}
+
+void Overview(PageContext& ctx) {
+  std::string body;
+  // A finished action, as its redirect names it (numbers only: nothing typed comes back here).
+  const std::string backup = ctx.Param("backup");
+  if (!backup.empty() && backup.size() <= 10 &&
+      backup.find_first_not_of("0123456789") == std::string::npos) {
+    absl::StrAppend(&body, Notice(ctx.Tf("admin.backup.made", {{"id", backup}})));
+  }
+  const std::string pruned = ctx.Param("pruned");
+  if (!pruned.empty() && pruned.size() <= 200 &&
+      pruned.find_first_not_of("0123456789,") == std::string::npos) {
+    absl::StrAppend(&body, "<p>", ctx.Tf("admin.backup.pruned", {{"ids", Escape(pruned)}}),
+                    "</p>");
+  }
+  absl::StrAppend(&body, "<h2 id=\"backups-title\">", ctx.T("admin.backups"), "</h2>");
+  absl::StatusOr<v1::ListBackupsResponse> backups = ctx.registry().ListBackups();
+  if (!backups.ok()) {
+    absl::StrAppend(&body, ctx.ErrorBox(backups.status()));
+  } else if (backups->backups().empty()) {
+    absl::StrAppend(&body, "<p id=\"backups\">", ctx.T("admin.backups.none"), "</p>");
+  } else {
+    std::string rows;
+    for (const v1::BackupInfo& info : backups->backups()) {
+      absl::StrAppend(&rows, "<tr><td>", info.backup_id(), "</td><td>", Text(info.created_at()),
+                      "</td><td>", info.size_bytes(), "</td></tr>");
+    }
+    absl::StrAppend(&body, "<table class=\"results\" id=\"backups\"><caption>",
+                    ctx.T("admin.backups.caption"), "</caption><thead><tr><th scope=\"col\">",
+                    ctx.T("admin.backups.id"), "</th><th scope=\"col\">",
+                    ctx.T("admin.backups.created"), "</th><th scope=\"col\">",
+                    ctx.T("admin.backups.bytes"), "</th></tr></thead><tbody>", rows,
+                    "</tbody></table>");
+  }
+  absl::StrAppend(&body, "<form method=\"post\" action=\"/admin/backup\">", ctx.CsrfInput(), "<p>",
+                  ctx.T("admin.backup.help"), "</p><button class=\"primary\" id=\"backup-button\">",
+                  ctx.T("admin.backup.button"), "</button></form>");
+  absl::StrAppend(&body, "<h2>", ctx.T("admin.check"), "</h2><form method=\"post\" "
+                  "action=\"/admin/verify-data\">", ctx.CsrfInput(), "<p>",
+                  ctx.T("admin.check.help"), "</p><button id=\"check-button\">",
+                  ctx.T("admin.check.button"), "</button></form>");
+  absl::StrAppend(&body, "<h2>", ctx.T("admin.rotate"), "</h2><p>", ctx.T("admin.rotate.help"),
+                  "</p><p><a href=\"/admin/rotate-keys\">", ctx.T("admin.rotate.open"),
+                  "</a></p>");
+  ctx.SendPage(ctx.T("admin.title"), body);
+}
+
+void Backup(PageContext& ctx) {
+  absl::StatusOr<v1::BackupInfo> made = ctx.registry().CreateBackup();
+  if (!made.ok()) return ctx.SendError(made.status());
+  ctx.Redirect(absl::StrCat("/admin?backup=", made->backup_id(),
+                            made->pruned_backup_ids().empty()
+                                ? ""
+                                : absl::StrCat("&pruned=",
+                                               absl::StrJoin(made->pruned_backup_ids(), ","))));
+}
+
+void CheckData(PageContext& ctx) {
+  absl::StatusOr<v1::VerifyDataResponse> checked = ctx.registry().VerifyData();
+  if (!checked.ok()) return ctx.SendError(checked.status());
+  const bool consistent = checked->problem_count() == 0;
+  std::string body = absl::StrCat(
+      "<div class=\"result ", consistent ? "result-clear" : "result-not_clear",
+      "\" role=\"status\" id=\"check-result\"><p class=\"code\">",
+      consistent ? ctx.T("admin.check.consistent")
+                 : ctx.Tf("admin.check.problems", {{"n", absl::StrCat(checked->problem_count())}}),
+      "</p></div><table class=\"record\"><caption>", ctx.T("admin.check.caption"), "</caption>",
+      "<tr><th scope=\"row\">", ctx.T("admin.check.records"), "</th><td>", checked->records(),
+      "</td></tr><tr><th scope=\"row\">", ctx.T("admin.check.versions"), "</th><td>",
+      checked->versions(), "</td></tr><tr><th scope=\"row\">", ctx.T("admin.check.index_rows"),
+      "</th><td>", checked->index_rows(), "</td></tr><tr><th scope=\"row\">",
+      ctx.T("admin.check.audit_events"), "</th><td>", checked->audit_events(),
+      "</td></tr></table>");
+  if (!consistent) {
+    std::string items;
+    for (const std::string& problem : checked->problems()) {
+      absl::StrAppend(&items, "<li><code>", Text(problem), "</code></li>");
+    }
+    absl::StrAppend(&body, "<h2>", ctx.T("admin.check.list"), "</h2><ul id=\"problems\">", items,
+                    "</ul>");
+  }
+  absl::StrAppend(&body, "<p><a href=\"/admin\">", ctx.T("admin.back"), "</a></p>");
+  ctx.SendPage(ctx.T("admin.check.title"), body);
+}
+
+void SendRotateForm(PageContext& ctx, const std::string& error, const std::string& box,
+                    int status) {
+  Input confirm;
+  confirm.name = "confirm";
+  confirm.label = ctx.Tf("admin.rotate.confirm", {{"word", kRotateWord}});
+  confirm.error = error;
+  confirm.required = true;
+  confirm.size_class = "medium";
+  ctx.SendPage(ctx.T("admin.rotate.title"),
+               absl::StrCat(box, "<div class=\"warning\"><p>", ctx.T("admin.rotate.what"),
+                            "</p></div><form method=\"post\" action=\"/admin/rotate-keys\">",
+                            ctx.CsrfInput(), RenderInput(ctx, confirm),
+                            "<div class=\"actions\"><button class=\"danger\">",
+                            ctx.T("admin.rotate.button"), "</button> <a href=\"/admin\">",
+                            ctx.T("form.cancel"), "</a></div></form>"),
+               status);
+}
+
+void RotateForm(PageContext& ctx) { SendRotateForm(ctx, "", "", 200); }
+
+void Rotate(PageContext& ctx) {
+  // Typed, not clicked: a new key version is for good.
+  if (absl::StripAsciiWhitespace(ctx.Param("confirm")) != kRotateWord) {
+    return SendRotateForm(ctx, ctx.Tf("admin.rotate.mismatch", {{"word", kRotateWord}}), "", 400);
+  }
+  absl::StatusOr<v1::RotateKeysResponse> rotated = ctx.registry().RotateKeys();
+  if (!rotated.ok()) return SendRotateForm(ctx, "", ctx.ErrorBox(rotated.status()), 400);
+  ctx.SendPage(ctx.T("admin.rotated.title"),
+               absl::StrCat(Notice(ctx.Tf("admin.rotated.text",
+                                          {{"version", absl::StrCat(rotated->current_kek_version())},
+                                           {"n", absl::StrCat(rotated->rewrapped())}})),
+                            "<p><a href=\"/admin\">", ctx.T("admin.back"), "</a></p>"));
+}
+
+}  // namespace
+
+void AddAdminPages(Console&,
+                   const std::function<void(std::string, std::string, Roles, PageHandler)>& add) {
+  const Roles admin = {v1::ROLE_ADMIN};
+  add("GET", "/admin", admin, Overview);
+  add("POST", "/admin/backup", admin, Backup);
+  add("POST", "/admin/verify-data", admin, CheckData);
+  add("GET", "/admin/rotate-keys", admin, RotateForm);
+  add("POST", "/admin/rotate-keys", admin, Rotate);
+}
+
+}  // namespace registry::console

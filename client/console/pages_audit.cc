@@ -1,0 +1,443 @@
+// The auditor's pages: the events of the access log with filters and paging, one event whole,
+// the full verification of the log (client/audit_verifier, run here in the console's process
+// against the auditor's pinned state), and an export for a named recipient.
+#include <algorithm>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "client/audit_events.h"
+#include "client/audit_verifier.h"
+#include "client/console/html.h"
+#include "client/console/pages.h"
+#include "client/json_io.h"
+#include "common/time_format.h"
+#include "httplib.h"
+
+namespace registry::console {
+namespace {
+
+using Values = std::vector<std::pair<std::string, std::string>>;
+
+constexpr uint32_t kPageSize = 50;
+
+// One verification at a time writes the state file.
+absl::Mutex verify_mu;
+
+// "2026-11-28" as the start of that day; an RFC 3339 instant as it is; nullopt otherwise.
+std::optional<std::string> Instant(absl::string_view text) {
+  if (text.empty()) return std::string();
+  if (ParseDate(text).ok()) return absl::StrCat(text, "T00:00:00Z");
+  if (ParseInstant(text).ok()) return std::string(text);
+  return std::nullopt;
+}
+
+// The filter the form's fields give, and the problems of the fields that could not be read.
+v1::AuditFilter FilterOf(const PageContext& ctx, Values* problems) {
+  v1::AuditFilter filter;
+  const auto param = [&](const char* name) {
+    return std::string(absl::StripAsciiWhitespace(ctx.Param(name)));
+  };
+  for (const char* name : {"from", "to"}) {
+    std::optional<std::string> instant = Instant(param(name));
+    if (!instant.has_value()) {
+      problems->emplace_back(name, ctx.T("audit.bad_time"));
+    } else if (std::string(name) == "from") {
+      filter.set_from_time(*instant);
+    } else {
+      filter.set_to_time(*instant);
+    }
+  }
+  filter.set_actor(param("actor"));
+  if (const std::string action = param("action"); !action.empty()) {
+    std::optional<std::string> full = client::FullMethodName(action);
+    if (full.has_value()) {
+      filter.set_action(*full);
+    } else {
+      problems->emplace_back("action", ctx.T("form.choose"));
+    }
+  }
+  filter.set_record_id(param("record_id"));
+  if (const std::string outcome = param("outcome"); !outcome.empty()) {
+    int code = -1;
+    if (absl::SimpleAtoi(outcome, &code) && code >= 0 && code <= client::kMaxStatusCode) {
+      filter.set_outcome_plus_one(code + 1);
+    } else {
+      problems->emplace_back("outcome", ctx.T("form.choose"));
+    }
+  }
+  return filter;
+}
+
+std::string FilterInputs(const PageContext& ctx, const Values& problems) {
+  const auto error_of = [&](const std::string& name) {
+    for (const auto& [input, text] : problems) {
+      if (input == name) return text;
+    }
+    return std::string();
+  };
+  const auto text = [&](const std::string& name, const std::string& hint_key,
+                        const std::string& size) {
+    Input input;
+    input.name = name;
+    input.label = ctx.T(absl::StrCat("audit.filter.", name));
+    if (!hint_key.empty()) input.hint = ctx.T(hint_key);
+    input.value = ctx.Param(name);
+    input.error = error_of(name);
+    input.size_class = size;
+    return RenderInput(ctx, input);
+  };
+  Input action;
+  action.name = "action";
+  action.kind = Input::Kind::kSelect;
+  action.label = ctx.T("audit.filter.action");
+  action.placeholder = ctx.T("audit.any");
+  action.value = ctx.Param("action");
+  action.error = error_of("action");
+  for (const std::string& name : client::ApiMethodNames()) action.options.emplace_back(name, Escape(name));
+  Input outcome;
+  outcome.name = "outcome";
+  outcome.kind = Input::Kind::kSelect;
+  outcome.label = ctx.T("audit.filter.outcome");
+  outcome.placeholder = ctx.T("audit.any");
+  outcome.value = ctx.Param("outcome");
+  outcome.error = error_of("outcome");
+  for (int code = 0; code <= client::kMaxStatusCode; ++code) {
+    const std::string name = absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
+    outcome.options.emplace_back(absl::StrCat(code), Escape(name));
+  }
+  return absl::StrCat("<fieldset class=\"filters\"><legend>", ctx.T("audit.filters"), "</legend>",
+                      text("from", "audit.time_hint", "medium"), text("to", "audit.time_hint", "medium"),
+                      text("actor", "", "long"), RenderInput(ctx, action), RenderInput(ctx, outcome),
+                      text("record_id", "", "long"), "</fieldset>");
+}
+
+// The filter fields as a query string, for the next page's link.
+std::string FilterQuery(const PageContext& ctx) {
+  std::vector<std::string> parts;
+  for (const char* name : {"from", "to", "actor", "action", "outcome", "record_id"}) {
+    const std::string value = ctx.Param(name);
+    if (!value.empty()) parts.push_back(absl::StrCat(name, "=", UrlEncode(value)));
+  }
+  return absl::StrJoin(parts, "&amp;");
+}
+
+std::string OutcomeName(int32_t outcome) {
+  return absl::StatusCodeToString(static_cast<absl::StatusCode>(outcome));
+}
+
+std::string Warnings(const std::vector<std::string>& warnings) {
+  std::string out;
+  for (const std::string& warning : warnings) {
+    absl::StrAppend(&out, "<p class=\"field-error\" lang=\"en\">", Text(warning), "</p>");
+  }
+  return out;
+}
+
+void Events(PageContext& ctx) {
+  Values problems;
+  v1::ListAuditEventsRequest request;
+  *request.mutable_filter() = FilterOf(ctx, &problems);
+  request.set_page_size(kPageSize);
+  request.set_page_token(ctx.Param("page"));
+  std::string form = absl::StrCat("<form method=\"get\" action=\"/audit\">", FilterInputs(ctx, problems),
+                                  "<div class=\"actions\"><button class=\"primary\">",
+                                  ctx.T("audit.apply"), "</button> <a href=\"/audit\">",
+                                  ctx.T("audit.clear"), "</a></div></form>");
+  if (!problems.empty()) {
+    return ctx.SendPage(ctx.T("audit.title"), absl::StrCat(ErrorSummary(ctx, problems), form), 400);
+  }
+  absl::StatusOr<v1::ListAuditEventsResponse> page = ctx.registry().ListAuditEvents(request);
+  if (!page.ok()) {
+    return ctx.SendPage(ctx.T("audit.title"), absl::StrCat(ctx.ErrorBox(page.status()), form), 400);
+  }
+  std::string rows;
+  for (const v1::AuditEntry& entry : page->entries()) {
+    const client::HashedEvent hashed = client::DecodeHashedEvent(entry);
+    const std::string link = absl::StrCat("<a href=\"/audit/events/", entry.index(), "\">",
+                                          entry.index(), "</a>");
+    if (!hashed.event.has_value()) {
+      absl::StrAppend(&rows, "<tr class=\"bad\"><td>", link, "</td><td colspan=\"6\">",
+                      Warnings(hashed.warnings), "</td></tr>");
+      continue;
+    }
+    const v1::AuditEvent& e = *hashed.event;
+    std::vector<std::string> details;
+    if (!e.record_ids().empty()) {
+      details.push_back(ctx.Tf("audit.records", {{"n", absl::StrCat(e.record_ids_size())}}));
+    }
+    if (!e.purpose_code().empty()) details.push_back(absl::StrCat(ctx.T("audit.purpose"), " ", Text(e.purpose_code())));
+    if (!e.case_reference().empty()) details.push_back(absl::StrCat(ctx.T("audit.case"), " “", Text(e.case_reference()), "”"));
+    if (!e.consent_reference().empty()) details.push_back(absl::StrCat(ctx.T("audit.consent"), " “", Text(e.consent_reference()), "”"));
+    if (!e.reference().empty()) details.push_back(absl::StrCat(ctx.T("audit.reference"), " “", Text(e.reference()), "”"));
+    if (e.dry_run()) details.push_back(ctx.T("audit.dry_run"));
+    absl::StrAppend(&rows, "<tr", hashed.warnings.empty() ? "" : " class=\"bad\"", "><td>", link,
+                    "</td><td>", Text(e.time()), "</td><td>", Text(RoleKey(e.role())), "</td><td>",
+                    Text(client::ShortMethod(e.action())), "</td><td>",
+                    Escape(OutcomeName(e.outcome())), "</td><td>", Text(e.actor()), "</td><td>",
+                    absl::StrJoin(details, "; "), Warnings(hashed.warnings), "</td></tr>");
+  }
+  std::string table =
+      page->entries().empty()
+          ? absl::StrCat("<p class=\"none\">", ctx.T("audit.none"), "</p>")
+          : absl::StrCat("<table class=\"results events\" id=\"events\"><caption>", ctx.T("audit.caption"),
+                         "</caption><thead><tr><th scope=\"col\">#</th><th scope=\"col\">",
+                         ctx.T("audit.col.time"), "</th><th scope=\"col\">", ctx.T("audit.col.role"),
+                         "</th><th scope=\"col\">", ctx.T("audit.col.action"), "</th><th scope=\"col\">",
+                         ctx.T("audit.col.outcome"), "</th><th scope=\"col\">", ctx.T("audit.col.actor"),
+                         "</th><th scope=\"col\">", ctx.T("audit.col.details"),
+                         "</th></tr></thead><tbody>", rows, "</tbody></table>");
+  const std::string query = FilterQuery(ctx);
+  std::string paging = "<nav class=\"paging\" aria-label=\"" + ctx.T("audit.paging") + "\"><ul>";
+  if (!ctx.Param("page").empty()) {
+    absl::StrAppend(&paging, "<li><a href=\"/audit?", query, "\">", ctx.T("audit.first"), "</a></li>");
+  }
+  if (!page->next_page_token().empty() && page->next_page_token() != request.page_token()) {
+    absl::StrAppend(&paging, "<li><a rel=\"next\" href=\"/audit?", query, query.empty() ? "" : "&amp;",
+                    "page=", UrlEncode(page->next_page_token()), "\">", ctx.T("audit.next"), "</a></li>");
+  }
+  absl::StrAppend(&paging, "</ul></nav>");
+  ctx.SendPage(ctx.T("audit.title"), absl::StrCat(form, table, paging));
+}
+
+void Event(PageContext& ctx) {
+  uint64_t index = 0;
+  if (!absl::SimpleAtoi(ctx.request().matches[1].str(), &index) || index == UINT64_MAX) {
+    return ctx.SendError(absl::InvalidArgumentError("event index"), 400);
+  }
+  v1::StreamAuditEventsRequest request;
+  request.set_start_index(index);
+  request.set_end_index(index + 1);
+  std::optional<v1::AuditEntry> found;
+  absl::Status streamed = ctx.registry().StreamAuditEvents(request, [&](const v1::AuditEntry& entry) {
+    if (entry.index() == index && !found.has_value()) found = entry;
+    return absl::OkStatus();
+  });
+  if (!streamed.ok()) return ctx.SendError(streamed);
+  if (!found.has_value()) return ctx.SendError(absl::NotFoundError(ctx.Raw("audit.no_event")), 404);
+  const client::HashedEvent hashed = client::DecodeHashedEvent(*found);
+  std::string body = Warnings(hashed.warnings);
+  if (hashed.event.has_value()) {
+    const v1::AuditEvent& e = *hashed.event;
+    std::string rows;
+    const auto row = [&](const char* key, const std::string& value) {
+      if (!value.empty()) absl::StrAppend(&rows, "<tr><th scope=\"row\">", ctx.T(key), "</th><td>", value, "</td></tr>");
+    };
+    const auto list = [](const google::protobuf::RepeatedPtrField<std::string>& items) {
+      std::vector<std::string> escaped;
+      for (const std::string& item : items) escaped.push_back(absl::StrCat("<code>", Text(item), "</code>"));
+      return absl::StrJoin(escaped, "<br>");
+    };
+    row("audit.col.time", Text(e.time()));
+    row("audit.col.actor", Text(e.actor()));
+    row("audit.col.role", Text(RoleKey(e.role())));
+    row("audit.organisation", Text(e.organisation()));
+    row("audit.col.action", Text(e.action()));
+    row("audit.col.outcome", Escape(OutcomeName(e.outcome())));
+    row("audit.detail", Text(e.detail()));
+    row("audit.record_ids", list(e.record_ids()));
+    row("audit.tokens", list(e.tokens()));
+    row("audit.purpose", Text(e.purpose_code()));
+    row("audit.case", Text(e.case_reference()));
+    row("audit.consent", Text(e.consent_reference()));
+    row("audit.recipient", Text(e.recipient()));
+    row("audit.reference", Text(e.reference()));
+    row("audit.withheld", list(e.withheld()));
+    row("audit.request_id", Text(e.request_id()));
+    if (e.dry_run()) row("audit.dry_run", ctx.T("form.yes"));
+    if (e.has_pruning()) {
+      row("audit.pruning", ctx.Tf("audit.pruning.text",
+                                  {{"from", absl::StrCat(e.pruning().from_index())},
+                                   {"to", absl::StrCat(e.pruning().to_index())},
+                                   {"newest", Text(e.pruning().newest_pruned_time())},
+                                   {"days", absl::StrCat(e.pruning().retention_days())}}));
+    }
+    absl::StrAppend(&body, "<table class=\"record\"><caption>", ctx.T("audit.event.caption"),
+                    "</caption>", rows, "</table>");
+  }
+  absl::StrAppend(&body, "<p><a href=\"/audit\">", ctx.T("audit.back"), "</a></p>");
+  ctx.SendPage(ctx.Tf("audit.event.title", {{"n", absl::StrCat(index)}}), body);
+}
+
+void VerifyPage(PageContext& ctx) {
+  ctx.SendPage(ctx.T("verify.title"),
+               absl::StrCat("<p>", ctx.T("verify.intro"), "</p><form method=\"post\" action=\"/audit/verify\">",
+                            ctx.CsrfInput(), "<button class=\"primary\" id=\"verify-button\">",
+                            ctx.T("verify.button"), "</button></form>"));
+}
+
+// The log as the verifier reads it, counting the events it streams for the progress bar.
+class CountingSource final : public client::AuditLogSource {
+ public:
+  CountingSource(std::unique_ptr<client::AuditLogSource> inner, Job* job)
+      : inner_(std::move(inner)), job_(job) {}
+  absl::StatusOr<v1::SignedTreeHead> GetSignedTreeHead() override {
+    absl::StatusOr<v1::SignedTreeHead> head = inner_->GetSignedTreeHead();
+    if (head.ok()) job_->total = head->tree_size();
+    return head;
+  }
+  absl::StatusOr<v1::ConsistencyProof> GetConsistencyProof(uint64_t a, uint64_t b) override {
+    return inner_->GetConsistencyProof(a, b);
+  }
+  absl::StatusOr<v1::InclusionProof> GetInclusionProof(uint64_t i, uint64_t n) override {
+    return inner_->GetInclusionProof(i, n);
+  }
+  absl::Status StreamEvents(uint64_t start, uint64_t end,
+                            const std::function<absl::Status(const v1::AuditEntry&)>& on_entry) override {
+    return inner_->StreamEvents(start, end, [&](const v1::AuditEntry& entry) {
+      job_->done = std::min<uint64_t>(entry.index() + 1, job_->total);
+      return on_entry(entry);
+    });
+  }
+  absl::StatusOr<v1::PublicKey> GetAuditPublicKey() override { return inner_->GetAuditPublicKey(); }
+  absl::StatusOr<v1::PrunedPrefix> GetPrunedPrefix() override { return inner_->GetPrunedPrefix(); }
+
+ private:
+  std::unique_ptr<client::AuditLogSource> inner_;
+  Job* job_;
+};
+
+absl::StatusOr<client::AuditVerification> Verify(Registry& registry, const ConsoleOptions& options,
+                                                 Job* job) {
+  absl::MutexLock lock(&verify_mu);
+  std::string state_path = options.audit_state_path;
+  if (state_path.empty()) {
+    absl::StatusOr<std::string> path = client::DefaultAuditStatePath();
+    if (!path.ok()) return path.status();
+    state_path = *path;
+  }
+  absl::StatusOr<std::optional<client::AuditState>> previous = client::LoadAuditState(state_path);
+  if (!previous.ok()) return previous.status();
+  client::AuditVerifyOptions verify;
+  verify.full = true;
+  verify.public_key_pem = options.audit_public_key_pem;
+  verify.server = options.server_address;
+  CountingSource source(registry.AuditLog(), job);
+  absl::StatusOr<client::AuditVerification> result =
+      client::VerifyAuditLog(source, *previous, verify, absl::Now());
+  if (!result.ok()) return result.status();
+  absl::Status saved = client::SaveAuditState(state_path, result->state);
+  if (!saved.ok()) return saved;
+  return result;
+}
+
+void StartVerify(PageContext& ctx) {
+  auto job = std::make_shared<Job>(Job::Kind::kVerify);
+  Registry* registry = &ctx.registry();
+  const ConsoleOptions* options = &ctx.console().options();
+  StartJob(ctx, job, [registry, options, job] {
+    absl::StatusOr<client::AuditVerification> result = Verify(*registry, *options, job.get());
+    absl::MutexLock lock(&job->mu);
+    if (result.ok()) {
+      job->verification = *std::move(result);
+      job->done = job->total.load();
+    } else {
+      job->status = result.status();
+    }
+    job->finished = true;
+  });
+}
+
+void ExportPage(PageContext& ctx, const std::string& box, const Values& problems, int status,
+                const absl::Status& refused = absl::OkStatus()) {
+  const auto text = [&](const std::string& name, const std::string& hint_key) {
+    Input input;
+    input.name = name;
+    input.label = ctx.T(absl::StrCat("export.", name));
+    input.hint = ctx.T(hint_key);
+    input.error = ServerErrorFor(ctx, refused, name);
+    input.value = ctx.Param(name);
+    input.required = true;
+    input.size_class = "long";
+    return RenderInput(ctx, input);
+  };
+  ctx.SendPage(ctx.T("export.title"),
+               absl::StrCat(box, ErrorSummary(ctx, problems), "<p>", ctx.T("export.intro"),
+                            "</p><form method=\"post\" action=\"/audit/export\">", ctx.CsrfInput(),
+                            text("recipient", "export.recipient.hint"),
+                            text("reference", "export.reference.hint"), FilterInputs(ctx, problems),
+                            "<div class=\"actions\"><button class=\"primary\">", ctx.T("export.button"),
+                            "</button></div></form>"),
+               status);
+}
+
+void Export(PageContext& ctx) {
+  Values problems;
+  v1::ExportAuditEventsRequest request;
+  *request.mutable_filter() = FilterOf(ctx, &problems);
+  request.set_recipient(std::string(absl::StripAsciiWhitespace(ctx.Param("recipient"))));
+  request.set_reference(std::string(absl::StripAsciiWhitespace(ctx.Param("reference"))));
+  if (!problems.empty()) return ExportPage(ctx, "", problems, 400);
+  std::string lines;
+  absl::Status exported = ctx.registry().ExportAuditEvents(request, [&](const v1::AuditEntry& entry) {
+    absl::StatusOr<std::string> line = client::ToJsonLine(entry);
+    if (!line.ok()) return line.status();
+    absl::StrAppend(&lines, *line, "\n");
+    return absl::OkStatus();
+  });
+  if (!exported.ok()) return ExportPage(ctx, ctx.ErrorBox(exported), {}, 400, exported);
+  ctx.response().set_header("Content-Disposition", "attachment; filename=\"audit-export.jsonl\"");
+  ctx.response().set_content(lines, "application/x-ndjson");
+}
+
+}  // namespace
+
+std::string VerifyJobResult(const PageContext& ctx, Job& job) {
+  absl::MutexLock lock(&job.mu);
+  if (!job.verification.has_value()) {
+    return absl::StrCat("<div class=\"result result-failed\" role=\"alert\" id=\"verify-result\"><p class=\"code\">",
+                        ctx.T("verify.failed"), "</p></div>", ctx.ErrorBox(job.status));
+  }
+  const client::AuditVerification& v = *job.verification;
+  const v1::SignedTreeHead& head = v.log.verified_head();
+  const auto row = [&](const char* key, const std::string& value) {
+    return absl::StrCat("<tr><th scope=\"row\">", ctx.T(key), "</th><td>", value, "</td></tr>");
+  };
+  std::string notes;
+  for (const std::string& note : v.notes) absl::StrAppend(&notes, "<li lang=\"en\">", Text(note), "</li>");
+  std::string warnings;
+  for (const std::string& warning : v.warnings) {
+    absl::StrAppend(&warnings, "<li lang=\"en\">", Text(warning), "</li>");
+  }
+  std::string pruned;
+  if (v.log.pruned_size() > 0) {
+    pruned = row("verify.pruned", ctx.Tf("verify.pruned.text",
+                                         {{"n", absl::StrCat(v.log.pruned_size())},
+                                          {"until", Text(v.log.newest_pruned_time())},
+                                          {"days", absl::StrCat(v.retention_days)}}));
+  }
+  return absl::StrCat(
+      "<progress max=\"1\" value=\"1\" aria-label=\"", ctx.T("job.verify"), "\"></progress>",
+      "<div class=\"result result-clear\" role=\"status\" id=\"verify-result\"><p class=\"code\">",
+      ctx.T("verify.ok"), "</p><p>", ctx.Tf("verify.ok.text", {{"n", absl::StrCat(head.tree_size())}}),
+      "</p></div>",
+      warnings.empty() ? "" : absl::StrCat("<div class=\"warning\"><h2>", ctx.T("verify.warnings"), "</h2><ul>", warnings, "</ul></div>"),
+      "<table class=\"record\" id=\"pinned-head\"><caption>", ctx.T("verify.head"), "</caption>",
+      row("verify.log_id", absl::StrCat("<code>", Text(head.log_id()), "</code>")),
+      row("verify.tree_size", absl::StrCat("<span id=\"tree-size\">", head.tree_size(), "</span>")),
+      row("verify.root", absl::StrCat("<code>", absl::BytesToHexString(head.root_hash()), "</code>")),
+      row("verify.signed_at", Escape(FormatInstant(absl::FromUnixMicros(static_cast<int64_t>(
+                                  std::min<uint64_t>(head.timestamp_micros(), INT64_MAX)))))),
+      row("verify.key_id", absl::StrCat("<code>", Text(head.key_id()), "</code>")), pruned,
+      row("verify.retained", absl::StrCat(v.retained_verified)), "</table>",
+      notes.empty() ? "" : absl::StrCat("<h2>", ctx.T("verify.notes"), "</h2><ul>", notes, "</ul>"),
+      "<p><a href=\"/audit/verify\">", ctx.T("verify.again"), "</a></p>");
+}
+
+void AddAuditPages(Console&,
+                   const std::function<void(std::string, std::string, Roles, PageHandler)>& add) {
+  const Roles auditor = {v1::ROLE_AUDITOR};
+  add("GET", "/audit", auditor, Events);
+  add("GET", "/audit/events/([0-9]{1,20})", auditor, Event);
+  add("GET", "/audit/verify", auditor, VerifyPage);
+  add("POST", "/audit/verify", auditor, StartVerify);
+  add("GET", "/audit/export", auditor,
+      [](PageContext& ctx) { ExportPage(ctx, "", {}, 200); });
+  add("POST", "/audit/export", auditor, Export);
+}
+
+}  // namespace registry::console

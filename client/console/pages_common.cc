@@ -1,0 +1,314 @@
+// The pages every role has (home, the language switch) and the parts the other pages share.
+#include <algorithm>
+#include <tuple>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "client/choices.h"
+#include "client/console/html.h"
+#include "client/console/pages.h"
+#include "client/record_fields.h"
+#include "client/record_format.h"
+#include "httplib.h"
+
+namespace registry::console {
+
+std::string RenderInput(const PageContext& ctx, const Input& input) {
+  const std::string id = Escape(input.name);
+  std::vector<std::string> described;
+  std::string extra;
+  if (!input.hint.empty()) {
+    described.push_back(id + "-hint");
+    extra += absl::StrCat("<p class=\"hint\" id=\"", id, "-hint\">", input.hint, "</p>");
+  }
+  if (!input.error.empty()) {
+    described.push_back(id + "-error");
+    extra += absl::StrCat("<p class=\"field-error\" id=\"", id, "-error\"><span class=\"vh\">",
+                          ctx.T("form.error_prefix"), " </span>", input.error, "</p>");
+  }
+  std::string attributes;
+  if (!described.empty()) {
+    absl::StrAppend(&attributes, " aria-describedby=\"", absl::StrJoin(described, " "), "\"");
+  }
+  if (!input.error.empty()) absl::StrAppend(&attributes, " aria-invalid=\"true\"");
+  if (input.required) absl::StrAppend(&attributes, " required");
+  const std::string required_mark =
+      input.required ? absl::StrCat(" <span class=\"req\">(", ctx.T("form.required"), ")</span>")
+                     : "";
+  std::string control;
+  switch (input.kind) {
+    case Input::Kind::kText:
+      control = absl::StrCat("<input type=\"text\" id=\"", id, "\" name=\"", id, "\" value=\"",
+                             Escape(input.value), "\" autocomplete=\"", input.autocomplete, "\"",
+                             input.inputmode.empty()
+                                 ? ""
+                                 : absl::StrCat(" inputmode=\"", input.inputmode, "\""),
+                             input.size_class.empty()
+                                 ? ""
+                                 : absl::StrCat(" class=\"", input.size_class, "\""),
+                             attributes, ">");
+      break;
+    case Input::Kind::kTextarea:
+      control = absl::StrCat("<textarea id=\"", id, "\" name=\"", id, "\" rows=\"3\"", attributes,
+                             ">", Escape(input.value), "</textarea>");
+      break;
+    case Input::Kind::kSelect: {
+      std::string options;
+      if (!input.placeholder.empty()) {
+        absl::StrAppend(&options, "<option value=\"\">", input.placeholder, "</option>");
+      }
+      for (const auto& [value, label] : input.options) {
+        absl::StrAppend(&options, "<option value=\"", Escape(value), "\"",
+                        value == input.value ? " selected" : "", ">", label, "</option>");
+      }
+      control = absl::StrCat("<select id=\"", id, "\" name=\"", id, "\"", attributes, ">",
+                             options, "</select>");
+      break;
+    }
+    case Input::Kind::kCheckbox:
+      return absl::StrCat("<div class=\"field check", input.error.empty() ? "" : " invalid",
+                          "\" id=\"field-", id, "\"><input type=\"checkbox\" id=\"", id,
+                          "\" name=\"", id, "\" value=\"", Escape(input.value), "\"",
+                          input.checked ? " checked" : "", attributes,
+                          "> <label for=\"", id, "\">", input.label, "</label>", extra, "</div>");
+  }
+  return absl::StrCat("<div class=\"field", input.error.empty() ? "" : " invalid",
+                      "\" id=\"field-", id, "\"><label for=\"", id, "\">", input.label,
+                      required_mark, "</label>", extra, control, "</div>");
+}
+
+std::string ErrorSummary(const PageContext& ctx,
+                         const std::vector<std::pair<std::string, std::string>>& errors) {
+  if (errors.empty()) return "";
+  std::string items;
+  for (const auto& [input, text] : errors) {
+    if (input.empty()) {
+      absl::StrAppend(&items, "<li>", text, "</li>");
+    } else {
+      absl::StrAppend(&items, "<li><a href=\"#", Escape(input), "\">", text, "</a></li>");
+    }
+  }
+  return absl::StrCat("<div class=\"error-box\" role=\"alert\" tabindex=\"-1\" "
+                      "id=\"error-summary\"><h2>",
+                      ctx.T("form.problems"), "</h2><ul>", items, "</ul></div>");
+}
+
+std::string ErrorText(const PageContext& ctx, const FieldError& error) {
+  if (!error.key.empty()) {
+    std::vector<std::pair<std::string, std::string>> values;
+    for (const auto& [name, value] : error.values) values.emplace_back(name, Text(value));
+    return ctx.Tf(error.key, values);
+  }
+  return absl::StrCat("<span lang=\"en\">", Text(error.server_text), "</span>");
+}
+
+std::string ServerErrorFor(const PageContext& ctx, const absl::Status& status,
+                           absl::string_view field) {
+  if (status.code() != absl::StatusCode::kInvalidArgument) return "";
+  std::vector<std::string> texts;
+  for (const std::string& part : client::SplitServerProblems(status.message())) {
+    if (client::FieldOfMessage(part) != field) continue;
+    absl::string_view rule = absl::string_view(part).substr(field.size());
+    if (absl::StartsWith(rule, " is required")) {
+      rule = "required";
+    } else {
+      absl::ConsumePrefix(&rule, ": ");
+    }
+    FieldError error;
+    error.input = std::string(field);
+    std::tie(error.key, error.values) = RuleKey(rule);
+    error.server_text = std::string(rule);
+    texts.push_back(ErrorText(ctx, error));
+  }
+  return absl::StrJoin(texts, " ");
+}
+
+std::string StatusName(const PageContext& ctx, v1::RecordStatus status) {
+  return ctx.T(absl::StrCat("status_name.", client::RecordStatusName(status)));
+}
+
+std::string ResultCode(v1::VettingResult result) {
+  switch (result) {
+    case v1::VETTING_RESULT_CLEAR:
+      return "CLEAR";
+    case v1::VETTING_RESULT_NOT_CLEAR:
+      return "NOT_CLEAR";
+    case v1::VETTING_RESULT_REFER:
+      return "REFER";
+    default:
+      return "UNSPECIFIED";
+  }
+}
+
+std::string ResultName(const PageContext& ctx, v1::VettingResult result) {
+  return ctx.T(absl::StrCat("result.", absl::AsciiStrToLower(ResultCode(result))));
+}
+
+bool IsRecordId(absl::string_view id) {
+  return id.size() == 32 && std::all_of(id.begin(), id.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
+std::vector<RecordRow> RecordRows(const PageContext& ctx, const v1::Record& record) {
+  const v1::Person& p = record.person();
+  const v1::Conviction& c = record.conviction();
+  const v1::RecordMetadata& m = record.metadata();
+  std::vector<RecordRow> rows;
+  const auto add = [&](const char* key, std::string value, bool bookkeeping = false) {
+    rows.push_back({ctx.T(key), std::move(value), bookkeeping});
+  };
+  const auto texts = [](const google::protobuf::RepeatedPtrField<std::string>& items) {
+    std::vector<std::string> escaped;
+    for (const std::string& item : items) escaped.push_back(Text(item));
+    return absl::StrJoin(escaped, ", ");
+  };
+  add("field.surname", Text(p.surname()));
+  add("field.given-name", Text(p.given_name()));
+  add("field.father-name", Text(p.father_name()));
+  add("field.alias", texts(p.aliases()));
+  add("field.sex", p.sex() == v1::SEX_FEMALE ? ctx.T("sex.female")
+                   : p.sex() == v1::SEX_MALE ? ctx.T("sex.male")
+                                             : "");
+  add("field.birth-date", Text(p.birth_date()));
+  add("field.birth-place", Text(p.birth_place()));
+  add("field.citizenship", texts(p.citizenships()));
+  add("field.personal-number", Text(p.personal_number()));
+  add("field.address", Text(p.last_known_address()));
+  add("field.court", Escape(client::FormatCourt(c)));
+  add("field.case-number", Text(c.case_number()));
+  add("field.judgment-date", Text(c.judgment_date()));
+  add("field.final-date", Text(c.final_date()));
+  std::vector<std::string> offences;
+  for (const v1::Offence& offence : c.offences()) {
+    offences.push_back(Escape(client::FormatOffence(offence)));
+  }
+  add("field.offence", absl::StrJoin(offences, "<br>"));
+  std::string sentence;
+  const std::string word = client::SentenceTypeWord(c.sentence().type());
+  if (!word.empty()) sentence = ctx.T(absl::StrCat("sentence.", word));
+  if (c.sentence().months() > 0) {
+    absl::StrAppend(&sentence, ", ",
+                    ctx.Tf("sentence.months", {{"n", absl::StrCat(c.sentence().months())}}));
+  }
+  add("field.sentence", sentence);
+  std::vector<std::string> bans;
+  for (const v1::AccessoryBan& ban : c.bans()) {
+    const std::string ban_word = client::BanTypeWord(ban.type());
+    std::string text = ban_word.empty() ? Text(v1::BanType_Name(ban.type()))
+                                        : ctx.T(absl::StrCat("ban.", ban_word));
+    absl::StrAppend(&text, " — ",
+                    ban.end_date().empty() ? ctx.T("ban.for_life")
+                                           : ctx.Tf("ban.until", {{"date", Text(ban.end_date())}}));
+    bans.push_back(text);
+  }
+  add("field.ban", absl::StrJoin(bans, "<br>"));
+  add("field.release-date", Text(c.release_date()));
+  add("field.suspension-end-date", Text(c.suspension_end_date()));
+  add("field.juvenile", c.juvenile() ? ctx.T("form.yes") : ctx.T("form.no"));
+  // The status is part of what a version changes (a dispute), so it is compared like content.
+  add("record.status", StatusName(ctx, m.status()));
+  add("record.id", absl::StrCat("<code>", Text(m.record_id()), "</code>"), true);
+  add("record.version", absl::StrCat(m.version()), true);
+  add("record.created", ctx.Tf("record.by_at", {{"who", Text(m.created_by())},
+                                                 {"when", Text(m.created_at())}}),
+      true);
+  add("record.updated", ctx.Tf("record.by_at", {{"who", Text(m.updated_by())},
+                                                 {"when", Text(m.updated_at())}}),
+      true);
+  add("record.visible_until", Text(m.employer_visible_until()), true);
+  add("record.delete_after", Text(m.delete_after()), true);
+  return rows;
+}
+
+std::string RecordTable(const PageContext& ctx, const v1::Record& record,
+                        const std::string& caption) {
+  std::string rows;
+  for (const RecordRow& row : RecordRows(ctx, record)) {
+    absl::StrAppend(&rows, "<tr", row.bookkeeping ? " class=\"meta\"" : "", "><th scope=\"row\">",
+                    row.label, "</th><td>", row.value, "</td></tr>");
+  }
+  return absl::StrCat("<table class=\"record\"><caption>", caption, "</caption>", rows,
+                      "</table>");
+}
+
+namespace {
+
+void Home(PageContext& ctx) {
+  struct Task {
+    v1::Role role;
+    const char* path;
+    const char* key;
+  };
+  const std::vector<Task> tasks = {
+      {v1::ROLE_CLERK, "/records/new", "home.clerk.new"},
+      {v1::ROLE_CLERK, "/search", "home.clerk.search"},
+      {v1::ROLE_CLERK, "/import", "home.clerk.import"},
+      {v1::ROLE_CLERK, "/subject", "home.clerk.subject"},
+      {v1::ROLE_COURT, "/search", "home.court.search"},
+      {v1::ROLE_VETTING, "/vetting", "home.vetting.check"},
+      {v1::ROLE_AUDITOR, "/audit", "home.auditor.events"},
+      {v1::ROLE_AUDITOR, "/audit/verify", "home.auditor.verify"},
+      {v1::ROLE_AUDITOR, "/audit/export", "home.auditor.export"},
+      {v1::ROLE_ADMIN, "/admin", "home.admin.backups"},
+      {v1::ROLE_ADMIN, "/admin/rotate-keys", "home.admin.rotate"},
+  };
+  std::string list;
+  for (const Task& task : tasks) {
+    if (task.role == ctx.who().role()) {
+      absl::StrAppend(&list, "<li><a href=\"", task.path, "\">", ctx.T(task.key), "</a></li>");
+    }
+  }
+  std::string body = absl::StrCat(
+      "<p>", ctx.Tf("home.you_are", {{"role", ctx.T(absl::StrCat("role.", RoleKey(ctx.who().role())))}}),
+      "</p>");
+  if (list.empty()) {
+    absl::StrAppend(&body, "<p>", ctx.T("home.nothing"), "</p>");
+  } else {
+    absl::StrAppend(&body, "<ul class=\"tasks\">", list, "</ul>");
+  }
+  if (ctx.who().role() == v1::ROLE_CLERK) {
+    Input id;
+    id.name = "id";
+    id.label = ctx.T("home.open_record");
+    id.hint = ctx.T("home.open_record.hint");
+    id.size_class = "long";
+    absl::StrAppend(&body, "<form method=\"get\" action=\"/records/open\" class=\"inline\">",
+                    RenderInput(ctx, id), "<button>", ctx.T("home.open"), "</button></form>");
+  }
+  ctx.SendPage(ctx.T("home.title"), body);
+}
+
+void SetLanguage(PageContext& ctx) {
+  const std::string wanted = ctx.Param("lang");
+  {
+    absl::MutexLock lock(&ctx.session().mu);
+    ctx.session().language = LanguageOrDefault(wanted).code;
+  }
+  // Back to the page the switch was on; only a path of this console.
+  std::string back = ctx.Param("back");
+  if (back.empty() || back[0] != '/' || (back.size() > 1 && (back[1] == '/' || back[1] == '\\'))) {
+    back = "/";
+  }
+  for (char c : back) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '/' && c != '-' &&
+        c != '_' && c != '.') {
+      back = "/";
+      break;
+    }
+  }
+  ctx.Redirect(back);
+}
+
+}  // namespace
+
+void AddCommonPages(Console&,
+                    const std::function<void(std::string, std::string, Roles, PageHandler)>& add) {
+  add("GET", "/", {}, Home);
+  add("POST", "/language", {}, SetLanguage);
+}
+
+}  // namespace registry::console

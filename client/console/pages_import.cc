@@ -1,0 +1,249 @@
+// Bulk import for the clerk: a file is checked first (a dry run that writes nothing but its audit
+// event, listing every bad line), then its valid rows are imported in batches while a progress
+// bar follows them. Also the job pages that follow long tasks (imports, verifications).
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "client/console/html.h"
+#include "client/console/pages.h"
+#include "client/record_import.h"
+#include "httplib.h"
+
+namespace registry::console {
+namespace {
+
+// Rows per ImportRecords call: each is one audited call, committed whole; small enough that the
+// progress bar moves, large enough that a backlog of thousands takes few calls.
+constexpr size_t kImportBatch = 100;
+
+template <typename Map>
+void Forget(Map& map, size_t keep) {
+  while (map.size() > keep) map.erase(map.begin());
+}
+
+std::string JobPage(const PageContext& ctx, const std::string& id, Job& job) {
+  return absl::StrCat(
+      "<div class=\"job\" data-job=\"", Escape(id), "\"><label for=\"job-progress\">",
+      ctx.T(job.kind == Job::Kind::kImport ? "job.import" : "job.verify"),
+      "</label> <progress id=\"job-progress\" max=\"", std::max<uint64_t>(job.total, 1),
+      "\" value=\"", job.done.load(), "\"></progress> <span id=\"job-count\" aria-live=\"polite\">",
+      ctx.Tf("job.count", {{"done", absl::StrCat(job.done.load())},
+                           {"total", absl::StrCat(job.total.load())}}),
+      "</span><p><a href=\"/jobs/", Escape(id), "\">", ctx.T("job.refresh"), "</a></p></div>");
+}
+
+std::shared_ptr<Job> FindJob(PageContext& ctx, const std::string& id) {
+  absl::MutexLock lock(&ctx.session().mu);
+  auto it = ctx.session().jobs.find(id);
+  return it == ctx.session().jobs.end() ? nullptr : it->second;
+}
+
+void ShowJob(PageContext& ctx) {
+  const std::string id = ctx.request().matches[1];
+  std::shared_ptr<Job> job = FindJob(ctx, id);
+  if (job == nullptr) return ctx.SendError(absl::NotFoundError(ctx.Raw("job.unknown")), 404);
+  const std::string title = ctx.T(job->kind == Job::Kind::kImport ? "import.title" : "verify.title");
+  if (!job->finished) return ctx.SendPage(title, JobPage(ctx, id, *job));
+  ctx.SendPage(title, job->kind == Job::Kind::kImport ? ImportJobResult(ctx, *job)
+                                                      : VerifyJobResult(ctx, *job));
+}
+
+// What the page's script polls: numbers only.
+void JobState(PageContext& ctx) {
+  std::shared_ptr<Job> job = FindJob(ctx, ctx.request().matches[1]);
+  if (job == nullptr) {
+    ctx.response().status = 404;
+    ctx.response().set_content("{}", "application/json");
+    return;
+  }
+  ctx.response().set_content(absl::StrFormat("{\"done\":%d,\"total\":%d,\"finished\":%s}",
+                                             job->done.load(), job->total.load(),
+                                             job->finished ? "true" : "false"),
+                             "application/json");
+}
+
+std::string ImportForm(const PageContext& ctx) {
+  return absl::StrCat(
+      "<p>", ctx.T("import.intro"), "</p><form method=\"post\" action=\"/import\" "
+      "enctype=\"multipart/form-data\">", ctx.CsrfInput(),
+      "<div class=\"field\"><label for=\"file\">", ctx.T("import.file"),
+      "</label><p class=\"hint\" id=\"file-hint\">", ctx.T("import.file.hint"),
+      "</p><input type=\"file\" id=\"file\" name=\"file\" accept=\".csv,.jsonl,.ndjson\" "
+      "aria-describedby=\"file-hint\" required></div><div class=\"actions\"><button "
+      "class=\"primary\">", ctx.T("import.check"), "</button></div></form>");
+}
+
+void ImportPage(PageContext& ctx) { ctx.SendPage(ctx.T("import.title"), ImportForm(ctx)); }
+
+std::string LineErrors(const PageContext& ctx, std::vector<client::ImportLineError> invalid) {
+  std::sort(invalid.begin(), invalid.end(),
+            [](const auto& a, const auto& b) { return a.line < b.line; });
+  std::string rows;
+  for (const client::ImportLineError& error : invalid) {
+    absl::StrAppend(&rows, "<tr><td>", error.line, "</td><td lang=\"en\">", Text(error.message),
+                    "</td></tr>");
+  }
+  if (rows.empty()) return "";
+  return absl::StrCat("<table class=\"results\" id=\"bad-lines\"><caption>",
+                      ctx.Tf("import.bad_lines", {{"n", absl::StrCat(invalid.size())}}),
+                      "</caption><thead><tr><th scope=\"col\">", ctx.T("import.line"),
+                      "</th><th scope=\"col\">", ctx.T("import.problem"),
+                      "</th></tr></thead><tbody>", rows, "</tbody></table>");
+}
+
+// Sends `rows` in batches; counts each row done as its batch returns. Stops at a failed call.
+absl::Status SendRows(Registry& registry, const std::vector<v1::ImportRow>& rows, bool dry_run,
+                      std::vector<v1::ImportRowResult>* results, std::atomic<uint64_t>* done) {
+  for (size_t start = 0; start < rows.size(); start += kImportBatch) {
+    v1::ImportRecordsRequest request;
+    request.set_dry_run(dry_run);
+    const size_t end = std::min(rows.size(), start + kImportBatch);
+    for (size_t i = start; i < end; ++i) *request.add_rows() = rows[i];
+    absl::StatusOr<v1::ImportRecordsResponse> response = registry.ImportRecords(request);
+    if (!response.ok()) return response.status();
+    results->insert(results->end(), response->results().begin(), response->results().end());
+    if (done != nullptr) *done = end;
+  }
+  return absl::OkStatus();
+}
+
+void Count(const std::vector<v1::ImportRowResult>& results, size_t* valid, size_t* created,
+           size_t* duplicates, std::vector<client::ImportLineError>* invalid) {
+  for (const v1::ImportRowResult& result : results) {
+    switch (result.outcome()) {
+      case v1::ImportRowResult::OUTCOME_VALID:
+        ++*valid;
+        break;
+      case v1::ImportRowResult::OUTCOME_CREATED:
+        ++*created;
+        break;
+      case v1::ImportRowResult::OUTCOME_DUPLICATE:
+        ++*duplicates;
+        break;
+      default:
+        invalid->push_back({result.line(), result.error()});
+    }
+  }
+}
+
+void DryRun(PageContext& ctx) {
+  const httplib::MultipartFormData file = ctx.request().get_file_value("file");
+  absl::StatusOr<client::ImportFormat> format = client::ImportFormatFromPath(file.filename);
+  if (!format.ok()) {
+    return ctx.SendPage(ctx.T("import.title"),
+                        absl::StrCat(ctx.ErrorBox(absl::InvalidArgumentError(ctx.Raw("import.bad_type"))),
+                                     ImportForm(ctx)),
+                        400);
+  }
+  absl::StatusOr<client::ParsedImport> parsed = client::ParseImport(*format, file.content);
+  if (!parsed.ok()) {
+    return ctx.SendPage(ctx.T("import.title"),
+                        absl::StrCat(ctx.ErrorBox(parsed.status()), ImportForm(ctx)), 400);
+  }
+  std::vector<v1::ImportRowResult> results;
+  absl::Status sent = SendRows(ctx.registry(), parsed->rows, /*dry_run=*/true, &results, nullptr);
+  if (!sent.ok()) {
+    return ctx.SendPage(ctx.T("import.title"), absl::StrCat(ctx.ErrorBox(sent), ImportForm(ctx)),
+                        400);
+  }
+  size_t valid = 0, created = 0, duplicates = 0;
+  std::vector<client::ImportLineError> invalid = parsed->errors;
+  Count(results, &valid, &created, &duplicates, &invalid);
+
+  auto upload = std::make_shared<Upload>();
+  upload->file_name = file.filename;
+  upload->parsed = *std::move(parsed);
+  const std::string upload_id = RandomHex(16);
+  {
+    absl::MutexLock lock(&ctx.session().mu);
+    ctx.session().uploads[upload_id] = upload;
+    Forget(ctx.session().uploads, kMaxKept);
+  }
+  std::string body = absl::StrCat(
+      "<div class=\"notice\" role=\"status\" id=\"dry-run-summary\"><p>",
+      ctx.Tf("import.dry_summary", {{"file", Text(file.filename)},
+                                    {"valid", absl::StrCat(valid)},
+                                    {"duplicates", absl::StrCat(duplicates)},
+                                    {"invalid", absl::StrCat(invalid.size())}}),
+      "</p></div>", LineErrors(ctx, invalid));
+  if (valid > 0) {
+    absl::StrAppend(&body, "<form method=\"post\" action=\"/import/run\">", ctx.CsrfInput(),
+                    "<input type=\"hidden\" name=\"upload\" value=\"", upload_id, "\"><p>",
+                    ctx.T("import.run.help"), "</p><button class=\"primary\">",
+                    ctx.Tf("import.run", {{"n", absl::StrCat(valid)}}), "</button></form>");
+  }
+  absl::StrAppend(&body, "<h2>", ctx.T("import.another"), "</h2>", ImportForm(ctx));
+  ctx.SendPage(ctx.T("import.dry_title"), body);
+}
+
+void RunImport(PageContext& ctx) {
+  std::shared_ptr<Upload> upload;
+  {
+    absl::MutexLock lock(&ctx.session().mu);
+    auto it = ctx.session().uploads.find(ctx.Param("upload"));
+    if (it != ctx.session().uploads.end()) {
+      upload = it->second;
+      ctx.session().uploads.erase(it);  // one import per check
+    }
+  }
+  if (upload == nullptr) return ctx.SendError(absl::NotFoundError(ctx.Raw("import.gone")), 404);
+  auto job = std::make_shared<Job>(Job::Kind::kImport);
+  job->total = upload->parsed.rows.size();
+  Registry* registry = &ctx.registry();
+  StartJob(ctx, job, [registry, job, upload] {
+    std::vector<v1::ImportRowResult> results;
+    absl::Status status =
+        SendRows(*registry, upload->parsed.rows, /*dry_run=*/false, &results, &job->done);
+    absl::MutexLock lock(&job->mu);
+    job->status = status;
+    job->results = std::move(results);
+    job->invalid = upload->parsed.errors;
+    job->finished = true;
+  });
+}
+
+}  // namespace
+
+void StartJob(PageContext& ctx, std::shared_ptr<Job> job, std::function<void()> work) {
+  const std::string id = RandomHex(16);
+  {
+    absl::MutexLock lock(&ctx.session().mu);
+    ctx.session().jobs[id] = job;
+    Forget(ctx.session().jobs, kMaxKept);
+  }
+  ctx.console().RunInBackground(std::move(work));
+  ctx.Redirect(absl::StrCat("/jobs/", id));
+}
+
+std::string ImportJobResult(const PageContext& ctx, Job& job) {
+  absl::MutexLock lock(&job.mu);
+  size_t valid = 0, created = 0, duplicates = 0;
+  std::vector<client::ImportLineError> invalid = job.invalid;
+  Count(job.results, &valid, &created, &duplicates, &invalid);
+  std::string body;
+  if (!job.status.ok()) {
+    absl::StrAppend(&body, ctx.ErrorBox(job.status), "<p>",
+                    ctx.Tf("import.stopped", {{"n", absl::StrCat(job.results.size())}}), "</p>");
+  }
+  absl::StrAppend(&body, "<progress max=\"1\" value=\"1\" aria-label=\"", ctx.T("job.import"),
+                  "\"></progress><div class=\"notice\" role=\"status\" id=\"import-summary\"><p>",
+                  ctx.Tf("import.summary", {{"created", absl::StrCat(created)},
+                                            {"duplicates", absl::StrCat(duplicates)},
+                                            {"invalid", absl::StrCat(invalid.size())}}),
+                  "</p></div>", LineErrors(ctx, invalid));
+  return body;
+}
+
+void AddImportPages(Console&,
+                    const std::function<void(std::string, std::string, Roles, PageHandler)>& add) {
+  const Roles clerk = {v1::ROLE_CLERK};
+  add("GET", "/import", clerk, ImportPage);
+  add("POST", "/import", clerk, DryRun);
+  add("POST", "/import/run", clerk, RunImport);
+  // A job belongs to the session that started it; any role that can start one may follow it.
+  add("GET", "/jobs/([0-9a-f]{32})", {}, ShowJob);
+  add("GET", "/jobs/([0-9a-f]{32})\\.json", {}, JobState);
+}
+
+}  // namespace registry::console

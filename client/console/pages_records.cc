@@ -1,0 +1,779 @@
+// Records: the clerk enters, reads, corrects, disputes and expunges them; a court searches and
+// reads them for a stated case and purpose; the clerk answers a data subject's "who checked me".
+#include <algorithm>
+
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "client/console/html.h"
+#include "client/console/pages.h"
+#include "client/record_fields.h"
+#include "client/record_format.h"
+#include "httplib.h"
+
+namespace registry::console {
+namespace {
+
+using Values = std::vector<std::pair<std::string, std::string>>;
+
+std::string RecordId(const PageContext& ctx) { return ctx.request().matches[1]; }
+
+FormValues ValuesOf(const PageContext& ctx) {
+  FormValues values;
+  for (const auto& [name, value] : ctx.request().params) {
+    if (name != "csrf") values[name].push_back(value);
+  }
+  return values;
+}
+
+std::string First(const FormValues& values, const std::string& name) {
+  auto it = values.find(name);
+  return it == values.end() || it->second.empty() ? "" : it->second.front();
+}
+
+// The purpose a court states, from the request (form or link).
+v1::Purpose PurposeOf(const PageContext& ctx) {
+  v1::Purpose purpose;
+  purpose.set_case_reference(std::string(absl::StripAsciiWhitespace(ctx.Param("case_ref"))));
+  purpose.set_purpose_code(ctx.Param("purpose"));
+  return purpose;
+}
+
+// "?case_ref=...&purpose=..." for the links of a court's pages; "" for a clerk.
+std::string PurposeQuery(const PageContext& ctx) {
+  if (ctx.who().role() != v1::ROLE_COURT) return "";
+  const v1::Purpose purpose = PurposeOf(ctx);
+  return absl::StrCat("?case_ref=", UrlEncode(purpose.case_reference()),
+                      "&amp;purpose=", UrlEncode(purpose.purpose_code()));
+}
+
+// The case reference and purpose inputs of a court's forms; required before the form submits.
+std::string PurposeInputs(const PageContext& ctx, const std::string& error) {
+  Input case_ref;
+  case_ref.name = "case_ref";
+  case_ref.label = ctx.T("purpose.case_ref");
+  case_ref.hint = ctx.T("purpose.case_ref.hint");
+  case_ref.value = ctx.Param("case_ref");
+  case_ref.required = true;
+  Input purpose;
+  purpose.name = "purpose";
+  purpose.kind = Input::Kind::kSelect;
+  purpose.label = ctx.T("purpose.code");
+  purpose.placeholder = ctx.T("form.choose_one");
+  purpose.value = ctx.Param("purpose");
+  purpose.required = true;
+  purpose.error = error;
+  for (const std::string& code : ctx.who().purpose_codes()) {
+    const std::string key = absl::StrCat("purpose_code.", code);
+    const std::string known = ctx.Raw(key);
+    purpose.options.emplace_back(
+        code, known == absl::StrCat("[", key, "]") ? Text(code)
+                                                   : absl::StrCat(ctx.T(key), " (", Text(code), ")"));
+  }
+  return absl::StrCat("<fieldset><legend>", ctx.T("purpose.legend"), "</legend>",
+                      RenderInput(ctx, case_ref), RenderInput(ctx, purpose), "</fieldset>");
+}
+
+// ---- the record form ----
+
+std::string RecordFormFields(PageContext& ctx, const FormValues& values,
+                             const std::map<std::string, std::string>& errors) {
+  const v1::GetReferenceDataResponse reference = ctx.console().reference();
+  const auto error_of = [&](const std::string& name) {
+    auto it = errors.find(name);
+    return it == errors.end() ? std::string() : it->second;
+  };
+  const auto text = [&](const std::string& name, bool required, const std::string& size = "",
+                        bool hint = false) {
+    Input input;
+    input.name = name;
+    input.label = ctx.T(absl::StrCat("field.", name));
+    if (hint) input.hint = ctx.T(absl::StrCat("field.", name, ".hint"));
+    input.value = First(values, name);
+    input.error = error_of(name);
+    input.required = required;
+    input.size_class = size;
+    return RenderInput(ctx, input);
+  };
+  const auto date = [&](const std::string& name, bool required) {
+    Input input;
+    input.name = name;
+    input.label = ctx.T(absl::StrCat("field.", name));
+    input.hint = ctx.T("form.date_hint");
+    input.value = First(values, name);
+    input.error = error_of(name);
+    input.required = required;
+    input.size_class = "date";
+    input.inputmode = "numeric";
+    return RenderInput(ctx, input);
+  };
+  const auto select = [&](const std::string& name, bool required, Values options) {
+    Input input;
+    input.name = name;
+    input.kind = Input::Kind::kSelect;
+    input.label = ctx.T(absl::StrCat("field.", name));
+    input.value = First(values, name);
+    input.error = error_of(name);
+    input.required = required;
+    input.placeholder = ctx.T("form.choose_one");
+    input.options = std::move(options);
+    return RenderInput(ctx, input);
+  };
+
+  std::string person = absl::StrCat(
+      text("surname", true), text("given-name", true), text("father-name", false), [&] {
+        Input input;
+        input.name = "alias";
+        input.kind = Input::Kind::kTextarea;
+        input.label = ctx.T("field.alias");
+        input.hint = ctx.T("field.alias.hint");
+        input.value = First(values, "alias");
+        input.error = error_of("alias");
+        return RenderInput(ctx, input);
+      }(),
+      select("sex", true, {{"female", ctx.T("sex.female")}, {"male", ctx.T("sex.male")}}),
+      date("birth-date", true), text("birth-place", false),
+      text("citizenship", false, "short", true), text("personal-number", true, "medium", true),
+      text("address", false, "long"));
+
+  Values courts;
+  for (const v1::CourtEntry& court : reference.courts()) {
+    courts.emplace_back(court.id(), court.foreign() ? ctx.T("court.foreign") : Text(court.name()));
+  }
+  std::string offences;
+  const std::vector<std::string> chosen = [&] {
+    auto it = values.find("offence");
+    return it == values.end() ? std::vector<std::string>{} : it->second;
+  }();
+  int index = 0;
+  for (const v1::OffenceEntry& entry : reference.offences()) {
+    const std::string code = client::OffenceCode(entry);
+    const std::string id = index == 0 ? "offence" : absl::StrCat("offence-", index);
+    ++index;
+    v1::Offence offence;
+    offence.set_law(entry.law());
+    offence.set_article(entry.article());
+    offence.set_paragraph(entry.paragraph());
+    offence.set_title(entry.title());
+    absl::StrAppend(
+        &offences, "<div class=\"check\"><input type=\"checkbox\" name=\"offence\" id=\"", id,
+        "\" value=\"", Escape(code), "\"",
+        std::find(chosen.begin(), chosen.end(), code) != chosen.end() ? " checked" : "",
+        error_of("offence").empty() ? "" : " aria-describedby=\"offence-error\"", "> <label for=\"",
+        id, "\">", Escape(client::FormatOffence(offence)),
+        entry.confirmed() ? "" : absl::StrCat(" <span class=\"tag\">", ctx.T("offence.to_confirm"), "</span>"),
+        "</label></div>");
+  }
+  // Offences the record names that the table lists differently (a paragraph of an article the
+  // table covers whole, or an entry since removed) stay chosen, so that a correction keeps them.
+  for (const std::string& code : chosen) {
+    bool listed = false;
+    for (const v1::OffenceEntry& entry : reference.offences()) {
+      listed = listed || client::OffenceCode(entry) == code;
+    }
+    if (listed) continue;
+    const std::string id = absl::StrCat("offence-", index++);
+    absl::StrAppend(&offences, "<div class=\"check\"><input type=\"checkbox\" name=\"offence\" id=\"",
+                    id, "\" value=\"", Escape(code), "\" checked> <label for=\"", id, "\">",
+                    Text(code), "</label></div>");
+  }
+  const std::string offence_error =
+      error_of("offence").empty()
+          ? ""
+          : absl::StrCat("<p class=\"field-error\" id=\"offence-error\"><span class=\"vh\">",
+                         ctx.T("form.error_prefix"), " </span>", error_of("offence"), "</p>");
+  std::string bans;
+  for (const std::string& word : BanWords()) {
+    const std::string name = absl::StrCat("ban-", word);
+    Input check;
+    check.name = name;
+    check.kind = Input::Kind::kCheckbox;
+    check.value = "on";
+    check.label = ctx.T(absl::StrCat("ban.", word));
+    check.error = error_of(name);
+    check.checked = !First(values, name).empty();
+    Input end;
+    end.name = absl::StrCat(name, "-end");
+    end.label = ctx.T("field.ban-end");
+    end.hint = ctx.T("field.ban-end.hint");
+    end.value = First(values, end.name);
+    end.error = error_of(end.name);
+    end.size_class = "date";
+    absl::StrAppend(&bans, "<div class=\"ban\">", RenderInput(ctx, check), RenderInput(ctx, end),
+                    "</div>");
+  }
+  Values sentences;
+  for (const std::string& word : SentenceWords()) {
+    sentences.emplace_back(word, ctx.T(absl::StrCat("sentence.", word)));
+  }
+  Input juvenile;
+  juvenile.name = "juvenile";
+  juvenile.kind = Input::Kind::kCheckbox;
+  juvenile.value = "true";
+  juvenile.label = ctx.T("field.juvenile");
+  juvenile.error = error_of("juvenile");
+  juvenile.checked = First(values, "juvenile") == "true";
+
+  std::string conviction = absl::StrCat(
+      select("court", true, courts), text("foreign-court", false, "long", true),
+      text("foreign-country", false, "short"), text("case-number", true, "medium", true),
+      date("judgment-date", true), date("final-date", true),
+      "<fieldset class=\"offences", error_of("offence").empty() ? "" : " invalid",
+      "\"><legend>", ctx.T("field.offence"), " <span class=\"req\">(", ctx.T("form.required"),
+      ")</span></legend>", offence_error, offences, "</fieldset>",
+      select("sentence", true, sentences), text("months", false, "short", true),
+      "<fieldset class=\"bans\"><legend>", ctx.T("field.ban"), "</legend>", bans, "</fieldset>",
+      date("release-date", false), date("suspension-end-date", false),
+      RenderInput(ctx, juvenile));
+  return absl::StrCat("<fieldset><legend>", ctx.T("form.person"), "</legend>", person,
+                      "</fieldset><fieldset><legend>", ctx.T("form.conviction"), "</legend>",
+                      conviction, "</fieldset>");
+}
+
+// Errors by input, for the fields; and the summary's list, each linking to its input.
+void SplitErrors(const PageContext& ctx, const std::vector<FieldError>& errors,
+                 std::map<std::string, std::string>* by_input, Values* summary) {
+  for (const FieldError& error : errors) {
+    const std::string text = ErrorText(ctx, error);
+    if (!error.input.empty()) {
+      std::string& beside = (*by_input)[error.input];
+      absl::StrAppend(&beside, beside.empty() ? "" : " ", text);
+      // A ban's checkbox and end date are labelled by the bans' legend; the reason by its own.
+      const std::string label_key = absl::StartsWith(error.input, "ban-") ? "field.ban"
+                                    : error.input == "reason"
+                                        ? "record.amend.reason"
+                                        : absl::StrCat("field.", error.input);
+      summary->emplace_back(error.input, absl::StrCat(ctx.T(label_key), ": ", text));
+    } else {
+      summary->emplace_back("", text);
+    }
+  }
+}
+
+void SendRecordForm(PageContext& ctx, const std::string& title, const std::string& action,
+                    const FormValues& values, const std::vector<FieldError>& errors,
+                    const std::string& before, const std::string& after, int status) {
+  std::map<std::string, std::string> by_input;
+  Values summary;
+  SplitErrors(ctx, errors, &by_input, &summary);
+  ctx.SendPage(title,
+               absl::StrCat(ErrorSummary(ctx, summary), "<p>", ctx.T("form.intro"), "</p>",
+                            "<form method=\"post\" action=\"", action,
+                            "\" class=\"record-form\" novalidate>", ctx.CsrfInput(), before,
+                            RecordFormFields(ctx, values, by_input), after,
+                            "<div class=\"actions\"><button class=\"primary\">",
+                            ctx.T("form.save"), "</button></div></form>"),
+               status);
+}
+
+void NewRecordForm(PageContext& ctx) {
+  SendRecordForm(ctx, ctx.T("record.new.title"), "/records/new", {}, {}, "", "", 200);
+}
+
+void CreateRecord(PageContext& ctx) {
+  const FormValues values = ValuesOf(ctx);
+  std::vector<FieldError> errors;
+  const v1::CreateRecordRequest request = RecordFromForm(values, &errors);
+  if (errors.empty()) {
+    absl::StatusOr<v1::CreateRecordResponse> created = ctx.registry().CreateRecord(request);
+    if (created.ok() && IsRecordId(created->record_id())) {
+      ctx.Redirect(absl::StrCat("/records/", created->record_id(), "?done=created"));
+      return;
+    }
+    if (created.ok()) {
+      errors.push_back({"", "", {}, "the registry answered with a malformed record id"});
+    } else if (created.status().code() == absl::StatusCode::kInvalidArgument) {
+      errors = ErrorsFromServer(created.status().message(), request);
+    } else {
+      SendRecordForm(ctx, ctx.T("record.new.title"), "/records/new", values, {},
+                     ctx.ErrorBox(created.status()), "", 400);
+      return;
+    }
+  }
+  SendRecordForm(ctx, ctx.T("record.new.title"), "/records/new", values, errors, "", "", 400);
+}
+
+// ---- reading ----
+
+absl::StatusOr<v1::Record> ReadRecord(PageContext& ctx, const std::string& id) {
+  v1::GetRecordRequest request;
+  request.set_record_id(id);
+  if (ctx.who().role() == v1::ROLE_COURT) *request.mutable_purpose() = PurposeOf(ctx);
+  absl::StatusOr<v1::GetRecordResponse> response = ctx.registry().GetRecord(request);
+  if (!response.ok()) return response.status();
+  return response->record();
+}
+
+// A court reads only for a stated case and purpose: without them, the page asks for them.
+bool AskForPurpose(PageContext& ctx, const std::string& title) {
+  if (ctx.who().role() != v1::ROLE_COURT) return false;
+  if (!ctx.Param("case_ref").empty() && !ctx.Param("purpose").empty()) return false;
+  ctx.SendPage(title, absl::StrCat("<p>", ctx.T("purpose.needed"), "</p><form method=\"get\" action=\"",
+                                   Escape(ctx.request().path), "\">", PurposeInputs(ctx, ""),
+                                   "<button class=\"primary\">", ctx.T("purpose.continue"),
+                                   "</button></form>"));
+  return true;
+}
+
+std::string Notice(const PageContext& ctx) {
+  const std::string done = ctx.Param("done");
+  for (const char* known : {"created", "amended", "disputed", "resolved"}) {
+    if (done == known) {
+      return absl::StrCat("<div class=\"notice\" role=\"status\"><p>",
+                          ctx.T(absl::StrCat("record.done.", known)), "</p></div>");
+    }
+  }
+  return "";
+}
+
+void ViewRecord(PageContext& ctx) {
+  const std::string id = RecordId(ctx);
+  if (AskForPurpose(ctx, ctx.T("record.view.title"))) return;
+  absl::StatusOr<v1::Record> record = ReadRecord(ctx, id);
+  if (!record.ok()) return ctx.SendError(record.status());
+  const std::string query = PurposeQuery(ctx);
+  std::string body = absl::StrCat(Notice(ctx), RecordTable(ctx, *record, ctx.T("record.view.caption")),
+                                  "<ul class=\"actions\"><li><a href=\"/records/", id, "/history",
+                                  query, "\">", ctx.T("record.history.link"), "</a></li>");
+  if (ctx.who().role() == v1::ROLE_CLERK) {
+    absl::StrAppend(&body, "<li><a href=\"/records/", id, "/amend\">", ctx.T("record.amend.link"),
+                    "</a></li><li><a href=\"/records/", id, "/expunge\">",
+                    ctx.T("record.expunge.link"), "</a></li></ul>");
+    const bool disputed = record->metadata().status() == v1::RECORD_STATUS_DISPUTED;
+    const std::string action = disputed ? "resolve" : "dispute";
+    Input reason;
+    reason.name = "reason";
+    reason.kind = Input::Kind::kTextarea;
+    reason.label = ctx.T("record.reason");
+    reason.required = true;
+    absl::StrAppend(&body, "<section aria-labelledby=\"dispute-h\"><h2 id=\"dispute-h\">",
+                    ctx.T(absl::StrCat("record.", action, ".title")), "</h2><p>",
+                    ctx.T(absl::StrCat("record.", action, ".help")), "</p><form method=\"post\" action=\"/records/",
+                    id, "/", action, "\">", ctx.CsrfInput(), RenderInput(ctx, reason),
+                    "<button>", ctx.T(absl::StrCat("record.", action, ".button")),
+                    "</button></form></section>");
+  } else {
+    absl::StrAppend(&body, "</ul>");
+  }
+  ctx.SendPage(ctx.T("record.view.title"), body);
+}
+
+void History(PageContext& ctx) {
+  const std::string id = RecordId(ctx);
+  if (AskForPurpose(ctx, ctx.T("record.history.title"))) return;
+  v1::GetRecordHistoryRequest request;
+  request.set_record_id(id);
+  if (ctx.who().role() == v1::ROLE_COURT) *request.mutable_purpose() = PurposeOf(ctx);
+  absl::StatusOr<v1::GetRecordHistoryResponse> history = ctx.registry().GetRecordHistory(request);
+  if (!history.ok()) return ctx.SendError(history.status());
+  std::string body = absl::StrCat("<p>", ctx.T("record.history.intro"), "</p>");
+  std::vector<RecordRow> previous;
+  for (const v1::RecordVersion& version : history->versions()) {
+    const v1::RecordMetadata& m = version.record().metadata();
+    const std::vector<RecordRow> rows = RecordRows(ctx, version.record());
+    std::string table;
+    int changed = 0;
+    for (size_t i = 0; i < rows.size(); ++i) {
+      const RecordRow& row = rows[i];
+      if (row.bookkeeping) continue;
+      const bool differs = !previous.empty() && i < previous.size() && previous[i].value != row.value;
+      if (differs) {
+        ++changed;
+        absl::StrAppend(&table, "<tr class=\"changed\"><th scope=\"row\">", row.label,
+                        " <span class=\"tag\">", ctx.T("record.history.changed"), "</span></th><td>",
+                        "<del><span class=\"vh\">", ctx.T("record.history.before"), " </span>",
+                        previous[i].value, "</del> <span aria-hidden=\"true\">→</span> <ins><span class=\"vh\">",
+                        ctx.T("record.history.after"), " </span>", row.value, "</ins></td></tr>");
+      } else if (previous.empty() || !row.value.empty()) {
+        absl::StrAppend(&table, "<tr><th scope=\"row\">", row.label, "</th><td>", row.value,
+                        "</td></tr>");
+      }
+    }
+    absl::StrAppend(&body, "<section class=\"version\"><h2>",
+                    ctx.Tf("record.history.version", {{"n", absl::StrCat(m.version())},
+                                                       {"when", Text(m.updated_at())},
+                                                       {"who", Text(m.updated_by())}}),
+                    "</h2><p>", ctx.T("record.reason"), ": <q>", Text(version.reason()), "</q>",
+                    previous.empty() ? ""
+                                     : absl::StrCat(" — ", ctx.Tf("record.history.count",
+                                                                  {{"n", absl::StrCat(changed)}})),
+                    "</p><table class=\"record\">", table, "</table></section>");
+    previous = rows;
+  }
+  absl::StrAppend(&body, "<p><a href=\"/records/", id, PurposeQuery(ctx), "\">",
+                  ctx.T("record.back"), "</a></p>");
+  ctx.SendPage(ctx.T("record.history.title"), body);
+}
+
+void OpenRecord(PageContext& ctx) {
+  const std::string id(absl::StripAsciiWhitespace(ctx.Param("id")));
+  if (!IsRecordId(id)) {
+    return ctx.SendError(absl::InvalidArgumentError(ctx.Raw("record.open.bad_id")), 400);
+  }
+  ctx.Redirect(absl::StrCat("/records/", id));
+}
+
+// ---- correcting ----
+
+v1::CreateRecordRequest AsRequest(const v1::Record& record) {
+  v1::CreateRecordRequest request;
+  *request.mutable_person() = record.person();
+  *request.mutable_conviction() = record.conviction();
+  return request;
+}
+
+std::string ReasonInput(const PageContext& ctx, const std::string& value, const std::string& error) {
+  Input reason;
+  reason.name = "reason";
+  reason.kind = Input::Kind::kTextarea;
+  reason.label = ctx.T("record.amend.reason");
+  reason.hint = ctx.T("record.amend.reason.hint");
+  reason.value = value;
+  reason.error = error;
+  reason.required = true;
+  return RenderInput(ctx, reason);
+}
+
+void AmendForm(PageContext& ctx) {
+  const std::string id = RecordId(ctx);
+  absl::StatusOr<v1::Record> record = ReadRecord(ctx, id);
+  if (!record.ok()) return ctx.SendError(record.status());
+  SendRecordForm(ctx, ctx.T("record.amend.title"), absl::StrCat("/records/", id, "/amend"),
+                 FormFromRecord(AsRequest(*record)), {},
+                 absl::StrCat("<input type=\"hidden\" name=\"version\" value=\"",
+                              record->metadata().version(), "\">"),
+                 ReasonInput(ctx, "", ""), 200);
+}
+
+void Amend(PageContext& ctx) {
+  const std::string id = RecordId(ctx);
+  FormValues values = ValuesOf(ctx);
+  const std::string reason(absl::StripAsciiWhitespace(First(values, "reason")));
+  uint32_t version = 0;
+  (void)absl::SimpleAtoi(First(values, "version"), &version);
+  std::vector<FieldError> errors;
+  const v1::CreateRecordRequest changed = RecordFromForm(values, &errors);
+  std::string reason_error;
+  const std::string hidden =
+      absl::StrCat("<input type=\"hidden\" name=\"version\" value=\"", version, "\">");
+  const std::string action = absl::StrCat("/records/", id, "/amend");
+  if (errors.empty()) {
+    absl::StatusOr<v1::Record> current = ReadRecord(ctx, id);
+    if (!current.ok()) return ctx.SendError(current.status());
+    v1::AmendRecordRequest request;
+    request.set_record_id(id);
+    request.set_expected_version(version);
+    *request.mutable_person() = changed.person();
+    *request.mutable_conviction() = changed.conviction();
+    *request.mutable_update_mask() = ChangedFields(AsRequest(*current), changed);
+    request.set_reason(reason);
+    if (request.update_mask().paths().empty()) {
+      errors.push_back({"", "record.amend.nothing", {}, ""});
+    } else {
+      absl::StatusOr<v1::AmendRecordResponse> amended = ctx.registry().AmendRecord(request);
+      if (amended.ok()) {
+        ctx.Redirect(absl::StrCat("/records/", id, "?done=amended"));
+        return;
+      }
+      if (amended.status().code() != absl::StatusCode::kInvalidArgument) {
+        SendRecordForm(ctx, ctx.T("record.amend.title"), action, values, {},
+                       absl::StrCat(ctx.ErrorBox(amended.status()), hidden),
+                       ReasonInput(ctx, reason, ""), 400);
+        return;
+      }
+      errors = ErrorsFromServer(amended.status().message(), changed);
+    }
+  }
+  for (FieldError& error : errors) {
+    if (error.input.empty() && absl::StartsWith(error.server_text, "reason")) {
+      error.input = "reason";
+      reason_error = ErrorText(ctx, error);
+    }
+  }
+  SendRecordForm(ctx, ctx.T("record.amend.title"), action, values, errors, hidden,
+                 ReasonInput(ctx, reason, reason_error), 400);
+}
+
+void ChangeStatus(PageContext& ctx, bool dispute) {
+  const std::string id = RecordId(ctx);
+  const std::string reason(absl::StripAsciiWhitespace(ctx.Param("reason")));
+  absl::StatusOr<v1::RecordStatusResponse> changed;
+  if (dispute) {
+    v1::DisputeRecordRequest request;
+    request.set_record_id(id);
+    request.set_reason(reason);
+    changed = ctx.registry().DisputeRecord(request);
+  } else {
+    v1::ResolveDisputeRequest request;
+    request.set_record_id(id);
+    request.set_reason(reason);
+    changed = ctx.registry().ResolveDispute(request);
+  }
+  if (!changed.ok()) return ctx.SendError(changed.status());
+  ctx.Redirect(absl::StrCat("/records/", id, "?done=", dispute ? "disputed" : "resolved"));
+}
+
+// ---- expunging ----
+
+void SendExpungeForm(PageContext& ctx, const v1::Record& record, const std::string& basis,
+                     const std::string& basis_error, const std::string& confirm_error,
+                     const std::string& box, int status) {
+  const v1::Person& p = record.person();
+  const v1::Conviction& c = record.conviction();
+  Input legal;
+  legal.name = "legal_basis";
+  legal.label = ctx.T("record.expunge.legal_basis");
+  legal.hint = ctx.T("record.expunge.legal_basis.hint");
+  legal.value = basis;
+  legal.error = basis_error;
+  legal.required = true;
+  legal.size_class = "long";
+  Input confirm;
+  confirm.name = "confirm";
+  confirm.label = ctx.Tf("record.expunge.confirm", {{"case", Text(c.case_number())}});
+  confirm.error = confirm_error;
+  confirm.required = true;
+  confirm.size_class = "medium";
+  const std::string id = record.metadata().record_id();
+  ctx.SendPage(
+      ctx.T("record.expunge.title"),
+      absl::StrCat(box, "<div class=\"warning\"><p>",
+                   ctx.Tf("record.expunge.whose",
+                          {{"name", absl::StrCat(Text(p.given_name()), " ", Text(p.surname()))},
+                           {"born", Text(p.birth_date())},
+                           {"case", Text(c.case_number())},
+                           {"court", Escape(client::FormatCourt(c))}}),
+                   "</p><p><strong>", ctx.T("record.expunge.final"),
+                   "</strong></p></div><form method=\"post\" action=\"/records/", id,
+                   "/expunge\">", ctx.CsrfInput(), RenderInput(ctx, legal),
+                   RenderInput(ctx, confirm), "<div class=\"actions\"><button class=\"danger\">",
+                   ctx.T("record.expunge.button"), "</button> <a href=\"/records/", id, "\">",
+                   ctx.T("form.cancel"), "</a></div></form>"),
+      status);
+}
+
+void ExpungeForm(PageContext& ctx) {
+  absl::StatusOr<v1::Record> record = ReadRecord(ctx, RecordId(ctx));
+  if (!record.ok()) return ctx.SendError(record.status());
+  SendExpungeForm(ctx, *record, "", "", "", "", 200);
+}
+
+void Expunge(PageContext& ctx) {
+  const std::string id = RecordId(ctx);
+  absl::StatusOr<v1::Record> record = ReadRecord(ctx, id);
+  if (!record.ok()) return ctx.SendError(record.status());
+  const std::string basis(absl::StripAsciiWhitespace(ctx.Param("legal_basis")));
+  const std::string typed(absl::StripAsciiWhitespace(ctx.Param("confirm")));
+  // The confirmation is typed, not clicked: the case number of this very record, so that an
+  // erasure cannot be done by a slip of the hand or on the wrong record.
+  if (typed != record->conviction().case_number() || basis.empty()) {
+    return SendExpungeForm(
+        ctx, *record, basis, basis.empty() ? ctx.T("record.expunge.basis_needed") : "",
+        typed != record->conviction().case_number() ? ctx.T("record.expunge.mismatch") : "",
+        "", 400);
+  }
+  v1::ExpungeRecordRequest request;
+  request.set_record_id(id);
+  request.set_legal_basis(basis);
+  absl::StatusOr<v1::ExpungeRecordResponse> expunged = ctx.registry().ExpungeRecord(request);
+  if (!expunged.ok()) {
+    // A legal basis the registry refuses is shown beside it; anything else above the form.
+    const std::string basis_error = ServerErrorFor(ctx, expunged.status(), "legal_basis");
+    return SendExpungeForm(ctx, *record, basis, basis_error, "",
+                           basis_error.empty() ? ctx.ErrorBox(expunged.status()) : "", 400);
+  }
+  ctx.SendPage(ctx.T("record.expunged.title"),
+               absl::StrCat("<div class=\"notice\" role=\"status\"><p>",
+                            ctx.Tf("record.expunged.text", {{"id", Text(id)}}), "</p></div>"));
+}
+
+// ---- searching ----
+
+std::string ResultsTable(const PageContext& ctx, const google::protobuf::RepeatedPtrField<v1::Record>& records,
+                         const std::string& caption, const std::string& query) {
+  std::string rows;
+  for (const v1::Record& record : records) {
+    const v1::Person& p = record.person();
+    const v1::Conviction& c = record.conviction();
+    const std::string& id = record.metadata().record_id();
+    const std::string links =
+        IsRecordId(id)
+            ? absl::StrCat("<a href=\"/records/", id, query, "\">", ctx.T("search.view"),
+                           "<span class=\"vh\"> ", Text(p.given_name()), " ", Text(p.surname()),
+                           "</span></a> · <a href=\"/records/", id, "/history", query, "\">",
+                           ctx.T("search.history"), "</a>")
+            : "";
+    absl::StrAppend(&rows, "<tr><td>", Text(p.surname()), ", ", Text(p.given_name()),
+                    "</td><td>", Text(p.birth_date()), "</td><td>", Text(p.personal_number()),
+                    "</td><td>", Escape(client::FormatCourt(c)), "</td><td>",
+                    Text(c.case_number()), "</td><td>", StatusName(ctx, record.metadata().status()),
+                    "</td><td>", links, "</td></tr>");
+  }
+  return absl::StrCat("<table class=\"results\"><caption>", caption, "</caption><thead><tr><th scope=\"col\">",
+                      ctx.T("search.col.name"), "</th><th scope=\"col\">", ctx.T("field.birth-date"),
+                      "</th><th scope=\"col\">", ctx.T("field.personal-number"), "</th><th scope=\"col\">",
+                      ctx.T("field.court"), "</th><th scope=\"col\">", ctx.T("field.case-number"),
+                      "</th><th scope=\"col\">", ctx.T("record.status"), "</th><th scope=\"col\">",
+                      ctx.T("search.col.open"), "</th></tr></thead><tbody>", rows, "</tbody></table>");
+}
+
+void SendSearch(PageContext& ctx, const std::string& results, const std::string& problem,
+                const std::string& purpose_error, int status) {
+  const auto text = [&](const std::string& name, const std::string& label_key, bool date) {
+    Input input;
+    input.name = name;
+    input.label = ctx.T(label_key);
+    input.value = ctx.Param(name);
+    if (date) {
+      input.hint = ctx.T("form.date_hint");
+      input.size_class = "date";
+      input.inputmode = "numeric";
+    }
+    return RenderInput(ctx, input);
+  };
+  const bool court = ctx.who().role() == v1::ROLE_COURT;
+  ctx.SendPage(
+      ctx.T("search.title"),
+      absl::StrCat(
+          problem.empty() ? "" : absl::StrCat("<div class=\"error-box\" role=\"alert\"><p>", problem, "</p></div>"),
+          "<form method=\"post\" action=\"/search\" class=\"search\">", ctx.CsrfInput(),
+          court ? PurposeInputs(ctx, purpose_error) : "",
+          "<fieldset><legend>", ctx.T("search.by_number"), "</legend>",
+          text("personal-number", "field.personal-number", false), "</fieldset><fieldset><legend>",
+          ctx.T("search.by_name"), "</legend><p class=\"hint\">", ctx.T("search.by_name.hint"),
+          "</p>", text("surname", "field.surname", false), text("given-name", "field.given-name", false),
+          text("birth-date", "field.birth-date", true), "</fieldset><div class=\"actions\"><button class=\"primary\" id=\"search-button\">",
+          ctx.T("search.button"), "</button></div></form>", results),
+      status);
+}
+
+void SearchForm(PageContext& ctx) { SendSearch(ctx, "", "", "", 200); }
+
+void Search(PageContext& ctx) {
+  v1::SearchRecordsRequest request;
+  const std::string number(absl::StripAsciiWhitespace(ctx.Param("personal-number")));
+  const std::string surname(absl::StripAsciiWhitespace(ctx.Param("surname")));
+  const std::string given(absl::StripAsciiWhitespace(ctx.Param("given-name")));
+  const std::string birth(absl::StripAsciiWhitespace(ctx.Param("birth-date")));
+  if (!number.empty()) {
+    request.set_personal_number(number);
+  } else if (!surname.empty() && !given.empty() && !birth.empty()) {
+    request.mutable_name()->set_surname(surname);
+    request.mutable_name()->set_given_name(given);
+    request.mutable_name()->set_birth_date(birth);
+  } else {
+    return SendSearch(ctx, "", ctx.T("search.need_query"), "", 400);
+  }
+  if (ctx.who().role() == v1::ROLE_COURT) *request.mutable_purpose() = PurposeOf(ctx);
+  absl::StatusOr<v1::SearchRecordsResponse> found = ctx.registry().SearchRecords(request);
+  if (!found.ok()) {
+    return SendSearch(ctx, ctx.ErrorBox(found.status()), "", "", 400);
+  }
+  const std::string query = PurposeQuery(ctx);
+  std::string results = absl::StrCat("<section aria-labelledby=\"results-h\" id=\"results\"><h2 id=\"results-h\">",
+                                     ctx.T("search.results"), "</h2>");
+  if (found->records().empty()) {
+    absl::StrAppend(&results, "<p class=\"none\">", ctx.T("search.no_exact"), "</p>");
+  } else {
+    absl::StrAppend(&results, ResultsTable(ctx, found->records(),
+                                           ctx.Tf("search.exact", {{"n", absl::StrCat(found->records_size())}}),
+                                           query));
+  }
+  if (!found->possible_matches().empty()) {
+    absl::StrAppend(&results, "<div class=\"warning\"><p>", ctx.T("search.possible.help"), "</p></div>",
+                    ResultsTable(ctx, found->possible_matches(),
+                                 ctx.Tf("search.possible", {{"n", absl::StrCat(found->possible_matches_size())}}),
+                                 query));
+  }
+  absl::StrAppend(&results, "</section>");
+  SendSearch(ctx, results, "", "", 200);
+}
+
+// ---- a data subject's request ----
+
+void SendSubject(PageContext& ctx, const std::string& results, int status) {
+  Input number;
+  number.name = "personal-number";
+  number.label = ctx.T("field.personal-number");
+  number.value = ctx.Param("personal-number");
+  number.required = true;
+  Input reference;
+  reference.name = "request_ref";
+  reference.label = ctx.T("subject.request_ref");
+  reference.hint = ctx.T("subject.request_ref.hint");
+  reference.value = ctx.Param("request_ref");
+  reference.required = true;
+  ctx.SendPage(ctx.T("subject.title"),
+               absl::StrCat("<p>", ctx.T("subject.intro"), "</p><form method=\"post\" action=\"/subject\">",
+                            ctx.CsrfInput(), RenderInput(ctx, number), RenderInput(ctx, reference),
+                            "<div class=\"actions\"><button class=\"primary\">", ctx.T("subject.button"),
+                            "</button></div></form>", results),
+               status);
+}
+
+void SubjectForm(PageContext& ctx) { SendSubject(ctx, "", 200); }
+
+void Subject(PageContext& ctx) {
+  v1::ListChecksAboutPersonRequest request;
+  request.set_personal_number(std::string(absl::StripAsciiWhitespace(ctx.Param("personal-number"))));
+  request.set_request_reference(std::string(absl::StripAsciiWhitespace(ctx.Param("request_ref"))));
+  absl::StatusOr<v1::ListChecksAboutPersonResponse> checks =
+      ctx.registry().ListChecksAboutPerson(request);
+  if (!checks.ok()) return SendSubject(ctx, ctx.ErrorBox(checks.status()), 400);
+  std::string rows;
+  for (const v1::CheckSummary& check : checks->checks()) {
+    std::string outcome;
+    if (check.result_withheld()) {
+      outcome = ctx.T("subject.withheld");
+    } else if (check.status_code() != 0) {
+      outcome = ctx.Tf("subject.refused",
+                       {{"code", Escape(absl::StatusCodeToString(
+                                     static_cast<absl::StatusCode>(check.status_code())))}});
+    } else {
+      outcome = ResultName(ctx, check.result());
+    }
+    absl::StrAppend(&rows, "<tr><td>", Text(check.checked_at()), "</td><td>",
+                    Text(check.organisation()), "</td><td>", Text(check.requester()), "</td><td>",
+                    Text(check.position_category()), "</td><td>", outcome, "</td></tr>");
+  }
+  const std::string results =
+      checks->checks().empty()
+          ? absl::StrCat("<p class=\"none\" id=\"results\">", ctx.T("subject.none"), "</p>")
+          : absl::StrCat("<table class=\"results\" id=\"results\"><caption>",
+                         ctx.Tf("subject.count", {{"n", absl::StrCat(checks->checks_size())}}),
+                         "</caption><thead><tr><th scope=\"col\">", ctx.T("subject.col.date"),
+                         "</th><th scope=\"col\">", ctx.T("subject.col.organisation"),
+                         "</th><th scope=\"col\">", ctx.T("subject.col.requester"),
+                         "</th><th scope=\"col\">", ctx.T("subject.col.position"),
+                         "</th><th scope=\"col\">", ctx.T("subject.col.outcome"),
+                         "</th></tr></thead><tbody>", rows, "</tbody></table>");
+  SendSubject(ctx, results, 200);
+}
+
+}  // namespace
+
+void AddRecordPages(Console&,
+                    const std::function<void(std::string, std::string, Roles, PageHandler)>& add) {
+  const Roles clerk = {v1::ROLE_CLERK};
+  const Roles readers = {v1::ROLE_CLERK, v1::ROLE_COURT};
+  const std::string record = "/records/([0-9a-f]{32})";
+  add("GET", "/records/new", clerk, NewRecordForm);
+  add("POST", "/records/new", clerk, CreateRecord);
+  add("GET", "/records/open", clerk, OpenRecord);
+  add("GET", record, readers, ViewRecord);
+  add("GET", record + "/history", readers, History);
+  add("GET", record + "/amend", clerk, AmendForm);
+  add("POST", record + "/amend", clerk, Amend);
+  add("POST", record + "/dispute", clerk, [](PageContext& ctx) { ChangeStatus(ctx, true); });
+  add("POST", record + "/resolve", clerk, [](PageContext& ctx) { ChangeStatus(ctx, false); });
+  add("GET", record + "/expunge", clerk, ExpungeForm);
+  add("POST", record + "/expunge", clerk, Expunge);
+  add("GET", "/search", readers, SearchForm);
+  add("POST", "/search", readers, Search);
+  add("GET", "/subject", clerk, SubjectForm);
+  add("POST", "/subject", clerk, Subject);
+}
+
+}  // namespace registry::console

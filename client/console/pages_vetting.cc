@@ -1,0 +1,207 @@
+// Vetting for employers: one check of one consenting candidate for one position, answered with a
+// code; the signed certificate to download (the same JSON `registry-cli vet check --out` writes),
+// and a printable page that says how anyone can verify it offline.
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "client/certificate_check.h"
+#include "client/console/html.h"
+#include "client/console/pages.h"
+#include "client/json_io.h"
+#include "httplib.h"
+
+namespace registry::console {
+namespace {
+
+// The request field each input of the check form fills, for the registry's errors.
+const std::vector<std::pair<std::string, std::string>>& CheckInputs() {
+  static const auto* inputs = new std::vector<std::pair<std::string, std::string>>{
+      {"personal-number", "personal_number"}, {"surname", "surname"},
+      {"given-name", "given_name"},           {"birth-date", "birth_date"},
+      {"position", "position_category"},      {"consent_ref", "consent_reference"}};
+  return *inputs;
+}
+
+void SendCheckForm(PageContext& ctx, const std::string& box, int status,
+                   const absl::Status& refused = absl::OkStatus()) {
+  const auto error_of = [&](const std::string& name) {
+    for (const auto& [input, field] : CheckInputs()) {
+      if (input == name) return ServerErrorFor(ctx, refused, field);
+    }
+    return std::string();
+  };
+  const auto text = [&](const std::string& name, const std::string& label_key,
+                        const std::string& hint_key, bool date) {
+    Input input;
+    input.name = name;
+    input.error = error_of(name);
+    input.label = ctx.T(label_key);
+    if (!hint_key.empty()) input.hint = ctx.T(hint_key);
+    input.value = ctx.Param(name);
+    input.required = true;
+    if (date) {
+      input.size_class = "date";
+      input.inputmode = "numeric";
+    }
+    return RenderInput(ctx, input);
+  };
+  Input position;
+  position.name = "position";
+  position.kind = Input::Kind::kSelect;
+  position.label = ctx.T("vetting.position");
+  position.placeholder = ctx.T("form.choose_one");
+  position.value = ctx.Param("position");
+  position.required = true;
+  position.error = error_of("position");
+  for (const std::string& category : ctx.who().position_categories()) {
+    position.options.emplace_back(category, Text(category));
+  }
+  ctx.SendPage(
+      ctx.T("vetting.title"),
+      absl::StrCat(box, "<p>", ctx.T("vetting.intro"), "</p><form method=\"post\" action=\"/vetting\">",
+                   ctx.CsrfInput(), "<fieldset><legend>", ctx.T("vetting.candidate"), "</legend>",
+                   text("personal-number", "field.personal-number", "", false),
+                   text("surname", "field.surname", "", false),
+                   text("given-name", "field.given-name", "", false),
+                   text("birth-date", "field.birth-date", "form.date_hint", true),
+                   "</fieldset><fieldset><legend>", ctx.T("vetting.request"), "</legend>",
+                   RenderInput(ctx, position),
+                   text("consent_ref", "vetting.consent_ref", "vetting.consent_ref.hint", false),
+                   "</fieldset><div class=\"actions\"><button class=\"primary\">",
+                   ctx.T("vetting.button"), "</button></div></form>"),
+      status);
+}
+
+void CheckForm(PageContext& ctx) { SendCheckForm(ctx, "", 200); }
+
+void Check(PageContext& ctx) {
+  v1::VettingCheckRequest request;
+  const auto value = [&](const char* name) {
+    return std::string(absl::StripAsciiWhitespace(ctx.Param(name)));
+  };
+  request.set_personal_number(value("personal-number"));
+  request.set_surname(value("surname"));
+  request.set_given_name(value("given-name"));
+  request.set_birth_date(value("birth-date"));
+  request.set_position_category(value("position"));
+  request.set_consent_reference(value("consent_ref"));
+  absl::StatusOr<v1::VettingCheckResponse> answer = ctx.registry().VettingCheck(request);
+  if (!answer.ok()) {
+    // The refusal above the form, and each field it names beside its input.
+    return SendCheckForm(ctx, ctx.ErrorBox(answer.status()), 400, answer.status());
+  }
+  const std::string& id = answer->check_id();
+  const bool keep = IsRecordId(id) && answer->has_certificate();
+  if (keep) {
+    absl::MutexLock lock(&ctx.session().mu);
+    Session& session = ctx.session();
+    if (session.certificates.emplace(id, answer->certificate()).second) {
+      session.certificate_order.push_back(id);
+    }
+    while (session.certificate_order.size() > kMaxKept) {
+      session.certificates.erase(session.certificate_order.front());
+      session.certificate_order.erase(session.certificate_order.begin());
+    }
+  }
+  const std::string code = ResultCode(answer->result());
+  std::string body = absl::StrCat(
+      "<div class=\"result result-", absl::AsciiStrToLower(code), "\" role=\"status\" id=\"result\">"
+      "<p class=\"code\"><code id=\"result-code\">", code, "</code></p><p class=\"meaning\">",
+      ResultName(ctx, answer->result()), "</p><p>",
+      ctx.T(absl::StrCat("result.", absl::AsciiStrToLower(code), ".todo")), "</p></div><p>",
+      ctx.T("vetting.check_id"), " <code>", Text(id), "</code></p>");
+  if (answer->result() == v1::VETTING_RESULT_REFER && !answer->refer_contact().empty()) {
+    absl::StrAppend(&body, "<div class=\"warning\"><p>",
+                    ctx.Tf("vetting.refer_contact", {{"contact", Text(answer->refer_contact())},
+                                                     {"id", Text(id)}}),
+                    "</p></div>");
+  }
+  if (keep) {
+    absl::StrAppend(&body, "<ul class=\"actions\"><li><a id=\"certificate-json\" href=\"/vetting/certificates/", id,
+                    ".json\" download>", ctx.T("vetting.download"), "</a></li><li><a id=\"certificate-page\" href=\"/vetting/certificates/", id,
+                    "\">", ctx.T("vetting.printable"), "</a></li></ul>");
+  }
+  absl::StrAppend(&body, "<p><a href=\"/vetting\">", ctx.T("vetting.another"), "</a></p>");
+  ctx.SendPage(ctx.T("vetting.result_title"), body);
+}
+
+std::optional<v1::SignedVettingCertificate> FindCertificate(PageContext& ctx) {
+  absl::MutexLock lock(&ctx.session().mu);
+  auto it = ctx.session().certificates.find(std::string(ctx.request().matches[1]));
+  if (it == ctx.session().certificates.end()) return std::nullopt;
+  return it->second;
+}
+
+void CertificateJson(PageContext& ctx) {
+  std::optional<v1::SignedVettingCertificate> certificate = FindCertificate(ctx);
+  if (!certificate) return ctx.SendError(absl::NotFoundError(ctx.Raw("vetting.unknown")), 404);
+  absl::StatusOr<std::string> json = client::ToJsonLine(*certificate);
+  if (!json.ok()) return ctx.SendError(json.status());
+  ctx.response().set_header(
+      "Content-Disposition",
+      absl::StrCat("attachment; filename=\"certificate-", ctx.request().matches[1].str(), ".json\""));
+  ctx.response().set_content(absl::StrCat(*json, "\n"), "application/json");
+}
+
+void CertificatePage(PageContext& ctx) {
+  std::optional<v1::SignedVettingCertificate> signed_certificate = FindCertificate(ctx);
+  if (!signed_certificate) {
+    return ctx.SendError(absl::NotFoundError(ctx.Raw("vetting.unknown")), 404);
+  }
+  const v1::VettingCertificate& c = signed_certificate->certificate();
+  const std::string id = ctx.request().matches[1];
+  const auto row = [&](const char* key, const std::string& value) {
+    return absl::StrCat("<tr><th scope=\"row\">", ctx.T(key), "</th><td>", value, "</td></tr>");
+  };
+  const std::string file = absl::StrCat("certificate-", id, ".json");
+  ctx.SendPage(
+      ctx.T("certificate.title"),
+      absl::StrCat(
+          "<table class=\"record certificate\"><caption>", ctx.T("certificate.caption"),
+          "</caption>", row("certificate.result", absl::StrCat("<strong>", ResultCode(c.result()),
+                                                               "</strong> — ", ResultName(ctx, c.result()))),
+          row("certificate.id", absl::StrCat("<code>", Text(c.certificate_id()), "</code>")),
+          row("certificate.organisation", Text(c.organisation())),
+          row("certificate.candidate",
+              absl::StrCat(Text(c.given_name()), " ", Text(c.surname()), ", ", Text(c.birth_date()),
+                           ", ", Text(c.personal_number()))),
+          row("vetting.position", Text(c.position_category())),
+          row("certificate.issued", Text(c.issued_at())),
+          row("certificate.valid_until", Text(c.valid_until())),
+          row("certificate.key_id", absl::StrCat("<code>", Text(c.key_id()), "</code>")),
+          "</table><section class=\"verify-offline\"><h2>", ctx.T("certificate.how_title"),
+          "</h2><p>", ctx.T("certificate.how_intro"), "</p><ol><li>",
+          ctx.Tf("certificate.how_json", {{"file", absl::StrCat("<code>", file, "</code>")}}),
+          " <a href=\"/vetting/certificates/", id, ".json\" download class=\"no-print\">",
+          ctx.T("vetting.download"), "</a></li><li>", ctx.T("certificate.how_key"),
+          " <a href=\"/vetting/public-key.pem\" download class=\"no-print\">",
+          ctx.T("certificate.download_key"), "</a></li><li>", ctx.T("certificate.how_run"),
+          "<pre><code>registry-cli certificate verify ", file,
+          " --public-key vetting.pub.pem</code></pre></li></ol><p>",
+          ctx.T("certificate.how_answer"), "</p></section><p class=\"no-print\"><button type=\"button\" data-print>",
+          ctx.T("certificate.print"), "</button></p>"));
+}
+
+void PublicKey(PageContext& ctx) {
+  absl::StatusOr<v1::PublicKey> key = ctx.registry().GetVettingPublicKey();
+  if (!key.ok()) return ctx.SendError(key.status());
+  // Served only when it is an Ed25519 key in PEM and nothing else, as registry-cli saves it.
+  absl::StatusOr<std::string> pem = client::CheckedPublicKeyPem(*key);
+  if (!pem.ok()) return ctx.SendError(pem.status());
+  ctx.response().set_header("Content-Disposition", "attachment; filename=\"vetting.pub.pem\"");
+  ctx.response().set_content(*pem, "application/x-pem-file");
+}
+
+}  // namespace
+
+void AddVettingPages(Console&,
+                     const std::function<void(std::string, std::string, Roles, PageHandler)>& add) {
+  const Roles vetting = {v1::ROLE_VETTING};
+  add("GET", "/vetting", vetting, CheckForm);
+  add("POST", "/vetting", vetting, Check);
+  add("GET", "/vetting/certificates/([0-9a-f]{32})", vetting, CertificatePage);
+  add("GET", "/vetting/certificates/([0-9a-f]{32})\\.json", vetting, CertificateJson);
+  add("GET", "/vetting/public-key.pem", vetting, PublicKey);
+}
+
+}  // namespace registry::console

@@ -1,0 +1,309 @@
+#include "client/console/record_form.h"
+
+#include <algorithm>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "client/choices.h"
+#include "client/record_fields.h"
+#include "google/protobuf/util/field_mask_util.h"
+
+namespace registry::console {
+namespace {
+
+namespace v1 = registry::v1;
+
+std::string One(const FormValues& values, absl::string_view name) {
+  auto it = values.find(name);
+  if (it == values.end() || it->second.empty()) return "";
+  return std::string(absl::StripAsciiWhitespace(it->second.front()));
+}
+
+std::vector<std::string> All(const FormValues& values, absl::string_view name) {
+  auto it = values.find(name);
+  return it == values.end() ? std::vector<std::string>{} : it->second;
+}
+
+bool WholeNumber(absl::string_view text, uint32_t max, uint32_t* out) {
+  if (text.empty() || text.size() > 9 ||
+      !std::all_of(text.begin(), text.end(),
+                   [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); })) {
+    return false;
+  }
+  return absl::SimpleAtoi(text, out) && *out <= max;
+}
+
+// The rules registryd's validator states (server/record_validation.cc), by catalog key.
+const std::vector<std::pair<std::string, std::string>>& Rules() {
+  static const auto* const kRules = new std::vector<std::pair<std::string, std::string>>{
+      {"required", "rule.required"},
+      {"1..100 letters, spaces, hyphens or apostrophes", "rule.name"},
+      {"at most 10", "rule.at_most_10"},
+      {"at most 5", "rule.at_most_5"},
+      {"required: female or male", "rule.sex"},
+      {"must be before today", "rule.before_today"},
+      {"two upper-case letters (ISO 3166-1 alpha-2)", "rule.country"},
+      {"duplicate", "rule.duplicate"},
+      {"does not match the personal number format", "rule.personal_number"},
+      {"not in the court table", "rule.court"},
+      {"required for a foreign court: two upper-case letters, not XK", "rule.foreign_country"},
+      {"must be empty unless the court is foreign", "rule.only_foreign"},
+      {"1..64 letters, digits, spaces or /-.:", "rule.case_number"},
+      {"required, a date YYYY-MM-DD", "rule.date_required"},
+      {"must be a real date YYYY-MM-DD from 1900-01-01", "rule.real_date"},
+      {"must be on or after the person's 14th birthday and not in the future", "rule.judgment_date"},
+      {"must be on or after judgment_date and not in the future", "rule.final_date"},
+      {"1..20 offences", "rule.offences"},
+      {"article must be 1..999 and paragraph 0..99", "rule.article"},
+      {"not in the offence table", "rule.offence"},
+      {"duplicate offence", "rule.duplicate_offence"},
+      {"1..600 for imprisonment or a suspended sentence", "rule.months"},
+      {"must be 0 unless imprisonment or a suspended sentence", "rule.months_zero"},
+      {"empty (for life) or a date YYYY-MM-DD on or after final_date", "rule.ban_end"},
+      {"only with imprisonment: a date YYYY-MM-DD on or after judgment_date", "rule.release_date"},
+      {"only with a suspended sentence: a date YYYY-MM-DD on or after final_date",
+       "rule.suspension_end"},
+      {"must be true when the person was under 18 on judgment_date", "rule.juvenile"},
+  };
+  return *kRules;
+}
+
+// The input of the form that a request path names.
+std::string InputOfPath(absl::string_view path, const v1::CreateRecordRequest& request) {
+  if (absl::StartsWith(path, "conviction.bans[")) {
+    int index = -1;
+    const size_t close = path.find(']');
+    if (close != absl::string_view::npos &&
+        absl::SimpleAtoi(path.substr(16, close - 16), &index) && index >= 0 &&
+        index < request.conviction().bans_size()) {
+      const std::string word = client::BanTypeWord(request.conviction().bans(index).type());
+      if (!word.empty()) {
+        return absl::StrCat("ban-", word, absl::EndsWith(path, ".end_date") ? "-end" : "");
+      }
+    }
+    return "ban";
+  }
+  if (absl::StartsWith(path, "conviction.suspension_end_date")) return "suspension-end-date";
+  const client::RecordField* field = client::FindRecordField(path);
+  return field == nullptr ? "" : field->flag;
+}
+
+}  // namespace
+
+const std::vector<std::string>& BanWords() {
+  static const auto* const kWords = new std::vector<std::string>{
+      "work_with_children", "contact_with_victim", "profession"};
+  return *kWords;
+}
+
+const std::vector<std::string>& SentenceWords() {
+  static const auto* const kWords = new std::vector<std::string>{
+      "imprisonment", "suspended", "fine", "juvenile_measure", "other"};
+  return *kWords;
+}
+
+FormValues FormFromRecord(const v1::CreateRecordRequest& record) {
+  const v1::Person& p = record.person();
+  const v1::Conviction& c = record.conviction();
+  FormValues values;
+  values["surname"] = {p.surname()};
+  values["given-name"] = {p.given_name()};
+  values["father-name"] = {p.father_name()};
+  values["alias"] = {absl::StrJoin(p.aliases(), "\n")};
+  values["sex"] = {p.sex() == v1::SEX_FEMALE ? "female" : p.sex() == v1::SEX_MALE ? "male" : ""};
+  values["birth-date"] = {p.birth_date()};
+  values["birth-place"] = {p.birth_place()};
+  values["citizenship"] = {absl::StrJoin(p.citizenships(), ", ")};
+  values["personal-number"] = {p.personal_number()};
+  values["address"] = {p.last_known_address()};
+  values["court"] = {c.court_id()};
+  values["foreign-court"] = {c.foreign_court()};
+  values["foreign-country"] = {c.foreign_country()};
+  values["case-number"] = {c.case_number()};
+  values["judgment-date"] = {c.judgment_date()};
+  values["final-date"] = {c.final_date()};
+  for (const v1::Offence& offence : c.offences()) {
+    values["offence"].push_back(client::OffenceCode(offence));
+  }
+  values["sentence"] = {client::SentenceTypeWord(c.sentence().type())};
+  values["months"] = {c.sentence().months() == 0 ? "" : absl::StrCat(c.sentence().months())};
+  for (const v1::AccessoryBan& ban : c.bans()) {
+    const std::string word = client::BanTypeWord(ban.type());
+    values[absl::StrCat("ban-", word)] = {"on"};
+    values[absl::StrCat("ban-", word, "-end")] = {ban.end_date()};
+  }
+  values["release-date"] = {c.release_date()};
+  values["suspension-end-date"] = {c.suspension_end_date()};
+  if (c.juvenile()) values["juvenile"] = {"true"};
+  return values;
+}
+
+v1::CreateRecordRequest RecordFromForm(const FormValues& values, std::vector<FieldError>* errors) {
+  v1::CreateRecordRequest request;
+  v1::Person& p = *request.mutable_person();
+  v1::Conviction& c = *request.mutable_conviction();
+  p.set_surname(One(values, "surname"));
+  p.set_given_name(One(values, "given-name"));
+  p.set_father_name(One(values, "father-name"));
+  for (absl::string_view alias : absl::StrSplit(One(values, "alias"), '\n')) {
+    alias = absl::StripAsciiWhitespace(alias);
+    if (!alias.empty()) p.add_aliases(std::string(alias));
+  }
+  const std::string sex = One(values, "sex");
+  if (sex == "female") {
+    p.set_sex(v1::SEX_FEMALE);
+  } else if (sex == "male") {
+    p.set_sex(v1::SEX_MALE);
+  } else if (!sex.empty()) {
+    errors->push_back({"sex", "form.choose", {}, ""});
+  }
+  p.set_birth_date(One(values, "birth-date"));
+  p.set_birth_place(One(values, "birth-place"));
+  for (absl::string_view code : absl::StrSplit(One(values, "citizenship"), absl::ByAnyChar(", "),
+                                               absl::SkipEmpty())) {
+    p.add_citizenships(absl::AsciiStrToUpper(code));
+  }
+  p.set_personal_number(One(values, "personal-number"));
+  p.set_last_known_address(One(values, "address"));
+
+  c.set_court_id(One(values, "court"));
+  c.set_foreign_court(One(values, "foreign-court"));
+  c.set_foreign_country(absl::AsciiStrToUpper(One(values, "foreign-country")));
+  c.set_case_number(One(values, "case-number"));
+  c.set_judgment_date(One(values, "judgment-date"));
+  c.set_final_date(One(values, "final-date"));
+  for (const std::string& code : All(values, "offence")) {
+    const std::vector<absl::string_view> parts = absl::StrSplit(code, ':');
+    uint32_t article = 0;
+    uint32_t paragraph = 0;
+    if (parts.size() != 3 || parts[0].empty() || !WholeNumber(parts[1], 999, &article) ||
+        !WholeNumber(parts[2], 99, &paragraph)) {
+      errors->push_back({"offence", "form.choose", {}, ""});
+      continue;
+    }
+    v1::Offence* offence = c.add_offences();
+    offence->set_law(std::string(parts[0]));
+    offence->set_article(article);
+    offence->set_paragraph(paragraph);
+  }
+  const std::string sentence = One(values, "sentence");
+  for (size_t i = 0; i < SentenceWords().size(); ++i) {
+    if (sentence == SentenceWords()[i]) {
+      c.mutable_sentence()->set_type(static_cast<v1::SentenceType>(i + 1));
+    }
+  }
+  if (!sentence.empty() && c.sentence().type() == v1::SENTENCE_TYPE_UNSPECIFIED) {
+    errors->push_back({"sentence", "form.choose", {}, ""});
+  }
+  const std::string months = One(values, "months");
+  uint32_t month_count = 0;
+  if (!months.empty() && !WholeNumber(months, 100000, &month_count)) {
+    errors->push_back({"months", "form.whole_number", {}, ""});
+  }
+  c.mutable_sentence()->set_months(month_count);
+  for (size_t i = 0; i < BanWords().size(); ++i) {
+    const std::string& word = BanWords()[i];
+    if (One(values, absl::StrCat("ban-", word)).empty()) continue;
+    v1::AccessoryBan* ban = c.add_bans();
+    ban->set_type(static_cast<v1::BanType>(i + 1));
+    ban->set_end_date(One(values, absl::StrCat("ban-", word, "-end")));
+  }
+  c.set_release_date(One(values, "release-date"));
+  c.set_suspension_end_date(One(values, "suspension-end-date"));
+  c.set_juvenile(One(values, "juvenile") == "true");
+  return request;
+}
+
+std::pair<std::string, std::vector<std::pair<std::string, std::string>>> RuleKey(
+    absl::string_view rule) {
+  for (const auto& [text, key] : Rules()) {
+    if (rule == text) return {key, {}};
+  }
+  // "0..100 characters of valid UTF-8, no control characters": limits vary by field.
+  constexpr absl::string_view kTextRule = " characters of valid UTF-8, no control characters";
+  if (absl::EndsWith(rule, kTextRule)) {
+    const absl::string_view range = rule.substr(0, rule.size() - kTextRule.size());
+    const std::vector<absl::string_view> bounds = absl::StrSplit(range, "..");
+    uint32_t min = 0, max = 0;
+    if (bounds.size() == 2 && absl::SimpleAtoi(bounds[0], &min) &&
+        absl::SimpleAtoi(bounds[1], &max)) {
+      return {"rule.text", {{"min", absl::StrCat(min)}, {"max", absl::StrCat(max)}}};
+    }
+  }
+  return {"", {}};
+}
+
+std::vector<std::string> KnownRules() {
+  std::vector<std::string> rules;
+  for (const auto& rule : Rules()) rules.push_back(rule.first);
+  rules.push_back(" characters of valid UTF-8, no control characters");
+  return rules;
+}
+
+std::vector<FieldError> ErrorsFromServer(absl::string_view message,
+                                         const v1::CreateRecordRequest& request) {
+  std::vector<FieldError> errors;
+  for (const std::string& part : client::SplitServerProblems(message)) {
+    const std::string path = client::FieldOfMessage(part);
+    FieldError error;
+    if (path.empty()) {
+      error.server_text = part;
+      errors.push_back(std::move(error));
+      continue;
+    }
+    error.input = InputOfPath(path, request);
+    absl::string_view rule = absl::string_view(part).substr(path.size());
+    if (absl::StartsWith(rule, " is required")) {
+      rule = "required";
+    } else {
+      absl::ConsumePrefix(&rule, ": ");
+    }
+    auto [key, values] = RuleKey(rule);
+    error.key = key;
+    error.values = values;
+    // The whole problem, field name included, when it is not put beside its input.
+    error.server_text = error.input.empty() ? part : std::string(rule);
+    errors.push_back(std::move(error));
+  }
+  return errors;
+}
+
+google::protobuf::FieldMask ChangedFields(const v1::CreateRecordRequest& current,
+                                          const v1::CreateRecordRequest& changed) {
+  // Output-only text (offence titles, the court's name) is the server's, not the clerk's.
+  const auto input_only = [](v1::CreateRecordRequest record) {
+    for (v1::Offence& offence : *record.mutable_conviction()->mutable_offences()) {
+      offence.clear_title();
+    }
+    record.mutable_conviction()->clear_court_name();
+    return record;
+  };
+  const v1::CreateRecordRequest a = input_only(current);
+  const v1::CreateRecordRequest b = input_only(changed);
+  std::vector<std::string> paths;
+  for (const client::RecordField& field : client::RecordFields()) {
+    if (std::find(paths.begin(), paths.end(), field.mask_path) == paths.end()) {
+      paths.push_back(field.mask_path);
+    }
+  }
+  paths.push_back("conviction.suspension_end_date");
+  google::protobuf::FieldMask mask;
+  for (const std::string& path : paths) {
+    google::protobuf::FieldMask one;
+    one.add_paths(path);
+    v1::CreateRecordRequest part_a, part_b;
+    google::protobuf::util::FieldMaskUtil::MergeOptions options;
+    options.set_replace_repeated_fields(true);
+    google::protobuf::util::FieldMaskUtil::MergeMessageTo(a, one, options, &part_a);
+    google::protobuf::util::FieldMaskUtil::MergeMessageTo(b, one, options, &part_b);
+    if (part_a.SerializeAsString() != part_b.SerializeAsString()) mask.add_paths(path);
+  }
+  return mask;
+}
+
+}  // namespace registry::console

@@ -1,0 +1,72 @@
+// The record form of the clerk's pages: every field of a record as an HTML input, read back into
+// a CreateRecordRequest, and the server's verdict on it put beside the field it names.
+//
+// The server's validation is authoritative: the form only turns what was typed into the request
+// (a value that has no place in it, like "twelve" months, is the one thing refused here) and
+// sends it; the server checks everything and names every bad field at once
+// ("person.birth_date: must be a real date ...; conviction.offences: 1..20 offences"), and each
+// problem is shown beside its input, its rule in the user's language when the catalogs know it.
+//
+// Inputs are named after registry-cli's options (client/record_fields.h: "surname",
+// "birth-date", "court", "offence"), plus "suspension-end-date", and per ban type a checkbox
+// "ban-<type>" with its end date "ban-<type>-end".
+#ifndef REGISTRY_CLIENT_CONSOLE_RECORD_FORM_H_
+#define REGISTRY_CLIENT_CONSOLE_RECORD_FORM_H_
+
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "google/protobuf/field_mask.pb.h"
+#include "registry/v1/records.pb.h"
+
+namespace registry::console {
+
+// Typed values by input name; a list for the repeatable ones (offence).
+using FormValues = std::map<std::string, std::vector<std::string>, std::less<>>;
+
+// One problem of the form: the input it belongs to ("" when it names no input), and what is
+// wrong: a catalog key with its values, or the server's own words when no key says it.
+struct FieldError {
+  std::string input;
+  std::string key;  // "rule.real_date"; empty: use server_text
+  std::vector<std::pair<std::string, std::string>> values;
+  std::string server_text;
+};
+
+// The ban types a record may carry, as the form names them: "work_with_children", ...
+const std::vector<std::string>& BanWords();
+// The sentence types: "imprisonment", ...
+const std::vector<std::string>& SentenceWords();
+
+// The values a form shows for a record (to amend it, or to show it again after an error).
+FormValues FormFromRecord(const registry::v1::CreateRecordRequest& record);
+
+// The request the typed values make. Values that cannot be put into a request at all (months that
+// are not a number, a sex, sentence or offence that is none of the choices) are left out and
+// reported in `errors`; the server judges the rest.
+registry::v1::CreateRecordRequest RecordFromForm(const FormValues& values,
+                                                 std::vector<FieldError>* errors);
+
+// The server's message about a record (its problems, as SplitServerProblems separates them) as
+// errors beside the inputs; `request` tells which ban an index names.
+std::vector<FieldError> ErrorsFromServer(absl::string_view message,
+                                         const registry::v1::CreateRecordRequest& request);
+
+// The catalog key of a validation rule the server states, with its values; {"", {}} when
+// the catalogs do not know the rule.
+std::pair<std::string, std::vector<std::pair<std::string, std::string>>> RuleKey(
+    absl::string_view rule);
+// Every rule text RuleKey knows (a test checks that the server still says each of them).
+std::vector<std::string> KnownRules();
+
+// The update mask of an amendment: each field whose value in `changed` differs from `current`
+// (output-only fields aside), as the mask path registry-cli's --set sends for it.
+google::protobuf::FieldMask ChangedFields(const registry::v1::CreateRecordRequest& current,
+                                          const registry::v1::CreateRecordRequest& changed);
+
+}  // namespace registry::console
+
+#endif  // REGISTRY_CLIENT_CONSOLE_RECORD_FORM_H_

@@ -1,0 +1,65 @@
+#include "client/console/sessions.h"
+
+#include <cstdlib>
+
+#include "absl/strings/escaping.h"
+#include "openssl/crypto.h"
+#include "openssl/rand.h"
+
+namespace registry::console {
+
+std::string RandomHex(size_t bytes) {
+  std::string raw(bytes, '\0');
+  if (RAND_bytes(reinterpret_cast<unsigned char*>(raw.data()), static_cast<int>(bytes)) != 1) {
+    std::abort();
+  }
+  return absl::BytesToHexString(raw);
+}
+
+bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
+  if (a.size() != b.size() || a.empty()) return false;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::shared_ptr<Session> SessionStore::Create(absl::Time now) {
+  auto session = std::make_shared<Session>(RandomHex(32), RandomHex(32));
+  {
+    absl::MutexLock lock(&session->mu);
+    session->last_used = now;
+  }
+  absl::MutexLock lock(&mu_);
+  while (sessions_.size() >= kMaxSessions) {
+    auto oldest = sessions_.begin();
+    absl::Time oldest_time = absl::InfiniteFuture();
+    for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
+      absl::MutexLock session_lock(&it->second->mu);
+      if (it->second->last_used < oldest_time) {
+        oldest_time = it->second->last_used;
+        oldest = it;
+      }
+    }
+    sessions_.erase(oldest);
+  }
+  sessions_.emplace(session->id, session);
+  return session;
+}
+
+std::shared_ptr<Session> SessionStore::Find(absl::string_view id, absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  // The map is searched by a constant-time comparison of every id rather than by its order,
+  // which would tell an attacker timing how much of a guess was right.
+  std::shared_ptr<Session> found;
+  for (auto& [key, session] : sessions_) {
+    if (ConstantTimeEquals(id, key)) found = session;
+  }
+  if (found == nullptr) return nullptr;
+  absl::MutexLock session_lock(&found->mu);
+  if (now - found->last_used > idle_) {
+    sessions_.erase(found->id);
+    return nullptr;
+  }
+  found->last_used = now;
+  return found;
+}
+
+}  // namespace registry::console

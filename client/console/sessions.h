@@ -1,0 +1,120 @@
+// Who may use a running console. registry-console acts with its official's certificate, so
+// anything that reaches its HTTP port could act as that official: another user of the same
+// computer, or a page in another browser tab. Hence:
+//
+//  - a start secret (256 random bits) printed once, in the URL the official opens; it is
+//    exchanged for a session (GET /start?s=SECRET), and compared in constant time;
+//  - the session: a random id in an HttpOnly SameSite=Strict cookie, so scripts cannot read it
+//    and other sites' pages cannot send it, with an idle limit;
+//  - a CSRF token per session, required on every state-changing (POST) request.
+//
+// Sessions also hold what one official's browser works on: vetting certificates to download, an
+// import file between its dry run and the import, and running jobs (an import, a verification).
+#ifndef REGISTRY_CLIENT_CONSOLE_SESSIONS_H_
+#define REGISTRY_CLIENT_CONSOLE_SESSIONS_H_
+
+#include <atomic>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
+#include "client/audit_verifier.h"
+#include "client/record_import.h"
+#include "registry/v1/records.pb.h"
+#include "registry/v1/vetting.pb.h"
+
+namespace registry::console {
+
+// `bytes` random bytes from the operating system's generator (OpenSSL RAND_bytes), as lowercase
+// hex. Aborts when the generator fails: a guessable secret is worse than no console.
+std::string RandomHex(size_t bytes);
+
+// Equal strings, in time that depends on their lengths only.
+bool ConstantTimeEquals(absl::string_view a, absl::string_view b);
+
+// A parsed import file, kept between its dry run and the import.
+struct Upload {
+  std::string file_name;
+  client::ParsedImport parsed;
+};
+
+// A long task the page follows with a progress bar: an import or a verification of the log.
+struct Job {
+  enum class Kind { kImport, kVerify };
+  explicit Job(Kind k) : kind(k) {}
+  const Kind kind;
+  std::atomic<uint64_t> done{0};
+  std::atomic<uint64_t> total{0};
+  std::atomic<bool> finished{false};
+
+  absl::Mutex mu;
+  // The outcome, once finished.
+  absl::Status status ABSL_GUARDED_BY(mu);
+  // Import: the results of the rows sent, and the rows that could not be read or were invalid.
+  std::vector<v1::ImportRowResult> results ABSL_GUARDED_BY(mu);
+  std::vector<client::ImportLineError> invalid ABSL_GUARDED_BY(mu);
+  // Verification.
+  std::optional<client::AuditVerification> verification ABSL_GUARDED_BY(mu);
+};
+
+struct Session {
+  explicit Session(std::string session_id, std::string csrf_token)
+      : id(std::move(session_id)), csrf(std::move(csrf_token)) {}
+  const std::string id;
+  const std::string csrf;
+
+  absl::Mutex mu;
+  std::string language ABSL_GUARDED_BY(mu) = "sq";
+  absl::Time last_used ABSL_GUARDED_BY(mu);
+  // Vetting certificates of this session's checks, by check id (the newest kMaxKept).
+  std::map<std::string, v1::SignedVettingCertificate> certificates ABSL_GUARDED_BY(mu);
+  std::vector<std::string> certificate_order ABSL_GUARDED_BY(mu);
+  std::map<std::string, std::shared_ptr<Upload>> uploads ABSL_GUARDED_BY(mu);
+  std::map<std::string, std::shared_ptr<Job>> jobs ABSL_GUARDED_BY(mu);
+
+  std::string Language() {
+    absl::MutexLock lock(&mu);
+    return language;
+  }
+};
+
+// How many certificates, uploads and jobs a session keeps; older ones are forgotten.
+inline constexpr size_t kMaxKept = 20;
+
+class SessionStore {
+ public:
+  // `idle`: a session unused this long is gone.
+  SessionStore(std::string start_secret, absl::Duration idle)
+      : secret_(std::move(start_secret)), idle_(idle) {}
+
+  const std::string& start_secret() const { return secret_; }
+  bool SecretMatches(absl::string_view offered) const {
+    return ConstantTimeEquals(offered, secret_);
+  }
+
+  // A new session (random id and CSRF token). At most kMaxSessions live at once: the least
+  // recently used goes.
+  std::shared_ptr<Session> Create(absl::Time now);
+  // The live session with this id, marked used at `now`; nullptr when there is none (never was,
+  // or idle too long).
+  std::shared_ptr<Session> Find(absl::string_view id, absl::Time now);
+
+  static constexpr size_t kMaxSessions = 32;
+
+ private:
+  const std::string secret_;
+  const absl::Duration idle_;
+  absl::Mutex mu_;
+  std::map<std::string, std::shared_ptr<Session>, std::less<>> sessions_ ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace registry::console
+
+#endif  // REGISTRY_CLIENT_CONSOLE_SESSIONS_H_

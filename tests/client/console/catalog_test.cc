@@ -1,0 +1,170 @@
+// The console's message catalogs: every language has every message, legal terms are marked alike
+// in all of them, and every key the code uses exists.
+#include "client/console/catalog.h"
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "client/audit_events.h"
+#include "client/console/console_server.h"
+#include "client/console/record_form.h"
+#include "client/record_fields.h"
+#include "gtest/gtest.h"
+
+namespace registry::console {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::string ReadFile(const fs::path& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+const Catalog& English() { return *Catalogs::Embedded().Find("en"); }
+
+TEST(CatalogTest, EveryLanguageHasEveryMessageAndMarksTheSameLegalTerms) {
+  for (const Language& language : Languages()) {
+    const Catalog* catalog = Catalogs::Embedded().Find(language.code);
+    ASSERT_NE(catalog, nullptr) << language.code;
+    for (const auto& [key, text] : English().messages) {
+      EXPECT_TRUE(catalog->messages.count(key)) << language.code << " lacks " << key;
+    }
+    for (const auto& [key, text] : catalog->messages) {
+      EXPECT_TRUE(English().messages.count(key)) << language.code << " has an unknown " << key;
+      EXPECT_FALSE(text.empty()) << language.code << ": " << key << " is empty";
+    }
+    EXPECT_EQ(catalog->legal, English().legal) << language.code;
+  }
+  EXPECT_GE(English().legal.size(), 30u) << "the legal terms are marked";
+}
+
+TEST(CatalogTest, PlaceholdersAreTheSameInEveryLanguage) {
+  const std::regex placeholder("\\{[a-z]+\\}");
+  const auto names = [&](const std::string& text) {
+    std::set<std::string> found;
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), placeholder);
+         it != std::sregex_iterator(); ++it) {
+      found.insert(it->str());
+    }
+    return found;
+  };
+  for (const Language& language : Languages()) {
+    const Catalog& catalog = *Catalogs::Embedded().Find(language.code);
+    for (const auto& [key, text] : English().messages) {
+      auto it = catalog.messages.find(key);
+      if (it == catalog.messages.end()) continue;
+      EXPECT_EQ(names(it->second), names(text)) << language.code << ": " << key;
+    }
+  }
+}
+
+// Every message key written in the console's code ("record.view.title", ...) is in the catalogs:
+// any string literal that starts with a catalog's top-level prefix and is not a prefix itself.
+TEST(CatalogTest, EveryKeyTheCodeNamesExists) {
+  std::set<std::string> prefixes;
+  for (const auto& [key, text] : English().messages) prefixes.insert(key.substr(0, key.find('.')));
+  const std::regex literal("\"([a-z_]+)\\.([a-z0-9_.-]*[a-z0-9_-])\"");
+  int found = 0;
+  for (const auto& entry : fs::directory_iterator(REGISTRY_SOURCE_DIR "/client/console")) {
+    if (entry.path().extension() != ".cc") continue;
+    const std::string source = ReadFile(entry.path());
+    for (auto it = std::sregex_iterator(source.begin(), source.end(), literal);
+         it != std::sregex_iterator(); ++it) {
+      if (!prefixes.count((*it)[1].str())) continue;
+      const std::string key = absl::StrCat((*it)[1].str(), ".", (*it)[2].str());
+      ++found;
+      EXPECT_TRUE(English().messages.count(key))
+          << entry.path().filename() << " names the missing key " << key;
+    }
+  }
+  EXPECT_GE(found, 250) << "the scan found the keys at all";
+}
+
+// Keys the code builds from data: one for each role, status code, field, rule, result...
+TEST(CatalogTest, EveryKeyBuiltFromDataExists) {
+  std::vector<std::string> keys;
+  for (int role = 0; role <= 5; ++role) {
+    keys.push_back(absl::StrCat("role.", RoleKey(static_cast<v1::Role>(role))));
+  }
+  for (int code = 0; code <= client::kMaxStatusCode; ++code) {
+    keys.push_back(absl::StrCat("status.", absl::StatusCodeToString(static_cast<absl::StatusCode>(code))));
+  }
+  for (const client::RecordField& field : client::RecordFields()) {
+    keys.push_back(absl::StrCat("field.", field.flag));
+  }
+  keys.push_back("field.suspension-end-date");
+  for (const std::string& rule : KnownRules()) {
+    const std::string key = RuleKey(rule).first.empty() ? "rule.text" : RuleKey(rule).first;
+    keys.push_back(key);
+  }
+  for (const std::string& word : SentenceWords()) keys.push_back("sentence." + word);
+  for (const std::string& word : BanWords()) keys.push_back("ban." + word);
+  for (const char* status : {"active", "disputed", "expunged", "unspecified"}) {
+    keys.push_back(absl::StrCat("status_name.", status));
+  }
+  for (const char* result : {"clear", "not_clear", "refer", "unspecified"}) {
+    keys.push_back(absl::StrCat("result.", result));
+    keys.push_back(absl::StrCat("result.", result, ".todo"));
+  }
+  for (const char* refusal : {"role", "no_session", "csrf", "host", "cross_site", "method",
+                              "secret", "registry", "not_found", "internal"}) {
+    keys.push_back(absl::StrCat("refused.", refusal));
+    keys.push_back(absl::StrCat("refused.", refusal, ".help"));
+  }
+  for (const char* done : {"created", "amended", "disputed", "resolved"}) {
+    keys.push_back(absl::StrCat("record.done.", done));
+  }
+  for (const char* action : {"dispute", "resolve"}) {
+    for (const char* part : {"title", "help", "button"}) {
+      keys.push_back(absl::StrCat("record.", action, ".", part));
+    }
+  }
+  for (const char* name : {"from", "to", "actor", "action", "outcome", "record_id"}) {
+    keys.push_back(absl::StrCat("audit.filter.", name));
+  }
+  for (const std::string& key : keys) {
+    EXPECT_TRUE(English().messages.count(key)) << "missing " << key;
+  }
+}
+
+// The rules the console translates are the ones registryd states; when the server's wording
+// changes, the console would quietly fall back to English.
+TEST(CatalogTest, EveryTranslatedRuleIsStillStatedByTheServer) {
+  // Adjacent string literals joined, as the compiler joins them.
+  const std::string validation = std::regex_replace(
+      ReadFile(REGISTRY_SOURCE_DIR "/server/record_validation.cc"), std::regex("\"\\s*\n\\s*\""), "");
+  ASSERT_FALSE(validation.empty());
+  for (const std::string& rule : KnownRules()) {
+    if (rule == "required") continue;
+    EXPECT_TRUE(absl::StrContains(validation, absl::StrCat("\"", rule)) ||
+                absl::StrContains(validation, rule))
+        << "server/record_validation.cc no longer says: " << rule;
+  }
+}
+
+TEST(CatalogTest, ParseRefusesMalformedLinesAndRepeatedKeys) {
+  EXPECT_TRUE(ParseCatalog("# c\n\na.b = x\n!c.d = y\n").ok());
+  EXPECT_EQ(ParseCatalog("!c.d = y\n")->legal.count("c.d"), 1u);
+  EXPECT_FALSE(ParseCatalog("no equals sign\n").ok());
+  EXPECT_FALSE(ParseCatalog("a = 1\na = 2\n").ok());
+  EXPECT_FALSE(ParseCatalog("a b = a space\n").ok());
+}
+
+TEST(CatalogTest, AlbanianIsTheDefaultAndAMissingKeyIsVisible) {
+  EXPECT_EQ(LanguageOrDefault("xx").code, "sq");
+  EXPECT_EQ(Languages().front().code, "sq");
+  EXPECT_EQ(Catalogs::Embedded().Text("sq", "no.such.key"), "[no.such.key]");
+  EXPECT_NE(Catalogs::Embedded().Text("sq", "nav.home"), Catalogs::Embedded().Text("en", "nav.home"));
+  EXPECT_EQ(Format("{a} and {b}", {{"a", "{b}"}, {"b", "2"}}), "{b} and 2");
+}
+
+}  // namespace
+}  // namespace registry::console

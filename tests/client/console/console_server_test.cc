@@ -1,0 +1,869 @@
+// registry-console's HTTP handlers against a fake registry: the start secret and the session
+// cookie, CSRF tokens, the security headers of every response, the Host and cross-site checks,
+// role gating (a refused page asks the registry nothing), and the escaping of every string the
+// registry sends.
+#include "client/console/console_server.h"
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <memory>
+#include <regex>
+#include <set>
+#include <string>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
+#include "client/console/registry_api.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
+#include "gtest/gtest.h"
+#include "httplib.h"
+
+namespace registry::console {
+namespace {
+
+using google::protobuf::FieldDescriptor;
+using google::protobuf::Message;
+
+// What a hostile registry (or whoever wrote into it) would put in every string: markup, a quote
+// to leave an attribute, a right-to-left override and a terminal escape.
+constexpr char kHostile[] = "<script>alert(1)</script>\"'&\xe2\x80\xae\x1b[31m";
+
+// Every string field of `message`, at any depth, set to kHostile (one item for lists).
+void Poison(Message* message, int depth = 0) {
+  if (depth > 6) return;
+  const auto* descriptor = message->GetDescriptor();
+  const auto* reflection = message->GetReflection();
+  for (int i = 0; i < descriptor->field_count(); ++i) {
+    const FieldDescriptor* field = descriptor->field(i);
+    if (field->cpp_type() == FieldDescriptor::CPPTYPE_STRING &&
+        field->type() == FieldDescriptor::TYPE_STRING) {
+      if (field->is_repeated()) {
+        reflection->AddString(message, field, kHostile);
+      } else {
+        reflection->SetString(message, field, kHostile);
+      }
+    } else if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+      Message* child = field->is_repeated() ? reflection->AddMessage(message, field)
+                                            : reflection->MutableMessage(message, field);
+      Poison(child, depth + 1);
+    }
+  }
+}
+
+// Nothing the registry sent is markup or reorders text; what it sent is shown, escaped. Inside a
+// form's input or text area a value is the data itself, which the official edits and sends back:
+// there it is only HTML-escaped (it cannot leave its attribute or element), and it cannot reorder
+// text outside its own box.
+void ExpectInert(const std::string& body, const std::string& where) {
+  EXPECT_FALSE(absl::StrContains(body, "<script>alert")) << where;
+  EXPECT_FALSE(absl::StrContains(body, "\"'&")) << where;
+  const std::string shown = std::regex_replace(
+      std::regex_replace(body, std::regex("value=\"[^\"<>]*\""), "value=\"\""),
+      std::regex("(<textarea[^>]*>)[^<]*</textarea>"), "$1</textarea>");
+  EXPECT_FALSE(absl::StrContains(shown, "\xe2\x80\xae")) << where << ": a raw U+202E";
+  EXPECT_FALSE(absl::StrContains(shown, "\x1b")) << where << ": a raw escape";
+  EXPECT_TRUE(absl::StrContains(body, "&lt;script&gt;alert(1)&lt;/script&gt;&quot;&#39;&amp;\\u202e\\x1b[31m"))
+      << where << ": the registry's text is shown, escaped\n" << body;
+}
+
+const char kRecordId[] = "0123456789abcdef0123456789abcdef";
+
+// The build's test PKI (ctest names it; run by hand, the build directory's).
+std::string TestPki() {
+  const char* dir = getenv("REGISTRY_TEST_PKI_DIR");
+  return dir != nullptr && *dir != '\0' ? dir : REGISTRY_BINARY_DIR "/test-pki";
+}
+
+class FakeRegistry final : public Registry {
+ public:
+  // Every call but WhoAmI and GetReferenceData (which a session's start makes); and those of
+  // them that change something in the registry.
+  std::atomic<int> calls{0};
+  std::atomic<int> changes{0};
+  v1::WhoAmIResponse who;
+  v1::GetReferenceDataResponse reference;
+  v1::Record record;
+  v1::GetRecordHistoryResponse history;
+  v1::SearchRecordsResponse search;
+  v1::VettingCheckResponse vetting;
+  v1::ListChecksAboutPersonResponse checks;
+  v1::ListAuditEventsResponse events;
+  v1::ListBackupsResponse backups;
+  v1::VerifyDataResponse data_check;
+  absl::Status create_status = absl::OkStatus();
+  absl::Status audit_status = absl::OkStatus();
+  absl::Status vetting_status = absl::OkStatus();
+  absl::Status expunge_status = absl::PermissionDeniedError(kHostile);
+  absl::Status export_status = absl::OkStatus();
+
+  absl::StatusOr<v1::WhoAmIResponse> WhoAmI() override { return who; }
+  absl::StatusOr<v1::GetReferenceDataResponse> GetReferenceData() override {
+    return reference;
+  }
+  absl::StatusOr<v1::CreateRecordResponse> CreateRecord(const v1::CreateRecordRequest&) override {
+    ++calls;
+    ++changes;
+    if (!create_status.ok()) return create_status;
+    v1::CreateRecordResponse response;
+    response.set_record_id(kRecordId);
+    return response;
+  }
+  absl::StatusOr<v1::GetRecordResponse> GetRecord(const v1::GetRecordRequest&) override {
+    ++calls;
+    v1::GetRecordResponse response;
+    *response.mutable_record() = record;
+    return response;
+  }
+  absl::StatusOr<v1::SearchRecordsResponse> SearchRecords(const v1::SearchRecordsRequest&) override {
+    ++calls;
+    return search;
+  }
+  absl::StatusOr<v1::AmendRecordResponse> AmendRecord(const v1::AmendRecordRequest&) override {
+    ++calls;
+    ++changes;
+    return absl::InvalidArgumentError(kHostile);
+  }
+  absl::StatusOr<v1::GetRecordHistoryResponse> GetRecordHistory(
+      const v1::GetRecordHistoryRequest&) override {
+    ++calls;
+    return history;
+  }
+  absl::StatusOr<v1::RecordStatusResponse> DisputeRecord(const v1::DisputeRecordRequest&) override {
+    ++calls;
+    ++changes;
+    return absl::FailedPreconditionError(kHostile);
+  }
+  absl::StatusOr<v1::RecordStatusResponse> ResolveDispute(const v1::ResolveDisputeRequest&) override {
+    ++calls;
+    ++changes;
+    return absl::FailedPreconditionError(kHostile);
+  }
+  absl::StatusOr<v1::ExpungeRecordResponse> ExpungeRecord(const v1::ExpungeRecordRequest&) override {
+    ++calls;
+    ++changes;
+    return expunge_status;
+  }
+  absl::StatusOr<v1::ImportRecordsResponse> ImportRecords(
+      const v1::ImportRecordsRequest& request) override {
+    ++calls;
+    if (!request.dry_run()) ++changes;
+    return absl::UnavailableError(kHostile);
+  }
+  absl::StatusOr<v1::VettingCheckResponse> VettingCheck(const v1::VettingCheckRequest&) override {
+    ++calls;
+    ++changes;
+    if (!vetting_status.ok()) return vetting_status;
+    return vetting;
+  }
+  absl::StatusOr<v1::PublicKey> GetVettingPublicKey() override {
+    ++calls;
+    v1::PublicKey key;
+    key.set_pem(kHostile);
+    return key;
+  }
+  absl::StatusOr<v1::ListChecksAboutPersonResponse> ListChecksAboutPerson(
+      const v1::ListChecksAboutPersonRequest&) override {
+    ++calls;
+    return checks;
+  }
+  absl::StatusOr<v1::ListAuditEventsResponse> ListAuditEvents(
+      const v1::ListAuditEventsRequest&) override {
+    ++calls;
+    if (!audit_status.ok()) return audit_status;
+    return events;
+  }
+  absl::Status StreamAuditEvents(const v1::StreamAuditEventsRequest&,
+                                 const std::function<absl::Status(const v1::AuditEntry&)>& on_entry) override {
+    ++calls;
+    for (const v1::AuditEntry& entry : events.entries()) {
+      if (absl::Status handled = on_entry(entry); !handled.ok()) return handled;
+    }
+    return absl::OkStatus();
+  }
+  absl::Status ExportAuditEvents(const v1::ExportAuditEventsRequest&,
+                                 const std::function<absl::Status(const v1::AuditEntry&)>&) override {
+    ++calls;
+    return export_status;
+  }
+  std::unique_ptr<client::AuditLogSource> AuditLog() override {
+    ++calls;
+    class Refusing final : public client::AuditLogSource {
+     public:
+      absl::StatusOr<v1::SignedTreeHead> GetSignedTreeHead() override {
+        return absl::DataLossError(kHostile);
+      }
+      absl::StatusOr<v1::ConsistencyProof> GetConsistencyProof(uint64_t, uint64_t) override {
+        return absl::DataLossError(kHostile);
+      }
+      absl::StatusOr<v1::InclusionProof> GetInclusionProof(uint64_t, uint64_t) override {
+        return absl::DataLossError(kHostile);
+      }
+      absl::Status StreamEvents(uint64_t, uint64_t,
+                                const std::function<absl::Status(const v1::AuditEntry&)>&) override {
+        return absl::DataLossError(kHostile);
+      }
+      absl::StatusOr<v1::PublicKey> GetAuditPublicKey() override {
+        return absl::DataLossError(kHostile);
+      }
+    };
+    return std::make_unique<Refusing>();
+  }
+  absl::StatusOr<v1::ListBackupsResponse> ListBackups() override {
+    ++calls;
+    return backups;
+  }
+  absl::StatusOr<v1::BackupInfo> CreateBackup() override {
+    ++calls;
+    ++changes;
+    v1::BackupInfo info;
+    info.set_backup_id(7);
+    info.add_pruned_backup_ids(3);
+    return info;
+  }
+  absl::StatusOr<v1::VerifyDataResponse> VerifyData() override {
+    ++calls;
+    return data_check;
+  }
+  absl::StatusOr<v1::RotateKeysResponse> RotateKeys() override {
+    ++calls;
+    ++changes;
+    v1::RotateKeysResponse response;
+    response.set_current_kek_version(2);
+    response.set_rewrapped(11);
+    return response;
+  }
+};
+
+// A console for one role on 127.0.0.1:0, and an HTTP client with or without its session.
+class ConsoleTest : public ::testing::Test {
+ protected:
+  void Start(v1::Role role, bool hostile = false) {
+    auto fake = std::make_shared<FakeRegistry>();
+    if (hostile) {
+      Poison(&fake->who);
+      Poison(&fake->reference);
+      Poison(&fake->record);
+      Poison(&fake->history);
+      Poison(&fake->search);
+      Poison(&fake->vetting);
+      Poison(&fake->checks);
+      Poison(&fake->backups);
+      Poison(&fake->data_check);
+      fake->data_check.set_problem_count(1);
+      v1::AuditEvent event;
+      Poison(&event);
+      v1::AuditEntry* entry = fake->events.add_entries();
+      entry->set_index(5);
+      event.set_sequence(5);
+      entry->set_event_bytes(event.SerializeAsString());
+      *entry->mutable_event() = event;
+      // A second entry whose server copy differs from its bytes: the warning is escaped too.
+      v1::AuditEntry* differing = fake->events.add_entries();
+      differing->set_index(6);
+      event.set_sequence(6);
+      differing->set_event_bytes(event.SerializeAsString());
+      *differing->mutable_event() = event;
+      differing->mutable_event()->set_actor("someone else");
+      fake->events.set_next_page_token(kHostile);
+      fake->history.add_versions()->CopyFrom(fake->history.versions(0));
+      fake->history.mutable_versions(1)->mutable_record()->mutable_person()->set_surname(
+          absl::StrCat(kHostile, " changed"));
+      fake->vetting.set_result(v1::VETTING_RESULT_REFER);
+      fake->vetting.set_check_id(kRecordId);
+      fake->checks.mutable_checks(0)->set_status_code(7);
+    }
+    fake->record.mutable_metadata()->set_record_id(kRecordId);
+    fake->record.mutable_conviction()->set_case_number("P 1/2024");
+    fake->who.set_role(role);
+    fake_ = fake;
+    ConsoleOptions options;
+    options.listen = "127.0.0.1:0";
+    options.audit_state_path = ::testing::TempDir() + "/console-audit-state.json";
+    console_ = std::make_unique<Console>(options, fake);
+    ASSERT_TRUE(console_->Start().ok());
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", console_->port());
+    client_->set_read_timeout(30, 0);
+  }
+
+  void TearDown() override {
+    if (console_ != nullptr) console_->Stop();
+  }
+
+  // Exchanges the start secret for a session; returns the cookie header value.
+  std::string SignIn() {
+    auto response = client_->Get(absl::StrCat("/start?s=", console_->start_secret()));
+    EXPECT_TRUE(response);
+    if (!response) return "";
+    EXPECT_EQ(response->status, 303);
+    const std::string cookie = response->get_header_value("Set-Cookie");
+    cookie_ = cookie.substr(0, cookie.find(';'));
+    // The CSRF token, as the pages carry it.
+    auto home = client_->Get("/", {{"Cookie", cookie_}});
+    const std::string marker = "name=\"csrf\" value=\"";
+    const size_t at = home->body.find(marker);
+    EXPECT_NE(at, std::string::npos);
+    csrf_ = home->body.substr(at + marker.size(), 64);
+    return cookie;
+  }
+
+  httplib::Result Get(const std::string& path) { return client_->Get(path, {{"Cookie", cookie_}}); }
+  httplib::Result Post(const std::string& path, httplib::Params params, bool with_csrf = true) {
+    if (with_csrf) params.emplace("csrf", csrf_);
+    return client_->Post(path, {{"Cookie", cookie_}}, params);
+  }
+
+  void ExpectSecurityHeaders(const httplib::Result& response, const std::string& where) {
+    ASSERT_TRUE(response) << where;
+    EXPECT_EQ(response->get_header_value("Content-Security-Policy"), kContentSecurityPolicy) << where;
+    EXPECT_EQ(response->get_header_value("X-Content-Type-Options"), "nosniff") << where;
+    EXPECT_EQ(response->get_header_value("Referrer-Policy"), "same-origin") << where;
+    EXPECT_EQ(response->get_header_value("X-Frame-Options"), "DENY") << where;
+    EXPECT_EQ(response->get_header_value("Cache-Control"), "no-store") << where;
+    EXPECT_FALSE(response->has_header("Access-Control-Allow-Origin")) << where;
+    EXPECT_FALSE(response->has_header("Access-Control-Allow-Credentials")) << where;
+  }
+
+  std::shared_ptr<FakeRegistry> fake_;
+  std::unique_ptr<Console> console_;
+  std::unique_ptr<httplib::Client> client_;
+  std::string cookie_;
+  std::string csrf_;
+};
+
+TEST_F(ConsoleTest, WithoutASessionNothingIsServedAndTheRegistryIsNotAsked) {
+  Start(v1::ROLE_CLERK);
+  for (const char* path : {"/", "/records/new", "/search", "/audit",
+                           "/records/0123456789abcdef0123456789abcdef"}) {
+    auto response = client_->Get(path);
+    ASSERT_TRUE(response);
+    EXPECT_EQ(response->status, 401) << path;
+  }
+  auto forged = client_->Get("/", {{"Cookie", absl::StrCat(console_->cookie_name(), "=", std::string(64, 'a'))}});
+  EXPECT_EQ(forged->status, 401);
+  auto post = client_->Post("/records/new", httplib::Params{{"surname", "X"}});
+  EXPECT_EQ(post->status, 401);
+  EXPECT_EQ(fake_->calls, 0);
+}
+
+TEST_F(ConsoleTest, TheStartSecretBuysAnHttpOnlyStrictSessionCookie) {
+  Start(v1::ROLE_CLERK);
+  auto wrong = client_->Get(absl::StrCat("/start?s=", std::string(64, '0')));
+  EXPECT_EQ(wrong->status, 403);
+  EXPECT_FALSE(wrong->has_header("Set-Cookie"));
+  auto empty = client_->Get("/start");
+  EXPECT_EQ(empty->status, 403);
+  EXPECT_EQ(console_->start_secret().size(), 64u) << "256 random bits";
+
+  const std::string cookie = SignIn();
+  EXPECT_TRUE(absl::StrContains(cookie, "HttpOnly")) << cookie;
+  EXPECT_TRUE(absl::StrContains(cookie, "SameSite=Strict")) << cookie;
+  EXPECT_TRUE(absl::StrContains(cookie, "Path=/")) << cookie;
+  EXPECT_FALSE(absl::StrContains(cookie, console_->start_secret())) << "the session is not the secret";
+  auto home = Get("/");
+  EXPECT_EQ(home->status, 200);
+  EXPECT_EQ(csrf_.size(), 64u);
+  EXPECT_TRUE(absl::StartsWith(console_->StartUrl(),
+                               absl::StrCat("http://127.0.0.1:", console_->port(), "/start?s=")));
+}
+
+TEST_F(ConsoleTest, AStateChangingRequestNeedsTheSessionsCsrfToken) {
+  Start(v1::ROLE_CLERK);
+  SignIn();
+  const httplib::Params form = {{"surname", "Kërqeli"}};
+  auto without = Post("/records/new", form, /*with_csrf=*/false);
+  EXPECT_EQ(without->status, 403);
+  httplib::Params wrong = form;
+  wrong.emplace("csrf", std::string(64, 'f'));
+  auto forged = Post("/records/new", wrong, false);
+  EXPECT_EQ(forged->status, 403);
+  // In the query string it does not count: tokens travel in the body only.
+  auto in_query = client_->Post(absl::StrCat("/records/new?csrf=", csrf_), {{"Cookie", cookie_}}, form);
+  EXPECT_EQ(in_query->status, 403);
+  auto language = Post("/language", {{"lang", "en"}}, false);
+  EXPECT_EQ(language->status, 403);
+  EXPECT_EQ(fake_->calls, 0) << "a refused request asks the registry nothing";
+
+  auto with = Post("/records/new", form);
+  EXPECT_EQ(with->status, 303) << with->body;
+  EXPECT_EQ(fake_->calls, 1);
+}
+
+TEST_F(ConsoleTest, EveryResponseCarriesTheSecurityHeadersAndNoCors) {
+  Start(v1::ROLE_CLERK);
+  ExpectSecurityHeaders(client_->Get("/"), "401");
+  ExpectSecurityHeaders(client_->Get("/start?s=nope"), "bad secret");
+  ExpectSecurityHeaders(client_->Get("/assets/console.css"), "asset");
+  SignIn();
+  ExpectSecurityHeaders(Get("/"), "home");
+  ExpectSecurityHeaders(Get("/records/new"), "form");
+  ExpectSecurityHeaders(Get("/no/such/page"), "404");
+  ExpectSecurityHeaders(Get("/audit"), "403 role");
+  ExpectSecurityHeaders(Post("/records/new", {}, false), "403 csrf");
+  auto options = client_->Options("/", {{"Cookie", cookie_},
+                                        {"Origin", "http://evil.example"},
+                                        {"Access-Control-Request-Method", "POST"}});
+  ExpectSecurityHeaders(options, "preflight");
+  EXPECT_GE(options->status, 400);
+  const std::string csp = kContentSecurityPolicy;
+  EXPECT_TRUE(absl::StrContains(csp, "default-src 'none'"));
+  EXPECT_TRUE(absl::StrContains(csp, "script-src 'self'"));
+  EXPECT_FALSE(absl::StrContains(csp, "unsafe-inline"));
+  EXPECT_TRUE(absl::StrContains(csp, "frame-ancestors 'none'"));
+  EXPECT_TRUE(absl::StrContains(csp, "form-action 'self'"));
+  // The pages use no inline script or style, which the policy would block.
+  auto page = Get("/records/new");
+  EXPECT_FALSE(absl::StrContains(page->body, "<script>"));
+  EXPECT_FALSE(absl::StrContains(page->body, "style=\""));
+  EXPECT_FALSE(absl::StrContains(page->body, " onclick"));
+  EXPECT_FALSE(absl::StrContains(page->body, "http://")) << "no external assets";
+  EXPECT_FALSE(absl::StrContains(page->body, "https://")) << "no external assets";
+}
+
+TEST_F(ConsoleTest, OtherHostsAndOtherSitesAreRefused) {
+  Start(v1::ROLE_CLERK);
+  SignIn();
+  const std::string port = absl::StrCat(console_->port());
+  // DNS rebinding: another name for 127.0.0.1.
+  auto rebound = client_->Get("/", {{"Cookie", cookie_}, {"Host", "evil.example:" + port}});
+  EXPECT_EQ(rebound->status, 421);
+  auto cross = client_->Get("/", {{"Cookie", cookie_}, {"Sec-Fetch-Site", "cross-site"}});
+  EXPECT_EQ(cross->status, 403);
+  auto origin = client_->Post("/records/new", {{"Cookie", cookie_}, {"Origin", "http://evil.example"}},
+                              httplib::Params{{"csrf", csrf_}});
+  EXPECT_EQ(origin->status, 403);
+  auto opaque = client_->Post("/records/new", {{"Cookie", cookie_}, {"Origin", "null"}},
+                              httplib::Params{{"csrf", csrf_}});
+  EXPECT_EQ(opaque->status, 403) << "a sandboxed frame or a redirect from elsewhere";
+  EXPECT_EQ(fake_->calls, 0);
+  auto localhost = client_->Get("/", {{"Cookie", cookie_}, {"Host", "localhost:" + port}});
+  EXPECT_EQ(localhost->status, 200);
+  auto same = client_->Get("/", {{"Cookie", cookie_}, {"Sec-Fetch-Site", "same-origin"},
+                                 {"Origin", "http://127.0.0.1:" + port}});
+  EXPECT_EQ(same->status, 200);
+}
+
+TEST_F(ConsoleTest, PagesFollowTheRoleTheRegistryAssigned) {
+  struct Case {
+    v1::Role role;
+    std::vector<std::string> allowed;
+    std::vector<std::string> refused;
+  };
+  const std::string record = absl::StrCat("/records/", kRecordId);
+  const std::vector<Case> cases = {
+      {v1::ROLE_CLERK, {"/records/new", "/search", "/import", "/subject", record},
+       {"/audit", "/audit/verify", "/vetting"}},
+      {v1::ROLE_COURT, {"/search"}, {"/records/new", record + "/amend", "/import", "/audit", "/vetting", "/subject"}},
+      {v1::ROLE_VETTING, {"/vetting"}, {"/records/new", "/search", record, "/audit", "/import"}},
+      {v1::ROLE_AUDITOR, {"/audit/verify", "/audit/export"}, {"/records/new", "/search", record, "/vetting"}},
+      {v1::ROLE_ADMIN, {"/", "/admin", "/admin/rotate-keys"},
+       {"/records/new", "/search", record, "/audit", "/vetting", "/import"}},
+  };
+  for (const Case& c : cases) {
+    Start(c.role);
+    SignIn();
+    for (const std::string& path : c.allowed) {
+      EXPECT_EQ(Get(path)->status, 200) << v1::Role_Name(c.role) << " " << path;
+    }
+    const int before = fake_->calls;
+    for (const std::string& path : c.refused) {
+      auto response = Get(path);
+      EXPECT_EQ(response->status, 403) << v1::Role_Name(c.role) << " " << path;
+    }
+    EXPECT_EQ(Post("/records/new", {{"surname", "X"}})->status == 403, c.role != v1::ROLE_CLERK);
+    EXPECT_EQ(Post("/vetting", {{"surname", "X"}})->status == 403, c.role != v1::ROLE_VETTING);
+    EXPECT_EQ(Post("/audit/verify", {})->status == 403, c.role != v1::ROLE_AUDITOR);
+    EXPECT_EQ(Post("/admin/backup", {})->status == 403, c.role != v1::ROLE_ADMIN);
+    if (c.role == v1::ROLE_ADMIN) {
+      EXPECT_EQ(fake_->calls, before + 1) << "refused pages ask nothing";
+    }
+    // The menu offers only the role's pages.
+    const std::string home = Get("/")->body;
+    EXPECT_EQ(absl::StrContains(home, "href=\"/records/new\""), c.role == v1::ROLE_CLERK);
+    EXPECT_EQ(absl::StrContains(home, "href=\"/audit\""), c.role == v1::ROLE_AUDITOR);
+    EXPECT_EQ(absl::StrContains(home, "href=\"/vetting\""), c.role == v1::ROLE_VETTING);
+    EXPECT_EQ(absl::StrContains(home, "href=\"/admin\""), c.role == v1::ROLE_ADMIN);
+    console_->Stop();
+    console_.reset();
+  }
+}
+
+// A route's pattern as a path: its record, job or certificate id, or its event number.
+std::string PathOf(const std::string& pattern) {
+  std::string path = std::regex_replace(pattern, std::regex("\\(\\[0-9a-f\\]\\{32\\}\\)"), kRecordId);
+  path = std::regex_replace(path, std::regex("\\(\\[0-9\\]\\{1,20\\}\\)"), "5");
+  path = std::regex_replace(path, std::regex("\\\\\\."), ".");
+  EXPECT_EQ(path.find_first_of("()[]{}\\"), std::string::npos) << "a pattern the test cannot fill: " << pattern;
+  return path;
+}
+
+const std::vector<v1::Role>& AllRoles() {
+  static const std::vector<v1::Role> roles = {v1::ROLE_CLERK, v1::ROLE_COURT, v1::ROLE_VETTING,
+                                              v1::ROLE_AUDITOR, v1::ROLE_ADMIN};
+  return roles;
+}
+
+bool RouteAllows(const Console::Route& route, v1::Role role) {
+  return route.roles.empty() ||
+         std::find(route.roles.begin(), route.roles.end(), role) != route.roles.end();
+}
+
+// Every POST route of the console, whatever the role and whatever the body's encoding, is refused
+// without the session's CSRF token (none, another, in the query string only), before it asks the
+// registry anything; and no GET route changes anything in the registry.
+TEST_F(ConsoleTest, EveryStateChangingRouteNeedsTheSessionsCsrfToken) {
+  for (v1::Role role : AllRoles()) {
+    Start(role);
+    SignIn();
+    int posts = 0;
+    for (const Console::Route& route : console_->routes()) {
+      const std::string path = PathOf(route.pattern);
+      const std::string where = absl::StrCat(v1::Role_Name(role), " ", route.method, " ", path);
+      if (route.method == "GET") {
+        ASSERT_TRUE(Get(path)) << where;
+        continue;
+      }
+      ASSERT_EQ(route.method, "POST") << where;
+      ++posts;
+      const httplib::Params form = {{"confirm", "ROTATE"}, {"lang", "en"}, {"surname", "X"}};
+      EXPECT_EQ(Post(path, form, /*with_csrf=*/false)->status, 403) << where << ": no token";
+      httplib::Params forged = form;
+      forged.emplace("csrf", std::string(64, 'f'));
+      EXPECT_EQ(Post(path, forged, false)->status, 403) << where << ": another token";
+      EXPECT_EQ(client_->Post(absl::StrCat(path, "?csrf=", csrf_), {{"Cookie", cookie_}}, form)->status,
+                403)
+          << where << ": the token in the query string";
+      httplib::MultipartFormDataItems multipart = {{"confirm", "ROTATE", "", ""},
+                                                   {"csrf", std::string(64, '0'), "", ""}};
+      EXPECT_EQ(client_->Post(path, {{"Cookie", cookie_}}, multipart)->status, 403)
+          << where << ": multipart, another token";
+      EXPECT_EQ(client_->Post(path, {{"Cookie", cookie_}}, "{\"csrf\": \"" + csrf_ + "\"}",
+                              "application/json")->status,
+                403)
+          << where << ": JSON";
+    }
+    EXPECT_GE(posts, 14) << "every state-changing page is a POST";
+    EXPECT_EQ(fake_->changes, 0) << v1::Role_Name(role) << ": a GET or a refused POST changed something";
+    console_->Stop();
+    console_.reset();
+  }
+}
+
+// What each role may open, written out: a page added for the wrong roles (or for all of them)
+// fails here rather than passing the test below by its own declaration.
+const std::map<v1::Role, std::set<std::string>>& ExpectedPages() {
+  const std::set<std::string> everyone = {"GET /", "POST /language", "GET /jobs/([0-9a-f]{32})",
+                                          "GET /jobs/([0-9a-f]{32})\\.json"};
+  const auto with = [&](std::set<std::string> own) {
+    own.insert(everyone.begin(), everyone.end());
+    return own;
+  };
+  const std::string record = "/records/([0-9a-f]{32})";
+  static const auto* pages = new std::map<v1::Role, std::set<std::string>>{
+      {v1::ROLE_CLERK,
+       with({"GET /records/new", "POST /records/new", "GET /records/open", "GET " + record,
+             "GET " + record + "/history", "GET " + record + "/amend", "POST " + record + "/amend",
+             "POST " + record + "/dispute", "POST " + record + "/resolve",
+             "GET " + record + "/expunge", "POST " + record + "/expunge", "GET /search",
+             "POST /search", "GET /subject", "POST /subject", "GET /import", "POST /import",
+             "POST /import/run"})},
+      {v1::ROLE_COURT,
+       with({"GET " + record, "GET " + record + "/history", "GET /search", "POST /search"})},
+      {v1::ROLE_VETTING,
+       with({"GET /vetting", "POST /vetting", "GET /vetting/certificates/([0-9a-f]{32})",
+             "GET /vetting/certificates/([0-9a-f]{32})\\.json", "GET /vetting/public-key.pem"})},
+      {v1::ROLE_AUDITOR,
+       with({"GET /audit", "GET /audit/events/([0-9]{1,20})", "GET /audit/verify",
+             "POST /audit/verify", "GET /audit/export", "POST /audit/export"})},
+      {v1::ROLE_ADMIN,
+       with({"GET /admin", "POST /admin/backup", "POST /admin/verify-data",
+             "GET /admin/rotate-keys", "POST /admin/rotate-keys"})},
+  };
+  return *pages;
+}
+
+// Every page that names roles refuses the others with 403 before asking the registry anything,
+// whether it is read or sent; a page for every role serves each of them.
+TEST_F(ConsoleTest, EveryRouteRefusesTheRolesItIsNotFor) {
+  for (v1::Role role : AllRoles()) {
+    Start(role);
+    SignIn();
+    std::set<std::string> open;
+    for (const Console::Route& route : console_->routes()) {
+      if (RouteAllows(route, role)) open.insert(absl::StrCat(route.method, " ", route.pattern));
+    }
+    EXPECT_EQ(open, ExpectedPages().at(role)) << v1::Role_Name(role);
+    int refused = 0;
+    for (const Console::Route& route : console_->routes()) {
+      const std::string path = PathOf(route.pattern);
+      const std::string where = absl::StrCat(v1::Role_Name(role), " ", route.method, " ", path);
+      const int before = fake_->calls;
+      auto response = route.method == "GET" ? Get(path) : Post(path, {{"surname", "X"}});
+      ASSERT_TRUE(response) << where;
+      if (RouteAllows(route, role)) {
+        EXPECT_NE(response->status, 403) << where << "\n" << response->body;
+        continue;
+      }
+      ++refused;
+      EXPECT_EQ(response->status, 403) << where;
+      EXPECT_EQ(fake_->calls, before) << where << ": a refused page asked the registry";
+      EXPECT_TRUE(absl::StrContains(response->body, "refused") ||
+                  absl::StrContains(response->body, "<h1>"))
+          << where;
+    }
+    EXPECT_GT(refused, 10) << v1::Role_Name(role);
+    console_->Stop();
+    console_.reset();
+  }
+}
+
+// No page, stylesheet or script names anything outside the console: no external script, style,
+// image, font or form target, and no inline code the policy would have to allow.
+TEST_F(ConsoleTest, NoPageLoadsAnythingFromElsewhere) {
+  for (v1::Role role : AllRoles()) {
+    Start(role);
+    SignIn();
+    std::vector<std::string> paths = {"/assets/console.css", "/assets/console.js"};
+    for (const Console::Route& route : console_->routes()) {
+      if (route.method == "GET" && RouteAllows(route, role)) paths.push_back(PathOf(route.pattern));
+    }
+    for (const std::string& path : paths) {
+      auto response = Get(path);
+      ASSERT_TRUE(response) << path;
+      const std::string& body = response->body;
+      const std::string where = absl::StrCat(v1::Role_Name(role), " ", path);
+      EXPECT_FALSE(std::regex_search(body, std::regex("(src|href|action)=\"(https?:)?//")))
+          << where;
+      EXPECT_FALSE(std::regex_search(body, std::regex("url\\(\\s*['\"]?(https?:)?//"))) << where;
+      EXPECT_FALSE(std::regex_search(body, std::regex("@import"))) << where;
+      EXPECT_FALSE(std::regex_search(body, std::regex("<script(?![^>]*src=\"/assets/console\\.js\")"))) << where;
+      EXPECT_FALSE(std::regex_search(body, std::regex("<style|style=\"| on[a-z]+=\""))) << where;
+      EXPECT_FALSE(absl::StrContains(body, "javascript:")) << where;
+    }
+    console_->Stop();
+    console_.reset();
+  }
+}
+
+TEST_F(ConsoleTest, TheSecurityOfficerSeesCountsAndIdsAndRotatesOnlyWhenTyped) {
+  Start(v1::ROLE_ADMIN, /*hostile=*/true);
+  SignIn();
+  const std::string overview = Get("/admin")->body;
+  ExpectInert(overview, "backups");
+  ExpectInert(Post("/admin/verify-data", {})->body, "data check");
+  auto backup = Post("/admin/backup", {});
+  EXPECT_EQ(backup->status, 303);
+  EXPECT_EQ(backup->get_header_value("Location"), "/admin?backup=7&pruned=3");
+  EXPECT_EQ(fake_->changes, 1);
+  // Only digits come back from the address: a typed value is not shown.
+  const std::string shown = Get("/admin?backup=<b>&pruned=<i>")->body;
+  EXPECT_FALSE(absl::StrContains(shown, "<b>"));
+  EXPECT_FALSE(absl::StrContains(shown, "<i>"));
+  EXPECT_FALSE(absl::StrContains(shown, "id=\"admin-done\""));
+  EXPECT_TRUE(absl::StrContains(Get("/admin?backup=7")->body, "id=\"admin-done\""));
+
+  EXPECT_EQ(Post("/admin/rotate-keys", {})->status, 400);
+  EXPECT_EQ(Post("/admin/rotate-keys", {{"confirm", "rotate"}})->status, 400);
+  EXPECT_EQ(Post("/admin/rotate-keys", {{"confirm", "yes"}})->status, 400);
+  EXPECT_EQ(fake_->changes, 1) << "the key is rotated only when the word is typed";
+  auto rotated = Post("/admin/rotate-keys", {{"confirm", " ROTATE "}});
+  EXPECT_EQ(rotated->status, 200);
+  EXPECT_EQ(fake_->changes, 2);
+  EXPECT_TRUE(absl::StrContains(rotated->body, "11")) << rotated->body;
+}
+
+// The element of the input `id`'s field group: from its opening to the next field's.
+std::string FieldGroup(const std::string& body, const std::string& id) {
+  const size_t start = body.find(absl::StrCat("id=\"field-", id, "\""));
+  if (start == std::string::npos) return "";
+  const size_t end = body.find("id=\"field-", start + 1);
+  return body.substr(start, end == std::string::npos ? std::string::npos : end - start);
+}
+
+// On the forms that are not a record (vetting, expunging, exporting), a field the registry refuses
+// is marked beside its input, and the others are not.
+TEST_F(ConsoleTest, TheRegistrysFieldErrorsStandBesideTheirInputs) {
+  Start(v1::ROLE_VETTING);
+  SignIn();
+  fake_->vetting_status = absl::InvalidArgumentError(
+      "consent_reference: 1..64 letters, digits, spaces or /-.:_; birth_date: must be a real date");
+  std::string body = Post("/vetting", {{"consent_ref", "<bad>"}, {"birth-date", "1990-02-30"}})->body;
+  EXPECT_TRUE(absl::StrContains(FieldGroup(body, "consent_ref"), "id=\"consent_ref-error\"")) << body;
+  EXPECT_TRUE(absl::StrContains(FieldGroup(body, "birth-date"), "id=\"birth-date-error\"")) << body;
+  EXPECT_FALSE(absl::StrContains(body, "id=\"surname-error\""));
+  EXPECT_TRUE(absl::StrContains(FieldGroup(body, "consent_ref"), "aria-invalid=\"true\""));
+  console_->Stop();
+
+  Start(v1::ROLE_CLERK);
+  SignIn();
+  const std::string record = absl::StrCat("/records/", kRecordId);
+  fake_->expunge_status = absl::InvalidArgumentError(
+      "legal_basis: 1..64 letters, digits, spaces or /-.:_ citing the law");
+  body = Post(record + "/expunge", {{"legal_basis", "a, b"}, {"confirm", "P 1/2024"}})->body;
+  EXPECT_TRUE(absl::StrContains(FieldGroup(body, "legal_basis"), "id=\"legal_basis-error\"")) << body;
+  EXPECT_FALSE(absl::StrContains(body, "id=\"confirm-error\""));
+  // A wrong confirmation stops here, beside its own input, and asks the registry nothing.
+  const int changes = fake_->changes;
+  body = Post(record + "/expunge", {{"legal_basis", "KP 103"}, {"confirm", "P 2/2024"}})->body;
+  EXPECT_TRUE(absl::StrContains(FieldGroup(body, "confirm"), "id=\"confirm-error\"")) << body;
+  EXPECT_EQ(fake_->changes, changes);
+  console_->Stop();
+
+  Start(v1::ROLE_AUDITOR);
+  SignIn();
+  fake_->export_status = absl::InvalidArgumentError("recipient: 1..64 letters, digits, spaces or /-.:_");
+  body = Post("/audit/export", {{"recipient", "a;b"}, {"reference", "R 1"}})->body;
+  EXPECT_TRUE(absl::StrContains(FieldGroup(body, "recipient"), "id=\"recipient-error\"")) << body;
+  EXPECT_FALSE(absl::StrContains(body, "id=\"reference-error\""));
+}
+
+TEST_F(ConsoleTest, EveryStringFromTheRegistryIsEscapedOnTheClerksPages) {
+  Start(v1::ROLE_CLERK, /*hostile=*/true);
+  SignIn();
+  const std::string record = absl::StrCat("/records/", kRecordId);
+  for (const std::string& path : {std::string("/"), std::string("/records/new"), record,
+                                  record + "/history", record + "/amend", record + "/expunge"}) {
+    auto response = Get(path);
+    ASSERT_TRUE(response) << path;
+    ExpectInert(response->body, path);
+  }
+  ExpectInert(Post("/search", {{"personal-number", "1234567890"}})->body, "search");
+  ExpectInert(Post("/subject", {{"personal-number", "1234567890"}, {"request_ref", "R1"}})->body,
+              "subject");
+  ExpectInert(Post(record + "/dispute", {{"reason", "r"}})->body, "dispute error");
+  ExpectInert(Post(record + "/expunge", {{"legal_basis", "b"}, {"confirm", kHostile}})->body,
+              "expunge form");
+  fake_->create_status = absl::InvalidArgumentError(
+      absl::StrCat("person.surname: ", kHostile, "; ", kHostile));
+  ExpectInert(Post("/records/new", {{"surname", "X"}})->body, "create error");
+}
+
+TEST_F(ConsoleTest, EveryStringFromTheRegistryIsEscapedOnTheOtherRolesPages) {
+  Start(v1::ROLE_COURT, true);
+  SignIn();
+  ExpectInert(Post("/search", {{"personal-number", "1"}, {"case_ref", "C 1"}, {"purpose", "x"}})->body,
+              "court search");
+  ExpectInert(Get(absl::StrCat("/records/", kRecordId, "?case_ref=C&purpose=x"))->body, "court read");
+  console_->Stop();
+
+  Start(v1::ROLE_VETTING, true);
+  SignIn();
+  ExpectInert(Get("/vetting")->body, "vetting form");
+  ExpectInert(Post("/vetting", {{"personal-number", "1"}})->body, "vetting answer");
+  ExpectInert(Get(absl::StrCat("/vetting/certificates/", kRecordId))->body, "certificate page");
+  EXPECT_EQ(Get("/vetting/public-key.pem")->status, 502) << "a PEM that is not a key is not served";
+  console_->Stop();
+
+  Start(v1::ROLE_AUDITOR, true);
+  SignIn();
+  const std::string events = Get("/audit")->body;
+  ExpectInert(events, "audit events");
+  EXPECT_TRUE(absl::StrContains(events, "WARNING: event 6")) << "the differing copy is flagged";
+  ExpectInert(Get("/audit/events/5")->body, "audit event");
+  fake_->audit_status = absl::InvalidArgumentError(kHostile);
+  ExpectInert(Get("/audit")->body, "audit error");
+  // The verification runs in the background; its page shows the log's refusal, escaped.
+  auto started = Post("/audit/verify", {});
+  ASSERT_EQ(started->status, 303);
+  const std::string job = started->get_header_value("Location");
+  std::string body;
+  for (int i = 0; i < 600; ++i) {
+    body = Get(job)->body;
+    if (absl::StrContains(body, "id=\"verify-result\"")) break;
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_TRUE(absl::StrContains(body, "id=\"verify-result\"")) << body;
+  ExpectInert(body, "verification");
+}
+
+TEST_F(ConsoleTest, TheLanguageFollowsTheSessionAndDefaultsToAlbanian) {
+  Start(v1::ROLE_CLERK);
+  SignIn();
+  auto home = Get("/");
+  EXPECT_TRUE(absl::StrContains(home->body, "<html lang=\"sq\""));
+  EXPECT_EQ(home->get_header_value("Content-Language"), "sq");
+  auto switched = Post("/language", {{"lang", "sr"}, {"back", "/search"}});
+  EXPECT_EQ(switched->status, 303);
+  EXPECT_EQ(switched->get_header_value("Location"), "/search");
+  EXPECT_TRUE(absl::StrContains(Get("/")->body, "<html lang=\"sr-Latn\""));
+  // Only a path of this console: never another site.
+  auto away = Post("/language", {{"lang", "en"}, {"back", "//evil.example/"}});
+  EXPECT_EQ(away->get_header_value("Location"), "/");
+}
+
+TEST(ListenAddressTest, OnlyLoopbackUnlessAllowedAndThenOnlyWithTls) {
+  EXPECT_TRUE(IsLoopbackHost("127.0.0.1"));
+  EXPECT_TRUE(IsLoopbackHost("127.1.2.3"));
+  EXPECT_TRUE(IsLoopbackHost("::1"));
+  EXPECT_TRUE(IsLoopbackHost("localhost"));
+  EXPECT_FALSE(IsLoopbackHost("0.0.0.0"));
+  EXPECT_FALSE(IsLoopbackHost("10.0.0.1"));
+  EXPECT_FALSE(IsLoopbackHost("::"));
+  EXPECT_FALSE(IsLoopbackHost("example.org"));
+  EXPECT_EQ(SplitListenAddress("[::1]:8080")->first, "::1");
+  EXPECT_FALSE(SplitListenAddress("8080").ok());
+  EXPECT_FALSE(SplitListenAddress(":8080").ok());
+
+  auto fake = std::make_shared<FakeRegistry>();
+  ConsoleOptions options;
+  options.listen = "0.0.0.0:0";
+  Console refused(options, fake);
+  absl::Status status = refused.Start();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(status.message(), "--allow-remote")) << status;
+  options.allow_remote = true;
+  Console without_tls(options, fake);
+  status = without_tls.Start();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(status.message(), "--tls-cert")) << status;
+
+  const std::string pki = TestPki();
+  options.tls_cert_file = pki + "/server/cert.pem";
+  options.tls_key_file = pki + "/server/key.pem";
+  // Even with TLS, not every address at once: the Host check needs the one name.
+  for (const char* any : {"0.0.0.0:0", "[::]:0"}) {
+    options.listen = any;
+    Console everywhere(options, fake);
+    status = everywhere.Start();
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << any;
+    EXPECT_TRUE(absl::StrContains(status.message(), "every address")) << status;
+  }
+  options.tls_key_file.clear();
+  options.listen = "127.0.0.1:0";
+  Console half(options, fake);
+  EXPECT_EQ(half.Start().code(), absl::StatusCode::kInvalidArgument) << "a certificate without its key";
+}
+
+// With its own certificate the console serves HTTPS only, its cookie is Secure and browsers are
+// told to keep to HTTPS.
+TEST_F(ConsoleTest, WithTlsTheCookieIsSecureAndTheUrlHttps) {
+  const std::string pki = TestPki();
+  auto fake = std::make_shared<FakeRegistry>();
+  fake->who.set_role(v1::ROLE_CLERK);
+  ConsoleOptions options;
+  options.listen = "127.0.0.1:0";
+  options.tls_cert_file = pki + "/server/cert.pem";
+  options.tls_key_file = pki + "/server/key.pem";
+  Console console(options, fake);
+  ASSERT_TRUE(console.Start().ok());
+  EXPECT_TRUE(absl::StartsWith(console.StartUrl(), "https://127.0.0.1:")) << console.StartUrl();
+  httplib::SSLClient tls("127.0.0.1", console.port());
+  tls.enable_server_certificate_verification(false);  // the test CA's name is not 127.0.0.1
+  auto started = tls.Get(absl::StrCat("/start?s=", console.start_secret()));
+  ASSERT_TRUE(started);
+  EXPECT_EQ(started->status, 303);
+  const std::string cookie = started->get_header_value("Set-Cookie");
+  EXPECT_TRUE(absl::StrContains(cookie, "; Secure")) << cookie;
+  EXPECT_TRUE(absl::StrContains(cookie, "HttpOnly")) << cookie;
+  EXPECT_TRUE(started->has_header("Strict-Transport-Security"));
+  httplib::Client plain("127.0.0.1", console.port());
+  plain.set_read_timeout(5, 0);
+  auto clear = plain.Get("/");
+  EXPECT_TRUE(!clear || clear->status != 200) << "no page in clear";
+  console.Stop();
+}
+
+}  // namespace
+}  // namespace registry::console

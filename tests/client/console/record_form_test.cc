@@ -1,0 +1,108 @@
+// The clerk's record form: typed values to a request and back, the server's problems put beside
+// the inputs they name, and the fields an amendment changes.
+#include "client/console/record_form.h"
+
+#include "gtest/gtest.h"
+
+namespace registry::console {
+namespace {
+
+FormValues Example() {
+  return {
+      {"surname", {"Kërqeli"}},        {"given-name", {"Arben"}},
+      {"father-name", {"Besim"}},      {"alias", {"Beni\n\n Arbi "}},
+      {"sex", {"male"}},               {"birth-date", {"1980-04-12"}},
+      {"birth-place", {"Prishtinë"}},  {"citizenship", {"xk, AL"}},
+      {"personal-number", {"1234567890"}}, {"address", {"Rr. Agim Ramadani 14"}},
+      {"court", {"basic-prishtine"}},  {"case-number", {"P 123/2024"}},
+      {"judgment-date", {"2024-03-01"}}, {"final-date", {"2024-05-15"}},
+      {"offence", {"06/L-074:230:1", "06/L-074:229:0"}},
+      {"sentence", {"imprisonment"}},  {"months", {"36"}},
+      {"ban-work_with_children", {"on"}}, {"ban-work_with_children-end", {"2034-05-15"}},
+      {"ban-profession-end", {"2030-01-01"}},  // no checkbox: no ban
+      {"release-date", {"2027-03-01"}},
+  };
+}
+
+TEST(RecordFormTest, TypedValuesMakeTheRequestAndComeBack) {
+  std::vector<FieldError> errors;
+  const v1::CreateRecordRequest request = RecordFromForm(Example(), &errors);
+  EXPECT_TRUE(errors.empty());
+  EXPECT_EQ(request.person().surname(), "Kërqeli");
+  EXPECT_EQ(request.person().aliases_size(), 2);
+  EXPECT_EQ(request.person().citizenships(0), "XK");
+  EXPECT_EQ(request.person().sex(), v1::SEX_MALE);
+  EXPECT_EQ(request.conviction().offences_size(), 2);
+  EXPECT_EQ(request.conviction().offences(1).article(), 229u);
+  EXPECT_EQ(request.conviction().sentence().type(), v1::SENTENCE_TYPE_IMPRISONMENT);
+  EXPECT_EQ(request.conviction().sentence().months(), 36u);
+  ASSERT_EQ(request.conviction().bans_size(), 1);
+  EXPECT_EQ(request.conviction().bans(0).type(), v1::BAN_TYPE_WORK_WITH_CHILDREN);
+  EXPECT_EQ(request.conviction().bans(0).end_date(), "2034-05-15");
+
+  std::vector<FieldError> again;
+  const v1::CreateRecordRequest round = RecordFromForm(FormFromRecord(request), &again);
+  EXPECT_TRUE(again.empty());
+  EXPECT_EQ(round.SerializeAsString(), request.SerializeAsString());
+}
+
+TEST(RecordFormTest, DatesGoToTheServerAsTypedOnlyUnreadableValuesStopHere) {
+  FormValues values = Example();
+  values["birth-date"] = {"1980-02-30"};  // the server's to judge
+  values["months"] = {"twelve"};
+  values["sentence"] = {"flogging"};
+  std::vector<FieldError> errors;
+  const v1::CreateRecordRequest request = RecordFromForm(values, &errors);
+  EXPECT_EQ(request.person().birth_date(), "1980-02-30");
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0].input, "sentence");
+  EXPECT_EQ(errors[1].input, "months");
+  EXPECT_EQ(errors[1].key, "form.whole_number");
+}
+
+TEST(RecordFormTest, TheServersProblemsGoBesideTheirInputs) {
+  std::vector<FieldError> ignored;
+  const v1::CreateRecordRequest request = RecordFromForm(Example(), &ignored);
+  std::vector<FieldError> errors = ErrorsFromServer(
+      "something else entirely; person.birth_date: must be a real date YYYY-MM-DD from 1900-01-01; "
+      "conviction.bans[0].end_date: empty (for life) or a date YYYY-MM-DD on or after final_date; "
+      "conviction.offences[1]: not in the offence table; "
+      "person.birth_place: 0..100 characters of valid UTF-8, no control characters; "
+      "conviction.suspension_end_date: only with a suspended sentence: a date YYYY-MM-DD on or "
+      "after final_date; person.surname: a rule nobody translated",
+      request);
+  ASSERT_EQ(errors.size(), 7u);
+  EXPECT_EQ(errors[0].input, "");
+  EXPECT_EQ(errors[0].server_text, "something else entirely");
+  errors.erase(errors.begin());
+  EXPECT_EQ(errors[0].input, "birth-date");
+  EXPECT_EQ(errors[0].key, "rule.real_date");
+  EXPECT_EQ(errors[1].input, "ban-work_with_children-end");
+  EXPECT_EQ(errors[1].key, "rule.ban_end");
+  EXPECT_EQ(errors[2].input, "offence");
+  EXPECT_EQ(errors[3].key, "rule.text");
+  EXPECT_EQ(errors[3].values[1].second, "100");
+  EXPECT_EQ(errors[4].input, "suspension-end-date");
+  EXPECT_EQ(errors[5].input, "surname");
+  EXPECT_EQ(errors[5].key, "") << "an unknown rule keeps the server's words";
+  EXPECT_EQ(errors[5].server_text, "a rule nobody translated");
+}
+
+TEST(RecordFormTest, AnAmendmentChangesWhatDiffersOnly) {
+  std::vector<FieldError> ignored;
+  v1::CreateRecordRequest current = RecordFromForm(Example(), &ignored);
+  current.mutable_conviction()->mutable_offences(0)->set_title("Rape");  // output only
+  current.mutable_conviction()->set_court_name("Basic Court");           // output only
+  FormValues values = Example();
+  EXPECT_TRUE(ChangedFields(current, RecordFromForm(values, &ignored)).paths().empty());
+  values["address"] = {"Rr. Fehmi Agani 7, Pejë"};
+  values["months"] = {"30"};
+  values["offence"] = {"06/L-074:230:1"};
+  const google::protobuf::FieldMask mask = ChangedFields(current, RecordFromForm(values, &ignored));
+  EXPECT_EQ(std::vector<std::string>(mask.paths().begin(), mask.paths().end()),
+            (std::vector<std::string>{"person.last_known_address", "conviction.offences",
+                                      "conviction.sentence"}));
+}
+
+}  // namespace
+}  // namespace registry::console
