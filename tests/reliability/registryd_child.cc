@@ -14,7 +14,6 @@
 #include <fstream>
 #include <thread>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "google/protobuf/util/json_util.h"
@@ -158,32 +157,11 @@ bool RegistrydChild::Reap() {
   return true;
 }
 
-namespace {
-
-// The port of the "registryd serving" line: `"port":N` in the JSON log, ` port=N` in text.
-int ServingPort(const std::string& log) {
-  const size_t at = log.find("registryd serving");
-  const size_t eol = at == std::string::npos ? at : log.find('\n', at);
-  if (eol == std::string::npos) return 0;
-  const std::string line = log.substr(at, eol - at);
-  for (const std::string key : {"\"port\":", " port="}) {
-    const size_t p = line.find(key);
-    if (p == std::string::npos) continue;
-    size_t e = p + key.size();
-    while (e < line.size() && line[e] >= '0' && line[e] <= '9') ++e;
-    int port = 0;
-    if (absl::SimpleAtoi(line.substr(p + key.size(), e - p - key.size()), &port)) return port;
-  }
-  return 0;
-}
-
-}  // namespace
-
 RegistrydChild::Outcome RegistrydChild::WaitServing(absl::Duration deadline) {
   const absl::Time end = absl::Now() + deadline;
   while (true) {
     const std::string log = Log();
-    port_ = ServingPort(log);
+    port_ = testing::ServingPortFromLog(log);
     if (port_ > 0) return Outcome::kServing;
     if (Reap()) return Outcome::kExited;
     if (absl::Now() >= end) return Outcome::kTimeout;

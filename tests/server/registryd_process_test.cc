@@ -13,7 +13,6 @@
 #include <fstream>
 #include <thread>
 
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -30,27 +29,6 @@ namespace registry {
 namespace {
 
 using testing::TestPki;
-
-namespace {
-
-// The port of the "registryd serving" line: `"port":N` in the JSON log, ` port=N` in text.
-int ServingPort(const std::string& log) {
-  const size_t at = log.find("registryd serving");
-  const size_t eol = at == std::string::npos ? at : log.find('\n', at);
-  if (eol == std::string::npos) return 0;
-  const std::string line = log.substr(at, eol - at);
-  for (const std::string key : {"\"port\":", " port="}) {
-    const size_t p = line.find(key);
-    if (p == std::string::npos) continue;
-    size_t e = p + key.size();
-    while (e < line.size() && line[e] >= '0' && line[e] <= '9') ++e;
-    int port = 0;
-    if (absl::SimpleAtoi(line.substr(p + key.size(), e - p - key.size()), &port)) return port;
-  }
-  return 0;
-}
-
-}  // namespace
 
 class RegistrydProcessTest : public ::testing::Test {
  protected:
@@ -115,7 +93,7 @@ class RegistrydProcessTest : public ::testing::Test {
       // The child creates the log file itself: it may not exist yet.
       std::ifstream in(dir_ + "/registryd.log", std::ios::binary);
       const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      port_ = ServingPort(log);
+      port_ = testing::ServingPortFromLog(log);
       if (port_ > 0) break;
       port_ = 0;
       if (waitpid(pid_, nullptr, WNOHANG) == pid_) {

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "google/protobuf/util/json_util.h"
@@ -199,6 +200,22 @@ void TestServer::WritePolicy(const registry::v1::AccessPolicy& policy) const {
     Die("policy", absl::InternalError("encode"));
   }
   WriteFileAtomically(dir_ + "/policy.json", json);
+}
+
+int ServingPortFromLog(const std::string& log) {
+  const size_t at = log.find("registryd serving");
+  const size_t eol = at == std::string::npos ? at : log.find('\n', at);
+  if (eol == std::string::npos) return 0;
+  const std::string line = log.substr(at, eol - at);
+  for (const std::string key : {"\"port\":", " port="}) {
+    const size_t p = line.find(key);
+    if (p == std::string::npos) continue;
+    size_t e = p + key.size();
+    while (e < line.size() && line[e] >= '0' && line[e] <= '9') ++e;
+    int port = 0;
+    if (absl::SimpleAtoi(line.substr(p + key.size(), e - p - key.size()), &port)) return port;
+  }
+  return 0;
 }
 
 }  // namespace registry::testing

@@ -123,6 +123,10 @@ void WriteFileAtomically(const std::string& path, const std::string& content);
 // Channel for `identity` of the dev PKI to `address`.
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, absl::string_view identity);
 
+// The port a registryd process announced in its log: the `"port":N` of its "registryd serving"
+// line (` port=N` in the older text form); 0 while there is no such line yet.
+int ServingPortFromLog(const std::string& log);
+
 }  // namespace registry::testing
 
 #endif  // REGISTRY_TESTS_TESTING_TEST_SERVER_H_
