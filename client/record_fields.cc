@@ -78,17 +78,6 @@ std::vector<RecordField> BuildFields() {
   };
 }
 
-const std::map<std::string, v1::SentenceType, std::less<>>& SentenceTypes() {
-  static const auto* const kTypes = new std::map<std::string, v1::SentenceType, std::less<>>{
-      {"imprisonment", v1::SENTENCE_TYPE_IMPRISONMENT},
-      {"suspended", v1::SENTENCE_TYPE_SUSPENDED},
-      {"fine", v1::SENTENCE_TYPE_FINE},
-      {"juvenile_measure", v1::SENTENCE_TYPE_JUVENILE_MEASURE},
-      {"other", v1::SENTENCE_TYPE_OTHER},
-  };
-  return *kTypes;
-}
-
 const std::map<std::string, v1::BanType, std::less<>>& BanTypes() {
   static const auto* const kTypes = new std::map<std::string, v1::BanType, std::less<>>{
       {"work_with_children", v1::BAN_TYPE_WORK_WITH_CHILDREN},
@@ -404,6 +393,17 @@ std::string OffenceCode(const v1::Offence& offence) {
 
 std::string OffenceCode(const v1::OffenceEntry& offence) {
   return absl::StrCat(offence.law(), ":", offence.article(), ":", offence.paragraph());
+}
+
+const std::map<std::string, v1::SentenceType, std::less<>>& SentenceTypes() {
+  static const auto* const kTypes = new std::map<std::string, v1::SentenceType, std::less<>>{
+      {"imprisonment", v1::SENTENCE_TYPE_IMPRISONMENT},
+      {"suspended", v1::SENTENCE_TYPE_SUSPENDED},
+      {"fine", v1::SENTENCE_TYPE_FINE},
+      {"juvenile_measure", v1::SENTENCE_TYPE_JUVENILE_MEASURE},
+      {"other", v1::SENTENCE_TYPE_OTHER},
+  };
+  return *kTypes;
 }
 
 std::string SentenceTypeWord(v1::SentenceType type) {
