@@ -21,6 +21,7 @@
 #include "gtest/gtest.h"
 #include "registry/v1/records.grpc.pb.h"
 #include "tests/testing/cli_run.h"
+#include "tests/testing/clients.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
@@ -95,24 +96,14 @@ class RecordCommandsTest : public ::testing::Test {
   }
 
   v1::Record Get(const std::string& id) {
-    grpc::ClientContext context;
-    v1::GetRecordRequest request;
-    request.set_record_id(id);
-    v1::GetRecordResponse response;
-    const grpc::Status s = v1::RecordService::NewStub(server_->Channel("clerk"))
-                               ->GetRecord(&context, request, &response);
+    v1::Record record;
+    const grpc::Status s = testing::GetRecordAs(*server_, "clerk", id, &record);
     EXPECT_TRUE(s.ok()) << s.error_message();
-    return response.record();
+    return record;
   }
 
   grpc::StatusCode GetCode(const std::string& id) {
-    grpc::ClientContext context;
-    v1::GetRecordRequest request;
-    request.set_record_id(id);
-    v1::GetRecordResponse response;
-    return v1::RecordService::NewStub(server_->Channel("clerk"))
-        ->GetRecord(&context, request, &response)
-        .error_code();
+    return testing::GetRecordAs(*server_, "clerk", id, nullptr).error_code();
   }
 
   // The actions of the audit events from `from` on.

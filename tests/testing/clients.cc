@@ -46,6 +46,21 @@ std::string CreatedRecordId(const TestServer& server, absl::string_view identity
   return id;
 }
 
+grpc::Status GetRecordAs(const TestServer& server, absl::string_view identity,
+                         const std::string& record_id, v1::Record* record,
+                         const v1::Purpose* purpose) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(CallDeadline());
+  v1::GetRecordRequest req;
+  req.set_record_id(record_id);
+  if (purpose != nullptr) *req.mutable_purpose() = *purpose;
+  v1::GetRecordResponse resp;
+  const grpc::Status s =
+      v1::RecordService::NewStub(server.Channel(identity))->GetRecord(&ctx, req, &resp);
+  if (record != nullptr) *record = resp.record();
+  return s;
+}
+
 grpc::Status ExpungeRecordAs(const TestServer& server, absl::string_view identity,
                              const std::string& record_id, absl::string_view legal_basis) {
   grpc::ClientContext ctx;

@@ -40,6 +40,12 @@ grpc::Status CreateRecordAs(const TestServer& server, absl::string_view identity
 std::string CreatedRecordId(const TestServer& server, absl::string_view identity,
                             const registry::v1::CreateRecordRequest& request);
 
+// GetRecord of `record_id` as `identity`, stating `purpose` when given (a court must); the
+// record into *record (may be null).
+grpc::Status GetRecordAs(const TestServer& server, absl::string_view identity,
+                         const std::string& record_id, registry::v1::Record* record,
+                         const registry::v1::Purpose* purpose = nullptr);
+
 // ExpungeRecord of `record_id` as `identity`, with `legal_basis`.
 grpc::Status ExpungeRecordAs(const TestServer& server, absl::string_view identity,
                              const std::string& record_id,
