@@ -40,7 +40,7 @@ bool IsReferenceChar(char c) {
          c == '_';
 }
 
-std::string RequestId(const grpc::ServerContext& ctx) {
+std::string RequestId(const grpc::ServerContextBase& ctx) {
   auto it = ctx.client_metadata().find("x-request-id");
   if (it != ctx.client_metadata().end()) {
     absl::string_view v(it->second.data(), it->second.size());
@@ -91,6 +91,7 @@ grpc::Status ToGrpcStatus(const absl::Status& s) {
     case absl::StatusCode::kResourceExhausted:
     case absl::StatusCode::kAborted:
     case absl::StatusCode::kOutOfRange:
+    case absl::StatusCode::kUnimplemented:
       // Our own messages: they name fields and rules, never values.
       return grpc::Status(code, std::string(s.message()));
     default:
@@ -149,7 +150,7 @@ absl::Status Call::Commit(storage::PendingWrite* write) {
   return absl::OkStatus();
 }
 
-absl::Status CallGate::IdentifyCaller(const grpc::ServerContext& ctx, const Policy& policy,
+absl::Status CallGate::IdentifyCaller(const grpc::ServerContextBase& ctx, const Policy& policy,
                                       KnownCaller* who) {
   const std::shared_ptr<const grpc::AuthContext> auth = ctx.auth_context();
   who->refusal = CertificateRefusal::kNoCertificate;
@@ -185,12 +186,13 @@ absl::Status CallGate::IdentifyCaller(const grpc::ServerContext& ctx, const Poli
   return absl::OkStatus();
 }
 
-absl::Status CallGate::CheckCaller(const grpc::ServerContext& ctx) {
+absl::Status CallGate::CheckCaller(const grpc::ServerContextBase& ctx) {
   KnownCaller who;
   return IdentifyCaller(ctx, *deps_.policies->Current(), &who);
 }
 
-absl::Status CallGate::Admit(grpc::ServerContext* ctx, const Message& request, Call* call) {
+absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* request,
+                             Call* call) {
   registry::v1::AuditEvent& ev = call->event_;
   const MethodRule* rule = call->rule_;
   // Audit what the request states, whatever happens next, and only in a shape the log holds: a
@@ -210,12 +212,13 @@ absl::Status CallGate::Admit(grpc::ServerContext* ctx, const Message& request, C
     if (misshapen.empty()) misshapen = std::string(field);
   };
   using Event = registry::v1::AuditEvent;
-  for (const MethodRule::Field& f : rule != nullptr ? rule->fields
-                                                    : std::vector<MethodRule::Field>()) {
+  for (const MethodRule::Field& f : rule != nullptr && request != nullptr
+                                        ? rule->fields
+                                        : std::vector<MethodRule::Field>()) {
     const std::string& name = f.field->name();
     switch (f.kind) {
       case registry::v1::AUDIT_FIELD_RECORD_ID: {
-        const std::string record_id = StringField(request, f.field);
+        const std::string record_id = StringField(*request, f.field);
         if (storage::IsRegistryId(record_id)) {
           ev.add_record_ids(record_id);
         } else if (!record_id.empty()) {
@@ -224,9 +227,9 @@ absl::Status CallGate::Admit(grpc::ServerContext* ctx, const Message& request, C
         break;
       }
       case registry::v1::AUDIT_FIELD_PURPOSE:
-        if (request.GetReflection()->HasField(request, f.field)) {
+        if (request->GetReflection()->HasField(*request, f.field)) {
           const auto& purpose = static_cast<const registry::v1::Purpose&>(
-              request.GetReflection()->GetMessage(request, f.field));
+              request->GetReflection()->GetMessage(*request, f.field));
           keep(absl::StrCat(name, ".case_reference"), purpose.case_reference(),
                &Event::set_case_reference);
           keep(absl::StrCat(name, ".purpose_code"), purpose.purpose_code(),
@@ -234,18 +237,18 @@ absl::Status CallGate::Admit(grpc::ServerContext* ctx, const Message& request, C
         }
         break;
       case registry::v1::AUDIT_FIELD_CONSENT_REFERENCE:
-        keep(name, StringField(request, f.field), &Event::set_consent_reference);
+        keep(name, StringField(*request, f.field), &Event::set_consent_reference);
         break;
       case registry::v1::AUDIT_FIELD_REFERENCE:
-        keep(name, StringField(request, f.field), &Event::set_reference);
+        keep(name, StringField(*request, f.field), &Event::set_reference);
         break;
       case registry::v1::AUDIT_FIELD_RECIPIENT:
-        keep(name, StringField(request, f.field), &Event::set_recipient);
+        keep(name, StringField(*request, f.field), &Event::set_recipient);
         break;
       case registry::v1::AUDIT_FIELD_DRY_RUN:
         // A call that asked to change nothing says so, so that a reader of the log (or of the
         // server's own log lines) does not take a validation run for the import it tried out.
-        if (request.GetReflection()->GetBool(request, f.field)) ev.set_dry_run(true);
+        if (request->GetReflection()->GetBool(*request, f.field)) ev.set_dry_run(true);
         break;
       default:
         break;  // the subject and position: see Run and the consent rule below
@@ -256,7 +259,7 @@ absl::Status CallGate::Admit(grpc::ServerContext* ctx, const Message& request, C
   // revocation and the deny list), then the principal.
   const Policy& policy = *call->policy_;
   KnownCaller who;
-  absl::Status identified = IdentifyCaller(*ctx, policy, &who);
+  absl::Status identified = IdentifyCaller(ctx, policy, &who);
   call->fingerprint_ = who.fingerprint;
   call->caller_.id = who.id;
   ev.set_actor(who.id);
@@ -272,6 +275,10 @@ absl::Status CallGate::Admit(grpc::ServerContext* ctx, const Message& request, C
   call->caller_.organisation = principal->organisation();
   ev.set_role(principal->role());
   ev.set_organisation(principal->organisation());
+  if (rule == nullptr && request == nullptr) {
+    // A method of no service: the caller is known, and the refusal is RefuseUnread's.
+    return absl::OkStatus();
+  }
   if (rule == nullptr || rule->roles.count(principal->role()) == 0) {
     return absl::PermissionDeniedError(
         absl::StrCat("role ", RoleName(principal->role()), " may not call this method"));
@@ -287,6 +294,9 @@ absl::Status CallGate::Admit(grpc::ServerContext* ctx, const Message& request, C
     }
   }
 
+  // A request that was never read states nothing more to check.
+  if (request == nullptr) return absl::OkStatus();
+
   // 4. A reference the log could not hold is refused, never dropped.
   if (!misshapen.empty()) {
     return absl::InvalidArgumentError(
@@ -295,7 +305,7 @@ absl::Status CallGate::Admit(grpc::ServerContext* ctx, const Message& request, C
 
   // 5. Purpose binding.
   if (rule->court_needs_purpose && principal->role() == registry::v1::ROLE_COURT) {
-    const auto* purpose = PurposeOf(request, rule);
+    const auto* purpose = PurposeOf(*request, rule);
     if (purpose == nullptr || purpose->case_reference().empty()) {
       return absl::FailedPreconditionError("purpose.case_reference is required");
     }
@@ -308,11 +318,11 @@ absl::Status CallGate::Admit(grpc::ServerContext* ctx, const Message& request, C
   }
   if (rule->needs_consent) {
     const FieldDescriptor* consent = rule->FieldOf(registry::v1::AUDIT_FIELD_CONSENT_REFERENCE);
-    if (StringField(request, consent).empty()) {
+    if (StringField(*request, consent).empty()) {
       return absl::FailedPreconditionError(absl::StrCat(consent->name(), " is required"));
     }
     const FieldDescriptor* position = rule->FieldOf(registry::v1::AUDIT_FIELD_POSITION);
-    const std::string category = StringField(request, position);
+    const std::string category = StringField(*request, position);
     if (category.empty()) {
       return absl::FailedPreconditionError(absl::StrCat(position->name(), " is required"));
     }
@@ -339,21 +349,35 @@ std::string CallGate::SubjectToken(const Message& request, const MethodRule& rul
 grpc::Status CallGate::Run(grpc::ServerContext* ctx, const Message& request,
                            const std::function<absl::Status(Call&)>& handler,
                            const std::function<void()>& clear) {
-  const absl::Time start = deps_.clock->Now();
   const MethodRule* rule = FindMethodRuleByRequest(request.GetDescriptor());
-  Call call(deps_.audit, deps_.checks, rule, deps_.policies->Current(), start);
   // The method as gRPC names it; a request type no rule takes is named by its type (and denied).
   const std::string method =
       rule != nullptr ? rule->method : absl::StrCat("?", request.GetDescriptor()->full_name());
+  return Handle(*ctx, rule, method, &request, handler, clear);
+}
+
+grpc::Status CallGate::RefuseUnread(const grpc::ServerContextBase& ctx, const MethodRule* rule,
+                                    const absl::Status& why) {
+  // gRPC does not tell which name a call to a method of no service asked for.
+  const std::string action = rule != nullptr ? rule->method : "?unknown-method";
+  return Handle(ctx, rule, action, nullptr, [&why](Call&) { return why; }, [] {});
+}
+
+grpc::Status CallGate::Handle(const grpc::ServerContextBase& ctx, const MethodRule* rule,
+                              const std::string& method, const Message* request,
+                              const std::function<absl::Status(Call&)>& handler,
+                              const std::function<void()>& clear) {
+  const absl::Time start = deps_.clock->Now();
+  Call call(deps_.audit, deps_.checks, rule, deps_.policies->Current(), start);
   call.event_.set_action(method);
-  call.event_.set_request_id(RequestId(*ctx));
-  if (call.rule_ != nullptr && call.rule_->names_subject) {
+  call.event_.set_request_id(RequestId(ctx));
+  if (call.rule_ != nullptr && call.rule_->names_subject && request != nullptr) {
     // First, whatever happens next: a probe about a person is recorded against that person.
-    call.subject_token_ = SubjectToken(request, *call.rule_);
+    call.subject_token_ = SubjectToken(*request, *call.rule_);
     if (!call.subject_token_.empty()) {
       call.event_.add_tokens(absl::BytesToHexString(call.subject_token_));
       const std::string position =
-          StringField(request, call.rule_->FieldOf(registry::v1::AUDIT_FIELD_POSITION));
+          StringField(*request, call.rule_->FieldOf(registry::v1::AUDIT_FIELD_POSITION));
       if (ReferenceShaped(position, 64)) call.subject_position_ = position;
     }
   }

@@ -7,7 +7,9 @@
 // a rule is denied) -> per-organisation rate limit -> the
 // purpose or consent the rule demands -> the handler -> the audit event, durably committed before
 // the reply leaves (fail closed: if it cannot be written, the caller gets UNAVAILABLE and no
-// data). Refused and invalid calls are audited the same way. Exactly one audit event
+// data). Refused and invalid calls are audited the same way, including the calls no handler sees
+// (a request gRPC cannot decode, a method of no service: RefuseUnread, reached through
+// server/decode_guard.h). Exactly one audit event
 // per call, with one exception: a certificate that is not a known caller (no single URI
 // SAN, revoked, no current CRL, deny-listed, or not in the policy) has its refusals audited only
 // up to a per-certificate rate (server/refusal_limiter.h); past it they are counted and written
@@ -172,6 +174,17 @@ class CallGate {
                    const std::function<absl::Status(Call&)>& handler,
                    const std::function<void()>& clear);
 
+  // Answers a call whose request no handler will see (server/decode_guard.h): gRPC could not
+  // decode it (`rule` is its method's; `why` is INVALID_ARGUMENT naming the field when known), or
+  // it names a method of no service (`rule` null, `why` UNIMPLEMENTED; the event's action is
+  // "?unknown-method", as gRPC does not say which name was asked for). The caller is
+  // identified, its role checked against the rule and its organisation's rate counted as for any
+  // call; then the call is refused with `why`, and audited as Run audits a refusal (a
+  // certificate that is not a known caller counts against its refusal limit). Returns the status
+  // to send: `why`, the earlier refusal, or UNAVAILABLE when the event cannot be written.
+  grpc::Status RefuseUnread(const grpc::ServerContextBase& ctx, const MethodRule* rule,
+                            const absl::Status& why);
+
   template <class Resp>
   grpc::Status Unary(grpc::ServerContext* ctx, const google::protobuf::Message& request,
                      Resp* response, const std::function<absl::Status(Call&)>& handler) {
@@ -188,7 +201,7 @@ class CallGate {
   // health service): the certificate names one identity, is not revoked, is not on the deny
   // list, and names a principal of the policy. Unauthenticated or PermissionDenied otherwise,
   // as Run would refuse it.
-  absl::Status CheckCaller(const grpc::ServerContext& ctx);
+  absl::Status CheckCaller(const grpc::ServerContextBase& ctx);
 
   // Writes the refusals that were not audited since the last flush (RefusalLimiter) as one
   // event per status code: actor "system:gate", action "refused-unaudited", reference
@@ -207,10 +220,17 @@ class CallGate {
   };
   // Fills `who` as far as it gets: the fingerprint once the certificate is read, the id once it
   // names one identity, the principal once the policy names it. OK only with all three.
-  absl::Status IdentifyCaller(const grpc::ServerContext& ctx, const Policy& policy,
+  absl::Status IdentifyCaller(const grpc::ServerContextBase& ctx, const Policy& policy,
                               KnownCaller* who);
-  absl::Status Admit(grpc::ServerContext* ctx, const google::protobuf::Message& request,
+  // Authentication, authorization, rate, and what the request must state. `request` is null for
+  // a call whose request was never read (RefuseUnread): then only who may call is checked.
+  absl::Status Admit(const grpc::ServerContextBase& ctx, const google::protobuf::Message* request,
                      Call* call);
+  // Run and RefuseUnread: admits the call, runs `handler` (only with a request), audits it.
+  grpc::Status Handle(const grpc::ServerContextBase& ctx, const MethodRule* rule,
+                      const std::string& method, const google::protobuf::Message* request,
+                      const std::function<absl::Status(Call&)>& handler,
+                      const std::function<void()>& clear);
   void LogCall(const Call& call, absl::Duration elapsed) const;
   // The token of the well-formed personal number `request` names, else "".
   std::string SubjectToken(const google::protobuf::Message& request, const MethodRule& rule) const;

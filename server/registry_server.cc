@@ -13,6 +13,7 @@
 #include "grpcpp/security/tls_credentials_options.h"
 #include "server/config.h"
 #include "server/data_check.h"
+#include "server/decode_guard.h"
 #include "server/key_file.h"
 #include "storage/audit_log_id.h"
 #include "storage/backups.h"
@@ -281,6 +282,12 @@ absl::Status RegistryServer::BuildGrpcServer() {
     quota.SetMaxThreads(static_cast<int>(config.threads()));
     builder.SetResourceQuota(quota);
   }
+  // A call whose request does not decode, or that names no method, is answered by gRPC without
+  // a handler; the guard hands it to the gate, which audits it like any refusal.
+  InstallProtobufLogHandler();
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> guards;
+  guards.push_back(std::make_unique<DecodeGuardFactory>(gate_.get()));
+  builder.experimental().SetInterceptorCreators(std::move(guards));
   builder.RegisterService(record_service_.get());
   builder.RegisterService(vetting_service_.get());
   builder.RegisterService(audit_service_.get());

@@ -1,9 +1,10 @@
-// Bad input that never reaches a handler: bytes on the wire that gRPC itself refuses (a request
-// whose protobuf does not decode, such as a string field that is not UTF-8; a request over the
-// 8 MiB limit; a method that does not exist). Each is refused, reaches no data, leaves the
-// registry serving, and is not audited: the gap docs/bad-input.md records (the gate never sees
-// these calls). A request that decodes but holds bad values is the gate's and the handlers' (see
-// the other catalogue entries): one audit event, INVALID_ARGUMENT naming the field.
+// Bad input that never reaches a handler: bytes on the wire that gRPC itself cannot decode (a
+// string field that is not UTF-8, bytes that are no protobuf), a method that does not exist, a
+// request over the 8 MiB limit. Each is refused, reaches no data, leaves the registry serving,
+// and (but the last, which the transport drops before any call exists) passes the gate through
+// server/decode_guard.h: one audit event, the caller identified, the field named, the value never
+// echoed. A request that decodes but holds bad values is the gate's and the handlers' (see the
+// other catalogue entries): one audit event, INVALID_ARGUMENT naming the field.
 #include <chrono>
 #include <memory>
 #include <string>
@@ -13,6 +14,7 @@
 #include "grpcpp/impl/client_unary_call.h"
 #include "grpcpp/impl/rpc_method.h"
 #include "gtest/gtest.h"
+#include "registry/v1/audit.pb.h"
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
 #include "tests/testing/test_server.h"
@@ -28,6 +30,16 @@ class WireInputTest : public ::testing::Test {
   void SetUp() override { server_ = TestServer::Start(); }
 
   uint64_t Events() const { return server_->server()->audit_log()->CurrentHead().size; }
+
+  v1::AuditEvent EventAt(uint64_t index) const {
+    v1::AuditEvent event;
+    auto bytes = server_->server()->audit_log()->ReadEvent(index);
+    EXPECT_TRUE(bytes.ok()) << bytes.status();
+    if (bytes.ok()) {
+      EXPECT_TRUE(event.ParseFromString(*bytes));
+    }
+    return event;
+  }
 
   // Sends `bytes` as the request of `method`, as they are.
   grpc::Status Raw(const std::string& method, const std::string& bytes,
@@ -57,30 +69,110 @@ class WireInputTest : public ::testing::Test {
   std::unique_ptr<TestServer> server_;
 };
 
-TEST_F(WireInputTest, AStringThatIsNotUtf8IsRefusedBeforeTheGateAndWritesNothing) {
-  v1::VettingCheckRequest req = testing::CandidateOf(testing::ExampleRecord().person());
-  std::string bytes = req.SerializeAsString();
-  // The surname "Kërqeli": its "ë" (C3 AB) becomes C3 FF, which is no UTF-8.
+// The request as bytes, with the "ë" (C3 AB) of the surname "Kërqeli" made C3 FF: no UTF-8.
+std::string WithSurnameNotUtf8(const google::protobuf::Message& request) {
+  std::string bytes = request.SerializeAsString();
   const size_t at = bytes.find("\xC3\xAB");
-  ASSERT_NE(at, std::string::npos);
-  bytes[at + 1] = '\xFF';
+  EXPECT_NE(at, std::string::npos);
+  if (at != std::string::npos) bytes[at + 1] = '\xFF';
+  return bytes;
+}
+
+TEST_F(WireInputTest, AStringThatIsNotUtf8IsInvalidArgumentNamingTheFieldAndAudited) {
+  const v1::VettingCheckRequest req = testing::CandidateOf(testing::ExampleRecord().person());
+  const std::string bytes = WithSurnameNotUtf8(req);
   v1::VettingCheckRequest decoded;
   ASSERT_FALSE(decoded.ParseFromString(bytes)) << "the request must not decode";
 
   const uint64_t before = Events();
   const grpc::Status s = Raw("/registry.v1.VettingService/VettingCheck", bytes);
-  EXPECT_FALSE(s.ok());
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::INTERNAL) << s.error_message();
-  EXPECT_EQ(Events(), before) << "gRPC refuses it before the gate: no event (docs/bad-input.md)";
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_EQ(s.error_message(), "surname: not valid UTF-8");
+  ASSERT_EQ(Events(), before + 1) << "one audit event for the refused call";
+  const v1::AuditEvent ev = EventAt(before);
+  EXPECT_EQ(ev.action(), "/registry.v1.VettingService/VettingCheck");
+  EXPECT_EQ(ev.actor(), "spiffe://registry.kjc.dev/vetting/dev-vetting");
+  EXPECT_EQ(ev.role(), v1::ROLE_VETTING);
+  EXPECT_EQ(ev.outcome(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_EQ(ev.detail(), "surname: not valid UTF-8");
+  EXPECT_EQ(ev.SerializeAsString().find("K\xC3"), std::string::npos) << "no value in the event";
   ExpectStillServing();
 }
 
-TEST_F(WireInputTest, BytesThatAreNoProtobufAreRefusedBeforeTheGate) {
+TEST_F(WireInputTest, ANestedStringThatIsNotUtf8IsNamedByItsPath) {
+  const std::string bytes = WithSurnameNotUtf8(testing::ExampleRecord());
+  const uint64_t before = Events();
+  const grpc::Status s = Raw("/registry.v1.RecordService/CreateRecord", bytes, "clerk");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_EQ(s.error_message(), "person.surname: not valid UTF-8");
+  ASSERT_EQ(Events(), before + 1);
+  EXPECT_EQ(EventAt(before).action(), "/registry.v1.RecordService/CreateRecord");
+  EXPECT_EQ(EventAt(before).record_ids_size(), 0) << "nothing was created";
+  ExpectStillServing();
+}
+
+TEST_F(WireInputTest, BytesThatAreNoProtobufAreInvalidArgumentAndAudited) {
   const uint64_t before = Events();
   // A field tag with wire type 7, which protobuf does not have.
   const grpc::Status s = Raw("/registry.v1.RecordService/CreateRecord", "\x0f\x01\x02", "clerk");
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::INTERNAL) << s.error_message();
-  EXPECT_EQ(Events(), before);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_EQ(s.error_message(), "request: does not decode as registry.v1.CreateRecordRequest");
+  ASSERT_EQ(Events(), before + 1);
+  const v1::AuditEvent ev = EventAt(before);
+  EXPECT_EQ(ev.action(), "/registry.v1.RecordService/CreateRecord");
+  EXPECT_EQ(ev.role(), v1::ROLE_CLERK);
+  EXPECT_EQ(ev.outcome(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  ExpectStillServing();
+}
+
+// A streaming method's request goes the same way: refused before its first message, audited.
+TEST_F(WireInputTest, AnUndecodableRequestOfAStreamingMethodIsInvalidArgumentAndAudited) {
+  const uint64_t before = Events();
+  const grpc::Status s =
+      Raw("/registry.v1.AuditService/StreamAuditEvents", "\x0f\x01\x02", "auditor");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_EQ(s.error_message(),
+            "request: does not decode as registry.v1.StreamAuditEventsRequest");
+  ASSERT_EQ(Events(), before + 1);
+  EXPECT_EQ(EventAt(before).action(), "/registry.v1.AuditService/StreamAuditEvents");
+  EXPECT_EQ(EventAt(before).role(), v1::ROLE_AUDITOR);
+  ExpectStillServing();
+}
+
+// Who may call comes before what was sent: a role the method does not admit is refused as such,
+// whether or not its request decodes.
+TEST_F(WireInputTest, AnUndecodableRequestOfAWrongRoleIsPermissionDenied) {
+  const uint64_t before = Events();
+  const grpc::Status s = Raw("/registry.v1.RecordService/CreateRecord", "\x0f\x01\x02", "vetting");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+  ASSERT_EQ(Events(), before + 1);
+  EXPECT_EQ(EventAt(before).outcome(), static_cast<int>(grpc::StatusCode::PERMISSION_DENIED));
+  ExpectStillServing();
+}
+
+// A certificate the policy does not name is refused as unknown, and its refusals are limited
+// like every other refusal of an unknown certificate.
+TEST_F(WireInputTest, AnUndecodableRequestOfAnUnknownCallerIsRefusedAsUnknown) {
+  const uint64_t before = Events();
+  const grpc::Status s =
+      Raw("/registry.v1.RecordService/CreateRecord", "\x0f\x01\x02", "unlisted");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+  ASSERT_EQ(Events(), before + 1);
+  EXPECT_EQ(EventAt(before).actor(), "spiffe://registry.kjc.dev/clerk/unlisted");
+  EXPECT_EQ(EventAt(before).role(), v1::ROLE_UNSPECIFIED);
+  ExpectStillServing();
+}
+
+TEST_F(WireInputTest, AMethodThatDoesNotExistIsUnimplementedAndAudited) {
+  const uint64_t before = Events();
+  const grpc::Status s = Raw("/registry.v1.RecordService/DropEverything", "", "clerk");
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED) << s.error_message();
+  EXPECT_EQ(s.error_message(), "no such method");
+  ASSERT_EQ(Events(), before + 1);
+  const v1::AuditEvent ev = EventAt(before);
+  EXPECT_EQ(ev.action(), "?unknown-method");
+  EXPECT_EQ(ev.actor(), "spiffe://registry.kjc.dev/clerk/dev-clerk");
+  EXPECT_EQ(ev.outcome(), static_cast<int>(grpc::StatusCode::UNIMPLEMENTED));
   ExpectStillServing();
 }
 
@@ -91,14 +183,6 @@ TEST_F(WireInputTest, ARequestOverEightMebibytesIsRefusedByTheTransport) {
   const grpc::Status s =
       Raw("/registry.v1.RecordService/CreateRecord", req.SerializeAsString(), "clerk");
   EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
-  EXPECT_EQ(Events(), before);
-  ExpectStillServing();
-}
-
-TEST_F(WireInputTest, AMethodThatDoesNotExistIsUnimplemented) {
-  const uint64_t before = Events();
-  const grpc::Status s = Raw("/registry.v1.RecordService/DropEverything", "", "clerk");
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNIMPLEMENTED) << s.error_message();
   EXPECT_EQ(Events(), before);
   ExpectStillServing();
 }

@@ -1,0 +1,132 @@
+#include "server/decode_guard.h"
+
+#include <deque>
+#include <mutex>
+#include <utility>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/json_log.h"
+#include "google/protobuf/stubs/logging.h"
+#include "server/method_table.h"
+
+namespace registry::server {
+namespace {
+
+using grpc::experimental::InterceptionHookPoints;
+
+// What protobuf (3.21) says when a parse meets a string field that is not UTF-8:
+//   String field 'registry.v1.Person.surname' contains invalid UTF-8 data when parsing a
+//   protocol buffer. Use the 'bytes' type if you intend to send raw bytes.
+constexpr char kUtf8Report[] = "String field '";
+constexpr size_t kUtf8ReportSize = sizeof(kUtf8Report) - 1;
+constexpr char kUtf8Parsing[] = "' contains invalid UTF-8 data when parsing";
+
+thread_local std::string t_undecodable_field;
+
+void ProtobufLog(google::protobuf::LogLevel level, const char* /*file*/, int /*line*/,
+                 const std::string& message) {
+  if (absl::StartsWith(message, kUtf8Report)) {
+    const size_t end = message.find(kUtf8Parsing);
+    if (end != std::string::npos) {
+      // Noted for the call being parsed on this thread; DecodeGuard names the field.
+      t_undecodable_field = message.substr(kUtf8ReportSize, end - kUtf8ReportSize);
+      return;
+    }
+  }
+  const char* name = "info";
+  if (level == google::protobuf::LOGLEVEL_WARNING) name = "warning";
+  if (level >= google::protobuf::LOGLEVEL_ERROR) name = "error";
+  // protobuf's messages name types and fields, never values.
+  LogLine(name, "protobuf").Str("detail", message).Write();
+}
+
+// Sees a call's request as gRPC parsed it, and the status it is about to send.
+class DecodeGuard : public grpc::experimental::Interceptor {
+ public:
+  DecodeGuard(grpc::experimental::ServerRpcInfo* info, CallGate* gate, const MethodRule* rule)
+      : info_(info), gate_(gate), rule_(rule) {}
+
+  void Intercept(grpc::experimental::InterceptorBatchMethods* methods) override {
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::POST_RECV_MESSAGE) &&
+        methods->GetRecvMessage() == nullptr) {
+      // The handler will not run: the request did not decode (gRPC parsed it on this thread,
+      // so protobuf's report, if it made one, is this call's).
+      undecoded_ = true;
+      undecodable_field_ = TakeUndecodableField();
+    }
+    if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS) &&
+        (undecoded_ || rule_ == nullptr)) {
+      methods->ModifySendStatus(Refuse());
+    }
+    methods->Proceed();
+  }
+
+ private:
+  grpc::Status Refuse() {
+    if (rule_ == nullptr) {
+      return gate_->RefuseUnread(*info_->server_context(), nullptr,
+                                 absl::UnimplementedError("no such method"));
+    }
+    const google::protobuf::Descriptor* request = rule_->descriptor->input_type();
+    std::string path = FieldPath(request, undecodable_field_);
+    absl::Status why =
+        path.empty()
+            ? absl::InvalidArgumentError(
+                  absl::StrCat("request: does not decode as ", request->full_name()))
+            : absl::InvalidArgumentError(absl::StrCat(path, ": not valid UTF-8"));
+    return gate_->RefuseUnread(*info_->server_context(), rule_, why);
+  }
+
+  grpc::experimental::ServerRpcInfo* info_;
+  CallGate* gate_;
+  const MethodRule* rule_;
+  bool undecoded_ = false;
+  std::string undecodable_field_;
+};
+
+}  // namespace
+
+grpc::experimental::Interceptor* DecodeGuardFactory::CreateServerInterceptor(
+    grpc::experimental::ServerRpcInfo* info) {
+  const absl::string_view method = info->method() != nullptr ? info->method() : "";
+  // The health service is answered without the log (server/health_service.h).
+  if (absl::StartsWith(method, "/grpc.health.v1.")) return nullptr;
+  // gRPC makes the interceptors of a call on the thread that then parses its request, just
+  // before it does: a report left over from other parsing on this thread is not this call's.
+  TakeUndecodableField();
+  return new DecodeGuard(info, gate_, FindMethodRule(method));
+}
+
+void InstallProtobufLogHandler() {
+  static std::once_flag once;
+  std::call_once(once, [] { google::protobuf::SetLogHandler(&ProtobufLog); });
+}
+
+std::string TakeUndecodableField() { return std::exchange(t_undecodable_field, std::string()); }
+
+std::string FieldPath(const google::protobuf::Descriptor* root, absl::string_view full_name) {
+  if (root == nullptr || full_name.empty()) return "";
+  // Breadth first over message-typed fields; each message type is entered once.
+  std::deque<std::pair<const google::protobuf::Descriptor*, std::string>> queue{{root, ""}};
+  std::vector<const google::protobuf::Descriptor*> seen{root};
+  while (!queue.empty()) {
+    auto [message, prefix] = std::move(queue.front());
+    queue.pop_front();
+    for (int i = 0; i < message->field_count(); ++i) {
+      const google::protobuf::FieldDescriptor* f = message->field(i);
+      const std::string path = prefix.empty() ? f->name() : absl::StrCat(prefix, ".", f->name());
+      if (f->full_name() == full_name) return path;
+      const google::protobuf::Descriptor* inner = f->message_type();
+      if (inner == nullptr) continue;
+      bool entered = false;
+      for (const auto* s : seen) entered = entered || s == inner;
+      if (entered) continue;
+      seen.push_back(inner);
+      queue.emplace_back(inner, path);
+    }
+  }
+  return "";
+}
+
+}  // namespace registry::server
