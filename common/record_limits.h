@@ -1,7 +1,9 @@
 // Limits of a record's conviction that more than one component checks (records.proto states
 // them): the server's record validation and its offence and retention tables
-// (server/record_validation.cc, server/reference_data.cc), and the client's import of rows
-// (client/record_import.cc).
+// (server/record_validation.cc, server/reference_data.cc), and the client's record options and
+// import of rows (client/record_fields.cc, client/record_import.cc). The validation's own
+// messages spell the numbers out: they are keys of the console's catalog
+// (client/console/record_form.cc), which a test compares with that source text.
 #ifndef REGISTRY_COMMON_RECORD_LIMITS_H_
 #define REGISTRY_COMMON_RECORD_LIMITS_H_
 

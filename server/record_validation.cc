@@ -342,8 +342,8 @@ void RecordValidator::ValidateConviction(const Conviction& c,
       const registry::v1::Offence& o = c.offences(i);
       const std::string field = absl::StrCat("conviction.offences[", i, "]");
       if (o.article() < 1 || o.article() > kMaxArticle || o.paragraph() > kMaxParagraph) {
-        problems->Add(Invalid(field, absl::StrCat("article must be 1..", kMaxArticle,
-                                                  " and paragraph 0..", kMaxParagraph)));
+        // The text is a key of the console's catalog (client/console/catalog.cc): spelled out.
+        problems->Add(Invalid(field, "article must be 1..999 and paragraph 0..99"));
       } else if (o.law().size() > kMaxLawBytes ||
                  reference_->FindOffence(o.law(), o.article(), o.paragraph()) == nullptr) {
         problems->Add(Invalid(field, "not in the offence table"));
@@ -363,9 +363,9 @@ void RecordValidator::ValidateConviction(const Conviction& c,
                           type == registry::v1::SENTENCE_TYPE_SUSPENDED;
   if (has_length) {
     if (c.sentence().months() < 1 || c.sentence().months() > kMaxSentenceMonths) {
-      problems->Add(Invalid(
-          "conviction.sentence.months",
-          absl::StrCat("1..", kMaxSentenceMonths, " for imprisonment or a suspended sentence")));
+      // A key of the console's catalog too.
+      problems->Add(Invalid("conviction.sentence.months",
+                            "1..600 for imprisonment or a suspended sentence"));
     }
   } else if (c.sentence().months() != 0) {
     problems->Add(Invalid("conviction.sentence.months",
