@@ -155,6 +155,19 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(Database* db, const Clo
       if (t.ok()) log->last_time_ = *t;
     }
   }
+  // Writes that a crash cut off and the database dropped at open (Database::Open): the log says
+  // so before anything else is written, and the count goes with the event.
+  ASSIGN_OR_RETURN(const uint64_t cut_off, db->CutOffWrites());
+  if (cut_off > 0) {
+    registry::v1::AuditEvent event;
+    event.set_actor("system:storage");
+    event.set_action("recover-cut-off-write");
+    event.set_reference(absl::StrCat("dropped ", cut_off, " unacknowledged ",
+                                     cut_off == 1 ? "write" : "writes", " cut off by a crash"));
+    PendingWrite clear;
+    Database::ClearCutOffWrites(clear.batch());
+    RETURN_IF_ERROR(log->Append(std::move(event), &clear).status());
+  }
   return log;
 }
 

@@ -1,9 +1,15 @@
 #include "storage/database.h"
 
+#include <string>
 #include <utility>
+#include <vector>
 
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
+#include "rocksdb/env.h"
 #include "rocksdb/filter_policy.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
@@ -12,6 +18,44 @@
 
 namespace registry::storage {
 namespace {
+
+constexpr char kCutOffWritesKey[] = "storage/cut-off-writes";
+
+// RocksDB's messages, under strict replay, for a log that ends inside a record: a header, a
+// record body, or a record's later fragments missing at the end of the file. Damage inside the
+// log reads otherwise ("checksum mismatch", "bad record length", ...).
+bool EndsInUnfinishedRecord(const rocksdb::Status& s) {
+  const std::string text = s.ToString();
+  return text.find("truncated header") != std::string::npos ||
+         text.find("truncated record body") != std::string::npos ||
+         text.find("error reading trailing data") != std::string::npos;
+}
+
+// Whether the newest write-ahead log (NNNNNN.log, the highest number) in `dir` is a non-empty
+// whole number of 4 KiB pages long.
+bool NewestWalEndsOnAPage(rocksdb::Env* env, const std::string& dir) {
+  std::vector<std::string> children;
+  if (!env->GetChildren(dir, &children).ok()) return false;
+  uint64_t newest = 0;
+  std::string newest_name;
+  for (const std::string& name : children) {
+    if (name.size() <= 4 || name.compare(name.size() - 4, 4, ".log") != 0) continue;
+    uint64_t number = 0;
+    bool digits = true;
+    for (size_t k = 0; k + 4 < name.size(); ++k) {
+      digits = digits && name[k] >= '0' && name[k] <= '9';
+      number = number * 10 + static_cast<uint64_t>(name[k] - '0');
+    }
+    if (digits && (newest_name.empty() || number > newest)) {
+      newest = number;
+      newest_name = name;
+    }
+  }
+  if (newest_name.empty()) return false;
+  uint64_t size = 0;
+  if (!env->GetFileSize(dir + "/" + newest_name, &size).ok()) return false;
+  return size > 0 && size % 4096 == 0;
+}
 
 constexpr const char* kCfNames[] = {"records", "versions", "index", "expiry",
                                     "checks",  "audit",    "merkle", "meta"};
@@ -100,15 +144,44 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
   rocksdb::DB* raw = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, families, &handles, &raw);
+  bool dropped_cut_off_write = false;
+  if (s.IsCorruption() && EndsInUnfinishedRecord(s) &&
+      NewestWalEndsOnAPage(db_options.env != nullptr ? db_options.env : rocksdb::Env::Default(),
+                           options.path)) {
+    // See Open's comment: a write the kernel cut off at a page boundary when the process died.
+    db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kTolerateCorruptedTailRecords;
+    handles.clear();
+    raw = nullptr;
+    s = rocksdb::DB::Open(db_options, options.path, families, &handles, &raw);
+    dropped_cut_off_write = s.ok();
+  }
   if (!s.ok()) return FromRocksDb(s);
   std::unique_ptr<rocksdb::DB> db(raw);  // wrap at once
   // handles[0] is the default family, which we do not use; keep ours in Cf order.
   db->DestroyColumnFamilyHandle(handles[0]);
   handles.erase(handles.begin());
-  return std::unique_ptr<Database>(
-      new Database(options.path, std::move(db), std::move(handles), options.fault_injector,
-                   options.reserve_bytes));
+  std::unique_ptr<Database> opened(new Database(options.path, std::move(db), std::move(handles),
+                                               options.fault_injector, options.reserve_bytes));
+  if (dropped_cut_off_write) {
+    ASSIGN_OR_RETURN(const uint64_t before, opened->CutOffWrites());
+    Batch count;
+    count.Put(Cf::kMeta, kCutOffWritesKey, absl::StrCat(before + 1));
+    RETURN_IF_ERROR(opened->Write(count));
+  }
+  return opened;
 }
+
+absl::StatusOr<uint64_t> Database::CutOffWrites() const {
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, Get(Cf::kMeta, kCutOffWritesKey));
+  if (!stored.has_value()) return 0;
+  uint64_t count = 0;
+  if (!absl::SimpleAtoi(*stored, &count)) {
+    return absl::DataLossError("malformed count of cut-off writes");
+  }
+  return count;
+}
+
+void Database::ClearCutOffWrites(Batch* batch) { batch->Delete(Cf::kMeta, kCutOffWritesKey); }
 
 Database::~Database() {
   for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);

@@ -146,6 +146,16 @@ class Database {
  public:
   // Opens (or creates) the database with every column family. Fails with the RocksDB error
   // mapped to absl (Unavailable for I/O and lock errors, DataLoss for corruption).
+  //
+  // The write-ahead log is replayed strictly: any damage to it refuses the open. One case is not
+  // damage: a process killed in the middle of appending a write (SIGKILL, the OOM killer) leaves
+  // the newest log ending inside that write, because the kernel stops copying a write() at a page
+  // boundary when the process is killed. That write had not been synced, so nobody was told it
+  // happened. When strict replay fails only on an unfinished record at the very end and the
+  // newest log's size is a whole number of 4 KiB pages, as such a cut leaves it, Open replays
+  // again without that last, unfinished record and counts it (CutOffWrites); the audit log
+  // records it. A log cut anywhere else, or damaged before its end, is still
+  // refused.
   static absl::StatusOr<std::unique_ptr<Database>> Open(const DatabaseOptions& options);
 
   // Closes the column family handles, then the database.
@@ -186,6 +196,13 @@ class Database {
   absl::Status Flush();
 
   const std::string& path() const { return path_; }
+
+  // How many writes cut off by a crash Open has dropped (see Open) since the count was last
+  // cleared. The count is kept in the meta family (key "storage/cut-off-writes", a decimal
+  // number), so whoever opens the database next still learns of it; AuditLog::Open records it
+  // in the log and clears it in the same batch (ClearCutOffWrites).
+  absl::StatusOr<uint64_t> CutOffWrites() const;
+  static void ClearCutOffWrites(Batch* batch);
 
  private:
   // BackupEngine works on the RocksDB instance itself.

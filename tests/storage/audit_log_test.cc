@@ -155,6 +155,30 @@ TEST_F(AuditLogTest, EmptyLogHasTheEmptyRoot) {
   EXPECT_EQ(log_->ReadEvent(0).status().code(), absl::StatusCode::kNotFound);
 }
 
+// Writes a crash cut off, which Database::Open dropped and counted, are recorded in the log when
+// it opens, once, with the count.
+TEST_F(AuditLogTest, WritesDroppedAfterACrashAreRecordedOnceWhenTheLogOpens) {
+  OpenLog();
+  AppendEvents(0, 3);
+  Batch counted;
+  counted.Put(Cf::kMeta, "storage/cut-off-writes", "2");
+  ASSERT_TRUE(db_->Write(counted).ok());
+  CloseLog();
+
+  OpenLog();
+  ASSERT_EQ(log_->CurrentHead().size, 4u);
+  registry::v1::AuditEvent event;
+  ASSERT_TRUE(event.ParseFromString(StoredEvents()[3]));
+  EXPECT_EQ(event.actor(), "system:storage");
+  EXPECT_EQ(event.action(), "recover-cut-off-write");
+  EXPECT_EQ(event.reference(), "dropped 2 unacknowledged writes cut off by a crash");
+  EXPECT_EQ(db_->CutOffWrites().value(), 0u) << "cleared with the event";
+  CloseLog();
+
+  OpenLog();
+  EXPECT_EQ(log_->CurrentHead().size, 4u) << "recorded once";
+}
+
 TEST_F(AuditLogTest, SequencesStartAtZeroAndIncreaseByOne) {
   OpenLog();
   for (uint64_t i = 0; i < 20; ++i) {

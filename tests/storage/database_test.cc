@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <string>
@@ -185,6 +186,102 @@ TEST_F(DatabaseTest, InjectedWriteFailureIsUnavailableAndWritesNothing) {
   auto now = db->Get(Cf::kAudit, "a");
   ASSERT_TRUE(now.ok() && now->has_value());
   EXPECT_EQ(**now, "event");
+}
+
+// A process killed while appending a write leaves the write-ahead log ending inside it, cut at
+// a page boundary by the kernel. The tests copy the data directory while the database is open (as
+// a crash leaves it) and cut the copy's log as such a kill would, or otherwise.
+class CutLogTest : public DatabaseTest {
+ protected:
+  // The newest write-ahead log of `dir`.
+  static std::string NewestLog(const std::string& dir) {
+    std::string newest;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+      const std::string name = entry.path().filename().string();
+      if (name.size() > 4 && name.substr(name.size() - 4) == ".log" && name > newest) {
+        newest = name;
+      }
+    }
+    return newest.empty() ? "" : dir + "/" + newest;
+  }
+
+  // Writes a small record "first" and then a large one, "second", spanning several pages of the
+  // log; copies the open database to `copy` and returns the log's size before and after "second".
+  std::pair<uint64_t, uint64_t> TwoWritesThenCopy(const std::string& copy) {
+    std::unique_ptr<Database> db = OpenOrDie();
+    EXPECT_NE(db, nullptr);
+    if (db == nullptr) return {0, 0};
+    Batch first;
+    first.Put(Cf::kMeta, "first", "1");
+    EXPECT_TRUE(db->Write(first).ok());
+    const std::string log = NewestLog(path());
+    const uint64_t before = std::filesystem::file_size(log);
+    Batch second;
+    second.Put(Cf::kMeta, "second", std::string(5 * 4096, 'x'));
+    EXPECT_TRUE(db->Write(second).ok());
+    const uint64_t after = std::filesystem::file_size(log);
+    std::filesystem::copy(path(), copy, std::filesystem::copy_options::recursive);
+    return {before, after};
+  }
+
+  absl::StatusOr<std::unique_ptr<Database>> OpenCopy(const std::string& copy) {
+    DatabaseOptions options;
+    options.path = copy;
+    options.create_if_missing = false;
+    return Database::Open(options);
+  }
+};
+
+TEST_F(CutLogTest, AWriteCutAtAPageBoundaryIsDroppedAndReported) {
+  const std::string copy = root_ + "/copy";
+  const auto [before, after] = TwoWritesThenCopy(copy);
+  // The last page boundary inside "second".
+  const uint64_t cut = (after - 1) / 4096 * 4096;
+  ASSERT_GT(cut, before + 4096);
+  std::filesystem::resize_file(NewestLog(copy), cut);
+
+  auto db = OpenCopy(copy);
+  ASSERT_TRUE(db.ok()) << db.status();
+  EXPECT_EQ((*db)->CutOffWrites().value(), 1u);
+  EXPECT_EQ((*db)->Get(Cf::kMeta, "first").value(), std::optional<std::string>("1"));
+  EXPECT_EQ((*db)->Get(Cf::kMeta, "second").value(), std::nullopt) << "the cut write is gone";
+}
+
+TEST_F(CutLogTest, AnUncutLogReportsNothing) {
+  const std::string copy = root_ + "/copy";
+  TwoWritesThenCopy(copy);
+  auto db = OpenCopy(copy);
+  ASSERT_TRUE(db.ok()) << db.status();
+  EXPECT_EQ((*db)->CutOffWrites().value(), 0u);
+  EXPECT_TRUE((*db)->Get(Cf::kMeta, "second").value().has_value());
+}
+
+TEST_F(CutLogTest, ALogCutOffAPageBoundaryIsRefused) {
+  const std::string copy = root_ + "/copy";
+  const auto [before, after] = TwoWritesThenCopy(copy);
+  const uint64_t cut = (after - 1) / 4096 * 4096 - 1;
+  ASSERT_GT(cut, before + 4096);
+  std::filesystem::resize_file(NewestLog(copy), cut);
+  auto db = OpenCopy(copy);
+  EXPECT_EQ(db.status().code(), absl::StatusCode::kDataLoss) << db.status();
+}
+
+TEST_F(CutLogTest, ALogDamagedBeforeItsEndIsRefusedEvenWhenCutOnAPage) {
+  const std::string copy = root_ + "/copy";
+  const auto [before, after] = TwoWritesThenCopy(copy);
+  const std::string log = NewestLog(copy);
+  std::filesystem::resize_file(log, (after - 1) / 4096 * 4096);
+  // One byte of the last write before "second" (its value "1", the record's final byte).
+  std::fstream file(log, std::ios::in | std::ios::out | std::ios::binary);
+  file.seekg(static_cast<std::streamoff>(before - 1));
+  char byte = 0;
+  file.read(&byte, 1);
+  byte = static_cast<char>(byte ^ 0x40);
+  file.seekp(static_cast<std::streamoff>(before - 1));
+  file.write(&byte, 1);
+  file.close();
+  auto db = OpenCopy(copy);
+  EXPECT_EQ(db.status().code(), absl::StatusCode::kDataLoss) << db.status();
 }
 
 TEST_F(DatabaseTest, SecondOpenOfTheSameDirectoryIsUnavailable) {

@@ -1,0 +1,206 @@
+// The key file (server/key_file.h) on its own: what it accepts, what it refuses and why, and
+// that what it writes is what it reads. Start-up's refusals of a bad key file, end to end, are in
+// record_service_test.cc (KeyFileReadableByOthersIsRefusedAtStart and its neighbours).
+#include "server/key_file.h"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <string>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "gtest/gtest.h"
+#include "tests/testing/test_pki.h"
+
+namespace registry::server {
+namespace {
+
+namespace v1 = registry::v1;
+
+class KeyFileTest : public ::testing::Test {
+ protected:
+  void SetUp() override { dir_ = testing::MakeTempDir("key-file-test"); }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::string Path(const std::string& name = "keys.json") const { return dir_ + "/" + name; }
+
+  void WriteRaw(const std::string& path, const std::string& content, mode_t mode) const {
+    std::ofstream(path, std::ios::binary | std::ios::trunc) << content;
+    ASSERT_EQ(::chmod(path.c_str(), mode), 0);
+  }
+
+  static mode_t ModeOf(const std::string& path) {
+    struct stat st;
+    EXPECT_EQ(::stat(path.c_str(), &st), 0);
+    return st.st_mode & 07777;
+  }
+
+  std::string dir_;
+};
+
+TEST_F(KeyFileTest, WhatIsWrittenIsReadBackWithMode0600) {
+  auto file = GenerateKeyFile(absl::Now());
+  ASSERT_TRUE(file.ok()) << file.status();
+  ASSERT_TRUE(WriteKeyFile(Path(), *file, /*overwrite=*/false).ok());
+  EXPECT_EQ(ModeOf(Path()), 0600u);
+  EXPECT_FALSE(std::filesystem::exists(Path() + ".tmp")) << "the temporary file is renamed";
+
+  auto read = ReadKeyFile(Path());
+  ASSERT_TRUE(read.ok()) << read.status();
+  EXPECT_EQ(read->SerializeAsString(), file->SerializeAsString());
+  auto material = KeyMaterialFrom(*read);
+  ASSERT_TRUE(material.ok()) << material.status();
+  EXPECT_EQ(material->keyring->current_version(), 1u);
+  EXPECT_EQ(material->derivation_root.view(), file->derivation_root());
+}
+
+TEST_F(KeyFileTest, AGeneratedFileHasOneRandomKekAndARandomRoot) {
+  auto a = GenerateKeyFile(absl::Now());
+  auto b = GenerateKeyFile(absl::Now());
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_EQ(a->keks_size(), 1);
+  EXPECT_EQ(a->keks(0).version(), 1u);
+  EXPECT_EQ(a->current_kek_version(), 1u);
+  EXPECT_EQ(a->keks(0).key().size(), 32u);
+  EXPECT_EQ(a->derivation_root().size(), 32u);
+  EXPECT_NE(a->keks(0).key(), b->keks(0).key());
+  EXPECT_NE(a->derivation_root(), b->derivation_root());
+  EXPECT_NE(a->keks(0).key(), a->derivation_root());
+}
+
+TEST_F(KeyFileTest, AnExistingFileIsOverwrittenOnlyWhenAsked) {
+  auto first = GenerateKeyFile(absl::Now());
+  auto second = GenerateKeyFile(absl::Now());
+  ASSERT_TRUE(first.ok() && second.ok());
+  ASSERT_TRUE(WriteKeyFile(Path(), *first, false).ok());
+  EXPECT_EQ(WriteKeyFile(Path(), *second, false).code(), absl::StatusCode::kAlreadyExists);
+  EXPECT_EQ(ReadKeyFile(Path())->derivation_root(), first->derivation_root());
+  ASSERT_TRUE(WriteKeyFile(Path(), *second, true).ok());
+  EXPECT_EQ(ReadKeyFile(Path())->derivation_root(), second->derivation_root());
+}
+
+TEST_F(KeyFileTest, ALeftoverTemporaryFileDoesNotLendItsModeToTheKeys) {
+  WriteRaw(Path() + ".tmp", "old", 0644);
+  auto file = GenerateKeyFile(absl::Now());
+  ASSERT_TRUE(file.ok());
+  ASSERT_TRUE(WriteKeyFile(Path(), *file, false).ok());
+  EXPECT_EQ(ModeOf(Path()), 0600u);
+}
+
+TEST_F(KeyFileTest, AFileOthersOrTheGroupMayTouchIsRefused) {
+  auto file = GenerateKeyFile(absl::Now());
+  ASSERT_TRUE(file.ok());
+  ASSERT_TRUE(WriteKeyFile(Path(), *file, false).ok());
+  for (mode_t mode : {0640, 0604, 0620, 0602, 0610, 0601, 0666}) {
+    ASSERT_EQ(::chmod(Path().c_str(), mode), 0);
+    auto read = ReadKeyFile(Path());
+    EXPECT_EQ(read.status().code(), absl::StatusCode::kFailedPrecondition) << std::oct << mode;
+    EXPECT_TRUE(absl::StrContains(read.status().message(), "chmod 600")) << read.status();
+  }
+  for (mode_t mode : {0600, 0400}) {
+    ASSERT_EQ(::chmod(Path().c_str(), mode), 0);
+    EXPECT_TRUE(ReadKeyFile(Path()).ok()) << std::oct << mode;
+  }
+}
+
+TEST_F(KeyFileTest, AMissingFileIsNotFoundAndAFolderIsNoFile) {
+  EXPECT_EQ(ReadKeyFile(Path("absent.json")).status().code(), absl::StatusCode::kNotFound);
+  std::filesystem::create_directory(Path("folder"));
+  ::chmod(Path("folder").c_str(), 0700);
+  EXPECT_EQ(ReadKeyFile(Path("folder")).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+TEST_F(KeyFileTest, MalformedJsonIsRefusedWithoutQuotingIt) {
+  // The file's text may be key material: no part of it may reach the message.
+  const std::string secret = "c2VjcmV0LWtleS1ieXRlcy1uZXZlci1zaG93bg==";
+  for (const std::string& text :
+       {std::string("{\"derivation_root\": \"") + secret, std::string("not json ") + secret,
+        std::string("{\"unknown_field\": \"") + secret + "\"}"}) {
+    WriteRaw(Path(), text, 0600);
+    auto read = ReadKeyFile(Path());
+    EXPECT_EQ(read.status().code(), absl::StatusCode::kInvalidArgument) << text;
+    EXPECT_FALSE(absl::StrContains(read.status().message(), "c2VjcmV0")) << read.status();
+  }
+}
+
+TEST_F(KeyFileTest, KeysOfTheWrongSizeOrNoCurrentKekAreRefused) {
+  auto good = GenerateKeyFile(absl::Now());
+  ASSERT_TRUE(good.ok());
+
+  v1::KeyFile short_root = *good;
+  short_root.set_derivation_root(std::string(31, 'r'));
+  EXPECT_EQ(KeyMaterialFrom(short_root).status().code(), absl::StatusCode::kInvalidArgument);
+
+  v1::KeyFile short_kek = *good;
+  short_kek.mutable_keks(0)->set_key(std::string(16, 'k'));
+  auto refused = KeyMaterialFrom(short_kek);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(refused.status().message(), "KEK version 1")) << refused.status();
+
+  v1::KeyFile no_current = *good;
+  no_current.set_current_kek_version(7);
+  EXPECT_EQ(KeyMaterialFrom(no_current).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST_F(KeyFileTest, AddKekTakesTheNextVersionAndMakesItCurrent) {
+  auto file = GenerateKeyFile(absl::Now());
+  ASSERT_TRUE(file.ok());
+  auto two = AddKek(&*file, absl::Now());
+  ASSERT_TRUE(two.ok());
+  EXPECT_EQ(*two, 2u);
+  EXPECT_EQ(file->current_kek_version(), 2u);
+  ASSERT_TRUE(RemoveKek(&*file, 1).ok());
+  auto three = AddKek(&*file, absl::Now());
+  ASSERT_TRUE(three.ok());
+  EXPECT_EQ(*three, 3u) << "a removed version is never given out again";
+  ASSERT_EQ(file->keks_size(), 2);
+  EXPECT_NE(file->keks(0).key(), file->keks(1).key());
+
+  // New data keys are wrapped under the newest KEK.
+  auto material = KeyMaterialFrom(*file);
+  ASSERT_TRUE(material.ok()) << material.status();
+  EXPECT_EQ(material->keyring->current_version(), 3u);
+}
+
+TEST_F(KeyFileTest, TheCurrentKekCannotBeRemovedNorOneThatIsNotThere) {
+  auto file = GenerateKeyFile(absl::Now());
+  ASSERT_TRUE(file.ok());
+  EXPECT_EQ(RemoveKek(&*file, 1).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(RemoveKek(&*file, 9).code(), absl::StatusCode::kNotFound);
+  EXPECT_EQ(file->keks_size(), 1);
+}
+
+TEST_F(KeyFileTest, AnOldKekStillUnwrapsWhatItWrappedAfterRotation) {
+  auto file = GenerateKeyFile(absl::Now());
+  ASSERT_TRUE(file.ok());
+  auto before = KeyMaterialFrom(*file);
+  ASSERT_TRUE(before.ok());
+  auto dek = crypto::Keyring::NewDek();
+  ASSERT_TRUE(dek.ok());
+  auto wrapped = before->keyring->WrapDek(*dek, "rec-1");
+  ASSERT_TRUE(wrapped.ok());
+
+  ASSERT_TRUE(AddKek(&*file, absl::Now()).ok());
+  auto after = KeyMaterialFrom(*file);
+  ASSERT_TRUE(after.ok());
+  auto unwrapped = after->keyring->UnwrapDek(*wrapped, "rec-1");
+  ASSERT_TRUE(unwrapped.ok()) << unwrapped.status();
+  EXPECT_EQ(unwrapped->view(), dek->view());
+  auto rewrapped = after->keyring->Rewrap(*wrapped, "rec-1");
+  ASSERT_TRUE(rewrapped.ok());
+  EXPECT_EQ(*crypto::Keyring::WrappedVersion(*rewrapped), 2u);
+
+  ASSERT_TRUE(RemoveKek(&*file, 1).ok());
+  auto retired = KeyMaterialFrom(*file);
+  ASSERT_TRUE(retired.ok());
+  EXPECT_EQ(retired->keyring->UnwrapDek(*wrapped, "rec-1").status().code(),
+            absl::StatusCode::kDataLoss)
+      << "without its KEK an old wrapping is unreadable";
+  EXPECT_TRUE(retired->keyring->UnwrapDek(*rewrapped, "rec-1").ok());
+}
+
+}  // namespace
+}  // namespace registry::server
