@@ -583,30 +583,30 @@ absl::Status RunRecordAmend(CommandContext& ctx) {
   return absl::OkStatus();
 }
 
-absl::Status RunRecordDispute(CommandContext& ctx) {
-  v1::DisputeRecordRequest request;
+// `record dispute` and `record undispute`: the same two arguments (the record id, --reason), one
+// RPC each, the same answer.
+template <typename Request>
+absl::Status RunDisputeChange(CommandContext& ctx, grpc::Status (v1::RecordService::Stub::*rpc)(
+                                                       grpc::ClientContext*, const Request&,
+                                                       v1::RecordStatusResponse*)) {
+  Request request;
   request.set_record_id(ctx.args().positionals()[0]);
   request.set_reason(ctx.args().Value("reason"));
   ASSIGN_OR_RETURN(auto stub, RecordStub(ctx));
   ASSIGN_OR_RETURN(const v1::RecordStatusResponse response,
                    CallUnary<v1::RecordStatusResponse>(
                        ctx.settings(), [&](grpc::ClientContext* c, v1::RecordStatusResponse* r) {
-                         return stub->DisputeRecord(c, request, r);
+                         return ((*stub).*rpc)(c, request, r);
                        }));
   return PrintStatusChange(ctx, response);
 }
 
+absl::Status RunRecordDispute(CommandContext& ctx) {
+  return RunDisputeChange(ctx, &v1::RecordService::Stub::DisputeRecord);
+}
+
 absl::Status RunRecordUndispute(CommandContext& ctx) {
-  v1::ResolveDisputeRequest request;
-  request.set_record_id(ctx.args().positionals()[0]);
-  request.set_reason(ctx.args().Value("reason"));
-  ASSIGN_OR_RETURN(auto stub, RecordStub(ctx));
-  ASSIGN_OR_RETURN(const v1::RecordStatusResponse response,
-                   CallUnary<v1::RecordStatusResponse>(
-                       ctx.settings(), [&](grpc::ClientContext* c, v1::RecordStatusResponse* r) {
-                         return stub->ResolveDispute(c, request, r);
-                       }));
-  return PrintStatusChange(ctx, response);
+  return RunDisputeChange(ctx, &v1::RecordService::Stub::ResolveDispute);
 }
 
 absl::Status RunRecordExpunge(CommandContext& ctx) {

@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "client/option_parser.h"
+#include "common/record_limits.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 
@@ -76,17 +77,6 @@ std::vector<RecordField> BuildFields() {
       {"juvenile", "conviction.juvenile", "conviction.juvenile", "true|false",
        "convicted as a juvenile", "Convicted as a juvenile", K::kBool},
   };
-}
-
-const std::map<std::string, v1::SentenceType, std::less<>>& SentenceTypes() {
-  static const auto* const kTypes = new std::map<std::string, v1::SentenceType, std::less<>>{
-      {"imprisonment", v1::SENTENCE_TYPE_IMPRISONMENT},
-      {"suspended", v1::SENTENCE_TYPE_SUSPENDED},
-      {"fine", v1::SENTENCE_TYPE_FINE},
-      {"juvenile_measure", v1::SENTENCE_TYPE_JUVENILE_MEASURE},
-      {"other", v1::SENTENCE_TYPE_OTHER},
-  };
-  return *kTypes;
 }
 
 const std::map<std::string, v1::BanType, std::less<>>& BanTypes() {
@@ -169,8 +159,9 @@ std::string ApplyOne(const RecordField& field, absl::string_view raw,
     }
     case FieldKind::kMonths: {
       uint32_t months = 0;
-      if (!value.empty() && !ParseWholeNumber(value, 0, 600, &months)) {
-        return absl::StrCat(Quoted(value), " is not a whole number of months, 0..600");
+      if (!value.empty() && !ParseWholeNumber(value, 0, kMaxSentenceMonths, &months)) {
+        return absl::StrCat(Quoted(value), " is not a whole number of months, 0..",
+                            kMaxSentenceMonths);
       }
       conviction.mutable_sentence()->set_months(months);
       return "";
@@ -180,11 +171,11 @@ std::string ApplyOne(const RecordField& field, absl::string_view raw,
       uint32_t article = 0;
       uint32_t paragraph = 0;
       if ((parts.size() != 2 && parts.size() != 3) || parts[0].empty() ||
-          !ParseWholeNumber(parts[1], 1, 999, &article) ||
-          (parts.size() == 3 && !ParseWholeNumber(parts[2], 0, 99, &paragraph))) {
+          !ParseWholeNumber(parts[1], 1, kMaxArticle, &article) ||
+          (parts.size() == 3 && !ParseWholeNumber(parts[2], 0, kMaxParagraph, &paragraph))) {
         return absl::StrCat(Quoted(value),
-                            " is not LAW:ARTICLE:PARAGRAPH, e.g. 06/L-074:230:1 (article 1..999, "
-                            "paragraph 0..99)");
+                            " is not LAW:ARTICLE:PARAGRAPH, e.g. 06/L-074:230:1 (article 1..",
+                            kMaxArticle, ", paragraph 0..", kMaxParagraph, ")");
       }
       v1::Offence* offence = conviction.add_offences();
       offence->set_law(std::string(parts[0]));
@@ -404,6 +395,17 @@ std::string OffenceCode(const v1::Offence& offence) {
 
 std::string OffenceCode(const v1::OffenceEntry& offence) {
   return absl::StrCat(offence.law(), ":", offence.article(), ":", offence.paragraph());
+}
+
+const std::map<std::string, v1::SentenceType, std::less<>>& SentenceTypes() {
+  static const auto* const kTypes = new std::map<std::string, v1::SentenceType, std::less<>>{
+      {"imprisonment", v1::SENTENCE_TYPE_IMPRISONMENT},
+      {"suspended", v1::SENTENCE_TYPE_SUSPENDED},
+      {"fine", v1::SENTENCE_TYPE_FINE},
+      {"juvenile_measure", v1::SENTENCE_TYPE_JUVENILE_MEASURE},
+      {"other", v1::SENTENCE_TYPE_OTHER},
+  };
+  return *kTypes;
 }
 
 std::string SentenceTypeWord(v1::SentenceType type) {

@@ -16,6 +16,8 @@
 #ifndef REGISTRY_CLIENT_RECORD_FIELDS_H_
 #define REGISTRY_CLIENT_RECORD_FIELDS_H_
 
+#include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -100,6 +102,9 @@ void AppendRecordProblems(const registry::v1::CreateRecordRequest& request,
 // "LAW:ARTICLE:PARAGRAPH" of an offence, "06/L-074:230:1".
 std::string OffenceCode(const registry::v1::Offence& offence);
 std::string OffenceCode(const registry::v1::OffenceEntry& offence);
+
+// The sentence types by the word typed for them (options, questions, import files).
+const std::map<std::string, registry::v1::SentenceType, std::less<>>& SentenceTypes();
 
 // The words of the enums as typed: "imprisonment", "work_with_children", "male".
 std::string SentenceTypeWord(registry::v1::SentenceType type);

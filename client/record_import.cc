@@ -6,13 +6,15 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "client/csv_reader.h"
 #include "client/option_parser.h"
+#include "client/record_fields.h"
+#include "common/record_limits.h"
 #include "common/time_format.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -76,11 +78,11 @@ void ParseOffences(absl::string_view text, v1::Conviction* conviction, RowProble
     const std::vector<absl::string_view> parts = absl::StrSplit(item, ':');
     uint32_t article = 0;
     uint32_t paragraph = 0;
-    if (parts.size() != 3 || parts[0].empty() || !ParseNumber(parts[1], 1, 999, &article) ||
-        !ParseNumber(parts[2], 0, 99, &paragraph)) {
-      problems->Add("offences", absl::StrCat("\"", item,
-                                             "\" is not LAW:ARTICLE:PARAGRAPH (article 1..999, "
-                                             "paragraph 0..99)"));
+    if (parts.size() != 3 || parts[0].empty() || !ParseNumber(parts[1], 1, kMaxArticle, &article) ||
+        !ParseNumber(parts[2], 0, kMaxParagraph, &paragraph)) {
+      problems->Add("offences",
+                    absl::StrCat("\"", item, "\" is not LAW:ARTICLE:PARAGRAPH (article 1..",
+                                 kMaxArticle, ", paragraph 0..", kMaxParagraph, ")"));
       continue;
     }
     v1::Offence* offence = conviction->add_offences();
@@ -114,21 +116,14 @@ void ParseBans(absl::string_view text, v1::Conviction* conviction, RowProblems* 
 
 void ParseSentence(absl::string_view type_text, absl::string_view months_text,
                    v1::Sentence* sentence, RowProblems* problems) {
-  static const auto* const kTypes = new std::map<std::string, v1::SentenceType, std::less<>>{
-      {"imprisonment", v1::SENTENCE_TYPE_IMPRISONMENT},
-      {"suspended", v1::SENTENCE_TYPE_SUSPENDED},
-      {"fine", v1::SENTENCE_TYPE_FINE},
-      {"juvenile_measure", v1::SENTENCE_TYPE_JUVENILE_MEASURE},
-      {"other", v1::SENTENCE_TYPE_OTHER},
-  };
-  if (auto type = kTypes->find(type_text); type != kTypes->end()) {
+  if (auto type = SentenceTypes().find(type_text); type != SentenceTypes().end()) {
     sentence->set_type(type->second);
   } else {
     problems->Add("sentence_type", "not imprisonment, suspended, fine, juvenile_measure or other");
   }
   uint32_t months = 0;
-  if (!months_text.empty() && !ParseNumber(months_text, 0, 600, &months)) {
-    problems->Add("sentence_months", "not a whole number 0..600");
+  if (!months_text.empty() && !ParseNumber(months_text, 0, kMaxSentenceMonths, &months)) {
+    problems->Add("sentence_months", absl::StrCat("not a whole number 0..", kMaxSentenceMonths));
   }
   sentence->set_months(months);
 }

@@ -1,5 +1,9 @@
 #include "server/audit_service.h"
 
+#include <functional>
+#include <optional>
+#include <utility>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -60,6 +64,41 @@ absl::StatusOr<bool> MatchesFilter(const v1::AuditFilter& f, const v1::AuditEven
   return true;
 }
 
+namespace {
+
+// Hands `take` each event of [start, end) that matches `filter` (from the first retained event
+// when there is no start), decoded, with its index and stored bytes, in order, until `take` says
+// stop (false) or fails. A damaged event is DATA_LOSS; a scan error comes first, then `take`'s.
+using TakeMatch =
+    std::function<absl::StatusOr<bool>(uint64_t index, absl::string_view bytes, v1::AuditEvent)>;
+absl::Status ScanMatching(const storage::AuditLog& log, const v1::AuditFilter& filter,
+                          std::optional<uint64_t> start, uint64_t end, const TakeMatch& take) {
+  absl::Status inner;
+  const auto visit = [&](uint64_t index, absl::string_view bytes) {
+    v1::AuditEvent event;
+    if (!event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+      inner = absl::DataLossError("audit event damaged");
+      return false;
+    }
+    absl::StatusOr<bool> match = MatchesFilter(filter, event);
+    if (!match.ok()) {
+      inner = match.status();
+      return false;
+    }
+    if (!*match) return true;
+    absl::StatusOr<bool> more = take(index, bytes, std::move(event));
+    if (!more.ok()) {
+      inner = more.status();
+      return false;
+    }
+    return *more;
+  };
+  RETURN_IF_ERROR(start.has_value() ? log.Scan(*start, end, visit) : log.ScanRetained(end, visit));
+  return inner;
+}
+
+}  // namespace
+
 grpc::Status AuditService::ListAuditEvents(grpc::ServerContext* ctx,
                                            const v1::ListAuditEventsRequest* req,
                                            v1::ListAuditEventsResponse* resp) {
@@ -80,19 +119,8 @@ grpc::Status AuditService::ListAuditEvents(grpc::ServerContext* ctx,
     const uint64_t size = d_.audit->CurrentHead().size;
     const uint64_t end = std::min(size, start + kMaxScanPerPage);
     uint64_t next = end;
-    absl::Status inner;
-    const auto visit = [&](uint64_t index, absl::string_view bytes) {
-      v1::AuditEvent event;
-      if (!event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-        inner = absl::DataLossError("audit event damaged");
-        return false;
-      }
-      auto match = MatchesFilter(req->filter(), event);
-      if (!match.ok()) {
-        inner = match.status();
-        return false;
-      }
-      if (!*match) return true;
+    const auto take = [&](uint64_t index, absl::string_view bytes,
+                          v1::AuditEvent event) -> absl::StatusOr<bool> {
       if (static_cast<uint32_t>(resp->entries_size()) == page_size) {
         next = index;
         return false;
@@ -103,9 +131,9 @@ grpc::Status AuditService::ListAuditEvents(grpc::ServerContext* ctx,
       *entry->mutable_event() = std::move(event);
       return true;
     };
-    RETURN_IF_ERROR(first_page ? d_.audit->ScanRetained(end, visit)
-                               : d_.audit->Scan(start, end, visit));
-    RETURN_IF_ERROR(inner);
+    RETURN_IF_ERROR(ScanMatching(*d_.audit, req->filter(),
+                                 first_page ? std::nullopt : std::optional<uint64_t>(start), end,
+                                 take));
     if (next < size) resp->set_next_page_token(absl::StrCat(next));
     return absl::OkStatus();
   });
@@ -116,30 +144,16 @@ absl::Status AuditService::StreamEntries(Call& call, const v1::AuditFilter& filt
                                          grpc::ServerWriter<v1::AuditEntry>* writer) {
   // The call's own event must be durable before the first byte leaves.
   RETURN_IF_ERROR(call.Commit(nullptr));
-  absl::Status inner;
-  const auto send = [&](uint64_t index, absl::string_view bytes) {
+  const auto send = [&](uint64_t index, absl::string_view bytes,
+                        v1::AuditEvent event) -> absl::StatusOr<bool> {
     v1::AuditEntry entry;
     entry.set_index(index);
     entry.set_event_bytes(std::string(bytes));
-    if (!entry.mutable_event()->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
-      inner = absl::DataLossError("audit event damaged");
-      return false;
-    }
-    auto match = MatchesFilter(filter, entry.event());
-    if (!match.ok()) {
-      inner = match.status();
-      return false;
-    }
-    if (!*match) return true;
-    if (!writer->Write(entry)) {
-      inner = absl::CancelledError("client went away");
-      return false;
-    }
+    *entry.mutable_event() = std::move(event);
+    if (!writer->Write(entry)) return absl::CancelledError("client went away");
     return true;
   };
-  RETURN_IF_ERROR(start.has_value() ? d_.audit->Scan(*start, end, send)
-                                    : d_.audit->ScanRetained(end, send));
-  return inner;
+  return ScanMatching(*d_.audit, filter, start, end, send);
 }
 
 grpc::Status AuditService::StreamAuditEvents(grpc::ServerContext* ctx,

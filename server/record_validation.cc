@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/record_limits.h"
 #include "common/time_format.h"
 #include "storage/ids.h"
 #include "unicode/uchar.h"
@@ -26,9 +27,6 @@ constexpr size_t kMaxAddress = 200;
 constexpr size_t kMaxForeignCourt = 200;
 constexpr size_t kMaxCaseNumber = 64;
 constexpr int kMaxOffences = 20;
-constexpr uint32_t kMaxArticle = 999;
-constexpr uint32_t kMaxParagraph = 99;
-constexpr uint32_t kMaxSentenceMonths = 600;
 constexpr int kMaxBans = 10;
 // A personal number is pre-checked to this many printable ASCII characters before the regex
 // sees it: libstdc++'s std::regex matcher recurses per character and would exhaust the stack on
@@ -344,6 +342,7 @@ void RecordValidator::ValidateConviction(const Conviction& c,
       const registry::v1::Offence& o = c.offences(i);
       const std::string field = absl::StrCat("conviction.offences[", i, "]");
       if (o.article() < 1 || o.article() > kMaxArticle || o.paragraph() > kMaxParagraph) {
+        // The text is a key of the console's catalog (client/console/catalog.cc): spelled out.
         problems->Add(Invalid(field, "article must be 1..999 and paragraph 0..99"));
       } else if (o.law().size() > kMaxLawBytes ||
                  reference_->FindOffence(o.law(), o.article(), o.paragraph()) == nullptr) {
@@ -364,6 +363,7 @@ void RecordValidator::ValidateConviction(const Conviction& c,
                           type == registry::v1::SENTENCE_TYPE_SUSPENDED;
   if (has_length) {
     if (c.sentence().months() < 1 || c.sentence().months() > kMaxSentenceMonths) {
+      // A key of the console's catalog too.
       problems->Add(Invalid("conviction.sentence.months",
                             "1..600 for imprisonment or a suspended sentence"));
     }

@@ -7,9 +7,10 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/record_limits.h"
 #include "common/status_macros.h"
-#include "crypto/hash.h"
 #include "common/time_format.h"
+#include "crypto/hash.h"
 #include "server/config.h"
 
 namespace registry::server {
@@ -25,12 +26,9 @@ using registry::v1::RetentionRule;
 using registry::v1::RetentionTable;
 using registry::v1::SentenceType;
 
-constexpr uint32_t kMaxArticle = 999;
-constexpr uint32_t kMaxParagraph = 99;
 constexpr size_t kMaxTitleBytes = 200;
 constexpr size_t kMaxCourtIdBytes = 64;
 constexpr size_t kMaxSwitchBytes = 64;
-constexpr uint32_t kMaxSentenceMonths = 600;
 constexpr uint32_t kMaxRetentionYears = 100;
 
 absl::Status Invalid(absl::string_view file, absl::string_view entry, absl::string_view rule) {
@@ -87,9 +85,11 @@ absl::Status CheckOffences(const OffenceTable& table) {
     const std::string entry = absl::StrCat("offences[", i, "]");
     if (!IsLawNumber(e.law())) return Invalid(kFile, entry, "law must look like \"06/L-074\"");
     if (e.article() < 1 || e.article() > kMaxArticle) {
-      return Invalid(kFile, entry, "article must be 1..999");
+      return Invalid(kFile, entry, absl::StrCat("article must be 1..", kMaxArticle));
     }
-    if (e.paragraph() > kMaxParagraph) return Invalid(kFile, entry, "paragraph must be 0..99");
+    if (e.paragraph() > kMaxParagraph) {
+      return Invalid(kFile, entry, absl::StrCat("paragraph must be 0..", kMaxParagraph));
+    }
     if (e.title().empty() || e.title().size() > kMaxTitleBytes) {
       return Invalid(kFile, entry, "title must be 1..200 bytes");
     }
@@ -132,7 +132,8 @@ absl::Status CheckRetention(const RetentionTable& table) {
     const RetentionRule& r = table.rules(i);
     const std::string entry = absl::StrCat("rules[", i, "]");
     if (r.min_sentence_months() > kMaxSentenceMonths) {
-      return Invalid(kFile, entry, "min_sentence_months must be 0..600");
+      return Invalid(kFile, entry,
+                     absl::StrCat("min_sentence_months must be 0..", kMaxSentenceMonths));
     }
     if (r.delete_after_years() < 1 || r.delete_after_years() > kMaxRetentionYears) {
       return Invalid(kFile, entry, "delete_after_years must be 1..100");

@@ -859,18 +859,7 @@ absl::StatusOr<std::string> RecordStore::StageRewrapBatch(absl::string_view afte
                                                           uint64_t* rewrapped, PendingWrite* w) {
   const std::shared_ptr<const crypto::Keyring> keyring = keys_->Get();
   const uint32_t current = keyring->current_version();
-  std::vector<std::string> ids;
-  {
-    auto it = db_->NewIterator(Cf::kRecords);
-    if (after.empty()) {
-      it->SeekToFirst();
-    } else {
-      it->Seek(after);
-      if (it->Valid() && it->key() == after) it->Next();
-    }
-    for (; it->Valid() && ids.size() < max; it->Next()) ids.push_back(std::string(it->key()));
-    RETURN_IF_ERROR(it->status());
-  }
+  ASSIGN_OR_RETURN(const std::vector<std::string> ids, RecordIds(after, max));
   if (ids.empty()) return std::string();
   // Heads are written under their person's stripe, and the batch's persons are only known from
   // the heads themselves: like an import, a batch holds every person stripe, in index order.

@@ -10,31 +10,28 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "client/cli.h"
-#include "gmock/gmock.h"
-#include "gtest/gtest.h"
 #include "absl/time/clock.h"
+#include "client/cli.h"
 #include "common/clock.h"
 #include "common/time_format.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
 #include "registry/v1/audit.grpc.pb.h"
 #include "registry/v1/records.grpc.pb.h"
+#include "tests/testing/cli_run.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
 namespace registry::client {
 namespace {
 
-using ::registry::testing::TestPki;
+using ::registry::testing::CliArgsAs;
+using ::registry::testing::CliRun;
+using ::registry::testing::RunCliCaptured;
 using ::registry::testing::TestServer;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
-
-struct CliRun {
-  int code;
-  std::string out;
-  std::string err;
-};
 
 class AuditCommandsTest : public ::testing::Test {
  protected:
@@ -65,15 +62,7 @@ class AuditCommandsTest : public ::testing::Test {
   }
 
   CliRun Run(const std::vector<std::string>& command, bool json = false) {
-    std::vector<std::string> args = {"--server", server_->address(), "--identity",
-                                     TestPki::Get().IdentityDir("auditor")};
-    if (json) args.push_back("--json");
-    args.insert(args.end(), command.begin(), command.end());
-    std::ostringstream out, err;
-    const int code = RunCli(
-        args, [](absl::string_view) -> std::optional<std::string> { return std::nullopt; }, out,
-        err, /*err_is_terminal=*/false);
-    return {code, out.str(), err.str()};
+    return RunCliCaptured(CliArgsAs(server_->address(), "auditor", command, json));
   }
 
   std::unique_ptr<TestServer> server_;
@@ -244,24 +233,18 @@ TEST_F(AuditCommandsTest, AStateFileOfAnotherServerIsAnotherLogNotATruncation) {
   const CliRun first = Run({"audit", "verify", "--state", state});
   ASSERT_EQ(first.code, 0) << first.err;
   auto other = TestServer::Start();
-  std::vector<std::string> args = {
-      "--server", other->address(), "--identity", TestPki::Get().IdentityDir("auditor"),
-      "audit",    "verify",         "--state",    state,
-      "--full"};
-  std::ostringstream out, err;
-  const int code = RunCli(
-      args, [](absl::string_view) -> std::optional<std::string> { return std::nullopt; }, out, err,
-      /*err_is_terminal=*/false);
-  EXPECT_EQ(code, 0) << err.str();
-  EXPECT_THAT(out.str(),
+  const CliRun run = RunCliCaptured(
+      CliArgsAs(other->address(), "auditor", {"audit", "verify", "--state", state, "--full"}));
+  EXPECT_EQ(run.code, 0) << run.err;
+  EXPECT_THAT(run.out,
               StartsWith(absl::StrCat("verified: audit log ", other->server()->audit_log_id())));
-  EXPECT_THAT(err.str(),
+  EXPECT_THAT(run.err,
               HasSubstr(absl::StrCat("note: this is audit log ", other->server()->audit_log_id(),
                                      " at ", other->address())));
-  EXPECT_THAT(err.str(), HasSubstr(absl::StrCat("it knew log ", server_->server()->audit_log_id(),
-                                                " at ", server_->address())));
-  EXPECT_THAT(err.str(), Not(HasSubstr("truncated")));
-  EXPECT_THAT(err.str(), Not(HasSubstr("WARNING")));
+  EXPECT_THAT(run.err, HasSubstr(absl::StrCat("it knew log ", server_->server()->audit_log_id(),
+                                              " at ", server_->address())));
+  EXPECT_THAT(run.err, Not(HasSubstr("truncated")));
+  EXPECT_THAT(run.err, Not(HasSubstr("WARNING")));
   const CliRun again = Run({"audit", "verify", "--state", state, "--full"});
   EXPECT_EQ(again.code, 0) << again.err;
   EXPECT_EQ(again.err, "");

@@ -341,6 +341,13 @@ AuditState VerifiedState(FakeAuditLog& log) {
   return result->state;
 }
 
+// The state after verifying a new (default) log of `events` events.
+AuditState StateAfterVerifying(int events) {
+  FakeAuditLog log;
+  log.Grow(events);
+  return VerifiedState(log);
+}
+
 TEST(AuditVerifierTest, CleanLogVerifiesAndPinsTheKeyOnFirstUse) {
   FakeAuditLog log;
   log.Grow(13);
@@ -463,9 +470,7 @@ TEST(AuditVerifierTest, ExtraEventsAreCaught) {
 }
 
 TEST(AuditVerifierTest, TruncationIsCaught) {
-  FakeAuditLog log;
-  log.Grow(10);
-  const AuditState state = VerifiedState(log);
+  const AuditState state = StateAfterVerifying(10);
   FakeAuditLog shorter;
   shorter.Grow(7);
   ExpectFailure(Verify(shorter, state), absl::StatusCode::kDataLoss,
@@ -473,9 +478,7 @@ TEST(AuditVerifierTest, TruncationIsCaught) {
 }
 
 TEST(AuditVerifierTest, ForkedHeadOfTheSameSizeIsCaught) {
-  FakeAuditLog log;
-  log.Grow(10);
-  const AuditState state = VerifiedState(log);
+  const AuditState state = StateAfterVerifying(10);
   FakeAuditLog fork('k', "other");
   fork.Grow(10);
   ExpectFailure(Verify(fork, state, AuditVerifyOptions()), absl::StatusCode::kDataLoss,
@@ -483,9 +486,7 @@ TEST(AuditVerifierTest, ForkedHeadOfTheSameSizeIsCaught) {
 }
 
 TEST(AuditVerifierTest, LargerForkedHeadIsCaughtByTheConsistencyProof) {
-  FakeAuditLog log;
-  log.Grow(6);
-  const AuditState state = VerifiedState(log);
+  const AuditState state = StateAfterVerifying(6);
   FakeAuditLog fork('k', "other");
   fork.Grow(11);
   ExpectFailure(Verify(fork, state, AuditVerifyOptions()), absl::StatusCode::kDataLoss,

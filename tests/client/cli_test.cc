@@ -19,29 +19,19 @@
 #include "crypto/vetting_certificate.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/cli_run.h"
 
 namespace registry::client {
 namespace {
 
+using ::registry::testing::CliRun;
+using ::registry::testing::Flowed;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::StartsWith;
 
-struct CliRun {
-  int code;
-  std::string out;
-  std::string err;
-};
-
 CliRun RunWith(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
-  std::ostringstream out, err;
-  const EnvLookup lookup = [env](absl::string_view name) -> std::optional<std::string> {
-    auto it = env.find(std::string(name));
-    if (it == env.end()) return std::nullopt;
-    return it->second;
-  };
-  const int code = RunCli(args, lookup, out, err, /*err_is_terminal=*/false);
-  return {code, out.str(), err.str()};
+  return ::registry::testing::RunCliCaptured(args, env);
 }
 
 class TempDir {
@@ -92,17 +82,6 @@ TEST(CliTest, EveryCommandHasHelpThatExitsZero) {
       }
     }
   }
-}
-
-// Runs of spaces and line breaks as one space: how a wrapped text reads.
-std::string Flowed(absl::string_view text) {
-  std::string out;
-  for (char c : text) {
-    const bool space = c == ' ' || c == '\n';
-    if (space && (out.empty() || out.back() == ' ')) continue;
-    out.push_back(space ? ' ' : c);
-  }
-  return out;
 }
 
 TEST(CliTest, HelpNeverCutsADescriptionAndFitsATerminal) {

@@ -24,6 +24,7 @@
 #include "registry/v1/info.grpc.pb.h"
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
+#include "tests/testing/cli_run.h"
 #include "tests/testing/test_pki.h"
 
 namespace registry::client {
@@ -207,11 +208,9 @@ class FakeAdmin final : public v1::AdminService::Service {
   }
 };
 
-struct CliRun {
-  int code;
-  std::string out;
-  std::string err;
-};
+using ::registry::testing::CliArgsAs;
+using ::registry::testing::CliRun;
+using ::registry::testing::RunCliCaptured;
 
 class HostileServerTest : public ::testing::Test {
  protected:
@@ -244,15 +243,7 @@ class HostileServerTest : public ::testing::Test {
   }
 
   CliRun Run(const std::vector<std::string>& command, bool json = false) {
-    std::vector<std::string> args = {"--server", address_, "--identity",
-                                     TestPki::Get().IdentityDir("auditor")};
-    if (json) args.push_back("--json");
-    args.insert(args.end(), command.begin(), command.end());
-    std::ostringstream out, err;
-    const int code = RunCli(
-        args, [](absl::string_view) -> std::optional<std::string> { return std::nullopt; }, out,
-        err, /*err_is_terminal=*/false);
-    return {code, out.str(), err.str()};
+    return RunCliCaptured(CliArgsAs(address_, "auditor", command, json));
   }
 
   FakeAudit audit_;

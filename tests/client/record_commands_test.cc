@@ -20,34 +20,23 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "registry/v1/records.grpc.pb.h"
+#include "tests/testing/cli_run.h"
+#include "tests/testing/clients.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
 namespace registry::client {
 namespace {
 
-using ::registry::testing::TestPki;
+using ::registry::testing::CliArgsAs;
+using ::registry::testing::CliInput;
+using ::registry::testing::CliRun;
+using ::registry::testing::Flowed;
+using ::registry::testing::RunCliCaptured;
 using ::registry::testing::TestServer;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
-
-struct CliRun {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-// Runs of spaces and line breaks as one space: how a wrapped text reads.
-std::string Flowed(absl::string_view text) {
-  std::string out;
-  for (char c : text) {
-    const bool space = c == ' ' || c == '\n';
-    if (space && (out.empty() || out.back() == ' ')) continue;
-    out.push_back(space ? ' ' : c);
-  }
-  return out;
-}
 
 // Options that make a whole, valid record of a fictional person.
 std::vector<std::string> RecordOptions() {
@@ -102,41 +91,19 @@ class RecordCommandsTest : public ::testing::Test {
   // registry-cli as `identity`, with `input` typed on a terminal when given.
   CliRun As(const std::string& identity, const std::vector<std::string>& command,
             std::optional<std::string> input = std::nullopt, bool input_is_terminal = true) {
-    std::vector<std::string> args = {"--server", server_->address(), "--identity",
-                                     TestPki::Get().IdentityDir(identity)};
-    args.insert(args.end(), command.begin(), command.end());
-    std::istringstream in(input.value_or(""));
-    std::ostringstream out, err;
-    CliStreams streams;
-    streams.in = &in;
-    streams.in_is_terminal = input.has_value() && input_is_terminal;
-    streams.out = &out;
-    streams.err = &err;
-    const int code = RunCli(
-        args, [](absl::string_view) -> std::optional<std::string> { return std::nullopt; },
-        streams);
-    return {code, out.str(), err.str()};
+    return RunCliCaptured(CliArgsAs(server_->address(), identity, command), {},
+                          CliInput{input.value_or(""), input.has_value() && input_is_terminal});
   }
 
   v1::Record Get(const std::string& id) {
-    grpc::ClientContext context;
-    v1::GetRecordRequest request;
-    request.set_record_id(id);
-    v1::GetRecordResponse response;
-    const grpc::Status s = v1::RecordService::NewStub(server_->Channel("clerk"))
-                               ->GetRecord(&context, request, &response);
+    v1::Record record;
+    const grpc::Status s = testing::GetRecordAs(*server_, "clerk", id, &record);
     EXPECT_TRUE(s.ok()) << s.error_message();
-    return response.record();
+    return record;
   }
 
   grpc::StatusCode GetCode(const std::string& id) {
-    grpc::ClientContext context;
-    v1::GetRecordRequest request;
-    request.set_record_id(id);
-    v1::GetRecordResponse response;
-    return v1::RecordService::NewStub(server_->Channel("clerk"))
-        ->GetRecord(&context, request, &response)
-        .error_code();
+    return testing::GetRecordAs(*server_, "clerk", id, nullptr).error_code();
   }
 
   // The actions of the audit events from `from` on.

@@ -267,29 +267,28 @@ class CrashCycles {
     uint32_t version = 0;
     v1::RecordStatus status = m.status;
     Model::Pending pending{Model::Pending::kAmend, m.person, m.status};
+    // A dispute or its resolution: remembered as pending before the call, whose answer a crash
+    // may take.
+    const auto change_status = [&](auto req, auto rpc, Model::Pending::Kind kind,
+                                   v1::RecordStatus to, const char* reason) {
+      req.set_record_id(m.id);
+      req.set_reason(reason);
+      pending.kind = kind;
+      pending.status = to;
+      Remember(i, pending);
+      v1::RecordStatusResponse resp;
+      s = (stub->*rpc)(Context().get(), req, &resp);
+      version = resp.version();
+      status = resp.status();
+    };
     const int pick = static_cast<int>(rng() % 4);
     if (m.status == v1::RECORD_STATUS_DISPUTED && pick < 2) {
-      v1::ResolveDisputeRequest req;
-      req.set_record_id(m.id);
-      req.set_reason("identity confirmed");
-      pending.kind = Model::Pending::kResolve;
-      pending.status = v1::RECORD_STATUS_ACTIVE;
-      Remember(i, pending);
-      v1::RecordStatusResponse resp;
-      s = stub->ResolveDispute(Context().get(), req, &resp);
-      version = resp.version();
-      status = resp.status();
+      change_status(v1::ResolveDisputeRequest(), &v1::RecordService::Stub::ResolveDispute,
+                    Model::Pending::kResolve, v1::RECORD_STATUS_ACTIVE, "identity confirmed");
     } else if (m.status == v1::RECORD_STATUS_ACTIVE && pick == 0) {
-      v1::DisputeRecordRequest req;
-      req.set_record_id(m.id);
-      req.set_reason("identity contested by the data subject");
-      pending.kind = Model::Pending::kDispute;
-      pending.status = v1::RECORD_STATUS_DISPUTED;
-      Remember(i, pending);
-      v1::RecordStatusResponse resp;
-      s = stub->DisputeRecord(Context().get(), req, &resp);
-      version = resp.version();
-      status = resp.status();
+      change_status(v1::DisputeRecordRequest(), &v1::RecordService::Stub::DisputeRecord,
+                    Model::Pending::kDispute, v1::RECORD_STATUS_DISPUTED,
+                    "identity contested by the data subject");
     } else {
       v1::AmendRecordRequest req;
       req.set_record_id(m.id);

@@ -27,6 +27,8 @@
 #include "storage/audit_log.h"
 #include "tests/reliability/full_disk_fs.h"
 #include "tests/reliability/registryd_child.h"
+#include "tests/testing/audit_verify.h"
+#include "tests/testing/clients.h"
 #include "tests/testing/test_server.h"
 
 namespace registry {
@@ -34,15 +36,10 @@ namespace {
 
 namespace v1 = registry::v1;
 using testing::FullDiskFileSystem;
+using testing::NewCallContext;
 using testing::TestServer;
 
 constexpr uint64_t kPlenty = uint64_t{1} << 40;
-
-std::unique_ptr<grpc::ClientContext> Context() {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-  return ctx;
-}
 
 class FullDiskTest : public ::testing::Test {
  protected:
@@ -64,7 +61,8 @@ class FullDiskTest : public ::testing::Test {
 
   grpc::Status Create(int n, std::string* id = nullptr) {
     v1::CreateRecordResponse resp;
-    grpc::Status s = clerk_->CreateRecord(Context().get(), testing::FictionalRecord(n), &resp);
+    grpc::Status s =
+        clerk_->CreateRecord(NewCallContext().get(), testing::FictionalRecord(n), &resp);
     if (s.ok()) {
       acked_.push_back({resp.record_id(), n});
       if (id != nullptr) *id = resp.record_id();
@@ -79,7 +77,7 @@ class FullDiskTest : public ::testing::Test {
     req.mutable_update_mask()->add_paths("person.last_known_address");
     req.set_reason("address corrected by court notice");
     v1::AmendRecordResponse resp;
-    return clerk_->AmendRecord(Context().get(), req, &resp);
+    return clerk_->AmendRecord(NewCallContext().get(), req, &resp);
   }
 
   grpc::Status Get(const std::string& id, int n, v1::Record* record = nullptr) {
@@ -88,14 +86,14 @@ class FullDiskTest : public ::testing::Test {
     req.mutable_purpose()->set_case_reference(absl::StrCat("PKR ", n, "/2026"));
     req.mutable_purpose()->set_purpose_code("criminal_proceedings");
     v1::GetRecordResponse resp;
-    grpc::Status s = court_->GetRecord(Context().get(), req, &resp);
+    grpc::Status s = court_->GetRecord(NewCallContext().get(), req, &resp);
     if (record != nullptr) *record = resp.record();
     return s;
   }
 
   grpc::Status Vet(int n, v1::VettingCheckResponse* resp) {
     return vetting_->VettingCheck(
-        Context().get(),
+        NewCallContext().get(),
         testing::CandidateOf(testing::FictionalRecord(n).person(), absl::StrCat("C-", n)), resp);
   }
 
@@ -128,21 +126,33 @@ class FullDiskTest : public ::testing::Test {
       EXPECT_EQ(record.person().personal_number(),
                 testing::FictionalRecord(n).person().personal_number());
     }
-    client::ConnectionSettings settings;
-    settings.timeout = absl::Seconds(30);
-    settings.request_id = "full-disk";
-    client::GrpcAuditLogSource source(server_->Channel("auditor"), settings);
-    client::AuditVerifyOptions options;
-    options.full = true;
-    auto verified = client::VerifyAuditLog(source, state_, options, absl::Now());
+    auto verified = testing::VerifyAuditLogOver(server_->Channel("auditor"), state_, "full-disk");
     ASSERT_TRUE(verified.ok()) << verified.status();
     state_ = verified->state;
     auto admin = v1::AdminService::NewStub(server_->Channel("admin"));
     v1::VerifyDataResponse check;
-    grpc::Status s = admin->VerifyData(Context().get(), {}, &check);
+    grpc::Status s = admin->VerifyData(NewCallContext().get(), {}, &check);
     ASSERT_TRUE(s.ok()) << s.error_message();
     EXPECT_EQ(check.problem_count(), 0u) << check.DebugString();
     EXPECT_EQ(check.records(), acked_.size());
+  }
+
+  // A restart finds every acknowledged write and a log that verifies.
+  void ExpectAllOfItAfterARestart() {
+    ASSERT_TRUE(server_->Restart().ok());
+    Connect();
+    ExpectEverythingAcknowledgedAndAConsistentLog();
+  }
+
+  // Space returns: changes are taken again without a restart (among them an amendment of `id`),
+  // and then after one.
+  void ExpectRecoveryOnceSpaceReturns(const std::string& id) {
+    disk_->SetFree(kPlenty);
+    ASSERT_TRUE(WaitForChanges(101, absl::Seconds(30)))
+        << "changes still fail after space returned";
+    EXPECT_TRUE(Amend(id, "Rr. Plot 2, Pejë").ok());
+    ExpectEverythingAcknowledgedAndAConsistentLog();
+    ExpectAllOfItAfterARestart();
   }
 
   std::shared_ptr<FullDiskFileSystem> disk_;
@@ -190,15 +200,7 @@ TEST_F(FullDiskTest, BelowTheReserveChangesAreRefusedAndReadsGoOn) {
   EXPECT_EQ(Get(first, 0).error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_EQ(Vet(1, &vetted).error_code(), grpc::StatusCode::UNAVAILABLE);
 
-  disk_->SetFree(kPlenty);
-  ASSERT_TRUE(WaitForChanges(101, absl::Seconds(30)))
-      << "changes still fail after space returned";
-  EXPECT_TRUE(Amend(first, "Rr. Plot 2, Pejë").ok());
-  ExpectEverythingAcknowledgedAndAConsistentLog();
-
-  ASSERT_TRUE(server_->Restart().ok());
-  Connect();
-  ExpectEverythingAcknowledgedAndAConsistentLog();
+  ASSERT_NO_FATAL_FAILURE(ExpectRecoveryOnceSpaceReturns(first));
 }
 
 // The disk fills between the registry's look at the free space and the write (another process
@@ -223,16 +225,7 @@ TEST_F(FullDiskTest, AWriteThatMeetsAFullDiskIsUnavailableAndTheRegistryRecovers
     EXPECT_EQ(read.error_code(), grpc::StatusCode::UNAVAILABLE) << read.error_message();
   }
 
-  disk_->SetFree(kPlenty);
-  ASSERT_TRUE(WaitForChanges(101, absl::Seconds(30)))
-      << "changes still fail after space returned";
-  EXPECT_TRUE(Amend(first, "Rr. Plot 2, Pejë").ok());
-  ExpectEverythingAcknowledgedAndAConsistentLog();
-
-  // A restart finds all of it.
-  ASSERT_TRUE(server_->Restart().ok());
-  Connect();
-  ExpectEverythingAcknowledgedAndAConsistentLog();
+  ASSERT_NO_FATAL_FAILURE(ExpectRecoveryOnceSpaceReturns(first));
 }
 
 // Room for part of a write only: the log's last record is cut short on disk. Each time, the
@@ -253,9 +246,7 @@ TEST_F(FullDiskTest, AShortWriteAtTheEndOfTheLogIsNeitherAcknowledgedNorFatal) {
   }
   EXPECT_GT(disk_->refusals(), 0u);
   ExpectEverythingAcknowledgedAndAConsistentLog();
-  ASSERT_TRUE(server_->Restart().ok());
-  Connect();
-  ExpectEverythingAcknowledgedAndAConsistentLog();
+  ASSERT_NO_FATAL_FAILURE(ExpectAllOfItAfterARestart());
 }
 
 // A nearly full disk: room for a write's first bytes, not for the flush a resume makes. Changes

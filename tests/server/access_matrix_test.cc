@@ -28,6 +28,7 @@
 #include "registry/v1/vetting.grpc.pb.h"
 #include "server/method_table.h"
 #include "tests/testing/api_protos.h"
+#include "tests/testing/audit_events.h"
 #include "tests/testing/outcome.h"
 #include "tests/testing/test_server.h"
 
@@ -39,6 +40,7 @@ using google::protobuf::DescriptorPool;
 using google::protobuf::FileDescriptor;
 using google::protobuf::MethodDescriptor;
 using google::protobuf::ServiceDescriptor;
+using testing::StoredEvent;
 using testing::TestServer;
 
 // docs/domain.md's role table, one line per RPC.
@@ -240,16 +242,6 @@ grpc::Status CallWithEmptyRequest(const std::shared_ptr<grpc::Channel>& channel,
   return status;
 }
 
-v1::AuditEvent EventAt(TestServer& server, uint64_t index) {
-  v1::AuditEvent event;
-  auto bytes = server.server()->audit_log()->ReadEvent(index);
-  EXPECT_TRUE(bytes.ok()) << bytes.status();
-  if (bytes.ok()) {
-    EXPECT_TRUE(event.ParseFromString(*bytes));
-  }
-  return event;
-}
-
 // Every refusal of an unknown certificate is audited up to a per-certificate burst
 // (server/refusal_limiter.h); the matrix makes more calls than the default burst from one
 // certificate and checks each one's event, so it raises the burst.
@@ -294,9 +286,9 @@ TEST_P(AccessMatrixTest, EveryMethodAllowsExactlyItsRoles) {
       // rotation's start, batches and end) commits each with a system event before it.
       ASSERT_GE(after, before + 1);
       for (uint64_t i = before; i + 1 < after; ++i) {
-        EXPECT_TRUE(absl::StartsWith(EventAt(*server_, i).actor(), "system:")) << i;
+        EXPECT_TRUE(absl::StartsWith(StoredEvent(*server_, i).actor(), "system:")) << i;
       }
-      const v1::AuditEvent event = EventAt(*server_, after - 1);
+      const v1::AuditEvent event = StoredEvent(*server_, after - 1);
       EXPECT_EQ(event.actor(), who.actor);
       EXPECT_EQ(RoleName(event.role()), who.role);
       EXPECT_EQ(event.action(), method);
@@ -305,7 +297,7 @@ TEST_P(AccessMatrixTest, EveryMethodAllowsExactlyItsRoles) {
       EXPECT_EQ(status.error_code(), grpc::StatusCode::PERMISSION_DENIED)
           << status.error_code() << ": " << status.error_message();
       ASSERT_EQ(after, before + 1) << "a refused call leaves exactly one audit event";
-      const v1::AuditEvent event = EventAt(*server_, before);
+      const v1::AuditEvent event = StoredEvent(*server_, before);
       EXPECT_EQ(testing::OutcomeName(event), "PERMISSION_DENIED");
       EXPECT_EQ(event.actor(), who.actor);
       EXPECT_EQ(event.action(), method);
@@ -347,7 +339,7 @@ TEST_P(UnidentifiedCertificateTest, EveryServiceRefusesItAsUnauthenticated) {
     EXPECT_EQ(status.error_code(), grpc::StatusCode::UNAUTHENTICATED) << status.error_message();
     EXPECT_TRUE(absl::StrContains(status.error_message(), "identity")) << status.error_message();
     ASSERT_EQ(log->CurrentHead().size, before + 1) << "a refused call leaves exactly one event";
-    const v1::AuditEvent event = EventAt(*server_, before);
+    const v1::AuditEvent event = StoredEvent(*server_, before);
     EXPECT_EQ(testing::OutcomeName(event), "UNAUTHENTICATED");
     EXPECT_EQ(event.actor(), "");
     EXPECT_EQ(event.role(), v1::ROLE_UNSPECIFIED);
@@ -392,7 +384,7 @@ TEST(AccessControlTest, VettingIdentityCannotReadRecords) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_FALSE(got.has_record());
   ASSERT_EQ(log->CurrentHead().size, before + 1);
-  v1::AuditEvent event = EventAt(*server, before);
+  v1::AuditEvent event = StoredEvent(*server, before);
   EXPECT_EQ(testing::OutcomeName(event), "PERMISSION_DENIED");
   EXPECT_EQ(event.actor(), "spiffe://registry.kjc.dev/vetting/dev-vetting");
   EXPECT_EQ(event.role(), v1::ROLE_VETTING);

@@ -21,6 +21,11 @@
 #include "server/audit_service.h"
 #include "storage/audit_log.h"
 #include "storage/database.h"
+#include "tests/testing/audit_events.h"
+#include "tests/testing/clients.h"
+#include "tests/testing/principals.h"
+#include "tests/testing/stored_data.h"
+#include "tests/testing/switchable_fault.h"
 #include "tests/testing/test_server.h"
 
 namespace registry {
@@ -29,31 +34,14 @@ namespace {
 namespace v1 = registry::v1;
 using storage::Cf;
 using storage::EncodeU64;
+using testing::kAuditorId;
+using testing::NewCallContext;
+using testing::SwitchableFault;
 using testing::TestServer;
 using testing::TestServerOptions;
 
 constexpr char kBatches[] = "/registry.v1.AuditService/StreamAuditBatches";
 constexpr char kEvents[] = "/registry.v1.AuditService/StreamAuditEvents";
-constexpr char kAuditorId[] = "spiffe://registry.kjc.dev/auditor/dev-auditor";
-
-std::unique_ptr<grpc::ClientContext> Context() {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
-  return ctx;
-}
-
-// Fails every database write while switched on.
-class SwitchableFault : public storage::WriteFaultInjector {
- public:
-  absl::Status BeforeWrite() override {
-    if (failing_.load()) return absl::UnavailableError("injected disk failure");
-    return absl::OkStatus();
-  }
-  void set_failing(bool failing) { failing_.store(failing); }
-
- private:
-  std::atomic<bool> failing_{false};
-};
 
 class AuditBatchStreamTest : public ::testing::Test {
  protected:
@@ -63,17 +51,9 @@ class AuditBatchStreamTest : public ::testing::Test {
   }
 
   storage::AuditLog* log() { return server_->server()->audit_log(); }
-  uint64_t LogSize() { return log()->CurrentHead().size; }
+  uint64_t LogSize() { return testing::AuditLogSize(*server_); }
 
-  v1::AuditEvent EventAt(uint64_t index) {
-    absl::StatusOr<std::string> bytes = log()->ReadEvent(index);
-    EXPECT_TRUE(bytes.ok()) << bytes.status();
-    v1::AuditEvent event;
-    if (bytes.ok()) {
-      EXPECT_TRUE(event.ParseFromString(*bytes));
-    }
-    return event;
-  }
+  v1::AuditEvent EventAt(uint64_t index) { return testing::StoredEvent(*server_, index); }
 
   // Appends `count` events straight to the log from several threads (grouped commits), each
   // with `detail_bytes` of detail text, so that a test can have a large log quickly.
@@ -99,7 +79,7 @@ class AuditBatchStreamTest : public ::testing::Test {
   // Reads the whole stream; returns its status.
   grpc::Status ReadBatches(v1::AuditService::Stub* stub, const v1::StreamAuditBatchesRequest& req,
                            std::vector<v1::AuditBatch>* batches) {
-    auto ctx = Context();
+    auto ctx = NewCallContext();
     auto reader = stub->StreamAuditBatches(ctx.get(), req);
     v1::AuditBatch batch;
     while (reader->Read(&batch)) batches->push_back(batch);
@@ -250,17 +230,9 @@ TEST_F(AuditBatchStreamTest, AMissingEventIsDataLossNeverSkipped) {
   Start();
   AppendEvents(600);
   constexpr uint64_t kDeleted = 123;
-  server_->Stop();
-  {
-    storage::DatabaseOptions options;
-    options.path = server_->config().data_dir();
-    options.create_if_missing = false;
-    absl::StatusOr<std::unique_ptr<storage::Database>> db = storage::Database::Open(options);
-    ASSERT_TRUE(db.ok()) << db.status();
-    storage::Batch batch;
-    batch.Delete(Cf::kAudit, EncodeU64(kDeleted));
-    ASSERT_TRUE((*db)->Write(batch).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(testing::EditStoppedData(*server_, [&](storage::Database* db) {
+    testing::DeleteStored(db, Cf::kAudit, EncodeU64(kDeleted));
+  }));
   ASSERT_TRUE(server_->Restart().ok());
   auditor_ = v1::AuditService::NewStub(server_->Channel("auditor"));
   std::vector<v1::AuditBatch> batches;

@@ -24,7 +24,10 @@
 #include "registry/v1/records.grpc.pb.h"
 #include "storage/audit_log.h"
 #include "storage/database.h"
+#include "tests/testing/audit_events.h"
+#include "tests/testing/clients.h"
 #include "tests/testing/outcome.h"
+#include "tests/testing/stored_data.h"
 #include "tests/testing/test_server.h"
 
 namespace registry {
@@ -33,6 +36,7 @@ namespace {
 namespace merkle = crypto::merkle;
 namespace v1 = registry::v1;
 using ::registry::testing::FictionalRecord;
+using ::registry::testing::NewCallContext;
 using ::registry::testing::TestServer;
 using ::registry::testing::TestServerOptions;
 using ::testing::Contains;
@@ -40,12 +44,6 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
 constexpr uint32_t kRetentionDays = 365;
-
-std::unique_ptr<grpc::ClientContext> Context() {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  return ctx;
-}
 
 class AuditRetentionTest : public ::testing::Test {
  protected:
@@ -60,21 +58,14 @@ class AuditRetentionTest : public ::testing::Test {
   }
 
   storage::AuditLog* log() { return server_->server()->audit_log(); }
-  uint64_t LogSize() { return log()->CurrentHead().size; }
+  uint64_t LogSize() { return testing::AuditLogSize(*server_); }
 
-  v1::AuditEvent EventAt(uint64_t index) {
-    absl::StatusOr<std::string> bytes = log()->ReadEvent(index);
-    EXPECT_TRUE(bytes.ok()) << bytes.status();
-    v1::AuditEvent event;
-    if (bytes.ok()) {
-      EXPECT_TRUE(event.ParseFromString(*bytes));
-    }
-    return event;
-  }
+  v1::AuditEvent EventAt(uint64_t index) { return testing::StoredEvent(*server_, index); }
 
   std::string Create(int n) {
     v1::CreateRecordResponse created;
-    const grpc::Status s = clerk_->CreateRecord(Context().get(), FictionalRecord(n), &created);
+    const grpc::Status s =
+        clerk_->CreateRecord(NewCallContext().get(), FictionalRecord(n), &created);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return created.record_id();
   }
@@ -84,7 +75,7 @@ class AuditRetentionTest : public ::testing::Test {
     req.set_record_id(id);
     req.set_legal_basis("CC 04/L-082 art. 103");
     v1::ExpungeRecordResponse resp;
-    const grpc::Status s = clerk_->ExpungeRecord(Context().get(), req, &resp);
+    const grpc::Status s = clerk_->ExpungeRecord(NewCallContext().get(), req, &resp);
     EXPECT_TRUE(s.ok()) << s.error_message();
   }
 
@@ -98,7 +89,7 @@ class AuditRetentionTest : public ::testing::Test {
       get.mutable_purpose()->set_case_reference(absl::StrCat("PKR ", i, "/2026"));
       get.mutable_purpose()->set_purpose_code("criminal_proceedings");
       v1::GetRecordResponse got;
-      const grpc::Status s = court->GetRecord(Context().get(), get, &got);
+      const grpc::Status s = court->GetRecord(NewCallContext().get(), get, &got);
       EXPECT_TRUE(s.ok()) << s.error_message();
     }
   }
@@ -115,7 +106,7 @@ class AuditRetentionTest : public ::testing::Test {
 
   v1::PrunedPrefix GetPrunedPrefix() {
     v1::PrunedPrefix prefix;
-    const grpc::Status s = auditor_->GetPrunedPrefix(Context().get(), {}, &prefix);
+    const grpc::Status s = auditor_->GetPrunedPrefix(NewCallContext().get(), {}, &prefix);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return prefix;
   }
@@ -124,7 +115,7 @@ class AuditRetentionTest : public ::testing::Test {
     v1::StreamAuditEventsRequest req;
     req.set_start_index(start);
     req.set_end_index(end);
-    auto ctx = Context();
+    auto ctx = NewCallContext();
     auto reader = auditor_->StreamAuditEvents(ctx.get(), req);
     v1::AuditEntry entry;
     while (reader->Read(&entry)) out->push_back(entry);
@@ -134,7 +125,7 @@ class AuditRetentionTest : public ::testing::Test {
   v1::VerifyDataResponse VerifyData() {
     v1::VerifyDataResponse resp;
     const grpc::Status s = v1::AdminService::NewStub(server_->Channel("admin"))
-                               ->VerifyData(Context().get(), v1::VerifyDataRequest(), &resp);
+                               ->VerifyData(NewCallContext().get(), v1::VerifyDataRequest(), &resp);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return resp;
   }
@@ -214,7 +205,7 @@ TEST_F(AuditRetentionTest, TheLeftEdgeAndTheRetainedEventsGiveTheSignedRoot) {
   EXPECT_EQ(prefix.recorded_by(), pruned.recorded_by);
 
   v1::SignedTreeHead head;
-  ASSERT_TRUE(auditor_->GetSignedTreeHead(Context().get(), {}, &head).ok());
+  ASSERT_TRUE(auditor_->GetSignedTreeHead(NewCallContext().get(), {}, &head).ok());
   const std::string signed_bytes = *crypto::TreeHeadSigningBytes(
       head.log_id(), head.tree_size(), head.timestamp_micros(), head.root_hash(), head.key_id());
   ASSERT_TRUE(crypto::Ed25519Verify(server_->server()->audit_signer().public_key(), signed_bytes,
@@ -243,7 +234,7 @@ TEST_F(AuditRetentionTest, TheLeftEdgeAndTheRetainedEventsGiveTheSignedRoot) {
   req.set_leaf_index(0);
   req.set_tree_size(head.tree_size());
   v1::InclusionProof proof;
-  EXPECT_TRUE(auditor_->GetInclusionProof(Context().get(), req, &proof).ok());
+  EXPECT_TRUE(auditor_->GetInclusionProof(NewCallContext().get(), req, &proof).ok());
   EXPECT_FALSE(proof.hashes().empty());
 }
 
@@ -254,7 +245,7 @@ TEST_F(AuditRetentionTest, StreamsListsAndExportsStartAtTheBoundaryAndNameIt) {
   v1::ListAuditEventsRequest first_page;
   first_page.set_page_size(2);
   v1::ListAuditEventsResponse page;
-  ASSERT_TRUE(auditor_->ListAuditEvents(Context().get(), first_page, &page).ok());
+  ASSERT_TRUE(auditor_->ListAuditEvents(NewCallContext().get(), first_page, &page).ok());
   const std::string old_token = page.next_page_token();
   ASSERT_FALSE(old_token.empty());
 
@@ -268,7 +259,7 @@ TEST_F(AuditRetentionTest, StreamsListsAndExportsStartAtTheBoundaryAndNameIt) {
 
   // List: the first page starts at the boundary.
   v1::ListAuditEventsResponse listed;
-  ASSERT_TRUE(auditor_->ListAuditEvents(Context().get(), {}, &listed).ok());
+  ASSERT_TRUE(auditor_->ListAuditEvents(NewCallContext().get(), {}, &listed).ok());
   ASSERT_GT(listed.entries_size(), 0);
   EXPECT_EQ(listed.entries(0).index(), boundary);
   for (int i = 1; i < listed.entries_size(); ++i) {
@@ -278,7 +269,8 @@ TEST_F(AuditRetentionTest, StreamsListsAndExportsStartAtTheBoundaryAndNameIt) {
   v1::ListAuditEventsRequest stale;
   stale.set_page_token(old_token);
   v1::ListAuditEventsResponse stale_page;
-  const grpc::Status stale_status = auditor_->ListAuditEvents(Context().get(), stale, &stale_page);
+  const grpc::Status stale_status =
+      auditor_->ListAuditEvents(NewCallContext().get(), stale, &stale_page);
   EXPECT_EQ(stale_status.error_code(), grpc::StatusCode::OUT_OF_RANGE);
   EXPECT_THAT(stale_status.error_message(), HasSubstr(named));
   EXPECT_EQ(stale_page.entries_size(), 0);
@@ -305,7 +297,7 @@ TEST_F(AuditRetentionTest, StreamsListsAndExportsStartAtTheBoundaryAndNameIt) {
     const uint64_t before = LogSize();
     v1::StreamAuditBatchesRequest batch_req;
     batch_req.set_start_index(start);
-    auto batch_ctx = Context();
+    auto batch_ctx = NewCallContext();
     auto batches = auditor_->StreamAuditBatches(batch_ctx.get(), batch_req);
     v1::AuditBatch batch;
     EXPECT_FALSE(batches->Read(&batch)) << start;
@@ -318,7 +310,7 @@ TEST_F(AuditRetentionTest, StreamsListsAndExportsStartAtTheBoundaryAndNameIt) {
   {
     v1::StreamAuditBatchesRequest batch_req;
     batch_req.set_start_index(boundary);
-    auto batch_ctx = Context();
+    auto batch_ctx = NewCallContext();
     auto batches = auditor_->StreamAuditBatches(batch_ctx.get(), batch_req);
     v1::AuditBatch batch;
     ASSERT_TRUE(batches->Read(&batch));
@@ -333,7 +325,7 @@ TEST_F(AuditRetentionTest, StreamsListsAndExportsStartAtTheBoundaryAndNameIt) {
   v1::ExportAuditEventsRequest req;
   req.set_recipient("Information and Privacy Agency");
   req.set_reference("IPA-2026-9");
-  auto ctx = Context();
+  auto ctx = NewCallContext();
   auto reader = auditor_->ExportAuditEvents(ctx.get(), req);
   std::vector<uint64_t> exported;
   v1::AuditEntry entry;
@@ -382,17 +374,9 @@ TEST_F(AuditRetentionTest, TheDataCheckHoldsAcrossPruning) {
   EXPECT_EQ(after.problem_count(), 0u) << (after.problems().empty() ? "" : after.problems(0));
 
   // The kept row is what stands for the pruned create event: without it the record has none.
-  server_->Stop();
-  {
-    storage::DatabaseOptions options;
-    options.path = server_->config().data_dir();
-    options.create_if_missing = false;
-    auto db = storage::Database::Open(options);
-    ASSERT_TRUE(db.ok()) << db.status();
-    storage::Batch batch;
-    batch.Delete(storage::Cf::kMeta, "audit/pruned-facts/" + kept);
-    ASSERT_TRUE((*db)->Write(batch).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(testing::EditStoppedData(*server_, [&](storage::Database* db) {
+    testing::DeleteStored(db, storage::Cf::kMeta, "audit/pruned-facts/" + kept);
+  }));
   ASSERT_TRUE(server_->Restart().ok());
   auditor_ = v1::AuditService::NewStub(server_->Channel("auditor"));
   after = VerifyData();

@@ -29,6 +29,10 @@
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
 #include "storage/database.h"
+#include "tests/testing/audit_events.h"
+#include "tests/testing/clients.h"
+#include "tests/testing/principals.h"
+#include "tests/testing/switchable_fault.h"
 #include "tests/testing/test_server.h"
 
 namespace registry {
@@ -38,14 +42,15 @@ namespace merkle = crypto::merkle;
 namespace v1 = registry::v1;
 using testing::CandidateOf;
 using testing::FictionalRecord;
+using testing::kAdminId;
+using testing::kAuditorId;
+using testing::kClerkId;
+using testing::kCourtId;
+using testing::kVettingId;
+using testing::NewCallContext;
+using testing::SwitchableFault;
 using testing::TestServer;
 using testing::TestServerOptions;
-
-constexpr char kClerkId[] = "spiffe://registry.kjc.dev/clerk/dev-clerk";
-constexpr char kCourtId[] = "spiffe://registry.kjc.dev/court/dev-court";
-constexpr char kVettingId[] = "spiffe://registry.kjc.dev/vetting/dev-vetting";
-constexpr char kAuditorId[] = "spiffe://registry.kjc.dev/auditor/dev-auditor";
-constexpr char kAdminId[] = "spiffe://registry.kjc.dev/admin/dev-admin";
 
 constexpr char kCreate[] = "/registry.v1.RecordService/CreateRecord";
 constexpr char kGet[] = "/registry.v1.RecordService/GetRecord";
@@ -53,27 +58,6 @@ constexpr char kVettingCheck[] = "/registry.v1.VettingService/VettingCheck";
 constexpr char kList[] = "/registry.v1.AuditService/ListAuditEvents";
 constexpr char kListBackups[] = "/registry.v1.AdminService/ListBackups";
 constexpr char kExport[] = "/registry.v1.AuditService/ExportAuditEvents";
-
-// Fails every database write while switched on.
-class SwitchableFault : public storage::WriteFaultInjector {
- public:
-  absl::Status BeforeWrite() override {
-    if (failing_.load()) return absl::UnavailableError("injected disk failure");
-    return absl::OkStatus();
-  }
-  void set_failing(bool failing) { failing_.store(failing); }
-
- private:
-  std::atomic<bool> failing_{false};
-};
-
-// A context with a deadline and, when given, the caller's x-request-id.
-std::unique_ptr<grpc::ClientContext> Context(const std::string& request_id = "") {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-  if (!request_id.empty()) ctx->AddMetadata("x-request-id", request_id);
-  return ctx;
-}
 
 v1::Purpose CourtPurpose() {
   v1::Purpose purpose;
@@ -95,22 +79,14 @@ class AuditServiceTest : public ::testing::Test {
     admin_ = v1::AdminService::NewStub(server_->Channel("admin"));
   }
 
-  uint64_t LogSize() { return server_->server()->audit_log()->CurrentHead().size; }
+  uint64_t LogSize() { return testing::AuditLogSize(*server_); }
 
-  v1::AuditEvent EventAt(uint64_t index) {
-    absl::StatusOr<std::string> bytes = server_->server()->audit_log()->ReadEvent(index);
-    EXPECT_TRUE(bytes.ok()) << bytes.status();
-    v1::AuditEvent event;
-    if (bytes.ok()) {
-      EXPECT_TRUE(event.ParseFromString(*bytes));
-    }
-    return event;
-  }
+  v1::AuditEvent EventAt(uint64_t index) { return testing::StoredEvent(*server_, index); }
 
   // Creates a record as the clerk; returns its id.
   std::string CreateRecord(const v1::CreateRecordRequest& req) {
     v1::CreateRecordResponse resp;
-    grpc::Status s = records_clerk_->CreateRecord(Context().get(), req, &resp);
+    grpc::Status s = records_clerk_->CreateRecord(NewCallContext().get(), req, &resp);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return resp.record_id();
   }
@@ -120,7 +96,7 @@ class AuditServiceTest : public ::testing::Test {
     v1::GetRecordRequest req;
     req.set_record_id(record_id);
     if (with_purpose) *req.mutable_purpose() = CourtPurpose();
-    return records_court_->GetRecord(Context().get(), req, resp);
+    return records_court_->GetRecord(NewCallContext().get(), req, resp);
   }
 
   // Every entry ListAuditEvents returns for `filter`, following next_page_token; the indices
@@ -134,7 +110,7 @@ class AuditServiceTest : public ::testing::Test {
       req.set_page_size(page_size);
       req.set_page_token(token);
       v1::ListAuditEventsResponse resp;
-      grpc::Status s = auditor_->ListAuditEvents(Context().get(), req, &resp);
+      grpc::Status s = auditor_->ListAuditEvents(NewCallContext().get(), req, &resp);
       EXPECT_TRUE(s.ok()) << s.error_message();
       if (!s.ok()) break;
       EXPECT_LE(resp.entries_size(), static_cast<int>(page_size));
@@ -263,7 +239,7 @@ TEST_F(AuditServiceTest, EveryCallAppendsExactlyOneCompleteEvent) {
     SCOPED_TRACE(c.name);
     const uint64_t before = LogSize();
     const std::string request_id = absl::StrCat("req-", c.name);
-    grpc::Status status = c.call(Context(request_id).get());
+    grpc::Status status = c.call(NewCallContext(request_id).get());
     ASSERT_EQ(status.error_code(), c.code) << status.error_message();
     ASSERT_EQ(LogSize(), before + 1);
     const v1::AuditEvent event = EventAt(before);
@@ -302,8 +278,8 @@ TEST_F(AuditServiceTest, RequestIdIsGeneratedWhenAbsentOrMalformed) {
        {std::string(), std::string("bad id; with spaces"), std::string(65, 'a')}) {
     const uint64_t before = LogSize();
     v1::PublicKey key;
-    grpc::Status s =
-        vetting_->GetVettingPublicKey(Context(sent).get(), v1::GetVettingPublicKeyRequest(), &key);
+    grpc::Status s = vetting_->GetVettingPublicKey(NewCallContext(sent).get(),
+                                                   v1::GetVettingPublicKeyRequest(), &key);
     ASSERT_TRUE(s.ok()) << s.error_message();
     ASSERT_EQ(LogSize(), before + 1);
     const std::string recorded = EventAt(before).request_id();
@@ -335,25 +311,26 @@ TEST_F(AuditServiceTest, NoReplyWithoutADurableAuditEvent) {
 
   // A write: nothing is stored.
   v1::CreateRecordResponse created;
-  s = records_clerk_->CreateRecord(Context().get(), second, &created);
+  s = records_clerk_->CreateRecord(NewCallContext().get(), second, &created);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
   EXPECT_EQ(created.record_id(), "");
 
   // A vetting check: no certificate.
   v1::VettingCheckResponse checked;
-  s = vetting_->VettingCheck(Context().get(), CandidateOf(FictionalRecord(1).person()), &checked);
+  s = vetting_->VettingCheck(NewCallContext().get(), CandidateOf(FictionalRecord(1).person()),
+                             &checked);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
   EXPECT_FALSE(checked.has_certificate());
 
   // The auditor's reads too, and even a refusal: without its event, the only answer is
   // UNAVAILABLE.
   v1::ListAuditEventsResponse listed;
-  s = auditor_->ListAuditEvents(Context().get(), {}, &listed);
+  s = auditor_->ListAuditEvents(NewCallContext().get(), {}, &listed);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
   EXPECT_EQ(listed.entries_size(), 0);
   v1::GetRecordRequest refused;
   refused.set_record_id(record_id);
-  s = records_vetting_->GetRecord(Context().get(), refused, &got);
+  s = records_vetting_->GetRecord(NewCallContext().get(), refused, &got);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
 
   // A stream sends nothing before its own event is durable.
@@ -361,7 +338,7 @@ TEST_F(AuditServiceTest, NoReplyWithoutADurableAuditEvent) {
     v1::ExportAuditEventsRequest req;
     req.set_recipient("Information and Privacy Agency");
     req.set_reference("IPA-2026-1");
-    auto ctx = Context();
+    auto ctx = NewCallContext();
     std::vector<v1::AuditEntry> got;
     s = ReadAll(auditor_->ExportAuditEvents(ctx.get(), req).get(), &got);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
@@ -377,7 +354,7 @@ TEST_F(AuditServiceTest, NoReplyWithoutADurableAuditEvent) {
   search.set_personal_number(second.person().personal_number());
   *search.mutable_purpose() = CourtPurpose();
   v1::SearchRecordsResponse found;
-  s = records_court_->SearchRecords(Context().get(), search, &found);
+  s = records_court_->SearchRecords(NewCallContext().get(), search, &found);
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(found.records_size(), 0);
   s = CourtGet(record_id, &got);
@@ -411,12 +388,13 @@ class AuditListTest : public AuditServiceTest {
     ASSERT_TRUE(CourtGet(r2_, &got).ok());
     clock_.Advance(absl::Hours(1));
     v1::VettingCheckResponse checked;
-    ASSERT_TRUE(
-        vetting_->VettingCheck(Context().get(), CandidateOf(FictionalRecord(1).person()), &checked)
-            .ok());
+    ASSERT_TRUE(vetting_
+                    ->VettingCheck(NewCallContext().get(), CandidateOf(FictionalRecord(1).person()),
+                                   &checked)
+                    .ok());
     v1::GetRecordRequest refused;
     refused.set_record_id(r1_);
-    ASSERT_EQ(records_vetting_->GetRecord(Context().get(), refused, &got).error_code(),
+    ASSERT_EQ(records_vetting_->GetRecord(NewCallContext().get(), refused, &got).error_code(),
               grpc::StatusCode::PERMISSION_DENIED);
     clock_.Advance(absl::Hours(1));
     ASSERT_EQ(CourtGet(r1_, &got, /*with_purpose=*/false).error_code(),
@@ -494,12 +472,12 @@ TEST_F(AuditListTest, MalformedFilterIsInvalidArgumentNamingTheField) {
   v1::ListAuditEventsRequest req;
   req.mutable_filter()->set_from_time("yesterday");
   v1::ListAuditEventsResponse resp;
-  grpc::Status s = auditor_->ListAuditEvents(Context().get(), req, &resp);
+  grpc::Status s = auditor_->ListAuditEvents(NewCallContext().get(), req, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_TRUE(absl::StrContains(s.error_message(), "filter.from_time")) << s.error_message();
   req.Clear();
   req.set_page_token("not-a-token");
-  s = auditor_->ListAuditEvents(Context().get(), req, &resp);
+  s = auditor_->ListAuditEvents(NewCallContext().get(), req, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_TRUE(absl::StrContains(s.error_message(), "page_token")) << s.error_message();
 }
@@ -529,17 +507,17 @@ TEST_F(AuditServiceTest, EveryAuditMethodRefusesEveryOtherRole) {
     std::vector<grpc::Status> results;
     {
       v1::ListAuditEventsResponse resp;
-      results.push_back(stub->ListAuditEvents(Context().get(), {}, &resp));
+      results.push_back(stub->ListAuditEvents(NewCallContext().get(), {}, &resp));
       EXPECT_EQ(resp.entries_size(), 0);
     }
     {
-      auto ctx = Context();
+      auto ctx = NewCallContext();
       std::vector<v1::AuditEntry> got;
       results.push_back(ReadAll(stub->StreamAuditEvents(ctx.get(), {}).get(), &got));
       EXPECT_TRUE(got.empty());
     }
     {
-      auto ctx = Context();
+      auto ctx = NewCallContext();
       v1::ExportAuditEventsRequest req;
       req.set_recipient("Information and Privacy Agency");
       req.set_reference("IPA-2026-1");
@@ -549,7 +527,7 @@ TEST_F(AuditServiceTest, EveryAuditMethodRefusesEveryOtherRole) {
     }
     {
       v1::SignedTreeHead resp;
-      results.push_back(stub->GetSignedTreeHead(Context().get(), {}, &resp));
+      results.push_back(stub->GetSignedTreeHead(NewCallContext().get(), {}, &resp));
       EXPECT_TRUE(resp.signature().empty());
     }
     {
@@ -557,23 +535,23 @@ TEST_F(AuditServiceTest, EveryAuditMethodRefusesEveryOtherRole) {
       req.set_leaf_index(0);
       req.set_tree_size(1);
       v1::InclusionProof resp;
-      results.push_back(stub->GetInclusionProof(Context().get(), req, &resp));
+      results.push_back(stub->GetInclusionProof(NewCallContext().get(), req, &resp));
     }
     {
       v1::GetConsistencyProofRequest req;
       req.set_first_size(1);
       req.set_second_size(1);
       v1::ConsistencyProof resp;
-      results.push_back(stub->GetConsistencyProof(Context().get(), req, &resp));
+      results.push_back(stub->GetConsistencyProof(NewCallContext().get(), req, &resp));
     }
     {
       v1::PublicKey resp;
-      results.push_back(stub->GetAuditPublicKey(Context().get(), {}, &resp));
+      results.push_back(stub->GetAuditPublicKey(NewCallContext().get(), {}, &resp));
       EXPECT_TRUE(resp.ed25519().empty());
     }
     {
       v1::PrunedPrefix resp;
-      results.push_back(stub->GetPrunedPrefix(Context().get(), {}, &resp));
+      results.push_back(stub->GetPrunedPrefix(NewCallContext().get(), {}, &resp));
     }
     ASSERT_EQ(results.size(), 8u);
     for (size_t i = 0; i < results.size(); ++i) {
@@ -625,23 +603,23 @@ TEST_F(AuditServiceTest, ExportAndListHoldNoPersonalData) {
     search.set_personal_number(r->person().personal_number());
     *search.mutable_purpose() = CourtPurpose();
     v1::SearchRecordsResponse found;
-    ASSERT_TRUE(records_court_->SearchRecords(Context().get(), search, &found).ok());
+    ASSERT_TRUE(records_court_->SearchRecords(NewCallContext().get(), search, &found).ok());
     EXPECT_EQ(found.records_size(), 1);
     search.mutable_name()->set_surname(r->person().surname());
     search.mutable_name()->set_given_name(r->person().given_name());
     search.mutable_name()->set_birth_date(r->person().birth_date());
-    ASSERT_TRUE(records_court_->SearchRecords(Context().get(), search, &found).ok());
+    ASSERT_TRUE(records_court_->SearchRecords(NewCallContext().get(), search, &found).ok());
     EXPECT_EQ(found.records_size(), 1);
     // Without a purpose: refused, and still audited.
     search.clear_purpose();
-    EXPECT_EQ(records_court_->SearchRecords(Context().get(), search, &found).error_code(),
+    EXPECT_EQ(records_court_->SearchRecords(NewCallContext().get(), search, &found).error_code(),
               grpc::StatusCode::FAILED_PRECONDITION);
   }
   v1::GetRecordHistoryRequest history;
   history.set_record_id(id1);
   *history.mutable_purpose() = CourtPurpose();
   v1::GetRecordHistoryResponse versions;
-  ASSERT_TRUE(records_court_->GetRecordHistory(Context().get(), history, &versions).ok());
+  ASSERT_TRUE(records_court_->GetRecordHistory(NewCallContext().get(), history, &versions).ok());
 
   // Clerk changes whose free-text reasons mention the person.
   v1::AmendRecordRequest amend;
@@ -650,26 +628,27 @@ TEST_F(AuditServiceTest, ExportAndListHoldNoPersonalData) {
   amend.mutable_update_mask()->add_paths("person.last_known_address");
   amend.set_reason("Zymberqafa moved to Rruga Qershizaneve");
   v1::AmendRecordResponse amended;
-  grpc::Status s = records_clerk_->AmendRecord(Context().get(), amend, &amended);
+  grpc::Status s = records_clerk_->AmendRecord(NewCallContext().get(), amend, &amended);
   ASSERT_TRUE(s.ok()) << s.error_message();
   v1::DisputeRecordRequest dispute;
   dispute.set_record_id(id2);
   dispute.set_reason("Pllanaqeri Vjollcafer disputes the judgment date");
   v1::RecordStatusResponse disputed;
-  s = records_clerk_->DisputeRecord(Context().get(), dispute, &disputed);
+  s = records_clerk_->DisputeRecord(NewCallContext().get(), dispute, &disputed);
   ASSERT_TRUE(s.ok()) << s.error_message();
 
   // Vetting checks: a match, an identity mismatch, an unknown person.
   v1::VettingCheckResponse checked;
-  ASSERT_TRUE(vetting_->VettingCheck(Context().get(), CandidateOf(first.person()), &checked).ok());
+  ASSERT_TRUE(
+      vetting_->VettingCheck(NewCallContext().get(), CandidateOf(first.person()), &checked).ok());
   EXPECT_EQ(checked.result(), v1::VETTING_RESULT_NOT_CLEAR);
   v1::Person mismatch = first.person();
   mismatch.set_given_name("Ylberzanaj");
-  ASSERT_TRUE(vetting_->VettingCheck(Context().get(), CandidateOf(mismatch), &checked).ok());
+  ASSERT_TRUE(vetting_->VettingCheck(NewCallContext().get(), CandidateOf(mismatch), &checked).ok());
   EXPECT_EQ(checked.result(), v1::VETTING_RESULT_REFER);
   v1::Person unknown = second.person();
   unknown.set_personal_number("8402917365");
-  ASSERT_TRUE(vetting_->VettingCheck(Context().get(), CandidateOf(unknown), &checked).ok());
+  ASSERT_TRUE(vetting_->VettingCheck(NewCallContext().get(), CandidateOf(unknown), &checked).ok());
   EXPECT_EQ(checked.result(), v1::VETTING_RESULT_CLEAR);
 
   // The data subject's view of checks, and invalid requests that carry personal data.
@@ -678,15 +657,15 @@ TEST_F(AuditServiceTest, ExportAndListHoldNoPersonalData) {
   subject.set_request_reference("DSR-2026-4");
   v1::ListChecksAboutPersonResponse subject_checks;
   ASSERT_TRUE(
-      vetting_clerk_->ListChecksAboutPerson(Context().get(), subject, &subject_checks).ok());
+      vetting_clerk_->ListChecksAboutPerson(NewCallContext().get(), subject, &subject_checks).ok());
   v1::CreateRecordRequest invalid = first;
   invalid.mutable_person()->set_surname("Zymberqafa7");
   v1::CreateRecordResponse created;
-  EXPECT_EQ(records_clerk_->CreateRecord(Context().get(), invalid, &created).error_code(),
+  EXPECT_EQ(records_clerk_->CreateRecord(NewCallContext().get(), invalid, &created).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
   v1::VettingCheckRequest bad_check = CandidateOf(first.person());
   bad_check.set_birth_date("Zymberqafa");
-  EXPECT_EQ(vetting_->VettingCheck(Context().get(), bad_check, &checked).error_code(),
+  EXPECT_EQ(vetting_->VettingCheck(NewCallContext().get(), bad_check, &checked).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
 
   // Everything the auditor can get out of the log.
@@ -695,13 +674,13 @@ TEST_F(AuditServiceTest, ExportAndListHoldNoPersonalData) {
     v1::ExportAuditEventsRequest req;
     req.set_recipient("Information and Privacy Agency");
     req.set_reference("IPA-2026-1");
-    auto ctx = Context();
+    auto ctx = NewCallContext();
     s = ReadAll(auditor_->ExportAuditEvents(ctx.get(), req).get(), &exported);
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
   std::vector<v1::AuditEntry> streamed;
   {
-    auto ctx = Context();
+    auto ctx = NewCallContext();
     s = ReadAll(auditor_->StreamAuditEvents(ctx.get(), {}).get(), &streamed);
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
@@ -775,7 +754,7 @@ TEST_F(AuditServiceTest, SignedTreeHeadsAndProofsVerifyWithTheAuditKey) {
   for (int i = 0; i < 5; ++i) CreateRecord(FictionalRecord(i));
 
   v1::PublicKey key;
-  grpc::Status s = auditor_->GetAuditPublicKey(Context().get(), {}, &key);
+  grpc::Status s = auditor_->GetAuditPublicKey(NewCallContext().get(), {}, &key);
   ASSERT_TRUE(s.ok()) << s.error_message();
   ASSERT_EQ(key.ed25519().size(), crypto::kEd25519PublicKeySize);
   EXPECT_EQ(key.key_id(), crypto::Ed25519KeyId(key.ed25519()));
@@ -809,7 +788,7 @@ TEST_F(AuditServiceTest, SignedTreeHeadsAndProofsVerifyWithTheAuditKey) {
   };
 
   v1::SignedTreeHead first;
-  s = auditor_->GetSignedTreeHead(Context().get(), {}, &first);
+  s = auditor_->GetSignedTreeHead(NewCallContext().get(), {}, &first);
   ASSERT_TRUE(s.ok()) << s.error_message();
   verify_head(first);
   // The head covers every event before the call (five creates and the key request).
@@ -827,7 +806,7 @@ TEST_F(AuditServiceTest, SignedTreeHeadsAndProofsVerifyWithTheAuditKey) {
     req.set_leaf_index(leaf);
     req.set_tree_size(first.tree_size());
     v1::InclusionProof proof;
-    s = auditor_->GetInclusionProof(Context().get(), req, &proof);
+    s = auditor_->GetInclusionProof(NewCallContext().get(), req, &proof);
     ASSERT_TRUE(s.ok()) << s.error_message();
     EXPECT_EQ(proof.leaf_index(), leaf);
     EXPECT_EQ(proof.tree_size(), first.tree_size());
@@ -847,13 +826,13 @@ TEST_F(AuditServiceTest, SignedTreeHeadsAndProofsVerifyWithTheAuditKey) {
   beyond.set_leaf_index(0);
   beyond.set_tree_size(LogSize() + 10);
   v1::InclusionProof none;
-  EXPECT_EQ(auditor_->GetInclusionProof(Context().get(), beyond, &none).error_code(),
+  EXPECT_EQ(auditor_->GetInclusionProof(NewCallContext().get(), beyond, &none).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
 
   // Later, more calls; the new head extends the first one.
   for (int i = 5; i < 9; ++i) CreateRecord(FictionalRecord(i));
   v1::SignedTreeHead second;
-  s = auditor_->GetSignedTreeHead(Context().get(), {}, &second);
+  s = auditor_->GetSignedTreeHead(NewCallContext().get(), {}, &second);
   ASSERT_TRUE(s.ok()) << s.error_message();
   verify_head(second);
   ASSERT_GT(second.tree_size(), first.tree_size());
@@ -861,7 +840,7 @@ TEST_F(AuditServiceTest, SignedTreeHeadsAndProofsVerifyWithTheAuditKey) {
   req.set_first_size(first.tree_size());
   req.set_second_size(second.tree_size());
   v1::ConsistencyProof proof;
-  s = auditor_->GetConsistencyProof(Context().get(), req, &proof);
+  s = auditor_->GetConsistencyProof(NewCallContext().get(), req, &proof);
   ASSERT_TRUE(s.ok()) << s.error_message();
   const std::vector<std::string> hashes(proof.hashes().begin(), proof.hashes().end());
   EXPECT_TRUE(merkle::VerifyConsistency(first.tree_size(), second.tree_size(), first.root_hash(),

@@ -23,7 +23,10 @@
 #include "registry/v1/vetting.grpc.pb.h"
 #include "storage/audit_log.h"
 #include "storage/database.h"
+#include "tests/testing/audit_verify.h"
+#include "tests/testing/clients.h"
 #include "tests/testing/outcome.h"
+#include "tests/testing/stored_data.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
@@ -38,13 +41,8 @@ using client::AuditVerifyOptions;
 using storage::Cf;
 using storage::Database;
 using storage::EncodeU64;
+using testing::NewCallContext;
 using testing::TestServer;
-
-std::unique_ptr<grpc::ClientContext> Context() {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-  return ctx;
-}
 
 class AuditTamperTest : public ::testing::Test {
  protected:
@@ -78,7 +76,8 @@ class AuditTamperTest : public ::testing::Test {
     std::vector<std::string> ids;
     for (int i = 0; i < 10; ++i) {
       v1::CreateRecordResponse created;
-      grpc::Status s = clerk->CreateRecord(Context().get(), testing::FictionalRecord(i), &created);
+      grpc::Status s =
+          clerk->CreateRecord(NewCallContext().get(), testing::FictionalRecord(i), &created);
       ASSERT_TRUE(s.ok()) << s.error_message();
       ids.push_back(created.record_id());
     }
@@ -88,7 +87,7 @@ class AuditTamperTest : public ::testing::Test {
       req.mutable_purpose()->set_case_reference(absl::StrCat("PKR ", i, "/2026"));
       req.mutable_purpose()->set_purpose_code("criminal_proceedings");
       v1::GetRecordResponse got;
-      grpc::Status s = court->GetRecord(Context().get(), req, &got);
+      grpc::Status s = court->GetRecord(NewCallContext().get(), req, &got);
       ASSERT_TRUE(s.ok()) << s.error_message();
     }
     for (int i = 0; i < 10; ++i) {
@@ -96,7 +95,7 @@ class AuditTamperTest : public ::testing::Test {
       const v1::VettingCheckRequest req =
           testing::CandidateOf(person, absl::StrCat("CONSENT-", i));
       v1::VettingCheckResponse checked;
-      grpc::Status s = vetting->VettingCheck(Context().get(), req, &checked);
+      grpc::Status s = vetting->VettingCheck(NewCallContext().get(), req, &checked);
       ASSERT_TRUE(s.ok()) << s.error_message();
     }
   }
@@ -104,13 +103,8 @@ class AuditTamperTest : public ::testing::Test {
   // A full verification through the gRPC source as the auditor, from `previous`.
   absl::StatusOr<AuditVerification> Verify(const std::optional<AuditState>& previous,
                                            bool full = true) {
-    client::ConnectionSettings settings;
-    settings.timeout = absl::Seconds(30);
-    settings.request_id = "audit-tamper-test";
-    client::GrpcAuditLogSource source(server_->Channel("auditor"), settings);
-    AuditVerifyOptions options;
-    options.full = full;
-    return client::VerifyAuditLog(source, previous, options, absl::Now());
+    return testing::VerifyAuditLogOver(server_->Channel("auditor"), previous, "audit-tamper-test",
+                                       full);
   }
 
   // Verifies from the saved state file.
@@ -125,12 +119,7 @@ class AuditTamperTest : public ::testing::Test {
   // Stops the server and opens its database for direct edits.
   std::unique_ptr<Database> StopAndOpenDatabase() {
     server_->Stop();
-    storage::DatabaseOptions options;
-    options.path = server_->config().data_dir();
-    options.create_if_missing = false;
-    absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(options);
-    EXPECT_TRUE(db.ok()) << db.status();
-    return db.ok() ? *std::move(db) : nullptr;
+    return testing::OpenStoppedDatabase(*server_);
   }
 
   static std::vector<std::string> AllEvents(Database* db) {
@@ -248,13 +237,8 @@ TEST_F(AuditTamperTest, EditedMiddleEventIsNamed) {
 
 TEST_F(AuditTamperTest, DeletedMiddleEventIsMissing) {
   constexpr uint64_t kDeleted = 20;
-  {
-    std::unique_ptr<Database> db = StopAndOpenDatabase();
-    ASSERT_NE(db, nullptr);
-    storage::Batch batch;
-    batch.Delete(Cf::kAudit, EncodeU64(kDeleted));
-    ASSERT_TRUE(db->Write(batch).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(testing::EditStoppedData(
+      *server_, [&](Database* db) { testing::DeleteStored(db, Cf::kAudit, EncodeU64(kDeleted)); }));
   ASSERT_TRUE(server_->Restart().ok());
   // The server refuses to stream past the gap, and says where it is.
   ExpectDataLossMentioning(VerifyFromState(), absl::StrCat("event ", kDeleted, " is missing"));
@@ -264,18 +248,13 @@ TEST_F(AuditTamperTest, DeletedMiddleEventIsMissing) {
 // (here at a missing event), a second event records the outcome the export actually had.
 TEST_F(AuditTamperTest, AnExportThatBreaksOffRecordsItsActualOutcome) {
   constexpr uint64_t kDeleted = 20;
-  {
-    std::unique_ptr<Database> db = StopAndOpenDatabase();
-    ASSERT_NE(db, nullptr);
-    storage::Batch batch;
-    batch.Delete(Cf::kAudit, EncodeU64(kDeleted));
-    ASSERT_TRUE(db->Write(batch).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(testing::EditStoppedData(
+      *server_, [&](Database* db) { testing::DeleteStored(db, Cf::kAudit, EncodeU64(kDeleted)); }));
   ASSERT_TRUE(server_->Restart().ok());
   storage::AuditLog* log = server_->server()->audit_log();
   const uint64_t before = log->CurrentHead().size;
   {
-    auto ctx = Context();
+    auto ctx = NewCallContext();
     v1::ExportAuditEventsRequest req;
     req.set_recipient("Information and Privacy Agency");
     req.set_reference("IPA-2026-4");
@@ -403,7 +382,7 @@ class PrunedAuditTamperTest : public AuditTamperTest {
     for (int i = 0; i < 5; ++i) {
       v1::CreateRecordResponse created;
       grpc::Status s =
-          clerk->CreateRecord(Context().get(), testing::FictionalRecord(100 + i), &created);
+          clerk->CreateRecord(NewCallContext().get(), testing::FictionalRecord(100 + i), &created);
       ASSERT_TRUE(s.ok()) << s.error_message();
     }
     absl::StatusOr<AuditVerification> first = Verify(std::nullopt);

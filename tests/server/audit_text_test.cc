@@ -14,6 +14,7 @@
 #include "registry/v1/audit.grpc.pb.h"
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
+#include "tests/testing/clients.h"
 #include "tests/testing/test_server.h"
 
 namespace registry::server {
@@ -22,18 +23,13 @@ namespace {
 namespace v1 = registry::v1;
 using ::registry::testing::CandidateOf;
 using ::registry::testing::ExampleRecord;
+using ::registry::testing::NewCallContext;
 using ::registry::testing::TestServer;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::StartsWith;
-
-std::unique_ptr<grpc::ClientContext> Context() {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  return ctx;
-}
 
 class AuditTextTest : public ::testing::Test {
  protected:
@@ -45,7 +41,8 @@ class AuditTextTest : public ::testing::Test {
     vetting_ = v1::VettingService::NewStub(server_->Channel("vetting"));
     audit_ = v1::AuditService::NewStub(server_->Channel("auditor"));
     v1::CreateRecordResponse created;
-    ASSERT_TRUE(records_clerk_->CreateRecord(Context().get(), ExampleRecord(), &created).ok());
+    ASSERT_TRUE(
+        records_clerk_->CreateRecord(NewCallContext().get(), ExampleRecord(), &created).ok());
     id_ = created.record_id();
   }
 
@@ -80,7 +77,8 @@ TEST_F(AuditTextTest, AReferenceTheLogCannotHoldIsRefusedAndWithheld) {
          req.set_personal_number(ExampleRecord().person().personal_number());
          req.set_request_reference(text);
          v1::ListChecksAboutPersonResponse resp;
-         const grpc::Status s = t->vetting_clerk_->ListChecksAboutPerson(Context().get(), req, &resp);
+         const grpc::Status s =
+             t->vetting_clerk_->ListChecksAboutPerson(NewCallContext().get(), req, &resp);
          EXPECT_THAT(resp.checks(), IsEmpty());
          return s;
        }},
@@ -91,7 +89,7 @@ TEST_F(AuditTextTest, AReferenceTheLogCannotHoldIsRefusedAndWithheld) {
          req.mutable_purpose()->set_case_reference(text);
          req.mutable_purpose()->set_purpose_code("criminal_proceedings");
          v1::GetRecordResponse resp;
-         const grpc::Status s = t->records_court_->GetRecord(Context().get(), req, &resp);
+         const grpc::Status s = t->records_court_->GetRecord(NewCallContext().get(), req, &resp);
          EXPECT_FALSE(resp.has_record());
          return s;
        }},
@@ -99,7 +97,7 @@ TEST_F(AuditTextTest, AReferenceTheLogCannotHoldIsRefusedAndWithheld) {
        [](AuditTextTest* t, const std::string& text) {
          v1::VettingCheckResponse resp;
          const grpc::Status s = t->vetting_->VettingCheck(
-             Context().get(), CandidateOf(ExampleRecord().person(), text), &resp);
+             NewCallContext().get(), CandidateOf(ExampleRecord().person(), text), &resp);
          EXPECT_FALSE(resp.has_certificate());
          return s;
        }},
@@ -109,14 +107,14 @@ TEST_F(AuditTextTest, AReferenceTheLogCannotHoldIsRefusedAndWithheld) {
          req.set_record_id(t->id_);
          req.set_legal_basis(text);
          v1::ExpungeRecordResponse resp;
-         return t->records_clerk_->ExpungeRecord(Context().get(), req, &resp);
+         return t->records_clerk_->ExpungeRecord(NewCallContext().get(), req, &resp);
        }},
       {"export recipient with a bidi override", "recipient", "Agency\u202Eycnega",
        [](AuditTextTest* t, const std::string& text) {
          v1::ExportAuditEventsRequest req;
          req.set_recipient(text);
          req.set_reference("IPA-2026-4");
-         auto ctx = Context();
+         auto ctx = NewCallContext();
          auto reader = t->audit_->ExportAuditEvents(ctx.get(), req);
          v1::AuditEntry entry;
          EXPECT_FALSE(reader->Read(&entry));
@@ -142,7 +140,7 @@ TEST_F(AuditTextTest, AReferenceTheLogCannotHoldIsRefusedAndWithheld) {
   v1::GetRecordRequest get;
   get.set_record_id(id_);
   v1::GetRecordResponse got;
-  EXPECT_TRUE(records_clerk_->GetRecord(Context().get(), get, &got).ok());
+  EXPECT_TRUE(records_clerk_->GetRecord(NewCallContext().get(), get, &got).ok());
 }
 
 TEST_F(AuditTextTest, OnlyIdShapedRecordIdsAreRecorded) {
@@ -154,7 +152,7 @@ TEST_F(AuditTextTest, OnlyIdShapedRecordIdsAreRecorded) {
     v1::GetRecordRequest req;
     req.set_record_id(text);
     v1::GetRecordResponse resp;
-    const grpc::Status s = records_clerk_->GetRecord(Context().get(), req, &resp);
+    const grpc::Status s = records_clerk_->GetRecord(NewCallContext().get(), req, &resp);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
     v1::AuditEvent event;
     const std::string bytes = LastEvent(&event);
@@ -166,7 +164,7 @@ TEST_F(AuditTextTest, OnlyIdShapedRecordIdsAreRecorded) {
   v1::GetRecordRequest req;
   req.set_record_id(std::string(32, 'e'));
   v1::GetRecordResponse resp;
-  EXPECT_EQ(records_clerk_->GetRecord(Context().get(), req, &resp).error_code(),
+  EXPECT_EQ(records_clerk_->GetRecord(NewCallContext().get(), req, &resp).error_code(),
             grpc::StatusCode::NOT_FOUND);
   v1::AuditEvent event;
   LastEvent(&event);

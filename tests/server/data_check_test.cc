@@ -23,6 +23,7 @@
 #include "storage/database.h"
 #include "storage/stored.pb.h"
 #include "tests/testing/clients.h"
+#include "tests/testing/stored_data.h"
 #include "tests/testing/switchable_fault.h"
 #include "tests/testing/test_server.h"
 
@@ -30,7 +31,7 @@ namespace registry::server {
 namespace {
 
 namespace v1 = registry::v1;
-using ::registry::testing::CandidateOf;
+using ::registry::testing::CallDeadline;
 using ::registry::testing::ExampleRecord;
 using ::registry::testing::FictionalRecord;
 using ::registry::testing::SwitchableFault;
@@ -40,20 +41,13 @@ using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-std::chrono::system_clock::time_point Deadline() {
-  return std::chrono::system_clock::now() + std::chrono::seconds(60);
-}
-
 class DataCheckTest : public ::testing::Test {
  protected:
   void SetUp() override { Start({}); }
   void Start(TestServerOptions options) { server_ = TestServer::Start(std::move(options)); }
 
   std::string Create(const v1::CreateRecordRequest& req) {
-    std::string id;
-    const grpc::Status s = testing::CreateRecordAs(*server_, "clerk", req, &id);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return id;
+    return testing::CreatedRecordId(*server_, "clerk", req);
   }
 
   grpc::Status Expunge(const std::string& id) {
@@ -62,7 +56,7 @@ class DataCheckTest : public ::testing::Test {
 
   void Amend(const std::string& id) {
     grpc::ClientContext ctx;
-    ctx.set_deadline(Deadline());
+    ctx.set_deadline(CallDeadline());
     v1::AmendRecordRequest req;
     req.set_record_id(id);
     req.mutable_person()->set_last_known_address("Rr. Nëna Terezë 1, Prizren");
@@ -75,18 +69,12 @@ class DataCheckTest : public ::testing::Test {
   }
 
   v1::VettingResult Vet(const v1::Person& person) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(Deadline());
-    v1::VettingCheckResponse resp;
-    const grpc::Status s = v1::VettingService::NewStub(server_->Channel("vetting"))
-                               ->VettingCheck(&ctx, CandidateOf(person), &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return resp.result();
+    return testing::VetAs(*server_, "vetting", person);
   }
 
   v1::VerifyDataResponse Verify() {
     grpc::ClientContext ctx;
-    ctx.set_deadline(Deadline());
+    ctx.set_deadline(CallDeadline());
     v1::VerifyDataResponse resp;
     const grpc::Status s = v1::AdminService::NewStub(server_->Channel("admin"))
                                ->VerifyData(&ctx, v1::VerifyDataRequest(), &resp);
@@ -96,15 +84,7 @@ class DataCheckTest : public ::testing::Test {
 
   // Stops the server, applies `edit` to its database, starts it again.
   void Edit(const std::function<void(storage::Database*)>& edit) {
-    server_->Stop();
-    {
-      storage::DatabaseOptions options;
-      options.path = server_->config().data_dir();
-      options.create_if_missing = false;
-      auto db = storage::Database::Open(options);
-      ASSERT_TRUE(db.ok()) << db.status();
-      edit(db->get());
-    }
+    ASSERT_NO_FATAL_FAILURE(testing::EditStoppedData(*server_, edit));
     ASSERT_TRUE(server_->Restart().ok());
   }
 
@@ -116,9 +96,7 @@ class DataCheckTest : public ::testing::Test {
   }
 
   static void Delete(storage::Database* db, storage::Cf cf, const std::string& key) {
-    storage::Batch batch;
-    batch.Delete(cf, key);
-    ASSERT_TRUE(db->Write(batch).ok());
+    testing::DeleteStored(db, cf, key);
   }
 
   // Runs `registryd --config ... --verify_data` on the stopped server's files; returns its exit

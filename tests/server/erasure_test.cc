@@ -30,7 +30,7 @@ namespace registry::server {
 namespace {
 
 namespace v1 = registry::v1;
-using ::registry::testing::CandidateOf;
+using ::registry::testing::CallDeadline;
 using ::registry::testing::ExampleRecord;
 using ::registry::testing::FictionalRecord;
 using ::registry::testing::FilesContaining;
@@ -54,19 +54,12 @@ v1::CreateRecordRequest DistinctiveRecord() {
   return r;
 }
 
-std::chrono::system_clock::time_point Deadline() {
-  return std::chrono::system_clock::now() + std::chrono::seconds(30);
-}
-
 class ErasureTest : public ::testing::Test {
  protected:
   void Start(TestServerOptions options = {}) { server_ = TestServer::Start(std::move(options)); }
 
   std::string Create(const v1::CreateRecordRequest& req) {
-    std::string id;
-    const grpc::Status s = testing::CreateRecordAs(*server_, "clerk", req, &id);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return id;
+    return testing::CreatedRecordId(*server_, "clerk", req);
   }
 
   grpc::Status Expunge(const std::string& id) {
@@ -76,7 +69,7 @@ class ErasureTest : public ::testing::Test {
   // The court's read: the status code of GetRecord.
   grpc::StatusCode CourtGet(const std::string& id) {
     grpc::ClientContext ctx;
-    ctx.set_deadline(Deadline());
+    ctx.set_deadline(CallDeadline());
     v1::GetRecordRequest req;
     req.set_record_id(id);
     req.mutable_purpose()->set_case_reference("PKR 77/2026");
@@ -90,7 +83,7 @@ class ErasureTest : public ::testing::Test {
   // How many records a court search by personal number finds.
   int CourtSearch(const std::string& personal_number) {
     grpc::ClientContext ctx;
-    ctx.set_deadline(Deadline());
+    ctx.set_deadline(CallDeadline());
     v1::SearchRecordsRequest req;
     req.set_personal_number(personal_number);
     req.mutable_purpose()->set_case_reference("PKR 77/2026");
@@ -103,18 +96,12 @@ class ErasureTest : public ::testing::Test {
   }
 
   v1::VettingResult Vet(const v1::Person& person) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(Deadline());
-    v1::VettingCheckResponse resp;
-    const grpc::Status s = v1::VettingService::NewStub(server_->Channel("vetting"))
-                               ->VettingCheck(&ctx, CandidateOf(person), &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return resp.result();
+    return testing::VetAs(*server_, "vetting", person);
   }
 
   std::vector<v1::CheckSummary> ChecksAbout(const std::string& personal_number) {
     grpc::ClientContext ctx;
-    ctx.set_deadline(Deadline());
+    ctx.set_deadline(CallDeadline());
     v1::ListChecksAboutPersonRequest req;
     req.set_personal_number(personal_number);
     req.set_request_reference("DSR 2026/12");
@@ -127,7 +114,7 @@ class ErasureTest : public ::testing::Test {
 
   v1::BackupInfo Backup() {
     grpc::ClientContext ctx;
-    ctx.set_deadline(Deadline());
+    ctx.set_deadline(CallDeadline());
     v1::BackupInfo info;
     const grpc::Status s = v1::AdminService::NewStub(server_->Channel("admin"))
                                ->CreateBackup(&ctx, v1::CreateBackupRequest(), &info);
@@ -137,7 +124,7 @@ class ErasureTest : public ::testing::Test {
 
   std::vector<uint32_t> BackupIds() {
     grpc::ClientContext ctx;
-    ctx.set_deadline(Deadline());
+    ctx.set_deadline(CallDeadline());
     v1::ListBackupsResponse resp;
     const grpc::Status s = v1::AdminService::NewStub(server_->Channel("admin"))
                                ->ListBackups(&ctx, v1::ListBackupsRequest(), &resp);
@@ -351,7 +338,7 @@ TEST_F(ErasureTest, ABackupWhoseEventCannotBeWrittenIsTakenBack) {
   fault.set_failing(true);
   {
     grpc::ClientContext ctx;
-    ctx.set_deadline(Deadline());
+    ctx.set_deadline(CallDeadline());
     v1::BackupInfo info;
     EXPECT_EQ(v1::AdminService::NewStub(server_->Channel("admin"))
                   ->CreateBackup(&ctx, v1::CreateBackupRequest(), &info)

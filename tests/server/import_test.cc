@@ -28,6 +28,7 @@
 #include "server/call_gate.h"
 #include "storage/audit_log.h"
 #include "storage/database.h"
+#include "tests/testing/switchable_fault.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
@@ -38,6 +39,7 @@ using ::google::protobuf::util::MessageDifferencer;
 using ::registry::testing::ExampleRecord;
 using ::registry::testing::FictionalRecord;
 using ::registry::testing::MakeTempDir;
+using ::registry::testing::SwitchableFault;
 using ::registry::testing::TestPki;
 using ::registry::testing::TestServer;
 using ::registry::testing::TestServerOptions;
@@ -84,28 +86,6 @@ const BadRow* BadRowAt(int index) {
   }
   return nullptr;
 }
-
-// Fails writes as a full or broken disk would: every write while Fail(true), or only the n-th
-// write after FailNth(n).
-class SwitchableFault : public storage::WriteFaultInjector {
- public:
-  absl::Status BeforeWrite() override {
-    const int countdown = countdown_.fetch_sub(1);
-    if (failing_.load() || countdown == 1) {
-      return absl::UnavailableError("injected write failure");
-    }
-    return absl::OkStatus();
-  }
-  void Fail(bool on) {
-    failing_.store(on);
-    countdown_.store(0);
-  }
-  void FailNth(int n) { countdown_.store(n); }
-
- private:
-  std::atomic<bool> failing_{false};
-  std::atomic<int> countdown_{0};
-};
 
 class ImportRpcTest : public ::testing::Test {
  protected:
@@ -270,10 +250,10 @@ TEST_F(ImportRpcTest, SameRowTwiceInOneRequestIsCreatedOnce) {
 
 TEST_F(ImportRpcTest, BatchIsAtomicWhenTheWriteFails) {
   const v1::ImportRecordsRequest req = TenRows();
-  fault_.Fail(true);
+  fault_.set_failing(true);
   v1::ImportRecordsResponse resp;
   const grpc::Status s = Import(req, &resp);
-  fault_.Fail(false);
+  fault_.set_failing(false);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
   EXPECT_EQ(resp.results_size(), 0);
   for (const v1::ImportRow& row : req.rows()) {
@@ -300,7 +280,7 @@ TEST_F(ImportRpcTest, BatchIsAllOrNothingWhicheverWriteFails) {
     fault_.FailNth(nth);
     v1::ImportRecordsResponse resp;
     const grpc::Status s = Import(req, &resp);
-    fault_.Fail(false);
+    fault_.set_failing(false);
     int existing = 0;
     for (const v1::ImportRow& row : req.rows()) {
       existing += static_cast<int>(

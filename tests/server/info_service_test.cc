@@ -8,6 +8,7 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "registry/v1/info.grpc.pb.h"
+#include "tests/testing/audit_events.h"
 #include "tests/testing/outcome.h"
 #include "tests/testing/test_server.h"
 
@@ -31,12 +32,7 @@ class InfoServiceTest : public ::testing::Test {
     return who;
   }
 
-  v1::AuditEvent LastEvent() {
-    storage::AuditLog* log = server_->server()->audit_log();
-    v1::AuditEvent event;
-    EXPECT_TRUE(event.ParseFromString(*log->ReadEvent(log->CurrentHead().size - 1)));
-    return event;
-  }
+  v1::AuditEvent LastEvent() { return testing::LastStoredEvent(*server_); }
 
   std::unique_ptr<TestServer> server_;
 };

@@ -32,6 +32,7 @@
 #include "storage/stored.pb.h"
 #include "tests/testing/data_files.h"
 #include "tests/testing/outcome.h"
+#include "tests/testing/stored_data.h"
 #include "tests/testing/test_server.h"
 
 namespace registry {
@@ -262,13 +263,9 @@ class LifecycleTest : public ::testing::Test {
 
   // Opens the stopped server's database directly and reads the raw record.
   RawRecord ReadRawWhileStopped(const std::string& id) {
-    storage::DatabaseOptions options;
-    options.path = server_->config().data_dir();
-    options.create_if_missing = false;
-    auto db = storage::Database::Open(options);
-    EXPECT_TRUE(db.ok()) << db.status();
-    if (!db.ok()) return {};
-    return ReadRaw(**db, id);
+    std::unique_ptr<storage::Database> db = testing::OpenStoppedDatabase(*server_);
+    if (db == nullptr) return {};
+    return ReadRaw(*db, id);
   }
 
   std::unique_ptr<TestServer> server_;

@@ -2,6 +2,8 @@
 // bad entry; a running server picks up a new policy on ReloadPolicy (SIGHUP) and when the file
 // changes, keeps the old policy when the new one is invalid, and refuses certificates on the deny
 // list whatever the principals say.
+#include "server/policy.h"
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -23,8 +25,10 @@
 #include "registry/v1/policy.pb.h"
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
-#include "server/policy.h"
+#include "tests/testing/audit_events.h"
+#include "tests/testing/clients.h"
 #include "tests/testing/outcome.h"
+#include "tests/testing/principals.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
@@ -33,11 +37,12 @@ namespace {
 
 namespace v1 = registry::v1;
 using server::Policy;
+using testing::kClerkId;
+using testing::LastStoredEvent;
 using testing::TestPki;
 using testing::TestServer;
 using testing::TestServerOptions;
 
-constexpr char kClerkId[] = "spiffe://registry.kjc.dev/clerk/dev-clerk";
 constexpr char kFingerprint[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 // A small valid policy; each test below breaks exactly one thing.
@@ -240,12 +245,7 @@ TEST(PolicyFileTest, LoadRefusesUnknownJsonFields) {
 // ---- Through a running server ----
 
 grpc::StatusCode PublicKeyAs(const std::shared_ptr<grpc::Channel>& channel) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  v1::PublicKey key;
-  return v1::VettingService::NewStub(channel)
-      ->GetVettingPublicKey(&ctx, v1::GetVettingPublicKeyRequest(), &key)
-      .error_code();
+  return testing::GetVettingPublicKeyOn(channel).error_code();
 }
 
 v1::AccessPolicy DevPolicyWithout(absl::string_view principal) {
@@ -257,17 +257,6 @@ v1::AccessPolicy DevPolicyWithout(absl::string_view principal) {
   }
   EXPECT_EQ(p.principals_size() + 1, dev.principals_size());
   return p;
-}
-
-v1::AuditEvent LastEvent(TestServer& server) {
-  storage::AuditLog* log = server.server()->audit_log();
-  v1::AuditEvent event;
-  auto bytes = log->ReadEvent(log->CurrentHead().size - 1);
-  EXPECT_TRUE(bytes.ok()) << bytes.status();
-  if (bytes.ok()) {
-    EXPECT_TRUE(event.ParseFromString(*bytes));
-  }
-  return event;
 }
 
 TEST(PolicyReloadTest, RemovedPrincipalLosesAccessAfterReload) {
@@ -284,7 +273,7 @@ TEST(PolicyReloadTest, RemovedPrincipalLosesAccessAfterReload) {
   const uint64_t before = server->server()->audit_log()->CurrentHead().size;
   EXPECT_EQ(PublicKeyAs(clerk), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(server->server()->audit_log()->CurrentHead().size, before + 1);
-  const v1::AuditEvent event = LastEvent(*server);
+  const v1::AuditEvent event = LastStoredEvent(*server);
   EXPECT_EQ(testing::OutcomeName(event), "PERMISSION_DENIED");
   EXPECT_EQ(event.actor(), kClerkId);
   EXPECT_EQ(PublicKeyAs(court), grpc::StatusCode::OK);
@@ -420,7 +409,7 @@ TEST_P(DenyListTest, DeniedCertificateIsUnauthenticated) {
   uint64_t before = log->CurrentHead().size;
   EXPECT_EQ(PublicKeyAs(server->Channel("clerk")), grpc::StatusCode::UNAUTHENTICATED);
   ASSERT_EQ(log->CurrentHead().size, before + 1);
-  v1::AuditEvent event = LastEvent(*server);
+  v1::AuditEvent event = LastStoredEvent(*server);
   EXPECT_EQ(testing::OutcomeName(event), "UNAUTHENTICATED");
   EXPECT_EQ(event.actor(), kClerkId);
   EXPECT_EQ(event.action(), "/registry.v1.VettingService/GetVettingPublicKey");
@@ -433,7 +422,7 @@ TEST_P(DenyListTest, DeniedCertificateIsUnauthenticated) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_TRUE(created.record_id().empty());
   ASSERT_EQ(log->CurrentHead().size, before + 1);
-  event = LastEvent(*server);
+  event = LastStoredEvent(*server);
   EXPECT_EQ(testing::OutcomeName(event), "UNAUTHENTICATED");
   EXPECT_TRUE(event.record_ids().empty());
 

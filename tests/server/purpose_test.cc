@@ -10,34 +10,23 @@
 #include "gtest/gtest.h"
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
+#include "tests/testing/audit_events.h"
+#include "tests/testing/clients.h"
 #include "tests/testing/outcome.h"
+#include "tests/testing/principals.h"
 #include "tests/testing/test_server.h"
 
 namespace registry {
 namespace {
 
 namespace v1 = registry::v1;
+using testing::kCourtId;
+using testing::kVettingId;
+using testing::NewCallContext;
+using testing::StoredEvent;
 using testing::TestServer;
 
-constexpr char kCourtId[] = "spiffe://registry.kjc.dev/court/dev-court";
 constexpr char kCourtOrg[] = "basic-court-prishtine";
-constexpr char kVettingId[] = "spiffe://registry.kjc.dev/vetting/dev-vetting";
-
-v1::AuditEvent EventAt(TestServer& server, uint64_t index) {
-  v1::AuditEvent event;
-  auto bytes = server.server()->audit_log()->ReadEvent(index);
-  EXPECT_TRUE(bytes.ok()) << bytes.status();
-  if (bytes.ok()) {
-    EXPECT_TRUE(event.ParseFromString(*bytes));
-  }
-  return event;
-}
-
-std::unique_ptr<grpc::ClientContext> Context() {
-  auto ctx = std::make_unique<grpc::ClientContext>();
-  ctx->set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  return ctx;
-}
 
 v1::Purpose GoodPurpose() {
   v1::Purpose p;
@@ -57,7 +46,7 @@ struct ReadResult {
 ReadResult DoRead(const std::shared_ptr<grpc::Channel>& channel, Read read,
                   const std::string& record_id, const v1::Purpose* purpose) {
   auto stub = v1::RecordService::NewStub(channel);
-  auto ctx = Context();
+  auto ctx = NewCallContext();
   ReadResult r;
   switch (read) {
     case Read::kGetRecord: {
@@ -107,7 +96,7 @@ class CourtPurposeTest : public ::testing::TestWithParam<Read> {
  protected:
   void SetUp() override {
     server_ = TestServer::Start();
-    auto ctx = Context();
+    auto ctx = NewCallContext();
     v1::CreateRecordResponse created;
     grpc::Status s = v1::RecordService::NewStub(server_->Channel("clerk"))
                          ->CreateRecord(ctx.get(), testing::ExampleRecord(), &created);
@@ -126,7 +115,7 @@ class CourtPurposeTest : public ::testing::TestWithParam<Read> {
     EXPECT_TRUE(absl::StrContains(r.status.error_message(), field)) << r.status.error_message();
     EXPECT_EQ(r.records, 0);
     ASSERT_EQ(log->CurrentHead().size, before + 1);
-    const v1::AuditEvent event = EventAt(*server_, before);
+    const v1::AuditEvent event = StoredEvent(*server_, before);
     EXPECT_EQ(event.outcome(), static_cast<int>(code));
     EXPECT_EQ(event.actor(), kCourtId);
     EXPECT_EQ(event.action(), ActionOf(GetParam()));
@@ -166,7 +155,7 @@ TEST_P(CourtPurposeTest, ReadWithPurposeIsAuditedWithReferencesAndRecipient) {
   ASSERT_TRUE(r.status.ok()) << r.status.error_message();
   EXPECT_EQ(r.records, 1);
   ASSERT_EQ(log->CurrentHead().size, before + 1);
-  const v1::AuditEvent event = EventAt(*server_, before);
+  const v1::AuditEvent event = StoredEvent(*server_, before);
   EXPECT_EQ(testing::OutcomeName(event), "OK");
   EXPECT_EQ(event.actor(), kCourtId);
   EXPECT_EQ(event.role(), v1::ROLE_COURT);
@@ -194,7 +183,7 @@ INSTANTIATE_TEST_SUITE_P(CourtReads, CourtPurposeTest,
 TEST(ClerkReadTest, ClerkReadsNeedNoPurpose) {
   auto server = TestServer::Start();
   auto clerk = server->Channel("clerk");
-  auto ctx = Context();
+  auto ctx = NewCallContext();
   v1::CreateRecordResponse created;
   grpc::Status s = v1::RecordService::NewStub(clerk)->CreateRecord(
       ctx.get(), testing::ExampleRecord(), &created);
@@ -205,7 +194,7 @@ TEST(ClerkReadTest, ClerkReadsNeedNoPurpose) {
     const ReadResult r = DoRead(clerk, read, created.record_id(), nullptr);
     ASSERT_TRUE(r.status.ok()) << r.status.error_message();
     EXPECT_EQ(r.records, 1);
-    const v1::AuditEvent event = EventAt(*server, before);
+    const v1::AuditEvent event = StoredEvent(*server, before);
     EXPECT_EQ(testing::OutcomeName(event), "OK");
     EXPECT_EQ(event.role(), v1::ROLE_CLERK);
     EXPECT_EQ(event.recipient(), "kjc-registry");
@@ -231,7 +220,7 @@ class VettingConsentTest : public ::testing::Test {
 
   grpc::Status Check(const std::string& identity, const v1::VettingCheckRequest& req,
                      v1::VettingCheckResponse* resp) {
-    auto ctx = Context();
+    auto ctx = NewCallContext();
     return v1::VettingService::NewStub(server_->Channel(identity))
         ->VettingCheck(ctx.get(), req, resp);
   }
@@ -247,7 +236,7 @@ class VettingConsentTest : public ::testing::Test {
     EXPECT_EQ(resp.result(), v1::VETTING_RESULT_UNSPECIFIED);
     EXPECT_FALSE(resp.has_certificate());
     ASSERT_EQ(log->CurrentHead().size, before + 1);
-    const v1::AuditEvent event = EventAt(*server_, before);
+    const v1::AuditEvent event = StoredEvent(*server_, before);
     EXPECT_EQ(testing::OutcomeName(event), "FAILED_PRECONDITION");
     EXPECT_EQ(event.actor(), kVettingId);
     EXPECT_EQ(event.action(), "/registry.v1.VettingService/VettingCheck");
@@ -281,7 +270,7 @@ TEST_F(VettingConsentTest, CheckWithConsentAndAllowedCategoryIsAnswered) {
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(resp.result(), v1::VETTING_RESULT_CLEAR);
   ASSERT_EQ(log->CurrentHead().size, before + 1);
-  v1::AuditEvent event = EventAt(*server_, before);
+  v1::AuditEvent event = StoredEvent(*server_, before);
   EXPECT_EQ(testing::OutcomeName(event), "OK");
   EXPECT_EQ(event.consent_reference(), "CONSENT-2026-0042");
   EXPECT_EQ(event.recipient(), "dev-school");
@@ -292,7 +281,7 @@ TEST_F(VettingConsentTest, CheckWithConsentAndAllowedCategoryIsAnswered) {
   before = log->CurrentHead().size;
   s = Check("vetting2", care, &resp);
   ASSERT_TRUE(s.ok()) << s.error_message();
-  event = EventAt(*server_, before);
+  event = StoredEvent(*server_, before);
   EXPECT_EQ(event.recipient(), "dev-care-home");
 }
 

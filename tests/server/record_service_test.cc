@@ -50,6 +50,8 @@
 #include "storage/stored.pb.h"
 #include "tests/testing/data_files.h"
 #include "tests/testing/outcome.h"
+#include "tests/testing/principals.h"
+#include "tests/testing/stored_data.h"
 #include "tests/testing/test_server.h"
 #include "unicode/locid.h"
 #include "unicode/unistr.h"
@@ -61,9 +63,9 @@ namespace v1 = registry::v1;
 using google::protobuf::util::MessageDifferencer;
 using testing::FictionalRecord;
 using testing::FilesContaining;
+using testing::kClerkId;
 using testing::TestServer;
 
-constexpr char kClerkId[] = "spiffe://registry.kjc.dev/clerk/dev-clerk";
 constexpr char kCaseReference[] = "PKR 1/2026";
 constexpr char kPurposeCode[] = "criminal_proceedings";
 
@@ -159,6 +161,17 @@ class RecordServiceTest : public ::testing::Test {
     grpc::Status s = Create(req, &id);
     EXPECT_TRUE(s.ok()) << s.error_code() << " " << s.error_message();
     return id;
+  }
+
+  // Creates FictionalRecord(0) .. FictionalRecord(count - 1): their ids in order into *ids, and
+  // each one's surname into *surnames.
+  void CreateFictional(int count, std::vector<std::string>* ids,
+                       std::map<std::string, std::string>* surnames) {
+    for (int i = 0; i < count; ++i) {
+      const v1::CreateRecordRequest r = FictionalRecord(i);
+      ids->push_back(CreateOrFail(r));
+      (*surnames)[ids->back()] = r.person().surname();
+    }
   }
 
   // GetRecord as the court, stating a purpose.
@@ -274,12 +287,7 @@ class RecordServiceTest : public ::testing::Test {
 
   // The stopped server's database, opened directly.
   std::unique_ptr<storage::Database> OpenStoppedDatabase() {
-    storage::DatabaseOptions options;
-    options.path = server_->config().data_dir();
-    options.create_if_missing = false;
-    auto db = storage::Database::Open(options);
-    EXPECT_TRUE(db.ok()) << db.status();
-    return db.ok() ? *std::move(db) : nullptr;
+    return testing::OpenStoppedDatabase(*server_);
   }
 
   static std::string ReadRaw(storage::Database* db, storage::Cf cf, const std::string& key) {
@@ -295,15 +303,18 @@ class RecordServiceTest : public ::testing::Test {
     ASSERT_TRUE(db->Write(batch).ok());
   }
 
+  // Stops the server and reads one value of its database into *value; the server stays stopped.
+  void StopAndReadRaw(storage::Cf cf, const std::string& key, std::string* value) {
+    server_->Stop();
+    std::unique_ptr<storage::Database> db = OpenStoppedDatabase();
+    ASSERT_NE(db, nullptr);
+    *value = ReadRaw(db.get(), cf, key);
+  }
+
   // Stops the server, applies `edit` to its database, restarts.
   template <typename Edit>
   void EditStoredData(Edit edit) {
-    server_->Stop();
-    {
-      std::unique_ptr<storage::Database> db = OpenStoppedDatabase();
-      ASSERT_NE(db, nullptr);
-      edit(db.get());
-    }
+    ASSERT_NO_FATAL_FAILURE(testing::EditStoppedData(*server_, edit));
     RestartOrFail();
   }
 
@@ -718,13 +729,8 @@ TEST_F(RecordServiceTest, NoPlaintextPersonalDataInAnyFile) {
 TEST_F(RecordServiceTest, FlippedByteOfSealedVersionIsDataLoss) {
   const v1::CreateRecordRequest example = testing::ExampleRecord();
   const std::string id = CreateOrFail(example);
-  server_->Stop();
   std::string original;
-  {
-    auto db = OpenStoppedDatabase();
-    ASSERT_NE(db, nullptr);
-    original = ReadRaw(db.get(), storage::Cf::kVersions, VersionKey(id, 1));
-  }
+  ASSERT_NO_FATAL_FAILURE(StopAndReadRaw(storage::Cf::kVersions, VersionKey(id, 1), &original));
   storage::StoredVersion stored;
   ASSERT_TRUE(stored.ParseFromString(original));
   const size_t n = stored.sealed().size();
@@ -850,13 +856,8 @@ TEST_F(RecordServiceTest, OffenceTitlesComeFromTheTableNotTheCaller) {
 // authenticated, so editing it in the files gives DATA_LOSS, never a changed answer.
 TEST_F(RecordServiceTest, EditedHeadMetadataIsDataLossForReadsAndVetting) {
   const std::string id = CreateOrFail(testing::ExampleRecord());
-  server_->Stop();
   std::string original;
-  {
-    auto db = OpenStoppedDatabase();
-    ASSERT_NE(db, nullptr);
-    original = ReadRaw(db.get(), storage::Cf::kRecords, id);
-  }
+  ASSERT_NO_FATAL_FAILURE(StopAndReadRaw(storage::Cf::kRecords, id, &original));
   storage::StoredHead head;
   ASSERT_TRUE(head.ParseFromString(original));
   auto vet = [&]() {
@@ -965,13 +966,8 @@ TEST_F(RecordServiceTest, MovedOrForgedIndexRowIsDataLoss) {
 TEST_F(RecordServiceTest, FlippedByteOfWrappedDataKeyIsDataLoss) {
   const std::string id = CreateOrFail(testing::ExampleRecord());
   const std::string other = CreateOrFail(FictionalRecord(3));
-  server_->Stop();
   std::string original;
-  {
-    auto db = OpenStoppedDatabase();
-    ASSERT_NE(db, nullptr);
-    original = ReadRaw(db.get(), storage::Cf::kRecords, id);
-  }
+  ASSERT_NO_FATAL_FAILURE(StopAndReadRaw(storage::Cf::kRecords, id, &original));
   storage::StoredHead head;
   ASSERT_TRUE(head.ParseFromString(original));
   ASSERT_EQ(head.wrapped_dek().size(), crypto::kWrappedDekSize);
@@ -1097,11 +1093,7 @@ TEST_F(RecordServiceTest, MalformedOrMissingKeyFileIsRefusedAtStart) {
 TEST_F(RecordServiceTest, RotationRewrapsEveryDataKeyAndOldKekCanBeRemoved) {
   std::vector<std::string> ids;
   std::map<std::string, std::string> surnames;
-  for (int i = 0; i < 25; ++i) {
-    const v1::CreateRecordRequest r = FictionalRecord(i);
-    ids.push_back(CreateOrFail(r));
-    surnames[ids.back()] = r.person().surname();
-  }
+  CreateFictional(25, &ids, &surnames);
   EXPECT_EQ(KekUsage(), (std::map<uint32_t, int>{{1, 25}}));
 
   v1::RotateKeysResponse rotated;
@@ -1180,11 +1172,7 @@ TEST_F(RecordServiceTest, EveryRotationStepCommitsWithItsSystemEvent) {
 TEST_F(RecordServiceTest, InterruptedRotationIsFinishedAtStartUp) {
   std::vector<std::string> ids;
   std::map<std::string, std::string> surnames;
-  for (int i = 0; i < 25; ++i) {
-    const v1::CreateRecordRequest r = FictionalRecord(i);
-    ids.push_back(CreateOrFail(r));
-    surnames[ids.back()] = r.person().surname();
-  }
+  CreateFictional(25, &ids, &surnames);
   server_->server()->rotator()->SetBatchSizeForTesting(5);
   server_->server()->rotator()->FailAfterBatchesForTesting(2);
   v1::RotateKeysResponse rotated;
@@ -1243,11 +1231,7 @@ TEST_F(RecordServiceTest, InterruptedRotationIsFinishedAtStartUp) {
 TEST_F(RecordServiceTest, InterruptedRotationIsFinishedByTheNextRotation) {
   std::vector<std::string> ids;
   std::map<std::string, std::string> surnames;
-  for (int i = 0; i < 12; ++i) {
-    const v1::CreateRecordRequest r = FictionalRecord(i);
-    ids.push_back(CreateOrFail(r));
-    surnames[ids.back()] = r.person().surname();
-  }
+  CreateFictional(12, &ids, &surnames);
   server_->server()->rotator()->SetBatchSizeForTesting(5);
   server_->server()->rotator()->FailAfterBatchesForTesting(1);
   v1::RotateKeysResponse rotated;
@@ -1271,11 +1255,7 @@ TEST_F(RecordServiceTest, InterruptedRotationIsFinishedByTheNextRotation) {
 TEST_F(RecordServiceTest, DamagedDataKeyFailsRotationButNotStartUp) {
   std::vector<std::string> ids;
   std::map<std::string, std::string> surnames;
-  for (int i = 0; i < 6; ++i) {
-    const v1::CreateRecordRequest r = FictionalRecord(i);
-    ids.push_back(CreateOrFail(r));
-    surnames[ids.back()] = r.person().surname();
-  }
+  CreateFictional(6, &ids, &surnames);
   const std::string damaged = ids[2];
   ids.erase(ids.begin() + 2);
   EditStoredData([&](storage::Database* db) {
@@ -1331,11 +1311,7 @@ TEST_F(RecordServiceTest, DamagedDataKeyFailsRotationButNotStartUp) {
 TEST_F(RecordServiceTest, RetireKekRefusesWhileADataKeyUsesItAndSucceedsAfterRotation) {
   std::vector<std::string> ids;
   std::map<std::string, std::string> surnames;
-  for (int i = 0; i < 5; ++i) {
-    const v1::CreateRecordRequest r = FictionalRecord(i);
-    ids.push_back(CreateOrFail(r));
-    surnames[ids.back()] = r.person().surname();
-  }
+  CreateFictional(5, &ids, &surnames);
   server_->Stop();
   const std::string config = WriteConfigFile();
   const std::string path = server_->config().key_file();

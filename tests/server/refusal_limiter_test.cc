@@ -14,6 +14,8 @@
 #include "gtest/gtest.h"
 #include "registry/v1/audit.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
+#include "tests/testing/audit_events.h"
+#include "tests/testing/clients.h"
 #include "tests/testing/outcome.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
@@ -23,6 +25,8 @@ namespace {
 
 namespace v1 = registry::v1;
 using server::RefusalLimiter;
+using testing::AuditLogSize;
+using testing::StoredEvent;
 using testing::TestPki;
 using testing::TestServer;
 using testing::TestServerOptions;
@@ -111,25 +115,8 @@ TEST(RefusalLimiterTest, TheTableIsBoundedAndFullMeansUnaudited) {
 // ---- Through a running server ----
 
 grpc::StatusCode PublicKeyAs(const std::shared_ptr<grpc::Channel>& channel) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  v1::PublicKey key;
-  return v1::VettingService::NewStub(channel)
-      ->GetVettingPublicKey(&ctx, v1::GetVettingPublicKeyRequest(), &key)
-      .error_code();
+  return testing::GetVettingPublicKeyOn(channel).error_code();
 }
-
-v1::AuditEvent EventAt(TestServer& server, uint64_t index) {
-  v1::AuditEvent event;
-  auto bytes = server.server()->audit_log()->ReadEvent(index);
-  EXPECT_TRUE(bytes.ok()) << bytes.status();
-  if (bytes.ok()) {
-    EXPECT_TRUE(event.ParseFromString(*bytes));
-  }
-  return event;
-}
-
-uint64_t LogSize(TestServer& server) { return server.server()->audit_log()->CurrentHead().size; }
 
 // A fake clock, so that no token comes back while the test runs.
 class UnknownCallerAuditTest : public ::testing::Test {
@@ -144,16 +131,16 @@ class UnknownCallerAuditTest : public ::testing::Test {
 TEST_F(UnknownCallerAuditTest, UnlistedFloodGrowsTheLogByTheBurstAndOneSummary) {
   auto server = Start();
   auto unlisted = server->Channel("unlisted");
-  const uint64_t before = LogSize(*server);
+  const uint64_t before = AuditLogSize(*server);
   for (int i = 0; i < 60; ++i) {
     ASSERT_EQ(PublicKeyAs(unlisted), grpc::StatusCode::PERMISSION_DENIED) << "call " << i;
   }
-  EXPECT_EQ(LogSize(*server), before + 20);
-  EXPECT_EQ(EventAt(*server, before + 19).actor(), "spiffe://registry.kjc.dev/clerk/unlisted");
+  EXPECT_EQ(AuditLogSize(*server), before + 20);
+  EXPECT_EQ(StoredEvent(*server, before + 19).actor(), "spiffe://registry.kjc.dev/clerk/unlisted");
 
   ASSERT_EQ(server->server()->FlushUnauditedRefusals().value_or(-1), 1);
-  ASSERT_EQ(LogSize(*server), before + 21);
-  const v1::AuditEvent summary = EventAt(*server, before + 20);
+  ASSERT_EQ(AuditLogSize(*server), before + 21);
+  const v1::AuditEvent summary = StoredEvent(*server, before + 20);
   EXPECT_EQ(summary.actor(), "system:gate");
   EXPECT_EQ(summary.action(), "refused-unaudited");
   EXPECT_EQ(summary.reference(), "40 calls from 1 certificate");
@@ -162,7 +149,7 @@ TEST_F(UnknownCallerAuditTest, UnlistedFloodGrowsTheLogByTheBurstAndOneSummary) 
 
   // Nothing new: no event.
   EXPECT_EQ(server->server()->FlushUnauditedRefusals().value_or(-1), 0);
-  EXPECT_EQ(LogSize(*server), before + 21);
+  EXPECT_EQ(AuditLogSize(*server), before + 21);
 }
 
 TEST_F(UnknownCallerAuditTest, RevokedDenyListedAndUnidentifiedCertificatesAreBoundedToo) {
@@ -170,16 +157,16 @@ TEST_F(UnknownCallerAuditTest, RevokedDenyListedAndUnidentifiedCertificatesAreBo
   options.policy = std::make_unique<v1::AccessPolicy>(testing::DevPolicy());
   options.policy->add_denied_certificate_sha256(TestPki::Get().LoadIdentity("court").fingerprint);
   auto server = Start(std::move(options));
-  const uint64_t before = LogSize(*server);
+  const uint64_t before = AuditLogSize(*server);
   for (const char* identity : {"revoked", "court", "nouri", "cn-uri", "two-uris"}) {
     auto channel = server->Channel(identity);
     for (int i = 0; i < 23; ++i) {
       ASSERT_EQ(PublicKeyAs(channel), grpc::StatusCode::UNAUTHENTICATED) << identity << " " << i;
     }
   }
-  EXPECT_EQ(LogSize(*server), before + 5 * 20);
+  EXPECT_EQ(AuditLogSize(*server), before + 5 * 20);
   ASSERT_EQ(server->server()->FlushUnauditedRefusals().value_or(-1), 1);
-  const v1::AuditEvent summary = EventAt(*server, before + 100);
+  const v1::AuditEvent summary = StoredEvent(*server, before + 100);
   EXPECT_EQ(summary.actor(), "system:gate");
   EXPECT_EQ(summary.reference(), "15 calls from 5 certificates");
   EXPECT_EQ(testing::OutcomeName(summary), "UNAUTHENTICATED");
@@ -189,14 +176,14 @@ TEST_F(UnknownCallerAuditTest, KnownCallersRefusalsAreAllAudited) {
   auto server = Start();
   auto clerk = server->Channel("clerk");
   auto audit = v1::AuditService::NewStub(clerk);
-  const uint64_t before = LogSize(*server);
+  const uint64_t before = AuditLogSize(*server);
   for (int i = 0; i < 30; ++i) {
     grpc::ClientContext ctx;
     v1::SignedTreeHead head;
     ASSERT_EQ(audit->GetSignedTreeHead(&ctx, {}, &head).error_code(),
               grpc::StatusCode::PERMISSION_DENIED);
   }
-  EXPECT_EQ(LogSize(*server), before + 30);
+  EXPECT_EQ(AuditLogSize(*server), before + 30);
   EXPECT_EQ(server->server()->FlushUnauditedRefusals().value_or(-1), 0);
 }
 
@@ -204,10 +191,10 @@ TEST_F(UnknownCallerAuditTest, TheRateComesBackWithTime) {
   auto server = Start();
   auto unlisted = server->Channel("unlisted");
   for (int i = 0; i < 25; ++i) PublicKeyAs(unlisted);
-  const uint64_t before = LogSize(*server);
+  const uint64_t before = AuditLogSize(*server);
   clock_.Advance(absl::Seconds(12));  // two tokens
   for (int i = 0; i < 5; ++i) EXPECT_EQ(PublicKeyAs(unlisted), grpc::StatusCode::PERMISSION_DENIED);
-  EXPECT_EQ(LogSize(*server), before + 2);
+  EXPECT_EQ(AuditLogSize(*server), before + 2);
 }
 
 TEST_F(UnknownCallerAuditTest, ShutdownWritesThePendingSummary) {
@@ -216,7 +203,7 @@ TEST_F(UnknownCallerAuditTest, ShutdownWritesThePendingSummary) {
   for (int i = 0; i < 23; ++i) PublicKeyAs(unlisted);
   server->Stop();
   ASSERT_TRUE(server->Restart().ok());
-  const v1::AuditEvent last = EventAt(*server, LogSize(*server) - 1);
+  const v1::AuditEvent last = StoredEvent(*server, AuditLogSize(*server) - 1);
   EXPECT_EQ(last.action(), "refused-unaudited");
   EXPECT_EQ(last.reference(), "3 calls from 1 certificate");
 }
@@ -230,8 +217,8 @@ TEST_F(UnknownCallerAuditTest, TheSummaryWriterRunsOnItsOwn) {
   const absl::Time deadline = absl::Now() + absl::Seconds(10);
   bool seen = false;
   while (!seen && absl::Now() < deadline) {
-    const uint64_t size = LogSize(*server);
-    seen = size > 0 && EventAt(*server, size - 1).action() == "refused-unaudited";
+    const uint64_t size = AuditLogSize(*server);
+    seen = size > 0 && StoredEvent(*server, size - 1).action() == "refused-unaudited";
     if (!seen) absl::SleepFor(absl::Milliseconds(50));
   }
   EXPECT_TRUE(seen) << "no summary event within 10 s";

@@ -18,6 +18,7 @@
 #include "registry/v1/audit.pb.h"
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
+#include "tests/testing/clients.h"
 #include "tests/testing/data_files.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
@@ -26,7 +27,6 @@ namespace registry::server {
 namespace {
 
 namespace v1 = registry::v1;
-using ::registry::testing::CandidateOf;
 using ::registry::testing::ExampleRecord;
 using ::registry::testing::TestServer;
 using ::registry::testing::TestServerOptions;
@@ -78,23 +78,13 @@ class RetentionRulesTest : public ::testing::Test {
   }
 
   v1::RecordMetadata Meta(const std::string& id) {
-    grpc::ClientContext ctx;
-    v1::GetRecordRequest req;
-    req.set_record_id(id);
-    v1::GetRecordResponse resp;
-    const grpc::Status s = Clerk()->GetRecord(&ctx, req, &resp);
+    v1::Record record;
+    const grpc::Status s = testing::GetRecordAs(*server_, "clerk", id, &record);
     EXPECT_TRUE(s.ok()) << s.error_message();
-    return resp.record().metadata();
+    return record.metadata();
   }
 
-  v1::VettingResult Vet() {
-    grpc::ClientContext ctx;
-    v1::VettingCheckResponse resp;
-    const grpc::Status s = v1::VettingService::NewStub(server_->Channel("vetting"))
-                               ->VettingCheck(&ctx, CandidateOf(ExampleRecord().person()), &resp);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return resp.result();
-  }
+  v1::VettingResult Vet() { return testing::VetAs(*server_, "vetting", ExampleRecord().person()); }
 
   void Dispute(const std::string& id) {
     grpc::ClientContext ctx;

@@ -24,7 +24,10 @@
 #include "gtest/gtest.h"
 #include "registry/v1/vetting.grpc.pb.h"
 #include "server/identity.h"
+#include "tests/testing/audit_events.h"
+#include "tests/testing/clients.h"
 #include "tests/testing/outcome.h"
+#include "tests/testing/principals.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
@@ -36,12 +39,13 @@ using server::ClientCertificate;
 using server::ClientCertificates;
 using server::Revocation;
 using ::testing::HasSubstr;
+using testing::kClerkId;
+using testing::LastStoredEvent;
 using testing::TestPki;
 using testing::TestServer;
 using testing::TestServerOptions;
 
 constexpr char kRegistryCa[] = "KJC Registry Development CA";
-constexpr char kClerkId[] = "spiffe://registry.kjc.dev/clerk/dev-clerk";
 
 // The file name of the registry CA's CRL in every CRL folder of the dev PKI (<hash>.r0).
 std::string CrlName() {
@@ -235,11 +239,7 @@ TEST(RevocationListTest, UnreadableBundleFailsTheLoad) {
 // ---- Through a running server ----
 
 grpc::Status PublicKeyAs(const std::shared_ptr<grpc::Channel>& channel) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
-  v1::PublicKey key;
-  return v1::VettingService::NewStub(channel)->GetVettingPublicKey(
-      &ctx, v1::GetVettingPublicKeyRequest(), &key);
+  return testing::GetVettingPublicKeyOn(channel);
 }
 
 grpc::Status HealthAs(const std::shared_ptr<grpc::Channel>& channel) {
@@ -260,17 +260,6 @@ grpc::Status WaitWhile(grpc::StatusCode from, const std::shared_ptr<grpc::Channe
   return s;
 }
 
-v1::AuditEvent LastEvent(TestServer& server) {
-  storage::AuditLog* log = server.server()->audit_log();
-  v1::AuditEvent event;
-  auto bytes = log->ReadEvent(log->CurrentHead().size - 1);
-  EXPECT_TRUE(bytes.ok()) << bytes.status();
-  if (bytes.ok()) {
-    EXPECT_TRUE(event.ParseFromString(*bytes));
-  }
-  return event;
-}
-
 TEST(RevocationTest, RevokedCertificateIsRefusedByTheGateAndAudited) {
   auto server = TestServer::Start();
   storage::AuditLog* log = server->server()->audit_log();
@@ -279,7 +268,7 @@ TEST(RevocationTest, RevokedCertificateIsRefusedByTheGateAndAudited) {
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(s.error_message(), "client certificate is revoked");
   ASSERT_EQ(log->CurrentHead().size, before + 1);
-  const v1::AuditEvent event = LastEvent(*server);
+  const v1::AuditEvent event = LastStoredEvent(*server);
   EXPECT_EQ(testing::OutcomeName(event), "UNAUTHENTICATED");
   EXPECT_EQ(event.actor(), kClerkId);
   EXPECT_EQ(event.role(), v1::ROLE_UNSPECIFIED);

@@ -16,39 +16,25 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/public_status.h"
 #include "common/time_format.h"
 #include "crypto/merkle.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "registry/v1/audit.pb.h"
 #include "rocksdb/perf_context.h"
 #include "rocksdb/perf_level.h"
 #include "storage/database.h"
-#include "common/public_status.h"
-#include "gmock/gmock.h"
 #include "tests/testing/data_files.h"
+#include "tests/testing/switchable_fault.h"
 #include "tests/testing/test_pki.h"
 
 namespace registry::storage {
 namespace {
 
 namespace merkle = crypto::merkle;
+using ::registry::testing::SwitchableFault;
 using registry::v1::AuditEvent;
-
-// Fails every write while switched on; counts the writes it was asked about.
-class SwitchableFault : public WriteFaultInjector {
- public:
-  absl::Status BeforeWrite() override {
-    writes_.fetch_add(1);
-    if (failing_.load()) return absl::UnavailableError("injected disk failure");
-    return absl::OkStatus();
-  }
-  void set_failing(bool failing) { failing_.store(failing); }
-  int writes() const { return writes_.load(); }
-
- private:
-  std::atomic<bool> failing_{false};
-  std::atomic<int> writes_{0};
-};
 
 absl::StatusOr<std::unique_ptr<Database>> OpenDatabase(const std::string& path) {
   DatabaseOptions options;

@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "crypto/keyring.h"
 #include "crypto/secret_bytes.h"
+#include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 #include "storage/database.h"
@@ -523,6 +524,14 @@ TEST_F(RecordStoreTest, RewrapInManySmallBatchesTripsNoLockOrdering) {
   EXPECT_EQ(rewrapped, 150u);
 }
 
+// An effective record's dates: visible to employers until, deleted after.
+MATCHER_P2(DatesAre, visible_until, delete_after,
+           absl::StrCat("visible until ", visible_until, ", deleted after ", delete_after)) {
+  *result_listener << "visible until " << arg.employer_visible_until << ", deleted after "
+                   << arg.delete_after;
+  return arg.employer_visible_until == visible_until && arg.delete_after == delete_after;
+}
+
 // A repeat offender's earlier convictions last as long as the later ones; a later one does not
 // shorten an earlier one; convictions final on the same day extend each other.
 TEST(EffectiveDatesTest, LaterConvictionsExtendEarlierOnes) {
@@ -532,12 +541,9 @@ TEST(EffectiveDatesTest, LaterConvictionsExtendEarlierOnes) {
       {"2018-06-01", "2022-01-01", "2027-01-01"},  // between, shorter own dates
   });
   ASSERT_EQ(dates.size(), 3u);
-  EXPECT_EQ(dates[0].employer_visible_until, "2030-03-01");
-  EXPECT_EQ(dates[0].delete_after, "2035-03-01");
-  EXPECT_EQ(dates[1].employer_visible_until, "2030-03-01");  // the newest keeps its own
-  EXPECT_EQ(dates[1].delete_after, "2035-03-01");
-  EXPECT_EQ(dates[2].employer_visible_until, "2030-03-01");
-  EXPECT_EQ(dates[2].delete_after, "2035-03-01");
+  EXPECT_THAT(dates[0], DatesAre("2030-03-01", "2035-03-01"));
+  EXPECT_THAT(dates[1], DatesAre("2030-03-01", "2035-03-01"));  // the newest keeps its own
+  EXPECT_THAT(dates[2], DatesAre("2030-03-01", "2035-03-01"));
 
   // An earlier conviction with longer dates does not extend a later one.
   const std::vector<EffectiveRecordDates> apart = EffectiveDates({
@@ -545,22 +551,18 @@ TEST(EffectiveDatesTest, LaterConvictionsExtendEarlierOnes) {
       {"2020-01-01", "2030-01-01", "2035-01-01"},
   });
   EXPECT_EQ(apart[0].employer_visible_until, "2040-01-01");
-  EXPECT_EQ(apart[1].employer_visible_until, "2030-01-01");
-  EXPECT_EQ(apart[1].delete_after, "2035-01-01");
+  EXPECT_THAT(apart[1], DatesAre("2030-01-01", "2035-01-01"));
 
   const std::vector<EffectiveRecordDates> same_day = EffectiveDates({
       {"2020-01-01", "2030-01-01", "2031-01-01"},
       {"2020-01-01", "2025-01-01", "2040-01-01"},
   });
-  EXPECT_EQ(same_day[0].employer_visible_until, "2030-01-01");
-  EXPECT_EQ(same_day[0].delete_after, "2040-01-01");
-  EXPECT_EQ(same_day[1].employer_visible_until, "2030-01-01");
-  EXPECT_EQ(same_day[1].delete_after, "2040-01-01");
+  EXPECT_THAT(same_day[0], DatesAre("2030-01-01", "2040-01-01"));
+  EXPECT_THAT(same_day[1], DatesAre("2030-01-01", "2040-01-01"));
 
   // Deletion never before visibility ends, and a lone conviction keeps its own dates.
   const std::vector<EffectiveRecordDates> lone = EffectiveDates({{"2020-01-01", "2030-01-01", "2030-01-01"}});
-  EXPECT_EQ(lone[0].employer_visible_until, "2030-01-01");
-  EXPECT_EQ(lone[0].delete_after, "2030-01-01");
+  EXPECT_THAT(lone[0], DatesAre("2030-01-01", "2030-01-01"));
   EXPECT_TRUE(EffectiveDates({}).empty());
 }
 

@@ -1,6 +1,8 @@
 #include "tests/testing/clients.h"
 
+#include "gtest/gtest.h"
 #include "registry/v1/records.grpc.pb.h"
+#include "registry/v1/vetting.grpc.pb.h"
 
 namespace registry::testing {
 
@@ -8,6 +10,21 @@ namespace v1 = registry::v1;
 
 std::chrono::system_clock::time_point CallDeadline() {
   return std::chrono::system_clock::now() + std::chrono::seconds(60);
+}
+
+std::unique_ptr<grpc::ClientContext> NewCallContext(absl::string_view request_id) {
+  auto ctx = std::make_unique<grpc::ClientContext>();
+  ctx->set_deadline(CallDeadline());
+  if (!request_id.empty()) ctx->AddMetadata("x-request-id", std::string(request_id));
+  return ctx;
+}
+
+grpc::Status GetVettingPublicKeyOn(const std::shared_ptr<grpc::Channel>& channel) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(CallDeadline());
+  v1::PublicKey key;
+  return v1::VettingService::NewStub(channel)->GetVettingPublicKey(
+      &ctx, v1::GetVettingPublicKeyRequest(), &key);
 }
 
 grpc::Status CreateRecordAs(const TestServer& server, absl::string_view identity,
@@ -21,6 +38,29 @@ grpc::Status CreateRecordAs(const TestServer& server, absl::string_view identity
   return s;
 }
 
+std::string CreatedRecordId(const TestServer& server, absl::string_view identity,
+                            const v1::CreateRecordRequest& request) {
+  std::string id;
+  const grpc::Status s = CreateRecordAs(server, identity, request, &id);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return id;
+}
+
+grpc::Status GetRecordAs(const TestServer& server, absl::string_view identity,
+                         const std::string& record_id, v1::Record* record,
+                         const v1::Purpose* purpose) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(CallDeadline());
+  v1::GetRecordRequest req;
+  req.set_record_id(record_id);
+  if (purpose != nullptr) *req.mutable_purpose() = *purpose;
+  v1::GetRecordResponse resp;
+  const grpc::Status s =
+      v1::RecordService::NewStub(server.Channel(identity))->GetRecord(&ctx, req, &resp);
+  if (record != nullptr) *record = resp.record();
+  return s;
+}
+
 grpc::Status ExpungeRecordAs(const TestServer& server, absl::string_view identity,
                              const std::string& record_id, absl::string_view legal_basis) {
   grpc::ClientContext ctx;
@@ -30,6 +70,17 @@ grpc::Status ExpungeRecordAs(const TestServer& server, absl::string_view identit
   req.set_legal_basis(std::string(legal_basis));
   v1::ExpungeRecordResponse resp;
   return v1::RecordService::NewStub(server.Channel(identity))->ExpungeRecord(&ctx, req, &resp);
+}
+
+v1::VettingResult VetAs(const TestServer& server, absl::string_view identity,
+                        const v1::Person& person) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(CallDeadline());
+  v1::VettingCheckResponse resp;
+  const grpc::Status s = v1::VettingService::NewStub(server.Channel(identity))
+                             ->VettingCheck(&ctx, CandidateOf(person), &resp);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return resp.result();
 }
 
 }  // namespace registry::testing

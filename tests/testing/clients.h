@@ -9,11 +9,13 @@
 #define REGISTRY_TESTS_TESTING_CLIENTS_H_
 
 #include <chrono>
+#include <memory>
 #include <string>
 
 #include "absl/strings/string_view.h"
 #include "grpcpp/grpcpp.h"
 #include "registry/v1/records.pb.h"
+#include "registry/v1/vetting.pb.h"
 #include "tests/testing/test_server.h"
 
 namespace registry::testing {
@@ -21,15 +23,38 @@ namespace registry::testing {
 // 60 seconds from now.
 std::chrono::system_clock::time_point CallDeadline();
 
+// A client context with CallDeadline() and, when given, the caller's x-request-id.
+std::unique_ptr<grpc::ClientContext> NewCallContext(absl::string_view request_id = "");
+
+// GetVettingPublicKey over `channel`: a call every known role may make, so its status says
+// whether the caller behind the channel is let in.
+grpc::Status GetVettingPublicKeyOn(const std::shared_ptr<grpc::Channel>& channel);
+
 // CreateRecord as `identity` (a dev PKI name); the new record's id into `record_id` (may be null).
 grpc::Status CreateRecordAs(const TestServer& server, absl::string_view identity,
                             const registry::v1::CreateRecordRequest& request,
                             std::string* record_id);
 
+// CreateRecord as `identity`, expected to succeed: the new record's id ("" with a test failure
+// when the call fails).
+std::string CreatedRecordId(const TestServer& server, absl::string_view identity,
+                            const registry::v1::CreateRecordRequest& request);
+
+// GetRecord of `record_id` as `identity`, stating `purpose` when given (a court must); the
+// record into *record (may be null).
+grpc::Status GetRecordAs(const TestServer& server, absl::string_view identity,
+                         const std::string& record_id, registry::v1::Record* record,
+                         const registry::v1::Purpose* purpose = nullptr);
+
 // ExpungeRecord of `record_id` as `identity`, with `legal_basis`.
 grpc::Status ExpungeRecordAs(const TestServer& server, absl::string_view identity,
                              const std::string& record_id,
                              absl::string_view legal_basis = "CC 04/L-082 art. 103");
+
+// VettingCheck of `person` (as CandidateOf makes the request) as `identity`; the result, or
+// VETTING_RESULT_UNSPECIFIED with a test failure when the call fails.
+registry::v1::VettingResult VetAs(const TestServer& server, absl::string_view identity,
+                                  const registry::v1::Person& person);
 
 }  // namespace registry::testing
 

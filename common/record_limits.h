@@ -1,0 +1,23 @@
+// Limits of a record's conviction that more than one component checks (records.proto states
+// them): the server's record validation and its offence and retention tables
+// (server/record_validation.cc, server/reference_data.cc), and the client's record options and
+// import of rows (client/record_fields.cc, client/record_import.cc). The validation's own
+// messages spell the numbers out: they are keys of the console's catalog
+// (client/console/record_form.cc), which a test compares with that source text.
+#ifndef REGISTRY_COMMON_RECORD_LIMITS_H_
+#define REGISTRY_COMMON_RECORD_LIMITS_H_
+
+#include <cstdint>
+
+namespace registry {
+
+// An offence's article of the law: 1..kMaxArticle.
+inline constexpr uint32_t kMaxArticle = 999;
+// An offence's paragraph of the article: 0..kMaxParagraph (0: the article as a whole).
+inline constexpr uint32_t kMaxParagraph = 99;
+// A sentence's length in months (imprisonment or suspended): 1..kMaxSentenceMonths.
+inline constexpr uint32_t kMaxSentenceMonths = 600;
+
+}  // namespace registry
+
+#endif  // REGISTRY_COMMON_RECORD_LIMITS_H_

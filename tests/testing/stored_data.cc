@@ -1,0 +1,29 @@
+#include "tests/testing/stored_data.h"
+
+#include "gtest/gtest.h"
+
+namespace registry::testing {
+
+std::unique_ptr<storage::Database> OpenStoppedDatabase(const TestServer& server) {
+  storage::DatabaseOptions options;
+  options.path = server.config().data_dir();
+  options.create_if_missing = false;
+  absl::StatusOr<std::unique_ptr<storage::Database>> db = storage::Database::Open(options);
+  EXPECT_TRUE(db.ok()) << db.status();
+  return db.ok() ? *std::move(db) : nullptr;
+}
+
+void EditStoppedData(TestServer& server, const std::function<void(storage::Database*)>& edit) {
+  server.Stop();
+  std::unique_ptr<storage::Database> db = OpenStoppedDatabase(server);
+  ASSERT_NE(db, nullptr);
+  edit(db.get());
+}
+
+void DeleteStored(storage::Database* db, storage::Cf cf, const std::string& key) {
+  storage::Batch batch;
+  batch.Delete(cf, key);
+  ASSERT_TRUE(db->Write(batch).ok());
+}
+
+}  // namespace registry::testing

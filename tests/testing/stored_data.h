@@ -1,0 +1,33 @@
+// Direct access to a TestServer's database, for tests that damage or inspect the stored data the
+// way an attacker with the files, or a failing disk, would. RocksDB lets one opener at a time
+// hold a database, so the server is stopped first.
+//
+//   ASSERT_NO_FATAL_FAILURE(EditStoppedData(*server, [&](storage::Database* db) {
+//     DeleteStored(db, storage::Cf::kAudit, storage::EncodeU64(20));
+//   }));
+//   ASSERT_TRUE(server->Restart().ok());
+#ifndef REGISTRY_TESTS_TESTING_STORED_DATA_H_
+#define REGISTRY_TESTS_TESTING_STORED_DATA_H_
+
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "storage/database.h"
+#include "tests/testing/test_server.h"
+
+namespace registry::testing {
+
+// Opens the database of `server`, which must be stopped. A failure fails the test and gives null.
+std::unique_ptr<storage::Database> OpenStoppedDatabase(const TestServer& server);
+
+// Stops `server` and applies `edit` to its database, which is closed again afterwards; the
+// server stays stopped. A failure to open fails the test (fatally).
+void EditStoppedData(TestServer& server, const std::function<void(storage::Database*)>& edit);
+
+// Deletes `key` of `cf` in a write of its own. A failure fails the test (fatally).
+void DeleteStored(storage::Database* db, storage::Cf cf, const std::string& key);
+
+}  // namespace registry::testing
+
+#endif  // REGISTRY_TESTS_TESTING_STORED_DATA_H_
