@@ -1,6 +1,7 @@
-// The key file (server/key_file.h) on its own: what it accepts, what it refuses and why, and
-// that what it writes is what it reads. Start-up's refusals of a bad key file, end to end, are in
-// record_service_test.cc (KeyFileReadableByOthersIsRefusedAtStart and its neighbours).
+// The key file (server/key_file.h): on its own, what it accepts, what it refuses and why, and
+// that what it writes is what it reads (KeyFileTest); and in a registry, that start-up refuses a
+// foreign, exposed, malformed or missing key file and a missing KEK is DATA_LOSS
+// (KeyFileStartUpTest).
 #include "server/key_file.h"
 
 #include <sys/stat.h>
@@ -12,8 +13,11 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
+#include "tests/server/record_service_fixture.h"
 #include "tests/testing/test_pki.h"
+#include "tests/testing/test_server.h"
 
 namespace registry::server {
 namespace {
@@ -201,6 +205,97 @@ TEST_F(KeyFileTest, AnOldKekStillUnwrapsWhatItWrappedAfterRotation) {
       << "without its KEK an old wrapping is unreadable";
   EXPECT_TRUE(retired->keyring->UnwrapDek(*rewrapped, "rec-1").ok());
 }
+
+class KeyFileStartUpTest : public testing::RecordServiceFixture {};
+using testing::WriteFileWithMode;
+
+TEST_F(KeyFileStartUpTest, ForeignKeyFileIsRefusedAtStartAndAMissingKekIsDataLoss) {
+  const std::string id = CreateOrFail(testing::ExampleRecord());
+  server_->Stop();
+  const std::string path = server_->config().key_file();
+  auto original = server::ReadKeyFile(path);
+  ASSERT_TRUE(original.ok()) << original.status();
+  auto fresh = server::GenerateKeyFile(absl::Now());
+  ASSERT_TRUE(fresh.ok());
+  ASSERT_EQ(fresh->current_kek_version(), original->current_kek_version());  // same version,
+  ASSERT_TRUE(server::WriteKeyFile(path, *fresh, /*overwrite=*/true).ok());    // another key
+
+  // The database holds a key check value: another key file is refused at start-up, before it
+  // could mix keys (new records, blind indexes and signatures under another root).
+  absl::Status started = server_->Restart();
+  EXPECT_EQ(started.code(), absl::StatusCode::kFailedPrecondition) << started;
+  EXPECT_TRUE(absl::StrContains(started.message(), "does not belong to this database"))
+      << started;
+
+  // A key file without the record's KEK version: DATA_LOSS as well.
+  server_->Stop();
+  auto added = server::AddKek(&*fresh, absl::Now());
+  ASSERT_TRUE(added.ok());
+  ASSERT_TRUE(server::RemoveKek(&*fresh, 1).ok());
+  fresh->set_derivation_root(original->derivation_root());
+  ASSERT_TRUE(server::WriteKeyFile(path, *fresh, true).ok());
+  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
+  EXPECT_EQ(Get(id, nullptr).error_code(), grpc::StatusCode::DATA_LOSS);
+
+  // The right file again: everything reads.
+  server_->Stop();
+  ASSERT_TRUE(server::WriteKeyFile(path, *original, true).ok());
+  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
+  v1::Record record;
+  ASSERT_TRUE(Get(id, &record).ok());
+  EXPECT_EQ(record.person().surname(), "Kërqeli");
+  EXPECT_EQ(ByPersonalNumber("1234567890"), std::vector<std::string>{id});
+}
+
+TEST_F(KeyFileStartUpTest, KeyFileReadableByOthersIsRefusedAtStart) {
+  server_->Stop();
+  const std::string path = server_->config().key_file();
+  for (mode_t mode : {mode_t{0644}, mode_t{0640}, mode_t{0604}, mode_t{0620}}) {
+    ASSERT_EQ(::chmod(path.c_str(), mode), 0);
+    absl::Status s = server_->Restart();
+    EXPECT_EQ(s.code(), absl::StatusCode::kFailedPrecondition) << s;
+    EXPECT_TRUE(absl::StrContains(s.message(), absl::StrFormat("mode %04o", mode))) << s;
+  }
+  ASSERT_EQ(::chmod(path.c_str(), 0600), 0);
+  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
+  EXPECT_TRUE(Create(testing::ExampleRecord(), nullptr).ok());
+}
+
+TEST_F(KeyFileStartUpTest, MalformedOrMissingKeyFileIsRefusedAtStart) {
+  server_->Stop();
+  const std::string path = server_->config().key_file();
+  auto original = server::ReadKeyFile(path);
+  ASSERT_TRUE(original.ok());
+
+  WriteFileWithMode(path, "{ this is not json", 0600);
+  absl::Status s = server_->Restart();
+  EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << s;
+
+  WriteFileWithMode(path, R"({"current_kek_version": 1, "no_such_field": true})", 0600);
+  EXPECT_EQ(server_->Restart().code(), absl::StatusCode::kInvalidArgument);
+
+  // Well-formed JSON, but a 16-byte KEK.
+  registry::v1::KeyFile short_key = *original;
+  short_key.mutable_keks(0)->set_key(std::string(16, 'k'));
+  ASSERT_TRUE(server::WriteKeyFile(path, short_key, true).ok());
+  EXPECT_EQ(server_->Restart().code(), absl::StatusCode::kInvalidArgument);
+
+  // The current version names no KEK.
+  registry::v1::KeyFile no_current = *original;
+  no_current.set_current_kek_version(7);
+  ASSERT_TRUE(server::WriteKeyFile(path, no_current, true).ok());
+  EXPECT_EQ(server_->Restart().code(), absl::StatusCode::kInvalidArgument);
+
+  std::filesystem::remove(path);
+  EXPECT_EQ(server_->Restart().code(), absl::StatusCode::kNotFound);
+
+  ASSERT_TRUE(server::WriteKeyFile(path, *original, false).ok());
+  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
+}
+
+// ---------------------------------------------------------------------------------------------
+// Key rotation.
+
 
 }  // namespace
 }  // namespace registry::server

@@ -1,0 +1,315 @@
+// Key rotation (server/key_rotator.h) in a running registry: every data key re-wrapped under the
+// new KEK, each step committed with its system event, an interrupted rotation finished at
+// start-up or by the next one, a damaged data key failing the rotation but not the start, and
+// `registryd --retire_kek` refusing while a data key still needs the KEK.
+#include <sys/stat.h>
+
+#include <filesystem>
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
+#include "crypto/keyring.h"
+#include "gtest/gtest.h"
+#include "registry/v1/admin.grpc.pb.h"
+#include "registry/v1/audit.pb.h"
+#include "registry/v1/records.grpc.pb.h"
+#include "server/key_file.h"
+#include "storage/audit_log.h"
+#include "storage/database.h"
+#include "storage/keyring_holder.h"
+#include "storage/name_normalizer.h"
+#include "storage/record_store.h"
+#include "storage/stored.pb.h"
+#include "tests/server/record_service_fixture.h"
+#include "tests/testing/test_server.h"
+
+namespace registry {
+namespace {
+
+namespace v1 = registry::v1;
+using testing::FictionalRecord;
+using testing::RunRegistryd;
+using testing::SetDeadline;
+
+class KeyRotationTest : public testing::RecordServiceFixture {};
+
+TEST_F(KeyRotationTest, RotationRewrapsEveryDataKeyAndOldKekCanBeRemoved) {
+  std::vector<std::string> ids;
+  std::map<std::string, std::string> surnames;
+  CreateFictional(25, &ids, &surnames);
+  EXPECT_EQ(KekUsage(), (std::map<uint32_t, int>{{1, 25}}));
+
+  v1::RotateKeysResponse rotated;
+  grpc::Status s = RotateKeys(&rotated);
+  ASSERT_TRUE(s.ok()) << s.error_code() << " " << s.error_message();
+  EXPECT_EQ(rotated.current_kek_version(), 2u);
+  EXPECT_EQ(rotated.rewrapped(), 25u);
+  EXPECT_EQ(KekUsage(), (std::map<uint32_t, int>{{2, 25}}));
+  EXPECT_EQ(KekVersionsInFile(), (std::set<uint32_t>{1, 2}));
+  ExpectAllReadable(ids, surnames);
+  // New records use the new KEK.
+  const v1::CreateRecordRequest late = FictionalRecord(99);
+  ids.push_back(CreateOrFail(late));
+  surnames[ids.back()] = late.person().surname();
+  EXPECT_EQ(KekUsage(), (std::map<uint32_t, int>{{2, 26}}));
+
+  // Only admins rotate.
+  {
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx);
+    v1::RotateKeysResponse resp;
+    EXPECT_EQ(v1::AdminService::NewStub(server_->Channel("clerk"))
+                  ->RotateKeys(&ctx, v1::RotateKeysRequest(), &resp)
+                  .error_code(),
+              grpc::StatusCode::PERMISSION_DENIED);
+  }
+
+  server_->Stop();
+  RemoveKekFromFile(1);
+  EXPECT_EQ(KekVersionsInFile(), (std::set<uint32_t>{2}));
+  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
+  ExpectAllReadable(ids, surnames);
+  EXPECT_EQ(ByPersonalNumber(late.person().personal_number()).size(), 1u);
+
+  // A second rotation re-wraps them all again.
+  s = RotateKeys(&rotated);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(rotated.current_kek_version(), 3u);
+  EXPECT_EQ(rotated.rewrapped(), 26u);
+  EXPECT_EQ(KekUsage(), (std::map<uint32_t, int>{{3, 26}}));
+}
+
+// Every step of a rotation (start, each batch with its cursor, end, and the batches a restart
+// resumes) commits with its own system event, so the log shows every change rotation makes.
+TEST_F(KeyRotationTest, EveryRotationStepCommitsWithItsSystemEvent) {
+  for (int i = 0; i < 12; ++i) CreateOrFail(FictionalRecord(i));
+  const auto references_since = [&](uint64_t start) {
+    std::vector<std::string> refs;
+    storage::AuditLog* log = server_->server()->audit_log();
+    for (uint64_t i = start; i < log->CurrentHead().size; ++i) {
+      v1::AuditEvent e;
+      auto bytes = log->ReadEvent(i);
+      EXPECT_TRUE(bytes.ok() && e.ParseFromString(*bytes));
+      refs.push_back(absl::StrCat(e.actor(), " ", e.reference(), " ", e.outcome()));
+    }
+    return refs;
+  };
+  uint64_t start = server_->server()->audit_log()->CurrentHead().size;
+  server_->server()->rotator()->SetBatchSizeForTesting(5);
+  server_->server()->rotator()->FailAfterBatchesForTesting(2);
+  v1::RotateKeysResponse rotated;
+  EXPECT_EQ(RotateKeys(&rotated).error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(references_since(start),
+            (std::vector<std::string>{"system:key-rotation kek-v2 started 0",
+                                      "system:key-rotation kek-v2 batch 1: 5 re-wrapped 0",
+                                      "system:key-rotation kek-v2 batch 2: 5 re-wrapped 0",
+                                      "spiffe://registry.kjc.dev/admin/dev-admin  14"}));
+  start = server_->server()->audit_log()->CurrentHead().size;
+  ASSERT_NO_FATAL_FAILURE(RestartOrFail());  // resumes
+  EXPECT_EQ(references_since(start),
+            (std::vector<std::string>{"system:key-rotation kek-v2 batch 1: 2 re-wrapped 0",
+                                      "system:key-rotation kek-v2 finished 0"}));
+  EXPECT_EQ(KekUsage(), (std::map<uint32_t, int>{{2, 12}}));
+}
+
+TEST_F(KeyRotationTest, InterruptedRotationIsFinishedAtStartUp) {
+  std::vector<std::string> ids;
+  std::map<std::string, std::string> surnames;
+  CreateFictional(25, &ids, &surnames);
+  server_->server()->rotator()->SetBatchSizeForTesting(5);
+  server_->server()->rotator()->FailAfterBatchesForTesting(2);
+  v1::RotateKeysResponse rotated;
+  grpc::Status s = RotateKeys(&rotated);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+
+  // Half done: 10 data keys under KEK 2, the rest still under KEK 1; all readable meanwhile.
+  EXPECT_EQ(KekUsage(), (std::map<uint32_t, int>{{1, 15}, {2, 10}}));
+  EXPECT_EQ(KekVersionsInFile(), (std::set<uint32_t>{1, 2}));
+  ExpectAllReadable(ids, surnames);
+  {
+    auto target = server_->server()->database()->Get(storage::Cf::kMeta, "rotation/target");
+    ASSERT_TRUE(target.ok() && target->has_value());
+    EXPECT_EQ(**target, "2");
+  }
+
+  server_->Stop();
+  // registryd refuses to retire KEK 1 while the rotation is unfinished.
+  const std::string config = WriteConfigFile();
+  std::string output;
+  EXPECT_NE(RunRegistryd(absl::StrCat("--config ", config, " --retire_kek 1"), &output), 0)
+      << output;
+  EXPECT_TRUE(absl::StrContains(output, "unfinished")) << output;
+  EXPECT_EQ(KekVersionsInFile(), (std::set<uint32_t>{1, 2}));
+
+  ASSERT_NO_FATAL_FAILURE(RestartOrFail());  // Resume() finishes the rotation
+  EXPECT_EQ(KekUsage(), (std::map<uint32_t, int>{{2, 25}}));
+  {
+    auto target = server_->server()->database()->Get(storage::Cf::kMeta, "rotation/target");
+    ASSERT_TRUE(target.ok());
+    EXPECT_FALSE(target->has_value());
+    // The store's own count agrees.
+    auto keys = server::LoadKeyFile(server_->config().key_file());
+    ASSERT_TRUE(keys.ok());
+    storage::KeyringHolder holder(std::shared_ptr<const crypto::Keyring>(std::move(keys->keyring)));
+    auto normalizer = storage::NameNormalizer::Create();
+    ASSERT_TRUE(normalizer.ok());
+    auto store = storage::RecordStore::Create(server_->server()->database(), &holder,
+                                              keys->derivation_root, normalizer->get());
+    ASSERT_TRUE(store.ok());
+    auto not_under_2 = (*store)->CountNotUnder(2);
+    ASSERT_TRUE(not_under_2.ok());
+    EXPECT_EQ(*not_under_2, 0u);
+    auto not_under_1 = (*store)->CountNotUnder(1);
+    ASSERT_TRUE(not_under_1.ok());
+    EXPECT_EQ(*not_under_1, 25u);
+  }
+  ExpectAllReadable(ids, surnames);
+
+  server_->Stop();
+  RemoveKekFromFile(1);
+  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
+  ExpectAllReadable(ids, surnames);
+}
+
+TEST_F(KeyRotationTest, InterruptedRotationIsFinishedByTheNextRotation) {
+  std::vector<std::string> ids;
+  std::map<std::string, std::string> surnames;
+  CreateFictional(12, &ids, &surnames);
+  server_->server()->rotator()->SetBatchSizeForTesting(5);
+  server_->server()->rotator()->FailAfterBatchesForTesting(1);
+  v1::RotateKeysResponse rotated;
+  EXPECT_EQ(RotateKeys(&rotated).error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(KekUsage(), (std::map<uint32_t, int>{{1, 7}, {2, 5}}));
+
+  server_->server()->rotator()->FailAfterBatchesForTesting(0);
+  grpc::Status s = RotateKeys(&rotated);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  // The interrupted rotation to 2 is finished first (7 keys), then all 12 go to 3.
+  EXPECT_EQ(rotated.current_kek_version(), 3u);
+  EXPECT_EQ(rotated.rewrapped(), 7u + 12u);
+  EXPECT_EQ(KekUsage(), (std::map<uint32_t, int>{{3, 12}}));
+  server_->Stop();
+  RemoveKekFromFile(1);
+  RemoveKekFromFile(2);
+  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
+  ExpectAllReadable(ids, surnames);
+}
+
+TEST_F(KeyRotationTest, DamagedDataKeyFailsRotationButNotStartUp) {
+  std::vector<std::string> ids;
+  std::map<std::string, std::string> surnames;
+  CreateFictional(6, &ids, &surnames);
+  const std::string damaged = ids[2];
+  ids.erase(ids.begin() + 2);
+  EditStoredData([&](storage::Database* db) {
+    storage::StoredHead head;
+    ASSERT_TRUE(head.ParseFromString(ReadRaw(db, storage::Cf::kRecords, damaged)));
+    (*head.mutable_wrapped_dek())[30] ^= 0x01;
+    WriteRaw(db, storage::Cf::kRecords, damaged, head.SerializeAsString());
+  });
+  v1::RotateKeysResponse rotated;
+  EXPECT_EQ(RotateKeys(&rotated).error_code(), grpc::StatusCode::DATA_LOSS);
+
+  // The unfinished rotation cannot be finished at start-up either, but the registry still
+  // starts: only the damaged record is lost.
+  server_->Stop();
+  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
+  EXPECT_EQ(Get(damaged, nullptr).error_code(), grpc::StatusCode::DATA_LOSS);
+  ExpectAllReadable(ids, surnames);
+  {
+    auto target = server_->server()->database()->Get(storage::Cf::kMeta, "rotation/target");
+    ASSERT_TRUE(target.ok() && target->has_value());
+  }
+  server_->Stop();
+  const std::string config = WriteConfigFile();
+  std::string output;
+  EXPECT_NE(RunRegistryd(absl::StrCat("--config ", config, " --retire_kek 1"), &output), 0);
+  EXPECT_EQ(KekVersionsInFile(), (std::set<uint32_t>{1, 2}));
+
+  // Once the damaged record is expunged, rotation completes and the old KEKs can go.
+  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
+  {
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx);
+    v1::ExpungeRecordRequest expunge;
+    expunge.set_record_id(damaged);
+    expunge.set_legal_basis("KJC decision 1/2026 - damaged entry re-entered");
+    v1::ExpungeRecordResponse resp;
+    grpc::Status s = clerk_->ExpungeRecord(&ctx, expunge, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  grpc::Status s = RotateKeys(&rotated);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(rotated.current_kek_version(), 3u);
+  EXPECT_EQ(KekUsage(), (std::map<uint32_t, int>{{3, 5}}));
+  server_->Stop();
+  EXPECT_EQ(RunRegistryd(absl::StrCat("--config ", config, " --retire_kek 1"), &output), 0)
+      << output;
+  EXPECT_EQ(RunRegistryd(absl::StrCat("--config ", config, " --retire_kek 2"), &output), 0)
+      << output;
+  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
+  ExpectAllReadable(ids, surnames);
+}
+
+TEST_F(KeyRotationTest, RetireKekRefusesWhileADataKeyUsesItAndSucceedsAfterRotation) {
+  std::vector<std::string> ids;
+  std::map<std::string, std::string> surnames;
+  CreateFictional(5, &ids, &surnames);
+  server_->Stop();
+  const std::string config = WriteConfigFile();
+  const std::string path = server_->config().key_file();
+  std::string output;
+
+  // The current KEK is never retired.
+  EXPECT_NE(RunRegistryd(absl::StrCat("--config ", config, " --retire_kek 1"), &output), 0)
+      << output;
+  EXPECT_EQ(KekVersionsInFile(), (std::set<uint32_t>{1}));
+
+  // KEK 2 added and made current, but no data key re-wrapped yet (as after a crash between
+  // writing the key file and starting the re-wrap): KEK 1 is still in use.
+  {
+    auto file = server::ReadKeyFile(path);
+    ASSERT_TRUE(file.ok());
+    ASSERT_TRUE(server::AddKek(&*file, absl::Now()).ok());
+    ASSERT_TRUE(server::WriteKeyFile(path, *file, true).ok());
+  }
+  EXPECT_NE(RunRegistryd(absl::StrCat("--config ", config, " --retire_kek 1"), &output), 0)
+      << output;
+  EXPECT_TRUE(absl::StrContains(output, "5 data keys")) << output;
+  EXPECT_EQ(KekVersionsInFile(), (std::set<uint32_t>{1, 2}));
+
+  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
+  ExpectAllReadable(ids, surnames);
+  EXPECT_EQ(KekUsage(), (std::map<uint32_t, int>{{1, 5}}));
+  v1::RotateKeysResponse rotated;
+  grpc::Status s = RotateKeys(&rotated);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(rotated.current_kek_version(), 3u);
+  EXPECT_EQ(rotated.rewrapped(), 5u);
+  server_->Stop();
+
+  EXPECT_EQ(RunRegistryd(absl::StrCat("--config ", config, " --retire_kek 1"), &output), 0)
+      << output;
+  EXPECT_EQ(RunRegistryd(absl::StrCat("--config ", config, " --retire_kek 2"), &output), 0)
+      << output;
+  EXPECT_EQ(KekVersionsInFile(), (std::set<uint32_t>{3}));
+  // Retiring a version that is gone fails and changes nothing.
+  EXPECT_NE(RunRegistryd(absl::StrCat("--config ", config, " --retire_kek 1"), &output), 0);
+  struct stat st;
+  ASSERT_EQ(::stat(path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+
+  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
+  ExpectAllReadable(ids, surnames);
+}
+
+
+}  // namespace
+}  // namespace registry
