@@ -4,9 +4,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "common/deterministic_bytes.h"
 #include "google/protobuf/descriptor.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 #include "registry/v1/admin.pb.h"
 #include "registry/v1/info.pb.h"
 #include "registry/v1/records.pb.h"
@@ -22,18 +21,6 @@ std::vector<const google::protobuf::FileDescriptor*> ServiceFiles() {
           v1::WhoAmIRequest::descriptor()->file()};
 }
 
-// The deterministic serialization, to compare two events field by field (unknown fields
-// included) without depending on how either was encoded on the wire.
-std::string DeterministicBytes(const google::protobuf::Message& message) {
-  std::string bytes;
-  {
-    google::protobuf::io::StringOutputStream stream(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&stream);
-    coded.SetSerializationDeterministic(true);
-    message.SerializeToCodedStream(&coded);
-  }
-  return bytes;
-}
 
 }  // namespace
 

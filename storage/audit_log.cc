@@ -4,11 +4,10 @@
 
 #include "absl/strings/match.h"
 #include "absl/synchronization/notification.h"
+#include "common/deterministic_bytes.h"
 #include "common/public_status.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace registry::storage {
 namespace {
@@ -54,14 +53,7 @@ absl::Status PrunedError(const AuditLog::Pruned& p) {
 }  // namespace
 
 std::string SerializeEvent(const registry::v1::AuditEvent& event) {
-  std::string out;
-  {
-    google::protobuf::io::StringOutputStream raw(&out);
-    google::protobuf::io::CodedOutputStream coded(&raw);
-    coded.SetSerializationDeterministic(true);
-    event.SerializeToCodedStream(&coded);
-  }
-  return out;
+  return DeterministicBytes(event);
 }
 
 // What a pruning writer adds to its group: the boundary it sets, and the clock reading its

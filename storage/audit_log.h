@@ -51,7 +51,7 @@
 
 namespace registry::storage {
 
-// The deterministic byte form of an event: protobuf serialization with deterministic ordering.
+// The byte form of an event as it enters the log: common/deterministic_bytes.h.
 // Our AuditEvent has no map fields, so this is fields in number order.
 std::string SerializeEvent(const registry::v1::AuditEvent& event);
 

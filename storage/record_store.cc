@@ -8,12 +8,11 @@
 #include "absl/strings/match.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "common/deterministic_bytes.h"
 #include "common/status_macros.h"
 #include "crypto/hmac.h"
 #include "crypto/record_cipher.h"
 #include "storage/ids.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
 
 namespace registry::storage {
 namespace {
@@ -92,12 +91,7 @@ absl::StatusOr<std::string> RecordStore::HeadMac(const StoredHead& head) const {
   StoredHead unsigned_head = head;
   unsigned_head.clear_mac();
   std::string bytes = kHeadMacLabel;
-  {
-    google::protobuf::io::StringOutputStream raw(&bytes);
-    google::protobuf::io::CodedOutputStream coded(&raw);
-    coded.SetSerializationDeterministic(true);
-    unsigned_head.SerializeToCodedStream(&coded);
-  }
+  AppendDeterministicBytes(unsigned_head, &bytes);
   return crypto::HmacSha256(head_mac_key_, bytes);
 }
 

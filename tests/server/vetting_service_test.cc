@@ -18,8 +18,7 @@
 #include "crypto/secret_bytes.h"
 #include "crypto/vetting_certificate.h"
 #include "gmock/gmock.h"
-#include "google/protobuf/io/coded_stream.h"
-#include "google/protobuf/io/zero_copy_stream_impl_lite.h"
+#include "common/deterministic_bytes.h"
 #include "gtest/gtest.h"
 #include "registry/v1/audit.pb.h"
 #include "registry/v1/records.grpc.pb.h"
@@ -385,13 +384,7 @@ std::string WithoutRequestEchoAndRandomness(v1::VettingCheckResponse r) {
   c->clear_surname();
   c->clear_given_name();
   c->clear_birth_date();
-  std::string bytes;
-  google::protobuf::io::StringOutputStream stream(&bytes);
-  google::protobuf::io::CodedOutputStream out(&stream);
-  out.SetSerializationDeterministic(true);
-  r.SerializeToCodedStream(&out);
-  out.Trim();
-  return bytes;
+  return DeterministicBytes(r);
 }
 
 TEST_F(VettingServiceTest, ResponseBytesDoNotDependOnTheRecordsContents) {
