@@ -2,8 +2,11 @@
 
 #include <unistd.h>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
 #include "common/time_format.h"
 
 namespace registry {
@@ -64,6 +67,38 @@ void LogLine::Write() const {
     if (n <= 0) return;
     done += static_cast<size_t>(n);
   }
+}
+
+namespace {
+constexpr char kServingMsg[] = "registryd serving";
+}  // namespace
+
+LogLine ServingLine(absl::string_view address, int port) {
+  LogLine line("info", kServingMsg);
+  line.Str("address", address).Int("port", port);
+  return line;
+}
+
+absl::string_view FindLogLine(absl::string_view log, absl::string_view msg) {
+  // Values are escaped (JsonQuote), so no value can hold this text: only a line's own msg does.
+  const std::string field = absl::StrCat("\"msg\":", JsonQuote(msg), ",");
+  const std::string last_field = absl::StrCat("\"msg\":", JsonQuote(msg), "}");
+  for (absl::string_view line : absl::StrSplit(log, '\n')) {
+    if (line.data() + line.size() == log.data() + log.size()) break;  // not whole yet
+    if (absl::StrContains(line, field) || absl::StrContains(line, last_field)) return line;
+  }
+  return absl::string_view();
+}
+
+int ServingPortFromLog(absl::string_view log) {
+  const absl::string_view line = FindLogLine(log, kServingMsg);
+  constexpr absl::string_view kPortField = "\"port\":";
+  const size_t at = line.find(kPortField);
+  if (at == absl::string_view::npos) return 0;
+  absl::string_view digits = line.substr(at + kPortField.size());
+  digits = digits.substr(0, digits.find_first_not_of("0123456789"));
+  int port = 0;
+  return absl::SimpleAtoi(digits, &port) && port > 0 ? port : 0;
 }
 
 }  // namespace registry

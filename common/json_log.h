@@ -42,6 +42,17 @@ class LogLine {
   std::string fields_;  // ,"key":value ...
 };
 
+// The line registryd writes once it accepts calls, with the address it was given and the port
+// it bound: what a process that started registryd (the benchmark, the tests, a supervisor)
+// waits for.
+LogLine ServingLine(absl::string_view address, int port);
+// The port of the first ServingLine in `log` (a log's text, lines so far); 0 while there is none.
+int ServingPortFromLog(absl::string_view log);
+
+// The first whole line of `log` (newline excluded) whose "msg" is `msg`; empty when there is none
+// yet. A line still being written (no newline yet) is not whole.
+absl::string_view FindLogLine(absl::string_view log, absl::string_view msg);
+
 }  // namespace registry
 
 #endif  // REGISTRY_COMMON_JSON_LOG_H_

@@ -155,7 +155,7 @@ absl::StatusOr<v1::VerifyBackupResponse> CheckBackup(const v1::ServerConfig& con
   }
   RETURN_IF_ERROR(CopyLedger(config.erasure_ledger_file(), copy.erasure_ledger_file()));
   {
-    absl::StatusOr<StorageStack> st = OpenStorage(copy, SystemClock::Get(), nullptr);
+    absl::StatusOr<StorageStack> st = OpenStorage(copy, SystemClock::Get());
     if (!st.ok()) {
       Problem(&r, absl::StrCat("the restored copy does not open: ", st.status().message()));
       return r;

@@ -232,10 +232,7 @@ int main(int argc, char** argv) {
                               code == absl::StatusCode::kPermissionDenied;
     return Fail(config_error ? 2 : 1, "start-up", server.status());
   }
-  registry::LogLine("info", "registryd serving")
-      .Str("address", config->listen_address())
-      .Int("port", (*server)->port())
-      .Write();
+  registry::ServingLine(config->listen_address(), (*server)->port()).Write();
 
   while (true) {
     int sig = 0;

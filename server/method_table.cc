@@ -13,48 +13,45 @@
 namespace registry::server {
 namespace {
 
-using google::protobuf::Descriptor;
-using google::protobuf::FieldDescriptor;
-using google::protobuf::MethodDescriptor;
-using google::protobuf::ServiceDescriptor;
+namespace pb = google::protobuf;
 namespace v1 = registry::v1;
 
 // Whether a field marked `kind` has the type the gate reads it as.
-bool TypeFits(const FieldDescriptor* f, v1::AuditField kind) {
+bool TypeFits(const pb::FieldDescriptor* f, v1::AuditField kind) {
   if (f->is_repeated()) return false;
   switch (kind) {
     case v1::AUDIT_FIELD_PURPOSE:
       return f->message_type() != nullptr &&
              f->message_type()->full_name() == v1::Purpose::descriptor()->full_name();
     case v1::AUDIT_FIELD_DRY_RUN:
-      return f->type() == FieldDescriptor::TYPE_BOOL;
+      return f->type() == pb::FieldDescriptor::TYPE_BOOL;
     default:
-      return f->type() == FieldDescriptor::TYPE_STRING;
+      return f->type() == pb::FieldDescriptor::TYPE_STRING;
   }
 }
 
 // As gRPC names a method on the wire: "/registry.v1.RecordService/GetRecord".
-std::string FullName(const MethodDescriptor* method) {
+std::string FullName(const pb::MethodDescriptor* method) {
   return absl::StrCat("/", method->service()->full_name(), "/", method->name());
 }
 
 struct Tables {
   std::vector<MethodRule> rules;
   std::map<std::string, const MethodRule*, std::less<>> by_name;
-  std::map<const Descriptor*, const MethodRule*> by_request;
+  std::map<const pb::Descriptor*, const MethodRule*> by_request;
 };
 
 const Tables& Get() {
   static const Tables* tables = [] {
     auto* t = new Tables;
-    for (const ServiceDescriptor* service : ApiServices()) {
+    for (const pb::ServiceDescriptor* service : ApiServices()) {
       for (int i = 0; i < service->method_count(); ++i) {
         MethodRule rule;
         // A method whose options do not make a rule has none: denied to everyone.
         if (RuleFromOptions(service->method(i), &rule).ok()) t->rules.push_back(std::move(rule));
       }
     }
-    std::map<const Descriptor*, int> uses;
+    std::map<const pb::Descriptor*, int> uses;
     for (const MethodRule& r : t->rules) ++uses[r.descriptor->input_type()];
     for (const MethodRule& r : t->rules) {
       t->by_name.emplace(r.method, &r);
@@ -67,26 +64,26 @@ const Tables& Get() {
 
 }  // namespace
 
-const FieldDescriptor* MethodRule::FieldOf(v1::AuditField kind) const {
+const pb::FieldDescriptor* MethodRule::FieldOf(v1::AuditField kind) const {
   for (const Field& f : fields) {
     if (f.kind == kind) return f.field;
   }
   return nullptr;
 }
 
-std::vector<const ServiceDescriptor*> ApiServices() {
+std::vector<const pb::ServiceDescriptor*> ApiServices() {
   const google::protobuf::FileDescriptor* files[] = {
       v1::GetRecordRequest::descriptor()->file(), v1::VettingCheckRequest::descriptor()->file(),
       v1::ListAuditEventsRequest::descriptor()->file(), v1::RotateKeysRequest::descriptor()->file(),
       v1::WhoAmIRequest::descriptor()->file()};
-  std::vector<const ServiceDescriptor*> out;
+  std::vector<const pb::ServiceDescriptor*> out;
   for (const auto* file : files) {
     for (int i = 0; i < file->service_count(); ++i) out.push_back(file->service(i));
   }
   return out;
 }
 
-absl::Status RuleFromOptions(const MethodDescriptor* method, MethodRule* rule) {
+absl::Status RuleFromOptions(const pb::MethodDescriptor* method, MethodRule* rule) {
   *rule = MethodRule();
   rule->method = FullName(method);
   rule->descriptor = method;
@@ -105,9 +102,9 @@ absl::Status RuleFromOptions(const MethodDescriptor* method, MethodRule* rule) {
   rule->discloses = access.discloses();
   rule->names_subject = access.names_subject();
 
-  const Descriptor* request = method->input_type();
+  const pb::Descriptor* request = method->input_type();
   for (int i = 0; i < request->field_count(); ++i) {
-    const FieldDescriptor* f = request->field(i);
+    const pb::FieldDescriptor* f = request->field(i);
     const v1::AuditField kind = f->options().GetExtension(v1::audit);
     if (kind == v1::AUDIT_FIELD_UNSPECIFIED) continue;
     if (!TypeFits(f, kind)) {
@@ -139,12 +136,12 @@ absl::Status RuleFromOptions(const MethodDescriptor* method, MethodRule* rule) {
   return absl::OkStatus();
 }
 
-const std::string& ActionOf(const Descriptor* request) {
+const std::string& ActionOf(const pb::Descriptor* request) {
   static const auto* actions = [] {
-    auto* m = new std::map<const Descriptor*, std::string>;
-    for (const ServiceDescriptor* service : ApiServices()) {
+    auto* m = new std::map<const pb::Descriptor*, std::string>;
+    for (const pb::ServiceDescriptor* service : ApiServices()) {
       for (int i = 0; i < service->method_count(); ++i) {
-        const MethodDescriptor* method = service->method(i);
+        const pb::MethodDescriptor* method = service->method(i);
         (*m)[method->input_type()] = FullName(method);
       }
     }
@@ -163,7 +160,7 @@ const MethodRule* FindMethodRule(absl::string_view method) {
   return it == by_name.end() ? nullptr : it->second;
 }
 
-const MethodRule* FindMethodRuleByRequest(const Descriptor* request) {
+const MethodRule* FindMethodRuleByRequest(const pb::Descriptor* request) {
   const auto& by_request = Get().by_request;
   auto it = by_request.find(request);
   return it == by_request.end() ? nullptr : it->second;

@@ -1,7 +1,5 @@
 #include "server/policy.h"
 
-#include <sys/stat.h>
-
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -173,25 +171,15 @@ absl::StatusOr<std::unique_ptr<PolicyStore>> PolicyStore::Load(const std::string
 
 PolicyStore::~PolicyStore() { StopWatching(); }
 
-void PolicyStore::StopWatching() {
-  if (!stop_.HasBeenNotified()) stop_.Notify();
-  if (watcher_.joinable()) watcher_.join();
-}
+void PolicyStore::StopWatching() { watcher_.Stop(); }
 
 std::shared_ptr<const Policy> PolicyStore::Current() const {
   absl::MutexLock lock(&mu_);
   return current_;
 }
 
-std::string PolicyStore::FileStamp() const {
-  struct stat st;
-  if (::stat(path_.c_str(), &st) != 0) return "";
-  return absl::StrCat(st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec, "/", st.st_size, "/",
-                      st.st_ino);
-}
-
 absl::Status PolicyStore::Reload() {
-  const std::string stamp = FileStamp();
+  const std::string stamp = FileStamp(path_);
   auto loaded = LoadPolicyFile(path_);
   absl::MutexLock lock(&mu_);
   stamp_ = stamp;  // a bad file is not retried until it changes again
@@ -202,18 +190,14 @@ absl::Status PolicyStore::Reload() {
 
 void PolicyStore::StartWatching(absl::Duration interval,
                                 std::function<void(const absl::Status&)> on_result) {
-  watcher_ = std::thread([this, interval, on_result = std::move(on_result)] {
-    while (!stop_.WaitForNotificationWithTimeout(interval)) {
-      std::string stamp = FileStamp();
-      bool changed;
-      {
-        absl::MutexLock lock(&mu_);
-        changed = stamp != stamp_;
-      }
-      if (!changed) continue;
-      absl::Status s = Reload();
-      if (on_result) on_result(s);
+  watcher_.Start(interval, [this, on_result = std::move(on_result)] {
+    const std::string stamp = FileStamp(path_);
+    {
+      absl::MutexLock lock(&mu_);
+      if (stamp == stamp_) return;
     }
+    absl::Status s = Reload();
+    if (on_result) on_result(s);
   });
 }
 

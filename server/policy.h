@@ -16,13 +16,12 @@
 #include <memory>
 #include <set>
 #include <string>
-#include <thread>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "registry/v1/policy.pb.h"
+#include "server/polling_thread.h"
 
 namespace registry::server {
 
@@ -85,14 +84,13 @@ class PolicyStore {
 
  private:
   explicit PolicyStore(std::string path) : path_(std::move(path)) {}
-  std::string FileStamp() const;
 
   const std::string path_;
   mutable absl::Mutex mu_;
   std::shared_ptr<const Policy> current_ ABSL_GUARDED_BY(mu_);
+  // The file's FileStamp when last read.
   std::string stamp_ ABSL_GUARDED_BY(mu_);
-  absl::Notification stop_;
-  std::thread watcher_;
+  PollingThread watcher_;
 };
 
 }  // namespace registry::server

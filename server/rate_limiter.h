@@ -8,6 +8,7 @@
 #include <map>
 #include <string>
 
+#include "absl/numeric/int128.h"
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "registry/v1/policy.pb.h"
@@ -24,8 +25,10 @@ class RateLimiter {
   bool Allow(absl::string_view organisation, const registry::v1::RateLimit& limit);
 
  private:
+  // Tokens are counted in whole units of 1/60e9 of a token: a limit of N per minute earns N units
+  // a nanosecond, exactly, so a token is never late by a rounding error however time is sliced.
   struct Bucket {
-    double tokens = 0;
+    absl::int128 units = 0;
     absl::Time last;
   };
   const Clock* clock_;

@@ -15,9 +15,6 @@
 namespace registry::server {
 namespace {
 
-using registry::v1::Conviction;
-using registry::v1::Person;
-
 // Limits from records.proto.
 constexpr size_t kMaxNameCodePoints = 100;
 constexpr int kMaxAliases = 10;
@@ -220,8 +217,8 @@ absl::Status RecordValidator::ValidateCandidate(absl::string_view personal_numbe
   return problems.Result();
 }
 
-absl::Status RecordValidator::ValidateRecord(const Person& person,
-                                             const Conviction& conviction) const {
+absl::Status RecordValidator::ValidateRecord(const v1::Person& person,
+                                             const v1::Conviction& conviction) const {
   const absl::CivilDay today = Today();
   Problems problems;
   ValidatePerson(person, today, &problems);
@@ -235,7 +232,7 @@ absl::Status RecordValidator::ValidateRecord(const Person& person,
   return problems.Result();
 }
 
-void RecordValidator::ValidatePerson(const Person& p, absl::CivilDay today,
+void RecordValidator::ValidatePerson(const v1::Person& p, absl::CivilDay today,
                                      Problems* problems) const {
   problems->Add(ValidateName("person.surname", p.surname(), /*required=*/true));
   problems->Add(ValidateName("person.given_name", p.given_name(), /*required=*/true));
@@ -275,7 +272,7 @@ void RecordValidator::ValidatePerson(const Person& p, absl::CivilDay today,
       ValidateText("person.last_known_address", p.last_known_address(), 0, kMaxAddress));
 }
 
-void RecordValidator::ValidateConviction(const Conviction& c,
+void RecordValidator::ValidateConviction(const v1::Conviction& c,
                                          std::optional<absl::CivilDay> birth,
                                          absl::CivilDay today, Problems* problems) const {
   // Court, and the foreign court's name and country exactly when the court is foreign.

@@ -16,16 +16,6 @@
 namespace registry::server {
 namespace {
 
-using registry::v1::Conviction;
-using registry::v1::CourtEntry;
-using registry::v1::CourtTable;
-using registry::v1::Offence;
-using registry::v1::OffenceEntry;
-using registry::v1::OffenceTable;
-using registry::v1::RetentionRule;
-using registry::v1::RetentionTable;
-using registry::v1::SentenceType;
-
 constexpr size_t kMaxTitleBytes = 200;
 constexpr size_t kMaxCourtIdBytes = 64;
 constexpr size_t kMaxSwitchBytes = 64;
@@ -71,7 +61,7 @@ absl::Status ReadTable(const std::string& dir, absl::string_view name,
   return absl::OkStatus();
 }
 
-absl::Status CheckOffences(const OffenceTable& table) {
+absl::Status CheckOffences(const v1::OffenceTable& table) {
   constexpr absl::string_view kFile = "offences.json";
   for (int i = 0; i < table.switches_size(); ++i) {
     const std::string entry = absl::StrCat("switches[", i, "]");
@@ -81,7 +71,7 @@ absl::Status CheckOffences(const OffenceTable& table) {
   }
   std::set<std::tuple<std::string, uint32_t, uint32_t>> seen;
   for (int i = 0; i < table.offences_size(); ++i) {
-    const OffenceEntry& e = table.offences(i);
+    const v1::OffenceEntry& e = table.offences(i);
     const std::string entry = absl::StrCat("offences[", i, "]");
     if (!IsLawNumber(e.law())) return Invalid(kFile, entry, "law must look like \"06/L-074\"");
     if (e.article() < 1 || e.article() > kMaxArticle) {
@@ -103,13 +93,13 @@ absl::Status CheckOffences(const OffenceTable& table) {
   return absl::OkStatus();
 }
 
-absl::Status CheckCourts(const CourtTable& table) {
+absl::Status CheckCourts(const v1::CourtTable& table) {
   constexpr absl::string_view kFile = "courts.json";
   if (table.courts().empty()) return Invalid(kFile, "courts", "at least one court is required");
   std::set<std::string, std::less<>> ids;
   int foreign = 0;
   for (int i = 0; i < table.courts_size(); ++i) {
-    const CourtEntry& c = table.courts(i);
+    const v1::CourtEntry& c = table.courts(i);
     const std::string entry = absl::StrCat("courts[", i, "]");
     if (!IsCourtId(c.id())) return Invalid(kFile, entry, "id must be 1..64 of [a-z0-9-]");
     if (c.name().empty() || c.name().size() > kMaxTitleBytes) {
@@ -123,13 +113,13 @@ absl::Status CheckCourts(const CourtTable& table) {
   return absl::OkStatus();
 }
 
-absl::Status CheckRetention(const RetentionTable& table) {
+absl::Status CheckRetention(const v1::RetentionTable& table) {
   constexpr absl::string_view kFile = "retention.json";
   if (table.rules().empty()) return Invalid(kFile, "rules", "at least one rule is required");
   bool adult_catch_all = false;
   bool juvenile_catch_all = false;
   for (int i = 0; i < table.rules_size(); ++i) {
-    const RetentionRule& r = table.rules(i);
+    const v1::RetentionRule& r = table.rules(i);
     const std::string entry = absl::StrCat("rules[", i, "]");
     if (r.min_sentence_months() > kMaxSentenceMonths) {
       return Invalid(kFile, entry,
@@ -173,8 +163,8 @@ absl::CivilDay AddMonths(absl::CivilDay day, uint32_t months) {
   return std::min(first + (day.day() - 1), last);
 }
 
-uint32_t CountedMonths(const Conviction& conviction) {
-  const SentenceType type = conviction.sentence().type();
+uint32_t CountedMonths(const v1::Conviction& conviction) {
+  const v1::SentenceType type = conviction.sentence().type();
   if (type == registry::v1::SENTENCE_TYPE_IMPRISONMENT ||
       type == registry::v1::SENTENCE_TYPE_SUSPENDED) {
     return conviction.sentence().months();
@@ -193,7 +183,7 @@ absl::StatusOr<std::unique_ptr<ReferenceData>> ReferenceData::Load(const std::st
   RETURN_IF_ERROR(ReadTable(dir, "retention.json", &data->retention_table_));
   RETURN_IF_ERROR(CheckRetention(data->retention_table_));
   uint32_t longest = 0;
-  for (const RetentionRule& r : data->retention_table_.rules()) {
+  for (const v1::RetentionRule& r : data->retention_table_.rules()) {
     longest = std::max(longest, r.delete_after_years());
   }
   for (int i = 0; i < data->offence_table_.offences_size(); ++i) {
@@ -206,17 +196,17 @@ absl::StatusOr<std::unique_ptr<ReferenceData>> ReferenceData::Load(const std::st
 
   const std::set<std::string> switches(data->offence_table_.switches().begin(),
                                        data->offence_table_.switches().end());
-  for (const OffenceEntry& e : data->offence_table_.offences()) {
+  for (const v1::OffenceEntry& e : data->offence_table_.offences()) {
     if (!e.requires_switch().empty() && switches.count(e.requires_switch()) == 0) continue;
     data->offences_.emplace(OffenceKey(e.law(), e.article(), e.paragraph()), &e);
   }
-  for (const CourtEntry& c : data->court_table_.courts()) {
+  for (const v1::CourtEntry& c : data->court_table_.courts()) {
     data->courts_.emplace(c.id(), &c);
   }
   return data;
 }
 
-const OffenceEntry* ReferenceData::FindOffence(absl::string_view law, uint32_t article,
+const v1::OffenceEntry* ReferenceData::FindOffence(absl::string_view law, uint32_t article,
                                                uint32_t paragraph) const {
   auto it = offences_.find(OffenceKey(std::string(law), article, paragraph));
   if (it != offences_.end()) return it->second;
@@ -224,21 +214,21 @@ const OffenceEntry* ReferenceData::FindOffence(absl::string_view law, uint32_t a
   return it == offences_.end() ? nullptr : it->second;
 }
 
-std::vector<OffenceEntry> ReferenceData::RegistrableOffences() const {
-  std::vector<OffenceEntry> out;
-  for (const OffenceEntry& e : offence_table_.offences()) {
+std::vector<v1::OffenceEntry> ReferenceData::RegistrableOffences() const {
+  std::vector<v1::OffenceEntry> out;
+  for (const v1::OffenceEntry& e : offence_table_.offences()) {
     auto it = offences_.find(OffenceKey(e.law(), e.article(), e.paragraph()));
     if (it != offences_.end() && it->second == &e) out.push_back(e);
   }
   return out;
 }
 
-const CourtEntry* ReferenceData::FindCourt(absl::string_view id) const {
+const v1::CourtEntry* ReferenceData::FindCourt(absl::string_view id) const {
   auto it = courts_.find(id);
   return it == courts_.end() ? nullptr : it->second;
 }
 
-absl::StatusOr<absl::CivilDay> ReferenceData::AnchorOf(const Conviction& conviction) const {
+absl::StatusOr<absl::CivilDay> ReferenceData::AnchorOf(const v1::Conviction& conviction) const {
   absl::StatusOr<absl::CivilDay> final_date = ParseDate(conviction.final_date());
   if (!final_date.ok()) {
     return absl::InvalidArgumentError("conviction.final_date: must be a date YYYY-MM-DD");
@@ -265,7 +255,7 @@ absl::StatusOr<absl::CivilDay> ReferenceData::AnchorOf(const Conviction& convict
 }
 
 absl::StatusOr<ReferenceData::Retention> ReferenceData::RetentionFor(
-    const Conviction& conviction) const {
+    const v1::Conviction& conviction) const {
   ASSIGN_OR_RETURN(const absl::CivilDay anchor, AnchorOf(conviction));
   absl::StatusOr<absl::CivilDay> final_date = ParseDate(conviction.final_date());
   if (!final_date.ok()) {
@@ -294,14 +284,14 @@ absl::StatusOr<ReferenceData::Retention> ReferenceData::RetentionFor(
   uint32_t offence_minimum = 0;
   if (!conviction.juvenile()) {
     for (const registry::v1::Offence& o : conviction.offences()) {
-      if (const OffenceEntry* entry = FindOffence(o.law(), o.article(), o.paragraph())) {
+      if (const v1::OffenceEntry* entry = FindOffence(o.law(), o.article(), o.paragraph())) {
         offence_minimum = std::max(offence_minimum, entry->min_employer_visible_years());
       }
     }
   }
 
   const uint32_t months = CountedMonths(conviction);
-  for (const RetentionRule& rule : retention_table_.rules()) {
+  for (const v1::RetentionRule& rule : retention_table_.rules()) {
     if (rule.juvenile() != conviction.juvenile() || months < rule.min_sentence_months()) {
       continue;
     }
@@ -328,10 +318,10 @@ std::string ReferenceData::RulesFingerprint() const {
   return absl::BytesToHexString(crypto::Sha256(bytes)).substr(0, 16);
 }
 
-std::string ReferenceData::DescribeOffence(const Offence& o) const {
+std::string ReferenceData::DescribeOffence(const v1::Offence& o) const {
   std::string text = absl::StrCat(o.law(), " art. ", o.article());
   if (o.paragraph() != 0) absl::StrAppend(&text, " §", o.paragraph());
-  const OffenceEntry* entry = FindOffence(o.law(), o.article(), o.paragraph());
+  const v1::OffenceEntry* entry = FindOffence(o.law(), o.article(), o.paragraph());
   if (entry != nullptr) absl::StrAppend(&text, " — ", entry->title());
   return text;
 }

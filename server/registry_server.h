@@ -51,6 +51,11 @@ namespace registry::server {
 // each step also flushes and compacts, so steps should be large, but its batch grows with it.
 inline constexpr uint64_t kAuditPruneStep = 100000;
 
+// The message of the log line the retention scheduler writes after each run, with "expunged",
+// "audit_events_deleted" and "seconds". The first run starts with the server; registry-bench
+// waits for its line before it measures.
+inline constexpr char kRetentionRunFinished[] = "retention run finished";
+
 struct RegistryServerOptions {
   // A config that went through LoadConfig/FinishConfig.
   registry::v1::ServerConfig config;
@@ -61,10 +66,8 @@ struct RegistryServerOptions {
   // of real time, while `clock` is the registry's time that tests move to exercise retention and
   // vetting rules.
   const Clock* revocation_clock = nullptr;
-  // Not owned; tests only.
-  storage::WriteFaultInjector* fault_injector = nullptr;
-  // Not owned; tests only: the Env the database uses (storage::DatabaseOptions::env).
-  rocksdb::Env* storage_env = nullptr;
+  // Tests only: a fault injector or file system for the database, passed to it unopened.
+  storage::StorageSeams storage_seams;
   // One log line per call on stderr. Default true.
   bool log_calls = true;
   // Run the retention scheduler thread. Default true.
@@ -100,12 +103,10 @@ struct StorageStack {
 
 // Opens the storage for `config` (key file, database, erasure ledger). Whoever serves from it
 // first applies the erasures the database has not applied (eraser->CatchUp()), so that nothing
-// erased is served or left in the files. `clock`, `fault_injector` and `env` are not owned;
-// fault_injector and env may be null.
+// erased is served or left in the files. `clock` is not owned; `seams` are for tests.
 absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& config,
                                          const Clock* clock,
-                                         storage::WriteFaultInjector* fault_injector,
-                                         rocksdb::Env* env = nullptr);
+                                         const storage::StorageSeams& seams = {});
 
 // `registryd --verify_data`: opens the storage without changing it and runs CheckData.
 absl::StatusOr<storage::DataCheckReport> VerifyDataOffline(const registry::v1::ServerConfig& config);

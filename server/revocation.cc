@@ -122,13 +122,6 @@ std::string Unsupported(const X509_CRL* crl) {
 
 bool MaySignCrls(X509* ca) { return (X509_get_key_usage(ca) & KU_CRL_SIGN) != 0; }
 
-std::string FileStamp(const std::string& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return "-";
-  return absl::StrCat(st.st_mtim.tv_sec, ".", st.st_mtim.tv_nsec, "/", st.st_size, "/",
-                      st.st_ino);
-}
-
 // The names of the regular files in `dir` that do not start with '.', sorted; false when the
 // folder cannot be read.
 bool ListFiles(const std::string& dir, std::vector<std::string>* names) {
@@ -345,30 +338,25 @@ std::vector<std::string> Revocation::Problems(absl::Time now) const {
 void Revocation::StartWatching(
     absl::Duration interval, const Clock* clock,
     std::function<void(const absl::Status&, const std::vector<std::string>&)> report) {
-  watcher_ = std::thread([this, interval, clock, report = std::move(report)] {
-    std::vector<std::string> missing = CasWithoutCurrentCrl(clock->Now());
-    while (!stop_.WaitForNotificationWithTimeout(interval)) {
-      const std::string stamp = Stamp();
-      bool changed;
-      {
-        absl::MutexLock lock(&mu_);
-        changed = stamp != stamp_;
-      }
-      absl::Status status = absl::OkStatus();
-      if (changed) status = Reload();
-      const absl::Time now = clock->Now();
-      std::vector<std::string> missing_now = CasWithoutCurrentCrl(now);
-      if (changed || missing_now != missing) {
-        missing = std::move(missing_now);
-        if (report) report(status, Problems(now));
-      }
+  watcher_.Start(interval, [this, clock, report = std::move(report),
+                            missing = CasWithoutCurrentCrl(clock->Now())]() mutable {
+    const std::string stamp = Stamp();
+    bool changed;
+    {
+      absl::MutexLock lock(&mu_);
+      changed = stamp != stamp_;
+    }
+    absl::Status status = absl::OkStatus();
+    if (changed) status = Reload();
+    const absl::Time now = clock->Now();
+    std::vector<std::string> missing_now = CasWithoutCurrentCrl(now);
+    if (changed || missing_now != missing) {
+      missing = std::move(missing_now);
+      if (report) report(status, Problems(now));
     }
   });
 }
 
-void Revocation::StopWatching() {
-  if (!stop_.HasBeenNotified()) stop_.Notify();
-  if (watcher_.joinable()) watcher_.join();
-}
+void Revocation::StopWatching() { watcher_.Stop(); }
 
 }  // namespace registry::server

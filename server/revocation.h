@@ -35,15 +35,14 @@
 #include <memory>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
-#include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "server/identity.h"
+#include "server/polling_thread.h"
 
 namespace registry::server {
 
@@ -116,8 +115,7 @@ class Revocation {
   mutable absl::Mutex mu_;
   std::shared_ptr<const State> state_ ABSL_GUARDED_BY(mu_);
   std::string stamp_ ABSL_GUARDED_BY(mu_);
-  absl::Notification stop_;
-  std::thread watcher_;
+  PollingThread watcher_;
 };
 
 }  // namespace registry::server

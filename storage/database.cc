@@ -126,7 +126,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = options.create_if_missing;
-  if (options.env != nullptr) db_options.env = options.env;
+  if (options.seams.env != nullptr) db_options.env = options.seams.env;
   // Integrity: verify everything we can, and fail rather than serve a damaged database.
   db_options.paranoid_checks = true;
   db_options.track_and_verify_wals_in_manifest = true;
@@ -161,7 +161,8 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
   db->DestroyColumnFamilyHandle(handles[0]);
   handles.erase(handles.begin());
   std::unique_ptr<Database> opened(new Database(options.path, std::move(db), std::move(handles),
-                                               options.fault_injector, options.reserve_bytes));
+                                               options.seams.fault_injector,
+                                               options.reserve_bytes));
   if (dropped_cut_off_write) {
     ASSIGN_OR_RETURN(const uint64_t before, opened->CutOffWrites());
     Batch count;

@@ -67,6 +67,16 @@ class WriteFaultInjector {
   virtual absl::Status BeforeWrite() = 0;
 };
 
+// The test seams of a Database. The layers above carry them through unopened, so that only
+// storage/ names a RocksDB type. Tests only; both null in production.
+struct StorageSeams {
+  // Not owned; may be null.
+  WriteFaultInjector* fault_injector = nullptr;
+  // Not owned; null: the default (the operating system's files). An Env over a file system that
+  // fails as a full or broken disk does, or that keeps the files in memory.
+  rocksdb::Env* env = nullptr;
+};
+
 struct DatabaseOptions {
   // The data directory. Required.
   std::string path;
@@ -74,11 +84,7 @@ struct DatabaseOptions {
   bool create_if_missing = true;
   // Block cache for reads, in bytes. Default 64 MiB.
   size_t block_cache_bytes = 64 << 20;
-  // Not owned; may be null. Tests only.
-  WriteFaultInjector* fault_injector = nullptr;
-  // Not owned; null: the default (the operating system's files). Tests only: an Env over a file
-  // system that fails as a full or broken disk does, or that keeps the files in memory.
-  rocksdb::Env* env = nullptr;
+  StorageSeams seams;
   // Free disk space kept for audit events: below it, RoomForChange refuses record changes, so
   // that reads (each of which needs its audit event) and the audit events of refused changes
   // still have room on a filling disk. 0: no reserve. Default 64 MiB.
