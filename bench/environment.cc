@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "common/json_log.h"
 #include "common/status_macros.h"
 #include "google/protobuf/util/json_util.h"
 #include "registry/v1/policy.pb.h"
@@ -86,20 +87,6 @@ std::optional<uint64_t> StatusField(const std::string& status, absl::string_view
     if (absl::SimpleAtoi(line, &v)) return v;
   }
   return std::nullopt;
-}
-
-// The port in registryd's "registryd serving ... port=N" line, or 0.
-int ServingPort(const std::string& log) {
-  for (absl::string_view line : absl::StrSplit(log, '\n')) {
-    if (!absl::StrContains(line, "registryd serving")) continue;
-    const size_t at = line.find("port=");
-    if (at == line.npos) continue;
-    int port = 0;
-    absl::string_view digits = line.substr(at + 5);
-    digits = digits.substr(0, digits.find_first_not_of("0123456789"));
-    if (absl::SimpleAtoi(digits, &port)) return port;
-  }
-  return 0;
 }
 
 server::RegistryServerOptions BenchServerOptions(const v1::ServerConfig& config) {
@@ -246,11 +233,11 @@ absl::StatusOr<std::unique_ptr<ChildServer>> ChildServer::Start(const std::strin
   const auto deadline = start + absl::ToChronoNanoseconds(timeout);
   while (std::chrono::steady_clock::now() < deadline) {
     auto log = server::ReadFile(log_file);
-    if (log.ok()) s->port_ = ServingPort(*log);
+    if (log.ok()) s->port_ = ServingPortFromLog(*log);
     if (s->port_ != 0) {
-      if (startup != nullptr) {
-        *startup = absl::FromChrono(std::chrono::steady_clock::now() - start);
-      }
+      s->serving_ = std::chrono::steady_clock::now();
+      s->log_file_ = log_file;
+      if (startup != nullptr) *startup = absl::FromChrono(s->serving_ - start);
       return s;
     }
     int status = 0;
@@ -262,6 +249,24 @@ absl::StatusOr<std::unique_ptr<ChildServer>> ChildServer::Start(const std::strin
     std::this_thread::sleep_for(std::chrono::milliseconds(2));
   }
   return absl::DeadlineExceededError("registryd did not start in time");
+}
+
+absl::StatusOr<absl::Duration> ChildServer::WaitForLogLine(absl::string_view msg,
+                                                           absl::Duration timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(timeout);
+  while (std::chrono::steady_clock::now() < deadline) {
+    auto log = server::ReadFile(log_file_);
+    if (log.ok() && !FindLogLine(*log, msg).empty()) {
+      return absl::FromChrono(std::chrono::steady_clock::now() - serving_);
+    }
+    int status = 0;
+    if (pid_ > 0 && waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      return absl::UnavailableError("registryd exited");
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+  return absl::DeadlineExceededError(absl::StrCat("no \"", msg, "\" line from registryd"));
 }
 
 ChildServer::~ChildServer() { Stop().IgnoreError(); }

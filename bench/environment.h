@@ -15,11 +15,13 @@
 
 #include <sys/types.h>
 
+#include <chrono>
 #include <memory>
 #include <optional>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "grpcpp/grpcpp.h"
 #include "registry/v1/config.pb.h"
@@ -95,10 +97,15 @@ class ChildServer : public BenchServer {
   // SIGTERM, then waits for a clean exit (exit status 0) for up to 60 s, else SIGKILL.
   absl::Status Stop() override;
   pid_t pid() const { return pid_; }
+  // Waits (up to `timeout`) for the first whole log line whose msg is `msg`; the time from the
+  // serving line to it. Fails when registryd exits or the line does not come in time.
+  absl::StatusOr<absl::Duration> WaitForLogLine(absl::string_view msg, absl::Duration timeout);
 
  private:
   pid_t pid_ = -1;
   int port_ = 0;
+  std::string log_file_;
+  std::chrono::steady_clock::time_point serving_;
 };
 
 // Times RegistryServer::Start on the files of `config` (no server may have them open), shuts it

@@ -75,12 +75,14 @@ struct PreloadResult {
   std::vector<RecordId> ids;
   double records_seconds = 0;
   double audit_seconds = 0;
+  // Flushing and compacting every column family.
   double flush_seconds = 0;
 };
 
 // Writes options.records generator records and options.audit_events audit events into the
-// database at options.data_dir, then flushes it and closes it. The first 1000 records are also
-// checked by RecordValidator, so a generator that drifts from the rules fails loudly.
+// database at options.data_dir, then flushes and compacts it and closes it. The first 1000
+// records are also checked by RecordValidator, so a generator that drifts from the rules fails
+// loudly.
 // Fails with the storage, key file or validation error.
 absl::StatusOr<PreloadResult> PreloadStore(const PreloadOptions& options,
                                            const RecordGenerator& generator);

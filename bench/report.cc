@@ -166,6 +166,12 @@ std::string FormatReport(const Report& r) {
     absl::StrAppendFormat(&out, "child registryd: spawn to serving %.3f s\n",
                           *r.child_spawn_to_serving_seconds);
   }
+  if (r.child_first_retention_run_seconds) {
+    absl::StrAppendFormat(&out,
+                          "child registryd: first retention run done %.3f s after serving "
+                          "(measured workloads start after it)\n",
+                          *r.child_first_retention_run_seconds);
+  }
   for (const std::string& f : r.failures) absl::StrAppendFormat(&out, "FAILED: %s\n", f);
   return out;
 }
@@ -238,6 +244,8 @@ std::string ReportJson(const Report& r) {
       ",\n  \"start_seconds\": ", OptNum(r.start_seconds),
       ",\n  \"restart_seconds\": ", OptNum(r.restart_seconds),
       ",\n  \"child_spawn_to_serving_seconds\": ", OptNum(r.child_spawn_to_serving_seconds),
+      ",\n  \"child_first_retention_run_seconds\": ",
+      OptNum(r.child_first_retention_run_seconds),
       ",\n  \"failures\": [", absl::StrJoin(failures, ", "), "]\n}\n");
 }
 

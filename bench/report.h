@@ -47,6 +47,8 @@ struct Report {
   std::optional<double> start_seconds;
   std::optional<double> restart_seconds;
   std::optional<double> child_spawn_to_serving_seconds;
+  // From serving to the end of the retention run registryd starts with (child mode).
+  std::optional<double> child_first_retention_run_seconds;
   std::vector<std::string> failures;
 };
 

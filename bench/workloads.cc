@@ -94,43 +94,41 @@ CallFn Vetting(const std::shared_ptr<grpc::Channel>& channel, const BenchData& d
   };
 }
 
-CallFn Get(const std::shared_ptr<grpc::Channel>& channel, const BenchData& data) {
-  std::shared_ptr<v1::RecordService::Stub> stub = v1::RecordService::NewStub(channel);
-  const RecordGenerator* gen = data.preloaded;
-  const std::vector<RecordId>* ids = data.ids;
-  const v1::Purpose purpose = CourtPurpose();
-  return [=](std::mt19937_64& rng, grpc::ClientContext* ctx) -> absl::Status {
-    const uint64_t n = Pick(rng, ids->size());
-    v1::GetRecordRequest req;
-    req.set_record_id(IdString((*ids)[n]));
-    *req.mutable_purpose() = purpose;
-    v1::GetRecordResponse resp;
-    const grpc::Status s = stub->GetRecord(ctx, req, &resp);
-    if (!s.ok()) return CallError(s);
-    if (resp.record().metadata().record_id() != req.record_id() ||
-        resp.record().person().personal_number() != gen->PersonalNumber(n)) {
-      return WrongAnswer("another record");
-    }
-    return absl::OkStatus();
-  };
-}
+// A court's read of preloaded record n: GetRecord by its id, or SearchRecords by its person's
+// personal number, checked against what the preload wrote.
+enum class CourtRead { kGet, kSearch };
 
-CallFn Search(const std::shared_ptr<grpc::Channel>& channel, const BenchData& data) {
+CallFn Read(const std::shared_ptr<grpc::Channel>& channel, const BenchData& data,
+            CourtRead read) {
   std::shared_ptr<v1::RecordService::Stub> stub = v1::RecordService::NewStub(channel);
   const RecordGenerator* gen = data.preloaded;
   const std::vector<RecordId>* ids = data.ids;
   const v1::Purpose purpose = CourtPurpose();
   return [=](std::mt19937_64& rng, grpc::ClientContext* ctx) -> absl::Status {
     const uint64_t n = Pick(rng, ids->size());
+    const std::string id = IdString((*ids)[n]);
+    const std::string personal_number = gen->PersonalNumber(n);
+    if (read == CourtRead::kGet) {
+      v1::GetRecordRequest req;
+      req.set_record_id(id);
+      *req.mutable_purpose() = purpose;
+      v1::GetRecordResponse resp;
+      const grpc::Status s = stub->GetRecord(ctx, req, &resp);
+      if (!s.ok()) return CallError(s);
+      if (resp.record().metadata().record_id() != id ||
+          resp.record().person().personal_number() != personal_number) {
+        return WrongAnswer("another record");
+      }
+      return absl::OkStatus();
+    }
     v1::SearchRecordsRequest req;
-    req.set_personal_number(gen->PersonalNumber(n));
+    req.set_personal_number(personal_number);
     *req.mutable_purpose() = purpose;
     v1::SearchRecordsResponse resp;
     const grpc::Status s = stub->SearchRecords(ctx, req, &resp);
     if (!s.ok()) return CallError(s);
-    const std::string want = IdString((*ids)[n]);
     for (const v1::Record& r : resp.records()) {
-      if (r.metadata().record_id() == want) return absl::OkStatus();
+      if (r.metadata().record_id() == id) return absl::OkStatus();
     }
     return WrongAnswer("record not found");
   };
@@ -202,12 +200,12 @@ absl::StatusOr<WorkloadSpec> MakeWorkload(const std::string& name, const BenchDa
   } else if (name == "get") {
     spec.identity = "court";
     spec.make_client = [data](const std::shared_ptr<grpc::Channel>& c, int) {
-      return Get(c, data);
+      return Read(c, data, CourtRead::kGet);
     };
   } else if (name == "search") {
     spec.identity = "court";
     spec.make_client = [data](const std::shared_ptr<grpc::Channel>& c, int) {
-      return Search(c, data);
+      return Read(c, data, CourtRead::kSearch);
     };
   } else if (name == "create") {
     spec.identity = "clerk";

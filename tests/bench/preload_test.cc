@@ -103,6 +103,13 @@ TEST(PreloadStoreTest, ManyBatchesAreWrittenAndReadable) {
     EXPECT_EQ(record->person().personal_number(), gen.PersonalNumber(n));
     EXPECT_EQ(record->conviction().case_number(), gen.Record(n).conviction().case_number());
   }
+  // The dates were computed under the shipped retention rules, and the database says so: a
+  // registryd started on it has nothing to re-date before it serves.
+  auto reference = server::ReferenceData::Load(options.reference_dir);
+  ASSERT_TRUE(reference.ok()) << reference.status();
+  auto rules = (*store)->DatesRulesFingerprint();
+  ASSERT_TRUE(rules.ok()) << rules.status();
+  EXPECT_EQ(*rules, (*reference)->RulesFingerprint());
   // The generator's records really are distinct: a second create of one is refused.
   const registry::v1::CreateRecordRequest again = gen.Record(5);
   storage::VersionMeta meta;
