@@ -35,6 +35,15 @@ struct Input {
 };
 std::string RenderInput(const PageContext& ctx, const Input& input);
 
+// The input for the request parameter `name`, labelled with the catalog's `label_key` and
+// showing the value the user sent; with `hint_key`'s words below the label when not empty.
+Input ParamInput(const PageContext& ctx, const std::string& name, const std::string& label_key,
+                 const std::string& hint_key = "");
+// The same as a drop-down list whose first, empty option shows `placeholder_key`'s words; the
+// caller adds the options.
+Input ParamSelect(const PageContext& ctx, const std::string& name, const std::string& label_key,
+                  const std::string& placeholder_key);
+
 // A list of the form's errors above it, each linking to its input.
 std::string ErrorSummary(const PageContext& ctx,
                          const std::vector<std::pair<std::string, std::string>>& errors);

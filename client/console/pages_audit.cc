@@ -82,29 +82,15 @@ std::string FilterInputs(const PageContext& ctx, const Values& problems) {
   };
   const auto text = [&](const std::string& name, const std::string& hint_key,
                         const std::string& size) {
-    Input input;
-    input.name = name;
-    input.label = ctx.T(absl::StrCat("audit.filter.", name));
-    if (!hint_key.empty()) input.hint = ctx.T(hint_key);
-    input.value = ctx.Param(name);
+    Input input = ParamInput(ctx, name, absl::StrCat("audit.filter.", name), hint_key);
     input.error = error_of(name);
     input.size_class = size;
     return RenderInput(ctx, input);
   };
-  Input action;
-  action.name = "action";
-  action.kind = Input::Kind::kSelect;
-  action.label = ctx.T("audit.filter.action");
-  action.placeholder = ctx.T("audit.any");
-  action.value = ctx.Param("action");
+  Input action = ParamSelect(ctx, "action", "audit.filter.action", "audit.any");
   action.error = error_of("action");
   for (const std::string& name : client::ApiMethodNames()) action.options.emplace_back(name, Escape(name));
-  Input outcome;
-  outcome.name = "outcome";
-  outcome.kind = Input::Kind::kSelect;
-  outcome.label = ctx.T("audit.filter.outcome");
-  outcome.placeholder = ctx.T("audit.any");
-  outcome.value = ctx.Param("outcome");
+  Input outcome = ParamSelect(ctx, "outcome", "audit.filter.outcome", "audit.any");
   outcome.error = error_of("outcome");
   for (int code = 0; code <= client::kMaxStatusCode; ++code) {
     const std::string name = absl::StatusCodeToString(static_cast<absl::StatusCode>(code));

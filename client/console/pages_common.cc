@@ -16,6 +16,24 @@
 
 namespace registry::console {
 
+Input ParamInput(const PageContext& ctx, const std::string& name, const std::string& label_key,
+                 const std::string& hint_key) {
+  Input input;
+  input.name = name;
+  input.label = ctx.T(label_key);
+  if (!hint_key.empty()) input.hint = ctx.T(hint_key);
+  input.value = ctx.Param(name);
+  return input;
+}
+
+Input ParamSelect(const PageContext& ctx, const std::string& name, const std::string& label_key,
+                  const std::string& placeholder_key) {
+  Input input = ParamInput(ctx, name, label_key);
+  input.kind = Input::Kind::kSelect;
+  input.placeholder = ctx.T(placeholder_key);
+  return input;
+}
+
 std::string RenderInput(const PageContext& ctx, const Input& input) {
   const std::string id = Escape(input.name);
   std::vector<std::string> described;

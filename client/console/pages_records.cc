@@ -51,18 +51,9 @@ std::string PurposeQuery(const PageContext& ctx) {
 
 // The case reference and purpose inputs of a court's forms; required before the form submits.
 std::string PurposeInputs(const PageContext& ctx, const std::string& error) {
-  Input case_ref;
-  case_ref.name = "case_ref";
-  case_ref.label = ctx.T("purpose.case_ref");
-  case_ref.hint = ctx.T("purpose.case_ref.hint");
-  case_ref.value = ctx.Param("case_ref");
+  Input case_ref = ParamInput(ctx, "case_ref", "purpose.case_ref", "purpose.case_ref.hint");
   case_ref.required = true;
-  Input purpose;
-  purpose.name = "purpose";
-  purpose.kind = Input::Kind::kSelect;
-  purpose.label = ctx.T("purpose.code");
-  purpose.placeholder = ctx.T("form.choose_one");
-  purpose.value = ctx.Param("purpose");
+  Input purpose = ParamSelect(ctx, "purpose", "purpose.code", "form.choose_one");
   purpose.required = true;
   purpose.error = error;
   for (const std::string& code : ctx.who().purpose_codes()) {
@@ -622,10 +613,7 @@ std::string ResultsTable(const PageContext& ctx, const google::protobuf::Repeate
 void SendSearch(PageContext& ctx, const std::string& results, const std::string& problem,
                 const std::string& purpose_error, int status) {
   const auto text = [&](const std::string& name, const std::string& label_key, bool date) {
-    Input input;
-    input.name = name;
-    input.label = ctx.T(label_key);
-    input.value = ctx.Param(name);
+    Input input = ParamInput(ctx, name, label_key);
     if (date) {
       input.hint = ctx.T("form.date_hint");
       input.size_class = "date";
@@ -694,16 +682,10 @@ void Search(PageContext& ctx) {
 // ---- a data subject's request ----
 
 void SendSubject(PageContext& ctx, const std::string& results, int status) {
-  Input number;
-  number.name = "personal-number";
-  number.label = ctx.T("field.personal-number");
-  number.value = ctx.Param("personal-number");
+  Input number = ParamInput(ctx, "personal-number", "field.personal-number");
   number.required = true;
-  Input reference;
-  reference.name = "request_ref";
-  reference.label = ctx.T("subject.request_ref");
-  reference.hint = ctx.T("subject.request_ref.hint");
-  reference.value = ctx.Param("request_ref");
+  Input reference =
+      ParamInput(ctx, "request_ref", "subject.request_ref", "subject.request_ref.hint");
   reference.required = true;
   ctx.SendPage(ctx.T("subject.title"),
                absl::StrCat("<p>", ctx.T("subject.intro"), "</p><form method=\"post\" action=\"/subject\">",

@@ -32,12 +32,8 @@ void SendCheckForm(PageContext& ctx, const std::string& box, int status,
   };
   const auto text = [&](const std::string& name, const std::string& label_key,
                         const std::string& hint_key, bool date) {
-    Input input;
-    input.name = name;
+    Input input = ParamInput(ctx, name, label_key, hint_key);
     input.error = error_of(name);
-    input.label = ctx.T(label_key);
-    if (!hint_key.empty()) input.hint = ctx.T(hint_key);
-    input.value = ctx.Param(name);
     input.required = true;
     if (date) {
       input.size_class = "date";
@@ -45,12 +41,7 @@ void SendCheckForm(PageContext& ctx, const std::string& box, int status,
     }
     return RenderInput(ctx, input);
   };
-  Input position;
-  position.name = "position";
-  position.kind = Input::Kind::kSelect;
-  position.label = ctx.T("vetting.position");
-  position.placeholder = ctx.T("form.choose_one");
-  position.value = ctx.Param("position");
+  Input position = ParamSelect(ctx, "position", "vetting.position", "form.choose_one");
   position.required = true;
   position.error = error_of("position");
   for (const std::string& category : ctx.who().position_categories()) {
