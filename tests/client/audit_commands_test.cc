@@ -161,10 +161,7 @@ TEST_F(AuditCommandsTest, FullVerificationPassesAndTheNextStartsFromTheSavedHead
 class PrunedAuditCommandsTest : public AuditCommandsTest {
  protected:
   void SetUp() override {
-    testing::TestServerOptions options;
-    options.clock = &clock_;
-    options.audit.set_retention_days(365);
-    server_ = TestServer::Start(std::move(options));
+    server_ = TestServer::StartPruningAudit(&clock_);
     dir_ = testing::MakeTempDir("audit-commands-test");
     auto auditor = v1::AuditService::NewStub(server_->Channel("auditor"));
     for (int i = 0; i < 1100; ++i) {

@@ -44,14 +44,10 @@
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
-namespace registry {
+namespace registry::testing {
 namespace {
 
 namespace fs = std::filesystem;
-using ::registry::testing::MakeTempDir;
-using ::registry::testing::ReadFileOrDie;
-using ::registry::testing::TestPki;
-using ::registry::testing::TestServer;
 
 constexpr char kReadmeAddress[] = "127.0.0.1:7443";
 // The whole walkthrough runs in a few seconds; this only ends a run that hangs.
@@ -386,4 +382,4 @@ TEST(FindShownTest, SpacesSqueezeAndTheEllipsisStaysWithinALine) {
 }
 
 }  // namespace
-}  // namespace registry
+}  // namespace registry::testing

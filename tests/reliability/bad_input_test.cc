@@ -19,11 +19,8 @@
 #include "registry/v1/vetting.grpc.pb.h"
 #include "tests/testing/test_server.h"
 
-namespace registry {
+namespace registry::testing {
 namespace {
-
-namespace v1 = registry::v1;
-using testing::TestServer;
 
 class WireInputTest : public ::testing::Test {
  protected:
@@ -202,4 +199,4 @@ TEST_F(WireInputTest, AnOversizeFieldThatDecodesIsInvalidArgumentAndAuditedOnce)
 }
 
 }  // namespace
-}  // namespace registry
+}  // namespace registry::testing

@@ -47,14 +47,13 @@
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
 #include "tests/reliability/registryd_child.h"
+#include "tests/reliability/run_count.h"
+#include "tests/testing/audit_verify.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
-namespace registry {
+namespace registry::testing {
 namespace {
-
-namespace v1 = registry::v1;
-using testing::RegistrydChild;
 
 int g_cycles = 10;
 
@@ -513,19 +512,15 @@ class CrashCycles {
 
   void VerifyAudit(const std::map<std::string, uint32_t>& versions) {
     auto channel = child_->Channel("auditor");
-    client::ConnectionSettings settings;
-    settings.timeout = absl::Seconds(60);
-    settings.request_id = "crash-cycles";
-    client::GrpcAuditLogSource source(channel, settings);
-    client::AuditVerifyOptions options;
-    options.full = true;
     absl::StatusOr<client::AuditVerification> verified =
-        client::VerifyAuditLog(source, state_, options, absl::Now());
+        testing::VerifyAuditLogOver(channel, state_, "crash-cycles");
     ASSERT_TRUE(verified.ok()) << verified.status();
     state_ = verified->state;
     const v1::SignedTreeHead& head = verified->log.verified_head();
+    const std::unique_ptr<client::GrpcAuditLogSource> source =
+        testing::AuditSourceOver(channel, "crash-cycles");
     if (audit_key_.empty()) {
-      auto key = source.GetAuditPublicKey();
+      auto key = source->GetAuditPublicKey();
       ASSERT_TRUE(key.ok()) << key.status();
       audit_key_ = key->ed25519();
     }
@@ -541,7 +536,7 @@ class CrashCycles {
       ASSERT_EQ(old.log_id(), head.log_id());
       ASSERT_LE(old.tree_size(), head.tree_size()) << "a head seen before the crash is longer";
       if (!sizes.insert(old.tree_size()).second) continue;
-      auto proof = source.GetConsistencyProof(old.tree_size(), head.tree_size());
+      auto proof = source->GetConsistencyProof(old.tree_size(), head.tree_size());
       ASSERT_TRUE(proof.ok()) << proof.status();
       std::vector<std::string> hashes(proof->hashes().begin(), proof->hashes().end());
       const absl::Status consistent = crypto::merkle::VerifyConsistency(
@@ -558,7 +553,7 @@ class CrashCycles {
     int64_t cut_off = 0;
     // (An empty log, before the first call, has no range to stream.)
     const auto stream = [&](uint64_t end, const auto& fn) {
-      return end == 0 ? absl::OkStatus() : source.StreamEvents(0, end, fn);
+      return end == 0 ? absl::OkStatus() : source->StreamEvents(0, end, fn);
     };
     absl::Status streamed = stream(head.tree_size(), [&](const v1::AuditEntry& e) {
       v1::AuditEvent ev;
@@ -642,34 +637,13 @@ TEST(CrashCyclesTest, AcknowledgedWritesSurviveSigkillAndTheLogStaysConsistent) 
 }
 
 }  // namespace
-}  // namespace registry
+}  // namespace registry::testing
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
-  // $REGISTRY_CRASH_CYCLES sets the count for a whole ctest run (deploy/sanitize.sh runs fewer under ASan);
-  // --cycles N on the command line wins.
-  if (const char* env = std::getenv("REGISTRY_CRASH_CYCLES"); env != nullptr && *env != '\0') {
-    if (!absl::SimpleAtoi(env, &registry::g_cycles) || registry::g_cycles < 1) {
-      std::fprintf(stderr, "REGISTRY_CRASH_CYCLES: a positive number\n");
-      return 2;
-    }
-  }
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    if (arg == "--cycles" && i + 1 < argc) {
-      if (!absl::SimpleAtoi(argv[++i], &registry::g_cycles) || registry::g_cycles < 1) {
-        std::fprintf(stderr, "--cycles N: a positive number\n");
-        return 2;
-      }
-    } else if (arg.rfind("--cycles=", 0) == 0) {
-      if (!absl::SimpleAtoi(arg.substr(9), &registry::g_cycles) || registry::g_cycles < 1) {
-        std::fprintf(stderr, "--cycles N: a positive number\n");
-        return 2;
-      }
-    } else {
-      std::fprintf(stderr, "unknown argument %s (crash_cycles_test [--cycles N])\n", argv[i]);
-      return 2;
-    }
+  if (!registry::testing::ReadRunCount(argc, argv, "REGISTRY_CRASH_CYCLES", "cycles",
+                                       &registry::testing::g_cycles)) {
+    return 2;
   }
   return RUN_ALL_TESTS();
 }

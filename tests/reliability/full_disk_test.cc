@@ -31,13 +31,8 @@
 #include "tests/testing/clients.h"
 #include "tests/testing/test_server.h"
 
-namespace registry {
+namespace registry::testing {
 namespace {
-
-namespace v1 = registry::v1;
-using testing::FullDiskFileSystem;
-using testing::NewCallContext;
-using testing::TestServer;
 
 constexpr uint64_t kPlenty = uint64_t{1} << 40;
 
@@ -270,4 +265,4 @@ TEST_F(FullDiskTest, ANearlyFullDiskStopsChangesOnlyUntilSpaceReturns) {
 }
 
 }  // namespace
-}  // namespace registry
+}  // namespace registry::testing

@@ -16,6 +16,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/json_log.h"
 #include "google/protobuf/util/json_util.h"
 #include "server/key_file.h"
 #include "tests/testing/test_pki.h"
@@ -161,7 +162,7 @@ RegistrydChild::Outcome RegistrydChild::WaitServing(absl::Duration deadline) {
   const absl::Time end = absl::Now() + deadline;
   while (true) {
     const std::string log = Log();
-    port_ = testing::ServingPortFromLog(log);
+    port_ = registry::ServingPortFromLog(log);
     if (port_ > 0) return Outcome::kServing;
     if (Reap()) return Outcome::kExited;
     if (absl::Now() >= end) return Outcome::kTimeout;

@@ -48,15 +48,14 @@
 #include "registry/v1/vetting.grpc.pb.h"
 #include "storage/database.h"
 #include "tests/reliability/registryd_child.h"
+#include "tests/reliability/run_count.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
-namespace registry {
+namespace registry::testing {
 namespace {
 
 namespace fs = std::filesystem;
-namespace v1 = registry::v1;
-using testing::RegistrydChild;
 
 int g_flips = 200;
 
@@ -453,33 +452,13 @@ TEST(TamperFlipsTest, EveryFlipIsRefusedAnErrorAFailedVerificationOrChangesNothi
 }
 
 }  // namespace
-}  // namespace registry
+}  // namespace registry::testing
 
 int main(int argc, char** argv) {
   ::testing::InitGoogleTest(&argc, argv);
-  // $REGISTRY_TAMPER_FLIPS sets the count for a whole ctest run (deploy/sanitize.sh runs fewer under ASan);
-  // --flips N on the command line wins.
-  if (const char* env = std::getenv("REGISTRY_TAMPER_FLIPS"); env != nullptr && *env != '\0') {
-    if (!absl::SimpleAtoi(env, &registry::g_flips) || registry::g_flips < 1) {
-      std::fprintf(stderr, "REGISTRY_TAMPER_FLIPS: a positive number\n");
-      return 2;
-    }
-  }
-  for (int i = 1; i < argc; ++i) {
-    const std::string arg = argv[i];
-    std::string value;
-    if (arg == "--flips" && i + 1 < argc) {
-      value = argv[++i];
-    } else if (arg.rfind("--flips=", 0) == 0) {
-      value = arg.substr(8);
-    } else {
-      std::fprintf(stderr, "unknown argument %s (tamper_flips_test [--flips N])\n", argv[i]);
-      return 2;
-    }
-    if (!absl::SimpleAtoi(value, &registry::g_flips) || registry::g_flips < 1) {
-      std::fprintf(stderr, "--flips N: a positive number\n");
-      return 2;
-    }
+  if (!registry::testing::ReadRunCount(argc, argv, "REGISTRY_TAMPER_FLIPS", "flips",
+                                       &registry::testing::g_flips)) {
+    return 2;
   }
   return RUN_ALL_TESTS();
 }

@@ -32,16 +32,11 @@
 #include "tests/testing/outcome.h"
 #include "tests/testing/test_server.h"
 
-namespace registry {
+namespace registry::testing {
 namespace {
 
-namespace v1 = registry::v1;
-using google::protobuf::DescriptorPool;
-using google::protobuf::FileDescriptor;
-using google::protobuf::MethodDescriptor;
-using google::protobuf::ServiceDescriptor;
-using testing::StoredEvent;
-using testing::TestServer;
+namespace pb = google::protobuf;
+
 
 // docs/domain.md's role table, one line per RPC.
 const std::map<std::string, std::set<std::string>>& ExpectedRoles() {
@@ -90,34 +85,34 @@ std::string RoleName(v1::Role role) {
   }
 }
 
-std::string FullName(const MethodDescriptor* m) {
+std::string FullName(const pb::MethodDescriptor* m) {
   return absl::StrCat("/", m->service()->full_name(), "/", m->name());
 }
 
 // Every service of every .proto under proto/registry/v1, so a new file or service cannot be
 // missed.
-std::vector<const ServiceDescriptor*> ApiServices() {
+std::vector<const pb::ServiceDescriptor*> ApiServices() {
   const testing::ApiProtos api = testing::ListApiProtos();
   for (const std::string& problem : api.missing) ADD_FAILURE() << problem;
   return api.Services();
 }
 
-std::vector<const MethodDescriptor*> ApiMethods() {
+std::vector<const pb::MethodDescriptor*> ApiMethods() {
   return testing::ListApiProtos().Methods();
 }
 
 TEST(MethodTableTest, ApiHasTheFiveServices) {
   std::set<std::string> names;
-  for (const ServiceDescriptor* s : ApiServices()) names.insert(s->full_name());
+  for (const pb::ServiceDescriptor* s : ApiServices()) names.insert(s->full_name());
   EXPECT_EQ(names, (std::set<std::string>{"registry.v1.RecordService", "registry.v1.VettingService",
                                           "registry.v1.AuditService", "registry.v1.AdminService",
                                           "registry.v1.InfoService"}));
 }
 
 TEST(MethodTableTest, EveryApiMethodHasARule) {
-  const std::vector<const MethodDescriptor*> methods = ApiMethods();
+  const std::vector<const pb::MethodDescriptor*> methods = ApiMethods();
   ASSERT_GE(methods.size(), 22u);
-  for (const MethodDescriptor* m : methods) {
+  for (const pb::MethodDescriptor* m : methods) {
     const server::MethodRule* rule = server::FindMethodRule(FullName(m));
     ASSERT_NE(rule, nullptr) << FullName(m) << " has no rule: its (registry.v1.access) option is missing or incomplete";
     EXPECT_FALSE(rule->roles.empty()) << FullName(m);
@@ -126,7 +121,7 @@ TEST(MethodTableTest, EveryApiMethodHasARule) {
 
 TEST(MethodTableTest, EveryRuleNamesAnApiMethod) {
   std::set<std::string> api;
-  for (const MethodDescriptor* m : ApiMethods()) api.insert(FullName(m));
+  for (const pb::MethodDescriptor* m : ApiMethods()) api.insert(FullName(m));
   std::set<std::string> seen;
   for (const server::MethodRule& rule : server::AllMethodRules()) {
     EXPECT_TRUE(api.count(rule.method)) << rule.method << " is not an RPC of the v1 API";
@@ -135,8 +130,8 @@ TEST(MethodTableTest, EveryRuleNamesAnApiMethod) {
     std::vector<std::string> parts = absl::StrSplit(rule.method, '/');
     ASSERT_EQ(parts.size(), 3u) << rule.method;
     EXPECT_TRUE(parts[0].empty()) << rule.method;
-    const ServiceDescriptor* service =
-        DescriptorPool::generated_pool()->FindServiceByName(parts[1]);
+    const pb::ServiceDescriptor* service =
+        pb::DescriptorPool::generated_pool()->FindServiceByName(parts[1]);
     ASSERT_NE(service, nullptr) << rule.method;
     EXPECT_NE(service->FindMethodByName(parts[2]), nullptr) << rule.method;
   }
@@ -150,7 +145,7 @@ TEST(MethodTableTest, UnknownMethodHasNoRule) {
 
 TEST(MethodTableTest, ExpectedMatrixCoversEveryApiMethod) {
   std::set<std::string> api;
-  for (const MethodDescriptor* m : ApiMethods()) api.insert(FullName(m));
+  for (const pb::MethodDescriptor* m : ApiMethods()) api.insert(FullName(m));
   std::set<std::string> expected;
   for (const auto& [method, roles] : ExpectedRoles()) expected.insert(method);
   EXPECT_EQ(api, expected) << "a new RPC needs a line in this test's role table";
@@ -261,10 +256,10 @@ TEST_P(AccessMatrixTest, EveryMethodAllowsExactlyItsRoles) {
   const Identity& who = GetParam();
   std::shared_ptr<grpc::Channel> channel = server_->Channel(who.pki_name);
   storage::AuditLog* log = server_->server()->audit_log();
-  const std::vector<const MethodDescriptor*> methods = ApiMethods();
+  const std::vector<const pb::MethodDescriptor*> methods = ApiMethods();
   ASSERT_GE(methods.size(), 22u);
   int allowed_calls = 0;
-  for (const MethodDescriptor* m : methods) {
+  for (const pb::MethodDescriptor* m : methods) {
     const std::string method = FullName(m);
     SCOPED_TRACE(absl::StrCat(who.pki_name, " calls ", method));
     auto expected = ExpectedRoles().find(method);
@@ -329,9 +324,9 @@ class UnidentifiedCertificateTest : public ::testing::TestWithParam<const char*>
 TEST_P(UnidentifiedCertificateTest, EveryServiceRefusesItAsUnauthenticated) {
   std::shared_ptr<grpc::Channel> channel = server_->Channel(GetParam());
   storage::AuditLog* log = server_->server()->audit_log();
-  const std::vector<const MethodDescriptor*> methods = ApiMethods();
+  const std::vector<const pb::MethodDescriptor*> methods = ApiMethods();
   ASSERT_GE(methods.size(), 22u);
-  for (const MethodDescriptor* m : methods) {
+  for (const pb::MethodDescriptor* m : methods) {
     const std::string method = FullName(m);
     SCOPED_TRACE(absl::StrCat(GetParam(), " calls ", method));
     const uint64_t before = log->CurrentHead().size;
@@ -404,4 +399,4 @@ TEST(AccessControlTest, VettingIdentityCannotReadRecords) {
 }
 
 }  // namespace
-}  // namespace registry
+}  // namespace registry::testing

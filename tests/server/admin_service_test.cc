@@ -16,11 +16,8 @@
 #include "tests/testing/principals.h"
 #include "tests/testing/test_server.h"
 
-namespace registry {
+namespace registry::testing {
 namespace {
-
-namespace v1 = registry::v1;
-using testing::TestServer;
 
 class AdminServiceTest : public ::testing::Test {
  protected:
@@ -141,4 +138,4 @@ TEST_F(AdminServiceTest, EveryOtherRoleIsRefusedEveryCallAndAudited) {
 }
 
 }  // namespace
-}  // namespace registry
+}  // namespace registry::testing

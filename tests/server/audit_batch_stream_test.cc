@@ -28,17 +28,11 @@
 #include "tests/testing/switchable_fault.h"
 #include "tests/testing/test_server.h"
 
-namespace registry {
+namespace registry::testing {
 namespace {
 
-namespace v1 = registry::v1;
 using storage::Cf;
 using storage::EncodeU64;
-using testing::kAuditorId;
-using testing::NewCallContext;
-using testing::SwitchableFault;
-using testing::TestServer;
-using testing::TestServerOptions;
 
 constexpr char kBatches[] = "/registry.v1.AuditService/StreamAuditBatches";
 constexpr char kEvents[] = "/registry.v1.AuditService/StreamAuditEvents";
@@ -287,4 +281,4 @@ TEST_F(AuditBatchStreamTest, FullVerificationStreamsInBatches) {
 }
 
 }  // namespace
-}  // namespace registry
+}  // namespace registry::testing

@@ -30,15 +30,10 @@
 #include "tests/testing/stored_data.h"
 #include "tests/testing/test_server.h"
 
-namespace registry {
+namespace registry::testing {
 namespace {
 
 namespace merkle = crypto::merkle;
-namespace v1 = registry::v1;
-using ::registry::testing::FictionalRecord;
-using ::registry::testing::NewCallContext;
-using ::registry::testing::TestServer;
-using ::registry::testing::TestServerOptions;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -385,4 +380,4 @@ TEST_F(AuditRetentionTest, TheDataCheckHoldsAcrossPruning) {
 }
 
 }  // namespace
-}  // namespace registry
+}  // namespace registry::testing

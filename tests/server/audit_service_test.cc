@@ -35,22 +35,10 @@
 #include "tests/testing/switchable_fault.h"
 #include "tests/testing/test_server.h"
 
-namespace registry {
+namespace registry::testing {
 namespace {
 
 namespace merkle = crypto::merkle;
-namespace v1 = registry::v1;
-using testing::CandidateOf;
-using testing::FictionalRecord;
-using testing::kAdminId;
-using testing::kAuditorId;
-using testing::kClerkId;
-using testing::kCourtId;
-using testing::kVettingId;
-using testing::NewCallContext;
-using testing::SwitchableFault;
-using testing::TestServer;
-using testing::TestServerOptions;
 
 constexpr char kCreate[] = "/registry.v1.RecordService/CreateRecord";
 constexpr char kGet[] = "/registry.v1.RecordService/GetRecord";
@@ -58,13 +46,6 @@ constexpr char kVettingCheck[] = "/registry.v1.VettingService/VettingCheck";
 constexpr char kList[] = "/registry.v1.AuditService/ListAuditEvents";
 constexpr char kListBackups[] = "/registry.v1.AdminService/ListBackups";
 constexpr char kExport[] = "/registry.v1.AuditService/ExportAuditEvents";
-
-v1::Purpose CourtPurpose() {
-  v1::Purpose purpose;
-  purpose.set_case_reference("PKR 77/2026");
-  purpose.set_purpose_code("criminal_proceedings");
-  return purpose;
-}
 
 class AuditServiceTest : public ::testing::Test {
  protected:
@@ -856,4 +837,4 @@ TEST_F(AuditServiceTest, SignedTreeHeadsAndProofsVerifyWithTheAuditKey) {
 }
 
 }  // namespace
-}  // namespace registry
+}  // namespace registry::testing

@@ -30,19 +30,16 @@
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
-namespace registry {
+namespace registry::testing {
 namespace {
 
 namespace merkle = crypto::merkle;
-namespace v1 = registry::v1;
 using client::AuditState;
 using client::AuditVerification;
 using client::AuditVerifyOptions;
 using storage::Cf;
 using storage::Database;
 using storage::EncodeU64;
-using testing::NewCallContext;
-using testing::TestServer;
 
 class AuditTamperTest : public ::testing::Test {
  protected:
@@ -360,12 +357,7 @@ TEST_F(AuditTamperTest, ForkedLongerLogIsCaught) {
 // the boundary it keeps is each caught.
 class PrunedAuditTamperTest : public AuditTamperTest {
  protected:
-  void StartServer() override {
-    testing::TestServerOptions options;
-    options.clock = &clock_;
-    options.audit.set_retention_days(365);
-    server_ = TestServer::Start(std::move(options));
-  }
+  void StartServer() override { server_ = TestServer::StartPruningAudit(&clock_); }
 
   void SetUp() override {
     state_dir_ = testing::MakeTempDir("audit-tamper-state");
@@ -477,4 +469,4 @@ TEST_F(PrunedAuditTamperTest, LoweredBoundaryIsCaught) {
 }
 
 }  // namespace
-}  // namespace registry
+}  // namespace registry::testing

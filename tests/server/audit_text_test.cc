@@ -17,14 +17,9 @@
 #include "tests/testing/clients.h"
 #include "tests/testing/test_server.h"
 
-namespace registry::server {
+namespace registry::testing {
 namespace {
 
-namespace v1 = registry::v1;
-using ::registry::testing::CandidateOf;
-using ::registry::testing::ExampleRecord;
-using ::registry::testing::NewCallContext;
-using ::registry::testing::TestServer;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -173,4 +168,4 @@ TEST_F(AuditTextTest, OnlyIdShapedRecordIdsAreRecorded) {
 }
 
 }  // namespace
-}  // namespace registry::server
+}  // namespace registry::testing

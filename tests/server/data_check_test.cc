@@ -27,16 +27,9 @@
 #include "tests/testing/switchable_fault.h"
 #include "tests/testing/test_server.h"
 
-namespace registry::server {
+namespace registry::testing {
 namespace {
 
-namespace v1 = registry::v1;
-using ::registry::testing::CallDeadline;
-using ::registry::testing::ExampleRecord;
-using ::registry::testing::FictionalRecord;
-using ::registry::testing::SwitchableFault;
-using ::registry::testing::TestServer;
-using ::registry::testing::TestServerOptions;
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -203,4 +196,4 @@ TEST_F(DataCheckTest, AnUnappliedErasureIsCaught) {
 }
 
 }  // namespace
-}  // namespace registry::server
+}  // namespace registry::testing

@@ -26,17 +26,9 @@
 #include "tests/testing/switchable_fault.h"
 #include "tests/testing/test_server.h"
 
-namespace registry::server {
+namespace registry::testing {
 namespace {
 
-namespace v1 = registry::v1;
-using ::registry::testing::CallDeadline;
-using ::registry::testing::ExampleRecord;
-using ::registry::testing::FictionalRecord;
-using ::registry::testing::FilesContaining;
-using ::registry::testing::SwitchableFault;
-using ::registry::testing::TestServer;
-using ::registry::testing::TestServerOptions;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
@@ -68,29 +60,16 @@ class ErasureTest : public ::testing::Test {
 
   // The court's read: the status code of GetRecord.
   grpc::StatusCode CourtGet(const std::string& id) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(CallDeadline());
-    v1::GetRecordRequest req;
-    req.set_record_id(id);
-    req.mutable_purpose()->set_case_reference("PKR 77/2026");
-    req.mutable_purpose()->set_purpose_code("criminal_proceedings");
-    v1::GetRecordResponse resp;
-    return v1::RecordService::NewStub(server_->Channel("court"))
-        ->GetRecord(&ctx, req, &resp)
-        .error_code();
+    const v1::Purpose purpose = CourtPurpose();
+    return GetRecordAs(*server_, "court", id, nullptr, &purpose).error_code();
   }
 
   // How many records a court search by personal number finds.
   int CourtSearch(const std::string& personal_number) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(CallDeadline());
     v1::SearchRecordsRequest req;
     req.set_personal_number(personal_number);
-    req.mutable_purpose()->set_case_reference("PKR 77/2026");
-    req.mutable_purpose()->set_purpose_code("criminal_proceedings");
     v1::SearchRecordsResponse resp;
-    const grpc::Status s =
-        v1::RecordService::NewStub(server_->Channel("court"))->SearchRecords(&ctx, req, &resp);
+    const grpc::Status s = SearchRecordsAs(*server_, "court", req, &resp);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return resp.records_size();
   }
@@ -151,7 +130,7 @@ class ErasureTest : public ::testing::Test {
   int RestoreAndRestart(uint32_t id) {
     server_->Stop();
     int applied = -1;
-    const absl::Status restored = RestoreBackup(server_->config(), id, &applied);
+    const absl::Status restored = server::RestoreBackup(server_->config(), id, &applied);
     EXPECT_TRUE(restored.ok()) << restored;
     const absl::Status started = server_->Restart();
     EXPECT_TRUE(started.ok()) << started;
@@ -299,17 +278,17 @@ TEST_F(ErasureTest, ALostTruncatedEditedOrForeignLedgerStopsStartUp) {
   server_->Stop();
 
   // A ledger under another installation's key file: right shape, wrong key.
-  auto other_keys = GenerateKeyFile(absl::Now());
+  auto other_keys = server::GenerateKeyFile(absl::Now());
   ASSERT_TRUE(other_keys.ok());
   const std::string other_dir = server_->dir() + "/other";
   std::filesystem::create_directories(other_dir);
-  ASSERT_TRUE(WriteKeyFile(other_dir + "/keys.json", *other_keys, false).ok());
+  ASSERT_TRUE(server::WriteKeyFile(other_dir + "/keys.json", *other_keys, false).ok());
   registry::v1::ServerConfig other = server_->config();
   other.set_key_file(other_dir + "/keys.json");
   other.set_data_dir(other_dir + "/data");
   other.set_erasure_ledger_file(other_dir + "/erasures.ledger");
   std::ofstream(other.erasure_ledger_file(), std::ios::binary) << original;
-  auto stack = OpenStorage(other, SystemClock::Get(), nullptr);
+  auto stack = server::OpenStorage(other, SystemClock::Get());
   EXPECT_EQ(stack.status().code(), absl::StatusCode::kDataLoss) << stack.status();
 }
 
@@ -372,4 +351,4 @@ TEST_F(ErasureTest, BackupsArePrunedByAgeButNeverTheNewest) {
 }
 
 }  // namespace
-}  // namespace registry::server
+}  // namespace registry::testing

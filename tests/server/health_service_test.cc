@@ -13,16 +13,12 @@
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
-namespace registry {
+namespace registry::testing {
 namespace {
 
-namespace v1 = registry::v1;
 using grpc::health::v1::Health;
 using grpc::health::v1::HealthCheckRequest;
 using grpc::health::v1::HealthCheckResponse;
-using testing::TestPki;
-using testing::TestServer;
-using testing::TestServerOptions;
 
 grpc::Status Check(const std::shared_ptr<grpc::Channel>& channel, HealthCheckResponse* resp,
                    const std::string& service = "") {
@@ -118,4 +114,4 @@ TEST(HealthServiceTest, PrincipalRemovedFromThePolicyIsRefused) {
 }
 
 }  // namespace
-}  // namespace registry
+}  // namespace registry::testing

@@ -32,17 +32,10 @@
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
-namespace registry {
+namespace registry::testing {
 namespace {
 
 using ::google::protobuf::util::MessageDifferencer;
-using ::registry::testing::ExampleRecord;
-using ::registry::testing::FictionalRecord;
-using ::registry::testing::MakeTempDir;
-using ::registry::testing::SwitchableFault;
-using ::registry::testing::TestPki;
-using ::registry::testing::TestServer;
-using ::registry::testing::TestServerOptions;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
@@ -496,4 +489,4 @@ TEST_F(ImportCliTest, RecordGetPrintsLabelledFieldsForPeople) {
 }
 
 }  // namespace
-}  // namespace registry
+}  // namespace registry::testing

@@ -12,10 +12,9 @@
 #include "tests/testing/outcome.h"
 #include "tests/testing/test_server.h"
 
-namespace registry {
+namespace registry::testing {
 namespace {
 
-using ::registry::testing::TestServer;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
@@ -88,4 +87,4 @@ TEST_F(InfoServiceTest, TheReferenceDataIsTheTablesRecordsAreCheckedAgainst) {
 }
 
 }  // namespace
-}  // namespace registry
+}  // namespace registry::testing

@@ -30,13 +30,8 @@
 #include "tests/server/record_service_fixture.h"
 #include "tests/testing/test_server.h"
 
-namespace registry {
+namespace registry::testing {
 namespace {
-
-namespace v1 = registry::v1;
-using testing::FictionalRecord;
-using testing::RunRegistryd;
-using testing::SetDeadline;
 
 class KeyRotationTest : public testing::RecordServiceFixture {};
 
@@ -312,4 +307,4 @@ TEST_F(KeyRotationTest, RetireKekRefusesWhileADataKeyUsesItAndSucceedsAfterRotat
 
 
 }  // namespace
-}  // namespace registry
+}  // namespace registry::testing

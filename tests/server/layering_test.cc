@@ -1,5 +1,6 @@
 // The layering docs/architecture.md describes, checked on the source tree: nothing in server/
-// names a RocksDB header (storage/ owns every persistent layout and hands out its own types).
+// includes a RocksDB header or names a RocksDB type (storage/ owns every persistent layout and
+// hands out its own types; its test seams travel as storage::StorageSeams).
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -22,7 +23,7 @@ std::vector<fs::path> SourcesUnder(const fs::path& dir) {
   return out;
 }
 
-TEST(LayeringTest, ServerIncludesNoRocksDbHeader) {
+TEST(LayeringTest, ServerNamesNoRocksDbHeaderOrType) {
   const std::vector<fs::path> files = SourcesUnder(fs::path(REGISTRY_SOURCE_DIR) / "server");
   ASSERT_GE(files.size(), 40u);
   for (const fs::path& file : files) {
@@ -32,9 +33,8 @@ TEST(LayeringTest, ServerIncludesNoRocksDbHeader) {
     int number = 0;
     while (std::getline(in, line)) {
       ++number;
-      if (line.rfind("#include", 0) != 0) continue;
-      EXPECT_EQ(line.find("rocksdb/"), std::string::npos)
-          << file.string() << ":" << number << " includes a RocksDB header; storage/ owns it";
+      EXPECT_EQ(line.find("rocksdb"), std::string::npos)
+          << file.string() << ":" << number << " names RocksDB; storage/ owns it";
     }
   }
 }
@@ -46,7 +46,7 @@ TEST(LayeringTest, StorageDoesIncludeRocksDb) {
     std::ifstream in(file);
     std::stringstream text;
     text << in.rdbuf();
-    found = found || text.str().find("#include \"rocksdb/") != std::string::npos;
+    found = found || text.str().find("rocksdb") != std::string::npos;
   }
   EXPECT_TRUE(found);
 }

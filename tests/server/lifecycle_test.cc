@@ -30,22 +30,16 @@
 #include "storage/audit_log.h"
 #include "storage/database.h"
 #include "storage/stored.pb.h"
+#include "tests/testing/clients.h"
 #include "tests/testing/data_files.h"
 #include "tests/testing/outcome.h"
 #include "tests/testing/stored_data.h"
 #include "tests/testing/test_server.h"
 
-namespace registry {
+namespace registry::testing {
 namespace {
 
 using ::google::protobuf::util::MessageDifferencer;
-using ::registry::testing::ExampleRecord;
-using ::registry::testing::FictionalRecord;
-using ::registry::testing::FilesContaining;
-using ::registry::testing::FilesUnder;
-using ::registry::testing::ReadBinary;
-using ::registry::testing::TestServer;
-using ::registry::testing::TestServerOptions;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
@@ -66,13 +60,6 @@ v1::CreateRecordRequest DistinctiveRecord() {
 }
 
 constexpr char kAmendedAddress[] = "Sheshi Qytezemuranes 9, Podujeve";
-
-v1::Purpose CourtPurpose() {
-  v1::Purpose p;
-  p.set_case_reference("PKR 77/2026");
-  p.set_purpose_code("criminal_proceedings");
-  return p;
-}
 
 // The values of a person that must vanish with the record.
 std::vector<std::string> PlaintextOf(const v1::Person& p) {
@@ -597,4 +584,4 @@ TEST_F(RetentionTest, CourtsStillReadARecordPastItsEmployerVisibility) {
 }
 
 }  // namespace
-}  // namespace registry
+}  // namespace registry::testing

@@ -11,15 +11,12 @@
 #include "registry/v1/audit.pb.h"
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
+#include "tests/testing/clients.h"
 #include "tests/testing/test_server.h"
 
-namespace registry::server {
+namespace registry::testing {
 namespace {
 
-namespace v1 = registry::v1;
-using ::registry::testing::CandidateOf;
-using ::registry::testing::ExampleRecord;
-using ::registry::testing::TestServer;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 
@@ -46,16 +43,12 @@ class LooseSearchTest : public ::testing::Test {
 
   Found Search(const std::string& surname, const std::string& given,
                const std::string& birth = "1980-04-12") {
-    grpc::ClientContext ctx;
     v1::SearchRecordsRequest req;
     req.mutable_name()->set_surname(surname);
     req.mutable_name()->set_given_name(given);
     req.mutable_name()->set_birth_date(birth);
-    req.mutable_purpose()->set_case_reference("PKR 77/2026");
-    req.mutable_purpose()->set_purpose_code("criminal_proceedings");
     v1::SearchRecordsResponse resp;
-    const grpc::Status s =
-        v1::RecordService::NewStub(server_->Channel("court"))->SearchRecords(&ctx, req, &resp);
+    const grpc::Status s = SearchRecordsAs(*server_, "court", req, &resp);
     EXPECT_TRUE(s.ok()) << s.error_message();
     Found f;
     for (const auto& r : resp.records()) f.exact.push_back(r.metadata().record_id());
@@ -124,4 +117,4 @@ TEST_F(LooseSearchTest, VettingNeverUsesTheLooseForm) {
 }
 
 }  // namespace
-}  // namespace registry::server
+}  // namespace registry::testing

@@ -27,26 +27,22 @@
 namespace registry {
 namespace {
 
-namespace v1 = registry::v1;
-using google::protobuf::Descriptor;
-using google::protobuf::DescriptorPool;
-using google::protobuf::FieldDescriptor;
-using google::protobuf::FileDescriptor;
-using google::protobuf::MethodDescriptor;
-using google::protobuf::ServiceDescriptor;
+namespace pb = google::protobuf;
 
-std::vector<const FileDescriptor*> ApiFiles() {
+namespace v1 = registry::v1;
+
+std::vector<const pb::FileDescriptor*> ApiFiles() {
   const testing::ApiProtos api = testing::ListApiProtos();
   for (const std::string& problem : api.missing) ADD_FAILURE() << problem;
   return api.files;
 }
 
-std::vector<const MethodDescriptor*> ApiMethods() { return testing::ListApiProtos().Methods(); }
+std::vector<const pb::MethodDescriptor*> ApiMethods() { return testing::ListApiProtos().Methods(); }
 
 TEST(MethodRulesTest, EveryRpcDeclaresItsAccess) {
-  const std::vector<const MethodDescriptor*> methods = ApiMethods();
+  const std::vector<const pb::MethodDescriptor*> methods = ApiMethods();
   ASSERT_GE(methods.size(), 26u);
-  for (const MethodDescriptor* m : methods) {
+  for (const pb::MethodDescriptor* m : methods) {
     EXPECT_TRUE(m->options().HasExtension(v1::access))
         << m->full_name() << " has no (registry.v1.access) option (proto/registry/v1/access.proto)";
     server::MethodRule rule;
@@ -62,18 +58,18 @@ TEST(MethodRulesTest, EveryRpcDeclaresItsAccess) {
 
 TEST(MethodRulesTest, ServerKnowsEveryApiService) {
   std::set<std::string> walked;
-  for (const FileDescriptor* file : ApiFiles()) {
+  for (const pb::FileDescriptor* file : ApiFiles()) {
     for (int s = 0; s < file->service_count(); ++s) walked.insert(file->service(s)->full_name());
   }
   std::set<std::string> known;
-  for (const ServiceDescriptor* s : server::ApiServices()) known.insert(s->full_name());
+  for (const pb::ServiceDescriptor* s : server::ApiServices()) known.insert(s->full_name());
   EXPECT_EQ(known, walked);
 }
 
 // The gate finds a call's rule by its request type, so no two RPCs may share one.
 TEST(MethodRulesTest, EveryRpcHasARequestTypeOfItsOwn) {
-  std::map<const Descriptor*, std::string> owner;
-  for (const MethodDescriptor* m : ApiMethods()) {
+  std::map<const pb::Descriptor*, std::string> owner;
+  for (const pb::MethodDescriptor* m : ApiMethods()) {
     auto [it, fresh] = owner.emplace(m->input_type(), m->full_name());
     EXPECT_TRUE(fresh) << m->full_name() << " and " << it->second << " both take "
                        << m->input_type()->full_name();
@@ -83,15 +79,15 @@ TEST(MethodRulesTest, EveryRpcHasARequestTypeOfItsOwn) {
 // A mark on a field the gate never reads (not a top-level field of some RPC's request) would
 // look like an audit rule and be none.
 TEST(MethodRulesTest, OnlyRequestFieldsAreMarked) {
-  std::set<const Descriptor*> requests;
-  for (const MethodDescriptor* m : ApiMethods()) requests.insert(m->input_type());
-  std::vector<const Descriptor*> pending;
-  for (const FileDescriptor* file : ApiFiles()) {
+  std::set<const pb::Descriptor*> requests;
+  for (const pb::MethodDescriptor* m : ApiMethods()) requests.insert(m->input_type());
+  std::vector<const pb::Descriptor*> pending;
+  for (const pb::FileDescriptor* file : ApiFiles()) {
     for (int i = 0; i < file->message_type_count(); ++i) pending.push_back(file->message_type(i));
   }
   int marked = 0;
   while (!pending.empty()) {
-    const Descriptor* d = pending.back();
+    const pb::Descriptor* d = pending.back();
     pending.pop_back();
     for (int i = 0; i < d->nested_type_count(); ++i) pending.push_back(d->nested_type(i));
     for (int i = 0; i < d->field_count(); ++i) {
@@ -117,10 +113,10 @@ TEST(MethodRulesTest, ReferenceFieldsOfRequestsAreMarked) {
       {"recipient", v1::AUDIT_FIELD_RECIPIENT},
       {"dry_run", v1::AUDIT_FIELD_DRY_RUN},
   };
-  for (const MethodDescriptor* m : ApiMethods()) {
-    const Descriptor* request = m->input_type();
+  for (const pb::MethodDescriptor* m : ApiMethods()) {
+    const pb::Descriptor* request = m->input_type();
     for (int i = 0; i < request->field_count(); ++i) {
-      const FieldDescriptor* f = request->field(i);
+      const pb::FieldDescriptor* f = request->field(i);
       auto it = expected.find(f->name());
       if (it == expected.end()) continue;
       EXPECT_EQ(f->options().GetExtension(v1::audit), it->second) << f->full_name();
@@ -165,7 +161,7 @@ class RuleFromOptionsTest : public ::testing::Test {
  protected:
   // A file with one service, "test.p<N>.Probe", whose method "Call" takes `input` and has `rule` as
   // its access option (none when null), built on top of the generated descriptors.
-  const MethodDescriptor* Method(const std::string& input, const v1::AccessRule* rule) {
+  const pb::MethodDescriptor* Method(const std::string& input, const v1::AccessRule* rule) {
     google::protobuf::FileDescriptorProto file;
     file.set_name("probe_" + std::to_string(++counter_) + ".proto");
     file.set_package("test.p" + std::to_string(counter_));
@@ -181,9 +177,9 @@ class RuleFromOptionsTest : public ::testing::Test {
     method->set_output_type(".registry.v1.WhoAmIResponse");
     if (rule != nullptr) *method->mutable_options()->MutableExtension(v1::access) = *rule;
     for (int i = 0; i < file.dependency_size(); ++i) {
-      Copy(DescriptorPool::generated_pool()->FindFileByName(file.dependency(i)));
+      Copy(pb::DescriptorPool::generated_pool()->FindFileByName(file.dependency(i)));
     }
-    const FileDescriptor* built = pool_.BuildFile(file);
+    const pb::FileDescriptor* built = pool_.BuildFile(file);
     if (built == nullptr) {
       ADD_FAILURE() << "cannot build " << file.name();
       return nullptr;
@@ -192,7 +188,7 @@ class RuleFromOptionsTest : public ::testing::Test {
   }
 
   // Puts a generated file (and what it imports) into pool_, once.
-  void Copy(const FileDescriptor* generated) {
+  void Copy(const pb::FileDescriptor* generated) {
     if (generated == nullptr || pool_.FindFileByName(generated->name()) != nullptr) return;
     for (int i = 0; i < generated->dependency_count(); ++i) Copy(generated->dependency(i));
     google::protobuf::FileDescriptorProto proto;
@@ -201,20 +197,20 @@ class RuleFromOptionsTest : public ::testing::Test {
   }
 
   absl::Status RuleOf(const std::string& input, const v1::AccessRule* rule) {
-    const MethodDescriptor* m = Method(input, rule);
+    const pb::MethodDescriptor* m = Method(input, rule);
     if (m == nullptr) return absl::InternalError("no method");
     server::MethodRule out;
     return server::RuleFromOptions(m, &out);
   }
 
-  DescriptorPool pool_;
+  pb::DescriptorPool pool_;
   int counter_ = 0;
 };
 
 TEST_F(RuleFromOptionsTest, CompleteOptionsMakeARule) {
   v1::AccessRule rule;
   rule.add_roles(v1::ROLE_CLERK);
-  const MethodDescriptor* m = Method("registry.v1.WhoAmIRequest", &rule);
+  const pb::MethodDescriptor* m = Method("registry.v1.WhoAmIRequest", &rule);
   ASSERT_NE(m, nullptr);
   server::MethodRule out;
   ASSERT_TRUE(server::RuleFromOptions(m, &out).ok()) << server::RuleFromOptions(m, &out);

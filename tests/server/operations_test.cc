@@ -30,14 +30,9 @@
 #include "server/metrics.h"
 #include "tests/testing/test_server.h"
 
-namespace registry::server {
+namespace registry::testing {
 namespace {
 
-namespace v1 = registry::v1;
-using ::registry::testing::CandidateOf;
-using ::registry::testing::ExampleRecord;
-using ::registry::testing::TestServer;
-using ::registry::testing::TestServerOptions;
 using ::testing::HasSubstr;
 
 std::chrono::system_clock::time_point Deadline() {
@@ -266,12 +261,12 @@ TEST_F(OperationsTest, AScrapeAfterAnEndToEndRunHasEveryFamilyFixedLabelsAndNoPe
     EXPECT_THAT(page, HasSubstr(absl::StrCat("\n# TYPE ", family, " "))) << family;
   }
 
-  const std::vector<std::string> methods = AllMethodLabels();
+  const std::vector<std::string> methods = server::AllMethodLabels();
   const std::set<std::string> method_set(methods.begin(), methods.end());
   const std::set<std::string> outcomes = StatusCodeNames();
   std::set<std::string> reasons;
-  for (int i = 0; i < kCertificateRefusalCount; ++i) {
-    reasons.insert(CertificateRefusalName(static_cast<CertificateRefusal>(i)));
+  for (int i = 0; i < server::kCertificateRefusalCount; ++i) {
+    reasons.insert(server::CertificateRefusalName(static_cast<server::CertificateRefusal>(i)));
   }
   std::map<std::string, double> values;  // unlabelled samples, and some labelled ones
   int samples = 0;
@@ -470,7 +465,7 @@ TEST_F(BackupVerifyTest, ABackupThatIsNotAPrefixOfTheLiveLogIsReported) {
                     .ok());
   }
   absl::StatusOr<v1::VerifyBackupResponse> r =
-      CheckBackup(server_->config(), id, *other->server()->audit_log());
+      server::CheckBackup(server_->config(), id, *other->server()->audit_log());
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(r->files_intact());
   EXPECT_TRUE(r->audit_log_verified());
@@ -501,4 +496,4 @@ TEST_F(BackupVerifyTest, TheScheduledBackupIsAuditedAsTheSystemsAndPrunes) {
 }
 
 }  // namespace
-}  // namespace registry::server
+}  // namespace registry::testing

@@ -32,16 +32,10 @@
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
-namespace registry {
+namespace registry::testing {
 namespace {
 
-namespace v1 = registry::v1;
 using server::Policy;
-using testing::kClerkId;
-using testing::LastStoredEvent;
-using testing::TestPki;
-using testing::TestServer;
-using testing::TestServerOptions;
 
 constexpr char kFingerprint[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
@@ -449,4 +443,4 @@ INSTANTIATE_TEST_SUITE_P(FingerprintForms, DenyListTest, ::testing::Bool(),
                          });
 
 }  // namespace
-}  // namespace registry
+}  // namespace registry::testing

@@ -16,15 +16,8 @@
 #include "tests/testing/principals.h"
 #include "tests/testing/test_server.h"
 
-namespace registry {
+namespace registry::testing {
 namespace {
-
-namespace v1 = registry::v1;
-using testing::kCourtId;
-using testing::kVettingId;
-using testing::NewCallContext;
-using testing::StoredEvent;
-using testing::TestServer;
 
 constexpr char kCourtOrg[] = "basic-court-prishtine";
 
@@ -286,4 +279,4 @@ TEST_F(VettingConsentTest, CheckWithConsentAndAllowedCategoryIsAnswered) {
 }
 
 }  // namespace
-}  // namespace registry
+}  // namespace registry::testing

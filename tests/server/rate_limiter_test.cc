@@ -36,6 +36,17 @@ int Drain(RateLimiter& limiter, const std::string& org, const v1::RateLimit& lim
 
 class RateLimiterTest : public ::testing::Test {
  protected:
+  // From an empty bucket of `limit`: no token a tenth of a second before `interval` has passed,
+  // one token when it has, and none right after.
+  void ExpectOneTokenAfter(const v1::RateLimit& limit, absl::Duration interval) {
+    ASSERT_EQ(Drain(limiter_, "school-7", limit), static_cast<int>(limit.burst()));
+    clock_.Advance(interval - absl::Milliseconds(100));
+    EXPECT_FALSE(limiter_.Allow("school-7", limit));
+    clock_.Advance(absl::Milliseconds(100));
+    EXPECT_TRUE(limiter_.Allow("school-7", limit));
+    EXPECT_FALSE(limiter_.Allow("school-7", limit));
+  }
+
   FakeClock clock_{absl::FromUnixSeconds(1'800'000'000)};
   RateLimiter limiter_{&clock_};
 };
@@ -61,12 +72,7 @@ TEST_F(RateLimiterTest, ZeroLimitAllowsNothing) {
 TEST_F(RateLimiterTest, TokensReturnAtTheConfiguredRate) {
   // 120 per minute: one token every 0.5 s.
   const v1::RateLimit limit = Limit(120, 2);
-  ASSERT_EQ(Drain(limiter_, "school-7", limit), 2);
-  clock_.Advance(absl::Milliseconds(400));
-  EXPECT_FALSE(limiter_.Allow("school-7", limit));
-  clock_.Advance(absl::Milliseconds(100));
-  EXPECT_TRUE(limiter_.Allow("school-7", limit));
-  EXPECT_FALSE(limiter_.Allow("school-7", limit));
+  ExpectOneTokenAfter(limit, absl::Milliseconds(500));
   // 1.5 s: three tokens earned, but the bucket holds two.
   clock_.Advance(absl::Milliseconds(1500));
   EXPECT_EQ(Drain(limiter_, "school-7", limit), 2);
@@ -81,13 +87,7 @@ TEST_F(RateLimiterTest, LongIdleRefillsOnlyToTheBurst) {
 
 TEST_F(RateLimiterTest, SlowRateRecoversOneTokenPerInterval) {
   // 2 per minute: one token every 30 s.
-  const v1::RateLimit limit = Limit(2, 2);
-  ASSERT_EQ(Drain(limiter_, "school-7", limit), 2);
-  clock_.Advance(absl::Seconds(29));
-  EXPECT_FALSE(limiter_.Allow("school-7", limit));
-  clock_.Advance(absl::Seconds(1));
-  EXPECT_TRUE(limiter_.Allow("school-7", limit));
-  EXPECT_FALSE(limiter_.Allow("school-7", limit));
+  ExpectOneTokenAfter(Limit(2, 2), absl::Seconds(30));
 }
 
 TEST_F(RateLimiterTest, OrganisationsHaveSeparateBuckets) {

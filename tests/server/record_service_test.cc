@@ -56,19 +56,10 @@
 #include "unicode/locid.h"
 #include "unicode/unistr.h"
 
-namespace registry {
+namespace registry::testing {
 namespace {
 
-namespace v1 = registry::v1;
 using google::protobuf::util::MessageDifferencer;
-using testing::FictionalRecord;
-using testing::FilesContaining;
-using testing::kClerkId;
-using testing::TestServer;
-using testing::kCaseReference;
-using testing::kPurposeCode;
-using testing::SetDeadline;
-using testing::SetPurpose;
 
 
 
@@ -800,4 +791,4 @@ TEST_F(RecordServiceTest, Figures) {
 }
 
 }  // namespace
-}  // namespace registry
+}  // namespace registry::testing

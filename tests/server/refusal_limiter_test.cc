@@ -20,16 +20,10 @@
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
-namespace registry {
+namespace registry::testing {
 namespace {
 
-namespace v1 = registry::v1;
 using server::RefusalLimiter;
-using testing::AuditLogSize;
-using testing::StoredEvent;
-using testing::TestPki;
-using testing::TestServer;
-using testing::TestServerOptions;
 
 constexpr absl::StatusCode kDenied = absl::StatusCode::kPermissionDenied;
 constexpr absl::StatusCode kUnauthenticated = absl::StatusCode::kUnauthenticated;
@@ -225,4 +219,4 @@ TEST_F(UnknownCallerAuditTest, TheSummaryWriterRunsOnItsOwn) {
 }
 
 }  // namespace
-}  // namespace registry
+}  // namespace registry::testing

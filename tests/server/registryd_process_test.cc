@@ -15,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "grpc/health/v1/health.grpc.pb.h"
+#include "common/json_log.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "registry/v1/vetting.grpc.pb.h"
@@ -25,10 +26,8 @@
 
 extern char** environ;
 
-namespace registry {
+namespace registry::testing {
 namespace {
-
-using testing::TestPki;
 
 class RegistrydProcessTest : public ::testing::Test {
  protected:
@@ -93,7 +92,7 @@ class RegistrydProcessTest : public ::testing::Test {
       // The child creates the log file itself: it may not exist yet.
       std::ifstream in(dir_ + "/registryd.log", std::ios::binary);
       const std::string log((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-      port_ = testing::ServingPortFromLog(log);
+      port_ = registry::ServingPortFromLog(log);
       if (port_ > 0) break;
       port_ = 0;
       if (waitpid(pid_, nullptr, WNOHANG) == pid_) {
@@ -235,4 +234,4 @@ TEST_F(RegistrydProcessTest, GroupReadableKeyFileStopsStartWithExitTwo) {
 }
 
 }  // namespace
-}  // namespace registry
+}  // namespace registry::testing

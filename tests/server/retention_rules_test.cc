@@ -23,13 +23,8 @@
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
-namespace registry::server {
+namespace registry::testing {
 namespace {
-
-namespace v1 = registry::v1;
-using ::registry::testing::ExampleRecord;
-using ::registry::testing::TestServer;
-using ::registry::testing::TestServerOptions;
 
 absl::Time Today() {
   return absl::FromCivil(absl::CivilSecond(2026, 6, 1, 9, 0, 0), absl::UTCTimeZone());
@@ -231,4 +226,4 @@ TEST_F(RetentionRulesTest, ChangedRulesReDateStoredRecordsAtStartUpAsAnAuditedSy
 }
 
 }  // namespace
-}  // namespace registry::server
+}  // namespace registry::testing

@@ -31,19 +31,13 @@
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
-namespace registry {
+namespace registry::testing {
 namespace {
 
-namespace v1 = registry::v1;
 using server::ClientCertificate;
 using server::ClientCertificates;
 using server::Revocation;
 using ::testing::HasSubstr;
-using testing::kClerkId;
-using testing::LastStoredEvent;
-using testing::TestPki;
-using testing::TestServer;
-using testing::TestServerOptions;
 
 constexpr char kRegistryCa[] = "KJC Registry Development CA";
 
@@ -104,6 +98,12 @@ std::unique_ptr<Revocation> LoadOrDie(const std::string& crl_dir,
 }
 
 // ---- Revocation, the class ----
+
+// A server whose revocation watcher polls the CA bundle and the CRL folder every 100 ms.
+std::unique_ptr<TestServer> StartWatchingRevocation(TestServerOptions options = {}) {
+  options.revocation_poll = absl::Milliseconds(100);
+  return TestServer::Start(std::move(options));
+}
 
 TEST(RevocationListTest, CurrentCrlRevokesExactlyWhatItLists) {
   auto r = LoadOrDie(CrlFolder({{CrlName(), CrlOf("crl")}}));
@@ -277,9 +277,7 @@ TEST(RevocationTest, RevokedCertificateIsRefusedByTheGateAndAudited) {
 }
 
 TEST(RevocationTest, CertificateRevokedWhileServingIsRefusedWithinSeconds) {
-  TestServerOptions options;
-  options.revocation_poll = absl::Milliseconds(100);
-  auto server = TestServer::Start(std::move(options));
+  auto server = StartWatchingRevocation();
   // One connection, opened before the revocation and kept.
   auto later = server->Channel("revoked-later");
   ASSERT_TRUE(PublicKeyAs(later).ok());
@@ -306,8 +304,7 @@ TEST(RevocationTest, ReloadRevocationTakesANewCrlAtOnce) {
 TEST(RevocationTest, EmptyCrlFolderRefusesEveryCertificateUntilACrlArrives) {
   TestServerOptions options;
   options.crl_source = "";
-  options.revocation_poll = absl::Milliseconds(100);
-  auto server = TestServer::Start(std::move(options));
+  auto server = StartWatchingRevocation(std::move(options));
   // Start-up says which CA has no current CRL (and logs the same lines).
   const std::string problems = absl::StrJoin(server->server()->RevocationProblems(), "\n");
   EXPECT_THAT(problems, HasSubstr(kRegistryCa));
@@ -377,9 +374,7 @@ TEST(RevocationTest, TheRegistrysClockDoesNotDecideCrlFreshness) {
 }
 
 TEST(RevocationTest, ClientCaRemovedFromTheBundleIsRefusedOnOpenConnections) {
-  TestServerOptions options;
-  options.revocation_poll = absl::Milliseconds(100);
-  auto server = TestServer::Start(std::move(options));
+  auto server = StartWatchingRevocation();
   auto clerk = server->Channel("clerk");
   ASSERT_TRUE(PublicKeyAs(clerk).ok());
   testing::WriteFileAtomically(server->tls_dir() + "/ca.pem",
@@ -389,4 +384,4 @@ TEST(RevocationTest, ClientCaRemovedFromTheBundleIsRefusedOnOpenConnections) {
 }
 
 }  // namespace
-}  // namespace registry
+}  // namespace registry::testing

@@ -14,14 +14,12 @@
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
-namespace registry {
+namespace registry::testing {
 namespace {
 
 using grpc::health::v1::Health;
 using grpc::health::v1::HealthCheckRequest;
 using grpc::health::v1::HealthCheckResponse;
-using testing::TestPki;
-using testing::TestServer;
 
 grpc::Status CheckHealth(const std::shared_ptr<grpc::Channel>& channel,
                          HealthCheckResponse* resp) {
@@ -135,4 +133,4 @@ TEST_F(ServerTlsTest, ReplacedServerCertificateReachesNewConnections) {
 }
 
 }  // namespace
-}  // namespace registry
+}  // namespace registry::testing

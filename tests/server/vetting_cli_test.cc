@@ -22,14 +22,9 @@
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
-namespace registry {
+namespace registry::testing {
 namespace {
 
-using ::registry::testing::ExampleRecord;
-using ::registry::testing::MakeTempDir;
-using ::registry::testing::ReadFileOrDie;
-using ::registry::testing::TestPki;
-using ::registry::testing::TestServer;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -226,4 +221,4 @@ TEST_F(VettingCliTest, VettingIdentityCannotReadSearchOrAudit) {
 }
 
 }  // namespace
-}  // namespace registry
+}  // namespace registry::testing

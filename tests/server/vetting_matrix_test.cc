@@ -26,13 +26,8 @@
 #include "registry/v1/vetting.grpc.pb.h"
 #include "tests/testing/test_server.h"
 
-namespace registry::server {
+namespace registry::testing {
 namespace {
-
-namespace v1 = registry::v1;
-using ::registry::testing::ExampleRecord;
-using ::registry::testing::TestServer;
-using ::registry::testing::TestServerOptions;
 
 constexpr char kPersonalNumber[] = "1234567890";
 constexpr char kSurname[] = "Petrović";
@@ -399,4 +394,4 @@ TEST(VettingMatrixTest, SpentAndExpungedLookExactlyLikeNoRecordAndInvalidIsInval
 }
 
 }  // namespace
-}  // namespace registry::server
+}  // namespace registry::testing

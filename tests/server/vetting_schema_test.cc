@@ -23,13 +23,8 @@
 namespace registry::server {
 namespace {
 
-using google::protobuf::Descriptor;
-using google::protobuf::DescriptorPool;
-using google::protobuf::EnumDescriptor;
-using google::protobuf::FieldDescriptor;
-using google::protobuf::FieldDescriptorProto;
-using google::protobuf::FileDescriptor;
-using google::protobuf::FileDescriptorProto;
+namespace pb = google::protobuf;
+
 using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -53,29 +48,29 @@ std::string ForbiddenWordIn(const std::string& name) {
 // the vetting file itself).
 class SchemaChecker {
  public:
-  explicit SchemaChecker(const FileDescriptor* vetting_file) : vetting_file_(vetting_file) {}
+  explicit SchemaChecker(const pb::FileDescriptor* vetting_file) : vetting_file_(vetting_file) {}
 
-  std::vector<std::string> Check(const Descriptor* root) {
+  std::vector<std::string> Check(const pb::Descriptor* root) {
     Walk(root);
     return violations_;
   }
 
  private:
-  void Walk(const Descriptor* message) {
+  void Walk(const pb::Descriptor* message) {
     if (!visited_.insert(message->full_name()).second) return;
     CheckName(message->full_name(), message->name());
     for (int i = 0; i < message->oneof_decl_count(); ++i) {
       CheckName(message->oneof_decl(i)->full_name(), message->oneof_decl(i)->name());
     }
     for (int i = 0; i < message->field_count(); ++i) {
-      const FieldDescriptor* field = message->field(i);
+      const pb::FieldDescriptor* field = message->field(i);
       CheckName(field->full_name(), field->name());
       CheckName(field->full_name() + " (json)", field->json_name());
-      if (const Descriptor* type = field->message_type()) {
+      if (const pb::Descriptor* type = field->message_type()) {
         CheckFile(field, type->file());
         Walk(type);
       }
-      if (const EnumDescriptor* type = field->enum_type()) {
+      if (const pb::EnumDescriptor* type = field->enum_type()) {
         CheckFile(field, type->file());
         for (int v = 0; v < type->value_count(); ++v) {
           CheckName(type->value(v)->full_name(), type->value(v)->name());
@@ -91,7 +86,7 @@ class SchemaChecker {
     if (!word.empty()) violations_.push_back(absl::StrCat(where, ": name contains \"", word, "\""));
   }
 
-  void CheckFile(const FieldDescriptor* field, const FileDescriptor* file) {
+  void CheckFile(const pb::FieldDescriptor* field, const pb::FileDescriptor* file) {
     if (file->name() == registry::v1::Record::descriptor()->file()->name()) {
       violations_.push_back(absl::StrCat(field->full_name(), ": type from records.proto"));
     } else if (file != vetting_file_) {
@@ -100,7 +95,7 @@ class SchemaChecker {
     }
   }
 
-  const FileDescriptor* vetting_file_;
+  const pb::FileDescriptor* vetting_file_;
   std::set<std::string> visited_;
   std::vector<std::string> violations_;
 };
@@ -111,15 +106,15 @@ const char* const kDisclosedMessages[] = {
     "registry.v1.VettingCertificate", "registry.v1.CheckSummary",
     "registry.v1.ListChecksAboutPersonResponse"};
 
-std::vector<std::string> ViolationsIn(const DescriptorPool& pool, const std::string& file,
+std::vector<std::string> ViolationsIn(const pb::DescriptorPool& pool, const std::string& file,
                                       const std::string& package) {
-  const FileDescriptor* vetting_file = pool.FindFileByName(file);
+  const pb::FileDescriptor* vetting_file = pool.FindFileByName(file);
   std::vector<std::string> all;
   if (vetting_file == nullptr) return {"vetting file not found"};
   for (const char* full_name : kDisclosedMessages) {
     const std::string name =
         absl::StrCat(package, std::string(full_name).substr(std::string("registry.v1").size()));
-    const Descriptor* d = pool.FindMessageTypeByName(name);
+    const pb::Descriptor* d = pool.FindMessageTypeByName(name);
     if (d == nullptr) {
       all.push_back(absl::StrCat(name, ": not found"));
       continue;
@@ -130,19 +125,19 @@ std::vector<std::string> ViolationsIn(const DescriptorPool& pool, const std::str
 }
 
 TEST(VettingSchemaTest, DisclosedMessagesHaveNoRecordContentFields) {
-  const FileDescriptor* file = registry::v1::VettingCheckResponse::descriptor()->file();
-  EXPECT_THAT(ViolationsIn(*DescriptorPool::generated_pool(), file->name(), "registry.v1"),
+  const pb::FileDescriptor* file = registry::v1::VettingCheckResponse::descriptor()->file();
+  EXPECT_THAT(ViolationsIn(*pb::DescriptorPool::generated_pool(), file->name(), "registry.v1"),
               IsEmpty());
 }
 
 TEST(VettingSchemaTest, WalkReachesEveryNestedMessage) {
   // The response reaches the certificate through SignedVettingCertificate: a checker that did not
   // recurse would never look at the candidate fields.
-  const Descriptor* response = registry::v1::VettingCheckResponse::descriptor();
+  const pb::Descriptor* response = registry::v1::VettingCheckResponse::descriptor();
   std::set<std::string> reached;
-  std::vector<const Descriptor*> todo = {response};
+  std::vector<const pb::Descriptor*> todo = {response};
   while (!todo.empty()) {
-    const Descriptor* d = todo.back();
+    const pb::Descriptor* d = todo.back();
     todo.pop_back();
     if (!reached.insert(d->full_name()).second) continue;
     for (int i = 0; i < d->field_count(); ++i) {
@@ -159,20 +154,20 @@ TEST(VettingSchemaTest, WalkReachesEveryNestedMessage) {
 // the real generated files underneath, so a mutant field may use registry.v1.Conviction.
 class MutantSchema {
  public:
-  MutantSchema() : pool_(DescriptorPool::generated_pool()) {
+  MutantSchema() : pool_(pb::DescriptorPool::generated_pool()) {
     registry::v1::VettingCheckResponse::descriptor()->file()->CopyTo(&proto_);
     proto_.set_name("mutant/vetting.proto");
     proto_.set_package("mutant.v1");
     proto_.clear_service();  // only the messages matter here
     // Type references in the copy are fully qualified: point those to vetting.proto's own types
     // at the mutant package (references to other files stay as they are).
-    const FileDescriptor* vetting = registry::v1::VettingCheckResponse::descriptor()->file();
+    const pb::FileDescriptor* vetting = registry::v1::VettingCheckResponse::descriptor()->file();
     for (auto& message : *proto_.mutable_message_type()) {
       for (auto& field : *message.mutable_field()) {
         if (!absl::StartsWith(field.type_name(), ".registry.v1.")) continue;
         const std::string name = field.type_name().substr(1);
         const google::protobuf::Descriptor* m = vetting->pool()->FindMessageTypeByName(name);
-        const EnumDescriptor* e = vetting->pool()->FindEnumTypeByName(name);
+        const pb::EnumDescriptor* e = vetting->pool()->FindEnumTypeByName(name);
         if ((m != nullptr && m->file() == vetting) || (e != nullptr && e->file() == vetting)) {
           field.set_type_name(absl::StrCat(".mutant.v1.", name.substr(sizeof("registry.v1.") - 1)));
         }
@@ -188,13 +183,13 @@ class MutantSchema {
     return nullptr;
   }
 
-  FieldDescriptorProto* AddField(const std::string& message, const std::string& name,
-                                 FieldDescriptorProto::Type type) {
+  pb::FieldDescriptorProto* AddField(const std::string& message, const std::string& name,
+                                 pb::FieldDescriptorProto::Type type) {
     google::protobuf::DescriptorProto* m = Message(message);
-    FieldDescriptorProto* f = m->add_field();
+    pb::FieldDescriptorProto* f = m->add_field();
     f->set_name(name);
     f->set_number(900 + m->field_size());
-    f->set_label(FieldDescriptorProto::LABEL_OPTIONAL);
+    f->set_label(pb::FieldDescriptorProto::LABEL_OPTIONAL);
     f->set_type(type);
     return f;
   }
@@ -207,8 +202,8 @@ class MutantSchema {
   }
 
  private:
-  FileDescriptorProto proto_;
-  DescriptorPool pool_;
+  pb::FileDescriptorProto proto_;
+  pb::DescriptorPool pool_;
 };
 
 TEST(VettingSchemaTest, UnchangedCopyPassesTheChecker) {
@@ -222,7 +217,7 @@ TEST(VettingSchemaTest, CheckerCatchesAForbiddenFieldNameInTheCertificate) {
                            "release_date", "OffenseText"}) {
     SCOPED_TRACE(name);
     MutantSchema mutant;
-    mutant.AddField("VettingCertificate", name, FieldDescriptorProto::TYPE_STRING);
+    mutant.AddField("VettingCertificate", name, pb::FieldDescriptorProto::TYPE_STRING);
     EXPECT_THAT(mutant.Violations(),
                 Contains(HasSubstr(absl::StrCat("mutant.v1.VettingCertificate.", name, ":"))));
   }
@@ -231,7 +226,7 @@ TEST(VettingSchemaTest, CheckerCatchesAForbiddenFieldNameInTheCertificate) {
 TEST(VettingSchemaTest, CheckerCatchesAFieldTypedFromRecordsProto) {
   MutantSchema mutant;
   mutant.AddDependency(registry::v1::Record::descriptor()->file()->name());
-  mutant.AddField("CheckSummary", "details", FieldDescriptorProto::TYPE_MESSAGE)
+  mutant.AddField("CheckSummary", "details", pb::FieldDescriptorProto::TYPE_MESSAGE)
       ->set_type_name(".registry.v1.Person");
   const std::vector<std::string> violations = mutant.Violations();
   EXPECT_THAT(violations, Contains(HasSubstr("mutant.v1.CheckSummary.details: type from "
@@ -241,7 +236,7 @@ TEST(VettingSchemaTest, CheckerCatchesAFieldTypedFromRecordsProto) {
 TEST(VettingSchemaTest, CheckerCatchesAnEnumTypedFromRecordsProto) {
   MutantSchema mutant;
   mutant.AddDependency(registry::v1::Record::descriptor()->file()->name());
-  mutant.AddField("VettingCheckResponse", "status", FieldDescriptorProto::TYPE_ENUM)
+  mutant.AddField("VettingCheckResponse", "status", pb::FieldDescriptorProto::TYPE_ENUM)
       ->set_type_name(".registry.v1.RecordStatus");
   EXPECT_THAT(mutant.Violations(),
               Contains(HasSubstr("mutant.v1.VettingCheckResponse.status: type from "
@@ -253,12 +248,12 @@ TEST(VettingSchemaTest, CheckerCatchesAForbiddenNameInANestedMessage) {
   google::protobuf::DescriptorProto* summary = mutant.Message("CheckSummary");
   google::protobuf::DescriptorProto* nested = summary->add_nested_type();
   nested->set_name("Extra");
-  FieldDescriptorProto* inner = nested->add_field();
+  pb::FieldDescriptorProto* inner = nested->add_field();
   inner->set_name("court");
   inner->set_number(1);
-  inner->set_label(FieldDescriptorProto::LABEL_OPTIONAL);
-  inner->set_type(FieldDescriptorProto::TYPE_STRING);
-  mutant.AddField("CheckSummary", "extra", FieldDescriptorProto::TYPE_MESSAGE)
+  inner->set_label(pb::FieldDescriptorProto::LABEL_OPTIONAL);
+  inner->set_type(pb::FieldDescriptorProto::TYPE_STRING);
+  mutant.AddField("CheckSummary", "extra", pb::FieldDescriptorProto::TYPE_MESSAGE)
       ->set_type_name(".mutant.v1.CheckSummary.Extra");
   EXPECT_THAT(mutant.Violations(), Contains(HasSubstr("mutant.v1.CheckSummary.Extra.court")));
 }

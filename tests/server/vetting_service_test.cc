@@ -28,13 +28,9 @@
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
-namespace registry::server {
+namespace registry::testing {
 namespace {
 
-namespace v1 = registry::v1;
-using ::registry::testing::ExampleRecord;
-using ::registry::testing::TestServer;
-using ::registry::testing::TestServerOptions;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
@@ -895,4 +891,4 @@ TEST_F(VettingServiceTest, ChecksAreSealedAtRest) {
 }
 
 }  // namespace
-}  // namespace registry::server
+}  // namespace registry::testing

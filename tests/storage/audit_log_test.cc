@@ -77,7 +77,7 @@ class AuditLogTest : public ::testing::Test {
     db_.reset();
     DatabaseOptions options;
     options.path = DataDir(name);
-    options.fault_injector = fault;
+    options.seams.fault_injector = fault;
     absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(options);
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = *std::move(db);

@@ -48,7 +48,7 @@ class DatabaseTest : public ::testing::Test {
   std::unique_ptr<Database> OpenOrDie(WriteFaultInjector* injector = nullptr) {
     DatabaseOptions options;
     options.path = path();
-    options.fault_injector = injector;
+    options.seams.fault_injector = injector;
     absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(options);
     EXPECT_TRUE(db.ok()) << db.status();
     return db.ok() ? *std::move(db) : nullptr;

@@ -21,21 +21,28 @@
 
 namespace registry::testing {
 
+// The log behind `auditor` as the verifier reads it; each call carries `request_id` and may take
+// a minute (a guard against a hung server).
+inline std::unique_ptr<client::GrpcAuditLogSource> AuditSourceOver(
+    const std::shared_ptr<grpc::Channel>& auditor, absl::string_view request_id) {
+  client::ConnectionSettings settings;
+  settings.timeout = absl::Seconds(60);
+  settings.request_id = std::string(request_id);
+  return std::make_unique<client::GrpcAuditLogSource>(auditor, settings);
+}
+
 // Verifies the log behind `auditor` (a channel of an auditor identity) from `previous` (nullopt:
-// from the start, trusting the key on first use), downloading every event when `full`; each
-// call carries `request_id` and may take a minute (a guard against a hung server).
+// from the start, trusting the key on first use), downloading every event when `full`, over
+// AuditSourceOver(auditor, request_id).
 inline absl::StatusOr<client::AuditVerification> VerifyAuditLogOver(
     const std::shared_ptr<grpc::Channel>& auditor,
     const std::optional<client::AuditState>& previous, absl::string_view request_id,
     bool full = true, std::optional<std::string> public_key_pem = std::nullopt) {
-  client::ConnectionSettings settings;
-  settings.timeout = absl::Seconds(60);
-  settings.request_id = std::string(request_id);
-  client::GrpcAuditLogSource source(auditor, settings);
   client::AuditVerifyOptions options;
   options.full = full;
   options.public_key_pem = std::move(public_key_pem);
-  return client::VerifyAuditLog(source, previous, options, absl::Now());
+  return client::VerifyAuditLog(*AuditSourceOver(auditor, request_id), previous, options,
+                                absl::Now());
 }
 
 }  // namespace registry::testing

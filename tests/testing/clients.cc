@@ -61,6 +61,26 @@ grpc::Status GetRecordAs(const TestServer& server, absl::string_view identity,
   return s;
 }
 
+v1::Purpose CourtPurpose() {
+  v1::Purpose purpose;
+  purpose.set_case_reference("PKR 77/2026");
+  purpose.set_purpose_code("criminal_proceedings");
+  return purpose;
+}
+
+grpc::Status SearchRecordsAs(const TestServer& server, absl::string_view identity,
+                             v1::SearchRecordsRequest request,
+                             v1::SearchRecordsResponse* response) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(CallDeadline());
+  if (!request.has_purpose()) *request.mutable_purpose() = CourtPurpose();
+  v1::SearchRecordsResponse resp;
+  const grpc::Status s =
+      v1::RecordService::NewStub(server.Channel(identity))->SearchRecords(&ctx, request, &resp);
+  if (response != nullptr) *response = std::move(resp);
+  return s;
+}
+
 grpc::Status ExpungeRecordAs(const TestServer& server, absl::string_view identity,
                              const std::string& record_id, absl::string_view legal_basis) {
   grpc::ClientContext ctx;

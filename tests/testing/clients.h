@@ -46,6 +46,15 @@ grpc::Status GetRecordAs(const TestServer& server, absl::string_view identity,
                          const std::string& record_id, registry::v1::Record* record,
                          const registry::v1::Purpose* purpose = nullptr);
 
+// The purpose these tests' courts state: case "PKR 77/2026", criminal proceedings.
+registry::v1::Purpose CourtPurpose();
+
+// SearchRecords of `request` as `identity`, stating CourtPurpose() when the request states no
+// purpose; the response into *response (may be null).
+grpc::Status SearchRecordsAs(const TestServer& server, absl::string_view identity,
+                             registry::v1::SearchRecordsRequest request,
+                             registry::v1::SearchRecordsResponse* response);
+
 // ExpungeRecord of `record_id` as `identity`, with `legal_basis`.
 grpc::Status ExpungeRecordAs(const TestServer& server, absl::string_view identity,
                              const std::string& record_id,

@@ -104,6 +104,13 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
   return grpc::CreateCustomChannel(address, grpc::SslCredentials(ssl), args);
 }
 
+std::unique_ptr<TestServer> TestServer::StartPruningAudit(const Clock* clock) {
+  TestServerOptions options;
+  options.clock = clock;
+  options.audit.set_retention_days(server::kMinAuditRetentionDays);
+  return Start(std::move(options));
+}
+
 std::unique_ptr<TestServer> TestServer::Start(TestServerOptions options) {
   const TestPki& pki = TestPki::Get();
   std::unique_ptr<TestServer> t(new TestServer());
@@ -164,8 +171,8 @@ absl::Status TestServer::Restart() {
   o.config = config_;
   o.clock = options_.clock;
   o.revocation_clock = options_.revocation_clock;
-  o.fault_injector = options_.fault_injector;
-  o.storage_env = options_.storage_env;
+  o.storage_seams.fault_injector = options_.fault_injector;
+  o.storage_seams.env = options_.storage_env;
   o.log_calls = options_.log_calls;
   o.start_scheduler = options_.scheduler;
   // Tests make their backups themselves (RunScheduledBackupOnce for the schedule's step).
@@ -200,22 +207,6 @@ void TestServer::WritePolicy(const registry::v1::AccessPolicy& policy) const {
     Die("policy", absl::InternalError("encode"));
   }
   WriteFileAtomically(dir_ + "/policy.json", json);
-}
-
-int ServingPortFromLog(const std::string& log) {
-  const size_t at = log.find("registryd serving");
-  const size_t eol = at == std::string::npos ? at : log.find('\n', at);
-  if (eol == std::string::npos) return 0;
-  const std::string line = log.substr(at, eol - at);
-  for (const std::string key : {"\"port\":", " port="}) {
-    const size_t p = line.find(key);
-    if (p == std::string::npos) continue;
-    size_t e = p + key.size();
-    while (e < line.size() && line[e] >= '0' && line[e] <= '9') ++e;
-    int port = 0;
-    if (absl::SimpleAtoi(line.substr(p + key.size(), e - p - key.size()), &port)) return port;
-  }
-  return 0;
 }
 
 }  // namespace registry::testing

@@ -68,6 +68,9 @@ class TestServer {
  public:
   // Starts a server in a new temporary directory. Aborts the test process on failure.
   static std::unique_ptr<TestServer> Start(TestServerOptions options = {});
+  // Starts a server on `clock` whose audit log keeps events the shortest retention allows
+  // (server::kMinAuditRetentionDays), for tests of a log whose oldest events were pruned.
+  static std::unique_ptr<TestServer> StartPruningAudit(const Clock* clock);
   ~TestServer();
 
   // "127.0.0.1:<port>".
@@ -122,10 +125,6 @@ void WriteFileAtomically(const std::string& path, const std::string& content);
 
 // Channel for `identity` of the dev PKI to `address`.
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, absl::string_view identity);
-
-// The port a registryd process announced in its log: the `"port":N` of its "registryd serving"
-// line (` port=N` in the older text form); 0 while there is no such line yet.
-int ServingPortFromLog(const std::string& log);
 
 }  // namespace registry::testing
 
