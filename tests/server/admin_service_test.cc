@@ -13,6 +13,7 @@
 #include "registry/v1/audit.pb.h"
 #include "tests/testing/audit_events.h"
 #include "tests/testing/clients.h"
+#include "tests/testing/outcome.h"
 #include "tests/testing/principals.h"
 #include "tests/testing/test_server.h"
 
@@ -95,7 +96,7 @@ TEST_F(AdminServiceTest, RotateKeysMakesANewCurrentKekAndRewrapsEveryDataKey) {
   const v1::AuditEvent last = testing::LastStoredEvent(*server_);
   EXPECT_EQ(last.action(), "/registry.v1.AdminService/RotateKeys");
   EXPECT_EQ(last.actor(), testing::kAdminId);
-  EXPECT_EQ(last.outcome(), 0);
+  EXPECT_EQ(testing::OutcomeName(last), "OK");
 }
 
 TEST_F(AdminServiceTest, AnUnknownBackupIsNotFoundAndAudited) {

@@ -23,6 +23,7 @@
 #include "storage/database.h"
 #include "tests/testing/audit_events.h"
 #include "tests/testing/clients.h"
+#include "tests/testing/outcome.h"
 #include "tests/testing/principals.h"
 #include "tests/testing/stored_data.h"
 #include "tests/testing/switchable_fault.h"
@@ -116,7 +117,7 @@ TEST_F(AuditBatchStreamTest, SendsTheStoredBytesInOrderAndIsAuditedBeforeTheFirs
   const v1::AuditEvent own = EventAt(size);
   EXPECT_EQ(own.action(), kBatches);
   EXPECT_EQ(own.actor(), kAuditorId);
-  EXPECT_EQ(own.outcome(), 0);
+  EXPECT_EQ(testing::OutcomeName(own), "OK");
 
   // A range within the log: exactly that range.
   req.set_start_index(10);
@@ -179,7 +180,7 @@ TEST_F(AuditBatchStreamTest, OutsideTheLogIsInvalidAndAudited) {
   EXPECT_TRUE(batches.empty());
   ASSERT_EQ(LogSize(), size + 1);
   EXPECT_EQ(EventAt(size).action(), kBatches);
-  EXPECT_EQ(EventAt(size).outcome(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_EQ(testing::OutcomeName(EventAt(size)), "INVALID_ARGUMENT");
 
   req.set_start_index(3);
   req.set_end_index(2);
@@ -201,7 +202,7 @@ TEST_F(AuditBatchStreamTest, OnlyTheAuditorMayStreamAndEveryRefusalIsAudited) {
     EXPECT_TRUE(batches.empty());
     ASSERT_EQ(LogSize(), before + 1);
     EXPECT_EQ(EventAt(before).action(), kBatches);
-    EXPECT_EQ(EventAt(before).outcome(), static_cast<int>(grpc::StatusCode::PERMISSION_DENIED));
+    EXPECT_EQ(testing::OutcomeName(EventAt(before)), "PERMISSION_DENIED");
   }
 }
 

@@ -3,7 +3,6 @@
 #include "storage/database.h"
 
 #include <algorithm>
-#include <atomic>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -16,6 +15,7 @@
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
+#include "tests/testing/switchable_fault.h"
 #include "tests/testing/test_pki.h"
 
 namespace registry::storage {
@@ -24,18 +24,6 @@ namespace {
 constexpr Cf kAllFamilies[] = {Cf::kRecords, Cf::kVersions, Cf::kIndex, Cf::kExpiry,
                                Cf::kChecks,  Cf::kAudit,    Cf::kMerkle, Cf::kMeta};
 static_assert(sizeof(kAllFamilies) / sizeof(kAllFamilies[0]) == static_cast<int>(Cf::kCount));
-
-// Fails every write while `fail` is set and counts the writes it saw.
-class SwitchableFaultInjector : public WriteFaultInjector {
- public:
-  absl::Status BeforeWrite() override {
-    ++calls;
-    if (fail) return absl::InternalError("injected disk failure");
-    return absl::OkStatus();
-  }
-  std::atomic<bool> fail{false};
-  std::atomic<int> calls{0};
-};
 
 class DatabaseTest : public ::testing::Test {
  protected:
@@ -156,16 +144,16 @@ TEST_F(DatabaseTest, ReopenAfterFlushKeepsData) {
 }
 
 TEST_F(DatabaseTest, InjectedWriteFailureIsUnavailableAndWritesNothing) {
-  SwitchableFaultInjector injector;
+  testing::SwitchableFault injector;
   std::unique_ptr<Database> db = OpenOrDie(&injector);
   ASSERT_NE(db, nullptr);
-  injector.fail = true;
+  injector.set_failing(true);
   storage::Batch batch;
   batch.Put(Cf::kRecords, "r", "head");
   batch.Put(Cf::kAudit, "a", "event");
   absl::Status s = db->Write(batch);
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
-  EXPECT_EQ(injector.calls, 1);
+  EXPECT_EQ(injector.writes(), 1);
   for (auto [family, key] : {std::make_pair(Cf::kRecords, "r"), std::make_pair(Cf::kAudit, "a")}) {
     auto got = db->Get(family, key);
     ASSERT_TRUE(got.ok()) << got.status();
@@ -174,7 +162,7 @@ TEST_F(DatabaseTest, InjectedWriteFailureIsUnavailableAndWritesNothing) {
 
   // Nothing lingers to reappear after a reopen either.
   db.reset();
-  injector.fail = false;
+  injector.set_failing(false);
   db = OpenOrDie(&injector);
   ASSERT_NE(db, nullptr);
   auto after = db->Get(Cf::kRecords, "r");

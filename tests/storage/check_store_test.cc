@@ -1,0 +1,203 @@
+// CheckStore: a person's vetting checks come back newest first and only theirs; nothing of a check
+// is readable in the `checks` family; a value moved under another person's key, or opened with
+// another key, is DataLoss; withholding touches only the checks the erased record decided.
+#include "storage/check_store.h"
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
+#include "crypto/secret_bytes.h"
+#include "gtest/gtest.h"
+#include "storage/database.h"
+#include "storage/pending_write.h"
+
+namespace registry::storage {
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr char kOrganisation[] = "Kopshti Lulet e Prishtinës";
+constexpr char kRequester[] = "spiffe://kjc.example/employer/kopshti-lulet";
+const std::string kPersonA(32, 'a');
+const std::string kPersonB(32, 'b');
+const absl::Time kNoon = absl::FromUnixSeconds(1'790'000'000);
+
+StoredCheck MakeCheck(int n, registry::v1::VettingResult result,
+                      std::vector<std::string> deciding = {}) {
+  StoredCheck check;
+  registry::v1::CheckSummary* s = check.mutable_summary();
+  s->set_check_id(absl::StrCat(std::string(31 - absl::StrCat(n).size(), '0'), "c", n));
+  s->set_organisation(kOrganisation);
+  s->set_requester(kRequester);
+  s->set_checked_at(absl::StrCat("2026-09-21T12:00:0", n, "Z"));
+  s->set_position_category("kindergarten-teacher");
+  s->set_result(result);
+  for (std::string& id : deciding) check.add_deciding_record_ids(std::move(id));
+  return check;
+}
+
+class CheckStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    dir_ = fs::path(::testing::TempDir()) /
+           ("check_store_" +
+            std::string(::testing::UnitTest::GetInstance()->current_test_info()->name()));
+    fs::remove_all(dir_);
+    DatabaseOptions options;
+    options.path = dir_.string();
+    auto db = Database::Open(options);
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = std::move(*db);
+    auto checks = CheckStore::Create(db_.get(), key_);
+    ASSERT_TRUE(checks.ok()) << checks.status();
+    checks_ = std::move(*checks);
+  }
+  void TearDown() override {
+    checks_.reset();
+    db_.reset();
+    fs::remove_all(dir_);
+  }
+
+  void Record(const std::string& token, int n, registry::v1::VettingResult result,
+              std::vector<std::string> deciding = {}) {
+    PendingWrite w;
+    ASSERT_TRUE(checks_->Stage(token, kNoon + absl::Seconds(n), MakeCheck(n, result, deciding), &w)
+                    .ok());
+    ASSERT_TRUE(db_->Write(w.staged()).ok());
+  }
+
+  // Every (key, value) of the checks family.
+  std::vector<std::pair<std::string, std::string>> Raw() const {
+    std::vector<std::pair<std::string, std::string>> rows;
+    std::unique_ptr<Iterator> it = db_->NewIterator(Cf::kChecks);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      rows.emplace_back(std::string(it->key()), std::string(it->value()));
+    }
+    EXPECT_TRUE(it->status().ok()) << it->status();
+    return rows;
+  }
+
+  fs::path dir_;
+  const crypto::SecretBytes key_{std::string(32, 'k')};
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<CheckStore> checks_;
+};
+
+TEST_F(CheckStoreTest, ListsOnlyThePersonsChecksNewestFirstUpToTheLimit) {
+  Record(kPersonA, 1, registry::v1::VETTING_RESULT_CLEAR);
+  Record(kPersonB, 2, registry::v1::VETTING_RESULT_NOT_CLEAR);
+  Record(kPersonA, 3, registry::v1::VETTING_RESULT_NOT_CLEAR);
+  Record(kPersonA, 4, registry::v1::VETTING_RESULT_CLEAR);
+
+  auto all = checks_->List(kPersonA, 10);
+  ASSERT_TRUE(all.ok()) << all.status();
+  ASSERT_EQ(all->size(), 3u);
+  EXPECT_EQ((*all)[0].check_id(), MakeCheck(4, {}).summary().check_id());
+  EXPECT_EQ((*all)[1].check_id(), MakeCheck(3, {}).summary().check_id());
+  EXPECT_EQ((*all)[2].check_id(), MakeCheck(1, {}).summary().check_id());
+  EXPECT_EQ((*all)[1].result(), registry::v1::VETTING_RESULT_NOT_CLEAR);
+  EXPECT_EQ((*all)[1].organisation(), kOrganisation);
+
+  auto newest = checks_->List(kPersonA, 1);
+  ASSERT_TRUE(newest.ok()) << newest.status();
+  ASSERT_EQ(newest->size(), 1u);
+  EXPECT_EQ((*newest)[0].check_id(), MakeCheck(4, {}).summary().check_id());
+
+  auto none = checks_->List(std::string(32, 'c'), 10);
+  ASSERT_TRUE(none.ok()) << none.status();
+  EXPECT_TRUE(none->empty());
+}
+
+TEST_F(CheckStoreTest, RefusesACheckIdThatIsNotThirtyTwoHexCharacters) {
+  for (const std::string& bad : {std::string("short"), std::string(32, 'G'),
+                                 std::string(33, '0'), std::string(32, 'A')}) {
+    StoredCheck check = MakeCheck(1, registry::v1::VETTING_RESULT_CLEAR);
+    check.mutable_summary()->set_check_id(bad);
+    PendingWrite w;
+    EXPECT_FALSE(checks_->Stage(kPersonA, kNoon, check, &w).ok()) << bad;
+    EXPECT_TRUE(w.staged().empty()) << bad;
+  }
+}
+
+TEST_F(CheckStoreTest, NothingOfACheckIsReadableInTheFamily) {
+  Record(kPersonA, 1, registry::v1::VETTING_RESULT_NOT_CLEAR, {"r-0001"});
+  const auto rows = Raw();
+  ASSERT_EQ(rows.size(), 1u);
+  const std::string& value = rows[0].second;
+  for (const std::string& text : {std::string(kOrganisation), std::string(kRequester),
+                                  std::string("kindergarten-teacher"), std::string("r-0001"),
+                                  MakeCheck(1, {}).summary().check_id()}) {
+    EXPECT_EQ(value.find(text), std::string::npos) << text;
+  }
+}
+
+TEST_F(CheckStoreTest, AValueMovedUnderAnotherPersonsKeyIsDataLoss) {
+  Record(kPersonA, 1, registry::v1::VETTING_RESULT_NOT_CLEAR);
+  const auto rows = Raw();
+  ASSERT_EQ(rows.size(), 1u);
+  // The same key shape, with person B's token in front.
+  std::string moved_key = rows[0].first;
+  moved_key.replace(0, kPersonB.size(), kPersonB);
+  Batch batch;
+  batch.Put(Cf::kChecks, moved_key, rows[0].second);
+  ASSERT_TRUE(db_->Write(batch).ok());
+  auto listed = checks_->List(kPersonB, 10);
+  EXPECT_EQ(listed.status().code(), absl::StatusCode::kDataLoss) << listed.status();
+}
+
+TEST_F(CheckStoreTest, AnotherKeyCannotOpenTheChecks) {
+  Record(kPersonA, 1, registry::v1::VETTING_RESULT_CLEAR);
+  auto other = CheckStore::Create(db_.get(), crypto::SecretBytes(std::string(32, 'x')));
+  ASSERT_TRUE(other.ok()) << other.status();
+  auto listed = (*other)->List(kPersonA, 10);
+  EXPECT_EQ(listed.status().code(), absl::StatusCode::kDataLoss) << listed.status();
+}
+
+TEST_F(CheckStoreTest, WithholdingRewritesOnlyTheChecksTheRecordDecided) {
+  Record(kPersonA, 1, registry::v1::VETTING_RESULT_NOT_CLEAR, {"r-erased"});
+  Record(kPersonA, 2, registry::v1::VETTING_RESULT_NOT_CLEAR, {"r-kept"});
+  Record(kPersonA, 3, registry::v1::VETTING_RESULT_CLEAR);
+  Record(kPersonB, 4, registry::v1::VETTING_RESULT_NOT_CLEAR, {"r-erased"});
+
+  PendingWrite w;
+  auto rewritten = checks_->StageWithhold(kPersonA, "r-erased", &w);
+  ASSERT_TRUE(rewritten.ok()) << rewritten.status();
+  EXPECT_EQ(*rewritten, 1);
+  ASSERT_TRUE(db_->Write(w.staged()).ok());
+
+  auto a = checks_->List(kPersonA, 10);
+  ASSERT_TRUE(a.ok()) << a.status();
+  ASSERT_EQ(a->size(), 3u);
+  // Newest first: 3, 2, 1.
+  EXPECT_EQ((*a)[0].result(), registry::v1::VETTING_RESULT_CLEAR);
+  EXPECT_FALSE((*a)[0].result_withheld());
+  EXPECT_EQ((*a)[1].result(), registry::v1::VETTING_RESULT_NOT_CLEAR);
+  EXPECT_FALSE((*a)[1].result_withheld());
+  EXPECT_EQ((*a)[2].result(), registry::v1::VETTING_RESULT_UNSPECIFIED);
+  EXPECT_TRUE((*a)[2].result_withheld());
+  // Who asked and when stay.
+  EXPECT_EQ((*a)[2].organisation(), kOrganisation);
+  EXPECT_EQ((*a)[2].checked_at(), MakeCheck(1, {}).summary().checked_at());
+
+  // Withholding is per person: B's check about the same record is B's erasure's to change.
+  auto b = checks_->List(kPersonB, 10);
+  ASSERT_TRUE(b.ok()) << b.status();
+  ASSERT_EQ(b->size(), 1u);
+  EXPECT_EQ((*b)[0].result(), registry::v1::VETTING_RESULT_NOT_CLEAR);
+
+  // A second pass finds nothing left to withhold.
+  PendingWrite again;
+  auto twice = checks_->StageWithhold(kPersonA, "r-erased", &again);
+  ASSERT_TRUE(twice.ok()) << twice.status();
+  EXPECT_EQ(*twice, 0);
+}
+
+}  // namespace
+}  // namespace registry::storage
