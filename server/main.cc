@@ -39,6 +39,7 @@
 #include "storage/keyring_holder.h"
 #include "storage/name_normalizer.h"
 #include "storage/record_store.h"
+#include "storage/table_probe.h"
 
 ABSL_FLAG(std::string, config, "", "Path of the JSON config file (registry.v1.ServerConfig).");
 ABSL_FLAG(std::string, check_config, "",
@@ -189,8 +190,18 @@ int main(int argc, char** argv) {
   if (const std::string dir = absl::GetFlag(FLAGS_export_public_keys); !dir.empty()) {
     return WritePublicKeys(*config, dir);
   }
-  if (const int v = absl::GetFlag(FLAGS_retire_kek); v > 0) return RetireKek(*config, v);
+  // Before anything opens the data directory, and while no other thread runs (it forks): a
+  // damaged table file that would abort RocksDB is named and refused instead
+  // (storage/table_probe.h). A restore probes the directory it restored.
+  const auto probe_tables = [&config] {
+    return registry::storage::ProbeTableFiles(config->data_dir());
+  };
+  if (const int v = absl::GetFlag(FLAGS_retire_kek); v > 0) {
+    if (absl::Status probed = probe_tables(); !probed.ok()) return Fail(1, "database", probed);
+    return RetireKek(*config, v);
+  }
   if (absl::GetFlag(FLAGS_verify_data)) {
+    if (absl::Status probed = probe_tables(); !probed.ok()) return Fail(1, "verify", probed);
     auto report = registry::server::VerifyDataOffline(*config);
     if (!report.ok()) return Fail(1, "verify", report.status());
     for (const std::string& p : report->problems) absl::PrintF("problem: %s\n", p);
@@ -221,6 +232,7 @@ int main(int argc, char** argv) {
   sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
 
+  if (absl::Status probed = probe_tables(); !probed.ok()) return Fail(1, "start-up", probed);
   registry::server::RegistryServerOptions options;
   options.config = *config;
   auto server = RegistryServer::Start(std::move(options));

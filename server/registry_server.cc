@@ -17,6 +17,7 @@
 #include "server/key_file.h"
 #include "storage/audit_log_id.h"
 #include "storage/backups.h"
+#include "storage/table_probe.h"
 
 namespace registry::server {
 namespace {
@@ -104,6 +105,8 @@ absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& confi
 absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t backup_id,
                            int* applied) {
   RETURN_IF_ERROR(storage::Backups::Restore(config.backup_dir(), config.data_dir(), backup_id));
+  // The restored files are read for the first time below (storage/table_probe.h).
+  RETURN_IF_ERROR(storage::ProbeTableFiles(config.data_dir()));
   ASSIGN_OR_RETURN(StorageStack st, OpenStorage(config, SystemClock::Get()));
   // Before anything can read the restored files: every erasure made since the backup.
   ASSIGN_OR_RETURN(*applied, st.eraser->CatchUp());

@@ -114,7 +114,9 @@ absl::StatusOr<storage::DataCheckReport> VerifyDataOffline(const registry::v1::S
 // `registryd --restore_backup`: restores backup `backup_id` (0: the newest) from the configured
 // backup folder into data_dir, then opens it and applies the erasure ledger, so a record erased
 // after the backup was made is erased again before anything can read the restored database.
-// The server must not be running. *applied receives how many erasures were re-applied.
+// The server must not be running. Before it opens the restored files it probes them in a child
+// process (storage/table_probe.h; it forks, so call it before threads start). *applied receives
+// how many erasures were re-applied.
 absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t backup_id,
                            int* applied);
 
