@@ -74,19 +74,20 @@ class BatchPipe {
 };
 
 // Calls on_entry for every event of `batch`, reusing `entry`. The indices are the batch's
-// first_index onwards; the verifier checks them against the ones it asked for.
-absl::Status DeliverBatch(const v1::AuditBatch& batch, v1::AuditEntry* entry,
+// first_index onwards; the verifier checks them against the ones it asked for. Each event's
+// bytes move into the entry without a copy (the batch is parsed into again afterwards).
+absl::Status DeliverBatch(v1::AuditBatch* batch, v1::AuditEntry* entry,
                           const std::function<absl::Status(const v1::AuditEntry&)>& on_entry) {
-  const uint64_t count = static_cast<uint64_t>(batch.event_bytes_size());
+  const uint64_t count = static_cast<uint64_t>(batch->event_bytes_size());
   if (count == 0) return absl::DataLossError("the log sent an empty batch of events");
-  if (batch.first_index() > std::numeric_limits<uint64_t>::max() - count) {
+  if (batch->first_index() > std::numeric_limits<uint64_t>::max() - count) {
     return absl::DataLossError(
         absl::StrCat("the log sent a batch of events numbered beyond 2^64 from ",
-                     batch.first_index()));
+                     batch->first_index()));
   }
   for (uint64_t i = 0; i < count; ++i) {
-    entry->set_index(batch.first_index() + i);
-    entry->set_event_bytes(batch.event_bytes(static_cast<int>(i)));
+    entry->set_index(batch->first_index() + i);
+    entry->mutable_event_bytes()->swap(*batch->mutable_event_bytes(static_cast<int>(i)));
     RETURN_IF_ERROR(on_entry(*entry));
   }
   return absl::OkStatus();
@@ -154,7 +155,7 @@ absl::Status GrpcAuditLogSource::StreamEvents(
   v1::AuditEntry entry;
   absl::Status handled;
   while (std::unique_ptr<v1::AuditBatch> batch = pipe.Take()) {
-    handled = DeliverBatch(*batch, &entry, on_entry);
+    handled = DeliverBatch(batch.get(), &entry, on_entry);
     if (!handled.ok()) break;
     pipe.Recycle(std::move(batch));
   }
