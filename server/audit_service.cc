@@ -72,7 +72,8 @@ namespace {
 using TakeMatch =
     std::function<absl::StatusOr<bool>(uint64_t index, absl::string_view bytes, v1::AuditEvent)>;
 absl::Status ScanMatching(const storage::AuditLog& log, const v1::AuditFilter& filter,
-                          std::optional<uint64_t> start, uint64_t end, const TakeMatch& take) {
+                          std::optional<uint64_t> start, uint64_t end, const TakeMatch& take,
+                          storage::BlockCache cache = storage::BlockCache::kFill) {
   absl::Status inner;
   const auto visit = [&](uint64_t index, absl::string_view bytes) {
     v1::AuditEvent event;
@@ -93,7 +94,8 @@ absl::Status ScanMatching(const storage::AuditLog& log, const v1::AuditFilter& f
     }
     return *more;
   };
-  RETURN_IF_ERROR(start.has_value() ? log.Scan(*start, end, visit) : log.ScanRetained(end, visit));
+  RETURN_IF_ERROR(start.has_value() ? log.Scan(*start, end, visit, cache)
+                                     : log.ScanRetained(end, visit, cache));
   return inner;
 }
 
@@ -153,7 +155,9 @@ absl::Status AuditService::StreamEntries(Call& call, const v1::AuditFilter& filt
     if (!writer->Write(entry)) return absl::CancelledError("client went away");
     return true;
   };
-  return ScanMatching(*d_.audit, filter, start, end, send);
+  // A stream reads its range once; pages of ListAuditEvents fill the cache (each starts in the
+  // block where the page before it ended).
+  return ScanMatching(*d_.audit, filter, start, end, send, storage::BlockCache::kBypass);
 }
 
 grpc::Status AuditService::StreamAuditEvents(grpc::ServerContext* ctx,
@@ -224,7 +228,9 @@ grpc::Status AuditService::StreamAuditBatches(grpc::ServerContext* ctx,
           ++next;
           return true;
         };
-        RETURN_IF_ERROR(d_.audit->Scan(req->start_index(), end, add));
+        // The whole log read once: its blocks would only push the calls' blocks out of the cache.
+        RETURN_IF_ERROR(
+            d_.audit->Scan(req->start_index(), end, add, storage::BlockCache::kBypass));
         RETURN_IF_ERROR(inner);
         flush();
         return inner;

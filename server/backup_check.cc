@@ -75,7 +75,7 @@ void VerifyAuditLog(const storage::AuditLog& log, v1::VerifyBackupResponse* r) {
     range->Append(crypto::merkle::HashLeaf(bytes), {});
     ++expected;
     return true;
-  });
+  }, storage::BlockCache::kBypass);
   if (!scanned.ok()) {
     Problem(r, absl::StrCat("audit log: ", scanned.message()));
     return;

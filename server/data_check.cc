@@ -78,7 +78,7 @@ absl::Status ReadRecordFacts(const storage::AuditLog& audit, storage::DataCheckR
               break;
           }
           return true;
-        });
+        }, storage::BlockCache::kBypass);
     if (audit.CurrentPruned().size != boundary) continue;
     return scanned;
   }

@@ -290,9 +290,9 @@ absl::StatusOr<std::string> AuditLog::ReadEvent(uint64_t index) const {
   return *std::move(v);
 }
 
-absl::StatusOr<std::unique_ptr<Iterator>> AuditLog::OpenScan(bool retained,
-                                                                      uint64_t* start,
-                                                                      uint64_t end) const {
+absl::StatusOr<std::unique_ptr<Iterator>> AuditLog::OpenScan(bool retained, uint64_t* start,
+                                                             uint64_t end,
+                                                             BlockCache cache) const {
   // The iterator reads a snapshot taken when it is made; under the shared lock no pruning can
   // commit between reading the boundary and that snapshot, so the two agree.
   absl::ReaderMutexLock lock(&retention_mu_);
@@ -301,22 +301,25 @@ absl::StatusOr<std::unique_ptr<Iterator>> AuditLog::OpenScan(bool retained,
   } else if (*start < pruned_.size && *start < end) {
     return PrunedError(pruned_);
   }
-  return db_->NewIterator(Cf::kAudit);
+  return db_->NewIterator(Cf::kAudit, cache);
 }
 
 absl::Status AuditLog::Scan(uint64_t start, uint64_t end,
-                            const std::function<bool(uint64_t, absl::string_view)>& fn) const {
-  return ScanFrom(/*retained=*/false, start, end, fn);
+                            const std::function<bool(uint64_t, absl::string_view)>& fn,
+                            BlockCache cache) const {
+  return ScanFrom(/*retained=*/false, start, end, fn, cache);
 }
 
 absl::Status AuditLog::ScanRetained(
-    uint64_t end, const std::function<bool(uint64_t, absl::string_view)>& fn) const {
-  return ScanFrom(/*retained=*/true, 0, end, fn);
+    uint64_t end, const std::function<bool(uint64_t, absl::string_view)>& fn,
+    BlockCache cache) const {
+  return ScanFrom(/*retained=*/true, 0, end, fn, cache);
 }
 
 absl::Status AuditLog::ScanFrom(bool retained, uint64_t start, uint64_t end,
-                                const std::function<bool(uint64_t, absl::string_view)>& fn) const {
-  ASSIGN_OR_RETURN(std::unique_ptr<Iterator> it, OpenScan(retained, &start, end));
+                                const std::function<bool(uint64_t, absl::string_view)>& fn,
+                                BlockCache cache) const {
+  ASSIGN_OR_RETURN(std::unique_ptr<Iterator> it, OpenScan(retained, &start, end, cache));
   const std::string first = EncodeU64(start);
   // Events are numbered without gaps: a missing one is damage, never something to skip.
   uint64_t expected = start;

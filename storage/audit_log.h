@@ -130,13 +130,15 @@ class AuditLog {
   // Calls fn(index, bytes) for events in [start, end) in order until fn returns false. DataLoss
   // when an event inside the log is missing (the calls before it have been made); OutOfRange
   // (a public error naming the boundary) when start is below the pruned prefix and the range is
-  // not empty.
+  // not empty. `cache`: BlockCache::kBypass for a scan of the whole log (database.h).
   absl::Status Scan(uint64_t start, uint64_t end,
-                    const std::function<bool(uint64_t, absl::string_view)>& fn) const;
+                    const std::function<bool(uint64_t, absl::string_view)>& fn,
+                    BlockCache cache = BlockCache::kFill) const;
   // The same from the first retained event, read together with the events (a pruning between
   // the two cannot make the scan start below the boundary it then meets).
   absl::Status ScanRetained(uint64_t end,
-                            const std::function<bool(uint64_t, absl::string_view)>& fn) const;
+                            const std::function<bool(uint64_t, absl::string_view)>& fn,
+                            BlockCache cache = BlockCache::kFill) const;
 
   // Deletes the bytes of the oldest events dated before (clock now - retention_days days), at
   // most max_events of them, from the current boundary on, and appends `event` (the caller's
@@ -186,12 +188,13 @@ class AuditLog {
 
   // Scan (retained false) or ScanRetained (true; start is then ignored).
   absl::Status ScanFrom(bool retained, uint64_t start, uint64_t end,
-                        const std::function<bool(uint64_t, absl::string_view)>& fn) const;
+                        const std::function<bool(uint64_t, absl::string_view)>& fn,
+                        BlockCache cache) const;
 
   // Opens the iterator of a scan and settles its start against the pruned boundary (retained:
   // start there; else refuse a start below it), both under retention_mu_ so that they agree.
-  absl::StatusOr<std::unique_ptr<Iterator>> OpenScan(bool retained, uint64_t* start,
-                                                     uint64_t end) const;
+  absl::StatusOr<std::unique_ptr<Iterator>> OpenScan(bool retained, uint64_t* start, uint64_t end,
+                                                     BlockCache cache) const;
 
   Database* const db_;
   const Clock* const clock_;

@@ -61,10 +61,18 @@ constexpr const char* kCfNames[] = {"records", "versions", "index", "expiry",
                                     "checks",  "audit",    "merkle", "meta"};
 static_assert(sizeof(kCfNames) / sizeof(kCfNames[0]) == static_cast<int>(Cf::kCount));
 
-rocksdb::ColumnFamilyOptions FamilyOptions(const std::shared_ptr<rocksdb::Cache>& cache) {
+// The audit family is read mostly as long runs (streams, verification, the data check): larger
+// blocks mean fewer reads, checksums and iterator steps per event. Other families keep RocksDB's
+// 4 KiB, sized for point reads.
+constexpr size_t kPointBlockBytes = 4 << 10;
+constexpr size_t kAuditBlockBytes = 16 << 10;
+
+rocksdb::ColumnFamilyOptions FamilyOptions(const std::shared_ptr<rocksdb::Cache>& cache,
+                                           size_t block_bytes = kPointBlockBytes) {
   rocksdb::ColumnFamilyOptions cf;
   rocksdb::BlockBasedTableOptions table;
   table.block_cache = cache;
+  table.block_size = block_bytes;
   table.filter_policy.reset(rocksdb::NewBloomFilterPolicy(10));
   table.cache_index_and_filter_blocks = true;
   table.pin_l0_filter_and_index_blocks_in_cache = true;
@@ -139,7 +147,12 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
   families.emplace_back(rocksdb::kDefaultColumnFamilyName, FamilyOptions(cache));
-  for (const char* name : kCfNames) families.emplace_back(name, FamilyOptions(cache));
+  for (int i = 0; i < static_cast<int>(Cf::kCount); ++i) {
+    const Cf family = static_cast<Cf>(i);
+    families.emplace_back(kCfNames[i], FamilyOptions(cache, family == Cf::kAudit
+                                                                ? kAuditBlockBytes
+                                                                : kPointBlockBytes));
+  }
 
   rocksdb::DB* raw = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
@@ -270,9 +283,18 @@ absl::Status Database::ResumeAfterFailure() {
   return absl::OkStatus();
 }
 
-std::unique_ptr<Iterator> Database::NewIterator(Cf family) const {
+absl::StatusOr<uint64_t> Database::BlockCacheBytes() const {
+  uint64_t bytes = 0;
+  if (!db_->GetIntProperty(cf(Cf::kRecords), rocksdb::DB::Properties::kBlockCacheUsage, &bytes)) {
+    return absl::InternalError("rocksdb: no block cache usage");
+  }
+  return bytes;
+}
+
+std::unique_ptr<Iterator> Database::NewIterator(Cf family, BlockCache cache) const {
   rocksdb::ReadOptions ro;
   ro.verify_checksums = true;
+  ro.fill_cache = cache == BlockCache::kFill;
   return std::unique_ptr<Iterator>(
       new Iterator(std::unique_ptr<rocksdb::Iterator>(db_->NewIterator(ro, cf(family)))));
 }

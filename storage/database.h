@@ -147,6 +147,12 @@ class Iterator {
 
 class Backups;
 
+// Whether a read adds the blocks it reads to the block cache. A long scan that reads each block
+// once (a whole audit log streamed or checked, every record head read by the retention run)
+// bypasses it: it then pays no cache bookkeeping for those blocks, and does not push out the
+// blocks that calls keep reading.
+enum class BlockCache { kFill, kBypass };
+
 // Thread-safe.
 class Database {
  public:
@@ -191,8 +197,9 @@ class Database {
   // OK: the write itself then fails if the disk is full.
   absl::Status RoomForChange() const;
 
-  // An iterator with checksum verification; the caller seeks.
-  std::unique_ptr<Iterator> NewIterator(Cf family) const;
+  // An iterator with checksum verification; the caller seeks. With BlockCache::kBypass the
+  // blocks it reads are not added to the block cache (blocks already there are still used).
+  std::unique_ptr<Iterator> NewIterator(Cf family, BlockCache cache = BlockCache::kFill) const;
 
   // Flushes memtables and compacts [begin, end) of the family down to the bottom level, so that
   // deleted values leave the files. Empty bounds mean the whole family.
@@ -200,6 +207,9 @@ class Database {
 
   // Flushes every memtable to SST files (and syncs the WAL).
   absl::Status Flush();
+
+  // Bytes the block cache holds (every family shares it).
+  absl::StatusOr<uint64_t> BlockCacheBytes() const;
 
   const std::string& path() const { return path_; }
 

@@ -775,8 +775,9 @@ absl::StatusOr<std::vector<std::string>> RecordStore::DueForDeletion(absl::strin
   // The dates are sealed, so there is no index by date: every head is read and its dates opened
   // (a few microseconds each; the scheduler runs hourly). A head that fails to open is left to
   // reads (DATA_LOSS) and to the data check; one damaged record must not stop every erasure.
+  // Every head is read once: the blocks stay out of the cache the calls use.
   std::vector<std::string> ids;
-  auto it = db_->NewIterator(Cf::kRecords);
+  auto it = db_->NewIterator(Cf::kRecords, BlockCache::kBypass);
   for (it->SeekToFirst(); it->Valid() && ids.size() < limit; it->Next()) {
     StoredHead head;
     if (!head.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())) ||

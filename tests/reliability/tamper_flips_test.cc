@@ -483,7 +483,7 @@ TEST(TamperFlipsTest, ADamagedPropertiesBlockIsNamedAndRefusedNotAnAbort) {
       std::ifstream in(entry.path(), std::ios::binary);
       bytes.assign(std::istreambuf_iterator<char>(in), {});
     }
-    for (size_t at = bytes.size() > 512 ? bytes.size() - 512 : 0; at < bytes.size(); ++at) {
+    for (size_t at = bytes.size() > 256 ? bytes.size() - 256 : 0; at < bytes.size(); ++at) {
       std::string flipped = bytes;
       flipped[at] = static_cast<char>(flipped[at] ^ 0x80);
       std::ofstream(entry.path(), std::ios::binary | std::ios::trunc) << flipped;

@@ -93,6 +93,43 @@ TEST_F(DatabaseTest, WriteThenGetRoundTripsPerFamily) {
   EXPECT_FALSE(missing->has_value());
 }
 
+// A scan that bypasses the block cache reads every value and leaves the cache as it found it; a
+// scan that fills it leaves the blocks it read behind.
+TEST_F(DatabaseTest, ABypassingScanReadsEverythingAndLeavesTheCacheAlone) {
+  {
+    std::unique_ptr<Database> db = OpenOrDie();
+    ASSERT_NE(db, nullptr);
+    for (int b = 0; b < 20; ++b) {
+      storage::Batch batch;
+      for (int i = 0; i < 100; ++i) {
+        batch.Put(Cf::kAudit, EncodeU64(static_cast<uint64_t>(b * 100 + i)), std::string(500, 'e'));
+      }
+      ASSERT_TRUE(db->Write(batch).ok());
+    }
+    ASSERT_TRUE(db->Flush().ok());
+  }
+  std::unique_ptr<Database> db = OpenOrDie();  // a cold cache
+  ASSERT_NE(db, nullptr);
+  const auto scan = [&](BlockCache cache) {
+    int n = 0;
+    std::unique_ptr<Iterator> it = db->NewIterator(Cf::kAudit, cache);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) ++n;
+    EXPECT_TRUE(it->status().ok()) << it->status();
+    return n;
+  };
+  auto before = db->BlockCacheBytes();
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_EQ(scan(BlockCache::kBypass), 2000);
+  auto after_bypass = db->BlockCacheBytes();
+  ASSERT_TRUE(after_bypass.ok()) << after_bypass.status();
+  // About 1 MB of values was read; the index and filter blocks it needed may have been loaded.
+  EXPECT_LT(*after_bypass, *before + 64 * 1024) << *before << " -> " << *after_bypass;
+  EXPECT_EQ(scan(BlockCache::kFill), 2000);
+  auto after_fill = db->BlockCacheBytes();
+  ASSERT_TRUE(after_fill.ok()) << after_fill.status();
+  EXPECT_GT(*after_fill, *after_bypass + 900 * 1000) << *after_bypass << " -> " << *after_fill;
+}
+
 TEST_F(DatabaseTest, IteratorSeesWrittenKeysInOrder) {
   std::unique_ptr<Database> db = OpenOrDie();
   ASSERT_NE(db, nullptr);

@@ -100,7 +100,7 @@ TEST_F(TableProbeTest, AChildThatDiesWhileOpeningAFileNamesThatFile) {
   EXPECT_TRUE(absl::StrContains(s.message(), "restore")) << s;
 }
 
-// The high bit of every byte of a table's last 512 bytes (the end of the properties block, the
+// The high bit of every byte of a table's last 256 bytes (the end of the properties block, the
 // meta-index, the footer), flipped one at a time: the probe answers OK (the database refuses
 // such a file itself) or DataLoss, and this process carries on. With this RocksDB, the flip in
 // the word that says how the properties block is indexed aborts the reader: it must be DataLoss.
@@ -111,7 +111,7 @@ TEST_F(TableProbeTest, FlipsNearTheEndOfATableAreOkOrDataLossNeverTheCallersEnd)
   const fs::path table = tables.front();
   const std::string original = ReadFile(table);
   ASSERT_GT(original.size(), 64u);
-  const size_t from = original.size() > 512 ? original.size() - 512 : 0;
+  const size_t from = original.size() > 256 ? original.size() - 256 : 0;
   int data_loss = 0;
   for (size_t at = from; at < original.size(); ++at) {
     std::string flipped = original;
