@@ -494,10 +494,8 @@ TEST(TamperFlipsTest, ADamagedPropertiesBlockIsNamedAndRefusedNotAnAbort) {
       std::ofstream(entry.path(), std::ios::binary | std::ios::trunc) << bytes;
     }
   }
-  if (damaged.empty()) {
-    fs::remove_all(dir);
-    GTEST_SKIP() << "no flip makes this RocksDB build abort (assertions off?): nothing to catch";
-  }
+  // Debian 12's RocksDB aborts on that flip; without one there would be nothing to check.
+  ASSERT_FALSE(damaged.empty()) << "no flip makes this RocksDB build abort: nothing was checked";
   RegistrydChild child(files);
   EXPECT_EQ(child.Start(absl::Seconds(60)), RegistrydChild::Outcome::kExited) << child.Log();
   EXPECT_EQ(child.exit_code(), 1) << child.Log();

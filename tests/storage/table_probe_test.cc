@@ -126,9 +126,9 @@ TEST_F(TableProbeTest, FlipsNearTheEndOfATableAreOkOrDataLossNeverTheCallersEnd)
   }
   WriteFile(table, original);
   EXPECT_TRUE(ProbeTableFiles(dir.string()).ok());
-  if (data_loss == 0) {
-    GTEST_SKIP() << "no flip made this RocksDB build abort (assertions off?): nothing to catch";
-  }
+  // Debian 12's RocksDB (the one this project builds against) aborts on one of these flips; a
+  // build that did not would leave this test nothing to check, so that fails too.
+  EXPECT_GT(data_loss, 0) << "no flip made this RocksDB build abort: the probe was not exercised";
 }
 
 }  // namespace
