@@ -96,6 +96,15 @@ absl::CivilDay Birthday(absl::CivilDay birth, int years) {
   return absl::CivilDay(birth.year() + years, birth.month(), birth.day());
 }
 
+// A release, the end of a suspension or a ban ends on or after `from` (the judgment, or the day
+// it became final) and within a century of it. Without the upper bound a year like 9995 passes
+// and the retention rules, adding decades, write a five-digit year that sorts before today and
+// does not parse: the record would be erased by the next retention run.
+inline constexpr int kMaxSentenceSpanYears = 100;
+bool WithinSentenceSpan(absl::CivilDay day, absl::CivilDay from) {
+  return day >= from && day <= Birthday(from, kMaxSentenceSpanYears);
+}
+
 absl::Status ValidateCaseNumber(absl::string_view field, absl::string_view value) {
   constexpr absl::string_view kRule = "1..64 letters, digits, spaces or /-.:";
   std::u32string cps;
@@ -382,9 +391,10 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
       }
       if (ban.end_date().empty()) continue;
       const absl::StatusOr<absl::CivilDay> end = ParseDate(ban.end_date());
-      if (!end.ok() || (final_day.has_value() && *end < *final_day)) {
+      if (!end.ok() || (final_day.has_value() && !WithinSentenceSpan(*end, *final_day))) {
         problems->Add(Invalid(absl::StrCat(field, ".end_date"),
-                              "empty (for life) or a date YYYY-MM-DD on or after final_date"));
+                              "empty (for life) or a date YYYY-MM-DD on or after final_date, "
+                              "within 100 years of it"));
       }
     }
   }
@@ -392,10 +402,11 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
   // Release: only from imprisonment, not before the judgment.
   if (!c.release_date().empty()) {
     constexpr absl::string_view kRule =
-        "only with imprisonment: a date YYYY-MM-DD on or after judgment_date";
+        "only with imprisonment: a date YYYY-MM-DD on or after judgment_date, within 100 years "
+        "of it";
     const absl::StatusOr<absl::CivilDay> release = ParseDate(c.release_date());
     if (type != registry::v1::SENTENCE_TYPE_IMPRISONMENT || !release.ok() ||
-        (judgment.has_value() && *release < *judgment)) {
+        (judgment.has_value() && !WithinSentenceSpan(*release, *judgment))) {
       problems->Add(Invalid("conviction.release_date", kRule));
     }
   }
@@ -404,10 +415,11 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
   // before the judgment became final.
   if (!c.suspension_end_date().empty()) {
     constexpr absl::string_view kRule =
-        "only with a suspended sentence: a date YYYY-MM-DD on or after final_date";
+        "only with a suspended sentence: a date YYYY-MM-DD on or after final_date, within 100 "
+        "years of it";
     const absl::StatusOr<absl::CivilDay> end = ParseDate(c.suspension_end_date());
     if (type != registry::v1::SENTENCE_TYPE_SUSPENDED || !end.ok() ||
-        (final_day.has_value() && *end < *final_day)) {
+        (final_day.has_value() && !WithinSentenceSpan(*end, *final_day))) {
       problems->Add(Invalid("conviction.suspension_end_date", kRule));
     }
   }

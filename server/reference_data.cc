@@ -303,6 +303,13 @@ absl::StatusOr<ReferenceData::Retention> ReferenceData::RetentionFor(
     r.delete_after =
         std::max(AddYears(anchor, rule.delete_after_years()), r.employer_visible_until);
     if (lifelong_ban) r.employer_visible_until = r.delete_after;
+    // Stored dates are YYYY-MM-DD and compared as text: a fifth digit of year would sort before
+    // today and never parse. Validation keeps inputs within a century; this is the last stop.
+    if (r.delete_after.year() > 9999) {
+      return absl::InvalidArgumentError(
+          "conviction: its retention dates run past the year 9999; check release_date, "
+          "suspension_end_date and bans[].end_date");
+    }
     return r;
   }
   return absl::InternalError("no retention rule matches the conviction");

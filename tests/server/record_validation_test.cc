@@ -548,11 +548,23 @@ std::vector<BadCase> BadCases() {
        "conviction.bans[0].end_date", "2024-05-14"},
       {"BanEndMalformed", [](P, C c) { c->mutable_bans(0)->set_end_date("forever"); },
        "conviction.bans[0].end_date", "forever"},
+      // A century after the day the judgment became final is the last day a ban may end: a
+      // year like 9995 would give retention dates with a five-digit year, which sort before
+      // today as text (and the record would be erased at once).
+      {"BanEndsMoreThanACenturyAfterFinalDate",
+       [](P, C c) { c->mutable_bans(0)->set_end_date("2124-05-16"); },
+       "conviction.bans[0].end_date", "2124-05-16"},
+      {"BanEndsInYear9995", [](P, C c) { c->mutable_bans(0)->set_end_date("9995-01-01"); },
+       "conviction.bans[0].end_date", "9995-01-01"},
       // Release.
       {"ReleaseBeforeJudgment", [](P, C c) { c->set_release_date("2024-02-29"); },
        "conviction.release_date", "2024-02-29"},
       {"ReleaseMalformed", [](P, C c) { c->set_release_date("2027-02-29"); },
        "conviction.release_date", "2027-02-29"},
+      {"ReleaseMoreThanACenturyAfterJudgment", [](P, C c) { c->set_release_date("2124-03-02"); },
+       "conviction.release_date", "2124-03-02"},
+      {"ReleaseInYear9995", [](P, C c) { c->set_release_date("9995-03-01"); },
+       "conviction.release_date", "9995-03-01"},
       {"ReleaseWithoutImprisonment",
        [](P, C c) {
          c->mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_SUSPENDED);
@@ -576,6 +588,13 @@ std::vector<BadCase> BadCases() {
          c->set_suspension_end_date("2027-02-30");
        },
        "conviction.suspension_end_date", "2027-02-30"},
+      {"SuspensionEndInYear9999",
+       [](P, C c) {
+         c->clear_release_date();
+         c->mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_SUSPENDED);
+         c->set_suspension_end_date("9999-12-31");
+       },
+       "conviction.suspension_end_date", "9999-12-31"},
       // Juvenile.
       {"MinorNotMarkedJuvenile", [](P p, C) { p->set_birth_date("2007-01-01"); },
        "conviction.juvenile", ""},

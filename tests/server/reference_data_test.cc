@@ -523,5 +523,22 @@ TEST(RetentionTest, UnparsableDatesAreInvalid) {
       << r.status();
 }
 
+// The last stop behind validation: dates that would need a fifth digit of year are refused, not
+// written as "10010-03-01" (which sorts before today and would get the record erased at once).
+TEST(RetentionTest, DatesPastTheYear9999AreInvalid) {
+  std::unique_ptr<ReferenceData> data = LoadShipped();
+  ASSERT_NE(data, nullptr);
+  Conviction c = MakeConviction(registry::v1::SENTENCE_TYPE_IMPRISONMENT, 36, false);
+  c.set_release_date("9995-03-01");
+  absl::StatusOr<ReferenceData::Retention> r = data->RetentionFor(c);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+  EXPECT_TRUE(absl::StartsWith(r.status().message(), "conviction: ")) << r.status();
+
+  c.set_release_date("2027-03-01");
+  r = data->RetentionFor(c);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_LT(r->delete_after.year(), 2100);
+}
+
 }  // namespace
 }  // namespace registry::server
