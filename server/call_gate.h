@@ -21,6 +21,9 @@
 // it goes into the event, and a check goes into the person's history in the event's batch,
 // whatever the outcome, so a data subject sees every organisation that asked about them.
 //
+// A request carrying a field the protos do not declare, at any depth, is refused before its
+// handler (INVALID_ARGUMENT naming where: "person: unknown field 99").
+//
 // Handlers never build their own grpc::Status: they return absl::Status, and the gate maps it
 // once (ToGrpcStatus), stripping internal detail. A handler that changes data calls
 // Call::Commit(pending) so that the change and the event share one synced write batch.

@@ -34,6 +34,7 @@
 #include "absl/time/time.h"
 #include "common/time_format.h"
 #include "crypto/keyring.h"
+#include "google/protobuf/unknown_field_set.h"
 #include "google/protobuf/util/json_util.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "grpcpp/grpcpp.h"
@@ -230,6 +231,47 @@ TEST_F(RecordServiceTest, AmendWithoutReasonIsInvalidArgumentNamingReason) {
   v1::Record current;
   ASSERT_TRUE(Get(id, &current).ok());
   EXPECT_EQ(current.metadata().version(), 1u);  // nothing written
+}
+
+// Fields the protos do not declare would pass validation unseen, be sealed with the record and
+// be served to every reader. The gate refuses them at any depth, naming where, never the value.
+TEST_F(RecordServiceTest, UnknownFieldsAreRefusedWhereverTheyAre) {
+  const auto with_unknown = [](google::protobuf::Message* m) {
+    m->GetReflection()->MutableUnknownFields(m)->AddLengthDelimited(99, "Hidden Note 1234567890");
+  };
+  storage::AuditLog* log = server_->server()->audit_log();
+  struct Case {
+    std::function<void(v1::CreateRecordRequest*)> edit;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {[&](v1::CreateRecordRequest* r) { with_unknown(r); }, "request: unknown field 99"},
+      {[&](v1::CreateRecordRequest* r) { with_unknown(r->mutable_person()); },
+       "person: unknown field 99"},
+      {[&](v1::CreateRecordRequest* r) { with_unknown(r->mutable_conviction()->mutable_offences(0)); },
+       "conviction.offences[0]: unknown field 99"},
+      {[&](v1::CreateRecordRequest* r) { with_unknown(r->mutable_conviction()->mutable_sentence()); },
+       "conviction.sentence: unknown field 99"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.message);
+    v1::CreateRecordRequest req = testing::ExampleRecord();
+    c.edit(&req);
+    const uint64_t before = log->CurrentHead().size;
+    std::string id;
+    const grpc::Status s = Create(req, &id);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(s.error_message(), c.message);
+    // Its audit event and nothing else.
+    ASSERT_EQ(log->CurrentHead().size, before + 1);
+    v1::AuditEvent event;
+    ASSERT_TRUE(event.ParseFromString(*log->ReadEvent(before)));
+    EXPECT_EQ(testing::OutcomeName(event), "INVALID_ARGUMENT");
+    EXPECT_TRUE(event.record_ids().empty());
+  }
+  EXPECT_TRUE(ByPersonalNumber(testing::ExampleRecord().person().personal_number()).empty());
+  // The same request without them is entered.
+  CreateOrFail(testing::ExampleRecord());
 }
 
 TEST_F(RecordServiceTest, SecondCreateOfTheSameConvictionIsAlreadyExists) {
