@@ -28,6 +28,11 @@ absl::Status CheckFilter(const v1::AuditFilter& f) {
   if (!f.to_time().empty() && !ParseInstant(f.to_time()).ok()) {
     return absl::InvalidArgumentError("filter.to_time: not an RFC 3339 instant");
   }
+  // An empty window is a mistake in the question, not an answer of "no events".
+  if (!f.from_time().empty() && !f.to_time().empty() &&
+      *ParseInstant(f.from_time()) >= *ParseInstant(f.to_time())) {
+    return absl::InvalidArgumentError("filter.from_time: must be before filter.to_time");
+  }
   if (f.actor().size() > 256) return absl::InvalidArgumentError("filter.actor: at most 256 bytes");
   if (f.action().size() > 128) return absl::InvalidArgumentError("filter.action: at most 128 bytes");
   if (f.record_id().size() > 64) {

@@ -457,6 +457,15 @@ TEST_F(AuditListTest, MalformedFilterIsInvalidArgumentNamingTheField) {
   grpc::Status s = auditor_->ListAuditEvents(NewCallContext().get(), req, &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_TRUE(absl::StrContains(s.error_message(), "filter.from_time")) << s.error_message();
+  // A window that ends before it begins (or as it begins: to_time is exclusive) is a mistake in
+  // the question, not an empty answer.
+  for (const absl::Duration to : {absl::Hours(-1), absl::ZeroDuration()}) {
+    req.mutable_filter()->set_from_time(FormatInstant(t0_));
+    req.mutable_filter()->set_to_time(FormatInstant(t0_ + to));
+    s = auditor_->ListAuditEvents(NewCallContext().get(), req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(s.error_message(), "filter.from_time: must be before filter.to_time");
+  }
   req.Clear();
   req.set_page_token("not-a-token");
   s = auditor_->ListAuditEvents(NewCallContext().get(), req, &resp);
