@@ -410,7 +410,9 @@ grpc::Status RecordService::ImportRecords(grpc::ServerContext* ctx,
         result->set_record_id(existing);
         continue;
       }
-      if (absl::IsInvalidArgument(staged)) {
+      // Invalid, or a conviction whose record was expunged (storage::ErasedConvictionError):
+      // that row is refused, the others go on.
+      if (absl::IsInvalidArgument(staged) || absl::IsFailedPrecondition(staged)) {
         result->set_outcome(v1::ImportRowResult::OUTCOME_INVALID);
         result->set_error(std::string(staged.message()));
         continue;

@@ -24,6 +24,10 @@ constexpr char kPersonalNumber = 'p';
 constexpr char kName = 'n';
 constexpr char kDedup = 'd';
 constexpr char kLoose = 'l';
+// An expunged record's uniqueness token (court, case number, personal number), kept after the
+// record is gone so that the same conviction cannot be entered again: an expunged record never
+// comes back, by a clerk's create, an import re-run or an amendment. The row holds a MAC only.
+constexpr char kErased = 'x';
 constexpr size_t kRecordIdSize = kIdSize;  // hex characters
 constexpr char kFieldSet[] = "person,conviction,reason,dates";
 constexpr char kKeyCheckKey[] = "keys/check";
@@ -163,14 +167,23 @@ std::vector<EffectiveRecordDates> EffectiveDates(
   for (const PersonConviction& c : convictions) {
     EffectiveRecordDates e{c.own_employer_visible_until, c.own_delete_after};
     for (const PersonConviction& later : convictions) {
-      if (later.final_date < c.final_date) continue;
-      e.employer_visible_until = std::max(e.employer_visible_until, later.own_employer_visible_until);
+      if (later.person != c.person || later.final_date < c.final_date) continue;
+      if (later.active) {
+        e.employer_visible_until =
+            std::max(e.employer_visible_until, later.own_employer_visible_until);
+      }
       e.delete_after = std::max(e.delete_after, later.own_delete_after);
     }
     e.delete_after = std::max(e.delete_after, e.employer_visible_until);
     out.push_back(std::move(e));
   }
   return out;
+}
+
+absl::Status ErasedConvictionError() {
+  return absl::FailedPreconditionError(
+      "conviction: a record of this court, case number and personal number was expunged, and an "
+      "expunged conviction is not entered again");
 }
 
 absl::Mutex* RecordStore::PersonLock(absl::string_view token) const {
@@ -227,7 +240,9 @@ absl::Status RecordStore::RestageDates(absl::string_view token, PendingWrite* w)
   std::vector<RecordDates> dates;
   for (const auto& [id, head] : heads) {
     ASSIGN_OR_RETURN(RecordDates d, OpenDates(head));
-    convictions.push_back({d.final_date(), d.own_employer_visible_until(), d.own_delete_after()});
+    convictions.push_back({d.final_date(), d.own_employer_visible_until(), d.own_delete_after(),
+                           head.name_token(),
+                           head.status() == registry::v1::RECORD_STATUS_ACTIVE});
     dates.push_back(std::move(d));
   }
   const std::vector<EffectiveRecordDates> effective = EffectiveDates(convictions);
@@ -513,6 +528,8 @@ absl::Status RecordStore::StageVersion(const StoredHead& old_head, StoredHead* h
       return absl::AlreadyExistsError(
           "a record with this court, case number and personal number exists");
     }
+    ASSIGN_OR_RETURN(std::vector<std::string> erased, IdsWithToken(kErased, dedup_token, 1));
+    if (!erased.empty()) return ErasedConvictionError();
     w->staged_unique_.push_back(dedup_token);
   }
 
@@ -730,9 +747,12 @@ absl::StatusOr<PendingWrite> RecordStore::PrepareExpunge(absl::string_view recor
   // Read without verifying, so that a damaged record can still be erased.
   ASSIGN_OR_RETURN(StoredHead peek, ReadHead(record_id, /*verify=*/false));
   PendingWrite w;
+  // Person, then uniqueness stripe, as a create takes them: a create of the same conviction
+  // waits, and then finds the erased row.
   Lock(PersonLock(peek.personal_number_token()), &w);
+  Lock(&unique_locks_[Stripe(peek.dedup_token()) % kStripes], &w);
   ASSIGN_OR_RETURN(StoredHead head, ReadHead(record_id, /*verify=*/false));
-  if (!Holds(w, head.personal_number_token())) {
+  if (!Holds(w, head.personal_number_token()) || head.dedup_token() != peek.dedup_token()) {
     return absl::AbortedError("the record changed while it was being erased; try again");
   }
   const std::string id(record_id);
@@ -745,6 +765,7 @@ absl::StatusOr<PendingWrite> RecordStore::PrepareExpunge(absl::string_view recor
   b->Delete(Cf::kIndex, IndexKey(kName, head.name_token(), id));
   b->Delete(Cf::kIndex, IndexKey(kDedup, head.dedup_token(), id));
   b->Delete(Cf::kIndex, IndexKey(kLoose, head.loose_name_token(), id));
+  if (!head.dedup_token().empty()) RETURN_IF_ERROR(PutIndexRow(kErased, head.dedup_token(), id, &w));
   w.record_ids_.push_back(id);
   w.removed_.insert(id);
   // The person's other records no longer take this one's dates (a damaged sibling is left as it
@@ -949,6 +970,13 @@ absl::Status RecordStore::CheckAll(
     }
     const char kind = key[0];
     absl::StatusOr<StoredHead> head = ReadHead(id);
+    if (kind == kErased) {
+      // An expunged conviction's row: its record must stay gone.
+      if (!absl::IsNotFound(head.status())) {
+        report->Add(absl::StrCat("erased-conviction row for ", id, ": the record is present"));
+      }
+      continue;
+    }
     if (!head.ok()) {
       report->Add(absl::StrCat("index row '", std::string(1, kind), "' for ", id,
                                ": orphaned (no readable head)"));

@@ -63,11 +63,16 @@ struct VersionMeta {
   std::string final_date;  // YYYY-MM-DD: orders the person's convictions
 };
 
-// One conviction of a person, for EffectiveDates. Dates are YYYY-MM-DD.
+// One conviction of a personal number's, for EffectiveDates. Dates are YYYY-MM-DD.
 struct PersonConviction {
   std::string final_date;
   std::string own_employer_visible_until;
   std::string own_delete_after;
+  // Who the record names: its name token (names and birth date). Records under one personal
+  // number that name someone else are another person's, as vetting treats them.
+  std::string person;
+  // Active, not disputed: only such a record keeps another visible to employers.
+  bool active = true;
 };
 struct EffectiveRecordDates {
   std::string employer_visible_until;
@@ -75,13 +80,23 @@ struct EffectiveRecordDates {
 };
 
 // A repeat offender's earlier convictions stay as long as the later ones: each conviction's
-// dates in force are the latest own dates among the person's convictions that became final on
-// or after it (itself included), and deletion never comes before visibility ends. So a later
+// dates in force are the latest own dates among the same person's convictions that became final
+// on or after it (itself included), and deletion never comes before visibility ends. So a later
 // conviction keeps the earlier ones visible at least as long as itself, and the earlier ones'
 // rehabilitation (deletion) lapses until the later one's (the 2012 Code art. 103 rehabilitates
-// first offenders only). Erasing or amending the later one recomputes the earlier ones. Pure;
-// the result is in the order of `convictions`.
+// first offenders only). Erasing, amending, disputing or resolving the later one recomputes the
+// earlier ones.
+// Only the same person's records count (same `person`), and only an active one extends
+// visibility: a record naming someone else under the number, or a disputed one, must not turn a
+// spent record into a NOT_CLEAR answer (it refers on its own). A disputed one still extends
+// deletion, so that a dispute resolved in the record's favour finds the earlier ones kept.
+// Pure; the result is in the order of `convictions`.
 std::vector<EffectiveRecordDates> EffectiveDates(const std::vector<PersonConviction>& convictions);
+
+// The refusal of a conviction (court, case number, personal number) whose record was expunged:
+// FAILED_PRECONDITION. Creating it again, importing it again, or amending another record into
+// it would bring an erased record back.
+absl::Status ErasedConvictionError();
 
 // A vetting candidate's blind-index tokens (32 raw bytes each), made from the whole request before
 // anything is looked up.

@@ -128,12 +128,12 @@ TEST_F(DataCheckTest, AConsistentRegistryPasses) {
   EXPECT_THAT(r.problems(), IsEmpty());
   EXPECT_EQ(r.records(), 2u);
   EXPECT_EQ(r.versions(), 3u);    // a: 2, the third: 1
-  EXPECT_EQ(r.index_rows(), 8u);  // 4 per record
+  EXPECT_EQ(r.index_rows(), 9u);  // 4 per record, and the expunged conviction's row
   EXPECT_GE(r.audit_events(), 6u);
 
   std::string out;
   EXPECT_EQ(RunOffline(&out), 0) << out;
-  EXPECT_THAT(out, HasSubstr("2 records, 3 versions, 8 index rows"));
+  EXPECT_THAT(out, HasSubstr("2 records, 3 versions, 9 index rows"));
   EXPECT_THAT(out, HasSubstr("consistent"));
 }
 
@@ -154,6 +154,36 @@ TEST_F(DataCheckTest, ADeletedIndexRowIsCaught) {
   std::string out;
   EXPECT_EQ(RunOffline(&out), 1) << out;
   EXPECT_THAT(out, HasSubstr(absl::StrCat("record ", id, ": index row 'p' missing")));
+}
+
+// An insider who saved a record's rows before its erasure and writes them back afterwards: each
+// row authenticates (they are the registry's own), but the expunged conviction's row says the
+// record must stay gone.
+TEST_F(DataCheckTest, AnExpungedRecordWrittenBackIsCaught) {
+  const std::string id = Create(ExampleRecord());
+  std::vector<std::pair<storage::Cf, std::pair<std::string, std::string>>> saved;
+  Edit([&](storage::Database* db) {
+    for (storage::Cf cf : {storage::Cf::kRecords, storage::Cf::kVersions, storage::Cf::kIndex}) {
+      std::unique_ptr<storage::Iterator> it = db->NewIterator(cf);
+      for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        saved.push_back({cf, {std::string(it->key()), std::string(it->value())}});
+      }
+      ASSERT_TRUE(it->status().ok());
+    }
+  });
+  ASSERT_TRUE(Expunge(id).ok());
+  ASSERT_EQ(Verify().problem_count(), 0u);
+  Edit([&](storage::Database* db) {
+    storage::Batch batch;
+    for (const auto& [cf, row] : saved) batch.Put(cf, row.first, row.second);
+    ASSERT_TRUE(db->Write(batch).ok());
+  });
+
+  const v1::VerifyDataResponse r = Verify();
+  EXPECT_THAT(r.problems(),
+              Contains(absl::StrCat("erased-conviction row for ", id, ": the record is present")));
+  std::string out;
+  EXPECT_EQ(RunOffline(&out), 1) << out;
 }
 
 TEST_F(DataCheckTest, AMissingHeadLeavesOrphansAndAnUnmatchedCreateEvent) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
@@ -30,6 +31,7 @@ namespace registry::testing {
 namespace {
 
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
 constexpr char kExpungeAction[] = "/registry.v1.RecordService/ExpungeRecord";
@@ -194,6 +196,79 @@ TEST_F(ErasureTest, BackupThenExpungeThenRestoreLeavesTheRecordErasedForCourtsAn
   const uint64_t size = server_->server()->audit_log()->CurrentHead().size;
   ASSERT_TRUE(server_->Restart().ok());
   EXPECT_EQ(server_->server()->audit_log()->CurrentHead().size, size);
+}
+
+// An expunged record never comes back: not by entering its conviction again, not by re-running
+// the import that brought it, not by amending another record into it. Each is refused with the
+// reason, and writes nothing but its audit event.
+TEST_F(ErasureTest, AnExpungedConvictionIsNotEnteredAgain) {
+  Start();
+  const v1::CreateRecordRequest req = DistinctiveRecord();
+  ASSERT_TRUE(Expunge(Create(req)).ok());
+  const uint64_t events = server_->server()->audit_log()->CurrentHead().size;
+
+  grpc::Status s = testing::CreateRecordAs(*server_, "clerk", req, nullptr);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("expunged"));
+  EXPECT_FALSE(absl::StrContains(s.error_message(), req.person().personal_number()));
+
+  // The same conviction with other spellings of the person is the same conviction.
+  v1::CreateRecordRequest respelled = req;
+  respelled.mutable_person()->set_surname("XHEMAJLQEROSI");
+  respelled.mutable_conviction()->set_case_number("p  4243/2023");
+  s = testing::CreateRecordAs(*server_, "clerk", respelled, nullptr);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+
+  auto records = v1::RecordService::NewStub(server_->Channel("clerk"));
+  v1::ImportRecordsRequest import;
+  v1::ImportRow* row = import.add_rows();
+  row->set_line(1);
+  *row->mutable_record() = req;
+  *import.add_rows()->mutable_record() = FictionalRecord(3);
+  import.mutable_rows(1)->set_line(2);
+  import.set_dry_run(true);
+  v1::ImportRecordsResponse imported;
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(CallDeadline());
+    ASSERT_TRUE(records->ImportRecords(&ctx, import, &imported).ok());
+  }
+  ASSERT_EQ(imported.results_size(), 2);
+  EXPECT_EQ(imported.results(0).outcome(), v1::ImportRowResult::OUTCOME_INVALID);
+  EXPECT_THAT(imported.results(0).error(), HasSubstr("expunged"));
+  EXPECT_EQ(imported.results(1).outcome(), v1::ImportRowResult::OUTCOME_VALID);
+  import.set_dry_run(false);
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(CallDeadline());
+    ASSERT_TRUE(records->ImportRecords(&ctx, import, &imported).ok());
+  }
+  ASSERT_EQ(imported.results_size(), 2);
+  EXPECT_EQ(imported.results(0).outcome(), v1::ImportRowResult::OUTCOME_INVALID);
+  EXPECT_EQ(imported.results(1).outcome(), v1::ImportRowResult::OUTCOME_CREATED);
+  const std::string other = imported.results(1).record_id();
+
+  // Amending the other record into the erased conviction (its person and case number).
+  v1::AmendRecordRequest amend;
+  amend.set_record_id(other);
+  *amend.mutable_person() = req.person();
+  *amend.mutable_conviction() = req.conviction();
+  amend.mutable_update_mask()->add_paths("person.personal_number");
+  amend.mutable_update_mask()->add_paths("conviction.court_id");
+  amend.mutable_update_mask()->add_paths("conviction.case_number");
+  amend.set_reason("case number corrected");
+  v1::AmendRecordResponse amended;
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(CallDeadline());
+    s = records->AmendRecord(&ctx, amend, &amended);
+  }
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+
+  EXPECT_EQ(CourtSearch(req.person().personal_number()), 0);
+  EXPECT_EQ(Vet(req.person()), v1::VETTING_RESULT_CLEAR);
+  // Two creates, two imports (one created a record), the amendment, the search, the check.
+  EXPECT_EQ(server_->server()->audit_log()->CurrentHead().size, events + 7);
 }
 
 TEST_F(ErasureTest, RestoringTheNewestBackupAlsoAppliesLaterErasures) {

@@ -63,6 +63,16 @@ v1::CreateRecordRequest SpentRecord(const std::string& case_number) {
   return r;
 }
 
+// Someone else's record under the candidate's personal number (another name and birth date),
+// visible to vetting until 2039.
+v1::CreateRecordRequest OtherPersonsRecord(const std::string& case_number) {
+  v1::CreateRecordRequest r = VisibleRecord(case_number);
+  r.mutable_person()->set_surname("Krasniqi");
+  r.mutable_person()->set_given_name("Blerim");
+  r.mutable_person()->set_birth_date("1990-02-02");
+  return r;
+}
+
 enum class State {
   kNone,
   kVisible,
@@ -73,25 +83,35 @@ enum class State {
   kVisibleAndSpent,
   kTwoSpent,
   kSpentAndExpunged,
+  kOtherPersonVisible,
+  kSpentAndOtherPersonVisible,
+  kSpentAndDisputedLater,
 };
 
 struct StateCase {
   State state;
   const char* name;
-  // Spent, expunged or absent only: must look exactly like no record.
-  bool looks_like_none;
+  // The state this one must look exactly like: a spent or expunged record adds nothing to what
+  // the rest of the registry answers (no record at all, or another record on its own).
+  State looks_like;
 };
 
 const StateCase kStates[] = {
-    {State::kNone, "none", true},
-    {State::kVisible, "visible", false},
-    {State::kSpent, "spent", true},
-    {State::kDisputedVisible, "disputed-visible", false},
-    {State::kDisputedSpent, "disputed-spent", true},
-    {State::kExpunged, "expunged", true},
-    {State::kVisibleAndSpent, "visible+spent", false},
-    {State::kTwoSpent, "two spent", true},
-    {State::kSpentAndExpunged, "spent+expunged", true},
+    {State::kNone, "none", State::kNone},
+    {State::kVisible, "visible", State::kVisible},
+    {State::kSpent, "spent", State::kNone},
+    {State::kDisputedVisible, "disputed-visible", State::kDisputedVisible},
+    {State::kDisputedSpent, "disputed-spent", State::kNone},
+    {State::kExpunged, "expunged", State::kNone},
+    {State::kVisibleAndSpent, "visible+spent", State::kVisibleAndSpent},
+    {State::kTwoSpent, "two spent", State::kNone},
+    {State::kSpentAndExpunged, "spent+expunged", State::kNone},
+    {State::kOtherPersonVisible, "other person visible", State::kOtherPersonVisible},
+    // A later record under the number must not bring a spent one back to employers when it
+    // names someone else, or while it is disputed: it refers on its own.
+    {State::kSpentAndOtherPersonVisible, "spent+other person visible",
+     State::kOtherPersonVisible},
+    {State::kSpentAndDisputedLater, "spent+disputed later", State::kDisputedVisible},
 };
 
 v1::VettingCheckRequest Exact() {
@@ -233,6 +253,17 @@ class Registry {
         Create(SpentRecord("P 1/2014"));
         Expunge(Create(VisibleRecord("P 1/2024")));
         break;
+      case State::kOtherPersonVisible:
+        Create(OtherPersonsRecord("P 1/2024"));
+        break;
+      case State::kSpentAndOtherPersonVisible:
+        Create(SpentRecord("P 1/2014"));
+        Create(OtherPersonsRecord("P 1/2024"));
+        break;
+      case State::kSpentAndDisputedLater:
+        Create(SpentRecord("P 1/2014"));
+        Dispute(Create(VisibleRecord("P 1/2024")));
+        break;
     }
   }
 
@@ -334,6 +365,9 @@ v1::VettingResult Expected(State state, Kind kind) {
     case State::kVisibleAndSpent:
       return kind == Kind::kSamePerson ? v1::VETTING_RESULT_NOT_CLEAR : v1::VETTING_RESULT_REFER;
     case State::kDisputedVisible:
+    case State::kSpentAndDisputedLater:
+    case State::kOtherPersonVisible:
+    case State::kSpentAndOtherPersonVisible:
       return v1::VETTING_RESULT_REFER;
     default:
       return v1::VETTING_RESULT_CLEAR;
@@ -381,12 +415,18 @@ TEST(VettingMatrixTest, SpentAndExpungedLookExactlyLikeNoRecordAndInvalidIsInval
     received.push_back(std::move(row));
   }
 
-  const size_t none = 0;
-  ASSERT_EQ(kStates[none].state, State::kNone);
+  const auto index_of = [](State state) {
+    size_t i = 0;
+    while (kStates[i].state != state) ++i;
+    return i;
+  };
+  const size_t none = index_of(State::kNone);
   for (size_t s = 0; s < received.size(); ++s) {
+    const size_t like = index_of(kStates[s].looks_like);
     for (size_t v = 0; v < variants.size(); ++v) {
       SCOPED_TRACE(absl::StrCat(kStates[s].name, " / ", variants[v].name));
-      if (kStates[s].looks_like_none || variants[v].kind == Kind::kInvalid) {
+      EXPECT_EQ(received[s][v], received[like][v]);
+      if (variants[v].kind == Kind::kInvalid) {
         EXPECT_EQ(received[s][v], received[none][v]);
       }
     }

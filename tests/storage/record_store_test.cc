@@ -536,9 +536,9 @@ MATCHER_P2(DatesAre, visible_until, delete_after,
 // shorten an earlier one; convictions final on the same day extend each other.
 TEST(EffectiveDatesTest, LaterConvictionsExtendEarlierOnes) {
   const std::vector<EffectiveRecordDates> dates = EffectiveDates({
-      {"2014-01-10", "2024-01-10", "2029-01-10"},  // first offence, spent
-      {"2020-03-01", "2030-03-01", "2035-03-01"},  // second
-      {"2018-06-01", "2022-01-01", "2027-01-01"},  // between, shorter own dates
+      {"2014-01-10", "2024-01-10", "2029-01-10", "", true},  // first offence, spent
+      {"2020-03-01", "2030-03-01", "2035-03-01", "", true},  // second
+      {"2018-06-01", "2022-01-01", "2027-01-01", "", true},  // between, shorter own dates
   });
   ASSERT_EQ(dates.size(), 3u);
   EXPECT_THAT(dates[0], DatesAre("2030-03-01", "2035-03-01"));
@@ -547,23 +547,40 @@ TEST(EffectiveDatesTest, LaterConvictionsExtendEarlierOnes) {
 
   // An earlier conviction with longer dates does not extend a later one.
   const std::vector<EffectiveRecordDates> apart = EffectiveDates({
-      {"2010-01-01", "2040-01-01", "2050-01-01"},
-      {"2020-01-01", "2030-01-01", "2035-01-01"},
+      {"2010-01-01", "2040-01-01", "2050-01-01", "", true},
+      {"2020-01-01", "2030-01-01", "2035-01-01", "", true},
   });
   EXPECT_EQ(apart[0].employer_visible_until, "2040-01-01");
   EXPECT_THAT(apart[1], DatesAre("2030-01-01", "2035-01-01"));
 
   const std::vector<EffectiveRecordDates> same_day = EffectiveDates({
-      {"2020-01-01", "2030-01-01", "2031-01-01"},
-      {"2020-01-01", "2025-01-01", "2040-01-01"},
+      {"2020-01-01", "2030-01-01", "2031-01-01", "", true},
+      {"2020-01-01", "2025-01-01", "2040-01-01", "", true},
   });
   EXPECT_THAT(same_day[0], DatesAre("2030-01-01", "2040-01-01"));
   EXPECT_THAT(same_day[1], DatesAre("2030-01-01", "2040-01-01"));
 
   // Deletion never before visibility ends, and a lone conviction keeps its own dates.
-  const std::vector<EffectiveRecordDates> lone = EffectiveDates({{"2020-01-01", "2030-01-01", "2030-01-01"}});
+  const std::vector<EffectiveRecordDates> lone =
+      EffectiveDates({{"2020-01-01", "2030-01-01", "2030-01-01", "", true}});
   EXPECT_THAT(lone[0], DatesAre("2030-01-01", "2030-01-01"));
   EXPECT_TRUE(EffectiveDates({}).empty());
+}
+
+// Under one personal number, a later record that names someone else extends nothing, and a
+// disputed one extends deletion only: neither may make a spent record visible to employers.
+TEST(EffectiveDatesTest, OnlyTheSamePersonsActiveRecordsExtendVisibility) {
+  const PersonConviction spent{"2014-01-10", "2024-01-10", "2029-01-10", "arben", true};
+  PersonConviction later{"2024-01-10", "2034-01-10", "2039-01-10", "arben", true};
+  EXPECT_THAT(EffectiveDates({spent, later})[0], DatesAre("2034-01-10", "2039-01-10"));
+
+  later.active = false;  // disputed
+  EXPECT_THAT(EffectiveDates({spent, later})[0], DatesAre("2024-01-10", "2039-01-10"));
+  EXPECT_THAT(EffectiveDates({spent, later})[1], DatesAre("2034-01-10", "2039-01-10"));
+
+  later.active = true;
+  later.person = "arta";  // another name or birth date under the same number
+  EXPECT_THAT(EffectiveDates({spent, later})[0], DatesAre("2024-01-10", "2029-01-10"));
 }
 
 TEST_F(RecordStoreTest, VettingFactsWithoutDecryption) {
