@@ -14,6 +14,7 @@
 #include "common/clock.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
+#include "crypto/blind_index.h"
 #include "crypto/keyring.h"
 #include "registry/v1/records.grpc.pb.h"
 #include "server/key_file.h"
@@ -193,8 +194,11 @@ absl::Status PreloadRecords(const PreloadOptions& options, const RecordGenerator
 }
 
 absl::Status PreloadAudit(const PreloadOptions& options, storage::Database* db) {
+  ASSIGN_OR_RETURN(server::KeyMaterial keys, server::LoadKeyFile(options.key_file));
+  ASSIGN_OR_RETURN(crypto::SecretBytes state_key,
+                   crypto::DeriveKey(keys.derivation_root, storage::kAuditStateKeyPurpose));
   ASSIGN_OR_RETURN(std::unique_ptr<storage::AuditLog> log,
-                   storage::AuditLog::Open(db, SystemClock::Get()));
+                   storage::AuditLog::Open(db, SystemClock::Get(), state_key));
   Progress progress(options.progress, "audit events", options.audit_events);
   std::atomic<uint64_t> next{0};
   absl::Mutex error_mu;

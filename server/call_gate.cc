@@ -55,10 +55,10 @@ std::string RequestId(const grpc::ServerContextBase& ctx) {
   return random.ok() ? *std::move(random) : "";
 }
 
-// The first field of `m` (at any depth) that this registry's protos do not declare: INVALID_ARGUMENT
-// naming where it is ("person: unknown field 99"), never its value. Unknown fields would pass
-// every check (validation reads declared fields only), be sealed with the record, and be served
-// back to every reader: data the registry does not know it holds.
+// The first field of `m` (at any depth) that this registry's protos do not declare:
+// INVALID_ARGUMENT naming where it is ("person: unknown field 99"), never its value. Unknown
+// fields would pass every check (validation reads declared fields only), be sealed with the
+// record, and be served back to every reader: data the registry does not know it holds.
 absl::Status RejectUnknownFields(const Message& m, const std::string& path) {
   const google::protobuf::Reflection* r = m.GetReflection();
   const google::protobuf::UnknownFieldSet& unknown = r->GetUnknownFields(m);

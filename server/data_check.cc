@@ -52,10 +52,19 @@ absl::Status ReadRecordFacts(const storage::AuditLog& audit, storage::DataCheckR
         report->Add(absl::StrCat("audit retention's record of ", id, ": damaged"));
       }
     }));
-    const uint64_t size = audit.CurrentHead().size;
+    // The events are believed only as far as they hash, from the left edge at the boundary, to
+    // the root of the tree state the log authenticated when it opened (audit_log.h): a create
+    // or expunge event edited, dropped or forged in the folder is a problem, not a fact.
+    const storage::AuditLog::Head head = audit.CurrentHead();
+    const uint64_t size = head.size;
+    absl::StatusOr<crypto::merkle::CompactRange> range = audit.FrontierAt(boundary);
+    if (!range.ok()) {
+      report->Add(absl::StrCat("audit log: left edge at ", boundary, " unreadable"));
+    }
     const absl::Status scanned =
         audit.ScanRetained(size, [&](uint64_t index, absl::string_view bytes) {
           ++report->audit_events;
+          if (range.ok()) range->Append(crypto::merkle::HashLeaf(bytes), {});
           registry::v1::AuditEvent event;
           if (!event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
             report->Add(absl::StrCat("audit event ", index, ": does not decode"));
@@ -80,6 +89,10 @@ absl::Status ReadRecordFacts(const storage::AuditLog& audit, storage::DataCheckR
           return true;
         }, storage::BlockCache::kBypass);
     if (audit.CurrentPruned().size != boundary) continue;
+    if (scanned.ok() && range.ok() && range->Root() != head.root) {
+      report->Add(absl::StrCat("audit log: events ", boundary, "..", size,
+                               " do not hash to the authenticated root"));
+    }
     return scanned;
   }
   return absl::UnavailableError("audit retention kept pruning during the data check; run it again");

@@ -86,10 +86,14 @@ absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& confi
   db_options.path = config.data_dir();
   db_options.seams = seams;
   ASSIGN_OR_RETURN(st.db, storage::Database::Open(db_options));
-  ASSIGN_OR_RETURN(st.audit, storage::AuditLog::Open(st.db.get(), clock));
+  // The records first: they check that the key file belongs to the database and that it is in
+  // this registryd's schema, before anything else is read.
   ASSIGN_OR_RETURN(st.records, storage::RecordStore::Create(st.db.get(), st.keys.get(),
                                                             st.derivation_root,
                                                             st.normalizer.get()));
+  ASSIGN_OR_RETURN(crypto::SecretBytes audit_state_key,
+                   crypto::DeriveKey(st.derivation_root, storage::kAuditStateKeyPurpose));
+  ASSIGN_OR_RETURN(st.audit, storage::AuditLog::Open(st.db.get(), clock, audit_state_key));
   ASSIGN_OR_RETURN(crypto::SecretBytes checks_key,
                    crypto::DeriveKey(st.derivation_root, kChecksPurpose));
   ASSIGN_OR_RETURN(st.checks, storage::CheckStore::Create(st.db.get(), checks_key));

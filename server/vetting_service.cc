@@ -89,7 +89,10 @@ grpc::Status VettingService::ListChecksAboutPerson(
         d_.validator->ValidatePersonalNumber("personal_number", req->personal_number()));
     ASSIGN_OR_RETURN(std::string token, d_.records->PersonalNumberToken(req->personal_number()));
     call.event().add_tokens(absl::BytesToHexString(token));
-    ASSIGN_OR_RETURN(std::vector<v1::CheckSummary> checks, d_.checks->List(token, kMaxHistory));
+    // A result whose deciding record is gone is withheld, whatever the stored check says.
+    const auto is_stored = [&](absl::string_view id) { return d_.records->IsStored(id); };
+    ASSIGN_OR_RETURN(std::vector<v1::CheckSummary> checks,
+                     d_.checks->List(token, kMaxHistory, is_stored));
     for (auto& c : checks) *resp->add_checks() = std::move(c);
     return absl::OkStatus();
   });

@@ -8,6 +8,7 @@
 #include "common/public_status.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
+#include "crypto/hmac.h"
 
 namespace registry::storage {
 namespace {
@@ -17,6 +18,9 @@ namespace merkle = crypto::merkle;
 constexpr char kFrontierKey[] = "audit/frontier";
 constexpr char kPrunedKey[] = "audit/pruned";
 constexpr char kPrunedFactsPrefix[] = "audit/pruned-facts/";
+constexpr char kStateMacKey[] = "audit/state-mac";
+constexpr char kStateMacLabel[] = "kjc-registry/audit-state/v1|";
+constexpr char kFactMacLabel[] = "kjc-registry/audit-pruned-fact/v1|";
 // At most this many events share one write and fsync.
 constexpr size_t kMaxGroup = 512;
 
@@ -40,6 +44,21 @@ absl::StatusOr<AuditLog::Pruned> DecodePruned(absl::string_view bytes) {
     return absl::DataLossError("audit pruned-prefix record is damaged");
   }
   return p;
+}
+
+// The MAC of the log's stored state: the frontier's bytes (length-prefixed) and the pruned
+// record's ("" when nothing was pruned).
+absl::StatusOr<std::string> StateMac(const crypto::SecretBytes& key, absl::string_view frontier,
+                                     absl::string_view pruned) {
+  return crypto::HmacSha256(
+      key, absl::StrCat(kStateMacLabel, EncodeU64(frontier.size()), frontier, pruned));
+}
+
+// The MAC of one kept fact: binds the value to its key (length-prefixed).
+absl::StatusOr<std::string> FactMac(const crypto::SecretBytes& key, absl::string_view fact_key,
+                                    absl::string_view value) {
+  return crypto::HmacSha256(
+      key, absl::StrCat(kFactMacLabel, EncodeU64(fact_key.size()), fact_key, value));
 }
 
 // The public error for a range that starts in the pruned prefix: it names where the log starts
@@ -80,8 +99,12 @@ struct AuditLog::Writer {
 };
 
 void AuditLog::PrunedFacts::Put(absl::string_view key, absl::string_view value) {
-  batch_->Put(Cf::kMeta, absl::StrCat(kPrunedFactsPrefix, key),
-              value);
+  absl::StatusOr<std::string> mac = FactMac(*key_, key, value);
+  if (!mac.ok()) {
+    status_.Update(mac.status());
+    return;
+  }
+  batch_->Put(Cf::kMeta, absl::StrCat(kPrunedFactsPrefix, key), absl::StrCat(value, *mac));
 }
 
 void AuditLog::PrunedFacts::Delete(absl::string_view key) {
@@ -103,24 +126,38 @@ class AuditLog::StoredNodes : public merkle::NodeReader {
   Database* db_;
 };
 
-AuditLog::AuditLog(Database* db, const Clock* clock, merkle::CompactRange frontier,
-                   Pruned pruned)
+AuditLog::AuditLog(Database* db, const Clock* clock, const crypto::SecretBytes& state_key,
+                   merkle::CompactRange frontier, Pruned pruned)
     : db_(db),
       clock_(clock),
+      state_key_(state_key),
       nodes_(std::make_unique<StoredNodes>(db)),
       frontier_(std::move(frontier)),
       pruned_(std::move(pruned)) {}
 
 AuditLog::~AuditLog() = default;
 
-absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(Database* db, const Clock* clock) {
+absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(Database* db, const Clock* clock,
+                                                         const crypto::SecretBytes& state_key) {
+  if (state_key.size() != 32) return absl::InvalidArgumentError("audit state key: 32 bytes");
   ASSIGN_OR_RETURN(std::optional<std::string> state, db->Get(Cf::kMeta, kFrontierKey));
+  ASSIGN_OR_RETURN(std::optional<std::string> pruned_state, db->Get(Cf::kMeta, kPrunedKey));
+  ASSIGN_OR_RETURN(std::optional<std::string> mac, db->Get(Cf::kMeta, kStateMacKey));
+  // Before anything stored is believed: only a log never written has no MAC.
+  if (state.has_value() || pruned_state.has_value() || mac.has_value()) {
+    ASSIGN_OR_RETURN(std::string expected,
+                     StateMac(state_key, state.value_or(""), pruned_state.value_or("")));
+    if (!mac.has_value() || !crypto::ConstantTimeEquals(*mac, expected)) {
+      return absl::DataLossError(
+          "audit log state fails authentication: its tree state or pruned prefix was changed "
+          "without the key file");
+    }
+  }
   merkle::CompactRange frontier;
   if (state.has_value()) {
     ASSIGN_OR_RETURN(frontier, merkle::CompactRange::Parse(*state));
   }
   Pruned pruned;
-  ASSIGN_OR_RETURN(std::optional<std::string> pruned_state, db->Get(Cf::kMeta, kPrunedKey));
   if (pruned_state.has_value()) {
     ASSIGN_OR_RETURN(pruned, DecodePruned(*pruned_state));
     // The event that recorded the pruning comes after the events it deleted and is kept.
@@ -128,7 +165,8 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(Database* db, const Clo
       return absl::DataLossError("audit pruned prefix does not fit the tree");
     }
   }
-  std::unique_ptr<AuditLog> log(new AuditLog(db, clock, std::move(frontier), std::move(pruned)));
+  std::unique_ptr<AuditLog> log(
+      new AuditLog(db, clock, state_key, std::move(frontier), std::move(pruned)));
   const uint64_t size = log->frontier_.size();
   // Cheap integrity checks, independent of the log's length: the last event exists and hashes
   // to the stored leaf, and nothing lies beyond it.
@@ -256,7 +294,19 @@ absl::Status AuditLog::WriteGroup(const std::vector<Writer*>& group,
       batch.Put(Cf::kMeta, kPrunedKey, EncodePruned(*pruned));
     }
   }
-  batch.Put(Cf::kMeta, kFrontierKey, frontier->Serialize());
+  // The state and its MAC, over the pruned record as this group leaves it (only a group writes
+  // pruned_, one group at a time, so it cannot change under this read).
+  std::string pruned_bytes;
+  if (pruned.has_value()) {
+    pruned_bytes = EncodePruned(*pruned);
+  } else {
+    absl::ReaderMutexLock lock(&retention_mu_);
+    if (pruned_.size > 0) pruned_bytes = EncodePruned(pruned_);
+  }
+  const std::string state = frontier->Serialize();
+  ASSIGN_OR_RETURN(std::string mac, StateMac(state_key_, state, pruned_bytes));
+  batch.Put(Cf::kMeta, kFrontierKey, state);
+  batch.Put(Cf::kMeta, kStateMacKey, mac);
   batches.push_back(&batch);
   if (!pruned.has_value()) return db_->WriteAll(batches);
   absl::WriterMutexLock lock(&retention_mu_);
@@ -359,7 +409,7 @@ absl::StatusOr<AuditLog::PruneResult> AuditLog::Prune(uint32_t retention_days,
   result.from = from;
   result.to = from;
   Batch mutations;
-  PrunedFacts facts(&mutations);
+  PrunedFacts facts(&mutations, &state_key_);
   // Events and their leaves side by side: both families are keyed by index in big-endian order
   // (leaves as level 0), so two iterators walk them in step. Only what the tree commits to is
   // believed, so an event edited to look old cannot get itself (or its predecessors) deleted,
@@ -402,6 +452,7 @@ absl::StatusOr<AuditLog::PruneResult> AuditLog::Prune(uint32_t retention_days,
   }
   RETURN_IF_ERROR(events->status());
   RETURN_IF_ERROR(leaves->status());
+  RETURN_IF_ERROR(facts.status_);
   if (result.to == from) return result;
 
   mutations.DeleteRange(Cf::kAudit, EncodeU64(from), EncodeU64(result.to));
@@ -435,7 +486,17 @@ absl::Status AuditLog::ScanPrunedFacts(
   for (it->Seek(prefix); it->Valid(); it->Next()) {
     const absl::string_view key = it->key();
     if (!absl::StartsWith(key, prefix)) break;
-    fn(key.substr(prefix.size()), it->value());
+    const absl::string_view stored = it->value();
+    const absl::string_view fact_key = key.substr(prefix.size());
+    if (stored.size() < crypto::kHmacSha256Size) {
+      return absl::DataLossError("audit retention's kept fact fails authentication");
+    }
+    const absl::string_view value = stored.substr(0, stored.size() - crypto::kHmacSha256Size);
+    ASSIGN_OR_RETURN(std::string mac, FactMac(state_key_, fact_key, value));
+    if (!crypto::ConstantTimeEquals(mac, stored.substr(value.size()))) {
+      return absl::DataLossError("audit retention's kept fact fails authentication");
+    }
+    fn(fact_key, value);
   }
   RETURN_IF_ERROR(it->status());
   return absl::OkStatus();

@@ -19,8 +19,13 @@
 //   meta   key "audit/pruned"             -> u64be pruned size P || u64be index of the event that
 //                                            recorded the pruning || time of event P - 1 (RFC 3339)
 //   meta   key "audit/pruned-facts/" + k  -> what a caller kept of pruned events (Prune's `keep`)
-// Start-up reads the frontier and checks the last leaf against the stored hash: O(log n), not
-// O(n).
+//                                            || HMAC-SHA256(state key, k, value)
+//   meta   key "audit/state-mac"          -> HMAC-SHA256(state key, frontier, pruned record)
+// Start-up reads the frontier, checks its MAC, and checks the last leaf against the stored hash:
+// O(log n), not O(n). The hashes are public (anyone can recompute a tree), the state key is not:
+// it is derived from the key file (kAuditStateKeyPurpose), so whoever can write the data folder
+// but lacks the key file cannot append, drop or edit events and fix the tree up to match. They
+// can only put back a whole earlier state (a rollback), which auditors' saved heads catch.
 //
 // Retention (Prune): the bytes of the oldest events, always a contiguous prefix [0, P), are
 // deleted, and only those dated before the retention limit. Every `merkle` node stays, so the
@@ -45,11 +50,16 @@
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "crypto/merkle.h"
+#include "crypto/secret_bytes.h"
 #include "registry/v1/audit.pb.h"
 #include "storage/database.h"
 #include "storage/pending_write.h"
 
 namespace registry::storage {
+
+// The HKDF purpose of the key that authenticates the log's stored state (crypto::DeriveKey from
+// the key file's root).
+inline constexpr char kAuditStateKeyPurpose[] = "mac/audit-state/v1";
 
 // The byte form of an event as it enters the log: common/deterministic_bytes.h.
 // Our AuditEvent has no map fields, so this is fields in number order.
@@ -90,13 +100,18 @@ class AuditLog {
 
    private:
     friend class AuditLog;
-    explicit PrunedFacts(Batch* batch) : batch_(batch) {}
+    PrunedFacts(Batch* batch, const crypto::SecretBytes* key) : batch_(batch), key_(key) {}
     Batch* batch_;
+    const crypto::SecretBytes* key_;
+    absl::Status status_;
   };
 
-  // Opens the log stored in db (not owned). DataLoss when the stored tree state does not match
+  // Opens the log stored in db (not owned). `state_key` (32 bytes, derived from the key file
+  // with kAuditStateKeyPurpose) authenticates the stored tree state and pruned prefix. DataLoss
+  // when that state fails authentication (edited, or written without the key) or does not match
   // the stored events.
-  static absl::StatusOr<std::unique_ptr<AuditLog>> Open(Database* db, const Clock* clock);
+  static absl::StatusOr<std::unique_ptr<AuditLog>> Open(Database* db, const Clock* clock,
+                                                        const crypto::SecretBytes& state_key);
 
   // Called after each group commit that was written, with how many events it held (metrics).
   // Set before the log is shared between threads; empty by default.
@@ -156,7 +171,8 @@ class AuditLog {
   absl::StatusOr<PruneResult> Prune(uint32_t retention_days, uint64_t max_events,
                                     registry::v1::AuditEvent event, const KeepFn& keep);
 
-  // Calls fn(key, value) for every row Prune's callers kept (PrunedFacts), in key order.
+  // Calls fn(key, value) for every row Prune's callers kept (PrunedFacts), in key order. DataLoss
+  // for a row that fails authentication (edited, moved to another key, or forged).
   absl::Status ScanPrunedFacts(
       const std::function<void(absl::string_view key, absl::string_view value)>& fn) const;
 
@@ -176,8 +192,8 @@ class AuditLog {
   struct PrunePlan;
   class StoredNodes;
 
-  AuditLog(Database* db, const Clock* clock, crypto::merkle::CompactRange frontier,
-           Pruned pruned);
+  AuditLog(Database* db, const Clock* clock, const crypto::SecretBytes& state_key,
+           crypto::merkle::CompactRange frontier, Pruned pruned);
 
   // Queues w and returns once its group is written (or failed).
   void Commit(Writer* w);
@@ -198,6 +214,7 @@ class AuditLog {
 
   Database* const db_;
   const Clock* const clock_;
+  const crypto::SecretBytes state_key_;
   std::unique_ptr<StoredNodes> nodes_;
 
   mutable absl::Mutex mu_;

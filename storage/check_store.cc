@@ -42,8 +42,8 @@ absl::StatusOr<StoredCheck> CheckStore::Open(absl::string_view key,
   return check;
 }
 
-absl::StatusOr<std::vector<registry::v1::CheckSummary>> CheckStore::List(absl::string_view token,
-                                                                         size_t limit) const {
+absl::StatusOr<std::vector<registry::v1::CheckSummary>> CheckStore::List(
+    absl::string_view token, size_t limit, const IsStoredFn& is_stored) const {
   std::vector<registry::v1::CheckSummary> checks;
   // Newest first, and the limit keeps the newest: walk the person's keys backwards from past
   // their end (token || u64 || 32 hex characters sorts below token || 41 x 0xff).
@@ -54,6 +54,13 @@ absl::StatusOr<std::vector<registry::v1::CheckSummary>> CheckStore::List(absl::s
     if (!absl::StartsWith(key, token)) break;
     ASSIGN_OR_RETURN(StoredCheck check,
                      Open(key, it->value()));
+    for (const std::string& id : check.deciding_record_ids()) {
+      ASSIGN_OR_RETURN(const bool stored, is_stored(id));
+      if (stored) continue;
+      check.mutable_summary()->set_result(registry::v1::VETTING_RESULT_UNSPECIFIED);
+      check.mutable_summary()->set_result_withheld(true);
+      break;
+    }
     checks.push_back(std::move(*check.mutable_summary()));
   }
   RETURN_IF_ERROR(it->status());

@@ -16,6 +16,7 @@
 #ifndef REGISTRY_STORAGE_CHECK_STORE_H_
 #define REGISTRY_STORAGE_CHECK_STORE_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -44,8 +45,14 @@ class CheckStore {
                      PendingWrite* w) const;
 
   // The person's checks, newest first, at most `limit`. DataLoss when one fails authentication.
+  // A result decided by a record that is no longer stored (`is_stored`, e.g.
+  // RecordStore::IsStored) is withheld here too, whatever the stored check says: a check row
+  // saved before an erasure and written back afterwards authenticates (it is the registry's
+  // own), and must not bring the result back.
+  using IsStoredFn = std::function<absl::StatusOr<bool>(absl::string_view record_id)>;
   absl::StatusOr<std::vector<registry::v1::CheckSummary>> List(absl::string_view token,
-                                                               size_t limit) const;
+                                                               size_t limit,
+                                                               const IsStoredFn& is_stored) const;
 
   // Stages into `w` a rewrite of every check about `token` that `record_id` helped decide: the
   // result becomes UNSPECIFIED with result_withheld set, and the record id is dropped. Returns how

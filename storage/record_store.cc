@@ -32,7 +32,7 @@ constexpr size_t kRecordIdSize = kIdSize;  // hex characters
 constexpr char kFieldSet[] = "person,conviction,reason,dates";
 constexpr char kKeyCheckKey[] = "keys/check";
 constexpr char kSchemaKey[] = "schema/version";
-constexpr char kSchemaVersion[] = "3";
+constexpr char kSchemaVersion[] = "4";
 constexpr char kDatesRulesKey[] = "dates/rules";
 constexpr char kHeadMacLabel[] = "kjc-registry/head/v1";
 constexpr char kIndexMacLabel[] = "kjc-registry/index-row/v1|";
@@ -144,7 +144,8 @@ absl::StatusOr<std::unique_ptr<RecordStore>> RecordStore::Create(
     return absl::FailedPreconditionError(absl::StrCat(
         "the database is in storage schema ", schema.value_or("1"), "; this registryd reads schema ",
         kSchemaVersion, " only (schema 1 kept registry dates in plaintext, schema 2 had no loose "
-        "name index): export and re-import"));
+        "name index, schema 3 no authenticated audit state nor erased-conviction rows): export "
+        "and re-import"));
   }
   std::unique_ptr<RecordStore> store(new RecordStore(
       db, keys, normalizer, std::move(pn), std::move(name), std::move(dedup), std::move(loose),
@@ -722,6 +723,13 @@ void RecordStore::StageDatesRulesFingerprint(absl::string_view fingerprint,
   w->batch()->Put(Cf::kMeta, kDatesRulesKey, fingerprint);
 }
 
+absl::StatusOr<bool> RecordStore::IsStored(absl::string_view record_id) const {
+  absl::StatusOr<StoredHead> head = ReadHead(record_id);
+  if (absl::IsNotFound(head.status())) return false;
+  RETURN_IF_ERROR(head.status());
+  return true;
+}
+
 absl::StatusOr<RecordDates> RecordStore::DatesOf(absl::string_view record_id) const {
   ASSIGN_OR_RETURN(StoredHead head, ReadHead(record_id));
   return OpenDates(head);
@@ -765,7 +773,9 @@ absl::StatusOr<PendingWrite> RecordStore::PrepareExpunge(absl::string_view recor
   b->Delete(Cf::kIndex, IndexKey(kName, head.name_token(), id));
   b->Delete(Cf::kIndex, IndexKey(kDedup, head.dedup_token(), id));
   b->Delete(Cf::kIndex, IndexKey(kLoose, head.loose_name_token(), id));
-  if (!head.dedup_token().empty()) RETURN_IF_ERROR(PutIndexRow(kErased, head.dedup_token(), id, &w));
+  if (!head.dedup_token().empty()) {
+    RETURN_IF_ERROR(PutIndexRow(kErased, head.dedup_token(), id, &w));
+  }
   w.record_ids_.push_back(id);
   w.removed_.insert(id);
   // The person's other records no longer take this one's dates (a damaged sibling is left as it

@@ -211,6 +211,10 @@ class RecordStore {
   // The own dates and final date a record's head holds (for the rules recompute).
   absl::StatusOr<RecordDates> DatesOf(absl::string_view record_id) const;
 
+  // Whether the record is stored (not erased): its head reads and authenticates. DataLoss for a
+  // head that fails authentication.
+  absl::StatusOr<bool> IsStored(absl::string_view record_id) const;
+
   // Every record id, in key order, from after `after` ("" for the start), at most `limit`.
   absl::StatusOr<std::vector<std::string>> RecordIds(absl::string_view after, size_t limit) const;
 

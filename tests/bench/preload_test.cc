@@ -5,6 +5,7 @@
 #include <set>
 
 #include "common/clock.h"
+#include "crypto/blind_index.h"
 #include "gtest/gtest.h"
 #include "server/key_file.h"
 #include "server/record_validation.h"
@@ -117,7 +118,9 @@ TEST(PreloadStoreTest, ManyBatchesAreWrittenAndReadable) {
   meta.now = "2026-01-01T00:00:00Z";
   EXPECT_EQ((*store)->PrepareCreate(again.person(), again.conviction(), meta).status().code(),
             absl::StatusCode::kAlreadyExists);
-  auto log = storage::AuditLog::Open(db->get(), SystemClock::Get());
+  auto state_key = crypto::DeriveKey(material->derivation_root, storage::kAuditStateKeyPurpose);
+  ASSERT_TRUE(state_key.ok()) << state_key.status();
+  auto log = storage::AuditLog::Open(db->get(), SystemClock::Get(), *state_key);
   ASSERT_TRUE(log.ok()) << log.status();
   EXPECT_EQ((*log)->CurrentHead().size, 300u);
 }

@@ -20,6 +20,7 @@
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
 #include "server/registry_server.h"
+#include "storage/audit_log.h"
 #include "storage/database.h"
 #include "storage/stored.pb.h"
 #include "tests/testing/clients.h"
@@ -182,6 +183,39 @@ TEST_F(DataCheckTest, AnExpungedRecordWrittenBackIsCaught) {
   const v1::VerifyDataResponse r = Verify();
   EXPECT_THAT(r.problems(),
               Contains(absl::StrCat("erased-conviction row for ", id, ": the record is present")));
+  std::string out;
+  EXPECT_EQ(RunOffline(&out), 1) << out;
+}
+
+// Someone without the key file removes a record completely (head, versions, index rows) and
+// edits its create event into a read, leaving the tree alone: the log still opens (its
+// last event is untouched), and the check would find a consistent registry if it believed the
+// events. They must hash to the authenticated root.
+TEST_F(DataCheckTest, AnEditedCreateEventIsCaught) {
+  const std::string id = Create(ExampleRecord());
+  Create(FictionalRecord(1));  // later events: the edited one is not the last
+  Edit([&](storage::Database* db) {
+    std::unique_ptr<storage::Iterator> audit = db->NewIterator(storage::Cf::kAudit);
+    storage::Batch batch;
+    for (audit->SeekToFirst(); audit->Valid(); audit->Next()) {
+      v1::AuditEvent event;
+      ASSERT_TRUE(event.ParseFromString(std::string(audit->value())));
+      if (event.record_ids_size() == 1 && event.record_ids(0) == id) {
+        event.set_action("/registry.v1.RecordService/GetRecord");  // a read, not a create
+        batch.Put(storage::Cf::kAudit, std::string(audit->key()), storage::SerializeEvent(event));
+      }
+    }
+    for (storage::Cf cf : {storage::Cf::kRecords, storage::Cf::kVersions, storage::Cf::kIndex}) {
+      std::unique_ptr<storage::Iterator> it = db->NewIterator(cf);
+      for (it->SeekToFirst(); it->Valid(); it->Next()) {
+        if (absl::StrContains(it->key(), id)) batch.Delete(cf, std::string(it->key()));
+      }
+    }
+    ASSERT_TRUE(db->Write(batch).ok());
+  });
+  const v1::VerifyDataResponse r = Verify();
+  EXPECT_THAT(r.problems(),
+              Contains(::testing::HasSubstr("do not hash to the authenticated root")));
   std::string out;
   EXPECT_EQ(RunOffline(&out), 1) << out;
 }

@@ -8,6 +8,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -22,8 +23,10 @@
 #include "registry/v1/vetting.grpc.pb.h"
 #include "server/key_file.h"
 #include "server/registry_server.h"
+#include "storage/database.h"
 #include "tests/testing/clients.h"
 #include "tests/testing/data_files.h"
+#include "tests/testing/stored_data.h"
 #include "tests/testing/switchable_fault.h"
 #include "tests/testing/test_server.h"
 
@@ -269,6 +272,35 @@ TEST_F(ErasureTest, AnExpungedConvictionIsNotEnteredAgain) {
   EXPECT_EQ(Vet(req.person()), v1::VETTING_RESULT_CLEAR);
   // Two creates, two imports (one created a record), the amendment, the search, the check.
   EXPECT_EQ(server_->server()->audit_log()->CurrentHead().size, events + 7);
+}
+
+// An insider who saved the person's check rows before the erasure writes them back: they are the
+// registry's own and authenticate, but the result they show was decided by a record that is gone.
+TEST_F(ErasureTest, ACheckWrittenBackAfterTheErasureStillWithholdsItsResult) {
+  Start();
+  const v1::CreateRecordRequest req = DistinctiveRecord();
+  const std::string id = Create(req);
+  ASSERT_EQ(Vet(req.person()), v1::VETTING_RESULT_NOT_CLEAR);
+  std::vector<std::pair<std::string, std::string>> saved;
+  ASSERT_NO_FATAL_FAILURE(testing::EditStoppedData(*server_, [&](storage::Database* db) {
+    std::unique_ptr<storage::Iterator> it = db->NewIterator(storage::Cf::kChecks);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) saved.emplace_back(it->key(), it->value());
+    ASSERT_TRUE(it->status().ok());
+  }));
+  ASSERT_EQ(saved.size(), 1u);
+  ASSERT_TRUE(server_->Restart().ok());
+  ASSERT_TRUE(Expunge(id).ok());
+  ASSERT_NO_FATAL_FAILURE(testing::EditStoppedData(*server_, [&](storage::Database* db) {
+    storage::Batch batch;
+    for (const auto& [key, value] : saved) batch.Put(storage::Cf::kChecks, key, value);
+    ASSERT_TRUE(db->Write(batch).ok());
+  }));
+  ASSERT_TRUE(server_->Restart().ok());
+
+  const std::vector<v1::CheckSummary> checks = ChecksAbout(req.person().personal_number());
+  ASSERT_EQ(checks.size(), 1u);
+  EXPECT_EQ(checks[0].result(), v1::VETTING_RESULT_UNSPECIFIED);
+  EXPECT_TRUE(checks[0].result_withheld());
 }
 
 TEST_F(ErasureTest, RestoringTheNewestBackupAlsoAppliesLaterErasures) {

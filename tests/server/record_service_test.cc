@@ -248,9 +248,13 @@ TEST_F(RecordServiceTest, UnknownFieldsAreRefusedWhereverTheyAre) {
       {[&](v1::CreateRecordRequest* r) { with_unknown(r); }, "request: unknown field 99"},
       {[&](v1::CreateRecordRequest* r) { with_unknown(r->mutable_person()); },
        "person: unknown field 99"},
-      {[&](v1::CreateRecordRequest* r) { with_unknown(r->mutable_conviction()->mutable_offences(0)); },
+      {[&](v1::CreateRecordRequest* r) {
+         with_unknown(r->mutable_conviction()->mutable_offences(0));
+       },
        "conviction.offences[0]: unknown field 99"},
-      {[&](v1::CreateRecordRequest* r) { with_unknown(r->mutable_conviction()->mutable_sentence()); },
+      {[&](v1::CreateRecordRequest* r) {
+         with_unknown(r->mutable_conviction()->mutable_sentence());
+       },
        "conviction.sentence: unknown field 99"},
   };
   for (const Case& c : cases) {

@@ -36,6 +36,9 @@ namespace merkle = crypto::merkle;
 using ::registry::testing::SwitchableFault;
 using registry::v1::AuditEvent;
 
+// The key that authenticates the log's stored state; a registryd derives it from its key file.
+crypto::SecretBytes TestStateKey() { return crypto::SecretBytes(std::string(32, '\x5a')); }
+
 absl::StatusOr<std::unique_ptr<Database>> OpenDatabase(const std::string& path) {
   DatabaseOptions options;
   options.path = path;
@@ -81,7 +84,8 @@ class AuditLogTest : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(options);
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = *std::move(db);
-    absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(db_.get(), &clock_);
+    absl::StatusOr<std::unique_ptr<AuditLog>> log =
+        AuditLog::Open(db_.get(), &clock_, TestStateKey());
     ASSERT_TRUE(log.ok()) << log.status();
     log_ = *std::move(log);
   }
@@ -407,7 +411,8 @@ TEST_F(AuditLogTest, OpenFailsWithDataLossWhenTheLastEventWasEdited) {
 
   absl::StatusOr<std::unique_ptr<Database>> db = OpenDatabase(DataDir());
   ASSERT_TRUE(db.ok()) << db.status();
-  absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(db->get(), &clock_);
+  absl::StatusOr<std::unique_ptr<AuditLog>> log =
+      AuditLog::Open(db->get(), &clock_, TestStateKey());
   EXPECT_EQ(log.status().code(), absl::StatusCode::kDataLoss);
 }
 
@@ -421,7 +426,8 @@ TEST_F(AuditLogTest, OpenFailsWithDataLossWhenTheLastEventIsMissing) {
 
   absl::StatusOr<std::unique_ptr<Database>> db = OpenDatabase(DataDir());
   ASSERT_TRUE(db.ok()) << db.status();
-  EXPECT_EQ(AuditLog::Open(db->get(), &clock_).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(AuditLog::Open(db->get(), &clock_, TestStateKey()).status().code(),
+            absl::StatusCode::kDataLoss);
 }
 
 TEST_F(AuditLogTest, OpenFailsWithDataLossWhenEventsLieBeyondTheTree) {
@@ -434,7 +440,61 @@ TEST_F(AuditLogTest, OpenFailsWithDataLossWhenEventsLieBeyondTheTree) {
 
   absl::StatusOr<std::unique_ptr<Database>> db = OpenDatabase(DataDir());
   ASSERT_TRUE(db.ok()) << db.status();
-  EXPECT_EQ(AuditLog::Open(db->get(), &clock_).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(AuditLog::Open(db->get(), &clock_, TestStateKey()).status().code(),
+            absl::StatusCode::kDataLoss);
+}
+
+// Someone who can write the data folder but has no key file: the hashes are public, so they can
+// append (or drop, or edit) events and bring the tree and its state up to date. Every check that
+// needs no key passes; the state's MAC does not.
+TEST_F(AuditLogTest, ATreeBroughtUpToDateWithoutTheKeyStopsTheLogFromOpening) {
+  OpenLog();
+  AppendEvents(0, 10);
+  CloseLog();
+  {
+    absl::StatusOr<std::unique_ptr<Database>> db = OpenDatabase(DataDir());
+    ASSERT_TRUE(db.ok()) << db.status();
+    absl::StatusOr<std::optional<std::string>> state = (*db)->Get(Cf::kMeta, "audit/frontier");
+    ASSERT_TRUE(state.ok() && state->has_value());
+    absl::StatusOr<merkle::CompactRange> frontier = merkle::CompactRange::Parse(**state);
+    ASSERT_TRUE(frontier.ok()) << frontier.status();
+    AuditEvent forged = MakeEvent(10);
+    forged.set_sequence(10);
+    const std::string bytes = SerializeEvent(forged);
+    storage::Batch batch;
+    batch.Put(Cf::kAudit, EncodeU64(10), bytes);
+    frontier->Append(merkle::HashLeaf(bytes), [&](int level, uint64_t index, absl::string_view h) {
+      batch.Put(Cf::kMerkle, absl::StrCat(std::string(1, static_cast<char>(level)),
+                                          EncodeU64(index)),
+                h);
+    });
+    batch.Put(Cf::kMeta, "audit/frontier", frontier->Serialize());
+    ASSERT_TRUE((*db)->Write(batch).ok());
+  }
+  absl::StatusOr<std::unique_ptr<Database>> db = OpenDatabase(DataDir());
+  ASSERT_TRUE(db.ok()) << db.status();
+  absl::StatusOr<std::unique_ptr<AuditLog>> log =
+      AuditLog::Open(db->get(), &clock_, TestStateKey());
+  EXPECT_EQ(log.status().code(), absl::StatusCode::kDataLoss) << log.status();
+  EXPECT_THAT(std::string(log.status().message()), ::testing::HasSubstr("authentication"));
+}
+
+TEST_F(AuditLogTest, ALogOpensOnlyWithTheKeyItWasWrittenWith) {
+  OpenLog();
+  AppendEvents(0, 3);
+  CloseLog();
+  absl::StatusOr<std::unique_ptr<Database>> db = OpenDatabase(DataDir());
+  ASSERT_TRUE(db.ok()) << db.status();
+  EXPECT_EQ(AuditLog::Open(db->get(), &clock_, crypto::SecretBytes(std::string(32, 'k')))
+                .status()
+                .code(),
+            absl::StatusCode::kDataLoss);
+  // The MAC deleted: as unauthenticated as a changed one.
+  storage::Batch batch;
+  batch.Delete(Cf::kMeta, "audit/state-mac");
+  ASSERT_TRUE((*db)->Write(batch).ok());
+  EXPECT_EQ(AuditLog::Open(db->get(), &clock_, TestStateKey()).status().code(),
+            absl::StatusCode::kDataLoss);
 }
 
 TEST_F(AuditLogTest, InclusionProofsVerifyForEveryLeafAndSize) {
@@ -572,7 +632,8 @@ TEST_F(AuditLogTest, OpenDoesNotReadTheWholeLog) {
       rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableCount);
       rocksdb::get_perf_context()->Reset();
       const absl::Time start = absl::Now();
-      absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(db->get(), &clock_);
+      absl::StatusOr<std::unique_ptr<AuditLog>> log =
+          AuditLog::Open(db->get(), &clock_, TestStateKey());
       const absl::Duration took = absl::Now() - start;
       const rocksdb::PerfContext& perf = *rocksdb::get_perf_context();
       cost.value_bytes = std::max<uint64_t>(
@@ -883,6 +944,27 @@ TEST_F(AuditPruneTest, BoundaryAndPrunedFactsSurviveARestart) {
   ExpectNoEventBelow(15);
 }
 
+// A kept fact carries a MAC over its key and value: one moved to another record's key (or
+// edited, or forged without the key file) is refused rather than believed by the data check.
+TEST_F(AuditPruneTest, AMovedPrunedFactFailsAuthentication) {
+  OpenLog();
+  AppendHourly(10);
+  MakeDue(5);
+  ASSERT_TRUE(Prune(1, 1000, [&](const AuditEvent& event, AuditLog::PrunedFacts* facts) {
+                facts->Put(event.record_ids(0), "created");
+              }).ok());
+  ASSERT_TRUE(log_->ScanPrunedFacts([](absl::string_view, absl::string_view) {}).ok());
+  absl::StatusOr<std::optional<std::string>> row =
+      db_->Get(Cf::kMeta, "audit/pruned-facts/record-0");
+  ASSERT_TRUE(row.ok() && row->has_value());
+  EXPECT_EQ(row->value().substr(0, 7), "created");
+  storage::Batch batch;
+  batch.Put(Cf::kMeta, "audit/pruned-facts/record-9", **row);
+  ASSERT_TRUE(db_->Write(batch).ok());
+  EXPECT_EQ(log_->ScanPrunedFacts([](absl::string_view, absl::string_view) {}).code(),
+            absl::StatusCode::kDataLoss);
+}
+
 TEST_F(AuditPruneTest, AFailedWriteChangesNothing) {
   SwitchableFault fault;
   OpenLog("data", &fault);
@@ -962,7 +1044,8 @@ TEST_F(AuditPruneTest, OpenRefusesABoundaryThatDoesNotFitTheTree) {
       storage::Batch batch;
       batch.Put(Cf::kMeta, "audit/pruned", bad);
       ASSERT_TRUE((*db)->Write(batch).ok());
-      EXPECT_EQ(AuditLog::Open(db->get(), &clock_).status().code(), absl::StatusCode::kDataLoss);
+      EXPECT_EQ(AuditLog::Open(db->get(), &clock_, TestStateKey()).status().code(),
+            absl::StatusCode::kDataLoss);
     }
   }
 }

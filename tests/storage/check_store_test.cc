@@ -43,6 +43,9 @@ StoredCheck MakeCheck(int n, registry::v1::VettingResult result,
   return check;
 }
 
+// Every record the checks name is still stored.
+absl::StatusOr<bool> AllStored(absl::string_view) { return true; }
+
 class CheckStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -96,7 +99,7 @@ TEST_F(CheckStoreTest, ListsOnlyThePersonsChecksNewestFirstUpToTheLimit) {
   Record(kPersonA, 3, registry::v1::VETTING_RESULT_NOT_CLEAR);
   Record(kPersonA, 4, registry::v1::VETTING_RESULT_CLEAR);
 
-  auto all = checks_->List(kPersonA, 10);
+  auto all = checks_->List(kPersonA, 10, AllStored);
   ASSERT_TRUE(all.ok()) << all.status();
   ASSERT_EQ(all->size(), 3u);
   EXPECT_EQ((*all)[0].check_id(), MakeCheck(4, {}).summary().check_id());
@@ -105,12 +108,12 @@ TEST_F(CheckStoreTest, ListsOnlyThePersonsChecksNewestFirstUpToTheLimit) {
   EXPECT_EQ((*all)[1].result(), registry::v1::VETTING_RESULT_NOT_CLEAR);
   EXPECT_EQ((*all)[1].organisation(), kOrganisation);
 
-  auto newest = checks_->List(kPersonA, 1);
+  auto newest = checks_->List(kPersonA, 1, AllStored);
   ASSERT_TRUE(newest.ok()) << newest.status();
   ASSERT_EQ(newest->size(), 1u);
   EXPECT_EQ((*newest)[0].check_id(), MakeCheck(4, {}).summary().check_id());
 
-  auto none = checks_->List(std::string(32, 'c'), 10);
+  auto none = checks_->List(std::string(32, 'c'), 10, AllStored);
   ASSERT_TRUE(none.ok()) << none.status();
   EXPECT_TRUE(none->empty());
 }
@@ -148,7 +151,7 @@ TEST_F(CheckStoreTest, AValueMovedUnderAnotherPersonsKeyIsDataLoss) {
   Batch batch;
   batch.Put(Cf::kChecks, moved_key, rows[0].second);
   ASSERT_TRUE(db_->Write(batch).ok());
-  auto listed = checks_->List(kPersonB, 10);
+  auto listed = checks_->List(kPersonB, 10, AllStored);
   EXPECT_EQ(listed.status().code(), absl::StatusCode::kDataLoss) << listed.status();
 }
 
@@ -156,7 +159,7 @@ TEST_F(CheckStoreTest, AnotherKeyCannotOpenTheChecks) {
   Record(kPersonA, 1, registry::v1::VETTING_RESULT_CLEAR);
   auto other = CheckStore::Create(db_.get(), crypto::SecretBytes(std::string(32, 'x')));
   ASSERT_TRUE(other.ok()) << other.status();
-  auto listed = (*other)->List(kPersonA, 10);
+  auto listed = (*other)->List(kPersonA, 10, AllStored);
   EXPECT_EQ(listed.status().code(), absl::StatusCode::kDataLoss) << listed.status();
 }
 
@@ -172,7 +175,7 @@ TEST_F(CheckStoreTest, WithholdingRewritesOnlyTheChecksTheRecordDecided) {
   EXPECT_EQ(*rewritten, 1);
   ASSERT_TRUE(db_->Write(w.staged()).ok());
 
-  auto a = checks_->List(kPersonA, 10);
+  auto a = checks_->List(kPersonA, 10, AllStored);
   ASSERT_TRUE(a.ok()) << a.status();
   ASSERT_EQ(a->size(), 3u);
   // Newest first: 3, 2, 1.
@@ -187,10 +190,30 @@ TEST_F(CheckStoreTest, WithholdingRewritesOnlyTheChecksTheRecordDecided) {
   EXPECT_EQ((*a)[2].checked_at(), MakeCheck(1, {}).summary().checked_at());
 
   // Withholding is per person: B's check about the same record is B's erasure's to change.
-  auto b = checks_->List(kPersonB, 10);
+  auto b = checks_->List(kPersonB, 10, AllStored);
   ASSERT_TRUE(b.ok()) << b.status();
   ASSERT_EQ(b->size(), 1u);
   EXPECT_EQ((*b)[0].result(), registry::v1::VETTING_RESULT_NOT_CLEAR);
+
+  // A result whose deciding record is no longer stored is withheld when listed, whatever the
+  // stored check says (a row written back after the erasure is the registry's own, and
+  // authenticates).
+  const auto erased_gone = [](absl::string_view id) -> absl::StatusOr<bool> {
+    return id != "r-erased";
+  };
+  auto b_listed = checks_->List(kPersonB, 10, erased_gone);
+  ASSERT_TRUE(b_listed.ok()) << b_listed.status();
+  ASSERT_EQ(b_listed->size(), 1u);
+  EXPECT_EQ((*b_listed)[0].result(), registry::v1::VETTING_RESULT_UNSPECIFIED);
+  EXPECT_TRUE((*b_listed)[0].result_withheld());
+  auto a_listed = checks_->List(kPersonA, 10, erased_gone);
+  ASSERT_TRUE(a_listed.ok()) << a_listed.status();
+  EXPECT_EQ((*a_listed)[1].result(), registry::v1::VETTING_RESULT_NOT_CLEAR);  // r-kept
+  // A record that fails authentication is an error, not a withheld result.
+  const auto damaged = [](absl::string_view) -> absl::StatusOr<bool> {
+    return absl::DataLossError("authentication failed");
+  };
+  EXPECT_EQ(checks_->List(kPersonB, 10, damaged).status().code(), absl::StatusCode::kDataLoss);
 
   // A second pass finds nothing left to withhold.
   PendingWrite again;
