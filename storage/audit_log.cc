@@ -201,6 +201,16 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(Database* db, const Clo
   return log;
 }
 
+absl::Status AuditLog::SealStoredState(Database* db, const crypto::SecretBytes& state_key) {
+  ASSIGN_OR_RETURN(std::optional<std::string> state, db->Get(Cf::kMeta, kFrontierKey));
+  ASSIGN_OR_RETURN(std::optional<std::string> pruned, db->Get(Cf::kMeta, kPrunedKey));
+  ASSIGN_OR_RETURN(std::string mac,
+                   StateMac(state_key, state.value_or(""), pruned.value_or("")));
+  Batch batch;
+  batch.Put(Cf::kMeta, kStateMacKey, mac);
+  return db->Write(batch);
+}
+
 absl::StatusOr<uint64_t> AuditLog::Append(registry::v1::AuditEvent event,
                                           PendingWrite* mutations) {
   Writer w;

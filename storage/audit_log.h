@@ -113,6 +113,12 @@ class AuditLog {
   static absl::StatusOr<std::unique_ptr<AuditLog>> Open(Database* db, const Clock* clock,
                                                         const crypto::SecretBytes& state_key);
 
+  // Writes the MAC of the tree state and pruned record as they are stored in `db`, with no log
+  // open on it: what the holder of the key file can do in any case (registryd signs whatever
+  // state it authenticated). For tools and tests that rebuild a log as a key holder would;
+  // registryd never calls it. Without the key nobody can.
+  static absl::Status SealStoredState(Database* db, const crypto::SecretBytes& state_key);
+
   // Called after each group commit that was written, with how many events it held (metrics).
   // Set before the log is shared between threads; empty by default.
   void SetGroupObserver(std::function<void(size_t events)> observer) {

@@ -16,11 +16,14 @@
 #include "client/connection.h"
 #include "client/grpc_audit_log_source.h"
 #include "common/clock.h"
+#include "crypto/blind_index.h"
 #include "crypto/merkle.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "registry/v1/audit.pb.h"
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
+#include "server/key_file.h"
 #include "storage/audit_log.h"
 #include "storage/database.h"
 #include "tests/testing/audit_verify.h"
@@ -141,9 +144,22 @@ class AuditTamperTest : public ::testing::Test {
     ASSERT_TRUE(db->Write(batch).ok());
   }
 
+  // Authenticates the stored tree state as registryd would, with the key from the server's key
+  // file: the edits below are a key holder's (a registry operator rewriting its own log, or an
+  // intruder who also took the key file), which only the auditors' saved heads can catch.
+  // Without it the server refuses to open the log (ARewriteWithoutTheKeyFileStopsTheServer).
+  void SealWithTheKeyFile(Database* db) {
+    absl::StatusOr<server::KeyMaterial> keys = server::LoadKeyFile(server_->config().key_file());
+    ASSERT_TRUE(keys.ok()) << keys.status();
+    absl::StatusOr<crypto::SecretBytes> key =
+        crypto::DeriveKey(keys->derivation_root, storage::kAuditStateKeyPurpose);
+    ASSERT_TRUE(key.ok()) << key.status();
+    ASSERT_TRUE(storage::AuditLog::SealStoredState(db, *key).ok());
+  }
+
   // Replaces the whole stored log by `events` with a matching Merkle tree and frontier, in the
-  // layout of storage/audit_log.h: what an intruder with write access to the files would do to
-  // make the server itself serve a self-consistent but different log.
+  // layout of storage/audit_log.h, to make the server itself serve a self-consistent but
+  // different log (sealed afterwards with SealWithTheKeyFile).
   static void RewriteLog(Database* db, const std::vector<std::string>& events) {
     storage::Batch batch;
     for (Cf cf : {Cf::kAudit, Cf::kMerkle}) {
@@ -306,6 +322,7 @@ TEST_F(AuditTamperTest, TruncatedLogWithRebuiltTreeIsCaughtByTheSavedHead) {
     kept = events.size();
     ASSERT_LT(kept, verified_size_);
     RewriteLog(db.get(), events);
+    SealWithTheKeyFile(db.get());
   }
   // The rebuilt log is self-consistent: the server starts and serves it...
   ASSERT_TRUE(server_->Restart().ok());
@@ -314,6 +331,22 @@ TEST_F(AuditTamperTest, TruncatedLogWithRebuiltTreeIsCaughtByTheSavedHead) {
   // ...and a verifier without memory would even accept it: the saved head is what catches it.
   absl::StatusOr<AuditVerification> fresh = Verify(std::nullopt);
   EXPECT_TRUE(fresh.ok()) << fresh.status();
+}
+
+// The same rewrite by someone who can write the data folder but has no key file: the tree's
+// hashes are public, its authentication is not, and registryd refuses to open the log.
+TEST_F(AuditTamperTest, ARewriteWithoutTheKeyFileStopsTheServer) {
+  {
+    std::unique_ptr<Database> db = StopAndOpenDatabase();
+    ASSERT_NE(db, nullptr);
+    std::vector<std::string> events = AllEvents(db.get());
+    ASSERT_GT(events.size(), 10u);
+    events.resize(events.size() - 10);
+    RewriteLog(db.get(), events);
+  }
+  const absl::Status started = server_->Restart();
+  EXPECT_EQ(started.code(), absl::StatusCode::kDataLoss) << started;
+  EXPECT_THAT(std::string(started.message()), ::testing::HasSubstr("fails authentication"));
 }
 
 TEST_F(AuditTamperTest, ForkedHeadOfTheSameSizeIsCaught) {
@@ -327,6 +360,7 @@ TEST_F(AuditTamperTest, ForkedHeadOfTheSameSizeIsCaught) {
     events.resize(verified_size_);
     events[5] = EditRecordId(events[5]);
     RewriteLog(db.get(), events);
+    SealWithTheKeyFile(db.get());
   }
   ASSERT_TRUE(server_->Restart().ok());
   ExpectDataLossMentioning(VerifyFromState(/*full=*/false),
@@ -342,6 +376,7 @@ TEST_F(AuditTamperTest, ForkedLongerLogIsCaught) {
     ASSERT_GT(events.size(), verified_size_);
     events[3] = EditRecordId(events[3]);
     RewriteLog(db.get(), events);
+    SealWithTheKeyFile(db.get());
   }
   ASSERT_TRUE(server_->Restart().ok());
   ExpectDataLossMentioning(VerifyFromState(/*full=*/false), "forked");
@@ -446,6 +481,7 @@ TEST_F(PrunedAuditTamperTest, RaisedBoundaryHidingEventsIsCaught) {
     batch.Put(Cf::kMeta, "audit/pruned",
               EncodeU64(raised) + EncodeU64(raised + 1) + stored.substr(16));
     ASSERT_TRUE(db->Write(batch).ok());
+    SealWithTheKeyFile(db.get());
   }
   ASSERT_TRUE(server_->Restart().ok());
   EXPECT_EQ(server_->server()->audit_log()->CurrentPruned().size, pruned_ + 3);
@@ -463,6 +499,7 @@ TEST_F(PrunedAuditTamperTest, LoweredBoundaryIsCaught) {
     const std::string stored = Get(db.get(), Cf::kMeta, "audit/pruned");
     Put(db.get(), Cf::kMeta, "audit/pruned",
         EncodeU64(pruned_ - 2) + stored.substr(8));
+    SealWithTheKeyFile(db.get());
   }
   ASSERT_TRUE(server_->Restart().ok());
   ExpectDataLossMentioning(VerifyFromState(/*full=*/false), "the pruned prefix never shrinks");
