@@ -117,8 +117,23 @@ TEST_F(RetentionRulesTest, ALaterConvictionKeepsTheEarlierOneAndErasingItGivesIt
   EXPECT_EQ(Meta(second).employer_visible_until(), "2030-03-01");
   EXPECT_EQ(Meta(first).employer_visible_until(), "2030-03-01");
   EXPECT_EQ(Meta(first).delete_after(), "2035-03-01");
-  // With the new one disputed, the first alone decides: visible again, active, the same person.
+  // While the new one is disputed it keeps nothing visible: the first is spent on its own dates,
+  // and the disputed one refers (a spent record must not turn a dispute into NOT_CLEAR). Its
+  // deletion stays put off, in case the dispute ends in the record's favour.
   Dispute(second);
+  EXPECT_EQ(Meta(first).employer_visible_until(), "2024-01-10");
+  EXPECT_EQ(Meta(first).delete_after(), "2035-03-01");
+  EXPECT_EQ(Vet(), v1::VETTING_RESULT_REFER);
+  // Confirmed: the first counts again, as long as the new one.
+  {
+    grpc::ClientContext ctx;
+    v1::ResolveDisputeRequest resolve;
+    resolve.set_record_id(second);
+    resolve.set_reason("the court confirmed the identity");
+    v1::RecordStatusResponse resp;
+    ASSERT_TRUE(Clerk()->ResolveDispute(&ctx, resolve, &resp).ok());
+  }
+  EXPECT_EQ(Meta(first).employer_visible_until(), "2030-03-01");
   EXPECT_EQ(Vet(), v1::VETTING_RESULT_NOT_CLEAR);
 
   // Amending the later one recomputes the earlier one.
