@@ -196,7 +196,7 @@ absl::Status PreloadRecords(const PreloadOptions& options, const RecordGenerator
 absl::Status PreloadAudit(const PreloadOptions& options, storage::Database* db) {
   ASSIGN_OR_RETURN(server::KeyMaterial keys, server::LoadKeyFile(options.key_file));
   ASSIGN_OR_RETURN(crypto::SecretBytes state_key,
-                   crypto::DeriveKey(keys.derivation_root, storage::kAuditStateKeyPurpose));
+                   crypto::DeriveKey(keys.derivation_root, storage::kAuditLogKeyPurpose));
   ASSIGN_OR_RETURN(std::unique_ptr<storage::AuditLog> log,
                    storage::AuditLog::Open(db, SystemClock::Get(), state_key));
   Progress progress(options.progress, "audit events", options.audit_events);

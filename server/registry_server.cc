@@ -91,9 +91,9 @@ absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& confi
   ASSIGN_OR_RETURN(st.records, storage::RecordStore::Create(st.db.get(), st.keys.get(),
                                                             st.derivation_root,
                                                             st.normalizer.get()));
-  ASSIGN_OR_RETURN(crypto::SecretBytes audit_state_key,
-                   crypto::DeriveKey(st.derivation_root, storage::kAuditStateKeyPurpose));
-  ASSIGN_OR_RETURN(st.audit, storage::AuditLog::Open(st.db.get(), clock, audit_state_key));
+  ASSIGN_OR_RETURN(crypto::SecretBytes audit_log_key,
+                   crypto::DeriveKey(st.derivation_root, storage::kAuditLogKeyPurpose));
+  ASSIGN_OR_RETURN(st.audit, storage::AuditLog::Open(st.db.get(), clock, audit_log_key));
   ASSIGN_OR_RETURN(crypto::SecretBytes checks_key,
                    crypto::DeriveKey(st.derivation_root, kChecksPurpose));
   ASSIGN_OR_RETURN(st.checks, storage::CheckStore::Create(st.db.get(), checks_key));

@@ -8,6 +8,8 @@
 #include "common/public_status.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
+#include "crypto/aes_gcm.h"
+#include "crypto/blind_index.h"
 #include "crypto/hmac.h"
 
 namespace registry::storage {
@@ -21,6 +23,7 @@ constexpr char kPrunedFactsPrefix[] = "audit/pruned-facts/";
 constexpr char kStateMacKey[] = "audit/state-mac";
 constexpr char kStateMacLabel[] = "kjc-registry/audit-state/v1|";
 constexpr char kFactMacLabel[] = "kjc-registry/audit-pruned-fact/v1|";
+constexpr char kEventAadLabel[] = "kjc-registry/audit-event/v1|";
 // At most this many events share one write and fsync.
 constexpr size_t kMaxGroup = 512;
 
@@ -61,6 +64,15 @@ absl::StatusOr<std::string> FactMac(const crypto::SecretBytes& key, absl::string
       key, absl::StrCat(kFactMacLabel, EncodeU64(fact_key.size()), fact_key, value));
 }
 
+// What an event's seal binds it to: its index.
+std::string EventAad(uint64_t index) { return absl::StrCat(kEventAadLabel, EncodeU64(index)); }
+
+absl::Status EventFailsAuthentication(uint64_t index) {
+  return PublicError(absl::DataLossError(absl::StrCat(
+      "audit event ", index, " fails authentication: it was changed, moved from another index or "
+      "written without the key file")));
+}
+
 // The public error for a range that starts in the pruned prefix: it names where the log starts
 // now, so that nobody takes a deliberate deletion for a gap or a short answer.
 absl::Status PrunedError(const AuditLog::Pruned& p) {
@@ -73,6 +85,44 @@ absl::Status PrunedError(const AuditLog::Pruned& p) {
 
 std::string SerializeEvent(const registry::v1::AuditEvent& event) {
   return DeterministicBytes(event);
+}
+
+// The two working keys, derived from the log's key.
+struct AuditLog::Keys {
+  crypto::SecretBytes state;
+  std::unique_ptr<crypto::AesGcm> events;
+
+  static absl::StatusOr<std::unique_ptr<Keys>> Derive(const crypto::SecretBytes& log_key) {
+    if (log_key.size() != 32) return absl::InvalidArgumentError("audit log key: 32 bytes");
+    auto keys = std::make_unique<Keys>();
+    ASSIGN_OR_RETURN(keys->state, crypto::DeriveKey(log_key, kAuditStateKeyLabel));
+    ASSIGN_OR_RETURN(crypto::SecretBytes event_key,
+                     crypto::DeriveKey(log_key, kAuditEventKeyLabel));
+    ASSIGN_OR_RETURN(keys->events, crypto::AesGcm::Create(event_key));
+    return keys;
+  }
+
+  absl::StatusOr<std::string> Seal(uint64_t index, absl::string_view event) const {
+    return events->Encrypt(event, EventAad(index));
+  }
+
+  absl::StatusOr<std::string> Open(uint64_t index, absl::string_view stored) const {
+    absl::StatusOr<std::string> event = events->Decrypt(stored, EventAad(index));
+    if (!event.ok()) return EventFailsAuthentication(index);
+    return event;
+  }
+};
+
+absl::StatusOr<std::string> AuditLog::SealEvent(const crypto::SecretBytes& log_key,
+                                                uint64_t index, absl::string_view event) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Keys> keys, Keys::Derive(log_key));
+  return keys->Seal(index, event);
+}
+
+absl::StatusOr<std::string> AuditLog::OpenEvent(const crypto::SecretBytes& log_key,
+                                                uint64_t index, absl::string_view stored) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Keys> keys, Keys::Derive(log_key));
+  return keys->Open(index, stored);
 }
 
 // What a pruning writer adds to its group: the boundary it sets, and the clock reading its
@@ -126,11 +176,11 @@ class AuditLog::StoredNodes : public merkle::NodeReader {
   Database* db_;
 };
 
-AuditLog::AuditLog(Database* db, const Clock* clock, const crypto::SecretBytes& state_key,
+AuditLog::AuditLog(Database* db, const Clock* clock, std::unique_ptr<Keys> keys,
                    merkle::CompactRange frontier, Pruned pruned)
     : db_(db),
       clock_(clock),
-      state_key_(state_key),
+      keys_(std::move(keys)),
       nodes_(std::make_unique<StoredNodes>(db)),
       frontier_(std::move(frontier)),
       pruned_(std::move(pruned)) {}
@@ -138,15 +188,15 @@ AuditLog::AuditLog(Database* db, const Clock* clock, const crypto::SecretBytes& 
 AuditLog::~AuditLog() = default;
 
 absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(Database* db, const Clock* clock,
-                                                         const crypto::SecretBytes& state_key) {
-  if (state_key.size() != 32) return absl::InvalidArgumentError("audit state key: 32 bytes");
+                                                         const crypto::SecretBytes& log_key) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Keys> keys, Keys::Derive(log_key));
   ASSIGN_OR_RETURN(std::optional<std::string> state, db->Get(Cf::kMeta, kFrontierKey));
   ASSIGN_OR_RETURN(std::optional<std::string> pruned_state, db->Get(Cf::kMeta, kPrunedKey));
   ASSIGN_OR_RETURN(std::optional<std::string> mac, db->Get(Cf::kMeta, kStateMacKey));
   // Before anything stored is believed: only a log never written has no MAC.
   if (state.has_value() || pruned_state.has_value() || mac.has_value()) {
     ASSIGN_OR_RETURN(std::string expected,
-                     StateMac(state_key, state.value_or(""), pruned_state.value_or("")));
+                     StateMac(keys->state, state.value_or(""), pruned_state.value_or("")));
     if (!mac.has_value() || !crypto::ConstantTimeEquals(*mac, expected)) {
       return absl::DataLossError(
           "audit log state fails authentication: its tree state or pruned prefix was changed "
@@ -166,15 +216,22 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(Database* db, const Clo
     }
   }
   std::unique_ptr<AuditLog> log(
-      new AuditLog(db, clock, state_key, std::move(frontier), std::move(pruned)));
+      new AuditLog(db, clock, std::move(keys), std::move(frontier), std::move(pruned)));
   const uint64_t size = log->frontier_.size();
   // Cheap integrity checks, independent of the log's length: the last event exists and hashes
   // to the stored leaf, and nothing lies beyond it.
   ASSIGN_OR_RETURN(std::optional<std::string> beyond, db->Get(Cf::kAudit, EncodeU64(size)));
   if (beyond.has_value()) return absl::DataLossError("audit log has events beyond its tree");
   if (size > 0) {
-    ASSIGN_OR_RETURN(std::optional<std::string> last, db->Get(Cf::kAudit, EncodeU64(size - 1)));
-    if (!last.has_value()) return absl::DataLossError("audit log's last event is missing");
+    ASSIGN_OR_RETURN(std::optional<std::string> stored,
+                     db->Get(Cf::kAudit, EncodeU64(size - 1)));
+    if (!stored.has_value()) return absl::DataLossError("audit log's last event is missing");
+    absl::StatusOr<std::string> last = log->keys_->Open(size - 1, *stored);
+    if (!last.ok()) {
+      return absl::DataLossError(
+          "audit log's last event fails authentication (changed, moved or written without the "
+          "key file)");
+    }
     ASSIGN_OR_RETURN(std::string leaf, log->nodes_->Node(0, size - 1));
     if (merkle::HashLeaf(*last) != leaf) {
       return absl::DataLossError("audit log's last event does not match its tree");
@@ -201,11 +258,12 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(Database* db, const Clo
   return log;
 }
 
-absl::Status AuditLog::SealStoredState(Database* db, const crypto::SecretBytes& state_key) {
+absl::Status AuditLog::SealStoredState(Database* db, const crypto::SecretBytes& log_key) {
+  ASSIGN_OR_RETURN(std::unique_ptr<Keys> keys, Keys::Derive(log_key));
   ASSIGN_OR_RETURN(std::optional<std::string> state, db->Get(Cf::kMeta, kFrontierKey));
   ASSIGN_OR_RETURN(std::optional<std::string> pruned, db->Get(Cf::kMeta, kPrunedKey));
   ASSIGN_OR_RETURN(std::string mac,
-                   StateMac(state_key, state.value_or(""), pruned.value_or("")));
+                   StateMac(keys->state, state.value_or(""), pruned.value_or("")));
   Batch batch;
   batch.Put(Cf::kMeta, kStateMacKey, mac);
   return db->Write(batch);
@@ -292,7 +350,8 @@ absl::Status AuditLog::WriteGroup(const std::vector<Writer*>& group,
     w->event.set_sequence(w->sequence);
     w->event.set_time(FormatInstant(now, /*micros=*/true));
     const std::string bytes = SerializeEvent(w->event);
-    batch.Put(Cf::kAudit, EncodeU64(w->sequence), bytes);
+    ASSIGN_OR_RETURN(std::string sealed, keys_->Seal(w->sequence, bytes));
+    batch.Put(Cf::kAudit, EncodeU64(w->sequence), sealed);
     frontier->Append(merkle::HashLeaf(bytes), [&](int level, uint64_t index,
                                                  absl::string_view hash) {
       batch.Put(Cf::kMerkle, NodeKey(level, index),
@@ -314,7 +373,7 @@ absl::Status AuditLog::WriteGroup(const std::vector<Writer*>& group,
     if (pruned_.size > 0) pruned_bytes = EncodePruned(pruned_);
   }
   const std::string state = frontier->Serialize();
-  ASSIGN_OR_RETURN(std::string mac, StateMac(state_key_, state, pruned_bytes));
+  ASSIGN_OR_RETURN(std::string mac, StateMac(keys_->state, state, pruned_bytes));
   batch.Put(Cf::kMeta, kFrontierKey, state);
   batch.Put(Cf::kMeta, kStateMacKey, mac);
   batches.push_back(&batch);
@@ -347,7 +406,7 @@ absl::StatusOr<std::string> AuditLog::ReadEvent(uint64_t index) const {
   if (index < pruned_.size) return PrunedError(pruned_);
   ASSIGN_OR_RETURN(std::optional<std::string> v, db_->Get(Cf::kAudit, EncodeU64(index)));
   if (!v.has_value()) return absl::DataLossError("audit event missing");
-  return *std::move(v);
+  return keys_->Open(index, *v);
 }
 
 absl::StatusOr<std::unique_ptr<Iterator>> AuditLog::OpenScan(bool retained, uint64_t* start,
@@ -391,7 +450,8 @@ absl::Status AuditLog::ScanFrom(bool retained, uint64_t start, uint64_t end,
           absl::DataLossError(absl::StrCat("audit event ", expected, " is missing")));
     }
     ++expected;
-    if (!fn(index, it->value())) {
+    ASSIGN_OR_RETURN(std::string event, keys_->Open(index, it->value()));
+    if (!fn(index, event)) {
       return absl::OkStatus();
     }
   }
@@ -419,7 +479,7 @@ absl::StatusOr<AuditLog::PruneResult> AuditLog::Prune(uint32_t retention_days,
   result.from = from;
   result.to = from;
   Batch mutations;
-  PrunedFacts facts(&mutations, &state_key_);
+  PrunedFacts facts(&mutations, &keys_->state);
   // Events and their leaves side by side: both families are keyed by index in big-endian order
   // (leaves as level 0), so two iterators walk them in step. Only what the tree commits to is
   // believed, so an event edited to look old cannot get itself (or its predecessors) deleted,
@@ -434,15 +494,20 @@ absl::StatusOr<AuditLog::PruneResult> AuditLog::Prune(uint32_t retention_days,
       return absl::DataLossError(
           absl::StrCat("audit event ", index, " is missing; audit retention stopped before it"));
     }
+    absl::StatusOr<std::string> bytes = keys_->Open(index, events->value());
+    if (!bytes.ok()) {
+      return absl::DataLossError(absl::StrCat(
+          "audit event ", index, " fails authentication; audit retention stopped before it"));
+    }
     const std::string leaf_key = NodeKey(0, index);
     if (!leaves->Valid() || leaves->key() != leaf_key ||
-        merkle::HashLeaf(events->value()) != leaves->value()) {
+        merkle::HashLeaf(*bytes) != leaves->value()) {
       return absl::DataLossError(absl::StrCat(
           "audit event ", index, " does not match its tree leaf; audit retention stopped "
           "before it"));
     }
     registry::v1::AuditEvent stored;
-    if (!stored.ParseFromArray(events->value().data(), static_cast<int>(events->value().size()))) {
+    if (!stored.ParseFromString(*bytes)) {
       return absl::DataLossError(
           absl::StrCat("audit event ", index, " does not decode; audit retention stopped"));
     }
@@ -502,7 +567,7 @@ absl::Status AuditLog::ScanPrunedFacts(
       return absl::DataLossError("audit retention's kept fact fails authentication");
     }
     const absl::string_view value = stored.substr(0, stored.size() - crypto::kHmacSha256Size);
-    ASSIGN_OR_RETURN(std::string mac, FactMac(state_key_, fact_key, value));
+    ASSIGN_OR_RETURN(std::string mac, FactMac(keys_->state, fact_key, value));
     if (!crypto::ConstantTimeEquals(mac, stored.substr(value.size()))) {
       return absl::DataLossError("audit retention's kept fact fails authentication");
     }

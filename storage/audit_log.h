@@ -12,7 +12,10 @@
 //   ASSIGN_OR_RETURN(uint64_t seq, log->Append(std::move(event), &changes));
 //
 // Storage layout:
-//   audit  key u64be sequence             -> the event's deterministic protobuf bytes (the leaf)
+//   audit  key u64be sequence             -> the event's deterministic protobuf bytes, sealed:
+//                                            AES-256-GCM under the event key, a random nonce,
+//                                            associated data kEventAadLabel || u64be sequence
+//                                            (crypto/aes_gcm.h: nonce || ciphertext || tag)
 //   merkle key u8 level || u64be index    -> SHA-256 of the perfect subtree of 2^level leaves
 //                                            starting at leaf index * 2^level (RFC 6962 hashing)
 //   meta   key "audit/frontier"           -> crypto::merkle::CompactRange::Serialize() of the tree
@@ -22,10 +25,17 @@
 //                                            || HMAC-SHA256(state key, k, value)
 //   meta   key "audit/state-mac"          -> HMAC-SHA256(state key, frontier, pruned record)
 // Start-up reads the frontier, checks its MAC, and checks the last leaf against the stored hash:
-// O(log n), not O(n). The hashes are public (anyone can recompute a tree), the state key is not:
-// it is derived from the key file (kAuditStateKeyPurpose), so whoever can write the data folder
-// but lacks the key file cannot append, drop or edit events and fix the tree up to match. They
-// can only put back a whole earlier state (a rollback), which auditors' saved heads catch.
+// O(log n), not O(n). The leaves are the hashes of the events' plaintext bytes, which is what
+// auditors receive and hash. The hashes are public (anyone can recompute a tree), the keys are
+// not: the log's key is derived from the key file (kAuditLogKeyPurpose), and from it the state
+// key and the event key (kAuditStateKeyLabel, kAuditEventKeyLabel). Whoever can read the data
+// folder or a backup but lacks the key file learns nothing from the events (who called, what,
+// about which record, with which outcome), only their number, sizes and positions. Whoever can
+// write it cannot append, drop or edit events and fix the tree up to match; an event edited or
+// moved to another index fails authentication when it is read (DataLoss naming it). They can
+// only put back a whole earlier state (a rollback), which auditors' saved heads catch.
+// Random 96-bit nonces keep the event key safe for 2^32 events (SP 800-38D 8.3), three orders
+// of magnitude above what a registry of this size writes in its lifetime (docs/security.md).
 //
 // Retention (Prune): the bytes of the oldest events, always a contiguous prefix [0, P), are
 // deleted, and only those dated before the retention limit. Every `merkle` node stays, so the
@@ -57,9 +67,12 @@
 
 namespace registry::storage {
 
-// The HKDF purpose of the key that authenticates the log's stored state (crypto::DeriveKey from
-// the key file's root).
-inline constexpr char kAuditStateKeyPurpose[] = "mac/audit-state/v1";
+// The HKDF purpose of the log's key (crypto::DeriveKey from the key file's root). The log derives
+// its two working keys from it with these purposes: one authenticates the stored tree state and
+// pruned prefix (HMAC-SHA256), the other seals the events (AES-256-GCM).
+inline constexpr char kAuditLogKeyPurpose[] = "audit-log/v1";
+inline constexpr char kAuditStateKeyLabel[] = "mac/audit-state/v1";
+inline constexpr char kAuditEventKeyLabel[] = "encryption/audit-events/aes-256-gcm/v1";
 
 // The byte form of an event as it enters the log: common/deterministic_bytes.h.
 // Our AuditEvent has no map fields, so this is fields in number order.
@@ -106,18 +119,26 @@ class AuditLog {
     absl::Status status_;
   };
 
-  // Opens the log stored in db (not owned). `state_key` (32 bytes, derived from the key file
-  // with kAuditStateKeyPurpose) authenticates the stored tree state and pruned prefix. DataLoss
-  // when that state fails authentication (edited, or written without the key) or does not match
-  // the stored events.
+  // Opens the log stored in db (not owned). `log_key` (32 bytes, derived from the key file
+  // with kAuditLogKeyPurpose) seals the events and authenticates the stored tree state and
+  // pruned prefix. DataLoss when that state fails authentication (edited, or written without the
+  // key), or when the last event fails authentication or does not match the tree.
   static absl::StatusOr<std::unique_ptr<AuditLog>> Open(Database* db, const Clock* clock,
-                                                        const crypto::SecretBytes& state_key);
+                                                        const crypto::SecretBytes& log_key);
 
-  // Writes the MAC of the tree state and pruned record as they are stored in `db`, with no log
-  // open on it: what the holder of the key file can do in any case (registryd signs whatever
-  // state it authenticated). For tools and tests that rebuild a log as a key holder would;
-  // registryd never calls it. Without the key nobody can.
-  static absl::Status SealStoredState(Database* db, const crypto::SecretBytes& state_key);
+  // What the holder of the key file can do in any case (registryd signs whatever state it
+  // authenticated), with no log open on the database: for tools and tests that rebuild a log as a
+  // key holder would. registryd never calls them. Without the key nobody can.
+  //
+  // Writes the MAC of the tree state and pruned record as they are stored in `db`.
+  static absl::Status SealStoredState(Database* db, const crypto::SecretBytes& log_key);
+  // The stored form of the event bytes `event` at `index`, as Append writes it.
+  static absl::StatusOr<std::string> SealEvent(const crypto::SecretBytes& log_key, uint64_t index,
+                                               absl::string_view event);
+  // The event bytes of the stored form `stored` at `index`. DataLoss when it fails
+  // authentication (edited, moved from another index, or sealed under another key).
+  static absl::StatusOr<std::string> OpenEvent(const crypto::SecretBytes& log_key, uint64_t index,
+                                               absl::string_view stored);
 
   // Called after each group commit that was written, with how many events it held (metrics).
   // Set before the log is shared between threads; empty by default.
@@ -144,12 +165,14 @@ class AuditLog {
   // from there would return, naming the boundary.
   absl::Status RequireRetained(uint64_t start) const;
 
-  // The stored bytes of event `index`. NotFound past the end; OutOfRange below the pruned prefix;
-  // DataLoss when missing inside the retained log.
+  // The bytes of event `index` (opened: what its tree leaf hashes). NotFound past the end;
+  // OutOfRange below the pruned prefix; DataLoss when missing inside the retained log or when it
+  // fails authentication.
   absl::StatusOr<std::string> ReadEvent(uint64_t index) const;
 
-  // Calls fn(index, bytes) for events in [start, end) in order until fn returns false. DataLoss
-  // when an event inside the log is missing (the calls before it have been made); OutOfRange
+  // Calls fn(index, bytes) for events in [start, end) in order until fn returns false; `bytes`
+  // are the opened event, valid during the call. DataLoss when an event inside the log is missing
+  // or fails authentication (the calls before it have been made); OutOfRange
   // (a public error naming the boundary) when start is below the pruned prefix and the range is
   // not empty. `cache`: BlockCache::kBypass for a scan of the whole log (database.h).
   absl::Status Scan(uint64_t start, uint64_t end,
@@ -198,7 +221,9 @@ class AuditLog {
   struct PrunePlan;
   class StoredNodes;
 
-  AuditLog(Database* db, const Clock* clock, const crypto::SecretBytes& state_key,
+  struct Keys;
+
+  AuditLog(Database* db, const Clock* clock, std::unique_ptr<Keys> keys,
            crypto::merkle::CompactRange frontier, Pruned pruned);
 
   // Queues w and returns once its group is written (or failed).
@@ -220,7 +245,7 @@ class AuditLog {
 
   Database* const db_;
   const Clock* const clock_;
-  const crypto::SecretBytes state_key_;
+  const std::unique_ptr<const Keys> keys_;
   std::unique_ptr<StoredNodes> nodes_;
 
   mutable absl::Mutex mu_;

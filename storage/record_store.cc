@@ -32,7 +32,7 @@ constexpr size_t kRecordIdSize = kIdSize;  // hex characters
 constexpr char kFieldSet[] = "person,conviction,reason,dates";
 constexpr char kKeyCheckKey[] = "keys/check";
 constexpr char kSchemaKey[] = "schema/version";
-constexpr char kSchemaVersion[] = "4";
+constexpr char kSchemaVersion[] = "5";
 constexpr char kDatesRulesKey[] = "dates/rules";
 constexpr char kHeadMacLabel[] = "kjc-registry/head/v1";
 constexpr char kIndexMacLabel[] = "kjc-registry/index-row/v1|";
@@ -144,8 +144,8 @@ absl::StatusOr<std::unique_ptr<RecordStore>> RecordStore::Create(
     return absl::FailedPreconditionError(absl::StrCat(
         "the database is in storage schema ", schema.value_or("1"), "; this registryd reads schema ",
         kSchemaVersion, " only (schema 1 kept registry dates in plaintext, schema 2 had no loose "
-        "name index, schema 3 no authenticated audit state nor erased-conviction rows): export "
-        "and re-import"));
+        "name index, schema 3 no authenticated audit state nor erased-conviction rows, schema 4 "
+        "kept audit events in plaintext): export and re-import"));
   }
   std::unique_ptr<RecordStore> store(new RecordStore(
       db, keys, normalizer, std::move(pn), std::move(name), std::move(dedup), std::move(loose),

@@ -118,7 +118,7 @@ TEST(PreloadStoreTest, ManyBatchesAreWrittenAndReadable) {
   meta.now = "2026-01-01T00:00:00Z";
   EXPECT_EQ((*store)->PrepareCreate(again.person(), again.conviction(), meta).status().code(),
             absl::StatusCode::kAlreadyExists);
-  auto state_key = crypto::DeriveKey(material->derivation_root, storage::kAuditStateKeyPurpose);
+  auto state_key = crypto::DeriveKey(material->derivation_root, storage::kAuditLogKeyPurpose);
   ASSERT_TRUE(state_key.ok()) << state_key.status();
   auto log = storage::AuditLog::Open(db->get(), SystemClock::Get(), *state_key);
   ASSERT_TRUE(log.ok()) << log.status();

@@ -122,14 +122,43 @@ class AuditTamperTest : public ::testing::Test {
     return testing::OpenStoppedDatabase(*server_);
   }
 
-  static std::vector<std::string> AllEvents(Database* db) {
+  // The audit log's key, from the server's key file: edits made with it are a key holder's (a
+  // registry operator rewriting its own log, or an intruder who also took the key file), which
+  // only the auditors' saved heads can catch. Without it, events can be neither read nor
+  // written, and the server refuses a log whose state was changed
+  // (ARewriteWithoutTheKeyFileStopsTheServer, EventEditedWithoutTheKeyFileIsNamedByTheServer).
+  crypto::SecretBytes LogKey() const { return testing::AuditLogKeyOf(*server_); }
+
+  // Every stored event, opened with the key.
+  std::vector<std::string> AllEvents(Database* db) const {
     std::vector<std::string> events;
     auto it = db->NewIterator(Cf::kAudit);
     for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      EXPECT_EQ(storage::DecodeU64(absl::string_view(it->key().data(), 8)), events.size());
-      events.emplace_back(it->value().data(), it->value().size());
+      const uint64_t index = storage::DecodeU64(absl::string_view(it->key().data(), 8));
+      EXPECT_EQ(index, events.size());
+      events.push_back(OpenEvent(index, it->value()));
     }
     return events;
+  }
+
+  std::string OpenEvent(uint64_t index, absl::string_view stored) const {
+    absl::StatusOr<std::string> opened = storage::AuditLog::OpenEvent(LogKey(), index, stored);
+    EXPECT_TRUE(opened.ok()) << opened.status();
+    return opened.value_or("");
+  }
+
+  std::string SealEvent(uint64_t index, absl::string_view bytes) const {
+    absl::StatusOr<std::string> sealed = storage::AuditLog::SealEvent(LogKey(), index, bytes);
+    EXPECT_TRUE(sealed.ok()) << sealed.status();
+    return sealed.value_or("");
+  }
+
+  // Event `index` as a key holder reads it, and writes it back.
+  std::string GetEvent(Database* db, uint64_t index) const {
+    return OpenEvent(index, Get(db, Cf::kAudit, EncodeU64(index)));
+  }
+  void PutEvent(Database* db, uint64_t index, const std::string& bytes) const {
+    Put(db, Cf::kAudit, EncodeU64(index), SealEvent(index, bytes));
   }
 
   static std::string Get(Database* db, Cf cf, const std::string& key) {
@@ -145,22 +174,15 @@ class AuditTamperTest : public ::testing::Test {
   }
 
   // Authenticates the stored tree state as registryd would, with the key from the server's key
-  // file: the edits below are a key holder's (a registry operator rewriting its own log, or an
-  // intruder who also took the key file), which only the auditors' saved heads can catch.
-  // Without it the server refuses to open the log (ARewriteWithoutTheKeyFileStopsTheServer).
+  // file (LogKey).
   void SealWithTheKeyFile(Database* db) {
-    absl::StatusOr<server::KeyMaterial> keys = server::LoadKeyFile(server_->config().key_file());
-    ASSERT_TRUE(keys.ok()) << keys.status();
-    absl::StatusOr<crypto::SecretBytes> key =
-        crypto::DeriveKey(keys->derivation_root, storage::kAuditStateKeyPurpose);
-    ASSERT_TRUE(key.ok()) << key.status();
-    ASSERT_TRUE(storage::AuditLog::SealStoredState(db, *key).ok());
+    ASSERT_TRUE(storage::AuditLog::SealStoredState(db, LogKey()).ok());
   }
 
-  // Replaces the whole stored log by `events` with a matching Merkle tree and frontier, in the
-  // layout of storage/audit_log.h, to make the server itself serve a self-consistent but
-  // different log (sealed afterwards with SealWithTheKeyFile).
-  static void RewriteLog(Database* db, const std::vector<std::string>& events) {
+  // Replaces the whole stored log by `events` (sealed with LogKey) with a matching Merkle tree
+  // and frontier, in the layout of storage/audit_log.h, to make the server itself serve a
+  // self-consistent but different log (its state sealed afterwards with SealWithTheKeyFile).
+  void RewriteLog(Database* db, const std::vector<std::string>& events) const {
     storage::Batch batch;
     for (Cf cf : {Cf::kAudit, Cf::kMerkle}) {
       auto it = db->NewIterator(cf);
@@ -168,7 +190,7 @@ class AuditTamperTest : public ::testing::Test {
     }
     merkle::CompactRange range;
     for (size_t i = 0; i < events.size(); ++i) {
-      batch.Put(Cf::kAudit, EncodeU64(i), events[i]);
+      batch.Put(Cf::kAudit, EncodeU64(i), SealEvent(i, events[i]));
       range.Append(merkle::HashLeaf(events[i]),
                    [&](int level, uint64_t index, absl::string_view hash) {
                      std::string key(1, static_cast<char>(level));
@@ -225,7 +247,7 @@ TEST_F(AuditTamperTest, EditedLastEventStopsTheServerFromStarting) {
     v1::AuditEvent event;
     ASSERT_TRUE(event.ParseFromString(events[last]));
     event.set_actor(event.actor() + "x");
-    Put(db.get(), Cf::kAudit, EncodeU64(last), storage::SerializeEvent(event));
+    PutEvent(db.get(), last, storage::SerializeEvent(event));
   }
   EXPECT_EQ(server_->Restart().code(), absl::StatusCode::kDataLoss);
 }
@@ -235,17 +257,34 @@ TEST_F(AuditTamperTest, EditedMiddleEventIsNamed) {
   {
     std::unique_ptr<Database> db = StopAndOpenDatabase();
     ASSERT_NE(db, nullptr);
-    const std::string original = Get(db.get(), Cf::kAudit, EncodeU64(kEdited));
+    const std::string original = GetEvent(db.get(), kEdited);
     const std::string edited = EditRecordId(original);
     ASSERT_NE(edited, original);
     ASSERT_EQ(edited.size(), original.size());
-    Put(db.get(), Cf::kAudit, EncodeU64(kEdited), edited);
+    PutEvent(db.get(), kEdited, edited);
   }
   // Start-up checks only the last event, so the server runs; the auditor's full check finds it.
   ASSERT_TRUE(server_->Restart().ok());
   ExpectDataLossMentioning(VerifyFromState(), absl::StrCat("event ", kEdited, " "));
   // Also without a saved state: the downloaded events do not match the signed root.
   ExpectDataLossMentioning(Verify(std::nullopt), absl::StrCat("event ", kEdited, " "));
+}
+
+// Without the key file an event cannot even be read, and a changed one fails authentication: the
+// server stops the stream there and names it, before serving anything of it.
+TEST_F(AuditTamperTest, EventEditedWithoutTheKeyFileIsNamedByTheServer) {
+  constexpr uint64_t kEdited = 17;
+  {
+    std::unique_ptr<Database> db = StopAndOpenDatabase();
+    ASSERT_NE(db, nullptr);
+    std::string stored = Get(db.get(), Cf::kAudit, EncodeU64(kEdited));
+    ASSERT_GT(stored.size(), 40u);
+    stored[stored.size() / 2] ^= 0x20;
+    Put(db.get(), Cf::kAudit, EncodeU64(kEdited), stored);
+  }
+  ASSERT_TRUE(server_->Restart().ok());
+  ExpectDataLossMentioning(VerifyFromState(),
+                           absl::StrCat("audit event ", kEdited, " fails authentication"));
 }
 
 TEST_F(AuditTamperTest, DeletedMiddleEventIsMissing) {
@@ -298,12 +337,12 @@ TEST_F(AuditTamperTest, SwappedEventsAreCaught) {
   {
     std::unique_ptr<Database> db = StopAndOpenDatabase();
     ASSERT_NE(db, nullptr);
-    const std::string a = Get(db.get(), Cf::kAudit, EncodeU64(kFirst));
-    const std::string b = Get(db.get(), Cf::kAudit, EncodeU64(kSecond));
+    const std::string a = GetEvent(db.get(), kFirst);
+    const std::string b = GetEvent(db.get(), kSecond);
     ASSERT_NE(a, b);
     storage::Batch batch;
-    batch.Put(Cf::kAudit, EncodeU64(kFirst), b);
-    batch.Put(Cf::kAudit, EncodeU64(kSecond), a);
+    batch.Put(Cf::kAudit, EncodeU64(kFirst), SealEvent(kFirst, b));
+    batch.Put(Cf::kAudit, EncodeU64(kSecond), SealEvent(kSecond, a));
     ASSERT_TRUE(db->Write(batch).ok());
   }
   ASSERT_TRUE(server_->Restart().ok());
@@ -333,16 +372,30 @@ TEST_F(AuditTamperTest, TruncatedLogWithRebuiltTreeIsCaughtByTheSavedHead) {
   EXPECT_TRUE(fresh.ok()) << fresh.status();
 }
 
-// The same rewrite by someone who can write the data folder but has no key file: the tree's
-// hashes are public, its authentication is not, and registryd refuses to open the log.
+// The same truncation by someone who can write the data folder but has no key file: the events
+// they keep stay sealed as they were, and the tree's hashes are public, so they can rebuild the
+// tree state from the stored leaves; its authentication they cannot, and registryd refuses to
+// open the log.
 TEST_F(AuditTamperTest, ARewriteWithoutTheKeyFileStopsTheServer) {
   {
     std::unique_ptr<Database> db = StopAndOpenDatabase();
     ASSERT_NE(db, nullptr);
-    std::vector<std::string> events = AllEvents(db.get());
-    ASSERT_GT(events.size(), 10u);
-    events.resize(events.size() - 10);
-    RewriteLog(db.get(), events);
+    const uint64_t size = AllEvents(db.get()).size();
+    ASSERT_GT(size, 10u);
+    const uint64_t kept = size - 10;
+    storage::Batch batch;
+    batch.DeleteRange(Cf::kAudit, EncodeU64(kept), EncodeU64(size));
+    merkle::CompactRange range;
+    for (uint64_t i = 0; i < kept; ++i) {
+      const std::string leaf = Get(db.get(), Cf::kMerkle, std::string(1, '\0') + EncodeU64(i));
+      range.Append(leaf, [&](int level, uint64_t index, absl::string_view hash) {
+        std::string key(1, static_cast<char>(level));
+        key += EncodeU64(index);
+        batch.Put(Cf::kMerkle, key, hash);
+      });
+    }
+    batch.Put(Cf::kMeta, "audit/frontier", range.Serialize());
+    ASSERT_TRUE(db->Write(batch).ok());
   }
   const absl::Status started = server_->Restart();
   EXPECT_EQ(started.code(), absl::StatusCode::kDataLoss) << started;
@@ -437,8 +490,7 @@ TEST_F(PrunedAuditTamperTest, EditedRetainedEventIsNamed) {
   {
     std::unique_ptr<Database> db = StopAndOpenDatabase();
     ASSERT_NE(db, nullptr);
-    const std::string original = Get(db.get(), Cf::kAudit, EncodeU64(edited));
-    Put(db.get(), Cf::kAudit, EncodeU64(edited), EditRecordId(original));
+    PutEvent(db.get(), edited, EditRecordId(GetEvent(db.get(), edited)));
   }
   ASSERT_TRUE(server_->Restart().ok());
   ExpectDataLossMentioning(VerifyFromState(), absl::StrCat("event ", edited, " "));

@@ -187,22 +187,29 @@ TEST_F(DataCheckTest, AnExpungedRecordWrittenBackIsCaught) {
   EXPECT_EQ(RunOffline(&out), 1) << out;
 }
 
-// Someone without the key file removes a record completely (head, versions, index rows) and
-// edits its create event into a read, leaving the tree alone: the log still opens (its
-// last event is untouched), and the check would find a consistent registry if it believed the
-// events. They must hash to the authenticated root.
+// Someone with the key file removes a record completely (head, versions, index rows) and edits
+// its create event into a read, but leaves the tree alone: the log still opens (its last event
+// is untouched), and the check would find a consistent registry if it believed the events. They
+// must hash to the authenticated root.
 TEST_F(DataCheckTest, AnEditedCreateEventIsCaught) {
   const std::string id = Create(ExampleRecord());
   Create(FictionalRecord(1));  // later events: the edited one is not the last
+  const crypto::SecretBytes key = testing::AuditLogKeyOf(*server_);
   Edit([&](storage::Database* db) {
     std::unique_ptr<storage::Iterator> audit = db->NewIterator(storage::Cf::kAudit);
     storage::Batch batch;
     for (audit->SeekToFirst(); audit->Valid(); audit->Next()) {
+      const uint64_t index = storage::DecodeU64(audit->key());
+      absl::StatusOr<std::string> bytes = storage::AuditLog::OpenEvent(key, index, audit->value());
+      ASSERT_TRUE(bytes.ok()) << bytes.status();
       v1::AuditEvent event;
-      ASSERT_TRUE(event.ParseFromString(std::string(audit->value())));
+      ASSERT_TRUE(event.ParseFromString(*bytes));
       if (event.record_ids_size() == 1 && event.record_ids(0) == id) {
         event.set_action("/registry.v1.RecordService/GetRecord");  // a read, not a create
-        batch.Put(storage::Cf::kAudit, std::string(audit->key()), storage::SerializeEvent(event));
+        absl::StatusOr<std::string> sealed =
+            storage::AuditLog::SealEvent(key, index, storage::SerializeEvent(event));
+        ASSERT_TRUE(sealed.ok()) << sealed.status();
+        batch.Put(storage::Cf::kAudit, std::string(audit->key()), *sealed);
       }
     }
     for (storage::Cf cf : {storage::Cf::kRecords, storage::Cf::kVersions, storage::Cf::kIndex}) {
@@ -218,6 +225,32 @@ TEST_F(DataCheckTest, AnEditedCreateEventIsCaught) {
               Contains(::testing::HasSubstr("do not hash to the authenticated root")));
   std::string out;
   EXPECT_EQ(RunOffline(&out), 1) << out;
+}
+
+// The same without the key file: the events cannot be read, so the intruder puts another stored
+// event (a read) over the one in its place. It fails authentication (each event is bound to its
+// index), and the check says so instead of reporting on facts it cannot believe.
+TEST_F(DataCheckTest, AnEventReplacedWithoutTheKeyIsCaught) {
+  Create(ExampleRecord());
+  Create(FictionalRecord(1));
+  Edit([&](storage::Database* db) {
+    absl::StatusOr<std::optional<std::string>> other =
+        db->Get(storage::Cf::kAudit, storage::EncodeU64(1));
+    ASSERT_TRUE(other.ok() && other->has_value());
+    storage::Batch batch;
+    batch.Put(storage::Cf::kAudit, storage::EncodeU64(0), **other);
+    ASSERT_TRUE(db->Write(batch).ok());
+  });
+  grpc::ClientContext ctx;
+  ctx.set_deadline(CallDeadline());
+  v1::VerifyDataResponse resp;
+  const grpc::Status s = v1::AdminService::NewStub(server_->Channel("admin"))
+                             ->VerifyData(&ctx, v1::VerifyDataRequest(), &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::DATA_LOSS) << s.error_message();
+  EXPECT_THAT(s.error_message(), ::testing::HasSubstr("audit event 0 fails authentication"));
+  std::string out;
+  EXPECT_NE(RunOffline(&out), 0) << out;
+  EXPECT_THAT(out, ::testing::HasSubstr("audit event 0 fails authentication"));
 }
 
 TEST_F(DataCheckTest, AMissingHeadLeavesOrphansAndAnUnmatchedCreateEvent) {

@@ -43,6 +43,7 @@
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
 #include "server/key_file.h"
+#include "storage/audit_log.h"
 #include "storage/database.h"
 #include "storage/keyring_holder.h"
 #include "storage/name_normalizer.h"
@@ -463,6 +464,38 @@ TEST_F(RecordServiceTest, NoPlaintextPersonalDataInAnyFile) {
   add_forms(candidate.surname);
   add_forms(candidate.given);
   needles.insert(candidate.pn);
+  // What the audit events say of the calls: who called from which organisation, which method,
+  // for which case or consent, with which request id and when. Read with the key file, as an
+  // auditor is served them; a thief without it must find none of it. (Record ids and tokens are
+  // keys of other families, so they are not needles.)
+  size_t audit_needles = 0;
+  {
+    const crypto::SecretBytes log_key = testing::AuditLogKeyOf(*server_);
+    std::unique_ptr<storage::Database> db = testing::OpenStoppedDatabase(*server_);
+    ASSERT_NE(db, nullptr);
+    std::unique_ptr<storage::Iterator> it = db->NewIterator(storage::Cf::kAudit);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      absl::StatusOr<std::string> bytes = storage::AuditLog::OpenEvent(
+          log_key, storage::DecodeU64(it->key()), it->value());
+      ASSERT_TRUE(bytes.ok()) << bytes.status();
+      v1::AuditEvent event;
+      ASSERT_TRUE(event.ParseFromString(*bytes));
+      // Open (docs/security.md): a record's head and versions name the official who made and
+      // changed it in plaintext, so the clerk's identity is not a needle yet.
+      if (event.role() != v1::ROLE_CLERK && event.actor().size() >= 8) {
+        if (needles.insert(event.actor()).second) ++audit_needles;
+      }
+      for (const std::string* v :
+           {&event.time(), &event.organisation(), &event.action(),
+            &event.purpose_code(), &event.case_reference(), &event.consent_reference(),
+            &event.recipient(), &event.request_id(), &event.reference()}) {
+        if (v->size() >= 8 && needles.insert(*v).second) ++audit_needles;
+      }
+    }
+  }
+  EXPECT_TRUE(needles.count("CONSENT 2026/17"));
+  EXPECT_TRUE(needles.count("/registry.v1.VettingService/VettingCheck"));
+  EXPECT_GT(audit_needles, 20u);
   // Dates of the person and the conviction, and the registry dates derived from them (which with
   // the retention table would reveal the final date, the juvenile flag and the sentence band), in
   // every encoding the code writes (text YYYY-MM-DD), the compact one, and 64-bit big- and

@@ -12,6 +12,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -37,7 +38,7 @@ using ::registry::testing::SwitchableFault;
 using registry::v1::AuditEvent;
 
 // The key that authenticates the log's stored state; a registryd derives it from its key file.
-crypto::SecretBytes TestStateKey() { return crypto::SecretBytes(std::string(32, '\x5a')); }
+crypto::SecretBytes TestLogKey() { return crypto::SecretBytes(std::string(32, '\x5a')); }
 
 absl::StatusOr<std::unique_ptr<Database>> OpenDatabase(const std::string& path) {
   DatabaseOptions options;
@@ -85,7 +86,7 @@ class AuditLogTest : public ::testing::Test {
     ASSERT_TRUE(db.ok()) << db.status();
     db_ = *std::move(db);
     absl::StatusOr<std::unique_ptr<AuditLog>> log =
-        AuditLog::Open(db_.get(), &clock_, TestStateKey());
+        AuditLog::Open(db_.get(), &clock_, TestLogKey());
     ASSERT_TRUE(log.ok()) << log.status();
     log_ = *std::move(log);
   }
@@ -143,6 +144,22 @@ class AuditLogTest : public ::testing::Test {
     absl::StatusOr<std::optional<std::string>> v = db_->Get(cf, key);
     EXPECT_TRUE(v.ok()) << v.status();
     return v.ok() ? *v : std::nullopt;
+  }
+
+  // The event stored at `index`, opened with the test key; nullopt when there is none.
+  std::optional<std::string> OpenedRaw(uint64_t index) const {
+    std::optional<std::string> raw = RawGet(Cf::kAudit, EncodeU64(index));
+    if (!raw.has_value()) return std::nullopt;
+    absl::StatusOr<std::string> opened = AuditLog::OpenEvent(TestLogKey(), index, *raw);
+    EXPECT_TRUE(opened.ok()) << opened.status();
+    return opened.ok() ? std::optional<std::string>(*opened) : std::nullopt;
+  }
+
+  // `bytes` sealed for `index` as the holder of the key would (an edit the tree still catches).
+  static std::string Sealed(uint64_t index, absl::string_view bytes) {
+    absl::StatusOr<std::string> sealed = AuditLog::SealEvent(TestLogKey(), index, bytes);
+    EXPECT_TRUE(sealed.ok()) << sealed.status();
+    return sealed.value_or("");
   }
 
   FakeClock clock_{absl::FromUnixSeconds(1'800'000'000)};
@@ -210,9 +227,12 @@ TEST_F(AuditLogTest, StoresTheEventByteForByteAsSerializeEvent) {
     absl::StatusOr<std::string> read = log_->ReadEvent(*seq);
     ASSERT_TRUE(read.ok()) << read.status();
     EXPECT_EQ(*read, expected_bytes);
-    // The raw value in the audit column family is the same bytes, under the
-    // big-endian key.
-    EXPECT_EQ(RawGet(Cf::kAudit, EncodeU64(*seq)), expected_bytes);
+    // The raw value in the audit column family seals the same bytes, under the
+    // big-endian key, and does not contain them.
+    const std::optional<std::string> raw = RawGet(Cf::kAudit, EncodeU64(*seq));
+    ASSERT_TRUE(raw.has_value());
+    EXPECT_FALSE(absl::StrContains(*raw, expected.actor()));
+    EXPECT_EQ(OpenedRaw(*seq), expected_bytes);
     // And the leaf of the tree is the hash of exactly those bytes.
     EXPECT_EQ(RawGet(Cf::kMerkle, std::string(1, '\0') + EncodeU64(*seq)),
               merkle::HashLeaf(expected_bytes));
@@ -405,14 +425,14 @@ TEST_F(AuditLogTest, OpenFailsWithDataLossWhenTheLastEventWasEdited) {
   ASSERT_TRUE(edited.ParseFromString(last));
   edited.set_record_ids(0, "record-X");
   storage::Batch batch;
-  batch.Put(Cf::kAudit, EncodeU64(9), SerializeEvent(edited));
+  batch.Put(Cf::kAudit, EncodeU64(9), Sealed(9, SerializeEvent(edited)));
   ASSERT_TRUE(db_->Write(batch).ok());
   CloseLog();
 
   absl::StatusOr<std::unique_ptr<Database>> db = OpenDatabase(DataDir());
   ASSERT_TRUE(db.ok()) << db.status();
   absl::StatusOr<std::unique_ptr<AuditLog>> log =
-      AuditLog::Open(db->get(), &clock_, TestStateKey());
+      AuditLog::Open(db->get(), &clock_, TestLogKey());
   EXPECT_EQ(log.status().code(), absl::StatusCode::kDataLoss);
 }
 
@@ -426,7 +446,7 @@ TEST_F(AuditLogTest, OpenFailsWithDataLossWhenTheLastEventIsMissing) {
 
   absl::StatusOr<std::unique_ptr<Database>> db = OpenDatabase(DataDir());
   ASSERT_TRUE(db.ok()) << db.status();
-  EXPECT_EQ(AuditLog::Open(db->get(), &clock_, TestStateKey()).status().code(),
+  EXPECT_EQ(AuditLog::Open(db->get(), &clock_, TestLogKey()).status().code(),
             absl::StatusCode::kDataLoss);
 }
 
@@ -434,13 +454,13 @@ TEST_F(AuditLogTest, OpenFailsWithDataLossWhenEventsLieBeyondTheTree) {
   OpenLog();
   AppendEvents(0, 10);
   storage::Batch batch;
-  batch.Put(Cf::kAudit, EncodeU64(10), SerializeEvent(MakeEvent(10)));
+  batch.Put(Cf::kAudit, EncodeU64(10), Sealed(10, SerializeEvent(MakeEvent(10))));
   ASSERT_TRUE(db_->Write(batch).ok());
   CloseLog();
 
   absl::StatusOr<std::unique_ptr<Database>> db = OpenDatabase(DataDir());
   ASSERT_TRUE(db.ok()) << db.status();
-  EXPECT_EQ(AuditLog::Open(db->get(), &clock_, TestStateKey()).status().code(),
+  EXPECT_EQ(AuditLog::Open(db->get(), &clock_, TestLogKey()).status().code(),
             absl::StatusCode::kDataLoss);
 }
 
@@ -474,7 +494,7 @@ TEST_F(AuditLogTest, ATreeBroughtUpToDateWithoutTheKeyStopsTheLogFromOpening) {
   absl::StatusOr<std::unique_ptr<Database>> db = OpenDatabase(DataDir());
   ASSERT_TRUE(db.ok()) << db.status();
   absl::StatusOr<std::unique_ptr<AuditLog>> log =
-      AuditLog::Open(db->get(), &clock_, TestStateKey());
+      AuditLog::Open(db->get(), &clock_, TestLogKey());
   EXPECT_EQ(log.status().code(), absl::StatusCode::kDataLoss) << log.status();
   EXPECT_THAT(std::string(log.status().message()), ::testing::HasSubstr("authentication"));
 }
@@ -493,8 +513,83 @@ TEST_F(AuditLogTest, ALogOpensOnlyWithTheKeyItWasWrittenWith) {
   storage::Batch batch;
   batch.Delete(Cf::kMeta, "audit/state-mac");
   ASSERT_TRUE((*db)->Write(batch).ok());
-  EXPECT_EQ(AuditLog::Open(db->get(), &clock_, TestStateKey()).status().code(),
+  EXPECT_EQ(AuditLog::Open(db->get(), &clock_, TestLogKey()).status().code(),
             absl::StatusCode::kDataLoss);
+}
+
+// Whoever reads the data folder or a backup without the key file learns nothing from the events:
+// not who called, what, about which record, for which case, with which outcome.
+TEST_F(AuditLogTest, AuditEventsAreSealedAtRest) {
+  OpenLog();
+  AuditEvent event = MakeEvent(1);
+  event.set_actor("spiffe://registry.kjc.dev/employer/qwertyschool");
+  event.set_organisation("org-xyzzy-plugh");
+  event.set_action("/registry.v1.VettingService/VettingCheck");
+  event.set_record_ids(0, "deciding-record-zq7");
+  event.set_case_reference("CONSENT-QW-2026/77");
+  event.set_request_id("req-frobozz-41");
+  ASSERT_TRUE(log_->Append(event, nullptr).ok());
+  AppendEvents(2, 3);
+  ASSERT_TRUE(db_->Flush().ok());
+  const std::vector<std::string> needles = {
+      "qwertyschool", "org-xyzzy-plugh", "VettingService", "deciding-record-zq7",
+      "CONSENT-QW-2026/77", "req-frobozz-41", "PKR 3/2026", "criminal_proceedings"};
+  for (const std::string& needle : needles) {
+    EXPECT_THAT(registry::testing::FilesContaining(DataDir(), needle), ::testing::IsEmpty())
+        << needle;
+  }
+  // Not vacuous: the log serves the event, and the files hold what is stored for it.
+  AuditEvent read;
+  ASSERT_TRUE(read.ParseFromString(*log_->ReadEvent(0)));
+  EXPECT_EQ(read.case_reference(), "CONSENT-QW-2026/77");
+  const std::optional<std::string> stored = RawGet(Cf::kAudit, EncodeU64(0));
+  ASSERT_TRUE(stored.has_value());
+  EXPECT_FALSE(registry::testing::FilesContaining(DataDir(), stored->substr(12, 24)).empty());
+}
+
+// An event changed, or moved to another index, without the key: reading it fails and names it,
+// before anything of it is believed or served.
+TEST_F(AuditLogTest, AnEventChangedOrMovedWithoutTheKeyIsNamedWhenRead) {
+  OpenLog();
+  AppendEvents(0, 8);
+  std::string flipped = *RawGet(Cf::kAudit, EncodeU64(4));
+  flipped[flipped.size() / 2] ^= 0x01;
+  storage::Batch batch;
+  batch.Put(Cf::kAudit, EncodeU64(4), flipped);
+  batch.Put(Cf::kAudit, EncodeU64(6), *RawGet(Cf::kAudit, EncodeU64(2)));
+  ASSERT_TRUE(db_->Write(batch).ok());
+  for (uint64_t index : {4u, 6u}) {
+    const absl::StatusOr<std::string> read = log_->ReadEvent(index);
+    EXPECT_EQ(read.status().code(), absl::StatusCode::kDataLoss) << index;
+    EXPECT_THAT(std::string(read.status().message()),
+                ::testing::HasSubstr(absl::StrCat("audit event ", index, " fails authentication")));
+    EXPECT_TRUE(IsPublicError(read.status()));
+  }
+  std::vector<uint64_t> seen;
+  const absl::Status scan = log_->Scan(0, 8, [&](uint64_t index, absl::string_view) {
+    seen.push_back(index);
+    return true;
+  });
+  EXPECT_EQ(scan.code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(seen, (std::vector<uint64_t>{0, 1, 2, 3}));
+  EXPECT_TRUE(log_->ReadEvent(5).ok());
+}
+
+// The last event written without the key (here: the plaintext an older registryd wrote) stops
+// the log from opening even when its hash matches the tree.
+TEST_F(AuditLogTest, ALastEventThatIsNotSealedStopsTheLogFromOpening) {
+  OpenLog();
+  AppendEvents(0, 5);
+  const std::string plaintext = *log_->ReadEvent(4);
+  storage::Batch batch;
+  batch.Put(Cf::kAudit, EncodeU64(4), plaintext);
+  ASSERT_TRUE(db_->Write(batch).ok());
+  CloseLog();
+  absl::StatusOr<std::unique_ptr<Database>> db = OpenDatabase(DataDir());
+  ASSERT_TRUE(db.ok()) << db.status();
+  absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(db->get(), &clock_, TestLogKey());
+  EXPECT_EQ(log.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(log.status().message()), ::testing::HasSubstr("fails authentication"));
 }
 
 TEST_F(AuditLogTest, InclusionProofsVerifyForEveryLeafAndSize) {
@@ -633,7 +728,7 @@ TEST_F(AuditLogTest, OpenDoesNotReadTheWholeLog) {
       rocksdb::get_perf_context()->Reset();
       const absl::Time start = absl::Now();
       absl::StatusOr<std::unique_ptr<AuditLog>> log =
-          AuditLog::Open(db->get(), &clock_, TestStateKey());
+          AuditLog::Open(db->get(), &clock_, TestLogKey());
       const absl::Duration took = absl::Now() - start;
       const rocksdb::PerfContext& perf = *rocksdb::get_perf_context();
       cost.value_bytes = std::max<uint64_t>(
@@ -977,7 +1072,7 @@ TEST_F(AuditPruneTest, AFailedWriteChangesNothing) {
   EXPECT_EQ(log_->CurrentPruned().size, 0u);
   EXPECT_EQ(log_->CurrentHead().size, before.size);
   EXPECT_EQ(log_->CurrentHead().root, before.root);
-  for (uint64_t i = 0; i < 12; ++i) EXPECT_EQ(RawGet(Cf::kAudit, EncodeU64(i)), original_[i]);
+  for (uint64_t i = 0; i < 12; ++i) EXPECT_EQ(OpenedRaw(i), original_[i]);
   ExpectConsistentTree();
   // And the next attempt does the whole job.
   absl::StatusOr<AuditLog::PruneResult> pruned = Prune();
@@ -995,7 +1090,7 @@ TEST_F(AuditPruneTest, AnEventThatDoesNotMatchItsLeafStopsPruningAndStays) {
   ASSERT_TRUE(edited.ParseFromString(original_[15]));
   edited.set_time(FormatInstant(TimeOf(0) - absl::Hours(100), /*micros=*/true));
   storage::Batch batch;
-  batch.Put(Cf::kAudit, EncodeU64(15), SerializeEvent(edited));
+  batch.Put(Cf::kAudit, EncodeU64(15), Sealed(15, SerializeEvent(edited)));
   ASSERT_TRUE(db_->Write(batch).ok());
   MakeDue(18);
   const absl::StatusOr<AuditLog::PruneResult> pruned = Prune();
@@ -1003,7 +1098,7 @@ TEST_F(AuditPruneTest, AnEventThatDoesNotMatchItsLeafStopsPruningAndStays) {
   EXPECT_EQ(pruned.status().message(),
             "audit event 15 does not match its tree leaf; audit retention stopped before it");
   EXPECT_EQ(log_->CurrentPruned().size, 0u);
-  for (uint64_t i = 0; i < 15; ++i) EXPECT_EQ(RawGet(Cf::kAudit, EncodeU64(i)), original_[i]);
+  for (uint64_t i = 0; i < 15; ++i) EXPECT_EQ(OpenedRaw(i), original_[i]);
 }
 
 TEST_F(AuditPruneTest, PrunedBytesLeaveTheFiles) {
@@ -1016,13 +1111,18 @@ TEST_F(AuditPruneTest, PrunedBytesLeaveTheFiles) {
   original_.push_back(*log_->ReadEvent(4));
   AppendHourly(4);
   ASSERT_TRUE(db_->Flush().ok());
-  // The probe finds the marker while the event is kept, so its absence later means something.
-  EXPECT_FALSE(registry::testing::FilesContaining(DataDir(), "PRUNE-MARKER-7Q").empty());
+  // The marker is sealed at rest (AuditEventsAreSealedAtRest), so the probe looks for the
+  // event's stored bytes: found while the event is kept, so that their absence later means
+  // something.
+  const std::optional<std::string> stored = RawGet(Cf::kAudit, EncodeU64(4));
+  ASSERT_TRUE(stored.has_value());
+  ASSERT_GE(stored->size(), 40u);
+  const std::string probe = stored->substr(12, 24);  // past the nonce: the ciphertext
+  EXPECT_FALSE(registry::testing::FilesContaining(DataDir(), probe).empty());
   MakeDue(6);
   ASSERT_TRUE(Prune().ok());
   EXPECT_EQ(log_->CurrentPruned().size, 6u);
-  EXPECT_THAT(registry::testing::FilesContaining(DataDir(), "PRUNE-MARKER-7Q"),
-              ::testing::IsEmpty());
+  EXPECT_THAT(registry::testing::FilesContaining(DataDir(), probe), ::testing::IsEmpty());
 }
 
 TEST_F(AuditPruneTest, OpenRefusesABoundaryThatDoesNotFitTheTree) {
@@ -1044,7 +1144,7 @@ TEST_F(AuditPruneTest, OpenRefusesABoundaryThatDoesNotFitTheTree) {
       storage::Batch batch;
       batch.Put(Cf::kMeta, "audit/pruned", bad);
       ASSERT_TRUE((*db)->Write(batch).ok());
-      EXPECT_EQ(AuditLog::Open(db->get(), &clock_, TestStateKey()).status().code(),
+      EXPECT_EQ(AuditLog::Open(db->get(), &clock_, TestLogKey()).status().code(),
             absl::StatusCode::kDataLoss);
     }
   }

@@ -1,6 +1,9 @@
 #include "tests/testing/stored_data.h"
 
+#include "crypto/blind_index.h"
 #include "gtest/gtest.h"
+#include "server/key_file.h"
+#include "storage/audit_log.h"
 
 namespace registry::testing {
 
@@ -24,6 +27,16 @@ void DeleteStored(storage::Database* db, storage::Cf cf, const std::string& key)
   storage::Batch batch;
   batch.Delete(cf, key);
   ASSERT_TRUE(db->Write(batch).ok());
+}
+
+crypto::SecretBytes AuditLogKeyOf(const TestServer& server) {
+  absl::StatusOr<server::KeyMaterial> keys = server::LoadKeyFile(server.config().key_file());
+  EXPECT_TRUE(keys.ok()) << keys.status();
+  if (!keys.ok()) return crypto::SecretBytes(std::string(32, '\0'));
+  absl::StatusOr<crypto::SecretBytes> key =
+      crypto::DeriveKey(keys->derivation_root, storage::kAuditLogKeyPurpose);
+  EXPECT_TRUE(key.ok()) << key.status();
+  return key.ok() ? *std::move(key) : crypto::SecretBytes(std::string(32, '\0'));
 }
 
 }  // namespace registry::testing

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "crypto/secret_bytes.h"
 #include "storage/database.h"
 #include "tests/testing/test_server.h"
 
@@ -27,6 +28,11 @@ void EditStoppedData(TestServer& server, const std::function<void(storage::Datab
 
 // Deletes `key` of `cf` in a write of its own. A failure fails the test (fatally).
 void DeleteStored(storage::Database* db, storage::Cf cf, const std::string& key);
+
+// The audit log's key (storage/audit_log.h), from `server`'s key file: what a test needs to read
+// or rewrite stored events as the holder of the key file would. A failure fails the test and
+// gives a key of zeros.
+crypto::SecretBytes AuditLogKeyOf(const TestServer& server);
 
 }  // namespace registry::testing
 
