@@ -29,7 +29,7 @@ constexpr char kLoose = 'l';
 // comes back, by a clerk's create, an import re-run or an amendment. The row holds a MAC only.
 constexpr char kErased = 'x';
 constexpr size_t kRecordIdSize = kIdSize;  // hex characters
-constexpr char kFieldSet[] = "person,conviction,reason,dates";
+constexpr char kFieldSet[] = "person,conviction,reason,dates,author";
 constexpr char kKeyCheckKey[] = "keys/check";
 constexpr char kSchemaKey[] = "schema/version";
 constexpr char kSchemaVersion[] = "5";
@@ -38,11 +38,10 @@ constexpr char kHeadMacLabel[] = "kjc-registry/head/v1";
 constexpr char kIndexMacLabel[] = "kjc-registry/index-row/v1|";
 constexpr char kDatesLabel[] = "kjc-registry/record-dates/v1|";
 
-// The AEAD "field set" of a version: the sealed fields, plus the version's plaintext metadata, so
-// that editing a version's status or author makes it fail authentication.
+// The AEAD "field set" of a version: the sealed fields, plus the version's plaintext status, so
+// that editing it makes the version fail authentication.
 std::string VersionFieldSet(const StoredVersion& v) {
-  return absl::StrCat(kFieldSet, "|status=", static_cast<int>(v.status()), "|by=", v.changed_by(),
-                      "|at=", v.changed_at());
+  return absl::StrCat(kFieldSet, "|status=", static_cast<int>(v.status()));
 }
 
 std::string IndexKey(char kind, absl::string_view token, absl::string_view record_id) {
@@ -75,16 +74,17 @@ std::string NormalizeCaseNumber(absl::string_view s) {
   return out;
 }
 
-// The head's metadata; the dates come from the version (or the write) that goes with it.
-void FillMetadata(const StoredHead& h, absl::string_view visible_until,
+// The head's metadata, with its sealed authorship; the dates come from the version (or the write)
+// that goes with it.
+void FillMetadata(const StoredHead& h, const RecordDates& sealed, absl::string_view visible_until,
                   absl::string_view delete_after, registry::v1::RecordMetadata* m) {
   m->set_record_id(h.record_id());
   m->set_version(h.version());
   m->set_status(h.status());
-  m->set_created_by(h.created_by());
-  m->set_created_at(h.created_at());
-  m->set_updated_by(h.updated_by());
-  m->set_updated_at(h.updated_at());
+  m->set_created_by(sealed.created_by());
+  m->set_created_at(sealed.created_at());
+  m->set_updated_by(sealed.updated_by());
+  m->set_updated_at(sealed.updated_at());
   m->set_employer_visible_until(std::string(visible_until));
   m->set_delete_after(std::string(delete_after));
 }
@@ -145,7 +145,7 @@ absl::StatusOr<std::unique_ptr<RecordStore>> RecordStore::Create(
         "the database is in storage schema ", schema.value_or("1"), "; this registryd reads schema ",
         kSchemaVersion, " only (schema 1 kept registry dates in plaintext, schema 2 had no loose "
         "name index, schema 3 no authenticated audit state nor erased-conviction rows, schema 4 "
-        "kept audit events in plaintext): export and re-import"));
+        "kept audit events and record authors in plaintext): export and re-import"));
   }
   std::unique_ptr<RecordStore> store(new RecordStore(
       db, keys, normalizer, std::move(pn), std::move(name), std::move(dedup), std::move(loose),
@@ -404,7 +404,7 @@ absl::StatusOr<Record> RecordStore::Get(absl::string_view record_id) const {
   ASSIGN_OR_RETURN(VersionPayload payload, OpenVersion(head, dek, v));
   ASSIGN_OR_RETURN(RecordDates dates, OpenDates(head));
   Record record;
-  FillMetadata(head, dates.employer_visible_until(), dates.delete_after(),
+  FillMetadata(head, dates, dates.employer_visible_until(), dates.delete_after(),
                record.mutable_metadata());
   *record.mutable_person() = std::move(*payload.mutable_person());
   *record.mutable_conviction() = std::move(*payload.mutable_conviction());
@@ -415,6 +415,7 @@ absl::StatusOr<std::vector<registry::v1::RecordVersion>> RecordStore::History(
     absl::string_view record_id) const {
   ASSIGN_OR_RETURN(StoredHead head, ReadHead(record_id));
   ASSIGN_OR_RETURN(crypto::SecretBytes dek, Dek(head));
+  ASSIGN_OR_RETURN(RecordDates dates, OpenDates(head));
   std::vector<registry::v1::RecordVersion> out;
   auto it = db_->NewIterator(Cf::kVersions);
   const std::string prefix(record_id);
@@ -432,10 +433,10 @@ absl::StatusOr<std::vector<registry::v1::RecordVersion>> RecordStore::History(
     m->set_record_id(head.record_id());
     m->set_version(v.version());
     m->set_status(v.status());
-    m->set_created_by(head.created_by());
-    m->set_created_at(head.created_at());
-    m->set_updated_by(v.changed_by());
-    m->set_updated_at(v.changed_at());
+    m->set_created_by(dates.created_by());
+    m->set_created_at(dates.created_at());
+    m->set_updated_by(payload.changed_by());
+    m->set_updated_at(payload.changed_at());
     m->set_employer_visible_until(payload.employer_visible_until());
     m->set_delete_after(payload.delete_after());
     *rv.mutable_record()->mutable_person() = std::move(*payload.mutable_person());
@@ -449,7 +450,6 @@ absl::StatusOr<std::vector<registry::v1::RecordVersion>> RecordStore::History(
   }
   // Older versions show the dates computed when they were written; the current one the dates
   // in force, as a read does (a later conviction of the person may have extended them).
-  ASSIGN_OR_RETURN(RecordDates dates, OpenDates(head));
   auto* current = out.back().mutable_record()->mutable_metadata();
   current->set_employer_visible_until(dates.employer_visible_until());
   current->set_delete_after(dates.delete_after());
@@ -537,20 +537,28 @@ absl::Status RecordStore::StageVersion(const StoredHead& old_head, StoredHead* h
   StoredVersion v;
   v.set_version(head->version());
   v.set_status(head->status());
-  v.set_changed_by(meta.actor);
-  v.set_changed_at(meta.now);
   VersionPayload sealed_payload = payload;
   sealed_payload.set_employer_visible_until(meta.employer_visible_until);
   sealed_payload.set_delete_after(meta.delete_after);
+  sealed_payload.set_changed_by(meta.actor);
+  sealed_payload.set_changed_at(meta.now);
   crypto::RecordAad aad{id, head->version(), VersionFieldSet(v)};
   ASSIGN_OR_RETURN(std::string sealed,
                    crypto::SealRecordFields(dek, aad, sealed_payload.SerializeAsString()));
   v.set_sealed(std::move(sealed));
 
-  head->set_updated_by(meta.actor);
-  head->set_updated_at(meta.now);
   // In force for now: the own dates; RestageDates extends them by the person's other records.
   RecordDates dates;
+  if (old_head.record_id().empty()) {
+    dates.set_created_by(meta.actor);
+    dates.set_created_at(meta.now);
+  } else {
+    ASSIGN_OR_RETURN(RecordDates old_dates, OpenDates(old_head));
+    dates.set_created_by(old_dates.created_by());
+    dates.set_created_at(old_dates.created_at());
+  }
+  dates.set_updated_by(meta.actor);
+  dates.set_updated_at(meta.now);
   dates.set_employer_visible_until(meta.employer_visible_until);
   dates.set_delete_after(meta.delete_after);
   dates.set_own_employer_visible_until(meta.employer_visible_until);
@@ -581,7 +589,7 @@ absl::Status RecordStore::StageVersion(const StoredHead& old_head, StoredHead* h
 
   w->record_ids_.push_back(id);
   w->tokens_.push_back(absl::BytesToHexString(pn_token));
-  FillMetadata(*head, meta.employer_visible_until, meta.delete_after, &w->metadata_);
+  FillMetadata(*head, dates, meta.employer_visible_until, meta.delete_after, &w->metadata_);
   return absl::OkStatus();
 }
 
@@ -627,8 +635,6 @@ absl::Status RecordStore::StageNewRecord(const registry::v1::Person& person,
   head.set_version(1);
   head.set_status(registry::v1::RECORD_STATUS_ACTIVE);
   head.set_wrapped_dek(std::move(wrapped));
-  head.set_created_by(meta.actor);
-  head.set_created_at(meta.now);
   VersionPayload payload;
   *payload.mutable_person() = person;
   *payload.mutable_conviction() = conviction;
@@ -783,7 +789,9 @@ absl::StatusOr<PendingWrite> RecordStore::PrepareExpunge(absl::string_view recor
   absl::Status redated = RestageDates(head.personal_number_token(), &w);
   if (!redated.ok() && !absl::IsDataLoss(redated)) return redated;
   if (personal_number_token != nullptr) *personal_number_token = head.personal_number_token();
-  FillMetadata(head, "", "", &w.metadata_);
+  // A damaged head is expunged too; its reply then names no author.
+  absl::StatusOr<RecordDates> sealed = OpenDates(head);
+  FillMetadata(head, sealed.ok() ? *sealed : RecordDates(), "", "", &w.metadata_);
   w.metadata_.set_status(registry::v1::RECORD_STATUS_EXPUNGED);
   return w;
 }
