@@ -34,15 +34,17 @@ std::string NodeKey(int level, uint64_t index) {
 }
 
 std::string EncodePruned(const AuditLog::Pruned& p) {
-  return absl::StrCat(EncodeU64(p.size), EncodeU64(p.recorded_by), p.newest_time);
+  return absl::StrCat(EncodeU64(p.size), EncodeU64(p.recorded_by), EncodeU64(p.facts),
+                      p.newest_time);
 }
 
 absl::StatusOr<AuditLog::Pruned> DecodePruned(absl::string_view bytes) {
-  if (bytes.size() < 16) return absl::DataLossError("audit pruned-prefix record is damaged");
+  if (bytes.size() < 24) return absl::DataLossError("audit pruned-prefix record is damaged");
   AuditLog::Pruned p;
   p.size = DecodeU64(bytes.substr(0, 8));
   p.recorded_by = DecodeU64(bytes.substr(8, 8));
-  p.newest_time = std::string(bytes.substr(16));
+  p.facts = DecodeU64(bytes.substr(16, 8));
+  p.newest_time = std::string(bytes.substr(24));
   if (p.size == 0 || !ParseInstant(p.newest_time).ok()) {
     return absl::DataLossError("audit pruned-prefix record is damaged");
   }
@@ -132,6 +134,7 @@ struct AuditLog::PrunePlan {
   uint64_t to = 0;
   std::string newest_time;
   absl::Time clock_reading;
+  uint64_t facts = 0;  // the kept rows after this pruning
 };
 
 struct AuditLog::Writer {
@@ -155,10 +158,26 @@ void AuditLog::PrunedFacts::Put(absl::string_view key, absl::string_view value) 
     return;
   }
   batch_->Put(Cf::kMeta, absl::StrCat(kPrunedFactsPrefix, key), absl::StrCat(value, *mac));
+  Touch(key, /*present=*/true);
 }
 
 void AuditLog::PrunedFacts::Delete(absl::string_view key) {
   batch_->Delete(Cf::kMeta, absl::StrCat(kPrunedFactsPrefix, key));
+  Touch(key, /*present=*/false);
+}
+
+void AuditLog::PrunedFacts::Touch(absl::string_view key, bool present) {
+  auto [it, inserted] = touched_.try_emplace(std::string(key), false, present);
+  if (inserted) {
+    absl::StatusOr<std::optional<std::string>> stored =
+        db_->Get(Cf::kMeta, absl::StrCat(kPrunedFactsPrefix, key));
+    if (!stored.ok()) {
+      status_.Update(stored.status());
+      return;
+    }
+    it->second.first = stored->has_value();
+  }
+  it->second.second = present;
 }
 
 class AuditLog::StoredNodes : public merkle::NodeReader {
@@ -359,7 +378,7 @@ absl::Status AuditLog::WriteGroup(const std::vector<Writer*>& group,
     });
     if (w->prune != nullptr) {
       // The boundary names its own event, which is why it is written here and not by Prune.
-      pruned = Pruned{w->prune->to, w->prune->newest_time, w->sequence};
+      pruned = Pruned{w->prune->to, w->prune->newest_time, w->sequence, w->prune->facts};
       batch.Put(Cf::kMeta, kPrunedKey, EncodePruned(*pruned));
     }
   }
@@ -479,7 +498,7 @@ absl::StatusOr<AuditLog::PruneResult> AuditLog::Prune(uint32_t retention_days,
   result.from = from;
   result.to = from;
   Batch mutations;
-  PrunedFacts facts(&mutations, &keys_->state);
+  PrunedFacts facts(db_, &mutations, &keys_->state);
   // Events and their leaves side by side: both families are keyed by index in big-endian order
   // (leaves as level 0), so two iterators walk them in step. Only what the tree commits to is
   // believed, so an event edited to look old cannot get itself (or its predecessors) deleted,
@@ -537,7 +556,12 @@ absl::StatusOr<AuditLog::PruneResult> AuditLog::Prune(uint32_t retention_days,
   pruning->set_newest_pruned_time(result.newest_time);
   pruning->set_cutoff(FormatInstant(cutoff, /*micros=*/true));
   pruning->set_retention_days(retention_days);
-  const PrunePlan plan{result.to, result.newest_time, clock_reading};
+  uint64_t kept = CurrentPruned().facts;
+  for (const auto& [key, before_after] : facts.touched_) {
+    if (before_after.first && !before_after.second) --kept;
+    if (!before_after.first && before_after.second) ++kept;
+  }
+  const PrunePlan plan{result.to, result.newest_time, clock_reading, kept};
   Writer w;
   w.event = std::move(event);
   w.mutations = &mutations;
@@ -556,7 +580,15 @@ absl::StatusOr<AuditLog::PruneResult> AuditLog::Prune(uint32_t retention_days,
 
 absl::Status AuditLog::ScanPrunedFacts(
     const std::function<void(absl::string_view key, absl::string_view value)>& fn) const {
-  auto it = db_->NewIterator(Cf::kMeta);
+  // The count and the rows at the same point: a pruning commits under the exclusive lock.
+  uint64_t expected = 0;
+  std::unique_ptr<Iterator> it;
+  {
+    absl::ReaderMutexLock lock(&retention_mu_);
+    expected = pruned_.facts;
+    it = db_->NewIterator(Cf::kMeta);
+  }
+  uint64_t found = 0;
   const absl::string_view prefix(kPrunedFactsPrefix);
   for (it->Seek(prefix); it->Valid(); it->Next()) {
     const absl::string_view key = it->key();
@@ -571,9 +603,15 @@ absl::Status AuditLog::ScanPrunedFacts(
     if (!crypto::ConstantTimeEquals(mac, stored.substr(value.size()))) {
       return absl::DataLossError("audit retention's kept fact fails authentication");
     }
+    ++found;
     fn(fact_key, value);
   }
   RETURN_IF_ERROR(it->status());
+  if (found != expected) {
+    return PublicError(absl::DataLossError(
+        absl::StrCat("audit retention kept ", expected, " facts and ", found,
+                     " are stored: kept facts were deleted or put back")));
+  }
   return absl::OkStatus();
 }
 

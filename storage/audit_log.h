@@ -20,7 +20,8 @@
 //                                            starting at leaf index * 2^level (RFC 6962 hashing)
 //   meta   key "audit/frontier"           -> crypto::merkle::CompactRange::Serialize() of the tree
 //   meta   key "audit/pruned"             -> u64be pruned size P || u64be index of the event that
-//                                            recorded the pruning || time of event P - 1 (RFC 3339)
+//                                            recorded the pruning || u64be number of kept facts
+//                                            || time of event P - 1 (RFC 3339)
 //   meta   key "audit/pruned-facts/" + k  -> what a caller kept of pruned events (Prune's `keep`)
 //                                            || HMAC-SHA256(state key, k, value)
 //   meta   key "audit/state-mac"          -> HMAC-SHA256(state key, frontier, pruned record)
@@ -51,6 +52,7 @@
 
 #include <deque>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -92,6 +94,9 @@ class AuditLog {
     std::string newest_time;
     // The index of the event that recorded the pruning which set `size` (>= size when size > 0).
     uint64_t recorded_by = 0;
+    // How many rows Prune's callers kept (PrunedFacts), all prunings together: authenticated
+    // with the rest, so that a deleted row is noticed (ScanPrunedFacts).
+    uint64_t facts = 0;
   };
 
   // One Prune call: events [from, to) deleted (none when from == to; then no event was
@@ -113,10 +118,16 @@ class AuditLog {
 
    private:
     friend class AuditLog;
-    PrunedFacts(Batch* batch, const crypto::SecretBytes* key) : batch_(batch), key_(key) {}
+    PrunedFacts(const Database* db, Batch* batch, const crypto::SecretBytes* key)
+        : db_(db), batch_(batch), key_(key) {}
+    // Records that `key` is present (or not) after this pruning.
+    void Touch(absl::string_view key, bool present);
+    const Database* db_;
     Batch* batch_;
     const crypto::SecretBytes* key_;
     absl::Status status_;
+    // The rows this pruning writes or deletes: stored before it, present after it.
+    std::map<std::string, std::pair<bool, bool>> touched_;
   };
 
   // Opens the log stored in db (not owned). `log_key` (32 bytes, derived from the key file
@@ -201,7 +212,8 @@ class AuditLog {
                                     registry::v1::AuditEvent event, const KeepFn& keep);
 
   // Calls fn(key, value) for every row Prune's callers kept (PrunedFacts), in key order. DataLoss
-  // for a row that fails authentication (edited, moved to another key, or forged).
+  // for a row that fails authentication (edited, moved to another key, or forged), and when the
+  // rows are fewer or more than the authenticated count (Pruned::facts): a row was deleted.
   absl::Status ScanPrunedFacts(
       const std::function<void(absl::string_view key, absl::string_view value)>& fn) const;
 

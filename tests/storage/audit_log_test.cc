@@ -1060,6 +1060,63 @@ TEST_F(AuditPruneTest, AMovedPrunedFactFailsAuthentication) {
             absl::StatusCode::kDataLoss);
 }
 
+// The count of kept facts is authenticated with the boundary: a row deleted from the folder (or
+// one put back after a later pruning deleted it) is noticed, though every row left authenticates.
+// Rows written again for the same key, by the same or a later pruning, count once.
+TEST_F(AuditPruneTest, ADeletedPrunedFactIsNoticed) {
+  OpenLog();
+  AppendHourly(20);
+  MakeDue(6);
+  ASSERT_TRUE(Prune(1, 1000, [&](const AuditEvent& event, AuditLog::PrunedFacts* facts) {
+                facts->Put(event.record_ids(0), "created");
+                facts->Put("shared", event.request_id());
+              }).ok());
+  EXPECT_EQ(log_->CurrentPruned().facts, 7u);  // record-0..5 and "shared"
+  const std::optional<std::string> erased_row = RawGet(Cf::kMeta, "audit/pruned-facts/record-1");
+  ASSERT_TRUE(erased_row.has_value());
+  MakeDue(12);
+  ASSERT_TRUE(Prune(1, 1000, [&](const AuditEvent& event, AuditLog::PrunedFacts* facts) {
+                facts->Put("shared", event.request_id());
+                if (event.record_ids(0) == "record-8") facts->Delete("record-1");
+              }).ok());
+  EXPECT_EQ(log_->CurrentPruned().facts, 6u);
+  int rows = 0;
+  ASSERT_TRUE(log_->ScanPrunedFacts([&](absl::string_view, absl::string_view) { ++rows; }).ok());
+  EXPECT_EQ(rows, 6);
+  // The count survives a restart.
+  CloseLog();
+  OpenLog();
+  ASSERT_TRUE(log_->ScanPrunedFacts([](absl::string_view, absl::string_view) {}).ok());
+
+  const std::string row_key = "audit/pruned-facts/record-3";
+  const std::optional<std::string> row = RawGet(Cf::kMeta, row_key);
+  ASSERT_TRUE(row.has_value());
+  {
+    storage::Batch batch;
+    batch.Delete(Cf::kMeta, row_key);
+    ASSERT_TRUE(db_->Write(batch).ok());
+  }
+  const absl::Status deleted = log_->ScanPrunedFacts([](absl::string_view, absl::string_view) {});
+  EXPECT_EQ(deleted.code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(deleted.message(),
+            "audit retention kept 6 facts and 5 are stored: kept facts were deleted or put back");
+  {
+    storage::Batch batch;
+    batch.Put(Cf::kMeta, row_key, *row);
+    ASSERT_TRUE(db_->Write(batch).ok());
+  }
+  ASSERT_TRUE(log_->ScanPrunedFacts([](absl::string_view, absl::string_view) {}).ok());
+  // A row the second pruning deleted, put back from an older copy: it authenticates, the count
+  // does not.
+  {
+    storage::Batch batch;
+    batch.Put(Cf::kMeta, "audit/pruned-facts/record-1", *erased_row);
+    ASSERT_TRUE(db_->Write(batch).ok());
+  }
+  EXPECT_EQ(log_->ScanPrunedFacts([](absl::string_view, absl::string_view) {}).code(),
+            absl::StatusCode::kDataLoss);
+}
+
 TEST_F(AuditPruneTest, AFailedWriteChangesNothing) {
   SwitchableFault fault;
   OpenLog("data", &fault);
