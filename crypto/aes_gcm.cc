@@ -159,4 +159,60 @@ absl::StatusOr<std::string> AesGcm::Decrypt(absl::string_view ciphertext,
   return plain;
 }
 
+absl::StatusOr<std::unique_ptr<AesGcmOpener>> AesGcmOpener::Create(const SecretBytes& key) {
+  if (key.size() != kAesGcmKeySize) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("AES-GCM key must be ", kAesGcmKeySize, " bytes"));
+  }
+  EvpCipherCtxPtr ctx(EVP_CIPHER_CTX_new());
+  if (ctx == nullptr) return OpenSslError(absl::StatusCode::kInternal, "EVP_CIPHER_CTX_new");
+  // Keyed once, with no nonce yet: each Open sets only its nonce, which resets the GCM state and
+  // keeps the key schedule.
+  if (EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(kAesGcmNonceSize),
+                          nullptr) != 1 ||
+      EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, key.data(), nullptr) != 1) {
+    return OpenSslError(absl::StatusCode::kInternal, "AES-GCM initialisation failed");
+  }
+  return std::unique_ptr<AesGcmOpener>(new AesGcmOpener(ctx.release()));
+}
+
+AesGcmOpener::~AesGcmOpener() { EVP_CIPHER_CTX_free(ctx_); }
+
+absl::StatusOr<std::string> AesGcmOpener::Open(absl::string_view ciphertext,
+                                               absl::string_view associated_data) {
+  if (ciphertext.size() < kAesGcmNonceSize + kAesGcmTagSize ||
+      ciphertext.size() - kAesGcmNonceSize - kAesGcmTagSize > kAesGcmMaxInputSize ||
+      associated_data.size() > kAesGcmMaxInputSize) {
+    return AuthenticationFailed();
+  }
+  const absl::string_view nonce = ciphertext.substr(0, kAesGcmNonceSize);
+  const absl::string_view ct =
+      ciphertext.substr(kAesGcmNonceSize, ciphertext.size() - kAesGcmNonceSize - kAesGcmTagSize);
+  const absl::string_view tag = ciphertext.substr(ciphertext.size() - kAesGcmTagSize);
+  unsigned char tag_copy[kAesGcmTagSize];
+  std::copy(tag.begin(), tag.end(), tag_copy);
+  if (EVP_DecryptInit_ex(ctx_, nullptr, nullptr, nullptr, Bytes(nonce)) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_GCM_SET_TAG, static_cast<int>(kAesGcmTagSize),
+                          tag_copy) != 1 ||
+      !UpdateAad(ctx_, associated_data)) {
+    return AuthenticationFailed();
+  }
+  std::string out(ct.size(), '\0');
+  unsigned char* dst = reinterpret_cast<unsigned char*>(out.data());
+  int len = 0;
+  if (!ct.empty() &&
+      (EVP_DecryptUpdate(ctx_, dst, &len, Bytes(ct), static_cast<int>(ct.size())) != 1 ||
+       static_cast<size_t>(len) != ct.size())) {
+    OPENSSL_cleanse(out.data(), out.size());
+    return AuthenticationFailed();
+  }
+  int final_len = 0;
+  if (EVP_DecryptFinal_ex(ctx_, dst + ct.size(), &final_len) != 1) {
+    OPENSSL_cleanse(out.data(), out.size());
+    return AuthenticationFailed();
+  }
+  return out;
+}
+
 }  // namespace registry::crypto

@@ -29,6 +29,7 @@
 #include "absl/strings/string_view.h"
 #include "crypto/aead.h"
 #include "crypto/secret_bytes.h"
+#include "openssl/types.h"
 
 namespace registry::crypto {
 
@@ -58,6 +59,30 @@ class AesGcm final : public Aead {
   explicit AesGcm(const SecretBytes& key) : key_(key) {}
 
   const SecretBytes key_;
+};
+
+// Opens many AesGcm::Encrypt ciphertexts under one key with one OpenSSL context, keyed once: for
+// a scan of many small ciphertexts (the audit log), where setting up a context for each costs
+// more than the decryption itself. Not thread-safe: one per scan.
+//
+//   ASSIGN_OR_RETURN(std::unique_ptr<AesGcmOpener> opener, AesGcmOpener::Create(key));
+//   for (...) ASSIGN_OR_RETURN(std::string pt, opener->Open(ct, aad));
+class AesGcmOpener {
+ public:
+  // InvalidArgument unless the key is 32 bytes; Internal when OpenSSL fails.
+  static absl::StatusOr<std::unique_ptr<AesGcmOpener>> Create(const SecretBytes& key);
+  ~AesGcmOpener();
+  AesGcmOpener(const AesGcmOpener&) = delete;
+  AesGcmOpener& operator=(const AesGcmOpener&) = delete;
+
+  // As AesGcm::Decrypt: every failure is DataLoss("authentication failed"), and the opener
+  // stays usable after one.
+  absl::StatusOr<std::string> Open(absl::string_view ciphertext,
+                                   absl::string_view associated_data);
+
+ private:
+  explicit AesGcmOpener(evp_cipher_ctx_st* ctx) : ctx_(ctx) {}
+  evp_cipher_ctx_st* const ctx_;
 };
 
 // Returns ciphertext || tag(16) of `plaintext` under the 32-byte `key` and 12-byte `nonce12`,

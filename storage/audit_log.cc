@@ -92,16 +92,28 @@ std::string SerializeEvent(const registry::v1::AuditEvent& event) {
 // The two working keys, derived from the log's key.
 struct AuditLog::Keys {
   crypto::SecretBytes state;
+  crypto::SecretBytes event_key;
   std::unique_ptr<crypto::AesGcm> events;
 
   static absl::StatusOr<std::unique_ptr<Keys>> Derive(const crypto::SecretBytes& log_key) {
     if (log_key.size() != 32) return absl::InvalidArgumentError("audit log key: 32 bytes");
     auto keys = std::make_unique<Keys>();
     ASSIGN_OR_RETURN(keys->state, crypto::DeriveKey(log_key, kAuditStateKeyLabel));
-    ASSIGN_OR_RETURN(crypto::SecretBytes event_key,
-                     crypto::DeriveKey(log_key, kAuditEventKeyLabel));
-    ASSIGN_OR_RETURN(keys->events, crypto::AesGcm::Create(event_key));
+    ASSIGN_OR_RETURN(keys->event_key, crypto::DeriveKey(log_key, kAuditEventKeyLabel));
+    ASSIGN_OR_RETURN(keys->events, crypto::AesGcm::Create(keys->event_key));
     return keys;
+  }
+
+  // For a scan: one context for every event it opens.
+  absl::StatusOr<std::unique_ptr<crypto::AesGcmOpener>> NewOpener() const {
+    return crypto::AesGcmOpener::Create(event_key);
+  }
+
+  static absl::StatusOr<std::string> Open(crypto::AesGcmOpener& opener, uint64_t index,
+                                          absl::string_view stored) {
+    absl::StatusOr<std::string> event = opener.Open(stored, EventAad(index));
+    if (!event.ok()) return EventFailsAuthentication(index);
+    return event;
   }
 
   absl::StatusOr<std::string> Seal(uint64_t index, absl::string_view event) const {
@@ -458,6 +470,7 @@ absl::Status AuditLog::ScanFrom(bool retained, uint64_t start, uint64_t end,
                                 const std::function<bool(uint64_t, absl::string_view)>& fn,
                                 BlockCache cache) const {
   ASSIGN_OR_RETURN(std::unique_ptr<Iterator> it, OpenScan(retained, &start, end, cache));
+  ASSIGN_OR_RETURN(std::unique_ptr<crypto::AesGcmOpener> opener, keys_->NewOpener());
   const std::string first = EncodeU64(start);
   // Events are numbered without gaps: a missing one is damage, never something to skip.
   uint64_t expected = start;
@@ -469,7 +482,7 @@ absl::Status AuditLog::ScanFrom(bool retained, uint64_t start, uint64_t end,
           absl::DataLossError(absl::StrCat("audit event ", expected, " is missing")));
     }
     ++expected;
-    ASSIGN_OR_RETURN(std::string event, keys_->Open(index, it->value()));
+    ASSIGN_OR_RETURN(std::string event, Keys::Open(*opener, index, it->value()));
     if (!fn(index, event)) {
       return absl::OkStatus();
     }
@@ -505,6 +518,7 @@ absl::StatusOr<AuditLog::PruneResult> AuditLog::Prune(uint32_t retention_days,
   // and a damaged event stops the pruning instead of disappearing with the evidence.
   std::unique_ptr<Iterator> events = db_->NewIterator(Cf::kAudit);
   std::unique_ptr<Iterator> leaves = db_->NewIterator(Cf::kMerkle);
+  ASSIGN_OR_RETURN(std::unique_ptr<crypto::AesGcmOpener> opener, keys_->NewOpener());
   events->Seek(EncodeU64(from));
   leaves->Seek(NodeKey(0, from));
   for (uint64_t index = from; index < size && index - from < max_events; ++index) {
@@ -513,7 +527,7 @@ absl::StatusOr<AuditLog::PruneResult> AuditLog::Prune(uint32_t retention_days,
       return absl::DataLossError(
           absl::StrCat("audit event ", index, " is missing; audit retention stopped before it"));
     }
-    absl::StatusOr<std::string> bytes = keys_->Open(index, events->value());
+    absl::StatusOr<std::string> bytes = Keys::Open(*opener, index, events->value());
     if (!bytes.ok()) {
       return absl::DataLossError(absl::StrCat(
           "audit event ", index, " fails authentication; audit retention stopped before it"));

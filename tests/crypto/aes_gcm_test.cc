@@ -210,5 +210,53 @@ TEST_F(AesGcmAeadTest, DecryptFailsOnTruncatedInput) {
   }
 }
 
+// One opener, keyed once, opens the known answers (nonce || ciphertext || tag) one after another,
+// and each with any bit flipped fails without spoiling the next.
+TEST(AesGcmOpenerTest, OpensKnownAnswersInTurnAndSurvivesFailures) {
+  for (const GcmVector& v : kVectors) {
+    auto opener = AesGcmOpener::Create(SecretBytes(Unhex(v.key)));
+    ASSERT_TRUE(opener.ok()) << opener.status();
+    const std::string sealed = Unhex(v.iv) + Unhex(v.ciphertext) + Unhex(v.tag);
+    for (int round = 0; round < 2; ++round) {
+      for (size_t bit = 0; bit < sealed.size() * 8; bit += 7) {
+        std::string flipped = sealed;
+        flipped[bit / 8] ^= static_cast<char>(1 << (bit % 8));
+        absl::StatusOr<std::string> bad = (*opener)->Open(flipped, Unhex(v.aad));
+        EXPECT_EQ(bad.status().code(), absl::StatusCode::kDataLoss) << v.name << " bit " << bit;
+        absl::StatusOr<std::string> good = (*opener)->Open(sealed, Unhex(v.aad));
+        ASSERT_TRUE(good.ok()) << v.name << " " << good.status();
+        EXPECT_EQ(*good, Unhex(v.plaintext)) << v.name;
+      }
+    }
+    EXPECT_EQ((*opener)->Open(sealed, "other aad").status().code(), absl::StatusCode::kDataLoss);
+    EXPECT_EQ((*opener)->Open(sealed.substr(0, 27), Unhex(v.aad)).status().code(),
+              absl::StatusCode::kDataLoss);
+  }
+  EXPECT_EQ(AesGcmOpener::Create(SecretBytes(std::string(16, 'k'))).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// It opens what AesGcm::Encrypt seals, many in a row with fresh nonces, and nothing sealed under
+// another key.
+TEST(AesGcmOpenerTest, OpensWhatEncryptSeals) {
+  const SecretBytes key(std::string(32, '\x42'));
+  auto aead = AesGcm::Create(key);
+  auto opener = AesGcmOpener::Create(key);
+  auto other = AesGcm::Create(SecretBytes(std::string(32, '\x43')));
+  ASSERT_TRUE(aead.ok() && opener.ok() && other.ok());
+  for (int i = 0; i < 200; ++i) {
+    const std::string plain(static_cast<size_t>(i * 3), static_cast<char>('a' + i % 26));
+    const std::string aad = "event|" + std::to_string(i);
+    absl::StatusOr<std::string> sealed = (*aead)->Encrypt(plain, aad);
+    ASSERT_TRUE(sealed.ok()) << sealed.status();
+    absl::StatusOr<std::string> opened = (*opener)->Open(*sealed, aad);
+    ASSERT_TRUE(opened.ok()) << i << " " << opened.status();
+    EXPECT_EQ(*opened, plain);
+    absl::StatusOr<std::string> foreign = (*other)->Encrypt(plain, aad);
+    ASSERT_TRUE(foreign.ok());
+    EXPECT_EQ((*opener)->Open(*foreign, aad).status().code(), absl::StatusCode::kDataLoss);
+  }
+}
+
 }  // namespace
 }  // namespace registry::crypto
