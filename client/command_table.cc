@@ -298,6 +298,7 @@ std::vector<CommandSpec> BuildCommands() {
       {"admin verify-data",
        "",
        "Cross-check every record against its index rows, versions, audit events and erasures.\n"
+       "Every vetting history entry must have the audit event that wrote it.\n"
        "Exits 1 when anything is inconsistent.",
        0,
        0,

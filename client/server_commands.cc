@@ -124,12 +124,12 @@ absl::Status RunAdminVerifyData(CommandContext& ctx) {
     ctx.out() << "... and " << response.problem_count() - response.problems_size()
               << " more problems\n";
   }
-  ctx.out() << absl::StrFormat("%d records, %d versions, %d index rows, %d audit events: %s\n",
-                               response.records(), response.versions(), response.index_rows(),
-                               response.audit_events(),
-                               response.problem_count() == 0
-                                   ? std::string("consistent")
-                                   : absl::StrCat(response.problem_count(), " problems"));
+  ctx.out() << absl::StrFormat(
+      "%d records, %d versions, %d index rows, %d vetting checks, %d audit events: %s\n",
+      response.records(), response.versions(), response.index_rows(), response.vetting_checks(),
+      response.audit_events(),
+      response.problem_count() == 0 ? std::string("consistent")
+                                    : absl::StrCat(response.problem_count(), " problems"));
   return absl::OkStatus();
 }
 

@@ -130,12 +130,13 @@ grpc::Status AdminService::ListBackups(grpc::ServerContext* ctx, const v1::ListB
 grpc::Status AdminService::VerifyData(grpc::ServerContext* ctx, const v1::VerifyDataRequest* req,
                                       v1::VerifyDataResponse* resp) {
   return d_.gate->Unary(ctx, *req, resp, [&](Call& call) -> absl::Status {
-    ASSIGN_OR_RETURN(storage::DataCheckReport report, CheckData(*d_.records, *d_.audit, *d_.ledger));
+    ASSIGN_OR_RETURN(storage::DataCheckReport report, CheckData(*d_.records, *d_.checks, *d_.audit, *d_.ledger));
     call.event().set_reference(absl::StrCat("problems ", report.problem_count));
     resp->set_records(report.records);
     resp->set_versions(report.versions);
     resp->set_index_rows(report.index_rows);
     resp->set_audit_events(report.audit_events);
+    resp->set_vetting_checks(report.vetting_checks);
     resp->set_problem_count(report.problem_count);
     for (std::string& p : report.problems) resp->add_problems(std::move(p));
     return absl::OkStatus();

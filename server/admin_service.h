@@ -17,6 +17,7 @@
 #include "server/metrics.h"
 #include "storage/audit_log.h"
 #include "storage/backups.h"
+#include "storage/check_store.h"
 #include "storage/database.h"
 #include "storage/erasure_ledger.h"
 #include "storage/record_store.h"
@@ -25,14 +26,15 @@ namespace registry::server {
 
 class AdminService final : public registry::v1::AdminService::Service {
  public:
-  // What the data check reads (the records, the audit log, the erasure ledger) and the database
-  // that backups copy; none owned, each must outlive the service. Backups go into `backup_dir`
-  // and are pruned as `keep` says.
+  // What the data check reads (the records, the vetting histories, the audit log, the erasure
+  // ledger) and the database that backups copy; none owned, each must outlive the service.
+  // Backups go into `backup_dir` and are pruned as `keep` says.
   struct Deps {
     CallGate* gate;
     KeyRotator* rotator;
     storage::Database* db;
     const storage::RecordStore* records;
+    const storage::CheckStore* checks;
     const storage::AuditLog* audit;
     const storage::ErasureLedger* ledger;
     std::string backup_dir;

@@ -170,7 +170,7 @@ absl::StatusOr<v1::VerifyBackupResponse> CheckBackup(const v1::ServerConfig& con
     }
     r.set_erasures_reapplied(*applied);
     absl::StatusOr<storage::DataCheckReport> report =
-        CheckData(*st->records, *st->audit, *st->ledger);
+        CheckData(*st->records, *st->checks, *st->audit, *st->ledger);
     if (!report.ok()) {
       Problem(&r, absl::StrCat("data check: ", report.status().message()));
       return r;

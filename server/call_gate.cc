@@ -43,13 +43,19 @@ bool IsReferenceChar(char c) {
          c == '_';
 }
 
-std::string RequestId(const grpc::ServerContextBase& ctx) {
+// The caller's x-request-id when the log may hold it: 1..64 of [A-Za-z0-9-_], no part of it in
+// personal-number shape (`validator` may be null: no such check); else a generated id, and a
+// header that was sent is noted in `ev` as withheld (its length, never its text).
+std::string RequestId(const grpc::ServerContextBase& ctx, const RecordValidator* validator,
+                      registry::v1::AuditEvent* ev) {
   auto it = ctx.client_metadata().find("x-request-id");
   if (it != ctx.client_metadata().end()) {
     absl::string_view v(it->second.data(), it->second.size());
     bool ok = !v.empty() && v.size() <= 64;
     for (char c : v) ok = ok && (absl::ascii_isalnum(c) || c == '-' || c == '_');
+    if (ok && validator != nullptr && validator->HoldsPersonalNumber(v)) ok = false;
     if (ok) return std::string(v);
+    ev->add_withheld(absl::StrCat("x-request-id (", v.size(), " bytes)"));
   }
   auto random = storage::NewRegistryId();
   return random.ok() ? *std::move(random) : "";
@@ -154,7 +160,10 @@ absl::Status Call::StageSubjectCheck(int status_code, storage::PendingWrite* w) 
   summary->set_checked_at(FormatInstant(now_));
   summary->set_position_category(subject_position_);
   summary->set_status_code(status_code);
-  return checks_->Stage(subject_token_, now_, check, w);
+  RETURN_IF_ERROR(checks_->Stage(subject_token_, now_, check, w));
+  // The event names the entry it is written with (the data check pairs them).
+  event_.set_check_id(summary->check_id());
+  return absl::OkStatus();
 }
 
 absl::Status Call::Commit(storage::PendingWrite* write) {
@@ -231,16 +240,26 @@ absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* 
   // is withheld: the event records the field and its length, never the text. Free text
   // (reasons, names) never enters the log. Which fields these are, the proto says
   // (access.proto's AuditField); a method without a rule has none and is refused below.
-  std::string misshapen;  // the first reference field the log could not hold
+  // A reference that holds a personal number is withheld too: the log names people by keyed
+  // tokens only, whatever a client puts in its references.
+  std::string misshapen;  // the first reference field the log could not hold, and why
+  std::string misshapen_rule;
   const auto keep = [&](absl::string_view field, const std::string& value,
                         void (registry::v1::AuditEvent::*set)(const std::string&)) {
     if (value.empty()) return;
-    if (ReferenceShaped(value, kMaxReference)) {
+    const bool shaped = ReferenceShaped(value, kMaxReference);
+    const bool personal =
+        shaped && deps_.validator != nullptr && deps_.validator->HoldsPersonalNumber(value);
+    if (shaped && !personal) {
       (ev.*set)(value);
       return;
     }
     ev.add_withheld(absl::StrCat(field, " (", value.size(), " bytes)"));
-    if (misshapen.empty()) misshapen = std::string(field);
+    if (misshapen.empty()) {
+      misshapen = std::string(field);
+      misshapen_rule = personal ? "must not hold a personal number"
+                                : "1..64 letters, digits, spaces or /-.:_";
+    }
   };
   using Event = registry::v1::AuditEvent;
   for (const MethodRule::Field& f : rule != nullptr && request != nullptr
@@ -330,8 +349,7 @@ absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* 
 
   // 4. A reference the log could not hold is refused, never dropped.
   if (!misshapen.empty()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(misshapen, ": 1..64 letters, digits, spaces or /-.:_"));
+    return absl::InvalidArgumentError(absl::StrCat(misshapen, ": ", misshapen_rule));
   }
 
   // 5. Purpose binding.
@@ -401,7 +419,7 @@ grpc::Status CallGate::Handle(const grpc::ServerContextBase& ctx, const MethodRu
   const absl::Time start = deps_.clock->Now();
   Call call(deps_.audit, deps_.checks, rule, deps_.policies->Current(), start);
   call.event_.set_action(method);
-  call.event_.set_request_id(RequestId(ctx));
+  call.event_.set_request_id(RequestId(ctx, deps_.validator, &call.event_));
   if (call.rule_ != nullptr && call.rule_->names_subject && request != nullptr) {
     // First, whatever happens next: a probe about a person is recorded against that person.
     call.subject_token_ = SubjectToken(*request, *call.rule_);
@@ -444,6 +462,7 @@ grpc::Status CallGate::Handle(const grpc::ServerContextBase& ctx, const MethodRu
       clear();
       status = absl::UnavailableError("audit log unavailable");
       subject_check = storage::PendingWrite();
+      call.event_.clear_check_id();
       call.event_.set_outcome(static_cast<int>(status.code()));
     }
     auto seq = deps_.audit->Append(call.event_, &subject_check);

@@ -1,8 +1,11 @@
 #include "server/data_check.h"
 
+#include <cstring>
 #include <string>
+#include <vector>
 
 #include "absl/container/flat_hash_set.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "registry/v1/audit.pb.h"
@@ -12,9 +15,13 @@
 namespace registry::server {
 namespace {
 
-// The values of the rows KeepRecordFacts writes.
+// The values of the rows KeepPrunedFacts writes for records.
 constexpr char kCreatedFact[] = "created";
 constexpr char kErasedFact[] = "erased";
+// A pruned event that wrote an entry of a person's history keeps the row
+// kCheckFactPrefix + check id, with this value.
+constexpr char kCheckFactPrefix[] = "vetting-check/";
+constexpr char kCheckFact[] = "written";
 
 // What one event says of the records it names: created, erased, or nothing.
 enum class RecordFact { kNone, kCreated, kErased };
@@ -30,24 +37,37 @@ RecordFact FactOf(const registry::v1::AuditEvent& event) {
   return RecordFact::kNone;
 }
 
-// Reads what the audit log says of records into created/erased (and its own problems into
-// report): the facts kept from pruned events, then the retained events. A pruning that commits in
-// between would leave out the facts of the events it deletes; every pruning moves the boundary,
-// so an unchanged boundary around both reads means they saw the log at the same point.
-absl::Status ReadRecordFacts(const storage::AuditLog& audit, storage::DataCheckReport* report,
-                             absl::flat_hash_set<std::string>* created,
-                             absl::flat_hash_set<std::string>* erased) {
+// What the audit log says of the stored data.
+struct LogFacts {
+  // Records created (and not erased since), and records erased.
+  absl::flat_hash_set<std::string> created;
+  absl::flat_hash_set<std::string> erased;
+  // The history entries (check ids) written by the kept facts and the events before `settled`,
+  // which must all be stored; and those written by later events, which may be.
+  absl::flat_hash_set<std::string> checks;
+  absl::flat_hash_set<std::string> later_checks;
+};
+
+// Reads what the audit log says into *facts (and its own problems into report): the facts kept
+// from pruned events, then the retained events. A pruning that commits in between would leave
+// out the facts of the events it deletes; every pruning moves the boundary, so an unchanged
+// boundary around both reads means they saw the log at the same point. Events from `settled` on
+// were written during the data check, perhaps after the rows it read.
+absl::Status ReadLogFacts(const storage::AuditLog& audit, uint64_t settled,
+                          storage::DataCheckReport* report, LogFacts* facts) {
   constexpr int kAttempts = 3;
+  const storage::DataCheckReport before = *report;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
-    *report = storage::DataCheckReport();
-    created->clear();
-    erased->clear();
+    *report = before;
+    *facts = LogFacts();
     const uint64_t boundary = audit.CurrentPruned().size;
     RETURN_IF_ERROR(audit.ScanPrunedFacts([&](absl::string_view id, absl::string_view fact) {
-      if (fact == kCreatedFact) {
-        created->insert(std::string(id));
+      if (absl::StartsWith(id, kCheckFactPrefix) && fact == kCheckFact) {
+        facts->checks.insert(std::string(id.substr(strlen(kCheckFactPrefix))));
+      } else if (fact == kCreatedFact) {
+        facts->created.insert(std::string(id));
       } else if (fact == kErasedFact) {
-        erased->insert(std::string(id));
+        facts->erased.insert(std::string(id));
       } else {
         report->Add(absl::StrCat("audit retention's record of ", id, ": damaged"));
       }
@@ -70,17 +90,20 @@ absl::Status ReadRecordFacts(const storage::AuditLog& audit, storage::DataCheckR
             report->Add(absl::StrCat("audit event ", index, ": does not decode"));
             return true;
           }
+          if (!event.check_id().empty()) {
+            (index < settled ? facts->checks : facts->later_checks).insert(event.check_id());
+          }
           switch (FactOf(event)) {
             case RecordFact::kCreated:
               for (const std::string& id : event.record_ids()) {
-                created->insert(id);
-                erased->erase(id);
+                facts->created.insert(id);
+                facts->erased.erase(id);
               }
               break;
             case RecordFact::kErased:
               for (const std::string& id : event.record_ids()) {
-                created->erase(id);
-                erased->insert(id);
+                facts->created.erase(id);
+                facts->erased.insert(id);
               }
               break;
             case RecordFact::kNone:
@@ -100,8 +123,11 @@ absl::Status ReadRecordFacts(const storage::AuditLog& audit, storage::DataCheckR
 
 }  // namespace
 
-void KeepRecordFacts(const registry::v1::AuditEvent& event,
+void KeepPrunedFacts(const registry::v1::AuditEvent& event,
                      storage::AuditLog::PrunedFacts* facts) {
+  if (!event.check_id().empty()) {
+    facts->Put(absl::StrCat(kCheckFactPrefix, event.check_id()), kCheckFact);
+  }
   const RecordFact fact = FactOf(event);
   if (fact == RecordFact::kNone) return;
   for (const std::string& id : event.record_ids()) {
@@ -110,13 +136,30 @@ void KeepRecordFacts(const registry::v1::AuditEvent& event,
 }
 
 absl::StatusOr<storage::DataCheckReport> CheckData(const storage::RecordStore& records,
+                                                   const storage::CheckStore& checks,
                                                    const storage::AuditLog& audit,
                                                    const storage::ErasureLedger& ledger) {
   storage::DataCheckReport report;
-  // What the log says: records created (and not erased since), and records erased.
-  absl::flat_hash_set<std::string> created;
-  absl::flat_hash_set<std::string> erased;
-  RETURN_IF_ERROR(ReadRecordFacts(audit, &report, &created, &erased));
+  // The people's histories first: an entry is written in its event's batch, so every entry read
+  // here has its event in the log read next, and every event before `settled` has its entry here.
+  const uint64_t settled = audit.CurrentHead().size;
+  std::vector<std::string> stored_checks;
+  RETURN_IF_ERROR(checks.CheckAll(
+      [&](absl::string_view id) { stored_checks.emplace_back(id); }, &report));
+  LogFacts facts;
+  RETURN_IF_ERROR(ReadLogFacts(audit, settled, &report, &facts));
+  const absl::flat_hash_set<std::string>& created = facts.created;
+  const absl::flat_hash_set<std::string>& erased = facts.erased;
+  for (const std::string& id : stored_checks) {
+    // A deleted entry hides a probe from the person; an entry no event wrote is not the
+    // registry's record of one.
+    if (facts.checks.erase(id) == 0 && !facts.later_checks.contains(id)) {
+      report.Add(absl::StrCat("vetting check ", id, ": no event in the audit log wrote it"));
+    }
+  }
+  for (const std::string& id : facts.checks) {
+    report.Add(absl::StrCat("vetting check ", id, ": written in the audit log but not stored"));
+  }
 
   absl::flat_hash_set<std::string> seen;
   RETURN_IF_ERROR(records.CheckAll(

@@ -1,38 +1,47 @@
 // CheckData: the whole-data cross-check behind `registryd --verify_data` (offline) and
 // AdminService.VerifyData. It catches what a single lookup cannot: a deleted index row (which
 // would turn NOT_CLEAR into CLEAR without any authentication failing), an orphaned or moved row,
-// a missing version, a record the audit log never saw created or saw erased, and erasures the
-// ledger holds that the database has not applied.
+// a missing version, a record the audit log never saw created or saw erased, an entry of a
+// person's vetting history that is gone (which hides a probe from that person) or that no event
+// wrote, and erasures the ledger holds that the database has not applied.
 //
-//   ASSIGN_OR_RETURN(storage::DataCheckReport report, CheckData(*records, *audit, *ledger));
+//   ASSIGN_OR_RETURN(storage::DataCheckReport report,
+//                    CheckData(*records, *checks, *audit, *ledger));
 //   if (report.problem_count > 0) ... report.problems ...
 #ifndef REGISTRY_SERVER_DATA_CHECK_H_
 #define REGISTRY_SERVER_DATA_CHECK_H_
 
 #include "absl/status/statusor.h"
 #include "storage/audit_log.h"
+#include "storage/check_store.h"
 #include "storage/erasure_ledger.h"
 #include "storage/record_store.h"
 
 namespace registry::server {
 
-// Reads what the audit log says of records (the facts kept from pruned events, then every
-// retained event), then every record (RecordStore::CheckAll), then the ledger. Memory: the ids of
-// the records the audit log says exist or were erased (tens of bytes each). An error only when
-// the data cannot be read at all; everything found is in the report.
+// Reads every entry of the vetting histories (CheckStore::CheckAll), then what the audit log says
+// of records and entries (the facts kept from pruned events, then every retained event), then
+// every record (RecordStore::CheckAll), then the ledger. Every event that names a check id
+// (AuditEvent.check_id) must have that entry stored, and every stored entry must have its event;
+// events appended while the check runs may have entries it did not read. Memory: the ids of the
+// records and checks the audit log names (tens of bytes each). An error only when the data
+// cannot be read at all; everything found is in the report.
 absl::StatusOr<storage::DataCheckReport> CheckData(const storage::RecordStore& records,
+                                                   const storage::CheckStore& checks,
                                                    const storage::AuditLog& audit,
                                                    const storage::ErasureLedger& ledger);
 
-// Audit retention deletes old events, among them the create and expunge events this check reads.
-// A record created years ago whose create event was pruned is no record without a create event,
-// and one erased before the boundary is still one the log saw erased. So for every event it
-// deletes, the retention job calls this, which keeps, per record id a successful create, import
-// or expunge event names, one row saying which came last ("created" or "erased"), in the
-// pruning's own batch; CheckData starts from those rows and goes on with the retained events,
-// which gives exactly what reading the whole log would have. A record without either is still a
-// problem, as before pruning.
-void KeepRecordFacts(const registry::v1::AuditEvent& event,
+// Audit retention deletes old events, among them the create, expunge and vetting events this
+// check reads. A record created years ago whose create event was pruned is no record without a
+// create event, and one erased before the boundary is still one the log saw erased; a vetting
+// history entry outlives its event. So for every event it deletes, the retention job calls this,
+// which keeps, in the pruning's own batch, per record id a successful create, import or expunge
+// event names, one row saying which came last ("created" or "erased"), and per history entry an
+// event wrote, one row naming its check id. CheckData starts from those rows and goes on with
+// the retained events, which gives exactly what reading the whole log would have. A record or
+// entry without either is still a problem, as before pruning; the number of kept rows is
+// authenticated, so deleting an entry together with its kept row is caught too.
+void KeepPrunedFacts(const registry::v1::AuditEvent& event,
                      storage::AuditLog::PrunedFacts* facts);
 
 }  // namespace registry::server

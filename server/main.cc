@@ -59,7 +59,8 @@ ABSL_FLAG(bool, check_lock_order, false,
           "aborts on a cycle): a diagnostic that costs CPU on every lock. The tests run with it.");
 ABSL_FLAG(bool, verify_data, false,
           "Cross-check every record against its index rows, versions, the audit log and the "
-          "erasure ledger, print what is wrong, and exit (1 when anything is).");
+          "erasure ledger, and every vetting history entry against its audit event; print what "
+          "is wrong, and exit (1 when anything is).");
 
 namespace {
 
@@ -208,8 +209,9 @@ int main(int argc, char** argv) {
     if (report->problem_count > report->problems.size()) {
       absl::PrintF("... and %d more problems\n", report->problem_count - report->problems.size());
     }
-    absl::PrintF("%d records, %d versions, %d index rows, %d audit events: %s\n",
-                 report->records, report->versions, report->index_rows, report->audit_events,
+    absl::PrintF("%d records, %d versions, %d index rows, %d vetting checks, %d audit events: %s\n",
+                 report->records, report->versions, report->index_rows, report->vetting_checks,
+                 report->audit_events,
                  report->problem_count == 0 ? "consistent"
                                             : absl::StrCat(report->problem_count, " problems"));
     return report->problem_count == 0 ? 0 : 1;

@@ -163,6 +163,18 @@ absl::Status RecordValidator::ValidatePersonalNumber(absl::string_view field,
   return matched ? absl::OkStatus() : Invalid(field, kRule);
 }
 
+bool RecordValidator::HoldsPersonalNumber(absl::string_view text) const {
+  try {
+    using Matches = std::regex_iterator<absl::string_view::const_iterator>;
+    for (Matches m(text.begin(), text.end(), personal_number_), end; m != end; ++m) {
+      if (m->length() > 0) return true;
+    }
+    return false;
+  } catch (const std::regex_error&) {
+    return true;  // cannot tell: treated as holding one, so it is not recorded
+  }
+}
+
 absl::Status RecordValidator::ValidateName(absl::string_view field, absl::string_view value,
                                            bool required) {
   constexpr absl::string_view kRule = "1..100 letters, spaces, hyphens or apostrophes";

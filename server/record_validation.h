@@ -106,6 +106,11 @@ class RecordValidator {
   // "<field>: ..." (an empty value is invalid).
   absl::Status ValidatePersonalNumber(absl::string_view field, absl::string_view value) const;
 
+  // Whether some non-empty part of `text` matches the personal number pattern (with the default
+  // pattern: ten digits in a row). Caller text the audit log records as sent (references,
+  // request ids) must not carry a personal number into it.
+  bool HoldsPersonalNumber(absl::string_view text) const;
+
   // Names: valid UTF-8, 1..100 code points, Unicode letters or combining marks, spaces, hyphens,
   // apostrophes (' ’ ʼ), at least one letter. Returns OK also for an empty value when !required;
   // else InvalidArgument "<field>: ...".

@@ -25,7 +25,6 @@ namespace {
 // HKDF purposes of the keys derived from the key file's root (crypto/blind_index.h DeriveKey).
 constexpr char kAuditSigningPurpose[] = "signing/audit-tree-head/ed25519/v1";
 constexpr char kVettingSigningPurpose[] = "signing/vetting-certificate/ed25519/v1";
-constexpr char kChecksPurpose[] = "encryption/vetting-checks/aes-256-gcm/v1";
 constexpr char kErasureLedgerPurpose[] = "mac/erasure-ledger/v1";
 constexpr int kRetentionBatch = 1000;
 constexpr char kAuditRetentionActor[] = "system:audit-retention";
@@ -95,7 +94,7 @@ absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& confi
                    crypto::DeriveKey(st.derivation_root, storage::kAuditLogKeyPurpose));
   ASSIGN_OR_RETURN(st.audit, storage::AuditLog::Open(st.db.get(), clock, audit_log_key));
   ASSIGN_OR_RETURN(crypto::SecretBytes checks_key,
-                   crypto::DeriveKey(st.derivation_root, kChecksPurpose));
+                   crypto::DeriveKey(st.derivation_root, storage::kCheckStoreKeyPurpose));
   ASSIGN_OR_RETURN(st.checks, storage::CheckStore::Create(st.db.get(), checks_key));
   ASSIGN_OR_RETURN(crypto::SecretBytes ledger_key,
                    crypto::DeriveKey(st.derivation_root, kErasureLedgerPurpose));
@@ -120,7 +119,7 @@ absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t ba
 absl::StatusOr<storage::DataCheckReport> VerifyDataOffline(
     const registry::v1::ServerConfig& config) {
   ASSIGN_OR_RETURN(StorageStack st, OpenStorage(config, SystemClock::Get()));
-  return CheckData(*st.records, *st.audit, *st.ledger);
+  return CheckData(*st.records, *st.checks, *st.audit, *st.ledger);
 }
 
 absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
@@ -245,7 +244,8 @@ absl::Status RegistryServer::BuildServices() {
   audit_service_ = std::make_unique<AuditService>(gate, st.audit.get(), signing_.audit.get(),
                                                   audit_log_id_, metrics_.get());
   admin_service_ = std::make_unique<AdminService>(AdminService::Deps{
-      gate, rotator_.get(), st.db.get(), st.records.get(), st.audit.get(), st.ledger.get(),
+      gate, rotator_.get(), st.db.get(), st.records.get(), st.checks.get(), st.audit.get(),
+      st.ledger.get(),
       config.backup_dir(), config.backup(), &options_.config, clock_, metrics_.get()});
   health_service_ = std::make_unique<HealthService>(gate);
   info_service_ = std::make_unique<InfoService>(gate, reference_.get());
@@ -419,7 +419,7 @@ absl::StatusOr<uint64_t> RegistryServer::RunAuditRetentionOnce() {
     event.set_action(kAuditRetentionAction);
     ASSIGN_OR_RETURN(const storage::AuditLog::PruneResult step,
                      storage_.audit->Prune(days, kAuditPruneStep, std::move(event),
-                                           KeepRecordFacts));
+                                           KeepPrunedFacts));
     const uint64_t count = step.to - step.from;
     deleted += count;
     // A full step may leave more that is due; the rest waits for the next run when registryd is

@@ -169,7 +169,7 @@ class RegistryServer {
   // Audit retention (audit.retention_days; nothing when 0): deletes the bytes of the audit events
   // dated more than that many days ago, in steps of at most kAuditPruneStep events, each its own
   // batch with its "system:audit-retention" event (storage::AuditLog::Prune) and the facts the
-  // data check keeps of the deleted events (KeepRecordFacts). Stops early when the scheduler is
+  // data check keeps of the deleted events (KeepPrunedFacts). Stops early when the scheduler is
   // asked to stop. Returns how many events were deleted. The scheduler runs it after
   // RunRetentionOnce.
   absl::StatusOr<uint64_t> RunAuditRetentionOnce();

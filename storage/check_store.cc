@@ -67,6 +67,30 @@ absl::StatusOr<std::vector<registry::v1::CheckSummary>> CheckStore::List(
   return checks;
 }
 
+absl::Status CheckStore::CheckAll(
+    const std::function<void(absl::string_view check_id)>& on_check,
+    DataCheckReport* report) const {
+  uint64_t position = 0;
+  auto it = db_->NewIterator(Cf::kChecks, BlockCache::kBypass);
+  for (it->SeekToFirst(); it->Valid(); it->Next(), ++position) {
+    const absl::string_view key = it->key();
+    const absl::string_view id =
+        key.size() == kTokenSize + 8 + kCheckIdSize ? key.substr(kTokenSize + 8) : "";
+    if (!IsRegistryId(id)) {
+      report->Add(absl::StrCat("vetting check row ", position, ": malformed key"));
+      continue;
+    }
+    absl::StatusOr<StoredCheck> check = Open(key, it->value());
+    if (!check.ok()) {
+      report->Add(absl::StrCat("vetting check ", id, ": fails authentication"));
+    } else {
+      ++report->vetting_checks;
+      on_check(id);
+    }
+  }
+  return it->status();
+}
+
 absl::StatusOr<int> CheckStore::StageWithhold(absl::string_view token,
                                               absl::string_view record_id,
                                               PendingWrite* w) const {

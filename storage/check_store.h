@@ -4,7 +4,7 @@
 // Layout:
 //   checks key = personal-number token (32 bytes) || u64be checked-at micros || check id (32 hex)
 //          value = AES-256-GCM (crypto/aes_gcm.h AesGcm, key derived from the key file's root for
-//                  "encryption/vetting-checks/aes-256-gcm/v1") over a StoredCheck (stored.proto),
+//                  kCheckStoreKeyPurpose) over a StoredCheck (stored.proto),
 //                  with the key as associated data, so a value moved under another key fails.
 //
 // Erasure: a check whose result was decided by a record that is later expunged keeps who asked
@@ -32,6 +32,9 @@
 
 namespace registry::storage {
 
+// What the store's key is derived for from the key file's root (crypto::DeriveKey).
+inline constexpr char kCheckStoreKeyPurpose[] = "encryption/vetting-checks/aes-256-gcm/v1";
+
 // Thread-safe.
 class CheckStore {
  public:
@@ -53,6 +56,14 @@ class CheckStore {
   absl::StatusOr<std::vector<registry::v1::CheckSummary>> List(absl::string_view token,
                                                                size_t limit,
                                                                const IsStoredFn& is_stored) const;
+
+  // Every stored check, for the data check (server/data_check.h): `on_check` gets each check's
+  // id (from its key, which the row's authentication covers), and report->vetting_checks counts
+  // them. A row whose key is not token || u64 || check id, or that fails authentication, is a
+  // problem in `report` (named by its check id, or by its position when the key has none).
+  // Reads past the block cache, like the other whole-data scans.
+  absl::Status CheckAll(const std::function<void(absl::string_view check_id)>& on_check,
+                        DataCheckReport* report) const;
 
   // Stages into `w` a rewrite of every check about `token` that `record_id` helped decide: the
   // result becomes UNSPECIFIED with result_withheld set, and the record id is dropped. Returns how

@@ -121,6 +121,7 @@ struct DataCheckReport {
   uint64_t versions = 0;
   uint64_t index_rows = 0;
   uint64_t audit_events = 0;
+  uint64_t vetting_checks = 0;
   uint64_t problem_count = 0;
   // The first kMaxListed problems, e.g. "record 0f..: index row 'p' missing".
   std::vector<std::string> problems;

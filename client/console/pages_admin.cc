@@ -90,7 +90,8 @@ void CheckData(PageContext& ctx) {
       "</td></tr><tr><th scope=\"row\">", ctx.T("admin.check.versions"), "</th><td>",
       checked->versions(), "</td></tr><tr><th scope=\"row\">", ctx.T("admin.check.index_rows"),
       "</th><td>", checked->index_rows(), "</td></tr><tr><th scope=\"row\">",
-      ctx.T("admin.check.audit_events"), "</th><td>", checked->audit_events(),
+      ctx.T("admin.check.vetting_checks"), "</th><td>", checked->vetting_checks(),
+      "</td></tr><tr><th scope=\"row\">", ctx.T("admin.check.audit_events"), "</th><td>", checked->audit_events(),
       "</td></tr></table>");
   if (!consistent) {
     std::string items;

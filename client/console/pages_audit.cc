@@ -234,6 +234,7 @@ void Event(PageContext& ctx) {
     row("audit.reference", Text(e.reference()));
     row("audit.withheld", list(e.withheld()));
     row("audit.request_id", Text(e.request_id()));
+    row("audit.check_id", Text(e.check_id()));
     if (e.dry_run()) row("audit.dry_run", ctx.T("form.yes"));
     if (e.has_pruning()) {
       row("audit.pruning", ctx.Tf("audit.pruning.text",

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -22,6 +23,7 @@
 #include "registry/v1/admin.grpc.pb.h"
 #include "registry/v1/audit.grpc.pb.h"
 #include "registry/v1/records.grpc.pb.h"
+#include "registry/v1/vetting.grpc.pb.h"
 #include "storage/audit_log.h"
 #include "storage/database.h"
 #include "tests/testing/audit_events.h"
@@ -380,6 +382,41 @@ TEST_F(AuditRetentionTest, TheDataCheckHoldsAcrossPruning) {
                              ->VerifyData(NewCallContext().get(), v1::VerifyDataRequest(), &resp);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::DATA_LOSS);
   EXPECT_THAT(s.error_message(), ::testing::HasSubstr("kept facts were deleted or put back"));
+}
+
+// A person's vetting history outlives the events that wrote it: the pruning keeps a row naming
+// each entry its events wrote, so the entries are still paired, and an entry deleted after its
+// event is gone is still caught.
+TEST_F(AuditRetentionTest, VettingHistoryEntriesArePairedAcrossPruning) {
+  Start(kRetentionDays);
+  Create(0);
+  v1::VettingCheckResponse answer;
+  const grpc::Status vetted =
+      v1::VettingService::NewStub(server_->Channel("vetting"))
+          ->VettingCheck(NewCallContext().get(), CandidateOf(FictionalRecord(0).person()), &answer);
+  ASSERT_TRUE(vetted.ok()) << vetted.error_message();
+  const uint64_t vetting_event = LogSize() - 1;
+  ASSERT_EQ(EventAt(vetting_event).check_id(), answer.check_id());
+
+  AgePastRetention();
+  ASSERT_GT(RunAuditRetention(), 0u);
+  ASSERT_GT(log()->CurrentPruned().size, vetting_event);
+  v1::VerifyDataResponse r = VerifyData();
+  EXPECT_EQ(r.problem_count(), 0u) << (r.problems().empty() ? "" : r.problems(0));
+  EXPECT_EQ(r.vetting_checks(), 1u);
+
+  ASSERT_NO_FATAL_FAILURE(testing::EditStoppedData(*server_, [&](storage::Database* db) {
+    std::unique_ptr<storage::Iterator> it = db->NewIterator(storage::Cf::kChecks);
+    it->SeekToFirst();
+    ASSERT_TRUE(it->Valid());
+    ASSERT_TRUE(absl::EndsWith(it->key(), answer.check_id()));
+    testing::DeleteStored(db, storage::Cf::kChecks, std::string(it->key()));
+  }));
+  ASSERT_TRUE(server_->Restart().ok());
+  r = VerifyData();
+  EXPECT_EQ(r.problem_count(), 1u);
+  EXPECT_THAT(r.problems(), Contains(absl::StrCat("vetting check ", answer.check_id(),
+                                                  ": written in the audit log but not stored")));
 }
 
 }  // namespace

@@ -25,7 +25,15 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
-using ::testing::StartsWith;
+
+class AuditTextTest;
+
+struct Misshapen {
+  std::string what;
+  std::string field;  // as named in the error and in `withheld`
+  std::string text;   // the caller text that must not reach the log
+  std::function<grpc::Status(AuditTextTest*, const std::string&)> call;
+};
 
 class AuditTextTest : public ::testing::Test {
  protected:
@@ -50,6 +58,11 @@ class AuditTextTest : public ::testing::Test {
     return bytes.ok() ? *bytes : "";
   }
 
+  // Each case's call is refused with INVALID_ARGUMENT "<field>: <rule>", and its one event
+  // records the field and the length, never the text.
+  void ExpectRefusedAndWithheld(const std::vector<Misshapen>& cases,
+                                const std::string& rule);
+
  public:  // for the table's calls
   std::unique_ptr<TestServer> server_;
   std::unique_ptr<v1::RecordService::Stub> records_clerk_, records_court_;
@@ -58,71 +71,14 @@ class AuditTextTest : public ::testing::Test {
   std::string id_;
 };
 
-struct Misshapen {
-  std::string what;
-  std::string field;  // as named in the error and in `withheld`
-  std::string text;   // the caller text that must not reach the log
-  std::function<grpc::Status(AuditTextTest*, const std::string&)> call;
-};
-
-TEST_F(AuditTextTest, AReferenceTheLogCannotHoldIsRefusedAndWithheld) {
-  const std::vector<Misshapen> cases = {
-      {"data-subject request with a non-ASCII letter", "request_reference", "DSR-2026-Ë1",
-       [](AuditTextTest* t, const std::string& text) {
-         v1::ListChecksAboutPersonRequest req;
-         req.set_personal_number(ExampleRecord().person().personal_number());
-         req.set_request_reference(text);
-         v1::ListChecksAboutPersonResponse resp;
-         const grpc::Status s =
-             t->vetting_clerk_->ListChecksAboutPerson(NewCallContext().get(), req, &resp);
-         EXPECT_THAT(resp.checks(), IsEmpty());
-         return s;
-       }},
-      {"case reference with a control character", "purpose.case_reference", "PKR 77/2026\x1b[2J",
-       [](AuditTextTest* t, const std::string& text) {
-         v1::GetRecordRequest req;
-         req.set_record_id(t->id_);
-         req.mutable_purpose()->set_case_reference(text);
-         req.mutable_purpose()->set_purpose_code("criminal_proceedings");
-         v1::GetRecordResponse resp;
-         const grpc::Status s = t->records_court_->GetRecord(NewCallContext().get(), req, &resp);
-         EXPECT_FALSE(resp.has_record());
-         return s;
-       }},
-      {"consent reference too long", "consent_reference", std::string(65, 'C'),
-       [](AuditTextTest* t, const std::string& text) {
-         v1::VettingCheckResponse resp;
-         const grpc::Status s = t->vetting_->VettingCheck(
-             NewCallContext().get(), CandidateOf(ExampleRecord().person(), text), &resp);
-         EXPECT_FALSE(resp.has_certificate());
-         return s;
-       }},
-      {"legal basis with a section sign", "legal_basis", "neni 103 §2",
-       [](AuditTextTest* t, const std::string& text) {
-         v1::ExpungeRecordRequest req;
-         req.set_record_id(t->id_);
-         req.set_legal_basis(text);
-         v1::ExpungeRecordResponse resp;
-         return t->records_clerk_->ExpungeRecord(NewCallContext().get(), req, &resp);
-       }},
-      {"export recipient with a bidi override", "recipient", "Agency\u202Eycnega",
-       [](AuditTextTest* t, const std::string& text) {
-         v1::ExportAuditEventsRequest req;
-         req.set_recipient(text);
-         req.set_reference("IPA-2026-4");
-         auto ctx = NewCallContext();
-         auto reader = t->audit_->ExportAuditEvents(ctx.get(), req);
-         v1::AuditEntry entry;
-         EXPECT_FALSE(reader->Read(&entry));
-         return reader->Finish();
-       }},
-  };
+void AuditTextTest::ExpectRefusedAndWithheld(const std::vector<Misshapen>& cases,
+                                             const std::string& rule) {
   for (const Misshapen& c : cases) {
     SCOPED_TRACE(c.what);
     const uint64_t before = server_->server()->audit_log()->CurrentHead().size;
     const grpc::Status s = c.call(this, c.text);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
-    EXPECT_THAT(s.error_message(), StartsWith(c.field + ": "));
+    EXPECT_EQ(s.error_message(), absl::StrCat(c.field, ": ", rule));
     EXPECT_EQ(server_->server()->audit_log()->CurrentHead().size, before + 1);
     v1::AuditEvent event;
     const std::string bytes = LastEvent(&event);
@@ -137,6 +93,118 @@ TEST_F(AuditTextTest, AReferenceTheLogCannotHoldIsRefusedAndWithheld) {
   get.set_record_id(id_);
   v1::GetRecordResponse got;
   EXPECT_TRUE(records_clerk_->GetRecord(NewCallContext().get(), get, &got).ok());
+}
+
+// The calls whose references the cases below vary: each states `text` in one field.
+grpc::Status ListHistoryFor(AuditTextTest* t, const std::string& text) {
+  v1::ListChecksAboutPersonRequest req;
+  req.set_personal_number(ExampleRecord().person().personal_number());
+  req.set_request_reference(text);
+  v1::ListChecksAboutPersonResponse resp;
+  const grpc::Status s =
+      t->vetting_clerk_->ListChecksAboutPerson(NewCallContext().get(), req, &resp);
+  EXPECT_THAT(resp.checks(), IsEmpty());
+  return s;
+}
+
+grpc::Status ReadForCase(AuditTextTest* t, const std::string& text) {
+  v1::GetRecordRequest req;
+  req.set_record_id(t->id_);
+  req.mutable_purpose()->set_case_reference(text);
+  req.mutable_purpose()->set_purpose_code("criminal_proceedings");
+  v1::GetRecordResponse resp;
+  const grpc::Status s = t->records_court_->GetRecord(NewCallContext().get(), req, &resp);
+  EXPECT_FALSE(resp.has_record());
+  return s;
+}
+
+grpc::Status VetWithConsent(AuditTextTest* t, const std::string& text) {
+  v1::VettingCheckResponse resp;
+  const grpc::Status s = t->vetting_->VettingCheck(
+      NewCallContext().get(), CandidateOf(ExampleRecord().person(), text), &resp);
+  EXPECT_FALSE(resp.has_certificate());
+  return s;
+}
+
+grpc::Status ExpungeOnBasis(AuditTextTest* t, const std::string& text) {
+  v1::ExpungeRecordRequest req;
+  req.set_record_id(t->id_);
+  req.set_legal_basis(text);
+  v1::ExpungeRecordResponse resp;
+  return t->records_clerk_->ExpungeRecord(NewCallContext().get(), req, &resp);
+}
+
+grpc::Status ExportTo(AuditTextTest* t, const std::string& text) {
+  v1::ExportAuditEventsRequest req;
+  req.set_recipient(text);
+  req.set_reference("IPA-2026-4");
+  auto ctx = NewCallContext();
+  auto reader = t->audit_->ExportAuditEvents(ctx.get(), req);
+  v1::AuditEntry entry;
+  EXPECT_FALSE(reader->Read(&entry));
+  return reader->Finish();
+}
+
+TEST_F(AuditTextTest, AReferenceTheLogCannotHoldIsRefusedAndWithheld) {
+  ExpectRefusedAndWithheld(
+      {
+          {"data-subject request with a non-ASCII letter", "request_reference", "DSR-2026-Ë1",
+           ListHistoryFor},
+          {"case reference with a control character", "purpose.case_reference",
+           "PKR 77/2026\x1b[2J", ReadForCase},
+          {"consent reference too long", "consent_reference", std::string(65, 'C'),
+           VetWithConsent},
+          {"legal basis with a section sign", "legal_basis", "neni 103 §2", ExpungeOnBasis},
+          {"export recipient with a bidi override", "recipient", "Agency\u202Eycnega", ExportTo},
+      },
+      "1..64 letters, digits, spaces or /-.:_");
+}
+
+// Reference-shaped text can still carry a personal number (ten digits in a row, by the
+// registry's pattern): a client that puts one in a reference would put it in the log, which
+// names people by keyed tokens only. It is refused and withheld like text of the wrong shape.
+TEST_F(AuditTextTest, AReferenceHoldingAPersonalNumberIsRefusedAndWithheld) {
+  const std::string pn = ExampleRecord().person().personal_number();
+  ExpectRefusedAndWithheld(
+      {
+          {"data-subject request", "request_reference", absl::StrCat("DSR-", pn), ListHistoryFor},
+          {"case reference", "purpose.case_reference", absl::StrCat("PKR 77/2026 ", pn),
+           ReadForCase},
+          {"consent reference, inside a longer run of digits", "consent_reference",
+           absl::StrCat("C", pn, "99"), VetWithConsent},
+          {"legal basis", "legal_basis", absl::StrCat("neni 103 ", pn), ExpungeOnBasis},
+          {"export recipient", "recipient", absl::StrCat("Agency ", pn), ExportTo},
+      },
+      "must not hold a personal number");
+}
+
+// The x-request-id header is the caller's too: one holding a personal number is replaced by a
+// generated id, and the event notes the header's length only. The call itself goes on.
+TEST_F(AuditTextTest, ARequestIdHoldingAPersonalNumberIsReplaced) {
+  const std::string header = absl::StrCat("req-", ExampleRecord().person().personal_number());
+  grpc::ClientContext ctx;
+  ctx.set_deadline(CallDeadline());
+  ctx.AddMetadata("x-request-id", header);
+  v1::GetRecordRequest req;
+  req.set_record_id(id_);
+  v1::GetRecordResponse resp;
+  ASSERT_TRUE(records_clerk_->GetRecord(&ctx, req, &resp).ok());
+  v1::AuditEvent event;
+  const std::string bytes = LastEvent(&event);
+  EXPECT_EQ(event.request_id().size(), 32u);
+  EXPECT_NE(event.request_id(), header);
+  EXPECT_THAT(event.withheld(),
+              ElementsAre(absl::StrCat("x-request-id (", header.size(), " bytes)")));
+  EXPECT_THAT(bytes, Not(HasSubstr(ExampleRecord().person().personal_number())));
+
+  // A request id without one is recorded as sent.
+  grpc::ClientContext plain;
+  plain.set_deadline(CallDeadline());
+  plain.AddMetadata("x-request-id", "req-2026-12-02-0001");
+  ASSERT_TRUE(records_clerk_->GetRecord(&plain, req, &resp).ok());
+  LastEvent(&event);
+  EXPECT_EQ(event.request_id(), "req-2026-12-02-0001");
+  EXPECT_THAT(event.withheld(), IsEmpty());
 }
 
 TEST_F(AuditTextTest, OnlyIdShapedRecordIdsAreRecorded) {

@@ -21,7 +21,9 @@
 #include "registry/v1/vetting.grpc.pb.h"
 #include "server/registry_server.h"
 #include "storage/audit_log.h"
+#include "storage/check_store.h"
 #include "storage/database.h"
+#include "storage/pending_write.h"
 #include "storage/stored.pb.h"
 #include "tests/testing/clients.h"
 #include "tests/testing/stored_data.h"
@@ -113,6 +115,40 @@ class DataCheckTest : public ::testing::Test {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
 
+  // VettingCheck of `req` as the employer: its status, and the check id of the answer in *id.
+  grpc::Status VetForCheckId(const v1::VettingCheckRequest& req, std::string* id) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(CallDeadline());
+    v1::VettingCheckResponse resp;
+    const grpc::Status s = v1::VettingService::NewStub(server_->Channel("vetting"))
+                               ->VettingCheck(&ctx, req, &resp);
+    *id = resp.check_id();
+    return s;
+  }
+
+  // How many entries the person's vetting history shows (ListChecksAboutPerson, as a clerk).
+  int HistoryLength(const v1::Person& person) {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(CallDeadline());
+    v1::ListChecksAboutPersonRequest req;
+    req.set_personal_number(person.personal_number());
+    req.set_request_reference("DSR 2026/4");
+    v1::ListChecksAboutPersonResponse resp;
+    const grpc::Status s = v1::VettingService::NewStub(server_->Channel("clerk"))
+                               ->ListChecksAboutPerson(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.checks_size();
+  }
+
+  // The key of the stored history entry whose check id is `check_id` ("" when there is none).
+  static std::string CheckKey(storage::Database* db, const std::string& check_id) {
+    std::unique_ptr<storage::Iterator> it = db->NewIterator(storage::Cf::kChecks);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      if (absl::EndsWith(it->key(), check_id)) return std::string(it->key());
+    }
+    return "";
+  }
+
   std::unique_ptr<TestServer> server_;
 };
 
@@ -131,10 +167,11 @@ TEST_F(DataCheckTest, AConsistentRegistryPasses) {
   EXPECT_EQ(r.versions(), 3u);    // a: 2, the third: 1
   EXPECT_EQ(r.index_rows(), 9u);  // 4 per record, and the expunged conviction's row
   EXPECT_GE(r.audit_events(), 6u);
+  EXPECT_EQ(r.vetting_checks(), 1u);
 
   std::string out;
   EXPECT_EQ(RunOffline(&out), 0) << out;
-  EXPECT_THAT(out, HasSubstr("2 records, 3 versions, 9 index rows"));
+  EXPECT_THAT(out, HasSubstr("2 records, 3 versions, 9 index rows, 1 vetting checks"));
   EXPECT_THAT(out, HasSubstr("consistent"));
 }
 
@@ -290,6 +327,80 @@ TEST_F(DataCheckTest, AnUnappliedErasureIsCaught) {
   EXPECT_EQ(r.problem_count(), 1u);
   EXPECT_THAT(r.problems(), Contains(absl::StrCat("erasure ledger entry 0 (record ", id,
                                                   "): not applied to this database")));
+}
+
+// A deleted entry of a person's vetting history hides a probe from that person, and nothing
+// fails authentication: the data check pairs every entry with the event that wrote it, which
+// names it (AuditEvent.check_id), whether the probe was answered or refused.
+TEST_F(DataCheckTest, ADeletedVettingHistoryEntryIsCaught) {
+  const v1::Person person = ExampleRecord().person();
+  Create(ExampleRecord());
+  std::string answered;
+  ASSERT_TRUE(VetForCheckId(CandidateOf(person), &answered).ok());
+  ASSERT_FALSE(answered.empty());
+  v1::VettingCheckRequest without_consent = CandidateOf(person);
+  without_consent.clear_consent_reference();
+  std::string none;
+  ASSERT_FALSE(VetForCheckId(without_consent, &none).ok());
+  ASSERT_EQ(HistoryLength(person), 2);
+
+  v1::VerifyDataResponse r = Verify();
+  EXPECT_EQ(r.problem_count(), 0u) << (r.problems().empty() ? "" : r.problems(0));
+  EXPECT_EQ(r.vetting_checks(), 2u);
+
+  Edit([&](storage::Database* db) {
+    const std::string key = CheckKey(db, answered);
+    ASSERT_FALSE(key.empty());
+    Delete(db, storage::Cf::kChecks, key);
+  });
+  EXPECT_EQ(HistoryLength(person), 1);  // what the check exists for: the person cannot tell
+
+  r = Verify();
+  EXPECT_EQ(r.problem_count(), 1u);
+  EXPECT_EQ(r.vetting_checks(), 1u);
+  const std::string problem =
+      absl::StrCat("vetting check ", answered, ": written in the audit log but not stored");
+  EXPECT_THAT(r.problems(), Contains(problem));
+  std::string out;
+  EXPECT_EQ(RunOffline(&out), 1) << out;
+  EXPECT_THAT(out, HasSubstr(problem));
+}
+
+// Whoever holds the key file can seal an entry of their own; no event wrote it, so the data
+// check names it. An entry moved under another key fails authentication.
+TEST_F(DataCheckTest, AHistoryEntryNoEventWroteIsCaught) {
+  const v1::Person person = ExampleRecord().person();
+  std::string answered;
+  ASSERT_TRUE(VetForCheckId(CandidateOf(person), &answered).ok());
+  const std::string forged(32, 'f');
+  const std::string moved(32, 'e');
+  const crypto::SecretBytes key = DerivedKeyOf(*server_, storage::kCheckStoreKeyPurpose);
+  Edit([&](storage::Database* db) {
+    const std::string real_key = CheckKey(db, answered);
+    ASSERT_EQ(real_key.size(), 32u + 8u + 32u);
+    absl::StatusOr<std::unique_ptr<storage::CheckStore>> store =
+        storage::CheckStore::Create(db, key);
+    ASSERT_TRUE(store.ok()) << store.status();
+    storage::StoredCheck check;
+    check.mutable_summary()->set_check_id(forged);
+    check.mutable_summary()->set_organisation("dev-school");
+    storage::PendingWrite w;
+    ASSERT_TRUE((*store)->Stage(real_key.substr(0, 32), absl::Now(), check, &w).ok());
+    ASSERT_TRUE(db->Write(w.staged()).ok());
+    // The real entry's value under a key that names another check id.
+    absl::StatusOr<std::optional<std::string>> value = db->Get(storage::Cf::kChecks, real_key);
+    ASSERT_TRUE(value.ok() && value->has_value());
+    storage::Batch copy;
+    copy.Put(storage::Cf::kChecks, real_key.substr(0, 40) + moved, **value);
+    ASSERT_TRUE(db->Write(copy).ok());
+  });
+
+  const v1::VerifyDataResponse r = Verify();
+  EXPECT_EQ(r.problem_count(), 2u);
+  EXPECT_EQ(r.vetting_checks(), 2u);  // the real entry and the forged one
+  EXPECT_THAT(r.problems(),
+              Contains(absl::StrCat("vetting check ", forged, ": no event in the audit log wrote it")));
+  EXPECT_THAT(r.problems(), Contains(absl::StrCat("vetting check ", moved, ": fails authentication")));
 }
 
 }  // namespace

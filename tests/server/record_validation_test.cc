@@ -718,5 +718,24 @@ TEST(StaticValidationTest, RecordIdIs32LowercaseHex) {
   ExpectInvalid(RecordValidator::ValidateRecordId("record_id", ""), "record_id", "");
 }
 
+// What the gate asks of caller text it would record as sent (references, request ids).
+TEST_F(ValidationTest, APersonalNumberIsFoundInsideOtherText) {
+  EXPECT_TRUE(validator_->HoldsPersonalNumber("1234567890"));
+  EXPECT_TRUE(validator_->HoldsPersonalNumber("DSR-1234567890"));
+  EXPECT_TRUE(validator_->HoldsPersonalNumber("C123456789012"));  // inside a longer run
+  EXPECT_FALSE(validator_->HoldsPersonalNumber("PKR 123456789/2026"));  // nine digits
+  EXPECT_FALSE(validator_->HoldsPersonalNumber("P 123/2024"));
+  EXPECT_FALSE(validator_->HoldsPersonalNumber(""));
+
+  // A pattern that also matches nothing at all does not make every text hold one.
+  ValidationOptions options;
+  options.personal_number_pattern = "[0-9]*";
+  absl::StatusOr<std::unique_ptr<RecordValidator>> loose =
+      RecordValidator::Create(reference_, options, &clock_);
+  ASSERT_TRUE(loose.ok()) << loose.status();
+  EXPECT_FALSE((*loose)->HoldsPersonalNumber("CONSENT"));
+  EXPECT_TRUE((*loose)->HoldsPersonalNumber("CONSENT 7"));
+}
+
 }  // namespace
 }  // namespace registry::server

@@ -29,14 +29,17 @@ void DeleteStored(storage::Database* db, storage::Cf cf, const std::string& key)
   ASSERT_TRUE(db->Write(batch).ok());
 }
 
-crypto::SecretBytes AuditLogKeyOf(const TestServer& server) {
+crypto::SecretBytes DerivedKeyOf(const TestServer& server, absl::string_view purpose) {
   absl::StatusOr<server::KeyMaterial> keys = server::LoadKeyFile(server.config().key_file());
   EXPECT_TRUE(keys.ok()) << keys.status();
   if (!keys.ok()) return crypto::SecretBytes(std::string(32, '\0'));
-  absl::StatusOr<crypto::SecretBytes> key =
-      crypto::DeriveKey(keys->derivation_root, storage::kAuditLogKeyPurpose);
+  absl::StatusOr<crypto::SecretBytes> key = crypto::DeriveKey(keys->derivation_root, purpose);
   EXPECT_TRUE(key.ok()) << key.status();
   return key.ok() ? *std::move(key) : crypto::SecretBytes(std::string(32, '\0'));
+}
+
+crypto::SecretBytes AuditLogKeyOf(const TestServer& server) {
+  return DerivedKeyOf(server, storage::kAuditLogKeyPurpose);
 }
 
 }  // namespace registry::testing

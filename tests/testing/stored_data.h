@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/string_view.h"
 #include "crypto/secret_bytes.h"
 #include "storage/database.h"
 #include "tests/testing/test_server.h"
@@ -33,6 +34,11 @@ void DeleteStored(storage::Database* db, storage::Cf cf, const std::string& key)
 // or rewrite stored events as the holder of the key file would. A failure fails the test and
 // gives a key of zeros.
 crypto::SecretBytes AuditLogKeyOf(const TestServer& server);
+
+// The key `server`'s key file gives for `purpose` (crypto::DeriveKey), e.g.
+// storage::kCheckStoreKeyPurpose: what a key holder would use to write rows of their own. A
+// failure fails the test and gives a key of zeros.
+crypto::SecretBytes DerivedKeyOf(const TestServer& server, absl::string_view purpose);
 
 }  // namespace registry::testing
 
