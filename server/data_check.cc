@@ -4,8 +4,10 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "registry/v1/audit.pb.h"
@@ -22,6 +24,9 @@ constexpr char kErasedFact[] = "erased";
 // kCheckFactPrefix + check id, with this value.
 constexpr char kCheckFactPrefix[] = "vetting-check/";
 constexpr char kCheckFact[] = "written";
+// A pruned event that wrote a version of a record keeps the row kVersionFactPrefix + record id,
+// with the version as its value (the newest pruned one stays).
+constexpr char kVersionFactPrefix[] = "record-version/";
 
 // What one event says of the records it names: created, erased, or nothing.
 enum class RecordFact { kNone, kCreated, kErased };
@@ -37,11 +42,23 @@ RecordFact FactOf(const registry::v1::AuditEvent& event) {
   return RecordFact::kNone;
 }
 
+// The record a successful amendment, dispute or resolution wrote a version of (it names exactly
+// one, with record_version set); nullptr for any other event.
+const std::string* ChangedRecord(const registry::v1::AuditEvent& event) {
+  if (event.outcome() != 0 || event.record_version() == 0 || event.record_ids_size() != 1 ||
+      FactOf(event) != RecordFact::kNone) {
+    return nullptr;
+  }
+  return &event.record_ids(0);
+}
+
 // What the audit log says of the stored data.
 struct LogFacts {
   // Records created (and not erased since), and records erased.
   absl::flat_hash_set<std::string> created;
   absl::flat_hash_set<std::string> erased;
+  // The last version the log saw written of each record it saw created.
+  absl::flat_hash_map<std::string, uint32_t> versions;
   // The history entries (check ids) written by the kept facts and the events before `settled`,
   // which must all be stored; and those written by later events, which may be.
   absl::flat_hash_set<std::string> checks;
@@ -62,8 +79,12 @@ absl::Status ReadLogFacts(const storage::AuditLog& audit, uint64_t settled,
     *facts = LogFacts();
     const uint64_t boundary = audit.CurrentPruned().size;
     RETURN_IF_ERROR(audit.ScanPrunedFacts([&](absl::string_view id, absl::string_view fact) {
+      uint32_t version = 0;
       if (absl::StartsWith(id, kCheckFactPrefix) && fact == kCheckFact) {
         facts->checks.insert(std::string(id.substr(strlen(kCheckFactPrefix))));
+      } else if (absl::StartsWith(id, kVersionFactPrefix) && absl::SimpleAtoi(fact, &version) &&
+                 version > 0) {
+        facts->versions[id.substr(strlen(kVersionFactPrefix))] = version;
       } else if (fact == kCreatedFact) {
         facts->created.insert(std::string(id));
       } else if (fact == kErasedFact) {
@@ -98,15 +119,20 @@ absl::Status ReadLogFacts(const storage::AuditLog& audit, uint64_t settled,
               for (const std::string& id : event.record_ids()) {
                 facts->created.insert(id);
                 facts->erased.erase(id);
+                facts->versions[id] = 1;
               }
               break;
             case RecordFact::kErased:
               for (const std::string& id : event.record_ids()) {
                 facts->created.erase(id);
                 facts->erased.insert(id);
+                facts->versions.erase(id);
               }
               break;
             case RecordFact::kNone:
+              if (const std::string* id = ChangedRecord(event)) {
+                facts->versions[*id] = event.record_version();
+              }
               break;
           }
           return true;
@@ -128,10 +154,15 @@ void KeepPrunedFacts(const registry::v1::AuditEvent& event,
   if (!event.check_id().empty()) {
     facts->Put(absl::StrCat(kCheckFactPrefix, event.check_id()), kCheckFact);
   }
+  if (const std::string* id = ChangedRecord(event)) {
+    facts->Put(absl::StrCat(kVersionFactPrefix, *id), absl::StrCat(event.record_version()));
+  }
   const RecordFact fact = FactOf(event);
   if (fact == RecordFact::kNone) return;
   for (const std::string& id : event.record_ids()) {
     facts->Put(id, fact == RecordFact::kCreated ? kCreatedFact : kErasedFact);
+    // A created record starts at version 1 again; an erased one has none.
+    facts->Delete(absl::StrCat(kVersionFactPrefix, id));
   }
 }
 
@@ -163,12 +194,21 @@ absl::StatusOr<storage::DataCheckReport> CheckData(const storage::RecordStore& r
 
   absl::flat_hash_set<std::string> seen;
   RETURN_IF_ERROR(records.CheckAll(
-      [&](absl::string_view id) {
+      [&](absl::string_view id, uint32_t version) {
         seen.insert(std::string(id));
         if (erased.contains(id)) {
           report.Add(absl::StrCat("record ", id, ": erased in the audit log but still stored"));
         } else if (!created.contains(id)) {
           report.Add(absl::StrCat("record ", id, ": no create event in the audit log"));
+        }
+        // Versions only grow, and each is written with its event: a stored version below the
+        // last one the log saw written is an earlier state put back. (One above it may be a
+        // change committed since the log was read.)
+        const auto written = facts.versions.find(id);
+        if (version > 0 && written != facts.versions.end() && version < written->second) {
+          report.Add(absl::StrCat("record ", id, ": version ", version,
+                                  " is stored, but the audit log saw version ", written->second,
+                                  " written: an earlier state was put back"));
         }
       },
       &report));

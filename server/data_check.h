@@ -1,7 +1,8 @@
 // CheckData: the whole-data cross-check behind `registryd --verify_data` (offline) and
 // AdminService.VerifyData. It catches what a single lookup cannot: a deleted index row (which
 // would turn NOT_CLEAR into CLEAR without any authentication failing), an orphaned or moved row,
-// a missing version, a record the audit log never saw created or saw erased, an entry of a
+// a missing version, a record the audit log never saw created or saw erased, a record put back
+// to an earlier state (its own saved rows, which authenticate), an entry of a
 // person's vetting history that is gone (which hides a probe from that person) or that no event
 // wrote, and erasures the ledger holds that the database has not applied.
 //
@@ -36,8 +37,10 @@ absl::StatusOr<storage::DataCheckReport> CheckData(const storage::RecordStore& r
 // create event, and one erased before the boundary is still one the log saw erased; a vetting
 // history entry outlives its event. So for every event it deletes, the retention job calls this,
 // which keeps, in the pruning's own batch, per record id a successful create, import or expunge
-// event names, one row saying which came last ("created" or "erased"), and per history entry an
-// event wrote, one row naming its check id. CheckData starts from those rows and goes on with
+// event names, one row saying which came last ("created" or "erased"); per record a successful
+// amendment, dispute or resolution changed, one row with the last version written
+// (AuditEvent.record_version); and per history entry an event wrote, one row naming its check
+// id. CheckData starts from those rows and goes on with
 // the retained events, which gives exactly what reading the whole log would have. A record or
 // entry without either is still a problem, as before pruning; the number of kept rows is
 // authenticated, so deleting an entry together with its kept row is caught too.

@@ -109,6 +109,7 @@ grpc::Status RecordService::CreateRecord(grpc::ServerContext* ctx,
           "a record with this court, case number and personal number exists: ", existing));
     }
     RETURN_IF_ERROR(write.status());
+    call.event().set_record_version(write->metadata().version());
     RETURN_IF_ERROR(call.Commit(&*write));
     resp->set_record_id(write->metadata().record_id());
     resp->set_version(write->metadata().version());
@@ -216,6 +217,7 @@ grpc::Status RecordService::AmendRecord(grpc::ServerContext* ctx,
               *reason = req->reason();
               return absl::OkStatus();
             }));
+    call.event().set_record_version(write.metadata().version());
     RETURN_IF_ERROR(call.Commit(&write));
     resp->set_record_id(write.metadata().record_id());
     resp->set_version(write.metadata().version());
@@ -258,6 +260,7 @@ absl::Status RecordService::SetStatus(Call& call, absl::string_view record_id,
             *why = std::string(reason);
             return absl::OkStatus();
           }));
+  call.event().set_record_version(write.metadata().version());
   RETURN_IF_ERROR(call.Commit(&write));
   resp->set_record_id(write.metadata().record_id());
   resp->set_version(write.metadata().version());

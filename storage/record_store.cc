@@ -942,7 +942,7 @@ absl::StatusOr<std::string> RecordStore::StageRewrapBatch(absl::string_view afte
 }
 
 absl::Status RecordStore::CheckAll(
-    const std::function<void(absl::string_view record_id)>& on_record,
+    const std::function<void(absl::string_view record_id, uint32_t version)>& on_record,
     DataCheckReport* report) const {
   const auto problem = [&](absl::string_view id, absl::string_view what) {
     report->Add(absl::StrCat("record ", id, ": ", what));
@@ -953,8 +953,8 @@ absl::Status RecordStore::CheckAll(
     ++report->records;
     const std::string key = std::string(heads->key());
     const std::string id = IsRegistryId(key) ? key : absl::CEscape(key);
-    on_record(id);
     absl::StatusOr<StoredHead> head = ReadHead(key);
+    on_record(id, head.ok() ? head->version() : 0);
     if (!head.ok()) {
       problem(id, absl::IsNotFound(head.status()) ? "head marks the record expunged"
                                                   : "head fails authentication");

@@ -259,9 +259,11 @@ class RecordStore {
   // dates; its data key unwraps and every version 1..current exists and opens; its three index
   // rows exist and authenticate. Then every index row and version row must belong to a head
   // (orphans and rows under another token are reported). `on_record` is called with each head's
-  // id. Problems go into *report; the status is an error only when the scan itself fails.
-  absl::Status CheckAll(const std::function<void(absl::string_view record_id)>& on_record,
-                        DataCheckReport* report) const;
+  // id and version (0 when the head does not authenticate). Problems go into *report; the status
+  // is an error only when the scan itself fails.
+  absl::Status CheckAll(
+      const std::function<void(absl::string_view record_id, uint32_t version)>& on_record,
+      DataCheckReport* report) const;
 
   // How many records have a data key under a KEK other than `version`.
   absl::StatusOr<uint64_t> CountNotUnder(uint32_t version) const;

@@ -419,5 +419,47 @@ TEST_F(AuditRetentionTest, VettingHistoryEntriesArePairedAcrossPruning) {
                                                   ": written in the audit log but not stored")));
 }
 
+// The last version a pruned event wrote is kept: a record put back to its state before a change
+// whose event is gone is still caught.
+TEST_F(AuditRetentionTest, ARecordPutBackBehindThePrunedBoundaryIsCaught) {
+  Start(kRetentionDays);
+  const std::string id = Create(0);
+  testing::StoredRows saved;
+  ASSERT_NO_FATAL_FAILURE(testing::EditStoppedData(*server_, [&](storage::Database* db) {
+    saved = testing::CopyRows(db, {storage::Cf::kRecords, storage::Cf::kVersions});
+  }));
+  ASSERT_TRUE(server_->Restart().ok());
+  clerk_ = v1::RecordService::NewStub(server_->Channel("clerk"));
+  v1::DisputeRecordRequest dispute;
+  dispute.set_record_id(id);
+  dispute.set_reason("the person disputes the case number");
+  v1::RecordStatusResponse disputed;
+  ASSERT_TRUE(clerk_->DisputeRecord(NewCallContext().get(), dispute, &disputed).ok());
+  ASSERT_EQ(disputed.version(), 2u);
+  const uint64_t dispute_event = LogSize() - 1;
+  ASSERT_EQ(EventAt(dispute_event).record_version(), 2u);
+
+  AgePastRetention();
+  ASSERT_GT(RunAuditRetention(), 0u);
+  ASSERT_GT(log()->CurrentPruned().size, dispute_event);
+  v1::VerifyDataResponse r = VerifyData();
+  EXPECT_EQ(r.problem_count(), 0u) << (r.problems().empty() ? "" : r.problems(0));
+
+  ASSERT_NO_FATAL_FAILURE(testing::EditStoppedData(*server_, [&](storage::Database* db) {
+    testing::PutRows(db, saved);
+    for (const auto& [cf, row] : testing::CopyRows(db, {storage::Cf::kVersions})) {
+      bool old = false;
+      for (const auto& kept : saved) old = old || kept.second.first == row.first;
+      if (!old) testing::DeleteStored(db, cf, row.first);
+    }
+  }));
+  ASSERT_TRUE(server_->Restart().ok());
+  r = VerifyData();
+  EXPECT_EQ(r.problem_count(), 1u);
+  EXPECT_THAT(r.problems(),
+              Contains(absl::StrCat("record ", id, ": version 1 is stored, but the audit log saw ",
+                                    "version 2 written: an earlier state was put back")));
+}
+
 }  // namespace
 }  // namespace registry::testing

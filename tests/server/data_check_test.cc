@@ -8,6 +8,7 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -93,6 +94,16 @@ class DataCheckTest : public ::testing::Test {
 
   static void Delete(storage::Database* db, storage::Cf cf, const std::string& key) {
     testing::DeleteStored(db, cf, key);
+  }
+
+  // Every row of the records, versions and index families, as an insider would copy them (the
+  // server restarts afterwards).
+  StoredRows SaveRecordRows() {
+    StoredRows rows;
+    Edit([&](storage::Database* db) {
+      rows = CopyRows(db, {storage::Cf::kRecords, storage::Cf::kVersions, storage::Cf::kIndex});
+    });
+    return rows;
   }
 
   // Runs `registryd --config ... --verify_data` on the stopped server's files; returns its exit
@@ -199,29 +210,57 @@ TEST_F(DataCheckTest, ADeletedIndexRowIsCaught) {
 // record must stay gone.
 TEST_F(DataCheckTest, AnExpungedRecordWrittenBackIsCaught) {
   const std::string id = Create(ExampleRecord());
-  std::vector<std::pair<storage::Cf, std::pair<std::string, std::string>>> saved;
-  Edit([&](storage::Database* db) {
-    for (storage::Cf cf : {storage::Cf::kRecords, storage::Cf::kVersions, storage::Cf::kIndex}) {
-      std::unique_ptr<storage::Iterator> it = db->NewIterator(cf);
-      for (it->SeekToFirst(); it->Valid(); it->Next()) {
-        saved.push_back({cf, {std::string(it->key()), std::string(it->value())}});
-      }
-      ASSERT_TRUE(it->status().ok());
-    }
-  });
+  const StoredRows saved = SaveRecordRows();
   ASSERT_TRUE(Expunge(id).ok());
   ASSERT_EQ(Verify().problem_count(), 0u);
-  Edit([&](storage::Database* db) {
-    storage::Batch batch;
-    for (const auto& [cf, row] : saved) batch.Put(cf, row.first, row.second);
-    ASSERT_TRUE(db->Write(batch).ok());
-  });
+  Edit([&](storage::Database* db) { PutRows(db, saved); });
 
   const v1::VerifyDataResponse r = Verify();
   EXPECT_THAT(r.problems(),
               Contains(absl::StrCat("erased-conviction row for ", id, ": the record is present")));
   std::string out;
   EXPECT_EQ(RunOffline(&out), 1) << out;
+}
+
+// An insider who saved a record's rows and writes them back after an amendment: every row
+// authenticates (they are the registry's own) and reads serve the earlier state, but the audit
+// log saw version 2 written.
+TEST_F(DataCheckTest, ARecordPutBackToAnEarlierStateIsCaught) {
+  const std::string id = Create(ExampleRecord());
+  const StoredRows saved = SaveRecordRows();
+  Amend(id);
+  ASSERT_EQ(Verify().problem_count(), 0u);
+  Edit([&](storage::Database* db) {
+    PutRows(db, saved);
+    // The version the amendment wrote goes too, so nothing is left over.
+    std::set<std::string> old;
+    for (const auto& [cf, row] : saved) old.insert(row.first);
+    std::vector<std::string> newer;
+    for (const auto& [cf, row] : CopyRows(db, {storage::Cf::kVersions})) {
+      if (old.count(row.first) == 0) newer.push_back(row.first);
+    }
+    ASSERT_EQ(newer.size(), 1u);
+    Delete(db, storage::Cf::kVersions, newer[0]);
+  });
+  // What the check exists for: a read serves the earlier state and fails no authentication.
+  grpc::ClientContext ctx;
+  ctx.set_deadline(CallDeadline());
+  v1::GetRecordRequest get;
+  get.set_record_id(id);
+  v1::GetRecordResponse got;
+  ASSERT_TRUE(
+      v1::RecordService::NewStub(server_->Channel("clerk"))->GetRecord(&ctx, get, &got).ok());
+  EXPECT_EQ(got.record().metadata().version(), 1u);
+
+  const v1::VerifyDataResponse r = Verify();
+  const std::string problem =
+      absl::StrCat("record ", id, ": version 1 is stored, but the audit log saw version 2 ",
+                   "written: an earlier state was put back");
+  EXPECT_EQ(r.problem_count(), 1u);
+  EXPECT_THAT(r.problems(), Contains(problem));
+  std::string out;
+  EXPECT_EQ(RunOffline(&out), 1) << out;
+  EXPECT_THAT(out, HasSubstr(problem));
 }
 
 // Someone with the key file removes a record completely (head, versions, index rows) and edits

@@ -29,6 +29,24 @@ void DeleteStored(storage::Database* db, storage::Cf cf, const std::string& key)
   ASSERT_TRUE(db->Write(batch).ok());
 }
 
+StoredRows CopyRows(storage::Database* db, std::initializer_list<storage::Cf> families) {
+  StoredRows rows;
+  for (storage::Cf cf : families) {
+    std::unique_ptr<storage::Iterator> it = db->NewIterator(cf);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      rows.push_back({cf, {std::string(it->key()), std::string(it->value())}});
+    }
+    EXPECT_TRUE(it->status().ok()) << it->status();
+  }
+  return rows;
+}
+
+void PutRows(storage::Database* db, const StoredRows& rows) {
+  storage::Batch batch;
+  for (const auto& [cf, row] : rows) batch.Put(cf, row.first, row.second);
+  ASSERT_TRUE(db->Write(batch).ok());
+}
+
 crypto::SecretBytes DerivedKeyOf(const TestServer& server, absl::string_view purpose) {
   absl::StatusOr<server::KeyMaterial> keys = server::LoadKeyFile(server.config().key_file());
   EXPECT_TRUE(keys.ok()) << keys.status();

@@ -11,7 +11,10 @@
 
 #include <functional>
 #include <memory>
+#include <initializer_list>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/string_view.h"
 #include "crypto/secret_bytes.h"
@@ -29,6 +32,15 @@ void EditStoppedData(TestServer& server, const std::function<void(storage::Datab
 
 // Deletes `key` of `cf` in a write of its own. A failure fails the test (fatally).
 void DeleteStored(storage::Database* db, storage::Cf cf, const std::string& key);
+
+// Rows as an insider with the data folder copies them: (family, (key, value)).
+using StoredRows = std::vector<std::pair<storage::Cf, std::pair<std::string, std::string>>>;
+
+// Every row of `families`. A read failure fails the test.
+StoredRows CopyRows(storage::Database* db, std::initializer_list<storage::Cf> families);
+
+// Writes `rows` back over what is stored, in one write. A failure fails the test (fatally).
+void PutRows(storage::Database* db, const StoredRows& rows);
 
 // The audit log's key (storage/audit_log.h), from `server`'s key file: what a test needs to read
 // or rewrite stored events as the holder of the key file would. A failure fails the test and
