@@ -844,14 +844,36 @@ absl::StatusOr<std::vector<VettingFacts>> RecordStore::FactsForVetting(
     const CandidateTokens& candidate) const {
   ASSIGN_OR_RETURN(std::vector<std::string> ids,
                    IdsWithToken(kPersonalNumber, candidate.personal_number, 100));
-  // A person without a record costs what a person with one does: one index-row MAC, one head
-  // read, one head MAC, one token comparison and one opening of sealed dates, on a stand-in whose
-  // result is thrown away. The stand-in is a real head at a random place in the table, so that
-  // its read costs what a record's does, a block read included when the table is larger than
-  // the cache (a key that is not there is answered by the filter, without one).
-  if (ids.empty()) {
+  std::vector<VettingFacts> facts;
+  for (const std::string& id : ids) {
+    ++vetting_heads_read_;
+    absl::StatusOr<StoredHead> head = ReadHead(id);
+    if (absl::IsNotFound(head.status())) continue;  // expunged meanwhile
+    if (!head.ok()) return head.status();
+    ASSIGN_OR_RETURN(RecordDates dates, OpenDates(*head));
+    VettingFacts f;
+    f.record_id = id;
+    f.identity_matches = crypto::ConstantTimeEquals(head->name_token(), candidate.name);
+    f.status = head->status();
+    f.employer_visible_until = dates.employer_visible_until();
+    facts.push_back(std::move(f));
+  }
+  // Below the floor, each missing record costs what a record does, on a stand-in.
+  const size_t short_by = ids.size() < kVettingWorkFloor ? kVettingWorkFloor - ids.size() : 0;
+  RETURN_IF_ERROR(ReadStandIns(candidate, short_by));
+  return facts;
+}
+
+absl::Status RecordStore::ReadStandIns(const CandidateTokens& candidate, size_t count) const {
+  if (count == 0) return absl::OkStatus();
+  // A stand-in costs what a record does: one index-row MAC, one head read, one head MAC, one
+  // token comparison and one opening of sealed dates. It is a real head at a random place in the
+  // table, so that its read costs what a record's does, a block read included when the table is
+  // larger than the cache (a key that is not there is answered by the filter, without one).
+  std::unique_ptr<Iterator> it = db_->NewIterator(Cf::kRecords);
+  for (size_t i = 0; i < count; ++i) {
+    ++vetting_heads_read_;
     ASSIGN_OR_RETURN(const std::string place, NewRegistryId());
-    std::unique_ptr<Iterator> it = db_->NewIterator(Cf::kRecords);
     it->Seek(place);
     if (!it->Valid()) it->SeekToFirst();
     StoredHead other;
@@ -869,7 +891,7 @@ absl::StatusOr<std::vector<VettingFacts>> RecordStore::FactsForVetting(
                                                                         candidate.name)) |
                             static_cast<int>(dates.ok());
       static_cast<void>(discarded);
-      return std::vector<VettingFacts>();
+      continue;
     }
     // An empty registry, or a stand-in that could not be read (another record's damage is not
     // this person's answer; reads of that record and the data check report it): a constant
@@ -897,22 +919,9 @@ absl::StatusOr<std::vector<VettingFacts>> RecordStore::FactsForVetting(
                                                                       candidate.name)) |
                           static_cast<int>(dates.employer_visible_until().empty());
     static_cast<void>(discarded);
-    return std::vector<VettingFacts>();
   }
-  std::vector<VettingFacts> facts;
-  for (const std::string& id : ids) {
-    absl::StatusOr<StoredHead> head = ReadHead(id);
-    if (absl::IsNotFound(head.status())) continue;  // expunged meanwhile
-    if (!head.ok()) return head.status();
-    ASSIGN_OR_RETURN(RecordDates dates, OpenDates(*head));
-    VettingFacts f;
-    f.record_id = id;
-    f.identity_matches = crypto::ConstantTimeEquals(head->name_token(), candidate.name);
-    f.status = head->status();
-    f.employer_visible_until = dates.employer_visible_until();
-    facts.push_back(std::move(f));
-  }
-  return facts;
+  // The iterator's own errors are another record's damage too: not this person's answer.
+  return absl::OkStatus();
 }
 
 absl::StatusOr<std::string> RecordStore::StageRewrapBatch(absl::string_view after, size_t max,

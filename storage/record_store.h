@@ -30,6 +30,7 @@
 #define REGISTRY_STORAGE_RECORD_STORE_H_
 
 #include <array>
+#include <atomic>
 #include <functional>
 #include <map>
 #include <memory>
@@ -244,10 +245,14 @@ class RecordStore {
                                                      absl::string_view birth_date) const;
   // Vetting, step 2: the facts of every record filed under the candidate's personal number (at
   // most 100), by token only, never decrypting a record. DataLoss when a head fails
-  // authentication: edited registry metadata never turns into a different answer. With no
-  // record, the same reads and MAC comparisons are made on a stand-in, so that the work does not
-  // depend on whether the person has a record.
+  // authentication: edited registry metadata never turns into a different answer. A check does
+  // the work of at least kVettingWorkFloor records: for each record the person lacks below that,
+  // the same reads, MAC comparisons and opening of sealed dates are made on a stand-in, so that
+  // the work does not tell "no record" from one or a few (spent) records.
+  static constexpr size_t kVettingWorkFloor = 4;
   absl::StatusOr<std::vector<VettingFacts>> FactsForVetting(const CandidateTokens& candidate) const;
+  // How many heads (records and stand-ins) FactsForVetting has read since the store was created.
+  uint64_t VettingHeadsRead() const { return vetting_heads_read_.load(); }
 
   // Key rotation, one batch: stages into *w the re-wrap of up to `max` data keys not yet under
   // the current KEK, starting after record id `after` ("" for the start), and holds those
@@ -337,6 +342,11 @@ class RecordStore {
   // Recomputes the dates in force of every record of the person with `token` (as staged in `w`)
   // and stages the heads that change. `w` must hold the person's stripe.
   absl::Status RestageDates(absl::string_view token, PendingWrite* w) const;
+  // FactsForVetting's work on `count` stand-ins for `candidate`'s records: each one a real head
+  // at a random place in the table (a constant one when none can be read), whose results are
+  // thrown away.
+  absl::Status ReadStandIns(const CandidateTokens& candidate, size_t count) const;
+
   // Seals `dates` into `head` and stages it (and remembers it in w's staged heads).
   absl::Status StageHead(StoredHead* head, const RecordDates& dates, PendingWrite* w) const;
 
@@ -351,6 +361,7 @@ class RecordStore {
   const crypto::SecretBytes index_mac_key_;
   const std::unique_ptr<crypto::AesGcm> dates_aead_;
   std::string stand_in_dates_;  // set once by Create
+  mutable std::atomic<uint64_t> vetting_heads_read_{0};
 
   // Striped locks. Every head is written under the stripe of its person (personal-number token):
   // a change to one record can change the dates in force of the person's others. Person stripes

@@ -618,6 +618,28 @@ TEST_F(RecordStoreTest, ACandidateWithoutARecordReadsARecordsBlock) {
   EXPECT_TRUE(facts->empty());
 }
 
+// However many records a person has up to the floor, a check reads as many heads (records, then
+// stand-ins), opens as many sealed dates and compares as many MACs: the work does not tell "no
+// record" from one or a few spent records. Only a person with more costs more.
+TEST_F(RecordStoreTest, VettingWorkDoesNotGrowWithThePersonsRecordsUpToTheFloor) {
+  const size_t floor = RecordStore::kVettingWorkFloor;
+  for (size_t records = 0; records <= floor + 1; ++records) {
+    SCOPED_TRACE(records);
+    const std::string pn = absl::StrCat("55555000", records, "0");
+    for (size_t i = 0; i < records; ++i) {
+      CreateOrFail(MakePerson("Krasniqi", "Dren", "1985-02-03", pn),
+                   MakeConviction("basic-prishtine", absl::StrCat("P ", 100 + i, "/2020")));
+    }
+    auto tokens = store_->TokensForCandidate(pn, "Krasniqi", "Dren", "1985-02-03");
+    ASSERT_TRUE(tokens.ok()) << tokens.status();
+    const uint64_t before = store_->VettingHeadsRead();
+    absl::StatusOr<std::vector<VettingFacts>> facts = store_->FactsForVetting(*tokens);
+    ASSERT_TRUE(facts.ok()) << facts.status();
+    EXPECT_EQ(facts->size(), records);
+    EXPECT_EQ(store_->VettingHeadsRead() - before, std::max(records, floor));
+  }
+}
+
 TEST_F(RecordStoreTest, VettingFactsWithoutDecryption) {
   const std::string id = CreateOrFail(MakePerson("Kërqeli", "Arben", "1980-04-12", "1234567890"),
                                       MakeConviction("basic-prishtine", "P 1/2024"));
