@@ -386,10 +386,8 @@ absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* 
   return absl::OkStatus();
 }
 
-std::string CallGate::SubjectToken(const Message& request, const MethodRule& rule) const {
+std::string CallGate::SubjectToken(absl::string_view personal_number) const {
   if (deps_.validator == nullptr || deps_.records == nullptr) return "";
-  const std::string personal_number =
-      StringField(request, rule.FieldOf(registry::v1::AUDIT_FIELD_SUBJECT));
   if (!deps_.validator->ValidatePersonalNumber("personal_number", personal_number).ok()) return "";
   absl::StatusOr<std::string> token = deps_.records->PersonalNumberToken(personal_number);
   return token.ok() ? *std::move(token) : "";
@@ -402,31 +400,37 @@ grpc::Status CallGate::Run(grpc::ServerContext* ctx, const Message& request,
   // The method as gRPC names it; a request type no rule takes is named by its type (and denied).
   const std::string method =
       rule != nullptr ? rule->method : absl::StrCat("?", request.GetDescriptor()->full_name());
-  return Handle(*ctx, rule, method, &request, handler, clear);
+  return Handle(*ctx, rule, method, &request, "", handler, clear);
 }
 
 grpc::Status CallGate::RefuseUnread(const grpc::ServerContextBase& ctx, const MethodRule* rule,
-                                    const absl::Status& why) {
+                                    const absl::Status& why, absl::string_view subject) {
   // gRPC does not tell which name a call to a method of no service asked for.
   const std::string action = rule != nullptr ? rule->method : "?unknown-method";
-  return Handle(ctx, rule, action, nullptr, [&why](Call&) { return why; }, [] {});
+  return Handle(ctx, rule, action, nullptr, subject, [&why](Call&) { return why; }, [] {});
 }
 
 grpc::Status CallGate::Handle(const grpc::ServerContextBase& ctx, const MethodRule* rule,
                               const std::string& method, const Message* request,
+                              absl::string_view unread_subject,
                               const std::function<absl::Status(Call&)>& handler,
                               const std::function<void()>& clear) {
   const absl::Time start = deps_.clock->Now();
   Call call(deps_.audit, deps_.checks, rule, deps_.policies->Current(), start);
   call.event_.set_action(method);
   call.event_.set_request_id(RequestId(ctx, deps_.validator, &call.event_));
-  if (call.rule_ != nullptr && call.rule_->names_subject && request != nullptr) {
+  if (call.rule_ != nullptr && call.rule_->names_subject) {
     // First, whatever happens next: a probe about a person is recorded against that person.
-    call.subject_token_ = SubjectToken(*request, *call.rule_);
+    call.subject_token_ = SubjectToken(
+        request != nullptr
+            ? StringField(*request, call.rule_->FieldOf(registry::v1::AUDIT_FIELD_SUBJECT))
+            : std::string(unread_subject));
     if (!call.subject_token_.empty()) {
       call.event_.add_tokens(absl::BytesToHexString(call.subject_token_));
       const std::string position =
-          StringField(*request, call.rule_->FieldOf(registry::v1::AUDIT_FIELD_POSITION));
+          request != nullptr
+              ? StringField(*request, call.rule_->FieldOf(registry::v1::AUDIT_FIELD_POSITION))
+              : "";
       if (ReferenceShaped(position, 64)) call.subject_position_ = position;
     }
   }

@@ -185,8 +185,11 @@ class CallGate {
   // call; then the call is refused with `why`, and audited as Run audits a refusal (a
   // certificate that is not a known caller counts against its refusal limit). Returns the status
   // to send: `why`, the earlier refusal, or UNAVAILABLE when the event cannot be written.
+  // `subject`: for a method that names a person, the personal number read from the undecodable
+  // bytes (vetting_service.cc); a well-formed one puts the probe in that person's history, as a
+  // decoded call's does.
   grpc::Status RefuseUnread(const grpc::ServerContextBase& ctx, const MethodRule* rule,
-                            const absl::Status& why);
+                            const absl::Status& why, absl::string_view subject = "");
 
   template <class Resp>
   grpc::Status Unary(grpc::ServerContext* ctx, const google::protobuf::Message& request,
@@ -230,13 +233,15 @@ class CallGate {
   absl::Status Admit(const grpc::ServerContextBase& ctx, const google::protobuf::Message* request,
                      Call* call);
   // Run and RefuseUnread: admits the call, runs `handler` (only with a request), audits it.
+  // `unread_subject`: RefuseUnread's `subject`.
   grpc::Status Handle(const grpc::ServerContextBase& ctx, const MethodRule* rule,
                       const std::string& method, const google::protobuf::Message* request,
+                      absl::string_view unread_subject,
                       const std::function<absl::Status(Call&)>& handler,
                       const std::function<void()>& clear);
   void LogCall(const Call& call, absl::Duration elapsed) const;
-  // The token of the well-formed personal number `request` names, else "".
-  std::string SubjectToken(const google::protobuf::Message& request, const MethodRule& rule) const;
+  // The token of `personal_number` when it is well-formed, else "".
+  std::string SubjectToken(absl::string_view personal_number) const;
 
   Deps deps_;
   ClientCertificates certificates_;

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/json_log.h"
 #include "google/protobuf/stubs/logging.h"
+#include "google/protobuf/unknown_field_set.h"
 #include "server/method_table.h"
 
 namespace registry::server {
@@ -68,14 +69,9 @@ class DecodeGuard : public grpc::experimental::Interceptor {
       return gate_->RefuseUnread(*info_->server_context(), nullptr,
                                  absl::UnimplementedError("no such method"));
     }
-    const google::protobuf::Descriptor* request = rule_->descriptor->input_type();
-    std::string path = FieldPath(request, undecodable_field_);
-    absl::Status why =
-        path.empty()
-            ? absl::InvalidArgumentError(
-                  absl::StrCat("request: does not decode as ", request->full_name()))
-            : absl::InvalidArgumentError(absl::StrCat(path, ": not valid UTF-8"));
-    return gate_->RefuseUnread(*info_->server_context(), rule_, why);
+    return gate_->RefuseUnread(
+        *info_->server_context(), rule_,
+        UndecodableRequestError(rule_->descriptor->input_type(), undecodable_field_));
   }
 
   grpc::experimental::ServerRpcInfo* info_;
@@ -101,6 +97,30 @@ grpc::experimental::Interceptor* DecodeGuardFactory::CreateServerInterceptor(
 void InstallProtobufLogHandler() {
   static std::once_flag once;
   std::call_once(once, [] { google::protobuf::SetLogHandler(&ProtobufLog); });
+}
+
+absl::Status UndecodableRequestError(const google::protobuf::Descriptor* request,
+                                     absl::string_view undecodable_field) {
+  const std::string path = FieldPath(request, undecodable_field);
+  return path.empty() ? absl::InvalidArgumentError(
+                            absl::StrCat("request: does not decode as ", request->full_name()))
+                      : absl::InvalidArgumentError(absl::StrCat(path, ": not valid UTF-8"));
+}
+
+std::string FieldOfUndecodable(absl::string_view bytes,
+                               const google::protobuf::FieldDescriptor* field) {
+  if (field == nullptr) return "";
+  google::protobuf::UnknownFieldSet fields;
+  if (!fields.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return "";
+  std::string value;  // the last occurrence wins, as in a parse
+  for (int i = 0; i < fields.field_count(); ++i) {
+    const google::protobuf::UnknownField& f = fields.field(i);
+    if (f.number() == field->number() &&
+        f.type() == google::protobuf::UnknownField::TYPE_LENGTH_DELIMITED) {
+      value = f.length_delimited();
+    }
+  }
+  return value;
 }
 
 std::string TakeUndecodableField() { return std::exchange(t_undecodable_field, std::string()); }

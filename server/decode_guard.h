@@ -12,13 +12,16 @@
 //     protobuf's own report of the failure, captured on the parsing thread by the log handler
 //     InstallProtobufLogHandler installs), else "request: does not decode as <type>";
 //   - UNIMPLEMENTED for a method of no service.
-// The value of the field is never echoed. Calls of the health service (grpc.health.v1, never
+// The value of the field is never echoed. VettingCheck takes its request as bytes and decodes it
+// itself (server/vetting_service.h), so that an undecodable request still names its person; it
+// uses UndecodableRequestError and FieldOfUndecodable below. Calls of the health service (grpc.health.v1, never
 // audited: server/health_service.h) are left as gRPC answers them.
 #ifndef REGISTRY_SERVER_DECODE_GUARD_H_
 #define REGISTRY_SERVER_DECODE_GUARD_H_
 
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/descriptor.h"
 #include "grpcpp/support/server_interceptor.h"
@@ -44,6 +47,19 @@ void InstallProtobufLogHandler();
 // The full name ("registry.v1.Person.surname") of the string field the last parse on this thread
 // reported as not UTF-8, and forgets it; "" when there was none.
 std::string TakeUndecodableField();
+
+// Why a request of type `request` did not decode: INVALID_ARGUMENT "<field path>: not valid
+// UTF-8" when protobuf reported the field (`undecodable_field`, from TakeUndecodableField), else
+// "request: does not decode as <type>".
+absl::Status UndecodableRequestError(const google::protobuf::Descriptor* request,
+                                     absl::string_view undecodable_field);
+
+// The value of top-level field `field` in the wire bytes of a request that does not decode as
+// its message (read without the message's rules, so a bad string elsewhere does not hide it);
+// "" when the bytes are no protobuf at all or hold no such length-delimited field. The caller
+// validates what it gets.
+std::string FieldOfUndecodable(absl::string_view bytes,
+                               const google::protobuf::FieldDescriptor* field);
 
 // The path of field `full_name` from message `root`, as the gate's messages name fields
 // ("person.surname"); the first found, breadth first. "" when `root` holds no such field.

@@ -2,11 +2,14 @@
 
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
 #include "crypto/vetting_certificate.h"
+#include "server/decode_guard.h"
+#include "server/method_table.h"
 #include "server/public_key_reply.h"
 #include "server/vetting_decision.h"
 #include "storage/ids.h"
@@ -66,6 +69,54 @@ grpc::Status VettingService::VettingCheck(grpc::ServerContext* ctx,
     }
     return absl::OkStatus();
   });
+}
+
+void VettingService::TakeRequestsAsBytes() {
+  // The generated service adds its methods in the order the proto declares them.
+  const int index = v1::VettingCheckRequest::descriptor()
+                        ->file()
+                        ->FindServiceByName("VettingService")
+                        ->FindMethodByName("VettingCheck")
+                        ->index();
+  MarkMethodStreamed(
+      index, new grpc::internal::StreamedUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
+                 [this](grpc::ServerContext* ctx, BytesStreamer* stream) {
+                   return VettingCheckBytes(ctx, stream);
+                 }));
+}
+
+grpc::Status VettingService::VettingCheckBytes(grpc::ServerContext* ctx, BytesStreamer* stream) {
+  const MethodRule* rule = FindMethodRuleByRequest(v1::VettingCheckRequest::descriptor());
+  grpc::ByteBuffer in;
+  if (!stream->Read(&in)) {
+    return d_.gate->RefuseUnread(*ctx, rule, absl::InvalidArgumentError("request: missing"));
+  }
+  std::vector<grpc::Slice> slices;
+  std::string bytes;
+  if (in.Dump(&slices).ok()) {
+    for (const grpc::Slice& s : slices) {
+      bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
+    }
+  }
+  v1::VettingCheckRequest req;
+  TakeUndecodableField();  // what protobuf reports now is this parse's
+  if (!req.ParseFromString(bytes)) {
+    const absl::Status why =
+        UndecodableRequestError(v1::VettingCheckRequest::descriptor(), TakeUndecodableField());
+    const google::protobuf::FieldDescriptor* subject =
+        rule != nullptr ? rule->FieldOf(v1::AUDIT_FIELD_SUBJECT) : nullptr;
+    return d_.gate->RefuseUnread(*ctx, rule, why, FieldOfUndecodable(bytes, subject));
+  }
+  v1::VettingCheckResponse resp;
+  const grpc::Status status = VettingCheck(ctx, &req, &resp);
+  if (!status.ok()) return status;
+  const std::string out = resp.SerializeAsString();
+  grpc::Slice slice(out);
+  grpc::ByteBuffer reply(&slice, 1);
+  // A reply the transport could not take leaves with the status the call had: its event is
+  // written, and the certificate was not delivered.
+  stream->Write(reply);
+  return status;
 }
 
 grpc::Status VettingService::GetVettingPublicKey(grpc::ServerContext* ctx,

@@ -11,11 +11,19 @@
 //   3. one pure function decides (vetting_decision.h), and the reply depends on its code only.
 // Then one audit append, with the check kept in the person's history (the gate does that for
 // every vetting call, see call_gate.h), and one signature.
+//
+// VettingCheck takes its request as bytes (gRPC's streamed-unary handler, one message each way,
+// the same on the wire) and decodes it itself: a request gRPC could not decode (a string that
+// is not UTF-8) would reach no handler, and the person it names would never see the probe. Its
+// personal number is read from the bytes without the message's rules, and the refusal enters
+// that person's history like any other.
 #ifndef REGISTRY_SERVER_VETTING_SERVICE_H_
 #define REGISTRY_SERVER_VETTING_SERVICE_H_
 
 #include <memory>
 
+#include "grpcpp/support/byte_buffer.h"
+#include "grpcpp/support/sync_stream.h"
 #include "registry/v1/vetting.grpc.pb.h"
 #include "absl/time/time.h"
 #include "crypto/ed25519.h"
@@ -33,7 +41,9 @@ class VettingService final : public registry::v1::VettingService::Service {
   VettingService(CallGate* gate, const storage::RecordStore* records,
                  const storage::CheckStore* checks, const RecordValidator* validator,
                  const crypto::Ed25519Signer* signer, absl::Duration certificate_validity)
-      : d_{gate, records, checks, validator, signer, certificate_validity} {}
+      : d_{gate, records, checks, validator, signer, certificate_validity} {
+    TakeRequestsAsBytes();
+  }
 
   grpc::Status VettingCheck(grpc::ServerContext* ctx, const registry::v1::VettingCheckRequest* req,
                             registry::v1::VettingCheckResponse* resp) override;
@@ -45,6 +55,13 @@ class VettingService final : public registry::v1::VettingService::Service {
                                      registry::v1::ListChecksAboutPersonResponse* resp) override;
 
  private:
+  using BytesStreamer = grpc::ServerUnaryStreamer<grpc::ByteBuffer, grpc::ByteBuffer>;
+  // Installs VettingCheckBytes as VettingCheck's handler.
+  void TakeRequestsAsBytes();
+  // Decodes the request; VettingCheck, or the refusal of an undecodable request through the
+  // gate with the personal number it names.
+  grpc::Status VettingCheckBytes(grpc::ServerContext* ctx, BytesStreamer* stream);
+
   struct Deps {
     CallGate* gate;
     const storage::RecordStore* records;

@@ -14,6 +14,7 @@
 #include "grpcpp/impl/client_unary_call.h"
 #include "grpcpp/impl/rpc_method.h"
 #include "gtest/gtest.h"
+#include "registry/v1/admin.grpc.pb.h"
 #include "registry/v1/audit.pb.h"
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
@@ -94,6 +95,58 @@ TEST_F(WireInputTest, AStringThatIsNotUtf8IsInvalidArgumentNamingTheFieldAndAudi
   EXPECT_EQ(testing::OutcomeName(ev), "INVALID_ARGUMENT");
   EXPECT_EQ(ev.detail(), "surname: not valid UTF-8");
   EXPECT_EQ(ev.SerializeAsString().find("K\xC3"), std::string::npos) << "no value in the event";
+  ExpectStillServing();
+}
+
+// Such a request names a person all the same: its personal number is read from the bytes, and
+// the refused probe enters that person's history (and the data check pairs it with its event).
+// A personal number that is itself no well-formed one names nobody.
+TEST_F(WireInputTest, AVettingRequestThatDoesNotDecodeEntersThePersonsHistory) {
+  const v1::Person person = testing::ExampleRecord().person();
+  const auto history = [&]() {
+    v1::ListChecksAboutPersonRequest req;
+    req.set_personal_number(person.personal_number());
+    req.set_request_reference("DSR 2026/9");
+    v1::ListChecksAboutPersonResponse resp;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    const grpc::Status s = v1::VettingService::NewStub(server_->Channel("clerk"))
+                               ->ListChecksAboutPerson(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp;
+  };
+  const uint64_t before = Events();
+  const grpc::Status s = Raw("/registry.v1.VettingService/VettingCheck",
+                             WithSurnameNotUtf8(testing::CandidateOf(person)));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_EQ(s.error_message(), "surname: not valid UTF-8");
+  const v1::AuditEvent ev = EventAt(before);
+  EXPECT_EQ(ev.tokens_size(), 1);
+  EXPECT_FALSE(ev.check_id().empty());
+
+  const v1::ListChecksAboutPersonResponse listed = history();
+  ASSERT_EQ(listed.checks_size(), 1);
+  EXPECT_EQ(listed.checks(0).check_id(), ev.check_id());
+  EXPECT_EQ(listed.checks(0).status_code(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+  EXPECT_EQ(listed.checks(0).organisation(), "dev-school");
+
+  // A personal number that is not UTF-8 (the first "ë" is now its): nobody is named.
+  v1::VettingCheckRequest unnamed = testing::CandidateOf(person);
+  unnamed.set_personal_number("12345ë7890");
+  EXPECT_EQ(Raw("/registry.v1.VettingService/VettingCheck", WithSurnameNotUtf8(unnamed))
+                .error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(EventAt(Events() - 1).tokens_size(), 0);
+  EXPECT_EQ(history().checks_size(), 1);
+
+  v1::VerifyDataResponse checked;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  ASSERT_TRUE(v1::AdminService::NewStub(server_->Channel("admin"))
+                  ->VerifyData(&ctx, v1::VerifyDataRequest(), &checked)
+                  .ok());
+  EXPECT_EQ(checked.problem_count(), 0u);
+  EXPECT_EQ(checked.vetting_checks(), 1u);
   ExpectStillServing();
 }
 
