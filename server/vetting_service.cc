@@ -92,15 +92,14 @@ grpc::Status VettingService::VettingCheckBytes(grpc::ServerContext* ctx, BytesSt
     return d_.gate->RefuseUnread(*ctx, rule, absl::InvalidArgumentError("request: missing"));
   }
   std::vector<grpc::Slice> slices;
+  const bool read = in.Dump(&slices).ok();
   std::string bytes;
-  if (in.Dump(&slices).ok()) {
-    for (const grpc::Slice& s : slices) {
-      bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-    }
+  for (const grpc::Slice& s : slices) {
+    bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
   }
   v1::VettingCheckRequest req;
   TakeUndecodableField();  // what protobuf reports now is this parse's
-  if (!req.ParseFromString(bytes)) {
+  if (!read || !req.ParseFromString(bytes)) {
     const absl::Status why =
         UndecodableRequestError(v1::VettingCheckRequest::descriptor(), TakeUndecodableField());
     const google::protobuf::FieldDescriptor* subject =
