@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -190,21 +191,29 @@ TEST(ParseOptionsTest, EveryMissingOrMalformedValueIsNamedInOneError) {
 }
 
 TEST(DateProblemTest, TellsAWrongShapeFromADayTheCalendarDoesNotHave) {
-  EXPECT_EQ(DateProblem("1980-04-12"), "");
-  EXPECT_EQ(DateProblem("1980-02-29"), "");
-  EXPECT_EQ(DateProblem("1980-02-30"), "\"1980-02-30\" is not a real date");
-  EXPECT_EQ(DateProblem("1981-02-29"), "\"1981-02-29\" is not a real date");
-  EXPECT_EQ(DateProblem("12.04.1980"), "\"12.04.1980\" is not a date YYYY-MM-DD");
-  EXPECT_EQ(DateProblem("1980-4-12"), "\"1980-4-12\" is not a date YYYY-MM-DD");
+  // Real days, a leap day among them.
+  for (const char* date : {"1980-04-12", "1980-02-29"}) {
+    EXPECT_EQ(DateProblem(date), "") << date;
+  }
+  // The right shape, but a day the calendar does not have.
+  for (const char* date : {"1980-02-30", "1981-02-29"}) {
+    EXPECT_EQ(DateProblem(date), absl::StrCat("\"", date, "\" is not a real date"));
+  }
+  // Not the shape YYYY-MM-DD.
+  for (const char* date : {"12.04.1980", "1980-4-12"}) {
+    EXPECT_EQ(DateProblem(date), absl::StrCat("\"", date, "\" is not a date YYYY-MM-DD"));
+  }
 }
 
 TEST(ReferenceProblemTest, OnlyWhatTheAuditLogHolds) {
-  EXPECT_EQ(ReferenceProblem("PKR 77/2026"), "");
-  EXPECT_EQ(ReferenceProblem("CC 04/L-082 art. 103"), "");
-  EXPECT_NE(ReferenceProblem(""), "");
-  EXPECT_NE(ReferenceProblem(std::string(65, 'a')), "");
-  EXPECT_NE(ReferenceProblem("Kërqeli"), "");
-  EXPECT_NE(ReferenceProblem("a\nb"), "");
+  for (const char* reference : {"PKR 77/2026", "CC 04/L-082 art. 103"}) {
+    EXPECT_EQ(ReferenceProblem(reference), "") << reference;
+  }
+  // Empty, too long, a letter beyond ASCII, a line break.
+  for (const std::string& reference :
+       {std::string(""), std::string(65, 'a'), std::string("Kërqeli"), std::string("a\nb")}) {
+    EXPECT_NE(ReferenceProblem(reference), "") << reference;
+  }
 }
 
 TEST(ProblemsErrorTest, OneProblemIsALineAndALongOneIsWrapped) {

@@ -155,6 +155,17 @@ class AuditLogTest : public ::testing::Test {
     return opened.ok() ? std::optional<std::string>(*opened) : std::nullopt;
   }
 
+  // With the log closed: opens DataDir() again in a fresh Database and the log on it, as a
+  // restarted registryd would, and returns what opening the log said.
+  absl::Status ReopenedLogStatus() {
+    absl::StatusOr<std::unique_ptr<Database>> db = OpenDatabase(DataDir());
+    if (!db.ok()) {
+      ADD_FAILURE() << "reopening the database: " << db.status();
+      return db.status();
+    }
+    return AuditLog::Open(db->get(), &clock_, TestLogKey()).status();
+  }
+
   // `bytes` sealed for `index` as the holder of the key would (an edit the tree still catches).
   static std::string Sealed(uint64_t index, absl::string_view bytes) {
     absl::StatusOr<std::string> sealed = AuditLog::SealEvent(TestLogKey(), index, bytes);
@@ -428,12 +439,7 @@ TEST_F(AuditLogTest, OpenFailsWithDataLossWhenTheLastEventWasEdited) {
   batch.Put(Cf::kAudit, EncodeU64(9), Sealed(9, SerializeEvent(edited)));
   ASSERT_TRUE(db_->Write(batch).ok());
   CloseLog();
-
-  absl::StatusOr<std::unique_ptr<Database>> db = OpenDatabase(DataDir());
-  ASSERT_TRUE(db.ok()) << db.status();
-  absl::StatusOr<std::unique_ptr<AuditLog>> log =
-      AuditLog::Open(db->get(), &clock_, TestLogKey());
-  EXPECT_EQ(log.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(ReopenedLogStatus().code(), absl::StatusCode::kDataLoss);
 }
 
 TEST_F(AuditLogTest, OpenFailsWithDataLossWhenTheLastEventIsMissing) {
@@ -443,11 +449,7 @@ TEST_F(AuditLogTest, OpenFailsWithDataLossWhenTheLastEventIsMissing) {
   batch.Delete(Cf::kAudit, EncodeU64(9));
   ASSERT_TRUE(db_->Write(batch).ok());
   CloseLog();
-
-  absl::StatusOr<std::unique_ptr<Database>> db = OpenDatabase(DataDir());
-  ASSERT_TRUE(db.ok()) << db.status();
-  EXPECT_EQ(AuditLog::Open(db->get(), &clock_, TestLogKey()).status().code(),
-            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(ReopenedLogStatus().code(), absl::StatusCode::kDataLoss);
 }
 
 TEST_F(AuditLogTest, OpenFailsWithDataLossWhenEventsLieBeyondTheTree) {
@@ -457,11 +459,7 @@ TEST_F(AuditLogTest, OpenFailsWithDataLossWhenEventsLieBeyondTheTree) {
   batch.Put(Cf::kAudit, EncodeU64(10), Sealed(10, SerializeEvent(MakeEvent(10))));
   ASSERT_TRUE(db_->Write(batch).ok());
   CloseLog();
-
-  absl::StatusOr<std::unique_ptr<Database>> db = OpenDatabase(DataDir());
-  ASSERT_TRUE(db.ok()) << db.status();
-  EXPECT_EQ(AuditLog::Open(db->get(), &clock_, TestLogKey()).status().code(),
-            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(ReopenedLogStatus().code(), absl::StatusCode::kDataLoss);
 }
 
 // Someone who can write the data folder but has no key file: the hashes are public, so they can
@@ -491,12 +489,9 @@ TEST_F(AuditLogTest, ATreeBroughtUpToDateWithoutTheKeyStopsTheLogFromOpening) {
     batch.Put(Cf::kMeta, "audit/frontier", frontier->Serialize());
     ASSERT_TRUE((*db)->Write(batch).ok());
   }
-  absl::StatusOr<std::unique_ptr<Database>> db = OpenDatabase(DataDir());
-  ASSERT_TRUE(db.ok()) << db.status();
-  absl::StatusOr<std::unique_ptr<AuditLog>> log =
-      AuditLog::Open(db->get(), &clock_, TestLogKey());
-  EXPECT_EQ(log.status().code(), absl::StatusCode::kDataLoss) << log.status();
-  EXPECT_THAT(std::string(log.status().message()), ::testing::HasSubstr("authentication"));
+  const absl::Status opened = ReopenedLogStatus();
+  EXPECT_EQ(opened.code(), absl::StatusCode::kDataLoss) << opened;
+  EXPECT_THAT(std::string(opened.message()), ::testing::HasSubstr("authentication"));
 }
 
 TEST_F(AuditLogTest, ALogOpensOnlyWithTheKeyItWasWrittenWith) {
@@ -585,11 +580,9 @@ TEST_F(AuditLogTest, ALastEventThatIsNotSealedStopsTheLogFromOpening) {
   batch.Put(Cf::kAudit, EncodeU64(4), plaintext);
   ASSERT_TRUE(db_->Write(batch).ok());
   CloseLog();
-  absl::StatusOr<std::unique_ptr<Database>> db = OpenDatabase(DataDir());
-  ASSERT_TRUE(db.ok()) << db.status();
-  absl::StatusOr<std::unique_ptr<AuditLog>> log = AuditLog::Open(db->get(), &clock_, TestLogKey());
-  EXPECT_EQ(log.status().code(), absl::StatusCode::kDataLoss);
-  EXPECT_THAT(std::string(log.status().message()), ::testing::HasSubstr("fails authentication"));
+  const absl::Status opened = ReopenedLogStatus();
+  EXPECT_EQ(opened.code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(opened.message()), ::testing::HasSubstr("fails authentication"));
 }
 
 TEST_F(AuditLogTest, InclusionProofsVerifyForEveryLeafAndSize) {

@@ -25,6 +25,34 @@ constexpr Cf kAllFamilies[] = {Cf::kRecords, Cf::kVersions, Cf::kIndex, Cf::kExp
                                Cf::kChecks,  Cf::kAudit,    Cf::kMerkle, Cf::kMeta};
 static_assert(sizeof(kAllFamilies) / sizeof(kAllFamilies[0]) == static_cast<int>(Cf::kCount));
 
+// A write of `value` under `key` in `family`.
+struct Entry {
+  Cf family;
+  std::string key;
+  std::string value;
+};
+
+// One batch that writes every entry.
+Batch BatchOf(const std::vector<Entry>& entries) {
+  Batch batch;
+  for (const Entry& entry : entries) batch.Put(entry.family, entry.key, entry.value);
+  return batch;
+}
+
+// The value under `key` in `family`, nullopt when there is none; a failed read fails the test.
+std::optional<std::string> Stored(const Database& db, Cf family, absl::string_view key) {
+  absl::StatusOr<std::optional<std::string>> value = db.Get(family, key);
+  EXPECT_TRUE(value.ok()) << value.status();
+  return value.ok() ? *value : std::nullopt;
+}
+
+// Every entry is stored in `db`.
+void ExpectStored(const Database& db, const std::vector<Entry>& entries) {
+  for (const Entry& entry : entries) {
+    EXPECT_EQ(Stored(db, entry.family, entry.key), entry.value) << CfName(entry.family);
+  }
+}
+
 class DatabaseTest : public ::testing::Test {
  protected:
   void SetUp() override { root_ = testing::MakeTempDir("registry-database-test"); }
@@ -43,6 +71,22 @@ class DatabaseTest : public ::testing::Test {
   }
 
   std::string path() const { return root_ + "/data"; }
+
+  // Writes `entries` in one batch (and flushes them to a table file when `flush`), closes the
+  // database and opens it again: every entry is still stored.
+  void ExpectKeptAcrossAReopen(const std::vector<Entry>& entries, bool flush) {
+    {
+      std::unique_ptr<Database> db = OpenOrDie();
+      ASSERT_NE(db, nullptr);
+      ASSERT_TRUE(db->Write(BatchOf(entries)).ok());
+      if (flush) {
+        ASSERT_TRUE(db->Flush().ok());
+      }
+    }
+    std::unique_ptr<Database> db = OpenOrDie();
+    ASSERT_NE(db, nullptr);
+    ExpectStored(*db, entries);
+  }
 
   std::string root_;
 };
@@ -67,30 +111,17 @@ TEST_F(DatabaseTest, OpensEveryColumnFamily) {
 TEST_F(DatabaseTest, WriteThenGetRoundTripsPerFamily) {
   std::unique_ptr<Database> db = OpenOrDie();
   ASSERT_NE(db, nullptr);
-  storage::Batch batch;
-  batch.Put(Cf::kRecords, "key", "in records");
-  batch.Put(Cf::kMeta, "key", "in meta");
-  batch.Put(Cf::kAudit, std::string("bin\0ary", 7), std::string("\0\xff\x01", 3));
-  ASSERT_TRUE(db->Write(batch).ok());
-
-  auto records = db->Get(Cf::kRecords, "key");
-  ASSERT_TRUE(records.ok()) << records.status();
-  ASSERT_TRUE(records->has_value());
-  EXPECT_EQ(**records, "in records");
-  auto meta = db->Get(Cf::kMeta, "key");
-  ASSERT_TRUE(meta.ok() && meta->has_value());
-  EXPECT_EQ(**meta, "in meta");
-  auto binary = db->Get(Cf::kAudit, std::string("bin\0ary", 7));
-  ASSERT_TRUE(binary.ok() && binary->has_value());
-  EXPECT_EQ(**binary, std::string("\0\xff\x01", 3));
+  const std::vector<Entry> entries = {
+      {Cf::kRecords, "key", "in records"},
+      {Cf::kMeta, "key", "in meta"},
+      {Cf::kAudit, std::string("bin\0ary", 7), std::string("\0\xff\x01", 3)},
+  };
+  ASSERT_TRUE(db->Write(BatchOf(entries)).ok());
+  ExpectStored(*db, entries);
 
   // Families are separate key spaces, and absence is not an error.
-  auto elsewhere = db->Get(Cf::kVersions, "key");
-  ASSERT_TRUE(elsewhere.ok()) << elsewhere.status();
-  EXPECT_FALSE(elsewhere->has_value());
-  auto missing = db->Get(Cf::kRecords, "no such key");
-  ASSERT_TRUE(missing.ok()) << missing.status();
-  EXPECT_FALSE(missing->has_value());
+  EXPECT_EQ(Stored(*db, Cf::kVersions, "key"), std::nullopt);
+  EXPECT_EQ(Stored(*db, Cf::kRecords, "no such key"), std::nullopt);
 }
 
 // A scan that bypasses the block cache reads every value and leaves the cache as it found it; a
@@ -146,38 +177,11 @@ TEST_F(DatabaseTest, IteratorSeesWrittenKeysInOrder) {
 }
 
 TEST_F(DatabaseTest, ReopenKeepsData) {
-  {
-    std::unique_ptr<Database> db = OpenOrDie();
-    ASSERT_NE(db, nullptr);
-    storage::Batch batch;
-    batch.Put(Cf::kVersions, "v", "kept");
-    batch.Put(Cf::kIndex, "i", "");
-    ASSERT_TRUE(db->Write(batch).ok());
-  }
-  std::unique_ptr<Database> db = OpenOrDie();
-  ASSERT_NE(db, nullptr);
-  auto v = db->Get(Cf::kVersions, "v");
-  ASSERT_TRUE(v.ok() && v->has_value()) << v.status();
-  EXPECT_EQ(**v, "kept");
-  auto i = db->Get(Cf::kIndex, "i");
-  ASSERT_TRUE(i.ok() && i->has_value()) << i.status();
-  EXPECT_EQ(**i, "");
+  ExpectKeptAcrossAReopen({{Cf::kVersions, "v", "kept"}, {Cf::kIndex, "i", ""}}, /*flush=*/false);
 }
 
 TEST_F(DatabaseTest, ReopenAfterFlushKeepsData) {
-  {
-    std::unique_ptr<Database> db = OpenOrDie();
-    ASSERT_NE(db, nullptr);
-    storage::Batch batch;
-    batch.Put(Cf::kMerkle, "m", "flushed");
-    ASSERT_TRUE(db->Write(batch).ok());
-    ASSERT_TRUE(db->Flush().ok());
-  }
-  std::unique_ptr<Database> db = OpenOrDie();
-  ASSERT_NE(db, nullptr);
-  auto m = db->Get(Cf::kMerkle, "m");
-  ASSERT_TRUE(m.ok() && m->has_value()) << m.status();
-  EXPECT_EQ(**m, "flushed");
+  ExpectKeptAcrossAReopen({{Cf::kMerkle, "m", "flushed"}}, /*flush=*/true);
 }
 
 TEST_F(DatabaseTest, InjectedWriteFailureIsUnavailableAndWritesNothing) {
@@ -185,32 +189,23 @@ TEST_F(DatabaseTest, InjectedWriteFailureIsUnavailableAndWritesNothing) {
   std::unique_ptr<Database> db = OpenOrDie(&injector);
   ASSERT_NE(db, nullptr);
   injector.set_failing(true);
-  storage::Batch batch;
-  batch.Put(Cf::kRecords, "r", "head");
-  batch.Put(Cf::kAudit, "a", "event");
+  const Batch batch = BatchOf({{Cf::kRecords, "r", "head"}, {Cf::kAudit, "a", "event"}});
   absl::Status s = db->Write(batch);
   EXPECT_EQ(s.code(), absl::StatusCode::kUnavailable) << s;
   EXPECT_EQ(injector.writes(), 1);
-  for (auto [family, key] : {std::make_pair(Cf::kRecords, "r"), std::make_pair(Cf::kAudit, "a")}) {
-    auto got = db->Get(family, key);
-    ASSERT_TRUE(got.ok()) << got.status();
-    EXPECT_FALSE(got->has_value()) << CfName(family);
-  }
+  EXPECT_EQ(Stored(*db, Cf::kRecords, "r"), std::nullopt);
+  EXPECT_EQ(Stored(*db, Cf::kAudit, "a"), std::nullopt);
 
   // Nothing lingers to reappear after a reopen either.
   db.reset();
   injector.set_failing(false);
   db = OpenOrDie(&injector);
   ASSERT_NE(db, nullptr);
-  auto after = db->Get(Cf::kRecords, "r");
-  ASSERT_TRUE(after.ok()) << after.status();
-  EXPECT_FALSE(after->has_value());
+  EXPECT_EQ(Stored(*db, Cf::kRecords, "r"), std::nullopt);
 
   // With the fault gone the same batch commits: the injector was what stopped it.
   ASSERT_TRUE(db->Write(batch).ok());
-  auto now = db->Get(Cf::kAudit, "a");
-  ASSERT_TRUE(now.ok() && now->has_value());
-  EXPECT_EQ(**now, "event");
+  EXPECT_EQ(Stored(*db, Cf::kAudit, "a"), "event");
 }
 
 // A process killed while appending a write leaves the write-ahead log ending inside it, cut at
