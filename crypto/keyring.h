@@ -37,13 +37,16 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "crypto/aes_gcm.h"
 #include "crypto/secret_bytes.h"
 
 namespace registry::crypto {
 
 inline constexpr uint8_t kWrappedDekFormat = 0x01;
-inline constexpr size_t kDekSize = 32;
-inline constexpr size_t kKekSize = 32;
+// Both are AES-256-GCM keys: record_cipher.h seals a record under its DEK, and the KEK seals the
+// DEK.
+inline constexpr size_t kDekSize = kAesGcmKeySize;
+inline constexpr size_t kKekSize = kAesGcmKeySize;
 inline constexpr size_t kWrappedDekPrefixSize = 5;
 inline constexpr size_t kWrappedDekSize = 65;
 

@@ -12,7 +12,8 @@
 //                                                         birth date (court search only), 'd'
 //                                                         court + case number + personal number
 //                                                         (uniqueness)
-//   meta     "schema/version" = "3"; "keys/check" = key check value
+//   meta     "schema/version" = the storage schema (kSchemaVersion in record_store.cc);
+//            "keys/check" = key check value
 // The registry's dates (employer_visible_until, delete_after) are conviction-derived: they live
 // only sealed, in the head (StoredHead.sealed_dates, a registry-wide key, for vetting and the
 // retention scheduler) and in each version's payload. The expiry family of schema 1 is unused.
