@@ -173,29 +173,14 @@ PolicyStore::~PolicyStore() { StopWatching(); }
 
 void PolicyStore::StopWatching() { watcher_.Stop(); }
 
-std::shared_ptr<const Policy> PolicyStore::Current() const {
-  absl::MutexLock lock(&mu_);
-  return current_;
-}
+std::shared_ptr<const Policy> PolicyStore::Current() const { return policy_.Current(); }
 
-absl::Status PolicyStore::Reload() {
-  const std::string stamp = FileStamp(path_);
-  auto loaded = LoadPolicyFile(path_);
-  absl::MutexLock lock(&mu_);
-  stamp_ = stamp;  // a bad file is not retried until it changes again
-  if (!loaded.ok()) return loaded.status();
-  current_ = *std::move(loaded);
-  return absl::OkStatus();
-}
+absl::Status PolicyStore::Reload() { return policy_.Reload(); }
 
 void PolicyStore::StartWatching(absl::Duration interval,
                                 std::function<void(const absl::Status&)> on_result) {
   watcher_.Start(interval, [this, on_result = std::move(on_result)] {
-    const std::string stamp = FileStamp(path_);
-    {
-      absl::MutexLock lock(&mu_);
-      if (stamp == stamp_) return;
-    }
+    if (!policy_.Changed()) return;
     absl::Status s = Reload();
     if (on_result) on_result(s);
   });

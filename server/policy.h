@@ -18,10 +18,10 @@
 #include <string>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "registry/v1/policy.pb.h"
 #include "server/polling_thread.h"
+#include "server/reloadable.h"
 
 namespace registry::server {
 
@@ -83,13 +83,12 @@ class PolicyStore {
   void StopWatching();
 
  private:
-  explicit PolicyStore(std::string path) : path_(std::move(path)) {}
+  explicit PolicyStore(std::string path)
+      : path_(std::move(path)),
+        policy_([this] { return FileStamp(path_); }, [this] { return LoadPolicyFile(path_); }) {}
 
   const std::string path_;
-  mutable absl::Mutex mu_;
-  std::shared_ptr<const Policy> current_ ABSL_GUARDED_BY(mu_);
-  // The file's FileStamp when last read.
-  std::string stamp_ ABSL_GUARDED_BY(mu_);
+  Reloadable<Policy> policy_;
   PollingThread watcher_;
 };
 

@@ -15,7 +15,8 @@ namespace registry::server {
 std::string FileStamp(const std::string& path);
 
 // A thread that calls `poll` every `interval` until stopped: the watchers of the policy file and
-// of the client CA bundle and CRL folder. Start at most once.
+// of the client CA bundle and CRL folder, and the writer of the unaudited refusals' summary.
+// Start at most once.
 class PollingThread {
  public:
   PollingThread() = default;

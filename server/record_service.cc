@@ -58,6 +58,17 @@ void AddRecordIds(Call& call, const std::vector<v1::Record>& records) {
   for (const auto& r : records) call.event().add_record_ids(r.metadata().record_id());
 }
 
+// Commits a record's new version with the call's event, which names the version it wrote, and
+// names that version in the reply.
+template <typename Reply>
+absl::Status CommitVersion(Call& call, storage::PendingWrite* write, Reply* resp) {
+  call.event().set_record_version(write->metadata().version());
+  RETURN_IF_ERROR(call.Commit(write));
+  resp->set_record_id(write->metadata().record_id());
+  resp->set_version(write->metadata().version());
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 void RecordService::AddReferenceNames(v1::Record* record) const {
@@ -109,11 +120,7 @@ grpc::Status RecordService::CreateRecord(grpc::ServerContext* ctx,
           "a record with this court, case number and personal number exists: ", existing));
     }
     RETURN_IF_ERROR(write.status());
-    call.event().set_record_version(write->metadata().version());
-    RETURN_IF_ERROR(call.Commit(&*write));
-    resp->set_record_id(write->metadata().record_id());
-    resp->set_version(write->metadata().version());
-    return absl::OkStatus();
+    return CommitVersion(call, &*write, resp);
   });
 }
 
@@ -190,10 +197,9 @@ grpc::Status RecordService::AmendRecord(grpc::ServerContext* ctx,
     *patch.mutable_conviction() = req->conviction();
     ASSIGN_OR_RETURN(
         storage::PendingWrite write,
-        d_.records->PrepareChange(
-            req->record_id(), req->expected_version(),
-            [&](v1::Record* record, std::string* reason,
-                storage::VersionMeta* meta) -> absl::Status {
+        PrepareVersion(
+            call, req->record_id(), req->expected_version(), req->reason(),
+            [&](v1::Record* record) -> absl::Status {
               const v1::Person person_before = record->person();
               const v1::Conviction conviction_before = record->conviction();
               FieldMaskUtil::MergeOptions options;
@@ -211,17 +217,9 @@ grpc::Status RecordService::AmendRecord(grpc::ServerContext* ctx,
                     "update_mask: the record already holds these values (",
                     MaskPaths(req->update_mask()), "); the amendment changes nothing"));
               }
-              RETURN_IF_ERROR(
-                  d_.validator->ValidateRecord(record->person(), record->conviction()));
-              ASSIGN_OR_RETURN(*meta, MetaFor(call, record->conviction()));
-              *reason = req->reason();
-              return absl::OkStatus();
+              return d_.validator->ValidateRecord(record->person(), record->conviction());
             }));
-    call.event().set_record_version(write.metadata().version());
-    RETURN_IF_ERROR(call.Commit(&write));
-    resp->set_record_id(write.metadata().record_id());
-    resp->set_version(write.metadata().version());
-    return absl::OkStatus();
+    return CommitVersion(call, &write, resp);
   });
 }
 
@@ -240,6 +238,19 @@ grpc::Status RecordService::GetRecordHistory(grpc::ServerContext* ctx,
   });
 }
 
+absl::StatusOr<storage::PendingWrite> RecordService::PrepareVersion(
+    const Call& call, absl::string_view record_id, uint32_t expected_version,
+    absl::string_view reason, const std::function<absl::Status(v1::Record*)>& change) const {
+  return d_.records->PrepareChange(
+      record_id, expected_version,
+      [&](v1::Record* record, std::string* why, storage::VersionMeta* meta) -> absl::Status {
+        RETURN_IF_ERROR(change(record));
+        ASSIGN_OR_RETURN(*meta, MetaFor(call, record->conviction()));
+        *why = std::string(reason);
+        return absl::OkStatus();
+      });
+}
+
 absl::Status RecordService::SetStatus(Call& call, absl::string_view record_id,
                                       absl::string_view reason, v1::RecordStatus from,
                                       v1::RecordStatus to, v1::RecordStatusResponse* resp) {
@@ -247,23 +258,16 @@ absl::Status RecordService::SetStatus(Call& call, absl::string_view record_id,
   RETURN_IF_ERROR(RecordValidator::ValidateText("reason", reason, 1, 500));
   ASSIGN_OR_RETURN(
       storage::PendingWrite write,
-      d_.records->PrepareChange(
-          record_id, 0,
-          [&](v1::Record* record, std::string* why, storage::VersionMeta* meta) -> absl::Status {
-            if (record->metadata().status() != from) {
-              return absl::FailedPreconditionError(
-                  from == v1::RECORD_STATUS_ACTIVE ? "record_id: the record is not active"
+      PrepareVersion(call, record_id, 0, reason, [&](v1::Record* record) -> absl::Status {
+        if (record->metadata().status() != from) {
+          return absl::FailedPreconditionError(from == v1::RECORD_STATUS_ACTIVE
+                                                   ? "record_id: the record is not active"
                                                    : "record_id: the record is not disputed");
-            }
-            record->mutable_metadata()->set_status(to);
-            ASSIGN_OR_RETURN(*meta, MetaFor(call, record->conviction()));
-            *why = std::string(reason);
-            return absl::OkStatus();
-          }));
-  call.event().set_record_version(write.metadata().version());
-  RETURN_IF_ERROR(call.Commit(&write));
-  resp->set_record_id(write.metadata().record_id());
-  resp->set_version(write.metadata().version());
+        }
+        record->mutable_metadata()->set_status(to);
+        return absl::OkStatus();
+      }));
+  RETURN_IF_ERROR(CommitVersion(call, &write, resp));
   resp->set_status(write.metadata().status());
   return absl::OkStatus();
 }

@@ -3,6 +3,8 @@
 #ifndef REGISTRY_SERVER_RECORD_SERVICE_H_
 #define REGISTRY_SERVER_RECORD_SERVICE_H_
 
+#include <functional>
+
 #include "registry/v1/records.grpc.pb.h"
 #include "common/clock.h"
 #include "server/call_gate.h"
@@ -69,6 +71,13 @@ class RecordService final : public registry::v1::RecordService::Service {
                                                const registry::v1::Conviction& conviction) const;
   absl::StatusOr<storage::VersionMeta> MetaFor(absl::string_view actor, absl::Time now,
                                                const registry::v1::Conviction& conviction) const;
+  // Prepares a new version of `record_id` (at `expected_version`; 0: whichever is current):
+  // `change` edits the record, or refuses with the status the call answers; the version then
+  // takes its dates from the record's conviction and `reason` as its reason.
+  absl::StatusOr<storage::PendingWrite> PrepareVersion(
+      const Call& call, absl::string_view record_id, uint32_t expected_version,
+      absl::string_view reason,
+      const std::function<absl::Status(registry::v1::Record*)>& change) const;
   absl::Status SetStatus(Call& call, absl::string_view record_id, absl::string_view reason,
                          registry::v1::RecordStatus from, registry::v1::RecordStatus to,
                          registry::v1::RecordStatusResponse* resp);

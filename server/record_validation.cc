@@ -298,7 +298,8 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
                                          absl::CivilDay today, Problems* problems) const {
   // Court, and the foreign court's name and country exactly when the court is foreign.
   const registry::v1::CourtEntry* court =
-      c.court_id().size() <= 64 ? reference_->FindCourt(c.court_id()) : nullptr;
+      c.court_id().size() <= ReferenceData::kMaxCourtIdBytes ? reference_->FindCourt(c.court_id())
+                                                             : nullptr;
   if (court == nullptr) {
     problems->Add(Invalid("conviction.court_id", "not in the court table"));
   } else if (court->foreign()) {

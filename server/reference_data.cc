@@ -17,7 +17,6 @@ namespace registry::server {
 namespace {
 
 constexpr size_t kMaxTitleBytes = 200;
-constexpr size_t kMaxCourtIdBytes = 64;
 constexpr size_t kMaxSwitchBytes = 64;
 constexpr uint32_t kMaxRetentionYears = 100;
 
@@ -43,7 +42,7 @@ bool IsSwitchName(absl::string_view name) {
 }
 
 bool IsCourtId(absl::string_view id) {
-  if (id.empty() || id.size() > kMaxCourtIdBytes) return false;
+  if (id.empty() || id.size() > ReferenceData::kMaxCourtIdBytes) return false;
   return std::all_of(id.begin(), id.end(), [](char c) {
     return absl::ascii_islower(static_cast<unsigned char>(c)) ||
            absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '-';

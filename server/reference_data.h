@@ -20,6 +20,7 @@
 #ifndef REGISTRY_SERVER_REFERENCE_DATA_H_
 #define REGISTRY_SERVER_REFERENCE_DATA_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -37,6 +38,9 @@ namespace registry::server {
 
 class ReferenceData {
  public:
+  // A court's id in the court table is 1..kMaxCourtIdBytes of [a-z0-9-].
+  static constexpr size_t kMaxCourtIdBytes = 64;
+
   // Loads offences.json, courts.json and retention.json from `dir` and validates them:
   //  - offences: law matches "NN/L-NNN", article 1..999, paragraph 0..99, title 1..200 bytes,
   //    requires_switch and switches [a-z0-9_]{0,64}, (law, article, paragraph) unique;

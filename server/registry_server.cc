@@ -360,11 +360,8 @@ absl::Status RegistryServer::StartBackgroundJobs() {
     revocation_->StartWatching(options_.revocation_poll, revocation_clock_, LogRevocation);
   }
   if (options_.unaudited_summary_interval > absl::ZeroDuration()) {
-    const absl::Duration every = options_.unaudited_summary_interval;
-    summary_ = std::thread([this, every] {
-      while (!stop_summary_.WaitForNotificationWithTimeout(every)) {
-        FlushUnauditedRefusals().IgnoreError();  // logged inside
-      }
+    summary_.Start(options_.unaudited_summary_interval, [this] {
+      FlushUnauditedRefusals().IgnoreError();  // logged inside
     });
   }
   if (options_.start_scheduler) {
@@ -473,8 +470,7 @@ void RegistryServer::Shutdown(absl::Duration grace) {
     server_->Wait();
   }
   // After the last call: the refusals counted since the last summary get theirs.
-  stop_summary_.Notify();
-  if (summary_.joinable()) summary_.join();
+  summary_.Stop();
   if (gate_ != nullptr) FlushUnauditedRefusals().IgnoreError();
   // A clean stop leaves nothing for RocksDB to replay from its log: the next start-up takes
   // milliseconds instead of a log replay (docs/performance.md).

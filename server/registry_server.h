@@ -30,6 +30,7 @@
 #include "server/metrics.h"
 #include "server/metrics_endpoint.h"
 #include "server/policy.h"
+#include "server/polling_thread.h"
 #include "server/rate_limiter.h"
 #include "server/record_service.h"
 #include "server/record_validation.h"
@@ -236,8 +237,8 @@ class RegistryServer {
   std::thread scheduler_;
   absl::Notification stop_backups_;
   std::thread backup_scheduler_;
-  absl::Notification stop_summary_;
-  std::thread summary_;
+  // Writes the summary of unaudited refusals every unaudited_summary_interval.
+  PollingThread summary_;
   bool shut_down_ = false;
 };
 

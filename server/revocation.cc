@@ -259,11 +259,6 @@ absl::StatusOr<std::shared_ptr<const Revocation::State>> Revocation::Read() cons
   return std::shared_ptr<const State>(std::move(state));
 }
 
-std::shared_ptr<const Revocation::State> Revocation::state() const {
-  absl::MutexLock lock(&mu_);
-  return state_;
-}
-
 std::string Revocation::Stamp() const {
   std::string stamp = FileStamp(ca_file_);
   std::vector<std::string> names;
@@ -274,18 +269,10 @@ std::string Revocation::Stamp() const {
   return stamp;
 }
 
-absl::Status Revocation::Reload() {
-  const std::string stamp = Stamp();
-  absl::StatusOr<std::shared_ptr<const State>> read = Read();
-  absl::MutexLock lock(&mu_);
-  stamp_ = stamp;  // a bad bundle is not retried until a file changes again
-  if (!read.ok()) return read.status();
-  state_ = *std::move(read);
-  return absl::OkStatus();
-}
+absl::Status Revocation::Reload() { return state_.Reload(); }
 
 Revocation::Verdict Revocation::Check(const ClientCertificate& cert, absl::Time now) const {
-  std::shared_ptr<const State> st = state();
+  std::shared_ptr<const State> st = state_.Current();
   bool issued = false;
   bool no_crl = false;
   bool revoked = false;
@@ -306,7 +293,7 @@ Revocation::Verdict Revocation::Check(const ClientCertificate& cert, absl::Time 
 }
 
 std::vector<std::string> Revocation::CasWithoutCurrentCrl(absl::Time now) const {
-  std::shared_ptr<const State> st = state();
+  std::shared_ptr<const State> st = state_.Current();
   std::vector<std::string> out;
   for (const Ca& ca : st->cas) {
     if (ca.Current(now) == nullptr) out.push_back(ca.subject);
@@ -315,7 +302,7 @@ std::vector<std::string> Revocation::CasWithoutCurrentCrl(absl::Time now) const 
 }
 
 std::vector<std::string> Revocation::Problems(absl::Time now) const {
-  std::shared_ptr<const State> st = state();
+  std::shared_ptr<const State> st = state_.Current();
   std::vector<std::string> out = st->file_problems;
   for (const Ca& ca : st->cas) {
     if (ca.Current(now) != nullptr) continue;
@@ -340,12 +327,7 @@ void Revocation::StartWatching(
     std::function<void(const absl::Status&, const std::vector<std::string>&)> report) {
   watcher_.Start(interval, [this, clock, report = std::move(report),
                             missing = CasWithoutCurrentCrl(clock->Now())]() mutable {
-    const std::string stamp = Stamp();
-    bool changed;
-    {
-      absl::MutexLock lock(&mu_);
-      changed = stamp != stamp_;
-    }
+    const bool changed = state_.Changed();
     absl::Status status = absl::OkStatus();
     if (changed) status = Reload();
     const absl::Time now = clock->Now();

@@ -38,11 +38,11 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "server/identity.h"
 #include "server/polling_thread.h"
+#include "server/reloadable.h"
 
 namespace registry::server {
 
@@ -104,17 +104,16 @@ class Revocation {
   };
 
   Revocation(std::string client_ca_file, std::string crl_directory)
-      : ca_file_(std::move(client_ca_file)), crl_dir_(std::move(crl_directory)) {}
+      : ca_file_(std::move(client_ca_file)),
+        crl_dir_(std::move(crl_directory)),
+        state_([this] { return Stamp(); }, [this] { return Read(); }) {}
   absl::StatusOr<std::shared_ptr<const State>> Read() const;
-  std::shared_ptr<const State> state() const;
   // A string that changes when the bundle or any file of the folder changes.
   std::string Stamp() const;
 
   const std::string ca_file_;
   const std::string crl_dir_;
-  mutable absl::Mutex mu_;
-  std::shared_ptr<const State> state_ ABSL_GUARDED_BY(mu_);
-  std::string stamp_ ABSL_GUARDED_BY(mu_);
+  Reloadable<State> state_;
   PollingThread watcher_;
 };
 

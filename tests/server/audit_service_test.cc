@@ -358,9 +358,7 @@ class AuditListTest : public AuditServiceTest {
   //   t0+3h  +6 court get R1, no purpose +7 court get R1
   // Then the clock stands at t0+4h for the auditor's calls.
   void SetUp() override {
-    TestServerOptions options;
-    options.clock = &clock_;
-    Start(std::move(options));
+    Start(TestServerOptions::OnClock(&clock_));
     base_ = LogSize();
     r1_ = CreateRecord(FictionalRecord(1));
     r2_ = CreateRecord(FictionalRecord(2));

@@ -477,9 +477,7 @@ TEST_F(LifecycleTest, ExpungeRightAfterCreationLeavesNothingInTheWriteAheadLog) 
 class RetentionTest : public LifecycleTest {
  protected:
   void SetUp() override {
-    TestServerOptions options;
-    options.clock = &clock_;
-    StartServer(std::move(options));
+    StartServer(TestServerOptions::OnClock(&clock_));
   }
 
   int RunRetention() {

@@ -365,9 +365,7 @@ TEST(RevocationTest, CrlThatExpiresWhileServingRefusesEveryCertificate) {
 // real time.
 TEST(RevocationTest, TheRegistrysClockDoesNotDecideCrlFreshness) {
   FakeClock clock(absl::Now() + absl::Hours(24 * 365 * 30));
-  TestServerOptions options;
-  options.clock = &clock;
-  auto server = TestServer::Start(std::move(options));
+  auto server = TestServer::Start(TestServerOptions::OnClock(&clock));
   EXPECT_TRUE(PublicKeyAs(server->Channel("clerk")).ok());
   EXPECT_EQ(PublicKeyAs(server->Channel("revoked")).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);

@@ -115,9 +115,7 @@ class VettingServiceTest : public ::testing::Test {
   };
 
   void SetUp() override {
-    TestServerOptions options;
-    options.clock = &clock_;
-    server_ = TestServer::Start(std::move(options));
+    server_ = TestServer::Start(TestServerOptions::OnClock(&clock_));
   }
 
   v1::VettingService::Stub* Vetting(const std::string& identity) {

@@ -62,6 +62,13 @@ struct TestServerOptions {
   std::string metrics_listen_address;
   // One JSON log line per call on stderr. Default false.
   bool log_calls = false;
+
+  // The defaults, on `clock` (not owned): for a test that moves time on.
+  static TestServerOptions OnClock(const Clock* clock) {
+    TestServerOptions options;
+    options.clock = clock;
+    return options;
+  }
 };
 
 class TestServer {
