@@ -174,17 +174,20 @@ absl::StatusOr<storage::DataCheckReport> CheckData(const storage::RecordStore& r
   // The people's histories first: an entry is written in its event's batch, so every entry read
   // here has its event in the log read next, and every event before `settled` has its entry here.
   const uint64_t settled = audit.CurrentHead().size;
-  std::vector<std::string> stored_checks;
+  // Check ids of the stored entries, with whether each is authentic.
+  std::vector<std::pair<std::string, bool>> stored_checks;
   RETURN_IF_ERROR(checks.CheckAll(
-      [&](absl::string_view id) { stored_checks.emplace_back(id); }, &report));
+      [&](absl::string_view id, bool authentic) { stored_checks.emplace_back(id, authentic); },
+      &report));
   LogFacts facts;
   RETURN_IF_ERROR(ReadLogFacts(audit, settled, &report, &facts));
   const absl::flat_hash_set<std::string>& created = facts.created;
   const absl::flat_hash_set<std::string>& erased = facts.erased;
-  for (const std::string& id : stored_checks) {
+  for (const auto& [id, authentic] : stored_checks) {
     // A deleted entry hides a probe from the person; an entry no event wrote is not the
-    // registry's record of one.
-    if (facts.checks.erase(id) == 0 && !facts.later_checks.contains(id)) {
+    // registry's record of one. An entry that fails authentication is reported once, as that:
+    // it is still paired with its event.
+    if (facts.checks.erase(id) == 0 && authentic && !facts.later_checks.contains(id)) {
       report.Add(absl::StrCat("vetting check ", id, ": no event in the audit log wrote it"));
     }
   }

@@ -67,9 +67,7 @@ absl::StatusOr<std::vector<registry::v1::CheckSummary>> CheckStore::List(
   return checks;
 }
 
-absl::Status CheckStore::CheckAll(
-    const std::function<void(absl::string_view check_id)>& on_check,
-    DataCheckReport* report) const {
+absl::Status CheckStore::CheckAll(const OnCheckFn& on_check, DataCheckReport* report) const {
   uint64_t position = 0;
   auto it = db_->NewIterator(Cf::kChecks, BlockCache::kBypass);
   for (it->SeekToFirst(); it->Valid(); it->Next(), ++position) {
@@ -80,13 +78,13 @@ absl::Status CheckStore::CheckAll(
       report->Add(absl::StrCat("vetting check row ", position, ": malformed key"));
       continue;
     }
-    absl::StatusOr<StoredCheck> check = Open(key, it->value());
-    if (!check.ok()) {
-      report->Add(absl::StrCat("vetting check ", id, ": fails authentication"));
-    } else {
+    const bool authentic = Open(key, it->value()).ok();
+    if (authentic) {
       ++report->vetting_checks;
-      on_check(id);
+    } else {
+      report->Add(absl::StrCat("vetting check ", id, ": fails authentication"));
     }
+    on_check(id, authentic);
   }
   return it->status();
 }

@@ -57,13 +57,14 @@ class CheckStore {
                                                                size_t limit,
                                                                const IsStoredFn& is_stored) const;
 
-  // Every stored check, for the data check (server/data_check.h): `on_check` gets each check's
-  // id (from its key, which the row's authentication covers), and report->vetting_checks counts
-  // them. A row whose key is not token || u64 || check id, or that fails authentication, is a
-  // problem in `report` (named by its check id, or by its position when the key has none).
-  // Reads past the block cache, like the other whole-data scans.
-  absl::Status CheckAll(const std::function<void(absl::string_view check_id)>& on_check,
-                        DataCheckReport* report) const;
+  // Every stored check, for the data check (server/data_check.h): `on_check` gets the check id
+  // of each row whose key is token || u64 || check id, and whether the row is authentic (its
+  // authentication covers the key); report->vetting_checks counts the authentic ones. A row
+  // whose key has another shape, or that fails authentication, is a problem in `report` (named
+  // by its check id, or by its position when the key has none), so the caller need not report it
+  // again. Reads past the block cache, like the other whole-data scans.
+  using OnCheckFn = std::function<void(absl::string_view check_id, bool authentic)>;
+  absl::Status CheckAll(const OnCheckFn& on_check, DataCheckReport* report) const;
 
   // Stages into `w` a rewrite of every check about `token` that `record_id` helped decide: the
   // result becomes UNSPECIFIED with result_withheld set, and the record id is dropped. Returns how

@@ -35,6 +35,7 @@ namespace registry::testing {
 namespace {
 
 using ::testing::Contains;
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
@@ -403,6 +404,31 @@ TEST_F(DataCheckTest, ADeletedVettingHistoryEntryIsCaught) {
   std::string out;
   EXPECT_EQ(RunOffline(&out), 1) << out;
   EXPECT_THAT(out, HasSubstr(problem));
+}
+
+// An entry damaged where it lies is one problem: it fails authentication. It is still the entry
+// its event wrote, so it is not also reported missing.
+TEST_F(DataCheckTest, ADamagedVettingHistoryEntryIsOneProblem) {
+  const v1::Person person = ExampleRecord().person();
+  std::string answered;
+  ASSERT_TRUE(VetForCheckId(CandidateOf(person), &answered).ok());
+  ASSERT_FALSE(answered.empty());
+  Edit([&](storage::Database* db) {
+    const std::string key = CheckKey(db, answered);
+    ASSERT_FALSE(key.empty());
+    absl::StatusOr<std::optional<std::string>> value = db->Get(storage::Cf::kChecks, key);
+    ASSERT_TRUE(value.ok() && value->has_value());
+    std::string damaged = **value;
+    damaged.back() ^= 0x01;
+    storage::Batch batch;
+    batch.Put(storage::Cf::kChecks, key, damaged);
+    ASSERT_TRUE(db->Write(batch).ok());
+  });
+
+  const v1::VerifyDataResponse r = Verify();
+  EXPECT_EQ(r.vetting_checks(), 0u);
+  EXPECT_THAT(r.problems(), ElementsAre(absl::StrCat("vetting check ", answered,
+                                                     ": fails authentication")));
 }
 
 // Whoever holds the key file can seal an entry of their own; no event wrote it, so the data
