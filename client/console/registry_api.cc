@@ -27,101 +27,61 @@ class GrpcRegistry final : public Registry {
         admin_(v1::AdminService::NewStub(channel_)) {}
 
   absl::StatusOr<v1::WhoAmIResponse> WhoAmI() override {
-    return Unary<v1::WhoAmIResponse>([&](grpc::ClientContext* c, v1::WhoAmIResponse* r) {
-      return info_->WhoAmI(c, v1::WhoAmIRequest(), r);
-    });
+    return Unary(*info_, &v1::InfoService::Stub::WhoAmI, v1::WhoAmIRequest());
   }
   absl::StatusOr<v1::GetReferenceDataResponse> GetReferenceData() override {
-    return Unary<v1::GetReferenceDataResponse>(
-        [&](grpc::ClientContext* c, v1::GetReferenceDataResponse* r) {
-          return info_->GetReferenceData(c, v1::GetReferenceDataRequest(), r);
-        });
+    return Unary(*info_, &v1::InfoService::Stub::GetReferenceData, v1::GetReferenceDataRequest());
   }
   absl::StatusOr<v1::CreateRecordResponse> CreateRecord(
       const v1::CreateRecordRequest& request) override {
-    return Unary<v1::CreateRecordResponse>(
-        [&](grpc::ClientContext* c, v1::CreateRecordResponse* r) {
-          return records_->CreateRecord(c, request, r);
-        });
+    return Unary(*records_, &v1::RecordService::Stub::CreateRecord, request);
   }
   absl::StatusOr<v1::GetRecordResponse> GetRecord(const v1::GetRecordRequest& request) override {
-    return Unary<v1::GetRecordResponse>([&](grpc::ClientContext* c, v1::GetRecordResponse* r) {
-      return records_->GetRecord(c, request, r);
-    });
+    return Unary(*records_, &v1::RecordService::Stub::GetRecord, request);
   }
   absl::StatusOr<v1::SearchRecordsResponse> SearchRecords(
       const v1::SearchRecordsRequest& request) override {
-    return Unary<v1::SearchRecordsResponse>(
-        [&](grpc::ClientContext* c, v1::SearchRecordsResponse* r) {
-          return records_->SearchRecords(c, request, r);
-        });
+    return Unary(*records_, &v1::RecordService::Stub::SearchRecords, request);
   }
   absl::StatusOr<v1::AmendRecordResponse> AmendRecord(
       const v1::AmendRecordRequest& request) override {
-    return Unary<v1::AmendRecordResponse>([&](grpc::ClientContext* c, v1::AmendRecordResponse* r) {
-      return records_->AmendRecord(c, request, r);
-    });
+    return Unary(*records_, &v1::RecordService::Stub::AmendRecord, request);
   }
   absl::StatusOr<v1::GetRecordHistoryResponse> GetRecordHistory(
       const v1::GetRecordHistoryRequest& request) override {
-    return Unary<v1::GetRecordHistoryResponse>(
-        [&](grpc::ClientContext* c, v1::GetRecordHistoryResponse* r) {
-          return records_->GetRecordHistory(c, request, r);
-        });
+    return Unary(*records_, &v1::RecordService::Stub::GetRecordHistory, request);
   }
   absl::StatusOr<v1::RecordStatusResponse> DisputeRecord(
       const v1::DisputeRecordRequest& request) override {
-    return Unary<v1::RecordStatusResponse>(
-        [&](grpc::ClientContext* c, v1::RecordStatusResponse* r) {
-          return records_->DisputeRecord(c, request, r);
-        });
+    return Unary(*records_, &v1::RecordService::Stub::DisputeRecord, request);
   }
   absl::StatusOr<v1::RecordStatusResponse> ResolveDispute(
       const v1::ResolveDisputeRequest& request) override {
-    return Unary<v1::RecordStatusResponse>(
-        [&](grpc::ClientContext* c, v1::RecordStatusResponse* r) {
-          return records_->ResolveDispute(c, request, r);
-        });
+    return Unary(*records_, &v1::RecordService::Stub::ResolveDispute, request);
   }
   absl::StatusOr<v1::ExpungeRecordResponse> ExpungeRecord(
       const v1::ExpungeRecordRequest& request) override {
-    return Unary<v1::ExpungeRecordResponse>(
-        [&](grpc::ClientContext* c, v1::ExpungeRecordResponse* r) {
-          return records_->ExpungeRecord(c, request, r);
-        });
+    return Unary(*records_, &v1::RecordService::Stub::ExpungeRecord, request);
   }
   absl::StatusOr<v1::ImportRecordsResponse> ImportRecords(
       const v1::ImportRecordsRequest& request) override {
-    return Unary<v1::ImportRecordsResponse>(
-        [&](grpc::ClientContext* c, v1::ImportRecordsResponse* r) {
-          return records_->ImportRecords(c, request, r);
-        });
+    return Unary(*records_, &v1::RecordService::Stub::ImportRecords, request);
   }
   absl::StatusOr<v1::VettingCheckResponse> VettingCheck(
       const v1::VettingCheckRequest& request) override {
-    return Unary<v1::VettingCheckResponse>(
-        [&](grpc::ClientContext* c, v1::VettingCheckResponse* r) {
-          return vetting_->VettingCheck(c, request, r);
-        });
+    return Unary(*vetting_, &v1::VettingService::Stub::VettingCheck, request);
   }
   absl::StatusOr<v1::PublicKey> GetVettingPublicKey() override {
-    return Unary<v1::PublicKey>([&](grpc::ClientContext* c, v1::PublicKey* r) {
-      return vetting_->GetVettingPublicKey(c, v1::GetVettingPublicKeyRequest(), r);
-    });
+    return Unary(*vetting_, &v1::VettingService::Stub::GetVettingPublicKey,
+                 v1::GetVettingPublicKeyRequest());
   }
   absl::StatusOr<v1::ListChecksAboutPersonResponse> ListChecksAboutPerson(
       const v1::ListChecksAboutPersonRequest& request) override {
-    return Unary<v1::ListChecksAboutPersonResponse>(
-        [&](grpc::ClientContext* c, v1::ListChecksAboutPersonResponse* r) {
-          return vetting_->ListChecksAboutPerson(c, request, r);
-        });
+    return Unary(*vetting_, &v1::VettingService::Stub::ListChecksAboutPerson, request);
   }
   absl::StatusOr<v1::ListAuditEventsResponse> ListAuditEvents(
       const v1::ListAuditEventsRequest& request) override {
-    return Unary<v1::ListAuditEventsResponse>(
-        [&](grpc::ClientContext* c, v1::ListAuditEventsResponse* r) {
-          return audit_->ListAuditEvents(c, request, r);
-        });
+    return Unary(*audit_, &v1::AuditService::Stub::ListAuditEvents, request);
   }
   absl::Status StreamAuditEvents(
       const v1::StreamAuditEventsRequest& request,
@@ -141,24 +101,16 @@ class GrpcRegistry final : public Registry {
     return std::make_unique<client::GrpcAuditLogSource>(channel_, CallSettings());
   }
   absl::StatusOr<v1::ListBackupsResponse> ListBackups() override {
-    return Unary<v1::ListBackupsResponse>([&](grpc::ClientContext* c, v1::ListBackupsResponse* r) {
-      return admin_->ListBackups(c, v1::ListBackupsRequest(), r);
-    });
+    return Unary(*admin_, &v1::AdminService::Stub::ListBackups, v1::ListBackupsRequest());
   }
   absl::StatusOr<v1::BackupInfo> CreateBackup() override {
-    return Unary<v1::BackupInfo>([&](grpc::ClientContext* c, v1::BackupInfo* r) {
-      return admin_->CreateBackup(c, v1::CreateBackupRequest(), r);
-    });
+    return Unary(*admin_, &v1::AdminService::Stub::CreateBackup, v1::CreateBackupRequest());
   }
   absl::StatusOr<v1::VerifyDataResponse> VerifyData() override {
-    return Unary<v1::VerifyDataResponse>([&](grpc::ClientContext* c, v1::VerifyDataResponse* r) {
-      return admin_->VerifyData(c, v1::VerifyDataRequest(), r);
-    });
+    return Unary(*admin_, &v1::AdminService::Stub::VerifyData, v1::VerifyDataRequest());
   }
   absl::StatusOr<v1::RotateKeysResponse> RotateKeys() override {
-    return Unary<v1::RotateKeysResponse>([&](grpc::ClientContext* c, v1::RotateKeysResponse* r) {
-      return admin_->RotateKeys(c, v1::RotateKeysRequest(), r);
-    });
+    return Unary(*admin_, &v1::AdminService::Stub::RotateKeys, v1::RotateKeysRequest());
   }
 
  private:
@@ -169,9 +121,16 @@ class GrpcRegistry final : public Registry {
     return settings;
   }
 
-  template <typename Response, typename Call>
-  absl::StatusOr<Response> Unary(Call call) {
-    return CallUnary<Response>(CallSettings(), call);
+  // Calls one unary RPC, `method` of `stub`, with `request`, under the settings of one call (the
+  // deadline, a request id of its own); a failed call's status is converted by ToAbslStatus.
+  template <typename Stub, typename Request, typename Response>
+  absl::StatusOr<Response> Unary(Stub& stub,
+                                 grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
+                                                              Response*),
+                                 const Request& request) {
+    return CallUnary<Response>(CallSettings(), [&](grpc::ClientContext* c, Response* r) {
+      return (stub.*method)(c, request, r);
+    });
   }
 
   static absl::Status Drain(std::unique_ptr<grpc::ClientReader<v1::AuditEntry>> reader,
