@@ -19,6 +19,7 @@
 #include "registry/v1/audit.grpc.pb.h"
 #include "registry/v1/records.grpc.pb.h"
 #include "tests/testing/cli_run.h"
+#include "tests/testing/principals.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
@@ -27,6 +28,7 @@ namespace {
 
 using ::registry::testing::CliArgsAs;
 using ::registry::testing::CliRun;
+using ::registry::testing::kCourtId;
 using ::registry::testing::RunCliCaptured;
 using ::registry::testing::TestServer;
 using ::testing::HasSubstr;
@@ -86,8 +88,7 @@ TEST_F(AuditCommandsTest, ListOfAnHonestServerShowsEveryEventWithoutWarnings) {
   EXPECT_THAT(run.out, HasSubstr("  court    GetRecord              OK\n"));
   EXPECT_THAT(run.out, HasSubstr("purpose criminal_proceedings"));
   EXPECT_THAT(run.out, HasSubstr("case \"PKR 2/2026\""));
-  EXPECT_THAT(run.out, HasSubstr("by spiffe://registry.kjc.dev/court/dev-court "
-                                 "(basic-court-prishtine)"));
+  EXPECT_THAT(run.out, HasSubstr(absl::StrCat("by ", kCourtId, " (basic-court-prishtine)")));
   EXPECT_THAT(run.out, Not(HasSubstr("/registry.v1.")));
   EXPECT_THAT(run.out, Not(HasSubstr("WARNING")));
   const CliRun json = Run({"audit", "list", "--all"}, /*json=*/true);

@@ -22,6 +22,7 @@
 #include "registry/v1/records.grpc.pb.h"
 #include "tests/testing/cli_run.h"
 #include "tests/testing/clients.h"
+#include "tests/testing/principals.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
@@ -32,6 +33,8 @@ using ::registry::testing::CliArgsAs;
 using ::registry::testing::CliInput;
 using ::registry::testing::CliRun;
 using ::registry::testing::Flowed;
+using ::registry::testing::kClerkId;
+using ::registry::testing::kVettingId;
 using ::registry::testing::RunCliCaptured;
 using ::registry::testing::TestServer;
 using ::testing::HasSubstr;
@@ -347,7 +350,7 @@ TEST_F(RecordCommandsTest, HistoryShowsTheFirstVersionAndThenWhatEachVersionChan
   const CliRun run = As("clerk", {"record", "history", id});
   ASSERT_EQ(run.code, 0) << run.err;
   EXPECT_THAT(run.out, HasSubstr("== version 1, "));
-  EXPECT_THAT(run.out, HasSubstr(", by spiffe://registry.kjc.dev/clerk/dev-clerk: created\n"));
+  EXPECT_THAT(run.out, HasSubstr(absl::StrCat(", by ", kClerkId, ": created\n")));
   EXPECT_THAT(run.out, HasSubstr(": address corrected\nLast known address:          "
                                  "Rr. Agim Ramadani 14, Prishtinë → Rr. Fehmi Agani 7, Pejë\n"));
   EXPECT_THAT(run.out, HasSubstr(": identity contested\nStatus:                      "
@@ -493,11 +496,10 @@ TEST_F(RecordCommandsTest, HelpListsWhatThisCallerMayChoose) {
   EXPECT_THAT(As("clerk", {"record", "get", "--help"}).out, Not(HasSubstr("purpose codes")));
   const CliRun whoami = As("vetting", {"whoami"});
   EXPECT_EQ(whoami.code, 0);
-  EXPECT_THAT(whoami.out, HasSubstr("identity:              "
-                                    "spiffe://registry.kjc.dev/vetting/dev-vetting\n"
-                                    "role:                  vetting\n"
-                                    "organisation:          dev-school (Development primary "
-                                    "school)\n"));
+  EXPECT_THAT(whoami.out, HasSubstr(absl::StrCat("identity:              ", kVettingId, "\n"
+                                                 "role:                  vetting\n"
+                                                 "organisation:          dev-school (Development "
+                                                 "primary school)\n")));
   EXPECT_THAT(whoami.out, HasSubstr("position categories:   teacher, teaching_assistant, "
                                     "school_staff\n"));
 }

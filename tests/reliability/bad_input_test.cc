@@ -18,7 +18,9 @@
 #include "registry/v1/audit.pb.h"
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
+#include "tests/testing/methods.h"
 #include "tests/testing/outcome.h"
+#include "tests/testing/principals.h"
 #include "tests/testing/test_server.h"
 
 namespace registry::testing {
@@ -84,13 +86,13 @@ TEST_F(WireInputTest, AStringThatIsNotUtf8IsInvalidArgumentNamingTheFieldAndAudi
   ASSERT_FALSE(decoded.ParseFromString(bytes)) << "the request must not decode";
 
   const uint64_t before = Events();
-  const grpc::Status s = Raw("/registry.v1.VettingService/VettingCheck", bytes);
+  const grpc::Status s = Raw(kVettingCheckMethod, bytes);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
   EXPECT_EQ(s.error_message(), "surname: not valid UTF-8");
   ASSERT_EQ(Events(), before + 1) << "one audit event for the refused call";
   const v1::AuditEvent ev = EventAt(before);
-  EXPECT_EQ(ev.action(), "/registry.v1.VettingService/VettingCheck");
-  EXPECT_EQ(ev.actor(), "spiffe://registry.kjc.dev/vetting/dev-vetting");
+  EXPECT_EQ(ev.action(), kVettingCheckMethod);
+  EXPECT_EQ(ev.actor(), kVettingId);
   EXPECT_EQ(ev.role(), v1::ROLE_VETTING);
   EXPECT_EQ(testing::OutcomeName(ev), "INVALID_ARGUMENT");
   EXPECT_EQ(ev.detail(), "surname: not valid UTF-8");
@@ -116,8 +118,7 @@ TEST_F(WireInputTest, AVettingRequestThatDoesNotDecodeEntersThePersonsHistory) {
     return resp;
   };
   const uint64_t before = Events();
-  const grpc::Status s = Raw("/registry.v1.VettingService/VettingCheck",
-                             WithSurnameNotUtf8(testing::CandidateOf(person)));
+  const grpc::Status s = Raw(kVettingCheckMethod, WithSurnameNotUtf8(testing::CandidateOf(person)));
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
   EXPECT_EQ(s.error_message(), "surname: not valid UTF-8");
   const v1::AuditEvent ev = EventAt(before);
@@ -133,8 +134,7 @@ TEST_F(WireInputTest, AVettingRequestThatDoesNotDecodeEntersThePersonsHistory) {
   // A personal number that is not UTF-8 (the first "ë" is now its): nobody is named.
   v1::VettingCheckRequest unnamed = testing::CandidateOf(person);
   unnamed.set_personal_number("12345ë7890");
-  EXPECT_EQ(Raw("/registry.v1.VettingService/VettingCheck", WithSurnameNotUtf8(unnamed))
-                .error_code(),
+  EXPECT_EQ(Raw(kVettingCheckMethod, WithSurnameNotUtf8(unnamed)).error_code(),
             grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_EQ(EventAt(Events() - 1).tokens_size(), 0);
   EXPECT_EQ(history().checks_size(), 1);
@@ -153,11 +153,11 @@ TEST_F(WireInputTest, AVettingRequestThatDoesNotDecodeEntersThePersonsHistory) {
 TEST_F(WireInputTest, ANestedStringThatIsNotUtf8IsNamedByItsPath) {
   const std::string bytes = WithSurnameNotUtf8(testing::ExampleRecord());
   const uint64_t before = Events();
-  const grpc::Status s = Raw("/registry.v1.RecordService/CreateRecord", bytes, "clerk");
+  const grpc::Status s = Raw(kCreateRecordMethod, bytes, "clerk");
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
   EXPECT_EQ(s.error_message(), "person.surname: not valid UTF-8");
   ASSERT_EQ(Events(), before + 1);
-  EXPECT_EQ(EventAt(before).action(), "/registry.v1.RecordService/CreateRecord");
+  EXPECT_EQ(EventAt(before).action(), kCreateRecordMethod);
   EXPECT_EQ(EventAt(before).record_ids_size(), 0) << "nothing was created";
   ExpectStillServing();
 }
@@ -165,12 +165,12 @@ TEST_F(WireInputTest, ANestedStringThatIsNotUtf8IsNamedByItsPath) {
 TEST_F(WireInputTest, BytesThatAreNoProtobufAreInvalidArgumentAndAudited) {
   const uint64_t before = Events();
   // A field tag with wire type 7, which protobuf does not have.
-  const grpc::Status s = Raw("/registry.v1.RecordService/CreateRecord", "\x0f\x01\x02", "clerk");
+  const grpc::Status s = Raw(kCreateRecordMethod, "\x0f\x01\x02", "clerk");
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
   EXPECT_EQ(s.error_message(), "request: does not decode as registry.v1.CreateRecordRequest");
   ASSERT_EQ(Events(), before + 1);
   const v1::AuditEvent ev = EventAt(before);
-  EXPECT_EQ(ev.action(), "/registry.v1.RecordService/CreateRecord");
+  EXPECT_EQ(ev.action(), kCreateRecordMethod);
   EXPECT_EQ(ev.role(), v1::ROLE_CLERK);
   EXPECT_EQ(testing::OutcomeName(ev), "INVALID_ARGUMENT");
   ExpectStillServing();
@@ -179,13 +179,12 @@ TEST_F(WireInputTest, BytesThatAreNoProtobufAreInvalidArgumentAndAudited) {
 // A streaming method's request goes the same way: refused before its first message, audited.
 TEST_F(WireInputTest, AnUndecodableRequestOfAStreamingMethodIsInvalidArgumentAndAudited) {
   const uint64_t before = Events();
-  const grpc::Status s =
-      Raw("/registry.v1.AuditService/StreamAuditEvents", "\x0f\x01\x02", "auditor");
+  const grpc::Status s = Raw(kStreamAuditEventsMethod, "\x0f\x01\x02", "auditor");
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
   EXPECT_EQ(s.error_message(),
             "request: does not decode as registry.v1.StreamAuditEventsRequest");
   ASSERT_EQ(Events(), before + 1);
-  EXPECT_EQ(EventAt(before).action(), "/registry.v1.AuditService/StreamAuditEvents");
+  EXPECT_EQ(EventAt(before).action(), kStreamAuditEventsMethod);
   EXPECT_EQ(EventAt(before).role(), v1::ROLE_AUDITOR);
   ExpectStillServing();
 }
@@ -194,7 +193,7 @@ TEST_F(WireInputTest, AnUndecodableRequestOfAStreamingMethodIsInvalidArgumentAnd
 // whether or not its request decodes.
 TEST_F(WireInputTest, AnUndecodableRequestOfAWrongRoleIsPermissionDenied) {
   const uint64_t before = Events();
-  const grpc::Status s = Raw("/registry.v1.RecordService/CreateRecord", "\x0f\x01\x02", "vetting");
+  const grpc::Status s = Raw(kCreateRecordMethod, "\x0f\x01\x02", "vetting");
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
   ASSERT_EQ(Events(), before + 1);
   EXPECT_EQ(testing::OutcomeName(EventAt(before)), "PERMISSION_DENIED");
@@ -205,11 +204,10 @@ TEST_F(WireInputTest, AnUndecodableRequestOfAWrongRoleIsPermissionDenied) {
 // like every other refusal of an unknown certificate.
 TEST_F(WireInputTest, AnUndecodableRequestOfAnUnknownCallerIsRefusedAsUnknown) {
   const uint64_t before = Events();
-  const grpc::Status s =
-      Raw("/registry.v1.RecordService/CreateRecord", "\x0f\x01\x02", "unlisted");
+  const grpc::Status s = Raw(kCreateRecordMethod, "\x0f\x01\x02", "unlisted");
   EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
   ASSERT_EQ(Events(), before + 1);
-  EXPECT_EQ(EventAt(before).actor(), "spiffe://registry.kjc.dev/clerk/unlisted");
+  EXPECT_EQ(EventAt(before).actor(), kUnlistedClerkId);
   EXPECT_EQ(EventAt(before).role(), v1::ROLE_UNSPECIFIED);
   ExpectStillServing();
 }
@@ -222,7 +220,7 @@ TEST_F(WireInputTest, AMethodThatDoesNotExistIsUnimplementedAndAudited) {
   ASSERT_EQ(Events(), before + 1);
   const v1::AuditEvent ev = EventAt(before);
   EXPECT_EQ(ev.action(), "?unknown-method");
-  EXPECT_EQ(ev.actor(), "spiffe://registry.kjc.dev/clerk/dev-clerk");
+  EXPECT_EQ(ev.actor(), kClerkId);
   EXPECT_EQ(testing::OutcomeName(ev), "UNIMPLEMENTED");
   ExpectStillServing();
 }
@@ -231,8 +229,7 @@ TEST_F(WireInputTest, ARequestOverEightMebibytesIsRefusedByTheTransport) {
   v1::CreateRecordRequest req = testing::ExampleRecord();
   req.mutable_person()->set_birth_place(std::string(9 << 20, 'a'));
   const uint64_t before = Events();
-  const grpc::Status s =
-      Raw("/registry.v1.RecordService/CreateRecord", req.SerializeAsString(), "clerk");
+  const grpc::Status s = Raw(kCreateRecordMethod, req.SerializeAsString(), "clerk");
   EXPECT_EQ(s.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << s.error_message();
   EXPECT_EQ(Events(), before);
   ExpectStillServing();
@@ -244,8 +241,7 @@ TEST_F(WireInputTest, AnOversizeFieldThatDecodesIsInvalidArgumentAndAuditedOnce)
   v1::CreateRecordRequest req = testing::ExampleRecord();
   req.mutable_person()->set_surname(std::string(300, 'a'));
   const uint64_t before = Events();
-  const grpc::Status s =
-      Raw("/registry.v1.RecordService/CreateRecord", req.SerializeAsString(), "clerk");
+  const grpc::Status s = Raw(kCreateRecordMethod, req.SerializeAsString(), "clerk");
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_NE(s.error_message().find("person.surname"), std::string::npos) << s.error_message();
   EXPECT_EQ(s.error_message().find(std::string(20, 'a')), std::string::npos);

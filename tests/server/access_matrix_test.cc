@@ -29,7 +29,9 @@
 #include "server/method_table.h"
 #include "tests/testing/api_protos.h"
 #include "tests/testing/audit_events.h"
+#include "tests/testing/methods.h"
 #include "tests/testing/outcome.h"
+#include "tests/testing/principals.h"
 #include "tests/testing/test_server.h"
 
 namespace registry::testing {
@@ -185,13 +187,13 @@ struct Identity {
 };
 
 const Identity kIdentities[] = {
-    {"clerk", "spiffe://registry.kjc.dev/clerk/dev-clerk", "clerk"},
-    {"court", "spiffe://registry.kjc.dev/court/dev-court", "court"},
-    {"vetting", "spiffe://registry.kjc.dev/vetting/dev-vetting", "vetting"},
-    {"auditor", "spiffe://registry.kjc.dev/auditor/dev-auditor", "auditor"},
-    {"admin", "spiffe://registry.kjc.dev/admin/dev-admin", "admin"},
+    {"clerk", kClerkId, "clerk"},
+    {"court", kCourtId, "court"},
+    {"vetting", kVettingId, "vetting"},
+    {"auditor", kAuditorId, "auditor"},
+    {"admin", kAdminId, "admin"},
     // Trusted CA, but no principal in the policy.
-    {"unlisted", "spiffe://registry.kjc.dev/clerk/unlisted", ""},
+    {"unlisted", kUnlistedClerkId, ""},
 };
 
 void PrintTo(const Identity& identity, std::ostream* os) { *os << identity.pki_name; }
@@ -381,9 +383,9 @@ TEST(AccessControlTest, VettingIdentityCannotReadRecords) {
   ASSERT_EQ(log->CurrentHead().size, before + 1);
   v1::AuditEvent event = StoredEvent(*server, before);
   EXPECT_EQ(testing::OutcomeName(event), "PERMISSION_DENIED");
-  EXPECT_EQ(event.actor(), "spiffe://registry.kjc.dev/vetting/dev-vetting");
+  EXPECT_EQ(event.actor(), kVettingId);
   EXPECT_EQ(event.role(), v1::ROLE_VETTING);
-  EXPECT_EQ(event.action(), "/registry.v1.RecordService/GetRecord");
+  EXPECT_EQ(event.action(), kGetRecordMethod);
   EXPECT_TRUE(event.recipient().empty());
 
   v1::SearchRecordsRequest search;

@@ -23,6 +23,7 @@
 #include "storage/database.h"
 #include "tests/testing/audit_events.h"
 #include "tests/testing/clients.h"
+#include "tests/testing/methods.h"
 #include "tests/testing/outcome.h"
 #include "tests/testing/principals.h"
 #include "tests/testing/stored_data.h"
@@ -36,7 +37,6 @@ using storage::Cf;
 using storage::EncodeU64;
 
 constexpr char kBatches[] = "/registry.v1.AuditService/StreamAuditBatches";
-constexpr char kEvents[] = "/registry.v1.AuditService/StreamAuditEvents";
 
 class AuditBatchStreamTest : public ::testing::Test {
  protected:
@@ -264,7 +264,7 @@ TEST_F(AuditBatchStreamTest, FullVerificationStreamsInBatches) {
   int batch_calls = 0;
   for (uint64_t i = before; i < LogSize(); ++i) {
     const v1::AuditEvent event = EventAt(i);
-    EXPECT_NE(event.action(), kEvents) << "event " << i;
+    EXPECT_NE(event.action(), kStreamAuditEventsMethod) << "event " << i;
     if (event.action() == kBatches) ++batch_calls;
   }
   EXPECT_GE(batch_calls, 1);

@@ -31,6 +31,7 @@
 #include "storage/database.h"
 #include "tests/testing/audit_events.h"
 #include "tests/testing/clients.h"
+#include "tests/testing/methods.h"
 #include "tests/testing/outcome.h"
 #include "tests/testing/principals.h"
 #include "tests/testing/switchable_fault.h"
@@ -41,12 +42,8 @@ namespace {
 
 namespace merkle = crypto::merkle;
 
-constexpr char kCreate[] = "/registry.v1.RecordService/CreateRecord";
-constexpr char kGet[] = "/registry.v1.RecordService/GetRecord";
-constexpr char kVettingCheck[] = "/registry.v1.VettingService/VettingCheck";
 constexpr char kList[] = "/registry.v1.AuditService/ListAuditEvents";
 constexpr char kListBackups[] = "/registry.v1.AdminService/ListBackups";
-constexpr char kExport[] = "/registry.v1.AuditService/ExportAuditEvents";
 
 class AuditServiceTest : public ::testing::Test {
  protected:
@@ -156,7 +153,8 @@ TEST_F(AuditServiceTest, EveryCallAppendsExactlyOneCompleteEvent) {
                      record_id = resp.record_id();
                      return s;
                    },
-                   grpc::StatusCode::OK, kClerkId, v1::ROLE_CLERK, "kjc-registry", kCreate, ""});
+                   grpc::StatusCode::OK, kClerkId, v1::ROLE_CLERK, "kjc-registry",
+                   kCreateRecordMethod, ""});
   calls.push_back({"court-get",
                    [&](grpc::ClientContext* ctx) {
                      v1::GetRecordRequest req;
@@ -165,15 +163,15 @@ TEST_F(AuditServiceTest, EveryCallAppendsExactlyOneCompleteEvent) {
                      v1::GetRecordResponse resp;
                      return records_court_->GetRecord(ctx, req, &resp);
                    },
-                   grpc::StatusCode::OK, kCourtId, v1::ROLE_COURT, "basic-court-prishtine", kGet,
-                   ""});
+                   grpc::StatusCode::OK, kCourtId, v1::ROLE_COURT, "basic-court-prishtine",
+                   kGetRecordMethod, ""});
   calls.push_back({"vetting-check",
                    [&](grpc::ClientContext* ctx) {
                      v1::VettingCheckResponse resp;
                      return vetting_->VettingCheck(ctx, CandidateOf(record.person()), &resp);
                    },
-                   grpc::StatusCode::OK, kVettingId, v1::ROLE_VETTING, "dev-school", kVettingCheck,
-                   ""});
+                   grpc::StatusCode::OK, kVettingId, v1::ROLE_VETTING, "dev-school",
+                   kVettingCheckMethod, ""});
   calls.push_back({"auditor-list",
                    [&](grpc::ClientContext* ctx) {
                      v1::ListAuditEventsResponse resp;
@@ -196,7 +194,7 @@ TEST_F(AuditServiceTest, EveryCallAppendsExactlyOneCompleteEvent) {
                      return records_vetting_->GetRecord(ctx, req, &resp);
                    },
                    grpc::StatusCode::PERMISSION_DENIED, kVettingId, v1::ROLE_VETTING, "dev-school",
-                   kGet, ""});
+                   kGetRecordMethod, ""});
   calls.push_back({"clerk-create-invalid",
                    [&](grpc::ClientContext* ctx) {
                      v1::CreateRecordRequest bad = FictionalRecord(2);
@@ -205,7 +203,7 @@ TEST_F(AuditServiceTest, EveryCallAppendsExactlyOneCompleteEvent) {
                      return records_clerk_->CreateRecord(ctx, bad, &resp);
                    },
                    grpc::StatusCode::INVALID_ARGUMENT, kClerkId, v1::ROLE_CLERK, "kjc-registry",
-                   kCreate, "person.surname"});
+                   kCreateRecordMethod, "person.surname"});
   calls.push_back({"court-get-no-purpose",
                    [&](grpc::ClientContext* ctx) {
                      v1::GetRecordRequest req;
@@ -214,7 +212,7 @@ TEST_F(AuditServiceTest, EveryCallAppendsExactlyOneCompleteEvent) {
                      return records_court_->GetRecord(ctx, req, &resp);
                    },
                    grpc::StatusCode::FAILED_PRECONDITION, kCourtId, v1::ROLE_COURT,
-                   "basic-court-prishtine", kGet, "purpose"});
+                   "basic-court-prishtine", kGetRecordMethod, "purpose"});
 
   const uint64_t first_index = LogSize();
   for (const AuditedCall& c : calls) {
@@ -410,7 +408,7 @@ TEST_F(AuditListTest, FiltersSelectExactlyTheMatchingEvents) {
   EXPECT_EQ(Indices(ListAll(by_actor, 100)), Expect({2, 3, 6, 7}));
 
   v1::AuditFilter by_action = Bounded();
-  by_action.set_action(kGet);
+  by_action.set_action(kGetRecordMethod);
   EXPECT_EQ(Indices(ListAll(by_action, 100)), Expect({2, 3, 5, 6, 7}));
 
   v1::AuditFilter by_record = Bounded();
@@ -680,7 +678,7 @@ TEST_F(AuditServiceTest, ExportAndListHoldNoPersonalData) {
   ASSERT_EQ(exported.size(), 19u);  // one event per call above
   for (size_t i = 0; i < exported.size(); ++i) EXPECT_EQ(exported[i].index(), i);
   const v1::AuditEvent export_event = EventAt(export_index);
-  EXPECT_EQ(export_event.action(), kExport);
+  EXPECT_EQ(export_event.action(), kExportAuditEventsMethod);
   EXPECT_EQ(export_event.recipient(), "Information and Privacy Agency");
   EXPECT_EQ(export_event.reference(), "IPA-2026-1");
   EXPECT_GT(listed.size(), exported.size());

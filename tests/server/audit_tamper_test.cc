@@ -28,6 +28,7 @@
 #include "storage/database.h"
 #include "tests/testing/audit_verify.h"
 #include "tests/testing/clients.h"
+#include "tests/testing/methods.h"
 #include "tests/testing/outcome.h"
 #include "tests/testing/stored_data.h"
 #include "tests/testing/test_pki.h"
@@ -322,7 +323,7 @@ TEST_F(AuditTamperTest, AnExportThatBreaksOffRecordsItsActualOutcome) {
   v1::AuditEvent started, ended;
   ASSERT_TRUE(started.ParseFromString(*log->ReadEvent(before)));
   ASSERT_TRUE(ended.ParseFromString(*log->ReadEvent(before + 1)));
-  EXPECT_EQ(started.action(), "/registry.v1.AuditService/ExportAuditEvents");
+  EXPECT_EQ(started.action(), kExportAuditEventsMethod);
   EXPECT_EQ(testing::OutcomeName(started), "OK");
   EXPECT_EQ(ended.action(), started.action());
   EXPECT_EQ(ended.actor(), started.actor());

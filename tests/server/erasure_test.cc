@@ -26,6 +26,7 @@
 #include "storage/database.h"
 #include "tests/testing/clients.h"
 #include "tests/testing/data_files.h"
+#include "tests/testing/methods.h"
 #include "tests/testing/stored_data.h"
 #include "tests/testing/switchable_fault.h"
 #include "tests/testing/test_server.h"
@@ -36,8 +37,6 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-
-constexpr char kExpungeAction[] = "/registry.v1.RecordService/ExpungeRecord";
 
 // A person nobody else in the tests has, so any trace of them in a file is theirs.
 v1::CreateRecordRequest DistinctiveRecord() {
@@ -189,7 +188,7 @@ TEST_F(ErasureTest, BackupThenExpungeThenRestoreLeavesTheRecordErasedForCourtsAn
   for (const v1::AuditEvent& e : Events()) {
     if (e.actor() != "system:erasure-ledger") continue;
     ++ledger_events;
-    EXPECT_EQ(e.action(), kExpungeAction);
+    EXPECT_EQ(e.action(), kExpungeRecordMethod);
     EXPECT_THAT(e.record_ids(), ElementsAre(erased));
     EXPECT_THAT(e.tokens(), IsEmpty());
   }

@@ -10,6 +10,7 @@
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "tests/testing/principals.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
@@ -105,7 +106,7 @@ TEST(HealthServiceTest, PrincipalRemovedFromThePolicyIsRefused) {
   v1::AccessPolicy policy = dev;
   policy.clear_principals();
   for (const v1::Principal& p : dev.principals()) {
-    if (p.id() != "spiffe://registry.kjc.dev/clerk/dev-clerk") *policy.add_principals() = p;
+    if (p.id() != kClerkId) *policy.add_principals() = p;
   }
   server->WritePolicy(policy);
   ASSERT_TRUE(server->server()->ReloadPolicy().ok());

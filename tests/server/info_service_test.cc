@@ -10,6 +10,7 @@
 #include "registry/v1/info.grpc.pb.h"
 #include "tests/testing/audit_events.h"
 #include "tests/testing/outcome.h"
+#include "tests/testing/principals.h"
 #include "tests/testing/test_server.h"
 
 namespace registry::testing {
@@ -38,7 +39,7 @@ class InfoServiceTest : public ::testing::Test {
 
 TEST_F(InfoServiceTest, EachRoleLearnsWhoItIsAndOnlyTheListsItStatesFrom) {
   const v1::WhoAmIResponse court = WhoAmI("court");
-  EXPECT_EQ(court.identity(), "spiffe://registry.kjc.dev/court/dev-court");
+  EXPECT_EQ(court.identity(), kCourtId);
   EXPECT_EQ(court.role(), v1::ROLE_COURT);
   EXPECT_EQ(court.organisation(), "basic-court-prishtine");
   EXPECT_EQ(court.organisation_name(), "Basic Court of Prishtinë/Priština");
@@ -46,7 +47,7 @@ TEST_F(InfoServiceTest, EachRoleLearnsWhoItIsAndOnlyTheListsItStatesFrom) {
                                                  "appeal_review", "enforcement_of_sentence"));
   EXPECT_THAT(court.position_categories(), IsEmpty());
   EXPECT_EQ(LastEvent().action(), "/registry.v1.InfoService/WhoAmI");
-  EXPECT_EQ(LastEvent().actor(), "spiffe://registry.kjc.dev/court/dev-court");
+  EXPECT_EQ(LastEvent().actor(), kCourtId);
   EXPECT_EQ(testing::OutcomeName(LastEvent()), "OK");
 
   const v1::WhoAmIResponse vetting = WhoAmI("vetting2");

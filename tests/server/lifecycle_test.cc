@@ -32,6 +32,7 @@
 #include "storage/stored.pb.h"
 #include "tests/testing/clients.h"
 #include "tests/testing/data_files.h"
+#include "tests/testing/methods.h"
 #include "tests/testing/outcome.h"
 #include "tests/testing/stored_data.h"
 #include "tests/testing/test_server.h"
@@ -43,7 +44,6 @@ using ::google::protobuf::util::MessageDifferencer;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-constexpr char kExpungeAction[] = "/registry.v1.RecordService/ExpungeRecord";
 constexpr char kLegalBasis[] = "CC 04/L-082 art. 103";
 
 // A person nobody else in the tests has, so any trace of them in a file is theirs.
@@ -435,7 +435,7 @@ TEST_F(LifecycleTest, ExpungeDestroysTheRecordEverywhereAndKeepsAMetadataOnlyEve
   EXPECT_EQ(RootOf(bytes), head.root);
   int erasures = 0;
   for (const v1::AuditEvent& e : ParseEvents(bytes)) {
-    if (e.action() != kExpungeAction || !Touches(e, id) || e.outcome() != 0) continue;
+    if (e.action() != kExpungeRecordMethod || !Touches(e, id) || e.outcome() != 0) continue;
     ++erasures;
     EXPECT_THAT(e.reference(), HasSubstr(kLegalBasis));
     EXPECT_THAT(e.actor(), HasSubstr("clerk"));
@@ -535,7 +535,7 @@ TEST_F(RetentionTest, DueRecordIsErasedByTheSchedulerAsSystemRetention) {
   for (const v1::AuditEvent& e : ParseEvents(bytes)) {
     if (e.actor() != "system:retention") continue;
     ++erasures;
-    EXPECT_EQ(e.action(), kExpungeAction);
+    EXPECT_EQ(e.action(), kExpungeRecordMethod);
     EXPECT_TRUE(Touches(e, due));
     EXPECT_FALSE(Touches(e, kept));
     EXPECT_EQ(testing::OutcomeName(e), "OK");

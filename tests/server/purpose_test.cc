@@ -12,6 +12,7 @@
 #include "registry/v1/vetting.grpc.pb.h"
 #include "tests/testing/audit_events.h"
 #include "tests/testing/clients.h"
+#include "tests/testing/methods.h"
 #include "tests/testing/outcome.h"
 #include "tests/testing/principals.h"
 #include "tests/testing/test_server.h"
@@ -232,7 +233,7 @@ class VettingConsentTest : public ::testing::Test {
     const v1::AuditEvent event = StoredEvent(*server_, before);
     EXPECT_EQ(testing::OutcomeName(event), "FAILED_PRECONDITION");
     EXPECT_EQ(event.actor(), kVettingId);
-    EXPECT_EQ(event.action(), "/registry.v1.VettingService/VettingCheck");
+    EXPECT_EQ(event.action(), kVettingCheckMethod);
     EXPECT_TRUE(absl::StrContains(event.detail(), field)) << event.detail();
     EXPECT_TRUE(event.recipient().empty());
   }

@@ -11,7 +11,9 @@
 #include "registry/v1/policy.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
 #include "server/rate_limiter.h"
+#include "tests/testing/methods.h"
 #include "tests/testing/outcome.h"
+#include "tests/testing/principals.h"
 #include "tests/testing/test_server.h"
 
 namespace registry {
@@ -153,9 +155,9 @@ TEST(RateLimitEndToEndTest, VettingOrganisationOverItsLimitIsRefusedUntilTimePas
   v1::AuditEvent event;
   ASSERT_TRUE(event.ParseFromString(*bytes));
   EXPECT_EQ(testing::OutcomeName(event), "RESOURCE_EXHAUSTED");
-  EXPECT_EQ(event.actor(), "spiffe://registry.kjc.dev/vetting/dev-vetting");
+  EXPECT_EQ(event.actor(), testing::kVettingId);
   EXPECT_EQ(event.organisation(), "dev-school");
-  EXPECT_EQ(event.action(), "/registry.v1.VettingService/VettingCheck");
+  EXPECT_EQ(event.action(), testing::kVettingCheckMethod);
   EXPECT_TRUE(event.recipient().empty());
 
   // Another organisation has its own bucket.

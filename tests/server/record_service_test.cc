@@ -50,6 +50,7 @@
 #include "storage/record_store.h"
 #include "storage/stored.pb.h"
 #include "tests/testing/data_files.h"
+#include "tests/testing/methods.h"
 #include "tests/testing/outcome.h"
 #include "tests/testing/principals.h"
 #include "tests/testing/stored_data.h"
@@ -495,7 +496,7 @@ TEST_F(RecordServiceTest, NoPlaintextPersonalDataInAnyFile) {
     needles.insert(*v);
   }
   EXPECT_TRUE(needles.count("CONSENT 2026/17"));
-  EXPECT_TRUE(needles.count("/registry.v1.VettingService/VettingCheck"));
+  EXPECT_TRUE(needles.count(kVettingCheckMethod));
   EXPECT_GT(audit_needles, 20u);
   // Dates of the person and the conviction, and the registry dates derived from them (which with
   // the retention table would reveal the final date, the juvenile flag and the sentence band), in

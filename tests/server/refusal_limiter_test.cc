@@ -17,6 +17,7 @@
 #include "tests/testing/audit_events.h"
 #include "tests/testing/clients.h"
 #include "tests/testing/outcome.h"
+#include "tests/testing/principals.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
@@ -130,7 +131,7 @@ TEST_F(UnknownCallerAuditTest, UnlistedFloodGrowsTheLogByTheBurstAndOneSummary) 
     ASSERT_EQ(PublicKeyAs(unlisted), grpc::StatusCode::PERMISSION_DENIED) << "call " << i;
   }
   EXPECT_EQ(AuditLogSize(*server), before + 20);
-  EXPECT_EQ(StoredEvent(*server, before + 19).actor(), "spiffe://registry.kjc.dev/clerk/unlisted");
+  EXPECT_EQ(StoredEvent(*server, before + 19).actor(), kUnlistedClerkId);
 
   ASSERT_EQ(server->server()->FlushUnauditedRefusals().value_or(-1), 1);
   ASSERT_EQ(AuditLogSize(*server), before + 21);

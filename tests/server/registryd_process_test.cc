@@ -21,6 +21,7 @@
 #include "registry/v1/vetting.grpc.pb.h"
 #include "server/key_file.h"
 #include "storage/database.h"
+#include "tests/testing/principals.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
@@ -181,7 +182,7 @@ TEST_F(RegistrydProcessTest, SighupReloadsThePolicy) {
   auto policy = testing::DevPolicy();
   auto* principals = policy.mutable_principals();
   for (int i = 0; i < principals->size(); ++i) {
-    if (principals->Get(i).id() == "spiffe://registry.kjc.dev/court/dev-court") {
+    if (principals->Get(i).id() == kCourtId) {
       principals->DeleteSubrange(i, 1);
       break;
     }

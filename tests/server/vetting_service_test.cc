@@ -24,7 +24,9 @@
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
 #include "storage/database.h"
+#include "tests/testing/methods.h"
 #include "tests/testing/outcome.h"
+#include "tests/testing/principals.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
@@ -36,9 +38,7 @@ using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::StartsWith;
 
-constexpr char kCheckMethod[] = "/registry.v1.VettingService/VettingCheck";
 constexpr char kListMethod[] = "/registry.v1.VettingService/ListChecksAboutPerson";
-constexpr char kVettingActor[] = "spiffe://registry.kjc.dev/vetting/dev-vetting";
 constexpr char kRequestRef[] = "DSR-2026-7";
 
 absl::Time At(int y, int m, int d, int hour = 9) {
@@ -502,9 +502,9 @@ TEST_F(VettingServiceTest, RefusedChecksWriteTheirEventAndTheProbeInThePersonsHi
 
     ASSERT_EQ(AuditSize(), audit_before + 1);
     const v1::AuditEvent event = Event(audit_before);
-    EXPECT_EQ(event.action(), kCheckMethod);
+    EXPECT_EQ(event.action(), kVettingCheckMethod);
     EXPECT_EQ(event.outcome(), static_cast<int>(c.code));
-    EXPECT_EQ(event.actor(), kVettingActor);
+    EXPECT_EQ(event.actor(), kVettingId);
     EXPECT_THAT(event.detail(), StartsWith(c.message_start));
     EXPECT_EQ(event.tokens_size(), c.names_person ? 1 : 0);
     // The refused value is not in the log either.
@@ -529,7 +529,7 @@ TEST_F(VettingServiceTest, RefusedChecksWriteTheirEventAndTheProbeInThePersonsHi
     EXPECT_EQ(check.result(), v1::VETTING_RESULT_UNSPECIFIED);
     EXPECT_EQ(check.status_code(), static_cast<int>(grpc::StatusCode::FAILED_PRECONDITION));
     EXPECT_EQ(check.organisation(), "dev-school");
-    EXPECT_EQ(check.requester(), kVettingActor);
+    EXPECT_EQ(check.requester(), kVettingId);
     EXPECT_EQ(check.check_id().size(), 32u);
   }
   // The valid request itself is admitted and kept, with its result.
@@ -700,9 +700,9 @@ TEST_F(VettingServiceTest, CheckEventHoldsReferencesAndTokensButNoIdentity) {
     ASSERT_TRUE(Check(req).status.ok());
     ASSERT_EQ(AuditSize(), before + 1);
     const v1::AuditEvent event = Event(before);
-    EXPECT_EQ(event.action(), kCheckMethod);
+    EXPECT_EQ(event.action(), kVettingCheckMethod);
     EXPECT_EQ(testing::OutcomeName(event), "OK");
-    EXPECT_EQ(event.actor(), kVettingActor);
+    EXPECT_EQ(event.actor(), kVettingId);
     EXPECT_EQ(event.role(), v1::ROLE_VETTING);
     EXPECT_EQ(event.organisation(), "dev-school");
     EXPECT_EQ(event.consent_reference(), "C-1");
