@@ -173,7 +173,7 @@ absl::StatusOr<AuditVerifyResult> VerifyWholeLog(
     v1::AuditEntry entry;
     uint64_t n = 0;
     while (reader->Read(&entry)) {
-      range.Append(merkle::HashLeaf(entry.event_bytes()), merkle::CompactRange::NodeCallback());
+      range.AppendLeaf(entry.event_bytes(), nullptr);
       ++n;
     }
     const grpc::Status s = reader->Finish();
@@ -182,12 +182,16 @@ absl::StatusOr<AuditVerifyResult> VerifyWholeLog(
     if (n != r.events) return absl::DataLossError("StreamAuditEvents sent another count");
   }
 
-  // The same work without the network.
+  // The same work without the network. A first pass over freshly written memory costs this VM
+  // about 0.3 us per event more than later ones (measured: the same SHA-256 loop 522 ns per
+  // event the first time, 202 after), which would charge the tree alone for touching the
+  // arena: one untimed pass first, so that the tree and the raw SHA-256 both read warm memory.
+  RETURN_IF_ERROR(TimeSha256Concat(arena).status());
   auto tree_start = SteadyClock::now();
   merkle::CompactRange again;
   if (first > 0) return absl::UnimplementedError("the benchmark's log was pruned");
   for (size_t i = 0; i < arena.ends.size(); ++i) {
-    again.Append(merkle::HashLeaf(arena.at(i)), merkle::CompactRange::NodeCallback());
+    again.AppendLeaf(arena.at(i), nullptr);
   }
   r.tree_seconds = SecondsSince(tree_start);
   if (again.Root() != range.Root()) return absl::InternalError("tree rebuild differs");

@@ -265,7 +265,7 @@ absl::StatusOr<std::vector<merkle::CompactRange>> HashPass(
         return absl::DataLossError(absl::StrCat("event ", gap_holder, " out of order"));
       }
     } else if (index == position) {
-      range.Append(merkle::HashLeaf(entry.event_bytes()), nullptr);
+      range.AppendLeaf(entry.event_bytes(), nullptr);
       if (on_hashed) on_hashed(index, entry.event_bytes());
       if (range.size() < end && (range.size() - start) % step == 0) frontiers.push_back(range);
     } else if (index < start) {

@@ -181,10 +181,22 @@ AesGcmOpener::~AesGcmOpener() { EVP_CIPHER_CTX_free(ctx_); }
 
 absl::StatusOr<std::string> AesGcmOpener::Open(absl::string_view ciphertext,
                                                absl::string_view associated_data) {
+  std::string out;
+  RETURN_IF_ERROR(OpenInto(ciphertext, associated_data, &out));
+  return out;
+}
+
+absl::Status AesGcmOpener::OpenInto(absl::string_view ciphertext,
+                                    absl::string_view associated_data, std::string* plaintext) {
+  const auto fail = [plaintext] {
+    OPENSSL_cleanse(plaintext->data(), plaintext->size());
+    plaintext->clear();
+    return AuthenticationFailed();
+  };
   if (ciphertext.size() < kAesGcmNonceSize + kAesGcmTagSize ||
       ciphertext.size() - kAesGcmNonceSize - kAesGcmTagSize > kAesGcmMaxInputSize ||
       associated_data.size() > kAesGcmMaxInputSize) {
-    return AuthenticationFailed();
+    return fail();
   }
   const absl::string_view nonce = ciphertext.substr(0, kAesGcmNonceSize);
   const absl::string_view ct =
@@ -196,23 +208,20 @@ absl::StatusOr<std::string> AesGcmOpener::Open(absl::string_view ciphertext,
       EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_GCM_SET_TAG, static_cast<int>(kAesGcmTagSize),
                           tag_copy) != 1 ||
       !UpdateAad(ctx_, associated_data)) {
-    return AuthenticationFailed();
+    return fail();
   }
-  std::string out(ct.size(), '\0');
-  unsigned char* dst = reinterpret_cast<unsigned char*>(out.data());
+  // The previous plaintext is overwritten in place (resize keeps the capacity).
+  plaintext->resize(ct.size());
+  unsigned char* dst = reinterpret_cast<unsigned char*>(plaintext->data());
   int len = 0;
   if (!ct.empty() &&
       (EVP_DecryptUpdate(ctx_, dst, &len, Bytes(ct), static_cast<int>(ct.size())) != 1 ||
        static_cast<size_t>(len) != ct.size())) {
-    OPENSSL_cleanse(out.data(), out.size());
-    return AuthenticationFailed();
+    return fail();
   }
   int final_len = 0;
-  if (EVP_DecryptFinal_ex(ctx_, dst + ct.size(), &final_len) != 1) {
-    OPENSSL_cleanse(out.data(), out.size());
-    return AuthenticationFailed();
-  }
-  return out;
+  if (EVP_DecryptFinal_ex(ctx_, dst + ct.size(), &final_len) != 1) return fail();
+  return absl::OkStatus();
 }
 
 }  // namespace registry::crypto

@@ -80,6 +80,11 @@ class AesGcmOpener {
   absl::StatusOr<std::string> Open(absl::string_view ciphertext,
                                    absl::string_view associated_data);
 
+  // As Open, into *plaintext, whose memory a scan reuses from one ciphertext to the next. On
+  // failure *plaintext is wiped and emptied.
+  absl::Status OpenInto(absl::string_view ciphertext, absl::string_view associated_data,
+                        std::string* plaintext);
+
  private:
   explicit AesGcmOpener(evp_cipher_ctx_st* ctx) : ctx_(ctx) {}
   evp_cipher_ctx_st* const ctx_;

@@ -96,6 +96,10 @@ class CompactRange {
   // programming error that aborts the process rather than build a log nobody could verify.
   void Append(absl::string_view leaf_hash, const NodeCallback& on_node);
 
+  // Appends the leaf whose bytes are `leaf`: Append(HashLeaf(leaf), on_node) without the heap
+  // string (the full verification hashes every event of the log this way).
+  void AppendLeaf(absl::string_view leaf, const NodeCallback& on_node);
+
   // Returns the Merkle Tree Hash of the leaves appended so far: EmptyRoot() for size 0.
   std::string Root() const;
 

@@ -116,6 +116,17 @@ struct AuditLog::Keys {
     return event;
   }
 
+  // As Open, into buffers a scan reuses for every event: *aad holds EventAad of any index (only
+  // its last 8 bytes change), *event the plaintext. No allocation once both have grown.
+  static absl::Status OpenInto(crypto::AesGcmOpener& opener, uint64_t index,
+                               absl::string_view stored, std::string* aad, std::string* event) {
+    if (aad->empty()) *aad = EventAad(index);
+    const std::string encoded = EncodeU64(index);
+    aad->replace(aad->size() - encoded.size(), encoded.size(), encoded);
+    if (!opener.OpenInto(stored, *aad, event).ok()) return EventFailsAuthentication(index);
+    return absl::OkStatus();
+  }
+
   absl::StatusOr<std::string> Seal(uint64_t index, absl::string_view event) const {
     return events->Encrypt(event, EventAad(index));
   }
@@ -474,6 +485,8 @@ absl::Status AuditLog::ScanFrom(bool retained, uint64_t start, uint64_t end,
   const std::string first = EncodeU64(start);
   // Events are numbered without gaps: a missing one is damage, never something to skip.
   uint64_t expected = start;
+  std::string aad;
+  std::string event;
   for (it->Seek(first); it->Valid() && expected < end; it->Next()) {
     if (it->key().size() != 8) return absl::DataLossError("malformed audit key");
     const uint64_t index = DecodeU64(absl::string_view(it->key().data(), 8));
@@ -482,7 +495,7 @@ absl::Status AuditLog::ScanFrom(bool retained, uint64_t start, uint64_t end,
           absl::DataLossError(absl::StrCat("audit event ", expected, " is missing")));
     }
     ++expected;
-    ASSIGN_OR_RETURN(std::string event, Keys::Open(*opener, index, it->value()));
+    RETURN_IF_ERROR(Keys::OpenInto(*opener, index, it->value(), &aad, &event));
     if (!fn(index, event)) {
       return absl::OkStatus();
     }

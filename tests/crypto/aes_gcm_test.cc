@@ -258,5 +258,29 @@ TEST(AesGcmOpenerTest, OpensWhatEncryptSeals) {
   }
 }
 
+// OpenInto reuses one buffer: a shorter plaintext after a longer one leaves nothing of the
+// longer behind, and a failure leaves the buffer empty rather than holding unauthenticated bytes.
+TEST(AesGcmOpenerTest, OpenIntoReusesItsBufferAndEmptiesItOnFailure) {
+  const SecretBytes key(std::string(32, '\x42'));
+  auto aead = AesGcm::Create(key);
+  auto opener = AesGcmOpener::Create(key);
+  ASSERT_TRUE(aead.ok() && opener.ok());
+  std::string buffer;
+  for (size_t size : {300, 7, 0, 64, 1}) {
+    const std::string plain(size, static_cast<char>('a' + size % 26));
+    absl::StatusOr<std::string> sealed = (*aead)->Encrypt(plain, "aad");
+    ASSERT_TRUE(sealed.ok()) << sealed.status();
+    ASSERT_TRUE((*opener)->OpenInto(*sealed, "aad", &buffer).ok()) << size;
+    EXPECT_EQ(buffer, plain);
+    std::string flipped = *sealed;
+    flipped.back() ^= 1;
+    EXPECT_EQ((*opener)->OpenInto(flipped, "aad", &buffer).code(), absl::StatusCode::kDataLoss);
+    EXPECT_TRUE(buffer.empty()) << size;
+    EXPECT_EQ((*opener)->OpenInto(*sealed, "other", &buffer).code(),
+              absl::StatusCode::kDataLoss);
+    EXPECT_TRUE(buffer.empty()) << size;
+  }
+}
+
 }  // namespace
 }  // namespace registry::crypto

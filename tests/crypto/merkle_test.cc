@@ -694,6 +694,32 @@ TEST(CompactRangeTest, AppendReportsLeafThenEveryCompletedSubtree) {
   EXPECT_EQ(reported[3], std::make_tuple(3, uint64_t{0}, RootFromLeafHashes(leaves)));
 }
 
+// AppendLeaf hashes the leaf itself; events on both sides of the 64 bytes that HashInto takes in
+// one update must give the tree Append(HashLeaf(...)) gives, node for node.
+TEST(CompactRangeTest, AppendLeafBuildsTheTreeOfAppendHashLeaf) {
+  std::vector<std::string> events;
+  for (size_t size : {0, 1, 31, 32, 63, 64, 65, 96, 128, 129, 300}) {
+    events.push_back(std::string(size, static_cast<char>('a' + events.size())));
+  }
+  CompactRange by_leaf;
+  CompactRange by_hash;
+  std::vector<std::tuple<int, uint64_t, std::string>> from_leaf;
+  std::vector<std::tuple<int, uint64_t, std::string>> from_hash;
+  for (const std::string& event : events) {
+    by_leaf.AppendLeaf(event, [&](int level, uint64_t index, absl::string_view hash) {
+      from_leaf.emplace_back(level, index, std::string(hash));
+    });
+    by_hash.Append(HashLeaf(event), [&](int level, uint64_t index, absl::string_view hash) {
+      from_hash.emplace_back(level, index, std::string(hash));
+    });
+    EXPECT_EQ(by_leaf.Root(), by_hash.Root()) << "after " << by_leaf.size() << " events";
+  }
+  EXPECT_EQ(from_leaf, from_hash);
+  std::vector<std::string> leaf_hashes;
+  for (const std::string& event : events) leaf_hashes.push_back(HashLeaf(event));
+  EXPECT_EQ(by_leaf.Root(), RootFromLeafHashes(leaf_hashes));
+}
+
 TEST(CompactRangeTest, SerializeLayout) {
   EXPECT_EQ(CompactRange().Serialize(), std::string(8, '\0'));
   const std::vector<std::string> leaves = RandomLeafHashes(3, 2);
