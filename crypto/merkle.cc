@@ -54,8 +54,9 @@ void HashInto(unsigned char prefix, absl::string_view a, absl::string_view b, un
     // An interior node (or anything as short): one update of 65 bytes costs less than three.
     unsigned char input[1 + 2 * kHashSize];
     input[0] = prefix;
-    std::memcpy(input + 1, a.data(), a.size());
-    std::memcpy(input + 1 + a.size(), b.data(), b.size());
+    // std::copy, not memcpy: an empty view may have a null data(), which memcpy must not get.
+    std::copy(a.begin(), a.end(), input + 1);
+    std::copy(b.begin(), b.end(), input + 1 + a.size());
     ok = ok && EVP_DigestUpdate(ctx, input, 1 + a.size() + b.size()) == 1;
   } else {
     ok = ok && EVP_DigestUpdate(ctx, &prefix, 1) == 1 &&
