@@ -177,6 +177,8 @@ absl::Status PreloadRecords(const PreloadOptions& options, const RecordGenerator
             (*store)->StageCreate(r.person(), r.conviction(), meta, &write, nullptr);
         if (!staged.ok()) return fail(staged);
       }
+      absl::Status dated = (*store)->StageDates(&write);
+      if (!dated.ok()) return fail(dated);
       absl::Status written = db->Write(*write.batch());
       if (!written.ok()) return fail(written);
       const std::vector<std::string>& ids = write.record_ids();

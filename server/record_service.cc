@@ -433,6 +433,9 @@ grpc::Status RecordService::ImportRecords(grpc::ServerContext* ctx,
         any_created = true;
       }
     }
+    // Each person of the request is re-dated once, after its last row (a dry run too, so that it
+    // does all the real import would).
+    RETURN_IF_ERROR(d_.records->StageDates(&write));
     if (req->dry_run()) {
       // Validation only: the staged batch is dropped; the event goes alone.
       return absl::OkStatus();

@@ -313,6 +313,11 @@ absl::Status AuditLog::SealStoredState(Database* db, const crypto::SecretBytes& 
 
 absl::StatusOr<uint64_t> AuditLog::Append(registry::v1::AuditEvent event,
                                           PendingWrite* mutations) {
+  if (mutations != nullptr && mutations->dates_pending()) {
+    // A caller bug, caught before anything is written: committing would store records whose
+    // persons' dates in force were never computed.
+    return absl::InternalError("a staged import was committed before RecordStore::StageDates");
+  }
   Writer w;
   w.event = std::move(event);
   w.mutations = mutations == nullptr ? nullptr : &mutations->staged();
@@ -423,6 +428,12 @@ absl::Status AuditLog::WriteGroup(const std::vector<Writer*>& group,
   absl::WriterMutexLock lock(&retention_mu_);
   RETURN_IF_ERROR(db_->WriteAll(batches));
   pruned_ = *std::move(pruned);
+  // The boundary names its own event (recorded_by): publish the head that holds it together with
+  // the boundary, or a reader between the two could be told of an event beyond the head. Commit
+  // publishes the same head again.
+  absl::MutexLock head_lock(&mu_);
+  frontier_ = *frontier;
+  last_time_ = *last_time;
   return absl::OkStatus();
 }
 

@@ -159,7 +159,8 @@ class AuditLog {
 
   // Assigns the event its sequence number and time, and commits it with `mutations` (may be
   // null) in one synced batch. Returns the sequence number. Unavailable when the write fails;
-  // then nothing of the batch is stored.
+  // then nothing of the batch is stored. Internal, writing nothing, when `mutations` still waits
+  // for RecordStore::StageDates.
   absl::StatusOr<uint64_t> Append(registry::v1::AuditEvent event, PendingWrite* mutations);
 
   ~AuditLog();

@@ -40,6 +40,9 @@ class PendingWrite {
   const std::vector<std::string>& tokens() const { return tokens_; }
   // The record's metadata after the write (for the reply).
   const registry::v1::RecordMetadata& metadata() const { return metadata_; }
+  // True while records staged by RecordStore::StageCreate wait for RecordStore::StageDates: the
+  // dates in force of their persons are not staged yet, and AuditLog::Append refuses to commit.
+  bool dates_pending() const { return !undated_persons_.empty(); }
 
  private:
   friend class RecordStore;
@@ -49,6 +52,7 @@ class PendingWrite {
   std::map<std::string, StoredHead> staged_heads_;  // heads written in this batch, by id
   std::map<std::string, std::set<std::string>> staged_by_person_;  // token -> staged ids
   std::set<std::string> removed_;                   // records erased in this batch
+  std::set<std::string> undated_persons_;  // tokens whose dates in force StageDates must stage
   std::vector<std::string> record_ids_;
   std::vector<std::string> tokens_;
   registry::v1::RecordMetadata metadata_;

@@ -618,7 +618,14 @@ absl::Status RecordStore::StageCreate(const registry::v1::Person& person,
   for (absl::Mutex& mu : unique_locks_) Lock(&mu, w);
   ASSIGN_OR_RETURN(std::string token, PersonalNumberToken(person.personal_number()));
   RETURN_IF_ERROR(StageNewRecord(person, conviction, meta, w, existing_id));
-  return RestageDates(token, w);
+  w->undated_persons_.insert(std::move(token));
+  return absl::OkStatus();
+}
+
+absl::Status RecordStore::StageDates(PendingWrite* w) const {
+  for (const std::string& token : w->undated_persons_) RETURN_IF_ERROR(RestageDates(token, w));
+  w->undated_persons_.clear();
+  return absl::OkStatus();
 }
 
 absl::Status RecordStore::StageNewRecord(const registry::v1::Person& person,

@@ -160,9 +160,16 @@ class RecordStore {
   // *existing_id (may be null) receives the id of the record it duplicates ("" if staged in w).
   // The first call takes every uniqueness stripe (in index order) into w, so other creates and
   // changes of uniqueness wait until the batch is committed or dropped.
+  // The dates in force of the record's person are left to StageDates, which must follow the last
+  // StageCreate of the batch: re-dating a person once per row would read, re-seal and re-stage
+  // every record of a person with many rows once per row (quadratic in the rows), while holding
+  // every stripe. Until then w.dates_pending() is true and AuditLog::Append refuses w.
   absl::Status StageCreate(const registry::v1::Person& person,
                            const registry::v1::Conviction& conviction, const VersionMeta& meta,
                            PendingWrite* w, std::string* existing_id);
+  // Stages the dates in force of every person StageCreate staged records of since the last call,
+  // each person once, and clears w.dates_pending().
+  absl::Status StageDates(PendingWrite* w) const;
 
   // The current version. NotFound for unknown or expunged ids; DataLoss when its ciphertext or
   // wrapped key fails authentication.

@@ -71,6 +71,7 @@ class RecordStoreLockOrderTest : public ::testing::Test {
       const registry::v1::CreateRecordRequest r = gen.Record(n);
       ASSERT_TRUE(store_->StageCreate(r.person(), r.conviction(), meta, &w, nullptr).ok());
     }
+    ASSERT_TRUE(store_->StageDates(&w).ok());
     ASSERT_TRUE(db_->Write(*w.batch()).ok());
   }
 

@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "crypto/keyring.h"
 #include "crypto/secret_bytes.h"
 #include "gmock/gmock.h"
@@ -25,6 +26,8 @@
 #include "gtest/gtest.h"
 #include "rocksdb/perf_context.h"
 #include "rocksdb/perf_level.h"
+#include "common/clock.h"
+#include "storage/audit_log.h"
 #include "storage/database.h"
 #include "storage/keyring_holder.h"
 #include "storage/name_normalizer.h"
@@ -291,6 +294,7 @@ TEST_F(RecordStoreTest, DuplicateWithinOneStagedBatchIsAlreadyExists) {
                                     Meta(), &batch, nullptr)
                     .ok());
     EXPECT_EQ(batch.record_ids().size(), 2u);
+    ASSERT_TRUE(store_->StageDates(&batch).ok());
     ASSERT_TRUE(db_->Write(*batch.batch()).ok());
   }
   const std::vector<Record> stored = ByPersonalNumber("1234567890");
@@ -501,9 +505,100 @@ TEST_F(RecordStoreTest, SuccessiveBulkStagesDoNotTripLockOrdering) {
                                     conviction, Meta(), &batch, nullptr)
                       .ok());
     }
+    ASSERT_TRUE(store_->StageDates(&batch).ok());
     ASSERT_TRUE(db_->Write(*batch.batch()).ok());
   }
   EXPECT_EQ(ByPersonalNumber("1111111111").size(), 100u);  // the search limit
+}
+
+// An import dates each person once, after its rows. Re-dating after every row staged every
+// earlier record of the person again, rows²/2 head writes for one person with many rows, all
+// while holding every stripe. The records still end with the dates in force that creating them
+// one by one gives: the newest conviction's, for the stored record and every staged one.
+TEST_F(RecordStoreTest, AnImportDatesEachPersonOnceAfterItsRows) {
+  const Person person = MakePerson("Gashi", "Luan", "1975-01-01", "1111111111");
+  VersionMeta spent = Meta();
+  spent.final_date = "2009-01-10";
+  spent.employer_visible_until = "2019-01-10";
+  spent.delete_after = "2024-01-10";
+  std::string stored_id;
+  {
+    absl::StatusOr<PendingWrite> first =
+        store_->PrepareCreate(person, MakeConviction("basic-prishtine", "P 1/2009"), spent);
+    ASSERT_TRUE(first.ok()) << first.status();
+    ASSERT_TRUE(db_->Write(*first->batch()).ok());
+    stored_id = first->metadata().record_id();
+  }  // releases the person's stripe
+
+  // What staging one record writes, for the bound below.
+  size_t per_record = 0;
+  {
+    PendingWrite one;
+    ASSERT_TRUE(store_
+                    ->StageCreate(MakePerson("Berisha", "Ana", "1980-02-02", "2222222222"),
+                                  MakeConviction("basic-prizren", "P 1/2020"), Meta(), &one,
+                                  nullptr)
+                    .ok());
+    per_record = one.staged().size();
+  }
+
+  constexpr int kRows = 120;
+  PendingWrite batch;
+  for (int row = 0; row < kRows; ++row) {
+    // Each row final later than the one before, so each extends every earlier record.
+    const int year = 2011 + row / 12;
+    const std::string month_day = absl::StrFormat("-%02d-01", row % 12 + 1);
+    VersionMeta meta = Meta();
+    meta.final_date = absl::StrCat(year, month_day);
+    meta.employer_visible_until = absl::StrCat(year + 10, month_day);
+    meta.delete_after = absl::StrCat(year + 15, month_day);
+    ASSERT_TRUE(store_
+                    ->StageCreate(person,
+                                  MakeConviction("basic-prishtine", absl::StrCat("P ", row, "/2011")),
+                                  meta, &batch, nullptr)
+                    .ok());
+  }
+  EXPECT_TRUE(batch.dates_pending());
+  EXPECT_EQ(batch.staged().size(), kRows * per_record);  // no re-dating yet
+  ASSERT_TRUE(store_->StageDates(&batch).ok());
+  EXPECT_FALSE(batch.dates_pending());
+  // Each record of the person (the stored one and every row) re-dated at most once.
+  EXPECT_LE(batch.staged().size(), kRows * per_record + kRows + 1);
+  ASSERT_TRUE(db_->Write(*batch.batch()).ok());
+
+  std::vector<std::string> ids = batch.record_ids();
+  ids.push_back(stored_id);
+  for (const std::string& id : ids) {
+    absl::StatusOr<Record> got = store_->Get(id);
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_EQ(got->metadata().employer_visible_until(), "2030-12-01") << id;
+    EXPECT_EQ(got->metadata().delete_after(), "2035-12-01") << id;
+  }
+}
+
+// A batch whose persons were never re-dated is refused by the one writer, before anything is
+// written: committing it would store records with the wrong dates in force.
+TEST_F(RecordStoreTest, TheAuditLogRefusesABatchWhoseDatesArePending) {
+  auto log_key = crypto::SecretBytes::Random(32);
+  ASSERT_TRUE(log_key.ok());
+  auto log = AuditLog::Open(db_.get(), SystemClock::Get(), *log_key);
+  ASSERT_TRUE(log.ok()) << log.status();
+  PendingWrite batch;
+  ASSERT_TRUE(store_
+                  ->StageCreate(MakePerson("Gashi", "Luan", "1975-01-01", "1111111111"),
+                                MakeConviction("basic-prishtine", "P 1/2024"), Meta(), &batch,
+                                nullptr)
+                  .ok());
+  const std::string id = batch.record_ids().at(0);
+  absl::StatusOr<uint64_t> refused = (*log)->Append(registry::v1::AuditEvent(), &batch);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInternal) << refused.status();
+  EXPECT_EQ((*log)->CurrentHead().size, 0u);
+  EXPECT_TRUE(absl::IsNotFound(store_->Get(id).status()));
+
+  ASSERT_TRUE(store_->StageDates(&batch).ok());
+  absl::StatusOr<uint64_t> written = (*log)->Append(registry::v1::AuditEvent(), &batch);
+  ASSERT_TRUE(written.ok()) << written.status();
+  EXPECT_TRUE(store_->Get(id).ok());
 }
 
 TEST_F(RecordStoreTest, RewrapInManySmallBatchesTripsNoLockOrdering) {
