@@ -3,7 +3,6 @@
 //
 //   registry-bench --smoke                                   a few seconds; exit 0 when all ran
 //   registry-bench --child --records 1000000 --audit-events 1000000 --json out.json
-#include <malloc.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -304,8 +303,4 @@ int Main(int argc, char** argv) {
 }  // namespace
 }  // namespace registry::bench
 
-int main(int argc, char** argv) {
-  // As registry-cli does (client/main.cc): the full verification it times is the CLI's.
-  mallopt(M_TRIM_THRESHOLD, 64 << 20);
-  return registry::bench::Main(argc, argv);
-}
+int main(int argc, char** argv) { return registry::bench::Main(argc, argv); }

@@ -1,5 +1,4 @@
 // registry-cli: the command-line client of registryd. See client/cli.h and `registry-cli --help`.
-#include <malloc.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -15,10 +14,6 @@ int main(int argc, char** argv) {
   // reaches the user in the call's status, printed once as "error: ...". Keep stderr to that unless
   // the user asks for gRPC's logs.
   setenv("GRPC_VERBOSITY", "NONE", /*overwrite=*/0);
-  // A streamed command (audit verify --full, exports) frees and allocates megabytes of messages
-  // per batch; glibc would hand the freed top of the heap back to the kernel each time and fault
-  // it in again for the next batch. Keep up to 64 MiB of it for reuse (the process is short-lived).
-  mallopt(M_TRIM_THRESHOLD, 64 << 20);
   std::vector<std::string> args(argv + 1, argv + argc);
   registry::client::CliStreams streams;
   streams.in = &std::cin;
