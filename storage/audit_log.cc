@@ -109,15 +109,9 @@ struct AuditLog::Keys {
     return crypto::AesGcmOpener::Create(event_key);
   }
 
-  static absl::StatusOr<std::string> Open(crypto::AesGcmOpener& opener, uint64_t index,
-                                          absl::string_view stored) {
-    absl::StatusOr<std::string> event = opener.Open(stored, EventAad(index));
-    if (!event.ok()) return EventFailsAuthentication(index);
-    return event;
-  }
-
-  // As Open, into buffers a scan reuses for every event: *aad holds EventAad of any index (only
-  // its last 8 bytes change), *event the plaintext. No allocation once both have grown.
+  // Opens event `index` with a scan's opener, into buffers the scan reuses for every event:
+  // *aad holds EventAad of any index (only its last 8 bytes change), *event the plaintext. No
+  // allocation once both have grown.
   static absl::Status OpenInto(crypto::AesGcmOpener& opener, uint64_t index,
                                absl::string_view stored, std::string* aad, std::string* event) {
     if (aad->empty()) *aad = EventAad(index);
@@ -125,6 +119,14 @@ struct AuditLog::Keys {
     aad->replace(aad->size() - encoded.size(), encoded.size(), encoded);
     if (!opener.OpenInto(stored, *aad, event).ok()) return EventFailsAuthentication(index);
     return absl::OkStatus();
+  }
+
+  static absl::StatusOr<std::string> Open(crypto::AesGcmOpener& opener, uint64_t index,
+                                          absl::string_view stored) {
+    std::string aad;
+    std::string event;
+    RETURN_IF_ERROR(OpenInto(opener, index, stored, &aad, &event));
+    return event;
   }
 
   absl::StatusOr<std::string> Seal(uint64_t index, absl::string_view event) const {
@@ -352,11 +354,7 @@ void AuditLog::Commit(Writer* writer) {
 
   const absl::Status status = WriteGroup(group, &frontier, &last_time);
 
-  mu_.Lock();
-  if (status.ok()) {
-    frontier_ = std::move(frontier);
-    last_time_ = last_time;
-  }
+  mu_.Lock();  // WriteGroup published the new head when it wrote the group
   Writer* next = nullptr;
   if (queue_.empty()) {
     leader_active_ = false;
@@ -424,16 +422,22 @@ absl::Status AuditLog::WriteGroup(const std::vector<Writer*>& group,
   batch.Put(Cf::kMeta, kFrontierKey, state);
   batch.Put(Cf::kMeta, kStateMacKey, mac);
   batches.push_back(&batch);
-  if (!pruned.has_value()) return db_->WriteAll(batches);
+  const auto publish_head = [&] {
+    absl::MutexLock head_lock(&mu_);
+    frontier_ = std::move(*frontier);
+    last_time_ = *last_time;
+  };
+  if (!pruned.has_value()) {
+    RETURN_IF_ERROR(db_->WriteAll(batches));
+    publish_head();
+    return absl::OkStatus();
+  }
   absl::WriterMutexLock lock(&retention_mu_);
   RETURN_IF_ERROR(db_->WriteAll(batches));
   pruned_ = *std::move(pruned);
-  // The boundary names its own event (recorded_by): publish the head that holds it together with
-  // the boundary, or a reader between the two could be told of an event beyond the head. Commit
-  // publishes the same head again.
-  absl::MutexLock head_lock(&mu_);
-  frontier_ = *frontier;
-  last_time_ = *last_time;
+  // The boundary names its own event (recorded_by): the head that holds it is published under
+  // the same lock, so that no reader sees the boundary without the event.
+  publish_head();
   return absl::OkStatus();
 }
 

@@ -242,7 +242,8 @@ class AuditLog {
   // Queues w and returns once its group is written (or failed).
   void Commit(Writer* w);
 
-  // Builds and writes one group; called by the leader without mu_ held.
+  // Builds and writes one group, then publishes the head it leaves (*frontier, moved, and
+  // *last_time) under mu_; called by the leader without mu_ held.
   absl::Status WriteGroup(const std::vector<Writer*>& group,
                           crypto::merkle::CompactRange* frontier, absl::Time* last_time);
 
