@@ -104,9 +104,13 @@ absl::StatusOr<ConnectionSettings> ResolveConnectionSettings(const ParsedArgs& g
 }
 
 std::string GenerateRequestId() {
+  // Letters only (26 of them: 122 bits): a hex id holds ten digits in a row about one time in
+  // twelve, and registryd replaces a request id that could be a personal number, so the id in
+  // the client's output would not be the one in the server's log and audit event.
   absl::BitGen gen;
-  return absl::StrFormat("%016x%016x", absl::Uniform<uint64_t>(gen),
-                         absl::Uniform<uint64_t>(gen));
+  std::string id(26, 'a');
+  for (char& c : id) c = static_cast<char>('a' + absl::Uniform<int>(gen, 0, 26));
+  return id;
 }
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(const ConnectionSettings& settings) {

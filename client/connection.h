@@ -60,7 +60,8 @@ const std::vector<OptionSpec>& GlobalOptionSpecs();
 absl::StatusOr<ConnectionSettings> ResolveConnectionSettings(const ParsedArgs& global,
                                                              const EnvLookup& env);
 
-// A fresh random request id: 32 lowercase hex characters.
+// A fresh random request id: 26 lowercase letters, so that no part of it can look like a
+// personal number (which registryd would replace in its log).
 std::string GenerateRequestId();
 
 // A channel with mTLS credentials from the settings' PEM files. A usage error when no identity

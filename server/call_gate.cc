@@ -491,7 +491,7 @@ grpc::Status CallGate::Handle(const grpc::ServerContextBase& ctx, const MethodRu
   }
   const absl::Duration elapsed = deps_.clock->Now() - start;
   if (deps_.metrics != nullptr) deps_.metrics->RecordCall(method, status.code(), elapsed);
-  if (deps_.log_calls) LogCall(call, elapsed);
+  if (deps_.log_calls) LogCall(call, status.code(), elapsed);
   return ToGrpcStatus(status);
 }
 
@@ -555,9 +555,19 @@ std::string CallLogLine(const registry::v1::AuditEvent& ev, int64_t sequence, ab
   return line.Text(now);
 }
 
-void CallGate::LogCall(const Call& call, absl::Duration elapsed) const {
+void CallGate::LogCall(const Call& call, absl::StatusCode replied,
+                       absl::Duration elapsed) const {
+  // The line states the answer the caller got: when the event could not be written, that is
+  // UNAVAILABLE, whatever the handler had decided.
+  const registry::v1::AuditEvent* event = &call.event_;
+  registry::v1::AuditEvent as_replied;
+  if (static_cast<absl::StatusCode>(event->outcome()) != replied) {
+    as_replied = call.event_;
+    as_replied.set_outcome(static_cast<int>(replied));
+    event = &as_replied;
+  }
   const std::string line =
-      CallLogLine(call.event_, call.committed_ ? static_cast<int64_t>(call.sequence_) : -1,
+      CallLogLine(*event, call.committed_ ? static_cast<int64_t>(call.sequence_) : -1,
                   absl::Now(), elapsed);
   fputs(line.c_str(), stderr);
 }

@@ -239,7 +239,8 @@ class CallGate {
                       absl::string_view unread_subject,
                       const std::function<absl::Status(Call&)>& handler,
                       const std::function<void()>& clear);
-  void LogCall(const Call& call, absl::Duration elapsed) const;
+  // One JSON line on stderr for the call, with `replied`, the code the caller got.
+  void LogCall(const Call& call, absl::StatusCode replied, absl::Duration elapsed) const;
   // The token of `personal_number` when it is well-formed, else "".
   std::string SubjectToken(absl::string_view personal_number) const;
 

@@ -41,6 +41,13 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(const st
   http.set_read_timeout(5, 0);
   http.set_write_timeout(5, 0);
   http.set_keep_alive_max_count(10);
+  // cpp-httplib's default sets SO_REUSEPORT, with which a second registryd (of the same user)
+  // binds the same port and takes a share of the scrapes unnoticed. SO_REUSEADDR alone lets a
+  // restart bind again while old connections linger, and a port in use is an error.
+  http.set_socket_options([](socket_t sock) {
+    int yes = 1;
+    setsockopt(sock, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+  });
   http.Get("/metrics", [metrics](const httplib::Request&, httplib::Response& res) {
     res.set_header("Cache-Control", "no-store");
     res.set_content(metrics->Render(), "text/plain; version=0.0.4; charset=utf-8");

@@ -169,7 +169,32 @@ bool RecordValidator::HoldsPersonalNumber(absl::string_view text) const {
     for (Matches m(text.begin(), text.end(), personal_number_), end; m != end; ++m) {
       if (m->length() > 0) return true;
     }
-    return false;
+    // A number is often written in groups ("111 111 1111", "111-111-1111", "111.111.1111"): a
+    // run of digit groups joined by single spaces, hyphens or dots whose digits together are a
+    // personal number holds one. The whole run must be one: a date or a dated serial
+    // ("2026-12-02-0001") is not, and a slash divides a case number's serial from its year.
+    std::string digits;
+    bool grouped = false;
+    const auto run_holds_one = [&] {
+      return grouped && std::regex_match(digits.begin(), digits.end(), personal_number_);
+    };
+    for (size_t i = 0; i < text.size(); ++i) {
+      const char c = text[i];
+      if (absl::ascii_isdigit(c)) {
+        digits.push_back(c);
+        continue;
+      }
+      const bool joins = (c == ' ' || c == '-' || c == '.') && !digits.empty() &&
+                         i + 1 < text.size() && absl::ascii_isdigit(text[i + 1]);
+      if (joins) {
+        grouped = true;
+        continue;
+      }
+      if (run_holds_one()) return true;
+      digits.clear();
+      grouped = false;
+    }
+    return run_holds_one();
   } catch (const std::regex_error&) {
     return true;  // cannot tell: treated as holding one, so it is not recorded
   }

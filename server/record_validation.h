@@ -107,7 +107,9 @@ class RecordValidator {
   absl::Status ValidatePersonalNumber(absl::string_view field, absl::string_view value) const;
 
   // Whether some non-empty part of `text` matches the personal number pattern (with the default
-  // pattern: ten digits in a row). Caller text the audit log records as sent (references,
+  // pattern: ten digits in a row), , or some run of digit groups
+  // joined by single spaces, hyphens or dots spells one as a whole ("111 111 1111",
+  // "111-111.1111"; not "2026-12-02-0001"). Caller text the audit log records as sent (references,
   // request ids) must not carry a personal number into it.
   bool HoldsPersonalNumber(absl::string_view text) const;
 

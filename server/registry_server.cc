@@ -275,6 +275,10 @@ absl::Status RegistryServer::BuildGrpcServer() {
   builder.AddListeningPort(config.listen_address(), grpc::experimental::TlsServerCredentials(tls),
                            &port_);
   builder.SetMaxReceiveMessageSize(8 << 20);
+  // gRPC sets SO_REUSEPORT by default: a second registryd of the same user (another data
+  // directory, another audit log) would bind the same port and silently take a share of the
+  // calls. Without it, a port in use fails start-up.
+  builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
   // The services are synchronous and every call waits for its audit event's group commit (an
   // fsync). With gRPC's default of at most 2 idle polling threads, a thread that finishes a call
   // exits and the next call starts a new one: a thread per call, which registry-bench measured

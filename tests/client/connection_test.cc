@@ -33,7 +33,7 @@ TEST(ResolveConnectionSettingsTest, DefaultsWithoutFlagsOrEnvironment) {
   EXPECT_EQ(settings->server, "127.0.0.1:7443");
   EXPECT_EQ(settings->ca_file, "");
   EXPECT_EQ(settings->timeout, absl::Seconds(30));
-  EXPECT_THAT(settings->request_id, MatchesRegex("[0-9a-f]{32}"));
+  EXPECT_THAT(settings->request_id, MatchesRegex("[a-z]{26}"));
 }
 
 TEST(ResolveConnectionSettingsTest, IdentityFolderGivesTheThreeFiles) {
@@ -89,10 +89,16 @@ TEST(ResolveConnectionSettingsTest, TimeoutAndRequestIdAreChecked) {
   }
 }
 
-TEST(GenerateRequestIdTest, IsRandomHex) {
+// registryd replaces a request id with ten digits in a row (it could be a personal number), so
+// a generated id holds no digit at all: a hex id did one time in twelve.
+TEST(GenerateRequestIdTest, IsRandomAndHoldsNoDigit) {
   const std::string a = GenerateRequestId();
-  EXPECT_THAT(a, MatchesRegex("[0-9a-f]{32}"));
+  EXPECT_THAT(a, MatchesRegex("[a-z]{26}"));
   EXPECT_NE(a, GenerateRequestId());
+  for (int i = 0; i < 2000; ++i) {
+    const std::string id = GenerateRequestId();
+    ASSERT_EQ(id.find_first_of("0123456789"), std::string::npos) << id;
+  }
 }
 
 TEST(CreateChannelTest, NeedsAnIdentity) {

@@ -172,6 +172,8 @@ TEST_F(AuditTextTest, AReferenceHoldingAPersonalNumberIsRefusedAndWithheld) {
            ReadForCase},
           {"consent reference, inside a longer run of digits", "consent_reference",
            absl::StrCat("C", pn, "99"), VetWithConsent},
+          {"consent reference, written in groups", "consent_reference",
+           absl::StrCat(pn.substr(0, 3), " ", pn.substr(3, 3), "-", pn.substr(6)), VetWithConsent},
           {"legal basis", "legal_basis", absl::StrCat("neni 103 ", pn), ExpungeOnBasis},
           {"export recipient", "recipient", absl::StrCat("Agency ", pn), ExportTo},
       },

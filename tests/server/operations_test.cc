@@ -28,6 +28,7 @@
 #include "registry/v1/vetting.grpc.pb.h"
 #include "server/backup_check.h"
 #include "server/metrics.h"
+#include "tests/testing/switchable_fault.h"
 #include "tests/testing/test_server.h"
 
 namespace registry::testing {
@@ -493,6 +494,76 @@ TEST_F(BackupVerifyTest, TheScheduledBackupIsAuditedAsTheSystemsAndPrunes) {
   EXPECT_THAT(event.reference(), HasSubstr(absl::StrCat("backup-", made->backup_id())));
   int status = 0;
   EXPECT_THAT(Scrape(&status), HasSubstr("\nregistryd_backups 2\n"));
+}
+
+// A call whose audit event cannot be written is answered UNAVAILABLE: its log line says so (at
+// level error), not the outcome the handler had decided before the write failed.
+TEST(CallLogTest, TheLineStatesTheAnswerTheCallerGot) {
+  SwitchableFault fault;
+  TestServerOptions options;
+  options.log_calls = true;
+  options.fault_injector = &fault;
+  std::unique_ptr<TestServer> server = TestServer::Start(std::move(options));
+  auto stub = v1::RecordService::NewStub(server->Channel("court"));
+  v1::GetRecordRequest req;
+  req.set_record_id(std::string(32, 'e'));
+  req.mutable_purpose()->set_case_reference("PKR 77/2026");
+  req.mutable_purpose()->set_purpose_code("criminal_proceedings");
+  ::testing::internal::CaptureStderr();
+  fault.set_failing(true);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline());
+  ctx.AddMetadata("x-request-id", "log-outcome-probe");
+  v1::GetRecordResponse resp;
+  const grpc::Status s = stub->GetRecord(&ctx, req, &resp);
+  fault.set_failing(false);
+  server->Stop();
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  std::string line;
+  for (const std::string& l :
+       std::vector<std::string>(absl::StrSplit(log, '\n', absl::SkipEmpty()))) {
+    if (absl::StrContains(l, "log-outcome-probe")) line = l;
+  }
+  ASSERT_FALSE(line.empty()) << log;
+  google::protobuf::Struct object;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(line, &object).ok()) << line;
+  EXPECT_EQ(object.fields().at("outcome").string_value(), "UNAVAILABLE") << line;
+  EXPECT_EQ(object.fields().at("level").string_value(), "error") << line;
+  EXPECT_EQ(object.fields().at("seq").number_value(), -1) << line;
+}
+
+// A second registryd (same user, another data directory) must not share a port that one is
+// serving on: with SO_REUSEPORT the kernel would split the calls between two registries and two
+// audit logs without a word. Start-up fails instead, for the gRPC port and the metrics port.
+TEST(ListenerTest, ASecondServerCannotListenOnAPortInUse) {
+  TestServerOptions first_options;
+  first_options.metrics_listen_address = "127.0.0.1:0";
+  std::unique_ptr<TestServer> first = TestServer::Start(std::move(first_options));
+  ASSERT_GT(first->server()->metrics_port(), 0);
+  std::unique_ptr<TestServer> second = TestServer::Start();
+  v1::ServerConfig config = second->config();
+  second->Stop();
+
+  const auto start = [](const v1::ServerConfig& c) {
+    server::RegistryServerOptions o;
+    o.config = c;
+    o.start_scheduler = false;
+    o.start_backup_scheduler = false;
+    return server::RegistryServer::Start(std::move(o));
+  };
+  config.set_listen_address(first->address());
+  absl::StatusOr<std::unique_ptr<server::RegistryServer>> same_port = start(config);
+  EXPECT_EQ(same_port.status().code(), absl::StatusCode::kUnavailable) << same_port.status();
+  if (same_port.ok()) (*same_port)->Shutdown(absl::Seconds(2));
+
+  config.set_listen_address("127.0.0.1:0");
+  config.mutable_metrics()->set_listen_address(
+      absl::StrCat("127.0.0.1:", first->server()->metrics_port()));
+  absl::StatusOr<std::unique_ptr<server::RegistryServer>> same_metrics = start(config);
+  EXPECT_EQ(same_metrics.status().code(), absl::StatusCode::kUnavailable)
+      << same_metrics.status();
+  if (same_metrics.ok()) (*same_metrics)->Shutdown(absl::Seconds(2));
 }
 
 }  // namespace

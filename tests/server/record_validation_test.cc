@@ -727,6 +727,21 @@ TEST_F(ValidationTest, APersonalNumberIsFoundInsideOtherText) {
   EXPECT_FALSE(validator_->HoldsPersonalNumber("P 123/2024"));
   EXPECT_FALSE(validator_->HoldsPersonalNumber(""));
 
+  // Written in groups, as people write numbers: still a personal number.
+  EXPECT_TRUE(validator_->HoldsPersonalNumber("111 111 1111"));
+  EXPECT_TRUE(validator_->HoldsPersonalNumber("111-111-1111"));
+  EXPECT_TRUE(validator_->HoldsPersonalNumber("111.111.1111"));
+  EXPECT_TRUE(validator_->HoldsPersonalNumber("req-111-111-1111"));
+  EXPECT_TRUE(validator_->HoldsPersonalNumber("consent 12 34 56 78 90 signed"));
+  EXPECT_TRUE(validator_->HoldsPersonalNumber("DSR 2026/111 111 1111."));
+  // The run as a whole must be one: dates and dated serials are not, a slash still divides a
+  // serial from a year, and a separator joins digits only.
+  EXPECT_FALSE(validator_->HoldsPersonalNumber("2024-05-01"));
+  EXPECT_FALSE(validator_->HoldsPersonalNumber("req-2026-12-02-0001"));
+  EXPECT_FALSE(validator_->HoldsPersonalNumber("PKR 12345/2026 p.3"));
+  EXPECT_FALSE(validator_->HoldsPersonalNumber("P 12345 - abc 67890"));
+  EXPECT_FALSE(validator_->HoldsPersonalNumber("12345  67890"));  // two spaces: two numbers
+
   // A pattern that also matches nothing at all does not make every text hold one.
   ValidationOptions options;
   options.personal_number_pattern = "[0-9]*";
