@@ -459,6 +459,14 @@ grpc::Status CallGate::Handle(const grpc::ServerContextBase& ctx, const MethodRu
         status.code() == absl::StatusCode::kFailedPrecondition) {
       call.event_.set_detail(std::string(status.message().substr(0, 200)));
     }
+    if (call.unknown_caller_) {
+      // The actor is what the certificate claims, not an established caller: the detail says
+      // why it was refused and which certificate it was, so that an auditor tells a revoked or
+      // deny-listed certificate naming a clerk from that clerk's own calls.
+      call.event_.set_detail(absl::StrCat(
+          "certificate refused: ", CertificateRefusalName(call.refusal_),
+          call.fingerprint_.empty() ? "" : absl::StrCat("; sha256 ", call.fingerprint_)));
+    }
     storage::PendingWrite subject_check;
     absl::Status staged = call.StageSubjectCheck(static_cast<int>(status.code()), &subject_check);
     if (!staged.ok()) {

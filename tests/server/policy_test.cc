@@ -407,6 +407,9 @@ TEST_P(DenyListTest, DeniedCertificateIsUnauthenticated) {
   EXPECT_EQ(testing::OutcomeName(event), "UNAUTHENTICATED");
   EXPECT_EQ(event.actor(), kClerkId);
   EXPECT_EQ(event.action(), "/registry.v1.VettingService/GetVettingPublicKey");
+  // The claimed actor is marked as refused, with the certificate that claimed it.
+  EXPECT_EQ(event.detail(), absl::StrCat("certificate refused: deny_listed; sha256 ",
+                                         TestPki::Get().LoadIdentity("clerk").fingerprint));
 
   before = log->CurrentHead().size;
   grpc::ClientContext ctx;

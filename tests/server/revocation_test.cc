@@ -272,6 +272,9 @@ TEST(RevocationTest, RevokedCertificateIsRefusedByTheGateAndAudited) {
   EXPECT_EQ(testing::OutcomeName(event), "UNAUTHENTICATED");
   EXPECT_EQ(event.actor(), kClerkId);
   EXPECT_EQ(event.role(), v1::ROLE_UNSPECIFIED);
+  // Not to be taken for the clerk's own refused call: why, and which certificate.
+  EXPECT_EQ(event.detail(), absl::StrCat("certificate refused: revoked; sha256 ",
+                                         TestPki::Get().LoadIdentity("revoked").fingerprint));
   EXPECT_EQ(HealthAs(server->Channel("revoked")).error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_TRUE(PublicKeyAs(server->Channel("clerk")).ok());
 }
