@@ -12,9 +12,11 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
+#include "storage/backups.h"
 #include "tests/testing/switchable_fault.h"
 #include "tests/testing/test_pki.h"
 
@@ -182,6 +184,55 @@ TEST_F(DatabaseTest, ReopenKeepsData) {
 
 TEST_F(DatabaseTest, ReopenAfterFlushKeepsData) {
   ExpectKeptAcrossAReopen({{Cf::kMerkle, "m", "flushed"}}, /*flush=*/true);
+}
+
+// A block nobody reads is checked by nobody: opening the database reads only the files' meta
+// blocks, and a backup copies a damaged file as it is (its own checksums are taken of the damaged
+// bytes). VerifyTableChecksums reads every block, and no backup is taken of a damaged database.
+TEST_F(DatabaseTest, ADamagedBlockNobodyReadsIsFoundAndNoBackupIsTakenOfIt) {
+  const std::string backup_dir = root_ + "/backups";
+  {
+    std::unique_ptr<Database> db = OpenOrDie();
+    ASSERT_NE(db, nullptr);
+    std::vector<Entry> entries;
+    for (int i = 0; i < 2000; ++i) {
+      entries.push_back(
+          {Cf::kAudit, absl::StrCat("event-", 100000 + i), std::string(200, 'a' + i % 26)});
+    }
+    ASSERT_TRUE(db->Write(BatchOf(entries)).ok());
+    ASSERT_TRUE(db->Flush().ok());
+    EXPECT_TRUE(db->VerifyTableChecksums().ok());
+    absl::StatusOr<std::unique_ptr<Backups>> backups = Backups::Open(backup_dir);
+    ASSERT_TRUE(backups.ok()) << backups.status();
+    absl::StatusOr<Backups::Info> sound = (*backups)->Create(db.get());
+    ASSERT_TRUE(sound.ok()) << sound.status();
+  }
+  // One byte of the first data block of the largest table file.
+  std::string largest;
+  uintmax_t largest_size = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(path())) {
+    if (entry.path().extension() != ".sst" || entry.file_size() <= largest_size) continue;
+    largest = entry.path().string();
+    largest_size = entry.file_size();
+  }
+  ASSERT_GT(largest_size, 100000u);
+  {
+    std::fstream file(largest, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekg(1000);
+    char byte = 0;
+    file.read(&byte, 1);
+    byte ^= 0x20;
+    file.seekp(1000);
+    file.write(&byte, 1);
+  }
+  std::unique_ptr<Database> db = OpenOrDie();
+  ASSERT_NE(db, nullptr) << "opening reads no data block";
+  EXPECT_EQ(db->VerifyTableChecksums().code(), absl::StatusCode::kDataLoss);
+  absl::StatusOr<std::unique_ptr<Backups>> backups = Backups::Open(backup_dir);
+  ASSERT_TRUE(backups.ok()) << backups.status();
+  absl::StatusOr<Backups::Info> refused = (*backups)->Create(db.get());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ((*backups)->List().size(), 1u) << "only the backup of the sound database";
 }
 
 TEST_F(DatabaseTest, InjectedWriteFailureIsUnavailableAndWritesNothing) {
