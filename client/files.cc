@@ -31,18 +31,33 @@ absl::Status ErrnoStatus(int error, absl::string_view what) {
 
 }  // namespace
 
-absl::StatusOr<std::string> ReadFileToString(absl::string_view path, absl::string_view what) {
+absl::StatusOr<std::string> ReadFileToString(absl::string_view path, absl::string_view what,
+                                             size_t max_bytes) {
   const std::string path_string(path);
   const std::string label = absl::StrCat("cannot read ", what, " ", path);
   struct stat info;
   if (stat(path_string.c_str(), &info) != 0) return ErrnoStatus(errno, label);
   if (S_ISDIR(info.st_mode)) return absl::FailedPreconditionError(label + ": is a folder");
+  const auto too_large = [&] {
+    return absl::FailedPreconditionError(
+        absl::StrCat(label, ": larger than ", max_bytes >> 20, " MiB"));
+  };
+  if (S_ISREG(info.st_mode) && static_cast<uintmax_t>(info.st_size) > max_bytes) {
+    return too_large();
+  }
   std::ifstream in(path_string, std::ios::binary);
   if (!in) return ErrnoStatus(errno, label);
-  std::ostringstream contents;
-  contents << in.rdbuf();
+  // Read in pieces, never past the limit: a device or a pipe has no size to check first.
+  std::string contents;
+  char piece[64 << 10];
+  while (in) {
+    in.read(piece, sizeof(piece));
+    const size_t got = static_cast<size_t>(in.gcount());
+    if (got > max_bytes - contents.size()) return too_large();
+    contents.append(piece, got);
+  }
   if (in.bad()) return absl::UnavailableError(label);
-  return contents.str();
+  return contents;
 }
 
 absl::Status WriteFileAtomically(absl::string_view path, absl::string_view contents, int mode) {

@@ -15,9 +15,19 @@
 
 namespace registry::client {
 
-// Returns the contents of `path`. NotFound when it does not exist, PermissionDenied when it may
-// not be read, Unavailable for other read errors; the message names `what` and the path.
-absl::StatusOr<std::string> ReadFileToString(absl::string_view path, absl::string_view what);
+// What ReadFileToString reads at most by default: far above any record, certificate, key or
+// state file, and a bound on what a mistaken path (/dev/zero, a disk image) can make the client
+// hold in memory.
+inline constexpr size_t kMaxInputFileBytes = 64 << 20;
+// An import file may be larger: a backlog of many thousand rows.
+inline constexpr size_t kMaxImportFileBytes = size_t{1} << 30;
+
+// Returns the contents of `path` (a file, or a pipe such as <(...)). NotFound when it does not
+// exist, PermissionDenied when it may not be read, FailedPrecondition for a folder or for more
+// than `max_bytes` (read no further than that), Unavailable for other read errors; the message
+// names `what` and the path.
+absl::StatusOr<std::string> ReadFileToString(absl::string_view path, absl::string_view what,
+                                             size_t max_bytes = kMaxInputFileBytes);
 
 // Writes `contents` to `path` through a temporary file in the same folder and a rename, so a
 // reader never sees half a file; the file gets permission bits `mode`. The folder must exist.

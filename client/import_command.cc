@@ -9,6 +9,8 @@
 #include "client/record_import.h"
 #include "client/terminal_text.h"
 #include "common/status_macros.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
 #include "registry/v1/records.grpc.pb.h"
 
 namespace registry::client {
@@ -16,6 +18,44 @@ namespace {
 
 constexpr uint64_t kDefaultBatch = 500;
 constexpr uint64_t kMaxBatch = 1000;
+// A request stays well below the server's 8 MiB limit on a message: a batch ends early when its
+// rows reach this many bytes.
+constexpr size_t kMaxBatchBytes = 4 << 20;
+// No valid record comes near this (every field has a limit of at most a few thousand characters);
+// a larger row is a broken file, named by its line, and never sent.
+constexpr size_t kMaxRowBytes = 256 << 10;
+
+// The first string field of `m` (at any depth) that is not well-formed UTF-8, as a path
+// ("record.person.surname"), or "" when all are. Such a row cannot be sent at all: protobuf
+// refuses to serialize it, and the whole batch would fail with it.
+std::string FirstFieldNotUtf8(const google::protobuf::Message& m, const std::string& prefix) {
+  const google::protobuf::Reflection* reflection = m.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection->ListFields(m, &fields);
+  for (const google::protobuf::FieldDescriptor* f : fields) {
+    const std::string name = prefix.empty() ? f->name() : absl::StrCat(prefix, ".", f->name());
+    if (f->type() == google::protobuf::FieldDescriptor::TYPE_STRING) {
+      if (f->is_repeated()) {
+        for (int i = 0; i < reflection->FieldSize(m, f); ++i) {
+          if (!IsWellFormedUtf8(reflection->GetRepeatedString(m, f, i))) return name;
+        }
+      } else if (!IsWellFormedUtf8(reflection->GetString(m, f))) {
+        return name;
+      }
+    } else if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) {
+      if (f->is_repeated()) {
+        for (int i = 0; i < reflection->FieldSize(m, f); ++i) {
+          std::string bad = FirstFieldNotUtf8(reflection->GetRepeatedMessage(m, f, i), name);
+          if (!bad.empty()) return bad;
+        }
+      } else {
+        std::string bad = FirstFieldNotUtf8(reflection->GetMessage(m, f), name);
+        if (!bad.empty()) return bad;
+      }
+    }
+  }
+  return "";
+}
 
 // "\r[#########           ] 500/1200 rows" on a terminal's stderr.
 void DrawProgress(std::ostream& err, size_t done, size_t total) {
@@ -36,36 +76,62 @@ absl::Status RunRecordImport(CommandContext& ctx) {
   }
   const bool dry_run = args.Flag("dry-run");
   ASSIGN_OR_RETURN(const ImportFormat format, ImportFormatFromPath(path));
-  ASSIGN_OR_RETURN(const std::string text, ReadFileToString(path, "import file"));
+  ASSIGN_OR_RETURN(const std::string text, ReadFileToString(path, "import file", kMaxImportFileBytes));
   // Parse everything first: a file whose structure is broken sends nothing.
-  ASSIGN_OR_RETURN(const ParsedImport parsed, ParseImport(format, text));
+  ASSIGN_OR_RETURN(ParsedImport parsed, ParseImport(format, text));
+  // Rows that cannot be sent are named by their line, like any other broken row, and the others
+  // still go.
+  std::vector<v1::ImportRow> rows;
+  rows.reserve(parsed.rows.size());
+  for (v1::ImportRow& row : parsed.rows) {
+    const std::string not_utf8 = FirstFieldNotUtf8(row.record(), "");
+    if (!not_utf8.empty()) {
+      parsed.errors.push_back({row.line(), absl::StrCat(not_utf8, ": not valid UTF-8 (save the "
+                                                        "file as UTF-8)")});
+    } else if (row.ByteSizeLong() > kMaxRowBytes) {
+      parsed.errors.push_back(
+          {row.line(), absl::StrCat("row of ", row.ByteSizeLong(), " bytes: more than any valid "
+                                    "record (", kMaxRowBytes >> 10, " KiB)")});
+    } else {
+      rows.push_back(std::move(row));
+    }
+  }
 
   // Errors found here and by the server, by line.
   std::vector<ImportLineError> invalid = parsed.errors;
   std::vector<v1::ImportRowResult> results;
-  if (!parsed.rows.empty()) {
+  // A batch the server did not answer stops the import; what came before is still reported.
+  absl::Status stopped;
+  if (!rows.empty()) {
     ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ctx.Channel());
     auto stub = v1::RecordService::NewStub(channel);
-    const size_t total = parsed.rows.size();
-    for (size_t start = 0; start < total; start += batch_size) {
+    const size_t total = rows.size();
+    size_t end = 0;
+    for (size_t start = 0; start < total; start = end) {
       if (ctx.err_is_terminal()) DrawProgress(ctx.err(), start, total);
       v1::ImportRecordsRequest request;
       request.set_dry_run(dry_run);
-      const size_t end = std::min<size_t>(total, start + batch_size);
-      for (size_t i = start; i < end; ++i) *request.add_rows() = parsed.rows[i];
+      size_t bytes = 0;
+      for (end = start; end < total && end - start < batch_size; ++end) {
+        const size_t row_bytes = rows[end].ByteSizeLong();
+        if (end > start && bytes + row_bytes > kMaxBatchBytes) break;
+        bytes += row_bytes;
+        *request.add_rows() = rows[end];
+      }
       absl::StatusOr<v1::ImportRecordsResponse> response =
           CallUnary<v1::ImportRecordsResponse>(
               ctx.settings(), [&](grpc::ClientContext* c, v1::ImportRecordsResponse* r) {
                 return stub->ImportRecords(c, request, r);
               });
       if (!response.ok()) {
-        if (ctx.err_is_terminal()) ctx.err() << "\n";
         const absl::Status& failed = response.status();
-        return absl::Status(
+        stopped = absl::Status(
             failed.code(),
-            absl::StrCat(failed.message(), " (batch of lines ", parsed.rows[start].line(), "..",
-                         parsed.rows[end - 1].line(), "; ", start,
-                         " rows before it were sent and their results are final)"));
+            absl::StrCat(failed.message(), " (batch of lines ", rows[start].line(), "..",
+                         rows[end - 1].line(), "; ", start,
+                         " rows before it were sent and their results, above, are final; the "
+                         "rest were not sent)"));
+        break;
       }
       for (const v1::ImportRowResult& result : response->results()) {
         results.push_back(result);
@@ -75,7 +141,7 @@ absl::Status RunRecordImport(CommandContext& ctx) {
       }
     }
     if (ctx.err_is_terminal()) {
-      DrawProgress(ctx.err(), total, total);
+      if (stopped.ok()) DrawProgress(ctx.err(), total, total);
       ctx.err() << "\n";
     }
   }
@@ -123,7 +189,7 @@ absl::Status RunRecordImport(CommandContext& ctx) {
     }
   }
   if (!invalid.empty()) ctx.set_exit_code(1);
-  return absl::OkStatus();
+  return stopped;
 }
 
 }  // namespace registry::client

@@ -64,6 +64,17 @@ bool IsHiddenFormatting(uint32_t c) {
 
 }  // namespace
 
+bool IsWellFormedUtf8(absl::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    uint32_t c = 0;
+    const size_t length = DecodeUtf8(text.substr(i), &c);
+    if (length == 0) return false;
+    i += length;
+  }
+  return true;
+}
+
 std::string ForTerminal(absl::string_view text) {
   std::string out;
   out.reserve(text.size());

@@ -37,6 +37,10 @@ namespace registry::client {
 // `text` with the characters listed above escaped. Cannot fail.
 std::string ForTerminal(absl::string_view text);
 
+// Whether `text` is well-formed UTF-8 throughout (the rules above: no overlong form, surrogate,
+// code point above U+10FFFF or truncated sequence). Protobuf's string fields must be.
+bool IsWellFormedUtf8(absl::string_view text);
+
 // `text` wrapped at spaces into lines of at most `width` columns of text (counted in code
 // points), every line after the first indented by `indent` spaces (not counted in `width`); a
 // word longer than a line stands alone. For the client's own text (help, problems); it does not

@@ -231,6 +231,28 @@ TEST(CliTest, ImportOfOnlyInvalidRowsListsThemWithoutAServer) {
   EXPECT_THAT(run.out, HasSubstr("dry run: 0 valid, 0 duplicates, 2 invalid\n"));
 }
 
+// Rows that could never be sent (a legacy encoding that is not UTF-8, a field far beyond any
+// limit) are named by their line like any broken row, and do not stop the others: before, one
+// such row failed its whole batch and every row after it went unsent.
+TEST(CliTest, ImportNamesRowsThatCannotBeSentByTheirLine) {
+  TempDir dir;
+  const std::string header =
+      "surname,given_name,father_name,sex,birth_date,birth_place,citizenships,personal_number,"
+      "last_known_address,court_id,case_number,judgment_date,final_date,offences,sentence_type,"
+      "sentence_months,bans,release_date,juvenile,foreign_court,foreign_country\n";
+  const std::string row_tail =
+      ",Dritan,Fatmir,male,1975-09-30,Prizren,XK,1000000011,\"Rr. Remzi Ademaj 3, Prizren\","
+      "basic-prizren,P 45/2019,2019-06-11,2019-10-02,04/L-082:235:1,imprisonment,48,,,false,,\n";
+  const std::string file = dir.Write(
+      "rows.csv", header + "K\xebrqeli" + row_tail + std::string(300 << 10, 'B') + row_tail);
+  const CliRun run = RunWith({"record", "import", file, "--dry-run"});
+  EXPECT_EQ(run.code, 1) << run.err;
+  EXPECT_THAT(run.out, HasSubstr("line 2: person.surname: not valid UTF-8"));
+  EXPECT_THAT(run.out, HasSubstr("line 3: row of "));
+  EXPECT_THAT(run.out, HasSubstr("dry run: 0 valid, 0 duplicates, 2 invalid\n"));
+  EXPECT_EQ(run.err, "");
+}
+
 class CertificateVerifyCommandTest : public ::testing::Test {
  protected:
   void SetUp() override {

@@ -61,5 +61,24 @@ TEST_F(AtomicFileWriterTest, MissingFolderIsNotFound) {
             absl::StatusCode::kNotFound);
 }
 
+// A mistaken path must not make the client read without end: /dev/zero has no size to check and
+// never ends; a regular file over the limit is refused before it is read.
+TEST_F(AtomicFileWriterTest, ReadingStopsAtTheLimitForDevicesAndLargeFiles) {
+  absl::StatusOr<std::string> endless = ReadFileToString("/dev/zero", "record file", 1 << 20);
+  EXPECT_EQ(endless.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(endless.status().message(), "cannot read record file /dev/zero: larger than 1 MiB");
+
+  const std::string path = dir_ + "/big.json";
+  ASSERT_TRUE(WriteFileAtomically(path, std::string((1 << 20) + 1, 'x'), 0600).ok());
+  EXPECT_EQ(ReadFileToString(path, "record file", 1 << 20).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  absl::StatusOr<std::string> whole = ReadFileToString(path, "record file", 2 << 20);
+  ASSERT_TRUE(whole.ok()) << whole.status();
+  EXPECT_EQ(whole->size(), (1u << 20) + 1);
+  // Exactly at the limit is still read.
+  ASSERT_TRUE(WriteFileAtomically(path, std::string(1 << 20, 'y'), 0600).ok());
+  EXPECT_TRUE(ReadFileToString(path, "record file", 1 << 20).ok());
+}
+
 }  // namespace
 }  // namespace registry::client
