@@ -10,6 +10,7 @@
 #include "common/time_format.h"
 #include "storage/ids.h"
 #include "unicode/uchar.h"
+#include "unicode/uloc.h"
 #include "unicode/utf8.h"
 
 namespace registry::server {
@@ -85,9 +86,20 @@ bool IsForbiddenInText(UChar32 c) {
   }
 }
 
-bool IsUpperAlpha2(absl::string_view code) {
-  return code.size() == 2 && absl::ascii_isupper(static_cast<unsigned char>(code[0])) &&
-         absl::ascii_isupper(static_cast<unsigned char>(code[1]));
+// A country's ISO 3166-1 alpha-2 code, as ICU's region data lists them (with XK, Kosovo's
+// user-assigned code, which CLDR and the EU use): "QQ" or "ZZ" has the shape and is no country.
+bool IsCountryCode(absl::string_view code) {
+  if (code.size() != 2 || !absl::ascii_isupper(static_cast<unsigned char>(code[0])) ||
+      !absl::ascii_isupper(static_cast<unsigned char>(code[1]))) {
+    return false;
+  }
+  static const std::set<std::string>* const kCountries = [] {
+    auto* countries = new std::set<std::string>();
+    for (const char* const* c = uloc_getISOCountries(); *c != nullptr; ++c) countries->insert(*c);
+    countries->insert("XK");
+    return countries;
+  }();
+  return kCountries->count(std::string(code)) > 0;
 }
 
 // The day a person born on `birth` turns `years` old. Born on 29 February: 1 March in a common
@@ -306,8 +318,8 @@ void RecordValidator::ValidatePerson(const v1::Person& p, absl::CivilDay today,
     std::set<std::string> citizenships;
     for (int i = 0; i < p.citizenships_size(); ++i) {
       const std::string field = absl::StrCat("person.citizenships[", i, "]");
-      if (!IsUpperAlpha2(p.citizenships(i))) {
-        problems->Add(Invalid(field, "two upper-case letters (ISO 3166-1 alpha-2)"));
+      if (!IsCountryCode(p.citizenships(i))) {
+        problems->Add(Invalid(field, "a country's ISO 3166-1 alpha-2 code, upper case"));
       } else if (!citizenships.insert(p.citizenships(i)).second) {
         problems->Add(Invalid(field, "duplicate"));
       }
@@ -330,9 +342,10 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
   } else if (court->foreign()) {
     problems->Add(
         ValidateText("conviction.foreign_court", c.foreign_court(), 1, kMaxForeignCourt));
-    if (!IsUpperAlpha2(c.foreign_country()) || c.foreign_country() == "XK") {
+    if (!IsCountryCode(c.foreign_country()) || c.foreign_country() == "XK") {
       problems->Add(Invalid("conviction.foreign_country",
-                            "required for a foreign court: two upper-case letters, not XK"));
+                            "required for a foreign court: a country's ISO 3166-1 alpha-2 code, "
+                            "upper case, not XK"));
     }
   } else {
     if (!c.foreign_court().empty()) {

@@ -363,6 +363,11 @@ std::vector<BadCase> BadCases() {
        "person.citizenships[0]", "xk"},
       {"CitizenshipThreeLetters", [](P p, C) { p->set_citizenships(0, "KOS"); },
        "person.citizenships[0]", "KOS"},
+      // The shape of a code is not a country.
+      {"CitizenshipNoSuchCountry", [](P p, C) { p->set_citizenships(0, "QQ"); },
+       "person.citizenships[0]", "QQ"},
+      {"CitizenshipUnknownRegion", [](P p, C) { p->set_citizenships(0, "ZZ"); },
+       "person.citizenships[0]", "ZZ"},
       {"CitizenshipDuplicate", [](P p, C) { p->add_citizenships("XK"); },
        "person.citizenships[1]", ""},
       {"AddressTooLong", [](P p, C) { p->set_last_known_address(Repeat("a", 201)); },
@@ -414,6 +419,13 @@ std::vector<BadCase> BadCases() {
          c->set_court_id("foreign");
          c->set_foreign_court("Landgericht Berlin");
          c->set_foreign_country("XK");
+       },
+       "conviction.foreign_country", ""},
+      {"ForeignCountryNoSuchCountry",
+       [](P, C c) {
+         c->set_court_id("foreign");
+         c->set_foreign_court("Landgericht Berlin");
+         c->set_foreign_country("QQ");
        },
        "conviction.foreign_country", ""},
       {"ForeignCountryLowerCase",
