@@ -18,7 +18,8 @@
 //   surname, given_name, father_name, birth_place, personal_number, last_known_address,
 //   court_id, case_number, foreign_court, foreign_country
 //                       text as in the API (leading/trailing spaces are dropped)
-//   sex                 female | male | empty (not known)
+//   sex                 female | male (required by the registry; an empty cell is sent as
+//                       unspecified and refused there, by its line)
 //   birth_date, judgment_date, final_date
 //                       YYYY-MM-DD, required
 //   release_date        YYYY-MM-DD or empty
