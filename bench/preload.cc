@@ -21,6 +21,7 @@
 #include "server/record_validation.h"
 #include "server/reference_data.h"
 #include "storage/audit_log.h"
+#include "storage/audit_log_id.h"
 #include "storage/database.h"
 #include "storage/keyring_holder.h"
 #include "storage/name_normalizer.h"
@@ -287,6 +288,14 @@ absl::StatusOr<PreloadResult> PreloadStore(const PreloadOptions& options,
   storage::DatabaseOptions db_options;
   db_options.path = options.data_dir;
   ASSIGN_OR_RETURN(std::unique_ptr<storage::Database> db, storage::Database::Open(db_options));
+  {
+    // Named first, as registryd names a new database: registryd refuses a database that holds
+    // records or events but no authenticated log id (storage/audit_log_id.h).
+    ASSIGN_OR_RETURN(server::KeyMaterial keys, server::LoadKeyFile(options.key_file));
+    ASSIGN_OR_RETURN(crypto::SecretBytes log_key,
+                     crypto::DeriveKey(keys.derivation_root, storage::kAuditLogKeyPurpose));
+    RETURN_IF_ERROR(storage::EnsureAuditLogId(db.get(), log_key).status());
+  }
   auto start = SteadyClock::now();
   if (options.records > 0) RETURN_IF_ERROR(PreloadRecords(options, generator, db.get(), &result));
   result.records_seconds = SecondsSince(start);

@@ -52,13 +52,22 @@ const std::string* ChangedRecord(const registry::v1::AuditEvent& event) {
   return &event.record_ids(0);
 }
 
+// The versions of one record the log saw written: the last by the kept facts and the events
+// before `settled` (which every record read after `settled` was taken must have reached), and the
+// last of all (which no record read before the log can have passed).
+struct WrittenVersions {
+  uint32_t settled = 0;
+  uint32_t last = 0;
+};
+
 // What the audit log says of the stored data.
 struct LogFacts {
-  // Records created (and not erased since), and records erased.
-  absl::flat_hash_set<std::string> created;
-  absl::flat_hash_set<std::string> erased;
-  // The last version the log saw written of each record it saw created.
-  absl::flat_hash_map<std::string, uint32_t> versions;
+  // Records created (and not erased since), and records erased, each with whether the kept facts
+  // or an event before `settled` said so (true), or only a later event (false).
+  absl::flat_hash_map<std::string, bool> created;
+  absl::flat_hash_map<std::string, bool> erased;
+  // The versions the log saw written of each record it saw created.
+  absl::flat_hash_map<std::string, WrittenVersions> versions;
   // The history entries (check ids) written by the kept facts and the events before `settled`,
   // which must all be stored; and those written by later events, which may be.
   absl::flat_hash_set<std::string> checks;
@@ -69,7 +78,8 @@ struct LogFacts {
 // from pruned events, then the retained events. A pruning that commits in between would leave
 // out the facts of the events it deletes; every pruning moves the boundary, so an unchanged
 // boundary around both reads means they saw the log at the same point. Events from `settled` on
-// were written during the data check, perhaps after the rows it read.
+// were written during the data check, perhaps after the rows it read. (The kept facts count as
+// before `settled`: retention prunes events far older than a data check.)
 absl::Status ReadLogFacts(const storage::AuditLog& audit, uint64_t settled,
                           storage::DataCheckReport* report, LogFacts* facts) {
   constexpr int kAttempts = 3;
@@ -84,15 +94,20 @@ absl::Status ReadLogFacts(const storage::AuditLog& audit, uint64_t settled,
         facts->checks.insert(std::string(id.substr(strlen(kCheckFactPrefix))));
       } else if (absl::StartsWith(id, kVersionFactPrefix) && absl::SimpleAtoi(fact, &version) &&
                  version > 0) {
-        facts->versions[id.substr(strlen(kVersionFactPrefix))] = version;
+        facts->versions[id.substr(strlen(kVersionFactPrefix))] = {version, version};
       } else if (fact == kCreatedFact) {
-        facts->created.insert(std::string(id));
+        facts->created[id] = true;
       } else if (fact == kErasedFact) {
-        facts->erased.insert(std::string(id));
+        facts->erased[id] = true;
       } else {
         report->Add(absl::StrCat("audit retention's record of ", id, ": damaged"));
       }
     }));
+    // A pruned create keeps no version row (KeepPrunedFacts deletes it): without a pruned change
+    // after it, the record was at version 1 at the boundary.
+    for (const auto& [id, before] : facts->created) {
+      if (!facts->versions.contains(id)) facts->versions[id] = {1, 1};
+    }
     // The events are believed only as far as they hash, from the left edge at the boundary, to
     // the root of the tree state the log authenticated when it opened (audit_log.h): a create
     // or expunge event edited, dropped or forged in the folder is a problem, not a fact.
@@ -111,27 +126,30 @@ absl::Status ReadLogFacts(const storage::AuditLog& audit, uint64_t settled,
             report->Add(absl::StrCat("audit event ", index, ": does not decode"));
             return true;
           }
+          const bool before = index < settled;
           if (!event.check_id().empty()) {
-            (index < settled ? facts->checks : facts->later_checks).insert(event.check_id());
+            (before ? facts->checks : facts->later_checks).insert(event.check_id());
           }
           switch (FactOf(event)) {
             case RecordFact::kCreated:
               for (const std::string& id : event.record_ids()) {
-                facts->created.insert(id);
+                facts->created[id] = before;
                 facts->erased.erase(id);
-                facts->versions[id] = 1;
+                facts->versions[id] = {before ? 1u : 0u, 1u};
               }
               break;
             case RecordFact::kErased:
               for (const std::string& id : event.record_ids()) {
                 facts->created.erase(id);
-                facts->erased.insert(id);
+                facts->erased[id] = before;
                 facts->versions.erase(id);
               }
               break;
             case RecordFact::kNone:
               if (const std::string* id = ChangedRecord(event)) {
-                facts->versions[*id] = event.record_version();
+                WrittenVersions& v = facts->versions[*id];
+                v.last = event.record_version();
+                if (before) v.settled = event.record_version();
               }
               break;
           }
@@ -171,18 +189,27 @@ absl::StatusOr<storage::DataCheckReport> CheckData(const storage::RecordStore& r
                                                    const storage::AuditLog& audit,
                                                    const storage::ErasureLedger& ledger) {
   storage::DataCheckReport report;
-  // The people's histories first: an entry is written in its event's batch, so every entry read
-  // here has its event in the log read next, and every event before `settled` has its entry here.
+  // The stored rows first, the log second: a history entry and a record version are written in
+  // their event's batch, so every entry and version read here has its event in the log read
+  // next (the log can never be behind what is stored), and every event before `settled` has its
+  // rows here (what is stored can never be behind those events).
   const uint64_t settled = audit.CurrentHead().size;
   // Check ids of the stored entries, with whether each is authentic.
   std::vector<std::pair<std::string, bool>> stored_checks;
   RETURN_IF_ERROR(checks.CheckAll(
       [&](absl::string_view id, bool authentic) { stored_checks.emplace_back(id, authentic); },
       &report));
+  // Ids and versions of the stored records (version 0: the head does not authenticate).
+  std::vector<std::pair<std::string, uint32_t>> stored_records;
+  RETURN_IF_ERROR(records.CheckAll(
+      [&](absl::string_view id, uint32_t version) { stored_records.emplace_back(id, version); },
+      &report));
   LogFacts facts;
   RETURN_IF_ERROR(ReadLogFacts(audit, settled, &report, &facts));
-  const absl::flat_hash_set<std::string>& created = facts.created;
-  const absl::flat_hash_set<std::string>& erased = facts.erased;
+  // The stored tree the proofs are read from: a damaged node is named here, not met by an
+  // auditor as a fork.
+  RETURN_IF_ERROR(
+      audit.CheckStoredTree([&report](std::string problem) { report.Add(std::move(problem)); }));
   for (const auto& [id, authentic] : stored_checks) {
     // A deleted entry hides a probe from the person; an entry no event wrote is not the
     // registry's record of one. An entry that fails authentication is reported once, as that:
@@ -196,37 +223,68 @@ absl::StatusOr<storage::DataCheckReport> CheckData(const storage::RecordStore& r
   }
 
   absl::flat_hash_set<std::string> seen;
-  RETURN_IF_ERROR(records.CheckAll(
-      [&](absl::string_view id, uint32_t version) {
-        seen.insert(std::string(id));
-        if (erased.contains(id)) {
-          report.Add(absl::StrCat("record ", id, ": erased in the audit log but still stored"));
-        } else if (!created.contains(id)) {
-          report.Add(absl::StrCat("record ", id, ": no create event in the audit log"));
-        }
-        // Versions only grow, and each is written with its event: a stored version below the
-        // last one the log saw written is an earlier state put back. (One above it may be a
-        // change committed since the log was read.)
-        const auto written = facts.versions.find(id);
-        if (version > 0 && written != facts.versions.end() && version < written->second) {
-          report.Add(absl::StrCat("record ", id, ": version ", version,
-                                  " is stored, but the audit log saw version ", written->second,
-                                  " written: an earlier state was put back"));
-        }
-      },
-      &report));
-  for (const std::string& id : created) {
-    if (!seen.contains(id)) {
+  for (const auto& [id, version] : stored_records) {
+    seen.insert(id);
+    if (const auto erased = facts.erased.find(id); erased != facts.erased.end()) {
+      // Erased by an event from `settled` on: perhaps after the record was read.
+      if (erased->second) {
+        report.Add(absl::StrCat("record ", id, ": erased in the audit log but still stored"));
+      }
+    } else if (!facts.created.contains(id)) {
+      report.Add(absl::StrCat("record ", id, ": no create event in the audit log"));
+    }
+    // Versions only grow, and each is written with its event. A stored version below the last
+    // one an event before `settled` wrote is an earlier state put back; one above the last one
+    // the whole log saw written is a change the log does not hold (a log put back to an earlier
+    // state, or a record written without its event).
+    const auto written = facts.versions.find(id);
+    if (version == 0 || written == facts.versions.end()) continue;
+    if (version < written->second.settled) {
+      report.Add(absl::StrCat("record ", id, ": version ", version,
+                              " is stored, but the audit log saw version ", written->second.settled,
+                              " written: an earlier state was put back"));
+    } else if (version > written->second.last) {
+      report.Add(absl::StrCat("record ", id, ": version ", version,
+                              " is stored, but the audit log saw only version ",
+                              written->second.last, " written: the log is behind the record"));
+    }
+  }
+  for (const auto& [id, before] : facts.created) {
+    // Created by an event from `settled` on: perhaps after the records were read.
+    if (before && !seen.contains(id)) {
       report.Add(absl::StrCat("record ", id, ": created in the audit log but not stored"));
     }
   }
 
-  ASSIGN_OR_RETURN(std::vector<storage::ErasureLedger::Entry> unapplied, ledger.Unapplied());
-  for (const auto& e : unapplied) {
-    report.Add(absl::StrCat("erasure ledger entry ", e.index, " (record ", e.record_id,
-                            "): not applied to this database"));
+  // Every entry of the ledger, not only those past the database's marker: the marker is in the
+  // data directory, and a copy of the current one over data put back from before an erasure
+  // claims an erasure those files never had. The ledger is authenticated; the marker is not. An
+  // entry the marker counts was committed with its record's removal before the marker was read,
+  // so a record stored now was put back. One point read per entry.
+  ASSIGN_OR_RETURN(storage::ErasureLedger::Progress ledger_progress, ledger.ReadProgress());
+  for (const storage::ErasureLedger::Entry& e : ledger_progress.entries) {
+    if (e.index >= ledger_progress.applied) {
+      report.Add(absl::StrCat("erasure ledger entry ", e.index, " (record ", e.record_id,
+                              "): not applied to this database"));
+      continue;
+    }
+    // A head that fails authentication is still a head: the record is stored.
+    absl::StatusOr<bool> stored = records.IsStored(e.record_id);
+    if (!stored.ok() && !absl::IsDataLoss(stored.status())) return stored.status();
+    if (!stored.ok() || *stored) {
+      report.Add(absl::StrCat("erasure ledger entry ", e.index, " (record ", e.record_id,
+                              "): erased, but the record is stored again"));
+    }
   }
   return report;
+}
+
+void CheckTableFiles(const storage::Database& db, storage::DataCheckReport* report) {
+  const absl::Status blocks = db.VerifyTableChecksums();
+  if (!blocks.ok()) {
+    report->Add(absl::StrCat("a table file is damaged (a block fails its checksum): ",
+                             blocks.message()));
+  }
 }
 
 }  // namespace registry::server

@@ -2,9 +2,12 @@
 // AdminService.VerifyData. It catches what a single lookup cannot: a deleted index row (which
 // would turn NOT_CLEAR into CLEAR without any authentication failing), an orphaned or moved row,
 // a missing version, a record the audit log never saw created or saw erased, a record put back
-// to an earlier state (its own saved rows, which authenticate), an entry of a
+// to an earlier state (its own saved rows, which authenticate), a record at a version the audit
+// log never saw written (a log put back behind the records), an entry of a
 // person's vetting history that is gone (which hides a probe from that person) or that no event
-// wrote, and erasures the ledger holds that the database has not applied.
+// wrote, erasures the ledger holds that the database has not applied, and records the ledger
+// erased that are stored again (data put back from before the erasure, whatever the database's
+// marker claims).
 //
 //   ASSIGN_OR_RETURN(storage::DataCheckReport report,
 //                    CheckData(*records, *checks, *audit, *ledger));
@@ -20,17 +23,25 @@
 
 namespace registry::server {
 
-// Reads every entry of the vetting histories (CheckStore::CheckAll), then what the audit log says
-// of records and entries (the facts kept from pruned events, then every retained event), then
-// every record (RecordStore::CheckAll), then the ledger. Every event that names a check id
-// (AuditEvent.check_id) must have that entry stored, and every stored entry must have its event;
-// events appended while the check runs may have entries it did not read. Memory: the ids of the
-// records and checks the audit log names (tens of bytes each). An error only when the data
-// cannot be read at all; everything found is in the report.
+// Reads every entry of the vetting histories (CheckStore::CheckAll) and every record
+// (RecordStore::CheckAll), then what the audit log says of records and entries (the facts kept
+// from pruned events, then every retained event), then every ledger entry, looking up its record
+// (one point read each). Stored rows before the log, because each is written in its event's
+// batch: every stored entry and record version must have its event, and every event written
+// before the check began must have its rows; events appended while the check runs may have rows
+// it did not read. Memory: the ids of the stored records and checks and of those the audit log
+// names (tens of bytes each). An error only when the data cannot be read at all; everything
+// found is in the report.
 absl::StatusOr<storage::DataCheckReport> CheckData(const storage::RecordStore& records,
                                                    const storage::CheckStore& checks,
                                                    const storage::AuditLog& audit,
                                                    const storage::ErasureLedger& ledger);
+
+// Reads every block of every table file (Database::VerifyTableChecksums) and adds a problem to
+// `report` when one fails its checksum: damage in a block no call reads is otherwise found only
+// when something reads it (a compaction, which then stops every write). Reads the whole
+// database once, past the block cache.
+void CheckTableFiles(const storage::Database& db, storage::DataCheckReport* report);
 
 // Audit retention deletes old events, among them the create, expunge and vetting events this
 // check reads. A record created years ago whose create event was pruned is no record without a

@@ -20,7 +20,9 @@ absl::Status Eraser::Erase(absl::string_view record_id,
   // An earlier erasure whose commit failed is finished first, so the marker this one commits
   // never claims an entry that was not applied.
   ASSIGN_OR_RETURN(bool all_applied, ledger_->AllApplied());
-  if (!all_applied) RETURN_IF_ERROR(CatchUpLocked().status());
+  if (!all_applied) {
+    RETURN_IF_ERROR(CatchUpLocked(/*every_entry=*/false, /*stored_again=*/nullptr).status());
+  }
 
   std::string token;
   ASSIGN_OR_RETURN(storage::PendingWrite write, records_->PrepareExpunge(record_id, &token));
@@ -29,32 +31,46 @@ absl::Status Eraser::Erase(absl::string_view record_id,
   return commit(&write);
 }
 
-absl::StatusOr<int> Eraser::CatchUp() {
+absl::StatusOr<int> Eraser::CatchUp(int* stored_again) {
   absl::MutexLock lock(&mu_);
-  return CatchUpLocked();
+  return CatchUpLocked(/*every_entry=*/true, stored_again);
 }
 
-absl::StatusOr<int> Eraser::CatchUpLocked() {
-  ASSIGN_OR_RETURN(std::vector<storage::ErasureLedger::Entry> entries, ledger_->Unapplied());
-  for (const storage::ErasureLedger::Entry& e : entries) {
+absl::StatusOr<int> Eraser::CatchUpLocked(bool every_entry, int* stored_again) {
+  ASSIGN_OR_RETURN(storage::ErasureLedger::Progress progress, ledger_->ReadProgress());
+  int erased = 0;
+  int again = 0;
+  for (const storage::ErasureLedger::Entry& e : progress.entries) {
+    // The marker's word only decides whether the marker moves; whether the record is gone is
+    // read from the records themselves.
+    const bool applied = e.index < progress.applied;
+    if (applied && !every_entry) continue;
     storage::PendingWrite write;
     absl::StatusOr<storage::PendingWrite> expunge = records_->PrepareExpunge(e.record_id);
     if (expunge.ok()) {
       write = *std::move(expunge);
     } else if (!absl::IsNotFound(expunge.status())) {
       return expunge.status();
+    } else if (applied) {
+      continue;  // erased and still gone: nothing to write
     }
     RETURN_IF_ERROR(checks_->StageWithhold(e.token, e.record_id, &write).status());
-    ledger_->StageApplied(e, &write);
+    // An applied entry's marker is already past it; staging it again would move the marker back.
+    if (!applied) ledger_->StageApplied(e, &write);
     registry::v1::AuditEvent event;
     event.set_actor(kLedgerActor);
     event.set_action(ActionOf(registry::v1::ExpungeRecordRequest::descriptor()));
     event.add_record_ids(e.record_id);
-    event.set_reference(absl::StrCat("erasure ledger entry ", e.index));
+    event.set_reference(applied ? absl::StrCat("erasure ledger entry ", e.index,
+                                               ": erased before, stored again")
+                                : absl::StrCat("erasure ledger entry ", e.index));
     RETURN_IF_ERROR(audit_->Append(std::move(event), &write).status());
+    ++erased;
+    if (applied) ++again;
   }
-  if (!entries.empty()) RETURN_IF_ERROR(records_->CompactAfterErasure());
-  return static_cast<int>(entries.size());
+  if (erased > 0) RETURN_IF_ERROR(records_->CompactAfterErasure());
+  if (stored_again != nullptr) *stored_again = again;
+  return erased;
 }
 
 }  // namespace registry::server

@@ -14,7 +14,11 @@
 //
 // CatchUp() applies ledger entries the database has not applied: after a restore from a backup
 // made before them, or after an erasure whose commit failed after its ledger entry was written.
-// Start-up and `registryd --restore_backup` run it before anything is served; Erase runs it
+// It also erases again the record of every entry the database claims to have applied but still
+// stores: the "applied" marker is in the data directory, so a backup made before an erasure can
+// be put back with a copy of the current marker, and only a look at the record itself (one point
+// read per entry) tells. Start-up, `registryd --restore_backup` and backup verification run it
+// before anything is served or checked; Erase runs the cheap part (entries past the marker)
 // first whenever the database is behind the ledger.
 //
 //   RETURN_IF_ERROR(eraser->Erase(id, [&](storage::PendingWrite* w) { return call.Commit(w); }));
@@ -49,12 +53,19 @@ class Eraser {
   absl::Status Erase(absl::string_view record_id,
                      const std::function<absl::Status(storage::PendingWrite*)>& commit);
 
-  // Applies every ledger entry the database has not applied, each as an audited system change
-  // ("system:erasure-ledger"), then compacts. Returns how many entries were applied.
-  absl::StatusOr<int> CatchUp();
+  // Walks every ledger entry: applies those the database has not applied, and erases again the
+  // record of any applied one that is still stored (data put back from before its erasure),
+  // each as an audited system change ("system:erasure-ledger"), then compacts. Returns how many
+  // entries were applied or erased again; *stored_again (may be null) receives how many of them
+  // were applied by the marker's word but had their record stored: a sign the data directory
+  // was put back, which the caller reports.
+  absl::StatusOr<int> CatchUp(int* stored_again = nullptr);
 
  private:
-  absl::StatusOr<int> CatchUpLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // With `every_entry` false, only the entries past the marker (what Erase needs: the marker
+  // it commits must not claim an entry that was not applied).
+  absl::StatusOr<int> CatchUpLocked(bool every_entry, int* stored_again)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   storage::RecordStore* const records_;
   const storage::CheckStore* const checks_;

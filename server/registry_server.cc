@@ -85,13 +85,17 @@ absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& confi
   db_options.path = config.data_dir();
   db_options.seams = seams;
   ASSIGN_OR_RETURN(st.db, storage::Database::Open(db_options));
+  ASSIGN_OR_RETURN(crypto::SecretBytes audit_log_key,
+                   crypto::DeriveKey(st.derivation_root, storage::kAuditLogKeyPurpose));
+  // A new database is named before anything else is written to it, so that one that holds data
+  // but no authenticated log id is refused below (storage/audit_log_id.h).
+  RETURN_IF_ERROR(storage::NameNewAuditLog(st.db.get(), audit_log_key));
   // The records first: they check that the key file belongs to the database and that it is in
   // this registryd's schema, before anything else is read.
   ASSIGN_OR_RETURN(st.records, storage::RecordStore::Create(st.db.get(), st.keys.get(),
                                                             st.derivation_root,
                                                             st.normalizer.get()));
-  ASSIGN_OR_RETURN(crypto::SecretBytes audit_log_key,
-                   crypto::DeriveKey(st.derivation_root, storage::kAuditLogKeyPurpose));
+  ASSIGN_OR_RETURN(st.audit_log_id, storage::ReadAuditLogId(*st.db, audit_log_key));
   ASSIGN_OR_RETURN(st.audit, storage::AuditLog::Open(st.db.get(), clock, audit_log_key));
   ASSIGN_OR_RETURN(crypto::SecretBytes checks_key,
                    crypto::DeriveKey(st.derivation_root, storage::kCheckStoreKeyPurpose));
@@ -119,7 +123,10 @@ absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t ba
 absl::StatusOr<storage::DataCheckReport> VerifyDataOffline(
     const registry::v1::ServerConfig& config) {
   ASSIGN_OR_RETURN(StorageStack st, OpenStorage(config, SystemClock::Get()));
-  return CheckData(*st.records, *st.checks, *st.audit, *st.ledger);
+  ASSIGN_OR_RETURN(storage::DataCheckReport report,
+                   CheckData(*st.records, *st.checks, *st.audit, *st.ledger));
+  CheckTableFiles(*st.db, &report);
+  return report;
 }
 
 absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
@@ -177,14 +184,22 @@ absl::Status RegistryServer::OpenAndRecoverStorage() {
     audit->SetGroupObserver([metrics](size_t events) { metrics->RecordGroupCommit(events); });
   }
   // Before anything is served: a database restored from an older backup (or left behind by an
-  // erasure whose commit failed) gets every recorded erasure applied again.
-  ASSIGN_OR_RETURN(const int erasures_applied, st.eraser->CatchUp());
-  if (erasures_applied > 0) {
+  // erasure whose commit failed) gets every recorded erasure applied again. Every ledger entry
+  // is looked up, not only those past the database's marker, which the folder's writer can copy.
+  int stored_again = 0;
+  ASSIGN_OR_RETURN(const int erasures_applied, st.eraser->CatchUp(&stored_again));
+  if (erasures_applied > stored_again) {
     Log("info", "applied erasures from the erasure ledger",
-            absl::StrCat(erasures_applied, " entries the database had not applied"));
+            absl::StrCat(erasures_applied - stored_again, " entries the database had not applied"));
+  }
+  if (stored_again > 0) {
+    // The marker said these were applied, yet the records were there: the data directory was put
+    // back from before their erasure (with the marker copied over, or edited).
+    Log("warning", "erased records were stored again; erased them again from the erasure ledger",
+        absl::StrCat(stored_again, " entries the database claimed to have applied"));
   }
   ASSIGN_OR_RETURN(signing_, DeriveSigningKeys(st.derivation_root));
-  ASSIGN_OR_RETURN(audit_log_id_, storage::EnsureAuditLogId(st.db.get()));
+  audit_log_id_ = st.audit_log_id;
   rotator_ = std::make_unique<KeyRotator>(config.key_file(), st.db.get(), st.records.get(),
                                           st.keys.get(), st.audit.get(), clock_);
   absl::StatusOr<KeyRotator::Result> resumed = rotator_->Resume();

@@ -95,6 +95,8 @@ struct StorageStack {
   crypto::SecretBytes derivation_root;
   std::unique_ptr<storage::NameNormalizer> normalizer;
   std::unique_ptr<storage::Database> db;
+  // The name signed into the audit log's heads, authenticated (storage/audit_log_id.h).
+  std::string audit_log_id;
   std::unique_ptr<storage::AuditLog> audit;
   std::unique_ptr<storage::RecordStore> records;
   std::unique_ptr<storage::CheckStore> checks;

@@ -522,6 +522,61 @@ absl::Status AuditLog::ScanFrom(bool retained, uint64_t start, uint64_t end,
   return absl::OkStatus();
 }
 
+absl::Status AuditLog::CheckStoredTree(const std::function<void(std::string)>& problem) const {
+  int found = 0;
+  const auto report = [&](std::string text) {
+    if (found++ < 1000) problem(std::move(text));
+  };
+  // Leaves: in step with the retained events (both keyed by index in big-endian order).
+  std::unique_ptr<Iterator> leaves = db_->NewIterator(Cf::kMerkle, BlockCache::kBypass);
+  bool first = true;
+  RETURN_IF_ERROR(ScanRetained(
+      CurrentHead().size,
+      [&](uint64_t index, absl::string_view bytes) {
+        const std::string key = NodeKey(0, index);
+        if (first) leaves->Seek(key);
+        first = false;
+        if (!leaves->Valid() || leaves->key() != key) {
+          report(absl::StrCat("audit tree: the leaf of event ", index, " is missing"));
+          leaves->Seek(NodeKey(0, index + 1));
+          return true;
+        }
+        if (leaves->value() != merkle::HashLeaf(bytes)) {
+          report(absl::StrCat("audit tree: the leaf of event ", index,
+                              " is not the event's hash"));
+        }
+        leaves->Next();
+        return true;
+      },
+      BlockCache::kBypass));
+  RETURN_IF_ERROR(leaves->status());
+  // Inner nodes: each level against the one below it.
+  for (int level = 1; level < 64; ++level) {
+    std::unique_ptr<Iterator> nodes = db_->NewIterator(Cf::kMerkle, BlockCache::kBypass);
+    bool any = false;
+    for (nodes->Seek(NodeKey(level, 0));
+         nodes->Valid() && nodes->key().size() == 9 && nodes->key()[0] == static_cast<char>(level);
+         nodes->Next()) {
+      any = true;
+      const uint64_t index = DecodeU64(nodes->key().substr(1));
+      ASSIGN_OR_RETURN(std::optional<std::string> left,
+                       db_->Get(Cf::kMerkle, NodeKey(level - 1, 2 * index)));
+      ASSIGN_OR_RETURN(std::optional<std::string> right,
+                       db_->Get(Cf::kMerkle, NodeKey(level - 1, 2 * index + 1)));
+      if (!left.has_value() || !right.has_value()) {
+        report(absl::StrCat("audit tree: node ", index, " of level ", level,
+                            " is missing a child"));
+      } else if (nodes->value() != merkle::HashChildren(*left, *right)) {
+        report(absl::StrCat("audit tree: node ", index, " of level ", level,
+                            " is not the hash of its children"));
+      }
+    }
+    RETURN_IF_ERROR(nodes->status());
+    if (!any) break;
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<AuditLog::PruneResult> AuditLog::Prune(uint32_t retention_days,
                                                       uint64_t max_events,
                                                       registry::v1::AuditEvent event,

@@ -190,6 +190,14 @@ class AuditLog {
   absl::Status Scan(uint64_t start, uint64_t end,
                     const std::function<bool(uint64_t, absl::string_view)>& fn,
                     BlockCache cache = BlockCache::kFill) const;
+  // The stored tree against what it is made of, for the data check: each stored leaf of a
+  // retained event is that event's leaf hash, and each stored inner node is the hash of its two
+  // stored children. Proofs and the frontier are read from these nodes, so one damaged node
+  // would make every later consistency proof fail at the auditor as a "fork"; here it is named.
+  // Calls `problem` for each finding (the first 1000 at most); an error only when the nodes or
+  // events cannot be read. Reads every node once (about two per event) and the retained events.
+  absl::Status CheckStoredTree(const std::function<void(std::string)>& problem) const;
+
   // The same from the first retained event, read together with the events (a pruning between
   // the two cannot make the scan start below the boundary it then meets).
   absl::Status ScanRetained(uint64_t end,

@@ -134,18 +134,26 @@ absl::StatusOr<std::vector<ErasureLedger::Entry>> ErasureLedger::ReadAll(bool re
   return entries;
 }
 
-absl::StatusOr<std::vector<ErasureLedger::Entry>> ErasureLedger::Unapplied() const {
-  ASSIGN_OR_RETURN(std::vector<Entry> entries, ReadAll(/*repair=*/false));
+absl::StatusOr<ErasureLedger::Progress> ErasureLedger::ReadProgress() const {
+  Progress progress;
+  ASSIGN_OR_RETURN(progress.entries, ReadAll(/*repair=*/false));
   ASSIGN_OR_RETURN(auto marker, AppliedMarker(*db_));
   const auto [applied, mac] = marker;
-  if (applied > entries.size() ||
-      (applied > 0 && !crypto::ConstantTimeEquals(entries[applied - 1].mac, mac))) {
+  if (applied > progress.entries.size() ||
+      (applied > 0 && !crypto::ConstantTimeEquals(progress.entries[applied - 1].mac, mac))) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the erasure ledger ", path_, " does not hold the ", applied,
         " erasures this database has applied: it was truncated, replaced or lost"));
   }
-  entries.erase(entries.begin(), entries.begin() + static_cast<std::ptrdiff_t>(applied));
-  return entries;
+  progress.applied = applied;
+  return progress;
+}
+
+absl::StatusOr<std::vector<ErasureLedger::Entry>> ErasureLedger::Unapplied() const {
+  ASSIGN_OR_RETURN(Progress progress, ReadProgress());
+  progress.entries.erase(progress.entries.begin(),
+                         progress.entries.begin() + static_cast<std::ptrdiff_t>(progress.applied));
+  return std::move(progress.entries);
 }
 
 absl::StatusOr<ErasureLedger::Entry> ErasureLedger::Append(absl::string_view record_id,

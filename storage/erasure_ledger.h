@@ -19,6 +19,13 @@
 // marker (after a restore, or after a crash between the ledger append and the commit) are what
 // Unapplied() returns.
 //
+// The marker lives in the data directory, so it says only what the database claims: whoever can
+// write the folder can put back a backup made before an erasure together with a copy of the
+// current marker, and the marker then claims an erasure the restored files never had. The ledger
+// (authenticated, outside the folder) is the truth: start-up, restore, backup verification and
+// the data check walk every entry (ReadProgress), not only those past the marker, and look each
+// record up (Eraser::CatchUp, CheckData).
+//
 // Order of an erasure, so a crash at any point is safe: (1) Append (write + fsync), (2) commit
 // the record's removal with the marker and the audit event. A crash after (1) leaves an entry the
 // database has not applied; the next start applies it.
@@ -70,6 +77,15 @@ class ErasureLedger {
   // written and synced (then nothing is staged).
   absl::StatusOr<Entry> Append(absl::string_view record_id, absl::string_view token,
                                absl::Time erased_at, PendingWrite* w);
+
+  // Every entry, oldest first, and how many of them the database's marker says it has applied
+  // (re-reads the file and the marker). The same FailedPrecondition as Open when the marker
+  // claims entries the ledger does not hold.
+  struct Progress {
+    std::vector<Entry> entries;
+    uint64_t applied = 0;  // entries[0, applied) are applied, by the marker's word
+  };
+  absl::StatusOr<Progress> ReadProgress() const;
 
   // The entries the database has not applied yet, oldest first (re-reads the file).
   absl::StatusOr<std::vector<Entry>> Unapplied() const;

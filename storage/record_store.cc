@@ -1,10 +1,15 @@
 #include "storage/record_store.h"
 
+#include <unicode/normalizer2.h>
+#include <unicode/uchar.h>
+#include <unicode/unistr.h>
+#include <unicode/utf8.h>
+
 #include <algorithm>
+#include <cstdint>
 #include <utility>
 
 #include "absl/hash/hash.h"
-#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -32,7 +37,12 @@ constexpr size_t kRecordIdSize = kIdSize;  // hex characters
 constexpr char kFieldSet[] = "person,conviction,reason,dates,author";
 constexpr char kKeyCheckKey[] = "keys/check";
 constexpr char kSchemaKey[] = "schema/version";
-constexpr char kSchemaVersion[] = "5";
+constexpr char kSchemaVersion[] = "6";
+// Each KEK version's check value: its key under this prefix, the value a wrapped key (crypto/
+// keyring.h) under that KEK, sealed to kKekCheckLabel in the place of a record id (record ids are
+// hex, so no record's wrapped key is one). Only the right KEK unwraps it.
+constexpr char kKekCheckKeyPrefix[] = "keys/kek-check/";
+constexpr char kKekCheckLabel[] = "kjc-registry/kek-check/v1";
 constexpr char kDatesRulesKey[] = "dates/rules";
 constexpr char kHeadMacLabel[] = "kjc-registry/head/v1";
 constexpr char kIndexMacLabel[] = "kjc-registry/index-row/v1|";
@@ -58,20 +68,98 @@ std::string VersionKey(absl::string_view record_id, uint32_t version) {
 
 size_t Stripe(absl::string_view key) { return absl::Hash<absl::string_view>()(key); }
 
-// Upper case, single spaces: "p 123/2024 " and "P  123/2024" are the same case number.
-std::string NormalizeCaseNumber(absl::string_view s) {
-  std::string out;
-  bool space = false;
-  for (char c : s) {
-    if (absl::ascii_isspace(static_cast<unsigned char>(c))) {
-      space = !out.empty();
+// A Cyrillic or Greek letter (as case folding leaves it) that looks like a Latin letter: that
+// letter; otherwise 0. A case number typed on a Cyrillic or Greek keyboard layout ("Р 5/2020"
+// with U+0420) is the Latin one it looks like.
+UChar32 LatinLookAlike(UChar32 c) {
+  switch (c) {
+    // Cyrillic а в е к м н о р с т у х, and і ј ѕ ү һ ԁ ԛ ԝ.
+    case 0x0430: return 'a';
+    case 0x0432: return 'b';
+    case 0x0435: return 'e';
+    case 0x043A: return 'k';
+    case 0x043C: return 'm';
+    case 0x043D: return 'h';
+    case 0x043E: return 'o';
+    case 0x0440: return 'p';
+    case 0x0441: return 'c';
+    case 0x0442: return 't';
+    case 0x0443: return 'y';
+    case 0x0445: return 'x';
+    case 0x0455: return 's';
+    case 0x0456: return 'i';
+    case 0x0458: return 'j';
+    case 0x04AF: return 'y';
+    case 0x04BB: return 'h';
+    case 0x0501: return 'd';
+    case 0x051B: return 'q';
+    case 0x051D: return 'w';
+    // Greek α β ε ζ η ι κ μ ν ο ρ τ υ χ.
+    case 0x03B1: return 'a';
+    case 0x03B2: return 'b';
+    case 0x03B5: return 'e';
+    case 0x03B6: return 'z';
+    case 0x03B7: return 'h';
+    case 0x03B9: return 'i';
+    case 0x03BA: return 'k';
+    case 0x03BC: return 'm';
+    case 0x03BD: return 'n';
+    case 0x03BF: return 'o';
+    case 0x03C1: return 'p';
+    case 0x03C4: return 't';
+    case 0x03C5: return 'y';
+    case 0x03C7: return 'x';
+    default: return 0;
+  }
+}
+
+bool IsWellFormedUtf8(absl::string_view s) {
+  const auto* bytes = reinterpret_cast<const uint8_t*>(s.data());
+  const int32_t length = static_cast<int32_t>(s.size());
+  int32_t i = 0;
+  while (i < length) {
+    UChar32 c;
+    U8_NEXT(bytes, i, length, c);
+    if (c < 0) return false;
+  }
+  return true;
+}
+
+std::string KekCheckKey(uint32_t version) { return absl::StrCat(kKekCheckKeyPrefix, version); }
+
+// Compares every KEK of `ring` that has a check value in `db` with it: FailedPrecondition naming
+// the first version whose check value its KEK does not open (the key file's bytes for that
+// version are not the ones this database was written with). Returns the check value to record
+// for the current version when it has none yet (a KEK seen for the first time), else nullopt.
+// A version other than the current one without a check value was never current while this
+// database was written, so no data key in it is under that KEK: there is nothing to compare.
+absl::StatusOr<std::optional<std::string>> CheckKeks(const Database& db,
+                                                     const crypto::Keyring& ring) {
+  std::optional<std::string> to_record;
+  for (const uint32_t version : ring.versions()) {
+    ASSIGN_OR_RETURN(std::optional<std::string> stored, db.Get(Cf::kMeta, KekCheckKey(version)));
+    if (!stored.has_value()) {
+      if (version != ring.current_version()) continue;
+      ASSIGN_OR_RETURN(crypto::SecretBytes filler, crypto::Keyring::NewDek());
+      ASSIGN_OR_RETURN(std::string sealed, ring.WrapDek(filler, kKekCheckLabel));
+      to_record = std::move(sealed);
       continue;
     }
-    if (space) out.push_back(' ');
-    space = false;
-    out.push_back(absl::ascii_toupper(static_cast<unsigned char>(c)));
+    // The version inside the stored value must be this one: a check value copied from another
+    // version's slot would otherwise be opened with that version's KEK.
+    absl::StatusOr<uint32_t> sealed_under = crypto::Keyring::WrappedVersion(*stored);
+    absl::Status opened = absl::DataLossError("sealed under another version");
+    if (sealed_under.ok() && *sealed_under == version) {
+      opened = ring.UnwrapDek(*stored, kKekCheckLabel).status();
+    }
+    if (absl::IsDataLoss(opened)) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the key file's key-encryption key version ", version,
+          " is not the one this database was written with (its check value differs)"));
+    }
+    RETURN_IF_ERROR(opened);
   }
-  return out;
+  return to_record;
 }
 
 // The head's metadata, with its sealed authorship; the dates come from the version (or the write)
@@ -127,15 +215,21 @@ absl::StatusOr<std::unique_ptr<RecordStore>> RecordStore::Create(
                    crypto::DeriveKey(derivation_root, "encryption/record-dates/aes-256-gcm/v1"));
   ASSIGN_OR_RETURN(std::unique_ptr<crypto::AesGcm> dates_aead, crypto::AesGcm::Create(dates_key));
 
-  // The key file must be the one this database was written with.
+  // The key file must be the one this database was written with: its derivation root (the key
+  // check value) and each of its KEKs (their own check values, CheckKeks).
   ASSIGN_OR_RETURN(std::string check, KeyCheckValue(derivation_root));
   ASSIGN_OR_RETURN(std::optional<std::string> stored, db->Get(Cf::kMeta, kKeyCheckKey));
   ASSIGN_OR_RETURN(std::optional<std::string> schema, db->Get(Cf::kMeta, kSchemaKey));
+  const std::shared_ptr<const crypto::Keyring> keyring = keys->Get();
   if (!stored.has_value()) {
     // A new database: it is written in this schema from the first record on.
+    ASSIGN_OR_RETURN(std::optional<std::string> kek_check, CheckKeks(*db, *keyring));
     Batch batch;
     batch.Put(Cf::kMeta, kKeyCheckKey, check);
     batch.Put(Cf::kMeta, kSchemaKey, kSchemaVersion);
+    if (kek_check.has_value()) {
+      batch.Put(Cf::kMeta, KekCheckKey(keyring->current_version()), *kek_check);
+    }
     RETURN_IF_ERROR(db->Write(batch));
   } else if (!crypto::ConstantTimeEquals(*stored, check)) {
     return absl::FailedPreconditionError(
@@ -145,7 +239,19 @@ absl::StatusOr<std::unique_ptr<RecordStore>> RecordStore::Create(
         "the database is in storage schema ", schema.value_or("1"), "; this registryd reads schema ",
         kSchemaVersion, " only (schema 1 kept registry dates in plaintext, schema 2 had no loose "
         "name index, schema 3 no authenticated audit state nor erased-conviction rows, schema 4 "
-        "kept audit events and record authors in plaintext): export and re-import"));
+        "kept audit events and record authors in plaintext, schema 5 keyed case numbers loosely, "
+        "checked no key-encryption key and kept the audit log id unauthenticated): export and "
+        "re-import"));
+  } else {
+    // A KEK whose bytes changed is refused here, before a record is written under it that the
+    // right key file could then not open. A current version seen for the first time (made
+    // current in the key file while registryd was stopped) gets its check value now.
+    ASSIGN_OR_RETURN(std::optional<std::string> kek_check, CheckKeks(*db, *keyring));
+    if (kek_check.has_value()) {
+      Batch batch;
+      batch.Put(Cf::kMeta, KekCheckKey(keyring->current_version()), *kek_check);
+      RETURN_IF_ERROR(db->Write(batch));
+    }
   }
   std::unique_ptr<RecordStore> store(new RecordStore(
       db, keys, normalizer, std::move(pn), std::move(name), std::move(dedup), std::move(loose),
@@ -158,7 +264,72 @@ absl::StatusOr<std::unique_ptr<RecordStore>> RecordStore::Create(
   ASSIGN_OR_RETURN(store->stand_in_dates_,
                    store->dates_aead_->Encrypt(stand_in.SerializeAsString(),
                                                DatesAad(std::string(kRecordIdSize, '0'), 1)));
+  {
+    absl::MutexLock lock(&store->kek_mu_);
+    store->checked_keyring_ = keyring;
+  }
   return store;
+}
+
+absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view case_number) {
+  // Validation refuses such input before it gets here; should any reach the store, its bytes
+  // stay distinct (no canonical form starts with 0xFF, which UTF-8 never holds) rather than
+  // collapsing into U+FFFD.
+  if (!IsWellFormedUtf8(case_number)) return absl::StrCat("\xff", case_number);
+  UErrorCode status = U_ZERO_ERROR;
+  // NFKC, case folding and removal of default-ignorable code points (zero-width characters) in
+  // one step: full-width "Ｐ５" is "p5", and upper and lower case agree.
+  const icu::Normalizer2* nfkc_cf = icu::Normalizer2::getNFKCCasefoldInstance(status);
+  if (U_FAILURE(status) || nfkc_cf == nullptr) {
+    return absl::InternalError(
+        absl::StrCat("cannot load ICU's NFKC_Casefold data: ", u_errorName(status)));
+  }
+  const icu::UnicodeString folded = nfkc_cf->normalize(
+      icu::UnicodeString::fromUTF8(
+          icu::StringPiece(case_number.data(), static_cast<int32_t>(case_number.size()))),
+      status);
+  if (U_FAILURE(status)) {
+    return absl::InternalError(
+        absl::StrCat("cannot normalise a case number: ", u_errorName(status)));
+  }
+
+  std::string out;
+  std::string digits;  // the digit run being read
+  bool in_digits = false;
+  bool separated = false;  // a separator since the last letter or digit
+  const auto end_digits = [&] {
+    if (!in_digits) return;
+    const size_t first = digits.find_first_not_of('0');
+    out += first == std::string::npos ? "0" : digits.substr(first);
+    digits.clear();
+    in_digits = false;
+  };
+  for (int32_t i = 0; i < folded.length();) {
+    const UChar32 c = folded.char32At(i);
+    i += U16_LENGTH(c);
+    const uint32_t category = U_GET_GC_MASK(c);
+    if (category & U_GC_ND_MASK) {
+      // Two numbers stay two however they are separated: "5/2020" is not "52/020".
+      if (in_digits && separated) {
+        end_digits();
+        out.push_back('/');
+      }
+      in_digits = true;
+      separated = false;
+      digits.push_back(static_cast<char>('0' + u_charDigitValue(c)));
+    } else if (category & (U_GC_Z_MASK | U_GC_P_MASK | U_GC_S_MASK | U_GC_CC_MASK | U_GC_CF_MASK)) {
+      // Spaces, punctuation and symbols (a fraction or division slash looks like "/") all
+      // separate alike, and only between two numbers.
+      separated = true;
+    } else {
+      end_digits();
+      separated = false;
+      const UChar32 latin = LatinLookAlike(c);
+      icu::UnicodeString(latin != 0 ? latin : c).toUTF8String(out);
+    }
+  }
+  end_digits();
+  return out;
 }
 
 std::vector<EffectiveRecordDates> EffectiveDates(
@@ -311,8 +482,9 @@ absl::StatusOr<std::string> RecordStore::LooseNameToken(absl::string_view surnam
 
 absl::StatusOr<std::string> RecordStore::DedupToken(const registry::v1::Conviction& c,
                                                     absl::string_view pn) const {
-  absl::StatusOr<std::string> token = dedup_index_->Token(
-      absl::StrCat(c.court_id(), "|", NormalizeCaseNumber(c.case_number()), "|", pn));
+  ASSIGN_OR_RETURN(std::string case_number, CanonicalCaseNumber(c.case_number()));
+  absl::StatusOr<std::string> token =
+      dedup_index_->Token(absl::StrCat(c.court_id(), "|", case_number, "|", pn));
   return token;
 }
 
@@ -628,13 +800,35 @@ absl::Status RecordStore::StageDates(PendingWrite* w) const {
   return absl::OkStatus();
 }
 
+absl::Status RecordStore::StageKekCheck(const std::shared_ptr<const crypto::Keyring>& keyring,
+                                        PendingWrite* w) const {
+  {
+    absl::MutexLock lock(&kek_mu_);
+    if (checked_keyring_ == keyring) return absl::OkStatus();
+  }
+  // A keyring not seen before: a rotation swapped it in, with a new current KEK and the others
+  // read again from the key file.
+  ASSIGN_OR_RETURN(std::optional<std::string> kek_check, CheckKeks(*db_, *keyring));
+  if (kek_check.has_value()) {
+    // Recorded with the write that first puts a data key under this KEK. Until that commits,
+    // later writes look again (one of them may have been dropped).
+    w->batch()->Put(Cf::kMeta, KekCheckKey(keyring->current_version()), *kek_check);
+    return absl::OkStatus();
+  }
+  absl::MutexLock lock(&kek_mu_);
+  checked_keyring_ = keyring;
+  return absl::OkStatus();
+}
+
 absl::Status RecordStore::StageNewRecord(const registry::v1::Person& person,
                                          const registry::v1::Conviction& conviction,
                                          const VersionMeta& meta, PendingWrite* w,
                                          std::string* existing_id) {
   ASSIGN_OR_RETURN(const std::string id, NewRegistryId());
   ASSIGN_OR_RETURN(crypto::SecretBytes dek, crypto::Keyring::NewDek());
-  ASSIGN_OR_RETURN(std::string wrapped, keys_->Get()->WrapDek(dek, id));
+  const std::shared_ptr<const crypto::Keyring> keyring = keys_->Get();
+  RETURN_IF_ERROR(StageKekCheck(keyring, w));
+  ASSIGN_OR_RETURN(std::string wrapped, keyring->WrapDek(dek, id));
 
   StoredHead empty;
   StoredHead head;
@@ -935,6 +1129,9 @@ absl::StatusOr<std::string> RecordStore::StageRewrapBatch(absl::string_view afte
                                                           uint64_t* rewrapped, PendingWrite* w) {
   const std::shared_ptr<const crypto::Keyring> keyring = keys_->Get();
   const uint32_t current = keyring->current_version();
+  // Before the first batch moves a data key under the new KEK (or, with no record, in the batch
+  // that ends the rotation), its check value is recorded.
+  RETURN_IF_ERROR(StageKekCheck(keyring, w));
   ASSIGN_OR_RETURN(const std::vector<std::string> ids, RecordIds(after, max));
   if (ids.empty()) return std::string();
   // Heads are written under their person's stripe, and the batch's persons are only known from

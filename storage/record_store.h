@@ -13,7 +13,9 @@
 //                                                         court + case number + personal number
 //                                                         (uniqueness)
 //   meta     "schema/version" = the storage schema (kSchemaVersion in record_store.cc);
-//            "keys/check" = key check value
+//            "keys/check" = key check value (of the derivation root);
+//            "keys/kek-check/<version>" = a KEK version's check value: a wrapped key under that
+//            KEK, sealed to a fixed label (RecordStore::Create)
 // The registry's dates (employer_visible_until, delete_after) are conviction-derived: they live
 // only sealed, in the head (StoredHead.sealed_dates, a registry-wide key, for vetting and the
 // retention scheduler) and in each version's payload. The expiry family of schema 1 is unused.
@@ -100,6 +102,25 @@ std::vector<EffectiveRecordDates> EffectiveDates(const std::vector<PersonConvict
 // it would bring an erased record back.
 absl::Status ErasedConvictionError();
 
+// The canonical form of a case number, which the uniqueness token (court, case number, personal
+// number) and so the refusal of an expunged conviction are keyed on: the spellings one clerk or
+// another gives one case number agree, so that neither a second record of a live conviction nor
+// the return of an expunged one gets in under another spelling. Made, in this order, by
+//   1. NFKC and Unicode case folding, default-ignorable code points removed (ICU NFKC_Casefold):
+//      full-width and compatibility forms become plain letters and digits, "p" is "P";
+//   2. Cyrillic and Greek letters that look like Latin ones become those (А В Е К М Н О Р С Т У
+//      Х, Α Β Ε Ζ Η Ι Κ Μ Ν Ο Ρ Τ Υ Χ and their lower-case forms, and a few more): "Р 5/2020"
+//      typed with a Cyrillic Р is "P 5/2020";
+//   3. every decimal digit becomes its ASCII digit, and each number (a run of digits) loses its
+//      leading zeros: "05" is "5", "50" is not;
+//   4. whitespace, punctuation and symbols are removed, except that two numbers they separate
+//      stay two (written with one "/" between them), so "P5/2020", "P-5/2020", "P 5 / 2020",
+//      "P.5/2020", "P 5/2020." and "P 5 2020" are "p5/2020", while "P 52/020" is "p52/20".
+// Pure. Internal only when ICU's normalisation data cannot be loaded. The case number as entered
+// is what the record stores and shows; this form only enters the token. Changing the rules
+// changes every uniqueness token: it needs a schema change (kSchemaVersion).
+absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view case_number);
+
 // A vetting candidate's blind-index tokens (32 raw bytes each), made from the whole request before
 // anything is looked up.
 struct CandidateTokens {
@@ -140,6 +161,12 @@ class RecordStore {
   // db, keys and normalizer are not owned and must outlive the store. The first start stores a
   // key check value (an HMAC under a key derived from derivation_root) in the meta family; a
   // later start with another key file fails with FailedPrecondition instead of mixing keys.
+  // Each KEK version gets a check value of its own when it is first seen as the current one (at
+  // a start, or by the first write after a rotation swapped it in): a wrapped key under that KEK
+  // sealed to a fixed label. A start whose key file holds a KEK that does not open its version's
+  // check value fails with FailedPrecondition, before any record is written under it that the
+  // right key file could then not read; a write with a swapped-in keyring whose KEKs do not
+  // match fails the same way.
   // The key check value of a key file's derivation root (32 bytes): what the database stores to
   // recognise its key file, and what a key ceremony writes down. Reveals nothing of the keys.
   static absl::StatusOr<std::string> KeyCheckValue(const crypto::SecretBytes& derivation_root);
@@ -355,6 +382,12 @@ class RecordStore {
   // thrown away.
   absl::Status ReadStandIns(const CandidateTokens& candidate, size_t count) const;
 
+  // Before a data key is put under `keyring`'s current KEK: compares the KEKs of a keyring not
+  // seen before with their check values (FailedPrecondition when one differs) and stages the
+  // current version's when it has none yet.
+  absl::Status StageKekCheck(const std::shared_ptr<const crypto::Keyring>& keyring,
+                             PendingWrite* w) const;
+
   // Seals `dates` into `head` and stages it (and remembers it in w's staged heads).
   absl::Status StageHead(StoredHead* head, const RecordDates& dates, PendingWrite* w) const;
 
@@ -370,6 +403,9 @@ class RecordStore {
   const std::unique_ptr<crypto::AesGcm> dates_aead_;
   std::string stand_in_dates_;  // set once by Create
   mutable std::atomic<uint64_t> vetting_heads_read_{0};
+  // The last keyring whose KEKs all matched their check values, the current one's recorded.
+  mutable absl::Mutex kek_mu_;
+  mutable std::shared_ptr<const crypto::Keyring> checked_keyring_ ABSL_GUARDED_BY(kek_mu_);
 
   // Striped locks. Every head is written under the stripe of its person (personal-number token):
   // a change to one record can change the dates in force of the person's others. Person stripes

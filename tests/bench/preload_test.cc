@@ -11,6 +11,7 @@
 #include "server/record_validation.h"
 #include "server/reference_data.h"
 #include "storage/audit_log.h"
+#include "storage/audit_log_id.h"
 #include "storage/database.h"
 #include "storage/keyring_holder.h"
 #include "storage/name_normalizer.h"
@@ -123,6 +124,8 @@ TEST(PreloadStoreTest, ManyBatchesAreWrittenAndReadable) {
   auto log = storage::AuditLog::Open(db->get(), SystemClock::Get(), *state_key);
   ASSERT_TRUE(log.ok()) << log.status();
   EXPECT_EQ((*log)->CurrentHead().size, 300u);
+  // Named as registryd names a new database, or registryd would refuse to serve it.
+  EXPECT_TRUE(storage::ReadAuditLogId(**db, *state_key).ok());
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // was rebuilt to match, and a forked history. Each case starts from a fresh server with about 40
 // events and a state file from one successful full verification.
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -437,6 +438,55 @@ TEST_F(AuditTamperTest, ForkedLongerLogIsCaught) {
   // A fresh full verification accepts it (the server signs what it has): only memory helps.
   absl::StatusOr<AuditVerification> fresh = Verify(std::nullopt);
   EXPECT_TRUE(fresh.ok()) << fresh.status();
+}
+
+// Someone who can write the data folder but has no key file puts back an older copy of it: the
+// saved head catches the truncation. Deleting or replacing the log id as well would make the
+// verifier take the rolled-back log for another log (a one-time warning, not a failure); the id
+// is authenticated with the key file (storage/audit_log_id.h), so the server refuses to start.
+TEST_F(AuditTamperTest, ARolledBackLogCannotBeRenamedWithoutTheKeyFile) {
+  const std::string data_dir = server_->config().data_dir();
+  const std::string older = state_dir_ + "/older-data";
+  server_->Stop();
+  std::filesystem::copy(data_dir, older, std::filesystem::copy_options::recursive);
+  ASSERT_TRUE(server_->Restart().ok());
+  // Each verification is audited: after two more, the log the auditor saw outgrows the copy.
+  for (int i = 0; i < 2; ++i) {
+    absl::StatusOr<AuditVerification> again = VerifyFromState();
+    ASSERT_TRUE(again.ok()) << again.status();
+    ASSERT_TRUE(client::SaveAuditState(state_path_, again->state).ok());
+  }
+  const std::string log_id = server_->server()->audit_log_id();
+  server_->Stop();
+  // Puts the older copy back, then applies `edit` to the stored id.
+  auto roll_back = [&](const std::function<void(Database*)>& edit) {
+    server_->Stop();
+    std::filesystem::remove_all(data_dir);
+    std::filesystem::copy(older, data_dir, std::filesystem::copy_options::recursive);
+    std::unique_ptr<Database> db = testing::OpenStoppedDatabase(*server_);
+    ASSERT_NE(db, nullptr);
+    edit(db.get());
+  };
+
+  roll_back([](Database* db) { testing::DeleteStored(db, Cf::kMeta, "audit/log-id"); });
+  absl::Status started = server_->Restart();
+  EXPECT_EQ(started.code(), absl::StatusCode::kDataLoss) << started;
+  EXPECT_THAT(std::string(started.message()), ::testing::HasSubstr("audit log id is missing"));
+
+  std::string other_id = log_id;
+  other_id[0] = other_id[0] == 'a' ? 'b' : 'a';
+  for (const std::string& replaced : {other_id, other_id + std::string(32, '\0')}) {
+    roll_back([&](Database* db) { Put(db, Cf::kMeta, "audit/log-id", replaced); });
+    started = server_->Restart();
+    EXPECT_EQ(started.code(), absl::StatusCode::kDataLoss) << started;
+    EXPECT_THAT(std::string(started.message()), ::testing::HasSubstr("fails authentication"));
+  }
+
+  // The copy as it was starts, under its own name, and the saved head calls it truncated.
+  roll_back([](Database*) {});
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(server_->server()->audit_log_id(), log_id);
+  ExpectDataLossMentioning(VerifyFromState(), "truncated");
 }
 
 // The same against a log whose oldest events audit retention deleted: the server's clock

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <functional>
 #include <memory>
@@ -208,19 +209,76 @@ TEST_F(DataCheckTest, ADeletedIndexRowIsCaught) {
 
 // An insider who saved a record's rows before its erasure and writes them back afterwards: each
 // row authenticates (they are the registry's own), but the expunged conviction's row says the
-// record must stay gone.
+// record must stay gone, and so does the erasure ledger. The offline check sees it as written
+// back; the next start erases it again (the ledger, not the database's marker, decides), after
+// which the data is consistent.
 TEST_F(DataCheckTest, AnExpungedRecordWrittenBackIsCaught) {
   const std::string id = Create(ExampleRecord());
   const StoredRows saved = SaveRecordRows();
   ASSERT_TRUE(Expunge(id).ok());
   ASSERT_EQ(Verify().problem_count(), 0u);
-  Edit([&](storage::Database* db) { PutRows(db, saved); });
+  ASSERT_NO_FATAL_FAILURE(
+      testing::EditStoppedData(*server_, [&](storage::Database* db) { PutRows(db, saved); }));
+
+  std::string out;
+  EXPECT_EQ(RunOffline(&out), 1) << out;  // restarts the server afterwards
+  EXPECT_THAT(out, HasSubstr(absl::StrCat("erased-conviction row for ", id,
+                                          ": the record is present")));
+  EXPECT_THAT(out, HasSubstr(absl::StrCat("erasure ledger entry 0 (record ", id,
+                                          "): erased, but the record is stored again")));
+  const v1::VerifyDataResponse r = Verify();
+  EXPECT_EQ(r.problem_count(), 0u) << (r.problems().empty() ? "" : r.problems(0));
+}
+
+// Someone with the data folder puts older audit, merkle and meta families back (an older log,
+// whose signed heads are all authentic) and keeps the records: the records are now ahead of the
+// log, changes no event describes. The check reads the records before the log, so no stored
+// version can legitimately be above the last one the log saw written.
+TEST_F(DataCheckTest, ARecordAheadOfTheAuditLogIsCaught) {
+  const std::string id = Create(ExampleRecord());
+  Amend(id);  // version 2
+  StoredRows log_rows;
+  Edit([&](storage::Database* db) {
+    log_rows = CopyRows(db, {storage::Cf::kAudit, storage::Cf::kMerkle, storage::Cf::kMeta});
+  });
+  auto records = v1::RecordService::NewStub(server_->Channel("clerk"));
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(CallDeadline());
+    v1::DisputeRecordRequest req;
+    req.set_record_id(id);
+    req.set_reason("identity contested by the data subject");
+    v1::RecordStatusResponse resp;
+    ASSERT_TRUE(records->DisputeRecord(&ctx, req, &resp).ok());
+    ASSERT_EQ(resp.version(), 3u);
+  }
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(CallDeadline());
+    v1::ResolveDisputeRequest req;
+    req.set_record_id(id);
+    req.set_reason("identity confirmed");
+    v1::RecordStatusResponse resp;
+    ASSERT_TRUE(records->ResolveDispute(&ctx, req, &resp).ok());
+    ASSERT_EQ(resp.version(), 4u);
+  }
+  ASSERT_EQ(Verify().problem_count(), 0u);
+  Edit([&](storage::Database* db) {
+    for (const storage::Cf cf : {storage::Cf::kAudit, storage::Cf::kMerkle, storage::Cf::kMeta}) {
+      for (const auto& [family, row] : CopyRows(db, {cf})) Delete(db, family, row.first);
+    }
+    PutRows(db, log_rows);
+  });
 
   const v1::VerifyDataResponse r = Verify();
-  EXPECT_THAT(r.problems(),
-              Contains(absl::StrCat("erased-conviction row for ", id, ": the record is present")));
+  const std::string problem =
+      absl::StrCat("record ", id, ": version 4 is stored, but the audit log saw only version 2 ",
+                   "written: the log is behind the record");
+  EXPECT_EQ(r.problem_count(), 1u) << (r.problems().empty() ? "" : r.problems(0));
+  EXPECT_THAT(r.problems(), Contains(problem));
   std::string out;
   EXPECT_EQ(RunOffline(&out), 1) << out;
+  EXPECT_THAT(out, HasSubstr(problem));
 }
 
 // An insider who saved a record's rows and writes them back after an amendment: every row
@@ -352,6 +410,79 @@ TEST_F(DataCheckTest, AMissingVersionIsCaught) {
   const v1::VerifyDataResponse r = Verify();
   EXPECT_EQ(r.problem_count(), 1u);
   EXPECT_THAT(r.problems(), Contains(absl::StrCat("record ", id, ": version 1 missing")));
+}
+
+// A damaged block that no call reads: start-up opens only the files' meta blocks, and reads
+// touch the blocks they need, so only the data check (online and offline) reads them all.
+TEST_F(DataCheckTest, ADamagedBlockNoCallReadsIsReported) {
+  Create(FictionalRecord(1));
+  // Rows no call reads, sorting before every key of the family, so that they fill the first
+  // data blocks of their own table file.
+  Edit([](storage::Database* db) {
+    storage::Batch batch;
+    for (int i = 0; i < 2000; ++i) {
+      batch.Put(storage::Cf::kMeta, absl::StrCat("!!unread/", 100000 + i), std::string(200, 'q'));
+    }
+    ASSERT_TRUE(db->Write(batch).ok());
+    ASSERT_TRUE(db->Flush().ok());
+  });
+  EXPECT_EQ(Verify().problem_count(), 0u);
+
+  server_->Stop();
+  std::string largest;
+  uintmax_t largest_size = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(server_->dir() + "/data")) {
+    if (entry.path().extension() != ".sst" || entry.file_size() <= largest_size) continue;
+    largest = entry.path().string();
+    largest_size = entry.file_size();
+  }
+  ASSERT_GT(largest_size, 300000u);
+  {
+    std::fstream file(largest, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekg(1000);
+    char byte = 0;
+    file.read(&byte, 1);
+    byte ^= 0x20;
+    file.seekp(1000);
+    file.write(&byte, 1);
+  }
+  std::string out;
+  EXPECT_EQ(RunOffline(&out), 1) << out;  // restarts the server afterwards
+  EXPECT_THAT(out, HasSubstr("a table file is damaged"));
+  const v1::VerifyDataResponse r = Verify();
+  EXPECT_EQ(r.problem_count(), 1u);
+  EXPECT_THAT(r.problems(), ElementsAre(HasSubstr("a table file is damaged")));
+}
+
+// The stored tree nodes are what proofs and the frontier are read from: a damaged one made every
+// later consistency proof fail at the auditor as a "fork", while the data check, which hashes the
+// events itself, called the registry consistent. It now checks every stored node.
+TEST_F(DataCheckTest, ADamagedStoredTreeNodeIsNamed) {
+  for (int i = 1; i <= 4; ++i) Create(FictionalRecord(i));
+  EXPECT_EQ(Verify().problem_count(), 0u);
+  const auto node_key = [](int level, uint64_t index) {
+    std::string key(1, static_cast<char>(level));
+    for (int shift = 56; shift >= 0; shift -= 8) key.push_back(static_cast<char>(index >> shift));
+    return key;
+  };
+  Edit([&](storage::Database* db) {
+    for (const auto& [level, index] : {std::pair<int, uint64_t>{0, 2}, {1, 0}}) {
+      absl::StatusOr<std::optional<std::string>> node =
+          db->Get(storage::Cf::kMerkle, node_key(level, index));
+      ASSERT_TRUE(node.ok() && node->has_value()) << level << "/" << index;
+      std::string damaged = **node;
+      damaged[5] ^= 0x01;
+      storage::Batch batch;
+      batch.Put(storage::Cf::kMerkle, node_key(level, index), damaged);
+      ASSERT_TRUE(db->Write(batch).ok());
+    }
+  });
+  const v1::VerifyDataResponse r = Verify();
+  EXPECT_THAT(r.problems(), Contains("audit tree: the leaf of event 2 is not the event's hash"));
+  EXPECT_THAT(r.problems(),
+              Contains("audit tree: node 1 of level 1 is not the hash of its children"));
+  EXPECT_THAT(r.problems(),
+              Contains("audit tree: node 0 of level 2 is not the hash of its children"));
 }
 
 TEST_F(DataCheckTest, AnUnappliedErasureIsCaught) {

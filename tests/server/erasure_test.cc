@@ -3,10 +3,13 @@
 //    not in the restored files, and the checks it decided keep who and when but not the result;
 //  - an erasure whose commit failed after its ledger entry is finished at the next start;
 //  - a missing, truncated or foreign erasure ledger stops start-up instead of serving;
+//  - a backup put back by hand with a copy of the live "applied" marker still has its erased
+//    records erased at start-up, and the data check reports them until then;
 //  - backups are pruned by count and by age.
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -23,6 +26,7 @@
 #include "registry/v1/vetting.grpc.pb.h"
 #include "server/key_file.h"
 #include "server/registry_server.h"
+#include "storage/backups.h"
 #include "storage/database.h"
 #include "tests/testing/clients.h"
 #include "tests/testing/data_files.h"
@@ -141,6 +145,29 @@ class ErasureTest : public ::testing::Test {
     return applied;
   }
 
+  // What someone who can write the data folder, but holds neither the key file nor the ledger,
+  // can do: stop the server, keep the live database's erasure marker, put backup `id` back with
+  // RocksDB's own restore, and write the kept marker into it. The restored files then claim
+  // every erasure in the ledger, including those made after the backup. The server stays
+  // stopped.
+  void PutBackWithTheLiveMarker(uint32_t id) {
+    constexpr char kMarker[] = "erasure/applied";  // storage/erasure_ledger.cc
+    std::string marker;
+    ASSERT_NO_FATAL_FAILURE(testing::EditStoppedData(*server_, [&](storage::Database* db) {
+      absl::StatusOr<std::optional<std::string>> raw = db->Get(storage::Cf::kMeta, kMarker);
+      ASSERT_TRUE(raw.ok() && raw->has_value());
+      marker = **raw;
+    }));
+    const absl::Status restored = storage::Backups::Restore(server_->config().backup_dir(),
+                                                            server_->config().data_dir(), id);
+    ASSERT_TRUE(restored.ok()) << restored;
+    ASSERT_NO_FATAL_FAILURE(testing::EditStoppedData(*server_, [&](storage::Database* db) {
+      storage::Batch batch;
+      batch.Put(storage::Cf::kMeta, kMarker, marker);
+      ASSERT_TRUE(db->Write(batch).ok());
+    }));
+  }
+
   // For tests that move time; declared before server_ so that it outlives the server, which
   // reads it until it has shut down.
   FakeClock clock_{absl::Now()};
@@ -203,6 +230,69 @@ TEST_F(ErasureTest, BackupThenExpungeThenRestoreLeavesTheRecordErasedForCourtsAn
 // An expunged record never comes back: not by entering its conviction again, not by re-running
 // the import that brought it, not by amending another record into it. Each is refused with the
 // reason, and writes nothing but its audit event.
+// The database's marker is in the folder it vouches for: a backup from before an erasure put back
+// with a copy of the live marker claims the erasure, but the record is there. Start-up looks
+// every ledger entry's record up and erases it again, on the record, before serving.
+TEST_F(ErasureTest, ABackupPutBackWithTheLiveMarkerIsErasedAgainAtStartUp) {
+  Start();
+  const v1::CreateRecordRequest erased_req = DistinctiveRecord();
+  const v1::Person& person = erased_req.person();
+  const std::string erased = Create(erased_req);
+  const std::string kept = Create(FictionalRecord(1));
+  const v1::BackupInfo backup = Backup();
+  ASSERT_TRUE(Expunge(erased).ok());
+  ASSERT_NO_FATAL_FAILURE(PutBackWithTheLiveMarker(backup.backup_id()));
+
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(CourtGet(erased), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(CourtSearch(person.personal_number()), 0);
+  EXPECT_EQ(Vet(person), v1::VETTING_RESULT_CLEAR);
+  EXPECT_EQ(CourtGet(kept), grpc::StatusCode::OK);
+  // The erasure made again is on the record, as a system change naming the ledger entry.
+  int ledger_events = 0;
+  for (const v1::AuditEvent& e : Events()) {
+    if (e.actor() != "system:erasure-ledger") continue;
+    ++ledger_events;
+    EXPECT_EQ(e.action(), kExpungeRecordMethod);
+    EXPECT_THAT(e.record_ids(), ElementsAre(erased));
+    EXPECT_EQ(e.reference(), "erasure ledger entry 0: erased before, stored again");
+  }
+  EXPECT_EQ(ledger_events, 1);
+  // Nothing is left for the data check, and a plain restart erases nothing more.
+  v1::VerifyDataResponse verified;
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(CallDeadline());
+    ASSERT_TRUE(v1::AdminService::NewStub(server_->Channel("admin"))
+                    ->VerifyData(&ctx, v1::VerifyDataRequest(), &verified)
+                    .ok());
+  }
+  EXPECT_EQ(verified.problem_count(), 0u)
+      << (verified.problems().empty() ? "" : verified.problems(0));
+  const uint64_t size = server_->server()->audit_log()->CurrentHead().size;
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(server_->server()->audit_log()->CurrentHead().size, size);
+}
+
+// The same put-back seen by the data check (`registryd --verify_data`, which changes nothing):
+// the marker claims the erasure, the audit log restored with it never saw it, and no
+// erased-conviction row was written yet; the ledger entry is what names it.
+TEST_F(ErasureTest, TheDataCheckReportsALedgerEntryWhoseRecordIsStored) {
+  Start();
+  const std::string erased = Create(DistinctiveRecord());
+  Create(FictionalRecord(1));
+  const v1::BackupInfo backup = Backup();
+  ASSERT_TRUE(Expunge(erased).ok());
+  ASSERT_NO_FATAL_FAILURE(PutBackWithTheLiveMarker(backup.backup_id()));
+
+  absl::StatusOr<storage::DataCheckReport> report = server::VerifyDataOffline(server_->config());
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->problem_count, 1u);
+  EXPECT_THAT(report->problems,
+              ElementsAre(absl::StrCat("erasure ledger entry 0 (record ", erased,
+                                       "): erased, but the record is stored again")));
+}
+
 TEST_F(ErasureTest, AnExpungedConvictionIsNotEnteredAgain) {
   Start();
   const v1::CreateRecordRequest req = DistinctiveRecord();
@@ -271,6 +361,52 @@ TEST_F(ErasureTest, AnExpungedConvictionIsNotEnteredAgain) {
   EXPECT_EQ(Vet(req.person()), v1::VETTING_RESULT_CLEAR);
   // Two creates, two imports (one created a record), the amendment, the search, the check.
   EXPECT_EQ(server_->server()->audit_log()->CurrentHead().size, events + 7);
+}
+
+// The expunged conviction stays refused in every spelling of its case number a clerk or an old
+// import file may give it: the uniqueness token is keyed on the canonical case number
+// (storage::CanonicalCaseNumber), so none of these is entered as a new record, by a create or an
+// import, each refused as the exact re-entry is.
+TEST_F(ErasureTest, AnExpungedConvictionIsNotEnteredAgainUnderAnotherSpellingOfItsCaseNumber) {
+  Start();
+  v1::CreateRecordRequest req = DistinctiveRecord();
+  req.mutable_conviction()->set_court_id("basic-prizren");
+  req.mutable_conviction()->set_case_number("P 5/2020");
+  ASSERT_TRUE(Expunge(Create(req)).ok());
+  const uint64_t events = server_->server()->audit_log()->CurrentHead().size;
+
+  const std::vector<std::string> spellings = {
+      "P 5/2020", "P5/2020", "P-5/2020", "P 05/2020", "P 5/2020.", "P 5 / 2020", "P.5/2020",
+      "\xd0\xa0 5/2020"};  // with a Cyrillic capital Er (U+0420)
+  v1::ImportRecordsRequest import;
+  for (const std::string& spelling : spellings) {
+    v1::CreateRecordRequest again = req;
+    again.mutable_conviction()->set_case_number(spelling);
+    const grpc::Status s = testing::CreateRecordAs(*server_, "clerk", again, nullptr);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+        << spelling << ": " << s.error_message();
+    EXPECT_THAT(s.error_message(), HasSubstr("expunged")) << spelling;
+    v1::ImportRow* row = import.add_rows();
+    row->set_line(import.rows_size());
+    *row->mutable_record() = again;
+  }
+  auto records = v1::RecordService::NewStub(server_->Channel("clerk"));
+  v1::ImportRecordsResponse imported;
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(CallDeadline());
+    const grpc::Status s = records->ImportRecords(&ctx, import, &imported);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  ASSERT_EQ(imported.results_size(), static_cast<int>(spellings.size()));
+  for (int i = 0; i < imported.results_size(); ++i) {
+    EXPECT_EQ(imported.results(i).outcome(), v1::ImportRowResult::OUTCOME_INVALID) << spellings[i];
+    EXPECT_THAT(imported.results(i).error(), HasSubstr("expunged")) << spellings[i];
+  }
+  EXPECT_EQ(CourtSearch(req.person().personal_number()), 0);
+  // The creates, the import and the search.
+  EXPECT_EQ(server_->server()->audit_log()->CurrentHead().size,
+            events + spellings.size() + 2);
 }
 
 // An insider who saved the person's check rows before the erasure writes them back: they are the

@@ -247,6 +247,33 @@ TEST_F(KeyFileStartUpTest, ForeignKeyFileIsRefusedAtStartAndAMissingKekIsDataLos
   EXPECT_EQ(ByPersonalNumber("1234567890"), std::vector<std::string>{id});
 }
 
+// Each KEK has a check value of its own in the database: a key file whose KEK bytes differ (one
+// bit of the current KEK) is refused at start-up, before a record could be acknowledged under a
+// KEK the right key file cannot open.
+TEST_F(KeyFileStartUpTest, AKeyFileWhoseKekChangedIsRefusedAtStart) {
+  const std::string id = CreateOrFail(testing::ExampleRecord());
+  server_->Stop();
+  const std::string path = server_->config().key_file();
+  auto original = server::ReadKeyFile(path);
+  ASSERT_TRUE(original.ok()) << original.status();
+  registry::v1::KeyFile changed = *original;
+  ASSERT_EQ(changed.keks_size(), 1);
+  (*changed.mutable_keks(0)->mutable_key())[5] ^= 0x01;
+  ASSERT_TRUE(server::WriteKeyFile(path, changed, /*overwrite=*/true).ok());
+
+  absl::Status started = server_->Restart();
+  EXPECT_EQ(started.code(), absl::StatusCode::kFailedPrecondition) << started;
+  EXPECT_TRUE(absl::StrContains(started.message(), "key-encryption key version 1")) << started;
+
+  server_->Stop();
+  ASSERT_TRUE(server::WriteKeyFile(path, *original, true).ok());
+  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
+  v1::Record record;
+  ASSERT_TRUE(Get(id, &record).ok());
+  EXPECT_EQ(record.person().surname(), "Kërqeli");
+  EXPECT_TRUE(Create(testing::FictionalRecord(1), nullptr).ok());
+}
+
 TEST_F(KeyFileStartUpTest, KeyFileReadableByOthersIsRefusedAtStart) {
   server_->Stop();
   const std::string path = server_->config().key_file();

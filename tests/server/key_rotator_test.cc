@@ -253,6 +253,44 @@ TEST_F(KeyRotationTest, DamagedDataKeyFailsRotationButNotStartUp) {
   ExpectAllReadable(ids, surnames);
 }
 
+// A KEK that a rotation adds gets its check value in the database as the rotation puts data keys
+// under it, and the next start holds the key file to it: the new KEK with a bit changed is
+// refused, as the first one would be.
+TEST_F(KeyRotationTest, ARotatedInKekGetsACheckValueThatTheNextStartHoldsItTo) {
+  std::vector<std::string> ids;
+  std::map<std::string, std::string> surnames;
+  CreateFictional(3, &ids, &surnames);
+  v1::RotateKeysResponse rotated;
+  grpc::Status s = RotateKeys(&rotated);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(rotated.current_kek_version(), 2u);
+  {
+    auto check = server_->server()->database()->Get(storage::Cf::kMeta, "keys/kek-check/2");
+    ASSERT_TRUE(check.ok()) << check.status();
+    EXPECT_TRUE(check->has_value()) << "recorded by the rotation, before any restart";
+  }
+  server_->Stop();
+  const std::string path = server_->config().key_file();
+  auto original = server::ReadKeyFile(path);
+  ASSERT_TRUE(original.ok()) << original.status();
+  for (int kek = 0; kek < original->keks_size(); ++kek) {
+    v1::KeyFile changed = *original;
+    (*changed.mutable_keks(kek)->mutable_key())[17] ^= 0x40;
+    ASSERT_TRUE(server::WriteKeyFile(path, changed, /*overwrite=*/true).ok());
+    const absl::Status started = server_->Restart();
+    EXPECT_EQ(started.code(), absl::StatusCode::kFailedPrecondition)
+        << "KEK version " << changed.keks(kek).version() << ": " << started;
+    EXPECT_TRUE(absl::StrContains(started.message(),
+                                  absl::StrCat("key-encryption key version ",
+                                               changed.keks(kek).version())))
+        << started;
+    server_->Stop();
+  }
+  ASSERT_TRUE(server::WriteKeyFile(path, *original, true).ok());
+  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
+  ExpectAllReadable(ids, surnames);
+}
+
 TEST_F(KeyRotationTest, RetireKekRefusesWhileADataKeyUsesItAndSucceedsAfterRotation) {
   std::vector<std::string> ids;
   std::map<std::string, std::string> surnames;

@@ -300,6 +300,33 @@ TEST_F(RecordServiceTest, SecondCreateOfTheSameConvictionIsAlreadyExists) {
             std::vector<std::string>{first});
 }
 
+// The same conviction in another spelling of its case number is the same conviction: a second
+// record of it is refused as the exact one is, and the first keeps its case number as entered.
+TEST_F(RecordServiceTest, TheSameConvictionUnderAnotherSpellingOfItsCaseNumberIsAlreadyExists) {
+  v1::CreateRecordRequest example = testing::ExampleRecord();
+  example.mutable_conviction()->set_court_id("basic-prizren");
+  example.mutable_conviction()->set_case_number("P 5/2020");
+  const std::string first = CreateOrFail(example);
+  for (const std::string spelling : {"P5/2020", "P-5/2020", "P 05/2020", "P 5/2020.",
+                                     "P 5 / 2020", "P.5/2020", "\xd0\xa0 5/2020"}) {
+    v1::CreateRecordRequest again = example;
+    again.mutable_conviction()->set_case_number(spelling);
+    std::string id;
+    const grpc::Status s = Create(again, &id);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS)
+        << spelling << ": " << s.error_message();
+    EXPECT_EQ(s.error_message(),
+              "a record with this court, case number and personal number exists: " + first);
+  }
+  // Another number is another conviction.
+  v1::CreateRecordRequest other = example;
+  other.mutable_conviction()->set_case_number("P 50/2020");
+  CreateOrFail(other);
+  v1::Record record;
+  ASSERT_TRUE(Get(first, &record).ok());
+  EXPECT_EQ(record.conviction().case_number(), "P 5/2020");
+}
+
 TEST_F(RecordServiceTest, AnAmendmentThatChangesNothingIsRefusedAndMakesNoVersion) {
   const v1::CreateRecordRequest example = testing::ExampleRecord();
   const std::string id = CreateOrFail(example);

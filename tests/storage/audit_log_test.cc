@@ -25,7 +25,9 @@
 #include "registry/v1/audit.pb.h"
 #include "rocksdb/perf_context.h"
 #include "rocksdb/perf_level.h"
+#include "storage/audit_log_id.h"
 #include "storage/database.h"
+#include "storage/ids.h"
 #include "tests/testing/data_files.h"
 #include "tests/testing/switchable_fault.h"
 #include "tests/testing/test_pki.h"
@@ -1236,6 +1238,187 @@ TEST_F(AuditPruneTest, ReadersDuringPruningNeverSeeAGap) {
   for (std::thread& th : readers) th.join();
   EXPECT_EQ(log_->CurrentPruned().size, 180u);
   EXPECT_GT(scans.load(), 0);
+}
+
+
+// The log id (storage/audit_log_id.h): only the key file's holder names the log. Whoever can only
+// write the data folder (e.g. put back an older copy of it) must not be able to give the log a
+// new name, or an auditor's client would report a rolled-back log as another log (a warning)
+// instead of a truncated one (a failure).
+class AuditLogIdTest : public AuditLogTest {
+ protected:
+  // Opens DataDir() with no log on it.
+  void OpenDatabaseOnly() {
+    log_.reset();
+    db_.reset();
+    absl::StatusOr<std::unique_ptr<Database>> db = OpenDatabase(DataDir());
+    ASSERT_TRUE(db.ok()) << db.status();
+    db_ = *std::move(db);
+  }
+
+  // A database as registryd leaves it: named, then some events written.
+  std::string NamedLogWithEvents() {
+    OpenDatabaseOnly();
+    absl::StatusOr<std::string> id = EnsureAuditLogId(db_.get(), TestLogKey());
+    EXPECT_TRUE(id.ok()) << id.status();
+    OpenLog();
+    AppendEvents(0, 5);
+    CloseLog();
+    return id.value_or("");
+  }
+
+  void PutRaw(Cf cf, absl::string_view key, absl::string_view value) {
+    Batch batch;
+    batch.Put(cf, key, value);
+    ASSERT_TRUE(db_->Write(batch).ok());
+  }
+
+  void DeleteRaw(Cf cf, absl::string_view key) {
+    Batch batch;
+    batch.Delete(cf, key);
+    ASSERT_TRUE(db_->Write(batch).ok());
+  }
+
+  // What EnsureAuditLogId says now, and that a refusal left the stored value as it was (no new
+  // name slipped in).
+  absl::Status EnsureStatusKeepingStoredValue() {
+    const std::optional<std::string> before = RawGet(Cf::kMeta, kLogIdKey);
+    absl::StatusOr<std::string> id = EnsureAuditLogId(db_.get(), TestLogKey());
+    if (!id.ok()) {
+      EXPECT_EQ(RawGet(Cf::kMeta, kLogIdKey), before);
+    }
+    return id.status();
+  }
+
+  static std::string OtherId(absl::string_view id) {
+    std::string other(id);
+    other[0] = other[0] == 'a' ? 'b' : 'a';
+    return other;
+  }
+
+  static constexpr char kLogIdKey[] = "audit/log-id";
+};
+
+TEST_F(AuditLogIdTest, AFreshDatabaseGetsAnAuthenticatedIdThatIsStableAcrossReopens) {
+  OpenDatabaseOnly();
+  ASSERT_TRUE(NameNewAuditLog(db_.get(), TestLogKey()).ok());
+  absl::StatusOr<std::string> id = ReadAuditLogId(*db_, TestLogKey());
+  ASSERT_TRUE(id.ok()) << id.status();
+  EXPECT_TRUE(IsRegistryId(*id)) << *id;
+  // Stored with its MAC, not as the bare id.
+  absl::StatusOr<std::string> sealed = SealAuditLogId(TestLogKey(), *id);
+  ASSERT_TRUE(sealed.ok()) << sealed.status();
+  EXPECT_EQ(RawGet(Cf::kMeta, kLogIdKey), *sealed);
+  EXPECT_NE(*sealed, *id);
+
+  // What RecordStore::Create writes next, then events.
+  PutRaw(Cf::kMeta, "keys/check", std::string(32, 'k'));
+  PutRaw(Cf::kMeta, "schema/version", "6");
+  OpenLog();
+  AppendEvents(0, 3);
+  CloseLog();
+  OpenDatabaseOnly();
+  ASSERT_TRUE(NameNewAuditLog(db_.get(), TestLogKey()).ok());
+  absl::StatusOr<std::string> again = ReadAuditLogId(*db_, TestLogKey());
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(*again, *id);
+  EXPECT_EQ(RawGet(Cf::kMeta, kLogIdKey), *sealed);
+  // Another new database gets another name; so does one whose first start a crash cut off
+  // (Database::Open left only its count of cut-off writes).
+  std::unique_ptr<Database> other_db = *OpenDatabase(DataDir("other"));
+  absl::StatusOr<std::string> other = EnsureAuditLogId(other_db.get(), TestLogKey());
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_NE(*other, *id);
+  std::unique_ptr<Database> cut_db = *OpenDatabase(DataDir("cut-off"));
+  Batch count;
+  count.Put(Cf::kMeta, "storage/cut-off-writes", "1");
+  ASSERT_TRUE(cut_db->Write(count).ok());
+  ASSERT_EQ(*cut_db->CutOffWrites(), 1u);
+  absl::StatusOr<std::string> after_crash = EnsureAuditLogId(cut_db.get(), TestLogKey());
+  ASSERT_TRUE(after_crash.ok()) << after_crash.status();
+  EXPECT_NE(*after_crash, *id);
+}
+
+TEST_F(AuditLogIdTest, ADeletedIdOnADatabaseWithEventsIsRefusedNotRedrawn) {
+  NamedLogWithEvents();
+  OpenDatabaseOnly();
+  DeleteRaw(Cf::kMeta, kLogIdKey);
+  const absl::Status refused = EnsureStatusKeepingStoredValue();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kDataLoss) << refused;
+  EXPECT_THAT(std::string(refused.message()), ::testing::HasSubstr("audit log id is missing"));
+  // Refused for good: a second start does not name it either.
+  EXPECT_EQ(EnsureStatusKeepingStoredValue().code(), absl::StatusCode::kDataLoss);
+}
+
+// Not only events: a record, a tree node, audit state or the key check value without a log id
+// is no new database.
+TEST_F(AuditLogIdTest, ADeletedIdOnADatabaseWithAnyOtherDataIsRefused) {
+  const std::vector<std::pair<Cf, std::string>> rows = {
+      {Cf::kRecords, std::string(32, 'r')},
+      {Cf::kMerkle, std::string(1, '\0') + EncodeU64(0)},
+      {Cf::kMeta, "audit/frontier"},
+      {Cf::kMeta, "keys/check"},
+  };
+  for (const auto& [cf, key] : rows) {
+    SCOPED_TRACE(absl::StrCat(CfName(cf), " ", key.size()));
+    db_.reset();
+    std::error_code ignored;
+    std::filesystem::remove_all(DataDir(), ignored);
+    OpenDatabaseOnly();
+    PutRaw(cf, key, "x");
+    const absl::Status refused = EnsureStatusKeepingStoredValue();
+    EXPECT_EQ(refused.code(), absl::StatusCode::kDataLoss) << refused;
+    EXPECT_EQ(ReadAuditLogId(*db_, TestLogKey()).status().code(), absl::StatusCode::kDataLoss);
+  }
+}
+
+TEST_F(AuditLogIdTest, AnAlteredIdIsRefused) {
+  const std::string id = NamedLogWithEvents();
+  OpenDatabaseOnly();
+  const std::string stored = *RawGet(Cf::kMeta, kLogIdKey);
+  ASSERT_EQ(stored.size(), kIdSize + 32);
+  std::string id_byte_flipped = stored;
+  id_byte_flipped[7] = id_byte_flipped[7] == 'a' ? 'b' : 'a';  // still 32 lowercase hex
+  std::string mac_byte_flipped = stored;
+  mac_byte_flipped[kIdSize + 5] ^= 0x01;
+  const std::vector<std::pair<std::string, std::string>> altered = {
+      {"another well-formed id", OtherId(id)},
+      {"the id alone", id},
+      {"another id with the MAC of this one", OtherId(id) + stored.substr(kIdSize)},
+      {"a byte of the id flipped", id_byte_flipped},
+      {"a byte of the MAC flipped", mac_byte_flipped},
+      {"the MAC cut short", stored.substr(0, stored.size() - 1)},
+      {"empty", ""},
+  };
+  for (const auto& [what, value] : altered) {
+    SCOPED_TRACE(what);
+    PutRaw(Cf::kMeta, kLogIdKey, value);
+    const absl::Status refused = EnsureStatusKeepingStoredValue();
+    EXPECT_EQ(refused.code(), absl::StatusCode::kDataLoss) << refused;
+    EXPECT_THAT(std::string(refused.message()), ::testing::HasSubstr("fails authentication"));
+  }
+  // Put back as it was, it is accepted again.
+  PutRaw(Cf::kMeta, kLogIdKey, stored);
+  absl::StatusOr<std::string> back = EnsureAuditLogId(db_.get(), TestLogKey());
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(*back, id);
+}
+
+TEST_F(AuditLogIdTest, AnIdFromAnotherKeyFileIsRefused) {
+  const crypto::SecretBytes other_key(std::string(32, 'k'));
+  const std::string id = NamedLogWithEvents();
+  OpenDatabaseOnly();
+  // This database's id, read with another installation's key.
+  absl::StatusOr<std::string> foreign_reader = EnsureAuditLogId(db_.get(), other_key);
+  EXPECT_EQ(foreign_reader.status().code(), absl::StatusCode::kDataLoss)
+      << foreign_reader.status();
+  // Another installation's authenticated id (any name, this one's included), copied in.
+  for (const std::string& name : {OtherId(id), id}) {
+    absl::StatusOr<std::string> foreign = SealAuditLogId(other_key, name);
+    ASSERT_TRUE(foreign.ok()) << foreign.status();
+    PutRaw(Cf::kMeta, kLogIdKey, *foreign);
+    EXPECT_EQ(EnsureStatusKeepingStoredValue().code(), absl::StatusCode::kDataLoss);
+  }
 }
 
 }  // namespace

@@ -88,6 +88,25 @@ TEST_F(ErasureLedgerTest, EntriesSurviveReopenAndOnlyUncommittedOnesAreUnapplied
   EXPECT_TRUE(*(*ledger)->AllApplied());
 }
 
+// ReadProgress gives every entry, applied or not, with the marker's count: what start-up and the
+// data check walk, since the marker alone is the data directory's word.
+TEST_F(ErasureLedgerTest, ReadProgressGivesEveryEntryAndTheMarkersCount) {
+  auto ledger = Open();
+  ASSERT_TRUE(ledger.ok());
+  AppendAndCommit(**ledger, 0);
+  AppendAndCommit(**ledger, 1);
+  PendingWrite dropped;
+  ASSERT_TRUE((*ledger)->Append(Id(2), kToken, absl::FromUnixSeconds(1), &dropped).ok());
+  auto progress = (*ledger)->ReadProgress();
+  ASSERT_TRUE(progress.ok()) << progress.status();
+  ASSERT_EQ(progress->entries.size(), 3u);
+  EXPECT_EQ(progress->applied, 2u);
+  for (uint64_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(progress->entries[i].index, i);
+    EXPECT_EQ(progress->entries[i].record_id, Id(static_cast<int>(i)));
+  }
+}
+
 TEST_F(ErasureLedgerTest, TornLastLineIsCutAndTheNextAppendFollowsCleanly) {
   {
     auto ledger = Open();

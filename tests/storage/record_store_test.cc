@@ -19,6 +19,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "crypto/keyring.h"
 #include "crypto/secret_bytes.h"
 #include "gmock/gmock.h"
@@ -117,7 +118,8 @@ class RecordStoreTest : public ::testing::Test {
     keys_ = std::make_unique<KeyringHolder>(Ring({{1, kek1_}}, 1));
     auto root = crypto::SecretBytes::Random(32);
     ASSERT_TRUE(root.ok());
-    auto store = RecordStore::Create(db_.get(), keys_.get(), *root, normalizer_);
+    derivation_root_ = *std::move(root);
+    auto store = RecordStore::Create(db_.get(), keys_.get(), derivation_root_, normalizer_);
     ASSERT_TRUE(store.ok()) << store.status();
     store_ = *std::move(store);
   }
@@ -186,6 +188,7 @@ class RecordStoreTest : public ::testing::Test {
 
   static NameNormalizer* normalizer_;
   std::string root_;
+  crypto::SecretBytes derivation_root_;
   crypto::SecretBytes kek1_;
   std::unique_ptr<Database> db_;
   std::unique_ptr<KeyringHolder> keys_;
@@ -278,6 +281,86 @@ TEST_F(RecordStoreTest, SameCourtCaseAndPersonalNumberIsAlreadyExists) {
                      MakeConviction("basic-prishtine", "P 123/2024"))
                   .ok());
   EXPECT_EQ(ByPersonalNumber("1234567890").size(), 3u);
+}
+
+// The uniqueness token's case number: what one clerk or another may type for one case number is
+// one case number; another number is another.
+TEST(CanonicalCaseNumberTest, SpellingsOfOneCaseNumberAgreeAndOtherNumbersDoNot) {
+  const auto canonical = [](absl::string_view s) {
+    absl::StatusOr<std::string> c = CanonicalCaseNumber(s);
+    EXPECT_TRUE(c.ok()) << c.status();
+    return c.value_or("(failed)");
+  };
+  EXPECT_EQ(canonical("P 5/2020"), "p5/2020");
+  for (const char* same : {
+           "P5/2020", "P-5/2020", "P 05/2020", "P 5/2020.", "P 5 / 2020", "P.5/2020",
+           "p 5/2020", " P  5/2020 ", "P 5 2020", "P:5-2020", "P_5,2020", "P 005/02020",
+           "\xd0\xa0 5/2020",            // Cyrillic capital Er
+           "\xd1\x80 5/2020",            // Cyrillic small er
+           "\xce\xa1 5/2020",            // Greek capital Rho
+           "\xef\xbc\xb0\xef\xbc\x95/2020",  // full-width P and 5
+           "P\xe2\x80\x8b 5/2020",      // zero-width space
+           "P\xc2\xa0" "5\xe2\x81\x84" "2020",  // no-break space, fraction slash
+           "P 5\xe2\x80\x94" "2020",     // em dash
+       }) {
+    EXPECT_EQ(canonical(same), "p5/2020") << same;
+  }
+  // Cyrillic and Greek look-alikes of every letter the rule names.
+  EXPECT_EQ(canonical("\xd0\x90\xd0\x92\xd0\x95\xd0\x9a\xd0\x9c\xd0\x9d\xd0\x9e\xd0\xa0"
+                      "\xd0\xa1\xd0\xa2\xd0\xa3\xd0\xa5"),  // А В Е К М Н О Р С Т У Х
+            "abekmhopctyx");
+  EXPECT_EQ(canonical("\xce\x91\xce\x92\xce\x95\xce\x96\xce\x97\xce\x99\xce\x9a\xce\x9c"
+                      "\xce\x9d\xce\x9f\xce\xa1\xce\xa4\xce\xa5\xce\xa7"),  // Α Β Ε Ζ Η Ι Κ Μ Ν Ο Ρ Τ Υ Χ
+            "abezhikmnoptyx");
+  EXPECT_EQ(canonical("PK 12/2024"), canonical("P K 12/2024"));
+  // Other numbers, however separated, stay other numbers.
+  for (const char* other : {"P 50/2020", "P 52/020", "P 5/2021", "P 5/20 20", "K 5/2020",
+                            "P 5/2020/1", "P 5", "PP 5/2020", "P 0/2020"}) {
+    EXPECT_NE(canonical(other), "p5/2020") << other;
+  }
+  EXPECT_EQ(canonical("P 52/020"), "p52/20");
+  EXPECT_EQ(canonical("P 0/2020"), "p0/2020");
+  EXPECT_EQ(canonical("P 00/2020"), "p0/2020");
+  // A Cyrillic letter that looks like no Latin one stays itself (Serbian П is not P).
+  EXPECT_NE(canonical("\xd0\x9f 5/2020"), "p5/2020");
+  // Bytes that are not UTF-8 never collapse into one another.
+  EXPECT_NE(canonical("P \xff 5/2020"), canonical("P \xfe 5/2020"));
+  EXPECT_NE(canonical("P \xff 5/2020"), "p5/2020");
+}
+
+// The uniqueness rule keys on the canonical case number: a second record of a live conviction,
+// or the return of an expunged one, is refused in every spelling of its case number.
+TEST_F(RecordStoreTest, AnotherSpellingOfTheCaseNumberIsTheSameConviction) {
+  const Person person = MakePerson("Krasniqi", "Driton", "1975-02-03", "1000000123");
+  const std::string live = CreateOrFail(person, MakeConviction("basic-prizren", "P 5/2020"));
+  const std::string gone = CreateOrFail(person, MakeConviction("basic-prizren", "P 6/2020"));
+  ASSERT_FALSE(live.empty());
+  ASSERT_FALSE(gone.empty());
+  {
+    absl::StatusOr<PendingWrite> expunge = store_->PrepareExpunge(gone);
+    ASSERT_TRUE(expunge.ok()) << expunge.status();
+    ASSERT_TRUE(db_->Write(*expunge->batch()).ok());
+  }
+  for (const char* spelling : {"P5/2020", "P-5/2020", "P 05/2020", "P 5/2020.", "P 5 / 2020",
+                               "P.5/2020", "\xd0\xa0 5/2020"}) {
+    absl::StatusOr<std::string> again = Create(person, MakeConviction("basic-prizren", spelling));
+    EXPECT_EQ(again.status().code(), absl::StatusCode::kAlreadyExists)
+        << spelling << ": " << again.status();
+    const std::string expunged_spelling = absl::StrReplaceAll(spelling, {{"5", "6"}});
+    absl::StatusOr<std::string> back =
+        Create(person, MakeConviction("basic-prizren", expunged_spelling));
+    EXPECT_EQ(back.status(), ErasedConvictionError()) << expunged_spelling;
+    PendingWrite batch;
+    EXPECT_EQ(store_->StageCreate(person, MakeConviction("basic-prizren", expunged_spelling),
+                                  Meta(), &batch, nullptr),
+              ErasedConvictionError())
+        << expunged_spelling;
+  }
+  EXPECT_EQ(Ids(ByPersonalNumber("1000000123")), std::vector<std::string>{live});
+  // The record keeps the case number as it was entered.
+  absl::StatusOr<Record> stored = store_->Get(live);
+  ASSERT_TRUE(stored.ok()) << stored.status();
+  EXPECT_EQ(stored->conviction().case_number(), "P 5/2020");
 }
 
 TEST_F(RecordStoreTest, DuplicateWithinOneStagedBatchIsAlreadyExists) {
@@ -782,6 +865,78 @@ TEST_F(RecordStoreTest, CandidateTokensNameTheFieldThatCannotBeNormalised) {
   auto given = store_->TokensForCandidate("1234567890", "Gashi", "ǂArben", "1980-04-12");
   ASSERT_EQ(given.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_TRUE(absl::StartsWith(given.status().message(), "given_name: ")) << given.status();
+}
+
+// Each KEK has a check value of its own: a key file whose KEK bytes changed is refused when the
+// store opens, before a record is written under it that the right key file could not read.
+TEST_F(RecordStoreTest, AKekWhoseBytesChangedIsRefusedAtOpen) {
+  const std::string id = CreateOrFail(MakePerson("Gashi", "Luan", "1975-01-01", "1111111111"),
+                                      MakeConviction("basic-prishtine", "P 1/2024"));
+  std::string flipped(kek1_.view());
+  flipped[7] ^= 0x01;
+  KeyringHolder wrong(Ring({{1, crypto::SecretBytes(flipped)}}, 1));
+  store_.reset();
+  absl::StatusOr<std::unique_ptr<RecordStore>> refused =
+      RecordStore::Create(db_.get(), &wrong, derivation_root_, normalizer_);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition) << refused.status();
+  EXPECT_THAT(refused.status().message(), ::testing::HasSubstr("key-encryption key version 1"));
+
+  absl::StatusOr<std::unique_ptr<RecordStore>> reopened =
+      RecordStore::Create(db_.get(), keys_.get(), derivation_root_, normalizer_);
+  ASSERT_TRUE(reopened.ok()) << reopened.status();
+  store_ = *std::move(reopened);
+  EXPECT_TRUE(store_->Get(id).ok());
+}
+
+// A KEK rotated in while the store is open gets its check value with the first write under it,
+// and is held to it from then on; so is a KEK made current in the key file while it was closed.
+TEST_F(RecordStoreTest, ARotatedInKekGetsACheckValueVerifiedOnReopen) {
+  CreateOrFail(MakePerson("Gashi", "Luan", "1975-01-01", "1111111111"),
+               MakeConviction("basic-prishtine", "P 1/2024"));
+  auto kek2 = crypto::SecretBytes::Random(crypto::kKekSize);
+  ASSERT_TRUE(kek2.ok());
+  keys_->Set(Ring({{1, kek1_}, {2, *kek2}}, 2));
+  ASSERT_FALSE(db_->Get(Cf::kMeta, "keys/kek-check/2")->has_value());
+  {
+    uint64_t rewrapped = 0;
+    PendingWrite w;
+    ASSERT_TRUE(store_->StageRewrapBatch("", 100, &rewrapped, &w).ok());
+    ASSERT_TRUE(db_->Write(*w.batch()).ok());
+  }
+  EXPECT_TRUE(db_->Get(Cf::kMeta, "keys/kek-check/2")->has_value());
+
+  std::string flipped(kek2->view());
+  flipped[0] ^= 0x80;
+  for (const auto& [what, ring] :
+       {std::make_pair("KEK 2 changed", Ring({{1, kek1_}, {2, crypto::SecretBytes(flipped)}}, 2)),
+        std::make_pair("KEK 2 changed, KEK 1 current",
+                       Ring({{1, kek1_}, {2, crypto::SecretBytes(flipped)}}, 1))}) {
+    KeyringHolder wrong(ring);
+    EXPECT_EQ(RecordStore::Create(db_.get(), &wrong, derivation_root_, normalizer_)
+                  .status()
+                  .code(),
+              absl::StatusCode::kFailedPrecondition)
+        << what;
+  }
+  // A swapped-in keyring whose old KEK changed is refused at the first write under it.
+  keys_->Set(Ring({{1, kek1_}, {2, crypto::SecretBytes(flipped)}, {3, kek1_}}, 3));
+  absl::StatusOr<std::string> refused =
+      Create(MakePerson("Gashi", "Luan", "1975-01-01", "1111111111"),
+             MakeConviction("basic-prishtine", "P 2/2024"));
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition) << refused.status();
+
+  // The right KEKs open; a version first made current while closed gets its check value then.
+  auto kek3 = crypto::SecretBytes::Random(crypto::kKekSize);
+  ASSERT_TRUE(kek3.ok());
+  KeyringHolder right(Ring({{1, kek1_}, {2, *kek2}, {3, *kek3}}, 3));
+  store_.reset();
+  ASSERT_TRUE(RecordStore::Create(db_.get(), &right, derivation_root_, normalizer_).ok());
+  EXPECT_TRUE(db_->Get(Cf::kMeta, "keys/kek-check/3")->has_value());
+  std::string flipped3(kek3->view());
+  flipped3[31] ^= 0x01;
+  KeyringHolder wrong3(Ring({{1, kek1_}, {2, *kek2}, {3, crypto::SecretBytes(flipped3)}}, 3));
+  EXPECT_EQ(RecordStore::Create(db_.get(), &wrong3, derivation_root_, normalizer_).status().code(),
+            absl::StatusCode::kFailedPrecondition);
 }
 
 TEST_F(RecordStoreTest, RewrapMovesEveryDataKeyWithoutTouchingRecords) {
