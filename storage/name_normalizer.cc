@@ -57,6 +57,19 @@ class TransliteratorPool {
 
 }  // namespace internal
 
+bool IsWellFormedUtf8(absl::string_view s) {
+  const auto* bytes = reinterpret_cast<const uint8_t*>(s.data());
+  const int32_t length = static_cast<int32_t>(s.size());
+  int32_t i = 0;
+  while (i < length) {
+    UChar32 c;
+    // Negative for truncated or overlong sequences, surrogates and values above U+10FFFF.
+    U8_NEXT(bytes, i, length, c);
+    if (c < 0) return false;
+  }
+  return true;
+}
+
 namespace {
 
 // The transliteration steps documented in the header, as ICU transform rules. Written with \u
@@ -86,19 +99,6 @@ constexpr char kRules[] =
 bool IsAscii(absl::string_view s) {
   for (const char c : s) {
     if (static_cast<unsigned char>(c) >= 0x80) return false;
-  }
-  return true;
-}
-
-bool IsWellFormedUtf8(absl::string_view s) {
-  const auto* bytes = reinterpret_cast<const uint8_t*>(s.data());
-  const int32_t length = static_cast<int32_t>(s.size());
-  int32_t i = 0;
-  while (i < length) {
-    UChar32 c;
-    // Negative for truncated or overlong sequences, surrogates and values above U+10FFFF.
-    U8_NEXT(bytes, i, length, c);
-    if (c < 0) return false;
   }
   return true;
 }

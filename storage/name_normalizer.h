@@ -45,6 +45,10 @@
 
 namespace registry::storage {
 
+// Whether `s` is well-formed UTF-8 throughout: no truncated or overlong sequence, surrogate or
+// value above U+10FFFF.
+bool IsWellFormedUtf8(absl::string_view s);
+
 namespace internal {
 class TransliteratorPool;
 }  // namespace internal

@@ -113,18 +113,6 @@ UChar32 LatinLookAlike(UChar32 c) {
   }
 }
 
-bool IsWellFormedUtf8(absl::string_view s) {
-  const auto* bytes = reinterpret_cast<const uint8_t*>(s.data());
-  const int32_t length = static_cast<int32_t>(s.size());
-  int32_t i = 0;
-  while (i < length) {
-    UChar32 c;
-    U8_NEXT(bytes, i, length, c);
-    if (c < 0) return false;
-  }
-  return true;
-}
-
 std::string KekCheckKey(uint32_t version) { return absl::StrCat(kKekCheckKeyPrefix, version); }
 
 // Compares every KEK of `ring` that has a check value in `db` with it: FailedPrecondition naming

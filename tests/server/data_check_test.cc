@@ -29,6 +29,7 @@
 #include "storage/stored.pb.h"
 #include "tests/testing/clients.h"
 #include "tests/testing/stored_data.h"
+#include "tests/testing/data_files.h"
 #include "tests/testing/switchable_fault.h"
 #include "tests/testing/test_server.h"
 
@@ -429,23 +430,7 @@ TEST_F(DataCheckTest, ADamagedBlockNoCallReadsIsReported) {
   EXPECT_EQ(Verify().problem_count(), 0u);
 
   server_->Stop();
-  std::string largest;
-  uintmax_t largest_size = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(server_->dir() + "/data")) {
-    if (entry.path().extension() != ".sst" || entry.file_size() <= largest_size) continue;
-    largest = entry.path().string();
-    largest_size = entry.file_size();
-  }
-  ASSERT_GT(largest_size, 300000u);
-  {
-    std::fstream file(largest, std::ios::in | std::ios::out | std::ios::binary);
-    file.seekg(1000);
-    char byte = 0;
-    file.read(&byte, 1);
-    byte ^= 0x20;
-    file.seekp(1000);
-    file.write(&byte, 1);
-  }
+  ASSERT_GT(testing::DamageLargestTableFile(server_->dir() + "/data", 1000), 300000u);
   std::string out;
   EXPECT_EQ(RunOffline(&out), 1) << out;  // restarts the server afterwards
   EXPECT_THAT(out, HasSubstr("a table file is damaged"));

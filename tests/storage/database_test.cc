@@ -17,6 +17,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
 #include "storage/backups.h"
+#include "tests/testing/data_files.h"
 #include "tests/testing/switchable_fault.h"
 #include "tests/testing/test_pki.h"
 
@@ -208,23 +209,7 @@ TEST_F(DatabaseTest, ADamagedBlockNobodyReadsIsFoundAndNoBackupIsTakenOfIt) {
     ASSERT_TRUE(sound.ok()) << sound.status();
   }
   // One byte of the first data block of the largest table file.
-  std::string largest;
-  uintmax_t largest_size = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(path())) {
-    if (entry.path().extension() != ".sst" || entry.file_size() <= largest_size) continue;
-    largest = entry.path().string();
-    largest_size = entry.file_size();
-  }
-  ASSERT_GT(largest_size, 100000u);
-  {
-    std::fstream file(largest, std::ios::in | std::ios::out | std::ios::binary);
-    file.seekg(1000);
-    char byte = 0;
-    file.read(&byte, 1);
-    byte ^= 0x20;
-    file.seekp(1000);
-    file.write(&byte, 1);
-  }
+  ASSERT_GT(testing::DamageLargestTableFile(path(), 1000), 100000u);
   std::unique_ptr<Database> db = OpenOrDie();
   ASSERT_NE(db, nullptr) << "opening reads no data block";
   EXPECT_EQ(db->VerifyTableChecksums().code(), absl::StatusCode::kDataLoss);

@@ -33,4 +33,25 @@ std::vector<std::string> FilesContaining(const std::string& root, const std::str
   return hits;
 }
 
+uint64_t DamageLargestTableFile(const std::string& data_dir, uint64_t offset) {
+  std::string largest;
+  uintmax_t largest_size = 0;
+  std::error_code error;
+  for (const auto& entry : std::filesystem::directory_iterator(data_dir, error)) {
+    if (entry.path().extension() != ".sst" || entry.file_size() <= largest_size) continue;
+    largest = entry.path().string();
+    largest_size = entry.file_size();
+  }
+  if (largest.empty() || largest_size <= offset) return 0;
+  std::fstream file(largest, std::ios::in | std::ios::out | std::ios::binary);
+  char byte = 0;
+  file.seekg(static_cast<std::streamoff>(offset));
+  file.read(&byte, 1);
+  byte ^= 0x20;
+  file.seekp(static_cast<std::streamoff>(offset));
+  file.write(&byte, 1);
+  file.flush();
+  return file ? largest_size : 0;
+}
+
 }  // namespace registry::testing

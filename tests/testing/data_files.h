@@ -18,6 +18,11 @@ std::string ReadBinary(const std::string& path);
 std::vector<std::string> FilesContaining(const std::string& root, const std::string& needle,
                                          bool ignore_case = false);
 
+// Flips one bit of the byte at `offset` of the largest table file (*.sst) directly in `data_dir`,
+// as a failing disk would: at a small offset, a byte of its first data blocks, which opening the
+// database does not read. Returns the file's size (0 when there is none or it cannot be written).
+uint64_t DamageLargestTableFile(const std::string& data_dir, uint64_t offset);
+
 }  // namespace registry::testing
 
 #endif  // REGISTRY_TESTS_TESTING_DATA_FILES_H_
