@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "bench/environment.h"
+#include "bench/stats.h"
 #include "client/audit_verifier.h"
 #include "client/connection.h"
 #include "client/grpc_audit_log_source.h"
@@ -24,10 +25,6 @@ namespace {
 namespace v1 = registry::v1;
 namespace merkle = registry::crypto::merkle;
 using SteadyClock = std::chrono::steady_clock;
-
-double SecondsSince(SteadyClock::time_point start) {
-  return std::chrono::duration<double>(SteadyClock::now() - start).count();
-}
 
 absl::Status CallFailed(absl::string_view what, const grpc::Status& s) {
   return absl::UnavailableError(absl::StrCat(what, ": ", s.error_message()));

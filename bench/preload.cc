@@ -11,6 +11,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/civil_time.h"
+#include "bench/stats.h"
 #include "common/clock.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
@@ -33,10 +34,6 @@ namespace {
 namespace v1 = registry::v1;
 
 using SteadyClock = std::chrono::steady_clock;
-
-double SecondsSince(SteadyClock::time_point start) {
-  return std::chrono::duration<double>(SteadyClock::now() - start).count();
-}
 
 constexpr const char* kSurnames[] = {"Kërqeli",   "Berisha", "Krasniqi", "Gashi",    "Hoxha",
                                      "Shala",     "Morina",  "Bytyqi",   "Kastrati", "Petrović",

@@ -4,6 +4,11 @@
 #include <cmath>
 
 namespace registry::bench {
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
 namespace {
 
 double Ms(uint64_t nanos) { return static_cast<double>(nanos) / 1e6; }

@@ -7,6 +7,7 @@
 #ifndef REGISTRY_BENCH_STATS_H_
 #define REGISTRY_BENCH_STATS_H_
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <optional>
@@ -14,6 +15,9 @@
 #include <vector>
 
 namespace registry::bench {
+
+// Seconds of the steady clock since `start`.
+double SecondsSince(std::chrono::steady_clock::time_point start);
 
 // Per-thread latency samples in nanoseconds. Not thread-safe: one per thread.
 class LatencyRecorder {

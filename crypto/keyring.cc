@@ -28,7 +28,7 @@ std::string DekAad(absl::string_view record_id, absl::string_view prefix) {
   return absl::StrCat(kDekAadLabel, absl::string_view("\0", 1), record_id, prefix);
 }
 
-absl::Status AuthenticationFailed() { return absl::DataLossError("authentication failed"); }
+absl::Status UnwrapFailed() { return absl::DataLossError("authentication failed"); }
 
 }  // namespace
 
@@ -70,7 +70,7 @@ absl::StatusOr<SecretBytes> Keyring::UnwrapDek(absl::string_view wrapped,
                                                absl::string_view record_id) const {
   // A malformed envelope is reported like a forged one: the caller learns nothing more.
   absl::StatusOr<uint32_t> version_or = WrappedVersion(wrapped);
-  if (!version_or.ok()) return AuthenticationFailed();
+  if (!version_or.ok()) return UnwrapFailed();
   const uint32_t version = *version_or;
   auto it = keks_.find(version);
   if (it == keks_.end()) {
@@ -81,7 +81,7 @@ absl::StatusOr<SecretBytes> Keyring::UnwrapDek(absl::string_view wrapped,
   const absl::string_view sealed = wrapped.substr(kWrappedDekPrefixSize + kAesGcmNonceSize);
   absl::StatusOr<std::string> dek =
       AesGcmOpen(it->second, nonce, sealed, DekAad(record_id, prefix));
-  if (!dek.ok()) return AuthenticationFailed();
+  if (!dek.ok()) return UnwrapFailed();
   SecretBytes out(*dek);
   OPENSSL_cleanse(dek->data(), dek->size());
   return out;

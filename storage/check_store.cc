@@ -6,12 +6,12 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
+#include "crypto/blind_index.h"
 #include "storage/ids.h"
 
 namespace registry::storage {
 namespace {
 
-constexpr size_t kTokenSize = 32;
 constexpr size_t kCheckIdSize = kIdSize;
 
 }  // namespace
@@ -24,7 +24,9 @@ absl::StatusOr<std::unique_ptr<CheckStore>> CheckStore::Create(Database* db,
 
 absl::Status CheckStore::Stage(absl::string_view token, absl::Time at, const StoredCheck& check,
                                PendingWrite* w) const {
-  if (token.size() != kTokenSize) return absl::InternalError("check token must be 32 bytes");
+  if (token.size() != crypto::kBlindIndexTokenSize) {
+    return absl::InternalError("check token must be 32 bytes");
+  }
   if (!IsRegistryId(check.summary().check_id())) return absl::InternalError("malformed check id");
   const std::string key =
       absl::StrCat(token, EncodeU64(static_cast<uint64_t>(absl::ToUnixMicros(at))),
@@ -73,7 +75,9 @@ absl::Status CheckStore::CheckAll(const OnCheckFn& on_check, DataCheckReport* re
   for (it->SeekToFirst(); it->Valid(); it->Next(), ++position) {
     const absl::string_view key = it->key();
     const absl::string_view id =
-        key.size() == kTokenSize + 8 + kCheckIdSize ? key.substr(kTokenSize + 8) : "";
+        key.size() == crypto::kBlindIndexTokenSize + 8 + kCheckIdSize
+            ? key.substr(crypto::kBlindIndexTokenSize + 8)
+            : "";
     if (!IsRegistryId(id)) {
       report->Add(absl::StrCat("vetting check row ", position, ": malformed key"));
       continue;
@@ -92,7 +96,7 @@ absl::Status CheckStore::CheckAll(const OnCheckFn& on_check, DataCheckReport* re
 absl::StatusOr<int> CheckStore::StageWithhold(absl::string_view token,
                                               absl::string_view record_id,
                                               PendingWrite* w) const {
-  if (token.size() != kTokenSize) return 0;
+  if (token.size() != crypto::kBlindIndexTokenSize) return 0;
   int rewritten = 0;
   auto it = db_->NewIterator(Cf::kChecks);
   for (it->Seek(token); it->Valid(); it->Next()) {

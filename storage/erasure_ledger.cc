@@ -13,6 +13,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "common/status_macros.h"
+#include "crypto/blind_index.h"
 #include "crypto/hmac.h"
 #include "storage/ids.h"
 
@@ -22,7 +23,6 @@ namespace {
 constexpr char kMacLabel[] = "kjc-registry/erasure-ledger/v1|";
 constexpr char kAppliedKey[] = "erasure/applied";
 constexpr size_t kMacSize = 32;
-constexpr size_t kTokenSize = 32;
 
 bool IsLowerHex(absl::string_view s, size_t size) {
   if (s.size() != size) return false;
@@ -115,7 +115,7 @@ absl::StatusOr<std::vector<ErasureLedger::Entry>> ErasureLedger::ReadAll(bool re
     Entry e;
     int64_t micros = 0;
     if (f.size() != 5 || !absl::SimpleAtoi(f[0], &e.index) || e.index != entries.size() ||
-        !IsRegistryId(f[1]) || !IsLowerHex(f[2], 2 * kTokenSize) ||
+        !IsRegistryId(f[1]) || !IsLowerHex(f[2], 2 * crypto::kBlindIndexTokenSize) ||
         !absl::SimpleAtoi(f[3], &micros) || !IsLowerHex(f[4], 2 * kMacSize)) {
       return absl::DataLossError(absl::StrCat(where, " is malformed"));
     }
@@ -160,7 +160,7 @@ absl::StatusOr<ErasureLedger::Entry> ErasureLedger::Append(absl::string_view rec
                                                            absl::string_view token,
                                                            absl::Time erased_at,
                                                            PendingWrite* w) {
-  if (!IsRegistryId(record_id) || token.size() != kTokenSize) {
+  if (!IsRegistryId(record_id) || token.size() != crypto::kBlindIndexTokenSize) {
     return absl::InternalError("erasure ledger: malformed entry");
   }
   absl::MutexLock lock(&mu_);
