@@ -128,6 +128,7 @@ absl::StatusOr<LocalSetup> PrepareLocalSetup(const std::string& root,
     if (!org.has_rate_limit()) continue;
     org.mutable_rate_limit()->set_per_minute(100000);
     org.mutable_rate_limit()->set_burst(2000000000);
+    org.mutable_rate_limit()->set_checks_per_person_per_day(100000);
   }
   ASSIGN_OR_RETURN(std::string policy_out, ToJson(policy));
   RETURN_IF_ERROR(WriteText(root + "/policy.json", policy_out));

@@ -380,6 +380,20 @@ absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* 
           absl::StrCat(position->name(), ": not allowed for this organisation"));
     }
   }
+  // 6. A few questions a day about one person per organisation, whatever its overall rate: only
+  // for calls that passed every other rule, and before anything about the person is read, so the
+  // refusal says nothing about them.
+  if (rule->names_subject && principal->role() == registry::v1::ROLE_VETTING &&
+      !call->subject_token_.empty()) {
+    const auto* org = policy.FindOrganisation(principal->organisation());
+    if (org == nullptr || !deps_.limiter->AllowPersonCheck(principal->organisation(),
+                                                           call->subject_token_,
+                                                           org->rate_limit())) {
+      if (deps_.metrics != nullptr) deps_.metrics->RecordRateLimited();
+      return absl::ResourceExhaustedError(
+          "checks of this personal number by the organisation: the daily limit is reached");
+    }
+  }
   // Who receives what is disclosed: the recipient the request names (an export), else the
   // caller's organisation.
   if (rule->discloses && ev.recipient().empty()) ev.set_recipient(principal->organisation());

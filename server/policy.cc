@@ -90,6 +90,11 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::Compile(registry::v1::Acce
         return absl::InvalidArgumentError(absl::StrCat(
             "organisations: ", org->first, " needs rate_limit.per_minute in 1..100000"));
       }
+      if (rl.checks_per_person_per_day() > 100000) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "organisations: ", org->first,
+            " needs rate_limit.checks_per_person_per_day in 0..100000 (0: 5)"));
+      }
       if (org->second.position_categories().empty()) {
         return absl::InvalidArgumentError(
             absl::StrCat("organisations: ", org->first, " needs position_categories"));

@@ -3,26 +3,71 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "absl/strings/str_cat.h"
+
 namespace registry::server {
 
-bool RateLimiter::Allow(absl::string_view organisation, const registry::v1::RateLimit& limit) {
-  if (limit.per_minute() == 0) return false;
-  const absl::int128 token = absl::int128(60) * 1'000'000'000;
-  const absl::int128 capacity = token * (limit.burst() != 0 ? limit.burst() : limit.per_minute());
-  const absl::Time now = clock_->Now();
-  absl::MutexLock lock(&mu_);
-  auto it = buckets_.find(organisation);
-  if (it == buckets_.end()) {
-    it = buckets_.emplace(std::string(organisation), Bucket{capacity, now}).first;
-  }
-  Bucket& b = it->second;
+uint32_t ChecksPerPersonPerDay(const registry::v1::RateLimit& limit) {
+  return limit.checks_per_person_per_day() != 0 ? limit.checks_per_person_per_day()
+                                                : kDefaultChecksPerPersonPerDay;
+}
+
+bool RateLimiter::Take(Bucket& b, absl::Time now, absl::Duration period, uint32_t rate,
+                       uint32_t capacity) {
+  const absl::int128 token = absl::ToInt64Nanoseconds(period);
   // Clock steps back earn nothing; a long idle earns at most a full bucket.
   const int64_t elapsed_ns = std::max<int64_t>(0, absl::ToInt64Nanoseconds(now - b.last));
-  b.units = std::min(capacity, b.units + absl::int128(elapsed_ns) * limit.per_minute());
+  b.units = std::min(token * capacity, b.units + absl::int128(elapsed_ns) * rate);
   b.last = now;
   if (b.units < token) return false;
   b.units -= token;
   return true;
+}
+
+bool RateLimiter::Allow(absl::string_view organisation, const registry::v1::RateLimit& limit) {
+  if (limit.per_minute() == 0) return false;
+  const uint32_t capacity = limit.burst() != 0 ? limit.burst() : limit.per_minute();
+  const absl::Time now = clock_->Now();
+  absl::MutexLock lock(&mu_);
+  auto it = buckets_.find(organisation);
+  if (it == buckets_.end()) {
+    // A new organisation starts with a full bucket.
+    Bucket full{absl::int128(absl::ToInt64Nanoseconds(absl::Minutes(1))) * capacity, now};
+    it = buckets_.emplace(std::string(organisation), full).first;
+  }
+  return Take(it->second, now, absl::Minutes(1), limit.per_minute(), capacity);
+}
+
+bool RateLimiter::AllowPersonCheck(absl::string_view organisation, absl::string_view person_token,
+                                   const registry::v1::RateLimit& limit) {
+  const uint32_t per_day = ChecksPerPersonPerDay(limit);
+  const absl::Time now = clock_->Now();
+  std::string key = absl::StrCat(organisation, absl::string_view("\0", 1), person_token);
+  absl::MutexLock lock(&mu_);
+  auto it = person_buckets_.find(key);
+  if (it == person_buckets_.end()) {
+    if (person_buckets_.size() >= next_sweep_) SweepPersonBuckets(now);
+    Bucket full{absl::int128(absl::ToInt64Nanoseconds(absl::Hours(24))) * per_day, now};
+    it = person_buckets_.emplace(std::move(key), full).first;
+  }
+  return Take(it->second, now, absl::Hours(24), per_day, per_day);
+}
+
+void RateLimiter::SweepPersonBuckets(absl::Time now) {
+  // A bucket untouched for 24 hours has refilled whatever its limit: it is a new bucket.
+  for (auto it = person_buckets_.begin(); it != person_buckets_.end();) {
+    if (now - it->second.last >= absl::Hours(24)) {
+      it = person_buckets_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  next_sweep_ = std::max<size_t>(1024, 2 * person_buckets_.size());
+}
+
+size_t RateLimiter::PersonBucketsForTest() const {
+  absl::MutexLock lock(&mu_);
+  return person_buckets_.size();
 }
 
 }  // namespace registry::server

@@ -1,19 +1,34 @@
-// RateLimiter: one token bucket per vetting organisation.
+// RateLimiter: the vetting organisations' limits, each a token bucket: one per organisation
+// (RateLimit.per_minute, burst), and one per organisation and person it checks
+// (RateLimit.checks_per_person_per_day), so that no employer can put more than a few questions a
+// day about one personal number, whatever its overall rate (docs/security.md, "What REFER itself
+// says").
 //
 //   RateLimiter limiter(&clock);
 //   if (!limiter.Allow("school-7", org.rate_limit())) -> RESOURCE_EXHAUSTED
+//   if (!limiter.AllowPersonCheck("school-7", token, org.rate_limit())) -> RESOURCE_EXHAUSTED
 #ifndef REGISTRY_SERVER_RATE_LIMITER_H_
 #define REGISTRY_SERVER_RATE_LIMITER_H_
 
+#include <cstddef>
+#include <cstdint>
 #include <map>
 #include <string>
 
 #include "absl/numeric/int128.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "common/clock.h"
 #include "registry/v1/policy.pb.h"
 
 namespace registry::server {
+
+// RateLimit.checks_per_person_per_day when the policy leaves it 0.
+inline constexpr uint32_t kDefaultChecksPerPersonPerDay = 5;
+
+// The checks of one person an organisation may make in 24 hours under `limit`.
+uint32_t ChecksPerPersonPerDay(const registry::v1::RateLimit& limit);
 
 // Thread-safe.
 class RateLimiter {
@@ -24,16 +39,36 @@ class RateLimiter {
   // per_minute per minute). False when the bucket is empty or the limit is zero.
   bool Allow(absl::string_view organisation, const registry::v1::RateLimit& limit);
 
+  // Takes one token from the bucket of `organisation`'s checks of the person whose
+  // personal-number token is `person_token` (capacity ChecksPerPersonPerDay(limit), refilled at
+  // that many a day). False when it is empty. Buckets left full again are forgotten, so memory
+  // follows the checks of the last 24 hours.
+  bool AllowPersonCheck(absl::string_view organisation, absl::string_view person_token,
+                        const registry::v1::RateLimit& limit);
+
+  // How many organisation-and-person buckets are held (tests).
+  size_t PersonBucketsForTest() const;
+
  private:
-  // Tokens are counted in whole units of 1/60e9 of a token: a limit of N per minute earns N units
-  // a nanosecond, exactly, so a token is never late by a rounding error however time is sliced.
+  // Tokens are counted in whole units: a token is `period` in nanoseconds, and a limit of N a
+  // period earns N units a nanosecond, exactly, so a token is never late by a rounding error
+  // however time is sliced.
   struct Bucket {
     absl::int128 units = 0;
     absl::Time last;
   };
+  // Refills `b` up to `capacity` tokens at `rate` tokens a `period`, then takes one if it can.
+  static bool Take(Bucket& b, absl::Time now, absl::Duration period, uint32_t rate,
+                   uint32_t capacity);
+  // Forgets the person buckets that are full again (untouched for a day).
+  void SweepPersonBuckets(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   const Clock* clock_;
-  absl::Mutex mu_;
+  mutable absl::Mutex mu_;
   std::map<std::string, Bucket, std::less<>> buckets_ ABSL_GUARDED_BY(mu_);
+  // Keyed by organisation, a zero byte, and the person's token (a keyed hash, never the number).
+  std::map<std::string, Bucket, std::less<>> person_buckets_ ABSL_GUARDED_BY(mu_);
+  size_t next_sweep_ ABSL_GUARDED_BY(mu_) = 1024;
 };
 
 }  // namespace registry::server

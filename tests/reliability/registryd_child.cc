@@ -63,6 +63,7 @@ registry::v1::AccessPolicy UnthrottledDevPolicy() {
     if (!org.has_rate_limit()) continue;
     org.mutable_rate_limit()->set_per_minute(100000);
     org.mutable_rate_limit()->set_burst(100000);
+    org.mutable_rate_limit()->set_checks_per_person_per_day(100000);
   }
   return policy;
 }

@@ -173,6 +173,14 @@ TEST(PolicyCompileTest, VettingOrganisationWithoutRateLimitIsRefused) {
   ExpectRefused(p, {"school-7", "rate_limit"});
 }
 
+TEST(PolicyCompileTest, ChecksPerPersonPerDayIsBounded) {
+  v1::AccessPolicy p = ValidPolicy();
+  p.mutable_organisations(1)->mutable_rate_limit()->set_checks_per_person_per_day(100001);
+  ExpectRefused(p, {"school-7", "checks_per_person_per_day"});
+  p.mutable_organisations(1)->mutable_rate_limit()->set_checks_per_person_per_day(100000);
+  EXPECT_TRUE(Policy::Compile(p).ok());
+}
+
 TEST(PolicyCompileTest, VettingOrganisationWithoutCategoriesIsRefused) {
   v1::AccessPolicy p = ValidPolicy();
   p.mutable_organisations(1)->clear_position_categories();

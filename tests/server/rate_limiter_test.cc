@@ -5,10 +5,12 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "gtest/gtest.h"
 #include "registry/v1/policy.pb.h"
+#include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
 #include "server/rate_limiter.h"
 #include "tests/testing/methods.h"
@@ -107,6 +109,79 @@ TEST_F(RateLimiterTest, ClockGoingBackwardsGivesNoTokens) {
   EXPECT_FALSE(limiter_.Allow("school-7", limit));
 }
 
+// ---- Per organisation and person ----
+
+v1::RateLimit PersonLimit(uint32_t per_day) {
+  v1::RateLimit l = Limit(600, 100);
+  l.set_checks_per_person_per_day(per_day);
+  return l;
+}
+
+const std::string kTokenA(32, 'a');
+const std::string kTokenB(32, 'b');
+
+int DrainPerson(RateLimiter& limiter, const std::string& org, const std::string& token,
+                const v1::RateLimit& limit) {
+  int n = 0;
+  while (n < 1000 && limiter.AllowPersonCheck(org, token, limit)) ++n;
+  return n;
+}
+
+TEST_F(RateLimiterTest, FiveChecksOfOnePersonADayUnlessThePolicySaysOtherwise) {
+  EXPECT_EQ(server::ChecksPerPersonPerDay(v1::RateLimit()), 5u);
+  EXPECT_EQ(DrainPerson(limiter_, "school-7", kTokenA, PersonLimit(0)), 5);
+  EXPECT_EQ(DrainPerson(limiter_, "school-7", kTokenB, PersonLimit(2)), 2);
+}
+
+TEST_F(RateLimiterTest, PersonBucketsAreSeparateByOrganisationAndPersonAndFromTheRate) {
+  const v1::RateLimit limit = PersonLimit(3);
+  ASSERT_EQ(DrainPerson(limiter_, "school-7", kTokenA, limit), 3);
+  EXPECT_EQ(DrainPerson(limiter_, "school-7", kTokenB, limit), 3);
+  EXPECT_EQ(DrainPerson(limiter_, "care-home-3", kTokenA, limit), 3);
+  // The organisation's own rate is untouched by its checks of one person.
+  EXPECT_EQ(Drain(limiter_, "school-7", limit), 100);
+  // An organisation id that ends where another's token begins is still another bucket.
+  EXPECT_EQ(DrainPerson(limiter_, "school-7a", kTokenA.substr(1), limit), 3);
+}
+
+TEST_F(RateLimiterTest, PersonChecksComeBackAtTheDailyRate) {
+  // 4 a day: one every 6 hours.
+  const v1::RateLimit limit = PersonLimit(4);
+  ASSERT_EQ(DrainPerson(limiter_, "school-7", kTokenA, limit), 4);
+  clock_.Advance(absl::Hours(6) - absl::Seconds(1));
+  EXPECT_FALSE(limiter_.AllowPersonCheck("school-7", kTokenA, limit));
+  clock_.Advance(absl::Seconds(1));
+  EXPECT_TRUE(limiter_.AllowPersonCheck("school-7", kTokenA, limit));
+  EXPECT_FALSE(limiter_.AllowPersonCheck("school-7", kTokenA, limit));
+  // A week refills the bucket, never beyond its day.
+  clock_.Advance(absl::Hours(24 * 7));
+  EXPECT_EQ(DrainPerson(limiter_, "school-7", kTokenA, limit), 4);
+  clock_.Advance(-absl::Hours(1));
+  EXPECT_FALSE(limiter_.AllowPersonCheck("school-7", kTokenA, limit));
+}
+
+TEST_F(RateLimiterTest, PersonBucketsUntouchedForADayAreForgottenAndRecentOnesKept) {
+  const v1::RateLimit limit = PersonLimit(1);
+  for (int i = 0; i < 1024; ++i) {
+    ASSERT_TRUE(limiter_.AllowPersonCheck("school-7", absl::StrCat("person-", i), limit));
+  }
+  ASSERT_EQ(limiter_.PersonBucketsForTest(), 1024u);
+  // 23 hours on, none has refilled: a new person keeps them all.
+  clock_.Advance(absl::Hours(23));
+  ASSERT_TRUE(limiter_.AllowPersonCheck("school-7", "person-new", limit));
+  EXPECT_EQ(limiter_.PersonBucketsForTest(), 1025u);
+  EXPECT_FALSE(limiter_.AllowPersonCheck("school-7", "person-0", limit));
+  // A day after the first checks they are full again, as a new bucket would be: forgotten when
+  // the map has doubled.
+  clock_.Advance(absl::Hours(1));
+  for (int i = 0; i < 1024; ++i) {
+    ASSERT_TRUE(limiter_.AllowPersonCheck("care-home-3", absl::StrCat("person-", i), limit));
+  }
+  EXPECT_LE(limiter_.PersonBucketsForTest(), 1024u + 2u);
+  EXPECT_FALSE(limiter_.AllowPersonCheck("school-7", "person-new", limit));
+  EXPECT_TRUE(limiter_.AllowPersonCheck("school-7", "person-0", limit));
+}
+
 // ---- End to end ----
 
 v1::VettingCheckRequest Candidate(const std::string& category) {
@@ -167,6 +242,87 @@ TEST(RateLimitEndToEndTest, VettingOrganisationOverItsLimitIsRefusedUntilTimePas
   clock.Advance(absl::Seconds(30));
   EXPECT_EQ(Check(*server, "vetting", "teacher"), grpc::StatusCode::OK);
   EXPECT_EQ(Check(*server, "vetting", "teacher"), grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
+// The limit per organisation and person, through the registry: dev-school may ask three times a
+// day about one personal number. Trying birth dates (or names) for a registered person stops at
+// the third, with the same refusal as for a person the registry does not know; the refusals enter
+// the person's history; other people and other organisations are not held back.
+TEST(RateLimitEndToEndTest, AnOrganisationAsksAboutOnePersonOnlyAFewTimesADayWhateverIsRegistered) {
+  FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
+  testing::TestServerOptions options;
+  options.clock = &clock;
+  options.policy = std::make_unique<v1::AccessPolicy>(testing::DevPolicy());
+  for (v1::Organisation& org : *options.policy->mutable_organisations()) {
+    if (org.id() == "dev-school") org.mutable_rate_limit()->set_checks_per_person_per_day(3);
+  }
+  auto server = testing::TestServer::Start(std::move(options));
+
+  const v1::CreateRecordRequest record = testing::ExampleRecord();
+  {
+    grpc::ClientContext ctx;
+    v1::CreateRecordResponse resp;
+    const grpc::Status s =
+        v1::RecordService::NewStub(server->Channel("clerk"))->CreateRecord(&ctx, record, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  const auto vet = [&](const std::string& identity, const std::string& personal_number,
+                       int day_of_birth, std::string* message) {
+    v1::VettingCheckRequest req = testing::CandidateOf(record.person(), "CONSENT-2026-0042");
+    req.set_personal_number(personal_number);
+    req.set_birth_date(absl::StrCat("1990-01-", day_of_birth < 10 ? "0" : "", day_of_birth));
+    req.set_position_category(identity == "vetting" ? "teacher" : "care_worker");
+    grpc::ClientContext ctx;
+    v1::VettingCheckResponse resp;
+    const grpc::Status s =
+        v1::VettingService::NewStub(server->Channel(identity))->VettingCheck(&ctx, req, &resp);
+    if (!s.ok()) {
+      EXPECT_FALSE(resp.has_certificate());
+      EXPECT_EQ(resp.result(), v1::VETTING_RESULT_UNSPECIFIED);
+    }
+    if (message != nullptr) *message = s.error_message();
+    return s.error_code();
+  };
+
+  const std::string registered = record.person().personal_number();
+  const std::string unknown = "1098765432";
+  ASSERT_NE(registered, unknown);
+  std::string refused_registered, refused_unknown;
+  for (int day = 1; day <= 10; ++day) {
+    const grpc::StatusCode expected =
+        day <= 3 ? grpc::StatusCode::OK : grpc::StatusCode::RESOURCE_EXHAUSTED;
+    EXPECT_EQ(vet("vetting", registered, day, &refused_registered), expected) << day;
+    EXPECT_EQ(vet("vetting", unknown, day, &refused_unknown), expected) << day;
+  }
+  EXPECT_EQ(refused_registered, refused_unknown);
+
+  // Another person, and another organisation about the same person, are answered.
+  EXPECT_EQ(vet("vetting", "1098765433", 1, nullptr), grpc::StatusCode::OK);
+  EXPECT_EQ(vet("vetting2", registered, 1, nullptr), grpc::StatusCode::OK);
+
+  // Every try is in the person's history, the refused ones with their code.
+  grpc::ClientContext ctx;
+  v1::ListChecksAboutPersonRequest list;
+  list.set_personal_number(registered);
+  list.set_request_reference("DSR-2026-7");
+  v1::ListChecksAboutPersonResponse history;
+  const grpc::Status listed =
+      v1::VettingService::NewStub(server->Channel("clerk"))->ListChecksAboutPerson(&ctx, list,
+                                                                                   &history);
+  ASSERT_TRUE(listed.ok()) << listed.error_message();
+  int answered = 0, limited = 0;
+  for (const v1::CheckSummary& c : history.checks()) {
+    if (c.organisation() != "dev-school") continue;
+    if (c.status_code() == grpc::StatusCode::OK) ++answered;
+    if (c.status_code() == grpc::StatusCode::RESOURCE_EXHAUSTED) ++limited;
+  }
+  EXPECT_EQ(answered, 3);
+  EXPECT_EQ(limited, 7);
+
+  // Eight hours on (a third of a day), one more question.
+  clock.Advance(absl::Hours(8));
+  EXPECT_EQ(vet("vetting", registered, 11, nullptr), grpc::StatusCode::OK);
+  EXPECT_EQ(vet("vetting", registered, 12, nullptr), grpc::StatusCode::RESOURCE_EXHAUSTED);
 }
 
 }  // namespace
