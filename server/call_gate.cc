@@ -335,10 +335,11 @@ absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* 
   }
 
   // 3. Rate limit, per organisation, for vetting.
+  const registry::v1::Organisation* vetting_org = nullptr;
   if (principal->role() == registry::v1::ROLE_VETTING) {
-    const auto* org = policy.FindOrganisation(principal->organisation());
-    if (org == nullptr ||
-        !deps_.limiter->Allow(principal->organisation(), org->rate_limit())) {
+    vetting_org = policy.FindOrganisation(principal->organisation());
+    if (vetting_org == nullptr ||
+        !deps_.limiter->Allow(principal->organisation(), vetting_org->rate_limit())) {
       if (deps_.metrics != nullptr) deps_.metrics->RecordRateLimited();
       return absl::ResourceExhaustedError("rate limit of the organisation exceeded");
     }
@@ -383,12 +384,9 @@ absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* 
   // 6. A few questions a day about one person per organisation, whatever its overall rate: only
   // for calls that passed every other rule, and before anything about the person is read, so the
   // refusal says nothing about them.
-  if (rule->names_subject && principal->role() == registry::v1::ROLE_VETTING &&
-      !call->subject_token_.empty()) {
-    const auto* org = policy.FindOrganisation(principal->organisation());
-    if (org == nullptr || !deps_.limiter->AllowPersonCheck(principal->organisation(),
-                                                           call->subject_token_,
-                                                           org->rate_limit())) {
+  if (rule->names_subject && vetting_org != nullptr && !call->subject_token_.empty()) {
+    if (!deps_.limiter->AllowPersonCheck(principal->organisation(), call->subject_token_,
+                                         vetting_org->rate_limit())) {
       if (deps_.metrics != nullptr) deps_.metrics->RecordRateLimited();
       return absl::ResourceExhaustedError(
           "checks of this personal number by the organisation: the daily limit is reached");

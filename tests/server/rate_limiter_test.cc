@@ -2,6 +2,7 @@
 // at per_minute per minute, and organisations never share a bucket. End to end, a vetting
 // organisation over its limit gets RESOURCE_EXHAUSTED (audited) until time passes.
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -208,15 +209,21 @@ grpc::StatusCode Check(testing::TestServer& server, const std::string& identity,
   return s.error_code();
 }
 
-TEST(RateLimitEndToEndTest, VettingOrganisationOverItsLimitIsRefusedUntilTimePasses) {
-  FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
+// A registry on `clock` under the dev policy, with dev-school's rate limit changed by `change`.
+std::unique_ptr<testing::TestServer> StartWithSchoolLimit(
+    const Clock* clock, const std::function<void(v1::RateLimit*)>& change) {
   testing::TestServerOptions options;
-  options.clock = &clock;
+  options.clock = clock;
   options.policy = std::make_unique<v1::AccessPolicy>(testing::DevPolicy());
   for (v1::Organisation& org : *options.policy->mutable_organisations()) {
-    if (org.id() == "dev-school") *org.mutable_rate_limit() = Limit(2, 2);
+    if (org.id() == "dev-school") change(org.mutable_rate_limit());
   }
-  auto server = testing::TestServer::Start(std::move(options));
+  return testing::TestServer::Start(std::move(options));
+}
+
+TEST(RateLimitEndToEndTest, VettingOrganisationOverItsLimitIsRefusedUntilTimePasses) {
+  FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
+  auto server = StartWithSchoolLimit(&clock, [](v1::RateLimit* l) { *l = Limit(2, 2); });
   storage::AuditLog* log = server->server()->audit_log();
 
   EXPECT_EQ(Check(*server, "vetting", "teacher"), grpc::StatusCode::OK);
@@ -250,13 +257,8 @@ TEST(RateLimitEndToEndTest, VettingOrganisationOverItsLimitIsRefusedUntilTimePas
 // the person's history; other people and other organisations are not held back.
 TEST(RateLimitEndToEndTest, AnOrganisationAsksAboutOnePersonOnlyAFewTimesADayWhateverIsRegistered) {
   FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
-  testing::TestServerOptions options;
-  options.clock = &clock;
-  options.policy = std::make_unique<v1::AccessPolicy>(testing::DevPolicy());
-  for (v1::Organisation& org : *options.policy->mutable_organisations()) {
-    if (org.id() == "dev-school") org.mutable_rate_limit()->set_checks_per_person_per_day(3);
-  }
-  auto server = testing::TestServer::Start(std::move(options));
+  auto server = StartWithSchoolLimit(
+      &clock, [](v1::RateLimit* l) { l->set_checks_per_person_per_day(3); });
 
   const v1::CreateRecordRequest record = testing::ExampleRecord();
   {
