@@ -134,6 +134,22 @@ class ErasureTest : public ::testing::Test {
     return events;
   }
 
+  // The events the erasure ledger wrote at start-up (actor system:erasure-ledger).
+  std::vector<v1::AuditEvent> LedgerEvents() {
+    std::vector<v1::AuditEvent> ledger;
+    for (v1::AuditEvent& e : Events()) {
+      if (e.actor() == "system:erasure-ledger") ledger.push_back(std::move(e));
+    }
+    return ledger;
+  }
+
+  // A restart with nothing left to apply writes no event.
+  void ExpectARestartWritesNothing() {
+    const uint64_t size = server_->server()->audit_log()->CurrentHead().size;
+    ASSERT_TRUE(server_->Restart().ok());
+    EXPECT_EQ(server_->server()->audit_log()->CurrentHead().size, size);
+  }
+
   // Restores backup `id` with the server stopped, then starts it again.
   int RestoreAndRestart(uint32_t id) {
     server_->Stop();
@@ -211,20 +227,14 @@ TEST_F(ErasureTest, BackupThenExpungeThenRestoreLeavesTheRecordErasedForCourtsAn
     EXPECT_THAT(FilesContaining(server_->config().data_dir(), needle), IsEmpty()) << needle;
   }
   // The re-applied erasure is itself on the record, as a system change.
-  int ledger_events = 0;
-  for (const v1::AuditEvent& e : Events()) {
-    if (e.actor() != "system:erasure-ledger") continue;
-    ++ledger_events;
-    EXPECT_EQ(e.action(), kExpungeRecordMethod);
-    EXPECT_THAT(e.record_ids(), ElementsAre(erased));
-    EXPECT_THAT(e.tokens(), IsEmpty());
-  }
-  EXPECT_EQ(ledger_events, 1);
+  const std::vector<v1::AuditEvent> ledger = LedgerEvents();
+  ASSERT_EQ(ledger.size(), 1u);
+  EXPECT_EQ(ledger[0].action(), kExpungeRecordMethod);
+  EXPECT_THAT(ledger[0].record_ids(), ElementsAre(erased));
+  EXPECT_THAT(ledger[0].tokens(), IsEmpty());
 
   // Applied once: a plain restart applies nothing more.
-  const uint64_t size = server_->server()->audit_log()->CurrentHead().size;
-  ASSERT_TRUE(server_->Restart().ok());
-  EXPECT_EQ(server_->server()->audit_log()->CurrentHead().size, size);
+  ExpectARestartWritesNothing();
 }
 
 // An expunged record never comes back: not by entering its conviction again, not by re-running
@@ -249,15 +259,11 @@ TEST_F(ErasureTest, ABackupPutBackWithTheLiveMarkerIsErasedAgainAtStartUp) {
   EXPECT_EQ(Vet(person), v1::VETTING_RESULT_CLEAR);
   EXPECT_EQ(CourtGet(kept), grpc::StatusCode::OK);
   // The erasure made again is on the record, as a system change naming the ledger entry.
-  int ledger_events = 0;
-  for (const v1::AuditEvent& e : Events()) {
-    if (e.actor() != "system:erasure-ledger") continue;
-    ++ledger_events;
-    EXPECT_EQ(e.action(), kExpungeRecordMethod);
-    EXPECT_THAT(e.record_ids(), ElementsAre(erased));
-    EXPECT_EQ(e.reference(), "erasure ledger entry 0: erased before, stored again");
-  }
-  EXPECT_EQ(ledger_events, 1);
+  const std::vector<v1::AuditEvent> ledger = LedgerEvents();
+  ASSERT_EQ(ledger.size(), 1u);
+  EXPECT_EQ(ledger[0].action(), kExpungeRecordMethod);
+  EXPECT_THAT(ledger[0].record_ids(), ElementsAre(erased));
+  EXPECT_EQ(ledger[0].reference(), "erasure ledger entry 0: erased before, stored again");
   // Nothing is left for the data check, and a plain restart erases nothing more.
   v1::VerifyDataResponse verified;
   {
@@ -269,9 +275,7 @@ TEST_F(ErasureTest, ABackupPutBackWithTheLiveMarkerIsErasedAgainAtStartUp) {
   }
   EXPECT_EQ(verified.problem_count(), 0u)
       << (verified.problems().empty() ? "" : verified.problems(0));
-  const uint64_t size = server_->server()->audit_log()->CurrentHead().size;
-  ASSERT_TRUE(server_->Restart().ok());
-  EXPECT_EQ(server_->server()->audit_log()->CurrentHead().size, size);
+  ExpectARestartWritesNothing();
 }
 
 // The same put-back seen by the data check (`registryd --verify_data`, which changes nothing):
@@ -481,9 +485,7 @@ TEST_F(ErasureTest, AnErasureWhoseCommitFailedIsFinishedByTheNextErasure) {
   EXPECT_EQ(CourtGet(first), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(CourtGet(second), grpc::StatusCode::NOT_FOUND);
   // And nothing is left to apply at the next start.
-  const uint64_t size = server_->server()->audit_log()->CurrentHead().size;
-  ASSERT_TRUE(server_->Restart().ok());
-  EXPECT_EQ(server_->server()->audit_log()->CurrentHead().size, size);
+  ExpectARestartWritesNothing();
 }
 
 TEST_F(ErasureTest, ALostTruncatedEditedOrForeignLedgerStopsStartUp) {

@@ -206,19 +206,41 @@ TEST_F(KeyFileTest, AnOldKekStillUnwrapsWhatItWrappedAfterRotation) {
   EXPECT_TRUE(retired->keyring->UnwrapDek(*rewrapped, "rec-1").ok());
 }
 
-class KeyFileStartUpTest : public testing::RecordServiceFixture {};
+class KeyFileStartUpTest : public testing::RecordServiceFixture {
+ protected:
+  // Enters a record and stops the server; keeps the key file's path and contents. Returns the
+  // record's id.
+  std::string EnterARecordAndStop() {
+    const std::string id = CreateOrFail(testing::ExampleRecord());
+    server_->Stop();
+    path_ = server_->config().key_file();
+    auto original = server::ReadKeyFile(path_);
+    EXPECT_TRUE(original.ok()) << original.status();
+    if (original.ok()) original_ = *std::move(original);
+    return id;
+  }
+
+  // Writes the kept key file back and starts: the record `id` reads again.
+  void PutTheKeyFileBackAndRead(const std::string& id) {
+    server_->Stop();
+    ASSERT_TRUE(server::WriteKeyFile(path_, original_, /*overwrite=*/true).ok());
+    ASSERT_NO_FATAL_FAILURE(RestartOrFail());
+    v1::Record record;
+    ASSERT_TRUE(Get(id, &record).ok());
+    EXPECT_EQ(record.person().surname(), "Kërqeli");
+  }
+
+  std::string path_;
+  registry::v1::KeyFile original_;
+};
 using testing::WriteFileWithMode;
 
 TEST_F(KeyFileStartUpTest, ForeignKeyFileIsRefusedAtStartAndAMissingKekIsDataLoss) {
-  const std::string id = CreateOrFail(testing::ExampleRecord());
-  server_->Stop();
-  const std::string path = server_->config().key_file();
-  auto original = server::ReadKeyFile(path);
-  ASSERT_TRUE(original.ok()) << original.status();
+  const std::string id = EnterARecordAndStop();
   auto fresh = server::GenerateKeyFile(absl::Now());
   ASSERT_TRUE(fresh.ok());
-  ASSERT_EQ(fresh->current_kek_version(), original->current_kek_version());  // same version,
-  ASSERT_TRUE(server::WriteKeyFile(path, *fresh, /*overwrite=*/true).ok());    // another key
+  ASSERT_EQ(fresh->current_kek_version(), original_.current_kek_version());  // same version,
+  ASSERT_TRUE(server::WriteKeyFile(path_, *fresh, /*overwrite=*/true).ok());  // another key
 
   // The database holds a key check value: another key file is refused at start-up, before it
   // could mix keys (new records, blind indexes and signatures under another root).
@@ -232,18 +254,13 @@ TEST_F(KeyFileStartUpTest, ForeignKeyFileIsRefusedAtStartAndAMissingKekIsDataLos
   auto added = server::AddKek(&*fresh, absl::Now());
   ASSERT_TRUE(added.ok());
   ASSERT_TRUE(server::RemoveKek(&*fresh, 1).ok());
-  fresh->set_derivation_root(original->derivation_root());
-  ASSERT_TRUE(server::WriteKeyFile(path, *fresh, true).ok());
+  fresh->set_derivation_root(original_.derivation_root());
+  ASSERT_TRUE(server::WriteKeyFile(path_, *fresh, true).ok());
   ASSERT_NO_FATAL_FAILURE(RestartOrFail());
   EXPECT_EQ(Get(id, nullptr).error_code(), grpc::StatusCode::DATA_LOSS);
 
   // The right file again: everything reads.
-  server_->Stop();
-  ASSERT_TRUE(server::WriteKeyFile(path, *original, true).ok());
-  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
-  v1::Record record;
-  ASSERT_TRUE(Get(id, &record).ok());
-  EXPECT_EQ(record.person().surname(), "Kërqeli");
+  ASSERT_NO_FATAL_FAILURE(PutTheKeyFileBackAndRead(id));
   EXPECT_EQ(ByPersonalNumber("1234567890"), std::vector<std::string>{id});
 }
 
@@ -251,26 +268,17 @@ TEST_F(KeyFileStartUpTest, ForeignKeyFileIsRefusedAtStartAndAMissingKekIsDataLos
 // bit of the current KEK) is refused at start-up, before a record could be acknowledged under a
 // KEK the right key file cannot open.
 TEST_F(KeyFileStartUpTest, AKeyFileWhoseKekChangedIsRefusedAtStart) {
-  const std::string id = CreateOrFail(testing::ExampleRecord());
-  server_->Stop();
-  const std::string path = server_->config().key_file();
-  auto original = server::ReadKeyFile(path);
-  ASSERT_TRUE(original.ok()) << original.status();
-  registry::v1::KeyFile changed = *original;
+  const std::string id = EnterARecordAndStop();
+  registry::v1::KeyFile changed = original_;
   ASSERT_EQ(changed.keks_size(), 1);
   (*changed.mutable_keks(0)->mutable_key())[5] ^= 0x01;
-  ASSERT_TRUE(server::WriteKeyFile(path, changed, /*overwrite=*/true).ok());
+  ASSERT_TRUE(server::WriteKeyFile(path_, changed, /*overwrite=*/true).ok());
 
   absl::Status started = server_->Restart();
   EXPECT_EQ(started.code(), absl::StatusCode::kFailedPrecondition) << started;
   EXPECT_TRUE(absl::StrContains(started.message(), "key-encryption key version 1")) << started;
 
-  server_->Stop();
-  ASSERT_TRUE(server::WriteKeyFile(path, *original, true).ok());
-  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
-  v1::Record record;
-  ASSERT_TRUE(Get(id, &record).ok());
-  EXPECT_EQ(record.person().surname(), "Kërqeli");
+  ASSERT_NO_FATAL_FAILURE(PutTheKeyFileBackAndRead(id));
   EXPECT_TRUE(Create(testing::FictionalRecord(1), nullptr).ok());
 }
 

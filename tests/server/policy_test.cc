@@ -355,9 +355,14 @@ TEST(PolicyReloadTest, InvalidFileOnDiskIsIgnoredByTheWatcher) {
     absl::MutexLock lock(&mu);
     reports.push_back(s);
   });
-  const auto wait_for = [&](bool ok) {
+  // How many reports there were before a write; a report that comes between the write and the
+  // wait is then not missed.
+  const auto reports_so_far = [&] {
     absl::MutexLock lock(&mu);
-    const size_t seen = reports.size();
+    return reports.size();
+  };
+  const auto wait_for = [&](size_t seen, bool ok) {
+    absl::MutexLock lock(&mu);
     const auto reported = [&] {
       for (size_t i = seen; i < reports.size(); ++i) {
         if (reports[i].ok() == ok) return true;
@@ -369,13 +374,15 @@ TEST(PolicyReloadTest, InvalidFileOnDiskIsIgnoredByTheWatcher) {
 
   v1::AccessPolicy bad = DevPolicyWithout(kClerkId);
   bad.add_purpose_codes("Not A Code");
+  size_t seen = reports_so_far();
   write(bad);
-  ASSERT_TRUE(wait_for(false)) << "the watcher did not report the invalid file within 10 s";
+  ASSERT_TRUE(wait_for(seen, false)) << "the watcher did not report the invalid file within 10 s";
   EXPECT_NE((*store)->Current()->FindPrincipal(kClerkId), nullptr);
 
   // The watcher is still alive and takes the next valid file.
+  seen = reports_so_far();
   write(DevPolicyWithout(kClerkId));
-  ASSERT_TRUE(wait_for(true)) << "the watcher did not take the valid file within 10 s";
+  ASSERT_TRUE(wait_for(seen, true)) << "the watcher did not take the valid file within 10 s";
   EXPECT_EQ((*store)->Current()->FindPrincipal(kClerkId), nullptr);
   (*store)->StopWatching();
   std::error_code ignored;

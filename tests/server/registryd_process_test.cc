@@ -192,7 +192,7 @@ TEST_F(RegistrydProcessTest, SighupReloadsThePolicy) {
   std::ofstream(dir_ + "/policy.json") << json;
   ASSERT_EQ(kill(pid_, SIGHUP), 0);
   grpc::StatusCode code = grpc::StatusCode::OK;
-  for (int i = 0; i < 50 && code != grpc::StatusCode::PERMISSION_DENIED; ++i) {
+  for (int i = 0; i < 150 && code != grpc::StatusCode::PERMISSION_DENIED; ++i) {
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
     code = PublicKey("court").error_code();
   }

@@ -48,6 +48,15 @@ class ErasureLedgerTest : public ::testing::Test {
     ASSERT_TRUE(db_->Write(*w.batch()).ok());
   }
 
+  // Entries 0 and 1 appended and committed; entry 2 appended, but its commit never happened (a
+  // crash).
+  void TwoCommittedAndOneDropped(ErasureLedger& ledger) {
+    AppendAndCommit(ledger, 0);
+    AppendAndCommit(ledger, 1);
+    PendingWrite dropped;
+    ASSERT_TRUE(ledger.Append(Id(2), kToken, absl::FromUnixSeconds(1), &dropped).ok());
+  }
+
   std::string root_, path_;
   crypto::SecretBytes key_;
   std::unique_ptr<Database> db_;
@@ -65,11 +74,7 @@ TEST_F(ErasureLedgerTest, EntriesSurviveReopenAndOnlyUncommittedOnesAreUnapplied
   {
     auto ledger = Open();
     ASSERT_TRUE(ledger.ok());
-    AppendAndCommit(**ledger, 0);
-    AppendAndCommit(**ledger, 1);
-    // Appended, but the commit never happened (a crash).
-    PendingWrite dropped;
-    ASSERT_TRUE((*ledger)->Append(Id(2), kToken, absl::FromUnixSeconds(1), &dropped).ok());
+    ASSERT_NO_FATAL_FAILURE(TwoCommittedAndOneDropped(**ledger));
     EXPECT_FALSE(*(*ledger)->AllApplied());
   }
   auto ledger = Open();
@@ -93,10 +98,7 @@ TEST_F(ErasureLedgerTest, EntriesSurviveReopenAndOnlyUncommittedOnesAreUnapplied
 TEST_F(ErasureLedgerTest, ReadProgressGivesEveryEntryAndTheMarkersCount) {
   auto ledger = Open();
   ASSERT_TRUE(ledger.ok());
-  AppendAndCommit(**ledger, 0);
-  AppendAndCommit(**ledger, 1);
-  PendingWrite dropped;
-  ASSERT_TRUE((*ledger)->Append(Id(2), kToken, absl::FromUnixSeconds(1), &dropped).ok());
+  ASSERT_NO_FATAL_FAILURE(TwoCommittedAndOneDropped(**ledger));
   auto progress = (*ledger)->ReadProgress();
   ASSERT_TRUE(progress.ok()) << progress.status();
   ASSERT_EQ(progress->entries.size(), 3u);
