@@ -704,9 +704,8 @@ TEST_F(AuditLogTest, OpenDoesNotReadTheWholeLog) {
   AppendEvents(0, 10);
   CloseLog();
 
-  // The best of a few opens of each, so that a busy machine does not decide the result. Also
-  // RocksDB's thread-local perf counters during Open, a deterministic measure of how much it
-  // reads: the bytes of values it was handed, and the bytes of blocks read from files (each
+  // The best of a few opens of each, printed for a reader. And RocksDB's thread-local perf
+  // counters during Open, a deterministic measure of how much it reads: the bytes of values it was handed, and the bytes of blocks read from files (each
   // Database has its own block cache, so every round starts cold).
   struct OpenCost {
     absl::Duration time = absl::InfiniteDuration();
@@ -752,9 +751,9 @@ TEST_F(AuditLogTest, OpenDoesNotReadTheWholeLog) {
   EXPECT_EQ(reopened_big.size, big_head.size);
   EXPECT_EQ(reopened_big.root, big_head.root);
   EXPECT_EQ(reopened_small.size, 10u);
-  EXPECT_LE(big.time, small.time + absl::Seconds(1));
-  // The log is megabytes; Open reads the frontier, the last event and its leaf (the counters
-  // do count: that is more than nothing).
+  // The times are printed, not asserted (a busy machine decides them); the byte counters are the
+  // check. The log is megabytes; Open reads the frontier, the last event and its leaf (the
+  // counters do count: that is more than nothing).
   EXPECT_GT(big.value_bytes, 0u);
   EXPECT_LT(big.value_bytes, 16u * 1024);
   EXPECT_LT(big.block_bytes, 1024u * 1024);
