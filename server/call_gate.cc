@@ -343,6 +343,7 @@ absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* 
       if (deps_.metrics != nullptr) deps_.metrics->RecordRateLimited();
       return absl::ResourceExhaustedError("rate limit of the organisation exceeded");
     }
+    call->vetting_org_ = vetting_org;
   }
 
   // A request that was never read states nothing more to check.
@@ -509,10 +510,35 @@ grpc::Status CallGate::Handle(const grpc::ServerContextBase& ctx, const MethodRu
       status = absl::UnavailableError("audit log unavailable");
     }
   }
+  if (status.ok() && call.vetting_org_ != nullptr &&
+      call.subject_check_.summary().result() == registry::v1::VETTING_RESULT_REFER) {
+    WatchRefers(*call.vetting_org_);
+  }
   const absl::Duration elapsed = deps_.clock->Now() - start;
   if (deps_.metrics != nullptr) deps_.metrics->RecordCall(method, status.code(), elapsed);
   if (deps_.log_calls) LogCall(call, status.code(), elapsed);
   return ToGrpcStatus(status);
+}
+
+void CallGate::WatchRefers(const registry::v1::Organisation& org) {
+  if (!deps_.limiter->CountRefer(org.id(), org.rate_limit())) return;
+  // The answer was given and audited; the alert is an event of its own, naming the organisation
+  // and nothing of the person.
+  const uint32_t refers = RefersPerDayAlert(org.rate_limit());
+  registry::v1::AuditEvent event;
+  event.set_organisation(org.id());
+  event.set_reference(absl::StrCat(refers, " REFER answers within 24 hours"));
+  const absl::StatusOr<uint64_t> seq =
+      CommitSystemEvent("gate", "many-refers", std::move(event), nullptr);
+  if (deps_.metrics != nullptr) deps_.metrics->RecordReferAlert();
+  LogLine line("warning", "many REFER answers to one vetting organisation");
+  line.Str("org", org.id()).Int("refers", refers);
+  if (seq.ok()) {
+    line.Int("seq", static_cast<int64_t>(*seq));
+  } else {
+    line.Str("audit", "the alert's event could not be written");
+  }
+  line.Write();
 }
 
 absl::StatusOr<uint64_t> CallGate::CommitSystemEvent(absl::string_view job,

@@ -114,6 +114,8 @@ class Call {
   std::string subject_token_;
   std::string subject_position_;  // the stated position category, when reference-shaped
   storage::StoredCheck subject_check_;
+  // The caller's organisation when it is a vetting organisation (held by policy_).
+  const registry::v1::Organisation* vetting_org_ = nullptr;
   bool committed_ = false;
   uint64_t sequence_ = 0;
   // The client certificate's fingerprint, and whether the call was refused because the
@@ -232,6 +234,10 @@ class CallGate {
   // a call whose request was never read (RefuseUnread): then only who may call is checked.
   absl::Status Admit(const grpc::ServerContextBase& ctx, const google::protobuf::Message* request,
                      Call* call);
+  // Counts a REFER answered to `org` (RateLimiter::CountRefer); the one that reaches the
+  // organisation's RateLimit.refers_per_day_alert writes the alert: a "system:gate" event
+  // "many-refers" naming the organisation, a warning line, and the metric.
+  void WatchRefers(const registry::v1::Organisation& org);
   // Run and RefuseUnread: admits the call, runs `handler` (only with a request), audits it.
   // `unread_subject`: RefuseUnread's `subject`.
   grpc::Status Handle(const grpc::ServerContextBase& ctx, const MethodRule* rule,

@@ -97,6 +97,11 @@ void Metrics::RecordRateLimited() {
   ++rate_limited_;
 }
 
+void Metrics::RecordReferAlert() {
+  absl::MutexLock lock(&mu_);
+  ++refer_alerts_;
+}
+
 void Metrics::RecordRefusedCertificate(CertificateRefusal reason) {
   absl::MutexLock lock(&mu_);
   ++refused_[static_cast<int>(reason)];
@@ -191,6 +196,9 @@ std::string Metrics::Render() const {
   Family(&out, "registryd_rate_limit_refusals_total", "counter",
          "Vetting calls refused by their organisation's rate limit.");
   absl::StrAppend(&out, "registryd_rate_limit_refusals_total ", rate_limited_, "\n");
+  Family(&out, "registryd_vetting_refer_alerts_total", "counter",
+         "Alerts on a vetting organisation's many REFER answers within 24 hours.");
+  absl::StrAppend(&out, "registryd_vetting_refer_alerts_total ", refer_alerts_, "\n");
   Family(&out, "registryd_refused_certificates_total", "counter",
          "Calls refused for their client certificate, by reason.");
   for (int i = 0; i < kCertificateRefusalCount; ++i) {

@@ -73,6 +73,8 @@ class Metrics {
   void RecordGroupCommit(size_t events);
   // A vetting call refused by its organisation's rate limit.
   void RecordRateLimited();
+  // An alert on a vetting organisation's many REFER answers (RateLimit.refers_per_day_alert).
+  void RecordReferAlert();
   // A client certificate refused (audited or past its audited rate).
   void RecordRefusedCertificate(CertificateRefusal reason);
   // A tree head signed for an auditor, at `at`.
@@ -103,6 +105,7 @@ class Metrics {
   std::map<std::string, Histogram> latency_ ABSL_GUARDED_BY(mu_);
   Histogram groups_ ABSL_GUARDED_BY(mu_);
   uint64_t rate_limited_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t refer_alerts_ ABSL_GUARDED_BY(mu_) = 0;
   std::array<uint64_t, kCertificateRefusalCount> refused_ ABSL_GUARDED_BY(mu_) = {};
   absl::Time last_signed_head_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   bool backups_known_ ABSL_GUARDED_BY(mu_) = false;

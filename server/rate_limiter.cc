@@ -12,6 +12,11 @@ uint32_t ChecksPerPersonPerDay(const registry::v1::RateLimit& limit) {
                                                 : kDefaultChecksPerPersonPerDay;
 }
 
+uint32_t RefersPerDayAlert(const registry::v1::RateLimit& limit) {
+  return limit.refers_per_day_alert() != 0 ? limit.refers_per_day_alert()
+                                           : kDefaultRefersPerDayAlert;
+}
+
 bool RateLimiter::Take(Bucket& b, absl::Time now, absl::Duration period, uint32_t rate,
                        uint32_t capacity) {
   const absl::int128 token = absl::ToInt64Nanoseconds(period);
@@ -63,6 +68,19 @@ void RateLimiter::SweepPersonBuckets(absl::Time now) {
     }
   }
   next_sweep_ = std::max<size_t>(1024, 2 * person_buckets_.size());
+}
+
+bool RateLimiter::CountRefer(absl::string_view organisation,
+                             const registry::v1::RateLimit& limit) {
+  const absl::Time now = clock_->Now();
+  absl::MutexLock lock(&mu_);
+  auto it = refers_.find(organisation);
+  if (it == refers_.end()) it = refers_.emplace(std::string(organisation), ReferPeriod{now}).first;
+  ReferPeriod& period = it->second;
+  // A clock that went back keeps the period it is in.
+  if (now - period.start >= absl::Hours(24)) period = ReferPeriod{now};
+  ++period.refers;
+  return period.refers == RefersPerDayAlert(limit);
 }
 
 size_t RateLimiter::PersonBucketsForTest() const {

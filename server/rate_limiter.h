@@ -2,11 +2,13 @@
 // (RateLimit.per_minute, burst), and one per organisation and person it checks
 // (RateLimit.checks_per_person_per_day), so that no employer can put more than a few questions a
 // day about one personal number, whatever its overall rate (docs/security.md, "What REFER itself
-// says").
+// says"). It also counts each organisation's REFER answers, for the gate's alert on an
+// organisation that gets many (RateLimit.refers_per_day_alert).
 //
 //   RateLimiter limiter(&clock);
 //   if (!limiter.Allow("school-7", org.rate_limit())) -> RESOURCE_EXHAUSTED
 //   if (!limiter.AllowPersonCheck("school-7", token, org.rate_limit())) -> RESOURCE_EXHAUSTED
+//   if (limiter.CountRefer("school-7", org.rate_limit())) -> raise the alert
 #ifndef REGISTRY_SERVER_RATE_LIMITER_H_
 #define REGISTRY_SERVER_RATE_LIMITER_H_
 
@@ -30,6 +32,12 @@ inline constexpr uint32_t kDefaultChecksPerPersonPerDay = 5;
 // The checks of one person an organisation may make in 24 hours under `limit`.
 uint32_t ChecksPerPersonPerDay(const registry::v1::RateLimit& limit);
 
+// RateLimit.refers_per_day_alert when the policy leaves it 0.
+inline constexpr uint32_t kDefaultRefersPerDayAlert = 20;
+
+// How many REFER answers to an organisation within 24 hours raise the alert under `limit`.
+uint32_t RefersPerDayAlert(const registry::v1::RateLimit& limit);
+
 // Thread-safe.
 class RateLimiter {
  public:
@@ -45,6 +53,12 @@ class RateLimiter {
   // follows the checks of the last 24 hours.
   bool AllowPersonCheck(absl::string_view organisation, absl::string_view person_token,
                         const registry::v1::RateLimit& limit);
+
+  // Counts one REFER answer to `organisation`. True for the answer that brings the
+  // organisation's REFERs in its current period to RefersPerDayAlert(limit): a period is the 24
+  // hours from the first REFER after the last period ended, so the alert is raised at most once
+  // per period, and again in a later period that reaches the count again.
+  bool CountRefer(absl::string_view organisation, const registry::v1::RateLimit& limit);
 
   // How many organisation-and-person buckets are held (tests).
   size_t PersonBucketsForTest() const;
@@ -69,6 +83,13 @@ class RateLimiter {
   // Keyed by organisation, a zero byte, and the person's token (a keyed hash, never the number).
   std::map<std::string, Bucket, std::less<>> person_buckets_ ABSL_GUARDED_BY(mu_);
   size_t next_sweep_ ABSL_GUARDED_BY(mu_) = 1024;
+  // Each organisation's REFER answers in its current period (one entry per organisation that
+  // had one: the policy's organisations bound them).
+  struct ReferPeriod {
+    absl::Time start;
+    uint32_t refers = 0;
+  };
+  std::map<std::string, ReferPeriod, std::less<>> refers_ ABSL_GUARDED_BY(mu_);
 };
 
 }  // namespace registry::server

@@ -255,7 +255,8 @@ TEST_F(OperationsTest, AScrapeAfterAnEndToEndRunHasEveryFamilyFixedLabelsAndNoPe
        {"registryd_calls_total", "registryd_call_duration_seconds", "registryd_audit_tree_size",
         "registryd_audit_signed_head_age_seconds", "registryd_audit_group_commit_events",
         "registryd_kek_version", "registryd_kek_current_version",
-        "registryd_rate_limit_refusals_total", "registryd_refused_certificates_total",
+        "registryd_rate_limit_refusals_total", "registryd_vetting_refer_alerts_total",
+        "registryd_refused_certificates_total",
         "registryd_backups", "registryd_backup_age_seconds",
         "registryd_backup_verifications_total", "registryd_retention_last_run_timestamp_seconds",
         "registryd_retention_last_run_age_seconds"}) {

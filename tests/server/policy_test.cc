@@ -181,6 +181,14 @@ TEST(PolicyCompileTest, ChecksPerPersonPerDayIsBounded) {
   EXPECT_TRUE(Policy::Compile(p).ok());
 }
 
+TEST(PolicyCompileTest, RefersPerDayAlertIsBounded) {
+  v1::AccessPolicy p = ValidPolicy();
+  p.mutable_organisations(1)->mutable_rate_limit()->set_refers_per_day_alert(100001);
+  ExpectRefused(p, {"school-7", "refers_per_day_alert"});
+  p.mutable_organisations(1)->mutable_rate_limit()->set_refers_per_day_alert(100000);
+  EXPECT_TRUE(Policy::Compile(p).ok());
+}
+
 TEST(PolicyCompileTest, VettingOrganisationWithoutCategoriesIsRefused) {
   v1::AccessPolicy p = ValidPolicy();
   p.mutable_organisations(1)->clear_position_categories();

@@ -9,11 +9,14 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "registry/v1/policy.pb.h"
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
 #include "server/rate_limiter.h"
+#include "storage/audit_log.h"
+#include "tests/testing/clients.h"
 #include "tests/testing/methods.h"
 #include "tests/testing/outcome.h"
 #include "tests/testing/principals.h"
@@ -183,6 +186,45 @@ TEST_F(RateLimiterTest, PersonBucketsUntouchedForADayAreForgottenAndRecentOnesKe
   EXPECT_TRUE(limiter_.AllowPersonCheck("school-7", "person-0", limit));
 }
 
+v1::RateLimit ReferAlert(uint32_t refers) {
+  v1::RateLimit l = Limit(60, 60);
+  l.set_refers_per_day_alert(refers);
+  return l;
+}
+
+TEST_F(RateLimiterTest, TheReferThatReachesTheCountRaisesTheAlertOnceAPeriod) {
+  const v1::RateLimit three = ReferAlert(3);
+  EXPECT_FALSE(limiter_.CountRefer("school-7", three));
+  EXPECT_FALSE(limiter_.CountRefer("school-7", three));
+  EXPECT_TRUE(limiter_.CountRefer("school-7", three));
+  for (int i = 0; i < 50; ++i) EXPECT_FALSE(limiter_.CountRefer("school-7", three)) << i;
+  // Another organisation counts its own.
+  EXPECT_FALSE(limiter_.CountRefer("care-home-3", three));
+  EXPECT_FALSE(limiter_.CountRefer("care-home-3", three));
+  EXPECT_TRUE(limiter_.CountRefer("care-home-3", three));
+  // 0 means 20.
+  const v1::RateLimit unset = ReferAlert(0);
+  ASSERT_EQ(server::RefersPerDayAlert(unset), server::kDefaultRefersPerDayAlert);
+  for (uint32_t i = 1; i < server::kDefaultRefersPerDayAlert; ++i) {
+    EXPECT_FALSE(limiter_.CountRefer("kindergarten-1", unset)) << i;
+  }
+  EXPECT_TRUE(limiter_.CountRefer("kindergarten-1", unset));
+}
+
+TEST_F(RateLimiterTest, TheReferCountStartsAgainADayAfterThePeriodsFirstRefer) {
+  const v1::RateLimit two = ReferAlert(2);
+  EXPECT_FALSE(limiter_.CountRefer("school-7", two));
+  clock_.Advance(absl::Hours(23));
+  EXPECT_TRUE(limiter_.CountRefer("school-7", two));  // the same period: the 2nd
+  clock_.Advance(absl::Hours(1));                      // 24 hours after the first: a new period
+  EXPECT_FALSE(limiter_.CountRefer("school-7", two));
+  EXPECT_TRUE(limiter_.CountRefer("school-7", two));
+  EXPECT_FALSE(limiter_.CountRefer("school-7", two));
+  // A clock that goes back stays in the period it is in.
+  clock_.Advance(-absl::Hours(48));
+  EXPECT_FALSE(limiter_.CountRefer("school-7", two));
+}
+
 // ---- End to end ----
 
 v1::VettingCheckRequest Candidate(const std::string& category) {
@@ -325,6 +367,90 @@ TEST(RateLimitEndToEndTest, AnOrganisationAsksAboutOnePersonOnlyAFewTimesADayWha
   clock.Advance(absl::Hours(8));
   EXPECT_EQ(vet("vetting", registered, 11, nullptr), grpc::StatusCode::OK);
   EXPECT_EQ(vet("vetting", registered, 12, nullptr), grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
+// An organisation that gets many REFERs (personal numbers with a record, asked under names or
+// birth dates that do not match) is the pattern of someone trying numbers: the REFER that reaches
+// dev-school's count writes an alert event naming the organisation, once a day.
+TEST(RateLimitEndToEndTest, ManyRefersToOneOrganisationWriteOneAlertEventADay) {
+  FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
+  auto server = StartWithSchoolLimit(&clock, [](v1::RateLimit* l) { l->set_refers_per_day_alert(2); });
+  storage::AuditLog* log = server->server()->audit_log();
+  const v1::CreateRecordRequest record = testing::ExampleRecord();
+  ASSERT_FALSE(testing::CreatedRecordId(*server, "clerk", record).empty());
+  v1::Person mismatched = record.person();
+  mismatched.set_birth_date("1950-06-15");
+  ASSERT_NE(mismatched.birth_date(), record.person().birth_date());
+  v1::Person unknown = mismatched;
+  unknown.set_personal_number("1098765432");
+  // The result of a check as `identity` (dev-school's "vetting" asks for a teacher, the care
+  // home's "vetting2" for a care worker).
+  const auto vet = [&](const std::string& identity, const v1::Person& person) {
+    v1::VettingCheckRequest req = testing::CandidateOf(person, "CONSENT-2026-0042");
+    req.set_position_category(identity == "vetting" ? "teacher" : "care_worker");
+    grpc::ClientContext ctx;
+    v1::VettingCheckResponse resp;
+    const grpc::Status s =
+        v1::VettingService::NewStub(server->Channel(identity))->VettingCheck(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp.result();
+  };
+  const auto events_since = [&](uint64_t from) {
+    std::vector<v1::AuditEvent> events;
+    for (uint64_t i = from; i < log->CurrentHead().size; ++i) {
+      absl::StatusOr<std::string> bytes = log->ReadEvent(i);
+      EXPECT_TRUE(bytes.ok()) << bytes.status();
+      v1::AuditEvent e;
+      EXPECT_TRUE(bytes.ok() && e.ParseFromString(*bytes));
+      events.push_back(std::move(e));
+    }
+    return events;
+  };
+  const auto alerts = [](const std::vector<v1::AuditEvent>& events) {
+    std::vector<v1::AuditEvent> found;
+    for (const v1::AuditEvent& e : events) {
+      if (e.actor() == "system:gate" && e.action() == "many-refers") found.push_back(e);
+    }
+    return found;
+  };
+
+  const uint64_t start = log->CurrentHead().size;
+  // CLEARs do not count, nor REFERs to another organisation.
+  EXPECT_EQ(vet("vetting", unknown), v1::VETTING_RESULT_CLEAR);
+  EXPECT_EQ(vet("vetting2", mismatched), v1::VETTING_RESULT_REFER);
+  EXPECT_EQ(vet("vetting", mismatched), v1::VETTING_RESULT_REFER);
+  EXPECT_THAT(alerts(events_since(start)), ::testing::IsEmpty());
+  EXPECT_NE(server->server()->metrics().Render().find("registryd_vetting_refer_alerts_total 0\n"),
+            std::string::npos);
+
+  // The second REFER to dev-school: its event, then the alert, which names the organisation and
+  // nothing of the person.
+  const uint64_t before = log->CurrentHead().size;
+  EXPECT_EQ(vet("vetting", mismatched), v1::VETTING_RESULT_REFER);
+  std::vector<v1::AuditEvent> after = events_since(before);
+  ASSERT_EQ(after.size(), 2u);
+  EXPECT_EQ(after[0].action(), testing::kVettingCheckMethod);
+  const v1::AuditEvent& alert = after[1];
+  EXPECT_EQ(alert.actor(), "system:gate");
+  EXPECT_EQ(alert.action(), "many-refers");
+  EXPECT_EQ(alert.organisation(), "dev-school");
+  EXPECT_EQ(alert.reference(), "2 REFER answers within 24 hours");
+  EXPECT_THAT(alert.tokens(), ::testing::IsEmpty());
+  EXPECT_THAT(alert.record_ids(), ::testing::IsEmpty());
+  EXPECT_TRUE(alert.check_id().empty());
+  EXPECT_NE(server->server()->metrics().Render().find("registryd_vetting_refer_alerts_total 1\n"),
+            std::string::npos);
+
+  // More REFERs the same day raise nothing more; a day later the count starts again.
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(vet("vetting", mismatched), v1::VETTING_RESULT_REFER);
+  }
+  EXPECT_EQ(alerts(events_since(start)).size(), 1u);
+  clock.Advance(absl::Hours(24));
+  EXPECT_EQ(vet("vetting", mismatched), v1::VETTING_RESULT_REFER);
+  EXPECT_EQ(alerts(events_since(start)).size(), 1u);
+  EXPECT_EQ(vet("vetting", mismatched), v1::VETTING_RESULT_REFER);
+  EXPECT_EQ(alerts(events_since(start)).size(), 2u);
 }
 
 }  // namespace
