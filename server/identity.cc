@@ -95,24 +95,23 @@ absl::StatusOr<std::shared_ptr<const ClientCertificate>> ParseClientCertificate(
 
 absl::StatusOr<std::shared_ptr<const ClientCertificate>> ClientCertificates::FromPem(
     absl::string_view pem) {
-  absl::StatusOr<std::string> der = CertificateDer(pem);
-  if (!der.ok()) return der.status();
-  std::string fingerprint = absl::BytesToHexString(crypto::Sha256(*der));
   {
     absl::MutexLock lock(&mu_);
-    auto it = by_fingerprint_.find(fingerprint);
-    if (it != by_fingerprint_.end()) return it->second;
+    auto it = by_pem_.find(pem);
+    if (it != by_pem_.end()) return it->second;
   }
-  // Parsed outside the lock; two threads that miss together both parse, and the second insert
-  // is a no-op.
+  // Decoded and parsed outside the lock; two threads that miss together both parse, and the
+  // second insert is a no-op.
+  absl::StatusOr<std::string> der = CertificateDer(pem);
+  if (!der.ok()) return der.status();
   absl::StatusOr<std::shared_ptr<const ClientCertificate>> parsed =
-      ParseClientCertificate(*der, fingerprint);
+      ParseClientCertificate(*der, absl::BytesToHexString(crypto::Sha256(*der)));
   if (!parsed.ok()) return parsed.status();
   absl::MutexLock lock(&mu_);
-  if (by_fingerprint_.emplace(fingerprint, *parsed).second) {
-    order_.push_back(std::move(fingerprint));
+  if (by_pem_.emplace(std::string(pem), *parsed).second) {
+    order_.emplace_back(pem);
     while (order_.size() > capacity_) {
-      by_fingerprint_.erase(order_.front());
+      by_pem_.erase(order_.front());
       order_.pop_front();
     }
   }
@@ -121,7 +120,7 @@ absl::StatusOr<std::shared_ptr<const ClientCertificate>> ClientCertificates::Fro
 
 size_t ClientCertificates::size() const {
   absl::MutexLock lock(&mu_);
-  return by_fingerprint_.size();
+  return by_pem_.size();
 }
 
 absl::StatusOr<std::shared_ptr<const ClientCertificate>> PeerCertificate(

@@ -76,6 +76,28 @@ TEST(ClientCertificatesTest, ParsesOnceAndForgetsTheOldestPastCapacity) {
   EXPECT_EQ(again->fingerprint, first->fingerprint);
 }
 
+// The cache is keyed by the PEM text: the same certificate written with other line breaks is
+// another entry, parsed from its own bytes, and the same certificate.
+TEST(ClientCertificatesTest, TheSameCertificateInOtherPemTextIsParsedFromItsOwnBytes) {
+  ClientCertificates cache;
+  const std::string pem = TestPki::Get().LoadIdentity("clerk").cert_pem;
+  std::string rewrapped = pem;
+  const size_t newline = rewrapped.find('\n', rewrapped.find("-----BEGIN"));
+  ASSERT_NE(newline, std::string::npos);
+  rewrapped.insert(newline + 20, "\n");
+  auto first = cache.FromPem(pem);
+  auto second = cache.FromPem(rewrapped);
+  ASSERT_TRUE(first.ok() && second.ok());
+  EXPECT_NE(*first, *second);
+  EXPECT_EQ((*first)->fingerprint, (*second)->fingerprint);
+  EXPECT_EQ((*first)->serial_hex, (*second)->serial_hex);
+  EXPECT_EQ(cache.size(), 2u);
+  // Another certificate's text is never served from an entry of this one.
+  auto court = cache.FromPem(TestPki::Get().LoadIdentity("court").cert_pem);
+  ASSERT_TRUE(court.ok());
+  EXPECT_NE((*court)->fingerprint, (*first)->fingerprint);
+}
+
 TEST(ClientCertificatesTest, UnreadableCertificateIsUnauthenticated) {
   ClientCertificates cache;
   for (const std::string& pem :
