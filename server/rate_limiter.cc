@@ -80,7 +80,10 @@ bool RateLimiter::CountRefer(absl::string_view organisation,
   // A clock that went back keeps the period it is in.
   if (now - period.start >= absl::Hours(24)) period = ReferPeriod{now};
   ++period.refers;
-  return period.refers == RefersPerDayAlert(limit);
+  // At the count, or past it when a reloaded policy lowered the count during the period.
+  if (period.alerted || period.refers < RefersPerDayAlert(limit)) return false;
+  period.alerted = true;
+  return true;
 }
 
 size_t RateLimiter::PersonBucketsForTest() const {

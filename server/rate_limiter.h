@@ -54,10 +54,11 @@ class RateLimiter {
   bool AllowPersonCheck(absl::string_view organisation, absl::string_view person_token,
                         const registry::v1::RateLimit& limit);
 
-  // Counts one REFER answer to `organisation`. True for the answer that brings the
-  // organisation's REFERs in its current period to RefersPerDayAlert(limit): a period is the 24
-  // hours from the first REFER after the last period ended, so the alert is raised at most once
-  // per period, and again in a later period that reaches the count again.
+  // Counts one REFER answer to `organisation`. True for the first answer of the organisation's
+  // current period that finds its REFERs at RefersPerDayAlert(limit) or more (more when a
+  // reloaded policy lowered the count): a period is the 24 hours from the first REFER after the
+  // last period ended, so the alert is raised at most once per period, and again in a later
+  // period that reaches the count again.
   bool CountRefer(absl::string_view organisation, const registry::v1::RateLimit& limit);
 
   // How many organisation-and-person buckets are held (tests).
@@ -88,6 +89,7 @@ class RateLimiter {
   struct ReferPeriod {
     absl::Time start;
     uint32_t refers = 0;
+    bool alerted = false;
   };
   std::map<std::string, ReferPeriod, std::less<>> refers_ ABSL_GUARDED_BY(mu_);
 };

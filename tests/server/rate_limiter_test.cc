@@ -209,6 +209,10 @@ TEST_F(RateLimiterTest, TheReferThatReachesTheCountRaisesTheAlertOnceAPeriod) {
     EXPECT_FALSE(limiter_.CountRefer("kindergarten-1", unset)) << i;
   }
   EXPECT_TRUE(limiter_.CountRefer("kindergarten-1", unset));
+  // A policy that lowers the count below what the period already has alerts at the next REFER.
+  for (int i = 0; i < 4; ++i) EXPECT_FALSE(limiter_.CountRefer("kindergarten-2", ReferAlert(9)));
+  EXPECT_TRUE(limiter_.CountRefer("kindergarten-2", ReferAlert(2)));
+  EXPECT_FALSE(limiter_.CountRefer("kindergarten-2", ReferAlert(2)));
 }
 
 TEST_F(RateLimiterTest, TheReferCountStartsAgainADayAfterThePeriodsFirstRefer) {
