@@ -335,15 +335,13 @@ absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* 
   }
 
   // 3. Rate limit, per organisation, for vetting.
-  const registry::v1::Organisation* vetting_org = nullptr;
   if (principal->role() == registry::v1::ROLE_VETTING) {
-    vetting_org = policy.FindOrganisation(principal->organisation());
-    if (vetting_org == nullptr ||
-        !deps_.limiter->Allow(principal->organisation(), vetting_org->rate_limit())) {
+    const registry::v1::Organisation* org = policy.FindOrganisation(principal->organisation());
+    if (org == nullptr || !deps_.limiter->Allow(principal->organisation(), org->rate_limit())) {
       if (deps_.metrics != nullptr) deps_.metrics->RecordRateLimited();
       return absl::ResourceExhaustedError("rate limit of the organisation exceeded");
     }
-    call->vetting_org_ = vetting_org;
+    call->vetting_org_ = org;
   }
 
   // A request that was never read states nothing more to check.
@@ -385,9 +383,9 @@ absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* 
   // 6. A few questions a day about one person per organisation, whatever its overall rate: only
   // for calls that passed every other rule, and before anything about the person is read, so the
   // refusal says nothing about them.
-  if (rule->names_subject && vetting_org != nullptr && !call->subject_token_.empty()) {
+  if (rule->names_subject && call->vetting_org_ != nullptr && !call->subject_token_.empty()) {
     if (!deps_.limiter->AllowPersonCheck(principal->organisation(), call->subject_token_,
-                                         vetting_org->rate_limit())) {
+                                         call->vetting_org_->rate_limit())) {
       if (deps_.metrics != nullptr) deps_.metrics->RecordRateLimited();
       return absl::ResourceExhaustedError(
           "checks of this personal number by the organisation: the daily limit is reached");
