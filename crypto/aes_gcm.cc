@@ -37,18 +37,19 @@ const unsigned char* Bytes(absl::string_view s) {
   return reinterpret_cast<const unsigned char*>(s.data());
 }
 
-// Creates a context keyed for AES-256-GCM with a 12-byte nonce, for encryption or decryption.
-absl::StatusOr<EvpCipherCtxPtr> NewContext(const SecretBytes& key, absl::string_view nonce12,
-                                           bool encrypt) {
+// A context keyed for AES-256-GCM with 12-byte nonces, for encryption or decryption, with no
+// nonce yet: each message sets its own, which resets the GCM state and keeps the key schedule.
+// Null when OpenSSL fails.
+EvpCipherCtxPtr NewKeyedContext(const SecretBytes& key, bool encrypt) {
   EvpCipherCtxPtr ctx(EVP_CIPHER_CTX_new());
-  if (ctx == nullptr) return OpenSslError(absl::StatusCode::kInternal, "EVP_CIPHER_CTX_new");
+  if (ctx == nullptr) return nullptr;
   // The IV length defaults to 12 for GCM; set it anyway so the code does not rely on a default.
   if (EVP_CipherInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr, encrypt ? 1 : 0) !=
           1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(kAesGcmNonceSize),
                           nullptr) != 1 ||
-      EVP_CipherInit_ex(ctx.get(), nullptr, nullptr, key.data(), Bytes(nonce12), -1) != 1) {
-    return OpenSslError(absl::StatusCode::kInternal, "AES-GCM initialisation failed");
+      EVP_CipherInit_ex(ctx.get(), nullptr, nullptr, key.data(), nullptr, -1) != 1) {
+    return nullptr;
   }
   return ctx;
 }
@@ -60,6 +61,85 @@ bool UpdateAad(EVP_CIPHER_CTX* ctx, absl::string_view aad) {
   return EVP_CipherUpdate(ctx, nullptr, &len, Bytes(aad), static_cast<int>(aad.size())) == 1;
 }
 
+// ciphertext || tag(16) of `plaintext` under a context from NewKeyedContext(key, true). The
+// sizes are the caller's to check.
+absl::StatusOr<std::string> SealWith(EVP_CIPHER_CTX* ctx, absl::string_view nonce12,
+                                     absl::string_view plaintext, absl::string_view aad) {
+  if (EVP_EncryptInit_ex(ctx, nullptr, nullptr, nullptr, Bytes(nonce12)) != 1) {
+    return OpenSslError(absl::StatusCode::kInternal, "AES-GCM nonce");
+  }
+  if (!UpdateAad(ctx, aad)) {
+    return OpenSslError(absl::StatusCode::kInternal, "AES-GCM aad update failed");
+  }
+  std::string out(plaintext.size() + kAesGcmTagSize, '\0');
+  unsigned char* dst = reinterpret_cast<unsigned char*>(out.data());
+  int len = 0;
+  if (!plaintext.empty()) {
+    if (EVP_EncryptUpdate(ctx, dst, &len, Bytes(plaintext), static_cast<int>(plaintext.size())) !=
+            1 ||
+        static_cast<size_t>(len) != plaintext.size()) {
+      return OpenSslError(absl::StatusCode::kInternal, "AES-GCM encrypt update failed");
+    }
+  }
+  int final_len = 0;
+  if (EVP_EncryptFinal_ex(ctx, dst + plaintext.size(), &final_len) != 1 || final_len != 0) {
+    return OpenSslError(absl::StatusCode::kInternal, "AES-GCM encrypt final failed");
+  }
+  if (EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, static_cast<int>(kAesGcmTagSize),
+                          dst + plaintext.size()) != 1) {
+    return OpenSslError(absl::StatusCode::kInternal, "AES-GCM get tag failed");
+  }
+  return out;
+}
+
+// Opens `ct_and_tag` (at least a tag long; the sizes are the caller's to check) under a context
+// from NewKeyedContext(key, false) into *plaintext, whose memory is reused. DataLoss
+// ("authentication failed") when the tag does not verify, Internal when OpenSSL fails before;
+// on any failure *plaintext is wiped and emptied, so no unauthenticated plaintext is left.
+absl::Status OpenWith(EVP_CIPHER_CTX* ctx, absl::string_view nonce12,
+                      absl::string_view ct_and_tag, absl::string_view aad,
+                      std::string* plaintext) {
+  const auto wipe = [plaintext] {
+    OPENSSL_cleanse(plaintext->data(), plaintext->size());
+    plaintext->clear();
+  };
+  const absl::string_view ct = ct_and_tag.substr(0, ct_and_tag.size() - kAesGcmTagSize);
+  const absl::string_view tag = ct_and_tag.substr(ct.size());
+  // OpenSSL takes a non-const pointer for SET_TAG but only copies from it.
+  unsigned char tag_copy[kAesGcmTagSize];
+  std::copy(tag.begin(), tag.end(), tag_copy);
+  if (EVP_DecryptInit_ex(ctx, nullptr, nullptr, nullptr, Bytes(nonce12)) != 1 ||
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, static_cast<int>(kAesGcmTagSize),
+                          tag_copy) != 1 ||
+      !UpdateAad(ctx, aad)) {
+    wipe();
+    return OpenSslError(absl::StatusCode::kInternal, "AES-GCM decrypt set-up failed");
+  }
+  // The previous plaintext is overwritten in place (resize keeps the capacity).
+  plaintext->resize(ct.size());
+  unsigned char* dst = reinterpret_cast<unsigned char*>(plaintext->data());
+  int len = 0;
+  if (!ct.empty() &&
+      (EVP_DecryptUpdate(ctx, dst, &len, Bytes(ct), static_cast<int>(ct.size())) != 1 ||
+       static_cast<size_t>(len) != ct.size())) {
+    wipe();
+    return OpenSslError(absl::StatusCode::kInternal, "AES-GCM decrypt update failed");
+  }
+  int final_len = 0;
+  if (EVP_DecryptFinal_ex(ctx, dst + ct.size(), &final_len) != 1) {
+    wipe();
+    return AuthenticationFailed();
+  }
+  return absl::OkStatus();
+}
+
+// Whether a nonce(12) || ciphertext || tag(16) input of these sizes can be opened at all.
+bool OpenableSizes(absl::string_view ciphertext, absl::string_view aad) {
+  return ciphertext.size() >= kAesGcmNonceSize + kAesGcmTagSize &&
+         ciphertext.size() - kAesGcmNonceSize - kAesGcmTagSize <= kAesGcmMaxInputSize &&
+         aad.size() <= kAesGcmMaxInputSize;
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> AesGcmSeal(const SecretBytes& key, absl::string_view nonce12,
@@ -68,29 +148,11 @@ absl::StatusOr<std::string> AesGcmSeal(const SecretBytes& key, absl::string_view
   if (plaintext.size() > kAesGcmMaxInputSize || aad.size() > kAesGcmMaxInputSize) {
     return absl::InvalidArgumentError("AES-GCM input too large");
   }
-  ASSIGN_OR_RETURN(EvpCipherCtxPtr ctx, NewContext(key, nonce12, /*encrypt=*/true));
-  if (!UpdateAad(ctx.get(), aad)) {
-    return OpenSslError(absl::StatusCode::kInternal, "AES-GCM aad update failed");
+  EvpCipherCtxPtr ctx = NewKeyedContext(key, /*encrypt=*/true);
+  if (ctx == nullptr) {
+    return OpenSslError(absl::StatusCode::kInternal, "AES-GCM initialisation failed");
   }
-  std::string out(plaintext.size() + kAesGcmTagSize, '\0');
-  unsigned char* dst = reinterpret_cast<unsigned char*>(out.data());
-  int len = 0;
-  if (!plaintext.empty()) {
-    if (EVP_EncryptUpdate(ctx.get(), dst, &len, Bytes(plaintext),
-                          static_cast<int>(plaintext.size())) != 1 ||
-        static_cast<size_t>(len) != plaintext.size()) {
-      return OpenSslError(absl::StatusCode::kInternal, "AES-GCM encrypt update failed");
-    }
-  }
-  int final_len = 0;
-  if (EVP_EncryptFinal_ex(ctx.get(), dst + plaintext.size(), &final_len) != 1 || final_len != 0) {
-    return OpenSslError(absl::StatusCode::kInternal, "AES-GCM encrypt final failed");
-  }
-  if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_GET_TAG, static_cast<int>(kAesGcmTagSize),
-                          dst + plaintext.size()) != 1) {
-    return OpenSslError(absl::StatusCode::kInternal, "AES-GCM get tag failed");
-  }
-  return out;
+  return SealWith(ctx.get(), nonce12, plaintext, aad);
 }
 
 absl::StatusOr<std::string> AesGcmOpen(const SecretBytes& key, absl::string_view nonce12,
@@ -101,61 +163,63 @@ absl::StatusOr<std::string> AesGcmOpen(const SecretBytes& key, absl::string_view
       aad.size() > kAesGcmMaxInputSize) {
     return AuthenticationFailed();
   }
-  const absl::string_view ct = ct_and_tag.substr(0, ct_and_tag.size() - kAesGcmTagSize);
-  const absl::string_view tag = ct_and_tag.substr(ct.size());
-
-  ASSIGN_OR_RETURN(EvpCipherCtxPtr ctx, NewContext(key, nonce12, /*encrypt=*/false));
-  // OpenSSL takes a non-const pointer for SET_TAG but only copies from it.
-  unsigned char tag_copy[kAesGcmTagSize];
-  std::copy(tag.begin(), tag.end(), tag_copy);
-  if (EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_TAG, static_cast<int>(kAesGcmTagSize),
-                          tag_copy) != 1) {
-    return OpenSslError(absl::StatusCode::kInternal, "AES-GCM set tag failed");
+  EvpCipherCtxPtr ctx = NewKeyedContext(key, /*encrypt=*/false);
+  if (ctx == nullptr) {
+    return OpenSslError(absl::StatusCode::kInternal, "AES-GCM initialisation failed");
   }
-  if (!UpdateAad(ctx.get(), aad)) {
-    return OpenSslError(absl::StatusCode::kInternal, "AES-GCM aad update failed");
-  }
-  std::string out(ct.size(), '\0');
-  unsigned char* dst = reinterpret_cast<unsigned char*>(out.data());
-  int len = 0;
-  if (!ct.empty()) {
-    if (EVP_DecryptUpdate(ctx.get(), dst, &len, Bytes(ct), static_cast<int>(ct.size())) != 1 ||
-        static_cast<size_t>(len) != ct.size()) {
-      OPENSSL_cleanse(out.data(), out.size());
-      return OpenSslError(absl::StatusCode::kInternal, "AES-GCM decrypt update failed");
-    }
-  }
-  int final_len = 0;
-  if (EVP_DecryptFinal_ex(ctx.get(), dst + ct.size(), &final_len) != 1) {
-    // Wipe the unauthenticated plaintext before it is freed.
-    OPENSSL_cleanse(out.data(), out.size());
-    return AuthenticationFailed();
-  }
+  std::string out;
+  RETURN_IF_ERROR(OpenWith(ctx.get(), nonce12, ct_and_tag, aad, &out));
   return out;
 }
+
+AesGcm::AesGcm(const SecretBytes& key)
+    : key_(key),
+      sealers_([this] { return NewKeyedContext(key_, /*encrypt=*/true); }),
+      openers_([this] { return NewKeyedContext(key_, /*encrypt=*/false); }) {}
 
 absl::StatusOr<std::unique_ptr<AesGcm>> AesGcm::Create(const SecretBytes& key) {
   if (key.size() != kAesGcmKeySize) {
     return absl::InvalidArgumentError(
         absl::StrCat("AES-GCM key must be ", kAesGcmKeySize, " bytes"));
   }
-  return std::unique_ptr<AesGcm>(new AesGcm(key));
+  std::unique_ptr<AesGcm> aead(new AesGcm(key));
+  // A key OpenSSL refuses is found here, not at the first message.
+  EvpCipherCtxPtr first = aead->openers_.Take();
+  if (first == nullptr) {
+    return OpenSslError(absl::StatusCode::kInternal, "AES-GCM initialisation failed");
+  }
+  aead->openers_.Give(std::move(first));
+  return aead;
 }
 
 absl::StatusOr<std::string> AesGcm::Encrypt(absl::string_view plaintext,
                                             absl::string_view associated_data) const {
+  if (plaintext.size() > kAesGcmMaxInputSize || associated_data.size() > kAesGcmMaxInputSize) {
+    return absl::InvalidArgumentError("AES-GCM input too large");
+  }
   ASSIGN_OR_RETURN(std::string nonce, RandomBytes(kAesGcmNonceSize));
-  ASSIGN_OR_RETURN(std::string sealed, AesGcmSeal(key_, nonce, plaintext, associated_data));
+  EvpCipherCtxPtr ctx = sealers_.Take();
+  if (ctx == nullptr) {
+    return OpenSslError(absl::StatusCode::kInternal, "AES-GCM initialisation failed");
+  }
+  ASSIGN_OR_RETURN(std::string sealed, SealWith(ctx.get(), nonce, plaintext, associated_data));
+  sealers_.Give(std::move(ctx));
   return absl::StrCat(nonce, sealed);
 }
 
 absl::StatusOr<std::string> AesGcm::Decrypt(absl::string_view ciphertext,
                                             absl::string_view associated_data) const {
-  if (ciphertext.size() < kAesGcmNonceSize + kAesGcmTagSize) return AuthenticationFailed();
-  absl::StatusOr<std::string> plain =
-      AesGcmOpen(key_, ciphertext.substr(0, kAesGcmNonceSize), ciphertext.substr(kAesGcmNonceSize),
-                 associated_data);
-  if (!plain.ok()) return AuthenticationFailed();
+  if (!OpenableSizes(ciphertext, associated_data)) return AuthenticationFailed();
+  EvpCipherCtxPtr ctx = openers_.Take();
+  if (ctx == nullptr) return AuthenticationFailed();
+  std::string plain;
+  if (!OpenWith(ctx.get(), ciphertext.substr(0, kAesGcmNonceSize),
+                ciphertext.substr(kAesGcmNonceSize), associated_data, &plain)
+           .ok()) {
+    // Every failure reads the same; the context, in an unknown state, is freed.
+    return AuthenticationFailed();
+  }
+  openers_.Give(std::move(ctx));
   return plain;
 }
 
@@ -164,14 +228,8 @@ absl::StatusOr<std::unique_ptr<AesGcmOpener>> AesGcmOpener::Create(const SecretB
     return absl::InvalidArgumentError(
         absl::StrCat("AES-GCM key must be ", kAesGcmKeySize, " bytes"));
   }
-  EvpCipherCtxPtr ctx(EVP_CIPHER_CTX_new());
-  if (ctx == nullptr) return OpenSslError(absl::StatusCode::kInternal, "EVP_CIPHER_CTX_new");
-  // Keyed once, with no nonce yet: each Open sets only its nonce, which resets the GCM state and
-  // keeps the key schedule.
-  if (EVP_DecryptInit_ex(ctx.get(), EVP_aes_256_gcm(), nullptr, nullptr, nullptr) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_GCM_SET_IVLEN, static_cast<int>(kAesGcmNonceSize),
-                          nullptr) != 1 ||
-      EVP_DecryptInit_ex(ctx.get(), nullptr, nullptr, key.data(), nullptr) != 1) {
+  EvpCipherCtxPtr ctx = NewKeyedContext(key, /*encrypt=*/false);
+  if (ctx == nullptr) {
     return OpenSslError(absl::StatusCode::kInternal, "AES-GCM initialisation failed");
   }
   return std::unique_ptr<AesGcmOpener>(new AesGcmOpener(ctx.release()));
@@ -188,39 +246,14 @@ absl::StatusOr<std::string> AesGcmOpener::Open(absl::string_view ciphertext,
 
 absl::Status AesGcmOpener::OpenInto(absl::string_view ciphertext,
                                     absl::string_view associated_data, std::string* plaintext) {
-  const auto fail = [plaintext] {
+  if (!OpenableSizes(ciphertext, associated_data) ||
+      !OpenWith(ctx_, ciphertext.substr(0, kAesGcmNonceSize), ciphertext.substr(kAesGcmNonceSize),
+                associated_data, plaintext)
+           .ok()) {
     OPENSSL_cleanse(plaintext->data(), plaintext->size());
     plaintext->clear();
     return AuthenticationFailed();
-  };
-  if (ciphertext.size() < kAesGcmNonceSize + kAesGcmTagSize ||
-      ciphertext.size() - kAesGcmNonceSize - kAesGcmTagSize > kAesGcmMaxInputSize ||
-      associated_data.size() > kAesGcmMaxInputSize) {
-    return fail();
   }
-  const absl::string_view nonce = ciphertext.substr(0, kAesGcmNonceSize);
-  const absl::string_view ct =
-      ciphertext.substr(kAesGcmNonceSize, ciphertext.size() - kAesGcmNonceSize - kAesGcmTagSize);
-  const absl::string_view tag = ciphertext.substr(ciphertext.size() - kAesGcmTagSize);
-  unsigned char tag_copy[kAesGcmTagSize];
-  std::copy(tag.begin(), tag.end(), tag_copy);
-  if (EVP_DecryptInit_ex(ctx_, nullptr, nullptr, nullptr, Bytes(nonce)) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx_, EVP_CTRL_GCM_SET_TAG, static_cast<int>(kAesGcmTagSize),
-                          tag_copy) != 1 ||
-      !UpdateAad(ctx_, associated_data)) {
-    return fail();
-  }
-  // The previous plaintext is overwritten in place (resize keeps the capacity).
-  plaintext->resize(ct.size());
-  unsigned char* dst = reinterpret_cast<unsigned char*>(plaintext->data());
-  int len = 0;
-  if (!ct.empty() &&
-      (EVP_DecryptUpdate(ctx_, dst, &len, Bytes(ct), static_cast<int>(ct.size())) != 1 ||
-       static_cast<size_t>(len) != ct.size())) {
-    return fail();
-  }
-  int final_len = 0;
-  if (EVP_DecryptFinal_ex(ctx_, dst + ct.size(), &final_len) != 1) return fail();
   return absl::OkStatus();
 }
 

@@ -28,7 +28,9 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "crypto/aead.h"
+#include "crypto/internal/context_pool.h"
 #include "crypto/secret_bytes.h"
+#include "openssl/evp.h"
 #include "openssl/types.h"
 
 namespace registry::crypto {
@@ -39,10 +41,13 @@ inline constexpr size_t kAesGcmTagSize = 16;
 // Largest plaintext or associated data accepted (OpenSSL's update calls take an int length).
 inline constexpr size_t kAesGcmMaxInputSize = size_t{1} << 30;
 
+// Thread-safe. The key is expanded once per OpenSSL context, and the contexts are reused from
+// one message to the next (internal/context_pool.h): each Encrypt and Decrypt sets only its
+// nonce.
 class AesGcm final : public Aead {
  public:
   // Returns an AesGcm that holds a copy of `key`. Fails with InvalidArgument unless the key is
-  // exactly 32 bytes (AES-256; shorter AES keys are not offered).
+  // exactly 32 bytes (AES-256; shorter AES keys are not offered), Internal when OpenSSL fails.
   static absl::StatusOr<std::unique_ptr<AesGcm>> Create(const SecretBytes& key);
 
   // Returns nonce(12) || ciphertext || tag(16). Fails with InvalidArgument when the plaintext or
@@ -56,9 +61,11 @@ class AesGcm final : public Aead {
                                       absl::string_view associated_data) const override;
 
  private:
-  explicit AesGcm(const SecretBytes& key) : key_(key) {}
+  explicit AesGcm(const SecretBytes& key);
 
   const SecretBytes key_;
+  const internal::ContextPool<EVP_CIPHER_CTX, EVP_CIPHER_CTX_free> sealers_;
+  const internal::ContextPool<EVP_CIPHER_CTX, EVP_CIPHER_CTX_free> openers_;
 };
 
 // Opens many AesGcm::Encrypt ciphertexts under one key with one OpenSSL context, keyed once: for

@@ -25,11 +25,12 @@ absl::StatusOr<std::unique_ptr<BlindIndexer>> BlindIndexer::Create(
   if (index_name.empty()) return absl::InvalidArgumentError("blind index name is empty");
   ASSIGN_OR_RETURN(SecretBytes key,
                    DeriveKey(derivation_root, absl::StrCat("blind-index/", index_name)));
-  return std::unique_ptr<BlindIndexer>(new BlindIndexer(std::move(key)));
+  ASSIGN_OR_RETURN(std::unique_ptr<HmacSha256Key> mac_key, HmacSha256Key::Create(key));
+  return std::unique_ptr<BlindIndexer>(new BlindIndexer(std::move(mac_key)));
 }
 
 absl::StatusOr<std::string> BlindIndexer::Token(absl::string_view normalized_value) const {
-  return HmacSha256(key_, normalized_value);
+  return key_->Mac(normalized_value);
 }
 
 }  // namespace registry::crypto

@@ -24,6 +24,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "crypto/hmac.h"
 #include "crypto/secret_bytes.h"
 
 namespace registry::crypto {
@@ -47,9 +48,9 @@ class BlindIndexer {
   absl::StatusOr<std::string> Token(absl::string_view normalized_value) const;
 
  private:
-  explicit BlindIndexer(SecretBytes key) : key_(std::move(key)) {}
+  explicit BlindIndexer(std::unique_ptr<HmacSha256Key> key) : key_(std::move(key)) {}
 
-  const SecretBytes key_;
+  const std::unique_ptr<HmacSha256Key> key_;
 };
 
 // Returns the 32-byte key HKDF-SHA256(root, "kjc-registry-v1", purpose, 32). Fails with

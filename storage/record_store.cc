@@ -172,7 +172,7 @@ absl::StatusOr<std::string> RecordStore::HeadMac(const StoredHead& head) const {
   unsigned_head.clear_mac();
   std::string bytes = kHeadMacLabel;
   AppendDeterministicBytes(unsigned_head, &bytes);
-  return crypto::HmacSha256(head_mac_key_, bytes);
+  return head_mac_key_->Mac(bytes);
 }
 
 absl::StatusOr<std::string> RecordStore::EncodeHead(StoredHead head) const {
@@ -195,10 +195,14 @@ absl::StatusOr<std::unique_ptr<RecordStore>> RecordStore::Create(
   ASSIGN_OR_RETURN(auto dedup, crypto::BlindIndexer::Create(derivation_root, "court-case-person"));
   ASSIGN_OR_RETURN(auto loose,
                    crypto::BlindIndexer::Create(derivation_root, "loose-name-birth-date"));
-  ASSIGN_OR_RETURN(crypto::SecretBytes head_mac_key,
+  ASSIGN_OR_RETURN(crypto::SecretBytes head_mac_secret,
                    crypto::DeriveKey(derivation_root, "mac/record-head/v1"));
-  ASSIGN_OR_RETURN(crypto::SecretBytes index_mac_key,
+  ASSIGN_OR_RETURN(std::unique_ptr<crypto::HmacSha256Key> head_mac_key,
+                   crypto::HmacSha256Key::Create(head_mac_secret));
+  ASSIGN_OR_RETURN(crypto::SecretBytes index_mac_secret,
                    crypto::DeriveKey(derivation_root, "mac/index-row/v1"));
+  ASSIGN_OR_RETURN(std::unique_ptr<crypto::HmacSha256Key> index_mac_key,
+                   crypto::HmacSha256Key::Create(index_mac_secret));
   ASSIGN_OR_RETURN(crypto::SecretBytes dates_key,
                    crypto::DeriveKey(derivation_root, "encryption/record-dates/aes-256-gcm/v1"));
   ASSIGN_OR_RETURN(std::unique_ptr<crypto::AesGcm> dates_aead, crypto::AesGcm::Create(dates_key));
@@ -497,7 +501,7 @@ absl::StatusOr<std::vector<std::string>> RecordStore::IdsWithToken(char kind,
 }
 
 absl::StatusOr<std::string> RecordStore::IndexRowMac(absl::string_view key) const {
-  return crypto::HmacSha256(index_mac_key_, absl::StrCat(kIndexMacLabel, key));
+  return index_mac_key_->Mac(absl::StrCat(kIndexMacLabel, key));
 }
 
 absl::Status RecordStore::PutIndexRow(char kind, absl::string_view token,

@@ -45,6 +45,7 @@
 #include "absl/synchronization/mutex.h"
 #include "crypto/aes_gcm.h"
 #include "crypto/blind_index.h"
+#include "crypto/hmac.h"
 #include "crypto/keyring.h"
 #include "crypto/secret_bytes.h"
 #include "registry/v1/records.pb.h"
@@ -315,8 +316,10 @@ class RecordStore {
   RecordStore(Database* db, const KeyringHolder* keys, const NameNormalizer* normalizer,
               std::unique_ptr<crypto::BlindIndexer> pn, std::unique_ptr<crypto::BlindIndexer> name,
               std::unique_ptr<crypto::BlindIndexer> dedup,
-              std::unique_ptr<crypto::BlindIndexer> loose, crypto::SecretBytes head_mac_key,
-              crypto::SecretBytes index_mac_key, std::unique_ptr<crypto::AesGcm> dates_aead)
+              std::unique_ptr<crypto::BlindIndexer> loose,
+              std::unique_ptr<crypto::HmacSha256Key> head_mac_key,
+              std::unique_ptr<crypto::HmacSha256Key> index_mac_key,
+              std::unique_ptr<crypto::AesGcm> dates_aead)
       : db_(db),
         keys_(keys),
         normalizer_(normalizer),
@@ -398,8 +401,8 @@ class RecordStore {
   const std::unique_ptr<crypto::BlindIndexer> name_index_;
   const std::unique_ptr<crypto::BlindIndexer> dedup_index_;
   const std::unique_ptr<crypto::BlindIndexer> loose_index_;
-  const crypto::SecretBytes head_mac_key_;
-  const crypto::SecretBytes index_mac_key_;
+  const std::unique_ptr<crypto::HmacSha256Key> head_mac_key_;
+  const std::unique_ptr<crypto::HmacSha256Key> index_mac_key_;
   const std::unique_ptr<crypto::AesGcm> dates_aead_;
   std::string stand_in_dates_;  // set once by Create
   mutable std::atomic<uint64_t> vetting_heads_read_{0};

@@ -2,6 +2,8 @@
 
 #include <memory>
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/string_view.h"
@@ -153,6 +155,55 @@ TEST_F(AesGcmAeadTest, EncryptThenDecryptRoundTrips) {
     ASSERT_TRUE(back.ok()) << back.status();
     EXPECT_EQ(*back, plain);
   }
+}
+
+// One AesGcm reuses its OpenSSL contexts from message to message: a failed opening (whose
+// context is dropped) leaves the next ones right, and no message is opened with state that
+// another left behind.
+TEST_F(AesGcmAeadTest, MessagesAfterAFailedOneOpenAsBefore) {
+  auto first = aead_->Encrypt("first", "ad-1");
+  auto second = aead_->Encrypt(std::string(300, 's'), "ad-2");
+  ASSERT_TRUE(first.ok() && second.ok());
+  for (int round = 0; round < 3; ++round) {
+    std::string damaged = *first;
+    damaged.back() ^= 0x01;
+    EXPECT_EQ(aead_->Decrypt(damaged, "ad-1").status().code(), absl::StatusCode::kDataLoss);
+    EXPECT_EQ(aead_->Decrypt(*second, "ad-1").status().code(), absl::StatusCode::kDataLoss);
+    auto a = aead_->Decrypt(*first, "ad-1");
+    auto b = aead_->Decrypt(*second, "ad-2");
+    ASSERT_TRUE(a.ok()) << a.status();
+    ASSERT_TRUE(b.ok()) << b.status();
+    EXPECT_EQ(*a, "first");
+    EXPECT_EQ(*b, std::string(300, 's'));
+  }
+}
+
+// Threads sharing one AesGcm each seal and open their own messages; every one round-trips, and
+// a ciphertext opened under another thread's associated data fails.
+TEST_F(AesGcmAeadTest, ThreadsSharingOneKeySealAndOpenTheirOwnMessages) {
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 200;
+  std::vector<int> wrong(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      const std::string ad = "thread-" + std::to_string(t);
+      const std::string other_ad = "thread-" + std::to_string((t + 1) % kThreads);
+      for (int i = 0; i < kPerThread; ++i) {
+        const std::string plain(static_cast<size_t>(i % 97), static_cast<char>('a' + t));
+        auto ct = aead_->Encrypt(plain, ad);
+        if (!ct.ok()) {
+          ++wrong[t];
+          continue;
+        }
+        auto back = aead_->Decrypt(*ct, ad);
+        if (!back.ok() || *back != plain) ++wrong[t];
+        if (aead_->Decrypt(*ct, other_ad).ok()) ++wrong[t];
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(wrong[t], 0) << "thread " << t;
 }
 
 TEST_F(AesGcmAeadTest, EncryptLaysOutNonceCiphertextTag) {

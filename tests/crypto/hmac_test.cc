@@ -1,6 +1,8 @@
 #include "crypto/hmac.h"
 
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/string_view.h"
@@ -19,9 +21,9 @@ struct HmacVector {
 };
 
 // RFC 4231 section 4, HMAC-SHA-256 results. Test case 5 (truncated output) does not apply.
-TEST(HmacSha256Test, MatchesRfc4231) {
+std::vector<HmacVector> Rfc4231Vectors() {
   const std::string key_131(131, '\xaa');
-  const HmacVector vectors[] = {
+  return {
       {"1", std::string(20, '\x0b'), "Hi There",
        "b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7"},
       {"2", "Jefe", "what do ya want for nothing?",
@@ -37,7 +39,10 @@ TEST(HmacSha256Test, MatchesRfc4231) {
        "The key needs to be hashed before being used by the HMAC algorithm.",
        "9b09ffa71b942fcb27635fbcd5b0e944bfdc63644f0713938a7f51535c3a35e2"},
   };
-  for (const HmacVector& v : vectors) {
+}
+
+TEST(HmacSha256Test, MatchesRfc4231) {
+  for (const HmacVector& v : Rfc4231Vectors()) {
     SCOPED_TRACE(std::string("RFC 4231 test case ") + v.name);
     auto mac = HmacSha256(SecretBytes(v.key), v.data);
     ASSERT_TRUE(mac.ok()) << mac.status();
@@ -65,6 +70,53 @@ TEST(HmacSha256Test, DependsOnEveryKeyByte) {
     ASSERT_TRUE(mac.ok());
     EXPECT_NE(*mac, *base) << i;
   }
+}
+
+// A key set up once gives the RFC's tags, message after message: each Mac starts from the key,
+// not from the state the previous message left.
+TEST(HmacSha256KeyTest, MatchesRfc4231MessageAfterMessage) {
+  for (const HmacVector& v : Rfc4231Vectors()) {
+    SCOPED_TRACE(std::string("RFC 4231 test case ") + v.name);
+    auto key = HmacSha256Key::Create(SecretBytes(v.key));
+    ASSERT_TRUE(key.ok()) << key.status();
+    for (int round = 0; round < 3; ++round) {
+      auto other = (*key)->Mac("another message between the two");
+      ASSERT_TRUE(other.ok()) << other.status();
+      auto mac = (*key)->Mac(v.data);
+      ASSERT_TRUE(mac.ok()) << mac.status();
+      EXPECT_EQ(absl::BytesToHexString(*mac), v.mac) << "round " << round;
+    }
+  }
+  auto empty = HmacSha256Key::Create(SecretBytes());
+  ASSERT_TRUE(empty.ok()) << empty.status();
+  auto mac = (*empty)->Mac("");
+  ASSERT_TRUE(mac.ok()) << mac.status();
+  EXPECT_EQ(absl::BytesToHexString(*mac),
+            "b613679a0814d9ec772f95d778c35fc5ff1697c493715653c6c712144292c5ad");
+}
+
+// Threads that share one key each get their own context: every tag is the one-shot HMAC of its
+// own message.
+TEST(HmacSha256KeyTest, ThreadsSharingAKeyGetTheirOwnMessagesTags) {
+  const SecretBytes secret(std::string(32, 'k'));
+  auto key = HmacSha256Key::Create(secret);
+  ASSERT_TRUE(key.ok()) << key.status();
+  constexpr int kThreads = 8;
+  constexpr int kPerThread = 300;
+  std::vector<int> wrong(kThreads, 0);
+  std::vector<std::thread> threads;
+  for (int t = 0; t < kThreads; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < kPerThread; ++i) {
+        const std::string message = std::to_string(t) + "/" + std::to_string(i);
+        auto mac = (*key)->Mac(message);
+        auto expected = HmacSha256(secret, message);
+        if (!mac.ok() || !expected.ok() || *mac != *expected) ++wrong[t];
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (int t = 0; t < kThreads; ++t) EXPECT_EQ(wrong[t], 0) << "thread " << t;
 }
 
 }  // namespace
