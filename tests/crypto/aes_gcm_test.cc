@@ -2,12 +2,12 @@
 
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
+#include "tests/testing/threads.h"
 
 namespace registry::crypto {
 namespace {
@@ -182,27 +182,23 @@ TEST_F(AesGcmAeadTest, MessagesAfterAFailedOneOpenAsBefore) {
 // a ciphertext opened under another thread's associated data fails.
 TEST_F(AesGcmAeadTest, ThreadsSharingOneKeySealAndOpenTheirOwnMessages) {
   constexpr int kThreads = 8;
-  constexpr int kPerThread = 200;
-  std::vector<int> wrong(kThreads, 0);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      const std::string ad = "thread-" + std::to_string(t);
-      const std::string other_ad = "thread-" + std::to_string((t + 1) % kThreads);
-      for (int i = 0; i < kPerThread; ++i) {
-        const std::string plain(static_cast<size_t>(i % 97), static_cast<char>('a' + t));
-        auto ct = aead_->Encrypt(plain, ad);
-        if (!ct.ok()) {
-          ++wrong[t];
-          continue;
-        }
-        auto back = aead_->Decrypt(*ct, ad);
-        if (!back.ok() || *back != plain) ++wrong[t];
-        if (aead_->Decrypt(*ct, other_ad).ok()) ++wrong[t];
+  const std::vector<int> wrong = testing::CountOnThreads(kThreads, [&](int t) {
+    int mistakes = 0;
+    const std::string ad = "thread-" + std::to_string(t);
+    const std::string other_ad = "thread-" + std::to_string((t + 1) % kThreads);
+    for (int i = 0; i < 200; ++i) {
+      const std::string plain(static_cast<size_t>(i % 97), static_cast<char>('a' + t));
+      auto ct = aead_->Encrypt(plain, ad);
+      if (!ct.ok()) {
+        ++mistakes;
+        continue;
       }
-    });
-  }
-  for (std::thread& t : threads) t.join();
+      auto back = aead_->Decrypt(*ct, ad);
+      if (!back.ok() || *back != plain) ++mistakes;
+      if (aead_->Decrypt(*ct, other_ad).ok()) ++mistakes;
+    }
+    return mistakes;
+  });
   for (int t = 0; t < kThreads; ++t) EXPECT_EQ(wrong[t], 0) << "thread " << t;
 }
 

@@ -1,12 +1,12 @@
 #include "crypto/hmac.h"
 
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/string_view.h"
 #include "gtest/gtest.h"
+#include "tests/testing/threads.h"
 
 namespace registry::crypto {
 namespace {
@@ -102,20 +102,16 @@ TEST(HmacSha256KeyTest, ThreadsSharingAKeyGetTheirOwnMessagesTags) {
   auto key = HmacSha256Key::Create(secret);
   ASSERT_TRUE(key.ok()) << key.status();
   constexpr int kThreads = 8;
-  constexpr int kPerThread = 300;
-  std::vector<int> wrong(kThreads, 0);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int i = 0; i < kPerThread; ++i) {
-        const std::string message = std::to_string(t) + "/" + std::to_string(i);
-        auto mac = (*key)->Mac(message);
-        auto expected = HmacSha256(secret, message);
-        if (!mac.ok() || !expected.ok() || *mac != *expected) ++wrong[t];
-      }
-    });
-  }
-  for (std::thread& t : threads) t.join();
+  const std::vector<int> wrong = testing::CountOnThreads(kThreads, [&](int t) {
+    int mistakes = 0;
+    for (int i = 0; i < 300; ++i) {
+      const std::string message = std::to_string(t) + "/" + std::to_string(i);
+      auto mac = (*key)->Mac(message);
+      auto expected = HmacSha256(secret, message);
+      if (!mac.ok() || !expected.ok() || *mac != *expected) ++mistakes;
+    }
+    return mistakes;
+  });
   for (int t = 0; t < kThreads; ++t) EXPECT_EQ(wrong[t], 0) << "thread " << t;
 }
 

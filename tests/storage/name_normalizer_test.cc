@@ -3,7 +3,6 @@
 #include <initializer_list>
 #include <memory>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -13,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/threads.h"
 
 namespace registry::storage {
 namespace {
@@ -274,20 +274,16 @@ TEST_F(NameNormalizerTest, ConcurrentCallsGiveTheSameResults) {
       {"Ana Maria", "ana maria"},
   };
   constexpr int kThreads = 8;
-  constexpr int kRounds = 300;
-  std::vector<int> mismatches(kThreads, 0);
-  std::vector<std::thread> threads;
-  for (int t = 0; t < kThreads; ++t) {
-    threads.emplace_back([&, t] {
-      for (int round = 0; round < kRounds; ++round) {
-        // Each thread starts at a different case so that different inputs run at once.
-        const auto& [input, expected] = cases[(t + round) % cases.size()];
-        absl::StatusOr<std::string> normal = normalizer_->Normalize(input);
-        if (!normal.ok() || *normal != expected) ++mismatches[t];
-      }
-    });
-  }
-  for (std::thread& thread : threads) thread.join();
+  const std::vector<int> mismatches = testing::CountOnThreads(kThreads, [&](int t) {
+    int wrong = 0;
+    for (size_t round = 0; round < 300; ++round) {
+      // Each thread starts at a different case so that different inputs run at once.
+      const auto& [input, expected] = cases[(static_cast<size_t>(t) + round) % cases.size()];
+      absl::StatusOr<std::string> normal = normalizer_->Normalize(input);
+      if (!normal.ok() || *normal != expected) ++wrong;
+    }
+    return wrong;
+  });
   for (int t = 0; t < kThreads; ++t) EXPECT_EQ(mismatches[t], 0) << "thread " << t;
 }
 
