@@ -35,16 +35,17 @@ absl::Status UnwrapFailed() { return absl::DataLossError("authentication failed"
 absl::StatusOr<std::unique_ptr<Keyring>> Keyring::Create(
     std::vector<std::pair<uint32_t, SecretBytes>> keks, uint32_t current_version) {
   if (keks.empty()) return absl::InvalidArgumentError("keyring has no keys");
-  std::map<uint32_t, SecretBytes> by_version;
+  std::map<uint32_t, std::unique_ptr<AesGcm>> by_version;
   for (auto& [version, key] : keks) {
     if (version == 0) return absl::InvalidArgumentError("key version 0 is not allowed");
     if (key.size() != kKekSize) {
       return absl::InvalidArgumentError(
           absl::StrCat("key version ", version, " is not ", kKekSize, " bytes"));
     }
-    if (!by_version.emplace(version, std::move(key)).second) {
+    if (by_version.count(version) > 0) {
       return absl::InvalidArgumentError(absl::StrCat("key version ", version, " is repeated"));
     }
+    ASSIGN_OR_RETURN(by_version[version], AesGcm::Create(key));
   }
   if (by_version.count(current_version) == 0) {
     return absl::InvalidArgumentError(
@@ -58,12 +59,11 @@ absl::StatusOr<std::string> Keyring::WrapDek(const SecretBytes& dek,
   if (dek.size() != kDekSize) {
     return absl::InvalidArgumentError(absl::StrCat("DEK must be ", kDekSize, " bytes"));
   }
-  const SecretBytes& kek = keks_.at(current_version_);
   const std::string prefix = Prefix(current_version_);
-  ASSIGN_OR_RETURN(std::string nonce, RandomBytes(kAesGcmNonceSize));
+  // A fresh random nonce, then the ciphertext and tag.
   ASSIGN_OR_RETURN(std::string sealed,
-                   AesGcmSeal(kek, nonce, dek.view(), DekAad(record_id, prefix)));
-  return absl::StrCat(prefix, nonce, sealed);
+                   keks_.at(current_version_)->Encrypt(dek.view(), DekAad(record_id, prefix)));
+  return absl::StrCat(prefix, sealed);
 }
 
 absl::StatusOr<SecretBytes> Keyring::UnwrapDek(absl::string_view wrapped,
@@ -77,10 +77,9 @@ absl::StatusOr<SecretBytes> Keyring::UnwrapDek(absl::string_view wrapped,
     return absl::DataLossError(absl::StrCat("unknown key version ", version));
   }
   const absl::string_view prefix = wrapped.substr(0, kWrappedDekPrefixSize);
-  const absl::string_view nonce = wrapped.substr(kWrappedDekPrefixSize, kAesGcmNonceSize);
-  const absl::string_view sealed = wrapped.substr(kWrappedDekPrefixSize + kAesGcmNonceSize);
-  absl::StatusOr<std::string> dek =
-      AesGcmOpen(it->second, nonce, sealed, DekAad(record_id, prefix));
+  // Nonce, ciphertext and tag, as AesGcm::Encrypt laid them out.
+  const absl::string_view sealed = wrapped.substr(kWrappedDekPrefixSize);
+  absl::StatusOr<std::string> dek = it->second->Decrypt(sealed, DekAad(record_id, prefix));
   if (!dek.ok()) return UnwrapFailed();
   SecretBytes out(*dek);
   OPENSSL_cleanse(dek->data(), dek->size());

@@ -94,10 +94,12 @@ class Keyring {
   static absl::StatusOr<SecretBytes> NewDek();
 
  private:
-  Keyring(std::map<uint32_t, SecretBytes> keks, uint32_t current_version)
+  Keyring(std::map<uint32_t, std::unique_ptr<AesGcm>> keks, uint32_t current_version)
       : keks_(std::move(keks)), current_version_(current_version) {}
 
-  const std::map<uint32_t, SecretBytes> keks_;
+  // Each KEK as an AesGcm, whose contexts are keyed once: a wrapped DEK is the prefix followed
+  // by exactly what AesGcm::Encrypt lays out (nonce, ciphertext, tag).
+  const std::map<uint32_t, std::unique_ptr<AesGcm>> keks_;
   const uint32_t current_version_;
 };
 

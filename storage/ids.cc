@@ -20,4 +20,15 @@ absl::StatusOr<std::string> NewRegistryId() {
   return absl::BytesToHexString(raw);
 }
 
+absl::StatusOr<std::vector<std::string>> NewRegistryIds(size_t n) {
+  constexpr size_t kRaw = kIdSize / 2;
+  ASSIGN_OR_RETURN(const std::string raw, crypto::RandomBytes(n * kRaw));
+  std::vector<std::string> ids;
+  ids.reserve(n);
+  for (size_t i = 0; i < n; ++i) {
+    ids.push_back(absl::BytesToHexString(absl::string_view(raw).substr(i * kRaw, kRaw)));
+  }
+  return ids;
+}
+
 }  // namespace registry::storage

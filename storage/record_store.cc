@@ -1064,9 +1064,9 @@ absl::Status RecordStore::ReadStandIns(const CandidateTokens& candidate, size_t 
   // table, so that its read costs what a record's does, a block read included when the table is
   // larger than the cache (a key that is not there is answered by the filter, without one).
   std::unique_ptr<Iterator> it = db_->NewIterator(Cf::kRecords);
-  for (size_t i = 0; i < count; ++i) {
+  ASSIGN_OR_RETURN(const std::vector<std::string> places, NewRegistryIds(count));
+  for (const std::string& place : places) {
     ++vetting_heads_read_;
-    ASSIGN_OR_RETURN(const std::string place, NewRegistryId());
     it->Seek(place);
     if (!it->Valid()) it->SeekToFirst();
     StoredHead other;

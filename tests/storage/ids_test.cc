@@ -4,6 +4,7 @@
 
 #include <set>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "gtest/gtest.h"
@@ -39,6 +40,21 @@ TEST(RegistryIdTest, NewIdsHaveTheShapeAndDoNotRepeat) {
     ASSERT_TRUE(id.ok()) << id.status();
     EXPECT_TRUE(IsRegistryId(*id)) << *id;
     EXPECT_TRUE(seen.insert(*id).second) << "repeated: " << *id;
+  }
+}
+
+// Ids drawn together are as good as ids drawn one by one: the shape, and none repeated, within
+// a draw or across draws.
+TEST(RegistryIdTest, IdsDrawnTogetherHaveTheShapeAndDoNotRepeat) {
+  std::set<std::string> seen;
+  for (size_t n : {size_t{0}, size_t{1}, size_t{4}, size_t{100}}) {
+    absl::StatusOr<std::vector<std::string>> ids = NewRegistryIds(n);
+    ASSERT_TRUE(ids.ok()) << ids.status();
+    ASSERT_EQ(ids->size(), n);
+    for (const std::string& id : *ids) {
+      EXPECT_TRUE(IsRegistryId(id)) << id;
+      EXPECT_TRUE(seen.insert(id).second) << "repeated: " << id;
+    }
   }
 }
 
