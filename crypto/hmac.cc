@@ -41,12 +41,8 @@ EvpMacCtxPtr NewKeyedContext(const SecretBytes& key) {
   return ctx;
 }
 
-// The MAC of `data` with a context set up by NewKeyedContext, restarted first (the key is kept:
-// EVP_MAC_init without a key begins a new message under the one it has).
+// The MAC of `data` with a context set up by NewKeyedContext that has not yet taken a message.
 absl::StatusOr<std::string> MacWith(EVP_MAC_CTX* ctx, absl::string_view data) {
-  if (EVP_MAC_init(ctx, nullptr, 0, nullptr) != 1) {
-    return OpenSslError(absl::StatusCode::kInternal, "EVP_MAC_init(HMAC-SHA256)");
-  }
   if (!data.empty() &&
       EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1) {
     return OpenSslError(absl::StatusCode::kInternal, "EVP_MAC_update");
@@ -83,6 +79,11 @@ absl::StatusOr<std::unique_ptr<HmacSha256Key>> HmacSha256Key::Create(const Secre
 absl::StatusOr<std::string> HmacSha256Key::Mac(absl::string_view data) const {
   EvpMacCtxPtr ctx = contexts_.Take();
   if (ctx == nullptr) return OpenSslError(absl::StatusCode::kInternal, "HMAC-SHA256 set-up");
+  // A lent context may have MACed another message: EVP_MAC_init without a key begins a new one
+  // under the key it has.
+  if (EVP_MAC_init(ctx.get(), nullptr, 0, nullptr) != 1) {
+    return OpenSslError(absl::StatusCode::kInternal, "EVP_MAC_init(HMAC-SHA256)");
+  }
   ASSIGN_OR_RETURN(std::string tag, MacWith(ctx.get(), data));
   contexts_.Give(std::move(ctx));
   return tag;
