@@ -161,6 +161,10 @@ absl::Status Call::StageSubjectCheck(int status_code, storage::PendingWrite* w) 
   summary->set_position_category(subject_position_);
   summary->set_status_code(status_code);
   RETURN_IF_ERROR(checks_->Stage(subject_token_, now_, check, w));
+  if (took_person_limit_) {
+    RETURN_IF_ERROR(
+        checks_->StageLimitTake(caller_.organisation, subject_token_, now_, summary->check_id(), w));
+  }
   // The event names the entry it is written with (the data check pairs them).
   event_.set_check_id(summary->check_id());
   return absl::OkStatus();
@@ -384,12 +388,24 @@ absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* 
   // for calls that passed every other rule, and before anything about the person is read, so the
   // refusal says nothing about them.
   if (rule->names_subject && call->vetting_org_ != nullptr && !call->subject_token_.empty()) {
-    if (!deps_.limiter->AllowPersonCheck(principal->organisation(), call->subject_token_,
-                                         call->vetting_org_->rate_limit())) {
+    // The limiter counts from the durable record a bucket it does not hold (after a restart).
+    const std::string& organisation = principal->organisation();
+    const std::string& token = call->subject_token_;
+    const storage::CheckStore* checks = deps_.checks;
+    ASSIGN_OR_RETURN(
+        const bool allowed,
+        deps_.limiter->AllowPersonCheck(organisation, token, call->vetting_org_->rate_limit(),
+                                        [&](absl::Time since) -> absl::StatusOr<uint32_t> {
+                                          if (checks == nullptr) return 0;
+                                          return checks->CountLimitTakes(organisation, token,
+                                                                         since);
+                                        }));
+    if (!allowed) {
       if (deps_.metrics != nullptr) deps_.metrics->RecordRateLimited();
       return absl::ResourceExhaustedError(
           "checks of this personal number by the organisation: the daily limit is reached");
     }
+    call->took_person_limit_ = true;
   }
   // Who receives what is disclosed: the recipient the request names (an export), else the
   // caller's organisation.

@@ -116,6 +116,9 @@ class Call {
   storage::StoredCheck subject_check_;
   // The caller's organisation when it is a vetting organisation (held by policy_).
   const registry::v1::Organisation* vetting_org_ = nullptr;
+  // The call took from the organisation's daily limit on checks of the subject: the check is
+  // kept as a limit row too (storage::CheckStore::StageLimitTake), for a restarted registryd.
+  bool took_person_limit_ = false;
   bool committed_ = false;
   uint64_t sequence_ = 0;
   // The client certificate's fingerprint, and whether the call was refused because the

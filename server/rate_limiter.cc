@@ -43,17 +43,29 @@ bool RateLimiter::Allow(absl::string_view organisation, const registry::v1::Rate
   return Take(it->second, now, absl::Minutes(1), limit.per_minute(), capacity);
 }
 
-bool RateLimiter::AllowPersonCheck(absl::string_view organisation, absl::string_view person_token,
-                                   const registry::v1::RateLimit& limit) {
+absl::StatusOr<bool> RateLimiter::AllowPersonCheck(absl::string_view organisation,
+                                                   absl::string_view person_token,
+                                                   const registry::v1::RateLimit& limit,
+                                                   const EarlierTakesFn& earlier_takes) {
   const uint32_t per_day = ChecksPerPersonPerDay(limit);
   const absl::Time now = clock_->Now();
   std::string key = absl::StrCat(organisation, absl::string_view("\0", 1), person_token);
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = person_buckets_.find(key);
+    if (it != person_buckets_.end()) return Take(it->second, now, absl::Hours(24), per_day, per_day);
+  }
+  // Read the durable record without the lock (it reads the database). A call that created the
+  // bucket meanwhile had read the same record, and its bucket (with its take) is kept.
+  const absl::StatusOr<uint32_t> earlier = earlier_takes(now - absl::Hours(24));
+  if (!earlier.ok()) return earlier.status();
   absl::MutexLock lock(&mu_);
   auto it = person_buckets_.find(key);
   if (it == person_buckets_.end()) {
     if (person_buckets_.size() >= next_sweep_) SweepPersonBuckets(now);
-    Bucket full{absl::int128(absl::ToInt64Nanoseconds(absl::Hours(24))) * per_day, now};
-    it = person_buckets_.emplace(std::move(key), full).first;
+    const uint32_t left = per_day - std::min(per_day, *earlier);
+    Bucket start{absl::int128(absl::ToInt64Nanoseconds(absl::Hours(24))) * left, now};
+    it = person_buckets_.emplace(std::move(key), start).first;
   }
   return Take(it->second, now, absl::Hours(24), per_day, per_day);
 }

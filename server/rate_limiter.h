@@ -7,17 +7,21 @@
 //
 //   RateLimiter limiter(&clock);
 //   if (!limiter.Allow("school-7", org.rate_limit())) -> RESOURCE_EXHAUSTED
-//   if (!limiter.AllowPersonCheck("school-7", token, org.rate_limit())) -> RESOURCE_EXHAUSTED
+//   ASSIGN_OR_RETURN(bool allowed, limiter.AllowPersonCheck("school-7", token, org.rate_limit(),
+//                                                           count_from_check_store));
+//   if (!allowed) -> RESOURCE_EXHAUSTED
 //   if (limiter.CountRefer("school-7", org.rate_limit())) -> raise the alert
 #ifndef REGISTRY_SERVER_RATE_LIMITER_H_
 #define REGISTRY_SERVER_RATE_LIMITER_H_
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <map>
 #include <string>
 
 #include "absl/numeric/int128.h"
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -47,12 +51,26 @@ class RateLimiter {
   // per_minute per minute). False when the bucket is empty or the limit is zero.
   bool Allow(absl::string_view organisation, const registry::v1::RateLimit& limit);
 
+  // How many of the organisation's checks of the person took from its bucket at `since` or
+  // later, by the durable record (storage::CheckStore::CountLimitTakes).
+  using EarlierTakesFn = std::function<absl::StatusOr<uint32_t>(absl::Time since)>;
+
   // Takes one token from the bucket of `organisation`'s checks of the person whose
   // personal-number token is `person_token` (capacity ChecksPerPersonPerDay(limit), refilled at
   // that many a day). False when it is empty. Buckets left full again are forgotten, so memory
   // follows the checks of the last 24 hours.
-  bool AllowPersonCheck(absl::string_view organisation, absl::string_view person_token,
-                        const registry::v1::RateLimit& limit);
+  //
+  // A bucket this limiter does not hold (the first check in a day, or the first since registryd
+  // started) starts from the durable record: `earlier_takes` is asked for the takes of the last
+  // 24 hours, N, and the bucket starts with capacity - N tokens (at least none). A token bucket
+  // never holds fewer than that (each of the N takes is at most a day old, and a day refills at
+  // most the capacity), so a restart never gives an organisation more checks of a person than
+  // running on would have; it may give fewer until the bucket refills. `earlier_takes`' error is
+  // returned, and nothing is taken.
+  absl::StatusOr<bool> AllowPersonCheck(absl::string_view organisation,
+                                        absl::string_view person_token,
+                                        const registry::v1::RateLimit& limit,
+                                        const EarlierTakesFn& earlier_takes);
 
   // Counts one REFER answer to `organisation`. True for the first answer of the organisation's
   // current period that finds its REFERs at RefersPerDayAlert(limit) or more (more when a

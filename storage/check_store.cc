@@ -13,6 +13,21 @@ namespace registry::storage {
 namespace {
 
 constexpr size_t kCheckIdSize = kIdSize;
+constexpr char kLimitTakePrefix[] = "limits/person-checks/";
+
+// Where an organisation's limit rows for one person start (the layout in check_store.h).
+absl::StatusOr<std::string> LimitTakePrefix(absl::string_view organisation,
+                                            absl::string_view token) {
+  if (organisation.empty() || organisation.find('\0') != absl::string_view::npos) {
+    return absl::InternalError("malformed organisation id for a limit row");
+  }
+  if (token.size() != crypto::kBlindIndexTokenSize) {
+    return absl::InternalError("check token must be 32 bytes");
+  }
+  return absl::StrCat(kLimitTakePrefix, organisation, absl::string_view("\0", 1), token);
+}
+
+uint64_t KeyMicros(absl::Time at) { return static_cast<uint64_t>(absl::ToUnixMicros(at)); }
 
 }  // namespace
 
@@ -28,12 +43,39 @@ absl::Status CheckStore::Stage(absl::string_view token, absl::Time at, const Sto
     return absl::InternalError("check token must be 32 bytes");
   }
   if (!IsRegistryId(check.summary().check_id())) return absl::InternalError("malformed check id");
-  const std::string key =
-      absl::StrCat(token, EncodeU64(static_cast<uint64_t>(absl::ToUnixMicros(at))),
-                   check.summary().check_id());
+  const std::string key = absl::StrCat(token, EncodeU64(KeyMicros(at)), check.summary().check_id());
   ASSIGN_OR_RETURN(std::string sealed, aead_->Encrypt(check.SerializeAsString(), key));
   w->batch()->Put(Cf::kChecks, key, sealed);
   return absl::OkStatus();
+}
+
+absl::Status CheckStore::StageLimitTake(absl::string_view organisation, absl::string_view token,
+                                        absl::Time at, absl::string_view check_id,
+                                        PendingWrite* w) const {
+  ASSIGN_OR_RETURN(const std::string prefix, LimitTakePrefix(organisation, token));
+  if (!IsRegistryId(check_id)) return absl::InternalError("malformed check id");
+  const std::string key = absl::StrCat(prefix, EncodeU64(KeyMicros(at)), check_id);
+  ASSIGN_OR_RETURN(std::string sealed, aead_->Encrypt("", key));
+  w->batch()->Put(Cf::kMeta, key, sealed);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<uint32_t> CheckStore::CountLimitTakes(absl::string_view organisation,
+                                                     absl::string_view token,
+                                                     absl::Time since) const {
+  ASSIGN_OR_RETURN(const std::string prefix, LimitTakePrefix(organisation, token));
+  uint32_t count = 0;
+  auto it = db_->NewIterator(Cf::kMeta);
+  for (it->Seek(absl::StrCat(prefix, EncodeU64(KeyMicros(since)))); it->Valid(); it->Next()) {
+    const absl::string_view key = it->key();
+    if (!absl::StartsWith(key, prefix)) break;
+    if (key.size() != prefix.size() + 8 + kCheckIdSize || !aead_->Decrypt(it->value(), key).ok()) {
+      return absl::DataLossError("a vetting limit row fails authentication");
+    }
+    ++count;
+  }
+  RETURN_IF_ERROR(it->status());
+  return count;
 }
 
 absl::StatusOr<StoredCheck> CheckStore::Open(absl::string_view key,

@@ -57,6 +57,18 @@ class CheckStore {
                                                                size_t limit,
                                                                const IsStoredFn& is_stored) const;
 
+  // Stages into `w` the row that says `organisation`'s check `check_id` of the person whose
+  // token is `token`, made at `at`, took from its daily limit on checks of that person.
+  absl::Status StageLimitTake(absl::string_view organisation, absl::string_view token,
+                              absl::Time at, absl::string_view check_id, PendingWrite* w) const;
+
+  // How many of `organisation`'s checks of the person whose token is `token`, made at `since`
+  // or later, took from its daily limit (rows of StageLimitTake). Reads those rows only: the
+  // work depends on the organisation's own checks, not on anyone else's. DataLoss when a row
+  // fails authentication.
+  absl::StatusOr<uint32_t> CountLimitTakes(absl::string_view organisation,
+                                           absl::string_view token, absl::Time since) const;
+
   // Every stored check, for the data check (server/data_check.h): `on_check` gets the check id
   // of each row whose key is token || u64 || check id, and whether the row is authentic (its
   // authentication covers the key); report->vetting_checks counts the authentic ones. A row

@@ -124,10 +124,21 @@ v1::RateLimit PersonLimit(uint32_t per_day) {
 const std::string kTokenA(32, 'a');
 const std::string kTokenB(32, 'b');
 
+// A durable record that holds no earlier checks (a registry that has not restarted).
+absl::StatusOr<uint32_t> NoEarlierTakes(absl::Time) { return 0; }
+
+// Whether the limiter allows the check, with no earlier checks on record.
+bool AllowPerson(RateLimiter& limiter, const std::string& org, const std::string& token,
+                 const v1::RateLimit& limit) {
+  const absl::StatusOr<bool> allowed = limiter.AllowPersonCheck(org, token, limit, NoEarlierTakes);
+  EXPECT_TRUE(allowed.ok()) << allowed.status();
+  return allowed.value_or(false);
+}
+
 int DrainPerson(RateLimiter& limiter, const std::string& org, const std::string& token,
                 const v1::RateLimit& limit) {
   int n = 0;
-  while (n < 1000 && limiter.AllowPersonCheck(org, token, limit)) ++n;
+  while (n < 1000 && AllowPerson(limiter, org, token, limit)) ++n;
   return n;
 }
 
@@ -153,37 +164,87 @@ TEST_F(RateLimiterTest, PersonChecksComeBackAtTheDailyRate) {
   const v1::RateLimit limit = PersonLimit(4);
   ASSERT_EQ(DrainPerson(limiter_, "school-7", kTokenA, limit), 4);
   clock_.Advance(absl::Hours(6) - absl::Seconds(1));
-  EXPECT_FALSE(limiter_.AllowPersonCheck("school-7", kTokenA, limit));
+  EXPECT_FALSE(AllowPerson(limiter_, "school-7", kTokenA, limit));
   clock_.Advance(absl::Seconds(1));
-  EXPECT_TRUE(limiter_.AllowPersonCheck("school-7", kTokenA, limit));
-  EXPECT_FALSE(limiter_.AllowPersonCheck("school-7", kTokenA, limit));
+  EXPECT_TRUE(AllowPerson(limiter_, "school-7", kTokenA, limit));
+  EXPECT_FALSE(AllowPerson(limiter_, "school-7", kTokenA, limit));
   // A week refills the bucket, never beyond its day.
   clock_.Advance(absl::Hours(24 * 7));
   EXPECT_EQ(DrainPerson(limiter_, "school-7", kTokenA, limit), 4);
   clock_.Advance(-absl::Hours(1));
-  EXPECT_FALSE(limiter_.AllowPersonCheck("school-7", kTokenA, limit));
+  EXPECT_FALSE(AllowPerson(limiter_, "school-7", kTokenA, limit));
 }
 
 TEST_F(RateLimiterTest, PersonBucketsUntouchedForADayAreForgottenAndRecentOnesKept) {
   const v1::RateLimit limit = PersonLimit(1);
   for (int i = 0; i < 1024; ++i) {
-    ASSERT_TRUE(limiter_.AllowPersonCheck("school-7", absl::StrCat("person-", i), limit));
+    ASSERT_TRUE(AllowPerson(limiter_, "school-7", absl::StrCat("person-", i), limit));
   }
   ASSERT_EQ(limiter_.PersonBucketsForTest(), 1024u);
   // 23 hours on, none has refilled: a new person keeps them all.
   clock_.Advance(absl::Hours(23));
-  ASSERT_TRUE(limiter_.AllowPersonCheck("school-7", "person-new", limit));
+  ASSERT_TRUE(AllowPerson(limiter_, "school-7", "person-new", limit));
   EXPECT_EQ(limiter_.PersonBucketsForTest(), 1025u);
-  EXPECT_FALSE(limiter_.AllowPersonCheck("school-7", "person-0", limit));
+  EXPECT_FALSE(AllowPerson(limiter_, "school-7", "person-0", limit));
   // A day after the first checks they are full again, as a new bucket would be: forgotten when
   // the map has doubled.
   clock_.Advance(absl::Hours(1));
   for (int i = 0; i < 1024; ++i) {
-    ASSERT_TRUE(limiter_.AllowPersonCheck("care-home-3", absl::StrCat("person-", i), limit));
+    ASSERT_TRUE(AllowPerson(limiter_, "care-home-3", absl::StrCat("person-", i), limit));
   }
   EXPECT_LE(limiter_.PersonBucketsForTest(), 1024u + 2u);
-  EXPECT_FALSE(limiter_.AllowPersonCheck("school-7", "person-new", limit));
-  EXPECT_TRUE(limiter_.AllowPersonCheck("school-7", "person-0", limit));
+  EXPECT_FALSE(AllowPerson(limiter_, "school-7", "person-new", limit));
+  EXPECT_TRUE(AllowPerson(limiter_, "school-7", "person-0", limit));
+}
+
+TEST_F(RateLimiterTest, ABucketNotHeldStartsFromTheChecksOnRecordOfTheLastDay) {
+  const v1::RateLimit limit = PersonLimit(5);
+  int asked = 0;
+  absl::Time asked_since;
+  const auto three_on_record = [&](absl::Time since) -> absl::StatusOr<uint32_t> {
+    ++asked;
+    asked_since = since;
+    return 3;
+  };
+  const auto allow = [&] {
+    const absl::StatusOr<bool> allowed =
+        limiter_.AllowPersonCheck("school-7", kTokenA, limit, three_on_record);
+    EXPECT_TRUE(allowed.ok()) << allowed.status();
+    return allowed.value_or(false);
+  };
+  EXPECT_TRUE(allow());
+  EXPECT_EQ(asked, 1);
+  EXPECT_EQ(asked_since, clock_.Now() - absl::Hours(24));
+  EXPECT_TRUE(allow());
+  EXPECT_FALSE(allow());
+  // The record is read once, for a bucket the limiter does not hold.
+  EXPECT_EQ(asked, 1);
+  // The bucket refills at the daily rate from there: one check every 24/5 hours.
+  clock_.Advance(absl::Minutes(24 * 60 / 5));
+  EXPECT_TRUE(allow());
+  EXPECT_FALSE(allow());
+  EXPECT_EQ(asked, 1);
+
+  // More on record than the limit allows (a policy that lowered it): nothing until a refill.
+  const auto seven = [](absl::Time) -> absl::StatusOr<uint32_t> { return 7; };
+  absl::StatusOr<bool> allowed = limiter_.AllowPersonCheck("school-7", kTokenB, limit, seven);
+  ASSERT_TRUE(allowed.ok());
+  EXPECT_FALSE(*allowed);
+  // Another organisation's bucket for the same person is its own.
+  EXPECT_EQ(DrainPerson(limiter_, "care-home-3", kTokenB, limit), 5);
+}
+
+TEST_F(RateLimiterTest, ARecordThatCannotBeReadRefusesAndCreatesNoBucket) {
+  const v1::RateLimit limit = PersonLimit(2);
+  const auto unreadable = [](absl::Time) -> absl::StatusOr<uint32_t> {
+    return absl::DataLossError("a vetting limit row fails authentication");
+  };
+  const absl::StatusOr<bool> allowed =
+      limiter_.AllowPersonCheck("school-7", kTokenA, limit, unreadable);
+  EXPECT_EQ(allowed.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(limiter_.PersonBucketsForTest(), 0u);
+  // Read again on the next call, which then starts from what it says.
+  EXPECT_EQ(DrainPerson(limiter_, "school-7", kTokenA, limit), 2);
 }
 
 v1::RateLimit ReferAlert(uint32_t refers) {
@@ -371,6 +432,38 @@ TEST(RateLimitEndToEndTest, AnOrganisationAsksAboutOnePersonOnlyAFewTimesADayWha
   clock.Advance(absl::Hours(8));
   EXPECT_EQ(vet("vetting", registered, 11, nullptr), grpc::StatusCode::OK);
   EXPECT_EQ(vet("vetting", registered, 12, nullptr), grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
+// The limit outlives registryd: each check that took from it is kept (storage::CheckStore's limit
+// rows), so stopping and starting the registry gives an organisation no new tries at a person's
+// birth date. A check that took and was then refused as invalid counts, as it did before.
+TEST(RateLimitEndToEndTest, TheDailyLimitOnOnePersonHoldsAcrossARestart) {
+  FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
+  auto server = StartWithSchoolLimit(
+      &clock, [](v1::RateLimit* l) { l->set_checks_per_person_per_day(3); });
+  const v1::Person person = testing::ExampleRecord().person();
+  const auto vet = [&](const std::string& identity, const std::string& birth_date) {
+    v1::VettingCheckRequest req = testing::CandidateOf(person, "CONSENT-2026-0042");
+    req.set_birth_date(birth_date);
+    req.set_position_category(identity == "vetting" ? "teacher" : "care_worker");
+    grpc::ClientContext ctx;
+    v1::VettingCheckResponse resp;
+    return v1::VettingService::NewStub(server->Channel(identity))
+        ->VettingCheck(&ctx, req, &resp)
+        .error_code();
+  };
+  EXPECT_EQ(vet("vetting", "1990-01-01"), grpc::StatusCode::OK);
+  EXPECT_EQ(vet("vetting", "1990-02-30"), grpc::StatusCode::INVALID_ARGUMENT);
+  ASSERT_TRUE(server->Restart().ok());
+  EXPECT_EQ(vet("vetting", "1990-01-03"), grpc::StatusCode::OK);
+  EXPECT_EQ(vet("vetting", "1990-01-04"), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(vet("vetting2", "1990-01-04"), grpc::StatusCode::OK);
+  ASSERT_TRUE(server->Restart().ok());
+  EXPECT_EQ(vet("vetting", "1990-01-05"), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  // A day after the first checks, none of them counts any more.
+  clock.Advance(absl::Hours(24) + absl::Seconds(1));
+  ASSERT_TRUE(server->Restart().ok());
+  EXPECT_EQ(vet("vetting", "1990-01-06"), grpc::StatusCode::OK);
 }
 
 // An organisation that gets many REFERs (personal numbers with a record, asked under names or

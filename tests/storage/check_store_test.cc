@@ -222,5 +222,71 @@ TEST_F(CheckStoreTest, WithholdingRewritesOnlyTheChecksTheRecordDecided) {
   EXPECT_EQ(*twice, 0);
 }
 
+// ---- Limit rows (the vetting limit per organisation and person, kept for a restart) ----
+
+TEST_F(CheckStoreTest, LimitTakesCountOnlyTheOrganisationsOwnChecksOfThePersonSinceTheTime) {
+  const auto take = [&](const std::string& org, const std::string& token, int n) {
+    PendingWrite w;
+    ASSERT_TRUE(checks_->StageLimitTake(org, token, kNoon + absl::Hours(n),
+                                        MakeCheck(n, {}).summary().check_id(), &w)
+                    .ok());
+    ASSERT_TRUE(db_->Write(w.staged()).ok());
+  };
+  take("school-7", kPersonA, 1);
+  take("school-7", kPersonA, 2);
+  take("school-7", kPersonA, 3);
+  take("school-7", kPersonB, 2);
+  take("school-70", kPersonA, 2);  // an organisation whose id starts with the other's
+  take("care-home-3", kPersonA, 2);
+  const auto count = [&](const std::string& org, const std::string& token, absl::Time since) {
+    absl::StatusOr<uint32_t> n = checks_->CountLimitTakes(org, token, since);
+    EXPECT_TRUE(n.ok()) << n.status();
+    return n.value_or(999);
+  };
+  EXPECT_EQ(count("school-7", kPersonA, kNoon), 3u);
+  EXPECT_EQ(count("school-7", kPersonA, kNoon + absl::Hours(2)), 2u);  // at `since` counts
+  EXPECT_EQ(count("school-7", kPersonA, kNoon + absl::Hours(2) + absl::Microseconds(1)), 1u);
+  EXPECT_EQ(count("school-7", kPersonA, kNoon + absl::Hours(4)), 0u);
+  EXPECT_EQ(count("school-7", kPersonB, kNoon), 1u);
+  EXPECT_EQ(count("school-70", kPersonA, kNoon), 1u);
+  EXPECT_EQ(count("care-home-3", kPersonA, kNoon), 1u);
+  EXPECT_EQ(count("dev-school", kPersonA, kNoon), 0u);
+  // The rows are not in the checks family, whose rows all have the checks' own key shape.
+  EXPECT_TRUE(Raw().empty());
+}
+
+TEST_F(CheckStoreTest, ALimitRowMovedOrForgedIsDataLossAndMalformedArgumentsAreRefused) {
+  PendingWrite w;
+  const std::string id = MakeCheck(1, {}).summary().check_id();
+  ASSERT_TRUE(checks_->StageLimitTake("school-7", kPersonA, kNoon, id, &w).ok());
+  ASSERT_TRUE(db_->Write(w.staged()).ok());
+  std::string key, value;
+  {
+    std::unique_ptr<Iterator> it = db_->NewIterator(Cf::kMeta);
+    for (it->Seek("limits/"); it->Valid(); it->Next()) {
+      key = std::string(it->key());
+      value = std::string(it->value());
+    }
+  }
+  ASSERT_FALSE(key.empty());
+  EXPECT_EQ(key.find(kPersonA), key.size() - 32 - 8 - 32) << "the token precedes time and id";
+  // The same value under another person's key (its row moved to them) fails authentication.
+  std::string moved = key;
+  moved.replace(moved.find(kPersonA), kPersonA.size(), kPersonB);
+  Batch batch;
+  batch.Put(Cf::kMeta, moved, value);
+  ASSERT_TRUE(db_->Write(batch).ok());
+  EXPECT_EQ(checks_->CountLimitTakes("school-7", kPersonB, kNoon - absl::Hours(1)).status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_TRUE(checks_->CountLimitTakes("school-7", kPersonA, kNoon - absl::Hours(1)).ok());
+
+  EXPECT_FALSE(checks_->StageLimitTake("school-7", "short", kNoon, id, &w).ok());
+  EXPECT_FALSE(checks_->StageLimitTake("", kPersonA, kNoon, id, &w).ok());
+  EXPECT_FALSE(
+      checks_->StageLimitTake(std::string("a\0b", 3), kPersonA, kNoon, id, &w).ok());
+  EXPECT_FALSE(checks_->StageLimitTake("school-7", kPersonA, kNoon, "not-an-id", &w).ok());
+  EXPECT_FALSE(checks_->CountLimitTakes("school-7", "short", kNoon).ok());
+}
+
 }  // namespace
 }  // namespace registry::storage
