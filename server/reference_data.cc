@@ -299,9 +299,12 @@ absl::StatusOr<ReferenceData::Retention> ReferenceData::RetentionFor(
     r.employer_visible_until = std::max(
         {AddYears(anchor, rule.employer_visible_years()), AddYears(anchor, offence_minimum),
          latest_ban_end});
+    if (lifelong_ban) {
+      r.employer_visible_until = std::max(
+          r.employer_visible_until, AddYears(std::max(anchor, *final_date), kLifelongBanYears));
+    }
     r.delete_after =
         std::max(AddYears(anchor, rule.delete_after_years()), r.employer_visible_until);
-    if (lifelong_ban) r.employer_visible_until = r.delete_after;
     // Stored dates are YYYY-MM-DD and compared as text: a fifth digit of year would sort before
     // today and never parse. Validation keeps inputs within a century; this is the last stop.
     if (r.delete_after.year() > 9999) {
@@ -317,6 +320,8 @@ absl::StatusOr<ReferenceData::Retention> ReferenceData::RetentionFor(
 std::string ReferenceData::RulesFingerprint() const {
   // What decides a record's dates: the rules, the anchor, and the offences' minimums.
   std::string bytes = retention_table_.SerializeAsString();
+  // The code's own rules count too: records stored before a change of them are dated again.
+  absl::StrAppend(&bytes, "|lifelong-ban-years=", kLifelongBanYears);
   for (const auto& [key, entry] : offences_) {
     absl::StrAppend(&bytes, "|", std::get<0>(key), ",", std::get<1>(key), ",", std::get<2>(key),
                     "=", entry->min_employer_visible_years());

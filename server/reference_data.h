@@ -69,6 +69,11 @@ class ReferenceData {
   std::vector<registry::v1::OffenceEntry> RegistrableOffences() const;
   const registry::v1::CourtTable& courts() const { return court_table_; }
 
+  // How long a work-with-children ban for life keeps a record visible to employers, and stored:
+  // the registry is not told of deaths, so "for life" is a span no life outlasts. A clerk who
+  // learns of a death (or of a court lifting the ban) expunges or amends the record.
+  static constexpr int kLifelongBanYears = 100;
+
   struct Retention {
     // The day the years count from (retention.json's anchor; see AnchorOf).
     absl::CivilDay anchor;
@@ -89,7 +94,10 @@ class ReferenceData {
   //   visible_until = max(anchor + visible years, anchor + the longest min_employer_visible_years
   //                       of its offences (adults only), latest end of a work-with-children ban),
   //   delete_after  = max(anchor + delete years, visible_until),
-  // and a work-with-children ban for life (empty end_date) makes visible_until = delete_after.
+  // and a work-with-children ban for life (empty end_date) makes both at least
+  // kLifelongBanYears after the later of the anchor and final_date: a ban for life is never
+  // weaker than a finite one (validation keeps a finite ban's end within 100 years of
+  // final_date), and the record is not deleted while the person may live.
   // Adding years to 29 February gives 28 February in a common year. (A later conviction of the
   // same person extends these: storage::EffectiveDates.)
   // Returns InvalidArgument ("conviction.final_date: ..." or "conviction.bans[i].end_date: ...")

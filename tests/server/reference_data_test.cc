@@ -389,17 +389,30 @@ TEST(RetentionTest, OtherBansDoNotExtendVisibility) {
   ExpectRetention(*data, c, "2039-05-15", "2044-05-15");
 }
 
-TEST(RetentionTest, LifelongBanKeepsRecordVisibleUntilDeletion) {
+// A ban for life is never weaker than a finite one: the record stays visible, and stored, for
+// kLifelongBanYears (100) after the end of the sentence, past any finite ban validation allows
+// (within 100 years of final_date), whatever the sentence.
+TEST(RetentionTest, LifelongBanKeepsRecordVisibleAndStoredLongerThanAnyFiniteBan) {
   std::unique_ptr<ReferenceData> data = LoadShipped();
   ASSERT_NE(data, nullptr);
+  ASSERT_EQ(ReferenceData::kLifelongBanYears, 100);
   Conviction c = MakeConviction(registry::v1::SENTENCE_TYPE_IMPRISONMENT, 36, false);
   c.add_bans()->set_type(registry::v1::BAN_TYPE_WORK_WITH_CHILDREN);
-  ExpectRetention(*data, c, "2044-05-15", "2044-05-15");
-  // A finite ban beyond the deletion date moves both.
+  ExpectRetention(*data, c, "2124-05-15", "2124-05-15");
+  // The longest finite ban validation allows ends no later.
   registry::v1::AccessoryBan* ban = c.add_bans();
   ban->set_type(registry::v1::BAN_TYPE_WORK_WITH_CHILDREN);
-  ban->set_end_date("2051-03-02");
-  ExpectRetention(*data, c, "2051-03-02", "2051-03-02");
+  ban->set_end_date("2124-05-15");
+  ExpectRetention(*data, c, "2124-05-15", "2124-05-15");
+  // A fine, the lightest sentence, with a ban for life: the same.
+  Conviction fine = MakeConviction(registry::v1::SENTENCE_TYPE_FINE, 0, false);
+  fine.add_bans()->set_type(registry::v1::BAN_TYPE_WORK_WITH_CHILDREN);
+  ExpectRetention(*data, fine, "2124-05-15", "2124-05-15");
+  // Counted from final_date when the sentence ended before it (release before the judgment was
+  // final), so that a finite ban could not outlast it.
+  c.set_release_date("2023-01-10");
+  c.mutable_bans()->RemoveLast();
+  ExpectRetention(*data, c, "2124-05-15", "2124-05-15");
 }
 
 TEST(RetentionTest, LeapDayPlusYearsIsEndOfFebruary) {

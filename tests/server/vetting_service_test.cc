@@ -338,6 +338,31 @@ TEST_F(VettingServiceTest, ClearAfterTheVisiblePeriodWhileCourtsStillSeeTheRecor
   EXPECT_EQ(resp.record().person().personal_number(), ExampleRecord().person().personal_number());
 }
 
+// A ban for life on work with children outlasts every finite ban: decades after a fine (the
+// lightest sentence, whose own periods are long over) the employer still learns of it, and the
+// record is not due for deletion.
+TEST_F(VettingServiceTest, ABanForLifeOnWorkWithChildrenIsNotClearDecadesLater) {
+  v1::CreateRecordRequest record = ExampleRecord();
+  v1::Conviction* c = record.mutable_conviction();
+  c->set_judgment_date("2005-01-10");
+  c->set_final_date("2005-03-01");
+  c->clear_release_date();
+  c->clear_suspension_end_date();
+  c->mutable_sentence()->set_type(v1::SENTENCE_TYPE_FINE);
+  c->mutable_sentence()->set_months(0);
+  c->clear_bans();
+  c->add_bans()->set_type(v1::BAN_TYPE_WORK_WITH_CHILDREN);  // no end date: for life
+  const std::string id = CreateRecord(record);
+  ASSERT_FALSE(id.empty());
+  const v1::Record stored = ClerkGet(id);
+  EXPECT_EQ(stored.metadata().employer_visible_until(), "2105-03-01");
+  EXPECT_EQ(stored.metadata().delete_after(), "2105-03-01");
+  const v1::VettingCheckRequest candidate = CandidateOf(record.person());
+  EXPECT_EQ(ResultOf(candidate), v1::VETTING_RESULT_NOT_CLEAR);
+  clock_.Set(At(2090, 6, 1));
+  EXPECT_EQ(ResultOf(candidate), v1::VETTING_RESULT_NOT_CLEAR);
+}
+
 TEST_F(VettingServiceTest, ExpungedRecordIsClear) {
   const std::string id = CreateRecord(ExampleRecord());
   const v1::VettingCheckRequest candidate = CandidateOf(ExampleRecord().person());
