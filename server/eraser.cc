@@ -21,55 +21,80 @@ absl::Status Eraser::Erase(absl::string_view record_id,
   // never claims an entry that was not applied.
   ASSIGN_OR_RETURN(bool all_applied, ledger_->AllApplied());
   if (!all_applied) {
-    RETURN_IF_ERROR(CatchUpLocked(/*every_entry=*/false, /*stored_again=*/nullptr).status());
+    RETURN_IF_ERROR(
+        CatchUpLocked(/*every_entry=*/false, /*stored_again=*/nullptr, /*rows_put_back=*/nullptr)
+            .status());
   }
 
-  std::string token;
-  ASSIGN_OR_RETURN(storage::PendingWrite write, records_->PrepareExpunge(record_id, &token));
+  std::string token, dedup_token;
+  ASSIGN_OR_RETURN(storage::PendingWrite write,
+                   records_->PrepareExpunge(record_id, &token, &dedup_token));
   RETURN_IF_ERROR(checks_->StageWithhold(token, record_id, &write).status());
-  RETURN_IF_ERROR(ledger_->Append(record_id, token, clock_->Now(), &write).status());
+  RETURN_IF_ERROR(
+      ledger_->Append(record_id, token, dedup_token, clock_->Now(), &write).status());
   return commit(&write);
 }
 
-absl::StatusOr<int> Eraser::CatchUp(int* stored_again) {
+absl::StatusOr<int> Eraser::CatchUp(int* stored_again, int* rows_put_back) {
   absl::MutexLock lock(&mu_);
-  return CatchUpLocked(/*every_entry=*/true, stored_again);
+  return CatchUpLocked(/*every_entry=*/true, stored_again, rows_put_back);
 }
 
-absl::StatusOr<int> Eraser::CatchUpLocked(bool every_entry, int* stored_again) {
+absl::StatusOr<int> Eraser::CatchUpLocked(bool every_entry, int* stored_again,
+                                          int* rows_put_back) {
   ASSIGN_OR_RETURN(storage::ErasureLedger::Progress progress, ledger_->ReadProgress());
   int erased = 0;
   int again = 0;
+  int rows = 0;
   for (const storage::ErasureLedger::Entry& e : progress.entries) {
-    // The marker's word only decides whether the marker moves; whether the record is gone is
-    // read from the records themselves.
+    // The marker's word only decides whether the marker moves; whether the record is gone, and
+    // its conviction barred, is read from the records themselves.
     const bool applied = e.index < progress.applied;
     if (applied && !every_entry) continue;
+    // The erased-conviction row keeps the conviction from being entered again; the ledger says
+    // which row that is (entries written before it did cannot be checked).
+    bool row_missing = false;
+    if (!e.dedup_token.empty()) {
+      ASSIGN_OR_RETURN(const bool has_row, records_->HasErasedRow(e.dedup_token, e.record_id));
+      row_missing = !has_row;
+    }
     storage::PendingWrite write;
+    bool row_only = false;
     absl::StatusOr<storage::PendingWrite> expunge = records_->PrepareExpunge(e.record_id);
     if (expunge.ok()) {
       write = *std::move(expunge);
     } else if (!absl::IsNotFound(expunge.status())) {
       return expunge.status();
     } else if (applied) {
-      continue;  // erased and still gone: nothing to write
+      if (!row_missing) continue;  // erased, still gone and barred: nothing to write
+      row_only = true;
     }
-    RETURN_IF_ERROR(checks_->StageWithhold(e.token, e.record_id, &write).status());
+    if (!e.dedup_token.empty()) {
+      RETURN_IF_ERROR(records_->StageErasedRow(e.dedup_token, e.record_id, &write));
+    }
+    if (!row_only) RETURN_IF_ERROR(checks_->StageWithhold(e.token, e.record_id, &write).status());
     // An applied entry's marker is already past it; staging it again would move the marker back.
     if (!applied) ledger_->StageApplied(e, &write);
     registry::v1::AuditEvent event;
     event.set_actor(kLedgerActor);
     event.set_action(ActionOf(registry::v1::ExpungeRecordRequest::descriptor()));
     event.add_record_ids(e.record_id);
-    event.set_reference(applied ? absl::StrCat("erasure ledger entry ", e.index,
-                                               ": erased before, stored again")
-                                : absl::StrCat("erasure ledger entry ", e.index));
+    event.set_reference(row_only  ? absl::StrCat("erasure ledger entry ", e.index,
+                                                ": erased-conviction row put back")
+                        : applied ? absl::StrCat("erasure ledger entry ", e.index,
+                                                 ": erased before, stored again")
+                                  : absl::StrCat("erasure ledger entry ", e.index));
     RETURN_IF_ERROR(audit_->Append(std::move(event), &write).status());
+    if (row_only) {
+      ++rows;
+      continue;
+    }
     ++erased;
     if (applied) ++again;
   }
   if (erased > 0) RETURN_IF_ERROR(records_->CompactAfterErasure());
   if (stored_again != nullptr) *stored_again = again;
+  if (rows_put_back != nullptr) *rows_put_back = rows;
   return erased;
 }
 

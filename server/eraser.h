@@ -58,13 +58,16 @@ class Eraser {
   // each as an audited system change ("system:erasure-ledger"), then compacts. Returns how many
   // entries were applied or erased again; *stored_again (may be null) receives how many of them
   // were applied by the marker's word but had their record stored: a sign the data directory
-  // was put back, which the caller reports.
-  absl::StatusOr<int> CatchUp(int* stored_again = nullptr);
+  // was put back, which the caller reports. It also puts back the erased-conviction row of
+  // every erased record whose row is missing (the ledger names it; without it the conviction
+  // could be entered again), each with its audit event, and counts them in *rows_put_back (may
+  // be null); those are not counted in the result.
+  absl::StatusOr<int> CatchUp(int* stored_again = nullptr, int* rows_put_back = nullptr);
 
  private:
   // With `every_entry` false, only the entries past the marker (what Erase needs: the marker
   // it commits must not claim an entry that was not applied).
-  absl::StatusOr<int> CatchUpLocked(bool every_entry, int* stored_again)
+  absl::StatusOr<int> CatchUpLocked(bool every_entry, int* stored_again, int* rows_put_back)
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
   storage::RecordStore* const records_;

@@ -187,7 +187,15 @@ absl::Status RegistryServer::OpenAndRecoverStorage() {
   // erasure whose commit failed) gets every recorded erasure applied again. Every ledger entry
   // is looked up, not only those past the database's marker, which the folder's writer can copy.
   int stored_again = 0;
-  ASSIGN_OR_RETURN(const int erasures_applied, st.eraser->CatchUp(&stored_again));
+  int rows_put_back = 0;
+  ASSIGN_OR_RETURN(const int erasures_applied, st.eraser->CatchUp(&stored_again, &rows_put_back));
+  if (rows_put_back > 0) {
+    // Only someone writing the data directory removes these rows.
+    Log("warning",
+        "erased convictions had lost the rows that keep them from being entered again; put back "
+        "from the erasure ledger",
+        absl::StrCat(rows_put_back, " rows"));
+  }
   if (erasures_applied > stored_again) {
     Log("info", "applied erasures from the erasure ledger",
             absl::StrCat(erasures_applied - stored_again, " entries the database had not applied"));

@@ -23,6 +23,8 @@ namespace {
 constexpr char kMacLabel[] = "kjc-registry/erasure-ledger/v1|";
 constexpr char kAppliedKey[] = "erasure/applied";
 constexpr size_t kMacSize = 32;
+// The uniqueness-token field of an entry whose record had none.
+constexpr char kNoDedup[] = "-";
 
 bool IsLowerHex(absl::string_view s, size_t size) {
   if (s.size() != size) return false;
@@ -114,16 +116,22 @@ absl::StatusOr<std::vector<ErasureLedger::Entry>> ErasureLedger::ReadAll(bool re
     std::vector<absl::string_view> f = absl::StrSplit(line, ' ');
     Entry e;
     int64_t micros = 0;
-    if (f.size() != 5 || !absl::SimpleAtoi(f[0], &e.index) || e.index != entries.size() ||
-        !IsRegistryId(f[1]) || !IsLowerHex(f[2], 2 * crypto::kBlindIndexTokenSize) ||
-        !absl::SimpleAtoi(f[3], &micros) || !IsLowerHex(f[4], 2 * kMacSize)) {
+    // Five fields (written before the uniqueness token was recorded) or six.
+    const bool with_dedup = f.size() == 6;
+    const absl::string_view mac_hex = f.back();
+    if ((f.size() != 5 && !with_dedup) || !absl::SimpleAtoi(f[0], &e.index) ||
+        e.index != entries.size() || !IsRegistryId(f[1]) ||
+        !IsLowerHex(f[2], 2 * crypto::kBlindIndexTokenSize) || !absl::SimpleAtoi(f[3], &micros) ||
+        (with_dedup && f[4] != kNoDedup && !IsLowerHex(f[4], 2 * crypto::kBlindIndexTokenSize)) ||
+        !IsLowerHex(mac_hex, 2 * kMacSize)) {
       return absl::DataLossError(absl::StrCat(where, " is malformed"));
     }
     e.record_id = std::string(f[1]);
     e.token = absl::HexStringToBytes(f[2]);
     e.erased_at = absl::FromUnixMicros(micros);
-    e.mac = absl::HexStringToBytes(f[4]);
-    const absl::string_view body = line.substr(0, line.size() - f[4].size() - 1);
+    if (with_dedup && f[4] != kNoDedup) e.dedup_token = absl::HexStringToBytes(f[4]);
+    e.mac = absl::HexStringToBytes(mac_hex);
+    const absl::string_view body = line.substr(0, line.size() - mac_hex.size() - 1);
     ASSIGN_OR_RETURN(std::string expected, Mac(previous_mac, body));
     if (!crypto::ConstantTimeEquals(expected, e.mac)) {
       return absl::DataLossError(absl::StrCat(where, " fails authentication"));
@@ -158,9 +166,11 @@ absl::StatusOr<std::vector<ErasureLedger::Entry>> ErasureLedger::Unapplied() con
 
 absl::StatusOr<ErasureLedger::Entry> ErasureLedger::Append(absl::string_view record_id,
                                                            absl::string_view token,
+                                                           absl::string_view dedup_token,
                                                            absl::Time erased_at,
                                                            PendingWrite* w) {
-  if (!IsRegistryId(record_id) || token.size() != crypto::kBlindIndexTokenSize) {
+  if (!IsRegistryId(record_id) || token.size() != crypto::kBlindIndexTokenSize ||
+      (!dedup_token.empty() && dedup_token.size() != crypto::kBlindIndexTokenSize)) {
     return absl::InternalError("erasure ledger: malformed entry");
   }
   absl::MutexLock lock(&mu_);
@@ -169,9 +179,12 @@ absl::StatusOr<ErasureLedger::Entry> ErasureLedger::Append(absl::string_view rec
   e.record_id = std::string(record_id);
   e.token = std::string(token);
   e.erased_at = erased_at;
-  const std::string body = absl::StrCat(e.index, " ", record_id, " ",
-                                        absl::BytesToHexString(token), " ",
-                                        absl::ToUnixMicros(erased_at));
+  e.dedup_token = std::string(dedup_token);
+  const std::string dedup_field =
+      dedup_token.empty() ? std::string(kNoDedup) : absl::BytesToHexString(dedup_token);
+  const std::string body =
+      absl::StrCat(e.index, " ", record_id, " ", absl::BytesToHexString(token), " ",
+                   absl::ToUnixMicros(erased_at), " ", dedup_field);
   ASSIGN_OR_RETURN(e.mac, Mac(last_mac_, body));
   const std::string line = absl::StrCat(body, " ", absl::BytesToHexString(e.mac), "\n");
 

@@ -4,7 +4,14 @@
 //
 // The file is append-only text, one entry per line:
 //
-//   <index> <record id> <personal-number token, hex> <erased-at unix micros> <mac, hex>\n
+//   <index> <record id> <personal-number token, hex> <erased-at unix micros> <uniqueness token,
+//   hex> <mac, hex>\n
+//
+// (entries written before the uniqueness token was recorded have no such field, and entries of
+// records that had no uniqueness token have "-" in its place). The uniqueness token is the keyed
+// token of the conviction's court, case number and personal number: with it the erased-conviction
+// row that keeps the conviction from being entered again can be checked and, when it is missing
+// from the database, put back (Eraser::CatchUp, the data check).
 //
 // where mac = HMAC-SHA256(key, "kjc-registry/erasure-ledger/v1|" || previous entry's mac in hex
 // ("" for the first) || "|" || the line up to the mac). The chain makes an edited, reordered or
@@ -31,7 +38,7 @@
 // database has not applied; the next start applies it.
 //
 //   ASSIGN_OR_RETURN(auto ledger, ErasureLedger::Open(path, mac_key, db));
-//   RETURN_IF_ERROR(ledger->Append(record_id, token, now, &pending).status());
+//   RETURN_IF_ERROR(ledger->Append(record_id, token, dedup_token, now, &pending).status());
 //   ... commit pending with the audit event ...
 #ifndef REGISTRY_STORAGE_ERASURE_LEDGER_H_
 #define REGISTRY_STORAGE_ERASURE_LEDGER_H_
@@ -59,6 +66,7 @@ class ErasureLedger {
     uint64_t index = 0;      // 0-based position in the ledger
     std::string record_id;   // 32 hex characters
     std::string token;       // the person's personal-number token, 32 raw bytes
+    std::string dedup_token;  // the conviction's uniqueness token, 32 raw bytes, or empty
     absl::Time erased_at;
     std::string mac;         // 32 raw bytes
   };
@@ -72,11 +80,13 @@ class ErasureLedger {
                                                              const crypto::SecretBytes& mac_key,
                                                              Database* db);
 
-  // Appends an entry for `record_id` (whose person has `token`) durably, then stages into `w`
-  // the database's marker "applied through this entry". Unavailable when the file cannot be
-  // written and synced (then nothing is staged).
+  // Appends an entry for `record_id` (whose person has `token`, and whose conviction has the
+  // uniqueness token `dedup_token`, 32 bytes or empty) durably, then stages into `w` the
+  // database's marker "applied through this entry". Unavailable when the file cannot be written
+  // and synced (then nothing is staged).
   absl::StatusOr<Entry> Append(absl::string_view record_id, absl::string_view token,
-                               absl::Time erased_at, PendingWrite* w);
+                               absl::string_view dedup_token, absl::Time erased_at,
+                               PendingWrite* w);
 
   // Every entry, oldest first, and how many of them the database's marker says it has applied
   // (re-reads the file and the marker). The same FailedPrecondition as Open when the marker

@@ -949,8 +949,29 @@ absl::StatusOr<std::vector<std::string>> RecordStore::RecordIds(absl::string_vie
   return ids;
 }
 
+absl::StatusOr<bool> RecordStore::HasErasedRow(absl::string_view dedup_token,
+                                               absl::string_view record_id) const {
+  if (dedup_token.size() != 32 || !IsRegistryId(record_id)) {
+    return absl::InternalError("malformed erased-conviction row");
+  }
+  const std::string key = IndexKey(kErased, dedup_token, record_id);
+  ASSIGN_OR_RETURN(std::optional<std::string> value, db_->Get(Cf::kIndex, key));
+  if (!value.has_value()) return false;
+  ASSIGN_OR_RETURN(std::string mac, IndexRowMac(key));
+  return crypto::ConstantTimeEquals(mac, *value);
+}
+
+absl::Status RecordStore::StageErasedRow(absl::string_view dedup_token,
+                                         absl::string_view record_id, PendingWrite* w) const {
+  if (dedup_token.size() != 32 || !IsRegistryId(record_id)) {
+    return absl::InternalError("malformed erased-conviction row");
+  }
+  return PutIndexRow(kErased, dedup_token, record_id, w);
+}
+
 absl::StatusOr<PendingWrite> RecordStore::PrepareExpunge(absl::string_view record_id,
-                                                         std::string* personal_number_token) {
+                                                         std::string* personal_number_token,
+                                                         std::string* dedup_token) {
   // Read without verifying, so that a damaged record can still be erased.
   ASSIGN_OR_RETURN(StoredHead peek, ReadHead(record_id, /*verify=*/false));
   PendingWrite w;
@@ -982,6 +1003,7 @@ absl::StatusOr<PendingWrite> RecordStore::PrepareExpunge(absl::string_view recor
   absl::Status redated = RestageDates(head.personal_number_token(), &w);
   if (!redated.ok() && !absl::IsDataLoss(redated)) return redated;
   if (personal_number_token != nullptr) *personal_number_token = head.personal_number_token();
+  if (dedup_token != nullptr) *dedup_token = head.dedup_token();
   // A damaged head is expunged too; its reply then names no author.
   absl::StatusOr<RecordDates> sealed = OpenDates(head);
   FillMetadata(head, sealed.ok() ? *sealed : RecordDates(), "", "", &w.metadata_);

@@ -257,12 +257,23 @@ class RecordStore {
   absl::StatusOr<std::vector<std::string>> RecordIds(absl::string_view after, size_t limit) const;
 
   // Erases a record: its data key (crypto-shredding), every version, index and expiry entry.
-  // `personal_number_token` (may be null) receives the person's token (32 raw bytes), for the
-  // erasure ledger; the write's tokens() stay empty, so the erasure event names the record only.
-  // After committing, call
-  // CompactAfterErasure so the bytes also leave older files.
+  // `personal_number_token` and `dedup_token` (either may be null) receive the person's token
+  // and the conviction's uniqueness token (32 raw bytes each; the latter empty for a record that
+  // has none), for the erasure ledger; the write's tokens() stay empty, so the erasure event
+  // names the record only. After committing, call CompactAfterErasure so the bytes also leave
+  // older files.
   absl::StatusOr<PendingWrite> PrepareExpunge(absl::string_view record_id,
-                                              std::string* personal_number_token = nullptr);
+                                              std::string* personal_number_token = nullptr,
+                                              std::string* dedup_token = nullptr);
+
+  // The erased-conviction row of `record_id`, whose conviction's uniqueness token is
+  // `dedup_token` (from the erasure ledger): whether it is there and authentic. Without it the
+  // conviction could be entered again.
+  absl::StatusOr<bool> HasErasedRow(absl::string_view dedup_token,
+                                    absl::string_view record_id) const;
+  // Stages that row into `w` (for a row found missing: the ledger puts it back).
+  absl::Status StageErasedRow(absl::string_view dedup_token, absl::string_view record_id,
+                              PendingWrite* w) const;
   // Flushes every family (so the WAL holding erased values is retired) and compacts the record
   // and checks families whole: erased keys are spread by id, token and date, and rewritten
   // checks leave their old values behind. Once per erasure run.

@@ -16,6 +16,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "gmock/gmock.h"
@@ -295,6 +296,45 @@ TEST_F(ErasureTest, TheDataCheckReportsALedgerEntryWhoseRecordIsStored) {
   EXPECT_THAT(report->problems,
               ElementsAre(absl::StrCat("erasure ledger entry 0 (record ", erased,
                                        "): erased, but the record is stored again")));
+}
+
+// The row that bars an expunged conviction is named in the erasure ledger (outside the data
+// folder): deleted from the data folder, it is reported by the data check and put back, audited,
+// at the next start, so the conviction is still refused and the person stays clear.
+TEST_F(ErasureTest, ADeletedErasedConvictionRowIsReportedAndPutBackAtStartUp) {
+  Start();
+  const v1::CreateRecordRequest req = DistinctiveRecord();
+  const std::string erased = Create(req);
+  ASSERT_TRUE(Expunge(erased).ok());
+  ASSERT_NO_FATAL_FAILURE(testing::EditStoppedData(*server_, [&](storage::Database* db) {
+    std::vector<std::string> rows;  // the index family's erased-conviction ('x') rows
+    std::unique_ptr<storage::Iterator> it = db->NewIterator(storage::Cf::kIndex);
+    for (it->Seek("x"); it->Valid() && it->key()[0] == 'x'; it->Next()) {
+      rows.emplace_back(it->key());
+    }
+    ASSERT_EQ(rows.size(), 1u);
+    testing::DeleteStored(db, storage::Cf::kIndex, rows[0]);
+  }));
+  absl::StatusOr<storage::DataCheckReport> report = server::VerifyDataOffline(server_->config());
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(report->problems,
+              ElementsAre(absl::StrCat("erasure ledger entry 0 (record ", erased,
+                                       "): the erased-conviction row is missing, so the "
+                                       "conviction could be entered again")));
+
+  ASSERT_TRUE(server_->Restart().ok());
+  const std::vector<v1::AuditEvent> ledger = LedgerEvents();
+  ASSERT_EQ(ledger.size(), 1u);
+  EXPECT_EQ(ledger[0].reference(), "erasure ledger entry 0: erased-conviction row put back");
+  EXPECT_THAT(ledger[0].record_ids(), ElementsAre(erased));
+  const grpc::Status s = testing::CreateRecordAs(*server_, "clerk", req, nullptr);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  EXPECT_EQ(Vet(req.person()), v1::VETTING_RESULT_CLEAR);
+  ASSERT_NO_FATAL_FAILURE(ExpectARestartWritesNothing());
+  server_->Stop();
+  report = server::VerifyDataOffline(server_->config());
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->problem_count, 0u) << absl::StrJoin(report->problems, "; ");
 }
 
 TEST_F(ErasureTest, AnExpungedConvictionIsNotEnteredAgain) {

@@ -7,8 +7,10 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "crypto/hmac.h"
 #include "gtest/gtest.h"
 #include "tests/testing/data_files.h"
 #include "tests/testing/test_pki.h"
@@ -19,6 +21,9 @@ namespace {
 const std::string kToken(32, '\x07');
 
 std::string Id(int n) { return absl::StrCat(std::string(31, 'a'), n % 10); }
+
+// The uniqueness token of entry n's conviction: odd entries' records had none.
+std::string DedupOf(int n) { return n % 2 == 0 ? std::string(32, static_cast<char>('A' + n)) : ""; }
 
 class ErasureLedgerTest : public ::testing::Test {
  protected:
@@ -42,9 +47,10 @@ class ErasureLedgerTest : public ::testing::Test {
   // Appends and commits the marker, as an erasure does.
   void AppendAndCommit(ErasureLedger& ledger, int n) {
     PendingWrite w;
-    auto e = ledger.Append(Id(n), kToken, absl::FromUnixSeconds(1800000000 + n), &w);
+    auto e = ledger.Append(Id(n), kToken, DedupOf(n), absl::FromUnixSeconds(1800000000 + n), &w);
     ASSERT_TRUE(e.ok()) << e.status();
     EXPECT_EQ(e->index, static_cast<uint64_t>(n));
+    EXPECT_EQ(e->dedup_token, DedupOf(n));
     ASSERT_TRUE(db_->Write(*w.batch()).ok());
   }
 
@@ -54,7 +60,7 @@ class ErasureLedgerTest : public ::testing::Test {
     AppendAndCommit(ledger, 0);
     AppendAndCommit(ledger, 1);
     PendingWrite dropped;
-    ASSERT_TRUE(ledger.Append(Id(2), kToken, absl::FromUnixSeconds(1), &dropped).ok());
+    ASSERT_TRUE(ledger.Append(Id(2), kToken, DedupOf(2), absl::FromUnixSeconds(1), &dropped).ok());
   }
 
   std::string root_, path_;
@@ -106,7 +112,46 @@ TEST_F(ErasureLedgerTest, ReadProgressGivesEveryEntryAndTheMarkersCount) {
   for (uint64_t i = 0; i < 3; ++i) {
     EXPECT_EQ(progress->entries[i].index, i);
     EXPECT_EQ(progress->entries[i].record_id, Id(static_cast<int>(i)));
+    EXPECT_EQ(progress->entries[i].token, kToken);
+    EXPECT_EQ(progress->entries[i].dedup_token, DedupOf(static_cast<int>(i)));
   }
+}
+
+// Entries written before the ledger named the conviction's uniqueness token (five fields) still
+// read, without one, and the chain goes on after them; removing the field from a newer entry
+// breaks its MAC.
+TEST_F(ErasureLedgerTest, EntriesWithoutTheUniquenessTokenStillReadAndTheFieldIsAuthenticated) {
+  const std::string body = absl::StrCat("0 ", Id(0), " ", absl::BytesToHexString(kToken), " ",
+                                        1800000000000000LL);
+  const absl::StatusOr<std::string> mac =
+      crypto::HmacSha256(key_, absl::StrCat("kjc-registry/erasure-ledger/v1||", body));
+  ASSERT_TRUE(mac.ok());
+  std::ofstream(path_, std::ios::binary | std::ios::trunc)
+      << body << " " << absl::BytesToHexString(*mac) << "\n";
+  {
+    auto ledger = Open();
+    ASSERT_TRUE(ledger.ok()) << ledger.status();
+    AppendAndCommit(**ledger, 1);
+    AppendAndCommit(**ledger, 2);
+  }
+  auto ledger = Open();
+  ASSERT_TRUE(ledger.ok()) << ledger.status();
+  auto progress = (*ledger)->ReadProgress();
+  ASSERT_TRUE(progress.ok()) << progress.status();
+  ASSERT_EQ(progress->entries.size(), 3u);
+  EXPECT_TRUE(progress->entries[0].dedup_token.empty());
+  EXPECT_TRUE(progress->entries[1].dedup_token.empty());
+  EXPECT_EQ(progress->entries[2].dedup_token, DedupOf(2));
+
+  // The third line without its uniqueness token: a five-field line whose MAC was made over six.
+  std::string content = testing::ReadBinary(path_);
+  const size_t third = content.find('\n', content.find('\n') + 1) + 1;
+  std::string line = content.substr(third);
+  const std::string dedup_hex = absl::BytesToHexString(DedupOf(2));
+  ASSERT_NE(line.find(dedup_hex), std::string::npos);
+  line.erase(line.find(dedup_hex) - 1, dedup_hex.size() + 1);
+  std::ofstream(path_, std::ios::binary | std::ios::trunc) << content.substr(0, third) << line;
+  EXPECT_EQ(Open().status().code(), absl::StatusCode::kDataLoss);
 }
 
 TEST_F(ErasureLedgerTest, TornLastLineIsCutAndTheNextAppendFollowsCleanly) {
