@@ -591,6 +591,8 @@ absl::StatusOr<std::vector<registry::v1::RecordVersion>> RecordStore::History(
         key.size() != prefix.size() + 4 || DecodeU32(key.substr(prefix.size())) != v.version()) {
       return absl::DataLossError("record version is damaged");
     }
+    // Versions are never deleted but with the record: 1, 2, ... up to the head's, each once.
+    if (v.version() != out.size() + 1) return absl::DataLossError("record history is incomplete");
     ASSIGN_OR_RETURN(VersionPayload payload, OpenVersion(head, dek, v));
     registry::v1::RecordVersion rv;
     auto* m = rv.mutable_record()->mutable_metadata();
@@ -620,6 +622,21 @@ absl::StatusOr<std::vector<registry::v1::RecordVersion>> RecordStore::History(
   return out;
 }
 
+absl::Status RecordStore::ConfirmErasedMeanwhile(char kind, absl::string_view token,
+                                                 absl::string_view record_id) const {
+  // An erasure deletes the head and every index row in one write, and a read after another sees
+  // at least as much: a row still there after its head was found missing was not left by an
+  // erasure, so the head was deleted by someone writing the data folder. Answering as if the
+  // record did not exist would clear its person.
+  ASSIGN_OR_RETURN(std::optional<std::string> row,
+                   db_->Get(Cf::kIndex, IndexKey(kind, token, record_id)));
+  if (row.has_value()) {
+    return absl::DataLossError(
+        absl::StrCat("record ", record_id, ": an index row names it, but its head is missing"));
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<Record>> RecordStore::RecordsWithToken(char kind,
                                                                   absl::string_view token,
                                                                   size_t limit) const {
@@ -627,7 +644,10 @@ absl::StatusOr<std::vector<Record>> RecordStore::RecordsWithToken(char kind,
   std::vector<Record> out;
   for (const std::string& id : ids) {
     absl::StatusOr<Record> r = Get(id);
-    if (absl::IsNotFound(r.status())) continue;  // expunged meanwhile
+    if (absl::IsNotFound(r.status())) {
+      RETURN_IF_ERROR(ConfirmErasedMeanwhile(kind, token, id));
+      continue;
+    }
     if (!r.ok()) return r.status();
     out.push_back(*std::move(r));
   }
@@ -662,7 +682,10 @@ absl::StatusOr<std::vector<Record>> RecordStore::SearchByLooseName(
   for (const std::string& id : ids) {
     if (exclude.count(id) > 0 || out.size() == limit) continue;
     absl::StatusOr<Record> r = Get(id);
-    if (absl::IsNotFound(r.status())) continue;  // expunged meanwhile
+    if (absl::IsNotFound(r.status())) {
+      RETURN_IF_ERROR(ConfirmErasedMeanwhile(kLoose, token, id));
+      continue;
+    }
     if (!r.ok()) return r.status();
     out.push_back(*std::move(r));
   }
@@ -1063,7 +1086,10 @@ absl::StatusOr<std::vector<VettingFacts>> RecordStore::FactsForVetting(
   for (const std::string& id : ids) {
     ++vetting_heads_read_;
     absl::StatusOr<StoredHead> head = ReadHead(id);
-    if (absl::IsNotFound(head.status())) continue;  // expunged meanwhile
+    if (absl::IsNotFound(head.status())) {
+      RETURN_IF_ERROR(ConfirmErasedMeanwhile(kPersonalNumber, candidate.personal_number, id));
+      continue;
+    }
     if (!head.ok()) return head.status();
     ASSIGN_OR_RETURN(RecordDates dates, OpenDates(*head));
     VettingFacts f;

@@ -374,6 +374,11 @@ class RecordStore {
   absl::StatusOr<crypto::SecretBytes> Dek(const StoredHead& head) const;
   absl::StatusOr<VersionPayload> OpenVersion(const StoredHead& head, const crypto::SecretBytes& dek,
                                              const StoredVersion& v) const;
+  // For a head found missing after an index row of `kind` and `token` named `record_id`: OK
+  // when the row is gone too (an erasure committed meanwhile), DataLoss when it is still there
+  // (the head was deleted from the data folder).
+  absl::Status ConfirmErasedMeanwhile(char kind, absl::string_view token,
+                                      absl::string_view record_id) const;
   absl::StatusOr<std::vector<std::string>> IdsWithToken(char kind, absl::string_view token,
                                                         size_t limit) const;
   absl::StatusOr<std::vector<registry::v1::Record>> RecordsWithToken(char kind,

@@ -818,6 +818,63 @@ TEST_F(RecordStoreTest, VettingWorkDoesNotGrowWithThePersonsRecordsUpToTheFloor)
   }
 }
 
+// A head deleted from the data folder while its index rows stay is damage, not an erasure (which
+// removes both in one write): every lookup through those rows says DataLoss, so that vetting
+// does not answer CLEAR for the person; after an erasure the same lookups find nothing.
+TEST_F(RecordStoreTest, AHeadDeletedBehindItsIndexRowsIsDataLossAndAnErasureIsNot) {
+  const Person person = MakePerson("Kërqeli", "Arben", "1980-04-12", "1234567890");
+  const std::string id = CreateOrFail(person, MakeConviction("basic-prishtine", "P 1/2024"));
+  auto tokens = store_->TokensForCandidate("1234567890", "Kërqeli", "Arben", "1980-04-12");
+  ASSERT_TRUE(tokens.ok()) << tokens.status();
+  ASSERT_EQ(store_->FactsForVetting(*tokens)->size(), 1u);
+  std::string token;
+  {
+    Batch batch;
+    batch.Delete(Cf::kRecords, id);
+    ASSERT_TRUE(db_->Write(batch).ok());
+  }
+  EXPECT_EQ(store_->FactsForVetting(*tokens).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(store_->SearchByPersonalNumber("1234567890", 10, &token).status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(store_->SearchByName("Kërqeli", "Arben", "1980-04-12", 10, &token).status().code(),
+            absl::StatusCode::kDataLoss);
+  EXPECT_EQ(
+      store_->SearchByLooseName("Kerqeli", "Arben", "1980-04-12", {}, 10, &token).status().code(),
+      absl::StatusCode::kDataLoss);
+
+  const std::string other = CreateOrFail(MakePerson("Gashi", "Besa", "1990-01-02", "1000000200"),
+                                         MakeConviction("basic-prishtine", "P 2/2024"));
+  {
+    absl::StatusOr<PendingWrite> expunge = store_->PrepareExpunge(other);
+    ASSERT_TRUE(expunge.ok()) << expunge.status();
+    ASSERT_TRUE(db_->Write(*expunge->batch()).ok());
+  }
+  auto erased = store_->TokensForCandidate("1000000200", "Gashi", "Besa", "1990-01-02");
+  ASSERT_TRUE(erased.ok());
+  absl::StatusOr<std::vector<VettingFacts>> facts = store_->FactsForVetting(*erased);
+  ASSERT_TRUE(facts.ok()) << facts.status();
+  EXPECT_TRUE(facts->empty());
+  absl::StatusOr<std::vector<Record>> found =
+      store_->SearchByPersonalNumber("1000000200", 10, &token);
+  ASSERT_TRUE(found.ok()) << found.status();
+  EXPECT_TRUE(found->empty());
+}
+
+// Versions are deleted only with their record: a history with one missing is damage.
+TEST_F(RecordStoreTest, AHistoryWithAVersionMissingIsDataLoss) {
+  const std::string id = CreateOrFail(MakePerson("Kërqeli", "Arben", "1980-04-12", "1234567890"),
+                                      MakeConviction("basic-prishtine", "P 1/2024"));
+  ASSERT_TRUE(ChangeSurname(id, 1, "Krasniqi", "typo in the judgment copy").ok());
+  ASSERT_TRUE(ChangeSurname(id, 2, "Krasniqe", "another typo").ok());
+  ASSERT_EQ(store_->History(id)->size(), 3u);
+  {
+    Batch batch;
+    batch.Delete(Cf::kVersions, absl::StrCat(id, EncodeU32(2)));
+    ASSERT_TRUE(db_->Write(batch).ok());
+  }
+  EXPECT_EQ(store_->History(id).status().code(), absl::StatusCode::kDataLoss);
+}
+
 TEST_F(RecordStoreTest, VettingFactsWithoutDecryption) {
   const std::string id = CreateOrFail(MakePerson("Kërqeli", "Arben", "1980-04-12", "1234567890"),
                                       MakeConviction("basic-prishtine", "P 1/2024"));
