@@ -187,6 +187,23 @@ absl::StatusOr<std::string> RecordStore::KeyCheckValue(const crypto::SecretBytes
   return crypto::HmacSha256(check_key, "kjc-registry key check");
 }
 
+namespace {
+
+// Whether any family but the meta family holds a row (records, versions, index, dates, checks,
+// audit events, tree nodes). A new database holds none: only its audit log's name, in meta.
+absl::StatusOr<bool> HoldsRegistryData(const Database& db) {
+  for (Cf cf : {Cf::kRecords, Cf::kVersions, Cf::kIndex, Cf::kExpiry, Cf::kChecks, Cf::kAudit,
+                Cf::kMerkle}) {
+    std::unique_ptr<Iterator> it = db.NewIterator(cf, BlockCache::kBypass);
+    it->SeekToFirst();
+    if (it->Valid()) return true;
+    RETURN_IF_ERROR(it->status());
+  }
+  return false;
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<RecordStore>> RecordStore::Create(
     Database* db, const KeyringHolder* keys, const crypto::SecretBytes& derivation_root,
     const NameNormalizer* normalizer) {
@@ -214,7 +231,15 @@ absl::StatusOr<std::unique_ptr<RecordStore>> RecordStore::Create(
   ASSIGN_OR_RETURN(std::optional<std::string> schema, db->Get(Cf::kMeta, kSchemaKey));
   const std::shared_ptr<const crypto::Keyring> keyring = keys->Get();
   if (!stored.has_value()) {
-    // A new database: it is written in this schema from the first record on.
+    // A new database: it is written in this schema from the first record on. One that holds a
+    // schema, records or events had its check value deleted: taking it for new would skip the
+    // checks of the key file and of the schema.
+    ASSIGN_OR_RETURN(const bool holds_data, HoldsRegistryData(*db));
+    if (schema.has_value() || holds_data) {
+      return absl::DataLossError(
+          "the database holds registry data but no key check value (it was deleted from the "
+          "data folder): restore the data folder from a backup");
+    }
     ASSIGN_OR_RETURN(std::optional<std::string> kek_check, CheckKeks(*db, *keyring));
     Batch batch;
     batch.Put(Cf::kMeta, kKeyCheckKey, check);

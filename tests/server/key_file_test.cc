@@ -16,6 +16,7 @@
 #include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
 #include "tests/server/record_service_fixture.h"
+#include "tests/testing/stored_data.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
@@ -234,6 +235,28 @@ class KeyFileStartUpTest : public testing::RecordServiceFixture {
   registry::v1::KeyFile original_;
 };
 using testing::WriteFileWithMode;
+
+// The key check value is what ties a database to its key file, and the schema what ties it to
+// this registryd: a database holding data whose check value (with the schema and the KEKs'
+// check values) was deleted is not taken for a new one, which would skip both checks.
+TEST_F(KeyFileStartUpTest, ADatabaseWhoseKeyCheckValueWasDeletedIsNotTakenForANewOne) {
+  EnterARecordAndStop();
+  ASSERT_NO_FATAL_FAILURE(testing::EditStoppedData(*server_, [](storage::Database* db) {
+    std::vector<std::string> keys;
+    std::unique_ptr<storage::Iterator> it = db->NewIterator(storage::Cf::kMeta);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      const std::string key(it->key());
+      if (key == "keys/check" || key == "schema/version" || absl::StartsWith(key, "keys/kek")) {
+        keys.push_back(key);
+      }
+    }
+    ASSERT_GE(keys.size(), 3u);
+    for (const std::string& key : keys) testing::DeleteStored(db, storage::Cf::kMeta, key);
+  }));
+  const absl::Status started = server_->Restart();
+  EXPECT_EQ(started.code(), absl::StatusCode::kDataLoss) << started;
+  EXPECT_TRUE(absl::StrContains(started.message(), "no key check value")) << started;
+}
 
 TEST_F(KeyFileStartUpTest, ForeignKeyFileIsRefusedAtStartAndAMissingKekIsDataLoss) {
   const std::string id = EnterARecordAndStop();
