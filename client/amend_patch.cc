@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "client/json_io.h"
 #include "client/option_parser.h"
 #include "common/status_macros.h"
 #include "google/protobuf/descriptor.h"
@@ -55,8 +56,11 @@ const google::protobuf::Value* ValueFor(const google::protobuf::Struct& object,
 
 absl::StatusOr<google::protobuf::FieldMask> UpdateMaskFromPatch(absl::string_view json) {
   google::protobuf::Struct root;
-  if (!google::protobuf::util::JsonStringToMessage(std::string(json), &root).ok()) {
-    return UsageError("the patch is not a JSON object");
+  if (const auto parsed = google::protobuf::util::JsonStringToMessage(std::string(json), &root);
+      !parsed.ok()) {
+    return UsageError(
+        absl::StrCat("the patch is not a JSON object: ",
+                     JsonProblem(json, std::string(parsed.message()), *root.GetDescriptor())));
   }
   const Descriptor& request = *v1::CreateRecordRequest::descriptor();
   std::vector<std::string> unknown;
@@ -98,8 +102,10 @@ absl::Status FillAmendRequestFromPatch(absl::string_view json, v1::AmendRecordRe
   v1::CreateRecordRequest values;
   const auto parsed = google::protobuf::util::JsonStringToMessage(std::string(json), &values);
   if (!parsed.ok()) {
-    return UsageError(absl::StrCat("the patch does not fit the record: ",
-                                   std::string(parsed.message())));
+    // Named by field, never by the value protobuf's report quotes.
+    return UsageError(
+        absl::StrCat("the patch does not fit the record: ",
+                     JsonProblem(json, std::string(parsed.message()), *values.GetDescriptor())));
   }
   *request->mutable_person() = values.person();
   *request->mutable_conviction() = values.conviction();

@@ -1,9 +1,128 @@
 #include "client/json_io.h"
 
+#include <algorithm>
+#include <vector>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
+#include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace registry::client {
+namespace {
+
+using google::protobuf::Descriptor;
+using google::protobuf::DescriptorPool;
+using google::protobuf::EnumDescriptor;
+
+// Protobuf's own phrases ("Unable to parse number.", "Cannot find field.") are sentences without
+// quotes or digits; a phrase with either may hold a piece of the input, and is not repeated.
+bool IsFixedPhrase(absl::string_view text) {
+  return text.size() > 1 && text.size() <= 80 && absl::EndsWith(text, ".") &&
+         std::all_of(text.begin(), text.end(), [](char c) {
+           const auto u = static_cast<unsigned char>(c);
+           return u >= 0x20 && u < 0x80 && c != '"' && c != '\'' && !absl::ascii_isdigit(u);
+         });
+}
+
+// Protobuf's report of a syntax error ends in a line holding only a caret under the place.
+bool EndsInCaretLine(absl::string_view error) {
+  const size_t last_break = error.rfind('\n');
+  if (last_break == absl::string_view::npos) return false;
+  const absl::string_view caret_line = error.substr(last_break + 1);
+  return absl::EndsWith(caret_line, "^") &&
+         caret_line.find_first_not_of(' ') == caret_line.size() - 1;
+}
+
+// "Unable to parse number." -> "unable to parse number", to follow a colon.
+std::string Phrase(absl::string_view fixed) {
+  std::string text(absl::StripSuffix(fixed, "."));
+  if (!text.empty()) text[0] = absl::ascii_tolower(static_cast<unsigned char>(text[0]));
+  return text;
+}
+
+// A key spelled as the API's field names are (a small letter, then letters, digits and "_"), so
+// that repeating it cannot repeat a value written where a key belongs (a name starts with a
+// capital letter, a number with a digit).
+bool IsKeyName(absl::string_view key) {
+  return !key.empty() && key.size() <= 40 &&
+         absl::ascii_islower(static_cast<unsigned char>(key[0])) &&
+         std::all_of(key.begin(), key.end(), [](char c) {
+           return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_';
+         });
+}
+
+std::string Named(absl::string_view where, absl::string_view what) {
+  return where.empty() ? std::string(what) : absl::StrCat(where, ": ", what);
+}
+
+std::string Joined(absl::string_view path, absl::string_view key) {
+  return path.empty() ? std::string(key) : absl::StrCat(path, ".", key);
+}
+
+// The message type at a path protobuf names ("conviction.offences[0]"), or nullptr.
+const Descriptor* MessageAt(const Descriptor& type, absl::string_view path) {
+  const Descriptor* current = &type;
+  if (path.empty()) return current;
+  for (absl::string_view part : absl::StrSplit(path, '.')) {
+    part = part.substr(0, part.find('['));
+    const google::protobuf::FieldDescriptor* field = current->FindFieldByName(std::string(part));
+    if (field == nullptr || field->message_type() == nullptr) return nullptr;
+    current = field->message_type();
+  }
+  return current;
+}
+
+// What a value that does not fit a field of `type_name` should have been.
+std::string NotOfType(absl::string_view type_name) {
+  if (type_name == "TYPE_STRING") return "not a string (text goes in double quotes)";
+  if (type_name == "TYPE_BOOL") return "not true or false";
+  if (type_name == "TYPE_DOUBLE" || type_name == "TYPE_FLOAT") return "not a number";
+  if (absl::StartsWith(type_name, "TYPE_")) return "not a whole number in the field's range";
+  if (absl::ConsumePrefix(&type_name, "type.googleapis.com/")) {
+    const DescriptorPool& pool = *DescriptorPool::generated_pool();
+    if (const EnumDescriptor* e = pool.FindEnumTypeByName(std::string(type_name))) {
+      std::vector<std::string> names;
+      for (int i = 0; i < e->value_count(); ++i) names.push_back(e->value(i)->name());
+      return absl::StrCat("not one of ", absl::StrJoin(names, ", "));
+    }
+    if (pool.FindMessageTypeByName(std::string(type_name)) != nullptr) return "not an object";
+  }
+  return "not a valid value";
+}
+
+// "line 3, column 24" (or "column 24" when `json` is one line) of the place protobuf's excerpt
+// `excerpt` with its caret at `caret` marks; "" when the excerpt is not found in `json` exactly
+// once. The column counts characters, as an editor does, from 1.
+std::string SyntaxLocation(absl::string_view json, absl::string_view excerpt, size_t caret) {
+  if (excerpt.empty()) return "";
+  const size_t first = json.find(excerpt);
+  if (first == absl::string_view::npos ||
+      json.find(excerpt, first + 1) != absl::string_view::npos) {
+    return "";
+  }
+  const size_t offset = first + caret;
+  if (offset > json.size()) return "";
+  const absl::string_view before = json.substr(0, offset);
+  const size_t line_start =
+      before.rfind('\n') == absl::string_view::npos ? 0 : before.rfind('\n') + 1;
+  const absl::string_view on_line = before.substr(line_start);
+  const size_t column =
+      1 + static_cast<size_t>(std::count_if(on_line.begin(), on_line.end(), [](char c) {
+        return (static_cast<unsigned char>(c) & 0xc0) != 0x80;
+      }));
+  if (!absl::StrContains(absl::StripTrailingAsciiWhitespace(json), '\n')) {
+    return absl::StrCat("column ", column);
+  }
+  const size_t line = 1 + static_cast<size_t>(std::count(before.begin(), before.end(), '\n'));
+  return absl::StrCat("line ", line, ", column ", column);
+}
+
+}  // namespace
 
 absl::StatusOr<std::string> ToJsonLine(const google::protobuf::Message& message) {
   google::protobuf::util::JsonPrintOptions options;
@@ -26,9 +145,70 @@ absl::Status ParseJson(absl::string_view json, absl::string_view what,
   if (!status.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, " is not a valid ", message->GetTypeName(), " in JSON: ",
-                     std::string(status.message())));
+                     JsonProblem(json, std::string(status.message()), *message->GetDescriptor())));
   }
   return absl::OkStatus();
+}
+
+std::string JsonProblem(absl::string_view json, absl::string_view error, const Descriptor& type) {
+  // A syntax error: protobuf's phrase, then lines of the text around the place and a caret under
+  // it. Only the phrase is kept, and the place is given as a line and column.
+  if (EndsInCaretLine(error)) {
+    const size_t first_break = error.find('\n');
+    const absl::string_view phrase = error.substr(0, first_break);
+    const size_t last_break = error.rfind('\n');
+    const absl::string_view excerpt =
+        last_break > first_break ? error.substr(first_break + 1, last_break - first_break - 1)
+                                 : absl::string_view();
+    const size_t caret = error.size() - last_break - 2;
+    return Named(SyntaxLocation(json, excerpt, caret),
+                 IsFixedPhrase(phrase) ? Phrase(phrase) : "not valid JSON");
+  }
+
+  // The rest name the field: "(path): detail" for a value, "(path) key: detail" for a key,
+  // without the parenthesis at the top level.
+  absl::string_view rest = error;
+  std::string path;
+  if (absl::ConsumePrefix(&rest, "(")) {
+    const size_t close = rest.find(')');
+    if (close == absl::string_view::npos) return "not valid JSON";
+    path = std::string(rest.substr(0, close));
+    rest.remove_prefix(close + 1);
+  }
+  if (absl::ConsumePrefix(&rest, ": ")) {
+    if (absl::ConsumePrefix(&rest, "invalid value ")) {
+      // "invalid value <the value> for type <type>": the value is dropped.
+      const size_t for_type = rest.rfind(" for type ");
+      if (for_type == absl::string_view::npos) return Named(path, "not a valid value");
+      const absl::string_view type_name = rest.substr(for_type + 10);
+      // An object where a field takes a value: protobuf gives the field's name as the "type".
+      if (absl::StartsWith(rest, "Starting an object on a scalar field")) {
+        return Named(IsKeyName(type_name) ? Joined(path, type_name) : path, "takes no object");
+      }
+      return Named(path, NotOfType(type_name));
+    }
+    if (path.empty() && rest == "Root element must be a message.") return "not a JSON object";
+    return Named(path, IsFixedPhrase(rest) ? Phrase(rest) : "not a valid value");
+  }
+  absl::ConsumePrefix(&rest, " ");
+  const size_t colon = rest.rfind(": ");
+  if (colon == absl::string_view::npos) return Named(path, "not valid JSON");
+  const absl::string_view key = rest.substr(0, colon);
+  const absl::string_view detail = rest.substr(colon + 2);
+  const std::string field = IsKeyName(key) ? Joined(path, key) : path;
+  if (detail == "Cannot find field.") {
+    std::string what = IsKeyName(key) ? "no such field" : "a key that names no field";
+    if (const Descriptor* holder = MessageAt(type, path); holder != nullptr) {
+      std::vector<std::string> names;
+      for (int i = 0; i < holder->field_count(); ++i) names.push_back(holder->field(i)->name());
+      absl::StrAppend(&what, "; ", holder->name(), " has: ", absl::StrJoin(names, ", "));
+    }
+    return Named(field, what);
+  }
+  if (detail == "Proto field is not repeating, cannot start list.") {
+    return Named(field, "takes no list");
+  }
+  return Named(field, IsFixedPhrase(detail) ? Phrase(detail) : "not valid");
 }
 
 }  // namespace registry::client

@@ -21,9 +21,22 @@ namespace registry::client {
 // The message as a single-line JSON object. Internal only if protobuf cannot print it.
 absl::StatusOr<std::string> ToJsonLine(const google::protobuf::Message& message);
 
-// Parses `json` into `message`. InvalidArgument naming `what` and protobuf's reason otherwise.
+// Parses `json` into `message`. InvalidArgument naming `what` and the problem (JsonProblem)
+// otherwise.
 absl::Status ParseJson(absl::string_view json, absl::string_view what,
                        google::protobuf::Message* message);
+
+// What is wrong with `json`, from protobuf's report `error` of parsing it as `type`, without a
+// word of the text: protobuf's report quotes a field's value ("invalid value 2468013579 for type
+// TYPE_STRING") or the text around a syntax error, and the text is a record, a certificate, a
+// person's data. The problem is named by where it is:
+//   "person.personal_number: not a string (text goes in double quotes)"
+//   "person.surnam: no such field; Person has: surname, given_name, ..."
+//   "line 3, column 24: unable to parse number"  ("column 24: ..." when `json` is one line)
+// A key that names no field is repeated only when spelled as the API's field names are (a small
+// letter, then letters, digits and "_"): a misspelt field, not a value written as a key.
+std::string JsonProblem(absl::string_view json, absl::string_view error,
+                        const google::protobuf::Descriptor& type);
 
 }  // namespace registry::client
 

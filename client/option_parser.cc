@@ -69,13 +69,22 @@ absl::StatusOr<ParsedArgs> ParseOptions(absl::Span<const OptionSpec> specs,
                                         bool stop_at_positional) {
   ParsedArgs parsed;
   // -h/--help wins over every other mistake on the line, so that help is always reachable.
-  for (const std::string& arg : args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
     if (arg == "--") break;
     if (arg == "-h" || arg == "--help") {
       parsed.help_ = true;
       return parsed;
     }
     if (stop_at_positional && !absl::StartsWith(arg, "-")) break;
+    // The value of "--identity DIR" is not the first positional: without stepping over it, help
+    // after any global option that takes a value would go unseen. A value that is itself -h or
+    // --help is taken as the request for help it most likely is.
+    if (absl::StartsWith(arg, "--") && arg.find('=') == std::string::npos &&
+        i + 1 < args.size() && args[i + 1] != "-h" && args[i + 1] != "--help") {
+      const OptionSpec* spec = FindSpec(specs, absl::string_view(arg).substr(2));
+      if (spec != nullptr && !spec->value_name.empty()) ++i;
+    }
   }
 
   bool options_ended = false;
@@ -159,8 +168,14 @@ absl::StatusOr<ParsedArgs> ParseOptions(absl::Span<const OptionSpec> specs,
                           : absl::StrCat("expected ", min_positionals, " arguments, got ", count));
   }
   if (count > max_positionals) {
-    return UsageError(absl::StrCat("unexpected argument \"", parsed.positionals_[max_positionals],
-                                   "\""));
+    // Counted, not quoted: the extra word is often half of a value typed without its quotes
+    // (--surname Van Dyke), a person's name or number.
+    return UsageError(absl::StrCat(
+        "unexpected argument: ",
+        max_positionals == 0 ? std::string("no arguments")
+                             : absl::StrCat("at most ", max_positionals,
+                                            max_positionals == 1 ? " argument" : " arguments"),
+        " expected, got ", count, " (a value with spaces needs quotes)"));
   }
   return parsed;
 }
@@ -197,11 +212,11 @@ bool HasOwnLines(const absl::Status& status) {
 std::string DateProblem(absl::string_view text) {
   const absl::StatusOr<absl::CivilDay> day = ParseDate(text);
   if (day.ok()) return "";
-  // ParseDate tells a wrong shape from a day the calendar does not have.
-  if (absl::StrContains(day.status().message(), "calendar")) {
-    return absl::StrCat("\"", text, "\" is not a real date");
-  }
-  return absl::StrCat("\"", text, "\" is not a date YYYY-MM-DD");
+  // ParseDate tells a wrong shape from a day the calendar does not have. The text is not
+  // repeated: a date of birth is personal data, and the message may travel further (a pasted
+  // terminal, a log of a script) than what was typed.
+  if (absl::StrContains(day.status().message(), "calendar")) return "not a real date";
+  return "not a date YYYY-MM-DD";
 }
 
 std::string ReferenceProblem(absl::string_view text) {

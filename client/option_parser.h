@@ -93,7 +93,9 @@ class ParsedArgs {
 // Returns a usage error (InvalidArgument, IsUsageError) for an unknown option, a missing or
 // unexpected value, an option given twice (unless repeatable), missing required options and
 // values that fail their ValueCheck (all named in one error, see UsageProblems) or a wrong number
-// of positionals. When -h/--help is present, returns help() == true and checks nothing else.
+// of positionals. When -h/--help is present (with `stop_at_positional`, before the first
+// positional; an option's value, as in "--identity DIR --help", is not one), returns
+// help() == true and checks nothing else.
 absl::StatusOr<ParsedArgs> ParseOptions(absl::Span<const OptionSpec> specs,
                                         absl::Span<const std::string> args,
                                         size_t min_positionals, size_t max_positionals,
@@ -117,8 +119,8 @@ absl::Status ProblemsError(absl::StatusCode code, const std::vector<std::string>
 // True when the status's message is made of the client's own lines.
 bool HasOwnLines(const absl::Status& status);
 
-// "" when `text` is a real date YYYY-MM-DD; else what is wrong with it:
-// "\"12.04.1980\" is not a date YYYY-MM-DD", "\"1980-02-30\" is not a real date".
+// "" when `text` is a real date YYYY-MM-DD; else what is wrong with it, without the text itself:
+// "not a date YYYY-MM-DD", "not a real date".
 std::string DateProblem(absl::string_view text);
 // "" when `text` has the shape of a reference (see ValueCheck::kReference), else the rule.
 std::string ReferenceProblem(absl::string_view text);

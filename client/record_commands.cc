@@ -63,6 +63,16 @@ std::string WithoutCommentLines(absl::string_view text) {
   return absl::StrJoin(lines, "\n");
 }
 
+// True when `text` reads as the name of a field (a small letter, then letters, digits, "_", "-"
+// or "."), so that repeating it in an error cannot repeat a name, a number or an address typed in
+// its place.
+bool LooksLikeFieldName(absl::string_view text) {
+  return !text.empty() && text.size() <= 40 && absl::ascii_islower(text[0]) &&
+         std::all_of(text.begin(), text.end(), [](char c) {
+           return absl::ascii_isalnum(c) || c == '_' || c == '-' || c == '.';
+         });
+}
+
 // The problems found before sending, as one error: options when the record came as options,
 // the file's field paths when it came in a file.
 absl::Status RecordProblems(const std::vector<FieldProblem>& problems, bool from_file) {
@@ -514,15 +524,19 @@ absl::Status RunRecordAmend(CommandContext& ctx) {
     std::vector<std::string> problems;
     std::vector<const RecordField*> order;
     std::map<const RecordField*, std::vector<std::string>> values;
-    for (const std::string& set : sets) {
+    for (size_t i = 0; i < sets.size(); ++i) {
+      const std::string& set = sets[i];
       const size_t eq = set.find('=');
       const RecordField* field =
           eq == std::string::npos ? nullptr : FindRecordField(set.substr(0, eq));
       if (field == nullptr) {
         std::vector<std::string> names;
         for (const RecordField& f : RecordFields()) names.push_back(f.flag);
+        // Named by what stands before "=" when that reads as a field's name, else by its place:
+        // never the value, which is a person's (--set personal_number=...).
+        const std::string name = eq == std::string::npos ? "" : set.substr(0, eq);
         problems.push_back(absl::StrCat(
-            "--set ", set,
+            "--set ", LooksLikeFieldName(name) ? name : absl::StrCat("#", i + 1),
             ": not FIELD=VALUE with a record field; the fields: ", absl::StrJoin(names, ", ")));
         continue;
       }

@@ -122,9 +122,8 @@ bool ParseWholeNumber(absl::string_view text, uint32_t min, uint32_t max, uint32
   return true;
 }
 
-std::string Quoted(absl::string_view text) { return absl::StrCat("\"", text, "\""); }
-
-// Reads one typed value of `field` into `request`; what is wrong otherwise.
+// Reads one typed value of `field` into `request`; what is wrong otherwise, in words that do not
+// repeat the value (see FieldProblem).
 std::string ApplyOne(const RecordField& field, absl::string_view raw,
                      v1::CreateRecordRequest* request) {
   const absl::string_view value = absl::StripAsciiWhitespace(raw);
@@ -140,7 +139,7 @@ std::string ApplyOne(const RecordField& field, absl::string_view raw,
       } else if (word == "male") {
         person.set_sex(v1::SEX_MALE);
       } else {
-        return absl::StrCat(Quoted(value), " is not female or male");
+        return "not female or male";
       }
       return "";
     }
@@ -151,8 +150,7 @@ std::string ApplyOne(const RecordField& field, absl::string_view raw,
       }
       auto type = SentenceTypes().find(absl::AsciiStrToLower(value));
       if (type == SentenceTypes().end()) {
-        return absl::StrCat(Quoted(value),
-                            " is not imprisonment, suspended, fine, juvenile_measure or other");
+        return "not imprisonment, suspended, fine, juvenile_measure or other";
       }
       conviction.mutable_sentence()->set_type(type->second);
       return "";
@@ -160,8 +158,7 @@ std::string ApplyOne(const RecordField& field, absl::string_view raw,
     case FieldKind::kMonths: {
       uint32_t months = 0;
       if (!value.empty() && !ParseWholeNumber(value, 0, kMaxSentenceMonths, &months)) {
-        return absl::StrCat(Quoted(value), " is not a whole number of months, 0..",
-                            kMaxSentenceMonths);
+        return absl::StrCat("not a whole number of months, 0..", kMaxSentenceMonths);
       }
       conviction.mutable_sentence()->set_months(months);
       return "";
@@ -173,8 +170,7 @@ std::string ApplyOne(const RecordField& field, absl::string_view raw,
       if ((parts.size() != 2 && parts.size() != 3) || parts[0].empty() ||
           !ParseWholeNumber(parts[1], 1, kMaxArticle, &article) ||
           (parts.size() == 3 && !ParseWholeNumber(parts[2], 0, kMaxParagraph, &paragraph))) {
-        return absl::StrCat(Quoted(value),
-                            " is not LAW:ARTICLE:PARAGRAPH, e.g. 06/L-074:230:1 (article 1..",
+        return absl::StrCat("not LAW:ARTICLE:PARAGRAPH, e.g. 06/L-074:230:1 (article 1..",
                             kMaxArticle, ", paragraph 0..", kMaxParagraph, ")");
       }
       v1::Offence* offence = conviction.add_offences();
@@ -188,12 +184,11 @@ std::string ApplyOne(const RecordField& field, absl::string_view raw,
           absl::StrSplit(value, absl::MaxSplits(':', 1));
       auto type = BanTypes().find(absl::AsciiStrToLower(parts.first));
       if (type == BanTypes().end()) {
-        return absl::StrCat(Quoted(parts.first),
-                            " is not work_with_children, contact_with_victim or profession");
+        return "not work_with_children, contact_with_victim or profession";
       }
       if (!parts.second.empty()) {
         if (std::string problem = DateProblem(parts.second); !problem.empty()) {
-          return absl::StrCat("end date ", problem);
+          return absl::StrCat("end date: ", problem);
         }
       }
       v1::AccessoryBan* ban = conviction.add_bans();
@@ -208,7 +203,7 @@ std::string ApplyOne(const RecordField& field, absl::string_view raw,
       } else if (word.empty() || word == "false" || word == "no") {
         conviction.set_juvenile(false);
       } else {
-        return absl::StrCat(Quoted(value), " is not true or false");
+        return "not true or false";
       }
       return "";
     }
@@ -220,7 +215,7 @@ std::string ApplyOne(const RecordField& field, absl::string_view raw,
     case FieldKind::kCountry:
       if (!value.empty() &&
           !(value.size() == 2 && absl::ascii_isalpha(value[0]) && absl::ascii_isalpha(value[1]))) {
-        return absl::StrCat(Quoted(value), " is not a two-letter country code such as XK");
+        return "not a two-letter country code such as XK";
       }
       break;
     case FieldKind::kText:
@@ -299,7 +294,11 @@ const RecordField* FindRecordField(absl::string_view name) {
 }
 
 std::string DescribeProblem(const FieldProblem& problem, bool by_path) {
-  const std::string name = by_path ? problem.field->path : absl::StrCat("--", problem.field->flag);
+  std::string name = by_path ? problem.field->path : absl::StrCat("--", problem.field->flag);
+  if (problem.item >= 0) {
+    absl::StrAppend(&name, by_path ? absl::StrCat("[", problem.item, "]")
+                                   : absl::StrCat(" #", problem.item + 1));
+  }
   if (problem.what == "required") return absl::StrCat(name, " is required");
   return absl::StrCat(name, ": ", problem.what);
 }
@@ -318,7 +317,8 @@ void ApplyField(const RecordField& field, const std::vector<std::string>& values
     }
     *request = std::move(cleared);
   }
-  for (const std::string& value : values) {
+  for (size_t i = 0; i < values.size(); ++i) {
+    const std::string& value = values[i];
     // An empty value of a list clears it ("--set ban=": no bans).
     if (field.repeatable && absl::StripAsciiWhitespace(value).empty()) continue;
     v1::CreateRecordRequest attempt = *request;
@@ -326,7 +326,9 @@ void ApplyField(const RecordField& field, const std::vector<std::string>& values
     if (what.empty()) {
       *request = std::move(attempt);
     } else {
-      problems->push_back({&field, std::move(what)});
+      // The value is not quoted, so which one of several is wrong is said by its place.
+      problems->push_back(
+          {&field, std::move(what), values.size() > 1 ? static_cast<int>(i) : -1});
     }
   }
 }
@@ -359,8 +361,7 @@ void AppendRecordProblems(const v1::CreateRecordRequest& request, const RecordCh
       std::vector<std::string> ids;
       for (const v1::CourtEntry& c : choices->courts) ids.push_back(c.id());
       problems->push_back(
-          {&Field("court"), absl::StrCat(Quoted(conviction.court_id()),
-                                         " is not a court of the registry; choose one of: ",
+          {&Field("court"), absl::StrCat("not a court of the registry; choose one of: ",
                                          absl::StrJoin(ids, ", "))});
     } else if (court->foreign()) {
       if (conviction.foreign_court().empty()) {
@@ -371,7 +372,11 @@ void AppendRecordProblems(const v1::CreateRecordRequest& request, const RecordCh
       }
     }
   }
-  for (const v1::Offence& offence : conviction.offences()) {
+  // The offences are named by their place in the list. An offence typed that could not be read
+  // is not in the list, so the places would not be the ones typed: then the field is named.
+  const bool numbered = conviction.offences_size() > 1 && !reported(Field("offence"));
+  for (int i = 0; i < conviction.offences_size(); ++i) {
+    const v1::Offence& offence = conviction.offences(i);
     // As the registry looks it up: the paragraph's own entry, else the whole article's.
     const bool known = std::any_of(
         choices->offences.begin(), choices->offences.end(), [&](const v1::OffenceEntry& e) {
@@ -381,10 +386,10 @@ void AppendRecordProblems(const v1::CreateRecordRequest& request, const RecordCh
     if (!known) {
       std::vector<std::string> codes;
       for (const v1::OffenceEntry& e : choices->offences) codes.push_back(OffenceCode(e));
-      problems->push_back(
-          {&Field("offence"), absl::StrCat(Quoted(OffenceCode(offence)),
-                                           " is not in the offence table; choose one of: ",
-                                           absl::StrJoin(codes, ", "))});
+      problems->push_back({&Field("offence"),
+                           absl::StrCat("not in the offence table; choose one of: ",
+                                        absl::StrJoin(codes, ", ")),
+                           numbered ? i : -1});
     }
   }
 }

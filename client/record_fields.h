@@ -73,16 +73,21 @@ struct RecordChoices {
   std::vector<registry::v1::CourtEntry> courts;
 };
 
-// One problem of an entered record.
+// One problem of an entered record. It names the field, and the item of a list, never the value:
+// a record is a person's, and an error message is shown, pasted and logged where the record is
+// not.
 struct FieldProblem {
   const RecordField* field = nullptr;
-  // What is wrong, e.g. "required", "\"1980-02-30\" is not a real date".
+  // What is wrong, e.g. "required", "not a real date".
   std::string what;
+  // Which item of a repeatable field, from 0 (the second --offence typed, conviction.offences[1]);
+  // -1 for the field as a whole.
+  int item = -1;
 };
 
-// "--birth-date: \"1980-02-30\" is not a real date", or with by_path
-// "person.birth_date: ..." (a record read from a file names the file's fields). "is required"
-// reads "--surname is required".
+// "--birth-date: not a real date", "--offence #2: not in the offence table; ...", or with by_path
+// "person.birth_date: ...", "conviction.offences[1]: ..." (a record read from a file names the
+// file's fields). "is required" reads "--surname is required".
 std::string DescribeProblem(const FieldProblem& problem, bool by_path);
 
 // Sets `field` in `request` from what was typed: the values of a repeatable field make its list

@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "client/csv_reader.h"
+#include "client/json_io.h"
 #include "client/option_parser.h"
 #include "client/record_fields.h"
 #include "common/record_limits.h"
@@ -68,21 +69,29 @@ std::vector<absl::string_view> SplitList(absl::string_view text) {
   return items;
 }
 
+// "item 2: " of a list cell of several items, "" of a cell of one: a bad item is named by its
+// place, never quoted (the cell is a person's record).
+std::string ItemName(size_t index, size_t count) {
+  return count > 1 ? absl::StrCat("item ", index + 1, ": ") : std::string();
+}
+
 void ParseOffences(absl::string_view text, v1::Conviction* conviction, RowProblems* problems) {
   const std::vector<absl::string_view> items = SplitList(text);
   if (items.empty()) {
     problems->Add("offences", "at least one LAW:ARTICLE:PARAGRAPH");
     return;
   }
-  for (absl::string_view item : items) {
+  for (size_t i = 0; i < items.size(); ++i) {
+    const absl::string_view item = items[i];
     const std::vector<absl::string_view> parts = absl::StrSplit(item, ':');
     uint32_t article = 0;
     uint32_t paragraph = 0;
     if (parts.size() != 3 || parts[0].empty() || !ParseNumber(parts[1], 1, kMaxArticle, &article) ||
         !ParseNumber(parts[2], 0, kMaxParagraph, &paragraph)) {
       problems->Add("offences",
-                    absl::StrCat("\"", item, "\" is not LAW:ARTICLE:PARAGRAPH (article 1..",
-                                 kMaxArticle, ", paragraph 0..", kMaxParagraph, ")"));
+                    absl::StrCat(ItemName(i, items.size()),
+                                 "not LAW:ARTICLE:PARAGRAPH (article 1..", kMaxArticle,
+                                 ", paragraph 0..", kMaxParagraph, ")"));
       continue;
     }
     v1::Offence* offence = conviction->add_offences();
@@ -98,13 +107,14 @@ void ParseBans(absl::string_view text, v1::Conviction* conviction, RowProblems* 
       {"contact_with_victim", v1::BAN_TYPE_CONTACT_WITH_VICTIM},
       {"profession", v1::BAN_TYPE_PROFESSION},
   };
-  for (absl::string_view item : SplitList(text)) {
+  const std::vector<absl::string_view> items = SplitList(text);
+  for (size_t i = 0; i < items.size(); ++i) {
     const std::pair<absl::string_view, absl::string_view> parts =
-        absl::StrSplit(item, absl::MaxSplits(':', 1));
+        absl::StrSplit(items[i], absl::MaxSplits(':', 1));
     auto type = kBanTypes->find(parts.first);
     if (type == kBanTypes->end()) {
-      problems->Add("bans", absl::StrCat("\"", parts.first,
-                                         "\" is not work_with_children, contact_with_victim or "
+      problems->Add("bans", absl::StrCat(ItemName(i, items.size()),
+                                         "not work_with_children, contact_with_victim or "
                                          "profession"));
       continue;
     }
@@ -212,11 +222,31 @@ absl::StatusOr<ParsedImport> ParseImportCsv(absl::string_view text) {
   }
   std::map<std::string, size_t, std::less<>> index;
   std::vector<std::string> problems;
-  for (size_t i = 0; i < header.fields.size(); ++i) {
-    const std::string name = absl::AsciiStrToLower(absl::StripAsciiWhitespace(header.fields[i]));
-    const auto& known = ImportCsvColumns();
+  const auto& known = ImportCsvColumns();
+  std::vector<std::string> names;
+  for (const std::string& field : header.fields) {
+    names.push_back(absl::AsciiStrToLower(absl::StripAsciiWhitespace(field)));
+  }
+  // A file without its header starts with a row: a person's names and numbers, which are not
+  // repeated as unknown columns.
+  if (std::none_of(names.begin(), names.end(), [&](const std::string& name) {
+        return std::find(known.begin(), known.end(), name) != known.end();
+      })) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("line ", header.line, ": no CSV header: the first line names none of the "
+                     "columns (", absl::StrJoin(known, ","), ")"));
+  }
+  for (size_t i = 0; i < names.size(); ++i) {
+    const std::string& name = names[i];
     if (std::find(known.begin(), known.end(), name) == known.end()) {
-      problems.push_back(absl::StrCat("unknown column \"", name, "\""));
+      // A misspelt column is repeated to be found; anything else is named by its place.
+      const bool column_like = !name.empty() && name.size() <= 40 &&
+                               std::all_of(name.begin(), name.end(), [](char c) {
+                                 return absl::ascii_islower(static_cast<unsigned char>(c)) ||
+                                        c == '_';
+                               });
+      problems.push_back(column_like ? absl::StrCat("unknown column \"", name, "\"")
+                                     : absl::StrCat("unknown column ", i + 1));
     } else if (!index.emplace(name, i).second) {
       problems.push_back(absl::StrCat("column \"", name, "\" twice"));
     }
@@ -266,14 +296,19 @@ absl::StatusOr<ParsedImport> ParseImportJsonLines(absl::string_view text) {
   uint64_t line_number = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     ++line_number;
-    line = absl::StripAsciiWhitespace(line);
+    // Leading spaces stay, so that a column protobuf's report points to is the line's own.
+    line = absl::StripTrailingAsciiWhitespace(line);
     if (line_number == 1) absl::ConsumePrefix(&line, "\xEF\xBB\xBF");
-    if (line.empty()) continue;
+    if (absl::StripLeadingAsciiWhitespace(line).empty()) continue;
     v1::CreateRecordRequest request;
     const auto status = google::protobuf::util::JsonStringToMessage(std::string(line), &request);
     if (!status.ok()) {
+      // Protobuf's report quotes the line (names, personal numbers): only where, and what.
       parsed.errors.push_back(
-          {line_number, absl::StrCat("not a record in JSON: ", std::string(status.message()))});
+          {line_number,
+           absl::StrCat("not a record in JSON: ",
+                        JsonProblem(line, std::string(status.message()),
+                                    *v1::CreateRecordRequest::descriptor()))});
       continue;
     }
     v1::ImportRow& row = parsed.rows.emplace_back();

@@ -37,14 +37,19 @@ std::string ResultInWords(v1::VettingResult result) {
   }
 }
 
+absl::Status SaveCertificate(const v1::VettingCheckResponse& response, AtomicFileWriter& file) {
+  ASSIGN_OR_RETURN(const std::string json, ToJsonLine(response.certificate()));
+  RETURN_IF_ERROR(file.Append(absl::StrCat(json, "\n")));
+  return file.Commit();
+}
+
 }  // namespace
 
 absl::Status RunVetCheck(CommandContext& ctx) {
   const ParsedArgs& args = ctx.args();
   // The parser checked that it is a real date; a birth date is also in the past.
   if (*ParseDate(args.Value("birth-date")) >= UtcDay(absl::Now())) {
-    return UsageError(
-        absl::StrCat("--birth-date: \"", args.Value("birth-date"), "\" is not in the past"));
+    return UsageError("--birth-date: not in the past");
   }
   v1::VettingCheckRequest request;
   request.set_personal_number(args.Value("personal-number"));
@@ -53,18 +58,40 @@ absl::Status RunVetCheck(CommandContext& ctx) {
   request.set_birth_date(args.Value("birth-date"));
   request.set_position_category(args.Value("position"));
   request.set_consent_reference(args.Value("consent-ref"));
+  // A check is audited and counts against the organisation's daily limit, so its answer must
+  // not be lost to a file that cannot be written: the file is opened before the check is asked.
+  // It names the candidate: readable by its owner only.
+  std::unique_ptr<AtomicFileWriter> certificate_file;
+  if (auto out = args.Get("out")) {
+    absl::StatusOr<std::unique_ptr<AtomicFileWriter>> file = AtomicFileWriter::Create(*out, 0600);
+    if (!file.ok()) {
+      return absl::Status(file.status().code(),
+                          absl::StrCat(file.status().message(), "; the check was not made"));
+    }
+    certificate_file = *std::move(file);
+  }
   ASSIGN_OR_RETURN(auto stub, VettingStub(ctx));
   ASSIGN_OR_RETURN(const v1::VettingCheckResponse response,
                    CallUnary<v1::VettingCheckResponse>(
                        ctx.settings(), [&](grpc::ClientContext* c, v1::VettingCheckResponse* r) {
                          return stub->VettingCheck(c, request, r);
                        }));
-  if (auto out = args.Get("out")) {
-    ASSIGN_OR_RETURN(const std::string json, ToJsonLine(response.certificate()));
-    // It names the candidate: readable by its owner only.
-    RETURN_IF_ERROR(WriteFileAtomically(*out, absl::StrCat(json, "\n"), 0600));
+  // Saving can still fail (a full disk, a folder in the file's place); the answer is printed
+  // first all the same, and the failure reported after it.
+  absl::Status saved;
+  if (certificate_file != nullptr) saved = SaveCertificate(response, *certificate_file);
+  // FAILED_PRECONDITION whatever the file error's code: an UNAVAILABLE here would be taken for
+  // a server that cannot be reached, and explained as one.
+  const auto not_saved = [&] {
+    return absl::FailedPreconditionError(
+        absl::StrCat("the check was made (result and check id above), but its certificate was "
+                     "not saved: ",
+                     saved.message()));
+  };
+  if (ctx.json()) {
+    RETURN_IF_ERROR(ctx.PrintJson(response));
+    return saved.ok() ? saved : not_saved();
   }
-  if (ctx.json()) return ctx.PrintJson(response);
   ctx.out() << ResultInWords(response.result()) << "\n"
             << "check id: " << ForTerminal(response.check_id()) << "\n";
   if (response.result() == v1::VETTING_RESULT_REFER) {
@@ -80,6 +107,7 @@ absl::Status RunVetCheck(CommandContext& ctx) {
     ctx.out() << "certificate valid until: "
               << ForTerminal(response.certificate().certificate().valid_until()) << "\n";
   }
+  if (!saved.ok()) return not_saved();
   if (auto out = args.Get("out")) ctx.out() << "certificate written to " << *out << "\n";
   return absl::OkStatus();
 }

@@ -92,5 +92,22 @@ TEST(FillAmendRequestFromPatchTest, RefusesValuesOfTheWrongType) {
                    "the patch does not fit the record");
 }
 
+// The patch holds a person's data: a value that does not fit is named by its field, and a patch
+// that is not JSON by the place, never by the text protobuf's report quotes.
+TEST(FillAmendRequestFromPatchTest, NamesTheFieldOrPlaceNeverTheValue) {
+  v1::AmendRecordRequest request;
+  const absl::Status number = FillAmendRequestFromPatch(
+      R"({"person": {"surname": "Kërqeli", "personal_number": 2468013579}})", &request);
+  ExpectUsageError(number, "the patch does not fit the record: person.personal_number: not a "
+                           "string (text goes in double quotes)");
+  EXPECT_THAT(std::string(number.message()), ::testing::Not(HasSubstr("2468013579")));
+  const absl::Status broken =
+      FillAmendRequestFromPatch(R"({"person": {"surname": "Kërqeli" "given_name": "Arben"}})",
+                                &request);
+  ExpectUsageError(broken, "the patch is not a JSON object: column 34: expected , or } after "
+                           "key:value pair");
+  EXPECT_THAT(std::string(broken.message()), ::testing::Not(HasSubstr("Kërqeli")));
+}
+
 }  // namespace
 }  // namespace registry::client

@@ -116,6 +116,30 @@ TEST(CliTest, HelpNeverCutsADescriptionAndFitsATerminal) {
   }
 }
 
+// Help is reachable after any global options: the value of "--identity DIR" or "--server X"
+// does not end the search for it.
+TEST(CliTest, HelpIsReachableAfterGlobalOptions) {
+  for (const char* help : {"--help", "-h"}) {
+    for (const std::vector<std::string>& before :
+         {std::vector<std::string>{"--identity", "var/dev/pki/clerk"},
+          std::vector<std::string>{"--server", "127.0.0.1:7443"},
+          std::vector<std::string>{"--json", "--timeout", "3", "--server=h:1", "--ca", "ca.pem"}}) {
+      std::vector<std::string> args = before;
+      args.push_back(help);
+      const CliRun tool = RunWith(args);
+      EXPECT_EQ(tool.code, 0) << before[0] << " " << help << ": " << tool.err;
+      EXPECT_THAT(tool.out, StartsWith("usage: registry-cli [global options] COMMAND"));
+      EXPECT_THAT(tool.err, IsEmpty());
+
+      args = before;
+      for (const char* word : {"record", help}) args.push_back(word);
+      const CliRun group = RunWith(args);
+      EXPECT_EQ(group.code, 0) << before[0] << " " << help << ": " << group.err;
+      EXPECT_THAT(group.out, StartsWith("usage: registry-cli [global options] record COMMAND"));
+    }
+  }
+}
+
 TEST(CliTest, GroupHelpListsItsCommands) {
   const CliRun run = RunWith({"audit", "--help"});
   EXPECT_EQ(run.code, 0);
@@ -251,6 +275,69 @@ TEST(CliTest, ImportNamesRowsThatCannotBeSentByTheirLine) {
   EXPECT_THAT(run.out, HasSubstr("line 3: row of "));
   EXPECT_THAT(run.out, HasSubstr("dry run: 0 valid, 0 duplicates, 2 invalid\n"));
   EXPECT_EQ(run.err, "");
+}
+
+// Error messages name the option, the field, the column or the line, never the value typed:
+// a name, a personal number, a date of birth or an address in an error is shown, pasted and
+// logged where the record itself is not. Each of these fails before a server is needed.
+TEST(CliTest, ErrorsNameTheOptionNeverTheValueTyped) {
+  TempDir dir;
+  const std::string record = dir.Write(
+      "record.json",
+      "{\n  \"person\": {\n    \"surname\": \"Krasniqi\",\n"
+      "    \"personal_number\": 1000000077x\n  }\n}\n");
+  const std::string typed_number =
+      dir.Write("number.json",
+                "{\"person\": {\"surname\": \"Krasniqi\", \"personal_number\": 2468013579}}");
+  const std::string patch = dir.Write(
+      "patch.json", "{\"person\": {\"birth_date\": 19870230, \"surname\": \"Hoxha\"}}");
+  const std::vector<std::string> candidate = {"vet", "check", "--personal-number", "2468013579",
+                                              "--surname", "Krasniqi", "--given-name", "Driton",
+                                              "--position", "teacher", "--consent-ref", "C-1",
+                                              "--birth-date", "1987-02-30"};
+  struct Case {
+    std::vector<std::string> args;
+    std::vector<std::string> expected;
+  };
+  const std::vector<Case> cases = {
+      {{"record", "amend", "ID", "--set", "personal_number=2468013579", "--set",
+        "Rr. Fehmi Agani 7", "--set", "birth-date=1987-02-30", "--set", "sex=X-Krasniqi",
+        "--reason", "x"},
+       {"--set personal_number: not FIELD=VALUE with a record field",
+        "--set #2: not FIELD=VALUE with a record field", "--set birth-date: not a real date",
+        "--set sex: not female or male"}},
+      {{"record", "create", "--surname", "Krasniqi", "--birth-date", "1987-02-30", "--sex",
+        "Krasniqi", "--offence", "Krasniqi:x", "--ban", "Krasniqi", "--citizenship",
+        "Krasniqi", "--months", "Krasniqi"},
+       {"--birth-date: not a real date", "--sex: not female or male",
+        "--offence: not LAW:ARTICLE:PARAGRAPH", "--ban: not work_with_children",
+        "--citizenship: not a two-letter country code", "--months: not a whole number"}},
+      {candidate, {"--birth-date: not a real date"}},
+      {{"record", "search", "--surname", "Van", "Krasniqi", "--given-name", "Driton",
+        "--birth-date", "1987-02-03"},
+       {"unexpected argument: no arguments expected, got 1 (a value with spaces needs quotes)"}},
+      {{"record", "search", "--surname", "Krasniqi", "--given-name", "Driton", "--birth-date",
+        "03.02.1987"},
+       {"--birth-date: not a date YYYY-MM-DD"}},
+      {{"record", "create", "--file", record},
+       {"is not a valid registry.v1.CreateRecordRequest in JSON: line 4, column 24: unable to "
+        "parse number"}},
+      {{"record", "create", "--file", typed_number},
+       {"person.personal_number: not a string (text goes in double quotes)"}},
+      {{"record", "amend", "ID", "--file", patch, "--reason", "x"},
+       {"the patch does not fit the record: person.birth_date: not a string"}},
+  };
+  for (const Case& c : cases) {
+    const CliRun run = RunWith(c.args);
+    EXPECT_NE(run.code, 0) << c.args[1];
+    for (const std::string& expected : c.expected) {
+      EXPECT_THAT(Flowed(run.err), HasSubstr(expected)) << c.args[1];
+    }
+    for (const char* value : {"2468013579", "1000000077", "1987-02-30", "19870230", "Krasniqi",
+                              "Agani", "Hoxha", "03.02.1987"}) {
+      EXPECT_THAT(run.err, ::testing::Not(HasSubstr(value))) << c.args[1] << ": " << run.err;
+    }
+  }
 }
 
 class CertificateVerifyCommandTest : public ::testing::Test {

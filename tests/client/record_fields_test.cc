@@ -1,6 +1,7 @@
 #include "client/record_fields.h"
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "gmock/gmock.h"
@@ -10,7 +11,9 @@ namespace registry::client {
 namespace {
 
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 std::vector<std::string> Described(const std::vector<FieldProblem>& problems, bool by_path) {
   std::vector<std::string> out;
@@ -55,14 +58,15 @@ TEST(RecordFieldsTest, ValuesAreReadAsTypedAndBadOnesNamed) {
   EXPECT_EQ(request.person().sex(), v1::SEX_FEMALE);
   EXPECT_THAT(request.person().citizenships(), ElementsAre("XK"));
   EXPECT_EQ(request.person().birth_date(), "") << "a bad value leaves the field as it was";
+  // Named by the option, and the item of a list by its place: never by the value typed.
   EXPECT_THAT(
       Described(problems, false),
-      ElementsAre("--offence: \"x:1:2:3\" is not LAW:ARTICLE:PARAGRAPH, e.g. 06/L-074:230:1 "
+      ElementsAre("--offence #3: not LAW:ARTICLE:PARAGRAPH, e.g. 06/L-074:230:1 "
                   "(article 1..999, paragraph 0..99)",
-                  "--ban: end date \"2030-02-30\" is not a real date",
-                  "--citizenship: \"ALB\" is not a two-letter country code such as XK",
-                  "--months: \"601\" is not a whole number of months, 0..600",
-                  "--birth-date: \"1980-02-30\" is not a real date"));
+                  "--ban #2: end date: not a real date",
+                  "--citizenship #2: not a two-letter country code such as XK",
+                  "--months: not a whole number of months, 0..600",
+                  "--birth-date: not a real date"));
 
   // A list is the values given now; an empty value clears a list, or a field.
   ApplyField(*FindRecordField("ban"), {""}, &request, &problems);
@@ -103,8 +107,50 @@ TEST(RecordFieldsTest, MissingFieldsAndChoicesOutsideTheTablesAreAllNamed) {
                   "suspended sentence",
                   "conviction.foreign_court: required for a court abroad",
                   "conviction.foreign_country: required for a court abroad",
-                  "conviction.offences: \"06/L-074:999:0\" is not in the offence "
-                  "table; choose one of: 06/L-074:229:0"));
+                  "conviction.offences[1]: not in the offence table; choose one of: "
+                  "06/L-074:229:0"));
+}
+
+TEST(RecordFieldsTest, NoProblemRepeatsTheValueTyped) {
+  RecordChoices choices;
+  choices.courts.emplace_back().set_id("basic-prizren");
+  v1::OffenceEntry& article = choices.offences.emplace_back();
+  article.set_law("06/L-074");
+  article.set_article(229);
+  const std::vector<std::pair<std::string, std::vector<std::string>>> typed = {
+      {"sex", {"Xyzzy"}},
+      {"birth-date", {"1987-02-30"}},
+      {"judgment-date", {"30.02.2019"}},
+      {"citizenship", {"Kosovë"}},
+      {"court", {"basic-qyteti-im"}},
+      {"offence", {"06/L-074:777:0"}},
+      {"sentence", {"burgim-i-gjatë"}},
+      {"months", {"3 vjet"}},
+      {"ban", {"ndalim-punësimi:2030-01-01"}},
+      {"juvenile", {"ndoshta"}},
+  };
+  v1::CreateRecordRequest request;
+  std::vector<FieldProblem> problems;
+  for (const auto& [flag, values] : typed) {
+    ApplyField(*FindRecordField(flag), values, &request, &problems);
+  }
+  AppendRecordProblems(request, &choices, &problems);
+  std::vector<std::string> described = Described(problems, false);
+  const std::vector<std::string> by_path = Described(problems, true);
+  described.insert(described.end(), by_path.begin(), by_path.end());
+  for (const auto& [flag, values] : typed) {
+    // Each bad value is reported, by its option, without the value (a court or an offence
+    // outside the tables among them).
+    EXPECT_THAT(described, ::testing::Contains(HasSubstr("--" + flag + ":"))) << flag;
+    for (const std::string& problem : described) {
+      // The parts of each value too: "777", "ndalim-punësimi".
+      for (const std::string& part : {values[0], values[0].substr(0, values[0].find(':')),
+                                      values[0].substr(values[0].rfind(':') + 1)}) {
+        if (part.size() < 3 || part == "06/L-074" || part == "0") continue;
+        EXPECT_THAT(problem, Not(HasSubstr(part))) << flag;
+      }
+    }
+  }
 }
 
 TEST(RecordFieldsTest, ServerMessagesNameTheOption) {

@@ -3,7 +3,9 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "client/option_parser.h"
@@ -13,7 +15,9 @@
 namespace registry::client {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::SizeIs;
 
 std::string Header() { return absl::StrJoin(ImportCsvColumns(), ",") + "\n"; }
@@ -97,6 +101,25 @@ TEST(ParseImportCsvTest, RefusesBadHeaderNamingTheColumns) {
   EXPECT_THAT(message, HasSubstr("missing column \"sex\""));
 }
 
+// A file without its header starts with a row: its names and numbers are not repeated as
+// columns. A misspelt column is; a cell that cannot be a column's name is counted.
+TEST(ParseImportCsvTest, AFileWithoutItsHeaderIsNotQuotedAsUnknownColumns) {
+  auto parsed = ParseImportCsv(kValidRow);
+  ASSERT_FALSE(parsed.ok());
+  const std::string message(parsed.status().message());
+  EXPECT_THAT(message, HasSubstr("line 1: no CSV header: the first line names none of the "
+                                 "columns (surname,given_name,"));
+  for (const char* value : {"Kërqeli", "Arben", "1234567890", "Rr. A"}) {
+    EXPECT_THAT(message, Not(HasSubstr(value))) << value;
+  }
+  std::vector<std::string> columns = ImportCsvColumns();
+  columns[7] = "1234567890";
+  parsed = ParseImportCsv(absl::StrJoin(columns, ",") + "\n" + kValidRow);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_THAT(std::string(parsed.status().message()), HasSubstr("unknown column 8, "));
+  EXPECT_THAT(std::string(parsed.status().message()), Not(HasSubstr("1234567890")));
+}
+
 TEST(ParseImportCsvTest, RefusesEmptyFileAndHeaderOnly) {
   EXPECT_EQ(ParseImportCsv("").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ParseImportCsv(Header()).status().code(), absl::StatusCode::kInvalidArgument);
@@ -128,7 +151,7 @@ TEST(ParseImportCsvTest, ListsEveryBadRowWithItsLineAndKeepsTheGoodOnes) {
   EXPECT_EQ(parsed->errors[2].line, 7u);
   const std::string& many = parsed->errors[2].message;
   EXPECT_THAT(many, HasSubstr("sex: not female or male"));
-  EXPECT_THAT(many, HasSubstr("offences: \"06/L-074:two:1\" is not LAW:ARTICLE:PARAGRAPH"));
+  EXPECT_THAT(many, HasSubstr("offences: item 1: not LAW:ARTICLE:PARAGRAPH"));
   EXPECT_THAT(many, HasSubstr("sentence_type: not imprisonment"));
   EXPECT_THAT(many, HasSubstr("juvenile: not true or false"));
 }
@@ -140,12 +163,14 @@ TEST(ParseImportCsvTest, ChecksOffencesBansAndNumbers) {
   };
   const Case cases[] = {
       {{"06/L-074:230:1;04/L-082:235:0", ""}, "offences: at least one LAW:ARTICLE:PARAGRAPH"},
-      {{"06/L-074:230:1;", "06/L-074:1000:1;"}, "offences: \"06/L-074:1000:1\""},
-      {{"06/L-074:230:1;", "06/L-074:230;"}, "offences: \"06/L-074:230\""},
-      {{"06/L-074:230:1;", ":230:1;"}, "offences: \":230:1\""},
+      {{"06/L-074:230:1;", "06/L-074:1000:1;"}, "offences: item 1: not LAW:ARTICLE:PARAGRAPH"},
+      {{"06/L-074:230:1;", "06/L-074:230;"}, "offences: item 1: not LAW:ARTICLE:PARAGRAPH"},
+      {{"06/L-074:230:1;", ":230:1;"}, "offences: item 1: not LAW:ARTICLE:PARAGRAPH"},
+      {{"06/L-074:230:1;04/L-082:235:0", "06/L-074:x"}, "offences: not LAW:ARTICLE:PARAGRAPH"},
       {{"imprisonment,36", "imprisonment,601"}, "sentence_months: not a whole number 0..600"},
       {{"work_with_children:2034-05-15", "work_with_children:2034-13-15"}, "bans: not a real date"},
-      {{"work_with_children:2034-05-15", "driving:2030-01-01"}, "bans: \"driving\" is not"},
+      {{"work_with_children:2034-05-15", "driving:2030-01-01"},
+       "bans: item 1: not work_with_children, contact_with_victim or profession"},
       {{"1980-04-12", ""}, "birth_date: required, YYYY-MM-DD"},
       {{"2027-03-01", "03/01/2027"}, "release_date: not a date YYYY-MM-DD"},
   };
@@ -189,6 +214,48 @@ TEST(ParseImportJsonLinesTest, ReadsRowsAndListsBadLines) {
   EXPECT_EQ(parsed->errors[0].line, 3u);
   EXPECT_THAT(parsed->errors[0].message, HasSubstr("not a record in JSON"));
   EXPECT_EQ(parsed->errors[1].line, 4u);
+}
+
+// Protobuf's own report quotes the value or the text around the mistake; a line is named by
+// its number, its field's path and what is wrong, or the column of a syntax error.
+TEST(ParseImportJsonLinesTest, BadLinesAreNamedByFieldOrColumnNeverByTheirText) {
+  const std::string text =
+      "{\"person\":{\"surname\":\"Kërqeli\",\"personal_number\":2468013579}}\n"
+      "  {\"person\":{\"surname\":\"Gashi\"},\"personal_number\":1000000077x,\"sex\":1}\n"
+      "{\"person\":{\"sex\":\"SEX_Krasniqi\"}}\n"
+      "{\"person\":{\"surname\":\"Hoxha\" \"given_name\":\"Ilir\"}}\n"
+      "{\"Berisha\":1}\n"
+      "{\"conviction\":{\"offences\":[{\"article\":\"dyqind\"}]}}\n"
+      "{\"person\":{\"surnam\":\"Morina\"}}\n";
+  auto parsed = ParseImportJsonLines(text);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  std::vector<std::string> errors;
+  for (const ImportLineError& error : parsed->errors) {
+    errors.push_back(absl::StrCat("line ", error.line, ": ", error.message));
+  }
+  EXPECT_THAT(
+      errors,
+      ElementsAre(
+          "line 1: not a record in JSON: person.personal_number: not a string (text goes in "
+          "double quotes)",
+          // The column of the number, counted from the line's first character.
+          "line 2: not a record in JSON: column 51: unable to parse number",
+          "line 3: not a record in JSON: person.sex: not one of SEX_UNSPECIFIED, SEX_FEMALE, "
+          "SEX_MALE",
+          "line 4: not a record in JSON: column 30: expected , or } after key:value pair",
+          "line 5: not a record in JSON: a key that names no field; CreateRecordRequest has: "
+          "person, conviction",
+          "line 6: not a record in JSON: conviction.offences[0].article: not a whole number in "
+          "the field's range",
+          "line 7: not a record in JSON: person.surnam: no such field; Person has: surname, "
+          "given_name, father_name, aliases, sex, birth_date, birth_place, citizenships, "
+          "personal_number, last_known_address"));
+  for (const std::string& error : errors) {
+    for (const char* value : {"Kërqeli", "2468013579", "Gashi", "1000000077", "Krasniqi", "Hoxha",
+                              "Ilir", "Berisha", "dyqind", "Morina"}) {
+      EXPECT_THAT(error, Not(HasSubstr(value))) << value;
+    }
+  }
 }
 
 TEST(ParseImportJsonLinesTest, RefusesAFileWithoutRows) {
