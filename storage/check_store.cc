@@ -15,18 +15,6 @@ namespace {
 constexpr size_t kCheckIdSize = kIdSize;
 constexpr char kLimitTakePrefix[] = "limits/person-checks/";
 
-// Where an organisation's limit rows for one person start (the layout in check_store.h).
-absl::StatusOr<std::string> LimitTakePrefix(absl::string_view organisation,
-                                            absl::string_view token) {
-  if (organisation.empty() || organisation.find('\0') != absl::string_view::npos) {
-    return absl::InternalError("malformed organisation id for a limit row");
-  }
-  if (token.size() != crypto::kBlindIndexTokenSize) {
-    return absl::InternalError("check token must be 32 bytes");
-  }
-  return absl::StrCat(kLimitTakePrefix, organisation, absl::string_view("\0", 1), token);
-}
-
 uint64_t KeyMicros(absl::Time at) { return static_cast<uint64_t>(absl::ToUnixMicros(at)); }
 
 }  // namespace
@@ -34,7 +22,23 @@ uint64_t KeyMicros(absl::Time at) { return static_cast<uint64_t>(absl::ToUnixMic
 absl::StatusOr<std::unique_ptr<CheckStore>> CheckStore::Create(Database* db,
                                                                const crypto::SecretBytes& key) {
   ASSIGN_OR_RETURN(std::unique_ptr<crypto::AesGcm> aead, crypto::AesGcm::Create(key));
-  return std::unique_ptr<CheckStore>(new CheckStore(db, std::move(aead)));
+  ASSIGN_OR_RETURN(crypto::SecretBytes pair_key, crypto::DeriveKey(key, kLimitPairKeyPurpose));
+  ASSIGN_OR_RETURN(std::unique_ptr<crypto::HmacSha256Key> pair_mac,
+                   crypto::HmacSha256Key::Create(pair_key));
+  return std::unique_ptr<CheckStore>(new CheckStore(db, std::move(aead), std::move(pair_mac)));
+}
+
+absl::StatusOr<std::string> CheckStore::LimitTakePrefix(absl::string_view organisation,
+                                                        absl::string_view token) const {
+  if (organisation.empty() || organisation.find('\0') != absl::string_view::npos) {
+    return absl::InternalError("malformed organisation id for a limit row");
+  }
+  if (token.size() != crypto::kBlindIndexTokenSize) {
+    return absl::InternalError("check token must be 32 bytes");
+  }
+  ASSIGN_OR_RETURN(std::string pair,
+                   pair_mac_->Mac(absl::StrCat(organisation, absl::string_view("\0", 1), token)));
+  return absl::StrCat(kLimitTakePrefix, pair);
 }
 
 absl::Status CheckStore::Stage(absl::string_view token, absl::Time at, const StoredCheck& check,

@@ -6,6 +6,16 @@
 //          value = AES-256-GCM (crypto/aes_gcm.h AesGcm, key derived from the key file's root for
 //                  kCheckStoreKeyPurpose) over a StoredCheck (stored.proto),
 //                  with the key as associated data, so a value moved under another key fails.
+//   meta key = "limits/person-checks/" || pair token (32 bytes) || u64be checked-at micros ||
+//              check id (32 hex), where pair token = HMAC-SHA256(a key derived from the store's
+//              key for kLimitPairKeyPurpose, organisation id || 0x00 || personal-number token)
+//          value = AES-256-GCM (the store's key) over nothing, with the key as associated data:
+//                  one row for each check that took from the organisation's daily limit on
+//                  checks of that person (server/rate_limiter.h), so that a restarted registryd
+//                  still counts them. The files never name the organisation (which organisation
+//                  asked about whom is sealed in the checks family), nor link one organisation's
+//                  rows across people; counting reads only the rows of that organisation and
+//                  person, never another organisation's checks.
 //
 // Erasure: a check whose result was decided by a record that is later expunged keeps who asked
 // and when, but its result is withheld (StageWithhold), in the expunge's own batch.
@@ -25,6 +35,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "crypto/aes_gcm.h"
+#include "crypto/hmac.h"
 #include "registry/v1/vetting.pb.h"
 #include "storage/database.h"
 #include "storage/record_store.h"
@@ -34,6 +45,8 @@ namespace registry::storage {
 
 // What the store's key is derived for from the key file's root (crypto::DeriveKey).
 inline constexpr char kCheckStoreKeyPurpose[] = "encryption/vetting-checks/aes-256-gcm/v1";
+// What the limit rows' pair-token key is derived for from the store's key.
+inline constexpr char kLimitPairKeyPurpose[] = "mac/vetting-limit-pair/v1";
 
 // Thread-safe.
 class CheckStore {
@@ -85,13 +98,19 @@ class CheckStore {
                                     PendingWrite* w) const;
 
  private:
-  CheckStore(Database* db, std::unique_ptr<crypto::AesGcm> aead)
-      : db_(db), aead_(std::move(aead)) {}
+  CheckStore(Database* db, std::unique_ptr<crypto::AesGcm> aead,
+             std::unique_ptr<crypto::HmacSha256Key> pair_mac)
+      : db_(db), aead_(std::move(aead)), pair_mac_(std::move(pair_mac)) {}
+
+  // Where the limit rows of `organisation`'s checks of the person with `token` start.
+  absl::StatusOr<std::string> LimitTakePrefix(absl::string_view organisation,
+                                              absl::string_view token) const;
 
   absl::StatusOr<StoredCheck> Open(absl::string_view key, absl::string_view value) const;
 
   Database* const db_;
   const std::unique_ptr<crypto::AesGcm> aead_;
+  const std::unique_ptr<crypto::HmacSha256Key> pair_mac_;
 };
 
 }  // namespace registry::storage
