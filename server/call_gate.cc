@@ -246,20 +246,29 @@ absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* 
   // (access.proto's AuditField); a method without a rule has none and is refused below.
   // A reference that holds a personal number is withheld too: the log names people by keyed
   // tokens only, whatever a client puts in its references.
+  // A purpose code is not a reference the caller makes up but a choice from the policy's closed
+  // list: one outside it is caller text of any kind (a name sent as a code is reference-shaped),
+  // so it is withheld whoever calls and whatever the outcome. This runs before the caller is
+  // known, so it asks the policy, never the principal: an unknown caller's code is judged alike.
+  const Policy& policy = *call->policy_;
   std::string misshapen;  // the first reference field the log could not hold, and why
   std::string misshapen_rule;
+  // `listed`: false for a value the log may not hold although reference-shaped (a purpose code
+  // outside the policy). It is withheld, not refused here: whether the call may go on with it
+  // is the purpose rule's (step 5), which refuses it for courts.
   const auto keep = [&](absl::string_view field, const std::string& value,
-                        void (registry::v1::AuditEvent::*set)(const std::string&)) {
+                        void (registry::v1::AuditEvent::*set)(const std::string&),
+                        bool listed = true) {
     if (value.empty()) return;
     const bool shaped = ReferenceShaped(value, kMaxReference);
     const bool personal =
         shaped && deps_.validator != nullptr && deps_.validator->HoldsPersonalNumber(value);
-    if (shaped && !personal) {
+    if (shaped && !personal && listed) {
       (ev.*set)(value);
       return;
     }
     ev.add_withheld(absl::StrCat(field, " (", value.size(), " bytes)"));
-    if (misshapen.empty()) {
+    if (misshapen.empty() && (!shaped || personal)) {
       misshapen = std::string(field);
       misshapen_rule = personal ? "must not hold a personal number"
                                 : "1..64 letters, digits, spaces or /-.:_";
@@ -287,7 +296,7 @@ absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* 
           keep(absl::StrCat(name, ".case_reference"), purpose.case_reference(),
                &Event::set_case_reference);
           keep(absl::StrCat(name, ".purpose_code"), purpose.purpose_code(),
-               &Event::set_purpose_code);
+               &Event::set_purpose_code, policy.PurposeAllowed(purpose.purpose_code()));
         }
         break;
       case registry::v1::AUDIT_FIELD_CONSENT_REFERENCE:
@@ -311,7 +320,6 @@ absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* 
 
   // 1. Authentication (the TLS layer verified the chain; we read the identity and check
   // revocation and the deny list), then the principal.
-  const Policy& policy = *call->policy_;
   KnownCaller who;
   absl::Status identified = IdentifyCaller(ctx, policy, &who);
   call->fingerprint_ = who.fingerprint;

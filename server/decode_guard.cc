@@ -1,13 +1,19 @@
 #include "server/decode_guard.h"
 
 #include <deque>
+#include <map>
 #include <mutex>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/json_log.h"
+#include "google/protobuf/io/coded_stream.h"
+#include "google/protobuf/stubs/common.h"
 #include "google/protobuf/stubs/logging.h"
+#include "google/protobuf/wire_format_lite.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "server/method_table.h"
 
@@ -81,6 +87,50 @@ class DecodeGuard : public grpc::experimental::Interceptor {
   std::string undecodable_field_;
 };
 
+// Finds, in `bytes` (a message of type `type` on the wire), the first value of the string field
+// `full_name` that is not valid UTF-8, in the order protobuf parses them (so it is the value
+// protobuf reported), and sets `*path` to its path from the request: "rows[3].record.person.
+// surname", each repeated field with the index of the element (as the handlers' messages name
+// them). False when there is none, or the bytes do not read as far.
+bool PathOfBadString(const google::protobuf::Descriptor* type, absl::string_view bytes,
+                     absl::string_view full_name, const std::string& prefix, int depth,
+                     std::string* path) {
+  using google::protobuf::FieldDescriptor;
+  using google::protobuf::internal::WireFormatLite;
+  // protobuf's own limit on nesting: deeper bytes did not parse that far.
+  if (depth > google::protobuf::io::CodedInputStream::GetDefaultRecursionLimit()) return false;
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                            static_cast<int>(bytes.size()));
+  std::map<int, int> elements;  // per repeated field: the values read so far
+  for (uint32_t tag = in.ReadTag(); tag != 0; tag = in.ReadTag()) {
+    const FieldDescriptor* f = type->FindFieldByNumber(WireFormatLite::GetTagFieldNumber(tag));
+    const bool text_or_message = f != nullptr && (f->type() == FieldDescriptor::TYPE_STRING ||
+                                                  f->type() == FieldDescriptor::TYPE_MESSAGE);
+    if (!text_or_message ||
+        WireFormatLite::GetTagWireType(tag) != WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      if (!WireFormatLite::SkipField(&in, tag)) return false;
+      continue;
+    }
+    uint32_t length = 0;
+    std::string value;
+    if (!in.ReadVarint32(&length) || !in.ReadString(&value, static_cast<int>(length))) {
+      return false;
+    }
+    std::string at = prefix.empty() ? f->name() : absl::StrCat(prefix, ".", f->name());
+    if (f->is_repeated()) absl::StrAppend(&at, "[", elements[f->number()]++, "]");
+    if (f->type() == FieldDescriptor::TYPE_STRING) {
+      if (f->full_name() == full_name &&
+          !google::protobuf::internal::IsStructurallyValidUTF8(value)) {
+        *path = std::move(at);
+        return true;
+      }
+    } else if (PathOfBadString(f->message_type(), value, full_name, at, depth + 1, path)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 grpc::experimental::Interceptor* DecodeGuardFactory::CreateServerInterceptor(
@@ -100,8 +150,9 @@ void InstallProtobufLogHandler() {
 }
 
 absl::Status UndecodableRequestError(const google::protobuf::Descriptor* request,
-                                     absl::string_view undecodable_field) {
-  const std::string path = FieldPath(request, undecodable_field);
+                                     absl::string_view undecodable_field,
+                                     absl::string_view bytes) {
+  const std::string path = FieldPath(request, undecodable_field, bytes);
   return path.empty() ? absl::InvalidArgumentError(
                             absl::StrCat("request: does not decode as ", request->full_name()))
                       : absl::InvalidArgumentError(absl::StrCat(path, ": not valid UTF-8"));
@@ -125,8 +176,15 @@ std::string FieldOfUndecodable(absl::string_view bytes,
 
 std::string TakeUndecodableField() { return std::exchange(t_undecodable_field, std::string()); }
 
-std::string FieldPath(const google::protobuf::Descriptor* root, absl::string_view full_name) {
+std::string FieldPath(const google::protobuf::Descriptor* root, absl::string_view full_name,
+                      absl::string_view bytes) {
   if (root == nullptr || full_name.empty()) return "";
+  if (!bytes.empty()) {
+    // The value itself, with the index of every repeated field on the way: in a request of
+    // 1,000 rows, "rows.record.person.surname" does not say which row to correct.
+    std::string path;
+    if (PathOfBadString(root, bytes, full_name, "", 0, &path)) return path;
+  }
   // Breadth first over message-typed fields; each message type is entered once.
   std::deque<std::pair<const google::protobuf::Descriptor*, std::string>> queue{{root, ""}};
   std::vector<const google::protobuf::Descriptor*> seen{root};
@@ -147,6 +205,32 @@ std::string FieldPath(const google::protobuf::Descriptor* root, absl::string_vie
     }
   }
   return "";
+}
+
+std::optional<RequestBytes> ReadRequestBytes(BytesStreamer* stream) {
+  grpc::ByteBuffer in;
+  if (!stream->Read(&in)) return std::nullopt;
+  RequestBytes request;
+  std::vector<grpc::Slice> slices;
+  request.whole = in.Dump(&slices).ok();
+  for (const grpc::Slice& slice : slices) {
+    request.bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
+  }
+  return request;
+}
+
+grpc::Status MissingRequest() {
+  return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, "request: missing");
+}
+
+grpc::Status SendReplyBytes(BytesStreamer* stream, const google::protobuf::Message& response,
+                            const grpc::Status& status) {
+  if (!status.ok()) return status;
+  const std::string out = response.SerializeAsString();
+  grpc::Slice slice(out);
+  grpc::ByteBuffer reply(&slice, 1);
+  stream->Write(reply);
+  return status;
 }
 
 }  // namespace registry::server

@@ -12,19 +12,26 @@
 //     protobuf's own report of the failure, captured on the parsing thread by the log handler
 //     InstallProtobufLogHandler installs), else "request: does not decode as <type>";
 //   - UNIMPLEMENTED for a method of no service.
-// The value of the field is never echoed. VettingCheck takes its request as bytes and decodes it
-// itself (server/vetting_service.h), so that an undecodable request still names its person; it
-// uses UndecodableRequestError and FieldOfUndecodable below. Calls of the health service (grpc.health.v1, never
+// The value of the field is never echoed. gRPC hands an interceptor no bytes of a request it could
+// not decode, so the path it names here has no indices of repeated fields. Methods that take
+// their requests as bytes and decode them themselves use UndecodableRequestError with the bytes,
+// which names the element too ("rows[3].record.person.surname"): VettingCheck
+// (server/vetting_service.h), so that an undecodable request still names its person (it also uses
+// FieldOfUndecodable below), and ImportRecords (server/record_service.h), whose rows are a
+// repeated field. Calls of the health service (grpc.health.v1, never
 // audited: server/health_service.h) are left as gRPC answers them.
 #ifndef REGISTRY_SERVER_DECODE_GUARD_H_
 #define REGISTRY_SERVER_DECODE_GUARD_H_
 
+#include <optional>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "google/protobuf/descriptor.h"
+#include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/server_interceptor.h"
+#include "grpcpp/support/sync_stream.h"
 #include "server/call_gate.h"
 
 namespace registry::server {
@@ -50,9 +57,11 @@ std::string TakeUndecodableField();
 
 // Why a request of type `request` did not decode: INVALID_ARGUMENT "<field path>: not valid
 // UTF-8" when protobuf reported the field (`undecodable_field`, from TakeUndecodableField), else
-// "request: does not decode as <type>".
+// "request: does not decode as <type>". `bytes`: the request's bytes, when the caller has them
+// (see FieldPath).
 absl::Status UndecodableRequestError(const google::protobuf::Descriptor* request,
-                                     absl::string_view undecodable_field);
+                                     absl::string_view undecodable_field,
+                                     absl::string_view bytes = {});
 
 // The value of top-level field `field` in the wire bytes of a request that does not decode as
 // its message (read without the message's rules, so a bad string elsewhere does not hide it);
@@ -61,9 +70,35 @@ absl::Status UndecodableRequestError(const google::protobuf::Descriptor* request
 std::string FieldOfUndecodable(absl::string_view bytes,
                                const google::protobuf::FieldDescriptor* field);
 
-// The path of field `full_name` from message `root`, as the gate's messages name fields
-// ("person.surname"); the first found, breadth first. "" when `root` holds no such field.
-std::string FieldPath(const google::protobuf::Descriptor* root, absl::string_view full_name);
+// The path of string field `full_name` from message `root`, as the gate's and the handlers'
+// messages name fields. With `bytes` (a request of type `root` on the wire) that hold a value of
+// the field that is not UTF-8: the path of the first such value, with the index of each repeated
+// field on the way ("rows[3].record.person.surname", "person.aliases[1]"), which tells the caller
+// which element to correct. Otherwise the first path to the field, breadth first, without
+// indices ("person.surname"); "" when `root` holds no such field.
+std::string FieldPath(const google::protobuf::Descriptor* root, absl::string_view full_name,
+                      absl::string_view bytes = {});
+
+// Handlers that take their request as bytes (gRPC's streamed-unary handler, one message each
+// way, the same on the wire as a unary call).
+using BytesStreamer = grpc::ServerUnaryStreamer<grpc::ByteBuffer, grpc::ByteBuffer>;
+
+// The call's one request, as bytes; `whole` is false when its buffer could not be read out.
+// nullopt when no request arrived: gRPC then reports the failed read to the decode guard, which
+// refuses and audits the call as for any method, so the handler writes no event of its own and
+// returns MissingRequest() (a second refusal would be a second event).
+struct RequestBytes {
+  std::string bytes;
+  bool whole = true;
+};
+std::optional<RequestBytes> ReadRequestBytes(BytesStreamer* stream);
+grpc::Status MissingRequest();
+
+// Sends `response` as the call's one reply when `status` is OK, and returns `status`. A reply
+// the transport could not take leaves with the status the call had: its event is written (and a
+// change committed), and the reply was not delivered.
+grpc::Status SendReplyBytes(BytesStreamer* stream, const google::protobuf::Message& response,
+                            const grpc::Status& status);
 
 }  // namespace registry::server
 

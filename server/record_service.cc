@@ -1,19 +1,24 @@
 #include "server/record_service.h"
 
 #include <set>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "common/json_log.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
 #include "google/protobuf/util/field_mask_util.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "server/decode_guard.h"
 #include "server/eraser.h"
+#include "server/method_table.h"
 
 namespace registry::server {
 namespace {
@@ -25,21 +30,80 @@ constexpr size_t kMaxSearchResults = 100;
 constexpr int kMaxImportRows = 1000;
 constexpr uint64_t kMaxImportLine = 1000000000;
 
-// Paths an amendment may name: a whole part, or one field of it.
-absl::Status CheckMask(const google::protobuf::FieldMask& mask) {
-  if (mask.paths().empty()) return absl::InvalidArgumentError("update_mask: at least one path");
-  if (mask.paths_size() > 40) return absl::InvalidArgumentError("update_mask: at most 40 paths");
-  for (int i = 0; i < mask.paths_size(); ++i) {
-    const std::string& p = mask.paths(i);
-    const bool part = p == "person" || p == "conviction";
-    const bool field = (absl::StartsWith(p, "person.") || absl::StartsWith(p, "conviction.")) &&
-                       FieldMaskUtil::GetFieldDescriptors(v1::Record::descriptor(), p, nullptr);
-    if (!part && !field) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("update_mask.paths[", i, "]: not a person or conviction field"));
+// Every problem of a request, collected the way RecordValidator::ValidateRecord collects a
+// record's (record_validation.h): one INVALID_ARGUMENT naming them all, in field order, joined
+// by "; ", so that one answer names everything there is to correct.
+class ProblemList {
+ public:
+  void Add(const absl::Status& status) {
+    if (!status.ok()) messages_.emplace_back(status.message());
+  }
+  absl::Status Result() const {
+    if (messages_.empty()) return absl::OkStatus();
+    return absl::InvalidArgumentError(absl::StrJoin(messages_, "; "));
+  }
+
+ private:
+  std::vector<std::string> messages_;
+};
+
+// The fields records.proto documents as output only: set on reads from the reference tables,
+// never taken from the caller (ClearOutputOnly clears them on input).
+bool OutputOnly(const google::protobuf::FieldDescriptor* f) {
+  return f == v1::Conviction::descriptor()->FindFieldByName("court_name") ||
+         f == v1::Offence::descriptor()->FindFieldByName("title");
+}
+
+// Field names joined by single dots: FieldMaskUtil skips empty segments, so without this
+// "person..surname" or "person.surname." would act as "person.surname"; and only a path of
+// field-name characters may be echoed in an answer (and so in the audit event's detail).
+bool WellFormedPath(absl::string_view path) {
+  for (absl::string_view segment : absl::StrSplit(path, '.')) {
+    if (segment.empty()) return false;
+    for (char c : segment) {
+      if (!absl::ascii_isalnum(c) && c != '_') return false;
     }
   }
-  return absl::OkStatus();
+  return true;
+}
+
+// Paths an amendment may name: a whole part, or one field of it that the caller may set. Each
+// bad path is added to `problems`, named by its index; only a well-formed path is echoed.
+void CheckMask(const google::protobuf::FieldMask& mask, ProblemList* problems) {
+  if (mask.paths().empty()) {
+    problems->Add(absl::InvalidArgumentError("update_mask: at least one path"));
+    return;
+  }
+  if (mask.paths_size() > 40) {
+    problems->Add(absl::InvalidArgumentError("update_mask: at most 40 paths"));
+    return;
+  }
+  for (int i = 0; i < mask.paths_size(); ++i) {
+    const std::string& p = mask.paths(i);
+    const std::string at = absl::StrCat("update_mask.paths[", i, "]");
+    if (!WellFormedPath(p)) {
+      problems->Add(absl::InvalidArgumentError(
+          absl::StrCat(at, ": not a field path (field names joined by single dots)")));
+      continue;
+    }
+    if (p == "person" || p == "conviction") continue;
+    std::vector<const google::protobuf::FieldDescriptor*> fields;
+    if (!(absl::StartsWith(p, "person.") || absl::StartsWith(p, "conviction.")) ||
+        !FieldMaskUtil::GetFieldDescriptors(v1::Record::descriptor(), p, &fields)) {
+      problems->Add(
+          absl::InvalidArgumentError(absl::StrCat(at, ": not a person or conviction field")));
+      continue;
+    }
+    // Accepted, the path would be merged and then cleared: alone an amendment that "changes
+    // nothing", beside other paths silently dropped.
+    for (const google::protobuf::FieldDescriptor* f : fields) {
+      if (OutputOnly(f)) {
+        problems->Add(absl::InvalidArgumentError(
+            absl::StrCat(at, ": ", p, " is output only, set by the registry")));
+        break;
+      }
+    }
+  }
 }
 
 // Output-only fields never come from the caller.
@@ -70,6 +134,43 @@ absl::Status CommitVersion(Call& call, storage::PendingWrite* write, Reply* resp
 }
 
 }  // namespace
+
+template <class Request, class Response>
+grpc::Status RecordService::ServeBytes(grpc::ServerContext* ctx, BytesStreamer* stream,
+                                       Typed<Request, Response> typed) {
+  const MethodRule* rule = FindMethodRuleByRequest(Request::descriptor());
+  const std::optional<RequestBytes> in = ReadRequestBytes(stream);
+  if (!in.has_value()) return MissingRequest();
+  Request req;
+  TakeUndecodableField();  // what protobuf reports now is this parse's
+  if (!in->whole || !req.ParseFromString(in->bytes)) {
+    return d_.gate->RefuseUnread(*ctx, rule,
+                                 UndecodableRequestError(Request::descriptor(),
+                                                         TakeUndecodableField(), in->bytes));
+  }
+  Response resp;
+  return SendReplyBytes(stream, resp, (this->*typed)(ctx, &req, &resp));
+}
+
+template <class Request, class Response>
+void RecordService::TakeAsBytes(Typed<Request, Response> typed) {
+  // The generated service adds its methods in the order the proto declares them.
+  const google::protobuf::ServiceDescriptor* service =
+      v1::Record::descriptor()->file()->FindServiceByName("RecordService");
+  for (int i = 0; i < service->method_count(); ++i) {
+    if (service->method(i)->input_type() != Request::descriptor()) continue;
+    MarkMethodStreamed(
+        i, new grpc::internal::StreamedUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
+               [this, typed](grpc::ServerContext* ctx, BytesStreamer* stream) {
+                 return ServeBytes<Request, Response>(ctx, stream, typed);
+               }));
+    return;
+  }
+}
+
+void RecordService::TakeRequestsAsBytes() {
+  TakeAsBytes(&RecordService::ImportRecords);
+}
 
 void RecordService::AddReferenceNames(v1::Record* record) const {
   v1::Conviction* conviction = record->mutable_conviction();
@@ -189,9 +290,12 @@ grpc::Status RecordService::AmendRecord(grpc::ServerContext* ctx,
                                         const v1::AmendRecordRequest* req,
                                         v1::AmendRecordResponse* resp) {
   return d_.gate->Unary(ctx, *req, resp, [&](Call& call) -> absl::Status {
-    RETURN_IF_ERROR(RecordValidator::ValidateRecordId("record_id", req->record_id()));
-    RETURN_IF_ERROR(RecordValidator::ValidateText("reason", req->reason(), 1, 500));
-    RETURN_IF_ERROR(CheckMask(req->update_mask()));
+    // Every bad field of the request in one answer, in field order.
+    ProblemList problems;
+    problems.Add(RecordValidator::ValidateRecordId("record_id", req->record_id()));
+    CheckMask(req->update_mask(), &problems);
+    problems.Add(RecordValidator::ValidateText("reason", req->reason(), 1, 500));
+    RETURN_IF_ERROR(problems.Result());
     v1::Record patch;
     *patch.mutable_person() = req->person();
     *patch.mutable_conviction() = req->conviction();

@@ -1,13 +1,30 @@
 // RecordService: clerks enter, correct, dispute, expunge and import final convictions; courts and
 // clerks read and search them. Every method runs through the CallGate.
+//
+// ImportRecords takes its request as bytes (gRPC's streamed-unary handler, one message each way,
+// the same on the wire) and decodes it itself, as VettingCheck does: a request gRPC could not
+// decode reaches no handler, and gRPC keeps its bytes from the decode guard
+// (server/decode_guard.h), which then cannot say which row holds the string that is not UTF-8.
+// From the bytes, the refusal names it: "rows[3].record.person.surname: not valid UTF-8" rather
+// than one of up to 1,000 rows. A request that never arrives (none sent, or one over the
+// transport's 8 MiB limit) is refused and audited once by the decode guard, since the call
+// exists.
+//
+// AmendRecord's update_mask names whole parts ("person", "conviction") or fields of them, each as
+// field names joined by single dots, never an output-only field (an offence's title, the court's
+// name). AmendRecord names every bad field of the request (record id, mask path by index,
+// reason) in one INVALID_ARGUMENT, as CreateRecord does through RecordValidator.
 #ifndef REGISTRY_SERVER_RECORD_SERVICE_H_
 #define REGISTRY_SERVER_RECORD_SERVICE_H_
 
 #include <functional>
 
+#include "grpcpp/support/byte_buffer.h"
+#include "grpcpp/support/sync_stream.h"
 #include "registry/v1/records.grpc.pb.h"
 #include "common/clock.h"
 #include "server/call_gate.h"
+#include "server/decode_guard.h"
 #include "server/eraser.h"
 #include "server/record_validation.h"
 #include "server/reference_data.h"
@@ -23,7 +40,9 @@ class RecordService final : public registry::v1::RecordService::Service {
   RecordService(CallGate* gate, storage::RecordStore* records, Eraser* eraser,
                 const ReferenceData* reference, const RecordValidator* validator,
                 const Clock* clock)
-      : d_{gate, records, eraser, reference, validator, clock} {}
+      : d_{gate, records, eraser, reference, validator, clock} {
+    TakeRequestsAsBytes();
+  }
 
   grpc::Status CreateRecord(grpc::ServerContext* ctx, const registry::v1::CreateRecordRequest* req,
                             registry::v1::CreateRecordResponse* resp) override;
@@ -63,6 +82,18 @@ class RecordService final : public registry::v1::RecordService::Service {
   absl::StatusOr<int> RecomputeDatesIfRulesChanged();
 
  private:
+  template <class Request, class Response>
+  using Typed = grpc::Status (RecordService::*)(grpc::ServerContext*, const Request*, Response*);
+  // Installs ServeBytes as the handler of the methods that take their requests as bytes.
+  void TakeRequestsAsBytes();
+  template <class Request, class Response>
+  void TakeAsBytes(Typed<Request, Response> typed);
+  // Decodes the request and runs `typed`, or refuses an undecodable request through the gate,
+  // naming the field by its path from the bytes.
+  template <class Request, class Response>
+  grpc::Status ServeBytes(grpc::ServerContext* ctx, BytesStreamer* stream,
+                          Typed<Request, Response> typed);
+
   // Sets the output-only names from the reference tables: each offence's title, the court's
   // name.
   void AddReferenceNames(registry::v1::Record* record) const;

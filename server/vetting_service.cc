@@ -87,35 +87,20 @@ void VettingService::TakeRequestsAsBytes() {
 
 grpc::Status VettingService::VettingCheckBytes(grpc::ServerContext* ctx, BytesStreamer* stream) {
   const MethodRule* rule = FindMethodRuleByRequest(v1::VettingCheckRequest::descriptor());
-  grpc::ByteBuffer in;
-  if (!stream->Read(&in)) {
-    return d_.gate->RefuseUnread(*ctx, rule, absl::InvalidArgumentError("request: missing"));
-  }
-  std::vector<grpc::Slice> slices;
-  const bool read = in.Dump(&slices).ok();
-  std::string bytes;
-  for (const grpc::Slice& s : slices) {
-    bytes.append(reinterpret_cast<const char*>(s.begin()), s.size());
-  }
+  const std::optional<RequestBytes> in = ReadRequestBytes(stream);
+  if (!in.has_value()) return MissingRequest();
   v1::VettingCheckRequest req;
   TakeUndecodableField();  // what protobuf reports now is this parse's
-  if (!read || !req.ParseFromString(bytes)) {
+  if (!in->whole || !req.ParseFromString(in->bytes)) {
     const absl::Status why =
         UndecodableRequestError(v1::VettingCheckRequest::descriptor(), TakeUndecodableField());
     const google::protobuf::FieldDescriptor* subject =
         rule != nullptr ? rule->FieldOf(v1::AUDIT_FIELD_SUBJECT) : nullptr;
-    return d_.gate->RefuseUnread(*ctx, rule, why, FieldOfUndecodable(bytes, subject));
+    return d_.gate->RefuseUnread(*ctx, rule, why, FieldOfUndecodable(in->bytes, subject));
   }
   v1::VettingCheckResponse resp;
-  const grpc::Status status = VettingCheck(ctx, &req, &resp);
-  if (!status.ok()) return status;
-  const std::string out = resp.SerializeAsString();
-  grpc::Slice slice(out);
-  grpc::ByteBuffer reply(&slice, 1);
-  // A reply the transport could not take leaves with the status the call had: its event is
-  // written, and the certificate was not delivered.
-  stream->Write(reply);
-  return status;
+  // A certificate the transport could not take was still issued and audited.
+  return SendReplyBytes(stream, resp, VettingCheck(ctx, &req, &resp));
 }
 
 grpc::Status VettingService::GetVettingPublicKey(grpc::ServerContext* ctx,

@@ -28,6 +28,7 @@
 #include "absl/time/time.h"
 #include "crypto/ed25519.h"
 #include "server/call_gate.h"
+#include "server/decode_guard.h"
 #include "server/record_validation.h"
 #include "storage/check_store.h"
 #include "storage/record_store.h"
@@ -55,7 +56,6 @@ class VettingService final : public registry::v1::VettingService::Service {
                                      registry::v1::ListChecksAboutPersonResponse* resp) override;
 
  private:
-  using BytesStreamer = grpc::ServerUnaryStreamer<grpc::ByteBuffer, grpc::ByteBuffer>;
   // Installs VettingCheckBytes as VettingCheck's handler.
   void TakeRequestsAsBytes();
   // Decodes the request; VettingCheck, or the refusal of an undecodable request through the

@@ -209,6 +209,71 @@ TEST_F(AuditTextTest, ARequestIdHoldingAPersonalNumberIsReplaced) {
   EXPECT_THAT(event.withheld(), IsEmpty());
 }
 
+// Purpose codes are a closed list in the policy. A code outside it is caller text like any
+// other, and reference-shaped text can be anything (a person's name): it is withheld (field and
+// length) whoever sends it and however the call ends, before the caller is even known. A court
+// is still refused for it; a clerk, who need state no purpose, is answered.
+TEST_F(AuditTextTest, APurposeCodeOutsideThePolicyIsWithheldForEveryCallerAndOutcome) {
+  const std::string name = "Arben Kerqeli";
+  const std::string withheld = absl::StrCat("purpose.purpose_code (", name.size(), " bytes)");
+  struct Caller {
+    std::string identity;
+    grpc::StatusCode code;
+    std::string message;  // "" when only the code is checked
+  };
+  const std::vector<Caller> callers = {
+      {"court", grpc::StatusCode::INVALID_ARGUMENT,
+       "purpose.purpose_code: not an allowed purpose code"},
+      {"clerk", grpc::StatusCode::OK, ""},
+      {"vetting", grpc::StatusCode::PERMISSION_DENIED, ""},
+      {"auditor", grpc::StatusCode::PERMISSION_DENIED, ""},
+      {"unlisted", grpc::StatusCode::PERMISSION_DENIED, ""},  // no principal in the policy
+      {"revoked", grpc::StatusCode::UNAUTHENTICATED, ""},     // in the revocation list
+      {"nouri", grpc::StatusCode::UNAUTHENTICATED, ""},       // names no identity
+  };
+  for (const Caller& c : callers) {
+    SCOPED_TRACE(c.identity);
+    v1::GetRecordRequest req;
+    req.set_record_id(id_);
+    req.mutable_purpose()->set_case_reference("PKR 123/2026");
+    req.mutable_purpose()->set_purpose_code(name);
+    v1::GetRecordResponse resp;
+    const uint64_t before = server_->server()->audit_log()->CurrentHead().size;
+    const grpc::Status s = v1::RecordService::NewStub(server_->Channel(c.identity))
+                               ->GetRecord(NewCallContext().get(), req, &resp);
+    EXPECT_EQ(s.error_code(), c.code) << s.error_message();
+    if (!c.message.empty()) {
+      EXPECT_EQ(s.error_message(), c.message);
+    }
+    ASSERT_EQ(server_->server()->audit_log()->CurrentHead().size, before + 1);
+    v1::AuditEvent event;
+    const std::string bytes = LastEvent(&event);
+    EXPECT_EQ(event.outcome(), static_cast<int>(c.code));
+    EXPECT_EQ(event.purpose_code(), "");
+    EXPECT_THAT(event.withheld(), ElementsAre(withheld));
+    EXPECT_EQ(event.case_reference(), "PKR 123/2026") << "a reference is still recorded";
+    EXPECT_THAT(bytes, Not(HasSubstr(name)));
+    EXPECT_THAT(bytes, Not(HasSubstr("Kerqeli")));
+  }
+
+  // A code the policy lists is recorded as sent, by a clerk as by a court.
+  for (const char* identity : {"clerk", "court"}) {
+    SCOPED_TRACE(identity);
+    v1::GetRecordRequest req;
+    req.set_record_id(id_);
+    req.mutable_purpose()->set_case_reference("PKR 123/2026");
+    req.mutable_purpose()->set_purpose_code("criminal_proceedings");
+    v1::GetRecordResponse resp;
+    ASSERT_TRUE(v1::RecordService::NewStub(server_->Channel(identity))
+                    ->GetRecord(NewCallContext().get(), req, &resp)
+                    .ok());
+    v1::AuditEvent event;
+    LastEvent(&event);
+    EXPECT_EQ(event.purpose_code(), "criminal_proceedings");
+    EXPECT_THAT(event.withheld(), IsEmpty());
+  }
+}
+
 TEST_F(AuditTextTest, OnlyIdShapedRecordIdsAreRecorded) {
   const std::vector<std::string> not_ids = {
       std::string(70, 'a'), "0123456789ABCDEF0123456789ABCDEF", "Kërqeli Arben 1234567890",

@@ -37,6 +37,73 @@ TEST(FieldPathTest, AFieldTheRequestDoesNotHoldHasNoPath) {
   EXPECT_EQ(FieldPath(nullptr, "registry.v1.Person.surname"), "");
 }
 
+// `request` as bytes, with the "ë" (C3 AB) that follows the first "Zz" made C3 FF: no UTF-8.
+std::string WithMarkedStringNotUtf8(const google::protobuf::Message& request) {
+  std::string bytes = request.SerializeAsString();
+  const size_t at = bytes.find("Zz\xC3\xAB");
+  EXPECT_NE(at, std::string::npos);
+  if (at != std::string::npos) bytes[at + 3] = '\xFF';
+  return bytes;
+}
+
+// Five import rows, each with a surname and two aliases that are UTF-8 (one not ASCII), so that
+// the values before the bad one are read and passed over.
+v1::ImportRecordsRequest FiveRows() {
+  v1::ImportRecordsRequest req;
+  for (int i = 0; i < 5; ++i) {
+    v1::ImportRow* row = req.add_rows();
+    row->set_line(static_cast<uint64_t>(i + 2));
+    v1::Person* person = row->mutable_record()->mutable_person();
+    person->set_surname("Berisha");
+    person->add_aliases("Krasniqi");
+    person->add_aliases("Gashë");
+    row->mutable_record()->mutable_conviction()->add_offences()->set_law("06/L-074");
+  }
+  return req;
+}
+
+TEST(FieldPathTest, WithTheBytesNamesTheElementOfEachRepeatedField) {
+  v1::ImportRecordsRequest surname = FiveRows();
+  surname.mutable_rows(3)->mutable_record()->mutable_person()->set_surname("Zzë");
+  std::string bytes = WithMarkedStringNotUtf8(surname);
+  v1::ImportRecordsRequest parsed;
+  ASSERT_FALSE(parsed.ParseFromString(bytes));
+  EXPECT_EQ(FieldPath(v1::ImportRecordsRequest::descriptor(), "registry.v1.Person.surname", bytes),
+            "rows[3].record.person.surname");
+  EXPECT_EQ(UndecodableRequestError(v1::ImportRecordsRequest::descriptor(),
+                                    "registry.v1.Person.surname", bytes)
+                .message(),
+            "rows[3].record.person.surname: not valid UTF-8");
+
+  // A repeated string, and a repeated message inside a repeated message.
+  v1::ImportRecordsRequest alias = FiveRows();
+  alias.mutable_rows(1)->mutable_record()->mutable_person()->set_aliases(1, "Zzë");
+  bytes = WithMarkedStringNotUtf8(alias);
+  EXPECT_EQ(FieldPath(v1::ImportRecordsRequest::descriptor(), "registry.v1.Person.aliases", bytes),
+            "rows[1].record.person.aliases[1]");
+  v1::ImportRecordsRequest law = FiveRows();
+  law.mutable_rows(4)->mutable_record()->mutable_conviction()->add_offences()->set_law("Zzë");
+  bytes = WithMarkedStringNotUtf8(law);
+  EXPECT_EQ(FieldPath(v1::ImportRecordsRequest::descriptor(), "registry.v1.Offence.law", bytes),
+            "rows[4].record.conviction.offences[1].law");
+
+  // A request that is not a repeated field's element is named as before.
+  v1::CreateRecordRequest create;
+  create.mutable_person()->set_surname("Zzë");
+  EXPECT_EQ(FieldPath(v1::CreateRecordRequest::descriptor(), "registry.v1.Person.surname",
+                      WithMarkedStringNotUtf8(create)),
+            "person.surname");
+}
+
+TEST(FieldPathTest, BytesWithoutTheBadValueGiveThePathWithoutIndices) {
+  const std::string good = FiveRows().SerializeAsString();
+  EXPECT_EQ(FieldPath(v1::ImportRecordsRequest::descriptor(), "registry.v1.Person.surname", good),
+            "rows.record.person.surname");
+  EXPECT_EQ(FieldPath(v1::ImportRecordsRequest::descriptor(), "registry.v1.Person.surname",
+                      std::string("\x0f\x01\x02", 3)),
+            "rows.record.person.surname");
+}
+
 TEST(ProtobufLogHandlerTest, KeepsTheFieldProtobufReportsOnThisThreadOnce) {
   InstallProtobufLogHandler();
   TakeUndecodableField();

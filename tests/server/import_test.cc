@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
@@ -23,6 +24,9 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "grpcpp/impl/client_unary_call.h"
+#include "grpcpp/impl/rpc_method.h"
+#include "grpcpp/support/sync_stream.h"
 #include "gtest/gtest.h"
 #include "registry/v1/records.grpc.pb.h"
 #include "server/call_gate.h"
@@ -316,6 +320,75 @@ TEST_F(ImportRpcTest, LineOutsideItsRangeIsInvalidArgumentNamingIt) {
     EXPECT_THAT(s.error_message(), HasSubstr("rows[3].line"));
     EXPECT_THAT(FindByPersonalNumber(req.rows(0).record().person().personal_number()),
                 IsEmpty());
+  }
+}
+
+// A row whose string is not UTF-8 makes the whole request undecodable. In a request of up to
+// 1,000 rows the refusal must say which one: it names the row by its index, as the other
+// errors of an import do ("rows[3].line").
+TEST_F(ImportRpcTest, ARowThatIsNotUtf8IsNamedByItsIndex) {
+  v1::ImportRecordsRequest req = TenRows();
+  req.mutable_rows(7)->mutable_record()->mutable_person()->set_surname("Zzë");
+  std::string bytes = req.SerializeAsString();
+  const size_t at = bytes.find("Zz\xC3\xAB");
+  ASSERT_NE(at, std::string::npos);
+  bytes[at + 3] = '\xFF';  // the "ë" is no UTF-8 now
+  v1::ImportRecordsRequest decoded;
+  ASSERT_FALSE(decoded.ParseFromString(bytes));
+
+  const uint64_t before = AuditSize();
+  grpc::Slice slice(bytes);
+  grpc::ByteBuffer in(&slice, 1);
+  grpc::ByteBuffer out;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+  const grpc::internal::RpcMethod rpc("/registry.v1.RecordService/ImportRecords",
+                                      grpc::internal::RpcMethod::NORMAL_RPC);
+  const grpc::Status s = grpc::internal::BlockingUnaryCall<grpc::ByteBuffer, grpc::ByteBuffer>(
+      server_->Channel("clerk").get(), rpc, &ctx, in, &out);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_EQ(s.error_message(), "rows[7].record.person.surname: not valid UTF-8");
+  ASSERT_EQ(AuditSize(), before + 1) << "one audit event";
+  v1::AuditEvent event;
+  auto stored = server_->server()->audit_log()->ReadEvent(before);
+  ASSERT_TRUE(stored.ok() && event.ParseFromString(*stored));
+  EXPECT_EQ(event.action(), "/registry.v1.RecordService/ImportRecords");
+  EXPECT_EQ(event.role(), v1::ROLE_CLERK);
+  EXPECT_EQ(event.detail(), "rows[7].record.person.surname: not valid UTF-8");
+  EXPECT_THAT(*stored, Not(HasSubstr("Zz")));
+  // Nothing of the request was imported.
+  EXPECT_THAT(FindByPersonalNumber(req.rows(0).record().person().personal_number()), IsEmpty());
+}
+
+// ImportRecords reads its request itself (server/record_service.h); a call that sends none is
+// still refused and audited once, as a method that gRPC reads for is (GetRecord).
+TEST_F(ImportRpcTest, ACallWithoutARequestIsRefusedAndAuditedOnce) {
+  for (const std::string type : {"ImportRecords", "GetRecord"}) {
+    SCOPED_TRACE(type);
+    const std::string method = absl::StrCat("/registry.v1.RecordService/", type);
+    const uint64_t before = AuditSize();
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
+    grpc::ByteBuffer out;
+    // A client-streaming call that writes nothing: the same on the wire as a unary call whose
+    // request never comes.
+    std::unique_ptr<grpc::ClientWriter<grpc::ByteBuffer>> writer(
+        grpc::internal::ClientWriterFactory<grpc::ByteBuffer>::Create(
+            server_->Channel("clerk").get(),
+            grpc::internal::RpcMethod(method.c_str(),
+                                      grpc::internal::RpcMethod::CLIENT_STREAMING),
+            &ctx, &out));
+    writer->WritesDone();
+    const grpc::Status s = writer->Finish();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+    EXPECT_EQ(s.error_message(),
+              absl::StrCat("request: does not decode as registry.v1.", type, "Request"));
+    ASSERT_EQ(AuditSize(), before + 1) << "one audit event";
+    v1::AuditEvent event;
+    auto stored = server_->server()->audit_log()->ReadEvent(before);
+    ASSERT_TRUE(stored.ok() && event.ParseFromString(*stored));
+    EXPECT_EQ(event.action(), method);
+    EXPECT_EQ(event.outcome(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
   }
 }
 

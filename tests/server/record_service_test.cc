@@ -43,12 +43,14 @@
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
 #include "server/key_file.h"
+#include "server/record_validation.h"
 #include "storage/audit_log.h"
 #include "storage/database.h"
 #include "storage/keyring_holder.h"
 #include "storage/name_normalizer.h"
 #include "storage/record_store.h"
 #include "storage/stored.pb.h"
+#include "tests/testing/audit_events.h"
 #include "tests/testing/data_files.h"
 #include "tests/testing/methods.h"
 #include "tests/testing/outcome.h"
@@ -233,6 +235,108 @@ TEST_F(RecordServiceTest, AmendWithoutReasonIsInvalidArgumentNamingReason) {
   v1::Record current;
   ASSERT_TRUE(Get(id, &current).ok());
   EXPECT_EQ(current.metadata().version(), 1u);  // nothing written
+}
+
+// FieldMaskUtil skips empty segments, so "person..surname" would act as "person.surname": a
+// mask the clerk did not write as the field path it names. Each is refused by its index, never
+// echoed (a path outside the field-name alphabet is caller text), and nothing is written.
+TEST_F(RecordServiceTest, AMaskPathWithAnEmptySegmentIsInvalidArgumentNamingItsIndex) {
+  const v1::CreateRecordRequest example = testing::ExampleRecord();
+  const std::string id = CreateOrFail(example);
+  for (const std::string path : {"person..surname", "person.surname.", "person.....surname",
+                                 ".person.surname", "person.", "person. surname",
+                                 "person.Arben Kërqeli"}) {
+    SCOPED_TRACE(path);
+    v1::AmendRecordRequest amend;
+    amend.set_record_id(id);
+    amend.mutable_person()->set_last_known_address("Rr. Nëna Terezë 3, Prizren");
+    amend.mutable_person()->set_surname("Krasniqi");
+    amend.mutable_update_mask()->add_paths("person.last_known_address");
+    amend.mutable_update_mask()->add_paths(path);
+    amend.set_reason("surname corrected");
+    const uint64_t before = server_->server()->audit_log()->CurrentHead().size;
+    v1::AmendRecordResponse resp;
+    const grpc::Status s = Amend(amend, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+    EXPECT_EQ(s.error_message(),
+              "update_mask.paths[1]: not a field path (field names joined by single dots)");
+    EXPECT_EQ(server_->server()->audit_log()->CurrentHead().size, before + 1);
+    const v1::AuditEvent event = StoredEvent(*server_, before);
+    EXPECT_EQ(event.detail(), s.error_message());
+  }
+  v1::Record current;
+  ASSERT_TRUE(Get(id, &current).ok());
+  EXPECT_EQ(current.metadata().version(), 1u) << "nothing written";
+  EXPECT_EQ(current.person().surname(), example.person().surname());
+}
+
+// An output-only field is set by the registry from its tables: in a mask it would be merged and
+// then cleared, alone an amendment that "changes nothing", beside another path silently dropped.
+TEST_F(RecordServiceTest, AMaskPathNamingAnOutputOnlyFieldIsInvalidArgumentNamingItsIndex) {
+  const std::string id = CreateOrFail(testing::ExampleRecord());
+  const auto amend_with = [&](const std::vector<std::string>& paths) {
+    v1::AmendRecordRequest amend;
+    amend.set_record_id(id);
+    amend.mutable_person()->set_last_known_address("Rr. Nëna Terezë 3, Prizren");
+    amend.mutable_conviction()->set_court_name("Supreme Court of Atlantis");
+    v1::Offence* offence = amend.mutable_conviction()->add_offences();
+    offence->set_law("06/L-074");
+    offence->set_article(111);
+    offence->set_title("Something else");
+    for (const std::string& p : paths) amend.mutable_update_mask()->add_paths(p);
+    amend.set_reason("names corrected");
+    v1::AmendRecordResponse resp;
+    return Amend(amend, &resp);
+  };
+  grpc::Status s = amend_with({"conviction.court_name"});
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_EQ(s.error_message(),
+            "update_mask.paths[0]: conviction.court_name is output only, set by the registry");
+  s = amend_with({"person.last_known_address", "conviction.court_name"});
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_EQ(s.error_message(),
+            "update_mask.paths[1]: conviction.court_name is output only, set by the registry");
+  // An offence's title, the other output-only field, cannot be named inside the repeated field.
+  s = amend_with({"person.last_known_address", "conviction.offences.title"});
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_EQ(s.error_message(), "update_mask.paths[1]: not a person or conviction field");
+  v1::Record current;
+  ASSERT_TRUE(Get(id, &current).ok());
+  EXPECT_EQ(current.metadata().version(), 1u) << "nothing written";
+  // The whole part is still a path: its output-only names are ignored, as on entry.
+  s = amend_with({"person.last_known_address"});
+  ASSERT_TRUE(s.ok()) << s.error_message();
+}
+
+// docs/bad-input.md: every bad field is named in one answer, as CreateRecord names every bad
+// field of a record, in field order.
+TEST_F(RecordServiceTest, AnAmendmentNamesEveryBadFieldInOneAnswer) {
+  const std::string id = CreateOrFail(testing::ExampleRecord());
+  v1::AmendRecordRequest amend;
+  amend.set_record_id("not-an-id");
+  amend.mutable_update_mask()->add_paths("person.last_known_address");
+  amend.mutable_update_mask()->add_paths("person..surname");
+  amend.mutable_update_mask()->add_paths("conviction.court_name");
+  amend.mutable_update_mask()->add_paths("conviction.no_such_field");
+  v1::AmendRecordResponse resp;
+  const grpc::Status s = Amend(amend, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(),
+            absl::StrCat(
+                server::RecordValidator::ValidateRecordId("record_id", "not-an-id").message(),
+                "; update_mask.paths[1]: not a field path (field names joined by single dots)",
+                "; update_mask.paths[2]: conviction.court_name is output only, set by the "
+                "registry",
+                "; update_mask.paths[3]: not a person or conviction field; ",
+                server::RecordValidator::ValidateText("reason", "", 1, 500).message()));
+  // Without a mask: the mask's problem and the reason's, beside a good record id.
+  amend.set_record_id(id);
+  amend.clear_update_mask();
+  const grpc::Status no_mask = Amend(amend, &resp);
+  EXPECT_EQ(no_mask.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(no_mask.error_message(),
+            absl::StrCat("update_mask: at least one path; ",
+                         server::RecordValidator::ValidateText("reason", "", 1, 500).message()));
 }
 
 // Fields the protos do not declare would pass validation unseen, be sealed with the record and
