@@ -32,6 +32,7 @@
 #include "server/call_gate.h"
 #include "storage/audit_log.h"
 #include "storage/database.h"
+#include "tests/testing/clients.h"
 #include "tests/testing/switchable_fault.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
@@ -367,19 +368,7 @@ TEST_F(ImportRpcTest, ACallWithoutARequestIsRefusedAndAuditedOnce) {
     SCOPED_TRACE(type);
     const std::string method = absl::StrCat("/registry.v1.RecordService/", type);
     const uint64_t before = AuditSize();
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-    grpc::ByteBuffer out;
-    // A client-streaming call that writes nothing: the same on the wire as a unary call whose
-    // request never comes.
-    std::unique_ptr<grpc::ClientWriter<grpc::ByteBuffer>> writer(
-        grpc::internal::ClientWriterFactory<grpc::ByteBuffer>::Create(
-            server_->Channel("clerk").get(),
-            grpc::internal::RpcMethod(method.c_str(),
-                                      grpc::internal::RpcMethod::CLIENT_STREAMING),
-            &ctx, &out));
-    writer->WritesDone();
-    const grpc::Status s = writer->Finish();
+    const grpc::Status s = testing::CallWithoutRequest(*server_, "clerk", method);
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
     EXPECT_EQ(s.error_message(),
               absl::StrCat("request: does not decode as registry.v1.", type, "Request"));

@@ -2,7 +2,6 @@
 // 2026-06-01: the result codes and when each applies, minimal disclosure (the answer's bytes do
 // not depend on what the record says), refusals that write nothing but their audit event, the
 // signed certificate, the audit event of a check, and the data subject's view of who checked them.
-#include <chrono>
 #include <filesystem>
 #include <map>
 #include <memory>
@@ -20,14 +19,12 @@
 #include "crypto/vetting_certificate.h"
 #include "gmock/gmock.h"
 #include "common/deterministic_bytes.h"
-#include "grpcpp/impl/rpc_method.h"
-#include "grpcpp/support/byte_buffer.h"
-#include "grpcpp/support/sync_stream.h"
 #include "gtest/gtest.h"
 #include "registry/v1/audit.pb.h"
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
 #include "storage/database.h"
+#include "tests/testing/clients.h"
 #include "tests/testing/methods.h"
 #include "tests/testing/outcome.h"
 #include "tests/testing/principals.h"
@@ -579,23 +576,11 @@ TEST_F(VettingServiceTest, RefusedChecksWriteTheirEventAndTheProbeInThePersonsHi
 // tells of the failed read, and not a second time by the handler.
 TEST_F(VettingServiceTest, ACheckWithoutARequestIsRefusedAndAuditedOnce) {
   const uint64_t before = AuditSize();
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-  grpc::ByteBuffer out;
-  // A client-streaming call that writes nothing: on the wire, a unary call whose request never
-  // comes.
-  std::unique_ptr<grpc::ClientWriter<grpc::ByteBuffer>> writer(
-      grpc::internal::ClientWriterFactory<grpc::ByteBuffer>::Create(
-          server_->Channel("vetting").get(),
-          grpc::internal::RpcMethod("/registry.v1.VettingService/VettingCheck",
-                                    grpc::internal::RpcMethod::CLIENT_STREAMING),
-          &ctx, &out));
-  writer->WritesDone();
-  const grpc::Status s = writer->Finish();
+  const grpc::Status s = CallWithoutRequest(*server_, "vetting", kVettingCheckMethod);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
   ASSERT_EQ(AuditSize(), before + 1) << "one audit event";
   const v1::AuditEvent event = Event(before);
-  EXPECT_EQ(event.action(), "/registry.v1.VettingService/VettingCheck");
+  EXPECT_EQ(event.action(), kVettingCheckMethod);
   EXPECT_EQ(event.outcome(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
 }
 

@@ -1,5 +1,9 @@
 #include "tests/testing/clients.h"
 
+#include "grpcpp/impl/rpc_method.h"
+#include "grpcpp/support/byte_buffer.h"
+#include "grpcpp/support/sync_stream.h"
+
 #include "gtest/gtest.h"
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
@@ -25,6 +29,20 @@ grpc::Status GetVettingPublicKeyOn(const std::shared_ptr<grpc::Channel>& channel
   v1::PublicKey key;
   return v1::VettingService::NewStub(channel)->GetVettingPublicKey(
       &ctx, v1::GetVettingPublicKeyRequest(), &key);
+}
+
+grpc::Status CallWithoutRequest(const TestServer& server, absl::string_view identity,
+                                const std::string& method) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(CallDeadline());
+  grpc::ByteBuffer out;
+  std::unique_ptr<grpc::ClientWriter<grpc::ByteBuffer>> writer(
+      grpc::internal::ClientWriterFactory<grpc::ByteBuffer>::Create(
+          server.Channel(identity).get(),
+          grpc::internal::RpcMethod(method.c_str(), grpc::internal::RpcMethod::CLIENT_STREAMING),
+          &ctx, &out));
+  writer->WritesDone();
+  return writer->Finish();
 }
 
 grpc::Status CreateRecordAs(const TestServer& server, absl::string_view identity,

@@ -30,6 +30,12 @@ std::unique_ptr<grpc::ClientContext> NewCallContext(absl::string_view request_id
 // whether the caller behind the channel is let in.
 grpc::Status GetVettingPublicKeyOn(const std::shared_ptr<grpc::Channel>& channel);
 
+// A call of `method` ("/registry.v1.RecordService/ImportRecords") as `identity` whose request
+// never comes: a client-streaming call that writes nothing, the same on the wire as a unary call
+// without its request.
+grpc::Status CallWithoutRequest(const TestServer& server, absl::string_view identity,
+                                const std::string& method);
+
 // CreateRecord as `identity` (a dev PKI name); the new record's id into `record_id` (may be null).
 grpc::Status CreateRecordAs(const TestServer& server, absl::string_view identity,
                             const registry::v1::CreateRecordRequest& request,
