@@ -318,6 +318,13 @@ absl::Status RunAuditVerify(CommandContext& ctx) {
   ASSIGN_OR_RETURN(const AuditVerification result,
                    VerifyAuditLog(source, previous, options, absl::Now()));
   for (const std::string& note : result.notes) ctx.err() << "note: " << ForTerminal(note) << "\n";
+  if (result.first_of_log) {
+    // Rollback detection rests on the state: a mistyped --state path must not pass unnoticed.
+    ctx.err() << "note: the first verification of this log with the state file "
+              << ForTerminal(state_path)
+              << ": there was no earlier head to compare with, so a log cut or rewritten before "
+                 "now cannot be seen; later runs with this file are compared with this one\n";
+  }
   for (const std::string& warning : result.warnings) {
     ctx.err() << "WARNING: " << ForTerminal(warning) << "\n";
   }

@@ -638,7 +638,8 @@ absl::StatusOr<AuditVerification> VerifyAuditLog(AuditLogSource& source,
   ASSIGN_OR_RETURN(v1::PublicKey key, TrustedKey(source, known, options, &result.notes));
   RETURN_IF_ERROR(VerifyHeadSignature(head, key, known));
   RETURN_IF_ERROR(VerifyNotAhead(head, options, now));
-  if (known.has_value() && known->has_verified_head()) {
+  result.first_of_log = !known.has_value() || !known->has_verified_head();
+  if (!result.first_of_log) {
     RETURN_IF_ERROR(VerifyExtendsPrevious(source, known->verified_head(), head));
     RETURN_IF_ERROR(VerifyNotEarlier(known->verified_head(), head));
   }

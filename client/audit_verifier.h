@@ -160,6 +160,10 @@ struct AuditVerification {
   uint32_t retention_days = 0;
   // With `full`: how many retained events were downloaded and hashed (tree size - pruned size).
   uint64_t retained_verified = 0;
+  // The state held no verified head of this log: nothing earlier was compared, so a log cut or
+  // rewritten before now could not be seen. Later runs with the same state are compared with
+  // this one.
+  bool first_of_log = false;
   // Things that need a person's attention although this log verified: the key of a log verified
   // before now signs this other log. The command prints them as WARNING lines and exits 1.
   std::vector<std::string> warnings;

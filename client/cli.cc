@@ -134,8 +134,13 @@ int RunCli(const std::vector<std::string>& args, const EnvLookup& env, const Cli
   if (IsUsageError(status)) return UsageFailure(status, command_hint, err);
   // A refusal names what to type instead; a server that cannot be reached says why.
   status = ExplainError(context, status);
-  if (context.has_channel() && absl::IsUnavailable(status)) {
+  // A message of the client's own lines has been explained already (record create
+  // --interactive says where it kept the answers).
+  if (context.has_channel() && absl::IsUnavailable(status) && !HasOwnLines(status)) {
     status = ExplainUnavailable(*settings, status);
+    // An address or identity file that cannot be used is the user's to fix, as on the command
+    // line.
+    if (IsUsageError(status)) return UsageFailure(status, command_hint, err);
   }
   err << FormatError(status) << "\n";
   return kExitError;

@@ -1,6 +1,8 @@
 #include "client/connection.h"
 
+#include <algorithm>
 #include <cstdlib>
+#include <utility>
 
 #include "absl/random/random.h"
 #include "absl/strings/ascii.h"
@@ -17,11 +19,19 @@
 namespace registry::client {
 namespace {
 
-// Flag, else environment variable, else nullopt.
+// Flag, else environment variable, else nullopt; `from` (when not null) is set to "--flag" or
+// "$VARIABLE", whichever gave the value.
 std::optional<std::string> FlagOrEnv(const ParsedArgs& global, absl::string_view flag,
-                                     const EnvLookup& env, absl::string_view variable) {
-  if (std::optional<std::string> value = global.Get(flag)) return value;
-  if (std::optional<std::string> value = env(variable); value && !value->empty()) return value;
+                                     const EnvLookup& env, absl::string_view variable,
+                                     std::string* from = nullptr) {
+  if (std::optional<std::string> value = global.Get(flag)) {
+    if (from != nullptr) *from = absl::StrCat("--", flag);
+    return value;
+  }
+  if (std::optional<std::string> value = env(variable); value && !value->empty()) {
+    if (from != nullptr) *from = absl::StrCat("$", variable);
+    return value;
+  }
   return std::nullopt;
 }
 
@@ -63,29 +73,32 @@ const std::vector<OptionSpec>& GlobalOptionSpecs() {
 absl::StatusOr<ConnectionSettings> ResolveConnectionSettings(const ParsedArgs& global,
                                                              const EnvLookup& env) {
   ConnectionSettings settings;
-  if (auto server = FlagOrEnv(global, "server", env, "REGISTRY_SERVER")) {
+  if (auto server = FlagOrEnv(global, "server", env, "REGISTRY_SERVER", &settings.server_from)) {
     settings.server = *server;
   }
   if (auto name = FlagOrEnv(global, "server-name", env, "REGISTRY_SERVER_NAME")) {
     settings.server_name = *name;
   }
+  std::string identity_from;
   const std::optional<std::string> identity =
-      FlagOrEnv(global, "identity", env, "REGISTRY_IDENTITY");
+      FlagOrEnv(global, "identity", env, "REGISTRY_IDENTITY", &identity_from);
   struct FileSetting {
     absl::string_view flag;
     absl::string_view variable;
     absl::string_view file_in_identity;
     std::string* target;
+    std::string* from;
   };
-  for (const FileSetting& file : {FileSetting{"ca", "REGISTRY_CA", "ca.pem", &settings.ca_file},
-                                  FileSetting{"cert", "REGISTRY_CERT", "cert.pem",
-                                              &settings.cert_file},
-                                  FileSetting{"key", "REGISTRY_KEY", "key.pem",
-                                              &settings.key_file}}) {
-    if (auto explicit_file = FlagOrEnv(global, file.flag, env, file.variable)) {
+  for (const FileSetting& file :
+       {FileSetting{"ca", "REGISTRY_CA", "ca.pem", &settings.ca_file, &settings.ca_from},
+        FileSetting{"cert", "REGISTRY_CERT", "cert.pem", &settings.cert_file,
+                    &settings.cert_from},
+        FileSetting{"key", "REGISTRY_KEY", "key.pem", &settings.key_file, &settings.key_from}}) {
+    if (auto explicit_file = FlagOrEnv(global, file.flag, env, file.variable, file.from)) {
       *file.target = *explicit_file;
     } else if (identity.has_value()) {
       *file.target = absl::StrCat(*identity, "/", file.file_in_identity);
+      *file.from = identity_from;
     }
   }
   if (auto timeout = global.Get("timeout")) {
@@ -113,17 +126,77 @@ std::string GenerateRequestId() {
   return id;
 }
 
+absl::Status CheckServerAddress(const ConnectionSettings& settings) {
+  const absl::string_view address = settings.server;
+  const size_t colon = address.rfind(':');
+  bool good = colon != absl::string_view::npos && colon > 0;
+  if (good) {
+    const absl::string_view host = address.substr(0, colon);
+    const absl::string_view port = address.substr(colon + 1);
+    // An IPv6 address holds colons of its own, so it comes in brackets: [::1]:7443.
+    good = host.front() == '[' ? host.size() > 2 && host.back() == ']'
+                               : host.find_first_of(":[] \t/") == absl::string_view::npos;
+    uint32_t number = 0;
+    good = good && !port.empty() && port.size() <= 5 &&
+           std::all_of(port.begin(), port.end(), absl::ascii_isdigit) &&
+           absl::SimpleAtoi(port, &number) && number >= 1 && number <= 65535;
+  }
+  if (good) return absl::OkStatus();
+  return UsageError(absl::StrCat(settings.server_from.empty() ? "--server" : settings.server_from,
+                                 " \"", settings.server,
+                                 "\" is not HOST:PORT with PORT 1..65535, e.g. 127.0.0.1:7443"));
+}
+
+IdentityFileNames NamesOfIdentityFiles(const ConnectionSettings& settings) {
+  const auto name = [](const std::string& from, absl::string_view option,
+                       const std::string& path) {
+    return absl::StrCat(from.empty() ? option : from, " ", path);
+  };
+  return {name(settings.ca_from, "--ca", settings.ca_file),
+          name(settings.cert_from, "--cert", settings.cert_file),
+          name(settings.key_from, "--key", settings.key_file)};
+}
+
+namespace {
+
+struct IdentityPems {
+  std::string ca;
+  std::string cert;
+  std::string key;
+};
+
+// Reads and checks the three files; see CheckIdentity.
+absl::StatusOr<IdentityPems> ReadIdentity(const ConnectionSettings& settings) {
+  IdentityPems pems;
+  ASSIGN_OR_RETURN(pems.ca, ReadFileToString(settings.ca_file, "CA certificate"));
+  ASSIGN_OR_RETURN(pems.cert, ReadFileToString(settings.cert_file, "client certificate"));
+  ASSIGN_OR_RETURN(pems.key, ReadFileToString(settings.key_file, "client key"));
+  // gRPC takes files it cannot use (a key of another certificate, a certificate where the key
+  // belongs, a key locked with a passphrase) as an address that does not answer; checked here,
+  // the user is told which file to fix.
+  RETURN_IF_ERROR(
+      CheckIdentityFiles(pems.ca, pems.cert, pems.key, NamesOfIdentityFiles(settings)));
+  return pems;
+}
+
+}  // namespace
+
+absl::Status CheckIdentity(const ConnectionSettings& settings) {
+  return ReadIdentity(settings).status();
+}
+
 absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(const ConnectionSettings& settings) {
   if (settings.ca_file.empty() || settings.cert_file.empty() || settings.key_file.empty()) {
     return UsageError(
         "no client identity: give --identity DIR (or $REGISTRY_IDENTITY), or all of --ca, "
         "--cert and --key");
   }
+  RETURN_IF_ERROR(CheckServerAddress(settings));
+  ASSIGN_OR_RETURN(IdentityPems pems, ReadIdentity(settings));
   grpc::SslCredentialsOptions tls;
-  ASSIGN_OR_RETURN(tls.pem_root_certs, ReadFileToString(settings.ca_file, "CA certificate"));
-  ASSIGN_OR_RETURN(tls.pem_cert_chain,
-                   ReadFileToString(settings.cert_file, "client certificate"));
-  ASSIGN_OR_RETURN(tls.pem_private_key, ReadFileToString(settings.key_file, "client key"));
+  tls.pem_root_certs = std::move(pems.ca);
+  tls.pem_cert_chain = std::move(pems.cert);
+  tls.pem_private_key = std::move(pems.key);
   // An expired certificate fails the handshake, which gRPC reports like a server that is down;
   // said here, the user learns what is wrong and what to do.
   RETURN_IF_ERROR(CheckOwnCertificate(tls.pem_cert_chain, settings.cert_file, absl::Now()));

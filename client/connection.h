@@ -37,6 +37,9 @@ inline constexpr char kDefaultServer[] = "127.0.0.1:7443";
 struct ConnectionSettings {
   // HOST:PORT. --server, else $REGISTRY_SERVER, else kDefaultServer.
   std::string server = kDefaultServer;
+  // Where `server` came from, to name it in an error: "--server", "$REGISTRY_SERVER", or empty
+  // for the default.
+  std::string server_from;
   // The name the server certificate must carry when it differs from the host in `server`.
   // --server-name, else $REGISTRY_SERVER_NAME; empty: the host of `server`.
   std::string server_name;
@@ -46,6 +49,12 @@ struct ConnectionSettings {
   std::string ca_file;
   std::string cert_file;
   std::string key_file;
+  // Where each file came from, to name it in an error as the user gave it: "--ca",
+  // "$REGISTRY_CA", "--identity" or "$REGISTRY_IDENTITY" (likewise for cert and key). Empty:
+  // the file's own option ("--ca") is named.
+  std::string ca_from;
+  std::string cert_from;
+  std::string key_from;
   // Deadline of each call. --timeout SECONDS; default 30 s.
   absl::Duration timeout = absl::Seconds(30);
   // Sent as metadata x-request-id on every call of this run. --request-id, else 32 random hex.
@@ -64,10 +73,30 @@ absl::StatusOr<ConnectionSettings> ResolveConnectionSettings(const ParsedArgs& g
 // personal number (which registryd would replace in its log).
 std::string GenerateRequestId();
 
+// A usage error naming where the address came from (--server or $REGISTRY_SERVER) unless
+// settings.server is HOST:PORT with a host (an IPv6 address in brackets) and PORT 1..65535.
+// gRPC takes "", a missing port or port 99999 as an address that does not answer.
+absl::Status CheckServerAddress(const ConnectionSettings& settings);
+
+// How an error names each identity file: "--key var/x/key.pem", "--identity var/x/key.pem",
+// "$REGISTRY_CA /etc/ca.pem".
+struct IdentityFileNames {
+  std::string ca;
+  std::string cert;
+  std::string key;
+};
+IdentityFileNames NamesOfIdentityFiles(const ConnectionSettings& settings);
+
+// Reads the settings' three PEM files and checks them as CheckIdentityFiles (tls_probe.h) does:
+// NotFound/PermissionDenied naming a file that cannot be read, a usage error naming a file that
+// cannot be used.
+absl::Status CheckIdentity(const ConnectionSettings& settings);
+
 // A channel with mTLS credentials from the settings' PEM files. A usage error when no identity
-// is configured; NotFound/PermissionDenied naming the file when one cannot be read;
-// Unauthenticated when the client certificate has expired or is not yet valid
-// (CheckOwnCertificate in tls_probe.h).
+// is configured, when the server address is not HOST:PORT (CheckServerAddress) or when the
+// identity files cannot be used (CheckIdentityFiles in tls_probe.h); NotFound/PermissionDenied
+// naming the file when one cannot be read; Unauthenticated when the client certificate has
+// expired or is not yet valid (CheckOwnCertificate in tls_probe.h).
 absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(const ConnectionSettings& settings);
 
 // Sets the deadline and the x-request-id metadata of one call.

@@ -68,6 +68,35 @@ absl::Status WriteFileAtomically(absl::string_view path, absl::string_view conte
   return (*file)->Commit();
 }
 
+absl::StatusOr<std::string> WriteNewFile(absl::string_view folder, absl::string_view stem,
+                                         absl::string_view extension, absl::string_view contents,
+                                         int mode) {
+  for (int attempt = 1; attempt <= 99; ++attempt) {
+    const std::string path =
+        absl::StrCat(folder, "/", stem, attempt == 1 ? "" : absl::StrCat("-", attempt), extension);
+    const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, mode);
+    if (fd < 0 && errno == EEXIST) continue;
+    if (fd < 0) return ErrnoStatus(errno, absl::StrCat("cannot create ", path));
+    // open() applies the umask, which may only take bits away; fchmod sets exactly these.
+    bool written = fchmod(fd, static_cast<mode_t>(mode)) == 0;
+    for (size_t done = 0; written && done < contents.size();) {
+      const ssize_t n = write(fd, contents.data() + done, contents.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      written = n > 0;
+      if (written) done += static_cast<size_t>(n);
+    }
+    const int error = errno;
+    written = close(fd) == 0 && written;
+    if (!written) {
+      unlink(path.c_str());
+      return ErrnoStatus(error, absl::StrCat("cannot write ", path));
+    }
+    return path;
+  }
+  return absl::AlreadyExistsError(absl::StrCat("cannot create ", folder, "/", stem, extension,
+                                               ": it and 98 numbered names exist"));
+}
+
 absl::StatusOr<std::unique_ptr<AtomicFileWriter>> AtomicFileWriter::Create(absl::string_view path,
                                                                           int mode) {
   std::string temp = absl::StrCat(path, ".tmp-", getpid());

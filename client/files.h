@@ -33,6 +33,14 @@ absl::StatusOr<std::string> ReadFileToString(absl::string_view path, absl::strin
 // reader never sees half a file; the file gets permission bits `mode`. The folder must exist.
 absl::Status WriteFileAtomically(absl::string_view path, absl::string_view contents, int mode);
 
+// Writes `contents` to a new file `folder`/`stem``extension`, or, when that name is taken,
+// `stem`-2`extension`, -3, ... up to -99, with permission bits `mode`, and returns its path. An
+// existing file is never opened, let alone overwritten (O_EXCL). A partly written file is
+// removed.
+absl::StatusOr<std::string> WriteNewFile(absl::string_view folder, absl::string_view stem,
+                                         absl::string_view extension, absl::string_view contents,
+                                         int mode);
+
 // WriteFileAtomically for contents that arrive piece by piece and need not fit in memory (an
 // audit export as long as the log): pieces go to the temporary file as they come, and the file
 // appears at `path` only when Commit succeeds. Destroyed without a successful Commit, it removes

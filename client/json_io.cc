@@ -122,11 +122,11 @@ std::string SyntaxLocation(absl::string_view json, absl::string_view excerpt, si
   return absl::StrCat("line ", line, ", column ", column);
 }
 
-}  // namespace
-
-absl::StatusOr<std::string> ToJsonLine(const google::protobuf::Message& message) {
+// The message as protobuf JSON with proto field names and every field; on one line unless
+// `whitespace`.
+absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message, bool whitespace) {
   google::protobuf::util::JsonPrintOptions options;
-  options.add_whitespace = false;
+  options.add_whitespace = whitespace;
   options.always_print_primitive_fields = true;
   options.preserve_proto_field_names = true;
   std::string json;
@@ -136,6 +136,18 @@ absl::StatusOr<std::string> ToJsonLine(const google::protobuf::Message& message)
         absl::StrCat("cannot print ", message.GetTypeName(), " as JSON: ",
                      std::string(status.message())));
   }
+  return json;
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> ToJsonLine(const google::protobuf::Message& message) {
+  return ToJson(message, /*whitespace=*/false);
+}
+
+absl::StatusOr<std::string> ToJsonText(const google::protobuf::Message& message) {
+  absl::StatusOr<std::string> json = ToJson(message, /*whitespace=*/true);
+  if (json.ok() && !absl::EndsWith(*json, "\n")) json->push_back('\n');
   return json;
 }
 

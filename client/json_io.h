@@ -21,6 +21,10 @@ namespace registry::client {
 // The message as a single-line JSON object. Internal only if protobuf cannot print it.
 absl::StatusOr<std::string> ToJsonLine(const google::protobuf::Message& message);
 
+// The message as JSON for a person to read and edit: one field a line, indented, as ToJsonLine
+// with every field shown, ending with a newline. ParseJson reads it back.
+absl::StatusOr<std::string> ToJsonText(const google::protobuf::Message& message);
+
 // Parses `json` into `message`. InvalidArgument naming `what` and the problem (JsonProblem)
 // otherwise.
 absl::Status ParseJson(absl::string_view json, absl::string_view what,

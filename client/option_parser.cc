@@ -8,6 +8,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "client/terminal_text.h"
 #include "common/time_format.h"
 
@@ -203,6 +204,16 @@ absl::Status ProblemsError(absl::StatusCode code, const std::vector<std::string>
                                 : absl::StrCat(ProblemText(problems), "\n", Wrap(note, 78, 2)));
   status.SetPayload(kLinesPayloadUrl, absl::Cord("lines"));
   return status;
+}
+
+absl::Status WithNote(const absl::Status& status, absl::string_view note) {
+  const std::string message =
+      HasOwnLines(status) ? std::string(status.message())
+                          : absl::StrReplaceAll(status.message(), {{"\n", " "}, {"\r", " "}});
+  absl::Status noted(status.code(), absl::StrCat(message, "\n", Wrap(note, 78, 2)));
+  noted.SetPayload(kLinesPayloadUrl, absl::Cord("lines"));
+  if (IsUsageError(status)) noted.SetPayload(kUsagePayloadUrl, absl::Cord("usage"));
+  return noted;
 }
 
 bool HasOwnLines(const absl::Status& status) {

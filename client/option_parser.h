@@ -116,6 +116,10 @@ absl::Status UsageProblems(const std::vector<std::string>& problems);
 // that refused a value), and a last line `note` when not empty (the values it would take).
 absl::Status ProblemsError(absl::StatusCode code, const std::vector<std::string>& problems,
                            absl::string_view note = "");
+// `status` with a last line `note` (wrapped, indented), marked as the client's own lines like
+// ProblemsError. A message that was not the client's own keeps no line break of its own (it is
+// often the server's), so it cannot make a line that looks like one of the client's.
+absl::Status WithNote(const absl::Status& status, absl::string_view note);
 // True when the status's message is made of the client's own lines.
 bool HasOwnLines(const absl::Status& status);
 

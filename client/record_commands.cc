@@ -2,6 +2,9 @@
 #include <algorithm>
 #include <map>
 #include <memory>
+#include <optional>
+#include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -11,6 +14,8 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "client/amend_patch.h"
 #include "client/choices.h"
 #include "client/command_table.h"
@@ -20,6 +25,7 @@
 #include "client/record_fields.h"
 #include "client/record_format.h"
 #include "client/terminal_text.h"
+#include "client/tls_probe.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
 #include "registry/v1/records.grpc.pb.h"
@@ -73,12 +79,38 @@ bool LooksLikeFieldName(absl::string_view text) {
          });
 }
 
-// The problems found before sending, as one error: options when the record came as options,
-// the file's field paths when it came in a file.
-absl::Status RecordProblems(const std::vector<FieldProblem>& problems, bool from_file) {
+// How the problems of a record are named: by the options typed, by the file's field paths, or
+// by the questions `record create --interactive` asked (and the path in the file its answers
+// are kept in).
+enum class Naming { kOption, kPath, kQuestion };
+
+// A server message about a record's field, named as the record was entered.
+std::string RenamedRecordMessage(const std::string& message, Naming naming) {
+  switch (naming) {
+    case Naming::kOption:
+      return RecordMessageWithFlags(message);
+    case Naming::kQuestion:
+      return RecordMessageWithQuestions(message);
+    case Naming::kPath:
+      break;
+  }
+  return message;
+}
+
+// The problems found before sending, as one error: a usage error naming options when the record
+// came as options, else naming the file's field paths or the questions.
+absl::Status RecordProblems(const std::vector<FieldProblem>& problems, Naming naming) {
   std::vector<std::string> lines;
-  for (const FieldProblem& problem : problems) lines.push_back(DescribeProblem(problem, from_file));
-  if (from_file) return ProblemsError(absl::StatusCode::kInvalidArgument, lines);
+  for (const FieldProblem& problem : problems) {
+    if (naming == Naming::kQuestion) {
+      lines.push_back(absl::StrCat(QuestionName(*problem.field, problem.item),
+                                   problem.what == "required" ? " is required"
+                                                              : absl::StrCat(": ", problem.what)));
+    } else {
+      lines.push_back(DescribeProblem(problem, naming == Naming::kPath));
+    }
+  }
+  if (naming != Naming::kOption) return ProblemsError(absl::StatusCode::kInvalidArgument, lines);
   return UsageProblems(lines);
 }
 
@@ -239,6 +271,67 @@ std::string WhoseRecord(const v1::Record& record) {
                       ForTerminal(court), ")");
 }
 
+// Checks the record against the tables, sends it and prints its id; the errors name its fields
+// by `naming`.
+absl::Status CreateRecord(CommandContext& ctx, const v1::CreateRecordRequest& request,
+                          const std::optional<RecordChoices>& tables, Naming naming) {
+  std::vector<FieldProblem> problems;
+  AppendRecordProblems(request, tables.has_value() ? &*tables : nullptr, &problems);
+  if (!problems.empty()) return RecordProblems(problems, naming);
+
+  ASSIGN_OR_RETURN(auto stub, RecordStub(ctx));
+  absl::StatusOr<v1::CreateRecordResponse> response = CallUnary<v1::CreateRecordResponse>(
+      ctx.settings(), [&](grpc::ClientContext* c, v1::CreateRecordResponse* r) {
+        return stub->CreateRecord(c, request, r);
+      });
+  if (!response.ok()) {
+    const absl::Status& failed = response.status();
+    if (absl::IsAlreadyExists(failed)) {
+      return absl::AlreadyExistsError(absl::StrCat(
+          failed.message(), " (registry-cli record get ID shows it; amend it instead)"));
+    }
+    // The server names the API's fields (every one that is wrong); the clerk typed options or
+    // answered questions.
+    std::vector<std::string> lines;
+    for (const std::string& part : SplitServerProblems(failed.message())) {
+      lines.push_back(RenamedRecordMessage(part, naming));
+    }
+    if (lines.size() == 1) return absl::Status(failed.code(), lines[0]);
+    return ProblemsError(failed.code(), lines);
+  }
+  if (ctx.json()) return ctx.PrintJson(*response);
+  ctx.out() << ForTerminal(response->record_id()) << "\n";
+  return absl::OkStatus();
+}
+
+// `failed`, the error of an interactive create after the clerk answered every question and said
+// yes, with the answers kept: a refused date must not cost the twenty answers before it. They go
+// to a new file in the current folder (never over an existing one; mode 0600, as it holds a
+// person's record) that `record create --file` sends once corrected, and the error says where.
+absl::Status KeepAnswers(CommandContext& ctx, const v1::CreateRecordRequest& request,
+                         absl::Status failed) {
+  // Explained here, as RunCli would: the note must stay with the explanation.
+  if (absl::IsUnavailable(failed) && ctx.has_channel() && !HasOwnLines(failed)) {
+    failed = ExplainUnavailable(ctx.settings(), failed);
+  }
+  absl::StatusOr<std::string> path = ToJsonText(request);
+  if (path.ok()) {
+    path = WriteNewFile(
+        ".", absl::StrCat("record-", absl::FormatTime("%Y%m%d-%H%M%S", absl::Now(),
+                                                      absl::UTCTimeZone())),
+        ".json", *path, 0600);
+  }
+  if (!path.ok()) {
+    return WithNote(failed, absl::StrCat("your answers could not be kept: ",
+                                         path.status().message()));
+  }
+  const std::string name(absl::StripPrefix(*path, "./"));
+  return WithNote(failed, absl::StrCat("your answers are kept in ", name,
+                                       " (readable by you only): correct it there and enter it "
+                                       "with registry-cli record create --file ",
+                                       name, ", then delete the file"));
+}
+
 }  // namespace
 
 absl::Status RunRecordCreate(CommandContext& ctx) {
@@ -261,49 +354,36 @@ absl::Status RunRecordCreate(CommandContext& ctx) {
   if (interactive && !ctx.in_is_terminal()) {
     return UsageError("--interactive asks on a terminal, and the input is not one");
   }
+  // An identity or address that cannot be used is said before the questions, not after them.
+  if (interactive) RETURN_IF_ERROR(ctx.Channel().status());
   // Read once: the local check uses it, and so do the questions.
   const std::optional<RecordChoices> tables = TablesIfReadable(ctx);
 
   v1::CreateRecordRequest request;
-  std::vector<FieldProblem> problems;
   if (from_file) {
     const std::string path = args.Value("file");
     ASSIGN_OR_RETURN(const std::string json, ReadFileToString(path, "record file"));
     RETURN_IF_ERROR(ParseJson(WithoutCommentLines(json), path, &request));
-  } else if (interactive) {
+    return CreateRecord(ctx, request, tables, Naming::kPath);
+  }
+  if (interactive) {
     RETURN_IF_ERROR(AskRecord(ctx, tables, &request));
-  } else {
-    for (const RecordField& field : RecordFields()) {
-      std::vector<std::string> values = args.GetAll(field.flag);
-      if (field.kind == FieldKind::kBool && args.Flag(field.flag)) values = {"true"};
-      if (!values.empty()) ApplyField(field, values, &request, &problems);
-    }
+    const absl::Status created = CreateRecord(ctx, request, tables, Naming::kQuestion);
+    if (created.ok()) return created;
+    return KeepAnswers(ctx, request, created);
   }
-  AppendRecordProblems(request, tables.has_value() ? &*tables : nullptr, &problems);
-  if (!problems.empty()) return RecordProblems(problems, from_file);
-
-  ASSIGN_OR_RETURN(auto stub, RecordStub(ctx));
-  absl::StatusOr<v1::CreateRecordResponse> response = CallUnary<v1::CreateRecordResponse>(
-      ctx.settings(), [&](grpc::ClientContext* c, v1::CreateRecordResponse* r) {
-        return stub->CreateRecord(c, request, r);
-      });
-  if (!response.ok()) {
-    const absl::Status& failed = response.status();
-    if (absl::IsAlreadyExists(failed)) {
-      return absl::AlreadyExistsError(absl::StrCat(
-          failed.message(), " (registry-cli record get ID shows it; amend it instead)"));
-    }
-    // The server names the API's fields (every one that is wrong); the clerk typed options.
-    std::vector<std::string> lines;
-    for (const std::string& part : SplitServerProblems(failed.message())) {
-      lines.push_back(from_file ? part : RecordMessageWithFlags(part));
-    }
-    if (lines.size() == 1) return absl::Status(failed.code(), lines[0]);
-    return ProblemsError(failed.code(), lines);
+  std::vector<FieldProblem> problems;
+  for (const RecordField& field : RecordFields()) {
+    std::vector<std::string> values = args.GetAll(field.flag);
+    if (field.kind == FieldKind::kBool && args.Flag(field.flag)) values = {"true"};
+    if (!values.empty()) ApplyField(field, values, &request, &problems);
   }
-  if (ctx.json()) return ctx.PrintJson(*response);
-  ctx.out() << ForTerminal(response->record_id()) << "\n";
-  return absl::OkStatus();
+  // Every problem at once: those of the values typed, then those of the whole record.
+  if (!problems.empty()) {
+    AppendRecordProblems(request, tables.has_value() ? &*tables : nullptr, &problems);
+    return RecordProblems(problems, Naming::kOption);
+  }
+  return CreateRecord(ctx, request, tables, Naming::kOption);
 }
 
 absl::Status RunRecordTemplate(CommandContext& ctx) {

@@ -1,6 +1,8 @@
 #include "client/record_fields.h"
 
 #include <algorithm>
+#include <cstdint>
+#include <functional>
 #include <map>
 #include <utility>
 
@@ -427,7 +429,13 @@ std::string BanTypeWord(v1::BanType type) {
   return "";
 }
 
-std::string RecordMessageWithFlags(absl::string_view message) {
+namespace {
+
+// `message` with the record field's API path it starts with replaced by `name(field, item)`
+// (item: which item of a list, from 0, or -1); messages that name no record field come back as
+// they are.
+std::string RenameRecordField(absl::string_view message,
+                              const std::function<std::string(const RecordField&, int)>& name) {
   // The server's messages are "<path>: <rule>" or "<path> is required".
   size_t end = message.find(": ");
   const size_t required = message.find(" is required");
@@ -439,16 +447,38 @@ std::string RecordMessageWithFlags(absl::string_view message) {
   const RecordField* field = FindRecordField(path);
   if (field == nullptr || path == field->flag) return std::string(message);
   // Which item of a list: the 2nd --offence typed is "conviction.offences[1]".
-  std::string item;
+  int item = -1;
   if (const size_t open = path.find('['); open != absl::string_view::npos) {
     uint32_t index = 0;
     const size_t close = path.find(']', open);
     if (close != absl::string_view::npos &&
-        absl::SimpleAtoi(path.substr(open + 1, close - open - 1), &index)) {
-      item = absl::StrCat(" #", index + 1);
+        absl::SimpleAtoi(path.substr(open + 1, close - open - 1), &index) &&
+        index <= static_cast<uint32_t>(INT32_MAX)) {
+      item = static_cast<int>(index);
     }
   }
-  return absl::StrCat("--", field->flag, item, message.substr(end));
+  return absl::StrCat(name(*field, item), message.substr(end));
+}
+
+}  // namespace
+
+std::string RecordMessageWithFlags(absl::string_view message) {
+  return RenameRecordField(message, [](const RecordField& field, int item) {
+    return absl::StrCat("--", field.flag, item >= 0 ? absl::StrCat(" #", item + 1) : "");
+  });
+}
+
+std::string QuestionName(const RecordField& field, int item) {
+  // The question without its hint in brackets: "Date of birth (YYYY-MM-DD)" -> "Date of birth".
+  const absl::string_view question =
+      absl::StripTrailingAsciiWhitespace(absl::string_view(field.question).substr(
+          0, std::min(field.question.find(" ("), field.question.size())));
+  return absl::StrCat(question, item >= 0 ? absl::StrCat(" #", item + 1) : "", " (",
+                      field.path, item >= 0 ? absl::StrCat("[", item, "]") : "", ")");
+}
+
+std::string RecordMessageWithQuestions(absl::string_view message) {
+  return RenameRecordField(message, &QuestionName);
 }
 
 }  // namespace registry::client

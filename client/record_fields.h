@@ -120,6 +120,15 @@ std::string BanTypeWord(registry::v1::BanType type);
 // that name no record field come back as they are.
 std::string RecordMessageWithFlags(absl::string_view message);
 
+// A field named by the question `record create --interactive` asked for it, and its path in a
+// record file: "Date it became final (conviction.final_date)", "Offence #2
+// (conviction.offences[1])" (item: which item of a list, from 0, or -1 for the field).
+std::string QuestionName(const RecordField& field, int item);
+
+// RecordMessageWithFlags for a record entered by answering questions: "conviction.final_date:
+// must be ..." -> "Date it became final (conviction.final_date): must be ...".
+std::string RecordMessageWithQuestions(absl::string_view message);
+
 }  // namespace registry::client
 
 #endif  // REGISTRY_CLIENT_RECORD_FIELDS_H_

@@ -13,9 +13,13 @@
 #include <cstring>
 #include <ctime>
 #include <memory>
+#include <string>
+#include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "client/option_parser.h"
 #include "common/time_format.h"
 #include "openssl/asn1.h"
 #include "openssl/err.h"
@@ -39,6 +43,21 @@ struct SslCtxFree {
 struct SslFree {
   void operator()(SSL* s) const { SSL_free(s); }
 };
+struct EvpPkeyFree {
+  void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
+};
+
+// The passphrase callback of every key registry-cli loads: OpenSSL's default asks on the
+// terminal ("Enter PEM pass phrase:"), in the middle of a command that may run in a script.
+// Refusing makes an encrypted key fail to load; `asked` (when not null) records that it was one.
+int RefusePassphrase(char* /*buffer*/, int /*size*/, int /*rwflag*/, void* asked) {
+  if (asked != nullptr) *static_cast<bool*>(asked) = true;
+  return -1;
+}
+
+std::unique_ptr<BIO, BioFree> MemoryBio(absl::string_view pem) {
+  return std::unique_ptr<BIO, BioFree>(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+}
 
 // An ASN.1 time as an absl::Time; nullopt when it cannot be read.
 std::optional<absl::Time> ToTime(const ASN1_TIME* time) {
@@ -190,6 +209,49 @@ absl::Status CheckOwnCertificate(absl::string_view cert_pem, absl::string_view p
   return absl::OkStatus();
 }
 
+absl::Status CheckIdentityFiles(absl::string_view ca_pem, absl::string_view cert_pem,
+                                absl::string_view key_pem, const IdentityFileNames& names) {
+  std::vector<std::string> problems;
+  {
+    std::unique_ptr<BIO, BioFree> bio = MemoryBio(ca_pem);
+    std::unique_ptr<X509, X509Free> first(
+        bio == nullptr ? nullptr : PEM_read_bio_X509(bio.get(), nullptr, &RefusePassphrase,
+                                                     nullptr));
+    if (first == nullptr) problems.push_back(absl::StrCat(names.ca, ": holds no certificate"));
+  }
+  std::unique_ptr<BIO, BioFree> cert_bio = MemoryBio(cert_pem);
+  std::unique_ptr<X509, X509Free> cert(
+      cert_bio == nullptr
+          ? nullptr
+          : PEM_read_bio_X509(cert_bio.get(), nullptr, &RefusePassphrase, nullptr));
+  if (cert == nullptr) problems.push_back(absl::StrCat(names.cert, ": holds no certificate"));
+  bool encrypted = false;
+  std::unique_ptr<BIO, BioFree> key_bio = MemoryBio(key_pem);
+  std::unique_ptr<EVP_PKEY, EvpPkeyFree> key(
+      key_bio == nullptr
+          ? nullptr
+          : PEM_read_bio_PrivateKey(key_bio.get(), nullptr, &RefusePassphrase, &encrypted));
+  // Both spellings of an encrypted PEM key, in case OpenSSL gives up before asking.
+  encrypted = encrypted || absl::StrContains(key_pem, "-----BEGIN ENCRYPTED PRIVATE KEY-----") ||
+              absl::StrContains(key_pem, "Proc-Type: 4,ENCRYPTED");
+  if (key == nullptr) {
+    std::string what = "not a PEM private key";
+    if (encrypted) {
+      what = "encrypted with a passphrase; registry-cli needs an unencrypted key (mode 0600)";
+    } else if (absl::StrContains(key_pem, "-----BEGIN CERTIFICATE-----")) {
+      what = "holds a certificate, not the private key";
+    } else if (absl::StrContains(key_pem, "PUBLIC KEY-----")) {
+      what = "holds a public key, not the private key";
+    }
+    problems.push_back(absl::StrCat(names.key, ": ", what));
+  } else if (cert != nullptr && X509_check_private_key(cert.get(), key.get()) != 1) {
+    problems.push_back(absl::StrCat(names.key, ": not the private key of ", names.cert));
+  }
+  ERR_clear_error();
+  if (problems.empty()) return absl::OkStatus();
+  return UsageProblems(problems);
+}
+
 TlsProbe ProbeTls(const ConnectionSettings& settings, absl::Duration timeout) {
   const SigpipeBlocked no_sigpipe;
   TlsProbe probe;
@@ -205,6 +267,7 @@ TlsProbe ProbeTls(const ConnectionSettings& settings, absl::Duration timeout) {
     return probe;
   }
   std::unique_ptr<SSL_CTX, SslCtxFree> ctx(SSL_CTX_new(TLS_client_method()));
+  if (ctx != nullptr) SSL_CTX_set_default_passwd_cb(ctx.get(), &RefusePassphrase);
   std::unique_ptr<SSL, SslFree> ssl;
   std::string alert;
   const std::string name = settings.server_name.empty() ? host : settings.server_name;
@@ -236,7 +299,7 @@ TlsProbe ProbeTls(const ConnectionSettings& settings, absl::Duration timeout) {
     }
   }
   if (!ready) {
-    // The identity files themselves cannot be used; the call's own error says more.
+    probe.outcome = TlsProbe::Outcome::kIdentityUnusable;
     probe.detail = LastSslError();
     close(fd);
     return probe;
@@ -254,6 +317,12 @@ TlsProbe ProbeTls(const ConnectionSettings& settings, absl::Duration timeout) {
     } else if (SSL_get_verify_result(ssl.get()) != X509_V_OK) {
       probe.outcome = TlsProbe::Outcome::kServerNotTrusted;
       probe.detail = X509_verify_cert_error_string(SSL_get_verify_result(ssl.get()));
+    } else if (error == SSL_ERROR_SSL &&
+               (reason == SSL_R_WRONG_VERSION_NUMBER || reason == SSL_R_PACKET_LENGTH_TOO_LONG)) {
+      // The first bytes back do not start a TLS record: "HTTP/1.1 400 ..." from a plain HTTP
+      // server reads as a record of protocol version 0x5454.
+      probe.outcome = TlsProbe::Outcome::kNotTls;
+      probe.detail = LastSslError();
     } else if (error == SSL_ERROR_ZERO_RETURN ||
                (error == SSL_ERROR_SSL && reason == SSL_R_UNEXPECTED_EOF_WHILE_READING) ||
                (error == SSL_ERROR_SYSCALL &&
@@ -291,8 +360,22 @@ TlsProbe ProbeTls(const ConnectionSettings& settings, absl::Duration timeout) {
 }
 
 absl::Status ExplainUnavailable(const ConnectionSettings& settings, const absl::Status& status) {
+  // CreateChannel checked both before the call; checked again, a mistake in either is never
+  // reported as a server that does not answer.
+  if (absl::Status address = CheckServerAddress(settings); !address.ok()) return address;
   const TlsProbe probe = ProbeTls(settings);
   switch (probe.outcome) {
+    case TlsProbe::Outcome::kIdentityUnusable: {
+      if (absl::Status identity = CheckIdentity(settings); !identity.ok()) return identity;
+      const IdentityFileNames names = NamesOfIdentityFiles(settings);
+      return UsageError(absl::StrCat("cannot use the identity ", names.ca, ", ", names.cert, ", ",
+                                     names.key, ": ", probe.detail));
+    }
+    case TlsProbe::Outcome::kNotTls:
+      return absl::UnavailableError(absl::StrCat(
+          "something answers at ", settings.server,
+          " but does not speak TLS: is this the registry's gRPC port (not its metrics port)? "
+          "(--server, $REGISTRY_SERVER)"));
     case TlsProbe::Outcome::kNoAnswer:
       return absl::UnavailableError(absl::StrCat("nothing answers at ", settings.server, " (",
                                                  probe.detail,

@@ -27,6 +27,18 @@ namespace registry::client {
 absl::Status CheckOwnCertificate(absl::string_view cert_pem, absl::string_view path,
                                  absl::Time now);
 
+// OK when the identity can be used: `ca_pem` holds at least one PEM certificate, `cert_pem` a
+// PEM certificate and `key_pem` an unencrypted PEM private key that belongs to that certificate.
+// Otherwise a usage error naming each file that cannot be used, as `names` gives them, and what
+// is wrong with it:
+//   "--key var/x/key.pem: not the private key of --cert var/x/cert.pem"
+//   "--key var/x/key.pem: encrypted with a passphrase; registry-cli needs an unencrypted key
+//    (mode 0600)"
+//   "--ca var/x/ca.pem: holds no certificate"
+// OpenSSL is never let to ask for a passphrase on the terminal.
+absl::Status CheckIdentityFiles(absl::string_view ca_pem, absl::string_view cert_pem,
+                                absl::string_view key_pem, const IdentityFileNames& names);
+
 // What a TLS connection to the server with the settings' identity ran into.
 struct TlsProbe {
   enum class Outcome {
@@ -38,6 +50,11 @@ struct TlsProbe {
     kCertificateRefused,
     // The handshake completed and the server spoke HTTP/2: the identity is accepted.
     kAccepted,
+    // Something answered with bytes that are no TLS (a plain HTTP server, such as the metrics
+    // port).
+    kNotTls,
+    // The identity files could not be loaded, so there was no handshake to try.
+    kIdentityUnusable,
     // Anything else (a timeout, a server that closed without a word).
     kUnknown,
   };
@@ -50,10 +67,13 @@ struct TlsProbe {
 // Connects to settings.server once (at most `timeout` for each step) and reports what happened.
 TlsProbe ProbeTls(const ConnectionSettings& settings, absl::Duration timeout = absl::Seconds(3));
 
-// `status` (an UNAVAILABLE call) explained by a probe: UNAVAILABLE "nothing answers at ADDR ..."
-// for no answer, UNAVAILABLE naming the CA file when the server is not trusted, UNAUTHENTICATED
-// "the server refused this certificate (revoked, unknown CA or not yet valid)" when it ended the
-// handshake; `status` itself when the probe found nothing wrong.
+// `status` (an UNAVAILABLE call) explained by a probe: a usage error when the address is not
+// HOST:PORT (CheckServerAddress) or the identity files cannot be used (CheckIdentity);
+// UNAVAILABLE "nothing answers at ADDR ..." for no answer, "something answers at ADDR but does
+// not speak TLS ..." for a server of another protocol, UNAVAILABLE naming the CA file when the
+// server is not trusted, UNAUTHENTICATED "the server refused this certificate (revoked, unknown
+// CA or not yet valid)" when it ended the handshake; `status` itself when the probe found
+// nothing wrong.
 absl::Status ExplainUnavailable(const ConnectionSettings& settings, const absl::Status& status);
 
 }  // namespace registry::client

@@ -150,6 +150,10 @@ TEST_F(AuditCommandsTest, FullVerificationPassesAndTheNextStartsFromTheSavedHead
   EXPECT_EQ(first.code, 0) << first.err;
   EXPECT_THAT(first.out, StartsWith("verified: "));
   EXPECT_THAT(first.err, HasSubstr("on first use"));
+  // That nothing earlier was compared is said, naming the state file: a mistyped --state path
+  // would otherwise turn rollback detection off unseen.
+  EXPECT_THAT(first.err, HasSubstr(absl::StrCat("the first verification of this log with the "
+                                                "state file ", state)));
   const CliRun second = Run({"audit", "verify", "--full", "--state", state, "--clock-skew", "60"});
   EXPECT_EQ(second.code, 0) << second.err;
   EXPECT_EQ(second.err, "");

@@ -223,6 +223,21 @@ TEST(CliTest, CommandsThatNeedTheServerNeedAnIdentity) {
   EXPECT_THAT(run.err, HasSubstr("no client identity"));
 }
 
+// gRPC takes these for a server that does not answer (exit 1); they are mistakes in the
+// setting, named as the user gave it, with the form it takes.
+TEST(CliTest, AServerAddressThatIsNotHostAndPortIsAUsageError) {
+  for (const char* bad : {"", "127.0.0.1", "127.0.0.1:99999"}) {
+    const CliRun run = RunWith({"--server", bad, "--identity", "/nonexistent/clerk", "health"});
+    EXPECT_EQ(run.code, 2) << bad;
+    EXPECT_THAT(run.err, StartsWith(absl::StrCat("error: INVALID_ARGUMENT: --server \"", bad,
+                                                 "\" is not HOST:PORT with PORT 1..65535")));
+  }
+  const CliRun from_env = RunWith({"health"}, {{"REGISTRY_SERVER", "127.0.0.1"},
+                                               {"REGISTRY_IDENTITY", "/nonexistent/clerk"}});
+  EXPECT_EQ(from_env.code, 2);
+  EXPECT_THAT(from_env.err, HasSubstr("$REGISTRY_SERVER \"127.0.0.1\" is not HOST:PORT"));
+}
+
 TEST(CliTest, UnreadableIdentityFileIsAClearError) {
   const CliRun run = RunWith({"health"}, {{"REGISTRY_IDENTITY", "/nonexistent/clerk"}});
   EXPECT_EQ(run.code, 1);

@@ -4,6 +4,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -70,6 +71,61 @@ TEST(ResolveConnectionSettingsTest, FlagsBeatEnvironmentWhichBeatsDefaults) {
   EXPECT_EQ(from_flags->server, "flag-host:2");
   EXPECT_EQ(from_flags->ca_file, "/flag/ca.pem");
   EXPECT_EQ(from_flags->key_file, "/flag/id/key.pem");
+}
+
+// An error names a setting as the user gave it: the option, the environment variable, or the
+// identity folder a file was found in.
+TEST(ResolveConnectionSettingsTest, RemembersWhereEachSettingCameFrom) {
+  auto settings = ResolveConnectionSettings(
+      Global({"--identity", "/ids/clerk", "--cert", "/other/cert.pem"}),
+      FakeEnv({{"REGISTRY_KEY", "/env/key.pem"}, {"REGISTRY_SERVER", "h:1"}}));
+  ASSERT_TRUE(settings.ok()) << settings.status();
+  EXPECT_EQ(settings->server_from, "$REGISTRY_SERVER");
+  EXPECT_EQ(settings->ca_from, "--identity");
+  EXPECT_EQ(settings->cert_from, "--cert");
+  EXPECT_EQ(settings->key_from, "$REGISTRY_KEY");
+  const IdentityFileNames names = NamesOfIdentityFiles(*settings);
+  EXPECT_EQ(names.ca, "--identity /ids/clerk/ca.pem");
+  EXPECT_EQ(names.cert, "--cert /other/cert.pem");
+  EXPECT_EQ(names.key, "$REGISTRY_KEY /env/key.pem");
+}
+
+// gRPC takes an empty address, a missing port or a port past 65535 as a server that does not
+// answer; they are mistakes in the setting, named with the form it takes.
+TEST(CheckServerAddressTest, RefusesWhatIsNotHostAndPortNamingWhereItCameFrom) {
+  ConnectionSettings settings;
+  for (const char* good : {"127.0.0.1:7443", "[::1]:7443", "registry.kjc.dev:1", "h:65535"}) {
+    settings.server = good;
+    EXPECT_TRUE(CheckServerAddress(settings).ok()) << good;
+  }
+  settings.server_from = "--server";
+  for (const char* bad : {"", "127.0.0.1", "127.0.0.1:", "127.0.0.1:99999", "127.0.0.1:0",
+                          ":7443", "::1:7443", "[]:7443", "127.0.0.1:74x3", "127.0.0.1:+7443"}) {
+    settings.server = bad;
+    const absl::Status status = CheckServerAddress(settings);
+    ASSERT_FALSE(status.ok()) << bad;
+    EXPECT_TRUE(IsUsageError(status)) << bad;
+    EXPECT_EQ(status.message(), absl::StrCat("--server \"", bad,
+                                             "\" is not HOST:PORT with PORT 1..65535, e.g. "
+                                             "127.0.0.1:7443"));
+  }
+  settings.server_from = "$REGISTRY_SERVER";
+  settings.server = "127.0.0.1";
+  EXPECT_THAT(std::string(CheckServerAddress(settings).message()),
+              HasSubstr("$REGISTRY_SERVER \"127.0.0.1\" is not HOST:PORT"));
+}
+
+TEST(CreateChannelTest, ABadServerAddressIsAUsageErrorBeforeAnyFileIsRead) {
+  ConnectionSettings settings;
+  settings.server = "";
+  settings.server_from = "--server";
+  settings.ca_file = "/nonexistent/ca.pem";
+  settings.cert_file = "/nonexistent/cert.pem";
+  settings.key_file = "/nonexistent/key.pem";
+  auto channel = CreateChannel(settings);
+  ASSERT_FALSE(channel.ok());
+  EXPECT_TRUE(IsUsageError(channel.status()));
+  EXPECT_THAT(std::string(channel.status().message()), HasSubstr("--server \"\" is not HOST:PORT"));
 }
 
 TEST(ResolveConnectionSettingsTest, TimeoutAndRequestIdAreChecked) {

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -54,6 +55,26 @@ TEST_F(AtomicFileWriterTest, AbandonedWriteLeavesTheOldFileAndNoTemporaryFile) {
   }
   EXPECT_EQ(testing::ReadFileOrDie(path), "old\n");
   EXPECT_EQ(Entries(), 1u);
+}
+
+// The answers of `record create --interactive` are kept in a new file: one of the same name (an
+// earlier run's answers, another person's record) is never opened, and only the owner may read
+// the new one.
+TEST_F(AtomicFileWriterTest, ANewFileNeverReplacesOneOfTheSameNameAndIsTheOwnersOnly) {
+  std::ofstream(dir_ + "/record.json") << "earlier";
+  const absl::StatusOr<std::string> path = WriteNewFile(dir_, "record", ".json", "{}\n", 0600);
+  ASSERT_TRUE(path.ok()) << path.status();
+  EXPECT_EQ(*path, dir_ + "/record-2.json");
+  EXPECT_EQ(testing::ReadFileOrDie(dir_ + "/record.json"), "earlier");
+  EXPECT_EQ(testing::ReadFileOrDie(*path), "{}\n");
+  struct stat info;
+  ASSERT_EQ(stat(path->c_str(), &info), 0);
+  EXPECT_EQ(info.st_mode & 0777, 0600u);
+  const absl::StatusOr<std::string> third = WriteNewFile(dir_, "record", ".json", "", 0600);
+  ASSERT_TRUE(third.ok()) << third.status();
+  EXPECT_EQ(*third, dir_ + "/record-3.json");
+  EXPECT_EQ(WriteNewFile(dir_ + "/none", "record", ".json", "", 0600).status().code(),
+            absl::StatusCode::kNotFound);
 }
 
 TEST_F(AtomicFileWriterTest, MissingFolderIsNotFound) {

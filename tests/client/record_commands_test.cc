@@ -5,6 +5,7 @@
 // be taken (purpose codes, position categories); help that lists them too; and a REFER that says
 // whom to contact.
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -257,6 +258,50 @@ TEST_F(RecordCommandsTest, InteractiveCreateAsksEachFieldOffersTheChoicesAndConf
   EXPECT_EQ(piped.code, 2);
   EXPECT_THAT(piped.err, HasSubstr("--interactive asks on a terminal"));
   for (const std::string& action : ActionsSince(before)) EXPECT_NE(action, "CreateRecord");
+}
+
+// A record the server refuses after the clerk answered every question: the answers are kept in
+// a new file of the current folder, only the clerk's to read, that `record create --file` sends
+// once corrected; the refused field is named by its question and its place in that file.
+TEST_F(RecordCommandsTest, ARefusedInteractiveRecordKeepsTheAnswersInAFileCreateSends) {
+  // The day it became final (2025-01-01) is before the judgment (2025-03-03).
+  const std::string answers =
+      "Krasniqi\nDriton\n\n\nmale\n1975-02-03\n\n\n1000000123\n\n"
+      "2\nP 88/2025\n2025-03-03\n2025-01-01\n3\n\nimprisonment\n18\nwork_with_children\n\n\n\n"
+      "yes\n";
+  const std::filesystem::path before = std::filesystem::current_path();
+  std::filesystem::current_path(dir_);
+  const CliRun run = As("clerk", {"record", "create", "--interactive"}, answers);
+  std::filesystem::current_path(before);
+  EXPECT_EQ(run.code, 1);
+  EXPECT_THAT(run.err, HasSubstr("error: INVALID_ARGUMENT: Date it became final "
+                                 "(conviction.final_date): must be on or after judgment_date"));
+  EXPECT_THAT(run.err, Not(HasSubstr("--final-date")));
+  std::vector<std::filesystem::path> kept;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_)) kept.push_back(entry.path());
+  ASSERT_EQ(kept.size(), 1u) << run.err;
+  const std::string name = kept[0].filename().string();
+  EXPECT_THAT(name, StartsWith("record-"));
+  EXPECT_THAT(Flowed(run.err),
+              HasSubstr(absl::StrCat("your answers are kept in ", name,
+                                     " (readable by you only): correct it there and enter it with "
+                                     "registry-cli record create --file ",
+                                     name, ", then delete the file")));
+  EXPECT_EQ(std::filesystem::status(kept[0]).permissions(),
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+
+  // Corrected, the file is a record create reads as it is.
+  std::string json = testing::ReadFileOrDie(kept[0].string());
+  const size_t at = json.find("2025-01-01");
+  ASSERT_NE(at, std::string::npos) << json;
+  json.replace(at, 10, "2025-06-01");
+  std::ofstream(kept[0]) << json;
+  const CliRun sent = As("clerk", {"record", "create", "--file", kept[0].string()});
+  ASSERT_EQ(sent.code, 0) << sent.err;
+  const v1::Record record = Get(std::string(absl::StripAsciiWhitespace(sent.out)));
+  EXPECT_EQ(record.person().surname(), "Krasniqi");
+  EXPECT_EQ(record.conviction().final_date(), "2025-06-01");
+  EXPECT_EQ(record.conviction().sentence().months(), 18u);
 }
 
 TEST_F(RecordCommandsTest, TheTemplateIsAFileCreateReadsAndNamesEveryFieldToFillIn) {

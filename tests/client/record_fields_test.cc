@@ -165,5 +165,20 @@ TEST(RecordFieldsTest, ServerMessagesNameTheOption) {
   EXPECT_THAT(Described({}, false), IsEmpty());
 }
 
+// A clerk who answered questions typed no option: a field is named by its question, and by its
+// path in the file the answers are kept in.
+TEST(RecordFieldsTest, ServerMessagesOfAnInteractiveRecordNameTheQuestionAndThePath) {
+  EXPECT_EQ(RecordMessageWithQuestions(
+                "conviction.final_date: must be on or after judgment_date and not in the future"),
+            "Date it became final (conviction.final_date): must be on or after judgment_date "
+            "and not in the future");
+  EXPECT_EQ(RecordMessageWithQuestions("conviction.offences[1]: not in the offence table"),
+            "Offence #2 (conviction.offences[1]): not in the offence table");
+  EXPECT_EQ(RecordMessageWithQuestions("person.surname is required"),
+            "Surname (person.surname) is required");
+  EXPECT_EQ(RecordMessageWithQuestions("role clerk may not call this method"),
+            "role clerk may not call this method");
+}
+
 }  // namespace
 }  // namespace registry::client

@@ -3,18 +3,33 @@
 // another CA from the handshake; and a server that is down is said to be down.
 #include "client/tls_probe.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
 #include <sstream>
+#include <string>
+#include <thread>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "client/cli.h"
+#include "client/option_parser.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "openssl/evp.h"
+#include "openssl/pem.h"
+#include "tests/testing/cli_run.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
 namespace registry::client {
 namespace {
 
+using ::registry::testing::Flowed;
 using ::registry::testing::TestPki;
 using ::registry::testing::TestServer;
 using ::testing::HasSubstr;
@@ -50,6 +65,145 @@ TEST(CheckOwnCertificateTest, ExpiredAndNotYetValidCertificatesAreNamedWithTheir
               StartsWith("your certificate (c) is not valid before "));
   EXPECT_EQ(CheckOwnCertificate("not a pem", "c", absl::Now()).code(),
             absl::StatusCode::kInvalidArgument);
+}
+
+// The PEM of `key_pem`'s key, encrypted under a passphrase as `openssl pkey -aes256` writes it.
+std::string EncryptedKeyPem(const std::string& key_pem) {
+  BIO* in = BIO_new_mem_buf(key_pem.data(), static_cast<int>(key_pem.size()));
+  EVP_PKEY* key = PEM_read_bio_PrivateKey(in, nullptr, nullptr, nullptr);
+  BIO* out = BIO_new(BIO_s_mem());
+  static char kPassphrase[] = "secret";
+  EXPECT_EQ(PEM_write_bio_PKCS8PrivateKey(out, key, EVP_aes_256_cbc(), kPassphrase,
+                                          sizeof(kPassphrase) - 1, nullptr, nullptr),
+            1);
+  char* data = nullptr;
+  const long size = BIO_get_mem_data(out, &data);
+  std::string pem(data, static_cast<size_t>(size));
+  BIO_free(out);
+  EVP_PKEY_free(key);
+  BIO_free(in);
+  return pem;
+}
+
+// gRPC reports each of these as "UNAVAILABLE: empty address list"; each is named by the file,
+// as the user gave it, and what is wrong with it. An encrypted key is refused without asking for
+// its passphrase (OpenSSL's default would ask on the terminal).
+TEST(CheckIdentityFilesTest, NamesTheFileThatCannotBeUsedAndWhy) {
+  const TestPki& pki = TestPki::Get();
+  const TestPki::Identity clerk = pki.LoadIdentity("clerk");
+  const TestPki::Identity court = pki.LoadIdentity("court");
+  const IdentityFileNames names{"--identity x/ca.pem", "--identity x/cert.pem", "--key k.pem"};
+  EXPECT_TRUE(CheckIdentityFiles(clerk.ca_pem, clerk.cert_pem, clerk.key_pem, names).ok());
+
+  const absl::Status mismatch =
+      CheckIdentityFiles(clerk.ca_pem, clerk.cert_pem, court.key_pem, names);
+  EXPECT_TRUE(IsUsageError(mismatch));
+  EXPECT_EQ(Flowed(mismatch.message()), "--key k.pem: not the private key of --identity x/cert.pem");
+
+  EXPECT_EQ(CheckIdentityFiles(clerk.ca_pem, clerk.cert_pem, clerk.cert_pem, names).message(),
+            "--key k.pem: holds a certificate, not the private key");
+  // Problems are wrapped to a terminal's width; Flowed reads them as one line.
+  EXPECT_EQ(Flowed(CheckIdentityFiles(clerk.ca_pem, clerk.cert_pem, EncryptedKeyPem(clerk.key_pem),
+                                      names)
+                       .message()),
+            "--key k.pem: encrypted with a passphrase; registry-cli needs an unencrypted key "
+            "(mode 0600)");
+  EXPECT_EQ(CheckIdentityFiles("garbage\n", clerk.cert_pem, clerk.key_pem, names).message(),
+            "--identity x/ca.pem: holds no certificate");
+  EXPECT_EQ(CheckIdentityFiles(clerk.ca_pem, clerk.key_pem, clerk.key_pem, names).message(),
+            "--identity x/cert.pem: holds no certificate");
+}
+
+// A folder whose key is another identity's: a usage error naming the folder's files (exit 2),
+// not a server that does not answer.
+TEST(CheckIdentityFilesTest, AFolderWithAnotherIdentitysKeyIsAUsageErrorOfTheCommandLine) {
+  const std::string dir = ::registry::testing::MakeTempDir("tls-probe-test");
+  const TestPki& pki = TestPki::Get();
+  for (const auto& [name, from] : {std::pair<std::string, std::string>{"ca.pem", "clerk"},
+                                   {"cert.pem", "clerk"},
+                                   {"key.pem", "court"}}) {
+    std::ofstream(dir + "/" + name) << pki.ReadFile(from + "/" + name);
+  }
+  std::ostringstream out, err;
+  const int code = RunCli(
+      {"--server", "127.0.0.1:7443", "--identity", dir, "health"},
+      [](absl::string_view) -> std::optional<std::string> { return std::nullopt; }, out, err,
+      false);
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(code, 2);
+  EXPECT_THAT(Flowed(err.str()), StartsWith(absl::StrCat("error: INVALID_ARGUMENT: --identity ", dir,
+                                                 "/key.pem: not the private key of --identity ",
+                                                 dir, "/cert.pem usage: ")));
+}
+
+// A plain TCP server on 127.0.0.1:0 that answers whatever comes with an HTTP error, as a
+// metrics port does, and hangs up.
+class PlainHttpServer {
+ public:
+  PlainHttpServer() {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof(address);
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&address), length), 0);
+    EXPECT_EQ(listen(fd_, 4), 0);
+    EXPECT_EQ(getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length), 0);
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this] {
+      const int client = accept(fd_, nullptr, nullptr);
+      if (client < 0) return;
+      char buffer[4096];
+      (void)!read(client, buffer, sizeof(buffer));
+      static const char kAnswer[] = "HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n";
+      (void)!write(client, kAnswer, sizeof(kAnswer) - 1);
+      close(client);
+    });
+  }
+  ~PlainHttpServer() {
+    shutdown(fd_, SHUT_RDWR);
+    thread_.join();
+    close(fd_);
+  }
+  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+};
+
+TEST(ProbeTlsTest, AServerThatDoesNotSpeakTlsIsSaidToBeAnotherPort) {
+  PlainHttpServer http;
+  ConnectionSettings settings;
+  settings.server = http.address();
+  settings.ca_file = TestPki::Get().dir() + "/clerk/ca.pem";
+  settings.cert_file = TestPki::Get().dir() + "/clerk/cert.pem";
+  settings.key_file = TestPki::Get().dir() + "/clerk/key.pem";
+  const absl::Status status =
+      ExplainUnavailable(settings, absl::UnavailableError("failed to connect to all addresses"));
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(status.message(),
+            absl::StrCat("something answers at ", http.address(),
+                         " but does not speak TLS: is this the registry's gRPC port (not its "
+                         "metrics port)? (--server, $REGISTRY_SERVER)"));
+}
+
+// Should the identity files fail to load in the probe (changed since the channel was made),
+// the explanation names them rather than passing gRPC's words on.
+TEST(ProbeTlsTest, IdentityFilesTheProbeCannotLoadAreNamed) {
+  PlainHttpServer http;
+  ConnectionSettings settings;
+  settings.server = http.address();
+  settings.ca_file = TestPki::Get().dir() + "/clerk/ca.pem";
+  settings.cert_file = TestPki::Get().dir() + "/clerk/cert.pem";
+  settings.key_file = TestPki::Get().dir() + "/court/key.pem";
+  const absl::Status status =
+      ExplainUnavailable(settings, absl::UnavailableError("empty address list: "));
+  EXPECT_TRUE(IsUsageError(status));
+  EXPECT_EQ(Flowed(status.message()), absl::StrCat("--key ", settings.key_file,
+                                           ": not the private key of --cert ",
+                                           settings.cert_file));
 }
 
 class RefusedCertificateTest : public ::testing::Test {
