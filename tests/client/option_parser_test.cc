@@ -224,6 +224,17 @@ TEST(ParseOptionsTest, EveryMissingOrMalformedValueIsNamedInOneError) {
             "  --consent-ref: 1..64 letters, digits, spaces or /-.:_");
 }
 
+// A value that is not UTF-8 (a terminal in another encoding) is refused before anything is
+// sent, naming the option and never the bytes: sent, protobuf would log the field and the server
+// refuse it, and a vetting check refused so still counts against the day's checks.
+TEST(ParseOptionsTest, AValueThatIsNotUtf8IsAUsageErrorNamingTheOption) {
+  const std::string latin1 = "Kr\xebsniqi";  // "Krësniqi" in ISO 8859-1
+  auto parsed = Parse({"--case-ref", latin1, "--purpose", "criminal_proceedings"});
+  ExpectUsageError(parsed, "--case-ref: not valid UTF-8");
+  EXPECT_THAT(std::string(parsed.status().message()), Not(HasSubstr("Kr")));
+  EXPECT_TRUE(Parse({"--case-ref", "Kr\xc3\xabsniqi"}).ok());
+}
+
 TEST(DateProblemTest, TellsAWrongShapeFromADayTheCalendarDoesNotHave) {
   // Real days, a leap day among them.
   for (const char* date : {"1980-04-12", "1980-02-29"}) {
