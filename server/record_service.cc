@@ -30,23 +30,6 @@ constexpr size_t kMaxSearchResults = 100;
 constexpr int kMaxImportRows = 1000;
 constexpr uint64_t kMaxImportLine = 1000000000;
 
-// Every problem of a request, collected the way RecordValidator::ValidateRecord collects a
-// record's (record_validation.h): one INVALID_ARGUMENT naming them all, in field order, joined
-// by "; ", so that one answer names everything there is to correct.
-class ProblemList {
- public:
-  void Add(const absl::Status& status) {
-    if (!status.ok()) messages_.emplace_back(status.message());
-  }
-  absl::Status Result() const {
-    if (messages_.empty()) return absl::OkStatus();
-    return absl::InvalidArgumentError(absl::StrJoin(messages_, "; "));
-  }
-
- private:
-  std::vector<std::string> messages_;
-};
-
 // The fields records.proto documents as output only: set on reads from the reference tables,
 // never taken from the caller (ClearOutputOnly clears them on input).
 bool OutputOnly(const google::protobuf::FieldDescriptor* f) {

@@ -154,7 +154,7 @@ absl::StatusOr<std::unique_ptr<RecordValidator>> RecordValidator::Create(
 
 absl::CivilDay RecordValidator::Today() const { return UtcDay(clock_->Now()); }
 
-absl::Status RecordValidator::Problems::Result() const {
+absl::Status ProblemList::Result() const {
   if (messages_.empty()) return absl::OkStatus();
   return absl::InvalidArgumentError(absl::StrJoin(messages_, "; "));
 }
@@ -263,7 +263,7 @@ absl::Status RecordValidator::ValidateCandidate(absl::string_view personal_numbe
                                                 absl::string_view surname,
                                                 absl::string_view given_name,
                                                 absl::string_view birth_date) const {
-  Problems problems;
+  ProblemList problems;
   problems.Add(ValidatePersonalNumber("personal_number", personal_number));
   problems.Add(ValidateName("surname", surname, /*required=*/true));
   problems.Add(ValidateName("given_name", given_name, /*required=*/true));
@@ -278,7 +278,7 @@ absl::Status RecordValidator::ValidateCandidate(absl::string_view personal_numbe
 absl::Status RecordValidator::ValidateRecord(const v1::Person& person,
                                              const v1::Conviction& conviction) const {
   const absl::CivilDay today = Today();
-  Problems problems;
+  ProblemList problems;
   ValidatePerson(person, today, &problems);
   // The rules that compare a conviction's dates with the person's age need a birth date that is
   // itself right; a wrong one is reported once, not again through every date compared with it.
@@ -291,7 +291,7 @@ absl::Status RecordValidator::ValidateRecord(const v1::Person& person,
 }
 
 void RecordValidator::ValidatePerson(const v1::Person& p, absl::CivilDay today,
-                                     Problems* problems) const {
+                                     ProblemList* problems) const {
   problems->Add(ValidateName("person.surname", p.surname(), /*required=*/true));
   problems->Add(ValidateName("person.given_name", p.given_name(), /*required=*/true));
   problems->Add(ValidateName("person.father_name", p.father_name(), /*required=*/false));
@@ -332,7 +332,7 @@ void RecordValidator::ValidatePerson(const v1::Person& p, absl::CivilDay today,
 
 void RecordValidator::ValidateConviction(const v1::Conviction& c,
                                          std::optional<absl::CivilDay> birth,
-                                         absl::CivilDay today, Problems* problems) const {
+                                         absl::CivilDay today, ProblemList* problems) const {
   // Court, and the foreign court's name and country exactly when the court is foreign.
   const registry::v1::CourtEntry* court =
       c.court_id().size() <= ReferenceData::kMaxCourtIdBytes ? reference_->FindCourt(c.court_id())

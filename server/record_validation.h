@@ -57,6 +57,20 @@ struct ValidationOptions {
   std::string personal_number_pattern = "[0-9]{10}";
 };
 
+// Every problem of a request, in field order: one INVALID_ARGUMENT naming them all, joined by
+// "; ", so that one answer names everything there is to correct (records, candidates, and the
+// record service's other requests alike).
+class ProblemList {
+ public:
+  void Add(const absl::Status& status) {
+    if (!status.ok()) messages_.emplace_back(status.message());
+  }
+  absl::Status Result() const;
+
+ private:
+  std::vector<std::string> messages_;
+};
+
 class RecordValidator {
  public:
   // Returns a validator, or InvalidArgument when the pattern is empty or does not compile, or
@@ -139,24 +153,14 @@ class RecordValidator {
       : reference_(reference), personal_number_(std::move(personal_number)), clock_(clock) {}
 
   // Every problem found, in order; InvalidArgument of them all joined by "; ", or OK.
-  class Problems {
-   public:
-    void Add(const absl::Status& status) {
-      if (!status.ok()) messages_.emplace_back(status.message());
-    }
-    absl::Status Result() const;
-
-   private:
-    std::vector<std::string> messages_;
-  };
 
   absl::CivilDay Today() const;
   void ValidatePerson(const registry::v1::Person& person, absl::CivilDay today,
-                      Problems* problems) const;
+                      ProblemList* problems) const;
   // `birth_date` is nullopt when the person's is missing or not a date.
   void ValidateConviction(const registry::v1::Conviction& conviction,
                           std::optional<absl::CivilDay> birth_date, absl::CivilDay today,
-                          Problems* problems) const;
+                          ProblemList* problems) const;
 
   const ReferenceData* reference_;
   std::regex personal_number_;
