@@ -21,6 +21,7 @@
 #include "bench/options.h"
 #include "bench/preload.h"
 #include "bench/report.h"
+#include "bench/timing.h"
 #include "bench/workloads.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
@@ -120,6 +121,18 @@ absl::Status RunWorkloads(const BenchOptions& options, const BenchData& data,
     }
     if (result.ok == 0) report->failures.push_back(absl::StrCat(name, ": no call completed"));
     report->workloads.push_back(std::move(result));
+  }
+  if (options.timing_pairs > 0) {
+    Note(absl::StrCat("timing ", options.timing_pairs, " pairs of vetting checks"));
+    ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> vetting, channels.New("vetting"));
+    ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> clerk, channels.New("clerk"));
+    absl::StatusOr<TimingResult> timing =
+        MeasureVettingTiming(vetting, clerk, options.timing_pairs);
+    if (timing.ok()) {
+      report->vetting_timing = *timing;
+    } else {
+      report->failures.push_back(absl::StrCat("vetting timing: ", timing.status().ToString()));
+    }
   }
   return absl::OkStatus();
 }

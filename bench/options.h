@@ -55,6 +55,9 @@ struct BenchOptions {
   // --no-audit-verify / --no-startup: skip those measurements.
   bool audit_verify = true;
   bool startup = true;
+  // --timing-pairs N: after the workloads, N paired vetting checks of one caller, a spent record
+  // and a number without one (bench/timing.h). Default 0 (20 with --smoke).
+  uint64_t timing_pairs = 0;
   // --preload-threads T: threads that stage records and append audit events. Default 2.
   int preload_threads = 2;
   // --help.

@@ -279,6 +279,17 @@ v1::CreateRecordRequest RecordGenerator::Record(uint64_t n) const {
   return r;
 }
 
+v1::CreateRecordRequest RecordGenerator::SpentRecord(uint64_t n) const {
+  v1::CreateRecordRequest r = Record(n);
+  v1::Conviction* c = r.mutable_conviction();
+  c->set_judgment_date("2013-04-01");
+  c->set_final_date("2013-06-03");
+  c->mutable_sentence()->set_months(6);
+  c->set_release_date("2013-12-03");
+  c->clear_bans();
+  return r;
+}
+
 absl::StatusOr<PreloadResult> PreloadStore(const PreloadOptions& options,
                                            const RecordGenerator& generator) {
   PreloadResult result;

@@ -35,6 +35,11 @@ class RecordGenerator {
   RecordGenerator(uint64_t first_personal_number, std::string case_tag);
 
   registry::v1::CreateRecordRequest Record(uint64_t n) const;
+  // Record n's person with a spent conviction: final in 2013, six months, no ban, so that the
+  // employer's period ended in 2023 and the record is kept (for courts) until 2028; a vetting
+  // check on the person answers CLEAR, as for a number without a record. Valid for the people
+  // born before 1995 (adults when judged).
+  registry::v1::CreateRecordRequest SpentRecord(uint64_t n) const;
   std::string PersonalNumber(uint64_t n) const;
   std::string Surname(uint64_t n) const;
   std::string GivenName(uint64_t n) const;

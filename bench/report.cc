@@ -126,6 +126,15 @@ std::string FormatReport(const Report& r) {
                           "difference %+.1f%%\n",
                           v->record_us, v->no_record_us, v->difference_percent);
   }
+  if (const std::optional<TimingResult>& t = r.vetting_timing) {
+    absl::StrAppendFormat(&out,
+                          "vetting timing, %d pairs of one caller, both CLEAR: median spent "
+                          "record %.1f µs, no record %.1f µs; paired difference median %+.1f µs "
+                          "(95%% %+.1f..%+.1f), spent slower in %.1f%%\n",
+                          t->pairs, t->spent_median_us, t->none_median_us,
+                          t->difference_median_us, t->difference_low_us, t->difference_high_us,
+                          t->spent_slower_percent);
+  }
   for (const WorkloadResult& w : r.workloads) {
     for (const auto& [kind, count] : w.errors) {
       absl::StrAppendFormat(&out, "  %s error x%d: %s\n", w.name, count, kind);
@@ -222,6 +231,16 @@ std::string ReportJson(const Report& r) {
                                ", \"no_record\": ", Num(v->no_record_us),
                                ", \"difference_percent\": ", Num(v->difference_percent), "}");
   }
+  std::string timing = "null";
+  if (const std::optional<TimingResult>& t = r.vetting_timing) {
+    timing = absl::StrCat(
+        "{\"pairs\": ", t->pairs, ", \"spent_median_us\": ", Num(t->spent_median_us),
+        ", \"none_median_us\": ", Num(t->none_median_us),
+        ", \"difference_median_us\": ", Num(t->difference_median_us),
+        ", \"difference_low_us\": ", Num(t->difference_low_us),
+        ", \"difference_high_us\": ", Num(t->difference_high_us),
+        ", \"spent_slower_percent\": ", Num(t->spent_slower_percent), "}");
+  }
   std::vector<std::string> failures;
   for (const std::string& f : r.failures) failures.push_back(Quote(f));
   return absl::StrCat(
@@ -234,6 +253,7 @@ std::string ReportJson(const Report& r) {
       ",\n  \"preload_audit_seconds\": ", Num(r.preload_audit_seconds), ",\n  \"workloads\": [\n",
       absl::StrJoin(workloads, ",\n"), "\n  ]",
       ",\n  \"vetting_server_cpu_us_per_call\": ", vetting_cpu,
+      ",\n  \"vetting_timing\": ", timing,
       ",\n  \"audit_verification\": ", audit,
       ",\n  \"server_memory_kib\": {\"vm_hwm\": ", OptNum(r.server_memory.vm_hwm_kib),
       ", \"vm_rss\": ", OptNum(r.server_memory.vm_rss_kib),

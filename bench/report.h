@@ -16,6 +16,7 @@
 #include "bench/audit_verify.h"
 #include "bench/environment.h"
 #include "bench/stats.h"
+#include "bench/timing.h"
 
 namespace registry::bench {
 
@@ -42,6 +43,8 @@ struct Report {
   // The same after the full audit verification (empty when it did not run).
   MemoryStatus server_memory_after_audit;
   std::optional<AuditVerifyResult> audit;
+  // The paired vetting checks (--timing-pairs), when they ran.
+  std::optional<TimingResult> vetting_timing;
   // RegistryServer::Start on the loaded database, after the server was stopped: the first start
   // and a second one. Child mode also gives spawn-to-serving of the measured registryd.
   std::optional<double> start_seconds;

@@ -52,14 +52,6 @@ CallFn Baseline(const std::shared_ptr<grpc::Channel>& channel) {
   };
 }
 
-// Which personal numbers a vetting workload names. Both workloads send the person of a random
-// preloaded record n (name and birth date as registered, the same position category and consent
-// reference form), so their requests differ only in whether the personal number has a record.
-enum class Candidate {
-  kRecorded,  // record n's own personal number: the answer must be NOT_CLEAR
-  kNoRecord,  // kNoRecordBase + n, which no record has: the answer must be CLEAR
-};
-
 CallFn Vetting(const std::shared_ptr<grpc::Channel>& channel, const BenchData& data, int thread,
                Candidate candidate) {
   std::shared_ptr<v1::VettingService::Stub> stub = v1::VettingService::NewStub(channel);
@@ -70,27 +62,12 @@ CallFn Vetting(const std::shared_ptr<grpc::Channel>& channel, const BenchData& d
                                      : v1::VETTING_RESULT_CLEAR;
   auto counter = std::make_shared<uint64_t>(0);
   return [=](std::mt19937_64& rng, grpc::ClientContext* ctx) -> absl::Status {
-    const uint64_t n = Pick(rng, records);
-    v1::VettingCheckRequest req;
-    // kNoRecordBase + n: as many digits as a preloaded number, and as many distinct people, so
-    // the checks the server keeps per person also accumulate alike in both workloads.
-    req.set_personal_number(candidate == Candidate::kRecorded
-                                ? gen->PersonalNumber(n)
-                                : absl::StrFormat("%010d", kNoRecordBase + n));
-    req.set_surname(gen->Surname(n));
-    req.set_given_name(gen->GivenName(n));
-    req.set_birth_date(gen->BirthDate(n));
-    req.set_position_category("teacher");
-    req.set_consent_reference(absl::StrCat("CONSENT-", thread, "-", (*counter)++));
+    const v1::VettingCheckRequest req = VettingRequest(
+        *gen, Pick(rng, records), candidate, absl::StrCat("CONSENT-", thread, "-", (*counter)++));
     v1::VettingCheckResponse resp;
     const grpc::Status s = stub->VettingCheck(ctx, req, &resp);
     if (!s.ok()) return CallError(s);
-    if (resp.result() != want) {
-      return WrongAnswer(absl::StrCat("vetting ", v1::VettingResult_Name(resp.result()),
-                                      ", expected ", v1::VettingResult_Name(want)));
-    }
-    if (resp.certificate().signature().size() != 64) return WrongAnswer("unsigned certificate");
-    return absl::OkStatus();
+    return CheckVettingAnswer(resp, want);
   };
 }
 
@@ -170,6 +147,31 @@ CallFn AuditList(const std::shared_ptr<grpc::Channel>& channel) {
 }
 
 }  // namespace
+
+v1::VettingCheckRequest VettingRequest(const RecordGenerator& gen, uint64_t n,
+                                       Candidate candidate, std::string consent_reference) {
+  v1::VettingCheckRequest req;
+  // kNoRecordBase + n: as many digits as a preloaded number, and as many distinct people, so
+  // the checks the server keeps per person also accumulate alike in both workloads.
+  req.set_personal_number(candidate == Candidate::kRecorded
+                              ? gen.PersonalNumber(n)
+                              : absl::StrFormat("%010d", kNoRecordBase + n));
+  req.set_surname(gen.Surname(n));
+  req.set_given_name(gen.GivenName(n));
+  req.set_birth_date(gen.BirthDate(n));
+  req.set_position_category("teacher");
+  req.set_consent_reference(std::move(consent_reference));
+  return req;
+}
+
+absl::Status CheckVettingAnswer(const v1::VettingCheckResponse& resp, v1::VettingResult want) {
+  if (resp.result() != want) {
+    return WrongAnswer(absl::StrCat("vetting ", v1::VettingResult_Name(resp.result()),
+                                    ", expected ", v1::VettingResult_Name(want)));
+  }
+  if (resp.certificate().signature().size() != 64) return WrongAnswer("unsigned certificate");
+  return absl::OkStatus();
+}
 
 absl::Status CallError(const grpc::Status& status) {
   // gRPC's and abseil's status codes are the same numbers.

@@ -24,6 +24,7 @@
 #include "bench/preload.h"
 #include "bench/stats.h"
 #include "grpcpp/grpcpp.h"
+#include "registry/v1/vetting.pb.h"
 
 namespace registry::bench {
 
@@ -48,6 +49,24 @@ struct WorkloadSpec {
   // Makes client `thread`'s call function over `channel`.
   std::function<CallFn(const std::shared_ptr<grpc::Channel>& channel, int thread)> make_client;
 };
+
+// Which personal numbers a vetting workload names. Both vetting workloads send the person of a
+// random preloaded record n (name and birth date as registered, the same position category and
+// consent reference form), so their requests differ only in whether the personal number has a
+// record.
+enum class Candidate {
+  kRecorded,  // record n's own personal number: the answer must be NOT_CLEAR
+  kNoRecord,  // a number no record has: the answer must be CLEAR
+};
+
+// The vetting request for preloaded person n under `candidate`'s personal number.
+registry::v1::VettingCheckRequest VettingRequest(const RecordGenerator& gen, uint64_t n,
+                                                 Candidate candidate,
+                                                 std::string consent_reference);
+
+// OK when `resp` answers `want` with a signed certificate; "wrong answer: ..." otherwise.
+absl::Status CheckVettingAnswer(const registry::v1::VettingCheckResponse& resp,
+                                registry::v1::VettingResult want);
 
 // The workload called `name` (see AllWorkloads()). NotFound for an unknown name;
 // FailedPrecondition when it needs preloaded records and there are none.

@@ -151,6 +151,16 @@ absl::StatusOr<registry::v1::ServerConfig> FinishConfig(registry::v1::ServerConf
   if (c.vetting().certificate_validity_days() > 3650) {
     return absl::InvalidArgumentError("vetting.certificate_validity_days must be <= 3650");
   }
+  // A floor too short to cover a lookup would hold nothing; one of seconds is a slip.
+  if (c.vetting().lookup_floor_micros() == 0) {
+    c.mutable_vetting()->set_lookup_floor_micros(kDefaultLookupFloorMicros);
+  }
+  if (c.vetting().lookup_floor_micros() < kMinLookupFloorMicros ||
+      c.vetting().lookup_floor_micros() > kMaxLookupFloorMicros) {
+    return absl::InvalidArgumentError(absl::StrCat("vetting.lookup_floor_micros must be ",
+                                                   kMinLookupFloorMicros, "..",
+                                                   kMaxLookupFloorMicros));
+  }
   return c;
 }
 

@@ -18,6 +18,11 @@ namespace registry::server {
 inline constexpr uint32_t kMinAuditRetentionDays = 365;
 inline constexpr uint32_t kMaxAuditRetentionDays = 36500;
 
+// vetting.lookup_floor_micros (server/fixed_span.h): the default, and the range a config may set.
+inline constexpr uint32_t kDefaultLookupFloorMicros = 1000;
+inline constexpr uint32_t kMinLookupFloorMicros = 200;
+inline constexpr uint32_t kMaxLookupFloorMicros = 100000;
+
 // The erasure promise for backups (config.proto BackupConfig): a record erased now is in no
 // backup after keep_days * 24 + interval_hours hours, and that may not exceed 36 days.
 inline constexpr uint32_t kMaxBackupKeepDays = 35;

@@ -102,6 +102,11 @@ void Metrics::RecordReferAlert() {
   ++refer_alerts_;
 }
 
+void Metrics::RecordVettingLookupOverrun() {
+  absl::MutexLock lock(&mu_);
+  ++lookup_overruns_;
+}
+
 void Metrics::RecordRefusedCertificate(CertificateRefusal reason) {
   absl::MutexLock lock(&mu_);
   ++refused_[static_cast<int>(reason)];
@@ -199,6 +204,10 @@ std::string Metrics::Render() const {
   Family(&out, "registryd_vetting_refer_alerts_total", "counter",
          "Alerts on a vetting organisation's many REFER answers within 24 hours.");
   absl::StrAppend(&out, "registryd_vetting_refer_alerts_total ", refer_alerts_, "\n");
+  Family(&out, "registryd_vetting_lookup_overruns_total", "counter",
+         "Vetting checks whose lookup ran past vetting.lookup_floor_micros (raise it when this "
+         "grows).");
+  absl::StrAppend(&out, "registryd_vetting_lookup_overruns_total ", lookup_overruns_, "\n");
   Family(&out, "registryd_refused_certificates_total", "counter",
          "Calls refused for their client certificate, by reason.");
   for (int i = 0; i < kCertificateRefusalCount; ++i) {

@@ -75,6 +75,8 @@ class Metrics {
   void RecordRateLimited();
   // An alert on a vetting organisation's many REFER answers (RateLimit.refers_per_day_alert).
   void RecordReferAlert();
+  // A vetting check whose lookup ran past vetting.lookup_floor_micros (server/fixed_span.h).
+  void RecordVettingLookupOverrun();
   // A client certificate refused (audited or past its audited rate).
   void RecordRefusedCertificate(CertificateRefusal reason);
   // A tree head signed for an auditor, at `at`.
@@ -106,6 +108,7 @@ class Metrics {
   Histogram groups_ ABSL_GUARDED_BY(mu_);
   uint64_t rate_limited_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t refer_alerts_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t lookup_overruns_ ABSL_GUARDED_BY(mu_) = 0;
   std::array<uint64_t, kCertificateRefusalCount> refused_ ABSL_GUARDED_BY(mu_) = {};
   absl::Time last_signed_head_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   bool backups_known_ ABSL_GUARDED_BY(mu_) = false;

@@ -258,7 +258,10 @@ absl::Status RegistryServer::BuildServices() {
                                                     reference_.get(), validator_.get(), clock_);
   vetting_service_ = std::make_unique<VettingService>(
       gate, st.records.get(), st.checks.get(), validator_.get(), signing_.vetting.get(),
-      absl::Hours(24) * config.vetting().certificate_validity_days());
+      absl::Hours(24) * config.vetting().certificate_validity_days(),
+      VettingService::LookupFloor{
+          options_.pacer != nullptr ? options_.pacer : Pacer::Steady(),
+          absl::Microseconds(config.vetting().lookup_floor_micros()), metrics_.get()});
   // Stored dates follow the rules in force before anything is served.
   ASSIGN_OR_RETURN(const int redated, record_service_->RecomputeDatesIfRulesChanged());
   if (redated > 0) {

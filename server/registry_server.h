@@ -24,6 +24,7 @@
 #include "server/audit_service.h"
 #include "server/call_gate.h"
 #include "server/eraser.h"
+#include "server/fixed_span.h"
 #include "server/health_service.h"
 #include "server/info_service.h"
 #include "server/key_rotator.h"
@@ -67,6 +68,9 @@ struct RegistryServerOptions {
   // of real time, while `clock` is the registry's time that tests move to exercise retention and
   // vetting rules.
   const Clock* revocation_clock = nullptr;
+  // The monotonic clock that vetting checks' lookups are held to (fixed_span.h). Not owned;
+  // default Pacer::Steady(). Tests pass a fake to see each hold.
+  const Pacer* pacer = nullptr;
   // Tests only: a fault injector or file system for the database, passed to it unopened.
   storage::StorageSeams storage_seams;
   // One log line per call on stderr. Default true.

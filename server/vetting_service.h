@@ -9,6 +9,8 @@
 //   2. the facts of the records under the personal number are read by token, never decrypting a
 //      record (RecordStore::FactsForVetting);
 //   3. one pure function decides (vetting_decision.h), and the reply depends on its code only.
+// Steps 2 and 3 are held to a fixed time from their start (vetting.lookup_floor_micros,
+// fixed_span.h), so that the check's time does not follow them either.
 // Then one audit append, with the check kept in the person's history (the gate does that for
 // every vetting call, see call_gate.h), and one signature.
 //
@@ -29,6 +31,8 @@
 #include "crypto/ed25519.h"
 #include "server/call_gate.h"
 #include "server/decode_guard.h"
+#include "server/fixed_span.h"
+#include "server/metrics.h"
 #include "server/record_validation.h"
 #include "storage/check_store.h"
 #include "storage/record_store.h"
@@ -37,12 +41,21 @@ namespace registry::server {
 
 class VettingService final : public registry::v1::VettingService::Service {
  public:
+  // How a check's lookup is held to a fixed time: `length` on `pacer`'s clock, each overrun
+  // counted in `metrics`. Neither owned.
+  struct LookupFloor {
+    const Pacer* pacer;
+    absl::Duration length;
+    Metrics* metrics;
+  };
+
   // None owned; each must outlive the service. Certificates are valid for
   // `certificate_validity` from the moment of the check (vetting.certificate_validity_days).
   VettingService(CallGate* gate, const storage::RecordStore* records,
                  const storage::CheckStore* checks, const RecordValidator* validator,
-                 const crypto::Ed25519Signer* signer, absl::Duration certificate_validity)
-      : d_{gate, records, checks, validator, signer, certificate_validity} {
+                 const crypto::Ed25519Signer* signer, absl::Duration certificate_validity,
+                 LookupFloor lookup_floor)
+      : d_{gate, records, checks, validator, signer, certificate_validity, lookup_floor} {
     TakeRequestsAsBytes();
   }
 
@@ -69,6 +82,7 @@ class VettingService final : public registry::v1::VettingService::Service {
     const RecordValidator* validator;
     const crypto::Ed25519Signer* vetting_signer;
     absl::Duration certificate_validity;
+    LookupFloor lookup_floor;
   };
   const Deps d_;
 };

@@ -31,6 +31,10 @@ TEST(ParseBenchOptionsTest, SmokeUsesTinyNumbersUnlessOverridden) {
   EXPECT_EQ(o->records, 1000u);
   EXPECT_EQ(o->seconds, 1);
   EXPECT_EQ(o->concurrency, 8);
+  EXPECT_EQ(o->timing_pairs, 20u);
+  EXPECT_EQ(Parse({})->timing_pairs, 0u);
+  EXPECT_EQ(Parse({"--smoke", "--timing-pairs", "0"})->timing_pairs, 0u);
+  EXPECT_EQ(Parse({"--timing-pairs=2000"})->timing_pairs, 2000u);
 }
 
 TEST(ParseBenchOptionsTest, BaselineAlwaysRunsFirst) {
@@ -89,7 +93,7 @@ TEST(BenchUsageTest, NamesEveryWorkloadAndOption) {
   for (const std::string& w : AllWorkloads()) EXPECT_THAT(usage, ::testing::HasSubstr(w));
   EXPECT_THAT(usage, ::testing::HasSubstr("vetting stands for"));
   for (const char* opt : {"--records", "--audit-events", "--concurrency", "--seconds", "--json",
-                          "--smoke", "--server", "--identity-dir", "--child"}) {
+                          "--smoke", "--server", "--identity-dir", "--child", "--timing-pairs"}) {
     EXPECT_THAT(usage, ::testing::HasSubstr(opt));
   }
 }

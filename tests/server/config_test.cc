@@ -74,6 +74,30 @@ TEST(ConfigTest, AuditRetentionIsZeroOrAtLeastAYear) {
   }
 }
 
+// The vetting lookup's floor (server/fixed_span.h): 1 ms unless set; a value too short to
+// cover a lookup, or one of seconds, is refused and named.
+TEST(ConfigTest, TheVettingLookupFloorDefaultsToAMillisecondAndIsBounded) {
+  const std::string dir = testing::MakeTempDir("config");
+  auto c = LoadConfig(Write(dir, "c.json", kGood));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->vetting().lookup_floor_micros(), 1000u);
+  for (uint32_t micros : {200u, 2500u, 100000u}) {
+    std::string text = kGood;
+    text.insert(1, absl::StrCat("\"vetting\": {\"lookup_floor_micros\": ", micros, "}, "));
+    c = LoadConfig(Write(dir, "c.json", text));
+    ASSERT_TRUE(c.ok()) << micros << ": " << c.status();
+    EXPECT_EQ(c->vetting().lookup_floor_micros(), micros);
+  }
+  for (uint32_t micros : {1u, 199u, 100001u}) {
+    std::string text = kGood;
+    text.insert(1, absl::StrCat("\"vetting\": {\"lookup_floor_micros\": ", micros, "}, "));
+    c = LoadConfig(Write(dir, "c.json", text));
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << micros;
+    EXPECT_NE(c.status().message().find("vetting.lookup_floor_micros"), std::string::npos)
+        << c.status();
+  }
+}
+
 TEST(ConfigTest, MissingFileIsNotFound) {
   EXPECT_EQ(LoadConfig("/nonexistent/registryd.json").status().code(),
             absl::StatusCode::kNotFound);

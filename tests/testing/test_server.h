@@ -33,6 +33,8 @@ struct TestServerOptions {
   const Clock* clock = nullptr;
   // Not owned: decides whether a CRL is current. Default: the system clock.
   const Clock* revocation_clock = nullptr;
+  // Not owned: the monotonic clock vetting lookups are held to. Default: the real one.
+  const server::Pacer* pacer = nullptr;
   // Not owned.
   storage::WriteFaultInjector* fault_injector = nullptr;
   // Not owned: the Env of the database (a failing or in-memory file system).
