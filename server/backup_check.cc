@@ -147,6 +147,8 @@ absl::StatusOr<v1::VerifyBackupResponse> CheckBackup(const v1::ServerConfig& con
   v1::ServerConfig copy = config;
   copy.set_data_dir(scratch.path() + "/data");
   copy.set_erasure_ledger_file(scratch.path() + "/erasures.ledger");
+  // The live log is ahead of any backup: the copy is compared with it below, not with its mark.
+  copy.set_audit_watermark_file(scratch.path() + "/audit.watermark");
   absl::Status restored = storage::Backups::Restore(config.backup_dir(), copy.data_dir(),
                                                     backup_id);
   if (!restored.ok()) {

@@ -27,6 +27,18 @@ std::string DirName(const std::string& path) {
   return path.substr(0, slash);
 }
 
+// A file kept with the key file to check the data directory against: `path`, or `fallback`
+// when empty; InvalidArgument naming `field` and `why` when it is inside `data_dir`.
+absl::StatusOr<std::string> BesideTheKeys(absl::string_view field, std::string path,
+                                          std::string fallback, const std::string& data_dir,
+                                          absl::string_view why) {
+  if (path.empty()) path = std::move(fallback);
+  if (path.rfind(data_dir + "/", 0) == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(field, " must be outside data_dir: ", why));
+  }
+  return path;
+}
+
 absl::Status CheckAddress(absl::string_view field, const std::string& address) {
   // host:port or [v6]:port, port 0..65535.
   const size_t colon = address.rfind(':');
@@ -84,15 +96,17 @@ absl::StatusOr<registry::v1::ServerConfig> FinishConfig(registry::v1::ServerConf
   c.set_reference_dir(Resolve(base, c.reference_dir()));
   c.set_backup_dir(Resolve(base, c.backup_dir()));
   if (c.backup_dir().empty()) c.set_backup_dir(c.data_dir() + "/../backups");
-  c.set_erasure_ledger_file(Resolve(base, c.erasure_ledger_file()));
-  if (c.erasure_ledger_file().empty()) {
-    c.set_erasure_ledger_file(DirName(c.key_file()) + "/erasures.ledger");
-  }
-  if (c.erasure_ledger_file().rfind(c.data_dir() + "/", 0) == 0) {
-    return absl::InvalidArgumentError(
-        "erasure_ledger_file must be outside data_dir: a restored data directory must not bring "
-        "back an older ledger");
-  }
+  ASSIGN_OR_RETURN(
+      *c.mutable_erasure_ledger_file(),
+      BesideTheKeys("erasure_ledger_file", Resolve(base, c.erasure_ledger_file()),
+                    DirName(c.key_file()) + "/erasures.ledger", c.data_dir(),
+                    "a restored data directory must not bring back an older ledger"));
+  ASSIGN_OR_RETURN(
+      *c.mutable_audit_watermark_file(),
+      BesideTheKeys("audit_watermark_file", Resolve(base, c.audit_watermark_file()),
+                    DirName(c.erasure_ledger_file()) + "/audit.watermark", c.data_dir(),
+                    "a data directory put back from an earlier copy must not bring back an "
+                    "earlier watermark"));
   if (c.backup().keep_count() == 0) c.mutable_backup()->set_keep_count(14);
   if (c.backup().keep_days() == 0) c.mutable_backup()->set_keep_days(35);
   if (c.backup().interval_hours() == 0) c.mutable_backup()->set_interval_hours(24);

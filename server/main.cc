@@ -218,11 +218,17 @@ int main(int argc, char** argv) {
   }
   if (const int id = absl::GetFlag(FLAGS_restore_backup); id >= 0) {
     int applied = 0;
+    uint64_t lost = 0;
     absl::Status s =
-        registry::server::RestoreBackup(*config, static_cast<uint32_t>(id), &applied);
+        registry::server::RestoreBackup(*config, static_cast<uint32_t>(id), &applied, &lost);
     if (!s.ok()) return Fail(1, "restore", s);
     absl::PrintF("restored backup into %s; re-applied %d later erasures from %s\n",
                  config->data_dir(), applied, config->erasure_ledger_file());
+    if (lost > 0) {
+      absl::PrintF("the audit log is back at the backup's head: the %d events written after it "
+                   "are gone from this registry (the audit watermark %s now starts here)\n",
+                   lost, config->audit_watermark_file());
+    }
     return 0;
   }
 

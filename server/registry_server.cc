@@ -106,18 +106,32 @@ absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& confi
                                                            ledger_key, st.db.get()));
   st.eraser = std::make_unique<Eraser>(st.records.get(), st.checks.get(), st.ledger.get(),
                                        st.audit.get(), clock);
+  ASSIGN_OR_RETURN(crypto::SecretBytes watermark_key,
+                   crypto::DeriveKey(st.derivation_root, storage::kAuditWatermarkKeyPurpose));
+  // Dated in real time, whatever clock the registry runs on.
+  ASSIGN_OR_RETURN(st.watermark,
+                   storage::AuditWatermark::Open(config.audit_watermark_file(), watermark_key,
+                                                 SystemClock::Get()));
   return st;
 }
 
 absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t backup_id,
-                           int* applied) {
+                           int* applied, uint64_t* lost_events) {
   RETURN_IF_ERROR(storage::Backups::Restore(config.backup_dir(), config.data_dir(), backup_id));
   // The restored files are read for the first time below (storage/table_probe.h).
   RETURN_IF_ERROR(storage::ProbeTableFiles(config.data_dir()));
   ASSIGN_OR_RETURN(StorageStack st, OpenStorage(config, SystemClock::Get()));
   // Before anything can read the restored files: every erasure made since the backup.
   ASSIGN_OR_RETURN(*applied, st.eraser->CatchUp());
-  return st.db->Flush();
+  RETURN_IF_ERROR(st.db->Flush());
+  // Going back is what a restore is for: the watermark follows, and says what was given up.
+  const uint64_t restored = st.audit->CurrentHead().size;
+  ASSIGN_OR_RETURN(const std::optional<storage::AuditWatermark::Mark> before,
+                   st.watermark->Reset(*st.audit));
+  if (lost_events != nullptr) {
+    *lost_events = before.has_value() && before->size > restored ? before->size - restored : 0;
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<storage::DataCheckReport> VerifyDataOffline(
@@ -125,6 +139,9 @@ absl::StatusOr<storage::DataCheckReport> VerifyDataOffline(
   ASSIGN_OR_RETURN(StorageStack st, OpenStorage(config, SystemClock::Get()));
   ASSIGN_OR_RETURN(storage::DataCheckReport report,
                    CheckData(*st.records, *st.checks, *st.audit, *st.ledger));
+  if (absl::Status behind = st.watermark->Check(*st.audit); !behind.ok()) {
+    report.Add(std::string(behind.message()));
+  }
   CheckTableFiles(*st.db, &report);
   return report;
 }
@@ -169,6 +186,8 @@ absl::Status RegistryServer::OpenAndRecoverStorage() {
   const registry::v1::ServerConfig& config = options_.config;
   ASSIGN_OR_RETURN(storage_, OpenStorage(config, clock_, options_.storage_seams));
   StorageStack& st = storage_;
+  // Before anything is written or served: a data directory behind the watermark lost writes.
+  RETURN_IF_ERROR(st.watermark->Check(*st.audit));
   // Ages are ages in real time, whatever clock the registry runs on.
   metrics_ = std::make_unique<Metrics>(SystemClock::Get());
   {
@@ -394,6 +413,14 @@ absl::Status RegistryServer::StartBackgroundJobs() {
       FlushUnauditedRefusals().IgnoreError();  // logged inside
     });
   }
+  // The start-up checks passed and wrote what they wrote: the watermark starts from here.
+  RETURN_IF_ERROR(storage_.watermark->Advance(*storage_.audit));
+  if (options_.watermark_interval > absl::ZeroDuration()) {
+    watermark_writer_.Start(options_.watermark_interval, [this] {
+      absl::Status moved = storage_.watermark->Advance(*storage_.audit);
+      if (!moved.ok()) Log("error", "cannot write the audit watermark", moved.message());
+    });
+  }
   if (options_.start_scheduler) {
     const absl::Duration every = absl::Seconds(options_.config.retention_interval_seconds());
     scheduler_ = std::thread([this, every] {
@@ -502,6 +529,12 @@ void RegistryServer::Shutdown(absl::Duration grace) {
   // After the last call: the refusals counted since the last summary get theirs.
   summary_.Stop();
   if (gate_ != nullptr) FlushUnauditedRefusals().IgnoreError();
+  // The last event is written: the watermark follows it.
+  watermark_writer_.Stop();
+  if (storage_.watermark != nullptr && storage_.audit != nullptr && server_ != nullptr) {
+    absl::Status moved = storage_.watermark->Advance(*storage_.audit);
+    if (!moved.ok()) Log("error", "cannot write the audit watermark at shutdown", moved.message());
+  }
   // A clean stop leaves nothing for RocksDB to replay from its log: the next start-up takes
   // milliseconds instead of a log replay (docs/performance.md).
   if (storage_.db != nullptr) {

@@ -40,6 +40,7 @@
 #include "server/revocation.h"
 #include "server/vetting_service.h"
 #include "storage/audit_log.h"
+#include "storage/audit_watermark.h"
 #include "storage/check_store.h"
 #include "storage/database.h"
 #include "storage/erasure_ledger.h"
@@ -90,6 +91,9 @@ struct RegistryServerOptions {
   // How often the refusals that were not audited are written as a summary event; zero: only
   // at shutdown and when FlushUnauditedRefusals is called. Default 1 minute.
   absl::Duration unaudited_summary_interval = absl::Minutes(1);
+  // How often the audit watermark (storage/audit_watermark.h) follows the log while it grows;
+  // zero: only at start-up and shutdown. Default 5 s.
+  absl::Duration watermark_interval = absl::Seconds(5);
 };
 
 // The storage side of registryd: the keys, the database and everything kept in it, and the
@@ -105,6 +109,8 @@ struct StorageStack {
   std::unique_ptr<storage::RecordStore> records;
   std::unique_ptr<storage::CheckStore> checks;
   std::unique_ptr<storage::ErasureLedger> ledger;
+  // How far the audit log had grown, kept beside the ledger.
+  std::unique_ptr<storage::AuditWatermark> watermark;
   std::unique_ptr<Eraser> eraser;
 };
 
@@ -123,9 +129,11 @@ absl::StatusOr<storage::DataCheckReport> VerifyDataOffline(const registry::v1::S
 // after the backup was made is erased again before anything can read the restored database.
 // The server must not be running. Before it opens the restored files it probes them in a child
 // process (storage/table_probe.h; it forks, so call it before threads start). *applied receives
-// how many erasures were re-applied.
+// how many erasures were re-applied. The audit watermark is set to the restored log (going back
+// is what a restore is for); *lost_events (may be null) receives how many events the log had
+// beyond the backup's, which the restore gave up.
 absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t backup_id,
-                           int* applied);
+                           int* applied, uint64_t* lost_events = nullptr);
 
 // The signing keys, derived from the key file's derivation root.
 struct SigningKeys {
@@ -245,6 +253,8 @@ class RegistryServer {
   std::thread backup_scheduler_;
   // Writes the summary of unaudited refusals every unaudited_summary_interval.
   PollingThread summary_;
+  // Moves the audit watermark on every watermark_interval.
+  PollingThread watermark_writer_;
   bool shut_down_ = false;
 };
 

@@ -365,7 +365,9 @@ TEST_F(AuditTamperTest, TruncatedLogWithRebuiltTreeIsCaughtByTheSavedHead) {
     RewriteLog(db.get(), events);
     SealWithTheKeyFile(db.get());
   }
-  // The rebuilt log is self-consistent: the server starts and serves it...
+  // The rebuilt log is self-consistent, but shorter than the watermark. Whoever holds the key file
+  // can also write the watermark; without it, the server starts and serves the log...
+  ASSERT_NO_FATAL_FAILURE(testing::ExpectRefusedByTheWatermarkThenDropIt(*server_));
   ASSERT_TRUE(server_->Restart().ok());
   EXPECT_EQ(server_->server()->audit_log()->CurrentHead().size, kept);
   ExpectDataLossMentioning(VerifyFromState(), "truncated");
@@ -417,6 +419,7 @@ TEST_F(AuditTamperTest, ForkedHeadOfTheSameSizeIsCaught) {
     RewriteLog(db.get(), events);
     SealWithTheKeyFile(db.get());
   }
+  ASSERT_NO_FATAL_FAILURE(testing::ExpectRefusedByTheWatermarkThenDropIt(*server_));
   ASSERT_TRUE(server_->Restart().ok());
   ExpectDataLossMentioning(VerifyFromState(/*full=*/false),
                            absl::StrCat("forked head at size ", verified_size_));
@@ -433,6 +436,8 @@ TEST_F(AuditTamperTest, ForkedLongerLogIsCaught) {
     RewriteLog(db.get(), events);
     SealWithTheKeyFile(db.get());
   }
+  // Its root at the watermark's size is not the one the watermark holds.
+  ASSERT_NO_FATAL_FAILURE(testing::ExpectRefusedByTheWatermarkThenDropIt(*server_));
   ASSERT_TRUE(server_->Restart().ok());
   ExpectDataLossMentioning(VerifyFromState(/*full=*/false), "forked");
   // A fresh full verification accepts it (the server signs what it has): only memory helps.
@@ -441,7 +446,8 @@ TEST_F(AuditTamperTest, ForkedLongerLogIsCaught) {
 }
 
 // Someone who can write the data folder but has no key file puts back an older copy of it: the
-// saved head catches the truncation. Deleting or replacing the log id as well would make the
+// audit watermark refuses it at start, and without the watermark the saved head catches the
+// truncation. Deleting or replacing the log id as well would make the
 // verifier take the rolled-back log for another log (a one-time warning, not a failure); the id
 // is authenticated with the key file (storage/audit_log_id.h), so the server refuses to start.
 TEST_F(AuditTamperTest, ARolledBackLogCannotBeRenamedWithoutTheKeyFile) {
@@ -482,8 +488,16 @@ TEST_F(AuditTamperTest, ARolledBackLogCannotBeRenamedWithoutTheKeyFile) {
     EXPECT_THAT(std::string(started.message()), ::testing::HasSubstr("fails authentication"));
   }
 
-  // The copy as it was starts, under its own name, and the saved head calls it truncated.
+  // The copy as it was is refused at start: the audit watermark, kept beside the key file, is
+  // ahead of it.
   roll_back([](Database*) {});
+  started = server_->Restart();
+  EXPECT_EQ(started.code(), absl::StatusCode::kDataLoss) << started;
+  EXPECT_THAT(std::string(started.message()), ::testing::HasSubstr("fewer than"));
+  // Without the watermark (someone who can also write beside the key file) it starts, under its
+  // own name, and the auditor's saved head calls it truncated.
+  server_->Stop();
+  ASSERT_TRUE(std::filesystem::remove(server_->config().audit_watermark_file()));
   ASSERT_TRUE(server_->Restart().ok());
   EXPECT_EQ(server_->server()->audit_log_id(), log_id);
   ExpectDataLossMentioning(VerifyFromState(), "truncated");
@@ -561,6 +575,7 @@ TEST_F(PrunedAuditTamperTest, EditedLeftEdgeHashIsCaught) {
     node[0] ^= 0x01;
     Put(db.get(), Cf::kMerkle, key, node);
   }
+  ASSERT_NO_FATAL_FAILURE(testing::ExpectRefusedByTheWatermarkThenDropIt(*server_));
   ASSERT_TRUE(server_->Restart().ok());
   // From the saved head, the consistency proofs the server builds from that node give it away
   // first; a first verification finds the left edge wrong.

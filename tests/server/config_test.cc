@@ -32,6 +32,23 @@ TEST(ConfigTest, ResolvesRelativePathsAndFillsDefaults) {
   EXPECT_EQ(c->tls().client_ca_file(), dir + "/ca.pem");
   EXPECT_EQ(c->vetting().certificate_validity_days(), 90u);
   EXPECT_EQ(c->personal_number_pattern(), "[0-9]{10}");
+  EXPECT_EQ(c->erasure_ledger_file(), dir + "/erasures.ledger");
+  EXPECT_EQ(c->audit_watermark_file(), dir + "/audit.watermark");
+}
+
+// What the data directory is checked against may not be kept inside it: a copy put back would
+// bring its own.
+TEST(ConfigTest, TheLedgerAndTheWatermarkMustBeOutsideTheDataDirectory) {
+  const std::string dir = testing::MakeTempDir("config");
+  for (const char* field : {"erasure_ledger_file", "audit_watermark_file"}) {
+    std::string text = kGood;
+    text.insert(1, absl::StrCat("\"", field, "\": \"data/x\", "));
+    auto c = LoadConfig(Write(dir, "c.json", text));
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << field;
+    EXPECT_NE(c.status().message().find(absl::StrCat(field, " must be outside data_dir")),
+              std::string::npos)
+        << c.status();
+  }
 }
 
 TEST(ConfigTest, UnknownCallerLimitsDefaultAndAreBounded) {

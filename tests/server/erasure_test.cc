@@ -100,15 +100,7 @@ class ErasureTest : public ::testing::Test {
     return {resp.checks().begin(), resp.checks().end()};
   }
 
-  v1::BackupInfo Backup() {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(CallDeadline());
-    v1::BackupInfo info;
-    const grpc::Status s = v1::AdminService::NewStub(server_->Channel("admin"))
-                               ->CreateBackup(&ctx, v1::CreateBackupRequest(), &info);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return info;
-  }
+  v1::BackupInfo Backup() { return CreatedBackup(*server_); }
 
   std::vector<uint32_t> BackupIds() {
     grpc::ClientContext ctx;
@@ -254,6 +246,9 @@ TEST_F(ErasureTest, ABackupPutBackWithTheLiveMarkerIsErasedAgainAtStartUp) {
   ASSERT_TRUE(Expunge(erased).ok());
   ASSERT_NO_FATAL_FAILURE(PutBackWithTheLiveMarker(backup.backup_id()));
 
+  // The audit watermark refuses the put-back copy at start. Someone who can also remove it (it
+  // is beside the key file) meets the erasure ledger next.
+  ASSERT_NO_FATAL_FAILURE(testing::ExpectRefusedByTheWatermarkThenDropIt(*server_));
   ASSERT_TRUE(server_->Restart().ok());
   EXPECT_EQ(CourtGet(erased), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(CourtSearch(person.personal_number()), 0);
@@ -281,7 +276,8 @@ TEST_F(ErasureTest, ABackupPutBackWithTheLiveMarkerIsErasedAgainAtStartUp) {
 
 // The same put-back seen by the data check (`registryd --verify_data`, which changes nothing):
 // the marker claims the erasure, the audit log restored with it never saw it, and no
-// erased-conviction row was written yet; the ledger entry is what names it.
+// erased-conviction row was written yet; the ledger entry names it, and the audit watermark says
+// the log is behind.
 TEST_F(ErasureTest, TheDataCheckReportsALedgerEntryWhoseRecordIsStored) {
   Start();
   const std::string erased = Create(DistinctiveRecord());
@@ -292,10 +288,12 @@ TEST_F(ErasureTest, TheDataCheckReportsALedgerEntryWhoseRecordIsStored) {
 
   absl::StatusOr<storage::DataCheckReport> report = server::VerifyDataOffline(server_->config());
   ASSERT_TRUE(report.ok()) << report.status();
-  EXPECT_EQ(report->problem_count, 1u);
+  EXPECT_EQ(report->problem_count, 2u);
   EXPECT_THAT(report->problems,
               ElementsAre(absl::StrCat("erasure ledger entry 0 (record ", erased,
-                                       "): erased, but the record is stored again")));
+                                       "): erased, but the record is stored again"),
+                          ::testing::AllOf(::testing::HasSubstr("audit watermark"),
+                                           ::testing::HasSubstr("fewer than"))));
 }
 
 // The row that bars an expunged conviction is named in the erasure ledger (outside the data

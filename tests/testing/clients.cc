@@ -5,6 +5,7 @@
 #include "grpcpp/support/sync_stream.h"
 
 #include "gtest/gtest.h"
+#include "registry/v1/admin.grpc.pb.h"
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
 
@@ -62,6 +63,16 @@ std::string CreatedRecordId(const TestServer& server, absl::string_view identity
   const grpc::Status s = CreateRecordAs(server, identity, request, &id);
   EXPECT_TRUE(s.ok()) << s.error_message();
   return id;
+}
+
+v1::BackupInfo CreatedBackup(const TestServer& server) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(CallDeadline());
+  v1::BackupInfo info;
+  const grpc::Status s = v1::AdminService::NewStub(server.Channel("admin"))
+                             ->CreateBackup(&ctx, v1::CreateBackupRequest(), &info);
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  return info;
 }
 
 grpc::Status GetRecordAs(const TestServer& server, absl::string_view identity,

@@ -14,6 +14,7 @@
 
 #include "absl/strings/string_view.h"
 #include "grpcpp/grpcpp.h"
+#include "registry/v1/admin.pb.h"
 #include "registry/v1/records.pb.h"
 #include "registry/v1/vetting.pb.h"
 #include "tests/testing/test_server.h"
@@ -45,6 +46,10 @@ grpc::Status CreateRecordAs(const TestServer& server, absl::string_view identity
 // when the call fails).
 std::string CreatedRecordId(const TestServer& server, absl::string_view identity,
                             const registry::v1::CreateRecordRequest& request);
+
+// AdminService.CreateBackup as the dev security officer ("admin"), expected to succeed: the
+// backup made (empty, with a test failure, when the call fails).
+registry::v1::BackupInfo CreatedBackup(const TestServer& server);
 
 // GetRecord of `record_id` as `identity`, stating `purpose` when given (a court must); the
 // record into *record (may be null).

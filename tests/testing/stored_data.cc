@@ -1,5 +1,8 @@
 #include "tests/testing/stored_data.h"
 
+#include <filesystem>
+#include <system_error>
+
 #include "crypto/blind_index.h"
 #include "gtest/gtest.h"
 #include "server/key_file.h"
@@ -21,6 +24,15 @@ void EditStoppedData(TestServer& server, const std::function<void(storage::Datab
   std::unique_ptr<storage::Database> db = OpenStoppedDatabase(server);
   ASSERT_NE(db, nullptr);
   edit(db.get());
+}
+
+void ExpectRefusedByTheWatermarkThenDropIt(TestServer& server) {
+  const absl::Status started = server.Restart();
+  EXPECT_EQ(started.code(), absl::StatusCode::kDataLoss) << started;
+  EXPECT_NE(started.message().find("audit watermark"), absl::string_view::npos) << started;
+  server.Stop();
+  std::error_code error;
+  ASSERT_TRUE(std::filesystem::remove(server.config().audit_watermark_file(), error)) << error;
 }
 
 void DeleteStored(storage::Database* db, storage::Cf cf, const std::string& key) {

@@ -182,6 +182,7 @@ absl::Status TestServer::Restart() {
   o.revocation_poll = options_.revocation_poll;
   o.tls_refresh = options_.tls_refresh;
   o.unaudited_summary_interval = options_.unaudited_summary_interval;
+  o.watermark_interval = options_.watermark_interval;
   auto s = server::RegistryServer::Start(std::move(o));
   if (!s.ok()) return s.status();
   server_ = *std::move(s);

@@ -53,6 +53,9 @@ struct TestServerOptions {
   // The summary of unaudited refusals is written by the test (FlushUnauditedRefusals) and at
   // shutdown; a positive interval also starts the periodic writer.
   absl::Duration unaudited_summary_interval = absl::ZeroDuration();
+  // How often the audit watermark follows the log while the server runs; zero (the default):
+  // only at start-up and shutdown.
+  absl::Duration watermark_interval = absl::ZeroDuration();
   // Run the retention scheduler thread. Default false (tests call RunRetentionOnce).
   bool scheduler = false;
   // Poll interval of the policy watcher; zero disables it.

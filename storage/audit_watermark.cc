@@ -1,0 +1,161 @@
+#include "storage/audit_watermark.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+#include <vector>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/status_macros.h"
+#include "common/time_format.h"
+#include "crypto/hmac.h"
+
+namespace registry::storage {
+namespace {
+
+constexpr char kMacLabel[] = "kjc-registry/audit-watermark/v1|";
+constexpr size_t kHashSize = 32;
+
+absl::Status Io(absl::string_view what, const std::string& path) {
+  return absl::UnavailableError(
+      absl::StrCat("audit watermark ", path, ": ", what, ": ", std::strerror(errno)));
+}
+
+absl::Status Damaged(const std::string& path, absl::string_view what) {
+  return absl::DataLossError(absl::StrCat("audit watermark ", path, ": ", what));
+}
+
+// The bytes of `hex`, which must be `size` bytes of lowercase hex.
+std::optional<std::string> FromHex(absl::string_view hex, size_t size) {
+  if (hex.size() != 2 * size) return std::nullopt;
+  for (char c : hex) {
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return std::nullopt;
+  }
+  return absl::HexStringToBytes(hex);
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> AuditWatermark::Mac(absl::string_view body) const {
+  return crypto::HmacSha256(key_, absl::StrCat(kMacLabel, body));
+}
+
+absl::StatusOr<std::unique_ptr<AuditWatermark>> AuditWatermark::Open(
+    std::string path, const crypto::SecretBytes& key, const Clock* clock) {
+  std::unique_ptr<AuditWatermark> w(new AuditWatermark(std::move(path), key, clock));
+  const int fd = ::open(w->path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) {
+    if (errno == ENOENT) return w;
+    return Io("open", w->path_);
+  }
+  std::string content;
+  char buf[512];
+  ssize_t n;
+  while ((n = ::read(fd, buf, sizeof buf)) > 0 && content.size() < 4096) {
+    content.append(buf, static_cast<size_t>(n));
+  }
+  ::close(fd);
+  if (n < 0) return Io("read", w->path_);
+  if (content.empty() || content.back() != '\n') return Damaged(w->path_, "not one whole line");
+  content.pop_back();
+  const std::vector<absl::string_view> f = absl::StrSplit(content, ' ');
+  Mark mark;
+  int64_t micros = 0;
+  std::optional<std::string> root, mac;
+  if (f.size() != 4 || !absl::SimpleAtoi(f[0], &mark.size) || !absl::SimpleAtoi(f[2], &micros) ||
+      !(root = FromHex(f[1], kHashSize)) || !(mac = FromHex(f[3], crypto::kHmacSha256Size))) {
+    return Damaged(w->path_, "malformed");
+  }
+  const size_t body_end = content.rfind(' ');
+  ASSIGN_OR_RETURN(const std::string want, w->Mac(absl::string_view(content).substr(0, body_end)));
+  if (!crypto::ConstantTimeEquals(want, *mac)) {
+    return Damaged(w->path_, "fails authentication (edited, or from another installation)");
+  }
+  mark.root = std::move(*root);
+  mark.written_at = absl::FromUnixMicros(micros);
+  absl::MutexLock lock(&w->mu_);
+  w->mark_ = std::move(mark);
+  return w;
+}
+
+std::optional<AuditWatermark::Mark> AuditWatermark::mark() const {
+  absl::MutexLock lock(&mu_);
+  return mark_;
+}
+
+absl::Status AuditWatermark::Check(const AuditLog& log) const {
+  const std::optional<Mark> mark = this->mark();
+  if (!mark.has_value()) return absl::OkStatus();
+  const AuditLog::Head head = log.CurrentHead();
+  if (head.size < mark->size) {
+    return absl::DataLossError(absl::StrCat(
+        "the audit log holds ", head.size, " events, fewer than the ", mark->size,
+        " it held at ", FormatInstant(mark->written_at),
+        " (audit watermark ", path_, "): the data directory was put back from an earlier copy, "
+        "or lost its newest writes; to go back to a backup on purpose, use --restore_backup (to start "
+        "an empty registry on purpose, remove the watermark as well)"));
+  }
+  ASSIGN_OR_RETURN(const std::string root, log.RootAt(mark->size));
+  if (root != mark->root) {
+    return absl::DataLossError(absl::StrCat(
+        "the audit log's first ", mark->size, " events are not those it held at ",
+        FormatInstant(mark->written_at), " (audit watermark ", path_,
+        "): the data directory was replaced"));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AuditWatermark::Write(const Mark& mark) {
+  const std::string body = absl::StrCat(mark.size, " ", absl::BytesToHexString(mark.root), " ",
+                                        absl::ToUnixMicros(mark.written_at));
+  ASSIGN_OR_RETURN(const std::string mac, Mac(body));
+  const std::string line = absl::StrCat(body, " ", absl::BytesToHexString(mac), "\n");
+  const std::string tmp = path_ + ".tmp";
+  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return Io("create", tmp);
+  const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
+                       ::fsync(fd) == 0;
+  ::close(fd);
+  if (!written || ::rename(tmp.c_str(), path_.c_str()) != 0) {
+    const absl::Status failed = Io("write", path_);
+    ::unlink(tmp.c_str());
+    return failed;
+  }
+  const size_t slash = path_.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path_.substr(0, slash + 1);
+  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const bool synced = dfd >= 0 && ::fsync(dfd) == 0;
+  if (dfd >= 0) ::close(dfd);
+  if (!synced) return Io("sync folder", path_);
+  mark_ = mark;
+  return absl::OkStatus();
+}
+
+absl::Status AuditWatermark::Advance(const AuditLog& log) {
+  const AuditLog::Head head = log.CurrentHead();
+  absl::MutexLock lock(&mu_);
+  if (mark_.has_value()) {
+    if (head.size < mark_->size) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the audit log holds ", head.size, " events, behind its watermark of ", mark_->size));
+    }
+    if (head.size == mark_->size) return absl::OkStatus();
+  }
+  return Write(Mark{head.size, head.root, clock_->Now()});
+}
+
+absl::StatusOr<std::optional<AuditWatermark::Mark>> AuditWatermark::Reset(const AuditLog& log) {
+  const AuditLog::Head head = log.CurrentHead();
+  absl::MutexLock lock(&mu_);
+  std::optional<Mark> before = mark_;
+  RETURN_IF_ERROR(Write(Mark{head.size, head.root, clock_->Now()}));
+  return before;
+}
+
+}  // namespace registry::storage

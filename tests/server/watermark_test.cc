@@ -1,0 +1,100 @@
+// The audit watermark through a real registryd: a data directory put back from an earlier copy
+// is refused at start (and named by the offline data check), the mark follows the log while the
+// server runs, and a restore from a backup goes back on purpose and says what it gave up.
+#include <filesystem>
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+#include "server/registry_server.h"
+#include "storage/audit_watermark.h"
+#include "tests/testing/clients.h"
+#include "tests/testing/stored_data.h"
+#include "tests/testing/test_server.h"
+
+namespace registry::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+// The mark as the next start would read it.
+std::optional<storage::AuditWatermark::Mark> MarkOf(const TestServer& server) {
+  absl::StatusOr<std::unique_ptr<storage::AuditWatermark>> mark = storage::AuditWatermark::Open(
+      server.config().audit_watermark_file(),
+      DerivedKeyOf(server, storage::kAuditWatermarkKeyPurpose), SystemClock::Get());
+  EXPECT_TRUE(mark.ok()) << mark.status();
+  return mark.ok() ? (*mark)->mark() : std::nullopt;
+}
+
+TEST(AuditWatermarkServerTest, ADataDirectoryPutBackFromAnEarlierCopyIsRefusedAtStart) {
+  std::unique_ptr<TestServer> server = TestServer::Start();
+  CreatedRecordId(*server, "clerk", FictionalRecord(1));
+  const std::string data_dir = server->config().data_dir();
+  const std::string older = server->dir() + "/older-data";
+  server->Stop();
+  std::filesystem::copy(data_dir, older, std::filesystem::copy_options::recursive);
+
+  // A conviction entered after the copy was taken.
+  ASSERT_TRUE(server->Restart().ok());
+  const v1::CreateRecordRequest later = FictionalRecord(2);
+  CreatedRecordId(*server, "clerk", later);
+  ASSERT_EQ(VetAs(*server, "vetting", later.person()), v1::VETTING_RESULT_NOT_CLEAR);
+  const uint64_t size = server->server()->audit_log()->CurrentHead().size;
+  server->Stop();
+  ASSERT_TRUE(MarkOf(*server).has_value());
+  EXPECT_EQ(MarkOf(*server)->size, size);
+
+  // The copy is consistent in itself, and would answer CLEAR for that person: it is refused.
+  std::filesystem::remove_all(data_dir);
+  std::filesystem::copy(older, data_dir, std::filesystem::copy_options::recursive);
+  const absl::Status started = server->Restart();
+  EXPECT_EQ(started.code(), absl::StatusCode::kDataLoss) << started;
+  EXPECT_THAT(std::string(started.message()), HasSubstr(absl::StrCat("fewer than the ", size)));
+  EXPECT_THAT(std::string(started.message()),
+              HasSubstr(server->config().audit_watermark_file()));
+  // The offline data check (registryd --verify_data) names it too.
+  absl::StatusOr<storage::DataCheckReport> report = server::VerifyDataOffline(server->config());
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(report->problems, ::testing::Contains(HasSubstr("audit watermark")));
+}
+
+TEST(AuditWatermarkServerTest, TheMarkFollowsTheLogWhileTheServerRuns) {
+  TestServerOptions options;
+  options.watermark_interval = absl::Milliseconds(10);
+  std::unique_ptr<TestServer> server = TestServer::Start(std::move(options));
+  CreatedRecordId(*server, "clerk", FictionalRecord(1));
+  const uint64_t size = server->server()->audit_log()->CurrentHead().size;
+  // Waits for the writer, not for a time: it is done when the file holds the head.
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
+  std::optional<storage::AuditWatermark::Mark> mark;
+  while ((mark = MarkOf(*server), !mark.has_value() || mark->size < size) &&
+         absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(5));
+  }
+  ASSERT_TRUE(mark.has_value());
+  EXPECT_GE(mark->size, size);
+}
+
+TEST(AuditWatermarkServerTest, ARestoreGoesBackOnPurposeAndSaysWhatItGaveUp) {
+  std::unique_ptr<TestServer> server = TestServer::Start();
+  CreatedRecordId(*server, "clerk", FictionalRecord(1));
+  const v1::BackupInfo backup = CreatedBackup(*server);
+  ASSERT_GT(backup.backup_id(), 0u);
+  CreatedRecordId(*server, "clerk", FictionalRecord(2));
+  server->Stop();
+  const uint64_t before = MarkOf(*server)->size;
+  int applied = -1;
+  uint64_t lost = 0;
+  ASSERT_TRUE(
+      server::RestoreBackup(server->config(), backup.backup_id(), &applied, &lost).ok());
+  ASSERT_TRUE(MarkOf(*server).has_value());
+  EXPECT_LT(MarkOf(*server)->size, before);
+  EXPECT_EQ(lost, before - MarkOf(*server)->size);
+  EXPECT_GE(lost, 2u);  // at least the second record's creation and the backup's own event
+  ASSERT_TRUE(server->Restart().ok());
+}
+
+}  // namespace
+}  // namespace registry::testing
