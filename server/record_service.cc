@@ -236,9 +236,11 @@ grpc::Status RecordService::SearchRecords(grpc::ServerContext* ctx,
       }
       case v1::SearchRecordsRequest::kName: {
         const auto& q = req->name();
-        RETURN_IF_ERROR(RecordValidator::ValidateName("name.surname", q.surname(), true));
-        RETURN_IF_ERROR(RecordValidator::ValidateName("name.given_name", q.given_name(), true));
-        RETURN_IF_ERROR(RecordValidator::ValidateDate("name.birth_date", q.birth_date(), true));
+        ProblemList problems;
+        problems.Add(RecordValidator::ValidateName("name.surname", q.surname(), true));
+        problems.Add(RecordValidator::ValidateName("name.given_name", q.given_name(), true));
+        problems.Add(d_.validator->ValidateBirthDate("name.birth_date", q.birth_date()));
+        RETURN_IF_ERROR(problems.Result());
         ASSIGN_OR_RETURN(found, d_.records->SearchByName(q.surname(), q.given_name(),
                                                          q.birth_date(), kMaxSearchResults,
                                                          &token));

@@ -267,12 +267,20 @@ absl::Status RecordValidator::ValidateCandidate(absl::string_view personal_numbe
   problems.Add(ValidatePersonalNumber("personal_number", personal_number));
   problems.Add(ValidateName("surname", surname, /*required=*/true));
   problems.Add(ValidateName("given_name", given_name, /*required=*/true));
-  const absl::Status date = ValidateDate("birth_date", birth_date, /*required=*/true);
-  problems.Add(date);
-  if (date.ok() && *ParseDate(birth_date) >= Today()) {
-    problems.Add(Invalid("birth_date", "must be before today"));
-  }
+  problems.Add(ValidateBirthDate("birth_date", birth_date));
   return problems.Result();
+}
+
+absl::Status RecordValidator::BirthDateBefore(absl::string_view field, absl::string_view value,
+                                              absl::CivilDay today) {
+  RETURN_IF_ERROR(ValidateDate(field, value, /*required=*/true));
+  if (*ParseDate(value) >= today) return Invalid(field, "must be before today");
+  return absl::OkStatus();
+}
+
+absl::Status RecordValidator::ValidateBirthDate(absl::string_view field,
+                                                absl::string_view value) const {
+  return BirthDateBefore(field, value, Today());
 }
 
 absl::Status RecordValidator::ValidateRecord(const v1::Person& person,
@@ -306,11 +314,7 @@ void RecordValidator::ValidatePerson(const v1::Person& p, absl::CivilDay today,
   if (p.sex() != registry::v1::SEX_FEMALE && p.sex() != registry::v1::SEX_MALE) {
     problems->Add(Invalid("person.sex", "required: female or male"));
   }
-  const absl::Status birth = ValidateDate("person.birth_date", p.birth_date(), /*required=*/true);
-  problems->Add(birth);
-  if (birth.ok() && *ParseDate(p.birth_date()) >= today) {
-    problems->Add(Invalid("person.birth_date", "must be before today"));
-  }
+  problems->Add(BirthDateBefore("person.birth_date", p.birth_date(), today));
   problems->Add(ValidateText("person.birth_place", p.birth_place(), 0, kMaxBirthPlace));
   if (p.citizenships_size() > kMaxCitizenships) {
     problems->Add(Invalid("person.citizenships", "at most 5"));

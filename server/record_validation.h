@@ -138,6 +138,10 @@ class RecordValidator {
   static absl::Status ValidateDate(absl::string_view field, absl::string_view value,
                                    bool required);
 
+  // A birth date: a date as ValidateDate (required) and before today (the validator's clock).
+  // Returns OK or InvalidArgument "<field>: ...".
+  absl::Status ValidateBirthDate(absl::string_view field, absl::string_view value) const;
+
   // Free text (reasons, legal basis, places, addresses): valid UTF-8 of min..max code points
   // without control or invisible characters. Returns OK or InvalidArgument "<field>: ...".
   static absl::Status ValidateText(absl::string_view field, absl::string_view value, size_t min,
@@ -155,6 +159,8 @@ class RecordValidator {
   // Every problem found, in order; InvalidArgument of them all joined by "; ", or OK.
 
   absl::CivilDay Today() const;
+  static absl::Status BirthDateBefore(absl::string_view field, absl::string_view value,
+                                      absl::CivilDay today);
   void ValidatePerson(const registry::v1::Person& person, absl::CivilDay today,
                       ProblemList* problems) const;
   // `birth_date` is nullopt when the person's is missing or not a date.

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "absl/time/civil_time.h"
+#include "absl/time/clock.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "registry/v1/audit.pb.h"
@@ -114,6 +116,29 @@ TEST_F(LooseSearchTest, VettingNeverUsesTheLooseForm) {
   EXPECT_EQ(Vet(pn, "Petrovski", "Gjorgje"), v1::VETTING_RESULT_REFER);
   EXPECT_EQ(Vet("5555555555", "Petroviq", "Gjorgje"), v1::VETTING_RESULT_CLEAR);
   EXPECT_EQ(Vet("5555555555", "Petrović", "Đorđe"), v1::VETTING_RESULT_CLEAR);
+}
+
+// A search by name is checked like a vetting candidate: a birth date that is not before today is
+// refused (it found nothing, quietly), and every bad field is named at once.
+TEST_F(LooseSearchTest, ASearchByNameRefusesABirthDateNotBeforeTodayAndNamesEveryBadField) {
+  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
+  for (const absl::CivilDay day : {today, today + 2, absl::CivilDay(2999, 1, 1)}) {
+    v1::SearchRecordsRequest req;
+    req.mutable_name()->set_surname("Petroviq");
+    req.mutable_name()->set_given_name("Gjorgje");
+    req.mutable_name()->set_birth_date(absl::FormatCivilTime(day));
+    const grpc::Status s = SearchRecordsAs(*server_, "court", req, nullptr);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << req.name().birth_date();
+    EXPECT_EQ(s.error_message(), "name.birth_date: must be before today");
+  }
+  v1::SearchRecordsRequest both;
+  both.mutable_name()->set_surname("Petroviq7");
+  both.mutable_name()->set_given_name("Gjorgje");
+  both.mutable_name()->set_birth_date(absl::FormatCivilTime(today + 2));
+  const grpc::Status s = SearchRecordsAs(*server_, "court", both, nullptr);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), ::testing::HasSubstr("name.surname: "));
+  EXPECT_THAT(s.error_message(), ::testing::HasSubstr("name.birth_date: must be before today"));
 }
 
 }  // namespace
