@@ -165,6 +165,10 @@ absl::Status Call::StageSubjectCheck(int status_code, storage::PendingWrite* w) 
     RETURN_IF_ERROR(
         checks_->StageLimitTake(caller_.organisation, subject_token_, now_, summary->check_id(), w));
   }
+  // A REFER given is kept for the alert on many of them (row 48), which a restart must not reset.
+  if (summary->result() == registry::v1::VETTING_RESULT_REFER) {
+    RETURN_IF_ERROR(checks_->StageRefer(caller_.organisation, now_, summary->check_id(), w));
+  }
   // The event names the entry it is written with (the data check pairs them).
   event_.set_check_id(summary->check_id());
   return absl::OkStatus();
@@ -534,7 +538,7 @@ grpc::Status CallGate::Handle(const grpc::ServerContextBase& ctx, const MethodRu
   }
   if (status.ok() && call.vetting_org_ != nullptr &&
       call.subject_check_.summary().result() == registry::v1::VETTING_RESULT_REFER) {
-    WatchRefers(*call.vetting_org_);
+    WatchRefers(*call.vetting_org_, call.subject_check_.summary().check_id());
   }
   const absl::Duration elapsed = deps_.clock->Now() - start;
   if (deps_.metrics != nullptr) deps_.metrics->RecordCall(method, status.code(), elapsed);
@@ -542,8 +546,23 @@ grpc::Status CallGate::Handle(const grpc::ServerContextBase& ctx, const MethodRu
   return ToGrpcStatus(status);
 }
 
-void CallGate::WatchRefers(const registry::v1::Organisation& org) {
-  if (!deps_.limiter->CountRefer(org.id(), org.rate_limit())) return;
+void CallGate::WatchRefers(const registry::v1::Organisation& org, absl::string_view check_id) {
+  const storage::CheckStore* checks = deps_.checks;
+  const absl::StatusOr<bool> alert = deps_.limiter->CountRefer(
+      org.id(), org.rate_limit(),
+      [&](absl::Time since, absl::Time until) -> absl::StatusOr<std::vector<absl::Time>> {
+        if (checks == nullptr) return std::vector<absl::Time>();
+        return checks->RefersBetween(org.id(), since, until, check_id);
+      });
+  if (!alert.ok()) {
+    // The answer was given and audited; only the count is unknown.
+    LogLine("error", "cannot read an organisation's earlier REFER answers")
+        .Str("org", org.id())
+        .Str("detail", alert.status().message())
+        .Write();
+    return;
+  }
+  if (!*alert) return;
   // The answer was given and audited; the alert is an event of its own, naming the organisation
   // and nothing of the person.
   const uint32_t refers = RefersPerDayAlert(org.rate_limit());

@@ -240,10 +240,11 @@ class CallGate {
   // a call whose request was never read (RefuseUnread): then only who may call is checked.
   absl::Status Admit(const grpc::ServerContextBase& ctx, const google::protobuf::Message* request,
                      Call* call);
-  // Counts a REFER answered to `org` (RateLimiter::CountRefer); the one that reaches the
-  // organisation's RateLimit.refers_per_day_alert writes the alert: a "system:gate" event
-  // "many-refers" naming the organisation, a warning line, and the metric.
-  void WatchRefers(const registry::v1::Organisation& org);
+  // Counts the REFER of check `check_id`, answered to `org` (RateLimiter::CountRefer, from the
+  // stored REFER rows of the last day when the organisation's count is not held); the one that
+  // reaches the organisation's RateLimit.refers_per_day_alert writes the alert: a "system:gate"
+  // event "many-refers" naming the organisation, a warning line, and the metric.
+  void WatchRefers(const registry::v1::Organisation& org, absl::string_view check_id);
   // Run and RefuseUnread: admits the call, runs `handler` (only with a request), audits it.
   // `unread_subject`: RefuseUnread's `subject`.
   grpc::Status Handle(const grpc::ServerContextBase& ctx, const MethodRule* rule,

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "absl/strings/str_cat.h"
+#include "common/status_macros.h"
 
 namespace registry::server {
 
@@ -82,13 +83,31 @@ void RateLimiter::SweepPersonBuckets(absl::Time now) {
   next_sweep_ = std::max<size_t>(1024, 2 * person_buckets_.size());
 }
 
-bool RateLimiter::CountRefer(absl::string_view organisation,
-                             const registry::v1::RateLimit& limit) {
+absl::StatusOr<bool> RateLimiter::CountRefer(absl::string_view organisation,
+                                             const registry::v1::RateLimit& limit,
+                                             const EarlierRefersFn& earlier_refers) {
   const absl::Time now = clock_->Now();
+  {
+    absl::MutexLock lock(&mu_);
+    if (refers_.find(organisation) != refers_.end()) {
+      return CountHeldRefer(organisation, limit, now);
+    }
+  }
+  // Read without the lock; another REFER of the organisation may seed the period meanwhile.
+  ASSIGN_OR_RETURN(const std::vector<absl::Time> earlier,
+                   earlier_refers(now - absl::Hours(24), now));
   absl::MutexLock lock(&mu_);
-  auto it = refers_.find(organisation);
-  if (it == refers_.end()) it = refers_.emplace(std::string(organisation), ReferPeriod{now}).first;
-  ReferPeriod& period = it->second;
+  if (refers_.find(organisation) == refers_.end()) {
+    ReferPeriod period{earlier.empty() ? now : earlier.front()};
+    period.refers = static_cast<uint32_t>(earlier.size());
+    refers_.emplace(std::string(organisation), period);
+  }
+  return CountHeldRefer(organisation, limit, now);
+}
+
+bool RateLimiter::CountHeldRefer(absl::string_view organisation,
+                                 const registry::v1::RateLimit& limit, absl::Time now) {
+  ReferPeriod& period = refers_.find(organisation)->second;
   // A clock that went back keeps the period it is in.
   if (now - period.start >= absl::Hours(24)) period = ReferPeriod{now};
   ++period.refers;

@@ -10,7 +10,8 @@
 //   ASSIGN_OR_RETURN(bool allowed, limiter.AllowPersonCheck("school-7", token, org.rate_limit(),
 //                                                           count_from_check_store));
 //   if (!allowed) -> RESOURCE_EXHAUSTED
-//   if (limiter.CountRefer("school-7", org.rate_limit())) -> raise the alert
+//   ASSIGN_OR_RETURN(bool alert, limiter.CountRefer("school-7", org.rate_limit(), from_store));
+//   if (alert) -> raise the alert
 #ifndef REGISTRY_SERVER_RATE_LIMITER_H_
 #define REGISTRY_SERVER_RATE_LIMITER_H_
 
@@ -19,6 +20,7 @@
 #include <functional>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "absl/numeric/int128.h"
 #include "absl/status/statusor.h"
@@ -72,12 +74,26 @@ class RateLimiter {
                                         const registry::v1::RateLimit& limit,
                                         const EarlierTakesFn& earlier_takes);
 
-  // Counts one REFER answer to `organisation`. True for the first answer of the organisation's
-  // current period that finds its REFERs at RefersPerDayAlert(limit) or more (more when a
-  // reloaded policy lowered the count): a period is the 24 hours from the first REFER after the
-  // last period ended, so the alert is raised at most once per period, and again in a later
-  // period that reaches the count again.
-  bool CountRefer(absl::string_view organisation, const registry::v1::RateLimit& limit);
+  // When the organisation's checks other than the one being counted answered REFER from `since`
+  // to `until` (both included), oldest first, by the durable record
+  // (storage::CheckStore::RefersBetween).
+  using EarlierRefersFn =
+      std::function<absl::StatusOr<std::vector<absl::Time>>(absl::Time since, absl::Time until)>;
+
+  // Counts one REFER answer to `organisation`, made now. True for the first answer of the
+  // organisation's current period that finds its REFERs at RefersPerDayAlert(limit) or more
+  // (more when a reloaded policy lowered the count): a period is the 24 hours from the first
+  // REFER after the last period ended, so the alert is raised at most once per period, and again
+  // in a later period that reaches the count again.
+  //
+  // An organisation whose period this limiter does not hold (its first REFER since registryd
+  // started) starts from the durable record: its REFERs of the last 24 hours before now, the
+  // period from the oldest of them, so that a restart does not start the count again (the alert
+  // may then be raised a second time in that period, never missed). `earlier_refers`' error is
+  // returned, and nothing is counted.
+  absl::StatusOr<bool> CountRefer(absl::string_view organisation,
+                                  const registry::v1::RateLimit& limit,
+                                  const EarlierRefersFn& earlier_refers);
 
   // How many organisation-and-person buckets are held (tests).
   size_t PersonBucketsForTest() const;
@@ -93,6 +109,9 @@ class RateLimiter {
   // Refills `b` up to `capacity` tokens at `rate` tokens a `period`, then takes one if it can.
   static bool Take(Bucket& b, absl::Time now, absl::Duration period, uint32_t rate,
                    uint32_t capacity);
+  // Counts one REFER of an organisation whose period is held.
+  bool CountHeldRefer(absl::string_view organisation, const registry::v1::RateLimit& limit,
+                      absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Forgets the person buckets that are full again (untouched for a day).
   void SweepPersonBuckets(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

@@ -14,6 +14,7 @@ namespace {
 
 constexpr size_t kCheckIdSize = kIdSize;
 constexpr char kLimitTakePrefix[] = "limits/person-checks/";
+constexpr char kReferPrefix[] = "limits/org-refers/";
 
 uint64_t KeyMicros(absl::Time at) { return static_cast<uint64_t>(absl::ToUnixMicros(at)); }
 
@@ -28,17 +29,45 @@ absl::StatusOr<std::unique_ptr<CheckStore>> CheckStore::Create(Database* db,
   return std::unique_ptr<CheckStore>(new CheckStore(db, std::move(aead), std::move(pair_mac)));
 }
 
-absl::StatusOr<std::string> CheckStore::LimitTakePrefix(absl::string_view organisation,
-                                                        absl::string_view token) const {
+absl::StatusOr<std::string> CheckStore::RowPrefix(absl::string_view kind,
+                                                  absl::string_view organisation,
+                                                  absl::string_view token) const {
   if (organisation.empty() || organisation.find('\0') != absl::string_view::npos) {
     return absl::InternalError("malformed organisation id for a limit row");
   }
-  if (token.size() != crypto::kBlindIndexTokenSize) {
+  if (!token.empty() && token.size() != crypto::kBlindIndexTokenSize) {
     return absl::InternalError("check token must be 32 bytes");
   }
   ASSIGN_OR_RETURN(std::string pair,
                    pair_mac_->Mac(absl::StrCat(organisation, absl::string_view("\0", 1), token)));
-  return absl::StrCat(kLimitTakePrefix, pair);
+  return absl::StrCat(kind, pair);
+}
+
+absl::Status CheckStore::StageCountedRow(const std::string& prefix, absl::Time at,
+                                         absl::string_view check_id, PendingWrite* w) const {
+  if (!IsRegistryId(check_id)) return absl::InternalError("malformed check id");
+  const std::string key = absl::StrCat(prefix, EncodeU64(KeyMicros(at)), check_id);
+  ASSIGN_OR_RETURN(std::string sealed, aead_->Encrypt("", key));
+  w->batch()->Put(Cf::kMeta, key, sealed);
+  return absl::OkStatus();
+}
+
+absl::Status CheckStore::ScanCountedRows(
+    const std::string& prefix, absl::Time since, absl::Time until,
+    const std::function<void(absl::Time, absl::string_view)>& fn) const {
+  auto it = db_->NewIterator(Cf::kMeta);
+  for (it->Seek(absl::StrCat(prefix, EncodeU64(KeyMicros(since)))); it->Valid(); it->Next()) {
+    const absl::string_view key = it->key();
+    if (!absl::StartsWith(key, prefix)) break;
+    if (key.size() != prefix.size() + 8 + kCheckIdSize || !aead_->Decrypt(it->value(), key).ok()) {
+      return absl::DataLossError("a vetting limit row fails authentication");
+    }
+    const absl::Time at =
+        absl::FromUnixMicros(static_cast<int64_t>(DecodeU64(key.substr(prefix.size(), 8))));
+    if (at > until) break;
+    fn(at, key.substr(prefix.size() + 8));
+  }
+  return it->status();
 }
 
 absl::Status CheckStore::Stage(absl::string_view token, absl::Time at, const StoredCheck& check,
@@ -56,30 +85,38 @@ absl::Status CheckStore::Stage(absl::string_view token, absl::Time at, const Sto
 absl::Status CheckStore::StageLimitTake(absl::string_view organisation, absl::string_view token,
                                         absl::Time at, absl::string_view check_id,
                                         PendingWrite* w) const {
-  ASSIGN_OR_RETURN(const std::string prefix, LimitTakePrefix(organisation, token));
-  if (!IsRegistryId(check_id)) return absl::InternalError("malformed check id");
-  const std::string key = absl::StrCat(prefix, EncodeU64(KeyMicros(at)), check_id);
-  ASSIGN_OR_RETURN(std::string sealed, aead_->Encrypt("", key));
-  w->batch()->Put(Cf::kMeta, key, sealed);
-  return absl::OkStatus();
+  if (token.empty()) return absl::InternalError("check token must be 32 bytes");
+  ASSIGN_OR_RETURN(const std::string prefix, RowPrefix(kLimitTakePrefix, organisation, token));
+  return StageCountedRow(prefix, at, check_id, w);
 }
 
 absl::StatusOr<uint32_t> CheckStore::CountLimitTakes(absl::string_view organisation,
                                                      absl::string_view token,
                                                      absl::Time since) const {
-  ASSIGN_OR_RETURN(const std::string prefix, LimitTakePrefix(organisation, token));
+  if (token.empty()) return absl::InternalError("check token must be 32 bytes");
+  ASSIGN_OR_RETURN(const std::string prefix, RowPrefix(kLimitTakePrefix, organisation, token));
   uint32_t count = 0;
-  auto it = db_->NewIterator(Cf::kMeta);
-  for (it->Seek(absl::StrCat(prefix, EncodeU64(KeyMicros(since)))); it->Valid(); it->Next()) {
-    const absl::string_view key = it->key();
-    if (!absl::StartsWith(key, prefix)) break;
-    if (key.size() != prefix.size() + 8 + kCheckIdSize || !aead_->Decrypt(it->value(), key).ok()) {
-      return absl::DataLossError("a vetting limit row fails authentication");
-    }
-    ++count;
-  }
-  RETURN_IF_ERROR(it->status());
+  RETURN_IF_ERROR(ScanCountedRows(prefix, since, absl::InfiniteFuture(),
+                                  [&](absl::Time, absl::string_view) { ++count; }));
   return count;
+}
+
+absl::Status CheckStore::StageRefer(absl::string_view organisation, absl::Time at,
+                                    absl::string_view check_id, PendingWrite* w) const {
+  ASSIGN_OR_RETURN(const std::string prefix, RowPrefix(kReferPrefix, organisation, ""));
+  return StageCountedRow(prefix, at, check_id, w);
+}
+
+absl::StatusOr<std::vector<absl::Time>> CheckStore::RefersBetween(
+    absl::string_view organisation, absl::Time since, absl::Time until,
+    absl::string_view except_check_id) const {
+  ASSIGN_OR_RETURN(const std::string prefix, RowPrefix(kReferPrefix, organisation, ""));
+  std::vector<absl::Time> times;
+  RETURN_IF_ERROR(ScanCountedRows(prefix, since, until,
+                                  [&](absl::Time at, absl::string_view check_id) {
+                                    if (check_id != except_check_id) times.push_back(at);
+                                  }));
+  return times;
 }
 
 absl::StatusOr<StoredCheck> CheckStore::Open(absl::string_view key,

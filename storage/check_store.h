@@ -16,6 +16,11 @@
 //                  asked about whom is sealed in the checks family), nor link one organisation's
 //                  rows across people; counting reads only the rows of that organisation and
 //                  person, never another organisation's checks.
+//   meta key = "limits/org-refers/" || org token (32 bytes) || u64be checked-at micros || check
+//              id, where org token = HMAC-SHA256(the same key, organisation id || 0x00)
+//          value = as above: one row for each check answered REFER, so that the alert on an
+//                  organisation's many REFERs (server/rate_limiter.h CountRefer) counts the day's
+//                  answers across a restart.
 //
 // Erasure: a check whose result was decided by a record that is later expunged keeps who asked
 // and when, but its result is withheld (StageWithhold), in the expunge's own batch.
@@ -82,6 +87,19 @@ class CheckStore {
   absl::StatusOr<uint32_t> CountLimitTakes(absl::string_view organisation,
                                            absl::string_view token, absl::Time since) const;
 
+  // Stages into `w` the row that says `organisation`'s check `check_id`, made at `at`, was
+  // answered REFER (meta "limits/org-refers/" + a keyed token of the organisation + time + check
+  // id, sealed over nothing: the files do not name the organisation).
+  absl::Status StageRefer(absl::string_view organisation, absl::Time at,
+                          absl::string_view check_id, PendingWrite* w) const;
+
+  // When `organisation`'s checks other than `except_check_id` answered REFER from `since` to
+  // `until`, both included (rows of StageRefer), oldest first. DataLoss when a row fails
+  // authentication.
+  absl::StatusOr<std::vector<absl::Time>> RefersBetween(absl::string_view organisation,
+                                                        absl::Time since, absl::Time until,
+                                                        absl::string_view except_check_id) const;
+
   // Every stored check, for the data check (server/data_check.h): `on_check` gets the check id
   // of each row whose key is token || u64 || check id, and whether the row is authentic (its
   // authentication covers the key); report->vetting_checks counts the authentic ones. A row
@@ -102,9 +120,17 @@ class CheckStore {
              std::unique_ptr<crypto::HmacSha256Key> pair_mac)
       : db_(db), aead_(std::move(aead)), pair_mac_(std::move(pair_mac)) {}
 
-  // Where the limit rows of `organisation`'s checks of the person with `token` start.
-  absl::StatusOr<std::string> LimitTakePrefix(absl::string_view organisation,
-                                              absl::string_view token) const;
+  // Where the rows of `kind` (a meta key prefix) of `organisation`, and of the person with
+  // `token` when it is not empty, start.
+  absl::StatusOr<std::string> RowPrefix(absl::string_view kind, absl::string_view organisation,
+                                        absl::string_view token) const;
+  // A sealed empty row at prefix + time + check id, into `w`.
+  absl::Status StageCountedRow(const std::string& prefix, absl::Time at,
+                               absl::string_view check_id, PendingWrite* w) const;
+  // Calls `fn` with the time and check id of each row under `prefix` from `since` to `until`
+  // (both included), oldest first.
+  absl::Status ScanCountedRows(const std::string& prefix, absl::Time since, absl::Time until,
+                               const std::function<void(absl::Time, absl::string_view)>& fn) const;
 
   absl::StatusOr<StoredCheck> Open(absl::string_view key, absl::string_view value) const;
 

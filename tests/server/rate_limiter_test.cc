@@ -55,6 +55,16 @@ class RateLimiterTest : public ::testing::Test {
     EXPECT_FALSE(limiter_.Allow("school-7", limit));
   }
 
+  // CountRefer of a registry whose durable record holds no earlier REFER.
+  bool Refer(absl::string_view organisation, const v1::RateLimit& limit) {
+    const absl::StatusOr<bool> alert =
+        limiter_.CountRefer(organisation, limit, [](absl::Time, absl::Time) {
+          return absl::StatusOr<std::vector<absl::Time>>(std::vector<absl::Time>());
+        });
+    EXPECT_TRUE(alert.ok()) << alert.status();
+    return alert.ok() && *alert;
+  }
+
   FakeClock clock_{absl::FromUnixSeconds(1'800'000'000)};
   RateLimiter limiter_{&clock_};
 };
@@ -255,39 +265,76 @@ v1::RateLimit ReferAlert(uint32_t refers) {
 
 TEST_F(RateLimiterTest, TheReferThatReachesTheCountRaisesTheAlertOnceAPeriod) {
   const v1::RateLimit three = ReferAlert(3);
-  EXPECT_FALSE(limiter_.CountRefer("school-7", three));
-  EXPECT_FALSE(limiter_.CountRefer("school-7", three));
-  EXPECT_TRUE(limiter_.CountRefer("school-7", three));
-  for (int i = 0; i < 50; ++i) EXPECT_FALSE(limiter_.CountRefer("school-7", three)) << i;
+  EXPECT_FALSE(Refer("school-7", three));
+  EXPECT_FALSE(Refer("school-7", three));
+  EXPECT_TRUE(Refer("school-7", three));
+  for (int i = 0; i < 50; ++i) EXPECT_FALSE(Refer("school-7", three)) << i;
   // Another organisation counts its own.
-  EXPECT_FALSE(limiter_.CountRefer("care-home-3", three));
-  EXPECT_FALSE(limiter_.CountRefer("care-home-3", three));
-  EXPECT_TRUE(limiter_.CountRefer("care-home-3", three));
+  EXPECT_FALSE(Refer("care-home-3", three));
+  EXPECT_FALSE(Refer("care-home-3", three));
+  EXPECT_TRUE(Refer("care-home-3", three));
   // 0 means 20.
   const v1::RateLimit unset = ReferAlert(0);
   ASSERT_EQ(server::RefersPerDayAlert(unset), server::kDefaultRefersPerDayAlert);
   for (uint32_t i = 1; i < server::kDefaultRefersPerDayAlert; ++i) {
-    EXPECT_FALSE(limiter_.CountRefer("kindergarten-1", unset)) << i;
+    EXPECT_FALSE(Refer("kindergarten-1", unset)) << i;
   }
-  EXPECT_TRUE(limiter_.CountRefer("kindergarten-1", unset));
+  EXPECT_TRUE(Refer("kindergarten-1", unset));
   // A policy that lowers the count below what the period already has alerts at the next REFER.
-  for (int i = 0; i < 4; ++i) EXPECT_FALSE(limiter_.CountRefer("kindergarten-2", ReferAlert(9)));
-  EXPECT_TRUE(limiter_.CountRefer("kindergarten-2", ReferAlert(2)));
-  EXPECT_FALSE(limiter_.CountRefer("kindergarten-2", ReferAlert(2)));
+  for (int i = 0; i < 4; ++i) EXPECT_FALSE(Refer("kindergarten-2", ReferAlert(9)));
+  EXPECT_TRUE(Refer("kindergarten-2", ReferAlert(2)));
+  EXPECT_FALSE(Refer("kindergarten-2", ReferAlert(2)));
 }
 
 TEST_F(RateLimiterTest, TheReferCountStartsAgainADayAfterThePeriodsFirstRefer) {
   const v1::RateLimit two = ReferAlert(2);
-  EXPECT_FALSE(limiter_.CountRefer("school-7", two));
+  EXPECT_FALSE(Refer("school-7", two));
   clock_.Advance(absl::Hours(23));
-  EXPECT_TRUE(limiter_.CountRefer("school-7", two));  // the same period: the 2nd
+  EXPECT_TRUE(Refer("school-7", two));  // the same period: the 2nd
   clock_.Advance(absl::Hours(1));                      // 24 hours after the first: a new period
-  EXPECT_FALSE(limiter_.CountRefer("school-7", two));
-  EXPECT_TRUE(limiter_.CountRefer("school-7", two));
-  EXPECT_FALSE(limiter_.CountRefer("school-7", two));
+  EXPECT_FALSE(Refer("school-7", two));
+  EXPECT_TRUE(Refer("school-7", two));
+  EXPECT_FALSE(Refer("school-7", two));
   // A clock that goes back stays in the period it is in.
   clock_.Advance(-absl::Hours(48));
-  EXPECT_FALSE(limiter_.CountRefer("school-7", two));
+  EXPECT_FALSE(Refer("school-7", two));
+}
+
+// After a restart the day's REFERs are read back: the period starts at the oldest of them, the
+// count goes on from theirs, and only REFERs of the 24 hours before now are asked for.
+TEST_F(RateLimiterTest, AnOrganisationsReferCountStartsFromItsReferAnswersOfTheLastDay) {
+  const v1::RateLimit three = ReferAlert(3);
+  const absl::Time now = clock_.Now();
+  std::vector<std::pair<absl::Time, absl::Time>> asked;
+  const auto two_earlier = [&](absl::Time since, absl::Time until) {
+    asked.emplace_back(since, until);
+    return absl::StatusOr<std::vector<absl::Time>>(
+        std::vector<absl::Time>{now - absl::Hours(20), now - absl::Hours(1)});
+  };
+  absl::StatusOr<bool> alert = limiter_.CountRefer("school-7", three, two_earlier);
+  ASSERT_TRUE(alert.ok()) << alert.status();
+  EXPECT_TRUE(*alert);  // the third of the period
+  ASSERT_EQ(asked.size(), 1u);
+  EXPECT_EQ(asked[0].first, now - absl::Hours(24));
+  EXPECT_EQ(asked[0].second, now);
+  // Held from now on: not asked again.
+  EXPECT_FALSE(*limiter_.CountRefer("school-7", three, two_earlier));
+  EXPECT_EQ(asked.size(), 1u);
+  // The period began 20 hours ago: four hours on, a new one begins.
+  clock_.Advance(absl::Hours(4));
+  EXPECT_FALSE(Refer("school-7", three));
+  EXPECT_FALSE(Refer("school-7", three));
+  EXPECT_TRUE(Refer("school-7", three));
+}
+
+TEST_F(RateLimiterTest, ARecordOfReferAnswersThatCannotBeReadIsAnErrorAndCountsNothing) {
+  const auto unreadable = [](absl::Time, absl::Time) -> absl::StatusOr<std::vector<absl::Time>> {
+    return absl::DataLossError("a vetting limit row fails authentication");
+  };
+  EXPECT_EQ(limiter_.CountRefer("school-7", ReferAlert(1), unreadable).status().code(),
+            absl::StatusCode::kDataLoss);
+  // Nothing was held: the next REFER reads again, and is the first.
+  EXPECT_TRUE(Refer("school-7", ReferAlert(1)));
 }
 
 // ---- End to end ----
@@ -551,4 +598,32 @@ TEST(RateLimitEndToEndTest, ManyRefersToOneOrganisationWriteOneAlertEventADay) {
 }
 
 }  // namespace
+// The day's REFERs are kept with the checks: a restart does not start the count again.
+TEST(RateLimitEndToEndTest, TheReferCountHoldsAcrossARestart) {
+  FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
+  auto server = StartWithSchoolLimit(&clock, [](v1::RateLimit* l) { l->set_refers_per_day_alert(3); });
+  const v1::CreateRecordRequest record = testing::ExampleRecord();
+  ASSERT_FALSE(testing::CreatedRecordId(*server, "clerk", record).empty());
+  v1::Person mismatched = record.person();
+  mismatched.set_given_name("Artan");
+  const auto alerts = [&] {
+    int found = 0;
+    storage::AuditLog* log = server->server()->audit_log();
+    for (uint64_t i = 0; i < log->CurrentHead().size; ++i) {
+      absl::StatusOr<std::string> bytes = log->ReadEvent(i);
+      v1::AuditEvent e;
+      EXPECT_TRUE(bytes.ok() && e.ParseFromString(*bytes));
+      if (e.actor() == "system:gate" && e.action() == "many-refers") ++found;
+    }
+    return found;
+  };
+  for (int i = 0; i < 2; ++i) {
+    EXPECT_EQ(testing::VetAs(*server, "vetting", mismatched), v1::VETTING_RESULT_REFER);
+  }
+  ASSERT_TRUE(server->Restart().ok());
+  EXPECT_EQ(alerts(), 0);
+  EXPECT_EQ(testing::VetAs(*server, "vetting", mismatched), v1::VETTING_RESULT_REFER);
+  EXPECT_EQ(alerts(), 1);
+}
+
 }  // namespace registry

@@ -15,12 +15,16 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "crypto/secret_bytes.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "storage/database.h"
 #include "storage/pending_write.h"
 
 namespace registry::storage {
 namespace {
+
+using ::testing::ElementsAre;
+using ::testing::IsEmpty;
 
 namespace fs = std::filesystem;
 
@@ -294,6 +298,42 @@ TEST_F(CheckStoreTest, ALimitRowNamesNeitherOrganisationNorPersonAndAMovedOneIsD
       checks_->StageLimitTake(std::string("a\0b", 3), kPersonA, kNoon, id, &w).ok());
   EXPECT_FALSE(checks_->StageLimitTake("school-7", kPersonA, kNoon, "not-an-id", &w).ok());
   EXPECT_FALSE(checks_->CountLimitTakes("school-7", "short", kNoon).ok());
+}
+
+// REFER rows: each organisation reads its own, between two times both included, without the
+// check being counted; the files do not name the organisation.
+TEST_F(CheckStoreTest, ReferRowsAreTheOrganisationsOwnAndNameNoOrganisation) {
+  const auto refer = [&](const std::string& org, int n) {
+    PendingWrite w;
+    ASSERT_TRUE(checks_->StageRefer(org, kNoon + absl::Hours(n),
+                                    MakeCheck(n, {}).summary().check_id(), &w)
+                    .ok());
+    ASSERT_TRUE(db_->Write(w.staged()).ok());
+  };
+  for (int n : {1, 2, 3}) refer("school-7", n);
+  refer("school-70", 2);
+  const auto times = [&](const std::string& org, absl::Time since, absl::Time until,
+                         const std::string& except) {
+    absl::StatusOr<std::vector<absl::Time>> t = checks_->RefersBetween(org, since, until, except);
+    EXPECT_TRUE(t.ok()) << t.status();
+    return t.value_or(std::vector<absl::Time>());
+  };
+  const absl::Time end = kNoon + absl::Hours(3);
+  EXPECT_THAT(times("school-7", kNoon, end, ""),
+              ElementsAre(kNoon + absl::Hours(1), kNoon + absl::Hours(2), end));
+  EXPECT_THAT(times("school-7", kNoon + absl::Hours(2), end - absl::Microseconds(1), ""),
+              ElementsAre(kNoon + absl::Hours(2)));
+  EXPECT_THAT(times("school-7", kNoon, end, MakeCheck(3, {}).summary().check_id()),
+              ElementsAre(kNoon + absl::Hours(1), kNoon + absl::Hours(2)));
+  EXPECT_THAT(times("school-70", kNoon, end, ""), ElementsAre(kNoon + absl::Hours(2)));
+  EXPECT_THAT(times("care-home-3", kNoon, end, ""), IsEmpty());
+  std::unique_ptr<Iterator> it = db_->NewIterator(Cf::kMeta);
+  int rows = 0;
+  for (it->Seek("limits/org-refers/");
+       it->Valid() && absl::StartsWith(it->key(), "limits/org-refers/"); it->Next(), ++rows) {
+    EXPECT_EQ(std::string(it->key()).find("school"), std::string::npos);
+  }
+  EXPECT_EQ(rows, 4);
 }
 
 }  // namespace
