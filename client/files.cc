@@ -2,11 +2,14 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdio>
+#include <mutex>
 #include <fstream>
 #include <sstream>
 
@@ -14,6 +17,62 @@
 
 namespace registry::client {
 namespace {
+
+// The temporary files of writers not yet committed, for the interrupt handler: fixed slots of
+// NUL-terminated paths, each claimed with an atomic state (what a signal handler may read).
+constexpr int kTempSlots = 16;
+constexpr size_t kTempPathMax = 4096;
+enum SlotState : int { kFree = 0, kFilling = 1, kHeld = 2 };
+struct TempSlot {
+  std::atomic<int> state{kFree};
+  char path[kTempPathMax];
+};
+TempSlot g_temp_slots[kTempSlots];
+static_assert(std::atomic<int>::is_always_lock_free, "read in a signal handler");
+
+// Removes every held temporary file, then ends the process as the signal would have.
+extern "C" void RemoveTempFilesAndRaise(int sig) {
+  for (TempSlot& slot : g_temp_slots) {
+    if (slot.state.load() == kHeld) unlink(slot.path);
+  }
+  signal(sig, SIG_DFL);
+  raise(sig);
+}
+
+// Installs the handler for SIGINT, SIGTERM and SIGHUP, once, where their disposition is still
+// the default (a program that handles or ignores them keeps its own).
+void InstallInterruptCleanup() {
+  static std::once_flag once;
+  std::call_once(once, [] {
+    for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
+      struct sigaction current {};
+      if (sigaction(sig, nullptr, &current) != 0 || current.sa_handler != SIG_DFL) continue;
+      struct sigaction cleanup {};
+      cleanup.sa_handler = RemoveTempFilesAndRaise;
+      sigemptyset(&cleanup.sa_mask);
+      sigaction(sig, &cleanup, nullptr);
+    }
+  });
+}
+
+// The slot now holding `path`, or -1 when none is free or the path is too long (the file is then
+// left behind by an interrupt, as before).
+int HoldTempFile(const std::string& path) {
+  if (path.size() >= kTempPathMax) return -1;
+  InstallInterruptCleanup();
+  for (int i = 0; i < kTempSlots; ++i) {
+    int expected = kFree;
+    if (!g_temp_slots[i].state.compare_exchange_strong(expected, kFilling)) continue;
+    memcpy(g_temp_slots[i].path, path.c_str(), path.size() + 1);
+    g_temp_slots[i].state.store(kHeld);
+    return i;
+  }
+  return -1;
+}
+
+void ReleaseTempFile(int slot) {
+  if (slot >= 0) g_temp_slots[slot].state.store(kFree);
+}
 
 absl::Status ErrnoStatus(int error, absl::string_view what) {
   const std::string message = absl::StrCat(what, ": ", strerror(error));
@@ -109,13 +168,15 @@ absl::StatusOr<std::unique_ptr<AtomicFileWriter>> AtomicFileWriter::Create(absl:
     unlink(temp.c_str());
     return ErrnoStatus(error, absl::StrCat("cannot set permissions of ", temp));
   }
+  const int slot = HoldTempFile(temp);
   return std::unique_ptr<AtomicFileWriter>(
-      new AtomicFileWriter(std::string(path), std::move(temp), fd));
+      new AtomicFileWriter(std::string(path), std::move(temp), fd, slot));
 }
 
 AtomicFileWriter::~AtomicFileWriter() {
   if (fd_ >= 0) close(fd_);
   if (!committed_) unlink(temp_.c_str());
+  ReleaseTempFile(slot_);
 }
 
 absl::Status AtomicFileWriter::Append(absl::string_view data) {
@@ -146,6 +207,8 @@ absl::Status AtomicFileWriter::Commit() {
     return ErrnoStatus(errno, absl::StrCat("cannot replace ", path_));
   }
   committed_ = true;
+  ReleaseTempFile(slot_);
+  slot_ = -1;
   return absl::OkStatus();
 }
 

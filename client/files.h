@@ -44,7 +44,10 @@ absl::StatusOr<std::string> WriteNewFile(absl::string_view folder, absl::string_
 // WriteFileAtomically for contents that arrive piece by piece and need not fit in memory (an
 // audit export as long as the log): pieces go to the temporary file as they come, and the file
 // appears at `path` only when Commit succeeds. Destroyed without a successful Commit, it removes
-// the temporary file and leaves `path` as it was.
+// the temporary file and leaves `path` as it was. So does an interrupt: while a writer holds a
+// temporary file, SIGINT, SIGTERM and SIGHUP (where the program left them at their default)
+// remove it before they end the process, as they would have (Ctrl-C during an audit export
+// leaves nothing behind).
 //
 //   ASSIGN_OR_RETURN(std::unique_ptr<AtomicFileWriter> file, AtomicFileWriter::Create(path, 0600));
 //   RETURN_IF_ERROR(file->Append(line));
@@ -64,12 +67,13 @@ class AtomicFileWriter {
   absl::Status Commit();
 
  private:
-  AtomicFileWriter(std::string path, std::string temp, int fd)
-      : path_(std::move(path)), temp_(std::move(temp)), fd_(fd) {}
+  AtomicFileWriter(std::string path, std::string temp, int fd, int slot)
+      : path_(std::move(path)), temp_(std::move(temp)), fd_(fd), slot_(slot) {}
 
   const std::string path_;
   const std::string temp_;
   int fd_;  // -1 once closed
+  int slot_;  // where the interrupt handler finds temp_; -1 when nowhere
   bool committed_ = false;
 };
 

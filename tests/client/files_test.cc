@@ -1,6 +1,9 @@
 #include "client/files.h"
 
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -55,6 +58,33 @@ TEST_F(AtomicFileWriterTest, AbandonedWriteLeavesTheOldFileAndNoTemporaryFile) {
   }
   EXPECT_EQ(testing::ReadFileOrDie(path), "old\n");
   EXPECT_EQ(Entries(), 1u);
+}
+
+// Ctrl-C during an audit export: the temporary file goes, the file already there stays, a file
+// committed earlier stays, and the process ends by the signal, as it would have.
+TEST_F(AtomicFileWriterTest, AnInterruptRemovesTheTemporaryFileAndEndsAsTheSignalWould) {
+  const std::string path = dir_ + "/export.jsonl";
+  const std::string done = dir_ + "/earlier.jsonl";
+  ASSERT_TRUE(WriteFileAtomically(path, "old\n", 0600).ok());
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    auto earlier = AtomicFileWriter::Create(done, 0600);
+    if (!earlier.ok() || !(*earlier)->Append("whole\n").ok() || !(*earlier)->Commit().ok()) {
+      _exit(3);
+    }
+    auto file = AtomicFileWriter::Create(path, 0600);
+    if (!file.ok() || !(*file)->Append("half of a new export").ok()) _exit(4);
+    raise(SIGINT);
+    _exit(5);  // not reached: the signal ends the process
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status)) << "exit status " << WEXITSTATUS(status);
+  EXPECT_EQ(WTERMSIG(status), SIGINT);
+  EXPECT_EQ(testing::ReadFileOrDie(path), "old\n");
+  EXPECT_EQ(testing::ReadFileOrDie(done), "whole\n");
+  EXPECT_EQ(Entries(), 2u) << "the temporary file is left behind";
 }
 
 // The answers of `record create --interactive` are kept in a new file: one of the same name (an
