@@ -76,6 +76,11 @@ absl::Status ParseJson(absl::string_view json, google::protobuf::Message* messag
   return absl::OkStatus();
 }
 
+absl::Duration VettingLookupFloor(const registry::v1::ServerConfig& config) {
+  const uint32_t micros = config.vetting().lookup_floor_micros();
+  return absl::Microseconds(micros == 0 ? kDefaultLookupFloorMicros : micros);
+}
+
 absl::StatusOr<registry::v1::ServerConfig> FinishConfig(registry::v1::ServerConfig c,
                                                         absl::string_view base) {
   if (c.listen_address().empty()) return absl::InvalidArgumentError("listen_address is required");

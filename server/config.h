@@ -8,6 +8,7 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/time/time.h"
 #include "absl/strings/string_view.h"
 #include "registry/v1/config.pb.h"
 
@@ -22,6 +23,10 @@ inline constexpr uint32_t kMaxAuditRetentionDays = 36500;
 inline constexpr uint32_t kDefaultLookupFloorMicros = 1000;
 inline constexpr uint32_t kMinLookupFloorMicros = 200;
 inline constexpr uint32_t kMaxLookupFloorMicros = 100000;
+
+// The vetting lookup's floor as a duration. A config that did not pass FinishConfig (0, unset)
+// gets the default rather than no floor at all.
+absl::Duration VettingLookupFloor(const registry::v1::ServerConfig& config);
 
 // The erasure promise for backups (config.proto BackupConfig): a record erased now is in no
 // backup after keep_days * 24 + interval_hours hours, and that may not exceed 36 days.

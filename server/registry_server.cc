@@ -280,7 +280,7 @@ absl::Status RegistryServer::BuildServices() {
       absl::Hours(24) * config.vetting().certificate_validity_days(),
       VettingService::LookupFloor{
           options_.pacer != nullptr ? options_.pacer : Pacer::Steady(),
-          absl::Microseconds(config.vetting().lookup_floor_micros()), metrics_.get()});
+          VettingLookupFloor(config), metrics_.get()});
   // Stored dates follow the rules in force before anything is served.
   ASSIGN_OR_RETURN(const int redated, record_service_->RecomputeDatesIfRulesChanged());
   if (redated > 0) {

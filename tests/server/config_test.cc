@@ -115,6 +115,13 @@ TEST(ConfigTest, TheVettingLookupFloorDefaultsToAMillisecondAndIsBounded) {
   }
 }
 
+TEST(ConfigTest, AConfigThatSkippedFinishingStillHoldsTheLookupToTheDefaultFloor) {
+  registry::v1::ServerConfig unfinished;
+  EXPECT_EQ(VettingLookupFloor(unfinished), absl::Microseconds(kDefaultLookupFloorMicros));
+  unfinished.mutable_vetting()->set_lookup_floor_micros(2500);
+  EXPECT_EQ(VettingLookupFloor(unfinished), absl::Microseconds(2500));
+}
+
 TEST(ConfigTest, MissingFileIsNotFound) {
   EXPECT_EQ(LoadConfig("/nonexistent/registryd.json").status().code(),
             absl::StatusCode::kNotFound);
