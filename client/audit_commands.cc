@@ -13,6 +13,7 @@
 #include "absl/strings/strip.h"
 #include "client/audit_events.h"
 #include "client/audit_verifier.h"
+#include "client/cli_output.pb.h"
 #include "client/commands.h"
 #include "client/files.h"
 #include "client/grpc_audit_log_source.h"
@@ -265,16 +266,15 @@ absl::Status RunAuditExport(CommandContext& ctx) {
   std::unique_ptr<grpc::ClientReader<v1::AuditEntry>> reader =
       stub->ExportAuditEvents(&context, request);
   uint64_t count = 0;
-  bool differs = false;
+  uint64_t differing = 0;
   v1::AuditEntry entry;
   absl::Status written;
   while (written.ok() && reader->Read(&entry)) {
     // Written as served, event_bytes and all, so the recipient can check the same; but the
     // person exporting learns here, not later, when the server's copies do not match.
-    for (const std::string& warning : DecodeHashedEvent(entry).warnings) {
-      ctx.err() << warning << "\n";
-      differs = true;
-    }
+    const std::vector<std::string> warnings = DecodeHashedEvent(entry).warnings;
+    for (const std::string& warning : warnings) ctx.err() << warning << "\n";
+    if (!warnings.empty()) ++differing;
     absl::StatusOr<std::string> line = ToJsonLine(entry);
     written = line.ok() ? file->Append(absl::StrCat(*line, "\n")) : line.status();
     ++count;
@@ -286,9 +286,16 @@ absl::Status RunAuditExport(CommandContext& ctx) {
   }
   RETURN_IF_ERROR(ToAbslStatus(reader->Finish()));
   RETURN_IF_ERROR(file->Commit());
-  ctx.out() << "exported " << count << (count == 1 ? " entry" : " entries") << " to " << path
-            << "\n";
-  if (differs) ctx.set_exit_code(1);
+  if (differing > 0) ctx.set_exit_code(1);
+  if (ctx.json()) {
+    AuditExportSummary summary;
+    summary.set_entries(count);
+    summary.set_file(path);
+    summary.set_differing_entries(differing);
+    return ctx.PrintJson(summary);
+  }
+  ctx.out() << "exported " << count << (count == 1 ? " entry" : " entries") << " to "
+            << ForTerminal(path) << "\n";
   return absl::OkStatus();
 }
 

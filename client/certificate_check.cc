@@ -28,11 +28,13 @@ absl::StatusOr<CertificateVerdict> CheckCertificate(absl::string_view certificat
   // registry signed it, and an invalid one says nothing at all), so each is escaped.
   const auto t = [](absl::string_view value) { return ForTerminal(value); };
   if (!verified.ok()) {
-    verdict.text = absl::StrCat("invalid: ", t(verified.message()), "\n");
+    verdict.reason = std::string(verified.message());
+    verdict.text = absl::StrCat("invalid: ", t(verdict.reason), "\n");
     return verdict;
   }
   const v1::VettingCertificate& c = signed_certificate.certificate();
   verdict.valid = true;
+  verdict.certificate = c;
   verdict.text = absl::StrCat(
       "valid: ", VettingResultName(c.result()), " for ", t(c.organisation()), " until ",
       t(c.valid_until()), "\n", "certificate: ", t(c.certificate_id()), " issued ",

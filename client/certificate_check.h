@@ -23,6 +23,10 @@ struct CertificateVerdict {
   // <valid_until>" and the certificate id, candidate and position. Invalid: "invalid: <reason>"
   // (bad signature, expired at ..., unknown key: <id>).
   std::string text;
+  // When not valid, why, as the text says it after "invalid: " (not escaped).
+  std::string reason;
+  // When valid, the certificate as signed.
+  registry::v1::VettingCertificate certificate;
 };
 
 // Verifies the certificate at `now`. The verdict is returned for every certificate that could be

@@ -10,6 +10,7 @@
 #include "client/command_context.h"
 #include "client/command_table.h"
 #include "client/option_parser.h"
+#include "client/suggest.h"
 #include "client/terminal_text.h"
 #include "client/tls_probe.h"
 
@@ -31,6 +32,27 @@ std::optional<std::string> MisplacedGlobalOption(const std::vector<std::string>&
     }
   }
   return std::nullopt;
+}
+
+// "unknown command "recrod" (did you mean "record"?)": `typed` is the word that matched no
+// command, `group` the group it follows ("" at the top), `full` what to quote.
+absl::Status UnknownCommand(absl::string_view group, absl::string_view typed,
+                            absl::string_view full) {
+  std::vector<std::string> words;
+  for (const CommandSpec& command : Commands()) {
+    std::vector<std::string> parts = absl::StrSplit(command.name, ' ');
+    if (group.empty()) {
+      words.push_back(parts[0]);
+    } else if (parts.size() == 2 && parts[0] == group) {
+      words.push_back(parts[1]);
+    }
+  }
+  const std::optional<std::string> near = Closest(typed, words);
+  return UsageError(absl::StrCat(
+      "unknown command \"", full, "\"",
+      near.has_value()
+          ? absl::StrCat(" (did you mean \"", group, group.empty() ? "" : " ", *near, "\"?)")
+          : ""));
 }
 
 }  // namespace
@@ -93,13 +115,12 @@ int RunCli(const std::vector<std::string>& args, const EnvLookup& env, const Cli
     consumed = 2;
     if (command == nullptr) {
       return UsageFailure(
-          UsageError(absl::StrCat("unknown command \"", rest[0], " ", rest[1], "\"")),
+          UnknownCommand(rest[0], rest[1], absl::StrCat(rest[0], " ", rest[1])),
           absl::StrCat("run 'registry-cli ", rest[0], " --help' for its commands\n"), err);
     }
   }
   if (command == nullptr) {
-    return UsageFailure(UsageError(absl::StrCat("unknown command \"", rest[0], "\"")), tool_hint,
-                        err);
+    return UsageFailure(UnknownCommand("", rest[0], rest[0]), tool_hint, err);
   }
 
   const std::string command_hint = absl::StrCat(CommandUsageLine(*command), "\nrun 'registry-cli ",
@@ -143,7 +164,9 @@ int RunCli(const std::vector<std::string>& args, const EnvLookup& env, const Cli
     if (IsUsageError(status)) return UsageFailure(status, command_hint, err);
   }
   err << FormatError(status) << "\n";
-  return kExitError;
+  // The input was refused for its own content, here or by the server: the same mistake exits
+  // the same way whoever caught it.
+  return absl::IsInvalidArgument(status) ? kExitUsage : kExitError;
 }
 
 }  // namespace registry::client

@@ -7,9 +7,10 @@
 //                     ProcessEnv(), out, err, /*err_is_terminal=*/false);
 //
 // Exit codes: 0 success; 1 an error (printed as "error: <STATUS_CODE_NAME>: <message>" on err) or
-// a negative answer (not serving, invalid certificate, invalid import rows); 2 a mistake on the
-// command line (the usage line follows the error). -h/--help, on the tool, a command group or any
-// command, prints help on out and exits 0.
+// a negative answer (not serving, invalid certificate, invalid import rows); 2 input refused for
+// its own content (INVALID_ARGUMENT), whether the client caught it before sending or the server
+// refused it: a mistake on the command line (the usage line follows the error) or in a file it
+// names. -h/--help, on the tool, a command group or any command, prints help on out and exits 0.
 #ifndef REGISTRY_CLIENT_CLI_H_
 #define REGISTRY_CLIENT_CLI_H_
 

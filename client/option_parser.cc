@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "client/suggest.h"
 #include "client/terminal_text.h"
 #include "common/time_format.h"
 
@@ -114,7 +115,14 @@ absl::StatusOr<ParsedArgs> ParseOptions(absl::Span<const OptionSpec> specs,
       body = body.substr(0, eq);
     }
     const OptionSpec* spec = FindSpec(specs, body);
-    if (spec == nullptr) return UsageError(absl::StrCat("unknown option --", body));
+    if (spec == nullptr) {
+      std::vector<std::string> names;
+      for (const OptionSpec& known : specs) names.push_back(known.name);
+      const std::optional<std::string> near = Closest(body, names);
+      return UsageError(absl::StrCat("unknown option --", body,
+                                     near.has_value() ? absl::StrCat(" (did you mean --", *near, "?)")
+                                                      : ""));
+    }
     const bool again = parsed.flags_.count(spec->name) > 0 || parsed.values_.count(spec->name) > 0;
     if (again && !(spec->repeatable && !spec->value_name.empty())) {
       return UsageError(absl::StrCat("option --", spec->name, " given twice"));

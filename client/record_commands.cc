@@ -3,6 +3,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,7 @@
 #include "client/tls_probe.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
+#include "google/protobuf/struct.pb.h"
 #include "registry/v1/records.grpc.pb.h"
 
 namespace registry::client {
@@ -390,8 +392,8 @@ absl::Status RunRecordTemplate(CommandContext& ctx) {
   // The tables, when this caller may read them (a clerk with an identity); the skeleton is
   // useful without them.
   std::optional<RecordChoices> tables;
-  if (!ctx.settings().cert_file.empty()) tables = TablesIfReadable(ctx);
-  std::ostream& out = ctx.out();
+  if (!ctx.settings().cert_file.empty() && !ctx.json()) tables = TablesIfReadable(ctx);
+  std::ostringstream out;
   out << "// A record for `registry-cli record create --file FILE`. Replace the empty values; the\n"
          "// lines starting with // are comments and may stay. Dates are YYYY-MM-DD. Fields\n"
          "// marked required must be filled in; leave the others empty (\"\" or []).\n"
@@ -459,11 +461,20 @@ absl::Status RunRecordTemplate(CommandContext& ctx) {
          "    \"bans\": [],\n"
          "    // with imprisonment: the day of release, if released\n"
          "    \"release_date\": \"\",\n"
+         "    // with a suspended sentence: the end of its verification period, if recorded\n"
+         "    \"suspension_end_date\": \"\",\n"
          "    // true when convicted as a juvenile\n"
          "    \"juvenile\": false\n"
          "  }\n"
          "}\n";
-  return absl::OkStatus();
+  if (!ctx.json()) {
+    ctx.out() << out.str();
+    return absl::OkStatus();
+  }
+  // The same skeleton without its comments, on one line: what a script fills in.
+  google::protobuf::Struct skeleton;
+  RETURN_IF_ERROR(ParseJson(WithoutCommentLines(out.str()), "the record template", &skeleton));
+  return ctx.PrintJson(skeleton);
 }
 
 absl::Status RunRecordGet(CommandContext& ctx) {

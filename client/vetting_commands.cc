@@ -5,6 +5,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "client/certificate_check.h"
+#include "client/cli_output.pb.h"
 #include "client/command_table.h"
 #include "client/commands.h"
 #include "client/files.h"
@@ -176,8 +177,15 @@ absl::Status RunCertificateVerify(CommandContext& ctx) {
   ASSIGN_OR_RETURN(const std::string json, ReadFileToString(certificate_path, "certificate"));
   ASSIGN_OR_RETURN(const std::string pem, ReadFileToString(key_path, "public key"));
   ASSIGN_OR_RETURN(const CertificateVerdict verdict, CheckCertificate(json, pem, absl::Now()));
-  ctx.out() << verdict.text;
   if (!verdict.valid) ctx.set_exit_code(1);
+  if (ctx.json()) {
+    CertificateVerification answer;
+    answer.set_valid(verdict.valid);
+    answer.set_reason(verdict.reason);
+    if (verdict.valid) *answer.mutable_certificate() = verdict.certificate;
+    return ctx.PrintJson(answer);
+  }
+  ctx.out() << verdict.text;
   return absl::OkStatus();
 }
 

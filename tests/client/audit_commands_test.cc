@@ -1,6 +1,7 @@
 // The audit commands of registry-cli against a real registryd (honest): the listing and the
 // export raise no warning, since the server's decoded copies match the hashed bytes, and a full
 // verification passes and is saved; the next one, from the saved head, passes too.
+#include <algorithm>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -12,6 +13,8 @@
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "client/cli.h"
+#include "client/cli_output.pb.h"
+#include "client/json_io.h"
 #include "common/clock.h"
 #include "common/time_format.h"
 #include "gmock/gmock.h"
@@ -142,6 +145,22 @@ TEST_F(AuditCommandsTest, ExportOfAnHonestServerRaisesNoWarning) {
   EXPECT_EQ(run.err, "");
   EXPECT_THAT(run.out, StartsWith("exported "));
   EXPECT_TRUE(std::filesystem::exists(path));
+}
+
+TEST_F(AuditCommandsTest, ExportWithJsonSaysHowManyEntriesWentToWhichFile) {
+  const std::string path = dir_ + "/export.jsonl";
+  const CliRun run = Run({"--json", "audit", "export", "--out", path, "--recipient",
+                          "Information and Privacy Agency", "--reference", "IPA-2026-1"});
+  EXPECT_EQ(run.code, 0) << run.err;
+  AuditExportSummary summary;
+  ASSERT_TRUE(ParseJson(run.out, "output", &summary).ok()) << run.out;
+  EXPECT_EQ(summary.file(), path);
+  EXPECT_EQ(summary.differing_entries(), 0u);
+  // As many as the file holds, one entry per line.
+  const std::string exported = testing::ReadFileOrDie(path);
+  EXPECT_GT(summary.entries(), 0u);
+  EXPECT_EQ(summary.entries(),
+            static_cast<uint64_t>(std::count(exported.begin(), exported.end(), '\n')));
 }
 
 TEST_F(AuditCommandsTest, FullVerificationPassesAndTheNextStartsFromTheSavedHead) {

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -12,6 +13,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "client/cli_output.pb.h"
 #include "client/command_table.h"
 #include "client/json_io.h"
 #include "crypto/ed25519.h"
@@ -28,6 +30,7 @@ using ::registry::testing::CliRun;
 using ::registry::testing::Flowed;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 CliRun RunWith(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
@@ -173,6 +176,32 @@ TEST(CliTest, UnknownCommandsAndOptionsExitTwo) {
                                   "usage: registry-cli [global options] record get ID"));
 }
 
+TEST(CliTest, AMistypedCommandOrOptionIsAnsweredWithTheClosestName) {
+  CliRun run = RunWith({"recrod", "get", "ID"});
+  EXPECT_EQ(run.code, kExitUsage);
+  EXPECT_THAT(run.err, StartsWith("error: INVALID_ARGUMENT: unknown command \"recrod\" (did you "
+                                  "mean \"record\"?)\n"));
+  run = RunWith({"record", "gte", "ID"});
+  EXPECT_EQ(run.code, kExitUsage);
+  EXPECT_THAT(run.err, StartsWith("error: INVALID_ARGUMENT: unknown command \"record gte\" (did "
+                                  "you mean \"record get\"?)\n"));
+  run = RunWith({"record", "get", "ID", "--case-reff", "X"});
+  EXPECT_EQ(run.code, kExitUsage);
+  EXPECT_THAT(run.err, StartsWith("error: INVALID_ARGUMENT: unknown option --case-reff (did you "
+                                  "mean --case-ref?)\n"));
+  // A name cut short is taken for the name it begins.
+  run = RunWith({"record", "get", "ID", "--purp", "X"});
+  EXPECT_THAT(run.err, StartsWith("error: INVALID_ARGUMENT: unknown option --purp (did you mean "
+                                  "--purpose?)\n"));
+  run = RunWith({"--iddentity", "var/dev/clerk", "health"});
+  EXPECT_THAT(run.err, StartsWith("error: INVALID_ARGUMENT: unknown option --iddentity (did you "
+                                  "mean --identity?)\n"));
+  // Nothing close: nothing suggested.
+  run = RunWith({"frobnicate"});
+  EXPECT_EQ(run.err, "error: INVALID_ARGUMENT: unknown command \"frobnicate\"\n"
+                     "run 'registry-cli --help' for the commands\n");
+}
+
 TEST(CliTest, GlobalOptionAfterTheCommandGetsAHint) {
   const CliRun run = RunWith({"record", "get", "ID", "--json"});
   EXPECT_EQ(run.code, 2);
@@ -256,7 +285,7 @@ TEST(CliTest, ImportOfAFileWithABadHeaderSendsNothing) {
   TempDir dir;
   const std::string file = dir.Write("rows.csv", "surname,given_name\nA,B\n");
   const CliRun run = RunWith({"record", "import", file});
-  EXPECT_EQ(run.code, 1);
+  EXPECT_EQ(run.code, kExitUsage);
   EXPECT_THAT(run.err, StartsWith("error: INVALID_ARGUMENT: line 1: bad CSV header"));
 }
 
@@ -419,6 +448,30 @@ TEST_F(CertificateVerifyCommandTest, TextFromTheCertificateIsEscaped) {
   EXPECT_EQ(run.code, 0) << run.err;
   EXPECT_THAT(run.out, StartsWith("valid: CLEAR for Shkolla\\x1b]0;owned\\x07 \\u202eABC\\nvalid: "
                                   "CLEAR until 2999-01-01T00:00:00Z\n"));
+}
+
+TEST_F(CertificateVerifyCommandTest, JsonSaysValidAndWhatTheCertificateSaysOrOnlyWhyNot) {
+  const std::string good = WriteCertificate("2999-01-01T00:00:00Z", false);
+  CliRun run = RunWith({"--json", "certificate", "verify", good, "--public-key", key_path_});
+  EXPECT_EQ(run.code, 0) << run.err;
+  CertificateVerification answer;
+  ASSERT_TRUE(ParseJson(run.out, "output", &answer).ok()) << run.out;
+  EXPECT_TRUE(answer.valid());
+  EXPECT_EQ(answer.reason(), "");
+  EXPECT_EQ(answer.certificate().organisation(), "Kopshti Ylberi");
+  EXPECT_EQ(answer.certificate().valid_until(), "2999-01-01T00:00:00Z");
+  EXPECT_EQ(std::count(run.out.begin(), run.out.end(), '\n'), 1) << "one object, one line";
+
+  // A tampered certificate's contents are not repeated: nothing vouches for them.
+  const std::string tampered = WriteCertificate("2999-01-01T00:00:00Z", true);
+  run = RunWith({"--json", "certificate", "verify", tampered, "--public-key", key_path_});
+  EXPECT_EQ(run.code, 1);
+  answer.Clear();
+  ASSERT_TRUE(ParseJson(run.out, "output", &answer).ok()) << run.out;
+  EXPECT_FALSE(answer.valid());
+  EXPECT_EQ(answer.reason(), "bad signature");
+  EXPECT_FALSE(answer.has_certificate());
+  EXPECT_THAT(run.out, Not(HasSubstr("Another school")));
 }
 
 TEST_F(CertificateVerifyCommandTest, MissingKeyFileIsAnError) {

@@ -4,6 +4,7 @@
 // an expunge that shows whose record it is and asks; refusals that list the values that would
 // be taken (purpose codes, position categories); help that lists them too; and a REFER that says
 // whom to contact.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -19,6 +20,8 @@
 #include "client/cli.h"
 #include "client/files.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "registry/v1/records.grpc.pb.h"
 #include "tests/testing/cli_run.h"
@@ -38,6 +41,7 @@ using ::registry::testing::kClerkId;
 using ::registry::testing::kVettingId;
 using ::registry::testing::RunCliCaptured;
 using ::registry::testing::TestServer;
+using ::testing::Contains;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
@@ -194,7 +198,7 @@ TEST_F(RecordCommandsTest, EveryFieldTheServerRefusesIsNamedByItsOptionAtOnce) {
     if (command[i] == "--surname") command[i + 1] = "Krasn1qi";
   }
   const CliRun run = As("clerk", command);
-  EXPECT_EQ(run.code, 1);
+  EXPECT_EQ(run.code, kExitUsage);
   EXPECT_EQ(run.err,
             "error: INVALID_ARGUMENT: 2 problems:\n"
             "  --surname: 1..100 letters, spaces, hyphens or apostrophes\n"
@@ -205,7 +209,7 @@ TEST_F(RecordCommandsTest, EveryFieldTheServerRefusesIsNamedByItsOptionAtOnce) {
                                       "K3rqeli", "--given-name", "Arben", "--birth-date",
                                       "1980-04-12", "--position", "teacher", "--consent-ref",
                                       "CONSENT-1"});
-  EXPECT_EQ(check.code, 1);
+  EXPECT_EQ(check.code, kExitUsage);
   EXPECT_EQ(check.err,
             "error: INVALID_ARGUMENT: 2 problems:\n"
             "  --personal-number: does not match the personal number format\n"
@@ -273,7 +277,7 @@ TEST_F(RecordCommandsTest, ARefusedInteractiveRecordKeepsTheAnswersInAFileCreate
   std::filesystem::current_path(dir_);
   const CliRun run = As("clerk", {"record", "create", "--interactive"}, answers);
   std::filesystem::current_path(before);
-  EXPECT_EQ(run.code, 1);
+  EXPECT_EQ(run.code, kExitUsage);
   EXPECT_THAT(run.err, HasSubstr("error: INVALID_ARGUMENT: Date it became final "
                                  "(conviction.final_date): must be on or after judgment_date"));
   EXPECT_THAT(run.err, Not(HasSubstr("--final-date")));
@@ -304,6 +308,48 @@ TEST_F(RecordCommandsTest, ARefusedInteractiveRecordKeepsTheAnswersInAFileCreate
   EXPECT_EQ(record.conviction().sentence().months(), 18u);
 }
 
+// The names of every field in a JSON object, nested ones as "a.b", in no particular order.
+void FieldNames(const google::protobuf::Struct& object, const std::string& prefix,
+                std::vector<std::string>* names) {
+  for (const auto& [name, value] : object.fields()) {
+    names->push_back(prefix + name);
+    if (value.has_struct_value()) FieldNames(value.struct_value(), prefix + name + ".", names);
+  }
+}
+
+TEST_F(RecordCommandsTest, TheJsonTemplateIsTheSameSkeletonWithoutComments) {
+  const CliRun commented = As("clerk", {"record", "template"});
+  ASSERT_EQ(commented.code, 0) << commented.err;
+  const CliRun json = As("clerk", {"--json", "record", "template"});
+  ASSERT_EQ(json.code, 0) << json.err;
+  EXPECT_EQ(std::count(json.out.begin(), json.out.end(), '\n'), 1) << "one object, one line";
+  EXPECT_THAT(json.out, Not(HasSubstr("//")));
+  // Strict JSON, with the same fields as the commented template.
+  google::protobuf::Struct strict;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json.out, &strict).ok()) << json.out;
+  std::string uncommented;
+  for (absl::string_view line : absl::StrSplit(commented.out, '\n')) {
+    if (!absl::StartsWith(absl::StripLeadingAsciiWhitespace(line), "//")) {
+      absl::StrAppend(&uncommented, line, "\n");
+    }
+  }
+  google::protobuf::Struct from_text;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(uncommented, &from_text).ok());
+  std::vector<std::string> json_names, text_names;
+  FieldNames(strict, "", &json_names);
+  FieldNames(from_text, "", &text_names);
+  std::sort(json_names.begin(), json_names.end());
+  std::sort(text_names.begin(), text_names.end());
+  EXPECT_EQ(json_names, text_names);
+  EXPECT_THAT(json_names, Contains("conviction.suspension_end_date"));
+  // And it is a record file: create reads it and names what is missing, nothing unknown.
+  const std::string path = dir_ + "/record.json";
+  ASSERT_TRUE(WriteFileAtomically(path, json.out, 0600).ok());
+  const CliRun unfilled = As("clerk", {"record", "create", "--file", path});
+  EXPECT_EQ(unfilled.code, kExitUsage);
+  EXPECT_THAT(unfilled.err, HasSubstr("person.surname is required"));
+}
+
 TEST_F(RecordCommandsTest, TheTemplateIsAFileCreateReadsAndNamesEveryFieldToFillIn) {
   const CliRun tmpl = As("clerk", {"record", "template"});
   ASSERT_EQ(tmpl.code, 0) << tmpl.err;
@@ -312,7 +358,7 @@ TEST_F(RecordCommandsTest, TheTemplateIsAFileCreateReadsAndNamesEveryFieldToFill
   const std::string path = dir_ + "/record.json";
   ASSERT_TRUE(WriteFileAtomically(path, tmpl.out, 0600).ok());
   const CliRun unfilled = As("clerk", {"record", "create", "--file", path});
-  EXPECT_EQ(unfilled.code, 1);
+  EXPECT_EQ(unfilled.code, kExitUsage);
   for (const char* missing :
        {"person.surname is required", "person.sex is required", "conviction.offences is required",
         "conviction.sentence.type is required"}) {
@@ -379,7 +425,7 @@ TEST_F(RecordCommandsTest, AmendWithSetChangesTheFieldAndAnAmendmentThatChangesN
 
   const CliRun refused =
       As("clerk", {"record", "amend", id, "--set", "birth-date=2090-01-01", "--reason", "typo"});
-  EXPECT_EQ(refused.code, 1);
+  EXPECT_EQ(refused.code, kExitUsage);
   EXPECT_THAT(Flowed(refused.err),
               HasSubstr("error: INVALID_ARGUMENT: --set birth-date: must be before "
                         "today"));
@@ -467,7 +513,7 @@ TEST_F(RecordCommandsTest, ACourtReadWithoutAPurposeNamesTheOptionsAndTheCodesIt
             "  enforcement_of_sentence\n");
   const CliRun wrong =
       As("court", {"record", "get", id, "--case-ref", "PKR 1/2026", "--purpose", "curiosity"});
-  EXPECT_EQ(wrong.code, 1);
+  EXPECT_EQ(wrong.code, kExitUsage);
   EXPECT_THAT(wrong.err, StartsWith("error: INVALID_ARGUMENT: --purpose: \"curiosity\" is not a "
                                     "purpose code you may state\npurpose codes you may state: "
                                     "criminal_proceedings,"));

@@ -1,0 +1,47 @@
+#include "client/suggest.h"
+
+#include <algorithm>
+
+#include "absl/strings/match.h"
+
+namespace registry::client {
+
+size_t EditDistance(absl::string_view a, absl::string_view b) {
+  // Three rows of the dynamic programme: the one before the previous is needed for a swap.
+  std::vector<size_t> before(b.size() + 1), previous(b.size() + 1), current(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) previous[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    current[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      const size_t replace = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1);
+      current[j] = std::min({previous[j] + 1, current[j - 1] + 1, replace});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        current[j] = std::min(current[j], before[j - 2] + 1);
+      }
+    }
+    std::swap(before, previous);
+    std::swap(previous, current);
+  }
+  return previous[b.size()];
+}
+
+std::optional<std::string> Closest(absl::string_view typed,
+                                   const std::vector<std::string>& candidates) {
+  if (typed.empty()) return std::nullopt;
+  const size_t allowed = typed.size() <= 4 ? 1 : typed.size() <= 8 ? 2 : 3;
+  std::optional<std::string> best;
+  size_t best_distance = allowed + 1;
+  for (const std::string& candidate : candidates) {
+    if (candidate == typed) return std::nullopt;
+    // A name cut short ("--case" for "--case-ref") counts as one edit, whatever is missing.
+    const size_t distance =
+        absl::StartsWith(candidate, typed) ? 1 : EditDistance(typed, candidate);
+    if (distance < best_distance) {
+      best = candidate;
+      best_distance = distance;
+    }
+  }
+  return best;
+}
+
+}  // namespace registry::client

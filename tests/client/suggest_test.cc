@@ -1,0 +1,46 @@
+#include "client/suggest.h"
+
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace registry::client {
+namespace {
+
+using ::testing::Eq;
+using ::testing::Optional;
+
+TEST(EditDistanceTest, CountsInsertionsDeletionsReplacementsAndSwaps) {
+  EXPECT_EQ(EditDistance("", ""), 0u);
+  EXPECT_EQ(EditDistance("record", "record"), 0u);
+  EXPECT_EQ(EditDistance("", "vet"), 3u);
+  EXPECT_EQ(EditDistance("recor", "record"), 1u);   // inserted
+  EXPECT_EQ(EditDistance("recordd", "record"), 1u);  // deleted
+  EXPECT_EQ(EditDistance("recurd", "record"), 1u);   // replaced
+  EXPECT_EQ(EditDistance("recrod", "record"), 1u);   // two neighbours swapped
+  EXPECT_EQ(EditDistance("audit", "record"), 6u);
+  EXPECT_EQ(EditDistance("Record", "record"), 1u) << "case counts";
+}
+
+TEST(ClosestTest, SuggestsTheNearestNameWithinAFewEdits) {
+  const std::vector<std::string> names = {"health", "record", "vet", "audit", "certificate"};
+  EXPECT_THAT(Closest("recrod", names), Optional(Eq("record")));
+  EXPECT_THAT(Closest("helth", names), Optional(Eq("health")));
+  EXPECT_THAT(Closest("vte", names), Optional(Eq("vet")));
+  EXPECT_THAT(Closest("certficate", names), Optional(Eq("certificate")));
+  // A name cut short.
+  EXPECT_THAT(Closest("cert", names), Optional(Eq("certificate")));
+  // Short names allow one edit, longer ones more.
+  EXPECT_EQ(Closest("vxx", names), std::nullopt);
+  EXPECT_EQ(Closest("frobnicate", names), std::nullopt);
+  EXPECT_EQ(Closest("", names), std::nullopt);
+  EXPECT_EQ(Closest("record", names), std::nullopt) << "a known name needs no suggestion";
+  EXPECT_EQ(Closest("recrod", {}), std::nullopt);
+}
+
+TEST(ClosestTest, TheNearestWinsAndTiesGoToTheFirst) {
+  EXPECT_THAT(Closest("case-re", {"case-number", "case-ref"}), Optional(Eq("case-ref")));
+  EXPECT_THAT(Closest("bat", {"bar", "bag"}), Optional(Eq("bar")));
+}
+
+}  // namespace
+}  // namespace registry::client
