@@ -7,6 +7,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/match.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -194,11 +195,10 @@ absl::StatusOr<storage::DataCheckReport> CheckData(const storage::RecordStore& r
   // next (the log can never be behind what is stored), and every event before `settled` has its
   // rows here (what is stored can never be behind those events).
   const uint64_t settled = audit.CurrentHead().size;
-  // Check ids of the stored entries, with whether each is authentic.
-  std::vector<std::pair<std::string, bool>> stored_checks;
+  // The stored entries: their slots, and the check ids of the authentic ones.
+  std::vector<storage::CheckStore::StoredRow> stored_checks;
   RETURN_IF_ERROR(checks.CheckAll(
-      [&](absl::string_view id, bool authentic) { stored_checks.emplace_back(id, authentic); },
-      &report));
+      [&](const storage::CheckStore::StoredRow& row) { stored_checks.push_back(row); }, &report));
   // Ids and versions of the stored records (version 0: the head does not authenticate).
   std::vector<std::pair<std::string, uint32_t>> stored_records;
   RETURN_IF_ERROR(records.CheckAll(
@@ -210,12 +210,39 @@ absl::StatusOr<storage::DataCheckReport> CheckData(const storage::RecordStore& r
   // auditor as a fork.
   RETURN_IF_ERROR(
       audit.CheckStoredTree([&report](std::string problem) { report.Add(std::move(problem)); }));
-  for (const auto& [id, authentic] : stored_checks) {
+  // A row's key names its check only through its slot (a keyed hash of the check id): the
+  // events' check ids are hashed to find the row each wrote.
+  absl::flat_hash_map<std::string, std::string> id_of_slot;
+  for (const auto* ids : {&facts.checks, &facts.later_checks}) {
+    for (const std::string& id : *ids) {
+      ASSIGN_OR_RETURN(std::string slot, checks.Slot(id));
+      id_of_slot.emplace(std::move(slot), id);
+    }
+  }
+  for (const storage::CheckStore::StoredRow& row : stored_checks) {
     // A deleted entry hides a probe from the person; an entry no event wrote is not the
     // registry's record of one. An entry that fails authentication is reported once, as that:
-    // it is still paired with its event.
-    if (facts.checks.erase(id) == 0 && authentic && !facts.later_checks.contains(id)) {
-      report.Add(absl::StrCat("vetting check ", id, ": no event in the audit log wrote it"));
+    // it is still paired with its event, by its slot.
+    const auto event = id_of_slot.find(row.slot);
+    if (!row.authentic) {
+      report.Add(absl::StrCat("vetting check ",
+                              event != id_of_slot.end()
+                                  ? event->second
+                                  : absl::StrCat("under slot ", absl::BytesToHexString(row.slot)),
+                              ": fails authentication"));
+      if (event != id_of_slot.end()) facts.checks.erase(event->second);
+      continue;
+    }
+    // Only whoever holds the key can seal a check under another check's slot.
+    if (event == id_of_slot.end() || event->second != row.check_id) {
+      ASSIGN_OR_RETURN(const std::string own_slot, checks.Slot(row.check_id));
+      if (own_slot != row.slot) {
+        report.Add(absl::StrCat("vetting check ", row.check_id, ": stored under another slot"));
+      }
+    }
+    if (facts.checks.erase(row.check_id) == 0 && !facts.later_checks.contains(row.check_id)) {
+      report.Add(
+          absl::StrCat("vetting check ", row.check_id, ": no event in the audit log wrote it"));
     }
   }
   for (const std::string& id : facts.checks) {

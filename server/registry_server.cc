@@ -47,6 +47,35 @@ void Log(absl::string_view level, absl::string_view msg, absl::string_view detai
   line.Write();
 }
 
+// Brings a database of the one earlier schema Create opens (6) to the current one: its vetting
+// checks move to keys without their time (storage/check_store.h), each batch of 1000 with its
+// event, then the schema mark, with an event of its own. Nothing for a current database: its
+// checks are not scanned.
+absl::Status UpgradeSchema(const StorageStack& st, CallGate* gate) {
+  ASSIGN_OR_RETURN(const bool upgrade, st.records->InUpgradableSchema());
+  if (!upgrade) return absl::OkStatus();
+  int batch = 0;
+  ASSIGN_OR_RETURN(
+      const size_t moved,
+      st.checks->RekeyLegacyRows(1000, [&](storage::PendingWrite write, size_t rows) {
+        v1::AuditEvent event;
+        event.set_reference(absl::StrCat("vetting checks batch ", ++batch, ": ", rows, " rows"));
+        return gate->CommitSystemEvent("storage-schema", "move-vetting-checks", std::move(event),
+                                       &write)
+            .status();
+      }));
+  storage::PendingWrite write;
+  st.records->StageCurrentSchema(&write);
+  v1::AuditEvent event;
+  event.set_reference(absl::StrCat("schema 6 to 7: ", moved, " vetting checks moved"));
+  RETURN_IF_ERROR(
+      gate->CommitSystemEvent("storage-schema", "upgrade-storage-schema", std::move(event), &write)
+          .status());
+  Log("info", "storage schema 6 upgraded to 7: vetting checks moved to keys without their time",
+      absl::StrCat(moved));
+  return absl::OkStatus();
+}
+
 // One line per problem, or one line saying there is none.
 void LogRevocation(const absl::Status& reloaded, const std::vector<std::string>& problems) {
   if (!reloaded.ok()) {
@@ -286,6 +315,7 @@ absl::Status RegistryServer::BuildServices() {
   if (redated > 0) {
     Log("info", "retention rules changed: records re-dated", absl::StrCat(redated));
   }
+  RETURN_IF_ERROR(UpgradeSchema(st, gate));
   audit_service_ = std::make_unique<AuditService>(gate, st.audit.get(), signing_.audit.get(),
                                                   audit_log_id_, metrics_.get());
   admin_service_ = std::make_unique<AdminService>(AdminService::Deps{

@@ -13,6 +13,9 @@ namespace registry::storage {
 namespace {
 
 constexpr size_t kCheckIdSize = kIdSize;
+// token || slot, and the earlier token || u64be micros || check id.
+constexpr size_t kRowKeySize = crypto::kBlindIndexTokenSize + kCheckSlotSize;
+constexpr size_t kLegacyRowKeySize = crypto::kBlindIndexTokenSize + 8 + kCheckIdSize;
 constexpr char kLimitTakePrefix[] = "limits/person-checks/";
 constexpr char kReferPrefix[] = "limits/org-refers/";
 
@@ -26,7 +29,27 @@ absl::StatusOr<std::unique_ptr<CheckStore>> CheckStore::Create(Database* db,
   ASSIGN_OR_RETURN(crypto::SecretBytes pair_key, crypto::DeriveKey(key, kLimitPairKeyPurpose));
   ASSIGN_OR_RETURN(std::unique_ptr<crypto::HmacSha256Key> pair_mac,
                    crypto::HmacSha256Key::Create(pair_key));
-  return std::unique_ptr<CheckStore>(new CheckStore(db, std::move(aead), std::move(pair_mac)));
+  ASSIGN_OR_RETURN(crypto::SecretBytes slot_key, crypto::DeriveKey(key, kCheckSlotKeyPurpose));
+  ASSIGN_OR_RETURN(std::unique_ptr<crypto::HmacSha256Key> slot_mac,
+                   crypto::HmacSha256Key::Create(slot_key));
+  return std::unique_ptr<CheckStore>(
+      new CheckStore(db, std::move(aead), std::move(pair_mac), std::move(slot_mac)));
+}
+
+absl::StatusOr<std::string> CheckStore::Slot(absl::string_view check_id) const {
+  ASSIGN_OR_RETURN(std::string mac, slot_mac_->Mac(check_id));
+  mac.resize(kCheckSlotSize);
+  return mac;
+}
+
+absl::StatusOr<std::string> CheckStore::RowKey(absl::string_view token,
+                                               absl::string_view check_id) const {
+  if (token.size() != crypto::kBlindIndexTokenSize) {
+    return absl::InternalError("check token must be 32 bytes");
+  }
+  if (!IsRegistryId(check_id)) return absl::InternalError("malformed check id");
+  ASSIGN_OR_RETURN(const std::string slot, Slot(check_id));
+  return absl::StrCat(token, slot);
 }
 
 absl::StatusOr<std::string> CheckStore::RowPrefix(absl::string_view kind,
@@ -72,12 +95,10 @@ absl::Status CheckStore::ScanCountedRows(
 
 absl::Status CheckStore::Stage(absl::string_view token, absl::Time at, const StoredCheck& check,
                                PendingWrite* w) const {
-  if (token.size() != crypto::kBlindIndexTokenSize) {
-    return absl::InternalError("check token must be 32 bytes");
-  }
-  if (!IsRegistryId(check.summary().check_id())) return absl::InternalError("malformed check id");
-  const std::string key = absl::StrCat(token, EncodeU64(KeyMicros(at)), check.summary().check_id());
-  ASSIGN_OR_RETURN(std::string sealed, aead_->Encrypt(check.SerializeAsString(), key));
+  ASSIGN_OR_RETURN(const std::string key, RowKey(token, check.summary().check_id()));
+  StoredCheck dated = check;
+  dated.set_checked_at_micros(absl::ToUnixMicros(at));
+  ASSIGN_OR_RETURN(std::string sealed, aead_->Encrypt(dated.SerializeAsString(), key));
   w->batch()->Put(Cf::kChecks, key, sealed);
   return absl::OkStatus();
 }
@@ -129,16 +150,29 @@ absl::StatusOr<StoredCheck> CheckStore::Open(absl::string_view key,
 
 absl::StatusOr<std::vector<registry::v1::CheckSummary>> CheckStore::List(
     absl::string_view token, size_t limit, const IsStoredFn& is_stored) const {
-  std::vector<registry::v1::CheckSummary> checks;
-  // Newest first, and the limit keeps the newest: walk the person's keys backwards from past
-  // their end (token || u64 || 32 hex characters sorts below token || 41 x 0xff).
-  const std::string past_end = absl::StrCat(token, std::string(8 + kCheckIdSize + 1, '\xff'));
+  if (token.size() != crypto::kBlindIndexTokenSize) {
+    return absl::InternalError("check token must be 32 bytes");
+  }
+  std::vector<StoredCheck> all;
   auto it = db_->NewIterator(Cf::kChecks);
-  for (it->SeekForPrev(past_end); it->Valid() && checks.size() < limit; it->Prev()) {
-    absl::string_view key = it->key();
+  for (it->Seek(token); it->Valid(); it->Next()) {
+    const absl::string_view key = it->key();
     if (!absl::StartsWith(key, token)) break;
-    ASSIGN_OR_RETURN(StoredCheck check,
-                     Open(key, it->value()));
+    ASSIGN_OR_RETURN(StoredCheck check, Open(key, it->value()));
+    all.push_back(std::move(check));
+  }
+  RETURN_IF_ERROR(it->status());
+  // Newest first, by the sealed time; the check id orders checks of the same microsecond.
+  std::sort(all.begin(), all.end(), [](const StoredCheck& a, const StoredCheck& b) {
+    if (a.checked_at_micros() != b.checked_at_micros()) {
+      return a.checked_at_micros() > b.checked_at_micros();
+    }
+    return a.summary().check_id() > b.summary().check_id();
+  });
+  if (all.size() > limit) all.resize(limit);
+  std::vector<registry::v1::CheckSummary> checks;
+  checks.reserve(all.size());
+  for (StoredCheck& check : all) {
     for (const std::string& id : check.deciding_record_ids()) {
       ASSIGN_OR_RETURN(const bool stored, is_stored(id));
       if (stored) continue;
@@ -148,7 +182,6 @@ absl::StatusOr<std::vector<registry::v1::CheckSummary>> CheckStore::List(
     }
     checks.push_back(std::move(*check.mutable_summary()));
   }
-  RETURN_IF_ERROR(it->status());
   return checks;
 }
 
@@ -157,23 +190,60 @@ absl::Status CheckStore::CheckAll(const OnCheckFn& on_check, DataCheckReport* re
   auto it = db_->NewIterator(Cf::kChecks, BlockCache::kBypass);
   for (it->SeekToFirst(); it->Valid(); it->Next(), ++position) {
     const absl::string_view key = it->key();
-    const absl::string_view id =
-        key.size() == crypto::kBlindIndexTokenSize + 8 + kCheckIdSize
-            ? key.substr(crypto::kBlindIndexTokenSize + 8)
-            : "";
-    if (!IsRegistryId(id)) {
+    StoredRow row;
+    if (key.size() == kRowKeySize) {
+      row.slot = std::string(key.substr(crypto::kBlindIndexTokenSize));
+    } else if (key.size() == kLegacyRowKeySize &&
+               IsRegistryId(key.substr(crypto::kBlindIndexTokenSize + 8))) {
+      ASSIGN_OR_RETURN(row.slot, Slot(key.substr(crypto::kBlindIndexTokenSize + 8)));
+    } else {
       report->Add(absl::StrCat("vetting check row ", position, ": malformed key"));
       continue;
     }
-    const bool authentic = Open(key, it->value()).ok();
-    if (authentic) {
+    absl::StatusOr<StoredCheck> check = Open(key, it->value());
+    if (check.ok()) {
+      row.authentic = true;
+      row.check_id = check->summary().check_id();
       ++report->vetting_checks;
-    } else {
-      report->Add(absl::StrCat("vetting check ", id, ": fails authentication"));
     }
-    on_check(id, authentic);
+    on_check(row);
   }
   return it->status();
+}
+
+absl::StatusOr<size_t> CheckStore::RekeyLegacyRows(size_t batch_rows,
+                                                   const CommitFn& commit) const {
+  size_t moved = 0;
+  PendingWrite write;
+  size_t in_batch = 0;
+  // The iterator reads the rows as they were when it started; what the batches delete and put
+  // meanwhile does not move under it.
+  auto it = db_->NewIterator(Cf::kChecks, BlockCache::kBypass);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    const absl::string_view key = it->key();
+    if (key.size() != kLegacyRowKeySize) continue;
+    ASSIGN_OR_RETURN(StoredCheck check, Open(key, it->value()));
+    const absl::string_view token = key.substr(0, crypto::kBlindIndexTokenSize);
+    if (check.summary().check_id() != key.substr(crypto::kBlindIndexTokenSize + 8)) {
+      return absl::DataLossError("a vetting check row holds another check than its key names");
+    }
+    const absl::Time at = absl::FromUnixMicros(
+        static_cast<int64_t>(DecodeU64(key.substr(crypto::kBlindIndexTokenSize, 8))));
+    write.batch()->Delete(Cf::kChecks, key);
+    RETURN_IF_ERROR(Stage(token, at, check, &write));
+    if (++in_batch == batch_rows) {
+      RETURN_IF_ERROR(commit(std::move(write), in_batch));
+      moved += in_batch;
+      write = PendingWrite();
+      in_batch = 0;
+    }
+  }
+  RETURN_IF_ERROR(it->status());
+  if (in_batch > 0) {
+    RETURN_IF_ERROR(commit(std::move(write), in_batch));
+    moved += in_batch;
+  }
+  return moved;
 }
 
 absl::StatusOr<int> CheckStore::StageWithhold(absl::string_view token,

@@ -2,10 +2,19 @@
 // data subject, through a clerk, sees every organisation that asked about them.
 //
 // Layout:
-//   checks key = personal-number token (32 bytes) || u64be checked-at micros || check id (32 hex)
+//   checks key = personal-number token (32 bytes) || slot (16 bytes), where slot = the first 16
+//                bytes of HMAC-SHA256(a key derived from the store's key for
+//                kCheckSlotKeyPurpose, check id)
 //          value = AES-256-GCM (crypto/aes_gcm.h AesGcm, key derived from the key file's root for
-//                  kCheckStoreKeyPurpose) over a StoredCheck (stored.proto),
-//                  with the key as associated data, so a value moved under another key fails.
+//                  kCheckStoreKeyPurpose) over a StoredCheck (stored.proto), which holds the
+//                  check's time, with the key as associated data, so a value moved under another
+//                  key fails.
+//          The key says neither when the check was made nor which check it is: whoever holds the
+//          files sees how many checks a token has, not when they were made, and cannot match a
+//          row to the check id in the limit rows below (which carry a time). Listing a person's
+//          checks therefore reads all of them and orders them by the sealed time.
+//          Earlier registries wrote token || u64be checked-at micros || check id (72 bytes);
+//          RekeyLegacyRows moves such rows to the layout above (registryd does at start-up).
 //   meta key = "limits/person-checks/" || pair token (32 bytes) || u64be checked-at micros ||
 //              check id (32 hex), where pair token = HMAC-SHA256(a key derived from the store's
 //              key for kLimitPairKeyPurpose, organisation id || 0x00 || personal-number token)
@@ -52,6 +61,10 @@ namespace registry::storage {
 inline constexpr char kCheckStoreKeyPurpose[] = "encryption/vetting-checks/aes-256-gcm/v1";
 // What the limit rows' pair-token key is derived for from the store's key.
 inline constexpr char kLimitPairKeyPurpose[] = "mac/vetting-limit-pair/v1";
+// What the checks rows' slot key is derived for from the store's key.
+inline constexpr char kCheckSlotKeyPurpose[] = "mac/vetting-check-slot/v1";
+// The length of a check's slot in its row's key.
+inline constexpr size_t kCheckSlotSize = 16;
 
 // Thread-safe.
 class CheckStore {
@@ -65,7 +78,11 @@ class CheckStore {
   absl::Status Stage(absl::string_view token, absl::Time at, const StoredCheck& check,
                      PendingWrite* w) const;
 
-  // The person's checks, newest first, at most `limit`. DataLoss when one fails authentication.
+  // The slot of check `check_id` in its row's key (kCheckSlotSize raw bytes).
+  absl::StatusOr<std::string> Slot(absl::string_view check_id) const;
+
+  // The person's checks, newest first, at most `limit`. Reads every check of the person (the
+  // keys are not in time order). DataLoss when one fails authentication.
   // A result decided by a record that is no longer stored (`is_stored`, e.g.
   // RecordStore::IsStored) is withheld here too, whatever the stored check says: a check row
   // saved before an erasure and written back afterwards authenticates (it is the registry's
@@ -100,14 +117,27 @@ class CheckStore {
                                                         absl::Time since, absl::Time until,
                                                         absl::string_view except_check_id) const;
 
-  // Every stored check, for the data check (server/data_check.h): `on_check` gets the check id
-  // of each row whose key is token || u64 || check id, and whether the row is authentic (its
-  // authentication covers the key); report->vetting_checks counts the authentic ones. A row
-  // whose key has another shape, or that fails authentication, is a problem in `report` (named
-  // by its check id, or by its position when the key has none), so the caller need not report it
-  // again. Reads past the block cache, like the other whole-data scans.
-  using OnCheckFn = std::function<void(absl::string_view check_id, bool authentic)>;
+  // Every stored check, for the data check (server/data_check.h), as `on_check` sees it.
+  // report->vetting_checks counts the authentic rows. A row whose key has neither layout is a
+  // problem in `report`, named by its position, and is not passed on; one that fails
+  // authentication is passed on for the caller to name (it knows which check ids have which
+  // slots). Reads past the block cache, like the other whole-data scans.
+  struct StoredRow {
+    // The slot in the row's key (for a row of the earlier layout, the slot of its check id).
+    std::string slot;
+    // The check id the row holds; empty when the row does not authenticate.
+    std::string check_id;
+    bool authentic = false;
+  };
+  using OnCheckFn = std::function<void(const StoredRow& row)>;
   absl::Status CheckAll(const OnCheckFn& on_check, DataCheckReport* report) const;
+
+  // Moves every row of the earlier layout (token || u64be micros || check id) to the current
+  // one, `batch_rows` rows at a time: each batch (old rows deleted, new rows put) goes to
+  // `commit`, which must write it before it returns. Returns how many rows moved. DataLoss when
+  // an old row fails authentication (nothing of its batch is committed).
+  using CommitFn = std::function<absl::Status(PendingWrite write, size_t rows)>;
+  absl::StatusOr<size_t> RekeyLegacyRows(size_t batch_rows, const CommitFn& commit) const;
 
   // Stages into `w` a rewrite of every check about `token` that `record_id` helped decide: the
   // result becomes UNSPECIFIED with result_withheld set, and the record id is dropped. Returns how
@@ -117,8 +147,15 @@ class CheckStore {
 
  private:
   CheckStore(Database* db, std::unique_ptr<crypto::AesGcm> aead,
-             std::unique_ptr<crypto::HmacSha256Key> pair_mac)
-      : db_(db), aead_(std::move(aead)), pair_mac_(std::move(pair_mac)) {}
+             std::unique_ptr<crypto::HmacSha256Key> pair_mac,
+             std::unique_ptr<crypto::HmacSha256Key> slot_mac)
+      : db_(db),
+        aead_(std::move(aead)),
+        pair_mac_(std::move(pair_mac)),
+        slot_mac_(std::move(slot_mac)) {}
+
+  // token || Slot(check id).
+  absl::StatusOr<std::string> RowKey(absl::string_view token, absl::string_view check_id) const;
 
   // Where the rows of `kind` (a meta key prefix) of `organisation`, and of the person with
   // `token` when it is not empty, start.
@@ -137,6 +174,7 @@ class CheckStore {
   Database* const db_;
   const std::unique_ptr<crypto::AesGcm> aead_;
   const std::unique_ptr<crypto::HmacSha256Key> pair_mac_;
+  const std::unique_ptr<crypto::HmacSha256Key> slot_mac_;
 };
 
 }  // namespace registry::storage

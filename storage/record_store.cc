@@ -37,7 +37,10 @@ constexpr size_t kRecordIdSize = kIdSize;  // hex characters
 constexpr char kFieldSet[] = "person,conviction,reason,dates,author";
 constexpr char kKeyCheckKey[] = "keys/check";
 constexpr char kSchemaKey[] = "schema/version";
-constexpr char kSchemaVersion[] = "6";
+constexpr char kSchemaVersion[] = "7";
+// The one earlier schema upgraded in place: schema 6 kept each vetting check under a key with its
+// time (storage/check_store.h RekeyLegacyRows moves them; StageCurrentSchema then marks it 7).
+constexpr char kUpgradableSchema[] = "6";
 // Each KEK version's check value: its key under this prefix, the value a wrapped key (crypto/
 // keyring.h) under that KEK, sealed to kKekCheckLabel in the place of a record id (record ids are
 // hex, so no record's wrapped key is one). Only the right KEK unwraps it.
@@ -251,10 +254,10 @@ absl::StatusOr<std::unique_ptr<RecordStore>> RecordStore::Create(
   } else if (!crypto::ConstantTimeEquals(*stored, check)) {
     return absl::FailedPreconditionError(
         "the key file does not belong to this database (key check value differs)");
-  } else if (schema.value_or("1") != kSchemaVersion) {
+  } else if (schema.value_or("1") != kSchemaVersion && schema.value_or("1") != kUpgradableSchema) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the database is in storage schema ", schema.value_or("1"), "; this registryd reads schema ",
-        kSchemaVersion, " only (schema 1 kept registry dates in plaintext, schema 2 had no loose "
+        kSchemaVersion, " (and upgrades ", kUpgradableSchema, " in place) only (schema 1 kept registry dates in plaintext, schema 2 had no loose "
         "name index, schema 3 no authenticated audit state nor erased-conviction rows, schema 4 "
         "kept audit events and record authors in plaintext, schema 5 keyed case numbers loosely, "
         "checked no key-encryption key and kept the audit log id unauthenticated): export and "
@@ -963,6 +966,15 @@ absl::Status RecordStore::InitDatesRulesFingerprint(absl::string_view fingerprin
   Batch batch;
   batch.Put(Cf::kMeta, kDatesRulesKey, fingerprint);
   return db_->Write(batch);
+}
+
+absl::StatusOr<bool> RecordStore::InUpgradableSchema() const {
+  ASSIGN_OR_RETURN(std::optional<std::string> schema, db_->Get(Cf::kMeta, kSchemaKey));
+  return schema == kUpgradableSchema;
+}
+
+void RecordStore::StageCurrentSchema(PendingWrite* w) const {
+  w->batch()->Put(Cf::kMeta, kSchemaKey, kSchemaVersion);
 }
 
 void RecordStore::StageDatesRulesFingerprint(absl::string_view fingerprint,

@@ -242,6 +242,12 @@ class RecordStore {
   // first), and staging a new one.
   absl::StatusOr<std::string> DatesRulesFingerprint() const;
   void StageDatesRulesFingerprint(absl::string_view fingerprint, PendingWrite* w) const;
+
+  // Whether the database is in schema 6, the one earlier schema Create opens: its vetting
+  // checks' keys carry their time. The caller moves them (CheckStore::RekeyLegacyRows), then
+  // commits StageCurrentSchema in an audited batch.
+  absl::StatusOr<bool> InUpgradableSchema() const;
+  void StageCurrentSchema(PendingWrite* w) const;
   // Records the fingerprint for a database that holds no record yet, as part of creating it
   // (like the key check value and the schema version). FailedPrecondition once records exist.
   absl::Status InitDatesRulesFingerprint(absl::string_view fingerprint);

@@ -406,11 +406,9 @@ TEST_F(AuditRetentionTest, VettingHistoryEntriesArePairedAcrossPruning) {
   EXPECT_EQ(r.vetting_checks(), 1u);
 
   ASSERT_NO_FATAL_FAILURE(testing::EditStoppedData(*server_, [&](storage::Database* db) {
-    std::unique_ptr<storage::Iterator> it = db->NewIterator(storage::Cf::kChecks);
-    it->SeekToFirst();
-    ASSERT_TRUE(it->Valid());
-    ASSERT_TRUE(absl::EndsWith(it->key(), answer.check_id()));
-    testing::DeleteStored(db, storage::Cf::kChecks, std::string(it->key()));
+    const std::string key = testing::StoredCheckKey(*server_, db, answer.check_id());
+    ASSERT_FALSE(key.empty());
+    testing::DeleteStored(db, storage::Cf::kChecks, key);
   }));
   ASSERT_TRUE(server_->Restart().ok());
   r = VerifyData();

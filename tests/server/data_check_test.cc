@@ -9,10 +9,12 @@
 #include <fstream>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
@@ -22,11 +24,13 @@
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
 #include "server/registry_server.h"
+#include "crypto/aes_gcm.h"
 #include "storage/audit_log.h"
 #include "storage/check_store.h"
 #include "storage/database.h"
 #include "storage/pending_write.h"
 #include "storage/stored.pb.h"
+#include "tests/testing/audit_events.h"
 #include "tests/testing/clients.h"
 #include "tests/testing/stored_data.h"
 #include "tests/testing/data_files.h"
@@ -155,12 +159,8 @@ class DataCheckTest : public ::testing::Test {
   }
 
   // The key of the stored history entry whose check id is `check_id` ("" when there is none).
-  static std::string CheckKey(storage::Database* db, const std::string& check_id) {
-    std::unique_ptr<storage::Iterator> it = db->NewIterator(storage::Cf::kChecks);
-    for (it->SeekToFirst(); it->Valid(); it->Next()) {
-      if (absl::EndsWith(it->key(), check_id)) return std::string(it->key());
-    }
-    return "";
+  std::string CheckKey(storage::Database* db, const std::string& check_id) const {
+    return StoredCheckKey(*server_, db, check_id);
   }
 
   std::unique_ptr<TestServer> server_;
@@ -526,6 +526,63 @@ TEST_F(DataCheckTest, ADeletedVettingHistoryEntryIsCaught) {
   EXPECT_THAT(out, HasSubstr(problem));
 }
 
+// A data folder of an earlier registry (storage schema 6) keeps its checks under token || time
+// || check id: the next start moves them to keys without their time and marks the schema 7, each
+// step in an audited batch, and the person's history and the data check are as before.
+TEST_F(DataCheckTest, ChecksStoredUnderTheEarlierLayoutMoveAtStartUp) {
+  const v1::Person person = ExampleRecord().person();
+  std::string answered;
+  ASSERT_TRUE(VetForCheckId(CandidateOf(person), &answered).ok());
+  ASSERT_EQ(HistoryLength(person), 1);
+  const crypto::SecretBytes key = DerivedKeyOf(*server_, storage::kCheckStoreKeyPurpose);
+  std::string token;
+  ASSERT_NO_FATAL_FAILURE(testing::EditStoppedData(*server_, [&](storage::Database* db) {
+    // Rewritten as an earlier registry wrote it.
+    const std::string current = CheckKey(db, answered);
+    ASSERT_FALSE(current.empty());
+    token = current.substr(0, 32);
+    auto aead = crypto::AesGcm::Create(key);
+    ASSERT_TRUE(aead.ok()) << aead.status();
+    absl::StatusOr<std::optional<std::string>> value = db->Get(storage::Cf::kChecks, current);
+    ASSERT_TRUE(value.ok() && value->has_value());
+    absl::StatusOr<std::string> plain = (*aead)->Decrypt(**value, current);
+    ASSERT_TRUE(plain.ok()) << plain.status();
+    storage::StoredCheck check;
+    ASSERT_TRUE(check.ParseFromString(*plain));
+    const std::string legacy = absl::StrCat(
+        token, storage::EncodeU64(static_cast<uint64_t>(check.checked_at_micros())), answered);
+    check.clear_checked_at_micros();
+    absl::StatusOr<std::string> sealed = (*aead)->Encrypt(check.SerializeAsString(), legacy);
+    ASSERT_TRUE(sealed.ok()) << sealed.status();
+    storage::Batch batch;
+    batch.Delete(storage::Cf::kChecks, current);
+    batch.Put(storage::Cf::kChecks, legacy, *sealed);
+    batch.Put(storage::Cf::kMeta, "schema/version", "6");
+    ASSERT_TRUE(db->Write(batch).ok());
+  }));
+  ASSERT_TRUE(server_->Restart().ok());
+
+  const uint64_t size = testing::AuditLogSize(*server_);
+  const v1::AuditEvent moved = testing::StoredEvent(*server_, size - 2);
+  EXPECT_EQ(moved.actor(), "system:storage-schema");
+  EXPECT_EQ(moved.reference(), "vetting checks batch 1: 1 rows");
+  const v1::AuditEvent upgraded = testing::StoredEvent(*server_, size - 1);
+  EXPECT_EQ(upgraded.actor(), "system:storage-schema");
+  EXPECT_EQ(upgraded.reference(), "schema 6 to 7: 1 vetting checks moved");
+  // Once: the next start finds schema 7 and leaves the checks alone.
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(testing::AuditLogSize(*server_), size);
+  EXPECT_EQ(HistoryLength(person), 1);
+  const v1::VerifyDataResponse r = Verify();
+  EXPECT_EQ(r.problem_count(), 0u) << (r.problems().empty() ? "" : r.problems(0));
+  EXPECT_EQ(r.vetting_checks(), 1u);
+  Edit([&](storage::Database* db) {
+    const std::string current = CheckKey(db, answered);
+    EXPECT_EQ(current.size(), 32u + storage::kCheckSlotSize);
+    EXPECT_EQ(current.substr(0, 32), token);
+  });
+}
+
 // An entry damaged where it lies is one problem: it fails authentication. It is still the entry
 // its event wrote, so it is not also reported missing.
 TEST_F(DataCheckTest, ADamagedVettingHistoryEntryIsOneProblem) {
@@ -560,12 +617,16 @@ TEST_F(DataCheckTest, AHistoryEntryNoEventWroteIsCaught) {
   const std::string forged(32, 'f');
   const std::string moved(32, 'e');
   const crypto::SecretBytes key = DerivedKeyOf(*server_, storage::kCheckStoreKeyPurpose);
+  std::string moved_slot;
   Edit([&](storage::Database* db) {
     const std::string real_key = CheckKey(db, answered);
-    ASSERT_EQ(real_key.size(), 32u + 8u + 32u);
+    ASSERT_EQ(real_key.size(), 32u + storage::kCheckSlotSize);
     absl::StatusOr<std::unique_ptr<storage::CheckStore>> store =
         storage::CheckStore::Create(db, key);
     ASSERT_TRUE(store.ok()) << store.status();
+    absl::StatusOr<std::string> slot = (*store)->Slot(moved);
+    ASSERT_TRUE(slot.ok()) << slot.status();
+    moved_slot = *slot;
     storage::StoredCheck check;
     check.mutable_summary()->set_check_id(forged);
     check.mutable_summary()->set_organisation("dev-school");
@@ -576,7 +637,7 @@ TEST_F(DataCheckTest, AHistoryEntryNoEventWroteIsCaught) {
     absl::StatusOr<std::optional<std::string>> value = db->Get(storage::Cf::kChecks, real_key);
     ASSERT_TRUE(value.ok() && value->has_value());
     storage::Batch copy;
-    copy.Put(storage::Cf::kChecks, real_key.substr(0, 40) + moved, **value);
+    copy.Put(storage::Cf::kChecks, real_key.substr(0, 32) + moved_slot, **value);
     ASSERT_TRUE(db->Write(copy).ok());
   });
 
@@ -585,7 +646,10 @@ TEST_F(DataCheckTest, AHistoryEntryNoEventWroteIsCaught) {
   EXPECT_EQ(r.vetting_checks(), 2u);  // the real entry and the forged one
   EXPECT_THAT(r.problems(),
               Contains(absl::StrCat("vetting check ", forged, ": no event in the audit log wrote it")));
-  EXPECT_THAT(r.problems(), Contains(absl::StrCat("vetting check ", moved, ": fails authentication")));
+  // No event names the slot it lies under, so it is named by that.
+  EXPECT_THAT(r.problems(), Contains(absl::StrCat("vetting check under slot ",
+                                                  absl::BytesToHexString(moved_slot),
+                                                  ": fails authentication")));
 }
 
 }  // namespace

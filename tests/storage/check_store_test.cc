@@ -14,6 +14,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
+#include "crypto/aes_gcm.h"
 #include "crypto/secret_bytes.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -121,6 +122,98 @@ TEST_F(CheckStoreTest, ListsOnlyThePersonsChecksNewestFirstUpToTheLimit) {
   auto none = checks_->List(std::string(32, 'c'), 10, AllStored);
   ASSERT_TRUE(none.ok()) << none.status();
   EXPECT_TRUE(none->empty());
+}
+
+TEST_F(CheckStoreTest, TheKeySaysNeitherWhenNorWhichCheck) {
+  Record(kPersonA, 1, registry::v1::VETTING_RESULT_CLEAR);
+  const auto rows = Raw();
+  ASSERT_EQ(rows.size(), 1u);
+  const std::string& key = rows[0].first;
+  const std::string check_id = MakeCheck(1, {}).summary().check_id();
+  absl::StatusOr<std::string> slot = checks_->Slot(check_id);
+  ASSERT_TRUE(slot.ok()) << slot.status();
+  EXPECT_EQ(key, kPersonA + *slot);
+  EXPECT_EQ(key.find(check_id), std::string::npos);
+  const std::string micros = EncodeU64(static_cast<uint64_t>(absl::ToUnixMicros(kNoon + absl::Seconds(1))));
+  EXPECT_EQ(key.find(micros.substr(0, 6)), std::string::npos) << "the time's leading bytes";
+  // The slot is keyed: another store key gives another slot for the same check.
+  auto other = CheckStore::Create(db_.get(), crypto::SecretBytes(std::string(32, 'x')));
+  ASSERT_TRUE(other.ok()) << other.status();
+  EXPECT_NE(*(*other)->Slot(check_id), *slot);
+}
+
+TEST_F(CheckStoreTest, TheNewestComeFirstByTheSealedTimeWhateverTheKeysOrder) {
+  // Entered out of time order; the keys' order is the slots', unrelated to either.
+  for (int n : {5, 1, 9, 3, 7, 2, 8, 4, 6}) {
+    Record(kPersonA, n, registry::v1::VETTING_RESULT_CLEAR);
+  }
+  auto newest = checks_->List(kPersonA, 4, AllStored);
+  ASSERT_TRUE(newest.ok()) << newest.status();
+  std::vector<std::string> ids;
+  for (const auto& check : *newest) ids.push_back(check.check_id());
+  EXPECT_THAT(ids, ElementsAre(MakeCheck(9, {}).summary().check_id(),
+                               MakeCheck(8, {}).summary().check_id(),
+                               MakeCheck(7, {}).summary().check_id(),
+                               MakeCheck(6, {}).summary().check_id()));
+}
+
+// Rows of the earlier layout (token || u64be micros || check id) move to the current one, in
+// batches, each handed to the caller to commit; listed afterwards as before.
+TEST_F(CheckStoreTest, RowsOfTheEarlierLayoutMoveToKeysWithoutTheirTime) {
+  auto aead = crypto::AesGcm::Create(key_);
+  ASSERT_TRUE(aead.ok()) << aead.status();
+  const auto legacy_key = [&](const std::string& token, int n) {
+    return absl::StrCat(token, EncodeU64(static_cast<uint64_t>(
+                                   absl::ToUnixMicros(kNoon + absl::Seconds(n)))),
+                        MakeCheck(n, {}).summary().check_id());
+  };
+  Batch batch;
+  for (const auto& [token, n] : std::vector<std::pair<std::string, int>>{
+           {kPersonA, 1}, {kPersonA, 2}, {kPersonA, 3}, {kPersonB, 4}}) {
+    const std::string key = legacy_key(token, n);
+    auto sealed = (*aead)->Encrypt(
+        MakeCheck(n, registry::v1::VETTING_RESULT_CLEAR).SerializeAsString(), key);
+    ASSERT_TRUE(sealed.ok()) << sealed.status();
+    batch.Put(Cf::kChecks, key, *sealed);
+  }
+  ASSERT_TRUE(db_->Write(batch).ok());
+
+  std::vector<size_t> batches;
+  auto moved = checks_->RekeyLegacyRows(3, [&](PendingWrite write, size_t rows) {
+    batches.push_back(rows);
+    return db_->Write(write.staged());
+  });
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_EQ(*moved, 4u);
+  EXPECT_THAT(batches, ElementsAre(3u, 1u));
+  const auto rows = Raw();
+  ASSERT_EQ(rows.size(), 4u);
+  for (const auto& [key, value] : rows) EXPECT_EQ(key.size(), 32u + kCheckSlotSize);
+
+  auto listed = checks_->List(kPersonA, 10, AllStored);
+  ASSERT_TRUE(listed.ok()) << listed.status();
+  std::vector<std::string> ids;
+  for (const auto& check : *listed) ids.push_back(check.check_id());
+  EXPECT_THAT(ids, ElementsAre(MakeCheck(3, {}).summary().check_id(),
+                               MakeCheck(2, {}).summary().check_id(),
+                               MakeCheck(1, {}).summary().check_id()));
+  // Nothing left to move.
+  moved = checks_->RekeyLegacyRows(3, [&](PendingWrite, size_t) {
+    ADD_FAILURE() << "nothing should be committed";
+    return absl::OkStatus();
+  });
+  ASSERT_TRUE(moved.ok()) << moved.status();
+  EXPECT_EQ(*moved, 0u);
+
+  // An old row that does not authenticate stops the move before its batch is committed.
+  Batch forged;
+  forged.Put(Cf::kChecks, legacy_key(kPersonB, 5), "not sealed by the registry");
+  ASSERT_TRUE(db_->Write(forged).ok());
+  moved = checks_->RekeyLegacyRows(3, [&](PendingWrite, size_t) {
+    ADD_FAILURE() << "nothing should be committed";
+    return absl::OkStatus();
+  });
+  EXPECT_EQ(moved.status().code(), absl::StatusCode::kDataLoss) << moved.status();
 }
 
 TEST_F(CheckStoreTest, RefusesACheckIdThatIsNotThirtyTwoHexCharacters) {

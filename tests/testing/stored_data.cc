@@ -3,10 +3,12 @@
 #include <filesystem>
 #include <system_error>
 
+#include "absl/strings/match.h"
 #include "crypto/blind_index.h"
 #include "gtest/gtest.h"
 #include "server/key_file.h"
 #include "storage/audit_log.h"
+#include "storage/check_store.h"
 
 namespace registry::testing {
 
@@ -70,6 +72,23 @@ crypto::SecretBytes DerivedKeyOf(const TestServer& server, absl::string_view pur
 
 crypto::SecretBytes AuditLogKeyOf(const TestServer& server) {
   return DerivedKeyOf(server, storage::kAuditLogKeyPurpose);
+}
+
+std::string StoredCheckKey(const TestServer& server, storage::Database* db,
+                           absl::string_view check_id) {
+  absl::StatusOr<std::unique_ptr<storage::CheckStore>> checks =
+      storage::CheckStore::Create(db, DerivedKeyOf(server, storage::kCheckStoreKeyPurpose));
+  EXPECT_TRUE(checks.ok()) << checks.status();
+  if (!checks.ok()) return "";
+  absl::StatusOr<std::string> slot = (*checks)->Slot(check_id);
+  EXPECT_TRUE(slot.ok()) << slot.status();
+  if (!slot.ok()) return "";
+  std::unique_ptr<storage::Iterator> it = db->NewIterator(storage::Cf::kChecks);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    if (absl::EndsWith(it->key(), *slot)) return std::string(it->key());
+  }
+  EXPECT_TRUE(it->status().ok()) << it->status();
+  return "";
 }
 
 }  // namespace registry::testing

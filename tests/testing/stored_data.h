@@ -59,6 +59,12 @@ crypto::SecretBytes AuditLogKeyOf(const TestServer& server);
 // failure fails the test and gives a key of zeros.
 crypto::SecretBytes DerivedKeyOf(const TestServer& server, absl::string_view purpose);
 
+// The key of the row of `db`'s checks family that holds check `check_id` of `server`: the row
+// whose slot (storage/check_store.h) is that check id's. "" when there is none; a failure fails
+// the test.
+std::string StoredCheckKey(const TestServer& server, storage::Database* db,
+                           absl::string_view check_id);
+
 }  // namespace registry::testing
 
 #endif  // REGISTRY_TESTS_TESTING_STORED_DATA_H_
