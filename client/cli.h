@@ -10,7 +10,8 @@
 // a negative answer (not serving, invalid certificate, invalid import rows); 2 input refused for
 // its own content (INVALID_ARGUMENT), whether the client caught it before sending or the server
 // refused it: a mistake on the command line (the usage line follows the error) or in a file it
-// names. -h/--help, on the tool, a command group or any command, prints help on out and exits 0.
+// names; 130 an import stopped by an interrupt after reporting what it sent. -h/--help, on the
+// tool, a command group or any command, prints help on out and exits 0.
 #ifndef REGISTRY_CLIENT_CLI_H_
 #define REGISTRY_CLIENT_CLI_H_
 
@@ -27,6 +28,9 @@ namespace registry::client {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitError = 1;
 inline constexpr int kExitUsage = 2;
+// Stopped by an interrupt (Ctrl-C) it handled: record import finishes the batch in flight,
+// reports it and stops (128 + SIGINT, as a shell reports a program an interrupt ended).
+inline constexpr int kExitInterrupted = 130;
 
 // Runs one command line; `args` excludes the program name. Questions (a confirmation, the
 // fields of `record create --interactive`) are read from streams.in, and asked only when

@@ -1,13 +1,18 @@
 // record import: parse the whole file, then send its valid rows in batches.
+#include <signal.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "client/cli.h"
 #include "client/commands.h"
 #include "client/files.h"
 #include "client/record_import.h"
 #include "client/terminal_text.h"
+#include "client/tls_probe.h"
 #include "common/status_macros.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
@@ -57,6 +62,59 @@ std::string FirstFieldNotUtf8(const google::protobuf::Message& m, const std::str
   return "";
 }
 
+// Set by the first SIGINT or SIGTERM while an import runs (InterruptGuard).
+volatile sig_atomic_t g_interrupted = 0;
+
+void OnInterrupt(int) {
+  g_interrupted = 1;
+  static const char kNote[] =
+      "\nstopping after the batch in flight (interrupt again to quit at once)\n";
+  // Nothing to do if stderr is gone; the import stops all the same.
+  [[maybe_unused]] const ssize_t written = write(STDERR_FILENO, kNote, sizeof(kNote) - 1);
+}
+
+// While it lives, the first interrupt (Ctrl-C) or SIGTERM lets the batch in flight finish, so
+// that its rows' results are known and reported, and the import stops before the next batch.
+// The handler goes back to the default at once (SA_RESETHAND): a second interrupt ends the
+// program as usual. Signals whose handling was not the default (a program that runs the CLI
+// as a library, a shell that ignores them) are left alone.
+class InterruptGuard {
+ public:
+  InterruptGuard() {
+    g_interrupted = 0;
+    for (int i = 0; i < 2; ++i) {
+      struct sigaction current {};
+      if (sigaction(kSignals[i], nullptr, &current) != 0 || current.sa_handler != SIG_DFL) {
+        continue;
+      }
+      struct sigaction stop {};
+      stop.sa_handler = &OnInterrupt;
+      sigemptyset(&stop.sa_mask);
+      stop.sa_flags = SA_RESETHAND | SA_RESTART;
+      installed_[i] = sigaction(kSignals[i], &stop, &previous_[i]) == 0;
+    }
+  }
+  ~InterruptGuard() {
+    for (int i = 0; i < 2; ++i) {
+      if (installed_[i]) sigaction(kSignals[i], &previous_[i], nullptr);
+    }
+  }
+  InterruptGuard(const InterruptGuard&) = delete;
+  InterruptGuard& operator=(const InterruptGuard&) = delete;
+
+  bool interrupted() const { return g_interrupted != 0; }
+
+ private:
+  static constexpr int kSignals[2] = {SIGINT, SIGTERM};
+  bool installed_[2] = {false, false};
+  struct sigaction previous_[2] = {};
+};
+
+// What to do about the rows that were not sent: the same import again is safe.
+constexpr char kResumeHint[] =
+    "run the same import again to send them: rows already created come back as duplicates, "
+    "never entered twice";
+
 // "\r[#########           ] 500/1200 rows" on a terminal's stderr.
 void DrawProgress(std::ostream& err, size_t done, size_t total) {
   constexpr size_t kWidth = 30;
@@ -102,12 +160,19 @@ absl::Status RunRecordImport(CommandContext& ctx) {
   std::vector<v1::ImportRowResult> results;
   // A batch the server did not answer stops the import; what came before is still reported.
   absl::Status stopped;
+  // An interrupt stops it too, after the batch in flight: the first line not sent, else 0.
+  int64_t interrupted_at_line = 0;
   if (!rows.empty()) {
     ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ctx.Channel());
     auto stub = v1::RecordService::NewStub(channel);
+    const InterruptGuard interrupt;
     const size_t total = rows.size();
     size_t end = 0;
     for (size_t start = 0; start < total; start = end) {
+      if (interrupt.interrupted()) {
+        interrupted_at_line = rows[start].line();
+        break;
+      }
       if (ctx.err_is_terminal()) DrawProgress(ctx.err(), start, total);
       v1::ImportRecordsRequest request;
       request.set_dry_run(dry_run);
@@ -124,13 +189,31 @@ absl::Status RunRecordImport(CommandContext& ctx) {
                 return stub->ImportRecords(c, request, r);
               });
       if (!response.ok()) {
-        const absl::Status& failed = response.status();
-        stopped = absl::Status(
-            failed.code(),
-            absl::StrCat(failed.message(), " (batch of lines ", rows[start].line(), "..",
-                         rows[end - 1].line(), "; ", start,
-                         " rows before it were sent and their results, above, are final; the "
-                         "rest were not sent)"));
+        // Why, said here (a server that stopped answering is explained as such), and what
+        // became of the rows, which the explanation must not replace.
+        absl::Status failed = response.status();
+        // A server that went away mid-call cancels it: explained like one that does not answer.
+        const bool unanswered = absl::IsUnavailable(failed) || absl::IsCancelled(failed) ||
+                                absl::IsDeadlineExceeded(failed) || absl::IsUnknown(failed) ||
+                                absl::IsInternal(failed) || absl::IsAborted(failed);
+        if (absl::IsUnavailable(failed) || absl::IsCancelled(failed)) {
+          failed = ExplainUnavailable(ctx.settings(), failed);
+        }
+        const std::string before =
+            start == 0   ? std::string("no row was sent before it")
+            : start == 1 ? std::string("the row before it was sent and its result, above, is final")
+                         : absl::StrCat("the ", start, " rows before it were sent and their "
+                                        "results, above, are final");
+        const std::string batch =
+            absl::StrCat("the batch of lines ", rows[start].line(), "..", rows[end - 1].line());
+        // A refusal enters nothing; a call that got no answer may have been entered or not.
+        stopped = WithNote(
+            failed,
+            unanswered
+                ? absl::StrCat(batch, " got no answer, so whether it was entered is not known; ",
+                               before, "; the lines after it were not sent: ", kResumeHint)
+                : absl::StrCat(batch, " was refused; ", before, "; lines from ",
+                               rows[start].line(), " on were not entered: ", kResumeHint));
         break;
       }
       for (const v1::ImportRowResult& result : response->results()) {
@@ -141,7 +224,7 @@ absl::Status RunRecordImport(CommandContext& ctx) {
       }
     }
     if (ctx.err_is_terminal()) {
-      if (stopped.ok()) DrawProgress(ctx.err(), total, total);
+      if (stopped.ok() && interrupted_at_line == 0) DrawProgress(ctx.err(), total, total);
       ctx.err() << "\n";
     }
   }
@@ -189,6 +272,14 @@ absl::Status RunRecordImport(CommandContext& ctx) {
     }
   }
   if (!invalid.empty()) ctx.set_exit_code(1);
+  if (interrupted_at_line > 0 && stopped.ok()) {
+    ctx.err() << Wrap(absl::StrCat("interrupted: the rows before line ", interrupted_at_line,
+                                   " were sent and their results, above, are final; lines from ",
+                                   interrupted_at_line, " on were not sent: ", kResumeHint),
+                      80, 0)
+              << "\n";
+    ctx.set_exit_code(kExitInterrupted);
+  }
   return stopped;
 }
 

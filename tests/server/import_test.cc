@@ -3,6 +3,7 @@
 // duplicate), dry runs that write nothing but their audit event, atomic batches, and the CLI's
 // output for people.
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -12,12 +13,14 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -32,6 +35,8 @@
 #include "server/call_gate.h"
 #include "storage/audit_log.h"
 #include "storage/database.h"
+#include "tests/testing/audit_events.h"
+#include "tests/testing/cli_run.h"
 #include "tests/testing/clients.h"
 #include "tests/testing/switchable_fault.h"
 #include "tests/testing/test_pki.h"
@@ -405,8 +410,10 @@ struct CliResult {
 };
 
 // Runs registry-cli with `args` (no shell), without any REGISTRY_* variable of ours in its
-// environment. Standard output and error go to files that are read back afterwards.
-CliResult RunCliBinary(const std::vector<std::string>& args, const std::string& scratch_dir) {
+// environment, and calls `meanwhile` with its process id while it runs. Standard output and error
+// go to files that are read back afterwards.
+CliResult RunCliBinary(const std::vector<std::string>& args, const std::string& scratch_dir,
+                       const std::function<void(pid_t)>& meanwhile) {
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) {
     if (std::strncmp(*e, "REGISTRY_", 9) != 0) env.emplace_back(*e);
@@ -436,6 +443,7 @@ CliResult RunCliBinary(const std::vector<std::string>& args, const std::string& 
   close(out_fd);
   close(err_fd);
   if (pid < 0) return result;
+  meanwhile(pid);
   int status = 0;
   if (waitpid(pid, &status, 0) == pid && WIFEXITED(status)) result.exit_code = WEXITSTATUS(status);
   result.out = testing::ReadFileOrDie(out_path) + testing::ReadFileOrDie(err_path);
@@ -472,11 +480,44 @@ class ImportCliTest : public ::testing::Test {
   }
   void TearDown() override { std::filesystem::remove_all(scratch_); }
 
-  CliResult Clerk(std::vector<std::string> args) {
+  CliResult Clerk(std::vector<std::string> args,
+                  const std::function<void(pid_t)>& meanwhile = [](pid_t) {}) {
     std::vector<std::string> all = {"--server", server_->address(), "--identity",
                                     TestPki::Get().IdentityDir("clerk")};
     all.insert(all.end(), args.begin(), args.end());
-    return RunCliBinary(all, scratch_);
+    return RunCliBinary(all, scratch_, meanwhile);
+  }
+
+  // Waits until the audit log holds an ImportRecords event after index `from` (the import's
+  // first batch is in); false if none comes within a minute or the child ended first.
+  bool WaitForAnImportBatch(uint64_t from, pid_t child) {
+    const absl::Time give_up = absl::Now() + absl::Minutes(1);
+    uint64_t seen = from;
+    while (absl::Now() < give_up) {
+      for (const uint64_t size = AuditLogSize(*server_); seen < size; ++seen) {
+        if (absl::EndsWith(StoredEvent(*server_, seen).action(), "/ImportRecords")) return true;
+      }
+      if (waitpid(child, nullptr, WNOHANG) != 0) return false;
+      absl::SleepFor(absl::Milliseconds(2));
+    }
+    return false;
+  }
+
+  // The number of records whose personal number is one of BulkCsv's first `rows`.
+  size_t CountBulkRecords(int rows) {
+    size_t count = 0;
+    for (int n = 0; n < rows; ++n) {
+      count += CountByPersonalNumber(absl::StrFormat("%010d", 2000000000 + n));
+    }
+    return count;
+  }
+
+  std::string WriteBulkCsv(int rows) {
+    const std::string path = scratch_ + "/bulk.csv";
+    std::ofstream out(path, std::ios::binary);
+    out << BulkCsv(rows);
+    EXPECT_TRUE(out.good());
+    return path;
   }
 
   size_t CountByPersonalNumber(const std::string& pn) {
@@ -529,6 +570,68 @@ TEST_F(ImportCliTest, LargeCsvIsCreatedOnceAndReRunFindsOnlyDuplicates) {
   for (int n : {0, 1, kBulkRows / 2, kBulkRows - 1}) {
     EXPECT_EQ(CountByPersonalNumber(absl::StrFormat("%010d", 2000000000 + n)), 1u) << n;
   }
+}
+
+// Ctrl-C during an import: the batch in flight finishes, every result so far is printed with
+// the summary, and the message says where the file was cut and how to resume; exit code 130.
+// Re-running the same import then sends the rest.
+TEST_F(ImportCliTest, AnInterruptedImportReportsWhatItSentAndHowToResume) {
+  constexpr int kRows = 400;
+  const std::string path = WriteBulkCsv(kRows);
+  const uint64_t before = AuditLogSize(*server_);
+  bool signalled = false;
+  const CliResult r = Clerk({"record", "import", path, "--batch", "1"}, [&](pid_t child) {
+    if (WaitForAnImportBatch(before, child)) signalled = kill(child, SIGINT) == 0;
+  });
+  ASSERT_TRUE(signalled) << r.out;
+  EXPECT_EQ(r.exit_code, 130) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("stopping after the batch in flight"));
+  // Each batch is one row: the summary's count is what the registry holds.
+  int created = -1;
+  const size_t summary = r.out.find(" created, 0 duplicates, 0 invalid");
+  ASSERT_NE(summary, std::string::npos) << r.out;
+  const size_t line_start = r.out.rfind('\n', summary) + 1;
+  ASSERT_TRUE(absl::SimpleAtoi(r.out.substr(line_start, summary - line_start), &created)) << r.out;
+  EXPECT_GT(created, 0);
+  EXPECT_LT(created, kRows) << "the interrupt came after the import ended";
+  EXPECT_EQ(CountBulkRecords(kRows), static_cast<size_t>(created));
+  // Line 1 is the header: row n is on line n + 2.
+  EXPECT_THAT(Flowed(r.out),
+              HasSubstr(absl::StrCat("interrupted: the rows before line ", created + 2,
+                                     " were sent and their results, above, are final; lines "
+                                     "from ",
+                                     created + 2, " on were not sent: run the same import again")));
+
+  const CliResult again = Clerk({"record", "import", path});
+  EXPECT_EQ(again.exit_code, 0) << again.out;
+  EXPECT_THAT(again.out, HasSubstr(absl::StrFormat("%d created, %d duplicates, 0 invalid",
+                                                   kRows - created, created)));
+  EXPECT_EQ(CountBulkRecords(kRows), static_cast<size_t>(kRows));
+}
+
+// The server going away during an import: the error says nothing answers, and still says which
+// lines were entered and how to resume.
+TEST_F(ImportCliTest, AnImportWhoseServerGoesAwaySaysWhatWasEnteredAndHowToResume) {
+  constexpr int kRows = 400;
+  const std::string path = WriteBulkCsv(kRows);
+  const uint64_t before = AuditLogSize(*server_);
+  bool stopped = false;
+  const CliResult r = Clerk({"record", "import", path, "--batch", "1"}, [&](pid_t child) {
+    if (!WaitForAnImportBatch(before, child)) return;
+    server_->Stop();
+    stopped = true;
+  });
+  ASSERT_TRUE(stopped) << r.out;
+  EXPECT_EQ(r.exit_code, 1) << r.out;
+  const std::string flowed = Flowed(r.out);
+  EXPECT_THAT(flowed, HasSubstr("error: UNAVAILABLE: nothing answers at"));
+  // Stopped between two batches or during one: either way the batch that failed may have been
+  // entered, and the import can be run again.
+  EXPECT_THAT(flowed, ::testing::ContainsRegex(
+                          "the batch of lines [0-9]+\\.\\.[0-9]+ got no answer, so whether it was "
+                          "entered is not known; the (row before it was sent and its result, above, "
+                          "is final|[0-9]+ rows before it were sent and their results, above, are "
+                          "final); the lines after it were not sent: run the same import again"));
 }
 
 TEST_F(ImportCliTest, RecordGetPrintsLabelledFieldsForPeople) {
