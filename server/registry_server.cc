@@ -460,12 +460,17 @@ absl::Status RegistryServer::StartBackgroundJobs() {
         if (!n.ok()) Log("error", "retention run failed", n.status().message());
         auto pruned = RunAuditRetentionOnce();
         if (!pruned.ok()) Log("error", "audit retention run failed", pruned.status().message());
-        metrics_->RecordRetentionRun(absl::Now(), n.ok() && pruned.ok(),
-                                     n.ok() ? static_cast<uint64_t>(*n) : 0);
+        auto limits = RunLimitRowsRetentionOnce();
+        if (!limits.ok()) {
+          Log("error", "vetting limit rows retention failed", limits.status().message());
+        }
+        const bool all_ok = n.ok() && pruned.ok() && limits.ok();
+        metrics_->RecordRetentionRun(absl::Now(), all_ok, n.ok() ? static_cast<uint64_t>(*n) : 0);
         // Each run reads every record's sealed dates: its length says what it costs at this size.
-        registry::LogLine(n.ok() && pruned.ok() ? "info" : "error", kRetentionRunFinished)
+        registry::LogLine(all_ok ? "info" : "error", kRetentionRunFinished)
             .Int("expunged", n.ok() ? *n : 0)
             .Int("audit_events_deleted", pruned.ok() ? static_cast<int64_t>(*pruned) : 0)
+            .Int("limit_rows_deleted", limits.ok() ? static_cast<int64_t>(*limits) : 0)
             .Num("seconds", absl::ToDoubleSeconds(absl::Now() - start))
             .Write();
       } while (!stop_scheduler_.WaitForNotificationWithTimeout(every));
@@ -491,6 +496,26 @@ absl::StatusOr<int> RegistryServer::RunRetentionOnce() {
   // their bytes leave the WAL and older SST files.
   if (done > 0) RETURN_IF_ERROR(storage_.records->CompactAfterErasure());
   return done;
+}
+
+absl::StatusOr<uint64_t> RegistryServer::RunLimitRowsRetentionOnce() {
+  constexpr size_t kBatch = 1000;
+  const absl::Time before = clock_->Now() - storage::kCountedRowsKept;
+  uint64_t deleted = 0;
+  while (true) {
+    storage::PendingWrite write;
+    ASSIGN_OR_RETURN(const size_t staged,
+                     storage_.checks->StagePruneCountedRows(before, kBatch, &write));
+    if (staged == 0) break;
+    v1::AuditEvent event;
+    event.set_reference(absl::StrCat(staged, " rows from before ", FormatInstant(before)));
+    RETURN_IF_ERROR(gate_->CommitSystemEvent("vetting-limits", "prune-vetting-limit-rows",
+                                             std::move(event), &write)
+                        .status());
+    deleted += staged;
+    if (staged < kBatch) break;
+  }
+  return deleted;
 }
 
 absl::StatusOr<uint64_t> RegistryServer::RunAuditRetentionOnce() {

@@ -189,6 +189,11 @@ class RegistryServer {
   // RunRetentionOnce.
   absl::StatusOr<uint64_t> RunAuditRetentionOnce();
 
+  // Deletes the vetting limit and REFER rows older than storage::kCountedRowsKept, 1000 to a
+  // batch, each with its "system:vetting-limits" event. Returns how many. The scheduler runs it
+  // after RunAuditRetentionOnce.
+  absl::StatusOr<uint64_t> RunLimitRowsRetentionOnce();
+
   // The backup schedule's step: a backup and its pruning as "system:backup" (what the
   // schedule runs every backup.interval_hours).
   absl::StatusOr<registry::v1::BackupInfo> RunScheduledBackupOnce();

@@ -93,6 +93,29 @@ absl::Status CheckStore::ScanCountedRows(
   return it->status();
 }
 
+absl::StatusOr<size_t> CheckStore::StagePruneCountedRows(absl::Time before, size_t max_rows,
+                                                         PendingWrite* w) const {
+  size_t staged = 0;
+  for (const absl::string_view kind : {absl::string_view(kLimitTakePrefix),
+                                       absl::string_view(kReferPrefix)}) {
+    // kind || 32-byte token || u64be micros || check id.
+    const size_t time_at = kind.size() + crypto::kHmacSha256Size;
+    auto it = db_->NewIterator(Cf::kMeta, BlockCache::kBypass);
+    for (it->Seek(kind); it->Valid() && staged < max_rows; it->Next()) {
+      const absl::string_view key = it->key();
+      if (!absl::StartsWith(key, kind)) break;
+      if (key.size() != time_at + 8 + kCheckIdSize) continue;
+      const absl::Time at =
+          absl::FromUnixMicros(static_cast<int64_t>(DecodeU64(key.substr(time_at, 8))));
+      if (at >= before) continue;
+      w->batch()->Delete(Cf::kMeta, key);
+      ++staged;
+    }
+    RETURN_IF_ERROR(it->status());
+  }
+  return staged;
+}
+
 absl::Status CheckStore::Stage(absl::string_view token, absl::Time at, const StoredCheck& check,
                                PendingWrite* w) const {
   ASSIGN_OR_RETURN(const std::string key, RowKey(token, check.summary().check_id()));

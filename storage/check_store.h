@@ -30,6 +30,9 @@
 //          value = as above: one row for each check answered REFER, so that the alert on an
 //                  organisation's many REFERs (server/rate_limiter.h CountRefer) counts the day's
 //                  answers across a restart.
+//   Both kinds of row are counted over the last 24 hours only, and deleted once they are older
+//   than kCountedRowsKept (StagePruneCountedRows, from registryd's hourly retention run), so
+//   the files keep the times of checks for two days, not for ever.
 //
 // Erasure: a check whose result was decided by a record that is later expunged keeps who asked
 // and when, but its result is withheld (StageWithhold), in the expunge's own batch.
@@ -65,6 +68,8 @@ inline constexpr char kLimitPairKeyPurpose[] = "mac/vetting-limit-pair/v1";
 inline constexpr char kCheckSlotKeyPurpose[] = "mac/vetting-check-slot/v1";
 // The length of a check's slot in its row's key.
 inline constexpr size_t kCheckSlotSize = 16;
+// How long the limit and REFER rows are kept: twice the 24 hours they are counted over.
+inline constexpr absl::Duration kCountedRowsKept = absl::Hours(48);
 
 // Thread-safe.
 class CheckStore {
@@ -116,6 +121,12 @@ class CheckStore {
   absl::StatusOr<std::vector<absl::Time>> RefersBetween(absl::string_view organisation,
                                                         absl::Time since, absl::Time until,
                                                         absl::string_view except_check_id) const;
+
+  // Stages into `w` the deletion of at most `max_rows` limit and REFER rows made before
+  // `before`, and returns how many. Reads every such row's key (they are ordered by organisation,
+  // not by time); a key of another shape is left alone.
+  absl::StatusOr<size_t> StagePruneCountedRows(absl::Time before, size_t max_rows,
+                                               PendingWrite* w) const;
 
   // Every stored check, for the data check (server/data_check.h), as `on_check` sees it.
   // report->vetting_checks counts the authentic rows. A row whose key has neither layout is a

@@ -16,6 +16,7 @@
 #include "registry/v1/vetting.grpc.pb.h"
 #include "server/rate_limiter.h"
 #include "storage/audit_log.h"
+#include "tests/testing/audit_events.h"
 #include "tests/testing/clients.h"
 #include "tests/testing/methods.h"
 #include "tests/testing/outcome.h"
@@ -598,6 +599,41 @@ TEST(RateLimitEndToEndTest, ManyRefersToOneOrganisationWriteOneAlertEventADay) {
 }
 
 }  // namespace
+
+// The rows that keep the counts across a restart (and a check's time with them) are deleted
+// once two days old, by the retention run, in an audited batch; newer ones stay.
+TEST(RateLimitEndToEndTest, LimitAndReferRowsAreDeletedOnceTwoDaysOld) {
+  FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
+  auto server = StartWithSchoolLimit(&clock, [](v1::RateLimit*) {});
+  const v1::CreateRecordRequest record = testing::ExampleRecord();
+  ASSERT_FALSE(testing::CreatedRecordId(*server, "clerk", record).empty());
+  v1::Person mismatched = record.person();
+  mismatched.set_given_name("Artan");
+  EXPECT_EQ(testing::VetAs(*server, "vetting", mismatched), v1::VETTING_RESULT_REFER);
+  const auto pruned = [&] {
+    absl::StatusOr<uint64_t> n = server->server()->RunLimitRowsRetentionOnce();
+    EXPECT_TRUE(n.ok()) << n.status();
+    return n.value_or(0);
+  };
+  // A day later both rows (the limit take and the REFER) are still counted: nothing goes.
+  clock.Advance(absl::Hours(24));
+  const uint64_t before = testing::AuditLogSize(*server);
+  EXPECT_EQ(pruned(), 0u);
+  EXPECT_EQ(testing::AuditLogSize(*server), before);
+  // A check now, then past two days from the first.
+  EXPECT_EQ(testing::VetAs(*server, "vetting", mismatched), v1::VETTING_RESULT_REFER);
+  clock.Advance(absl::Hours(24) + absl::Minutes(1));
+  EXPECT_EQ(pruned(), 2u);
+  const v1::AuditEvent event = testing::LastStoredEvent(*server);
+  EXPECT_EQ(event.actor(), "system:vetting-limits");
+  EXPECT_EQ(event.action(), "prune-vetting-limit-rows");
+  EXPECT_THAT(event.reference(), ::testing::StartsWith("2 rows from before "));
+  // The second check's rows stay until they are two days old.
+  EXPECT_EQ(pruned(), 0u);
+  clock.Advance(absl::Hours(24));
+  EXPECT_EQ(pruned(), 2u);
+}
+
 // The day's REFERs are kept with the checks: a restart does not start the count again.
 TEST(RateLimitEndToEndTest, TheReferCountHoldsAcrossARestart) {
   FakeClock clock(absl::FromUnixSeconds(1'800'000'000));

@@ -353,6 +353,47 @@ TEST_F(CheckStoreTest, LimitTakesCountOnlyTheOrganisationsOwnChecksOfThePersonSi
   EXPECT_TRUE(Raw().empty());
 }
 
+// The limit and REFER rows carry a check's time; they are deleted once past what is counted,
+// in batches of at most the number asked for, and the newer ones stay and still count.
+TEST_F(CheckStoreTest, LimitAndReferRowsBeforeTheCutAreDeletedAndTheRestStillCount) {
+  const absl::Time cut = kNoon + absl::Hours(10);
+  PendingWrite w;
+  for (int n : {1, 2, 9, 10, 11}) {
+    const std::string id = MakeCheck(n, {}).summary().check_id();
+    ASSERT_TRUE(checks_->StageLimitTake("school-7", kPersonA, kNoon + absl::Hours(n), id, &w).ok());
+    ASSERT_TRUE(checks_->StageRefer("school-7", kNoon + absl::Hours(n), id, &w).ok());
+  }
+  ASSERT_TRUE(db_->Write(w.staged()).ok());
+  const auto rows = [&] {
+    size_t count = 0;
+    std::unique_ptr<Iterator> it = db_->NewIterator(Cf::kMeta);
+    for (it->Seek("limits/"); it->Valid() && absl::StartsWith(it->key(), "limits/"); it->Next()) {
+      ++count;
+    }
+    return count;
+  };
+  ASSERT_EQ(rows(), 10u);
+
+  // Six rows are older than the cut (three of each kind): four, then two, then none.
+  for (size_t expected : {4u, 2u, 0u}) {
+    PendingWrite prune;
+    absl::StatusOr<size_t> staged = checks_->StagePruneCountedRows(cut, 4, &prune);
+    ASSERT_TRUE(staged.ok()) << staged.status();
+    EXPECT_EQ(*staged, expected);
+    if (*staged > 0) {
+      ASSERT_TRUE(db_->Write(prune.staged()).ok());
+    }
+  }
+  EXPECT_EQ(rows(), 4u);
+  absl::StatusOr<uint32_t> takes = checks_->CountLimitTakes("school-7", kPersonA, kNoon);
+  ASSERT_TRUE(takes.ok()) << takes.status();
+  EXPECT_EQ(*takes, 2u);  // hours 10 and 11: the cut itself is kept
+  absl::StatusOr<std::vector<absl::Time>> refers =
+      checks_->RefersBetween("school-7", kNoon, absl::InfiniteFuture(), "");
+  ASSERT_TRUE(refers.ok()) << refers.status();
+  EXPECT_THAT(*refers, ElementsAre(kNoon + absl::Hours(10), kNoon + absl::Hours(11)));
+}
+
 TEST_F(CheckStoreTest, ALimitRowNamesNeitherOrganisationNorPersonAndAMovedOneIsDataLoss) {
   const std::string id = MakeCheck(1, {}).summary().check_id();
   for (const std::string& person : {kPersonA, kPersonB}) {
