@@ -61,6 +61,9 @@ class DecodeGuard : public grpc::experimental::Interceptor {
       // so protobuf's report, if it made one, is this call's).
       undecoded_ = true;
       undecodable_field_ = TakeUndecodableField();
+      // A read that failed because the call is already over: the transport ended it (a request
+      // over the server's size limit, answered RESOURCE_EXHAUSTED), or the caller did.
+      ended_by_transport_ = info_->server_context()->IsCancelled();
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS) &&
         (undecoded_ || rule_ == nullptr)) {
@@ -75,6 +78,13 @@ class DecodeGuard : public grpc::experimental::Interceptor {
       return gate_->RefuseUnread(*info_->server_context(), nullptr,
                                  absl::UnimplementedError("no such method"));
     }
+    if (ended_by_transport_) {
+      return gate_->RefuseUnread(
+          *info_->server_context(), rule_,
+          absl::ResourceExhaustedError(absl::StrCat(
+              "request: not received (over the ", kMaxRequestBytes >> 20,
+              " MiB limit, or the caller cancelled the call before sending it)")));
+    }
     return gate_->RefuseUnread(
         *info_->server_context(), rule_,
         UndecodableRequestError(rule_->descriptor->input_type(), undecodable_field_));
@@ -84,6 +94,7 @@ class DecodeGuard : public grpc::experimental::Interceptor {
   CallGate* gate_;
   const MethodRule* rule_;
   bool undecoded_ = false;
+  bool ended_by_transport_ = false;
   std::string undecodable_field_;
 };
 

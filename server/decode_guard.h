@@ -36,6 +36,11 @@
 
 namespace registry::server {
 
+// The largest request the server takes (grpc::ServerBuilder::SetMaxReceiveMessageSize). The
+// transport answers a larger one RESOURCE_EXHAUSTED; the methods that read their own bytes
+// (VettingCheck, ImportRecords) already have a call then, and the guard audits it with that code.
+inline constexpr int kMaxRequestBytes = 8 << 20;
+
 class DecodeGuardFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
  public:
   explicit DecodeGuardFactory(CallGate* gate) : gate_(gate) {}

@@ -349,7 +349,7 @@ absl::Status RegistryServer::BuildGrpcServer() {
   grpc::ServerBuilder builder;
   builder.AddListeningPort(config.listen_address(), grpc::experimental::TlsServerCredentials(tls),
                            &port_);
-  builder.SetMaxReceiveMessageSize(8 << 20);
+  builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
   // gRPC sets SO_REUSEPORT by default: a second registryd of the same user (another data
   // directory, another audit log) would bind the same port and silently take a share of the
   // calls. Without it, a port in use fails start-up.

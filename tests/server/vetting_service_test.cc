@@ -584,6 +584,27 @@ TEST_F(VettingServiceTest, ACheckWithoutARequestIsRefusedAndAuditedOnce) {
   EXPECT_EQ(event.outcome(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
 }
 
+// A request over the transport's 8 MiB limit never reaches the service's code, and the caller
+// gets RESOURCE_EXHAUSTED from the transport; the call existed (VettingCheck reads its own
+// bytes), so its refusal is still written to the audit log, once, naming no personal data.
+TEST_F(VettingServiceTest, ARequestOverTheSizeLimitIsRefusedAndStillAudited) {
+  v1::VettingCheckRequest huge = UnknownCandidate();
+  huge.set_given_name(std::string(9 << 20, 'a'));
+  const uint64_t before = AuditSize();
+  const Reply reply = Check(huge);
+  EXPECT_EQ(reply.status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      << reply.status.error_message();
+  // The event may be written just after the transport answered.
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  while (AuditSize() == before && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(1));
+  ASSERT_EQ(AuditSize(), before + 1) << "one audit event";
+  const v1::AuditEvent event = Event(before);
+  EXPECT_EQ(event.action(), kVettingCheckMethod);
+  EXPECT_EQ(testing::OutcomeName(event), "RESOURCE_EXHAUSTED");
+  EXPECT_EQ(event.actor(), testing::kVettingId);
+  EXPECT_EQ(EventBytes(before).find(UnknownCandidate().personal_number()), std::string::npos);
+}
+
 TEST_F(VettingServiceTest, OtherRolesMayNotCheckAndThePersonSeesTheirAttempts) {
   for (const char* identity : {"clerk", "court", "auditor", "admin"}) {
     SCOPED_TRACE(identity);
