@@ -171,6 +171,13 @@ absl::StatusOr<registry::v1::ServerConfig> FinishConfig(registry::v1::ServerConf
     return absl::InvalidArgumentError("vetting.certificate_validity_days must be <= 3650");
   }
   // A floor too short to cover a lookup would hold nothing; one of seconds is a slip.
+  if (c.data_check_interval_hours() == 0) {
+    c.set_data_check_interval_hours(kDefaultDataCheckIntervalHours);
+  }
+  if (c.data_check_interval_hours() > kMaxDataCheckIntervalHours) {
+    return absl::InvalidArgumentError(absl::StrCat("data_check_interval_hours must be 1..",
+                                                   kMaxDataCheckIntervalHours));
+  }
   if (c.vetting().lookup_floor_micros() == 0) {
     c.mutable_vetting()->set_lookup_floor_micros(kDefaultLookupFloorMicros);
   }

@@ -28,6 +28,10 @@ inline constexpr uint32_t kMaxLookupFloorMicros = 100000;
 // gets the default rather than no floor at all.
 absl::Duration VettingLookupFloor(const registry::v1::ServerConfig& config);
 
+// data_check_interval_hours: the default, and the most a config may set (a month).
+inline constexpr uint32_t kDefaultDataCheckIntervalHours = 24;
+inline constexpr uint32_t kMaxDataCheckIntervalHours = 720;
+
 // The erasure promise for backups (config.proto BackupConfig): a record erased now is in no
 // backup after keep_days * 24 + interval_hours hours, and that may not exceed 36 days.
 inline constexpr uint32_t kMaxBackupKeepDays = 35;

@@ -138,6 +138,12 @@ void Metrics::RecordRetentionRun(absl::Time at, bool ok, uint64_t expunged) {
   last_retention_ = at;
 }
 
+void Metrics::RecordDataCheck(absl::Time at, uint64_t problems) {
+  absl::MutexLock lock(&mu_);
+  last_data_check_ = at;
+  data_check_problems_ = problems;
+}
+
 std::string Metrics::Render() const {
   Sources sources;
   {
@@ -256,6 +262,19 @@ std::string Metrics::Render() const {
   Family(&out, "registryd_retention_expunged_total", "counter",
          "Records the retention scheduler expunged.");
   absl::StrAppend(&out, "registryd_retention_expunged_total ", expunged_, "\n");
+  const bool data_checked = last_data_check_ != absl::InfinitePast();
+  Family(&out, "registryd_data_check_last_run_timestamp_seconds", "gauge",
+         "When registryd's own data check last finished (Unix time; absent: none yet).");
+  if (data_checked) {
+    absl::StrAppend(&out, "registryd_data_check_last_run_timestamp_seconds ",
+                    Number(Seconds(last_data_check_)), "\n");
+  }
+  Family(&out, "registryd_data_check_problems", "gauge",
+         "Problems the last data check found (above 0: the data folder was edited or damaged; "
+         "the server's log names each).");
+  if (data_checked) {
+    absl::StrAppend(&out, "registryd_data_check_problems ", data_check_problems_, "\n");
+  }
   return out;
 }
 

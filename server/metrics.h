@@ -88,6 +88,8 @@ class Metrics {
   void RecordBackupVerification(absl::Time at, bool ok);
   // A run of the retention scheduler finished; `expunged` records went.
   void RecordRetentionRun(absl::Time at, bool ok, uint64_t expunged);
+  // registryd's own data check finished at `at` with `problems` problems.
+  void RecordDataCheck(absl::Time at, uint64_t problems);
 
   // The whole page, every family with its HELP and TYPE lines.
   std::string Render() const;
@@ -122,6 +124,8 @@ class Metrics {
   uint64_t retention_failed_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t expunged_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time last_retention_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  absl::Time last_data_check_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  uint64_t data_check_problems_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
 }  // namespace registry::server

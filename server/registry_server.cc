@@ -451,6 +451,12 @@ absl::Status RegistryServer::StartBackgroundJobs() {
       if (!moved.ok()) Log("error", "cannot write the audit watermark", moved.message());
     });
   }
+  if (options_.start_data_checks) {
+    data_checker_.Start(absl::Hours(options_.config.data_check_interval_hours()), [this] {
+      absl::StatusOr<uint64_t> problems = RunDataCheckOnce();
+      if (!problems.ok()) Log("error", "data check failed", problems.status().message());
+    });
+  }
   if (options_.start_scheduler) {
     const absl::Duration every = absl::Seconds(options_.config.retention_interval_seconds());
     scheduler_ = std::thread([this, every] {
@@ -496,6 +502,33 @@ absl::StatusOr<int> RegistryServer::RunRetentionOnce() {
   // their bytes leave the WAL and older SST files.
   if (done > 0) RETURN_IF_ERROR(storage_.records->CompactAfterErasure());
   return done;
+}
+
+absl::StatusOr<uint64_t> RegistryServer::RunDataCheckOnce() {
+  constexpr size_t kLoggedProblems = 100;
+  const absl::Time start = absl::Now();
+  ASSIGN_OR_RETURN(storage::DataCheckReport report,
+                   CheckData(*storage_.records, *storage_.checks, *storage_.audit,
+                             *storage_.ledger));
+  CheckTableFiles(*storage_.db, &report);
+  v1::AuditEvent event;
+  event.set_reference(absl::StrCat("problems ", report.problem_count));
+  if (report.problem_count > 0) event.set_outcome(static_cast<int>(grpc::StatusCode::DATA_LOSS));
+  RETURN_IF_ERROR(
+      gate_->CommitSystemEvent("data-check", "verify-data", std::move(event), nullptr).status());
+  // Problems name ids, positions and counts, never what a record holds (data_check.h).
+  for (size_t i = 0; i < report.problems.size() && i < kLoggedProblems; ++i) {
+    Log("error", "data check problem", report.problems[i]);
+  }
+  metrics_->RecordDataCheck(absl::Now(), report.problem_count);
+  registry::LogLine(report.problem_count > 0 ? "error" : "info", "data check finished")
+      .Int("records", static_cast<int64_t>(report.records))
+      .Int("vetting_checks", static_cast<int64_t>(report.vetting_checks))
+      .Int("audit_events", static_cast<int64_t>(report.audit_events))
+      .Int("problems", static_cast<int64_t>(report.problem_count))
+      .Num("seconds", absl::ToDoubleSeconds(absl::Now() - start))
+      .Write();
+  return report.problem_count;
 }
 
 absl::StatusOr<uint64_t> RegistryServer::RunLimitRowsRetentionOnce() {
@@ -573,6 +606,7 @@ void RegistryServer::Shutdown(absl::Duration grace) {
   if (scheduler_.joinable()) scheduler_.join();
   stop_backups_.Notify();
   if (backup_scheduler_.joinable()) backup_scheduler_.join();
+  data_checker_.Stop();
   if (metrics_endpoint_ != nullptr) metrics_endpoint_->Stop();
   if (policies_ != nullptr) policies_->StopWatching();
   if (revocation_ != nullptr) revocation_->StopWatching();

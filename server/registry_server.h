@@ -80,6 +80,8 @@ struct RegistryServerOptions {
   bool start_scheduler = true;
   // Run the backup schedule (config backup.interval_hours). Default true.
   bool start_backup_scheduler = true;
+  // Run the data check every data_check_interval_hours (RunDataCheckOnce). Default true.
+  bool start_data_checks = true;
   // Poll the policy file for changes this often; zero disables the watcher. Default 2 s.
   absl::Duration policy_poll = absl::Seconds(2);
   // Poll the client CA bundle and the CRL folder for changes this often (when
@@ -194,6 +196,12 @@ class RegistryServer {
   // after RunAuditRetentionOnce.
   absl::StatusOr<uint64_t> RunLimitRowsRetentionOnce();
 
+  // The data check (server/data_check.h), as registryd runs it every data_check_interval_hours:
+  // a "system:data-check" event (reference "problems N", outcome DATA_LOSS when N > 0), an error
+  // line for each problem (the first 100), a "data check finished" line and the
+  // registryd_data_check_* metrics. Returns the number of problems.
+  absl::StatusOr<uint64_t> RunDataCheckOnce();
+
   // The backup schedule's step: a backup and its pruning as "system:backup" (what the
   // schedule runs every backup.interval_hours).
   absl::StatusOr<registry::v1::BackupInfo> RunScheduledBackupOnce();
@@ -260,6 +268,8 @@ class RegistryServer {
   PollingThread summary_;
   // Moves the audit watermark on every watermark_interval.
   PollingThread watermark_writer_;
+  // Runs the data check every data_check_interval_hours.
+  PollingThread data_checker_;
   bool shut_down_ = false;
 };
 

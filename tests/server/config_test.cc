@@ -115,6 +115,25 @@ TEST(ConfigTest, TheVettingLookupFloorDefaultsToAMillisecondAndIsBounded) {
   }
 }
 
+TEST(ConfigTest, TheDataCheckRunsDailyByDefaultAndAtLeastMonthly) {
+  const std::string dir = testing::MakeTempDir("config");
+  auto c = LoadConfig(Write(dir, "c.json", kGood));
+  ASSERT_TRUE(c.ok()) << c.status();
+  EXPECT_EQ(c->data_check_interval_hours(), 24u);
+  for (uint32_t hours : {1u, 720u, 721u}) {
+    std::string text = kGood;
+    text.insert(1, absl::StrCat("\"data_check_interval_hours\": ", hours, ", "));
+    c = LoadConfig(Write(dir, "c.json", text));
+    if (hours <= 720) {
+      ASSERT_TRUE(c.ok()) << hours << ": " << c.status();
+      EXPECT_EQ(c->data_check_interval_hours(), hours);
+    } else {
+      EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << hours;
+      EXPECT_NE(c.status().message().find("data_check_interval_hours"), std::string::npos);
+    }
+  }
+}
+
 TEST(ConfigTest, AConfigThatSkippedFinishingStillHoldsTheLookupToTheDefaultFloor) {
   registry::v1::ServerConfig unfinished;
   EXPECT_EQ(VettingLookupFloor(unfinished), absl::Microseconds(kDefaultLookupFloorMicros));

@@ -492,6 +492,41 @@ TEST_F(DataCheckTest, AnUnappliedErasureIsCaught) {
 // A deleted entry of a person's vetting history hides a probe from that person, and nothing
 // fails authentication: the data check pairs every entry with the event that wrote it, which
 // names it (AuditEvent.check_id), whether the probe was answered or refused.
+// registryd runs the same check on its own schedule: an audited event with the count (DATA_LOSS
+// when there are problems) and the metrics, so an edit between an operator's checks is found.
+TEST_F(DataCheckTest, TheScheduledCheckIsAuditedAndCountedAndFindsAnEdit) {
+  const v1::Person person = ExampleRecord().person();
+  Create(ExampleRecord());
+  std::string answered;
+  ASSERT_TRUE(VetForCheckId(CandidateOf(person), &answered).ok());
+  const auto run = [&] {
+    absl::StatusOr<uint64_t> problems = server_->server()->RunDataCheckOnce();
+    EXPECT_TRUE(problems.ok()) << problems.status();
+    return problems.value_or(999);
+  };
+  EXPECT_EQ(run(), 0u);
+  v1::AuditEvent event = testing::LastStoredEvent(*server_);
+  EXPECT_EQ(event.actor(), "system:data-check");
+  EXPECT_EQ(event.action(), "verify-data");
+  EXPECT_EQ(event.reference(), "problems 0");
+  EXPECT_EQ(event.outcome(), 0);
+  EXPECT_THAT(server_->server()->metrics().Render(),
+              HasSubstr("\nregistryd_data_check_problems 0\n"));
+
+  Edit([&](storage::Database* db) {
+    const std::string key = CheckKey(db, answered);
+    ASSERT_FALSE(key.empty());
+    Delete(db, storage::Cf::kChecks, key);
+  });
+  EXPECT_EQ(run(), 1u);
+  event = testing::LastStoredEvent(*server_);
+  EXPECT_EQ(event.actor(), "system:data-check");
+  EXPECT_EQ(event.reference(), "problems 1");
+  EXPECT_EQ(event.outcome(), static_cast<int>(grpc::StatusCode::DATA_LOSS));
+  EXPECT_THAT(server_->server()->metrics().Render(),
+              HasSubstr("\nregistryd_data_check_problems 1\n"));
+}
+
 TEST_F(DataCheckTest, ADeletedVettingHistoryEntryIsCaught) {
   const v1::Person person = ExampleRecord().person();
   Create(ExampleRecord());

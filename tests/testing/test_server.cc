@@ -178,6 +178,8 @@ absl::Status TestServer::Restart() {
   o.start_scheduler = options_.scheduler;
   // Tests make their backups themselves (RunScheduledBackupOnce for the schedule's step).
   o.start_backup_scheduler = false;
+  // Likewise the data check (RunDataCheckOnce).
+  o.start_data_checks = false;
   o.policy_poll = options_.policy_poll;
   o.revocation_poll = options_.revocation_poll;
   o.tls_refresh = options_.tls_refresh;
