@@ -532,23 +532,15 @@ absl::StatusOr<uint64_t> RegistryServer::RunDataCheckOnce() {
 }
 
 absl::StatusOr<uint64_t> RegistryServer::RunLimitRowsRetentionOnce() {
-  constexpr size_t kBatch = 1000;
   const absl::Time before = clock_->Now() - storage::kCountedRowsKept;
-  uint64_t deleted = 0;
-  while (true) {
-    storage::PendingWrite write;
-    ASSIGN_OR_RETURN(const size_t staged,
-                     storage_.checks->StagePruneCountedRows(before, kBatch, &write));
-    if (staged == 0) break;
-    v1::AuditEvent event;
-    event.set_reference(absl::StrCat(staged, " rows from before ", FormatInstant(before)));
-    RETURN_IF_ERROR(gate_->CommitSystemEvent("vetting-limits", "prune-vetting-limit-rows",
-                                             std::move(event), &write)
-                        .status());
-    deleted += staged;
-    if (staged < kBatch) break;
-  }
-  return deleted;
+  return storage_.checks->PruneCountedRows(
+      before, 1000, [&](storage::PendingWrite write, size_t rows) {
+        v1::AuditEvent event;
+        event.set_reference(absl::StrCat(rows, " rows from before ", FormatInstant(before)));
+        return gate_->CommitSystemEvent("vetting-limits", "prune-vetting-limit-rows",
+                                        std::move(event), &write)
+            .status();
+      });
 }
 
 absl::StatusOr<uint64_t> RegistryServer::RunAuditRetentionOnce() {

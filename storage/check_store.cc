@@ -93,27 +93,40 @@ absl::Status CheckStore::ScanCountedRows(
   return it->status();
 }
 
-absl::StatusOr<size_t> CheckStore::StagePruneCountedRows(absl::Time before, size_t max_rows,
-                                                         PendingWrite* w) const {
-  size_t staged = 0;
+absl::StatusOr<size_t> CheckStore::PruneCountedRows(absl::Time before, size_t batch_rows,
+                                                    const CommitFn& commit) const {
+  size_t pruned = 0;
+  PendingWrite write;
+  size_t in_batch = 0;
   for (const absl::string_view kind : {absl::string_view(kLimitTakePrefix),
                                        absl::string_view(kReferPrefix)}) {
     // kind || 32-byte token || u64be micros || check id.
     const size_t time_at = kind.size() + crypto::kHmacSha256Size;
+    // The iterator reads the rows as they were when it started: the batches committed meanwhile
+    // do not move under it.
     auto it = db_->NewIterator(Cf::kMeta, BlockCache::kBypass);
-    for (it->Seek(kind); it->Valid() && staged < max_rows; it->Next()) {
+    for (it->Seek(kind); it->Valid(); it->Next()) {
       const absl::string_view key = it->key();
       if (!absl::StartsWith(key, kind)) break;
       if (key.size() != time_at + 8 + kCheckIdSize) continue;
       const absl::Time at =
           absl::FromUnixMicros(static_cast<int64_t>(DecodeU64(key.substr(time_at, 8))));
       if (at >= before) continue;
-      w->batch()->Delete(Cf::kMeta, key);
-      ++staged;
+      write.batch()->Delete(Cf::kMeta, key);
+      if (++in_batch == batch_rows) {
+        RETURN_IF_ERROR(commit(std::move(write), in_batch));
+        pruned += in_batch;
+        write = PendingWrite();
+        in_batch = 0;
+      }
     }
     RETURN_IF_ERROR(it->status());
   }
-  return staged;
+  if (in_batch > 0) {
+    RETURN_IF_ERROR(commit(std::move(write), in_batch));
+    pruned += in_batch;
+  }
+  return pruned;
 }
 
 absl::Status CheckStore::Stage(absl::string_view token, absl::Time at, const StoredCheck& check,

@@ -31,7 +31,7 @@
 //                  organisation's many REFERs (server/rate_limiter.h CountRefer) counts the day's
 //                  answers across a restart.
 //   Both kinds of row are counted over the last 24 hours only, and deleted once they are older
-//   than kCountedRowsKept (StagePruneCountedRows, from registryd's hourly retention run), so
+//   than kCountedRowsKept (PruneCountedRows, from registryd's hourly retention run), so
 //   the files keep the times of checks for two days, not for ever.
 //
 // Erasure: a check whose result was decided by a record that is later expunged keeps who asked
@@ -122,11 +122,13 @@ class CheckStore {
                                                         absl::Time since, absl::Time until,
                                                         absl::string_view except_check_id) const;
 
-  // Stages into `w` the deletion of at most `max_rows` limit and REFER rows made before
-  // `before`, and returns how many. Reads every such row's key (they are ordered by organisation,
-  // not by time); a key of another shape is left alone.
-  absl::StatusOr<size_t> StagePruneCountedRows(absl::Time before, size_t max_rows,
-                                               PendingWrite* w) const;
+  // Deletes the limit and REFER rows made before `before`, `batch_rows` at a time: each batch
+  // goes to `commit` (CommitFn below), which must write it before it returns. Returns how many
+  // went. One pass over every such row's key (they are ordered by organisation, not by time); a
+  // key of another shape is left alone.
+  using CommitFn = std::function<absl::Status(PendingWrite write, size_t rows)>;
+  absl::StatusOr<size_t> PruneCountedRows(absl::Time before, size_t batch_rows,
+                                          const CommitFn& commit) const;
 
   // Every stored check, for the data check (server/data_check.h), as `on_check` sees it.
   // report->vetting_checks counts the authentic rows. A row whose key has neither layout is a
@@ -147,7 +149,6 @@ class CheckStore {
   // one, `batch_rows` rows at a time: each batch (old rows deleted, new rows put) goes to
   // `commit`, which must write it before it returns. Returns how many rows moved. DataLoss when
   // an old row fails authentication (nothing of its batch is committed).
-  using CommitFn = std::function<absl::Status(PendingWrite write, size_t rows)>;
   absl::StatusOr<size_t> RekeyLegacyRows(size_t batch_rows, const CommitFn& commit) const;
 
   // Stages into `w` a rewrite of every check about `token` that `record_id` helped decide: the

@@ -374,17 +374,24 @@ TEST_F(CheckStoreTest, LimitAndReferRowsBeforeTheCutAreDeletedAndTheRestStillCou
   };
   ASSERT_EQ(rows(), 10u);
 
-  // Six rows are older than the cut (three of each kind): four, then two, then none.
-  for (size_t expected : {4u, 2u, 0u}) {
-    PendingWrite prune;
-    absl::StatusOr<size_t> staged = checks_->StagePruneCountedRows(cut, 4, &prune);
-    ASSERT_TRUE(staged.ok()) << staged.status();
-    EXPECT_EQ(*staged, expected);
-    if (*staged > 0) {
-      ASSERT_TRUE(db_->Write(prune.staged()).ok());
-    }
-  }
+  // Six rows are older than the cut (three of each kind): a batch of four, then one of two.
+  const auto prune = [&](std::vector<size_t>* batches) {
+    return checks_->PruneCountedRows(cut, 4, [&](PendingWrite write, size_t n) {
+      batches->push_back(n);
+      return db_->Write(write.staged());
+    });
+  };
+  std::vector<size_t> batches;
+  absl::StatusOr<size_t> pruned = prune(&batches);
+  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  EXPECT_EQ(*pruned, 6u);
+  EXPECT_THAT(batches, ElementsAre(4u, 2u));
   EXPECT_EQ(rows(), 4u);
+  batches.clear();
+  pruned = prune(&batches);
+  ASSERT_TRUE(pruned.ok()) << pruned.status();
+  EXPECT_EQ(*pruned, 0u);
+  EXPECT_THAT(batches, IsEmpty());
   absl::StatusOr<uint32_t> takes = checks_->CountLimitTakes("school-7", kPersonA, kNoon);
   ASSERT_TRUE(takes.ok()) << takes.status();
   EXPECT_EQ(*takes, 2u);  // hours 10 and 11: the cut itself is kept
