@@ -9,6 +9,8 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/json_log.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/stubs/common.h"
@@ -61,9 +63,6 @@ class DecodeGuard : public grpc::experimental::Interceptor {
       // so protobuf's report, if it made one, is this call's).
       undecoded_ = true;
       undecodable_field_ = TakeUndecodableField();
-      // A read that failed because the call is already over: the transport ended it (a request
-      // over the server's size limit, answered RESOURCE_EXHAUSTED), or the caller did.
-      ended_by_transport_ = info_->server_context()->IsCancelled();
     }
     if (methods->QueryInterceptionHookPoint(InterceptionHookPoints::PRE_SEND_STATUS) &&
         (undecoded_ || rule_ == nullptr)) {
@@ -78,7 +77,10 @@ class DecodeGuard : public grpc::experimental::Interceptor {
       return gate_->RefuseUnread(*info_->server_context(), nullptr,
                                  absl::UnimplementedError("no such method"));
     }
-    if (ended_by_transport_) {
+    // A read that failed because the call is already over: the transport ended it (a request
+    // over the server's size limit, answered RESOURCE_EXHAUSTED), or the caller did. The
+    // handlers that read their own bytes waited for that to settle (AwaitTransportEnd).
+    if (info_->server_context()->IsCancelled()) {
       return gate_->RefuseUnread(
           *info_->server_context(), rule_,
           absl::ResourceExhaustedError(absl::StrCat(
@@ -94,7 +96,6 @@ class DecodeGuard : public grpc::experimental::Interceptor {
   CallGate* gate_;
   const MethodRule* rule_;
   bool undecoded_ = false;
-  bool ended_by_transport_ = false;
   std::string undecodable_field_;
 };
 
@@ -228,6 +229,11 @@ std::optional<RequestBytes> ReadRequestBytes(BytesStreamer* stream) {
     request.bytes.append(reinterpret_cast<const char*>(slice.begin()), slice.size());
   }
   return request;
+}
+
+void AwaitTransportEnd(const grpc::ServerContext& ctx) {
+  const absl::Time give_up = absl::Now() + absl::Milliseconds(100);
+  while (!ctx.IsCancelled() && absl::Now() < give_up) absl::SleepFor(absl::Milliseconds(1));
 }
 
 grpc::Status MissingRequest() {

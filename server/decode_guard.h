@@ -97,6 +97,11 @@ struct RequestBytes {
   bool whole = true;
 };
 std::optional<RequestBytes> ReadRequestBytes(BytesStreamer* stream);
+// After ReadRequestBytes found no request: the transport may have ended the call (a request over
+// kMaxRequestBytes is answered RESOURCE_EXHAUSTED) and marks it cancelled a moment after the
+// failed read. Waits for that, at most 100 ms (a caller that sent no request at all waits the
+// whole of it), so that the guard audits the code the caller was answered.
+void AwaitTransportEnd(const grpc::ServerContext& ctx);
 grpc::Status MissingRequest();
 
 // Sends `response` as the call's one reply when `status` is OK, and returns `status`. A reply

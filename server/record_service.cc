@@ -123,7 +123,10 @@ grpc::Status RecordService::ServeBytes(grpc::ServerContext* ctx, BytesStreamer* 
                                        Typed<Request, Response> typed) {
   const MethodRule* rule = FindMethodRuleByRequest(Request::descriptor());
   const std::optional<RequestBytes> in = ReadRequestBytes(stream);
-  if (!in.has_value()) return MissingRequest();
+  if (!in.has_value()) {
+    AwaitTransportEnd(*ctx);
+    return MissingRequest();
+  }
   Request req;
   TakeUndecodableField();  // what protobuf reports now is this parse's
   if (!in->whole || !req.ParseFromString(in->bytes)) {

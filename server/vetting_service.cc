@@ -93,7 +93,10 @@ void VettingService::TakeRequestsAsBytes() {
 grpc::Status VettingService::VettingCheckBytes(grpc::ServerContext* ctx, BytesStreamer* stream) {
   const MethodRule* rule = FindMethodRuleByRequest(v1::VettingCheckRequest::descriptor());
   const std::optional<RequestBytes> in = ReadRequestBytes(stream);
-  if (!in.has_value()) return MissingRequest();
+  if (!in.has_value()) {
+    AwaitTransportEnd(*ctx);
+    return MissingRequest();
+  }
   v1::VettingCheckRequest req;
   TakeUndecodableField();  // what protobuf reports now is this parse's
   if (!in->whole || !req.ParseFromString(in->bytes)) {
