@@ -21,6 +21,41 @@ constexpr char kReferPrefix[] = "limits/org-refers/";
 
 uint64_t KeyMicros(absl::Time at) { return static_cast<uint64_t>(absl::ToUnixMicros(at)); }
 
+// A long change committed in batches of `rows` rows, each handed to `commit`.
+class BatchedCommit {
+ public:
+  BatchedCommit(size_t rows, const CheckStore::CommitFn& commit) : rows_(rows), commit_(commit) {}
+
+  PendingWrite* write() { return &write_; }
+
+  // One more row staged into write(): a full batch is committed.
+  absl::Status RowStaged() {
+    if (++in_batch_ < rows_) return absl::OkStatus();
+    return CommitBatch();
+  }
+
+  // Commits the last, partial batch; returns how many rows were committed in all.
+  absl::StatusOr<size_t> Finish() {
+    if (in_batch_ > 0) RETURN_IF_ERROR(CommitBatch());
+    return committed_;
+  }
+
+ private:
+  absl::Status CommitBatch() {
+    RETURN_IF_ERROR(commit_(std::move(write_), in_batch_));
+    committed_ += in_batch_;
+    write_ = PendingWrite();
+    in_batch_ = 0;
+    return absl::OkStatus();
+  }
+
+  const size_t rows_;
+  const CheckStore::CommitFn& commit_;
+  PendingWrite write_;
+  size_t in_batch_ = 0;
+  size_t committed_ = 0;
+};
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<CheckStore>> CheckStore::Create(Database* db,
@@ -95,9 +130,7 @@ absl::Status CheckStore::ScanCountedRows(
 
 absl::StatusOr<size_t> CheckStore::PruneCountedRows(absl::Time before, size_t batch_rows,
                                                     const CommitFn& commit) const {
-  size_t pruned = 0;
-  PendingWrite write;
-  size_t in_batch = 0;
+  BatchedCommit batches(batch_rows, commit);
   for (const absl::string_view kind : {absl::string_view(kLimitTakePrefix),
                                        absl::string_view(kReferPrefix)}) {
     // kind || 32-byte token || u64be micros || check id.
@@ -112,21 +145,12 @@ absl::StatusOr<size_t> CheckStore::PruneCountedRows(absl::Time before, size_t ba
       const absl::Time at =
           absl::FromUnixMicros(static_cast<int64_t>(DecodeU64(key.substr(time_at, 8))));
       if (at >= before) continue;
-      write.batch()->Delete(Cf::kMeta, key);
-      if (++in_batch == batch_rows) {
-        RETURN_IF_ERROR(commit(std::move(write), in_batch));
-        pruned += in_batch;
-        write = PendingWrite();
-        in_batch = 0;
-      }
+      batches.write()->batch()->Delete(Cf::kMeta, key);
+      RETURN_IF_ERROR(batches.RowStaged());
     }
     RETURN_IF_ERROR(it->status());
   }
-  if (in_batch > 0) {
-    RETURN_IF_ERROR(commit(std::move(write), in_batch));
-    pruned += in_batch;
-  }
-  return pruned;
+  return batches.Finish();
 }
 
 absl::Status CheckStore::Stage(absl::string_view token, absl::Time at, const StoredCheck& check,
@@ -249,9 +273,7 @@ absl::Status CheckStore::CheckAll(const OnCheckFn& on_check, DataCheckReport* re
 
 absl::StatusOr<size_t> CheckStore::RekeyLegacyRows(size_t batch_rows,
                                                    const CommitFn& commit) const {
-  size_t moved = 0;
-  PendingWrite write;
-  size_t in_batch = 0;
+  BatchedCommit batches(batch_rows, commit);
   // The iterator reads the rows as they were when it started; what the batches delete and put
   // meanwhile does not move under it.
   auto it = db_->NewIterator(Cf::kChecks, BlockCache::kBypass);
@@ -265,21 +287,12 @@ absl::StatusOr<size_t> CheckStore::RekeyLegacyRows(size_t batch_rows,
     }
     const absl::Time at = absl::FromUnixMicros(
         static_cast<int64_t>(DecodeU64(key.substr(crypto::kBlindIndexTokenSize, 8))));
-    write.batch()->Delete(Cf::kChecks, key);
-    RETURN_IF_ERROR(Stage(token, at, check, &write));
-    if (++in_batch == batch_rows) {
-      RETURN_IF_ERROR(commit(std::move(write), in_batch));
-      moved += in_batch;
-      write = PendingWrite();
-      in_batch = 0;
-    }
+    batches.write()->batch()->Delete(Cf::kChecks, key);
+    RETURN_IF_ERROR(Stage(token, at, check, batches.write()));
+    RETURN_IF_ERROR(batches.RowStaged());
   }
   RETURN_IF_ERROR(it->status());
-  if (in_batch > 0) {
-    RETURN_IF_ERROR(commit(std::move(write), in_batch));
-    moved += in_batch;
-  }
-  return moved;
+  return batches.Finish();
 }
 
 absl::StatusOr<int> CheckStore::StageWithhold(absl::string_view token,
