@@ -532,7 +532,7 @@ absl::StatusOr<uint64_t> RegistryServer::RunDataCheckOnce() {
 }
 
 absl::StatusOr<uint64_t> RegistryServer::RunLimitRowsRetentionOnce() {
-  const absl::Time before = clock_->Now() - storage::kCountedRowsKept;
+  const absl::Time before = clock_->Now() - storage::CheckStore::kCountedRowsKept;
   return storage_.checks->PruneCountedRows(
       before, 1000, [&](storage::PendingWrite write, size_t rows) {
         v1::AuditEvent event;

@@ -191,7 +191,7 @@ class RegistryServer {
   // RunRetentionOnce.
   absl::StatusOr<uint64_t> RunAuditRetentionOnce();
 
-  // Deletes the vetting limit and REFER rows older than storage::kCountedRowsKept, 1000 to a
+  // Deletes the vetting limit and REFER rows older than storage::CheckStore::kCountedRowsKept, 1000 to a
   // batch, each with its "system:vetting-limits" event. Returns how many. The scheduler runs it
   // after RunAuditRetentionOnce.
   absl::StatusOr<uint64_t> RunLimitRowsRetentionOnce();

@@ -13,8 +13,10 @@ namespace registry::storage {
 namespace {
 
 constexpr size_t kCheckIdSize = kIdSize;
+// What the checks rows' slot key is derived for from the store's key.
+constexpr char kCheckSlotKeyPurpose[] = "mac/vetting-check-slot/v1";
 // token || slot, and the earlier token || u64be micros || check id.
-constexpr size_t kRowKeySize = crypto::kBlindIndexTokenSize + kCheckSlotSize;
+constexpr size_t kRowKeySize = crypto::kBlindIndexTokenSize + CheckStore::kSlotSize;
 constexpr size_t kLegacyRowKeySize = crypto::kBlindIndexTokenSize + 8 + kCheckIdSize;
 constexpr char kLimitTakePrefix[] = "limits/person-checks/";
 constexpr char kReferPrefix[] = "limits/org-refers/";
@@ -73,7 +75,7 @@ absl::StatusOr<std::unique_ptr<CheckStore>> CheckStore::Create(Database* db,
 
 absl::StatusOr<std::string> CheckStore::Slot(absl::string_view check_id) const {
   ASSIGN_OR_RETURN(std::string mac, slot_mac_->Mac(check_id));
-  mac.resize(kCheckSlotSize);
+  mac.resize(kSlotSize);
   return mac;
 }
 

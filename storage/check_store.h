@@ -4,7 +4,7 @@
 // Layout:
 //   checks key = personal-number token (32 bytes) || slot (16 bytes), where slot = the first 16
 //                bytes of HMAC-SHA256(a key derived from the store's key for
-//                kCheckSlotKeyPurpose, check id)
+//                "mac/vetting-check-slot/v1", check id)
 //          value = AES-256-GCM (crypto/aes_gcm.h AesGcm, key derived from the key file's root for
 //                  kCheckStoreKeyPurpose) over a StoredCheck (stored.proto), which holds the
 //                  check's time, with the key as associated data, so a value moved under another
@@ -64,16 +64,15 @@ namespace registry::storage {
 inline constexpr char kCheckStoreKeyPurpose[] = "encryption/vetting-checks/aes-256-gcm/v1";
 // What the limit rows' pair-token key is derived for from the store's key.
 inline constexpr char kLimitPairKeyPurpose[] = "mac/vetting-limit-pair/v1";
-// What the checks rows' slot key is derived for from the store's key.
-inline constexpr char kCheckSlotKeyPurpose[] = "mac/vetting-check-slot/v1";
-// The length of a check's slot in its row's key.
-inline constexpr size_t kCheckSlotSize = 16;
-// How long the limit and REFER rows are kept: twice the 24 hours they are counted over.
-inline constexpr absl::Duration kCountedRowsKept = absl::Hours(48);
 
 // Thread-safe.
 class CheckStore {
  public:
+  // The length of a check's slot in its row's key.
+  static constexpr size_t kSlotSize = 16;
+  // How long the limit and REFER rows are kept: twice the 24 hours they are counted over.
+  static constexpr absl::Duration kCountedRowsKept = absl::Hours(48);
+
   // `db` is not owned and must outlive the store; `key` is 32 bytes.
   static absl::StatusOr<std::unique_ptr<CheckStore>> Create(Database* db,
                                                             const crypto::SecretBytes& key);
@@ -83,7 +82,7 @@ class CheckStore {
   absl::Status Stage(absl::string_view token, absl::Time at, const StoredCheck& check,
                      PendingWrite* w) const;
 
-  // The slot of check `check_id` in its row's key (kCheckSlotSize raw bytes).
+  // The slot of check `check_id` in its row's key (kSlotSize raw bytes).
   absl::StatusOr<std::string> Slot(absl::string_view check_id) const;
 
   // The person's checks, newest first, at most `limit`. Reads every check of the person (the

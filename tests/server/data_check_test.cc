@@ -613,7 +613,7 @@ TEST_F(DataCheckTest, ChecksStoredUnderTheEarlierLayoutMoveAtStartUp) {
   EXPECT_EQ(r.vetting_checks(), 1u);
   Edit([&](storage::Database* db) {
     const std::string current = CheckKey(db, answered);
-    EXPECT_EQ(current.size(), 32u + storage::kCheckSlotSize);
+    EXPECT_EQ(current.size(), 32u + storage::CheckStore::kSlotSize);
     EXPECT_EQ(current.substr(0, 32), token);
   });
 }
@@ -655,7 +655,7 @@ TEST_F(DataCheckTest, AHistoryEntryNoEventWroteIsCaught) {
   std::string moved_slot;
   Edit([&](storage::Database* db) {
     const std::string real_key = CheckKey(db, answered);
-    ASSERT_EQ(real_key.size(), 32u + storage::kCheckSlotSize);
+    ASSERT_EQ(real_key.size(), 32u + storage::CheckStore::kSlotSize);
     absl::StatusOr<std::unique_ptr<storage::CheckStore>> store =
         storage::CheckStore::Create(db, key);
     ASSERT_TRUE(store.ok()) << store.status();

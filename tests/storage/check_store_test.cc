@@ -188,7 +188,7 @@ TEST_F(CheckStoreTest, RowsOfTheEarlierLayoutMoveToKeysWithoutTheirTime) {
   EXPECT_THAT(batches, ElementsAre(3u, 1u));
   const auto rows = Raw();
   ASSERT_EQ(rows.size(), 4u);
-  for (const auto& [key, value] : rows) EXPECT_EQ(key.size(), 32u + kCheckSlotSize);
+  for (const auto& [key, value] : rows) EXPECT_EQ(key.size(), 32u + CheckStore::kSlotSize);
 
   auto listed = checks_->List(kPersonA, 10, AllStored);
   ASSERT_TRUE(listed.ok()) << listed.status();
