@@ -282,11 +282,16 @@ absl::StatusOr<size_t> CheckStore::RekeyLegacyRows(size_t batch_rows,
   for (it->SeekToFirst(); it->Valid(); it->Next()) {
     const absl::string_view key = it->key();
     if (key.size() != kLegacyRowKeySize) continue;
-    ASSIGN_OR_RETURN(StoredCheck check, Open(key, it->value()));
-    const absl::string_view token = key.substr(0, crypto::kBlindIndexTokenSize);
-    if (check.summary().check_id() != key.substr(crypto::kBlindIndexTokenSize + 8)) {
-      return absl::DataLossError("a vetting check row holds another check than its key names");
+    // A row that does not authenticate, or holds another check than its key names, stays where
+    // it is: the data check reads old rows too and names it, as it names any damaged row, and
+    // one edited row does not stop the registry from starting.
+    absl::StatusOr<StoredCheck> opened = Open(key, it->value());
+    if (!opened.ok() ||
+        opened->summary().check_id() != key.substr(crypto::kBlindIndexTokenSize + 8)) {
+      continue;
     }
+    const StoredCheck& check = *opened;
+    const absl::string_view token = key.substr(0, crypto::kBlindIndexTokenSize);
     const absl::Time at = absl::FromUnixMicros(
         static_cast<int64_t>(DecodeU64(key.substr(crypto::kBlindIndexTokenSize, 8))));
     batches.write()->batch()->Delete(Cf::kChecks, key);

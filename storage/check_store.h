@@ -146,8 +146,9 @@ class CheckStore {
 
   // Moves every row of the earlier layout (token || u64be micros || check id) to the current
   // one, `batch_rows` rows at a time: each batch (old rows deleted, new rows put) goes to
-  // `commit`, which must write it before it returns. Returns how many rows moved. DataLoss when
-  // an old row fails authentication (nothing of its batch is committed).
+  // `commit`, which must write it before it returns. Returns how many rows moved. An old row
+  // that fails authentication (or holds another check than its key names) is left where it is,
+  // for the data check to name (CheckAll reads both layouts).
   absl::StatusOr<size_t> RekeyLegacyRows(size_t batch_rows, const CommitFn& commit) const;
 
   // Stages into `w` a rewrite of every check about `token` that `record_id` helped decide: the
