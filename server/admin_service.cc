@@ -130,9 +130,9 @@ grpc::Status AdminService::ListBackups(grpc::ServerContext* ctx, const v1::ListB
 grpc::Status AdminService::VerifyData(grpc::ServerContext* ctx, const v1::VerifyDataRequest* req,
                                       v1::VerifyDataResponse* resp) {
   return d_.gate->Unary(ctx, *req, resp, [&](Call& call) -> absl::Status {
-    ASSIGN_OR_RETURN(storage::DataCheckReport report,
-                     CheckData(*d_.records, *d_.checks, *d_.audit, *d_.ledger));
-    CheckTableFiles(*d_.db, &report);
+    ASSIGN_OR_RETURN(
+        storage::DataCheckReport report,
+        CheckDataAndTableFiles(*d_.db, *d_.records, *d_.checks, *d_.audit, *d_.ledger));
     call.event().set_reference(absl::StrCat("problems ", report.problem_count));
     resp->set_records(report.records);
     resp->set_versions(report.versions);

@@ -233,13 +233,6 @@ absl::StatusOr<storage::DataCheckReport> CheckData(const storage::RecordStore& r
       if (event != id_of_slot.end()) facts.checks.erase(event->second);
       continue;
     }
-    // Only whoever holds the key can seal a check under another check's slot.
-    if (event == id_of_slot.end() || event->second != row.check_id) {
-      ASSIGN_OR_RETURN(const std::string own_slot, checks.Slot(row.check_id));
-      if (own_slot != row.slot) {
-        report.Add(absl::StrCat("vetting check ", row.check_id, ": stored under another slot"));
-      }
-    }
     if (facts.checks.erase(row.check_id) == 0 && !facts.later_checks.contains(row.check_id)) {
       report.Add(
           absl::StrCat("vetting check ", row.check_id, ": no event in the audit log wrote it"));
@@ -314,12 +307,16 @@ absl::StatusOr<storage::DataCheckReport> CheckData(const storage::RecordStore& r
   return report;
 }
 
-void CheckTableFiles(const storage::Database& db, storage::DataCheckReport* report) {
-  const absl::Status blocks = db.VerifyTableChecksums();
-  if (!blocks.ok()) {
-    report->Add(absl::StrCat("a table file is damaged (a block fails its checksum): ",
-                             blocks.message()));
+absl::StatusOr<storage::DataCheckReport> CheckDataAndTableFiles(
+    const storage::Database& db, const storage::RecordStore& records,
+    const storage::CheckStore& checks, const storage::AuditLog& audit,
+    const storage::ErasureLedger& ledger) {
+  ASSIGN_OR_RETURN(storage::DataCheckReport report, CheckData(records, checks, audit, ledger));
+  if (const absl::Status blocks = db.VerifyTableChecksums(); !blocks.ok()) {
+    report.Add(absl::StrCat("a table file is damaged (a block fails its checksum): ",
+                            blocks.message()));
   }
+  return report;
 }
 
 }  // namespace registry::server

@@ -18,6 +18,7 @@
 #include "absl/status/statusor.h"
 #include "storage/audit_log.h"
 #include "storage/check_store.h"
+#include "storage/database.h"
 #include "storage/erasure_ledger.h"
 #include "storage/record_store.h"
 
@@ -37,11 +38,16 @@ absl::StatusOr<storage::DataCheckReport> CheckData(const storage::RecordStore& r
                                                    const storage::AuditLog& audit,
                                                    const storage::ErasureLedger& ledger);
 
-// Reads every block of every table file (Database::VerifyTableChecksums) and adds a problem to
-// `report` when one fails its checksum: damage in a block no call reads is otherwise found only
-// when something reads it (a compaction, which then stops every write). Reads the whole
-// database once, past the block cache.
-void CheckTableFiles(const storage::Database& db, storage::DataCheckReport* report);
+// CheckData, then every block of every table file (Database::VerifyTableChecksums): a block
+// that fails its checksum is one more problem in the report, since damage in a block no call
+// reads is otherwise found only when something reads it (a compaction, which then stops every
+// write). The whole check behind AdminService.VerifyData, `registryd --verify_data` and the
+// scheduled run (RegistryServer::RunDataCheckOnce); it reads the whole database once more, past
+// the block cache.
+absl::StatusOr<storage::DataCheckReport> CheckDataAndTableFiles(
+    const storage::Database& db, const storage::RecordStore& records,
+    const storage::CheckStore& checks, const storage::AuditLog& audit,
+    const storage::ErasureLedger& ledger);
 
 // Audit retention deletes old events, among them the create, expunge and vetting events this
 // check reads. A record created years ago whose create event was pruned is no record without a

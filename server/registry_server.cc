@@ -166,12 +166,12 @@ absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t ba
 absl::StatusOr<storage::DataCheckReport> VerifyDataOffline(
     const registry::v1::ServerConfig& config) {
   ASSIGN_OR_RETURN(StorageStack st, OpenStorage(config, SystemClock::Get()));
-  ASSIGN_OR_RETURN(storage::DataCheckReport report,
-                   CheckData(*st.records, *st.checks, *st.audit, *st.ledger));
+  ASSIGN_OR_RETURN(
+      storage::DataCheckReport report,
+      CheckDataAndTableFiles(*st.db, *st.records, *st.checks, *st.audit, *st.ledger));
   if (absl::Status behind = st.watermark->Check(*st.audit); !behind.ok()) {
     report.Add(std::string(behind.message()));
   }
-  CheckTableFiles(*st.db, &report);
   return report;
 }
 
@@ -508,9 +508,8 @@ absl::StatusOr<uint64_t> RegistryServer::RunDataCheckOnce() {
   constexpr size_t kLoggedProblems = 100;
   const absl::Time start = absl::Now();
   ASSIGN_OR_RETURN(storage::DataCheckReport report,
-                   CheckData(*storage_.records, *storage_.checks, *storage_.audit,
-                             *storage_.ledger));
-  CheckTableFiles(*storage_.db, &report);
+                   CheckDataAndTableFiles(*storage_.db, *storage_.records, *storage_.checks,
+                                          *storage_.audit, *storage_.ledger));
   v1::AuditEvent event;
   event.set_reference(absl::StrCat("problems ", report.problem_count));
   if (report.problem_count > 0) event.set_outcome(static_cast<int>(grpc::StatusCode::DATA_LOSS));
