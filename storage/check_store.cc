@@ -1,6 +1,7 @@
 #include "storage/check_store.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -22,6 +23,20 @@ constexpr char kLimitTakePrefix[] = "limits/person-checks/";
 constexpr char kReferPrefix[] = "limits/org-refers/";
 
 uint64_t KeyMicros(absl::Time at) { return static_cast<uint64_t>(absl::ToUnixMicros(at)); }
+
+// A limit or REFER row's key: prefix || u64be micros || check id, the prefix being
+// kind || 32-byte pair MAC (RowPrefix). Its time and check id, or nullopt for a key of another
+// length.
+struct CountedKey {
+  absl::Time at;
+  absl::string_view check_id;
+};
+std::optional<CountedKey> ParseCountedKey(absl::string_view key, size_t prefix_size) {
+  if (key.size() != prefix_size + 8 + kCheckIdSize) return std::nullopt;
+  return CountedKey{
+      absl::FromUnixMicros(static_cast<int64_t>(DecodeU64(key.substr(prefix_size, 8)))),
+      key.substr(prefix_size + 8)};
+}
 
 // A long change committed in batches of `rows` rows, each handed to `commit`.
 class BatchedCommit {
@@ -119,13 +134,12 @@ absl::Status CheckStore::ScanCountedRows(
   for (it->Seek(absl::StrCat(prefix, EncodeU64(KeyMicros(since)))); it->Valid(); it->Next()) {
     const absl::string_view key = it->key();
     if (!absl::StartsWith(key, prefix)) break;
-    if (key.size() != prefix.size() + 8 + kCheckIdSize || !aead_->Decrypt(it->value(), key).ok()) {
+    const std::optional<CountedKey> row = ParseCountedKey(key, prefix.size());
+    if (!row.has_value() || !aead_->Decrypt(it->value(), key).ok()) {
       return absl::DataLossError("a vetting limit row fails authentication");
     }
-    const absl::Time at =
-        absl::FromUnixMicros(static_cast<int64_t>(DecodeU64(key.substr(prefix.size(), 8))));
-    if (at > until) break;
-    fn(at, key.substr(prefix.size() + 8));
+    if (row->at > until) break;
+    fn(row->at, row->check_id);
   }
   return it->status();
 }
@@ -135,18 +149,15 @@ absl::StatusOr<size_t> CheckStore::PruneCountedRows(absl::Time before, size_t ba
   BatchedCommit batches(batch_rows, commit);
   for (const absl::string_view kind : {absl::string_view(kLimitTakePrefix),
                                        absl::string_view(kReferPrefix)}) {
-    // kind || 32-byte token || u64be micros || check id.
-    const size_t time_at = kind.size() + crypto::kHmacSha256Size;
+    const size_t prefix_size = kind.size() + crypto::kHmacSha256Size;
     // The iterator reads the rows as they were when it started: the batches committed meanwhile
     // do not move under it.
     auto it = db_->NewIterator(Cf::kMeta, BlockCache::kBypass);
     for (it->Seek(kind); it->Valid(); it->Next()) {
       const absl::string_view key = it->key();
       if (!absl::StartsWith(key, kind)) break;
-      if (key.size() != time_at + 8 + kCheckIdSize) continue;
-      const absl::Time at =
-          absl::FromUnixMicros(static_cast<int64_t>(DecodeU64(key.substr(time_at, 8))));
-      if (at >= before) continue;
+      const std::optional<CountedKey> row = ParseCountedKey(key, prefix_size);
+      if (!row.has_value() || row->at >= before) continue;
       batches.write()->batch()->Delete(Cf::kMeta, key);
       RETURN_IF_ERROR(batches.RowStaged());
     }
@@ -267,6 +278,11 @@ absl::Status CheckStore::CheckAll(const OnCheckFn& on_check, DataCheckReport* re
       row.authentic = true;
       row.check_id = check->summary().check_id();
       ++report->vetting_checks;
+      // Only whoever holds the keys can seal a check under another check's slot.
+      ASSIGN_OR_RETURN(const std::string own_slot, Slot(row.check_id));
+      if (own_slot != row.slot) {
+        report->Add(absl::StrCat("vetting check ", row.check_id, ": stored under another slot"));
+      }
     }
     on_check(row);
   }

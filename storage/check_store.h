@@ -131,9 +131,10 @@ class CheckStore {
 
   // Every stored check, for the data check (server/data_check.h), as `on_check` sees it.
   // report->vetting_checks counts the authentic rows. A row whose key has neither layout is a
-  // problem in `report`, named by its position, and is not passed on; one that fails
-  // authentication is passed on for the caller to name (it knows which check ids have which
-  // slots). Reads past the block cache, like the other whole-data scans.
+  // problem in `report`, named by its position, and is not passed on; so is an authentic row
+  // stored under another check's slot, which is passed on too. One that fails authentication is
+  // passed on for the caller to name (it knows which check ids have which slots). Reads past the
+  // block cache, like the other whole-data scans.
   struct StoredRow {
     // The slot in the row's key (for a row of the earlier layout, the slot of its check id).
     std::string slot;

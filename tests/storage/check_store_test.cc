@@ -233,6 +233,40 @@ TEST_F(CheckStoreTest, RowsOfTheEarlierLayoutMoveToKeysWithoutTheirTime) {
   EXPECT_EQ(report.problem_count, 0u) << "named by the caller, which knows the check ids";
 }
 
+// Only a holder of the keys can seal a check under another check's slot; the data check still
+// names it, since the history would then hold one check where the log wrote another.
+TEST_F(CheckStoreTest, ACheckSealedUnderAnotherChecksSlotIsNamedByTheDataCheck) {
+  Record(kPersonA, 1, registry::v1::VETTING_RESULT_CLEAR);
+  auto aead = crypto::AesGcm::Create(key_);
+  ASSERT_TRUE(aead.ok()) << aead.status();
+  absl::StatusOr<std::string> slot_of_3 = checks_->Slot(MakeCheck(3, {}).summary().check_id());
+  ASSERT_TRUE(slot_of_3.ok()) << slot_of_3.status();
+  const std::string key = kPersonA + *slot_of_3;
+  auto sealed =
+      (*aead)->Encrypt(MakeCheck(2, registry::v1::VETTING_RESULT_CLEAR).SerializeAsString(), key);
+  ASSERT_TRUE(sealed.ok()) << sealed.status();
+  Batch batch;
+  batch.Put(Cf::kChecks, key, *sealed);
+  ASSERT_TRUE(db_->Write(batch).ok());
+
+  DataCheckReport report;
+  std::vector<std::string> ids;
+  ASSERT_TRUE(checks_
+                  ->CheckAll(
+                      [&](const CheckStore::StoredRow& row) {
+                        EXPECT_TRUE(row.authentic);
+                        ids.push_back(row.check_id);
+                      },
+                      &report)
+                  .ok());
+  EXPECT_THAT(ids, ::testing::UnorderedElementsAre(MakeCheck(1, {}).summary().check_id(),
+                                                   MakeCheck(2, {}).summary().check_id()));
+  EXPECT_EQ(report.vetting_checks, 2u);
+  EXPECT_THAT(report.problems,
+              ElementsAre(absl::StrCat("vetting check ", MakeCheck(2, {}).summary().check_id(),
+                                       ": stored under another slot")));
+}
+
 TEST_F(CheckStoreTest, RefusesACheckIdThatIsNotThirtyTwoHexCharacters) {
   for (const std::string& bad : {std::string("short"), std::string(32, 'G'),
                                  std::string(33, '0'), std::string(32, 'A')}) {
