@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "absl/strings/str_cat.h"
+#include "client/signals.h"
 
 namespace registry::client {
 namespace {
@@ -45,12 +46,7 @@ void InstallInterruptCleanup() {
   static std::once_flag once;
   std::call_once(once, [] {
     for (int sig : {SIGINT, SIGTERM, SIGHUP}) {
-      struct sigaction current {};
-      if (sigaction(sig, nullptr, &current) != 0 || current.sa_handler != SIG_DFL) continue;
-      struct sigaction cleanup {};
-      cleanup.sa_handler = RemoveTempFilesAndRaise;
-      sigemptyset(&cleanup.sa_mask);
-      sigaction(sig, &cleanup, nullptr);
+      InstallIfDefault(sig, &RemoveTempFilesAndRaise, 0, nullptr);
     }
   });
 }

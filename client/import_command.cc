@@ -11,6 +11,7 @@
 #include "client/commands.h"
 #include "client/files.h"
 #include "client/record_import.h"
+#include "client/signals.h"
 #include "client/terminal_text.h"
 #include "client/tls_probe.h"
 #include "common/status_macros.h"
@@ -83,15 +84,8 @@ class InterruptGuard {
   InterruptGuard() {
     g_interrupted = 0;
     for (int i = 0; i < 2; ++i) {
-      struct sigaction current {};
-      if (sigaction(kSignals[i], nullptr, &current) != 0 || current.sa_handler != SIG_DFL) {
-        continue;
-      }
-      struct sigaction stop {};
-      stop.sa_handler = &OnInterrupt;
-      sigemptyset(&stop.sa_mask);
-      stop.sa_flags = SA_RESETHAND | SA_RESTART;
-      installed_[i] = sigaction(kSignals[i], &stop, &previous_[i]) == 0;
+      installed_[i] =
+          InstallIfDefault(kSignals[i], &OnInterrupt, SA_RESETHAND | SA_RESTART, &previous_[i]);
     }
   }
   ~InterruptGuard() {
