@@ -100,7 +100,10 @@ std::optional<RequestBytes> ReadRequestBytes(BytesStreamer* stream);
 // After ReadRequestBytes found no request: the transport may have ended the call (a request over
 // kMaxRequestBytes is answered RESOURCE_EXHAUSTED) and marks it cancelled a moment after the
 // failed read. Waits for that, at most 100 ms (a caller that sent no request at all waits the
-// whole of it), so that the guard audits the code the caller was answered.
+// whole of it), so that the guard audits the code the caller was answered. It polls
+// IsCancelled every millisecond: the synchronous API has no notification of a call's end
+// (AsyncNotifyWhenDone belongs to the asynchronous one), and the wait is only ever on a call
+// that already failed.
 void AwaitTransportEnd(const grpc::ServerContext& ctx);
 grpc::Status MissingRequest();
 
