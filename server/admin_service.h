@@ -12,6 +12,7 @@
 
 #include "registry/v1/admin.grpc.pb.h"
 #include "registry/v1/config.pb.h"
+#include "server/bytes_served.h"
 #include "server/call_gate.h"
 #include "server/key_rotator.h"
 #include "server/metrics.h"
@@ -24,7 +25,7 @@
 
 namespace registry::server {
 
-class AdminService final : public registry::v1::AdminService::Service {
+class AdminService final : public BytesServed<registry::v1::AdminService> {
  public:
   // What the data check reads (the records, the vetting histories, the audit log, the erasure
   // ledger) and the database that backups copy; none owned, each must outlive the service.
@@ -45,7 +46,13 @@ class AdminService final : public registry::v1::AdminService::Service {
     const Clock* clock;
     Metrics* metrics;
   };
-  explicit AdminService(Deps deps) : d_(std::move(deps)) {}
+  explicit AdminService(Deps deps) : BytesServed(deps.gate), d_(std::move(deps)) {
+    ServeAsBytes(&AdminService::RotateKeys);
+    ServeAsBytes(&AdminService::CreateBackup);
+    ServeAsBytes(&AdminService::ListBackups);
+    ServeAsBytes(&AdminService::VerifyData);
+    ServeAsBytes(&AdminService::VerifyBackup);
+  }
 
   grpc::Status RotateKeys(grpc::ServerContext* ctx, const registry::v1::RotateKeysRequest* req,
                           registry::v1::RotateKeysResponse* resp) override;

@@ -148,7 +148,7 @@ grpc::Status AuditService::ListAuditEvents(grpc::ServerContext* ctx,
 
 absl::Status AuditService::StreamEntries(Call& call, const v1::AuditFilter& filter,
                                          std::optional<uint64_t> start, uint64_t end,
-                                         grpc::ServerWriter<v1::AuditEntry>* writer) {
+                                         ReplyWriter<v1::AuditEntry>* writer) {
   // The call's own event must be durable before the first byte leaves.
   RETURN_IF_ERROR(call.Commit(nullptr));
   const auto send = [&](uint64_t index, absl::string_view bytes,
@@ -165,9 +165,9 @@ absl::Status AuditService::StreamEntries(Call& call, const v1::AuditFilter& filt
   return ScanMatching(*d_.audit, filter, start, end, send, storage::BlockCache::kBypass);
 }
 
-grpc::Status AuditService::StreamAuditEvents(grpc::ServerContext* ctx,
-                                             const v1::StreamAuditEventsRequest* req,
-                                             grpc::ServerWriter<v1::AuditEntry>* writer) {
+grpc::Status AuditService::StreamAuditEventsTo(grpc::ServerContext* ctx,
+                                               const v1::StreamAuditEventsRequest* req,
+                                               ReplyWriter<v1::AuditEntry>* writer) {
   return d_.gate->Run(
       ctx, *req,
       [&](Call& call) -> absl::Status {
@@ -184,9 +184,9 @@ grpc::Status AuditService::StreamAuditEvents(grpc::ServerContext* ctx,
       [] {});
 }
 
-grpc::Status AuditService::StreamAuditBatches(grpc::ServerContext* ctx,
-                                              const v1::StreamAuditBatchesRequest* req,
-                                              grpc::ServerWriter<v1::AuditBatch>* writer) {
+grpc::Status AuditService::StreamAuditBatchesTo(grpc::ServerContext* ctx,
+                                                const v1::StreamAuditBatchesRequest* req,
+                                                ReplyWriter<v1::AuditBatch>* writer) {
   return d_.gate->Run(
       ctx, *req,
       [&](Call& call) -> absl::Status {
@@ -243,9 +243,9 @@ grpc::Status AuditService::StreamAuditBatches(grpc::ServerContext* ctx,
       [] {});
 }
 
-grpc::Status AuditService::ExportAuditEvents(grpc::ServerContext* ctx,
-                                             const v1::ExportAuditEventsRequest* req,
-                                             grpc::ServerWriter<v1::AuditEntry>* writer) {
+grpc::Status AuditService::ExportAuditEventsTo(grpc::ServerContext* ctx,
+                                               const v1::ExportAuditEventsRequest* req,
+                                               ReplyWriter<v1::AuditEntry>* writer) {
   return d_.gate->Run(
       ctx, *req,
       [&](Call& call) -> absl::Status {

@@ -8,33 +8,46 @@
 
 #include "crypto/ed25519.h"
 #include "registry/v1/audit.grpc.pb.h"
+#include "server/bytes_served.h"
 #include "server/call_gate.h"
 #include "server/metrics.h"
 #include "storage/audit_log.h"
 
 namespace registry::server {
 
-class AuditService final : public registry::v1::AuditService::Service {
+class AuditService final : public BytesServed<registry::v1::AuditService> {
  public:
   // None owned; each must outlive the service. `log_id` is the log's name signed into every tree
   // head (storage/audit_log_id.h).
   // `metrics` counts signed heads; may be null.
   AuditService(CallGate* gate, const storage::AuditLog* audit, const crypto::Ed25519Signer* signer,
                std::string log_id, Metrics* metrics)
-      : d_{gate, audit, signer, std::move(log_id), metrics} {}
+      : BytesServed(gate), d_{gate, audit, signer, std::move(log_id), metrics} {
+    ServeAsBytes(&AuditService::ListAuditEvents);
+    ServeAsBytes(&AuditService::StreamAuditEventsTo);
+    ServeAsBytes(&AuditService::StreamAuditBatchesTo);
+    ServeAsBytes(&AuditService::ExportAuditEventsTo);
+    ServeAsBytes(&AuditService::GetSignedTreeHead);
+    ServeAsBytes(&AuditService::GetInclusionProof);
+    ServeAsBytes(&AuditService::GetConsistencyProof);
+    ServeAsBytes(&AuditService::GetAuditPublicKey);
+    ServeAsBytes(&AuditService::GetPrunedPrefix);
+  }
 
   grpc::Status ListAuditEvents(grpc::ServerContext* ctx,
                                const registry::v1::ListAuditEventsRequest* req,
                                registry::v1::ListAuditEventsResponse* resp) override;
-  grpc::Status StreamAuditEvents(grpc::ServerContext* ctx,
-                                 const registry::v1::StreamAuditEventsRequest* req,
-                                 grpc::ServerWriter<registry::v1::AuditEntry>* writer) override;
-  grpc::Status StreamAuditBatches(grpc::ServerContext* ctx,
-                                  const registry::v1::StreamAuditBatchesRequest* req,
-                                  grpc::ServerWriter<registry::v1::AuditBatch>* writer) override;
-  grpc::Status ExportAuditEvents(grpc::ServerContext* ctx,
-                                 const registry::v1::ExportAuditEventsRequest* req,
-                                 grpc::ServerWriter<registry::v1::AuditEntry>* writer) override;
+  // The three streams: served in the place of the generated StreamAuditEvents,
+  // StreamAuditBatches and ExportAuditEvents (server/bytes_served.h).
+  grpc::Status StreamAuditEventsTo(grpc::ServerContext* ctx,
+                                   const registry::v1::StreamAuditEventsRequest* req,
+                                   ReplyWriter<registry::v1::AuditEntry>* writer);
+  grpc::Status StreamAuditBatchesTo(grpc::ServerContext* ctx,
+                                    const registry::v1::StreamAuditBatchesRequest* req,
+                                    ReplyWriter<registry::v1::AuditBatch>* writer);
+  grpc::Status ExportAuditEventsTo(grpc::ServerContext* ctx,
+                                   const registry::v1::ExportAuditEventsRequest* req,
+                                   ReplyWriter<registry::v1::AuditEntry>* writer);
   grpc::Status GetSignedTreeHead(grpc::ServerContext* ctx,
                                  const registry::v1::GetSignedTreeHeadRequest* req,
                                  registry::v1::SignedTreeHead* resp) override;
@@ -56,7 +69,7 @@ class AuditService final : public registry::v1::AuditService::Service {
   // is durable; with no start, from the first event not deleted by audit retention.
   absl::Status StreamEntries(Call& call, const registry::v1::AuditFilter& filter,
                              std::optional<uint64_t> start, uint64_t end,
-                             grpc::ServerWriter<registry::v1::AuditEntry>* writer);
+                             ReplyWriter<registry::v1::AuditEntry>* writer);
 
   struct Deps {
     CallGate* gate;

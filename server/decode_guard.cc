@@ -219,7 +219,8 @@ std::string FieldPath(const google::protobuf::Descriptor* root, absl::string_vie
   return "";
 }
 
-std::optional<RequestBytes> ReadRequestBytes(BytesStreamer* stream) {
+std::optional<RequestBytes> ReadRequestBytes(
+    grpc::internal::ReaderInterface<grpc::ByteBuffer>* stream) {
   grpc::ByteBuffer in;
   if (!stream->Read(&in)) return std::nullopt;
   RequestBytes request;

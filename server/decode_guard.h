@@ -1,25 +1,25 @@
-// DecodeGuard: the calls gRPC answers without a handler pass the gate too.
+// DecodeGuard: the calls gRPC would answer without a handler pass the gate too.
 //
-// A request whose bytes do not decode as its message (a `string` field that is not UTF-8, a
-// field tag protobuf does not have, a truncated message) never reaches the service: gRPC's method
-// handler fails to parse it and would answer INTERNAL on its own. Likewise a call to a method
-// the server does not have is answered UNIMPLEMENTED by gRPC. Neither would leave an audit
-// event. This server interceptor sees both before their status leaves and hands them to
-// CallGate::RefuseUnread, which identifies the caller, checks the role and the rate like any call,
-// writes the one audit event (or counts the refusal, for a certificate that is not a known
-// caller), and answers:
-//   - INVALID_ARGUMENT "<field path>: not valid UTF-8" when the field is known (it is read from
-//     protobuf's own report of the failure, captured on the parsing thread by the log handler
-//     InstallProtobufLogHandler installs), else "request: does not decode as <type>";
+// Every method of the API reads its own request as bytes (server/bytes_served.h) and decodes it,
+// refusing through the gate (CallGate::RefuseUnread) a request that does not decode: a `string`
+// field that is not UTF-8, a field tag protobuf does not have, a truncated message. That leaves
+// two kinds of call with no request for a handler to see: a read that failed (a request over
+// kMaxRequestBytes, or compressed and inflating past it, which the transport answers
+// RESOURCE_EXHAUSTED; a caller that sent nothing), and a call to a method the server does not
+// have, which gRPC answers UNIMPLEMENTED. Neither would leave an audit event. This server
+// interceptor sees both before their status leaves and hands them to CallGate::RefuseUnread,
+// which identifies the caller, checks the role and the rate like any call, writes the one audit
+// event (or counts the refusal, for a certificate that is not a known caller), and answers:
+//   - RESOURCE_EXHAUSTED "request: not received (...)" when the transport ended the call;
+//   - INVALID_ARGUMENT when a message that did arrive does not decode as its type (for a
+//     method served as gRPC generates it, which the API no longer has);
 //   - UNIMPLEMENTED for a method of no service.
-// The value of the field is never echoed. gRPC hands an interceptor no bytes of a request it could
-// not decode, so the path it names here has no indices of repeated fields. Methods that take
-// their requests as bytes and decode them themselves use UndecodableRequestError with the bytes,
-// which names the element too ("rows[3].record.person.surname"): VettingCheck
-// (server/vetting_service.h), so that an undecodable request still names its person (it also uses
-// FieldOfUndecodable below), and ImportRecords (server/record_service.h), whose rows are a
-// repeated field. Calls of the health service (grpc.health.v1, never
-// audited: server/health_service.h) are left as gRPC answers them.
+// The value of a field is never echoed. The handlers name an undecodable field by its path from
+// the bytes, with the element of each repeated field ("rows[3].record.person.surname",
+// UndecodableRequestError); VettingCheck (server/vetting_service.h) also reads the personal
+// number from an undecodable request (FieldOfUndecodable below), so that the probe still goes
+// into that person's history. Calls of the health service (grpc.health.v1, never audited:
+// server/health_service.h) are left as gRPC answers them.
 #ifndef REGISTRY_SERVER_DECODE_GUARD_H_
 #define REGISTRY_SERVER_DECODE_GUARD_H_
 
@@ -37,8 +37,8 @@
 namespace registry::server {
 
 // The largest request the server takes (grpc::ServerBuilder::SetMaxReceiveMessageSize). The
-// transport answers a larger one RESOURCE_EXHAUSTED; the methods that read their own bytes
-// (VettingCheck, ImportRecords) already have a call then, and the guard audits it with that code.
+// transport answers a larger one RESOURCE_EXHAUSTED; every method reads its own bytes
+// (server/bytes_served.h), so there is a call then, and the guard audits it with that code.
 inline constexpr int kMaxRequestBytes = 8 << 20;
 
 class DecodeGuardFactory : public grpc::experimental::ServerInterceptorFactoryInterface {
@@ -96,7 +96,7 @@ struct RequestBytes {
   std::string bytes;
   bool whole = true;
 };
-std::optional<RequestBytes> ReadRequestBytes(BytesStreamer* stream);
+std::optional<RequestBytes> ReadRequestBytes(grpc::internal::ReaderInterface<grpc::ByteBuffer>* stream);
 // After ReadRequestBytes found no request: the transport may have ended the call (a request over
 // kMaxRequestBytes is answered RESOURCE_EXHAUSTED) and marks it cancelled a moment after the
 // failed read. Waits for that, at most 100 ms (a caller that sent no request at all waits the

@@ -7,15 +7,20 @@
 #define REGISTRY_SERVER_INFO_SERVICE_H_
 
 #include "registry/v1/info.grpc.pb.h"
+#include "server/bytes_served.h"
 #include "server/call_gate.h"
 #include "server/reference_data.h"
 
 namespace registry::server {
 
-class InfoService final : public registry::v1::InfoService::Service {
+class InfoService final : public BytesServed<registry::v1::InfoService> {
  public:
   // Neither owned; both must outlive the service.
-  InfoService(CallGate* gate, const ReferenceData* reference) : d_{gate, reference} {}
+  InfoService(CallGate* gate, const ReferenceData* reference)
+      : BytesServed(gate), d_{gate, reference} {
+    ServeAsBytes(&InfoService::WhoAmI);
+    ServeAsBytes(&InfoService::GetReferenceData);
+  }
 
   grpc::Status WhoAmI(grpc::ServerContext* ctx, const registry::v1::WhoAmIRequest* req,
                       registry::v1::WhoAmIResponse* resp) override;

@@ -118,46 +118,6 @@ absl::Status CommitVersion(Call& call, storage::PendingWrite* write, Reply* resp
 
 }  // namespace
 
-template <class Request, class Response>
-grpc::Status RecordService::ServeBytes(grpc::ServerContext* ctx, BytesStreamer* stream,
-                                       Typed<Request, Response> typed) {
-  const MethodRule* rule = FindMethodRuleByRequest(Request::descriptor());
-  const std::optional<RequestBytes> in = ReadRequestBytes(stream);
-  if (!in.has_value()) {
-    AwaitTransportEnd(*ctx);
-    return MissingRequest();
-  }
-  Request req;
-  TakeUndecodableField();  // what protobuf reports now is this parse's
-  if (!in->whole || !req.ParseFromString(in->bytes)) {
-    return d_.gate->RefuseUnread(*ctx, rule,
-                                 UndecodableRequestError(Request::descriptor(),
-                                                         TakeUndecodableField(), in->bytes));
-  }
-  Response resp;
-  return SendReplyBytes(stream, resp, (this->*typed)(ctx, &req, &resp));
-}
-
-template <class Request, class Response>
-void RecordService::TakeAsBytes(Typed<Request, Response> typed) {
-  // The generated service adds its methods in the order the proto declares them.
-  const google::protobuf::ServiceDescriptor* service =
-      v1::Record::descriptor()->file()->FindServiceByName("RecordService");
-  for (int i = 0; i < service->method_count(); ++i) {
-    if (service->method(i)->input_type() != Request::descriptor()) continue;
-    MarkMethodStreamed(
-        i, new grpc::internal::StreamedUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
-               [this, typed](grpc::ServerContext* ctx, BytesStreamer* stream) {
-                 return ServeBytes<Request, Response>(ctx, stream, typed);
-               }));
-    return;
-  }
-}
-
-void RecordService::TakeRequestsAsBytes() {
-  TakeAsBytes(&RecordService::ImportRecords);
-}
-
 void RecordService::AddReferenceNames(v1::Record* record) const {
   v1::Conviction* conviction = record->mutable_conviction();
   for (v1::Offence& o : *conviction->mutable_offences()) {

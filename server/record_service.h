@@ -23,6 +23,7 @@
 #include "grpcpp/support/sync_stream.h"
 #include "registry/v1/records.grpc.pb.h"
 #include "common/clock.h"
+#include "server/bytes_served.h"
 #include "server/call_gate.h"
 #include "server/decode_guard.h"
 #include "server/eraser.h"
@@ -32,7 +33,7 @@
 
 namespace registry::server {
 
-class RecordService final : public registry::v1::RecordService::Service {
+class RecordService final : public BytesServed<registry::v1::RecordService> {
  public:
   // None owned; each must outlive the service. The eraser carries out expunges (the record, its
   // checks' results, the erasure ledger); the reference data and the validator check what
@@ -40,8 +41,16 @@ class RecordService final : public registry::v1::RecordService::Service {
   RecordService(CallGate* gate, storage::RecordStore* records, Eraser* eraser,
                 const ReferenceData* reference, const RecordValidator* validator,
                 const Clock* clock)
-      : d_{gate, records, eraser, reference, validator, clock} {
-    TakeRequestsAsBytes();
+      : BytesServed(gate), d_{gate, records, eraser, reference, validator, clock} {
+    ServeAsBytes(&RecordService::CreateRecord);
+    ServeAsBytes(&RecordService::GetRecord);
+    ServeAsBytes(&RecordService::SearchRecords);
+    ServeAsBytes(&RecordService::AmendRecord);
+    ServeAsBytes(&RecordService::GetRecordHistory);
+    ServeAsBytes(&RecordService::DisputeRecord);
+    ServeAsBytes(&RecordService::ResolveDispute);
+    ServeAsBytes(&RecordService::ExpungeRecord);
+    ServeAsBytes(&RecordService::ImportRecords);
   }
 
   grpc::Status CreateRecord(grpc::ServerContext* ctx, const registry::v1::CreateRecordRequest* req,
@@ -82,18 +91,6 @@ class RecordService final : public registry::v1::RecordService::Service {
   absl::StatusOr<int> RecomputeDatesIfRulesChanged();
 
  private:
-  template <class Request, class Response>
-  using Typed = grpc::Status (RecordService::*)(grpc::ServerContext*, const Request*, Response*);
-  // Installs ServeBytes as the handler of the methods that take their requests as bytes.
-  void TakeRequestsAsBytes();
-  template <class Request, class Response>
-  void TakeAsBytes(Typed<Request, Response> typed);
-  // Decodes the request and runs `typed`, or refuses an undecodable request through the gate,
-  // naming the field by its path from the bytes.
-  template <class Request, class Response>
-  grpc::Status ServeBytes(grpc::ServerContext* ctx, BytesStreamer* stream,
-                          Typed<Request, Response> typed);
-
   // Sets the output-only names from the reference tables: each offence's title, the court's
   // name.
   void AddReferenceNames(registry::v1::Record* record) const;

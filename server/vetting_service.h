@@ -29,6 +29,7 @@
 #include "registry/v1/vetting.grpc.pb.h"
 #include "absl/time/time.h"
 #include "crypto/ed25519.h"
+#include "server/bytes_served.h"
 #include "server/call_gate.h"
 #include "server/decode_guard.h"
 #include "server/fixed_span.h"
@@ -39,7 +40,7 @@
 
 namespace registry::server {
 
-class VettingService final : public registry::v1::VettingService::Service {
+class VettingService final : public BytesServed<registry::v1::VettingService> {
  public:
   // How a check's lookup is held to a fixed time: `length` on `pacer`'s clock, each overrun
   // counted in `metrics`. Neither owned.
@@ -55,8 +56,11 @@ class VettingService final : public registry::v1::VettingService::Service {
                  const storage::CheckStore* checks, const RecordValidator* validator,
                  const crypto::Ed25519Signer* signer, absl::Duration certificate_validity,
                  LookupFloor lookup_floor)
-      : d_{gate, records, checks, validator, signer, certificate_validity, lookup_floor} {
+      : BytesServed(gate),
+        d_{gate, records, checks, validator, signer, certificate_validity, lookup_floor} {
     TakeRequestsAsBytes();
+    ServeAsBytes(&VettingService::GetVettingPublicKey);
+    ServeAsBytes(&VettingService::ListChecksAboutPerson);
   }
 
   grpc::Status VettingCheck(grpc::ServerContext* ctx, const registry::v1::VettingCheckRequest* req,

@@ -16,6 +16,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "google/protobuf/descriptor.h"
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/grpcpp.h"
@@ -198,14 +200,17 @@ const Identity kIdentities[] = {
 
 void PrintTo(const Identity& identity, std::ostream* os) { *os << identity.pki_name; }
 
-// Calls `method` with an empty request message through the generic (byte-level) API and reads
-// every reply message until the status. Works for unary and server-streaming methods alike.
-grpc::Status CallWithEmptyRequest(const std::shared_ptr<grpc::Channel>& channel,
-                                  const std::string& method) {
+// Calls `method` with `request` (bytes) through the generic (byte-level) API, compressed with
+// `compression` when it is not GRPC_COMPRESS_NONE, and reads every reply message until the
+// status. Works for unary and server-streaming methods alike.
+grpc::Status CallWithRequest(const std::shared_ptr<grpc::Channel>& channel,
+                             const std::string& method, const std::string& request_bytes,
+                             grpc_compression_algorithm compression = GRPC_COMPRESS_NONE) {
   grpc::GenericStub stub(channel);
   grpc::CompletionQueue cq;
   grpc::ClientContext ctx;
   ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  if (compression != GRPC_COMPRESS_NONE) ctx.set_compression_algorithm(compression);
   std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call = stub.PrepareCall(&ctx, method, &cq);
   auto wait = [&cq]() {
     void* tag = nullptr;
@@ -215,8 +220,8 @@ grpc::Status CallWithEmptyRequest(const std::shared_ptr<grpc::Channel>& channel,
   };
   call->StartCall(reinterpret_cast<void*>(1));
   if (wait()) {
-    grpc::Slice empty("");
-    grpc::ByteBuffer request(&empty, 1);
+    grpc::Slice bytes(request_bytes);
+    grpc::ByteBuffer request(&bytes, 1);
     call->Write(request, reinterpret_cast<void*>(2));
     if (wait()) {
       call->WritesDone(reinterpret_cast<void*>(3));
@@ -237,6 +242,11 @@ grpc::Status CallWithEmptyRequest(const std::shared_ptr<grpc::Channel>& channel,
   while (cq.Next(&tag, &ok)) {
   }
   return status;
+}
+
+grpc::Status CallWithEmptyRequest(const std::shared_ptr<grpc::Channel>& channel,
+                                  const std::string& method) {
+  return CallWithRequest(channel, method, "");
 }
 
 // Every refusal of an unknown certificate is audited up to a per-certificate burst
@@ -312,6 +322,45 @@ INSTANTIATE_TEST_SUITE_P(Identities, AccessMatrixTest, ::testing::ValuesIn(kIden
                          [](const ::testing::TestParamInfo<Identity>& info) {
                            return std::string(info.param.pki_name);
                          });
+
+// A request the transport refuses before any handler could read it (over the 8 MiB limit, or
+// compressed and inflating past it) still has its call audited, with the code the caller got:
+// every method reads its own request (server/bytes_served.h). One of the method's own roles
+// calls, so the refusal is the transport's and not the gate's.
+TEST(OversizedRequestTest, EveryMethodAuditsARequestTheTransportRefused) {
+  auto server = StartWithRoomyRefusalBurst();
+  storage::AuditLog* log = server->server()->audit_log();
+  const std::string huge(9 << 20, '\0');
+  for (const pb::MethodDescriptor* m : ApiMethods()) {
+    const std::string method = FullName(m);
+    const auto roles = ExpectedRoles().find(method);
+    ASSERT_NE(roles, ExpectedRoles().end()) << method;
+    const Identity* caller = nullptr;
+    for (const Identity& who : kIdentities) {
+      if (roles->second.count(who.role) > 0) caller = &who;
+    }
+    ASSERT_NE(caller, nullptr) << method;
+    for (const grpc_compression_algorithm compression : {GRPC_COMPRESS_NONE, GRPC_COMPRESS_GZIP}) {
+      SCOPED_TRACE(absl::StrCat(caller->pki_name, " calls ", method,
+                                compression == GRPC_COMPRESS_GZIP ? " (gzip)" : ""));
+      const uint64_t before = log->CurrentHead().size;
+      const grpc::Status status =
+          CallWithRequest(server->Channel(caller->pki_name), method, huge, compression);
+      EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+          << status.error_message();
+      // The event may be written just after the transport answered.
+      const absl::Time give_up = absl::Now() + absl::Seconds(30);
+      while (log->CurrentHead().size == before && absl::Now() < give_up) {
+        absl::SleepFor(absl::Milliseconds(1));
+      }
+      ASSERT_EQ(log->CurrentHead().size, before + 1) << "one audit event";
+      const v1::AuditEvent event = StoredEvent(*server, before);
+      EXPECT_EQ(event.action(), method);
+      EXPECT_EQ(event.actor(), caller->actor);
+      EXPECT_EQ(testing::OutcomeName(event), "RESOURCE_EXHAUSTED");
+    }
+  }
+}
 
 // Certificates from the registry CA that name no identity: no URI SAN (nouri), a subject CN that
 // spells dev-clerk's identity and no URI SAN (cn-uri), two URI SANs that are both principals
