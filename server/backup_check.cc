@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
 #include "common/status_macros.h"
@@ -28,6 +29,9 @@ void Problem(v1::VerifyBackupResponse* r, std::string text) {
     r->add_problems(std::move(text));
   }
 }
+
+// A check's scratch folder in the backup folder: this prefix and 12 hex digits.
+constexpr char kScratchPrefix[] = "verify-";
 
 // Deletes the scratch folder when the check is over, however it ends.
 class Scratch {
@@ -139,8 +143,9 @@ absl::StatusOr<v1::VerifyBackupResponse> CheckBackup(const v1::ServerConfig& con
     r.set_files_intact(true);
   }
 
+  RETURN_IF_ERROR(RemoveLeftoverScratch(config.backup_dir()).status());
   ASSIGN_OR_RETURN(std::string suffix, crypto::RandomBytes(6));
-  Scratch scratch(absl::StrCat(config.backup_dir(), "/verify-", absl::BytesToHexString(suffix)));
+  Scratch scratch(absl::StrCat(config.backup_dir(), "/", kScratchPrefix, absl::BytesToHexString(suffix)));
   if (::mkdir(scratch.path().c_str(), 0700) != 0) {
     return absl::UnavailableError("cannot create a scratch folder in the backup folder");
   }
@@ -193,6 +198,26 @@ absl::StatusOr<v1::VerifyBackupResponse> CheckBackup(const v1::ServerConfig& con
   r.set_ok(r.files_intact() && r.audit_log_verified() && r.consistent_with_live_log() &&
            r.problem_count() == 0);
   return r;
+}
+
+absl::StatusOr<int> RemoveLeftoverScratch(const std::string& backup_dir) {
+  std::error_code ec;
+  if (!fs::exists(backup_dir, ec)) return 0;
+  int removed = 0;
+  for (const fs::directory_entry& entry : fs::directory_iterator(backup_dir, ec)) {
+    if (!entry.is_directory(ec) ||
+        !absl::StartsWith(entry.path().filename().string(), kScratchPrefix)) {
+      continue;
+    }
+    fs::remove_all(entry.path(), ec);
+    if (ec) {
+      return absl::UnavailableError(
+          absl::StrCat("cannot delete a backup check's leftover folder ", entry.path().string()));
+    }
+    ++removed;
+  }
+  if (ec) return absl::UnavailableError("cannot list the backup folder");
+  return removed;
 }
 
 }  // namespace registry::server

@@ -15,6 +15,8 @@
 #ifndef REGISTRY_SERVER_BACKUP_CHECK_H_
 #define REGISTRY_SERVER_BACKUP_CHECK_H_
 
+#include <string>
+
 #include "absl/status/statusor.h"
 #include "registry/v1/admin.pb.h"
 #include "registry/v1/config.pb.h"
@@ -28,6 +30,13 @@ namespace registry::server {
 // ok false.
 absl::StatusOr<registry::v1::VerifyBackupResponse> CheckBackup(
     const registry::v1::ServerConfig& config, uint32_t backup_id, const storage::AuditLog& live);
+
+// Deletes every scratch folder a check left in `backup_dir` (one that was stopped by a kill or a
+// power loss before it could delete its own). Such a folder is an unpruned copy of a backup,
+// perhaps from before the erasure ledger was applied to it, so it would keep erased records past
+// the backups' own lifetime. registryd calls it at start-up, before serving, and CheckBackup
+// before each check (one runs at a time). Returns how many it deleted.
+absl::StatusOr<int> RemoveLeftoverScratch(const std::string& backup_dir);
 
 }  // namespace registry::server
 

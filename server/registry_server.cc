@@ -12,6 +12,7 @@
 #include "grpcpp/security/tls_certificate_provider.h"
 #include "grpcpp/security/tls_credentials_options.h"
 #include "server/config.h"
+#include "server/backup_check.h"
 #include "server/data_check.h"
 #include "server/decode_guard.h"
 #include "server/key_file.h"
@@ -316,6 +317,12 @@ absl::Status RegistryServer::BuildServices() {
     Log("info", "retention rules changed: records re-dated", absl::StrCat(redated));
   }
   RETURN_IF_ERROR(UpgradeSchema(st, gate));
+  // A backup check killed before it could delete its scratch copy left it behind.
+  ASSIGN_OR_RETURN(const int leftovers, RemoveLeftoverScratch(config.backup_dir()));
+  if (leftovers > 0) {
+    Log("info", "deleted the scratch copies of interrupted backup checks",
+        absl::StrCat(leftovers));
+  }
   audit_service_ = std::make_unique<AuditService>(gate, st.audit.get(), signing_.audit.get(),
                                                   audit_log_id_, metrics_.get());
   admin_service_ = std::make_unique<AdminService>(AdminService::Deps{

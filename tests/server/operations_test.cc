@@ -421,6 +421,41 @@ TEST_F(BackupVerifyTest, ASoundBackupPassesEveryCheckAndTheCheckIsAudited) {
   }
 }
 
+// A check stopped by a kill leaves its scratch copy of a backup behind: an unpruned copy, maybe
+// from before the erasure ledger was applied to it. The next start deletes it before serving, and
+// so does the next check.
+TEST_F(BackupVerifyTest, AnInterruptedChecksScratchCopyIsDeletedAtStartAndByTheNextCheck) {
+  Create(registry::testing::FictionalRecord(1));
+  const uint32_t id = Backup();
+  const std::filesystem::path backups(server_->config().backup_dir());
+  const auto leave_scratch = [&](const std::string& name) {
+    std::filesystem::create_directories(backups / name / "data");
+    std::ofstream(backups / name / "data" / "000007.sst") << "a restored table file";
+    ASSERT_TRUE(std::filesystem::exists(backups / name / "data" / "000007.sst"));
+  };
+  const auto scratch_left = [&] {
+    std::vector<std::string> left;
+    for (const auto& entry : std::filesystem::directory_iterator(backups)) {
+      const std::string name = entry.path().filename().string();
+      if (absl::StartsWith(name, "verify-")) left.push_back(name);
+    }
+    return left;
+  };
+
+  leave_scratch("verify-0123456789ab");
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_THAT(scratch_left(), ::testing::IsEmpty());
+
+  leave_scratch("verify-ba9876543210");
+  v1::VerifyBackupResponse r;
+  ASSERT_TRUE(VerifyBackup(id, &r).ok());
+  EXPECT_TRUE(r.ok()) << r.DebugString();
+  EXPECT_THAT(scratch_left(), ::testing::IsEmpty());
+  // The backup itself is untouched.
+  ASSERT_TRUE(VerifyBackup(id, &r).ok());
+  EXPECT_TRUE(r.ok()) << r.DebugString();
+}
+
 TEST_F(BackupVerifyTest, ADamagedBackupIsReportedAndAudited) {
   for (int i = 0; i < 3; ++i) Create(registry::testing::FictionalRecord(i));
   const uint32_t id = Backup();
