@@ -538,12 +538,31 @@ grpc::Status CallGate::Handle(const grpc::ServerContextBase& ctx, const MethodRu
   }
   if (status.ok() && call.vetting_org_ != nullptr &&
       call.subject_check_.summary().result() == registry::v1::VETTING_RESULT_REFER) {
-    WatchRefers(*call.vetting_org_, call.subject_check_.summary().check_id());
+    // Counted after the reply: the alert's event must not make this answer slower than another.
+    auto watch = [this, org = *call.vetting_org_,
+                  check_id = call.subject_check_.summary().check_id()] {
+      WatchRefers(org, check_id);
+    };
+    if (deps_.after_reply) {
+      deps_.after_reply(std::move(watch));
+    } else {
+      worker_->Post(std::move(watch));
+    }
   }
   const absl::Duration elapsed = deps_.clock->Now() - start;
   if (deps_.metrics != nullptr) deps_.metrics->RecordCall(method, status.code(), elapsed);
   if (deps_.log_calls) LogCall(call, status.code(), elapsed);
   return ToGrpcStatus(status);
+}
+
+CallGate::CallGate(Deps deps) : deps_(std::move(deps)) {
+  if (!deps_.after_reply) worker_ = std::make_unique<SerialWorker>();
+}
+
+CallGate::~CallGate() = default;
+
+void CallGate::AwaitAfterReplyWork() {
+  if (worker_ != nullptr) worker_->AwaitIdle();
 }
 
 void CallGate::WatchRefers(const registry::v1::Organisation& org, absl::string_view check_id) {

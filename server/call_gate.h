@@ -52,6 +52,7 @@
 #include "server/record_validation.h"
 #include "server/refusal_limiter.h"
 #include "server/revocation.h"
+#include "server/serial_worker.h"
 #include "storage/audit_log.h"
 #include "storage/check_store.h"
 #include "storage/ids.h"
@@ -176,8 +177,21 @@ class CallGate {
     bool log_calls = true;
     // Counts calls, latencies and refusals; null: none kept.
     Metrics* metrics = nullptr;
+    // Runs each REFER's count, and the alert it may raise (WatchRefers), once the call's reply
+    // is decided, so that the REFER that raises the alert is answered no later than any other
+    // (the alert's synced event and the first count's read of the stored REFER rows would show
+    // in its time). Null: the gate's own worker thread, one at a time, in the calls' order.
+    std::function<void(std::function<void()>)> after_reply;
   };
-  explicit CallGate(Deps deps) : deps_(deps) {}
+  explicit CallGate(Deps deps);
+  ~CallGate();
+  CallGate(const CallGate&) = delete;
+  CallGate& operator=(const CallGate&) = delete;
+
+  // Returns once the REFER counting queued so far has run on the gate's own worker (nothing to
+  // wait for with Deps::after_reply). registryd calls it at shutdown, before the last events;
+  // tests call it before they look for an alert.
+  void AwaitAfterReplyWork();
 
   // Runs one call. `handler` fills the reply; on any failure the reply is cleared by `clear`.
   // The method is the one whose request type `request` has (method_table.h).
@@ -259,6 +273,8 @@ class CallGate {
 
   Deps deps_;
   ClientCertificates certificates_;
+  // Runs after_reply work when Deps has no executor of its own; last, so that it stops first.
+  std::unique_ptr<SerialWorker> worker_;
 };
 
 }  // namespace registry::server

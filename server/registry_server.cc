@@ -300,6 +300,7 @@ absl::Status RegistryServer::BuildServices() {
   gate_deps.refusals = refusals_.get();
   gate_deps.log_calls = options_.log_calls;
   gate_deps.metrics = metrics_.get();
+  gate_deps.after_reply = options_.after_reply;
   gate_ = std::make_unique<CallGate>(gate_deps);
   CallGate* gate = gate_.get();
 
@@ -613,7 +614,9 @@ void RegistryServer::Shutdown(absl::Duration grace) {
                       std::chrono::milliseconds(absl::ToInt64Milliseconds(grace)));
     server_->Wait();
   }
-  // After the last call: the refusals counted since the last summary get theirs.
+  // After the last call: its REFER counted (and any alert written), and the refusals counted
+  // since the last summary get theirs.
+  if (gate_ != nullptr) gate_->AwaitAfterReplyWork();
   summary_.Stop();
   if (gate_ != nullptr) FlushUnauditedRefusals().IgnoreError();
   // The last event is written: the watermark follows it.

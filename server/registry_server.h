@@ -11,6 +11,7 @@
 #ifndef REGISTRY_SERVER_REGISTRY_SERVER_H_
 #define REGISTRY_SERVER_REGISTRY_SERVER_H_
 
+#include <functional>
 #include <memory>
 #include <thread>
 
@@ -72,6 +73,9 @@ struct RegistryServerOptions {
   // The monotonic clock that vetting checks' lookups are held to (fixed_span.h). Not owned;
   // default Pacer::Steady(). Tests pass a fake to see each hold.
   const Pacer* pacer = nullptr;
+  // Where each REFER is counted, after its reply (CallGate::Deps::after_reply); null: the
+  // gate's own worker thread. Tests pass one that holds the work until they run it.
+  std::function<void(std::function<void()>)> after_reply;
   // Tests only: a fault injector or file system for the database, passed to it unopened.
   storage::StorageSeams storage_seams;
   // One log line per call on stderr. Default true.
@@ -201,6 +205,12 @@ class RegistryServer {
   // line for each problem (the first 100), a "data check finished" line and the
   // registryd_data_check_* metrics. Returns the number of problems.
   absl::StatusOr<uint64_t> RunDataCheckOnce();
+
+  // Returns once every REFER answered so far has been counted, and its alert written
+  // (CallGate::AwaitAfterReplyWork).
+  void AwaitAfterReplyWork() {
+    if (gate_ != nullptr) gate_->AwaitAfterReplyWork();
+  }
 
   // The backup schedule's step: a backup and its pruning as "system:backup" (what the
   // schedule runs every backup.interval_hours).

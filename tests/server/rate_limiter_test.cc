@@ -10,6 +10,7 @@
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "gmock/gmock.h"
+#include "absl/synchronization/mutex.h"
 #include "gtest/gtest.h"
 #include "registry/v1/policy.pb.h"
 #include "registry/v1/records.grpc.pb.h"
@@ -366,9 +367,11 @@ grpc::StatusCode Check(testing::TestServer& server, const std::string& identity,
 
 // A registry on `clock` under the dev policy, with dev-school's rate limit changed by `change`.
 std::unique_ptr<testing::TestServer> StartWithSchoolLimit(
-    const Clock* clock, const std::function<void(v1::RateLimit*)>& change) {
+    const Clock* clock, const std::function<void(v1::RateLimit*)>& change,
+    std::function<void(std::function<void()>)> after_reply = nullptr) {
   testing::TestServerOptions options;
   options.clock = clock;
+  options.after_reply = std::move(after_reply);
   options.policy = std::make_unique<v1::AccessPolicy>(testing::DevPolicy());
   for (v1::Organisation& org : *options.policy->mutable_organisations()) {
     if (org.id() == "dev-school") change(org.mutable_rate_limit());
@@ -516,10 +519,28 @@ TEST(RateLimitEndToEndTest, TheDailyLimitOnOnePersonHoldsAcrossARestart) {
 
 // An organisation that gets many REFERs (personal numbers with a record, asked under names or
 // birth dates that do not match) is the pattern of someone trying numbers: the REFER that reaches
-// dev-school's count writes an alert event naming the organisation, once a day.
+// dev-school's count writes an alert event naming the organisation, once a day. Each REFER is
+// counted after its reply (here, when the test runs the work it holds): the answer that raises
+// the alert is no slower than another, so the organisation cannot tell when it was reported.
 TEST(RateLimitEndToEndTest, ManyRefersToOneOrganisationWriteOneAlertEventADay) {
   FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
-  auto server = StartWithSchoolLimit(&clock, [](v1::RateLimit* l) { l->set_refers_per_day_alert(2); });
+  absl::Mutex held_mu;
+  std::vector<std::function<void()>> held;
+  const auto run_held = [&] {
+    std::vector<std::function<void()>> now;
+    {
+      absl::MutexLock lock(&held_mu);
+      now.swap(held);
+    }
+    for (const auto& task : now) task();
+    return now.size();
+  };
+  auto server = StartWithSchoolLimit(
+      &clock, [](v1::RateLimit* l) { l->set_refers_per_day_alert(2); },
+      [&](std::function<void()> task) {
+        absl::MutexLock lock(&held_mu);
+        held.push_back(std::move(task));
+      });
   storage::AuditLog* log = server->server()->audit_log();
   const v1::CreateRecordRequest record = testing::ExampleRecord();
   ASSERT_FALSE(testing::CreatedRecordId(*server, "clerk", record).empty());
@@ -564,14 +585,17 @@ TEST(RateLimitEndToEndTest, ManyRefersToOneOrganisationWriteOneAlertEventADay) {
   EXPECT_EQ(vet("vetting", unknown), v1::VETTING_RESULT_CLEAR);
   EXPECT_EQ(vet("vetting2", mismatched), v1::VETTING_RESULT_REFER);
   EXPECT_EQ(vet("vetting", mismatched), v1::VETTING_RESULT_REFER);
+  EXPECT_EQ(run_held(), 2u) << "one count for each REFER, none for the CLEAR";
   EXPECT_THAT(alerts(events_since(start)), ::testing::IsEmpty());
   EXPECT_NE(server->server()->metrics().Render().find("registryd_vetting_refer_alerts_total 0\n"),
             std::string::npos);
 
-  // The second REFER to dev-school: its event, then the alert, which names the organisation and
-  // nothing of the person.
+  // The second REFER to dev-school: answered with its own event only; then, once counted, the
+  // alert, which names the organisation and nothing of the person.
   const uint64_t before = log->CurrentHead().size;
   EXPECT_EQ(vet("vetting", mismatched), v1::VETTING_RESULT_REFER);
+  EXPECT_EQ(events_since(before).size(), 1u) << "the alert is not on the reply's path";
+  EXPECT_EQ(run_held(), 1u);
   std::vector<v1::AuditEvent> after = events_since(before);
   ASSERT_EQ(after.size(), 2u);
   EXPECT_EQ(after[0].action(), testing::kVettingCheckMethod);
@@ -590,11 +614,14 @@ TEST(RateLimitEndToEndTest, ManyRefersToOneOrganisationWriteOneAlertEventADay) {
   for (int i = 0; i < 3; ++i) {
     EXPECT_EQ(vet("vetting", mismatched), v1::VETTING_RESULT_REFER);
   }
+  run_held();
   EXPECT_EQ(alerts(events_since(start)).size(), 1u);
   clock.Advance(absl::Hours(24));
   EXPECT_EQ(vet("vetting", mismatched), v1::VETTING_RESULT_REFER);
+  run_held();
   EXPECT_EQ(alerts(events_since(start)).size(), 1u);
   EXPECT_EQ(vet("vetting", mismatched), v1::VETTING_RESULT_REFER);
+  run_held();
   EXPECT_EQ(alerts(events_since(start)).size(), 2u);
 }
 
@@ -659,6 +686,8 @@ TEST(RateLimitEndToEndTest, TheReferCountHoldsAcrossARestart) {
   ASSERT_TRUE(server->Restart().ok());
   EXPECT_EQ(alerts(), 0);
   EXPECT_EQ(testing::VetAs(*server, "vetting", mismatched), v1::VETTING_RESULT_REFER);
+  // Counted by the gate's own worker, after the reply.
+  server->server()->AwaitAfterReplyWork();
   EXPECT_EQ(alerts(), 1);
 }
 

@@ -8,6 +8,7 @@
 #ifndef REGISTRY_TESTS_TESTING_TEST_SERVER_H_
 #define REGISTRY_TESTS_TESTING_TEST_SERVER_H_
 
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -35,6 +36,9 @@ struct TestServerOptions {
   const Clock* revocation_clock = nullptr;
   // Not owned: the monotonic clock vetting lookups are held to. Default: the real one.
   const server::Pacer* pacer = nullptr;
+  // Where each REFER is counted after its reply (RegistryServerOptions::after_reply). Default:
+  // the gate's own worker.
+  std::function<void(std::function<void()>)> after_reply;
   // Not owned.
   storage::WriteFaultInjector* fault_injector = nullptr;
   // Not owned: the Env of the database (a failing or in-memory file system).
