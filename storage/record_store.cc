@@ -352,6 +352,11 @@ absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view case_number) {
   return out;
 }
 
+PersonConviction ConvictionOf(const StoredHead& head, const RecordDates& dates) {
+  return {dates.final_date(), dates.own_employer_visible_until(), dates.own_delete_after(),
+          head.name_token(), head.status() == registry::v1::RECORD_STATUS_ACTIVE};
+}
+
 std::vector<EffectiveRecordDates> EffectiveDates(
     const std::vector<PersonConviction>& convictions) {
   std::vector<EffectiveRecordDates> out;
@@ -410,6 +415,25 @@ absl::Status RecordStore::StageHead(StoredHead* head, const RecordDates& dates,
   return absl::OkStatus();
 }
 
+absl::StatusOr<EffectiveRecordDates> RecordStore::DatesInForce(const StoredHead& head) const {
+  ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                   IdsWithToken(kPersonalNumber, head.personal_number_token(), 100000));
+  std::vector<PersonConviction> convictions;
+  size_t own = ids.size();
+  for (const std::string& id : ids) {
+    absl::StatusOr<StoredHead> other = id == head.record_id() ? head : ReadHead(id);
+    if (absl::IsNotFound(other.status())) continue;
+    if (!other.ok()) return other.status();
+    ASSIGN_OR_RETURN(RecordDates d, OpenDates(*other));
+    if (id == head.record_id()) own = convictions.size();
+    convictions.push_back(ConvictionOf(*other, d));
+  }
+  if (own >= convictions.size()) {
+    return absl::DataLossError(absl::StrCat("record ", head.record_id(), ": index row missing"));
+  }
+  return EffectiveDates(convictions)[own];
+}
+
 absl::Status RecordStore::RestageDates(absl::string_view token, PendingWrite* w) const {
   // The person's records as this batch leaves them: stored ones, overridden by staged heads,
   // without the erased, plus records staged under this token.
@@ -432,9 +456,7 @@ absl::Status RecordStore::RestageDates(absl::string_view token, PendingWrite* w)
   std::vector<RecordDates> dates;
   for (const auto& [id, head] : heads) {
     ASSIGN_OR_RETURN(RecordDates d, OpenDates(head));
-    convictions.push_back({d.final_date(), d.own_employer_visible_until(), d.own_delete_after(),
-                           head.name_token(),
-                           head.status() == registry::v1::RECORD_STATUS_ACTIVE});
+    convictions.push_back(ConvictionOf(head, d));
     dates.push_back(std::move(d));
   }
   const std::vector<EffectiveRecordDates> effective = EffectiveDates(convictions);
@@ -1100,7 +1122,12 @@ absl::StatusOr<std::vector<std::string>> RecordStore::DueForDeletion(absl::strin
     }
     absl::StatusOr<RecordDates> dates = OpenDates(head);
     if (!dates.ok()) continue;
-    if (dates->delete_after() < day) ids.push_back(head.record_id());
+    if (dates->delete_after() >= day) continue;
+    // Confirmed from the person's records' own dates before anything is erased: a head put back
+    // from before a re-dating (it authenticates, at the same version) must not have a conviction
+    // erased before its time. One that differs is left, for the data check to name.
+    absl::StatusOr<EffectiveRecordDates> in_force = DatesInForce(head);
+    if (in_force.ok() && in_force->delete_after < day) ids.push_back(head.record_id());
   }
   RETURN_IF_ERROR(it->status());
   return ids;
@@ -1120,6 +1147,7 @@ absl::StatusOr<std::vector<VettingFacts>> RecordStore::FactsForVetting(
   ASSIGN_OR_RETURN(std::vector<std::string> ids,
                    IdsWithToken(kPersonalNumber, candidate.personal_number, 100));
   std::vector<VettingFacts> facts;
+  std::vector<PersonConviction> convictions;
   for (const std::string& id : ids) {
     ++vetting_heads_read_;
     absl::StatusOr<StoredHead> head = ReadHead(id);
@@ -1133,8 +1161,16 @@ absl::StatusOr<std::vector<VettingFacts>> RecordStore::FactsForVetting(
     f.record_id = id;
     f.identity_matches = crypto::ConstantTimeEquals(head->name_token(), candidate.name);
     f.status = head->status();
-    f.employer_visible_until = dates.employer_visible_until();
     facts.push_back(std::move(f));
+    convictions.push_back(ConvictionOf(*head, dates));
+  }
+  // The dates in force are computed here from every record's own dates, as RestageDates stores
+  // them, rather than read: a head put back from before its person's records changed (it
+  // authenticates, at the same version) cannot bring back an extension that a record since
+  // erased or amended gave it.
+  const std::vector<EffectiveRecordDates> in_force = EffectiveDates(convictions);
+  for (size_t i = 0; i < facts.size(); ++i) {
+    facts[i].employer_visible_until = in_force[i].employer_visible_until;
   }
   // Below the floor, each missing record costs what a record does, on a stand-in.
   const size_t short_by = ids.size() < kVettingWorkFloor ? kVettingWorkFloor - ids.size() : 0;
@@ -1250,7 +1286,19 @@ absl::Status RecordStore::CheckAll(
                                                   : "head fails authentication");
       continue;
     }
-    if (!OpenDates(*head).ok()) problem(id, "sealed dates fail authentication");
+    absl::StatusOr<RecordDates> dates = OpenDates(*head);
+    if (!dates.ok()) {
+      problem(id, "sealed dates fail authentication");
+    } else {
+      // The dates in force are what the person's records' own dates give: a head put back from
+      // before one of them changed authenticates, at the same version, and only this tells.
+      absl::StatusOr<EffectiveRecordDates> in_force = DatesInForce(*head);
+      if (in_force.ok() && (in_force->employer_visible_until != dates->employer_visible_until() ||
+                            in_force->delete_after != dates->delete_after())) {
+        problem(id, "dates in force differ from what the person's records give (a head put back "
+                    "from before a re-dating)");
+      }
+    }
     struct Row {
       char kind;
       const std::string& token;

@@ -97,6 +97,8 @@ struct EffectiveRecordDates {
 // deletion, so that a dispute resolved in the record's favour finds the earlier ones kept.
 // Pure; the result is in the order of `convictions`.
 std::vector<EffectiveRecordDates> EffectiveDates(const std::vector<PersonConviction>& convictions);
+// One record's entry for EffectiveDates, from its head and its opened dates.
+PersonConviction ConvictionOf(const StoredHead& head, const RecordDates& dates);
 
 // The refusal of a conviction (court, case number, personal number) whose record was expunged:
 // FAILED_PRECONDITION. Creating it again, importing it again, or amending another record into
@@ -402,6 +404,9 @@ class RecordStore {
   // Recomputes the dates in force of every record of the person with `token` (as staged in `w`)
   // and stages the heads that change. `w` must hold the person's stripe.
   absl::Status RestageDates(absl::string_view token, PendingWrite* w) const;
+  // `head`'s dates in force, computed from the own dates of every record of its personal number
+  // (EffectiveDates), as RestageDates would store them.
+  absl::StatusOr<EffectiveRecordDates> DatesInForce(const StoredHead& head) const;
   // FactsForVetting's work on `count` stand-ins for `candidate`'s records: each one a real head
   // at a random place in the table (a constant one when none can be read), whose results are
   // thrown away.

@@ -14,12 +14,15 @@
 #include "absl/time/civil_time.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "registry/v1/admin.grpc.pb.h"
 #include "registry/v1/audit.pb.h"
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
 #include "tests/testing/clients.h"
 #include "tests/testing/data_files.h"
+#include "tests/testing/stored_data.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
@@ -154,6 +157,76 @@ TEST_F(RetentionRulesTest, ALaterConvictionKeepsTheEarlierOneAndErasingItGivesIt
   EXPECT_EQ(Meta(first).employer_visible_until(), "2024-01-10");
   EXPECT_EQ(Meta(first).delete_after(), "2029-01-10");
   EXPECT_EQ(Vet(), v1::VETTING_RESULT_CLEAR);
+}
+
+// Someone with write access to the data folder (not the key file) saves a record's head and puts
+// it back after its person's other records changed: the head authenticates, at the same version,
+// with the dates in force of that earlier time. Vetting and retention take the dates in force from
+// the person's records' own dates, so the put-back head changes no answer and erases nothing
+// early; the data check names it.
+class PutBackHeadTest : public RetentionRulesTest {
+ protected:
+  // The stored head of `id`, as an insider copies it; the server is started again.
+  StoredRows SaveHead(const std::string& id) {
+    StoredRows head;
+    EXPECT_NO_FATAL_FAILURE(EditStoppedData(*server_, [&](storage::Database* db) {
+      for (const auto& row : CopyRows(db, {storage::Cf::kRecords})) {
+        if (row.second.first == id) head.push_back(row);
+      }
+    }));
+    EXPECT_EQ(head.size(), 1u);
+    EXPECT_TRUE(Restart().ok());
+    return head;
+  }
+  void PutBack(const StoredRows& rows) {
+    ASSERT_NO_FATAL_FAILURE(
+        EditStoppedData(*server_, [&](storage::Database* db) { PutRows(db, rows); }));
+    ASSERT_TRUE(Restart().ok());
+  }
+  std::vector<std::string> Problems() {
+    grpc::ClientContext ctx;
+    v1::VerifyDataResponse resp;
+    const grpc::Status s = v1::AdminService::NewStub(server_->Channel("admin"))
+                               ->VerifyData(&ctx, v1::VerifyDataRequest(), &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return {resp.problems().begin(), resp.problems().end()};
+  }
+  static std::string Named(const std::string& id) {
+    return absl::StrCat("record ", id,
+                        ": dates in force differ from what the person's records give (a head put "
+                        "back from before a re-dating)");
+  }
+};
+
+TEST_F(PutBackHeadTest, AnErasedRecordsExtensionDoesNotComeBackWithAnOldHead) {
+  Start();
+  const std::string first = Create(Fine("2014-01-02", "2014-01-10", "P 1/2014"));
+  const std::string second = Create(Fine("2020-02-20", "2020-03-01", "P 2/2020"));
+  EXPECT_EQ(Vet(), v1::VETTING_RESULT_NOT_CLEAR);
+  const StoredRows extended = SaveHead(first);  // visible until 2030-03-01, by the second
+  ASSERT_TRUE(Expunge(second).ok());
+  EXPECT_EQ(Vet(), v1::VETTING_RESULT_CLEAR);
+  ASSERT_TRUE(Problems().empty());
+
+  PutBack(extended);
+  EXPECT_EQ(Vet(), v1::VETTING_RESULT_CLEAR) << "the erased record's extension came back";
+  EXPECT_THAT(Problems(), ::testing::ElementsAre(Named(first)));
+}
+
+TEST_F(PutBackHeadTest, AnOldHeadWithAnEarlierDeletionDateErasesNothingEarly) {
+  Start();
+  const std::string first = Create(Fine("2014-01-02", "2014-01-10", "P 1/2014"));
+  const StoredRows alone = SaveHead(first);  // delete after 2029-01-10
+  Create(Fine("2020-02-20", "2020-03-01", "P 2/2020"));
+  EXPECT_EQ(Meta(first).delete_after(), "2035-03-01");
+
+  PutBack(alone);
+  clock_.Advance(absl::Hours(24 * 365 * 3));  // 2029-05-31: past the put-back date, not the real
+  ASSERT_TRUE(server_->server()->RunRetentionOnce().ok());
+  v1::Record record;
+  EXPECT_TRUE(testing::GetRecordAs(*server_, "clerk", first, &record).ok())
+      << "erased six years early";
+  EXPECT_THAT(Problems(), ::testing::ElementsAre(Named(first)));
 }
 
 TEST_F(RetentionRulesTest, MovingALaterConvictionToAnotherPersonRecomputesBoth) {
