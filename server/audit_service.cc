@@ -104,6 +104,18 @@ absl::Status ScanMatching(const storage::AuditLog& log, const v1::AuditFilter& f
   return inner;
 }
 
+// A page token is the index of the next page's first event, in canonical decimal (what
+// ListAuditEvents wrote: no sign, no spaces, no leading zeros), of an event the log holds; the
+// log never shrinks, so any other text was not written here, and is refused rather than read as
+// the end of the log or as another index.
+bool ParsePageToken(absl::string_view token, uint64_t log_size, uint64_t* start) {
+  if (token.empty() || token.size() > 20 || (token.size() > 1 && token[0] == '0')) return false;
+  for (const char c : token) {
+    if (c < '0' || c > '9') return false;
+  }
+  return absl::SimpleAtoi(token, start) && *start < log_size;
+}
+
 }  // namespace
 
 grpc::Status AuditService::ListAuditEvents(grpc::ServerContext* ctx,
@@ -117,13 +129,13 @@ grpc::Status AuditService::ListAuditEvents(grpc::ServerContext* ctx,
     // previous one ended, which a pruning since may have deleted: then the scan says where the
     // log starts now (OUT_OF_RANGE) rather than skip to it.
     const bool first_page = req->page_token().empty();
+    const uint64_t size = d_.audit->CurrentHead().size;
     uint64_t start = 0;
     if (first_page) {
       start = d_.audit->CurrentPruned().size;
-    } else if (!absl::SimpleAtoi(req->page_token(), &start)) {
+    } else if (!ParsePageToken(req->page_token(), size, &start)) {
       return absl::InvalidArgumentError("page_token: not a token from this service");
     }
-    const uint64_t size = d_.audit->CurrentHead().size;
     const uint64_t end = std::min(size, start + kMaxScanPerPage);
     uint64_t next = end;
     const auto take = [&](uint64_t index, absl::string_view bytes,

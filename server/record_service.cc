@@ -5,6 +5,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/container/flat_hash_set.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -434,9 +435,15 @@ grpc::Status RecordService::ImportRecords(grpc::ServerContext* ctx,
     if (req->rows_size() < 1 || req->rows_size() > kMaxImportRows) {
       return absl::InvalidArgumentError("rows: 1..1000 rows per request");
     }
+    // Each row's result names it by its line, so two rows of one line could not be told apart.
+    absl::flat_hash_set<uint64_t> lines;
     for (int i = 0; i < req->rows_size(); ++i) {
       if (req->rows(i).line() < 1 || req->rows(i).line() > kMaxImportLine) {
         return absl::InvalidArgumentError(absl::StrCat("rows[", i, "].line: 1..1000000000"));
+      }
+      if (!lines.insert(req->rows(i).line()).second) {
+        return absl::InvalidArgumentError(
+            absl::StrCat("rows[", i, "].line: the same line as an earlier row"));
       }
     }
     storage::PendingWrite write;

@@ -462,11 +462,21 @@ TEST_F(AuditListTest, MalformedFilterIsInvalidArgumentNamingTheField) {
     EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
     EXPECT_EQ(s.error_message(), "filter.from_time: must be before filter.to_time");
   }
+  // A page token is what a page ended with: an event's index the log holds, as written. Any
+  // other is refused, not read as the end of the log or as another index.
+  for (const char* token : {"not-a-token", "99999999", "18446744073709551615",
+                            "184467440737095516160", " 5", "+5", "5 ", "05", "-1", "0x5"}) {
+    SCOPED_TRACE(token);
+    req.Clear();
+    req.set_page_token(token);
+    s = auditor_->ListAuditEvents(NewCallContext().get(), req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(s.error_message(), "page_token: not a token from this service");
+  }
   req.Clear();
-  req.set_page_token("not-a-token");
-  s = auditor_->ListAuditEvents(NewCallContext().get(), req, &resp);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
-  EXPECT_TRUE(absl::StrContains(s.error_message(), "page_token")) << s.error_message();
+  req.set_page_token("0");
+  EXPECT_TRUE(auditor_->ListAuditEvents(NewCallContext().get(), req, &resp).ok());
+  EXPECT_GT(resp.entries_size(), 0);
 }
 
 TEST_F(AuditListTest, PagingVisitsEveryEventOnce) {

@@ -329,6 +329,17 @@ TEST_F(ImportRpcTest, LineOutsideItsRangeIsInvalidArgumentNamingIt) {
   }
 }
 
+// Each result names its row by its line: two rows of one line are refused, naming the second.
+TEST_F(ImportRpcTest, TwoRowsOfOneLineAreInvalidArgumentNamingTheSecond) {
+  v1::ImportRecordsRequest req = TenRows();
+  req.mutable_rows(6)->set_line(req.rows(2).line());
+  v1::ImportRecordsResponse resp;
+  const grpc::Status s = Import(req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(s.error_message(), "rows[6].line: the same line as an earlier row");
+  EXPECT_THAT(FindByPersonalNumber(req.rows(0).record().person().personal_number()), IsEmpty());
+}
+
 // A row whose string is not UTF-8 makes the whole request undecodable. In a request of up to
 // 1,000 rows the refusal must say which one: it names the row by its index, as the other
 // errors of an import do ("rows[3].line").
