@@ -494,6 +494,14 @@ grpc::Status CallGate::Handle(const grpc::ServerContextBase& ctx, const MethodRu
 
   if (!call.committed()) {
     call.event_.set_outcome(static_cast<int>(status.code()));
+    if (status.code() == absl::StatusCode::kNotFound) {
+      // An id that names no stored record is only what the caller typed, and 32 hex digits can
+      // spell a personal number: the event says an id was given, not which.
+      for (const std::string& id : call.event_.record_ids()) {
+        call.event_.add_withheld(absl::StrCat("record id (", id.size(), " bytes, no such record)"));
+      }
+      call.event_.clear_record_ids();
+    }
     if (status.code() == absl::StatusCode::kInvalidArgument ||
         status.code() == absl::StatusCode::kFailedPrecondition) {
       call.event_.set_detail(std::string(status.message().substr(0, 200)));

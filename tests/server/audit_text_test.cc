@@ -274,7 +274,7 @@ TEST_F(AuditTextTest, APurposeCodeOutsideThePolicyIsWithheldForEveryCallerAndOut
   }
 }
 
-TEST_F(AuditTextTest, OnlyIdShapedRecordIdsAreRecorded) {
+TEST_F(AuditTextTest, OnlyIdShapedRecordIdsOfStoredRecordsAreRecorded) {
   const std::vector<std::string> not_ids = {
       std::string(70, 'a'), "0123456789ABCDEF0123456789ABCDEF", "Kërqeli Arben 1234567890",
       absl::StrCat(id_.substr(0, 31), "\n")};
@@ -291,16 +291,25 @@ TEST_F(AuditTextTest, OnlyIdShapedRecordIdsAreRecorded) {
     EXPECT_THAT(event.withheld(), ElementsAre(absl::StrCat("record_id (", text.size(), " bytes)")));
     EXPECT_THAT(bytes, Not(HasSubstr(text)));
   }
-  // A well-formed id is recorded as it is, found or not.
+  // A well-formed id is recorded as it is when it names a record; one that names none is only
+  // what the caller typed (here a personal number spelled in hex digits), and is withheld.
   v1::GetRecordRequest req;
-  req.set_record_id(std::string(32, 'e'));
+  req.set_record_id(id_);
   v1::GetRecordResponse resp;
-  EXPECT_EQ(records_clerk_->GetRecord(NewCallContext().get(), req, &resp).error_code(),
-            grpc::StatusCode::NOT_FOUND);
+  ASSERT_TRUE(records_clerk_->GetRecord(NewCallContext().get(), req, &resp).ok());
   v1::AuditEvent event;
   LastEvent(&event);
-  EXPECT_THAT(event.record_ids(), ElementsAre(std::string(32, 'e')));
+  EXPECT_THAT(event.record_ids(), ElementsAre(id_));
   EXPECT_THAT(event.withheld(), IsEmpty());
+
+  const std::string spelled = "00000000000000000000001234567890";
+  req.set_record_id(spelled);
+  EXPECT_EQ(records_clerk_->GetRecord(NewCallContext().get(), req, &resp).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  const std::string bytes = LastEvent(&event);
+  EXPECT_THAT(event.record_ids(), IsEmpty());
+  EXPECT_THAT(event.withheld(), ElementsAre("record id (32 bytes, no such record)"));
+  EXPECT_THAT(bytes, Not(HasSubstr("1234567890")));
 }
 
 }  // namespace
