@@ -171,8 +171,9 @@ absl::StatusOr<std::string> NameNormalizer::Normalize(absl::string_view utf8) co
   std::string ascii;
   text.toUTF8String(ascii);
   if (!IsAscii(ascii)) {
+    // Letters (the first check let them through) that have no Latin spelling to compare by.
     return absl::InvalidArgumentError(
-        "name may contain only letters, spaces, hyphens and apostrophes");
+        "name has a letter with no Latin spelling: write it in Latin or Cyrillic letters");
   }
   return JoinAsciiWords(ascii);
 }

@@ -241,6 +241,18 @@ TEST_F(NameNormalizerTest, CharactersThatAreNotPartOfNamesAreRejected) {
   }
 }
 
+// A letter the first check accepts but that has no Latin spelling is refused as that, not as a
+// character that is no letter.
+TEST_F(NameNormalizerTest, ALetterWithNoLatinSpellingIsSaidToBeOne) {
+  for (const char* name : {"\uA64Aa", "\u0640\u0640\u0640a"}) {
+    absl::StatusOr<std::string> normal = normalizer_->Normalize(name);
+    ASSERT_FALSE(normal.ok()) << absl::CHexEscape(name) << " became " << *normal;
+    EXPECT_EQ(normal.status().message(),
+              "name has a letter with no Latin spelling: write it in Latin or Cyrillic letters")
+        << absl::CHexEscape(name);
+  }
+}
+
 TEST_F(NameNormalizerTest, ErrorsDoNotRepeatTheName) {
   absl::StatusOr<std::string> normal = normalizer_->Normalize("Kërqeli#Secret");
   ASSERT_EQ(normal.status().code(), absl::StatusCode::kInvalidArgument);
