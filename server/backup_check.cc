@@ -145,7 +145,8 @@ absl::StatusOr<v1::VerifyBackupResponse> CheckBackup(const v1::ServerConfig& con
 
   RETURN_IF_ERROR(RemoveLeftoverScratch(config.backup_dir()).status());
   ASSIGN_OR_RETURN(std::string suffix, crypto::RandomBytes(6));
-  Scratch scratch(absl::StrCat(config.backup_dir(), "/", kScratchPrefix, absl::BytesToHexString(suffix)));
+  Scratch scratch(
+      absl::StrCat(config.backup_dir(), "/", kScratchPrefix, absl::BytesToHexString(suffix)));
   if (::mkdir(scratch.path().c_str(), 0700) != 0) {
     return absl::UnavailableError("cannot create a scratch folder in the backup folder");
   }

@@ -16,8 +16,8 @@
 //     }
 //   };
 //
-// tests/server/oversized_request_test.cc sends every method of every service a request over the
-// limit and expects its audit event; a method left out fails it.
+// OversizedRequestTest (tests/server/access_matrix_test.cc) sends every method of every service a
+// request over the limit and expects its audit event; a method left out fails it.
 #ifndef REGISTRY_SERVER_BYTES_SERVED_H_
 #define REGISTRY_SERVER_BYTES_SERVED_H_
 
@@ -96,7 +96,9 @@ class BytesServed : public Generated::Service {
 
   // Reads and decodes the one request into `req`; otherwise the status to answer, the refusal
   // audited (by the decode guard when nothing could be read, by the gate when it does not
-  // decode).
+  // decode). A request that does not decode still names its person when its method's rule has
+  // a subject (VettingCheck): the personal number is read from the bytes, so that the probe goes
+  // into that person's history as a decoded call's would.
   template <class Request>
   static std::optional<grpc::Status> Decode(CallGate* gate, grpc::ServerContext* ctx,
                                             grpc::internal::ReaderInterface<grpc::ByteBuffer>* in,
@@ -108,9 +110,13 @@ class BytesServed : public Generated::Service {
     }
     TakeUndecodableField();  // what protobuf reports now is this parse's
     if (!bytes->whole || !req->ParseFromString(bytes->bytes)) {
-      return gate->RefuseUnread(*ctx, FindMethodRuleByRequest(Request::descriptor()),
-                                UndecodableRequestError(Request::descriptor(),
-                                                        TakeUndecodableField(), bytes->bytes));
+      const MethodRule* rule = FindMethodRuleByRequest(Request::descriptor());
+      const google::protobuf::FieldDescriptor* subject =
+          rule != nullptr ? rule->FieldOf(registry::v1::AUDIT_FIELD_SUBJECT) : nullptr;
+      return gate->RefuseUnread(
+          *ctx, rule,
+          UndecodableRequestError(Request::descriptor(), TakeUndecodableField(), bytes->bytes),
+          subject != nullptr ? FieldOfUndecodable(bytes->bytes, subject) : "");
     }
     return std::nullopt;
   }

@@ -16,9 +16,9 @@
 //   - UNIMPLEMENTED for a method of no service.
 // The value of a field is never echoed. The handlers name an undecodable field by its path from
 // the bytes, with the element of each repeated field ("rows[3].record.person.surname",
-// UndecodableRequestError); VettingCheck (server/vetting_service.h) also reads the personal
-// number from an undecodable request (FieldOfUndecodable below), so that the probe still goes
-// into that person's history. Calls of the health service (grpc.health.v1, never audited:
+// UndecodableRequestError); for a method whose rule names a subject (VettingCheck) it also reads
+// the personal number from an undecodable request (FieldOfUndecodable below), so that the probe
+// still goes into that person's history. Calls of the health service (grpc.health.v1, never audited:
 // server/health_service.h) are left as gRPC answers them.
 #ifndef REGISTRY_SERVER_DECODE_GUARD_H_
 #define REGISTRY_SERVER_DECODE_GUARD_H_

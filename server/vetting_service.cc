@@ -76,41 +76,6 @@ grpc::Status VettingService::VettingCheck(grpc::ServerContext* ctx,
   });
 }
 
-void VettingService::TakeRequestsAsBytes() {
-  // The generated service adds its methods in the order the proto declares them.
-  const int index = v1::VettingCheckRequest::descriptor()
-                        ->file()
-                        ->FindServiceByName("VettingService")
-                        ->FindMethodByName("VettingCheck")
-                        ->index();
-  MarkMethodStreamed(
-      index, new grpc::internal::StreamedUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
-                 [this](grpc::ServerContext* ctx, BytesStreamer* stream) {
-                   return VettingCheckBytes(ctx, stream);
-                 }));
-}
-
-grpc::Status VettingService::VettingCheckBytes(grpc::ServerContext* ctx, BytesStreamer* stream) {
-  const MethodRule* rule = FindMethodRuleByRequest(v1::VettingCheckRequest::descriptor());
-  const std::optional<RequestBytes> in = ReadRequestBytes(stream);
-  if (!in.has_value()) {
-    AwaitTransportEnd(*ctx);
-    return MissingRequest();
-  }
-  v1::VettingCheckRequest req;
-  TakeUndecodableField();  // what protobuf reports now is this parse's
-  if (!in->whole || !req.ParseFromString(in->bytes)) {
-    const absl::Status why =
-        UndecodableRequestError(v1::VettingCheckRequest::descriptor(), TakeUndecodableField());
-    const google::protobuf::FieldDescriptor* subject =
-        rule != nullptr ? rule->FieldOf(v1::AUDIT_FIELD_SUBJECT) : nullptr;
-    return d_.gate->RefuseUnread(*ctx, rule, why, FieldOfUndecodable(in->bytes, subject));
-  }
-  v1::VettingCheckResponse resp;
-  // A certificate the transport could not take was still issued and audited.
-  return SendReplyBytes(stream, resp, VettingCheck(ctx, &req, &resp));
-}
-
 grpc::Status VettingService::GetVettingPublicKey(grpc::ServerContext* ctx,
                                                  const v1::GetVettingPublicKeyRequest* req,
                                                  v1::PublicKey* resp) {

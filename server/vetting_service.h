@@ -58,7 +58,7 @@ class VettingService final : public BytesServed<registry::v1::VettingService> {
                  LookupFloor lookup_floor)
       : BytesServed(gate),
         d_{gate, records, checks, validator, signer, certificate_validity, lookup_floor} {
-    TakeRequestsAsBytes();
+    ServeAsBytes(&VettingService::VettingCheck);
     ServeAsBytes(&VettingService::GetVettingPublicKey);
     ServeAsBytes(&VettingService::ListChecksAboutPerson);
   }
@@ -73,12 +73,6 @@ class VettingService final : public BytesServed<registry::v1::VettingService> {
                                      registry::v1::ListChecksAboutPersonResponse* resp) override;
 
  private:
-  // Installs VettingCheckBytes as VettingCheck's handler.
-  void TakeRequestsAsBytes();
-  // Decodes the request; VettingCheck, or the refusal of an undecodable request through the
-  // gate with the personal number it names.
-  grpc::Status VettingCheckBytes(grpc::ServerContext* ctx, BytesStreamer* stream);
-
   struct Deps {
     CallGate* gate;
     const storage::RecordStore* records;
