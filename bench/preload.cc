@@ -163,14 +163,12 @@ absl::Status PreloadRecords(const PreloadOptions& options, const RecordGenerator
           absl::Status valid = validator->ValidateRecord(r.person(), r.conviction());
           if (!valid.ok()) return fail(valid);
         }
-        auto retention = reference->RetentionFor(r.conviction());
-        if (!retention.ok()) return fail(retention.status());
+        auto own = reference->OwnDatesFor(r.conviction());
+        if (!own.ok()) return fail(own.status());
         storage::VersionMeta meta;
         meta.actor = "spiffe://registry.kjc.dev/clerk/dev-clerk";
         meta.now = now;
-        meta.employer_visible_until = FormatDate(retention->employer_visible_until);
-        meta.delete_after = FormatDate(retention->delete_after);
-        meta.final_date = r.conviction().final_date();
+        meta.own = *std::move(own);
         absl::Status staged =
             (*store)->StageCreate(r.person(), r.conviction(), meta, &write, nullptr);
         if (!staged.ok()) return fail(staged);

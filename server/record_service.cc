@@ -139,13 +139,10 @@ absl::StatusOr<storage::VersionMeta> RecordService::MetaFor(
 
 absl::StatusOr<storage::VersionMeta> RecordService::MetaFor(
     absl::string_view actor, absl::Time now, const v1::Conviction& conviction) const {
-  ASSIGN_OR_RETURN(ReferenceData::Retention retention, d_.reference->RetentionFor(conviction));
   storage::VersionMeta meta;
   meta.actor = std::string(actor);
   meta.now = FormatInstant(now);
-  meta.employer_visible_until = FormatDate(retention.employer_visible_until);
-  meta.delete_after = FormatDate(retention.delete_after);
-  meta.final_date = conviction.final_date();
+  ASSIGN_OR_RETURN(meta.own, d_.reference->OwnDatesFor(conviction));
   return meta;
 }
 
@@ -404,8 +401,11 @@ absl::StatusOr<int> RecordService::RecomputeDatesIfRulesChanged() {
       ASSIGN_OR_RETURN(storage::VersionMeta own,
                        MetaFor("system:retention-rules", d_.clock->Now(), record->conviction()));
       ASSIGN_OR_RETURN(storage::RecordDates dates, d_.records->DatesOf(id));
-      if (dates.own_employer_visible_until() == own.employer_visible_until &&
-          dates.own_delete_after() == own.delete_after && dates.final_date() == own.final_date) {
+      // A head whose dates stay is still sealed again with the new rules' fingerprint: once
+      // serving, a head sealed under other rules is one put back from before this change.
+      if (dates.own_employer_visible_until() == own.own.employer_visible_until &&
+          dates.own_delete_after() == own.own.delete_after &&
+          dates.final_date() == own.own.final_date && dates.rules() == own.own.rules) {
         continue;
       }
       redated.emplace_back(id, std::move(own));

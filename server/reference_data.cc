@@ -202,6 +202,7 @@ absl::StatusOr<std::unique_ptr<ReferenceData>> ReferenceData::Load(const std::st
   for (const v1::CourtEntry& c : data->court_table_.courts()) {
     data->courts_.emplace(c.id(), &c);
   }
+  data->rules_fingerprint_ = data->ComputeRulesFingerprint();
   return data;
 }
 
@@ -317,9 +318,25 @@ absl::StatusOr<ReferenceData::Retention> ReferenceData::RetentionFor(
   return absl::InternalError("no retention rule matches the conviction");
 }
 
-std::string ReferenceData::RulesFingerprint() const {
+absl::StatusOr<storage::OwnDates> ReferenceData::OwnDatesFor(
+    const v1::Conviction& conviction) const {
+  ASSIGN_OR_RETURN(const Retention retention, RetentionFor(conviction));
+  return storage::OwnDates{FormatDate(retention.employer_visible_until),
+                           FormatDate(retention.delete_after), conviction.final_date(),
+                           rules_fingerprint_};
+}
+
+storage::DatesRules ReferenceData::DatesRules() const {
+  return {rules_fingerprint_,
+          [this](const v1::Conviction& conviction) { return OwnDatesFor(conviction); }};
+}
+
+std::string ReferenceData::ComputeRulesFingerprint() const {
   // What decides a record's dates: the rules, the anchor, and the offences' minimums.
   std::string bytes = retention_table_.SerializeAsString();
+  // And the form of what is stored: since form 2 each head seals the fingerprint with its own
+  // dates, so a database of form 1 is re-dated once, which seals it into every head.
+  absl::StrAppend(&bytes, "|stored-form=2");
   // The code's own rules count too: records stored before a change of them are dated again.
   absl::StrAppend(&bytes, "|lifelong-ban-years=", kLifelongBanYears);
   for (const auto& [key, entry] : offences_) {

@@ -33,6 +33,7 @@
 #include "absl/time/civil_time.h"
 #include "registry/v1/records.pb.h"
 #include "registry/v1/reference.pb.h"
+#include "storage/own_dates.h"
 
 namespace registry::server {
 
@@ -106,7 +107,13 @@ class ReferenceData {
 
   // A short fingerprint of everything RetentionFor depends on in the tables, so that a change
   // of the rules can be noticed and the stored dates recomputed.
-  std::string RulesFingerprint() const;
+  const std::string& RulesFingerprint() const { return rules_fingerprint_; }
+
+  // The conviction's own dates as storage seals them (RetentionFor's, as YYYY-MM-DD, with the
+  // final date and RulesFingerprint). Errors as RetentionFor's.
+  absl::StatusOr<storage::OwnDates> OwnDatesFor(const registry::v1::Conviction& conviction) const;
+  // These rules, for RecordStore::UseDatesRules. The result refers to this object.
+  storage::DatesRules DatesRules() const;
 
   // Returns the offence for people: "06/L-074 art. 232 §1 — Abuse of children in pornography";
   // without " §N" for paragraph 0, and without " — title" when the offence is not in the table.
@@ -116,6 +123,7 @@ class ReferenceData {
   using OffenceKey = std::tuple<std::string, uint32_t, uint32_t>;
 
   ReferenceData() = default;
+  std::string ComputeRulesFingerprint() const;
 
   registry::v1::OffenceTable offence_table_;
   registry::v1::CourtTable court_table_;
@@ -123,6 +131,7 @@ class ReferenceData {
   // Only the entries whose switch is on; values point into offence_table_ / court_table_.
   std::map<OffenceKey, const registry::v1::OffenceEntry*> offences_;
   std::map<std::string, const registry::v1::CourtEntry*, std::less<>> courts_;
+  std::string rules_fingerprint_;  // set by Load
 };
 
 }  // namespace registry::server

@@ -167,6 +167,9 @@ absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t ba
 absl::StatusOr<storage::DataCheckReport> VerifyDataOffline(
     const registry::v1::ServerConfig& config) {
   ASSIGN_OR_RETURN(StorageStack st, OpenStorage(config, SystemClock::Get()));
+  ASSIGN_OR_RETURN(const std::unique_ptr<ReferenceData> reference,
+                   ReferenceData::Load(config.reference_dir()));
+  st.records->UseDatesRules(reference->DatesRules());
   ASSIGN_OR_RETURN(
       storage::DataCheckReport report,
       CheckDataAndTableFiles(*st.db, *st.records, *st.checks, *st.audit, *st.ledger));
@@ -216,6 +219,9 @@ absl::Status RegistryServer::OpenAndRecoverStorage() {
   const registry::v1::ServerConfig& config = options_.config;
   ASSIGN_OR_RETURN(storage_, OpenStorage(config, clock_, options_.storage_seams));
   StorageStack& st = storage_;
+  // Heads are read under the rules in force from the first read on: the erasure catch-up below
+  // re-dates the persons it erases records of.
+  st.records->UseDatesRules(reference_->DatesRules());
   // Before anything is written or served: a data directory behind the watermark lost writes.
   RETURN_IF_ERROR(st.watermark->Check(*st.audit));
   // Ages are ages in real time, whatever clock the registry runs on.

@@ -352,6 +352,13 @@ absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view case_number) {
   return out;
 }
 
+void SetOwnDates(const OwnDates& own, RecordDates* dates) {
+  dates->set_own_employer_visible_until(own.employer_visible_until);
+  dates->set_own_delete_after(own.delete_after);
+  dates->set_final_date(own.final_date);
+  dates->set_rules(own.rules);
+}
+
 PersonConviction ConvictionOf(const StoredHead& head, const RecordDates& dates) {
   return {dates.final_date(), dates.own_employer_visible_until(), dates.own_delete_after(),
           head.name_token(), head.status() == registry::v1::RECORD_STATUS_ACTIVE};
@@ -426,7 +433,8 @@ absl::StatusOr<EffectiveRecordDates> RecordStore::DatesInForce(const StoredHead&
     if (!other.ok()) return other.status();
     ASSIGN_OR_RETURN(RecordDates d, OpenDates(*other));
     if (id == head.record_id()) own = convictions.size();
-    convictions.push_back(ConvictionOf(*other, d));
+    ASSIGN_OR_RETURN(PersonConviction c, OwnConviction(*other, d));
+    convictions.push_back(std::move(c));
   }
   if (own >= convictions.size()) {
     return absl::DataLossError(absl::StrCat("record ", head.record_id(), ": index row missing"));
@@ -456,7 +464,8 @@ absl::Status RecordStore::RestageDates(absl::string_view token, PendingWrite* w)
   std::vector<RecordDates> dates;
   for (const auto& [id, head] : heads) {
     ASSIGN_OR_RETURN(RecordDates d, OpenDates(head));
-    convictions.push_back(ConvictionOf(head, d));
+    ASSIGN_OR_RETURN(PersonConviction c, OwnConviction(head, d));
+    convictions.push_back(std::move(c));
     dates.push_back(std::move(d));
   }
   const std::vector<EffectiveRecordDates> effective = EffectiveDates(convictions);
@@ -606,16 +615,34 @@ absl::StatusOr<VersionPayload> RecordStore::OpenVersion(const StoredHead& head,
   return payload;
 }
 
-absl::StatusOr<Record> RecordStore::Get(absl::string_view record_id) const {
-  ASSIGN_OR_RETURN(StoredHead head, ReadHead(record_id));
+absl::StatusOr<VersionPayload> RecordStore::CurrentPayload(const StoredHead& head) const {
   ASSIGN_OR_RETURN(std::optional<std::string> raw,
-                   db_->Get(Cf::kVersions, VersionKey(record_id, head.version())));
+                   db_->Get(Cf::kVersions, VersionKey(head.record_id(), head.version())));
   StoredVersion v;
   if (!raw.has_value() || !v.ParseFromString(*raw) || v.version() != head.version()) {
     return absl::DataLossError("record version is missing or damaged");
   }
   ASSIGN_OR_RETURN(crypto::SecretBytes dek, Dek(head));
-  ASSIGN_OR_RETURN(VersionPayload payload, OpenVersion(head, dek, v));
+  return OpenVersion(head, dek, v);
+}
+
+absl::StatusOr<PersonConviction> RecordStore::OwnConviction(const StoredHead& head,
+                                                            const RecordDates& dates) const {
+  PersonConviction c = ConvictionOf(head, dates);
+  if (!SealedUnderOtherRules(dates)) return c;
+  // Sealed under other rules: its own dates (which the head authenticates, at its version) may be
+  // those of rules no longer in force. They are what the rules in force give its conviction.
+  ASSIGN_OR_RETURN(VersionPayload payload, CurrentPayload(head));
+  ASSIGN_OR_RETURN(OwnDates own, rules_.own_dates(payload.conviction()));
+  c.final_date = std::move(own.final_date);
+  c.own_employer_visible_until = std::move(own.employer_visible_until);
+  c.own_delete_after = std::move(own.delete_after);
+  return c;
+}
+
+absl::StatusOr<Record> RecordStore::Get(absl::string_view record_id) const {
+  ASSIGN_OR_RETURN(StoredHead head, ReadHead(record_id));
+  ASSIGN_OR_RETURN(VersionPayload payload, CurrentPayload(head));
   ASSIGN_OR_RETURN(RecordDates dates, OpenDates(head));
   Record record;
   FillMetadata(head, dates, dates.employer_visible_until(), dates.delete_after(),
@@ -775,8 +802,8 @@ absl::Status RecordStore::StageVersion(const StoredHead& old_head, StoredHead* h
   v.set_version(head->version());
   v.set_status(head->status());
   VersionPayload sealed_payload = payload;
-  sealed_payload.set_employer_visible_until(meta.employer_visible_until);
-  sealed_payload.set_delete_after(meta.delete_after);
+  sealed_payload.set_employer_visible_until(meta.own.employer_visible_until);
+  sealed_payload.set_delete_after(meta.own.delete_after);
   sealed_payload.set_changed_by(meta.actor);
   sealed_payload.set_changed_at(meta.now);
   crypto::RecordAad aad{id, head->version(), VersionFieldSet(v)};
@@ -796,11 +823,9 @@ absl::Status RecordStore::StageVersion(const StoredHead& old_head, StoredHead* h
   }
   dates.set_updated_by(meta.actor);
   dates.set_updated_at(meta.now);
-  dates.set_employer_visible_until(meta.employer_visible_until);
-  dates.set_delete_after(meta.delete_after);
-  dates.set_own_employer_visible_until(meta.employer_visible_until);
-  dates.set_own_delete_after(meta.delete_after);
-  dates.set_final_date(meta.final_date);
+  dates.set_employer_visible_until(meta.own.employer_visible_until);
+  dates.set_delete_after(meta.own.delete_after);
+  SetOwnDates(meta.own, &dates);
 
   Batch* b = w->batch();
   // Replace index entries that changed.
@@ -826,7 +851,8 @@ absl::Status RecordStore::StageVersion(const StoredHead& old_head, StoredHead* h
 
   w->record_ids_.push_back(id);
   w->tokens_.push_back(absl::BytesToHexString(pn_token));
-  FillMetadata(*head, dates, meta.employer_visible_until, meta.delete_after, &w->metadata_);
+  FillMetadata(*head, dates, meta.own.employer_visible_until, meta.own.delete_after,
+               &w->metadata_);
   return absl::OkStatus();
 }
 
@@ -966,9 +992,7 @@ absl::StatusOr<PendingWrite> RecordStore::PrepareRedate(
     auto staged = w.staged_heads_.find(id);
     if (staged != w.staged_heads_.end()) *head = staged->second;
     ASSIGN_OR_RETURN(RecordDates dates, OpenDates(*head));
-    dates.set_own_employer_visible_until(meta.employer_visible_until);
-    dates.set_own_delete_after(meta.delete_after);
-    dates.set_final_date(meta.final_date);
+    SetOwnDates(meta.own, &dates);
     RETURN_IF_ERROR(StageHead(&*head, dates, &w));
     persons.insert(head->personal_number_token());
     w.record_ids_.push_back(id);
@@ -1122,10 +1146,12 @@ absl::StatusOr<std::vector<std::string>> RecordStore::DueForDeletion(absl::strin
     }
     absl::StatusOr<RecordDates> dates = OpenDates(head);
     if (!dates.ok()) continue;
-    if (dates->delete_after() >= day) continue;
+    if (dates->delete_after() >= day && !SealedUnderOtherRules(*dates)) continue;
     // Confirmed from the person's records' own dates before anything is erased: a head put back
     // from before a re-dating (it authenticates, at the same version) must not have a conviction
-    // erased before its time. One that differs is left, for the data check to name.
+    // erased before its time. One that differs is left, for the data check to name. A head sealed
+    // under other rules is confirmed whatever its stored date says: put back from before a change
+    // of the rules, it must not keep a conviction past its time either.
     absl::StatusOr<EffectiveRecordDates> in_force = DatesInForce(head);
     if (in_force.ok() && in_force->delete_after < day) ids.push_back(head.record_id());
   }
@@ -1162,7 +1188,8 @@ absl::StatusOr<std::vector<VettingFacts>> RecordStore::FactsForVetting(
     f.identity_matches = crypto::ConstantTimeEquals(head->name_token(), candidate.name);
     f.status = head->status();
     facts.push_back(std::move(f));
-    convictions.push_back(ConvictionOf(*head, dates));
+    ASSIGN_OR_RETURN(PersonConviction c, OwnConviction(*head, dates));
+    convictions.push_back(std::move(c));
   }
   // The dates in force are computed here from every record's own dates, as RestageDates stores
   // them, rather than read: a head put back from before its person's records changed (it
@@ -1273,6 +1300,10 @@ absl::Status RecordStore::CheckAll(
   const auto problem = [&](absl::string_view id, absl::string_view what) {
     report->Add(absl::StrCat("record ", id, ": ", what));
   };
+  // Once the stored dates follow the rules in force (the re-dating after a change of them is
+  // done), every head's own dates were sealed under them.
+  ASSIGN_OR_RETURN(const std::string stored_rules, DatesRulesFingerprint());
+  const bool rules_settled = rules_.own_dates != nullptr && stored_rules == rules_.fingerprint;
   // Heads: each one whole.
   auto heads = db_->NewIterator(Cf::kRecords);
   for (heads->SeekToFirst(); heads->Valid(); heads->Next()) {
@@ -1290,6 +1321,10 @@ absl::Status RecordStore::CheckAll(
     if (!dates.ok()) {
       problem(id, "sealed dates fail authentication");
     } else {
+      if (rules_settled && SealedUnderOtherRules(*dates)) {
+        problem(id, "own dates sealed under other retention rules than those in force (a head "
+                    "put back from before a change of the rules)");
+      }
       // The dates in force are what the person's records' own dates give: a head put back from
       // before one of them changed authenticates, at the same version, and only this tells.
       absl::StatusOr<EffectiveRecordDates> in_force = DatesInForce(*head);

@@ -52,6 +52,7 @@
 #include "storage/database.h"
 #include "storage/keyring_holder.h"
 #include "storage/name_normalizer.h"
+#include "storage/own_dates.h"
 #include "storage/pending_write.h"
 #include "storage/stored.pb.h"
 
@@ -59,13 +60,9 @@ namespace registry::storage {
 
 // Registry metadata the server decides for a new version.
 struct VersionMeta {
-  std::string actor;                   // certificate identity
-  std::string now;                     // RFC 3339
-  // The conviction's own dates (YYYY-MM-DD); the store extends them by the person's later
-  // convictions (EffectiveDates).
-  std::string employer_visible_until;
-  std::string delete_after;
-  std::string final_date;  // YYYY-MM-DD: orders the person's convictions
+  std::string actor;  // certificate identity
+  std::string now;    // RFC 3339
+  OwnDates own;
 };
 
 // One conviction of a personal number's, for EffectiveDates. Dates are YYYY-MM-DD.
@@ -99,6 +96,8 @@ struct EffectiveRecordDates {
 std::vector<EffectiveRecordDates> EffectiveDates(const std::vector<PersonConviction>& convictions);
 // One record's entry for EffectiveDates, from its head and its opened dates.
 PersonConviction ConvictionOf(const StoredHead& head, const RecordDates& dates);
+// Sets dates' own dates, final date and rules fingerprint from `own`.
+void SetOwnDates(const OwnDates& own, RecordDates* dates);
 
 // The refusal of a conviction (court, case number, personal number) whose record was expunged:
 // FAILED_PRECONDITION. Creating it again, importing it again, or amending another record into
@@ -240,6 +239,9 @@ class RecordStore {
   absl::StatusOr<PendingWrite> PrepareRedate(
       const std::vector<std::pair<std::string, VersionMeta>>& own);
 
+  // The rules the heads are read under (see DatesRules); set before anything is served.
+  void UseDatesRules(DatesRules rules) { rules_ = std::move(rules); }
+
   // The fingerprint of the retention rules the stored dates were computed with ("" before the
   // first), and staging a new one.
   absl::StatusOr<std::string> DatesRulesFingerprint() const;
@@ -356,6 +358,16 @@ class RecordStore {
                            PendingWrite* w) const;
   // The head's sealed dates. DataLoss when they fail authentication.
   absl::StatusOr<RecordDates> OpenDates(const StoredHead& head) const;
+  // The record's entry for EffectiveDates: ConvictionOf, with the own dates computed from the
+  // current version's conviction when the head sealed them under other rules than rules_'s.
+  absl::StatusOr<PersonConviction> OwnConviction(const StoredHead& head,
+                                                 const RecordDates& dates) const;
+  // Whether the head's own dates were sealed under other rules than those in force.
+  bool SealedUnderOtherRules(const RecordDates& dates) const {
+    return rules_.own_dates != nullptr && dates.rules() != rules_.fingerprint;
+  }
+  // The current version, opened. DataLoss when it is missing or fails authentication.
+  absl::StatusOr<VersionPayload> CurrentPayload(const StoredHead& head) const;
 
   // The head's MAC (see stored.proto), and the head serialized with it.
   absl::StatusOr<std::string> HeadMac(const StoredHead& head) const;
@@ -431,6 +443,7 @@ class RecordStore {
   const std::unique_ptr<crypto::HmacSha256Key> head_mac_key_;
   const std::unique_ptr<crypto::HmacSha256Key> index_mac_key_;
   const std::unique_ptr<crypto::AesGcm> dates_aead_;
+  DatesRules rules_;
   std::string stand_in_dates_;  // set once by Create
   mutable std::atomic<uint64_t> vetting_heads_read_{0};
   // The last keyring whose KEKs all matched their check values, the current one's recorded.

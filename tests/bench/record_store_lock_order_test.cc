@@ -64,8 +64,8 @@ class RecordStoreLockOrderTest : public ::testing::Test {
     VersionMeta meta;
     meta.actor = "test";
     meta.now = "2026-01-01T00:00:00Z";
-    meta.employer_visible_until = "2034-05-15";
-    meta.delete_after = "2044-05-15";
+    meta.own.employer_visible_until = "2034-05-15";
+    meta.own.delete_after = "2044-05-15";
     PendingWrite w;
     for (uint64_t n = begin; n < end; ++n) {
       const registry::v1::CreateRecordRequest r = gen.Record(n);

@@ -49,6 +49,30 @@ v1::CreateRecordRequest Fine(const std::string& judgment_date, const std::string
   return r;
 }
 
+// A copy of the shipped reference tables, in a new folder, for a test to change.
+std::string CopyOfReference() {
+  const std::string dir = testing::MakeTempDir("retention-rules-test");
+  for (const char* file : {"offences.json", "courts.json", "retention.json"}) {
+    std::filesystem::copy_file(absl::StrCat(REGISTRY_SOURCE_DIR, "/deploy/reference/", file),
+                               absl::StrCat(dir, "/", file));
+  }
+  return dir;
+}
+
+// The adult catch-all rule (a fine's: 10 / 15 years) of the tables in `dir` becomes `visible` /
+// `deleted` years.
+void ChangeCatchAll(const std::string& dir, int visible, int deleted) {
+  const std::string path = dir + "/retention.json";
+  const std::string rules = testing::ReadBinary(path);
+  const std::string catch_all =
+      R"({"min_sentence_months": 0, "juvenile": false, "employer_visible_years": 10, "delete_after_years": 15})";
+  ASSERT_TRUE(absl::StrContains(rules, catch_all));
+  std::ofstream(path, std::ios::trunc) << absl::StrReplaceAll(
+      rules, {{catch_all, absl::StrCat(R"({"min_sentence_months": 0, "juvenile": false, )",
+                                       R"("employer_visible_years": )", visible,
+                                       R"(, "delete_after_years": )", deleted, "}")}});
+}
+
 class RetentionRulesTest : public ::testing::Test {
  protected:
   void Start(TestServerOptions options = {}) {
@@ -229,6 +253,83 @@ TEST_F(PutBackHeadTest, AnOldHeadWithAnEarlierDeletionDateErasesNothingEarly) {
   EXPECT_THAT(Problems(), ::testing::ElementsAre(Named(first)));
 }
 
+// The same insider, when the retention rules changed in between: the re-dating at start-up seals
+// every head again under the new rules, so a head put back from before the change is one sealed
+// under other rules. Vetting and retention compute its own dates from its conviction under the
+// rules in force, and the data check names it.
+class PutBackAcrossRulesTest : public PutBackHeadTest {
+ protected:
+  void SetUp() override {
+    reference_ = CopyOfReference();
+    TestServerOptions options;
+    options.reference_dir = reference_;
+    Start(std::move(options));
+  }
+  void TearDown() override {
+    server_.reset();
+    std::filesystem::remove_all(reference_);
+  }
+  // The catch-all rule changes (ChangeCatchAll) and the server starts again: the stored records
+  // are re-dated.
+  void ChangeRules(int visible, int deleted) {
+    server_->Stop();
+    ASSERT_NO_FATAL_FAILURE(ChangeCatchAll(reference_, visible, deleted));
+    ASSERT_TRUE(Restart().ok());
+  }
+  static std::string SealedUnderOtherRules(const std::string& id) {
+    return absl::StrCat("record ", id,
+                        ": own dates sealed under other retention rules than those in force (a "
+                        "head put back from before a change of the rules)");
+  }
+  std::string reference_;
+};
+
+TEST_F(PutBackAcrossRulesTest, AHeadFromBeforeLongerRulesDoesNotMakeARecordSpent) {
+  const std::string first = Create(Fine("2014-01-02", "2014-01-10", "P 1/2014"));
+  EXPECT_EQ(Vet(), v1::VETTING_RESULT_CLEAR);  // spent since 2024-01-10
+  // Another person's record, under a rule that stays: its dates stay, and its head is sealed
+  // again under the new rules all the same (the data check below finds nothing).
+  v1::CreateRecordRequest other = Fine("2019-01-02", "2019-01-10", "P 9/2019");
+  other.mutable_person()->set_personal_number("2222222222");
+  other.mutable_conviction()->mutable_sentence()->set_type(v1::SENTENCE_TYPE_IMPRISONMENT);
+  other.mutable_conviction()->mutable_sentence()->set_months(24);
+  const std::string unchanged = Create(other);
+  EXPECT_EQ(Meta(unchanged).employer_visible_until(), "2036-01-10");
+  const StoredRows spent = SaveHead(first);
+  ASSERT_NO_FATAL_FAILURE(ChangeRules(15, 20));
+  EXPECT_EQ(Meta(first).employer_visible_until(), "2029-01-10");
+  EXPECT_EQ(Meta(unchanged).employer_visible_until(), "2036-01-10");
+  EXPECT_EQ(Vet(), v1::VETTING_RESULT_NOT_CLEAR);
+  ASSERT_TRUE(Problems().empty());
+
+  PutBack(spent);
+  EXPECT_EQ(Vet(), v1::VETTING_RESULT_NOT_CLEAR) << "the rules no longer in force answered";
+  EXPECT_THAT(Problems(), ::testing::Contains(SealedUnderOtherRules(first)));
+  // Nor is it erased by the old rules' date (2029-01-10) once that has passed.
+  clock_.Advance(absl::Hours(24 * 365 * 3));
+  ASSERT_TRUE(server_->server()->RunRetentionOnce().ok());
+  v1::Record record;
+  EXPECT_TRUE(testing::GetRecordAs(*server_, "clerk", first, &record).ok())
+      << "erased five years early";
+}
+
+TEST_F(PutBackAcrossRulesTest, AHeadFromBeforeShorterRulesDoesNotKeepARecordPastItsTime) {
+  const std::string first = Create(Fine("2016-01-02", "2016-01-10", "P 1/2016"));
+  EXPECT_EQ(Meta(first).delete_after(), "2031-01-10");
+  const StoredRows kept = SaveHead(first);
+  ASSERT_NO_FATAL_FAILURE(ChangeRules(10, 12));
+  EXPECT_EQ(Meta(first).delete_after(), "2028-01-10");
+
+  PutBack(kept);
+  EXPECT_THAT(Problems(), ::testing::Contains(SealedUnderOtherRules(first)));
+  clock_.Advance(absl::Hours(24 * 365 * 2));  // 2028-05-31: past the rules' date, not the old
+  ASSERT_TRUE(server_->server()->RunRetentionOnce().ok());
+  v1::Record record;
+  EXPECT_EQ(testing::GetRecordAs(*server_, "clerk", first, &record).error_code(),
+            grpc::StatusCode::NOT_FOUND)
+      << "kept three years past its deletion date";
+}
+
 TEST_F(RetentionRulesTest, MovingALaterConvictionToAnotherPersonRecomputesBoth) {
   Start();
   const std::string first = Create(Fine("2014-01-02", "2014-01-10", "P 1/2014"));
@@ -268,11 +369,7 @@ TEST_F(RetentionRulesTest, ConvictionsImportedTogetherAreDatedTogether) {
 }
 
 TEST_F(RetentionRulesTest, ChangedRulesReDateStoredRecordsAtStartUpAsAnAuditedSystemChange) {
-  const std::string reference = testing::MakeTempDir("retention-rules-test");
-  for (const char* file : {"offences.json", "courts.json", "retention.json"}) {
-    std::filesystem::copy_file(absl::StrCat(REGISTRY_SOURCE_DIR, "/deploy/reference/", file),
-                               absl::StrCat(reference, "/", file));
-  }
+  const std::string reference = CopyOfReference();
   TestServerOptions options;
   options.reference_dir = reference;
   Start(std::move(options));
@@ -280,14 +377,7 @@ TEST_F(RetentionRulesTest, ChangedRulesReDateStoredRecordsAtStartUpAsAnAuditedSy
   ASSERT_EQ(Meta(id).employer_visible_until(), "2030-03-01");
 
   server_->Stop();
-  const std::string path = reference + "/retention.json";
-  const std::string rules = testing::ReadBinary(path);
-  const std::string catch_all =
-      R"({"min_sentence_months": 0, "juvenile": false, "employer_visible_years": 10, "delete_after_years": 15})";
-  ASSERT_TRUE(absl::StrContains(rules, catch_all));
-  std::ofstream(path, std::ios::trunc) << absl::StrReplaceAll(
-      rules, {{catch_all,
-               R"({"min_sentence_months": 0, "juvenile": false, "employer_visible_years": 12, "delete_after_years": 15})"}});
+  ASSERT_NO_FATAL_FAILURE(ChangeCatchAll(reference, 12, 15));
   ASSERT_TRUE(Restart().ok());
   EXPECT_EQ(Meta(id).employer_visible_until(), "2032-03-01");
 

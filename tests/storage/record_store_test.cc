@@ -82,8 +82,8 @@ VersionMeta Meta(absl::string_view now = "2026-01-02T03:04:05Z") {
   VersionMeta m;
   m.actor = kActor;
   m.now = std::string(now);
-  m.employer_visible_until = "2034-05-15";
-  m.delete_after = "2054-05-15";
+  m.own.employer_visible_until = "2034-05-15";
+  m.own.delete_after = "2054-05-15";
   return m;
 }
 
@@ -601,9 +601,9 @@ TEST_F(RecordStoreTest, SuccessiveBulkStagesDoNotTripLockOrdering) {
 TEST_F(RecordStoreTest, AnImportDatesEachPersonOnceAfterItsRows) {
   const Person person = MakePerson("Gashi", "Luan", "1975-01-01", "1111111111");
   VersionMeta spent = Meta();
-  spent.final_date = "2009-01-10";
-  spent.employer_visible_until = "2019-01-10";
-  spent.delete_after = "2024-01-10";
+  spent.own.final_date = "2009-01-10";
+  spent.own.employer_visible_until = "2019-01-10";
+  spent.own.delete_after = "2024-01-10";
   std::string stored_id;
   {
     absl::StatusOr<PendingWrite> first =
@@ -632,9 +632,9 @@ TEST_F(RecordStoreTest, AnImportDatesEachPersonOnceAfterItsRows) {
     const int year = 2011 + row / 12;
     const std::string month_day = absl::StrFormat("-%02d-01", row % 12 + 1);
     VersionMeta meta = Meta();
-    meta.final_date = absl::StrCat(year, month_day);
-    meta.employer_visible_until = absl::StrCat(year + 10, month_day);
-    meta.delete_after = absl::StrCat(year + 15, month_day);
+    meta.own.final_date = absl::StrCat(year, month_day);
+    meta.own.employer_visible_until = absl::StrCat(year + 10, month_day);
+    meta.own.delete_after = absl::StrCat(year + 15, month_day);
     ASSERT_TRUE(store_
                     ->StageCreate(person,
                                   MakeConviction("basic-prishtine", absl::StrCat("P ", row, "/2011")),
