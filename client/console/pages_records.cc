@@ -427,13 +427,22 @@ std::string ReasonInput(const PageContext& ctx, const std::string& value, const 
   return RenderInput(ctx, reason);
 }
 
+// A record with two bans of one kind: the form shows one of each kind, so it says so, and the
+// bans are changed with registry-cli.
+std::string BansNotShown(PageContext& ctx, const v1::CreateRecordRequest& record) {
+  if (RepeatedBanKinds(record).empty()) return "";
+  return absl::StrCat("<div class=\"notice\" role=\"note\" id=\"bans-not-shown\"><p>",
+                      ctx.T("record.amend.bans_not_shown"), "</p></div>");
+}
+
 void AmendForm(PageContext& ctx) {
   const std::string id = RecordId(ctx);
   absl::StatusOr<v1::Record> record = ReadRecord(ctx, id);
   if (!record.ok()) return ctx.SendError(record.status());
   SendRecordForm(ctx, ctx.T("record.amend.title"), absl::StrCat("/records/", id, "/amend"),
                  FormFromRecord(AsRequest(*record)), {},
-                 absl::StrCat("<input type=\"hidden\" name=\"version\" value=\"",
+                 absl::StrCat(BansNotShown(ctx, AsRequest(*record)),
+                              "<input type=\"hidden\" name=\"version\" value=\"",
                               record->metadata().version(), "\">"),
                  ReasonInput(ctx, "", ""), 200);
 }
@@ -460,8 +469,15 @@ void Amend(PageContext& ctx) {
     *request.mutable_conviction() = changed.conviction();
     *request.mutable_update_mask() = ChangedFields(AsRequest(*current), changed);
     request.set_reason(reason);
-    if (request.update_mask().paths().empty()) {
+    const auto& paths = request.update_mask().paths();
+    const std::vector<std::string> repeated = RepeatedBanKinds(AsRequest(*current));
+    if (paths.empty()) {
       errors.push_back({"", "record.amend.nothing", {}, ""});
+    } else if (!repeated.empty() &&
+               std::find(paths.begin(), paths.end(), "conviction.bans") != paths.end()) {
+      for (const std::string& word : repeated) {
+        errors.push_back({absl::StrCat("ban-", word), "record.amend.bans_not_shown", {}, ""});
+      }
     } else {
       absl::StatusOr<v1::AmendRecordResponse> amended = ctx.registry().AmendRecord(request);
       if (amended.ok()) {

@@ -1,6 +1,9 @@
 #include "client/console/record_form.h"
 
 #include <algorithm>
+#include <map>
+#include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -284,7 +287,8 @@ google::protobuf::FieldMask ChangedFields(const v1::CreateRecordRequest& current
     record.mutable_conviction()->clear_court_name();
     return record;
   };
-  const v1::CreateRecordRequest a = input_only(current);
+  std::vector<FieldError> unused;
+  const v1::CreateRecordRequest a = input_only(RecordFromForm(FormFromRecord(current), &unused));
   const v1::CreateRecordRequest b = input_only(changed);
   std::vector<std::string> paths;
   for (const client::RecordField& field : client::RecordFields()) {
@@ -305,6 +309,18 @@ google::protobuf::FieldMask ChangedFields(const v1::CreateRecordRequest& current
     if (part_a.SerializeAsString() != part_b.SerializeAsString()) mask.add_paths(path);
   }
   return mask;
+}
+
+std::vector<std::string> RepeatedBanKinds(const v1::CreateRecordRequest& record) {
+  std::map<std::string, int> count;
+  for (const v1::AccessoryBan& ban : record.conviction().bans()) {
+    ++count[client::BanTypeWord(ban.type())];
+  }
+  std::vector<std::string> kinds;
+  for (const std::string& word : BanWords()) {
+    if (count[word] > 1) kinds.push_back(word);
+  }
+  return kinds;
 }
 
 }  // namespace registry::console

@@ -62,10 +62,17 @@ std::pair<std::string, std::vector<std::pair<std::string, std::string>>> RuleKey
 // Every rule text RuleKey knows (a test checks that the server still says each of them).
 std::vector<std::string> KnownRules();
 
-// The update mask of an amendment: each field whose value in `changed` differs from `current`
-// (output-only fields aside), as the mask path registry-cli's --set sends for it.
+// The update mask of an amendment: each field whose value in `changed` differs from what the
+// form showed for `current` (RecordFromForm of FormFromRecord), output-only fields aside, as the
+// mask path registry-cli's --set sends for it. A field the official did not touch is not sent, so
+// what the form cannot show as stored (text with spaces around it, bans in another order, two
+// bans of one kind) stays as it is.
 google::protobuf::FieldMask ChangedFields(const registry::v1::CreateRecordRequest& current,
                                           const registry::v1::CreateRecordRequest& changed);
+
+// The kinds of ban (BanWords' words) the record holds more than one of. The form shows one ban
+// of each kind, so such a record's bans are not changed through it.
+std::vector<std::string> RepeatedBanKinds(const registry::v1::CreateRecordRequest& record);
 
 }  // namespace registry::console
 

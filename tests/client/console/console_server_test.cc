@@ -13,10 +13,12 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "client/console/record_form.h"
 #include "client/console/registry_api.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
@@ -97,6 +99,7 @@ class FakeRegistry final : public Registry {
   v1::VerifyDataResponse data_check;
   absl::Status create_status = absl::OkStatus();
   absl::Status audit_status = absl::OkStatus();
+  v1::AmendRecordRequest last_amend;
   absl::Status vetting_status = absl::OkStatus();
   absl::Status expunge_status = absl::PermissionDeniedError(kHostile);
   absl::Status export_status = absl::OkStatus();
@@ -123,9 +126,10 @@ class FakeRegistry final : public Registry {
     ++calls;
     return search;
   }
-  absl::StatusOr<v1::AmendRecordResponse> AmendRecord(const v1::AmendRecordRequest&) override {
+  absl::StatusOr<v1::AmendRecordResponse> AmendRecord(const v1::AmendRecordRequest& request) override {
     ++calls;
     ++changes;
+    last_amend = request;
     return absl::InvalidArgumentError(kHostile);
   }
   absl::StatusOr<v1::GetRecordHistoryResponse> GetRecordHistory(
@@ -736,6 +740,65 @@ TEST_F(ConsoleTest, TheRegistrysFieldErrorsStandBesideTheirInputs) {
   body = Post("/audit/export", {{"recipient", "a;b"}, {"reference", "R 1"}})->body;
   EXPECT_TRUE(absl::StrContains(FieldGroup(body, "recipient"), "id=\"recipient-error\"")) << body;
   EXPECT_FALSE(absl::StrContains(body, "id=\"reference-error\""));
+}
+
+// A correction of one field sends that field only, so what the form cannot show (here two bans of
+// one kind) stays as stored; the page says so, and a change of such a record's bans is refused
+// beside them without asking the registry.
+TEST_F(ConsoleTest, ACorrectionLeavesWhatTheFormCannotShowAsStored) {
+  Start(v1::ROLE_CLERK);
+  SignIn();
+  v1::Person& person = *fake_->record.mutable_person();
+  person.set_surname("Krasniqi");
+  person.set_given_name("Arben");
+  person.set_sex(v1::SEX_MALE);
+  person.set_birth_date("1980-04-12");
+  person.set_personal_number("1234567890");
+  person.set_last_known_address(" Rr. X ");
+  v1::Conviction& conviction = *fake_->record.mutable_conviction();
+  conviction.set_court_id("basic-prishtine");
+  conviction.set_judgment_date("2024-03-01");
+  conviction.set_final_date("2024-05-15");
+  v1::Offence* offence = conviction.add_offences();
+  offence->set_law("06/L-074");
+  offence->set_article(230);
+  offence->set_paragraph(1);
+  conviction.mutable_sentence()->set_type(v1::SENTENCE_TYPE_IMPRISONMENT);
+  conviction.mutable_sentence()->set_months(24);
+  for (const char* end : {"", "2030-01-01"}) {
+    v1::AccessoryBan* ban = conviction.add_bans();
+    ban->set_type(v1::BAN_TYPE_PROFESSION);
+    ban->set_end_date(end);
+  }
+  const std::string amend = absl::StrCat("/records/", kRecordId, "/amend");
+  auto page = Get(amend);
+  ASSERT_TRUE(page);
+  EXPECT_TRUE(absl::StrContains(page->body, "id=\"bans-not-shown\"")) << page->body;
+
+  v1::CreateRecordRequest shown;
+  *shown.mutable_person() = person;
+  *shown.mutable_conviction() = conviction;
+  FormValues values = FormFromRecord(shown);
+  values["father-name"] = {"Besim"};
+  values["reason"] = {"court notice 12/2024"};
+  values["version"] = {"1"};
+  const auto params = [&values] {
+    httplib::Params out;
+    for (const auto& [name, list] : values) {
+      for (const std::string& value : list) out.emplace(name, value);
+    }
+    return out;
+  };
+  Post(amend, params());
+  EXPECT_EQ(std::vector<std::string>(fake_->last_amend.update_mask().paths().begin(),
+                                     fake_->last_amend.update_mask().paths().end()),
+            std::vector<std::string>{"person.father_name"});
+
+  const int changes = fake_->changes;
+  values["ban-profession-end"] = {"2031-01-01"};
+  const std::string body = Post(amend, params())->body;
+  EXPECT_TRUE(absl::StrContains(body, "id=\"ban-profession-error\"")) << body;
+  EXPECT_EQ(fake_->changes, changes) << "the registry was asked to replace the bans";
 }
 
 TEST_F(ConsoleTest, EveryStringFromTheRegistryIsEscapedOnTheClerksPages) {

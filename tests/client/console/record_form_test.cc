@@ -2,6 +2,11 @@
 // the inputs they name, and the fields an amendment changes.
 #include "client/console/record_form.h"
 
+#include <algorithm>
+#include <string>
+#include <utility>
+#include <vector>
+
 #include "gtest/gtest.h"
 
 namespace registry::console {
@@ -102,6 +107,41 @@ TEST(RecordFormTest, AnAmendmentChangesWhatDiffersOnly) {
   EXPECT_EQ(std::vector<std::string>(mask.paths().begin(), mask.paths().end()),
             (std::vector<std::string>{"person.last_known_address", "conviction.offences",
                                       "conviction.sentence"}));
+}
+
+// What the form cannot show as stored (text with spaces around it, bans in another order, two
+// bans of one kind) is not sent back changed when the official changes something else: before,
+// correcting a father's name turned a profession ban for life into one that ends.
+TEST(RecordFormTest, WhatTheFormCannotShowIsLeftAsStored) {
+  std::vector<FieldError> ignored;
+  v1::CreateRecordRequest current = RecordFromForm(Example(), &ignored);
+  current.mutable_person()->set_last_known_address(" Rr. Agim Ramadani 14 ");
+  current.mutable_person()->set_birth_place("  Prishtinë  ");
+  v1::Conviction& c = *current.mutable_conviction();
+  c.clear_bans();
+  for (const auto& [type, end] : std::vector<std::pair<v1::BanType, std::string>>{
+           {v1::BAN_TYPE_WORK_WITH_CHILDREN, ""},
+           {v1::BAN_TYPE_PROFESSION, ""},
+           {v1::BAN_TYPE_PROFESSION, "2030-01-01"}}) {
+    v1::AccessoryBan* ban = c.add_bans();
+    ban->set_type(type);
+    ban->set_end_date(end);
+  }
+  EXPECT_EQ(RepeatedBanKinds(current), std::vector<std::string>{"profession"});
+
+  FormValues values = FormFromRecord(current);
+  values["father-name"] = {"Bekim"};
+  const google::protobuf::FieldMask mask = ChangedFields(current, RecordFromForm(values, &ignored));
+  EXPECT_EQ(std::vector<std::string>(mask.paths().begin(), mask.paths().end()),
+            std::vector<std::string>{"person.father_name"});
+
+  // A ban the official does change is sent: the page refuses it for such a record.
+  values["ban-work_with_children-end"] = {"2040-01-01"};
+  const google::protobuf::FieldMask bans = ChangedFields(current, RecordFromForm(values, &ignored));
+  EXPECT_NE(std::find(bans.paths().begin(), bans.paths().end(), "conviction.bans"),
+            bans.paths().end());
+  c.mutable_bans()->DeleteSubrange(2, 1);
+  EXPECT_TRUE(RepeatedBanKinds(current).empty());
 }
 
 }  // namespace
