@@ -439,6 +439,11 @@ void Console::AddRoutes() {
 }
 
 bool Console::Admit(const httplib::Request& request, httplib::Response& response) {
+  // No page is sent in parts: a Range header is ignored (as HTTP allows), since cpp-httplib
+  // answers any number of ranges of one file, thousands of copies of the stylesheet to a caller
+  // without a session. It applies the ranges it parsed to every response, a refusal's too, so
+  // they are dropped here, before any: the request is the server's own object, passed const.
+  const_cast<httplib::Request&>(request).ranges.clear();
   // DNS rebinding: a hostile site's name pointed at 127.0.0.1 reaches this port from the
   // official's own browser; it still says its own name in Host.
   if (!AllowedHost(request.get_header_value("Host"))) {

@@ -442,6 +442,32 @@ TEST_F(ConsoleTest, EveryResponseCarriesTheSecurityHeadersAndNoCors) {
   EXPECT_FALSE(absl::StrContains(page->body, "https://")) << "no external assets";
 }
 
+// A request for parts of a file gets the whole file once, with or without a session, and a
+// refusal stays one page: cpp-httplib would answer a thousand ranges of the stylesheet with a
+// thousand copies of it.
+TEST_F(ConsoleTest, NoFileIsSentInRanges) {
+  Start(v1::ROLE_CLERK);
+  std::string ranges = "bytes=0-";
+  for (int i = 0; i < 1000; ++i) ranges += ",0-";
+  auto whole = client_->Get("/assets/console.css");
+  ASSERT_TRUE(whole);
+  ASSERT_EQ(whole->status, 200);
+  auto asked_in_parts = client_->Get("/assets/console.css", {{"Range", ranges}});
+  ASSERT_TRUE(asked_in_parts);
+  EXPECT_EQ(asked_in_parts->status, 200);
+  EXPECT_EQ(asked_in_parts->body, whole->body);
+  auto refused = client_->Get("/", {{"Range", ranges}});
+  auto refused_whole = client_->Get("/");
+  ASSERT_TRUE(refused && refused_whole);
+  EXPECT_EQ(refused->status, 401);
+  EXPECT_EQ(refused->body, refused_whole->body);
+  SignIn();
+  auto page = client_->Get("/", {{"Cookie", cookie_}, {"Range", "bytes=0-10"}});
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_GT(page->body.size(), 11u);
+}
+
 TEST_F(ConsoleTest, OtherHostsAndOtherSitesAreRefused) {
   Start(v1::ROLE_CLERK);
   SignIn();
