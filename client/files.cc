@@ -155,7 +155,11 @@ absl::StatusOr<std::string> WriteNewFile(absl::string_view folder, absl::string_
 absl::StatusOr<std::unique_ptr<AtomicFileWriter>> AtomicFileWriter::Create(absl::string_view path,
                                                                           int mode) {
   std::string temp = absl::StrCat(path, ".tmp-", getpid());
-  const int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  // A new file, never one already there: a leftover, or a link another account put in its place
+  // (the name is predictable) to receive what is written, is removed first, and O_EXCL |
+  // O_NOFOLLOW refuse whatever appears in its place meanwhile.
+  unlink(temp.c_str());
+  const int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
   if (fd < 0) return ErrnoStatus(errno, absl::StrCat("cannot write ", temp));
   // open() applies the umask; set the exact bits asked for.
   if (fchmod(fd, static_cast<mode_t>(mode)) != 0) {

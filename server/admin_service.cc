@@ -54,6 +54,9 @@ absl::Status AdminService::MakeBackup(absl::Time now, v1::AuditEvent* event,
                                       v1::BackupInfo* out) {
   absl::MutexLock lock(&backup_mu_);
   ASSIGN_OR_RETURN(auto backups, storage::Backups::Open(d_.backup_dir));
+  // A backup never copies the files of an erased record: an erasure whose compaction has not run
+  // gets it first.
+  RETURN_IF_ERROR(d_.records->CompactIfErasuresDue().status());
   ASSIGN_OR_RETURN(storage::Backups::Info made, backups->Create(d_.db));
   Fill(made, out);
   const v1::BackupConfig& keep = d_.keep;

@@ -92,7 +92,9 @@ absl::StatusOr<int> Eraser::CatchUpLocked(bool every_entry, int* stored_again,
     ++erased;
     if (applied) ++again;
   }
-  if (erased > 0) RETURN_IF_ERROR(records_->CompactAfterErasure());
+  // The erasures above, and any committed earlier whose compaction never ran (the process
+  // stopped, or it failed): their bytes leave the files before anything is served or backed up.
+  RETURN_IF_ERROR(records_->CompactIfErasuresDue().status());
   if (stored_again != nullptr) *stored_again = again;
   if (rows_put_back != nullptr) *rows_put_back = rows;
   return erased;

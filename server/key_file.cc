@@ -83,9 +83,13 @@ absl::Status WriteKeyFile(const std::string& path, const registry::v1::KeyFile& 
     return absl::InternalError("cannot encode key file");
   }
   const std::string tmp = path + ".tmp";
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  // A new file, never one already there: a leftover (or a link someone else put in its place,
+  // which would send the keys to their file) is removed first, and O_EXCL | O_NOFOLLOW refuse
+  // whatever appears in its place meanwhile.
+  ::unlink(tmp.c_str());
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0) return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
-  // O_CREAT keeps the mode of a leftover temp file: force 0600 before any key byte is written.
+  // The umask may only take bits away: set exactly 0600 before any key byte is written.
   bool ok = ::fchmod(fd, 0600) == 0 &&
             ::write(fd, json.data(), json.size()) == static_cast<ssize_t>(json.size()) &&
             ::fsync(fd) == 0;

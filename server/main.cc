@@ -13,6 +13,7 @@
 //
 // Exit codes: 0 clean shutdown, 2 configuration error, 1 any other failure.
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <cstdio>
 #include <fstream>
@@ -150,6 +151,10 @@ int main(int argc, char** argv) {
       "The registry of persons convicted of criminal offences against sexual integrity.\n"
       "Usage: registryd --config FILE | --generate_key_file FILE");
   absl::ParseCommandLine(argc, argv);
+  // Every file and folder registryd makes (the database, backups, the erasure ledger, the
+  // watermark, key files, exported keys) is its own user's only, whatever umask it inherited: a
+  // shell's usual 022 would leave the database's files readable by every local account.
+  ::umask(0077);
   // Debian's abseil is built with the deadlock detector on, which adds a lock-order graph update
   // to Mutex operations. The tests keep it (they run the server in their own processes); a
   // production registryd does not pay for it unless asked.

@@ -354,8 +354,8 @@ grpc::Status RecordService::ExpungeRecord(grpc::ServerContext* ctx,
                                      [&](storage::PendingWrite* w) { return call.Commit(w); }));
     resp->set_record_id(req->record_id());
     // The data key is gone from the live database; compaction removes the old bytes from the
-    // files too. A failure here leaves only ciphertext whose key is deleted; it is logged and
-    // retried by the next compaction.
+    // files too. A failure here (or a stop before it) leaves the erasure's marker: the next
+    // start, backup or retention run compacts (RecordStore::CompactIfErasuresDue).
     absl::Status compacted = d_.records->CompactAfterErasure();
     if (!compacted.ok()) {
       LogLine("error", "compaction after expunge failed").Str("detail", compacted.message()).Write();

@@ -513,8 +513,9 @@ absl::StatusOr<int> RegistryServer::RunRetentionOnce() {
     ++done;
   }
   // One flush and compaction for the whole run: the data keys are already deleted; this makes
-  // their bytes leave the WAL and older SST files.
-  if (done > 0) RETURN_IF_ERROR(storage_.records->CompactAfterErasure());
+  // their bytes leave the WAL and older SST files (and those of an expunge whose own compaction
+  // failed).
+  RETURN_IF_ERROR(storage_.records->CompactIfErasuresDue().status());
   return done;
 }
 

@@ -47,6 +47,9 @@ constexpr char kUpgradableSchema[] = "6";
 constexpr char kKekCheckKeyPrefix[] = "keys/kek-check/";
 constexpr char kKekCheckLabel[] = "kjc-registry/kek-check/v1";
 constexpr char kDatesRulesKey[] = "dates/rules";
+// One row per committed erasure whose bytes may still be in older files, under a random name:
+// written with the erasure, deleted by the compaction that removes them (CompactAfterErasure).
+constexpr char kCompactionDuePrefix[] = "erasure/compaction-due/";
 constexpr char kHeadMacLabel[] = "kjc-registry/head/v1";
 constexpr char kIndexMacLabel[] = "kjc-registry/index-row/v1|";
 constexpr char kDatesLabel[] = "kjc-registry/record-dates/v1|";
@@ -1102,6 +1105,11 @@ absl::StatusOr<PendingWrite> RecordStore::PrepareExpunge(absl::string_view recor
   if (!head.dedup_token().empty()) {
     RETURN_IF_ERROR(PutIndexRow(kErased, head.dedup_token(), id, &w));
   }
+  // Until a compaction has removed the record's bytes from older files, a marker says one is
+  // due, committed with the erasure: a crash before the compaction leaves it for the next start,
+  // backup or retention run (CompactIfErasuresDue).
+  ASSIGN_OR_RETURN(const std::vector<std::string> marker, NewRegistryIds(1));
+  b->Put(Cf::kMeta, absl::StrCat(kCompactionDuePrefix, marker[0]), "");
   w.record_ids_.push_back(id);
   w.removed_.insert(id);
   // The person's other records no longer take this one's dates (a damaged sibling is left as it
@@ -1117,7 +1125,21 @@ absl::StatusOr<PendingWrite> RecordStore::PrepareExpunge(absl::string_view recor
   return w;
 }
 
-absl::Status RecordStore::CompactAfterErasure() {
+absl::StatusOr<std::vector<std::string>> RecordStore::CompactionsDue() const {
+  std::vector<std::string> keys;
+  auto it = db_->NewIterator(Cf::kMeta);
+  for (it->Seek(kCompactionDuePrefix);
+       it->Valid() && absl::StartsWith(it->key(), kCompactionDuePrefix); it->Next()) {
+    keys.emplace_back(it->key());
+  }
+  RETURN_IF_ERROR(it->status());
+  return keys;
+}
+
+absl::Status RecordStore::CompactAfterErasure() const {
+  // The erasures committed before this point are those whose bytes this compaction removes; one
+  // committed meanwhile keeps its marker for the next.
+  ASSIGN_OR_RETURN(const std::vector<std::string> due, CompactionsDue());
   // Whole families: index and expiry keys of the record are spread by token and date, and a
   // compaction that rewrites every file is the one way to be sure the old bytes are gone.
   // First flush every family: a write-ahead log file is kept until all families' data in it is
@@ -1127,7 +1149,17 @@ absl::Status RecordStore::CompactAfterErasure() {
   for (Cf cf : {Cf::kRecords, Cf::kVersions, Cf::kIndex, Cf::kChecks}) {
     RETURN_IF_ERROR(db_->CompactRange(cf, "", ""));
   }
-  return absl::OkStatus();
+  if (due.empty()) return absl::OkStatus();
+  Batch done;
+  for (const std::string& key : due) done.Delete(Cf::kMeta, key);
+  return db_->Write(done);
+}
+
+absl::StatusOr<bool> RecordStore::CompactIfErasuresDue() const {
+  ASSIGN_OR_RETURN(const std::vector<std::string> due, CompactionsDue());
+  if (due.empty()) return false;
+  RETURN_IF_ERROR(CompactAfterErasure());
+  return true;
 }
 
 absl::StatusOr<std::vector<std::string>> RecordStore::DueForDeletion(absl::string_view day,

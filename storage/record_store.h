@@ -286,8 +286,13 @@ class RecordStore {
                               PendingWrite* w) const;
   // Flushes every family (so the WAL holding erased values is retired) and compacts the record
   // and checks families whole: erased keys are spread by id, token and date, and rewritten
-  // checks leave their old values behind. Once per erasure run.
-  absl::Status CompactAfterErasure();
+  // checks leave their old values behind. Once per erasure run. Each erasure commits a marker
+  // that this deletes once done, for the erasures committed before it started.
+  absl::Status CompactAfterErasure() const;
+  // CompactAfterErasure when a committed erasure's marker is left (its compaction failed, or the
+  // process stopped before it ran): at start-up, before a backup and in the retention run, so
+  // that neither the files nor a backup keep an erased record's bytes. Whether it compacted.
+  absl::StatusOr<bool> CompactIfErasuresDue() const;
 
   // Ids of records whose delete_after is before `day` (YYYY-MM-DD), at most `limit`. Reads every
   // head (the dates are sealed; there is no index by date).
@@ -366,6 +371,8 @@ class RecordStore {
   bool SealedUnderOtherRules(const RecordDates& dates) const {
     return rules_.own_dates != nullptr && dates.rules() != rules_.fingerprint;
   }
+  // The keys of the erasures' markers (see CompactAfterErasure).
+  absl::StatusOr<std::vector<std::string>> CompactionsDue() const;
   // The current version, opened. DataLoss when it is missing or fails authentication.
   absl::StatusOr<VersionPayload> CurrentPayload(const StoredHead& head) const;
 

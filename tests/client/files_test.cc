@@ -48,6 +48,24 @@ TEST_F(AtomicFileWriterTest, FileAppearsWholeOnlyOnCommitWithTheModeAsked) {
   EXPECT_EQ(Entries(), 1u);
 }
 
+// The temporary file's name is predictable: another account that can write the folder plants a
+// link there to its own file. What is written must not follow it.
+TEST_F(AtomicFileWriterTest, ALinkPlantedAtTheTemporaryNameReceivesNothing) {
+  const std::string path = dir_ + "/certificate.json";
+  const std::string loot = dir_ + "/loot";
+  std::ofstream(loot).close();
+  ASSERT_EQ(symlink(loot.c_str(), (path + ".tmp-" + std::to_string(getpid())).c_str()), 0);
+  auto file = AtomicFileWriter::Create(path, 0600);
+  ASSERT_TRUE(file.ok()) << file.status();
+  ASSERT_TRUE((*file)->Append("a signed certificate\n").ok());
+  ASSERT_TRUE((*file)->Commit().ok());
+  EXPECT_EQ(testing::ReadFileOrDie(loot), "") << "the contents went to the planted file";
+  struct stat info;
+  ASSERT_EQ(lstat(path.c_str(), &info), 0);
+  EXPECT_TRUE(S_ISREG(info.st_mode));
+  EXPECT_EQ(testing::ReadFileOrDie(path), "a signed certificate\n");
+}
+
 TEST_F(AtomicFileWriterTest, AbandonedWriteLeavesTheOldFileAndNoTemporaryFile) {
   const std::string path = dir_ + "/export.jsonl";
   ASSERT_TRUE(WriteFileAtomically(path, "old\n", 0600).ok());

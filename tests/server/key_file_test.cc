@@ -46,6 +46,22 @@ class KeyFileTest : public ::testing::Test {
   std::string dir_;
 };
 
+// Another account that can write the key file's folder plants a link where the temporary file
+// goes, to its own file: the keys must not follow it there.
+TEST_F(KeyFileTest, ALinkPlantedAtTheTemporaryNameReceivesNoKey) {
+  WriteRaw(Path("loot"), "", 0666);
+  ASSERT_EQ(::symlink(Path("loot").c_str(), (Path() + ".tmp").c_str()), 0);
+  auto file = GenerateKeyFile(absl::Now());
+  ASSERT_TRUE(file.ok()) << file.status();
+  ASSERT_TRUE(WriteKeyFile(Path(), *file, /*overwrite=*/false).ok());
+  EXPECT_EQ(testing::ReadFileOrDie(Path("loot")), "") << "the keys went to the planted file";
+  struct stat st;
+  ASSERT_EQ(::lstat(Path().c_str(), &st), 0);
+  EXPECT_TRUE(S_ISREG(st.st_mode)) << "the key file is a link";
+  EXPECT_EQ(ModeOf(Path()), 0600u);
+  EXPECT_TRUE(ReadKeyFile(Path()).ok());
+}
+
 TEST_F(KeyFileTest, WhatIsWrittenIsReadBackWithMode0600) {
   auto file = GenerateKeyFile(absl::Now());
   ASSERT_TRUE(file.ok()) << file.status();

@@ -11,6 +11,8 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <set>
+#include <string>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
@@ -168,6 +170,30 @@ TEST_F(RegistrydProcessTest, SigtermStopsCleanlyAndTheDatabaseReopens) {
   const std::string log = testing::ReadFileOrDie(dir_ + "/registryd.log");
   EXPECT_NE(log.find("\"msg\":\"call\""), std::string::npos) << log;
   EXPECT_NE(log.find("stopped"), std::string::npos) << log;
+}
+
+// Started from a shell's usual umask (022), registryd still makes every file and folder its own
+// user's only: the database, the erasure ledger, the watermark, whatever it writes.
+TEST_F(RegistrydProcessTest, EverythingItMakesIsItsOwnUsersOnlyWhateverTheUmask) {
+  const mode_t before = ::umask(022);
+  Spawn();
+  ::umask(before);
+  ASSERT_TRUE(PublicKey("clerk").ok());
+  ASSERT_EQ(kill(pid_, SIGTERM), 0);
+  ASSERT_EQ(WaitExit(), 0);
+  const std::set<std::string> written_by_the_test = {"keys.json", "policy.json", "registryd.json",
+                                                     "registryd.log"};
+  int checked = 0;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir_)) {
+    const std::string top =
+        std::filesystem::relative(entry.path(), dir_).begin()->string();
+    if (written_by_the_test.count(top) > 0) continue;
+    struct stat st;
+    ASSERT_EQ(::lstat(entry.path().c_str(), &st), 0) << entry.path();
+    EXPECT_EQ(st.st_mode & 077, 0u) << entry.path() << " is open to others";
+    ++checked;
+  }
+  EXPECT_GT(checked, 5) << "the database's files were not there to check";
 }
 
 TEST_F(RegistrydProcessTest, SigintAlsoStopsCleanly) {

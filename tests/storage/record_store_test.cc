@@ -8,6 +8,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <thread>
 #include <string>
@@ -32,6 +33,7 @@
 #include "storage/database.h"
 #include "storage/keyring_holder.h"
 #include "storage/name_normalizer.h"
+#include "tests/testing/data_files.h"
 #include "tests/testing/test_pki.h"
 
 namespace registry::storage {
@@ -326,6 +328,43 @@ TEST(CanonicalCaseNumberTest, SpellingsOfOneCaseNumberAgreeAndOtherNumbersDoNot)
   // Bytes that are not UTF-8 never collapse into one another.
   EXPECT_NE(canonical("P \xff 5/2020"), canonical("P \xfe 5/2020"));
   EXPECT_NE(canonical("P \xff 5/2020"), "p5/2020");
+}
+
+// A stop between an erasure's commit and its compaction (the process killed, or the compaction
+// failing) left the record's wrapped data key in the table files, and in every backup made until
+// some later compaction. The erasure commits a marker, and the next CompactIfErasuresDue (at
+// start-up, before a backup, in the retention run) removes the bytes and then the marker.
+TEST_F(RecordStoreTest, AnErasureWhoseCompactionNeverRanIsCompactedByTheNext) {
+  using ::testing::IsEmpty;
+  using ::testing::Not;
+  const std::string data = root_ + "/data";
+  const Person person = MakePerson("Krasniqi", "Driton", "1975-02-03", "1000000124");
+  const std::string id = CreateOrFail(person, MakeConviction("basic-prizren", "P 7/2020"));
+  ASSERT_TRUE(db_->Flush().ok());
+  absl::StatusOr<std::optional<std::string>> raw = db_->Get(Cf::kRecords, id);
+  ASSERT_TRUE(raw.ok() && raw->has_value());
+  StoredHead head;
+  ASSERT_TRUE(head.ParseFromString(**raw));
+  const std::string wrapped_key = head.wrapped_dek();
+  ASSERT_GE(wrapped_key.size(), 32u);
+  ASSERT_THAT(testing::FilesContaining(data, wrapped_key), Not(IsEmpty()));
+  absl::StatusOr<bool> nothing_due = store_->CompactIfErasuresDue();
+  ASSERT_TRUE(nothing_due.ok()) << nothing_due.status();
+  EXPECT_FALSE(*nothing_due);
+
+  absl::StatusOr<PendingWrite> expunge = store_->PrepareExpunge(id);
+  ASSERT_TRUE(expunge.ok()) << expunge.status();
+  ASSERT_TRUE(db_->Write(*expunge->batch()).ok());
+  // Stopped here: no compaction. The bytes are still in the older table file.
+  EXPECT_THAT(testing::FilesContaining(data, wrapped_key), Not(IsEmpty()));
+
+  absl::StatusOr<bool> compacted = store_->CompactIfErasuresDue();
+  ASSERT_TRUE(compacted.ok()) << compacted.status();
+  EXPECT_TRUE(*compacted);
+  EXPECT_THAT(testing::FilesContaining(data, wrapped_key), IsEmpty());
+  absl::StatusOr<bool> again = store_->CompactIfErasuresDue();
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_FALSE(*again) << "the marker outlived its compaction";
 }
 
 // The uniqueness rule keys on the canonical case number: a second record of a live conviction,
