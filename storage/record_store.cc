@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <set>
 #include <utility>
 
 #include "absl/hash/hash.h"
@@ -294,7 +295,8 @@ absl::StatusOr<std::unique_ptr<RecordStore>> RecordStore::Create(
   return store;
 }
 
-absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view case_number) {
+absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view case_number,
+                                                CaseNumberForm form) {
   // Validation refuses such input before it gets here; should any reach the store, its bytes
   // stay distinct (no canonical form starts with 0xFF, which UTF-8 never holds) rather than
   // collapsing into U+FFFD.
@@ -320,6 +322,11 @@ absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view case_number) {
   std::string digits;  // the digit run being read
   bool in_digits = false;
   bool separated = false;  // a separator since the last letter or digit
+  // The last run of letters: where it starts in `out`, and whether it stands alone (at the start,
+  // or after a separator). Reset by a number.
+  size_t word_at = std::string::npos;
+  bool word_alone = false;
+  bool seen_number = false;
   const auto end_digits = [&] {
     if (!in_digits) return;
     const size_t first = digits.find_first_not_of('0');
@@ -332,6 +339,15 @@ absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view case_number) {
     i += U16_LENGTH(c);
     const uint32_t category = U_GET_GC_MASK(c);
     if (category & U_GC_ND_MASK) {
+      // "nr." / "br." (numër, broj: "number") standing alone before the first number is no part
+      // of it: "P.nr. 5/2020" is "P 5/2020".
+      if (form == CaseNumberForm::kCurrent && !seen_number && word_alone &&
+          word_at != std::string::npos) {
+        const absl::string_view word = absl::string_view(out).substr(word_at);
+        if (word == "nr" || word == "br" || word == "\xd0\xb1p") out.resize(word_at);  // "бр"
+      }
+      word_at = std::string::npos;
+      seen_number = true;
       // Two numbers stay two however they are separated: "5/2020" is not "52/020".
       if (in_digits && separated) {
         end_digits();
@@ -346,6 +362,10 @@ absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view case_number) {
       separated = true;
     } else {
       end_digits();
+      if (word_at == std::string::npos || separated) {
+        word_alone = out.empty() || separated;
+        word_at = out.size();
+      }
       separated = false;
       const UChar32 latin = LatinLookAlike(c);
       icu::UnicodeString(latin != 0 ? latin : c).toUTF8String(out);
@@ -536,10 +556,38 @@ absl::StatusOr<std::string> RecordStore::LooseNameToken(absl::string_view surnam
 
 absl::StatusOr<std::string> RecordStore::DedupToken(const registry::v1::Conviction& c,
                                                     absl::string_view pn) const {
-  ASSIGN_OR_RETURN(std::string case_number, CanonicalCaseNumber(c.case_number()));
-  absl::StatusOr<std::string> token =
-      dedup_index_->Token(absl::StrCat(c.court_id(), "|", case_number, "|", pn));
-  return token;
+  ASSIGN_OR_RETURN(const std::string case_number, CanonicalCaseNumber(c.case_number()));
+  return DedupTokenOf(c.court_id(), case_number, pn);
+}
+
+absl::StatusOr<std::string> RecordStore::DedupTokenOf(absl::string_view court_id,
+                                                      absl::string_view canonical_case_number,
+                                                      absl::string_view pn) const {
+  return dedup_index_->Token(absl::StrCat(court_id, "|", canonical_case_number, "|", pn));
+}
+
+absl::StatusOr<std::vector<std::string>> RecordStore::EarlierDedupTokens(
+    const registry::v1::Conviction& c, absl::string_view pn) const {
+  ASSIGN_OR_RETURN(const std::string current, CanonicalCaseNumber(c.case_number()));
+  // The earlier form of this spelling, and of the spellings with a number word before the first
+  // number, which the current form drops: "P 5/2020" was "p5/2020", "P.nr. 5/2020" "pnr5/2020".
+  std::set<std::string> forms;
+  ASSIGN_OR_RETURN(std::string as_typed,
+                   CanonicalCaseNumber(c.case_number(), CaseNumberForm::kWithNumberWords));
+  forms.insert(std::move(as_typed));
+  const size_t number = current.find_first_of("0123456789");
+  if (number != std::string::npos && current[0] != '\xff') {
+    for (const char* word : {"nr", "br", "\xd0\xb1p"}) {
+      forms.insert(absl::StrCat(current.substr(0, number), word, current.substr(number)));
+    }
+  }
+  forms.erase(current);
+  std::vector<std::string> tokens;
+  for (const std::string& form : forms) {
+    ASSIGN_OR_RETURN(std::string token, DedupTokenOf(c.court_id(), form, pn));
+    tokens.push_back(std::move(token));
+  }
+  return tokens;
 }
 
 absl::StatusOr<std::vector<std::string>> RecordStore::IdsWithToken(char kind,
@@ -798,6 +846,21 @@ absl::Status RecordStore::StageVersion(const StoredHead& old_head, StoredHead* h
     }
     ASSIGN_OR_RETURN(std::vector<std::string> erased, IdsWithToken(kErased, dedup_token, 1));
     if (!erased.empty()) return ErasedConvictionError();
+    // A record stored, or a conviction erased, while the canonical form kept "nr." is under that
+    // form's token: another spelling of its case number must not get in beside it either.
+    ASSIGN_OR_RETURN(const std::vector<std::string> earlier,
+                     EarlierDedupTokens(payload.conviction(), person.personal_number()));
+    for (const std::string& token : earlier) {
+      if (token == dedup_token || token == old_head.dedup_token()) continue;
+      ASSIGN_OR_RETURN(std::vector<std::string> live, IdsWithToken(kDedup, token, 1));
+      if (!live.empty() && live[0] != id) {
+        if (existing_id != nullptr) *existing_id = live[0];
+        return absl::AlreadyExistsError(
+            "a record with this court, case number and personal number exists");
+      }
+      ASSIGN_OR_RETURN(std::vector<std::string> gone, IdsWithToken(kErased, token, 1));
+      if (!gone.empty()) return ErasedConvictionError();
+    }
     w->staged_unique_.push_back(dedup_token);
   }
 

@@ -117,11 +117,17 @@ absl::Status ErasedConvictionError();
 //      leading zeros: "05" is "5", "50" is not;
 //   4. whitespace, punctuation and symbols are removed, except that two numbers they separate
 //      stay two (written with one "/" between them), so "P5/2020", "P-5/2020", "P 5 / 2020",
-//      "P.5/2020", "P 5/2020." and "P 5 2020" are "p5/2020", while "P 52/020" is "p52/20".
+//      "P.5/2020", "P 5/2020." and "P 5 2020" are "p5/2020", while "P 52/020" is "p52/20";
+//   5. (kCurrent only) the word "nr" or "br" (numër, broj: "number"; "бр" in Cyrillic) standing
+//      alone before the first number is dropped: "P.nr. 5/2020", "P br. 5/2020" are "p5/2020".
 // Pure. Internal only when ICU's normalisation data cannot be loaded. The case number as entered
-// is what the record stores and shows; this form only enters the token. Changing the rules
-// changes every uniqueness token: it needs a schema change (kSchemaVersion).
-absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view case_number);
+// is what the record stores and shows; this form only enters the token. A record stored, or a
+// conviction erased, before step 5 has its token in the earlier form (kWithNumberWords), which
+// the uniqueness check also looks up; any other change of the rules changes every uniqueness
+// token and needs a schema change (kSchemaVersion).
+enum class CaseNumberForm { kCurrent, kWithNumberWords };
+absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view case_number,
+                                                CaseNumberForm form = CaseNumberForm::kCurrent);
 
 // A vetting candidate's blind-index tokens (32 raw bytes each), made from the whole request before
 // anything is looked up.
@@ -395,6 +401,15 @@ class RecordStore {
                                              absl::string_view field_prefix) const;
   absl::StatusOr<std::string> DedupToken(const registry::v1::Conviction& c,
                                          absl::string_view personal_number) const;
+  // The token of a canonical case number (CanonicalCaseNumber) of a court and a person.
+  absl::StatusOr<std::string> DedupTokenOf(absl::string_view court_id,
+                                           absl::string_view canonical_case_number,
+                                           absl::string_view personal_number) const;
+  // The uniqueness tokens, other than DedupToken's, that a record stored or a conviction erased
+  // before number words were dropped (CaseNumberForm::kWithNumberWords) may be under for another
+  // spelling of this case number.
+  absl::StatusOr<std::vector<std::string>> EarlierDedupTokens(
+      const registry::v1::Conviction& c, absl::string_view personal_number) const;
   // The record's head; NotFound for unknown or expunged ids. With `verify`, DataLoss when its MAC
   // fails; expunge reads without verifying so that a damaged record can still be erased.
   absl::StatusOr<StoredHead> ReadHead(absl::string_view record_id, bool verify = true) const;

@@ -21,6 +21,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
+#include "crypto/blind_index.h"
 #include "crypto/keyring.h"
 #include "crypto/secret_bytes.h"
 #include "gmock/gmock.h"
@@ -315,6 +316,20 @@ TEST(CanonicalCaseNumberTest, SpellingsOfOneCaseNumberAgreeAndOtherNumbersDoNot)
                       "\xce\x9d\xce\x9f\xce\xa1\xce\xa4\xce\xa5\xce\xa7"),  // Α Β Ε Ζ Η Ι Κ Μ Ν Ο Ρ Τ Υ Χ
             "abezhikmnoptyx");
   EXPECT_EQ(canonical("PK 12/2024"), canonical("P K 12/2024"));
+  // "nr." / "br." (number) standing alone before the number is no part of it.
+  for (const char* same : {"P.nr. 5/2020", "P nr 5/2020", "P. Nr. 5/2020", "P-NR-5/2020",
+                           "P br. 5/2020", "P.\xd0\xb1\xd1\x80. 5/2020"}) {  // Cyrillic бр
+    EXPECT_EQ(canonical(same), "p5/2020") << same;
+  }
+  EXPECT_EQ(canonical("nr. 5/2020"), "5/2020");
+  // Elsewhere it stays: joined to another word, after the first number, or another word.
+  for (const char* other : {"Pnr 5/2020", "P 5 nr 6/2020", "P nrr 5/2020", "P no. 5/2020"}) {
+    EXPECT_NE(canonical(other), "p5/2020") << other;
+    EXPECT_NE(canonical(other), "p56/2020") << other;
+  }
+  // The earlier form keeps it.
+  EXPECT_EQ(CanonicalCaseNumber("P.nr. 5/2020", CaseNumberForm::kWithNumberWords).value_or(""),
+            "pnr5/2020");
   // Other numbers, however separated, stay other numbers.
   for (const char* other : {"P 50/2020", "P 52/020", "P 5/2021", "P 5/20 20", "K 5/2020",
                             "P 5/2020/1", "P 5", "PP 5/2020", "P 0/2020"}) {
@@ -367,6 +382,28 @@ TEST_F(RecordStoreTest, AnErasureWhoseCompactionNeverRanIsCompactedByTheNext) {
   EXPECT_FALSE(*again) << "the marker outlived its compaction";
 }
 
+// A conviction erased while the canonical form kept "nr." left its row under that form's token
+// ("pnr8/2020" for "P.nr. 8/2020"): it stays erased in every spelling, with the word or without.
+TEST_F(RecordStoreTest, AConvictionErasedUnderTheEarlierFormStaysErasedInEverySpelling) {
+  const Person person = MakePerson("Krasniqi", "Driton", "1975-02-03", "1000000125");
+  absl::StatusOr<std::unique_ptr<crypto::BlindIndexer>> indexer =
+      crypto::BlindIndexer::Create(derivation_root_, "court-case-person");
+  ASSERT_TRUE(indexer.ok()) << indexer.status();
+  absl::StatusOr<std::string> earlier =
+      (*indexer)->Token(absl::StrCat("basic-prizren|pnr8/2020|", person.personal_number()));
+  ASSERT_TRUE(earlier.ok()) << earlier.status();
+  PendingWrite erased;
+  ASSERT_TRUE(store_->StageErasedRow(*earlier, "0123456789abcdef0123456789abcdef", &erased).ok());
+  ASSERT_TRUE(db_->Write(*erased.batch()).ok());
+
+  for (const char* spelling : {"P.nr. 8/2020", "P nr 8/2020", "P 8/2020", "P br. 8/2020"}) {
+    EXPECT_EQ(Create(person, MakeConviction("basic-prizren", spelling)).status(),
+              ErasedConvictionError())
+        << spelling;
+  }
+  EXPECT_TRUE(Create(person, MakeConviction("basic-prizren", "P.nr. 9/2020")).ok());
+}
+
 // The uniqueness rule keys on the canonical case number: a second record of a live conviction,
 // or the return of an expunged one, is refused in every spelling of its case number.
 TEST_F(RecordStoreTest, AnotherSpellingOfTheCaseNumberIsTheSameConviction) {
@@ -381,7 +418,7 @@ TEST_F(RecordStoreTest, AnotherSpellingOfTheCaseNumberIsTheSameConviction) {
     ASSERT_TRUE(db_->Write(*expunge->batch()).ok());
   }
   for (const char* spelling : {"P5/2020", "P-5/2020", "P 05/2020", "P 5/2020.", "P 5 / 2020",
-                               "P.5/2020", "\xd0\xa0 5/2020"}) {
+                               "P.5/2020", "\xd0\xa0 5/2020", "P.nr. 5/2020", "P br. 5/2020"}) {
     absl::StatusOr<std::string> again = Create(person, MakeConviction("basic-prizren", spelling));
     EXPECT_EQ(again.status().code(), absl::StatusCode::kAlreadyExists)
         << spelling << ": " << again.status();
