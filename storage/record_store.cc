@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <iterator>
 #include <set>
 #include <utility>
 
@@ -51,6 +52,9 @@ constexpr char kDatesRulesKey[] = "dates/rules";
 // One row per committed erasure whose bytes may still be in older files, under a random name:
 // written with the erasure, deleted by the compaction that removes them (CompactAfterErasure).
 constexpr char kCompactionDuePrefix[] = "erasure/compaction-due/";
+// "Number" before a case's number, as CanonicalCaseNumber spells it after folding: "nr" (numër),
+// "br" (broj), and "бр" (Cyrillic б, and р mapped to its Latin look-alike).
+constexpr absl::string_view kNumberWords[] = {"nr", "br", "\xd0\xb1p"};
 constexpr char kHeadMacLabel[] = "kjc-registry/head/v1";
 constexpr char kIndexMacLabel[] = "kjc-registry/index-row/v1|";
 constexpr char kDatesLabel[] = "kjc-registry/record-dates/v1|";
@@ -344,7 +348,10 @@ absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view case_number,
       if (form == CaseNumberForm::kCurrent && !seen_number && word_alone &&
           word_at != std::string::npos) {
         const absl::string_view word = absl::string_view(out).substr(word_at);
-        if (word == "nr" || word == "br" || word == "\xd0\xb1p") out.resize(word_at);  // "бр"
+        if (std::find(std::begin(kNumberWords), std::end(kNumberWords), word) !=
+            std::end(kNumberWords)) {
+          out.resize(word_at);
+        }
       }
       word_at = std::string::npos;
       seen_number = true;
@@ -577,7 +584,7 @@ absl::StatusOr<std::vector<std::string>> RecordStore::EarlierDedupTokens(
   forms.insert(std::move(as_typed));
   const size_t number = current.find_first_of("0123456789");
   if (number != std::string::npos && current[0] != '\xff') {
-    for (const char* word : {"nr", "br", "\xd0\xb1p"}) {
+    for (absl::string_view word : kNumberWords) {
       forms.insert(absl::StrCat(current.substr(0, number), word, current.substr(number)));
     }
   }
