@@ -3,15 +3,19 @@
 #include <functional>
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "common/public_status.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
 #include "crypto/tree_head.h"
+#include "server/method_table.h"
 #include "server/public_key_reply.h"
+#include "storage/ids.h"
 
 namespace registry::server {
 namespace {
@@ -42,6 +46,46 @@ absl::Status CheckFilter(const v1::AuditFilter& f) {
     return absl::InvalidArgumentError("filter.outcome_plus_one: 0..17");
   }
   return absl::OkStatus();
+}
+
+// What a read of the log asked for, for its event's detail: the window, the actor and the action
+// when they name a principal of the policy and a method of the API (other text is only counted,
+// since it may hold anything), the outcome, and the events it covers. The record filtered on
+// enters the event's record ids when it names a stored record; a typed id that names none may
+// spell a personal number, and is withheld.
+void DescribeRead(const v1::AuditFilter& f, uint64_t start, uint64_t end,
+                  const storage::RecordStore* records, Call* call) {
+  std::vector<std::string> parts;
+  if (!f.from_time().empty()) parts.push_back(absl::StrCat("from ", f.from_time()));
+  if (!f.to_time().empty()) parts.push_back(absl::StrCat("to ", f.to_time()));
+  if (!f.actor().empty()) {
+    parts.push_back(call->policy().FindPrincipal(f.actor()) != nullptr
+                        ? absl::StrCat("actor ", f.actor())
+                        : absl::StrCat("actor (", f.actor().size(), " bytes)"));
+  }
+  if (!f.action().empty()) {
+    parts.push_back(FindMethodRule(f.action()) != nullptr
+                        ? absl::StrCat("action ", f.action())
+                        : absl::StrCat("action (", f.action().size(), " bytes)"));
+  }
+  if (f.outcome_plus_one() != 0) {
+    parts.push_back(absl::StrCat("outcome ", f.outcome_plus_one() - 1));
+  }
+  if (!f.record_id().empty()) {
+    absl::StatusOr<bool> stored = storage::IsRegistryId(f.record_id()) && records != nullptr
+                                      ? records->IsStored(f.record_id())
+                                      : absl::StatusOr<bool>(false);
+    if (!stored.ok() || *stored) {
+      call->event().add_record_ids(f.record_id());
+      parts.push_back("the record named");
+    } else {
+      call->event().add_withheld(
+          absl::StrCat("filter.record_id (", f.record_id().size(), " bytes, no such record)"));
+      parts.push_back("a record id");
+    }
+  }
+  call->event().set_detail(absl::StrCat("filter: ", parts.empty() ? "none" : absl::StrJoin(parts, ", "),
+                                        "; events ", start, "..", end));
 }
 
 }  // namespace
@@ -121,7 +165,7 @@ bool ParsePageToken(absl::string_view token, uint64_t log_size, uint64_t* start)
 grpc::Status AuditService::ListAuditEvents(grpc::ServerContext* ctx,
                                            const v1::ListAuditEventsRequest* req,
                                            v1::ListAuditEventsResponse* resp) {
-  return d_.gate->Unary(ctx, *req, resp, [&](Call&) -> absl::Status {
+  return d_.gate->Unary(ctx, *req, resp, [&](Call& call) -> absl::Status {
     RETURN_IF_ERROR(CheckFilter(req->filter()));
     if (req->page_size() > 1000) return absl::InvalidArgumentError("page_size: 0..1000");
     const uint32_t page_size = req->page_size() == 0 ? 100 : req->page_size();
@@ -137,6 +181,7 @@ grpc::Status AuditService::ListAuditEvents(grpc::ServerContext* ctx,
       return absl::InvalidArgumentError("page_token: not a token from this service");
     }
     const uint64_t end = std::min(size, start + kMaxScanPerPage);
+    DescribeRead(req->filter(), start, end, d_.records, &call);
     uint64_t next = end;
     const auto take = [&](uint64_t index, absl::string_view bytes,
                           v1::AuditEvent event) -> absl::StatusOr<bool> {
@@ -270,8 +315,9 @@ grpc::Status AuditService::ExportAuditEventsTo(grpc::ServerContext* ctx,
         if (req->reference().empty()) {
           return absl::InvalidArgumentError("reference: 1..64 letters, digits, spaces or /-.:_");
         }
-        return StreamEntries(call, req->filter(), std::nullopt, d_.audit->CurrentHead().size,
-                             writer);
+        const uint64_t end = d_.audit->CurrentHead().size;
+        DescribeRead(req->filter(), d_.audit->CurrentPruned().size, end, d_.records, &call);
+        return StreamEntries(call, req->filter(), std::nullopt, end, writer);
       },
       [] {});
 }

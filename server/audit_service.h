@@ -12,6 +12,7 @@
 #include "server/call_gate.h"
 #include "server/metrics.h"
 #include "storage/audit_log.h"
+#include "storage/record_store.h"
 
 namespace registry::server {
 
@@ -20,9 +21,10 @@ class AuditService final : public BytesServed<registry::v1::AuditService> {
   // None owned; each must outlive the service. `log_id` is the log's name signed into every tree
   // head (storage/audit_log_id.h).
   // `metrics` counts signed heads; may be null.
-  AuditService(CallGate* gate, const storage::AuditLog* audit, const crypto::Ed25519Signer* signer,
-               std::string log_id, Metrics* metrics)
-      : BytesServed(gate), d_{gate, audit, signer, std::move(log_id), metrics} {
+  // `records` tells whether a record id a filter names is a stored record's, for the event.
+  AuditService(CallGate* gate, const storage::AuditLog* audit, const storage::RecordStore* records,
+               const crypto::Ed25519Signer* signer, std::string log_id, Metrics* metrics)
+      : BytesServed(gate), d_{gate, audit, records, signer, std::move(log_id), metrics} {
     ServeAsBytes(&AuditService::ListAuditEvents);
     ServeAsBytes(&AuditService::StreamAuditEventsTo);
     ServeAsBytes(&AuditService::StreamAuditBatchesTo);
@@ -74,6 +76,7 @@ class AuditService final : public BytesServed<registry::v1::AuditService> {
   struct Deps {
     CallGate* gate;
     const storage::AuditLog* audit;
+    const storage::RecordStore* records;
     const crypto::Ed25519Signer* audit_signer;
     std::string audit_log_id;
     Metrics* metrics;

@@ -494,13 +494,25 @@ grpc::Status CallGate::Handle(const grpc::ServerContextBase& ctx, const MethodRu
 
   if (!call.committed()) {
     call.event_.set_outcome(static_cast<int>(status.code()));
-    if (status.code() == absl::StatusCode::kNotFound) {
-      // An id that names no stored record is only what the caller typed, and 32 hex digits can
-      // spell a personal number: the event says an id was given, not which.
+    // An id that names no stored record is only what the caller typed, and 32 hex digits can
+    // spell a personal number: the event says an id was given, not which. A call that failed
+    // (refused before its handler ran, too) keeps only the ids of stored records; NOT_FOUND
+    // names none.
+    if (!status.ok()) {
+      std::vector<std::string> stored;
       for (const std::string& id : call.event_.record_ids()) {
+        if (status.code() != absl::StatusCode::kNotFound && deps_.records != nullptr) {
+          const absl::StatusOr<bool> is_stored = deps_.records->IsStored(id);
+          // A head that fails authentication is a stored record's, damaged.
+          if (!is_stored.ok() || *is_stored) {
+            stored.push_back(id);
+            continue;
+          }
+        }
         call.event_.add_withheld(absl::StrCat("record id (", id.size(), " bytes, no such record)"));
       }
       call.event_.clear_record_ids();
+      for (std::string& id : stored) call.event_.add_record_ids(std::move(id));
     }
     if (status.code() == absl::StatusCode::kInvalidArgument ||
         status.code() == absl::StatusCode::kFailedPrecondition) {

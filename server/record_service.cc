@@ -474,6 +474,8 @@ grpc::Status RecordService::ImportRecords(grpc::ServerContext* ctx,
       if (absl::IsAlreadyExists(staged)) {
         result->set_outcome(v1::ImportRowResult::OUTCOME_DUPLICATE);
         result->set_record_id(existing);
+        // The answer names the record, as a create's does: so does the event (a dry run's too).
+        if (!existing.empty()) call.event().add_record_ids(existing);
         continue;
       }
       // Invalid, or a conviction whose record was expunged (storage::ErasedConvictionError):

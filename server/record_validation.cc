@@ -182,8 +182,9 @@ bool RecordValidator::HoldsPersonalNumber(absl::string_view text) const {
       if (m->length() > 0) return true;
     }
     // A number is often written in groups ("111 111 1111", "111-111-1111", "111.111.1111"): a
-    // run of digit groups joined by single spaces, hyphens or dots whose digits together are a
-    // personal number holds one. The whole run must be one: a date or a dated serial
+    // run of digit groups joined by single spaces, hyphens, dots, underscores or colons (every
+    // separator of the reference alphabet but the slash) whose digits together are a personal
+    // number holds one. The whole run must be one: a date or a dated serial
     // ("2026-12-02-0001") is not, and a slash divides a case number's serial from its year.
     std::string digits;
     bool grouped = false;
@@ -196,7 +197,8 @@ bool RecordValidator::HoldsPersonalNumber(absl::string_view text) const {
         digits.push_back(c);
         continue;
       }
-      const bool joins = (c == ' ' || c == '-' || c == '.') && !digits.empty() &&
+      const bool joins = (c == ' ' || c == '-' || c == '.' || c == '_' || c == ':') &&
+                         !digits.empty() &&
                          i + 1 < text.size() && absl::ascii_isdigit(text[i + 1]);
       if (joins) {
         grouped = true;

@@ -330,7 +330,8 @@ absl::Status RegistryServer::BuildServices() {
     Log("info", "deleted the scratch copies of interrupted backup checks",
         absl::StrCat(leftovers));
   }
-  audit_service_ = std::make_unique<AuditService>(gate, st.audit.get(), signing_.audit.get(),
+  audit_service_ = std::make_unique<AuditService>(gate, st.audit.get(), st.records.get(),
+                                                  signing_.audit.get(),
                                                   audit_log_id_, metrics_.get());
   admin_service_ = std::make_unique<AdminService>(AdminService::Deps{
       gate, rotator_.get(), st.db.get(), st.records.get(), st.checks.get(), st.audit.get(),

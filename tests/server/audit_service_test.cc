@@ -178,7 +178,7 @@ TEST_F(AuditServiceTest, EveryCallAppendsExactlyOneCompleteEvent) {
                      return auditor_->ListAuditEvents(ctx, v1::ListAuditEventsRequest(), &resp);
                    },
                    grpc::StatusCode::OK, kAuditorId, v1::ROLE_AUDITOR, "kjc-internal-audit", kList,
-                   ""});
+                   "filter: none; events 0.."});
   calls.push_back({"admin-list-backups",
                    [&](grpc::ClientContext* ctx) {
                      v1::ListBackupsResponse resp;
@@ -725,6 +725,59 @@ TEST_F(AuditServiceTest, ExportAndListHoldNoPersonalData) {
 
 // Each log names itself in its heads, from its first start on, and keeps the name: across
 // restarts the same, in another installation another.
+// An export, or a page of the list, says in its event what it read: the filter (text that names
+// no principal or method only counted, as it may hold anything), the record filtered on when it
+// is a stored record's, and the events the read covers.
+TEST_F(AuditServiceTest, AReadOfTheLogSaysWhatItRead) {
+  Start();
+  const std::string id = CreateRecord(FictionalRecord(5));
+  ASSERT_FALSE(id.empty());
+  v1::ExportAuditEventsRequest req;
+  req.set_recipient("IPA");
+  req.set_reference("REQ 1/2026");
+  req.mutable_filter()->set_record_id(id);
+  req.mutable_filter()->set_action(kCreateRecordMethod);
+  const auto export_event = [&] {
+    const uint64_t at = server_->server()->audit_log()->CurrentHead().size;
+    std::vector<v1::AuditEntry> got;
+    auto ctx = NewCallContext();
+    const grpc::Status s = ReadAll(auditor_->ExportAuditEvents(ctx.get(), req).get(), &got);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return std::make_pair(at, EventAt(at));
+  };
+  auto [at, event] = export_event();
+  EXPECT_EQ(std::vector<std::string>(event.record_ids().begin(), event.record_ids().end()),
+            std::vector<std::string>{id});
+  EXPECT_EQ(event.detail(), absl::StrCat("filter: action ", kCreateRecordMethod,
+                                         ", the record named; events 0..", at));
+
+  // A typed id that names no record, and an actor that names no principal, are only counted.
+  req.mutable_filter()->set_record_id("00000000000000000000001234567890");
+  req.mutable_filter()->set_actor("Kërqeli Arben 7305194826");
+  req.mutable_filter()->clear_action();
+  std::tie(at, event) = export_event();
+  EXPECT_TRUE(event.record_ids().empty());
+  EXPECT_NE(std::find(event.withheld().begin(), event.withheld().end(),
+                      "filter.record_id (32 bytes, no such record)"),
+            event.withheld().end());
+  EXPECT_EQ(event.detail(), absl::StrCat("filter: actor (25 bytes), a record id; events 0..", at));
+  const std::string bytes = event.SerializeAsString();
+  for (const char* secret : {"1234567890", "7305194826", "Arben"}) {
+    EXPECT_EQ(bytes.find(secret), std::string::npos) << secret;
+  }
+
+  // A page of the list says the same, for the events it covers.
+  v1::AuditFilter by_record;
+  by_record.set_record_id(id);
+  const uint64_t list_at = server_->server()->audit_log()->CurrentHead().size;
+  ASSERT_FALSE(ListAll(by_record, 100).empty());
+  const v1::AuditEvent listed = EventAt(list_at);
+  EXPECT_EQ(std::vector<std::string>(listed.record_ids().begin(), listed.record_ids().end()),
+            std::vector<std::string>{id});
+  EXPECT_TRUE(absl::StartsWith(listed.detail(), "filter: the record named; events 0.."))
+      << listed.detail();
+}
+
 TEST_F(AuditServiceTest, EveryLogHasItsOwnIdKeptAcrossRestarts) {
   Start();
   const auto head_of = [](TestServer& server) {

@@ -312,5 +312,40 @@ TEST_F(AuditTextTest, OnlyIdShapedRecordIdsOfStoredRecordsAreRecorded) {
   EXPECT_THAT(bytes, Not(HasSubstr("1234567890")));
 }
 
+// The same holds for a call refused before its handler looks anything up (a role that may not
+// read records, a court without a purpose): its event keeps a typed id only when it names a
+// stored record, so that the auditor sees which record was tried, and never a personal number
+// spelled in hex digits.
+TEST_F(AuditTextTest, ARefusedCallKeepsOnlyTheIdsOfStoredRecords) {
+  auto records_vetting = v1::RecordService::NewStub(server_->Channel("vetting"));
+  const std::string spelled = "00000000000000000000001234567890";
+  struct Refusal {
+    v1::RecordService::Stub* stub;
+    grpc::StatusCode code;
+  };
+  for (const Refusal& refusal :
+       {Refusal{records_vetting.get(), grpc::StatusCode::PERMISSION_DENIED},
+        Refusal{records_court_.get(), grpc::StatusCode::FAILED_PRECONDITION}}) {
+    for (const std::string& id : {spelled, id_}) {
+      SCOPED_TRACE(id);
+      v1::GetRecordRequest req;
+      req.set_record_id(id);
+      v1::GetRecordResponse resp;
+      EXPECT_EQ(refusal.stub->GetRecord(NewCallContext().get(), req, &resp).error_code(),
+                refusal.code);
+      v1::AuditEvent event;
+      const std::string bytes = LastEvent(&event);
+      EXPECT_EQ(event.outcome(), static_cast<int>(refusal.code));
+      if (id == spelled) {
+        EXPECT_THAT(event.record_ids(), IsEmpty());
+        EXPECT_THAT(event.withheld(), ElementsAre("record id (32 bytes, no such record)"));
+        EXPECT_THAT(bytes, Not(HasSubstr("1234567890")));
+      } else {
+        EXPECT_THAT(event.record_ids(), ElementsAre(id_));
+      }
+    }
+  }
+}
+
 }  // namespace
 }  // namespace registry::testing

@@ -251,6 +251,32 @@ TEST_F(ImportRpcTest, SameRowTwiceInOneRequestIsCreatedOnce) {
   EXPECT_EQ(found[0].metadata().record_id(), resp.results(0).record_id());
 }
 
+// A duplicate row's answer names the record it duplicates, so the call's event names it too, a
+// dry run's included: a clerk cannot learn which convictions are registered without a trace.
+TEST_F(ImportRpcTest, TheRecordsADuplicateRowNamesAreInTheEvent) {
+  v1::ImportRecordsRequest req;
+  v1::ImportRow* row = req.add_rows();
+  row->set_line(1);
+  *row->mutable_record() = ExampleRecord();
+  v1::ImportRecordsResponse first;
+  ASSERT_TRUE(Import(req, &first).ok());
+  ASSERT_EQ(first.results(0).outcome(), Outcome::OUTCOME_CREATED);
+  const std::string existing = first.results(0).record_id();
+  for (const bool dry_run : {false, true}) {
+    SCOPED_TRACE(dry_run);
+    req.set_dry_run(dry_run);
+    const uint64_t at = AuditSize();
+    v1::ImportRecordsResponse again;
+    ASSERT_TRUE(Import(req, &again).ok());
+    ASSERT_EQ(again.results(0).outcome(), Outcome::OUTCOME_DUPLICATE);
+    ASSERT_EQ(again.results(0).record_id(), existing);
+    v1::AuditEvent event;
+    ASSERT_TRUE(event.ParseFromString(*server_->server()->audit_log()->ReadEvent(at)));
+    EXPECT_EQ(std::vector<std::string>(event.record_ids().begin(), event.record_ids().end()),
+              std::vector<std::string>{existing});
+  }
+}
+
 TEST_F(ImportRpcTest, BatchIsAtomicWhenTheWriteFails) {
   const v1::ImportRecordsRequest req = TenRows();
   fault_.set_failing(true);

@@ -743,6 +743,9 @@ TEST_F(ValidationTest, APersonalNumberIsFoundInsideOtherText) {
   EXPECT_TRUE(validator_->HoldsPersonalNumber("111 111 1111"));
   EXPECT_TRUE(validator_->HoldsPersonalNumber("111-111-1111"));
   EXPECT_TRUE(validator_->HoldsPersonalNumber("111.111.1111"));
+  EXPECT_TRUE(validator_->HoldsPersonalNumber("123_456_7890"));
+  EXPECT_TRUE(validator_->HoldsPersonalNumber("123:456:7890"));
+  EXPECT_FALSE(validator_->HoldsPersonalNumber("2026-12-04T10:11:12"));
   EXPECT_TRUE(validator_->HoldsPersonalNumber("req-111-111-1111"));
   EXPECT_TRUE(validator_->HoldsPersonalNumber("consent 12 34 56 78 90 signed"));
   EXPECT_TRUE(validator_->HoldsPersonalNumber("DSR 2026/111 111 1111."));
