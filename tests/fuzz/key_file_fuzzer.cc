@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -19,6 +20,11 @@ const std::string& Path() {
     std::string dir = absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp",
                                    "/key-file-fuzzer-XXXXXX");
     if (mkdtemp(dir.data()) == nullptr) std::abort();
+    static std::string* made = new std::string(dir);
+    std::atexit([] {
+      std::error_code ignored;
+      std::filesystem::remove_all(*made, ignored);
+    });
     return new std::string(dir + "/keys.json");
   }();
   return *path;

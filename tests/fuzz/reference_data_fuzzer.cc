@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -25,6 +26,11 @@ const std::string& Dir() {
     std::string d = absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp",
                                  "/reference-data-fuzzer-XXXXXX");
     if (mkdtemp(d.data()) == nullptr) std::abort();
+    static std::string* made = new std::string(d);
+    std::atexit([] {
+      std::error_code ignored;
+      std::filesystem::remove_all(*made, ignored);
+    });
     return new std::string(d);
   }();
   return *dir;

@@ -15,10 +15,12 @@
 #include <sstream>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
+#include "absl/synchronization/mutex.h"
 
 extern char** environ;
 
@@ -78,6 +80,41 @@ void RemovePkiDir() {
   std::filesystem::remove_all(*pki_dir_to_remove, ignored);
 }
 
+// The directories MakeTempDir made, each with the process that made it, removed when that process
+// exits. A forked child (a death test) leaves its parent's alone.
+struct MadeDir {
+  pid_t owner;
+  std::string path;
+};
+absl::Mutex made_dirs_mutex(absl::kConstInit);
+std::vector<MadeDir>* made_dirs = nullptr;
+
+void RemoveMadeDirs() {
+  std::vector<MadeDir> dirs;
+  {
+    absl::MutexLock lock(&made_dirs_mutex);
+    if (made_dirs == nullptr) return;
+    dirs = *made_dirs;
+  }
+  for (const MadeDir& dir : dirs) {
+    if (dir.owner != getpid()) continue;
+    std::error_code ignored;
+    std::filesystem::remove_all(dir.path, ignored);
+  }
+}
+
+void RemoveAtExit(const std::string& path) {
+  if (const char* keep = std::getenv("REGISTRY_KEEP_TEST_DIRS"); keep != nullptr && *keep != '\0') {
+    return;
+  }
+  absl::MutexLock lock(&made_dirs_mutex);
+  if (made_dirs == nullptr) {
+    made_dirs = new std::vector<MadeDir>();
+    std::atexit(RemoveMadeDirs);
+  }
+  made_dirs->push_back(MadeDir{getpid(), path});
+}
+
 }  // namespace
 
 std::string MakeTempDir(absl::string_view prefix) {
@@ -87,6 +124,7 @@ std::string MakeTempDir(absl::string_view prefix) {
   if (mkdtemp(path.data()) == nullptr) {
     Die(absl::StrCat("mkdtemp(", path, "): ", std::strerror(errno)));
   }
+  RemoveAtExit(path);
   return path;
 }
 

@@ -22,8 +22,9 @@
 namespace registry::testing {
 
 // Creates a new empty directory (mode 0700) named `<prefix>XXXXXX` under $TMPDIR, or /tmp when
-// TMPDIR is unset or empty, and returns its path. The caller owns and removes it. Aborts on
-// failure.
+// TMPDIR is unset or empty, and returns its path. Aborts on failure. The directory and what is in
+// it are removed when the process that made it exits normally, unless REGISTRY_KEEP_TEST_DIRS is
+// set (to look at what a test left); a caller may remove it earlier.
 std::string MakeTempDir(absl::string_view prefix);
 
 // Returns the whole content of the file at `path`. Aborts if it cannot be read.

@@ -7,9 +7,12 @@
 #include <openssl/x509_vfy.h>
 #include <openssl/x509v3.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -315,6 +318,35 @@ TEST(TestPkiTest, MakeTempDirCreatesDistinctEmptyPrivateDirectories) {
     EXPECT_TRUE(absl::StartsWith(std::filesystem::path(dir).filename().string(), "test-pki-test-"));
     std::filesystem::remove_all(dir);
   }
+}
+
+TEST(TestPkiTest, MakeTempDirRemovesWhatItMadeWhenItsProcessExits) {
+  // Made here, before the fork: the child's exit must leave it alone.
+  const std::string parents = MakeTempDir("test-pki-test-");
+  int fds[2];
+  ASSERT_EQ(pipe(fds), 0);
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    close(fds[0]);
+    const std::string made = MakeTempDir("test-pki-test-");
+    std::ofstream(made + "/file") << "left by a test";
+    const bool written = write(fds[1], made.data(), made.size()) == static_cast<ssize_t>(made.size());
+    close(fds[1]);
+    std::exit(written ? 0 : 1);  // exit, not _exit: the removal runs at a normal exit.
+  }
+  close(fds[1]);
+  std::string childs;
+  char buffer[512];
+  for (ssize_t n; (n = read(fds[0], buffer, sizeof(buffer))) > 0;) childs.append(buffer, n);
+  close(fds[0]);
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  ASSERT_TRUE(absl::StartsWith(std::filesystem::path(childs).filename().string(), "test-pki-test-"))
+      << childs;
+  EXPECT_FALSE(std::filesystem::exists(childs)) << "the child's directory outlived it: " << childs;
+  EXPECT_TRUE(std::filesystem::is_directory(parents)) << "the child removed its parent's directory";
 }
 
 TEST(TestPkiDeathTest, MissingFilesAbortWithTheirName) {
