@@ -304,8 +304,9 @@ absl::StatusOr<ReferenceData::Retention> ReferenceData::RetentionFor(
       r.employer_visible_until = std::max(
           r.employer_visible_until, AddYears(std::max(anchor, *final_date), kLifelongBanYears));
     }
+    // Erased the day after it last counts for vetting at the earliest, never on that day.
     r.delete_after =
-        std::max(AddYears(anchor, rule.delete_after_years()), r.employer_visible_until);
+        std::max(AddYears(anchor, rule.delete_after_years()), r.employer_visible_until + 1);
     // Stored dates are YYYY-MM-DD and compared as text: a fifth digit of year would sort before
     // today and never parse. Validation keeps inputs within a century; this is the last stop.
     if (r.delete_after.year() > 9999) {
@@ -336,7 +337,8 @@ std::string ReferenceData::ComputeRulesFingerprint() const {
   std::string bytes = retention_table_.SerializeAsString();
   // And the form of what is stored: since form 2 each head seals the fingerprint with its own
   // dates, so a database of form 1 is re-dated once, which seals it into every head.
-  absl::StrAppend(&bytes, "|stored-form=2");
+  // Form 3: delete_after is at least the day after employer_visible_until (it was that day).
+  absl::StrAppend(&bytes, "|stored-form=3");
   // The code's own rules count too: records stored before a change of them are dated again.
   absl::StrAppend(&bytes, "|lifelong-ban-years=", kLifelongBanYears);
   for (const auto& [key, entry] : offences_) {

@@ -80,7 +80,8 @@ class ReferenceData {
     absl::CivilDay anchor;
     // The record counts for vetting up to and including this day.
     absl::CivilDay employer_visible_until;
-    // On this day the retention scheduler expunges the record.
+    // On this day the retention scheduler expunges the record: after employer_visible_until,
+    // never on it, so that a record is not erased on a day it still counts.
     absl::CivilDay delete_after;
   };
 
@@ -94,7 +95,7 @@ class ReferenceData {
   // sentences):
   //   visible_until = max(anchor + visible years, anchor + the longest min_employer_visible_years
   //                       of its offences (adults only), latest end of a work-with-children ban),
-  //   delete_after  = max(anchor + delete years, visible_until),
+  //   delete_after  = max(anchor + delete years, the day after visible_until),
   // and a work-with-children ban for life (empty end_date) makes both at least
   // kLifelongBanYears after the later of the anchor and final_date: a ban for life is never
   // weaker than a finite one (validation keeps a finite ban's end within 100 years of

@@ -17,6 +17,7 @@
 #include "absl/strings/str_cat.h"
 #include "common/deterministic_bytes.h"
 #include "common/status_macros.h"
+#include "common/time_format.h"
 #include "crypto/hmac.h"
 #include "crypto/record_cipher.h"
 #include "storage/ids.h"
@@ -394,6 +395,12 @@ PersonConviction ConvictionOf(const StoredHead& head, const RecordDates& dates) 
           head.name_token(), head.status() == registry::v1::RECORD_STATUS_ACTIVE};
 }
 
+std::string DayAfter(const std::string& day) {
+  absl::StatusOr<absl::CivilDay> parsed = ParseDate(day);
+  // Stored dates are always YYYY-MM-DD; anything else is left as it is, to be compared as text.
+  return parsed.ok() ? FormatDate(*parsed + 1) : day;
+}
+
 std::vector<EffectiveRecordDates> EffectiveDates(
     const std::vector<PersonConviction>& convictions) {
   std::vector<EffectiveRecordDates> out;
@@ -408,7 +415,8 @@ std::vector<EffectiveRecordDates> EffectiveDates(
       }
       e.delete_after = std::max(e.delete_after, later.own_delete_after);
     }
-    e.delete_after = std::max(e.delete_after, e.employer_visible_until);
+    // Erased after the last day it counts for vetting, never on it (reference_data.h).
+    e.delete_after = std::max(e.delete_after, DayAfter(e.employer_visible_until));
     out.push_back(std::move(e));
   }
   return out;
@@ -454,7 +462,8 @@ absl::Status RecordStore::StageHead(StoredHead* head, const RecordDates& dates,
 
 absl::StatusOr<EffectiveRecordDates> RecordStore::DatesInForce(const StoredHead& head) const {
   ASSIGN_OR_RETURN(std::vector<std::string> ids,
-                   IdsWithToken(kPersonalNumber, head.personal_number_token(), 100000));
+                   IdsWithToken(kPersonalNumber, head.personal_number_token(),
+                                kMaxRecordsOfAPerson));
   std::vector<PersonConviction> convictions;
   size_t own = ids.size();
   for (const std::string& id : ids) {
@@ -476,7 +485,8 @@ absl::Status RecordStore::RestageDates(absl::string_view token, PendingWrite* w)
   // The person's records as this batch leaves them: stored ones, overridden by staged heads,
   // without the erased, plus records staged under this token.
   std::map<std::string, StoredHead> heads;
-  ASSIGN_OR_RETURN(std::vector<std::string> ids, IdsWithToken(kPersonalNumber, token, 100000));
+  ASSIGN_OR_RETURN(std::vector<std::string> ids,
+                   IdsWithToken(kPersonalNumber, token, kMaxRecordsOfAPerson));
   for (const std::string& id : ids) {
     if (w->removed_.count(id) > 0 || w->staged_heads_.count(id) > 0) continue;
     absl::StatusOr<StoredHead> head = ReadHead(id);
@@ -1273,7 +1283,8 @@ absl::StatusOr<CandidateTokens> RecordStore::TokensForCandidate(
 absl::StatusOr<std::vector<VettingFacts>> RecordStore::FactsForVetting(
     const CandidateTokens& candidate) const {
   ASSIGN_OR_RETURN(std::vector<std::string> ids,
-                   IdsWithToken(kPersonalNumber, candidate.personal_number, 100));
+                   IdsWithToken(kPersonalNumber, candidate.personal_number,
+                                kMaxRecordsOfAPerson));
   std::vector<VettingFacts> facts;
   std::vector<PersonConviction> convictions;
   for (const std::string& id : ids) {

@@ -83,7 +83,8 @@ struct EffectiveRecordDates {
 
 // A repeat offender's earlier convictions stay as long as the later ones: each conviction's
 // dates in force are the latest own dates among the same person's convictions that became final
-// on or after it (itself included), and deletion never comes before visibility ends. So a later
+// on or after it (itself included), and deletion comes after visibility ends (the day after at
+// the earliest, never on the last day a record counts). So a later
 // conviction keeps the earlier ones visible at least as long as itself, and the earlier ones'
 // rehabilitation (deletion) lapses until the later one's (the 2012 Code art. 103 rehabilitates
 // first offenders only). Erasing, amending, disputing or resolving the later one recomputes the
@@ -311,13 +312,17 @@ class RecordStore {
                                                      absl::string_view surname,
                                                      absl::string_view given_name,
                                                      absl::string_view birth_date) const;
-  // Vetting, step 2: the facts of every record filed under the candidate's personal number (at
-  // most 100), by token only, never decrypting a record. DataLoss when a head fails
+  // Vetting, step 2: the facts of every record filed under the candidate's personal number (all
+  // of them, as the dates in force count them: up to kMaxRecordsOfAPerson), by token only, never
+  // decrypting a record. DataLoss when a head fails
   // authentication: edited registry metadata never turns into a different answer. A check does
   // the work of at least kVettingWorkFloor records: for each record the person lacks below that,
   // the same reads, MAC comparisons and opening of sealed dates are made on a stand-in, so that
   // the work does not tell "no record" from one or a few (spent) records.
   static constexpr size_t kVettingWorkFloor = 4;
+  // The most records of one person that a vetting check, the dates in force and their re-dating
+  // read. Far above any real person's; a check reads them all, whatever their order.
+  static constexpr size_t kMaxRecordsOfAPerson = 100000;
   absl::StatusOr<std::vector<VettingFacts>> FactsForVetting(const CandidateTokens& candidate) const;
   // How many heads (records and stand-ins) FactsForVetting has read since the store was created.
   uint64_t VettingHeadsRead() const { return vetting_heads_read_.load(); }

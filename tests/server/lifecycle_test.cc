@@ -565,6 +565,36 @@ TEST_F(RetentionTest, RecordIsKeptUntilItsDeleteAfterDay) {
   EXPECT_EQ(Get("clerk", id, nullptr).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
+// A record is never erased on a day it still counts for vetting: a ban on work with children
+// that outlasts the record's own periods keeps it through the ban's last day, and the erasure
+// comes the day after.
+TEST_F(RetentionTest, ARecordIsNotErasedOnTheLastDayItCounts) {
+  v1::CreateRecordRequest request = ExampleRecord();
+  v1::Conviction* c = request.mutable_conviction();
+  c->set_judgment_date("2005-01-10");
+  c->set_final_date("2005-03-01");
+  c->clear_release_date();
+  c->clear_suspension_end_date();
+  c->mutable_sentence()->set_type(v1::SENTENCE_TYPE_FINE);
+  c->mutable_sentence()->set_months(0);
+  c->clear_bans();
+  v1::AccessoryBan* ban = c->add_bans();
+  ban->set_type(v1::BAN_TYPE_WORK_WITH_CHILDREN);
+  ban->set_end_date("2040-06-30");
+  const std::string id = Create(request);
+  v1::Record record;
+  ASSERT_TRUE(Get("clerk", id, &record).ok());
+  EXPECT_EQ(record.metadata().employer_visible_until(), "2040-06-30");
+  EXPECT_EQ(record.metadata().delete_after(), "2040-07-01");
+
+  clock_.Set(StartOfDay("2040-07-01") - absl::Seconds(1));  // the ban's last second
+  EXPECT_EQ(RunRetention(), 0);
+  EXPECT_TRUE(Get("clerk", id, nullptr).ok());
+  clock_.Set(StartOfDay("2040-07-01"));
+  EXPECT_EQ(RunRetention(), 1);
+  EXPECT_EQ(Get("clerk", id, nullptr).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
 TEST_F(RetentionTest, CourtsStillReadARecordPastItsEmployerVisibility) {
   const std::string id = Create(ExampleRecord());
   v1::Record before;

@@ -374,8 +374,8 @@ TEST(RetentionTest, LaterWorkWithChildrenBanExtendsVisibility) {
   ban->set_type(registry::v1::BAN_TYPE_WORK_WITH_CHILDREN);
   ban->set_end_date("2042-01-31");  // Later than the rule, before deletion.
   ExpectRetention(*data, c, "2042-01-31", "2044-05-15");
-  ban->set_end_date("2050-07-01");  // Later than deletion: deletion waits for it.
-  ExpectRetention(*data, c, "2050-07-01", "2050-07-01");
+  ban->set_end_date("2050-07-01");  // Later than deletion: deletion waits until the day after.
+  ExpectRetention(*data, c, "2050-07-01", "2050-07-02");
 }
 
 TEST(RetentionTest, OtherBansDoNotExtendVisibility) {
@@ -398,21 +398,21 @@ TEST(RetentionTest, LifelongBanKeepsRecordVisibleAndStoredLongerThanAnyFiniteBan
   ASSERT_EQ(ReferenceData::kLifelongBanYears, 100);
   Conviction c = MakeConviction(registry::v1::SENTENCE_TYPE_IMPRISONMENT, 36, false);
   c.add_bans()->set_type(registry::v1::BAN_TYPE_WORK_WITH_CHILDREN);
-  ExpectRetention(*data, c, "2124-05-15", "2124-05-15");
+  ExpectRetention(*data, c, "2124-05-15", "2124-05-16");
   // The longest finite ban validation allows ends no later.
   registry::v1::AccessoryBan* ban = c.add_bans();
   ban->set_type(registry::v1::BAN_TYPE_WORK_WITH_CHILDREN);
   ban->set_end_date("2124-05-15");
-  ExpectRetention(*data, c, "2124-05-15", "2124-05-15");
+  ExpectRetention(*data, c, "2124-05-15", "2124-05-16");
   // A fine, the lightest sentence, with a ban for life: the same.
   Conviction fine = MakeConviction(registry::v1::SENTENCE_TYPE_FINE, 0, false);
   fine.add_bans()->set_type(registry::v1::BAN_TYPE_WORK_WITH_CHILDREN);
-  ExpectRetention(*data, fine, "2124-05-15", "2124-05-15");
+  ExpectRetention(*data, fine, "2124-05-15", "2124-05-16");
   // Counted from final_date when the sentence ended before it (release before the judgment was
   // final), so that a finite ban could not outlast it.
   c.set_release_date("2023-01-10");
   c.mutable_bans()->RemoveLast();
-  ExpectRetention(*data, c, "2124-05-15", "2124-05-15");
+  ExpectRetention(*data, c, "2124-05-15", "2124-05-16");
 }
 
 TEST(RetentionTest, LeapDayPlusYearsIsEndOfFebruary) {
@@ -500,7 +500,7 @@ TEST(AnchorTest, OffenceMinimumsApplyToAdultConvictions) {
   o = c.add_offences();
   o->set_law("06/L-074");
   o->set_article(232);  // abuse of children in pornography: at least 20 years
-  ExpectRetention(*data, c, "2044-05-15", "2044-05-15");
+  ExpectRetention(*data, c, "2044-05-15", "2044-05-16");
   c.set_juvenile(true);  // juveniles follow their own rules only
   ExpectRetention(*data, c, "2029-05-15", "2034-05-15");
 }

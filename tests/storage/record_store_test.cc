@@ -817,10 +817,17 @@ TEST(EffectiveDatesTest, LaterConvictionsExtendEarlierOnes) {
   EXPECT_THAT(same_day[0], DatesAre("2030-01-01", "2040-01-01"));
   EXPECT_THAT(same_day[1], DatesAre("2030-01-01", "2040-01-01"));
 
-  // Deletion never before visibility ends, and a lone conviction keeps its own dates.
+  // Deletion comes after visibility ends, the day after at the earliest (a record is not erased
+  // on a day it still counts), and a lone conviction otherwise keeps its own dates.
   const std::vector<EffectiveRecordDates> lone =
       EffectiveDates({{"2020-01-01", "2030-01-01", "2030-01-01", "", true}});
-  EXPECT_THAT(lone[0], DatesAre("2030-01-01", "2030-01-01"));
+  EXPECT_THAT(lone[0], DatesAre("2030-01-01", "2030-01-02"));
+  const std::vector<EffectiveRecordDates> at_year_end =
+      EffectiveDates({{"2020-01-01", "2030-12-31", "2025-01-01", "", true}});
+  EXPECT_THAT(at_year_end[0], DatesAre("2030-12-31", "2031-01-01"));
+  const std::vector<EffectiveRecordDates> own =
+      EffectiveDates({{"2020-01-01", "2030-01-01", "2035-01-01", "", true}});
+  EXPECT_THAT(own[0], DatesAre("2030-01-01", "2035-01-01"));
   EXPECT_TRUE(EffectiveDates({}).empty());
 }
 
@@ -892,6 +899,27 @@ TEST_F(RecordStoreTest, VettingWorkDoesNotGrowWithThePersonsRecordsUpToTheFloor)
     EXPECT_EQ(facts->size(), records);
     EXPECT_EQ(store_->VettingHeadsRead() - before, std::max(records, floor));
   }
+}
+
+// A check reads every record of the person, however many, not the first of them in id order:
+// one live record among many spent ones, wherever its id sorts, decides the answer.
+TEST_F(RecordStoreTest, VettingReadsEveryRecordOfAPersonWithManyRecords) {
+  const std::string pn = "5000000001";
+  std::vector<std::string> ids;
+  for (int i = 0; i < 150; ++i) {
+    ids.push_back(CreateOrFail(MakePerson("Gashi", "Besnik", "1970-01-01", pn),
+                               MakeConviction("basic-prizren", absl::StrCat("P ", i + 1, "/2012"))));
+  }
+  auto tokens = store_->TokensForCandidate(pn, "Gashi", "Besnik", "1970-01-01");
+  ASSERT_TRUE(tokens.ok()) << tokens.status();
+  absl::StatusOr<std::vector<VettingFacts>> facts = store_->FactsForVetting(*tokens);
+  ASSERT_TRUE(facts.ok()) << facts.status();
+  std::vector<std::string> read;
+  for (const VettingFacts& f : *facts) read.push_back(f.record_id);
+  std::sort(ids.begin(), ids.end());
+  std::sort(read.begin(), read.end());
+  EXPECT_EQ(read.size(), ids.size());
+  EXPECT_EQ(read, ids) << "the records whose ids sort last were not read";
 }
 
 // A head deleted from the data folder while its index rows stay is damage, not an erasure (which
