@@ -33,6 +33,7 @@
 #include "common/time_format.h"
 #include "server/check_config.h"
 #include "server/config.h"
+#include "server/grpc_core_log.h"
 #include "server/key_file.h"
 #include "server/registry_server.h"
 #include "storage/database.h"
@@ -155,6 +156,8 @@ int main(int argc, char** argv) {
   // watermark, key files, exported keys) is its own user's only, whatever umask it inherited: a
   // shell's usual 022 would leave the database's files readable by every local account.
   ::umask(0077);
+  // gRPC's own log lines as JSON, without their text (it can hold what a caller sent).
+  registry::server::RouteGrpcCoreLog();
   // Debian's abseil is built with the deadlock detector on, which adds a lock-order graph update
   // to Mutex operations. The tests keep it (they run the server in their own processes); a
   // production registryd does not pay for it unless asked.
