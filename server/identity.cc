@@ -3,12 +3,15 @@
 #include <grpc/grpc_security_constants.h>
 #include <openssl/bn.h>
 #include <openssl/crypto.h>
+#include <openssl/ec.h>
+#include <openssl/objects.h>
 #include <openssl/x509v3.h>
 
 #include <memory>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/time/civil_time.h"
 #include "crypto/hash.h"
 
 namespace registry::server {
@@ -24,6 +27,82 @@ std::string First(const grpc::AuthContext& auth, const char* property) {
 }
 
 absl::Status Unreadable() { return absl::UnauthenticatedError("client certificate unreadable"); }
+
+bool ToTime(const ASN1_TIME* asn1, absl::Time* out) {
+  struct tm tm = {};
+  if (asn1 == nullptr || ASN1_TIME_to_tm(asn1, &tm) != 1) return false;
+  *out = absl::FromCivil(absl::CivilSecond(tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                                           tm.tm_hour, tm.tm_min, tm.tm_sec),
+                         absl::UTCTimeZone());
+  return true;
+}
+
+}  // namespace
+
+std::vector<std::string> EcdsaTwins(const X509* x509) {
+  std::vector<std::string> twins;
+  int key_nid = NID_undef;
+  if (OBJ_find_sigid_algs(X509_get_signature_nid(x509), nullptr, &key_nid) != 1 ||
+      key_nid != NID_X9_62_id_ecPublicKey) {
+    return twins;
+  }
+  const ASN1_BIT_STRING* signature = nullptr;
+  X509_get0_signature(&signature, nullptr, x509);
+  if (signature == nullptr) return twins;
+  const unsigned char* p = ASN1_STRING_get0_data(signature);
+  std::unique_ptr<ECDSA_SIG, decltype(&ECDSA_SIG_free)> sig(
+      d2i_ECDSA_SIG(nullptr, &p, ASN1_STRING_length(signature)), &ECDSA_SIG_free);
+  if (sig == nullptr) return twins;
+  const BIGNUM* r = ECDSA_SIG_get0_r(sig.get());
+  const BIGNUM* s = ECDSA_SIG_get0_s(sig.get());
+  for (const int curve : {NID_X9_62_prime256v1, NID_secp384r1, NID_secp521r1}) {
+    std::unique_ptr<EC_GROUP, decltype(&EC_GROUP_free)> group(EC_GROUP_new_by_curve_name(curve),
+                                                              &EC_GROUP_free);
+    if (group == nullptr) continue;
+    const BIGNUM* n = EC_GROUP_get0_order(group.get());
+    if (n == nullptr || BN_cmp(s, n) >= 0) continue;
+    std::unique_ptr<ECDSA_SIG, decltype(&ECDSA_SIG_free)> twin(ECDSA_SIG_new(), &ECDSA_SIG_free);
+    BIGNUM* twin_r = BN_dup(r);
+    BIGNUM* twin_s = BN_new();
+    if (twin == nullptr || twin_r == nullptr || twin_s == nullptr || BN_sub(twin_s, n, s) != 1 ||
+        ECDSA_SIG_set0(twin.get(), twin_r, twin_s) != 1) {
+      BN_free(twin_r);
+      BN_free(twin_s);
+      continue;
+    }
+    unsigned char* sig_der = nullptr;
+    const int sig_len = i2d_ECDSA_SIG(twin.get(), &sig_der);
+    if (sig_len <= 0) continue;
+    std::unique_ptr<unsigned char, void (*)(unsigned char*)> sig_owner(
+        sig_der, [](unsigned char* d) { OPENSSL_free(d); });
+    std::unique_ptr<X509, decltype(&X509_free)> copy(X509_dup(x509), &X509_free);
+    if (copy == nullptr) continue;
+    const ASN1_BIT_STRING* copy_signature = nullptr;
+    X509_get0_signature(&copy_signature, nullptr, copy.get());
+    // The copy's own signature field: OpenSSL offers it read-only, and re-encodes the
+    // certificate from its fields (the signed part from its original bytes).
+    ASN1_BIT_STRING* writable = const_cast<ASN1_BIT_STRING*>(copy_signature);
+    if (writable == nullptr || ASN1_BIT_STRING_set(writable, sig_der, sig_len) != 1) continue;
+    writable->flags &= ~(ASN1_STRING_FLAG_BITS_LEFT | 0x07);
+    writable->flags |= ASN1_STRING_FLAG_BITS_LEFT;
+    unsigned char* der = nullptr;
+    const int len = i2d_X509(copy.get(), &der);
+    if (len <= 0) continue;
+    twins.emplace_back(reinterpret_cast<const char*>(der), static_cast<size_t>(len));
+    OPENSSL_free(der);
+  }
+  return twins;
+}
+
+namespace {
+
+std::vector<std::string> TwinFingerprints(const X509* x509) {
+  std::vector<std::string> fingerprints;
+  for (const std::string& der : EcdsaTwins(x509)) {
+    fingerprints.push_back(absl::BytesToHexString(crypto::Sha256(der)));
+  }
+  return fingerprints;
+}
 
 }  // namespace
 
@@ -69,6 +148,11 @@ absl::StatusOr<std::shared_ptr<const ClientCertificate>> ParseClientCertificate(
   cert->fingerprint = std::move(fingerprint);
   cert->serial_hex = SerialHex(X509_get0_serialNumber(x509.get()));
   if (cert->serial_hex.empty()) return Unreadable();
+  if (!ToTime(X509_get0_notBefore(x509.get()), &cert->not_before) ||
+      !ToTime(X509_get0_notAfter(x509.get()), &cert->not_after)) {
+    return Unreadable();
+  }
+  cert->twin_fingerprints = TwinFingerprints(x509.get());
   int critical = 0;
   std::unique_ptr<GENERAL_NAMES, decltype(&GENERAL_NAMES_free)> names(
       static_cast<GENERAL_NAMES*>(

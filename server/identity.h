@@ -5,7 +5,9 @@
 // refused. The subject CN is never read: any holder of a certificate from the registry CA could
 // otherwise claim an identity by spelling it in a field the CA does not vouch for as a name.
 // The fingerprint (lowercase hex SHA-256 of the certificate's DER) keys the policy's deny list
-// and the limit on unaudited refusals.
+// and the limit on unaudited refusals. An ECDSA signature (r, s) is as valid as (r, n - s), so
+// whoever holds a certificate can re-encode it under another fingerprint without the CA's key:
+// the deny list is also matched against those twins' fingerprints (twin_fingerprints).
 //
 //   ClientCertificates cache;
 //   ASSIGN_OR_RETURN(auto cert, PeerCertificate(*ctx->auth_context(), cache));
@@ -23,6 +25,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/time/time.h"
 #include "grpcpp/security/auth_context.h"
 
 namespace registry::server {
@@ -33,7 +36,20 @@ struct ClientCertificate {
   std::vector<std::string> uri_sans;  // every URI SAN, in certificate order
   std::string serial_hex;             // upper-case hex, as CRLs and `openssl x509 -serial` show it
   std::shared_ptr<X509> x509;         // for matching the issuer (server/revocation.h)
+  // The validity period. The TLS handshake checks it when a connection opens; the gate checks it
+  // on every call, as a connection (or a resumed TLS session) may outlive it.
+  absl::Time not_before;
+  absl::Time not_after;
+  // For an ECDSA-signed certificate, the fingerprints of the same certificate with its signature's
+  // s replaced by n - s, for each curve of the NIST P-256, P-384 and P-521 orders above s (the
+  // issuer's curve among them): equally valid encodings of the same certificate.
+  std::vector<std::string> twin_fingerprints;
 };
+
+// The DER of `x509` with its ECDSA signature's s replaced by n - s, for each NIST curve order n
+// (P-256, P-384, P-521) above s: the one of the issuer's curve verifies as the original does.
+// Empty for another signature algorithm, or a signature that does not parse.
+std::vector<std::string> EcdsaTwins(const X509* x509);
 
 // Parses `der` (one certificate). Unauthenticated when it is not a certificate.
 absl::StatusOr<std::shared_ptr<const ClientCertificate>> ParseClientCertificate(

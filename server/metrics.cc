@@ -48,6 +48,7 @@ const char* CertificateRefusalName(CertificateRefusal reason) {
     case CertificateRefusal::kNoCurrentCrl: return "no_current_crl";
     case CertificateRefusal::kDenyListed: return "deny_listed";
     case CertificateRefusal::kNotInPolicy: return "not_in_policy";
+    case CertificateRefusal::kOutOfDate: return "out_of_date";
   }
   return kOther;
 }

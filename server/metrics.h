@@ -36,8 +36,9 @@ enum class CertificateRefusal {
   kNoCurrentCrl,     // its CA has no current CRL
   kDenyListed,       // on the policy's certificate deny list
   kNotInPolicy,      // names no principal of the policy
+  kOutOfDate,        // expired, or not yet valid, at the call (its connection opened before)
 };
-inline constexpr int kCertificateRefusalCount = 6;
+inline constexpr int kCertificateRefusalCount = 7;
 const char* CertificateRefusalName(CertificateRefusal reason);
 
 // Upper bounds of the histograms' buckets (+Inf follows).

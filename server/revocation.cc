@@ -12,6 +12,7 @@
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <map>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -139,6 +140,37 @@ bool ListFiles(const std::string& dir, std::vector<std::string>* names) {
   return true;
 }
 
+// The CRL's crlNumber (RFC 5280 5.2.3) in upper-case hex without leading zeros; "" without one.
+std::string CrlNumber(X509_CRL* crl) {
+  std::unique_ptr<ASN1_INTEGER, decltype(&ASN1_INTEGER_free)> number(
+      static_cast<ASN1_INTEGER*>(X509_CRL_get_ext_d2i(crl, NID_crl_number, nullptr, nullptr)),
+      &ASN1_INTEGER_free);
+  ERR_clear_error();
+  if (number == nullptr) return "";
+  std::string hex = SerialHex(number.get());
+  const size_t first = hex.find_first_not_of('0');
+  return first == std::string::npos ? "0" : hex.substr(first);
+}
+
+// Whether CRL number `a` is below `b` ("" is below every number).
+bool NumberBelow(const std::string& a, const std::string& b) {
+  if (a.size() != b.size()) return a.size() < b.size();
+  return a < b;
+}
+
+// A CA's key in the remembered numbers: its subject and public key.
+std::string CaKey(X509* ca) {
+  std::string key = Subject(X509_get_subject_name(ca));
+  unsigned char* der = nullptr;
+  const int len = i2d_PUBKEY(X509_get0_pubkey(ca), &der);
+  if (len > 0) {
+    key.append("|");
+    key.append(reinterpret_cast<const char*>(der), static_cast<size_t>(len));
+    OPENSSL_free(der);
+  }
+  return key;
+}
+
 }  // namespace
 
 const Revocation::Crl* Revocation::Ca::Current(absl::Time now) const {
@@ -244,6 +276,7 @@ absl::StatusOr<std::shared_ptr<const Revocation::State>> Revocation::Read() cons
             absl::StrCat(name, ": CRL without a readable thisUpdate and nextUpdate (ignored)"));
         continue;
       }
+      entry.number = CrlNumber(crl.get());
       const STACK_OF(X509_REVOKED)* revoked = X509_CRL_get_REVOKED(crl.get());
       for (int i = 0; i < sk_X509_REVOKED_num(revoked); ++i) {
         entry.revoked.insert(
@@ -252,9 +285,26 @@ absl::StatusOr<std::shared_ptr<const Revocation::State>> Revocation::Read() cons
       for (Ca* ca : signers) ca->crls.push_back(entry);
     }
   }
+  absl::MutexLock lock(&numbers_mu_);
   for (Ca& ca : state->cas) {
-    std::stable_sort(ca.crls.begin(), ca.crls.end(),
-                     [](const Crl& a, const Crl& b) { return a.this_update > b.this_update; });
+    std::stable_sort(ca.crls.begin(), ca.crls.end(), [](const Crl& a, const Crl& b) {
+      if (a.this_update != b.this_update) return a.this_update > b.this_update;
+      return NumberBelow(b.number, a.number);
+    });
+    // The CRL in force now (real time, as the handshake's) never goes back to a lower number.
+    const Crl* in_force = ca.Current(absl::Now());
+    if (in_force == nullptr) continue;
+    std::string& seen = highest_number_[CaKey(ca.cert.get())];
+    if (NumberBelow(in_force->number, seen)) {
+      const std::string problem = absl::StrCat(
+          in_force->file, ": the CRL of ", ca.subject, " numbered ",
+          in_force->number.empty() ? "none" : in_force->number, " is older than number ", seen,
+          " read before (an earlier copy put back?); refused until one at least as new is back");
+      state->file_problems.push_back(problem);
+      ca.taints.push_back(problem);
+    } else {
+      seen = in_force->number;
+    }
   }
   return std::shared_ptr<const State>(std::move(state));
 }

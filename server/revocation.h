@@ -18,8 +18,12 @@
 // is fixed or removed: an unparsable file named <hash>.rN after a client CA's subject hash, a CRL
 // whose signature does not verify against the client CA its issuer names, and a delta, indirect
 // or partitioned CRL (issuingDistributionPoint, or any unknown critical extension), which this
-// check cannot apply correctly. Among a CA's usable CRLs the newest that has started applies; an
-// older CRL that expired beside a newer one is harmless.
+// check cannot apply correctly. Among a CA's usable CRLs the newest that has started applies (the
+// later thisUpdate, then the higher CRL number); an older CRL that expired beside a newer one is
+// harmless. The CRL in force never goes back: once a CA's CRL in force had a number, a reload
+// whose CRL in force has a lower one (an older copy put back over the current one, which would
+// un-revoke what the newer one listed) taints the CA until a CRL at least as new is back. The
+// highest number is remembered while registryd runs; a restart reads the folder afresh.
 //
 // Only the certificate's direct issuer is consulted; an intermediate CA is withdrawn by removing
 // it from the client CA bundle (which is reloaded too), not by its parent's CRL.
@@ -32,12 +36,14 @@
 #include <openssl/x509.h>
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <set>
 #include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "server/identity.h"
@@ -89,6 +95,7 @@ class Revocation {
     absl::Time this_update;
     absl::Time next_update;
     std::set<std::string> revoked;  // serials, upper-case hex
+    std::string number;             // the crlNumber, upper-case hex without leading zeros; "" none
   };
   struct Ca {
     std::shared_ptr<X509> cert;
@@ -113,6 +120,9 @@ class Revocation {
 
   const std::string ca_file_;
   const std::string crl_dir_;
+  // The highest CRL number read so far for each CA (its subject and key), across reloads.
+  mutable absl::Mutex numbers_mu_;
+  mutable std::map<std::string, std::string> highest_number_ ABSL_GUARDED_BY(numbers_mu_);
   Reloadable<State> state_;
   PollingThread watcher_;
 };

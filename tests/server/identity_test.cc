@@ -2,8 +2,15 @@
 // (whatever the subject CN says) or several URI SANs name no identity.
 #include "server/identity.h"
 
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+
+#include <memory>
 #include <string>
 
+#include "absl/strings/escaping.h"
+#include "absl/time/clock.h"
+#include "crypto/hash.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/test_pki.h"
@@ -61,6 +68,56 @@ TEST(IdentityTest, IdentityIsPrintableAsciiOfAtMost256Bytes) {
   }
   cert.uri_sans = {"spiffe://x/" + std::string(245, 'a')};
   EXPECT_TRUE(IdentityOf(cert).ok());
+}
+
+std::unique_ptr<X509, decltype(&X509_free)> X509FromPem(const std::string& pem) {
+  std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), pem.size()),
+                                                &BIO_free);
+  return {PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr), &X509_free};
+}
+
+TEST(IdentityTest, TheValidityPeriodIsTheCertificates) {
+  ClientCertificates cache;
+  auto clerk = Parse(cache, "clerk");
+  auto expired = Parse(cache, "expired");
+  ASSERT_NE(clerk, nullptr);
+  ASSERT_NE(expired, nullptr);
+  EXPECT_LT(clerk->not_before, absl::Now());
+  EXPECT_GT(clerk->not_after, absl::Now());
+  EXPECT_LT(expired->not_before, expired->not_after);
+  EXPECT_LT(expired->not_after, absl::Now());
+}
+
+// An ECDSA signature (r, s) is as valid as (r, n - s): anyone holding a certificate can re-encode
+// it under another fingerprint. Exactly one twin (the issuer's curve) verifies under the CA; the
+// parsed certificate names its fingerprint, so that the deny list catches it too.
+TEST(IdentityTest, AnEcdsaSignedCertificatesTwinVerifiesAndIsNamed) {
+  const TestPki::Identity court = TestPki::Get().LoadIdentity("court");
+  auto x509 = X509FromPem(court.cert_pem);
+  auto ca = X509FromPem(court.ca_pem);
+  ASSERT_NE(x509, nullptr);
+  ASSERT_NE(ca, nullptr);
+  const std::vector<std::string> twins = EcdsaTwins(x509.get());
+  ASSERT_FALSE(twins.empty());
+  ClientCertificates cache;
+  auto parsed = Parse(cache, "court");
+  ASSERT_NE(parsed, nullptr);
+  int verified = 0;
+  for (const std::string& der : twins) {
+    const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+    std::unique_ptr<X509, decltype(&X509_free)> twin(d2i_X509(nullptr, &p, der.size()),
+                                                     &X509_free);
+    ASSERT_NE(twin, nullptr);
+    const std::string fingerprint = absl::BytesToHexString(crypto::Sha256(der));
+    EXPECT_NE(fingerprint, court.fingerprint);
+    EXPECT_THAT(parsed->twin_fingerprints, ::testing::Contains(fingerprint));
+    EXPECT_EQ(ASN1_INTEGER_cmp(X509_get0_serialNumber(twin.get()),
+                               X509_get0_serialNumber(x509.get())),
+              0);
+    if (X509_verify(twin.get(), X509_get0_pubkey(ca.get())) == 1) ++verified;
+  }
+  EXPECT_EQ(verified, 1);
+  EXPECT_EQ(parsed->twin_fingerprints.size(), twins.size());
 }
 
 TEST(ClientCertificatesTest, ParsesOnceAndForgetsTheOldestPastCapacity) {

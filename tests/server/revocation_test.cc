@@ -228,6 +228,29 @@ TEST(RevocationListTest, ReloadFollowsTheFolderAndKeepsTheStateWhenTheBundleIsBa
   EXPECT_EQ(r->Check(*Cert("clerk"), absl::Now()), Revocation::Verdict::kNoCurrentCrl);
 }
 
+// An older CRL put back over the current one would un-revoke what the newer one lists. The CRL in
+// force never goes back to a lower CRL number: the CA has none in force until one at least as new
+// is back.
+TEST(RevocationListTest, AnOlderCrlPutBackOverTheCurrentOneIsRefused) {
+  const std::string dir = CrlFolder({{CrlName(), CrlOf("crl-next")}});
+  auto r = LoadOrDie(dir);
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->Check(*Cert("revoked-later"), absl::Now()), Revocation::Verdict::kRevoked);
+
+  testing::WriteFileAtomically(dir + "/" + CrlName(), CrlOf("crl"));
+  ASSERT_TRUE(r->Reload().ok());
+  EXPECT_EQ(r->Check(*Cert("revoked-later"), absl::Now()), Revocation::Verdict::kNoCurrentCrl);
+  EXPECT_EQ(r->Check(*Cert("clerk"), absl::Now()), Revocation::Verdict::kNoCurrentCrl);
+  EXPECT_THAT(absl::StrJoin(r->Problems(absl::Now()), "\n"), HasSubstr("an earlier copy put back?"));
+
+  // Both side by side: the newer applies, whatever the file names.
+  testing::WriteFileAtomically(dir + "/00-previous.crl", CrlOf("crl"));
+  testing::WriteFileAtomically(dir + "/" + CrlName(), CrlOf("crl-next"));
+  ASSERT_TRUE(r->Reload().ok());
+  EXPECT_EQ(r->Check(*Cert("revoked-later"), absl::Now()), Revocation::Verdict::kRevoked);
+  EXPECT_EQ(r->Check(*Cert("clerk"), absl::Now()), Revocation::Verdict::kGood);
+}
+
 TEST(RevocationListTest, UnreadableBundleFailsTheLoad) {
   EXPECT_FALSE(Revocation::Load("/nonexistent/ca.pem", TestPki::Get().CrlDir()).ok());
   const std::string dir = CrlFolder({});
@@ -382,6 +405,90 @@ TEST(RevocationTest, ClientCaRemovedFromTheBundleIsRefusedOnOpenConnections) {
                                TestPki::Get().ReadFile("untrusted-ca/ca.pem"));
   const grpc::Status s = WaitWhile(grpc::StatusCode::OK, clerk);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
+}
+
+// The handshake checks a certificate's dates when a connection opens; the gate checks them on every
+// call, as a connection (or a TLS session resumed without a full handshake) can outlive them.
+TEST(RevocationTest, ACertificateOutOfDateAtTheCallIsRefusedOnAnOpenConnection) {
+  FakeClock clock(absl::Now());
+  TestServerOptions options;
+  options.revocation_clock = &clock;
+  auto server = TestServer::Start(std::move(options));
+  storage::AuditLog* log = server->server()->audit_log();
+  auto clerk = server->Channel("clerk");
+  ASSERT_TRUE(PublicKeyAs(clerk).ok());
+  ClientCertificates cache;
+  auto cert = cache.FromPem(TestPki::Get().LoadIdentity("clerk").cert_pem);
+  ASSERT_TRUE(cert.ok()) << cert.status();
+
+  clock.Set((*cert)->not_after + absl::Seconds(1));
+  grpc::Status s = PublicKeyAs(clerk);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(s.error_message(), "client certificate has expired");
+  EXPECT_EQ(LastStoredEvent(*server).detail(),
+            absl::StrCat("certificate refused: out_of_date; sha256 ",
+                         TestPki::Get().LoadIdentity("clerk").fingerprint));
+  const uint64_t events = log->CurrentHead().size;
+  EXPECT_EQ(HealthAs(clerk).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  EXPECT_EQ(log->CurrentHead().size, events) << "a health check is not audited";
+
+  clock.Set((*cert)->not_after);  // its last second
+  EXPECT_TRUE(PublicKeyAs(clerk).ok());
+}
+
+std::shared_ptr<grpc::Channel> ChannelWithCertificate(const TestServer& server,
+                                                      absl::string_view identity,
+                                                      const std::string& cert_pem) {
+  const TestPki::Identity id = TestPki::Get().LoadIdentity(identity);
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = id.ca_pem;
+  ssl.pem_private_key = id.key_pem;
+  ssl.pem_cert_chain = cert_pem;
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(server.address(), grpc::SslCredentials(ssl), args);
+}
+
+// The court's certificate re-encoded with its signature's other valid form (s -> n - s), which
+// its holder can make without the CA: the TLS layer takes it, so the deny list must name it too.
+TEST(RevocationTest, ACertificateReEncodedUnderAnotherFingerprintIsStillDenied) {
+  const TestPki::Identity court = TestPki::Get().LoadIdentity("court");
+  std::unique_ptr<BIO, decltype(&BIO_free)> in(
+      BIO_new_mem_buf(court.cert_pem.data(), static_cast<int>(court.cert_pem.size())), &BIO_free);
+  std::unique_ptr<X509, decltype(&X509_free)> x509(
+      PEM_read_bio_X509(in.get(), nullptr, nullptr, nullptr), &X509_free);
+  ASSERT_NE(x509, nullptr);
+  std::vector<std::string> twin_pems;
+  for (const std::string& der : server::EcdsaTwins(x509.get())) {
+    const unsigned char* p = reinterpret_cast<const unsigned char*>(der.data());
+    std::unique_ptr<X509, decltype(&X509_free)> twin(
+        d2i_X509(nullptr, &p, static_cast<long>(der.size())), &X509_free);
+    ASSERT_NE(twin, nullptr);
+    std::unique_ptr<BIO, decltype(&BIO_free)> out(BIO_new(BIO_s_mem()), &BIO_free);
+    ASSERT_EQ(PEM_write_bio_X509(out.get(), twin.get()), 1);
+    char* data = nullptr;
+    const long len = BIO_get_mem_data(out.get(), &data);
+    twin_pems.emplace_back(data, static_cast<size_t>(len));
+  }
+  ASSERT_FALSE(twin_pems.empty());
+
+  // Without a deny list, one twin (the CA's curve) is taken as the court.
+  auto open = TestServer::Start();
+  std::vector<std::string> taken;
+  for (const std::string& pem : twin_pems) {
+    if (PublicKeyAs(ChannelWithCertificate(*open, "court", pem)).ok()) taken.push_back(pem);
+  }
+  ASSERT_EQ(taken.size(), 1u) << "no twin passes the handshake: nothing to deny";
+
+  TestServerOptions options;
+  options.policy = std::make_unique<v1::AccessPolicy>(testing::DevPolicy());
+  options.policy->add_denied_certificate_sha256(court.fingerprint);
+  auto server = TestServer::Start(std::move(options));
+  EXPECT_EQ(PublicKeyAs(server->Channel("court")).error_code(), grpc::StatusCode::UNAUTHENTICATED);
+  const grpc::Status s = PublicKeyAs(ChannelWithCertificate(*server, "court", taken[0]));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
+  EXPECT_EQ(s.error_message(), "client certificate is revoked");
+  EXPECT_TRUE(PublicKeyAs(server->Channel("clerk")).ok());
 }
 
 }  // namespace
