@@ -94,8 +94,21 @@ absl::StatusOr<ConnectionSettings> ResolveConnectionSettings(const ParsedArgs& g
         FileSetting{"cert", "REGISTRY_CERT", "cert.pem", &settings.cert_file,
                     &settings.cert_from},
         FileSetting{"key", "REGISTRY_KEY", "key.pem", &settings.key_file, &settings.key_from}}) {
-    if (auto explicit_file = FlagOrEnv(global, file.flag, env, file.variable, file.from)) {
-      *file.target = *explicit_file;
+    // What the command line says comes first, then the environment; at each, a file named on
+    // its own comes before the identity folder's. A $REGISTRY_CERT left exported in the shell
+    // must not turn `--identity clerk` into another official's call.
+    const bool identity_typed = identity.has_value() && identity_from == "--identity";
+    const std::optional<std::string> typed = global.Get(file.flag);
+    const std::optional<std::string> exported = env(file.variable);
+    if (typed.has_value()) {
+      *file.target = *typed;
+      *file.from = absl::StrCat("--", file.flag);
+    } else if (identity_typed) {
+      *file.target = absl::StrCat(*identity, "/", file.file_in_identity);
+      *file.from = identity_from;
+    } else if (exported.has_value() && !exported->empty()) {
+      *file.target = *exported;
+      *file.from = absl::StrCat("$", file.variable);
     } else if (identity.has_value()) {
       *file.target = absl::StrCat(*identity, "/", file.file_in_identity);
       *file.from = identity_from;

@@ -155,12 +155,19 @@ absl::StatusOr<std::string> WriteNewFile(absl::string_view folder, absl::string_
 absl::StatusOr<std::unique_ptr<AtomicFileWriter>> AtomicFileWriter::Create(absl::string_view path,
                                                                           int mode) {
   std::string temp = absl::StrCat(path, ".tmp-", getpid());
+  // A folder at the path would be found only at the rename, after whatever the file was for (a
+  // vetting check, counted and audited) was done.
+  struct stat st;
+  if (stat(std::string(path).c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    return absl::FailedPreconditionError(absl::StrCat("cannot write ", path, ": it is a folder"));
+  }
   // A new file, never one already there: a leftover, or a link another account put in its place
   // (the name is predictable) to receive what is written, is removed first, and O_EXCL |
   // O_NOFOLLOW refuse whatever appears in its place meanwhile.
   unlink(temp.c_str());
   const int fd = open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode);
-  if (fd < 0) return ErrnoStatus(errno, absl::StrCat("cannot write ", temp));
+  // Named as the user gave it: the temporary name beside it is this program's business.
+  if (fd < 0) return ErrnoStatus(errno, absl::StrCat("cannot write ", path));
   // open() applies the umask; set the exact bits asked for.
   if (fchmod(fd, static_cast<mode_t>(mode)) != 0) {
     const int error = errno;

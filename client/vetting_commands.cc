@@ -107,6 +107,10 @@ absl::Status RunVetCheck(CommandContext& ctx) {
   if (response.has_certificate()) {
     ctx.out() << "certificate valid until: "
               << ForTerminal(response.certificate().certificate().valid_until()) << "\n";
+    // Getting it later takes another check, counted and in the candidate's history.
+    if (!args.Has("out")) {
+      ctx.out() << "certificate not saved: --out FILE keeps it (--json prints it)\n";
+    }
   }
   if (!saved.ok()) return not_saved();
   if (auto out = args.Get("out")) ctx.out() << "certificate written to " << *out << "\n";

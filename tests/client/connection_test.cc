@@ -45,14 +45,31 @@ TEST(ResolveConnectionSettingsTest, IdentityFolderGivesTheThreeFiles) {
   EXPECT_EQ(settings->key_file, "/ids/clerk/key.pem");
 }
 
-TEST(ResolveConnectionSettingsTest, ExplicitFilesOverrideTheIdentity) {
+// A file option overrides the identity folder it is given with; a variable left in the
+// environment does not override a folder typed on the command line (a court's $REGISTRY_CERT
+// must not turn `--identity clerk` into the court's call), only one from the environment.
+TEST(ResolveConnectionSettingsTest, ExplicitFilesOverrideTheIdentityAndTheCommandLineTheEnvironment) {
+  const EnvLookup env = FakeEnv({{"REGISTRY_CERT", "/court/cert.pem"},
+                                 {"REGISTRY_KEY", "/court/key.pem"}});
   auto settings = ResolveConnectionSettings(
-      Global({"--identity", "/ids/clerk", "--cert", "/other/cert.pem"}),
-      FakeEnv({{"REGISTRY_KEY", "/env/key.pem"}}));
+      Global({"--identity", "/ids/clerk", "--cert", "/other/cert.pem"}), env);
   ASSERT_TRUE(settings.ok()) << settings.status();
   EXPECT_EQ(settings->ca_file, "/ids/clerk/ca.pem");
   EXPECT_EQ(settings->cert_file, "/other/cert.pem");
-  EXPECT_EQ(settings->key_file, "/env/key.pem");
+  EXPECT_EQ(settings->key_file, "/ids/clerk/key.pem");
+  EXPECT_EQ(settings->key_from, "--identity");
+
+  auto typed_identity = ResolveConnectionSettings(Global({"--identity", "/ids/clerk"}), env);
+  ASSERT_TRUE(typed_identity.ok()) << typed_identity.status();
+  EXPECT_EQ(typed_identity->cert_file, "/ids/clerk/cert.pem");
+  EXPECT_EQ(typed_identity->key_file, "/ids/clerk/key.pem");
+
+  auto exported_identity = ResolveConnectionSettings(
+      Global({}), FakeEnv({{"REGISTRY_IDENTITY", "/ids/clerk"}, {"REGISTRY_KEY", "/env/key.pem"}}));
+  ASSERT_TRUE(exported_identity.ok()) << exported_identity.status();
+  EXPECT_EQ(exported_identity->cert_file, "/ids/clerk/cert.pem");
+  EXPECT_EQ(exported_identity->key_file, "/env/key.pem");
+  EXPECT_EQ(exported_identity->key_from, "$REGISTRY_KEY");
 }
 
 TEST(ResolveConnectionSettingsTest, FlagsBeatEnvironmentWhichBeatsDefaults) {
@@ -77,15 +94,16 @@ TEST(ResolveConnectionSettingsTest, FlagsBeatEnvironmentWhichBeatsDefaults) {
 // identity folder a file was found in.
 TEST(ResolveConnectionSettingsTest, RemembersWhereEachSettingCameFrom) {
   auto settings = ResolveConnectionSettings(
-      Global({"--identity", "/ids/clerk", "--cert", "/other/cert.pem"}),
-      FakeEnv({{"REGISTRY_KEY", "/env/key.pem"}, {"REGISTRY_SERVER", "h:1"}}));
+      Global({"--cert", "/other/cert.pem"}),
+      FakeEnv({{"REGISTRY_IDENTITY", "/ids/clerk"}, {"REGISTRY_KEY", "/env/key.pem"},
+               {"REGISTRY_SERVER", "h:1"}}));
   ASSERT_TRUE(settings.ok()) << settings.status();
   EXPECT_EQ(settings->server_from, "$REGISTRY_SERVER");
-  EXPECT_EQ(settings->ca_from, "--identity");
+  EXPECT_EQ(settings->ca_from, "$REGISTRY_IDENTITY");
   EXPECT_EQ(settings->cert_from, "--cert");
   EXPECT_EQ(settings->key_from, "$REGISTRY_KEY");
   const IdentityFileNames names = NamesOfIdentityFiles(*settings);
-  EXPECT_EQ(names.ca, "--identity /ids/clerk/ca.pem");
+  EXPECT_EQ(names.ca, "$REGISTRY_IDENTITY /ids/clerk/ca.pem");
   EXPECT_EQ(names.cert, "--cert /other/cert.pem");
   EXPECT_EQ(names.key, "$REGISTRY_KEY /env/key.pem");
 }

@@ -126,8 +126,19 @@ TEST_F(AtomicFileWriterTest, ANewFileNeverReplacesOneOfTheSameNameAndIsTheOwners
 }
 
 TEST_F(AtomicFileWriterTest, MissingFolderIsNotFound) {
-  EXPECT_EQ(AtomicFileWriter::Create(dir_ + "/none/export.jsonl", 0600).status().code(),
-            absl::StatusCode::kNotFound);
+  const absl::Status status = AtomicFileWriter::Create(dir_ + "/none/export.jsonl", 0600).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kNotFound);
+  // Named as given: the temporary name beside it is no concern of the user's.
+  EXPECT_EQ(status.message().substr(0, 13 + dir_.size() + 19),
+            "cannot write " + dir_ + "/none/export.jsonl:");
+}
+
+// A folder where the file would go is found when the writer is made, not at the rename after the
+// work the file is for (a vetting check, counted and audited) was done.
+TEST_F(AtomicFileWriterTest, AFolderAtThePathIsRefusedAtOnce) {
+  const absl::Status status = AtomicFileWriter::Create(dir_, 0600).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(status.message(), "cannot write " + dir_ + ": it is a folder");
 }
 
 // A mistaken path must not make the client read without end: /dev/zero has no size to check and
