@@ -134,6 +134,7 @@ CallFn AuditList(const std::shared_ptr<grpc::Channel>& channel) {
     v1::ListAuditEventsRequest req;
     req.set_page_size(100);
     req.set_page_token(*token);
+    req.set_bytes_only(true);  // As registry-cli and the console ask.
     v1::ListAuditEventsResponse resp;
     const grpc::Status s = stub->ListAuditEvents(ctx, req, &resp);
     if (!s.ok()) return CallError(s);

@@ -196,6 +196,9 @@ absl::Status RunAuditList(CommandContext& ctx) {
   const ParsedArgs& args = ctx.args();
   v1::ListAuditEventsRequest request;
   ASSIGN_OR_RETURN(*request.mutable_filter(), FilterFromArgs(args));
+  // What is shown is decoded here from the hashed bytes: the server's copy would only double
+  // the reply.
+  request.set_bytes_only(true);
   if (auto page_size = args.Get("page-size")) {
     ASSIGN_OR_RETURN(const uint64_t size, ParseUintOption("page-size", *page_size, 1, 1000));
     request.set_page_size(static_cast<uint32_t>(size));

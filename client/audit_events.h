@@ -35,9 +35,10 @@ std::string ShortMethod(absl::string_view action);
 std::string RoleName(v1::Role role);
 
 // An entry's event as the log's Merkle tree commits to it: decoded here from event_bytes, the
-// leaf that `audit verify` hashes. The server also sends its own decoded copy (AuditEntry.event)
-// for convenience, but nothing verifies that copy: a server could list an innocent event while
-// the tree holds another. So a client shows only what it decoded, and says when the copy differs.
+// leaf that `audit verify` hashes. The server may also send its own decoded copy
+// (AuditEntry.event; not when asked for bytes_only, as this project's clients ask), but nothing
+// verifies that copy: a server could list an innocent event while the tree holds another. So a
+// client shows only what it decoded, and says when a copy it was sent differs.
 struct HashedEvent {
   // nullopt when event_bytes is not an AuditEvent.
   std::optional<v1::AuditEvent> event;

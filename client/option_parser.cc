@@ -11,6 +11,7 @@
 #include "absl/strings/str_replace.h"
 #include "client/suggest.h"
 #include "client/terminal_text.h"
+#include "common/reference_text.h"
 #include "common/time_format.h"
 
 namespace registry::client {
@@ -18,6 +19,25 @@ namespace {
 
 constexpr char kUsagePayloadUrl[] = "type.registry.kjc/registry.client.UsageError";
 constexpr char kLinesPayloadUrl[] = "type.registry.kjc/registry.client.OwnLines";
+
+// How much of `body` (an option without its dashes) can be an option's name: letters and hyphens.
+size_t NameLength(absl::string_view body) {
+  size_t n = 0;
+  while (n < body.size() && (absl::ascii_isalpha(static_cast<unsigned char>(body[n])) ||
+                             body[n] == '-')) {
+    ++n;
+  }
+  return n;
+}
+
+// An unknown option as an error may repeat it: its dashes and name, and "…" for what followed,
+// which is not repeated ("--personal-number1234567890" is "--personal-number…").
+std::string ShownOptionName(absl::string_view arg) {
+  const size_t dashes = absl::StartsWith(arg, "--") ? 2 : 1;
+  const absl::string_view body = arg.substr(dashes);
+  const size_t n = NameLength(body);
+  return absl::StrCat(arg.substr(0, dashes), body.substr(0, n), n < body.size() ? "…" : "");
+}
 
 // One problem per line, each wrapped to a terminal's width under its first word.
 std::string ProblemText(const std::vector<std::string>& problems) {
@@ -106,7 +126,7 @@ absl::StatusOr<ParsedArgs> ParseOptions(absl::Span<const OptionSpec> specs,
       continue;
     }
     if (!absl::StartsWith(arg, "--")) {
-      return UsageError(absl::StrCat("unknown option ", arg));
+      return UsageError(absl::StrCat("unknown option ", ShownOptionName(arg)));
     }
     absl::string_view body = absl::string_view(arg).substr(2);
     std::optional<std::string> inline_value;
@@ -116,10 +136,19 @@ absl::StatusOr<ParsedArgs> ParseOptions(absl::Span<const OptionSpec> specs,
     }
     const OptionSpec* spec = FindSpec(specs, body);
     if (spec == nullptr) {
+      // Only the name is repeated: what is glued to it may be a value, and a value may be a
+      // personal number or a date of birth.
+      const std::string shown = ShownOptionName(absl::StrCat("--", body));
+      const absl::string_view name = absl::string_view(shown).substr(2, NameLength(body));
+      if (const OptionSpec* glued = FindSpec(specs, name);
+          glued != nullptr && name.size() < body.size() && !glued->value_name.empty()) {
+        return UsageError(absl::StrCat("unknown option ", shown, " (--", glued->name,
+                                       "'s value goes after a space or =)"));
+      }
       std::vector<std::string> names;
       for (const OptionSpec& known : specs) names.push_back(known.name);
-      const std::optional<std::string> near = Closest(body, names);
-      return UsageError(absl::StrCat("unknown option --", body,
+      const std::optional<std::string> near = Closest(name, names);
+      return UsageError(absl::StrCat("unknown option ", shown,
                                      near.has_value() ? absl::StrCat(" (did you mean --", *near, "?)")
                                                       : ""));
     }
@@ -246,12 +275,7 @@ std::string DateProblem(absl::string_view text) {
 }
 
 std::string ReferenceProblem(absl::string_view text) {
-  const bool shaped =
-      !text.empty() && text.size() <= 64 && std::all_of(text.begin(), text.end(), [](char c) {
-        return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == ' ' || c == '/' ||
-               c == '-' || c == '.' || c == ':' || c == '_';
-      });
-  return shaped ? "" : "1..64 letters, digits, spaces or /-.:_";
+  return ReferenceShaped(text) ? "" : kReferenceRule;
 }
 
 absl::StatusOr<uint64_t> ParseUintOption(absl::string_view option, absl::string_view value,

@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_format.h"
 
 namespace registry {
@@ -11,10 +12,44 @@ std::string FormatInstant(absl::Time t, bool micros) {
                           absl::UTCTimeZone());
 }
 
+namespace {
+
+// RFC 3339's date-time and nothing else: YYYY-MM-DDTHH:MM:SS, an optional fraction of 1..9
+// digits, then Z or +HH:MM / -HH:MM (T and Z in either case). absl::ParseTime alone also takes
+// spaces around it and years of any width or sign.
+bool InstantShaped(absl::string_view text) {
+  const auto digits = [&](size_t at, size_t n) {
+    if (at + n > text.size()) return false;
+    for (size_t i = at; i < at + n; ++i) {
+      if (!absl::ascii_isdigit(static_cast<unsigned char>(text[i]))) return false;
+    }
+    return true;
+  };
+  const auto is = [&](size_t at, char c) { return at < text.size() && text[at] == c; };
+  if (!digits(0, 4) || !is(4, '-') || !digits(5, 2) || !is(7, '-') || !digits(8, 2) ||
+      !(is(10, 'T') || is(10, 't')) || !digits(11, 2) || !is(13, ':') || !digits(14, 2) ||
+      !is(16, ':') || !digits(17, 2)) {
+    return false;
+  }
+  size_t at = 19;
+  if (is(at, '.')) {
+    size_t n = 0;
+    while (digits(at + 1 + n, 1)) ++n;
+    if (n < 1 || n > 9) return false;
+    at += 1 + n;
+  }
+  if (is(at, 'Z') || is(at, 'z')) return at + 1 == text.size();
+  return (is(at, '+') || is(at, '-')) && digits(at + 1, 2) && is(at + 3, ':') &&
+         digits(at + 4, 2) && at + 6 == text.size();
+}
+
+}  // namespace
+
 absl::StatusOr<absl::Time> ParseInstant(absl::string_view text) {
   absl::Time t;
   std::string err;
-  if (text.size() > 40 || !absl::ParseTime(absl::RFC3339_full, text, &t, &err)) {
+  if (!InstantShaped(text) || !ParseDate(text.substr(0, 10)).ok() ||
+      !absl::ParseTime(absl::RFC3339_full, text, &t, &err)) {
     return absl::InvalidArgumentError("not an RFC 3339 instant");
   }
   return t;

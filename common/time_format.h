@@ -14,7 +14,8 @@ namespace registry {
 // "2026-11-28T14:30:00.123456Z" (microseconds) or without fraction when micros == false.
 std::string FormatInstant(absl::Time t, bool micros = false);
 
-// Parses an RFC 3339 instant. InvalidArgument on any other form.
+// Parses an RFC 3339 instant (YYYY-MM-DDTHH:MM:SS[.fraction](Z|+HH:MM|-HH:MM), four-digit year,
+// nothing around it). InvalidArgument on any other form.
 absl::StatusOr<absl::Time> ParseInstant(absl::string_view text);
 
 // Parses exactly "YYYY-MM-DD" with a real calendar day (no 2023-02-30). InvalidArgument otherwise.

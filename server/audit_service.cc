@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/public_status.h"
+#include "common/reference_text.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
 #include "crypto/tree_head.h"
@@ -115,27 +116,41 @@ absl::StatusOr<bool> MatchesFilter(const v1::AuditFilter& f, const v1::AuditEven
 
 namespace {
 
+bool FiltersNothing(const v1::AuditFilter& f) {
+  return f.actor().empty() && f.action().empty() && f.outcome_plus_one() == 0 &&
+         f.record_id().empty() && f.from_time().empty() && f.to_time().empty();
+}
+
+// Whether an entry carries the decoded copy of its bytes (AuditEntry.event), or the bytes only.
+enum class Decoded { kSend, kOmit };
+
 // Hands `take` each event of [start, end) that matches `filter` (from the first retained event
-// when there is no start), decoded, with its index and stored bytes, in order, until `take` says
-// stop (false) or fails. A damaged event is DATA_LOSS; a scan error comes first, then `take`'s.
+// when there is no start), with its index and stored bytes, in order, until `take` says stop
+// (false) or fails; decoded too, unless `decoded` is kOmit and the filter needs no field (then
+// the event passed is empty). An event that does not decode is DATA_LOSS; a scan error comes
+// first, then `take`'s.
 using TakeMatch =
     std::function<absl::StatusOr<bool>(uint64_t index, absl::string_view bytes, v1::AuditEvent)>;
 absl::Status ScanMatching(const storage::AuditLog& log, const v1::AuditFilter& filter,
-                          std::optional<uint64_t> start, uint64_t end, const TakeMatch& take,
+                          std::optional<uint64_t> start, uint64_t end, Decoded decoded,
+                          const TakeMatch& take,
                           storage::BlockCache cache = storage::BlockCache::kFill) {
+  const bool decode = decoded == Decoded::kSend || !FiltersNothing(filter);
   absl::Status inner;
   const auto visit = [&](uint64_t index, absl::string_view bytes) {
     v1::AuditEvent event;
-    if (!event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+    if (decode && !event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
       inner = absl::DataLossError("audit event damaged");
       return false;
     }
-    absl::StatusOr<bool> match = MatchesFilter(filter, event);
-    if (!match.ok()) {
-      inner = match.status();
-      return false;
+    if (decode) {
+      absl::StatusOr<bool> match = MatchesFilter(filter, event);
+      if (!match.ok()) {
+        inner = match.status();
+        return false;
+      }
+      if (!*match) return true;
     }
-    if (!*match) return true;
     absl::StatusOr<bool> more = take(index, bytes, std::move(event));
     if (!more.ok()) {
       inner = more.status();
@@ -191,13 +206,13 @@ grpc::Status AuditService::ListAuditEvents(grpc::ServerContext* ctx,
       }
       v1::AuditEntry* entry = resp->add_entries();
       entry->set_index(index);
-      entry->set_event_bytes(std::string(bytes));
-      *entry->mutable_event() = std::move(event);
+      entry->set_event_bytes(bytes.data(), bytes.size());
+      if (!req->bytes_only()) *entry->mutable_event() = std::move(event);
       return true;
     };
     RETURN_IF_ERROR(ScanMatching(*d_.audit, req->filter(),
                                  first_page ? std::nullopt : std::optional<uint64_t>(start), end,
-                                 take));
+                                 req->bytes_only() ? Decoded::kOmit : Decoded::kSend, take));
     if (next < size) resp->set_next_page_token(absl::StrCat(next));
     return absl::OkStatus();
   });
@@ -205,21 +220,22 @@ grpc::Status AuditService::ListAuditEvents(grpc::ServerContext* ctx,
 
 absl::Status AuditService::StreamEntries(Call& call, const v1::AuditFilter& filter,
                                          std::optional<uint64_t> start, uint64_t end,
-                                         ReplyWriter<v1::AuditEntry>* writer) {
+                                         bool bytes_only, ReplyWriter<v1::AuditEntry>* writer) {
   // The call's own event must be durable before the first byte leaves.
   RETURN_IF_ERROR(call.Commit(nullptr));
+  v1::AuditEntry entry;
   const auto send = [&](uint64_t index, absl::string_view bytes,
                         v1::AuditEvent event) -> absl::StatusOr<bool> {
-    v1::AuditEntry entry;
     entry.set_index(index);
-    entry.set_event_bytes(std::string(bytes));
-    *entry.mutable_event() = std::move(event);
+    entry.set_event_bytes(bytes.data(), bytes.size());
+    if (!bytes_only) *entry.mutable_event() = std::move(event);
     if (!writer->Write(entry)) return absl::CancelledError("client went away");
     return true;
   };
   // A stream reads its range once; pages of ListAuditEvents fill the cache (each starts in the
   // block where the page before it ended).
-  return ScanMatching(*d_.audit, filter, start, end, send, storage::BlockCache::kBypass);
+  return ScanMatching(*d_.audit, filter, start, end, bytes_only ? Decoded::kOmit : Decoded::kSend,
+                      send, storage::BlockCache::kBypass);
 }
 
 grpc::Status AuditService::StreamAuditEventsTo(grpc::ServerContext* ctx,
@@ -236,7 +252,8 @@ grpc::Status AuditService::StreamAuditEventsTo(grpc::ServerContext* ctx,
         }
         // Refused before the call's event is written, so that the event records the refusal.
         if (req->start_index() < end) RETURN_IF_ERROR(d_.audit->RequireRetained(req->start_index()));
-        return StreamEntries(call, req->filter(), req->start_index(), end, writer);
+        return StreamEntries(call, req->filter(), req->start_index(), end, req->bytes_only(),
+                             writer);
       },
       [] {});
 }
@@ -310,14 +327,14 @@ grpc::Status AuditService::ExportAuditEventsTo(grpc::ServerContext* ctx,
         // Both were shape-checked and recorded by the gate (the recipient as the event's
         // recipient: the export goes to it, e.g. the supervisory authority).
         if (req->recipient().empty()) {
-          return absl::InvalidArgumentError("recipient: 1..64 letters, digits, spaces or /-.:_");
+          return absl::InvalidArgumentError(absl::StrCat("recipient: ", kReferenceRule));
         }
         if (req->reference().empty()) {
-          return absl::InvalidArgumentError("reference: 1..64 letters, digits, spaces or /-.:_");
+          return absl::InvalidArgumentError(absl::StrCat("reference: ", kReferenceRule));
         }
         const uint64_t end = d_.audit->CurrentHead().size;
         DescribeRead(req->filter(), d_.audit->CurrentPruned().size, end, d_.records, &call);
-        return StreamEntries(call, req->filter(), std::nullopt, end, writer);
+        return StreamEntries(call, req->filter(), std::nullopt, end, /*bytes_only=*/false, writer);
       },
       [] {});
 }

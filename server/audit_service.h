@@ -68,9 +68,10 @@ class AuditService final : public BytesServed<registry::v1::AuditService> {
 
  private:
   // Sends every event in [start, end) matching `filter` to `writer`, after the call's own event
-  // is durable; with no start, from the first event not deleted by audit retention.
+  // is durable; with no start, from the first event not deleted by audit retention. With
+  // `bytes_only`, without each event's decoded copy.
   absl::Status StreamEntries(Call& call, const registry::v1::AuditFilter& filter,
-                             std::optional<uint64_t> start, uint64_t end,
+                             std::optional<uint64_t> start, uint64_t end, bool bytes_only,
                              ReplyWriter<registry::v1::AuditEntry>* writer);
 
   struct Deps {

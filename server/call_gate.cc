@@ -10,6 +10,7 @@
 #include "absl/strings/str_format.h"
 #include "common/json_log.h"
 #include "common/public_status.h"
+#include "common/reference_text.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
 #include "crypto/secret_bytes.h"
@@ -36,11 +37,6 @@ const registry::v1::Purpose* PurposeOf(const Message& m, const MethodRule* rule)
       rule == nullptr ? nullptr : rule->FieldOf(registry::v1::AUDIT_FIELD_PURPOSE);
   if (f == nullptr || !m.GetReflection()->HasField(m, f)) return nullptr;
   return static_cast<const registry::v1::Purpose*>(&m.GetReflection()->GetMessage(m, f));
-}
-
-bool IsReferenceChar(char c) {
-  return absl::ascii_isalnum(c) || c == ' ' || c == '/' || c == '-' || c == '.' || c == ':' ||
-         c == '_';
 }
 
 // The caller's x-request-id when the log may hold it: 1..64 of [A-Za-z0-9-_], no part of it in
@@ -102,13 +98,6 @@ const char* RoleName(registry::v1::Role r) {
 
 }  // namespace
 
-bool ReferenceShaped(absl::string_view text, size_t max) {
-  if (text.empty() || text.size() > max) return false;
-  for (char c : text) {
-    if (!IsReferenceChar(c)) return false;
-  }
-  return true;
-}
 
 grpc::Status ToGrpcStatus(const absl::Status& s) {
   if (s.ok()) return grpc::Status::OK;
@@ -208,9 +197,12 @@ absl::Status CallGate::IdentifyCaller(const grpc::ServerContextBase& ctx, const 
   who->fingerprint = cert->fingerprint;
   who->refusal = CertificateRefusal::kNotOneIdentity;
   ASSIGN_OR_RETURN(who->id, IdentityOf(*cert));
+  // Real time, as the handshake's (RegistryServerOptions::revocation_clock): a connection, or a
+  // TLS session resumed without a full handshake, can outlive its certificate.
+  const Clock* clock = deps_.revocation_clock != nullptr ? deps_.revocation_clock : deps_.clock;
+  const absl::Time now = clock->Now();
   if (deps_.revocation != nullptr) {
-    const Clock* clock = deps_.revocation_clock != nullptr ? deps_.revocation_clock : deps_.clock;
-    switch (deps_.revocation->Check(*cert, clock->Now())) {
+    switch (deps_.revocation->Check(*cert, now)) {
       case Revocation::Verdict::kGood:
         break;
       case Revocation::Verdict::kRevoked:
@@ -222,7 +214,17 @@ absl::Status CallGate::IdentifyCaller(const grpc::ServerContextBase& ctx, const 
             "no current revocation list for the certificate's issuer");
     }
   }
-  if (policy.CertificateDenied(cert->fingerprint)) {
+  if (now < cert->not_before || now > cert->not_after) {
+    who->refusal = CertificateRefusal::kOutOfDate;
+    return absl::UnauthenticatedError(now > cert->not_after ? "client certificate has expired"
+                                                            : "client certificate is not yet valid");
+  }
+  // The listed fingerprint, or an equally valid re-encoding of the same certificate (identity.h).
+  bool denied = policy.CertificateDenied(cert->fingerprint);
+  for (const std::string& twin : cert->twin_fingerprints) {
+    denied = denied || policy.CertificateDenied(twin);
+  }
+  if (denied) {
     who->refusal = CertificateRefusal::kDenyListed;
     return absl::UnauthenticatedError("client certificate is revoked");
   }
@@ -264,7 +266,7 @@ absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* 
                         void (registry::v1::AuditEvent::*set)(const std::string&),
                         bool listed = true) {
     if (value.empty()) return;
-    const bool shaped = ReferenceShaped(value, kMaxReference);
+    const bool shaped = ReferenceShaped(value);
     const bool personal =
         shaped && deps_.validator != nullptr && deps_.validator->HoldsPersonalNumber(value);
     if (shaped && !personal && listed) {
@@ -275,7 +277,7 @@ absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* 
     if (misshapen.empty() && (!shaped || personal)) {
       misshapen = std::string(field);
       misshapen_rule = personal ? "must not hold a personal number"
-                                : "1..64 letters, digits, spaces or /-.:_";
+                                : kReferenceRule;
     }
   };
   using Event = registry::v1::AuditEvent;
@@ -466,15 +468,21 @@ grpc::Status CallGate::Handle(const grpc::ServerContextBase& ctx, const MethodRu
             : std::string(unread_subject));
     if (!call.subject_token_.empty()) {
       call.event_.add_tokens(absl::BytesToHexString(call.subject_token_));
-      const std::string position =
-          request != nullptr
-              ? StringField(*request, call.rule_->FieldOf(registry::v1::AUDIT_FIELD_POSITION))
-              : "";
-      if (ReferenceShaped(position, 64)) call.subject_position_ = position;
     }
   }
 
   absl::Status status = Admit(ctx, request, &call);
+  if (!call.subject_token_.empty() && request != nullptr) {
+    // The person's history names the position only when it is one of the caller's organisation's
+    // categories, a word of the policy's closed list: any other text is the caller's, which the
+    // history must not hold (a refused check could put a name or another person's number there).
+    const std::string position =
+        StringField(*request, call.rule_->FieldOf(registry::v1::AUDIT_FIELD_POSITION));
+    if (!call.caller_.organisation.empty() &&
+        call.policy_->PositionAllowed(call.caller_.organisation, position)) {
+      call.subject_position_ = position;
+    }
+  }
   if (status.ok() && request != nullptr) status = RejectUnknownFields(*request, "");
   if (status.ok()) status = handler(call);
   if (!status.ok()) clear();

@@ -130,14 +130,12 @@ class Call {
 };
 
 // References (case, purpose code, consent, request, legal basis, recipient) are the only caller
-// text that enters an audit event, and only in this shape: 1..max ASCII letters, digits, spaces
-// and "/-.:_". The gate refuses a request whose reference has another shape (INVALID_ARGUMENT
+// text that enters an audit event, and only in this shape (common/reference_text.h): 1..64 ASCII
+// letters, digits, spaces and "/-.:_", with a letter or digit. The gate refuses a request whose reference has another shape (INVALID_ARGUMENT
 // naming the field), and its event records the field and length instead. A purpose code enters
 // the event only when the policy lists it (Policy::PurposeAllowed), for every caller and outcome:
 // any other is recorded as withheld (field and length) too; the call is refused for it only where
 // the purpose rule applies (courts: INVALID_ARGUMENT naming purpose.purpose_code).
-inline constexpr size_t kMaxReference = 64;
-bool ReferenceShaped(absl::string_view text, size_t max);
 
 // The server's log line for one call (stderr), one JSON object ending with a newline
 // (common/json_log.h): time, level, "msg":"call", request_id, method, role, outcome (the status

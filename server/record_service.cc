@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/json_log.h"
+#include "common/reference_text.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
 #include "google/protobuf/util/field_mask_util.h"
@@ -348,7 +349,7 @@ grpc::Status RecordService::ExpungeRecord(grpc::ServerContext* ctx,
     // Its shape was checked, and it was recorded, by the gate.
     if (req->legal_basis().empty()) {
       return absl::InvalidArgumentError(
-          "legal_basis: 1..64 letters, digits, spaces or /-.:_ citing the law");
+          absl::StrCat("legal_basis: ", kReferenceRule, ", citing the law"));
     }
     RETURN_IF_ERROR(d_.eraser->Erase(req->record_id(),
                                      [&](storage::PendingWrite* w) { return call.Commit(w); }));

@@ -7,6 +7,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/record_limits.h"
+#include "common/status_macros.h"
 #include "common/time_format.h"
 #include "storage/ids.h"
 #include "unicode/uchar.h"
@@ -182,9 +183,9 @@ bool RecordValidator::HoldsPersonalNumber(absl::string_view text) const {
       if (m->length() > 0) return true;
     }
     // A number is often written in groups ("111 111 1111", "111-111-1111", "111.111.1111"): a
-    // run of digit groups joined by single spaces, hyphens, dots, underscores or colons (every
-    // separator of the reference alphabet but the slash) whose digits together are a personal
-    // number holds one. The whole run must be one: a date or a dated serial
+    // run of digit groups joined by spaces, hyphens, dots, underscores or colons (every separator
+    // of the reference alphabet but the slash, one or several: "111 - 111 - 1111") whose digits
+    // together are a personal number holds one. The whole run must be one: a date or a dated serial
     // ("2026-12-02-0001") is not, and a slash divides a case number's serial from its year.
     std::string digits;
     bool grouped = false;
@@ -197,11 +198,14 @@ bool RecordValidator::HoldsPersonalNumber(absl::string_view text) const {
         digits.push_back(c);
         continue;
       }
-      const bool joins = (c == ' ' || c == '-' || c == '.' || c == '_' || c == ':') &&
-                         !digits.empty() &&
-                         i + 1 < text.size() && absl::ascii_isdigit(text[i + 1]);
-      if (joins) {
+      const auto is_joiner = [](char s) {
+        return s == ' ' || s == '-' || s == '.' || s == '_' || s == ':';
+      };
+      size_t next = i;
+      while (next < text.size() && is_joiner(text[next])) ++next;
+      if (next > i && !digits.empty() && next < text.size() && absl::ascii_isdigit(text[next])) {
         grouped = true;
+        i = next - 1;
         continue;
       }
       if (run_holds_one()) return true;

@@ -130,6 +130,7 @@ void Events(PageContext& ctx) {
   *request.mutable_filter() = FilterOf(ctx, &problems);
   request.set_page_size(kPageSize);
   request.set_page_token(ctx.Param("page"));
+  request.set_bytes_only(true);  // Shown as decoded from the hashed bytes (DecodeHashedEvent).
   std::string form = absl::StrCat("<form method=\"get\" action=\"/audit\">", FilterInputs(ctx, problems),
                                   "<div class=\"actions\"><button class=\"primary\">",
                                   ctx.T("audit.apply"), "</button> <a href=\"/audit\">",
@@ -198,6 +199,7 @@ void Event(PageContext& ctx) {
   v1::StreamAuditEventsRequest request;
   request.set_start_index(index);
   request.set_end_index(index + 1);
+  request.set_bytes_only(true);
   std::optional<v1::AuditEntry> found;
   absl::Status streamed = ctx.registry().StreamAuditEvents(request, [&](const v1::AuditEntry& entry) {
     if (entry.index() == index && !found.has_value()) found = entry;

@@ -3,6 +3,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -78,6 +79,19 @@ TEST(ParseOptionsTest, RefusesUnknownOptions) {
   ExpectUsageError(Parse({"--nope"}), "unknown option --nope");
   ExpectUsageError(Parse({"--nope=1"}), "unknown option --nope");
   ExpectUsageError(Parse({"-x"}), "unknown option -x");
+}
+
+// An unknown option is repeated by its name only: a value glued to it may be a personal number.
+TEST(ParseOptionsTest, AnUnknownOptionIsRepeatedWithoutWhatIsGluedToIt) {
+  ExpectUsageError(Parse({"--case-ref1234567890"}),
+                   "unknown option --case-ref… (--case-ref's value goes after a space or =)");
+  ExpectUsageError(Parse({"--case-rf1234567890"}), "unknown option --case-rf… (did you mean --case-ref?)");
+  ExpectUsageError(Parse({"--nope 1980-04-12"}), "unknown option --nope…");
+  ExpectUsageError(Parse({"-1234567890"}), "unknown option -…");
+  for (const char* arg : {"--case-ref1234567890", "--x1234567890", "-1234567890", "--a=1234567890"}) {
+    const absl::Status status = Parse({arg}).status();
+    EXPECT_FALSE(absl::StrContains(status.message(), "1234567890")) << status;
+  }
 }
 
 TEST(ParseOptionsTest, RefusesMissingValue) {
@@ -217,11 +231,12 @@ TEST(ParseOptionsTest, EveryMissingOrMalformedValueIsNamedInOneError) {
   ASSERT_FALSE(parsed.ok());
   EXPECT_TRUE(IsUsageError(parsed.status()));
   EXPECT_TRUE(HasOwnLines(parsed.status()));
-  EXPECT_EQ(parsed.status().message(),
+  EXPECT_EQ(std::string(parsed.status().message()),
             "3 problems:\n"
             "  --position, --surname are required\n"
             "  --birth-date: not a real date\n"
-            "  --consent-ref: 1..64 letters, digits, spaces or /-.:_");
+            "  --consent-ref: 1..64 ASCII letters, digits, spaces or /-.:_, with a letter\n"
+            "    or digit");
 }
 
 // A value that is not UTF-8 (a terminal in another encoding) is refused before anything is

@@ -27,5 +27,24 @@ TEST(InstantTest, RoundTripsUtc) {
   EXPECT_EQ(ParseInstant("yesterday").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// An instant is RFC 3339's date-time and nothing else: the text a caller sends as a filter may be
+// recorded, so what parses is only what the form allows.
+TEST(InstantTest, OnlyTheRfc3339FormParses) {
+  for (const char* good : {"2026-01-01T00:00:00Z", "2026-01-01t00:00:00z", "2026-01-01T00:00:00.5Z",
+                           "2026-01-01T00:00:00.123456789Z", "2026-01-01T01:00:00+01:00",
+                           "2026-01-01T00:00:00-05:30"}) {
+    EXPECT_TRUE(ParseInstant(good).ok()) << good;
+  }
+  for (const char* bad :
+       {"1234567890-01-01T00:00:00Z", "-1234567890-01-01T00:00:00Z", "+2026-01-01T00:00:00Z",
+        " \n2026-01-01T00:00:00Z\t ", " 2026-01-01T00:00:00Z", "2026-01-01T00:00:00Z ",
+        "26-01-01T00:00:00Z", "2026-1-01T00:00:00Z", "2026-01-01 00:00:00Z", "2026-01-01T00:00Z",
+        "2026-01-01T00:00:00", "2026-01-01T00:00:00.Z", "2026-01-01T00:00:00.1234567890Z",
+        "2026-01-01T00:00:00+0100", "2026-01-01T00:00:00+01", "2026-02-30T00:00:00Z",
+        "2026-01-01T24:00:01Z", ""}) {
+    EXPECT_EQ(ParseInstant(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace registry

@@ -80,12 +80,14 @@ class AuditServiceTest : public ::testing::Test {
 
   // Every entry ListAuditEvents returns for `filter`, following next_page_token; the indices
   // of all pages in order. Checks that no page is larger than page_size.
-  std::vector<v1::AuditEntry> ListAll(const v1::AuditFilter& filter, uint32_t page_size) {
+  std::vector<v1::AuditEntry> ListAll(const v1::AuditFilter& filter, uint32_t page_size,
+                                      bool bytes_only = false) {
     std::vector<v1::AuditEntry> all;
     std::string token;
     for (int page = 0; page < 1000; ++page) {
       v1::ListAuditEventsRequest req;
       *req.mutable_filter() = filter;
+      req.set_bytes_only(bytes_only);
       req.set_page_size(page_size);
       req.set_page_token(token);
       v1::ListAuditEventsResponse resp;
@@ -444,6 +446,51 @@ TEST_F(AuditListTest, FiltersSelectExactlyTheMatchingEvents) {
     EXPECT_EQ(e.event_bytes(), *server_->server()->audit_log()->ReadEvent(e.index()));
     EXPECT_EQ(e.event().sequence(), e.index());
   }
+}
+
+TEST_F(AuditListTest, BytesOnlySelectsTheSameEventsWithoutTheDecodedCopy) {
+  std::vector<v1::AuditFilter> filters(6, Bounded());
+  filters[1].set_actor(kCourtId);
+  filters[2].set_action(kGetRecordMethod);
+  filters[3].set_record_id(r1_);
+  filters[4].set_outcome_plus_one(static_cast<int>(grpc::StatusCode::PERMISSION_DENIED) + 1);
+  filters[5].set_from_time(FormatInstant(t0_ + absl::Hours(1)));
+  for (const v1::AuditFilter& filter : filters) {
+    SCOPED_TRACE(filter.ShortDebugString());
+    const std::vector<v1::AuditEntry> decoded = ListAll(filter, 3);
+    const std::vector<v1::AuditEntry> bytes = ListAll(filter, 3, /*bytes_only=*/true);
+    ASSERT_EQ(Indices(bytes), Indices(decoded));
+    for (size_t i = 0; i < bytes.size(); ++i) {
+      EXPECT_EQ(bytes[i].event_bytes(), decoded[i].event_bytes());
+      EXPECT_TRUE(decoded[i].has_event());
+      EXPECT_FALSE(bytes[i].has_event()) << "event " << bytes[i].index();
+    }
+  }
+  // No filter: the pages add their own events as they go, so compare the eight calls only.
+  std::vector<v1::AuditEntry> unfiltered = ListAll(v1::AuditFilter(), 100, /*bytes_only=*/true);
+  ASSERT_GE(unfiltered.size(), static_cast<size_t>(base_ + 8));
+  for (uint64_t i = 0; i < base_ + 8; ++i) {
+    EXPECT_EQ(unfiltered[i].index(), i);
+    EXPECT_EQ(unfiltered[i].event_bytes(), *server_->server()->audit_log()->ReadEvent(i));
+    EXPECT_FALSE(unfiltered[i].has_event());
+  }
+
+  // A stream too.
+  v1::StreamAuditEventsRequest stream;
+  stream.set_start_index(base_);
+  stream.set_end_index(base_ + 8);
+  stream.set_bytes_only(true);
+  *stream.mutable_filter() = filters[1];
+  std::vector<v1::AuditEntry> entries;
+  auto ctx = NewCallContext();
+  ASSERT_TRUE(ReadAll(auditor_->StreamAuditEvents(ctx.get(), stream).get(), &entries).ok());
+  std::vector<uint64_t> streamed;
+  for (const v1::AuditEntry& e : entries) {
+    streamed.push_back(e.index());
+    EXPECT_EQ(e.event_bytes(), *server_->server()->audit_log()->ReadEvent(e.index()));
+    EXPECT_FALSE(e.has_event());
+  }
+  EXPECT_EQ(streamed, Expect({2, 3, 6, 7}));
 }
 
 TEST_F(AuditListTest, MalformedFilterIsInvalidArgumentNamingTheField) {

@@ -156,8 +156,10 @@ TEST_F(AuditTextTest, AReferenceTheLogCannotHoldIsRefusedAndWithheld) {
            VetWithConsent},
           {"legal basis with a section sign", "legal_basis", "neni 103 §2", ExpungeOnBasis},
           {"export recipient with a bidi override", "recipient", "Agency\u202Eycnega", ExportTo},
+          {"case reference of marks only", "purpose.case_reference", "-.-", ReadForCase},
+          {"consent reference of marks only", "consent_reference", "./:", VetWithConsent},
       },
-      "1..64 letters, digits, spaces or /-.:_");
+      "1..64 ASCII letters, digits, spaces or /-.:_, with a letter or digit");
 }
 
 // Reference-shaped text can still carry a personal number (ten digits in a row, by the

@@ -9,6 +9,7 @@
 
 #include "absl/strings/match.h"
 #include "common/public_status.h"
+#include "common/reference_text.h"
 #include "gtest/gtest.h"
 #include "registry/v1/audit.pb.h"
 
@@ -69,6 +70,14 @@ TEST(ReferenceShapedTest, LettersDigitsSpacesAndFiveMarksUpToTheLimit) {
   EXPECT_TRUE(ReferenceShaped(std::string(kMaxReference, 'a'), kMaxReference));
   EXPECT_FALSE(ReferenceShaped(std::string(kMaxReference + 1, 'a'), kMaxReference));
   EXPECT_FALSE(ReferenceShaped("", kMaxReference));
+}
+
+TEST(ReferenceShapedTest, AReferenceHasALetterOrADigit) {
+  for (const char* nothing : {" ", ".", "/-.:_", "   ", "--"}) {
+    EXPECT_FALSE(ReferenceShaped(nothing)) << "\"" << nothing << "\"";
+  }
+  EXPECT_TRUE(ReferenceShaped(" 1 "));
+  EXPECT_TRUE(ReferenceShaped("- a -"));
 }
 
 TEST(ReferenceShapedTest, NothingElseEntersTheLog) {

@@ -755,7 +755,12 @@ TEST_F(ValidationTest, APersonalNumberIsFoundInsideOtherText) {
   EXPECT_FALSE(validator_->HoldsPersonalNumber("req-2026-12-02-0001"));
   EXPECT_FALSE(validator_->HoldsPersonalNumber("PKR 12345/2026 p.3"));
   EXPECT_FALSE(validator_->HoldsPersonalNumber("P 12345 - abc 67890"));
-  EXPECT_FALSE(validator_->HoldsPersonalNumber("12345  67890"));  // two spaces: two numbers
+  // However many separators join the groups.
+  EXPECT_TRUE(validator_->HoldsPersonalNumber("12345  67890"));
+  EXPECT_TRUE(validator_->HoldsPersonalNumber("C 123--456--7890"));
+  EXPECT_TRUE(validator_->HoldsPersonalNumber("123 - 456 - 7890"));
+  EXPECT_TRUE(validator_->HoldsPersonalNumber("12345_.:67890"));
+  EXPECT_FALSE(validator_->HoldsPersonalNumber("12345 -- 6789"));  // nine digits
 
   // A pattern that also matches nothing at all does not make every text hold one.
   ValidationOptions options;

@@ -357,7 +357,7 @@ TEST_F(VettingServiceTest, ABanForLifeOnWorkWithChildrenIsNotClearDecadesLater) 
   ASSERT_FALSE(id.empty());
   const v1::Record stored = ClerkGet(id);
   EXPECT_EQ(stored.metadata().employer_visible_until(), "2105-03-01");
-  EXPECT_EQ(stored.metadata().delete_after(), "2105-03-01");
+  EXPECT_EQ(stored.metadata().delete_after(), "2105-03-02");  // the day after: never on it
   const v1::VettingCheckRequest candidate = CandidateOf(record.person());
   EXPECT_EQ(ResultOf(candidate), v1::VETTING_RESULT_NOT_CLEAR);
   clock_.Set(At(2090, 6, 1));
@@ -790,6 +790,37 @@ TEST_F(VettingServiceTest, CheckEventHoldsReferencesAndTokensButNoIdentity) {
 }
 
 // --- Transparency for the data subject ---------------------------------------------------------
+
+// A refused check enters the person's history too, but its position only when it is one of the
+// caller's organisation's categories: the field is the caller's text until the policy says so.
+TEST_F(VettingServiceTest, ARefusedChecksPositionIsKeptOnlyWhenItIsTheCallersCategory) {
+  const v1::Person person = ExampleRecord().person();
+  struct Attempt {
+    const char* identity;
+    const char* position;
+    grpc::StatusCode code;
+    const char* kept;
+  };
+  const Attempt attempts[] = {
+      {"court", "Arben Krasniqi 1980-03-04", grpc::StatusCode::PERMISSION_DENIED, ""},
+      {"court", "teacher", grpc::StatusCode::PERMISSION_DENIED, ""},
+      {"vetting", "PN 1234567890", grpc::StatusCode::FAILED_PRECONDITION, ""},
+      {"vetting", "care_worker", grpc::StatusCode::FAILED_PRECONDITION, ""},  // another org's
+      {"vetting", "teacher", grpc::StatusCode::OK, "teacher"},
+  };
+  for (const Attempt& a : attempts) {
+    v1::VettingCheckRequest req = CandidateOf(person);
+    req.set_position_category(a.position);
+    EXPECT_EQ(Check(req, a.identity).status.error_code(), a.code) << a.identity << " " << a.position;
+    clock_.Advance(absl::Minutes(1));
+  }
+  const std::vector<v1::CheckSummary> checks = ChecksAbout(person.personal_number());
+  ASSERT_EQ(checks.size(), std::size(attempts));
+  for (size_t i = 0; i < checks.size(); ++i) {
+    const Attempt& a = attempts[std::size(attempts) - 1 - i];  // newest first
+    EXPECT_EQ(checks[i].position_category(), a.kept) << a.identity << " " << a.position;
+  }
+}
 
 TEST_F(VettingServiceTest, DataSubjectSeesEveryCheckNewestFirst) {
   CreateRecord(ExampleRecord());

@@ -737,7 +737,7 @@ TEST_F(ConsoleTest, TheRegistrysFieldErrorsStandBesideTheirInputs) {
   Start(v1::ROLE_VETTING);
   SignIn();
   fake_->vetting_status = absl::InvalidArgumentError(
-      "consent_reference: 1..64 letters, digits, spaces or /-.:_; birth_date: must be a real date");
+      "consent_reference: 1..64 ASCII letters, digits, spaces or /-.:_, with a letter or digit; birth_date: must be a real date");
   std::string body = Post("/vetting", {{"consent_ref", "<bad>"}, {"birth-date", "1990-02-30"}})->body;
   EXPECT_TRUE(absl::StrContains(FieldGroup(body, "consent_ref"), "id=\"consent_ref-error\"")) << body;
   EXPECT_TRUE(absl::StrContains(FieldGroup(body, "birth-date"), "id=\"birth-date-error\"")) << body;
@@ -749,7 +749,7 @@ TEST_F(ConsoleTest, TheRegistrysFieldErrorsStandBesideTheirInputs) {
   SignIn();
   const std::string record = absl::StrCat("/records/", kRecordId);
   fake_->expunge_status = absl::InvalidArgumentError(
-      "legal_basis: 1..64 letters, digits, spaces or /-.:_ citing the law");
+      "legal_basis: 1..64 ASCII letters, digits, spaces or /-.:_, with a letter or digit, citing the law");
   body = Post(record + "/expunge", {{"legal_basis", "a, b"}, {"confirm", "P 1/2024"}})->body;
   EXPECT_TRUE(absl::StrContains(FieldGroup(body, "legal_basis"), "id=\"legal_basis-error\"")) << body;
   EXPECT_FALSE(absl::StrContains(body, "id=\"confirm-error\""));
@@ -762,7 +762,7 @@ TEST_F(ConsoleTest, TheRegistrysFieldErrorsStandBesideTheirInputs) {
 
   Start(v1::ROLE_AUDITOR);
   SignIn();
-  fake_->export_status = absl::InvalidArgumentError("recipient: 1..64 letters, digits, spaces or /-.:_");
+  fake_->export_status = absl::InvalidArgumentError("recipient: 1..64 ASCII letters, digits, spaces or /-.:_, with a letter or digit");
   body = Post("/audit/export", {{"recipient", "a;b"}, {"reference", "R 1"}})->body;
   EXPECT_TRUE(absl::StrContains(FieldGroup(body, "recipient"), "id=\"recipient-error\"")) << body;
   EXPECT_FALSE(absl::StrContains(body, "id=\"reference-error\""));
