@@ -161,6 +161,7 @@ bool ShouldAsk(const RecordField& field, const v1::CreateRecordRequest& request,
     return type == v1::SENTENCE_TYPE_IMPRISONMENT || type == v1::SENTENCE_TYPE_SUSPENDED;
   }
   if (field.flag == "release-date") return type == v1::SENTENCE_TYPE_IMPRISONMENT;
+  if (field.flag == "suspension-end-date") return type == v1::SENTENCE_TYPE_SUSPENDED;
   return true;
 }
 

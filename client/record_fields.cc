@@ -76,6 +76,9 @@ std::vector<RecordField> BuildFields() {
        K::kBan, false, true},
       {"release-date", "conviction.release_date", "conviction.release_date", "YYYY-MM-DD",
        "date of release from prison", "Date of release (YYYY-MM-DD)", K::kDate},
+      {"suspension-end-date", "conviction.suspension_end_date", "conviction.suspension_end_date",
+       "YYYY-MM-DD", "end of a suspended sentence's verification period",
+       "End of the verification period (YYYY-MM-DD)", K::kDate},
       {"juvenile", "conviction.juvenile", "conviction.juvenile", "true|false",
        "convicted as a juvenile", "Convicted as a juvenile", K::kBool},
   };

@@ -192,6 +192,7 @@ std::vector<RecordLine> RecordLines(const v1::Record& record) {
   for (const v1::AccessoryBan& ban : conviction.bans()) bans.push_back(FormatBan(ban));
   Line("Bans", bans.empty() ? "none" : absl::StrJoin(bans, "; "));
   Line("Released", t(conviction.release_date()));
+  Line("Verification ends", t(conviction.suspension_end_date()));
   Line("Juvenile", conviction.juvenile() ? "yes" : "no");
   Line("Status", RecordStatusName(meta.status()));
   Bookkeeping("Version", meta.version() == 0 ? "" : absl::StrCat(meta.version()));

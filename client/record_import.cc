@@ -178,6 +178,8 @@ v1::CreateRecordRequest RowToRequest(ColumnFn column, RowProblems* problems) {
   ParseBans(column("bans"), &conviction, problems);
   ParseDateColumn("release_date", column("release_date"), false,
                   conviction.mutable_release_date(), problems);
+  ParseDateColumn("suspension_end_date", column("suspension_end_date"), false,
+                  conviction.mutable_suspension_end_date(), problems);
   const std::string juvenile = column("juvenile");
   if (juvenile == "true") {
     conviction.set_juvenile(true);
@@ -202,6 +204,11 @@ const std::vector<std::string>& ImportCsvColumns() {
   return *kColumns;
 }
 
+const std::vector<std::string>& ImportCsvOptionalColumns() {
+  static const auto* const kColumns = new std::vector<std::string>{"suspension_end_date"};
+  return *kColumns;
+}
+
 absl::StatusOr<ImportFormat> ImportFormatFromPath(absl::string_view path) {
   const std::string lower = absl::AsciiStrToLower(path);
   if (absl::EndsWith(lower, ".csv")) return ImportFormat::kCsv;
@@ -222,7 +229,8 @@ absl::StatusOr<ParsedImport> ParseImportCsv(absl::string_view text) {
   }
   std::map<std::string, size_t, std::less<>> index;
   std::vector<std::string> problems;
-  const auto& known = ImportCsvColumns();
+  std::vector<std::string> known = ImportCsvColumns();
+  for (const std::string& name : ImportCsvOptionalColumns()) known.push_back(name);
   std::vector<std::string> names;
   for (const std::string& field : header.fields) {
     names.push_back(absl::AsciiStrToLower(absl::StripAsciiWhitespace(field)));
@@ -273,8 +281,11 @@ absl::StatusOr<ParsedImport> ParseImportCsv(absl::string_view text) {
       continue;
     }
     RowProblems row_problems;
+    // An optional column the header leaves out reads as empty.
     auto column = [&](absl::string_view name) {
-      return std::string(absl::StripAsciiWhitespace(record.fields[index.find(name)->second]));
+      const auto it = index.find(name);
+      if (it == index.end()) return std::string();
+      return std::string(absl::StripAsciiWhitespace(record.fields[it->second]));
     };
     v1::CreateRecordRequest request = RowToRequest(column, &row_problems);
     if (!row_problems.empty()) {

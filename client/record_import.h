@@ -48,8 +48,11 @@
 
 namespace registry::client {
 
-// The CSV header, in the documented order.
+// The CSV header, in the documented order: every column is required.
 const std::vector<std::string>& ImportCsvColumns();
+// Columns a header may add after them, in any place (suspension_end_date: the end of a suspended
+// sentence's verification period); left out, they are empty in every row.
+const std::vector<std::string>& ImportCsvOptionalColumns();
 
 enum class ImportFormat { kCsv, kJsonLines };
 

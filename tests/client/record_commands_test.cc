@@ -164,6 +164,30 @@ TEST_F(RecordCommandsTest, CreateFromOptionsMakesTheRecord) {
   EXPECT_EQ(record.conviction().bans(1).end_date(), "2030-01-01");
 }
 
+// A suspended sentence's verification period is entered as an option, shown, and amended.
+TEST_F(RecordCommandsTest, TheEndOfASuspendedSentencesVerificationPeriodIsAnOption) {
+  std::vector<std::string> command = {"record", "create"};
+  for (const std::string& o : RecordOptions()) command.push_back(o);
+  for (size_t i = 0; i + 1 < command.size(); ++i) {
+    if (command[i] == "--sentence") command[i + 1] = "suspended";
+  }
+  const auto release = std::find(command.begin(), command.end(), "--release-date");
+  if (release != command.end()) command.erase(release, release + 2);
+  command.push_back("--suspension-end-date");
+  command.push_back("2027-06-30");
+  const CliRun run = As("clerk", command);
+  ASSERT_EQ(run.code, 0) << run.err;
+  const std::string id(absl::StripAsciiWhitespace(run.out));
+  EXPECT_EQ(Get(id).conviction().suspension_end_date(), "2027-06-30");
+  const CliRun shown = As("clerk", {"record", "get", id});
+  EXPECT_THAT(shown.out, HasSubstr("Verification ends:           2027-06-30\n"));
+
+  const CliRun amended = As("clerk", {"record", "amend", id, "--set",
+                                      "suspension-end-date=2028-01-31", "--reason", "appeal"});
+  ASSERT_EQ(amended.code, 0) << amended.err;
+  EXPECT_EQ(Get(id).conviction().suspension_end_date(), "2028-01-31");
+}
+
 TEST_F(RecordCommandsTest, EveryMissingOrBadFieldIsNamedAtOnceByItsOptionBeforeAnythingIsStored) {
   const uint64_t before = LogSize();
   const CliRun run = As("clerk", {"record", "create", "--surname", "Krasniqi", "--birth-date",

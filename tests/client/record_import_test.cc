@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "client/option_parser.h"
@@ -85,6 +86,32 @@ TEST(ParseImportCsvTest, ColumnsMayComeInAnyOrder) {
   ASSERT_THAT(parsed->rows, SizeIs(1));
   EXPECT_EQ(parsed->rows[0].record().person().surname(), "Kërqeli");
   EXPECT_EQ(parsed->rows[0].record().person().given_name(), "Arben");
+}
+
+// A suspended sentence's verification period ends on its own date, which the retention rules count
+// from: an optional column carries it, and a file without the column reads it as empty.
+TEST(ParseImportCsvTest, TheOptionalSuspensionEndDateColumnIsRead) {
+  const std::string suspended = absl::StrReplaceAll(
+      kValidRow, {{",imprisonment,36,", ",suspended,6,"}, {",2027-03-01,false,,", ",,false,,"}});
+  auto parsed = ParseImportCsv(absl::StrCat(absl::StrJoin(ImportCsvColumns(), ","),
+                                            ",suspension_end_date\n",
+                                            absl::StripSuffix(suspended, "\n"), ",2026-05-15\n"));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_THAT(parsed->errors, SizeIs(0));
+  ASSERT_THAT(parsed->rows, SizeIs(1));
+  EXPECT_EQ(parsed->rows[0].record().conviction().suspension_end_date(), "2026-05-15");
+
+  auto without = ParseImportCsv(Header() + suspended);
+  ASSERT_TRUE(without.ok()) << without.status();
+  ASSERT_THAT(without->rows, SizeIs(1));
+  EXPECT_EQ(without->rows[0].record().conviction().suspension_end_date(), "");
+
+  auto bad = ParseImportCsv(absl::StrCat(absl::StrJoin(ImportCsvColumns(), ","),
+                                         ",suspension_end_date\n",
+                                         absl::StripSuffix(suspended, "\n"), ",2026-02-30\n"));
+  ASSERT_TRUE(bad.ok()) << bad.status();
+  ASSERT_THAT(bad->errors, SizeIs(1));
+  EXPECT_THAT(bad->errors[0].message, HasSubstr("suspension_end_date"));
 }
 
 TEST(ParseImportCsvTest, RefusesBadHeaderNamingTheColumns) {
