@@ -13,6 +13,7 @@
 
 #include "absl/hash/hash.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "common/deterministic_bytes.h"
@@ -54,8 +55,8 @@ constexpr char kDatesRulesKey[] = "dates/rules";
 // written with the erasure, deleted by the compaction that removes them (CompactAfterErasure).
 constexpr char kCompactionDuePrefix[] = "erasure/compaction-due/";
 // "Number" before a case's number, as CanonicalCaseNumber spells it after folding: "nr" (numër),
-// "br" (broj), and "бр" (Cyrillic б, and р mapped to its Latin look-alike).
-constexpr absl::string_view kNumberWords[] = {"nr", "br", "\xd0\xb1p"};
+// "br" (broj), "бр" (Cyrillic б, and р mapped to its Latin look-alike) and "no".
+constexpr absl::string_view kNumberWords[] = {"nr", "br", "\xd0\xb1p", "no"};
 constexpr char kHeadMacLabel[] = "kjc-registry/head/v1";
 constexpr char kIndexMacLabel[] = "kjc-registry/index-row/v1|";
 constexpr char kDatesLabel[] = "kjc-registry/record-dates/v1|";
@@ -299,6 +300,70 @@ absl::StatusOr<std::unique_ptr<RecordStore>> RecordStore::Create(
   }
   return store;
 }
+
+namespace {
+
+// Serbian Cyrillic and Latin, letter for letter by sound (the two scripts courts write in).
+struct SerbianLetter {
+  const char* cyrillic;  // lower case, UTF-8
+  const char* latin;
+};
+constexpr SerbianLetter kSerbianLetters[] = {
+    {"\xd1\x99", "lj"}, {"\xd1\x9a", "nj"}, {"\xd1\x9f", "d\xc5\xbe"},  // љ њ џ first
+    {"\xd0\xb0", "a"},  {"\xd0\xb1", "b"},  {"\xd0\xb2", "v"},  {"\xd0\xb3", "g"},
+    {"\xd0\xb4", "d"},  {"\xd1\x92", "\xc4\x91"}, {"\xd0\xb5", "e"},  {"\xd0\xb6", "\xc5\xbe"},
+    {"\xd0\xb7", "z"},  {"\xd0\xb8", "i"},  {"\xd1\x98", "j"},  {"\xd0\xba", "k"},
+    {"\xd0\xbb", "l"},  {"\xd0\xbc", "m"},  {"\xd0\xbd", "n"},  {"\xd0\xbe", "o"},
+    {"\xd0\xbf", "p"},  {"\xd1\x80", "r"},  {"\xd1\x81", "s"},  {"\xd1\x82", "t"},
+    {"\xd1\x9b", "\xc4\x87"}, {"\xd1\x83", "u"},  {"\xd1\x84", "f"},  {"\xd1\x85", "h"},
+    {"\xd1\x86", "c"},  {"\xd1\x87", "\xc4\x8d"}, {"\xd1\x88", "\xc5\xa1"},
+};
+
+// `text` lower-cased (ICU's full case folding) with each Serbian letter of one script written in
+// the other: ПКР 5/2020 is pkr 5/2020 (to_latin), PKR 5/2020 is пкр 5/2020.
+std::string SerbianTransliteration(absl::string_view text, bool to_latin) {
+  std::string folded;
+  icu::UnicodeString::fromUTF8(icu::StringPiece(text.data(), static_cast<int32_t>(text.size())))
+      .foldCase()
+      .toUTF8String(folded);
+  std::string out;
+  for (size_t i = 0; i < folded.size();) {
+    bool replaced = false;
+    for (const SerbianLetter& letter : kSerbianLetters) {
+      const absl::string_view from = to_latin ? letter.cyrillic : letter.latin;
+      if (absl::string_view(folded).substr(i, from.size()) == from) {
+        out += to_latin ? letter.latin : letter.cyrillic;
+        i += from.size();
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) out.push_back(folded[i++]);
+  }
+  return out;
+}
+
+// A canonical case number with its year written the other way, when its last number (after a
+// slash) can be a year: two digits (21) as 1921 and 2021, and 1900..2099 as two digits. Courts
+// write both; the serial and the year are the same case. `canonical` itself comes first.
+std::vector<std::string> YearSpellings(const std::string& canonical) {
+  std::vector<std::string> out = {canonical};
+  const size_t slash = canonical.rfind('/');
+  if (slash == std::string::npos || slash + 1 >= canonical.size()) return out;
+  const absl::string_view year = absl::string_view(canonical).substr(slash + 1);
+  int value = 0;
+  if (year.size() > 4 || !absl::SimpleAtoi(year, &value)) return out;
+  const std::string head = canonical.substr(0, slash + 1);
+  if (value < 100) {
+    out.push_back(absl::StrCat(head, 1900 + value));
+    out.push_back(absl::StrCat(head, 2000 + value));
+  } else if (value >= 1900 && value <= 2099) {
+    out.push_back(absl::StrCat(head, value % 100));
+  }
+  return out;
+}
+
+}  // namespace
 
 absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view case_number,
                                                 CaseNumberForm form) {
@@ -586,16 +651,34 @@ absl::StatusOr<std::string> RecordStore::DedupTokenOf(absl::string_view court_id
 absl::StatusOr<std::vector<std::string>> RecordStore::EarlierDedupTokens(
     const registry::v1::Conviction& c, absl::string_view pn) const {
   ASSIGN_OR_RETURN(const std::string current, CanonicalCaseNumber(c.case_number()));
-  // The earlier form of this spelling, and of the spellings with a number word before the first
-  // number, which the current form drops: "P 5/2020" was "p5/2020", "P.nr. 5/2020" "pnr5/2020".
   std::set<std::string> forms;
-  ASSIGN_OR_RETURN(std::string as_typed,
-                   CanonicalCaseNumber(c.case_number(), CaseNumberForm::kWithNumberWords));
-  forms.insert(std::move(as_typed));
-  const size_t number = current.find_first_of("0123456789");
-  if (number != std::string::npos && current[0] != '\xff') {
-    for (absl::string_view word : kNumberWords) {
-      forms.insert(absl::StrCat(current.substr(0, number), word, current.substr(number)));
+  // The spelling as typed, and in the other script: ПКР 5/2020 and PKR 5/2020 are one case.
+  // (From the canonical form too, whose number words are already dropped: "P.nr. 5/20" is
+  // "п 5/20" in Cyrillic, not "п.нр. 5/20".)
+  std::set<std::string> spellings = {std::string(c.case_number())};
+  if (IsWellFormedUtf8(c.case_number())) {
+    for (const std::string& from : {std::string(c.case_number()), current}) {
+      spellings.insert(SerbianTransliteration(from, /*to_latin=*/true));
+      spellings.insert(SerbianTransliteration(from, /*to_latin=*/false));
+    }
+  }
+  for (const std::string& spelling : spellings) {
+    ASSIGN_OR_RETURN(const std::string spelled, CanonicalCaseNumber(spelling));
+    // The earlier form of this spelling, and of the spellings with a number word before the
+    // first number, which the current form drops: "P 5/2020" was "p5/2020", "P.nr. 5/2020"
+    // "pnr5/2020".
+    ASSIGN_OR_RETURN(const std::string as_typed,
+                     CanonicalCaseNumber(spelling, CaseNumberForm::kWithNumberWords));
+    std::vector<std::string> bases = {spelled, as_typed};
+    const size_t number = spelled.find_first_of("0123456789");
+    if (number != std::string::npos && spelled[0] != '\xff') {
+      for (absl::string_view word : kNumberWords) {
+        bases.push_back(absl::StrCat(spelled.substr(0, number), word, spelled.substr(number)));
+      }
+    }
+    // And each with its year in two digits or four.
+    for (const std::string& base : bases) {
+      for (std::string& form : YearSpellings(base)) forms.insert(std::move(form));
     }
   }
   forms.erase(current);
@@ -863,12 +946,20 @@ absl::Status RecordStore::StageVersion(const StoredHead& old_head, StoredHead* h
     }
     ASSIGN_OR_RETURN(std::vector<std::string> erased, IdsWithToken(kErased, dedup_token, 1));
     if (!erased.empty()) return ErasedConvictionError();
-    // A record stored, or a conviction erased, while the canonical form kept "nr." is under that
-    // form's token: another spelling of its case number must not get in beside it either.
+    // A record stored, or a conviction erased, under another spelling of its case number (the
+    // other script, the year in two digits or four, a number word, or an earlier canonical form
+    // that kept the word) must not get in beside it either.
     ASSIGN_OR_RETURN(const std::vector<std::string> earlier,
                      EarlierDedupTokens(payload.conviction(), person.personal_number()));
     for (const std::string& token : earlier) {
       if (token == dedup_token || token == old_head.dedup_token()) continue;
+      // Another row of the same batch (an import) under another spelling.
+      if (std::find(w->staged_unique_.begin(), w->staged_unique_.end(), token) !=
+          w->staged_unique_.end()) {
+        if (existing_id != nullptr) *existing_id = "";
+        return absl::AlreadyExistsError(
+            "a record with this court, case number and personal number exists");
+      }
       ASSIGN_OR_RETURN(std::vector<std::string> live, IdsWithToken(kDedup, token, 1));
       if (!live.empty() && live[0] != id) {
         if (existing_id != nullptr) *existing_id = live[0];

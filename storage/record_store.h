@@ -411,8 +411,11 @@ class RecordStore {
                                            absl::string_view canonical_case_number,
                                            absl::string_view personal_number) const;
   // The uniqueness tokens, other than DedupToken's, that a record stored or a conviction erased
-  // before number words were dropped (CaseNumberForm::kWithNumberWords) may be under for another
-  // spelling of this case number.
+  // under another spelling of this case number may be under: the other script (Serbian Cyrillic
+  // and Latin, letter for letter), the year in two digits or four (21, 1921, 2021), a number
+  // word ("nr.", "br.", "бр.", "no.") before the number, and the form before number words were
+  // dropped (CaseNumberForm::kWithNumberWords). Looked up, never stored: a record keeps the token
+  // of its own spelling.
   absl::StatusOr<std::vector<std::string>> EarlierDedupTokens(
       const registry::v1::Conviction& c, absl::string_view personal_number) const;
   // The record's head; NotFound for unknown or expunged ids. With `verify`, DataLoss when its MAC

@@ -318,12 +318,13 @@ TEST(CanonicalCaseNumberTest, SpellingsOfOneCaseNumberAgreeAndOtherNumbersDoNot)
   EXPECT_EQ(canonical("PK 12/2024"), canonical("P K 12/2024"));
   // "nr." / "br." (number) standing alone before the number is no part of it.
   for (const char* same : {"P.nr. 5/2020", "P nr 5/2020", "P. Nr. 5/2020", "P-NR-5/2020",
-                           "P br. 5/2020", "P.\xd0\xb1\xd1\x80. 5/2020"}) {  // Cyrillic бр
+                           "P br. 5/2020", "P.\xd0\xb1\xd1\x80. 5/2020",  // Cyrillic бр
+                           "P no. 5/2020", "P No 5/2020"}) {
     EXPECT_EQ(canonical(same), "p5/2020") << same;
   }
   EXPECT_EQ(canonical("nr. 5/2020"), "5/2020");
   // Elsewhere it stays: joined to another word, after the first number, or another word.
-  for (const char* other : {"Pnr 5/2020", "P 5 nr 6/2020", "P nrr 5/2020", "P no. 5/2020"}) {
+  for (const char* other : {"Pnr 5/2020", "P 5 nr 6/2020", "P nrr 5/2020", "P nor. 5/2020"}) {
     EXPECT_NE(canonical(other), "p5/2020") << other;
     EXPECT_NE(canonical(other), "p56/2020") << other;
   }
@@ -418,7 +419,8 @@ TEST_F(RecordStoreTest, AnotherSpellingOfTheCaseNumberIsTheSameConviction) {
     ASSERT_TRUE(db_->Write(*expunge->batch()).ok());
   }
   for (const char* spelling : {"P5/2020", "P-5/2020", "P 05/2020", "P 5/2020.", "P 5 / 2020",
-                               "P.5/2020", "\xd0\xa0 5/2020", "P.nr. 5/2020", "P br. 5/2020"}) {
+                               "P.5/2020", "\xd0\xa0 5/2020", "P.nr. 5/2020", "P br. 5/2020",
+                               "P no. 5/2020", "\xd0\x9f 5/2020", "P 5/20", "p.nr.5/20"}) {
     absl::StatusOr<std::string> again = Create(person, MakeConviction("basic-prizren", spelling));
     EXPECT_EQ(again.status().code(), absl::StatusCode::kAlreadyExists)
         << spelling << ": " << again.status();
@@ -437,6 +439,48 @@ TEST_F(RecordStoreTest, AnotherSpellingOfTheCaseNumberIsTheSameConviction) {
   absl::StatusOr<Record> stored = store_->Get(live);
   ASSERT_TRUE(stored.ok()) << stored.status();
   EXPECT_EQ(stored->conviction().case_number(), "P 5/2020");
+}
+
+// Courts write a case number in Serbian Cyrillic or Latin, and its year in two digits or four:
+// whichever way a record was stored, the other spellings find it (and its erasure), and another
+// number or year is another case.
+TEST_F(RecordStoreTest, ACaseNumberInTheOtherScriptOrWithItsYearShortIsTheSameConviction) {
+  const Person person = MakePerson("Berisha", "Driton", "1980-01-10", "1000000601");
+  // ПКР 77/2022 and P.KR.nr.88/22, as typed.
+  CreateOrFail(person, MakeConviction("basic-prishtine", "\xd0\x9f\xd0\x9a\xd0\xa0 77/2022"));
+  CreateOrFail(person, MakeConviction("basic-prishtine", "P.KR.nr.88/22"));
+  const std::string erased =
+      CreateOrFail(person, MakeConviction("basic-prishtine", "\xd0\x9f\xd0\x9a\xd0\xa0 99/21"));
+  {
+    absl::StatusOr<PendingWrite> expunge = store_->PrepareExpunge(erased);
+    ASSERT_TRUE(expunge.ok()) << expunge.status();
+    ASSERT_TRUE(db_->Write(*expunge->batch()).ok());
+  }
+  for (const char* same : {"PKR 77/2022", "PKR 77/22", "pkr-77/22", "PKR 88/2022",
+                           "\xd0\x9f\xd0\x9a\xd0\xa0 88/22"}) {
+    EXPECT_EQ(Create(person, MakeConviction("basic-prishtine", same)).status().code(),
+              absl::StatusCode::kAlreadyExists)
+        << same;
+  }
+  for (const char* back : {"PKR 99/2021", "P.KR.nr. 99/21", "PKR no. 99/2021"}) {
+    EXPECT_EQ(Create(person, MakeConviction("basic-prishtine", back)).status(),
+              ErasedConvictionError())
+        << back;
+  }
+  for (const char* other : {"PKR 77/2023", "PKR 78/22", "PKR 77/1922", "PK 77/2022"}) {
+    EXPECT_TRUE(Create(person, MakeConviction("basic-prishtine", other)).ok()) << other;
+  }
+  // Two spellings of one case in one batch (an import): the second is the first's duplicate.
+  const Person other = MakePerson("Gashi", "Besa", "1990-01-02", "1000000602");
+  PendingWrite batch;
+  ASSERT_TRUE(
+      store_->StageCreate(other, MakeConviction("basic-prishtine", "P 5/2021"), Meta(), &batch,
+                          nullptr)
+          .ok());
+  EXPECT_EQ(store_->StageCreate(other, MakeConviction("basic-prishtine", "P 5/21"), Meta(), &batch,
+                                nullptr)
+                .code(),
+            absl::StatusCode::kAlreadyExists);
 }
 
 TEST_F(RecordStoreTest, DuplicateWithinOneStagedBatchIsAlreadyExists) {
