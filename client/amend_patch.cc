@@ -33,7 +33,10 @@ const FieldDescriptor* FindField(const Descriptor& message, const std::string& k
 void CollectUnknownKeys(const google::protobuf::Struct& object, const Descriptor& message,
                         absl::string_view prefix, std::vector<std::string>* unknown) {
   for (const auto& [key, value] : object.fields()) {
-    if (FindField(message, key) == nullptr) unknown->push_back(absl::StrCat(prefix, key));
+    if (FindField(message, key) != nullptr) continue;
+    // Repeated only when spelled as a field name: a value written where a key belongs is not.
+    unknown->push_back(IsKeyName(key) ? absl::StrCat(prefix, key)
+                                      : absl::StrCat(prefix, "(a key that names no field)"));
   }
 }
 

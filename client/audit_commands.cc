@@ -236,7 +236,11 @@ absl::Status RunAuditList(CommandContext& ctx) {
         for (const std::string& warning : hashed.warnings) ctx.out() << warning << "\n";
       }
     }
-    if (page.next_page_token().empty()) break;
+    if (page.next_page_token().empty()) {
+      // An empty answer says so, rather than print nothing at all.
+      if (!ctx.json() && !header_shown) ctx.out() << "no events match\n";
+      break;
+    }
     if (!args.Flag("all")) {
       ctx.err() << "more events follow: add --all to list them all\n";
       break;

@@ -6,6 +6,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/time.h"
 #include "client/choices.h"
 #include "client/command_context.h"
 #include "client/command_table.h"
@@ -162,6 +163,13 @@ int RunCli(const std::vector<std::string>& args, const EnvLookup& env, const Cli
     // An address or identity file that cannot be used is the user's to fix, as on the command
     // line.
     if (IsUsageError(status)) return UsageFailure(status, command_hint, err);
+  }
+  if (context.has_channel() && absl::IsDeadlineExceeded(status) && !HasOwnLines(status)) {
+    // gRPC says only "Deadline Exceeded": which server, how long, and what to try.
+    status = absl::DeadlineExceededError(absl::StrCat(
+        "no answer from ", settings->server, " within ", absl::FormatDuration(settings->timeout),
+        " (--timeout): the server may be overloaded, stopped or unreachable; try again, or give "
+        "a longer --timeout"));
   }
   err << FormatError(status) << "\n";
   // The input was refused for its own content, here or by the server: the same mistake exits

@@ -200,14 +200,21 @@ absl::Status RunRecordImport(CommandContext& ctx) {
                                         "results, above, are final");
         const std::string batch =
             absl::StrCat("the batch of lines ", rows[start].line(), "..", rows[end - 1].line());
-        // A refusal enters nothing; a call that got no answer may have been entered or not.
+        // A refusal enters nothing; a call that got no answer may have been entered or not. The
+        // same import again helps only where the next try can go otherwise: not for a caller the
+        // registry refuses, and a dry run enters nothing anyway.
+        const bool again_helps = !dry_run && !absl::IsPermissionDenied(failed) &&
+                                 !absl::IsUnauthenticated(failed);
+        const std::string rest =
+            again_helps ? absl::StrCat(": ", kResumeHint) : std::string(dry_run ? " (a dry run)" : "");
         stopped = WithNote(
             failed,
             unanswered
                 ? absl::StrCat(batch, " got no answer, so whether it was entered is not known; ",
-                               before, "; the lines after it were not sent: ", kResumeHint)
+                               before, "; the lines after it were not sent", rest)
                 : absl::StrCat(batch, " was refused; ", before, "; lines from ",
-                               rows[start].line(), " on were not entered: ", kResumeHint));
+                               rows[start].line(), " on were not ",
+                               dry_run ? "checked" : "entered", rest));
         break;
       }
       for (const v1::ImportRowResult& result : response->results()) {
@@ -256,6 +263,16 @@ absl::Status RunRecordImport(CommandContext& ctx) {
     // The server's reasons, and the client's, which may quote the file.
     for (const ImportLineError& error : invalid) {
       ctx.out() << "line " << error.line << ": " << ForTerminal(error.message) << "\n";
+    }
+    // Which lines the registry already holds, and as which record: a row that differs from it
+    // (a corrected file imported again) changed nothing, and is corrected with record amend.
+    for (const v1::ImportRowResult& result : results) {
+      if (result.outcome() != v1::ImportRowResult::OUTCOME_DUPLICATE) continue;
+      ctx.out() << "line " << result.line() << ": already in the registry"
+                << (result.record_id().empty()
+                        ? std::string()
+                        : absl::StrCat(" as record ", ForTerminal(result.record_id())))
+                << "; not changed (record amend corrects it)\n";
     }
     if (dry_run) {
       ctx.out() << absl::StrFormat("dry run: %d valid, %d duplicates, %d invalid\n", valid,

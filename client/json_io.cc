@@ -45,17 +45,6 @@ std::string Phrase(absl::string_view fixed) {
   return text;
 }
 
-// A key spelled as the API's field names are (a small letter, then letters, digits and "_"), so
-// that repeating it cannot repeat a value written where a key belongs (a name starts with a
-// capital letter, a number with a digit).
-bool IsKeyName(absl::string_view key) {
-  return !key.empty() && key.size() <= 40 &&
-         absl::ascii_islower(static_cast<unsigned char>(key[0])) &&
-         std::all_of(key.begin(), key.end(), [](char c) {
-           return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_';
-         });
-}
-
 std::string Named(absl::string_view where, absl::string_view what) {
   return where.empty() ? std::string(what) : absl::StrCat(where, ": ", what);
 }
@@ -140,6 +129,17 @@ absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message, boo
 }
 
 }  // namespace
+
+// A key spelled as the API's field names are (a small letter, then letters, digits and "_"), so
+// that repeating it cannot repeat a value written where a key belongs (a name starts with a
+// capital letter, a number with a digit).
+bool IsKeyName(absl::string_view key) {
+  return !key.empty() && key.size() <= 40 &&
+         absl::ascii_islower(static_cast<unsigned char>(key[0])) &&
+         std::all_of(key.begin(), key.end(), [](char c) {
+           return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_';
+         });
+}
 
 absl::StatusOr<std::string> ToJsonLine(const google::protobuf::Message& message) {
   return ToJson(message, /*whitespace=*/false);

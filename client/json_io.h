@@ -42,6 +42,11 @@ absl::Status ParseJson(absl::string_view json, absl::string_view what,
 std::string JsonProblem(absl::string_view json, absl::string_view error,
                         const google::protobuf::Descriptor& type);
 
+// Whether a JSON key is spelled as the API's field names are (a small letter, then letters,
+// digits and "_", at most 40): only such a key may be repeated in a message, as a value written
+// where a key belongs (a name, a number) cannot be.
+bool IsKeyName(absl::string_view key);
+
 }  // namespace registry::client
 
 #endif  // REGISTRY_CLIENT_JSON_IO_H_

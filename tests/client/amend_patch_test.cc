@@ -11,6 +11,7 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
+using ::testing::Not;
 
 void ExpectUsageError(const absl::Status& status, const std::string& text) {
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
@@ -55,6 +56,16 @@ TEST(UpdateMaskFromPatchTest, NamesEveryUnknownKey) {
   EXPECT_THAT(std::string(mask.status().message()), HasSubstr("person.surnme"));
   EXPECT_THAT(std::string(mask.status().message()), HasSubstr("metadata"));
   EXPECT_THAT(std::string(mask.status().message()), HasSubstr("conviction.cout"));
+}
+
+// A value written where a key belongs (a name, a personal number) is not repeated.
+TEST(UpdateMaskFromPatchTest, AKeyThatIsNoFieldNameIsNotRepeated) {
+  auto mask = UpdateMaskFromPatch(R"({"person": {"Arben Krasniqi 1234567890": "x"}})");
+  ASSERT_FALSE(mask.ok());
+  const std::string message(mask.status().message());
+  EXPECT_THAT(message, HasSubstr("person.(a key that names no field)"));
+  EXPECT_THAT(message, Not(HasSubstr("Arben")));
+  EXPECT_THAT(message, Not(HasSubstr("1234567890")));
 }
 
 TEST(UpdateMaskFromPatchTest, RefusesNonObjectsAndEmptyPatches) {

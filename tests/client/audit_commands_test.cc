@@ -131,6 +131,10 @@ TEST_F(AuditCommandsTest, ABatchFitsATerminalAndShowsItsTokensAndWhetherItWasADr
   const size_t second_event = run.out.find("ImportRecords", run.out.find("ImportRecords") + 1);
   EXPECT_LT(marked, second_event);
   EXPECT_EQ(run.out.find("dry run", second_event), std::string::npos);
+  // A filter that matches nothing says so.
+  const CliRun none = Run({"audit", "list", "--action", "ExpungeRecord", "--all"});
+  EXPECT_EQ(none.code, 0) << none.err;
+  EXPECT_EQ(none.out, "no events match\n");
   // A method name the API does not have is refused before anything is asked.
   const CliRun unknown = Run({"audit", "list", "--action", "DropRecords"});
   EXPECT_EQ(unknown.code, 2);

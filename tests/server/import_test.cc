@@ -582,6 +582,22 @@ TEST_F(ImportCliTest, DryRunOfTheExampleListsTheBadLineAndExitsOne) {
   EXPECT_EQ(CountByPersonalNumber("1000000011"), 0u);
 }
 
+// Running the same import again helps after a call that got no answer, not after the registry
+// refused the caller; and a dry run enters nothing either way.
+TEST_F(ImportCliTest, AnImportRefusedToItsCallerDoesNotSayToRunItAgain) {
+  for (const bool dry_run : {false, true}) {
+    std::vector<std::string> args = {"--server", server_->address(), "--identity",
+                                     TestPki::Get().IdentityDir("court"), "record", "import",
+                                     REGISTRY_SOURCE_DIR "/deploy/examples/import.csv"};
+    if (dry_run) args.push_back("--dry-run");
+    const CliResult r = RunCliBinary(args, scratch_, [](pid_t) {});
+    EXPECT_EQ(r.exit_code, 1) << r.out;
+    EXPECT_THAT(r.out, HasSubstr("PERMISSION_DENIED"));
+    EXPECT_THAT(r.out, HasSubstr("was refused"));
+    EXPECT_THAT(r.out, Not(HasSubstr("run the same import again"))) << r.out;
+  }
+}
+
 // 10,000 rows; the figure is printed for the report, never asserted.
 constexpr int kBulkRows = 10000;
 
@@ -604,6 +620,15 @@ TEST_F(ImportCliTest, LargeCsvIsCreatedOnceAndReRunFindsOnlyDuplicates) {
   EXPECT_EQ(second.exit_code, 0) << second.out.substr(0, 2000);
   EXPECT_THAT(second.out, HasSubstr(absl::StrFormat("0 created, %d duplicates, 0 invalid",
                                                     kBulkRows)));
+  // Each duplicate line says which record it is: a corrected file imported again changes nothing.
+  EXPECT_THAT(second.out, HasSubstr("line 2: already in the registry as record "));
+  size_t said = 0;
+  for (size_t at = second.out.find("; not changed (record amend corrects it)\n");
+       at != std::string::npos;
+       at = second.out.find("; not changed (record amend corrects it)\n", at + 1)) {
+    ++said;
+  }
+  EXPECT_EQ(said, static_cast<size_t>(kBulkRows));
   for (int n : {0, 1, kBulkRows / 2, kBulkRows - 1}) {
     EXPECT_EQ(CountByPersonalNumber(absl::StrFormat("%010d", 2000000000 + n)), 1u) << n;
   }
