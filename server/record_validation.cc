@@ -12,6 +12,7 @@
 #include "storage/ids.h"
 #include "unicode/uchar.h"
 #include "unicode/uloc.h"
+#include "unicode/uscript.h"
 #include "unicode/utf8.h"
 
 namespace registry::server {
@@ -64,6 +65,9 @@ bool DecodeUtf8(absl::string_view value, size_t max, std::u32string* out) {
 }
 
 bool IsCombiningMark(UChar32 c) { return (U_GET_GC_MASK(c) & U_GC_M_MASK) != 0; }
+
+constexpr absl::string_view kNameScriptRule =
+    "each word in one alphabet: Latin or Cyrillic letters, not both";
 
 bool IsNameSeparator(UChar32 c) {
   return c == ' ' || c == '-' || c == kHyphen || c == '\'' || c == kRightSingleQuote ||
@@ -225,14 +229,30 @@ absl::Status RecordValidator::ValidateName(absl::string_view field, absl::string
   std::u32string cps;
   if (!DecodeUtf8(value, kMaxNameCodePoints, &cps)) return Invalid(field, kRule);
   bool has_letter = false;
+  // Each word's letters of one script: a Cyrillic letter that looks Latin inside a Latin name
+  // ("Сeku" with Cyrillic С) would make the person unfindable under the name as it reads.
+  UScriptCode word_script = USCRIPT_COMMON;
+  bool mixed = false;
   for (UChar32 c : cps) {
     if (u_isalpha(c)) {
       has_letter = true;
-    } else if (!IsCombiningMark(c) && !IsNameSeparator(c)) {
+      UErrorCode error = U_ZERO_ERROR;
+      const UScriptCode script = uscript_getScript(c, &error);
+      if (U_SUCCESS(error) && script != USCRIPT_COMMON && script != USCRIPT_INHERITED) {
+        if (word_script == USCRIPT_COMMON) {
+          word_script = script;
+        } else if (word_script != script) {
+          mixed = true;
+        }
+      }
+    } else if (IsNameSeparator(c)) {
+      word_script = USCRIPT_COMMON;
+    } else if (!IsCombiningMark(c)) {
       return Invalid(field, kRule);
     }
   }
-  return has_letter ? absl::OkStatus() : Invalid(field, kRule);
+  if (!has_letter) return Invalid(field, kRule);
+  return mixed ? Invalid(field, kNameScriptRule) : absl::OkStatus();
 }
 
 absl::Status RecordValidator::ValidateDate(absl::string_view field, absl::string_view value,

@@ -301,8 +301,12 @@ absl::StatusOr<ReferenceData::Retention> ReferenceData::RetentionFor(
         {AddYears(anchor, rule.employer_visible_years()), AddYears(anchor, offence_minimum),
          latest_ban_end});
     if (lifelong_ban) {
-      r.employer_visible_until = std::max(
-          r.employer_visible_until, AddYears(std::max(anchor, *final_date), kLifelongBanYears));
+      // At least the latest end a finite ban may have (validation: within a century of the final
+      // date, 29 February's century ending on 1 March), so a ban for life is never the weaker.
+      const absl::CivilDay from = std::max(anchor, *final_date);
+      r.employer_visible_until =
+          std::max({r.employer_visible_until, AddYears(from, kLifelongBanYears),
+                    absl::CivilDay(from.year() + kLifelongBanYears, from.month(), from.day())});
     }
     // Erased the day after it last counts for vetting at the earliest, never on that day.
     r.delete_after =

@@ -456,8 +456,13 @@ void SetOwnDates(const OwnDates& own, RecordDates* dates) {
 }
 
 PersonConviction ConvictionOf(const StoredHead& head, const RecordDates& dates) {
+  // The person by the loose form of the names (Petroviq = Petrović = Петровић) and the birth
+  // date: judgments spell one person's name in either language. A head from before the loose
+  // token has only the exact one.
+  const std::string& person =
+      head.loose_name_token().empty() ? head.name_token() : head.loose_name_token();
   return {dates.final_date(), dates.own_employer_visible_until(), dates.own_delete_after(),
-          head.name_token(), head.status() == registry::v1::RECORD_STATUS_ACTIVE};
+          person, head.status() == registry::v1::RECORD_STATUS_ACTIVE};
 }
 
 std::string DayAfter(const std::string& day) {
@@ -710,6 +715,26 @@ absl::StatusOr<std::vector<std::string>> RecordStore::IdsWithToken(char kind,
   return ids;
 }
 
+absl::StatusOr<std::vector<std::string>> RecordStore::FirstIdWithEachToken(
+    char kind, const std::vector<std::string>& tokens) const {
+  std::vector<std::string> ids(tokens.size());
+  if (tokens.empty()) return ids;
+  auto it = db_->NewIterator(Cf::kIndex);
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const std::string prefix = absl::StrCat(absl::string_view(&kind, 1), tokens[i]);
+    it->Seek(prefix);
+    if (!it->Valid() || !absl::StartsWith(it->key(), prefix)) continue;
+    // A row moved under another token or id, or forged without the key, fails here.
+    ASSIGN_OR_RETURN(std::string mac, IndexRowMac(it->key()));
+    if (!crypto::ConstantTimeEquals(mac, it->value())) {
+      return absl::DataLossError("index row failed authentication");
+    }
+    ids[i] = std::string(it->key().substr(prefix.size()));
+  }
+  RETURN_IF_ERROR(it->status());
+  return ids;
+}
+
 absl::StatusOr<std::string> RecordStore::IndexRowMac(absl::string_view key) const {
   return index_mac_key_->Mac(absl::StrCat(kIndexMacLabel, key));
 }
@@ -949,10 +974,14 @@ absl::Status RecordStore::StageVersion(const StoredHead& old_head, StoredHead* h
     // A record stored, or a conviction erased, under another spelling of its case number (the
     // other script, the year in two digits or four, a number word, or an earlier canonical form
     // that kept the word) must not get in beside it either.
-    ASSIGN_OR_RETURN(const std::vector<std::string> earlier,
+    ASSIGN_OR_RETURN(std::vector<std::string> earlier,
                      EarlierDedupTokens(payload.conviction(), person.personal_number()));
+    earlier.erase(std::remove_if(earlier.begin(), earlier.end(),
+                                 [&](const std::string& token) {
+                                   return token == dedup_token || token == old_head.dedup_token();
+                                 }),
+                  earlier.end());
     for (const std::string& token : earlier) {
-      if (token == dedup_token || token == old_head.dedup_token()) continue;
       // Another row of the same batch (an import) under another spelling.
       if (std::find(w->staged_unique_.begin(), w->staged_unique_.end(), token) !=
           w->staged_unique_.end()) {
@@ -960,14 +989,19 @@ absl::Status RecordStore::StageVersion(const StoredHead& old_head, StoredHead* h
         return absl::AlreadyExistsError(
             "a record with this court, case number and personal number exists");
       }
-      ASSIGN_OR_RETURN(std::vector<std::string> live, IdsWithToken(kDedup, token, 1));
-      if (!live.empty() && live[0] != id) {
-        if (existing_id != nullptr) *existing_id = live[0];
+    }
+    // One iterator for all the spellings' rows (there are a few dozen).
+    ASSIGN_OR_RETURN(const std::vector<std::string> live, FirstIdWithEachToken(kDedup, earlier));
+    for (const std::string& other : live) {
+      if (!other.empty() && other != id) {
+        if (existing_id != nullptr) *existing_id = other;
         return absl::AlreadyExistsError(
             "a record with this court, case number and personal number exists");
       }
-      ASSIGN_OR_RETURN(std::vector<std::string> gone, IdsWithToken(kErased, token, 1));
-      if (!gone.empty()) return ErasedConvictionError();
+    }
+    ASSIGN_OR_RETURN(const std::vector<std::string> gone, FirstIdWithEachToken(kErased, earlier));
+    for (const std::string& erased_id : gone) {
+      if (!erased_id.empty()) return ErasedConvictionError();
     }
     w->staged_unique_.push_back(dedup_token);
   }

@@ -70,8 +70,9 @@ struct PersonConviction {
   std::string final_date;
   std::string own_employer_visible_until;
   std::string own_delete_after;
-  // Who the record names: its name token (names and birth date). Records under one personal
-  // number that name someone else are another person's, as vetting treats them.
+  // Who the record names: its loose name token (the names folded across Albanian and Serbian
+  // spellings and scripts, and the birth date). Records under one personal number that name
+  // someone else are another person's, as vetting treats them.
   std::string person;
   // Active, not disputed: only such a record keeps another visible to employers.
   bool active = true;
@@ -431,6 +432,9 @@ class RecordStore {
                                       absl::string_view record_id) const;
   absl::StatusOr<std::vector<std::string>> IdsWithToken(char kind, absl::string_view token,
                                                         size_t limit) const;
+  // For each of `tokens`, the first id filed under `kind` and it, or "" (one iterator for all).
+  absl::StatusOr<std::vector<std::string>> FirstIdWithEachToken(
+      char kind, const std::vector<std::string>& tokens) const;
   absl::StatusOr<std::vector<registry::v1::Record>> RecordsWithToken(char kind,
                                                                     absl::string_view token,
                                                                     size_t limit) const;

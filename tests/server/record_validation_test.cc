@@ -692,6 +692,27 @@ TEST(StaticValidationTest, NameRequiredOrOptional) {
   EXPECT_TRUE(RecordValidator::ValidateName("f", "Ana-Marija D'Ana", true).ok());
 }
 
+// A Cyrillic letter that looks Latin inside a Latin word (or the other way) would make the person
+// unfindable under the name as it reads: each word is of one alphabet. Whole words of either are
+// fine, and so are two words in two alphabets.
+TEST(StaticValidationTest, EachWordOfANameIsInOneAlphabet) {
+  for (const char* mixed : {"\xd0\xa1" "eku",             // Cyrillic С, then Latin
+                            "\xd0\x92" "esnik",           // Cyrillic В
+                            "Ra\xd0\xb0xhiu",          // Cyrillic а inside
+                            "Ana-\xd0\x9c" "ar\xd0\xb8" "ja"}) {  // the second word mixed
+    const absl::Status status = RecordValidator::ValidateName("person.surname", mixed, true);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << mixed;
+    EXPECT_EQ(status.message(),
+              "person.surname: each word in one alphabet: Latin or Cyrillic letters, not both")
+        << mixed;
+  }
+  for (const char* one : {"Thaçi", "\xd0\x9f\xd0\xb5\xd1\x82\xd1\x80\xd0\xbe\xd0\xb2\xd0\xb8\xd1\x9b",  // Петровић
+                          "Ana \xd0\x9c\xd0\xb0\xd1\x80\xd0\xb8\xd1\x98\xd0\xb0",  // Ana Марија
+                          "Kërqeli", "E\xcc\x88rza"}) {  // a combining mark is no alphabet
+    EXPECT_TRUE(RecordValidator::ValidateName("person.surname", one, true).ok()) << one;
+  }
+}
+
 TEST(StaticValidationTest, DateIsARealCalendarDay) {
   EXPECT_TRUE(RecordValidator::ValidateDate("d", "2024-02-29", true).ok());
   EXPECT_TRUE(RecordValidator::ValidateDate("d", "", false).ok());

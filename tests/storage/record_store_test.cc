@@ -945,6 +945,43 @@ TEST_F(RecordStoreTest, VettingWorkDoesNotGrowWithThePersonsRecordsUpToTheFloor)
   }
 }
 
+// One person's judgments may spell the name in Albanian or Serbian, in either script: a later
+// conviction under another spelling (same personal number, loose name and birth date) keeps the
+// earlier one as long as itself, as one under the same spelling does.
+TEST_F(RecordStoreTest, ALaterConvictionUnderAnotherSpellingOfTheNameExtendsTheEarlierOne) {
+  const auto create = [&](const Person& person, const std::string& case_number,
+                          const std::string& final_date, const std::string& visible,
+                          const std::string& deleted) {
+    VersionMeta meta = Meta();
+    meta.own.final_date = final_date;
+    meta.own.employer_visible_until = visible;
+    meta.own.delete_after = deleted;
+    absl::StatusOr<PendingWrite> pending =
+        store_->PrepareCreate(person, MakeConviction("basic-prishtine", case_number), meta);
+    EXPECT_TRUE(pending.ok()) << pending.status();
+    if (!pending.ok()) return std::string();
+    EXPECT_TRUE(db_->Write(*pending->batch()).ok());
+    return pending->metadata().record_id();
+  };
+  const auto visible_until = [&](const std::string& id) {
+    absl::StatusOr<Record> record = store_->Get(id);
+    EXPECT_TRUE(record.ok()) << record.status();
+    return record.ok() ? record->metadata().employer_visible_until() : std::string();
+  };
+  const std::string first = create(MakePerson("Petroviq", "Marko", "1970-01-10", "1000000401"),
+                                   "P 1/2014", "2014-01-10", "2024-01-10", "2029-01-10");
+  EXPECT_EQ(visible_until(first), "2024-01-10");
+  create(MakePerson("Petrovi\xc4\x87", "Marko", "1970-01-10", "1000000401"), "P 2/2024",
+         "2024-05-15", "2034-05-15", "2054-05-15");
+  EXPECT_EQ(visible_until(first), "2034-05-15");
+  // Another person under the same number (another given name) extends nothing.
+  const std::string other = create(MakePerson("Petroviq", "Ilir", "1970-01-10", "1000000402"),
+                                   "P 1/2014", "2014-01-10", "2024-01-10", "2029-01-10");
+  create(MakePerson("Petrovi\xc4\x87", "Marko", "1970-01-10", "1000000402"), "P 3/2024",
+         "2024-05-15", "2034-05-15", "2054-05-15");
+  EXPECT_EQ(visible_until(other), "2024-01-10");
+}
+
 // A check reads every record of the person, however many, not the first of them in id order:
 // one live record among many spent ones, wherever its id sorts, decides the answer.
 TEST_F(RecordStoreTest, VettingReadsEveryRecordOfAPersonWithManyRecords) {
