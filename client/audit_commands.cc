@@ -143,8 +143,11 @@ std::string ListHeader() {
 // (hashed, but written by whoever made the call: a case reference, an organisation), so each goes
 // through ForTerminal.
 std::string FormatEvent(uint64_t index, const v1::AuditEvent& e) {
+  // The registry's own events (retention, key rotation) and refused strangers have no role: "-"
+  // keeps the columns in line.
+  const std::string role = e.role() == v1::ROLE_UNSPECIFIED ? "-" : RoleName(e.role());
   std::string text =
-      absl::StrFormat("%-5d %-19s  %-8s %-22s %s\n", index, ShortTime(e.time()), RoleName(e.role()),
+      absl::StrFormat("%-5d %-19s  %-8s %-22s %s\n", index, ShortTime(e.time()), role,
                       ForTerminal(ShortMethod(e.action())),
                       absl::StatusCodeToString(static_cast<absl::StatusCode>(e.outcome())));
   std::vector<std::string> items;

@@ -173,14 +173,21 @@ absl::Status UndecodableRequestError(const google::protobuf::Descriptor* request
 std::string FieldOfUndecodable(absl::string_view bytes,
                                const google::protobuf::FieldDescriptor* field) {
   if (field == nullptr) return "";
-  google::protobuf::UnknownFieldSet fields;
-  if (!fields.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return "";
-  std::string value;  // the last occurrence wins, as in a parse
-  for (int i = 0; i < fields.field_count(); ++i) {
-    const google::protobuf::UnknownField& f = fields.field(i);
-    if (f.number() == field->number() &&
-        f.type() == google::protobuf::UnknownField::TYPE_LENGTH_DELIMITED) {
-      value = f.length_delimited();
+  using google::protobuf::internal::WireFormatLite;
+  // Field by field up to the first that does not read: a request cut short after the field
+  // still names it.
+  google::protobuf::io::CodedInputStream in(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                            static_cast<int>(bytes.size()));
+  std::string value;  // the last complete occurrence wins, as in a parse
+  for (uint32_t tag = in.ReadTag(); tag != 0; tag = in.ReadTag()) {
+    if (WireFormatLite::GetTagFieldNumber(tag) == field->number() &&
+        WireFormatLite::GetTagWireType(tag) == WireFormatLite::WIRETYPE_LENGTH_DELIMITED) {
+      uint32_t length = 0;
+      std::string read;
+      if (!in.ReadVarint32(&length) || !in.ReadString(&read, static_cast<int>(length))) break;
+      value = std::move(read);
+    } else if (!WireFormatLite::SkipField(&in, tag)) {
+      break;
     }
   }
   return value;

@@ -69,9 +69,10 @@ absl::Status UndecodableRequestError(const google::protobuf::Descriptor* request
                                      absl::string_view bytes = {});
 
 // The value of top-level field `field` in the wire bytes of a request that does not decode as
-// its message (read without the message's rules, so a bad string elsewhere does not hide it);
-// "" when the bytes are no protobuf at all or hold no such length-delimited field. The caller
-// validates what it gets.
+// its message (read without the message's rules, so a bad string elsewhere does not hide it, and
+// up to the first field that does not read, so a request cut short after it still names it);
+// "" when the bytes hold no complete such length-delimited field. The caller validates what it
+// gets.
 std::string FieldOfUndecodable(absl::string_view bytes,
                                const google::protobuf::FieldDescriptor* field);
 

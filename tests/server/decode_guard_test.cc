@@ -104,6 +104,29 @@ TEST(FieldPathTest, BytesWithoutTheBadValueGiveThePathWithoutIndices) {
             "rows.record.person.surname");
 }
 
+// The personal number of a vetting request that does not decode still reaches the person's
+// history: also when the bytes are cut short after it, or hold a bad string elsewhere.
+TEST(FieldOfUndecodableTest, TheSubjectIsReadUpToTheFirstFieldThatDoesNotRead) {
+  const google::protobuf::FieldDescriptor* subject =
+      v1::VettingCheckRequest::descriptor()->FindFieldByName("personal_number");
+  ASSERT_NE(subject, nullptr);
+  v1::VettingCheckRequest request;
+  request.set_personal_number("2000000078");
+  request.set_position_category("teacher");
+  const std::string whole = request.SerializeAsString();
+  EXPECT_EQ(FieldOfUndecodable(whole, subject), "2000000078");
+  // Cut short inside a later field: a length of 16 with 3 bytes after it.
+  EXPECT_EQ(FieldOfUndecodable(whole + std::string("\x32\x10" "abc", 5), subject), "2000000078");
+  // Cut short inside the subject itself: nothing complete to name.
+  EXPECT_EQ(FieldOfUndecodable(whole.substr(0, 6), subject), "");
+  // The last complete occurrence wins, as in a parse.
+  v1::VettingCheckRequest later;
+  later.set_personal_number("2000000079");
+  EXPECT_EQ(FieldOfUndecodable(whole + later.SerializeAsString(), subject), "2000000079");
+  EXPECT_EQ(FieldOfUndecodable("\xff\xff\xff", subject), "");
+  EXPECT_EQ(FieldOfUndecodable(whole, nullptr), "");
+}
+
 TEST(ProtobufLogHandlerTest, KeepsTheFieldProtobufReportsOnThisThreadOnce) {
   InstallProtobufLogHandler();
   TakeUndecodableField();

@@ -569,19 +569,7 @@ TEST_F(RetentionTest, RecordIsKeptUntilItsDeleteAfterDay) {
 // that outlasts the record's own periods keeps it through the ban's last day, and the erasure
 // comes the day after.
 TEST_F(RetentionTest, ARecordIsNotErasedOnTheLastDayItCounts) {
-  v1::CreateRecordRequest request = ExampleRecord();
-  v1::Conviction* c = request.mutable_conviction();
-  c->set_judgment_date("2005-01-10");
-  c->set_final_date("2005-03-01");
-  c->clear_release_date();
-  c->clear_suspension_end_date();
-  c->mutable_sentence()->set_type(v1::SENTENCE_TYPE_FINE);
-  c->mutable_sentence()->set_months(0);
-  c->clear_bans();
-  v1::AccessoryBan* ban = c->add_bans();
-  ban->set_type(v1::BAN_TYPE_WORK_WITH_CHILDREN);
-  ban->set_end_date("2040-06-30");
-  const std::string id = Create(request);
+  const std::string id = Create(testing::OldFineWithAChildrenBan("2040-06-30"));
   v1::Record record;
   ASSERT_TRUE(Get("clerk", id, &record).ok());
   EXPECT_EQ(record.metadata().employer_visible_until(), "2040-06-30");

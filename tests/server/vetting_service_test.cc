@@ -343,16 +343,7 @@ TEST_F(VettingServiceTest, ClearAfterTheVisiblePeriodWhileCourtsStillSeeTheRecor
 // lightest sentence, whose own periods are long over) the employer still learns of it, and the
 // record is not due for deletion.
 TEST_F(VettingServiceTest, ABanForLifeOnWorkWithChildrenIsNotClearDecadesLater) {
-  v1::CreateRecordRequest record = ExampleRecord();
-  v1::Conviction* c = record.mutable_conviction();
-  c->set_judgment_date("2005-01-10");
-  c->set_final_date("2005-03-01");
-  c->clear_release_date();
-  c->clear_suspension_end_date();
-  c->mutable_sentence()->set_type(v1::SENTENCE_TYPE_FINE);
-  c->mutable_sentence()->set_months(0);
-  c->clear_bans();
-  c->add_bans()->set_type(v1::BAN_TYPE_WORK_WITH_CHILDREN);  // no end date: for life
+  const v1::CreateRecordRequest record = testing::OldFineWithAChildrenBan("");  // for life
   const std::string id = CreateRecord(record);
   ASSERT_FALSE(id.empty());
   const v1::Record stored = ClerkGet(id);

@@ -54,6 +54,22 @@ registry::v1::CreateRecordRequest ExampleRecord() {
       ReadFileOrDie(REGISTRY_SOURCE_DIR "/deploy/examples/record.json"));
 }
 
+registry::v1::CreateRecordRequest OldFineWithAChildrenBan(absl::string_view ban_end) {
+  registry::v1::CreateRecordRequest record = ExampleRecord();
+  registry::v1::Conviction* c = record.mutable_conviction();
+  c->set_judgment_date("2005-01-10");
+  c->set_final_date("2005-03-01");
+  c->clear_release_date();
+  c->clear_suspension_end_date();
+  c->mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_FINE);
+  c->mutable_sentence()->set_months(0);
+  c->clear_bans();
+  registry::v1::AccessoryBan* ban = c->add_bans();
+  ban->set_type(registry::v1::BAN_TYPE_WORK_WITH_CHILDREN);
+  ban->set_end_date(std::string(ban_end));
+  return record;
+}
+
 registry::v1::CreateRecordRequest FictionalRecord(int n) {
   registry::v1::CreateRecordRequest r = ExampleRecord();
   static const char* kSurnames[] = {"Berisha", "Krasniqi", "Gashi", "Petrović", "Hoxha",

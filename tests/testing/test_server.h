@@ -127,6 +127,10 @@ registry::v1::AccessPolicy DevPolicy();
 // deploy/examples/record.json as a request.
 registry::v1::CreateRecordRequest ExampleRecord();
 
+// ExampleRecord as a fine, final on 2005-03-01 (its own periods long over), with one ban on work
+// with children ending `ban_end` (YYYY-MM-DD), or for life when empty.
+registry::v1::CreateRecordRequest OldFineWithAChildrenBan(absl::string_view ban_end);
+
 // A valid record of a fictional person; `n` varies the personal number, case number and names.
 registry::v1::CreateRecordRequest FictionalRecord(int n);
 
