@@ -551,25 +551,58 @@ absl::StatusOr<EffectiveRecordDates> RecordStore::DatesInForce(const StoredHead&
   return EffectiveDates(convictions)[own];
 }
 
-absl::Status RecordStore::RestageDates(absl::string_view token, PendingWrite* w) const {
-  // The person's records as this batch leaves them: stored ones, overridden by staged heads,
-  // without the erased, plus records staged under this token.
+absl::StatusOr<std::map<std::string, StoredHead>> RecordStore::HeadsAsStaged(
+    absl::string_view token, const PendingWrite& w) const {
   std::map<std::string, StoredHead> heads;
   ASSIGN_OR_RETURN(std::vector<std::string> ids,
                    IdsWithToken(kPersonalNumber, token, kMaxRecordsOfAPerson));
   for (const std::string& id : ids) {
-    if (w->removed_.count(id) > 0 || w->staged_heads_.count(id) > 0) continue;
+    if (w.removed_.count(id) > 0 || w.staged_heads_.count(id) > 0) continue;
     absl::StatusOr<StoredHead> head = ReadHead(id);
     if (absl::IsNotFound(head.status())) continue;
     if (!head.ok()) return head.status();
     heads[id] = *std::move(head);
   }
-  auto staged = w->staged_by_person_.find(std::string(token));
-  if (staged != w->staged_by_person_.end()) {
+  auto staged = w.staged_by_person_.find(std::string(token));
+  if (staged != w.staged_by_person_.end()) {
     for (const std::string& id : staged->second) {
-      if (w->removed_.count(id) == 0) heads[id] = w->staged_heads_.at(id);
+      if (w.removed_.count(id) == 0) heads[id] = w.staged_heads_.at(id);
     }
   }
+  return heads;
+}
+
+absl::Status RecordStore::RefuseIfDueAlready(const registry::v1::Person& person,
+                                             const VersionMeta& meta,
+                                             const PendingWrite& w) const {
+  if (meta.now.size() < 10 || meta.own.delete_after.empty()) return absl::OkStatus();
+  const std::string today = meta.now.substr(0, 10);
+  // Due when its deletion day is today or before (RegistryServer::RunRetentionOnce).
+  if (meta.own.delete_after > today) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const std::string token, PersonalNumberToken(person.personal_number()));
+  ASSIGN_OR_RETURN(const std::string loose,
+                   LooseNameToken(person.surname(), person.given_name(), person.birth_date(),
+                                  "person."));
+  ASSIGN_OR_RETURN(const auto heads, HeadsAsStaged(token, w));
+  std::vector<PersonConviction> convictions;
+  for (const auto& [id, head] : heads) {
+    ASSIGN_OR_RETURN(RecordDates d, OpenDates(head));
+    ASSIGN_OR_RETURN(PersonConviction c, OwnConviction(head, d));
+    convictions.push_back(std::move(c));
+  }
+  convictions.push_back({meta.own.final_date, meta.own.employer_visible_until,
+                         meta.own.delete_after, loose, true});
+  const EffectiveRecordDates in_force = EffectiveDates(convictions).back();
+  if (in_force.delete_after > today) return absl::OkStatus();
+  return absl::FailedPreconditionError(
+      "conviction: its retention period has ended, so it is not entered (a later conviction of "
+      "the person, entered first, keeps it)");
+}
+
+absl::Status RecordStore::RestageDates(absl::string_view token, PendingWrite* w) const {
+  // The person's records as this batch leaves them: stored ones, overridden by staged heads,
+  // without the erased, plus records staged under this token.
+  ASSIGN_OR_RETURN(auto heads, HeadsAsStaged(token, *w));
   std::vector<PersonConviction> convictions;
   std::vector<RecordDates> dates;
   for (const auto& [id, head] : heads) {
@@ -1139,6 +1172,7 @@ absl::Status RecordStore::StageNewRecord(const registry::v1::Person& person,
   *payload.mutable_person() = person;
   *payload.mutable_conviction() = conviction;
   payload.set_reason("created");
+  RETURN_IF_ERROR(RefuseIfDueAlready(person, meta, *w));
   return StageVersion(empty, &head, dek, payload, meta, w, existing_id);
 }
 

@@ -450,6 +450,16 @@ class RecordStore {
   // Recomputes the dates in force of every record of the person with `token` (as staged in `w`)
   // and stages the heads that change. `w` must hold the person's stripe.
   absl::Status RestageDates(absl::string_view token, PendingWrite* w) const;
+  // The heads of every record filed under personal number `token` as `w` leaves them: stored
+  // ones, overridden by staged ones, without the erased, plus those staged under the token.
+  absl::StatusOr<std::map<std::string, StoredHead>> HeadsAsStaged(absl::string_view token,
+                                                                  const PendingWrite& w) const;
+  // FailedPrecondition naming conviction when a new record of `person` with `meta`'s own dates
+  // would be due for deletion on the day of `meta.now` (UTC), the person's records stored and
+  // staged in `w` counted: the retention run would erase it within the hour, after which it
+  // could not be entered again, not even once a later conviction that keeps it is in.
+  absl::Status RefuseIfDueAlready(const registry::v1::Person& person, const VersionMeta& meta,
+                                  const PendingWrite& w) const;
   // `head`'s dates in force, computed from the own dates of every record of its personal number
   // (EffectiveDates), as RestageDates would store them.
   absl::StatusOr<EffectiveRecordDates> DatesInForce(const StoredHead& head) const;

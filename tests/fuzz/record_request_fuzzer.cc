@@ -14,6 +14,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/match.h"
 #include "absl/strings/string_view.h"
 #include "common/clock.h"
 #include "registry/v1/records.pb.h"
@@ -58,14 +59,15 @@ constexpr size_t kAddressMax = 200;
 struct StandIns {
   const char* name_ok;
   const char* name_bad;
+  const char* name_mixed;  // letters of two alphabets in one word
   const char* text_ok;
   const char* text_bad;
   const char* number_ok;
   const char* number_bad;
 };
 constexpr StandIns kStandIns[2] = {
-    {"Berisha", "1", "Prishtinë", "\x01", "1234567890", "x"},
-    {"Gashi", "#", "Pejë", "\x7f", "9876543210", "12"},
+    {"Berisha", "1", "\xd0\xa1" "eku", "Prishtinë", "\x01", "1234567890", "x"},
+    {"Gashi", "#", "Ra\xd0\xb0xhiu", "Pejë", "\x7f", "9876543210", "12"},
 };
 
 // `value` replaced by the stand-in of its class. The class is what the field's own rule says,
@@ -73,7 +75,9 @@ constexpr StandIns kStandIns[2] = {
 std::string NameStandIn(absl::string_view field, const std::string& value, bool required,
                         const StandIns& s) {
   if (value.empty() && !required) return "";
-  return RecordValidator::ValidateName(field, value, required).ok() ? s.name_ok : s.name_bad;
+  const absl::Status status = RecordValidator::ValidateName(field, value, required);
+  if (status.ok()) return s.name_ok;
+  return absl::StrContains(status.message(), "one alphabet") ? s.name_mixed : s.name_bad;
 }
 std::string TextStandIn(absl::string_view field, const std::string& value, size_t max,
                         const StandIns& s) {

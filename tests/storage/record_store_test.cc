@@ -720,7 +720,9 @@ TEST_F(RecordStoreTest, SuccessiveBulkStagesDoNotTripLockOrdering) {
 // one by one gives: the newest conviction's, for the stored record and every staged one.
 TEST_F(RecordStoreTest, AnImportDatesEachPersonOnceAfterItsRows) {
   const Person person = MakePerson("Gashi", "Luan", "1975-01-01", "1111111111");
-  VersionMeta spent = Meta();
+  // Entered in 2020, when none of these is due for deletion yet.
+  constexpr char kEntered[] = "2020-01-02T03:04:05Z";
+  VersionMeta spent = Meta(kEntered);
   spent.own.final_date = "2009-01-10";
   spent.own.employer_visible_until = "2019-01-10";
   spent.own.delete_after = "2024-01-10";
@@ -751,7 +753,7 @@ TEST_F(RecordStoreTest, AnImportDatesEachPersonOnceAfterItsRows) {
     // Each row final later than the one before, so each extends every earlier record.
     const int year = 2011 + row / 12;
     const std::string month_day = absl::StrFormat("-%02d-01", row % 12 + 1);
-    VersionMeta meta = Meta();
+    VersionMeta meta = Meta(kEntered);
     meta.own.final_date = absl::StrCat(year, month_day);
     meta.own.employer_visible_until = absl::StrCat(year + 10, month_day);
     meta.own.delete_after = absl::StrCat(year + 15, month_day);
@@ -980,6 +982,46 @@ TEST_F(RecordStoreTest, ALaterConvictionUnderAnotherSpellingOfTheNameExtendsTheE
   create(MakePerson("Petrovi\xc4\x87", "Marko", "1970-01-10", "1000000402"), "P 3/2024",
          "2024-05-15", "2034-05-15", "2054-05-15");
   EXPECT_EQ(visible_until(other), "2024-01-10");
+}
+
+// A conviction whose deletion is already due would be erased by the next retention run, and
+// could then not be entered again, not even after the later conviction that keeps it: it is not
+// entered. Entered after that later conviction, it is kept as long as the later one.
+TEST_F(RecordStoreTest, AConvictionAlreadyDueForDeletionIsNotEnteredUnlessALaterOneKeepsIt) {
+  const auto prepare = [&](const Person& person, const std::string& case_number,
+                           const std::string& final_date, const std::string& deleted) {
+    VersionMeta meta = Meta("2026-01-02T03:04:05Z");
+    meta.own.final_date = final_date;
+    meta.own.employer_visible_until = final_date;
+    meta.own.delete_after = deleted;
+    return store_->PrepareCreate(person, MakeConviction("basic-prishtine", case_number), meta);
+  };
+  const Person person = MakePerson("Berisha", "Driton", "1980-01-10", "1000001101");
+  for (const char* due : {"2025-02-01", "2026-01-02"}) {  // before today, and today
+    absl::StatusOr<PendingWrite> refused = prepare(person, "P 11/2010", "2010-02-01", due);
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition) << due;
+    EXPECT_THAT(std::string(refused.status().message()),
+                ::testing::StartsWith("conviction: its retention period has ended"));
+  }
+  EXPECT_TRUE(Ids(ByPersonalNumber("1000001101")).empty());
+  {
+    absl::StatusOr<PendingWrite> tomorrow = prepare(person, "P 11/2010", "2010-02-01", "2026-01-03");
+    ASSERT_TRUE(tomorrow.ok()) << tomorrow.status();
+  }
+
+  // The later conviction first: then the earlier one is kept as long as it.
+  const Person other = MakePerson("Gashi", "Luan", "1975-01-01", "1000001102");
+  {
+    absl::StatusOr<PendingWrite> later = prepare(other, "P 12/2024", "2024-02-01", "2039-02-01");
+    ASSERT_TRUE(later.ok()) << later.status();
+    ASSERT_TRUE(db_->Write(*later->batch()).ok());
+  }
+  absl::StatusOr<PendingWrite> earlier = prepare(other, "P 11/2010", "2010-02-01", "2025-02-01");
+  ASSERT_TRUE(earlier.ok()) << earlier.status();
+  ASSERT_TRUE(db_->Write(*earlier->batch()).ok());
+  absl::StatusOr<Record> kept = store_->Get(earlier->metadata().record_id());
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(kept->metadata().delete_after(), "2039-02-01");
 }
 
 // A check reads every record of the person, however many, not the first of them in id order:
