@@ -49,7 +49,7 @@ absl::Status SaveCertificate(const v1::VettingCheckResponse& response, AtomicFil
 absl::Status RunVetCheck(CommandContext& ctx) {
   const ParsedArgs& args = ctx.args();
   // The parser checked that it is a real date; a birth date is also in the past.
-  if (*ParseDate(args.Value("birth-date")) >= UtcDay(absl::Now())) {
+  if (*ParseDate(args.Value("birth-date")) >= KosovoDay(absl::Now())) {
     return UsageError("--birth-date: not in the past");
   }
   v1::VettingCheckRequest request;

@@ -82,8 +82,35 @@ std::string FormatDate(absl::CivilDay day) {
   return absl::StrFormat("%04d-%02d-%02d", day.year(), day.month(), day.day());
 }
 
-absl::CivilDay UtcDay(absl::Time t) {
-  return absl::ToCivilDay(t, absl::UTCTimeZone());
+namespace {
+
+// The last Sunday of a month, at 01:00 UTC: when summer time starts (March) or ends (October).
+absl::CivilSecond LastSundayAtOneUtc(absl::civil_year_t year, int month) {
+  absl::CivilDay day = absl::CivilDay(absl::CivilMonth(year, month) + 1) - 1;
+  while (absl::GetWeekday(day) != absl::Weekday::sunday) --day;
+  return absl::CivilSecond(absl::CivilHour(day) + 1);
+}
+
+// Kosovo's offset from UTC, in hours, at a UTC time.
+int KosovoOffsetHours(absl::CivilSecond utc) {
+  const bool summer =
+      utc >= LastSundayAtOneUtc(utc.year(), 3) && utc < LastSundayAtOneUtc(utc.year(), 10);
+  return summer ? 2 : 1;
+}
+
+}  // namespace
+
+absl::CivilDay KosovoDay(absl::Time t) {
+  const absl::CivilSecond utc = absl::ToCivilSecond(t, absl::UTCTimeZone());
+  return absl::CivilDay(utc + KosovoOffsetHours(utc) * 3600);
+}
+
+absl::Time KosovoMidnight(absl::CivilDay day) {
+  // The offset changes at 01:00 UTC, never near midnight in Kosovo, so the offset an hour before
+  // UTC's midnight is the offset at Kosovo's.
+  const absl::CivilSecond before = absl::CivilSecond(day) - 3600;
+  return absl::FromCivil(absl::CivilSecond(day) - KosovoOffsetHours(before) * 3600,
+                         absl::UTCTimeZone());
 }
 
 }  // namespace registry

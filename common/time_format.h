@@ -23,8 +23,14 @@ absl::StatusOr<absl::CivilDay> ParseDate(absl::string_view text);
 
 std::string FormatDate(absl::CivilDay day);
 
-// The UTC calendar day of t.
-absl::CivilDay UtcDay(absl::Time t);
+// The calendar day in Kosovo at t: the day a judgment, a final date, a visibility end or a
+// deletion day is counted in. Kosovo keeps Central European Time, UTC+1, and summer time, UTC+2,
+// from 01:00 UTC on the last Sunday of March to 01:00 UTC on the last Sunday of October (the
+// rule the European Union has kept since 1996). At 23:30 UTC on 31 May it is already 1 June.
+absl::CivilDay KosovoDay(absl::Time t);
+
+// The instant `day` begins in Kosovo: 23:00 UTC the day before in winter, 22:00 UTC in summer.
+absl::Time KosovoMidnight(absl::CivilDay day);
 
 }  // namespace registry
 

@@ -143,6 +143,7 @@ absl::StatusOr<storage::VersionMeta> RecordService::MetaFor(
   storage::VersionMeta meta;
   meta.actor = std::string(actor);
   meta.now = FormatInstant(now);
+  meta.today = FormatDate(KosovoDay(now));
   ASSIGN_OR_RETURN(meta.own, d_.reference->OwnDatesFor(conviction));
   return meta;
 }

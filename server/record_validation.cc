@@ -157,7 +157,7 @@ absl::StatusOr<std::unique_ptr<RecordValidator>> RecordValidator::Create(
       new RecordValidator(reference, std::move(pattern), clock));
 }
 
-absl::CivilDay RecordValidator::Today() const { return UtcDay(clock_->Now()); }
+absl::CivilDay RecordValidator::Today() const { return KosovoDay(clock_->Now()); }
 
 absl::Status ProblemList::Result() const {
   if (messages_.empty()) return absl::OkStatus();

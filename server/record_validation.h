@@ -25,7 +25,7 @@
 //    judgment_date must be on or after the 14th birthday.
 //  - Free text rejects control, format (e.g. bidirectional overrides), private-use and unassigned
 //    code points, and line/paragraph separators.
-//  - "today" is the UTC day of clock->Now().
+//  - "today" is the day in Kosovo at clock->Now() (KosovoDay, common/time_format.h).
 //
 // Thread-safe: const after Create.
 #ifndef REGISTRY_SERVER_RECORD_VALIDATION_H_

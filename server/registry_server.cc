@@ -503,7 +503,7 @@ absl::Status RegistryServer::StartBackgroundJobs() {
 absl::StatusOr<int> RegistryServer::RunRetentionOnce() {
   // delete_after is the day of erasure (records.proto, reference_data.h), so due are the records
   // whose delete_after is before tomorrow, i.e. today or earlier.
-  const std::string tomorrow = FormatDate(UtcDay(clock_->Now()) + 1);
+  const std::string tomorrow = FormatDate(KosovoDay(clock_->Now()) + 1);
   ASSIGN_OR_RETURN(std::vector<std::string> due,
                    storage_.records->DueForDeletion(tomorrow, kRetentionBatch));
   int done = 0;

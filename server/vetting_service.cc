@@ -39,7 +39,7 @@ grpc::Status VettingService::VettingCheck(grpc::ServerContext* ctx,
     absl::StatusOr<std::vector<storage::VettingFacts>> facts =
         d_.records->FactsForVetting(candidate);
     VettingDecision decision =
-        facts.ok() ? DecideVetting(*facts, UtcDay(call.now())) : VettingDecision{};
+        facts.ok() ? DecideVetting(*facts, KosovoDay(call.now())) : VettingDecision{};
     if (!lookup.Close()) d_.lookup_floor.metrics->RecordVettingLookupOverrun();
     RETURN_IF_ERROR(facts.status());
     for (const auto& id : decision.deciding_record_ids) call.event().add_record_ids(id);

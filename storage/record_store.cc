@@ -575,8 +575,8 @@ absl::StatusOr<std::map<std::string, StoredHead>> RecordStore::HeadsAsStaged(
 absl::Status RecordStore::RefuseIfDueAlready(const registry::v1::Person& person,
                                              const VersionMeta& meta,
                                              const PendingWrite& w) const {
-  if (meta.now.size() < 10 || meta.own.delete_after.empty()) return absl::OkStatus();
-  const std::string today = meta.now.substr(0, 10);
+  if (meta.today.empty() || meta.own.delete_after.empty()) return absl::OkStatus();
+  const std::string& today = meta.today;
   // Due when its deletion day is today or before (RegistryServer::RunRetentionOnce).
   if (meta.own.delete_after > today) return absl::OkStatus();
   ASSIGN_OR_RETURN(const std::string token, PersonalNumberToken(person.personal_number()));

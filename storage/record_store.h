@@ -62,6 +62,7 @@ namespace registry::storage {
 struct VersionMeta {
   std::string actor;  // certificate identity
   std::string now;    // RFC 3339
+  std::string today;  // YYYY-MM-DD: the day in Kosovo at `now` (KosovoDay)
   OwnDates own;
 };
 
@@ -455,7 +456,7 @@ class RecordStore {
   absl::StatusOr<std::map<std::string, StoredHead>> HeadsAsStaged(absl::string_view token,
                                                                   const PendingWrite& w) const;
   // FailedPrecondition naming conviction when a new record of `person` with `meta`'s own dates
-  // would be due for deletion on the day of `meta.now` (UTC), the person's records stored and
+  // would be due for deletion on `meta.today`, the person's records stored and
   // staged in `w` counted: the retention run would erase it within the hour, after which it
   // could not be entered again, not even once a later conviction that keeps it is in.
   absl::Status RefuseIfDueAlready(const registry::v1::Person& person, const VersionMeta& meta,

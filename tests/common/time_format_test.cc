@@ -1,6 +1,9 @@
 #include "common/time_format.h"
 
+#include <memory>
+
 #include "gtest/gtest.h"
+#include "unicode/timezone.h"
 
 namespace registry {
 namespace {
@@ -43,6 +46,69 @@ TEST(InstantTest, OnlyTheRfc3339FormParses) {
         "2026-01-01T00:00:00+0100", "2026-01-01T00:00:00+01", "2026-02-30T00:00:00Z",
         "2026-01-01T24:00:01Z", ""}) {
     EXPECT_EQ(ParseInstant(bad).status().code(), absl::StatusCode::kInvalidArgument) << bad;
+  }
+}
+
+absl::Time Utc(int year, int month, int day, int hour, int minute) {
+  return absl::FromCivil(absl::CivilSecond(year, month, day, hour, minute, 0),
+                         absl::UTCTimeZone());
+}
+
+TEST(KosovoDayTest, TheDayTurnsAtMidnightInKosovoNotInUtc) {
+  // Winter, UTC+1: 23:00 UTC is midnight.
+  EXPECT_EQ(KosovoDay(Utc(2026, 1, 14, 22, 59)), absl::CivilDay(2026, 1, 14));
+  EXPECT_EQ(KosovoDay(Utc(2026, 1, 14, 23, 0)), absl::CivilDay(2026, 1, 15));
+  EXPECT_EQ(KosovoDay(Utc(2026, 12, 31, 23, 0)), absl::CivilDay(2027, 1, 1));
+  // Summer, UTC+2: 22:00 UTC is midnight.
+  EXPECT_EQ(KosovoDay(Utc(2026, 6, 30, 21, 59)), absl::CivilDay(2026, 6, 30));
+  EXPECT_EQ(KosovoDay(Utc(2026, 6, 30, 22, 0)), absl::CivilDay(2026, 7, 1));
+  // 2024 is a leap year: 22:00 UTC on 28 February is 29 February.
+  EXPECT_EQ(KosovoDay(Utc(2024, 2, 28, 23, 0)), absl::CivilDay(2024, 2, 29));
+}
+
+TEST(KosovoDayTest, SummerTimeRunsFromTheLastSundayOfMarchToTheLastSundayOfOctober) {
+  // 2026: from 29 March 01:00 UTC to 25 October 01:00 UTC. The evening before each change tells
+  // which offset holds: 22:30 UTC is the next day in summer only.
+  EXPECT_EQ(KosovoDay(Utc(2026, 3, 28, 22, 30)), absl::CivilDay(2026, 3, 28));  // UTC+1
+  EXPECT_EQ(KosovoDay(Utc(2026, 3, 29, 22, 30)), absl::CivilDay(2026, 3, 30));  // UTC+2
+  EXPECT_EQ(KosovoDay(Utc(2026, 10, 24, 22, 30)), absl::CivilDay(2026, 10, 25));  // UTC+2
+  EXPECT_EQ(KosovoDay(Utc(2026, 10, 25, 22, 30)), absl::CivilDay(2026, 10, 25));  // UTC+1
+  // 2027: the last Sundays are 28 March and 31 October.
+  EXPECT_EQ(KosovoDay(Utc(2027, 3, 27, 22, 30)), absl::CivilDay(2027, 3, 27));
+  EXPECT_EQ(KosovoDay(Utc(2027, 3, 28, 22, 30)), absl::CivilDay(2027, 3, 29));
+  EXPECT_EQ(KosovoDay(Utc(2027, 10, 30, 22, 30)), absl::CivilDay(2027, 10, 31));
+  EXPECT_EQ(KosovoDay(Utc(2027, 10, 31, 22, 30)), absl::CivilDay(2027, 10, 31));
+}
+
+// The rule written out agrees with the time zone database ICU carries (Europe/Belgrade, the zone
+// Kosovo keeps), hour by hour, for forty years.
+TEST(KosovoDayTest, AgreesWithTheTimeZoneDatabaseEveryHourForFortyYears) {
+  const std::unique_ptr<icu::TimeZone> zone(
+      icu::TimeZone::createTimeZone(icu::UnicodeString("Europe/Belgrade")));
+  ASSERT_NE(zone.get(), nullptr);
+  ASSERT_NE(*zone, icu::TimeZone::getUnknown()) << "ICU does not know Europe/Belgrade";
+  int checked = 0;
+  for (absl::Time t = Utc(1997, 1, 1, 0, 0); t < Utc(2037, 1, 1, 0, 0); t += absl::Hours(1)) {
+    int32_t raw = 0;
+    int32_t dst = 0;
+    UErrorCode status = U_ZERO_ERROR;
+    zone->getOffset(static_cast<UDate>(absl::ToUnixMillis(t)), false, raw, dst, status);
+    ASSERT_TRUE(U_SUCCESS(status)) << u_errorName(status);
+    const absl::CivilDay expected =
+        absl::ToCivilDay(t + absl::Milliseconds(raw + dst), absl::UTCTimeZone());
+    ASSERT_EQ(KosovoDay(t), expected) << absl::FormatTime(t);
+    ++checked;
+  }
+  EXPECT_GT(checked, 40 * 365 * 24);
+}
+
+TEST(KosovoDayTest, KosovoMidnightIsTheFirstInstantOfTheDay) {
+  EXPECT_EQ(KosovoMidnight(absl::CivilDay(2026, 1, 15)), Utc(2026, 1, 14, 23, 0));
+  EXPECT_EQ(KosovoMidnight(absl::CivilDay(2026, 7, 1)), Utc(2026, 6, 30, 22, 0));
+  for (absl::CivilDay day(1997, 1, 1); day < absl::CivilDay(2037, 1, 1); ++day) {
+    const absl::Time midnight = KosovoMidnight(day);
+    ASSERT_EQ(KosovoDay(midnight), day);
+    ASSERT_EQ(KosovoDay(midnight - absl::Seconds(1)), day - 1);
   }
 }
 

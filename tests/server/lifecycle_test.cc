@@ -127,10 +127,11 @@ bool Touches(const v1::AuditEvent& e, const std::string& record_id) {
          e.record_ids().end();
 }
 
+// The day's first instant in Kosovo, whose days the registry's dates are (KosovoDay).
 absl::Time StartOfDay(absl::string_view date) {
   absl::StatusOr<absl::CivilDay> day = ParseDate(date);
   EXPECT_TRUE(day.ok()) << date;
-  return absl::FromCivil(day.ok() ? *day : absl::CivilDay(), absl::UTCTimeZone());
+  return KosovoMidnight(day.ok() ? *day : absl::CivilDay());
 }
 
 class LifecycleTest : public ::testing::Test {

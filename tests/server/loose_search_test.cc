@@ -8,6 +8,7 @@
 
 #include "absl/time/civil_time.h"
 #include "absl/time/clock.h"
+#include "common/time_format.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "registry/v1/audit.pb.h"
@@ -121,7 +122,7 @@ TEST_F(LooseSearchTest, VettingNeverUsesTheLooseForm) {
 // A search by name is checked like a vetting candidate: a birth date that is not before today is
 // refused (it found nothing, quietly), and every bad field is named at once.
 TEST_F(LooseSearchTest, ASearchByNameRefusesABirthDateNotBeforeTodayAndNamesEveryBadField) {
-  const absl::CivilDay today = absl::ToCivilDay(absl::Now(), absl::UTCTimeZone());
+  const absl::CivilDay today = KosovoDay(absl::Now());
   for (const absl::CivilDay day : {today, today + 2, absl::CivilDay(2999, 1, 1)}) {
     v1::SearchRecordsRequest req;
     req.mutable_name()->set_surname("Petroviq");

@@ -20,9 +20,9 @@ namespace {
 using registry::v1::Conviction;
 using registry::v1::Person;
 
-// "Today" in every test: 1 June 2025, late in the UTC day.
+// "Today" in every test: 1 June 2025, late in the day in Kosovo (23:30, summer time).
 absl::Time Now() {
-  return absl::FromCivil(absl::CivilSecond(2025, 6, 1, 23, 30, 0), absl::UTCTimeZone());
+  return absl::FromCivil(absl::CivilSecond(2025, 6, 1, 21, 30, 0), absl::UTCTimeZone());
 }
 
 // The fictional example record (deploy/examples/record.json's values).
@@ -230,12 +230,13 @@ TEST_F(ValidationTest, EighteenthBirthdayIsAdult) {
   EXPECT_TRUE(Validate().ok()) << Validate();
 }
 
-TEST_F(ValidationTest, TodayIsTheUtcDayOfTheClock) {
+// Kosovo's day, not UTC's: on 1 June midnight in Kosovo is 22:00 UTC the evening before.
+TEST_F(ValidationTest, TodayIsTheDayInKosovoAtTheClock) {
   conviction_.set_judgment_date("2025-06-01");
   conviction_.set_final_date("2025-06-01");
-  clock_.Set(absl::FromCivil(absl::CivilSecond(2025, 6, 1, 0, 0, 0), absl::UTCTimeZone()));
+  clock_.Set(absl::FromCivil(absl::CivilSecond(2025, 5, 31, 22, 0, 0), absl::UTCTimeZone()));
   EXPECT_TRUE(Validate().ok()) << Validate();
-  clock_.Set(absl::FromCivil(absl::CivilSecond(2025, 5, 31, 23, 59, 59), absl::UTCTimeZone()));
+  clock_.Set(absl::FromCivil(absl::CivilSecond(2025, 5, 31, 21, 59, 59), absl::UTCTimeZone()));
   ExpectInvalid(Validate(), "conviction.judgment_date", "2025-06-01");
 }
 

@@ -245,7 +245,7 @@ TEST_F(VettingServiceTest, ActiveRecordInItsVisiblePeriodIsNotClear) {
   ASSERT_EQ(record.metadata().status(), v1::RECORD_STATUS_ACTIVE);
   absl::StatusOr<absl::CivilDay> until = ParseDate(record.metadata().employer_visible_until());
   ASSERT_TRUE(until.ok()) << record.metadata().employer_visible_until();
-  ASSERT_LE(UtcDay(clock_.Now()), *until);
+  ASSERT_LE(KosovoDay(clock_.Now()), *until);
   EXPECT_EQ(ResultOf(CandidateOf(ExampleRecord().person())), v1::VETTING_RESULT_NOT_CLEAR);
 }
 
@@ -320,11 +320,12 @@ TEST_F(VettingServiceTest, ClearAfterTheVisiblePeriodWhileCourtsStillSeeTheRecor
   ASSERT_TRUE(until.ok()) << until_text;
   const v1::VettingCheckRequest candidate = CandidateOf(ExampleRecord().person());
 
-  // The last visible day still counts, to its last hour.
-  clock_.Set(absl::FromCivil(absl::CivilSecond(*until) + 23 * 3600, absl::UTCTimeZone()));
+  // The last visible day still counts, to its last minute in Kosovo; the next day begins at
+  // midnight there, an hour or two before UTC's.
+  clock_.Set(KosovoMidnight(*until + 1) - absl::Minutes(1));
   EXPECT_EQ(ResultOf(candidate), v1::VETTING_RESULT_NOT_CLEAR);
 
-  clock_.Set(absl::FromCivil(absl::CivilSecond(*until + 1), absl::UTCTimeZone()));
+  clock_.Set(KosovoMidnight(*until + 1));
   EXPECT_EQ(ResultOf(candidate), v1::VETTING_RESULT_CLEAR);
 
   grpc::ClientContext ctx;

@@ -96,7 +96,7 @@ TEST_F(VettingTimingTest, EveryAnswerWaitsUntilTheSameTimeAfterTheLookupBegan) {
   const absl::StatusOr<absl::CivilDay> until =
       ParseDate(got.record().metadata().employer_visible_until());
   ASSERT_TRUE(until.ok());
-  clock_.Set(absl::FromCivil(absl::CivilSecond(*until + 1), absl::UTCTimeZone()));
+  clock_.Set(KosovoMidnight(*until + 1));
   EXPECT_EQ(Check(exact), v1::VETTING_RESULT_CLEAR);
   ExpectOneHoldToTheFloor("a spent record");
 

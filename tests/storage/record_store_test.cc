@@ -85,6 +85,7 @@ VersionMeta Meta(absl::string_view now = "2026-01-02T03:04:05Z") {
   VersionMeta m;
   m.actor = kActor;
   m.now = std::string(now);
+  m.today = std::string(now.substr(0, 10));  // 03:04 UTC is 04:04 in Kosovo, the same day
   m.own.employer_visible_until = "2034-05-15";
   m.own.delete_after = "2054-05-15";
   return m;
