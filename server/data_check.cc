@@ -296,12 +296,15 @@ absl::StatusOr<storage::DataCheckReport> CheckData(const storage::RecordStore& r
                               "): erased, but the record is stored again"));
       continue;
     }
-    if (e.dedup_token.empty()) continue;  // an entry from before the ledger named the row
-    ASSIGN_OR_RETURN(const bool barred, records.HasErasedRow(e.dedup_token, e.record_id));
-    if (!barred) {
-      report.Add(absl::StrCat("erasure ledger entry ", e.index, " (record ", e.record_id,
-                              "): the erased-conviction row is missing, so the conviction could "
-                              "be entered again"));
+    // None in an entry from before the ledger named the rows.
+    for (const std::string& dedup_token : e.dedup_tokens) {
+      ASSIGN_OR_RETURN(const bool barred, records.HasErasedRow(dedup_token, e.record_id));
+      if (!barred) {
+        report.Add(absl::StrCat("erasure ledger entry ", e.index, " (record ", e.record_id,
+                                "): the erased-conviction row is missing, so the conviction "
+                                "could be entered again"));
+        break;
+      }
     }
   }
   return report;

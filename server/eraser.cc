@@ -26,12 +26,13 @@ absl::Status Eraser::Erase(absl::string_view record_id,
             .status());
   }
 
-  std::string token, dedup_token;
+  std::string token;
+  std::vector<std::string> dedup_tokens;
   ASSIGN_OR_RETURN(storage::PendingWrite write,
-                   records_->PrepareExpunge(record_id, &token, &dedup_token));
+                   records_->PrepareExpunge(record_id, &token, &dedup_tokens));
   RETURN_IF_ERROR(checks_->StageWithhold(token, record_id, &write).status());
   RETURN_IF_ERROR(
-      ledger_->Append(record_id, token, dedup_token, clock_->Now(), &write).status());
+      ledger_->Append(record_id, token, dedup_tokens, clock_->Now(), &write).status());
   return commit(&write);
 }
 
@@ -51,12 +52,13 @@ absl::StatusOr<int> Eraser::CatchUpLocked(bool every_entry, int* stored_again,
     // its conviction barred, is read from the records themselves.
     const bool applied = e.index < progress.applied;
     if (applied && !every_entry) continue;
-    // The erased-conviction row keeps the conviction from being entered again; the ledger says
-    // which row that is (entries written before it did cannot be checked).
+    // The erased-conviction rows keep the conviction from being entered again under any
+    // identity it had; the ledger says which rows those are (entries written before it did
+    // cannot be checked).
     bool row_missing = false;
-    if (!e.dedup_token.empty()) {
-      ASSIGN_OR_RETURN(const bool has_row, records_->HasErasedRow(e.dedup_token, e.record_id));
-      row_missing = !has_row;
+    for (const std::string& dedup_token : e.dedup_tokens) {
+      ASSIGN_OR_RETURN(const bool has_row, records_->HasErasedRow(dedup_token, e.record_id));
+      row_missing = row_missing || !has_row;
     }
     storage::PendingWrite write;
     bool row_only = false;
@@ -69,8 +71,8 @@ absl::StatusOr<int> Eraser::CatchUpLocked(bool every_entry, int* stored_again,
       if (!row_missing) continue;  // erased, still gone and barred: nothing to write
       row_only = true;
     }
-    if (!e.dedup_token.empty()) {
-      RETURN_IF_ERROR(records_->StageErasedRow(e.dedup_token, e.record_id, &write));
+    for (const std::string& dedup_token : e.dedup_tokens) {
+      RETURN_IF_ERROR(records_->StageErasedRow(dedup_token, e.record_id, &write));
     }
     if (!row_only) RETURN_IF_ERROR(checks_->StageWithhold(e.token, e.record_id, &write).status());
     // An applied entry's marker is already past it; staging it again would move the marker back.

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -11,6 +12,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/status_macros.h"
 #include "crypto/blind_index.h"
@@ -119,17 +121,21 @@ absl::StatusOr<std::vector<ErasureLedger::Entry>> ErasureLedger::ReadAll(bool re
     // Five fields (written before the uniqueness token was recorded) or six.
     const bool with_dedup = f.size() == 6;
     const absl::string_view mac_hex = f.back();
+    std::vector<absl::string_view> dedup;
+    if (with_dedup && f[4] != kNoDedup) dedup = absl::StrSplit(f[4], ',');
+    const bool dedup_ok = std::all_of(dedup.begin(), dedup.end(), [](absl::string_view hex) {
+      return IsLowerHex(hex, 2 * crypto::kBlindIndexTokenSize);
+    });
     if ((f.size() != 5 && !with_dedup) || !absl::SimpleAtoi(f[0], &e.index) ||
         e.index != entries.size() || !IsRegistryId(f[1]) ||
         !IsLowerHex(f[2], 2 * crypto::kBlindIndexTokenSize) || !absl::SimpleAtoi(f[3], &micros) ||
-        (with_dedup && f[4] != kNoDedup && !IsLowerHex(f[4], 2 * crypto::kBlindIndexTokenSize)) ||
-        !IsLowerHex(mac_hex, 2 * kMacSize)) {
+        !dedup_ok || !IsLowerHex(mac_hex, 2 * kMacSize)) {
       return absl::DataLossError(absl::StrCat(where, " is malformed"));
     }
     e.record_id = std::string(f[1]);
     e.token = absl::HexStringToBytes(f[2]);
     e.erased_at = absl::FromUnixMicros(micros);
-    if (with_dedup && f[4] != kNoDedup) e.dedup_token = absl::HexStringToBytes(f[4]);
+    for (const absl::string_view hex : dedup) e.dedup_tokens.push_back(absl::HexStringToBytes(hex));
     e.mac = absl::HexStringToBytes(mac_hex);
     const absl::string_view body = line.substr(0, line.size() - mac_hex.size() - 1);
     ASSIGN_OR_RETURN(std::string expected, Mac(previous_mac, body));
@@ -166,11 +172,14 @@ absl::StatusOr<std::vector<ErasureLedger::Entry>> ErasureLedger::Unapplied() con
 
 absl::StatusOr<ErasureLedger::Entry> ErasureLedger::Append(absl::string_view record_id,
                                                            absl::string_view token,
-                                                           absl::string_view dedup_token,
+                                                           const std::vector<std::string>& dedup_tokens,
                                                            absl::Time erased_at,
                                                            PendingWrite* w) {
-  if (!IsRegistryId(record_id) || token.size() != crypto::kBlindIndexTokenSize ||
-      (!dedup_token.empty() && dedup_token.size() != crypto::kBlindIndexTokenSize)) {
+  const bool dedup_ok =
+      std::all_of(dedup_tokens.begin(), dedup_tokens.end(), [](const std::string& t) {
+        return t.size() == crypto::kBlindIndexTokenSize;
+      });
+  if (!IsRegistryId(record_id) || token.size() != crypto::kBlindIndexTokenSize || !dedup_ok) {
     return absl::InternalError("erasure ledger: malformed entry");
   }
   absl::MutexLock lock(&mu_);
@@ -179,9 +188,13 @@ absl::StatusOr<ErasureLedger::Entry> ErasureLedger::Append(absl::string_view rec
   e.record_id = std::string(record_id);
   e.token = std::string(token);
   e.erased_at = erased_at;
-  e.dedup_token = std::string(dedup_token);
+  e.dedup_tokens = dedup_tokens;
   const std::string dedup_field =
-      dedup_token.empty() ? std::string(kNoDedup) : absl::BytesToHexString(dedup_token);
+      dedup_tokens.empty()
+          ? std::string(kNoDedup)
+          : absl::StrJoin(dedup_tokens, ",", [](std::string* out, const std::string& t) {
+              out->append(absl::BytesToHexString(t));
+            });
   const std::string body =
       absl::StrCat(e.index, " ", record_id, " ", absl::BytesToHexString(token), " ",
                    absl::ToUnixMicros(erased_at), " ", dedup_field);

@@ -4,14 +4,16 @@
 //
 // The file is append-only text, one entry per line:
 //
-//   <index> <record id> <personal-number token, hex> <erased-at unix micros> <uniqueness token,
-//   hex> <mac, hex>\n
+//   <index> <record id> <personal-number token, hex> <erased-at unix micros> <uniqueness tokens,
+//   hex, comma-separated> <mac, hex>\n
 //
 // (entries written before the uniqueness token was recorded have no such field, and entries of
-// records that had no uniqueness token have "-" in its place). The uniqueness token is the keyed
-// token of the conviction's court, case number and personal number: with it the erased-conviction
-// row that keeps the conviction from being entered again can be checked and, when it is missing
-// from the database, put back (Eraser::CatchUp, the data check).
+// records that had no uniqueness token have "-" in its place). A uniqueness token is the keyed
+// token of the conviction's court, case number and personal number; the field holds the one of
+// each version whose token differed, the current version's first (entries written before
+// earlier versions were counted hold one). With them the erased-conviction rows that keep the
+// conviction from being entered again can be checked and, when missing from the database, put
+// back (Eraser::CatchUp, the data check).
 //
 // where mac = HMAC-SHA256(key, "kjc-registry/erasure-ledger/v1|" || previous entry's mac in hex
 // ("" for the first) || "|" || the line up to the mac). The chain makes an edited, reordered or
@@ -38,7 +40,7 @@
 // database has not applied; the next start applies it.
 //
 //   ASSIGN_OR_RETURN(auto ledger, ErasureLedger::Open(path, mac_key, db));
-//   RETURN_IF_ERROR(ledger->Append(record_id, token, dedup_token, now, &pending).status());
+//   RETURN_IF_ERROR(ledger->Append(record_id, token, dedup_tokens, now, &pending).status());
 //   ... commit pending with the audit event ...
 #ifndef REGISTRY_STORAGE_ERASURE_LEDGER_H_
 #define REGISTRY_STORAGE_ERASURE_LEDGER_H_
@@ -66,7 +68,9 @@ class ErasureLedger {
     uint64_t index = 0;      // 0-based position in the ledger
     std::string record_id;   // 32 hex characters
     std::string token;       // the person's personal-number token, 32 raw bytes
-    std::string dedup_token;  // the conviction's uniqueness token, 32 raw bytes, or empty
+    // The conviction's uniqueness tokens, 32 raw bytes each, the current version's first; none
+    // for a record that had none, or an entry written before the ledger recorded them.
+    std::vector<std::string> dedup_tokens;
     absl::Time erased_at;
     std::string mac;         // 32 raw bytes
   };
@@ -80,13 +84,13 @@ class ErasureLedger {
                                                              const crypto::SecretBytes& mac_key,
                                                              Database* db);
 
-  // Appends an entry for `record_id` (whose person has `token`, and whose conviction has the
-  // uniqueness token `dedup_token`, 32 bytes or empty) durably, then stages into `w` the
-  // database's marker "applied through this entry". Unavailable when the file cannot be written
-  // and synced (then nothing is staged).
+  // Appends an entry for `record_id` (whose person has `token`, and whose conviction had the
+  // uniqueness tokens `dedup_tokens`, 32 bytes each, possibly none) durably, then stages into `w`
+  // the database's marker "applied through this entry". Unavailable when the file cannot be
+  // written and synced (then nothing is staged).
   absl::StatusOr<Entry> Append(absl::string_view record_id, absl::string_view token,
-                               absl::string_view dedup_token, absl::Time erased_at,
-                               PendingWrite* w);
+                               const std::vector<std::string>& dedup_tokens,
+                               absl::Time erased_at, PendingWrite* w);
 
   // Every entry, oldest first, and how many of them the database's marker says it has applied
   // (re-reads the file and the marker). The same FailedPrecondition as Open when the marker

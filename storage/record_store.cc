@@ -1317,18 +1317,49 @@ absl::Status RecordStore::StageErasedRow(absl::string_view dedup_token,
   return PutIndexRow(kErased, dedup_token, record_id, w);
 }
 
+absl::StatusOr<std::vector<std::string>> RecordStore::EveryDedupTokenOf(
+    const StoredHead& head) const {
+  std::vector<std::string> tokens;
+  if (!head.dedup_token().empty()) tokens.push_back(head.dedup_token());
+  absl::StatusOr<crypto::SecretBytes> dek = Dek(head);
+  if (!dek.ok()) return tokens;
+  const std::string& prefix = head.record_id();
+  auto it = db_->NewIterator(Cf::kVersions);
+  for (it->Seek(prefix); it->Valid() && absl::StartsWith(it->key(), prefix); it->Next()) {
+    StoredVersion v;
+    if (!v.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) continue;
+    absl::StatusOr<VersionPayload> payload = OpenVersion(head, *dek, v);
+    if (!payload.ok()) continue;
+    absl::StatusOr<std::string> token =
+        DedupToken(payload->conviction(), payload->person().personal_number());
+    if (!token.ok()) continue;
+    if (std::find(tokens.begin(), tokens.end(), *token) == tokens.end()) {
+      tokens.push_back(*std::move(token));
+    }
+  }
+  RETURN_IF_ERROR(it->status());
+  return tokens;
+}
+
 absl::StatusOr<PendingWrite> RecordStore::PrepareExpunge(absl::string_view record_id,
                                                          std::string* personal_number_token,
-                                                         std::string* dedup_token) {
+                                                         std::vector<std::string>* dedup_tokens) {
   // Read without verifying, so that a damaged record can still be erased.
   ASSIGN_OR_RETURN(StoredHead peek, ReadHead(record_id, /*verify=*/false));
+  ASSIGN_OR_RETURN(const std::vector<std::string> tokens, EveryDedupTokenOf(peek));
   PendingWrite w;
-  // Person, then uniqueness stripe, as a create takes them: a create of the same conviction
-  // waits, and then finds the erased row.
+  // Person, then the uniqueness stripes in index order, as a create (one stripe) and an import
+  // (every stripe) take them: a create of any of the conviction's identities waits, and then
+  // finds the erased row.
   Lock(PersonLock(peek.personal_number_token()), &w);
-  Lock(&unique_locks_[Stripe(peek.dedup_token()) % kStripes], &w);
+  std::vector<size_t> stripes;
+  for (const std::string& token : tokens) stripes.push_back(Stripe(token) % kStripes);
+  if (tokens.empty()) stripes.push_back(Stripe(peek.dedup_token()) % kStripes);
+  std::sort(stripes.begin(), stripes.end());
+  for (const size_t stripe : stripes) Lock(&unique_locks_[stripe], &w);
   ASSIGN_OR_RETURN(StoredHead head, ReadHead(record_id, /*verify=*/false));
-  if (!Holds(w, head.personal_number_token()) || head.dedup_token() != peek.dedup_token()) {
+  if (!Holds(w, head.personal_number_token()) || head.dedup_token() != peek.dedup_token() ||
+      head.version() != peek.version()) {
     return absl::AbortedError("the record changed while it was being erased; try again");
   }
   const std::string id(record_id);
@@ -1341,9 +1372,7 @@ absl::StatusOr<PendingWrite> RecordStore::PrepareExpunge(absl::string_view recor
   b->Delete(Cf::kIndex, IndexKey(kName, head.name_token(), id));
   b->Delete(Cf::kIndex, IndexKey(kDedup, head.dedup_token(), id));
   b->Delete(Cf::kIndex, IndexKey(kLoose, head.loose_name_token(), id));
-  if (!head.dedup_token().empty()) {
-    RETURN_IF_ERROR(PutIndexRow(kErased, head.dedup_token(), id, &w));
-  }
+  for (const std::string& token : tokens) RETURN_IF_ERROR(PutIndexRow(kErased, token, id, &w));
   // Until a compaction has removed the record's bytes from older files, a marker says one is
   // due, committed with the erasure: a crash before the compaction leaves it for the next start,
   // backup or retention run (CompactIfErasuresDue).
@@ -1356,7 +1385,7 @@ absl::StatusOr<PendingWrite> RecordStore::PrepareExpunge(absl::string_view recor
   absl::Status redated = RestageDates(head.personal_number_token(), &w);
   if (!redated.ok() && !absl::IsDataLoss(redated)) return redated;
   if (personal_number_token != nullptr) *personal_number_token = head.personal_number_token();
-  if (dedup_token != nullptr) *dedup_token = head.dedup_token();
+  if (dedup_tokens != nullptr) *dedup_tokens = tokens;
   // A damaged head is expunged too; its reply then names no author.
   absl::StatusOr<RecordDates> sealed = OpenDates(head);
   FillMetadata(head, sealed.ok() ? *sealed : RecordDates(), "", "", &w.metadata_);

@@ -276,14 +276,16 @@ class RecordStore {
   absl::StatusOr<std::vector<std::string>> RecordIds(absl::string_view after, size_t limit) const;
 
   // Erases a record: its data key (crypto-shredding), every version, index and expiry entry.
-  // `personal_number_token` and `dedup_token` (either may be null) receive the person's token
-  // and the conviction's uniqueness token (32 raw bytes each; the latter empty for a record that
-  // has none), for the erasure ledger; the write's tokens() stay empty, so the erasure event
-  // names the record only. After committing, call CompactAfterErasure so the bytes also leave
-  // older files.
+  // An erased-conviction row bars the conviction from being entered again under every
+  // uniqueness token it had in any version: an amendment of the court, case number or personal
+  // number does not leave the earlier one free once the record is erased. `personal_number_token`
+  // and `dedup_tokens` (either may be null) receive the person's token and those uniqueness
+  // tokens (32 raw bytes each; the current version's first, none for a record that has none),
+  // for the erasure ledger; the write's tokens() stay empty, so the erasure event names the
+  // record only. After committing, call CompactAfterErasure so the bytes also leave older files.
   absl::StatusOr<PendingWrite> PrepareExpunge(absl::string_view record_id,
                                               std::string* personal_number_token = nullptr,
-                                              std::string* dedup_token = nullptr);
+                                              std::vector<std::string>* dedup_tokens = nullptr);
 
   // The erased-conviction row of `record_id`, whose conviction's uniqueness token is
   // `dedup_token` (from the erasure ledger): whether it is there and authentic. Without it the
@@ -459,6 +461,9 @@ class RecordStore {
   // would be due for deletion on `meta.today`, the person's records stored and
   // staged in `w` counted: the retention run would erase it within the hour, after which it
   // could not be entered again, not even once a later conviction that keeps it is in.
+  // The uniqueness tokens `head`'s conviction had in any of its versions, the current one first,
+  // each once. A version that does not open (a damaged record) gives none.
+  absl::StatusOr<std::vector<std::string>> EveryDedupTokenOf(const StoredHead& head) const;
   absl::Status RefuseIfDueAlready(const registry::v1::Person& person, const VersionMeta& meta,
                                   const PendingWrite& w) const;
   // `head`'s dates in force, computed from the own dates of every record of its personal number

@@ -405,6 +405,78 @@ TEST_F(ErasureTest, AnExpungedConvictionIsNotEnteredAgain) {
   EXPECT_EQ(server_->server()->audit_log()->CurrentHead().size, events + 7);
 }
 
+// A conviction whose court, case number or personal number was amended before its erasure stays
+// refused under every identity it had: an old export or a re-run import of the first version
+// does not bring it back, and the erased-conviction rows of all of them are in the ledger, so
+// rows deleted from the data folder are reported and put back at the next start.
+TEST_F(ErasureTest, AConvictionAmendedBeforeItsErasureIsNotEnteredAgainUnderAnEarlierIdentity) {
+  Start();
+  const v1::CreateRecordRequest first = DistinctiveRecord();
+  const std::string id = Create(first);
+  auto records = v1::RecordService::NewStub(server_->Channel("clerk"));
+  const auto amend = [&](const v1::CreateRecordRequest& to, const std::string& path) {
+    v1::AmendRecordRequest amend;
+    amend.set_record_id(id);
+    *amend.mutable_person() = to.person();
+    *amend.mutable_conviction() = to.conviction();
+    amend.mutable_update_mask()->add_paths(path);
+    amend.set_reason("typing error corrected");
+    v1::AmendRecordResponse amended;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(CallDeadline());
+    const grpc::Status s = records->AmendRecord(&ctx, amend, &amended);
+    ASSERT_TRUE(s.ok()) << path << ": " << s.error_message();
+  };
+  v1::CreateRecordRequest second = first;
+  second.mutable_conviction()->set_case_number("P 4253/2023");
+  ASSERT_NO_FATAL_FAILURE(amend(second, "conviction.case_number"));
+  v1::CreateRecordRequest third = second;
+  third.mutable_person()->set_personal_number("4815162343");
+  ASSERT_NO_FATAL_FAILURE(amend(third, "person.personal_number"));
+  ASSERT_TRUE(Expunge(id).ok());
+
+  const auto expect_refused = [&](const char* when) {
+    for (const v1::CreateRecordRequest* again :
+         std::vector<const v1::CreateRecordRequest*>{&first, &second, &third}) {
+      const grpc::Status s = testing::CreateRecordAs(*server_, "clerk", *again, nullptr);
+      EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+          << when << ", " << again->conviction().case_number() << " of "
+          << again->person().personal_number() << ": " << s.error_message();
+      EXPECT_THAT(s.error_message(), HasSubstr("expunged")) << when;
+    }
+    v1::ImportRecordsRequest import;
+    v1::ImportRow* row = import.add_rows();
+    row->set_line(1);
+    *row->mutable_record() = first;
+    v1::ImportRecordsResponse imported;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(CallDeadline());
+    const grpc::Status s = v1::RecordService::NewStub(server_->Channel("clerk"))
+                               ->ImportRecords(&ctx, import, &imported);
+    ASSERT_TRUE(s.ok()) << when << ": " << s.error_message();
+    ASSERT_EQ(imported.results_size(), 1) << when;
+    EXPECT_EQ(imported.results(0).outcome(), v1::ImportRowResult::OUTCOME_INVALID) << when;
+    EXPECT_EQ(CourtSearch(first.person().personal_number()), 0) << when;
+    EXPECT_EQ(Vet(first.person()), v1::VETTING_RESULT_CLEAR) << when;
+  };
+  ASSERT_NO_FATAL_FAILURE(expect_refused("after the erasure"));
+
+  ASSERT_NO_FATAL_FAILURE(testing::EditStoppedData(*server_, [&](storage::Database* db) {
+    std::vector<std::string> rows;  // the index family's erased-conviction ('x') rows
+    std::unique_ptr<storage::Iterator> it = db->NewIterator(storage::Cf::kIndex);
+    for (it->Seek("x"); it->Valid() && it->key()[0] == 'x'; it->Next()) {
+      rows.emplace_back(it->key());
+    }
+    ASSERT_EQ(rows.size(), 3u) << "one row for each identity the conviction had";
+    for (const std::string& row : rows) testing::DeleteStored(db, storage::Cf::kIndex, row);
+  }));
+  absl::StatusOr<storage::DataCheckReport> report = server::VerifyDataOffline(server_->config());
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_EQ(report->problem_count, 1u) << absl::StrJoin(report->problems, "; ");
+  ASSERT_TRUE(server_->Restart().ok());
+  ASSERT_NO_FATAL_FAILURE(expect_refused("after the rows were put back"));
+}
+
 // The expunged conviction stays refused in every spelling of its case number a clerk or an old
 // import file may give it: the uniqueness token is keyed on the canonical case number
 // (storage::CanonicalCaseNumber), so none of these is entered as a new record, by a create or an

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
@@ -22,8 +23,14 @@ const std::string kToken(32, '\x07');
 
 std::string Id(int n) { return absl::StrCat(std::string(31, 'a'), n % 10); }
 
-// The uniqueness token of entry n's conviction: odd entries' records had none.
-std::string DedupOf(int n) { return n % 2 == 0 ? std::string(32, static_cast<char>('A' + n)) : ""; }
+// The uniqueness tokens of entry n's conviction: entries 1, 4, ... had none; entries 2, 5, ...
+// had two (an amendment changed the court, case number or personal number).
+std::vector<std::string> DedupOf(int n) {
+  if (n % 3 == 1) return {};
+  std::vector<std::string> tokens = {std::string(32, static_cast<char>('A' + n))};
+  if (n % 3 == 2) tokens.push_back(std::string(32, static_cast<char>('a' + n)));
+  return tokens;
+}
 
 class ErasureLedgerTest : public ::testing::Test {
  protected:
@@ -50,7 +57,7 @@ class ErasureLedgerTest : public ::testing::Test {
     auto e = ledger.Append(Id(n), kToken, DedupOf(n), absl::FromUnixSeconds(1800000000 + n), &w);
     ASSERT_TRUE(e.ok()) << e.status();
     EXPECT_EQ(e->index, static_cast<uint64_t>(n));
-    EXPECT_EQ(e->dedup_token, DedupOf(n));
+    EXPECT_EQ(e->dedup_tokens, DedupOf(n));
     ASSERT_TRUE(db_->Write(*w.batch()).ok());
   }
 
@@ -113,7 +120,7 @@ TEST_F(ErasureLedgerTest, ReadProgressGivesEveryEntryAndTheMarkersCount) {
     EXPECT_EQ(progress->entries[i].index, i);
     EXPECT_EQ(progress->entries[i].record_id, Id(static_cast<int>(i)));
     EXPECT_EQ(progress->entries[i].token, kToken);
-    EXPECT_EQ(progress->entries[i].dedup_token, DedupOf(static_cast<int>(i)));
+    EXPECT_EQ(progress->entries[i].dedup_tokens, DedupOf(static_cast<int>(i)));
   }
 }
 
@@ -139,15 +146,17 @@ TEST_F(ErasureLedgerTest, EntriesWithoutTheUniquenessTokenStillReadAndTheFieldIs
   auto progress = (*ledger)->ReadProgress();
   ASSERT_TRUE(progress.ok()) << progress.status();
   ASSERT_EQ(progress->entries.size(), 3u);
-  EXPECT_TRUE(progress->entries[0].dedup_token.empty());
-  EXPECT_TRUE(progress->entries[1].dedup_token.empty());
-  EXPECT_EQ(progress->entries[2].dedup_token, DedupOf(2));
+  EXPECT_TRUE(progress->entries[0].dedup_tokens.empty());
+  EXPECT_TRUE(progress->entries[1].dedup_tokens.empty());
+  EXPECT_EQ(progress->entries[2].dedup_tokens, DedupOf(2));
+  ASSERT_EQ(progress->entries[2].dedup_tokens.size(), 2u);
 
   // The third line without its uniqueness token: a five-field line whose MAC was made over six.
   std::string content = testing::ReadBinary(path_);
   const size_t third = content.find('\n', content.find('\n') + 1) + 1;
   std::string line = content.substr(third);
-  const std::string dedup_hex = absl::BytesToHexString(DedupOf(2));
+  const std::string dedup_hex = absl::StrCat(absl::BytesToHexString(DedupOf(2)[0]), ",",
+                                             absl::BytesToHexString(DedupOf(2)[1]));
   ASSERT_NE(line.find(dedup_hex), std::string::npos);
   line.erase(line.find(dedup_hex) - 1, dedup_hex.size() + 1);
   std::ofstream(path_, std::ios::binary | std::ios::trunc) << content.substr(0, third) << line;
