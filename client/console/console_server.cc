@@ -277,7 +277,25 @@ absl::Status Console::Refresh() {
 void Console::RunInBackground(std::function<void()> work) {
   absl::MutexLock lock(&mu_);
   if (stopped_) return;
-  workers_.emplace_back(std::move(work));
+  for (auto it = workers_.begin(); it != workers_.end();) {
+    if (it->finished->load()) {
+      it->thread.join();  // at most the few instructions after its work
+      it = workers_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  auto finished = std::make_shared<std::atomic<bool>>(false);
+  std::thread thread([work = std::move(work), finished] {
+    work();
+    finished->store(true);
+  });
+  workers_.push_back(Worker{std::move(thread), std::move(finished)});
+}
+
+size_t Console::background_threads() {
+  absl::MutexLock lock(&mu_);
+  return workers_.size();
 }
 
 bool Console::AllowedHost(absl::string_view host) const {
@@ -382,7 +400,7 @@ absl::Status Console::Start() {
 }
 
 void Console::Stop() {
-  std::vector<std::thread> workers;
+  std::vector<Worker> workers;
   {
     absl::MutexLock lock(&mu_);
     if (stopped_) return;
@@ -391,7 +409,7 @@ void Console::Stop() {
   }
   if (http_ != nullptr) http_->stop();
   if (listener_.joinable()) listener_.join();
-  for (std::thread& worker : workers) worker.join();
+  for (Worker& worker : workers) worker.thread.join();
   done_.Notify();
 }
 

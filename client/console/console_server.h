@@ -18,6 +18,7 @@
 #ifndef REGISTRY_CLIENT_CONSOLE_CONSOLE_SERVER_H_
 #define REGISTRY_CLIENT_CONSOLE_CONSOLE_SERVER_H_
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -166,8 +167,11 @@ class Console {
   // What the registry said at start-up (refreshed when a session starts).
   v1::WhoAmIResponse who();
   v1::GetReferenceDataResponse reference();
-  // Runs `work` on a thread that Stop() waits for.
+  // Runs `work` on a thread that Stop() waits for. Threads whose work has finished are joined
+  // at the next call, so a long-running console holds only those still working.
   void RunInBackground(std::function<void()> work);
+  // Threads started by RunInBackground and not joined yet.
+  size_t background_threads();
 
   struct Route {
     std::string method;
@@ -201,7 +205,11 @@ class Console {
   absl::Mutex mu_;
   v1::WhoAmIResponse who_ ABSL_GUARDED_BY(mu_);
   v1::GetReferenceDataResponse reference_ ABSL_GUARDED_BY(mu_);
-  std::vector<std::thread> workers_ ABSL_GUARDED_BY(mu_);
+  struct Worker {
+    std::thread thread;
+    std::shared_ptr<std::atomic<bool>> finished;
+  };
+  std::vector<Worker> workers_ ABSL_GUARDED_BY(mu_);
   bool stopped_ ABSL_GUARDED_BY(mu_) = false;
   absl::Notification done_;
 };

@@ -17,11 +17,6 @@ namespace {
 // progress bar moves, large enough that a backlog of thousands takes few calls.
 constexpr size_t kImportBatch = 100;
 
-template <typename Map>
-void Forget(Map& map, size_t keep) {
-  while (map.size() > keep) map.erase(map.begin());
-}
-
 std::string JobPage(const PageContext& ctx, const std::string& id, Job& job) {
   return absl::StrCat(
       "<div class=\"job\" data-job=\"", Escape(id), "\"><label for=\"job-progress\">",
@@ -35,8 +30,8 @@ std::string JobPage(const PageContext& ctx, const std::string& id, Job& job) {
 
 std::shared_ptr<Job> FindJob(PageContext& ctx, const std::string& id) {
   absl::MutexLock lock(&ctx.session().mu);
-  auto it = ctx.session().jobs.find(id);
-  return it == ctx.session().jobs.end() ? nullptr : it->second;
+  const std::shared_ptr<Job>* job = ctx.session().jobs.Find(id);
+  return job == nullptr ? nullptr : *job;
 }
 
 void ShowJob(PageContext& ctx) {
@@ -157,8 +152,7 @@ void DryRun(PageContext& ctx) {
   const std::string upload_id = RandomHex(16);
   {
     absl::MutexLock lock(&ctx.session().mu);
-    ctx.session().uploads[upload_id] = upload;
-    Forget(ctx.session().uploads, kMaxKept);
+    ctx.session().uploads.Add(upload_id, upload);
   }
   std::string body = absl::StrCat(
       "<div class=\"notice\" role=\"status\" id=\"dry-run-summary\"><p>",
@@ -181,11 +175,8 @@ void RunImport(PageContext& ctx) {
   std::shared_ptr<Upload> upload;
   {
     absl::MutexLock lock(&ctx.session().mu);
-    auto it = ctx.session().uploads.find(ctx.Param("upload"));
-    if (it != ctx.session().uploads.end()) {
-      upload = it->second;
-      ctx.session().uploads.erase(it);  // one import per check
-    }
+    // One import per check.
+    upload = ctx.session().uploads.Take(ctx.Param("upload")).value_or(nullptr);
   }
   if (upload == nullptr) return ctx.SendError(absl::NotFoundError(ctx.Raw("import.gone")), 404);
   auto job = std::make_shared<Job>(Job::Kind::kImport);
@@ -209,8 +200,7 @@ void StartJob(PageContext& ctx, std::shared_ptr<Job> job, std::function<void()> 
   const std::string id = RandomHex(16);
   {
     absl::MutexLock lock(&ctx.session().mu);
-    ctx.session().jobs[id] = job;
-    Forget(ctx.session().jobs, kMaxKept);
+    ctx.session().jobs.Add(id, job);
   }
   ctx.console().RunInBackground(std::move(work));
   ctx.Redirect(absl::StrCat("/jobs/", id));

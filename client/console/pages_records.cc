@@ -41,12 +41,22 @@ v1::Purpose PurposeOf(const PageContext& ctx) {
   return purpose;
 }
 
-// "?case_ref=...&purpose=..." for the links of a court's pages; "" for a clerk.
-std::string PurposeQuery(const PageContext& ctx) {
-  if (ctx.who().role() != v1::ROLE_COURT) return "";
+// How a page opens a record or its history: a clerk follows a link; a court sends a small form
+// that posts the case reference and purpose already stated, with the session's CSRF token. A
+// court's read is an act of the official's, bound to a purpose, so no link made elsewhere (in a
+// mail, a chat, another site) can make it: such a link only shows the purpose form.
+std::string OpenRecordControl(const PageContext& ctx, const std::string& action,
+                              const std::string& label_html) {
+  if (ctx.who().role() != v1::ROLE_COURT) {
+    return absl::StrCat("<a href=\"", action, "\">", label_html, "</a>");
+  }
   const v1::Purpose purpose = PurposeOf(ctx);
-  return absl::StrCat("?case_ref=", UrlEncode(purpose.case_reference()),
-                      "&amp;purpose=", UrlEncode(purpose.purpose_code()));
+  return absl::StrCat("<form class=\"open\" method=\"post\" action=\"", action, "\">",
+                      ctx.CsrfInput(), "<input type=\"hidden\" name=\"case_ref\" value=\"",
+                      Escape(purpose.case_reference()),
+                      "\"><input type=\"hidden\" name=\"purpose\" value=\"",
+                      Escape(purpose.purpose_code()), "\"><button class=\"link\">", label_html,
+                      "</button></form>");
 }
 
 // The case reference and purpose inputs of a court's forms; required before the form submits.
@@ -297,14 +307,19 @@ absl::StatusOr<v1::Record> ReadRecord(PageContext& ctx, const std::string& id) {
   return response->record();
 }
 
-// A court reads only for a stated case and purpose: without them, the page asks for them.
+// A court reads only for a case and purpose it states, in a form it sends (POST, with the CSRF
+// token). Opened by a link (GET), even one that carries a case reference and a purpose, the page
+// reads nothing: it asks for them, filled in with what the link said, for the official to send.
 bool AskForPurpose(PageContext& ctx, const std::string& title) {
   if (ctx.who().role() != v1::ROLE_COURT) return false;
-  if (!ctx.Param("case_ref").empty() && !ctx.Param("purpose").empty()) return false;
-  ctx.SendPage(title, absl::StrCat("<p>", ctx.T("purpose.needed"), "</p><form method=\"get\" action=\"",
-                                   Escape(ctx.request().path), "\">", PurposeInputs(ctx, ""),
-                                   "<button class=\"primary\">", ctx.T("purpose.continue"),
-                                   "</button></form>"));
+  if (ctx.request().method == "POST" && !ctx.Param("case_ref").empty() &&
+      !ctx.Param("purpose").empty()) {
+    return false;
+  }
+  ctx.SendPage(title, absl::StrCat("<p>", ctx.T("purpose.needed"), "</p><form method=\"post\" action=\"",
+                                   Escape(ctx.request().path), "\">", ctx.CsrfInput(),
+                                   PurposeInputs(ctx, ""), "<button class=\"primary\">",
+                                   ctx.T("purpose.continue"), "</button></form>"));
   return true;
 }
 
@@ -324,10 +339,12 @@ void ViewRecord(PageContext& ctx) {
   if (AskForPurpose(ctx, ctx.T("record.view.title"))) return;
   absl::StatusOr<v1::Record> record = ReadRecord(ctx, id);
   if (!record.ok()) return ctx.SendError(record.status());
-  const std::string query = PurposeQuery(ctx);
-  std::string body = absl::StrCat(Notice(ctx), RecordTable(ctx, *record, ctx.T("record.view.caption")),
-                                  "<ul class=\"actions\"><li><a href=\"/records/", id, "/history",
-                                  query, "\">", ctx.T("record.history.link"), "</a></li>");
+  std::string body = absl::StrCat(
+      Notice(ctx), RecordTable(ctx, *record, ctx.T("record.view.caption")),
+      "<ul class=\"actions\"><li>",
+      OpenRecordControl(ctx, absl::StrCat("/records/", id, "/history"),
+                        ctx.T("record.history.link")),
+      "</li>");
   if (ctx.who().role() == v1::ROLE_CLERK) {
     absl::StrAppend(&body, "<li><a href=\"/records/", id, "/amend\">", ctx.T("record.amend.link"),
                     "</a></li><li><a href=\"/records/", id, "/expunge\">",
@@ -393,8 +410,9 @@ void History(PageContext& ctx) {
                     "</p><table class=\"record\">", table, "</table></section>");
     previous = rows;
   }
-  absl::StrAppend(&body, "<p><a href=\"/records/", id, PurposeQuery(ctx), "\">",
-                  ctx.T("record.back"), "</a></p>");
+  absl::StrAppend(&body, "<p>",
+                  OpenRecordControl(ctx, absl::StrCat("/records/", id), ctx.T("record.back")),
+                  "</p>");
   ctx.SendPage(ctx.T("record.history.title"), body);
 }
 
@@ -599,7 +617,7 @@ void Expunge(PageContext& ctx) {
 // ---- searching ----
 
 std::string ResultsTable(const PageContext& ctx, const google::protobuf::RepeatedPtrField<v1::Record>& records,
-                         const std::string& caption, const std::string& query) {
+                         const std::string& caption) {
   std::string rows;
   for (const v1::Record& record : records) {
     const v1::Person& p = record.person();
@@ -607,10 +625,14 @@ std::string ResultsTable(const PageContext& ctx, const google::protobuf::Repeate
     const std::string& id = record.metadata().record_id();
     const std::string links =
         IsRecordId(id)
-            ? absl::StrCat("<a href=\"/records/", id, query, "\">", ctx.T("search.view"),
-                           "<span class=\"vh\"> ", Text(p.given_name()), " ", Text(p.surname()),
-                           "</span></a> · <a href=\"/records/", id, "/history", query, "\">",
-                           ctx.T("search.history"), "</a>")
+            ? absl::StrCat(
+                  OpenRecordControl(ctx, absl::StrCat("/records/", id),
+                                    absl::StrCat(ctx.T("search.view"), "<span class=\"vh\"> ",
+                                                 Text(p.given_name()), " ", Text(p.surname()),
+                                                 "</span>")),
+                  " · ",
+                  OpenRecordControl(ctx, absl::StrCat("/records/", id, "/history"),
+                                    ctx.T("search.history")))
             : "";
     absl::StrAppend(&rows, "<tr><td>", Text(p.surname()), ", ", Text(p.given_name()),
                     "</td><td>", Text(p.birth_date()), "</td><td>", Text(p.personal_number()),
@@ -675,21 +697,18 @@ void Search(PageContext& ctx) {
   if (!found.ok()) {
     return SendSearch(ctx, ctx.ErrorBox(found.status()), "", "", 400);
   }
-  const std::string query = PurposeQuery(ctx);
   std::string results = absl::StrCat("<section aria-labelledby=\"results-h\" id=\"results\"><h2 id=\"results-h\">",
                                      ctx.T("search.results"), "</h2>");
   if (found->records().empty()) {
     absl::StrAppend(&results, "<p class=\"none\">", ctx.T("search.no_exact"), "</p>");
   } else {
     absl::StrAppend(&results, ResultsTable(ctx, found->records(),
-                                           ctx.Tf("search.exact", {{"n", absl::StrCat(found->records_size())}}),
-                                           query));
+                                           ctx.Tf("search.exact", {{"n", absl::StrCat(found->records_size())}})));
   }
   if (!found->possible_matches().empty()) {
     absl::StrAppend(&results, "<div class=\"warning\"><p>", ctx.T("search.possible.help"), "</p></div>",
                     ResultsTable(ctx, found->possible_matches(),
-                                 ctx.Tf("search.possible", {{"n", absl::StrCat(found->possible_matches_size())}}),
-                                 query));
+                                 ctx.Tf("search.possible", {{"n", absl::StrCat(found->possible_matches_size())}})));
   }
   absl::StrAppend(&results, "</section>");
   SendSearch(ctx, results, "", "", 200);
@@ -756,12 +775,15 @@ void AddRecordPages(Console&,
                     const std::function<void(std::string, std::string, Roles, PageHandler)>& add) {
   const Roles clerk = {v1::ROLE_CLERK};
   const Roles readers = {v1::ROLE_CLERK, v1::ROLE_COURT};
+  const Roles court = {v1::ROLE_COURT};
   const std::string record = "/records/([0-9a-f]{32})";
   add("GET", "/records/new", clerk, NewRecordForm);
   add("POST", "/records/new", clerk, CreateRecord);
   add("GET", "/records/open", clerk, OpenRecord);
   add("GET", record, readers, ViewRecord);
+  add("POST", record, court, ViewRecord);  // a court's read: the purpose it sends
   add("GET", record + "/history", readers, History);
+  add("POST", record + "/history", court, History);
   add("GET", record + "/amend", clerk, AmendForm);
   add("POST", record + "/amend", clerk, Amend);
   add("POST", record + "/dispute", clerk, [](PageContext& ctx) { ChangeStatus(ctx, true); });

@@ -85,14 +85,7 @@ void Check(PageContext& ctx) {
   const bool keep = IsRecordId(id) && answer->has_certificate();
   if (keep) {
     absl::MutexLock lock(&ctx.session().mu);
-    Session& session = ctx.session();
-    if (session.certificates.emplace(id, answer->certificate()).second) {
-      session.certificate_order.push_back(id);
-    }
-    while (session.certificate_order.size() > kMaxKept) {
-      session.certificates.erase(session.certificate_order.front());
-      session.certificate_order.erase(session.certificate_order.begin());
-    }
+    ctx.session().certificates.Add(id, answer->certificate());
   }
   const std::string code = ResultCode(answer->result());
   std::string body = absl::StrCat(
@@ -118,9 +111,10 @@ void Check(PageContext& ctx) {
 
 std::optional<v1::SignedVettingCertificate> FindCertificate(PageContext& ctx) {
   absl::MutexLock lock(&ctx.session().mu);
-  auto it = ctx.session().certificates.find(std::string(ctx.request().matches[1]));
-  if (it == ctx.session().certificates.end()) return std::nullopt;
-  return it->second;
+  const v1::SignedVettingCertificate* kept =
+      ctx.session().certificates.Find(std::string(ctx.request().matches[1]));
+  if (kept == nullptr) return std::nullopt;
+  return *kept;
 }
 
 void CertificateJson(PageContext& ctx) {

@@ -13,8 +13,10 @@
 #ifndef REGISTRY_CLIENT_CONSOLE_SESSIONS_H_
 #define REGISTRY_CLIENT_CONSOLE_SESSIONS_H_
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <optional>
@@ -64,6 +66,42 @@ struct Job {
   std::optional<client::AuditVerification> verification ABSL_GUARDED_BY(mu);
 };
 
+// How many certificates, uploads and jobs a session keeps; older ones are forgotten.
+inline constexpr size_t kMaxKept = 20;
+
+// Values by id, the newest kMaxKept of them: adding one more forgets the one added first (ids are
+// random, so their order says nothing of age). Not thread-safe: the session's mutex guards it.
+template <typename T>
+class Kept {
+ public:
+  void Add(const std::string& id, T value) {
+    if (!by_id_.emplace(id, std::move(value)).second) return;
+    order_.push_back(id);
+    while (order_.size() > kMaxKept) {
+      by_id_.erase(order_.front());
+      order_.pop_front();
+    }
+  }
+  const T* Find(const std::string& id) const {
+    auto it = by_id_.find(id);
+    return it == by_id_.end() ? nullptr : &it->second;
+  }
+  // Removes and returns the value of `id`, if kept.
+  std::optional<T> Take(const std::string& id) {
+    auto it = by_id_.find(id);
+    if (it == by_id_.end()) return std::nullopt;
+    std::optional<T> value(std::move(it->second));
+    by_id_.erase(it);
+    order_.erase(std::find(order_.begin(), order_.end(), id));
+    return value;
+  }
+  size_t size() const { return by_id_.size(); }
+
+ private:
+  std::map<std::string, T> by_id_;
+  std::deque<std::string> order_;  // oldest first
+};
+
 struct Session {
   explicit Session(std::string session_id, std::string csrf_token)
       : id(std::move(session_id)), csrf(std::move(csrf_token)) {}
@@ -73,20 +111,17 @@ struct Session {
   absl::Mutex mu;
   std::string language ABSL_GUARDED_BY(mu) = "sq";
   absl::Time last_used ABSL_GUARDED_BY(mu);
-  // Vetting certificates of this session's checks, by check id (the newest kMaxKept).
-  std::map<std::string, v1::SignedVettingCertificate> certificates ABSL_GUARDED_BY(mu);
-  std::vector<std::string> certificate_order ABSL_GUARDED_BY(mu);
-  std::map<std::string, std::shared_ptr<Upload>> uploads ABSL_GUARDED_BY(mu);
-  std::map<std::string, std::shared_ptr<Job>> jobs ABSL_GUARDED_BY(mu);
+  // Vetting certificates of this session's checks, by check id; import files between their dry
+  // run and the import; jobs. The newest kMaxKept of each.
+  Kept<v1::SignedVettingCertificate> certificates ABSL_GUARDED_BY(mu);
+  Kept<std::shared_ptr<Upload>> uploads ABSL_GUARDED_BY(mu);
+  Kept<std::shared_ptr<Job>> jobs ABSL_GUARDED_BY(mu);
 
   std::string Language() {
     absl::MutexLock lock(&mu);
     return language;
   }
 };
-
-// How many certificates, uploads and jobs a session keeps; older ones are forgotten.
-inline constexpr size_t kMaxKept = 20;
 
 class SessionStore {
  public:

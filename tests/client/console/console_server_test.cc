@@ -616,7 +616,8 @@ const std::map<v1::Role, std::set<std::string>>& ExpectedPages() {
              "POST /search", "GET /subject", "POST /subject", "GET /import", "POST /import",
              "POST /import/run"})},
       {v1::ROLE_COURT,
-       with({"GET " + record, "GET " + record + "/history", "GET /search", "POST /search"})},
+       with({"GET " + record, "POST " + record, "GET " + record + "/history",
+             "POST " + record + "/history", "GET /search", "POST /search"})},
       {v1::ROLE_VETTING,
        with({"GET /vetting", "POST /vetting", "GET /vetting/certificates/([0-9a-f]{32})",
              "GET /vetting/certificates/([0-9a-f]{32})\\.json", "GET /vetting/public-key.pem"})},
@@ -848,12 +849,55 @@ TEST_F(ConsoleTest, EveryStringFromTheRegistryIsEscapedOnTheClerksPages) {
   ExpectInert(Post("/records/new", {{"surname", "X"}})->body, "create error");
 }
 
+// A court's read is the official's act for a purpose it states: a link made elsewhere (in a mail
+// or a chat) that names a case reference and a purpose only shows the purpose form, filled in,
+// for the official to send; the read is made by that form (POST, with the CSRF token).
+TEST_F(ConsoleTest, ACourtReadsOnlyByPostingItsPurposeNeverByFollowingALink) {
+  Start(v1::ROLE_COURT);
+  SignIn();
+  fake_->record.mutable_person()->set_surname("Gashi");
+  for (const std::string& page : {std::string("/records/") + kRecordId,
+                                  std::string("/records/") + kRecordId + "/history"}) {
+    const int before = fake_->calls.load();
+    auto linked = Get(page + "?case_ref=PKR%20LINK%2F26&purpose=criminal_proceedings");
+    ASSERT_TRUE(linked) << page;
+    EXPECT_EQ(fake_->calls.load(), before) << page << ": a link made the court's read";
+    EXPECT_TRUE(absl::StrContains(linked->body, "method=\"post\"")) << page;
+    EXPECT_TRUE(absl::StrContains(linked->body, "name=\"csrf\"")) << page;
+    EXPECT_TRUE(absl::StrContains(linked->body, "PKR LINK/26")) << page << ": not filled in";
+    EXPECT_FALSE(absl::StrContains(linked->body, "Gashi")) << page;
+
+    auto forged = Post(page, {{"case_ref", "PKR 1/26"}, {"purpose", "criminal_proceedings"}},
+                       /*with_csrf=*/false);
+    ASSERT_TRUE(forged) << page;
+    EXPECT_EQ(forged->status, 403) << page;
+    EXPECT_EQ(fake_->calls.load(), before) << page << ": a post without the token read";
+
+    auto empty = Post(page, {{"case_ref", ""}, {"purpose", "criminal_proceedings"}});
+    ASSERT_TRUE(empty) << page;
+    EXPECT_EQ(fake_->calls.load(), before) << page << ": read without a case reference";
+
+    auto sent = Post(page, {{"case_ref", "PKR 1/26"}, {"purpose", "criminal_proceedings"}});
+    ASSERT_TRUE(sent) << page;
+    EXPECT_EQ(sent->status, 200) << page;
+    EXPECT_EQ(fake_->calls.load(), before + 1) << page;
+  }
+  // The record page opens its history by a form that posts the same purpose, never a link.
+  auto read = Post(absl::StrCat("/records/", kRecordId),
+                   {{"case_ref", "PKR 1/26"}, {"purpose", "criminal_proceedings"}});
+  ASSERT_TRUE(read);
+  EXPECT_TRUE(absl::StrContains(read->body, "Gashi"));
+  EXPECT_FALSE(absl::StrContains(read->body, "case_ref=")) << "a link carrying the purpose";
+  EXPECT_TRUE(absl::StrContains(read->body, "value=\"PKR 1/26\""));
+}
+
 TEST_F(ConsoleTest, EveryStringFromTheRegistryIsEscapedOnTheOtherRolesPages) {
   Start(v1::ROLE_COURT, true);
   SignIn();
   ExpectInert(Post("/search", {{"personal-number", "1"}, {"case_ref", "C 1"}, {"purpose", "x"}})->body,
               "court search");
-  ExpectInert(Get(absl::StrCat("/records/", kRecordId, "?case_ref=C&purpose=x"))->body, "court read");
+  ExpectInert(Post(absl::StrCat("/records/", kRecordId), {{"case_ref", "C"}, {"purpose", "x"}})->body,
+              "court read");
   console_->Stop();
 
   Start(v1::ROLE_VETTING, true);
@@ -971,6 +1015,29 @@ TEST_F(ConsoleTest, WithTlsTheCookieIsSecureAndTheUrlHttps) {
   auto clear = plain.Get("/");
   EXPECT_TRUE(!clear || clear->status != 200) << "no page in clear";
   console.Stop();
+}
+
+// A console that runs for weeks runs many imports and verifications: the threads that ran them
+// are joined once their work is done, not kept until the console stops.
+TEST_F(ConsoleTest, FinishedBackgroundWorkLeavesNoThreadBehind) {
+  auto fake = std::make_shared<FakeRegistry>();
+  fake->who.set_role(v1::ROLE_AUDITOR);
+  ConsoleOptions options;
+  options.listen = "127.0.0.1:0";
+  Console console(options, fake);
+  ASSERT_TRUE(console.Start().ok());
+  std::atomic<int> ran{0};
+  for (int i = 0; i < 40; ++i) console.RunInBackground([&ran] { ++ran; });
+  // Each call joins the threads whose work has finished; a thread may still be between its
+  // work and its end at one call, and is joined at a later one.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  while (console.background_threads() > 1 && std::chrono::steady_clock::now() < deadline) {
+    console.RunInBackground([&ran] { ++ran; });
+    std::this_thread::yield();
+  }
+  EXPECT_LE(console.background_threads(), 1u);
+  console.Stop();
+  EXPECT_GE(ran.load(), 40);
 }
 
 }  // namespace

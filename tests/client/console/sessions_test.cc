@@ -1,0 +1,47 @@
+#include "client/console/sessions.h"
+
+#include <memory>
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+
+namespace registry::console {
+namespace {
+
+// Ids are random, so the one that sorts first is not the oldest: what a session forgets first
+// is what it was given first, and a job just started is never the one forgotten.
+TEST(KeptTest, ForgetsTheOldestNotTheIdThatSortsFirst) {
+  Kept<std::shared_ptr<int>> kept;
+  // Added in descending order: the newest sorts first.
+  for (int i = 0; i < static_cast<int>(kMaxKept) + 5; ++i) {
+    kept.Add(absl::StrCat("id-", 999 - i), std::make_shared<int>(i));
+    const std::shared_ptr<int>* newest = kept.Find(absl::StrCat("id-", 999 - i));
+    ASSERT_NE(newest, nullptr) << "the value just added is gone";
+    EXPECT_EQ(**newest, i);
+  }
+  EXPECT_EQ(kept.size(), kMaxKept);
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(kept.Find(absl::StrCat("id-", 999 - i)), nullptr) << i;
+  for (int i = 5; i < static_cast<int>(kMaxKept) + 5; ++i) {
+    EXPECT_NE(kept.Find(absl::StrCat("id-", 999 - i)), nullptr) << i;
+  }
+}
+
+TEST(KeptTest, TakeRemovesOnceAndAnIdAddedTwiceKeepsItsFirstValue) {
+  Kept<std::string> kept;
+  kept.Add("b", "first");
+  kept.Add("b", "second");
+  kept.Add("a", "other");
+  EXPECT_EQ(kept.size(), 2u);
+  EXPECT_EQ(kept.Take("b"), std::optional<std::string>("first"));
+  EXPECT_EQ(kept.Take("b"), std::nullopt);
+  EXPECT_EQ(kept.size(), 1u);
+  // The taken id no longer counts toward the limit.
+  for (size_t i = 0; i + 1 < kMaxKept; ++i) kept.Add(absl::StrCat("n", i), "x");
+  EXPECT_NE(kept.Find("a"), nullptr);
+  kept.Add("last", "x");
+  EXPECT_EQ(kept.Find("a"), nullptr);
+}
+
+}  // namespace
+}  // namespace registry::console
