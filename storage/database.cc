@@ -150,6 +150,11 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
   db_options.wal_recovery_mode = rocksdb::WALRecoveryMode::kAbsoluteConsistency;
   db_options.max_background_jobs = 2;
   db_options.keep_log_file_num = 5;
+  // RocksDB's own log (LOG in the data folder) at INFO level notes every flush and compaction
+  // with its family and its number of deletions: the flush and compaction after each erasure
+  // (RecordStore::CompactAfterErasure) would date every erasure and size the record for whoever
+  // holds the folder. Warnings and errors only; the options it opened with are still written.
+  db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   // Concurrent writers share one WAL write and fsync (group commit).
   db_options.enable_pipelined_write = false;
 

@@ -230,6 +230,27 @@ TEST_F(ErasureTest, BackupThenExpungeThenRestoreLeavesTheRecordErasedForCourtsAn
   ExpectARestartWritesNothing();
 }
 
+// The data folder does not date the erasures: RocksDB's own log keeps no line of the flush and
+// compaction each erasure makes (with its family, time and number of deletions).
+TEST_F(ErasureTest, TheDataFoldersOwnLogDoesNotDateTheErasures) {
+  Start();
+  ASSERT_TRUE(Expunge(Create(DistinctiveRecord())).ok());
+  ASSERT_TRUE(Expunge(Create(FictionalRecord(2))).ok());
+  const std::string data_dir = server_->config().data_dir();
+  std::vector<std::string> logs;
+  for (const std::string& file : testing::FilesUnder(data_dir)) {
+    if (absl::StrContains(file.substr(file.rfind('/') + 1), "LOG")) logs.push_back(file);
+  }
+  ASSERT_FALSE(logs.empty()) << "RocksDB keeps a LOG in " << data_dir;
+  // (The options it opened with, written at its start, name flushes and compactions too.)
+  for (const char* telling : {"EVENT_LOG_v1", "Manual flush", "Manual compaction", "num_deletes",
+                              "Flushing memtable"}) {
+    EXPECT_THAT(FilesContaining(data_dir, telling, /*ignore_case=*/true),
+                ::testing::Each(::testing::Not(::testing::HasSubstr("/LOG"))))
+        << telling;
+  }
+}
+
 // An expunged record never comes back: not by entering its conviction again, not by re-running
 // the import that brought it, not by amending another record into it. Each is refused with the
 // reason, and writes nothing but its audit event.
