@@ -1,5 +1,7 @@
 #include "server/record_service.h"
 
+#include <algorithm>
+#include <numeric>
 #include <set>
 #include <string>
 #include <utility>
@@ -448,13 +450,23 @@ grpc::Status RecordService::ImportRecords(grpc::ServerContext* ctx,
             absl::StrCat("rows[", i, "].line: the same line as an earlier row"));
       }
     }
+    // The rows are staged latest final date first (in file order among equal dates): a person's
+    // earlier conviction, whose deletion would already be due on its own, is then staged after
+    // the later conviction that keeps it (RecordStore::RefuseIfDueAlready), wherever the file
+    // put it. The results stay in the rows' order.
+    std::vector<int> order(static_cast<size_t>(req->rows_size()));
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+      return req->rows(a).record().conviction().final_date() >
+             req->rows(b).record().conviction().final_date();
+    });
+    for (int i = 0; i < req->rows_size(); ++i) resp->add_results()->set_line(req->rows(i).line());
     storage::PendingWrite write;
     bool any_created = false;
-    for (int i = 0; i < req->rows_size(); ++i) {
+    for (const int i : order) {
       v1::ImportRow row = req->rows(i);
       ClearOutputOnly(row.mutable_record()->mutable_conviction());
-      v1::ImportRowResult* result = resp->add_results();
-      result->set_line(row.line());
+      v1::ImportRowResult* result = resp->mutable_results(i);
       absl::Status valid =
           d_.validator->ValidateRecord(row.record().person(), row.record().conviction());
       if (!valid.ok()) {

@@ -584,6 +584,44 @@ TEST_F(RetentionTest, ARecordIsNotErasedOnTheLastDayItCounts) {
   EXPECT_EQ(Get("clerk", id, nullptr).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
+// In one import, a person's earlier conviction whose deletion would be due on its own is entered
+// with the later conviction that keeps it, in whichever order the file lists them; the results
+// stay in the file's order.
+TEST_F(RetentionTest, AnImportEntersAnEarlierDueConvictionWithTheLaterOneThatKeepsItInAnyOrder) {
+  v1::CreateRecordRequest old = testing::OldFineWithAChildrenBan("2006-03-01");
+  old.mutable_conviction()->set_case_number("P 55/2005");
+  {
+    grpc::ClientContext ctx;
+    v1::CreateRecordResponse resp;
+    const grpc::Status alone = Stub("clerk")->CreateRecord(&ctx, old, &resp);
+    ASSERT_EQ(alone.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+        << "the old fine alone is not due: " << alone.error_message();
+  }
+  v1::ImportRecordsRequest import;
+  v1::ImportRow* first = import.add_rows();
+  first->set_line(7);
+  *first->mutable_record() = old;
+  v1::ImportRow* second = import.add_rows();
+  second->set_line(8);
+  *second->mutable_record() = ExampleRecord();  // the same person, convicted again in 2024
+  v1::ImportRecordsResponse imported;
+  {
+    grpc::ClientContext ctx;
+    const grpc::Status s = Stub("clerk")->ImportRecords(&ctx, import, &imported);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  ASSERT_EQ(imported.results_size(), 2);
+  EXPECT_EQ(imported.results(0).line(), 7u);
+  EXPECT_EQ(imported.results(1).line(), 8u);
+  for (const v1::ImportRowResult& r : imported.results()) {
+    EXPECT_EQ(r.outcome(), v1::ImportRowResult::OUTCOME_CREATED) << r.line() << ": " << r.error();
+  }
+  v1::Record kept;
+  ASSERT_TRUE(Get("clerk", imported.results(0).record_id(), &kept).ok());
+  EXPECT_EQ(kept.conviction().case_number(), "P 55/2005");
+  EXPECT_EQ(kept.metadata().delete_after(), kExampleDeleteAfter);
+}
+
 TEST_F(RetentionTest, CourtsStillReadARecordPastItsEmployerVisibility) {
   const std::string id = Create(ExampleRecord());
   v1::Record before;
