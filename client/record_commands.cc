@@ -542,6 +542,10 @@ absl::Status RunRecordSearch(CommandContext& ctx) {
   for (const v1::Record& record : response.records()) {
     ctx.out() << "\n" << FormatRecord(record);
   }
+  if (response.more_records()) {
+    ctx.out() << "\nmore records match than the " << response.records_size()
+              << " shown; narrow the search to see the others\n";
+  }
   if (!response.possible_matches().empty()) {
     // Another spelling of the name (Albanian, Serbian, or without its letters) with the same
     // birth date: for a person to confirm from the record, never to take as the same person.
@@ -552,6 +556,10 @@ absl::Status RunRecordSearch(CommandContext& ctx) {
               << " (another spelling of the name; confirm the person before relying on it)\n";
     for (const v1::Record& record : response.possible_matches()) {
       ctx.out() << "\npossible match:\n" << FormatRecord(record);
+    }
+    if (response.more_possible_matches()) {
+      ctx.out() << "\nmore possible matches than the " << response.possible_matches_size()
+                << " shown\n";
     }
   }
   return absl::OkStatus();

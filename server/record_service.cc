@@ -196,7 +196,7 @@ grpc::Status RecordService::SearchRecords(grpc::ServerContext* ctx,
         RETURN_IF_ERROR(d_.validator->ValidatePersonalNumber("personal_number",
                                                              req->personal_number()));
         ASSIGN_OR_RETURN(found, d_.records->SearchByPersonalNumber(req->personal_number(),
-                                                                   kMaxSearchResults, &token));
+                                                                   kMaxSearchResults + 1, &token));
         break;
       }
       case v1::SearchRecordsRequest::kName: {
@@ -207,19 +207,25 @@ grpc::Status RecordService::SearchRecords(grpc::ServerContext* ctx,
         problems.Add(d_.validator->ValidateBirthDate("name.birth_date", q.birth_date()));
         RETURN_IF_ERROR(problems.Result());
         ASSIGN_OR_RETURN(found, d_.records->SearchByName(q.surname(), q.given_name(),
-                                                         q.birth_date(), kMaxSearchResults,
+                                                         q.birth_date(), kMaxSearchResults + 1,
                                                          &token));
         // Then the possible matches across spellings, which a person confirms or not.
         std::set<std::string> exact;
         for (const v1::Record& r : found) exact.insert(r.metadata().record_id());
         ASSIGN_OR_RETURN(possible, d_.records->SearchByLooseName(
                                        q.surname(), q.given_name(), q.birth_date(), exact,
-                                       kMaxSearchResults, &loose_token));
+                                       kMaxSearchResults + 1, &loose_token));
         break;
       }
       default:
         return absl::InvalidArgumentError("query: personal_number or name is required");
     }
+    // One more than is given was asked for: whether more match is said, and only what is given
+    // is read into the answer and its event.
+    resp->set_more_records(found.size() > kMaxSearchResults);
+    resp->set_more_possible_matches(possible.size() > kMaxSearchResults);
+    if (found.size() > kMaxSearchResults) found.resize(kMaxSearchResults);
+    if (possible.size() > kMaxSearchResults) possible.resize(kMaxSearchResults);
     call.event().add_tokens(token);
     if (!loose_token.empty()) call.event().add_tokens(loose_token);
     AddRecordIds(call, found);

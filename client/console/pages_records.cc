@@ -705,10 +705,20 @@ void Search(PageContext& ctx) {
     absl::StrAppend(&results, ResultsTable(ctx, found->records(),
                                            ctx.Tf("search.exact", {{"n", absl::StrCat(found->records_size())}})));
   }
+  if (found->more_records()) {
+    absl::StrAppend(&results, "<div class=\"warning\" id=\"more-records\"><p>",
+                    ctx.Tf("search.more", {{"n", absl::StrCat(found->records_size())}}),
+                    "</p></div>");
+  }
   if (!found->possible_matches().empty()) {
     absl::StrAppend(&results, "<div class=\"warning\"><p>", ctx.T("search.possible.help"), "</p></div>",
                     ResultsTable(ctx, found->possible_matches(),
                                  ctx.Tf("search.possible", {{"n", absl::StrCat(found->possible_matches_size())}})));
+    if (found->more_possible_matches()) {
+      absl::StrAppend(&results, "<div class=\"warning\" id=\"more-possible\"><p>",
+                      ctx.Tf("search.more", {{"n", absl::StrCat(found->possible_matches_size())}}),
+                      "</p></div>");
+    }
   }
   absl::StrAppend(&results, "</section>");
   SendSearch(ctx, results, "", "", 200);

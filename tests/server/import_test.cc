@@ -696,6 +696,30 @@ TEST_F(ImportCliTest, AnImportWhoseServerGoesAwaySaysWhatWasEnteredAndHowToResum
                           "final); the lines after it were not sent: run the same import again"));
 }
 
+// A search gives 100 records at most; when more match, the output says so rather than looking
+// complete.
+TEST_F(ImportCliTest, ASearchThatMatchesMoreThanItShowsSaysSo) {
+  v1::ImportRecordsRequest req;
+  for (int i = 0; i < 101; ++i) {
+    v1::ImportRow* row = req.add_rows();
+    row->set_line(i + 1);
+    *row->mutable_record() = ExampleRecord();
+    row->mutable_record()->mutable_conviction()->set_case_number(
+        absl::StrCat("P ", i + 1, "/2024"));
+  }
+  v1::ImportRecordsResponse resp;
+  grpc::ClientContext ctx;
+  ASSERT_TRUE(v1::RecordService::NewStub(server_->Channel("clerk"))
+                  ->ImportRecords(&ctx, req, &resp)
+                  .ok());
+  const CliResult r = Clerk({"record", "search", "--personal-number",
+                             ExampleRecord().person().personal_number()});
+  EXPECT_EQ(r.exit_code, 0) << r.out.substr(0, 2000);
+  EXPECT_THAT(r.out, HasSubstr("100 matching records\n"));
+  EXPECT_THAT(r.out, HasSubstr("more records match than the 100 shown; narrow the search to see "
+                               "the others\n"));
+}
+
 TEST_F(ImportCliTest, RecordGetPrintsLabelledFieldsForPeople) {
   grpc::ClientContext ctx;
   v1::CreateRecordResponse created;

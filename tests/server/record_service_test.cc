@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -179,6 +180,67 @@ TEST_F(RecordServiceTest, SearchFindsByPersonalNumberAndNameVariants) {
   EXPECT_TRUE(ByName("Kerqeli", "Arben", "1980-04-13").empty());
   EXPECT_TRUE(ByName("Kerqel", "Arben", "1980-04-12").empty());
   EXPECT_TRUE(ByName("Petrović", "Dragan", "1970-10-31").empty());
+}
+
+// A search gives at most 100 records and says when more match, so that a court does not take
+// the first hundred for all of them; only the records it gives are named in its audit event.
+TEST_F(RecordServiceTest, ASearchSaysWhenMoreRecordsMatchThanItGives) {
+  const auto import = [&](const std::string& pn, int n) {
+    v1::ImportRecordsRequest req;
+    for (int i = 0; i < n; ++i) {
+      v1::ImportRow* row = req.add_rows();
+      row->set_line(i + 1);
+      *row->mutable_record() = testing::ExampleRecord();
+      row->mutable_record()->mutable_person()->set_personal_number(pn);
+      row->mutable_record()->mutable_conviction()->set_case_number(
+          absl::StrCat("P ", i + 1, "/2024"));
+    }
+    v1::ImportRecordsResponse resp;
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx);
+    const grpc::Status s = clerk_->ImportRecords(&ctx, req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    for (const v1::ImportRowResult& r : resp.results()) {
+      ASSERT_EQ(r.outcome(), v1::ImportRowResult::OUTCOME_CREATED) << r.line() << ": " << r.error();
+    }
+  };
+  const auto search = [&](const v1::SearchRecordsRequest& query) {
+    v1::SearchRecordsRequest req = query;
+    SetPurpose(req.mutable_purpose());
+    v1::SearchRecordsResponse resp;
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx);
+    const grpc::Status s = court_->SearchRecords(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return resp;
+  };
+  v1::SearchRecordsRequest by_number;
+  by_number.set_personal_number("1234567890");
+  v1::SearchRecordsRequest by_name;
+  by_name.mutable_name()->set_surname("Kërqeli");
+  by_name.mutable_name()->set_given_name("Arben");
+  by_name.mutable_name()->set_birth_date("1980-04-12");
+
+  ASSERT_NO_FATAL_FAILURE(import("1234567890", 100));
+  for (const v1::SearchRecordsRequest* query : {&by_number, &by_name}) {
+    const v1::SearchRecordsResponse all = search(*query);
+    EXPECT_EQ(all.records_size(), 100);
+    EXPECT_FALSE(all.more_records()) << "exactly 100 match";
+  }
+  ASSERT_NO_FATAL_FAILURE(import("1234567891", 1));  // the same names, another number
+  const v1::SearchRecordsResponse hundred = search(by_number);
+  EXPECT_EQ(hundred.records_size(), 100);
+  EXPECT_FALSE(hundred.more_records());
+  const v1::SearchRecordsResponse more = search(by_name);
+  EXPECT_EQ(more.records_size(), 100);
+  EXPECT_TRUE(more.more_records()) << "101 records have these names";
+  const v1::AuditEvent event = testing::LastStoredEvent(*server_);
+  EXPECT_EQ(event.record_ids_size(), 100) << "the event names the records given";
+  for (const v1::Record& r : more.records()) {
+    EXPECT_NE(std::find(event.record_ids().begin(), event.record_ids().end(),
+                        r.metadata().record_id()),
+              event.record_ids().end());
+  }
 }
 
 TEST_F(RecordServiceTest, AmendChangesMaskedFieldAndHistoryKeepsOldValues) {
