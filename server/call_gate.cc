@@ -466,12 +466,17 @@ grpc::Status CallGate::Handle(const grpc::ServerContextBase& ctx, const MethodRu
         request != nullptr
             ? StringField(*request, call.rule_->FieldOf(registry::v1::AUDIT_FIELD_SUBJECT))
             : std::string(unread_subject));
-    if (!call.subject_token_.empty()) {
-      call.event_.add_tokens(absl::BytesToHexString(call.subject_token_));
-    }
   }
 
   absl::Status status = Admit(ctx, request, &call);
+  // The event names the person's token only for a caller whose role may ask about people this
+  // way. Anyone else (an auditor, who reads the log; an unknown or revoked certificate) could
+  // otherwise have the registry compute a chosen number's token into the log, and then follow
+  // that person through every event that names it. The person's history still keeps the probe.
+  if (!call.subject_token_.empty() && !call.unknown_caller_ &&
+      call.rule_->roles.count(call.caller_.role) > 0) {
+    call.event_.add_tokens(absl::BytesToHexString(call.subject_token_));
+  }
   if (!call.subject_token_.empty() && request != nullptr) {
     // The person's history names the position only when it is one of the caller's organisation's
     // categories, a word of the policy's closed list: any other text is the caller's, which the

@@ -564,6 +564,33 @@ TEST_F(VettingServiceTest, RefusedChecksWriteTheirEventAndTheProbeInThePersonsHi
   EXPECT_EQ(answered, 1u);
 }
 
+// A personal number sent by a caller that may not vet (an auditor, who reads the log; a
+// certificate the policy does not list; a revoked one) is refused without its token in the
+// event: otherwise an auditor could have the registry compute a chosen number's token into the
+// log and follow that person through every event that names it. The person's history still
+// keeps the probe; a vetting client's refused check still names the person in the log.
+TEST_F(VettingServiceTest, ANumberSentByACallerThatMayNotVetPutsNoTokenInTheLog) {
+  CreateRecord(ExampleRecord());
+  const v1::VettingCheckRequest good = CandidateOf(ExampleRecord().person());
+  const uint64_t start = AuditSize();
+  for (const std::string identity : {"auditor", "clerk", "court", "admin", "unlisted", "revoked"}) {
+    SCOPED_TRACE(identity);
+    const uint64_t before = AuditSize();
+    const Reply reply = Check(good, identity);
+    EXPECT_FALSE(reply.status.ok());
+    ASSERT_EQ(AuditSize(), before + 1);
+    EXPECT_EQ(Event(before).tokens_size(), 0) << "the number's token is in the log";
+  }
+  v1::VettingCheckRequest no_consent = good;
+  no_consent.clear_consent_reference();
+  const uint64_t before = AuditSize();
+  EXPECT_EQ(Check(no_consent).status.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  ASSERT_EQ(AuditSize(), before + 1);
+  EXPECT_EQ(Event(before).tokens_size(), 1) << "a vetting client's refused check names the person";
+  EXPECT_GT(AuditSize(), start);
+  EXPECT_EQ(ChecksAbout(good.personal_number()).size(), 7u) << "every probe is in the history";
+}
+
 // A check whose request never comes is refused and audited once: by the decode guard, which gRPC
 // tells of the failed read, and not a second time by the handler.
 TEST_F(VettingServiceTest, ACheckWithoutARequestIsRefusedAndAuditedOnce) {
@@ -604,7 +631,9 @@ TEST_F(VettingServiceTest, OtherRolesMayNotCheckAndThePersonSeesTheirAttempts) {
     const Reply reply = Check(UnknownCandidate(), identity);
     EXPECT_EQ(reply.status.error_code(), grpc::StatusCode::PERMISSION_DENIED);
     EXPECT_EQ(AuditSize(), audit_before + 1);
-    EXPECT_EQ(Event(audit_before).tokens_size(), 1);
+    // The person's history has the attempt; the log does not name the person (see
+    // ANumberSentByACallerThatMayNotVetPutsNoTokenInTheLog).
+    EXPECT_EQ(Event(audit_before).tokens_size(), 0);
   }
   const std::vector<v1::CheckSummary> attempts = ChecksAbout(UnknownCandidate().personal_number());
   ASSERT_EQ(attempts.size(), 4u);
