@@ -4,6 +4,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -175,6 +176,22 @@ std::vector<std::string> CheckConfig(const std::string& path, absl::Time now) {
                       slash == std::string::npos ? "." : ledger.substr(0, std::max<size_t>(slash, 1)),
                       &problems);
   return problems;
+}
+
+absl::Status CheckRunsAsOwner(const registry::v1::ServerConfig& config, uid_t uid) {
+  for (const std::string& path : {config.data_dir(), config.key_file()}) {
+    struct stat st {};
+    if (path.empty() || ::stat(path.c_str(), &st) != 0) continue;  // none yet: a first start
+    if (st.st_uid == uid) continue;
+    const struct passwd* owner = ::getpwuid(st.st_uid);
+    const std::string name =
+        owner != nullptr ? std::string(owner->pw_name) : absl::StrCat("uid ", st.st_uid);
+    return absl::FailedPreconditionError(absl::StrCat(
+        path, " belongs to ", name, ", but registryd runs as uid ", uid, ": run it as ", name,
+        " (sudo -u ", name, " registryd ...); files it wrote as another user would be unreadable "
+        "to the service. Nothing was changed"));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace registry::server

@@ -11,16 +11,27 @@
 #ifndef REGISTRY_SERVER_CHECK_CONFIG_H_
 #define REGISTRY_SERVER_CHECK_CONFIG_H_
 
+#include <sys/types.h>
+
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/time/time.h"
+#include "registry/v1/config.pb.h"
 
 namespace registry::server {
 
 // One line per problem, each naming the field or file concerned; empty when start-up would find
 // nothing wrong with what it reads. `now` decides certificate and CRL dates.
 std::vector<std::string> CheckConfig(const std::string& path, absl::Time now);
+
+// FailedPrecondition when the data directory or the key file exists and belongs to another user
+// than `uid`: registryd run so (as root, following a runbook, for a service that runs as its
+// own user) would leave files owned by that other user, mode 0600, which the service then
+// cannot read. The message names the owner to run as. Checked before every mode that writes
+// there: serving, --verify_data, --restore_backup, --retire_kek.
+absl::Status CheckRunsAsOwner(const registry::v1::ServerConfig& config, uid_t uid);
 
 }  // namespace registry::server
 

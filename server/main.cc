@@ -14,6 +14,7 @@
 // Exit codes: 0 clean shutdown, 2 configuration error, 1 any other failure.
 #include <signal.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <fstream>
@@ -202,6 +203,10 @@ int main(int argc, char** argv) {
   // Before anything opens the data directory, and while no other thread runs (it forks): a
   // damaged table file that would abort RocksDB is named and refused instead
   // (storage/table_probe.h). A restore probes the directory it restored.
+  // Every mode below writes into the data directory or beside the key file: only as their owner.
+  if (absl::Status owner = registry::server::CheckRunsAsOwner(*config, ::geteuid()); !owner.ok()) {
+    return Fail(2, "user", owner);
+  }
   const auto probe_tables = [&config] {
     return registry::storage::ProbeTableFiles(config->data_dir());
   };
@@ -227,8 +232,13 @@ int main(int argc, char** argv) {
   if (const int id = absl::GetFlag(FLAGS_restore_backup); id >= 0) {
     int applied = 0;
     uint64_t lost = 0;
-    absl::Status s =
-        registry::server::RestoreBackup(*config, static_cast<uint32_t>(id), &applied, &lost);
+    std::string moved_aside;
+    absl::Status s = registry::server::RestoreBackup(*config, static_cast<uint32_t>(id), &applied,
+                                                     &lost, &moved_aside);
+    if (!moved_aside.empty()) {
+      absl::PrintF("what %s held before is kept in %s (delete it once it is no longer needed)\n",
+                   config->data_dir(), moved_aside);
+    }
     if (!s.ok()) return Fail(1, "restore", s);
     absl::PrintF("restored backup into %s; re-applied %d later erasures from %s\n",
                  config->data_dir(), applied, config->erasure_ledger_file());

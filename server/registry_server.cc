@@ -146,8 +146,9 @@ absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& confi
 }
 
 absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t backup_id,
-                           int* applied, uint64_t* lost_events) {
-  RETURN_IF_ERROR(storage::Backups::Restore(config.backup_dir(), config.data_dir(), backup_id));
+                           int* applied, uint64_t* lost_events, std::string* moved_aside) {
+  RETURN_IF_ERROR(storage::Backups::Restore(config.backup_dir(), config.data_dir(), backup_id,
+                                            moved_aside));
   // The restored files are read for the first time below (storage/table_probe.h).
   RETURN_IF_ERROR(storage::ProbeTableFiles(config.data_dir()));
   ASSIGN_OR_RETURN(StorageStack st, OpenStorage(config, SystemClock::Get()));

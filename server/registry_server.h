@@ -133,13 +133,16 @@ absl::StatusOr<storage::DataCheckReport> VerifyDataOffline(const registry::v1::S
 // `registryd --restore_backup`: restores backup `backup_id` (0: the newest) from the configured
 // backup folder into data_dir, then opens it and applies the erasure ledger, so a record erased
 // after the backup was made is erased again before anything can read the restored database.
-// The server must not be running. Before it opens the restored files it probes them in a child
-// process (storage/table_probe.h; it forks, so call it before threads start). *applied receives
-// how many erasures were re-applied. The audit watermark is set to the restored log (going back
-// is what a restore is for); *lost_events (may be null) receives how many events the log had
-// beyond the backup's, which the restore gave up.
+// Refused (FailedPrecondition) while registryd runs on the data directory. What the directory
+// held is moved aside, not deleted (*moved_aside, may be null, names where; storage::Backups).
+// Before it opens the restored files it probes them in a child process (storage/table_probe.h;
+// it forks, so call it before threads start). *applied receives how many erasures were
+// re-applied. The audit watermark is set to the restored log (going back is what a restore is
+// for); *lost_events (may be null) receives how many events the log had beyond the backup's,
+// which the restore gave up.
 absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t backup_id,
-                           int* applied, uint64_t* lost_events = nullptr);
+                           int* applied, uint64_t* lost_events = nullptr,
+                           std::string* moved_aside = nullptr);
 
 // The signing keys, derived from the key file's derivation root.
 struct SigningKeys {

@@ -1,9 +1,18 @@
 #include "storage/backups.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "common/status_macros.h"
 #include "rocksdb/utilities/backup_engine.h"
 #include "storage/rocksdb_status.h"
@@ -94,9 +103,54 @@ absl::Status Backups::Verify(uint32_t id) {
   return absl::DataLossError(absl::StrCat("backup ", id, ": ", s.ToString()));
 }
 
+namespace {
+
+// FailedPrecondition while `data_dir`'s database is open: RocksDB takes a POSIX write lock on its
+// LOCK file for as long as the database is open. The probe is an open file description lock,
+// which conflicts with that lock even when this process holds it (a process-associated probe
+// would be granted to the process that holds the database).
+absl::Status RefuseWhileOpen(const std::string& data_dir) {
+  const std::string lock_path = data_dir + "/LOCK";
+  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return absl::OkStatus();  // no database there, or never opened
+  struct flock lock {};
+  lock.l_type = F_WRLCK;
+  lock.l_whence = SEEK_SET;
+  const bool held = ::fcntl(fd, F_OFD_SETLK, &lock) != 0 && (errno == EACCES || errno == EAGAIN);
+  ::close(fd);  // releases the lock, if this process took it
+  if (!held) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "the database in ", data_dir, " is open (a process holds ", lock_path,
+      "): stop registryd before restoring a backup; nothing was changed"));
+}
+
+}  // namespace
+
 absl::Status Backups::Restore(const std::string& backup_dir, const std::string& data_dir,
-                              uint32_t id) {
+                              uint32_t id, std::string* moved_aside) {
+  if (moved_aside != nullptr) moved_aside->clear();
   ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::BackupEngine> engine, OpenEngine(backup_dir));
+  rocksdb::BackupInfo info;
+  if (id != 0 && !engine->GetBackupInfo(id, &info).ok()) {
+    return absl::NotFoundError(absl::StrCat("no backup ", id));
+  }
+  RETURN_IF_ERROR(RefuseWhileOpen(data_dir));
+  std::error_code error;
+  if (std::filesystem::exists(data_dir, error) && !std::filesystem::is_empty(data_dir, error)) {
+    const std::string aside =
+        absl::StrCat(data_dir, ".before-restore-", absl::ToUnixSeconds(absl::Now()));
+    std::filesystem::rename(data_dir, aside, error);
+    if (error) {
+      return absl::UnavailableError(absl::StrCat("cannot move ", data_dir, " aside to ", aside,
+                                                 ": ", error.message(), "; nothing was changed"));
+    }
+    if (moved_aside != nullptr) *moved_aside = aside;
+  }
+  // The folder anew, the registry's user's only (as registryd makes its folders).
+  if (::mkdir(data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
+    return absl::UnavailableError(absl::StrCat("cannot create ", data_dir, ": ",
+                                               std::strerror(errno)));
+  }
   rocksdb::IOStatus s = id == 0 ? engine->RestoreDBFromLatestBackup(data_dir, data_dir)
                                 : engine->RestoreDBFromBackup(id, data_dir, data_dir);
   return FromRocksDb(s);

@@ -62,10 +62,13 @@ class Backups {
   // missing, of another size or another checksum.
   absl::Status Verify(uint32_t id);
 
-  // Restores backup `id` (0: the newest) into `data_dir`, replacing what is there. The server
-  // must not be running on it.
+  // Restores backup `id` (0: the newest) into `data_dir`. FailedPrecondition, changing nothing,
+  // while a process holds the database open there (RocksDB's lock on data_dir/LOCK: a running
+  // registryd). What the folder held is not deleted but moved aside, to
+  // "<data_dir>.before-restore-<unix seconds>" (named in `*moved_aside` when not null; "" when
+  // there was nothing): a restore follows damage, and the damaged files are evidence.
   static absl::Status Restore(const std::string& backup_dir, const std::string& data_dir,
-                              uint32_t id);
+                              uint32_t id, std::string* moved_aside = nullptr);
 
  private:
   explicit Backups(std::unique_ptr<rocksdb::BackupEngine> engine);

@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
@@ -138,8 +139,39 @@ Database::Database(std::string path, std::unique_ptr<rocksdb::DB> db,
       fault_injector_(fault_injector),
       reserve_bytes_(reserve_bytes) {}
 
+namespace {
+
+// A folder that holds a database's files (tables, write-ahead logs, a manifest) but no CURRENT,
+// the file that names the manifest, is a damaged or cut database. Opened with create_if_missing,
+// RocksDB would take it for an empty folder, create a new database there and delete the old
+// files as obsolete: the evidence and the data would be gone before anything refused.
+absl::Status RefuseFilesWithoutCurrent(rocksdb::Env* env, const std::string& path) {
+  std::vector<std::string> children;
+  if (!env->GetChildren(path, &children).ok()) return absl::OkStatus();  // no folder yet
+  bool has_current = false;
+  std::string database_file;
+  for (const std::string& name : children) {
+    if (name == "CURRENT") has_current = true;
+    if (absl::EndsWith(name, ".sst") || absl::EndsWith(name, ".log") ||
+        absl::StartsWith(name, "MANIFEST-")) {
+      database_file = name;
+    }
+  }
+  if (has_current || database_file.empty()) return absl::OkStatus();
+  return absl::DataLossError(absl::StrCat(
+      "the data directory ", path, " holds database files (", database_file,
+      ") but no CURRENT file: it is damaged or incomplete, and nothing in it was changed. Keep it "
+      "for the investigation and restore the newest backup (docs/operations.md)"));
+}
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options) {
   if (options.path.empty()) return absl::InvalidArgumentError("database path is empty");
+  if (options.create_if_missing) {
+    RETURN_IF_ERROR(RefuseFilesWithoutCurrent(
+        options.seams.env != nullptr ? options.seams.env : rocksdb::Env::Default(), options.path));
+  }
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = options.create_if_missing;
   db_options.create_missing_column_families = options.create_if_missing;

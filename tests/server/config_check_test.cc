@@ -3,6 +3,7 @@
 // promise, and `registryd --check_config` names every problem start-up would meet, one line each.
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <unistd.h>
 
 #include <cstdlib>
 #include <filesystem>
@@ -207,6 +208,35 @@ class CheckConfigTest : public ::testing::Test {
 
   std::string dir_;
 };
+
+// registryd run by another user than the one that owns the data directory or the key file (root,
+// following a runbook, for a service that runs as its own user) would leave files that user
+// owns, mode 0600, unreadable to the service: it refuses, naming whom to run as, and writes
+// nothing.
+TEST_F(CheckConfigTest, AModeThatWritesRefusesToRunAsAnotherUserThanTheOwner) {
+  ASSERT_EQ(::mkdir((dir_ + "/data").c_str(), 0700), 0);
+  absl::StatusOr<registry::v1::ServerConfig> config = LoadConfig(dir_ + "/registryd.json");
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_TRUE(CheckRunsAsOwner(*config, ::geteuid()).ok());
+  const absl::Status other = CheckRunsAsOwner(*config, ::geteuid() + 4242);
+  EXPECT_EQ(other.code(), absl::StatusCode::kFailedPrecondition) << other;
+  EXPECT_THAT(std::string(other.message()), HasSubstr("sudo -u "));
+  if (::geteuid() != 0) GTEST_SKIP() << "giving the folder to another user needs root";
+
+  ASSERT_EQ(::chown((dir_ + "/data").c_str(), 65534, 65534), 0);
+  for (const char* mode : {"--verify_data", "--retire_kek 1", "--restore_backup 0", ""}) {
+    SCOPED_TRACE(mode);
+    const std::string file = dir_ + "/out.txt";
+    // Bounded: without the refusal, the mode without a flag would serve until stopped.
+    const std::string cmd = absl::StrCat("timeout 60 " REGISTRY_BINARY_DIR "/registryd --config ",
+                                         dir_, "/registryd.json ", mode, " > ", file, " 2>&1");
+    const int rc = std::system(cmd.c_str());
+    const std::string out = testing::ReadFileOrDie(file);
+    EXPECT_TRUE(WIFEXITED(rc) && WEXITSTATUS(rc) == 2) << out;
+    EXPECT_THAT(out, HasSubstr(absl::StrCat(dir_, "/data belongs to ")));
+    EXPECT_TRUE(std::filesystem::is_empty(dir_ + "/data")) << "something was written";
+  }
+}
 
 TEST_F(CheckConfigTest, AGoodInstallationHasNoProblem) {
   EXPECT_THAT(Check(), ::testing::IsEmpty());

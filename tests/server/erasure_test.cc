@@ -573,6 +573,40 @@ TEST_F(ErasureTest, ACheckWrittenBackAfterTheErasureStillWithholdsItsResult) {
   EXPECT_TRUE(checks[0].result_withheld());
 }
 
+// A restore while registryd runs on the data folder is refused and changes nothing (the running
+// server would go on writing into files the restore replaced); with the server stopped, what the
+// folder held is moved aside, not deleted, since a restore follows damage and the damaged files
+// are evidence.
+TEST_F(ErasureTest, ARestoreIsRefusedWhileTheServerRunsAndKeepsWhatItReplaces) {
+  Start();
+  const std::string id = Create(DistinctiveRecord());
+  const v1::BackupInfo backup = Backup();
+  const std::string data_dir = server_->config().data_dir();
+  const std::vector<std::string> files = testing::FilesUnder(data_dir);
+  int applied = -1;
+  std::string aside;
+  const absl::Status refused =
+      server::RestoreBackup(server_->config(), backup.backup_id(), &applied, nullptr, &aside);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+  EXPECT_THAT(std::string(refused.message()), HasSubstr("stop registryd"));
+  EXPECT_TRUE(aside.empty());
+  EXPECT_EQ(testing::FilesUnder(data_dir), files) << "the folder was changed";
+  EXPECT_EQ(CourtGet(id), grpc::StatusCode::OK);
+
+  server_->Stop();
+  const absl::Status restored =
+      server::RestoreBackup(server_->config(), backup.backup_id(), &applied, nullptr, &aside);
+  ASSERT_TRUE(restored.ok()) << restored;
+  ASSERT_FALSE(aside.empty());
+  EXPECT_TRUE(absl::StartsWith(aside, data_dir + ".before-restore-")) << aside;
+  EXPECT_TRUE(std::filesystem::exists(aside + "/CURRENT")) << "the replaced folder was not kept";
+  EXPECT_EQ((std::filesystem::status(data_dir).permissions() & std::filesystem::perms::all),
+            std::filesystem::perms::owner_all);
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(CourtGet(id), grpc::StatusCode::OK);
+  std::filesystem::remove_all(aside);
+}
+
 TEST_F(ErasureTest, RestoringTheNewestBackupAlsoAppliesLaterErasures) {
   Start();
   const std::string first = Create(DistinctiveRecord());

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -12,7 +13,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
@@ -185,6 +188,44 @@ TEST_F(DatabaseTest, ReopenKeepsData) {
 
 TEST_F(DatabaseTest, ReopenAfterFlushKeepsData) {
   ExpectKeptAcrossAReopen({{Cf::kMerkle, "m", "flushed"}}, /*flush=*/true);
+}
+
+// A data folder whose CURRENT file is gone holds a damaged database, not an empty folder: it is
+// refused, and every file in it is left as it was (RocksDB would have created a new database
+// there and deleted the old tables as obsolete).
+TEST_F(DatabaseTest, AFolderWithDatabaseFilesButNoCurrentIsRefusedAndLeftAsItWas) {
+  std::vector<Entry> entries;
+  for (int i = 0; i < 100; ++i) entries.push_back({Cf::kRecords, absl::StrCat("r", i), "kept"});
+  {
+    std::unique_ptr<Database> db = OpenOrDie();
+    ASSERT_NE(db, nullptr);
+    ASSERT_TRUE(db->Write(BatchOf(entries)).ok());
+    ASSERT_TRUE(db->Flush().ok());
+  }
+  ASSERT_TRUE(std::filesystem::remove(path() + "/CURRENT"));
+  std::map<std::string, std::string> before;
+  for (const std::string& file : testing::FilesUnder(path())) {
+    before[file] = testing::ReadBinary(file);
+  }
+  ASSERT_TRUE(std::any_of(before.begin(), before.end(),
+                          [](const auto& f) { return absl::EndsWith(f.first, ".sst"); }));
+  DatabaseOptions options;
+  options.path = path();
+  const absl::StatusOr<std::unique_ptr<Database>> refused = Database::Open(options);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kDataLoss) << refused.status();
+  EXPECT_THAT(std::string(refused.status().message()), ::testing::HasSubstr("no CURRENT file"));
+  std::map<std::string, std::string> after;
+  for (const std::string& file : testing::FilesUnder(path())) {
+    after[file] = testing::ReadBinary(file);
+  }
+  EXPECT_EQ(after, before) << "the damaged folder was changed";
+
+  // An empty folder, or none, is a new database.
+  std::filesystem::create_directories(root_ + "/empty");
+  options.path = root_ + "/empty";
+  EXPECT_TRUE(Database::Open(options).ok());
+  options.path = root_ + "/absent";
+  EXPECT_TRUE(Database::Open(options).ok());
 }
 
 // A block nobody reads is checked by nobody: opening the database reads only the files' meta
