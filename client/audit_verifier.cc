@@ -519,6 +519,15 @@ absl::StatusOr<PrunedPrefixCheck> VerifyPrunedPrefix(AuditLogSource& source,
         " with a cutoff of ", absl::CHexEscape(pruning.cutoff()), " on ", recorded.time(),
         " for a retention of ", pruning.retention_days(), " days"));
   }
+  // And it was made before the head that signs it: a pruning dated later was made on a clock
+  // that ran ahead (moved forward, or told so by a false time server), which deletes events
+  // that are not yet due, and the clock then put back.
+  if (absl::ToUnixMicros(recorded_at) > static_cast<int64_t>(head.timestamp_micros())) {
+    return absl::DataLossError(absl::StrCat(
+        which, " is dated ", recorded.time(), ", after the tree head that signs it (",
+        DescribeTimestamp(head.timestamp_micros()), "): the server's clock ran ahead, and "
+        "its retention deleted events that were not yet due"));
+  }
   check.retention_days = pruning.retention_days();
 
   if (!previous.has_value()) return check;
@@ -674,6 +683,17 @@ absl::StatusOr<AuditVerification> VerifyAuditLog(AuditLogSource& source,
                      absl::StrJoin(others, "; "), ". Log ", head.log_id(),
                      " gets a state of its own"));
     for (const LogState& other : logs) {
+      // Another log, under another key nobody gave, at the address of a log verified before:
+      // trusting the new key on first use would accept a replaced log and its forger's key.
+      if (!options.public_key_pem.has_value() && !options.server.empty() &&
+          other.server() == options.server && other.audit_key().key_id() != head.key_id()) {
+        result.warnings.push_back(absl::StrCat(
+            options.server, " served ", DescribeLog(other), " under the audit key ",
+            other.audit_key().key_id(), "; it now serves another log, ", head.log_id(),
+            ", under another key, ", head.key_id(),
+            ", which nobody gave: if that server should still hold the earlier log, it was "
+            "replaced (a new installation's key is given with --public-key)"));
+      }
       if (other.audit_key().key_id() != head.key_id()) continue;
       // The same key signs two logs: the registry that kept the earlier one started another (a
       // new installation or a lost data folder with the keys kept), or its log was replaced.

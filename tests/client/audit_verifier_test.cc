@@ -858,6 +858,23 @@ TEST(AuditVerifierTest, APruningRecordThatDoesNotHoldTogetherIsCaught) {
                         "hold together: it deleted events up to"));
 }
 
+// A server whose clock ran ahead (moved forward, or a false time server) prunes events that are
+// not yet due, with a record that holds together by that clock; once the clock is back, the head
+// that signs the log is dated before the pruning it signs. No key is needed for that.
+TEST(AuditVerifierTest, APruningDatedAfterTheHeadThatSignsItIsCaught) {
+  FakeAuditLog log;
+  log.GrowDated(100, kNow - absl::Hours(10), absl::Minutes(1));
+  log.Prune(60, kNow + absl::Hours(24 * 400), /*days=*/365);
+  log.GrowDated(3, kNow + absl::Hours(24 * 400), absl::Minutes(1));
+  auto result = Verify(log, std::nullopt);
+  ASSERT_FALSE(result.ok());
+  EXPECT_EQ(result.status().code(), absl::StatusCode::kDataLoss) << result.status();
+  EXPECT_THAT(std::string(result.status().message()),
+              HasSubstr("event 100, which the log names as the record of its pruning, is dated "));
+  EXPECT_THAT(std::string(result.status().message()),
+              HasSubstr("after the tree head that signs it"));
+}
+
 // A log holding the signing key deletes recent events and records a self-consistent pruning
 // that dates them four years back. The events this client verified and whose times it kept
 // give it away; a client that never saw them cannot tell (see audit_verifier.h).
@@ -998,6 +1015,32 @@ TEST(AuditVerifierTest, AnotherLogGetsAStateOfItsOwnNotATruncationError) {
   EXPECT_THAT(grown->notes, IsEmpty());
   EXPECT_EQ(grown->state.logs(1).log_id(), kLogId) << "the log verified last comes last";
   EXPECT_EQ(grown->state.logs(1).verified_head().tree_size(), 380u);
+}
+
+TEST(AuditVerifierTest, AnotherLogUnderANewKeyAtTheSameServerIsAWarningUnlessTheKeyIsGiven) {
+  // The server verified before now serves another log under another key: a replaced log, which
+  // trusting the new key on first use would take for a new installation. Said as a warning
+  // unless the auditor gives that key.
+  FakeAuditLog first;
+  first.Grow(30);
+  AuditVerifyOptions at = Full();
+  at.server = "127.0.0.1:7443";
+  auto verified = Verify(first, std::nullopt, at);
+  ASSERT_TRUE(verified.ok()) << verified.status();
+  FakeAuditLog replaced('r', "replaced", kOtherLogId);
+  replaced.Grow(5);
+  auto result = Verify(replaced, verified->state, at);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_THAT(result->warnings, SizeIs(1));
+  EXPECT_THAT(result->warnings[0], HasSubstr(absl::StrCat("it now serves another log, ",
+                                                          kOtherLogId)));
+  EXPECT_THAT(result->warnings[0], HasSubstr("it was replaced"));
+
+  AuditVerifyOptions given = at;
+  given.public_key_pem = replaced.signer().PublicKeyPem();
+  auto vouched = Verify(replaced, verified->state, given);
+  ASSERT_TRUE(vouched.ok()) << vouched.status();
+  EXPECT_THAT(vouched->warnings, IsEmpty()) << "the auditor gave the new key";
 }
 
 TEST(AuditVerifierTest, AnotherLogSignedWithTheSameKeyIsAWarning) {
