@@ -27,7 +27,7 @@ namespace {
 constexpr char kAuditSigningPurpose[] = "signing/audit-tree-head/ed25519/v1";
 constexpr char kVettingSigningPurpose[] = "signing/vetting-certificate/ed25519/v1";
 constexpr char kErasureLedgerPurpose[] = "mac/erasure-ledger/v1";
-constexpr int kRetentionBatch = 1000;
+constexpr size_t kRetentionBatch = 1000;
 constexpr char kAuditRetentionActor[] = "system:audit-retention";
 constexpr char kAuditRetentionAction[] = "audit-retention";
 // Idle gRPC threads kept for the next calls (see Start).
@@ -505,14 +505,23 @@ absl::StatusOr<int> RegistryServer::RunRetentionOnce() {
   // delete_after is the day of erasure (records.proto, reference_data.h), so due are the records
   // whose delete_after is before tomorrow, i.e. today or earlier.
   const std::string tomorrow = FormatDate(KosovoDay(clock_->Now()) + 1);
-  ASSIGN_OR_RETURN(std::vector<std::string> due,
-                   storage_.records->DueForDeletion(tomorrow, kRetentionBatch));
+  // Batch after batch until none is left (a backlog, after a change of the rules or a long
+  // stop, is not left for the next hourly runs), each batch one scan of the heads.
   int done = 0;
-  for (const std::string& id : due) {
-    absl::Status s = record_service_->ExpungeAsSystem(id, "retention: delete_after reached");
-    if (absl::IsNotFound(s)) continue;
-    RETURN_IF_ERROR(s);
-    ++done;
+  for (;;) {
+    ASSIGN_OR_RETURN(const std::vector<std::string> due,
+                     storage_.records->DueForDeletion(tomorrow, kRetentionBatch));
+    int erased = 0;
+    for (const std::string& id : due) {
+      absl::Status s = record_service_->ExpungeAsSystem(id, "retention: delete_after reached");
+      if (absl::IsNotFound(s)) continue;
+      RETURN_IF_ERROR(s);
+      ++erased;
+    }
+    done += erased;
+    // A short batch was the last; a full one of which nothing could be erased would come back
+    // the same.
+    if (due.size() < kRetentionBatch || erased == 0) break;
   }
   // One flush and compaction for the whole run: the data keys are already deleted; this makes
   // their bytes leave the WAL and older SST files (and those of an expunge whose own compaction

@@ -6,6 +6,7 @@
 // must be nowhere, the other records stay intact, and the audit log still verifies and holds a
 // metadata-only erasure event.
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -620,6 +621,33 @@ TEST_F(RetentionTest, AnImportEntersAnEarlierDueConvictionWithTheLaterOneThatKee
   ASSERT_TRUE(Get("clerk", imported.results(0).record_id(), &kept).ok());
   EXPECT_EQ(kept.conviction().case_number(), "P 55/2005");
   EXPECT_EQ(kept.metadata().delete_after(), kExampleDeleteAfter);
+}
+
+// A backlog larger than one batch of the retention run (1000) is erased in one run, not left for
+// the next hourly runs.
+TEST_F(RetentionTest, ABacklogLargerThanABatchIsErasedInOneRun) {
+  constexpr int kRecords = 1001;
+  for (int start = 0; start < kRecords; start += 1000) {
+    v1::ImportRecordsRequest import;
+    for (int i = start; i < kRecords && i < start + 1000; ++i) {
+      v1::ImportRow* row = import.add_rows();
+      row->set_line(i + 1);
+      *row->mutable_record() = ExampleRecord();
+      row->mutable_record()->mutable_person()->set_personal_number(
+          absl::StrCat(3000000000LL + i));
+    }
+    v1::ImportRecordsResponse imported;
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::minutes(5));
+    const grpc::Status s = Stub("clerk")->ImportRecords(&ctx, import, &imported);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    for (const v1::ImportRowResult& r : imported.results()) {
+      ASSERT_EQ(r.outcome(), v1::ImportRowResult::OUTCOME_CREATED) << r.line() << ": " << r.error();
+    }
+  }
+  clock_.Set(StartOfDay(kExampleDeleteAfter));
+  EXPECT_EQ(RunRetention(), kRecords);
+  EXPECT_EQ(RunRetention(), 0);
 }
 
 TEST_F(RetentionTest, CourtsStillReadARecordPastItsEmployerVisibility) {
