@@ -39,6 +39,9 @@ ISSUING_DAYS=3652
 CLIENT_DAYS=730
 SERVER_DAYS=397
 CRL_DAYS=30
+# The root's key is kept offline: its CRL is made at the yearly ceremony that brings it online,
+# so it lasts thirteen months (registryd refuses every client when a CA's CRL lapses).
+ROOT_CRL_DAYS=400
 
 die() { echo "${PROG}: $*" >&2; exit 1; }
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
@@ -264,7 +267,10 @@ cmd_crl() {
       pass_env="REGISTRY_PKI_ISSUING_PASS_FILE"
       [[ "${kind}" == root ]] && pass_env="REGISTRY_PKI_ROOT_PASS_FILE"
       pass="$(pass_arg "${pass_env}")"
-      local args=(ca -gencrl -config "${dir}/db/openssl.cnf" -out "${dir}/${kind}.crl.tmp")
+      local days="${CRL_DAYS}"
+      [[ "${kind}" == root ]] && days="${ROOT_CRL_DAYS}"
+      local args=(ca -gencrl -config "${dir}/db/openssl.cnf" -crldays "${days}"
+                  -out "${dir}/${kind}.crl.tmp")
       [[ -n "${pass}" ]] && args+=(-passin "${pass}")
       ossl "${args[@]}"
       mv -f -- "${dir}/${kind}.crl.tmp" "${dir}/${kind}.crl"
@@ -276,7 +282,7 @@ cmd_crl() {
     cp -- "${dir}/${kind}.crl" "${pki}/crl/.${hash}.r0.tmp"
     mv -f -- "${pki}/crl/.${hash}.r0.tmp" "${pki}/crl/${hash}.r0"
   done
-  echo "CRLs in ${pki}/crl (valid ${CRL_DAYS} days: renew before they lapse, or registryd refuses every client)"
+  echo "CRLs in ${pki}/crl (the issuing CA's valid ${CRL_DAYS} days, the root's ${ROOT_CRL_DAYS}: renew before they lapse, or registryd refuses every client)"
 }
 
 # A new key file, owned by OWNER with mode 0600, and the paper record the ceremony keeps: the

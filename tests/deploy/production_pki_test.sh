@@ -86,6 +86,15 @@ cat >policy.json <<'JSON'
 JSON
 mkdir -m 700 crl
 cp pki/crl/* crl/
+# The root's key goes offline after the ceremony: its CRL must outlast the year until the next
+# one, or every restart fails once it lapses; the issuing CA's stays short.
+crl_days() {
+  local next
+  next="$(openssl crl -in "$1" -noout -nextupdate | cut -d= -f2)"
+  echo $(( ($(date -d "${next}" +%s) - $(date +%s)) / 86400 ))
+}
+(( $(crl_days pki/root/root.crl) >= 365 )) || fail "the root CRL lapses within a year: $(crl_days pki/root/root.crl) days"
+(( $(crl_days pki/issuing/issuing.crl) <= 31 )) || fail "the issuing CRL lasts $(crl_days pki/issuing/issuing.crl) days"
 cat >registryd.json <<JSON
 {
   "listen_address": "127.0.0.1:0",

@@ -206,7 +206,7 @@ TEST(RevocationListTest, CertificateOfAnotherCaHasNoCurrentCrl) {
 
 TEST(RevocationListTest, ReloadFollowsTheFolderAndKeepsTheStateWhenTheBundleIsBad) {
   const std::string dir = CrlFolder({{CrlName(), CrlOf("crl")}});
-  const std::string ca = dir + "-ca.pem";
+  const std::string ca = testing::MakeTempDir("revocation-test-ca") + "/ca.pem";
   testing::WriteFileAtomically(ca, TestPki::Get().CaPem());
   auto r = LoadOrDie(dir, ca);
   ASSERT_NE(r, nullptr);
