@@ -12,6 +12,7 @@
 #include <memory>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "common/clock.h"
 #include "server/config.h"
 #include "server/key_file.h"
@@ -115,6 +116,14 @@ void CheckTls(const registry::v1::TlsConfig& tls, absl::Time now,
   if (!key.ok()) {
     problems->push_back(absl::StrCat("tls.key_file: ", key.status().message()));
     return;
+  }
+  // Whoever reads the server's key can pose as the registry to every official.
+  struct stat st {};
+  if (::stat(tls.key_file().c_str(), &st) == 0 && (st.st_mode & S_IRWXO) != 0) {
+    problems->push_back(absl::StrFormat(
+        "tls.key_file: %s is open to every local account (mode %04o): make it 0640 (root, group "
+        "registryd) or 0600",
+        tls.key_file(), st.st_mode & 07777));
   }
   auto bio = MemBio(*key);
   std::unique_ptr<EVP_PKEY, KeyFree> pkey(

@@ -175,6 +175,7 @@ class CheckConfigTest : public ::testing::Test {
     Put("tls/ca.pem", pki.CaPem());
     Put("tls/cert.pem", pki.ReadFile("server/cert.pem"));
     Put("tls/key.pem", pki.ReadFile("server/key.pem"));
+    ::chmod((dir_ + "/tls/key.pem").c_str(), 0600);
     for (const auto& entry : std::filesystem::directory_iterator(pki.dir() + "/crl")) {
       Put("crl/" + entry.path().filename().string(),
           testing::ReadFileOrDie(entry.path().string()));
@@ -236,6 +237,15 @@ TEST_F(CheckConfigTest, AModeThatWritesRefusesToRunAsAnotherUserThanTheOwner) {
     EXPECT_THAT(out, HasSubstr(absl::StrCat(dir_, "/data belongs to ")));
     EXPECT_TRUE(std::filesystem::is_empty(dir_ + "/data")) << "something was written";
   }
+}
+
+TEST_F(CheckConfigTest, AServerKeyOpenToEveryLocalAccountIsAProblem) {
+  ASSERT_EQ(::chmod((dir_ + "/tls/key.pem").c_str(), 0644), 0);
+  EXPECT_THAT(Check(), ::testing::ElementsAre(HasSubstr(
+                           "tls.key_file: " + dir_ + "/tls/key.pem is open to every local account "
+                           "(mode 0644)")));
+  ASSERT_EQ(::chmod((dir_ + "/tls/key.pem").c_str(), 0640), 0);
+  EXPECT_THAT(Check(), ::testing::IsEmpty());
 }
 
 TEST_F(CheckConfigTest, AGoodInstallationHasNoProblem) {
