@@ -28,6 +28,8 @@ constexpr char kAuditSigningPurpose[] = "signing/audit-tree-head/ed25519/v1";
 constexpr char kVettingSigningPurpose[] = "signing/vetting-certificate/ed25519/v1";
 constexpr char kErasureLedgerPurpose[] = "mac/erasure-ledger/v1";
 constexpr size_t kRetentionBatch = 1000;
+constexpr char kRestoreActor[] = "system:restore";
+constexpr char kRestoreAction[] = "restore-backup";
 constexpr char kAuditRetentionActor[] = "system:audit-retention";
 constexpr char kAuditRetentionAction[] = "audit-retention";
 // Idle gRPC threads kept for the next calls (see Start).
@@ -152,16 +154,26 @@ absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t ba
   // The restored files are read for the first time below (storage/table_probe.h).
   RETURN_IF_ERROR(storage::ProbeTableFiles(config.data_dir()));
   ASSIGN_OR_RETURN(StorageStack st, OpenStorage(config, SystemClock::Get()));
+  // What the log had beyond the backup's head, which the restore gives up.
+  const uint64_t restored = st.audit->CurrentHead().size;
+  const std::optional<storage::AuditWatermark::Mark> mark = st.watermark->mark();
+  const uint64_t lost = mark.has_value() && mark->size > restored ? mark->size - restored : 0;
   // Before anything can read the restored files: every erasure made since the backup.
   ASSIGN_OR_RETURN(*applied, st.eraser->CatchUp());
+  // The restore is on the record, in the log it leaves: an auditor whose saved state is ahead of
+  // it finds why the log went back, from where, and by how much.
+  registry::v1::AuditEvent event;
+  event.set_actor(kRestoreActor);
+  event.set_action(kRestoreAction);
+  event.set_reference(absl::StrCat(
+      backup_id == 0 ? std::string("the newest backup") : absl::StrCat("backup ", backup_id),
+      " restored at log size ", restored, "; ", lost, " events written after it given up; ",
+      *applied, " later erasures re-applied"));
+  RETURN_IF_ERROR(st.audit->Append(std::move(event), nullptr).status());
   RETURN_IF_ERROR(st.db->Flush());
-  // Going back is what a restore is for: the watermark follows, and says what was given up.
-  const uint64_t restored = st.audit->CurrentHead().size;
-  ASSIGN_OR_RETURN(const std::optional<storage::AuditWatermark::Mark> before,
-                   st.watermark->Reset(*st.audit));
-  if (lost_events != nullptr) {
-    *lost_events = before.has_value() && before->size > restored ? before->size - restored : 0;
-  }
+  // Going back is what a restore is for: the watermark follows.
+  RETURN_IF_ERROR(st.watermark->Reset(*st.audit).status());
+  if (lost_events != nullptr) *lost_events = lost;
   return absl::OkStatus();
 }
 

@@ -29,6 +29,7 @@
 #include "server/registry_server.h"
 #include "storage/backups.h"
 #include "storage/database.h"
+#include "tests/testing/audit_events.h"
 #include "tests/testing/clients.h"
 #include "tests/testing/data_files.h"
 #include "tests/testing/methods.h"
@@ -605,6 +606,20 @@ TEST_F(ErasureTest, ARestoreIsRefusedWhileTheServerRunsAndKeepsWhatItReplaces) {
   ASSERT_TRUE(server_->Restart().ok());
   EXPECT_EQ(CourtGet(id), grpc::StatusCode::OK);
   std::filesystem::remove_all(aside);
+  // The restore is in the log it left: from which backup, at which size, what it gave up.
+  bool recorded = false;
+  const uint64_t size = server_->server()->audit_log()->CurrentHead().size;
+  for (uint64_t i = 0; i < size; ++i) {
+    const v1::AuditEvent event = testing::StoredEvent(*server_, i);
+    if (event.actor() != "system:restore") continue;
+    recorded = true;
+    EXPECT_EQ(event.action(), "restore-backup");
+    EXPECT_THAT(event.reference(),
+                HasSubstr(absl::StrCat("backup ", backup.backup_id(), " restored at log size ")));
+    EXPECT_THAT(event.reference(), HasSubstr(" events written after it given up; 0 later erasures "
+                                             "re-applied"));
+  }
+  EXPECT_TRUE(recorded) << "no event records the restore";
 }
 
 TEST_F(ErasureTest, RestoringTheNewestBackupAlsoAppliesLaterErasures) {
