@@ -24,7 +24,9 @@
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
+#include "absl/flags/usage_config.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -79,12 +81,20 @@ int WritePublicKeys(const registry::v1::ServerConfig& config, const std::string&
   if (!keys.ok()) return Fail(2, "key file", keys.status());
   auto signing = registry::server::DeriveSigningKeys(keys->derivation_root);
   if (!signing.ok()) return Fail(1, "signing keys", signing.status());
+  struct stat st {};
+  if (::stat(dir.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) {
+    return Fail(2, "export", absl::NotFoundError(absl::StrCat(
+                                 dir, " is not a folder: create it first (mkdir -p ", dir, ")")));
+  }
   for (const auto& [name, signer] :
        {std::make_pair("audit.pub.pem", signing->audit.get()),
         std::make_pair("vetting.pub.pem", signing->vetting.get())}) {
     std::ofstream out(dir + "/" + name);
     out << signer->PublicKeyPem();
-    if (!out) return Fail(1, "export", absl::UnavailableError(dir + "/" + name));
+    if (!out) {
+      return Fail(1, "export", absl::UnavailableError(absl::StrCat("cannot write ", dir, "/",
+                                                                   name)));
+    }
   }
   absl::PrintF("wrote %s/audit.pub.pem and %s/vetting.pub.pem\n", dir, dir);
   return 0;
@@ -152,6 +162,14 @@ int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "The registry of persons convicted of criminal offences against sexual integrity.\n"
       "Usage: registryd --config FILE | --generate_key_file FILE");
+  // --help lists registryd's own flags (those defined in this file); abseil's default looks for
+  // a file named after the program, which there is not, and listed none.
+  absl::FlagsUsageConfig usage;
+  usage.contains_help_flags = [](absl::string_view file) {
+    return absl::EndsWith(file, "server/main.cc");
+  };
+  usage.contains_helpshort_flags = usage.contains_help_flags;
+  absl::SetFlagsUsageConfig(usage);
   absl::ParseCommandLine(argc, argv);
   // Every file and folder registryd makes (the database, backups, the erasure ledger, the
   // watermark, key files, exported keys) is its own user's only, whatever umask it inherited: a

@@ -1,8 +1,6 @@
 #include "storage/backups.h"
 
-#include <fcntl.h>
 #include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -15,6 +13,7 @@
 #include "absl/time/time.h"
 #include "common/status_macros.h"
 #include "rocksdb/utilities/backup_engine.h"
+#include "storage/database.h"
 #include "storage/rocksdb_status.h"
 
 namespace registry::storage {
@@ -103,28 +102,6 @@ absl::Status Backups::Verify(uint32_t id) {
   return absl::DataLossError(absl::StrCat("backup ", id, ": ", s.ToString()));
 }
 
-namespace {
-
-// FailedPrecondition while `data_dir`'s database is open: RocksDB takes a POSIX write lock on its
-// LOCK file for as long as the database is open. The probe is an open file description lock,
-// which conflicts with that lock even when this process holds it (a process-associated probe
-// would be granted to the process that holds the database).
-absl::Status RefuseWhileOpen(const std::string& data_dir) {
-  const std::string lock_path = data_dir + "/LOCK";
-  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) return absl::OkStatus();  // no database there, or never opened
-  struct flock lock {};
-  lock.l_type = F_WRLCK;
-  lock.l_whence = SEEK_SET;
-  const bool held = ::fcntl(fd, F_OFD_SETLK, &lock) != 0 && (errno == EACCES || errno == EAGAIN);
-  ::close(fd);  // releases the lock, if this process took it
-  if (!held) return absl::OkStatus();
-  return absl::FailedPreconditionError(absl::StrCat(
-      "the database in ", data_dir, " is open (a process holds ", lock_path,
-      "): stop registryd before restoring a backup; nothing was changed"));
-}
-
-}  // namespace
 
 absl::Status Backups::Restore(const std::string& backup_dir, const std::string& data_dir,
                               uint32_t id, std::string* moved_aside) {
@@ -134,7 +111,7 @@ absl::Status Backups::Restore(const std::string& backup_dir, const std::string& 
   if (id != 0 && !engine->GetBackupInfo(id, &info).ok()) {
     return absl::NotFoundError(absl::StrCat("no backup ", id));
   }
-  RETURN_IF_ERROR(RefuseWhileOpen(data_dir));
+  RETURN_IF_ERROR(Database::RefuseWhileOpen(data_dir));
   std::error_code error;
   if (std::filesystem::exists(data_dir, error) && !std::filesystem::is_empty(data_dir, error)) {
     const std::string aside =

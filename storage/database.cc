@@ -1,5 +1,9 @@
 #include "storage/database.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <string>
 #include <utility>
 #include <vector>
@@ -166,8 +170,26 @@ absl::Status RefuseFilesWithoutCurrent(rocksdb::Env* env, const std::string& pat
 
 }  // namespace
 
+absl::Status Database::RefuseWhileOpen(const std::string& path) {
+  const std::string lock_path = path + "/LOCK";
+  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CLOEXEC);
+  if (fd < 0) return absl::OkStatus();  // no database there, or never opened
+  // An open file description lock: it conflicts with RocksDB's process-associated lock even in
+  // the process that holds that lock, where a process-associated probe would be granted.
+  struct flock lock {};
+  lock.l_type = F_WRLCK;
+  lock.l_whence = SEEK_SET;
+  const bool held = ::fcntl(fd, F_OFD_SETLK, &lock) != 0 && (errno == EACCES || errno == EAGAIN);
+  ::close(fd);  // releases the probe's lock, if it took it
+  if (!held) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "the database in ", path, " is open (a process holds ", lock_path,
+      "): stop registryd first; nothing was changed"));
+}
+
 absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options) {
   if (options.path.empty()) return absl::InvalidArgumentError("database path is empty");
+  if (options.seams.env == nullptr) RETURN_IF_ERROR(RefuseWhileOpen(options.path));
   if (options.create_if_missing) {
     RETURN_IF_ERROR(RefuseFilesWithoutCurrent(
         options.seams.env != nullptr ? options.seams.env : rocksdb::Env::Default(), options.path));

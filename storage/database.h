@@ -170,6 +170,12 @@ class Database {
   // refused.
   static absl::StatusOr<std::unique_ptr<Database>> Open(const DatabaseOptions& options);
 
+  // FailedPrecondition, naming the folder, while the database in `path` is open (RocksDB holds a
+  // POSIX lock on its LOCK file for as long as it is), in this process or another: a running
+  // registryd. Open checks it first, so an offline command beside a running server says so
+  // instead of RocksDB's lock error; a restore checks it before it moves anything.
+  static absl::Status RefuseWhileOpen(const std::string& path);
+
   // Closes the column family handles, then the database.
   ~Database();
   Database(const Database&) = delete;

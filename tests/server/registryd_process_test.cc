@@ -260,5 +260,47 @@ TEST_F(RegistrydProcessTest, GroupReadableKeyFileStopsStartWithExitTwo) {
   EXPECT_NE(err.find("group or others"), std::string::npos) << err;
 }
 
+// An offline command run beside a running registryd says to stop it, instead of RocksDB's lock
+// error, and changes nothing.
+TEST_F(RegistrydProcessTest, AnOfflineCommandBesideARunningServerSaysToStopItFirst) {
+  Spawn();
+  ASSERT_GT(port_, 0);
+  for (const char* mode : {"--verify_data", "--retire_kek 1"}) {
+    SCOPED_TRACE(mode);
+    const std::string cmd = absl::StrCat("timeout 60 " REGISTRY_BINARY_DIR "/registryd --config ",
+                                         dir_, "/registryd.json ", mode, " > ", dir_,
+                                         "/out.txt 2>&1");
+    const int rc = std::system(cmd.c_str());
+    ASSERT_TRUE(WIFEXITED(rc));
+    EXPECT_NE(WEXITSTATUS(rc), 0);
+    const std::string out = testing::ReadFileOrDie(dir_ + "/out.txt");
+    EXPECT_NE(out.find("is open"), std::string::npos) << out;
+    EXPECT_NE(out.find("stop registryd first"), std::string::npos) << out;
+    EXPECT_EQ(out.find("IO error"), std::string::npos) << out;
+  }
+}
+
+// --help lists registryd's own flags; --export_public_keys into a folder that is not there says so.
+TEST_F(RegistrydProcessTest, HelpListsTheFlagsAndAnExportNeedsAnExistingFolder) {
+  std::string cmd = absl::StrCat(REGISTRY_BINARY_DIR "/registryd --help > ", dir_,
+                                 "/help.txt 2>&1");
+  std::system(cmd.c_str());
+  const std::string help = testing::ReadFileOrDie(dir_ + "/help.txt");
+  for (const char* flag : {"--config", "--restore_backup", "--verify_data", "--retire_kek",
+                           "--export_public_keys", "--check_config"}) {
+    EXPECT_NE(help.find(flag), std::string::npos) << flag << "\n" << help;
+  }
+  EXPECT_EQ(help.find("No flags matched"), std::string::npos) << help;
+
+  cmd = absl::StrCat(REGISTRY_BINARY_DIR "/registryd --config ", dir_,
+                     "/registryd.json --export_public_keys ", dir_, "/missing > ", dir_,
+                     "/out.txt 2>&1");
+  const int rc = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(rc));
+  EXPECT_EQ(WEXITSTATUS(rc), 2);
+  const std::string out = testing::ReadFileOrDie(dir_ + "/out.txt");
+  EXPECT_NE(out.find("/missing is not a folder: create it first"), std::string::npos) << out;
+}
+
 }  // namespace
 }  // namespace registry::testing

@@ -381,13 +381,18 @@ TEST_F(CutLogTest, ALogDamagedBeforeItsEndIsRefusedEvenWhenCutOnAPage) {
   EXPECT_EQ(db.status().code(), absl::StatusCode::kDataLoss) << db.status();
 }
 
-TEST_F(DatabaseTest, SecondOpenOfTheSameDirectoryIsUnavailable) {
+// A second open of a database that is open (an offline command beside a running registryd) is
+// refused with what to do, not RocksDB's lock error.
+TEST_F(DatabaseTest, SecondOpenOfTheSameDirectoryIsRefusedSayingToStopTheFirst) {
   std::unique_ptr<Database> db = OpenOrDie();
   ASSERT_NE(db, nullptr);
   DatabaseOptions options;
   options.path = path();
   absl::StatusOr<std::unique_ptr<Database>> second = Database::Open(options);
-  EXPECT_EQ(second.status().code(), absl::StatusCode::kUnavailable) << second.status();
+  EXPECT_EQ(second.status().code(), absl::StatusCode::kFailedPrecondition) << second.status();
+  EXPECT_THAT(std::string(second.status().message()), ::testing::HasSubstr("stop registryd first"));
+  db.reset();
+  EXPECT_TRUE(Database::Open(options).ok()) << "closed, it opens again";
 }
 
 TEST_F(DatabaseTest, OpenRefusesEmptyPathAndMissingDatabaseWithoutCreate) {
