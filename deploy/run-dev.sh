@@ -29,7 +29,7 @@ dev="$root/var/dev"
 mkdir -p "$dev"
 chmod 700 "$dev"
 if [ "$fresh" = 1 ]; then
-  rm -rf "$dev/data" "$dev/backups" "$dev/erasures.ledger" "$dev/audit.watermark" "$dev/keys.json"
+  rm -rf "$dev/data" "$dev/backups" "$dev/erasures.ledger" "$dev/audit.watermark" "$dev/crl.numbers" "$dev/keys.json"
 fi
 bash "$root/deploy/pki/dev-pki.sh" "$dev/pki"
 

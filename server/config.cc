@@ -112,6 +112,12 @@ absl::StatusOr<registry::v1::ServerConfig> FinishConfig(registry::v1::ServerConf
                     DirName(c.erasure_ledger_file()) + "/audit.watermark", c.data_dir(),
                     "a data directory put back from an earlier copy must not bring back an "
                     "earlier watermark"));
+  ASSIGN_OR_RETURN(
+      *c.mutable_crl_number_file(),
+      BesideTheKeys("crl_number_file", Resolve(base, c.crl_number_file()),
+                    DirName(c.erasure_ledger_file()) + "/crl.numbers", c.data_dir(),
+                    "a data directory put back from an earlier copy must not bring back "
+                    "earlier CRL numbers"));
   if (c.backup().keep_count() == 0) c.mutable_backup()->set_keep_count(14);
   if (c.backup().keep_days() == 0) c.mutable_backup()->set_keep_days(35);
   if (c.backup().interval_hours() == 0) c.mutable_backup()->set_interval_hours(24);

@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "common/durable_file.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
 #include "google/protobuf/util/json_util.h"
@@ -82,36 +83,14 @@ absl::Status WriteKeyFile(const std::string& path, const registry::v1::KeyFile& 
   if (!google::protobuf::util::MessageToJsonString(file, &json, options).ok()) {
     return absl::InternalError("cannot encode key file");
   }
-  const std::string tmp = path + ".tmp";
-  // A new file, never one already there: a leftover (or a link someone else put in its place,
-  // which would send the keys to their file) is removed first, and O_EXCL | O_NOFOLLOW refuse
-  // whatever appears in its place meanwhile.
-  ::unlink(tmp.c_str());
-  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-  if (fd < 0) return absl::UnavailableError(absl::StrCat("cannot write ", tmp));
-  // The umask may only take bits away: set exactly 0600 before any key byte is written.
-  bool ok = ::fchmod(fd, 0600) == 0 &&
-            ::write(fd, json.data(), json.size()) == static_cast<ssize_t>(json.size()) &&
-            ::fsync(fd) == 0;
-  ::close(fd);
+  // A rotation re-wraps data keys under the new KEK right after this returns: a power loss that
+  // brought back the old file would make them unreadable, hence the durable replace.
+  const absl::Status written = ReplaceFileDurably(path, json);
   // Scrub the in-memory copy of the keys.
-  crypto::SecretBytes scrub(json);
   std::fill(json.begin(), json.end(), '\0');
-  if (!ok || ::rename(tmp.c_str(), path.c_str()) != 0) {
-    ::unlink(tmp.c_str());
-    return absl::UnavailableError(absl::StrCat("cannot write key file ", path));
-  }
-  // Make the rename itself durable: a rotation re-wraps data keys under the new KEK right after
-  // this returns, and a power loss that brought back the old file would make them unreadable.
-  const size_t slash = path.rfind('/');
-  const std::string dir = slash == std::string::npos ? "."
-                          : slash == 0                ? "/"
-                                                      : path.substr(0, slash);
-  const int dir_fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  const bool synced = dir_fd >= 0 && ::fsync(dir_fd) == 0;
-  if (dir_fd >= 0) ::close(dir_fd);
-  if (!synced) {
-    return absl::UnavailableError(absl::StrCat("cannot sync the folder of key file ", path));
+  if (!written.ok()) {
+    return absl::UnavailableError(absl::StrCat("cannot write key file ", path, ": ",
+                                               written.message()));
   }
   return absl::OkStatus();
 }

@@ -222,7 +222,8 @@ absl::Status RegistryServer::LoadRules() {
     // Problems with the CRLs do not stop start-up: the CA concerned has its certificates refused
     // (fail closed) until a current CRL appears, and the log says which CA that is.
     ASSIGN_OR_RETURN(revocation_, Revocation::Load(config.tls().client_ca_file(),
-                                                   config.tls().crl_directory()));
+                                                   config.tls().crl_directory(),
+                                                   config.crl_number_file()));
     LogRevocation(absl::OkStatus(), revocation_->Problems(revocation_clock_->Now()));
   }
   return absl::OkStatus();

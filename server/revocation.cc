@@ -13,9 +13,15 @@
 #include <cstring>
 #include <ctime>
 #include <map>
+#include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "common/durable_file.h"
+#include "common/status_macros.h"
+#include "crypto/hash.h"
 #include "server/config.h"
 
 namespace registry::server {
@@ -158,7 +164,7 @@ bool NumberBelow(const std::string& a, const std::string& b) {
   return a < b;
 }
 
-// A CA's key in the remembered numbers: its subject and public key.
+// A CA's key in the remembered numbers: the SHA-256, in hex, of its subject and public key.
 std::string CaKey(X509* ca) {
   std::string key = Subject(X509_get_subject_name(ca));
   unsigned char* der = nullptr;
@@ -168,7 +174,46 @@ std::string CaKey(X509* ca) {
     key.append(reinterpret_cast<const char*>(der), static_cast<size_t>(len));
     OPENSSL_free(der);
   }
-  return key;
+  return absl::BytesToHexString(crypto::Sha256(key));
+}
+
+bool IsHex(absl::string_view s) {
+  return !s.empty() &&
+         std::all_of(s.begin(), s.end(), [](char c) { return absl::ascii_isxdigit(c); });
+}
+
+// CaKey -> the highest CRL number seen.
+using CrlNumbers = std::map<std::string, std::string>;
+
+// The numbers file: one line "<CaKey> <number>" for each CA, sorted (a std::map's order).
+absl::StatusOr<CrlNumbers> ReadNumbers(const std::string& path) {
+  CrlNumbers numbers;
+  if (path.empty()) return numbers;
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) return numbers;  // first start
+  ASSIGN_OR_RETURN(const std::string text, ReadFile(path));
+  int line_number = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
+    ++line_number;
+    const std::vector<absl::string_view> f = absl::StrSplit(line, ' ');
+    if (f.size() != 2 || f[0].size() != 64 || !IsHex(f[0]) || !IsHex(f[1]) ||
+        f[1].size() > 40 || f[1] != absl::AsciiStrToUpper(f[1]) || (f[1][0] == '0' && f[1].size() > 1)) {
+      return absl::DataLossError(absl::StrCat(
+          "crl_number_file ", path, ": line ", line_number,
+          " is not \"<64 hex digits> <CRL number in upper-case hex>\"; put back the file from "
+          "its last good copy, or remove it to trust the CRL folder as it is"));
+    }
+    numbers[std::string(f[0])] = std::string(f[1]);
+  }
+  return numbers;
+}
+
+std::string NumbersText(const CrlNumbers& numbers) {
+  std::string text;
+  for (const auto& [ca, number] : numbers) {
+    if (!number.empty()) absl::StrAppend(&text, ca, " ", number, "\n");
+  }
+  return text;
 }
 
 }  // namespace
@@ -184,9 +229,15 @@ const Revocation::Crl* Revocation::Ca::Current(absl::Time now) const {
 }
 
 absl::StatusOr<std::unique_ptr<Revocation>> Revocation::Load(std::string client_ca_file,
-                                                             std::string crl_directory) {
-  std::unique_ptr<Revocation> r(
-      new Revocation(std::move(client_ca_file), std::move(crl_directory)));
+                                                             std::string crl_directory,
+                                                             std::string numbers_file) {
+  ASSIGN_OR_RETURN(CrlNumbers numbers, ReadNumbers(numbers_file));
+  std::unique_ptr<Revocation> r(new Revocation(std::move(client_ca_file),
+                                               std::move(crl_directory), std::move(numbers_file)));
+  {
+    absl::MutexLock lock(&r->numbers_mu_);
+    r->highest_number_ = std::move(numbers);
+  }
   absl::Status loaded = r->Reload();
   if (!loaded.ok()) return loaded;
   return r;
@@ -286,6 +337,7 @@ absl::StatusOr<std::shared_ptr<const Revocation::State>> Revocation::Read() cons
     }
   }
   absl::MutexLock lock(&numbers_mu_);
+  bool numbers_changed = unsaved_numbers_;
   for (Ca& ca : state->cas) {
     std::stable_sort(ca.crls.begin(), ca.crls.end(), [](const Crl& a, const Crl& b) {
       if (a.this_update != b.this_update) return a.this_update > b.this_update;
@@ -302,8 +354,23 @@ absl::StatusOr<std::shared_ptr<const Revocation::State>> Revocation::Read() cons
           " read before (an earlier copy put back?); refused until one at least as new is back");
       state->file_problems.push_back(problem);
       ca.taints.push_back(problem);
-    } else {
+    } else if (seen != in_force->number) {
       seen = in_force->number;
+      numbers_changed = true;
+    }
+  }
+  if (numbers_changed && !numbers_file_.empty()) {
+    // Kept across restarts: an older CRL put back while registryd is stopped is refused too.
+    // Not written: this reload's CRLs still apply (a new revocation must not wait on the
+    // file), the next reload tries again, and the log says why.
+    if (absl::Status kept = ReplaceFileDurably(numbers_file_, NumbersText(highest_number_));
+        !kept.ok()) {
+      state->file_problems.push_back(
+          absl::StrCat("crl_number_file: ", kept.message(),
+                       " (the newest CRL numbers are remembered only until registryd stops)"));
+      unsaved_numbers_ = true;
+    } else {
+      unsaved_numbers_ = false;
     }
   }
   return std::shared_ptr<const State>(std::move(state));

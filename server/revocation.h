@@ -23,7 +23,8 @@
 // harmless. The CRL in force never goes back: once a CA's CRL in force had a number, a reload
 // whose CRL in force has a lower one (an older copy put back over the current one, which would
 // un-revoke what the newer one listed) taints the CA until a CRL at least as new is back. The
-// highest number is remembered while registryd runs; a restart reads the folder afresh.
+// highest number of each CA is kept in the numbers file (crl_number_file, beside the key file),
+// so that an older copy put back while registryd is stopped is refused at the next start too.
 //
 // Only the certificate's direct issuer is consulted; an intermediate CA is withdrawn by removing
 // it from the client CA bundle (which is reloaded too), not by its parent's CRL.
@@ -62,10 +63,14 @@ class Revocation {
     kNoCurrentCrl,
   };
 
-  // Reads the client CA bundle and every CRL in `crl_directory`. Fails only when the bundle
-  // cannot be read or holds no certificate; problems with the CRLs are reported by Problems().
+  // Reads the client CA bundle and every CRL in `crl_directory`, with the highest CRL numbers
+  // kept in `numbers_file` ("": kept in memory only; a missing file: none yet). Fails when the
+  // bundle cannot be read or holds no certificate, and when the numbers file is damaged
+  // (DATA_LOSS); problems with the CRLs, and a numbers file that cannot be written, are reported
+  // by Problems().
   static absl::StatusOr<std::unique_ptr<Revocation>> Load(std::string client_ca_file,
-                                                          std::string crl_directory);
+                                                          std::string crl_directory,
+                                                          std::string numbers_file = "");
   ~Revocation();
 
   Verdict Check(const ClientCertificate& cert, absl::Time now) const;
@@ -110,9 +115,10 @@ class Revocation {
     std::vector<std::string> file_problems;
   };
 
-  Revocation(std::string client_ca_file, std::string crl_directory)
+  Revocation(std::string client_ca_file, std::string crl_directory, std::string numbers_file)
       : ca_file_(std::move(client_ca_file)),
         crl_dir_(std::move(crl_directory)),
+        numbers_file_(std::move(numbers_file)),
         state_([this] { return Stamp(); }, [this] { return Read(); }) {}
   absl::StatusOr<std::shared_ptr<const State>> Read() const;
   // A string that changes when the bundle or any file of the folder changes.
@@ -120,9 +126,13 @@ class Revocation {
 
   const std::string ca_file_;
   const std::string crl_dir_;
-  // The highest CRL number read so far for each CA (its subject and key), across reloads.
+  const std::string numbers_file_;
+  // The highest CRL number read so far for each CA (the hash of its subject and key), across
+  // reloads and, through numbers_file_, across restarts.
   mutable absl::Mutex numbers_mu_;
   mutable std::map<std::string, std::string> highest_number_ ABSL_GUARDED_BY(numbers_mu_);
+  // A change of highest_number_ that could not be written to numbers_file_ yet.
+  mutable bool unsaved_numbers_ ABSL_GUARDED_BY(numbers_mu_) = false;
   Reloadable<State> state_;
   PollingThread watcher_;
 };

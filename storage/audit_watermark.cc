@@ -12,6 +12,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/durable_file.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
 #include "crypto/hmac.h"
@@ -116,23 +117,9 @@ absl::Status AuditWatermark::Write(const Mark& mark) {
                                         absl::ToUnixMicros(mark.written_at));
   ASSIGN_OR_RETURN(const std::string mac, Mac(body));
   const std::string line = absl::StrCat(body, " ", absl::BytesToHexString(mac), "\n");
-  const std::string tmp = path_ + ".tmp";
-  const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0) return Io("create", tmp);
-  const bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) &&
-                       ::fsync(fd) == 0;
-  ::close(fd);
-  if (!written || ::rename(tmp.c_str(), path_.c_str()) != 0) {
-    const absl::Status failed = Io("write", path_);
-    ::unlink(tmp.c_str());
-    return failed;
+  if (absl::Status written = ReplaceFileDurably(path_, line); !written.ok()) {
+    return absl::UnavailableError(absl::StrCat("audit watermark: ", written.message()));
   }
-  const size_t slash = path_.rfind('/');
-  const std::string dir = slash == std::string::npos ? "." : path_.substr(0, slash + 1);
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  const bool synced = dfd >= 0 && ::fsync(dfd) == 0;
-  if (dfd >= 0) ::close(dfd);
-  if (!synced) return Io("sync folder", path_);
   mark_ = mark;
   return absl::OkStatus();
 }

@@ -34,13 +34,14 @@ TEST(ConfigTest, ResolvesRelativePathsAndFillsDefaults) {
   EXPECT_EQ(c->personal_number_pattern(), "[0-9]{10}");
   EXPECT_EQ(c->erasure_ledger_file(), dir + "/erasures.ledger");
   EXPECT_EQ(c->audit_watermark_file(), dir + "/audit.watermark");
+  EXPECT_EQ(c->crl_number_file(), dir + "/crl.numbers");
 }
 
 // What the data directory is checked against may not be kept inside it: a copy put back would
 // bring its own.
 TEST(ConfigTest, TheLedgerAndTheWatermarkMustBeOutsideTheDataDirectory) {
   const std::string dir = testing::MakeTempDir("config");
-  for (const char* field : {"erasure_ledger_file", "audit_watermark_file"}) {
+  for (const char* field : {"erasure_ledger_file", "audit_watermark_file", "crl_number_file"}) {
     std::string text = kGood;
     text.insert(1, absl::StrCat("\"", field, "\": \"data/x\", "));
     auto c = LoadConfig(Write(dir, "c.json", text));

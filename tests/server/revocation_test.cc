@@ -251,6 +251,55 @@ TEST(RevocationListTest, AnOlderCrlPutBackOverTheCurrentOneIsRefused) {
   EXPECT_EQ(r->Check(*Cert("clerk"), absl::Now()), Revocation::Verdict::kGood);
 }
 
+// The highest number outlives the process: an older CRL put back while registryd is stopped
+// is refused at the next start.
+TEST(RevocationListTest, AnOlderCrlPutBackWhileStoppedIsRefusedAtTheNextStart) {
+  const std::string dir = CrlFolder({{CrlName(), CrlOf("crl-next")}});
+  const std::string ca_file = TestPki::Get().dir() + "/ca/ca.pem";
+  const std::string numbers = testing::MakeTempDir("crl-numbers") + "/crl.numbers";
+  {
+    auto first = Revocation::Load(ca_file, dir, numbers);
+    ASSERT_TRUE(first.ok()) << first.status();
+    EXPECT_EQ((*first)->Check(*Cert("revoked-later"), absl::Now()),
+              Revocation::Verdict::kRevoked);
+  }
+  ASSERT_TRUE(std::filesystem::exists(numbers));
+  EXPECT_EQ(std::filesystem::status(numbers).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+
+  testing::WriteFileAtomically(dir + "/" + CrlName(), CrlOf("crl"));
+  auto restarted = Revocation::Load(ca_file, dir, numbers);
+  ASSERT_TRUE(restarted.ok()) << restarted.status();
+  EXPECT_EQ((*restarted)->Check(*Cert("revoked-later"), absl::Now()),
+            Revocation::Verdict::kNoCurrentCrl);
+  EXPECT_EQ((*restarted)->Check(*Cert("clerk"), absl::Now()),
+            Revocation::Verdict::kNoCurrentCrl);
+  EXPECT_THAT(absl::StrJoin((*restarted)->Problems(absl::Now()), "\n"),
+              HasSubstr("an earlier copy put back?"));
+
+  // Without the numbers file (the behaviour before it), the older copy would be taken.
+  auto forgetful = Revocation::Load(ca_file, dir);
+  ASSERT_TRUE(forgetful.ok());
+  EXPECT_EQ((*forgetful)->Check(*Cert("revoked-later"), absl::Now()), Revocation::Verdict::kGood);
+
+  // The newer CRL back: served again, and the file still holds its number.
+  testing::WriteFileAtomically(dir + "/" + CrlName(), CrlOf("crl-next"));
+  ASSERT_TRUE((*restarted)->Reload().ok());
+  EXPECT_EQ((*restarted)->Check(*Cert("revoked-later"), absl::Now()),
+            Revocation::Verdict::kRevoked);
+  EXPECT_EQ((*restarted)->Check(*Cert("clerk"), absl::Now()), Revocation::Verdict::kGood);
+}
+
+TEST(RevocationListTest, ADamagedNumbersFileStopsTheLoadNamingIt) {
+  const std::string dir = CrlFolder({{CrlName(), CrlOf("crl")}});
+  const std::string numbers = testing::MakeTempDir("crl-numbers") + "/crl.numbers";
+  testing::WriteFileAtomically(numbers, "not a number line\n");
+  auto r = Revocation::Load(TestPki::Get().dir() + "/ca/ca.pem", dir, numbers);
+  EXPECT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr(numbers));
+  EXPECT_THAT(std::string(r.status().message()), HasSubstr("line 1"));
+}
+
 TEST(RevocationListTest, UnreadableBundleFailsTheLoad) {
   EXPECT_FALSE(Revocation::Load("/nonexistent/ca.pem", TestPki::Get().CrlDir()).ok());
   const std::string dir = CrlFolder({});
