@@ -550,6 +550,28 @@ absl::Status AuditLog::CheckStoredTree(const std::function<void(std::string)>& p
       },
       BlockCache::kBypass));
   RETURN_IF_ERROR(leaves->status());
+  // Rows outside the retained range: events in the pruned prefix (put back after retention
+  // deleted them) or beyond the tree, and leaves beyond the tree. The next appends would
+  // overwrite some of them unseen.
+  const uint64_t pruned_to = CurrentPruned().size;
+  const uint64_t size = CurrentHead().size;
+  std::unique_ptr<Iterator> events = db_->NewIterator(Cf::kAudit, BlockCache::kBypass);
+  events->SeekToFirst();
+  if (events->Valid() && events->key() < EncodeU64(pruned_to)) {
+    report(absl::StrCat("audit log: an event is stored before index ", pruned_to,
+                        ", where retention deleted the events"));
+  }
+  events->Seek(EncodeU64(size));
+  if (events->Valid()) {
+    report(absl::StrCat("audit log: an event is stored beyond the tree's ", size, " events"));
+  }
+  RETURN_IF_ERROR(events->status());
+  leaves->Seek(NodeKey(0, size));
+  if (leaves->Valid() && leaves->key().size() == 9 && leaves->key()[0] == 0) {
+    report(absl::StrCat("audit tree: a leaf is stored at ", DecodeU64(leaves->key().substr(1)),
+                        ", beyond the tree's ", size, " events"));
+  }
+  RETURN_IF_ERROR(leaves->status());
   // Inner nodes: each level against the one below it.
   for (int level = 1; level < 64; ++level) {
     std::unique_ptr<Iterator> nodes = db_->NewIterator(Cf::kMerkle, BlockCache::kBypass);

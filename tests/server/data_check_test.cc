@@ -474,6 +474,24 @@ TEST_F(DataCheckTest, ADamagedStoredTreeNodeIsNamed) {
               Contains("audit tree: node 0 of level 2 is not the hash of its children"));
 }
 
+// Rows beyond the tree are not events of the log: the next appends would overwrite them unseen.
+TEST_F(DataCheckTest, AnEventOrLeafStoredBeyondTheTreeIsNamed) {
+  for (int i = 1; i <= 2; ++i) Create(FictionalRecord(i));
+  EXPECT_EQ(Verify().problem_count(), 0u);
+  const uint64_t far = 1000000;
+  std::string index_key;
+  for (int shift = 56; shift >= 0; shift -= 8) index_key.push_back(static_cast<char>(far >> shift));
+  Edit([&](storage::Database* db) {
+    storage::Batch batch;
+    batch.Put(storage::Cf::kAudit, index_key, "not an event");
+    batch.Put(storage::Cf::kMerkle, std::string(1, '\0') + index_key, std::string(32, 'x'));
+    ASSERT_TRUE(db->Write(batch).ok());
+  });
+  const v1::VerifyDataResponse r = Verify();
+  EXPECT_THAT(r.problems(), Contains(HasSubstr("audit log: an event is stored beyond the tree's")));
+  EXPECT_THAT(r.problems(), Contains(HasSubstr("audit tree: a leaf is stored at 1000000, beyond")));
+}
+
 TEST_F(DataCheckTest, AnUnappliedErasureIsCaught) {
   SwitchableFault fault;
   TestServerOptions options;
