@@ -849,8 +849,33 @@ absl::StatusOr<PersonConviction> RecordStore::OwnConviction(const StoredHead& he
   return c;
 }
 
-absl::StatusOr<Record> RecordStore::Get(absl::string_view record_id) const {
+template <class T>
+absl::StatusOr<T> RecordStore::ReadAgainIfChanged(
+    absl::string_view record_id,
+    const std::function<absl::StatusOr<T>(const StoredHead&)>& read) const {
   ASSIGN_OR_RETURN(StoredHead head, ReadHead(record_id));
+  for (int attempt = 1;; ++attempt) {
+    absl::StatusOr<T> result = read(head);
+    if (result.ok() || result.status().code() != absl::StatusCode::kDataLoss) return result;
+    absl::StatusOr<StoredHead> now = ReadHead(record_id);
+    if (absl::IsNotFound(now.status())) return now.status();
+    if (!now.ok() || now->version() == head.version() || attempt == 3) return result;
+    head = *std::move(now);
+  }
+}
+
+absl::StatusOr<Record> RecordStore::Get(absl::string_view record_id) const {
+  return ReadAgainIfChanged<Record>(record_id,
+                                    [this](const StoredHead& head) { return GetAt(head); });
+}
+
+absl::StatusOr<std::vector<registry::v1::RecordVersion>> RecordStore::History(
+    absl::string_view record_id) const {
+  return ReadAgainIfChanged<std::vector<registry::v1::RecordVersion>>(
+      record_id, [this](const StoredHead& head) { return HistoryAt(head); });
+}
+
+absl::StatusOr<Record> RecordStore::GetAt(const StoredHead& head) const {
   ASSIGN_OR_RETURN(VersionPayload payload, CurrentPayload(head));
   ASSIGN_OR_RETURN(RecordDates dates, OpenDates(head));
   Record record;
@@ -861,14 +886,13 @@ absl::StatusOr<Record> RecordStore::Get(absl::string_view record_id) const {
   return record;
 }
 
-absl::StatusOr<std::vector<registry::v1::RecordVersion>> RecordStore::History(
-    absl::string_view record_id) const {
-  ASSIGN_OR_RETURN(StoredHead head, ReadHead(record_id));
+absl::StatusOr<std::vector<registry::v1::RecordVersion>> RecordStore::HistoryAt(
+    const StoredHead& head) const {
   ASSIGN_OR_RETURN(crypto::SecretBytes dek, Dek(head));
   ASSIGN_OR_RETURN(RecordDates dates, OpenDates(head));
   std::vector<registry::v1::RecordVersion> out;
   auto it = db_->NewIterator(Cf::kVersions);
-  const std::string prefix(record_id);
+  const std::string prefix(head.record_id());
   for (it->Seek(prefix); it->Valid(); it->Next()) {
     absl::string_view key = it->key();
     if (!absl::StartsWith(key, prefix)) break;

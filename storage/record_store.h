@@ -210,10 +210,12 @@ class RecordStore {
   absl::Status StageDates(PendingWrite* w) const;
 
   // The current version. NotFound for unknown or expunged ids; DataLoss when its ciphertext or
-  // wrapped key fails authentication.
+  // wrapped key fails authentication. A read racing an amendment or an erasure answers as before
+  // or after it (NotFound), never DataLoss (ReadAgainIfChanged).
   absl::StatusOr<registry::v1::Record> Get(absl::string_view record_id) const;
 
-  // Every version, oldest first.
+  // Every version, oldest first; as Get, NotFound for an erased record, before or after a change
+  // committed meanwhile.
   absl::StatusOr<std::vector<registry::v1::RecordVersion>> History(
       absl::string_view record_id) const;
 
@@ -425,6 +427,18 @@ class RecordStore {
   // The record's head; NotFound for unknown or expunged ids. With `verify`, DataLoss when its MAC
   // fails; expunge reads without verifying so that a damaged record can still be erased.
   absl::StatusOr<StoredHead> ReadHead(absl::string_view record_id, bool verify = true) const;
+  // `read` reads a record's head and then its other rows (two reads, no snapshot between them),
+  // so an amendment or an erasure committed between the two makes them disagree. When `read`
+  // fails DataLoss, the head is read again: gone (NotFound: erased meanwhile) is returned;
+  // another version (amended meanwhile) runs `read` again, up to three times; the same version
+  // means the rows are damaged, and the DataLoss stands.
+  template <class T>
+  absl::StatusOr<T> ReadAgainIfChanged(
+      absl::string_view record_id,
+      const std::function<absl::StatusOr<T>(const StoredHead&)>& read) const;
+  absl::StatusOr<registry::v1::Record> GetAt(const StoredHead& head) const;
+  absl::StatusOr<std::vector<registry::v1::RecordVersion>> HistoryAt(
+      const StoredHead& head) const;
   absl::StatusOr<crypto::SecretBytes> Dek(const StoredHead& head) const;
   absl::StatusOr<VersionPayload> OpenVersion(const StoredHead& head, const crypto::SecretBytes& dek,
                                              const StoredVersion& v) const;

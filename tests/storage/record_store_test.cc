@@ -4,6 +4,7 @@
 #include "storage/record_store.h"
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
 #include <functional>
 #include <map>
@@ -1101,6 +1102,45 @@ TEST_F(RecordStoreTest, AHistoryWithAVersionMissingIsDataLoss) {
     ASSERT_TRUE(db_->Write(batch).ok());
   }
   EXPECT_EQ(store_->History(id).status().code(), absl::StatusCode::kDataLoss);
+}
+
+// A read takes the head, then the versions, with no snapshot between them: a court reading the
+// history while a clerk amended or expunged the record was told its stored data failed
+// authentication. It now answers as before or after the change (NotFound after an erasure).
+TEST_F(RecordStoreTest, AReadRacingAnAmendmentOrAnErasureIsNeverDataLoss) {
+  const std::string amended =
+      CreateOrFail(MakePerson("Kërqeli", "Arben", "1980-04-12", "1234567890"),
+                   MakeConviction("basic-prishtine", "P 1/2024"));
+  std::vector<std::string> erased;
+  for (int i = 0; i < 150; ++i) {
+    erased.push_back(CreateOrFail(MakePerson("Gashi", "Ilir", "1981-05-13", "2234567890"),
+                                  MakeConviction("basic-prishtine", absl::StrCat("P ", i, "/2023"))));
+  }
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int i = 0; i < 150; ++i) {
+      EXPECT_TRUE(ChangeSurname(amended, 0, i % 2 == 0 ? "Krasniqi" : "Kërqeli", "race").ok());
+      absl::StatusOr<PendingWrite> expunge = store_->PrepareExpunge(erased[i]);
+      ASSERT_TRUE(expunge.ok()) << expunge.status();
+      ASSERT_TRUE(db_->Write(*expunge->batch()).ok());
+    }
+    done = true;
+  });
+  std::map<absl::StatusCode, int> codes;
+  size_t next = 0;
+  while (!done) {
+    codes[store_->History(amended).status().code()]++;
+    codes[store_->Get(amended).status().code()]++;
+    const std::string& other = erased[next++ % erased.size()];
+    codes[store_->History(other).status().code()]++;
+    codes[store_->Get(other).status().code()]++;
+  }
+  writer.join();
+  for (const auto& [code, count] : codes) {
+    EXPECT_TRUE(code == absl::StatusCode::kOk || code == absl::StatusCode::kNotFound)
+        << absl::StatusCodeToString(code) << " " << count << " times";
+  }
+  EXPECT_GT(codes[absl::StatusCode::kOk], 0);
 }
 
 TEST_F(RecordStoreTest, VettingFactsWithoutDecryption) {
