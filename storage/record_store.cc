@@ -572,6 +572,19 @@ absl::StatusOr<std::map<std::string, StoredHead>> RecordStore::HeadsAsStaged(
   return heads;
 }
 
+absl::Status RecordStore::AddDueRecords(absl::string_view token, const PendingWrite& w,
+                                        absl::string_view today,
+                                        std::set<std::string>* due) const {
+  if (today.empty()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const auto heads, HeadsAsStaged(token, w));
+  for (const auto& [id, head] : heads) {
+    ASSIGN_OR_RETURN(RecordDates d, OpenDates(head));
+    // Due when its deletion day is today or before (RegistryServer::RunRetentionOnce).
+    if (!d.delete_after().empty() && d.delete_after() <= today) due->insert(id);
+  }
+  return absl::OkStatus();
+}
+
 absl::Status RecordStore::RefuseIfDueAlready(const registry::v1::Person& person,
                                              const VersionMeta& meta,
                                              const PendingWrite& w) const {
@@ -1230,6 +1243,11 @@ absl::StatusOr<PendingWrite> RecordStore::PrepareChange(absl::string_view record
       tokens.push_back(new_token);
       continue;
     }
+    std::set<std::string> persons = {old_head.personal_number_token(), new_token};
+    std::set<std::string> due_before;
+    for (const std::string& person : persons) {
+      RETURN_IF_ERROR(AddDueRecords(person, w, meta.today, &due_before));
+    }
     ASSIGN_OR_RETURN(crypto::SecretBytes dek, Dek(old_head));
     StoredHead head = old_head;
     head.set_version(old_head.version() + 1);
@@ -1241,6 +1259,21 @@ absl::StatusOr<PendingWrite> RecordStore::PrepareChange(absl::string_view record
     RETURN_IF_ERROR(StageVersion(old_head, &head, dek, payload, meta, &w, nullptr));
     RETURN_IF_ERROR(RestageDates(old_head.personal_number_token(), &w));
     if (new_token != old_head.personal_number_token()) RETURN_IF_ERROR(RestageDates(new_token, &w));
+    // A change may not make a conviction due for deletion: the retention run would erase it
+    // for good, and its conviction could not be entered again (as a create, RefuseIfDueAlready).
+    std::set<std::string> due_after;
+    for (const std::string& person : persons) {
+      RETURN_IF_ERROR(AddDueRecords(person, w, meta.today, &due_after));
+    }
+    for (const std::string& id : due_after) {
+      if (due_before.count(id) > 0) continue;
+      return absl::FailedPreconditionError(
+          id == record_id
+              ? "conviction: with these dates its retention period has ended, so the change is "
+                "not made (a conviction leaves the registry only by an expunge)"
+              : "conviction: with these dates another conviction of the person, which this one "
+                "kept, would be due for deletion, so the change is not made");
+    }
     return w;
   }
   return absl::AbortedError("the record kept changing while it was being changed; try again");

@@ -397,6 +397,11 @@ class RecordStore {
   absl::StatusOr<std::string> HeadMac(const StoredHead& head) const;
   absl::StatusOr<std::string> EncodeHead(StoredHead head) const;
 
+  // Adds to `due` the person's records, as `w` leaves them, whose deletion day in force is
+  // `today` or before. Nothing when `today` is empty.
+  absl::Status AddDueRecords(absl::string_view token, const PendingWrite& w,
+                             absl::string_view today, std::set<std::string>* due) const;
+
   // StageCreate without taking every stripe: the record's own uniqueness stripe only.
   absl::Status StageNewRecord(const registry::v1::Person& person,
                               const registry::v1::Conviction& conviction, const VersionMeta& meta,

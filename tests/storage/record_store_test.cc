@@ -1028,6 +1028,53 @@ TEST_F(RecordStoreTest, AConvictionAlreadyDueForDeletionIsNotEnteredUnlessALater
 
 // A check reads every record of the person, however many, not the first of them in id order:
 // one live record among many spent ones, wherever its id sorts, decides the answer.
+// An amendment that made a conviction due had the retention run erase it for good, and then the
+// corrected conviction could not be entered again. Like a create, a change may not make a
+// conviction due: neither the one changed nor one that it kept.
+TEST_F(RecordStoreTest, AChangeThatWouldMakeAConvictionDueForDeletionIsRefused) {
+  const auto meta_for = [&](const std::string& final_date, const std::string& deleted) {
+    VersionMeta meta = Meta("2026-01-02T03:04:05Z");
+    meta.own.final_date = final_date;
+    meta.own.employer_visible_until = final_date;
+    meta.own.delete_after = deleted;
+    return meta;
+  };
+  const auto create = [&](const Person& person, const std::string& case_number,
+                          const VersionMeta& meta) {
+    absl::StatusOr<PendingWrite> w =
+        store_->PrepareCreate(person, MakeConviction("basic-prishtine", case_number), meta);
+    EXPECT_TRUE(w.ok()) << w.status();
+    EXPECT_TRUE(db_->Write(*w->batch()).ok());
+    return w->metadata().record_id();
+  };
+  const auto change = [&](const std::string& id, const VersionMeta& meta) {
+    return store_->PrepareChange(id, 0, [&](Record*, std::string* why, VersionMeta* m) {
+      *why = "dates corrected";
+      *m = meta;
+      return absl::OkStatus();
+    });
+  };
+  const Person person = MakePerson("Berisha", "Driton", "1980-01-10", "1000001101");
+  const std::string id = create(person, "P 11/2024", meta_for("2024-02-01", "2039-02-01"));
+  absl::StatusOr<PendingWrite> due = change(id, meta_for("1994-05-15", "2009-05-15"));
+  EXPECT_EQ(due.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(due.status().message()),
+              ::testing::StartsWith("conviction: with these dates its retention period has ended"));
+  EXPECT_TRUE(change(id, meta_for("2010-02-01", "2026-01-03")).ok());  // due tomorrow: allowed
+
+  // The later conviction kept an earlier one; moved before it, it would leave it due.
+  const Person other = MakePerson("Gashi", "Luan", "1975-01-01", "1000001102");
+  const std::string later = create(other, "P 12/2024", meta_for("2024-02-01", "2039-02-01"));
+  const std::string earlier = create(other, "P 11/2010", meta_for("2010-02-01", "2025-02-01"));
+  absl::StatusOr<PendingWrite> unkept = change(later, meta_for("2009-01-01", "2039-02-01"));
+  EXPECT_EQ(unkept.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_THAT(std::string(unkept.status().message()),
+              ::testing::HasSubstr("another conviction of the person"));
+  absl::StatusOr<Record> kept = store_->Get(earlier);
+  ASSERT_TRUE(kept.ok()) << kept.status();
+  EXPECT_EQ(kept->metadata().delete_after(), "2039-02-01");
+}
+
 TEST_F(RecordStoreTest, VettingReadsEveryRecordOfAPersonWithManyRecords) {
   const std::string pn = "5000000001";
   std::vector<std::string> ids;
