@@ -10,6 +10,8 @@
 //   registryd --config C --verify_data                        check the stored data whole (offline)
 //   registryd --config C --restore_backup ID                  restore a backup into data_dir (0: latest),
 //                                                             then re-apply every later erasure
+//   registryd --config C --confirm_clock                      the clock was checked: erasures trust it
+//                                                             again (server/clock_guard.h)
 //
 // Exit codes: 0 clean shutdown, 2 configuration error, 1 any other failure.
 #include <signal.h>
@@ -62,6 +64,10 @@ ABSL_FLAG(int, restore_backup, -1, "Restore this backup id (0: latest) into data
 ABSL_FLAG(bool, check_lock_order, false,
           "Keep abseil's Mutex deadlock detector on (it records every lock order in a graph and "
           "aborts on a cycle): a diagnostic that costs CPU on every lock. The tests run with it.");
+ABSL_FLAG(bool, confirm_clock, false,
+          "The clock was checked and is right: the retention run, held because the clock read "
+          "far ahead of the time erasures last trusted, trusts it from now on. Writes an audit "
+          "event and exits.");
 ABSL_FLAG(bool, verify_data, false,
           "Cross-check every record against its index rows, versions, the audit log and the "
           "erasure ledger, and every vetting history entry against its audit event; print what "
@@ -246,6 +252,18 @@ int main(int argc, char** argv) {
                  report->problem_count == 0 ? "consistent"
                                             : absl::StrCat(report->problem_count, " problems"));
     return report->problem_count == 0 ? 0 : 1;
+  }
+  if (absl::GetFlag(FLAGS_confirm_clock)) {
+    if (absl::Status probed = probe_tables(); !probed.ok()) return Fail(1, "confirm clock", probed);
+    absl::Time before;
+    if (absl::Status s = registry::server::ConfirmClock(*config, registry::SystemClock::Get(), &before); !s.ok()) {
+      return Fail(1, "confirm clock", s);
+    }
+    absl::PrintF("erasures trust the clock from %s (before: %s)\n",
+                 registry::FormatInstant(absl::Now()),
+                 before == absl::InfinitePast() ? std::string("none")
+                                                : registry::FormatInstant(before));
+    return 0;
   }
   if (const int id = absl::GetFlag(FLAGS_restore_backup); id >= 0) {
     int applied = 0;

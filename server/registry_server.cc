@@ -30,6 +30,8 @@ constexpr char kErasureLedgerPurpose[] = "mac/erasure-ledger/v1";
 constexpr size_t kRetentionBatch = 1000;
 constexpr char kRestoreActor[] = "system:restore";
 constexpr char kRestoreAction[] = "restore-backup";
+constexpr char kConfirmClockActor[] = "system:clock";
+constexpr char kConfirmClockAction[] = "confirm-clock";
 constexpr char kAuditRetentionActor[] = "system:audit-retention";
 constexpr char kAuditRetentionAction[] = "audit-retention";
 // Idle gRPC threads kept for the next calls (see Start).
@@ -177,6 +179,22 @@ absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t ba
   return absl::OkStatus();
 }
 
+absl::Status ConfirmClock(const registry::v1::ServerConfig& config, const Clock* clock,
+                          absl::Time* before) {
+  ASSIGN_OR_RETURN(StorageStack st, OpenStorage(config, clock));
+  ASSIGN_OR_RETURN(const std::optional<absl::Time> mark, st.records->ErasureClockMark());
+  *before = mark.has_value() ? *mark : st.audit->NewestEventTime();
+  const absl::Time now = clock->Now();
+  registry::v1::AuditEvent event;
+  event.set_actor(kConfirmClockActor);
+  event.set_action(kConfirmClockAction);
+  event.set_reference(absl::StrCat(
+      "erasures trust the clock from ", FormatInstant(now), "; before, from ",
+      *before == absl::InfinitePast() ? std::string("none") : FormatInstant(*before)));
+  RETURN_IF_ERROR(st.audit->Append(std::move(event), nullptr).status());
+  return st.records->SetErasureClockMark(now);
+}
+
 absl::StatusOr<storage::DataCheckReport> VerifyDataOffline(
     const registry::v1::ServerConfig& config) {
   ASSIGN_OR_RETURN(StorageStack st, OpenStorage(config, SystemClock::Get()));
@@ -238,6 +256,15 @@ absl::Status RegistryServer::OpenAndRecoverStorage() {
   st.records->UseDatesRules(reference_->DatesRules());
   // Before anything is written or served: a data directory behind the watermark lost writes.
   RETURN_IF_ERROR(st.watermark->Check(*st.audit));
+  // Before anything is written with the clock's time: what erasures last trusted it at.
+  const Pacer* elapsed = options_.clock_guard_elapsed != nullptr ? options_.clock_guard_elapsed
+                         : clock_ == SystemClock::Get()           ? Pacer::Steady()
+                                                                  : nullptr;
+  if (elapsed != nullptr) {
+    ASSIGN_OR_RETURN(const std::optional<absl::Time> mark, st.records->ErasureClockMark());
+    clock_guard_ = std::make_unique<ClockGuard>(
+        clock_, elapsed, mark.has_value() ? *mark : st.audit->NewestEventTime());
+  }
   // Ages are ages in real time, whatever clock the registry runs on.
   metrics_ = std::make_unique<Metrics>(SystemClock::Get());
   {
@@ -514,7 +541,29 @@ absl::Status RegistryServer::StartBackgroundJobs() {
   return absl::OkStatus();
 }
 
+absl::Status RegistryServer::TrustClockForErasure() {
+  if (clock_guard_ == nullptr) return absl::OkStatus();
+  absl::StatusOr<absl::Time> trusted = clock_guard_->Check();
+  if (trusted.ok()) {
+    clock_hold_audited_ = false;
+    return storage_.records->SetErasureClockMark(*trusted);
+  }
+  if (!clock_hold_audited_.exchange(true)) {
+    v1::AuditEvent event;
+    event.set_reference("erasures held: the clock is ahead of the time they last trusted");
+    event.set_outcome(static_cast<int>(grpc::StatusCode::FAILED_PRECONDITION));
+    absl::Status audited =
+        gate_->CommitSystemEvent("retention", "hold-erasures", std::move(event), nullptr).status();
+    if (!audited.ok()) {
+      clock_hold_audited_ = false;
+      Log("error", "cannot write the hold of erasures to the audit log", audited.message());
+    }
+  }
+  return trusted.status();
+}
+
 absl::StatusOr<int> RegistryServer::RunRetentionOnce() {
+  RETURN_IF_ERROR(TrustClockForErasure());
   // delete_after is the day of erasure (records.proto, reference_data.h), so due are the records
   // whose delete_after is before tomorrow, i.e. today or earlier.
   const std::string tomorrow = FormatDate(KosovoDay(clock_->Now()) + 1);
@@ -584,6 +633,7 @@ absl::StatusOr<uint64_t> RegistryServer::RunLimitRowsRetentionOnce() {
 absl::StatusOr<uint64_t> RegistryServer::RunAuditRetentionOnce() {
   const uint32_t days = options_.config.audit().retention_days();
   if (days == 0) return 0;
+  RETURN_IF_ERROR(TrustClockForErasure());
   uint64_t deleted = 0;
   while (true) {
     registry::v1::AuditEvent event;

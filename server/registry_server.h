@@ -12,6 +12,7 @@
 #define REGISTRY_SERVER_REGISTRY_SERVER_H_
 
 #include <functional>
+#include <atomic>
 #include <memory>
 #include <thread>
 
@@ -25,6 +26,7 @@
 #include "server/audit_service.h"
 #include "server/call_gate.h"
 #include "server/eraser.h"
+#include "server/clock_guard.h"
 #include "server/fixed_span.h"
 #include "server/health_service.h"
 #include "server/info_service.h"
@@ -73,6 +75,11 @@ struct RegistryServerOptions {
   // The monotonic clock that vetting checks' lookups are held to (fixed_span.h). Not owned;
   // default Pacer::Steady(). Tests pass a fake to see each hold.
   const Pacer* pacer = nullptr;
+  // The monotonic clock the registry clock is checked against before the retention run erases
+  // (server/clock_guard.h). Not owned; default Pacer::Steady() when `clock` is the system clock.
+  // With another `clock` (tests that move it by years to make records due) and none given here,
+  // the clock is not checked.
+  const Pacer* clock_guard_elapsed = nullptr;
   // Where each REFER is counted, after its reply (CallGate::Deps::after_reply); null: the
   // gate's own worker thread. Tests pass one that holds the work until they run it.
   std::function<void(std::function<void()>)> after_reply;
@@ -144,6 +151,13 @@ absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t ba
                            int* applied, uint64_t* lost_events = nullptr,
                            std::string* moved_aside = nullptr);
 
+// `registryd --confirm_clock`: an operator checked the clock; its reading becomes the time
+// erasures trust (server/clock_guard.h), and the confirmation is written to the audit log
+// ("system:clock" "confirm-clock", with the time trusted before). *before receives that time
+// (absl::InfinitePast() for none). `clock` is not owned (registryd: the system clock).
+absl::Status ConfirmClock(const registry::v1::ServerConfig& config, const Clock* clock,
+                          absl::Time* before);
+
 // The signing keys, derived from the key file's derivation root.
 struct SigningKeys {
   std::unique_ptr<crypto::Ed25519Signer> audit;
@@ -188,6 +202,7 @@ class RegistryServer {
   uint64_t health_refusals() const { return health_service_->refusals(); }
 
   // Expunges every record whose delete_after has passed, as "system:retention". Returns how many.
+  // FailedPrecondition, erasing nothing, while the clock is not trusted (TrustClockForErasure).
   absl::StatusOr<int> RunRetentionOnce();
 
   // Audit retention (audit.retention_days; nothing when 0): deletes the bytes of the audit events
@@ -195,7 +210,7 @@ class RegistryServer {
   // batch with its "system:audit-retention" event (storage::AuditLog::Prune) and the facts the
   // data check keeps of the deleted events (KeepPrunedFacts). Stops early when the scheduler is
   // asked to stop. Returns how many events were deleted. The scheduler runs it after
-  // RunRetentionOnce.
+  // RunRetentionOnce. Held, as RunRetentionOnce, while the clock is not trusted.
   absl::StatusOr<uint64_t> RunAuditRetentionOnce();
 
   // Deletes the vetting limit and REFER rows older than storage::CheckStore::kCountedRowsKept, 1000 to a
@@ -252,6 +267,11 @@ class RegistryServer {
   RegistryServerOptions options_;
   const Clock* clock_ = nullptr;
   const Clock* revocation_clock_ = nullptr;
+  // OK, storing the trusted time, when erasing by the clock is safe; otherwise the guard's
+  // FailedPrecondition, and the first refusal of a hold is written to the audit log
+  // ("system:retention" "hold-erasures") and logged.
+  absl::Status TrustClockForErasure();
+
   SigningKeys signing_;
   std::unique_ptr<PolicyStore> policies_;
   std::unique_ptr<ReferenceData> reference_;
@@ -261,6 +281,10 @@ class RegistryServer {
   std::unique_ptr<KeyRotator> rotator_;
   std::unique_ptr<RateLimiter> limiter_;
   std::unique_ptr<Revocation> revocation_;
+  // Null when the clock is not checked (RegistryServerOptions::clock_guard_elapsed).
+  std::unique_ptr<ClockGuard> clock_guard_;
+  // The hold of erasures was written to the audit log (once until the clock is trusted again).
+  std::atomic<bool> clock_hold_audited_{false};
   std::unique_ptr<RefusalLimiter> refusals_;
   std::unique_ptr<CallGate> gate_;
   std::unique_ptr<RecordService> record_service_;

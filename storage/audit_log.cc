@@ -441,6 +441,11 @@ absl::Status AuditLog::WriteGroup(const std::vector<Writer*>& group,
   return absl::OkStatus();
 }
 
+absl::Time AuditLog::NewestEventTime() const {
+  absl::MutexLock lock(&mu_);
+  return last_time_;
+}
+
 AuditLog::Head AuditLog::CurrentHead() const {
   absl::MutexLock lock(&mu_);
   return Head{frontier_.size(), frontier_.Root()};

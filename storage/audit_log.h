@@ -170,6 +170,8 @@ class AuditLog {
   absl::Status RoomForChange() const { return db_->RoomForChange(); }
 
   Head CurrentHead() const;
+  // The newest event's time; absl::InfinitePast() for an empty log.
+  absl::Time NewestEventTime() const;
 
   Pruned CurrentPruned() const;
 

@@ -51,6 +51,8 @@ constexpr char kUpgradableSchema[] = "6";
 constexpr char kKekCheckKeyPrefix[] = "keys/kek-check/";
 constexpr char kKekCheckLabel[] = "kjc-registry/kek-check/v1";
 constexpr char kDatesRulesKey[] = "dates/rules";
+// The time erasures last trusted the clock (ErasureClockMark), RFC 3339.
+constexpr char kErasureClockKey[] = "erasure/clock";
 // One row per committed erasure whose bytes may still be in older files, under a random name:
 // written with the erasure, deleted by the compaction that removes them (CompactAfterErasure).
 constexpr char kCompactionDuePrefix[] = "erasure/compaction-due/";
@@ -1303,6 +1305,20 @@ absl::StatusOr<PendingWrite> RecordStore::PrepareRedate(
 absl::StatusOr<std::string> RecordStore::DatesRulesFingerprint() const {
   ASSIGN_OR_RETURN(std::optional<std::string> stored, db_->Get(Cf::kMeta, kDatesRulesKey));
   return stored.value_or("");
+}
+
+absl::StatusOr<std::optional<absl::Time>> RecordStore::ErasureClockMark() const {
+  ASSIGN_OR_RETURN(std::optional<std::string> stored, db_->Get(Cf::kMeta, kErasureClockKey));
+  if (!stored.has_value()) return std::nullopt;
+  absl::StatusOr<absl::Time> t = ParseInstant(*stored);
+  if (!t.ok()) return absl::DataLossError("the time erasures last trusted is damaged");
+  return std::optional<absl::Time>(*t);
+}
+
+absl::Status RecordStore::SetErasureClockMark(absl::Time trusted) {
+  Batch batch;
+  batch.Put(Cf::kMeta, kErasureClockKey, FormatInstant(trusted, /*micros=*/true));
+  return db_->Write(batch);
 }
 
 absl::Status RecordStore::InitDatesRulesFingerprint(absl::string_view fingerprint) {

@@ -267,6 +267,12 @@ class RecordStore {
   // (like the key check value and the schema version). FailedPrecondition once records exist.
   absl::Status InitDatesRulesFingerprint(absl::string_view fingerprint);
 
+  // The time erasures last trusted the clock (server/clock_guard.h); nullopt before the first.
+  // Not secret, not authenticated: who can write the data folder can also hold or release
+  // erasures by editing it, but cannot erase by it without the clock.
+  absl::StatusOr<std::optional<absl::Time>> ErasureClockMark() const;
+  absl::Status SetErasureClockMark(absl::Time trusted);
+
   // The own dates and final date a record's head holds (for the rules recompute).
   absl::StatusOr<RecordDates> DatesOf(absl::string_view record_id) const;
 

@@ -35,6 +35,7 @@
 #include "tests/testing/data_files.h"
 #include "tests/testing/methods.h"
 #include "tests/testing/outcome.h"
+#include "tests/testing/recording_pacer.h"
 #include "tests/testing/stored_data.h"
 #include "tests/testing/test_server.h"
 
@@ -553,6 +554,81 @@ TEST_F(RetentionTest, DueRecordIsErasedByTheSchedulerAsSystemRetention) {
   ASSERT_TRUE(Get("clerk", kept, &kept_after).ok());
   EXPECT_TRUE(MessageDifferencer::Equals(kept_before, kept_after));
   EXPECT_EQ(RunRetention(), 0);
+}
+
+// A clock set years ahead had the retention run erase every record "due" by it, for good (the
+// erasure ledger re-applies them after any restore). The clock is now checked against the time
+// erasures last trusted and against the monotonic clock; until it is back or confirmed, nothing is
+// erased, the hold is audited once, and it survives a restart.
+class ClockGuardRetentionTest : public RetentionTest {
+ protected:
+  void SetUp() override {
+    TestServerOptions options = TestServerOptions::OnClock(&clock_);
+    options.clock_guard_elapsed = &elapsed_;
+    StartServer(std::move(options));
+  }
+  int HoldEvents() {
+    int holds = 0;
+    for (const v1::AuditEvent& e : ParseEvents(AuditEventBytes(*server_->server()->audit_log()))) {
+      if (e.actor() == "system:retention" && e.action() == "hold-erasures") ++holds;
+    }
+    return holds;
+  }
+  testing::RecordingPacer elapsed_{absl::ZeroDuration()};
+};
+
+TEST_F(ClockGuardRetentionTest, AClockFarAheadErasesNothingUntilItIsBack) {
+  const std::string due = Create(ExampleRecord());
+  EXPECT_EQ(RunRetention(), 0);  // trusted: the mark is stored
+  const absl::Time right = clock_.Now();
+
+  // While running: nine years on the clock, an hour on the monotonic clock.
+  clock_.Set(StartOfDay(kExampleDeleteAfter) + absl::Hours(24 * 365 * 2));
+  elapsed_.WaitUntil(absl::Hours(1));
+  for (int i = 0; i < 2; ++i) {
+    absl::StatusOr<int> held = server_->server()->RunRetentionOnce();
+    EXPECT_EQ(held.status().code(), absl::StatusCode::kFailedPrecondition);
+    EXPECT_THAT(std::string(held.status().message()), HasSubstr("--confirm_clock"));
+  }
+  EXPECT_TRUE(Get("clerk", due, nullptr).ok());
+  EXPECT_EQ(HoldEvents(), 1);
+
+  // A restart does not make the clock trusted: the mark is where erasures last trusted it.
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(server_->server()->RunRetentionOnce().status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Get("clerk", due, nullptr).ok());
+
+  // The clock back: trusted again, and the record is not due by it.
+  clock_.Set(right + absl::Hours(2));
+  EXPECT_EQ(RunRetention(), 0);
+  EXPECT_TRUE(Get("clerk", due, nullptr).ok());
+}
+
+TEST_F(ClockGuardRetentionTest, AStopOfAFewDaysIsTrustedAndAConfirmedClockErases) {
+  const std::string due = Create(ExampleRecord());
+  EXPECT_EQ(RunRetention(), 0);
+  server_->Stop();
+  clock_.Advance(absl::Hours(24 * 5));  // stopped five days
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(RunRetention(), 0);
+
+  clock_.Set(StartOfDay(kExampleDeleteAfter) + absl::Hours(24 + 9));
+  EXPECT_EQ(server_->server()->RunRetentionOnce().status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  server_->Stop();
+  // `registryd --confirm_clock`, on the registry's own clock.
+  absl::Time before;
+  ASSERT_TRUE(server::ConfirmClock(server_->config(), &clock_, &before).ok());
+  EXPECT_LT(before, clock_.Now() - absl::Hours(24 * 365));
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(RunRetention(), 1);
+  EXPECT_EQ(Get("clerk", due, nullptr).error_code(), grpc::StatusCode::NOT_FOUND);
+  int confirmations = 0;
+  for (const v1::AuditEvent& e : ParseEvents(AuditEventBytes(*server_->server()->audit_log()))) {
+    if (e.actor() == "system:clock" && e.action() == "confirm-clock") ++confirmations;
+  }
+  EXPECT_EQ(confirmations, 1);
 }
 
 // delete_after is the day of erasure (records.proto: "On this date the record is expunged by the

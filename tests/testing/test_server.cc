@@ -188,6 +188,7 @@ absl::Status TestServer::Restart() {
   o.clock = options_.clock;
   o.revocation_clock = options_.revocation_clock;
   o.pacer = options_.pacer;
+  o.clock_guard_elapsed = options_.clock_guard_elapsed;
   o.after_reply = options_.after_reply;
   o.storage_seams.fault_injector = options_.fault_injector;
   o.storage_seams.env = options_.storage_env;

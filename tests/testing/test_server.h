@@ -36,6 +36,10 @@ struct TestServerOptions {
   const Clock* revocation_clock = nullptr;
   // Not owned: the monotonic clock vetting lookups are held to. Default: the real one.
   const server::Pacer* pacer = nullptr;
+  // Not owned: the monotonic clock the registry clock is checked against before erasures
+  // (RegistryServerOptions::clock_guard_elapsed). Default: the real one with the system clock,
+  // none with another.
+  const server::Pacer* clock_guard_elapsed = nullptr;
   // Where each REFER is counted after its reply (RegistryServerOptions::after_reply). Default:
   // the gate's own worker.
   std::function<void(std::function<void()>)> after_reply;
