@@ -512,6 +512,9 @@ grpc::Status CallGate::Handle(const grpc::ServerContextBase& ctx, const MethodRu
     // (refused before its handler ran, too) keeps only the ids of stored records; NOT_FOUND
     // names none.
     if (!status.ok()) {
+      // Nothing was disclosed: no recipient (audit.proto), so that disclosures counted by
+      // recipient are disclosures.
+      call.event_.clear_recipient();
       std::vector<std::string> stored;
       for (const std::string& id : call.event_.record_ids()) {
         if (status.code() != absl::StatusCode::kNotFound && deps_.records != nullptr) {

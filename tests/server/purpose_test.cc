@@ -162,6 +162,25 @@ TEST_P(CourtPurposeTest, ReadWithPurposeIsAuditedWithReferencesAndRecipient) {
   EXPECT_EQ(event.record_ids(0), record_id_);
 }
 
+// An admitted read that found nothing disclosed nothing: its event names no recipient. (A read
+// by id of an id no record has; the search, by the example's number, finds and discloses.)
+TEST_P(CourtPurposeTest, OnlyAReadThatDisclosesNamesARecipient) {
+  storage::AuditLog* log = server_->server()->audit_log();
+  const uint64_t before = log->CurrentHead().size;
+  const v1::Purpose purpose = GoodPurpose();
+  const ReadResult r = DoRead(court_, GetParam(), std::string(32, 'a'), &purpose);
+  ASSERT_EQ(log->CurrentHead().size, before + 1);
+  const v1::AuditEvent event = StoredEvent(*server_, before);
+  EXPECT_EQ(event.case_reference(), "PKR 123/2026");
+  if (GetParam() == Read::kSearchRecords) {
+    EXPECT_EQ(r.records, 1);
+    EXPECT_EQ(event.recipient(), kCourtOrg);
+  } else {
+    EXPECT_EQ(r.status.error_code(), grpc::StatusCode::NOT_FOUND);
+    EXPECT_TRUE(event.recipient().empty()) << testing::OutcomeName(event);
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(CourtReads, CourtPurposeTest,
                          ::testing::Values(Read::kGetRecord, Read::kSearchRecords,
                                            Read::kGetRecordHistory),
