@@ -29,13 +29,21 @@ absl::StatusOr<KeyRotator::Result> KeyRotator::RunLocked() {
   ASSIGN_OR_RETURN(std::optional<storage::KeyRotationState::Progress> progress, state_.Get());
   result.current_kek_version = keys_->Get()->current_version();
   if (!progress.has_value()) return result;
-  const uint32_t version = progress->target;
-  if (version != result.current_kek_version) {
-    return absl::FailedPreconditionError(
-        absl::StrCat("an interrupted rotation targets KEK version ", version,
-                     " but the key file's current version is ", result.current_kek_version));
-  }
+  const uint32_t version = result.current_kek_version;
   std::string after = progress->cursor;
+  if (progress->target != version) {
+    // The key file moved on since the rotation was recorded (a backup restored from the middle
+    // of a rotation, with the key file of a later one), or its new KEK was never written (a
+    // rotation that stopped before the key file): data keys before the cursor are under the
+    // recorded target, those after it under older KEKs. Re-wrapping every one under the current
+    // KEK finishes both.
+    storage::PendingWrite w;
+    state_.StageStart(version, &w);
+    RETURN_IF_ERROR(Commit(&w, absl::StrCat("kek-v", progress->target,
+                                            " interrupted; the key file is at kek-v", version,
+                                            ": every data key is re-wrapped under it")));
+    after.clear();
+  }
   int batches = 0;
   while (true) {
     if (fail_after_batches_ > 0 && batches == fail_after_batches_) {
@@ -71,11 +79,21 @@ absl::StatusOr<KeyRotator::Result> KeyRotator::Rotate() {
   ASSIGN_OR_RETURN(registry::v1::KeyFile file, ReadKeyFile(key_file_));
   ASSIGN_OR_RETURN(uint32_t version, AddKek(&file, clock_->Now()));
   ASSIGN_OR_RETURN(KeyMaterial material, KeyMaterialFrom(file));
-  RETURN_IF_ERROR(WriteKeyFile(key_file_, file, /*overwrite=*/true));
-  keys_->Set(std::shared_ptr<const crypto::Keyring>(std::move(material.keyring)));
+  // The event first: a key file changed without it would leave a KEK no audit event names, and
+  // the officer, told the call failed, would keep no copy of it. A rotation recorded whose key
+  // file was then not written is closed at once (or, after a crash, by RunLocked).
   storage::PendingWrite start;
   state_.StageStart(version, &start);
   RETURN_IF_ERROR(Commit(&start, absl::StrCat("kek-v", version, " started")));
+  if (absl::Status written = WriteKeyFile(key_file_, file, /*overwrite=*/true); !written.ok()) {
+    storage::PendingWrite abandon;
+    state_.StageDone(&abandon);
+    const absl::Status closed =
+        Commit(&abandon, absl::StrCat("kek-v", version, " abandoned: the key file was not written"));
+    if (!closed.ok()) return closed;
+    return written;
+  }
+  keys_->Set(std::shared_ptr<const crypto::Keyring>(std::move(material.keyring)));
   ASSIGN_OR_RETURN(Result result, RunLocked());
   result.rewrapped += resumed.rewrapped;
   return result;

@@ -7,10 +7,16 @@
 // RotateKeys): the start, each batch with the cursor it advances to, and the end.
 //
 // Order of effects, so that a crash at any point is safe:
-//   1. key file rewritten with the new KEK as current (atomic rename); old KEKs stay in it;
-//   2. keyring in memory swapped: new records use the new KEK;
-//   3. the target recorded; batches re-wrap and advance the cursor;
-//   4. the target and cursor deleted when every data key is under the new KEK.
+//   1. the target recorded, with its "started" event (nothing else changes when the audit log
+//      cannot be written);
+//   2. key file rewritten with the new KEK as current (atomic rename); old KEKs stay in it; when
+//      it cannot be written, the rotation is closed as "abandoned";
+//   3. keyring in memory swapped: new records use the new KEK;
+//   4. batches re-wrap and advance the cursor;
+//   5. the target and cursor deleted when every data key is under the new KEK.
+// A recorded target that is not the key file's current KEK (a crash between 1 and 2, or a backup
+// restored from the middle of a rotation beside the key file of a later one) is finished by
+// re-wrapping every data key under the current KEK.
 // Until (4), the old KEK must stay in the key file; afterwards `registryd --retire_kek N` may
 // remove it (it refuses while any data key still uses N).
 #ifndef REGISTRY_SERVER_KEY_ROTATOR_H_

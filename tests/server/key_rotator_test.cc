@@ -28,6 +28,7 @@
 #include "storage/record_store.h"
 #include "storage/stored.pb.h"
 #include "tests/server/record_service_fixture.h"
+#include "tests/testing/switchable_fault.h"
 #include "tests/testing/test_server.h"
 
 namespace registry::testing {
@@ -195,6 +196,64 @@ TEST_F(KeyRotationTest, InterruptedRotationIsFinishedByTheNextRotation) {
   RemoveKekFromFile(2);
   ASSERT_NO_FATAL_FAILURE(RestartOrFail());
   ExpectAllReadable(ids, surnames);
+}
+
+// A backup restored from the middle of a rotation, beside the key file of a later rotation: the
+// recorded target is no longer the key file's current KEK. The restored registry did not start
+// ("an interrupted rotation targets KEK version 2 but the key file's current version is 3"); now
+// every data key is re-wrapped under the current KEK.
+TEST_F(KeyRotationTest, AnInterruptedRotationBehindTheKeyFileIsFinishedUnderItsCurrentKek) {
+  std::vector<std::string> ids;
+  std::map<std::string, std::string> surnames;
+  CreateFictional(12, &ids, &surnames);
+  server_->server()->rotator()->SetBatchSizeForTesting(5);
+  server_->server()->rotator()->FailAfterBatchesForTesting(1);
+  v1::RotateKeysResponse rotated;
+  EXPECT_EQ(RotateKeys(&rotated).error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(KekUsage(), (std::map<uint32_t, int>{{1, 7}, {2, 5}}));
+  server_->Stop();
+  {
+    auto file = server::ReadKeyFile(server_->config().key_file());
+    ASSERT_TRUE(file.ok()) << file.status();
+    ASSERT_TRUE(server::AddKek(&*file, absl::Now()).ok());
+    ASSERT_TRUE(server::WriteKeyFile(server_->config().key_file(), *file, true).ok());
+  }
+  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
+  Connect();
+  EXPECT_EQ(KekUsage(), (std::map<uint32_t, int>{{3, 12}}));
+  ExpectAllReadable(ids, surnames);
+  bool said = false;
+  storage::AuditLog* log = server_->server()->audit_log();
+  for (uint64_t i = 0; i < log->CurrentHead().size; ++i) {
+    v1::AuditEvent e;
+    auto bytes = log->ReadEvent(i);
+    ASSERT_TRUE(bytes.ok() && e.ParseFromString(*bytes));
+    said = said || absl::StrContains(e.reference(), "kek-v2 interrupted; the key file is at kek-v3");
+  }
+  EXPECT_TRUE(said);
+}
+
+// A rotation whose audit event cannot be written changes nothing: the key file had already been
+// rewritten, so a KEK existed that no event named and the officer, told the call failed, kept no
+// copy of it.
+TEST_F(KeyRotationTest, ARotationThatCannotBeAuditedLeavesTheKeyFileAsItWas) {
+  server_->Stop();
+  SwitchableFault fault;
+  TestServerOptions options;
+  options.fault_injector = &fault;
+  server_ = TestServer::Start(std::move(options));
+  Connect();
+  CreateOrFail(FictionalRecord(1));
+  fault.set_failing(true);
+  v1::RotateKeysResponse rotated;
+  EXPECT_EQ(RotateKeys(&rotated).error_code(), grpc::StatusCode::UNAVAILABLE);
+  fault.set_failing(false);
+  EXPECT_EQ(KekVersionsInFile(), (std::set<uint32_t>{1}));
+  EXPECT_EQ(KekUsage(), (std::map<uint32_t, int>{{1, 1}}));
+  // Once the log can be written, the rotation goes through.
+  ASSERT_TRUE(RotateKeys(&rotated).ok());
+  EXPECT_EQ(KekVersionsInFile(), (std::set<uint32_t>{1, 2}));
+  EXPECT_EQ(KekUsage(), (std::map<uint32_t, int>{{2, 1}}));
 }
 
 TEST_F(KeyRotationTest, DamagedDataKeyFailsRotationButNotStartUp) {
