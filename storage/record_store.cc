@@ -165,6 +165,43 @@ absl::StatusOr<std::optional<std::string>> CheckKeks(const Database& db,
   return to_record;
 }
 
+// A KEK this database has a check value of but the key file does not hold (an older key file
+// put back from custody, one edited by hand): data keys under it cannot be opened, and the
+// registry served DATA_LOSS on every read of those records. Refused when any data key is under
+// it; a KEK retired once no data key used it is fine.
+absl::Status RefuseKeksMissingFromTheKeyFile(const Database& db, const crypto::Keyring& ring) {
+  const std::vector<uint32_t> held = ring.versions();
+  std::set<uint32_t> missing;
+  {
+    std::unique_ptr<Iterator> it = db.NewIterator(Cf::kMeta);
+    for (it->Seek(kKekCheckKeyPrefix);
+         it->Valid() && absl::StartsWith(it->key(), kKekCheckKeyPrefix); it->Next()) {
+      uint32_t version = 0;
+      if (!absl::SimpleAtoi(it->key().substr(sizeof(kKekCheckKeyPrefix) - 1), &version)) continue;
+      if (std::find(held.begin(), held.end(), version) == held.end()) missing.insert(version);
+    }
+    RETURN_IF_ERROR(it->status());
+  }
+  if (missing.empty()) return absl::OkStatus();
+  std::map<uint32_t, uint64_t> under;
+  std::unique_ptr<Iterator> it = db.NewIterator(Cf::kRecords, BlockCache::kBypass);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    StoredHead head;
+    if (!head.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) continue;
+    absl::StatusOr<uint32_t> version = crypto::Keyring::WrappedVersion(head.wrapped_dek());
+    if (version.ok() && missing.count(*version) > 0) ++under[*version];
+  }
+  RETURN_IF_ERROR(it->status());
+  if (!under.empty()) {
+    const auto& [version, count] = *under.begin();
+    return absl::FailedPreconditionError(absl::StrCat(
+        count, " data keys are under key-encryption key version ", version,
+        ", which the key file does not hold: the key file is older than the data (a copy from "
+        "before a rotation?); put back the current key file from custody"));
+  }
+  return absl::OkStatus();
+}
+
 // The head's metadata, with its sealed authorship; the dates come from the version (or the write)
 // that goes with it.
 void FillMetadata(const StoredHead& h, const RecordDates& sealed, absl::string_view visible_until,
@@ -279,6 +316,7 @@ absl::StatusOr<std::unique_ptr<RecordStore>> RecordStore::Create(
     // right key file could then not open. A current version seen for the first time (made
     // current in the key file while registryd was stopped) gets its check value now.
     ASSIGN_OR_RETURN(std::optional<std::string> kek_check, CheckKeks(*db, *keyring));
+    RETURN_IF_ERROR(RefuseKeksMissingFromTheKeyFile(*db, *keyring));
     if (kek_check.has_value()) {
       Batch batch;
       batch.Put(Cf::kMeta, KekCheckKey(keyring->current_version()), *kek_check);

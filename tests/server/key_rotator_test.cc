@@ -256,6 +256,34 @@ TEST_F(KeyRotationTest, ARotationThatCannotBeAuditedLeavesTheKeyFileAsItWas) {
   EXPECT_EQ(KekUsage(), (std::map<uint32_t, int>{{2, 1}}));
 }
 
+// A key file put back from before a rotation lacks the KEK the data keys are now under: the
+// registry started, said SERVING, and answered every read DATA_LOSS. It now refuses to start,
+// naming the version and what to do.
+TEST_F(KeyRotationTest, AKeyFileOlderThanTheDataIsRefusedAtStart) {
+  std::vector<std::string> ids;
+  std::map<std::string, std::string> surnames;
+  CreateFictional(3, &ids, &surnames);
+  auto before_rotation = server::ReadKeyFile(server_->config().key_file());
+  ASSERT_TRUE(before_rotation.ok()) << before_rotation.status();
+  v1::RotateKeysResponse rotated;
+  ASSERT_TRUE(RotateKeys(&rotated).ok());
+  auto after_rotation = server::ReadKeyFile(server_->config().key_file());
+  ASSERT_TRUE(after_rotation.ok()) << after_rotation.status();
+  server_->Stop();
+  ASSERT_TRUE(server::WriteKeyFile(server_->config().key_file(), *before_rotation, true).ok());
+  const absl::Status refused = server_->Restart();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+  EXPECT_TRUE(absl::StrContains(refused.message(), "3 data keys are under key-encryption key "
+                                                   "version 2, which the key file does not hold"))
+      << refused;
+
+  // The current key file back: it starts, and everything reads.
+  ASSERT_TRUE(server::WriteKeyFile(server_->config().key_file(), *after_rotation, true).ok());
+  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
+  Connect();
+  ExpectAllReadable(ids, surnames);
+}
+
 TEST_F(KeyRotationTest, DamagedDataKeyFailsRotationButNotStartUp) {
   std::vector<std::string> ids;
   std::map<std::string, std::string> surnames;
