@@ -35,15 +35,19 @@ Backups::Info InfoOf(const rocksdb::BackupInfo& info) {
 
 }  // namespace
 
-Backups::Backups(std::unique_ptr<rocksdb::BackupEngine> engine) : engine_(std::move(engine)) {}
+Backups::Backups(std::unique_ptr<rocksdb::BackupEngine> engine, std::string dir)
+    : engine_(std::move(engine)), dir_(std::move(dir)) {}
 Backups::~Backups() = default;
 
 absl::StatusOr<std::unique_ptr<Backups>> Backups::Open(const std::string& dir) {
   ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::BackupEngine> engine, OpenEngine(dir));
-  return std::unique_ptr<Backups>(new Backups(std::move(engine)));
+  return std::unique_ptr<Backups>(new Backups(std::move(engine), dir));
 }
 
 absl::StatusOr<Backups::Info> Backups::Create(Database* db) {
+  // Before anything is written: a flush or a copy that met a full disk inside RocksDB's backup
+  // engine aborted registryd.
+  RETURN_IF_ERROR(db->RoomForBackupIn(dir_));
   // A table file with a damaged block would be copied as it is (the backup's own checksums are
   // taken of the damaged bytes), and the backup later called sound: none is taken of it.
   absl::Status sound = db->VerifyTableChecksums();

@@ -71,9 +71,10 @@ class Backups {
                               uint32_t id, std::string* moved_aside = nullptr);
 
  private:
-  explicit Backups(std::unique_ptr<rocksdb::BackupEngine> engine);
+  Backups(std::unique_ptr<rocksdb::BackupEngine> engine, std::string dir);
 
   std::unique_ptr<rocksdb::BackupEngine> engine_;
+  const std::string dir_;
 };
 
 }  // namespace registry::storage

@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/public_status.h"
 #include "common/status_macros.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
@@ -333,8 +334,30 @@ absl::Status Database::RoomForChange() const {
   uint64_t free = 0;
   if (!db_->GetEnv()->GetFreeSpace(path_, &free).ok()) return absl::OkStatus();
   if (free >= reserve_bytes_) return absl::OkStatus();
-  return absl::UnavailableError(
-      "storage: the disk is nearly full; changes are refused until space is freed");
+  // Our own words and numbers only: the caller (a clerk, an officer) is told why, not "cannot
+  // record this call", which was false (the refusal is recorded).
+  return PublicError(absl::UnavailableError(
+      "the registry's disk is nearly full: changes are refused until an operator frees space "
+      "(reads go on)"));
+}
+
+absl::Status Database::RoomForBackupIn(const std::string& backup_dir) const {
+  RETURN_IF_ERROR(RoomForChange());
+  uint64_t needed = 0;
+  for (rocksdb::ColumnFamilyHandle* h : handles_) {
+    uint64_t sst = 0;
+    uint64_t memtables = 0;
+    db_->GetIntProperty(h, rocksdb::DB::Properties::kTotalSstFilesSize, &sst);
+    db_->GetIntProperty(h, rocksdb::DB::Properties::kCurSizeAllMemTables, &memtables);
+    needed += sst + memtables;
+  }
+  uint64_t free = 0;
+  if (!db_->GetEnv()->GetFreeSpace(backup_dir, &free).ok()) return absl::OkStatus();
+  if (free >= needed + reserve_bytes_) return absl::OkStatus();
+  return PublicError(absl::UnavailableError(absl::StrCat(
+      "no backup taken: the backup folder's disk has ", free >> 20,
+      " MiB free, and a backup may need ", (needed + reserve_bytes_) >> 20,
+      " MiB (the database and the reserve); free space first")));
 }
 
 absl::Status Database::ResumeAfterFailure() {

@@ -202,6 +202,11 @@ class Database {
   // audit events alone do not (they may use the reserve). When the free space cannot be read,
   // OK: the write itself then fails if the disk is full.
   absl::Status RoomForChange() const;
+  // OK when a backup into `backup_dir` has room: the data directory has room for a change (the
+  // backup's flush writes table files) and `backup_dir`'s file system has the database's table
+  // files and memtables free, plus the reserve. Unavailable, saying which, otherwise; a backup
+  // that met a full disk inside RocksDB aborted the process. OK when the free space cannot be read.
+  absl::Status RoomForBackupIn(const std::string& backup_dir) const;
 
   // An iterator with checksum verification; the caller seeks. With BlockCache::kBypass the
   // blocks it reads are not added to the block cache (blocks already there are still used).

@@ -18,6 +18,7 @@
 #include "client/connection.h"
 #include "client/grpc_audit_log_source.h"
 #include "google/protobuf/util/message_differencer.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "registry/v1/admin.grpc.pb.h"
 #include "registry/v1/audit.grpc.pb.h"
@@ -171,6 +172,10 @@ TEST_F(FullDiskTest, BelowTheReserveChangesAreRefusedAndReadsGoOn) {
   uint64_t events = Events();
   const grpc::Status refused = Create(100);
   EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE) << refused.error_message();
+  // The clerk is told why, not that the call could not be recorded (it was).
+  EXPECT_EQ(refused.error_message(),
+            "the registry's disk is nearly full: changes are refused until an operator frees "
+            "space (reads go on)");
   EXPECT_EQ(Amend(first, "Rr. Plot 1, Pejë").error_code(), grpc::StatusCode::UNAVAILABLE);
   // Both refusals are in the log, as refusals.
   ASSERT_EQ(Events(), events + 2);
@@ -196,6 +201,33 @@ TEST_F(FullDiskTest, BelowTheReserveChangesAreRefusedAndReadsGoOn) {
   EXPECT_EQ(Vet(1, &vetted).error_code(), grpc::StatusCode::UNAVAILABLE);
 
   ASSERT_NO_FATAL_FAILURE(ExpectRecoveryOnceSpaceReturns(first));
+}
+
+// A backup on a nearly full disk aborted registryd inside RocksDB's backup engine (its flush or
+// copy met the full disk). It is now refused before anything is written, saying why, and the
+// registry goes on; with room again, the backup is taken.
+TEST_F(FullDiskTest, ABackupWithoutRoomIsRefusedAndTheRegistryGoesOn) {
+  std::string first;
+  for (int n = 0; n < 5; ++n) ASSERT_TRUE(Create(n, n == 0 ? &first : nullptr).ok());
+  auto admin = v1::AdminService::NewStub(server_->Channel("admin"));
+  const auto backup = [&] {
+    v1::BackupInfo info;
+    return admin->CreateBackup(NewCallContext().get(), v1::CreateBackupRequest(), &info);
+  };
+  for (const uint64_t free : {uint64_t{1} << 20, (uint64_t{64} << 20) + 1}) {
+    disk_->SetFree(free);  // below the reserve; above it, but without room for a copy
+    const grpc::Status refused = backup();
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE) << refused.error_message();
+    EXPECT_THAT(refused.error_message(),
+                ::testing::AnyOf(::testing::HasSubstr("disk is nearly full"),
+                                 ::testing::HasSubstr("no backup taken")));
+    v1::Record record;
+    ASSERT_TRUE(Get(first, 0, &record).ok()) << free;
+  }
+  EXPECT_EQ(disk_->refusals(), 0u) << "RocksDB itself met the full disk";
+  disk_->SetFree(kPlenty);
+  const grpc::Status made = backup();
+  EXPECT_TRUE(made.ok()) << made.error_message();
 }
 
 // The disk fills between the registry's look at the free space and the write (another process
