@@ -285,6 +285,12 @@ v1::CreateRecordRequest RecordGenerator::SpentRecord(uint64_t n) const {
   c->mutable_sentence()->set_months(6);
   c->set_release_date("2013-12-03");
   c->clear_bans();
+  // The code in force in 2013 (deploy/reference/offences.json "laws"): the equivalent of the
+  // 2019 code's art. 230 §1, with no minimum either.
+  c->clear_offences();
+  v1::Offence* o = c->add_offences();
+  o->set_law("04/L-082");
+  o->set_article(234);
   return r;
 }
 

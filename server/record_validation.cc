@@ -436,6 +436,18 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
         problems->Add(Invalid(field, "not in the offence table"));
       } else if (!offences.emplace(o.law(), o.article(), o.paragraph()).second) {
         problems->Add(Invalid(field, "duplicate offence"));
+      } else if (const std::optional<absl::CivilDay> in_force =
+                     reference_->LawInForceFrom(o.law());
+                 in_force.has_value() && judgment.has_value() && *judgment < *in_force &&
+                 reference_->SomeLawInForceOn(*judgment) && court != nullptr &&
+                 !court->foreign()) {
+        // A court of Kosovo cannot have applied a code before it took effect: the article
+        // numbers differ between the codes, so the wrong code records another offence. Before
+        // the earliest code of the table took effect, the table has no code of the time and the
+        // conviction is recorded under its equivalent (deploy/reference/README.md). A foreign
+        // conviction is recorded as its Kosovo equivalent, under any code.
+        // A key of the console's catalog too.
+        problems->Add(Invalid(field, "the law was not yet in force on judgment_date"));
       }
     }
   }

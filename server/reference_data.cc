@@ -89,6 +89,24 @@ absl::Status CheckOffences(const v1::OffenceTable& table) {
       return Invalid(kFile, entry, "duplicate (law, article, paragraph)");
     }
   }
+  std::set<std::string> laws;
+  for (int i = 0; i < table.laws_size(); ++i) {
+    const v1::LawEntry& l = table.laws(i);
+    const std::string entry = absl::StrCat("laws[", i, "]");
+    if (!IsLawNumber(l.law())) return Invalid(kFile, entry, "law must look like \"06/L-074\"");
+    if (!ParseDate(l.in_force_from()).ok()) {
+      return Invalid(kFile, entry, "in_force_from must be a date YYYY-MM-DD");
+    }
+    if (!laws.insert(l.law()).second) return Invalid(kFile, entry, "duplicate law");
+  }
+  if (!laws.empty()) {
+    for (int i = 0; i < table.offences_size(); ++i) {
+      if (laws.count(table.offences(i).law()) == 0) {
+        return Invalid(kFile, absl::StrCat("offences[", i, "]"),
+                       "its law is not in laws (with the day it took effect)");
+      }
+    }
+  }
   return absl::OkStatus();
 }
 
@@ -221,6 +239,23 @@ std::vector<v1::OffenceEntry> ReferenceData::RegistrableOffences() const {
     if (it != offences_.end() && it->second == &e) out.push_back(e);
   }
   return out;
+}
+
+std::optional<absl::CivilDay> ReferenceData::LawInForceFrom(absl::string_view law) const {
+  for (const v1::LawEntry& l : offence_table_.laws()) {
+    if (l.law() != law) continue;
+    absl::StatusOr<absl::CivilDay> day = ParseDate(l.in_force_from());
+    if (day.ok()) return *day;
+  }
+  return std::nullopt;
+}
+
+bool ReferenceData::SomeLawInForceOn(absl::CivilDay day) const {
+  for (const v1::LawEntry& l : offence_table_.laws()) {
+    absl::StatusOr<absl::CivilDay> from = ParseDate(l.in_force_from());
+    if (from.ok() && *from <= day) return true;
+  }
+  return false;
 }
 
 const v1::CourtEntry* ReferenceData::FindCourt(absl::string_view id) const {

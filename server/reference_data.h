@@ -24,6 +24,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <tuple>
 #include <vector>
@@ -61,6 +62,11 @@ class ReferenceData {
   // the table's switches are treated as absent. The pointer lives as long as this object.
   const registry::v1::OffenceEntry* FindOffence(absl::string_view law, uint32_t article,
                                                 uint32_t paragraph) const;
+
+  // The day `law` took effect (offences.json "laws"), or nullopt when the table does not say.
+  std::optional<absl::CivilDay> LawInForceFrom(absl::string_view law) const;
+  // Whether some law of the table had taken effect on `day`.
+  bool SomeLawInForceOn(absl::CivilDay day) const;
 
   // Returns the court with this id, or nullptr.
   const registry::v1::CourtEntry* FindCourt(absl::string_view id) const;

@@ -67,6 +67,7 @@ const std::vector<std::pair<std::string, std::string>>& Rules() {
       {"article must be 1..999 and paragraph 0..99", "rule.article"},
       {"not in the offence table", "rule.offence"},
       {"duplicate offence", "rule.duplicate_offence"},
+      {"the law was not yet in force on judgment_date", "rule.law_in_force"},
       {"1..600 for imprisonment or a suspended sentence", "rule.months"},
       {"must be 0 unless imprisonment or a suspended sentence", "rule.months_zero"},
       {"empty (for life) or a date YYYY-MM-DD on or after final_date", "rule.ban_end"},

@@ -501,7 +501,7 @@ std::string BulkCsv(int rows) {
     absl::StrAppendFormat(
         &csv,
         "%s,%s,Besim,male,19%02d-0%d-1%d,Prishtinë,XK,%010d,\"Rr. Provë %d, Prishtinë\","
-        "basic-prishtine,P %d/2019,2019-03-01,2019-05-15,06/L-074:230:1,imprisonment,36,"
+        "basic-prishtine,P %d/2019,2019-04-20,2019-05-15,06/L-074:230:1,imprisonment,36,"
         "work_with_children:2030-05-15,2021-03-01,false,,\n",
         kSurnames[n % 10], kGiven[(n / 10) % 10], 50 + n % 40, 1 + n % 9, n % 10,
         2000000000 + n, n, 10000 + n);

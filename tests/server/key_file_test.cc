@@ -274,7 +274,7 @@ TEST_F(KeyFileStartUpTest, ADatabaseWhoseKeyCheckValueWasDeletedIsNotTakenForANe
   EXPECT_TRUE(absl::StrContains(started.message(), "no key check value")) << started;
 }
 
-TEST_F(KeyFileStartUpTest, ForeignKeyFileIsRefusedAtStartAndAMissingKekIsDataLoss) {
+TEST_F(KeyFileStartUpTest, ForeignKeyFileOrOneWithoutTheRecordsKekIsRefusedAtStart) {
   const std::string id = EnterARecordAndStop();
   auto fresh = server::GenerateKeyFile(absl::Now());
   ASSERT_TRUE(fresh.ok());
@@ -288,15 +288,20 @@ TEST_F(KeyFileStartUpTest, ForeignKeyFileIsRefusedAtStartAndAMissingKekIsDataLos
   EXPECT_TRUE(absl::StrContains(started.message(), "does not belong to this database"))
       << started;
 
-  // A key file without the record's KEK version: DATA_LOSS as well.
+  // A key file without the record's KEK version: refused at start too (it served DATA_LOSS on
+  // every read of the record).
   server_->Stop();
   auto added = server::AddKek(&*fresh, absl::Now());
   ASSERT_TRUE(added.ok());
   ASSERT_TRUE(server::RemoveKek(&*fresh, 1).ok());
   fresh->set_derivation_root(original_.derivation_root());
   ASSERT_TRUE(server::WriteKeyFile(path_, *fresh, true).ok());
-  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
-  EXPECT_EQ(Get(id, nullptr).error_code(), grpc::StatusCode::DATA_LOSS);
+  started = server_->Restart();
+  EXPECT_EQ(started.code(), absl::StatusCode::kFailedPrecondition) << started;
+  EXPECT_TRUE(absl::StrContains(started.message(), "1 data keys are under key-encryption key "
+                                                   "version 1, which the key file does not hold"))
+      << started;
+  server_->Stop();
 
   // The right file again: everything reads.
   ASSERT_NO_FATAL_FAILURE(PutTheKeyFileBackAndRead(id));

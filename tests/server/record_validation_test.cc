@@ -196,6 +196,42 @@ TEST_F(ValidationTest, ConfirmedAndOldCodeOffencesAreValid) {
   EXPECT_TRUE(Validate().ok()) << Validate();
 }
 
+// The article numbers differ between the codes: a 2013 judgment recorded under the 2019 code
+// recorded another offence, with other dates. A court of Kosovo cannot apply a code before it
+// took effect (offences.json "laws"); an older code after a newer one took effect it can.
+TEST_F(ValidationTest, AnOffenceUnderACodeNotYetInForceOnTheJudgmentDateIsRefused) {
+  conviction_.clear_offences();
+  registry::v1::Offence* o = conviction_.add_offences();
+  o->set_law("06/L-074");
+  o->set_article(232);
+  conviction_.set_judgment_date("2013-03-01");
+  conviction_.set_final_date("2013-05-01");
+  conviction_.clear_release_date();
+  conviction_.clear_bans();
+  const absl::Status early = Validate();
+  ExpectInvalid(early, "conviction.offences[0]", "");
+  EXPECT_TRUE(absl::StrContains(early.message(), "the law was not yet in force on judgment_date"))
+      << early;
+  // The day it took effect is fine.
+  conviction_.set_judgment_date("2019-04-14");
+  conviction_.set_final_date("2019-05-01");
+  EXPECT_TRUE(Validate().ok()) << Validate();
+  // The 2012 code in 2020 (the law of the time of the offence): yes.
+  o->set_law("04/L-082");
+  o->set_article(230);
+  conviction_.set_judgment_date("2020-11-01");
+  conviction_.set_final_date("2020-12-01");
+  EXPECT_TRUE(Validate().ok()) << Validate();
+  // Before the table's earliest code took effect it has no code of the time: the equivalent is
+  // recorded, under either code.
+  conviction_.set_judgment_date("2008-11-01");
+  conviction_.set_final_date("2008-12-01");
+  EXPECT_TRUE(Validate().ok()) << Validate();
+  o->set_law("06/L-074");
+  o->set_article(232);
+  EXPECT_TRUE(Validate().ok()) << Validate();
+}
+
 TEST_F(ValidationTest, ForeignConvictionIsValid) {
   conviction_.set_court_id("foreign");
   conviction_.set_foreign_court("Landgericht Berlin");

@@ -143,6 +143,28 @@ TEST_F(ReferenceDirTest, SwitchOnIncludesSexualHarassment) {
   EXPECT_EQ(e->requires_switch(), "include_sexual_harassment");
 }
 
+TEST_F(ReferenceDirTest, EveryLawOfTheOffencesHasTheDayItTookEffect) {
+  std::unique_ptr<ReferenceData> shipped = LoadShipped();
+  ASSERT_NE(shipped, nullptr);
+  EXPECT_EQ(shipped->LawInForceFrom("06/L-074"), absl::CivilDay(2019, 4, 14));
+  EXPECT_EQ(shipped->LawInForceFrom("04/L-082"), absl::CivilDay(2013, 1, 1));
+  EXPECT_FALSE(shipped->LawInForceFrom("99/L-999").has_value());
+  const auto refused = [&](const std::string& laws) {
+    Replace("offences.json",
+            absl::StrReplaceAll(Shipped("offences.json"),
+                                {{"{\"law\": \"04/L-082\", \"in_force_from\": \"2013-01-01\"}",
+                                  laws}}));
+    return ReferenceData::Load(dir_).status();
+  };
+  // Without the 2012 code's entry its offences have no day; a day that is not a date; twice.
+  EXPECT_TRUE(absl::StrContains(refused("{\"law\": \"05/L-001\", \"in_force_from\": \"2013-01-01\"}").message(),
+                                "its law is not in laws"));
+  EXPECT_TRUE(absl::StrContains(refused("{\"law\": \"04/L-082\", \"in_force_from\": \"2013-13-01\"}").message(),
+                                "laws[0]: in_force_from must be a date"));
+  EXPECT_TRUE(absl::StrContains(refused("{\"law\": \"06/L-074\", \"in_force_from\": \"2019-04-14\"}").message(),
+                                "duplicate law"));
+}
+
 TEST(ShippedReferenceTest, DescribesOffences) {
   std::unique_ptr<ReferenceData> data = LoadShipped();
   ASSERT_NE(data, nullptr);

@@ -46,6 +46,7 @@ v1::CreateRecordRequest Fine(const std::string& judgment_date, const std::string
   c->mutable_sentence()->set_months(0);
   c->clear_bans();
   c->clear_release_date();
+  testing::UnderTheCodeOfItsTime(c);
   return r;
 }
 

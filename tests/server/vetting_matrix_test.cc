@@ -60,6 +60,7 @@ v1::CreateRecordRequest SpentRecord(const std::string& case_number) {
   c->mutable_sentence()->set_months(0);
   c->clear_bans();
   c->clear_release_date();
+  testing::UnderTheCodeOfItsTime(c);
   return r;
 }
 

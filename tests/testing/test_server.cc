@@ -83,6 +83,19 @@ registry::v1::CreateRecordRequest FictionalRecord(int n) {
   return r;
 }
 
+void UnderTheCodeOfItsTime(registry::v1::Conviction* conviction) {
+  if (conviction->judgment_date() < "2013-01-01" || conviction->judgment_date() >= "2019-04-14") {
+    return;
+  }
+  for (registry::v1::Offence& o : *conviction->mutable_offences()) {
+    if (o.law() == "06/L-074" && o.article() == 230) {
+      o.set_law("04/L-082");
+      o.set_article(234);
+      o.set_paragraph(0);
+    }
+  }
+}
+
 registry::v1::VettingCheckRequest CandidateOf(const registry::v1::Person& person,
                                               absl::string_view consent) {
   registry::v1::VettingCheckRequest req;

@@ -137,6 +137,10 @@ registry::v1::CreateRecordRequest OldFineWithAChildrenBan(absl::string_view ban_
 
 // A valid record of a fictional person; `n` varies the personal number, case number and names.
 registry::v1::CreateRecordRequest FictionalRecord(int n);
+// The example's offence (06/L-074 art. 230 §1) under the code in force on the conviction's
+// judgment date: its 2012-code equivalent (04/L-082 art. 234, no minimum either) between 2013 and
+// the 2019 code (deploy/reference/offences.json "laws"). For tests that date a conviction back.
+void UnderTheCodeOfItsTime(registry::v1::Conviction* conviction);
 
 // A vetting request for `person` as registered, for the dev vetting identity: position category
 // "teacher" (dev-school's), consent reference `consent`.
