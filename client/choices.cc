@@ -86,8 +86,9 @@ absl::Status PurposeProblems(CommandContext& context, const absl::Status& status
     problems.push_back("--purpose is required: why you read it, a purpose code");
   } else if (who.ok() && std::find(who->purpose_codes().begin(), who->purpose_codes().end(),
                                    args.Value("purpose")) == who->purpose_codes().end()) {
-    problems.push_back(absl::StrCat("--purpose: \"", args.Value("purpose"),
-                                    "\" is not a purpose code you may state"));
+    // Not repeated: a value in the wrong place may be a name and a birth date ("--purpose
+    // "Kerqeli Arben 1980-04-12"), and the codes that may be stated follow.
+    problems.push_back("--purpose: not one of the purpose codes you may state");
   }
   if (problems.empty()) return status;
   std::string note;
@@ -100,9 +101,10 @@ absl::Status PurposeProblems(CommandContext& context, const absl::Status& status
 absl::Status PositionProblem(CommandContext& context, const absl::Status& status,
                              absl::string_view rest) {
   absl::StatusOr<v1::WhoAmIResponse> who = context.WhoAmI();
+  // The value is not repeated, as for --purpose: the categories that may be used follow.
   const std::string line = context.args().Has("position")
-                               ? absl::StrCat("--position: \"", context.args().Value("position"),
-                                              "\" is not a position category of your organisation")
+                               ? std::string("--position: not one of the position categories of "
+                                             "your organisation")
                                : absl::StrCat("--position", rest);
   std::string note;
   if (who.ok() && !who->position_categories().empty()) {

@@ -1,6 +1,9 @@
 #include "client/cli.h"
 
+#include <string.h>
+
 #include <optional>
+#include <ostream>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -11,6 +14,7 @@
 #include "client/command_context.h"
 #include "client/command_table.h"
 #include "client/option_parser.h"
+#include "client/output_buffer.h"
 #include "client/suggest.h"
 #include "client/terminal_text.h"
 #include "client/tls_probe.h"
@@ -84,7 +88,11 @@ int RunCli(const std::vector<std::string>& args, const EnvLookup& env, std::ostr
   return RunCli(args, env, streams);
 }
 
-int RunCli(const std::vector<std::string>& args, const EnvLookup& env, const CliStreams& streams) {
+namespace {
+
+// RunCli up to the command's own exit code: the output it printed is checked after it.
+int RunCommandLine(const std::vector<std::string>& args, const EnvLookup& env,
+                   const CliStreams& streams) {
   std::ostream& out = *streams.out;
   std::ostream& err = *streams.err;
   const std::string tool_hint = "run 'registry-cli --help' for the commands\n";
@@ -151,7 +159,6 @@ int RunCli(const std::vector<std::string>& args, const EnvLookup& env, const Cli
 
   CommandContext context(*command, *parsed, *settings, global->Flag("json"), env, streams);
   absl::Status status = command->handler(context);
-  out.flush();
   if (status.ok()) return context.exit_code();
   if (IsUsageError(status)) return UsageFailure(status, command_hint, err);
   // A refusal names what to type instead; a server that cannot be reached says why.
@@ -175,6 +182,26 @@ int RunCli(const std::vector<std::string>& args, const EnvLookup& env, const Cli
   // The input was refused for its own content, here or by the server: the same mistake exits
   // the same way whoever caught it.
   return absl::IsInvalidArgument(status) ? kExitUsage : kExitError;
+}
+
+}  // namespace
+
+int RunCli(const std::vector<std::string>& args, const EnvLookup& env, const CliStreams& streams) {
+  const int code = RunCommandLine(args, env, streams);
+  std::ostream& out = *streams.out;
+  if (!out.flush().bad()) return code;
+  // The output was cut short (a full disk, /dev/full, a pipe closed while SIGPIPE is ignored):
+  // exiting 0 would pass half of it off as the whole. FAILED_PRECONDITION, as for a certificate
+  // that could not be saved: the state of this computer is the user's to fix, and an UNAVAILABLE
+  // would read as a server that cannot be reached.
+  const auto* fd_out = dynamic_cast<const FdOutputBuffer*>(out.rdbuf());
+  const int error = fd_out != nullptr ? fd_out->error() : 0;
+  *streams.err << FormatError(absl::FailedPreconditionError(
+                      absl::StrCat("cannot write the output",
+                                   error != 0 ? absl::StrCat(": ", strerror(error)) : "",
+                                   "; what was written of it is incomplete")))
+               << "\n";
+  return code == kExitOk ? kExitError : code;
 }
 
 }  // namespace registry::client

@@ -6,12 +6,13 @@
 //   int code = RunCli({"certificate", "verify", "cert.json", "--public-key", "k.pem"},
 //                     ProcessEnv(), out, err, /*err_is_terminal=*/false);
 //
-// Exit codes: 0 success; 1 an error (printed as "error: <STATUS_CODE_NAME>: <message>" on err) or
-// a negative answer (not serving, invalid certificate, invalid import rows); 2 input refused for
-// its own content (INVALID_ARGUMENT), whether the client caught it before sending or the server
-// refused it: a mistake on the command line (the usage line follows the error) or in a file it
-// names; 130 an import stopped by an interrupt after reporting what it sent. -h/--help, on the
-// tool, a command group or any command, prints help on out and exits 0.
+// Exit codes: 0 success; 1 an error (printed as "error: <STATUS_CODE_NAME>: <message>" on err), an
+// output that could not be written whole (a full disk: "error: FAILED_PRECONDITION: cannot write
+// the output: ..."), or a negative answer (not serving, invalid certificate, invalid import rows);
+// 2 input refused for its own content (INVALID_ARGUMENT), whether the client caught it before
+// sending or the server refused it: a mistake on the command line (the usage line follows the
+// error) or in a file it names; 130 an import stopped by an interrupt after reporting what it
+// sent. -h/--help, on the tool, a command group or any command, prints help on out and exits 0.
 #ifndef REGISTRY_CLIENT_CLI_H_
 #define REGISTRY_CLIENT_CLI_H_
 

@@ -84,7 +84,30 @@ absl::Status ErrnoStatus(int error, absl::string_view what) {
   }
 }
 
+// What stands at a path that is not a regular file, "" for one.
+std::string NotARegularFile(mode_t mode) {
+  if (S_ISREG(mode)) return "";
+  if (S_ISDIR(mode)) return "a folder";
+  if (S_ISLNK(mode)) return "a symbolic link";
+  if (S_ISFIFO(mode)) return "a named pipe (FIFO)";
+  if (S_ISCHR(mode) || S_ISBLK(mode)) return "a device";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
 }  // namespace
+
+std::string OutputPathProblem(absl::string_view path) {
+  if (path.empty()) return "the file name is empty";
+  struct stat info;
+  // lstat: a link is not followed, since the rename would replace the link, not its target.
+  if (lstat(std::string(path).c_str(), &info) != 0) return "";
+  const std::string what = NotARegularFile(info.st_mode);
+  if (what.empty()) return "";
+  if (S_ISDIR(info.st_mode)) return "it is a folder";
+  return absl::StrCat("it is ", what,
+                      ", not a regular file: give a new file name, or a regular file to replace");
+}
 
 absl::StatusOr<std::string> ReadFileToString(absl::string_view path, absl::string_view what,
                                              size_t max_bytes) {
@@ -156,10 +179,11 @@ absl::StatusOr<std::unique_ptr<AtomicFileWriter>> AtomicFileWriter::Create(absl:
                                                                           int mode) {
   std::string temp = absl::StrCat(path, ".tmp-", getpid());
   // A folder at the path would be found only at the rename, after whatever the file was for (a
-  // vetting check, counted and audited) was done.
-  struct stat st;
-  if (stat(std::string(path).c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
-    return absl::FailedPreconditionError(absl::StrCat("cannot write ", path, ": it is a folder"));
+  // vetting check, counted and audited) was done; a link, a FIFO or a device (/dev/full, as root)
+  // would be replaced by a regular file. Commands check their options the same way before they
+  // call (ValueCheck::kOutputPath); this is for the paths they make themselves.
+  if (const std::string problem = OutputPathProblem(path); !problem.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat("cannot write ", path, ": ", problem));
   }
   // A new file, never one already there: a leftover, or a link another account put in its place
   // (the name is predictable) to receive what is written, is removed first, and O_EXCL |

@@ -41,6 +41,14 @@ absl::StatusOr<std::string> WriteNewFile(absl::string_view folder, absl::string_
                                          absl::string_view extension, absl::string_view contents,
                                          int mode);
 
+// "" when a file may be written at `path` by AtomicFileWriter (WriteFileAtomically): nothing is
+// there yet, or a regular file that it replaces. Else what is wrong, without the path: "the file
+// name is empty", "it is a folder" (refused by the rename only after the work the file was for),
+// or "it is a symbolic link, not a regular file: ..." (a named pipe, a device, a socket), which
+// the rename would replace by a file: a link, not what it points to; /dev/full, as root. Other
+// errors (a folder that does not exist) are left to the writer.
+std::string OutputPathProblem(absl::string_view path);
+
 // WriteFileAtomically for contents that arrive piece by piece and need not fit in memory (an
 // audit export as long as the log): pieces go to the temporary file as they come, and the file
 // appears at `path` only when Commit succeeds. Destroyed without a successful Commit, it removes
@@ -54,7 +62,8 @@ absl::StatusOr<std::string> WriteNewFile(absl::string_view folder, absl::string_
 //   RETURN_IF_ERROR(file->Commit());
 class AtomicFileWriter {
  public:
-  // Creates the temporary file beside `path` with permission bits `mode`.
+  // Creates the temporary file beside `path` with permission bits `mode`. FailedPrecondition,
+  // before anything is written, when OutputPathProblem(path) finds one.
   static absl::StatusOr<std::unique_ptr<AtomicFileWriter>> Create(absl::string_view path,
                                                                   int mode);
   ~AtomicFileWriter();

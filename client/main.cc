@@ -3,11 +3,13 @@
 #include <unistd.h>
 
 #include <iostream>
+#include <ostream>
 #include <string>
 #include <vector>
 
 #include "client/cli.h"
 #include "client/connection.h"
+#include "client/output_buffer.h"
 
 int main(int argc, char** argv) {
   // gRPC logs transport failures (e.g. a TLS handshake error) on stderr itself; the same cause
@@ -18,8 +20,20 @@ int main(int argc, char** argv) {
   registry::client::CliStreams streams;
   streams.in = &std::cin;
   streams.in_is_terminal = isatty(STDIN_FILENO) == 1;
-  streams.out = &std::cout;
+  // Standard output through a buffer that keeps why a write failed: a full disk ends the run
+  // with an error (RunCli), not with exit 0 and half the output.
+  registry::client::FdOutputBuffer out_buffer(STDOUT_FILENO, isatty(STDOUT_FILENO) == 1);
+  std::ostream out(&out_buffer);
+  // As std::cout was: what was printed is out before a question's answer is read, and before
+  // what goes to stderr after it (the two in one file or terminal keep their order).
+  std::cin.tie(&out);
+  std::cerr.tie(&out);
+  streams.out = &out;
   streams.err = &std::cerr;
   streams.err_is_terminal = isatty(STDERR_FILENO) == 1;
-  return registry::client::RunCli(args, registry::client::ProcessEnv(), streams);
+  const int code = registry::client::RunCli(args, registry::client::ProcessEnv(), streams);
+  // `out` ends here; whatever writes to stderr after main (at exit) must not flush it.
+  std::cin.tie(&std::cout);
+  std::cerr.tie(&std::cout);
+  return code;
 }

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "client/files.h"
 #include "client/suggest.h"
 #include "client/terminal_text.h"
 #include "common/reference_text.h"
@@ -101,9 +102,10 @@ absl::StatusOr<ParsedArgs> ParseOptions(absl::Span<const OptionSpec> specs,
     if (stop_at_positional && !absl::StartsWith(arg, "-")) break;
     // The value of "--identity DIR" is not the first positional: without stepping over it, help
     // after any global option that takes a value would go unseen. A value that is itself -h or
-    // --help is taken as the request for help it most likely is.
+    // --help is taken as the request for help it most likely is; one that starts with "--" is
+    // not taken as a value at all (below).
     if (absl::StartsWith(arg, "--") && arg.find('=') == std::string::npos &&
-        i + 1 < args.size() && args[i + 1] != "-h" && args[i + 1] != "--help") {
+        i + 1 < args.size() && args[i + 1] != "-h" && !absl::StartsWith(args[i + 1], "--")) {
       const OptionSpec* spec = FindSpec(specs, absl::string_view(arg).substr(2));
       if (spec != nullptr && !spec->value_name.empty()) ++i;
     }
@@ -168,6 +170,20 @@ absl::StatusOr<ParsedArgs> ParseOptions(absl::Span<const OptionSpec> specs,
         return UsageError(absl::StrCat("option --", spec->name, " needs a value ",
                                        spec->value_name));
       }
+      // "--case-ref --purpose x" is a case reference forgotten, not a case named "--purpose"
+      // (which then leaves x a stray argument, or worse, as in "--legal-basis --yes"). No value
+      // any option takes starts with "--": such a word is always an option. One that starts with
+      // a single "-" may be a value. A value that does start with "--" can still be given after
+      // "=", and is checked as any other.
+      const std::string& next = args[i + 1];
+      if (absl::StartsWith(next, "--")) {
+        return UsageError(absl::StrCat(
+            "option --", spec->name, " needs a value ", spec->value_name, " (got ",
+            next == "--" ? std::string("--, the end of the options")
+                         : absl::StrCat("the option ", ShownOptionName(next)),
+            "; a value that starts with -- is written --", spec->name, "=", spec->value_name,
+            ")"));
+      }
       inline_value = args[++i];
     }
     if (again) {
@@ -202,6 +218,14 @@ absl::StatusOr<ParsedArgs> ParseOptions(absl::Span<const OptionSpec> specs,
       }
       if (spec.check == ValueCheck::kDate) problem = DateProblem(value);
       if (spec.check == ValueCheck::kReference) problem = ReferenceProblem(value);
+      if (spec.check == ValueCheck::kOutputPath) {
+        // Named with the path, as a file is everywhere else: "--out /dev/full: it is a device".
+        problem = OutputPathProblem(value);
+        if (!problem.empty() && !value.empty()) {
+          problems.push_back(absl::StrCat("--", spec.name, " ", value, ": ", problem));
+          continue;
+        }
+      }
       if (!problem.empty()) problems.push_back(absl::StrCat("--", spec.name, ": ", problem));
     }
   }
@@ -285,8 +309,9 @@ absl::StatusOr<uint64_t> ParseUintOption(absl::string_view option, absl::string_
       !value.empty() && std::all_of(value.begin(), value.end(),
                                     [](char c) { return c >= '0' && c <= '9'; });
   if (!digits_only || !absl::SimpleAtoi(value, &number) || number < min || number > max) {
+    // What was typed is not repeated: in the wrong place, it may be a personal number.
     return UsageError(absl::StrCat("--", option, " must be a whole number from ", min, " to ",
-                                   max, ", got \"", value, "\""));
+                                   max));
   }
   return number;
 }

@@ -34,6 +34,11 @@ enum class ValueCheck {
   kReference,
   // A real calendar date YYYY-MM-DD.
   kDate,
+  // A file the command writes (through AtomicFileWriter): a name, and nothing there yet or a
+  // regular file (OutputPathProblem). Checked before any call is made: found when the file is
+  // written, it would come after the work the file was for (a vetting check, counted against
+  // the day's limit).
+  kOutputPath,
 };
 
 // One option a command accepts.
@@ -90,8 +95,9 @@ class ParsedArgs {
 // true, parsing stops at the first positional argument, which with everything after it goes to
 // rest() (used for the global options before a subcommand).
 //
-// Returns a usage error (InvalidArgument, IsUsageError) for an unknown option, a missing or
-// unexpected value, an option given twice (unless repeatable), missing required options and
+// Returns a usage error (InvalidArgument, IsUsageError) for an unknown option, a missing value
+// (none left, or a word starting with "--" where it should be: --NAME=VALUE takes such a value),
+// an unexpected value, an option given twice (unless repeatable), missing required options and
 // values that fail their ValueCheck (all named in one error, see UsageProblems) or a wrong number
 // of positionals. When -h/--help is present (with `stop_at_positional`, before the first
 // positional; an option's value, as in "--identity DIR --help", is not one), returns

@@ -310,6 +310,13 @@ std::string DescribeProblem(const FieldProblem& problem, bool by_path) {
 
 void ApplyField(const RecordField& field, const std::vector<std::string>& values,
                 v1::CreateRecordRequest* request, std::vector<FieldProblem>* problems) {
+  // Two values of a one-value field ("--set surname=A --set surname=B") are a mistake in one of
+  // them, not an order to keep the last: which one was meant is for the clerk to say.
+  if (!field.repeatable && values.size() > 1) {
+    problems->push_back(
+        {&field, absl::StrCat("given ", values.size(), " times, but it takes one value")});
+    return;
+  }
   // A repeatable field is the list of the values given now, not an addition to what was there.
   if (field.repeatable) {
     v1::CreateRecordRequest cleared = *request;

@@ -92,8 +92,9 @@ std::string DescribeProblem(const FieldProblem& problem, bool by_path);
 
 // Sets `field` in `request` from what was typed: the values of a repeatable field make its list
 // (replacing what the request held; empty values add nothing, so "" alone clears it), else the
-// one value replaces the field; an empty value clears it. Values that cannot be read are appended
-// to `problems`, and leave the field as it was.
+// one value replaces the field; an empty value clears it. Values that cannot be read, and more
+// than one value of a field that is not repeatable, are appended to `problems`, and leave the
+// field as it was.
 void ApplyField(const RecordField& field, const std::vector<std::string>& values,
                 registry::v1::CreateRecordRequest* request, std::vector<FieldProblem>* problems);
 

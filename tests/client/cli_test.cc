@@ -1,5 +1,9 @@
 #include "client/cli.h"
 
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -16,6 +20,7 @@
 #include "client/cli_output.pb.h"
 #include "client/command_table.h"
 #include "client/json_io.h"
+#include "client/output_buffer.h"
 #include "crypto/ed25519.h"
 #include "crypto/secret_bytes.h"
 #include "crypto/vetting_certificate.h"
@@ -246,6 +251,101 @@ TEST(CliTest, PatchWithUnknownFieldsIsAUsageErrorBeforeConnecting) {
   EXPECT_THAT(run.err, HasSubstr("unknown field in the patch: person.adress"));
 }
 
+// "--set surname=A --set surname=B" kept B, and said nothing of A. A field is named, never its
+// values; a list field (offences) still takes one --set per item.
+TEST(CliTest, AFieldSetTwiceIsAUsageErrorNamingTheFieldBeforeConnecting) {
+  const CliRun run = RunWith({"record", "amend", "ID", "--set", "surname=Kërqeli", "--set",
+                              "surname=Krasniqi", "--reason", "typo"});
+  EXPECT_EQ(run.code, kExitUsage);
+  EXPECT_THAT(run.err, StartsWith("error: INVALID_ARGUMENT: --set surname: given 2 times, but it "
+                                  "takes one value\n"));
+  EXPECT_THAT(run.err, Not(HasSubstr("Krasniqi")));
+  EXPECT_THAT(run.err, Not(HasSubstr("Kërqeli")));
+
+  // Two offences are a list of two: the command goes on, to the identity it lacks here.
+  const CliRun list = RunWith({"record", "amend", "ID", "--set", "offence=06/L-074:230:1", "--set",
+                               "offence=06/L-074:231:1", "--reason", "typo"});
+  EXPECT_THAT(list.err, HasSubstr("no client identity"));
+  EXPECT_THAT(list.err, Not(HasSubstr("given 2 times")));
+}
+
+// "--legal-basis --yes" took "--yes" for the legal basis and expunged without asking; "--case-ref
+// --purpose --purpose X" read a case named "--purpose". A word starting with "--" is an option.
+TEST(CliTest, AnOptionThatNeedsAValueDoesNotTakeTheNextOption) {
+  CliRun run = RunWith({"record", "expunge", "ID", "--legal-basis", "--yes"});
+  EXPECT_EQ(run.code, kExitUsage);
+  EXPECT_THAT(run.err, StartsWith("error: INVALID_ARGUMENT: option --legal-basis needs a value REF "
+                                  "(got the option --yes; a value that starts with -- is written "
+                                  "--legal-basis=REF)\n"));
+  run = RunWith({"record", "search", "--personal-number", "1234567890", "--case-ref", "--purpose",
+                 "--purpose", "criminal_proceedings"});
+  EXPECT_EQ(run.code, kExitUsage);
+  EXPECT_THAT(run.err, StartsWith("error: INVALID_ARGUMENT: option --case-ref needs a value REF "
+                                  "(got the option --purpose;"));
+  // Glued to the option, the value goes to the reference check like any other (and is not
+  // repeated there).
+  run = RunWith({"record", "get", "ID", "--case-ref=--#1", "--purpose", "sentencing"});
+  EXPECT_EQ(run.code, kExitUsage);
+  EXPECT_THAT(run.err, StartsWith("error: INVALID_ARGUMENT: --case-ref: 1..64 ASCII letters"));
+}
+
+// --out wrote through a temporary file renamed over the path: a FIFO, a link or a device there
+// (/dev/full, as root) was replaced by a regular file, and an empty name was found only after the
+// vetting check had been made and counted. Each is a usage error before anything is sent.
+TEST(CliTest, AnOutputPathThatIsEmptyOrNotARegularFileIsAUsageErrorBeforeAnyCall) {
+  TempDir dir;
+  const std::string fifo = dir.path() + "/pipe";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const std::string target = dir.Write("target.json", "kept\n");
+  const std::string link = dir.path() + "/link.json";
+  ASSERT_EQ(symlink(target.c_str(), link.c_str()), 0);
+  const std::vector<std::string> check = {
+      "vet", "check", "--personal-number", "1234567890", "--surname", "Kërqeli", "--given-name",
+      "Arben", "--birth-date", "1980-04-12", "--position", "teacher", "--consent-ref", "C-1"};
+  struct Case {
+    std::vector<std::string> args;
+    std::string expected;
+  };
+  const std::vector<Case> cases = {
+      {{"--out", fifo},
+       "--out " + fifo + ": it is a named pipe (FIFO), not a regular file: give a new file name, "
+       "or a regular file to replace"},
+      {{"--out", link},
+       "--out " + link + ": it is a symbolic link, not a regular file: give a new file name, or "
+       "a regular file to replace"},
+      {{"--out", dir.path()}, "--out " + dir.path() + ": it is a folder"},
+      {{"--out", ""}, "--out: the file name is empty"},
+      {{"--out="}, "--out: the file name is empty"},
+  };
+  for (const Case& c : cases) {
+    std::vector<std::string> args = check;
+    args.insert(args.end(), c.args.begin(), c.args.end());
+    const CliRun run = RunWith(args);
+    EXPECT_EQ(run.code, kExitUsage) << c.expected;
+    EXPECT_EQ(Flowed(run.err.substr(0, run.err.find("\nusage:"))),
+              "error: INVALID_ARGUMENT: " + c.expected);
+  }
+  // The other files written whole: the vetting key, an audit export, the audit state.
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"vet", "public-key", "--out", fifo},
+        std::vector<std::string>{"audit", "export", "--out", link, "--recipient", "IPA",
+                                 "--reference", "IPA-1"},
+        std::vector<std::string>{"audit", "verify", "--state", fifo},
+        std::vector<std::string>{"audit", "export", "--out", "", "--recipient", "IPA",
+                                 "--reference", "IPA-1"}}) {
+    const CliRun run = RunWith(args);
+    EXPECT_EQ(run.code, kExitUsage) << args[0] << " " << args[1];
+    EXPECT_THAT(run.err, HasSubstr(args[2] == "--state" ? "--state " : "--out"));
+    EXPECT_THAT(Flowed(run.err), HasSubstr(args[3].empty() ? "the file name is empty"
+                                                           : ", not a regular file"));
+  }
+  struct stat info;
+  ASSERT_EQ(lstat(fifo.c_str(), &info), 0);
+  EXPECT_TRUE(S_ISFIFO(info.st_mode));
+  ASSERT_EQ(lstat(link.c_str(), &info), 0);
+  EXPECT_TRUE(S_ISLNK(info.st_mode));
+}
+
 TEST(CliTest, CommandsThatNeedTheServerNeedAnIdentity) {
   const CliRun run = RunWith({"health"});
   EXPECT_EQ(run.code, 2);
@@ -384,6 +484,92 @@ TEST(CliTest, ErrorsNameTheOptionNeverTheValueTyped) {
   }
 }
 
+// A failed write of the output (a full disk) is said, with why, and the run exits 1: a script
+// that saves the output must not take half of it for the whole. /dev/full fails every write with
+// ENOSPC, as a full disk does.
+TEST(CliTest, AnOutputThatCannotBeWrittenIsAnErrorNotExitZero) {
+  const int fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
+  ASSERT_GE(fd, 0) << "no /dev/full";
+  int code = 0;
+  std::ostringstream err;
+  {
+    FdOutputBuffer buffer(fd, /*unbuffered=*/false);
+    std::ostream out(&buffer);
+    code = RunCli({"--help"}, ProcessEnv(), out, err, /*err_is_terminal=*/false);
+  }
+  close(fd);
+  EXPECT_EQ(code, kExitError);
+  EXPECT_EQ(err.str(),
+            "error: FAILED_PRECONDITION: cannot write the output: No space left on device; what "
+            "was written of it is incomplete\n");
+}
+
+// registry-cli itself, with its standard output written to `out_path` (an existing file or
+// device) and its standard error kept.
+struct ProcessRun {
+  int code = -1;
+  std::string err;
+};
+
+ProcessRun RunBinaryWithOutputTo(const std::vector<std::string>& args,
+                                 const std::string& out_path) {
+  static const std::string binary = REGISTRY_BINARY_DIR "/registry-cli";
+  std::vector<std::string> words = {binary};
+  words.insert(words.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (std::string& word : words) argv.push_back(word.data());
+  argv.push_back(nullptr);
+  char* envp[] = {nullptr};
+  ProcessRun run;
+  int pipe_fds[2];
+  if (pipe(pipe_fds) != 0) return run;
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, out_path.c_str(), O_WRONLY, 0);
+  posix_spawn_file_actions_adddup2(&actions, pipe_fds[1], STDERR_FILENO);
+  posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
+  posix_spawn_file_actions_addclose(&actions, pipe_fds[1]);
+  pid_t pid = -1;
+  const int spawned = posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), envp);
+  posix_spawn_file_actions_destroy(&actions);
+  close(pipe_fds[1]);
+  if (spawned != 0) {
+    close(pipe_fds[0]);
+    run.err = absl::StrCat("posix_spawn failed: ", strerror(spawned));
+    return run;
+  }
+  char buffer[4096];
+  ssize_t n;
+  while ((n = read(pipe_fds[0], buffer, sizeof(buffer))) > 0) {
+    run.err.append(buffer, static_cast<size_t>(n));
+  }
+  close(pipe_fds[0]);
+  int status = 0;
+  if (waitpid(pid, &status, 0) == pid && WIFEXITED(status)) run.code = WEXITSTATUS(status);
+  return run;
+}
+
+// As the shell runs it: `registry-cli --help > /dev/full` exited 0, saying nothing.
+TEST(CliTest, TheToolExitsOneWhenItsStandardOutputCannotBeWritten) {
+  struct stat info;
+  ASSERT_EQ(stat("/dev/full", &info), 0) << "no /dev/full";
+  const ProcessRun help = RunBinaryWithOutputTo({"--help"}, "/dev/full");
+  EXPECT_EQ(help.code, kExitError) << help.err;
+  EXPECT_EQ(help.err,
+            "error: FAILED_PRECONDITION: cannot write the output: No space left on device; what "
+            "was written of it is incomplete\n");
+
+  // Written where it can be, the same output exits 0.
+  TempDir dir;
+  const std::string saved = dir.Write("help.txt", "");
+  const ProcessRun written = RunBinaryWithOutputTo({"--help"}, saved);
+  EXPECT_EQ(written.code, kExitOk) << written.err;
+  EXPECT_EQ(written.err, "");
+  std::ifstream in(saved);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(text, RunWith({"--help"}).out);
+}
+
 class CertificateVerifyCommandTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -472,6 +658,16 @@ TEST_F(CertificateVerifyCommandTest, JsonSaysValidAndWhatTheCertificateSaysOrOnl
   EXPECT_EQ(answer.reason(), "bad signature");
   EXPECT_FALSE(answer.has_certificate());
   EXPECT_THAT(run.out, Not(HasSubstr("Another school")));
+}
+
+// A command's answer that cannot be written is an error too, whatever the answer.
+TEST_F(CertificateVerifyCommandTest, AVerdictThatCannotBeWrittenExitsOne) {
+  const std::string cert = WriteCertificate("2999-01-01T00:00:00Z", false);
+  const ProcessRun run = RunBinaryWithOutputTo(
+      {"certificate", "verify", cert, "--public-key", key_path_}, "/dev/full");
+  EXPECT_EQ(run.code, kExitError) << run.err;
+  EXPECT_THAT(run.err, StartsWith("error: FAILED_PRECONDITION: cannot write the output: No space "
+                                  "left on device"));
 }
 
 TEST_F(CertificateVerifyCommandTest, MissingKeyFileIsAnError) {

@@ -141,6 +141,49 @@ TEST_F(AtomicFileWriterTest, AFolderAtThePathIsRefusedAtOnce) {
   EXPECT_EQ(status.message(), "cannot write " + dir_ + ": it is a folder");
 }
 
+// The rename would replace what is at the path, not write to it: a FIFO, a link (and not the file
+// it points to) or a device (/dev/full, as root) became a regular file. Refused when the writer is
+// made, and left as they are.
+TEST_F(AtomicFileWriterTest, APathThatIsNotARegularFileIsRefusedAndLeftAsItIs) {
+  const std::string fifo = dir_ + "/pipe";
+  ASSERT_EQ(mkfifo(fifo.c_str(), 0600), 0);
+  const std::string target = dir_ + "/target.json";
+  ASSERT_TRUE(WriteFileAtomically(target, "kept\n", 0600).ok());
+  const std::string link = dir_ + "/link.json";
+  ASSERT_EQ(symlink(target.c_str(), link.c_str()), 0);
+
+  absl::Status status = AtomicFileWriter::Create(fifo, 0600).status();
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(status.message(), "cannot write " + fifo +
+                                  ": it is a named pipe (FIFO), not a regular file: give a new "
+                                  "file name, or a regular file to replace");
+  status = WriteFileAtomically(link, "new\n", 0600);
+  EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(status.message(), "cannot write " + link +
+                                  ": it is a symbolic link, not a regular file: give a new file "
+                                  "name, or a regular file to replace");
+  struct stat device;
+  if (stat("/dev/zero", &device) == 0 && S_ISCHR(device.st_mode)) {
+    EXPECT_EQ(OutputPathProblem("/dev/zero"),
+              "it is a device, not a regular file: give a new file name, or a regular file to "
+              "replace");
+  }
+  EXPECT_EQ(OutputPathProblem(""), "the file name is empty");
+  EXPECT_EQ(AtomicFileWriter::Create("", 0600).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  // A regular file, or nothing yet, is what the writer is for.
+  EXPECT_EQ(OutputPathProblem(target), "");
+  EXPECT_EQ(OutputPathProblem(dir_ + "/new.json"), "");
+
+  struct stat info;
+  ASSERT_EQ(lstat(fifo.c_str(), &info), 0);
+  EXPECT_TRUE(S_ISFIFO(info.st_mode));
+  ASSERT_EQ(lstat(link.c_str(), &info), 0);
+  EXPECT_TRUE(S_ISLNK(info.st_mode));
+  EXPECT_EQ(testing::ReadFileOrDie(target), "kept\n");
+  EXPECT_EQ(Entries(), 3u) << "no temporary file left";
+}
+
 // A mistaken path must not make the client read without end: /dev/zero has no size to check and
 // never ends; a regular file over the limit is refused before it is read.
 TEST_F(AtomicFileWriterTest, ReadingStopsAtTheLimitForDevicesAndLargeFiles) {

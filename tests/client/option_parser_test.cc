@@ -1,5 +1,7 @@
 #include "client/option_parser.h"
 
+#include <sys/stat.h>
+
 #include <string>
 #include <vector>
 
@@ -96,6 +98,37 @@ TEST(ParseOptionsTest, AnUnknownOptionIsRepeatedWithoutWhatIsGluedToIt) {
 
 TEST(ParseOptionsTest, RefusesMissingValue) {
   ExpectUsageError(Parse({"--case-ref"}), "option --case-ref needs a value REF");
+}
+
+// "--case-ref --purpose x" forgot the case reference: "--purpose" is not taken for it (leaving x
+// a stray argument, or "--legal-basis --yes" a legal basis that skips the question). A value
+// starting with "--" is still given after "=", and checked as any value; one starting with a
+// single "-" may be given after a space.
+TEST(ParseOptionsTest, AnOptionThatNeedsAValueDoesNotTakeTheNextOption) {
+  ExpectUsageError(Parse({"--case-ref", "--purpose", "x"}),
+                   "option --case-ref needs a value REF (got the option --purpose; a value that "
+                   "starts with -- is written --case-ref=REF)");
+  ExpectUsageError(Parse({"--case-ref", "--dry-run"}), "(got the option --dry-run;");
+  ExpectUsageError(Parse({"--case-ref", "--nope"}), "(got the option --nope;");
+  ExpectUsageError(Parse({"--case-ref", "--"}), "(got --, the end of the options;");
+  // Only the option's name is repeated: what follows it may be a personal number.
+  const absl::StatusOr<ParsedArgs> glued = Parse({"--case-ref", "--purpose=1234567890"});
+  ExpectUsageError(glued, "(got the option --purpose…;");
+  EXPECT_THAT(std::string(glued.status().message()), Not(HasSubstr("1234567890")));
+
+  auto parsed = Parse({"--case-ref=--x", "--purpose", "-"});
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->Value("case-ref"), "--x");
+  EXPECT_EQ(parsed->Value("purpose"), "-");
+  const std::vector<OptionSpec> checked = {
+      {"case-ref", "REF", "case", false, false, ValueCheck::kReference}};
+  ExpectUsageError(ParseOptions(checked, std::vector<std::string>{"--case-ref=--#1"}, 0, 0),
+                   "--case-ref: 1..64 ASCII letters");
+  // Help is still found after such a mistake.
+  parsed = ParseOptions(Specs(), std::vector<std::string>{"--case-ref", "--dry-run", "--help"}, 0,
+                        0, /*stop_at_positional=*/true);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_TRUE(parsed->help());
 }
 
 TEST(ParseOptionsTest, RefusesValueForFlag) {
@@ -202,6 +235,28 @@ TEST(ParseUintOptionTest, AcceptsRangeAndRefusesTheRest) {
     EXPECT_TRUE(IsUsageError(parsed.status())) << bad;
     EXPECT_THAT(std::string(parsed.status().message()), HasSubstr("--batch")) << bad;
   }
+  // What was typed in its place may be a personal number: not repeated.
+  EXPECT_EQ(ParseUintOption("batch", "1234567890", 1, 1000).status().message(),
+            "--batch must be a whole number from 1 to 1000");
+}
+
+// An option naming a file the command writes is checked before anything is sent: a name, and
+// nothing there yet or a regular file, never a FIFO, a link or a device the rename would replace.
+TEST(ParseOptionsTest, AnOutputPathIsANameOfANewOrRegularFile) {
+  const std::vector<OptionSpec> specs = {
+      {"out", "FILE", "where", false, false, ValueCheck::kOutputPath}};
+  ExpectUsageError(ParseOptions(specs, std::vector<std::string>{"--out="}, 0, 0),
+                   "--out: the file name is empty");
+  struct stat device;
+  if (stat("/dev/zero", &device) == 0 && S_ISCHR(device.st_mode)) {
+    ExpectUsageError(ParseOptions(specs, std::vector<std::string>{"--out", "/dev/zero"}, 0, 0),
+                     "--out /dev/zero: it is a device, not a regular file: give a new file "
+                     "name,\n    or a regular file to replace");
+  }
+  ExpectUsageError(ParseOptions(specs, std::vector<std::string>{"--out", "/"}, 0, 0),
+                   "--out /: it is a folder");
+  EXPECT_TRUE(ParseOptions(specs, std::vector<std::string>{"--out", "/nonexistent/new.json"}, 0, 0)
+                  .ok());
 }
 
 TEST(ParseOptionsTest, RepeatableOptionsKeepEveryValueInOrder) {
@@ -281,13 +336,13 @@ TEST(ProblemsErrorTest, OneProblemIsALineAndALongOneIsWrapped) {
   EXPECT_EQ(UsageProblems({"--surname is required"}).message(), "--surname is required");
   const absl::Status long_one =
       ProblemsError(absl::StatusCode::kFailedPrecondition,
-                    {"--purpose: \"fishing\" is not a purpose code you may state"},
+                    {"--purpose: not one of the purpose codes you may state"},
                     "purpose codes you may state: criminal_proceedings, sentencing, appeal_review, "
                     "enforcement_of_sentence");
   EXPECT_FALSE(IsUsageError(long_one));
   EXPECT_TRUE(HasOwnLines(long_one));
   EXPECT_EQ(long_one.message(),
-            "--purpose: \"fishing\" is not a purpose code you may state\n"
+            "--purpose: not one of the purpose codes you may state\n"
             "purpose codes you may state: criminal_proceedings, sentencing, appeal_review,\n"
             "  enforcement_of_sentence");
 }

@@ -538,10 +538,19 @@ TEST_F(RecordCommandsTest, ACourtReadWithoutAPurposeNamesTheOptionsAndTheCodesIt
   const CliRun wrong =
       As("court", {"record", "get", id, "--case-ref", "PKR 1/2026", "--purpose", "curiosity"});
   EXPECT_EQ(wrong.code, kExitUsage);
-  EXPECT_THAT(wrong.err, StartsWith("error: INVALID_ARGUMENT: --purpose: \"curiosity\" is not a "
-                                    "purpose code you may state\npurpose codes you may state: "
+  EXPECT_THAT(wrong.err, StartsWith("error: INVALID_ARGUMENT: --purpose: not one of the purpose "
+                                    "codes you may state\npurpose codes you may state: "
                                     "criminal_proceedings,"));
   EXPECT_THAT(wrong.err, Not(HasSubstr("purpose.")));
+  // What was typed is not repeated: in the wrong option, it may be a name and a birth date.
+  const CliRun misplaced = As("court", {"record", "get", id, "--case-ref", "PKR 1/2026",
+                                        "--purpose", "Kerqeli Arben 1980-04-12"});
+  EXPECT_EQ(misplaced.code, kExitUsage);
+  EXPECT_THAT(misplaced.err, StartsWith("error: INVALID_ARGUMENT: --purpose: not one of the "
+                                        "purpose codes you may state\n"));
+  for (const char* typed : {"Kerqeli", "Arben", "1980-04-12"}) {
+    EXPECT_THAT(misplaced.err, Not(HasSubstr(typed)));
+  }
   const CliRun shape =
       As("court", {"record", "get", id, "--case-ref", "PKR #1", "--purpose", "sentencing"});
   EXPECT_EQ(shape.code, 2);
@@ -563,9 +572,18 @@ TEST_F(RecordCommandsTest, AVettingCheckNamesBadOptionsAtOnceAndThePositionsItMa
                      "--consent-ref", "CONSENT-1"});
   EXPECT_EQ(position.code, 1);
   EXPECT_EQ(position.err,
-            "error: FAILED_PRECONDITION: --position: \"janitor\" is not a position category of "
-            "your organisation\nDevelopment primary school may check for: teacher, "
+            "error: FAILED_PRECONDITION: --position: not one of the position categories of your "
+            "organisation\nDevelopment primary school may check for: teacher, "
             "teaching_assistant,\n  school_staff\n");
+  // Not repeated, as a name typed in its place would be.
+  const CliRun misplaced =
+      As("vetting", {"vet", "check", "--personal-number", "1234567890", "--surname", "Kërqeli",
+                     "--given-name", "Arben", "--birth-date", "1980-04-12", "--position",
+                     "Krasniqi Driton", "--consent-ref", "CONSENT-1"});
+  EXPECT_EQ(misplaced.code, 1);
+  EXPECT_THAT(misplaced.err, StartsWith("error: FAILED_PRECONDITION: --position: not one of the "
+                                        "position categories of your organisation\n"));
+  EXPECT_THAT(misplaced.err, Not(HasSubstr("Krasniqi")));
 }
 
 // A check is audited and counts against the organisation's daily limit: a certificate file that
@@ -584,14 +602,22 @@ TEST_F(RecordCommandsTest, AVettingCheckWhoseCertificateCannotBeWrittenIsNotMade
   EXPECT_EQ(run.out, "");
   EXPECT_EQ(ActionsSince(before), std::vector<std::string>{});
 
-  // A folder where the file would go is found before the check too, not at the rename after it.
+  // A folder where the file would go is found before the check too, not at the rename after it:
+  // a mistake on the command line, as an empty name or a FIFO is.
   const CliRun folder =
       As("vetting", {"vet", "check", "--personal-number", "1234567890", "--surname", "Kërqeli",
                      "--given-name", "Arben", "--birth-date", "1980-04-12", "--position", "teacher",
                      "--consent-ref", "CONSENT-1", "--out", dir_});
-  EXPECT_EQ(folder.code, 1);
-  EXPECT_THAT(folder.err, HasSubstr("cannot write " + dir_ + ": it is a folder; the check was not made"));
+  EXPECT_EQ(folder.code, kExitUsage);
+  EXPECT_THAT(folder.err,
+              StartsWith("error: INVALID_ARGUMENT: --out " + dir_ + ": it is a folder\n"));
   EXPECT_EQ(folder.out, "");
+  const CliRun empty =
+      As("vetting", {"vet", "check", "--personal-number", "1234567890", "--surname", "Kërqeli",
+                     "--given-name", "Arben", "--birth-date", "1980-04-12", "--position", "teacher",
+                     "--consent-ref", "CONSENT-1", "--out", ""});
+  EXPECT_EQ(empty.code, kExitUsage);
+  EXPECT_THAT(empty.err, StartsWith("error: INVALID_ARGUMENT: --out: the file name is empty\n"));
   EXPECT_EQ(ActionsSince(before), std::vector<std::string>{});
 }
 

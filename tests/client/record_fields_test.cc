@@ -75,6 +75,22 @@ TEST(RecordFieldsTest, ValuesAreReadAsTypedAndBadOnesNamed) {
   EXPECT_EQ(request.person().sex(), v1::SEX_UNSPECIFIED);
 }
 
+// "--set surname=A --set surname=B" kept B: two values of a one-value field are a problem naming
+// the field, never the values, and the field stays as it was. A list still takes each value.
+TEST(RecordFieldsTest, AOneValueFieldGivenTwiceIsAProblemNotTheLastValue) {
+  v1::CreateRecordRequest request;
+  request.mutable_person()->set_surname("Hoxha");
+  std::vector<FieldProblem> problems;
+  ApplyField(*FindRecordField("surname"), {"Kërqeli", "Krasniqi"}, &request, &problems);
+  ApplyField(*FindRecordField("juvenile"), {"true", "false", "true"}, &request, &problems);
+  ApplyField(*FindRecordField("alias"), {"Beni", "Arbeni"}, &request, &problems);
+  EXPECT_EQ(request.person().surname(), "Hoxha");
+  EXPECT_THAT(request.person().aliases(), ElementsAre("Beni", "Arbeni"));
+  EXPECT_THAT(Described(problems, false),
+              ElementsAre("--surname: given 2 times, but it takes one value",
+                          "--juvenile: given 3 times, but it takes one value"));
+}
+
 TEST(RecordFieldsTest, MissingFieldsAndChoicesOutsideTheTablesAreAllNamed) {
   RecordChoices choices;
   v1::CourtEntry& court = choices.courts.emplace_back();
