@@ -491,6 +491,16 @@ grpc::Status RecordService::ImportRecords(grpc::ServerContext* ctx,
       absl::Status staged = d_.records->StageCreate(row.record().person(),
                                                     row.record().conviction(), *meta, &write,
                                                     &existing);
+      if (absl::IsAlreadyExists(staged) && existing.empty()) {
+        // Another row of this request is the same conviction (in any spelling of its case
+        // number): not "already in the registry", which a dry run would say of nothing stored,
+        // and the two rows may differ. The file is corrected, not one row silently kept.
+        result->set_outcome(v1::ImportRowResult::OUTCOME_INVALID);
+        result->set_error(
+            "conviction: the same conviction (court, case number, personal number) as another "
+            "row of this import; one row per conviction");
+        continue;
+      }
       if (absl::IsAlreadyExists(staged)) {
         result->set_outcome(v1::ImportRowResult::OUTCOME_DUPLICATE);
         result->set_record_id(existing);

@@ -232,23 +232,36 @@ TEST_F(ImportRpcTest, RealRunCreatesValidRowsAndReRunReportsDuplicates) {
   }
 }
 
-TEST_F(ImportRpcTest, SameRowTwiceInOneRequestIsCreatedOnce) {
+// The second row of one conviction in a request was answered "already in the registry" (a dry
+// run's too, with nothing stored) and dropped unsaid, though it could differ from the first (here
+// another sentence, and the case number in Cyrillic). It is now refused, naming why.
+TEST_F(ImportRpcTest, TheSameConvictionTwiceInOneRequestIsCreatedOnceAndTheOtherRowRefused) {
   v1::ImportRecordsRequest req;
   for (uint64_t line : {2, 3}) {
     v1::ImportRow* row = req.add_rows();
     row->set_line(line);
     *row->mutable_record() = ExampleRecord();
   }
-  v1::ImportRecordsResponse resp;
-  ASSERT_TRUE(Import(req, &resp).ok());
-  ASSERT_EQ(resp.results_size(), 2);
-  EXPECT_EQ(resp.results(0).outcome(), Outcome::OUTCOME_CREATED);
-  EXPECT_EQ(resp.results(1).outcome(), Outcome::OUTCOME_DUPLICATE);
-  EXPECT_EQ(resp.results(1).line(), 3u);
-  const std::vector<v1::Record> found =
-      FindByPersonalNumber(ExampleRecord().person().personal_number());
-  ASSERT_EQ(found.size(), 1u);
-  EXPECT_EQ(found[0].metadata().record_id(), resp.results(0).record_id());
+  v1::Conviction* other = req.mutable_rows(1)->mutable_record()->mutable_conviction();
+  other->mutable_sentence()->set_months(96);
+  other->set_case_number("\xd0\x9f 123/2024");  // Cyrillic Pe
+  for (const bool dry_run : {true, false}) {
+    req.set_dry_run(dry_run);
+    v1::ImportRecordsResponse resp;
+    ASSERT_TRUE(Import(req, &resp).ok());
+    ASSERT_EQ(resp.results_size(), 2);
+    EXPECT_EQ(resp.results(0).outcome(),
+              dry_run ? Outcome::OUTCOME_VALID : Outcome::OUTCOME_CREATED);
+    EXPECT_EQ(resp.results(1).outcome(), Outcome::OUTCOME_INVALID) << dry_run;
+    EXPECT_EQ(resp.results(1).line(), 3u);
+    EXPECT_THAT(resp.results(1).error(), HasSubstr("as another row of this import"));
+    const std::vector<v1::Record> found =
+        FindByPersonalNumber(ExampleRecord().person().personal_number());
+    ASSERT_EQ(found.size(), dry_run ? 0u : 1u);
+    if (!dry_run) {
+      EXPECT_EQ(found[0].metadata().record_id(), resp.results(0).record_id());
+    }
+  }
 }
 
 // A duplicate row's answer names the record it duplicates, so the call's event names it too, a
