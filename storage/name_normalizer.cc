@@ -91,6 +91,11 @@ constexpr char kRules[] =
     "::Lower;"
     // 5. d with stroke.
     "\\u0111 > dj;"
+    // Latin letters of African and Caucasian alphabets that Latin-ASCII leaves as they are
+    // (schwa, open e, open o, eng-like and others): the base letter each is written for.
+    "\\u0259 > e; \\u025B > e; \\u0254 > o; \\u0272 > n; \\u0292 > z; \\u0283 > s;"
+    "\\u0263 > g; \\u0256 > d; \\u0257 > d; \\u0253 > b; \\u0199 > k; \\u028B > v;"
+    "\\u028A > u; \\u026A > i; \\u0268 > i; \\u0289 > u;"
     // 6.
     "::Latin-ASCII;"
     "::NFD;"
@@ -173,7 +178,8 @@ absl::StatusOr<std::string> NameNormalizer::Normalize(absl::string_view utf8) co
   if (!IsAscii(ascii)) {
     // Letters (the first check let them through) that have no Latin spelling to compare by.
     return absl::InvalidArgumentError(
-        "name has a letter with no Latin spelling: write it in Latin or Cyrillic letters");
+        "name has a letter the registry cannot compare across scripts: write the name as the "
+        "Kosovo civil registry spells it, in Latin or Cyrillic letters");
   }
   return JoinAsciiWords(ascii);
 }
