@@ -237,6 +237,14 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
     s = rocksdb::DB::Open(db_options, options.path, families, &handles, &raw);
     dropped_cut_off_write = s.ok();
   }
+  if (s.IsCorruption()) {
+    // RocksDB names a damaged table or manifest, but not the write-ahead log whose record fails
+    // its checksum: say which folder, and what to do.
+    return absl::DataLossError(absl::StrCat(
+        "the database in ", options.path, " is damaged (rocksdb: ", s.ToString(),
+        "): nothing is served from it; check it with registryd --verify_data, or restore the "
+        "latest backup (registryd --restore_backup 0)"));
+  }
   if (!s.ok()) return FromRocksDb(s);
   std::unique_ptr<rocksdb::DB> db(raw);  // wrap at once
   // handles[0] is the default family, which we do not use; keep ours in Cf order.

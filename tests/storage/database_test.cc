@@ -379,6 +379,11 @@ TEST_F(CutLogTest, ALogDamagedBeforeItsEndIsRefusedEvenWhenCutOnAPage) {
   file.close();
   auto db = OpenCopy(copy);
   EXPECT_EQ(db.status().code(), absl::StatusCode::kDataLoss) << db.status();
+  // RocksDB's own words name no file for a damaged log record: the refusal names the folder and
+  // what to do.
+  EXPECT_TRUE(absl::StrContains(db.status().message(), absl::StrCat("the database in ", copy)))
+      << db.status();
+  EXPECT_TRUE(absl::StrContains(db.status().message(), "--restore_backup")) << db.status();
 }
 
 // A second open of a database that is open (an offline command beside a running registryd) is
