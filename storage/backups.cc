@@ -118,8 +118,12 @@ absl::Status Backups::Restore(const std::string& backup_dir, const std::string& 
   RETURN_IF_ERROR(Database::RefuseWhileOpen(data_dir));
   std::error_code error;
   if (std::filesystem::exists(data_dir, error) && !std::filesystem::is_empty(data_dir, error)) {
-    const std::string aside =
+    // A name no earlier restore took: a retry within the same second (after one that failed
+    // half-way) found the first one's folder there, and the rename failed.
+    const std::string stem =
         absl::StrCat(data_dir, ".before-restore-", absl::ToUnixSeconds(absl::Now()));
+    std::string aside = stem;
+    for (int n = 2; std::filesystem::exists(aside, error); ++n) aside = absl::StrCat(stem, "-", n);
     std::filesystem::rename(data_dir, aside, error);
     if (error) {
       return absl::UnavailableError(absl::StrCat("cannot move ", data_dir, " aside to ", aside,

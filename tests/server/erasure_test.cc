@@ -603,6 +603,25 @@ TEST_F(ErasureTest, ARestoreIsRefusedWhileTheServerRunsAndKeepsWhatItReplaces) {
   EXPECT_TRUE(std::filesystem::exists(aside + "/CURRENT")) << "the replaced folder was not kept";
   EXPECT_EQ((std::filesystem::status(data_dir).permissions() & std::filesystem::perms::all),
             std::filesystem::perms::owner_all);
+  // Again at once, with the names of this second and the next already taken (a retry after a
+  // restore that failed half-way): another name, not "Directory not empty".
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  std::vector<std::string> taken;
+  for (int64_t s : {now, now + 1}) {
+    taken.push_back(absl::StrCat(data_dir, ".before-restore-", s));
+    std::filesystem::create_directories(taken.back() + "/leftover");
+  }
+  std::string again;
+  const absl::Status twice =
+      server::RestoreBackup(server_->config(), backup.backup_id(), &applied, nullptr, &again);
+  ASSERT_TRUE(twice.ok()) << twice;
+  EXPECT_TRUE(std::filesystem::exists(again + "/CURRENT")) << again;
+  for (const std::string& dir : taken) {
+    EXPECT_NE(again, dir);
+    EXPECT_TRUE(std::filesystem::exists(dir + "/leftover")) << dir;
+    std::filesystem::remove_all(dir);
+  }
+  std::filesystem::remove_all(again);
   ASSERT_TRUE(server_->Restart().ok());
   EXPECT_EQ(CourtGet(id), grpc::StatusCode::OK);
   std::filesystem::remove_all(aside);
