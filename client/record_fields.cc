@@ -191,14 +191,17 @@ std::string ApplyOne(const RecordField& field, absl::string_view raw,
       if (type == BanTypes().end()) {
         return "not work_with_children, contact_with_victim or profession";
       }
-      if (!parts.second.empty()) {
-        if (std::string problem = DateProblem(parts.second); !problem.empty()) {
-          return absl::StrCat("end date: ", problem);
+      // "TYPE:none", as the help says, and "TYPE" alone are a ban for life (no end date).
+      const absl::string_view end =
+          absl::AsciiStrToLower(parts.second) == "none" ? absl::string_view() : parts.second;
+      if (!end.empty()) {
+        if (std::string problem = DateProblem(end); !problem.empty()) {
+          return absl::StrCat("end date: ", problem, ", or none for life");
         }
       }
       v1::AccessoryBan* ban = conviction.add_bans();
       ban->set_type(type->second);
-      ban->set_end_date(std::string(parts.second));
+      ban->set_end_date(std::string(end));
       return "";
     }
     case FieldKind::kBool: {

@@ -63,7 +63,7 @@ TEST(RecordFieldsTest, ValuesAreReadAsTypedAndBadOnesNamed) {
       Described(problems, false),
       ElementsAre("--offence #3: not LAW:ARTICLE:PARAGRAPH, e.g. 06/L-074:230:1 "
                   "(article 1..999, paragraph 0..99)",
-                  "--ban #2: end date: not a real date",
+                  "--ban #2: end date: not a real date, or none for life",
                   "--citizenship #2: not a two-letter country code such as XK",
                   "--months: not a whole number of months, 0..600",
                   "--birth-date: not a real date"));
@@ -77,6 +77,19 @@ TEST(RecordFieldsTest, ValuesAreReadAsTypedAndBadOnesNamed) {
 
 // "--set surname=A --set surname=B" kept B: two values of a one-value field are a problem naming
 // the field, never the values, and the field stays as it was. A list still takes each value.
+// The help says "TYPE:END, with its end date or none for life": "none" was refused as not a date.
+TEST(RecordFieldsTest, ABanEndingNoneIsABanForLife) {
+  v1::CreateRecordRequest request;
+  std::vector<FieldProblem> problems;
+  ApplyField(*FindRecordField("ban"), {"work_with_children:none", "profession:NONE"}, &request,
+             &problems);
+  EXPECT_TRUE(problems.empty()) << Described(problems, false).front();
+  ASSERT_EQ(request.conviction().bans_size(), 2);
+  EXPECT_EQ(request.conviction().bans(0).type(), v1::BAN_TYPE_WORK_WITH_CHILDREN);
+  EXPECT_EQ(request.conviction().bans(0).end_date(), "");
+  EXPECT_EQ(request.conviction().bans(1).end_date(), "");
+}
+
 TEST(RecordFieldsTest, AOneValueFieldGivenTwiceIsAProblemNotTheLastValue) {
   v1::CreateRecordRequest request;
   request.mutable_person()->set_surname("Hoxha");
