@@ -1,8 +1,12 @@
 #include "client/console/console_server.h"
 
 #include <arpa/inet.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -67,6 +71,30 @@ void SendRefusal(httplib::Response& response, int status, absl::string_view key)
 }
 
 }  // namespace
+
+bool NamesEveryAddress(const std::string& host) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (getaddrinfo(host.c_str(), nullptr, &hints, &found) != 0) return false;
+  bool every = false;
+  for (const addrinfo* a = found; a != nullptr; a = a->ai_next) {
+    if (a->ai_family == AF_INET) {
+      every = every || reinterpret_cast<const sockaddr_in*>(a->ai_addr)->sin_addr.s_addr ==
+                           htonl(INADDR_ANY);
+    } else if (a->ai_family == AF_INET6) {
+      const in6_addr& six = reinterpret_cast<const sockaddr_in6*>(a->ai_addr)->sin6_addr;
+      // :: and ::ffff:0.0.0.0, the unspecified address mapped.
+      static const unsigned char kMappedAny[16] = {0, 0, 0, 0, 0, 0, 0, 0,
+                                                   0, 0, 0xff, 0xff, 0, 0, 0, 0};
+      every = every || IN6_IS_ADDR_UNSPECIFIED(&six) ||
+              std::memcmp(six.s6_addr, kMappedAny, sizeof(kMappedAny)) == 0;
+    }
+  }
+  freeaddrinfo(found);
+  return every;
+}
 
 bool IsLoopbackHost(absl::string_view host) {
   if (absl::AsciiStrToLower(host) == "localhost") return true;
@@ -343,9 +371,7 @@ absl::Status Console::Start() {
     }
     // Every address at once has no one name for the browser to use, the certificate to name and
     // the Host check to hold requests to.
-    in6_addr any6{};
-    if (host_ == "0.0.0.0" || (inet_pton(AF_INET6, host_.c_str(), &any6) == 1 &&
-                               IN6_IS_ADDR_UNSPECIFIED(&any6))) {
+    if (NamesEveryAddress(host_)) {
       return absl::InvalidArgumentError(absl::StrCat(
           "--listen ", options_.listen,
           " listens on every address: name the one address or host name the console is reached "
@@ -377,8 +403,18 @@ absl::Status Console::Start() {
                                     : httplib::Server::HandlerResponse::Handled;
   });
   http_->set_error_handler([](const httplib::Request&, httplib::Response& response) {
-    if (response.body.empty()) {
-      SendRefusal(response, response.status == 404 ? 404 : response.status, "refused.not_found");
+    if (!response.body.empty()) return;
+    // What the HTTP library itself refused: a file over the limit is not a page that is missing.
+    switch (response.status) {
+      case 404:
+        SendRefusal(response, 404, "refused.not_found");
+        break;
+      case 413:
+        SendRefusal(response, 413, "refused.too_large");
+        break;
+      default:
+        SendRefusal(response, response.status, "refused.bad_request");
+        break;
     }
   });
   http_->set_exception_handler(

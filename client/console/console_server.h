@@ -78,6 +78,9 @@ struct ConsoleOptions {
 // Whether `host` (an address or name, no port) is a loopback address: 127.0.0.0/8, ::1 or
 // "localhost".
 bool IsLoopbackHost(absl::string_view host);
+// Whether `host`, as the listener resolves it, is every address: 0.0.0.0 or :: in any spelling
+// ("0", "0.0", "0x0", "::ffff:0.0.0.0"), which --allow-remote refuses.
+bool NamesEveryAddress(const std::string& host);
 
 // Splits "HOST:PORT" ("[::1]:8080" for IPv6). InvalidArgument when it is not that shape.
 absl::StatusOr<std::pair<std::string, int>> SplitListenAddress(absl::string_view listen);

@@ -442,6 +442,20 @@ TEST_F(ConsoleTest, EveryResponseCarriesTheSecurityHeadersAndNoCors) {
   EXPECT_FALSE(absl::StrContains(page->body, "https://")) << "no external assets";
 }
 
+// A file over the console's limit was answered "Not found: the console has no such page", the
+// clerk told the Import page did not exist. It now says the file is too large, and the limit.
+TEST_F(ConsoleTest, AnUploadOverTheLimitIsSaidToBeTooLargeNotAMissingPage) {
+  Start(v1::ROLE_CLERK);
+  SignIn();
+  const std::string body(65 << 20, 'a');
+  auto big = client_->Post("/import", {{"Cookie", cookie_}}, body, "text/csv");
+  ASSERT_TRUE(big);
+  EXPECT_EQ(big->status, 413);
+  EXPECT_TRUE(absl::StrContains(big->body, "64 MiB")) << big->body;
+  EXPECT_FALSE(absl::StrContains(big->body, "no such page")) << big->body;
+  ExpectSecurityHeaders(big, "413");
+}
+
 // A request for parts of a file gets the whole file once, with or without a session, and a
 // refusal stays one page: cpp-httplib would answer a thousand ranges of the stylesheet with a
 // thousand copies of it.
@@ -974,8 +988,11 @@ TEST(ListenAddressTest, OnlyLoopbackUnlessAllowedAndThenOnlyWithTls) {
   const std::string pki = TestPki();
   options.tls_cert_file = pki + "/server/cert.pem";
   options.tls_key_file = pki + "/server/key.pem";
-  // Even with TLS, not every address at once: the Host check needs the one name.
-  for (const char* any : {"0.0.0.0:0", "[::]:0"}) {
+  // Even with TLS, not every address at once: the Host check needs the one name. In any
+  // spelling: "0", "0.0" and "0x0" are 0.0.0.0 to the resolver, and the mapped form listened on
+  // every interface while only the two spellings above were refused.
+  for (const char* any : {"0.0.0.0:0", "[::]:0", "0:0", "0.0:0", "0x0:0", "[::ffff:0.0.0.0]:0",
+                          "[0:0:0:0:0:0:0:0]:0"}) {
     options.listen = any;
     Console everywhere(options, fake);
     status = everywhere.Start();
