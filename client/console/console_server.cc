@@ -524,6 +524,14 @@ bool Console::Admit(const httplib::Request& request, httplib::Response& response
     SendRefusal(response, 405, "refused.method");
     return false;
   }
+  // A form posts its fields in the body, never in the address: cpp-httplib merges the query's
+  // parameters with the body's, so a court's read posted to "/records/ID?case_ref=...&purpose=..."
+  // took its purpose from a link, and a personal number in the address goes into logs and
+  // history. No form of the console posts to an address with a query.
+  if (request.method == "POST" && request.target.find('?') != std::string::npos) {
+    SendRefusal(response, 400, "refused.bad_request");
+    return false;
+  }
   // The start page and the stylesheet and script (nothing in them is secret) need no session.
   if (request.path == "/start" || request.path == "/assets/console.css" ||
       request.path == "/assets/console.js") {
