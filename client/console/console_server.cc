@@ -242,6 +242,15 @@ std::string PageContext::ErrorBox(const absl::Status& status) const {
                       "</div>");
 }
 
+std::string PageContext::LocalErrorBox(absl::string_view key) const {
+  return absl::StrCat("<div class=\"error-box\" role=\"alert\"><h2>", T("error.title"), "</h2><p>",
+                      T(key), "</p></div>");
+}
+
+void PageContext::SendLocalError(absl::string_view key, int http_status) {
+  SendPage(T("error.title"), LocalErrorBox(key), http_status);
+}
+
 void PageContext::SendError(const absl::Status& status, int http_status) {
   if (http_status == 0) {
     switch (status.code()) {

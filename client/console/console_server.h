@@ -125,6 +125,11 @@ class PageContext {
   void SendError(const absl::Status& status, int http_status = 0);
   // The same box, for a page that shows it above a form.
   std::string ErrorBox(const absl::Status& status) const;
+  // A page, and a box, saying what the console itself found wrong (an id that is not one, a job
+  // or upload it no longer holds): catalog text `key` in the page's language, not credited to
+  // the registry.
+  void SendLocalError(absl::string_view key, int http_status);
+  std::string LocalErrorBox(absl::string_view key) const;
   void Redirect(const std::string& path);
 
  private:

@@ -206,7 +206,7 @@ void Event(PageContext& ctx) {
     return absl::OkStatus();
   });
   if (!streamed.ok()) return ctx.SendError(streamed);
-  if (!found.has_value()) return ctx.SendError(absl::NotFoundError(ctx.Raw("audit.no_event")), 404);
+  if (!found.has_value()) return ctx.SendLocalError("audit.no_event", 404);
   const client::HashedEvent hashed = client::DecodeHashedEvent(*found);
   std::string body = Warnings(hashed.warnings);
   if (hashed.event.has_value()) {

@@ -37,7 +37,7 @@ std::shared_ptr<Job> FindJob(PageContext& ctx, const std::string& id) {
 void ShowJob(PageContext& ctx) {
   const std::string id = ctx.request().matches[1];
   std::shared_ptr<Job> job = FindJob(ctx, id);
-  if (job == nullptr) return ctx.SendError(absl::NotFoundError(ctx.Raw("job.unknown")), 404);
+  if (job == nullptr) return ctx.SendLocalError("job.unknown", 404);
   const std::string title = ctx.T(job->kind == Job::Kind::kImport ? "import.title" : "verify.title");
   if (!job->finished) return ctx.SendPage(title, JobPage(ctx, id, *job));
   ctx.SendPage(title, job->kind == Job::Kind::kImport ? ImportJobResult(ctx, *job)
@@ -127,7 +127,7 @@ void DryRun(PageContext& ctx) {
   absl::StatusOr<client::ImportFormat> format = client::ImportFormatFromPath(file.filename);
   if (!format.ok()) {
     return ctx.SendPage(ctx.T("import.title"),
-                        absl::StrCat(ctx.ErrorBox(absl::InvalidArgumentError(ctx.Raw("import.bad_type"))),
+                        absl::StrCat(ctx.LocalErrorBox("import.bad_type"),
                                      ImportForm(ctx)),
                         400);
   }
@@ -178,7 +178,7 @@ void RunImport(PageContext& ctx) {
     // One import per check.
     upload = ctx.session().uploads.Take(ctx.Param("upload")).value_or(nullptr);
   }
-  if (upload == nullptr) return ctx.SendError(absl::NotFoundError(ctx.Raw("import.gone")), 404);
+  if (upload == nullptr) return ctx.SendLocalError("import.gone", 404);
   auto job = std::make_shared<Job>(Job::Kind::kImport);
   job->total = upload->parsed.rows.size();
   Registry* registry = &ctx.registry();

@@ -419,7 +419,7 @@ void History(PageContext& ctx) {
 void OpenRecord(PageContext& ctx) {
   const std::string id(absl::StripAsciiWhitespace(ctx.Param("id")));
   if (!IsRecordId(id)) {
-    return ctx.SendError(absl::InvalidArgumentError(ctx.Raw("record.open.bad_id")), 400);
+    return ctx.SendLocalError("record.open.bad_id", 400);
   }
   ctx.Redirect(absl::StrCat("/records/", id));
 }

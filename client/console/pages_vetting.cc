@@ -119,7 +119,7 @@ std::optional<v1::SignedVettingCertificate> FindCertificate(PageContext& ctx) {
 
 void CertificateJson(PageContext& ctx) {
   std::optional<v1::SignedVettingCertificate> certificate = FindCertificate(ctx);
-  if (!certificate) return ctx.SendError(absl::NotFoundError(ctx.Raw("vetting.unknown")), 404);
+  if (!certificate) return ctx.SendLocalError("vetting.unknown", 404);
   absl::StatusOr<std::string> json = client::ToJsonLine(*certificate);
   if (!json.ok()) return ctx.SendError(json.status());
   ctx.response().set_header(
@@ -131,7 +131,7 @@ void CertificateJson(PageContext& ctx) {
 void CertificatePage(PageContext& ctx) {
   std::optional<v1::SignedVettingCertificate> signed_certificate = FindCertificate(ctx);
   if (!signed_certificate) {
-    return ctx.SendError(absl::NotFoundError(ctx.Raw("vetting.unknown")), 404);
+    return ctx.SendLocalError("vetting.unknown", 404);
   }
   const v1::VettingCertificate& c = signed_certificate->certificate();
   const std::string id = ctx.request().matches[1];

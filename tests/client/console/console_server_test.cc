@@ -18,6 +18,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/synchronization/mutex.h"
+#include "client/console/catalog.h"
+#include "client/console/html.h"
 #include "client/console/record_form.h"
 #include "client/console/registry_api.h"
 #include "google/protobuf/descriptor.h"
@@ -441,6 +443,22 @@ TEST_F(ConsoleTest, EveryResponseCarriesTheSecurityHeadersAndNoCors) {
   EXPECT_FALSE(absl::StrContains(page->body, " onclick"));
   EXPECT_FALSE(absl::StrContains(page->body, "http://")) << "no external assets";
   EXPECT_FALSE(absl::StrContains(page->body, "https://")) << "no external assets";
+}
+
+// What the console itself finds wrong is said in the page's language as its own words: it was
+// shown as "the registry said", marked as English, which a screen reader then read as English.
+TEST_F(ConsoleTest, TheConsolesOwnErrorsAreNotCreditedToTheRegistry) {
+  Start(v1::ROLE_CLERK);
+  SignIn();
+  auto bad = Get("/records/open?id=not-an-id");
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  const Catalogs& catalogs = Catalogs::Embedded();
+  EXPECT_TRUE(absl::StrContains(bad->body, Escape(catalogs.Text("sq", "record.open.bad_id"))))
+      << bad->body;
+  EXPECT_FALSE(absl::StrContains(bad->body, Escape(catalogs.Text("sq", "error.server_said"))))
+      << bad->body;
+  EXPECT_FALSE(absl::StrContains(bad->body, "<q lang=\"en\">")) << bad->body;
 }
 
 // Fields come from the body of a POST only: cpp-httplib merged the address's query into them,
