@@ -1,32 +1,102 @@
 #include "client/certificate_check.h"
 
+#include <string>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "client/json_io.h"
 #include "client/record_format.h"
 #include "client/terminal_text.h"
-#include "common/status_macros.h"
 #include "crypto/ed25519.h"
 #include "crypto/vetting_certificate.h"
+#include "google/protobuf/util/json_util.h"
 #include "registry/v1/vetting.pb.h"
 
 namespace registry::client {
 
+namespace {
+
+constexpr absl::string_view kWhatTheKeyIs =
+    "give the registry's vetting public key (vetting.pub.pem, as `registry-cli vet public-key "
+    "--out FILE` saves it; not audit.pub.pem)";
+
+// What a public key file that is not an Ed25519 public key in PEM holds instead, in words.
+std::string KeyFileProblem(absl::string_view pem) {
+  if (absl::StrContains(pem, "-----BEGIN CERTIFICATE-----")) {
+    return "holds a certificate, not a public key";
+  }
+  if (absl::StrContains(pem, "PRIVATE KEY-----")) return "holds a private key, not a public key";
+  if (absl::StrContains(pem, "-----BEGIN PUBLIC KEY-----")) {
+    return "holds a public key that is not Ed25519, as the registry's vetting key is";
+  }
+  return "not a public key in PEM";
+}
+
+}  // namespace
+
 absl::StatusOr<CertificateVerdict> CheckCertificate(absl::string_view certificate_json,
                                                     absl::string_view public_key_pem,
-                                                    absl::Time now) {
+                                                    absl::Time now, const CertificateFiles& files) {
+  const std::string certificate_name =
+      files.certificate.empty() ? std::string("the certificate file") : files.certificate;
+  const std::string key_file =
+      files.public_key.empty() ? std::string("the file") : files.public_key;
+  const std::string key_name = files.public_key.empty()
+                                   ? std::string("--public-key")
+                                   : absl::StrCat("--public-key ", files.public_key);
   v1::SignedVettingCertificate signed_certificate;
-  RETURN_IF_ERROR(ParseJson(certificate_json, "the certificate file", &signed_certificate));
+  const auto parsed = google::protobuf::util::JsonStringToMessage(std::string(certificate_json),
+                                                                  &signed_certificate);
+  // "{}" and any other object without a certificate in it parse as well. The type's name would
+  // tell the person shown the certificate nothing; where the text stops being one may help.
+  const std::string not_a_certificate = absl::StrCat(
+      certificate_name,
+      " is not a vetting certificate file (the JSON that `registry-cli vet check --out` writes)");
+  if (!parsed.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(not_a_certificate, ": ",
+                     JsonProblem(certificate_json, std::string(parsed.message()),
+                                 *signed_certificate.GetDescriptor())));
+  }
+  if (!signed_certificate.has_certificate()) {
+    CertificateVerdict verdict;
+    verdict.checked = false;
+    verdict.reason = not_a_certificate;
+    return verdict;
+  }
   absl::StatusOr<std::string> public_key = crypto::Ed25519PublicKeyFromPem(public_key_pem);
   if (!public_key.ok()) {
     return absl::InvalidArgumentError(
-        absl::StrCat("the public key file is not an Ed25519 public key in PEM: ",
-                     public_key.status().message()));
+        absl::StrCat(key_name, ": ", KeyFileProblem(public_key_pem), "; ", kWhatTheKeyIs));
   }
-  CertificateVerdict verdict;
-  const absl::Status verified = crypto::VerifyCertificate(signed_certificate, *public_key, now);
   // Whoever hands over a certificate chose every string in it (a signature only says the
   // registry signed it, and an invalid one says nothing at all), so each is escaped.
   const auto t = [](absl::string_view value) { return ForTerminal(value); };
+  const std::string& key_id = signed_certificate.certificate().key_id();
+  if (key_id.empty()) {
+    CertificateVerdict verdict;
+    verdict.reason = "the certificate names no signing key";
+    verdict.text = absl::StrCat("invalid: ", verdict.reason, "\n");
+    return verdict;
+  }
+  if (key_id != crypto::Ed25519KeyId(*public_key)) {
+    // Both ids, so that the registry can say which of its keys (if any) signed it. The
+    // certificate's is quoted as crypto::VerifyCertificate quotes it: escaped, at most 64 bytes.
+    const std::string signed_by = absl::CHexEscape(absl::string_view(key_id).substr(0, 64));
+    CertificateVerdict verdict;
+    verdict.checked = false;
+    verdict.reason = absl::StrCat(
+        "the certificate ", files.certificate.empty() ? "" : absl::StrCat(files.certificate, " "),
+        "was signed by key ", signed_by, ", but ", key_name, " holds key ",
+        crypto::Ed25519KeyId(*public_key), ": is ", key_file,
+        " the registry's vetting public key (vetting.pub.pem, not audit.pub.pem)? If it is, the "
+        "registry did not sign this certificate with it: ask the registry whether key ",
+        signed_by, " is one of its keys");
+    return verdict;
+  }
+  CertificateVerdict verdict;
+  const absl::Status verified = crypto::VerifyCertificate(signed_certificate, *public_key, now);
   if (!verified.ok()) {
     verdict.reason = std::string(verified.message());
     verdict.text = absl::StrCat("invalid: ", t(verdict.reason), "\n");

@@ -21,20 +21,39 @@ struct CertificateVerdict {
   bool valid = false;
   // Lines to print, ending with a newline. Valid: "valid: <result> for <organisation> until
   // <valid_until>" and the certificate id, candidate and position. Invalid: "invalid: <reason>"
-  // (bad signature, expired at ..., unknown key: <id>).
+  // (bad signature, expired at ..., names no signing key).
   std::string text;
-  // When not valid, why, as the text says it after "invalid: " (not escaped).
+  // False when the certificate could not be checked with the key: it names another signing key
+  // than the file's (or it is no certificate at all: "{}" reads as an empty one). No verdict is
+  // made on it then, and `text` is empty: `reason` says so, naming both files and what to give
+  // instead. Told "invalid", an employer given the wrong key file takes the certificate for a
+  // forgery; `certificate verify` reports it as an error (exit code 2).
+  bool checked = true;
+  // When not valid, why, as the text says it after "invalid: " (not escaped); when not checked,
+  // why not.
   std::string reason;
   // When valid, the certificate as signed.
   registry::v1::VettingCertificate certificate;
 };
 
-// Verifies the certificate at `now`. The verdict is returned for every certificate that could be
-// checked; errors are only for inputs that could not be read: InvalidArgument when the JSON is
-// not a SignedVettingCertificate or the PEM not an Ed25519 public key.
+// The two files as errors name them: the paths as given; empty, "the certificate file" and
+// "--public-key".
+struct CertificateFiles {
+  std::string certificate;
+  std::string public_key;
+};
+
+// Verifies the certificate at `now`. A verdict is returned for every certificate that could be
+// read (see CertificateVerdict::checked for one of another key); errors (InvalidArgument, naming
+// the file and what it must be) are only for inputs that could not be:
+//   "notes.txt is not a vetting certificate file (the JSON that `registry-cli vet check --out`
+//    writes): column 1: unexpected token"
+//   "--public-key cert.pem: holds a certificate, not a public key; give the registry's vetting
+//    public key (vetting.pub.pem, ...)"
 absl::StatusOr<CertificateVerdict> CheckCertificate(absl::string_view certificate_json,
                                                     absl::string_view public_key_pem,
-                                                    absl::Time now);
+                                                    absl::Time now,
+                                                    const CertificateFiles& files = {});
 
 // The PEM of a public key the server sent (VettingService.GetVettingPublicKey), once it is what
 // it claims to be: only printable ASCII lines (PEM is base64 between two ASCII armour lines, so

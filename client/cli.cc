@@ -18,6 +18,7 @@
 #include "client/suggest.h"
 #include "client/terminal_text.h"
 #include "client/tls_probe.h"
+#include "grpcpp/channel.h"
 
 namespace registry::client {
 namespace {
@@ -169,6 +170,14 @@ int RunCommandLine(const std::vector<std::string>& args, const EnvLookup& env,
     status = ExplainUnavailable(*settings, status);
     // An address or identity file that cannot be used is the user's to fix, as on the command
     // line.
+    if (IsUsageError(status)) return UsageFailure(status, command_hint, err);
+  }
+  if (context.has_channel() && absl::IsDeadlineExceeded(status) && !HasOwnLines(status) &&
+      (*context.Channel())->GetState(/*try_to_connect=*/false) != GRPC_CHANNEL_READY) {
+    // The channel never connected, so the call was never sent: what stood in the way (a port
+    // that accepts but never answers TLS, an address that drops packets) is said as for
+    // UNAVAILABLE, which gRPC reports instead once its own connection attempt gives up (~20 s).
+    status = ExplainUnavailable(*settings, status);
     if (IsUsageError(status)) return UsageFailure(status, command_hint, err);
   }
   if (context.has_channel() && absl::IsDeadlineExceeded(status) && !HasOwnLines(status)) {

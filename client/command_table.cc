@@ -240,7 +240,8 @@ std::vector<CommandSpec> BuildCommands() {
        &RunVetPublicKey},
       {"certificate verify",
        "CERT.json --public-key FILE",
-       "Check a vetting certificate offline: signature and expiry. Exit 0 only when valid.",
+       "Check a vetting certificate offline: signature and expiry. Exit 0 only when valid,\n"
+       "1 when invalid, 2 when the files cannot be checked (a key other than the signer's).",
        1,
        1,
        {{"public-key", "FILE", "the registry's vetting public key (PEM)", true}},

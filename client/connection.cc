@@ -1,14 +1,21 @@
 #include "client/connection.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <string>
+#include <tuple>
 #include <utility>
+#include <vector>
 
 #include "absl/random/random.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "client/files.h"
 #include "client/tls_probe.h"
 #include "common/status_macros.h"
@@ -82,6 +89,10 @@ absl::StatusOr<ConnectionSettings> ResolveConnectionSettings(const ParsedArgs& g
   std::string identity_from;
   const std::optional<std::string> identity =
       FlagOrEnv(global, "identity", env, "REGISTRY_IDENTITY", &identity_from);
+  if (identity.has_value()) {
+    settings.identity_dir = *identity;
+    settings.identity_from = identity_from;
+  }
   struct FileSetting {
     absl::string_view flag;
     absl::string_view variable;
@@ -178,8 +189,43 @@ struct IdentityPems {
   std::string key;
 };
 
+// OK unless a file the settings take from the identity folder is not there: a usage error
+// naming the folder as it was given. Reading var/dev/pki/clerk/ca.pem of a folder that does not
+// exist, or of var/dev/pki (the folder of every role), would say only that the CA file cannot be
+// read, as if the server's files were at fault.
+absl::Status CheckIdentityFolder(const ConnectionSettings& settings) {
+  if (settings.identity_from.empty()) return absl::OkStatus();
+  std::vector<std::string> missing;
+  for (const auto& [from, file, name] :
+       {std::tuple<const std::string&, const std::string&, absl::string_view>{
+            settings.ca_from, settings.ca_file, "ca.pem"},
+        {settings.cert_from, settings.cert_file, "cert.pem"},
+        {settings.key_from, settings.key_file, "key.pem"}}) {
+    if (from != settings.identity_from) continue;
+    struct stat info;
+    if (stat(file.c_str(), &info) != 0 && (errno == ENOENT || errno == ENOTDIR)) {
+      missing.push_back(std::string(name));
+    }
+  }
+  if (missing.empty()) return absl::OkStatus();
+  const std::string folder = absl::StrCat(settings.identity_from, " ", settings.identity_dir);
+  constexpr absl::string_view kRoleFolder =
+      "give the folder of one role, holding its ca.pem, cert.pem and key.pem (e.g. "
+      "var/dev/pki/clerk)";
+  struct stat info;
+  if (stat(settings.identity_dir.c_str(), &info) != 0) {
+    return UsageError(absl::StrCat(folder, ": no such folder; ", kRoleFolder));
+  }
+  if (!S_ISDIR(info.st_mode)) {
+    return UsageError(absl::StrCat(folder, ": not a folder; ", kRoleFolder));
+  }
+  return UsageError(absl::StrCat(folder, ": holds no ", absl::StrJoin(missing, ", "),
+                                 ", so it is not an identity folder; ", kRoleFolder));
+}
+
 // Reads and checks the three files; see CheckIdentity.
 absl::StatusOr<IdentityPems> ReadIdentity(const ConnectionSettings& settings) {
+  RETURN_IF_ERROR(CheckIdentityFolder(settings));
   IdentityPems pems;
   ASSIGN_OR_RETURN(pems.ca, ReadFileToString(settings.ca_file, "CA certificate"));
   ASSIGN_OR_RETURN(pems.cert, ReadFileToString(settings.cert_file, "client certificate"));
@@ -199,10 +245,39 @@ absl::Status CheckIdentity(const ConnectionSettings& settings) {
 }
 
 absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(const ConnectionSettings& settings) {
-  if (settings.ca_file.empty() || settings.cert_file.empty() || settings.key_file.empty()) {
+  std::vector<std::string> given, missing;
+  for (const auto& [file, from, option] :
+       {std::tuple<const std::string&, const std::string&, absl::string_view>{
+            settings.ca_file, settings.ca_from, "--ca"},
+        {settings.cert_file, settings.cert_from, "--cert"},
+        {settings.key_file, settings.key_from, "--key"}}) {
+    if (file.empty()) {
+      missing.push_back(std::string(option));
+    } else {
+      given.push_back(from.empty() ? std::string(option) : from);
+    }
+  }
+  if (given.empty()) {
     return UsageError(
         "no client identity: give --identity DIR (or $REGISTRY_IDENTITY), or all of --ca, "
         "--cert and --key");
+  }
+  if (!missing.empty()) {
+    // Which one is missing, rather than the whole rule: the user has given the others.
+    const auto and_join = [](const std::vector<std::string>& names) {
+      return names.size() == 1 ? names[0]
+                               : absl::StrCat(absl::StrJoin(names.begin(), names.end() - 1, ", "),
+                                              " and ", names.back());
+    };
+    std::vector<std::string> variables;
+    for (const std::string& option : missing) {
+      variables.push_back(absl::StrCat("$REGISTRY_", absl::AsciiStrToUpper(option.substr(2))));
+    }
+    return UsageError(absl::StrCat(
+        and_join(missing), missing.size() == 1 ? " is" : " are", " missing: ", and_join(given),
+        given.size() == 1 ? " names" : " name", " only part of a client identity; give ",
+        and_join(missing), " too (or ", and_join(variables),
+        "), or --identity DIR (or $REGISTRY_IDENTITY) instead"));
   }
   RETURN_IF_ERROR(CheckServerAddress(settings));
   ASSIGN_OR_RETURN(IdentityPems pems, ReadIdentity(settings));

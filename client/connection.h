@@ -55,6 +55,10 @@ struct ConnectionSettings {
   std::string ca_from;
   std::string cert_from;
   std::string key_from;
+  // The identity folder (--identity, else $REGISTRY_IDENTITY) and where it came from
+  // ("--identity" or "$REGISTRY_IDENTITY"); empty when none is given.
+  std::string identity_dir;
+  std::string identity_from;
   // Deadline of each call. --timeout SECONDS; default 30 s.
   absl::Duration timeout = absl::Seconds(30);
   // Sent as metadata x-request-id on every call of this run. --request-id, else 32 random hex.
@@ -88,15 +92,17 @@ struct IdentityFileNames {
 IdentityFileNames NamesOfIdentityFiles(const ConnectionSettings& settings);
 
 // Reads the settings' three PEM files and checks them as CheckIdentityFiles (tls_probe.h) does:
-// NotFound/PermissionDenied naming a file that cannot be read, a usage error naming a file that
-// cannot be used.
+// a usage error naming --identity or $REGISTRY_IDENTITY when a file taken from the identity
+// folder is not there (no such folder, or not a role folder), NotFound/PermissionDenied naming
+// another file that cannot be read, a usage error naming a file that cannot be used.
 absl::Status CheckIdentity(const ConnectionSettings& settings);
 
 // A channel with mTLS credentials from the settings' PEM files. A usage error when no identity
-// is configured, when the server address is not HOST:PORT (CheckServerAddress) or when the
-// identity files cannot be used (CheckIdentityFiles in tls_probe.h); NotFound/PermissionDenied
-// naming the file when one cannot be read; Unauthenticated when the client certificate has
-// expired or is not yet valid (CheckOwnCertificate in tls_probe.h).
+// is configured, when one of --ca, --cert and --key is given without the others (naming the
+// missing ones), when the server address is not HOST:PORT (CheckServerAddress) or when the
+// identity files cannot be found in the identity folder or used (CheckIdentity);
+// NotFound/PermissionDenied naming the file when one cannot be read; Unauthenticated when the
+// client certificate has expired or is not yet valid (CheckOwnCertificate in tls_probe.h).
 absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(const ConnectionSettings& settings);
 
 // Sets the deadline and the x-request-id metadata of one call.

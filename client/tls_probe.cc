@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -124,8 +125,16 @@ int Connect(const std::string& host, const std::string& port, absl::Duration tim
   return fd;
 }
 
-// The description of the last fatal alert the server sent, kept by the info callback.
-int AlertIndex() {
+// What the server said during the probe, kept by the info and message callbacks.
+struct ServerWords {
+  // The last fatal alert the server sent (its description number), or -1.
+  int alert = -1;
+  std::string alert_text;
+  // Whether the server asked for the client certificate (a CertificateRequest).
+  bool asked_for_certificate = false;
+};
+
+int WordsIndex() {
   static const int index = SSL_get_ex_new_index(0, nullptr, nullptr, nullptr, nullptr);
   return index;
 }
@@ -133,10 +142,38 @@ int AlertIndex() {
 void RecordAlert(const SSL* ssl, int where, int value) {
   // SSL_CB_READ_ALERT and SSL_CB_WRITE_ALERT share the alert bit: only what the server sent.
   if ((where & SSL_CB_ALERT) == 0 || (where & SSL_CB_READ) == 0) return;
-  auto* alert = static_cast<std::string*>(SSL_get_ex_data(ssl, AlertIndex()));
+  auto* words = static_cast<ServerWords*>(SSL_get_ex_data(ssl, WordsIndex()));
   // A close_notify is the peer hanging up politely, not a refusal.
-  if (alert != nullptr && SSL_alert_type_string(value)[0] == 'F') {
-    *alert = SSL_alert_desc_string_long(value);
+  if (words != nullptr && SSL_alert_type_string(value)[0] == 'F') {
+    words->alert = value & 0xff;
+    words->alert_text = SSL_alert_desc_string_long(value);
+  }
+}
+
+void RecordMessage(int write_p, int /*version*/, int content_type, const void* buffer,
+                   size_t length, SSL* /*ssl*/, void* arg) {
+  if (write_p == 0 && content_type == SSL3_RT_HANDSHAKE && length > 0 &&
+      static_cast<const unsigned char*>(buffer)[0] == SSL3_MT_CERTIFICATE_REQUEST) {
+    static_cast<ServerWords*>(arg)->asked_for_certificate = true;
+  }
+}
+
+// The alerts by which a TLS server refuses the client's certificate. Any other (a protocol
+// version or cipher it does not share, an internal error) says nothing against the certificate,
+// and re-issuing or revoking it would not help.
+bool NamesTheCertificate(int alert) {
+  switch (alert) {
+    case SSL_AD_BAD_CERTIFICATE:
+    case SSL_AD_UNSUPPORTED_CERTIFICATE:
+    case SSL_AD_CERTIFICATE_REVOKED:
+    case SSL_AD_CERTIFICATE_EXPIRED:
+    case SSL_AD_CERTIFICATE_UNKNOWN:
+    case SSL_AD_UNKNOWN_CA:
+    case SSL_AD_ACCESS_DENIED:
+    case SSL_AD_CERTIFICATE_REQUIRED:
+      return true;
+    default:
+      return false;
   }
 }
 
@@ -269,7 +306,7 @@ TlsProbe ProbeTls(const ConnectionSettings& settings, absl::Duration timeout) {
   std::unique_ptr<SSL_CTX, SslCtxFree> ctx(SSL_CTX_new(TLS_client_method()));
   if (ctx != nullptr) SSL_CTX_set_default_passwd_cb(ctx.get(), &RefusePassphrase);
   std::unique_ptr<SSL, SslFree> ssl;
-  std::string alert;
+  ServerWords words;
   const std::string name = settings.server_name.empty() ? host : settings.server_name;
   static const unsigned char kAlpn[] = {2, 'h', '2'};
   bool ready =
@@ -284,8 +321,10 @@ TlsProbe ProbeTls(const ConnectionSettings& settings, absl::Duration timeout) {
     ready = ssl != nullptr && SSL_set_fd(ssl.get(), fd) == 1;
   }
   if (ready) {
-    SSL_set_ex_data(ssl.get(), AlertIndex(), &alert);
+    SSL_set_ex_data(ssl.get(), WordsIndex(), &words);
     SSL_set_info_callback(ssl.get(), &RecordAlert);
+    SSL_set_msg_callback(ssl.get(), &RecordMessage);
+    SSL_set_msg_callback_arg(ssl.get(), &words);
     // The name the server's certificate must carry, as gRPC checks it: an IP address or a
     // host name.
     in6_addr ip6;
@@ -305,15 +344,17 @@ TlsProbe ProbeTls(const ConnectionSettings& settings, absl::Duration timeout) {
     return probe;
   }
   // What ended the connection: the server's alert; a server certificate this side refused; the
-  // server hanging up (a gRPC server closes the connection without an alert when it refuses the
-  // client certificate); or something else, such as a timeout.
-  const auto refused_or_unknown = [&](int rc, absl::string_view when) {
+  // server hanging up, or no answer before the timeout; or something else.
+  const auto ended = [&](int rc, bool handshake_done) {
     const int error = SSL_get_error(ssl.get(), rc);
     const int saved_errno = errno;
     const unsigned long reason = ERR_GET_REASON(ERR_peek_last_error());
-    if (!alert.empty()) {
-      probe.outcome = TlsProbe::Outcome::kCertificateRefused;
-      probe.detail = absl::StrCat("TLS alert: ", alert);
+    const absl::string_view when =
+        handshake_done ? "right after the TLS handshake" : "during the TLS handshake";
+    if (words.alert >= 0) {
+      probe.outcome = NamesTheCertificate(words.alert) ? TlsProbe::Outcome::kCertificateRefused
+                                                       : TlsProbe::Outcome::kUnknown;
+      probe.detail = absl::StrCat("TLS alert: ", words.alert_text);
     } else if (SSL_get_verify_result(ssl.get()) != X509_V_OK) {
       probe.outcome = TlsProbe::Outcome::kServerNotTrusted;
       probe.detail = X509_verify_cert_error_string(SSL_get_verify_result(ssl.get()));
@@ -323,19 +364,42 @@ TlsProbe ProbeTls(const ConnectionSettings& settings, absl::Duration timeout) {
       // server reads as a record of protocol version 0x5454.
       probe.outcome = TlsProbe::Outcome::kNotTls;
       probe.detail = LastSslError();
+    } else if (error == SSL_ERROR_WANT_READ || error == SSL_ERROR_WANT_WRITE ||
+               (error == SSL_ERROR_SYSCALL &&
+                (saved_errno == EAGAIN || saved_errno == EWOULDBLOCK))) {
+      // The socket's timeout ran out with nothing to read.
+      probe.outcome = handshake_done ? TlsProbe::Outcome::kUnknown
+                                     : TlsProbe::Outcome::kNoTlsAnswer;
+      probe.detail = absl::StrCat("no answer ", when, " within ", absl::FormatDuration(timeout));
     } else if (error == SSL_ERROR_ZERO_RETURN ||
                (error == SSL_ERROR_SSL && reason == SSL_R_UNEXPECTED_EOF_WHILE_READING) ||
                (error == SSL_ERROR_SYSCALL &&
                 (saved_errno == 0 || saved_errno == ECONNRESET || saved_errno == EPIPE))) {
-      probe.outcome = TlsProbe::Outcome::kCertificateRefused;
-      probe.detail = absl::StrCat("the server closed the connection ", when);
+      // A connection that ends without an alert about the certificate is no refusal of it: a
+      // server that was stopped, or aborted, mid-handshake ends it the same way, and so does a
+      // firewall. The exception is gRPC's own refusal: it checks a TLS 1.3 client's certificate
+      // after the client's side of the handshake is done and hangs up without an alert. A server
+      // that asked for the certificate, closed right after, and still takes connections is
+      // taken to have refused it; one that no longer takes any has stopped.
+      std::string ignored;
+      const int again = Connect(host, port, timeout, &ignored);
+      probe.still_answers = again >= 0;
+      if (again >= 0) close(again);
+      const bool refused = handshake_done && words.asked_for_certificate &&
+                           SSL_version(ssl.get()) == TLS1_3_VERSION && probe.still_answers;
+      probe.outcome =
+          refused ? TlsProbe::Outcome::kCertificateRefused : TlsProbe::Outcome::kClosed;
+      probe.detail = refused ? absl::StrCat("the server closed the connection ", when)
+                             : absl::StrCat("the connection was ",
+                                            saved_errno == ECONNRESET ? "reset " : "closed ",
+                                            when);
     } else {
       probe.detail = LastSslError();
     }
   };
   errno = 0;
   if (const int connected = SSL_connect(ssl.get()); connected != 1) {
-    refused_or_unknown(connected, "during the TLS handshake");
+    ended(connected, /*handshake_done=*/false);
   } else {
     // With TLS 1.3 the server checks the client certificate after the client's handshake is
     // done: its verdict is the next thing it sends, an alert or its HTTP/2 settings.
@@ -350,7 +414,7 @@ TlsProbe ProbeTls(const ConnectionSettings& settings, absl::Duration timeout) {
     if (rc == 1) {
       probe.outcome = TlsProbe::Outcome::kAccepted;
     } else {
-      refused_or_unknown(rc, "right after the TLS handshake");
+      ended(rc, /*handshake_done=*/true);
     }
   }
   ERR_clear_error();
@@ -363,7 +427,10 @@ absl::Status ExplainUnavailable(const ConnectionSettings& settings, const absl::
   // CreateChannel checked both before the call; checked again, a mistake in either is never
   // reported as a server that does not answer.
   if (absl::Status address = CheckServerAddress(settings); !address.ok()) return address;
-  const TlsProbe probe = ProbeTls(settings);
+  // A probe that waits longer than the call was given would more than double a short --timeout.
+  const absl::Duration timeout = std::min(settings.timeout, absl::Seconds(3));
+  const TlsProbe probe = ProbeTls(settings, timeout);
+  const std::string& server = settings.server;
   switch (probe.outcome) {
     case TlsProbe::Outcome::kIdentityUnusable: {
       if (absl::Status identity = CheckIdentity(settings); !identity.ok()) return identity;
@@ -389,8 +456,30 @@ absl::Status ExplainUnavailable(const ConnectionSettings& settings, const absl::
       return absl::UnauthenticatedError(absl::StrCat(
           "the server refused this certificate (revoked, unknown CA or not yet valid): ",
           settings.cert_file, " (", probe.detail, ")"));
-    case TlsProbe::Outcome::kAccepted:
+    case TlsProbe::Outcome::kClosed:
+      // Not the certificate: revoking or re-issuing it would not help.
+      if (!probe.still_answers) {
+        return absl::UnavailableError(absl::StrCat(
+            probe.detail, " with ", server,
+            ", and nothing answers there now: registryd stopped; see its log for why, and start "
+            "it again (--server, $REGISTRY_SERVER)"));
+      }
+      return absl::UnavailableError(absl::StrCat(
+          probe.detail, " with ", server,
+          ": the server stopped, or something between you and it closed the connection; check "
+          "that registryd runs at ",
+          server, " and try again (--server, $REGISTRY_SERVER)"));
+    case TlsProbe::Outcome::kNoTlsAnswer:
+      return absl::UnavailableError(absl::StrCat(
+          "no TLS answer from ", server, " within ", absl::FormatDuration(timeout),
+          ": is it registryd's gRPC port (not its metrics port or another service)? "
+          "(--server, $REGISTRY_SERVER)"));
     case TlsProbe::Outcome::kUnknown:
+      return absl::UnavailableError(absl::StrCat(
+          "the TLS connection to ", server, " failed",
+          probe.detail.empty() ? "" : absl::StrCat(" (", probe.detail, ")"),
+          ": is it registryd's gRPC port? (--server, $REGISTRY_SERVER)"));
+    case TlsProbe::Outcome::kAccepted:
       break;
   }
   return status;

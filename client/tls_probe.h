@@ -7,8 +7,9 @@
 // (CheckOwnCertificate). After a call fails with UNAVAILABLE, ExplainUnavailable connects once
 // more with OpenSSL, the same identity and a short deadline, and looks at what happened: no
 // answer, a server certificate that does not verify, or a handshake the server ended with an
-// alert (it refused the client certificate). Nothing is sent but a TLS handshake and the HTTP/2
-// preface, so the probe is no call and leaves no audit event.
+// alert (it refused the client certificate), a connection closed without one, or no answer at
+// all. Nothing is sent but a TLS handshake and the HTTP/2 preface, so the probe is no call and
+// leaves no audit event.
 #ifndef REGISTRY_CLIENT_TLS_PROBE_H_
 #define REGISTRY_CLIENT_TLS_PROBE_H_
 
@@ -46,7 +47,10 @@ struct TlsProbe {
     kNoAnswer,
     // The server's certificate does not verify against the CA file for the server's name.
     kServerNotTrusted,
-    // The server ended the handshake with an alert: it refused this client certificate.
+    // The server refused this client certificate: it sent an alert that names the certificate
+    // (bad_certificate, certificate_revoked, unknown_ca, access_denied, ...), or, as a gRPC
+    // server does, it closed a TLS 1.3 connection right after a handshake in which it asked for
+    // the certificate, and still accepts connections.
     kCertificateRefused,
     // The handshake completed and the server spoke HTTP/2: the identity is accepted.
     kAccepted,
@@ -55,25 +59,39 @@ struct TlsProbe {
     kNotTls,
     // The identity files could not be loaded, so there was no handshake to try.
     kIdentityUnusable,
-    // Anything else (a timeout, a server that closed without a word).
+    // The connection was closed or reset during the handshake without an alert about the
+    // certificate (or after a handshake that had already accepted it): the server stopped or
+    // aborted, or something on the way (a firewall, a proxy) cut the connection. Not a refusal.
+    kClosed,
+    // The TCP connection was accepted, but no TLS answer came within the timeout: another
+    // service that waits for its client to speak first, or a server that hangs.
+    kNoTlsAnswer,
+    // Anything else (an alert that is not about the certificate, a TLS error).
     kUnknown,
   };
   Outcome outcome = Outcome::kUnknown;
   // What happened, in the system's or TLS library's words: "Connection refused", "TLS alert:
-  // certificate revoked", "the server closed the connection right after the TLS handshake".
+  // certificate revoked", "the server closed the connection right after the TLS handshake",
+  // "the connection was reset during the TLS handshake".
   std::string detail;
+  // kClosed: whether the address still accepted a TCP connection after the close. When it does
+  // not, the server itself stopped.
+  bool still_answers = true;
 };
 
 // Connects to settings.server once (at most `timeout` for each step) and reports what happened.
 TlsProbe ProbeTls(const ConnectionSettings& settings, absl::Duration timeout = absl::Seconds(3));
 
-// `status` (an UNAVAILABLE call) explained by a probe: a usage error when the address is not
-// HOST:PORT (CheckServerAddress) or the identity files cannot be used (CheckIdentity);
-// UNAVAILABLE "nothing answers at ADDR ..." for no answer, "something answers at ADDR but does
-// not speak TLS ..." for a server of another protocol, UNAVAILABLE naming the CA file when the
-// server is not trusted, UNAUTHENTICATED "the server refused this certificate (revoked, unknown
-// CA or not yet valid)" when it ended the handshake; `status` itself when the probe found
-// nothing wrong.
+// `status` (an UNAVAILABLE call) explained by a probe (of at most settings.timeout, and 3 s, a
+// step): a usage error when the address is not HOST:PORT (CheckServerAddress) or the identity
+// files cannot be used (CheckIdentity); UNAVAILABLE "nothing answers at ADDR ..." for no answer,
+// "something answers at ADDR but does not speak TLS ..." for a server of another protocol, "no
+// TLS answer from ADDR within 3s ..." for one that stays silent, "the connection to ADDR was
+// closed during the TLS handshake ..." for one that hung up without a word about the
+// certificate, "the TLS handshake with ADDR failed (...)" for any other failure, UNAVAILABLE
+// naming the CA file when the server is not trusted, UNAUTHENTICATED "the server refused this
+// certificate (revoked, unknown CA or not yet valid)" when it refused the certificate; `status`
+// itself when the probe found nothing wrong.
 absl::Status ExplainUnavailable(const ConnectionSettings& settings, const absl::Status& status);
 
 }  // namespace registry::client

@@ -180,7 +180,12 @@ absl::Status RunCertificateVerify(CommandContext& ctx) {
   const std::string key_path = ctx.args().Value("public-key");
   ASSIGN_OR_RETURN(const std::string json, ReadFileToString(certificate_path, "certificate"));
   ASSIGN_OR_RETURN(const std::string pem, ReadFileToString(key_path, "public key"));
-  ASSIGN_OR_RETURN(const CertificateVerdict verdict, CheckCertificate(json, pem, absl::Now()));
+  ASSIGN_OR_RETURN(const CertificateVerdict verdict,
+                   CheckCertificate(json, pem, absl::Now(), {certificate_path, key_path}));
+  // Not "invalid" (exit 1), which says the certificate is forged or out of date: with another key
+  // than the one that signed it, the files given cannot be checked at all, like a file that is
+  // no key (exit 2).
+  if (!verdict.checked) return absl::InvalidArgumentError(verdict.reason);
   if (!verdict.valid) ctx.set_exit_code(1);
   if (ctx.json()) {
     CertificateVerification answer;

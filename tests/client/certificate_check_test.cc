@@ -3,6 +3,7 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "client/json_io.h"
 #include "crypto/ed25519.h"
@@ -81,14 +82,28 @@ TEST(CheckCertificateTest, ExpiredCertificateIsInvalid) {
   EXPECT_THAT(verdict->text, StartsWith("invalid: expired at 2026-04-10T09:00:00Z"));
 }
 
-TEST(CheckCertificateTest, OtherKeyIsAnUnknownKey) {
+// Not "invalid: unknown key", which reads as a forgery: the certificate cannot be checked with
+// that key, and the reason names both keys and asks whether the file is the right one.
+TEST(CheckCertificateTest, AnotherKeyLeavesTheCertificateUncheckedNamingBothKeys) {
   auto signer = Signer('a');
   auto other = Signer('b');
   auto verdict = CheckCertificate(SignedJson(*signer, Certificate()), other->PublicKeyPem(),
-                                  kDuringValidity);
+                                  kDuringValidity, {"cert.json", "audit.pub.pem"});
   ASSERT_TRUE(verdict.ok()) << verdict.status();
   EXPECT_FALSE(verdict->valid);
-  EXPECT_THAT(verdict->text, StartsWith("invalid: unknown key"));
+  EXPECT_FALSE(verdict->checked);
+  EXPECT_EQ(verdict->text, "");
+  EXPECT_EQ(verdict->reason,
+            absl::StrCat("the certificate cert.json was signed by key ", signer->key_id(),
+                         ", but --public-key audit.pub.pem holds key ", other->key_id(),
+                         ": is audit.pub.pem the registry's vetting public key (vetting.pub.pem, "
+                         "not audit.pub.pem)? If it is, the registry did not sign this "
+                         "certificate with it: ask the registry whether key ",
+                         signer->key_id(), " is one of its keys"));
+  // Under its own key the same certificate is checked, and valid.
+  EXPECT_TRUE(CheckCertificate(SignedJson(*signer, Certificate()), signer->PublicKeyPem(),
+                               kDuringValidity)
+                  ->checked);
 }
 
 TEST(CheckCertificateTest, UnreadableInputsAreErrors) {

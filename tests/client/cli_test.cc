@@ -12,6 +12,7 @@
 #include <map>
 #include <sstream>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -367,12 +368,57 @@ TEST(CliTest, AServerAddressThatIsNotHostAndPortIsAUsageError) {
   EXPECT_THAT(from_env.err, HasSubstr("$REGISTRY_SERVER \"127.0.0.1\" is not HOST:PORT"));
 }
 
-TEST(CliTest, UnreadableIdentityFileIsAClearError) {
-  const CliRun run = RunWith({"health"}, {{"REGISTRY_IDENTITY", "/nonexistent/clerk"}});
-  EXPECT_EQ(run.code, 1);
-  EXPECT_EQ(run.err,
-            "error: NOT_FOUND: cannot read CA certificate /nonexistent/clerk/ca.pem: "
-            "No such file or directory\n");
+// "NOT_FOUND: cannot read CA certificate /nonexistent/clerk/ca.pem" (exit 1) read as a fault of
+// the registry's files; the folder is the user's mistake, named as it was given (exit 2), with
+// what it must be.
+TEST(CliTest, AnIdentityFolderThatIsNotThereIsAUsageErrorNamingWhereItCameFrom) {
+  TempDir dir;
+  const std::string file = dir.Write("ca.pem", "");
+  const std::string role_folder = "; give the folder of one role, holding its ca.pem, cert.pem "
+                                  "and key.pem (e.g. var/dev/pki/clerk)";
+  struct Case {
+    std::vector<std::string> args;
+    std::map<std::string, std::string> env;
+    std::string expected;
+  };
+  for (const Case& c : std::vector<Case>{
+           {{"--identity", "/nonexistent/clerk", "health"},
+            {},
+            "--identity /nonexistent/clerk: no such folder"},
+           {{"health"},
+            {{"REGISTRY_IDENTITY", "/nonexistent/clerk"}},
+            "$REGISTRY_IDENTITY /nonexistent/clerk: no such folder"},
+           {{"--identity", file, "health"},
+            {},
+            absl::StrCat("--identity ", file, ": not a folder")},
+           {{"--identity", dir.path(), "health"},
+            {},
+            absl::StrCat("--identity ", dir.path(),
+                         ": holds no cert.pem, key.pem, so it is not an identity folder")}}) {
+    const CliRun run = RunWith(c.args, c.env);
+    EXPECT_EQ(run.code, kExitUsage) << c.expected;
+    EXPECT_EQ(Flowed(run.err.substr(0, run.err.find("\nusage:"))),
+              absl::StrCat("error: INVALID_ARGUMENT: ", c.expected, role_folder));
+  }
+}
+
+// "no client identity: give --identity DIR ..., or all of --ca, --cert and --key" told the user
+// who gave two of them the rule, not which one was missing.
+TEST(CliTest, AnIdentityGivenInPartNamesTheMissingOption) {
+  CliRun run = RunWith({"--ca", "ca.pem", "--cert", "cert.pem", "health"});
+  EXPECT_EQ(run.code, kExitUsage);
+  EXPECT_THAT(Flowed(run.err),
+              StartsWith("error: INVALID_ARGUMENT: --key is missing: --ca and --cert name only "
+                         "part of a client identity; give --key too (or $REGISTRY_KEY), or "
+                         "--identity DIR (or $REGISTRY_IDENTITY) instead usage: "));
+  run = RunWith({"--cert", "cert.pem", "health"}, {{"REGISTRY_KEY", "key.pem"}});
+  EXPECT_EQ(run.code, kExitUsage);
+  EXPECT_THAT(Flowed(run.err), StartsWith("error: INVALID_ARGUMENT: --ca is missing: --cert and "
+                                          "$REGISTRY_KEY name only part of a client identity; "
+                                          "give --ca too (or $REGISTRY_CA)"));
+  run = RunWith({"--key", "key.pem", "health"});
+  EXPECT_THAT(Flowed(run.err), StartsWith("error: INVALID_ARGUMENT: --ca and --cert are missing: "
+                                          "--key names only part"));
 }
 
 TEST(CliTest, MissingRecordFileIsNotFound) {
@@ -616,6 +662,73 @@ TEST_F(CertificateVerifyCommandTest, TamperedCertificateExitsOne) {
   const CliRun run = RunWith({"certificate", "verify", cert, "--public-key", key_path_});
   EXPECT_EQ(run.code, 1);
   EXPECT_EQ(run.out, "invalid: bad signature\n");
+}
+
+// "invalid: unknown key: d1cb478a19bffa01" (exit 1) was read by employers as a forged
+// certificate when they had given the audit key, or another registry's. With a key other than
+// the one that signed it nothing can be said of the certificate: an error naming both keys and
+// files, exit code 2 as for a file that is no key, and no verdict even with --json.
+TEST_F(CertificateVerifyCommandTest, AKeyOtherThanTheSigningOneIsNoVerdictButNamesBothKeys) {
+  const std::string cert = WriteCertificate("2999-01-01T00:00:00Z", false);
+  auto other = crypto::Ed25519Signer::FromSeed(crypto::SecretBytes(std::string(32, 'o')));
+  ASSERT_TRUE(other.ok()) << other.status();
+  const std::string other_key = dir_.Write("audit.pub.pem", (*other)->PublicKeyPem());
+  for (const bool json : {false, true}) {
+    std::vector<std::string> args = {"certificate", "verify", cert, "--public-key", other_key};
+    if (json) args.insert(args.begin(), "--json");
+    const CliRun run = RunWith(args);
+    EXPECT_EQ(run.code, kExitUsage) << json;
+    EXPECT_EQ(run.out, "") << json;
+    EXPECT_EQ(run.err,
+              absl::StrCat("error: INVALID_ARGUMENT: the certificate ", cert, " was signed by key ",
+                           signer_->key_id(), ", but --public-key ", other_key, " holds key ",
+                           (*other)->key_id(), ": is ", other_key,
+                           " the registry's vetting public key (vetting.pub.pem, not "
+                           "audit.pub.pem)? If it is, the registry did not sign this certificate "
+                           "with it: ask the registry whether key ",
+                           signer_->key_id(), " is one of its keys\n"));
+    EXPECT_THAT(run.err, Not(HasSubstr("invalid")));
+  }
+  // A signature that does not verify under the right key is still the verdict "invalid".
+  EXPECT_EQ(RunWith({"certificate", "verify", WriteCertificate("2999-01-01T00:00:00Z", true),
+                     "--public-key", key_path_})
+                .code,
+            kExitError);
+}
+
+// "not a PEM public key (openssl: unsupported)" named neither the option nor the file, and a
+// file that is no certificate was "not a valid registry.v1.SignedVettingCertificate in JSON".
+TEST_F(CertificateVerifyCommandTest, FilesThatAreNotWhatTheyShouldBeAreNamedWithWhatIsExpected) {
+  const std::string cert = WriteCertificate("2999-01-01T00:00:00Z", false);
+  const std::string what_key = "; give the registry's vetting public key (vetting.pub.pem, as "
+                               "`registry-cli vet public-key --out FILE` saves it; not "
+                               "audit.pub.pem)\n";
+  const std::string x509 = dir_.Write(
+      "cert.pem", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+  CliRun run = RunWith({"certificate", "verify", cert, "--public-key", x509});
+  EXPECT_EQ(run.code, kExitUsage);
+  EXPECT_EQ(run.err, absl::StrCat("error: INVALID_ARGUMENT: --public-key ", x509,
+                                  ": holds a certificate, not a public key", what_key));
+  const std::string text = dir_.Write("notes.txt", "hello\n");
+  run = RunWith({"certificate", "verify", cert, "--public-key", text});
+  EXPECT_EQ(run.code, kExitUsage);
+  EXPECT_EQ(run.err, absl::StrCat("error: INVALID_ARGUMENT: --public-key ", text,
+                                  ": not a public key in PEM", what_key));
+
+  for (const auto& [name, contents, where] :
+       {std::tuple<const char*, const char*, const char*>{"notes.json", "hello", ": column 1: "},
+        {"empty.json", "{}", ""}}) {
+    const std::string file = dir_.Write(name, contents);
+    run = RunWith({"certificate", "verify", file, "--public-key", key_path_});
+    EXPECT_EQ(run.code, kExitUsage) << name;
+    EXPECT_THAT(run.err, StartsWith(absl::StrCat(
+                             "error: INVALID_ARGUMENT: ", file,
+                             " is not a vetting certificate file (the JSON that `registry-cli vet "
+                             "check --out` writes)",
+                             where)))
+        << name;
+    EXPECT_THAT(run.err, Not(HasSubstr("SignedVettingCertificate"))) << name;
+  }
 }
 
 TEST_F(CertificateVerifyCommandTest, ExpiredCertificateExitsOne) {

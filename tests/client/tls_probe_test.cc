@@ -1,6 +1,8 @@
 // A certificate the server refuses is said to be refused, and why, not reported as a server that
 // is down: an expired or not yet valid certificate before connecting, a revoked one or one of
-// another CA from the handshake; and a server that is down is said to be down.
+// another CA from the handshake; and a server that is down is said to be down. A connection
+// that ends without a word about the certificate, or a port that never answers TLS, is not
+// taken for a refusal.
 #include "client/tls_probe.h"
 
 #include <arpa/inet.h>
@@ -10,10 +12,12 @@
 
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "client/cli.h"
@@ -33,6 +37,7 @@ using ::registry::testing::Flowed;
 using ::registry::testing::TestPki;
 using ::registry::testing::TestServer;
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 struct CliRun {
@@ -40,12 +45,15 @@ struct CliRun {
   std::string err;
 };
 
-CliRun Health(const std::string& server, const std::string& identity) {
+// `registry-cli [global] --server SERVER --identity <pki>/IDENTITY health`.
+CliRun Health(const std::string& server, const std::string& identity,
+              std::vector<std::string> global = {}) {
   std::ostringstream out, err;
+  global.insert(global.end(),
+                {"--server", server, "--identity", TestPki::Get().IdentityDir(identity), "health"});
   const int code = RunCli(
-      {"--server", server, "--identity", TestPki::Get().IdentityDir(identity), "health"},
-      [](absl::string_view) -> std::optional<std::string> { return std::nullopt; }, out, err,
-      false);
+      global, [](absl::string_view) -> std::optional<std::string> { return std::nullopt; }, out,
+      err, false);
   return {code, err.str()};
 }
 
@@ -204,6 +212,191 @@ TEST(ProbeTlsTest, IdentityFilesTheProbeCannotLoadAreNamed) {
   EXPECT_EQ(Flowed(status.message()), absl::StrCat("--key ", settings.key_file,
                                            ": not the private key of --cert ",
                                            settings.cert_file));
+}
+
+// A TCP server on 127.0.0.1:0 that reads what a client sends first (its ClientHello) and then,
+// as `behaviour` says, hangs up, resets the connection, sends `answer` (a TLS alert) and hangs
+// up, or says nothing at all until it is destroyed; for a server that stops, it also stops
+// listening after the first connection.
+class HandshakeBreakingServer {
+ public:
+  enum class Behaviour { kClose, kReset, kStop, kAnswer, kSilent };
+
+  explicit HandshakeBreakingServer(Behaviour behaviour, std::string answer = "")
+      : behaviour_(behaviour), answer_(std::move(answer)) {
+    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t length = sizeof(address);
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&address), length), 0);
+    EXPECT_EQ(listen(fd_, 8), 0);
+    EXPECT_EQ(getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length), 0);
+    port_ = ntohs(address.sin_port);
+    thread_ = std::thread([this] { Serve(); });
+  }
+  ~HandshakeBreakingServer() {
+    {
+      const std::lock_guard<std::mutex> lock(mutex_);
+      if (fd_ >= 0) shutdown(fd_, SHUT_RDWR);
+    }
+    thread_.join();
+    if (fd_ >= 0) close(fd_);
+    for (const int client : silent_) close(client);
+  }
+  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
+
+ private:
+  void Serve() {
+    for (;;) {
+      const int client = accept(fd_, nullptr, nullptr);
+      if (client < 0) return;
+      char buffer[4096];
+      (void)!read(client, buffer, sizeof(buffer));
+      switch (behaviour_) {
+        case Behaviour::kSilent:
+          silent_.push_back(client);
+          continue;
+        case Behaviour::kReset: {
+          // A close with unread data or a zero linger time sends RST instead of FIN.
+          const linger abort_close{1, 0};
+          setsockopt(client, SOL_SOCKET, SO_LINGER, &abort_close, sizeof(abort_close));
+          break;
+        }
+        case Behaviour::kAnswer:
+          (void)!write(client, answer_.data(), answer_.size());
+          break;
+        case Behaviour::kStop: {
+          // No longer listening before the client sees the close, as when the process ends.
+          const std::lock_guard<std::mutex> lock(mutex_);
+          close(fd_);
+          fd_ = -1;
+          close(client);
+          return;
+        }
+        case Behaviour::kClose:
+          break;
+      }
+      close(client);
+    }
+  }
+
+  const Behaviour behaviour_;
+  const std::string answer_;
+  std::mutex mutex_;
+  int fd_ = -1;  // guarded by mutex_ once the thread runs
+  int port_ = 0;
+  std::vector<int> silent_;
+  std::thread thread_;
+};
+
+ConnectionSettings ClerkAt(const std::string& address) {
+  ConnectionSettings settings;
+  settings.server = address;
+  settings.ca_file = TestPki::Get().dir() + "/clerk/ca.pem";
+  settings.cert_file = TestPki::Get().dir() + "/clerk/cert.pem";
+  settings.key_file = TestPki::Get().dir() + "/clerk/key.pem";
+  return settings;
+}
+
+// A TLS alert record as a server sends it in place of its ServerHello: fatal, `description`.
+std::string FatalAlert(unsigned char description) {
+  return std::string({'\x15', '\x03', '\x03', '\x00', '\x02', '\x02',
+                      static_cast<char>(description)});
+}
+
+// A server killed or aborting mid-handshake, or a firewall cutting the connection, was told to
+// the user as "the server refused this certificate", and operators revoked and re-issued
+// certificates for nothing. Without an alert about the certificate, a connection that ends is
+// said to have ended.
+TEST(ProbeTlsTest, AConnectionClosedOrResetDuringTheHandshakeIsNoCertificateRefusal) {
+  for (const auto& [behaviour, closed] :
+       {std::pair{HandshakeBreakingServer::Behaviour::kClose, "closed"},
+        std::pair{HandshakeBreakingServer::Behaviour::kReset, "reset"}}) {
+    HandshakeBreakingServer server(behaviour);
+    const TlsProbe probe = ProbeTls(ClerkAt(server.address()));
+    EXPECT_EQ(probe.outcome, TlsProbe::Outcome::kClosed) << closed << ": " << probe.detail;
+    const absl::Status status = ExplainUnavailable(
+        ClerkAt(server.address()), absl::UnavailableError("failed to connect to all addresses"));
+    EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+    EXPECT_EQ(status.message(),
+              absl::StrCat("the connection was ", closed, " during the TLS handshake with ",
+                           server.address(),
+                           ": the server stopped, or something between you and it closed the "
+                           "connection; check that registryd runs at ",
+                           server.address(), " and try again (--server, $REGISTRY_SERVER)"));
+  }
+  // Through the command line, as the user met it.
+  HandshakeBreakingServer server(HandshakeBreakingServer::Behaviour::kClose);
+  const CliRun run = Health(server.address(), "clerk");
+  EXPECT_EQ(run.code, 1);
+  EXPECT_THAT(run.err, StartsWith("error: UNAVAILABLE: the connection was closed during the TLS "
+                                  "handshake with "));
+  EXPECT_THAT(run.err, Not(HasSubstr("refused")));
+}
+
+TEST(ProbeTlsTest, AServerThatStopsDuringTheHandshakeIsSaidToHaveStopped) {
+  HandshakeBreakingServer server(HandshakeBreakingServer::Behaviour::kStop);
+  const absl::Status status = ExplainUnavailable(
+      ClerkAt(server.address()), absl::UnavailableError("failed to connect to all addresses"));
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(status.message(),
+            absl::StrCat("the connection was closed during the TLS handshake with ",
+                         server.address(),
+                         ", and nothing answers there now: registryd stopped; see its log for "
+                         "why, and start it again (--server, $REGISTRY_SERVER)"));
+}
+
+// An alert that names the certificate is the server's refusal of it; any other alert (a
+// protocol version or cipher the two do not share) is not, and is named as it came.
+TEST(ProbeTlsTest, OnlyAnAlertAboutTheCertificateIsACertificateRefusal) {
+  for (const auto& [alert, text] :
+       {std::pair<unsigned char, const char*>{42, "bad certificate"},
+        {44, "certificate revoked"},
+        {48, "unknown CA"},
+        {49, "access denied"}}) {
+    HandshakeBreakingServer server(HandshakeBreakingServer::Behaviour::kAnswer, FatalAlert(alert));
+    const ConnectionSettings settings = ClerkAt(server.address());
+    const absl::Status status =
+        ExplainUnavailable(settings, absl::UnavailableError("failed to connect to all addresses"));
+    EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated) << text;
+    EXPECT_EQ(status.message(),
+              absl::StrCat("the server refused this certificate (revoked, unknown CA or not yet "
+                           "valid): ",
+                           settings.cert_file, " (TLS alert: ", text, ")"));
+  }
+  HandshakeBreakingServer server(HandshakeBreakingServer::Behaviour::kAnswer,
+                                 FatalAlert(40));  // handshake_failure
+  const absl::Status status = ExplainUnavailable(
+      ClerkAt(server.address()), absl::UnavailableError("failed to connect to all addresses"));
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(status.message(),
+            absl::StrCat("the TLS connection to ", server.address(),
+                         " failed (TLS alert: handshake failure): is it registryd's gRPC port? "
+                         "(--server, $REGISTRY_SERVER)"));
+}
+
+// gRPC gives up on such a server after about 20 s with "UNAVAILABLE: failed to connect to all
+// addresses; last error: UNKNOWN: ipv4:...: Handshake read failed"; a shorter --timeout ends the
+// call first, with DEADLINE_EXCEEDED. Either way the user is told what was found, and how long
+// it was waited for.
+TEST(ProbeTlsTest, AServerThatAcceptsButNeverAnswersTlsIsSaidToBeSilent) {
+  HandshakeBreakingServer server(HandshakeBreakingServer::Behaviour::kSilent);
+  ConnectionSettings settings = ClerkAt(server.address());
+  settings.timeout = absl::Seconds(1);
+  const absl::Status status = ExplainUnavailable(
+      settings, absl::UnavailableError("failed to connect to all addresses; last error: UNKNOWN: "
+                                       "ipv4:127.0.0.1:17633: Handshake read failed"));
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  const std::string expected =
+      absl::StrCat("no TLS answer from ", server.address(),
+                   " within 1s: is it registryd's gRPC port (not its metrics port or another "
+                   "service)? (--server, $REGISTRY_SERVER)");
+  EXPECT_EQ(status.message(), expected);
+
+  const CliRun run = Health(server.address(), "clerk", {"--timeout", "1"});
+  EXPECT_EQ(run.code, 1);
+  EXPECT_EQ(run.err, absl::StrCat("error: UNAVAILABLE: ", expected, "\n"));
 }
 
 class RefusedCertificateTest : public ::testing::Test {
