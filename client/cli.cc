@@ -110,6 +110,19 @@ int RunCommandLine(const std::vector<std::string>& args, const EnvLookup& env,
     return kExitUsage;
   }
 
+  // "registry-cli help [COMMAND...]", as many tools take it: the help of the tool, or of what
+  // follows (the global options typed before it are kept).
+  if (rest[0] == "help") {
+    if (rest.size() == 1) {
+      out << ToolHelp();
+      return kExitOk;
+    }
+    std::vector<std::string> asked(args.begin(), args.end() - rest.size());
+    asked.insert(asked.end(), rest.begin() + 1, rest.end());
+    asked.push_back("--help");
+    return RunCommandLine(asked, env, streams);
+  }
+
   const CommandSpec* command = FindCommand(rest[0]);
   size_t consumed = 1;
   if (command == nullptr && IsCommandGroup(rest[0])) {

@@ -182,6 +182,20 @@ TEST(CliTest, UnknownCommandsAndOptionsExitTwo) {
                                   "usage: registry-cli [global options] record get ID"));
 }
 
+// "registry-cli help" was an unknown command; it is the tool's help, and "help X" is X's.
+TEST(CliTest, HelpAsACommandGivesTheHelpOfWhatFollows) {
+  CliRun run = RunWith({"help"});
+  EXPECT_EQ(run.code, kExitOk) << run.err;
+  EXPECT_EQ(run.out, RunWith({"--help"}).out);
+  run = RunWith({"help", "record", "get"});
+  EXPECT_EQ(run.code, kExitOk) << run.err;
+  EXPECT_EQ(run.out, RunWith({"record", "get", "--help"}).out);
+  run = RunWith({"help", "record"});
+  EXPECT_EQ(run.code, kExitOk) << run.err;
+  EXPECT_EQ(run.out, RunWith({"record", "--help"}).out);
+  EXPECT_EQ(RunWith({"help", "recrod"}).code, kExitUsage);
+}
+
 TEST(CliTest, AMistypedCommandOrOptionIsAnsweredWithTheClosestName) {
   CliRun run = RunWith({"recrod", "get", "ID"});
   EXPECT_EQ(run.code, kExitUsage);
