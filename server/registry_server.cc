@@ -57,27 +57,40 @@ void Log(absl::string_view level, absl::string_view msg, absl::string_view detai
 // event, then the schema mark, with an event of its own. Nothing for a current database: its
 // checks are not scanned.
 absl::Status UpgradeSchema(const StorageStack& st, CallGate* gate) {
-  ASSIGN_OR_RETURN(const bool upgrade, st.records->InUpgradableSchema());
-  if (!upgrade) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const int schema, st.records->EarlierSchema());
+  if (schema == 0) return absl::OkStatus();
   int batch = 0;
+  size_t moved = 0;
+  if (schema == 6) {
+    ASSIGN_OR_RETURN(
+        moved, st.checks->RekeyLegacyRows(1000, [&](storage::PendingWrite write, size_t rows) {
+          v1::AuditEvent event;
+          event.set_reference(absl::StrCat("vetting checks batch ", ++batch, ": ", rows, " rows"));
+          return gate->CommitSystemEvent("storage-schema", "move-vetting-checks", std::move(event),
+                                         &write)
+              .status();
+        }));
+  }
+  batch = 0;
   ASSIGN_OR_RETURN(
-      const size_t moved,
-      st.checks->RekeyLegacyRows(1000, [&](storage::PendingWrite write, size_t rows) {
+      const size_t aliased,
+      st.records->IndexAliases(1000, [&](storage::PendingWrite write, size_t rows) {
         v1::AuditEvent event;
-        event.set_reference(absl::StrCat("vetting checks batch ", ++batch, ": ", rows, " rows"));
-        return gate->CommitSystemEvent("storage-schema", "move-vetting-checks", std::move(event),
-                                       &write)
+        event.set_reference(absl::StrCat("aliases batch ", ++batch, ": ", rows, " records"));
+        return gate->CommitSystemEvent("storage-schema", "index-aliases", std::move(event), &write)
             .status();
       }));
   storage::PendingWrite write;
   st.records->StageCurrentSchema(&write);
   v1::AuditEvent event;
-  event.set_reference(absl::StrCat("schema 6 to 7: ", moved, " vetting checks moved"));
+  const std::string done =
+      schema == 6 ? absl::StrCat(moved, " vetting checks moved ", aliased, " records with aliases")
+                  : absl::StrCat(aliased, " records with aliases");
+  event.set_reference(absl::StrCat("schema ", schema, " to 8: ", done));
   RETURN_IF_ERROR(
       gate->CommitSystemEvent("storage-schema", "upgrade-storage-schema", std::move(event), &write)
           .status());
-  Log("info", "storage schema 6 upgraded to 7: vetting checks moved to keys without their time",
-      absl::StrCat(moved));
+  Log("info", absl::StrCat("storage schema ", schema, " upgraded to 8"), done);
   return absl::OkStatus();
 }
 

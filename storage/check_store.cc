@@ -38,41 +38,6 @@ std::optional<CountedKey> ParseCountedKey(absl::string_view key, size_t prefix_s
       key.substr(prefix_size + 8)};
 }
 
-// A long change committed in batches of `rows` rows, each handed to `commit`.
-class BatchedCommit {
- public:
-  BatchedCommit(size_t rows, const CheckStore::CommitFn& commit) : rows_(rows), commit_(commit) {}
-
-  PendingWrite* write() { return &write_; }
-
-  // One more row staged into write(): a full batch is committed.
-  absl::Status RowStaged() {
-    if (++in_batch_ < rows_) return absl::OkStatus();
-    return CommitBatch();
-  }
-
-  // Commits the last, partial batch; returns how many rows were committed in all.
-  absl::StatusOr<size_t> Finish() {
-    if (in_batch_ > 0) RETURN_IF_ERROR(CommitBatch());
-    return committed_;
-  }
-
- private:
-  absl::Status CommitBatch() {
-    RETURN_IF_ERROR(commit_(std::move(write_), in_batch_));
-    committed_ += in_batch_;
-    write_ = PendingWrite();
-    in_batch_ = 0;
-    return absl::OkStatus();
-  }
-
-  const size_t rows_;
-  const CheckStore::CommitFn& commit_;
-  PendingWrite write_;
-  size_t in_batch_ = 0;
-  size_t committed_ = 0;
-};
-
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<CheckStore>> CheckStore::Create(Database* db,

@@ -125,7 +125,7 @@ class CheckStore {
   // goes to `commit` (CommitFn below), which must write it before it returns. Returns how many
   // went. One pass over every such row's key (they are ordered by organisation, not by time); a
   // key of another shape is left alone.
-  using CommitFn = std::function<absl::Status(PendingWrite write, size_t rows)>;
+  using CommitFn = BatchCommitFn;
   absl::StatusOr<size_t> PruneCountedRows(absl::Time before, size_t batch_rows,
                                           const CommitFn& commit) const;
 

@@ -11,12 +11,17 @@
 #ifndef REGISTRY_STORAGE_PENDING_WRITE_H_
 #define REGISTRY_STORAGE_PENDING_WRITE_H_
 
+#include <functional>
 #include <map>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "common/status_macros.h"
 #include "registry/v1/records.pb.h"
 #include "storage/database.h"
 #include "storage/stored.pb.h"
@@ -56,6 +61,43 @@ class PendingWrite {
   std::vector<std::string> record_ids_;
   std::vector<std::string> tokens_;
   registry::v1::RecordMetadata metadata_;
+};
+
+// A long change (an upgrade of the stored form) committed in writes of at most `rows` rows,
+// each handed to `commit`, which must write it, with its audit event, before it returns.
+using BatchCommitFn = std::function<absl::Status(PendingWrite write, size_t rows)>;
+class BatchedCommit {
+ public:
+  BatchedCommit(size_t rows, const BatchCommitFn& commit) : rows_(rows), commit_(commit) {}
+
+  PendingWrite* write() { return &write_; }
+
+  // One more row staged into write(): a full batch is committed.
+  absl::Status RowStaged() {
+    if (++in_batch_ < rows_) return absl::OkStatus();
+    return CommitBatch();
+  }
+
+  // Commits the last, partial batch; returns how many rows were committed in all.
+  absl::StatusOr<size_t> Finish() {
+    if (in_batch_ > 0) RETURN_IF_ERROR(CommitBatch());
+    return committed_;
+  }
+
+ private:
+  absl::Status CommitBatch() {
+    RETURN_IF_ERROR(commit_(std::move(write_), in_batch_));
+    committed_ += in_batch_;
+    write_ = PendingWrite();
+    in_batch_ = 0;
+    return absl::OkStatus();
+  }
+
+  const size_t rows_;
+  const BatchCommitFn& commit_;
+  PendingWrite write_;
+  size_t in_batch_ = 0;
+  size_t committed_ = 0;
 };
 
 }  // namespace registry::storage

@@ -33,6 +33,12 @@ constexpr char kPersonalNumber = 'p';
 constexpr char kName = 'n';
 constexpr char kDedup = 'd';
 constexpr char kLoose = 'l';
+// Each alias of the person in the surname's place (Person.aliases), exact and loose: searched
+// after 'n' and 'l', by the court's name search only.
+constexpr char kAlias = 'a';
+constexpr char kAliasLoose = 'b';
+// No alias rows to search (a personal number).
+constexpr char kNoAliases = 0;
 // An expunged record's uniqueness token (court, case number, personal number), kept after the
 // record is gone so that the same conviction cannot be entered again: an expunged record never
 // comes back, by a clerk's create, an import re-run or an amendment. The row holds a MAC only.
@@ -41,10 +47,17 @@ constexpr size_t kRecordIdSize = kIdSize;  // hex characters
 constexpr char kFieldSet[] = "person,conviction,reason,dates,author";
 constexpr char kKeyCheckKey[] = "keys/check";
 constexpr char kSchemaKey[] = "schema/version";
-constexpr char kSchemaVersion[] = "7";
-// The one earlier schema upgraded in place: schema 6 kept each vetting check under a key with its
-// time (storage/check_store.h RekeyLegacyRows moves them; StageCurrentSchema then marks it 7).
-constexpr char kUpgradableSchema[] = "6";
+constexpr char kSchemaVersion[] = "8";
+// The earlier schemas upgraded in place: schema 6 kept each vetting check under a key with its
+// time (storage/check_store.h RekeyLegacyRows moves them), schemas 6 and 7 filed no aliases
+// (IndexAliases files them); StageCurrentSchema then marks the database 8.
+constexpr int kOldestUpgradableSchema = 6;
+bool UpgradableSchema(absl::string_view schema) {
+  int n = 0;
+  int current = 0;
+  return absl::SimpleAtoi(schema, &n) && absl::SimpleAtoi(kSchemaVersion, &current) &&
+         n >= kOldestUpgradableSchema && n < current;
+}
 // Each KEK version's check value: its key under this prefix, the value a wrapped key (crypto/
 // keyring.h) under that KEK, sealed to kKekCheckLabel in the place of a record id (record ids are
 // hex, so no record's wrapped key is one). Only the right KEK unwraps it.
@@ -303,14 +316,14 @@ absl::StatusOr<std::unique_ptr<RecordStore>> RecordStore::Create(
   } else if (!crypto::ConstantTimeEquals(*stored, check)) {
     return absl::FailedPreconditionError(
         "the key file does not belong to this database (key check value differs)");
-  } else if (schema.value_or("1") != kSchemaVersion && schema.value_or("1") != kUpgradableSchema) {
+  } else if (schema.value_or("1") != kSchemaVersion && !UpgradableSchema(schema.value_or("1"))) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the database is in storage schema ", schema.value_or("1"), "; this registryd reads schema ",
-        kSchemaVersion, " (and upgrades ", kUpgradableSchema, " in place) only (schema 1 kept registry dates in plaintext, schema 2 had no loose "
-        "name index, schema 3 no authenticated audit state nor erased-conviction rows, schema 4 "
-        "kept audit events and record authors in plaintext, schema 5 keyed case numbers loosely, "
-        "checked no key-encryption key and kept the audit log id unauthenticated): export and "
-        "re-import"));
+        kSchemaVersion, " (and upgrades ", kOldestUpgradableSchema, " and later in place) only "
+        "(schema 1 kept registry dates in plaintext, schema 2 had no loose name index, schema 3 "
+        "no authenticated audit state nor erased-conviction rows, schema 4 kept audit events and "
+        "record authors in plaintext, schema 5 keyed case numbers loosely, checked no "
+        "key-encryption key and kept the audit log id unauthenticated): export and re-import"));
   } else {
     // A KEK whose bytes changed is refused here, before a record is written under it that the
     // right key file could then not open. A current version seen for the first time (made
@@ -727,6 +740,57 @@ absl::StatusOr<std::string> RecordStore::LooseNameToken(absl::string_view surnam
   return loose_index_->Token(absl::StrCat(s, "|", g, "|", birth_date));
 }
 
+absl::Status RecordStore::SetAliasTokens(const registry::v1::Person& person,
+                                         StoredHead* head) const {
+  std::set<std::string> exact;
+  std::set<std::string> loose;
+  for (int i = 0; i < person.aliases_size(); ++i) {
+    // Each alias is another surname (records.proto): the tokens of the person's names with the
+    // alias in the surname's place.
+    const std::string field = absl::StrCat("person.aliases[", i, "]");
+    const auto named = [&](absl::Status status) {
+      return absl::IsInvalidArgument(status)
+                 ? absl::InvalidArgumentError(absl::StrCat(field, ": ", status.message()))
+                 : status;
+    };
+    absl::StatusOr<std::string> canonical = normalizer_->Normalize(person.aliases(i));
+    if (!canonical.ok()) return named(canonical.status());
+    absl::StatusOr<std::string> token =
+        NameToken(person.aliases(i), person.given_name(), person.birth_date(), "person.");
+    if (!token.ok()) return named(token.status());
+    exact.insert(*std::move(token));
+    absl::StatusOr<std::string> loose_token =
+        LooseNameToken(person.aliases(i), person.given_name(), person.birth_date(), "person.");
+    if (!loose_token.ok()) return named(loose_token.status());
+    loose.insert(*std::move(loose_token));
+  }
+  head->clear_alias_tokens();
+  head->clear_alias_loose_tokens();
+  for (const std::string& t : exact) head->add_alias_tokens(t);
+  for (const std::string& t : loose) head->add_alias_loose_tokens(t);
+  return absl::OkStatus();
+}
+
+absl::Status RecordStore::StageAliasRows(const StoredHead& old_head, const StoredHead& head,
+                                         PendingWrite* w) const {
+  const std::string& id = head.record_id();
+  const auto restage = [&](char kind, const auto& before, const auto& after) -> absl::Status {
+    for (const std::string& token : before) {
+      if (std::find(after.begin(), after.end(), token) == after.end()) {
+        w->batch()->Delete(Cf::kIndex, IndexKey(kind, token, id));
+      }
+    }
+    for (const std::string& token : after) {
+      if (std::find(before.begin(), before.end(), token) == before.end()) {
+        RETURN_IF_ERROR(PutIndexRow(kind, token, id, w));
+      }
+    }
+    return absl::OkStatus();
+  };
+  RETURN_IF_ERROR(restage(kAlias, old_head.alias_tokens(), head.alias_tokens()));
+  return restage(kAliasLoose, old_head.alias_loose_tokens(), head.alias_loose_tokens());
+}
+
 absl::StatusOr<std::string> RecordStore::DedupToken(const registry::v1::Conviction& c,
                                                     absl::string_view pn) const {
   ASSIGN_OR_RETURN(const std::string case_number, CanonicalCaseNumber(c.case_number()));
@@ -1000,19 +1064,25 @@ absl::Status RecordStore::ConfirmErasedMeanwhile(char kind, absl::string_view to
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::vector<Record>> RecordStore::RecordsWithToken(char kind,
-                                                                  absl::string_view token,
-                                                                  size_t limit) const {
-  ASSIGN_OR_RETURN(std::vector<std::string> ids, IdsWithToken(kind, token, limit));
+absl::StatusOr<std::vector<Record>> RecordStore::RecordsWithToken(
+    char kind, char alias_kind, absl::string_view token, const std::set<std::string>& exclude,
+    size_t limit) const {
   std::vector<Record> out;
-  for (const std::string& id : ids) {
-    absl::StatusOr<Record> r = Get(id);
-    if (absl::IsNotFound(r.status())) {
-      RETURN_IF_ERROR(ConfirmErasedMeanwhile(kind, token, id));
-      continue;
+  std::set<std::string> seen = exclude;
+  for (const char k : {kind, alias_kind}) {
+    if (k == kNoAliases) continue;
+    ASSIGN_OR_RETURN(std::vector<std::string> ids, IdsWithToken(k, token, limit + seen.size()));
+    for (const std::string& id : ids) {
+      if (out.size() == limit) return out;
+      if (!seen.insert(id).second) continue;
+      absl::StatusOr<Record> r = Get(id);
+      if (absl::IsNotFound(r.status())) {
+        RETURN_IF_ERROR(ConfirmErasedMeanwhile(k, token, id));
+        continue;
+      }
+      if (!r.ok()) return r.status();
+      out.push_back(*std::move(r));
     }
-    if (!r.ok()) return r.status();
-    out.push_back(*std::move(r));
   }
   return out;
 }
@@ -1021,7 +1091,7 @@ absl::StatusOr<std::vector<Record>> RecordStore::SearchByPersonalNumber(
     absl::string_view personal_number, size_t limit, std::string* token_hex) const {
   ASSIGN_OR_RETURN(std::string token, PersonalNumberToken(personal_number));
   if (token_hex != nullptr) *token_hex = absl::BytesToHexString(token);
-  return RecordsWithToken(kPersonalNumber, token, limit);
+  return RecordsWithToken(kPersonalNumber, kNoAliases, token, {}, limit);
 }
 
 absl::StatusOr<std::vector<Record>> RecordStore::SearchByName(absl::string_view surname,
@@ -1031,7 +1101,7 @@ absl::StatusOr<std::vector<Record>> RecordStore::SearchByName(absl::string_view 
                                                               std::string* token_hex) const {
   ASSIGN_OR_RETURN(std::string token, NameToken(surname, given_name, birth_date, "name."));
   if (token_hex != nullptr) *token_hex = absl::BytesToHexString(token);
-  return RecordsWithToken(kName, token, limit);
+  return RecordsWithToken(kName, kAlias, token, {}, limit);
 }
 
 absl::StatusOr<std::vector<Record>> RecordStore::SearchByLooseName(
@@ -1039,20 +1109,7 @@ absl::StatusOr<std::vector<Record>> RecordStore::SearchByLooseName(
     const std::set<std::string>& exclude, size_t limit, std::string* token_hex) const {
   ASSIGN_OR_RETURN(std::string token, LooseNameToken(surname, given_name, birth_date, "name."));
   if (token_hex != nullptr) *token_hex = absl::BytesToHexString(token);
-  ASSIGN_OR_RETURN(std::vector<std::string> ids,
-                   IdsWithToken(kLoose, token, limit + exclude.size()));
-  std::vector<Record> out;
-  for (const std::string& id : ids) {
-    if (exclude.count(id) > 0 || out.size() == limit) continue;
-    absl::StatusOr<Record> r = Get(id);
-    if (absl::IsNotFound(r.status())) {
-      RETURN_IF_ERROR(ConfirmErasedMeanwhile(kLoose, token, id));
-      continue;
-    }
-    if (!r.ok()) return r.status();
-    out.push_back(*std::move(r));
-  }
-  return out;
+  return RecordsWithToken(kLoose, kAliasLoose, token, exclude, limit);
 }
 
 absl::Status RecordStore::StageVersion(const StoredHead& old_head, StoredHead* head,
@@ -1160,6 +1217,8 @@ absl::Status RecordStore::StageVersion(const StoredHead& old_head, StoredHead* h
     if (!e.old_token->empty()) b->Delete(Cf::kIndex, IndexKey(e.kind, *e.old_token, id));
     RETURN_IF_ERROR(PutIndexRow(e.kind, e.new_token, id, w));
   }
+  RETURN_IF_ERROR(SetAliasTokens(person, head));
+  RETURN_IF_ERROR(StageAliasRows(old_head, *head, w));
   head->set_personal_number_token(pn_token);
   head->set_name_token(name_token);
   head->set_dedup_token(dedup_token);
@@ -1367,9 +1426,39 @@ absl::Status RecordStore::InitDatesRulesFingerprint(absl::string_view fingerprin
   return db_->Write(batch);
 }
 
-absl::StatusOr<bool> RecordStore::InUpgradableSchema() const {
+absl::StatusOr<int> RecordStore::EarlierSchema() const {
   ASSIGN_OR_RETURN(std::optional<std::string> schema, db_->Get(Cf::kMeta, kSchemaKey));
-  return schema == kUpgradableSchema;
+  int n = 0;
+  if (!schema.has_value() || *schema == kSchemaVersion || !UpgradableSchema(*schema) ||
+      !absl::SimpleAtoi(*schema, &n)) {
+    return 0;
+  }
+  return n;
+}
+
+absl::StatusOr<size_t> RecordStore::IndexAliases(size_t batch_rows,
+                                                 const BatchCommitFn& commit) {
+  BatchedCommit batches(batch_rows, commit);
+  // Nothing else writes while the registry starts; the iterator reads the heads as they were.
+  auto it = db_->NewIterator(Cf::kRecords, BlockCache::kBypass);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    absl::StatusOr<StoredHead> head = ReadHead(std::string(it->key()));
+    if (!head.ok()) continue;
+    absl::StatusOr<Record> record = GetAt(*head);
+    if (!record.ok() || record->person().aliases().empty()) continue;
+    StoredHead indexed = *head;
+    RETURN_IF_ERROR(SetAliasTokens(record->person(), &indexed));
+    // Every row is put, also those the head already names (a start cut off after a batch).
+    StoredHead unindexed;
+    unindexed.set_record_id(indexed.record_id());
+    RETURN_IF_ERROR(StageAliasRows(unindexed, indexed, batches.write()));
+    ASSIGN_OR_RETURN(std::string encoded, EncodeHead(indexed));
+    batches.write()->batch()->Put(Cf::kRecords, indexed.record_id(), encoded);
+    batches.write()->record_ids_.push_back(indexed.record_id());
+    RETURN_IF_ERROR(batches.RowStaged());
+  }
+  RETURN_IF_ERROR(it->status());
+  return batches.Finish();
 }
 
 void RecordStore::StageCurrentSchema(PendingWrite* w) const {
@@ -1483,6 +1572,12 @@ absl::StatusOr<PendingWrite> RecordStore::PrepareExpunge(absl::string_view recor
   b->Delete(Cf::kIndex, IndexKey(kName, head.name_token(), id));
   b->Delete(Cf::kIndex, IndexKey(kDedup, head.dedup_token(), id));
   b->Delete(Cf::kIndex, IndexKey(kLoose, head.loose_name_token(), id));
+  for (const std::string& token : head.alias_tokens()) {
+    b->Delete(Cf::kIndex, IndexKey(kAlias, token, id));
+  }
+  for (const std::string& token : head.alias_loose_tokens()) {
+    b->Delete(Cf::kIndex, IndexKey(kAliasLoose, token, id));
+  }
   for (const std::string& token : tokens) RETURN_IF_ERROR(PutIndexRow(kErased, token, id, &w));
   // Until a compaction has removed the record's bytes from older files, a marker says one is
   // due, committed with the erasure: a crash before the compaction leaves it for the next start,
@@ -1749,10 +1844,15 @@ absl::Status RecordStore::CheckAll(
     struct Row {
       char kind;
       const std::string& token;
-    } rows[] = {{kPersonalNumber, head->personal_number_token()},
-                {kName, head->name_token()},
-                {kLoose, head->loose_name_token()},
-                {kDedup, head->dedup_token()}};
+    };
+    std::vector<Row> rows = {{kPersonalNumber, head->personal_number_token()},
+                             {kName, head->name_token()},
+                             {kLoose, head->loose_name_token()},
+                             {kDedup, head->dedup_token()}};
+    for (const std::string& token : head->alias_tokens()) rows.push_back({kAlias, token});
+    for (const std::string& token : head->alias_loose_tokens()) {
+      rows.push_back({kAliasLoose, token});
+    }
     for (const Row& r : rows) {
       const std::string row_key = IndexKey(r.kind, r.token, key);
       ASSIGN_OR_RETURN(std::optional<std::string> value, db_->Get(Cf::kIndex, row_key));
@@ -1811,11 +1911,17 @@ absl::Status RecordStore::CheckAll(
                                ": orphaned (no readable head)"));
       continue;
     }
-    const std::string& expected = kind == kPersonalNumber ? head->personal_number_token()
-                                  : kind == kName         ? head->name_token()
-                                  : kind == kLoose        ? head->loose_name_token()
-                                                          : head->dedup_token();
-    if (key.substr(1, 32) != expected) {
+    const absl::string_view token = key.substr(1, 32);
+    const auto holds = [&](const auto& tokens) {
+      return std::find(tokens.begin(), tokens.end(), token) != tokens.end();
+    };
+    const bool current = kind == kPersonalNumber ? token == head->personal_number_token()
+                         : kind == kName         ? token == head->name_token()
+                         : kind == kLoose        ? token == head->loose_name_token()
+                         : kind == kAlias        ? holds(head->alias_tokens())
+                         : kind == kAliasLoose   ? holds(head->alias_loose_tokens())
+                                                 : token == head->dedup_token();
+    if (!current) {
       report->Add(absl::StrCat("index row '", std::string(1, kind), "' for ", id,
                                ": not the record's current token"));
     }

@@ -11,7 +11,9 @@
 //                                                         birth date, 'l' loose name form +
 //                                                         birth date (court search only), 'd'
 //                                                         court + case number + personal number
-//                                                         (uniqueness)
+//                                                         (uniqueness), 'a' and 'b' each alias
+//                                                         in the surname's place, exact and
+//                                                         loose (court search only)
 //   meta     "schema/version" = the storage schema (kSchemaVersion in record_store.cc);
 //            "keys/check" = key check value (of the derivation root);
 //            "keys/kek-check/<version>" = a KEK version's check value: a wrapped key under that
@@ -220,15 +222,17 @@ class RecordStore {
       absl::string_view record_id) const;
 
   // Exact-match searches through the blind indexes; `token_hex` receives the token looked up,
-  // for the audit event. At most `limit` records.
+  // for the audit event. At most `limit` records. A name search also finds the records that list
+  // the query's surname among the person's aliases (with the same given name and birth date),
+  // after those registered under it.
   absl::StatusOr<std::vector<registry::v1::Record>> SearchByPersonalNumber(
       absl::string_view personal_number, size_t limit, std::string* token_hex) const;
   absl::StatusOr<std::vector<registry::v1::Record>> SearchByName(
       absl::string_view surname, absl::string_view given_name, absl::string_view birth_date,
       size_t limit, std::string* token_hex) const;
-  // The loose search (court only, never vetting): records whose names agree with the query's in
-  // their loose forms (NameNormalizer::LooseForm) with the same birth date, without those whose
-  // ids are in `exclude` (the exact matches).
+  // The loose search (court only, never vetting): records whose names, or an alias in the
+  // surname's place, agree with the query's in their loose forms (NameNormalizer::LooseForm) with
+  // the same birth date, without those whose ids are in `exclude` (the exact matches).
   absl::StatusOr<std::vector<registry::v1::Record>> SearchByLooseName(
       absl::string_view surname, absl::string_view given_name, absl::string_view birth_date,
       const std::set<std::string>& exclude, size_t limit, std::string* token_hex) const;
@@ -258,11 +262,18 @@ class RecordStore {
   absl::StatusOr<std::string> DatesRulesFingerprint() const;
   void StageDatesRulesFingerprint(absl::string_view fingerprint, PendingWrite* w) const;
 
-  // Whether the database is in schema 6, the one earlier schema Create opens: its vetting
-  // checks' keys carry their time. The caller moves them (CheckStore::RekeyLegacyRows), then
-  // commits StageCurrentSchema in an audited batch.
-  absl::StatusOr<bool> InUpgradableSchema() const;
+  // The earlier schema the database is in, 6 or 7, the ones Create opens, or 0 when it is in
+  // the current one. Schema 6 kept each vetting check under a key with its time (the caller
+  // moves them, CheckStore::RekeyLegacyRows); schemas 6 and 7 had no alias rows (the caller
+  // indexes them, IndexAliases). Then it commits StageCurrentSchema in an audited batch.
+  absl::StatusOr<int> EarlierSchema() const;
   void StageCurrentSchema(PendingWrite* w) const;
+  // Files each record's aliases in the name indexes (rows 'a' and 'b', and the head's alias
+  // tokens), for records stored before schema 8, in writes of at most `batch_rows` records each
+  // handed to `commit` (audited by the caller). Reads every record's current version. Heads that
+  // fail to open are left as they are (the data check names them). Returns how many records
+  // have aliases.
+  absl::StatusOr<size_t> IndexAliases(size_t batch_rows, const BatchCommitFn& commit);
   // Records the fingerprint for a database that holds no record yet, as part of creating it
   // (like the key check value and the schema version). FailedPrecondition once records exist.
   absl::Status InitDatesRulesFingerprint(absl::string_view fingerprint);
@@ -421,6 +432,13 @@ class RecordStore {
                                              absl::string_view given_name,
                                              absl::string_view birth_date,
                                              absl::string_view field_prefix) const;
+  // Sets `head`'s alias tokens, exact and loose, from the person's aliases in the surname's
+  // place (sorted, without repeats). InvalidArgument "person.aliases[i]: ..." when an alias
+  // cannot be normalised.
+  absl::Status SetAliasTokens(const registry::v1::Person& person, StoredHead* head) const;
+  // Deletes `old_head`'s alias rows that `head` no longer has and puts those it newly has.
+  absl::Status StageAliasRows(const StoredHead& old_head, const StoredHead& head,
+                              PendingWrite* w) const;
   absl::StatusOr<std::string> DedupToken(const registry::v1::Conviction& c,
                                          absl::string_view personal_number) const;
   // The token of a canonical case number (CanonicalCaseNumber) of a court and a person.
@@ -463,9 +481,11 @@ class RecordStore {
   // For each of `tokens`, the first id filed under `kind` and it, or "" (one iterator for all).
   absl::StatusOr<std::vector<std::string>> FirstIdWithEachToken(
       char kind, const std::vector<std::string>& tokens) const;
-  absl::StatusOr<std::vector<registry::v1::Record>> RecordsWithToken(char kind,
-                                                                    absl::string_view token,
-                                                                    size_t limit) const;
+  // The records filed under `token` as `kind`, then under it as `alias_kind` (those not already
+  // found), at most `limit`, none of `exclude`.
+  absl::StatusOr<std::vector<registry::v1::Record>> RecordsWithToken(
+      char kind, char alias_kind, absl::string_view token, const std::set<std::string>& exclude,
+      size_t limit) const;
   // Writes version `head.version` with `payload` and updates the head and indexes in `w`.
   absl::Status StageVersion(const StoredHead& old_head, StoredHead* head,
                             const crypto::SecretBytes& dek, const VersionPayload& payload,

@@ -580,7 +580,7 @@ TEST_F(DataCheckTest, ADeletedVettingHistoryEntryIsCaught) {
 }
 
 // A data folder of an earlier registry (storage schema 6) keeps its checks under token || time
-// || check id: the next start moves them to keys without their time and marks the schema 7, each
+// || check id: the next start moves them to keys without their time and marks the schema 8, each
 // step in an audited batch, and the person's history and the data check are as before.
 TEST_F(DataCheckTest, ChecksStoredUnderTheEarlierLayoutMoveAtStartUp) {
   const v1::Person person = ExampleRecord().person();
@@ -621,8 +621,8 @@ TEST_F(DataCheckTest, ChecksStoredUnderTheEarlierLayoutMoveAtStartUp) {
   EXPECT_EQ(moved.reference(), "vetting checks batch 1: 1 rows");
   const v1::AuditEvent upgraded = testing::StoredEvent(*server_, size - 1);
   EXPECT_EQ(upgraded.actor(), "system:storage-schema");
-  EXPECT_EQ(upgraded.reference(), "schema 6 to 7: 1 vetting checks moved");
-  // Once: the next start finds schema 7 and leaves the checks alone.
+  EXPECT_EQ(upgraded.reference(), "schema 6 to 8: 1 vetting checks moved 0 records with aliases");
+  // Once: the next start finds schema 8 and leaves the checks alone.
   ASSERT_TRUE(server_->Restart().ok());
   EXPECT_EQ(testing::AuditLogSize(*server_), size);
   EXPECT_EQ(HistoryLength(person), 1);
@@ -634,6 +634,87 @@ TEST_F(DataCheckTest, ChecksStoredUnderTheEarlierLayoutMoveAtStartUp) {
     EXPECT_EQ(current.size(), 32u + storage::CheckStore::kSlotSize);
     EXPECT_EQ(current.substr(0, 32), token);
   });
+}
+
+// The index rows of `kind` ('a' an alias exact, 'b' loose) that name record `id`.
+std::vector<std::string> AliasRows(storage::Database* db, char kind, const std::string& id) {
+  std::vector<std::string> keys;
+  for (const auto& [cf, row] : CopyRows(db, {storage::Cf::kIndex})) {
+    if (!row.first.empty() && row.first[0] == kind && absl::EndsWith(row.first, id)) {
+      keys.push_back(row.first);
+    }
+  }
+  return keys;
+}
+
+// Each alias of a person is filed as two index rows, exact and loose, which the data check
+// holds to the head as it does the others: an amendment that leaves the aliases leaves their
+// rows, an erasure leaves none, and a deleted one is named.
+TEST_F(DataCheckTest, AliasRowsFollowTheRecordAndAMissingOneIsCaught) {
+  v1::CreateRecordRequest r = ExampleRecord();
+  r.mutable_person()->add_aliases("Berisha");
+  r.mutable_person()->add_aliases("Morina");
+  const std::string id = Create(r);
+  ASSERT_NO_FATAL_FAILURE(Amend(id));
+  EXPECT_EQ(Verify().problem_count(), 0u);
+  std::vector<std::string> exact;
+  Edit([&](storage::Database* db) {
+    exact = AliasRows(db, 'a', id);
+    EXPECT_EQ(AliasRows(db, 'b', id).size(), 2u);
+    ASSERT_EQ(exact.size(), 2u);
+    Delete(db, storage::Cf::kIndex, exact[0]);
+  });
+  const v1::VerifyDataResponse r1 = Verify();
+  EXPECT_THAT(r1.problems(), Contains(HasSubstr("index row 'a' missing")));
+
+  // Erased: none of its rows stays.
+  ASSERT_TRUE(Expunge(id).ok());
+  Edit([&](storage::Database* db) {
+    EXPECT_THAT(AliasRows(db, 'a', id), IsEmpty());
+    EXPECT_THAT(AliasRows(db, 'b', id), IsEmpty());
+  });
+}
+
+// Storage schemas 6 and 7 filed no aliases: the next start files every record's, in audited
+// batches, and marks the schema 8; once.
+TEST_F(DataCheckTest, AliasesOfAnEarlierSchemaAreFiledAtStartUp) {
+  v1::CreateRecordRequest r = ExampleRecord();
+  r.mutable_person()->add_aliases("Berisha");
+  const std::string id = Create(r);
+  v1::CreateRecordRequest other = ExampleRecord();  // without aliases: not rewritten
+  other.mutable_person()->set_personal_number("1234500003");
+  other.mutable_conviction()->set_case_number("PKR 42/2021");
+  Create(other);
+  Edit([&](storage::Database* db) {
+    for (const char kind : {'a', 'b'}) {
+      for (const std::string& key : AliasRows(db, kind, id)) {
+        Delete(db, storage::Cf::kIndex, key);
+      }
+    }
+    storage::Batch batch;
+    batch.Put(storage::Cf::kMeta, "schema/version", "7");
+    ASSERT_TRUE(db->Write(batch).ok());
+  });
+  const uint64_t size = testing::AuditLogSize(*server_);
+  const v1::AuditEvent filed = testing::StoredEvent(*server_, size - 2);
+  EXPECT_EQ(filed.actor(), "system:storage-schema");
+  EXPECT_EQ(filed.reference(), "aliases batch 1: 1 records");
+  EXPECT_THAT(filed.record_ids(), ElementsAre(id));
+  EXPECT_EQ(testing::StoredEvent(*server_, size - 1).reference(),
+            "schema 7 to 8: 1 records with aliases");
+  EXPECT_EQ(Verify().problem_count(), 0u);
+  v1::SearchRecordsRequest search;
+  search.mutable_name()->set_surname("Berisha");
+  search.mutable_name()->set_given_name(r.person().given_name());
+  search.mutable_name()->set_birth_date(r.person().birth_date());
+  v1::SearchRecordsResponse found;
+  ASSERT_TRUE(SearchRecordsAs(*server_, "court", search, &found).ok());
+  ASSERT_EQ(found.records_size(), 1);
+  EXPECT_EQ(found.records(0).metadata().record_id(), id);
+  // Once.
+  const uint64_t after = testing::AuditLogSize(*server_);
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(testing::AuditLogSize(*server_), after);
 }
 
 // An entry damaged where it lies is one problem: it fails authentication. It is still the entry

@@ -1,7 +1,7 @@
 // Names across Albanian and Serbian spellings, through a real registryd: a court's name search
 // returns the exact matches first, then the records that match only in the loose form as
 // "possible matches"; vetting never uses the loose form, so a loosely matching name never
-// widens an employer's answer.
+// widens an employer's answer. A person's aliases are searched as their surname.
 #include <memory>
 #include <string>
 #include <vector>
@@ -140,6 +140,84 @@ TEST_F(LooseSearchTest, ASearchByNameRefusesABirthDateNotBeforeTodayAndNamesEver
   EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
   EXPECT_THAT(s.error_message(), ::testing::HasSubstr("name.surname: "));
   EXPECT_THAT(s.error_message(), ::testing::HasSubstr("name.birth_date: must be before today"));
+}
+
+// A person's aliases (each another surname) find the record as the surname does: exactly, and
+// across spellings as a possible match, with the same given name and birth date. An amendment
+// that drops an alias drops it from the search, and an erasure every alias. Vetting compares the
+// registered name only: an alias given to an employer is an identity mismatch (REFER), as before.
+TEST_F(LooseSearchTest, AliasesAreSearchedAsTheSurnameAndFollowAmendmentsAndErasure) {
+  v1::CreateRecordRequest r = ExampleRecord();
+  r.mutable_person()->set_surname("Krasniqi");
+  r.mutable_person()->set_given_name("Arben");
+  r.mutable_person()->set_personal_number("1234500001");
+  r.mutable_conviction()->set_case_number("PKR 41/2021");
+  r.mutable_person()->add_aliases("Berisha");
+  r.mutable_person()->add_aliases("Gashi-Hoxha");
+  r.mutable_person()->add_aliases("BERISHA");  // the same alias twice: one row
+  const std::string id = CreatedRecordId(*server_, "clerk", r);
+  ASSERT_FALSE(id.empty());
+
+  EXPECT_THAT(Search("Krasniqi", "Arben").exact, ElementsAre(id));
+  EXPECT_THAT(Search("berisha", "ARBEN").exact, ElementsAre(id));
+  EXPECT_THAT(Search("Gashi-Hoxha", "Arben").exact, ElementsAre(id));
+  const Found cyrillic = Search("Бериша", "Арбен");
+  EXPECT_THAT(cyrillic.exact, IsEmpty());
+  EXPECT_THAT(cyrillic.possible, ElementsAre(id));
+  // The given name and the birth date still have to agree.
+  EXPECT_THAT(Search("Berisha", "Arton").exact, IsEmpty());
+  EXPECT_THAT(Search("Berisha", "Arben", "1980-04-13").exact, IsEmpty());
+  EXPECT_THAT(Search("Berisha", "Arben", "1980-04-13").possible, IsEmpty());
+  // An alias of one person is not another person's surname.
+  EXPECT_THAT(Search("Berisha", "Gjorgje").exact, IsEmpty());
+
+  // Vetting: the registered name, never an alias.
+  v1::Person as_alias = r.person();
+  as_alias.set_surname("Berisha");
+  EXPECT_EQ(VetAs(*server_, "vetting", as_alias), v1::VETTING_RESULT_REFER);
+  EXPECT_EQ(VetAs(*server_, "vetting", r.person()), v1::VETTING_RESULT_NOT_CLEAR);
+
+  // An amendment that keeps one alias and adds another.
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(CallDeadline());
+    v1::AmendRecordRequest amend;
+    amend.set_record_id(id);
+    amend.mutable_person()->add_aliases("Gashi-Hoxha");
+    amend.mutable_person()->add_aliases("Morina");
+    amend.mutable_update_mask()->add_paths("person.aliases");
+    amend.set_reason("aliases corrected by court notice");
+    v1::AmendRecordResponse resp;
+    const grpc::Status s =
+        v1::RecordService::NewStub(server_->Channel("clerk"))->AmendRecord(&ctx, amend, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  EXPECT_THAT(Search("Berisha", "Arben").exact, IsEmpty());
+  EXPECT_THAT(Search("Бериша", "Арбен").possible, IsEmpty());
+  EXPECT_THAT(Search("Gashi-Hoxha", "Arben").exact, ElementsAre(id));
+  EXPECT_THAT(Search("Morina", "Arben").exact, ElementsAre(id));
+
+  ASSERT_TRUE(ExpungeRecordAs(*server_, "clerk", id).ok());
+  for (const char* surname : {"Krasniqi", "Gashi-Hoxha", "Morina"}) {
+    const Found f = Search(surname, "Arben");
+    EXPECT_THAT(f.exact, IsEmpty()) << surname;
+    EXPECT_THAT(f.possible, IsEmpty()) << surname;
+  }
+}
+
+// An alias that has no Latin spelling is refused naming the alias, as a surname would be.
+TEST_F(LooseSearchTest, AnAliasThatCannotBeIndexedIsRefusedNamingIt) {
+  v1::CreateRecordRequest r = ExampleRecord();
+  r.mutable_person()->set_personal_number("1234500002");
+  r.mutable_person()->add_aliases("Berisha");
+  r.mutable_person()->add_aliases("\uA64Aa");  // a Cyrillic letter with no Latin spelling
+  grpc::ClientContext ctx;
+  ctx.set_deadline(CallDeadline());
+  v1::CreateRecordResponse created;
+  const grpc::Status s =
+      v1::RecordService::NewStub(server_->Channel("clerk"))->CreateRecord(&ctx, r, &created);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(s.error_message(), ::testing::HasSubstr("person.aliases[1]"));
 }
 
 }  // namespace

@@ -1312,7 +1312,7 @@ TEST_F(AuditLogIdTest, AFreshDatabaseGetsAnAuthenticatedIdThatIsStableAcrossReop
 
   // What RecordStore::Create writes next, then events.
   PutRaw(Cf::kMeta, "keys/check", std::string(32, 'k'));
-  PutRaw(Cf::kMeta, "schema/version", "7");
+  PutRaw(Cf::kMeta, "schema/version", "8");
   OpenLog();
   AppendEvents(0, 3);
   CloseLog();
