@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <regex>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -128,18 +129,41 @@ absl::StatusOr<std::pair<std::string, int>> SplitListenAddress(absl::string_view
   return std::make_pair(std::string(host), port);
 }
 
+bool IsConsoleAddress(absl::string_view target) {
+  if (target.empty() || target.size() > 2000 || target[0] != '/') return false;
+  // "//host/..." and "/\\host/..." are other sites to a browser.
+  if (target.size() > 1 && (target[1] == '/' || target[1] == '\\')) return false;
+  bool query = false;
+  for (char c : target) {
+    if (c == '?') {
+      if (query) return false;
+      query = true;
+      continue;
+    }
+    if (absl::ascii_isalnum(static_cast<unsigned char>(c))) continue;
+    if (std::strchr("/-_.~", c) != nullptr) continue;
+    if (query && std::strchr("%&=+,:;@!*", c) != nullptr) continue;
+    return false;
+  }
+  return true;
+}
+
 std::string RoleKey(v1::Role role) { return client::RoleName(role); }
 
 // ---- PageContext ----
 
 PageContext::PageContext(Console& console, const httplib::Request& request,
-                         httplib::Response& response, std::shared_ptr<Session> session)
+                         httplib::Response& response, std::shared_ptr<Session> session,
+                         bool restored)
     : console_(console),
       request_(request),
       response_(response),
       session_(std::move(session)),
       language_(LanguageOrDefault(session_->Language())),
-      who_(console.who()) {}
+      who_(console.who()),
+      restored_(restored) {}
+
+bool PageContext::fields_in_body() const { return request_.method == "POST" || restored_; }
 
 Registry& PageContext::registry() { return console_.registry(); }
 
@@ -204,6 +228,29 @@ void PageContext::SendPage(const std::string& title, const std::string& body, in
                     language.code == language_.code ? " selected" : "", " lang=\"",
                     language.html_lang, "\">", Escape(language.name), "</option>");
   }
+  // Where the language switch leads (see the header). A GET page's address is kept whole: the
+  // console builds only addresses of validated, impersonal values (record ids, dates, codes, the
+  // registry's page tokens), and one typed elsewhere is no more exposed by being reloaded. A page
+  // a POST made has no address of its own; what made it stays out of every address and out of the
+  // session: its fields go back in the switch's own POST body, for the form's GET page to be shown
+  // again filled in. That page asks the registry only what it asks when opened: a search, a
+  // vetting check or a court's read is the official's act, repeated only by their pressing the
+  // button.
+  std::string back = language_back_;
+  std::string kept;
+  if (back.empty()) {
+    if (!fields_in_body()) {
+      back = IsConsoleAddress(request_.target) ? request_.target : request_.path;
+    } else {
+      back = console_.NearestPage(request_.path);
+      for (const auto& [name, value] : request_.params) {
+        if (name == "csrf") continue;
+        absl::StrAppend(&kept, "<input type=\"hidden\" name=\"keep.", Escape(name),
+                        "\" value=\"", Escape(value), "\">");
+      }
+    }
+  }
+  if (!IsConsoleAddress(back)) back = "/";
   std::string organisation = who_.organisation_name().empty() ? who_.organisation()
                                                                : who_.organisation_name();
   const std::string html = absl::StrCat(
@@ -219,8 +266,8 @@ void PageContext::SendPage(const std::string& title, const std::string& body, in
       "</p><p class=\"who\"><span class=\"role\">", T(absl::StrCat("role.", RoleKey(who_.role()))),
       "</span> · <span>", Text(organisation), "</span> · <code>", Text(who_.identity()),
       "</code></p></div><form class=\"lang\" method=\"post\" action=\"/language\">", CsrfInput(),
-      "<input type=\"hidden\" name=\"back\" value=\"", Escape(request_.path),
-      "\"><label for=\"language\">", T("lang.label"),
+      "<input type=\"hidden\" name=\"back\" value=\"", Escape(back), "\">", kept,
+      "<label for=\"language\">", T("lang.label"),
       "</label> <select id=\"language\" name=\"lang\">", languages, "</select> <button>",
       T("lang.change"), "</button></form><nav aria-label=\"", T("nav.label"), "\"><ul>", links,
       "</ul></nav></header><main id=\"main\" tabindex=\"-1\"><h1>", title, "</h1>", body,
@@ -460,6 +507,45 @@ void Console::Stop() {
 
 void Console::Wait() { done_.WaitForNotification(); }
 
+const Console::Route* Console::PageAt(const std::string& path) const {
+  for (const auto& [route, pattern] : pages_) {
+    if (std::regex_match(path, pattern)) return route;
+  }
+  return nullptr;
+}
+
+std::string Console::NearestPage(absl::string_view path) const {
+  std::string at(path);
+  while (!at.empty() && at[0] == '/') {
+    if (PageAt(at) != nullptr) return at;
+    const size_t slash = at.rfind('/');
+    if (slash == 0) break;
+    at.resize(slash);
+  }
+  return "/";
+}
+
+bool Console::ShowPage(PageContext& ctx, const std::string& path,
+                       std::vector<std::pair<std::string, std::string>> fields) {
+  const Route* route = PageAt(path);
+  if (route == nullptr) return false;
+  // The page's own request, as a GET of `path` whose fields are the form's: nothing of the
+  // switch's POST (its body, its token) reaches the page.
+  httplib::Request shown = ctx.request();
+  shown.method = "GET";
+  shown.path = path;
+  shown.target = path;
+  shown.body.clear();
+  shown.files.clear();
+  shown.params.clear();
+  for (auto& [name, value] : fields) shown.params.emplace(std::move(name), std::move(value));
+  std::regex_match(shown.path, shown.matches, std::regex(route->pattern));
+  PageContext page(*this, shown, ctx.response(), ctx.session_ptr(), /*restored=*/true);
+  if (RefuseRole(*route, page)) return true;
+  route->handler(page);
+  return true;
+}
+
 void Console::Add(std::string method, std::string pattern, Roles roles, PageHandler handler) {
   routes_.push_back({std::move(method), std::move(pattern), std::move(roles), std::move(handler)});
 }
@@ -477,6 +563,7 @@ void Console::AddRoutes() {
   AddAdminPages(*this, add);
   for (const Route& route : routes_) {
     const Route* r = &route;
+    if (route.method == "GET") pages_.emplace_back(r, std::regex(route.pattern));
     auto serve = [this, r](const httplib::Request& request, httplib::Response& response) {
       Serve(*r, request, response);
     };
@@ -582,14 +669,18 @@ void Console::Serve(const Route& route, const httplib::Request& request,
     }
   }
   PageContext context(*this, request, response, session);
-  if (!route.roles.empty() &&
-      std::find(route.roles.begin(), route.roles.end(), context.who().role()) ==
-          route.roles.end()) {
-    context.SendPage(context.T("refused.role"),
-                     absl::StrCat("<p>", context.T("refused.role.help"), "</p>"), 403);
-    return;
-  }
+  if (RefuseRole(route, context)) return;
   route.handler(context);
+}
+
+bool Console::RefuseRole(const Route& route, PageContext& ctx) {
+  if (route.roles.empty() ||
+      std::find(route.roles.begin(), route.roles.end(), ctx.who().role()) != route.roles.end()) {
+    return false;
+  }
+  ctx.SendPage(ctx.T("refused.role"), absl::StrCat("<p>", ctx.T("refused.role.help"), "</p>"),
+               403);
+  return true;
 }
 
 void Console::StartSession(const httplib::Request& request, httplib::Response& response) {

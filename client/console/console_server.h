@@ -22,6 +22,7 @@
 #include <functional>
 #include <memory>
 #include <optional>
+#include <regex>
 #include <string>
 #include <thread>
 #include <utility>
@@ -29,6 +30,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "absl/time/time.h"
@@ -85,13 +87,21 @@ bool NamesEveryAddress(const std::string& host);
 // Splits "HOST:PORT" ("[::1]:8080" for IPv6). InvalidArgument when it is not that shape.
 absl::StatusOr<std::pair<std::string, int>> SplitListenAddress(absl::string_view listen);
 
+// Whether `target` ("/audit?action=VettingCheck&page=50") is an address of this console the
+// browser may be sent back to: one path from the root (not "//host", not "/\\host"), an optional
+// query, only the characters of a URL that need no escaping in a Location header or an attribute
+// (no spaces, controls, quotes or bytes outside ASCII), at most 2000 of them.
+bool IsConsoleAddress(absl::string_view target);
+
 class Console;
 
 // Everything a page handler works with for one request.
 class PageContext {
  public:
+  // `restored`: the page is re-shown by the language switch, its request's fields being those
+  // its form had sent (see Console::ShowPage).
   PageContext(Console& console, const httplib::Request& request, httplib::Response& response,
-              std::shared_ptr<Session> session);
+              std::shared_ptr<Session> session, bool restored = false);
 
   Console& console() { return console_; }
   Registry& registry();
@@ -113,12 +123,26 @@ class PageContext {
   // A form field or query parameter ("" when absent); every value of a repeated one.
   std::string Param(absl::string_view name) const;
   std::vector<std::string> Params(absl::string_view name) const;
+  // Whether this GET page is re-shown by the language switch with the fields its form had sent
+  // (in the switch's POST body, never in an address): a form page fills itself from them.
+  bool restored() const { return restored_; }
+  // Whether the request's fields came in a form's body (a POST, or a restored page), so that they
+  // may hold what an official typed; an address's query holds only what the console validated.
+  bool fields_in_body() const;
+  // Where the language switch on this page leads, instead of the default (see SendPage): for a
+  // page a POST made that is better re-read at an address of its own (a vetting certificate), or
+  // whose form page no longer applies (a record just expunged). An address the console built.
+  void set_language_back(std::string target) { language_back_ = std::move(target); }
 
   // The hidden CSRF input every POST form carries.
   std::string CsrfInput() const;
 
   // Sends a whole page: the layout (language switcher, navigation for the role, skip link) around
-  // `body`, under the heading `title` (escaped text).
+  // `body`, under the heading `title` (escaped text). The language switch keeps the official where
+  // they are: on a GET page it leads back to the same address, query included (the console puts
+  // only validated, impersonal values there); on a page a POST made it leads to the nearest page
+  // at or above the POST's path (the form the POST came from) and carries the fields the POST
+  // sent, in its own POST body, so that the form is shown again filled in (Console::ShowPage).
   void SendPage(const std::string& title, const std::string& body, int status = 200);
   // Sends a page saying what went wrong with a registry call: the status code's name, its meaning
   // in the user's language and the server's message (escaped).
@@ -139,6 +163,8 @@ class PageContext {
   std::shared_ptr<Session> session_;
   const Language& language_;
   v1::WhoAmIResponse who_;
+  const bool restored_;
+  std::string language_back_;
 };
 
 using PageHandler = std::function<void(PageContext&)>;
@@ -190,12 +216,26 @@ class Console {
   // Every page the console serves (after Start), for the tests that go through all of them.
   const std::vector<Route>& routes() const { return routes_; }
 
+  // The nearest address at or above `path` that a GET page answers ("/records/ID/dispute" ->
+  // "/records/ID", "/admin/verify-data" -> "/admin"); "/" at worst.
+  std::string NearestPage(absl::string_view path) const;
+  // For the language switch: shows, in `ctx`'s response, the GET page at `path` (a path, no query)
+  // as if its request's fields were `fields` (what the page's form had posted), with the roles
+  // check of every page; the page is marked restored(). A GET page changes nothing and, for a
+  // court, reads nothing (it asks for the purpose again). False when no GET page is at `path`.
+  bool ShowPage(PageContext& ctx, const std::string& path,
+                std::vector<std::pair<std::string, std::string>> fields);
+
  private:
   void AddRoutes();
   void Add(std::string method, std::string pattern, Roles roles, PageHandler handler);
   // The gate above, for one request: true when it may go on to its page.
   bool Admit(const httplib::Request& request, httplib::Response& response);
   void Serve(const Route& route, const httplib::Request& request, httplib::Response& response);
+  // Answers 403 when `ctx`'s role may not open `route`; true when it did.
+  bool RefuseRole(const Route& route, PageContext& ctx);
+  // The GET route whose pattern `path` matches, or nullptr.
+  const Route* PageAt(const std::string& path) const;
   void StartSession(const httplib::Request& request, httplib::Response& response);
   absl::Status Refresh();
   bool AllowedHost(absl::string_view host) const;
@@ -209,6 +249,8 @@ class Console {
   bool tls_ = false;
   std::thread listener_;
   std::vector<Route> routes_;
+  // The GET routes, each with its pattern compiled (for PageAt).
+  std::vector<std::pair<const Route*, std::regex>> pages_;
 
   absl::Mutex mu_;
   v1::WhoAmIResponse who_ ABSL_GUARDED_BY(mu_);

@@ -74,6 +74,11 @@ std::string ResultCode(registry::v1::VettingResult result);
 // Whether `id` has the shape of a record id (32 lowercase hex), so it may go into a URL.
 bool IsRecordId(absl::string_view id);
 
+// The clerk's "open a record by its id" form (on the home page), with `error` (escaped) beside
+// the input. It is posted, never sent as a GET: a personal number or a name typed into it by
+// mistake would otherwise land in the address, the browser's history and any log of addresses.
+std::string OpenRecordForm(const PageContext& ctx, const std::string& error);
+
 // "<table>" of rows, with a caption.
 std::string RecordTable(const PageContext& ctx, const registry::v1::Record& record,
                         const std::string& caption);

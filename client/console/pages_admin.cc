@@ -132,6 +132,8 @@ void Rotate(PageContext& ctx) {
   }
   absl::StatusOr<v1::RotateKeysResponse> rotated = ctx.registry().RotateKeys();
   if (!rotated.ok()) return SendRotateForm(ctx, "", ctx.ErrorBox(rotated.status()), 400);
+  // Done for good: the language switch leads to the overview, not to the form again.
+  ctx.set_language_back("/admin");
   ctx.SendPage(ctx.T("admin.rotated.title"),
                absl::StrCat(Notice(ctx.Tf("admin.rotated.text",
                                           {{"version", absl::StrCat(rotated->current_kek_version())},

@@ -36,12 +36,24 @@ std::optional<std::string> Instant(absl::string_view text) {
   return std::nullopt;
 }
 
+// The events page's filter fields. The page's address (the answer to its form, the link to the
+// next page) holds only those the console has validated and that cannot name anyone: dates or
+// instants, an action from the API's list, a status code, a record id. The actor, an official's
+// certificate identity typed as free text, travels in a form's body only: a page filtered by it
+// is the answer to a POST, and pages on by posting it again.
+constexpr const char* kAddressFilters[] = {"from", "to", "action", "outcome", "record_id"};
+constexpr const char* kFilters[] = {"from", "to", "actor", "action", "outcome", "record_id"};
+
+// The request's value of filter field `name`, trimmed; the actor only from a form's body.
+std::string FilterParam(const PageContext& ctx, absl::string_view name) {
+  if (name == "actor" && !ctx.fields_in_body()) return "";
+  return std::string(absl::StripAsciiWhitespace(ctx.Param(name)));
+}
+
 // The filter the form's fields give, and the problems of the fields that could not be read.
 v1::AuditFilter FilterOf(const PageContext& ctx, Values* problems) {
   v1::AuditFilter filter;
-  const auto param = [&](const char* name) {
-    return std::string(absl::StripAsciiWhitespace(ctx.Param(name)));
-  };
+  const auto param = [&](const char* name) { return FilterParam(ctx, name); };
   for (const char* name : {"from", "to"}) {
     std::optional<std::string> instant = Instant(param(name));
     if (!instant.has_value()) {
@@ -61,7 +73,12 @@ v1::AuditFilter FilterOf(const PageContext& ctx, Values* problems) {
       problems->emplace_back("action", ctx.T("form.choose"));
     }
   }
-  filter.set_record_id(param("record_id"));
+  // Checked here, so that only a record id can go on into the page's address.
+  if (const std::string id = param("record_id"); !id.empty() && !IsRecordId(id)) {
+    problems->emplace_back("record_id", ctx.T("record.open.bad_id"));
+  } else {
+    filter.set_record_id(id);
+  }
   if (const std::string outcome = param("outcome"); !outcome.empty()) {
     int code = -1;
     if (absl::SimpleAtoi(outcome, &code) && code >= 0 && code <= client::kMaxStatusCode) {
@@ -83,6 +100,7 @@ std::string FilterInputs(const PageContext& ctx, const Values& problems) {
   const auto text = [&](const std::string& name, const std::string& hint_key,
                         const std::string& size) {
     Input input = ParamInput(ctx, name, absl::StrCat("audit.filter.", name), hint_key);
+    input.value = FilterParam(ctx, name);
     input.error = error_of(name);
     input.size_class = size;
     return RenderInput(ctx, input);
@@ -102,14 +120,42 @@ std::string FilterInputs(const PageContext& ctx, const Values& problems) {
                       text("record_id", "", "long"), "</fieldset>");
 }
 
-// The filter fields as a query string, for the next page's link.
-std::string FilterQuery(const PageContext& ctx) {
+// The filter fields an address may hold (kAddressFilters), validated by FilterOf, as a query
+// string whose parts are joined by `separator` ("&amp;" in a page, "&" in a Location header).
+std::string FilterQuery(const PageContext& ctx, absl::string_view separator) {
   std::vector<std::string> parts;
-  for (const char* name : {"from", "to", "actor", "action", "outcome", "record_id"}) {
-    const std::string value = ctx.Param(name);
+  for (const char* name : kAddressFilters) {
+    const std::string value = FilterParam(ctx, name);
     if (!value.empty()) parts.push_back(absl::StrCat(name, "=", UrlEncode(value)));
   }
-  return absl::StrJoin(parts, "&amp;");
+  return absl::StrJoin(parts, separator);
+}
+
+// The events page's address for the validated filter and the page token `token` (maybe "").
+std::string EventsAddress(const PageContext& ctx, const std::string& token) {
+  std::string query = FilterQuery(ctx, "&");
+  if (!token.empty()) absl::StrAppend(&query, query.empty() ? "" : "&", "page=", UrlEncode(token));
+  return query.empty() ? "/audit" : absl::StrCat("/audit?", query);
+}
+
+// A button that posts the filter again (all its fields, the actor among them) with the page token
+// `token` ("" for the first page): how a page filtered by what an address may not hold pages on.
+std::string PageButton(const PageContext& ctx, const std::string& token, const char* key) {
+  std::string hidden;
+  for (const char* name : kFilters) {
+    const std::string value = FilterParam(ctx, name);
+    if (!value.empty()) {
+      absl::StrAppend(&hidden, "<input type=\"hidden\" name=\"", name, "\" value=\"",
+                      Escape(value), "\">");
+    }
+  }
+  if (!token.empty()) {
+    absl::StrAppend(&hidden, "<input type=\"hidden\" name=\"page\" value=\"", Escape(token),
+                    "\">");
+  }
+  return absl::StrCat("<form method=\"post\" action=\"/audit\" class=\"open\">",
+                      ctx.CsrfInput(), hidden, "<button class=\"link\">", ctx.T(key),
+                      "</button></form>");
 }
 
 std::string OutcomeName(int32_t outcome) {
@@ -131,12 +177,18 @@ void Events(PageContext& ctx) {
   request.set_page_size(kPageSize);
   request.set_page_token(ctx.Param("page"));
   request.set_bytes_only(true);  // Shown as decoded from the hashed bytes (DecodeHashedEvent).
-  std::string form = absl::StrCat("<form method=\"get\" action=\"/audit\">", FilterInputs(ctx, problems),
+  std::string form = absl::StrCat("<form method=\"post\" action=\"/audit\">", ctx.CsrfInput(),
+                                  FilterInputs(ctx, problems),
                                   "<div class=\"actions\"><button class=\"primary\">",
                                   ctx.T("audit.apply"), "</button> <a href=\"/audit\">",
                                   ctx.T("audit.clear"), "</a></div></form>");
   if (!problems.empty()) {
     return ctx.SendPage(ctx.T("audit.title"), absl::StrCat(ErrorSummary(ctx, problems), form), 400);
+  }
+  // The form posted a filter an address may hold whole: the answer is that address, which can be
+  // reloaded, kept and shown in another language like any page.
+  if (ctx.request().method == "POST" && request.filter().actor().empty()) {
+    return ctx.Redirect(EventsAddress(ctx, request.page_token()));
   }
   absl::StatusOr<v1::ListAuditEventsResponse> page = ctx.registry().ListAuditEvents(request);
   if (!page.ok()) {
@@ -178,14 +230,30 @@ void Events(PageContext& ctx) {
                          ctx.T("audit.col.outcome"), "</th><th scope=\"col\">", ctx.T("audit.col.actor"),
                          "</th><th scope=\"col\">", ctx.T("audit.col.details"),
                          "</th></tr></thead><tbody>", rows, "</tbody></table>");
-  const std::string query = FilterQuery(ctx);
+  const std::string query = FilterQuery(ctx, "&amp;");
+  // Links when the filter is in the address; else buttons that post it again.
+  const bool posted = ctx.fields_in_body();
+  if (!posted) {
+    // The language switch leads to this page's address as the console would write it: what an
+    // address made elsewhere holds besides (an actor) is dropped, as it was not used.
+    ctx.set_language_back(EventsAddress(ctx, request.page_token()));
+  }
   std::string paging = "<nav class=\"paging\" aria-label=\"" + ctx.T("audit.paging") + "\"><ul>";
-  if (!ctx.Param("page").empty()) {
-    absl::StrAppend(&paging, "<li><a href=\"/audit?", query, "\">", ctx.T("audit.first"), "</a></li>");
+  if (!request.page_token().empty()) {
+    absl::StrAppend(&paging, "<li>",
+                    posted ? PageButton(ctx, "", "audit.first")
+                           : absl::StrCat("<a href=\"/audit", query.empty() ? "" : "?", query,
+                                          "\">", ctx.T("audit.first"), "</a>"),
+                    "</li>");
   }
   if (!page->next_page_token().empty() && page->next_page_token() != request.page_token()) {
-    absl::StrAppend(&paging, "<li><a rel=\"next\" href=\"/audit?", query, query.empty() ? "" : "&amp;",
-                    "page=", UrlEncode(page->next_page_token()), "\">", ctx.T("audit.next"), "</a></li>");
+    absl::StrAppend(&paging, "<li>",
+                    posted ? PageButton(ctx, page->next_page_token(), "audit.next")
+                           : absl::StrCat("<a rel=\"next\" href=\"/audit?", query,
+                                          query.empty() ? "" : "&amp;", "page=",
+                                          UrlEncode(page->next_page_token()), "\">",
+                                          ctx.T("audit.next"), "</a>"),
+                    "</li>");
   }
   absl::StrAppend(&paging, "</ul></nav>");
   ctx.SendPage(ctx.T("audit.title"), absl::StrCat(form, table, paging));
@@ -421,6 +489,7 @@ void AddAuditPages(Console&,
                    const std::function<void(std::string, std::string, Roles, PageHandler)>& add) {
   const Roles auditor = {v1::ROLE_AUDITOR};
   add("GET", "/audit", auditor, Events);
+  add("POST", "/audit", auditor, Events);
   add("GET", "/audit/events/([0-9]{1,20})", auditor, Event);
   add("GET", "/audit/verify", auditor, VerifyPage);
   add("POST", "/audit/verify", auditor, StartVerify);

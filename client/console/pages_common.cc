@@ -253,6 +253,20 @@ std::string RecordTable(const PageContext& ctx, const v1::Record& record,
                       "</table>");
 }
 
+std::string OpenRecordForm(const PageContext& ctx, const std::string& error) {
+  Input id;
+  id.name = "id";
+  id.label = ctx.T("home.open_record");
+  id.hint = ctx.T("home.open_record.hint");
+  id.error = error;
+  // What was typed comes back only from a form's body, never from an address.
+  if (ctx.fields_in_body()) id.value = ctx.Param("id");
+  id.size_class = "long";
+  return absl::StrCat("<form method=\"post\" action=\"/records/open\" class=\"inline\">",
+                      ctx.CsrfInput(), RenderInput(ctx, id), "<button>", ctx.T("home.open"),
+                      "</button></form>");
+}
+
 namespace {
 
 void Home(PageContext& ctx) {
@@ -288,15 +302,7 @@ void Home(PageContext& ctx) {
   } else {
     absl::StrAppend(&body, "<ul class=\"tasks\">", list, "</ul>");
   }
-  if (ctx.who().role() == v1::ROLE_CLERK) {
-    Input id;
-    id.name = "id";
-    id.label = ctx.T("home.open_record");
-    id.hint = ctx.T("home.open_record.hint");
-    id.size_class = "long";
-    absl::StrAppend(&body, "<form method=\"get\" action=\"/records/open\" class=\"inline\">",
-                    RenderInput(ctx, id), "<button>", ctx.T("home.open"), "</button></form>");
-  }
+  if (ctx.who().role() == v1::ROLE_CLERK) absl::StrAppend(&body, OpenRecordForm(ctx, ""));
   ctx.SendPage(ctx.T("home.title"), body);
 }
 
@@ -306,17 +312,23 @@ void SetLanguage(PageContext& ctx) {
     absl::MutexLock lock(&ctx.session().mu);
     ctx.session().language = LanguageOrDefault(wanted).code;
   }
-  // Back to the page the switch was on; only a path of this console.
+  // Back to the page the switch was on (PageContext::SendPage says which); only an address of
+  // this console.
   std::string back = ctx.Param("back");
-  if (back.empty() || back[0] != '/' || (back.size() > 1 && (back[1] == '/' || back[1] == '\\'))) {
-    back = "/";
-  }
-  for (char c : back) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '/' && c != '-' &&
-        c != '_' && c != '.') {
-      back = "/";
-      break;
+  if (!IsConsoleAddress(back)) back = "/";
+  // A page a POST made: its form's fields came back in this body ("keep." and the field's name),
+  // and the form is shown again, filled in, in the new language. This answer is that page, not a
+  // redirect: the fields would otherwise have to go into an address or the session.
+  std::vector<std::pair<std::string, std::string>> fields;
+  for (const auto& [name, value] : ctx.request().params) {
+    absl::string_view field = name;
+    if (absl::ConsumePrefix(&field, "keep.") && field != "csrf") {
+      fields.emplace_back(std::string(field), value);
     }
+  }
+  if (!fields.empty() && back.find('?') == std::string::npos &&
+      ctx.console().ShowPage(ctx, back, std::move(fields))) {
+    return;
   }
   ctx.Redirect(back);
 }

@@ -2,6 +2,7 @@
 // reads them for a stated case and purpose; the clerk answers a data subject's "who checked me".
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -270,7 +271,9 @@ void SendRecordForm(PageContext& ctx, const std::string& title, const std::strin
 }
 
 void NewRecordForm(PageContext& ctx) {
-  SendRecordForm(ctx, ctx.T("record.new.title"), "/records/new", {}, {}, "", "", 200);
+  // Empty, or as the clerk had filled it when the language switch re-shows it.
+  SendRecordForm(ctx, ctx.T("record.new.title"), "/records/new",
+                 ctx.restored() ? ValuesOf(ctx) : FormValues{}, {}, "", "", 200);
 }
 
 void CreateRecord(PageContext& ctx) {
@@ -356,6 +359,7 @@ void ViewRecord(PageContext& ctx) {
     reason.kind = Input::Kind::kTextarea;
     reason.label = ctx.T("record.reason");
     reason.required = true;
+    if (ctx.restored()) reason.value = ctx.Param("reason");
     absl::StrAppend(&body, "<section aria-labelledby=\"dispute-h\"><h2 id=\"dispute-h\">",
                     ctx.T(absl::StrCat("record.", action, ".title")), "</h2><p>",
                     ctx.T(absl::StrCat("record.", action, ".help")), "</p><form method=\"post\" action=\"/records/",
@@ -416,10 +420,16 @@ void History(PageContext& ctx) {
   ctx.SendPage(ctx.T("record.history.title"), body);
 }
 
+// The clerk's "open a record" form, posted: only an id the console has validated goes on into
+// an address. Anything else (a personal number or a name typed by mistake) is shown again in the
+// form, in the page's body, beside the words that say what a record id is.
 void OpenRecord(PageContext& ctx) {
-  const std::string id(absl::StripAsciiWhitespace(ctx.Param("id")));
+  const std::string id = absl::AsciiStrToLower(absl::StripAsciiWhitespace(ctx.Param("id")));
   if (!IsRecordId(id)) {
-    return ctx.SendLocalError("record.open.bad_id", 400);
+    const std::string error = ctx.T("record.open.bad_id");
+    return ctx.SendPage(ctx.T("error.title"),
+                        absl::StrCat(ErrorSummary(ctx, {{"id", error}}), OpenRecordForm(ctx, error)),
+                        400);
   }
   ctx.Redirect(absl::StrCat("/records/", id));
 }
@@ -457,12 +467,24 @@ void AmendForm(PageContext& ctx) {
   const std::string id = RecordId(ctx);
   absl::StatusOr<v1::Record> record = ReadRecord(ctx, id);
   if (!record.ok()) return ctx.SendError(record.status());
-  SendRecordForm(ctx, ctx.T("record.amend.title"), absl::StrCat("/records/", id, "/amend"),
-                 FormFromRecord(AsRequest(*record)), {},
+  // Re-shown by the language switch: the clerk's changes, on the version they were made to (a
+  // newer one is then refused by the registry, as it would have been).
+  FormValues values = FormFromRecord(AsRequest(*record));
+  uint32_t version = record->metadata().version();
+  std::string reason;
+  if (ctx.restored()) {
+    values = ValuesOf(ctx);
+    reason = First(values, "reason");
+    if (uint32_t sent = 0; absl::SimpleAtoi(First(values, "version"), &sent) && sent > 0) {
+      version = sent;
+    }
+  }
+  SendRecordForm(ctx, ctx.T("record.amend.title"), absl::StrCat("/records/", id, "/amend"), values,
+                 {},
                  absl::StrCat(BansNotShown(ctx, AsRequest(*record)),
-                              "<input type=\"hidden\" name=\"version\" value=\"",
-                              record->metadata().version(), "\">"),
-                 ReasonInput(ctx, "", ""), 200);
+                              "<input type=\"hidden\" name=\"version\" value=\"", version,
+                              "\">"),
+                 ReasonInput(ctx, reason, ""), 200);
 }
 
 void Amend(PageContext& ctx) {
@@ -582,7 +604,8 @@ void SendExpungeForm(PageContext& ctx, const v1::Record& record, const std::stri
 void ExpungeForm(PageContext& ctx) {
   absl::StatusOr<v1::Record> record = ReadRecord(ctx, RecordId(ctx));
   if (!record.ok()) return ctx.SendError(record.status());
-  SendExpungeForm(ctx, *record, "", "", "", "", 200);
+  // The legal basis comes back after a language switch; the confirmation is typed again.
+  SendExpungeForm(ctx, *record, ctx.restored() ? ctx.Param("legal_basis") : "", "", "", "", 200);
 }
 
 void Expunge(PageContext& ctx) {
@@ -609,6 +632,8 @@ void Expunge(PageContext& ctx) {
     return SendExpungeForm(ctx, *record, basis, basis_error, "",
                            basis_error.empty() ? ctx.ErrorBox(expunged.status()) : "", 400);
   }
+  // The record is gone: its pages would say so; the language switch leads home.
+  ctx.set_language_back("/");
   ctx.SendPage(ctx.T("record.expunged.title"),
                absl::StrCat("<div class=\"notice\" role=\"status\"><p>",
                             ctx.Tf("record.expunged.text", {{"id", Text(id)}}), "</p></div>"));
@@ -789,7 +814,7 @@ void AddRecordPages(Console&,
   const std::string record = "/records/([0-9a-f]{32})";
   add("GET", "/records/new", clerk, NewRecordForm);
   add("POST", "/records/new", clerk, CreateRecord);
-  add("GET", "/records/open", clerk, OpenRecord);
+  add("POST", "/records/open", clerk, OpenRecord);
   add("GET", record, readers, ViewRecord);
   add("POST", record, court, ViewRecord);  // a court's read: the purpose it sends
   add("GET", record + "/history", readers, History);

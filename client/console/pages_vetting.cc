@@ -106,6 +106,10 @@ void Check(PageContext& ctx) {
                     "\">", ctx.T("vetting.printable"), "</a></li></ul>");
   }
   absl::StrAppend(&body, "<p><a href=\"/vetting\">", ctx.T("vetting.another"), "</a></p>");
+  // The language switch leads to the certificate's page, which says the same in the new language
+  // at an address that holds only the check's id; the check is not made again. Without one, to
+  // the form, filled in again.
+  if (keep) ctx.set_language_back(absl::StrCat("/vetting/certificates/", id));
   ctx.SendPage(ctx.T("vetting.result_title"), body);
 }
 

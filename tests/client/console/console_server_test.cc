@@ -15,8 +15,10 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
 #include "client/console/catalog.h"
 #include "client/console/html.h"
@@ -102,6 +104,7 @@ class FakeRegistry final : public Registry {
   absl::Status create_status = absl::OkStatus();
   absl::Status audit_status = absl::OkStatus();
   v1::AmendRecordRequest last_amend;
+  v1::ListAuditEventsRequest last_events;
   absl::Status vetting_status = absl::OkStatus();
   absl::Status expunge_status = absl::PermissionDeniedError(kHostile);
   absl::Status export_status = absl::OkStatus();
@@ -152,7 +155,8 @@ class FakeRegistry final : public Registry {
   absl::StatusOr<v1::ExpungeRecordResponse> ExpungeRecord(const v1::ExpungeRecordRequest&) override {
     ++calls;
     ++changes;
-    return expunge_status;
+    if (!expunge_status.ok()) return expunge_status;
+    return v1::ExpungeRecordResponse();
   }
   absl::StatusOr<v1::ImportRecordsResponse> ImportRecords(
       const v1::ImportRecordsRequest& request) override {
@@ -178,8 +182,9 @@ class FakeRegistry final : public Registry {
     return checks;
   }
   absl::StatusOr<v1::ListAuditEventsResponse> ListAuditEvents(
-      const v1::ListAuditEventsRequest&) override {
+      const v1::ListAuditEventsRequest& request) override {
     ++calls;
+    last_events = request;
     if (!audit_status.ok()) return audit_status;
     return events;
   }
@@ -450,7 +455,7 @@ TEST_F(ConsoleTest, EveryResponseCarriesTheSecurityHeadersAndNoCors) {
 TEST_F(ConsoleTest, TheConsolesOwnErrorsAreNotCreditedToTheRegistry) {
   Start(v1::ROLE_CLERK);
   SignIn();
-  auto bad = Get("/records/open?id=not-an-id");
+  auto bad = Post("/records/open", {{"id", "not-an-id"}});
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 400);
   const Catalogs& catalogs = Catalogs::Embedded();
@@ -657,7 +662,7 @@ const std::map<v1::Role, std::set<std::string>>& ExpectedPages() {
   const std::string record = "/records/([0-9a-f]{32})";
   static const auto* pages = new std::map<v1::Role, std::set<std::string>>{
       {v1::ROLE_CLERK,
-       with({"GET /records/new", "POST /records/new", "GET /records/open", "GET " + record,
+       with({"GET /records/new", "POST /records/new", "POST /records/open", "GET " + record,
              "GET " + record + "/history", "GET " + record + "/amend", "POST " + record + "/amend",
              "POST " + record + "/dispute", "POST " + record + "/resolve",
              "GET " + record + "/expunge", "POST " + record + "/expunge", "GET /search",
@@ -670,7 +675,7 @@ const std::map<v1::Role, std::set<std::string>>& ExpectedPages() {
        with({"GET /vetting", "POST /vetting", "GET /vetting/certificates/([0-9a-f]{32})",
              "GET /vetting/certificates/([0-9a-f]{32})\\.json", "GET /vetting/public-key.pem"})},
       {v1::ROLE_AUDITOR,
-       with({"GET /audit", "GET /audit/events/([0-9]{1,20})", "GET /audit/verify",
+       with({"GET /audit", "POST /audit", "GET /audit/events/([0-9]{1,20})", "GET /audit/verify",
              "POST /audit/verify", "GET /audit/export", "POST /audit/export"})},
       {v1::ROLE_ADMIN,
        with({"GET /admin", "POST /admin/backup", "POST /admin/verify-data",
@@ -991,6 +996,369 @@ TEST_F(ConsoleTest, TheLanguageFollowsTheSessionAndDefaultsToAlbanian) {
   // Only a path of this console: never another site.
   auto away = Post("/language", {{"lang", "en"}, {"back", "//evil.example/"}});
   EXPECT_EQ(away->get_header_value("Location"), "/");
+}
+
+// `text` with the character references Escape() writes turned back into characters.
+std::string Unescape(const std::string& text) {
+  return absl::StrReplaceAll(
+      text, {{"&lt;", "<"}, {"&gt;", ">"}, {"&quot;", "\""}, {"&#39;", "'"}, {"&amp;", "&"}});
+}
+
+// The fields of a page's language switch (its hidden inputs, the CSRF token among them), as the
+// browser posts them.
+httplib::Params LanguageForm(const std::string& body) {
+  httplib::Params fields;
+  const size_t start = body.find("<form class=\"lang\" method=\"post\" action=\"/language\">");
+  const size_t end = body.find("</form>", start);
+  if (start == std::string::npos || end == std::string::npos) {
+    ADD_FAILURE() << "no language switch:\n" << body;
+    return fields;
+  }
+  const std::string form = body.substr(start, end - start);
+  static const std::regex hidden("<input type=\"hidden\" name=\"([^\"]*)\" value=\"([^\"]*)\">");
+  for (auto it = std::sregex_iterator(form.begin(), form.end(), hidden);
+       it != std::sregex_iterator(); ++it) {
+    fields.emplace(Unescape((*it)[1].str()), Unescape((*it)[2].str()));
+  }
+  return fields;
+}
+
+std::string Field(const httplib::Params& fields, const std::string& name) {
+  auto it = fields.find(name);
+  return it == fields.end() ? "<none>" : it->second;
+}
+
+// Every address a page names: its links and its forms' targets.
+std::vector<std::string> Addresses(const std::string& body) {
+  std::vector<std::string> found;
+  static const std::regex address("(href|action|src)=\"([^\"]*)\"");
+  for (auto it = std::sregex_iterator(body.begin(), body.end(), address);
+       it != std::sregex_iterator(); ++it) {
+    found.push_back(Unescape((*it)[2].str()));
+  }
+  return found;
+}
+
+void ExpectInNoAddress(const httplib::Result& response, const std::string& typed,
+                       const std::string& where) {
+  ASSERT_TRUE(response) << where;
+  EXPECT_FALSE(absl::StrContains(response->get_header_value("Location"), typed)) << where;
+  for (const std::string& address : Addresses(response->body)) {
+    EXPECT_FALSE(absl::StrContains(address, typed)) << where << ": " << address;
+  }
+}
+
+// "Open a record" was a GET form: a personal number typed into it by mistake went into the
+// address, the browser's history and any log of addresses. It is posted with the session's
+// token, and only a validated record id goes on into an address.
+TEST_F(ConsoleTest, TheRecordIdIsPostedAndOnlyAValidIdGoesIntoAnAddress) {
+  Start(v1::ROLE_CLERK);
+  SignIn();
+  const std::string home = Get("/")->body;
+  EXPECT_TRUE(std::regex_search(
+      home, std::regex("<form method=\"post\" action=\"/records/open\"[^>]*><input type=\"hidden\" "
+                       "name=\"csrf\"")))
+      << home;
+  auto opened = Post("/records/open", {{"id", absl::AsciiStrToUpper(kRecordId) + " "}});
+  ASSERT_TRUE(opened);
+  EXPECT_EQ(opened->status, 303);
+  EXPECT_EQ(opened->get_header_value("Location"), absl::StrCat("/records/", kRecordId));
+
+  for (const std::string& typed : {std::string("1234567890"), std::string("Arben Krasniqi")}) {
+    auto refused = Post("/records/open", {{"id", typed}});
+    ASSERT_TRUE(refused) << typed;
+    EXPECT_EQ(refused->status, 400) << typed;
+    EXPECT_FALSE(refused->has_header("Location")) << typed;
+    ExpectInNoAddress(refused, typed, typed);
+    // Shown again in the form, in the page's body, for the clerk to correct, beside the error.
+    EXPECT_TRUE(absl::StrContains(FieldGroup(refused->body, "id"),
+                                  absl::StrCat("value=\"", Escape(typed), "\"")))
+        << refused->body;
+    EXPECT_TRUE(absl::StrContains(FieldGroup(refused->body, "id"), "id=\"id-error\""));
+  }
+  EXPECT_EQ(Post("/records/open", {{"id", kRecordId}}, /*with_csrf=*/false)->status, 403);
+  // The old address is no page: nothing typed is read from an address.
+  EXPECT_EQ(Get(absl::StrCat("/records/open?id=", kRecordId))->status, 404);
+  EXPECT_EQ(fake_->calls, 0);
+}
+
+// No page of any role has a form that sends what is typed into it in its address: every form
+// is posted.
+TEST_F(ConsoleTest, EveryFormOfEveryPageIsPosted) {
+  for (v1::Role role : AllRoles()) {
+    Start(role);
+    SignIn();
+    for (const Console::Route& route : console_->routes()) {
+      if (route.method != "GET" || !RouteAllows(route, role)) continue;
+      const std::string path = PathOf(route.pattern);
+      auto response = Get(path);
+      ASSERT_TRUE(response) << path;
+      EXPECT_FALSE(std::regex_search(response->body, std::regex("<form(?![^>]*method=\"post\")")))
+          << v1::Role_Name(role) << " " << path << ": a form that is not posted";
+    }
+    console_->Stop();
+    console_.reset();
+  }
+}
+
+// The audit log's filters were a GET form, the actor (an official's certificate identity, typed)
+// in the address and in every "next page" link. The form is posted: a filter an address may hold
+// (dates, an action, an outcome, a record id, all validated) is answered with that address; one
+// with an actor is answered by the page itself, which pages on by posting it again.
+TEST_F(ConsoleTest, TheAuditFilterKeepsWhatIsTypedOutOfEveryAddress) {
+  Start(v1::ROLE_AUDITOR);
+  SignIn();
+  fake_->events.set_next_page_token("50");
+  EXPECT_TRUE(absl::StrContains(Get("/audit")->body, "<form method=\"post\" action=\"/audit\">"));
+
+  const int before = fake_->calls;
+  auto plain = Post("/audit", {{"from", " 2026-01-01"}, {"action", "VettingCheck"},
+                               {"record_id", kRecordId}, {"actor", ""}});
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->status, 303);
+  const std::string address = plain->get_header_value("Location");
+  EXPECT_EQ(address,
+            absl::StrCat("/audit?from=2026-01-01&action=VettingCheck&record_id=", kRecordId));
+  EXPECT_EQ(fake_->calls, before) << "the redirect's page asks, once";
+  auto shown = Get(address);
+  ASSERT_TRUE(shown);
+  EXPECT_EQ(shown->status, 200);
+  EXPECT_EQ(fake_->last_events.filter().record_id(), kRecordId);
+  EXPECT_EQ(fake_->last_events.filter().from_time(), "2026-01-01T00:00:00Z");
+  EXPECT_TRUE(absl::StrContains(
+      shown->body, absl::StrCat("href=\"/audit?from=2026-01-01&amp;action=VettingCheck&amp;"
+                                "record_id=", kRecordId, "&amp;page=50\"")))
+      << shown->body;
+
+  const std::string actor = "ana.krasniqi";
+  auto filtered = Post("/audit", {{"actor", actor}, {"action", "VettingCheck"}});
+  ASSERT_TRUE(filtered);
+  EXPECT_EQ(filtered->status, 200);
+  EXPECT_EQ(fake_->last_events.filter().actor(), actor);
+  ExpectInNoAddress(filtered, actor, "filtered by actor");
+  EXPECT_FALSE(absl::StrContains(filtered->body, "actor=")) << filtered->body;
+  // The next page: a form that posts the filter again, with the page token.
+  EXPECT_TRUE(std::regex_search(
+      filtered->body,
+      std::regex("<form method=\"post\" action=\"/audit\" class=\"open\"><input type=\"hidden\" "
+                 "name=\"csrf\"[^>]*><input type=\"hidden\" name=\"actor\" value=\"ana.krasniqi\">"
+                 "<input type=\"hidden\" name=\"action\" value=\"VettingCheck\"><input "
+                 "type=\"hidden\" name=\"page\" value=\"50\"><button")))
+      << filtered->body;
+  auto next = Post("/audit", {{"actor", actor}, {"action", "VettingCheck"}, {"page", "50"}});
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->status, 200);
+  EXPECT_EQ(fake_->last_events.page_token(), "50");
+  EXPECT_EQ(fake_->last_events.filter().actor(), actor);
+
+  // An actor in an address (made elsewhere) is neither used nor shown.
+  auto linked = Get(absl::StrCat("/audit?actor=", actor));
+  ASSERT_TRUE(linked);
+  EXPECT_EQ(fake_->last_events.filter().actor(), "");
+  EXPECT_FALSE(absl::StrContains(linked->body, actor)) << "not in the form, not in the switch";
+  EXPECT_EQ(Field(LanguageForm(linked->body), "back"), "/audit");
+
+  // A record id filter that is not one (a personal number typed there) stops at the form.
+  const int asked = fake_->calls;
+  auto wrong = Post("/audit", {{"record_id", "1234567890"}});
+  ASSERT_TRUE(wrong);
+  EXPECT_EQ(wrong->status, 400);
+  EXPECT_TRUE(absl::StrContains(FieldGroup(wrong->body, "record_id"), "id=\"record_id-error\""));
+  ExpectInNoAddress(wrong, "1234567890", "wrong record id");
+  EXPECT_EQ(fake_->calls, asked);
+}
+
+TEST(ConsoleAddressTest, OnlyAnAddressOfThisConsoleThatNeedsNoEscaping) {
+  EXPECT_TRUE(IsConsoleAddress("/"));
+  EXPECT_TRUE(IsConsoleAddress("/search"));
+  EXPECT_TRUE(IsConsoleAddress(absl::StrCat("/records/", kRecordId, "?done=created")));
+  EXPECT_TRUE(IsConsoleAddress("/audit?from=2026-01-01T00%3A00%3A00Z&action=VettingCheck&page=50"));
+  for (const char* other : {"", "search", "//evil.example/", "/\\evil.example", "https://evil.example/",
+                            "/search?a=1?b=2", "/search?a=<b>", "/search?a=\"", "/search?a=b c",
+                            "/search?a=\r\nSet-Cookie:x", "/search#x", "/s%65arch", "/search?a='"}) {
+    EXPECT_FALSE(IsConsoleAddress(other)) << other;
+  }
+  EXPECT_FALSE(IsConsoleAddress("/search?a=\xc3\xab"));
+  EXPECT_FALSE(IsConsoleAddress(absl::StrCat("/", std::string(2000, 'a'))));
+}
+
+// The language switch kept only the page's path: a page's query (a filter, the notice of what was
+// just done) was lost. It leads back to the same address, query included.
+TEST_F(ConsoleTest, TheLanguageSwitchKeepsTheAddressOfTheGetPageItIsOn) {
+  Start(v1::ROLE_CLERK);
+  SignIn();
+  const std::string created = absl::StrCat("/records/", kRecordId, "?done=created");
+  const httplib::Params fields = LanguageForm(Get(created)->body);
+  EXPECT_EQ(Field(fields, "back"), created);
+  EXPECT_EQ(fields.count("keep.done"), 0u) << "the address holds it";
+  httplib::Params english = fields;
+  english.emplace("lang", "en");
+  auto switched = client_->Post("/language", {{"Cookie", cookie_}}, english);
+  ASSERT_TRUE(switched);
+  EXPECT_EQ(switched->status, 303);
+  EXPECT_EQ(switched->get_header_value("Location"), created);
+  auto shown = Get(created);
+  EXPECT_TRUE(absl::StrContains(shown->body, "<html lang=\"en\""));
+  EXPECT_TRUE(absl::StrContains(shown->body, Escape(Catalogs::Embedded().Text("en", "record.done.created"))));
+  for (const char* away : {"//evil.example/", "/\\evil.example", "https://evil.example/x",
+                           "/search?x=<b>"}) {
+    auto refused = Post("/language", {{"lang", "en"}, {"back", away}});
+    ASSERT_TRUE(refused) << away;
+    EXPECT_EQ(refused->get_header_value("Location"), "/") << away;
+  }
+  console_->Stop();
+
+  Start(v1::ROLE_AUDITOR);
+  SignIn();
+  const std::string filtered = "/audit?action=VettingCheck&page=50";
+  EXPECT_EQ(Field(LanguageForm(Get(filtered)->body), "back"), filtered);
+}
+
+// On a page a POST made (search results, a refused form, a court's read), the switch lost what
+// the official had entered. Its fields come back in the switch's own POST body (never an address,
+// never the session) and the form is shown again, filled in, in the new language; nothing is
+// asked of the registry again.
+TEST_F(ConsoleTest, TheLanguageSwitchShowsAPostedFormAgainFilledIn) {
+  Start(v1::ROLE_CLERK);
+  SignIn();
+  const auto switch_to = [&](const std::string& body, const std::string& lang) {
+    httplib::Params fields = LanguageForm(body);
+    fields.emplace("lang", lang);
+    return client_->Post("/language", {{"Cookie", cookie_}}, fields);
+  };
+  const std::string number = "1234567890";
+  auto found = Post("/search", {{"personal-number", number}, {"surname", "Krasniqi"}});
+  ASSERT_TRUE(found);
+  httplib::Params fields = LanguageForm(found->body);
+  EXPECT_EQ(Field(fields, "back"), "/search");
+  EXPECT_EQ(Field(fields, "keep.personal-number"), number);
+  EXPECT_EQ(fields.count("keep.csrf"), 0u);
+  int calls = fake_->calls;
+  auto english = switch_to(found->body, "en");
+  ASSERT_TRUE(english);
+  EXPECT_EQ(english->status, 200);
+  EXPECT_FALSE(english->has_header("Location"));
+  EXPECT_TRUE(absl::StrContains(english->body, "<html lang=\"en\""));
+  EXPECT_TRUE(absl::StrContains(FieldGroup(english->body, "personal-number"),
+                                absl::StrCat("value=\"", number, "\"")))
+      << english->body;
+  EXPECT_TRUE(absl::StrContains(FieldGroup(english->body, "surname"), "value=\"Krasniqi\""));
+  EXPECT_TRUE(absl::StrContains(english->body, "<form method=\"post\" action=\"/search\""));
+  EXPECT_EQ(fake_->calls, calls) << "the switch searched again";
+  ExpectInNoAddress(english, number, "re-shown search");
+  // And again from there.
+  auto serbian = switch_to(english->body, "sr");
+  ASSERT_TRUE(serbian);
+  EXPECT_TRUE(absl::StrContains(serbian->body, "<html lang=\"sr-Latn\""));
+  EXPECT_TRUE(absl::StrContains(FieldGroup(serbian->body, "personal-number"),
+                                absl::StrCat("value=\"", number, "\"")));
+
+  // A refused record form comes back with what the clerk had entered.
+  fake_->create_status = absl::InvalidArgumentError("person.birth_date: must be a real date");
+  auto refused = Post("/records/new", {{"surname", "Krasniqi"}, {"birth-date", "1990-02-30"}});
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 400);
+  calls = fake_->calls;
+  auto form = switch_to(refused->body, "en");
+  EXPECT_EQ(form->status, 200);
+  EXPECT_TRUE(absl::StrContains(FieldGroup(form->body, "surname"), "value=\"Krasniqi\""));
+  EXPECT_TRUE(absl::StrContains(FieldGroup(form->body, "birth-date"), "value=\"1990-02-30\""));
+  EXPECT_EQ(fake_->calls, calls);
+  EXPECT_EQ(fake_->changes, 1) << "the switch created a record";
+
+  // A page a POST made at an address with no page of its own (a refused dispute) leads to the
+  // nearest page above it: the record, its reason filled in.
+  const std::string record = absl::StrCat("/records/", kRecordId);
+  auto dispute = Post(record + "/dispute", {{"reason", "wrong court"}});
+  EXPECT_EQ(Field(LanguageForm(dispute->body), "back"), record);
+  auto back = switch_to(dispute->body, "en");
+  EXPECT_EQ(back->status, 200);
+  EXPECT_TRUE(absl::StrContains(back->body, ">wrong court</textarea>")) << back->body;
+
+  // A refused correction comes back with the clerk's changes, on the version they were made to.
+  auto amend = Post(record + "/amend", {{"surname", "Krasniqi-Gashi"}, {"version", "3"},
+                                        {"reason", "court notice 12/2024"}});
+  EXPECT_EQ(amend->status, 400);
+  auto amended = switch_to(amend->body, "en");
+  EXPECT_EQ(amended->status, 200);
+  EXPECT_TRUE(absl::StrContains(FieldGroup(amended->body, "surname"), "value=\"Krasniqi-Gashi\""));
+  EXPECT_TRUE(absl::StrContains(amended->body, "<input type=\"hidden\" name=\"version\" value=\"3\">"));
+  EXPECT_TRUE(absl::StrContains(amended->body, ">court notice 12/2024</textarea>"));
+
+  // An expunged record has no page to go back to: home.
+  fake_->expunge_status = absl::OkStatus();
+  auto expunged = Post(record + "/expunge", {{"legal_basis", "KP 103"}, {"confirm", "P 1/2024"}});
+  EXPECT_EQ(expunged->status, 200);
+  fields = LanguageForm(expunged->body);
+  EXPECT_EQ(Field(fields, "back"), "/");
+  EXPECT_EQ(fields.count("keep.confirm"), 0u);
+
+  // The open-record form, refused, comes back on the home page with what was typed.
+  auto open = Post("/records/open", {{"id", number}});
+  EXPECT_EQ(Field(LanguageForm(open->body), "back"), "/");
+  auto home = switch_to(open->body, "sq");
+  EXPECT_TRUE(absl::StrContains(FieldGroup(home->body, "id"), absl::StrCat("value=\"", number, "\"")));
+  ExpectInNoAddress(home, number, "home re-shown");
+
+  // Only a page of this console and of this role, with the usual check.
+  auto other = Post("/language", {{"lang", "en"}, {"back", "/audit"}, {"keep.actor", "x"}});
+  EXPECT_EQ(other->status, 403);
+  auto nowhere = Post("/language", {{"lang", "en"}, {"back", "/nowhere"}, {"keep.x", "y"}});
+  EXPECT_EQ(nowhere->status, 303);
+  EXPECT_EQ(nowhere->get_header_value("Location"), "/nowhere");
+  console_->Stop();
+
+  // A court's read: the switch shows the purpose form filled in, and reads nothing until it is
+  // sent again.
+  Start(v1::ROLE_COURT);
+  SignIn();
+  fake_->record.mutable_person()->set_surname("Gashi");
+  auto read = Post(record, {{"case_ref", "PKR 1/26"}, {"purpose", "criminal_proceedings"}});
+  ASSERT_TRUE(absl::StrContains(read->body, "Gashi"));
+  calls = fake_->calls;
+  auto purpose = switch_to(read->body, "en");
+  EXPECT_EQ(purpose->status, 200);
+  EXPECT_EQ(fake_->calls, calls) << "the switch read the record";
+  EXPECT_FALSE(absl::StrContains(purpose->body, "Gashi"));
+  EXPECT_TRUE(absl::StrContains(FieldGroup(purpose->body, "case_ref"), "value=\"PKR 1/26\""));
+  console_->Stop();
+
+  // A vetting check is not made again: its certificate's page says the same in the new language.
+  Start(v1::ROLE_VETTING);
+  SignIn();
+  fake_->vetting.set_check_id(kRecordId);
+  fake_->vetting.mutable_certificate();
+  auto checked = Post("/vetting", {{"personal-number", number}, {"consent_ref", "C 1"}});
+  fields = LanguageForm(checked->body);
+  EXPECT_EQ(Field(fields, "back"), absl::StrCat("/vetting/certificates/", kRecordId));
+  EXPECT_EQ(fields.count("keep.personal-number"), 0u);
+  console_->Stop();
+
+  // The security officer: a data check's page leads back to the overview; a rotation, done for
+  // good, too (not to its form).
+  Start(v1::ROLE_ADMIN);
+  SignIn();
+  auto checked_data = Post("/admin/verify-data", {});
+  fields = LanguageForm(checked_data->body);
+  EXPECT_EQ(Field(fields, "back"), "/admin");
+  auto overview = switch_to(checked_data->body, "en");
+  EXPECT_EQ(overview->status, 303);
+  EXPECT_EQ(overview->get_header_value("Location"), "/admin");
+  auto rotated = Post("/admin/rotate-keys", {{"confirm", "ROTATE"}});
+  fields = LanguageForm(rotated->body);
+  EXPECT_EQ(Field(fields, "back"), "/admin");
+  EXPECT_EQ(fields.count("keep.confirm"), 0u);
+  console_->Stop();
+
+  // The auditor's events filtered by an actor: shown again, in the new language, still filtered.
+  Start(v1::ROLE_AUDITOR);
+  SignIn();
+  auto events = Post("/audit", {{"actor", "ana.krasniqi"}});
+  auto again = switch_to(events->body, "en");
+  EXPECT_EQ(again->status, 200);
+  EXPECT_EQ(fake_->last_events.filter().actor(), "ana.krasniqi");
+  EXPECT_TRUE(absl::StrContains(FieldGroup(again->body, "actor"), "value=\"ana.krasniqi\""));
+  ExpectInNoAddress(again, "ana.krasniqi", "events re-shown");
 }
 
 TEST(ListenAddressTest, OnlyLoopbackUnlessAllowedAndThenOnlyWithTls) {
