@@ -1,4 +1,5 @@
 // audit subcommands: list, export and verify.
+#include <algorithm>
 #include <memory>
 #include <optional>
 #include <string>
@@ -11,6 +12,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "absl/time/time.h"
 #include "client/audit_events.h"
 #include "client/audit_verifier.h"
 #include "client/cli_output.pb.h"
@@ -38,29 +40,103 @@ absl::StatusOr<std::unique_ptr<v1::AuditService::Stub>> AuditStub(CommandContext
   return v1::AuditService::NewStub(channel);
 }
 
-// The filter from --from, --to, --actor, --action, --record-id and --outcome.
+// Whether `actor` can be an event's actor: an identity, which is a certificate's one URI SAN
+// (server/identity.h), "scheme:rest" of 1..256 printable ASCII characters without spaces, or the
+// registry's own "system:<job>", of the same shape. The server compares the whole text, so a
+// role ("clerk"), a certificate's common name or a URI without its scheme matches no event. A URI
+// whose authority is empty ("spiffe://") names no caller either.
+bool CanBeActor(absl::string_view actor) {
+  if (actor.empty() || actor.size() > 256) return false;
+  for (char c : actor) {
+    if (c <= ' ' || c > '~') return false;
+  }
+  const size_t colon = actor.find(':');
+  if (colon == absl::string_view::npos || colon == 0 || colon + 1 == actor.size()) return false;
+  if (!absl::ascii_isalpha(static_cast<unsigned char>(actor[0]))) return false;
+  for (char c : actor.substr(0, colon)) {
+    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.') {
+      return false;
+    }
+  }
+  absl::string_view rest = actor.substr(colon + 1);
+  if (absl::ConsumePrefix(&rest, "//")) return !rest.empty() && rest.front() != '/';
+  return true;
+}
+
+// The record id of --record-id, lowercased (the registry writes its ids in lowercase, one
+// spelling each; an id copied in capitals is the same id), or nullopt when it cannot be one: 32
+// hexadecimal digits (storage/ids.h). A personal number or a case number there matches nothing.
+std::optional<std::string> RecordIdOf(absl::string_view text) {
+  if (text.size() != 32 ||
+      !std::all_of(text.begin(), text.end(),
+                   [](char c) { return absl::ascii_isxdigit(static_cast<unsigned char>(c)); })) {
+    return std::nullopt;
+  }
+  return absl::AsciiStrToLower(text);
+}
+
+// The filter from --from, --to, --actor, --action, --record-id and --outcome. The server applies
+// each as an exact comparison and answers a value that can never match with an empty list, so
+// such a value is refused here, saying what the option takes. Values typed are not repeated
+// where they may be a person's (an actor or a record id typed by mistake).
 absl::StatusOr<v1::AuditFilter> FilterFromArgs(const ParsedArgs& args) {
   v1::AuditFilter filter;
+  std::optional<absl::Time> from, to;
   for (const char* option : {"from", "to"}) {
     if (auto instant = args.Get(option)) {
-      if (!ParseInstant(*instant).ok()) {
+      absl::StatusOr<absl::Time> parsed = ParseInstant(*instant);
+      if (!parsed.ok()) {
         return UsageError(absl::StrCat("--", option, " must be an RFC 3339 instant, e.g. "
                                        "2026-11-28T14:30:00Z"));
       }
+      if (absl::string_view(option) == "from") {
+        from = *parsed;
+      } else {
+        to = *parsed;
+      }
     }
+  }
+  if (from.has_value() && to.has_value() && *from >= *to) {
+    return UsageError(
+        "--from must be before --to: the events listed are those at or after --from and "
+        "before --to");
   }
   filter.set_from_time(args.Value("from"));
   filter.set_to_time(args.Value("to"));
-  filter.set_actor(args.Value("actor"));
+  if (auto actor = args.Get("actor")) {
+    if (!CanBeActor(*actor)) {
+      return UsageError(
+          "--actor must be a caller's whole identity URI, as `registry-cli whoami` prints it "
+          "after \"identity:\" and `audit list` after \"by\" (e.g. "
+          "spiffe://registry.kjc.dev/court/dev-court), or one of the registry's own, such as "
+          "system:gate; a role, a certificate's common name or a part of the URI matches no "
+          "event");
+    }
+    filter.set_actor(*actor);
+  }
   if (auto action = args.Get("action")) {
     std::optional<std::string> full = FullMethodName(*action);
+    // A full name is taken as it is (gRPC's own services are audited too), but one of this API
+    // must name one of its methods.
+    if (full.has_value() && absl::StartsWith(*full, "/registry.") &&
+        FullMethodName(ShortMethod(*full)) != full) {
+      full.reset();
+    }
     if (!full.has_value()) {
       return UsageError(
           absl::StrCat("--action: \"", *action, "\" is not a method of the API, e.g. GetRecord"));
     }
     filter.set_action(*full);
   }
-  filter.set_record_id(args.Value("record-id"));
+  if (auto record_id = args.Get("record-id")) {
+    std::optional<std::string> id = RecordIdOf(*record_id);
+    if (!id.has_value()) {
+      return UsageError(
+          "--record-id must be a record id: 32 characters 0-9 and a-f, as `record create` "
+          "printed it and `audit list` shows it after \"records\"");
+    }
+    filter.set_record_id(*id);
+  }
   if (auto outcome = args.Get("outcome")) {
     const std::string wanted = absl::AsciiStrToUpper(*outcome);
     bool found = false;
@@ -241,7 +317,14 @@ absl::Status RunAuditList(CommandContext& ctx) {
     }
     if (page.next_page_token().empty()) {
       // An empty answer says so, rather than print nothing at all.
-      if (!ctx.json() && !header_shown) ctx.out() << "no events match\n";
+      if (!ctx.json() && !header_shown) {
+        ctx.out() << "no events match\n";
+        // A URI cut short ("spiffe://registry.kjc.dev/court") has the shape of a whole one.
+        if (args.Has("actor")) {
+          ctx.err() << "note: --actor matches only a whole identity, as `registry-cli whoami` "
+                       "prints it\n";
+        }
+      }
       break;
     }
     if (!args.Flag("all")) {

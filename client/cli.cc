@@ -8,11 +8,15 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "client/choices.h"
+#include "client/cli_output.pb.h"
 #include "client/command_context.h"
 #include "client/command_table.h"
+#include "client/json_io.h"
 #include "client/option_parser.h"
 #include "client/output_buffer.h"
 #include "client/suggest.h"
@@ -23,8 +27,51 @@
 namespace registry::client {
 namespace {
 
-int UsageFailure(const absl::Status& status, absl::string_view usage, std::ostream& err) {
-  err << FormatError(status) << "\n" << usage;
+// True when the command line asks for --json among the global options, before the command: read
+// without the parser, so that an error of the global options themselves is printed as asked.
+bool JsonRequested(const std::vector<std::string>& args) {
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "--json") return true;
+    if (arg == "--" || !absl::StartsWith(arg, "-")) return false;
+    // The value of an option that takes one is the next word, unless glued with "=".
+    for (const OptionSpec& spec : GlobalOptionSpecs()) {
+      if (arg == absl::StrCat("--", spec.name) && !spec.value_name.empty()) ++i;
+    }
+  }
+  return false;
+}
+
+// An error as printed on stderr, with its newline: "error: <CODE>: <message>", or with --json
+// one line of JSON (ErrorOutput in cli_output.proto), which holds `usage` (the lines the text
+// prints after a mistake on the command line) when there is one.
+std::string ErrorLine(const absl::Status& status, bool json, absl::string_view usage = "") {
+  if (json) {
+    ErrorOutput output;
+    output.mutable_error()->set_code(absl::StatusCodeToString(status.code()));
+    if (!usage.empty()) {
+      // Its lines as the text prints them, without the wrapping done for an 80-column terminal.
+      output.mutable_error()->set_usage(
+          absl::StrReplaceAll(absl::StripSuffix(usage, "\n"), {{"\n    ", " "}}));
+    }
+    // The JSON writer escapes what could act on a terminal (control characters), as in every
+    // other --json output; bytes that are not UTF-8 cannot be JSON text at all, and are shown
+    // as the text shows them.
+    const absl::string_view message = status.message();
+    output.mutable_error()->set_message(IsWellFormedUtf8(message) ? std::string(message)
+                                                                  : ForTerminal(message));
+    absl::StatusOr<std::string> line = ToJsonLine(output);
+    if (line.ok()) return absl::StrCat(*line, "\n");
+  }
+  return absl::StrCat(FormatError(status), "\n");
+}
+
+// A mistake on the command line: the error, then (for people, not with --json) how to find the
+// right usage.
+int UsageFailure(const absl::Status& status, absl::string_view usage, bool json,
+                 std::ostream& err) {
+  err << ErrorLine(status, json, usage);
+  if (!json) err << usage;
   return kExitUsage;
 }
 
@@ -96,16 +143,22 @@ int RunCommandLine(const std::vector<std::string>& args, const EnvLookup& env,
                    const CliStreams& streams) {
   std::ostream& out = *streams.out;
   std::ostream& err = *streams.err;
+  const bool json = JsonRequested(args);
   const std::string tool_hint = "run 'registry-cli --help' for the commands\n";
   absl::StatusOr<ParsedArgs> global =
       ParseOptions(GlobalOptionSpecs(), args, 0, 0, /*stop_at_positional=*/true);
-  if (!global.ok()) return UsageFailure(global.status(), tool_hint, err);
+  if (!global.ok()) return UsageFailure(global.status(), tool_hint, json, err);
   if (global->help()) {
     out << ToolHelp();
     return kExitOk;
   }
   const std::vector<std::string>& rest = global->rest();
   if (rest.empty()) {
+    if (json) {
+      return UsageFailure(UsageError("no command given: run 'registry-cli --help' for the "
+                                     "commands"),
+                          "", json, err);
+    }
     err << ToolHelp();
     return kExitUsage;
   }
@@ -127,6 +180,12 @@ int RunCommandLine(const std::vector<std::string>& args, const EnvLookup& env,
   size_t consumed = 1;
   if (command == nullptr && IsCommandGroup(rest[0])) {
     if (rest.size() < 2) {
+      if (json) {
+        return UsageFailure(
+            UsageError(absl::StrCat("no command given after \"", rest[0], "\": run 'registry-cli ",
+                                    rest[0], " --help' for its commands")),
+            "", json, err);
+      }
       err << GroupHelp(rest[0]);
       return kExitUsage;
     }
@@ -139,11 +198,11 @@ int RunCommandLine(const std::vector<std::string>& args, const EnvLookup& env,
     if (command == nullptr) {
       return UsageFailure(
           UnknownCommand(rest[0], rest[1], absl::StrCat(rest[0], " ", rest[1])),
-          absl::StrCat("run 'registry-cli ", rest[0], " --help' for its commands\n"), err);
+          absl::StrCat("run 'registry-cli ", rest[0], " --help' for its commands\n"), json, err);
     }
   }
   if (command == nullptr) {
-    return UsageFailure(UnknownCommand("", rest[0], rest[0]), tool_hint, err);
+    return UsageFailure(UnknownCommand("", rest[0], rest[0]), tool_hint, json, err);
   }
 
   const std::string command_hint = absl::StrCat(CommandUsageLine(*command), "\nrun 'registry-cli ",
@@ -158,9 +217,9 @@ int RunCommandLine(const std::vector<std::string>& args, const EnvLookup& env,
           UsageError(absl::StrCat(parsed.status().message(), " (", *global_option,
                                   " is a global option: put it before \"", command->name,
                                   "\")")),
-          command_hint, err);
+          command_hint, json, err);
     }
-    return UsageFailure(parsed.status(), command_hint, err);
+    return UsageFailure(parsed.status(), command_hint, json, err);
   }
   absl::StatusOr<ConnectionSettings> settings = ResolveConnectionSettings(*global, env);
   if (parsed->help()) {
@@ -169,12 +228,12 @@ int RunCommandLine(const std::vector<std::string>& args, const EnvLookup& env,
     if (settings.ok()) out << ChoicesHelp(*command, *settings);
     return kExitOk;
   }
-  if (!settings.ok()) return UsageFailure(settings.status(), tool_hint, err);
+  if (!settings.ok()) return UsageFailure(settings.status(), tool_hint, json, err);
 
   CommandContext context(*command, *parsed, *settings, global->Flag("json"), env, streams);
   absl::Status status = command->handler(context);
   if (status.ok()) return context.exit_code();
-  if (IsUsageError(status)) return UsageFailure(status, command_hint, err);
+  if (IsUsageError(status)) return UsageFailure(status, command_hint, json, err);
   // A refusal names what to type instead; a server that cannot be reached says why.
   status = ExplainError(context, status);
   // A message of the client's own lines has been explained already (record create
@@ -183,7 +242,7 @@ int RunCommandLine(const std::vector<std::string>& args, const EnvLookup& env,
     status = ExplainUnavailable(*settings, status);
     // An address or identity file that cannot be used is the user's to fix, as on the command
     // line.
-    if (IsUsageError(status)) return UsageFailure(status, command_hint, err);
+    if (IsUsageError(status)) return UsageFailure(status, command_hint, json, err);
   }
   if (context.has_channel() && absl::IsDeadlineExceeded(status) && !HasOwnLines(status) &&
       (*context.Channel())->GetState(/*try_to_connect=*/false) != GRPC_CHANNEL_READY) {
@@ -191,7 +250,7 @@ int RunCommandLine(const std::vector<std::string>& args, const EnvLookup& env,
     // that accepts but never answers TLS, an address that drops packets) is said as for
     // UNAVAILABLE, which gRPC reports instead once its own connection attempt gives up (~20 s).
     status = ExplainUnavailable(*settings, status);
-    if (IsUsageError(status)) return UsageFailure(status, command_hint, err);
+    if (IsUsageError(status)) return UsageFailure(status, command_hint, json, err);
   }
   if (context.has_channel() && absl::IsDeadlineExceeded(status) && !HasOwnLines(status)) {
     // gRPC says only "Deadline Exceeded": which server, how long, and what to try.
@@ -200,7 +259,7 @@ int RunCommandLine(const std::vector<std::string>& args, const EnvLookup& env,
         " (--timeout): the server may be overloaded, stopped or unreachable; try again, or give "
         "a longer --timeout"));
   }
-  err << FormatError(status) << "\n";
+  err << ErrorLine(status, json);
   // The input was refused for its own content, here or by the server: the same mistake exits
   // the same way whoever caught it.
   return absl::IsInvalidArgument(status) ? kExitUsage : kExitError;
@@ -218,11 +277,11 @@ int RunCli(const std::vector<std::string>& args, const EnvLookup& env, const Cli
   // would read as a server that cannot be reached.
   const auto* fd_out = dynamic_cast<const FdOutputBuffer*>(out.rdbuf());
   const int error = fd_out != nullptr ? fd_out->error() : 0;
-  *streams.err << FormatError(absl::FailedPreconditionError(
-                      absl::StrCat("cannot write the output",
-                                   error != 0 ? absl::StrCat(": ", strerror(error)) : "",
-                                   "; what was written of it is incomplete")))
-               << "\n";
+  *streams.err << ErrorLine(absl::FailedPreconditionError(
+                                absl::StrCat("cannot write the output",
+                                             error != 0 ? absl::StrCat(": ", strerror(error)) : "",
+                                             "; what was written of it is incomplete")),
+                            JsonRequested(args));
   return code == kExitOk ? kExitError : code;
 }
 

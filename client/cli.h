@@ -13,6 +13,9 @@
 // sending or the server refused it: a mistake on the command line (the usage line follows the
 // error) or in a file it names; 130 an import stopped by an interrupt after reporting what it
 // sent. -h/--help, on the tool, a command group or any command, prints help on out and exits 0.
+// With --json (before the command) an error is one line of JSON on err instead, with the same
+// exit code, usage errors too: {"error":{"code":"NOT_FOUND","message":"..."}} (ErrorOutput in
+// cli_output.proto; a usage error adds "usage", the lines the text prints after it).
 #ifndef REGISTRY_CLIENT_CLI_H_
 #define REGISTRY_CLIENT_CLI_H_
 

@@ -1,5 +1,7 @@
 #include "client/command_context.h"
 
+#include <string>
+
 #include "client/json_io.h"
 #include "common/status_macros.h"
 #include "registry/v1/info.grpc.pb.h"
@@ -9,6 +11,10 @@ namespace registry::client {
 absl::StatusOr<std::shared_ptr<grpc::Channel>> CommandContext::Channel() {
   if (channel_ == nullptr) {
     ASSIGN_OR_RETURN(channel_, CreateChannel(settings_));
+    // Once a run, when the key is first used: whoever else may read it may be this official.
+    if (const std::string warning = KeyFileWarning(settings_); !warning.empty()) {
+      err() << warning << "\n";
+    }
   }
   return channel_;
 }

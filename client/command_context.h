@@ -69,7 +69,9 @@ class CommandContext {
   // True when stderr is a terminal (progress bars go there only then).
   bool err_is_terminal() const { return streams_.err_is_terminal; }
 
-  // The channel to the server, created on the first call (see CreateChannel for the errors).
+  // The channel to the server, created on the first call (see CreateChannel for the errors);
+  // then, when the private key may be read by other accounts, a warning on err()
+  // (KeyFileWarning).
   absl::StatusOr<std::shared_ptr<grpc::Channel>> Channel();
   // True once Channel() made one: the command talked to (or tried to reach) the server.
   bool has_channel() const { return channel_ != nullptr; }

@@ -37,7 +37,7 @@ std::vector<OptionSpec> AuditFilterOptions() {
   return {
       {"from", "RFC3339", "events at or after this instant"},
       {"to", "RFC3339", "events before this instant"},
-      {"actor", "ID", "only this caller identity"},
+      {"actor", "URI", "only this caller: its whole identity, as whoami prints it"},
       {"action", "NAME", "only this RPC, e.g. GetRecord or /registry.v1.RecordService/GetRecord"},
       {"record-id", "ID", "only events touching this record"},
       {"outcome", "CODE_NAME", "only this status, e.g. OK, PERMISSION_DENIED"}};
@@ -413,7 +413,10 @@ std::string ToolHelp() {
   for (const CommandSpec& command : Commands()) absl::StrAppend(&text, CommandLine(command));
   absl::StrAppend(&text, "\nglobal options (before COMMAND):\n", OptionLines(GlobalOptionSpecs()),
                   "\nErrors print \"error: <STATUS_CODE>: <message>\" and exit 1; command-line\n"
-                  "mistakes exit 2. 'registry-cli COMMAND --help' shows a command's options.\n");
+                  "mistakes exit 2. With --json, an error is one line of JSON on stderr instead,\n"
+                  "{\"error\":{\"code\":\"<STATUS_CODE>\",\"message\":\"<message>\"}} (and \"usage\" for a\n"
+                  "command-line mistake), with the same exit code. 'registry-cli COMMAND --help'\n"
+                  "shows a command's options.\n");
   return text;
 }
 

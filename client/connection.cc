@@ -70,7 +70,8 @@ const std::vector<OptionSpec>& GlobalOptionSpecs() {
       {"ca", "FILE", "CA certificate, PEM ($REGISTRY_CA; overrides the identity's)"},
       {"cert", "FILE", "client certificate, PEM ($REGISTRY_CERT; overrides the identity's)"},
       {"key", "FILE", "client private key, PEM ($REGISTRY_KEY; overrides the identity's)"},
-      {"json", "", "machine output: protobuf JSON, one object per line"},
+      {"json", "",
+       "machine output: protobuf JSON, one object per line; an error is JSON too, on stderr"},
       {"timeout", "SECONDS", "deadline of each call (default 30)"},
       {"request-id", "ID", "x-request-id sent with every call (default: random)"},
   };
@@ -179,6 +180,18 @@ IdentityFileNames NamesOfIdentityFiles(const ConnectionSettings& settings) {
   return {name(settings.ca_from, "--ca", settings.ca_file),
           name(settings.cert_from, "--cert", settings.cert_file),
           name(settings.key_from, "--key", settings.key_file)};
+}
+
+std::string KeyFileWarning(const ConnectionSettings& settings) {
+  struct stat info;
+  if (settings.key_file.empty() || stat(settings.key_file.c_str(), &info) != 0 ||
+      !S_ISREG(info.st_mode) || (info.st_mode & (S_IRGRP | S_IROTH)) == 0) {
+    return "";
+  }
+  return absl::StrFormat(
+      "warning: the private key %s may be read by other accounts on this computer (mode %04o); "
+      "make it yours only: chmod 600 %s",
+      NamesOfIdentityFiles(settings).key, info.st_mode & 07777, settings.key_file);
 }
 
 namespace {

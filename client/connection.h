@@ -91,6 +91,14 @@ struct IdentityFileNames {
 };
 IdentityFileNames NamesOfIdentityFiles(const ConnectionSettings& settings);
 
+// One line (without newline) warning that the settings' private key file may be read by other
+// accounts of this computer (a regular file with a group or other read bit), naming it as
+// NamesOfIdentityFiles does and the chmod that makes it the owner's only, as ssh warns; "" when
+// it may not, or cannot be looked at (the error then comes from reading it). A warning, not a
+// refusal: a key shared by a CI job's or a container's accounts still works. The CA and the
+// certificate are public and never named.
+std::string KeyFileWarning(const ConnectionSettings& settings);
+
 // Reads the settings' three PEM files and checks them as CheckIdentityFiles (tls_probe.h) does:
 // a usage error naming --identity or $REGISTRY_IDENTITY when a file taken from the identity
 // folder is not there (no such folder, or not a role folder), NotFound/PermissionDenied naming

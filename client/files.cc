@@ -197,7 +197,7 @@ absl::StatusOr<std::unique_ptr<AtomicFileWriter>> AtomicFileWriter::Create(absl:
     const int error = errno;
     close(fd);
     unlink(temp.c_str());
-    return ErrnoStatus(error, absl::StrCat("cannot set permissions of ", temp));
+    return ErrnoStatus(error, absl::StrCat("cannot write ", path));
   }
   const int slot = HoldTempFile(temp);
   return std::unique_ptr<AtomicFileWriter>(
@@ -211,29 +211,42 @@ AtomicFileWriter::~AtomicFileWriter() {
 }
 
 absl::Status AtomicFileWriter::Append(absl::string_view data) {
-  if (fd_ < 0) return absl::FailedPreconditionError(absl::StrCat(temp_, " is already closed"));
+  if (fd_ < 0) return absl::FailedPreconditionError(absl::StrCat(path_, " is already closed"));
   size_t written = 0;
   while (written < data.size()) {
     const ssize_t n = write(fd_, data.data() + written, data.size() - written);
     if (n < 0) {
       if (errno == EINTR) continue;
-      return ErrnoStatus(errno, absl::StrCat("cannot write ", temp_));
+      return Abandon(errno);
     }
     written += static_cast<size_t>(n);
   }
   return absl::OkStatus();
 }
 
+absl::Status AtomicFileWriter::Abandon(int error) {
+  // The temporary file goes now, not when the writer does, so that the error may say so. The
+  // error names the file the user gave: the temporary name beside it is this program's business.
+  if (fd_ >= 0) close(fd_);
+  fd_ = -1;
+  unlink(temp_.c_str());
+  ReleaseTempFile(slot_);
+  slot_ = -1;
+  // A full disk, a quota or an I/O error: the state of this computer is the user's to fix, as for
+  // the standard output (cli.h); UNAVAILABLE would read as a server that cannot be reached.
+  return absl::FailedPreconditionError(
+      absl::StrCat("cannot write ", path_, ": ", strerror(error),
+                   "; nothing was saved: the partly written copy was removed, and ", path_,
+                   " is as it was"));
+}
+
 absl::Status AtomicFileWriter::Commit() {
-  if (fd_ < 0) return absl::FailedPreconditionError(absl::StrCat(temp_, " is already closed"));
+  if (fd_ < 0) return absl::FailedPreconditionError(absl::StrCat(path_, " is already closed"));
+  // A full disk may show only here: the file system writes the data out at fsync or close.
+  if (fsync(fd_) != 0) return Abandon(errno);
   const int fd = fd_;
   fd_ = -1;
-  if (fsync(fd) != 0) {
-    const int error = errno;
-    close(fd);
-    return ErrnoStatus(error, absl::StrCat("cannot write ", temp_));
-  }
-  if (close(fd) != 0) return ErrnoStatus(errno, absl::StrCat("cannot write ", temp_));
+  if (close(fd) != 0) return Abandon(errno);
   if (rename(temp_.c_str(), path_.c_str()) != 0) {
     return ErrnoStatus(errno, absl::StrCat("cannot replace ", path_));
   }

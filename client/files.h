@@ -71,11 +71,16 @@ class AtomicFileWriter {
   AtomicFileWriter(const AtomicFileWriter&) = delete;
   AtomicFileWriter& operator=(const AtomicFileWriter&) = delete;
 
+  // A write that fails (a full disk) is FailedPrecondition naming `path`, never the temporary
+  // file, which is removed at once; the writer takes nothing more after it.
   absl::Status Append(absl::string_view data);
-  // Syncs, closes and renames the temporary file to `path`. Once only.
+  // Syncs, closes and renames the temporary file to `path`. Once only. Fails as Append does.
   absl::Status Commit();
 
  private:
+  // Closes and removes the temporary file after a write failed with `error`; the error to return.
+  absl::Status Abandon(int error);
+
   AtomicFileWriter(std::string path, std::string temp, int fd, int slot)
       : path_(std::move(path)), temp_(std::move(temp)), fd_(fd), slot_(slot) {}
 

@@ -186,6 +186,16 @@ absl::Status RunRecordImport(CommandContext& ctx) {
         // Why, said here (a server that stopped answering is explained as such), and what
         // became of the rows, which the explanation must not replace.
         absl::Status failed = response.status();
+        if (start == 0 &&
+            (absl::IsPermissionDenied(failed) || absl::IsUnauthenticated(failed))) {
+          // The registry refuses this caller (a court, an employer, a certificate it does not
+          // take): no row was looked at. The refusal alone is the answer; the file's own bad
+          // lines and a summary of counts would read as if its rows had been checked.
+          if (ctx.err_is_terminal()) ctx.err() << "\n";
+          return WithNote(failed, dry_run
+                                      ? "the dry run was refused: no row of the file was checked"
+                                      : "the import was refused: no row of the file was entered");
+        }
         // A server that went away mid-call cancels it: explained like one that does not answer.
         const bool unanswered = absl::IsUnavailable(failed) || absl::IsCancelled(failed) ||
                                 absl::IsDeadlineExceeded(failed) || absl::IsUnknown(failed) ||

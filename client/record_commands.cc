@@ -18,6 +18,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client/amend_patch.h"
+#include "client/audit_events.h"
 #include "client/choices.h"
 #include "client/command_table.h"
 #include "client/commands.h"
@@ -29,7 +30,10 @@
 #include "client/tls_probe.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
+#include "google/protobuf/descriptor.h"
 #include "google/protobuf/struct.pb.h"
+#include "registry/v1/access.pb.h"
+#include "registry/v1/info.pb.h"
 #include "registry/v1/records.grpc.pb.h"
 
 namespace registry::client {
@@ -125,6 +129,28 @@ std::optional<RecordChoices> TablesIfReadable(CommandContext& ctx) {
 }
 
 // ---- record create --interactive ----
+
+// OK when the registry answers and the caller's role may enter records; else why not, before a
+// person answers twenty questions for nothing. WhoAmI is a call every role may make; which roles
+// may call CreateRecord is declared on the API itself (registry/v1/access.proto), the rule the
+// server enforces.
+absl::Status CheckMayEnterRecords(CommandContext& ctx) {
+  ASSIGN_OR_RETURN(const v1::WhoAmIResponse who, ctx.WhoAmI());
+  const google::protobuf::MethodDescriptor* method =
+      google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
+          "registry.v1.RecordService.CreateRecord");
+  // Without the rule, the server decides.
+  if (method == nullptr || !method->options().HasExtension(v1::access)) return absl::OkStatus();
+  std::vector<std::string> allowed;
+  for (const int role : method->options().GetExtension(v1::access).roles()) {
+    if (role == who.role()) return absl::OkStatus();
+    allowed.push_back(RoleName(static_cast<v1::Role>(role)));
+  }
+  return absl::PermissionDeniedError(absl::StrCat(
+      "role ", RoleName(who.role()), " may not enter records: that is for role",
+      allowed.size() == 1 ? " " : "s ", absl::StrJoin(allowed, " or "),
+      "; no question was asked"));
+}
 
 // One line of the user's answer; nullopt at the end of the input.
 std::optional<std::string> ReadAnswer(CommandContext& ctx) {
@@ -357,8 +383,9 @@ absl::Status RunRecordCreate(CommandContext& ctx) {
   if (interactive && !ctx.in_is_terminal()) {
     return UsageError("--interactive asks on a terminal, and the input is not one");
   }
-  // An identity or address that cannot be used is said before the questions, not after them.
-  if (interactive) RETURN_IF_ERROR(ctx.Channel().status());
+  // An identity or address that cannot be used, a registry that does not answer and a caller
+  // who may not enter records are said before the questions, not after them.
+  if (interactive) RETURN_IF_ERROR(CheckMayEnterRecords(ctx));
   // Read once: the local check uses it, and so do the questions.
   const std::optional<RecordChoices> tables = TablesIfReadable(ctx);
 

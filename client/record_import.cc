@@ -227,6 +227,27 @@ absl::StatusOr<ParsedImport> ParseImportCsv(absl::string_view text) {
     return absl::InvalidArgumentError(
         absl::StrCat("line ", header.line, ": header: ", header.error));
   }
+  // Spreadsheets save "CSV" with semicolons where the comma is the decimal separator (Excel
+  // takes the list separator of the regional settings, Albanian and Serbian ones among them):
+  // the header then reads as one column, or a few where a cell holds a comma. More semicolons in
+  // it than commas between its columns say so. Such a file is refused with what it is, not read with
+  // semicolons: the list columns (citizenships, offences, bans) separate their items with ";",
+  // so in such a file a list is one cell only where it is quoted, and one edited by hand
+  // without the quotes would shift every column after it; one format, the documented one
+  // (deploy/examples/README.md), is what the clerk, the console and a re-run all read alike.
+  size_t semicolons = 0;
+  for (const std::string& field : header.fields) {
+    semicolons += static_cast<size_t>(std::count(field.begin(), field.end(), ';'));
+  }
+  if (semicolons >= header.fields.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "line ", header.line,
+        ": the file seems to be separated by semicolons (;), as spreadsheets save CSV where the "
+        "decimal separator is a comma; the registry reads comma-separated files "
+        "(deploy/examples/README.md): save it again with commas between the columns "
+        "(LibreOffice Calc asks for the field delimiter; Excel uses the list separator of the "
+        "computer's regional settings)"));
+  }
   std::map<std::string, size_t, std::less<>> index;
   std::vector<std::string> problems;
   std::vector<std::string> known = ImportCsvColumns();

@@ -71,8 +71,8 @@ struct ParsedImport {
 absl::StatusOr<ImportFormat> ImportFormatFromPath(absl::string_view path);
 
 // Parses a CSV import file. InvalidArgument when the header is missing or wrong (unknown,
-// duplicate or missing columns, named) — the file is not read further then; otherwise every bad
-// row is listed in `errors` with its line.
+// duplicate or missing columns, named; a file separated by semicolons, said to be one) — the
+// file is not read further then; otherwise every bad row is listed in `errors` with its line.
 absl::StatusOr<ParsedImport> ParseImportCsv(absl::string_view text);
 
 // Parses a JSON-lines import file; every line that is not a CreateRecordRequest is listed in

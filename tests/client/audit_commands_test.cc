@@ -2,6 +2,7 @@
 // export raise no warning, since the server's decoded copies match the hashed bytes, and a full
 // verification passes and is saved; the next one, from the saved head, passes too.
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -139,6 +140,82 @@ TEST_F(AuditCommandsTest, ABatchFitsATerminalAndShowsItsTokensAndWhetherItWasADr
   const CliRun unknown = Run({"audit", "list", "--action", "DropRecords"});
   EXPECT_EQ(unknown.code, 2);
   EXPECT_THAT(unknown.err, HasSubstr("--action: \"DropRecords\" is not a method of the API"));
+}
+
+// "--actor clerk", the certificate's name or a URI cut short found nothing and said only "no
+// events match": the filter is the whole identity, compared as it is. A value that cannot be an
+// identity is a usage error (exit 2) saying what to give and where to find it, before anything is
+// asked, and the value is not repeated (an actor typed by mistake may be a person's name). The
+// same for the other filters that can never match: a record id of another shape, a method of
+// the API that is not one, a window that ends before it starts.
+TEST_F(AuditCommandsTest, AFilterValueThatCanNeverMatchIsAUsageErrorSayingWhatToGive) {
+  for (const std::string& actor :
+       {std::string("clerk"), std::string("dev-court"), std::string("Krasniqi Driton"),
+        std::string("registry.kjc.dev/court/dev-court"), std::string("//registry.kjc.dev/court"),
+        std::string(""), std::string("spiffe://"), std::string(300, 'a') + ":x"}) {
+    const CliRun run = Run({"audit", "list", "--actor", actor});
+    EXPECT_EQ(run.code, kExitUsage) << actor << ": " << run.err;
+    EXPECT_EQ(run.out, "") << actor;
+    EXPECT_THAT(run.err, StartsWith("error: INVALID_ARGUMENT: --actor must be a caller's whole "
+                                    "identity URI"))
+        << actor;
+    EXPECT_THAT(run.err, HasSubstr("whoami")) << actor;
+    EXPECT_THAT(run.err, HasSubstr("audit list")) << actor;
+    EXPECT_THAT(run.err, Not(HasSubstr("Krasniqi"))) << actor;
+    // The export takes the same filters.
+    const CliRun exported =
+        Run({"audit", "export", "--out", dir_ + "/x.jsonl", "--recipient", "IPA", "--reference",
+             "IPA-1", "--actor", actor});
+    EXPECT_EQ(exported.code, kExitUsage) << actor;
+    EXPECT_FALSE(std::filesystem::exists(dir_ + "/x.jsonl"));
+  }
+  // The whole identity, as whoami prints it, finds the court's reads; the registry's own actors
+  // are identities of the same shape.
+  const CliRun court = Run({"audit", "list", "--actor", kCourtId, "--all"});
+  EXPECT_EQ(court.code, 0) << court.err;
+  EXPECT_THAT(court.out, HasSubstr("  court    GetRecord              OK\n"));
+  const CliRun system = Run({"audit", "list", "--actor", "system:gate"});
+  EXPECT_EQ(system.code, 0) << system.err;
+  // A URI cut after its authority cannot be told from a whole one; when it finds nothing, the
+  // answer says what --actor compares.
+  const CliRun cut = Run({"audit", "list", "--actor", "spiffe://registry.kjc.dev/court"});
+  EXPECT_EQ(cut.code, 0) << cut.err;
+  EXPECT_EQ(cut.out, "no events match\n");
+  EXPECT_THAT(cut.err, HasSubstr("--actor matches only a whole identity"));
+
+  // A record id is 32 characters 0-9 a-f: anything else (a personal number, a case number)
+  // names no record; an id in capitals is the same id.
+  for (const std::string& id : {std::string("1234567890"), std::string("P 88/2025"),
+                                std::string(32, 'g'), std::string("")}) {
+    const CliRun run = Run({"audit", "list", "--record-id", id});
+    EXPECT_EQ(run.code, kExitUsage) << id << ": " << run.err;
+    EXPECT_THAT(run.err, StartsWith("error: INVALID_ARGUMENT: --record-id must be a record id"))
+        << id;
+    if (!id.empty()) {
+      EXPECT_THAT(run.err, Not(HasSubstr(id))) << id;
+    }
+  }
+  const CliRun all = Run({"--json", "audit", "list", "--all", "--action", "GetRecord"});
+  ASSERT_EQ(all.code, 0) << all.err;
+  const size_t ids = all.out.find("\"record_ids\":[\"");
+  ASSERT_NE(ids, std::string::npos) << all.out;
+  const std::string record_id = all.out.substr(ids + 15, 32);
+  std::string upper = record_id;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  const CliRun by_id = Run({"audit", "list", "--record-id", upper, "--all"});
+  EXPECT_EQ(by_id.code, 0) << by_id.err;
+  EXPECT_THAT(by_id.out, HasSubstr("GetRecord")) << record_id;
+
+  // A full method name of the API that is no method of it; a window that ends before it starts.
+  CliRun run = Run({"audit", "list", "--action", "/registry.v1.RecordService/GetRecords"});
+  EXPECT_EQ(run.code, kExitUsage) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("--action: \"/registry.v1.RecordService/GetRecords\" is not a "
+                                 "method of the API"));
+  run = Run({"audit", "list", "--action", "/registry.v1.RecordService/GetRecord"});
+  EXPECT_EQ(run.code, 0) << run.err;
+  run = Run({"audit", "list", "--from", "2026-02-01T00:00:00Z", "--to", "2026-01-01T00:00:00Z"});
+  EXPECT_EQ(run.code, kExitUsage) << run.err;
+  EXPECT_THAT(run.err, StartsWith("error: INVALID_ARGUMENT: --from must be before --to"));
 }
 
 TEST_F(AuditCommandsTest, ExportOfAnHonestServerRaisesNoWarning) {

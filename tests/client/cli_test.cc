@@ -17,6 +17,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "client/cli_output.pb.h"
 #include "client/command_table.h"
@@ -26,6 +27,8 @@
 #include "crypto/secret_bytes.h"
 #include "crypto/vetting_certificate.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "tests/testing/cli_run.h"
 
@@ -62,6 +65,13 @@ class TempDir {
 
  private:
   std::string path_;
+};
+
+// An output every write to fails, as a full disk's does.
+class FailingBuffer : public std::streambuf {
+ protected:
+  int_type overflow(int_type) override { return traits_type::eof(); }
+  std::streamsize xsputn(const char*, std::streamsize) override { return 0; }
 };
 
 TEST(CliTest, ToolHelpListsEveryCommandAndExitsZero) {
@@ -220,6 +230,125 @@ TEST(CliTest, AMistypedCommandOrOptionIsAnsweredWithTheClosestName) {
   run = RunWith({"frobnicate"});
   EXPECT_EQ(run.err, "error: INVALID_ARGUMENT: unknown command \"frobnicate\"\n"
                      "run 'registry-cli --help' for the commands\n");
+}
+
+// The error a --json run printed on stderr: its one line parsed, with the keys it has.
+struct JsonError {
+  bool parsed = false;
+  std::string code;
+  std::string message;
+  std::string usage;
+  std::vector<std::string> keys;
+};
+
+JsonError ParseJsonError(const std::string& err) {
+  JsonError error;
+  google::protobuf::Struct object;
+  if (err.empty() || err.back() != '\n' || err.find('\n') != err.size() - 1) return error;
+  if (!google::protobuf::util::JsonStringToMessage(err, &object).ok()) return error;
+  const auto outer = object.fields().find("error");
+  if (object.fields().size() != 1 || outer == object.fields().end() ||
+      !outer->second.has_struct_value()) {
+    return error;
+  }
+  for (const auto& [key, value] : outer->second.struct_value().fields()) {
+    error.keys.push_back(key);
+    if (key == "code") error.code = value.string_value();
+    if (key == "message") error.message = value.string_value();
+    if (key == "usage") error.usage = value.string_value();
+  }
+  std::sort(error.keys.begin(), error.keys.end());
+  error.parsed = true;
+  return error;
+}
+
+// With --json, errors were still "error: NOT_FOUND: ..." lines a script had to scrape. They are
+// one JSON object on stderr, {"error":{"code":"NOT_FOUND","message":"..."}}, with the exit codes
+// of the text; a usage error adds the usage lines the text prints after it. Text the user typed
+// is escaped by the JSON writer.
+TEST(CliTest, WithJsonAnErrorIsOneJsonObjectOnStderrWithTheSameExitCode) {
+  struct Case {
+    std::vector<std::string> args;
+    int code;
+    std::string status;
+    std::string message_start;
+    std::string usage_start = "";
+  };
+  const std::vector<Case> cases = {
+      {{"--json", "record", "get"},
+       kExitUsage,
+       "INVALID_ARGUMENT",
+       "missing argument",
+       "usage: registry-cli [global options] record get ID [--case-ref REF --purpose CODE]\n"
+       "run 'registry-cli record get --help' for its options"},
+      {{"--json", "frobnicate"},
+       kExitUsage,
+       "INVALID_ARGUMENT",
+       "unknown command \"frobnicate\"",
+       "run 'registry-cli --help' for the commands"},
+      {{"--json", "--colour", "health"},
+       kExitUsage,
+       "INVALID_ARGUMENT",
+       "unknown option --colour",
+       "run 'registry-cli --help' for the commands"},
+      {{"--json", "--server", "127.0.0.1", "--identity", "/nonexistent/clerk", "health"},
+       kExitUsage,
+       "INVALID_ARGUMENT",
+       "--server \"127.0.0.1\" is not HOST:PORT",
+       "usage: registry-cli [global options] health"},
+      {{"--json", "record", "create", "--file", "/nonexistent/rec.json"}, kExitError, "NOT_FOUND",
+       "cannot read record file /nonexistent/rec.json"},
+      {{"--json", "health"}, kExitUsage, "INVALID_ARGUMENT", "no client identity",
+       "usage: registry-cli [global options] health"},
+      {{"--json"}, kExitUsage, "INVALID_ARGUMENT", "no command"},
+      {{"--json", "audit"}, kExitUsage, "INVALID_ARGUMENT", "no command"},
+  };
+  for (const Case& c : cases) {
+    const CliRun run = RunWith(c.args);
+    const std::string name = absl::StrJoin(c.args, " ");
+    EXPECT_EQ(run.code, c.code) << name << ": " << run.err;
+    EXPECT_EQ(run.out, "") << name;
+    const JsonError error = ParseJsonError(run.err);
+    ASSERT_TRUE(error.parsed) << name << ": " << run.err;
+    const std::vector<std::string> keys =
+        c.usage_start.empty() ? std::vector<std::string>{"code", "message"}
+                              : std::vector<std::string>{"code", "message", "usage"};
+    EXPECT_EQ(error.keys, keys) << name;
+    EXPECT_EQ(error.code, c.status) << name;
+    EXPECT_THAT(error.message, StartsWith(c.message_start)) << name;
+    EXPECT_THAT(error.usage, StartsWith(c.usage_start)) << name;
+    // Without --json, the same error as text.
+    std::vector<std::string> text(c.args.begin() + 1, c.args.end());
+    EXPECT_THAT(RunWith(text).err, StartsWith(c.args.size() == 1 || c.args[1] == "audit"
+                                                  ? "usage: registry-cli"
+                                                  : "error: " + c.status + ": "))
+        << name;
+  }
+  // The problems of a command line, one a line in text, are the message's lines.
+  CliRun run = RunWith({"--json", "record", "create", "--surname", "K", "--birth-date",
+                        "1975-02-30"});
+  EXPECT_EQ(run.code, kExitUsage);
+  JsonError error = ParseJsonError(run.err);
+  ASSERT_TRUE(error.parsed) << run.err;
+  EXPECT_THAT(error.message, HasSubstr("problems:\n  --birth-date: not a real date\n"));
+  // A control character typed on the command line is escaped as JSON escapes it, once.
+  run = RunWith({"--json", "rec\x1b[2Jord"});
+  EXPECT_EQ(run.code, kExitUsage);
+  EXPECT_THAT(run.err, HasSubstr("rec\\u001b[2Jord"));
+  EXPECT_THAT(run.err, Not(HasSubstr("\x1b")));
+  error = ParseJsonError(run.err);
+  ASSERT_TRUE(error.parsed) << run.err;
+  EXPECT_THAT(error.message, StartsWith("unknown command \"rec\x1b[2Jord\""));
+  // An output that cannot be written is said the same way.
+  FailingBuffer failing;
+  std::ostream out(&failing);
+  std::ostringstream err;
+  EXPECT_EQ(RunCli({"--json", "--help"}, ProcessEnv(), out, err, /*err_is_terminal=*/false),
+            kExitError);
+  error = ParseJsonError(err.str());
+  ASSERT_TRUE(error.parsed) << err.str();
+  EXPECT_EQ(error.code, "FAILED_PRECONDITION");
+  EXPECT_THAT(error.message, StartsWith("cannot write the output"));
 }
 
 TEST(CliTest, GlobalOptionAfterTheCommandGetsAHint) {
@@ -693,14 +822,21 @@ TEST_F(CertificateVerifyCommandTest, AKeyOtherThanTheSigningOneIsNoVerdictButNam
     const CliRun run = RunWith(args);
     EXPECT_EQ(run.code, kExitUsage) << json;
     EXPECT_EQ(run.out, "") << json;
-    EXPECT_EQ(run.err,
-              absl::StrCat("error: INVALID_ARGUMENT: the certificate ", cert, " was signed by key ",
-                           signer_->key_id(), ", but --public-key ", other_key, " holds key ",
-                           (*other)->key_id(), ": is ", other_key,
-                           " the registry's vetting public key (vetting.pub.pem, not "
-                           "audit.pub.pem)? If it is, the registry did not sign this certificate "
-                           "with it: ask the registry whether key ",
-                           signer_->key_id(), " is one of its keys\n"));
+    const std::string message = absl::StrCat(
+        "the certificate ", cert, " was signed by key ", signer_->key_id(), ", but --public-key ",
+        other_key, " holds key ", (*other)->key_id(), ": is ", other_key,
+        " the registry's vetting public key (vetting.pub.pem, not audit.pub.pem)? If it is, the "
+        "registry did not sign this certificate with it: ask the registry whether key ",
+        signer_->key_id(), " is one of its keys");
+    if (json) {
+      // The same error, as JSON.
+      const JsonError error = ParseJsonError(run.err);
+      ASSERT_TRUE(error.parsed) << run.err;
+      EXPECT_EQ(error.code, "INVALID_ARGUMENT");
+      EXPECT_EQ(error.message, message);
+    } else {
+      EXPECT_EQ(run.err, absl::StrCat("error: INVALID_ARGUMENT: ", message, "\n"));
+    }
     EXPECT_THAT(run.err, Not(HasSubstr("invalid")));
   }
   // A signature that does not verify under the right key is still the verdict "invalid".

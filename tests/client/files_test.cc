@@ -1,6 +1,7 @@
 #include "client/files.h"
 
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -123,6 +124,67 @@ TEST_F(AtomicFileWriterTest, ANewFileNeverReplacesOneOfTheSameNameAndIsTheOwners
   EXPECT_EQ(*third, dir_ + "/record-3.json");
   EXPECT_EQ(WriteNewFile(dir_ + "/none", "record", ".json", "", 0600).status().code(),
             absl::StatusCode::kNotFound);
+}
+
+// While it lives, this process may not make a file longer than `bytes`: every write past that
+// fails with EFBIG, as a full disk fails it with ENOSPC (SIGXFSZ, which would end the process,
+// is ignored meanwhile). Nothing is written to a device to get there.
+class FileSizeLimit {
+ public:
+  explicit FileSizeLimit(rlim_t bytes) {
+    getrlimit(RLIMIT_FSIZE, &previous_);
+    previous_handler_ = signal(SIGXFSZ, SIG_IGN);
+    rlimit limit = previous_;
+    limit.rlim_cur = bytes;
+    ok_ = setrlimit(RLIMIT_FSIZE, &limit) == 0;
+  }
+  ~FileSizeLimit() {
+    setrlimit(RLIMIT_FSIZE, &previous_);
+    signal(SIGXFSZ, previous_handler_);
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  rlimit previous_ = {};
+  sighandler_t previous_handler_ = SIG_DFL;
+  bool ok_ = false;
+};
+
+// "cannot write var/audit.jsonl.tmp-4242: No space left on device" named a file the auditor never
+// gave and that was about to vanish. The error names the file given, says that nothing was saved
+// and that the partly written copy is gone; it is gone when the error is returned, and a file
+// already at the path is left as it was.
+TEST_F(AtomicFileWriterTest, AWriteThatFailsNamesTheFileGivenAndLeavesNothingBehind) {
+  const std::string path = dir_ + "/export.jsonl";
+  ASSERT_TRUE(WriteFileAtomically(path, "old\n", 0600).ok());
+  auto file = AtomicFileWriter::Create(path, 0600);
+  ASSERT_TRUE(file.ok()) << file.status();
+  absl::Status appended;
+  {
+    FileSizeLimit limit(16);
+    ASSERT_TRUE(limit.ok());
+    appended = (*file)->Append(std::string(100, 'x'));
+  }
+  EXPECT_EQ(appended.code(), absl::StatusCode::kFailedPrecondition) << appended;
+  EXPECT_EQ(appended.message(),
+            "cannot write " + path + ": File too large; nothing was saved: the partly written "
+            "copy was removed, and " + path + " is as it was");
+  EXPECT_EQ(Entries(), 1u) << "the temporary file is still there";
+  EXPECT_FALSE((*file)->Commit().ok());
+  file->reset();
+  EXPECT_EQ(testing::ReadFileOrDie(path), "old\n");
+
+  // The same through WriteFileAtomically, whose contents come whole.
+  absl::Status written;
+  {
+    FileSizeLimit limit(16);
+    written = WriteFileAtomically(dir_ + "/state.json", std::string(100, 'y'), 0600);
+  }
+  EXPECT_EQ(written.code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(written.message().substr(0, 13 + dir_.size() + 12),
+            "cannot write " + dir_ + "/state.json:");
+  EXPECT_EQ(written.message().find(".tmp"), absl::string_view::npos) << written;
+  EXPECT_EQ(Entries(), 1u);
 }
 
 TEST_F(AtomicFileWriterTest, MissingFolderIsNotFound) {

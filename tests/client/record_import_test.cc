@@ -147,6 +147,39 @@ TEST(ParseImportCsvTest, AFileWithoutItsHeaderIsNotQuotedAsUnknownColumns) {
   EXPECT_THAT(std::string(parsed.status().message()), Not(HasSubstr("1234567890")));
 }
 
+// Excel saves "CSV" with semicolons where a comma is the decimal separator (as in Kosovo's
+// locales). Such a file was "no CSV header: the first line names none of the columns", which
+// sent the clerk looking at the column names. The error says what the file is and what to do;
+// it still quotes none of the file.
+TEST(ParseImportCsvTest, ASemicolonSeparatedFileIsSaidToBeOne) {
+  // An address with a comma in it is not quoted where the separator is the semicolon.
+  const std::string row =
+      "Kërqeli;Arben;Besim;male;1980-04-12;Prishtinë;XK;1234567890;Rr. A, 14;"
+      "basic-prishtine;P 123/2024;2024-03-01;2024-05-15;06/L-074:230:1;"
+      "imprisonment;36;;2027-03-01;false;;\n";
+  for (const std::string& text :
+       {absl::StrJoin(ImportCsvColumns(), ";") + "\n" + row,
+        absl::StrJoin(ImportCsvColumns(), ";") + "\r\n",
+        // Without its header, the first row shows the same.
+        row}) {
+    auto parsed = ParseImportCsv(text);
+    ASSERT_FALSE(parsed.ok());
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+    const std::string message(parsed.status().message());
+    EXPECT_THAT(message, HasSubstr("line 1: the file seems to be separated by semicolons (;)"));
+    EXPECT_THAT(message, HasSubstr("the registry reads comma-separated files"));
+    for (const char* value : {"Kërqeli", "Arben", "1234567890", "Rr. A", "surname"}) {
+      EXPECT_THAT(message, Not(HasSubstr(value))) << value;
+    }
+  }
+  // A header with commas is read as one, whatever semicolons a cell holds.
+  std::vector<std::string> columns = ImportCsvColumns();
+  columns[0] = "surname;given_name";
+  auto parsed = ParseImportCsv(absl::StrJoin(columns, ",") + "\n" + kValidRow);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_THAT(std::string(parsed.status().message()), HasSubstr("bad CSV header"));
+}
+
 TEST(ParseImportCsvTest, RefusesEmptyFileAndHeaderOnly) {
   EXPECT_EQ(ParseImportCsv("").status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_EQ(ParseImportCsv(Header()).status().code(), absl::StatusCode::kInvalidArgument);
