@@ -105,6 +105,52 @@ std::string MaskPaths(const google::protobuf::FieldMask& mask) {
   return absl::StrJoin(mask.paths(), ", ");
 }
 
+// Whether the amendment's mask covers `field` ("conviction.final_date" is covered by
+// "conviction.final_date" and by "conviction"; "person.aliases[1]" by "person.aliases").
+bool MaskCovers(const google::protobuf::FieldMask& mask, absl::string_view field) {
+  for (const std::string& path : mask.paths()) {
+    if (field == path || absl::StartsWith(field, absl::StrCat(path, ".")) ||
+        absl::StartsWith(field, absl::StrCat(path, "["))) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// An amendment's problems, told as the clerk's: a rule broken by a field the amendment leaves as
+// it was (the final date, once the judgment date was moved past it) says so and names what was
+// changed, so that the clerk is not sent to correct a value they did not touch.
+absl::Status AsAmendmentProblems(absl::Status invalid, const google::protobuf::FieldMask& mask) {
+  if (!absl::IsInvalidArgument(invalid)) return invalid;
+  std::vector<std::string> problems;
+  for (absl::string_view problem : absl::StrSplit(invalid.message(), "; ")) {
+    const size_t colon = problem.find(": ");
+    if (colon == absl::string_view::npos || MaskCovers(mask, problem.substr(0, colon))) {
+      problems.emplace_back(problem);
+      continue;
+    }
+    problems.push_back(absl::StrCat(problem, " (left as it was: it no longer fits the amended ",
+                                    MaskPaths(mask), ")"));
+  }
+  return absl::InvalidArgumentError(absl::StrJoin(problems, "; "));
+}
+
+// The mask's paths that change what makes a conviction one (court, case number, personal
+// number), for an amendment refused as another record's conviction.
+std::string IdentityPaths(const google::protobuf::FieldMask& mask) {
+  std::vector<std::string> paths;
+  for (const char* field :
+       {"conviction.court_id", "conviction.case_number", "person.personal_number"}) {
+    for (const std::string& path : mask.paths()) {
+      if ((field == path || absl::StartsWith(field, absl::StrCat(path, "."))) &&
+          std::find(paths.begin(), paths.end(), path) == paths.end()) {
+        paths.push_back(path);
+      }
+    }
+  }
+  return paths.empty() ? "update_mask" : absl::StrJoin(paths, ", ");
+}
+
 void AddRecordIds(Call& call, const std::vector<v1::Record>& records) {
   for (const auto& r : records) call.event().add_record_ids(r.metadata().record_id());
 }
@@ -255,8 +301,8 @@ grpc::Status RecordService::AmendRecord(grpc::ServerContext* ctx,
     v1::Record patch;
     *patch.mutable_person() = req->person();
     *patch.mutable_conviction() = req->conviction();
-    ASSIGN_OR_RETURN(
-        storage::PendingWrite write,
+    std::string existing;
+    absl::StatusOr<storage::PendingWrite> write =
         PrepareVersion(
             call, req->record_id(), req->expected_version(), req->reason(),
             [&](v1::Record* record) -> absl::Status {
@@ -277,9 +323,22 @@ grpc::Status RecordService::AmendRecord(grpc::ServerContext* ctx,
                     "update_mask: the record already holds these values (",
                     MaskPaths(req->update_mask()), "); the amendment changes nothing"));
               }
-              return d_.validator->ValidateRecord(record->person(), record->conviction());
-            }));
-    return CommitVersion(call, &write, resp);
+              return AsAmendmentProblems(
+                  d_.validator->ValidateRecord(record->person(), record->conviction()),
+                  req->update_mask());
+            },
+            &existing);
+    if (absl::IsAlreadyExists(write.status())) {
+      // As a create: the clerk's next step is that record, so the answer names it (the event
+      // records the id disclosed), and the fields of the amendment that made the clash.
+      if (!existing.empty()) call.event().add_record_ids(existing);
+      return absl::AlreadyExistsError(absl::StrCat(
+          IdentityPaths(req->update_mask()),
+          ": another record has this court, case number and personal number",
+          existing.empty() ? "" : absl::StrCat(": ", existing)));
+    }
+    RETURN_IF_ERROR(write.status());
+    return CommitVersion(call, &*write, resp);
   });
 }
 
@@ -300,7 +359,8 @@ grpc::Status RecordService::GetRecordHistory(grpc::ServerContext* ctx,
 
 absl::StatusOr<storage::PendingWrite> RecordService::PrepareVersion(
     const Call& call, absl::string_view record_id, uint32_t expected_version,
-    absl::string_view reason, const std::function<absl::Status(v1::Record*)>& change) const {
+    absl::string_view reason, const std::function<absl::Status(v1::Record*)>& change,
+    std::string* existing_id) const {
   return d_.records->PrepareChange(
       record_id, expected_version,
       [&](v1::Record* record, std::string* why, storage::VersionMeta* meta) -> absl::Status {
@@ -308,7 +368,8 @@ absl::StatusOr<storage::PendingWrite> RecordService::PrepareVersion(
         ASSIGN_OR_RETURN(*meta, MetaFor(call, record->conviction()));
         *why = std::string(reason);
         return absl::OkStatus();
-      });
+      },
+      existing_id);
 }
 
 absl::Status RecordService::SetStatus(Call& call, absl::string_view record_id,

@@ -102,10 +102,11 @@ class RecordService final : public BytesServed<registry::v1::RecordService> {
   // Prepares a new version of `record_id` (at `expected_version`; 0: whichever is current):
   // `change` edits the record, or refuses with the status the call answers; the version then
   // takes its dates from the record's conviction and `reason` as its reason.
+  // `existing_id` as RecordStore::PrepareChange.
   absl::StatusOr<storage::PendingWrite> PrepareVersion(
       const Call& call, absl::string_view record_id, uint32_t expected_version,
-      absl::string_view reason,
-      const std::function<absl::Status(registry::v1::Record*)>& change) const;
+      absl::string_view reason, const std::function<absl::Status(registry::v1::Record*)>& change,
+      std::string* existing_id = nullptr) const;
   absl::Status SetStatus(Call& call, absl::string_view record_id, absl::string_view reason,
                          registry::v1::RecordStatus from, registry::v1::RecordStatus to,
                          registry::v1::RecordStatusResponse* resp);

@@ -4,6 +4,8 @@
 #include <tuple>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "common/record_limits.h"
@@ -153,8 +155,21 @@ absl::StatusOr<std::unique_ptr<RecordValidator>> RecordValidator::Create(
     return absl::InvalidArgumentError(
         "personal_number_pattern: not a valid ECMAScript regular expression");
   }
-  return std::unique_ptr<RecordValidator>(
-      new RecordValidator(reference, std::move(pattern), clock));
+  return std::unique_ptr<RecordValidator>(new RecordValidator(
+      reference, std::move(pattern), PersonalNumberRule(options.personal_number_pattern), clock));
+}
+
+std::string PersonalNumberRule(absl::string_view pattern) {
+  constexpr absl::string_view kRule = "does not match the personal number format";
+  absl::string_view digits = pattern;
+  absl::ConsumePrefix(&digits, "^");
+  absl::ConsumeSuffix(&digits, "$");
+  int n = 0;
+  if ((absl::ConsumePrefix(&digits, "[0-9]{") || absl::ConsumePrefix(&digits, "\\d{")) &&
+      absl::ConsumeSuffix(&digits, "}") && absl::SimpleAtoi(digits, &n) && n > 0) {
+    return absl::StrCat(kRule, " (", n, " digits)");
+  }
+  return absl::StrCat(kRule, " (the pattern ", pattern, ")");
 }
 
 absl::CivilDay RecordValidator::Today() const { return KosovoDay(clock_->Now()); }
@@ -166,7 +181,7 @@ absl::Status ProblemList::Result() const {
 
 absl::Status RecordValidator::ValidatePersonalNumber(absl::string_view field,
                                                      absl::string_view value) const {
-  constexpr absl::string_view kRule = "does not match the personal number format";
+  const std::string& kRule = personal_number_rule_;
   if (value.empty() || value.size() > kMaxPersonalNumberBytes) return Invalid(field, kRule);
   for (char c : value) {
     if (c <= 0x20 || c >= 0x7f) return Invalid(field, kRule);

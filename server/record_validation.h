@@ -60,6 +60,12 @@ struct ValidationOptions {
 // Every problem of a request, in field order: one INVALID_ARGUMENT naming them all, joined by
 // "; ", so that one answer names everything there is to correct (records, candidates, and the
 // record service's other requests alike).
+// The rule a personal number that does not match `pattern` breaks, saying the format so that a
+// clerk or an employer can put it right: "does not match the personal number format (10
+// digits)" for the shipped pattern and any other of N digits ("[0-9]{N}", "\\d{N}", anchored or
+// not), else the configured pattern itself ("... (the pattern [A-Z][0-9]{9})").
+std::string PersonalNumberRule(absl::string_view pattern);
+
 class ProblemList {
  public:
   void Add(const absl::Status& status) {
@@ -118,6 +124,8 @@ class RecordValidator {
 
   // Returns OK when `value` fully matches the personal number pattern, else InvalidArgument
   // "<field>: ..." (an empty value is invalid).
+  // InvalidArgument "<field>: does not match the personal number format (10 digits)", the
+  // format said as PersonalNumberRule says it.
   absl::Status ValidatePersonalNumber(absl::string_view field, absl::string_view value) const;
 
   // Whether some non-empty part of `text` matches the personal number pattern (with the default
@@ -153,8 +161,11 @@ class RecordValidator {
 
  private:
   RecordValidator(const ReferenceData* reference, std::regex personal_number,
-                  const Clock* clock)
-      : reference_(reference), personal_number_(std::move(personal_number)), clock_(clock) {}
+                  std::string personal_number_rule, const Clock* clock)
+      : reference_(reference),
+        personal_number_(std::move(personal_number)),
+        personal_number_rule_(std::move(personal_number_rule)),
+        clock_(clock) {}
 
   // Every problem found, in order; InvalidArgument of them all joined by "; ", or OK.
 
@@ -170,6 +181,8 @@ class RecordValidator {
 
   const ReferenceData* reference_;
   std::regex personal_number_;
+  // What a personal number that does not match is told (PersonalNumberRule).
+  std::string personal_number_rule_;
   const Clock* clock_;
 };
 

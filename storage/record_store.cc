@@ -1314,7 +1314,8 @@ absl::Status RecordStore::StageNewRecord(const registry::v1::Person& person,
 
 absl::StatusOr<PendingWrite> RecordStore::PrepareChange(absl::string_view record_id,
                                                         uint32_t expected_version,
-                                                        const ChangeFn& change) {
+                                                        const ChangeFn& change,
+                                                        std::string* existing_id) {
   // The person's stripe (and, when the change moves the record to another personal number, the
   // new person's too) must be held, in index order, before the head is read for the change. The
   // new number is known only after the change: when its stripe is not held, start over holding
@@ -1355,7 +1356,7 @@ absl::StatusOr<PendingWrite> RecordStore::PrepareChange(absl::string_view record
     *payload.mutable_person() = record.person();
     *payload.mutable_conviction() = record.conviction();
     payload.set_reason(reason);
-    RETURN_IF_ERROR(StageVersion(old_head, &head, dek, payload, meta, &w, nullptr));
+    RETURN_IF_ERROR(StageVersion(old_head, &head, dek, payload, meta, &w, existing_id));
     RETURN_IF_ERROR(RestageDates(old_head.personal_number_token(), &w));
     if (new_token != old_head.personal_number_token()) RETURN_IF_ERROR(RestageDates(new_token, &w));
     // A change may not make a conviction due for deletion: the retention run would erase it

@@ -244,8 +244,10 @@ class RecordStore {
   // number + personal number.
   using ChangeFn = std::function<absl::Status(registry::v1::Record* record, std::string* reason,
                                               VersionMeta* meta)>;
+  // On AlreadyExists, *existing_id (when given) is the other record's id.
   absl::StatusOr<PendingWrite> PrepareChange(absl::string_view record_id,
-                                             uint32_t expected_version, const ChangeFn& change);
+                                             uint32_t expected_version, const ChangeFn& change,
+                                             std::string* existing_id = nullptr);
 
   // Re-dates records without new versions, when the rules their own dates come from changed:
   // each record's own dates become its VersionMeta's, and the dates in force of the persons'

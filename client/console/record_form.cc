@@ -52,7 +52,6 @@ const std::vector<std::pair<std::string, std::string>>& Rules() {
       {"must be before today", "rule.before_today"},
       {"a country's ISO 3166-1 alpha-2 code, upper case", "rule.country"},
       {"duplicate", "rule.duplicate"},
-      {"does not match the personal number format", "rule.personal_number"},
       {"not in the court table", "rule.court"},
       {"required for a foreign court: a country's ISO 3166-1 alpha-2 code, upper case, not XK",
        "rule.foreign_country"},
@@ -230,6 +229,15 @@ std::pair<std::string, std::vector<std::pair<std::string, std::string>>> RuleKey
   for (const auto& [text, key] : Rules()) {
     if (rule == text) return {key, {}};
   }
+  // "does not match the personal number format (10 digits)": as many digits as the registry's
+  // pattern asks for. Another pattern is said by the registry in its own words.
+  constexpr absl::string_view kPersonalNumberRule = "does not match the personal number format";
+  absl::string_view digits = rule;
+  uint32_t count = 0;
+  if (absl::ConsumePrefix(&digits, kPersonalNumberRule) && absl::ConsumePrefix(&digits, " (") &&
+      absl::ConsumeSuffix(&digits, " digits)") && absl::SimpleAtoi(digits, &count)) {
+    return {"rule.personal_number", {{"digits", absl::StrCat(count)}}};
+  }
   // "0..100 characters of valid UTF-8, no control characters": limits vary by field.
   constexpr absl::string_view kTextRule = " characters of valid UTF-8, no control characters";
   if (absl::EndsWith(rule, kTextRule)) {
@@ -248,6 +256,7 @@ std::vector<std::string> KnownRules() {
   std::vector<std::string> rules;
   for (const auto& rule : Rules()) rules.push_back(rule.first);
   rules.push_back(" characters of valid UTF-8, no control characters");
+  rules.push_back("does not match the personal number format");
   return rules;
 }
 

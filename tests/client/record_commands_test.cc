@@ -42,6 +42,7 @@ using ::registry::testing::kVettingId;
 using ::registry::testing::RunCliCaptured;
 using ::registry::testing::TestServer;
 using ::testing::Contains;
+using ::testing::EndsWith;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
@@ -236,7 +237,7 @@ TEST_F(RecordCommandsTest, EveryFieldTheServerRefusesIsNamedByItsOptionAtOnce) {
   EXPECT_EQ(check.code, kExitUsage);
   EXPECT_EQ(check.err,
             "error: INVALID_ARGUMENT: 2 problems:\n"
-            "  --personal-number: does not match the personal number format\n"
+            "  --personal-number: does not match the personal number format (10 digits)\n"
             "  --surname: 1..100 letters, spaces, hyphens or apostrophes\n");
 }
 
@@ -649,6 +650,106 @@ TEST_F(RecordCommandsTest, AReferSaysWhomToContactWithTheCheckId) {
   EXPECT_THAT(clear.out, Not(HasSubstr("next step")));
   // A certificate was signed and not kept: getting it later takes another check.
   EXPECT_THAT(clear.out, HasSubstr("certificate not saved: --out FILE keeps it (--json prints it)\n"));
+}
+
+// A court's `record import --dry-run` printed "dry run: 0 valid, 0 duplicates, 1 invalid" and the
+// file's bad lines before the refusal, as if its rows had been checked. A caller the registry
+// refuses gets the refusal only: nothing on stdout, the error on stderr saying that no row was
+// checked (or entered), exit 1.
+TEST_F(RecordCommandsTest, ARefusedImportPrintsOnlyTheRefusal) {
+  const std::string file = REGISTRY_SOURCE_DIR "/deploy/examples/import.csv";
+  for (const std::string identity : {"court", "vetting", "auditor"}) {
+    for (const bool dry_run : {true, false}) {
+      std::vector<std::string> command = {"record", "import", file};
+      if (dry_run) command.push_back("--dry-run");
+      const CliRun run = As(identity, command);
+      const std::string name = identity + (dry_run ? " --dry-run" : "");
+      EXPECT_EQ(run.code, kExitError) << name << ": " << run.err;
+      EXPECT_EQ(run.out, "") << name;
+      EXPECT_THAT(run.err, StartsWith("error: PERMISSION_DENIED: ")) << name;
+      EXPECT_THAT(run.err, EndsWith(dry_run ? "\nthe dry run was refused: no row of the file was "
+                                              "checked\n"
+                                            : "\nthe import was refused: no row of the file was "
+                                              "entered\n"))
+          << name;
+      EXPECT_EQ(std::count(run.err.begin(), run.err.end(), '\n'), 2) << name << ": " << run.err;
+      for (const char* word : {"valid", "created", "line ", "duplicates", "batch"}) {
+        EXPECT_THAT(run.err, Not(HasSubstr(word))) << name;
+      }
+      const CliRun json = RunCliCaptured(CliArgsAs(server_->address(), identity, command, true));
+      EXPECT_EQ(json.code, kExitError) << name;
+      EXPECT_EQ(json.out, "") << name;
+    }
+  }
+  // A clerk's import of the same file still reports every line.
+  const CliRun clerk = As("clerk", {"record", "import", file, "--dry-run"});
+  EXPECT_EQ(clerk.code, kExitError) << clerk.err;
+  EXPECT_THAT(clerk.out, HasSubstr("dry run: 5 valid, 0 duplicates, 1 invalid\n"));
+}
+
+// `record create --interactive` with the registry stopped asked every question, then failed. The
+// connection, and whether the caller may enter records at all, are checked before the first
+// question, and the run stops with the usual error.
+TEST_F(RecordCommandsTest, InteractiveCreateChecksTheServerAndTheRoleBeforeTheFirstQuestion) {
+  const std::string answers = "Krasniqi\nDriton\n\n\nmale\n1975-02-03\n";
+  const CliRun court = As("court", {"record", "create", "--interactive"}, answers);
+  EXPECT_EQ(court.code, kExitError) << court.err;
+  EXPECT_THAT(court.err, StartsWith("error: PERMISSION_DENIED: role court may not enter records"));
+  EXPECT_THAT(court.err, Not(HasSubstr("Enter the record")));
+  EXPECT_THAT(court.err, Not(HasSubstr("Surname")));
+
+  const std::filesystem::path before = std::filesystem::current_path();
+  const std::string address = server_->address();
+  server_->Stop();
+  std::filesystem::current_path(dir_);
+  const CliRun run = RunCliCaptured(CliArgsAs(address, "clerk", {"record", "create",
+                                                                 "--interactive"}),
+                                    {}, CliInput{answers, true});
+  std::filesystem::current_path(before);
+  EXPECT_EQ(run.code, kExitError) << run.err;
+  EXPECT_THAT(run.err, StartsWith("error: UNAVAILABLE: nothing answers at " + address));
+  EXPECT_THAT(run.err, Not(HasSubstr("Enter the record")));
+  EXPECT_THAT(run.err, Not(HasSubstr("answers are kept")));
+  EXPECT_EQ(run.out, "");
+  EXPECT_TRUE(std::filesystem::is_empty(dir_)) << "no answers were given, none are kept";
+}
+
+// A private key that other accounts may read was used without a word. Like ssh, the CLI warns
+// (one line, naming the file and the chmod that fixes it) and goes on; the CA and the certificate
+// are public and are not named.
+TEST_F(RecordCommandsTest, AKeyOthersMayReadIsWarnedAboutOnceAndStillUsed) {
+  const std::string identity = dir_ + "/clerk";
+  std::filesystem::create_directory(identity);
+  for (const char* name : {"ca.pem", "cert.pem", "key.pem"}) {
+    const std::string path = identity + "/" + name;
+    std::ofstream(path) << testing::TestPki::Get().ReadFile(absl::StrCat("clerk/", name));
+    std::filesystem::permissions(path, std::filesystem::perms(0644));
+  }
+  const std::string key = identity + "/key.pem";
+  const auto whoami = [&](const std::vector<std::string>& files) {
+    std::vector<std::string> args = {"--server", server_->address()};
+    args.insert(args.end(), files.begin(), files.end());
+    args.push_back("whoami");
+    return RunCliCaptured(args);
+  };
+  CliRun run = whoami({"--identity", identity});
+  EXPECT_EQ(run.code, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr(kClerkId));
+  EXPECT_EQ(run.err, absl::StrCat("warning: the private key --identity ", key,
+                                  " may be read by other accounts on this computer (mode 0644); "
+                                  "make it yours only: chmod 600 ", key, "\n"));
+  // Named as given, from --key; a key readable by its group only is warned about too.
+  std::filesystem::permissions(key, std::filesystem::perms(0640));
+  run = whoami({"--ca", identity + "/ca.pem", "--cert", identity + "/cert.pem", "--key", key});
+  EXPECT_EQ(run.code, 0) << run.err;
+  EXPECT_THAT(run.err, StartsWith(absl::StrCat("warning: the private key --key ", key, " may be "
+                                               "read by other accounts on this computer (mode "
+                                               "0640)")));
+  // The owner's only: nothing to say, though the CA and the certificate stay readable by all.
+  std::filesystem::permissions(key, std::filesystem::perms(0600));
+  run = whoami({"--identity", identity});
+  EXPECT_EQ(run.code, 0) << run.err;
+  EXPECT_EQ(run.err, "");
 }
 
 TEST_F(RecordCommandsTest, HelpListsWhatThisCallerMayChoose) {

@@ -29,6 +29,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/civil_time.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -491,6 +492,63 @@ TEST_F(RecordServiceTest, TheSameConvictionUnderAnotherSpellingOfItsCaseNumberIs
   v1::Record record;
   ASSERT_TRUE(Get(first, &record).ok());
   EXPECT_EQ(record.conviction().case_number(), "P 5/2020");
+}
+
+// An amendment that makes a record another's conviction (court, case number, personal number)
+// is refused as a create is, naming the field the amendment changed and the record that holds
+// the conviction, which the event records as disclosed.
+TEST_F(RecordServiceTest, AnAmendmentIntoAnotherRecordsConvictionNamesTheFieldAndTheRecord) {
+  v1::CreateRecordRequest example = testing::ExampleRecord();
+  const std::string first = CreateOrFail(example);
+  example.mutable_conviction()->set_case_number("P 6/2020");
+  const std::string second = CreateOrFail(example);
+  v1::AmendRecordRequest amend;
+  amend.set_record_id(second);
+  amend.mutable_conviction()->set_case_number(testing::ExampleRecord().conviction().case_number());
+  amend.mutable_update_mask()->add_paths("conviction.case_number");
+  amend.set_reason("case number corrected");
+  v1::AmendRecordResponse resp;
+  const grpc::Status s = Amend(amend, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS) << s.error_message();
+  EXPECT_EQ(s.error_message(),
+            "conviction.case_number: another record has this court, case number and personal "
+            "number: " + first);
+  storage::AuditLog* log = server_->server()->audit_log();
+  v1::AuditEvent event;
+  ASSERT_TRUE(event.ParseFromString(*log->ReadEvent(log->CurrentHead().size - 1)));
+  EXPECT_EQ(testing::OutcomeName(event), "ALREADY_EXISTS");
+  EXPECT_NE(std::find(event.record_ids().begin(), event.record_ids().end(), first),
+            event.record_ids().end());
+}
+
+// A rule that an amendment breaks through a field it leaves as it was (the judgment date moved
+// past the final date) is said as that: the unchanged field is named, and so is what was changed,
+// so that the clerk is not sent to correct the final date they never touched.
+TEST_F(RecordServiceTest, AProblemOfAFieldTheAmendmentLeftAsItWasNamesWhatWasChanged) {
+  const v1::CreateRecordRequest example = testing::ExampleRecord();
+  const std::string id = CreateOrFail(example);
+  v1::AmendRecordRequest amend;
+  amend.set_record_id(id);
+  // A month after the judgment became final.
+  absl::CivilDay final_day;
+  ASSERT_TRUE(absl::ParseCivilTime(example.conviction().final_date(), &final_day));
+  amend.mutable_conviction()->set_judgment_date(absl::FormatCivilTime(final_day + 30));
+  amend.mutable_update_mask()->add_paths("conviction.judgment_date");
+  amend.set_reason("judgment date corrected");
+  v1::AmendRecordResponse resp;
+  const grpc::Status s = Amend(amend, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StrContains(s.error_message(),
+                                "conviction.final_date: must be on or after judgment_date and "
+                                "not in the future (left as it was: it no longer fits the "
+                                "amended conviction.judgment_date)"))
+      << s.error_message();
+  // The field the amendment changes is named as it was.
+  amend.mutable_update_mask()->add_paths("conviction.final_date");
+  amend.mutable_conviction()->set_final_date("2999-01-01");
+  const grpc::Status both = Amend(amend, &resp);
+  EXPECT_EQ(both.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_FALSE(absl::StrContains(both.error_message(), "left as it was")) << both.error_message();
 }
 
 TEST_F(RecordServiceTest, AnAmendmentThatChangesNothingIsRefusedAndMakesNoVersion) {

@@ -317,7 +317,7 @@ TEST_F(ValidationTest, EveryBadCandidateFieldIsNamedInOneAnswer) {
   const absl::Status status =
       validator_->ValidateCandidate("12345", "K3rqeli", "Arben", "1980-02-30");
   EXPECT_EQ(status.message(),
-            "personal_number: does not match the personal number format; "
+            "personal_number: does not match the personal number format (10 digits); "
             "surname: 1..100 letters, spaces, hyphens or apostrophes; "
             "birth_date: must be a real date YYYY-MM-DD from 1900-01-01");
 }
@@ -828,6 +828,22 @@ TEST_F(ValidationTest, APersonalNumberIsFoundInsideOtherText) {
   ASSERT_TRUE(loose.ok()) << loose.status();
   EXPECT_FALSE((*loose)->HoldsPersonalNumber("CONSENT"));
   EXPECT_TRUE((*loose)->HoldsPersonalNumber("CONSENT 7"));
+}
+
+// A personal number that does not match is told the format it should have: N digits for a
+// pattern of N digits, however written, else the configured pattern itself.
+TEST(PersonalNumberRuleTest, SaysTheFormat) {
+  for (const char* digits : {"[0-9]{10}", "^[0-9]{10}$", "\\d{10}", "^\\d{10}$"}) {
+    EXPECT_EQ(PersonalNumberRule(digits),
+              "does not match the personal number format (10 digits)")
+        << digits;
+  }
+  EXPECT_EQ(PersonalNumberRule("[0-9]{13}"),
+            "does not match the personal number format (13 digits)");
+  EXPECT_EQ(PersonalNumberRule("[A-Z][0-9]{9}"),
+            "does not match the personal number format (the pattern [A-Z][0-9]{9})");
+  EXPECT_EQ(PersonalNumberRule("[0-9]{0}"),
+            "does not match the personal number format (the pattern [0-9]{0})");
 }
 
 }  // namespace

@@ -144,5 +144,17 @@ TEST(RecordFormTest, WhatTheFormCannotShowIsLeftAsStored) {
   EXPECT_TRUE(RepeatedBanKinds(current).empty());
 }
 
+// The registry says how many digits a personal number has; the console says it in the page's
+// language with that number. A pattern of another shape is left in the registry's words.
+TEST(RecordFormTest, APersonalNumberRuleKeepsTheRegistrysNumberOfDigits) {
+  const auto [key, values] = RuleKey("does not match the personal number format (13 digits)");
+  EXPECT_EQ(key, "rule.personal_number");
+  ASSERT_EQ(values.size(), 1u);
+  EXPECT_EQ(values[0].first, "digits");
+  EXPECT_EQ(values[0].second, "13");
+  EXPECT_EQ(RuleKey("does not match the personal number format (the pattern [A-Z][0-9]{9})").first,
+            "");
+}
+
 }  // namespace
 }  // namespace registry::console
