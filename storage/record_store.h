@@ -273,9 +273,11 @@ class RecordStore {
   // Files each record's aliases in the name indexes (rows 'a' and 'b', and the head's alias
   // tokens), for records stored before schema 8, in writes of at most `batch_rows` records each
   // handed to `commit` (audited by the caller). Reads every record's current version. Heads that
-  // fail to open are left as they are (the data check names them). Returns how many records
-  // have aliases.
-  absl::StatusOr<size_t> IndexAliases(size_t batch_rows, const BatchCommitFn& commit);
+  // fail to open are left as they are (the data check names them). An alias that cannot be
+  // normalised (stored before aliases were checked so) is left out of the index and counted in
+  // *skipped (when given). Returns how many records have aliases.
+  absl::StatusOr<size_t> IndexAliases(size_t batch_rows, const BatchCommitFn& commit,
+                                      size_t* skipped = nullptr);
   // Records the fingerprint for a database that holds no record yet, as part of creating it
   // (like the key check value and the schema version). FailedPrecondition once records exist.
   absl::Status InitDatesRulesFingerprint(absl::string_view fingerprint);
@@ -436,8 +438,9 @@ class RecordStore {
                                              absl::string_view field_prefix) const;
   // Sets `head`'s alias tokens, exact and loose, from the person's aliases in the surname's
   // place (sorted, without repeats). InvalidArgument "person.aliases[i]: ..." when an alias
-  // cannot be normalised.
-  absl::Status SetAliasTokens(const registry::v1::Person& person, StoredHead* head) const;
+  // cannot be normalised; with `skipped`, such an alias is left out and counted instead.
+  absl::Status SetAliasTokens(const registry::v1::Person& person, StoredHead* head,
+                              size_t* skipped = nullptr) const;
   // Deletes `old_head`'s alias rows that `head` no longer has and puts those it newly has.
   absl::Status StageAliasRows(const StoredHead& old_head, const StoredHead& head,
                               PendingWrite* w) const;

@@ -31,6 +31,7 @@
 #include "grpcpp/impl/rpc_method.h"
 #include "grpcpp/support/sync_stream.h"
 #include "gtest/gtest.h"
+#include "registry/v1/admin.grpc.pb.h"
 #include "registry/v1/records.grpc.pb.h"
 #include "server/call_gate.h"
 #include "storage/audit_log.h"
@@ -262,6 +263,49 @@ TEST_F(ImportRpcTest, TheSameConvictionTwiceInOneRequestIsCreatedOnceAndTheOther
       EXPECT_EQ(found[0].metadata().record_id(), resp.results(0).record_id());
     }
   }
+}
+
+// A row refused for an alias the registry cannot index (a letter it cannot compare across
+// scripts) leaves nothing in the write the other rows commit: no index row naming a record that
+// was never entered, which made every read of that person DATA_LOSS, and no claim on its
+// conviction, which a later row or create may still enter.
+TEST_F(ImportRpcTest, ARowRefusedForAnAliasLeavesNothingBehind) {
+  v1::ImportRecordsRequest req;
+  v1::ImportRow* good = req.add_rows();
+  good->set_line(1);
+  *good->mutable_record() = ExampleRecord();
+  v1::ImportRow* bad = req.add_rows();
+  bad->set_line(2);
+  *bad->mutable_record() = ExampleRecord();
+  bad->mutable_record()->mutable_person()->set_personal_number("4000000002");
+  bad->mutable_record()->mutable_person()->add_aliases("\xe1\x9a\xa0");  // a Runic letter
+  v1::ImportRecordsResponse resp;
+  ASSERT_TRUE(Import(req, &resp).ok());
+  ASSERT_EQ(resp.results_size(), 2);
+  EXPECT_EQ(resp.results(0).outcome(), Outcome::OUTCOME_CREATED);
+  EXPECT_EQ(resp.results(1).outcome(), Outcome::OUTCOME_INVALID);
+  EXPECT_THAT(resp.results(1).error(), HasSubstr("person.aliases[0]"));
+
+  // The refused person reads as having nothing, and their conviction can be entered.
+  EXPECT_TRUE(FindByPersonalNumber("4000000002").empty());
+  EXPECT_EQ(VetAs(*server_, "vetting", bad->record().person()), v1::VETTING_RESULT_CLEAR);
+  v1::ImportRecordsRequest again;
+  *again.add_rows() = *bad;
+  again.mutable_rows(0)->mutable_record()->mutable_person()->clear_aliases();
+  ASSERT_TRUE(Import(again, &resp).ok());
+  EXPECT_EQ(resp.results(0).outcome(), Outcome::OUTCOME_CREATED) << resp.results(0).error();
+  EXPECT_EQ(FindByPersonalNumber("4000000002").size(), 1u);
+  EXPECT_EQ(VetAs(*server_, "vetting", again.rows(0).record().person()),
+            v1::VETTING_RESULT_NOT_CLEAR);
+  // And the data check finds nothing out of place.
+  grpc::ClientContext ctx;
+  ctx.set_deadline(CallDeadline());
+  v1::VerifyDataResponse verified;
+  ASSERT_TRUE(v1::AdminService::NewStub(server_->Channel("admin"))
+                  ->VerifyData(&ctx, v1::VerifyDataRequest(), &verified)
+                  .ok());
+  EXPECT_EQ(verified.problem_count(), 0u)
+      << (verified.problems().empty() ? "" : verified.problems(0));
 }
 
 // A duplicate row's answer names the record it duplicates, so the call's event names it too, a
