@@ -243,11 +243,18 @@ void PageContext::SendPage(const std::string& title, const std::string& body, in
       back = IsConsoleAddress(request_.target) ? request_.target : request_.path;
     } else {
       back = console_.NearestPage(request_.path);
+      // The switch's body must stay within what the console accepts of a form (cpp-httplib's
+      // limit): empty fields are left out, and fields that would not fit with the switch's own
+      // (its token, `back`, the language) are not kept at all: the form then comes back empty
+      // in the new language, rather than the switch being refused as too large.
+      size_t size = UrlEncode(back).size() + 128;
       for (const auto& [name, value] : request_.params) {
-        if (name == "csrf") continue;
+        if (name == "csrf" || value.empty()) continue;
+        size += UrlEncode(name).size() + UrlEncode(value).size() + 7;  // "keep." "=" "&"
         absl::StrAppend(&kept, "<input type=\"hidden\" name=\"keep.", Escape(name),
                         "\" value=\"", Escape(value), "\">");
       }
+      if (size > CPPHTTPLIB_FORM_URL_ENCODED_PAYLOAD_MAX_LENGTH) kept.clear();
     }
   }
   if (!IsConsoleAddress(back)) back = "/";

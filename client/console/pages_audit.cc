@@ -3,6 +3,7 @@
 // against the auditor's pinned state), and an export for a named recipient.
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -66,8 +67,13 @@ v1::AuditFilter FilterOf(const PageContext& ctx, Values* problems) {
   }
   filter.set_actor(param("actor"));
   if (const std::string action = param("action"); !action.empty()) {
+    // A method of the API (the list offers their names), by its name or its full name: any other
+    // text must not go on into the page's address.
     std::optional<std::string> full = client::FullMethodName(action);
-    if (full.has_value()) {
+    const std::vector<std::string> methods = client::ApiMethodNames();
+    const std::string name = full.has_value() ? client::ShortMethod(*full) : "";
+    if (full.has_value() && std::find(methods.begin(), methods.end(), name) != methods.end() &&
+        client::FullMethodName(name) == full) {
       filter.set_action(*full);
     } else {
       problems->emplace_back("action", ctx.T("form.choose"));
@@ -175,7 +181,15 @@ void Events(PageContext& ctx) {
   v1::ListAuditEventsRequest request;
   *request.mutable_filter() = FilterOf(ctx, &problems);
   request.set_page_size(kPageSize);
-  request.set_page_token(ctx.Param("page"));
+  // A page token is the registry's, a number (the next event's index); anything else would go
+  // on into the next pages' addresses.
+  const std::string token = ctx.Param("page");
+  if (!token.empty() && (token.size() > 20 || !std::all_of(token.begin(), token.end(), [](char c) {
+                           return absl::ascii_isdigit(static_cast<unsigned char>(c));
+                         }))) {
+    problems.emplace_back("page", ctx.T("form.choose"));
+  }
+  request.set_page_token(token);
   request.set_bytes_only(true);  // Shown as decoded from the hashed bytes (DecodeHashedEvent).
   std::string form = absl::StrCat("<form method=\"post\" action=\"/audit\">", ctx.CsrfInput(),
                                   FilterInputs(ctx, problems),

@@ -1158,6 +1158,18 @@ TEST_F(ConsoleTest, TheAuditFilterKeepsWhatIsTypedOutOfEveryAddress) {
   EXPECT_FALSE(absl::StrContains(linked->body, actor)) << "not in the form, not in the switch";
   EXPECT_EQ(Field(LanguageForm(linked->body), "back"), "/audit");
 
+  // An action that is no method of the API, or a page token that is no number (text typed into
+  // the fields the page fills), stops at the form too: neither goes on into an address.
+  for (const auto& [name, value] :
+       std::vector<std::pair<std::string, std::string>>{{"action", "/1234567890 Arben Krasniqi"},
+                                                        {"action", "/registry.v1.X/NotAMethod"},
+                                                        {"page", "1234567890 Arben"}}) {
+    auto odd = Post("/audit", {{name, value}});
+    ASSERT_TRUE(odd);
+    EXPECT_EQ(odd->status, 400) << name << "=" << value;
+    EXPECT_FALSE(odd->has_header("Location")) << name << "=" << value;
+  }
+
   // A record id filter that is not one (a personal number typed there) stops at the form.
   const int asked = fake_->calls;
   auto wrong = Post("/audit", {{"record_id", "1234567890"}});
@@ -1284,6 +1296,21 @@ TEST_F(ConsoleTest, TheLanguageSwitchShowsAPostedFormAgainFilledIn) {
   EXPECT_TRUE(absl::StrContains(FieldGroup(amended->body, "surname"), "value=\"Krasniqi-Gashi\""));
   EXPECT_TRUE(absl::StrContains(amended->body, "<input type=\"hidden\" name=\"version\" value=\"3\">"));
   EXPECT_TRUE(absl::StrContains(amended->body, ">court notice 12/2024</textarea>"));
+
+  // A form near the size the console accepts (a long reason in Cyrillic, six bytes a letter when
+  // sent): its fields are not kept, so that the switch itself is not refused as too large.
+  std::string long_reason;
+  for (int i = 0; i < 1340; ++i) long_reason += "\xd0\x96";  // Cyrillic Zhe
+  auto large = Post(record + "/amend", {{"surname", "Krasniqi-Gashi"}, {"version", "3"},
+                                        {"reason", long_reason}});
+  ASSERT_TRUE(large);
+  EXPECT_EQ(large->status, 400);
+  fields = LanguageForm(large->body);
+  EXPECT_EQ(fields.count("keep.reason"), 0u);
+  auto switched = switch_to(large->body, "en");
+  ASSERT_TRUE(switched);
+  EXPECT_EQ(switched->status, 303);
+  EXPECT_EQ(switched->get_header_value("Location"), record + "/amend");
 
   // An expunged record has no page to go back to: home.
   fake_->expunge_status = absl::OkStatus();
