@@ -106,6 +106,21 @@ absl::Status UpgradeSchema(const StorageStack& st, CallGate* gate) {
   return absl::OkStatus();
 }
 
+// The time erasures last trusted the clock; nullopt (the newest audit event's time is trusted
+// instead) when there is none yet, or when the stored one fails authentication: it was written
+// into the data folder by someone without the key file, or by a registryd that did not MAC it.
+absl::StatusOr<std::optional<absl::Time>> ErasureClockMarkOf(const StorageStack& st) {
+  absl::StatusOr<std::optional<absl::Time>> mark = st.records->ErasureClockMark();
+  if (absl::IsDataLoss(mark.status())) {
+    Log("error",
+        "the time erasures last trusted fails authentication (written without the key file, or "
+        "by an earlier registryd); erasures trust the clock from the newest audit event instead",
+        mark.status().message());
+    return std::optional<absl::Time>();
+  }
+  return mark;
+}
+
 // One line per problem, or one line saying there is none.
 void LogRevocation(const absl::Status& reloaded, const std::vector<std::string>& problems) {
   if (!reloaded.ok()) {
@@ -207,7 +222,7 @@ absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t ba
 absl::Status ConfirmClock(const registry::v1::ServerConfig& config, const Clock* clock,
                           absl::Time* before) {
   ASSIGN_OR_RETURN(StorageStack st, OpenStorage(config, clock));
-  ASSIGN_OR_RETURN(const std::optional<absl::Time> mark, st.records->ErasureClockMark());
+  ASSIGN_OR_RETURN(const std::optional<absl::Time> mark, ErasureClockMarkOf(st));
   *before = mark.has_value() ? *mark : st.audit->NewestEventTime();
   const absl::Time now = clock->Now();
   registry::v1::AuditEvent event;
@@ -286,7 +301,7 @@ absl::Status RegistryServer::OpenAndRecoverStorage() {
                          : clock_ == SystemClock::Get()           ? Pacer::Steady()
                                                                   : nullptr;
   if (elapsed != nullptr) {
-    ASSIGN_OR_RETURN(const std::optional<absl::Time> mark, st.records->ErasureClockMark());
+    ASSIGN_OR_RETURN(const std::optional<absl::Time> mark, ErasureClockMarkOf(st));
     clock_guard_ = std::make_unique<ClockGuard>(
         clock_, elapsed, mark.has_value() ? *mark : st.audit->NewestEventTime());
   }

@@ -15,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/str_cat.h"
 #include "common/deterministic_bytes.h"
 #include "common/status_macros.h"
@@ -64,8 +65,10 @@ bool UpgradableSchema(absl::string_view schema) {
 constexpr char kKekCheckKeyPrefix[] = "keys/kek-check/";
 constexpr char kKekCheckLabel[] = "kjc-registry/kek-check/v1";
 constexpr char kDatesRulesKey[] = "dates/rules";
-// The time erasures last trusted the clock (ErasureClockMark), RFC 3339.
+// The time erasures last trusted the clock (ErasureClockMark): RFC 3339, a space, and the hex
+// HMAC of kErasureClockLabel || the time under the head MAC key.
 constexpr char kErasureClockKey[] = "erasure/clock";
+constexpr char kErasureClockLabel[] = "kjc-registry/erasure-clock/v1|";
 // One row per committed erasure whose bytes may still be in older files, under a random name:
 // written with the erasure, deleted by the compaction that removes them (CompactAfterErasure).
 constexpr char kCompactionDuePrefix[] = "erasure/compaction-due/";
@@ -1423,14 +1426,25 @@ absl::StatusOr<std::string> RecordStore::DatesRulesFingerprint() const {
 absl::StatusOr<std::optional<absl::Time>> RecordStore::ErasureClockMark() const {
   ASSIGN_OR_RETURN(std::optional<std::string> stored, db_->Get(Cf::kMeta, kErasureClockKey));
   if (!stored.has_value()) return std::nullopt;
-  absl::StatusOr<absl::Time> t = ParseInstant(*stored);
-  if (!t.ok()) return absl::DataLossError("the time erasures last trusted is damaged");
+  const std::vector<absl::string_view> parts = absl::StrSplit(*stored, ' ');
+  if (parts.size() != 2) {
+    return absl::DataLossError("the time erasures last trusted fails authentication");
+  }
+  ASSIGN_OR_RETURN(const std::string mac, head_mac_key_->Mac(absl::StrCat(kErasureClockLabel,
+                                                                          parts[0])));
+  absl::StatusOr<absl::Time> t = ParseInstant(parts[0]);
+  if (!crypto::ConstantTimeEquals(absl::BytesToHexString(mac), parts[1]) || !t.ok()) {
+    return absl::DataLossError("the time erasures last trusted fails authentication");
+  }
   return std::optional<absl::Time>(*t);
 }
 
 absl::Status RecordStore::SetErasureClockMark(absl::Time trusted) {
+  const std::string instant = FormatInstant(trusted, /*micros=*/true);
+  ASSIGN_OR_RETURN(const std::string mac,
+                   head_mac_key_->Mac(absl::StrCat(kErasureClockLabel, instant)));
   Batch batch;
-  batch.Put(Cf::kMeta, kErasureClockKey, FormatInstant(trusted, /*micros=*/true));
+  batch.Put(Cf::kMeta, kErasureClockKey, absl::StrCat(instant, " ", absl::BytesToHexString(mac)));
   return db_->Write(batch);
 }
 

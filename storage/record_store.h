@@ -283,8 +283,10 @@ class RecordStore {
   absl::Status InitDatesRulesFingerprint(absl::string_view fingerprint);
 
   // The time erasures last trusted the clock (server/clock_guard.h); nullopt before the first.
-  // Not secret, not authenticated: who can write the data folder can also hold or release
-  // erasures by editing it, but cannot erase by it without the clock.
+  // Not secret, but authenticated under the key file: a time planted in the data folder (one far
+  // ahead, which would let a later jump of the clock erase) is DataLoss, and the caller trusts
+  // the newest audit event's time instead, as before the first mark. Deleting the row does the
+  // same.
   absl::StatusOr<std::optional<absl::Time>> ErasureClockMark() const;
   absl::Status SetErasureClockMark(absl::Time trusted);
 

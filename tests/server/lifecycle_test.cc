@@ -631,6 +631,26 @@ TEST_F(ClockGuardRetentionTest, AStopOfAFewDaysIsTrustedAndAConfirmedClockErases
   EXPECT_EQ(confirmations, 1);
 }
 
+// The time erasures last trusted is authenticated: one planted in the data folder without the
+// key file (far ahead, so that a clock as far ahead is taken as moved on from it) is not trusted,
+// and the clock is held against the newest audit event's time, as before the first mark.
+TEST_F(ClockGuardRetentionTest, ATrustedTimePlantedInTheDataFolderIsNotTrusted) {
+  const std::string due = Create(ExampleRecord());
+  EXPECT_EQ(RunRetention(), 0);
+  const absl::Time far = StartOfDay(kExampleDeleteAfter) + absl::Hours(24 * 365 * 2);
+  ASSERT_NO_FATAL_FAILURE(EditStoppedData(*server_, [&](storage::Database* db) {
+    storage::Batch batch;
+    batch.Put(storage::Cf::kMeta, "erasure/clock", FormatInstant(far, /*micros=*/true));
+    ASSERT_TRUE(db->Write(batch).ok());
+  }));
+  clock_.Set(far + absl::Hours(1));
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(server_->server()->RunRetentionOnce().status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_TRUE(Get("clerk", due, nullptr).ok());
+  EXPECT_EQ(HoldEvents(), 1);
+}
+
 // delete_after is the day of erasure (records.proto: "On this date the record is expunged by the
 // retention scheduler"): kept through the day before, gone on the day itself.
 TEST_F(RetentionTest, RecordIsKeptUntilItsDeleteAfterDay) {
