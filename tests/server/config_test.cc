@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
@@ -50,6 +51,33 @@ TEST(ConfigTest, TheLedgerAndTheWatermarkMustBeOutsideTheDataDirectory) {
               std::string::npos)
         << c.status();
   }
+}
+
+// The same, however the path is spelled: a "." or ".." step, a doubled slash, or a symbolic link
+// into the data directory is inside it too. So are backups, and the data directory may not be
+// inside the backups either.
+TEST(ConfigTest, WhatMustBeOutsideTheDataDirectoryIsJudgedAsTheFileSystemResolvesIt) {
+  const std::string dir = testing::MakeTempDir("config");
+  std::filesystem::create_directories(dir + "/data");
+  std::filesystem::create_directory_symlink(dir + "/data", dir + "/link");
+  for (const char* path : {"./data/x", "data/./x", "other/../data/x", "data//x", "link/x"}) {
+    std::string text = kGood;
+    text.insert(1, absl::StrCat("\"erasure_ledger_file\": \"", path, "\", "));
+    auto c = LoadConfig(Write(dir, "c.json", text));
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << path;
+  }
+  for (const char* backups : {"data/backups", "./data/b", "link/b", "data", "."}) {
+    std::string text = kGood;
+    text.insert(1, absl::StrCat("\"backup_dir\": \"", backups, "\", "));
+    auto c = LoadConfig(Write(dir, "c.json", text));
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << backups;
+    EXPECT_NE(c.status().message().find("backup_dir must be outside data_dir"), std::string::npos)
+        << c.status();
+  }
+  // Beside it is fine, also under a name that starts like it.
+  std::string text = kGood;
+  text.insert(1, R"("backup_dir": "data-backups", "erasure_ledger_file": "database/x", )");
+  EXPECT_TRUE(LoadConfig(Write(dir, "c.json", text)).ok());
 }
 
 TEST(ConfigTest, UnknownCallerLimitsDefaultAndAreBounded) {
