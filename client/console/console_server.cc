@@ -150,6 +150,23 @@ bool IsConsoleAddress(absl::string_view target) {
 
 std::string RoleKey(v1::Role role) { return client::RoleName(role); }
 
+namespace {
+
+// Whether every parameter of a GET request's query is one the console itself puts into the
+// addresses it builds (the audit filter's checked values and page token, the notice of a change
+// done, a backup's number), none of which names a person. A query made elsewhere (a link with a
+// personal number in it) is not sent back to the browser by the language switch.
+bool QueryIsTheConsoles(const httplib::Request& request) {
+  static constexpr absl::string_view kNames[] = {"from",      "to",   "action", "outcome",
+                                                 "record_id", "page", "done",   "backup"};
+  for (const auto& [name, value] : request.params) {
+    if (std::find(std::begin(kNames), std::end(kNames), name) == std::end(kNames)) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 // ---- PageContext ----
 
 PageContext::PageContext(Console& console, const httplib::Request& request,
@@ -240,7 +257,9 @@ void PageContext::SendPage(const std::string& title, const std::string& body, in
   std::string kept;
   if (back.empty()) {
     if (!fields_in_body()) {
-      back = IsConsoleAddress(request_.target) ? request_.target : request_.path;
+      back = IsConsoleAddress(request_.target) && status < 400 && QueryIsTheConsoles(request_)
+                 ? request_.target
+                 : request_.path;
     } else {
       back = console_.NearestPage(request_.path);
       // The switch's body must stay within what the console accepts of a form (cpp-httplib's

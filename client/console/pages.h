@@ -39,6 +39,12 @@ std::string RenderInput(const PageContext& ctx, const Input& input);
 // showing the value the user sent; with `hint_key`'s words below the label when not empty.
 Input ParamInput(const PageContext& ctx, const std::string& name, const std::string& label_key,
                  const std::string& hint_key = "");
+// The same for what identifies a person (a personal number, a name, a birth date): the value
+// comes back only from a form's body (a POST, or a form the language switch shows again), never
+// from an address, so that a link carrying it neither fills the form nor has the console repeat
+// it in the addresses it sends the browser to.
+Input PersonalInput(const PageContext& ctx, const std::string& name, const std::string& label_key,
+                    const std::string& hint_key = "");
 // The same as a drop-down list whose first, empty option shows `placeholder_key`'s words; the
 // caller adds the options.
 Input ParamSelect(const PageContext& ctx, const std::string& name, const std::string& label_key,

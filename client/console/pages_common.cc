@@ -26,6 +26,13 @@ Input ParamInput(const PageContext& ctx, const std::string& name, const std::str
   return input;
 }
 
+Input PersonalInput(const PageContext& ctx, const std::string& name, const std::string& label_key,
+                    const std::string& hint_key) {
+  Input input = ParamInput(ctx, name, label_key, hint_key);
+  if (!ctx.fields_in_body()) input.value.clear();
+  return input;
+}
+
 Input ParamSelect(const PageContext& ctx, const std::string& name, const std::string& label_key,
                   const std::string& placeholder_key) {
   Input input = ParamInput(ctx, name, label_key);

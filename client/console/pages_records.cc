@@ -676,7 +676,7 @@ std::string ResultsTable(const PageContext& ctx, const google::protobuf::Repeate
 void SendSearch(PageContext& ctx, const std::string& results, const std::string& problem,
                 const std::string& purpose_error, int status) {
   const auto text = [&](const std::string& name, const std::string& label_key, bool date) {
-    Input input = ParamInput(ctx, name, label_key);
+    Input input = PersonalInput(ctx, name, label_key);
     if (date) {
       input.hint = ctx.T("form.date_hint");
       input.size_class = "date";
@@ -752,7 +752,7 @@ void Search(PageContext& ctx) {
 // ---- a data subject's request ----
 
 void SendSubject(PageContext& ctx, const std::string& results, int status) {
-  Input number = ParamInput(ctx, "personal-number", "field.personal-number");
+  Input number = PersonalInput(ctx, "personal-number", "field.personal-number");
   number.required = true;
   Input reference =
       ParamInput(ctx, "request_ref", "subject.request_ref", "subject.request_ref.hint");

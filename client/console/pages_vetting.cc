@@ -32,7 +32,8 @@ void SendCheckForm(PageContext& ctx, const std::string& box, int status,
   };
   const auto text = [&](const std::string& name, const std::string& label_key,
                         const std::string& hint_key, bool date) {
-    Input input = ParamInput(ctx, name, label_key, hint_key);
+    // The candidate's personal number, names and birth date; the consent reference alike.
+    Input input = PersonalInput(ctx, name, label_key, hint_key);
     input.error = error_of(name);
     input.required = true;
     if (date) {

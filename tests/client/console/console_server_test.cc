@@ -1218,12 +1218,35 @@ TEST_F(ConsoleTest, TheLanguageSwitchKeepsTheAddressOfTheGetPageItIsOn) {
     ASSERT_TRUE(refused) << away;
     EXPECT_EQ(refused->get_header_value("Location"), "/") << away;
   }
+
+  // A link made elsewhere that carries a person's details fills no form with them, and the switch
+  // does not send them back to the browser: it leads to the page without its query.
+  const std::string number = "1234567890";
+  for (const std::string& linked :
+       {absl::StrCat("/search?personal-number=", number, "&surname=Krasniqi"),
+        absl::StrCat("/subject?personal-number=", number)}) {
+    auto page = Get(linked);
+    ASSERT_TRUE(page);
+    EXPECT_FALSE(absl::StrContains(page->body, number)) << linked;
+    EXPECT_FALSE(absl::StrContains(page->body, "Krasniqi")) << linked;
+    EXPECT_EQ(Field(LanguageForm(page->body), "back"), linked.substr(0, linked.find('?')));
+  }
+  console_->Stop();
+
+  Start(v1::ROLE_VETTING);
+  SignIn();
+  auto vetting = Get(absl::StrCat("/vetting?personal-number=", number, "&surname=Krasniqi"));
+  ASSERT_TRUE(vetting);
+  EXPECT_FALSE(absl::StrContains(vetting->body, number));
+  EXPECT_EQ(Field(LanguageForm(vetting->body), "back"), "/vetting");
   console_->Stop();
 
   Start(v1::ROLE_AUDITOR);
   SignIn();
   const std::string filtered = "/audit?action=VettingCheck&page=50";
   EXPECT_EQ(Field(LanguageForm(Get(filtered)->body), "back"), filtered);
+  // A filter that is refused is not sent back either.
+  EXPECT_EQ(Field(LanguageForm(Get("/audit?record_id=1234567890")->body), "back"), "/audit");
 }
 
 // On a page a POST made (search results, a refused form, a court's read), the switch lost what
