@@ -4,10 +4,12 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -17,6 +19,7 @@
 #include "rocksdb/db.h"
 #include "rocksdb/env.h"
 #include "rocksdb/filter_policy.h"
+#include "rocksdb/listener.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
 #include "rocksdb/write_batch.h"
@@ -26,6 +29,12 @@ namespace registry::storage {
 namespace {
 
 constexpr char kCutOffWritesKey[] = "storage/cut-off-writes";
+// Deleted, never written, outside the write-ahead log: the entry that keeps a memtable filled
+// (Database::KeepAMemtableFilled). A deletion of a key nobody writes is seen by no reader.
+constexpr char kMemtableKeeperKey[] = "storage/memtable-keeper";
+// What a resume needs on the disk besides the memtables it flushes: a new write-ahead log, the
+// manifest's edits, each table file's index, filter and footer.
+constexpr uint64_t kResumeSlackBytes = uint64_t{1} << 20;
 
 // RocksDB's messages, under strict replay, for a log that ends inside a record: a header, a
 // record body, or a record's later fragments missing at the end of the file. Damage inside the
@@ -101,6 +110,78 @@ rocksdb::ColumnFamilyOptions FamilyOptions(const std::shared_ptr<rocksdb::Cache>
 
 const char* CfName(Cf cf) { return kCfNames[static_cast<int>(cf)]; }
 
+// RocksDB tells its listeners of every background error (a failed write to the write-ahead log,
+// flush, compaction or manifest write) with its severity, before anyone can see writes stopped.
+// This one counts them, so that the next write resumes RocksDB first (Database::Write), notes
+// those that must never be resumed, and keeps RocksDB from recovering on its own.
+class Database::ErrorWatch : public rocksdb::EventListener {
+ public:
+  const char* Name() const override { return "RegistryErrorWatch"; }
+
+  void OnBackgroundError(rocksdb::BackgroundErrorReason reason, rocksdb::Status* error) override {
+    if (error->ok()) return;
+    absl::MutexLock lock(&mu_);
+    const uint64_t failure = failures_.fetch_add(1) + 1;
+    // A write that failed on its way to the write-ahead log (a short write, then ENOSPC; a failed
+    // fsync). RocksDB keeps that log's writer refusing every later append, and a resume moves
+    // writes to a new log only when it has a memtable to flush (ResumeAfterFailure).
+    if (reason == rocksdb::BackgroundErrorReason::kWriteCallback) wal_failure_ = failure;
+    // A soft error (a compaction that met the full disk) leaves writes going; any other stops
+    // them until a resume, which needs room (Database::RoomToResume).
+    if (error->severity() != rocksdb::Status::Severity::kSoftError) stop_failure_ = failure;
+    // Fatal and unrecoverable: RocksDB cannot tell that its files and memtables agree (an I/O
+    // error other than a full disk, a failed fsync, damage). It refuses to resume them itself,
+    // and so do we, in so many words. (An error RocksDB will retry is passed here before its
+    // severity is set, as kNoError; it is then hard, which a resume puts right.)
+    if (error->severity() >= rocksdb::Status::Severity::kFatalError && fatal_.empty()) {
+      fatal_ = absl::StrCat("rocksdb: ", error->ToString());
+    }
+  }
+
+  // RocksDB's own recovery from a full disk hands the resume to its SstFileManager, which looks
+  // at the free space every 5 seconds, and DB::Resume answers Busy while it waits: the first
+  // changes after space returned failed until its next look, a random number of them. Every
+  // call writes its audit event, so the next call is as early as a recovery could come: the
+  // writer resumes, once, at the next write (Database::ResumeAfterFailure).
+  void OnErrorRecoveryBegin(rocksdb::BackgroundErrorReason /*reason*/,
+                            rocksdb::Status /*error*/, bool* auto_recovery) override {
+    *auto_recovery = false;
+  }
+
+  // A write failed without RocksDB reporting a background error (its own checks, the fault
+  // injector): resuming is then harmless, and the next write does it.
+  void WriteFailed() {
+    absl::MutexLock lock(&mu_);
+    failures_.fetch_add(1);
+  }
+
+  // How many failures there were, read without a lock by every write.
+  uint64_t failures() const { return failures_.load(); }
+
+  struct Snapshot {
+    uint64_t failures = 0;
+    uint64_t wal_failure = 0;   // the count at the newest failed write to the write-ahead log
+    uint64_t stop_failure = 0;  // the count at the newest error that stopped writes
+    std::string fatal;          // RocksDB's words for the first fatal error; empty: none
+  };
+  Snapshot Read() const {
+    absl::MutexLock lock(&mu_);
+    return Snapshot{failures_.load(), wal_failure_, stop_failure_, fatal_};
+  }
+
+  void SetFatal(std::string why) {
+    absl::MutexLock lock(&mu_);
+    if (fatal_.empty()) fatal_ = std::move(why);
+  }
+
+ private:
+  mutable absl::Mutex mu_;
+  std::atomic<uint64_t> failures_{0};
+  uint64_t wal_failure_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t stop_failure_ ABSL_GUARDED_BY(mu_) = 0;
+  std::string fatal_ ABSL_GUARDED_BY(mu_);
+};
+
 void Batch::Put(Cf family, absl::string_view key, absl::string_view value) {
   changes_.push_back({Op::kPut, family, std::string(key), std::string(value)});
 }
@@ -137,12 +218,14 @@ absl::Status Iterator::status() const { return FromRocksDb(it_->status()); }
 
 Database::Database(std::string path, std::unique_ptr<rocksdb::DB> db,
                    std::vector<rocksdb::ColumnFamilyHandle*> handles,
-                   WriteFaultInjector* fault_injector, uint64_t reserve_bytes)
+                   WriteFaultInjector* fault_injector, uint64_t reserve_bytes,
+                   std::shared_ptr<ErrorWatch> errors)
     : path_(std::move(path)),
       db_(std::move(db)),
       handles_(std::move(handles)),
       fault_injector_(fault_injector),
-      reserve_bytes_(reserve_bytes) {}
+      reserve_bytes_(reserve_bytes),
+      errors_(std::move(errors)) {}
 
 namespace {
 
@@ -212,6 +295,12 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
   db_options.info_log_level = rocksdb::InfoLogLevel::WARN_LEVEL;
   // Concurrent writers share one WAL write and fsync (group commit).
   db_options.enable_pipelined_write = false;
+  // After a background error only Write resumes RocksDB (see ErrorWatch): neither the
+  // SstFileManager's recovery from a full disk (the listener turns it down) nor the thread that
+  // retries errors RocksDB calls retryable (none is started) is there to answer Busy to it.
+  auto errors = std::make_shared<ErrorWatch>();
+  db_options.listeners.push_back(errors);
+  db_options.max_bgerror_resume_count = 0;
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
@@ -252,7 +341,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
   handles.erase(handles.begin());
   std::unique_ptr<Database> opened(new Database(options.path, std::move(db), std::move(handles),
                                                options.seams.fault_injector,
-                                               options.reserve_bytes));
+                                               options.reserve_bytes, std::move(errors)));
   if (dropped_cut_off_write) {
     ASSIGN_OR_RETURN(const uint64_t before, opened->CutOffWrites());
     Batch count;
@@ -301,11 +390,12 @@ absl::Status Database::WriteAll(absl::Span<const Batch* const> batches) {
     absl::Status injected = fault_injector_->BeforeWrite();
     if (!injected.ok()) return absl::UnavailableError(injected.message());
   }
-  // After a failed write RocksDB refuses every write (its background error) until resumed.
-  if (write_failed_.load()) {
+  // After a failure RocksDB refuses every write (its background error) until resumed.
+  if (FailedSinceResumed()) {
     absl::Status resumed = ResumeAfterFailure();
     if (!resumed.ok()) return absl::UnavailableError(resumed.message());
   }
+  RETURN_IF_ERROR(KeepAMemtableFilled());
   rocksdb::WriteBatch out;
   rocksdb::Status s;
   for (const Batch* batch : batches) {
@@ -329,7 +419,9 @@ absl::Status Database::WriteAll(absl::Span<const Batch* const> batches) {
   wo.sync = true;
   s = db_->Write(wo, &out);
   if (!s.ok()) {
-    write_failed_.store(true);
+    // Counted by the listener when RocksDB stopped for it; counted again here, which costs at
+    // most a resume that finds nothing to do.
+    errors_->WriteFailed();
     absl::Status st = FromRocksDb(s);
     // Any failed write is an unavailable store to our callers.
     return absl::UnavailableError(st.message());
@@ -349,8 +441,9 @@ absl::Status Database::RoomForChange() const {
       "(reads go on)"));
 }
 
-absl::Status Database::RoomForBackupIn(const std::string& backup_dir) const {
+absl::Status Database::RoomForBackupIn(const std::string& backup_dir) {
   RETURN_IF_ERROR(RoomForChange());
+  if (FailedSinceResumed()) RETURN_IF_ERROR(ResumeAfterFailure());
   uint64_t needed = 0;
   for (rocksdb::ColumnFamilyHandle* h : handles_) {
     uint64_t sst = 0;
@@ -368,17 +461,129 @@ absl::Status Database::RoomForBackupIn(const std::string& backup_dir) const {
       " MiB (the database and the reserve); free space first")));
 }
 
+bool Database::FailedSinceResumed() const {
+  return errors_->failures() != resumed_through_.load();
+}
+
 absl::Status Database::ResumeAfterFailure() {
   // One resume at a time; writers that queued behind it find it done.
   absl::MutexLock lock(&resume_mu_);
-  if (!write_failed_.load()) return absl::OkStatus();
+  const ErrorWatch::Snapshot seen = errors_->Read();
+  if (seen.failures == resumed_through_.load()) return absl::OkStatus();
+  if (seen.fatal.empty() && seen.wal_failure > wal_checked_through_) {
+    // The write that failed on the write-ahead log left that log's writer refusing every later
+    // append (and RocksDB 7.8, built with its assertions on as Debian's is, aborts the process on
+    // the next one). DB::Resume moves writes to a new log only as part of flushing a memtable
+    // that holds an entry; with every memtable empty it would keep the failed log, and the next
+    // write would end registryd. KeepAMemtableFilled keeps one filled before each write, so this
+    // is reached only when a flush of another thread emptied them all between that and the
+    // write; a restart is then the way back (it starts a new log). Once a filled memtable was
+    // found here, the failed log is done with: no flush empties that memtable before a resume
+    // does (RocksDB's background flushes wait for the resume; ours, a backup's too, resume
+    // first), and the resume that flushes it starts a new log.
+    ASSIGN_OR_RETURN(const bool filled, AnyMemtableHoldsData());
+    if (!filled) {
+      errors_->SetFatal(
+          "a write failed on the write-ahead log while every memtable was empty, so that no "
+          "resume can move writes to a new log");
+    } else {
+      wal_checked_through_ = seen.failures;
+    }
+  }
+  const std::string fatal = errors_->Read().fatal;
+  if (!fatal.empty()) {
+    // Never resumed (see Write): the message says what it takes.
+    return absl::UnavailableError(absl::StrCat(
+        "the database stopped all writes after an error it cannot resume from without a "
+        "restart (", fatal, "); restart registryd, then check the data with "
+        "registry-cli admin verify-data"));
+  }
+  if (seen.stop_failure > resumed_through_.load()) RETURN_IF_ERROR(RoomToResume());
   // Resume is a no-op when RocksDB holds no background error (a failure that did not stop it),
   // and otherwise flushes the memtables to new files and switches to a new write-ahead log, so
   // that a record the failed write left half-written at the end of the old log is never
-  // followed by later records: recovery (kAbsoluteConsistency) would refuse such a log.
-  rocksdb::Status s = db_->Resume();
+  // followed by later records: recovery (kAbsoluteConsistency) would refuse such a log. While
+  // the disk is still full its flush fails and RocksDB stays stopped; the next write tries again.
+  rocksdb::Status s;
+  uint64_t put_right = seen.failures;
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const ErrorWatch::Snapshot before = errors_->Read();
+    s = db_->Resume();
+    if (s.ok()) {
+      // Only the failures seen before the resume are put right by it; one reported since is
+      // left for the next write.
+      put_right = before.failures;
+      break;
+    }
+    if (s.severity() >= rocksdb::Status::Severity::kFatalError) {
+      errors_->SetFatal(absl::StrCat("rocksdb: ", s.ToString()));
+      break;
+    }
+    // A resume first waits for the background jobs under way; one that was running when writes
+    // stopped (a compaction, its manifest write, on the full disk) and fails in the meantime
+    // fails the resume too, though the resume's own work went through: RocksDB counts every
+    // error during a recovery against it. No background job starts again before a resume
+    // succeeds, so a second one meets only its own flush; its failure is the answer.
+  }
   if (!s.ok()) return FromRocksDb(s);
-  write_failed_.store(false);
+  resumed_through_.store(put_right);
+  return absl::OkStatus();
+}
+
+absl::Status Database::RoomToResume() const {
+  uint64_t needed = kResumeSlackBytes;
+  std::vector<rocksdb::ColumnFamilyHandle*> families = handles_;
+  families.push_back(db_->DefaultColumnFamily());
+  for (rocksdb::ColumnFamilyHandle* h : families) {
+    uint64_t memtables = 0;
+    db_->GetIntProperty(h, rocksdb::DB::Properties::kCurSizeAllMemTables, &memtables);
+    needed += memtables;
+  }
+  uint64_t free = 0;
+  if (!db_->GetEnv()->GetFreeSpace(path_, &free).ok()) return absl::OkStatus();
+  if (free >= needed) return absl::OkStatus();
+  return absl::UnavailableError(absl::StrCat(
+      "the database's disk has ", free, " bytes free, and resuming writes after the failure "
+      "needs ", needed, " (the memtables it flushes, a new write-ahead log): free space"));
+}
+
+absl::StatusOr<bool> Database::AnyMemtableHoldsData() const {
+  std::vector<rocksdb::ColumnFamilyHandle*> families = handles_;
+  families.push_back(db_->DefaultColumnFamily());
+  for (rocksdb::ColumnFamilyHandle* h : families) {
+    uint64_t entries = 0;
+    if (!db_->GetIntProperty(h, rocksdb::DB::Properties::kNumEntriesActiveMemTable, &entries)) {
+      return absl::InternalError("rocksdb: no count of memtable entries");
+    }
+    if (entries > 0) return true;
+  }
+  return false;
+}
+
+// A write that fails on the write-ahead log must find a memtable holding an entry, so that the
+// resume after it flushes that memtable and with it moves writes to a new log (see
+// ResumeAfterFailure). Every write the registry makes puts the audit log's state in the meta
+// family, so its memtable holds an entry, except right after everything was flushed (a resume,
+// a backup, Flush, an open that replayed a log) and before the next write succeeds: then this
+// puts a deletion of a key nobody writes there, outside the write-ahead log (nothing is written
+// to the disk for it, so it cannot fail for want of space; a crash loses only that).
+absl::Status Database::KeepAMemtableFilled() {
+  uint64_t entries = 0;
+  if (!db_->GetIntProperty(cf(Cf::kMeta), rocksdb::DB::Properties::kNumEntriesActiveMemTable,
+                           &entries)) {
+    return absl::InternalError("rocksdb: no count of memtable entries");
+  }
+  if (entries > 0) return absl::OkStatus();
+  rocksdb::WriteOptions wo;
+  wo.disableWAL = true;
+  rocksdb::WriteBatch keeper;
+  rocksdb::Status s = keeper.Delete(cf(Cf::kMeta), kMemtableKeeperKey);
+  if (s.ok()) s = db_->Write(wo, &keeper);
+  if (!s.ok()) {
+    // RocksDB stopped in the meantime (a background error): the next write resumes it.
+    errors_->WriteFailed();
+    return absl::UnavailableError(FromRocksDb(s).message());
+  }
   return absl::OkStatus();
 }
 
@@ -399,6 +604,8 @@ std::unique_ptr<Iterator> Database::NewIterator(Cf family, BlockCache cache) con
 }
 
 absl::Status Database::CompactRange(Cf family, absl::string_view begin, absl::string_view end) {
+  // A flush meets RocksDB's background error as a write does.
+  if (FailedSinceResumed()) RETURN_IF_ERROR(ResumeAfterFailure());
   rocksdb::Status s = db_->Flush(rocksdb::FlushOptions(), cf(family));
   if (!s.ok()) return FromRocksDb(s);
   rocksdb::CompactRangeOptions co;
@@ -415,6 +622,8 @@ absl::Status Database::VerifyTableChecksums() const {
 }
 
 absl::Status Database::Flush() {
+  // A flush meets RocksDB's background error as a write does.
+  if (FailedSinceResumed()) RETURN_IF_ERROR(ResumeAfterFailure());
   rocksdb::FlushOptions fo;
   fo.wait = true;
   for (auto* h : handles_) {

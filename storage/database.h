@@ -29,6 +29,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/base/thread_annotations.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -187,12 +188,19 @@ class Database {
   // Writes the batch atomically across column families with sync=true. Unavailable when the
   // write (or the fault injector) fails; nothing of the batch is then visible.
   //
-  // A write that fails in RocksDB (a full disk, an I/O error) stops RocksDB's writes until it
-  // is resumed: so the first write after a failure resumes it first (DB::Resume, which flushes
-  // what is in memory and starts a new write-ahead log), unless RocksDB's own recovery (which,
-  // after a full disk, waits for free space) is under way or has done it. While the cause lasts
-  // the write fails with Unavailable; once space has returned, writes go through again without
-  // a restart. Reads are served throughout.
+  // A write that fails in RocksDB (a full disk, an I/O error), or a flush or compaction that
+  // fails in the background, stops RocksDB's writes until it is resumed. The next write resumes
+  // it first (DB::Resume: the memtables are flushed and a new write-ahead log started), and only
+  // this class ever does: RocksDB's own recovery is switched off (it polls for free space every
+  // few seconds and, while it waits, refuses DB::Resume, so the first writes after space
+  // returned failed). While the cause lasts the write fails with Unavailable; the first write
+  // after space has returned goes through, without a restart. Reads are served throughout.
+  //
+  // An error RocksDB rates fatal or unrecoverable (Status::severity: a failed fsync or another
+  // I/O error than a full disk, damage; its data may then be inconsistent) is never resumed: every
+  // later write fails with Unavailable saying that registryd must be restarted (the restart
+  // replays the write-ahead log strictly). So is a failed write that RocksDB's resume could not
+  // move off its write-ahead log (see ResumeAfterFailure), which the writes prevent as they go.
   absl::Status Write(const Batch& batch);
   // The same for several batches, in order, as one atomic write (the audit log's group commit).
   absl::Status WriteAll(absl::Span<const Batch* const> batches);
@@ -206,17 +214,21 @@ class Database {
   // backup's flush writes table files) and `backup_dir`'s file system has the database's table
   // files and memtables free, plus the reserve. Unavailable, saying which, otherwise; a backup
   // that met a full disk inside RocksDB aborted the process. OK when the free space cannot be read.
-  absl::Status RoomForBackupIn(const std::string& backup_dir) const;
+  // Resumes RocksDB first after a failure, as Write does: the backup's flush would meet its
+  // stopped writes, and a backup is often the first call after an operator freed space.
+  absl::Status RoomForBackupIn(const std::string& backup_dir);
 
   // An iterator with checksum verification; the caller seeks. With BlockCache::kBypass the
   // blocks it reads are not added to the block cache (blocks already there are still used).
   std::unique_ptr<Iterator> NewIterator(Cf family, BlockCache cache = BlockCache::kFill) const;
 
   // Flushes memtables and compacts [begin, end) of the family down to the bottom level, so that
-  // deleted values leave the files. Empty bounds mean the whole family.
+  // deleted values leave the files. Empty bounds mean the whole family. Resumes RocksDB first
+  // after a failure, as Write does.
   absl::Status CompactRange(Cf family, absl::string_view begin, absl::string_view end);
 
-  // Flushes every memtable to SST files (and syncs the WAL).
+  // Flushes every memtable to SST files (and syncs the WAL). Resumes RocksDB first after a
+  // failure, as Write does.
   absl::Status Flush();
 
   // Reads every block of every table file and checks its checksum (and each file's whole-file
@@ -245,21 +257,43 @@ class Database {
     return handles_[static_cast<int>(family)];
   }
 
+  // What RocksDB reports of its background errors (a rocksdb::EventListener, database.cc).
+  class ErrorWatch;
+
   Database(std::string path, std::unique_ptr<rocksdb::DB> db,
            std::vector<rocksdb::ColumnFamilyHandle*> handles, WriteFaultInjector* fault_injector,
-           uint64_t reserve_bytes);
+           uint64_t reserve_bytes, std::shared_ptr<ErrorWatch> errors);
 
-  // Resumes RocksDB after a failed write (see Write). OK when nothing failed since.
+  // Resumes RocksDB when a write or a background job failed since the last resume (see Write).
+  // OK when nothing failed since, or once resumed; Unavailable otherwise.
   absl::Status ResumeAfterFailure();
+  // Whether a failure waits for ResumeAfterFailure.
+  bool FailedSinceResumed() const;
+  // OK when the disk has room for what a resume writes; Unavailable, saying so, otherwise.
+  // RocksDB 7.8 rates a new write-ahead log that cannot be created (as when a resume switches
+  // logs on a disk with no space at all) a fatal error, which would stop all writes until a
+  // restart: so no resume is tried without room for it (RocksDB's own recovery waits for free
+  // space too), and the next write looks again.
+  absl::Status RoomToResume() const;
+  // Whether some memtable holds an entry: a resume then flushes it and so starts a new
+  // write-ahead log. OK(false) when every one is empty.
+  absl::StatusOr<bool> AnyMemtableHoldsData() const;
+  // Before a write: keeps an entry in a memtable (see the definition).
+  absl::Status KeepAMemtableFilled();
 
   std::string path_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   WriteFaultInjector* fault_injector_;
   uint64_t reserve_bytes_;
-  // Set when a write failed in RocksDB, cleared when a resume succeeds.
-  std::atomic<bool> write_failed_{false};
+  const std::shared_ptr<ErrorWatch> errors_;
   absl::Mutex resume_mu_;
+  // The count of failures (ErrorWatch) that the last successful resume put right; written under
+  // resume_mu_, read without it by every write.
+  std::atomic<uint64_t> resumed_through_{0};
+  // The count of failures up to which a failed write to the write-ahead log was found movable to
+  // a new log (ResumeAfterFailure).
+  uint64_t wal_checked_through_ ABSL_GUARDED_BY(resume_mu_) = 0;
 };
 
 // Big-endian fixed-width encodings used in keys, so that byte order is numeric order.

@@ -1,6 +1,8 @@
 #include "tests/reliability/full_disk_fs.h"
 
 #include <algorithm>
+#include <mutex>
+#include <string>
 #include <utility>
 
 namespace registry::testing {
@@ -17,10 +19,17 @@ constexpr int64_t kPlenty = int64_t{1} << 40;
 // space.
 class FullDiskFile : public rocksdb::FSWritableFileOwnerWrapper {
  public:
-  FullDiskFile(std::unique_ptr<rocksdb::FSWritableFile> file, FullDiskFileSystem* disk)
-      : FSWritableFileOwnerWrapper(std::move(file)), disk_(disk) {}
+  FullDiskFile(std::unique_ptr<rocksdb::FSWritableFile> file, FullDiskFileSystem* disk,
+               const std::string& fname)
+      : FSWritableFileOwnerWrapper(std::move(file)),
+        disk_(disk),
+        log_(fname.size() > 4 && fname.compare(fname.size() - 4, 4, ".log") == 0) {}
 
   IOStatus Append(const Slice& data, const IOOptions& options, IODebugContext* dbg) override {
+    if (log_) {
+      IOStatus fault = disk_->TakeLogFault(/*sync=*/false);
+      if (!fault.ok()) return fault;
+    }
     uint64_t fits = 0;
     if (disk_->Take(data.size(), &fits)) return target()->Append(data, options, dbg);
     // A short write, then the error: the file ends inside what was being appended.
@@ -58,9 +67,18 @@ class FullDiskFile : public rocksdb::FSWritableFileOwnerWrapper {
     }
     return target()->Allocate(offset, len, options, dbg);
   }
+  IOStatus Sync(const IOOptions& options, IODebugContext* dbg) override {
+    IOStatus fault = log_ ? disk_->TakeLogFault(/*sync=*/true) : IOStatus::OK();
+    return fault.ok() ? target()->Sync(options, dbg) : fault;
+  }
+  IOStatus Fsync(const IOOptions& options, IODebugContext* dbg) override {
+    IOStatus fault = log_ ? disk_->TakeLogFault(/*sync=*/true) : IOStatus::OK();
+    return fault.ok() ? target()->Fsync(options, dbg) : fault;
+  }
 
  private:
   FullDiskFileSystem* disk_;
+  const bool log_;  // a write-ahead log
 };
 
 }  // namespace
@@ -83,6 +101,24 @@ bool FullDiskFileSystem::Take(uint64_t n, uint64_t* fits) {
   }
 }
 
+void FullDiskFileSystem::FailNextLogSync(IOStatus error) {
+  std::lock_guard<std::mutex> lock(fault_mu_);
+  sync_fault_ = std::move(error);
+}
+
+void FullDiskFileSystem::FailNextLogAppend(IOStatus error) {
+  std::lock_guard<std::mutex> lock(fault_mu_);
+  append_fault_ = std::move(error);
+}
+
+IOStatus FullDiskFileSystem::TakeLogFault(bool sync) {
+  std::lock_guard<std::mutex> lock(fault_mu_);
+  IOStatus& fault = sync ? sync_fault_ : append_fault_;
+  IOStatus taken = fault;
+  fault = IOStatus::OK();
+  return taken;
+}
+
 IOStatus FullDiskFileSystem::NewWritableFile(const std::string& fname,
                                              const rocksdb::FileOptions& options,
                                              std::unique_ptr<rocksdb::FSWritableFile>* result,
@@ -94,7 +130,7 @@ IOStatus FullDiskFileSystem::NewWritableFile(const std::string& fname,
   }
   std::unique_ptr<rocksdb::FSWritableFile> file;
   IOStatus s = target()->NewWritableFile(fname, options, &file, dbg);
-  if (s.ok()) *result = std::make_unique<FullDiskFile>(std::move(file), this);
+  if (s.ok()) *result = std::make_unique<FullDiskFile>(std::move(file), this, fname);
   return s;
 }
 
@@ -104,7 +140,7 @@ IOStatus FullDiskFileSystem::ReopenWritableFile(const std::string& fname,
                                                 IODebugContext* dbg) {
   std::unique_ptr<rocksdb::FSWritableFile> file;
   IOStatus s = target()->ReopenWritableFile(fname, options, &file, dbg);
-  if (s.ok()) *result = std::make_unique<FullDiskFile>(std::move(file), this);
+  if (s.ok()) *result = std::make_unique<FullDiskFile>(std::move(file), this, fname);
   return s;
 }
 
@@ -115,7 +151,7 @@ IOStatus FullDiskFileSystem::ReuseWritableFile(const std::string& fname,
                                                IODebugContext* dbg) {
   std::unique_ptr<rocksdb::FSWritableFile> file;
   IOStatus s = target()->ReuseWritableFile(fname, old_fname, options, &file, dbg);
-  if (s.ok()) *result = std::make_unique<FullDiskFile>(std::move(file), this);
+  if (s.ok()) *result = std::make_unique<FullDiskFile>(std::move(file), this, fname);
   return s;
 }
 

@@ -17,6 +17,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <string>
 
 #include "rocksdb/file_system.h"
@@ -40,6 +41,16 @@ class FullDiskFileSystem : public rocksdb::FileSystemWrapper {
   void ReportPlentyOnce() { plenty_reports_.store(1); }
   // How many operations failed for want of space.
   uint64_t refusals() const { return refusals_.load(); }
+
+  // The next sync (fsync, fdatasync) of a write-ahead log (NNNNNN.log) fails with `error`, as a
+  // disk that fails does (EIO), or a thinly provisioned or network one that learns only then
+  // that it has no room (ENOSPC); what was appended stays in the file. Once.
+  void FailNextLogSync(rocksdb::IOStatus error);
+  // The next append to a write-ahead log fails with `error`, writing nothing. Once.
+  void FailNextLogAppend(rocksdb::IOStatus error);
+  // The fault for the next sync or append of a write-ahead log: OK when none is set, else it,
+  // cleared.
+  rocksdb::IOStatus TakeLogFault(bool sync);
 
   // Takes `n` bytes of the free space: false (and nothing taken) when they do not fit; then
   // *fits is how many do.
@@ -66,6 +77,9 @@ class FullDiskFileSystem : public rocksdb::FileSystemWrapper {
   std::atomic<int64_t> free_;
   std::atomic<uint64_t> refusals_{0};
   std::atomic<int> plenty_reports_{0};
+  std::mutex fault_mu_;
+  rocksdb::IOStatus sync_fault_;    // guarded by fault_mu_
+  rocksdb::IOStatus append_fault_;  // guarded by fault_mu_
 };
 
 }  // namespace registry::testing
