@@ -293,8 +293,15 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(Database* db, const Clo
     registry::v1::AuditEvent event;
     event.set_actor("system:storage");
     event.set_action("recover-cut-off-write");
-    event.set_reference(absl::StrCat("dropped ", cut_off, " unacknowledged ",
-                                     cut_off == 1 ? "write" : "writes", " cut off by a crash"));
+    // Only a drop this open made is the registry's own statement; a count it found in the data
+    // folder is said to be one (written by an earlier start that died before this event, or by
+    // someone with the data folder).
+    event.set_reference(
+        db->DroppedAtOpen()
+            ? absl::StrCat("dropped ", cut_off, " unacknowledged ",
+                           cut_off == 1 ? "write" : "writes", " cut off by a crash")
+            : absl::StrCat("found an unchecked count of ", cut_off, " cut-off ",
+                           cut_off == 1 ? "write" : "writes", " in the data folder"));
     PendingWrite clear;
     Database::ClearCutOffWrites(clear.batch());
     RETURN_IF_ERROR(log->Append(std::move(event), &clear).status());

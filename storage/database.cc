@@ -343,6 +343,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
                                                options.seams.fault_injector,
                                                options.reserve_bytes, std::move(errors)));
   if (dropped_cut_off_write) {
+    opened->dropped_at_open_ = true;
     ASSIGN_OR_RETURN(const uint64_t before, opened->CutOffWrites());
     Batch count;
     count.Put(Cf::kMeta, kCutOffWritesKey, absl::StrCat(before + 1));

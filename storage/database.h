@@ -248,6 +248,11 @@ class Database {
   // in the log and clears it in the same batch (ClearCutOffWrites).
   absl::StatusOr<uint64_t> CutOffWrites() const;
   static void ClearCutOffWrites(Batch* batch);
+  // Whether this Open dropped such a write. The count is a plain row, which whoever can write the
+  // data folder can also write: a count this open did not add to was either left by a start that
+  // died before the audit log recorded it, or planted, and the log's event says it was not
+  // checked.
+  bool DroppedAtOpen() const { return dropped_at_open_; }
 
  private:
   // BackupEngine works on the RocksDB instance itself.
@@ -291,6 +296,7 @@ class Database {
   // The count of failures (ErrorWatch) that the last successful resume put right; written under
   // resume_mu_, read without it by every write.
   std::atomic<uint64_t> resumed_through_{0};
+  bool dropped_at_open_ = false;
   // The count of failures up to which a failed write to the write-ahead log was found movable to
   // a new log (ResumeAfterFailure).
   uint64_t wal_checked_through_ ABSL_GUARDED_BY(resume_mu_) = 0;

@@ -340,6 +340,7 @@ TEST_F(CutLogTest, AWriteCutAtAPageBoundaryIsDroppedAndReported) {
   auto db = OpenCopy(copy);
   ASSERT_TRUE(db.ok()) << db.status();
   EXPECT_EQ((*db)->CutOffWrites().value(), 1u);
+  EXPECT_TRUE((*db)->DroppedAtOpen());
   EXPECT_EQ((*db)->Get(Cf::kMeta, "first").value(), std::optional<std::string>("1"));
   EXPECT_EQ((*db)->Get(Cf::kMeta, "second").value(), std::nullopt) << "the cut write is gone";
 }
@@ -350,6 +351,7 @@ TEST_F(CutLogTest, AnUncutLogReportsNothing) {
   auto db = OpenCopy(copy);
   ASSERT_TRUE(db.ok()) << db.status();
   EXPECT_EQ((*db)->CutOffWrites().value(), 0u);
+  EXPECT_FALSE((*db)->DroppedAtOpen());
   EXPECT_TRUE((*db)->Get(Cf::kMeta, "second").value().has_value());
 }
 
