@@ -41,6 +41,7 @@
 #include "server/grpc_core_log.h"
 #include "server/key_file.h"
 #include "server/registry_server.h"
+#include "storage/backups.h"
 #include "storage/database.h"
 #include "storage/key_rotation_state.h"
 #include "storage/keyring_holder.h"
@@ -231,6 +232,19 @@ int main(int argc, char** argv) {
   if (absl::Status owner = registry::server::CheckRunsAsOwner(*config, ::geteuid()); !owner.ok()) {
     return Fail(2, "user", owner);
   }
+  // Before anything opens the data directory: a restore that a crash or a kill stopped while it
+  // swapped folders may have left data_dir absent, its old folder beside it, and a record of
+  // both. Opening data_dir then would make a new, empty database there; the old folder is put
+  // back instead, as it was (storage/backups.h).
+  if (auto recovered = registry::storage::Backups::RecoverInterruptedRestore(config->data_dir());
+      !recovered.ok()) {
+    return Fail(1, "interrupted restore", recovered.status());
+  } else if (!recovered->empty()) {
+    registry::LogLine("warning", "an interrupted restore was undone; run it again if it is still "
+                                 "wanted")
+        .Str("detail", *recovered)
+        .Write();
+  }
   const auto probe_tables = [&config] {
     return registry::storage::ProbeTableFiles(config->data_dir());
   };
@@ -271,11 +285,26 @@ int main(int argc, char** argv) {
     std::string moved_aside;
     absl::Status s = registry::server::RestoreBackup(*config, static_cast<uint32_t>(id), &applied,
                                                      &lost, &moved_aside);
+    if (!s.ok()) {
+      Fail(1, "restore", s);
+      if (!moved_aside.empty()) {
+        // The backup replaced the folder but a later step failed: the old folder is the only
+        // copy of what was written after the backup.
+        absl::FPrintF(stderr,
+                      "registryd: the backup was put in %s, but the restore did not finish: run "
+                      "it again. What %s held before is kept, unchanged, in %s: it is the only "
+                      "copy of everything written after the backup\n",
+                      config->data_dir(), config->data_dir(), moved_aside);
+      }
+      return 1;
+    }
     if (!moved_aside.empty()) {
-      absl::PrintF("what %s held before is kept in %s (delete it once it is no longer needed)\n",
+      // Never an invitation to delete it: it holds every change made after the backup, and the
+      // damage the restore followed, which an investigation may need.
+      absl::PrintF("what %s held before is kept, unchanged, in %s: the registry does not use it, "
+                   "and it is the only copy of what was written after the backup\n",
                    config->data_dir(), moved_aside);
     }
-    if (!s.ok()) return Fail(1, "restore", s);
     absl::PrintF("restored backup into %s; re-applied %d later erasures from %s\n",
                  config->data_dir(), applied, config->erasure_ledger_file());
     if (lost > 0) {

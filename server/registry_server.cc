@@ -189,12 +189,57 @@ absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& confi
   return st;
 }
 
+namespace {
+
+// Opens the restored copy in `staged` as a start opens a data directory, with this registry's
+// key file, erasure ledger and audit watermark: the probe of its table files, then OpenStorage
+// (the key check value, every KEK the data keys need, the storage schema, the audit log's id and
+// state, the ledger against the database's marker), then every block of every table file, since
+// the backup engine's checksums were taken of the bytes as they were copied (a block already
+// damaged then passes them). Whatever fails here would stop the registry at its next start; it
+// is found while the data folder is still untouched. The database is closed on return.
+absl::Status CheckRestoredCopy(const registry::v1::ServerConfig& config,
+                               const storage::Backups::Staged& staged) {
+  const std::string what = absl::StrCat("backup ", staged.backup_id());
+  // The restored files are read for the first time below (storage/table_probe.h).
+  if (absl::Status probed = storage::ProbeTableFiles(staged.path()); !probed.ok()) {
+    return absl::Status(probed.code(), absl::StrCat(what, " has a damaged table file: ",
+                                                    probed.message()));
+  }
+  registry::v1::ServerConfig copy = config;
+  copy.set_data_dir(staged.path());
+  absl::StatusOr<StorageStack> st = OpenStorage(copy, SystemClock::Get());
+  if (!st.ok()) {
+    return absl::Status(st.status().code(),
+                        absl::StrCat(what, " does not open as this registry's data: ",
+                                     st.status().message()));
+  }
+  if (absl::Status blocks = st->db->VerifyTableChecksums(); !blocks.ok()) {
+    return absl::DataLossError(
+        absl::StrCat(what, " has a damaged table file: ", blocks.message()));
+  }
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t backup_id,
                            int* applied, uint64_t* lost_events, std::string* moved_aside) {
-  RETURN_IF_ERROR(storage::Backups::Restore(config.backup_dir(), config.data_dir(), backup_id,
-                                            moved_aside));
-  // The restored files are read for the first time below (storage/table_probe.h).
-  RETURN_IF_ERROR(storage::ProbeTableFiles(config.data_dir()));
+  if (moved_aside != nullptr) moved_aside->clear();
+  // Refused while registryd runs on the data folder; its message says that nothing changed.
+  RETURN_IF_ERROR(storage::Database::RefuseWhileOpen(config.data_dir()));
+  // The backup is restored beside the data folder and checked there whole before it replaces
+  // anything: a backup that cannot serve (another installation's, damaged, missing, needing a
+  // retired KEK) must leave the data folder as it was, since it is then the only good copy.
+  absl::StatusOr<std::unique_ptr<storage::Backups::Staged>> staged =
+      storage::Backups::Stage(config.backup_dir(), config.data_dir(), backup_id);
+  absl::Status usable = staged.ok() ? CheckRestoredCopy(config, **staged) : staged.status();
+  if (!usable.ok()) {
+    // The staging folder goes with `staged`.
+    return absl::Status(usable.code(), absl::StrCat(usable.message(), "; the data folder ",
+                                                    config.data_dir(), " was not changed"));
+  }
+  RETURN_IF_ERROR((*staged)->SwapIn(moved_aside));
   ASSIGN_OR_RETURN(StorageStack st, OpenStorage(config, SystemClock::Get()));
   // What the log had beyond the backup's head, which the restore gives up.
   const uint64_t restored = st.audit->CurrentHead().size;

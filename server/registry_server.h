@@ -138,12 +138,14 @@ absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& confi
 absl::StatusOr<storage::DataCheckReport> VerifyDataOffline(const registry::v1::ServerConfig& config);
 
 // `registryd --restore_backup`: restores backup `backup_id` (0: the newest) from the configured
-// backup folder into data_dir, then opens it and applies the erasure ledger, so a record erased
-// after the backup was made is erased again before anything can read the restored database.
-// Refused (FailedPrecondition) while registryd runs on the data directory. What the directory
-// held is moved aside, not deleted (*moved_aside, may be null, names where; storage::Backups).
-// Before it opens the restored files it probes them in a child process (storage/table_probe.h;
-// it forks, so call it before threads start). *applied receives how many erasures were
+// backup folder into a staging folder beside data_dir and checks that copy as a start would (a
+// probe of its table files in a child process, storage/table_probe.h: it forks, so call it
+// before threads start; then opening it with the key file, and its table checksums); only then
+// is it swapped in for data_dir (storage::Backups::Stage, Staged::SwapIn), and the erasure ledger
+// applied, so a record erased after the backup was made is erased again before anything can
+// read the restored database. A backup that fails any check leaves data_dir as it was. Refused
+// (FailedPrecondition) while registryd runs on the data directory. What the directory held is
+// moved aside, not deleted (*moved_aside, may be null, names where). *applied receives how many erasures were
 // re-applied. The audit watermark is set to the restored log (going back is what a restore is
 // for); *lost_events (may be null) receives how many events the log had beyond the backup's,
 // which the restore gave up.

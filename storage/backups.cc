@@ -1,16 +1,29 @@
 #include "storage/backups.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
+#include <functional>
+#include <string>
+#include <system_error>
 #include <utility>
+#include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "common/durable_file.h"
 #include "common/status_macros.h"
 #include "rocksdb/utilities/backup_engine.h"
 #include "storage/database.h"
@@ -107,38 +120,372 @@ absl::Status Backups::Verify(uint32_t id) {
 }
 
 
+namespace {
+
+namespace fs = std::filesystem;
+
+// The names a restore of one data directory uses, all in the folder that holds it: each move is
+// then a rename within one file system, atomic, and made durable by syncing that one folder.
+struct RestoreNames {
+  std::string data_dir;  // as configured, without a trailing slash
+  std::string parent;    // the folder that holds it
+  std::string name;      // its last component
+
+  std::string Beside(absl::string_view suffix) const {
+    return absl::StrCat(parent, "/", name, suffix);
+  }
+  std::string staging_prefix() const { return absl::StrCat(name, ".restore-staging-"); }
+  std::string aside_prefix() const { return absl::StrCat(name, ".before-restore-"); }
+  // SwapIn's record of the two names, while data_dir may be absent.
+  std::string swap_record() const { return Beside(".restore-swap"); }
+};
+
+absl::StatusOr<RestoreNames> NamesOf(const std::string& data_dir) {
+  std::string dir = data_dir;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  const size_t slash = dir.rfind('/');
+  RestoreNames names;
+  names.data_dir = dir;
+  names.parent = slash == std::string::npos ? "." : slash == 0 ? "/" : dir.substr(0, slash);
+  names.name = slash == std::string::npos ? dir : dir.substr(slash + 1);
+  if (names.name.empty() || names.name == "." || names.name == "..") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("cannot restore into ", data_dir, ": it names no folder of its own"));
+  }
+  return names;
+}
+
+absl::Status RestoreIoError(absl::string_view what, int error) {
+  return absl::UnavailableError(absl::StrCat(what, ": ", std::strerror(error)));
+}
+
+// Makes the renames and deletions in `dir` durable: after a power loss they are either all there
+// or the folder reads as before them, never half.
+absl::Status SyncRestoreFolder(const std::string& dir) {
+  const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return RestoreIoError(absl::StrCat("cannot open ", dir, " to sync it"), errno);
+  const bool synced = ::fsync(fd) == 0;
+  const int error = errno;
+  ::close(fd);
+  if (!synced) return RestoreIoError(absl::StrCat("cannot sync ", dir), error);
+  return absl::OkStatus();
+}
+
+// The lock that keeps two restores of the same data directory (or a restore and the recovery a
+// registryd start runs) from working on the same names at once: an exclusive flock on the folder
+// that holds it. The fd, to close to let go.
+absl::StatusOr<int> LockRestoreFolder(const RestoreNames& names) {
+  const int fd = ::open(names.parent.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return RestoreIoError(absl::StrCat("cannot open ", names.parent), errno);
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int error = errno;
+    ::close(fd);
+    if (error == EWOULDBLOCK) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "a restore of ", names.data_dir, " is under way (it holds a lock on ", names.parent,
+          "): wait for it to end"));
+    }
+    return RestoreIoError(absl::StrCat("cannot lock ", names.parent), error);
+  }
+  return fd;
+}
+
+bool RestorePathExists(const std::string& path) {
+  struct stat st {};
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+// One of the names a restore gives, and nothing else: a record that names another folder (edited
+// by hand) must not make the recovery rename or delete it.
+bool IsRestoreName(const std::string& name, const std::string& prefix) {
+  return name.size() > prefix.size() && absl::StartsWith(name, prefix) &&
+         name.find('/') == std::string::npos;
+}
+
+absl::Status RemoveRestoreFolder(const std::string& path) {
+  std::error_code error;
+  fs::remove_all(path, error);
+  if (error) {
+    return absl::UnavailableError(absl::StrCat("cannot delete ", path, ": ", error.message()));
+  }
+  return absl::OkStatus();
+}
+
+// RecoverInterruptedRestore, under the lock.
+absl::StatusOr<std::string> RecoverRestoreLocked(const RestoreNames& names) {
+  std::vector<std::string> done;
+  const std::string record_path = names.swap_record();
+  if (RestorePathExists(record_path)) {
+    std::ifstream in(record_path);
+    std::string aside_line, staging_line;
+    std::getline(in, aside_line);
+    std::getline(in, staging_line);
+    const std::string aside_name = absl::StartsWith(aside_line, "aside ") ? aside_line.substr(6) : "-";
+    const std::string staging_name =
+        absl::StartsWith(staging_line, "staging ") ? staging_line.substr(8) : "";
+    if (!in || (!aside_name.empty() && !IsRestoreName(aside_name, names.aside_prefix())) ||
+        !IsRestoreName(staging_name, names.staging_prefix())) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          record_path, " is not the record of a restore that registryd wrote; nothing was "
+          "changed: check ", names.data_dir, " and the folders beside it, then delete it"));
+    }
+    const std::string aside = aside_name.empty() ? "" : absl::StrCat(names.parent, "/", aside_name);
+    const std::string staging = absl::StrCat(names.parent, "/", staging_name);
+    const bool data_there = RestorePathExists(names.data_dir);
+    const bool aside_there = !aside.empty() && RestorePathExists(aside);
+    const bool staging_there = RestorePathExists(staging);
+    if (aside_there && data_there && staging_there) {
+      // The old folder was moved aside and the copy not put in place, yet data_dir is there: made
+      // by someone or something else meanwhile. Which folder holds the registry is for a person
+      // to say.
+      return absl::FailedPreconditionError(absl::StrCat(
+          "a restore was interrupted after it moved ", names.data_dir, " aside to ", aside,
+          ", and ", names.data_dir, " has been made again since; nothing was changed: the data "
+          "the registry held before the restore is in ", aside, " (the restored copy, never "
+          "used, is in ", staging, "); put the right folder in place of ", names.data_dir,
+          ", then delete ", record_path));
+    }
+    if (!aside.empty() && !aside_there && !data_there) {
+      // The old folder is neither aside nor back in place: moved by someone else. A start must
+      // not make a new, empty database in its place.
+      return absl::FailedPreconditionError(absl::StrCat(
+          "a restore was interrupted while it swapped ", names.data_dir, " for a restored copy, "
+          "and neither ", names.data_dir, " nor the folder it was moved to (", aside,
+          ") is there; nothing was changed: put the registry's data folder back in place of ",
+          names.data_dir, ", then delete ", record_path));
+    }
+    if ((aside_there || aside.empty()) && data_there && !staging_there) {
+      // The copy had been renamed into place, and nothing read it before the crash: it goes,
+      // and what was there before comes back (when there was something).
+      RETURN_IF_ERROR(RemoveRestoreFolder(names.data_dir));
+      done.push_back(absl::StrCat("deleted the restored copy an interrupted restore had put in ",
+                                  names.data_dir, " before it could finish"));
+    }
+    if (aside_there) {
+      if (::rename(aside.c_str(), names.data_dir.c_str()) != 0) {
+        return RestoreIoError(absl::StrCat("cannot move ", aside, " back to ", names.data_dir),
+                              errno);
+      }
+      done.push_back(absl::StrCat("put ", names.data_dir, " back as it was before the interrupted "
+                                  "restore (from ", aside, ")"));
+    }
+    if (staging_there) RETURN_IF_ERROR(RemoveRestoreFolder(staging));
+    RETURN_IF_ERROR(SyncRestoreFolder(names.parent));
+    if (::unlink(record_path.c_str()) != 0) {
+      return RestoreIoError(absl::StrCat("cannot delete ", record_path), errno);
+    }
+    RETURN_IF_ERROR(SyncRestoreFolder(names.parent));
+    if (done.empty()) {
+      done.push_back(absl::StrCat("a restore was interrupted before it changed ", names.data_dir,
+                                  "; its restored copy was deleted"));
+    }
+  }
+  // A record the process died writing (ReplaceFileDurably's temporary file): no rename followed.
+  ::unlink(absl::StrCat(record_path, ".tmp").c_str());
+  // Staging folders of restores stopped before their swap: each an unpruned copy of a backup, to
+  // which the erasure ledger was never applied, that would otherwise keep erased records. One
+  // that cannot be deleted (a service that may not write beside data_dir) is named for the
+  // operator but stops nothing: data_dir is as it was.
+  std::error_code error;
+  int leftovers = 0;
+  for (const fs::directory_entry& entry : fs::directory_iterator(names.parent, error)) {
+    const std::string leaf = entry.path().filename().string();
+    if (!IsRestoreName(leaf, names.staging_prefix())) continue;
+    if (absl::Status removed = RemoveRestoreFolder(entry.path().string()); !removed.ok()) {
+      done.push_back(absl::StrCat(removed.message(), ": delete it as the data folder's owner (a "
+                                  "copy of a backup that an interrupted restore left, without "
+                                  "the erasures made since)"));
+      continue;
+    }
+    ++leftovers;
+  }
+  if (error) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot list ", names.parent, ": ", error.message()));
+  }
+  if (leftovers > 0) {
+    RETURN_IF_ERROR(SyncRestoreFolder(names.parent));
+    done.push_back(absl::StrCat("deleted ", leftovers, " restored cop", leftovers == 1 ? "y" : "ies",
+                                " of a backup that an interrupted restore left beside ",
+                                names.data_dir));
+  }
+  return absl::StrJoin(done, "; ");
+}
+
+// Whether `inner` is `outer` or inside it, after symbolic links (and "..") are resolved as far
+// as the paths exist.
+bool RestoreFolderWithin(const std::string& inner, const std::string& outer) {
+  std::error_code error;
+  const fs::path in = fs::weakly_canonical(inner, error);
+  if (error) return false;
+  const fs::path out = fs::weakly_canonical(outer, error);
+  if (error) return false;
+  auto i = in.begin();
+  for (auto o = out.begin(); o != out.end(); ++o, ++i) {
+    if (o->empty()) continue;  // a trailing slash
+    if (i == in.end() || *i != *o) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+Backups::Staged::Staged(std::string data_dir, std::string path, uint32_t backup_id, int lock_fd)
+    : data_dir_(std::move(data_dir)), path_(std::move(path)), backup_id_(backup_id),
+      lock_fd_(lock_fd) {}
+
+Backups::Staged::~Staged() {
+  if (!released_) {
+    std::error_code error;
+    fs::remove_all(path_, error);
+  }
+  ::close(lock_fd_);
+}
+
+absl::StatusOr<std::unique_ptr<Backups::Staged>> Backups::Stage(const std::string& backup_dir,
+                                                                const std::string& data_dir,
+                                                                uint32_t id) {
+  ASSIGN_OR_RETURN(const RestoreNames names, NamesOf(data_dir));
+  RETURN_IF_ERROR(Database::RefuseWhileOpen(names.data_dir));
+  ASSIGN_OR_RETURN(const int lock_fd, LockRestoreFolder(names));
+  // Until the object below owns it.
+  struct Unlock {
+    int fd;
+    ~Unlock() {
+      if (fd >= 0) ::close(fd);
+    }
+  } unlock{lock_fd};
+  RETURN_IF_ERROR(RecoverRestoreLocked(names).status());
+  if (RestoreFolderWithin(backup_dir, names.data_dir)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the backup folder ", backup_dir, " is inside the data folder ", names.data_dir,
+        ", which a restore moves aside whole: the backups would leave with it. Move the backup "
+        "folder out of the data folder, set backup_dir to its new place, and restore again"));
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::BackupEngine> engine, OpenEngine(backup_dir));
+  if (id == 0) {
+    std::vector<rocksdb::BackupInfo> infos;
+    engine->GetBackupInfo(&infos);
+    for (const rocksdb::BackupInfo& info : infos) id = std::max(id, info.backup_id);
+    if (id == 0) return absl::NotFoundError(absl::StrCat("there is no backup in ", backup_dir));
+  } else {
+    rocksdb::BackupInfo info;
+    if (!engine->GetBackupInfo(id, &info).ok()) {
+      return absl::NotFoundError(absl::StrCat("no backup ", id, " in ", backup_dir));
+    }
+  }
+  // A name of its own, made with the folder (mode 0700, as registryd makes its folders).
+  std::string path = names.Beside(".restore-staging-XXXXXX");
+  if (::mkdtemp(path.data()) == nullptr) {
+    return RestoreIoError(absl::StrCat("cannot create a folder beside ", names.data_dir,
+                                       " to restore into"),
+                          errno);
+  }
+  std::unique_ptr<Staged> staged(new Staged(names.data_dir, std::move(path), id, lock_fd));
+  unlock.fd = -1;
+  // RocksDB checks each file it copies against the checksum recorded when the backup was made.
+  const rocksdb::IOStatus s = engine->RestoreDBFromBackup(id, staged->path(), staged->path());
+  if (!s.ok()) {
+    // RocksDB returns at the first file that fails while its copying thread goes on with the
+    // others: the engine is closed first (which waits for that thread), so that nothing is
+    // written into the staging folder while or after it is deleted.
+    engine.reset();
+    const absl::Status failed = FromRocksDb(s);
+    return absl::Status(failed.code(),
+                        absl::StrCat("backup ", id, " cannot be restored: ", failed.message()));
+  }
+  return staged;
+}
+
+absl::Status Backups::Staged::SwapIn(std::string* moved_aside,
+                                     const std::function<bool()>& after_first_rename) {
+  if (moved_aside != nullptr) moved_aside->clear();
+  if (released_) return absl::FailedPreconditionError("the restored copy was already put in place");
+  ASSIGN_OR_RETURN(const RestoreNames names, NamesOf(data_dir_));
+  // Again: a registryd started on data_dir while the copy was checked.
+  RETURN_IF_ERROR(Database::RefuseWhileOpen(names.data_dir));
+  // What the copy's folder lists must be on disk before the copy can become the data directory.
+  RETURN_IF_ERROR(SyncRestoreFolder(path_));
+  std::error_code error;
+  std::string aside;
+  if (fs::exists(names.data_dir, error) && !fs::is_empty(names.data_dir, error)) {
+    // A name no earlier restore took: a retry within the same second found the first one's
+    // folder there, and the rename failed.
+    const std::string stem = names.Beside(
+        absl::StrCat(".before-restore-", absl::ToUnixSeconds(absl::Now())));
+    aside = stem;
+    for (int n = 2; RestorePathExists(aside); ++n) aside = absl::StrCat(stem, "-", n);
+  }
+  // The record that lets the next start or restore put data_dir back should the process die
+  // between the two renames (RecoverInterruptedRestore).
+  const std::string record = names.swap_record();
+  if (absl::Status written = ReplaceFileDurably(
+          record, absl::StrCat("aside ", aside.empty() ? "" : fs::path(aside).filename().string(),
+                               "\nstaging ", fs::path(path_).filename().string(), "\n"));
+      !written.ok()) {
+    return absl::Status(written.code(), absl::StrCat(written.message(), "; ", names.data_dir,
+                                                     " was not changed"));
+  }
+  const auto forget_record = [&] {
+    ::unlink(record.c_str());
+    SyncRestoreFolder(names.parent).IgnoreError();
+  };
+  if (!aside.empty() && ::rename(names.data_dir.c_str(), aside.c_str()) != 0) {
+    const int rename_error = errno;
+    forget_record();
+    return absl::UnavailableError(absl::StrCat("cannot move ", names.data_dir, " aside to ",
+                                               aside, ": ", std::strerror(rename_error), "; ",
+                                               names.data_dir, " was not changed"));
+  }
+  if (after_first_rename != nullptr && !after_first_rename()) {
+    released_ = true;  // left as a crash would leave it
+    return absl::AbortedError("stopped between the two renames");
+  }
+  // Over an empty data_dir too: rename replaces an empty folder.
+  if (::rename(path_.c_str(), names.data_dir.c_str()) != 0) {
+    const int rename_error = errno;
+    if (!aside.empty() && ::rename(aside.c_str(), names.data_dir.c_str()) != 0) {
+      // The record stays: the next start or restore moves the folder back.
+      return absl::UnavailableError(absl::StrCat(
+          "cannot move the restored copy to ", names.data_dir, " (", std::strerror(rename_error),
+          "), nor ", aside, " back in its place (", std::strerror(errno), "): the data is in ",
+          aside, ", unchanged, and the next registryd start or restore puts it back"));
+    }
+    forget_record();
+    return absl::UnavailableError(absl::StrCat("cannot move the restored copy to ",
+                                               names.data_dir, ": ", std::strerror(rename_error),
+                                               "; ", names.data_dir, " is as it was"));
+  }
+  released_ = true;
+  if (moved_aside != nullptr) *moved_aside = aside;
+  RETURN_IF_ERROR(SyncRestoreFolder(names.parent));
+  if (::unlink(record.c_str()) != 0) {
+    return RestoreIoError(absl::StrCat("cannot delete ", record), errno);
+  }
+  return SyncRestoreFolder(names.parent);
+}
+
 absl::Status Backups::Restore(const std::string& backup_dir, const std::string& data_dir,
                               uint32_t id, std::string* moved_aside) {
   if (moved_aside != nullptr) moved_aside->clear();
-  ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::BackupEngine> engine, OpenEngine(backup_dir));
-  rocksdb::BackupInfo info;
-  if (id != 0 && !engine->GetBackupInfo(id, &info).ok()) {
-    return absl::NotFoundError(absl::StrCat("no backup ", id));
+  ASSIGN_OR_RETURN(std::unique_ptr<Staged> staged, Stage(backup_dir, data_dir, id));
+  return staged->SwapIn(moved_aside);
+}
+
+absl::StatusOr<std::string> Backups::RecoverInterruptedRestore(const std::string& data_dir) {
+  ASSIGN_OR_RETURN(const RestoreNames names, NamesOf(data_dir));
+  // Nothing to recover in a folder that is not there (a first start makes it), nor in one that
+  // registryd may not list and holds no record of a swap: a restore lists it before it makes
+  // anything there.
+  if (!RestorePathExists(names.parent)) return std::string();
+  if (::access(names.parent.c_str(), R_OK | X_OK) != 0 &&
+      !RestorePathExists(names.swap_record())) {
+    return std::string();
   }
-  RETURN_IF_ERROR(Database::RefuseWhileOpen(data_dir));
-  std::error_code error;
-  if (std::filesystem::exists(data_dir, error) && !std::filesystem::is_empty(data_dir, error)) {
-    // A name no earlier restore took: a retry within the same second (after one that failed
-    // half-way) found the first one's folder there, and the rename failed.
-    const std::string stem =
-        absl::StrCat(data_dir, ".before-restore-", absl::ToUnixSeconds(absl::Now()));
-    std::string aside = stem;
-    for (int n = 2; std::filesystem::exists(aside, error); ++n) aside = absl::StrCat(stem, "-", n);
-    std::filesystem::rename(data_dir, aside, error);
-    if (error) {
-      return absl::UnavailableError(absl::StrCat("cannot move ", data_dir, " aside to ", aside,
-                                                 ": ", error.message(), "; nothing was changed"));
-    }
-    if (moved_aside != nullptr) *moved_aside = aside;
-  }
-  // The folder anew, the registry's user's only (as registryd makes its folders).
-  if (::mkdir(data_dir.c_str(), 0700) != 0 && errno != EEXIST) {
-    return absl::UnavailableError(absl::StrCat("cannot create ", data_dir, ": ",
-                                               std::strerror(errno)));
-  }
-  rocksdb::IOStatus s = id == 0 ? engine->RestoreDBFromLatestBackup(data_dir, data_dir)
-                                : engine->RestoreDBFromBackup(id, data_dir, data_dir);
-  return FromRocksDb(s);
+  ASSIGN_OR_RETURN(const int lock_fd, LockRestoreFolder(names));
+  absl::StatusOr<std::string> done = RecoverRestoreLocked(names);
+  ::close(lock_fd);
+  return done;
 }
 
 }  // namespace registry::storage

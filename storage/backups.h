@@ -10,6 +10,10 @@
 // The newest backup is never deleted. This is what bounds how long a backup made before an
 // erasure can exist (see docs/security.md).
 //
+// Restore: a backup is restored into a staging folder beside the data directory (Stage), checked
+// there by the caller, and only then put in place of the data directory (Staged::SwapIn), so that
+// a backup that cannot be used leaves the data directory as it was.
+//
 //   ASSIGN_OR_RETURN(auto backups, Backups::Open("/var/lib/registryd/backups"));
 //   ASSIGN_OR_RETURN(Backups::Info made, backups->Create(db));
 //   RETURN_IF_ERROR(backups->Delete(backups->Expired(14, absl::Hours(24 * 35), now)));
@@ -17,10 +21,12 @@
 #define REGISTRY_STORAGE_BACKUPS_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
 #include "storage/database.h"
@@ -62,13 +68,84 @@ class Backups {
   // missing, of another size or another checksum.
   absl::Status Verify(uint32_t id);
 
-  // Restores backup `id` (0: the newest) into `data_dir`. FailedPrecondition, changing nothing,
-  // while a process holds the database open there (RocksDB's lock on data_dir/LOCK: a running
-  // registryd). What the folder held is not deleted but moved aside, to
-  // "<data_dir>.before-restore-<unix seconds>" (named in `*moved_aside` when not null; "" when
-  // there was nothing): a restore follows damage, and the damaged files are evidence.
+  // A backup restored into a folder of its own beside the data directory, where it can be
+  // checked before it replaces anything: a restore that fails (no such backup, a damaged file,
+  // a copy the key file does not open) must leave the data directory as it was, since that is
+  // then the only good copy. The folder is "<data_dir>.restore-staging-XXXXXX", in the folder
+  // that holds data_dir, so that putting it in place is a rename within one file system. It is
+  // deleted when the object goes, unless SwapIn put it in place. While the object lives it holds
+  // an exclusive lock (flock) on the folder that holds data_dir, so that a second restore, or a
+  // registryd start (which recovers an interrupted restore), does not work on the same names.
+  class Staged {
+   public:
+    ~Staged();
+    Staged(const Staged&) = delete;
+    Staged& operator=(const Staged&) = delete;
+
+    // The restored copy's folder, to open and check.
+    const std::string& path() const { return path_; }
+    // The backup restored (the newest's id when 0 was asked for).
+    uint32_t backup_id() const { return backup_id_; }
+
+    // Puts the restored copy in place of data_dir: what data_dir held (unless it was absent or
+    // empty) is renamed to "<data_dir>.before-restore-<unix seconds>" (named in `*moved_aside`,
+    // "" when there was nothing; not deleted: a restore follows damage, and the damaged files are
+    // evidence), then the copy is renamed to data_dir, and the folder holding both is synced.
+    // Before the first rename a record of the two names is written durably beside them
+    // ("<data_dir>.restore-swap"), and deleted after the second: a crash in between leaves
+    // data_dir absent and that record, from which RecoverInterruptedRestore (the next registryd
+    // start, or the next restore) puts the old folder back. FailedPrecondition while a process
+    // holds the database in data_dir open; Unavailable when a rename fails (data_dir is then put
+    // back as it was, and the message says so).
+    // Tests only: `after_first_rename`, when set, runs once data_dir has been moved aside;
+    // returning false stops there as a crash would, with nothing more done or undone (Aborted).
+    absl::Status SwapIn(std::string* moved_aside,
+                        const std::function<bool()>& after_first_rename = nullptr);
+
+   private:
+    friend class Backups;
+    Staged(std::string data_dir, std::string path, uint32_t backup_id, int lock_fd);
+
+    const std::string data_dir_;
+    const std::string path_;
+    const uint32_t backup_id_;
+    const int lock_fd_;
+    // Set once the folder is no longer this object's to delete (in place, or left as a crash
+    // would leave it).
+    bool released_ = false;
+  };
+
+  // Restores backup `id` (0: the newest) of `backup_dir` into a new staging folder beside
+  // `data_dir`, which it does not touch. First puts back what an interrupted restore left
+  // (RecoverInterruptedRestore). FailedPrecondition while a process holds the database in
+  // data_dir open (a running registryd), while another restore of it runs, and when
+  // `backup_dir` is data_dir or inside it (a restore moves data_dir aside whole: the backups
+  // would go with it); NotFound when there is no such backup (or none at all); RocksDB's error
+  // otherwise (DataLoss for a file whose checksum differs from the one recorded when the backup
+  // was made), naming the backup. The staging folder is gone again on any error.
+  static absl::StatusOr<std::unique_ptr<Staged>> Stage(const std::string& backup_dir,
+                                                        const std::string& data_dir, uint32_t id);
+
+  // Stage, then SwapIn: restores backup `id` (0: the newest) into `data_dir` without checking
+  // what it restored (backup verification checks it afterwards, in a scratch folder).
   static absl::Status Restore(const std::string& backup_dir, const std::string& data_dir,
                               uint32_t id, std::string* moved_aside = nullptr);
+
+  // Puts right what a restore of `data_dir` interrupted by a crash or a kill left beside it:
+  //  - between SwapIn's two renames (data_dir absent, its old folder moved aside): the old folder
+  //    goes back to data_dir, as it was;
+  //  - after the second rename but before the record of the swap was deleted: the restored copy
+  //    (which nothing has read or changed yet) is deleted and the old folder goes back;
+  //  - a staging folder (a restore stopped before its swap): deleted, since it is an unpruned
+  //    copy of a backup that the erasure ledger was never applied to (one that cannot be
+  //    deleted is only named in the result: data_dir is as it was).
+  // Returns what it did, for the operator ("" when there was nothing to do). FailedPrecondition,
+  // changing nothing, while another restore of data_dir runs, or when the names found do not
+  // tell what happened (data_dir there again while its old folder is aside and the copy not yet
+  // in place; or neither data_dir nor its old folder there): the message names the folders to
+  // look at. Unavailable when putting data_dir back fails. registryd runs it before every mode
+  // that opens data_dir, so that none of them makes a new, empty database in its place.
+  static absl::StatusOr<std::string> RecoverInterruptedRestore(const std::string& data_dir);
 
  private:
   Backups(std::unique_ptr<rocksdb::BackupEngine> engine, std::string dir);

@@ -5,9 +5,14 @@
 //  - a missing, truncated or foreign erasure ledger stops start-up instead of serving;
 //  - a backup put back by hand with a copy of the live "applied" marker still has its erased
 //    records erased at start-up, and the data check reports them until then;
-//  - backups are pruned by count and by age.
+//  - backups are pruned by count and by age;
+//  - a restore that cannot be used (another installation's backup, a damaged one, none with that
+//    number, one that needs a retired KEK, backups inside the data folder) leaves the data folder
+//    byte for byte as it was, and a crash between its two renames is undone.
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -54,6 +59,43 @@ v1::CreateRecordRequest DistinctiveRecord() {
   p->set_last_known_address("Rruga Qershizeza 41, Vushtrri");
   r.mutable_conviction()->set_case_number("P 4243/2023");
   return r;
+}
+
+// Every file under `dir` (its path from there), with its bytes.
+std::map<std::string, std::string> FilesWithBytes(const std::string& dir) {
+  std::map<std::string, std::string> files;
+  for (const std::string& path : testing::FilesUnder(dir)) {
+    files[std::filesystem::relative(path, dir).string()] = testing::ReadBinary(path);
+  }
+  return files;
+}
+
+// The names in the folder that holds `data_dir`: where a restore stages, moves aside and keeps
+// its record of a swap.
+std::vector<std::string> NamesBeside(const std::string& data_dir) {
+  std::vector<std::string> names;
+  for (const auto& entry :
+       std::filesystem::directory_iterator(std::filesystem::path(data_dir).parent_path())) {
+    names.push_back(entry.path().filename().string());
+  }
+  std::sort(names.begin(), names.end());
+  return names;
+}
+
+// The file names of two snapshots, and which files' bytes differ: a failure names files, not
+// megabytes of table files.
+void ExpectSameFiles(const std::map<std::string, std::string>& before,
+                     const std::map<std::string, std::string>& after) {
+  std::vector<std::string> names_before, names_after;
+  for (const auto& [name, bytes] : before) names_before.push_back(name);
+  for (const auto& [name, bytes] : after) names_after.push_back(name);
+  EXPECT_EQ(names_after, names_before) << "the data folder's files changed";
+  for (const auto& [name, bytes] : before) {
+    const auto it = after.find(name);
+    if (it != after.end()) {
+      EXPECT_TRUE(it->second == bytes) << name << " changed";
+    }
+  }
 }
 
 class ErasureTest : public ::testing::Test {
@@ -153,6 +195,32 @@ class ErasureTest : public ::testing::Test {
     const absl::Status started = server_->Restart();
     EXPECT_TRUE(started.ok()) << started;
     return applied;
+  }
+
+  // With the server stopped: a restore of backup `id` (with `config`: the server's, or one
+  // changed by the test) is refused, naming `cause` and saying that the data folder was not
+  // changed; the data folder is byte for byte as it was, nothing was left beside it, and the
+  // registry starts again on it with `record_id` readable.
+  void ExpectRestoreRefusedLeavingTheDataFolder(const v1::ServerConfig& config, uint32_t id,
+                                                absl::StatusCode code, const std::string& cause,
+                                                const std::string& record_id) {
+    const std::string data_dir = server_->config().data_dir();
+    const std::map<std::string, std::string> before = FilesWithBytes(data_dir);
+    const std::vector<std::string> beside = NamesBeside(data_dir);
+    ASSERT_FALSE(before.empty());
+    int applied = -1;
+    std::string aside = "unset";
+    const absl::Status refused = server::RestoreBackup(config, id, &applied, nullptr, &aside);
+    EXPECT_EQ(refused.code(), code) << refused;
+    EXPECT_THAT(std::string(refused.message()), HasSubstr(cause));
+    EXPECT_THAT(std::string(refused.message()),
+                HasSubstr(absl::StrCat("the data folder ", data_dir, " was not changed")));
+    EXPECT_EQ(aside, "") << "nothing was moved aside";
+    ExpectSameFiles(before, FilesWithBytes(data_dir));
+    EXPECT_EQ(NamesBeside(data_dir), beside) << "a restore's folder or record was left behind";
+    const absl::Status started = server_->Restart();
+    ASSERT_TRUE(started.ok()) << started;
+    EXPECT_EQ(CourtGet(record_id), grpc::StatusCode::OK);
   }
 
   // What someone who can write the data folder, but holds neither the key file nor the ledger,
@@ -584,6 +652,7 @@ TEST_F(ErasureTest, ARestoreIsRefusedWhileTheServerRunsAndKeepsWhatItReplaces) {
   const v1::BackupInfo backup = Backup();
   const std::string data_dir = server_->config().data_dir();
   const std::vector<std::string> files = testing::FilesUnder(data_dir);
+  const std::vector<std::string> beside = NamesBeside(data_dir);
   int applied = -1;
   std::string aside;
   const absl::Status refused =
@@ -601,6 +670,11 @@ TEST_F(ErasureTest, ARestoreIsRefusedWhileTheServerRunsAndKeepsWhatItReplaces) {
   ASSERT_FALSE(aside.empty());
   EXPECT_TRUE(absl::StartsWith(aside, data_dir + ".before-restore-")) << aside;
   EXPECT_TRUE(std::filesystem::exists(aside + "/CURRENT")) << "the replaced folder was not kept";
+  // Beside the data folder, only the folder moved aside: no staging copy, no record of the swap.
+  std::vector<std::string> expected = beside;
+  expected.push_back(std::filesystem::path(aside).filename().string());
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(NamesBeside(data_dir), expected);
   EXPECT_EQ((std::filesystem::status(data_dir).permissions() & std::filesystem::perms::all),
             std::filesystem::perms::owner_all);
   // Again at once, with the names of this second and the next already taken (a retry after a
@@ -639,6 +713,174 @@ TEST_F(ErasureTest, ARestoreIsRefusedWhileTheServerRunsAndKeepsWhatItReplaces) {
                                              "re-applied"));
   }
   EXPECT_TRUE(recorded) << "no event records the restore";
+}
+
+// A backup of another installation (another key file) restores, but does not open with this
+// registry's keys: found on the restored copy beside the data folder, which stays as it was.
+TEST_F(ErasureTest, ABackupOfAnotherInstallationLeavesTheDataFolderAsItWas) {
+  Start();
+  const std::string id = Create(DistinctiveRecord());
+  Backup();
+  std::unique_ptr<TestServer> other = TestServer::Start();
+  CreatedRecordId(*other, "clerk", FictionalRecord(7));
+  const v1::BackupInfo foreign = CreatedBackup(*other);
+  other->Stop();
+  server_->Stop();
+  // The other installation's backup folder in place of this one's, as a mix-up of disks would
+  // put it.
+  const std::string backup_dir = server_->config().backup_dir();
+  std::filesystem::remove_all(backup_dir);
+  std::filesystem::copy(other->config().backup_dir(), backup_dir,
+                        std::filesystem::copy_options::recursive);
+  ExpectRestoreRefusedLeavingTheDataFolder(
+      server_->config(), foreign.backup_id(), absl::StatusCode::kFailedPrecondition,
+      absl::StrCat("backup ", foreign.backup_id(), " does not open as this registry's data"), id);
+}
+
+// A backup file with one byte changed fails the checksum recorded when the backup was made.
+TEST_F(ErasureTest, ADamagedBackupLeavesTheDataFolderAsItWas) {
+  Start();
+  const std::string id = Create(DistinctiveRecord());
+  const v1::BackupInfo backup = Backup();
+  server_->Stop();
+  std::string largest;
+  uintmax_t largest_size = 0;
+  for (const std::string& path : testing::FilesUnder(server_->config().backup_dir())) {
+    if (!absl::EndsWith(path, ".sst")) continue;
+    const uintmax_t size = std::filesystem::file_size(path);
+    if (size > largest_size) {
+      largest = path;
+      largest_size = size;
+    }
+  }
+  ASSERT_FALSE(largest.empty());
+  {
+    std::fstream file(largest, std::ios::in | std::ios::out | std::ios::binary);
+    file.seekg(static_cast<std::streamoff>(largest_size / 2));
+    char byte = 0;
+    file.get(byte);
+    file.seekp(static_cast<std::streamoff>(largest_size / 2));
+    file.put(static_cast<char>(byte ^ 0x10));
+    ASSERT_TRUE(file.good());
+  }
+  ExpectRestoreRefusedLeavingTheDataFolder(
+      server_->config(), backup.backup_id(), absl::StatusCode::kDataLoss,
+      absl::StrCat("backup ", backup.backup_id(), " cannot be restored"), id);
+}
+
+// The newest of no backup at all, and a number no backup has.
+TEST_F(ErasureTest, ARestoreOfNoBackupLeavesTheDataFolderAsItWas) {
+  Start();
+  const std::string id = Create(DistinctiveRecord());
+  server_->Stop();
+  ExpectRestoreRefusedLeavingTheDataFolder(server_->config(), /*newest*/ 0,
+                                           absl::StatusCode::kNotFound, "there is no backup in",
+                                           id);
+  Backup();
+  server_->Stop();
+  ExpectRestoreRefusedLeavingTheDataFolder(server_->config(), 9999, absl::StatusCode::kNotFound,
+                                           "no backup 9999 in", id);
+}
+
+// A backup made before a key rotation needs the KEK its data keys were wrapped under; once that
+// KEK is retired from the key file, the backup no longer opens.
+TEST_F(ErasureTest, ABackupNeedingARetiredKekLeavesTheDataFolderAsItWas) {
+  Start();
+  const std::string id = Create(DistinctiveRecord());
+  const v1::BackupInfo backup = Backup();
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(CallDeadline());
+    v1::RotateKeysResponse rotated;
+    const grpc::Status s = v1::AdminService::NewStub(server_->Channel("admin"))
+                               ->RotateKeys(&ctx, v1::RotateKeysRequest(), &rotated);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    ASSERT_EQ(rotated.current_kek_version(), 2u);
+  }
+  server_->Stop();
+  absl::StatusOr<v1::KeyFile> keys = server::ReadKeyFile(server_->config().key_file());
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  ASSERT_TRUE(server::RemoveKek(&*keys, 1).ok());
+  ASSERT_TRUE(server::WriteKeyFile(server_->config().key_file(), *keys, true).ok());
+  ExpectRestoreRefusedLeavingTheDataFolder(
+      server_->config(), backup.backup_id(), absl::StatusCode::kFailedPrecondition,
+      absl::StrCat("backup ", backup.backup_id(), " does not open as this registry's data"), id);
+}
+
+// A restore moves the data folder aside whole: backups kept inside it would leave with it.
+TEST_F(ErasureTest, BackupsInsideTheDataFolderAreNotRestoredFrom) {
+  Start();
+  const std::string id = Create(DistinctiveRecord());
+  server_->Stop();
+  v1::ServerConfig config = server_->config();
+  config.set_backup_dir(config.data_dir() + "/backups");
+  {
+    std::unique_ptr<storage::Database> db = testing::OpenStoppedDatabase(*server_);
+    ASSERT_NE(db, nullptr);
+    absl::StatusOr<std::unique_ptr<storage::Backups>> backups =
+        storage::Backups::Open(config.backup_dir());
+    ASSERT_TRUE(backups.ok()) << backups.status();
+    ASSERT_TRUE((*backups)->Create(db.get()).ok());
+  }
+  ExpectRestoreRefusedLeavingTheDataFolder(config, /*newest*/ 0,
+                                           absl::StatusCode::kFailedPrecondition,
+                                           "is inside the data folder", id);
+}
+
+// A crash after the data folder was moved aside and before the restored copy took its place
+// leaves no data folder; the next restore (and, in registryd, the next start of any mode) puts
+// the old one back as it was before it does anything else.
+TEST_F(ErasureTest, ACrashBetweenARestoresTwoRenamesIsUndone) {
+  Start();
+  const std::string kept = Create(DistinctiveRecord());
+  const v1::BackupInfo backup = Backup();
+  const std::string later = Create(FictionalRecord(2));  // not in the backup
+  server_->Stop();
+  const std::string data_dir = server_->config().data_dir();
+  std::map<std::string, std::string> before = FilesWithBytes(data_dir);
+  const std::vector<std::string> beside = NamesBeside(data_dir);
+  const auto crash_between_the_renames = [&] {
+    absl::StatusOr<std::unique_ptr<storage::Backups::Staged>> staged = storage::Backups::Stage(
+        server_->config().backup_dir(), data_dir, backup.backup_id());
+    ASSERT_TRUE(staged.ok()) << staged.status();
+    std::string aside;
+    const absl::Status stopped = (*staged)->SwapIn(&aside, [] { return false; });
+    EXPECT_EQ(stopped.code(), absl::StatusCode::kAborted) << stopped;
+    ASSERT_FALSE(std::filesystem::exists(data_dir)) << "no crash between the renames";
+  };
+
+  ASSERT_NO_FATAL_FAILURE(crash_between_the_renames());
+  const absl::StatusOr<std::string> undone =
+      storage::Backups::RecoverInterruptedRestore(data_dir);
+  ASSERT_TRUE(undone.ok()) << undone.status();
+  EXPECT_THAT(*undone, HasSubstr(absl::StrCat("put ", data_dir, " back as it was")));
+  ExpectSameFiles(before, FilesWithBytes(data_dir));
+  EXPECT_EQ(NamesBeside(data_dir), beside);
+  const absl::StatusOr<std::string> again = storage::Backups::RecoverInterruptedRestore(data_dir);
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_EQ(*again, "");
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(CourtGet(later), grpc::StatusCode::OK);
+  server_->Stop();
+
+  // The next restore first puts the folder back, then restores: what it moves aside is the old
+  // folder, whole.
+  before = FilesWithBytes(data_dir);
+  ASSERT_NO_FATAL_FAILURE(crash_between_the_renames());
+  int applied = -1;
+  std::string aside;
+  const absl::Status restored =
+      server::RestoreBackup(server_->config(), backup.backup_id(), &applied, nullptr, &aside);
+  ASSERT_TRUE(restored.ok()) << restored;
+  ASSERT_FALSE(aside.empty());
+  ExpectSameFiles(before, FilesWithBytes(aside));
+  std::vector<std::string> expected = beside;
+  expected.push_back(std::filesystem::path(aside).filename().string());
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(NamesBeside(data_dir), expected);
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(CourtGet(kept), grpc::StatusCode::OK);
+  EXPECT_EQ(CourtGet(later), grpc::StatusCode::NOT_FOUND);
 }
 
 TEST_F(ErasureTest, RestoringTheNewestBackupAlsoAppliesLaterErasures) {
