@@ -2,6 +2,8 @@
 
 #include <sys/stat.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 
@@ -148,7 +150,11 @@ absl::StatusOr<v1::VerifyBackupResponse> CheckBackup(const v1::ServerConfig& con
   Scratch scratch(
       absl::StrCat(config.backup_dir(), "/", kScratchPrefix, absl::BytesToHexString(suffix)));
   if (::mkdir(scratch.path().c_str(), 0700) != 0) {
-    return absl::UnavailableError("cannot create a scratch folder in the backup folder");
+    // The officer's to put right (a folder the service may not write, a full disk): said as it
+    // is, with the system's reason, not as the registry being unable to record the call.
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot create a scratch folder in the backup folder to restore the backup "
+                     "into: ", std::strerror(errno)));
   }
   v1::ServerConfig copy = config;
   copy.set_data_dir(scratch.path() + "/data");
