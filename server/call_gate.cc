@@ -1,5 +1,6 @@
 #include "server/call_gate.h"
 
+#include <atomic>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -8,6 +9,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/time/clock.h"
 #include "common/json_log.h"
 #include "common/public_status.h"
 #include "common/reference_text.h"
@@ -163,6 +165,24 @@ absl::Status Call::StageSubjectCheck(int status_code, storage::PendingWrite* w) 
   return absl::OkStatus();
 }
 
+namespace {
+
+// Why an audit event could not be written (a full disk; an error the database cannot resume from
+// without a restart, which its words say), in the server's log, so that the operator sees it
+// while registryd runs and not only at its shutdown. At most once a minute while it lasts: every
+// call meets it. The storage's words name files and codes, never what a call carried.
+void LogStorageFailure(const absl::Status& failed) {
+  static std::atomic<int64_t> last_logged{0};
+  const int64_t now = absl::ToUnixSeconds(absl::Now());
+  int64_t last = last_logged.load();
+  if (now - last < 60 || !last_logged.compare_exchange_strong(last, now)) return;
+  LogLine("error", "an audit event could not be written; the call was refused")
+      .Str("cause", failed.message())
+      .Write();
+}
+
+}  // namespace
+
 absl::Status Call::Commit(storage::PendingWrite* write) {
   if (committed_) return absl::InternalError("audit event committed twice");
   event_.set_outcome(0);
@@ -181,7 +201,10 @@ absl::Status Call::Commit(storage::PendingWrite* write) {
     for (const auto& t : write->tokens()) event_.add_tokens(t);
   }
   auto seq = log_->Append(event_, write);
-  if (!seq.ok()) return absl::UnavailableError("audit log unavailable");
+  if (!seq.ok()) {
+    LogStorageFailure(seq.status());
+    return absl::UnavailableError("audit log unavailable");
+  }
   committed_ = true;
   sequence_ = *seq;
   return absl::OkStatus();
