@@ -260,6 +260,8 @@ absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t ba
   RETURN_IF_ERROR(st.db->Flush());
   // Going back is what a restore is for: the watermark follows.
   RETURN_IF_ERROR(st.watermark->Reset(*st.audit).status());
+  // Done: the copy is the registry's data (until now a restore run again replaces it whole).
+  RETURN_IF_ERROR(storage::Backups::FinishRestore(config.data_dir()));
   if (lost_events != nullptr) *lost_events = lost;
   return absl::OkStatus();
 }

@@ -23,7 +23,9 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "absl/strings/escaping.h"
 #include "common/durable_file.h"
+#include "crypto/secret_bytes.h"
 #include "common/status_macros.h"
 #include "rocksdb/utilities/backup_engine.h"
 #include "storage/database.h"
@@ -136,6 +138,8 @@ struct RestoreNames {
   }
   std::string staging_prefix() const { return absl::StrCat(name, ".restore-staging-"); }
   std::string aside_prefix() const { return absl::StrCat(name, ".before-restore-"); }
+  // An earlier restore's copy, never finished, moved aside to be deleted (SwapIn).
+  std::string unfinished_prefix() const { return absl::StrCat(name, ".unfinished-restore-"); }
   // SwapIn's record of the two names, while data_dir may be absent.
   std::string swap_record() const { return Beside(".restore-swap"); }
 };
@@ -202,6 +206,35 @@ bool IsRestoreName(const std::string& name, const std::string& prefix) {
          name.find('/') == std::string::npos;
 }
 
+// The file a restored copy holds from its swap until the restore finished (Backups::
+// FinishRestore): a random token, also written in the swap record. The record alone proves
+// nothing (whoever may write beside data_dir may write one); the token inside a folder only the
+// service may write proves the folder is the copy that record's restore made. A data folder
+// that still holds it is a restored copy whose restore never finished (its erasures may not
+// have been applied).
+constexpr char kRestoreTokenFile[] = "RESTORE-UNFINISHED";
+
+// A folder (not a link to one, not a file).
+bool IsRealFolder(const std::string& path) {
+  struct stat info;
+  return ::lstat(path.c_str(), &info) == 0 && S_ISDIR(info.st_mode);
+}
+
+// The token in `folder`, or "" when it is no real folder or holds none.
+std::string TokenIn(const std::string& folder) {
+  if (!IsRealFolder(folder)) return "";
+  std::ifstream in(absl::StrCat(folder, "/", kRestoreTokenFile));
+  std::string token;
+  if (!in || !std::getline(in, token)) return "";
+  return token;
+}
+
+bool IsToken(absl::string_view token) {
+  return token.size() == 32 && std::all_of(token.begin(), token.end(), [](char c) {
+           return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
+         });
+}
+
 absl::Status RemoveRestoreFolder(const std::string& path) {
   std::error_code error;
   fs::remove_all(path, error);
@@ -217,33 +250,46 @@ absl::StatusOr<std::string> RecoverRestoreLocked(const RestoreNames& names) {
   const std::string record_path = names.swap_record();
   if (RestorePathExists(record_path)) {
     std::ifstream in(record_path);
-    std::string aside_line, staging_line;
+    std::string aside_line, staging_line, token_line;
     std::getline(in, aside_line);
     std::getline(in, staging_line);
+    std::getline(in, token_line);
     const std::string aside_name = absl::StartsWith(aside_line, "aside ") ? aside_line.substr(6) : "-";
     const std::string staging_name =
         absl::StartsWith(staging_line, "staging ") ? staging_line.substr(8) : "";
-    if (!in || (!aside_name.empty() && !IsRestoreName(aside_name, names.aside_prefix())) ||
-        !IsRestoreName(staging_name, names.staging_prefix())) {
+    const std::string token = absl::StartsWith(token_line, "token ") ? token_line.substr(6) : "";
+    const auto not_ours = [&](absl::string_view why) {
       return absl::FailedPreconditionError(absl::StrCat(
-          record_path, " is not the record of a restore that registryd wrote; nothing was "
-          "changed: check ", names.data_dir, " and the folders beside it, then delete it"));
+          record_path, " does not describe a restore that registryd can undo (", why,
+          "); nothing was changed: check ", names.data_dir, " and the folders beside it, then "
+          "delete it"));
+    };
+    if (!in || (!aside_name.empty() && !IsRestoreName(aside_name, names.aside_prefix()) &&
+                !IsRestoreName(aside_name, names.unfinished_prefix())) ||
+        !IsRestoreName(staging_name, names.staging_prefix()) || !IsToken(token)) {
+      return not_ours("not a record registryd wrote");
     }
     const std::string aside = aside_name.empty() ? "" : absl::StrCat(names.parent, "/", aside_name);
     const std::string staging = absl::StrCat(names.parent, "/", staging_name);
     const bool data_there = RestorePathExists(names.data_dir);
+    // Only folders that hold the record's token are the restore's own copy: they alone may be
+    // deleted. The folder moved aside must be a real folder to be moved back.
+    const bool data_is_copy = data_there && TokenIn(names.data_dir) == token;
+    const bool staging_is_copy = TokenIn(staging) == token;
     const bool aside_there = !aside.empty() && RestorePathExists(aside);
-    const bool staging_there = RestorePathExists(staging);
-    if (aside_there && data_there && staging_there) {
-      // The old folder was moved aside and the copy not put in place, yet data_dir is there: made
-      // by someone or something else meanwhile. Which folder holds the registry is for a person
-      // to say.
-      return absl::FailedPreconditionError(absl::StrCat(
-          "a restore was interrupted after it moved ", names.data_dir, " aside to ", aside,
-          ", and ", names.data_dir, " has been made again since; nothing was changed: the data "
-          "the registry held before the restore is in ", aside, " (the restored copy, never "
-          "used, is in ", staging, "); put the right folder in place of ", names.data_dir,
-          ", then delete ", record_path));
+    if (aside_there && !IsRealFolder(aside)) return not_ours(absl::StrCat(aside, " is no folder"));
+    if (data_there && !data_is_copy) {
+      if (aside_there || !staging_is_copy) {
+        // The old folder was moved aside and the copy not put in place, yet a data folder that is
+        // not the copy is there (made by someone or something else meanwhile), or the record
+        // names no copy at all. Which folder holds the registry is for a person to say.
+        return absl::FailedPreconditionError(absl::StrCat(
+            "a record of an interrupted restore (", record_path, ") names ",
+            aside.empty() ? std::string("no folder moved aside") : aside, ", but ",
+            names.data_dir, " is not the copy it restored; nothing was changed: put the right "
+            "folder in place of ", names.data_dir, ", then delete ", record_path));
+      }
+      // Stopped before the first rename: data_dir is as it was; only the copy goes.
     }
     if (!aside.empty() && !aside_there && !data_there) {
       // The old folder is neither aside nor back in place: moved by someone else. A start must
@@ -254,7 +300,7 @@ absl::StatusOr<std::string> RecoverRestoreLocked(const RestoreNames& names) {
           ") is there; nothing was changed: put the registry's data folder back in place of ",
           names.data_dir, ", then delete ", record_path));
     }
-    if ((aside_there || aside.empty()) && data_there && !staging_there) {
+    if (data_is_copy) {
       // The copy had been renamed into place, and nothing read it before the crash: it goes,
       // and what was there before comes back (when there was something).
       RETURN_IF_ERROR(RemoveRestoreFolder(names.data_dir));
@@ -269,7 +315,7 @@ absl::StatusOr<std::string> RecoverRestoreLocked(const RestoreNames& names) {
       done.push_back(absl::StrCat("put ", names.data_dir, " back as it was before the interrupted "
                                   "restore (from ", aside, ")"));
     }
-    if (staging_there) RETURN_IF_ERROR(RemoveRestoreFolder(staging));
+    if (staging_is_copy) RETURN_IF_ERROR(RemoveRestoreFolder(staging));
     RETURN_IF_ERROR(SyncRestoreFolder(names.parent));
     if (::unlink(record_path.c_str()) != 0) {
       return RestoreIoError(absl::StrCat("cannot delete ", record_path), errno);
@@ -290,7 +336,13 @@ absl::StatusOr<std::string> RecoverRestoreLocked(const RestoreNames& names) {
   int leftovers = 0;
   for (const fs::directory_entry& entry : fs::directory_iterator(names.parent, error)) {
     const std::string leaf = entry.path().filename().string();
-    if (!IsRestoreName(leaf, names.staging_prefix())) continue;
+    // A staging folder, or an unfinished copy moved aside whose deletion a crash cut short (it
+    // still holds its token: nothing of the registry's own data is ever named so).
+    if (!IsRestoreName(leaf, names.staging_prefix()) &&
+        !(IsRestoreName(leaf, names.unfinished_prefix()) &&
+          !TokenIn(entry.path().string()).empty())) {
+      continue;
+    }
     if (absl::Status removed = RemoveRestoreFolder(entry.path().string()); !removed.ok()) {
       done.push_back(absl::StrCat(removed.message(), ": delete it as the data folder's owner (a "
                                   "copy of a backup that an interrupted restore left, without "
@@ -408,20 +460,30 @@ absl::Status Backups::Staged::SwapIn(std::string* moved_aside,
   RETURN_IF_ERROR(SyncRestoreFolder(path_));
   std::error_code error;
   std::string aside;
+  // A data folder that still holds a token is an earlier restore's copy whose restore never
+  // finished (killed before its erasures and audit event): not the registry's data, and possibly
+  // holding records erased since the backup. It is moved aside like any and deleted once the
+  // new copy is in place; the folder that earlier restore moved aside keeps the data from before.
+  const bool unfinished = !TokenIn(names.data_dir).empty();
   if (fs::exists(names.data_dir, error) && !fs::is_empty(names.data_dir, error)) {
     // A name no earlier restore took: a retry within the same second found the first one's
     // folder there, and the rename failed.
-    const std::string stem = names.Beside(
-        absl::StrCat(".before-restore-", absl::ToUnixSeconds(absl::Now())));
+    const std::string stem = names.Beside(absl::StrCat(
+        unfinished ? ".unfinished-restore-" : ".before-restore-", absl::ToUnixSeconds(absl::Now())));
     aside = stem;
     for (int n = 2; RestorePathExists(aside); ++n) aside = absl::StrCat(stem, "-", n);
   }
+  // The copy's token (see kRestoreTokenFile), in it and in the record.
+  ASSIGN_OR_RETURN(const std::string random, crypto::RandomBytes(16));
+  const std::string token = absl::BytesToHexString(random);
+  RETURN_IF_ERROR(ReplaceFileDurably(absl::StrCat(path_, "/", kRestoreTokenFile), token + "\n"));
   // The record that lets the next start or restore put data_dir back should the process die
   // between the two renames (RecoverInterruptedRestore).
   const std::string record = names.swap_record();
   if (absl::Status written = ReplaceFileDurably(
           record, absl::StrCat("aside ", aside.empty() ? "" : fs::path(aside).filename().string(),
-                               "\nstaging ", fs::path(path_).filename().string(), "\n"));
+                               "\nstaging ", fs::path(path_).filename().string(), "\ntoken ",
+                               token, "\n"));
       !written.ok()) {
     return absl::Status(written.code(), absl::StrCat(written.message(), "; ", names.data_dir,
                                                      " was not changed"));
@@ -457,12 +519,23 @@ absl::Status Backups::Staged::SwapIn(std::string* moved_aside,
                                                "; ", names.data_dir, " is as it was"));
   }
   released_ = true;
-  if (moved_aside != nullptr) *moved_aside = aside;
+  if (moved_aside != nullptr && !unfinished) *moved_aside = aside;
   RETURN_IF_ERROR(SyncRestoreFolder(names.parent));
   if (::unlink(record.c_str()) != 0) {
     return RestoreIoError(absl::StrCat("cannot delete ", record), errno);
   }
-  return SyncRestoreFolder(names.parent);
+  RETURN_IF_ERROR(SyncRestoreFolder(names.parent));
+  // The unfinished copy it replaced (a leftover is deleted by the next start or restore).
+  if (unfinished && !aside.empty()) RETURN_IF_ERROR(RemoveRestoreFolder(aside));
+  return absl::OkStatus();
+}
+
+absl::Status Backups::FinishRestore(const std::string& data_dir) {
+  const std::string token = absl::StrCat(data_dir, "/", kRestoreTokenFile);
+  if (::unlink(token.c_str()) != 0 && errno != ENOENT) {
+    return RestoreIoError(absl::StrCat("cannot delete ", token), errno);
+  }
+  return SyncRestoreFolder(data_dir);
 }
 
 absl::Status Backups::Restore(const std::string& backup_dir, const std::string& data_dir,

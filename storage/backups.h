@@ -147,6 +147,12 @@ class Backups {
   // that opens data_dir, so that none of them makes a new, empty database in its place.
   static absl::StatusOr<std::string> RecoverInterruptedRestore(const std::string& data_dir);
 
+  // Marks the restore of data_dir finished (its erasures applied, its audit event written, the
+  // watermark moved): the copy's token is deleted. Until then the copy is the restore's, not the
+  // registry's data: the record of an interrupted swap may delete it, and a restore run again
+  // replaces it and deletes it rather than keep it as the data from before the restore.
+  static absl::Status FinishRestore(const std::string& data_dir);
+
  private:
   Backups(std::unique_ptr<rocksdb::BackupEngine> engine, std::string dir);
 

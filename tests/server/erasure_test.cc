@@ -883,6 +883,72 @@ TEST_F(ErasureTest, ACrashBetweenARestoresTwoRenamesIsUndone) {
   EXPECT_EQ(CourtGet(later), grpc::StatusCode::NOT_FOUND);
 }
 
+// A record of a swap planted beside the data folder (by someone who may write there, but not in
+// the data folder itself) neither deletes the data folder nor puts another folder, or a link to
+// one, in its place: only a folder holding the token the record names is the restore's copy.
+TEST_F(ErasureTest, APlantedRecordOfASwapChangesNothing) {
+  Start();
+  const std::string id = Create(DistinctiveRecord());
+  server_->Stop();
+  const std::string data_dir = server_->config().data_dir();
+  const std::map<std::string, std::string> before = FilesWithBytes(data_dir);
+  const std::string name = std::filesystem::path(data_dir).filename().string();
+  const std::string parent = std::filesystem::path(data_dir).parent_path().string();
+  const std::string elsewhere = parent + "/elsewhere";
+  std::filesystem::create_directories(elsewhere);
+  std::filesystem::create_directory_symlink(elsewhere, data_dir + ".before-restore-1");
+  std::filesystem::create_directories(data_dir + ".before-restore-2");
+  const std::string token(32, 'a');
+  for (const std::string& aside : {std::string(""), name + ".before-restore-1",
+                                   name + ".before-restore-2"}) {
+    SCOPED_TRACE(aside);
+    std::ofstream(data_dir + ".restore-swap")
+        << "aside " << aside << "\nstaging " << name << ".restore-staging-zzz\ntoken " << token
+        << "\n";
+    const absl::StatusOr<std::string> recovered =
+        storage::Backups::RecoverInterruptedRestore(data_dir);
+    EXPECT_EQ(recovered.status().code(), absl::StatusCode::kFailedPrecondition)
+        << recovered.status();
+    ExpectSameFiles(before, FilesWithBytes(data_dir));
+    EXPECT_FALSE(std::filesystem::is_symlink(data_dir));
+  }
+  std::filesystem::remove(data_dir + ".restore-swap");
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(CourtGet(id), grpc::StatusCode::OK);
+}
+
+// A restore killed after its swap, before its erasures and audit event, leaves a copy that is
+// not the registry's data. A restore run again replaces that copy and deletes it: it does not
+// keep it as "the data from before the restore" (it may hold records erased since the backup),
+// and the folder the first restore moved aside stays the one to keep.
+TEST_F(ErasureTest, ARestoreRunAgainAfterAnUnfinishedOneDeletesTheUnfinishedCopy) {
+  Start();
+  const std::string id = Create(DistinctiveRecord());
+  const v1::BackupInfo backup = Backup();
+  ASSERT_TRUE(Expunge(id).ok());
+  server_->Stop();
+  const std::string data_dir = server_->config().data_dir();
+  // The swap alone, as a restore killed right after it would leave it.
+  std::string first_aside;
+  ASSERT_TRUE(storage::Backups::Restore(server_->config().backup_dir(), data_dir,
+                                        backup.backup_id(), &first_aside)
+                  .ok());
+  ASSERT_FALSE(first_aside.empty());
+  int applied = -1;
+  std::string aside;
+  const absl::Status restored =
+      server::RestoreBackup(server_->config(), backup.backup_id(), &applied, nullptr, &aside);
+  ASSERT_TRUE(restored.ok()) << restored;
+  EXPECT_TRUE(aside.empty()) << aside << " kept as if it were the registry's data";
+  EXPECT_TRUE(std::filesystem::exists(first_aside + "/CURRENT"));
+  for (const std::string& leaf : NamesBeside(data_dir)) {
+    EXPECT_FALSE(absl::StrContains(leaf, ".unfinished-restore-")) << leaf;
+  }
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(CourtGet(id), grpc::StatusCode::NOT_FOUND) << "an erased record came back";
+  std::filesystem::remove_all(first_aside);
+}
+
 TEST_F(ErasureTest, RestoringTheNewestBackupAlsoAppliesLaterErasures) {
   Start();
   const std::string first = Create(DistinctiveRecord());
