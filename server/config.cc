@@ -11,6 +11,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
+#include "common/paths.h"
 #include "common/status_macros.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -29,30 +30,13 @@ std::string DirName(const std::string& path) {
   return path.substr(0, slash);
 }
 
-// Whether `path` is `dir` or inside it, as the file system resolves them: "." and ".." steps,
-// repeated slashes and symbolic links of the parts that exist are resolved first, so that
-// "X/./data/f" and a link into the data directory are inside it as "X/data/f" is.
-bool InsideDir(const std::string& path, const std::string& dir) {
-  std::error_code error;
-  const std::filesystem::path p = std::filesystem::weakly_canonical(path, error);
-  if (error) return false;
-  const std::filesystem::path d = std::filesystem::weakly_canonical(dir, error);
-  if (error) return false;
-  auto pi = p.begin();
-  for (auto di = d.begin(); di != d.end(); ++di, ++pi) {
-    if (di->empty()) continue;  // a trailing separator
-    if (pi == p.end() || *pi != *di) return false;
-  }
-  return true;
-}
-
 // A file kept with the key file to check the data directory against: `path`, or `fallback`
 // when empty; InvalidArgument naming `field` and `why` when it is inside `data_dir`.
 absl::StatusOr<std::string> BesideTheKeys(absl::string_view field, std::string path,
                                           std::string fallback, const std::string& data_dir,
                                           absl::string_view why) {
   if (path.empty()) path = std::move(fallback);
-  if (InsideDir(path, data_dir)) {
+  if (PathWithin(path, data_dir)) {
     return absl::InvalidArgumentError(absl::StrCat(field, " must be outside data_dir: ", why));
   }
   return path;
@@ -122,7 +106,7 @@ absl::StatusOr<registry::v1::ServerConfig> FinishConfig(registry::v1::ServerConf
   if (c.backup_dir().empty()) c.set_backup_dir(c.data_dir() + "/../backups");
   // Backups inside the data directory would be copied into each other, moved aside with it by a
   // restore, and put back with an earlier copy of it.
-  if (InsideDir(c.backup_dir(), c.data_dir()) || InsideDir(c.data_dir(), c.backup_dir())) {
+  if (PathWithin(c.backup_dir(), c.data_dir()) || PathWithin(c.data_dir(), c.backup_dir())) {
     return absl::InvalidArgumentError(
         "backup_dir must be outside data_dir, and data_dir outside backup_dir: a restore moves "
         "the data directory aside, and an earlier copy of it must not bring back backups");

@@ -25,6 +25,7 @@
 #include "absl/time/time.h"
 #include "absl/strings/escaping.h"
 #include "common/durable_file.h"
+#include "common/paths.h"
 #include "crypto/secret_bytes.h"
 #include "common/status_macros.h"
 #include "rocksdb/utilities/backup_engine.h"
@@ -364,22 +365,6 @@ absl::StatusOr<std::string> RecoverRestoreLocked(const RestoreNames& names) {
   return absl::StrJoin(done, "; ");
 }
 
-// Whether `inner` is `outer` or inside it, after symbolic links (and "..") are resolved as far
-// as the paths exist.
-bool RestoreFolderWithin(const std::string& inner, const std::string& outer) {
-  std::error_code error;
-  const fs::path in = fs::weakly_canonical(inner, error);
-  if (error) return false;
-  const fs::path out = fs::weakly_canonical(outer, error);
-  if (error) return false;
-  auto i = in.begin();
-  for (auto o = out.begin(); o != out.end(); ++o, ++i) {
-    if (o->empty()) continue;  // a trailing slash
-    if (i == in.end() || *i != *o) return false;
-  }
-  return true;
-}
-
 }  // namespace
 
 Backups::Staged::Staged(std::string data_dir, std::string path, uint32_t backup_id, int lock_fd)
@@ -408,7 +393,7 @@ absl::StatusOr<std::unique_ptr<Backups::Staged>> Backups::Stage(const std::strin
     }
   } unlock{lock_fd};
   RETURN_IF_ERROR(RecoverRestoreLocked(names).status());
-  if (RestoreFolderWithin(backup_dir, names.data_dir)) {
+  if (PathWithin(backup_dir, names.data_dir)) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the backup folder ", backup_dir, " is inside the data folder ", names.data_dir,
         ", which a restore moves aside whole: the backups would leave with it. Move the backup "
