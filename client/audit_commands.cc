@@ -21,6 +21,7 @@
 #include "client/grpc_audit_log_source.h"
 #include "client/json_io.h"
 #include "client/terminal_text.h"
+#include "common/identity_text.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
 #include "google/protobuf/descriptor.h"
@@ -46,19 +47,8 @@ absl::StatusOr<std::unique_ptr<v1::AuditService::Stub>> AuditStub(CommandContext
 // role ("clerk"), a certificate's common name or a URI without its scheme matches no event. A URI
 // whose authority is empty ("spiffe://") names no caller either.
 bool CanBeActor(absl::string_view actor) {
-  if (actor.empty() || actor.size() > 256) return false;
-  for (char c : actor) {
-    if (c <= ' ' || c > '~') return false;
-  }
-  const size_t colon = actor.find(':');
-  if (colon == absl::string_view::npos || colon == 0 || colon + 1 == actor.size()) return false;
-  if (!absl::ascii_isalpha(static_cast<unsigned char>(actor[0]))) return false;
-  for (char c : actor.substr(0, colon)) {
-    if (!absl::ascii_isalnum(static_cast<unsigned char>(c)) && c != '+' && c != '-' && c != '.') {
-      return false;
-    }
-  }
-  absl::string_view rest = actor.substr(colon + 1);
+  if (!IdentityUriShaped(actor)) return false;
+  absl::string_view rest = actor.substr(actor.find(':') + 1);
   if (absl::ConsumePrefix(&rest, "//")) return !rest.empty() && rest.front() != '/';
   return true;
 }

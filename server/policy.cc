@@ -4,6 +4,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "common/identity_text.h"
 #include "common/status_macros.h"
 #include "server/config.h"
 #include "server/record_validation.h"
@@ -15,23 +16,6 @@ bool ValidOrgId(absl::string_view id) {
   if (id.empty() || id.size() > 64) return false;
   for (char c : id) {
     if (!(absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-')) return false;
-  }
-  return true;
-}
-
-// What a certificate URI SAN can be (server/identity.h): "scheme:rest", 1..256 printable ASCII
-// characters without spaces. A principal that is not one could never match a caller, so a
-// policy naming one (say, a subject CN) is a mistake worth stopping at load.
-bool UriShaped(absl::string_view id) {
-  if (id.empty() || id.size() > 256) return false;
-  for (char c : id) {
-    if (c <= ' ' || c > '~') return false;
-  }
-  const size_t colon = id.find(':');
-  if (colon == absl::string_view::npos || colon == 0 || colon + 1 == id.size()) return false;
-  if (!absl::ascii_isalpha(id[0])) return false;
-  for (char c : id.substr(0, colon)) {
-    if (!(absl::ascii_isalnum(c) || c == '+' || c == '-' || c == '.')) return false;
   }
   return true;
 }
@@ -69,7 +53,7 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::Compile(registry::v1::Acce
   }
   for (const auto& pr : proto.principals()) {
     if (pr.id().empty()) return absl::InvalidArgumentError("principals: empty id");
-    if (!UriShaped(pr.id())) {
+    if (!IdentityUriShaped(pr.id())) {
       return absl::InvalidArgumentError(absl::StrCat(
           "principals: \"", absl::CHexEscape(pr.id().substr(0, 64)),
           "\" is not a URI: identities are certificate URI SANs (scheme:..., printable, 256 "
