@@ -21,6 +21,7 @@
 #include "client/grpc_audit_log_source.h"
 #include "client/json_io.h"
 #include "client/terminal_text.h"
+#include "common/audit_filter.h"
 #include "common/identity_text.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
@@ -259,10 +260,143 @@ std::string WithThousands(uint64_t n) {
   return digits;
 }
 
+// What audit verify and audit list --verified take alike: the trusted key (--public-key), the
+// state file (--state) and the allowed clock skew (--clock-skew).
+struct VerifyRun {
+  AuditVerifyOptions options;
+  std::string state_path;
+};
+
+absl::StatusOr<VerifyRun> VerifyRunFromArgs(CommandContext& ctx) {
+  const ParsedArgs& args = ctx.args();
+  VerifyRun run;
+  if (auto key_path = args.Get("public-key")) {
+    ASSIGN_OR_RETURN(run.options.public_key_pem, ReadFileToString(*key_path, "audit public key"));
+  }
+  if (auto path = args.Get("state")) {
+    run.state_path = *path;
+  } else {
+    ASSIGN_OR_RETURN(run.state_path, DefaultAuditStatePath());
+  }
+  if (auto skew = args.Get("clock-skew")) {
+    // At least a second: `now` is read before the head is fetched, so even a server on this
+    // machine dates its head a round trip later.
+    ASSIGN_OR_RETURN(const uint64_t seconds, ParseUintOption("clock-skew", *skew, 1, 86400));
+    run.options.max_clock_skew = absl::Seconds(static_cast<int64_t>(seconds));
+  }
+  run.options.server = ctx.settings().server;
+  return run;
+}
+
+// Verifies the log, says on stderr what the verification noted and warned of (a warning makes
+// the exit code 1), and saves the state once everything verified.
+absl::StatusOr<AuditVerification> VerifyAndSave(CommandContext& ctx, const VerifyRun& run) {
+  ASSIGN_OR_RETURN(const std::optional<AuditState> previous, LoadAuditState(run.state_path));
+  ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ctx.Channel());
+  GrpcAuditLogSource source(channel, ctx.settings());
+  ASSIGN_OR_RETURN(AuditVerification result,
+                   VerifyAuditLog(source, previous, run.options, absl::Now()));
+  for (const std::string& note : result.notes) ctx.err() << "note: " << ForTerminal(note) << "\n";
+  if (result.first_of_log) {
+    // Rollback detection rests on the state: a mistyped --state path must not pass unnoticed.
+    ctx.err() << "note: the first verification of this log with the state file "
+              << ForTerminal(run.state_path)
+              << ": there was no earlier head to compare with, so a log cut or rewritten before "
+                 "now cannot be seen; later runs with this file are compared with this one\n";
+  }
+  for (const std::string& warning : result.warnings) {
+    ctx.err() << "WARNING: " << ForTerminal(warning) << "\n";
+  }
+  // The log verified, so its state is kept; a warning still asks for a person's look.
+  if (!result.warnings.empty()) ctx.set_exit_code(1);
+  RETURN_IF_ERROR(SaveAuditState(run.state_path, result.state));
+  return result;
+}
+
+// audit list --verified: the whole retained log is downloaded and verified against a signed head
+// (as audit verify --full does), and the filter is applied here, to the verified bytes. The
+// server then can neither change an event that is listed nor leave out one that matches: it
+// never learns the filter. The events that match are kept until the log verified (at most
+// --page-size of them, or all with --all), and shown only then.
+absl::Status RunVerifiedAuditList(CommandContext& ctx, const v1::AuditFilter& filter,
+                                  uint64_t limit) {
+  ASSIGN_OR_RETURN(VerifyRun run, VerifyRunFromArgs(ctx));
+  run.options.full = true;
+  std::vector<v1::AuditEntry> shown;
+  uint64_t matched = 0;
+  absl::Status unreadable_filter;
+  run.options.on_event = [&](uint64_t index, absl::string_view bytes) {
+    v1::AuditEntry entry;
+    entry.set_index(index);
+    entry.set_event_bytes(std::string(bytes));
+    // Bytes that are not an event are listed whatever the filter: nothing rules them out.
+    if (v1::AuditEvent event; event.ParseFromString(entry.event_bytes())) {
+      absl::StatusOr<bool> match = MatchesAuditFilter(filter, event);
+      if (!match.ok()) {
+        // Only the event's own time can be malformed (the filter's were checked): listed,
+        // as it cannot be ruled out.
+        match = true;
+      }
+      if (!*match) return;
+      *entry.mutable_event() = std::move(event);
+    }
+    ++matched;
+    if (shown.size() < limit) shown.push_back(std::move(entry));
+  };
+  ASSIGN_OR_RETURN(const AuditVerification result, VerifyAndSave(ctx, run));
+  const v1::SignedTreeHead& head = result.log.verified_head();
+  for (const v1::AuditEntry& entry : shown) {
+    if (ctx.json()) {
+      RETURN_IF_ERROR(ctx.PrintJson(entry));
+      continue;
+    }
+    if (&entry == &shown.front()) ctx.out() << ListHeader();
+    if (entry.has_event()) {
+      ctx.out() << FormatEvent(entry.index(), entry.event());
+    } else {
+      ctx.out() << absl::StrFormat("%-5d (%d bytes that are not an audit event)\n", entry.index(),
+                                   entry.event_bytes().size());
+    }
+  }
+  if (ctx.json()) return absl::OkStatus();
+  if (shown.empty()) ctx.out() << "no events match\n";
+  if (matched > shown.size()) {
+    const uint64_t more = matched - shown.size();
+    ctx.err() << more << (more == 1 ? " more event matches" : " more events match")
+              << ": add --all to list them all\n";
+  }
+  const uint64_t pruned = result.log.pruned_size();
+  ctx.out() << "verified: " << (shown.empty() ? "searched " : "listed from ")
+            << "audit log " << ForTerminal(head.log_id()) << ", " << head.tree_size()
+            << (head.tree_size() == 1 ? " event" : " events")
+            << ", every one checked against its signed root and filtered here";
+  if (pruned > 0) {
+    ctx.out() << " (the first " << WithThousands(pruned) << " deleted by audit retention, up to "
+              << ForTerminal(result.log.newest_pruned_time()) << ")";
+  }
+  ctx.out() << "\n";
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 absl::Status RunAuditList(CommandContext& ctx) {
   const ParsedArgs& args = ctx.args();
+  if (!args.Flag("verified")) {
+    for (const char* option : {"public-key", "state", "clock-skew"}) {
+      if (args.Has(option)) {
+        return UsageError(absl::StrCat("--", option, " goes with --verified"));
+      }
+    }
+  } else {
+    ASSIGN_OR_RETURN(const v1::AuditFilter filter, FilterFromArgs(args));
+    uint64_t limit = 100;
+    if (auto page_size = args.Get("page-size")) {
+      ASSIGN_OR_RETURN(limit, ParseUintOption("page-size", *page_size, 1, 1000));
+    }
+    if (args.Flag("all")) limit = UINT64_MAX;
+    return RunVerifiedAuditList(ctx, filter, limit);
+  }
   v1::ListAuditEventsRequest request;
   ASSIGN_OR_RETURN(*request.mutable_filter(), FilterFromArgs(args));
   // What is shown is decoded here from the hashed bytes: the server's copy would only double
@@ -383,44 +517,10 @@ absl::Status RunAuditExport(CommandContext& ctx) {
 }
 
 absl::Status RunAuditVerify(CommandContext& ctx) {
-  const ParsedArgs& args = ctx.args();
-  AuditVerifyOptions options;
-  options.full = args.Flag("full");
-  if (auto key_path = args.Get("public-key")) {
-    ASSIGN_OR_RETURN(options.public_key_pem, ReadFileToString(*key_path, "audit public key"));
-  }
-  std::string state_path;
-  if (auto path = args.Get("state")) {
-    state_path = *path;
-  } else {
-    ASSIGN_OR_RETURN(state_path, DefaultAuditStatePath());
-  }
-  if (auto skew = args.Get("clock-skew")) {
-    // At least a second: `now` is read before the head is fetched, so even a server on this
-    // machine dates its head a round trip later.
-    ASSIGN_OR_RETURN(const uint64_t seconds, ParseUintOption("clock-skew", *skew, 1, 86400));
-    options.max_clock_skew = absl::Seconds(static_cast<int64_t>(seconds));
-  }
-  options.server = ctx.settings().server;
-  ASSIGN_OR_RETURN(const std::optional<AuditState> previous, LoadAuditState(state_path));
-  ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ctx.Channel());
-  GrpcAuditLogSource source(channel, ctx.settings());
-  ASSIGN_OR_RETURN(const AuditVerification result,
-                   VerifyAuditLog(source, previous, options, absl::Now()));
-  for (const std::string& note : result.notes) ctx.err() << "note: " << ForTerminal(note) << "\n";
-  if (result.first_of_log) {
-    // Rollback detection rests on the state: a mistyped --state path must not pass unnoticed.
-    ctx.err() << "note: the first verification of this log with the state file "
-              << ForTerminal(state_path)
-              << ": there was no earlier head to compare with, so a log cut or rewritten before "
-                 "now cannot be seen; later runs with this file are compared with this one\n";
-  }
-  for (const std::string& warning : result.warnings) {
-    ctx.err() << "WARNING: " << ForTerminal(warning) << "\n";
-  }
-  // The log verified, so its state is kept; a warning still asks for a person's look.
-  if (!result.warnings.empty()) ctx.set_exit_code(1);
-  RETURN_IF_ERROR(SaveAuditState(state_path, result.state));
+  ASSIGN_OR_RETURN(VerifyRun run, VerifyRunFromArgs(ctx));
+  run.options.full = ctx.args().Flag("full");
+  ASSIGN_OR_RETURN(const AuditVerification result, VerifyAndSave(ctx, run));
+  const AuditVerifyOptions& options = run.options;
   const v1::SignedTreeHead& head = result.log.verified_head();
   if (ctx.json()) return ctx.PrintJson(head);
   const uint64_t pruned = result.log.pruned_size();

@@ -659,7 +659,10 @@ absl::StatusOr<AuditVerification> VerifyAuditLog(AuditLogSource& source,
     EventTimeSampler sampler(p, std::max(head.tree_size(), p + 1));
     RETURN_IF_ERROR(VerifyAllEvents(
         source, head, pruned.left_edge,
-        [&](uint64_t index, absl::string_view bytes) { sampler.Offer(index, bytes); }));
+        [&](uint64_t index, absl::string_view bytes) {
+          sampler.Offer(index, bytes);
+          if (options.on_event) options.on_event(index, bytes);
+        }));
     event_times = std::move(sampler.samples());
     result.retained_verified = head.tree_size() - p;
   } else if (known.has_value()) {

@@ -145,6 +145,10 @@ struct AuditVerifyOptions {
   bool full = false;
   // A head dated more than this after `now` is refused (--clock-skew).
   absl::Duration max_clock_skew = kDefaultMaxClockSkew;
+  // With `full`: given each retained event's index and bytes as they are hashed, once each, in
+  // the order of the log (`audit list --verified` keeps the ones its filter selects). Nothing it
+  // was given is verified until VerifyAuditLog returns OK: on an error, drop it all.
+  std::function<void(uint64_t index, absl::string_view bytes)> on_event;
 };
 
 struct AuditVerification {

@@ -246,13 +246,24 @@ std::vector<CommandSpec> BuildCommands() {
        1,
        {{"public-key", "FILE", "the registry's vetting public key (PEM)", true}},
        &RunCertificateVerify},
-      {"audit list", "[filters] [--page-size N] [--all]",
+      {"audit list", "[filters] [--page-size N] [--all] [--verified [--public-key FILE] [--state FILE]]",
        "List audit events, as their hashed bytes say. Exit 1 when the server's decoded copy\n"
-       "of any event differs from them (each is flagged with a WARNING line).",
+       "of any event differs from them (each is flagged with a WARNING line). With --verified,\n"
+       "the whole log is downloaded and verified as `audit verify --full` does, and filtered\n"
+       "here: the server can neither change nor leave out an event that is listed.",
        0, 0,
        Concat<OptionSpec>(AuditFilterOptions(),
                           {{"page-size", "N", "events per page, 1..1000 (default 100)"},
-                           {"all", "", "follow page tokens to the end"}}),
+                           {"all", "", "follow page tokens to the end"},
+                           {"verified", "", "verify the whole log and filter it here"},
+                           {"public-key", "FILE",
+                            "with --verified: the audit signing key (PEM); default: the pinned key"},
+                           {"state", "FILE",
+                            "with --verified: state file (default "
+                            "$HOME/.registry-cli/audit-state.json)",
+                            false, false, ValueCheck::kOutputPath},
+                           {"clock-skew", "SECONDS",
+                            "with --verified: as for audit verify (default 300)"}}),
        &RunAuditList, AuditFilterFields()},
       {"audit export", "--out FILE --recipient REF --reference REF [filters]",
        "Export audit entries as JSON lines, with event_bytes so the export can be re-verified.\n"

@@ -9,6 +9,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "common/audit_filter.h"
 #include "common/public_status.h"
 #include "common/reference_text.h"
 #include "common/status_macros.h"
@@ -91,35 +92,7 @@ void DescribeRead(const v1::AuditFilter& f, uint64_t start, uint64_t end,
 
 }  // namespace
 
-absl::StatusOr<bool> MatchesFilter(const v1::AuditFilter& f, const v1::AuditEvent& e) {
-  if (!f.actor().empty() && e.actor() != f.actor()) return false;
-  if (!f.action().empty() && e.action() != f.action()) return false;
-  if (f.outcome_plus_one() != 0 && e.outcome() != f.outcome_plus_one() - 1) return false;
-  if (!f.record_id().empty()) {
-    bool found = false;
-    for (const auto& id : e.record_ids()) found = found || id == f.record_id();
-    if (!found) return false;
-  }
-  if (!f.from_time().empty() || !f.to_time().empty()) {
-    ASSIGN_OR_RETURN(absl::Time t, ParseInstant(e.time()));
-    if (!f.from_time().empty()) {
-      ASSIGN_OR_RETURN(absl::Time from, ParseInstant(f.from_time()));
-      if (t < from) return false;
-    }
-    if (!f.to_time().empty()) {
-      ASSIGN_OR_RETURN(absl::Time to, ParseInstant(f.to_time()));
-      if (t >= to) return false;
-    }
-  }
-  return true;
-}
-
 namespace {
-
-bool FiltersNothing(const v1::AuditFilter& f) {
-  return f.actor().empty() && f.action().empty() && f.outcome_plus_one() == 0 &&
-         f.record_id().empty() && f.from_time().empty() && f.to_time().empty();
-}
 
 // Whether an entry carries the decoded copy of its bytes (AuditEntry.event), or the bytes only.
 enum class Decoded { kSend, kOmit };
@@ -144,7 +117,7 @@ absl::Status ScanMatching(const storage::AuditLog& log, const v1::AuditFilter& f
       return false;
     }
     if (decode) {
-      absl::StatusOr<bool> match = MatchesFilter(filter, event);
+      absl::StatusOr<bool> match = MatchesAuditFilter(filter, event);
       if (!match.ok()) {
         inner = match.status();
         return false;

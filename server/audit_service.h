@@ -90,9 +90,6 @@ class AuditService final : public BytesServed<registry::v1::AuditService> {
 inline constexpr size_t kAuditBatchMaxBytes = 256 * 1024;
 inline constexpr int kAuditBatchMaxEvents = 4096;
 
-// Whether an event passes a filter (exposed for tests). InvalidArgument for malformed times.
-absl::StatusOr<bool> MatchesFilter(const registry::v1::AuditFilter& filter,
-                                   const registry::v1::AuditEvent& event);
 
 }  // namespace registry::server
 

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
@@ -257,6 +258,59 @@ TEST_F(AuditCommandsTest, FullVerificationPassesAndTheNextStartsFromTheSavedHead
   const CliRun second = Run({"audit", "verify", "--full", "--state", state, "--clock-skew", "60"});
   EXPECT_EQ(second.code, 0) << second.err;
   EXPECT_EQ(second.err, "");
+}
+
+// `audit list --verified` lists what the server's own filtered list shows, but from the log it
+// verified whole and filtered here: the server is never asked to list, so it never learns the
+// filter, and an event it left out or changed could not pass.
+TEST_F(AuditCommandsTest, AVerifiedListFiltersTheVerifiedLogHereAndNeverAsksTheServerToList) {
+  const std::string state = dir_ + "/audit-state.json";
+  const CliRun verified =
+      Run({"audit", "list", "--verified", "--action", "GetRecord", "--state", state});
+  ASSERT_EQ(verified.code, 0) << verified.out << verified.err;
+  EXPECT_TRUE(std::filesystem::exists(state));
+  const std::string::size_type last = verified.out.rfind("verified: listed from audit log ");
+  ASSERT_NE(last, std::string::npos) << verified.out;
+  EXPECT_THAT(verified.out.substr(last),
+              HasSubstr("every one checked against its signed root and filtered here\n"));
+  // Nothing was asked of ListAuditEvents yet.
+  const CliRun lists = Run({"audit", "list", "--action", "ListAuditEvents"});
+  EXPECT_EQ(lists.out, "no events match\n") << lists.err;
+
+  const CliRun listed = Run({"audit", "list", "--action", "GetRecord"});
+  ASSERT_EQ(listed.code, 0) << listed.err;
+  EXPECT_EQ(verified.out.substr(0, last), listed.out);
+  size_t shown = 0;
+  for (absl::string_view line : absl::StrSplit(listed.out, '\n')) {
+    if (absl::StrContains(line, "  court    GetRecord              OK")) ++shown;
+  }
+  EXPECT_EQ(shown, 3u) << listed.out;
+
+  // --page-size bounds what is shown and says how many more match; --json prints entries only.
+  const CliRun page =
+      Run({"audit", "list", "--verified", "--action", "GetRecord", "--state", state,
+           "--page-size", "2"});
+  EXPECT_EQ(page.code, 0) << page.err;
+  EXPECT_THAT(page.err, HasSubstr("1 more event matches: add --all to list them all"));
+  const CliRun json = Run({"audit", "list", "--verified", "--action", "GetRecord", "--state",
+                           state, "--all"},
+                          /*json=*/true);
+  ASSERT_EQ(json.code, 0) << json.err;
+  const std::vector<std::string> lines = absl::StrSplit(json.out, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), 3u) << json.out;
+  for (const std::string& line : lines) {
+    v1::AuditEntry entry;
+    ASSERT_TRUE(ParseJson(line, "line", &entry).ok()) << line;
+    EXPECT_EQ(entry.event().action(), "/registry.v1.RecordService/GetRecord");
+    v1::AuditEvent hashed;
+    ASSERT_TRUE(hashed.ParseFromString(entry.event_bytes()));
+    EXPECT_EQ(hashed.sequence(), entry.index());
+  }
+
+  // The verification's own options go with --verified only.
+  const CliRun stray = Run({"audit", "list", "--state", state});
+  EXPECT_EQ(stray.code, 2);
+  EXPECT_THAT(stray.err, HasSubstr("--state goes with --verified"));
 }
 
 // A log whose oldest events audit retention deleted: the server's clock starts 400 days back,

@@ -696,6 +696,40 @@ TEST(AuditVerifierTest, PrunedLogVerifiesFromTheLeftEdgeAndSaysWhatWasPruned) {
   EXPECT_THAT(quick->log.event_times(), IsEmpty());
 }
 
+// What `audit list --verified` filters: every retained event, once, in order, as the log sent
+// it; nothing from a run without --full; and from a log that fails, nothing the caller keeps
+// (VerifyAuditLog fails, and each index came at most once, even while the bad event is sought).
+TEST(AuditVerifierTest, EachRetainedEventIsHandedOnOnceInOrder) {
+  FakeAuditLog log;
+  GrowAndPrune(log);
+  std::vector<std::pair<uint64_t, std::string>> seen;
+  AuditVerifyOptions options = Full();
+  options.on_event = [&](uint64_t index, absl::string_view bytes) {
+    seen.emplace_back(index, std::string(bytes));
+  };
+  auto result = Verify(log, std::nullopt, options);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_EQ(seen.size(), 46u);
+  for (size_t i = 0; i < seen.size(); ++i) {
+    EXPECT_EQ(seen[i].first, 60 + i);
+    EXPECT_EQ(seen[i].second, log.served()[60 + i].event_bytes());
+  }
+
+  seen.clear();
+  options.full = false;
+  ASSERT_TRUE(Verify(log, std::nullopt, options).ok());
+  EXPECT_THAT(seen, IsEmpty());
+
+  FakeAuditLog edited;
+  edited.Grow(300);
+  edited.served()[170].set_event_bytes("rewritten by an intruder");
+  options.full = true;
+  ExpectFailure(Verify(edited, std::nullopt, options), absl::StatusCode::kDataLoss,
+                "event 170 does not match the signed tree");
+  ASSERT_EQ(seen.size(), 300u);
+  for (size_t i = 0; i < seen.size(); ++i) EXPECT_EQ(seen[i].first, i);
+}
+
 TEST(AuditVerifierTest, PruningMovesForwardBetweenVerifications) {
   FakeAuditLog log;
   GrowAndPrune(log);

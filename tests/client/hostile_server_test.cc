@@ -403,6 +403,19 @@ TEST_F(HostileServerTest, AuditListOfAnHonestLogExitsZero) {
               HasSubstr("(\\x1b[2J\\x1b]0;owned\\x07A\\u009b31m\\u202egnp.exe\\nWARNING:"));
 }
 
+// --verified lists nothing the log did not prove: a server that cannot give a signed head gets
+// its error shown and no event, and its list (which it would happily serve) is never asked for.
+TEST_F(HostileServerTest, AVerifiedListShowsNothingOfALogThatDoesNotVerify) {
+  ServeTamperedLog(audit_);
+  const CliRun run =
+      Run({"audit", "list", "--verified", "--all", "--state", dir_ + "/audit-state.json"});
+  EXPECT_NE(run.code, 0);
+  EXPECT_EQ(run.out, "");
+  EXPECT_THAT(run.err, HasSubstr("UNAVAILABLE"));
+  EXPECT_EQ(audit_.list_calls, 0);
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/audit-state.json"));
+}
+
 TEST_F(HostileServerTest, AuditListAllStopsWhenTheServerHandsBackTheSameToken) {
   audit_.entries.push_back(Entry(0, Event(0, "spiffe://registry.kjc.dev/court/dev-court")));
   audit_.next_page_token = "again";
