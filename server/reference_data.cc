@@ -377,7 +377,9 @@ std::string ReferenceData::ComputeRulesFingerprint() const {
   // And the form of what is stored: since form 2 each head seals the fingerprint with its own
   // dates, so a database of form 1 is re-dated once, which seals it into every head.
   // Form 3: delete_after is at least the day after employer_visible_until (it was that day).
-  absl::StrAppend(&bytes, "|stored-form=3");
+  // Form 4: only a conviction naming the person exactly (as vetting compares names) extends
+  // visibility; one naming them in another spelling (the loose token) extends deletion only.
+  absl::StrAppend(&bytes, "|stored-form=4");
   // The code's own rules count too: records stored before a change of them are dated again.
   absl::StrAppend(&bytes, "|lifelong-ban-years=", kLifelongBanYears);
   for (const auto& [key, entry] : offences_) {

@@ -512,13 +512,11 @@ void SetOwnDates(const OwnDates& own, RecordDates* dates) {
 }
 
 PersonConviction ConvictionOf(const StoredHead& head, const RecordDates& dates) {
-  // The person by the loose form of the names (Petroviq = Petrović = Петровић) and the birth
-  // date: judgments spell one person's name in either language. A head from before the loose
-  // token has only the exact one.
-  const std::string& person =
-      head.loose_name_token().empty() ? head.name_token() : head.loose_name_token();
+  // The person as vetting compares names (exact: Petrović = Петровић), and across the two
+  // languages' spellings (loose: Petroviq = Petrović), which judgments may use for one person.
   return {dates.final_date(), dates.own_employer_visible_until(), dates.own_delete_after(),
-          person, head.status() == registry::v1::RECORD_STATUS_ACTIVE};
+          head.name_token(), head.status() == registry::v1::RECORD_STATUS_ACTIVE,
+          head.loose_name_token()};
 }
 
 std::string DayAfter(const std::string& day) {
@@ -534,8 +532,10 @@ std::vector<EffectiveRecordDates> EffectiveDates(
   for (const PersonConviction& c : convictions) {
     EffectiveRecordDates e{c.own_employer_visible_until, c.own_delete_after};
     for (const PersonConviction& later : convictions) {
-      if (later.person != c.person || later.final_date < c.final_date) continue;
-      if (later.active) {
+      if (later.final_date < c.final_date) continue;
+      const bool same = later.person == c.person;
+      if (!same && (c.loose_person.empty() || later.loose_person != c.loose_person)) continue;
+      if (same && later.active) {
         e.employer_visible_until =
             std::max(e.employer_visible_until, later.own_employer_visible_until);
       }
@@ -649,6 +649,9 @@ absl::Status RecordStore::RefuseIfDueAlready(const registry::v1::Person& person,
   // Due when its deletion day is today or before (RegistryServer::RunRetentionOnce).
   if (meta.own.delete_after > today) return absl::OkStatus();
   ASSIGN_OR_RETURN(const std::string token, PersonalNumberToken(person.personal_number()));
+  ASSIGN_OR_RETURN(const std::string exact,
+                   NameToken(person.surname(), person.given_name(), person.birth_date(),
+                             "person."));
   ASSIGN_OR_RETURN(const std::string loose,
                    LooseNameToken(person.surname(), person.given_name(), person.birth_date(),
                                   "person."));
@@ -660,7 +663,7 @@ absl::Status RecordStore::RefuseIfDueAlready(const registry::v1::Person& person,
     convictions.push_back(std::move(c));
   }
   convictions.push_back({meta.own.final_date, meta.own.employer_visible_until,
-                         meta.own.delete_after, loose, true});
+                         meta.own.delete_after, exact, true, loose});
   const EffectiveRecordDates in_force = EffectiveDates(convictions).back();
   if (in_force.delete_after > today) return absl::OkStatus();
   return absl::FailedPreconditionError(
@@ -1134,7 +1137,8 @@ absl::Status RecordStore::StageVersion(const StoredHead& old_head, StoredHead* h
   const auto& person = payload.person();
   ASSIGN_OR_RETURN(std::string pn_token, PersonalNumberToken(person.personal_number()));
   ASSIGN_OR_RETURN(std::string name_token,
-                   NameToken(person.surname(), person.given_name(), person.birth_date(), "person."));
+                   NameToken(person.surname(), person.given_name(), person.birth_date(),
+                             "person."));
   ASSIGN_OR_RETURN(std::string dedup_token,
                    DedupToken(payload.conviction(), person.personal_number()));
   ASSIGN_OR_RETURN(std::string loose_token, LooseNameToken(person.surname(), person.given_name(),

@@ -73,12 +73,16 @@ struct PersonConviction {
   std::string final_date;
   std::string own_employer_visible_until;
   std::string own_delete_after;
-  // Who the record names: its loose name token (the names folded across Albanian and Serbian
-  // spellings and scripts, and the birth date). Records under one personal number that name
-  // someone else are another person's, as vetting treats them.
+  // Who the record names, as vetting compares names: its exact name token (the normalised
+  // names, Serbian Latin = Cyrillic, and the birth date). Records under one personal number that
+  // name someone else are another person's.
   std::string person;
   // Active, not disputed: only such a record keeps another visible to employers.
   bool active = true;
+  // Who the record names across Albanian and Serbian spellings (Petroviq = Petrović): its loose
+  // name token; empty for a head from before it. Such a record keeps another from deletion, not
+  // visible to employers.
+  std::string loose_person;
 };
 struct EffectiveRecordDates {
   std::string employer_visible_until;
@@ -93,10 +97,13 @@ struct EffectiveRecordDates {
 // rehabilitation (deletion) lapses until the later one's (the 2012 Code art. 103 rehabilitates
 // first offenders only). Erasing, amending, disputing or resolving the later one recomputes the
 // earlier ones.
-// Only the same person's records count (same `person`), and only an active one extends
-// visibility: a record naming someone else under the number, or a disputed one, must not turn a
-// spent record into a NOT_CLEAR answer (it refers on its own). A disputed one still extends
-// deletion, so that a dispute resolved in the record's favour finds the earlier ones kept.
+// Only the same person's records extend visibility: the same `person` (the exact name token,
+// which vetting compares), and active. A record naming someone else under the number, one that
+// names the person only in another spelling (the loose token alone), or a disputed one, must not
+// turn a spent record into a NOT_CLEAR answer: each refers on its own, and vetting never answers
+// from a loose match. Those of the same loose person, and disputed ones, still extend deletion,
+// so that a judgment spelling the name in the other language, or a dispute resolved in the
+// record's favour, finds the earlier ones kept.
 // Pure; the result is in the order of `convictions`.
 std::vector<EffectiveRecordDates> EffectiveDates(const std::vector<PersonConviction>& convictions);
 // One record's entry for EffectiveDates, from its head and its opened dates.

@@ -119,6 +119,72 @@ TEST_F(LooseSearchTest, VettingNeverUsesTheLooseForm) {
   EXPECT_EQ(Vet("5555555555", "Petrović", "Đorđe"), v1::VETTING_RESULT_CLEAR);
 }
 
+// A spent conviction and a later one of the same personal number and birth date naming the
+// person in another spelling only (Gashi Zana, then Gashi Xhana: the same loose form): the later
+// one keeps the earlier from deletion, but never makes it visible to employers again. Vetting
+// under the earlier spelling meets an identity mismatch (REFER), never NOT_CLEAR from a loose
+// match; under the later spelling it meets the later conviction (NOT_CLEAR). Under the same
+// spelling (Serbian Latin = Cyrillic, an exact equivalence), the later one extends both.
+TEST_F(LooseSearchTest, AConvictionUnderAnotherSpellingNeverMakesASpentOneVisibleAgain) {
+  const auto create = [&](const std::string& surname, const std::string& given,
+                          const std::string& pn, const std::string& case_number, bool spent) {
+    v1::CreateRecordRequest r = ExampleRecord();
+    r.mutable_person()->set_surname(surname);
+    r.mutable_person()->set_given_name(given);
+    r.mutable_person()->set_personal_number(pn);
+    r.mutable_conviction()->set_case_number(case_number);
+    if (spent) {
+      // A fine final in 2014: visible until 2024-01-10, kept until 2029-01-10.
+      v1::Conviction* c = r.mutable_conviction();
+      c->set_judgment_date("2014-01-01");
+      c->set_final_date("2014-01-10");
+      c->mutable_sentence()->set_type(v1::SENTENCE_TYPE_FINE);
+      c->mutable_sentence()->set_months(0);
+      c->clear_bans();
+      c->clear_release_date();
+      UnderTheCodeOfItsTime(c);
+    }
+    grpc::ClientContext ctx;
+    v1::CreateRecordResponse created;
+    const grpc::Status s =
+        v1::RecordService::NewStub(server_->Channel("clerk"))->CreateRecord(&ctx, r, &created);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return created.record_id();
+  };
+  const auto dates = [&](const std::string& id) {
+    v1::GetRecordRequest req;
+    req.set_record_id(id);
+    req.mutable_purpose()->set_case_reference("PKR 1/2026");
+    req.mutable_purpose()->set_purpose_code("criminal_proceedings");
+    v1::GetRecordResponse resp;
+    grpc::ClientContext ctx;
+    const grpc::Status s =
+        v1::RecordService::NewStub(server_->Channel("court"))->GetRecord(&ctx, req, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    return std::make_pair(resp.record().metadata().employer_visible_until(),
+                          resp.record().metadata().delete_after());
+  };
+
+  const std::string spent = create("Gashi", "Zana", "3000000002", "P 1/2014", true);
+  ASSERT_EQ(Vet("3000000002", "Gashi", "Zana"), v1::VETTING_RESULT_CLEAR);
+  const auto before = dates(spent);
+  EXPECT_EQ(before.first, "2024-01-10");
+  const std::string later = create("Gashi", "Xhana", "3000000002", "P 9/2024", false);
+  const auto after = dates(spent);
+  EXPECT_EQ(after.first, "2024-01-10");                  // not visible again
+  EXPECT_EQ(after.second, dates(later).second);          // kept as long as the later one
+  EXPECT_GT(after.second, before.second);
+  EXPECT_EQ(Vet("3000000002", "Gashi", "Zana"), v1::VETTING_RESULT_REFER);
+  EXPECT_EQ(Vet("3000000002", "Gashi", "Xhana"), v1::VETTING_RESULT_NOT_CLEAR);
+
+  // The same spelling in the other script: the same person as vetting compares names.
+  const std::string spent_sr = create("Petrovi\xc4\x87", "Marko", "3000000003", "P 2/2014", true);
+  create("\xd0\x9f\xd0\xb5\xd1\x82\xd1\x80\xd0\xbe\xd0\xb2\xd0\xb8\xd1\x9b",
+         "\xd0\x9c\xd0\xb0\xd1\x80\xd0\xba\xd0\xbe", "3000000003", "P 10/2024", false);
+  EXPECT_GT(dates(spent_sr).first, "2024-01-10");
+  EXPECT_EQ(Vet("3000000003", "Petrovi\xc4\x87", "Marko"), v1::VETTING_RESULT_NOT_CLEAR);
+}
+
 // A search by name is checked like a vetting candidate: a birth date that is not before today is
 // refused (it found nothing, quietly), and every bad field is named at once.
 TEST_F(LooseSearchTest, ASearchByNameRefusesABirthDateNotBeforeTodayAndNamesEveryBadField) {

@@ -841,9 +841,9 @@ MATCHER_P2(DatesAre, visible_until, delete_after,
 // shorten an earlier one; convictions final on the same day extend each other.
 TEST(EffectiveDatesTest, LaterConvictionsExtendEarlierOnes) {
   const std::vector<EffectiveRecordDates> dates = EffectiveDates({
-      {"2014-01-10", "2024-01-10", "2029-01-10", "", true},  // first offence, spent
-      {"2020-03-01", "2030-03-01", "2035-03-01", "", true},  // second
-      {"2018-06-01", "2022-01-01", "2027-01-01", "", true},  // between, shorter own dates
+      {"2014-01-10", "2024-01-10", "2029-01-10", "", true, ""},  // first offence, spent
+      {"2020-03-01", "2030-03-01", "2035-03-01", "", true, ""},  // second
+      {"2018-06-01", "2022-01-01", "2027-01-01", "", true, ""},  // between, shorter own dates
   });
   ASSERT_EQ(dates.size(), 3u);
   EXPECT_THAT(dates[0], DatesAre("2030-03-01", "2035-03-01"));
@@ -852,15 +852,15 @@ TEST(EffectiveDatesTest, LaterConvictionsExtendEarlierOnes) {
 
   // An earlier conviction with longer dates does not extend a later one.
   const std::vector<EffectiveRecordDates> apart = EffectiveDates({
-      {"2010-01-01", "2040-01-01", "2050-01-01", "", true},
-      {"2020-01-01", "2030-01-01", "2035-01-01", "", true},
+      {"2010-01-01", "2040-01-01", "2050-01-01", "", true, ""},
+      {"2020-01-01", "2030-01-01", "2035-01-01", "", true, ""},
   });
   EXPECT_EQ(apart[0].employer_visible_until, "2040-01-01");
   EXPECT_THAT(apart[1], DatesAre("2030-01-01", "2035-01-01"));
 
   const std::vector<EffectiveRecordDates> same_day = EffectiveDates({
-      {"2020-01-01", "2030-01-01", "2031-01-01", "", true},
-      {"2020-01-01", "2025-01-01", "2040-01-01", "", true},
+      {"2020-01-01", "2030-01-01", "2031-01-01", "", true, ""},
+      {"2020-01-01", "2025-01-01", "2040-01-01", "", true, ""},
   });
   EXPECT_THAT(same_day[0], DatesAre("2030-01-01", "2040-01-01"));
   EXPECT_THAT(same_day[1], DatesAre("2030-01-01", "2040-01-01"));
@@ -868,13 +868,13 @@ TEST(EffectiveDatesTest, LaterConvictionsExtendEarlierOnes) {
   // Deletion comes after visibility ends, the day after at the earliest (a record is not erased
   // on a day it still counts), and a lone conviction otherwise keeps its own dates.
   const std::vector<EffectiveRecordDates> lone =
-      EffectiveDates({{"2020-01-01", "2030-01-01", "2030-01-01", "", true}});
+      EffectiveDates({{"2020-01-01", "2030-01-01", "2030-01-01", "", true, ""}});
   EXPECT_THAT(lone[0], DatesAre("2030-01-01", "2030-01-02"));
   const std::vector<EffectiveRecordDates> at_year_end =
-      EffectiveDates({{"2020-01-01", "2030-12-31", "2025-01-01", "", true}});
+      EffectiveDates({{"2020-01-01", "2030-12-31", "2025-01-01", "", true, ""}});
   EXPECT_THAT(at_year_end[0], DatesAre("2030-12-31", "2031-01-01"));
   const std::vector<EffectiveRecordDates> own =
-      EffectiveDates({{"2020-01-01", "2030-01-01", "2035-01-01", "", true}});
+      EffectiveDates({{"2020-01-01", "2030-01-01", "2035-01-01", "", true, ""}});
   EXPECT_THAT(own[0], DatesAre("2030-01-01", "2035-01-01"));
   EXPECT_TRUE(EffectiveDates({}).empty());
 }
@@ -882,8 +882,8 @@ TEST(EffectiveDatesTest, LaterConvictionsExtendEarlierOnes) {
 // Under one personal number, a later record that names someone else extends nothing, and a
 // disputed one extends deletion only: neither may make a spent record visible to employers.
 TEST(EffectiveDatesTest, OnlyTheSamePersonsActiveRecordsExtendVisibility) {
-  const PersonConviction spent{"2014-01-10", "2024-01-10", "2029-01-10", "arben", true};
-  PersonConviction later{"2024-01-10", "2034-01-10", "2039-01-10", "arben", true};
+  const PersonConviction spent{"2014-01-10", "2024-01-10", "2029-01-10", "arben", true, ""};
+  PersonConviction later{"2024-01-10", "2034-01-10", "2039-01-10", "arben", true, ""};
   EXPECT_THAT(EffectiveDates({spent, later})[0], DatesAre("2034-01-10", "2039-01-10"));
 
   later.active = false;  // disputed
@@ -892,6 +892,15 @@ TEST(EffectiveDatesTest, OnlyTheSamePersonsActiveRecordsExtendVisibility) {
 
   later.active = true;
   later.person = "arta";  // another name or birth date under the same number
+  EXPECT_THAT(EffectiveDates({spent, later})[0], DatesAre("2024-01-10", "2029-01-10"));
+
+  // The same person in another spelling only (the loose token): deletion, not visibility.
+  PersonConviction spent_loose = spent;
+  spent_loose.loose_person = "arben~";
+  later.loose_person = "arben~";
+  EXPECT_THAT(EffectiveDates({spent_loose, later})[0], DatesAre("2024-01-10", "2039-01-10"));
+  // A head from before the loose token links by the exact one alone.
+  later.loose_person = "";
   EXPECT_THAT(EffectiveDates({spent, later})[0], DatesAre("2024-01-10", "2029-01-10"));
 }
 
@@ -951,8 +960,10 @@ TEST_F(RecordStoreTest, VettingWorkDoesNotGrowWithThePersonsRecordsUpToTheFloor)
 
 // One person's judgments may spell the name in Albanian or Serbian, in either script: a later
 // conviction under another spelling (same personal number, loose name and birth date) keeps the
-// earlier one as long as itself, as one under the same spelling does.
-TEST_F(RecordStoreTest, ALaterConvictionUnderAnotherSpellingOfTheNameExtendsTheEarlierOne) {
+// earlier one from deletion as long as itself, but not visible to employers (vetting compares
+// exact names, and a loose match must never answer NOT_CLEAR); one under the same spelling, in
+// either script, extends both.
+TEST_F(RecordStoreTest, ALaterConvictionUnderAnotherSpellingOfTheNameKeepsTheEarlierOne) {
   const auto create = [&](const Person& person, const std::string& case_number,
                           const std::string& final_date, const std::string& visible,
                           const std::string& deleted) {
@@ -972,12 +983,28 @@ TEST_F(RecordStoreTest, ALaterConvictionUnderAnotherSpellingOfTheNameExtendsTheE
     EXPECT_TRUE(record.ok()) << record.status();
     return record.ok() ? record->metadata().employer_visible_until() : std::string();
   };
+  const auto delete_after = [&](const std::string& id) {
+    absl::StatusOr<Record> record = store_->Get(id);
+    EXPECT_TRUE(record.ok()) << record.status();
+    return record.ok() ? record->metadata().delete_after() : std::string();
+  };
   const std::string first = create(MakePerson("Petroviq", "Marko", "1970-01-10", "1000000401"),
                                    "P 1/2014", "2014-01-10", "2024-01-10", "2029-01-10");
   EXPECT_EQ(visible_until(first), "2024-01-10");
-  create(MakePerson("Petrovi\xc4\x87", "Marko", "1970-01-10", "1000000401"), "P 2/2024",
-         "2024-05-15", "2034-05-15", "2054-05-15");
-  EXPECT_EQ(visible_until(first), "2034-05-15");
+  const std::string second =
+      create(MakePerson("Petrovi\xc4\x87", "Marko", "1970-01-10", "1000000401"), "P 2/2024",
+             "2024-05-15", "2034-05-15", "2054-05-15");
+  EXPECT_EQ(visible_until(first), "2024-01-10");
+  EXPECT_EQ(delete_after(first), "2054-05-15");
+  // The same spelling in Cyrillic (Петровић Марко) is the same name as vetting compares it: it
+  // extends both dates of the second, and the deletion of the first.
+  create(MakePerson("\xd0\x9f\xd0\xb5\xd1\x82\xd1\x80\xd0\xbe\xd0\xb2\xd0\xb8\xd1\x9b",
+                    "\xd0\x9c\xd0\xb0\xd1\x80\xd0\xba\xd0\xbe", "1970-01-10", "1000000401"),
+         "P 3/2025", "2025-05-15", "2035-05-15", "2055-05-15");
+  EXPECT_EQ(visible_until(second), "2035-05-15");
+  EXPECT_EQ(delete_after(second), "2055-05-15");
+  EXPECT_EQ(visible_until(first), "2024-01-10");
+  EXPECT_EQ(delete_after(first), "2055-05-15");
   // Another person under the same number (another given name) extends nothing.
   const std::string other = create(MakePerson("Petroviq", "Ilir", "1970-01-10", "1000000402"),
                                    "P 1/2014", "2014-01-10", "2024-01-10", "2029-01-10");
