@@ -245,6 +245,18 @@ int main(int argc, char** argv) {
         .Str("detail", *recovered)
         .Write();
   }
+  // What earlier restores moved aside still holds every record as it was then, records erased
+  // since included (the erasure ledger is not applied to it): said at every start until deleted.
+  for (const std::string& kept :
+       registry::storage::Backups::KeptBeforeRestore(config->data_dir())) {
+    registry::LogLine("warning",
+                      "a data folder an earlier restore moved aside is kept: it still holds the "
+                      "records erased since that restore, readable with the key file; delete it "
+                      "once the incident is closed (docs/operations.md, \"Back up, verify and "
+                      "restore\")")
+        .Str("folder", kept)
+        .Write();
+  }
   const auto probe_tables = [&config] {
     return registry::storage::ProbeTableFiles(config->data_dir());
   };

@@ -523,6 +523,24 @@ absl::Status Backups::FinishRestore(const std::string& data_dir) {
   return SyncRestoreFolder(data_dir);
 }
 
+std::vector<std::string> Backups::KeptBeforeRestore(const std::string& data_dir) {
+  std::vector<std::string> kept;
+  absl::StatusOr<RestoreNames> names = NamesOf(data_dir);
+  if (!names.ok()) return kept;
+  std::error_code error;
+  for (fs::directory_iterator it(names->parent, error), end; !error && it != end;
+       it.increment(error)) {
+    const std::string name = it->path().filename().string();
+    // Only folders: a link of that name is not a folder a restore made.
+    if (IsRestoreName(name, names->aside_prefix()) && it->is_directory(error) &&
+        !it->is_symlink(error)) {
+      kept.push_back(it->path().string());
+    }
+  }
+  std::sort(kept.begin(), kept.end());
+  return kept;
+}
+
 absl::Status Backups::Restore(const std::string& backup_dir, const std::string& data_dir,
                               uint32_t id, std::string* moved_aside) {
   if (moved_aside != nullptr) moved_aside->clear();

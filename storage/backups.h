@@ -153,6 +153,12 @@ class Backups {
   // replaces it and deletes it rather than keep it as the data from before the restore.
   static absl::Status FinishRestore(const std::string& data_dir);
 
+  // The folders earlier restores moved data_dir aside to ("<data_dir>.before-restore-*"), oldest
+  // name first. Each holds the data as it was before its restore, sealed as the live data is, and
+  // records erased since are still in it: the erasure ledger is never applied to it. registryd
+  // warns of each at every start, until the operator deletes it (docs/operations.md).
+  static std::vector<std::string> KeptBeforeRestore(const std::string& data_dir);
+
  private:
   Backups(std::unique_ptr<rocksdb::BackupEngine> engine, std::string dir);
 

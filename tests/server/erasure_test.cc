@@ -946,7 +946,15 @@ TEST_F(ErasureTest, ARestoreRunAgainAfterAnUnfinishedOneDeletesTheUnfinishedCopy
   }
   ASSERT_TRUE(server_->Restart().ok());
   EXPECT_EQ(CourtGet(id), grpc::StatusCode::NOT_FOUND) << "an erased record came back";
+  // The folder moved aside is what registryd warns of at every start (it still holds the erased
+  // record); a link or a file of such a name beside the data folder is no such folder.
+  std::filesystem::create_directory_symlink(first_aside, data_dir + ".before-restore-1");
+  std::ofstream(data_dir + ".before-restore-2") << "not a folder";
+  EXPECT_THAT(storage::Backups::KeptBeforeRestore(data_dir), ::testing::ElementsAre(first_aside));
+  std::filesystem::remove(data_dir + ".before-restore-1");
+  std::filesystem::remove(data_dir + ".before-restore-2");
   std::filesystem::remove_all(first_aside);
+  EXPECT_THAT(storage::Backups::KeptBeforeRestore(data_dir), ::testing::IsEmpty());
 }
 
 TEST_F(ErasureTest, RestoringTheNewestBackupAlsoAppliesLaterErasures) {
