@@ -71,6 +71,18 @@ bool IsCombiningMark(UChar32 c) { return (U_GET_GC_MASK(c) & U_GC_M_MASK) != 0; 
 constexpr absl::string_view kNameScriptRule =
     "each word in one alphabet: Latin or Cyrillic letters, not both";
 
+// A space or a dash other than the plain ones a name may hold (a no-break space, an en dash, as
+// text pasted from a word processor or a PDF brings): said as such, since the name then looks
+// like one made of letters, spaces and hyphens only.
+constexpr absl::string_view kNameLookAlikeRule =
+    "holds a look-alike of a space or hyphen (a no-break space, an en dash): type a plain space "
+    "or hyphen";
+
+bool IsSeparatorLookAlike(UChar32 c) {
+  const int type = u_charType(c);
+  return type == U_SPACE_SEPARATOR || type == U_DASH_PUNCTUATION || c == 0x2212;  // minus
+}
+
 bool IsNameSeparator(UChar32 c) {
   return c == ' ' || c == '-' || c == kHyphen || c == '\'' || c == kRightSingleQuote ||
          c == kModifierApostrophe;
@@ -262,6 +274,8 @@ absl::Status RecordValidator::ValidateName(absl::string_view field, absl::string
       }
     } else if (IsNameSeparator(c)) {
       word_script = USCRIPT_COMMON;
+    } else if (IsSeparatorLookAlike(c)) {
+      return Invalid(field, kNameLookAlikeRule);
     } else if (!IsCombiningMark(c)) {
       return Invalid(field, kRule);
     }

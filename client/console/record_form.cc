@@ -58,6 +58,9 @@ const std::vector<std::pair<std::string, std::string>>& Rules() {
       {"must be empty unless the court is foreign", "rule.only_foreign"},
       {"1..64 letters, digits, spaces or /-.:", "rule.case_number"},
       {"each word in one alphabet: Latin or Cyrillic letters, not both", "rule.name_script"},
+      {"holds a look-alike of a space or hyphen (a no-break space, an en dash): type a plain "
+       "space or hyphen",
+       "rule.name_look_alike"},
       {"required, a date YYYY-MM-DD", "rule.date_required"},
       {"must be a real date YYYY-MM-DD from 1900-01-01", "rule.real_date"},
       {"must be on or after the person's 14th birthday and not in the future", "rule.judgment_date"},

@@ -750,6 +750,30 @@ TEST(StaticValidationTest, EachWordOfANameIsInOneAlphabet) {
   }
 }
 
+// A name pasted from a word processor or a PDF may hold a no-break space or an en dash: it then
+// looks like one of letters, spaces and hyphens only, so the answer says what is in it and what to
+// type instead. The plain forms, and the Unicode hyphen, are accepted.
+TEST(StaticValidationTest, ALookAlikeOfASpaceOrHyphenIsSaidAsSuch) {
+  for (const char* look_alike : {"Berisha\xc2\xa0Krasniqi",         // U+00A0 no-break space
+                                 "Berisha\xe2\x80\x93Krasniqi",     // U+2013 en dash
+                                 "Berisha\xe2\x80\x94Krasniqi",     // U+2014 em dash
+                                 "Berisha\xe2\x80\xafKrasniqi",     // U+202F narrow no-break
+                                 "Berisha\xe2\x88\x92Krasniqi"}) {  // U+2212 minus sign
+    const absl::Status status = RecordValidator::ValidateName("person.surname", look_alike, true);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << look_alike;
+    EXPECT_EQ(status.message(),
+              "person.surname: holds a look-alike of a space or hyphen (a no-break space, an en "
+              "dash): type a plain space or hyphen")
+        << look_alike;
+  }
+  for (const char* plain : {"Berisha Krasniqi", "Berisha-Krasniqi", "Berisha\xe2\x80\x90Krasniqi"}) {
+    EXPECT_TRUE(RecordValidator::ValidateName("person.surname", plain, true).ok()) << plain;
+  }
+  // Anything else that is no letter keeps the general rule.
+  ExpectInvalid(RecordValidator::ValidateName("person.surname", "Berisha_Krasniqi", true),
+                "person.surname", "Berisha_Krasniqi");
+}
+
 TEST(StaticValidationTest, DateIsARealCalendarDay) {
   EXPECT_TRUE(RecordValidator::ValidateDate("d", "2024-02-29", true).ok());
   EXPECT_TRUE(RecordValidator::ValidateDate("d", "", false).ok());
