@@ -337,6 +337,11 @@ grpc::Status RecordService::AmendRecord(grpc::ServerContext* ctx,
           ": another record has this court, case number and personal number",
           existing.empty() ? "" : absl::StrCat(": ", existing)));
     }
+    // The record the change would leave due for deletion is named in the answer: the event
+    // records it as disclosed.
+    if (absl::IsFailedPrecondition(write.status()) && !existing.empty()) {
+      call.event().add_record_ids(existing);
+    }
     RETURN_IF_ERROR(write.status());
     return CommitVersion(call, &*write, resp);
   });

@@ -1389,12 +1389,19 @@ absl::StatusOr<PendingWrite> RecordStore::PrepareChange(absl::string_view record
     }
     for (const std::string& id : due_after) {
       if (due_before.count(id) > 0) continue;
-      return absl::FailedPreconditionError(
-          id == record_id
-              ? "conviction: with these dates its retention period has ended, so the change is "
-                "not made (a conviction leaves the registry only by an expunge)"
-              : "conviction: with these dates another conviction of the person, which this one "
-                "kept, would be due for deletion, so the change is not made");
+      if (id == record_id) {
+        return absl::FailedPreconditionError(
+            "conviction: with these dates its retention period has ended, so the change is not "
+            "made (a conviction leaves the registry only by an expunge)");
+      }
+      // Whatever field changed (a later conviction moved to its real owner, a date corrected):
+      // the clerk is told which record would go and how a record leaves the registry.
+      if (existing_id != nullptr) *existing_id = id;
+      return absl::FailedPreconditionError(absl::StrCat(
+          "conviction: this change would leave record ", id,
+          ", an earlier conviction of the person that this one kept, past its retention period, "
+          "so it is not made: a conviction leaves the registry only by an expunge. If that "
+          "record's retention has ended, expunge it first, then make this change"));
     }
     return w;
   }

@@ -251,7 +251,9 @@ class RecordStore {
   // number + personal number.
   using ChangeFn = std::function<absl::Status(registry::v1::Record* record, std::string* reason,
                                               VersionMeta* meta)>;
-  // On AlreadyExists, *existing_id (when given) is the other record's id.
+  // On AlreadyExists, *existing_id (when given) is the other record's id; on the
+  // FailedPrecondition of a change that would leave another of the person's records due for
+  // deletion (one this record kept), that record's id.
   absl::StatusOr<PendingWrite> PrepareChange(absl::string_view record_id,
                                              uint32_t expected_version, const ChangeFn& change,
                                              std::string* existing_id = nullptr);

@@ -521,6 +521,57 @@ TEST_F(RecordServiceTest, AnAmendmentIntoAnotherRecordsConvictionNamesTheFieldAn
             event.record_ids().end());
 }
 
+// A later conviction keeps an earlier one of the person whose retention has ended. Moving the later
+// one to its real owner (another personal number) would leave the earlier one due for deletion,
+// which only an expunge may do: the change is refused naming that record (the event records it
+// as disclosed) and how a record leaves the registry; once it is expunged, the change is made.
+TEST_F(RecordServiceTest, AChangeThatWouldLeaveAnEarlierConvictionDueNamesItAndTheWayOut) {
+  v1::CreateRecordRequest later = testing::ExampleRecord();
+  later.mutable_person()->set_personal_number("4000000001");
+  const std::string later_id = CreateOrFail(later);
+  // A fine final in 2010: visible until 2020, deleted after 2025, unless the later one keeps it.
+  v1::CreateRecordRequest earlier = later;
+  v1::Conviction* c = earlier.mutable_conviction();
+  c->set_case_number("P 1/2010");
+  c->set_judgment_date("2010-01-01");
+  c->set_final_date("2010-01-10");
+  c->mutable_sentence()->set_type(v1::SENTENCE_TYPE_FINE);
+  c->mutable_sentence()->set_months(0);
+  c->clear_bans();
+  c->clear_release_date();
+  testing::UnderTheCodeOfItsTime(c);
+  const std::string earlier_id = CreateOrFail(earlier);
+
+  v1::AmendRecordRequest amend;
+  amend.set_record_id(later_id);
+  amend.mutable_person()->set_personal_number("4000000099");
+  amend.mutable_update_mask()->add_paths("person.personal_number");
+  amend.set_reason("the conviction is another person's");
+  v1::AmendRecordResponse resp;
+  const grpc::Status s = Amend(amend, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  EXPECT_EQ(s.error_message(),
+            "conviction: this change would leave record " + earlier_id +
+                ", an earlier conviction of the person that this one kept, past its retention "
+                "period, so it is not made: a conviction leaves the registry only by an expunge. "
+                "If that record's retention has ended, expunge it first, then make this change");
+  storage::AuditLog* log = server_->server()->audit_log();
+  v1::AuditEvent event;
+  ASSERT_TRUE(event.ParseFromString(*log->ReadEvent(log->CurrentHead().size - 1)));
+  EXPECT_EQ(testing::OutcomeName(event), "FAILED_PRECONDITION");
+  EXPECT_NE(std::find(event.record_ids().begin(), event.record_ids().end(), earlier_id),
+            event.record_ids().end());
+
+  grpc::ClientContext ctx;
+  v1::ExpungeRecordRequest expunge;
+  expunge.set_record_id(earlier_id);
+  expunge.set_legal_basis("CC 04/L-082 art. 103");
+  v1::ExpungeRecordResponse expunged;
+  ASSERT_TRUE(clerk_->ExpungeRecord(&ctx, expunge, &expunged).ok());
+  const grpc::Status moved = Amend(amend, &resp);
+  EXPECT_TRUE(moved.ok()) << moved.error_message();
+}
+
 // A rule that an amendment breaks through a field it leaves as it was (the judgment date moved
 // past the final date) is said as that: the unchanged field is named, and so is what was changed,
 // so that the clerk is not sent to correct the final date they never touched.
