@@ -223,7 +223,9 @@ std::vector<CommandSpec> BuildCommands() {
        HelpChoices::kPositions},
       {"vet history",
        "--personal-number N --request-ref REF",
-       "List the organisations that checked a person (a data-subject request).",
+       "List the organisations that checked a person (a data-subject request).\n"
+       "The whole history, newest first: every call that named the person, refused ones too.\n"
+       "It comes 1000 checks a page, each page a call audited under the same --request-ref.",
        0,
        0,
        {{"personal-number", "N", "the data subject's personal number", true},

@@ -1,10 +1,14 @@
 #include "server/vetting_service.h"
 
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
 #include "crypto/vetting_certificate.h"
@@ -19,7 +23,35 @@ namespace {
 
 namespace v1 = registry::v1;
 
-constexpr size_t kMaxHistory = 1000;
+// A page of a person's history holds 1..kMaxHistoryPage checks; a request for 0 gets
+// kDefaultHistoryPage, as a page of ListAuditEvents does.
+constexpr uint32_t kMaxHistoryPage = 1000;
+constexpr uint32_t kDefaultHistoryPage = 100;
+
+// A page token of a person's history is the place of the previous page's last check (its sealed
+// time in microseconds, in canonical decimal: no sign, no leading zeros; a dot; its check id), so
+// that the next page starts below it however many checks were made meanwhile. It says nothing
+// the previous page did not show. Any other text was not written here, and is refused rather
+// than read as some other place in the history.
+std::string HistoryPageToken(const storage::CheckStore::HistoryPosition& at) {
+  return absl::StrCat(at.checked_at_micros, ".", at.check_id);
+}
+bool ParseHistoryPageToken(absl::string_view token, storage::CheckStore::HistoryPosition* at) {
+  const size_t dot = token.find('.');
+  if (dot == absl::string_view::npos) return false;
+  const absl::string_view micros = token.substr(0, dot);
+  const absl::string_view check_id = token.substr(dot + 1);
+  if (micros.empty() || micros.size() > 19 || (micros.size() > 1 && micros[0] == '0')) {
+    return false;
+  }
+  for (const char c : micros) {
+    if (c < '0' || c > '9') return false;
+  }
+  if (!storage::IsRegistryId(check_id)) return false;
+  if (!absl::SimpleAtoi(micros, &at->checked_at_micros)) return false;
+  at->check_id = std::string(check_id);
+  return true;
+}
 
 }  // namespace
 
@@ -95,13 +127,27 @@ grpc::Status VettingService::ListChecksAboutPerson(
     }
     RETURN_IF_ERROR(
         d_.validator->ValidatePersonalNumber("personal_number", req->personal_number()));
+    if (req->page_size() > kMaxHistoryPage) {
+      return absl::InvalidArgumentError(absl::StrCat("page_size: 0..", kMaxHistoryPage));
+    }
+    const uint32_t page_size = req->page_size() == 0 ? kDefaultHistoryPage : req->page_size();
+    std::optional<storage::CheckStore::HistoryPosition> after;
+    if (!req->page_token().empty()) {
+      after.emplace();
+      if (!ParseHistoryPageToken(req->page_token(), &*after)) {
+        return absl::InvalidArgumentError("page_token: not a token from this service");
+      }
+    }
     ASSIGN_OR_RETURN(std::string token, d_.records->PersonalNumberToken(req->personal_number()));
     call.event().add_tokens(absl::BytesToHexString(token));
     // A result whose deciding record is gone is withheld, whatever the stored check says.
     const auto is_stored = [&](absl::string_view id) { return d_.records->IsStored(id); };
-    ASSIGN_OR_RETURN(std::vector<v1::CheckSummary> checks,
-                     d_.checks->List(token, kMaxHistory, is_stored));
-    for (auto& c : checks) *resp->add_checks() = std::move(c);
+    // The whole history, a page at a time: a check is never left out for being old, however
+    // many later calls named the person (each one does, refused ones too).
+    ASSIGN_OR_RETURN(storage::CheckStore::HistoryPage page,
+                     d_.checks->List(token, after, page_size, is_stored));
+    for (auto& c : page.checks) *resp->add_checks() = std::move(c);
+    if (page.next.has_value()) resp->set_next_page_token(HistoryPageToken(*page.next));
     return absl::OkStatus();
   });
 }

@@ -14,6 +14,10 @@
 // Then one audit append, with the check kept in the person's history (the gate does that for
 // every vetting call, see call_gate.h), and one signature.
 //
+// ListChecksAboutPerson answers with the whole history, a page at a time (newest first, each page
+// starting below the last check of the one before): however many calls name the person, none
+// pushes an earlier check out of what the person is shown.
+//
 // VettingCheck takes its request as bytes (gRPC's streamed-unary handler, one message each way,
 // the same on the wire) and decodes it itself: a request gRPC could not decode (a string that
 // is not UTF-8) would reach no handler, and the person it names would never see the probe. Its

@@ -38,6 +38,19 @@ std::optional<CountedKey> ParseCountedKey(absl::string_view key, size_t prefix_s
       key.substr(prefix_size + 8)};
 }
 
+// Whether check `a` comes before check `b` in a history (newest first): the later sealed time
+// first, and of checks of one microsecond the higher check id, so that every check has a place
+// of its own and a page can start after any of them.
+bool NewerInHistory(int64_t a_micros, absl::string_view a_id, int64_t b_micros,
+                    absl::string_view b_id) {
+  if (a_micros != b_micros) return a_micros > b_micros;
+  return a_id > b_id;
+}
+bool NewerInHistory(const StoredCheck& a, const StoredCheck& b) {
+  return NewerInHistory(a.checked_at_micros(), a.summary().check_id(), b.checked_at_micros(),
+                        b.summary().check_id());
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<CheckStore>> CheckStore::Create(Database* db,
@@ -186,31 +199,52 @@ absl::StatusOr<StoredCheck> CheckStore::Open(absl::string_view key,
   return check;
 }
 
-absl::StatusOr<std::vector<registry::v1::CheckSummary>> CheckStore::List(
-    absl::string_view token, size_t limit, const IsStoredFn& is_stored) const {
+absl::StatusOr<CheckStore::HistoryPage> CheckStore::List(
+    absl::string_view token, const std::optional<HistoryPosition>& after, size_t page_size,
+    const IsStoredFn& is_stored) const {
   if (token.size() != crypto::kBlindIndexTokenSize) {
     return absl::InternalError("check token must be 32 bytes");
   }
-  std::vector<StoredCheck> all;
+  if (page_size == 0) return absl::InternalError("a page of checks holds at least one");
+  // The keys are not in time order, so every check of the person is read; only the newest
+  // `page_size` after `after` are kept, in a heap whose front is the oldest of them, so that a
+  // page costs the memory of a page whatever the length of the history (which anyone allowed to
+  // ask about the person can make long).
+  const auto newer = [](const StoredCheck& a, const StoredCheck& b) {
+    return NewerInHistory(a, b);
+  };
+  std::vector<StoredCheck> kept;
+  kept.reserve(std::min<size_t>(page_size, 1024));
+  bool more = false;
   auto it = db_->NewIterator(Cf::kChecks);
   for (it->Seek(token); it->Valid(); it->Next()) {
     const absl::string_view key = it->key();
     if (!absl::StartsWith(key, token)) break;
     ASSIGN_OR_RETURN(StoredCheck check, Open(key, it->value()));
-    all.push_back(std::move(check));
+    if (after.has_value() &&
+        !NewerInHistory(after->checked_at_micros, after->check_id, check.checked_at_micros(),
+                        check.summary().check_id())) {
+      continue;  // on an earlier page
+    }
+    if (kept.size() < page_size) {
+      kept.push_back(std::move(check));
+      std::push_heap(kept.begin(), kept.end(), newer);
+      continue;
+    }
+    more = true;
+    if (!NewerInHistory(check, kept.front())) continue;
+    std::pop_heap(kept.begin(), kept.end(), newer);
+    kept.back() = std::move(check);
+    std::push_heap(kept.begin(), kept.end(), newer);
   }
   RETURN_IF_ERROR(it->status());
-  // Newest first, by the sealed time; the check id orders checks of the same microsecond.
-  std::sort(all.begin(), all.end(), [](const StoredCheck& a, const StoredCheck& b) {
-    if (a.checked_at_micros() != b.checked_at_micros()) {
-      return a.checked_at_micros() > b.checked_at_micros();
-    }
-    return a.summary().check_id() > b.summary().check_id();
-  });
-  if (all.size() > limit) all.resize(limit);
-  std::vector<registry::v1::CheckSummary> checks;
-  checks.reserve(all.size());
-  for (StoredCheck& check : all) {
+  std::sort_heap(kept.begin(), kept.end(), newer);
+  HistoryPage page;
+  if (more) {
+    page.next = HistoryPosition{kept.back().checked_at_micros(), kept.back().summary().check_id()};
+  }
+  page.checks.reserve(kept.size());
+  for (StoredCheck& check : kept) {
     for (const std::string& id : check.deciding_record_ids()) {
       ASSIGN_OR_RETURN(const bool stored, is_stored(id));
       if (stored) continue;
@@ -218,9 +252,9 @@ absl::StatusOr<std::vector<registry::v1::CheckSummary>> CheckStore::List(
       check.mutable_summary()->set_result_withheld(true);
       break;
     }
-    checks.push_back(std::move(*check.mutable_summary()));
+    page.checks.push_back(std::move(*check.mutable_summary()));
   }
-  return checks;
+  return page;
 }
 
 absl::Status CheckStore::CheckAll(const OnCheckFn& on_check, DataCheckReport* report) const {

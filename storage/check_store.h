@@ -12,7 +12,9 @@
 //          The key says neither when the check was made nor which check it is: whoever holds the
 //          files sees how many checks a token has, not when they were made, and cannot match a
 //          row to the check id in the limit rows below (which carry a time). Listing a person's
-//          checks therefore reads all of them and orders them by the sealed time.
+//          checks therefore reads all of them and orders them by the sealed time: there is no
+//          time to seek to, so each page of a history reads the whole history, and keeps only the
+//          page's checks in memory (List).
 //          Earlier registries wrote token || u64be checked-at micros || check id (72 bytes);
 //          RekeyLegacyRows moves such rows to the layout above (registryd does at start-up).
 //   meta key = "limits/person-checks/" || pair token (32 bytes) || u64be checked-at micros ||
@@ -39,12 +41,16 @@
 //
 //   ASSIGN_OR_RETURN(auto checks, CheckStore::Create(db, checks_key));
 //   RETURN_IF_ERROR(checks->Stage(token, now, stored_check, &pending));
-//   ASSIGN_OR_RETURN(std::vector<CheckSummary> newest_first, checks->List(token, 1000));
+//   ASSIGN_OR_RETURN(CheckStore::HistoryPage page,
+//                    checks->List(token, std::nullopt, 100, is_stored));
+//   ... then checks->List(token, page.next, 100, is_stored) while page.next is set.
 #ifndef REGISTRY_STORAGE_CHECK_STORE_H_
 #define REGISTRY_STORAGE_CHECK_STORE_H_
 
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -85,16 +91,34 @@ class CheckStore {
   // The slot of check `check_id` in its row's key (kSlotSize raw bytes).
   absl::StatusOr<std::string> Slot(absl::string_view check_id) const;
 
-  // The person's checks, newest first, at most `limit`. Reads every check of the person (the
-  // keys are not in time order). DataLoss when one fails authentication.
+  // A place in a person's history, which is ordered newest first: by the sealed time, and
+  // checks of one microsecond by check id, highest first. Every check has a place of its own.
+  struct HistoryPosition {
+    int64_t checked_at_micros = 0;
+    std::string check_id;
+  };
+  // One page of a person's history.
+  struct HistoryPage {
+    // Newest first.
+    std::vector<registry::v1::CheckSummary> checks;
+    // The place of the page's last check when more checks follow it; nullopt at the end.
+    std::optional<HistoryPosition> next;
+  };
+
+  // The person's checks that come after `after` (from the newest when nullopt), newest first, at
+  // most `page_size` (at least 1), and whether more follow. Pages follow from one another by
+  // place, not by count, so a check made between two pages (it is newer than both) neither
+  // repeats a check nor pushes one out of the later page. Reads every check of the person (the
+  // keys are not in time order) and holds at most `page_size` of them. DataLoss when one fails
+  // authentication.
   // A result decided by a record that is no longer stored (`is_stored`, e.g.
   // RecordStore::IsStored) is withheld here too, whatever the stored check says: a check row
   // saved before an erasure and written back afterwards authenticates (it is the registry's
   // own), and must not bring the result back.
   using IsStoredFn = std::function<absl::StatusOr<bool>(absl::string_view record_id)>;
-  absl::StatusOr<std::vector<registry::v1::CheckSummary>> List(absl::string_view token,
-                                                               size_t limit,
-                                                               const IsStoredFn& is_stored) const;
+  absl::StatusOr<HistoryPage> List(absl::string_view token,
+                                   const std::optional<HistoryPosition>& after, size_t page_size,
+                                   const IsStoredFn& is_stored) const;
 
   // Stages into `w` the row that says `organisation`'s check `check_id` of the person whose
   // token is `token`, made at `at`, took from its daily limit on checks of that person.

@@ -3,6 +3,7 @@
 // newlines in every string, whose error messages hold invalid UTF-8 too, and whose audit entries
 // come with a decoded copy that differs from the hashed bytes. Each command line runs whole,
 // through RunCli, as a user would run it.
+#include <atomic>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -159,10 +160,15 @@ class FakeRecords final : public v1::RecordService::Service {
 class FakeVetting final : public v1::VettingService::Service {
  public:
   std::string pem;
+  // The next_page_token of every page of a person's history: empty, one page.
+  std::string history_token;
+  std::atomic<int> history_pages{0};
 
   grpc::Status ListChecksAboutPerson(grpc::ServerContext*,
                                      const v1::ListChecksAboutPersonRequest*,
                                      v1::ListChecksAboutPersonResponse* response) override {
+    ++history_pages;
+    response->set_next_page_token(history_token);
     v1::CheckSummary* check = response->add_checks();
     check->set_organisation(kHostile);
     check->set_checked_at("2026-11-28T14:30:00Z");
@@ -300,6 +306,19 @@ TEST_F(HostileServerTest, VetHistoryAndBackupsEscapeNamesAndDates) {
   ASSERT_EQ(backups.code, 0) << backups.err;
   ExpectTerminalSafe(backups.out);
   EXPECT_THAT(backups.out, HasSubstr(absl::StrCat("3      ", kHostileEscaped)));
+}
+
+// `vet history` follows page tokens to the end; a server that hands back the token it was given
+// would keep it going for ever, and is refused after the second page instead.
+TEST_F(HostileServerTest, VetHistoryStopsWhenTheServerRepeatsAPageToken) {
+  vetting_.history_token = kHostile;
+  const CliRun history =
+      Run({"vet", "history", "--personal-number", "1234567890", "--request-ref", "DSR-1"});
+  EXPECT_NE(history.code, 0) << history.out;
+  EXPECT_THAT(history.err, HasSubstr("the server returned the same page token again"));
+  EXPECT_EQ(vetting_.history_pages, 2);
+  ExpectTerminalSafe(history.out);
+  ExpectTerminalSafe(history.err);
 }
 
 TEST_F(HostileServerTest, WhoAmIChoicesAndAReferContactAreEscaped) {

@@ -1,11 +1,13 @@
 // Vetting end to end with the real registry-cli binary against a real registryd: an employer's
 // check prints the answer in words and saves a signed certificate that anyone verifies offline
-// with the published key; a changed certificate or another key is refused; and the vetting
-// identity cannot read, search or audit anything.
+// with the published key; a changed certificate or another key is refused; a clerk's `vet history`
+// prints the person's whole history, every page; and the vetting identity cannot read, search or
+// audit anything.
 #include <spawn.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -13,12 +15,15 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "crypto/ed25519.h"
 #include "crypto/secret_bytes.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "registry/v1/records.grpc.pb.h"
+#include "registry/v1/vetting.grpc.pb.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
@@ -195,6 +200,72 @@ TEST_F(VettingCliTest, AnotherKeyLeavesTheCertificateUncheckedNamingBothKeys) {
   const CliRun verify = Verify(CertPath(), other_key);
   EXPECT_EQ(verify.exit_code, 2) << verify.output;
   EXPECT_THAT(verify.output, HasSubstr("was signed by key"));
+}
+
+// A data subject's request answered with `vet history`: one organisation checked the person, then
+// another made 1005 calls naming them in a burst (all but the first over its rate limit). The
+// command follows every page, so the earlier check is printed with the rest, last (the oldest),
+// in --json (one object per check) and in the table alike.
+TEST_F(VettingCliTest, VetHistoryPrintsEveryPageIncludingACheckAFloodWouldHaveHidden) {
+  v1::AccessPolicy policy = DevPolicy();
+  for (v1::Organisation& org : *policy.mutable_organisations()) {
+    if (org.id() == "dev-school") {
+      org.mutable_rate_limit()->set_per_minute(1);
+      org.mutable_rate_limit()->set_burst(1);
+    }
+  }
+  server_->WritePolicy(policy);
+  ASSERT_TRUE(server_->server()->ReloadPolicy().ok());
+  v1::VettingCheckRequest candidate;
+  candidate.set_personal_number("5555555555");
+  candidate.set_surname("Rexhepi");
+  candidate.set_given_name("Drita");
+  candidate.set_birth_date("1990-02-03");
+  candidate.set_position_category("care_worker");
+  candidate.set_consent_reference("C-1");
+  std::string earlier_id;
+  {
+    grpc::ClientContext ctx;
+    v1::VettingCheckResponse resp;
+    const grpc::Status s =
+        v1::VettingService::NewStub(server_->Channel("vetting2"))->VettingCheck(&ctx, candidate,
+                                                                               &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    earlier_id = resp.check_id();
+  }
+  constexpr int kFlood = 1005;
+  candidate.set_position_category("teacher");
+  auto flooder = v1::VettingService::NewStub(server_->Channel("vetting"));
+  for (int i = 0; i < kFlood; ++i) {
+    grpc::ClientContext ctx;
+    v1::VettingCheckResponse resp;
+    flooder->VettingCheck(&ctx, candidate, &resp);
+  }
+
+  storage::AuditLog* log = server_->server()->audit_log();
+  const uint64_t before = log->CurrentHead().size;
+  const CliRun json = As("clerk", {"--json", "vet", "history", "--personal-number",
+                                   candidate.personal_number(), "--request-ref", "DSR-2026-7"});
+  ASSERT_EQ(json.exit_code, 0) << json.output.substr(0, 2000);
+  // Two pages (1000 and 6), each an audited call.
+  EXPECT_EQ(log->CurrentHead().size, before + 2);
+  std::vector<std::string> lines = absl::StrSplit(json.output, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), static_cast<size_t>(kFlood + 1)) << json.output.substr(0, 2000);
+  for (const std::string& line : lines) ASSERT_TRUE(absl::StartsWith(line, "{")) << line;
+  EXPECT_THAT(lines.back(), HasSubstr(earlier_id));
+  EXPECT_THAT(lines.back(), HasSubstr("dev-care-home"));
+
+  const CliRun table = As("clerk", {"vet", "history", "--personal-number",
+                                    candidate.personal_number(), "--request-ref", "DSR-2026-7"});
+  ASSERT_EQ(table.exit_code, 0) << table.output.substr(0, 2000);
+  lines = absl::StrSplit(table.output, '\n', absl::SkipEmpty());
+  ASSERT_EQ(lines.size(), static_cast<size_t>(kFlood + 2)) << table.output.substr(0, 2000);
+  EXPECT_TRUE(absl::StartsWith(lines.front(), "DATE")) << lines.front();
+  EXPECT_EQ(std::count_if(lines.begin(), lines.end(),
+                          [](const std::string& l) { return absl::StartsWith(l, "DATE"); }),
+            1);
+  EXPECT_THAT(lines.back(), HasSubstr("dev-care-home"));
+  EXPECT_THAT(lines.back(), HasSubstr("care_worker"));
 }
 
 TEST_F(VettingCliTest, VettingIdentityCannotReadSearchOrAudit) {

@@ -1,10 +1,13 @@
-// CheckStore: a person's vetting checks come back newest first and only theirs; nothing of a check
-// is readable in the `checks` family; a value moved under another person's key, or opened with
+// CheckStore: a person's vetting checks come back newest first and only theirs, a page at a time,
+// every check on exactly one page however long the history; nothing of a check is readable in
+// the `checks` family; a value moved under another person's key, or opened with
 // another key, is DataLoss; withholding touches only the checks the erased record decided.
 #include "storage/check_store.h"
 
 #include <filesystem>
 #include <memory>
+#include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -99,29 +102,112 @@ class CheckStoreTest : public ::testing::Test {
   std::unique_ptr<CheckStore> checks_;
 };
 
-TEST_F(CheckStoreTest, ListsOnlyThePersonsChecksNewestFirstUpToTheLimit) {
+TEST_F(CheckStoreTest, ListsOnlyThePersonsChecksNewestFirstAPageAtATime) {
   Record(kPersonA, 1, registry::v1::VETTING_RESULT_CLEAR);
   Record(kPersonB, 2, registry::v1::VETTING_RESULT_NOT_CLEAR);
   Record(kPersonA, 3, registry::v1::VETTING_RESULT_NOT_CLEAR);
   Record(kPersonA, 4, registry::v1::VETTING_RESULT_CLEAR);
 
-  auto all = checks_->List(kPersonA, 10, AllStored);
+  auto all = checks_->List(kPersonA, std::nullopt, 10, AllStored);
   ASSERT_TRUE(all.ok()) << all.status();
-  ASSERT_EQ(all->size(), 3u);
-  EXPECT_EQ((*all)[0].check_id(), MakeCheck(4, {}).summary().check_id());
-  EXPECT_EQ((*all)[1].check_id(), MakeCheck(3, {}).summary().check_id());
-  EXPECT_EQ((*all)[2].check_id(), MakeCheck(1, {}).summary().check_id());
-  EXPECT_EQ((*all)[1].result(), registry::v1::VETTING_RESULT_NOT_CLEAR);
-  EXPECT_EQ((*all)[1].organisation(), kOrganisation);
+  ASSERT_EQ(all->checks.size(), 3u);
+  EXPECT_EQ(all->checks[0].check_id(), MakeCheck(4, {}).summary().check_id());
+  EXPECT_EQ(all->checks[1].check_id(), MakeCheck(3, {}).summary().check_id());
+  EXPECT_EQ(all->checks[2].check_id(), MakeCheck(1, {}).summary().check_id());
+  EXPECT_EQ(all->checks[1].result(), registry::v1::VETTING_RESULT_NOT_CLEAR);
+  EXPECT_EQ(all->checks[1].organisation(), kOrganisation);
+  EXPECT_FALSE(all->next.has_value());
 
-  auto newest = checks_->List(kPersonA, 1, AllStored);
+  // A page of one: the newest, and the place the next page starts below.
+  auto newest = checks_->List(kPersonA, std::nullopt, 1, AllStored);
   ASSERT_TRUE(newest.ok()) << newest.status();
-  ASSERT_EQ(newest->size(), 1u);
-  EXPECT_EQ((*newest)[0].check_id(), MakeCheck(4, {}).summary().check_id());
+  ASSERT_EQ(newest->checks.size(), 1u);
+  EXPECT_EQ(newest->checks[0].check_id(), MakeCheck(4, {}).summary().check_id());
+  ASSERT_TRUE(newest->next.has_value());
+  EXPECT_EQ(newest->next->check_id, MakeCheck(4, {}).summary().check_id());
+  EXPECT_EQ(newest->next->checked_at_micros, absl::ToUnixMicros(kNoon + absl::Seconds(4)));
+  auto rest = checks_->List(kPersonA, newest->next, 10, AllStored);
+  ASSERT_TRUE(rest.ok()) << rest.status();
+  ASSERT_EQ(rest->checks.size(), 2u);
+  EXPECT_EQ(rest->checks[0].check_id(), MakeCheck(3, {}).summary().check_id());
+  EXPECT_EQ(rest->checks[1].check_id(), MakeCheck(1, {}).summary().check_id());
+  EXPECT_FALSE(rest->next.has_value());
+  // A page exactly as long as what is left says nothing follows.
+  auto exact = checks_->List(kPersonA, newest->next, 2, AllStored);
+  ASSERT_TRUE(exact.ok()) << exact.status();
+  EXPECT_EQ(exact->checks.size(), 2u);
+  EXPECT_FALSE(exact->next.has_value());
 
-  auto none = checks_->List(std::string(32, 'c'), 10, AllStored);
+  auto none = checks_->List(std::string(32, 'c'), std::nullopt, 10, AllStored);
   ASSERT_TRUE(none.ok()) << none.status();
-  EXPECT_TRUE(none->empty());
+  EXPECT_TRUE(none->checks.empty());
+}
+
+// The flood that used to hide a check: one organisation's check of a person, then 1005 calls by
+// another (rate-limited or not, each is kept). Followed page by page, the history holds every
+// check once, newest first, the first organisation's last; none is left out for being old.
+TEST_F(CheckStoreTest, EveryCheckIsOnExactlyOnePageWhateverTheHistorysLength) {
+  constexpr int kFlood = 1005;
+  const auto check_of = [](const std::string& organisation, int n) {
+    StoredCheck check = MakeCheck(n, registry::v1::VETTING_RESULT_UNSPECIFIED);
+    check.mutable_summary()->set_organisation(organisation);
+    return check;
+  };
+  PendingWrite w;
+  const StoredCheck earlier = check_of("kopshti-lulet", 1);
+  ASSERT_TRUE(checks_->Stage(kPersonA, kNoon, earlier, &w).ok());
+  for (int n = 2; n < 2 + kFlood; ++n) {
+    // Two checks in each microsecond used, which their check ids order.
+    const absl::Time at = kNoon + absl::Seconds(1) + absl::Microseconds(250 * (n / 2));
+    ASSERT_TRUE(checks_->Stage(kPersonA, at, check_of("flooder", n), &w).ok());
+  }
+  ASSERT_TRUE(checks_->Stage(kPersonB, kNoon, check_of("flooder", 99999), &w).ok());
+  ASSERT_TRUE(db_->Write(w.staged()).ok());
+
+  for (const size_t page_size : {size_t{1000}, size_t{100}, size_t{7}}) {
+    SCOPED_TRACE(page_size);
+    std::vector<std::string> ids;
+    std::vector<size_t> sizes;
+    std::optional<CheckStore::HistoryPosition> after;
+    do {
+      auto page = checks_->List(kPersonA, after, page_size, AllStored);
+      ASSERT_TRUE(page.ok()) << page.status();
+      sizes.push_back(page->checks.size());
+      for (const auto& check : page->checks) ids.push_back(check.check_id());
+      if (page->next.has_value()) {
+        ASSERT_EQ(page->checks.size(), page_size);
+        EXPECT_EQ(page->next->check_id, page->checks.back().check_id());
+      }
+      after = page->next;
+    } while (after.has_value());
+    ASSERT_EQ(ids.size(), static_cast<size_t>(kFlood + 1));
+    EXPECT_EQ(std::set<std::string>(ids.begin(), ids.end()).size(), ids.size()) << "a repeat";
+    EXPECT_EQ(sizes.size(), (kFlood + 1 + page_size - 1) / page_size);
+    // Newest first: the flood from its last check down, then the earlier organisation's.
+    for (size_t i = 0; i < ids.size(); ++i) {
+      const int n = i + 1 == ids.size() ? 1 : 1 + kFlood - static_cast<int>(i);
+      ASSERT_EQ(ids[i], MakeCheck(n, {}).summary().check_id()) << i;
+    }
+  }
+}
+
+// Pages follow from a place, not a count: checks made after the first page (newer than all of
+// it) neither repeat a check on the next page nor push one out of it.
+TEST_F(CheckStoreTest, APageStartsBelowTheLastCheckOfTheOneBeforeWhateverCameMeanwhile) {
+  for (int n = 1; n <= 6; ++n) Record(kPersonA, n, registry::v1::VETTING_RESULT_CLEAR);
+  auto first = checks_->List(kPersonA, std::nullopt, 3, AllStored);
+  ASSERT_TRUE(first.ok()) << first.status();
+  ASSERT_EQ(first->checks.size(), 3u);
+  ASSERT_TRUE(first->next.has_value());
+  for (int n = 7; n <= 9; ++n) Record(kPersonA, n, registry::v1::VETTING_RESULT_CLEAR);
+  auto second = checks_->List(kPersonA, first->next, 3, AllStored);
+  ASSERT_TRUE(second.ok()) << second.status();
+  std::vector<std::string> ids;
+  for (const auto& check : second->checks) ids.push_back(check.check_id());
+  EXPECT_THAT(ids, ElementsAre(MakeCheck(3, {}).summary().check_id(),
+                               MakeCheck(2, {}).summary().check_id(),
+                               MakeCheck(1, {}).summary().check_id()));
+  EXPECT_FALSE(second->next.has_value());
 }
 
 TEST_F(CheckStoreTest, TheKeySaysNeitherWhenNorWhichCheck) {
@@ -147,10 +233,10 @@ TEST_F(CheckStoreTest, TheNewestComeFirstByTheSealedTimeWhateverTheKeysOrder) {
   for (int n : {5, 1, 9, 3, 7, 2, 8, 4, 6}) {
     Record(kPersonA, n, registry::v1::VETTING_RESULT_CLEAR);
   }
-  auto newest = checks_->List(kPersonA, 4, AllStored);
+  auto newest = checks_->List(kPersonA, std::nullopt, 4, AllStored);
   ASSERT_TRUE(newest.ok()) << newest.status();
   std::vector<std::string> ids;
-  for (const auto& check : *newest) ids.push_back(check.check_id());
+  for (const auto& check : newest->checks) ids.push_back(check.check_id());
   EXPECT_THAT(ids, ElementsAre(MakeCheck(9, {}).summary().check_id(),
                                MakeCheck(8, {}).summary().check_id(),
                                MakeCheck(7, {}).summary().check_id(),
@@ -190,10 +276,10 @@ TEST_F(CheckStoreTest, RowsOfTheEarlierLayoutMoveToKeysWithoutTheirTime) {
   ASSERT_EQ(rows.size(), 4u);
   for (const auto& [key, value] : rows) EXPECT_EQ(key.size(), 32u + CheckStore::kSlotSize);
 
-  auto listed = checks_->List(kPersonA, 10, AllStored);
+  auto listed = checks_->List(kPersonA, std::nullopt, 10, AllStored);
   ASSERT_TRUE(listed.ok()) << listed.status();
   std::vector<std::string> ids;
-  for (const auto& check : *listed) ids.push_back(check.check_id());
+  for (const auto& check : listed->checks) ids.push_back(check.check_id());
   EXPECT_THAT(ids, ElementsAre(MakeCheck(3, {}).summary().check_id(),
                                MakeCheck(2, {}).summary().check_id(),
                                MakeCheck(1, {}).summary().check_id()));
@@ -300,7 +386,7 @@ TEST_F(CheckStoreTest, AValueMovedUnderAnotherPersonsKeyIsDataLoss) {
   Batch batch;
   batch.Put(Cf::kChecks, moved_key, rows[0].second);
   ASSERT_TRUE(db_->Write(batch).ok());
-  auto listed = checks_->List(kPersonB, 10, AllStored);
+  auto listed = checks_->List(kPersonB, std::nullopt, 10, AllStored);
   EXPECT_EQ(listed.status().code(), absl::StatusCode::kDataLoss) << listed.status();
 }
 
@@ -308,7 +394,7 @@ TEST_F(CheckStoreTest, AnotherKeyCannotOpenTheChecks) {
   Record(kPersonA, 1, registry::v1::VETTING_RESULT_CLEAR);
   auto other = CheckStore::Create(db_.get(), crypto::SecretBytes(std::string(32, 'x')));
   ASSERT_TRUE(other.ok()) << other.status();
-  auto listed = (*other)->List(kPersonA, 10, AllStored);
+  auto listed = (*other)->List(kPersonA, std::nullopt, 10, AllStored);
   EXPECT_EQ(listed.status().code(), absl::StatusCode::kDataLoss) << listed.status();
 }
 
@@ -324,25 +410,25 @@ TEST_F(CheckStoreTest, WithholdingRewritesOnlyTheChecksTheRecordDecided) {
   EXPECT_EQ(*rewritten, 1);
   ASSERT_TRUE(db_->Write(w.staged()).ok());
 
-  auto a = checks_->List(kPersonA, 10, AllStored);
+  auto a = checks_->List(kPersonA, std::nullopt, 10, AllStored);
   ASSERT_TRUE(a.ok()) << a.status();
-  ASSERT_EQ(a->size(), 3u);
+  ASSERT_EQ(a->checks.size(), 3u);
   // Newest first: 3, 2, 1.
-  EXPECT_EQ((*a)[0].result(), registry::v1::VETTING_RESULT_CLEAR);
-  EXPECT_FALSE((*a)[0].result_withheld());
-  EXPECT_EQ((*a)[1].result(), registry::v1::VETTING_RESULT_NOT_CLEAR);
-  EXPECT_FALSE((*a)[1].result_withheld());
-  EXPECT_EQ((*a)[2].result(), registry::v1::VETTING_RESULT_UNSPECIFIED);
-  EXPECT_TRUE((*a)[2].result_withheld());
+  EXPECT_EQ(a->checks[0].result(), registry::v1::VETTING_RESULT_CLEAR);
+  EXPECT_FALSE(a->checks[0].result_withheld());
+  EXPECT_EQ(a->checks[1].result(), registry::v1::VETTING_RESULT_NOT_CLEAR);
+  EXPECT_FALSE(a->checks[1].result_withheld());
+  EXPECT_EQ(a->checks[2].result(), registry::v1::VETTING_RESULT_UNSPECIFIED);
+  EXPECT_TRUE(a->checks[2].result_withheld());
   // Who asked and when stay.
-  EXPECT_EQ((*a)[2].organisation(), kOrganisation);
-  EXPECT_EQ((*a)[2].checked_at(), MakeCheck(1, {}).summary().checked_at());
+  EXPECT_EQ(a->checks[2].organisation(), kOrganisation);
+  EXPECT_EQ(a->checks[2].checked_at(), MakeCheck(1, {}).summary().checked_at());
 
   // Withholding is per person: B's check about the same record is B's erasure's to change.
-  auto b = checks_->List(kPersonB, 10, AllStored);
+  auto b = checks_->List(kPersonB, std::nullopt, 10, AllStored);
   ASSERT_TRUE(b.ok()) << b.status();
-  ASSERT_EQ(b->size(), 1u);
-  EXPECT_EQ((*b)[0].result(), registry::v1::VETTING_RESULT_NOT_CLEAR);
+  ASSERT_EQ(b->checks.size(), 1u);
+  EXPECT_EQ(b->checks[0].result(), registry::v1::VETTING_RESULT_NOT_CLEAR);
 
   // A result whose deciding record is no longer stored is withheld when listed, whatever the
   // stored check says (a row written back after the erasure is the registry's own, and
@@ -350,19 +436,20 @@ TEST_F(CheckStoreTest, WithholdingRewritesOnlyTheChecksTheRecordDecided) {
   const auto erased_gone = [](absl::string_view id) -> absl::StatusOr<bool> {
     return id != "r-erased";
   };
-  auto b_listed = checks_->List(kPersonB, 10, erased_gone);
+  auto b_listed = checks_->List(kPersonB, std::nullopt, 10, erased_gone);
   ASSERT_TRUE(b_listed.ok()) << b_listed.status();
-  ASSERT_EQ(b_listed->size(), 1u);
-  EXPECT_EQ((*b_listed)[0].result(), registry::v1::VETTING_RESULT_UNSPECIFIED);
-  EXPECT_TRUE((*b_listed)[0].result_withheld());
-  auto a_listed = checks_->List(kPersonA, 10, erased_gone);
+  ASSERT_EQ(b_listed->checks.size(), 1u);
+  EXPECT_EQ(b_listed->checks[0].result(), registry::v1::VETTING_RESULT_UNSPECIFIED);
+  EXPECT_TRUE(b_listed->checks[0].result_withheld());
+  auto a_listed = checks_->List(kPersonA, std::nullopt, 10, erased_gone);
   ASSERT_TRUE(a_listed.ok()) << a_listed.status();
-  EXPECT_EQ((*a_listed)[1].result(), registry::v1::VETTING_RESULT_NOT_CLEAR);  // r-kept
+  EXPECT_EQ(a_listed->checks[1].result(), registry::v1::VETTING_RESULT_NOT_CLEAR);  // r-kept
   // A record that fails authentication is an error, not a withheld result.
   const auto damaged = [](absl::string_view) -> absl::StatusOr<bool> {
     return absl::DataLossError("authentication failed");
   };
-  EXPECT_EQ(checks_->List(kPersonB, 10, damaged).status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(checks_->List(kPersonB, std::nullopt, 10, damaged).status().code(),
+            absl::StatusCode::kDataLoss);
 
   // A second pass finds nothing left to withhold.
   PendingWrite again;

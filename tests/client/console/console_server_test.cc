@@ -98,6 +98,9 @@ class FakeRegistry final : public Registry {
   v1::SearchRecordsResponse search;
   v1::VettingCheckResponse vetting;
   v1::ListChecksAboutPersonResponse checks;
+  // The page of a person's history after `checks`, asked for with its next_page_token.
+  v1::ListChecksAboutPersonResponse more_checks;
+  std::vector<v1::ListChecksAboutPersonRequest> checks_requests;
   v1::ListAuditEventsResponse events;
   v1::ListBackupsResponse backups;
   v1::VerifyDataResponse data_check;
@@ -177,8 +180,12 @@ class FakeRegistry final : public Registry {
     return key;
   }
   absl::StatusOr<v1::ListChecksAboutPersonResponse> ListChecksAboutPerson(
-      const v1::ListChecksAboutPersonRequest&) override {
+      const v1::ListChecksAboutPersonRequest& request) override {
     ++calls;
+    checks_requests.push_back(request);
+    if (!request.page_token().empty() && request.page_token() == checks.next_page_token()) {
+      return more_checks;
+    }
     return checks;
   }
   absl::StatusOr<v1::ListAuditEventsResponse> ListAuditEvents(
@@ -905,6 +912,47 @@ TEST_F(ConsoleTest, EveryStringFromTheRegistryIsEscapedOnTheClerksPages) {
 // A court's read is the official's act for a purpose it states: a link made elsewhere (in a mail
 // or a chat) that names a case reference and a purpose only shows the purpose form, filled in,
 // for the official to send; the read is made by that form (POST, with the CSRF token).
+// A data subject is owed the whole history: the page follows the registry's page tokens to the
+// end and shows every check, the later pages' (older) below the first's.
+TEST_F(ConsoleTest, ADataSubjectsHistoryIsShownWholeEveryPageFollowed) {
+  Start(v1::ROLE_CLERK);
+  SignIn();
+  const std::string token = absl::StrCat("1790000000000000.", kRecordId);
+  v1::CheckSummary* newest = fake_->checks.add_checks();
+  newest->set_organisation("flooding-org");
+  newest->set_checked_at("2026-09-21T12:00:05Z");
+  newest->set_status_code(8);
+  fake_->checks.set_next_page_token(token);
+  v1::CheckSummary* earlier = fake_->more_checks.add_checks();
+  earlier->set_organisation("earlier-org");
+  earlier->set_checked_at("2026-09-21T12:00:01Z");
+  earlier->set_result(v1::VETTING_RESULT_CLEAR);
+
+  auto shown = Post("/subject", {{"personal-number", "1234567890"}, {"request_ref", "DSR-1"}});
+  ASSERT_TRUE(shown);
+  EXPECT_EQ(shown->status, 200) << shown->body;
+  const size_t first = shown->body.find("flooding-org");
+  const size_t second = shown->body.find("earlier-org");
+  ASSERT_NE(first, std::string::npos) << shown->body;
+  ASSERT_NE(second, std::string::npos) << shown->body;
+  EXPECT_LT(first, second);
+  ASSERT_EQ(fake_->checks_requests.size(), 2u);
+  EXPECT_EQ(fake_->checks_requests[0].page_size(), 1000u);
+  EXPECT_EQ(fake_->checks_requests[0].page_token(), "");
+  EXPECT_EQ(fake_->checks_requests[1].page_token(), token);
+  EXPECT_EQ(fake_->checks_requests[1].request_reference(), "DSR-1");
+  EXPECT_EQ(fake_->checks_requests[1].personal_number(), "1234567890");
+
+  // A registry that hands back the token it was given is refused, not followed for ever.
+  fake_->checks_requests.clear();
+  fake_->more_checks.set_next_page_token(token);
+  auto looping = Post("/subject", {{"personal-number", "1234567890"}, {"request_ref", "DSR-1"}});
+  ASSERT_TRUE(looping);
+  EXPECT_EQ(looping->status, 400);
+  EXPECT_FALSE(absl::StrContains(looping->body, "earlier-org"));
+  EXPECT_EQ(fake_->checks_requests.size(), 2u);
+}
+
 TEST_F(ConsoleTest, ACourtReadsOnlyByPostingItsPurposeNeverByFollowingALink) {
   Start(v1::ROLE_COURT);
   SignIn();
