@@ -296,17 +296,16 @@ absl::StatusOr<AuditVerification> VerifyAndSave(CommandContext& ctx, const Verif
   GrpcAuditLogSource source(channel, ctx.settings());
   ASSIGN_OR_RETURN(AuditVerification result,
                    VerifyAuditLog(source, previous, run.options, absl::Now()));
-  for (const std::string& note : result.notes) ctx.err() << "note: " << ForTerminal(note) << "\n";
+  // Through Note and Warn, which escape them for the terminal or write them as JSON (--json).
+  for (const std::string& note : result.notes) ctx.Note(note);
   if (result.first_of_log) {
     // Rollback detection rests on the state: a mistyped --state path must not pass unnoticed.
-    ctx.err() << "note: the first verification of this log with the state file "
-              << ForTerminal(run.state_path)
-              << ": there was no earlier head to compare with, so a log cut or rewritten before "
-                 "now cannot be seen; later runs with this file are compared with this one\n";
+    ctx.Note(absl::StrCat(
+        "the first verification of this log with the state file ", run.state_path,
+        ": there was no earlier head to compare with, so a log cut or rewritten before now "
+        "cannot be seen; later runs with this file are compared with this one"));
   }
-  for (const std::string& warning : result.warnings) {
-    ctx.err() << "WARNING: " << ForTerminal(warning) << "\n";
-  }
+  for (const std::string& warning : result.warnings) ctx.Warn(warning);
   // The log verified, so its state is kept; a warning still asks for a person's look.
   if (!result.warnings.empty()) ctx.set_exit_code(1);
   RETURN_IF_ERROR(SaveAuditState(run.state_path, result.state));
@@ -358,13 +357,13 @@ absl::Status RunVerifiedAuditList(CommandContext& ctx, const v1::AuditFilter& fi
                                    entry.event_bytes().size());
     }
   }
-  if (ctx.json()) return absl::OkStatus();
-  if (shown.empty()) ctx.out() << "no events match\n";
   if (matched > shown.size()) {
     const uint64_t more = matched - shown.size();
-    ctx.err() << more << (more == 1 ? " more event matches" : " more events match")
-              << ": add --all to list them all\n";
+    ctx.Note(absl::StrCat(more, more == 1 ? " more event matches" : " more events match",
+                          ": add --all to list them all"));
   }
+  if (ctx.json()) return absl::OkStatus();
+  if (shown.empty()) ctx.out() << "no events match\n";
   const uint64_t pruned = result.log.pruned_size();
   ctx.out() << "verified: " << (shown.empty() ? "searched " : "listed from ")
             << "audit log " << ForTerminal(head.log_id()) << ", " << head.tree_size()
@@ -426,7 +425,9 @@ absl::Status RunAuditList(CommandContext& ctx) {
         shown.clear_event();
         if (hashed.event.has_value()) *shown.mutable_event() = std::move(*hashed.event);
         RETURN_IF_ERROR(ctx.PrintJson(shown));
-        for (const std::string& warning : hashed.warnings) ctx.err() << warning << "\n";
+        for (const std::string& warning : hashed.warnings) {
+          ctx.Warn(absl::StripPrefix(warning, "WARNING: "));
+        }
       } else {
         if (!header_shown) ctx.out() << ListHeader();
         header_shown = true;
@@ -445,14 +446,13 @@ absl::Status RunAuditList(CommandContext& ctx) {
         ctx.out() << "no events match\n";
         // A URI cut short ("spiffe://registry.kjc.dev/court") has the shape of a whole one.
         if (args.Has("actor")) {
-          ctx.err() << "note: --actor matches only a whole identity, as `registry-cli whoami` "
-                       "prints it\n";
+          ctx.Note("--actor matches only a whole identity, as `registry-cli whoami` prints it");
         }
       }
       break;
     }
     if (!args.Flag("all")) {
-      ctx.err() << "more events follow: add --all to list them all\n";
+      ctx.Note("more events follow: add --all to list them all");
       break;
     }
     // A server that hands back the token it was given would keep --all going for ever.
@@ -490,7 +490,7 @@ absl::Status RunAuditExport(CommandContext& ctx) {
     // Written as served, event_bytes and all, so the recipient can check the same; but the
     // person exporting learns here, not later, when the server's copies do not match.
     const std::vector<std::string> warnings = DecodeHashedEvent(entry).warnings;
-    for (const std::string& warning : warnings) ctx.err() << warning << "\n";
+    for (const std::string& warning : warnings) ctx.Warn(absl::StripPrefix(warning, "WARNING: "));
     if (!warnings.empty()) ++differing;
     absl::StatusOr<std::string> line = ToJsonLine(entry);
     written = line.ok() ? file->Append(absl::StrCat(*line, "\n")) : line.status();

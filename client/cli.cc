@@ -2,8 +2,10 @@
 
 #include <string.h>
 
+#include <map>
 #include <optional>
 #include <ostream>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -108,6 +110,29 @@ absl::Status UnknownCommand(absl::string_view group, absl::string_view typed,
           : ""));
 }
 
+// The command's positional arguments as a missing one is named: the words of its synopsis
+// before the first option, optional part or choice ("ID" of "ID [--case-ref REF ...]",
+// "CERT.json" of "CERT.json --public-key FILE"), each with what it stands for where the word
+// alone may not say it.
+std::vector<std::string> PositionalNames(const CommandSpec& command) {
+  static const auto* const kMeanings = new std::map<std::string, std::string, std::less<>>{
+      {"ID", "the record's id, 32 characters 0-9 and a-f"},
+      {"CERT.json", "the certificate file vet check --out wrote"},
+  };
+  std::vector<std::string> names;
+  for (absl::string_view word : absl::StrSplit(command.synopsis, ' ', absl::SkipEmpty())) {
+    if (absl::StartsWith(word, "-") || absl::StartsWith(word, "[") ||
+        absl::StartsWith(word, "(")) {
+      break;
+    }
+    const auto meaning = kMeanings->find(word);
+    names.push_back(meaning == kMeanings->end()
+                        ? std::string(word)
+                        : absl::StrCat(word, " (", meaning->second, ")"));
+  }
+  return names;
+}
+
 }  // namespace
 
 std::string FormatError(const absl::Status& status) {
@@ -208,9 +233,10 @@ int RunCommandLine(const std::vector<std::string>& args, const EnvLookup& env,
   const std::string command_hint = absl::StrCat(CommandUsageLine(*command), "\nrun 'registry-cli ",
                                                 command->name, " --help' for its options\n");
   const std::vector<std::string> command_args(rest.begin() + consumed, rest.end());
-  absl::StatusOr<ParsedArgs> parsed = ParseOptions(command->options, command_args,
-                                                   command->min_positionals,
-                                                   command->max_positionals);
+  absl::StatusOr<ParsedArgs> parsed =
+      ParseOptions(command->options, command_args, command->min_positionals,
+                   command->max_positionals, /*stop_at_positional=*/false,
+                   PositionalNames(*command));
   if (!parsed.ok()) {
     if (std::optional<std::string> global_option = MisplacedGlobalOption(command_args)) {
       return UsageFailure(

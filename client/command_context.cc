@@ -2,8 +2,11 @@
 
 #include <string>
 
+#include "absl/strings/strip.h"
 #include "client/json_io.h"
+#include "client/terminal_text.h"
 #include "common/status_macros.h"
+#include "google/protobuf/struct.pb.h"
 #include "registry/v1/info.grpc.pb.h"
 
 namespace registry::client {
@@ -13,7 +16,7 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> CommandContext::Channel() {
     ASSIGN_OR_RETURN(channel_, CreateChannel(settings_));
     // Once a run, when the key is first used: whoever else may read it may be this official.
     if (const std::string warning = KeyFileWarning(settings_); !warning.empty()) {
-      err() << warning << "\n";
+      Warn(absl::StripPrefix(warning, "warning: "));
     }
   }
   return channel_;
@@ -39,6 +42,25 @@ absl::Status CommandContext::PrintJson(const google::protobuf::Message& message)
   ASSIGN_OR_RETURN(const std::string line, ToJsonLine(message));
   out() << line << "\n";
   return absl::OkStatus();
+}
+
+void CommandContext::Note(absl::string_view text) { Remark("note", text); }
+
+void CommandContext::Warn(absl::string_view text) { Remark("warning", text); }
+
+void CommandContext::Remark(absl::string_view kind, absl::string_view text) {
+  if (json_) {
+    google::protobuf::Struct remark;
+    // Bytes that are not UTF-8 cannot be JSON text: shown as the text shows them, as in errors.
+    (*remark.mutable_fields())[std::string(kind)].set_string_value(
+        IsWellFormedUtf8(text) ? std::string(text) : ForTerminal(text));
+    // The JSON writer escapes what could act on a terminal.
+    if (absl::StatusOr<std::string> line = ToJsonLine(remark); line.ok()) {
+      err() << *line << "\n";
+      return;
+    }
+  }
+  err() << (kind == "warning" ? "WARNING" : kind) << ": " << ForTerminal(text) << "\n";
 }
 
 absl::StatusOr<v1::WhoAmIResponse> CallWhoAmI(const std::shared_ptr<grpc::Channel>& channel,

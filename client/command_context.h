@@ -18,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "client/connection.h"
 #include "client/option_parser.h"
 #include "client/record_fields.h"
@@ -70,8 +71,7 @@ class CommandContext {
   bool err_is_terminal() const { return streams_.err_is_terminal; }
 
   // The channel to the server, created on the first call (see CreateChannel for the errors);
-  // then, when the private key may be read by other accounts, a warning on err()
-  // (KeyFileWarning).
+  // then, when the private key may be read by other accounts, a warning (Warn, KeyFileWarning).
   absl::StatusOr<std::shared_ptr<grpc::Channel>> Channel();
   // True once Channel() made one: the command talked to (or tried to reach) the server.
   bool has_channel() const { return channel_ != nullptr; }
@@ -84,12 +84,25 @@ class CommandContext {
   // Prints `message` as one JSON line on out().
   absl::Status PrintJson(const google::protobuf::Message& message);
 
+  // What a command says on err() beside its answer: a note (more events follow, the first
+  // verification with a state file) or a warning (a person should look: a server's copy that
+  // differs, a private key others may read; the command decides whether it makes the exit code
+  // 1). For people, a line "note: TEXT" or "WARNING: TEXT", escaped for the terminal. With
+  // --json, one JSON object a line, {"note":"TEXT"} or {"warning":"TEXT"}, as an error is
+  // {"error":{...}}: a script reading stderr then reads JSON lines only. Every note and warning
+  // goes through these, so that no command prints plain text there under --json.
+  void Note(absl::string_view text);
+  void Warn(absl::string_view text);
+
   // The process exit code when the handler returns OK: 0 unless the handler reports a negative
   // answer (not serving, an invalid certificate, invalid import rows) with 1.
   int exit_code() const { return exit_code_; }
   void set_exit_code(int code) { exit_code_ = code; }
 
  private:
+  // A Note or Warn of `kind` ("note", "warning").
+  void Remark(absl::string_view kind, absl::string_view text);
+
   const CommandSpec& command_;
   const ParsedArgs& args_;
   const ConnectionSettings& settings_;

@@ -239,10 +239,22 @@ absl::Status CheckIdentityFolder(const ConnectionSettings& settings) {
 // Reads and checks the three files; see CheckIdentity.
 absl::StatusOr<IdentityPems> ReadIdentity(const ConnectionSettings& settings) {
   RETURN_IF_ERROR(CheckIdentityFolder(settings));
+  // A file of the identity that cannot be read (its mode, a folder in its place) is a mistake of
+  // the command line or the environment, not the server's answer: a usage error naming where the
+  // file came from, never a gRPC-like PERMISSION_DENIED that reads as the registry refusing.
+  const auto read = [](const std::string& file, const std::string& from,
+                       absl::string_view option,
+                       absl::string_view what) -> absl::StatusOr<std::string> {
+    absl::StatusOr<std::string> pem = ReadFileToString(file, what);
+    if (pem.ok()) return pem;
+    return UsageError(absl::StrCat(from.empty() ? option : absl::string_view(from), ": ",
+                                   pem.status().message()));
+  };
   IdentityPems pems;
-  ASSIGN_OR_RETURN(pems.ca, ReadFileToString(settings.ca_file, "CA certificate"));
-  ASSIGN_OR_RETURN(pems.cert, ReadFileToString(settings.cert_file, "client certificate"));
-  ASSIGN_OR_RETURN(pems.key, ReadFileToString(settings.key_file, "client key"));
+  ASSIGN_OR_RETURN(pems.ca, read(settings.ca_file, settings.ca_from, "--ca", "CA certificate"));
+  ASSIGN_OR_RETURN(pems.cert,
+                   read(settings.cert_file, settings.cert_from, "--cert", "client certificate"));
+  ASSIGN_OR_RETURN(pems.key, read(settings.key_file, settings.key_from, "--key", "client key"));
   // gRPC takes files it cannot use (a key of another certificate, a certificate where the key
   // belongs, a key locked with a passphrase) as an address that does not answer; checked here,
   // the user is told which file to fix.

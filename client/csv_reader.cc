@@ -13,15 +13,15 @@ class Cursor {
   bool done() const { return pos_ >= text_.size(); }
   char peek() const { return text_[pos_]; }
   uint64_t line() const { return line_; }
-  // True when a line break (LF or CRLF) starts here.
-  bool AtLineBreak() const {
-    return !done() && (peek() == '\n' || (peek() == '\r' && pos_ + 1 < text_.size() &&
-                                          text_[pos_ + 1] == '\n'));
-  }
-  // Consumes one character; a line break (LF or CRLF) counts as one and advances the line.
+  // True when a line break (LF, CRLF or a lone CR) starts here. A lone CR ends lines in files
+  // saved as "CSV (Macintosh)" by Excel for Mac and by other old Mac software: read as one long
+  // line, such a file's header would take in every row, names and all.
+  bool AtLineBreak() const { return !done() && (peek() == '\n' || peek() == '\r'); }
+  // Consumes one character; a line break (LF, CRLF or CR) counts as one and advances the line.
   std::string TakeBreakOrChar() {
     if (AtLineBreak()) {
-      const size_t width = peek() == '\r' ? 2 : 1;
+      const size_t width =
+          peek() == '\r' && pos_ + 1 < text_.size() && text_[pos_ + 1] == '\n' ? 2 : 1;
       std::string taken(text_.substr(pos_, width));
       pos_ += width;
       ++line_;

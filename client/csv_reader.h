@@ -6,8 +6,9 @@
 //   lines"
 //   x,"say ""hi"""       -> record at line 4: {"x", "say \"hi\""}
 //
-// Fields are separated by commas and records by LF or CRLF. A quoted field may hold commas, line
-// breaks and doubled quotes. Blank lines are skipped; a UTF-8 byte order mark at the start is
+// Fields are separated by commas and records by LF, CRLF or a lone CR (the line end of Excel for
+// Mac's "CSV (Macintosh)"). A quoted field may hold commas, line breaks (kept as written) and
+// doubled quotes. Blank lines are skipped; a UTF-8 byte order mark at the start is
 // ignored. Errors are kept per record and reading goes on with the next line, so that one run lists
 // every broken record of a file.
 #ifndef REGISTRY_CLIENT_CSV_READER_H_

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "client/signals.h"
 
@@ -135,6 +136,13 @@ absl::StatusOr<std::string> ReadFileToString(absl::string_view path, absl::strin
     contents.append(piece, got);
   }
   if (in.bad()) return absl::UnavailableError(label);
+  // Every file the client reads is text (JSON, CSV, PEM), and Windows editors (Notepad, Excel's
+  // "CSV UTF-8") start UTF-8 text with a byte order mark, which no parser here takes for
+  // whitespace: "line 1, column 1: expected a value" of a record that is fine. Dropped here, it is
+  // dropped for every command that reads a file.
+  if (absl::StartsWith(contents, kUtf8ByteOrderMark)) {
+    contents.erase(0, sizeof(kUtf8ByteOrderMark) - 1);
+  }
   return contents;
 }
 

@@ -22,10 +22,14 @@ inline constexpr size_t kMaxInputFileBytes = 64 << 20;
 // An import file may be larger: a backlog of many thousand rows.
 inline constexpr size_t kMaxImportFileBytes = size_t{1} << 30;
 
-// Returns the contents of `path` (a file, or a pipe such as <(...)). NotFound when it does not
-// exist, PermissionDenied when it may not be read, FailedPrecondition for a folder or for more
-// than `max_bytes` (read no further than that), Unavailable for other read errors; the message
-// names `what` and the path.
+// The UTF-8 byte order mark that Windows editors put at the start of a text file.
+inline constexpr char kUtf8ByteOrderMark[] = "\xEF\xBB\xBF";
+
+// Returns the contents of `path` (a file, or a pipe such as <(...)), without a UTF-8 byte order
+// mark at its start (every file the client reads is text: JSON, CSV or PEM). NotFound when it
+// does not exist, PermissionDenied when it may not be read, FailedPrecondition for a folder or
+// for more than `max_bytes` (read no further than that), Unavailable for other read errors; the
+// message names `what` and the path.
 absl::StatusOr<std::string> ReadFileToString(absl::string_view path, absl::string_view what,
                                              size_t max_bytes = kMaxInputFileBytes);
 

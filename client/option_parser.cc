@@ -89,7 +89,8 @@ std::vector<std::string> ParsedArgs::GetAll(absl::string_view name) const {
 absl::StatusOr<ParsedArgs> ParseOptions(absl::Span<const OptionSpec> specs,
                                         absl::Span<const std::string> args,
                                         size_t min_positionals, size_t max_positionals,
-                                        bool stop_at_positional) {
+                                        bool stop_at_positional,
+                                        absl::Span<const std::string> positional_names) {
   ParsedArgs parsed;
   // -h/--help wins over every other mistake on the line, so that help is always reachable.
   for (size_t i = 0; i < args.size(); ++i) {
@@ -195,6 +196,16 @@ absl::StatusOr<ParsedArgs> ParseOptions(absl::Span<const OptionSpec> specs,
 
   // Everything missing or malformed, in one error.
   std::vector<std::string> problems;
+  const size_t count = parsed.positionals_.size();
+  if (count < min_positionals && positional_names.size() >= min_positionals) {
+    // Named as the usage line names them: "missing argument" alone left the reader to find out
+    // which of the words after the command was meant.
+    const std::vector<std::string> absent(positional_names.begin() + count,
+                                          positional_names.begin() + min_positionals);
+    problems.push_back(
+        absl::StrCat(absent.size() == 1 ? "missing argument: " : "missing arguments: ",
+                     absl::StrJoin(absent, ", ")));
+  }
   std::vector<std::string> missing;
   for (const OptionSpec& spec : specs) {
     if (spec.required && parsed.values_.count(spec.name) == 0 &&
@@ -230,7 +241,6 @@ absl::StatusOr<ParsedArgs> ParseOptions(absl::Span<const OptionSpec> specs,
     }
   }
   if (!problems.empty()) return UsageProblems(problems);
-  const size_t count = parsed.positionals_.size();
   if (count < min_positionals) {
     return UsageError(min_positionals == 1
                           ? std::string("missing argument")

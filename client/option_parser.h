@@ -80,7 +80,7 @@ class ParsedArgs {
  private:
   friend absl::StatusOr<ParsedArgs> ParseOptions(absl::Span<const OptionSpec>,
                                                  absl::Span<const std::string>, size_t, size_t,
-                                                 bool);
+                                                 bool, absl::Span<const std::string>);
   bool help_ = false;
   std::set<std::string, std::less<>> flags_;
   std::map<std::string, std::string, std::less<>> values_;
@@ -99,13 +99,17 @@ class ParsedArgs {
 // (none left, or a word starting with "--" where it should be: --NAME=VALUE takes such a value),
 // an unexpected value, an option given twice (unless repeatable), missing required options and
 // values that fail their ValueCheck (all named in one error, see UsageProblems) or a wrong number
-// of positionals. When -h/--help is present (with `stop_at_positional`, before the first
+// of positionals. `positional_names` name the positionals in order, as the usage line does
+// ("ID (the record's id)"): missing ones are then named among those problems ("missing
+// argument: ID (the record's id)"); without a name for each of the `min_positionals`, the error
+// is "missing argument". When -h/--help is present (with `stop_at_positional`, before the first
 // positional; an option's value, as in "--identity DIR --help", is not one), returns
 // help() == true and checks nothing else.
 absl::StatusOr<ParsedArgs> ParseOptions(absl::Span<const OptionSpec> specs,
                                         absl::Span<const std::string> args,
                                         size_t min_positionals, size_t max_positionals,
-                                        bool stop_at_positional = false);
+                                        bool stop_at_positional = false,
+                                        absl::Span<const std::string> positional_names = {});
 
 // An InvalidArgument status marked as a mistake on the command line (exit code 2).
 absl::Status UsageError(absl::string_view message);

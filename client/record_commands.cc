@@ -276,13 +276,30 @@ absl::Status AskRecord(CommandContext& ctx, const std::optional<RecordChoices>& 
     q << absl::StrFormat("%-28s %s\n", absl::StrCat(line.label, ":"),
                          line.value.empty() ? "-" : line.value);
   }
-  q << "\nEnter this record? (yes/no): " << std::flush;
-  std::optional<std::string> answer = ReadAnswer(ctx);
-  if (!answer.has_value()) return InputEnded();
-  if (absl::AsciiStrToLower(*answer) != "yes") {
-    return absl::CancelledError("not entered: the answer was not yes");
-  }
   return absl::OkStatus();
+}
+
+// Asks whether to send the record AskRecord filled in. "y" or "yes" sends it and "n" or "no" does
+// not (any case, as a terminal's other yes/no questions take them); anything else is asked again:
+// after twenty answers, a typo must not decide. Cancelled when the answer is no or the input
+// ends (Ctrl-D), for KeepAnswers to keep the answers.
+absl::Status ConfirmRecord(CommandContext& ctx) {
+  std::ostream& q = ctx.err();
+  while (true) {
+    q << "\nEnter this record? (yes/no): " << std::flush;
+    std::optional<std::string> answer = ReadAnswer(ctx);
+    if (!answer.has_value()) {
+      q << "\n";  // Ctrl-D leaves the cursor after the question
+      return absl::CancelledError(
+          "not entered: the input ended at \"Enter this record?\"; nothing was sent");
+    }
+    const std::string lower = absl::AsciiStrToLower(*answer);
+    if (lower == "y" || lower == "yes") return absl::OkStatus();
+    if (lower == "n" || lower == "no") {
+      return absl::CancelledError("not entered: you answered no; nothing was sent");
+    }
+    q << "  answer yes or no";
+  }
 }
 
 // ---- record expunge: confirmation ----
@@ -333,10 +350,12 @@ absl::Status CreateRecord(CommandContext& ctx, const v1::CreateRecordRequest& re
   return absl::OkStatus();
 }
 
-// `failed`, the error of an interactive create after the clerk answered every question and said
-// yes, with the answers kept: a refused date must not cost the twenty answers before it. They go
-// to a new file in the current folder (never over an existing one; mode 0600, as it holds a
-// person's record) that `record create --file` sends once corrected, and the error says where.
+// `failed`, the error of an interactive create after the clerk answered every question (the
+// record refused or not sent, or the clerk's no to "Enter this record?"), with the answers
+// kept: a refused date, or a no said to correct one, must not cost the twenty answers before it.
+// They go to a new file in the current folder (never over an existing one; mode 0600, as it
+// holds a person's record) that `record create --file` sends once corrected, and the error says
+// where.
 absl::Status KeepAnswers(CommandContext& ctx, const v1::CreateRecordRequest& request,
                          absl::Status failed) {
   // Explained here, as RunCli would: the note must stay with the explanation.
@@ -398,8 +417,22 @@ absl::Status RunRecordCreate(CommandContext& ctx) {
   }
   if (interactive) {
     RETURN_IF_ERROR(AskRecord(ctx, tables, &request));
+    // A no (or Ctrl-D) after the last question keeps the answers too: it is often said to
+    // correct one of them.
+    if (absl::Status confirmed = ConfirmRecord(ctx); !confirmed.ok()) {
+      return KeepAnswers(ctx, request, confirmed);
+    }
     const absl::Status created = CreateRecord(ctx, request, tables, Naming::kQuestion);
     if (created.ok()) return created;
+    // A conviction the registry holds already, or one it expunged, is not to be corrected and
+    // entered again: a copy of the answers would only keep a person's record (an erased one, at
+    // that) on this computer.
+    if (absl::IsAlreadyExists(created) ||
+        (absl::IsFailedPrecondition(created) &&
+         absl::StrContains(created.message(), "was expunged"))) {
+      return WithNote(created, "your answers were not kept: this conviction is not to be entered "
+                               "again");
+    }
     return KeepAnswers(ctx, request, created);
   }
   std::vector<FieldProblem> problems;

@@ -15,6 +15,7 @@
 #include "client/json_io.h"
 #include "client/option_parser.h"
 #include "client/record_fields.h"
+#include "client/suggest.h"
 #include "common/record_limits.h"
 #include "common/time_format.h"
 #include "google/protobuf/util/json_util.h"
@@ -191,6 +192,65 @@ v1::CreateRecordRequest RowToRequest(ColumnFn column, RowProblems* problems) {
   return request;
 }
 
+// Names spreadsheets and other systems give some columns, each with the column it means. They
+// are this file's own words: repeating one cannot repeat a person's data.
+const std::map<std::string, std::string, std::less<>>& HeaderAliases() {
+  static const auto* const kAliases = new std::map<std::string, std::string, std::less<>>{
+      {"gender", "sex"},
+      {"first_name", "given_name"},
+      {"last_name", "surname"},
+      {"family_name", "surname"},
+      {"date_of_birth", "birth_date"},
+      {"dob", "birth_date"},
+      {"place_of_birth", "birth_place"},
+      {"nationality", "citizenships"},
+  };
+  return *kAliases;
+}
+
+// How the header error names the cell at `position` (0-based) that is no column. A header line
+// may be a row, or hold one (a file without its header; a header whose line break was lost),
+// and a row's cells are a person's names, places and numbers, which an error never repeats
+// (README.md). So the cell is named by its place, "unknown column 4", and its text is added only
+// where it cannot be a person's:
+//   - one of HeaderAliases, whose words are this file's own:
+//       unknown column 4 "gender" (did you mean "sex"?)
+//   - a near miss of a column: written as the columns are (a small letter, then small letters,
+//     digits, "_" and "-": a name in a row starts with a capital, a date or a number with a
+//     digit), at least five characters long and a few edits from the column (one up to seven
+//     characters, two up to eleven, three beyond), so that no short word a letter from "bans"
+//     or "sex" is repeated ("Hans", "bana"):
+//       unknown column 1 "surnme" (did you mean "surname"?)
+std::string UnknownHeaderCell(size_t position, absl::string_view cell,
+                              const std::vector<std::string>& known) {
+  const std::string place = absl::StrCat("unknown column ", position + 1);
+  const absl::string_view written = absl::StripAsciiWhitespace(cell);
+  const std::string lower = absl::AsciiStrToLower(written);
+  if (const auto alias = HeaderAliases().find(lower); alias != HeaderAliases().end()) {
+    return absl::StrCat(place, " \"", alias->first, "\" (did you mean \"", alias->second, "\"?)");
+  }
+  const bool column_like =
+      written.size() >= 5 && written.size() <= 40 &&
+      absl::ascii_islower(static_cast<unsigned char>(written.front())) &&
+      std::all_of(written.begin(), written.end(), [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return absl::ascii_islower(u) || absl::ascii_isdigit(u) || c == '_' || c == '-';
+      });
+  if (!column_like) return place;
+  const size_t allowed = written.size() <= 7 ? 1 : written.size() <= 11 ? 2 : 3;
+  const std::string* nearest = nullptr;
+  size_t nearest_distance = allowed + 1;
+  for (const std::string& column : known) {
+    const size_t distance = EditDistance(written, column);
+    if (distance < nearest_distance) {
+      nearest = &column;
+      nearest_distance = distance;
+    }
+  }
+  if (nearest == nullptr) return place;
+  return absl::StrCat(place, " \"", written, "\" (did you mean \"", *nearest, "\"?)");
+}
+
 }  // namespace
 
 const std::vector<std::string>& ImportCsvColumns() {
@@ -265,17 +325,20 @@ absl::StatusOr<ParsedImport> ParseImportCsv(absl::string_view text) {
         absl::StrCat("line ", header.line, ": no CSV header: the first line names none of the "
                      "columns (", absl::StrJoin(known, ","), ")"));
   }
+  // A header line that holds about two lines' worth of cells is the header with the first row
+  // run into it (a line break lost after the header): its cells are a person's record and are
+  // not gone through one by one.
+  if (header.fields.size() >= 2 * ImportCsvColumns().size() - 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "line ", header.line, ": the header line holds ", header.fields.size(),
+        " cells, about two lines' worth: the first row seems to have run into it (a line break "
+        "lost after the header); put the header on a line of its own (",
+        absl::StrJoin(ImportCsvColumns(), ","), ")"));
+  }
   for (size_t i = 0; i < names.size(); ++i) {
     const std::string& name = names[i];
     if (std::find(known.begin(), known.end(), name) == known.end()) {
-      // A misspelt column is repeated to be found; anything else is named by its place.
-      const bool column_like = !name.empty() && name.size() <= 40 &&
-                               std::all_of(name.begin(), name.end(), [](char c) {
-                                 return absl::ascii_islower(static_cast<unsigned char>(c)) ||
-                                        c == '_';
-                               });
-      problems.push_back(column_like ? absl::StrCat("unknown column \"", name, "\"")
-                                     : absl::StrCat("unknown column ", i + 1));
+      problems.push_back(UnknownHeaderCell(i, header.fields[i], known));
     } else if (!index.emplace(name, i).second) {
       problems.push_back(absl::StrCat("column \"", name, "\" twice"));
     }

@@ -70,8 +70,10 @@ struct ParsedImport {
 // kCsv for ".csv", kJsonLines for ".jsonl" and ".ndjson" (any case); a usage error otherwise.
 absl::StatusOr<ImportFormat> ImportFormatFromPath(absl::string_view path);
 
-// Parses a CSV import file. InvalidArgument when the header is missing or wrong (unknown,
-// duplicate or missing columns, named; a file separated by semicolons, said to be one) — the
+// Parses a CSV import file. InvalidArgument when the header is missing or wrong (duplicate or
+// missing columns, named; unknown ones by their place, and by their text only where it cannot be
+// a person's data: a near miss of a column or a common other name of one, with the column meant;
+// a first row run into the header line, or a file separated by semicolons, said to be one) — the
 // file is not read further then; otherwise every bad row is listed in `errors` with its line.
 absl::StatusOr<ParsedImport> ParseImportCsv(absl::string_view text);
 

@@ -427,8 +427,9 @@ absl::Status ExplainUnavailable(const ConnectionSettings& settings, const absl::
   // CreateChannel checked both before the call; checked again, a mistake in either is never
   // reported as a server that does not answer.
   if (absl::Status address = CheckServerAddress(settings); !address.ok()) return address;
-  // A probe that waits longer than the call was given would more than double a short --timeout.
-  const absl::Duration timeout = std::min(settings.timeout, absl::Seconds(3));
+  // The call already waited (its --timeout, or gRPC's own handshake limit): the probe only tells
+  // why, so it adds at most a second, and its message states no wait of its own.
+  const absl::Duration timeout = std::min(settings.timeout, absl::Seconds(1));
   const TlsProbe probe = ProbeTls(settings, timeout);
   const std::string& server = settings.server;
   switch (probe.outcome) {
@@ -471,9 +472,9 @@ absl::Status ExplainUnavailable(const ConnectionSettings& settings, const absl::
           server, " and try again (--server, $REGISTRY_SERVER)"));
     case TlsProbe::Outcome::kNoTlsAnswer:
       return absl::UnavailableError(absl::StrCat(
-          "no TLS answer from ", server, " within ", absl::FormatDuration(timeout),
-          ": is it registryd's gRPC port (not its metrics port or another service)? "
-          "(--server, $REGISTRY_SERVER)"));
+          "no TLS answer from ", server,
+          " (it accepts the connection, then sends nothing): is it registryd's gRPC port (not "
+          "its metrics port or another service)? (--server, $REGISTRY_SERVER)"));
     case TlsProbe::Outcome::kUnknown:
       return absl::UnavailableError(absl::StrCat(
           "the TLS connection to ", server, " failed",

@@ -20,6 +20,8 @@
 #include "common/clock.h"
 #include "common/time_format.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/struct.pb.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "registry/v1/audit.grpc.pb.h"
 #include "registry/v1/records.grpc.pb.h"
@@ -404,6 +406,52 @@ TEST_F(AuditCommandsTest, AStateFileOfAnotherServerIsAnotherLogNotATruncation) {
   const CliRun again = Run({"audit", "verify", "--state", state, "--full"});
   EXPECT_EQ(again.code, 0) << again.err;
   EXPECT_EQ(again.err, "");
+}
+
+// The text each line of `err` holds under `kind` ("note", "warning"), failing the test for a line
+// that is not one JSON object of one such string: with --json, stderr is JSON lines only.
+std::vector<std::string> JsonRemarks(const std::string& err, const std::string& kind) {
+  std::vector<std::string> texts;
+  for (absl::string_view line : absl::StrSplit(err, '\n', absl::SkipEmpty())) {
+    google::protobuf::Struct object;
+    EXPECT_TRUE(google::protobuf::util::JsonStringToMessage(std::string(line), &object).ok())
+        << "not JSON: " << line;
+    EXPECT_EQ(object.fields_size(), 1) << line;
+    for (const auto& [key, value] : object.fields()) {
+      EXPECT_TRUE(key == "note" || key == "warning") << line;
+      EXPECT_EQ(value.kind_case(), google::protobuf::Value::kStringValue) << line;
+      if (key == kind) texts.push_back(value.string_value());
+    }
+  }
+  return texts;
+}
+
+// With --json, "more events follow: add --all to list them all" and verify's "note: ..." lines
+// were plain text on stderr, beside errors that are {"error":{...}}. Every note is now
+// {"note":"..."} (a warning {"warning":"..."}), one a line; without --json they read as before.
+TEST_F(AuditCommandsTest, WithJsonTheNotesOnStderrAreJsonObjects) {
+  const CliRun page = Run({"audit", "list", "--page-size", "3"}, /*json=*/true);
+  ASSERT_EQ(page.code, 0) << page.err;
+  EXPECT_THAT(JsonRemarks(page.err, "note"),
+              ::testing::ElementsAre("more events follow: add --all to list them all"));
+  const CliRun text = Run({"audit", "list", "--page-size", "3"});
+  EXPECT_EQ(text.err, "note: more events follow: add --all to list them all\n");
+
+  const std::string state = dir_ + "/audit-state.json";
+  const CliRun verify = Run({"audit", "verify", "--state", state}, /*json=*/true);
+  ASSERT_EQ(verify.code, 0) << verify.err;
+  const std::vector<std::string> notes = JsonRemarks(verify.err, "note");
+  ASSERT_FALSE(notes.empty()) << verify.err;
+  EXPECT_THAT(notes, ::testing::Contains(HasSubstr(absl::StrCat(
+                         "the first verification of this log with the state file ", state))));
+  EXPECT_THAT(verify.err, Not(HasSubstr("note: ")));
+
+  const CliRun verified = Run({"audit", "list", "--verified", "--action", "GetRecord",
+                               "--state", state, "--page-size", "2"},
+                              /*json=*/true);
+  ASSERT_EQ(verified.code, 0) << verified.err;
+  EXPECT_THAT(JsonRemarks(verified.err, "note"),
+              ::testing::Contains("1 more event matches: add --all to list them all"));
 }
 
 }  // namespace

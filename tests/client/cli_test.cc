@@ -278,7 +278,7 @@ TEST(CliTest, WithJsonAnErrorIsOneJsonObjectOnStderrWithTheSameExitCode) {
       {{"--json", "record", "get"},
        kExitUsage,
        "INVALID_ARGUMENT",
-       "missing argument",
+       "missing argument: ID (the record's id, 32 characters 0-9 and a-f)",
        "usage: registry-cli [global options] record get ID [--case-ref REF --purpose CODE]\n"
        "run 'registry-cli record get --help' for its options"},
       {{"--json", "frobnicate"},
@@ -356,6 +356,34 @@ TEST(CliTest, GlobalOptionAfterTheCommandGetsAHint) {
   EXPECT_EQ(run.code, 2);
   EXPECT_THAT(run.err, StartsWith("error: INVALID_ARGUMENT: unknown option --json (--json is a "
                                   "global option: put it before \"record get\")"));
+}
+
+// Every command that takes an argument said only "missing argument" without it: it is named as
+// the usage line names it, a usage error (exit code 2).
+TEST(CliTest, AMissingArgumentIsNamedAsTheUsageLineNamesIt) {
+  const std::string id = "missing argument: ID (the record's id, 32 characters 0-9 and a-f)";
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"record", "get"}, id},
+      {{"record", "history"}, id},
+      {{"record", "amend", "--reason", "r", "--set", "address=x"}, id},
+      {{"record", "expunge", "--legal-basis", "CC 1"}, id},
+      {{"record", "dispute", "--reason", "r"}, id},
+      {{"record", "import"}, "missing argument: FILE"},
+      {{"certificate", "verify", "--public-key", "x"},
+       "missing argument: CERT.json (the certificate file vet check --out wrote)"},
+  };
+  for (const auto& [args, message] : cases) {
+    const CliRun run = RunWith(args);
+    EXPECT_EQ(run.code, kExitUsage) << args[1];
+    EXPECT_THAT(run.err,
+                StartsWith(absl::StrCat("error: INVALID_ARGUMENT: ", message, "\nusage: ")))
+        << args[1];
+  }
+  // With the required options that are missing, in one error.
+  const CliRun amend = RunWith({"record", "amend"});
+  EXPECT_EQ(amend.code, kExitUsage);
+  EXPECT_THAT(amend.err, StartsWith(absl::StrCat("error: INVALID_ARGUMENT: 2 problems:\n  ", id,
+                                                 "\n  --reason is required\n")));
 }
 
 TEST(CliTest, MissingRequiredOptionsAndArgumentsExitTwo) {
@@ -795,6 +823,19 @@ class CertificateVerifyCommandTest : public ::testing::Test {
 TEST_F(CertificateVerifyCommandTest, ValidCertificateExitsZeroWithoutAServer) {
   const std::string cert = WriteCertificate("2999-01-01T00:00:00Z", false);
   const CliRun run = RunWith({"certificate", "verify", cert, "--public-key", key_path_});
+  EXPECT_EQ(run.code, 0) << run.err;
+  EXPECT_THAT(run.out,
+              StartsWith("valid: CLEAR for Kopshti Ylberi until 2999-01-01T00:00:00Z\n"));
+}
+
+// A certificate saved again by a Windows editor starts with a UTF-8 byte order mark: it was
+// "not a vetting certificate file ... line 1, column 1: expected a value".
+TEST_F(CertificateVerifyCommandTest, ACertificateWithAByteOrderMarkIsRead) {
+  const std::string cert = WriteCertificate("2999-01-01T00:00:00Z", false);
+  std::ifstream in(cert, std::ios::binary);
+  const std::string json((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const std::string marked = dir_.Write("marked.json", "\xEF\xBB\xBF" + json);
+  const CliRun run = RunWith({"certificate", "verify", marked, "--public-key", key_path_});
   EXPECT_EQ(run.code, 0) << run.err;
   EXPECT_THAT(run.out,
               StartsWith("valid: CLEAR for Kopshti Ylberi until 2999-01-01T00:00:00Z\n"));

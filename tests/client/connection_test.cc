@@ -1,5 +1,9 @@
 #include "client/connection.h"
 
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -183,16 +187,37 @@ TEST(CreateChannelTest, NeedsAnIdentity) {
   EXPECT_THAT(std::string(channel.status().message()), HasSubstr("no client identity"));
 }
 
-TEST(CreateChannelTest, NamesTheMissingFile) {
+// A file of the identity that cannot be read is a usage error (exit code 2) naming the option or
+// variable it came from, never a status the server could have sent (NOT_FOUND, PERMISSION_DENIED).
+TEST(CreateChannelTest, NamesTheMissingFileAndWhereItCameFrom) {
   ConnectionSettings settings;
   settings.ca_file = "/nonexistent/ca.pem";
   settings.cert_file = "/nonexistent/cert.pem";
   settings.key_file = "/nonexistent/key.pem";
   auto channel = CreateChannel(settings);
   ASSERT_FALSE(channel.ok());
-  EXPECT_EQ(channel.status().code(), absl::StatusCode::kNotFound);
+  EXPECT_TRUE(IsUsageError(channel.status())) << channel.status();
   EXPECT_THAT(std::string(channel.status().message()),
-              HasSubstr("cannot read CA certificate /nonexistent/ca.pem"));
+              ::testing::StartsWith("--ca: cannot read CA certificate /nonexistent/ca.pem"));
+
+  // A key that is there but cannot be read (here a folder in its place, as a mode others may not
+  // read is, for a user other than root), named by the variable that gave it.
+  // The files are read before they are parsed: any text does for the other two.
+  std::string dir = (std::filesystem::temp_directory_path() / "connection-test-XXXXXX").string();
+  ASSERT_NE(mkdtemp(dir.data()), nullptr);
+  std::ofstream(dir + "/ca.pem") << "x";
+  std::ofstream(dir + "/cert.pem") << "x";
+  ASSERT_TRUE(std::filesystem::create_directory(dir + "/key.pem"));
+  settings.ca_file = dir + "/ca.pem";
+  settings.cert_file = dir + "/cert.pem";
+  settings.key_file = dir + "/key.pem";
+  settings.key_from = "$REGISTRY_KEY";
+  channel = CreateChannel(settings);
+  ASSERT_FALSE(channel.ok());
+  EXPECT_TRUE(IsUsageError(channel.status())) << channel.status();
+  EXPECT_EQ(channel.status().message(),
+            absl::StrCat("$REGISTRY_KEY: cannot read client key ", dir, "/key.pem: is a folder"));
+  std::filesystem::remove_all(dir);
 }
 
 TEST(ToAbslStatusTest, KeepsCodeAndMessage) {

@@ -49,6 +49,22 @@ TEST(ReadCsvTest, AcceptsCrlfAndKeepsCrlfInsideQuotes) {
   EXPECT_THAT(records[2].fields, ElementsAre("last", "1"));
 }
 
+// Excel for Mac's "CSV (Macintosh)" ends lines with a lone CR. Not taken for a line end, the
+// whole file was one record: the header with every row in it.
+TEST(ReadCsvTest, ALoneCrEndsALineAndIsKeptInsideQuotes) {
+  auto records = ReadCsv("a,b\r\"x\ry\",z\r\rlast,1\rmixed\r\nend\n");
+  ASSERT_THAT(records, SizeIs(5));
+  EXPECT_THAT(records[0].fields, ElementsAre("a", "b"));
+  EXPECT_THAT(records[1].fields, ElementsAre("x\ry", "z"));
+  EXPECT_EQ(records[1].line, 2u);
+  // The quoted CR is a line of the file, and the blank line after the record is skipped.
+  EXPECT_EQ(records[2].line, 5u);
+  EXPECT_THAT(records[2].fields, ElementsAre("last", "1"));
+  EXPECT_THAT(records[3].fields, ElementsAre("mixed"));
+  EXPECT_EQ(records[4].line, 7u);
+  EXPECT_THAT(records[4].fields, ElementsAre("end"));
+}
+
 TEST(ReadCsvTest, SkipsBlankLinesAndByteOrderMark) {
   auto records = ReadCsv("\xEF\xBB\xBF" "a\n\n\nb\n");
   ASSERT_THAT(records, SizeIs(2));

@@ -265,5 +265,20 @@ TEST_F(AtomicFileWriterTest, ReadingStopsAtTheLimitForDevicesAndLargeFiles) {
   EXPECT_TRUE(ReadFileToString(path, "record file", 1 << 20).ok());
 }
 
+// Windows editors start a UTF-8 text file with a byte order mark, which the JSON parser took for
+// a value ("line 1, column 1: expected a value" of a record file that is fine). Every file read is
+// text, and the mark is dropped from each; one elsewhere in the file is kept.
+TEST_F(AtomicFileWriterTest, AByteOrderMarkAtTheStartIsDropped) {
+  const std::string path = dir_ + "/record.json";
+  ASSERT_TRUE(WriteFileAtomically(path, "\xEF\xBB\xBF{\"a\": \"\xEF\xBB\xBF\"}\n", 0600).ok());
+  absl::StatusOr<std::string> text = ReadFileToString(path, "record file");
+  ASSERT_TRUE(text.ok()) << text.status();
+  EXPECT_EQ(*text, "{\"a\": \"\xEF\xBB\xBF\"}\n");
+  ASSERT_TRUE(WriteFileAtomically(path, "\xEF\xBB\xBF", 0600).ok());
+  EXPECT_EQ(ReadFileToString(path, "record file").value_or("?"), "");
+  ASSERT_TRUE(WriteFileAtomically(path, "\xEF\xBB", 0600).ok());
+  EXPECT_EQ(ReadFileToString(path, "record file").value_or("?"), "\xEF\xBB");
+}
+
 }  // namespace
 }  // namespace registry::client

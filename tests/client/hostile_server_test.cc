@@ -457,8 +457,11 @@ TEST_F(HostileServerTest, AuditListJsonCarriesTheHashedEventAndWarnsOnStderr) {
   v1::AuditEntry garbage;
   ASSERT_TRUE(ParseJson(lines[3], "line", &garbage).ok());
   EXPECT_FALSE(garbage.has_event());
-  EXPECT_THAT(run.err, HasSubstr("WARNING: event 1: server's decoded copy differs"));
-  EXPECT_THAT(run.err, HasSubstr("WARNING: event 3: the hashed bytes are not an audit event"));
+  // With --json, stderr holds JSON lines only: each warning is {"warning":"..."}.
+  EXPECT_THAT(run.err, HasSubstr("{\"warning\":\"event 1: server's decoded copy differs"));
+  EXPECT_THAT(run.err,
+              HasSubstr("{\"warning\":\"event 3: the hashed bytes are not an audit event"));
+  EXPECT_THAT(run.err, Not(HasSubstr("WARNING")));
 }
 
 TEST_F(HostileServerTest, AuditExportKeepsWhatWasServedButWarns) {

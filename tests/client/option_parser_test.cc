@@ -149,6 +149,24 @@ TEST(ParseOptionsTest, ChecksPositionalCount) {
   EXPECT_TRUE(Parse({"a"}, 1, 1).ok());
 }
 
+// "missing argument" left the reader to find which word after the command was meant: with the
+// positionals' names (from the usage line), a missing one is named, among the other problems.
+TEST(ParseOptionsTest, AMissingArgumentIsNamedWhenThePositionalsAre) {
+  const std::vector<std::string> names = {"ID (the record's id)", "FILE"};
+  auto parsed = ParseOptions(Specs(), {}, 1, 1, false, names);
+  ExpectUsageError(parsed, "missing argument: ID (the record's id)");
+  EXPECT_EQ(parsed.status().message(), "missing argument: ID (the record's id)");
+  ExpectUsageError(ParseOptions(Specs(), {}, 2, 2, false, names),
+                   "missing arguments: ID (the record's id), FILE");
+  ExpectUsageError(ParseOptions(Specs(), {"x"}, 2, 2, false, names), "missing argument: FILE");
+  // Named with the required options that are missing too, in one error.
+  const std::vector<OptionSpec> required = {{"reason", "TEXT", "why", true}};
+  parsed = ParseOptions(required, {}, 1, 1, false, names);
+  ExpectUsageError(parsed, "2 problems:\n  missing argument: ID (the record's id)\n  --reason is "
+                           "required");
+  EXPECT_TRUE(ParseOptions(Specs(), {"x"}, 1, 1, false, names).ok());
+}
+
 TEST(ParseOptionsTest, RefusesMissingRequiredOptions) {
   const std::vector<OptionSpec> specs = {{"file", "F", "file", true},
                                          {"reason", "R", "reason", true},

@@ -277,16 +277,91 @@ TEST_F(RecordCommandsTest, InteractiveCreateAsksEachFieldOffersTheChoicesAndConf
   EXPECT_EQ(record.conviction().offences(0).article(), 229u);
   EXPECT_EQ(record.conviction().bans_size(), 1);
 
-  // Anything but yes at the end sends nothing; and without a terminal there is nobody to ask.
+  // No at the end sends nothing (InteractiveCreateTakesYOrNoAtTheEndAndKeepsTheAnswersOfANo);
+  // and without a terminal there is nobody to ask.
   const uint64_t before = LogSize();
-  const std::string declined = answers.substr(0, answers.size() - 4) + "no\n";
-  const CliRun no = As("clerk", {"record", "create", "--interactive"}, declined);
-  EXPECT_EQ(no.code, 1);
-  EXPECT_THAT(no.err, HasSubstr("error: CANCELLED: not entered"));
   const CliRun piped = As("clerk", {"record", "create", "--interactive"}, answers, false);
   EXPECT_EQ(piped.code, 2);
   EXPECT_THAT(piped.err, HasSubstr("--interactive asks on a terminal"));
   for (const std::string& action : ActionsSince(before)) EXPECT_NE(action, "CreateRecord");
+}
+
+// "y" at "Enter this record?" was taken for no: the record was not entered and its twenty
+// answers were lost, as they were after a no or Ctrl-D there (which said "the input ended before
+// the record was complete"). y and yes (any case) enter it, n and no do not, anything else is
+// asked again; a no or Ctrl-D keeps the answers in a file, as a refused record does.
+TEST_F(RecordCommandsTest, InteractiveCreateTakesYOrNoAtTheEndAndKeepsTheAnswersOfANo) {
+  const std::string questions =
+      "Krasniqi\nDriton\n\n\nmale\n1975-02-03\n\n\n1000000123\n\n"
+      "2\nP 88/2025\n2025-03-03\n2025-06-01\n3\n\nimprisonment\n18\nwork_with_children\n\n\n\n";
+  const std::filesystem::path before = std::filesystem::current_path();
+  std::filesystem::current_path(dir_);
+  const auto kept_files = [&] {
+    std::vector<std::filesystem::path> kept;
+    for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+      kept.push_back(entry.path());
+    }
+    return kept;
+  };
+  const uint64_t log_before = LogSize();
+
+  const CliRun no = As("clerk", {"record", "create", "--interactive"}, questions + "n\n");
+  const std::vector<std::filesystem::path> after_no = kept_files();
+  const CliRun ended = As("clerk", {"record", "create", "--interactive"}, questions);
+  const std::vector<std::filesystem::path> after_end = kept_files();
+  const std::vector<std::string> actions = ActionsSince(log_before);
+  // A typo is asked again; then Y is yes.
+  const CliRun yes = As("clerk", {"record", "create", "--interactive"}, questions + "yep\nY\n");
+  std::filesystem::current_path(before);
+
+  EXPECT_EQ(no.code, 1);
+  EXPECT_THAT(no.err,
+              HasSubstr("error: CANCELLED: not entered: you answered no; nothing was sent"));
+  ASSERT_EQ(after_no.size(), 1u) << no.err;
+  const std::string name = after_no[0].filename().string();
+  EXPECT_THAT(name, StartsWith("record-"));
+  EXPECT_THAT(Flowed(no.err), HasSubstr(absl::StrCat("your answers are kept in ", name,
+                                                     " (readable by you only)")));
+  EXPECT_THAT(testing::ReadFileOrDie(after_no[0].string()), HasSubstr("Krasniqi"));
+
+  EXPECT_EQ(ended.code, 1);
+  EXPECT_THAT(ended.err, HasSubstr("error: CANCELLED: not entered: the input ended at \"Enter "
+                                   "this record?\"; nothing was sent"));
+  EXPECT_THAT(ended.err, Not(HasSubstr("before the record was complete")));
+  EXPECT_EQ(after_end.size(), 2u) << ended.err;
+  EXPECT_THAT(Flowed(ended.err), HasSubstr("your answers are kept in record-"));
+  for (const std::string& action : actions) EXPECT_NE(action, "CreateRecord");
+
+  ASSERT_EQ(yes.code, 0) << yes.err;
+  EXPECT_THAT(yes.err, HasSubstr("Enter this record? (yes/no):   answer yes or no\n"));
+  EXPECT_EQ(Get(std::string(absl::StripAsciiWhitespace(yes.out))).person().surname(), "Krasniqi");
+  EXPECT_EQ(kept_files().size(), 2u);
+}
+
+// A record file, a patch and a certificate saved by a Windows editor start with a UTF-8 byte
+// order mark, which the JSON parser took for a value: "line 1, column 1: expected a value".
+TEST_F(RecordCommandsTest, JsonFilesWithAByteOrderMarkAreRead) {
+  const std::string bom = "\xEF\xBB\xBF";
+  const std::string record = dir_ + "/record.json";
+  ASSERT_TRUE(WriteFileAtomically(
+                  record,
+                  bom + testing::ReadFileOrDie(REGISTRY_SOURCE_DIR "/deploy/examples/record.json"),
+                  0600)
+                  .ok());
+  const CliRun created = As("clerk", {"record", "create", "--file", record});
+  ASSERT_EQ(created.code, 0) << created.err;
+  const std::string id(absl::StripAsciiWhitespace(created.out));
+
+  const std::string patch = dir_ + "/amend.json";
+  ASSERT_TRUE(WriteFileAtomically(
+                  patch,
+                  bom + testing::ReadFileOrDie(REGISTRY_SOURCE_DIR "/deploy/examples/amend.json"),
+                  0600)
+                  .ok());
+  const CliRun amended =
+      As("clerk", {"record", "amend", id, "--file", patch, "--reason", "address confirmed"});
+  ASSERT_EQ(amended.code, 0) << amended.err;
+  EXPECT_EQ(Get(id).metadata().version(), 2u);
 }
 
 // A record the server refuses after the clerk answered every question: the answers are kept in
@@ -331,6 +406,39 @@ TEST_F(RecordCommandsTest, ARefusedInteractiveRecordKeepsTheAnswersInAFileCreate
   EXPECT_EQ(record.person().surname(), "Krasniqi");
   EXPECT_EQ(record.conviction().final_date(), "2025-06-01");
   EXPECT_EQ(record.conviction().sentence().months(), 18u);
+}
+
+// A conviction the registry holds, or one it expunged, is refused: its answers are not kept (a
+// file would only keep a person's record, an erased one at that, on the clerk's computer, and
+// invite entering it again).
+TEST_F(RecordCommandsTest, ARefusedRepeatOrExpungedConvictionKeepsNoAnswers) {
+  const std::string answers =
+      "Krasniqi\nDriton\n\n\nmale\n1975-02-03\n\n\n1000000124\n\n"
+      "2\nP 89/2025\n2025-03-03\n2025-06-01\n3\n\nimprisonment\n18\nwork_with_children\n\n\n\n"
+      "yes\n";
+  const std::filesystem::path before = std::filesystem::current_path();
+  std::filesystem::current_path(dir_);
+  const CliRun first = As("clerk", {"record", "create", "--interactive"}, answers);
+  ASSERT_EQ(first.code, 0) << first.err;
+  const std::string id(absl::StripAsciiWhitespace(first.out));
+  const CliRun again = As("clerk", {"record", "create", "--interactive"}, answers);
+  const CliRun expunged = As("clerk", {"record", "expunge", id, "--legal-basis",
+                                       "CC 04/L-082 art. 103", "--yes"});
+  const CliRun after = As("clerk", {"record", "create", "--interactive"}, answers);
+  std::filesystem::current_path(before);
+  EXPECT_NE(again.code, 0);
+  EXPECT_THAT(again.err, HasSubstr("ALREADY_EXISTS"));
+  ASSERT_EQ(expunged.code, 0) << expunged.err;
+  EXPECT_NE(after.code, 0);
+  EXPECT_THAT(after.err, HasSubstr("was expunged"));
+  for (const CliRun* run : {&again, &after}) {
+    EXPECT_THAT(Flowed(run->err),
+                HasSubstr("your answers were not kept: this conviction is not to be entered "
+                          "again"));
+  }
+  for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+    ADD_FAILURE() << "kept: " << entry.path();
+  }
 }
 
 // The names of every field in a JSON object, nested ones as "a.b", in no particular order.
@@ -735,14 +843,14 @@ TEST_F(RecordCommandsTest, AKeyOthersMayReadIsWarnedAboutOnceAndStillUsed) {
   CliRun run = whoami({"--identity", identity});
   EXPECT_EQ(run.code, 0) << run.err;
   EXPECT_THAT(run.out, HasSubstr(kClerkId));
-  EXPECT_EQ(run.err, absl::StrCat("warning: the private key --identity ", key,
+  EXPECT_EQ(run.err, absl::StrCat("WARNING: the private key --identity ", key,
                                   " may be read by other accounts on this computer (mode 0644); "
                                   "make it yours only: chmod 600 ", key, "\n"));
   // Named as given, from --key; a key readable by its group only is warned about too.
   std::filesystem::permissions(key, std::filesystem::perms(0640));
   run = whoami({"--ca", identity + "/ca.pem", "--cert", identity + "/cert.pem", "--key", key});
   EXPECT_EQ(run.code, 0) << run.err;
-  EXPECT_THAT(run.err, StartsWith(absl::StrCat("warning: the private key --key ", key, " may be "
+  EXPECT_THAT(run.err, StartsWith(absl::StrCat("WARNING: the private key --key ", key, " may be "
                                                "read by other accounts on this computer (mode "
                                                "0640)")));
   // The owner's only: nothing to say, though the CA and the certificate stay readable by all.

@@ -123,7 +123,7 @@ TEST(ParseImportCsvTest, RefusesBadHeaderNamingTheColumns) {
   EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
   const std::string message(parsed.status().message());
   EXPECT_THAT(message, HasSubstr("line 1: bad CSV header"));
-  EXPECT_THAT(message, HasSubstr("unknown column \"gender\""));
+  EXPECT_THAT(message, HasSubstr("unknown column 4 \"gender\" (did you mean \"sex\"?)"));
   EXPECT_THAT(message, HasSubstr("column \"surname\" twice"));
   EXPECT_THAT(message, HasSubstr("missing column \"sex\""));
 }
@@ -145,6 +145,72 @@ TEST(ParseImportCsvTest, AFileWithoutItsHeaderIsNotQuotedAsUnknownColumns) {
   ASSERT_FALSE(parsed.ok());
   EXPECT_THAT(std::string(parsed.status().message()), HasSubstr("unknown column 8, "));
   EXPECT_THAT(std::string(parsed.status().message()), Not(HasSubstr("1234567890")));
+}
+
+// A header cell that is no column was repeated whenever it was written in small letters and "_":
+// so were a row's cells where the row shared the header's line (a file saved with CR line ends, a
+// lost line break), lowercased: `unknown column "dritan", unknown column "fatmir"`. A cell is
+// now named by its place, and by its text only where it cannot be a person's: a near miss of a
+// column's name, or a common other name of one, each with the column meant.
+TEST(ParseImportCsvTest, AnUnknownHeaderCellIsRepeatedOnlyWhenItCannotBeAPersonsData) {
+  std::vector<std::string> columns = ImportCsvColumns();
+  columns[0] = "surnme";      // a near miss
+  columns[1] = "dritan";      // a given name, written in small letters
+  columns[2] = "Hans";        // a name a letter from "bans"
+  columns[3] = "bana";        // a surname a letter from "bans", in small letters
+  columns[5] = "prizren";     // a place
+  columns[7] = "1000000011";  // a personal number
+  columns[9] = "gender";      // another name of a column
+  columns[16] = "sentence_month";
+  auto parsed = ParseImportCsv(absl::StrJoin(columns, ",") + "\n" + kValidRow);
+  ASSERT_FALSE(parsed.ok());
+  const std::string message(parsed.status().message());
+  EXPECT_THAT(message, HasSubstr("unknown column 1 \"surnme\" (did you mean \"surname\"?)"));
+  EXPECT_THAT(message, HasSubstr("unknown column 2, unknown column 3, unknown column 4, "
+                                 "unknown column 6, unknown column 8, "));
+  EXPECT_THAT(message, HasSubstr("unknown column 10 \"gender\" (did you mean \"sex\"?)"));
+  EXPECT_THAT(message, HasSubstr("unknown column 17 \"sentence_month\" (did you mean "
+                                 "\"sentence_months\"?)"));
+  for (const char* value : {"dritan", "hans", "Hans", "bana", "prizren", "1000000011"}) {
+    EXPECT_THAT(message, Not(HasSubstr(value))) << value;
+  }
+}
+
+// The reviewer's file: the header, then a row, with CR line ends only (Excel for Mac's "CSV
+// (Macintosh)"). Read as one line, the header took in the row and listed its names as unknown
+// columns. A lone CR ends a line as LF and CRLF do, so the file imports; the rows keep their
+// lines.
+TEST(ParseImportCsvTest, AFileWithCrLineEndsIsReadAsLines) {
+  const std::string row = absl::StrReplaceAll(kValidRow, {{"\n", "\r"}});
+  auto parsed = ParseImportCsv(absl::StrCat(absl::StrJoin(ImportCsvColumns(), ","), "\r", row,
+                                            row));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_THAT(parsed->errors, SizeIs(0));
+  ASSERT_THAT(parsed->rows, SizeIs(2));
+  EXPECT_EQ(parsed->rows[0].line(), 2u);
+  EXPECT_EQ(parsed->rows[1].line(), 3u);
+  EXPECT_EQ(parsed->rows[1].record().person().surname(), "Kërqeli");
+  EXPECT_EQ(parsed->rows[1].record().conviction().foreign_country(), "");
+}
+
+// A header whose line break was lost runs into the first row: about two lines' worth of cells,
+// said to be that, without one of the row's cells.
+TEST(ParseImportCsvTest, AFirstRowRunIntoTheHeaderIsSaidToBeOneWithoutItsCells) {
+  const std::string row =
+      "Berisha,Dritan,Fatmir,male,1975-09-30,Prizren,XK,1000000011,Rr. Adem Jashari 5,"
+      "basic-prizren,P 12/2020,2020-01-10,2020-03-01,06/L-074:230:1,imprisonment,24,,,false,,\n";
+  for (const std::string& joint : {std::string(" "), std::string("")}) {
+    auto parsed = ParseImportCsv(absl::StrCat(absl::StrJoin(ImportCsvColumns(), ","), joint, row));
+    ASSERT_FALSE(parsed.ok());
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+    const std::string message(parsed.status().message());
+    EXPECT_THAT(message, HasSubstr("line 1: the header line holds 41 cells, about two lines' "
+                                   "worth: the first row seems to have run into it"));
+    for (const char* value : {"Berisha", "berisha", "Dritan", "dritan", "Fatmir", "fatmir",
+                              "Prizren", "prizren", "1000000011", "Adem", "adem"}) {
+      EXPECT_THAT(message, Not(HasSubstr(value))) << value;
+    }
+  }
 }
 
 // Excel saves "CSV" with semicolons where a comma is the decimal separator (as in Kosovo's
