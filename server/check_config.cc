@@ -9,6 +9,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -56,24 +59,10 @@ std::string Dates(const X509* cert, absl::Time now) {
   return "";
 }
 
-// Problems of the folder registryd writes: it must be a folder we can write, or one we can
-// create (its parent exists and is writable).
 void CheckWritableFolder(const std::string& field, const std::string& path,
                          std::vector<std::string>* problems) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) == 0) {
-    if (!S_ISDIR(st.st_mode)) {
-      problems->push_back(absl::StrCat(field, ": ", path, " is not a folder"));
-    } else if (::access(path.c_str(), W_OK | X_OK) != 0) {
-      problems->push_back(absl::StrCat(field, ": ", path, " is not writable by this user"));
-    }
-    return;
-  }
-  const size_t slash = path.rfind('/');
-  const std::string parent = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-  if (::access(parent.c_str(), W_OK | X_OK) != 0) {
-    problems->push_back(
-        absl::StrCat(field, ": ", path, " does not exist and ", parent, " is not writable"));
+  if (absl::Status writable = WritableFolder(field, path); !writable.ok()) {
+    problems->push_back(std::string(writable.message()));
   }
 }
 
@@ -140,7 +129,40 @@ void CheckTls(const registry::v1::TlsConfig& tls, absl::Time now,
 
 }  // namespace
 
-std::vector<std::string> CheckConfig(const std::string& path, absl::Time now) {
+absl::Status WritableFolder(absl::string_view field, const std::string& given) {
+  std::string path = given;
+  while (path.size() > 1 && path.back() == '/') path.pop_back();
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) {
+    if (!S_ISDIR(st.st_mode)) {
+      return absl::FailedPreconditionError(absl::StrCat(field, ": ", path, " is not a folder"));
+    }
+    // access() answers for this user, and says EROFS for a read-only mount (root too).
+    if (::access(path.c_str(), W_OK | X_OK) != 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          field, ": ", path, " is not writable by this user (", std::strerror(errno), ")"));
+    }
+    return absl::OkStatus();
+  }
+  const size_t slash = path.rfind('/');
+  std::string parent = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
+  struct stat parent_st;
+  if (::stat(parent.c_str(), &parent_st) != 0) {
+    // The default backup folder is "<data_dir>/../backups", read before a first start has made
+    // data_dir: its parent is then the folder "a/data/.." names once data_dir exists.
+    const std::string normal = std::filesystem::path(path).lexically_normal().string();
+    const std::filesystem::path up = std::filesystem::path(normal).parent_path();
+    parent = up.empty() ? "." : up.string();
+  }
+  if (::access(parent.c_str(), W_OK | X_OK) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(field, ": ", path, " does not exist and ",
+                                                      parent, " is not writable (",
+                                                      std::strerror(errno), ")"));
+  }
+  return absl::OkStatus();
+}
+
+std::vector<std::string> CheckConfig(const std::string& path, absl::Time now, uid_t uid) {
   std::vector<std::string> problems;
   absl::StatusOr<registry::v1::ServerConfig> config = LoadConfig(path);
   if (!config.ok()) {
@@ -149,6 +171,11 @@ std::vector<std::string> CheckConfig(const std::string& path, absl::Time now) {
     return problems;
   }
   const registry::v1::ServerConfig& c = *config;
+  // As every mode that writes refuses to run as another user than the owner of the data and
+  // the key file, so does the check: it would pass a start that is then refused.
+  if (absl::Status owner = CheckRunsAsOwner(c, uid); !owner.ok()) {
+    problems.push_back(absl::StrCat("user: ", owner.message()));
+  }
 
   if (auto policy = PolicyStore::Load(c.policy_file()); !policy.ok()) {
     problems.push_back(absl::StrCat("policy_file: ", policy.status().message()));

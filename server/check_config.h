@@ -1,13 +1,15 @@
 // CheckConfig: `registryd --check_config FILE`. Everything start-up reads, checked without
 // starting: the config itself, the access policy, the reference data and the personal-number
 // pattern, the key file (and its mode), the TLS files (the server certificate's dates, its key
-// matching it, the client CA bundle), the CRLs (each client CA needs a current one), and the
-// folders registryd writes (data, backups, the erasure ledger's). It opens no database and binds
-// no port, so it runs beside a running registryd, e.g. on a new config before a restart, and as
-// the unit's ExecStartPre.
+// matching it, the client CA bundle), the CRLs (each client CA needs a current one), the folders
+// registryd writes (data, backups, the erasure ledger's), and that the data folder and the key
+// file belong to the user it runs as. It opens no database and binds no port, so it runs beside
+// a running registryd, e.g. on a new config before a restart, and as the unit's ExecStartPre.
 //
 // What it cannot see: whether the key file is the one the database was written with (start-up
-// compares their key check values), and whether the ports are free.
+// compares their key check values), whether a CRL is older than one registryd read before (the
+// numbers in crl.numbers, which it does not read: start-up then refuses too, as for a CA without
+// a current CRL), and whether the ports are free.
 #ifndef REGISTRY_SERVER_CHECK_CONFIG_H_
 #define REGISTRY_SERVER_CHECK_CONFIG_H_
 
@@ -17,14 +19,21 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "registry/v1/config.pb.h"
 
 namespace registry::server {
 
 // One line per problem, each naming the field or file concerned; empty when start-up would find
-// nothing wrong with what it reads. `now` decides certificate and CRL dates.
-std::vector<std::string> CheckConfig(const std::string& path, absl::Time now);
+// nothing wrong with what it reads. `now` decides certificate and CRL dates; `uid` is the user
+// registryd would run as (CheckRunsAsOwner; registryd --check_config passes its effective uid).
+std::vector<std::string> CheckConfig(const std::string& path, absl::Time now, uid_t uid);
+
+// OK when `path` is a folder this process may write, or one it may create (it does not exist and
+// its parent is writable); otherwise FailedPrecondition starting with `field`, naming the folder
+// and the system's reason. The check and start-up both hold backup_dir to it.
+absl::Status WritableFolder(absl::string_view field, const std::string& path);
 
 // FailedPrecondition when the data directory or the key file exists and belongs to another user
 // than `uid`: registryd run so (as root, following a runbook, for a service that runs as its

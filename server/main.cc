@@ -78,8 +78,15 @@ namespace {
 
 using registry::server::RegistryServer;
 
+// A fatal error: one JSON log line like every other line registryd writes, so that the journal
+// reads with jq alone (docs/operations.md, "Watch it"): level "error", "stage" (what failed:
+// "start-up", "configuration", "restore", ...) and "exit_code". Its "msg" is the sentence itself,
+// "registryd: STAGE: why", as the runbook quotes them, so that a search for one finds it.
 int Fail(int code, absl::string_view what, const absl::Status& status) {
-  absl::FPrintF(stderr, "registryd: %s: %s\n", what, status.message());
+  registry::LogLine("error", absl::StrCat("registryd: ", what, ": ", status.message()))
+      .Str("stage", what)
+      .Int("exit_code", code)
+      .Write();
   return code;
 }
 
@@ -205,7 +212,10 @@ int main(int argc, char** argv) {
   }
 
   if (const std::string path = absl::GetFlag(FLAGS_check_config); !path.empty()) {
-    const std::vector<std::string> problems = registry::server::CheckConfig(path, absl::Now());
+    // Lines for a person at a terminal (and the journal, as the unit's ExecStartPre): text,
+    // "problem: ..." each, not JSON.
+    const std::vector<std::string> problems =
+        registry::server::CheckConfig(path, absl::Now(), ::geteuid());
     for (const std::string& p : problems) absl::PrintF("problem: %s\n", p);
     if (problems.empty()) {
       absl::PrintF("%s: no problem found\n", path);
@@ -302,11 +312,15 @@ int main(int argc, char** argv) {
       if (!moved_aside.empty()) {
         // The backup replaced the folder but a later step failed: the old folder is the only
         // copy of what was written after the backup.
-        absl::FPrintF(stderr,
-                      "registryd: the backup was put in %s, but the restore did not finish: run "
-                      "it again. What %s held before is kept, unchanged, in %s: it is the only "
-                      "copy of everything written after the backup\n",
-                      config->data_dir(), config->data_dir(), moved_aside);
+        registry::LogLine("error",
+                          absl::StrFormat("registryd: the backup was put in %s, but the restore "
+                                          "did not finish: run it again. What %s held before is "
+                                          "kept, unchanged, in %s: it is the only copy of "
+                                          "everything written after the backup",
+                                          config->data_dir(), config->data_dir(), moved_aside))
+            .Str("stage", "restore")
+            .Str("moved_aside", moved_aside)
+            .Write();
       }
       return 1;
     }

@@ -222,13 +222,18 @@ std::string Metrics::Render() const {
                     CertificateRefusalName(static_cast<CertificateRefusal>(i)), "\"} ",
                     refused_[i], "\n");
   }
-  Family(&out, "registryd_backups", "gauge", "Backups in the backup folder.");
+  Family(&out, "registryd_backups", "gauge",
+         "Backups in the backup folder when it was last read (absent: not read since start).");
   if (backups_known_) absl::StrAppend(&out, "registryd_backups ", backups_, "\n");
+  // Always there: a registry whose backups fail from the start, or whose folder cannot be read,
+  // must reach the alert too, which an absent age never does.
   Family(&out, "registryd_backup_age_seconds", "gauge",
-         "Seconds since the newest backup was made (absent: no backup).");
-  if (backups_known_ && newest_backup_ != absl::InfinitePast()) {
+         "Seconds since the newest backup registryd knows of was made; since registryd started "
+         "while it knows of none (none made yet, or the backup folder could not be read).");
+  {
+    const absl::Time newest = newest_backup_ != absl::InfinitePast() ? newest_backup_ : started_;
     absl::StrAppend(&out, "registryd_backup_age_seconds ",
-                    Number(absl::ToDoubleSeconds(now - newest_backup_)), "\n");
+                    Number(absl::ToDoubleSeconds(now - newest)), "\n");
   }
   Family(&out, "registryd_backup_verifications_total", "counter",
          "Backups restored into a scratch folder and checked, by result.");

@@ -64,7 +64,9 @@ class Metrics {
     std::function<uint32_t()> current_kek_version;
   };
 
-  explicit Metrics(const Clock* clock) : clock_(clock) {}
+  // `clock` tells ages; its reading now is the start the backup age counts from while no backup
+  // is known.
+  explicit Metrics(const Clock* clock) : clock_(clock), started_(clock->Now()) {}
 
   void SetSources(Sources sources);
 
@@ -83,7 +85,10 @@ class Metrics {
   // A tree head signed for an auditor, at `at`.
   void RecordSignedHead(absl::Time at);
   // The backups in the backup folder now: how many, and when the newest was made
-  // (absl::InfinitePast() when there is none).
+  // (absl::InfinitePast() when there is none). Until the first call, and while the newest is
+  // InfinitePast, registryd_backup_age_seconds counts from the start (Metrics' construction), so
+  // that a registry that never made a backup, or cannot read its backup folder, reaches the
+  // alert of an old backup (docs/operations.md) instead of having no age to alert on.
   void RecordBackups(uint64_t count, absl::Time newest);
   // A backup verification (AdminService.VerifyBackup) finished.
   void RecordBackupVerification(absl::Time at, bool ok);
@@ -104,6 +109,7 @@ class Metrics {
   static void Observe(Histogram* h, const double* bounds, size_t n, double value);
 
   const Clock* clock_;
+  const absl::Time started_;
   mutable absl::Mutex mu_;
   Sources sources_ ABSL_GUARDED_BY(mu_);
   std::map<std::pair<std::string, int>, uint64_t> calls_ ABSL_GUARDED_BY(mu_);

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
 #include "common/json_log.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
@@ -13,6 +14,7 @@
 #include "grpcpp/security/tls_credentials_options.h"
 #include "server/config.h"
 #include "server/backup_check.h"
+#include "server/check_config.h"
 #include "server/data_check.h"
 #include "server/decode_guard.h"
 #include "server/key_file.h"
@@ -324,13 +326,27 @@ absl::Status RegistryServer::LoadRules() {
   RETURN_IF_ERROR(RequireReadable("tls.cert_file", config.tls().cert_file()));
   RETURN_IF_ERROR(RequireReadable("tls.key_file", config.tls().key_file()));
   if (!config.tls().crl_directory().empty()) {
-    // Problems with the CRLs do not stop start-up: the CA concerned has its certificates refused
-    // (fail closed) until a current CRL appears, and the log says which CA that is.
     ASSIGN_OR_RETURN(revocation_, Revocation::Load(config.tls().client_ca_file(),
                                                    config.tls().crl_directory(),
                                                    config.crl_number_file()));
-    LogRevocation(absl::OkStatus(), revocation_->Problems(revocation_clock_->Now()));
+    // Start-up refuses what --check_config (the unit's ExecStartPre) reports: a CRL folder that
+    // cannot be read, a client CA without a current CRL, a CRL file it cannot use. A registry
+    // started so served nothing but refusals. Once it runs, a CRL that expires or goes bad makes
+    // only that CA's certificates refused (fail closed), until a current one is back.
+    const std::vector<std::string> problems = revocation_->Problems(revocation_clock_->Now());
+    if (!problems.empty()) {
+      // Every problem in the one error that stops the start (registryd logs it as one line).
+      return absl::FailedPreconditionError(absl::StrCat(
+          "tls.crl_directory: ", absl::StrJoin(problems, "; "),
+          ". registryd does not start until every client CA has a current CRL in ",
+          config.tls().crl_directory()));
+    }
+    LogRevocation(absl::OkStatus(), problems);
   }
+  // A backup folder registryd cannot write fails every backup, and the erasure promise with
+  // them (docs/security.md): refused here as --check_config refuses it, rather than found by the
+  // first backup, a day later.
+  RETURN_IF_ERROR(WritableFolder("backup_dir", config.backup_dir()));
   return absl::OkStatus();
 }
 
@@ -769,19 +785,20 @@ void RegistryServer::Shutdown(absl::Duration grace) {
   if (shut_down_) return;
   shut_down_ = true;
   if (health_service_ != nullptr) health_service_->SetNotServing();
-  stop_scheduler_.Notify();
-  if (scheduler_.joinable()) scheduler_.join();
-  stop_backups_.Notify();
-  if (backup_scheduler_.joinable()) backup_scheduler_.join();
-  data_checker_.Stop();
-  if (metrics_endpoint_ != nullptr) metrics_endpoint_->Stop();
-  if (policies_ != nullptr) policies_->StopWatching();
-  if (revocation_ != nullptr) revocation_->StopWatching();
+  // New calls are refused first, before anything else is waited for: a retention run or a backup
+  // under way must not keep the registry answering while it stops.
   if (server_ != nullptr) {
     server_->Shutdown(std::chrono::system_clock::now() +
                       std::chrono::milliseconds(absl::ToInt64Milliseconds(grace)));
     server_->Wait();
   }
+  stop_scheduler_.Notify();
+  if (scheduler_.joinable()) scheduler_.join();
+  stop_backups_.Notify();
+  if (backup_scheduler_.joinable()) backup_scheduler_.join();
+  data_checker_.Stop();
+  if (policies_ != nullptr) policies_->StopWatching();
+  if (revocation_ != nullptr) revocation_->StopWatching();
   // After the last call: its REFER counted (and any alert written), and the refusals counted
   // since the last summary get theirs.
   if (gate_ != nullptr) gate_->AwaitAfterReplyWork();
@@ -799,6 +816,11 @@ void RegistryServer::Shutdown(absl::Duration grace) {
     absl::Status flushed = storage_.db->Flush();
     if (!flushed.ok()) Log("error", "flush at shutdown failed", flushed.message());
   }
+  // The metrics listener last: nothing the clean stop needs waits on it, and it shows the stop
+  // to the monitoring system until the end. Its stop ends every connection's wait at once
+  // (server/metrics_endpoint.h), so no client can hold the stop.
+  if (options_.before_metrics_stop) options_.before_metrics_stop();
+  if (metrics_endpoint_ != nullptr) metrics_endpoint_->Stop();
 }
 
 RegistryServer::~RegistryServer() {

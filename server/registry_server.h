@@ -85,6 +85,9 @@ struct RegistryServerOptions {
   std::function<void(std::function<void()>)> after_reply;
   // Tests only: a fault injector or file system for the database, passed to it unopened.
   storage::StorageSeams storage_seams;
+  // Tests only: runs in Shutdown once gRPC refuses calls and the clean stop is done, just before
+  // the metrics listener stops.
+  std::function<void()> before_metrics_stop;
   // One log line per call on stderr. Default true.
   bool log_calls = true;
   // Run the retention scheduler thread. Default true.
@@ -181,7 +184,9 @@ class RegistryServer {
   int port() const { return port_; }
 
   // Stops accepting calls, lets in-flight calls finish (up to `grace`, then cancels them), stops
-  // the scheduler and the policy watcher. Idempotent.
+  // the schedulers and the watchers, writes the audit watermark and flushes the database, and
+  // stops the metrics listener last (which no client can hold up: server/metrics_endpoint.h).
+  // Idempotent.
   void Shutdown(absl::Duration grace);
 
   // Re-reads the policy file (SIGHUP). On failure the old policy stays in force.

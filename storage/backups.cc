@@ -26,6 +26,7 @@
 #include "absl/strings/escaping.h"
 #include "common/durable_file.h"
 #include "common/paths.h"
+#include "common/public_status.h"
 #include "crypto/secret_bytes.h"
 #include "common/status_macros.h"
 #include "rocksdb/utilities/backup_engine.h"
@@ -49,6 +50,50 @@ Backups::Info InfoOf(const rocksdb::BackupInfo& info) {
   return {info.backup_id, absl::FromUnixSeconds(info.timestamp), info.size};
 }
 
+absl::Status BackupFolderError(const std::string& dir, absl::string_view what,
+                               absl::string_view reason) {
+  return PublicError(absl::FailedPreconditionError(absl::StrCat(
+      "the backup folder ", dir, " ", what, ": ", reason,
+      "; no backup can be made until registryd can write there (see to the folder's owner and "
+      "mode, its mount, its disk's free space)")));
+}
+
+// Why the backup engine failed, when the backup folder is the reason: it is not a folder, or it
+// (or one of the engine's folders in it) cannot be created, listed or written. That is the
+// operator's to put right, not a failed disk, so it is said as it is, to the security officer
+// too: a FailedPrecondition marked public (common/public_status.h), which holds the folder's path
+// and the system's reason, never anything of the data. Without it the gate answered every
+// backup call with the text that means "the disk failed, restart registryd". OK when every
+// folder can be written: the failure was something else.
+absl::Status BackupFolderProblem(const std::string& dir) {
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec)) {
+    std::filesystem::create_directories(dir, ec);
+    if (ec) return BackupFolderError(dir, "cannot be created", ec.message());
+  }
+  // The folder, then the engine's own folders in it that exist.
+  for (const char* sub : {"", "/meta", "/private", "/shared", "/shared_checksum"}) {
+    const std::string path = absl::StrCat(dir, sub);
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) {
+      if (*sub != '\0' && errno == ENOENT) continue;
+      return BackupFolderError(path, "cannot be read", std::strerror(errno));
+    }
+    if (!S_ISDIR(st.st_mode)) return BackupFolderError(path, "is not a folder", "a file is there");
+    const int listed = ::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (listed < 0) return BackupFolderError(path, "cannot be read", std::strerror(errno));
+    ::close(listed);
+    // A file made and removed again: access(2) answers for the real user, and lets root pass on
+    // a folder of any mode.
+    std::string probe = absl::StrCat(path, "/.write-check-XXXXXX");
+    const int fd = ::mkstemp(probe.data());
+    if (fd < 0) return BackupFolderError(path, "cannot be written", std::strerror(errno));
+    ::close(fd);
+    ::unlink(probe.c_str());
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
 
 Backups::Backups(std::unique_ptr<rocksdb::BackupEngine> engine, std::string dir)
@@ -56,8 +101,12 @@ Backups::Backups(std::unique_ptr<rocksdb::BackupEngine> engine, std::string dir)
 Backups::~Backups() = default;
 
 absl::StatusOr<std::unique_ptr<Backups>> Backups::Open(const std::string& dir) {
-  ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::BackupEngine> engine, OpenEngine(dir));
-  return std::unique_ptr<Backups>(new Backups(std::move(engine), dir));
+  absl::StatusOr<std::unique_ptr<rocksdb::BackupEngine>> engine = OpenEngine(dir);
+  if (!engine.ok()) {
+    RETURN_IF_ERROR(BackupFolderProblem(dir));
+    return engine.status();
+  }
+  return std::unique_ptr<Backups>(new Backups(*std::move(engine), dir));
 }
 
 absl::StatusOr<Backups::Info> Backups::Create(Database* db) {
@@ -76,9 +125,14 @@ absl::StatusOr<Backups::Info> Backups::Create(Database* db) {
   options.flush_before_backup = true;
   uint32_t id = 0;
   rocksdb::IOStatus s = engine_->CreateNewBackup(options, db->raw(), &id);
-  if (!s.ok()) return absl::UnavailableError("backup failed");
+  if (!s.ok()) {
+    RETURN_IF_ERROR(BackupFolderProblem(dir_));
+    return absl::UnavailableError(absl::StrCat("backup failed: ", s.ToString()));
+  }
   rocksdb::BackupInfo info;
-  if (!engine_->GetBackupInfo(id, &info).ok()) return absl::UnavailableError("backup failed");
+  if (rocksdb::Status got = engine_->GetBackupInfo(id, &info); !got.ok()) {
+    return absl::UnavailableError(absl::StrCat("backup failed: ", got.ToString()));
+  }
   return InfoOf(info);
 }
 

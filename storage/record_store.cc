@@ -210,10 +210,18 @@ absl::Status RefuseKeksMissingFromTheKeyFile(const Database& db, const crypto::K
   RETURN_IF_ERROR(it->status());
   if (!under.empty()) {
     const auto& [version, count] = *under.begin();
+    // Either side may be the older one: a key file put back from before a rotation, or data (a
+    // backup being restored or verified) from before a rotation whose old KEK was retired since.
+    // Each has its own remedy, and the one for the other case would not help.
     return absl::FailedPreconditionError(absl::StrCat(
         count, " data keys are under key-encryption key version ", version,
-        ", which the key file does not hold: the key file is older than the data (a copy from "
-        "before a rotation?); put back the current key file from custody"));
+        ", which the key file does not hold. Either the key file is older than the data (a copy "
+        "from before a rotation): put back the current key file from custody; or the data is "
+        "older than the key file (a backup made before a rotation, whose KEK version ", version,
+        " was retired since): bring KEK version ", version,
+        " back from the key custody copies (a copy of the key file from before it was retired), "
+        "restore with it, then run admin rotate-keys before retiring version ", version,
+        " again"));
   }
   return absl::OkStatus();
 }

@@ -196,7 +196,39 @@ class CheckConfigTest : public ::testing::Test {
   void Put(const std::string& name, const std::string& content) {
     std::ofstream(dir_ + "/" + name, std::ios::trunc) << content;
   }
-  std::vector<std::string> Check() { return CheckConfig(dir_ + "/registryd.json", absl::Now()); }
+  std::vector<std::string> Check() {
+    return CheckConfig(dir_ + "/registryd.json", absl::Now(), ::geteuid());
+  }
+
+  // `registryd --config` on this installation, bounded (a start that is not refused serves until
+  // stopped); its stderr and stdout in *out.
+  int Start(std::string* out) {
+    const std::string file = dir_ + "/start.txt";
+    const std::string cmd = absl::StrCat("timeout 60 " REGISTRY_BINARY_DIR "/registryd --config ",
+                                         dir_, "/registryd.json > ", file, " 2>&1");
+    const int rc = std::system(cmd.c_str());
+    *out = testing::ReadFileOrDie(file);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  }
+
+  // The one line of `out` at level "error" (main.cc Fail), as JSON; fails the test unless there
+  // is exactly one.
+  google::protobuf::Struct ErrorLine(const std::string& out) {
+    google::protobuf::Struct found;
+    int errors = 0;
+    for (absl::string_view line : absl::StrSplit(out, '\n', absl::SkipEmpty())) {
+      google::protobuf::Struct object;
+      if (!google::protobuf::util::JsonStringToMessage(std::string(line), &object).ok()) {
+        ADD_FAILURE() << "not a JSON line: " << line;
+        continue;
+      }
+      if (object.fields().at("level").string_value() != "error") continue;
+      found = object;
+      ++errors;
+    }
+    EXPECT_EQ(errors, 1) << out;
+    return found;
+  }
 
   int Run(std::string* out) {
     const std::string file = dir_ + "/out.txt";
@@ -237,6 +269,85 @@ TEST_F(CheckConfigTest, AModeThatWritesRefusesToRunAsAnotherUserThanTheOwner) {
     EXPECT_THAT(out, HasSubstr(absl::StrCat(dir_, "/data belongs to ")));
     EXPECT_TRUE(std::filesystem::is_empty(dir_ + "/data")) << "something was written";
   }
+}
+
+// The check holds the user it runs as to the owner of the key file, as every mode that writes
+// does: a key file of another user passed the check, and the start then refused it.
+TEST_F(CheckConfigTest, AKeyFileOfAnotherUserIsAProblemAsTheStartRefusesIt) {
+  EXPECT_THAT(Check(), ::testing::IsEmpty());
+  EXPECT_THAT(CheckConfig(dir_ + "/registryd.json", absl::Now(), ::geteuid() + 4242),
+              ::testing::ElementsAre(
+                  HasSubstr(absl::StrCat("user: ", dir_, "/keys.json belongs to "))));
+  if (::geteuid() != 0) GTEST_SKIP() << "giving the key file to another user needs root";
+
+  ASSERT_EQ(::chown((dir_ + "/keys.json").c_str(), 65534, 65534), 0);
+  EXPECT_THAT(Check(), ::testing::ElementsAre(
+                           HasSubstr(absl::StrCat("user: ", dir_, "/keys.json belongs to "))));
+  std::string out;
+  EXPECT_EQ(Run(&out), 2) << out;
+  EXPECT_THAT(out, HasSubstr(absl::StrCat("problem: user: ", dir_, "/keys.json belongs to ")));
+  EXPECT_EQ(Start(&out), 2) << out;
+  EXPECT_THAT(ErrorLine(out).fields().at("msg").string_value(),
+              HasSubstr(absl::StrCat(dir_, "/keys.json belongs to ")));
+}
+
+// A CRL folder that is not there, or that holds no current CRL for a client CA, fails the check
+// and stops the start too, as the runbook says ("The service does not start"). The start had
+// gone on and served nothing but refusals. A fatal start-up error is one JSON line at level
+// error with its stage and exit code, like the rest of the log.
+TEST_F(CheckConfigTest, NoCurrentCrlFailsTheCheckAndStopsTheStart) {
+  const std::string config = testing::ReadFileOrDie(dir_ + "/registryd.json");
+  const std::string crls = testing::TestPki::Get().dir();
+  for (const std::string how : {"missing folder", "empty folder", "expired CRL"}) {
+    SCOPED_TRACE(how);
+    std::filesystem::remove_all(dir_ + "/crl");
+    ASSERT_EQ(::mkdir((dir_ + "/crl").c_str(), 0700), 0);
+    Put("registryd.json", config);
+    std::string expected = "no current revocation list for client CA";
+    if (how == "missing folder") {
+      Put("registryd.json", std::regex_replace(config, std::regex(R"("crl_directory": "crl")"),
+                                               R"("crl_directory": "crl-gone")"));
+      expected = absl::StrCat("cannot read tls.crl_directory ", dir_, "/crl-gone");
+    } else if (how == "expired CRL") {
+      for (const auto& entry : std::filesystem::directory_iterator(crls + "/crl-expired")) {
+        Put("crl/" + entry.path().filename().string(),
+            testing::ReadFileOrDie(entry.path().string()));
+      }
+    }
+    EXPECT_THAT(Check(), ::testing::Contains(HasSubstr(expected)));
+    std::string out;
+    EXPECT_EQ(Start(&out), 2) << out;
+    const google::protobuf::Struct line = ErrorLine(out);
+    ASSERT_TRUE(line.fields().contains("msg")) << out;
+    EXPECT_THAT(line.fields().at("msg").string_value(),
+                HasSubstr("registryd: start-up: tls.crl_directory: "));
+    EXPECT_THAT(line.fields().at("msg").string_value(), HasSubstr(expected));
+    EXPECT_EQ(line.fields().at("stage").string_value(), "start-up");
+    EXPECT_EQ(line.fields().at("exit_code").number_value(), 2);
+    EXPECT_FALSE(std::filesystem::exists(dir_ + "/data")) << "the start went as far as the data";
+  }
+}
+
+// A backup folder registryd cannot write fails the check and stops the start alike.
+TEST_F(CheckConfigTest, ABackupFolderThatIsNoFolderFailsTheCheckAndStopsTheStart) {
+  Put("backups", "a file where the backup folder should be");
+  const std::string problem = absl::StrCat("backup_dir: ", dir_, "/backups is not a folder");
+  EXPECT_THAT(Check(), ::testing::ElementsAre(HasSubstr(problem)));
+  std::string out;
+  EXPECT_EQ(Start(&out), 2) << out;
+  EXPECT_THAT(ErrorLine(out).fields().at("msg").string_value(),
+              HasSubstr(absl::StrCat("registryd: start-up: ", problem)));
+}
+
+// The default backup folder, "<data_dir>/../backups", before a first start has made data_dir:
+// the folder that will hold it is writable, so neither the check nor the start refuses it.
+TEST_F(CheckConfigTest, TheDefaultBackupFolderBeforeTheFirstStartIsNoProblem) {
+  const std::string config = testing::ReadFileOrDie(dir_ + "/registryd.json");
+  Put("registryd.json",
+      std::regex_replace(config, std::regex(R"("backup_dir": "backups",)"), ""));
+  ASSERT_FALSE(std::filesystem::exists(dir_ + "/data"));
+  EXPECT_THAT(Check(), ::testing::IsEmpty());
+  EXPECT_TRUE(WritableFolder("backup_dir", dir_ + "/data/../backups").ok());
 }
 
 TEST_F(CheckConfigTest, AServerKeyOpenToEveryLocalAccountIsAProblem) {

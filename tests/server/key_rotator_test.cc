@@ -277,11 +277,69 @@ TEST_F(KeyRotationTest, AKeyFileOlderThanTheDataIsRefusedAtStart) {
                                                    "version 2, which the key file does not hold"))
       << refused;
 
+  // The message says which remedy fits which case: here the key file is the older one.
+  EXPECT_TRUE(absl::StrContains(refused.message(), "put back the current key file from custody"))
+      << refused;
+  EXPECT_TRUE(absl::StrContains(refused.message(),
+                                "bring KEK version 2 back from the key custody copies"))
+      << refused;
+
   // The current key file back: it starts, and everything reads.
   ASSERT_TRUE(server::WriteKeyFile(server_->config().key_file(), *after_rotation, true).ok());
   ASSERT_NO_FATAL_FAILURE(RestartOrFail());
   Connect();
   ExpectAllReadable(ids, surnames);
+}
+
+// The other way round: a backup made before two rotations, the first KEK retired since. The
+// data is older than the key file, and putting back "the current key file" cannot help: the
+// restore and the backup check say to bring the retired KEK back from the custody copies.
+TEST_F(KeyRotationTest, ABackupFromBeforeARetiredKekSaysToBringThatKekBack) {
+  std::vector<std::string> ids;
+  std::map<std::string, std::string> surnames;
+  CreateFictional(3, &ids, &surnames);
+  uint32_t backup_id = 0;
+  {
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx);
+    v1::BackupInfo info;
+    const grpc::Status s = admin_->CreateBackup(&ctx, v1::CreateBackupRequest(), &info);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    backup_id = info.backup_id();
+  }
+  v1::RotateKeysResponse rotated;
+  ASSERT_TRUE(RotateKeys(&rotated).ok());
+  ASSERT_TRUE(RotateKeys(&rotated).ok());
+  server_->Stop();
+  const std::string config = WriteConfigFile();
+  std::string output;
+  ASSERT_EQ(RunRegistryd(absl::StrCat("--config ", config, " --retire_kek 1"), &output), 0)
+      << output;
+  const std::string remedy = "bring KEK version 1 back from the key custody copies";
+
+  EXPECT_EQ(RunRegistryd(absl::StrCat("--config ", config, " --restore_backup ", backup_id),
+                         &output),
+            1)
+      << output;
+  EXPECT_TRUE(absl::StrContains(output, "under key-encryption key version 1, which the key "
+                                        "file does not hold"))
+      << output;
+  EXPECT_TRUE(absl::StrContains(output, "a backup made before a rotation")) << output;
+  EXPECT_TRUE(absl::StrContains(output, remedy)) << output;
+
+  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
+  ExpectAllReadable(ids, surnames);
+  grpc::ClientContext ctx;
+  SetDeadline(&ctx);
+  v1::VerifyBackupRequest req;
+  req.set_backup_id(backup_id);
+  v1::VerifyBackupResponse checked;
+  const grpc::Status s = admin_->VerifyBackup(&ctx, req, &checked);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_FALSE(checked.ok());
+  std::string problems;
+  for (const std::string& p : checked.problems()) absl::StrAppend(&problems, p, "\n");
+  EXPECT_TRUE(absl::StrContains(problems, remedy)) << problems;
 }
 
 TEST_F(KeyRotationTest, DamagedDataKeyFailsRotationButNotStartUp) {

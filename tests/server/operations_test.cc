@@ -2,14 +2,21 @@
 // in a scrape after an end-to-end run), the JSON log lines (no personal data either), backups
 // verified by restoring them (a sound one passes; a damaged one, or one that is not a prefix of
 // the live log, is reported), and the backup schedule's step.
+#include <arpa/inet.h>
 #include <httplib.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <map>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -17,6 +24,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
+#include "common/clock.h"
 #include "common/json_log.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
@@ -28,6 +38,7 @@
 #include "registry/v1/vetting.grpc.pb.h"
 #include "server/backup_check.h"
 #include "server/metrics.h"
+#include "server/metrics_endpoint.h"
 #include "tests/testing/switchable_fault.h"
 #include "tests/testing/test_server.h"
 
@@ -532,6 +543,122 @@ TEST_F(BackupVerifyTest, TheScheduledBackupIsAuditedAsTheSystemsAndPrunes) {
   EXPECT_THAT(Scrape(&status), HasSubstr("\nregistryd_backups 2\n"));
 }
 
+// A backup folder registryd cannot write is the security officer's to put right (a mode, an
+// owner, a read-only mount), not a failed disk: every backup call names the folder and the
+// system's reason with FAILED_PRECONDITION, never the text that tells the operator to restart
+// registryd after a disk failure. (A file put where the folder was: root, which runs the tests
+// here, may write a folder of any mode.)
+TEST_F(BackupVerifyTest, ABackupFolderThatCannotBeWrittenIsNamedWithItsReasonNotAsAFailedDisk) {
+  const uint32_t id = Backup();
+  ASSERT_GT(id, 0u);
+  const std::string dir = server_->config().backup_dir();
+  std::filesystem::rename(dir, dir + ".aside");
+  std::ofstream(dir) << "not a folder";
+  const auto expect_named = [&](const grpc::Status& s, absl::string_view call) {
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+        << call << ": " << s.error_message();
+    EXPECT_THAT(s.error_message(), HasSubstr(absl::StrCat("the backup folder ", dir,
+                                                          " is not a folder")))
+        << call;
+    EXPECT_THAT(s.error_message(), ::testing::Not(HasSubstr("cannot record this call"))) << call;
+  };
+  auto admin = v1::AdminService::NewStub(server_->Channel("admin"));
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    v1::BackupInfo info;
+    expect_named(admin->CreateBackup(&ctx, v1::CreateBackupRequest(), &info), "backup");
+  }
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    v1::ListBackupsResponse list;
+    expect_named(admin->ListBackups(&ctx, v1::ListBackupsRequest(), &list), "backups");
+  }
+  v1::VerifyBackupResponse r;
+  expect_named(VerifyBackup(id, &r), "verify-backup");
+  // The schedule's step fails the same way, and says so in the server's log.
+  absl::StatusOr<v1::BackupInfo> scheduled = server_->server()->RunScheduledBackupOnce();
+  EXPECT_EQ(scheduled.status().code(), absl::StatusCode::kFailedPrecondition)
+      << scheduled.status();
+  EXPECT_THAT(std::string(scheduled.status().message()), HasSubstr(dir));
+  // The age of the newest backup is still there, growing, for the alert.
+  int status = 0;
+  const std::string page = Scrape(&status);
+  EXPECT_THAT(page, HasSubstr("\nregistryd_backup_age_seconds "));
+  EXPECT_THAT(page, HasSubstr("\nregistryd_backups 1\n"));
+
+  // Put right, it works again.
+  std::filesystem::remove(dir);
+  std::filesystem::rename(dir + ".aside", dir);
+  EXPECT_GT(Backup(), id);
+  if (::geteuid() == 0) return;
+  // Read-only for its own user, as a read-only mount makes it (only a user other than root can
+  // see that): the folder and the backup engine's folders in it.
+  std::vector<std::string> folders = {dir};
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.is_directory()) folders.push_back(entry.path().string());
+  }
+  for (const std::string& f : folders) ASSERT_EQ(::chmod(f.c_str(), 0500), 0) << f;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline());
+  v1::BackupInfo info;
+  const grpc::Status s = admin->CreateBackup(&ctx, v1::CreateBackupRequest(), &info);
+  for (const std::string& f : folders) ::chmod(f.c_str(), 0700);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  EXPECT_THAT(s.error_message(), HasSubstr("cannot be written: Permission denied"));
+  EXPECT_THAT(s.error_message(), HasSubstr(dir));
+}
+
+// registryd_backup_age_seconds is always on the page: from the newest backup registryd knows of,
+// and from its start while it knows of none (none made yet, or the folder cannot be read), so
+// that the documented alert (age above interval_hours + 1 h) fires when backups never succeed.
+TEST(BackupAgeTest, TheAgeCountsFromTheStartUntilABackupIsKnownAndGrowsWhileBackupsFail) {
+  FakeClock clock(absl::FromUnixSeconds(1800000000));
+  server::Metrics metrics(&clock);
+  const auto age = [&]() -> double {
+    const std::string page = metrics.Render();
+    const std::string name = "\nregistryd_backup_age_seconds ";
+    const size_t at = page.find(name);
+    if (at == std::string::npos) return -1;
+    const size_t from = at + name.size();
+    double seconds = -1;
+    EXPECT_TRUE(absl::SimpleAtod(page.substr(from, page.find('\n', from) - from), &seconds));
+    return seconds;
+  };
+  const double alert = absl::ToDoubleSeconds(absl::Hours(24 + 1));
+  EXPECT_EQ(age(), 0);
+  EXPECT_THAT(metrics.Render(), ::testing::Not(HasSubstr("\nregistryd_backups ")));
+  // The backup folder could not be read at start, and no backup was ever made.
+  clock.Advance(absl::Hours(25) + absl::Minutes(1));
+  EXPECT_GT(age(), alert);
+  // Read, and empty: still from the start.
+  metrics.RecordBackups(0, absl::InfinitePast());
+  EXPECT_GT(age(), alert);
+  EXPECT_THAT(metrics.Render(), HasSubstr("\nregistryd_backups 0\n"));
+  metrics.RecordBackups(1, clock.Now());
+  EXPECT_EQ(age(), 0);
+  // Every backup since failed: nothing new is recorded, and the age passes the alert.
+  clock.Advance(absl::Hours(26));
+  EXPECT_GT(age(), alert);
+}
+
+// A backup folder registryd cannot write stops the start, as --check_config (the unit's
+// ExecStartPre) reports it, instead of being found by the first backup a day later.
+TEST(BackupFolderStartTest, AStartIsRefusedWhenTheBackupFolderIsNoFolderItCanWrite) {
+  std::unique_ptr<TestServer> server = TestServer::Start();
+  const std::string dir = server->config().backup_dir();
+  server->Stop();
+  std::filesystem::remove_all(dir);
+  std::ofstream(dir) << "not a folder";
+  const absl::Status started = server->Restart();
+  EXPECT_EQ(started.code(), absl::StatusCode::kFailedPrecondition) << started;
+  EXPECT_THAT(std::string(started.message()),
+              HasSubstr(absl::StrCat("backup_dir: ", dir, " is not a folder")));
+  std::filesystem::remove(dir);
+  EXPECT_TRUE(server->Restart().ok());
+}
+
 // A call whose audit event cannot be written is answered UNAVAILABLE: its log line says so (at
 // level error), not the outcome the handler had decided before the write failed.
 TEST(CallLogTest, TheLineStatesTheAnswerTheCallerGot) {
@@ -600,6 +727,212 @@ TEST(ListenerTest, ASecondServerCannotListenOnAPortInUse) {
   EXPECT_EQ(same_metrics.status().code(), absl::StatusCode::kUnavailable)
       << same_metrics.status();
   if (same_metrics.ok()) (*same_metrics)->Shutdown(absl::Seconds(2));
+}
+
+// Connections to a metrics port that send the start of a request and then one header line
+// every `every`, never its end, for as long as the client runs (the reviewer's slow client). A
+// connection the server closes or answers is counted as cut and opened again, so the client
+// holds `connections` of them throughout.
+class SlowMetricsClient {
+ public:
+  SlowMetricsClient(int port, int connections, absl::Duration every)
+      : port_(port), fds_(connections, -1), every_(every) {
+    thread_ = std::thread([this] { Run(); });
+  }
+  ~SlowMetricsClient() { Stop(); }
+
+  // Waits until `n` header lines in all were sent, at most `timeout`.
+  bool AwaitLines(int n, absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    const auto reached = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return lines_ >= n; };
+    return mu_.AwaitWithTimeout(absl::Condition(&reached), timeout);
+  }
+  // Waits until the server closed (or answered) `n` connections, at most `timeout`.
+  bool AwaitCut(int n, absl::Duration timeout) {
+    absl::MutexLock lock(&mu_);
+    const auto reached = [this, n]() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) { return cut_ >= n; };
+    return mu_.AwaitWithTimeout(absl::Condition(&reached), timeout);
+  }
+  bool running() const { return !stop_.HasBeenNotified(); }
+  void Stop() {
+    if (!stop_.HasBeenNotified()) stop_.Notify();
+    if (thread_.joinable()) thread_.join();
+    for (int& fd : fds_) {
+      if (fd >= 0) ::close(fd);
+      fd = -1;
+    }
+  }
+
+ private:
+  int Connect() {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>(port_));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+      if (fd >= 0) ::close(fd);
+      return -1;
+    }
+    const std::string start = "GET /metrics HTTP/1.1\r\nHost: x\r\n";
+    if (::send(fd, start.data(), start.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(start.size())) {
+      ::close(fd);
+      return -1;
+    }
+    return fd;
+  }
+
+  // True when the server closed the connection or wrote to it (an answer to a request it gave
+  // up on): either way it let the connection go.
+  static bool LetGo(int fd) {
+    pollfd p{fd, POLLIN, 0};
+    if (::poll(&p, 1, 0) <= 0) return false;
+    char buf[256];
+    return ::recv(fd, buf, sizeof(buf), MSG_DONTWAIT) >= 0 || errno != EAGAIN;
+  }
+
+  void Run() {
+    int n = 0;
+    do {
+      for (int& fd : fds_) {
+        if (fd >= 0 && LetGo(fd)) {
+          ::close(fd);
+          fd = -1;
+          absl::MutexLock lock(&mu_);
+          ++cut_;
+        }
+        if (fd < 0) {
+          fd = Connect();
+          continue;
+        }
+        const std::string line = absl::StrCat("X-Slow-", n++, ": y\r\n");
+        if (::send(fd, line.data(), line.size(), MSG_NOSIGNAL) ==
+            static_cast<ssize_t>(line.size())) {
+          absl::MutexLock lock(&mu_);
+          ++lines_;
+        }
+      }
+    } while (!stop_.WaitForNotificationWithTimeout(every_));
+  }
+
+  const int port_;
+  std::vector<int> fds_;
+  const absl::Duration every_;
+  absl::Notification stop_;
+  absl::Mutex mu_;
+  int lines_ ABSL_GUARDED_BY(mu_) = 0;
+  int cut_ ABSL_GUARDED_BY(mu_) = 0;
+  std::thread thread_;
+};
+
+// cpp-httplib's read timeout starts again with every byte: a client that sent a header line every
+// few seconds held a worker, and the listener's stop, for as long as it went on. Stop() now ends
+// every connection's wait at once, even under a request deadline far longer than the test.
+TEST(MetricsEndpointTest, StopEndsConnectionsThatTrickleTheirRequestAtOnce) {
+  server::Metrics metrics(SystemClock::Get());
+  server::MetricsEndpointLimits limits;
+  limits.request_deadline = absl::Hours(1);
+  absl::StatusOr<std::unique_ptr<server::MetricsEndpoint>> endpoint =
+      server::MetricsEndpoint::Start("127.0.0.1:0", &metrics, limits);
+  ASSERT_TRUE(endpoint.ok()) << endpoint.status();
+  SlowMetricsClient slow((*endpoint)->port(), 2, absl::Milliseconds(100));
+  // Both connections are well into their requests (workers took them up).
+  ASSERT_TRUE(slow.AwaitLines(6, absl::Seconds(20)));
+  std::future<void> stopped =
+      std::async(std::launch::async, [&] { (*endpoint)->Stop(); });
+  EXPECT_EQ(stopped.wait_for(std::chrono::seconds(20)), std::future_status::ready)
+      << "Stop() waited for the slow client";
+  // The client was still going when the stop was done; the stop let its connections go.
+  EXPECT_TRUE(slow.running());
+  EXPECT_TRUE(slow.AwaitCut(2, absl::Seconds(20)));
+  slow.Stop();
+  stopped.wait();
+}
+
+// A handful of slow connections no longer starves the scrape: each gives its worker back at its
+// request deadline, so a scrape queued behind twice as many of them as there are workers is
+// answered, and the slow connections are let go.
+TEST(MetricsEndpointTest, AScrapeIsAnsweredWhileSlowConnectionsHoldEveryWorker) {
+  server::Metrics metrics(SystemClock::Get());
+  server::MetricsEndpointLimits limits;
+  limits.request_deadline = absl::Seconds(1);
+  limits.workers = 2;
+  absl::StatusOr<std::unique_ptr<server::MetricsEndpoint>> endpoint =
+      server::MetricsEndpoint::Start("127.0.0.1:0", &metrics, limits);
+  ASSERT_TRUE(endpoint.ok()) << endpoint.status();
+  SlowMetricsClient slow((*endpoint)->port(), 2 * limits.workers, absl::Milliseconds(100));
+  ASSERT_TRUE(slow.AwaitLines(8, absl::Seconds(20)));
+  httplib::Client http("127.0.0.1", (*endpoint)->port());
+  http.set_read_timeout(60, 0);
+  auto res = http.Get("/metrics");
+  ASSERT_TRUE(res) << "no answer while slow connections held the workers";
+  EXPECT_EQ(res->status, 200);
+  EXPECT_THAT(res->body, HasSubstr("# TYPE registryd_backup_age_seconds gauge"));
+  EXPECT_EQ(res->get_header_value("Connection"), "close");
+  EXPECT_TRUE(slow.AwaitCut(2 * limits.workers, absl::Seconds(30)))
+      << "slow connections were not let go at their deadline";
+  slow.Stop();
+  (*endpoint)->Stop();
+}
+
+// registryd's stop under slow clients of the metrics port: gRPC refuses new calls first, the
+// clean stop (watermark, flush) is done, and only then the metrics listener stops, at once,
+// while the slow client still sends. It had stopped the metrics listener first and waited there
+// as long as the client went on (90 s for two connections), serving gRPC calls meanwhile, past
+// the unit's TimeoutStopSec.
+TEST(ShutdownTest, SlowMetricsClientsDoNotHoldTheStopAndGrpcStopsFirst) {
+  std::unique_ptr<TestServer> made = TestServer::Start();
+  v1::ServerConfig config = made->config();
+  made->Stop();
+  config.mutable_metrics()->set_listen_address("127.0.0.1:0");
+  server::RegistryServerOptions options;
+  options.config = config;
+  options.start_scheduler = false;
+  options.start_backup_scheduler = false;
+  options.start_data_checks = false;
+  options.log_calls = false;
+  std::string address;
+  int metrics_port = 0;
+  grpc::Status call_during_stop;
+  int scrape_during_stop = 0;
+  options.before_metrics_stop = [&] {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+    v1::PublicKey key;
+    call_during_stop = v1::VettingService::NewStub(MakeChannel(address, "clerk"))
+                           ->GetVettingPublicKey(&ctx, {}, &key);
+    httplib::Client http("127.0.0.1", metrics_port);
+    http.set_read_timeout(20, 0);
+    auto res = http.Get("/metrics");
+    scrape_during_stop = res ? res->status : -1;
+  };
+  absl::StatusOr<std::unique_ptr<server::RegistryServer>> server =
+      server::RegistryServer::Start(std::move(options));
+  ASSERT_TRUE(server.ok()) << server.status();
+  address = absl::StrCat("127.0.0.1:", (*server)->port());
+  metrics_port = (*server)->metrics_port();
+  ASSERT_GT(metrics_port, 0);
+  {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(Deadline());
+    v1::PublicKey key;
+    ASSERT_TRUE(v1::VettingService::NewStub(MakeChannel(address, "clerk"))
+                    ->GetVettingPublicKey(&ctx, {}, &key)
+                    .ok());
+  }
+  SlowMetricsClient slow(metrics_port, 2, absl::Milliseconds(100));
+  ASSERT_TRUE(slow.AwaitLines(6, absl::Seconds(20)));
+  std::future<void> stopped =
+      std::async(std::launch::async, [&] { (*server)->Shutdown(absl::Seconds(10)); });
+  EXPECT_EQ(stopped.wait_for(std::chrono::seconds(20)), std::future_status::ready)
+      << "the stop waited for the slow metrics client";
+  EXPECT_TRUE(slow.running());
+  slow.Stop();
+  stopped.wait();
+  EXPECT_FALSE(call_during_stop.ok()) << "gRPC still served while the metrics listener ran on";
+  EXPECT_EQ(call_during_stop.error_code(), grpc::StatusCode::UNAVAILABLE)
+      << call_during_stop.error_message();
+  EXPECT_EQ(scrape_during_stop, 200) << "the metrics listener stopped before gRPC";
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // The registryd binary as an operator runs it: it serves, reloads its policy and its revocation
-// lists on SIGHUP, says at start-up which client CA has no current CRL, and on SIGTERM or SIGINT
-// stops accepting, lets in-flight calls finish, closes RocksDB cleanly and exits 0.
+// lists on SIGHUP, refuses to start while a client CA has no current CRL (naming it), writes a
+// fatal start-up error as one JSON line, and on SIGTERM or SIGINT stops accepting, lets
+// in-flight calls finish, closes RocksDB cleanly and exits 0.
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
@@ -16,6 +17,9 @@
 #include <thread>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "gmock/gmock.h"
+#include "google/protobuf/struct.pb.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "common/json_log.h"
 #include "google/protobuf/util/json_util.h"
@@ -147,13 +151,31 @@ class RegistrydProcessTest : public ::testing::Test {
     return -1;
   }
 
+  // The one line at level "error" in `log`, every line of which must be JSON.
+  static google::protobuf::Struct OneErrorLine(const std::string& log) {
+    google::protobuf::Struct found;
+    int errors = 0;
+    for (absl::string_view line : absl::StrSplit(log, '\n', absl::SkipEmpty())) {
+      google::protobuf::Struct object;
+      if (!google::protobuf::util::JsonStringToMessage(std::string(line), &object).ok()) {
+        ADD_FAILURE() << "not a JSON line: " << line;
+        continue;
+      }
+      if (object.fields().at("level").string_value() != "error") continue;
+      found = object;
+      ++errors;
+    }
+    EXPECT_EQ(errors, 1) << log;
+    return found;
+  }
+
   std::string dir_;
   int port_ = 0;
   pid_t pid_ = -1;
 };
 
 TEST_F(RegistrydProcessTest, SigtermStopsCleanlyAndTheDatabaseReopens) {
-  Spawn();
+  ASSERT_NO_FATAL_FAILURE(Spawn());
   ASSERT_TRUE(PublicKey("clerk").ok());
   ASSERT_EQ(kill(pid_, SIGTERM), 0);
   EXPECT_EQ(WaitExit(), 0);
@@ -176,7 +198,7 @@ TEST_F(RegistrydProcessTest, SigtermStopsCleanlyAndTheDatabaseReopens) {
 // user's only: the database, the erasure ledger, the watermark, whatever it writes.
 TEST_F(RegistrydProcessTest, EverythingItMakesIsItsOwnUsersOnlyWhateverTheUmask) {
   const mode_t before = ::umask(022);
-  Spawn();
+  ASSERT_NO_FATAL_FAILURE(Spawn());
   ::umask(before);
   ASSERT_TRUE(PublicKey("clerk").ok());
   ASSERT_EQ(kill(pid_, SIGTERM), 0);
@@ -197,13 +219,13 @@ TEST_F(RegistrydProcessTest, EverythingItMakesIsItsOwnUsersOnlyWhateverTheUmask)
 }
 
 TEST_F(RegistrydProcessTest, SigintAlsoStopsCleanly) {
-  Spawn();
+  ASSERT_NO_FATAL_FAILURE(Spawn());
   ASSERT_EQ(kill(pid_, SIGINT), 0);
   EXPECT_EQ(WaitExit(), 0);
 }
 
 TEST_F(RegistrydProcessTest, SighupReloadsThePolicy) {
-  Spawn();
+  ASSERT_NO_FATAL_FAILURE(Spawn());
   ASSERT_TRUE(PublicKey("court").ok());
   auto policy = testing::DevPolicy();
   auto* principals = policy.mutable_principals();
@@ -226,18 +248,43 @@ TEST_F(RegistrydProcessTest, SighupReloadsThePolicy) {
   EXPECT_TRUE(PublicKey("clerk").ok());
 }
 
-TEST_F(RegistrydProcessTest, StartWithoutACurrentCrlNamesTheCaAndSighupTakesTheNewCrl) {
+// Without a current CRL for a client CA registryd does not start (exit 2, one JSON error line
+// naming the CA), as --check_config does not pass it; once serving, SIGHUP takes the CRL folder as
+// it is: a CRL removed leaves its CA's certificates refused (and the log says which CA), a CRL
+// put back lets them in again.
+TEST_F(RegistrydProcessTest, StartWithoutACurrentCrlIsRefusedAndSighupTakesTheCrlFolderAsItIs) {
   const std::string crl_dir = dir_ + "/crl";
   ASSERT_EQ(mkdir(crl_dir.c_str(), 0700), 0);
   WriteConfig(crl_dir);
-  Spawn();
+  const std::string cmd = absl::StrCat("timeout 60 " REGISTRY_BINARY_DIR "/registryd --config ",
+                                       dir_, "/registryd.json 2>", dir_, "/err.txt");
+  const int rc = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(rc));
+  EXPECT_EQ(WEXITSTATUS(rc), 2);
+  const google::protobuf::Struct line = OneErrorLine(testing::ReadFileOrDie(dir_ + "/err.txt"));
+  EXPECT_EQ(line.fields().at("stage").string_value(), "start-up");
+  EXPECT_THAT(line.fields().at("msg").string_value(),
+              ::testing::HasSubstr("no current revocation list for client CA"));
+  EXPECT_THAT(line.fields().at("msg").string_value(),
+              ::testing::HasSubstr("KJC Registry Development CA"));
+
+  const TestPki& pki = TestPki::Get();
+  std::vector<std::string> names;
+  for (const auto& entry : std::filesystem::directory_iterator(pki.CrlDir())) {
+    names.push_back(entry.path().filename().string());
+    testing::WriteFileAtomically(crl_dir + "/" + names.back(),
+                                 testing::ReadFileOrDie(entry.path().string()));
+  }
+  ASSERT_NO_FATAL_FAILURE(Spawn());
+  EXPECT_TRUE(PublicKey("clerk").ok());
+  // The CRL gone, then SIGHUP (which reloads and says so even when the watcher was first).
+  for (const std::string& name : names) std::filesystem::remove(crl_dir + "/" + name);
+  ASSERT_EQ(kill(pid_, SIGHUP), 0);
   EXPECT_TRUE(WaitForLog("no current revocation list for client CA")) << Log();
-  EXPECT_NE(Log().find("KJC Registry Development CA"), std::string::npos) << Log();
   EXPECT_EQ(PublicKey("clerk").error_code(), grpc::StatusCode::UNAUTHENTICATED);
   EXPECT_EQ(Health().error_code(), grpc::StatusCode::UNAUTHENTICATED);
 
-  // The current CRL, then SIGHUP (which reloads and says so even when the watcher was first).
-  const TestPki& pki = TestPki::Get();
+  // The current CRL back, then SIGHUP.
   for (const auto& entry : std::filesystem::directory_iterator(pki.CrlDir())) {
     testing::WriteFileAtomically(crl_dir + "/" + entry.path().filename().string(),
                                  testing::ReadFileOrDie(entry.path().string()));
@@ -258,12 +305,18 @@ TEST_F(RegistrydProcessTest, GroupReadableKeyFileStopsStartWithExitTwo) {
   EXPECT_EQ(WEXITSTATUS(rc), 2);
   const std::string err = testing::ReadFileOrDie(dir_ + "/err.txt");
   EXPECT_NE(err.find("group or others"), std::string::npos) << err;
+  // One JSON line, as the rest of the log, for the runbook's jq over the journal.
+  const google::protobuf::Struct line = OneErrorLine(err);
+  EXPECT_EQ(line.fields().at("stage").string_value(), "start-up");
+  EXPECT_EQ(line.fields().at("exit_code").number_value(), 2);
+  EXPECT_THAT(line.fields().at("msg").string_value(),
+              ::testing::StartsWith("registryd: start-up: "));
 }
 
 // An offline command run beside a running registryd says to stop it, instead of RocksDB's lock
 // error, and changes nothing.
 TEST_F(RegistrydProcessTest, AnOfflineCommandBesideARunningServerSaysToStopItFirst) {
-  Spawn();
+  ASSERT_NO_FATAL_FAILURE(Spawn());
   ASSERT_GT(port_, 0);
   for (const char* mode : {"--verify_data", "--retire_kek 1"}) {
     SCOPED_TRACE(mode);

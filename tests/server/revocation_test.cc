@@ -376,11 +376,32 @@ TEST(RevocationTest, ReloadRevocationTakesANewCrlAtOnce) {
   EXPECT_EQ(PublicKeyAs(later).error_code(), grpc::StatusCode::UNAUTHENTICATED);
 }
 
-TEST(RevocationTest, EmptyCrlFolderRefusesEveryCertificateUntilACrlArrives) {
-  TestServerOptions options;
-  options.crl_source = "";
-  auto server = StartWatchingRevocation(std::move(options));
-  // Start-up says which CA has no current CRL (and logs the same lines).
+// The runbook's "The service does not start": a client CA without a current CRL stops the start
+// (as --check_config, the unit's ExecStartPre, reports it), naming the CA. It had started and
+// refused every certificate.
+TEST(RevocationTest, AStartWithoutACurrentCrlIsRefusedNamingTheCa) {
+  auto server = TestServer::Start();
+  server->Stop();
+  std::filesystem::remove(server->crl_dir() + "/" + CrlName());
+  const absl::Status started = server->Restart();
+  EXPECT_EQ(started.code(), absl::StatusCode::kFailedPrecondition) << started;
+  EXPECT_THAT(std::string(started.message()), HasSubstr(kRegistryCa));
+  EXPECT_THAT(std::string(started.message()), HasSubstr("no current revocation list"));
+  EXPECT_THAT(std::string(started.message()), HasSubstr(server->crl_dir()));
+  testing::WriteFileAtomically(server->crl_dir() + "/" + CrlName(), CrlOf("crl"));
+  EXPECT_TRUE(server->Restart().ok());
+}
+
+// Once serving, a CRL folder emptied refuses every certificate (fail closed) until a CRL is
+// back; registryd goes on running meanwhile.
+TEST(RevocationTest, EmptiedCrlFolderRefusesEveryCertificateUntilACrlArrives) {
+  auto server = StartWatchingRevocation();
+  auto clerk = server->Channel("clerk");
+  ASSERT_TRUE(PublicKeyAs(clerk).ok());
+  std::filesystem::remove(server->crl_dir() + "/" + CrlName());
+  const grpc::Status refused = WaitWhile(grpc::StatusCode::OK, clerk);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAUTHENTICATED) << refused.error_message();
+  // The server says which CA has no current CRL.
   const std::string problems = absl::StrJoin(server->server()->RevocationProblems(), "\n");
   EXPECT_THAT(problems, HasSubstr(kRegistryCa));
   EXPECT_THAT(problems, HasSubstr("no current revocation list"));
@@ -396,7 +417,6 @@ TEST(RevocationTest, EmptyCrlFolderRefusesEveryCertificateUntilACrlArrives) {
               grpc::StatusCode::UNAUTHENTICATED);
   }
 
-  auto clerk = server->Channel("clerk");
   testing::WriteFileAtomically(server->crl_dir() + "/" + CrlName(), CrlOf("crl"));
   const grpc::Status s = WaitWhile(grpc::StatusCode::UNAUTHENTICATED, clerk);
   EXPECT_TRUE(s.ok()) << s.error_message();
