@@ -378,7 +378,9 @@ std::string ReferenceData::ComputeRulesFingerprint() const {
   // dates, so a database of form 1 is re-dated once, which seals it into every head.
   // Form 3: delete_after is at least the day after employer_visible_until (it was that day).
   // Form 4: only a conviction naming the person exactly (as vetting compares names) extends
-  // visibility; one naming them in another spelling (the loose token) extends deletion only.
+  // visibility; one naming them in another spelling (the loose token, which since storage schema
+  // 9 also folds th and dh, and is filed anew before the dates are recomputed) extends deletion
+  // only.
   absl::StrAppend(&bytes, "|stored-form=4");
   // The code's own rules count too: records stored before a change of them are dated again.
   absl::StrAppend(&bytes, "|lifelong-ban-years=", kLifelongBanYears);

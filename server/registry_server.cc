@@ -74,19 +74,20 @@ absl::Status UpgradeSchema(const StorageStack& st, CallGate* gate) {
         }));
   }
   batch = 0;
+  size_t aliased = 0;
   size_t unindexable = 0;
   ASSIGN_OR_RETURN(
-      const size_t aliased,
-      st.records->IndexAliases(
+      const size_t filed,
+      st.records->ReindexNames(
           1000,
           [&](storage::PendingWrite write, size_t rows) {
             v1::AuditEvent event;
-            event.set_reference(absl::StrCat("aliases batch ", ++batch, ": ", rows, " records"));
+            event.set_reference(absl::StrCat("names batch ", ++batch, ": ", rows, " records"));
             return gate
-                ->CommitSystemEvent("storage-schema", "index-aliases", std::move(event), &write)
+                ->CommitSystemEvent("storage-schema", "index-names", std::move(event), &write)
                 .status();
           },
-          &unindexable));
+          &aliased, &unindexable));
   if (unindexable > 0) {
     Log("warning",
         "aliases with a letter the registry cannot compare across scripts were left out of the "
@@ -98,13 +99,13 @@ absl::Status UpgradeSchema(const StorageStack& st, CallGate* gate) {
   st.records->StageCurrentSchema(&write);
   v1::AuditEvent event;
   const std::string done =
-      schema == 6 ? absl::StrCat(moved, " vetting checks moved ", aliased, " records with aliases")
-                  : absl::StrCat(aliased, " records with aliases");
-  event.set_reference(absl::StrCat("schema ", schema, " to 8: ", done));
+      absl::StrCat(schema == 6 ? absl::StrCat(moved, " checks moved ") : "", filed,
+                   " records filed ", aliased, " with aliases");
+  event.set_reference(absl::StrCat("schema ", schema, " to 9: ", done));
   RETURN_IF_ERROR(
       gate->CommitSystemEvent("storage-schema", "upgrade-storage-schema", std::move(event), &write)
           .status());
-  Log("info", absl::StrCat("storage schema ", schema, " upgraded to 8"), done);
+  Log("info", absl::StrCat("storage schema ", schema, " upgraded to 9"), done);
   return absl::OkStatus();
 }
 
@@ -462,12 +463,14 @@ absl::Status RegistryServer::BuildServices() {
       VettingService::LookupFloor{
           options_.pacer != nullptr ? options_.pacer : Pacer::Steady(),
           VettingLookupFloor(config), metrics_.get()});
-  // Stored dates follow the rules in force before anything is served.
+  // The storage schema first: re-dating links a person's records by their name tokens, which an
+  // upgrade may file anew. Then stored dates follow the rules in force, before anything is
+  // served.
+  RETURN_IF_ERROR(UpgradeSchema(st, gate));
   ASSIGN_OR_RETURN(const int redated, record_service_->RecomputeDatesIfRulesChanged());
   if (redated > 0) {
     Log("info", "retention rules changed: records re-dated", absl::StrCat(redated));
   }
-  RETURN_IF_ERROR(UpgradeSchema(st, gate));
   // A backup check killed before it could delete its scratch copy left it behind.
   ASSIGN_OR_RETURN(const int leftovers, RemoveLeftoverScratch(config.backup_dir()));
   if (leftovers > 0) {

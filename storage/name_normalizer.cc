@@ -190,7 +190,8 @@ std::string NameNormalizer::LooseForm(absl::string_view canonical) {
   static constexpr struct {
     absl::string_view from;
     char to;
-  } kDigraphs[] = {{"xh", 'z'}, {"dz", 'z'}, {"zh", 'z'}, {"sh", 's'}, {"gj", 'd'}, {"dj", 'd'}};
+  } kDigraphs[] = {{"xh", 'z'}, {"dz", 'z'}, {"zh", 'z'}, {"sh", 's'}, {"gj", 'd'},
+                   {"dj", 'd'}, {"th", 't'}, {"dh", 'd'}};
   std::string out;
   out.reserve(canonical.size());
   for (size_t i = 0; i < canonical.size();) {

@@ -77,6 +77,7 @@ class NameNormalizer {
   //   xh, dz (Serbian dž), zh (ž)      -> z
   //   sh (š)                           -> s
   //   gj, dj (Serbian đ)               -> d     so Gjorgje = Đorđe = Dorde
+  //   th, dh (Serbian t, d)            -> t, d  so Thaçi = Тачи, Dhurata = Дурата
   //   q (Serbian ć)                    -> c     (ç, č and ć are c already)
   //   y                                -> i
   //   a letter doubled                 -> once  (ll, rr, ...)

@@ -48,10 +48,11 @@ constexpr size_t kRecordIdSize = kIdSize;  // hex characters
 constexpr char kFieldSet[] = "person,conviction,reason,dates,author";
 constexpr char kKeyCheckKey[] = "keys/check";
 constexpr char kSchemaKey[] = "schema/version";
-constexpr char kSchemaVersion[] = "8";
+constexpr char kSchemaVersion[] = "9";
 // The earlier schemas upgraded in place: schema 6 kept each vetting check under a key with its
-// time (storage/check_store.h RekeyLegacyRows moves them), schemas 6 and 7 filed no aliases
-// (IndexAliases files them); StageCurrentSchema then marks the database 8.
+// time (storage/check_store.h RekeyLegacyRows moves them), schemas 6 and 7 filed no aliases, and
+// schemas 6 to 8 filed loose name tokens of a loose form that did not fold th and dh (ReindexNames
+// files both anew); StageCurrentSchema then marks the database 9.
 constexpr int kOldestUpgradableSchema = 6;
 bool UpgradableSchema(absl::string_view schema) {
   int n = 0;
@@ -1485,8 +1486,8 @@ absl::StatusOr<int> RecordStore::EarlierSchema() const {
   return n;
 }
 
-absl::StatusOr<size_t> RecordStore::IndexAliases(size_t batch_rows, const BatchCommitFn& commit,
-                                                 size_t* skipped) {
+absl::StatusOr<size_t> RecordStore::ReindexNames(size_t batch_rows, const BatchCommitFn& commit,
+                                                 size_t* aliased, size_t* skipped) {
   BatchedCommit batches(batch_rows, commit);
   // Nothing else writes while the registry starts; the iterator reads the heads as they were.
   auto it = db_->NewIterator(Cf::kRecords, BlockCache::kBypass);
@@ -1494,17 +1495,31 @@ absl::StatusOr<size_t> RecordStore::IndexAliases(size_t batch_rows, const BatchC
     absl::StatusOr<StoredHead> head = ReadHead(std::string(it->key()));
     if (!head.ok()) continue;
     absl::StatusOr<Record> record = GetAt(*head);
-    if (!record.ok() || record->person().aliases().empty()) continue;
+    if (!record.ok()) continue;
+    const registry::v1::Person& person = record->person();
     StoredHead indexed = *head;
+    // The names' loose token under the loose form of this schema. Names stored were checked as
+    // they are now, so they normalise; one that does not keeps its token (the data check and
+    // the next amendment see to it).
+    absl::StatusOr<std::string> loose = LooseNameToken(person.surname(), person.given_name(),
+                                                       person.birth_date(), "person.");
+    if (loose.ok()) indexed.set_loose_name_token(*loose);
     // An alias stored before aliases were indexed may hold a letter the registry cannot compare
     // (nothing refused it then): it is left out of the index, and the record still starts.
     size_t unindexable = 0;
-    RETURN_IF_ERROR(SetAliasTokens(record->person(), &indexed, &unindexable));
+    RETURN_IF_ERROR(SetAliasTokens(person, &indexed, &unindexable));
     if (skipped != nullptr) *skipped += unindexable;
-    // Every row is put, also those the head already names (a start cut off after a batch).
-    StoredHead unindexed;
-    unindexed.set_record_id(indexed.record_id());
-    RETURN_IF_ERROR(StageAliasRows(unindexed, indexed, batches.write()));
+    if (aliased != nullptr && !person.aliases().empty()) ++*aliased;
+    // The rows the head named go, then every row of the new tokens is put (in this order in
+    // one batch: a token that stays keeps its row), also rows lost before the upgrade.
+    PendingWrite* w = batches.write();
+    w->batch()->Delete(Cf::kIndex, IndexKey(kLoose, head->loose_name_token(), head->record_id()));
+    RETURN_IF_ERROR(PutIndexRow(kLoose, indexed.loose_name_token(), indexed.record_id(), w));
+    StoredHead unaliased = indexed;
+    unaliased.clear_alias_tokens();
+    unaliased.clear_alias_loose_tokens();
+    RETURN_IF_ERROR(StageAliasRows(*head, unaliased, w));
+    RETURN_IF_ERROR(StageAliasRows(unaliased, indexed, w));
     ASSIGN_OR_RETURN(std::string encoded, EncodeHead(indexed));
     batches.write()->batch()->Put(Cf::kRecords, indexed.record_id(), encoded);
     batches.write()->record_ids_.push_back(indexed.record_id());

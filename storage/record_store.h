@@ -273,20 +273,23 @@ class RecordStore {
   absl::StatusOr<std::string> DatesRulesFingerprint() const;
   void StageDatesRulesFingerprint(absl::string_view fingerprint, PendingWrite* w) const;
 
-  // The earlier schema the database is in, 6 or 7, the ones Create opens, or 0 when it is in
+  // The earlier schema the database is in, 6 to 8, the ones Create opens, or 0 when it is in
   // the current one. Schema 6 kept each vetting check under a key with its time (the caller
-  // moves them, CheckStore::RekeyLegacyRows); schemas 6 and 7 had no alias rows (the caller
-  // indexes them, IndexAliases). Then it commits StageCurrentSchema in an audited batch.
+  // moves them, CheckStore::RekeyLegacyRows); schemas 6 and 7 had no alias rows, and schemas 6
+  // to 8 loose tokens of an earlier loose form (the caller files them anew, ReindexNames). Then
+  // it commits StageCurrentSchema in an audited batch.
   absl::StatusOr<int> EarlierSchema() const;
   void StageCurrentSchema(PendingWrite* w) const;
-  // Files each record's aliases in the name indexes (rows 'a' and 'b', and the head's alias
-  // tokens), for records stored before schema 8, in writes of at most `batch_rows` records each
-  // handed to `commit` (audited by the caller). Reads every record's current version. Heads that
-  // fail to open are left as they are (the data check names them). An alias that cannot be
-  // normalised (stored before aliases were checked so) is left out of the index and counted in
-  // *skipped (when given). Returns how many records have aliases.
-  absl::StatusOr<size_t> IndexAliases(size_t batch_rows, const BatchCommitFn& commit,
-                                      size_t* skipped = nullptr);
+  // Files every record's names anew in the loose index (row 'l' and the head's loose token,
+  // under NameNormalizer::LooseForm as it is now) and its aliases in the name indexes (rows 'a'
+  // and 'b', and the head's alias tokens), for records stored before schema 9, in writes of at
+  // most `batch_rows` records each handed to `commit` (audited by the caller). Reads every
+  // record's current version; every record is rewritten. Heads that fail to open are left as
+  // they are (the data check names them). An alias that cannot be normalised (stored before
+  // aliases were checked so) is left out of the index and counted in *skipped (when given).
+  // Returns how many records were filed; *aliased (when given) counts those with aliases.
+  absl::StatusOr<size_t> ReindexNames(size_t batch_rows, const BatchCommitFn& commit,
+                                      size_t* aliased = nullptr, size_t* skipped = nullptr);
   // Records the fingerprint for a database that holds no record yet, as part of creating it
   // (like the key check value and the schema version). FailedPrecondition once records exist.
   absl::Status InitDatesRulesFingerprint(absl::string_view fingerprint);

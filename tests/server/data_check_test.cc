@@ -580,7 +580,7 @@ TEST_F(DataCheckTest, ADeletedVettingHistoryEntryIsCaught) {
 }
 
 // A data folder of an earlier registry (storage schema 6) keeps its checks under token || time
-// || check id: the next start moves them to keys without their time and marks the schema 8, each
+// || check id: the next start moves them to keys without their time and marks the schema 9, each
 // step in an audited batch, and the person's history and the data check are as before.
 TEST_F(DataCheckTest, ChecksStoredUnderTheEarlierLayoutMoveAtStartUp) {
   const v1::Person person = ExampleRecord().person();
@@ -621,8 +621,8 @@ TEST_F(DataCheckTest, ChecksStoredUnderTheEarlierLayoutMoveAtStartUp) {
   EXPECT_EQ(moved.reference(), "vetting checks batch 1: 1 rows");
   const v1::AuditEvent upgraded = testing::StoredEvent(*server_, size - 1);
   EXPECT_EQ(upgraded.actor(), "system:storage-schema");
-  EXPECT_EQ(upgraded.reference(), "schema 6 to 8: 1 vetting checks moved 0 records with aliases");
-  // Once: the next start finds schema 8 and leaves the checks alone.
+  EXPECT_EQ(upgraded.reference(), "schema 6 to 9: 1 checks moved 0 records filed 0 with aliases");
+  // Once: the next start finds schema 9 and leaves the checks alone.
   ASSERT_TRUE(server_->Restart().ok());
   EXPECT_EQ(testing::AuditLogSize(*server_), size);
   EXPECT_EQ(HistoryLength(person), 1);
@@ -675,16 +675,16 @@ TEST_F(DataCheckTest, AliasRowsFollowTheRecordAndAMissingOneIsCaught) {
   });
 }
 
-// Storage schemas 6 and 7 filed no aliases: the next start files every record's, in audited
-// batches, and marks the schema 8; once.
+// Storage schemas 6 and 7 filed no aliases: the next start files every record's names anew, in
+// audited batches, and marks the schema 9; once.
 TEST_F(DataCheckTest, AliasesOfAnEarlierSchemaAreFiledAtStartUp) {
   v1::CreateRecordRequest r = ExampleRecord();
   r.mutable_person()->add_aliases("Berisha");
   const std::string id = Create(r);
-  v1::CreateRecordRequest other = ExampleRecord();  // without aliases: not rewritten
+  v1::CreateRecordRequest other = ExampleRecord();  // without aliases: filed all the same
   other.mutable_person()->set_personal_number("1234500003");
   other.mutable_conviction()->set_case_number("PKR 42/2021");
-  Create(other);
+  const std::string other_id = Create(other);
   Edit([&](storage::Database* db) {
     for (const char kind : {'a', 'b'}) {
       for (const std::string& key : AliasRows(db, kind, id)) {
@@ -698,10 +698,11 @@ TEST_F(DataCheckTest, AliasesOfAnEarlierSchemaAreFiledAtStartUp) {
   const uint64_t size = testing::AuditLogSize(*server_);
   const v1::AuditEvent filed = testing::StoredEvent(*server_, size - 2);
   EXPECT_EQ(filed.actor(), "system:storage-schema");
-  EXPECT_EQ(filed.reference(), "aliases batch 1: 1 records");
-  EXPECT_THAT(filed.record_ids(), ElementsAre(id));
+  EXPECT_EQ(filed.action(), "index-names");
+  EXPECT_EQ(filed.reference(), "names batch 1: 2 records");
+  EXPECT_THAT(filed.record_ids(), ::testing::UnorderedElementsAre(id, other_id));
   EXPECT_EQ(testing::StoredEvent(*server_, size - 1).reference(),
-            "schema 7 to 8: 1 records with aliases");
+            "schema 7 to 9: 2 records filed 1 with aliases");
   EXPECT_EQ(Verify().problem_count(), 0u);
   v1::SearchRecordsRequest search;
   search.mutable_name()->set_surname("Berisha");
@@ -715,6 +716,37 @@ TEST_F(DataCheckTest, AliasesOfAnEarlierSchemaAreFiledAtStartUp) {
   const uint64_t after = testing::AuditLogSize(*server_);
   ASSERT_TRUE(server_->Restart().ok());
   EXPECT_EQ(testing::AuditLogSize(*server_), after);
+}
+
+// Schema 8 filed loose tokens under a loose form that did not fold Albanian th and dh (Thaçi =
+// Тачи, Dhurata = Дурата): the next start files every record's loose token anew (a row lost
+// before it comes back too), so a court's search in the other language finds it as a possible
+// match, and the data check holds the new rows to the heads.
+TEST_F(DataCheckTest, LooseTokensOfAnEarlierSchemaAreFiledAnewAtStartUp) {
+  v1::CreateRecordRequest r = ExampleRecord();
+  r.mutable_person()->set_surname("Tha\xc3\xa7i");
+  r.mutable_person()->set_given_name("Dhurata");
+  const std::string id = Create(r);
+  Edit([&](storage::Database* db) {
+    const std::vector<std::string> loose = AliasRows(db, 'l', id);
+    ASSERT_EQ(loose.size(), 1u);
+    Delete(db, storage::Cf::kIndex, loose[0]);
+    storage::Batch batch;
+    batch.Put(storage::Cf::kMeta, "schema/version", "8");
+    ASSERT_TRUE(db->Write(batch).ok());
+  });
+  EXPECT_EQ(testing::StoredEvent(*server_, testing::AuditLogSize(*server_) - 1).reference(),
+            "schema 8 to 9: 1 records filed 0 with aliases");
+  EXPECT_EQ(Verify().problem_count(), 0u);
+  v1::SearchRecordsRequest search;
+  search.mutable_name()->set_surname("\xd0\xa2\xd0\xb0\xd1\x87\xd0\xb8");            // Тачи
+  search.mutable_name()->set_given_name("\xd0\x94\xd1\x83\xd1\x80\xd0\xb0\xd1\x82\xd0\xb0");  // Дурата
+  search.mutable_name()->set_birth_date(r.person().birth_date());
+  v1::SearchRecordsResponse found;
+  ASSERT_TRUE(SearchRecordsAs(*server_, "court", search, &found).ok());
+  EXPECT_EQ(found.records_size(), 0);
+  ASSERT_EQ(found.possible_matches_size(), 1);
+  EXPECT_EQ(found.possible_matches(0).metadata().record_id(), id);
 }
 
 // An entry damaged where it lies is one problem: it fails authentication. It is still the entry

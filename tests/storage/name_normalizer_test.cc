@@ -331,6 +331,8 @@ TEST_F(NameNormalizerTest, LooseFormFoldsAlbanianAndSerbianSpellings) {
       {"Bajram", "Bajrram"},
       {"Ćazim", "Qazim", "Cazim"},
       {"Gjon Marku", "Đon Marku"},
+      {"Thaçi", "Thaqi", "Tači", "Taci", "Тачи"},
+      {"Dhurata", "Durata", "Дурата"},
   };
   for (const auto& group : same) {
     for (const std::string& a : group) {

@@ -1096,7 +1096,8 @@ TEST_F(RecordStoreTest, AChangeThatWouldMakeAConvictionDueForDeletionIsRefused) 
   absl::StatusOr<PendingWrite> unkept = change(later, meta_for("2009-01-01", "2039-02-01"));
   EXPECT_EQ(unkept.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(unkept.status().message()),
-              ::testing::HasSubstr("another conviction of the person"));
+              ::testing::HasSubstr(absl::StrCat("this change would leave record ", earlier,
+                                                ", an earlier conviction of the person")));
   absl::StatusOr<Record> kept = store_->Get(earlier);
   ASSERT_TRUE(kept.ok()) << kept.status();
   EXPECT_EQ(kept->metadata().delete_after(), "2039-02-01");
