@@ -425,10 +425,14 @@ std::string ToolHelp() {
       "persons convicted of criminal offences against sexual integrity.\n\ncommands:\n";
   for (const CommandSpec& command : Commands()) absl::StrAppend(&text, CommandLine(command));
   absl::StrAppend(&text, "\nglobal options (before COMMAND):\n", OptionLines(GlobalOptionSpecs()),
-                  "\nErrors print \"error: <STATUS_CODE>: <message>\" and exit 1; command-line\n"
-                  "mistakes exit 2. With --json, an error is one line of JSON on stderr instead,\n"
-                  "{\"error\":{\"code\":\"<STATUS_CODE>\",\"message\":\"<message>\"}} (and \"usage\" for a\n"
-                  "command-line mistake), with the same exit code. 'registry-cli COMMAND --help'\n"
+                  "\nexit codes: 0 done; 1 an error (\"error: <STATUS_CODE>: <message>\"), or a\n"
+                  "negative answer (not serving, an invalid certificate, refused import rows);\n"
+                  "2 input refused for its own content, by registry-cli or by the server\n"
+                  "(INVALID_ARGUMENT: a mistake on the command line or in a file it names);\n"
+                  "130 stopped by Ctrl-C. With --json, an error is one line of JSON on stderr\n"
+                  "instead, {\"error\":{\"code\":\"<STATUS_CODE>\",\"message\":\"<message>\"}} (and\n"
+                  "\"usage\" for a command-line mistake), with the same exit code; notes and\n"
+                  "warnings are {\"note\":...} and {\"warning\":...}. 'registry-cli COMMAND --help'\n"
                   "shows a command's options.\n");
   return text;
 }

@@ -280,6 +280,15 @@ absl::StatusOr<ImportFormat> ImportFormatFromPath(absl::string_view path) {
 }
 
 absl::StatusOr<ParsedImport> ParseImportCsv(absl::string_view text) {
+  // A spreadsheet's "Unicode Text" is UTF-16 (with its byte order mark, a NUL byte in every ASCII
+  // character) and separated by tabs: read as UTF-8 it has no header, which would say nothing of
+  // why. Said as what it is, before anything of it is read.
+  if (absl::StartsWith(text, "\xff\xfe") || absl::StartsWith(text, "\xfe\xff") ||
+      text.substr(0, 4096).find('\0') != absl::string_view::npos) {
+    return absl::InvalidArgumentError(
+        "line 1: the file is UTF-16 (as a spreadsheet's \"Unicode Text\" is saved), not UTF-8 "
+        "CSV: save it again as \"CSV UTF-8 (comma delimited)\" (deploy/examples/README.md)");
+  }
   std::vector<CsvRecord> records = ReadCsv(text);
   if (records.empty()) return absl::InvalidArgumentError("empty CSV file: no header line");
   const CsvRecord& header = records.front();
@@ -307,6 +316,18 @@ absl::StatusOr<ParsedImport> ParseImportCsv(absl::string_view text) {
         "(deploy/examples/README.md): save it again with commas between the columns "
         "(LibreOffice Calc asks for the field delimiter; Excel uses the list separator of the "
         "computer's regional settings)"));
+  }
+  // Tab-separated ("Text (Tab delimited)"): the header reads as one cell holding tabs.
+  size_t tabs = 0;
+  for (const std::string& field : header.fields) {
+    tabs += static_cast<size_t>(std::count(field.begin(), field.end(), '\t'));
+  }
+  if (tabs >= header.fields.size()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "line ", header.line,
+        ": the file seems to be separated by tabs, as a spreadsheet's \"Text (Tab delimited)\" "
+        "is saved; the registry reads comma-separated files (deploy/examples/README.md): save it "
+        "again as \"CSV UTF-8 (comma delimited)\""));
   }
   std::map<std::string, size_t, std::less<>> index;
   std::vector<std::string> problems;

@@ -217,6 +217,34 @@ TEST(ParseImportCsvTest, AFirstRowRunIntoTheHeaderIsSaidToBeOneWithoutItsCells) 
 // locales). Such a file was "no CSV header: the first line names none of the columns", which
 // sent the clerk looking at the column names. The error says what the file is and what to do;
 // it still quotes none of the file.
+// A spreadsheet's "Unicode Text" (UTF-16, tabs) and "Text (Tab delimited)" were "no CSV header:
+// the first line names none of the columns". Each is said as what it is, quoting none of it.
+TEST(ParseImportCsvTest, ATabSeparatedOrUtf16FileIsSaidToBeOne) {
+  const std::string row =
+      "K\xc3\xabrqeli\tArben\tBesim\tmale\t1980-04-12\tPrishtin\xc3\xab\tXK\t1234567890\n";
+  const std::string tabbed = absl::StrJoin(ImportCsvColumns(), "\t") + "\n" + row;
+  std::string utf16 = "\xff\xfe";
+  for (const char c : tabbed) {
+    utf16.push_back(c);
+    utf16.push_back('\0');
+  }
+  const std::string no_mark = utf16.substr(2);
+  for (const std::string* text :
+       std::vector<const std::string*>{&tabbed, &row, &utf16, &no_mark}) {
+    auto parsed = ParseImportCsv(*text);
+    ASSERT_FALSE(parsed.ok());
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+    const std::string message(parsed.status().message());
+    EXPECT_THAT(message, HasSubstr(text == &tabbed || text == &row
+                                       ? "line 1: the file seems to be separated by tabs"
+                                       : "line 1: the file is UTF-16"));
+    EXPECT_THAT(message, HasSubstr("CSV UTF-8 (comma delimited)"));
+    for (const char* value : {"Arben", "1234567890", "Prishtin", "surname"}) {
+      EXPECT_THAT(message, Not(HasSubstr(value))) << value;
+    }
+  }
+}
+
 TEST(ParseImportCsvTest, ASemicolonSeparatedFileIsSaidToBeOne) {
   // An address with a comma in it is not quoted where the separator is the semicolon.
   const std::string row =
