@@ -514,7 +514,7 @@ absl::Status RunRecordTemplate(CommandContext& ctx) {
   out << "    \"offences\": [],\n"
          "    // required: type SENTENCE_TYPE_IMPRISONMENT, _SUSPENDED, _FINE, _JUVENILE_MEASURE "
          "or\n"
-         "    // _OTHER; months 1..600 for imprisonment and suspended sentences, else 0\n"
+         "    // _OTHER; months 1..600 for imprisonment, 1..24 for a suspended sentence, else 0\n"
          "    \"sentence\": {\"type\": \"SENTENCE_TYPE_UNSPECIFIED\", \"months\": 0},\n"
          "    // accessory bans: {\"type\": \"BAN_TYPE_WORK_WITH_CHILDREN\", \"end_date\": "
          "\"2034-05-15\"};\n"

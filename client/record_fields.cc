@@ -68,7 +68,7 @@ std::vector<RecordField> BuildFields() {
        "imprisonment, suspended, fine, juvenile_measure or other",
        "Sentence (imprisonment, suspended, fine, juvenile_measure, other)", K::kSentenceType, true},
       {"months", "conviction.sentence.months", "conviction.sentence", "N",
-       "length of imprisonment or of a suspended sentence, 1..600", "Length in months", K::kMonths},
+       "length of imprisonment, 1..600, or of a suspended sentence, 1..24", "Length in months", K::kMonths},
       {"ban", "conviction.bans", "conviction.bans", "TYPE[:END]",
        "accessory ban: work_with_children, contact_with_victim or profession, with its end "
        "date YYYY-MM-DD or none for life (once per ban)",

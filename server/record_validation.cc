@@ -37,6 +37,9 @@ constexpr size_t kMaxPersonalNumberBytes = 32;
 // Youngest age at which a person can be convicted (no criminal responsibility under 14), and
 // the age of majority.
 constexpr int kMinAgeOfResponsibility = 14;
+// The longest term of imprisonment a sentence may suspend (Criminal Codes 04/L-082 and 06/L-074:
+// up to two years, with a verification period of one to five years; deploy/reference/README.md).
+constexpr uint32_t kMaxSuspendedMonths = 24;
 constexpr int kAdultAge = 18;
 // A law number is "NN/L-NNN"; anything longer is refused before a table lookup.
 constexpr size_t kMaxLawBytes = 16;
@@ -494,6 +497,14 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
       // A key of the console's catalog too.
       problems->Add(Invalid("conviction.sentence.months",
                             "1..600 for imprisonment or a suspended sentence"));
+    } else if (type == registry::v1::SENTENCE_TYPE_SUSPENDED &&
+               c.sentence().months() > kMaxSuspendedMonths) {
+      // A suspended sentence is a term of imprisonment of up to two years, not served unless the
+      // person reoffends within a verification period of one to five years: more months are the
+      // verification period typed as the term, which dates the record from the wrong day.
+      problems->Add(Invalid("conviction.sentence.months",
+                            "1..24 for a suspended sentence (the term of imprisonment, at most "
+                            "two years); its verification period ends on suspension_end_date"));
     }
   } else if (c.sentence().months() != 0) {
     problems->Add(Invalid("conviction.sentence.months",

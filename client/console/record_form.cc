@@ -71,6 +71,9 @@ const std::vector<std::pair<std::string, std::string>>& Rules() {
       {"duplicate offence", "rule.duplicate_offence"},
       {"the law was not yet in force on judgment_date", "rule.law_in_force"},
       {"1..600 for imprisonment or a suspended sentence", "rule.months"},
+      {"1..24 for a suspended sentence (the term of imprisonment, at most two years); its "
+       "verification period ends on suspension_end_date",
+       "rule.months_suspended"},
       {"must be 0 unless imprisonment or a suspended sentence", "rule.months_zero"},
       {"empty (for life) or a date YYYY-MM-DD on or after final_date", "rule.ban_end"},
       {"only with imprisonment: a date YYYY-MM-DD on or after judgment_date", "rule.release_date"},

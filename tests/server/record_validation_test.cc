@@ -121,6 +121,25 @@ TEST_F(ValidationTest, SuspendedSentenceMayRecordTheEndOfItsVerificationPeriod) 
   EXPECT_TRUE(Validate().ok()) << Validate();
 }
 
+// A suspended sentence is a term of up to two years, with a verification period of one to five
+// years after it: 36 months there is the verification period typed as the term (the record was
+// then dated from final_date + 36 months, whatever the period's real end). Refused, saying where
+// the period goes; imprisonment keeps its 600.
+TEST_F(ValidationTest, ASuspendedSentenceIsAtMostTwoYears) {
+  conviction_.clear_release_date();
+  conviction_.mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_SUSPENDED);
+  conviction_.mutable_sentence()->set_months(24);
+  EXPECT_TRUE(Validate().ok()) << Validate();
+  conviction_.mutable_sentence()->set_months(25);
+  const absl::Status too_long = Validate();
+  EXPECT_EQ(too_long.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_TRUE(absl::StrContains(
+      too_long.message(),
+      "conviction.sentence.months: 1..24 for a suspended sentence (the term of imprisonment, at "
+      "most two years); its verification period ends on suspension_end_date"))
+      << too_long;
+}
+
 TEST_F(ValidationTest, FullyFilledRecordIsValid) {
   person_.set_father_name("Ilir");
   for (int i = 0; i < 10; ++i) person_.add_aliases(absl::StrCat("Alias", std::string(1, 'a' + i)));
@@ -617,6 +636,7 @@ std::vector<BadCase> BadCases() {
       {"ReleaseWithoutImprisonment",
        [](P, C c) {
          c->mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_SUSPENDED);
+         c->mutable_sentence()->set_months(24);
        },
        "conviction.release_date", "2027-03-01"},
       // End of a suspended sentence's verification period.
@@ -627,6 +647,7 @@ std::vector<BadCase> BadCases() {
        [](P, C c) {
          c->clear_release_date();
          c->mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_SUSPENDED);
+         c->mutable_sentence()->set_months(24);
          c->set_suspension_end_date("2024-05-14");
        },
        "conviction.suspension_end_date", "2024-05-14"},
@@ -634,6 +655,7 @@ std::vector<BadCase> BadCases() {
        [](P, C c) {
          c->clear_release_date();
          c->mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_SUSPENDED);
+         c->mutable_sentence()->set_months(24);
          c->set_suspension_end_date("2027-02-30");
        },
        "conviction.suspension_end_date", "2027-02-30"},
@@ -641,6 +663,7 @@ std::vector<BadCase> BadCases() {
        [](P, C c) {
          c->clear_release_date();
          c->mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_SUSPENDED);
+         c->mutable_sentence()->set_months(24);
          c->set_suspension_end_date("9999-12-31");
        },
        "conviction.suspension_end_date", "9999-12-31"},
