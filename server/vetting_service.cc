@@ -133,10 +133,11 @@ grpc::Status VettingService::ListChecksAboutPerson(
     const uint32_t page_size = req->page_size() == 0 ? kDefaultHistoryPage : req->page_size();
     std::optional<storage::CheckStore::HistoryPosition> after;
     if (!req->page_token().empty()) {
-      after.emplace();
-      if (!ParseHistoryPageToken(req->page_token(), &*after)) {
+      storage::CheckStore::HistoryPosition position;
+      if (!ParseHistoryPageToken(req->page_token(), &position)) {
         return absl::InvalidArgumentError("page_token: not a token from this service");
       }
+      after = std::move(position);
     }
     ASSIGN_OR_RETURN(std::string token, d_.records->PersonalNumberToken(req->personal_number()));
     call.event().add_tokens(absl::BytesToHexString(token));
