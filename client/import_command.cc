@@ -65,13 +65,21 @@ std::string FirstFieldNotUtf8(const google::protobuf::Message& m, const std::str
 
 // Set by the first SIGINT or SIGTERM while an import runs (InterruptGuard).
 volatile sig_atomic_t g_interrupted = 0;
+// Whether stderr takes JSON lines only (--json): set before the handler is installed.
+volatile sig_atomic_t g_json_stderr = 0;
 
 void OnInterrupt(int) {
   g_interrupted = 1;
+  // Written from the handler (nothing else is safe there): the note as CommandContext::Note
+  // would write it.
   static const char kNote[] =
       "\nstopping after the batch in flight (interrupt again to quit at once)\n";
+  static const char kJsonNote[] =
+      "{\"note\":\"stopping after the batch in flight (interrupt again to quit at once)\"}\n";
   // Nothing to do if stderr is gone; the import stops all the same.
-  [[maybe_unused]] const ssize_t written = write(STDERR_FILENO, kNote, sizeof(kNote) - 1);
+  [[maybe_unused]] const ssize_t written =
+      g_json_stderr != 0 ? write(STDERR_FILENO, kJsonNote, sizeof(kJsonNote) - 1)
+                         : write(STDERR_FILENO, kNote, sizeof(kNote) - 1);
 }
 
 // While it lives, the first interrupt (Ctrl-C) or SIGTERM lets the batch in flight finish, so
@@ -81,8 +89,9 @@ void OnInterrupt(int) {
 // as a library, a shell that ignores them) are left alone.
 class InterruptGuard {
  public:
-  InterruptGuard() {
+  explicit InterruptGuard(bool json_stderr) {
     g_interrupted = 0;
+    g_json_stderr = json_stderr ? 1 : 0;
     for (int i = 0; i < 2; ++i) {
       installed_[i] =
           InstallIfDefault(kSignals[i], &OnInterrupt, SA_RESETHAND | SA_RESTART, &previous_[i]);
@@ -159,7 +168,9 @@ absl::Status RunRecordImport(CommandContext& ctx) {
   if (!rows.empty()) {
     ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ctx.Channel());
     auto stub = v1::RecordService::NewStub(channel);
-    const InterruptGuard interrupt;
+    const InterruptGuard interrupt(ctx.json());
+    // A progress bar is for a person's terminal, never in JSON output.
+    const bool progress = ctx.err_is_terminal() && !ctx.json();
     const size_t total = rows.size();
     size_t end = 0;
     for (size_t start = 0; start < total; start = end) {
@@ -167,7 +178,7 @@ absl::Status RunRecordImport(CommandContext& ctx) {
         interrupted_at_line = rows[start].line();
         break;
       }
-      if (ctx.err_is_terminal()) DrawProgress(ctx.err(), start, total);
+      if (progress) DrawProgress(ctx.err(), start, total);
       v1::ImportRecordsRequest request;
       request.set_dry_run(dry_run);
       size_t bytes = 0;
@@ -191,7 +202,7 @@ absl::Status RunRecordImport(CommandContext& ctx) {
           // The registry refuses this caller (a court, an employer, a certificate it does not
           // take): no row was looked at. The refusal alone is the answer; the file's own bad
           // lines and a summary of counts would read as if its rows had been checked.
-          if (ctx.err_is_terminal()) ctx.err() << "\n";
+          if (progress) ctx.err() << "\n";
           return WithNote(failed, dry_run
                                       ? "the dry run was refused: no row of the file was checked"
                                       : "the import was refused: no row of the file was entered");
@@ -234,7 +245,7 @@ absl::Status RunRecordImport(CommandContext& ctx) {
         }
       }
     }
-    if (ctx.err_is_terminal()) {
+    if (progress) {
       if (stopped.ok() && interrupted_at_line == 0) DrawProgress(ctx.err(), total, total);
       ctx.err() << "\n";
     }
@@ -294,11 +305,15 @@ absl::Status RunRecordImport(CommandContext& ctx) {
   }
   if (!invalid.empty()) ctx.set_exit_code(1);
   if (interrupted_at_line > 0 && stopped.ok()) {
-    ctx.err() << Wrap(absl::StrCat("interrupted: the rows before line ", interrupted_at_line,
-                                   " were sent and their results, above, are final; lines from ",
-                                   interrupted_at_line, " on were not sent: ", kResumeHint),
-                      80, 0)
-              << "\n";
+    const std::string what =
+        absl::StrCat("interrupted: the rows before line ", interrupted_at_line,
+                     " were sent and their results, above, are final; lines from ",
+                     interrupted_at_line, " on were not sent: ", kResumeHint);
+    if (ctx.json()) {
+      ctx.Note(what);
+    } else {
+      ctx.err() << Wrap(what, 80, 0) << "\n";
+    }
     ctx.set_exit_code(kExitInterrupted);
   }
   return stopped;

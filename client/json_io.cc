@@ -1,6 +1,7 @@
 #include "client/json_io.h"
 
 #include <algorithm>
+#include <optional>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -9,6 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "client/suggest.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -209,13 +211,21 @@ std::string JsonProblem(absl::string_view json, absl::string_view error, const D
   const absl::string_view detail = rest.substr(colon + 2);
   const std::string field = IsKeyName(key) ? Joined(path, key) : path;
   if (detail == "Cannot find field.") {
-    std::string what = IsKeyName(key) ? "no such field" : "a key that names no field";
-    if (const Descriptor* holder = MessageAt(type, path); holder != nullptr) {
-      std::vector<std::string> names;
+    // A key that names no field may be anything a file holds (a surname written as a key): it
+    // is repeated only as a near miss of a field's name, else named by where it is.
+    std::vector<std::string> names;
+    const Descriptor* holder = MessageAt(type, path);
+    if (holder != nullptr) {
       for (int i = 0; i < holder->field_count(); ++i) names.push_back(holder->field(i)->name());
+    }
+    const std::optional<std::string> near = NearMissOfOurName(key, names);
+    std::string what = near.has_value() ? absl::StrCat("no such field (did you mean \"", *near,
+                                                       "\"?)")
+                                        : std::string("a key that names no field");
+    if (holder != nullptr) {
       absl::StrAppend(&what, "; ", holder->name(), " has: ", absl::StrJoin(names, ", "));
     }
-    return Named(field, what);
+    return Named(near.has_value() ? Joined(path, key) : path, what);
   }
   if (detail == "Proto field is not repeating, cannot start list.") {
     return Named(field, "takes no list");

@@ -25,6 +25,7 @@
 #include "client/files.h"
 #include "client/json_io.h"
 #include "client/record_fields.h"
+#include "client/suggest.h"
 #include "client/record_format.h"
 #include "client/terminal_text.h"
 #include "client/tls_probe.h"
@@ -73,16 +74,6 @@ std::string WithoutCommentLines(absl::string_view text) {
                         : std::string(line));
   }
   return absl::StrJoin(lines, "\n");
-}
-
-// True when `text` reads as the name of a field (a small letter, then letters, digits, "_", "-"
-// or "."), so that repeating it in an error cannot repeat a name, a number or an address typed in
-// its place.
-bool LooksLikeFieldName(absl::string_view text) {
-  return !text.empty() && text.size() <= 40 && absl::ascii_islower(text[0]) &&
-         std::all_of(text.begin(), text.end(), [](char c) {
-           return absl::ascii_isalnum(c) || c == '_' || c == '-' || c == '.';
-         });
 }
 
 // How the problems of a record are named: by the options typed, by the file's field paths, or
@@ -692,12 +683,16 @@ absl::Status RunRecordAmend(CommandContext& ctx) {
       if (field == nullptr) {
         std::vector<std::string> names;
         for (const RecordField& f : RecordFields()) names.push_back(f.flag);
-        // Named by what stands before "=" when that reads as a field's name, else by its place:
-        // never the value, which is a person's (--set personal_number=...).
+        // Named by what stands before "=" when that is a near miss of a field's name, else by
+        // its place: never what may be a person's (--set krasniqi=Arben, or a value without
+        // "=").
         const std::string name = eq == std::string::npos ? "" : set.substr(0, eq);
+        const std::optional<std::string> near = NearMissOfOurName(name, names);
         problems.push_back(absl::StrCat(
-            "--set ", LooksLikeFieldName(name) ? name : absl::StrCat("#", i + 1),
-            ": not FIELD=VALUE with a record field; the fields: ", absl::StrJoin(names, ", ")));
+            "--set ", near.has_value() ? name : absl::StrCat("#", i + 1),
+            ": not FIELD=VALUE with a record field",
+            near.has_value() ? absl::StrCat(" (did you mean \"", *near, "\"?)") : "",
+            "; the fields: ", absl::StrJoin(names, ", ")));
         continue;
       }
       if (values.count(field) == 0) order.push_back(field);

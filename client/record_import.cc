@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -9,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "client/csv_reader.h"
@@ -215,11 +217,8 @@ const std::map<std::string, std::string, std::less<>>& HeaderAliases() {
 // where it cannot be a person's:
 //   - one of HeaderAliases, whose words are this file's own:
 //       unknown column 4 "gender" (did you mean "sex"?)
-//   - a near miss of a column: written as the columns are (a small letter, then small letters,
-//     digits, "_" and "-": a name in a row starts with a capital, a date or a number with a
-//     digit), at least five characters long and a few edits from the column (one up to seven
-//     characters, two up to eleven, three beyond), so that no short word a letter from "bans"
-//     or "sex" is repeated ("Hans", "bana"):
+//   - a near miss of a column (NearMissOfOurName, suggest.h: never of a short one such as
+//     "bans", which "banks" or "Hans" are a letter from):
 //       unknown column 1 "surnme" (did you mean "surname"?)
 std::string UnknownHeaderCell(size_t position, absl::string_view cell,
                               const std::vector<std::string>& known) {
@@ -229,25 +228,8 @@ std::string UnknownHeaderCell(size_t position, absl::string_view cell,
   if (const auto alias = HeaderAliases().find(lower); alias != HeaderAliases().end()) {
     return absl::StrCat(place, " \"", alias->first, "\" (did you mean \"", alias->second, "\"?)");
   }
-  const bool column_like =
-      written.size() >= 5 && written.size() <= 40 &&
-      absl::ascii_islower(static_cast<unsigned char>(written.front())) &&
-      std::all_of(written.begin(), written.end(), [](char c) {
-        const auto u = static_cast<unsigned char>(c);
-        return absl::ascii_islower(u) || absl::ascii_isdigit(u) || c == '_' || c == '-';
-      });
-  if (!column_like) return place;
-  const size_t allowed = written.size() <= 7 ? 1 : written.size() <= 11 ? 2 : 3;
-  const std::string* nearest = nullptr;
-  size_t nearest_distance = allowed + 1;
-  for (const std::string& column : known) {
-    const size_t distance = EditDistance(written, column);
-    if (distance < nearest_distance) {
-      nearest = &column;
-      nearest_distance = distance;
-    }
-  }
-  if (nearest == nullptr) return place;
+  const std::optional<std::string> nearest = NearMissOfOurName(written, known);
+  if (!nearest.has_value()) return place;
   return absl::StrCat(place, " \"", written, "\" (did you mean \"", *nearest, "\"?)");
 }
 
@@ -291,10 +273,23 @@ absl::StatusOr<ParsedImport> ParseImportCsv(absl::string_view text) {
   }
   std::vector<CsvRecord> records = ReadCsv(text);
   if (records.empty()) return absl::InvalidArgumentError("empty CSV file: no header line");
-  const CsvRecord& header = records.front();
+  CsvRecord& header = records.front();
   if (!header.error.empty()) {
     return absl::InvalidArgumentError(
         absl::StrCat("line ", header.line, ": header: ", header.error));
+  }
+  // Spreadsheets often save empty cells after the last column, in the header and in every row
+  // (a sheet once wider, a column cleared): they are no columns, and a row's empty cells after
+  // the header's last are not cells of the record.
+  const auto drop_empty_tail = [](std::vector<std::string>* fields, size_t keep) {
+    while (fields->size() > keep && absl::StripAsciiWhitespace(fields->back()).empty()) {
+      fields->pop_back();
+    }
+  };
+  const size_t header_cells = header.fields.size();
+  drop_empty_tail(&header.fields, 1);
+  for (size_t r = 1; r < records.size(); ++r) {
+    drop_empty_tail(&records[r].fields, header.fields.size());
   }
   // Spreadsheets save "CSV" with semicolons where the comma is the decimal separator (Excel
   // takes the list separator of the regional settings, Albanian and Serbian ones among them):
@@ -349,9 +344,12 @@ absl::StatusOr<ParsedImport> ParseImportCsv(absl::string_view text) {
   // A header line that holds about two lines' worth of cells is the header with the first row
   // run into it (a line break lost after the header): its cells are a person's record and are
   // not gone through one by one.
-  if (header.fields.size() >= 2 * ImportCsvColumns().size() - 1) {
+  // (Counted with its empty cells at the end, which a row run into it may end with; but a
+  // header that holds no more than the columns before them is a header.)
+  if (header_cells >= 2 * ImportCsvColumns().size() - 1 &&
+      header.fields.size() > ImportCsvColumns().size() + ImportCsvOptionalColumns().size()) {
     return absl::InvalidArgumentError(absl::StrCat(
-        "line ", header.line, ": the header line holds ", header.fields.size(),
+        "line ", header.line, ": the header line holds ", header_cells,
         " cells, about two lines' worth: the first row seems to have run into it (a line break "
         "lost after the header); put the header on a line of its own (",
         absl::StrJoin(ImportCsvColumns(), ","), ")"));
@@ -410,7 +408,11 @@ absl::StatusOr<ParsedImport> ParseImportCsv(absl::string_view text) {
 absl::StatusOr<ParsedImport> ParseImportJsonLines(absl::string_view text) {
   ParsedImport parsed;
   uint64_t line_number = 0;
-  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+  // A line ends with LF, CRLF or a lone CR (as the CSV reader takes them): JSON holds no raw CR
+  // inside a value, so a CR is always the end of a line.
+  const std::string lines =
+      absl::StrReplaceAll(absl::StrReplaceAll(text, {{"\r\n", "\n"}}), {{"\r", "\n"}});
+  for (absl::string_view line : absl::StrSplit(lines, '\n')) {
     ++line_number;
     // Leading spaces stay, so that a column protobuf's report points to is the line's own.
     line = absl::StripTrailingAsciiWhitespace(line);

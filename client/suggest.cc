@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 
 namespace registry::client {
@@ -42,6 +43,32 @@ std::optional<std::string> Closest(absl::string_view typed,
     }
   }
   return best;
+}
+
+std::optional<std::string> NearMissOfOurName(absl::string_view typed,
+                                             const std::vector<std::string>& names) {
+  const bool written_like_ours =
+      typed.size() >= 5 && typed.size() <= 40 &&
+      absl::ascii_islower(static_cast<unsigned char>(typed.front())) &&
+      std::all_of(typed.begin(), typed.end(), [](char c) {
+        const auto u = static_cast<unsigned char>(c);
+        return absl::ascii_islower(u) || absl::ascii_isdigit(u) || c == '_' || c == '-' ||
+               c == '.';
+      });
+  if (!written_like_ours) return std::nullopt;
+  const std::string* nearest = nullptr;
+  size_t nearest_distance = 0;
+  for (const std::string& name : names) {
+    if (name.size() < 6 || name == typed) continue;
+    const size_t allowed = name.size() <= 7 ? 1 : name.size() <= 11 ? 2 : 3;
+    const size_t distance = EditDistance(typed, name);
+    if (distance <= allowed && (nearest == nullptr || distance < nearest_distance)) {
+      nearest = &name;
+      nearest_distance = distance;
+    }
+  }
+  if (nearest == nullptr) return std::nullopt;
+  return *nearest;
 }
 
 }  // namespace registry::client

@@ -88,11 +88,17 @@ TEST(ParseJsonTest, ASyntaxErrorIsNamedByLineAndColumnNotByTheTextAroundIt) {
   }
 }
 
-// A key that names no field is repeated when it reads as a field's name (a misspelling to find),
-// with the fields the object has; any other key is not.
-TEST(ParseJsonTest, AnUnknownKeyIsNamedOnlyWhenItReadsAsAFieldName) {
+// A key that names no field is repeated when it is a near miss of a field's name (a misspelling
+// to find), with the fields the object has; any other key is not, a surname written in small
+// letters where a key belongs included.
+TEST(ParseJsonTest, AnUnknownKeyIsNamedOnlyWhenItIsANearMissOfAFieldName) {
   EXPECT_THAT(Problem(R"({"person": {"surnam": "Kërqeli"}})"),
-              HasSubstr(": person.surnam: no such field; Person has: surname, given_name,"));
+              HasSubstr(": person.surnam: no such field (did you mean \"surname\"?); Person "
+                        "has: surname, given_name,"));
+  const std::string name_as_key = Problem(R"({"person": {"krasniqi": "Arben"}})");
+  EXPECT_THAT(name_as_key, HasSubstr(": person: a key that names no field; Person has: "));
+  EXPECT_THAT(name_as_key, Not(HasSubstr("krasniqi")));
+  EXPECT_THAT(name_as_key, Not(HasSubstr("Arben")));
   const std::string value_as_key = Problem(R"({"person": {"Rr. Fehmi Agani 7": "x"}})");
   EXPECT_THAT(value_as_key, HasSubstr(": person: a key that names no field; Person has: "));
   EXPECT_THAT(value_as_key, Not(HasSubstr("Agani")));

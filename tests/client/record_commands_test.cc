@@ -551,8 +551,15 @@ TEST_F(RecordCommandsTest, AmendWithSetChangesTheFieldAndAnAmendmentThatChangesN
   EXPECT_EQ(wrong.code, 2);
   EXPECT_THAT(wrong.err, HasSubstr("3 problems:"));
   EXPECT_THAT(Flowed(wrong.err),
-              HasSubstr("--set adress: not FIELD=VALUE with a record field; the "
-                        "fields: surname, given-name,"));
+              HasSubstr("--set adress: not FIELD=VALUE with a record field (did you mean "
+                        "\"address\"?); the fields: surname, given-name,"));
+  // What is no near miss of a field may be a person's, and is named by its place.
+  const CliRun name_as_field = As("clerk", {"record", "amend", id, "--set", "krasniqi=Arben",
+                                            "--reason", "r"});
+  EXPECT_EQ(name_as_field.code, 2);
+  EXPECT_THAT(name_as_field.err, HasSubstr("--set #1: not FIELD=VALUE with a record field"));
+  EXPECT_THAT(name_as_field.err, Not(HasSubstr("krasniqi")));
+  EXPECT_THAT(name_as_field.err, Not(HasSubstr("Arben")));
   EXPECT_THAT(Flowed(wrong.err), HasSubstr("--set birth-date: not a real date"));
   EXPECT_THAT(Flowed(wrong.err), HasSubstr("--set months needs --set sentence=TYPE too"));
 

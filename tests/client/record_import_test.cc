@@ -158,7 +158,9 @@ TEST(ParseImportCsvTest, AnUnknownHeaderCellIsRepeatedOnlyWhenItCannotBeAPersons
   columns[1] = "dritan";      // a given name, written in small letters
   columns[2] = "Hans";        // a name a letter from "bans"
   columns[3] = "bana";        // a surname a letter from "bans", in small letters
+  columns[4] = "bains";       // five letters, a letter from "bans"
   columns[5] = "prizren";     // a place
+  columns[6] = "banks";
   columns[7] = "1000000011";  // a personal number
   columns[9] = "gender";      // another name of a column
   columns[16] = "sentence_month";
@@ -167,11 +169,13 @@ TEST(ParseImportCsvTest, AnUnknownHeaderCellIsRepeatedOnlyWhenItCannotBeAPersons
   const std::string message(parsed.status().message());
   EXPECT_THAT(message, HasSubstr("unknown column 1 \"surnme\" (did you mean \"surname\"?)"));
   EXPECT_THAT(message, HasSubstr("unknown column 2, unknown column 3, unknown column 4, "
-                                 "unknown column 6, unknown column 8, "));
+                                 "unknown column 5, unknown column 6, unknown column 7, "
+                                 "unknown column 8, "));
   EXPECT_THAT(message, HasSubstr("unknown column 10 \"gender\" (did you mean \"sex\"?)"));
   EXPECT_THAT(message, HasSubstr("unknown column 17 \"sentence_month\" (did you mean "
                                  "\"sentence_months\"?)"));
-  for (const char* value : {"dritan", "hans", "Hans", "bana", "prizren", "1000000011"}) {
+  for (const char* value :
+       {"dritan", "hans", "Hans", "bana", "bains", "banks", "prizren", "1000000011"}) {
     EXPECT_THAT(message, Not(HasSubstr(value))) << value;
   }
 }
@@ -219,6 +223,20 @@ TEST(ParseImportCsvTest, AFirstRowRunIntoTheHeaderIsSaidToBeOneWithoutItsCells) 
 // it still quotes none of the file.
 // A spreadsheet's "Unicode Text" (UTF-16, tabs) and "Text (Tab delimited)" were "no CSV header:
 // the first line names none of the columns". Each is said as what it is, quoting none of it.
+// A spreadsheet's empty cells after the last column, in the header and the rows, are no
+// columns: 20 of them made the header "about two lines' worth", 3 of them "unknown column 22".
+TEST(ParseImportCsvTest, EmptyCellsAfterTheLastColumnAreNoColumns) {
+  for (const int extra : {3, 20}) {
+    const std::string tail(static_cast<size_t>(extra), ',');
+    std::string row = kValidRow;
+    row.insert(row.size() - 1, tail);  // before its newline
+    auto parsed = ParseImportCsv(Header().substr(0, Header().size() - 1) + tail + "\n" + row);
+    ASSERT_TRUE(parsed.ok()) << extra << ": " << parsed.status();
+    EXPECT_THAT(parsed->errors, SizeIs(0)) << extra;
+    EXPECT_THAT(parsed->rows, SizeIs(1)) << extra;
+  }
+}
+
 TEST(ParseImportCsvTest, ATabSeparatedOrUtf16FileIsSaidToBeOne) {
   const std::string row =
       "K\xc3\xabrqeli\tArben\tBesim\tmale\t1980-04-12\tPrishtin\xc3\xab\tXK\t1234567890\n";
@@ -370,6 +388,20 @@ TEST(ParseImportJsonLinesTest, ReadsRowsAndListsBadLines) {
   EXPECT_EQ(parsed->errors[1].line, 4u);
 }
 
+// Lines ended by a lone CR (as a Mac's "CSV (Macintosh)" and some editors save) are lines, as
+// they are in a CSV file: two records were one bad line.
+TEST(ParseImportJsonLinesTest, ALoneCrEndsALine) {
+  const std::string one = "{\"person\":{\"surname\":\"K\xc3\xabrqeli\"}}";
+  const std::string two = "{\"person\":{\"surname\":\"Berisha\"}}";
+  auto parsed = ParseImportJsonLines(one + "\r" + two + "\r\n" + one + "\n");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_THAT(parsed->errors, SizeIs(0));
+  ASSERT_THAT(parsed->rows, SizeIs(3));
+  EXPECT_EQ(parsed->rows[1].line(), 2u);
+  EXPECT_EQ(parsed->rows[1].record().person().surname(), "Berisha");
+  EXPECT_EQ(parsed->rows[2].line(), 3u);
+}
+
 // Protobuf's own report quotes the value or the text around the mistake; a line is named by
 // its number, its field's path and what is wrong, or the column of a syntax error.
 TEST(ParseImportJsonLinesTest, BadLinesAreNamedByFieldOrColumnNeverByTheirText) {
@@ -401,7 +433,8 @@ TEST(ParseImportJsonLinesTest, BadLinesAreNamedByFieldOrColumnNeverByTheirText) 
           "person, conviction",
           "line 6: not a record in JSON: conviction.offences[0].article: not a whole number in "
           "the field's range",
-          "line 7: not a record in JSON: person.surnam: no such field; Person has: surname, "
+          "line 7: not a record in JSON: person.surnam: no such field (did you mean "
+          "\"surname\"?); Person has: surname, "
           "given_name, father_name, aliases, sex, birth_date, birth_place, citizenships, "
           "personal_number, last_known_address"));
   for (const std::string& error : errors) {

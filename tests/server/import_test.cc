@@ -22,6 +22,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -726,6 +727,29 @@ TEST_F(ImportCliTest, AnInterruptedImportReportsWhatItSentAndHowToResume) {
   EXPECT_THAT(again.out, HasSubstr(absl::StrFormat("%d created, %d duplicates, 0 invalid",
                                                    kRows - created, created)));
   EXPECT_EQ(CountBulkRecords(kRows), static_cast<size_t>(kRows));
+}
+
+// The same with --json: what a script reads is JSON lines only, the interrupt's notes included
+// (they were plain text on stderr, and a terminal's progress bar was drawn there too).
+TEST_F(ImportCliTest, AnInterruptedImportWithJsonWritesJsonLinesOnly) {
+  constexpr int kRows = 400;
+  const std::string path = WriteBulkCsv(kRows);
+  const uint64_t before = AuditLogSize(*server_);
+  bool signalled = false;
+  const CliResult r =
+      Clerk({"--json", "record", "import", path, "--batch", "1", "--dry-run"}, [&](pid_t child) {
+        if (WaitForAnImportBatch(before, child)) signalled = kill(child, SIGINT) == 0;
+      });
+  ASSERT_TRUE(signalled) << r.out;
+  EXPECT_EQ(r.exit_code, 130) << r.out;
+  size_t notes = 0;
+  for (absl::string_view line : absl::StrSplit(r.out, '\n', absl::SkipEmpty())) {
+    EXPECT_TRUE(absl::StartsWith(line, "{") && absl::EndsWith(line, "}")) << line;
+    if (absl::StartsWith(line, "{\"note\":")) ++notes;
+  }
+  EXPECT_THAT(r.out, HasSubstr("{\"note\":\"stopping after the batch in flight"));
+  EXPECT_THAT(r.out, HasSubstr("{\"note\":\"interrupted: the rows before line "));
+  EXPECT_EQ(notes, 2u) << r.out;
 }
 
 // The server going away during an import: the error says nothing answers, and still says which
