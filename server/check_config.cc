@@ -23,6 +23,7 @@
 #include "server/record_validation.h"
 #include "server/reference_data.h"
 #include "server/revocation.h"
+#include "storage/backups.h"
 
 namespace registry::server {
 namespace {
@@ -206,6 +207,11 @@ std::vector<std::string> CheckConfig(const std::string& path, absl::Time now, ui
   }
   CheckWritableFolder("data_dir", c.data_dir(), &problems);
   CheckWritableFolder("backup_dir", c.backup_dir(), &problems);
+  // The backup engine's own folders in it too: one that cannot be written fails every backup.
+  if (absl::Status engine = storage::Backups::ExistingFolderProblem(c.backup_dir());
+      !engine.ok() && WritableFolder("backup_dir", c.backup_dir()).ok()) {
+    problems.push_back(absl::StrCat("backup_dir: ", engine.message()));
+  }
   const std::string& ledger = c.erasure_ledger_file();
   const size_t slash = ledger.rfind('/');
   CheckWritableFolder("erasure_ledger_file",

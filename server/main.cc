@@ -20,7 +20,9 @@
 
 #include <cstdio>
 #include <fstream>
+#include <atomic>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/flags/flag.h"
@@ -33,6 +35,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
+#include "absl/synchronization/notification.h"
 #include "common/clock.h"
 #include "common/json_log.h"
 #include "common/time_format.h"
@@ -40,6 +43,8 @@
 #include "server/config.h"
 #include "server/grpc_core_log.h"
 #include "server/key_file.h"
+#include "server/listener_probe.h"
+#include "server/metrics_endpoint.h"
 #include "server/registry_server.h"
 #include "storage/backups.h"
 #include "storage/database.h"
@@ -363,6 +368,42 @@ int main(int argc, char** argv) {
   }
   registry::ServingLine(config->listen_address(), (*server)->port()).Write();
 
+  // The gRPC listener probed every 30 s (server/listener_probe.h): one that took no connection
+  // three times running (gRPC 1.51 stops accepting for good after running out of files) stops
+  // registryd, cleanly and with exit status 1, so that the service manager starts it again
+  // (Restart=on-failure), rather than leave a process that answers nobody.
+  std::atomic<bool> listener_dead{false};
+  absl::Notification stopping;
+  std::thread listener_watch([&] {
+    std::string host;
+    int unused_port = 0;
+    if (!registry::server::SplitHostPort("listen_address", config->listen_address(), &host,
+                                         &unused_port)
+             .ok()) {
+      return;
+    }
+    const std::string probe_host = registry::server::ProbeHostFor(host);
+    int silent = 0;
+    while (!stopping.WaitForNotificationWithTimeout(absl::Seconds(30))) {
+      if (registry::server::ListenerAnswers(probe_host, (*server)->port(), absl::Seconds(10))) {
+        silent = 0;
+        continue;
+      }
+      registry::LogLine("warning", "the gRPC listener took no connection within 10 s")
+          .Int("times", ++silent)
+          .Write();
+      if (silent < 3) continue;
+      registry::LogLine("error",
+                        "the gRPC listener takes no connection (gRPC stops accepting after "
+                        "running out of open files); stopping so that the service manager starts "
+                        "registryd again")
+          .Write();
+      listener_dead = true;
+      ::kill(::getpid(), SIGTERM);
+      return;
+    }
+  });
+
   while (true) {
     int sig = 0;
     if (sigwait(&signals, &sig) != 0) continue;
@@ -399,8 +440,10 @@ int main(int argc, char** argv) {
     registry::LogLine("info", "shutting down").Int("signal", sig).Write();
     break;
   }
+  stopping.Notify();
+  listener_watch.join();
   (*server)->Shutdown(absl::Seconds(10));
   server->reset();  // closes RocksDB cleanly
   registry::LogLine("info", "stopped").Write();
-  return 0;
+  return listener_dead ? 1 : 0;
 }

@@ -13,6 +13,7 @@
 #include <chrono>
 #include <climits>
 #include <cstring>
+#include <functional>
 #include <memory>
 #include <optional>
 
@@ -149,6 +150,39 @@ class MetricsStream final : public httplib::Stream {
   size_t taken_ = 0;
 };
 
+// Set on the listener's thread while it closes a connection it will not queue (BoundedPool).
+thread_local bool t_refusing = false;
+
+// cpp-httplib's ThreadPool with a bound on the connections waiting for a worker: its own queue
+// has none, and each waiting connection holds an open file. A connection past the bound is
+// handed straight back to the server on the listener's thread with t_refusing set, which
+// closes it unserved (process_and_close_socket below).
+class BoundedPool final : public httplib::TaskQueue {
+ public:
+  BoundedPool(size_t workers, size_t max_waiting)
+      : pool_(workers), capacity_(workers + max_waiting) {}
+
+  void enqueue(std::function<void()> fn) override {
+    if (pending_.fetch_add(1) >= capacity_) {
+      pending_.fetch_sub(1);
+      t_refusing = true;
+      fn();
+      t_refusing = false;
+      return;
+    }
+    pool_.enqueue([this, fn = std::move(fn)] {
+      fn();
+      pending_.fetch_sub(1);
+    });
+  }
+  void shutdown() override { pool_.shutdown(); }
+
+ private:
+  httplib::ThreadPool pool_;
+  const size_t capacity_;
+  std::atomic<size_t> pending_{0};
+};
+
 }  // namespace
 
 // cpp-httplib 0.11 serves a connection in Server::process_and_close_socket (virtual) on a worker
@@ -161,7 +195,8 @@ class MetricsEndpoint::Http final : public httplib::Server {
   explicit Http(const MetricsEndpointLimits& limits)
       : limits_(limits), stop_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
     const size_t workers = static_cast<size_t>(std::max(1, limits.workers));
-    new_task_queue = [workers] { return new httplib::ThreadPool(workers); };
+    const size_t waiting = static_cast<size_t>(std::max(0, limits.max_waiting));
+    new_task_queue = [workers, waiting] { return new BoundedPool(workers, waiting); };
   }
   ~Http() override {
     if (stop_fd_ >= 0) ::close(stop_fd_);
@@ -181,7 +216,7 @@ class MetricsEndpoint::Http final : public httplib::Server {
  private:
   bool process_and_close_socket(socket_t sock) override {
     bool served = false;
-    if (!stopping_.load()) {
+    if (!stopping_.load() && !t_refusing) {
       MetricsStream stream(sock, stop_fd_, SteadyAfter(limits_.request_deadline),
                            limits_.answer_deadline);
       bool closed = false;

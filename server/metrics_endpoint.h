@@ -41,6 +41,10 @@ struct MetricsEndpointLimits {
   // without finishing their requests delays a scrape behind them by at most
   // ceil(K / workers) * request_deadline.
   int workers = 8;
+  // Connections accepted and waiting for a worker, at most. One more is closed at once, unserved:
+  // each waiting connection holds an open file of registryd's, and a flood of idle connections
+  // must not use up the files the gRPC listener and RocksDB need.
+  int max_waiting = 64;
 };
 
 class MetricsEndpoint {

@@ -348,6 +348,10 @@ absl::Status RegistryServer::LoadRules() {
   // them (docs/security.md): refused here as --check_config refuses it, rather than found by the
   // first backup, a day later.
   RETURN_IF_ERROR(WritableFolder("backup_dir", config.backup_dir()));
+  if (absl::Status engine = storage::Backups::ExistingFolderProblem(config.backup_dir());
+      !engine.ok()) {
+    return absl::FailedPreconditionError(absl::StrCat("backup_dir: ", engine.message()));
+  }
   return absl::OkStatus();
 }
 

@@ -577,6 +577,12 @@ absl::Status Backups::FinishRestore(const std::string& data_dir) {
   return SyncRestoreFolder(data_dir);
 }
 
+absl::Status Backups::ExistingFolderProblem(const std::string& dir) {
+  std::error_code ec;
+  if (!std::filesystem::exists(dir, ec)) return absl::OkStatus();
+  return BackupFolderProblem(dir);
+}
+
 std::vector<std::string> Backups::KeptBeforeRestore(const std::string& data_dir) {
   std::vector<std::string> kept;
   absl::StatusOr<RestoreNames> names = NamesOf(data_dir);

@@ -159,6 +159,13 @@ class Backups {
   // warns of each at every start, until the operator deletes it (docs/operations.md).
   static std::vector<std::string> KeptBeforeRestore(const std::string& data_dir);
 
+  // What keeps backups from being made in an existing backup folder `dir`: the folder and the
+  // engine's own folders in it (meta, private, shared, shared_checksum, those that exist), each
+  // a folder this user can list and write (a file is made and removed in each).
+  // FailedPrecondition naming the folder and the system's reason; OK when nothing does, and for
+  // a folder that does not exist yet (it is made when the first backup is).
+  static absl::Status ExistingFolderProblem(const std::string& dir);
+
  private:
   Backups(std::unique_ptr<rocksdb::BackupEngine> engine, std::string dir);
 

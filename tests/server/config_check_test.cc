@@ -337,6 +337,14 @@ TEST_F(CheckConfigTest, ABackupFolderThatIsNoFolderFailsTheCheckAndStopsTheStart
   EXPECT_EQ(Start(&out), 2) << out;
   EXPECT_THAT(ErrorLine(out).fields().at("msg").string_value(),
               HasSubstr(absl::StrCat("registryd: start-up: ", problem)));
+
+  // One of the backup engine's folders in it that is no folder: the same in the check.
+  std::filesystem::remove(dir_ + "/backups");
+  std::filesystem::create_directories(dir_ + "/backups");
+  Put("backups/private", "a file where the engine's folder should be");
+  EXPECT_THAT(Check(), ::testing::ElementsAre(HasSubstr(absl::StrCat(
+                           "backup_dir: the backup folder ", dir_,
+                           "/backups/private is not a folder"))));
 }
 
 // The default backup folder, "<data_dir>/../backups", before a first start has made data_dir:

@@ -38,6 +38,7 @@
 #include "registry/v1/vetting.grpc.pb.h"
 #include "server/backup_check.h"
 #include "server/metrics.h"
+#include "server/listener_probe.h"
 #include "server/metrics_endpoint.h"
 #include "tests/testing/switchable_fault.h"
 #include "tests/testing/test_server.h"
@@ -657,6 +658,20 @@ TEST(BackupFolderStartTest, AStartIsRefusedWhenTheBackupFolderIsNoFolderItCanWri
               HasSubstr(absl::StrCat("backup_dir: ", dir, " is not a folder")));
   std::filesystem::remove(dir);
   EXPECT_TRUE(server->Restart().ok());
+
+  // The backup engine's own folders in it too: one that is no folder (or that this user cannot
+  // write, which root always can) fails every backup, and was found only by the first one.
+  server->Stop();
+  std::filesystem::create_directories(dir);
+  std::filesystem::remove_all(dir + "/meta");
+  std::ofstream(dir + "/meta") << "not a folder";
+  const absl::Status engine = server->Restart();
+  EXPECT_EQ(engine.code(), absl::StatusCode::kFailedPrecondition) << engine;
+  EXPECT_THAT(std::string(engine.message()),
+              HasSubstr(absl::StrCat("backup_dir: the backup folder ", dir,
+                                     "/meta is not a folder")));
+  std::filesystem::remove(dir + "/meta");
+  EXPECT_TRUE(server->Restart().ok());
 }
 
 // A call whose audit event cannot be written is answered UNAVAILABLE: its log line says so (at
@@ -873,6 +888,82 @@ TEST(MetricsEndpointTest, AScrapeIsAnsweredWhileSlowConnectionsHoldEveryWorker) 
       << "slow connections were not let go at their deadline";
   slow.Stop();
   (*endpoint)->Stop();
+}
+
+// registryd's probe of its own gRPC listener: a listener that takes connections answers (gRPC
+// ends one whose bytes are no TLS handshake); one that never accepts (as gRPC 1.51's, once it
+// ran out of open files) leaves the connection in its backlog unanswered, and so does a port
+// nobody listens on.
+TEST(ListenerProbeTest, OnlyAListenerThatTakesConnectionsAnswers) {
+  std::unique_ptr<TestServer> server = TestServer::Start();
+  int port = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(server->address().substr(server->address().rfind(':') + 1), &port));
+  EXPECT_TRUE(server::ListenerAnswers("127.0.0.1", port, absl::Seconds(20)));
+
+  const int deaf = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(deaf, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(deaf, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(deaf, 16), 0);
+  socklen_t length = sizeof(addr);
+  ASSERT_EQ(::getsockname(deaf, reinterpret_cast<sockaddr*>(&addr), &length), 0);
+  const int deaf_port = ntohs(addr.sin_port);
+  EXPECT_FALSE(server::ListenerAnswers("127.0.0.1", deaf_port, absl::Milliseconds(500)));
+  ::close(deaf);
+  EXPECT_FALSE(server::ListenerAnswers("127.0.0.1", deaf_port, absl::Milliseconds(500)));
+
+  EXPECT_EQ(server::ProbeHostFor("0.0.0.0"), "127.0.0.1");
+  EXPECT_EQ(server::ProbeHostFor("[::]"), "::1");
+  EXPECT_EQ(server::ProbeHostFor("10.1.2.3"), "10.1.2.3");
+  EXPECT_EQ(server::ProbeHostFor("[fd00::1]"), "fd00::1");
+}
+
+// Connections waiting for a worker hold registryd's open files: past max_waiting they are closed
+// at once, unserved. A flood of idle connections had no bound, and used up the files the gRPC
+// listener and RocksDB need.
+TEST(MetricsEndpointTest, ConnectionsBeyondTheWaitingBoundAreClosedAtOnce) {
+  server::Metrics metrics(SystemClock::Get());
+  server::MetricsEndpointLimits limits;
+  limits.request_deadline = absl::Hours(1);  // only the bound can let these go
+  limits.workers = 1;
+  limits.max_waiting = 2;
+  absl::StatusOr<std::unique_ptr<server::MetricsEndpoint>> endpoint =
+      server::MetricsEndpoint::Start("127.0.0.1:0", &metrics, limits);
+  ASSERT_TRUE(endpoint.ok()) << endpoint.status();
+  constexpr int kConnections = 10;
+  std::vector<int> fds;
+  for (int i = 0; i < kConnections; ++i) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(static_cast<uint16_t>((*endpoint)->port()));
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    ASSERT_GE(fd, 0);
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    fds.push_back(fd);
+  }
+  // Each connection either stays (served or waiting) or is closed by the server: wait for the
+  // closed ones, at most 30 s.
+  const absl::Time give_up = absl::Now() + absl::Seconds(30);
+  int closed = 0;
+  std::vector<bool> done(fds.size(), false);
+  while (closed < kConnections - 3 && absl::Now() < give_up) {
+    for (size_t i = 0; i < fds.size(); ++i) {
+      if (done[i]) continue;
+      pollfd p{fds[i], POLLIN, 0};
+      char byte;
+      if (::poll(&p, 1, 0) > 0 && ::recv(fds[i], &byte, 1, MSG_DONTWAIT) <= 0) {
+        done[i] = true;
+        ++closed;
+      }
+    }
+    absl::SleepFor(absl::Milliseconds(10));
+  }
+  EXPECT_EQ(closed, kConnections - 3) << "one served and two waiting; every other one closed";
+  (*endpoint)->Stop();
+  for (const int fd : fds) ::close(fd);
 }
 
 // registryd's stop under slow clients of the metrics port: gRPC refuses new calls first, the

@@ -1,0 +1,32 @@
+// Whether registryd's gRPC listener still takes connections.
+//
+// gRPC 1.51 stops accepting for good after accept() fails with "too many open files" (a flood of
+// connections that used up the process's files): the listening socket stays open, new
+// connections wait in its backlog unanswered, and the process goes on running, so the service
+// manager never restarts it. registryd probes its own listener (main.cc): a connection that
+// gRPC takes up is answered (here, closed, as the probe's bytes are no TLS handshake) within a
+// moment; one it never takes up is not.
+//
+//   if (!ListenerAnswers("127.0.0.1", port, absl::Seconds(10))) { ... }
+#ifndef REGISTRY_SERVER_LISTENER_PROBE_H_
+#define REGISTRY_SERVER_LISTENER_PROBE_H_
+
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+
+namespace registry::server {
+
+// Connects to host:port (an IPv4 or IPv6 address), sends a few bytes that are not a TLS
+// handshake, and waits up to `wait` for the server to answer or close the connection. False when
+// the connection cannot be made or nothing comes back in time.
+bool ListenerAnswers(const std::string& host, int port, absl::Duration wait);
+
+// The address to probe a listener bound to `listen_host` at: the loopback address of its family
+// for a wildcard ("0.0.0.0", "::", "[::]", ""), the host itself (without brackets) otherwise.
+std::string ProbeHostFor(absl::string_view listen_host);
+
+}  // namespace registry::server
+
+#endif  // REGISTRY_SERVER_LISTENER_PROBE_H_
