@@ -378,10 +378,10 @@ std::string ReferenceData::ComputeRulesFingerprint() const {
   // dates, so a database of form 1 is re-dated once, which seals it into every head.
   // Form 3: delete_after is at least the day after employer_visible_until (it was that day).
   // Form 4: only a conviction naming the person exactly (as vetting compares names) extends
-  // visibility; one naming them in another spelling (the loose token, which since storage schema
-  // 9 also folds th and dh, and is filed anew before the dates are recomputed) extends deletion
-  // only.
-  absl::StrAppend(&bytes, "|stored-form=4");
+  // visibility; one naming them in another spelling (the loose token) extends deletion only.
+  // Form 5: the loose tokens fold th and dh too (storage schema 9, filed anew at the first start
+  // before the dates are recomputed), which links more of a person's records for deletion.
+  absl::StrAppend(&bytes, "|stored-form=5");
   // The code's own rules count too: records stored before a change of them are dated again.
   absl::StrAppend(&bytes, "|lifelong-ban-years=", kLifelongBanYears);
   for (const auto& [key, entry] : offences_) {

@@ -30,9 +30,10 @@ constexpr uint32_t kDefaultHistoryPage = 100;
 
 // A page token of a person's history is the place of the previous page's last check (its sealed
 // time in microseconds, in canonical decimal: no sign, no leading zeros; a dot; its check id), so
-// that the next page starts below it however many checks were made meanwhile. It says nothing
-// the previous page did not show. Any other text was not written here, and is refused rather
-// than read as some other place in the history.
+// that the next page starts below it however many checks were made meanwhile. It tells the
+// clerk (only a clerk may list a history) the time of that check to the microsecond, where the
+// page shows it to the second. Any other text was not written here, and is refused rather than
+// read as some other place in the history.
 std::string HistoryPageToken(const storage::CheckStore::HistoryPosition& at) {
   return absl::StrCat(at.checked_at_micros, ".", at.check_id);
 }
