@@ -27,6 +27,7 @@
 #include "server/check_config.h"
 #include "server/config.h"
 #include "server/key_file.h"
+#include "tests/testing/log_lines.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
@@ -211,25 +212,6 @@ class CheckConfigTest : public ::testing::Test {
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
   }
 
-  // The one line of `out` at level "error" (main.cc Fail), as JSON; fails the test unless there
-  // is exactly one.
-  google::protobuf::Struct ErrorLine(const std::string& out) {
-    google::protobuf::Struct found;
-    int errors = 0;
-    for (absl::string_view line : absl::StrSplit(out, '\n', absl::SkipEmpty())) {
-      google::protobuf::Struct object;
-      if (!google::protobuf::util::JsonStringToMessage(std::string(line), &object).ok()) {
-        ADD_FAILURE() << "not a JSON line: " << line;
-        continue;
-      }
-      if (object.fields().at("level").string_value() != "error") continue;
-      found = object;
-      ++errors;
-    }
-    EXPECT_EQ(errors, 1) << out;
-    return found;
-  }
-
   int Run(std::string* out) {
     const std::string file = dir_ + "/out.txt";
     const std::string cmd = absl::StrCat(REGISTRY_BINARY_DIR "/registryd --check_config ", dir_,
@@ -287,7 +269,7 @@ TEST_F(CheckConfigTest, AKeyFileOfAnotherUserIsAProblemAsTheStartRefusesIt) {
   EXPECT_EQ(Run(&out), 2) << out;
   EXPECT_THAT(out, HasSubstr(absl::StrCat("problem: user: ", dir_, "/keys.json belongs to ")));
   EXPECT_EQ(Start(&out), 2) << out;
-  EXPECT_THAT(ErrorLine(out).fields().at("msg").string_value(),
+  EXPECT_THAT(testing::OneErrorLogLine(out).fields().at("msg").string_value(),
               HasSubstr(absl::StrCat(dir_, "/keys.json belongs to ")));
 }
 
@@ -317,7 +299,7 @@ TEST_F(CheckConfigTest, NoCurrentCrlFailsTheCheckAndStopsTheStart) {
     EXPECT_THAT(Check(), ::testing::Contains(HasSubstr(expected)));
     std::string out;
     EXPECT_EQ(Start(&out), 2) << out;
-    const google::protobuf::Struct line = ErrorLine(out);
+    const google::protobuf::Struct line = testing::OneErrorLogLine(out);
     ASSERT_TRUE(line.fields().contains("msg")) << out;
     EXPECT_THAT(line.fields().at("msg").string_value(),
                 HasSubstr("registryd: start-up: tls.crl_directory: "));
@@ -335,7 +317,7 @@ TEST_F(CheckConfigTest, ABackupFolderThatIsNoFolderFailsTheCheckAndStopsTheStart
   EXPECT_THAT(Check(), ::testing::ElementsAre(HasSubstr(problem)));
   std::string out;
   EXPECT_EQ(Start(&out), 2) << out;
-  EXPECT_THAT(ErrorLine(out).fields().at("msg").string_value(),
+  EXPECT_THAT(testing::OneErrorLogLine(out).fields().at("msg").string_value(),
               HasSubstr(absl::StrCat("registryd: start-up: ", problem)));
 
   // One of the backup engine's folders in it that is no folder: the same in the check.

@@ -133,17 +133,8 @@ TEST_F(LooseSearchTest, AConvictionUnderAnotherSpellingNeverMakesASpentOneVisibl
     r.mutable_person()->set_given_name(given);
     r.mutable_person()->set_personal_number(pn);
     r.mutable_conviction()->set_case_number(case_number);
-    if (spent) {
-      // A fine final in 2014: visible until 2024-01-10, kept until 2029-01-10.
-      v1::Conviction* c = r.mutable_conviction();
-      c->set_judgment_date("2014-01-01");
-      c->set_final_date("2014-01-10");
-      c->mutable_sentence()->set_type(v1::SENTENCE_TYPE_FINE);
-      c->mutable_sentence()->set_months(0);
-      c->clear_bans();
-      c->clear_release_date();
-      UnderTheCodeOfItsTime(c);
-    }
+    // A fine final in 2014: visible until 2024-01-10, kept until 2029-01-10.
+    if (spent) MakeFine(r.mutable_conviction(), "2014-01-01", "2014-01-10");
     grpc::ClientContext ctx;
     v1::CreateRecordResponse created;
     const grpc::Status s =

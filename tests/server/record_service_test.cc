@@ -531,15 +531,8 @@ TEST_F(RecordServiceTest, AChangeThatWouldLeaveAnEarlierConvictionDueNamesItAndT
   const std::string later_id = CreateOrFail(later);
   // A fine final in 2010: visible until 2020, deleted after 2025, unless the later one keeps it.
   v1::CreateRecordRequest earlier = later;
-  v1::Conviction* c = earlier.mutable_conviction();
-  c->set_case_number("P 1/2010");
-  c->set_judgment_date("2010-01-01");
-  c->set_final_date("2010-01-10");
-  c->mutable_sentence()->set_type(v1::SENTENCE_TYPE_FINE);
-  c->mutable_sentence()->set_months(0);
-  c->clear_bans();
-  c->clear_release_date();
-  testing::UnderTheCodeOfItsTime(c);
+  earlier.mutable_conviction()->set_case_number("P 1/2010");
+  testing::MakeFine(earlier.mutable_conviction(), "2010-01-01", "2010-01-10");
   const std::string earlier_id = CreateOrFail(earlier);
 
   v1::AmendRecordRequest amend;

@@ -27,6 +27,7 @@
 #include "registry/v1/vetting.grpc.pb.h"
 #include "server/key_file.h"
 #include "storage/database.h"
+#include "tests/testing/log_lines.h"
 #include "tests/testing/principals.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
@@ -151,24 +152,6 @@ class RegistrydProcessTest : public ::testing::Test {
     return -1;
   }
 
-  // The one line at level "error" in `log`, every line of which must be JSON.
-  static google::protobuf::Struct OneErrorLine(const std::string& log) {
-    google::protobuf::Struct found;
-    int errors = 0;
-    for (absl::string_view line : absl::StrSplit(log, '\n', absl::SkipEmpty())) {
-      google::protobuf::Struct object;
-      if (!google::protobuf::util::JsonStringToMessage(std::string(line), &object).ok()) {
-        ADD_FAILURE() << "not a JSON line: " << line;
-        continue;
-      }
-      if (object.fields().at("level").string_value() != "error") continue;
-      found = object;
-      ++errors;
-    }
-    EXPECT_EQ(errors, 1) << log;
-    return found;
-  }
-
   std::string dir_;
   int port_ = 0;
   pid_t pid_ = -1;
@@ -261,7 +244,8 @@ TEST_F(RegistrydProcessTest, StartWithoutACurrentCrlIsRefusedAndSighupTakesTheCr
   const int rc = std::system(cmd.c_str());
   ASSERT_TRUE(WIFEXITED(rc));
   EXPECT_EQ(WEXITSTATUS(rc), 2);
-  const google::protobuf::Struct line = OneErrorLine(testing::ReadFileOrDie(dir_ + "/err.txt"));
+  const google::protobuf::Struct line =
+      testing::OneErrorLogLine(testing::ReadFileOrDie(dir_ + "/err.txt"));
   EXPECT_EQ(line.fields().at("stage").string_value(), "start-up");
   EXPECT_THAT(line.fields().at("msg").string_value(),
               ::testing::HasSubstr("no current revocation list for client CA"));
@@ -306,7 +290,7 @@ TEST_F(RegistrydProcessTest, GroupReadableKeyFileStopsStartWithExitTwo) {
   const std::string err = testing::ReadFileOrDie(dir_ + "/err.txt");
   EXPECT_NE(err.find("group or others"), std::string::npos) << err;
   // One JSON line, as the rest of the log, for the runbook's jq over the journal.
-  const google::protobuf::Struct line = OneErrorLine(err);
+  const google::protobuf::Struct line = testing::OneErrorLogLine(err);
   EXPECT_EQ(line.fields().at("stage").string_value(), "start-up");
   EXPECT_EQ(line.fields().at("exit_code").number_value(), 2);
   EXPECT_THAT(line.fields().at("msg").string_value(),

@@ -207,15 +207,7 @@ TEST_F(VettingCliTest, AnotherKeyLeavesTheCertificateUncheckedNamingBothKeys) {
 // command follows every page, so the earlier check is printed with the rest, last (the oldest),
 // in --json (one object per check) and in the table alike.
 TEST_F(VettingCliTest, VetHistoryPrintsEveryPageIncludingACheckAFloodWouldHaveHidden) {
-  v1::AccessPolicy policy = DevPolicy();
-  for (v1::Organisation& org : *policy.mutable_organisations()) {
-    if (org.id() == "dev-school") {
-      org.mutable_rate_limit()->set_per_minute(1);
-      org.mutable_rate_limit()->set_burst(1);
-    }
-  }
-  server_->WritePolicy(policy);
-  ASSERT_TRUE(server_->server()->ReloadPolicy().ok());
+  ASSERT_TRUE(LimitOrganisation(*server_, "dev-school", 1, 1).ok());
   v1::VettingCheckRequest candidate;
   candidate.set_personal_number("5555555555");
   candidate.set_surname("Rexhepi");

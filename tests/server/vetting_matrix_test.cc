@@ -53,14 +53,7 @@ v1::CreateRecordRequest VisibleRecord(const std::string& case_number) {
 // 2029-01-10 (retention.json: adult, under 12 months, 10 and 15 years).
 v1::CreateRecordRequest SpentRecord(const std::string& case_number) {
   v1::CreateRecordRequest r = VisibleRecord(case_number);
-  v1::Conviction* c = r.mutable_conviction();
-  c->set_judgment_date("2014-01-01");
-  c->set_final_date("2014-01-10");
-  c->mutable_sentence()->set_type(v1::SENTENCE_TYPE_FINE);
-  c->mutable_sentence()->set_months(0);
-  c->clear_bans();
-  c->clear_release_date();
-  testing::UnderTheCodeOfItsTime(c);
+  MakeFine(r.mutable_conviction(), "2014-01-01", "2014-01-10");
   return r;
 }
 

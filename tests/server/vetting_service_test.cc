@@ -918,15 +918,7 @@ TEST_F(VettingServiceTest, DataSubjectSeesEveryCheckNewestFirst) {
 // history, and so, a page at a time, is the earlier organisation's check: the newest 1000 are
 // not all there is.
 TEST_F(VettingServiceTest, AFloodOfRefusedChecksHidesNoEarlierCheckFromTheDataSubject) {
-  v1::AccessPolicy policy = registry::testing::DevPolicy();
-  for (v1::Organisation& org : *policy.mutable_organisations()) {
-    if (org.id() == "dev-school") {
-      org.mutable_rate_limit()->set_per_minute(1);
-      org.mutable_rate_limit()->set_burst(1);
-    }
-  }
-  server_->WritePolicy(policy);
-  ASSERT_TRUE(server_->server()->ReloadPolicy().ok());
+  ASSERT_TRUE(registry::testing::LimitOrganisation(*server_, "dev-school", 1, 1).ok());
   const std::string subject = UnknownCandidate().personal_number();
 
   v1::VettingCheckRequest earlier_request = UnknownCandidate();

@@ -54,16 +54,34 @@ registry::v1::CreateRecordRequest ExampleRecord() {
       ReadFileOrDie(REGISTRY_SOURCE_DIR "/deploy/examples/record.json"));
 }
 
-registry::v1::CreateRecordRequest OldFineWithAChildrenBan(absl::string_view ban_end) {
-  registry::v1::CreateRecordRequest record = ExampleRecord();
-  registry::v1::Conviction* c = record.mutable_conviction();
-  c->set_judgment_date("2005-01-10");
-  c->set_final_date("2005-03-01");
+void MakeFine(registry::v1::Conviction* c, absl::string_view judgment_date,
+              absl::string_view final_date) {
+  c->set_judgment_date(std::string(judgment_date));
+  c->set_final_date(std::string(final_date));
   c->clear_release_date();
   c->clear_suspension_end_date();
   c->mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_FINE);
   c->mutable_sentence()->set_months(0);
   c->clear_bans();
+  UnderTheCodeOfItsTime(c);
+}
+
+absl::Status LimitOrganisation(TestServer& server, absl::string_view org, uint32_t per_minute,
+                               uint32_t burst) {
+  registry::v1::AccessPolicy policy = DevPolicy();
+  for (registry::v1::Organisation& o : *policy.mutable_organisations()) {
+    if (o.id() != org) continue;
+    o.mutable_rate_limit()->set_per_minute(per_minute);
+    o.mutable_rate_limit()->set_burst(burst);
+  }
+  server.WritePolicy(policy);
+  return server.server()->ReloadPolicy();
+}
+
+registry::v1::CreateRecordRequest OldFineWithAChildrenBan(absl::string_view ban_end) {
+  registry::v1::CreateRecordRequest record = ExampleRecord();
+  registry::v1::Conviction* c = record.mutable_conviction();
+  MakeFine(c, "2005-01-10", "2005-03-01");
   registry::v1::AccessoryBan* ban = c->add_bans();
   ban->set_type(registry::v1::BAN_TYPE_WORK_WITH_CHILDREN);
   ban->set_end_date(std::string(ban_end));

@@ -8,11 +8,14 @@
 #ifndef REGISTRY_TESTS_TESTING_TEST_SERVER_H_
 #define REGISTRY_TESTS_TESTING_TEST_SERVER_H_
 
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "common/clock.h"
 #include "grpcpp/grpcpp.h"
 #include "registry/v1/config.pb.h"
@@ -130,6 +133,18 @@ registry::v1::AccessPolicy DevPolicy();
 
 // deploy/examples/record.json as a request.
 registry::v1::CreateRecordRequest ExampleRecord();
+
+// Makes `conviction` a fine judged on `judgment_date` and final on `final_date` (YYYY-MM-DD),
+// without bans, release or suspension, under the code of its time (UnderTheCodeOfItsTime): an
+// adult's fine is visible 10 years from its final date and kept 15 (deploy/reference), so one
+// final in 2014 is spent today.
+void MakeFine(registry::v1::Conviction* conviction, absl::string_view judgment_date,
+              absl::string_view final_date);
+
+// Sets the rate limit of organisation `org` of the dev policy to `per_minute` with `burst`, and
+// has `server` load the policy (its error, if any).
+absl::Status LimitOrganisation(TestServer& server, absl::string_view org, uint32_t per_minute,
+                               uint32_t burst);
 
 // ExampleRecord as a fine, final on 2005-03-01 (its own periods long over), with one ban on work
 // with children ending `ban_end` (YYYY-MM-DD), or for life when empty.
