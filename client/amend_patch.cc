@@ -1,5 +1,6 @@
 #include "client/amend_patch.h"
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -7,6 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "client/json_io.h"
 #include "client/option_parser.h"
+#include "client/suggest.h"
 #include "common/status_macros.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/struct.pb.h"
@@ -32,11 +34,16 @@ const FieldDescriptor* FindField(const Descriptor& message, const std::string& k
 // Keys of `object` that name no field of `message`, as "prefix.key".
 void CollectUnknownKeys(const google::protobuf::Struct& object, const Descriptor& message,
                         absl::string_view prefix, std::vector<std::string>* unknown) {
+  std::vector<std::string> names;
+  for (int i = 0; i < message.field_count(); ++i) names.push_back(message.field(i)->name());
   for (const auto& [key, value] : object.fields()) {
     if (FindField(message, key) != nullptr) continue;
-    // Repeated only when spelled as a field name: a value written where a key belongs is not.
-    unknown->push_back(IsKeyName(key) ? absl::StrCat(prefix, key)
-                                      : absl::StrCat(prefix, "(a key that names no field)"));
+    // Repeated only as a typo of a field's name (NearMissOfOurName): a surname or a value
+    // written where a key belongs is not.
+    const std::optional<std::string> near = NearMissOfOurName(key, names);
+    unknown->push_back(near.has_value()
+                           ? absl::StrCat(prefix, key, " (did you mean \"", *near, "\"?)")
+                           : absl::StrCat(prefix, "(a key that names no field)"));
   }
 }
 

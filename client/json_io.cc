@@ -68,6 +68,30 @@ const Descriptor* MessageAt(const Descriptor& type, absl::string_view path) {
   return current;
 }
 
+// Whether `path` ("person.surname", "conviction.offences[0].article") names fields of `type` all
+// the way: the only path protobuf's report may be repeated by. A top-level key is reported
+// without parentheses, so a key that itself begins "(" ("(Krasniqi Arben) x") reads like a path;
+// it names no field, and is not repeated.
+bool IsFieldPath(const Descriptor& type, absl::string_view path) {
+  const Descriptor* current = &type;
+  for (absl::string_view part : absl::StrSplit(path, '.')) {
+    if (current == nullptr) return false;
+    if (const size_t bracket = part.find('['); bracket != absl::string_view::npos) {
+      absl::string_view index = part.substr(bracket);
+      if (index.size() < 3 || index.back() != ']' ||
+          !std::all_of(index.begin() + 1, index.end() - 1,
+                       [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); })) {
+        return false;
+      }
+      part = part.substr(0, bracket);
+    }
+    const google::protobuf::FieldDescriptor* field = current->FindFieldByName(std::string(part));
+    if (field == nullptr) return false;
+    current = field->message_type();
+  }
+  return true;
+}
+
 // What a value that does not fit a field of `type_name` should have been.
 std::string NotOfType(absl::string_view type_name) {
   if (type_name == "TYPE_STRING") return "not a string (text goes in double quotes)";
@@ -188,6 +212,7 @@ std::string JsonProblem(absl::string_view json, absl::string_view error, const D
     if (close == absl::string_view::npos) return "not valid JSON";
     path = std::string(rest.substr(0, close));
     rest.remove_prefix(close + 1);
+    if (!IsFieldPath(type, path)) return "a key that names no field";
   }
   if (absl::ConsumePrefix(&rest, ": ")) {
     if (absl::ConsumePrefix(&rest, "invalid value ")) {

@@ -45,6 +45,26 @@ std::optional<std::string> Closest(absl::string_view typed,
   return best;
 }
 
+namespace {
+
+// Whether `typed` is `name` with one character left out, or with two neighbours swapped: the
+// typos of a word of ours. Another letter put in or changed makes other words too ("pearson",
+// "montes"), which may be a person's name.
+bool OneLeftOutOrSwapped(absl::string_view typed, absl::string_view name) {
+  if (typed.size() + 1 == name.size()) {
+    size_t i = 0;
+    while (i < typed.size() && typed[i] == name[i]) ++i;
+    return typed.substr(i) == name.substr(i + 1);
+  }
+  if (typed.size() != name.size()) return false;
+  size_t i = 0;
+  while (i < typed.size() && typed[i] == name[i]) ++i;
+  return i + 1 < typed.size() && typed[i] == name[i + 1] && typed[i + 1] == name[i] &&
+         typed.substr(i + 2) == name.substr(i + 2);
+}
+
+}  // namespace
+
 std::optional<std::string> NearMissOfOurName(absl::string_view typed,
                                              const std::vector<std::string>& names) {
   const bool written_like_ours =
@@ -56,13 +76,22 @@ std::optional<std::string> NearMissOfOurName(absl::string_view typed,
                c == '.';
       });
   if (!written_like_ours) return std::nullopt;
+  // A word of two joined by "_", "-" or "." is one of ours mistyped, never a person's name.
+  const bool compound = typed.find_first_of("_-.") != absl::string_view::npos;
   const std::string* nearest = nullptr;
   size_t nearest_distance = 0;
   for (const std::string& name : names) {
     if (name.size() < 6 || name == typed) continue;
-    const size_t allowed = name.size() <= 7 ? 1 : name.size() <= 11 ? 2 : 3;
-    const size_t distance = EditDistance(typed, name);
-    if (distance <= allowed && (nearest == nullptr || distance < nearest_distance)) {
+    size_t distance = 0;
+    if (compound) {
+      const size_t allowed = name.size() <= 7 ? 1 : name.size() <= 11 ? 2 : 3;
+      distance = EditDistance(typed, name);
+      if (distance > allowed) continue;
+    } else {
+      if (name.size() < 7 || !OneLeftOutOrSwapped(typed, name)) continue;
+      distance = 1;
+    }
+    if (nearest == nullptr || distance < nearest_distance) {
       nearest = &name;
       nearest_distance = distance;
     }

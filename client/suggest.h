@@ -26,12 +26,14 @@ std::optional<std::string> Closest(absl::string_view typed,
 // The one reading of a name typed where one of our field or column names belongs and naming none
 // of `names` (a JSON key, a CSV header cell, a --set FIELD): what it may be repeated as in an
 // error. Such text may be a person's data (a surname typed as a key, a row's cell read as a
-// header), which an error never repeats; so it is repeated only as a near miss of one of our
-// names, a typo of a word of ours: written as our names are (a small letter, then small letters,
-// digits, "_", "-" and "."), at least five characters long, and at most one edit from a name of
-// six to seven characters, two from one of eight to eleven, three from a longer one. Names of
-// fewer than six characters are never suggested ("bans", "sex": too many words are a letter from
-// them, "banks", "Hans"). Returns the name it is a near miss of, nullopt when it is not one.
+// header), which an error never repeats; so it is repeated only as a typo of one of our names:
+// written as our names are (a small letter, then small letters, digits, "_", "-" and "."), at
+// least five characters long, and either joined like ours ("sentence_month", "given-nme": a few
+// edits from a name of six or more characters) or a name of seven or more characters with one
+// character left out or two neighbours swapped ("surnme", "adress"). A letter put in or changed
+// in a single word makes other words too ("pearson", "montes", "juvenal", "banks"), and names
+// of fewer than six characters are never suggested. Returns the name it is a typo of, nullopt
+// when it is not one.
 std::optional<std::string> NearMissOfOurName(absl::string_view typed,
                                              const std::vector<std::string>& names);
 

@@ -1,8 +1,6 @@
 #include "server/listener_probe.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
+#include <netdb.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -10,9 +8,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <memory>
+#include <string>
 
 #include "absl/strings/match.h"
-#include "absl/strings/strip.h"
+#include "openssl/ssl.h"
 
 namespace registry::server {
 namespace {
@@ -21,6 +21,28 @@ namespace {
 int MillisUntil(absl::Time deadline) {
   const int64_t left = absl::ToInt64Milliseconds(deadline - absl::Now());
   return left < 0 ? 0 : static_cast<int>(std::min<int64_t>(left, 1 << 30));
+}
+
+struct SslCtxFree {
+  void operator()(SSL_CTX* ctx) const { SSL_CTX_free(ctx); }
+};
+struct SslFree {
+  void operator()(SSL* ssl) const { SSL_free(ssl); }
+};
+
+// Sends a TLS ClientHello on the connected socket `fd` and waits until `deadline` for the
+// server's first bytes (its ServerHello). The handshake is then dropped: gRPC logs nothing for a
+// connection closed there (bytes that are no TLS, an earlier form of this probe, made it log an
+// error every time).
+bool ServerHelloComes(int fd, absl::Time deadline) {
+  std::unique_ptr<SSL_CTX, SslCtxFree> ctx(SSL_CTX_new(TLS_client_method()));
+  if (ctx == nullptr) return false;
+  std::unique_ptr<SSL, SslFree> ssl(SSL_new(ctx.get()));
+  if (ssl == nullptr || SSL_set_fd(ssl.get(), fd) != 1) return false;
+  const int rc = SSL_connect(ssl.get());  // non-blocking: sends the ClientHello, then wants more
+  if (rc != 1 && SSL_get_error(ssl.get(), rc) != SSL_ERROR_WANT_READ) return false;
+  pollfd reply{fd, POLLIN, 0};
+  return ::poll(&reply, 1, MillisUntil(deadline)) == 1;
 }
 
 }  // namespace
@@ -37,43 +59,34 @@ std::string ProbeHostFor(absl::string_view listen_host) {
 
 bool ListenerAnswers(const std::string& host, int port, absl::Duration wait) {
   const absl::Time deadline = absl::Now() + wait;
-  sockaddr_storage address{};
-  socklen_t length = 0;
-  int family = AF_INET;
-  if (auto* v4 = reinterpret_cast<sockaddr_in*>(&address);
-      ::inet_pton(AF_INET, host.c_str(), &v4->sin_addr) == 1) {
-    v4->sin_family = AF_INET;
-    v4->sin_port = htons(static_cast<uint16_t>(port));
-    length = sizeof(sockaddr_in);
-  } else if (auto* v6 = reinterpret_cast<sockaddr_in6*>(&address);
-             ::inet_pton(AF_INET6, host.c_str(), &v6->sin6_addr) == 1) {
-    v6->sin6_family = AF_INET6;
-    v6->sin6_port = htons(static_cast<uint16_t>(port));
-    length = sizeof(sockaddr_in6);
-    family = AF_INET6;
-  } else {
-    return false;  // a name: registryd listens on addresses
+  // The host as gRPC took it: an address or a name ("localhost").
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  addrinfo* found = nullptr;
+  if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0 ||
+      found == nullptr) {
+    return false;
   }
-  const int fd = ::socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
-  if (fd < 0) return false;
+  std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> addresses(found, &::freeaddrinfo);
+  // gRPC listens on every address of a name: any of them that answers will do (one it does not
+  // listen on refuses at once).
   bool answered = false;
-  if (::connect(fd, reinterpret_cast<sockaddr*>(&address), length) == 0 ||
-      errno == EINPROGRESS) {
-    pollfd connected{fd, POLLOUT, 0};
-    int error = 0;
-    socklen_t error_length = sizeof(error);
-    if (::poll(&connected, 1, MillisUntil(deadline)) == 1 &&
-        ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &error_length) == 0 && error == 0) {
-      // Not a TLS record: gRPC's handshake ends the connection once it reads them. Until gRPC
-      // accepts the connection nobody reads them, and nothing comes back.
-      static const char kProbe[] = "registryd listener probe\r\n\r\n";
-      if (::send(fd, kProbe, sizeof(kProbe) - 1, MSG_NOSIGNAL) > 0) {
-        pollfd reply{fd, POLLIN, 0};
-        answered = ::poll(&reply, 1, MillisUntil(deadline)) == 1;
-      }
+  for (const addrinfo* at = found; at != nullptr && !answered; at = at->ai_next) {
+    const int fd = ::socket(at->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) continue;
+    if (::connect(fd, at->ai_addr, at->ai_addrlen) == 0 || errno == EINPROGRESS) {
+      pollfd connected{fd, POLLOUT, 0};
+      int error = 0;
+      socklen_t error_length = sizeof(error);
+      // The kernel completes the connection whether or not gRPC ever accepts it: only the
+      // ServerHello tells that gRPC took it up.
+      answered = ::poll(&connected, 1, MillisUntil(deadline)) == 1 &&
+                 ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &error_length) == 0 &&
+                 error == 0 && ServerHelloComes(fd, deadline);
     }
+    ::close(fd);
   }
-  ::close(fd);
   return answered;
 }
 

@@ -4,8 +4,8 @@
 // connections that used up the process's files): the listening socket stays open, new
 // connections wait in its backlog unanswered, and the process goes on running, so the service
 // manager never restarts it. registryd probes its own listener (main.cc): a connection that
-// gRPC takes up is answered (here, closed, as the probe's bytes are no TLS handshake) within a
-// moment; one it never takes up is not.
+// gRPC takes up gets a ServerHello to its ClientHello within a moment; one it never takes up
+// gets nothing.
 //
 //   if (!ListenerAnswers("127.0.0.1", port, absl::Seconds(10))) { ... }
 #ifndef REGISTRY_SERVER_LISTENER_PROBE_H_
@@ -18,9 +18,10 @@
 
 namespace registry::server {
 
-// Connects to host:port (an IPv4 or IPv6 address), sends a few bytes that are not a TLS
-// handshake, and waits up to `wait` for the server to answer or close the connection. False when
-// the connection cannot be made or nothing comes back in time.
+// Connects to host:port (an address, or a name: its first address), sends a TLS ClientHello and
+// waits up to `wait` for the server's first bytes, then drops the handshake (which gRPC does not
+// log). False when the name does not resolve, the connection cannot be made or nothing comes
+// back in time.
 bool ListenerAnswers(const std::string& host, int port, absl::Duration wait);
 
 // The address to probe a listener bound to `listen_host` at: the loopback address of its family

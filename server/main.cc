@@ -385,11 +385,11 @@ int main(int argc, char** argv) {
     const std::string probe_host = registry::server::ProbeHostFor(host);
     int silent = 0;
     while (!stopping.WaitForNotificationWithTimeout(absl::Seconds(30))) {
-      if (registry::server::ListenerAnswers(probe_host, (*server)->port(), absl::Seconds(10))) {
+      if (registry::server::ListenerAnswers(probe_host, (*server)->port(), absl::Seconds(5))) {
         silent = 0;
         continue;
       }
-      registry::LogLine("warning", "the gRPC listener took no connection within 10 s")
+      registry::LogLine("warning", "the gRPC listener took no connection within 5 s")
           .Int("times", ++silent)
           .Write();
       if (silent < 3) continue;

@@ -417,10 +417,11 @@ TEST(CliTest, MissingRequiredOptionsAndArgumentsExitTwo) {
 
 TEST(CliTest, PatchWithUnknownFieldsIsAUsageErrorBeforeConnecting) {
   TempDir dir;
-  const std::string patch = dir.Write("patch.json", R"({"person": {"adress": "x"}})");
+  const std::string patch = dir.Write("patch.json", R"({"person": {"surnme": "x"}})");
   const CliRun run = RunWith({"record", "amend", "ID", "--file", patch, "--reason", "typo"});
   EXPECT_EQ(run.code, 2);
-  EXPECT_THAT(run.err, HasSubstr("unknown field in the patch: person.adress"));
+  EXPECT_THAT(run.err, HasSubstr("unknown field in the patch: person.surnme (did you mean "
+                                 "\"surname\"?)"));
 }
 
 // "--set surname=A --set surname=B" kept B, and said nothing of A. A field is named, never its

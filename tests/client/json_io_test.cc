@@ -95,6 +95,13 @@ TEST(ParseJsonTest, AnUnknownKeyIsNamedOnlyWhenItIsANearMissOfAFieldName) {
   EXPECT_THAT(Problem(R"({"person": {"surnam": "Kërqeli"}})"),
               HasSubstr(": person.surnam: no such field (did you mean \"surname\"?); Person "
                         "has: surname, given_name,"));
+  // A top-level key that begins "(" reads like protobuf's path in parentheses: it names no field.
+  for (const char* key_like_a_path :
+       {R"({"(Krasniqi Arben) x": 1})", R"({"(Krasniqi Arben): invalid value 1 for type X": 1})"}) {
+    const std::string problem = Problem(key_like_a_path);
+    EXPECT_THAT(problem, HasSubstr("a key that names no field")) << key_like_a_path;
+    EXPECT_THAT(problem, Not(HasSubstr("Krasniqi"))) << key_like_a_path;
+  }
   const std::string name_as_key = Problem(R"({"person": {"krasniqi": "Arben"}})");
   EXPECT_THAT(name_as_key, HasSubstr(": person: a key that names no field; Person has: "));
   EXPECT_THAT(name_as_key, Not(HasSubstr("krasniqi")));

@@ -42,5 +42,23 @@ TEST(ClosestTest, TheNearestWinsAndTiesGoToTheFirst) {
   EXPECT_THAT(Closest("bat", {"bar", "bag"}), Optional(Eq("bar")));
 }
 
+// What an error may repeat of a name typed where one of ours belongs: typos of ours only, never
+// a word that may be a person's.
+TEST(NearMissOfOurNameTest, OnlyTyposOfOurNamesAreRepeated) {
+  const std::vector<std::string> names = {"surname",  "given_name",  "birth_place", "person",
+                                          "months",   "juvenile",    "bans",        "sex",
+                                          "offences", "citizenships", "sentence_months"};
+  EXPECT_EQ(NearMissOfOurName("surnme", names), "surname");         // one left out
+  EXPECT_EQ(NearMissOfOurName("surnmae", names), "surname");        // two swapped
+  EXPECT_EQ(NearMissOfOurName("given-name", names), "given_name");  // joined like ours
+  EXPECT_EQ(NearMissOfOurName("sentence_month", names), "sentence_months");
+  EXPECT_EQ(NearMissOfOurName("ofences", names), "offences");
+  for (const char* word : {"pearson", "persson", "peron", "montes", "juvenal", "banks", "bains",
+                           "krasniqi", "prishtina", "Surnme", "surname1234567890", "sexy",
+                           "birthplace_of_arben"}) {
+    EXPECT_EQ(NearMissOfOurName(word, names), std::nullopt) << word;
+  }
+}
+
 }  // namespace
 }  // namespace registry::client
