@@ -60,14 +60,16 @@ struct StandIns {
   const char* name_ok;
   const char* name_bad;
   const char* name_mixed;  // letters of two alphabets in one word
+  const char* name_look_alike;  // a no-break space or a dash other than the hyphen
   const char* text_ok;
   const char* text_bad;
   const char* number_ok;
   const char* number_bad;
 };
 constexpr StandIns kStandIns[2] = {
-    {"Berisha", "1", "\xd0\xa1" "eku", "Prishtinë", "\x01", "1234567890", "x"},
-    {"Gashi", "#", "Ra\xd0\xb0xhiu", "Pejë", "\x7f", "9876543210", "12"},
+    {"Berisha", "1", "\xd0\xa1" "eku", "Berisha\xc2\xa0" "Gashi", "Prishtinë", "\x01", "1234567890",
+     "x"},
+    {"Gashi", "#", "Ra\xd0\xb0xhiu", "Ana\xe2\x80\x93" "Maria", "Pejë", "\x7f", "9876543210", "12"},
 };
 
 // `value` replaced by the stand-in of its class. The class is what the field's own rule says,
@@ -77,7 +79,9 @@ std::string NameStandIn(absl::string_view field, const std::string& value, bool 
   if (value.empty() && !required) return "";
   const absl::Status status = RecordValidator::ValidateName(field, value, required);
   if (status.ok()) return s.name_ok;
-  return absl::StrContains(status.message(), "one alphabet") ? s.name_mixed : s.name_bad;
+  if (absl::StrContains(status.message(), "one alphabet")) return s.name_mixed;
+  if (absl::StrContains(status.message(), "look-alike")) return s.name_look_alike;
+  return s.name_bad;
 }
 std::string TextStandIn(absl::string_view field, const std::string& value, size_t max,
                         const StandIns& s) {
