@@ -25,6 +25,7 @@
 #include "common/identity_text.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
+#include "crypto/hash.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/coded_stream.h"
 #include "google/protobuf/io/zero_copy_stream_impl_lite.h"
@@ -312,6 +313,95 @@ absl::StatusOr<AuditVerification> VerifyAndSave(CommandContext& ctx, const Verif
   return result;
 }
 
+// --public-key, --state and --clock-skew belong to the verification: alone they would be
+// ignored, and a person would believe the listing or export checked.
+absl::Status VerifiedOptionsNeedVerified(const ParsedArgs& args) {
+  if (args.Flag("verified")) return absl::OkStatus();
+  for (const char* option : {"public-key", "state", "clock-skew"}) {
+    if (args.Has(option)) return UsageError(absl::StrCat("--", option, " goes with --verified"));
+  }
+  return absl::OkStatus();
+}
+
+// Whether `bytes` at a verified place are what `filter` selects, read as the server reads it
+// (common/audit_filter.h). Bytes that are not an event are selected whatever the filter: nothing
+// rules them out. Only the event's own time can be malformed (the filter's were checked), and
+// such an event is selected for the same reason.
+bool VerifiedEventMatches(const v1::AuditFilter& filter, absl::string_view bytes,
+                          v1::AuditEvent* event) {
+  if (!event->ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return true;
+  absl::StatusOr<bool> match = MatchesAuditFilter(filter, *event);
+  return !match.ok() || *match;
+}
+
+// audit export --verified: the export must hold, below the verified head, exactly the verified
+// events the filter selects, in order and byte for byte. Each is kept as its place and the
+// SHA-256 of its bytes (40 bytes an event, not the event), so a long log fits in memory.
+struct VerifiedExport {
+  struct Expected {
+    uint64_t index;
+    std::string digest;
+  };
+  std::string log_id;
+  uint64_t tree_size = 0;
+  std::vector<Expected> expected;
+  size_t next = 0;
+  // Entries at or past tree_size: written after the verified head, so nothing to check them by.
+  uint64_t newer = 0;
+
+  // One exported entry, in the order the server sent them.
+  absl::Status Take(uint64_t index, absl::string_view bytes) {
+    if (index >= tree_size) {
+      ++newer;
+      return absl::OkStatus();
+    }
+    if (next < expected.size() && expected[next].index < index) return LeftOut();
+    if (next >= expected.size() || expected[next].index != index) {
+      return absl::DataLossError(absl::StrCat(
+          "the export differs from the verified audit log: it holds entry ", index,
+          ", which the verified log does not have there or the filter does not select; no "
+          "file was written"));
+    }
+    if (crypto::Sha256(bytes) != expected[next].digest) {
+      return absl::DataLossError(absl::StrCat(
+          "the export differs from the verified audit log: entry ", index,
+          " is not the verified event's bytes; no file was written"));
+    }
+    ++next;
+    return absl::OkStatus();
+  }
+
+  // After the last entry: nothing the filter selects below the head may be missing.
+  absl::Status Finish() const {
+    return next < expected.size() ? LeftOut() : absl::OkStatus();
+  }
+
+  absl::Status LeftOut() const {
+    return absl::DataLossError(absl::StrCat(
+        "the export differs from the verified audit log: it leaves out entry ",
+        expected[next].index,
+        ", which the filter selects (if audit retention deleted it in the meantime, export "
+        "again); no file was written"));
+  }
+};
+
+absl::StatusOr<VerifiedExport> VerifyForExport(CommandContext& ctx,
+                                               const v1::AuditFilter& filter) {
+  ASSIGN_OR_RETURN(VerifyRun run, VerifyRunFromArgs(ctx));
+  run.options.full = true;
+  VerifiedExport out;
+  run.options.on_event = [&](uint64_t index, absl::string_view bytes) {
+    v1::AuditEvent event;
+    if (VerifiedEventMatches(filter, bytes, &event)) {
+      out.expected.push_back({index, crypto::Sha256(bytes)});
+    }
+  };
+  ASSIGN_OR_RETURN(const AuditVerification result, VerifyAndSave(ctx, run));
+  out.log_id = result.log.verified_head().log_id();
+  out.tree_size = result.log.verified_head().tree_size();
+  return out;
+}
+
 // audit list --verified: the whole retained log is downloaded and verified against a signed head
 // (as audit verify --full does), and the filter is applied here, to the verified bytes. The
 // server then can neither change an event that is listed nor leave out one that matches: it
@@ -325,20 +415,12 @@ absl::Status RunVerifiedAuditList(CommandContext& ctx, const v1::AuditFilter& fi
   uint64_t matched = 0;
   absl::Status unreadable_filter;
   run.options.on_event = [&](uint64_t index, absl::string_view bytes) {
+    v1::AuditEvent event;
+    if (!VerifiedEventMatches(filter, bytes, &event)) return;
     v1::AuditEntry entry;
     entry.set_index(index);
     entry.set_event_bytes(std::string(bytes));
-    // Bytes that are not an event are listed whatever the filter: nothing rules them out.
-    if (v1::AuditEvent event; event.ParseFromString(entry.event_bytes())) {
-      absl::StatusOr<bool> match = MatchesAuditFilter(filter, event);
-      if (!match.ok()) {
-        // Only the event's own time can be malformed (the filter's were checked): listed,
-        // as it cannot be ruled out.
-        match = true;
-      }
-      if (!*match) return;
-      *entry.mutable_event() = std::move(event);
-    }
+    if (event.ParseFromString(entry.event_bytes())) *entry.mutable_event() = std::move(event);
     ++matched;
     if (shown.size() < limit) shown.push_back(std::move(entry));
   };
@@ -381,13 +463,8 @@ absl::Status RunVerifiedAuditList(CommandContext& ctx, const v1::AuditFilter& fi
 
 absl::Status RunAuditList(CommandContext& ctx) {
   const ParsedArgs& args = ctx.args();
-  if (!args.Flag("verified")) {
-    for (const char* option : {"public-key", "state", "clock-skew"}) {
-      if (args.Has(option)) {
-        return UsageError(absl::StrCat("--", option, " goes with --verified"));
-      }
-    }
-  } else {
+  RETURN_IF_ERROR(VerifiedOptionsNeedVerified(args));
+  if (args.Flag("verified")) {
     ASSIGN_OR_RETURN(const v1::AuditFilter filter, FilterFromArgs(args));
     uint64_t limit = 100;
     if (auto page_size = args.Get("page-size")) {
@@ -472,6 +549,13 @@ absl::Status RunAuditExport(CommandContext& ctx) {
   request.set_recipient(args.Value("recipient"));
   request.set_reference(args.Value("reference"));
   const std::string path = args.Value("out");
+  RETURN_IF_ERROR(VerifiedOptionsNeedVerified(args));
+  // With --verified, the log is verified first, and what the export must hold below the verified
+  // head is known before it arrives.
+  std::optional<VerifiedExport> verified;
+  if (args.Flag("verified")) {
+    ASSIGN_OR_RETURN(verified, VerifyForExport(ctx, request.filter()));
+  }
   ASSIGN_OR_RETURN(auto stub, AuditStub(ctx));
   // Entries go to a temporary file as they arrive (an export may be as long as the log, which
   // need not fit in memory); the file appears at `path` only once the whole stream arrived, so a
@@ -492,6 +576,10 @@ absl::Status RunAuditExport(CommandContext& ctx) {
     const std::vector<std::string> warnings = DecodeHashedEvent(entry).warnings;
     for (const std::string& warning : warnings) ctx.Warn(absl::StripPrefix(warning, "WARNING: "));
     if (!warnings.empty()) ++differing;
+    if (verified.has_value()) {
+      written = verified->Take(entry.index(), entry.event_bytes());
+      if (!written.ok()) break;
+    }
     absl::StatusOr<std::string> line = ToJsonLine(entry);
     written = line.ok() ? file->Append(absl::StrCat(*line, "\n")) : line.status();
     ++count;
@@ -502,6 +590,7 @@ absl::Status RunAuditExport(CommandContext& ctx) {
     return written;
   }
   RETURN_IF_ERROR(ToAbslStatus(reader->Finish()));
+  if (verified.has_value()) RETURN_IF_ERROR(verified->Finish());
   RETURN_IF_ERROR(file->Commit());
   if (differing > 0) ctx.set_exit_code(1);
   if (ctx.json()) {
@@ -513,6 +602,17 @@ absl::Status RunAuditExport(CommandContext& ctx) {
   }
   ctx.out() << "exported " << count << (count == 1 ? " entry" : " entries") << " to "
             << ForTerminal(path) << "\n";
+  if (verified.has_value()) {
+    ctx.out() << "verified: every entry of audit log " << ForTerminal(verified->log_id)
+              << " up to its signed head of " << verified->tree_size
+              << (verified->tree_size == 1 ? " event" : " events")
+              << " that matches is in the export, byte for byte";
+    if (verified->newer > 0) {
+      ctx.out() << "; " << verified->newer << (verified->newer == 1 ? " entry" : " entries")
+                << " written since that head could not be checked";
+    }
+    ctx.out() << "\n";
+  }
   return absl::OkStatus();
 }
 

@@ -267,16 +267,28 @@ std::vector<CommandSpec> BuildCommands() {
                            {"clock-skew", "SECONDS",
                             "with --verified: as for audit verify (default 300)"}}),
        &RunAuditList, AuditFilterFields()},
-      {"audit export", "--out FILE --recipient REF --reference REF [filters]",
+      {"audit export", "--out FILE --recipient REF --reference REF [filters] [--verified]",
        "Export audit entries as JSON lines, with event_bytes so the export can be re-verified.\n"
-       "Exit 1 when the server's decoded copy of any event differs from its hashed bytes.",
+       "Exit 1 when the server's decoded copy of any event differs from its hashed bytes.\n"
+       "With --verified, the whole log is first verified as `audit verify --full` does and\n"
+       "filtered here, and the export is kept only if it holds exactly the verified events\n"
+       "that match, byte for byte: the server can neither change nor leave out one.",
        0, 0,
        Concat<OptionSpec>({{"out", "FILE", "where to write the export", true, false,
                             ValueCheck::kOutputPath},
                            {"recipient", "REF", "who the export is for, e.g. \"IPA\"", true, false,
                             ValueCheck::kReference},
                            {"reference", "REF", "the request or case it answers", true, false,
-                            ValueCheck::kReference}},
+                            ValueCheck::kReference},
+                           {"verified", "", "check the export against the verified log"},
+                           {"public-key", "FILE",
+                            "with --verified: the audit signing key (PEM); default: the pinned key"},
+                           {"state", "FILE",
+                            "with --verified: state file (default "
+                            "$HOME/.registry-cli/audit-state.json)",
+                            false, false, ValueCheck::kOutputPath},
+                           {"clock-skew", "SECONDS",
+                            "with --verified: as for audit verify (default 300)"}},
                           AuditFilterOptions()),
        &RunAuditExport,
        Concat<FieldFlag>({{"recipient", "recipient"}, {"reference", "reference"}},

@@ -22,6 +22,7 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
+#include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "registry/v1/audit.grpc.pb.h"
 #include "registry/v1/records.grpc.pb.h"
@@ -245,6 +246,154 @@ TEST_F(AuditCommandsTest, ExportWithJsonSaysHowManyEntriesWentToWhichFile) {
   EXPECT_GT(summary.entries(), 0u);
   EXPECT_EQ(summary.entries(),
             static_cast<uint64_t>(std::count(exported.begin(), exported.end(), '\n')));
+}
+
+// Between registry-cli and the registry: every call the verification makes is passed on as it
+// is, while the export's stream is changed as `tamper` says.
+class ExportRelay final : public v1::AuditService::Service {
+ public:
+  enum class Tamper { kNone, kLeaveOutLast, kChangeBytes, kRepeat };
+
+  ExportRelay(std::shared_ptr<grpc::Channel> upstream, Tamper tamper)
+      : upstream_(v1::AuditService::NewStub(std::move(upstream))), tamper_(tamper) {}
+
+  grpc::Status GetSignedTreeHead(grpc::ServerContext*, const v1::GetSignedTreeHeadRequest* req,
+                                 v1::SignedTreeHead* resp) override {
+    grpc::ClientContext context;
+    return upstream_->GetSignedTreeHead(&context, *req, resp);
+  }
+  grpc::Status GetConsistencyProof(grpc::ServerContext*, const v1::GetConsistencyProofRequest* req,
+                                   v1::ConsistencyProof* resp) override {
+    grpc::ClientContext context;
+    return upstream_->GetConsistencyProof(&context, *req, resp);
+  }
+  grpc::Status GetInclusionProof(grpc::ServerContext*, const v1::GetInclusionProofRequest* req,
+                                 v1::InclusionProof* resp) override {
+    grpc::ClientContext context;
+    return upstream_->GetInclusionProof(&context, *req, resp);
+  }
+  grpc::Status GetAuditPublicKey(grpc::ServerContext*, const v1::GetAuditPublicKeyRequest* req,
+                                 v1::PublicKey* resp) override {
+    grpc::ClientContext context;
+    return upstream_->GetAuditPublicKey(&context, *req, resp);
+  }
+  grpc::Status GetPrunedPrefix(grpc::ServerContext*, const v1::GetPrunedPrefixRequest* req,
+                               v1::PrunedPrefix* resp) override {
+    grpc::ClientContext context;
+    return upstream_->GetPrunedPrefix(&context, *req, resp);
+  }
+  grpc::Status StreamAuditBatches(grpc::ServerContext*, const v1::StreamAuditBatchesRequest* req,
+                                  grpc::ServerWriter<v1::AuditBatch>* writer) override {
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientReader<v1::AuditBatch>> reader =
+        upstream_->StreamAuditBatches(&context, *req);
+    for (v1::AuditBatch batch; reader->Read(&batch);) writer->Write(batch);
+    return reader->Finish();
+  }
+  grpc::Status ExportAuditEvents(grpc::ServerContext*, const v1::ExportAuditEventsRequest* req,
+                                 grpc::ServerWriter<v1::AuditEntry>* writer) override {
+    grpc::ClientContext context;
+    std::unique_ptr<grpc::ClientReader<v1::AuditEntry>> reader =
+        upstream_->ExportAuditEvents(&context, *req);
+    std::vector<v1::AuditEntry> entries;
+    for (v1::AuditEntry entry; reader->Read(&entry);) entries.push_back(entry);
+    grpc::Status finished = reader->Finish();
+    if (!finished.ok()) return finished;
+    if (entries.size() < 2) return grpc::Status(grpc::StatusCode::INTERNAL, "too few entries");
+    switch (tamper_) {
+      case Tamper::kNone:
+        break;
+      case Tamper::kLeaveOutLast:
+        entries.pop_back();
+        break;
+      case Tamper::kChangeBytes: {
+        // The decoded copy is changed alike, so only the bytes' check can tell.
+        v1::AuditEntry& changed = entries[entries.size() - 2];
+        changed.mutable_event()->set_outcome(
+            static_cast<int>(grpc::StatusCode::PERMISSION_DENIED));
+        changed.set_event_bytes(changed.event().SerializeAsString());
+        break;
+      }
+      case Tamper::kRepeat:
+        entries.insert(entries.begin() + 1, entries.front());
+        break;
+    }
+    for (const v1::AuditEntry& entry : entries) writer->Write(entry);
+    return grpc::Status::OK;
+  }
+
+ private:
+  std::unique_ptr<v1::AuditService::Stub> upstream_;
+  const Tamper tamper_;
+};
+
+// `audit export --verified` keeps the export only if it holds, below the verified head, exactly
+// the verified events the filter selects, byte for byte: one left out, changed or repeated by
+// whoever answers leaves no file, and the state of the verification is kept as audit verify
+// keeps it.
+TEST_F(AuditCommandsTest, AVerifiedExportIsKeptOnlyWhenItHoldsExactlyTheVerifiedEvents) {
+  const std::string state = dir_ + "/audit-state.json";
+  const std::vector<std::string> export_args = {
+      "audit", "export", "--verified", "--action", "GetRecord", "--recipient",
+      "Information and Privacy Agency", "--reference", "IPA-2026-2", "--state", state};
+  const auto run_at = [&](const std::string& address, const std::string& out) {
+    std::vector<std::string> command = export_args;
+    command.insert(command.end(), {"--out", out});
+    return RunCliCaptured(CliArgsAs(address, "auditor", command, /*json=*/false));
+  };
+
+  const std::string honest_path = dir_ + "/honest.jsonl";
+  const CliRun honest = run_at(server_->address(), honest_path);
+  ASSERT_EQ(honest.code, 0) << honest.out << honest.err;
+  EXPECT_THAT(honest.out, HasSubstr("exported 3 entries to "));
+  EXPECT_THAT(honest.out, HasSubstr("that matches is in the export, byte for byte\n"));
+  const std::string exported = testing::ReadFileOrDie(honest_path);
+  EXPECT_EQ(std::count(exported.begin(), exported.end(), '\n'), 3);
+
+  const testing::TestPki& pki = testing::TestPki::Get();
+  const testing::TestPki::Identity server_identity = pki.LoadIdentity("server");
+  grpc::SslServerCredentialsOptions tls(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+  tls.pem_root_certs = pki.CaPem();
+  tls.pem_key_cert_pairs.push_back({server_identity.key_pem, server_identity.cert_pem});
+  struct Case {
+    ExportRelay::Tamper tamper;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {ExportRelay::Tamper::kNone, ""},
+      {ExportRelay::Tamper::kLeaveOutLast, "it leaves out entry "},
+      {ExportRelay::Tamper::kChangeBytes, " is not the verified event's bytes"},
+      {ExportRelay::Tamper::kRepeat, "which the verified log does not have there"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.says);
+    ExportRelay relay(server_->Channel("auditor"), c.tamper);
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(tls), &port);
+    builder.RegisterService(&relay);
+    std::unique_ptr<grpc::Server> relay_server = builder.BuildAndStart();
+    ASSERT_NE(relay_server, nullptr);
+    const std::string path = dir_ + "/relayed.jsonl";
+    const CliRun run = run_at(absl::StrCat("127.0.0.1:", port), path);
+    if (c.says.empty()) {
+      EXPECT_EQ(run.code, 0) << run.err;
+      EXPECT_TRUE(std::filesystem::exists(path));
+      std::filesystem::remove(path);
+    } else {
+      EXPECT_EQ(run.code, 1) << run.out;
+      EXPECT_THAT(run.err, HasSubstr("DATA_LOSS: the export differs from the verified audit log"));
+      EXPECT_THAT(run.err, HasSubstr(c.says));
+      EXPECT_FALSE(std::filesystem::exists(path));
+    }
+    relay_server->Shutdown();
+  }
+
+  // The verification's own options go with --verified only.
+  const CliRun stray = Run({"audit", "export", "--out", dir_ + "/stray.jsonl", "--recipient",
+                            "IPA", "--reference", "IPA-2026-3", "--state", state});
+  EXPECT_EQ(stray.code, 2);
+  EXPECT_THAT(stray.err, HasSubstr("--state goes with --verified"));
 }
 
 TEST_F(AuditCommandsTest, FullVerificationPassesAndTheNextStartsFromTheSavedHead) {
