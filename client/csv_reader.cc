@@ -50,7 +50,11 @@ CsvRecord ReadRecord(Cursor& in) {
       const uint64_t quote_line = in.line();
       in.TakeBreakOrChar();
       bool closed = false;
-      while (!in.done()) {
+      // A quoted value ends on its own line: no value of a record may hold a line break (the
+      // registry refuses control characters), so a quote that reaches the line's end is one
+      // whose partner is missing. Read on, it took the next row into this one, and that row was
+      // neither imported nor counted.
+      while (!in.done() && !in.AtLineBreak()) {
         if (in.peek() == '"') {
           in.TakeBreakOrChar();
           if (!in.done() && in.peek() == '"') {
@@ -64,7 +68,10 @@ CsvRecord ReadRecord(Cursor& in) {
         field += in.TakeBreakOrChar();
       }
       if (!closed) {
-        record.error = "quote opened on line " + std::to_string(quote_line) + " is never closed";
+        record.error = "the quote opened on line " + std::to_string(quote_line) +
+                       " is not closed on that line (a value cannot span lines: is its closing "
+                       "quote missing?)";
+        if (!in.done()) in.TakeBreakOrChar();
         return record;
       }
       if (!in.done() && in.peek() != ',' && !in.AtLineBreak()) {

@@ -2,14 +2,14 @@
 // import errors can name the line a clerk sees in an editor.
 //
 //   name,note            -> record at line 1: {"name", "note"}
-//   "Kërqeli, A.","two   -> record at line 2: {"Kërqeli, A.", "two\nlines"}
-//   lines"
-//   x,"say ""hi"""       -> record at line 4: {"x", "say \"hi\""}
+//   "Kërqeli, A.",two    -> record at line 2: {"Kërqeli, A.", "two"}
+//   x,"say ""hi"""       -> record at line 3: {"x", "say \"hi\""}
 //
 // Fields are separated by commas and records by LF, CRLF or a lone CR (the line end of Excel for
-// Mac's "CSV (Macintosh)"). A quoted field may hold commas, line breaks (kept as written) and
-// doubled quotes. Blank lines are skipped; a UTF-8 byte order mark at the start is
-// ignored. Errors are kept per record and reading goes on with the next line, so that one run lists
+// Mac's "CSV (Macintosh)"). A quoted field may hold commas and doubled quotes, but not a line
+// break: unlike RFC 4180, a record is one line, since no value of the registry may hold a line
+// break, and a quote whose partner is missing would otherwise take in the next row unseen.
+// Blank lines are skipped; a UTF-8 byte order mark at the start is ignored. Errors are kept per record and reading goes on with the next line, so that one run lists
 // every broken record of a file.
 #ifndef REGISTRY_CLIENT_CSV_READER_H_
 #define REGISTRY_CLIENT_CSV_READER_H_

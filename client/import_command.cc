@@ -10,6 +10,7 @@
 #include "client/cli.h"
 #include "client/commands.h"
 #include "client/files.h"
+#include "client/record_fields.h"
 #include "client/record_import.h"
 #include "client/signals.h"
 #include "client/terminal_text.h"
@@ -147,8 +148,11 @@ absl::Status RunRecordImport(CommandContext& ctx) {
   for (v1::ImportRow& row : parsed.rows) {
     const std::string not_utf8 = FirstFieldNotUtf8(row.record(), "");
     if (!not_utf8.empty()) {
-      parsed.errors.push_back({row.line(), absl::StrCat(not_utf8, ": not valid UTF-8 (save the "
-                                                        "file as UTF-8)")});
+      const std::string problem =
+          absl::StrCat(not_utf8, ": not valid UTF-8 (save the file as UTF-8)");
+      parsed.errors.push_back(
+          {row.line(),
+           format == ImportFormat::kCsv ? RecordMessageWithColumns(problem) : problem});
     } else if (row.ByteSizeLong() > kMaxRowBytes) {
       parsed.errors.push_back(
           {row.line(), absl::StrCat("row of ", row.ByteSizeLong(), " bytes: more than any valid "
@@ -241,7 +245,10 @@ absl::Status RunRecordImport(CommandContext& ctx) {
       for (const v1::ImportRowResult& result : response->results()) {
         results.push_back(result);
         if (result.outcome() == v1::ImportRowResult::OUTCOME_INVALID) {
-          invalid.push_back({result.line(), result.error()});
+          // A CSV row's problems name its columns, as the problems found here do.
+          invalid.push_back({result.line(), format == ImportFormat::kCsv
+                                                ? RecordMessageWithColumns(result.error())
+                                                : result.error()});
         }
       }
     }

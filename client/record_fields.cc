@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -82,15 +83,6 @@ std::vector<RecordField> BuildFields() {
       {"juvenile", "conviction.juvenile", "conviction.juvenile", "true|false",
        "convicted as a juvenile", "Convicted as a juvenile", K::kBool},
   };
-}
-
-const std::map<std::string, v1::BanType, std::less<>>& BanTypes() {
-  static const auto* const kTypes = new std::map<std::string, v1::BanType, std::less<>>{
-      {"work_with_children", v1::BAN_TYPE_WORK_WITH_CHILDREN},
-      {"contact_with_victim", v1::BAN_TYPE_CONTACT_WITH_VICTIM},
-      {"profession", v1::BAN_TYPE_PROFESSION},
-  };
-  return *kTypes;
 }
 
 // The field at `path` below the request: its descriptor and the message holding it (created on
@@ -417,6 +409,15 @@ std::string OffenceCode(const v1::OffenceEntry& offence) {
   return absl::StrCat(offence.law(), ":", offence.article(), ":", offence.paragraph());
 }
 
+const std::map<std::string, registry::v1::BanType, std::less<>>& BanTypes() {
+  static const auto* const kTypes = new std::map<std::string, registry::v1::BanType, std::less<>>{
+      {"work_with_children", registry::v1::BAN_TYPE_WORK_WITH_CHILDREN},
+      {"contact_with_victim", registry::v1::BAN_TYPE_CONTACT_WITH_VICTIM},
+      {"profession", registry::v1::BAN_TYPE_PROFESSION},
+  };
+  return *kTypes;
+}
+
 const std::map<std::string, v1::SentenceType, std::less<>>& SentenceTypes() {
   static const auto* const kTypes = new std::map<std::string, v1::SentenceType, std::less<>>{
       {"imprisonment", v1::SENTENCE_TYPE_IMPRISONMENT},
@@ -479,6 +480,19 @@ std::string RecordMessageWithFlags(absl::string_view message) {
   return RenameRecordField(message, [](const RecordField& field, int item) {
     return absl::StrCat("--", field.flag, item >= 0 ? absl::StrCat(" #", item + 1) : "");
   });
+}
+
+std::string RecordMessageWithColumns(absl::string_view message) {
+  std::vector<std::string> parts;
+  for (absl::string_view part : absl::StrSplit(message, "; ")) {
+    parts.push_back(RenameRecordField(part, [](const RecordField& field, int item) {
+      absl::string_view path = field.path;
+      if (!absl::ConsumePrefix(&path, "person.")) absl::ConsumePrefix(&path, "conviction.");
+      const std::string column = absl::StrReplaceAll(path, {{".", "_"}});
+      return item >= 0 ? absl::StrCat(column, ": item ", item + 1) : column;
+    }));
+  }
+  return absl::StrJoin(parts, "; ");
 }
 
 std::string QuestionName(const RecordField& field, int item) {

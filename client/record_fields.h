@@ -111,6 +111,8 @@ std::string OffenceCode(const registry::v1::OffenceEntry& offence);
 
 // The sentence types by the word typed for them (options, questions, import files).
 const std::map<std::string, registry::v1::SentenceType, std::less<>>& SentenceTypes();
+// The ban types likewise.
+const std::map<std::string, registry::v1::BanType, std::less<>>& BanTypes();
 
 // The words of the enums as typed: "imprisonment", "work_with_children", "male".
 std::string SentenceTypeWord(registry::v1::SentenceType type);
@@ -120,6 +122,12 @@ std::string BanTypeWord(registry::v1::BanType type);
 // "person.birth_date: must be before today" -> "--birth-date: must be before today". Messages
 // that name no record field come back as they are.
 std::string RecordMessageWithFlags(absl::string_view message);
+
+// RecordMessageWithFlags for a CSV import, each problem of a "; "-joined message renamed to its
+// column, as the import's own messages name it: "person.personal_number: ..." ->
+// "personal_number: ...", "conviction.sentence.months: ..." -> "sentence_months: ...",
+// "conviction.offences[1]: ..." -> "offences: item 2: ...".
+std::string RecordMessageWithColumns(absl::string_view message);
 
 // A field named by the question `record create --interactive` asked for it, and its path in a
 // record file: "Date it became final (conviction.final_date)", "Offence #2

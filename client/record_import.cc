@@ -105,17 +105,13 @@ void ParseOffences(absl::string_view text, v1::Conviction* conviction, RowProble
 }
 
 void ParseBans(absl::string_view text, v1::Conviction* conviction, RowProblems* problems) {
-  static const auto* const kBanTypes = new std::map<std::string, v1::BanType, std::less<>>{
-      {"work_with_children", v1::BAN_TYPE_WORK_WITH_CHILDREN},
-      {"contact_with_victim", v1::BAN_TYPE_CONTACT_WITH_VICTIM},
-      {"profession", v1::BAN_TYPE_PROFESSION},
-  };
   const std::vector<absl::string_view> items = SplitList(text);
   for (size_t i = 0; i < items.size(); ++i) {
     const std::pair<absl::string_view, absl::string_view> parts =
         absl::StrSplit(items[i], absl::MaxSplits(':', 1));
-    auto type = kBanTypes->find(parts.first);
-    if (type == kBanTypes->end()) {
+    // Words in any case, as spreadsheets re-save them ("Profession") and as --ban takes them.
+    auto type = BanTypes().find(absl::AsciiStrToLower(parts.first));
+    if (type == BanTypes().end()) {
       problems->Add("bans", absl::StrCat(ItemName(i, items.size()),
                                          "not work_with_children, contact_with_victim or "
                                          "profession"));
@@ -129,7 +125,8 @@ void ParseBans(absl::string_view text, v1::Conviction* conviction, RowProblems* 
 
 void ParseSentence(absl::string_view type_text, absl::string_view months_text,
                    v1::Sentence* sentence, RowProblems* problems) {
-  if (auto type = SentenceTypes().find(type_text); type != SentenceTypes().end()) {
+  if (auto type = SentenceTypes().find(absl::AsciiStrToLower(type_text));
+      type != SentenceTypes().end()) {
     sentence->set_type(type->second);
   } else {
     problems->Add("sentence_type", "not imprisonment, suspended, fine, juvenile_measure or other");
@@ -149,7 +146,8 @@ v1::CreateRecordRequest RowToRequest(ColumnFn column, RowProblems* problems) {
   person.set_surname(column("surname"));
   person.set_given_name(column("given_name"));
   person.set_father_name(column("father_name"));
-  const std::string sex = column("sex");
+  // The words in any case: a spreadsheet re-saves "TRUE" and capitalises "Male".
+  const std::string sex = absl::AsciiStrToLower(column("sex"));
   if (sex == "female") {
     person.set_sex(v1::SEX_FEMALE);
   } else if (sex == "male") {
@@ -183,10 +181,10 @@ v1::CreateRecordRequest RowToRequest(ColumnFn column, RowProblems* problems) {
                   conviction.mutable_release_date(), problems);
   ParseDateColumn("suspension_end_date", column("suspension_end_date"), false,
                   conviction.mutable_suspension_end_date(), problems);
-  const std::string juvenile = column("juvenile");
-  if (juvenile == "true") {
+  const std::string juvenile = absl::AsciiStrToLower(column("juvenile"));
+  if (juvenile == "true" || juvenile == "yes") {
     conviction.set_juvenile(true);
-  } else if (!juvenile.empty() && juvenile != "false") {
+  } else if (!juvenile.empty() && juvenile != "false" && juvenile != "no") {
     problems->Add("juvenile", "not true or false");
   }
   conviction.set_foreign_court(column("foreign_court"));

@@ -67,6 +67,21 @@ bool OneLeftOutOrSwapped(absl::string_view typed, absl::string_view name) {
 
 std::optional<std::string> NearMissOfOurName(absl::string_view typed,
                                              const std::vector<std::string>& names) {
+  // One of our names in other capitals or without its "_" ("Surname", "LastKnownAddress",
+  // "SENTENCE_TYPE"): what it is repeated as is our own name.
+  const auto folded = [](absl::string_view text) {
+    std::string out;
+    for (const char c : text) {
+      if (c != '_' && c != '-') out.push_back(absl::ascii_tolower(static_cast<unsigned char>(c)));
+    }
+    return out;
+  };
+  if (typed.size() <= 40) {
+    const std::string typed_folded = folded(typed);
+    for (const std::string& name : names) {
+      if (name != typed && !typed_folded.empty() && folded(name) == typed_folded) return name;
+    }
+  }
   const bool written_like_ours =
       typed.size() >= 5 && typed.size() <= 40 &&
       absl::ascii_islower(static_cast<unsigned char>(typed.front())) &&

@@ -32,8 +32,9 @@ std::optional<std::string> Closest(absl::string_view typed,
 // edits from a name of six or more characters) or a name of seven or more characters with one
 // character left out or two neighbours swapped ("surnme", "adress"). A letter put in or changed
 // in a single word makes other words too ("pearson", "montes", "juvenal", "banks"), and names
-// of fewer than six characters are never suggested. Returns the name it is a typo of, nullopt
-// when it is not one.
+// of fewer than six characters are never suggested. One of our names in other capitals or
+// without its "_" or "-" ("Surname", "LastKnownAddress") is that name. Returns the name it is a
+// typo of, nullopt when it is not one.
 std::optional<std::string> NearMissOfOurName(absl::string_view typed,
                                              const std::vector<std::string>& names);
 

@@ -194,6 +194,23 @@ TEST(RecordFieldsTest, ServerMessagesNameTheOption) {
   EXPECT_THAT(Described({}, false), IsEmpty());
 }
 
+// A CSV import's rows are refused naming their columns, as the file's header names them, the
+// server's problems as the client's own.
+TEST(RecordFieldsTest, ServerMessagesOfACsvRowNameTheColumn) {
+  EXPECT_EQ(RecordMessageWithColumns(
+                "person.personal_number: does not match the personal number format (10 digits); "
+                "conviction.sentence.months: 1..24 for a suspended sentence; "
+                "conviction.offences[1]: not in the offence table; "
+                "conviction.bans[0].end_date: empty (for life) or a date; person.surname is required"),
+            "personal_number: does not match the personal number format (10 digits); "
+            "sentence_months: 1..24 for a suspended sentence; "
+            "offences: item 2: not in the offence table; "
+            "bans: item 1: empty (for life) or a date; surname is required");
+  EXPECT_EQ(RecordMessageWithColumns("a record with this court, case number and personal number "
+                                     "exists"),
+            "a record with this court, case number and personal number exists");
+}
+
 // A clerk who answered questions typed no option: a field is named by its question, and by its
 // path in the file the answers are kept in.
 TEST(RecordFieldsTest, ServerMessagesOfAnInteractiveRecordNameTheQuestionAndThePath) {

@@ -302,30 +302,53 @@ TEST(ParseImportCsvTest, ListsEveryBadRowWithItsLineAndKeepsTheGoodOnes) {
       absl::StrReplaceAll(kValidRow, {{"2024-03-01,2024-05-15", "2023-02-30,2024-05-15"}});
   const std::string bad_many = absl::StrReplaceAll(
       kValidRow, {{",male,", ",m,"}, {"06/L-074:230:1", "06/L-074:two:1"},
-                  {"imprisonment,36", "prison,36"}, {",false,", ",no,"}});
+                  {"imprisonment,36", "prison,36"}, {",false,", ",maybe,"}});
   const std::string short_row = "Kërqeli,Arben\n";
-  // Line 3 has a quoted line break, so the rows after it start one line later.
+  // Line 3's address lost its closing quote, its line break is no part of a value: lines 3 and
+  // 4 are each a row that is refused, and every row after them is read on its own line.
   const std::string two_line = absl::StrReplaceAll(kValidRow, {{"\"Rr. A, 14\"", "\"Rr. A\n14\""}});
   const std::string text =
       Header() + kValidRow + two_line + bad_date + short_row + bad_many + kValidRow;
   auto parsed = ParseImportCsv(text);
   ASSERT_TRUE(parsed.ok()) << parsed.status();
-  ASSERT_THAT(parsed->rows, SizeIs(3));
+  ASSERT_THAT(parsed->rows, SizeIs(2));
   EXPECT_EQ(parsed->rows[0].line(), 2u);
-  EXPECT_EQ(parsed->rows[1].line(), 3u);
-  EXPECT_EQ(parsed->rows[1].record().person().last_known_address(), "Rr. A\n14");
-  EXPECT_EQ(parsed->rows[2].line(), 8u);
-  ASSERT_THAT(parsed->errors, SizeIs(3));
-  EXPECT_EQ(parsed->errors[0].line, 5u);
-  EXPECT_EQ(parsed->errors[0].message, "judgment_date: not a real date");
-  EXPECT_EQ(parsed->errors[1].line, 6u);
-  EXPECT_EQ(parsed->errors[1].message, "expected 21 fields, found 2");
-  EXPECT_EQ(parsed->errors[2].line, 7u);
-  const std::string& many = parsed->errors[2].message;
+  EXPECT_EQ(parsed->rows[1].line(), 8u);
+  ASSERT_THAT(parsed->errors, SizeIs(5));
+  EXPECT_EQ(parsed->errors[0].line, 3u);
+  EXPECT_THAT(parsed->errors[0].message, HasSubstr("the quote opened on line 3 is not closed"));
+  EXPECT_EQ(parsed->errors[1].line, 4u);
+  EXPECT_THAT(parsed->errors[1].message, HasSubstr("a quote inside an unquoted field"));
+  EXPECT_EQ(parsed->errors[2].line, 5u);
+  EXPECT_EQ(parsed->errors[2].message, "judgment_date: not a real date");
+  EXPECT_EQ(parsed->errors[3].line, 6u);
+  EXPECT_EQ(parsed->errors[3].message, "expected 21 fields, found 2");
+  EXPECT_EQ(parsed->errors[4].line, 7u);
+  const std::string& many = parsed->errors[4].message;
   EXPECT_THAT(many, HasSubstr("sex: not female or male"));
   EXPECT_THAT(many, HasSubstr("offences: item 1: not LAW:ARTICLE:PARAGRAPH"));
   EXPECT_THAT(many, HasSubstr("sentence_type: not imprisonment"));
   EXPECT_THAT(many, HasSubstr("juvenile: not true or false"));
+}
+
+// A spreadsheet re-saves true and false as TRUE and FALSE, and people capitalise words: the
+// words of sex, sentence type, ban type and juvenile are taken in any case, as registry-cli's
+// options and questions take them (yes and no too). Every row was refused for it.
+TEST(ParseImportCsvTest, TheWordsOfAColumnAreTakenInAnyCase) {
+  const std::string row = absl::StrReplaceAll(
+      kValidRow, {{",male,", ",Male,"}, {"imprisonment,36", "IMPRISONMENT,36"},
+                  {"work_with_children:", "Work_With_Children:"}, {",false,", ",TRUE,"}});
+  auto parsed = ParseImportCsv(Header() + row + absl::StrReplaceAll(kValidRow, {{",false,", ",No,"}}));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_THAT(parsed->errors, SizeIs(0)) << parsed->errors[0].message;
+  ASSERT_THAT(parsed->rows, SizeIs(2));
+  const v1::CreateRecordRequest& record = parsed->rows[0].record();
+  EXPECT_EQ(record.person().sex(), v1::SEX_MALE);
+  EXPECT_EQ(record.conviction().sentence().type(), v1::SENTENCE_TYPE_IMPRISONMENT);
+  ASSERT_GE(record.conviction().bans_size(), 1);
+  EXPECT_EQ(record.conviction().bans(0).type(), v1::BAN_TYPE_WORK_WITH_CHILDREN);
+  EXPECT_TRUE(record.conviction().juvenile());
+  EXPECT_FALSE(parsed->rows[1].record().conviction().juvenile());
 }
 
 TEST(ParseImportCsvTest, ChecksOffencesBansAndNumbers) {

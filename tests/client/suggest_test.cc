@@ -53,6 +53,11 @@ TEST(NearMissOfOurNameTest, OnlyTyposOfOurNamesAreRepeated) {
   EXPECT_EQ(NearMissOfOurName("given-name", names), "given_name");  // joined like ours
   EXPECT_EQ(NearMissOfOurName("sentence_month", names), "sentence_months");
   EXPECT_EQ(NearMissOfOurName("ofences", names), "offences");
+  // Our names in other capitals, or without their "_", are ours.
+  EXPECT_EQ(NearMissOfOurName("Surname", names), "surname");
+  EXPECT_EQ(NearMissOfOurName("GivenName", names), "given_name");
+  EXPECT_EQ(NearMissOfOurName("SENTENCE-MONTHS", names), "sentence_months");
+  EXPECT_EQ(NearMissOfOurName("SEX", names), "sex");
   for (const char* word : {"pearson", "persson", "peron", "montes", "juvenal", "banks", "bains",
                            "krasniqi", "prishtina", "Surnme", "surname1234567890", "sexy",
                            "birthplace_of_arben"}) {
