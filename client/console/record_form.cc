@@ -14,6 +14,7 @@
 #include "absl/strings/strip.h"
 #include "client/choices.h"
 #include "client/record_fields.h"
+#include "common/reference_text.h"
 #include "google/protobuf/util/field_mask_util.h"
 
 namespace registry::console {
@@ -75,11 +76,19 @@ const std::vector<std::pair<std::string, std::string>>& Rules() {
        "verification period ends on suspension_end_date",
        "rule.months_suspended"},
       {"must be 0 unless imprisonment or a suspended sentence", "rule.months_zero"},
-      {"empty (for life) or a date YYYY-MM-DD on or after final_date", "rule.ban_end"},
-      {"only with imprisonment: a date YYYY-MM-DD on or after judgment_date", "rule.release_date"},
-      {"only with a suspended sentence: a date YYYY-MM-DD on or after final_date",
+      {"empty (for life) or a date YYYY-MM-DD on or after final_date, within 100 years of it",
+       "rule.ban_end"},
+      {"only with imprisonment: a date YYYY-MM-DD on or after judgment_date, within 100 years "
+       "of it",
+       "rule.release_date"},
+      {"only with a suspended sentence: a date YYYY-MM-DD on or after final_date, within 100 "
+       "years of it",
        "rule.suspension_end"},
       {"must be true when the person was under 18 on judgment_date", "rule.juvenile"},
+      // A reference the gate refuses: a case reference, a legal basis, an export's recipient
+      // (common/reference_text.h, server/call_gate.cc).
+      {kReferenceRule, "rule.reference"},
+      {"must not hold a personal number", "rule.reference_personal_number"},
   };
   return *kRules;
 }
@@ -261,9 +270,12 @@ std::pair<std::string, std::vector<std::pair<std::string, std::string>>> RuleKey
 std::vector<std::string> KnownRules() {
   std::vector<std::string> rules;
   for (const auto& rule : Rules()) rules.push_back(rule.first);
-  rules.push_back(" characters of valid UTF-8, no control characters");
-  rules.push_back("does not match the personal number format");
   return rules;
+}
+
+std::vector<std::string> KnownRuleParts() {
+  return {" characters of valid UTF-8, no control characters",
+          "does not match the personal number format"};
 }
 
 std::vector<FieldError> ErrorsFromServer(absl::string_view message,

@@ -59,8 +59,10 @@ std::vector<FieldError> ErrorsFromServer(absl::string_view message,
 // the catalogs do not know the rule.
 std::pair<std::string, std::vector<std::pair<std::string, std::string>>> RuleKey(
     absl::string_view rule);
-// Every rule text RuleKey knows (a test checks that the server still says each of them).
+// Every rule text RuleKey knows whole (a test checks that the server still says each of them,
+// as a whole), and the parts of the rules it knows by a pattern, with numbers around them.
 std::vector<std::string> KnownRules();
+std::vector<std::string> KnownRuleParts();
 
 // The update mask of an amendment: each field whose value in `changed` differs from what the
 // form showed for `current` (RecordFromForm of FormFromRecord), output-only fields aside, as the

@@ -70,7 +70,8 @@ TEST(RecordFormTest, TheServersProblemsGoBesideTheirInputs) {
   const v1::CreateRecordRequest request = RecordFromForm(Example(), &ignored);
   std::vector<FieldError> errors = ErrorsFromServer(
       "something else entirely; person.birth_date: must be a real date YYYY-MM-DD from 1900-01-01; "
-      "conviction.bans[0].end_date: empty (for life) or a date YYYY-MM-DD on or after final_date; "
+      "conviction.bans[0].end_date: empty (for life) or a date YYYY-MM-DD on or after final_date, "
+      "within 100 years of it; "
       "conviction.offences[1]: not in the offence table; "
       "person.birth_place: 0..100 characters of valid UTF-8, no control characters; "
       "conviction.suspension_end_date: only with a suspended sentence: a date YYYY-MM-DD on or "
