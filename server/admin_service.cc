@@ -108,7 +108,13 @@ grpc::Status AdminService::VerifyBackup(grpc::ServerContext* ctx,
       result = CheckBackup(*d_.config, req->backup_id(), *d_.audit);
     }
     if (!result.ok()) {
-      if (d_.metrics != nullptr) d_.metrics->RecordBackupVerification(absl::Now(), false);
+      // A backup id that names none, or that is malformed, is a mistyped command, not a
+      // verification that failed: the gauge the runbook treats as an incident stays as it was.
+      const absl::StatusCode code = result.status().code();
+      if (d_.metrics != nullptr && code != absl::StatusCode::kNotFound &&
+          code != absl::StatusCode::kInvalidArgument) {
+        d_.metrics->RecordBackupVerification(absl::Now(), false);
+      }
       return result.status();
     }
     *resp = *std::move(result);

@@ -167,8 +167,9 @@ std::vector<std::string> CheckConfig(const std::string& path, absl::Time now, ui
   std::vector<std::string> problems;
   absl::StatusOr<registry::v1::ServerConfig> config = LoadConfig(path);
   if (!config.ok()) {
-    // Without a config there is nothing else to find.
-    problems.push_back(std::string(config.status().message()));
+    // Every problem of the config itself; without a config there is nothing else to find.
+    problems = ConfigProblems(path);
+    if (problems.empty()) problems.push_back(std::string(config.status().message()));
     return problems;
   }
   const registry::v1::ServerConfig& c = *config;

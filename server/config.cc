@@ -1,15 +1,19 @@
 #include "server/config.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <system_error>
+#include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/paths.h"
 #include "common/status_macros.h"
@@ -74,7 +78,10 @@ absl::Status ParseJson(absl::string_view json, google::protobuf::Message* messag
   auto status = google::protobuf::util::JsonStringToMessage(
       google::protobuf::StringPiece(json.data(), json.size()), message, options);
   if (!status.ok()) {
-    return absl::InvalidArgumentError(std::string(status.message()));
+    // protobuf's message may run over several lines; a problem is said on one.
+    std::string message(status.message());
+    std::replace(message.begin(), message.end(), '\n', ' ');
+    return absl::InvalidArgumentError(absl::StripAsciiWhitespace(message));
   }
   return absl::OkStatus();
 }
@@ -84,19 +91,28 @@ absl::Duration VettingLookupFloor(const registry::v1::ServerConfig& config) {
   return absl::Microseconds(micros == 0 ? kDefaultLookupFloorMicros : micros);
 }
 
-absl::StatusOr<registry::v1::ServerConfig> FinishConfig(registry::v1::ServerConfig c,
-                                                        absl::string_view base) {
-  if (c.listen_address().empty()) return absl::InvalidArgumentError("listen_address is required");
-  RETURN_IF_ERROR(CheckAddress("listen_address", c.listen_address()));
-  if (c.data_dir().empty()) return absl::InvalidArgumentError("data_dir is required");
-  if (c.key_file().empty()) return absl::InvalidArgumentError("key_file is required");
-  if (c.policy_file().empty()) return absl::InvalidArgumentError("policy_file is required");
-  if (c.tls().client_ca_file().empty()) {
-    return absl::InvalidArgumentError("tls.client_ca_file is required");
+namespace {
+
+// FinishConfig's work: every problem is added to `problems`, and the checks go on, so that
+// --check_config lists them all at once.
+registry::v1::ServerConfig CompleteConfig(registry::v1::ServerConfig c, absl::string_view base,
+                                          std::vector<std::string>* problems) {
+  const auto problem = [problems](std::string text) { problems->push_back(std::move(text)); };
+  if (c.listen_address().empty()) {
+    problem("listen_address is required");
+  } else if (absl::Status address = CheckAddress("listen_address", c.listen_address());
+             !address.ok()) {
+    problem(std::string(address.message()));
   }
-  if (c.reference_dir().empty()) return absl::InvalidArgumentError("reference_dir is required");
-  if (c.tls().cert_file().empty()) return absl::InvalidArgumentError("tls.cert_file is required");
-  if (c.tls().key_file().empty()) return absl::InvalidArgumentError("tls.key_file is required");
+  if (c.data_dir().empty()) problem("data_dir is required");
+  if (c.key_file().empty()) problem("key_file is required");
+  if (c.policy_file().empty()) problem("policy_file is required");
+  if (c.tls().client_ca_file().empty()) problem("tls.client_ca_file is required");
+  if (c.reference_dir().empty()) problem("reference_dir is required");
+  if (c.tls().cert_file().empty()) problem("tls.cert_file is required");
+  if (c.tls().key_file().empty()) problem("tls.key_file is required");
+  // Without these, the paths below would be taken from the config's folder itself.
+  if (c.data_dir().empty() || c.key_file().empty()) return c;
 
   c.set_data_dir(Resolve(base, c.data_dir()));
   c.set_key_file(Resolve(base, c.key_file()));
@@ -107,52 +123,67 @@ absl::StatusOr<registry::v1::ServerConfig> FinishConfig(registry::v1::ServerConf
   // Backups inside the data directory would be copied into each other, moved aside with it by a
   // restore, and put back with an earlier copy of it.
   if (PathWithin(c.backup_dir(), c.data_dir()) || PathWithin(c.data_dir(), c.backup_dir())) {
-    return absl::InvalidArgumentError(
+    problem(
         "backup_dir must be outside data_dir, and data_dir outside backup_dir: a restore moves "
         "the data directory aside, and an earlier copy of it must not bring back backups");
   }
-  ASSIGN_OR_RETURN(
-      *c.mutable_erasure_ledger_file(),
-      BesideTheKeys("erasure_ledger_file", Resolve(base, c.erasure_ledger_file()),
+  if (absl::StatusOr<std::string> path =
+          BesideTheKeys("erasure_ledger_file", Resolve(base, c.erasure_ledger_file()),
                     DirName(c.key_file()) + "/erasures.ledger", c.data_dir(),
-                    "a restored data directory must not bring back an older ledger"));
-  ASSIGN_OR_RETURN(
-      *c.mutable_audit_watermark_file(),
-      BesideTheKeys("audit_watermark_file", Resolve(base, c.audit_watermark_file()),
+                    "a restored data directory must not bring back an older ledger");
+      path.ok()) {
+    *c.mutable_erasure_ledger_file() = *std::move(path);
+  } else {
+    problem(std::string(path.status().message()));
+  }
+  if (absl::StatusOr<std::string> path =
+          BesideTheKeys("audit_watermark_file", Resolve(base, c.audit_watermark_file()),
                     DirName(c.erasure_ledger_file()) + "/audit.watermark", c.data_dir(),
                     "a data directory put back from an earlier copy must not bring back an "
-                    "earlier watermark"));
-  ASSIGN_OR_RETURN(
-      *c.mutable_crl_number_file(),
-      BesideTheKeys("crl_number_file", Resolve(base, c.crl_number_file()),
+                    "earlier watermark");
+      path.ok()) {
+    *c.mutable_audit_watermark_file() = *std::move(path);
+  } else {
+    problem(std::string(path.status().message()));
+  }
+  if (absl::StatusOr<std::string> path =
+          BesideTheKeys("crl_number_file", Resolve(base, c.crl_number_file()),
                     DirName(c.erasure_ledger_file()) + "/crl.numbers", c.data_dir(),
                     "a data directory put back from an earlier copy must not bring back "
-                    "earlier CRL numbers"));
+                    "earlier CRL numbers");
+      path.ok()) {
+    *c.mutable_crl_number_file() = *std::move(path);
+  } else {
+    problem(std::string(path.status().message()));
+  }
   if (c.backup().keep_count() == 0) c.mutable_backup()->set_keep_count(14);
   if (c.backup().keep_days() == 0) c.mutable_backup()->set_keep_days(35);
   if (c.backup().interval_hours() == 0) c.mutable_backup()->set_interval_hours(24);
   if (c.backup().keep_count() > 1000) {
-    return absl::InvalidArgumentError("backup.keep_count must be 1..1000");
+    problem("backup.keep_count must be 1..1000");
   }
   if (c.backup().keep_days() > kMaxBackupKeepDays) {
-    return absl::InvalidArgumentError(
+    problem(
         absl::StrCat("backup.keep_days must be 1..", kMaxBackupKeepDays,
                      ": older backups would outlive the erasure promise (docs/security.md)"));
   }
   if (c.backup().interval_hours() > kMaxBackupIntervalHours) {
-    return absl::InvalidArgumentError(
+    problem(
         absl::StrCat("backup.interval_hours must be 1..", kMaxBackupIntervalHours));
   }
   if (c.backup().keep_days() * 24 + c.backup().interval_hours() > kMaxBackupErasureHours) {
-    return absl::InvalidArgumentError(absl::StrCat(
+    problem(absl::StrCat(
         "backup.keep_days * 24 + backup.interval_hours must be at most ", kMaxBackupErasureHours,
         ": a backup holding an erased record must be gone within 36 days of the erasure"));
   }
   if (!c.metrics().listen_address().empty()) {
-    RETURN_IF_ERROR(CheckAddress("metrics.listen_address", c.metrics().listen_address()));
+    if (absl::Status address = CheckAddress("metrics.listen_address", c.metrics().listen_address());
+        !address.ok()) {
+      problem(std::string(address.message()));
+    }
     if (c.metrics().listen_address() == c.listen_address() &&
         !absl::EndsWith(c.listen_address(), ":0")) {
-      return absl::InvalidArgumentError("metrics.listen_address must differ from listen_address");
+      problem("metrics.listen_address must differ from listen_address");
     }
   }
   auto* tls = c.mutable_tls();
@@ -168,7 +199,7 @@ absl::StatusOr<registry::v1::ServerConfig> FinishConfig(registry::v1::ServerConf
   if (c.audit().retention_days() != 0 &&
       (c.audit().retention_days() < kMinAuditRetentionDays ||
        c.audit().retention_days() > kMaxAuditRetentionDays)) {
-    return absl::InvalidArgumentError(absl::StrCat(
+    problem(absl::StrCat(
         "audit.retention_days must be 0 (keep every event) or ", kMinAuditRetentionDays, "..",
         kMaxAuditRetentionDays));
   }
@@ -176,22 +207,22 @@ absl::StatusOr<registry::v1::ServerConfig> FinishConfig(registry::v1::ServerConf
   if (unknown->audited_per_minute() == 0) unknown->set_audited_per_minute(10);
   if (unknown->audited_burst() == 0) unknown->set_audited_burst(20);
   if (unknown->audited_per_minute() > 10000) {
-    return absl::InvalidArgumentError("unknown_callers.audited_per_minute must be 1..10000");
+    problem("unknown_callers.audited_per_minute must be 1..10000");
   }
   if (unknown->audited_burst() > 100000) {
-    return absl::InvalidArgumentError("unknown_callers.audited_burst must be 1..100000");
+    problem("unknown_callers.audited_burst must be 1..100000");
   }
   if (c.personal_number_pattern().empty()) c.set_personal_number_pattern("[0-9]{10}");
   if (c.retention_interval_seconds() == 0) c.set_retention_interval_seconds(3600);
   if (c.vetting().certificate_validity_days() > 3650) {
-    return absl::InvalidArgumentError("vetting.certificate_validity_days must be <= 3650");
+    problem("vetting.certificate_validity_days must be <= 3650");
   }
   // A floor too short to cover a lookup would hold nothing; one of seconds is a slip.
   if (c.data_check_interval_hours() == 0) {
     c.set_data_check_interval_hours(kDefaultDataCheckIntervalHours);
   }
   if (c.data_check_interval_hours() > kMaxDataCheckIntervalHours) {
-    return absl::InvalidArgumentError(absl::StrCat("data_check_interval_hours must be 1..",
+    problem(absl::StrCat("data_check_interval_hours must be 1..",
                                                    kMaxDataCheckIntervalHours));
   }
   if (c.vetting().lookup_floor_micros() == 0) {
@@ -199,11 +230,34 @@ absl::StatusOr<registry::v1::ServerConfig> FinishConfig(registry::v1::ServerConf
   }
   if (c.vetting().lookup_floor_micros() < kMinLookupFloorMicros ||
       c.vetting().lookup_floor_micros() > kMaxLookupFloorMicros) {
-    return absl::InvalidArgumentError(absl::StrCat("vetting.lookup_floor_micros must be ",
+    problem(absl::StrCat("vetting.lookup_floor_micros must be ",
                                                    kMinLookupFloorMicros, "..",
                                                    kMaxLookupFloorMicros));
   }
   return c;
+}
+
+}  // namespace
+
+absl::StatusOr<registry::v1::ServerConfig> FinishConfig(registry::v1::ServerConfig c,
+                                                        absl::string_view base) {
+  std::vector<std::string> problems;
+  registry::v1::ServerConfig done = CompleteConfig(std::move(c), base, &problems);
+  if (!problems.empty()) return absl::InvalidArgumentError(absl::StrJoin(problems, "; "));
+  return done;
+}
+
+std::vector<std::string> ConfigProblems(const std::string& path) {
+  absl::StatusOr<std::string> json = ReadFile(path);
+  if (!json.ok()) return {std::string(json.status().message())};
+  registry::v1::ServerConfig config;
+  if (absl::Status parsed = ParseJson(*json, &config); !parsed.ok()) {
+    return {absl::StrCat(path, ": ", parsed.message())};
+  }
+  std::vector<std::string> problems;
+  CompleteConfig(std::move(config), DirName(path), &problems);
+  for (std::string& p : problems) p = absl::StrCat(path, ": ", p);
+  return problems;
 }
 
 absl::StatusOr<registry::v1::ServerConfig> LoadConfig(const std::string& path) {

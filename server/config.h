@@ -6,6 +6,7 @@
 #define REGISTRY_SERVER_CONFIG_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/time/time.h"
@@ -44,8 +45,13 @@ inline constexpr uint32_t kMaxBackupErasureHours = 36 * 24;
 absl::StatusOr<registry::v1::ServerConfig> LoadConfig(const std::string& path);
 
 // Validates and completes a config whose paths are already absolute or relative to `base_dir`.
+// InvalidArgument with every problem found, joined by "; ".
 absl::StatusOr<registry::v1::ServerConfig> FinishConfig(registry::v1::ServerConfig config,
                                                         absl::string_view base_dir);
+
+// What LoadConfig refuses the file at `path` for, every problem, each "PATH: problem" on its
+// own (a file that cannot be read or parsed has one); empty when it loads.
+std::vector<std::string> ConfigProblems(const std::string& path);
 
 // Reads a whole file. NotFound / PermissionDenied with the path named.
 absl::StatusOr<std::string> ReadFile(const std::string& path);

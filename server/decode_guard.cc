@@ -78,14 +78,16 @@ class DecodeGuard : public grpc::experimental::Interceptor {
                                  absl::UnimplementedError("no such method"));
     }
     // A read that failed because the call is already over: the transport ended it (a request
-    // over the server's size limit, answered RESOURCE_EXHAUSTED), or the caller did. The
+    // over the server's size limit, answered RESOURCE_EXHAUSTED, or a compressed one, which
+    // registryd does not take, answered UNIMPLEMENTED before anything was inflated), or the
+    // caller did. gRPC does not tell which; the event says RESOURCE_EXHAUSTED for all. The
     // handlers that read their own bytes waited for that to settle (AwaitTransportEnd).
     if (info_->server_context()->IsCancelled()) {
       return gate_->RefuseUnread(
           *info_->server_context(), rule_,
           absl::ResourceExhaustedError(absl::StrCat(
               "request: not received (over the ", kMaxRequestBytes >> 20,
-              " MiB limit, or the caller cancelled the call before sending it)")));
+              " MiB limit, compressed, or the caller cancelled the call before sending it)")));
     }
     return gate_->RefuseUnread(
         *info_->server_context(), rule_,

@@ -2,6 +2,8 @@
 
 #include <netdb.h>
 #include <poll.h>
+#include <pthread.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -30,19 +32,63 @@ struct SslFree {
   void operator()(SSL* ssl) const { SSL_free(ssl); }
 };
 
-// Sends a TLS ClientHello on the connected socket `fd` and waits until `deadline` for the
-// server's first bytes (its ServerHello). The handshake is then dropped: gRPC logs nothing for a
-// connection closed there (bytes that are no TLS, an earlier form of this probe, made it log an
-// error every time).
-bool ServerHelloComes(int fd, absl::Time deadline) {
+// Holds SIGPIPE back in this thread for its life, and takes away one this thread raised: OpenSSL
+// writes the ClientHello with write(2), which raises SIGPIPE when the listener closed the
+// connection already, and SIGPIPE's default action ends the process (registryd died so, with
+// no log line, once its server certificate was replaced by a damaged one).
+class SigpipeHeld {
+ public:
+  SigpipeHeld() {
+    sigemptyset(&pipe_);
+    sigaddset(&pipe_, SIGPIPE);
+    pthread_sigmask(SIG_BLOCK, &pipe_, &before_);
+  }
+  ~SigpipeHeld() {
+    const timespec now{0, 0};
+    while (sigtimedwait(&pipe_, nullptr, &now) == SIGPIPE) {
+    }
+    pthread_sigmask(SIG_SETMASK, &before_, nullptr);
+  }
+  SigpipeHeld(const SigpipeHeld&) = delete;
+  SigpipeHeld& operator=(const SigpipeHeld&) = delete;
+
+ private:
+  sigset_t pipe_;
+  sigset_t before_;
+};
+
+// Whether the server's ServerHello has been read: its random is then no longer all zeros.
+bool ServerHelloRead(const SSL* ssl) {
+  unsigned char random[SSL3_RANDOM_SIZE] = {};
+  const size_t size = SSL_get_server_random(ssl, random, sizeof(random));
+  return std::any_of(random, random + size, [](unsigned char b) { return b != 0; });
+}
+
+// Sends a TLS ClientHello on the connected socket `fd` and goes on with the handshake until
+// `deadline` or until the server's ServerHello has been read. The handshake is then dropped:
+// gRPC logs nothing for a connection closed there (bytes that are no TLS, an earlier form of this
+// probe, made it log an error every time). The handshake's state decides, not the first bytes on
+// the socket: OpenSSL may already have read the ServerHello, and what follows it is encrypted.
+ListenerProbe ServerHelloComes(int fd, absl::Time deadline) {
   std::unique_ptr<SSL_CTX, SslCtxFree> ctx(SSL_CTX_new(TLS_client_method()));
-  if (ctx == nullptr) return false;
+  if (ctx == nullptr) return ListenerProbe::kNoConnection;
   std::unique_ptr<SSL, SslFree> ssl(SSL_new(ctx.get()));
-  if (ssl == nullptr || SSL_set_fd(ssl.get(), fd) != 1) return false;
-  const int rc = SSL_connect(ssl.get());  // non-blocking: sends the ClientHello, then wants more
-  if (rc != 1 && SSL_get_error(ssl.get(), rc) != SSL_ERROR_WANT_READ) return false;
-  pollfd reply{fd, POLLIN, 0};
-  return ::poll(&reply, 1, MillisUntil(deadline)) == 1;
+  if (ssl == nullptr || SSL_set_fd(ssl.get(), fd) != 1) return ListenerProbe::kNoConnection;
+  while (true) {
+    int rc = 0;
+    {
+      const SigpipeHeld held;
+      rc = SSL_connect(ssl.get());  // non-blocking: as far as what has arrived takes it
+    }
+    if (rc == 1 || ServerHelloRead(ssl.get())) return ListenerProbe::kServerHello;
+    if (SSL_get_error(ssl.get(), rc) != SSL_ERROR_WANT_READ) {
+      // An alert, a closed connection or a failed write: the listener took the connection and
+      // ended it without a ServerHello.
+      return ListenerProbe::kNoHandshake;
+    }
+    pollfd reply{fd, POLLIN, 0};
+    if (::poll(&reply, 1, MillisUntil(deadline)) != 1) return ListenerProbe::kNoConnection;
+  }
 }
 
 }  // namespace
@@ -58,6 +104,10 @@ std::string ProbeHostFor(absl::string_view listen_host) {
 }
 
 bool ListenerAnswers(const std::string& host, int port, absl::Duration wait) {
+  return ProbeListener(host, port, wait) == ListenerProbe::kServerHello;
+}
+
+ListenerProbe ProbeListener(const std::string& host, int port, absl::Duration wait) {
   const absl::Time deadline = absl::Now() + wait;
   // The host as gRPC took it: an address or a name ("localhost").
   addrinfo hints{};
@@ -66,13 +116,14 @@ bool ListenerAnswers(const std::string& host, int port, absl::Duration wait) {
   addrinfo* found = nullptr;
   if (::getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found) != 0 ||
       found == nullptr) {
-    return false;
+    return ListenerProbe::kNoConnection;
   }
   std::unique_ptr<addrinfo, decltype(&::freeaddrinfo)> addresses(found, &::freeaddrinfo);
   // gRPC listens on every address of a name: any of them that answers will do (one it does not
   // listen on refuses at once).
-  bool answered = false;
-  for (const addrinfo* at = found; at != nullptr && !answered; at = at->ai_next) {
+  ListenerProbe answered = ListenerProbe::kNoConnection;
+  for (const addrinfo* at = found; at != nullptr && answered != ListenerProbe::kServerHello;
+       at = at->ai_next) {
     const int fd = ::socket(at->ai_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd < 0) continue;
     if (::connect(fd, at->ai_addr, at->ai_addrlen) == 0 || errno == EINPROGRESS) {
@@ -81,9 +132,12 @@ bool ListenerAnswers(const std::string& host, int port, absl::Duration wait) {
       socklen_t error_length = sizeof(error);
       // The kernel completes the connection whether or not gRPC ever accepts it: only the
       // ServerHello tells that gRPC took it up.
-      answered = ::poll(&connected, 1, MillisUntil(deadline)) == 1 &&
-                 ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &error_length) == 0 &&
-                 error == 0 && ServerHelloComes(fd, deadline);
+      if (::poll(&connected, 1, MillisUntil(deadline)) == 1 &&
+          ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &error_length) == 0 && error == 0) {
+        const ListenerProbe found_here = ServerHelloComes(fd, deadline);
+        // A handshake that failed at one address says more than silence at another.
+        if (found_here != ListenerProbe::kNoConnection) answered = found_here;
+      }
     }
     ::close(fd);
   }

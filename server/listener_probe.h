@@ -18,10 +18,26 @@
 
 namespace registry::server {
 
-// Connects to host:port (an address, or a name: its first address), sends a TLS ClientHello and
-// waits up to `wait` for the server's first bytes, then drops the handshake (which gRPC does not
-// log). False when the name does not resolve, the connection cannot be made or nothing comes
-// back in time.
+// What a probe of the listener found.
+enum class ListenerProbe {
+  // A ServerHello came back: gRPC takes connections and does TLS.
+  kServerHello,
+  // Nothing came back in time (or no connection could be made): gRPC takes no connection.
+  kNoConnection,
+  // The connection was taken and closed, or answered with an alert, without a ServerHello: gRPC
+  // accepts, but its TLS handshake fails (a server certificate or key replaced by a damaged or
+  // mismatched one, which gRPC's file watcher takes up while registryd runs).
+  kNoHandshake,
+};
+
+// Connects to host:port (an address, or a name: any of its addresses), sends a TLS ClientHello
+// and waits up to `wait` for the server's first bytes, then drops the handshake (which gRPC does
+// not log). kNoConnection also when the name does not resolve. SIGPIPE is held back in the
+// calling thread while the probe writes: a listener that closes the connection first must not
+// end the process.
+ListenerProbe ProbeListener(const std::string& host, int port, absl::Duration wait);
+
+// ProbeListener(...) == ListenerProbe::kServerHello.
 bool ListenerAnswers(const std::string& host, int port, absl::Duration wait);
 
 // The address to probe a listener bound to `listen_host` at: the loopback address of its family

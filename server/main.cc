@@ -18,6 +18,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <atomic>
@@ -27,13 +28,16 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/flags/reflection.h"
 #include "absl/flags/usage.h"
 #include "absl/flags/usage_config.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "common/clock.h"
@@ -93,6 +97,55 @@ int Fail(int code, absl::string_view what, const absl::Status& status) {
       .Int("exit_code", code)
       .Write();
   return code;
+}
+
+// What is wrong with the command line before abseil reads it, or "" when nothing is: a flag
+// registryd does not know, or a word that is no flag. abseil would print such a mistake as a
+// plain text line the journal's JSON reader cannot take, and ignores arguments that are no
+// flag (`registryd registryd.json` ran with no config and said only that --config is missing).
+// A flag's name is repeated only when it looks like one (letters, digits, _ and -, at most 40):
+// whatever else was typed is not echoed into the journal.
+std::string CommandLineProblem(int argc, char** argv) {
+  auto named = [](absl::string_view name) -> std::string {
+    const bool plain = !name.empty() && name.size() <= 40 &&
+                       std::all_of(name.begin(), name.end(), [](char c) {
+                         return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+                                c == '-';
+                       });
+    return plain ? absl::StrCat("--", name) : std::string("a flag");
+  };
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--") {
+      if (i + 1 < argc) return "registryd takes no arguments after --";
+      break;
+    }
+    if (!absl::ConsumePrefix(&arg, "--") && !absl::ConsumePrefix(&arg, "-")) {
+      return "registryd takes flags only, such as --config FILE; a word that is no flag was "
+             "given (see registryd --help)";
+    }
+    absl::string_view name = arg.substr(0, arg.find('='));
+    // abseil's help flags are read by ParseCommandLine itself and are not in the registry that
+    // FindCommandLineFlag searches.
+    // (--helpon=X and --helpmatch=X take their value after '=' only.)
+    if (name == "help" || name == "helpfull" || name == "helpshort" || name == "helppackage" ||
+        name == "version" || name == "only_check_args" || name == "helpon" ||
+        name == "helpmatch") {
+      continue;
+    }
+    const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    if (flag == nullptr && absl::StartsWith(name, "no")) {
+      // --noverify_data is abseil's way of setting a boolean flag false.
+      flag = absl::FindCommandLineFlag(name.substr(2));
+      if (flag != nullptr && !flag->IsOfType<bool>()) flag = nullptr;
+    }
+    if (flag == nullptr || flag->IsRetired()) {
+      return absl::StrCat(named(name), " is not a flag of registryd (see registryd --help)");
+    }
+    // A flag that takes a value and has none after '=' takes the next argument.
+    if (arg.find('=') == absl::string_view::npos && !flag->IsOfType<bool>()) ++i;
+  }
+  return "";
 }
 
 int WritePublicKeys(const registry::v1::ServerConfig& config, const std::string& dir) {
@@ -189,11 +242,18 @@ int main(int argc, char** argv) {
   };
   usage.contains_helpshort_flags = usage.contains_help_flags;
   absl::SetFlagsUsageConfig(usage);
+  if (const std::string problem = CommandLineProblem(argc, argv); !problem.empty()) {
+    return Fail(2, "usage", absl::InvalidArgumentError(problem));
+  }
   absl::ParseCommandLine(argc, argv);
   // Every file and folder registryd makes (the database, backups, the erasure ledger, the
   // watermark, key files, exported keys) is its own user's only, whatever umask it inherited: a
   // shell's usual 022 would leave the database's files readable by every local account.
   ::umask(0077);
+  // A write to a socket its peer closed is an error to handle where it happens, never the end of
+  // the process (SIGPIPE's default action): gRPC and the metrics listener send with
+  // MSG_NOSIGNAL, but not everything registryd links does.
+  ::signal(SIGPIPE, SIG_IGN);
   // gRPC's own log lines as JSON, without their text (it can hold what a caller sent).
   registry::server::RouteGrpcCoreLog();
   // Debian's abseil is built with the deadlock detector on, which adds a lock-order graph update
@@ -385,8 +445,22 @@ int main(int argc, char** argv) {
     const std::string probe_host = registry::server::ProbeHostFor(host);
     int silent = 0;
     while (!stopping.WaitForNotificationWithTimeout(absl::Seconds(30))) {
-      if (registry::server::ListenerAnswers(probe_host, (*server)->port(), absl::Seconds(5))) {
+      const registry::server::ListenerProbe probe =
+          registry::server::ProbeListener(probe_host, (*server)->port(), absl::Seconds(5));
+      if (probe == registry::server::ListenerProbe::kServerHello) {
         silent = 0;
+        continue;
+      }
+      if (probe == registry::server::ListenerProbe::kNoHandshake) {
+        // The listener works; a restart would not mend the files, and connections made before
+        // the change go on being served.
+        silent = 0;
+        registry::LogLine("error",
+                          "the gRPC listener takes connections but completes no TLS handshake: "
+                          "the server certificate or its key (tls.cert_file, tls.key_file) is "
+                          "damaged or they do not match; new connections fail until both are "
+                          "put right (gRPC re-reads them every few seconds)")
+            .Write();
         continue;
       }
       registry::LogLine("warning", "the gRPC listener took no connection within 5 s")

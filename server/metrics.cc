@@ -145,6 +145,20 @@ void Metrics::RecordDataCheck(absl::Time at, uint64_t problems) {
   data_check_problems_ = problems;
 }
 
+void Metrics::RecallDataCheck(absl::Time at, uint64_t problems) {
+  absl::MutexLock lock(&mu_);
+  if (at <= last_data_check_) return;
+  last_data_check_ = at;
+  data_check_problems_ = problems;
+}
+
+void Metrics::RecallBackupVerification(absl::Time at, bool ok) {
+  absl::MutexLock lock(&mu_);
+  if (at <= last_verification_) return;
+  last_verification_ = at;
+  last_verification_ok_ = ok;
+}
+
 std::string Metrics::Render() const {
   Sources sources;
   {

@@ -96,6 +96,11 @@ class Metrics {
   void RecordRetentionRun(absl::Time at, bool ok, uint64_t expunged);
   // registryd's own data check finished at `at` with `problems` problems.
   void RecordDataCheck(absl::Time at, uint64_t problems);
+  // What the audit log says the last data check and backup verification before this start
+  // found (RegistryServer::RecallLastChecks), so that their gauges do not vanish at a restart.
+  // Kept only where this process has recorded nothing newer; the counters do not move.
+  void RecallDataCheck(absl::Time at, uint64_t problems);
+  void RecallBackupVerification(absl::Time at, bool ok);
 
   // The whole page, every family with its HELP and TYPE lines.
   std::string Render() const;

@@ -1,17 +1,23 @@
 #include "server/registry_server.h"
 
 #include <algorithm>
+#include <optional>
 #include <utility>
 
+#include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
 #include "common/json_log.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
 #include "crypto/blind_index.h"
 #include "grpcpp/security/tls_certificate_provider.h"
 #include "grpcpp/security/tls_credentials_options.h"
+#include "registry/v1/admin.grpc.pb.h"
+#include "registry/v1/audit.grpc.pb.h"
 #include "server/config.h"
 #include "server/backup_check.h"
 #include "server/check_config.h"
@@ -516,10 +522,20 @@ absl::Status RegistryServer::BuildGrpcServer() {
   builder.AddListeningPort(config.listen_address(), grpc::experimental::TlsServerCredentials(tls),
                            &port_);
   builder.SetMaxReceiveMessageSize(kMaxRequestBytes);
+  // No compressed requests: gRPC 1.51 inflates a whole message before it compares it with the
+  // limit above, so a 1 MB gzip request grew to 1 GB in registryd's memory before its refusal.
+  // None of the registry's clients compresses; such a call is refused (UNIMPLEMENTED) before
+  // anything is inflated, and audited like any other refusal.
+  builder.SetCompressionAlgorithmSupportStatus(GRPC_COMPRESS_DEFLATE, false);
+  builder.SetCompressionAlgorithmSupportStatus(GRPC_COMPRESS_GZIP, false);
   // gRPC sets SO_REUSEPORT by default: a second registryd of the same user (another data
   // directory, another audit log) would bind the same port and silently take a share of the
   // calls. Without it, a port in use fails start-up.
   builder.AddChannelArgument(GRPC_ARG_ALLOW_REUSEPORT, 0);
+  builder.AddChannelArgument(
+      GRPC_ARG_SERVER_HANDSHAKE_TIMEOUT_MS,
+      static_cast<int>(std::clamp<int64_t>(absl::ToInt64Milliseconds(options_.handshake_timeout),
+                                           1, 120000)));
   // The services are synchronous and every call waits for its audit event's group commit (an
   // fsync). With gRPC's default of at most 2 idle polling threads, a thread that finishes a call
   // exits and the next call starts a new one: a thread per call, which registry-bench measured
@@ -618,6 +634,12 @@ absl::Status RegistryServer::StartBackgroundJobs() {
     });
   }
   if (options_.start_data_checks) {
+    recall_ = std::thread([this] {
+      absl::Status recalled = RecallLastChecks();
+      if (!recalled.ok()) {
+        Log("error", "cannot read the last data check from the audit log", recalled.message());
+      }
+    });
     data_checker_.Start(absl::Hours(options_.config.data_check_interval_hours()), [this] {
       absl::StatusOr<uint64_t> problems = RunDataCheckOnce();
       if (!problems.ok()) Log("error", "data check failed", problems.status().message());
@@ -700,6 +722,72 @@ absl::StatusOr<int> RegistryServer::RunRetentionOnce() {
   // failed).
   RETURN_IF_ERROR(storage_.records->CompactIfErasuresDue().status());
   return done;
+}
+
+absl::Status RegistryServer::RecallLastChecks() {
+  constexpr uint64_t kChunk = 4096;
+  // Methods as the events name them: "/registry.v1.AdminService/VerifyBackup".
+  const std::string verify_backup =
+      absl::StrCat("/", v1::AdminService::service_full_name(), "/VerifyBackup");
+  const std::string signed_head =
+      absl::StrCat("/", v1::AuditService::service_full_name(), "/GetSignedTreeHead");
+  // The newest event of each kind, once found.
+  std::optional<v1::AuditEvent> data_check;
+  std::optional<v1::AuditEvent> verification;
+  std::optional<v1::AuditEvent> head;
+  uint64_t end = storage_.audit->CurrentHead().size;
+  while (!(data_check && verification && head) && !stop_recall_) {
+    const uint64_t boundary = storage_.audit->CurrentPruned().size;
+    if (end <= boundary) break;
+    const uint64_t start = end - std::min(kChunk, end - boundary);
+    // The scan goes forward: the last one seen in this chunk is its newest.
+    std::optional<v1::AuditEvent> chunk_check;
+    std::optional<v1::AuditEvent> chunk_verification;
+    std::optional<v1::AuditEvent> chunk_head;
+    absl::Status scanned = storage_.audit->Scan(
+        start, end,
+        [&](uint64_t, absl::string_view bytes) {
+          v1::AuditEvent event;
+          if (!event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return true;
+          if (event.actor() == "system:data-check") {
+            chunk_check = std::move(event);
+          } else if (event.action() == verify_backup) {
+            chunk_verification = std::move(event);
+          } else if (event.action() == signed_head && event.outcome() == 0) {
+            chunk_head = std::move(event);
+          }
+          return !stop_recall_;
+        },
+        storage::BlockCache::kBypass);
+    if (absl::IsOutOfRange(scanned)) break;  // pruned meanwhile: nothing older to read
+    RETURN_IF_ERROR(scanned);
+    if (!data_check) data_check = std::move(chunk_check);
+    if (!verification) verification = std::move(chunk_verification);
+    if (!head) head = std::move(chunk_head);
+    end = start;
+  }
+  if (data_check) {
+    absl::StatusOr<absl::Time> at = ParseInstant(data_check->time());
+    uint64_t problems = 0;
+    if (at.ok() &&
+        absl::SimpleAtoi(absl::StripPrefix(data_check->reference(), "problems "), &problems)) {
+      metrics_->RecallDataCheck(*at, problems);
+    }
+  }
+  if (verification) {
+    if (absl::StatusOr<absl::Time> at = ParseInstant(verification->time()); at.ok()) {
+      // A verification that found a problem, or could not be made, is not a sound one.
+      metrics_->RecallBackupVerification(
+          *at, verification->outcome() == 0 &&
+                   absl::StrContains(verification->reference(), " sound "));
+    }
+  }
+  if (head) {
+    if (absl::StatusOr<absl::Time> at = ParseInstant(head->time()); at.ok()) {
+      metrics_->RecordSignedHead(*at);
+    }
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<uint64_t> RegistryServer::RunDataCheckOnce() {
@@ -804,6 +892,8 @@ void RegistryServer::Shutdown(absl::Duration grace) {
   stop_backups_.Notify();
   if (backup_scheduler_.joinable()) backup_scheduler_.join();
   data_checker_.Stop();
+  stop_recall_ = true;
+  if (recall_.joinable()) recall_.join();
   if (policies_ != nullptr) policies_->StopWatching();
   if (revocation_ != nullptr) revocation_->StopWatching();
   // After the last call: its REFER counted (and any alert written), and the refusals counted

@@ -110,6 +110,11 @@ struct RegistryServerOptions {
   // How often the audit watermark (storage/audit_watermark.h) follows the log while it grows;
   // zero: only at start-up and shutdown. Default 5 s.
   absl::Duration watermark_interval = absl::Seconds(5);
+  // A connection that has not finished its TLS handshake this long after it was accepted is
+  // closed. gRPC's own default is 120 s, during which a connection that sends nothing holds a
+  // file and memory: a flood of them held the listener's files (docs/operations.md). A client
+  // finishes its handshake in milliseconds. Default 10 s.
+  absl::Duration handshake_timeout = absl::Seconds(10);
 };
 
 // The storage side of registryd: the keys, the database and everything kept in it, and the
@@ -231,6 +236,14 @@ class RegistryServer {
   // registryd_data_check_* metrics. Returns the number of problems.
   absl::StatusOr<uint64_t> RunDataCheckOnce();
 
+  // Reads the audit log back from its newest event for the last data check ("system:data-check"),
+  // the last backup verification (AdminService.VerifyBackup) and the last signed tree head
+  // (AuditService.GetSignedTreeHead) made before this start, and hands what they found to the
+  // metrics: their gauges are then there from the start, not a day
+  // later. Stops at the pruned boundary, or at Shutdown. registryd runs it in a thread of its own
+  // at start-up (with the data checks); tests call it.
+  absl::Status RecallLastChecks();
+
   // Returns once every REFER answered so far has been counted, and its alert written
   // (CallGate::AwaitAfterReplyWork).
   void AwaitAfterReplyWork() {
@@ -314,6 +327,9 @@ class RegistryServer {
   PollingThread watermark_writer_;
   // Runs the data check every data_check_interval_hours.
   PollingThread data_checker_;
+  // Runs RecallLastChecks once at start-up; stop_recall_ ends it early.
+  std::thread recall_;
+  std::atomic<bool> stop_recall_{false};
   bool shut_down_ = false;
 };
 

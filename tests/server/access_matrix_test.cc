@@ -324,7 +324,7 @@ INSTANTIATE_TEST_SUITE_P(Identities, AccessMatrixTest, ::testing::ValuesIn(kIden
                          });
 
 // A request the transport refuses before any handler could read it (over the 8 MiB limit, or
-// compressed and inflating past it) still has its call audited, with the code the caller got:
+// compressed, which registryd does not take) still has its call audited, as not received:
 // every method reads its own request (server/bytes_served.h). One of the method's own roles
 // calls, so the refusal is the transport's and not the gate's.
 TEST(OversizedRequestTest, EveryMethodAuditsARequestTheTransportRefused) {
@@ -346,7 +346,11 @@ TEST(OversizedRequestTest, EveryMethodAuditsARequestTheTransportRefused) {
       const uint64_t before = log->CurrentHead().size;
       const grpc::Status status =
           CallWithRequest(server->Channel(caller->pki_name), method, huge, compression);
-      EXPECT_EQ(status.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+      // A compressed request is refused before anything is inflated (gRPC 1.51 inflated a whole
+      // message before comparing it with the limit: 1 MB grew to 1 GB in registryd's memory).
+      EXPECT_EQ(status.error_code(), compression == GRPC_COMPRESS_GZIP
+                                         ? grpc::StatusCode::UNIMPLEMENTED
+                                         : grpc::StatusCode::RESOURCE_EXHAUSTED)
           << status.error_message();
       // The event may be written just after the transport answered.
       const absl::Time give_up = absl::Now() + absl::Seconds(30);

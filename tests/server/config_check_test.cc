@@ -388,6 +388,44 @@ TEST_F(CheckConfigTest, EveryProblemGetsItsOwnLineNamingTheField) {
   EXPECT_EQ(lines, 5) << out;
 }
 
+// The config's own fields: every value out of range is listed at once (the check stopped at
+// the first), each on one line naming its field, and a start is refused naming them all.
+TEST_F(CheckConfigTest, EveryFieldOfTheConfigThatIsWrongIsListedAtOnce) {
+  Put("registryd.json", absl::StrCat(R"({"listen_address": "127.0.0.1:99999",
+      "tls": {"client_ca_file": "tls/ca.pem", "cert_file": "tls/cert.pem",
+              "key_file": "tls/key.pem", "crl_directory": "crl"},
+      "data_dir": "data", "backup_dir": "backups", "key_file": "keys.json",
+      "policy_file": "policy.json", "reference_dir": ")",
+                                     REGISTRY_SOURCE_DIR, R"(/deploy/reference",
+      "backup": {"keep_days": 40},
+      "vetting": {"lookup_floor_micros": 5},
+      "data_check_interval_hours": 100000})"));
+  const std::vector<std::string> problems = Check();
+  const std::string all = absl::StrJoin(problems, "\n");
+  ASSERT_EQ(problems.size(), 5u) << all;
+  for (const char* field : {"listen_address: port", "backup.keep_days must be",
+                            "backup.keep_days * 24 + backup.interval_hours",
+                            "vetting.lookup_floor_micros must be",
+                            "data_check_interval_hours must be"}) {
+    int lines = 0;
+    for (const std::string& p : problems) lines += absl::StrContains(p, field) ? 1 : 0;
+    EXPECT_EQ(lines, 1) << field << "\n" << all;
+  }
+  for (const std::string& p : problems) {
+    EXPECT_TRUE(absl::StartsWith(p, dir_ + "/registryd.json: ")) << p;
+  }
+  std::string out;
+  EXPECT_EQ(Start(&out), 2) << out;
+  EXPECT_THAT(out, HasSubstr("vetting.lookup_floor_micros must be"));
+  EXPECT_THAT(out, HasSubstr("listen_address: port"));
+
+  // A file that is no JSON is one problem, said on one line.
+  Put("registryd.json", "{\"listen_address\": \n \"127.0.0.1:7443\",\n\n");
+  const std::vector<std::string> broken = Check();
+  ASSERT_EQ(broken.size(), 1u) << absl::StrJoin(broken, "\n");
+  EXPECT_EQ(broken[0].find('\n'), std::string::npos) << broken[0];
+}
+
 TEST_F(CheckConfigTest, MissingFilesAndAnUnreadableConfigAreProblems) {
   std::filesystem::remove(dir_ + "/keys.json");
   std::filesystem::remove(dir_ + "/tls/cert.pem");

@@ -22,6 +22,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
@@ -433,6 +434,60 @@ TEST_F(BackupVerifyTest, ASoundBackupPassesEveryCheckAndTheCheckIsAudited) {
   }
 }
 
+// The gauges of the last data check, backup verification and signed head are read back from the
+// audit log after a restart: they vanished until the next run (a day later), and an alert on them either
+// fired for nothing or, written to ignore a missing series, never fired.
+TEST_F(BackupVerifyTest, TheLastChecksAndSignedHeadGaugesAreReadBackFromTheAuditLogAfterARestart) {
+  Create(registry::testing::FictionalRecord(1));
+  const uint32_t id = Backup();
+  v1::VerifyBackupResponse r;
+  ASSERT_TRUE(VerifyBackup(id, &r).ok());
+  ASSERT_TRUE(r.ok());
+  ASSERT_TRUE(server_->server()->RunDataCheckOnce().ok());
+  {
+    grpc::ClientContext context;
+    v1::SignedTreeHead head;
+    ASSERT_TRUE(v1::AuditService::NewStub(server_->Channel("auditor"))
+                    ->GetSignedTreeHead(&context, v1::GetSignedTreeHeadRequest(), &head)
+                    .ok());
+  }
+  // Later events: the read goes back past them.
+  for (int i = 0; i < 5; ++i) Create(registry::testing::FictionalRecord(10 + i));
+  // The gauges' lines, each name with its value.
+  const auto gauges = [&] {
+    std::map<std::string, double> found;
+    for (absl::string_view line : absl::StrSplit(server_->server()->metrics().Render(), '\n')) {
+      if (!absl::StartsWith(line, "registryd_data_check_") &&
+          !absl::StartsWith(line, "registryd_backup_last_verification_") &&
+          !absl::StartsWith(line, "registryd_audit_signed_head_age_seconds")) {
+        continue;
+      }
+      const std::vector<std::string> parts = absl::StrSplit(line, ' ');
+      double value = -1;
+      EXPECT_TRUE(parts.size() == 2 && absl::SimpleAtod(parts[1], &value)) << line;
+      found[parts[0]] = value;
+    }
+    return found;
+  };
+  const std::map<std::string, double> before = gauges();
+  ASSERT_EQ(before.size(), 4u);
+  EXPECT_EQ(before.at("registryd_data_check_problems"), 0);
+  EXPECT_EQ(before.at("registryd_backup_last_verification_ok"), 1);
+
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_THAT(gauges(), ::testing::IsEmpty());
+  ASSERT_TRUE(server_->server()->RecallLastChecks().ok());
+  const std::map<std::string, double> after = gauges();
+  ASSERT_EQ(after.size(), 4u);
+  EXPECT_NEAR(after.at("registryd_audit_signed_head_age_seconds"),
+              before.at("registryd_audit_signed_head_age_seconds"), 60.0);
+  EXPECT_EQ(after.at("registryd_data_check_problems"), 0);
+  EXPECT_EQ(after.at("registryd_backup_last_verification_ok"), 1);
+  // The event's time, written just before the gauge was first set.
+  EXPECT_NEAR(after.at("registryd_data_check_last_run_timestamp_seconds"),
+              before.at("registryd_data_check_last_run_timestamp_seconds"), 5.0);
+}
+
 // A check stopped by a kill leaves its scratch copy of a backup behind: an unpruned copy, maybe
 // from before the erasure ledger was applied to it. The next start deletes it before serving, and
 // so does the next check.
@@ -522,11 +577,18 @@ TEST_F(BackupVerifyTest, ABackupThatIsNotAPrefixOfTheLiveLogIsReported) {
   EXPECT_FALSE(r->ok());
 }
 
-TEST_F(BackupVerifyTest, NoSuchBackupIsNotFound) {
+// A mistyped backup id is NOT_FOUND, and no failed verification: the runbook treats
+// registryd_backup_last_verification_ok 0 as an incident.
+TEST_F(BackupVerifyTest, NoSuchBackupIsNotFoundAndNoFailedVerification) {
   v1::VerifyBackupResponse r;
   EXPECT_EQ(VerifyBackup(0, &r).error_code(), grpc::StatusCode::NOT_FOUND);
-  Backup();
+  const uint32_t id = Backup();
+  ASSERT_TRUE(VerifyBackup(id, &r).ok());
+  ASSERT_TRUE(r.ok());
   EXPECT_EQ(VerifyBackup(99, &r).error_code(), grpc::StatusCode::NOT_FOUND);
+  const std::string metrics = server_->server()->metrics().Render();
+  EXPECT_THAT(metrics, HasSubstr("\nregistryd_backup_last_verification_ok 1\n"));
+  EXPECT_THAT(metrics, HasSubstr("registryd_backup_verifications_total{result=\"failed\"} 0\n"));
 }
 
 TEST_F(BackupVerifyTest, TheScheduledBackupIsAuditedAsTheSystemsAndPrunes) {
@@ -913,14 +975,94 @@ TEST(ListenerProbeTest, OnlyAListenerThatTakesConnectionsAnswers) {
   socklen_t length = sizeof(addr);
   ASSERT_EQ(::getsockname(deaf, reinterpret_cast<sockaddr*>(&addr), &length), 0);
   const int deaf_port = ntohs(addr.sin_port);
-  EXPECT_FALSE(server::ListenerAnswers("127.0.0.1", deaf_port, absl::Milliseconds(500)));
+  EXPECT_EQ(server::ProbeListener("127.0.0.1", deaf_port, absl::Milliseconds(500)),
+            server::ListenerProbe::kNoConnection);
   ::close(deaf);
-  EXPECT_FALSE(server::ListenerAnswers("127.0.0.1", deaf_port, absl::Milliseconds(500)));
+  EXPECT_EQ(server::ProbeListener("127.0.0.1", deaf_port, absl::Milliseconds(500)),
+            server::ListenerProbe::kNoConnection);
+  EXPECT_EQ(server::ProbeListener("127.0.0.1", port, absl::Seconds(20)),
+            server::ListenerProbe::kServerHello);
 
   EXPECT_EQ(server::ProbeHostFor("0.0.0.0"), "127.0.0.1");
   EXPECT_EQ(server::ProbeHostFor("[::]"), "::1");
   EXPECT_EQ(server::ProbeHostFor("10.1.2.3"), "10.1.2.3");
   EXPECT_EQ(server::ProbeHostFor("[fd00::1]"), "fd00::1");
+}
+
+// A listener that takes connections but completes no TLS handshake (gRPC with a server
+// certificate or key replaced by a damaged or mismatched one) is told apart from one that takes
+// none: it closes the connection, at once or after reading the ClientHello, or answers with an
+// alert. A close before the ClientHello is written must not end the process with SIGPIPE.
+TEST(ListenerProbeTest, AListenerThatTakesConnectionsButDoesNoTlsIsNoHandshake) {
+  const int listener = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(listener, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(listener, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  ASSERT_EQ(::listen(listener, 16), 0);
+  socklen_t length = sizeof(addr);
+  ASSERT_EQ(::getsockname(listener, reinterpret_cast<sockaddr*>(&addr), &length), 0);
+  const int port = ntohs(addr.sin_port);
+  enum class Answer { kCloseAtOnce, kResetAtOnce, kCloseAfterReading, kAlert };
+  for (const Answer answer :
+       {Answer::kCloseAtOnce, Answer::kResetAtOnce, Answer::kCloseAfterReading, Answer::kAlert}) {
+    SCOPED_TRACE(static_cast<int>(answer));
+    std::thread server([&] {
+      const int fd = ::accept(listener, nullptr, nullptr);
+      if (fd < 0) return;
+      if (answer == Answer::kResetAtOnce) {
+        const linger reset{1, 0};
+        ::setsockopt(fd, SOL_SOCKET, SO_LINGER, &reset, sizeof(reset));
+      }
+      if (answer == Answer::kCloseAfterReading || answer == Answer::kAlert) {
+        char hello[512];
+        ::recv(fd, hello, sizeof(hello), 0);
+      }
+      if (answer == Answer::kAlert) {
+        // A fatal handshake_failure alert.
+        const unsigned char alert[] = {0x15, 0x03, 0x03, 0x00, 0x02, 0x02, 0x28};
+        ::send(fd, alert, sizeof(alert), MSG_NOSIGNAL);
+      }
+      ::close(fd);
+    });
+    EXPECT_EQ(server::ProbeListener("127.0.0.1", port, absl::Seconds(20)),
+              server::ListenerProbe::kNoHandshake);
+    server.join();
+  }
+  ::close(listener);
+}
+
+// A connection that never finishes its TLS handshake is closed after handshake_timeout, not
+// gRPC's 120 s: a flood of silent connections held the listener's files (and with them gRPC's
+// accept loop) for two minutes each. One that sends half a handshake is closed likewise.
+TEST(ListenerTest, AConnectionThatNeverFinishesItsHandshakeIsClosed) {
+  TestServerOptions options;
+  options.handshake_timeout = absl::Milliseconds(300);
+  std::unique_ptr<TestServer> server = TestServer::Start(std::move(options));
+  int port = 0;
+  ASSERT_TRUE(absl::SimpleAtoi(server->address().substr(server->address().rfind(':') + 1), &port));
+  for (const std::string& sent : {std::string(), std::string("\x16\x03\x01\x02\x00\x01", 6)}) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    ASSERT_GE(fd, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    addr.sin_port = htons(static_cast<uint16_t>(port));
+    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+    if (!sent.empty()) {
+      ASSERT_EQ(::send(fd, sent.data(), sent.size(), MSG_NOSIGNAL), 6);
+    }
+    // The server's close ends the wait; gRPC's default would hold the connection for 120 s,
+    // past this bound.
+    pollfd p{fd, POLLIN, 0};
+    ASSERT_EQ(::poll(&p, 1, 60000), 1) << "the connection was still open after 60 s";
+    char byte = 0;
+    EXPECT_LE(::recv(fd, &byte, 1, 0), 0);
+    ::close(fd);
+  }
+  // A client that completes its handshake is served as before.
+  EXPECT_TRUE(server::ListenerAnswers("127.0.0.1", port, absl::Seconds(20)));
 }
 
 // Connections waiting for a worker hold registryd's open files: past max_waiting they are closed

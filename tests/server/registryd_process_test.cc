@@ -339,5 +339,49 @@ TEST_F(RegistrydProcessTest, HelpListsTheFlagsAndAnExportNeedsAnExistingFolder) 
   EXPECT_NE(out.find("/missing is not a folder: create it first"), std::string::npos) << out;
 }
 
+TEST_F(RegistrydProcessTest, AMistypedCommandLineIsOneJsonLineThatNamesOnlyAFlagName) {
+  struct Case {
+    std::string args;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {"--bogus_flag", "--bogus_flag is not a flag of registryd"},
+      {"--config=" + dir_ + "/registryd.json --verify_dta", "--verify_dta is not a flag"},
+      {dir_ + "/registryd.json", "registryd takes flags only"},
+      {"--verify_data yes --config " + dir_ + "/registryd.json", "registryd takes flags only"},
+      // Whatever is typed as a flag name is repeated only when it looks like one.
+      {"'--Zana Gashi=1999'", "a flag is not a flag of registryd"},
+  };
+  for (const Case& c : cases) {
+    const std::string out_path = dir_ + "/usage.txt";
+    const std::string cmd =
+        absl::StrCat(REGISTRY_BINARY_DIR "/registryd ", c.args, " > ", out_path, " 2>&1");
+    const int rc = std::system(cmd.c_str());
+    ASSERT_TRUE(WIFEXITED(rc)) << c.args;
+    EXPECT_EQ(WEXITSTATUS(rc), 2) << c.args;
+    const std::string out = testing::ReadFileOrDie(out_path);
+    const std::vector<std::string> lines =
+        absl::StrSplit(out, '\n', absl::SkipWhitespace());
+    ASSERT_EQ(lines.size(), 1u) << c.args << "\n" << out;
+    google::protobuf::Struct line;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(lines[0], &line).ok()) << out;
+    EXPECT_EQ(line.fields().at("level").string_value(), "error") << out;
+    EXPECT_EQ(line.fields().at("stage").string_value(), "usage") << out;
+    EXPECT_NE(line.fields().at("msg").string_value().find(c.says), std::string::npos)
+        << c.args << "\n" << out;
+    EXPECT_EQ(out.find("Zana"), std::string::npos) << out;
+  }
+  // Every flag of its own, and abseil's help flags, are still taken, in each of their spellings.
+  for (const char* help : {"--help", "--helpshort", "-helpfull", "--helpmatch=main"}) {
+    const std::string cmd =
+        absl::StrCat(REGISTRY_BINARY_DIR "/registryd --noverify_data -check_lock_order ", help,
+                     " > ", dir_, "/help.txt 2>&1");
+    std::system(cmd.c_str());
+    const std::string out = testing::ReadFileOrDie(dir_ + "/help.txt");
+    EXPECT_NE(out.find("--config"), std::string::npos) << help << "\n" << out;
+    EXPECT_EQ(out.find("is not a flag"), std::string::npos) << help << "\n" << out;
+  }
+}
+
 }  // namespace
 }  // namespace registry::testing

@@ -234,6 +234,7 @@ absl::Status TestServer::Restart() {
   o.tls_refresh = options_.tls_refresh;
   o.unaudited_summary_interval = options_.unaudited_summary_interval;
   o.watermark_interval = options_.watermark_interval;
+  o.handshake_timeout = options_.handshake_timeout;
   auto s = server::RegistryServer::Start(std::move(o));
   if (!s.ok()) return s.status();
   server_ = *std::move(s);

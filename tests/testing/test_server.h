@@ -81,6 +81,8 @@ struct TestServerOptions {
   std::string metrics_listen_address;
   // One JSON log line per call on stderr. Default false.
   bool log_calls = false;
+  // How long gRPC waits for a connection's TLS handshake (RegistryServerOptions).
+  absl::Duration handshake_timeout = absl::Seconds(10);
 
   // The defaults, on `clock` (not owned): for a test that moves time on.
   static TestServerOptions OnClock(const Clock* clock) {
