@@ -573,13 +573,23 @@ absl::Status RunAuditExport(CommandContext& ctx) {
   while (written.ok() && reader->Read(&entry)) {
     // Written as served, event_bytes and all, so the recipient can check the same; but the
     // person exporting learns here, not later, when the server's copies do not match.
-    const std::vector<std::string> warnings = DecodeHashedEvent(entry).warnings;
-    for (const std::string& warning : warnings) ctx.Warn(absl::StripPrefix(warning, "WARNING: "));
-    if (!warnings.empty()) ++differing;
+    const HashedEvent hashed = DecodeHashedEvent(
+        entry, "the file keeps the server's copy beside the hashed bytes, event_bytes");
     if (verified.has_value()) {
       written = verified->Take(entry.index(), entry.event_bytes());
+      // The bytes are the log's; a decoded copy that says otherwise is the server's word, and a
+      // verified export holds none.
+      if (written.ok() && hashed.copy_differs) {
+        written = absl::DataLossError(absl::StrCat(
+            "the export differs from the verified audit log: entry ", entry.index(),
+            "'s decoded copy is not what its verified bytes say; no file was written"));
+      }
       if (!written.ok()) break;
     }
+    for (const std::string& warning : hashed.warnings) {
+      ctx.Warn(absl::StripPrefix(warning, "WARNING: "));
+    }
+    if (!hashed.warnings.empty()) ++differing;
     absl::StatusOr<std::string> line = ToJsonLine(entry);
     written = line.ok() ? file->Append(absl::StrCat(*line, "\n")) : line.status();
     ++count;
@@ -598,6 +608,10 @@ absl::Status RunAuditExport(CommandContext& ctx) {
     summary.set_entries(count);
     summary.set_file(path);
     summary.set_differing_entries(differing);
+    if (verified.has_value()) {
+      summary.set_verified_tree_size(verified->tree_size);
+      summary.set_unchecked_newer_entries(verified->newer);
+    }
     return ctx.PrintJson(summary);
   }
   ctx.out() << "exported " << count << (count == 1 ? " entry" : " entries") << " to "

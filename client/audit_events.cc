@@ -60,7 +60,7 @@ std::string RoleName(v1::Role role) {
   return absl::AsciiStrToLower(absl::StripPrefix(name, "ROLE_"));
 }
 
-HashedEvent DecodeHashedEvent(const v1::AuditEntry& entry) {
+HashedEvent DecodeHashedEvent(const v1::AuditEntry& entry, absl::string_view shown) {
   HashedEvent hashed;
   const std::string prefix = absl::StrCat("WARNING: event ", entry.index(), ": ");
   v1::AuditEvent event;
@@ -72,8 +72,9 @@ HashedEvent DecodeHashedEvent(const v1::AuditEntry& entry) {
   }
   // A server asked for bytes only sends no decoded copy, and there is nothing to compare.
   if (entry.has_event() && DeterministicBytes(event) != DeterministicBytes(entry.event())) {
+    hashed.copy_differs = true;
     hashed.warnings.push_back(absl::StrCat(
-        prefix, "server's decoded copy differs from the hashed bytes (the hashed event is shown)"));
+        prefix, "server's decoded copy differs from the hashed bytes (", shown, ")"));
   }
   if (event.sequence() != entry.index()) {
     hashed.warnings.push_back(absl::StrCat(prefix, "the hashed bytes say it is event ",

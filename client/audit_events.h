@@ -44,8 +44,12 @@ struct HashedEvent {
   std::optional<v1::AuditEvent> event;
   // One line each, starting "WARNING: event N: ".
   std::vector<std::string> warnings;
+  // The server sent a decoded copy, and it is not what event_bytes say.
+  bool copy_differs = false;
 };
-HashedEvent DecodeHashedEvent(const v1::AuditEntry& entry);
+// `shown` says, in the warning of a copy that differs, which of the two the output holds.
+HashedEvent DecodeHashedEvent(const v1::AuditEntry& entry,
+                              absl::string_view shown = "the hashed event is shown");
 
 }  // namespace registry::client
 

@@ -317,6 +317,12 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(const ConnectionSet
   if (!settings.server_name.empty()) {
     arguments.SetSslTargetNameOverride(settings.server_name);
   }
+  // Reconnect attempts at most 2 s apart: gRPC's default backoff grows to 120 s, so a console
+  // whose registry was down for a while stayed unavailable for half a minute or more after the
+  // registry was back. Connecting to one server on a local network costs nothing to retry.
+  arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 500);
+  arguments.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 500);
+  arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
   std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
       settings.server, grpc::SslCredentials(tls), arguments);
   if (channel == nullptr) {

@@ -187,7 +187,8 @@ bool ShouldAsk(const RecordField& field, const v1::CreateRecordRequest& request,
 absl::Status AskRecord(CommandContext& ctx, const std::optional<RecordChoices>& tables,
                        v1::CreateRecordRequest* request) {
   std::ostream& q = ctx.err();
-  q << "Enter the record field by field (Enter skips an optional field; Ctrl-D stops).\n";
+  q << "Enter the record field by field (Enter skips an optional field; Ctrl-D stops and keeps "
+       "your answers in a file; Ctrl-C stops and keeps nothing).\n";
   std::vector<std::string> court_codes, offence_codes;
   if (tables.has_value()) {
     for (const v1::CourtEntry& court : tables->courts) court_codes.push_back(court.id());
@@ -407,7 +408,14 @@ absl::Status RunRecordCreate(CommandContext& ctx) {
     return CreateRecord(ctx, request, tables, Naming::kPath);
   }
   if (interactive) {
-    RETURN_IF_ERROR(AskRecord(ctx, tables, &request));
+    if (absl::Status asked = AskRecord(ctx, tables, &request); !asked.ok()) {
+      // Ctrl-D before the last question keeps what was answered, as a no at the end does: the
+      // clerk may stop to look something up and finish in the file.
+      if (absl::IsCancelled(asked) && request.ByteSizeLong() > 0) {
+        return KeepAnswers(ctx, request, asked);
+      }
+      return asked;
+    }
     // A no (or Ctrl-D) after the last question keeps the answers too: it is often said to
     // correct one of them.
     if (absl::Status confirmed = ConfirmRecord(ctx); !confirmed.ok()) {

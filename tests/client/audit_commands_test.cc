@@ -252,7 +252,7 @@ TEST_F(AuditCommandsTest, ExportWithJsonSaysHowManyEntriesWentToWhichFile) {
 // is, while the export's stream is changed as `tamper` says.
 class ExportRelay final : public v1::AuditService::Service {
  public:
-  enum class Tamper { kNone, kLeaveOutLast, kChangeBytes, kRepeat };
+  enum class Tamper { kNone, kLeaveOutLast, kChangeBytes, kRepeat, kChangeDecodedCopy };
 
   ExportRelay(std::shared_ptr<grpc::Channel> upstream, Tamper tamper)
       : upstream_(v1::AuditService::NewStub(std::move(upstream))), tamper_(tamper) {}
@@ -317,6 +317,10 @@ class ExportRelay final : public v1::AuditService::Service {
       case Tamper::kRepeat:
         entries.insert(entries.begin() + 1, entries.front());
         break;
+      case Tamper::kChangeDecodedCopy:
+        // The bytes stay the log's; only the copy the file would hold for people to read lies.
+        entries.front().mutable_event()->set_actor("spiffe://registry.kjc.dev/clerk/dev-clerk");
+        break;
     }
     for (const v1::AuditEntry& entry : entries) writer->Write(entry);
     return grpc::Status::OK;
@@ -349,6 +353,19 @@ TEST_F(AuditCommandsTest, AVerifiedExportIsKeptOnlyWhenItHoldsExactlyTheVerified
   EXPECT_THAT(honest.out, HasSubstr("that matches is in the export, byte for byte\n"));
   const std::string exported = testing::ReadFileOrDie(honest_path);
   EXPECT_EQ(std::count(exported.begin(), exported.end(), '\n'), 3);
+  // With --json the summary says at which head the export was verified.
+  {
+    std::vector<std::string> command = export_args;
+    command.insert(command.end(), {"--out", dir_ + "/json.jsonl"});
+    const CliRun json = RunCliCaptured(CliArgsAs(server_->address(), "auditor", command, true));
+    ASSERT_EQ(json.code, 0) << json.err;
+    AuditExportSummary summary;
+    ASSERT_TRUE(ParseJson(json.out, "output", &summary).ok()) << json.out;
+    EXPECT_EQ(summary.entries(), 3u);
+    EXPECT_TRUE(summary.has_verified_tree_size());
+    EXPECT_GT(summary.verified_tree_size(), 3u);
+    EXPECT_TRUE(summary.has_unchecked_newer_entries());
+  }
 
   const testing::TestPki& pki = testing::TestPki::Get();
   const testing::TestPki::Identity server_identity = pki.LoadIdentity("server");
@@ -364,6 +381,7 @@ TEST_F(AuditCommandsTest, AVerifiedExportIsKeptOnlyWhenItHoldsExactlyTheVerified
       {ExportRelay::Tamper::kLeaveOutLast, "it leaves out entry "},
       {ExportRelay::Tamper::kChangeBytes, " is not the verified event's bytes"},
       {ExportRelay::Tamper::kRepeat, "which the verified log does not have there"},
+      {ExportRelay::Tamper::kChangeDecodedCopy, "decoded copy is not what its verified bytes say"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(c.says);

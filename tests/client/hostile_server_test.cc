@@ -472,6 +472,9 @@ TEST_F(HostileServerTest, AuditExportKeepsWhatWasServedButWarns) {
   EXPECT_EQ(run.code, 1) << run.err;
   EXPECT_EQ(run.out, absl::StrCat("exported 5 entries to ", path, "\n"));
   EXPECT_THAT(run.err, HasSubstr("WARNING: event 1: server's decoded copy differs"));
+  // The warning says which of the two the file holds (it said the hashed event was shown).
+  EXPECT_THAT(run.err, HasSubstr("(the file keeps the server's copy beside the hashed bytes"));
+  EXPECT_THAT(run.err, Not(HasSubstr("the hashed event is shown")));
   // The file is evidence: the entries exactly as the server sent them.
   const std::string exported = testing::ReadFileOrDie(path);
   EXPECT_THAT(exported, HasSubstr("system:retention"));

@@ -338,6 +338,36 @@ TEST_F(RecordCommandsTest, InteractiveCreateTakesYOrNoAtTheEndAndKeepsTheAnswers
   EXPECT_EQ(kept_files().size(), 2u);
 }
 
+// Ctrl-D before the last question keeps what was answered so far, as a no at the end does (it
+// threw every answer away); with nothing answered, nothing is kept.
+TEST_F(RecordCommandsTest, InteractiveCreateStoppedPartWayKeepsTheAnswersGiven) {
+  const std::filesystem::path before = std::filesystem::current_path();
+  std::filesystem::current_path(dir_);
+  const CliRun nothing = As("clerk", {"record", "create", "--interactive"}, "");
+  const size_t after_nothing = std::distance(std::filesystem::directory_iterator(dir_),
+                                             std::filesystem::directory_iterator());
+  const CliRun part = As("clerk", {"record", "create", "--interactive"},
+                         "Krasniqi\nDriton\n\n\nmale\n1975-02-03\n");
+  std::vector<std::filesystem::path> kept;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_)) kept.push_back(entry.path());
+  std::filesystem::current_path(before);
+
+  EXPECT_EQ(nothing.code, 1);
+  EXPECT_THAT(nothing.err, HasSubstr("the input ended before the record was complete"));
+  EXPECT_EQ(after_nothing, 0u) << nothing.err;
+
+  EXPECT_EQ(part.code, 1);
+  EXPECT_THAT(part.err, HasSubstr("the input ended before the record was complete"));
+  ASSERT_EQ(kept.size(), 1u) << part.err;
+  EXPECT_THAT(Flowed(part.err), HasSubstr(absl::StrCat("your answers are kept in ",
+                                                       kept[0].filename().string())));
+  const std::string file = testing::ReadFileOrDie(kept[0].string());
+  EXPECT_THAT(file, HasSubstr("Krasniqi"));
+  EXPECT_THAT(file, HasSubstr("1975-02-03"));
+  EXPECT_EQ(std::filesystem::status(kept[0]).permissions() & std::filesystem::perms::all,
+            std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+}
+
 // A record file, a patch and a certificate saved by a Windows editor start with a UTF-8 byte
 // order mark, which the JSON parser took for a value: "line 1, column 1: expected a value".
 TEST_F(RecordCommandsTest, JsonFilesWithAByteOrderMarkAreRead) {
