@@ -72,6 +72,10 @@ bool ServerHelloRead(const SSL* ssl) {
 ListenerProbe ServerHelloComes(int fd, absl::Time deadline) {
   std::unique_ptr<SSL_CTX, SslCtxFree> ctx(SSL_CTX_new(TLS_client_method()));
   if (ctx == nullptr) return ListenerProbe::kNoConnection;
+  // Asked for a client certificate (registryd always asks), the handshake stops there, with
+  // nothing more sent: the listener sees a connection closed while it waits for the client, which
+  // gRPC does not log. Going on without a certificate made it log a handshake error every probe.
+  SSL_CTX_set_client_cert_cb(ctx.get(), [](SSL*, X509**, EVP_PKEY**) { return -1; });
   std::unique_ptr<SSL, SslFree> ssl(SSL_new(ctx.get()));
   if (ssl == nullptr || SSL_set_fd(ssl.get(), fd) != 1) return ListenerProbe::kNoConnection;
   while (true) {

@@ -34,6 +34,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
@@ -133,17 +134,51 @@ std::string CommandLineProblem(int argc, char** argv) {
         name == "helpmatch") {
       continue;
     }
+    // abseil's flags that read other files or the environment: a --flagfile naming the key file
+    // printed every line of it on a parse error. registryd takes its settings from --config.
+    if (name == "flagfile" || name == "fromenv" || name == "tryfromenv" || name == "undefok") {
+      return absl::StrCat("--", name, " is not taken by registryd: give --config FILE");
+    }
     const absl::CommandLineFlag* flag = absl::FindCommandLineFlag(name);
+    bool negated = false;
     if (flag == nullptr && absl::StartsWith(name, "no")) {
       // --noverify_data is abseil's way of setting a boolean flag false.
       flag = absl::FindCommandLineFlag(name.substr(2));
       if (flag != nullptr && !flag->IsOfType<bool>()) flag = nullptr;
+      negated = flag != nullptr;
     }
     if (flag == nullptr || flag->IsRetired()) {
       return absl::StrCat(named(name), " is not a flag of registryd (see registryd --help)");
     }
-    // A flag that takes a value and has none after '=' takes the next argument.
-    if (arg.find('=') == absl::string_view::npos && !flag->IsOfType<bool>()) ++i;
+    // The value, checked here so that abseil's plain-text complaint, which repeats it, is never
+    // reached: a flag that takes one and has none after '=' takes the next argument.
+    const size_t equals = arg.find('=');
+    const std::string flag_name = absl::StrCat("--", flag->Name());
+    if (flag->IsOfType<bool>()) {
+      if (equals == absl::string_view::npos) continue;
+      const std::string value = absl::AsciiStrToLower(arg.substr(equals + 1));
+      const bool known = value == "true" || value == "false" || value == "1" || value == "0" ||
+                         value == "yes" || value == "no" || value == "t" || value == "f" ||
+                         value == "y" || value == "n";
+      if (negated || !known) return absl::StrCat(flag_name, " takes no value, or =true or =false");
+      continue;
+    }
+    absl::string_view value;
+    if (equals != absl::string_view::npos) {
+      value = arg.substr(equals + 1);
+    } else if (i + 1 < argc) {
+      value = argv[++i];
+    } else {
+      return absl::StrCat(flag_name, " needs a value (see registryd --help)");
+    }
+    if (flag->IsOfType<int>()) {
+      int number = 0;
+      if (!absl::SimpleAtoi(value, &number)) {
+        return absl::StrCat(flag_name, " takes a whole number");
+      }
+    } else if (value.empty()) {
+      return absl::StrCat(flag_name, " needs a value (see registryd --help)");
+    }
   }
   return "";
 }

@@ -155,7 +155,8 @@ absl::StatusOr<SigningKeys> DeriveSigningKeys(const crypto::SecretBytes& root) {
 
 absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& config,
                                          const Clock* clock,
-                                         const storage::StorageSeams& seams) {
+                                         const storage::StorageSeams& seams,
+                                         bool existing_only) {
   StorageStack st;
   // Keys first: without them nothing can be read.
   ASSIGN_OR_RETURN(KeyMaterial keys, LoadKeyFile(config.key_file()));
@@ -167,6 +168,7 @@ absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& confi
   storage::DatabaseOptions db_options;
   db_options.path = config.data_dir();
   db_options.seams = seams;
+  db_options.create_if_missing = !existing_only;
   ASSIGN_OR_RETURN(st.db, storage::Database::Open(db_options));
   ASSIGN_OR_RETURN(crypto::SecretBytes audit_log_key,
                    crypto::DeriveKey(st.derivation_root, storage::kAuditLogKeyPurpose));
@@ -277,7 +279,7 @@ absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t ba
 
 absl::Status ConfirmClock(const registry::v1::ServerConfig& config, const Clock* clock,
                           absl::Time* before) {
-  ASSIGN_OR_RETURN(StorageStack st, OpenStorage(config, clock));
+  ASSIGN_OR_RETURN(StorageStack st, OpenStorage(config, clock, {}, /*existing_only=*/true));
   ASSIGN_OR_RETURN(const std::optional<absl::Time> mark, ErasureClockMarkOf(st));
   *before = mark.has_value() ? *mark : st.audit->NewestEventTime();
   const absl::Time now = clock->Now();
@@ -293,7 +295,8 @@ absl::Status ConfirmClock(const registry::v1::ServerConfig& config, const Clock*
 
 absl::StatusOr<storage::DataCheckReport> VerifyDataOffline(
     const registry::v1::ServerConfig& config) {
-  ASSIGN_OR_RETURN(StorageStack st, OpenStorage(config, SystemClock::Get()));
+  ASSIGN_OR_RETURN(StorageStack st,
+                   OpenStorage(config, SystemClock::Get(), {}, /*existing_only=*/true));
   ASSIGN_OR_RETURN(const std::unique_ptr<ReferenceData> reference,
                    ReferenceData::Load(config.reference_dir()));
   st.records->UseDatesRules(reference->DatesRules());
@@ -353,6 +356,9 @@ absl::Status RegistryServer::LoadRules() {
   // A backup folder registryd cannot write fails every backup, and the erasure promise with
   // them (docs/security.md): refused here as --check_config refuses it, rather than found by the
   // first backup, a day later.
+  // Likewise the data folder: RocksDB's own error ("While renaming a file to ./data/LOG.old")
+  // said neither which setting nor what to do.
+  RETURN_IF_ERROR(WritableFolder("data_dir", config.data_dir()));
   RETURN_IF_ERROR(WritableFolder("backup_dir", config.backup_dir()));
   if (absl::Status engine = storage::Backups::ExistingFolderProblem(config.backup_dir());
       !engine.ok()) {
@@ -724,6 +730,29 @@ absl::StatusOr<int> RegistryServer::RunRetentionOnce() {
   return done;
 }
 
+namespace {
+
+// Whether a VerifyBackup event is of a verification that ran, as the live gauge counts them
+// (AdminService::VerifyBackup): answered (sound or failed), or a security officer's that failed
+// while checking. A refused call (another role, a revoked certificate, the rate limit), a backup
+// id that names none or a malformed request is none: any caller with a certificate could
+// otherwise make the gauge read "failed" after the next restart.
+bool VerificationRan(const v1::AuditEvent& event) {
+  if (event.outcome() == 0) return true;
+  if (event.role() != v1::ROLE_ADMIN) return false;
+  switch (static_cast<grpc::StatusCode>(event.outcome())) {
+    case grpc::StatusCode::DATA_LOSS:
+    case grpc::StatusCode::FAILED_PRECONDITION:
+    case grpc::StatusCode::INTERNAL:
+    case grpc::StatusCode::UNAVAILABLE:
+      return true;
+    default:
+      return false;
+  }
+}
+
+}  // namespace
+
 absl::Status RegistryServer::RecallLastChecks() {
   constexpr uint64_t kChunk = 4096;
   // Methods as the events name them: "/registry.v1.AdminService/VerifyBackup".
@@ -751,7 +780,7 @@ absl::Status RegistryServer::RecallLastChecks() {
           if (!event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return true;
           if (event.actor() == "system:data-check") {
             chunk_check = std::move(event);
-          } else if (event.action() == verify_backup) {
+          } else if (event.action() == verify_backup && VerificationRan(event)) {
             chunk_verification = std::move(event);
           } else if (event.action() == signed_head && event.outcome() == 0) {
             chunk_head = std::move(event);

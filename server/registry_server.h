@@ -138,9 +138,12 @@ struct StorageStack {
 // Opens the storage for `config` (key file, database, erasure ledger). Whoever serves from it
 // first applies the erasures the database has not applied (eraser->CatchUp()), so that nothing
 // erased is served or left in the files. `clock` is not owned; `seams` are for tests.
+// `existing_only`: an offline command's open, which never makes a database where there is none
+// (NotFound naming the folder).
 absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& config,
                                          const Clock* clock,
-                                         const storage::StorageSeams& seams = {});
+                                         const storage::StorageSeams& seams = {},
+                                         bool existing_only = false);
 
 // `registryd --verify_data`: opens the storage without changing it and runs CheckData.
 absl::StatusOr<storage::DataCheckReport> VerifyDataOffline(const registry::v1::ServerConfig& config);

@@ -274,9 +274,16 @@ absl::Status Database::RefuseWhileOpen(const std::string& path) {
 absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options) {
   if (options.path.empty()) return absl::InvalidArgumentError("database path is empty");
   if (options.seams.env == nullptr) RETURN_IF_ERROR(RefuseWhileOpen(options.path));
+  rocksdb::Env* const env =
+      options.seams.env != nullptr ? options.seams.env : rocksdb::Env::Default();
   if (options.create_if_missing) {
-    RETURN_IF_ERROR(RefuseFilesWithoutCurrent(
-        options.seams.env != nullptr ? options.seams.env : rocksdb::Env::Default(), options.path));
+    RETURN_IF_ERROR(RefuseFilesWithoutCurrent(env, options.path));
+  } else if (!env->FileExists(options.path + "/CURRENT").ok()) {
+    // An offline command given a mistyped data_dir: said as such, not as RocksDB's complaint
+    // about its CURRENT file (and, before, a new empty database was made there).
+    return absl::NotFoundError(absl::StrCat("no database in ", options.path,
+                                            ": check data_dir in the config; nothing was "
+                                            "created"));
   }
   rocksdb::DBOptions db_options;
   db_options.create_if_missing = options.create_if_missing;

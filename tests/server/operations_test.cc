@@ -451,8 +451,20 @@ TEST_F(BackupVerifyTest, TheLastChecksAndSignedHeadGaugesAreReadBackFromTheAudit
                     ->GetSignedTreeHead(&context, v1::GetSignedTreeHeadRequest(), &head)
                     .ok());
   }
-  // Later events: the read goes back past them.
+  // Later events: the read goes back past them. Among them verifications that never ran, which
+  // must not be read back as failed ones: a backup id that names none, and calls refused to
+  // callers who may not verify (anyone with a certificate could make the gauge lie).
   for (int i = 0; i < 5; ++i) Create(registry::testing::FictionalRecord(10 + i));
+  EXPECT_EQ(VerifyBackup(999, &r).error_code(), grpc::StatusCode::NOT_FOUND);
+  for (const char* who : {"vetting", "clerk", "auditor"}) {
+    grpc::ClientContext ctx;
+    v1::VerifyBackupRequest req;
+    req.set_backup_id(id);
+    EXPECT_EQ(v1::AdminService::NewStub(server_->Channel(who))->VerifyBackup(&ctx, req, &r)
+                  .error_code(),
+              grpc::StatusCode::PERMISSION_DENIED)
+        << who;
+  }
   // The gauges' lines, each name with its value.
   const auto gauges = [&] {
     std::map<std::string, double> found;

@@ -351,6 +351,14 @@ TEST_F(RegistrydProcessTest, AMistypedCommandLineIsOneJsonLineThatNamesOnlyAFlag
       {"--verify_data yes --config " + dir_ + "/registryd.json", "registryd takes flags only"},
       // Whatever is typed as a flag name is repeated only when it looks like one.
       {"'--Zana Gashi=1999'", "a flag is not a flag of registryd"},
+      // A value is never repeated: abseil's own complaint repeated it, and --flagfile printed
+      // every line of the file it was given (the key file).
+      {"--flagfile=" + dir_ + "/keys.json", "--flagfile is not taken by registryd"},
+      {"--fromenv=Zana", "--fromenv is not taken by registryd"},
+      {"--retire_kek=Zana1999", "--retire_kek takes a whole number"},
+      {"--config", "--config needs a value"},
+      {"--config=", "--config needs a value"},
+      {"--verify_data=Zana", "--verify_data takes no value, or =true or =false"},
   };
   for (const Case& c : cases) {
     const std::string out_path = dir_ + "/usage.txt";
@@ -370,6 +378,7 @@ TEST_F(RegistrydProcessTest, AMistypedCommandLineIsOneJsonLineThatNamesOnlyAFlag
     EXPECT_NE(line.fields().at("msg").string_value().find(c.says), std::string::npos)
         << c.args << "\n" << out;
     EXPECT_EQ(out.find("Zana"), std::string::npos) << out;
+    EXPECT_EQ(out.find("\"key\""), std::string::npos) << out;
   }
   // Every flag of its own, and abseil's help flags, are still taken, in each of their spellings.
   for (const char* help : {"--help", "--helpshort", "-helpfull", "--helpmatch=main"}) {
@@ -381,6 +390,37 @@ TEST_F(RegistrydProcessTest, AMistypedCommandLineIsOneJsonLineThatNamesOnlyAFlag
     EXPECT_NE(out.find("--config"), std::string::npos) << help << "\n" << out;
     EXPECT_EQ(out.find("is not a flag"), std::string::npos) << help << "\n" << out;
   }
+}
+
+// An offline command given a data_dir that holds no database (a typo in the config) says so,
+// and makes nothing there: --verify_data made a new, empty database and checked that.
+TEST_F(RegistrydProcessTest, AnOfflineCheckOfAFolderWithoutADatabaseSaysSoAndMakesNothing) {
+  for (const char* mode : {"--verify_data", "--confirm_clock"}) {
+    SCOPED_TRACE(mode);
+    const std::string cmd = absl::StrCat(REGISTRY_BINARY_DIR "/registryd --config ", dir_,
+                                         "/registryd.json ", mode, " > ", dir_, "/out.txt 2>&1");
+    const int rc = std::system(cmd.c_str());
+    ASSERT_TRUE(WIFEXITED(rc));
+    EXPECT_EQ(WEXITSTATUS(rc), 1);
+    const std::string out = testing::ReadFileOrDie(dir_ + "/out.txt");
+    EXPECT_NE(out.find(absl::StrCat("no database in ", dir_, "/data: check data_dir")),
+              std::string::npos)
+        << out;
+    EXPECT_FALSE(std::filesystem::exists(dir_ + "/data/CURRENT")) << out;
+  }
+}
+
+// A data folder registryd cannot use is refused at start naming the setting (RocksDB's
+// "While renaming a file to ./data/LOG.old" said neither which setting nor what to do).
+TEST_F(RegistrydProcessTest, ADataFolderItCannotUseStopsTheStartNamingTheSetting) {
+  std::ofstream(dir_ + "/data") << "a file where the data folder should be";
+  const std::string cmd = absl::StrCat("timeout 60 " REGISTRY_BINARY_DIR "/registryd --config ",
+                                       dir_, "/registryd.json > ", dir_, "/out.txt 2>&1");
+  const int rc = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(rc));
+  EXPECT_EQ(WEXITSTATUS(rc), 2);
+  const std::string out = testing::ReadFileOrDie(dir_ + "/out.txt");
+  EXPECT_NE(out.find("data_dir: " + dir_ + "/data is not a folder"), std::string::npos) << out;
 }
 
 }  // namespace
