@@ -409,7 +409,10 @@ TEST_F(DatabaseTest, OpenRefusesEmptyPathAndMissingDatabaseWithoutCreate) {
   options.path = path();
   options.create_if_missing = false;
   absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(options);
-  EXPECT_EQ(db.status().code(), absl::StatusCode::kInvalidArgument) << db.status();
+  // Said as what it likely is, a data_dir that names the wrong folder.
+  EXPECT_EQ(db.status().code(), absl::StatusCode::kNotFound) << db.status();
+  EXPECT_THAT(std::string(db.status().message()),
+              ::testing::HasSubstr(absl::StrCat("no database in ", path(), ": check data_dir")));
   EXPECT_FALSE(std::filesystem::exists(path() + "/CURRENT"));
 }
 
