@@ -150,15 +150,46 @@ bool IsConsoleAddress(absl::string_view target) {
 
 std::string RoleKey(v1::Role role) { return client::RoleName(role); }
 
+bool RegistryUnreachable(const absl::Status& status) {
+  return status.code() == absl::StatusCode::kUnavailable ||
+         status.code() == absl::StatusCode::kDeadlineExceeded;
+}
+
+int FailedCallStatus(const absl::Status& status, int refused) {
+  return RegistryUnreachable(status) ? 503 : refused;
+}
+
+int HttpStatusOf(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kUnavailable:
+    case absl::StatusCode::kDeadlineExceeded:
+      return 503;
+    case absl::StatusCode::kPermissionDenied:
+    case absl::StatusCode::kUnauthenticated:
+      return 403;
+    case absl::StatusCode::kNotFound:
+      return 404;
+    case absl::StatusCode::kInvalidArgument:
+    case absl::StatusCode::kFailedPrecondition:
+    case absl::StatusCode::kAlreadyExists:
+    case absl::StatusCode::kOutOfRange:
+      return 400;
+    default:
+      return 502;
+  }
+}
+
 namespace {
 
 // Whether every parameter of a GET request's query is one the console itself puts into the
 // addresses it builds (the audit filter's checked values and page token, the notice of a change
-// done, a backup's number), none of which names a person. A query made elsewhere (a link with a
-// personal number in it) is not sent back to the browser by the language switch.
+// done, a backup's number, a key rotation's numbers), none of which names a person. A query made
+// elsewhere (a link with a personal number in it) is not sent back to the browser by the language
+// switch.
 bool QueryIsTheConsoles(const httplib::Request& request) {
-  static constexpr absl::string_view kNames[] = {"from",      "to",   "action", "outcome",
-                                                 "record_id", "page", "done",   "backup"};
+  static constexpr absl::string_view kNames[] = {
+      "from", "to", "action", "outcome", "record_id", "page", "done", "backup", "kek_version",
+      "rewrapped"};
   for (const auto& [name, value] : request.params) {
     if (std::find(std::begin(kNames), std::end(kNames), name) == std::end(kNames)) return false;
   }
@@ -305,14 +336,19 @@ void PageContext::SendPage(const std::string& title, const std::string& body, in
 
 std::string PageContext::ErrorBox(const absl::Status& status) const {
   const std::string code = absl::StatusCodeToString(status.code());
-  return absl::StrCat("<div class=\"error-box\" role=\"alert\"><h2>", T("error.title"),
-                      "</h2><p>", T(absl::StrCat("status.", code)), " <code>", Escape(code),
-                      "</code></p>",
-                      status.message().empty()
-                          ? ""
-                          : absl::StrCat("<p>", T("error.server_said"), " <q lang=\"en\">",
-                                         Text(status.message()), "</q></p>"),
-                      "</div>");
+  // A registry that was not reached refused nothing: its heading says so, and the message is
+  // mostly the connection's (gRPC's "failed to connect to all addresses"), not the registry's.
+  const bool unreachable = RegistryUnreachable(status);
+  return absl::StrCat(
+      "<div class=\"error-box\" role=\"alert\"><h2>",
+      T(unreachable ? "error.unreachable_title" : "error.title"), "</h2><p>",
+      T(absl::StrCat("status.", code)), " <code>", Escape(code), "</code></p>",
+      unreachable ? absl::StrCat("<p>", T("error.unreachable_help"), "</p>") : "",
+      status.message().empty()
+          ? ""
+          : absl::StrCat("<p>", T(unreachable ? "error.details" : "error.server_said"),
+                         " <q lang=\"en\">", Text(status.message()), "</q></p>"),
+      "</div>");
 }
 
 std::string PageContext::LocalErrorBox(absl::string_view key) const {
@@ -325,26 +361,12 @@ void PageContext::SendLocalError(absl::string_view key, int http_status) {
 }
 
 void PageContext::SendError(const absl::Status& status, int http_status) {
-  if (http_status == 0) {
-    switch (status.code()) {
-      case absl::StatusCode::kPermissionDenied:
-      case absl::StatusCode::kUnauthenticated:
-        http_status = 403;
-        break;
-      case absl::StatusCode::kNotFound:
-        http_status = 404;
-        break;
-      case absl::StatusCode::kInvalidArgument:
-      case absl::StatusCode::kFailedPrecondition:
-      case absl::StatusCode::kAlreadyExists:
-      case absl::StatusCode::kOutOfRange:
-        http_status = 400;
-        break;
-      default:
-        http_status = 502;
-    }
+  if (RegistryUnreachable(status)) {
+    SendPage(T("error.unreachable_title"), ErrorBox(status), 503);
+    return;
   }
-  SendPage(T("error.title"), ErrorBox(status), http_status);
+  SendPage(T("error.title"), ErrorBox(status),
+           http_status == 0 ? HttpStatusOf(status) : http_status);
 }
 
 void PageContext::Redirect(const std::string& path) {

@@ -84,6 +84,20 @@ bool IsLoopbackHost(absl::string_view host);
 // ("0", "0.0", "0x0", "::ffff:0.0.0.0"), which --allow-remote refuses.
 bool NamesEveryAddress(const std::string& host);
 
+// Whether a failed registry call's `status` says that the registry was not reached, rather than
+// that it refused: UNAVAILABLE (nothing listens at its address, the connection broke, or it is
+// not serving for now) or DEADLINE_EXCEEDED (no answer in time). What the official typed is not
+// at fault then, and the same request may succeed once the registry answers again.
+bool RegistryUnreachable(const absl::Status& status);
+
+// The HTTP status of a page that shows the failed registry call `status`: 503 when the registry
+// could not be reached, else `refused` (the page's own choice for a refusal, 400 for a form).
+int FailedCallStatus(const absl::Status& status, int refused);
+// The HTTP status of a page that is only the failed call's error: 503 as above, 403 for a refused
+// identity or role, 404 for what does not exist, 400 for a request the registry refused as
+// invalid, 502 for anything else the registry answered.
+int HttpStatusOf(const absl::Status& status);
+
 // Splits "HOST:PORT" ("[::1]:8080" for IPv6). InvalidArgument when it is not that shape.
 absl::StatusOr<std::pair<std::string, int>> SplitListenAddress(absl::string_view listen);
 
@@ -145,9 +159,12 @@ class PageContext {
   // sent, in its own POST body, so that the form is shown again filled in (Console::ShowPage).
   void SendPage(const std::string& title, const std::string& body, int status = 200);
   // Sends a page saying what went wrong with a registry call: the status code's name, its meaning
-  // in the user's language and the server's message (escaped).
+  // in the user's language and the server's message (escaped). A registry that could not be
+  // reached (RegistryUnreachable) is said to be so, under a heading of its own, with 503 whatever
+  // `http_status` asks: it did not refuse anything.
   void SendError(const absl::Status& status, int http_status = 0);
-  // The same box, for a page that shows it above a form.
+  // The same box, for a page that shows it above a form (the form keeps what was typed; the
+  // page's status is FailedCallStatus's).
   std::string ErrorBox(const absl::Status& status) const;
   // A page, and a box, saying what the console itself found wrong (an id that is not one, a job
   // or upload it no longer holds): catalog text `key` in the page's language, not credited to

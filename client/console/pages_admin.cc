@@ -36,7 +36,10 @@ void Overview(PageContext& ctx) {
   }
   absl::StrAppend(&body, "<h2 id=\"backups-title\">", ctx.T("admin.backups"), "</h2>");
   absl::StatusOr<v1::ListBackupsResponse> backups = ctx.registry().ListBackups();
+  // The rest of the page is forms; a registry that cannot be reached makes it 503 all the same.
+  int status = 200;
   if (!backups.ok()) {
+    status = FailedCallStatus(backups.status(), 200);
     absl::StrAppend(&body, ctx.ErrorBox(backups.status()));
   } else if (backups->backups().empty()) {
     absl::StrAppend(&body, "<p id=\"backups\">", ctx.T("admin.backups.none"), "</p>");
@@ -63,7 +66,7 @@ void Overview(PageContext& ctx) {
   absl::StrAppend(&body, "<h2>", ctx.T("admin.rotate"), "</h2><p>", ctx.T("admin.rotate.help"),
                   "</p><p><a href=\"/admin/rotate-keys\">", ctx.T("admin.rotate.open"),
                   "</a></p>");
-  ctx.SendPage(ctx.T("admin.title"), body);
+  ctx.SendPage(ctx.T("admin.title"), body, status);
 }
 
 void Backup(PageContext& ctx) {
@@ -131,13 +134,33 @@ void Rotate(PageContext& ctx) {
     return SendRotateForm(ctx, ctx.Tf("admin.rotate.mismatch", {{"word", kRotateWord}}), "", 400);
   }
   absl::StatusOr<v1::RotateKeysResponse> rotated = ctx.registry().RotateKeys();
-  if (!rotated.ok()) return SendRotateForm(ctx, "", ctx.ErrorBox(rotated.status()), 400);
-  // Done for good: the language switch leads to the overview, not to the form again.
-  ctx.set_language_back("/admin");
+  if (!rotated.ok()) {
+    return SendRotateForm(ctx, "", ctx.ErrorBox(rotated.status()),
+                          FailedCallStatus(rotated.status(), 400));
+  }
+  // Answered by a redirect to a page of its own (POST-redirect-GET): reloading what the browser
+  // shows, or going back to it, does not rotate the key again. Its address holds the two numbers
+  // it shows, nothing else.
+  ctx.Redirect(absl::StrCat("/admin/rotated?kek_version=", rotated->current_kek_version(),
+                            "&rewrapped=", rotated->rewrapped()));
+}
+
+// Whether `text` is a number as the redirects above write them: digits only, at most 20.
+bool IsNumber(const std::string& text) {
+  return !text.empty() && text.size() <= 20 &&
+         text.find_first_not_of("0123456789") == std::string::npos;
+}
+
+// A rotation done, as its redirect names it. It asks the registry nothing, and leads on to the
+// overview, not to the form again: the rotation is done for good.
+void Rotated(PageContext& ctx) {
+  const std::string version = ctx.Param("kek_version");
+  const std::string rewrapped = ctx.Param("rewrapped");
+  // Only numbers come back from the address; anything else is no rotation of this console's.
+  if (!IsNumber(version) || !IsNumber(rewrapped)) return ctx.Redirect("/admin");
   ctx.SendPage(ctx.T("admin.rotated.title"),
                absl::StrCat(Notice(ctx.Tf("admin.rotated.text",
-                                          {{"version", absl::StrCat(rotated->current_kek_version())},
-                                           {"n", absl::StrCat(rotated->rewrapped())}})),
+                                          {{"version", version}, {"n", rewrapped}})),
                             "<p><a href=\"/admin\">", ctx.T("admin.back"), "</a></p>"));
 }
 
@@ -151,6 +174,7 @@ void AddAdminPages(Console&,
   add("POST", "/admin/verify-data", admin, CheckData);
   add("GET", "/admin/rotate-keys", admin, RotateForm);
   add("POST", "/admin/rotate-keys", admin, Rotate);
+  add("GET", "/admin/rotated", admin, Rotated);
 }
 
 }  // namespace registry::console

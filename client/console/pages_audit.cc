@@ -206,7 +206,8 @@ void Events(PageContext& ctx) {
   }
   absl::StatusOr<v1::ListAuditEventsResponse> page = ctx.registry().ListAuditEvents(request);
   if (!page.ok()) {
-    return ctx.SendPage(ctx.T("audit.title"), absl::StrCat(ctx.ErrorBox(page.status()), form), 400);
+    return ctx.SendPage(ctx.T("audit.title"), absl::StrCat(ctx.ErrorBox(page.status()), form),
+                        FailedCallStatus(page.status(), 400));
   }
   std::string rows;
   for (const v1::AuditEntry& entry : page->entries()) {
@@ -450,7 +451,9 @@ void Export(PageContext& ctx) {
     absl::StrAppend(&lines, *line, "\n");
     return absl::OkStatus();
   });
-  if (!exported.ok()) return ExportPage(ctx, ctx.ErrorBox(exported), {}, 400, exported);
+  if (!exported.ok()) {
+    return ExportPage(ctx, ctx.ErrorBox(exported), {}, FailedCallStatus(exported, 400), exported);
+  }
   ctx.response().set_header("Content-Disposition", "attachment; filename=\"audit-export.jsonl\"");
   ctx.response().set_content(lines, "application/x-ndjson");
 }

@@ -140,7 +140,7 @@ void DryRun(PageContext& ctx) {
   absl::Status sent = SendRows(ctx.registry(), parsed->rows, /*dry_run=*/true, &results, nullptr);
   if (!sent.ok()) {
     return ctx.SendPage(ctx.T("import.title"), absl::StrCat(ctx.ErrorBox(sent), ImportForm(ctx)),
-                        400);
+                        FailedCallStatus(sent, 400));
   }
   size_t valid = 0, created = 0, duplicates = 0;
   std::vector<client::ImportLineError> invalid = parsed->errors;

@@ -149,6 +149,8 @@ std::string RecordFormFields(PageContext& ctx, const FormValues& values,
     auto it = values.find("offence");
     return it == values.end() ? std::vector<std::string>{} : it->second;
   }();
+  const bool offence_invalid = !error_of("offence").empty();
+  bool paragraphs = false;  // whether any box has a paragraph input
   int index = 0;
   for (const v1::OffenceEntry& entry : reference.offences()) {
     const std::string code = client::OffenceCode(entry);
@@ -158,18 +160,40 @@ std::string RecordFormFields(PageContext& ctx, const FormValues& values,
     offence.set_law(entry.law());
     offence.set_article(entry.article());
     offence.set_paragraph(entry.paragraph());
+    const bool checked = std::find(chosen.begin(), chosen.end(), code) != chosen.end();
+    // The table lists whole articles; a judgment names a paragraph of one (art. 230 para. 1),
+    // which the registry takes for the article's entry. Empty: the whole article.
+    std::string paragraph;
+    if (entry.paragraph() == 0) {
+      paragraphs = true;
+      const std::string name = ParagraphInputName(code);
+      const std::string typed = First(values, name);
+      uint32_t unused = 0;
+      const bool bad = checked && !ParseParagraph(typed, &unused);
+      const std::string described =
+          absl::StrCat("offence-paragraph-hint", bad && offence_invalid ? " offence-error" : "");
+      // The label's hidden part names the offence: a screen reader reads the input apart from
+      // the box it stands beside.
+      paragraph = absl::StrCat(
+          " <span class=\"paragraph\"><label for=\"", id, "-paragraph\">",
+          ctx.T("field.offence-paragraph"), "<span class=\"vh\">, ",
+          Escape(client::FormatOffence(offence)), "</span></label> <input type=\"text\" id=\"", id,
+          "-paragraph\" name=\"", Escape(name), "\" value=\"", Escape(typed),
+          "\" inputmode=\"numeric\" autocomplete=\"off\" class=\"short\" aria-describedby=\"",
+          described, "\"", bad ? " aria-invalid=\"true\"" : "", "></span>");
+    }
     offence.set_title(entry.title());
     absl::StrAppend(
         &offences, "<div class=\"check\"><input type=\"checkbox\" name=\"offence\" id=\"", id,
-        "\" value=\"", Escape(code), "\"",
-        std::find(chosen.begin(), chosen.end(), code) != chosen.end() ? " checked" : "",
-        error_of("offence").empty() ? "" : " aria-describedby=\"offence-error\"", "> <label for=\"",
-        id, "\">", Escape(client::FormatOffence(offence)),
+        "\" value=\"", Escape(code), "\"", checked ? " checked" : "",
+        offence_invalid ? " aria-describedby=\"offence-error\"" : "", "> <label for=\"", id, "\">",
+        Escape(client::FormatOffence(offence)),
         entry.confirmed() ? "" : absl::StrCat(" <span class=\"tag\">", ctx.T("offence.to_confirm"), "</span>"),
-        "</label></div>");
+        "</label>", paragraph, "</div>");
   }
-  // Offences the record names that the table lists differently (a paragraph of an article the
-  // table covers whole, or an entry since removed) stay chosen, so that a correction keeps them.
+  // Offences the record names that the table does not list (an entry since removed, or a
+  // paragraph the form could not put beside its article's box: see FormFromRecord) stay chosen,
+  // as their codes, so that a correction keeps them.
   for (const std::string& code : chosen) {
     bool listed = false;
     for (const v1::OffenceEntry& entry : reference.offences()) {
@@ -224,7 +248,11 @@ std::string RecordFormFields(PageContext& ctx, const FormValues& values,
       date("judgment-date", true), date("final-date", true),
       "<fieldset class=\"offences", error_of("offence").empty() ? "" : " invalid",
       "\"><legend>", ctx.T("field.offence"), " <span class=\"req\">(", ctx.T("form.required"),
-      ")</span></legend>", offence_error, offences, "</fieldset>",
+      ")</span></legend>", offence_error,
+      paragraphs ? absl::StrCat("<p class=\"hint\" id=\"offence-paragraph-hint\">",
+                                ctx.T("field.offence-paragraph.hint"), "</p>")
+                 : "",
+      offences, "</fieldset>",
       select("sentence", true, sentences), text("months", false, "short", true),
       "<fieldset class=\"bans\"><legend>", ctx.T("field.ban"), "</legend>", bans, "</fieldset>",
       date("release-date", false), date("suspension-end-date", false),
@@ -292,7 +320,7 @@ void CreateRecord(PageContext& ctx) {
       errors = ErrorsFromServer(created.status().message(), request);
     } else {
       SendRecordForm(ctx, ctx.T("record.new.title"), "/records/new", values, {},
-                     ctx.ErrorBox(created.status()), "", 400);
+                     ctx.ErrorBox(created.status()), "", FailedCallStatus(created.status(), 400));
       return;
     }
   }
@@ -469,7 +497,7 @@ void AmendForm(PageContext& ctx) {
   if (!record.ok()) return ctx.SendError(record.status());
   // Re-shown by the language switch: the clerk's changes, on the version they were made to (a
   // newer one is then refused by the registry, as it would have been).
-  FormValues values = FormFromRecord(AsRequest(*record));
+  FormValues values = FormFromRecord(AsRequest(*record), ctx.console().reference().offences());
   uint32_t version = record->metadata().version();
   std::string reason;
   if (ctx.restored()) {
@@ -501,7 +529,14 @@ void Amend(PageContext& ctx) {
   const std::string action = absl::StrCat("/records/", id, "/amend");
   if (errors.empty()) {
     absl::StatusOr<v1::Record> current = ReadRecord(ctx, id);
-    if (!current.ok()) return ctx.SendError(current.status());
+    if (!current.ok()) {
+      // The clerk's changes stay in the form, to be sent again (the registry down, most often).
+      SendRecordForm(ctx, ctx.T("record.amend.title"), action, values, {},
+                     absl::StrCat(ctx.ErrorBox(current.status()), hidden),
+                     ReasonInput(ctx, reason, ""),
+                     HttpStatusOf(current.status()));
+      return;
+    }
     v1::AmendRecordRequest request;
     request.set_record_id(id);
     request.set_expected_version(version);
@@ -527,7 +562,7 @@ void Amend(PageContext& ctx) {
       if (amended.status().code() != absl::StatusCode::kInvalidArgument) {
         SendRecordForm(ctx, ctx.T("record.amend.title"), action, values, {},
                        absl::StrCat(ctx.ErrorBox(amended.status()), hidden),
-                       ReasonInput(ctx, reason, ""), 400);
+                       ReasonInput(ctx, reason, ""), FailedCallStatus(amended.status(), 400));
         return;
       }
       errors = ErrorsFromServer(amended.status().message(), changed);
@@ -630,7 +665,8 @@ void Expunge(PageContext& ctx) {
     // A legal basis the registry refuses is shown beside it; anything else above the form.
     const std::string basis_error = ServerErrorFor(ctx, expunged.status(), "legal_basis");
     return SendExpungeForm(ctx, *record, basis, basis_error, "",
-                           basis_error.empty() ? ctx.ErrorBox(expunged.status()) : "", 400);
+                           basis_error.empty() ? ctx.ErrorBox(expunged.status()) : "",
+                           FailedCallStatus(expunged.status(), 400));
   }
   // The record is gone: its pages would say so; the language switch leads home.
   ctx.set_language_back("/");
@@ -720,7 +756,8 @@ void Search(PageContext& ctx) {
   if (ctx.who().role() == v1::ROLE_COURT) *request.mutable_purpose() = PurposeOf(ctx);
   absl::StatusOr<v1::SearchRecordsResponse> found = ctx.registry().SearchRecords(request);
   if (!found.ok()) {
-    return SendSearch(ctx, ctx.ErrorBox(found.status()), "", "", 400);
+    return SendSearch(ctx, ctx.ErrorBox(found.status()), "", "",
+                      FailedCallStatus(found.status(), 400));
   }
   std::string results = absl::StrCat("<section aria-labelledby=\"results-h\" id=\"results\"><h2 id=\"results-h\">",
                                      ctx.T("search.results"), "</h2>");
@@ -794,7 +831,9 @@ void Subject(PageContext& ctx) {
     }
     checks->set_next_page_token(page->next_page_token());
   }
-  if (!checks.ok()) return SendSubject(ctx, ctx.ErrorBox(checks.status()), 400);
+  if (!checks.ok()) {
+    return SendSubject(ctx, ctx.ErrorBox(checks.status()), FailedCallStatus(checks.status(), 400));
+  }
   std::string rows;
   for (const v1::CheckSummary& check : checks->checks()) {
     std::string outcome;

@@ -1,6 +1,8 @@
 // Vetting for employers: one check of one consenting candidate for one position, answered with a
 // code; the signed certificate to download (the same JSON `registry-cli vet check --out` writes),
 // and a printable page that says how anyone can verify it offline.
+#include <optional>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
@@ -80,13 +82,46 @@ void Check(PageContext& ctx) {
   absl::StatusOr<v1::VettingCheckResponse> answer = ctx.registry().VettingCheck(request);
   if (!answer.ok()) {
     // The refusal above the form, and each field it names beside its input.
-    return SendCheckForm(ctx, ctx.ErrorBox(answer.status()), 400, answer.status());
+    return SendCheckForm(ctx, ctx.ErrorBox(answer.status()), FailedCallStatus(answer.status(), 400),
+                         answer.status());
   }
-  const std::string& id = answer->check_id();
-  const bool keep = IsRecordId(id) && answer->has_certificate();
-  if (keep) {
+  // The answer is not this POST's page but one the browser is sent to (POST-redirect-GET):
+  // reloading that page, or going back to it, does not make the check again, which would count
+  // against the employer's limit and be audited as a second check. Its address holds an id only
+  // (the check's, else one of the console's); the answer waits in the session until the page has
+  // shown it.
+  const std::string& check_id = answer->check_id();
+  const std::string id = IsRecordId(check_id) ? check_id : RandomHex(16);
+  {
     absl::MutexLock lock(&ctx.session().mu);
-    ctx.session().certificates.Add(id, answer->certificate());
+    if (IsRecordId(check_id) && answer->has_certificate()) {
+      ctx.session().certificates.Add(check_id, answer->certificate());
+    }
+    ctx.session().vetting_results.Take(id);  // an older answer under the same id is not shown
+    ctx.session().vetting_results.Add(id, *std::move(answer));
+  }
+  ctx.Redirect(absl::StrCat("/vetting/results/", id));
+}
+
+// The answer of a check just made, shown once: the session forgets it as it is shown. Opened
+// again (a reload, the browser's back button), the page asks the registry nothing: it leads to
+// the check's certificate, which says the same, or says that the answer was shown.
+void Result(PageContext& ctx) {
+  const std::string id = ctx.request().matches[1];
+  std::optional<v1::VettingCheckResponse> answer;
+  bool keep = false;
+  {
+    absl::MutexLock lock(&ctx.session().mu);
+    answer = ctx.session().vetting_results.Take(id);
+    keep = ctx.session().certificates.Find(id) != nullptr;
+  }
+  if (!answer.has_value()) {
+    if (keep) return ctx.Redirect(absl::StrCat("/vetting/certificates/", id));
+    return ctx.SendPage(ctx.T("vetting.result_title"),
+                        absl::StrCat("<div class=\"notice\" role=\"status\" id=\"result-shown\"><p>",
+                                     ctx.T("vetting.result_shown"), "</p></div><p><a href=\"/vetting\">",
+                                     ctx.T("vetting.another"), "</a></p>"),
+                        410);
   }
   const std::string code = ResultCode(answer->result());
   std::string body = absl::StrCat(
@@ -94,11 +129,11 @@ void Check(PageContext& ctx) {
       "<p class=\"code\"><code id=\"result-code\">", code, "</code></p><p class=\"meaning\">",
       ResultName(ctx, answer->result()), "</p><p>",
       ctx.T(absl::StrCat("result.", absl::AsciiStrToLower(code), ".todo")), "</p></div><p>",
-      ctx.T("vetting.check_id"), " <code>", Text(id), "</code></p>");
+      ctx.T("vetting.check_id"), " <code>", Text(answer->check_id()), "</code></p>");
   if (answer->result() == v1::VETTING_RESULT_REFER && !answer->refer_contact().empty()) {
     absl::StrAppend(&body, "<div class=\"warning\"><p>",
                     ctx.Tf("vetting.refer_contact", {{"contact", Text(answer->refer_contact())},
-                                                     {"id", Text(id)}}),
+                                                     {"id", Text(answer->check_id())}}),
                     "</p></div>");
   }
   if (keep) {
@@ -107,10 +142,10 @@ void Check(PageContext& ctx) {
                     "\">", ctx.T("vetting.printable"), "</a></li></ul>");
   }
   absl::StrAppend(&body, "<p><a href=\"/vetting\">", ctx.T("vetting.another"), "</a></p>");
-  // The language switch leads to the certificate's page, which says the same in the new language
-  // at an address that holds only the check's id; the check is not made again. Without one, to
-  // the form, filled in again.
-  if (keep) ctx.set_language_back(absl::StrCat("/vetting/certificates/", id));
+  // This page is shown once, so the language switch does not lead back to it: it leads to the
+  // certificate's page, which says the same in the new language at an address that holds only
+  // the check's id. Without one, to the empty form: nothing of the candidate is kept to fill it.
+  ctx.set_language_back(keep ? absl::StrCat("/vetting/certificates/", id) : "/vetting");
   ctx.SendPage(ctx.T("vetting.result_title"), body);
 }
 
@@ -189,6 +224,7 @@ void AddVettingPages(Console&,
   const Roles vetting = {v1::ROLE_VETTING};
   add("GET", "/vetting", vetting, CheckForm);
   add("POST", "/vetting", vetting, Check);
+  add("GET", "/vetting/results/([0-9a-f]{32})", vetting, Result);
   add("GET", "/vetting/certificates/([0-9a-f]{32})", vetting, CertificatePage);
   add("GET", "/vetting/certificates/([0-9a-f]{32})\\.json", vetting, CertificateJson);
   add("GET", "/vetting/public-key.pem", vetting, PublicKey);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -127,6 +128,25 @@ const std::vector<std::string>& SentenceWords() {
   return *kWords;
 }
 
+std::string ParagraphInputName(absl::string_view code) {
+  std::string name = "offence-paragraph:";
+  for (const char c : code) {
+    if (absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
+        absl::string_view("/.:_-").find(c) != absl::string_view::npos) {
+      name.push_back(c);
+    } else {
+      absl::StrAppend(&name, "%", absl::Hex(static_cast<unsigned char>(c), absl::kZeroPad2));
+    }
+  }
+  return name;
+}
+
+bool ParseParagraph(absl::string_view typed, uint32_t* paragraph) {
+  typed = absl::StripAsciiWhitespace(typed);
+  *paragraph = 0;
+  return typed.empty() || WholeNumber(typed, 99, paragraph);
+}
+
 FormValues FormFromRecord(const v1::CreateRecordRequest& record) {
   const v1::Person& p = record.person();
   const v1::Conviction& c = record.conviction();
@@ -160,6 +180,33 @@ FormValues FormFromRecord(const v1::CreateRecordRequest& record) {
   values["release-date"] = {c.release_date()};
   values["suspension-end-date"] = {c.suspension_end_date()};
   if (c.juvenile()) values["juvenile"] = {"true"};
+  return values;
+}
+
+FormValues FormFromRecord(const v1::CreateRecordRequest& record, const OffenceTable& offences) {
+  FormValues values = FormFromRecord(record);
+  std::set<std::string> listed;
+  for (const v1::OffenceEntry& entry : offences) listed.insert(client::OffenceCode(entry));
+  const auto& named = record.conviction().offences();
+  std::set<std::string> whole_named;
+  for (const v1::Offence& offence : named) {
+    if (offence.paragraph() == 0) whole_named.insert(client::OffenceCode(offence));
+  }
+  // values["offence"] holds the record's codes in its order, one for each offence.
+  std::vector<std::string>& codes = values["offence"];
+  std::set<std::string> boxes;  // whole articles whose box shows a paragraph
+  for (int i = 0; i < named.size() && i < static_cast<int>(codes.size()); ++i) {
+    const v1::Offence& offence = named.Get(i);
+    if (offence.paragraph() == 0 || listed.count(codes[i]) > 0) continue;
+    v1::Offence whole = offence;
+    whole.set_paragraph(0);
+    const std::string box = client::OffenceCode(whole);
+    if (listed.count(box) == 0 || whole_named.count(box) > 0 || !boxes.insert(box).second) {
+      continue;
+    }
+    codes[i] = box;
+    values[ParagraphInputName(box)] = {absl::StrCat(offence.paragraph())};
+  }
   return values;
 }
 
@@ -205,6 +252,19 @@ v1::CreateRecordRequest RecordFromForm(const FormValues& values, std::vector<Fie
         !WholeNumber(parts[2], 99, &paragraph)) {
       errors->push_back({"offence", "form.choose", {}, ""});
       continue;
+    }
+    // A whole article of the table: the paragraph typed beside its box, if any.
+    if (paragraph == 0) {
+      const std::string typed = One(values, ParagraphInputName(code));
+      if (!ParseParagraph(typed, &paragraph)) {
+        errors->push_back({"offence",
+                           "form.paragraph",
+                           {{"law", std::string(parts[0])},
+                            {"article", absl::StrCat(article)},
+                            {"value", typed}},
+                           ""});
+        continue;
+      }
     }
     v1::Offence* offence = c.add_offences();
     offence->set_law(std::string(parts[0]));

@@ -8,8 +8,11 @@
 // problem is shown beside its input, its rule in the user's language when the catalogs know it.
 //
 // Inputs are named after registry-cli's options (client/record_fields.h: "surname",
-// "birth-date", "court", "offence"), plus "suspension-end-date", and per ban type a checkbox
-// "ban-<type>" with its end date "ban-<type>-end".
+// "birth-date", "court", "offence"), plus "suspension-end-date", per ban type a checkbox
+// "ban-<type>" with its end date "ban-<type>-end", and beside each offence checkbox whose table
+// entry is a whole article (paragraph 0) an optional paragraph input (ParagraphInputName): the
+// table lists whole articles, the registry takes a paragraph of one ("06/L-074:230:1" falls back
+// to the entry "06/L-074:230:0"), and a judgment names the paragraph.
 #ifndef REGISTRY_CLIENT_CONSOLE_RECORD_FORM_H_
 #define REGISTRY_CLIENT_CONSOLE_RECORD_FORM_H_
 
@@ -20,7 +23,9 @@
 
 #include "absl/strings/string_view.h"
 #include "google/protobuf/field_mask.pb.h"
+#include "google/protobuf/repeated_ptr_field.h"
 #include "registry/v1/records.pb.h"
+#include "registry/v1/reference.pb.h"
 
 namespace registry::console {
 
@@ -41,12 +46,34 @@ const std::vector<std::string>& BanWords();
 // The sentence types: "imprisonment", ...
 const std::vector<std::string>& SentenceWords();
 
-// The values a form shows for a record (to amend it, or to show it again after an error).
+// The offence table the form offers, as GetReferenceData lists it.
+using OffenceTable = google::protobuf::RepeatedPtrField<registry::v1::OffenceEntry>;
+
+// The name of the paragraph input beside the offence checkbox valued `code` (a whole article,
+// "06/L-074:230:0"): "offence-paragraph:06/L-074:230:0". A byte other than a letter, a digit or
+// one of "/.:_-" is written %XX, so that a name made of what the registry sent holds no markup
+// and no control character.
+std::string ParagraphInputName(absl::string_view code);
+
+// A paragraph as typed beside a whole article: empty (the whole article, 0) or a whole number
+// 0..99, spaces around it aside. False for anything else.
+bool ParseParagraph(absl::string_view typed, uint32_t* paragraph);
+
+// The values a form shows for a record (to amend it, or to show it again after an error), each
+// offence as its code ("06/L-074:230:1"), which the form shows as a checkbox of its own.
 FormValues FormFromRecord(const registry::v1::CreateRecordRequest& record);
+// The same for the form that offers `offences`: an offence that is a paragraph of an article the
+// table lists whole (06/L-074:230:1, the table having 06/L-074:230:0 and not the paragraph)
+// checks the article's box and fills the paragraph input beside it. An offence the table does not
+// cover at all keeps its code, as above; so does a second paragraph of one article, and one whose
+// article the record also names whole, for the box shows one offence.
+FormValues FormFromRecord(const registry::v1::CreateRecordRequest& record,
+                          const OffenceTable& offences);
 
 // The request the typed values make. Values that cannot be put into a request at all (months that
-// are not a number, a sex, sentence or offence that is none of the choices) are left out and
-// reported in `errors`; the server judges the rest.
+// are not a number, a sex, sentence or offence that is none of the choices, a paragraph that is
+// not a whole number 0..99) are left out and reported in `errors`; the server judges the rest. A
+// checked offence that is a whole article takes the paragraph typed beside it, when one is.
 registry::v1::CreateRecordRequest RecordFromForm(const FormValues& values,
                                                  std::vector<FieldError>* errors);
 

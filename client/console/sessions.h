@@ -8,8 +8,9 @@
 //    and other sites' pages cannot send it, with an idle limit;
 //  - a CSRF token per session, required on every state-changing (POST) request.
 //
-// Sessions also hold what one official's browser works on: vetting certificates to download, an
-// import file between its dry run and the import, and running jobs (an import, a verification).
+// Sessions also hold what one official's browser works on: vetting certificates to download, a
+// vetting check's answer until its page shows it, an import file between its dry run and the
+// import, and running jobs (an import, a verification).
 #ifndef REGISTRY_CLIENT_CONSOLE_SESSIONS_H_
 #define REGISTRY_CLIENT_CONSOLE_SESSIONS_H_
 
@@ -111,9 +112,13 @@ struct Session {
   absl::Mutex mu;
   std::string language ABSL_GUARDED_BY(mu) = "sq";
   absl::Time last_used ABSL_GUARDED_BY(mu);
-  // Vetting certificates of this session's checks, by check id; import files between their dry
-  // run and the import; jobs. The newest kMaxKept of each.
+  // Vetting certificates of this session's checks, by check id; the answers of checks just made,
+  // by the id of their result's page, until that page has shown them once (the check's POST is
+  // answered by a redirect to it, so that reloading the page does not check again, and nothing
+  // of the candidate goes into its address); import files between their dry run and the import;
+  // jobs. The newest kMaxKept of each.
   Kept<v1::SignedVettingCertificate> certificates ABSL_GUARDED_BY(mu);
+  Kept<v1::VettingCheckResponse> vetting_results ABSL_GUARDED_BY(mu);
   Kept<std::shared_ptr<Upload>> uploads ABSL_GUARDED_BY(mu);
   Kept<std::shared_ptr<Job>> jobs ABSL_GUARDED_BY(mu);
 

@@ -4,9 +4,15 @@
 // registry sends.
 #include "client/console/console_server.h"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <regex>
@@ -26,6 +32,8 @@
 #include "client/console/registry_api.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "httplib.h"
 
@@ -107,6 +115,7 @@ class FakeRegistry final : public Registry {
   absl::Status create_status = absl::OkStatus();
   absl::Status audit_status = absl::OkStatus();
   v1::AmendRecordRequest last_amend;
+  v1::CreateRecordRequest last_create;
   v1::ListAuditEventsRequest last_events;
   absl::Status vetting_status = absl::OkStatus();
   absl::Status expunge_status = absl::PermissionDeniedError(kHostile);
@@ -116,9 +125,10 @@ class FakeRegistry final : public Registry {
   absl::StatusOr<v1::GetReferenceDataResponse> GetReferenceData() override {
     return reference;
   }
-  absl::StatusOr<v1::CreateRecordResponse> CreateRecord(const v1::CreateRecordRequest&) override {
+  absl::StatusOr<v1::CreateRecordResponse> CreateRecord(const v1::CreateRecordRequest& request) override {
     ++calls;
     ++changes;
+    last_create = request;
     if (!create_status.ok()) return create_status;
     v1::CreateRecordResponse response;
     response.set_record_id(kRecordId);
@@ -257,10 +267,126 @@ class FakeRegistry final : public Registry {
   }
 };
 
+// A registry that is down. The console's start and a session's (WhoAmI, GetReferenceData) are
+// answered by `fake`, as a registry that was up then; every other call goes over gRPC, as the
+// console makes it, to `address`, where nothing answers.
+class DownRegistry final : public Registry {
+ public:
+  DownRegistry(std::shared_ptr<FakeRegistry> fake, const std::string& address,
+               absl::Duration timeout)
+      : fake_(std::move(fake)), grpc_(Connect(address, timeout)) {}
+
+  absl::StatusOr<v1::WhoAmIResponse> WhoAmI() override { return fake_->WhoAmI(); }
+  absl::StatusOr<v1::GetReferenceDataResponse> GetReferenceData() override {
+    return fake_->GetReferenceData();
+  }
+  absl::StatusOr<v1::CreateRecordResponse> CreateRecord(const v1::CreateRecordRequest& r) override {
+    return grpc_->CreateRecord(r);
+  }
+  absl::StatusOr<v1::GetRecordResponse> GetRecord(const v1::GetRecordRequest& r) override {
+    return grpc_->GetRecord(r);
+  }
+  absl::StatusOr<v1::SearchRecordsResponse> SearchRecords(const v1::SearchRecordsRequest& r) override {
+    return grpc_->SearchRecords(r);
+  }
+  absl::StatusOr<v1::AmendRecordResponse> AmendRecord(const v1::AmendRecordRequest& r) override {
+    return grpc_->AmendRecord(r);
+  }
+  absl::StatusOr<v1::GetRecordHistoryResponse> GetRecordHistory(
+      const v1::GetRecordHistoryRequest& r) override {
+    return grpc_->GetRecordHistory(r);
+  }
+  absl::StatusOr<v1::RecordStatusResponse> DisputeRecord(const v1::DisputeRecordRequest& r) override {
+    return grpc_->DisputeRecord(r);
+  }
+  absl::StatusOr<v1::RecordStatusResponse> ResolveDispute(const v1::ResolveDisputeRequest& r) override {
+    return grpc_->ResolveDispute(r);
+  }
+  absl::StatusOr<v1::ExpungeRecordResponse> ExpungeRecord(const v1::ExpungeRecordRequest& r) override {
+    return grpc_->ExpungeRecord(r);
+  }
+  absl::StatusOr<v1::ImportRecordsResponse> ImportRecords(const v1::ImportRecordsRequest& r) override {
+    return grpc_->ImportRecords(r);
+  }
+  absl::StatusOr<v1::VettingCheckResponse> VettingCheck(const v1::VettingCheckRequest& r) override {
+    return grpc_->VettingCheck(r);
+  }
+  absl::StatusOr<v1::PublicKey> GetVettingPublicKey() override { return grpc_->GetVettingPublicKey(); }
+  absl::StatusOr<v1::ListChecksAboutPersonResponse> ListChecksAboutPerson(
+      const v1::ListChecksAboutPersonRequest& r) override {
+    return grpc_->ListChecksAboutPerson(r);
+  }
+  absl::StatusOr<v1::ListAuditEventsResponse> ListAuditEvents(
+      const v1::ListAuditEventsRequest& r) override {
+    return grpc_->ListAuditEvents(r);
+  }
+  absl::Status StreamAuditEvents(const v1::StreamAuditEventsRequest& r,
+                                 const std::function<absl::Status(const v1::AuditEntry&)>& on_entry) override {
+    return grpc_->StreamAuditEvents(r, on_entry);
+  }
+  absl::Status ExportAuditEvents(const v1::ExportAuditEventsRequest& r,
+                                 const std::function<absl::Status(const v1::AuditEntry&)>& on_entry) override {
+    return grpc_->ExportAuditEvents(r, on_entry);
+  }
+  std::unique_ptr<client::AuditLogSource> AuditLog() override { return grpc_->AuditLog(); }
+  absl::StatusOr<v1::ListBackupsResponse> ListBackups() override { return grpc_->ListBackups(); }
+  absl::StatusOr<v1::BackupInfo> CreateBackup() override { return grpc_->CreateBackup(); }
+  absl::StatusOr<v1::VerifyDataResponse> VerifyData() override { return grpc_->VerifyData(); }
+  absl::StatusOr<v1::RotateKeysResponse> RotateKeys() override { return grpc_->RotateKeys(); }
+
+ private:
+  static std::unique_ptr<Registry> Connect(const std::string& address, absl::Duration timeout) {
+    client::ConnectionSettings settings;
+    settings.server = address;
+    settings.timeout = timeout;
+    return NewGrpcRegistry(grpc::CreateChannel(address, grpc::InsecureChannelCredentials()),
+                           settings);
+  }
+
+  const std::shared_ptr<FakeRegistry> fake_;
+  const std::unique_ptr<Registry> grpc_;
+};
+
+// A TCP socket of 127.0.0.1 on a port of the system's choosing: listening (the system then takes
+// connections into its backlog, and nobody ever answers them), or closed again at once (nothing
+// listens at its port).
+class LoopbackSocket {
+ public:
+  explicit LoopbackSocket(bool listen) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof(address);
+    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&address), size), 0);
+    EXPECT_EQ(getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &size), 0);
+    port_ = ntohs(address.sin_port);
+    if (listen) {
+      EXPECT_EQ(::listen(fd_, 16), 0);
+    } else {
+      close(fd_);
+      fd_ = -1;
+    }
+  }
+  ~LoopbackSocket() {
+    if (fd_ >= 0) close(fd_);
+  }
+  LoopbackSocket(const LoopbackSocket&) = delete;
+  LoopbackSocket& operator=(const LoopbackSocket&) = delete;
+  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
 // A console for one role on 127.0.0.1:0, and an HTTP client with or without its session.
 class ConsoleTest : public ::testing::Test {
  protected:
-  void Start(v1::Role role, bool hostile = false) {
+  // `registry`, when given, makes the registry the console talks to out of the fake.
+  void Start(v1::Role role, bool hostile = false,
+             std::function<std::shared_ptr<Registry>(std::shared_ptr<FakeRegistry>)> registry =
+                 nullptr) {
     auto fake = std::make_shared<FakeRegistry>();
     if (hostile) {
       Poison(&fake->who);
@@ -302,7 +428,7 @@ class ConsoleTest : public ::testing::Test {
     ConsoleOptions options;
     options.listen = "127.0.0.1:0";
     options.audit_state_path = ::testing::TempDir() + "/console-audit-state.json";
-    console_ = std::make_unique<Console>(options, fake);
+    console_ = std::make_unique<Console>(options, registry ? registry(fake) : fake);
     ASSERT_TRUE(console_->Start().ok());
     client_ = std::make_unique<httplib::Client>("127.0.0.1", console_->port());
     client_->set_read_timeout(30, 0);
@@ -679,14 +805,15 @@ const std::map<v1::Role, std::set<std::string>>& ExpectedPages() {
        with({"GET " + record, "POST " + record, "GET " + record + "/history",
              "POST " + record + "/history", "GET /search", "POST /search"})},
       {v1::ROLE_VETTING,
-       with({"GET /vetting", "POST /vetting", "GET /vetting/certificates/([0-9a-f]{32})",
+       with({"GET /vetting", "POST /vetting", "GET /vetting/results/([0-9a-f]{32})",
+             "GET /vetting/certificates/([0-9a-f]{32})",
              "GET /vetting/certificates/([0-9a-f]{32})\\.json", "GET /vetting/public-key.pem"})},
       {v1::ROLE_AUDITOR,
        with({"GET /audit", "POST /audit", "GET /audit/events/([0-9]{1,20})", "GET /audit/verify",
              "POST /audit/verify", "GET /audit/export", "POST /audit/export"})},
       {v1::ROLE_ADMIN,
        with({"GET /admin", "POST /admin/backup", "POST /admin/verify-data",
-             "GET /admin/rotate-keys", "POST /admin/rotate-keys"})},
+             "GET /admin/rotate-keys", "POST /admin/rotate-keys", "GET /admin/rotated"})},
   };
   return *pages;
 }
@@ -779,9 +906,10 @@ TEST_F(ConsoleTest, TheSecurityOfficerSeesCountsAndIdsAndRotatesOnlyWhenTyped) {
   EXPECT_EQ(Post("/admin/rotate-keys", {{"confirm", "yes"}})->status, 400);
   EXPECT_EQ(fake_->changes, 1) << "the key is rotated only when the word is typed";
   auto rotated = Post("/admin/rotate-keys", {{"confirm", " ROTATE "}});
-  EXPECT_EQ(rotated->status, 200);
+  EXPECT_EQ(rotated->status, 303);
   EXPECT_EQ(fake_->changes, 2);
-  EXPECT_TRUE(absl::StrContains(rotated->body, "11")) << rotated->body;
+  const std::string done = Get(rotated->get_header_value("Location"))->body;
+  EXPECT_TRUE(absl::StrContains(done, "11")) << done;
 }
 
 // The element of the input `id`'s field group: from its opening to the next field's.
@@ -1004,7 +1132,9 @@ TEST_F(ConsoleTest, EveryStringFromTheRegistryIsEscapedOnTheOtherRolesPages) {
   Start(v1::ROLE_VETTING, true);
   SignIn();
   ExpectInert(Get("/vetting")->body, "vetting form");
-  ExpectInert(Post("/vetting", {{"personal-number", "1"}})->body, "vetting answer");
+  auto answered = Post("/vetting", {{"personal-number", "1"}});
+  ASSERT_EQ(answered->status, 303);
+  ExpectInert(Get(answered->get_header_value("Location"))->body, "vetting answer");
   ExpectInert(Get(absl::StrCat("/vetting/certificates/", kRecordId))->body, "certificate page");
   EXPECT_EQ(Get("/vetting/public-key.pem")->status, 502) << "a PEM that is not a key is not served";
   console_->Stop();
@@ -1427,13 +1557,14 @@ TEST_F(ConsoleTest, TheLanguageSwitchShowsAPostedFormAgainFilledIn) {
   fake_->vetting.set_check_id(kRecordId);
   fake_->vetting.mutable_certificate();
   auto checked = Post("/vetting", {{"personal-number", number}, {"consent_ref", "C 1"}});
-  fields = LanguageForm(checked->body);
+  ASSERT_EQ(checked->status, 303);
+  fields = LanguageForm(Get(checked->get_header_value("Location"))->body);
   EXPECT_EQ(Field(fields, "back"), absl::StrCat("/vetting/certificates/", kRecordId));
   EXPECT_EQ(fields.count("keep.personal-number"), 0u);
   console_->Stop();
 
   // The security officer: a data check's page leads back to the overview; a rotation, done for
-  // good, too (not to its form).
+  // good, to the page that says so (not to its form).
   Start(v1::ROLE_ADMIN);
   SignIn();
   auto checked_data = Post("/admin/verify-data", {});
@@ -1443,8 +1574,9 @@ TEST_F(ConsoleTest, TheLanguageSwitchShowsAPostedFormAgainFilledIn) {
   EXPECT_EQ(overview->status, 303);
   EXPECT_EQ(overview->get_header_value("Location"), "/admin");
   auto rotated = Post("/admin/rotate-keys", {{"confirm", "ROTATE"}});
-  fields = LanguageForm(rotated->body);
-  EXPECT_EQ(Field(fields, "back"), "/admin");
+  ASSERT_EQ(rotated->status, 303);
+  fields = LanguageForm(Get(rotated->get_header_value("Location"))->body);
+  EXPECT_EQ(Field(fields, "back"), "/admin/rotated?kek_version=2&rewrapped=11");
   EXPECT_EQ(fields.count("keep.confirm"), 0u);
   console_->Stop();
 
@@ -1457,6 +1589,264 @@ TEST_F(ConsoleTest, TheLanguageSwitchShowsAPostedFormAgainFilledIn) {
   EXPECT_EQ(fake_->last_events.filter().actor(), "ana.krasniqi");
   EXPECT_TRUE(absl::StrContains(FieldGroup(again->body, "actor"), "value=\"ana.krasniqi\""));
   ExpectInNoAddress(again, "ana.krasniqi", "events re-shown");
+}
+
+// With registryd down, every page said "The registry refused" (and a refused form's 400): it
+// refused nothing, it was not reached. The page says so under a heading of its own, in the page's
+// language, with 503 and the advice; a form comes back with what was typed.
+TEST_F(ConsoleTest, AnUnreachableRegistryIsSaidToBeUnreachable) {
+  const Catalogs& catalogs = Catalogs::Embedded();
+  const auto said = [&](const std::string& body, const char* lang, const char* tag) {
+    EXPECT_TRUE(absl::StrContains(body, absl::StrCat("<", tag, ">",
+                                                     Escape(catalogs.Text(lang, "error.unreachable_title")),
+                                                     "</", tag, ">")))
+        << body;
+    EXPECT_TRUE(absl::StrContains(body, Escape(catalogs.Text(lang, "error.unreachable_help"))));
+    EXPECT_FALSE(absl::StrContains(body, Escape(catalogs.Text(lang, "error.title"))));
+    EXPECT_FALSE(absl::StrContains(body, Escape(catalogs.Text(lang, "error.server_said"))));
+  };
+  LoopbackSocket nobody(/*listen=*/false);
+  LoopbackSocket silent(/*listen=*/true);
+  // Nothing listens: UNAVAILABLE at once. A listener that never answers: DEADLINE_EXCEEDED.
+  for (const auto& [address, code] : std::vector<std::pair<std::string, std::string>>{
+           {nobody.address(), "UNAVAILABLE"}, {silent.address(), "DEADLINE_EXCEEDED"}}) {
+    SCOPED_TRACE(address);
+    Start(v1::ROLE_CLERK, false, [&](std::shared_ptr<FakeRegistry> fake) {
+      return std::make_shared<DownRegistry>(fake, address, absl::Seconds(1));
+    });
+    SignIn();
+    const std::string record = absl::StrCat("/records/", kRecordId);
+    auto read = Get(record);
+    ASSERT_TRUE(read);
+    EXPECT_EQ(read->status, 503);
+    said(read->body, "sq", "h1");
+    EXPECT_TRUE(absl::StrContains(read->body, absl::StrCat("<code>", code, "</code>"))) << read->body;
+
+    // A form sent: shown again, filled in as it was sent, under the box.
+    auto created = Post("/records/new", {{"surname", "Krasniqi"}, {"birth-date", "1980-04-12"},
+                                         {"offence", "06/L-074:230:1"}});
+    ASSERT_TRUE(created);
+    EXPECT_EQ(created->status, 503);
+    said(created->body, "sq", "h2");
+    EXPECT_TRUE(absl::StrContains(FieldGroup(created->body, "surname"), "value=\"Krasniqi\""));
+    EXPECT_TRUE(absl::StrContains(FieldGroup(created->body, "birth-date"), "value=\"1980-04-12\""));
+    EXPECT_TRUE(absl::StrContains(created->body, "value=\"06/L-074:230:1\" checked"));
+    // A search (it answered 400) and a correction (the record it reads first is not there).
+    auto found = Post("/search", {{"personal-number", "1234567890"}});
+    EXPECT_EQ(found->status, 503);
+    said(found->body, "sq", "h2");
+    EXPECT_TRUE(absl::StrContains(FieldGroup(found->body, "personal-number"), "value=\"1234567890\""));
+    auto amended = Post(record + "/amend", {{"surname", "Krasniqi-Gashi"}, {"version", "3"},
+                                            {"reason", "court notice 12/2024"}});
+    EXPECT_EQ(amended->status, 503);
+    said(amended->body, "sq", "h2");
+    EXPECT_TRUE(absl::StrContains(FieldGroup(amended->body, "surname"), "value=\"Krasniqi-Gashi\""));
+    EXPECT_TRUE(absl::StrContains(amended->body, ">court notice 12/2024</textarea>"));
+
+    // In the page's language.
+    Post("/language", {{"lang", "en"}, {"back", "/"}});
+    read = Get(record);
+    EXPECT_EQ(read->status, 503);
+    said(read->body, "en", "h1");
+    console_->Stop();
+    console_.reset();
+  }
+
+  // An employer's check, and the security officer's page and rotation.
+  Start(v1::ROLE_VETTING, false, [&](std::shared_ptr<FakeRegistry> fake) {
+    return std::make_shared<DownRegistry>(fake, nobody.address(), absl::Seconds(1));
+  });
+  SignIn();
+  auto checked = Post("/vetting", {{"surname", "Krasniqi"}, {"consent_ref", "C 1"}});
+  EXPECT_EQ(checked->status, 503);
+  said(checked->body, "sq", "h2");
+  EXPECT_FALSE(checked->has_header("Location"));
+  EXPECT_TRUE(absl::StrContains(FieldGroup(checked->body, "surname"), "value=\"Krasniqi\""));
+  console_->Stop();
+  console_.reset();
+
+  Start(v1::ROLE_ADMIN, false, [&](std::shared_ptr<FakeRegistry> fake) {
+    return std::make_shared<DownRegistry>(fake, nobody.address(), absl::Seconds(1));
+  });
+  SignIn();
+  auto overview = Get("/admin");
+  EXPECT_EQ(overview->status, 503);
+  said(overview->body, "sq", "h2");
+  auto rotated = Post("/admin/rotate-keys", {{"confirm", "ROTATE"}});
+  EXPECT_EQ(rotated->status, 503);
+  said(rotated->body, "sq", "h2");
+}
+
+// The offence table lists whole articles (paragraph 0), and the form offered only them: a clerk
+// could not record "art. 230 para. 1", which the registry takes. Beside each whole article's box
+// is a paragraph input, labelled in the page's language; the record gets the paragraph typed; one
+// that is no whole number 0..99 is said beside the offences, the value kept, and nothing is sent.
+TEST_F(ConsoleTest, AParagraphOfAWholeArticleIsRecordedFromTheRecordForm) {
+  Start(v1::ROLE_CLERK);
+  for (const auto& [article, paragraph] :
+       std::vector<std::pair<uint32_t, uint32_t>>{{230, 0}, {231, 2}}) {
+    v1::OffenceEntry* entry = fake_->reference.add_offences();
+    entry->set_law("06/L-074");
+    entry->set_article(article);
+    entry->set_paragraph(paragraph);
+    entry->set_title("Rape");
+    entry->set_confirmed(true);
+  }
+  SignIn();  // the session's start reads the reference data again
+  const Catalogs& catalogs = Catalogs::Embedded();
+  const std::string name = ParagraphInputName("06/L-074:230:0");
+  const std::string form = Get("/records/new")->body;
+  EXPECT_TRUE(absl::StrContains(
+      form, absl::StrCat("<label for=\"offence-paragraph\">",
+                         Escape(catalogs.Text("sq", "field.offence-paragraph")),
+                         "<span class=\"vh\">, 06/L-074 art. 230</span></label> <input type=\"text\" "
+                         "id=\"offence-paragraph\" name=\"", Escape(name), "\" value=\"\" "
+                         "inputmode=\"numeric\"")))
+      << form;
+  EXPECT_TRUE(absl::StrContains(form, Escape(catalogs.Text("sq", "field.offence-paragraph.hint"))));
+  EXPECT_FALSE(absl::StrContains(form, "id=\"offence-1-paragraph\"")) << "art. 231 para. 2 is a paragraph";
+
+  auto created = Post("/records/new", {{"surname", "Krasniqi"}, {"offence", "06/L-074:230:0"},
+                                       {name, "1"}});
+  ASSERT_TRUE(created);
+  EXPECT_EQ(created->status, 303);
+  ASSERT_EQ(fake_->last_create.conviction().offences_size(), 1);
+  EXPECT_EQ(fake_->last_create.conviction().offences(0).article(), 230u);
+  EXPECT_EQ(fake_->last_create.conviction().offences(0).paragraph(), 1u);
+
+  const int changes = fake_->changes;
+  auto bad = Post("/records/new", {{"surname", "Krasniqi"}, {"offence", "06/L-074:230:0"},
+                                   {name, "12a"}});
+  ASSERT_TRUE(bad);
+  EXPECT_EQ(bad->status, 400);
+  EXPECT_EQ(fake_->changes, changes) << "a bad paragraph went to the registry";
+  EXPECT_TRUE(absl::StrContains(
+      bad->body,
+      absl::StrCat("<p class=\"field-error\" id=\"offence-error\"><span class=\"vh\">",
+                   Escape(catalogs.Text("sq", "form.error_prefix")), " </span>",
+                   Format(Escape(catalogs.Text("sq", "form.paragraph")),
+                          {{"law", "06/L-074"}, {"article", "230"}, {"value", "12a"}}),
+                   "</p>")))
+      << bad->body;
+  EXPECT_TRUE(absl::StrContains(
+      bad->body, absl::StrCat("name=\"", Escape(name), "\" value=\"12a\" inputmode=\"numeric\" "
+                              "autocomplete=\"off\" class=\"short\" aria-describedby=\""
+                              "offence-paragraph-hint offence-error\" aria-invalid=\"true\">")))
+      << bad->body;
+  EXPECT_TRUE(absl::StrContains(bad->body, "value=\"06/L-074:230:0\" checked"));
+
+  // A record that names art. 230 para. 1: the article's box, checked, with 1 beside it.
+  v1::Conviction& conviction = *fake_->record.mutable_conviction();
+  v1::Offence* offence = conviction.add_offences();
+  offence->set_law("06/L-074");
+  offence->set_article(230);
+  offence->set_paragraph(1);
+  offence->set_title("Rape");
+  const std::string amend = absl::StrCat("/records/", kRecordId, "/amend");
+  const std::string shown = Get(amend)->body;
+  EXPECT_TRUE(absl::StrContains(shown, "value=\"06/L-074:230:0\" checked")) << shown;
+  EXPECT_TRUE(absl::StrContains(shown, absl::StrCat("name=\"", Escape(name), "\" value=\"1\"")));
+  EXPECT_FALSE(absl::StrContains(shown, "value=\"06/L-074:230:1\"")) << "a box of the bare code";
+
+  // Only the paragraph changed: the amendment sends the offences.
+  v1::CreateRecordRequest current;
+  *current.mutable_person() = fake_->record.person();
+  *current.mutable_conviction() = conviction;
+  FormValues values = FormFromRecord(current, fake_->reference.offences());
+  values[name] = {"2"};
+  httplib::Params params = {{"reason", "court notice 12/2024"}, {"version", "1"}};
+  for (const auto& [field, list] : values) {
+    for (const std::string& value : list) params.emplace(field, value);
+  }
+  Post(amend, params);
+  EXPECT_EQ(std::vector<std::string>(fake_->last_amend.update_mask().paths().begin(),
+                                     fake_->last_amend.update_mask().paths().end()),
+            std::vector<std::string>{"conviction.offences"});
+  ASSERT_EQ(fake_->last_amend.conviction().offences_size(), 1);
+  EXPECT_EQ(fake_->last_amend.conviction().offences(0).paragraph(), 2u);
+}
+
+// A key rotation and a vetting check were answered by their POST, so a reload sent it again: a
+// second rotation, or a second check, which counts against the employer's limit and is audited.
+// Each is answered by a redirect to a page that shows what was done (the check's answer once),
+// whose address holds ids and numbers only, and which asks the registry nothing when reloaded.
+TEST_F(ConsoleTest, AReloadNeitherRotatesTheKeyNorChecksACandidateAgain) {
+  Start(v1::ROLE_ADMIN);
+  SignIn();
+  auto rotated = Post("/admin/rotate-keys", {{"confirm", "ROTATE"}});
+  ASSERT_TRUE(rotated);
+  EXPECT_EQ(rotated->status, 303);
+  const std::string done = rotated->get_header_value("Location");
+  EXPECT_EQ(done, "/admin/rotated?kek_version=2&rewrapped=11");
+  EXPECT_EQ(fake_->changes, 1);
+  int calls = fake_->calls;
+  const std::string text = Format(Escape(Catalogs::Embedded().Text("sq", "admin.rotated.text")),
+                                  {{"version", "2"}, {"n", "11"}});
+  for (int reload = 0; reload < 2; ++reload) {
+    auto shown = Get(done);
+    ASSERT_TRUE(shown);
+    EXPECT_EQ(shown->status, 200);
+    EXPECT_TRUE(absl::StrContains(shown->body, text)) << shown->body;
+    EXPECT_FALSE(absl::StrContains(shown->body, "action=\"/admin/rotate-keys\""));
+  }
+  EXPECT_EQ(fake_->calls, calls);
+  EXPECT_EQ(fake_->changes, 1);
+  // Only numbers come back from the address.
+  auto odd = Get("/admin/rotated?kek_version=%3Cb%3E&rewrapped=1");
+  EXPECT_EQ(odd->status, 303);
+  EXPECT_EQ(odd->get_header_value("Location"), "/admin");
+  console_->Stop();
+
+  Start(v1::ROLE_VETTING);
+  SignIn();
+  const std::string number = "1234567890";
+  fake_->vetting.set_result(v1::VETTING_RESULT_NOT_CLEAR);
+  fake_->vetting.set_check_id(kRecordId);
+  fake_->vetting.mutable_certificate()->mutable_certificate()->set_personal_number(number);
+  const httplib::Params form = {{"personal-number", number}, {"surname", "Krasniqi"},
+                                {"consent_ref", "C 1"}};
+  auto checked = Post("/vetting", form);
+  ASSERT_TRUE(checked);
+  EXPECT_EQ(checked->status, 303);
+  const std::string result = checked->get_header_value("Location");
+  EXPECT_EQ(result, absl::StrCat("/vetting/results/", kRecordId));
+  EXPECT_EQ(fake_->calls, 1);
+  auto shown = Get(result);
+  ASSERT_TRUE(shown);
+  EXPECT_EQ(shown->status, 200);
+  EXPECT_TRUE(absl::StrContains(shown->body, "<code id=\"result-code\">NOT_CLEAR</code>")) << shown->body;
+  EXPECT_TRUE(absl::StrContains(shown->body, absl::StrCat("href=\"/vetting/certificates/", kRecordId, "\"")));
+  // Reloaded: the certificate's page, which says the same; the registry is not asked.
+  auto reloaded = Get(result);
+  EXPECT_EQ(reloaded->status, 303);
+  EXPECT_EQ(reloaded->get_header_value("Location"), absl::StrCat("/vetting/certificates/", kRecordId));
+  EXPECT_EQ(fake_->calls, 1);
+
+  // An answer without a certificate, under a check id that is none: the address holds an id of
+  // the console's; reloaded, the page says that the answer was shown, and checks nothing.
+  fake_->vetting.clear_certificate();
+  fake_->vetting.set_check_id("not an id");
+  checked = Post("/vetting", form);
+  EXPECT_EQ(checked->status, 303);
+  const std::string other = checked->get_header_value("Location");
+  EXPECT_TRUE(std::regex_match(other, std::regex("/vetting/results/[0-9a-f]{32}"))) << other;
+  EXPECT_EQ(fake_->calls, 2);
+  shown = Get(other);
+  EXPECT_EQ(shown->status, 200);
+  EXPECT_TRUE(absl::StrContains(shown->body, "<code id=\"result-code\">NOT_CLEAR</code>"));
+  EXPECT_EQ(Field(LanguageForm(shown->body), "back"), "/vetting");
+  reloaded = Get(other);
+  EXPECT_EQ(reloaded->status, 410);
+  EXPECT_TRUE(absl::StrContains(reloaded->body,
+                                Escape(Catalogs::Embedded().Text("sq", "vetting.result_shown"))));
+  EXPECT_FALSE(absl::StrContains(reloaded->body, "result-code"));
+  EXPECT_EQ(fake_->calls, 2);
+  // Another session does not see this one's answers.
+  fake_->vetting.set_check_id(kRecordId);
+  checked = Post("/vetting", form);
+  const std::string mine = checked->get_header_value("Location");
+  SignIn();
+  EXPECT_EQ(Get(mine)->status, 410);
 }
 
 TEST(ListenAddressTest, OnlyLoopbackUnlessAllowedAndThenOnlyWithTls) {

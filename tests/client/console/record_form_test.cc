@@ -4,9 +4,11 @@
 
 #include <algorithm>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
 
 namespace registry::console {
@@ -143,6 +145,127 @@ TEST(RecordFormTest, WhatTheFormCannotShowIsLeftAsStored) {
             bans.paths().end());
   c.mutable_bans()->DeleteSubrange(2, 1);
   EXPECT_TRUE(RepeatedBanKinds(current).empty());
+}
+
+// The offence table as GetReferenceData lists it: two whole articles and one paragraph the table
+// lists itself.
+OffenceTable Table() {
+  OffenceTable table;
+  for (const auto& [article, paragraph] :
+       std::vector<std::pair<uint32_t, uint32_t>>{{230, 0}, {229, 0}, {231, 2}}) {
+    v1::OffenceEntry* entry = table.Add();
+    entry->set_law("06/L-074");
+    entry->set_article(article);
+    entry->set_paragraph(paragraph);
+  }
+  return table;
+}
+
+std::vector<std::string> Codes(const v1::CreateRecordRequest& request) {
+  std::vector<std::string> codes;
+  for (const v1::Offence& o : request.conviction().offences()) {
+    codes.push_back(absl::StrCat(o.law(), ":", o.article(), ":", o.paragraph()));
+  }
+  return codes;
+}
+
+// The table lists whole articles (paragraph 0), and the form offered only them: "art. 230
+// para. 1" could not be recorded, though the registry takes it. The paragraph is typed beside the
+// article's box, and a record that names one comes back into the form the same way.
+TEST(RecordFormTest, AParagraphOfAWholeArticleIsTypedBesideItsBoxAndComesBack) {
+  const std::string art230 = ParagraphInputName("06/L-074:230:0");
+  EXPECT_EQ(art230, "offence-paragraph:06/L-074:230:0");
+  FormValues values = Example();
+  values["offence"] = {"06/L-074:230:0", "06/L-074:229:0"};
+  values[art230] = {" 1 "};
+  values[ParagraphInputName("06/L-074:229:0")] = {""};     // the whole article
+  values[ParagraphInputName("06/L-074:227:0")] = {"4"};    // its box is not checked
+  std::vector<FieldError> errors;
+  const v1::CreateRecordRequest request = RecordFromForm(values, &errors);
+  EXPECT_TRUE(errors.empty());
+  EXPECT_EQ(Codes(request), (std::vector<std::string>{"06/L-074:230:1", "06/L-074:229:0"}));
+
+  FormValues shown = FormFromRecord(request, Table());
+  EXPECT_EQ(shown["offence"], (std::vector<std::string>{"06/L-074:230:0", "06/L-074:229:0"}));
+  EXPECT_EQ(shown[art230], std::vector<std::string>{"1"});
+  EXPECT_EQ(shown.count(ParagraphInputName("06/L-074:229:0")), 0u);
+  std::vector<FieldError> again;
+  EXPECT_EQ(RecordFromForm(shown, &again).SerializeAsString(), request.SerializeAsString());
+  EXPECT_TRUE(again.empty());
+
+  // A paragraph the table lists itself is its own box; a second paragraph of one article, and an
+  // offence the table does not cover at all, keep their codes (a box each, checked).
+  v1::CreateRecordRequest more = request;
+  for (const auto& [law, article, paragraph] :
+       std::vector<std::tuple<std::string, uint32_t, uint32_t>>{
+           {"06/L-074", 231, 2}, {"06/L-074", 230, 3}, {"04/L-082", 235, 1}}) {
+    v1::Offence* offence = more.mutable_conviction()->add_offences();
+    offence->set_law(law);
+    offence->set_article(article);
+    offence->set_paragraph(paragraph);
+  }
+  shown = FormFromRecord(more, Table());
+  EXPECT_EQ(shown["offence"],
+            (std::vector<std::string>{"06/L-074:230:0", "06/L-074:229:0", "06/L-074:231:2",
+                                      "06/L-074:230:3", "04/L-082:235:1"}));
+  EXPECT_EQ(RecordFromForm(shown, &again).SerializeAsString(), more.SerializeAsString());
+  EXPECT_TRUE(again.empty());
+  // A record that names an article whole and a paragraph of it: the box is the whole article's.
+  v1::CreateRecordRequest both = request;
+  both.mutable_conviction()->mutable_offences(1)->set_article(230);
+  shown = FormFromRecord(both, Table());
+  EXPECT_EQ(shown["offence"], (std::vector<std::string>{"06/L-074:230:1", "06/L-074:230:0"}));
+  EXPECT_EQ(shown.count(art230), 0u);
+  EXPECT_EQ(RecordFromForm(shown, &again).SerializeAsString(), both.SerializeAsString());
+  // Without the table (as an amendment's comparison reads the record), each offence is its code.
+  EXPECT_EQ(FormFromRecord(request)["offence"][0], "06/L-074:230:1");
+
+  // A name made of what the registry sent holds no markup or control character.
+  EXPECT_EQ(ParagraphInputName("a\"<b>\x1b:1:0"), "offence-paragraph:a%22%3cb%3e%1b:1:0");
+}
+
+TEST(RecordFormTest, AParagraphThatIsNotAWholeNumberUpTo99IsAnErrorOfTheOffences) {
+  for (const char* bad : {"100", "x", "-1", "1.5", "2a", "1 2", "+3"}) {
+    FormValues values = Example();
+    values["offence"] = {"06/L-074:230:0"};
+    values[ParagraphInputName("06/L-074:230:0")] = {bad};
+    std::vector<FieldError> errors;
+    const v1::CreateRecordRequest request = RecordFromForm(values, &errors);
+    ASSERT_EQ(errors.size(), 1u) << bad;
+    EXPECT_EQ(errors[0].input, "offence") << bad;
+    EXPECT_EQ(errors[0].key, "form.paragraph") << bad;
+    EXPECT_EQ(errors[0].values,
+              (std::vector<std::pair<std::string, std::string>>{
+                  {"law", "06/L-074"}, {"article", "230"}, {"value", bad}}));
+    EXPECT_EQ(request.conviction().offences_size(), 0) << bad;
+  }
+  for (const auto& [typed, paragraph] :
+       std::vector<std::pair<std::string, uint32_t>>{{"0", 0}, {"99", 99}, {"07", 7}, {"", 0}}) {
+    FormValues values = Example();
+    values["offence"] = {"06/L-074:230:0"};
+    values[ParagraphInputName("06/L-074:230:0")] = {typed};
+    std::vector<FieldError> errors;
+    const v1::CreateRecordRequest request = RecordFromForm(values, &errors);
+    EXPECT_TRUE(errors.empty()) << typed;
+    ASSERT_EQ(request.conviction().offences_size(), 1) << typed;
+    EXPECT_EQ(request.conviction().offences(0).paragraph(), paragraph) << typed;
+  }
+}
+
+// An amendment that changes only a paragraph changes the offences: they are sent.
+TEST(RecordFormTest, AnAmendmentOfAParagraphOnlySendsTheOffences) {
+  std::vector<FieldError> ignored;
+  const v1::CreateRecordRequest current = RecordFromForm(Example(), &ignored);  // art. 230 para. 1
+  FormValues values = FormFromRecord(current, Table());
+  EXPECT_TRUE(ChangedFields(current, RecordFromForm(values, &ignored)).paths().empty());
+  for (const char* paragraph : {"2", ""}) {
+    values[ParagraphInputName("06/L-074:230:0")] = {paragraph};
+    const google::protobuf::FieldMask mask =
+        ChangedFields(current, RecordFromForm(values, &ignored));
+    EXPECT_EQ(std::vector<std::string>(mask.paths().begin(), mask.paths().end()),
+              std::vector<std::string>{"conviction.offences"})
+        << paragraph;
+  }
 }
 
 // The registry says how many digits a personal number has; the console says it in the page's
