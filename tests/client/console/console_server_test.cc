@@ -1597,9 +1597,9 @@ TEST_F(ConsoleTest, TheLanguageSwitchShowsAPostedFormAgainFilledIn) {
 TEST_F(ConsoleTest, AnUnreachableRegistryIsSaidToBeUnreachable) {
   const Catalogs& catalogs = Catalogs::Embedded();
   const auto said = [&](const std::string& body, const char* lang, const char* tag) {
-    EXPECT_TRUE(absl::StrContains(body, absl::StrCat("<", tag, ">",
-                                                     Escape(catalogs.Text(lang, "error.unreachable_title")),
-                                                     "</", tag, ">")))
+    EXPECT_TRUE(absl::StrContains(
+        body, absl::StrCat("<", tag, ">", Escape(catalogs.Text(lang, "error.unreachable_title")),
+                           "</", tag, ">")))
         << body;
     EXPECT_TRUE(absl::StrContains(body, Escape(catalogs.Text(lang, "error.unreachable_help"))));
     EXPECT_FALSE(absl::StrContains(body, Escape(catalogs.Text(lang, "error.title"))));
@@ -1608,8 +1608,12 @@ TEST_F(ConsoleTest, AnUnreachableRegistryIsSaidToBeUnreachable) {
   LoopbackSocket nobody(/*listen=*/false);
   LoopbackSocket silent(/*listen=*/true);
   // Nothing listens: UNAVAILABLE at once. A listener that never answers: DEADLINE_EXCEEDED.
-  for (const auto& [address, code] : std::vector<std::pair<std::string, std::string>>{
+  for (const auto& target : std::vector<std::pair<std::string, std::string>>{
            {nobody.address(), "UNAVAILABLE"}, {silent.address(), "DEADLINE_EXCEEDED"}}) {
+    // Copies, not structured bindings: a lambda below captures the address (C++17 lets no
+    // lambda capture a structured binding).
+    const std::string address = target.first;
+    const std::string code = target.second;
     SCOPED_TRACE(address);
     Start(v1::ROLE_CLERK, false, [&](std::shared_ptr<FakeRegistry> fake) {
       return std::make_shared<DownRegistry>(fake, address, absl::Seconds(1));
