@@ -33,6 +33,19 @@ std::vector<T> Concat(std::vector<T> a, const std::vector<T>& b) {
   return a;
 }
 
+// --verified and the verification's own options, as audit list and audit export take them;
+// `what` says what --verified does for the command.
+std::vector<OptionSpec> VerifiedOptions(const char* what) {
+  return {
+      {"verified", "", what},
+      {"public-key", "FILE",
+       "with --verified: the audit signing key (PEM); default: the pinned key"},
+      {"state", "FILE", "with --verified: state file (default $HOME/.registry-cli/audit-state.json)",
+       false, false, ValueCheck::kOutputPath},
+      {"clock-skew", "SECONDS", "with --verified: as for audit verify (default 300)"},
+  };
+}
+
 std::vector<OptionSpec> AuditFilterOptions() {
   return {
       {"from", "RFC3339", "events at or after this instant"},
@@ -254,18 +267,11 @@ std::vector<CommandSpec> BuildCommands() {
        "the whole log is downloaded and verified as `audit verify --full` does, and filtered\n"
        "here: the server can neither change nor leave out an event that is listed.",
        0, 0,
-       Concat<OptionSpec>(AuditFilterOptions(),
-                          {{"page-size", "N", "events per page, 1..1000 (default 100)"},
-                           {"all", "", "follow page tokens to the end"},
-                           {"verified", "", "verify the whole log and filter it here"},
-                           {"public-key", "FILE",
-                            "with --verified: the audit signing key (PEM); default: the pinned key"},
-                           {"state", "FILE",
-                            "with --verified: state file (default "
-                            "$HOME/.registry-cli/audit-state.json)",
-                            false, false, ValueCheck::kOutputPath},
-                           {"clock-skew", "SECONDS",
-                            "with --verified: as for audit verify (default 300)"}}),
+       Concat<OptionSpec>(
+           Concat<OptionSpec>(AuditFilterOptions(),
+                              {{"page-size", "N", "events per page, 1..1000 (default 100)"},
+                               {"all", "", "follow page tokens to the end"}}),
+           VerifiedOptions("verify the whole log and filter it here")),
        &RunAuditList, AuditFilterFields()},
       {"audit export", "--out FILE --recipient REF --reference REF [filters] [--verified]",
        "Export audit entries as JSON lines, with event_bytes so the export can be re-verified.\n"
@@ -274,22 +280,15 @@ std::vector<CommandSpec> BuildCommands() {
        "filtered here, and the export is kept only if it holds exactly the verified events\n"
        "that match, byte for byte: the server can neither change nor leave out one.",
        0, 0,
-       Concat<OptionSpec>({{"out", "FILE", "where to write the export", true, false,
-                            ValueCheck::kOutputPath},
-                           {"recipient", "REF", "who the export is for, e.g. \"IPA\"", true, false,
-                            ValueCheck::kReference},
-                           {"reference", "REF", "the request or case it answers", true, false,
-                            ValueCheck::kReference},
-                           {"verified", "", "check the export against the verified log"},
-                           {"public-key", "FILE",
-                            "with --verified: the audit signing key (PEM); default: the pinned key"},
-                           {"state", "FILE",
-                            "with --verified: state file (default "
-                            "$HOME/.registry-cli/audit-state.json)",
-                            false, false, ValueCheck::kOutputPath},
-                           {"clock-skew", "SECONDS",
-                            "with --verified: as for audit verify (default 300)"}},
-                          AuditFilterOptions()),
+       Concat<OptionSpec>(
+           Concat<OptionSpec>({{"out", "FILE", "where to write the export", true, false,
+                                ValueCheck::kOutputPath},
+                               {"recipient", "REF", "who the export is for, e.g. \"IPA\"", true,
+                                false, ValueCheck::kReference},
+                               {"reference", "REF", "the request or case it answers", true, false,
+                                ValueCheck::kReference}},
+                              VerifiedOptions("check the export against the verified log")),
+           AuditFilterOptions()),
        &RunAuditExport,
        Concat<FieldFlag>({{"recipient", "recipient"}, {"reference", "reference"}},
                          AuditFilterFields())},

@@ -185,13 +185,18 @@ class CheckConfigTest : public ::testing::Test {
     ASSERT_TRUE(keys.ok());
     ASSERT_TRUE(WriteKeyFile(dir_ + "/keys.json", *keys, false).ok());
     Put("policy.json", testing::ReadFileOrDie(REGISTRY_SOURCE_DIR "/deploy/dev/policy.json"));
-    Put("registryd.json", absl::StrCat(R"({"listen_address": "127.0.0.1:7443",
+    PutConfig("127.0.0.1:7443", R"("metrics": {"listen_address": "127.0.0.1:9464"})");
+  }
+
+  // registryd.json of this installation, listening at `listen`, with `more` fields.
+  void PutConfig(const std::string& listen, const std::string& more) {
+    Put("registryd.json", absl::StrCat(R"({"listen_address": ")", listen, R"(",
       "tls": {"client_ca_file": "tls/ca.pem", "cert_file": "tls/cert.pem",
               "key_file": "tls/key.pem", "crl_directory": "crl"},
       "data_dir": "data", "backup_dir": "backups", "key_file": "keys.json",
       "policy_file": "policy.json", "reference_dir": ")",
-                                       REGISTRY_SOURCE_DIR, R"(/deploy/reference",
-      "metrics": {"listen_address": "127.0.0.1:9464"}})"));
+                                       REGISTRY_SOURCE_DIR, R"(/deploy/reference", )", more,
+                                       "}"));
   }
 
   void Put(const std::string& name, const std::string& content) {
@@ -391,15 +396,9 @@ TEST_F(CheckConfigTest, EveryProblemGetsItsOwnLineNamingTheField) {
 // The config's own fields: every value out of range is listed at once (the check stopped at
 // the first), each on one line naming its field, and a start is refused naming them all.
 TEST_F(CheckConfigTest, EveryFieldOfTheConfigThatIsWrongIsListedAtOnce) {
-  Put("registryd.json", absl::StrCat(R"({"listen_address": "127.0.0.1:99999",
-      "tls": {"client_ca_file": "tls/ca.pem", "cert_file": "tls/cert.pem",
-              "key_file": "tls/key.pem", "crl_directory": "crl"},
-      "data_dir": "data", "backup_dir": "backups", "key_file": "keys.json",
-      "policy_file": "policy.json", "reference_dir": ")",
-                                     REGISTRY_SOURCE_DIR, R"(/deploy/reference",
-      "backup": {"keep_days": 40},
+  PutConfig("127.0.0.1:99999", R"("backup": {"keep_days": 40},
       "vetting": {"lookup_floor_micros": 5},
-      "data_check_interval_hours": 100000})"));
+      "data_check_interval_hours": 100000)");
   const std::vector<std::string> problems = Check();
   const std::string all = absl::StrJoin(problems, "\n");
   ASSERT_EQ(problems.size(), 5u) << all;
