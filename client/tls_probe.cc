@@ -4,8 +4,6 @@
 #include <fcntl.h>
 #include <netdb.h>
 #include <poll.h>
-#include <pthread.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -21,6 +19,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "client/option_parser.h"
+#include "common/sigpipe.h"
 #include "common/time_format.h"
 #include "openssl/asn1.h"
 #include "openssl/err.h"
@@ -177,39 +176,6 @@ bool NamesTheCertificate(int alert) {
   }
 }
 
-// Writing to a connection the server has already closed (it refused the certificate) raises
-// SIGPIPE, which would end the process before it can say why. For the probe's lifetime the
-// signal is blocked in this thread, and one raised meanwhile is taken off the queue before the
-// mask is restored, so the rest of the program keeps the default behaviour (a closed stdout
-// still ends `registry-cli audit list --all | head`).
-class SigpipeBlocked {
- public:
-  SigpipeBlocked() {
-    sigemptyset(&pipe_);
-    sigaddset(&pipe_, SIGPIPE);
-    sigpending(&pending_before_);
-    pthread_sigmask(SIG_BLOCK, &pipe_, &old_);
-  }
-  ~SigpipeBlocked() {
-    if (!sigismember(&pending_before_, SIGPIPE)) {
-      sigset_t pending;
-      sigpending(&pending);
-      if (sigismember(&pending, SIGPIPE)) {
-        const timespec zero{0, 0};
-        sigtimedwait(&pipe_, nullptr, &zero);
-      }
-    }
-    pthread_sigmask(SIG_SETMASK, &old_, nullptr);
-  }
-  SigpipeBlocked(const SigpipeBlocked&) = delete;
-  SigpipeBlocked& operator=(const SigpipeBlocked&) = delete;
-
- private:
-  sigset_t pipe_;
-  sigset_t old_;
-  sigset_t pending_before_;
-};
-
 std::string LastSslError() {
   const unsigned long code = ERR_peek_last_error();
   ERR_clear_error();
@@ -290,7 +256,9 @@ absl::Status CheckIdentityFiles(absl::string_view ca_pem, absl::string_view cert
 }
 
 TlsProbe ProbeTls(const ConnectionSettings& settings, absl::Duration timeout) {
-  const SigpipeBlocked no_sigpipe;
+  // A server that refused the certificate has closed the connection: writing to it must not end
+  // registry-cli before it can say why.
+  const SigpipeHeld no_sigpipe;
   TlsProbe probe;
   std::string host, port;
   if (!SplitHostPort(settings.server, &host, &port)) {

@@ -2,8 +2,6 @@
 
 #include <netdb.h>
 #include <poll.h>
-#include <pthread.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -14,6 +12,7 @@
 #include <string>
 
 #include "absl/strings/match.h"
+#include "common/sigpipe.h"
 #include "openssl/ssl.h"
 
 namespace registry::server {
@@ -30,31 +29,6 @@ struct SslCtxFree {
 };
 struct SslFree {
   void operator()(SSL* ssl) const { SSL_free(ssl); }
-};
-
-// Holds SIGPIPE back in this thread for its life, and takes away one this thread raised: OpenSSL
-// writes the ClientHello with write(2), which raises SIGPIPE when the listener closed the
-// connection already, and SIGPIPE's default action ends the process (registryd died so, with
-// no log line, once its server certificate was replaced by a damaged one).
-class SigpipeHeld {
- public:
-  SigpipeHeld() {
-    sigemptyset(&pipe_);
-    sigaddset(&pipe_, SIGPIPE);
-    pthread_sigmask(SIG_BLOCK, &pipe_, &before_);
-  }
-  ~SigpipeHeld() {
-    const timespec now{0, 0};
-    while (sigtimedwait(&pipe_, nullptr, &now) == SIGPIPE) {
-    }
-    pthread_sigmask(SIG_SETMASK, &before_, nullptr);
-  }
-  SigpipeHeld(const SigpipeHeld&) = delete;
-  SigpipeHeld& operator=(const SigpipeHeld&) = delete;
-
- private:
-  sigset_t pipe_;
-  sigset_t before_;
 };
 
 // Whether the server's ServerHello has been read: its random is then no longer all zeros.
@@ -81,6 +55,8 @@ ListenerProbe ServerHelloComes(int fd, absl::Time deadline) {
   while (true) {
     int rc = 0;
     {
+      // A listener that closed the connection already would end registryd with SIGPIPE (it did,
+      // with no log line, once its server certificate was replaced by a damaged one).
       const SigpipeHeld held;
       rc = SSL_connect(ssl.get());  // non-blocking: as far as what has arrived takes it
     }
@@ -137,8 +113,12 @@ ListenerProbe ProbeListener(const std::string& host, int port, absl::Duration wa
       // The kernel completes the connection whether or not gRPC ever accepts it: only the
       // ServerHello tells that gRPC took it up.
       if (::poll(&connected, 1, MillisUntil(deadline)) == 1 &&
-          ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &error_length) == 0 && error == 0) {
-        const ListenerProbe found_here = ServerHelloComes(fd, deadline);
+          ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &error_length) == 0) {
+        // A connection reset before anything was sent was taken and ended at once, as a listener
+        // that completes no handshake may: a refused one never was (ECONNREFUSED).
+        const ListenerProbe found_here = error == 0              ? ServerHelloComes(fd, deadline)
+                                         : error == ECONNRESET ? ListenerProbe::kNoHandshake
+                                                               : ListenerProbe::kNoConnection;
         // A handshake that failed at one address says more than silence at another.
         if (found_here != ListenerProbe::kNoConnection) answered = found_here;
       }
