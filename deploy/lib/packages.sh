@@ -4,7 +4,7 @@
 # must be installed. Sourced by run-dev.sh and test.sh.
 
 REGISTRY_PACKAGES=(
-  build-essential cmake ninja-build pkg-config openssl
+  build-essential cmake ninja-build pkg-config openssl lld
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libcpp-httplib-dev
   librocksdb-dev libabsl-dev libssl-dev libicu-dev
   libgtest-dev libgmock-dev libbenchmark-dev

@@ -1,0 +1,2 @@
+// The translation unit that builds the tests' precompiled header (testing/test_pch.h); it defines
+// nothing.
