@@ -40,6 +40,9 @@ constexpr int kMinAgeOfResponsibility = 14;
 // The longest term of imprisonment a sentence may suspend (Criminal Codes 04/L-082 and 06/L-074:
 // up to two years, with a verification period of one to five years; deploy/reference/README.md).
 constexpr uint32_t kMaxSuspendedMonths = 24;
+// The verification period's bounds, in years from the day the judgment became final.
+constexpr int kMinVerificationYears = 1;
+constexpr int kMaxVerificationYears = 5;
 constexpr int kAdultAge = 18;
 // A law number is "NN/L-NNN"; anything longer is refused before a table lookup.
 constexpr size_t kMaxLawBytes = 16;
@@ -130,10 +133,11 @@ absl::CivilDay Birthday(absl::CivilDay birth, int years) {
   return absl::CivilDay(birth.year() + years, birth.month(), birth.day());
 }
 
-// A release, the end of a suspension or a ban ends on or after `from` (the judgment, or the day
-// it became final) and within a century of it. Without the upper bound a year like 9995 passes
-// and the retention rules, adding decades, write a five-digit year that sorts before today and
-// does not parse: the record would be erased by the next retention run.
+// A release or a ban ends on or after `from` (the judgment, or the day it became final) and
+// within a century of it (a suspension's end has narrower bounds of its own). Without the upper
+// bound a year like 9995 passes and the retention rules, adding decades, write a five-digit year
+// that sorts before today and does not parse: the record would be erased by the next retention
+// run.
 inline constexpr int kMaxSentenceSpanYears = 100;
 bool WithinSentenceSpan(absl::CivilDay day, absl::CivilDay from) {
   return day >= from && day <= Birthday(from, kMaxSentenceSpanYears);
@@ -544,15 +548,18 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
     }
   }
 
-  // The end of a suspended sentence's verification period: only for a suspended sentence, not
-  // before the judgment became final.
+  // The end of a suspended sentence's verification period: only for a suspended sentence, and
+  // one to five years (both inclusive) after the day the judgment became final, from which the
+  // Code counts the period. A date outside that is a typing slip (the judgment's date, the term's
+  // end), and the retention rules would count their years from it. The years are calendar years
+  // as for a birthday: from 29 February, one year is complete on 1 March of a common year.
   if (!c.suspension_end_date().empty()) {
     constexpr absl::string_view kRule =
-        "only with a suspended sentence: a date YYYY-MM-DD on or after final_date, within 100 "
-        "years of it";
+        "only with a suspended sentence: a date YYYY-MM-DD one to five years after final_date";
     const absl::StatusOr<absl::CivilDay> end = ParseDate(c.suspension_end_date());
     if (type != registry::v1::SENTENCE_TYPE_SUSPENDED || !end.ok() ||
-        (final_day.has_value() && !WithinSentenceSpan(*end, *final_day))) {
+        (final_day.has_value() && (*end < Birthday(*final_day, kMinVerificationYears) ||
+                                   *end > Birthday(*final_day, kMaxVerificationYears)))) {
       problems->Add(Invalid("conviction.suspension_end_date", kRule));
     }
   }

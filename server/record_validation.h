@@ -110,7 +110,8 @@ class RecordValidator {
   //   conviction.bans                   at most 10; each type set, end_date empty (for life) or
   //                                     a date on or after final_date
   //   conviction.release_date           empty, or with imprisonment a date >= judgment_date
-//   conviction.suspension_end_date    empty, or with a suspended sentence a date >= final_date
+  //   conviction.suspension_end_date    empty, or with a suspended sentence a date one to five
+  //                                     years (inclusive) after final_date
   //   conviction.juvenile               true when the person was under 18 on judgment_date
   absl::Status ValidateRecord(const registry::v1::Person& person,
                               const registry::v1::Conviction& conviction) const;

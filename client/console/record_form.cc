@@ -82,8 +82,7 @@ const std::vector<std::pair<std::string, std::string>>& Rules() {
       {"only with imprisonment: a date YYYY-MM-DD on or after judgment_date, within 100 years "
        "of it",
        "rule.release_date"},
-      {"only with a suspended sentence: a date YYYY-MM-DD on or after final_date, within 100 "
-       "years of it",
+      {"only with a suspended sentence: a date YYYY-MM-DD one to five years after final_date",
        "rule.suspension_end"},
       {"must be true when the person was under 18 on judgment_date", "rule.juvenile"},
       // A reference the gate refuses: a case reference, a legal basis, an export's recipient

@@ -115,9 +115,7 @@ TEST_F(ValidationTest, SuspendedSentenceMayRecordTheEndOfItsVerificationPeriod) 
   conviction_.mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_SUSPENDED);
   conviction_.mutable_sentence()->set_months(24);
   EXPECT_TRUE(Validate().ok()) << Validate();  // not recorded: final_date + 24 months counts
-  conviction_.set_suspension_end_date(conviction_.final_date());
-  EXPECT_TRUE(Validate().ok()) << Validate();
-  conviction_.set_suspension_end_date("2029-05-15");
+  conviction_.set_suspension_end_date("2027-05-15");
   EXPECT_TRUE(Validate().ok()) << Validate();
 }
 
@@ -138,6 +136,71 @@ TEST_F(ValidationTest, ASuspendedSentenceIsAtMostTwoYears) {
       "conviction.sentence.months: 1..24 for a suspended sentence (the term of imprisonment, at "
       "most two years); its verification period ends on suspension_end_date"))
       << too_long;
+}
+
+// The verification period of a suspended sentence is one to five years, counted from the day the
+// judgment became final (Criminal Codes 04/L-082 and 06/L-074): an end outside that is a slip
+// (the judgment's own date, the term's end), and the retention rules would count from it.
+constexpr absl::string_view kSuspensionEndRule =
+    "conviction.suspension_end_date: only with a suspended sentence: a date YYYY-MM-DD one to "
+    "five years after final_date";
+
+void MakeSuspended(Conviction* c) {
+  c->clear_release_date();
+  c->mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_SUSPENDED);
+  c->mutable_sentence()->set_months(24);
+}
+
+TEST_F(ValidationTest, ASuspensionEndLessThanOneYearAfterFinalDateIsRefusedNamingTheField) {
+  MakeSuspended(&conviction_);  // final_date 2024-05-15
+  for (const char* end : {"2024-05-15", "2024-11-15", "2025-05-14"}) {
+    SCOPED_TRACE(end);
+    conviction_.set_suspension_end_date(end);
+    const absl::Status status = Validate();
+    ExpectInvalid(status, "conviction.suspension_end_date", end);
+    EXPECT_EQ(status.message(), kSuspensionEndRule);
+  }
+}
+
+TEST_F(ValidationTest, ASuspensionEndMoreThanFiveYearsAfterFinalDateIsRefusedNamingTheField) {
+  MakeSuspended(&conviction_);  // final_date 2024-05-15
+  for (const char* end : {"2029-05-16", "2030-05-15", "2124-05-15"}) {
+    SCOPED_TRACE(end);
+    conviction_.set_suspension_end_date(end);
+    const absl::Status status = Validate();
+    ExpectInvalid(status, "conviction.suspension_end_date", end);
+    EXPECT_EQ(status.message(), kSuspensionEndRule);
+  }
+}
+
+TEST_F(ValidationTest, AVerificationPeriodOfExactlyOneOrFiveYearsIsAcceptedAndADayMoreOrLessIsNot) {
+  MakeSuspended(&conviction_);  // final_date 2024-05-15
+  conviction_.set_suspension_end_date("2025-05-15");
+  EXPECT_TRUE(Validate().ok()) << Validate();
+  conviction_.set_suspension_end_date("2029-05-15");
+  EXPECT_TRUE(Validate().ok()) << Validate();
+  conviction_.set_suspension_end_date("2025-05-14");
+  ExpectInvalid(Validate(), "conviction.suspension_end_date", "2025-05-14");
+  conviction_.set_suspension_end_date("2029-05-16");
+  ExpectInvalid(Validate(), "conviction.suspension_end_date", "2029-05-16");
+}
+
+// Final on 29 February: the years are counted as for a birthday, so a year (or five) from it is
+// complete on 1 March of a common year, and four years on ends on 29 February again.
+TEST_F(ValidationTest, AVerificationPeriodFrom29FebruaryEndsOn1MarchOfACommonYear) {
+  MakeSuspended(&conviction_);
+  conviction_.set_judgment_date("2024-02-01");
+  conviction_.set_final_date("2024-02-29");
+  conviction_.set_suspension_end_date("2025-02-28");
+  ExpectInvalid(Validate(), "conviction.suspension_end_date", "2025-02-28");
+  conviction_.set_suspension_end_date("2025-03-01");
+  EXPECT_TRUE(Validate().ok()) << Validate();
+  conviction_.set_suspension_end_date("2028-02-29");
+  EXPECT_TRUE(Validate().ok()) << Validate();
+  conviction_.set_suspension_end_date("2029-03-01");
+  EXPECT_TRUE(Validate().ok()) << Validate();
+  conviction_.set_suspension_end_date("2029-03-02");
+  ExpectInvalid(Validate(), "conviction.suspension_end_date", "2029-03-02");
 }
 
 TEST_F(ValidationTest, FullyFilledRecordIsValid) {
@@ -651,6 +714,30 @@ std::vector<BadCase> BadCases() {
          c->set_suspension_end_date("2024-05-14");
        },
        "conviction.suspension_end_date", "2024-05-14"},
+      {"SuspensionEndOnFinalDate",
+       [](P, C c) {
+         c->clear_release_date();
+         c->mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_SUSPENDED);
+         c->mutable_sentence()->set_months(24);
+         c->set_suspension_end_date("2024-05-15");
+       },
+       "conviction.suspension_end_date", "2024-05-15"},
+      {"SuspensionEndADayBeforeOneYear",
+       [](P, C c) {
+         c->clear_release_date();
+         c->mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_SUSPENDED);
+         c->mutable_sentence()->set_months(24);
+         c->set_suspension_end_date("2025-05-14");
+       },
+       "conviction.suspension_end_date", "2025-05-14"},
+      {"SuspensionEndADayAfterFiveYears",
+       [](P, C c) {
+         c->clear_release_date();
+         c->mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_SUSPENDED);
+         c->mutable_sentence()->set_months(24);
+         c->set_suspension_end_date("2029-05-16");
+       },
+       "conviction.suspension_end_date", "2029-05-16"},
       {"SuspensionEndMalformed",
        [](P, C c) {
          c->clear_release_date();

@@ -328,8 +328,9 @@ TEST_F(ReferenceDirTest, ZeroDeleteYearsIsInvalid) {
 
 // --- Retention -------------------------------------------------------------------------------
 
-// A conviction final on 2024-05-15 whose sentence also ended that day (released, or the
-// suspension's verification period over), so that the rules' years count from final_date here;
+// A conviction final on 2024-05-15 whose sentence also ended that day (released), so that the
+// rules' years count from final_date here; a suspended sentence's verification period, which
+// validation keeps to one to five years after final_date, ends at the earliest, on 2025-05-15.
 // AnchorTest covers the anchor itself.
 Conviction MakeConviction(registry::v1::SentenceType type, uint32_t months, bool juvenile) {
   Conviction c;
@@ -338,7 +339,7 @@ Conviction MakeConviction(registry::v1::SentenceType type, uint32_t months, bool
   c.mutable_sentence()->set_months(months);
   c.set_juvenile(juvenile);
   if (type == registry::v1::SENTENCE_TYPE_IMPRISONMENT) c.set_release_date("2024-05-15");
-  if (type == registry::v1::SENTENCE_TYPE_SUSPENDED) c.set_suspension_end_date("2024-05-15");
+  if (type == registry::v1::SENTENCE_TYPE_SUSPENDED) c.set_suspension_end_date("2025-05-15");
   return c;
 }
 
@@ -364,11 +365,12 @@ TEST(RetentionTest, EachRuleGivesItsPeriods) {
   // Adult, >= 60 months: 20 / 30.
   ExpectRetention(*data, MakeConviction(SENTENCE_TYPE_IMPRISONMENT, 60, false), "2044-05-15",
                   "2054-05-15");
-  // Adult, 12..59 months: 15 / 20; a suspended sentence counts its months.
+  // Adult, 12..59 months: 15 / 20; a suspended sentence counts its months (and its years from
+  // the end of its verification period).
   ExpectRetention(*data, MakeConviction(SENTENCE_TYPE_IMPRISONMENT, 59, false), "2039-05-15",
                   "2044-05-15");
-  ExpectRetention(*data, MakeConviction(SENTENCE_TYPE_SUSPENDED, 12, false), "2039-05-15",
-                  "2044-05-15");
+  ExpectRetention(*data, MakeConviction(SENTENCE_TYPE_SUSPENDED, 12, false), "2040-05-15",
+                  "2045-05-15");
   // Adult, under 12 months or no length: 10 / 15.
   ExpectRetention(*data, MakeConviction(SENTENCE_TYPE_IMPRISONMENT, 11, false), "2034-05-15",
                   "2039-05-15");

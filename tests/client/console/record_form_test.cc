@@ -76,8 +76,8 @@ TEST(RecordFormTest, TheServersProblemsGoBesideTheirInputs) {
       "within 100 years of it; "
       "conviction.offences[1]: not in the offence table; "
       "person.birth_place: 0..100 characters of valid UTF-8, no control characters; "
-      "conviction.suspension_end_date: only with a suspended sentence: a date YYYY-MM-DD on or "
-      "after final_date; person.surname: a rule nobody translated",
+      "conviction.suspension_end_date: only with a suspended sentence: a date YYYY-MM-DD one to "
+      "five years after final_date; person.surname: a rule nobody translated",
       request);
   ASSERT_EQ(errors.size(), 7u);
   EXPECT_EQ(errors[0].input, "");
@@ -91,6 +91,7 @@ TEST(RecordFormTest, TheServersProblemsGoBesideTheirInputs) {
   EXPECT_EQ(errors[3].key, "rule.text");
   EXPECT_EQ(errors[3].values[1].second, "100");
   EXPECT_EQ(errors[4].input, "suspension-end-date");
+  EXPECT_EQ(errors[4].key, "rule.suspension_end");
   EXPECT_EQ(errors[5].input, "surname");
   EXPECT_EQ(errors[5].key, "") << "an unknown rule keeps the server's words";
   EXPECT_EQ(errors[5].server_text, "a rule nobody translated");
