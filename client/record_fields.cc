@@ -483,13 +483,17 @@ std::string RecordMessageWithFlags(absl::string_view message) {
   });
 }
 
+std::string ImportColumnName(const RecordField& field) {
+  absl::string_view path = field.path;
+  if (!absl::ConsumePrefix(&path, "person.")) absl::ConsumePrefix(&path, "conviction.");
+  return absl::StrReplaceAll(path, {{".", "_"}});
+}
+
 std::string RecordMessageWithColumns(absl::string_view message) {
   std::vector<std::string> parts;
   for (absl::string_view part : absl::StrSplit(message, "; ")) {
     parts.push_back(RenameRecordField(part, [](const RecordField& field, int item) {
-      absl::string_view path = field.path;
-      if (!absl::ConsumePrefix(&path, "person.")) absl::ConsumePrefix(&path, "conviction.");
-      const std::string column = absl::StrReplaceAll(path, {{".", "_"}});
+      const std::string column = ImportColumnName(field);
       return item >= 0 ? absl::StrCat(column, ": item ", item + 1) : column;
     }));
   }

@@ -123,6 +123,10 @@ std::string BanTypeWord(registry::v1::BanType type);
 // that name no record field come back as they are.
 std::string RecordMessageWithFlags(absl::string_view message);
 
+// The CSV import's column of `field` (record_import.h): its path below the person or the
+// conviction, dots as underscores: "personal_number", "sentence_type", "offences".
+std::string ImportColumnName(const RecordField& field);
+
 // RecordMessageWithFlags for a CSV import, each problem of a "; "-joined message renamed to its
 // column, as the import's own messages name it: "person.personal_number: ..." ->
 // "personal_number: ...", "conviction.sentence.months: ..." -> "sentence_months: ...",

@@ -46,13 +46,11 @@ bool ParseNumber(absl::string_view text, uint32_t min, uint32_t max, uint32_t* o
   return true;
 }
 
-// Sets *out to a checked date; empty allowed only when !required.
-void ParseDateColumn(absl::string_view column, absl::string_view text, bool required,
-                     std::string* out, RowProblems* problems) {
-  if (text.empty()) {
-    if (required) problems->Add(column, "required, YYYY-MM-DD");
-    return;
-  }
+// Sets *out to a checked date; an empty cell is left empty (a required one is said to be
+// required by AddRequired).
+void ParseDateColumn(absl::string_view column, absl::string_view text, std::string* out,
+                     RowProblems* problems) {
+  if (text.empty()) return;
   // The value is not quoted: a file of many people's data, and its report, may travel further
   // than the command line it was typed on.
   if (std::string problem = DateProblem(text); !problem.empty()) {
@@ -81,7 +79,8 @@ std::string ItemName(size_t index, size_t count) {
 void ParseOffences(absl::string_view text, v1::Conviction* conviction, RowProblems* problems) {
   const std::vector<absl::string_view> items = SplitList(text);
   if (items.empty()) {
-    problems->Add("offences", "at least one LAW:ARTICLE:PARAGRAPH");
+    // An empty cell is said to be required (AddRequired); one of separators alone is not.
+    if (!text.empty()) problems->Add("offences", "at least one LAW:ARTICLE:PARAGRAPH");
     return;
   }
   for (size_t i = 0; i < items.size(); ++i) {
@@ -119,7 +118,7 @@ void ParseBans(absl::string_view text, v1::Conviction* conviction, RowProblems* 
     }
     v1::AccessoryBan* ban = conviction->add_bans();
     ban->set_type(type->second);
-    ParseDateColumn("bans", parts.second, /*required=*/false, ban->mutable_end_date(), problems);
+    ParseDateColumn("bans", parts.second, ban->mutable_end_date(), problems);
   }
 }
 
@@ -128,7 +127,7 @@ void ParseSentence(absl::string_view type_text, absl::string_view months_text,
   if (auto type = SentenceTypes().find(absl::AsciiStrToLower(type_text));
       type != SentenceTypes().end()) {
     sentence->set_type(type->second);
-  } else {
+  } else if (!type_text.empty()) {  // empty: required (AddRequired)
     problems->Add("sentence_type", "not imprisonment, suspended, fine, juvenile_measure or other");
   }
   uint32_t months = 0;
@@ -138,9 +137,24 @@ void ParseSentence(absl::string_view type_text, absl::string_view months_text,
   sentence->set_months(months);
 }
 
+// An empty cell of a column the record cannot be without (RecordField::required) is said to be
+// "required", as the registry says of a missing field, and its column's rule is not applied to
+// it: an empty personal_number was refused by the server as not matching the personal number's
+// format, an empty sentence_type as not one of its words, which sent the clerk looking for a
+// typing slip in a cell left blank.
+template <typename ColumnFn>
+void AddRequired(ColumnFn column, RowProblems* problems) {
+  for (const RecordField& field : RecordFields()) {
+    if (!field.required) continue;
+    const std::string name = ImportColumnName(field);
+    if (column(name).empty()) problems->Add(name, "required");
+  }
+}
+
 // Builds the request of one CSV row; `column` maps a column name to its field.
 template <typename ColumnFn>
 v1::CreateRecordRequest RowToRequest(ColumnFn column, RowProblems* problems) {
+  AddRequired(column, problems);
   v1::CreateRecordRequest request;
   v1::Person& person = *request.mutable_person();
   person.set_surname(column("surname"));
@@ -155,8 +169,7 @@ v1::CreateRecordRequest RowToRequest(ColumnFn column, RowProblems* problems) {
   } else if (!sex.empty()) {
     problems->Add("sex", "not female or male");
   }
-  ParseDateColumn("birth_date", column("birth_date"), true, person.mutable_birth_date(),
-                  problems);
+  ParseDateColumn("birth_date", column("birth_date"), person.mutable_birth_date(), problems);
   person.set_birth_place(column("birth_place"));
   // The column's text must outlive the views SplitList returns into it.
   const std::string citizenships = column("citizenships");
@@ -169,17 +182,16 @@ v1::CreateRecordRequest RowToRequest(ColumnFn column, RowProblems* problems) {
   v1::Conviction& conviction = *request.mutable_conviction();
   conviction.set_court_id(column("court_id"));
   conviction.set_case_number(column("case_number"));
-  ParseDateColumn("judgment_date", column("judgment_date"), true,
-                  conviction.mutable_judgment_date(), problems);
-  ParseDateColumn("final_date", column("final_date"), true, conviction.mutable_final_date(),
+  ParseDateColumn("judgment_date", column("judgment_date"), conviction.mutable_judgment_date(),
                   problems);
+  ParseDateColumn("final_date", column("final_date"), conviction.mutable_final_date(), problems);
   ParseOffences(column("offences"), &conviction, problems);
   ParseSentence(column("sentence_type"), column("sentence_months"),
                 conviction.mutable_sentence(), problems);
   ParseBans(column("bans"), &conviction, problems);
-  ParseDateColumn("release_date", column("release_date"), false,
-                  conviction.mutable_release_date(), problems);
-  ParseDateColumn("suspension_end_date", column("suspension_end_date"), false,
+  ParseDateColumn("release_date", column("release_date"), conviction.mutable_release_date(),
+                  problems);
+  ParseDateColumn("suspension_end_date", column("suspension_end_date"),
                   conviction.mutable_suspension_end_date(), problems);
   const std::string juvenile = absl::AsciiStrToLower(column("juvenile"));
   if (juvenile == "true" || juvenile == "yes") {

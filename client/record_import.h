@@ -18,8 +18,7 @@
 //   surname, given_name, father_name, birth_place, personal_number, last_known_address,
 //   court_id, case_number, foreign_court, foreign_country
 //                       text as in the API (leading/trailing spaces are dropped)
-//   sex                 female | male (required by the registry; an empty cell is sent as
-//                       unspecified and refused there, by its line)
+//   sex                 female | male, required
 //   birth_date, judgment_date, final_date
 //                       YYYY-MM-DD, required
 //   release_date        YYYY-MM-DD or empty
@@ -33,8 +32,10 @@
 //                       (e.g. work_with_children:2034-05-15;profession:)
 //   juvenile            true | false; empty means false
 //
-// Every row is checked here for its shape (field count, dates, numbers, the words above); the
-// server checks the rest. Rows keep the line on which they start so both kinds of error name it.
+// Every row is checked here for its shape (field count, dates, numbers, the words above) and for
+// the cells a record cannot be without (surname, given_name, sex, birth_date, personal_number,
+// court_id, case_number, judgment_date, final_date, offences, sentence_type: an empty one is
+// "<column>: required"); the server checks the rest. Rows keep the line on which they start so both kinds of error name it.
 #ifndef REGISTRY_CLIENT_RECORD_IMPORT_H_
 #define REGISTRY_CLIENT_RECORD_IMPORT_H_
 

@@ -166,6 +166,62 @@ absl::Status CommitVersion(Call& call, storage::PendingWrite* write, Reply* resp
   return absl::OkStatus();
 }
 
+// The line of the row staged before row `row` of `req` that is the same conviction, as
+// "line 3": the clerk corrects one of the two, and the refused row's line alone left the other
+// to be found among hundreds. The store refuses the row without saying which staged row it clashed with;
+// the clash is of the uniqueness token (court, canonical case number, personal number, or an
+// earlier spelling of the case number), so the other row has the same court and personal
+// number, and, where several do, the same canonical case number unless it was spelled another
+// way. Where that leaves more than one, each is named ("line 3 or line 5"); where none, "".
+// Lines only: the rows' values are a person's.
+std::string SameConvictionLines(const v1::ImportRecordsRequest& req,
+                                const std::vector<int>& staged_rows, int row) {
+  const v1::CreateRecordRequest& record = req.rows(row).record();
+  std::vector<int> same_person;
+  for (const int other : staged_rows) {
+    const v1::CreateRecordRequest& staged = req.rows(other).record();
+    if (staged.conviction().court_id() == record.conviction().court_id() &&
+        staged.person().personal_number() == record.person().personal_number()) {
+      same_person.push_back(other);
+    }
+  }
+  if (same_person.size() > 1) {
+    const absl::StatusOr<std::string> canonical =
+        storage::CanonicalCaseNumber(record.conviction().case_number());
+    std::vector<int> same_case;
+    for (const int other : same_person) {
+      const absl::StatusOr<std::string> staged =
+          storage::CanonicalCaseNumber(req.rows(other).record().conviction().case_number());
+      if (canonical.ok() && staged.ok() && *staged == *canonical) same_case.push_back(other);
+    }
+    if (same_case.size() == 1) same_person = same_case;
+  }
+  std::vector<uint64_t> lines;
+  for (const int other : same_person) lines.push_back(req.rows(other).line());
+  std::sort(lines.begin(), lines.end());
+  return absl::StrJoin(lines, " or ", [](std::string* out, uint64_t line) {
+    absl::StrAppend(out, "line ", line);
+  });
+}
+
+// Why a dispute or its resolution does not apply to a record whose status is `now` (not the
+// one the change starts from), said by what the record is: a second dispute was told "the record
+// is not active", which read as if the record were gone. Only the status is named, never the
+// record's contents.
+absl::Status NotInStatus(v1::RecordStatus now) {
+  switch (now) {
+    case v1::RECORD_STATUS_DISPUTED:
+      return absl::FailedPreconditionError("record_id: the record is already disputed");
+    case v1::RECORD_STATUS_ACTIVE:
+      return absl::FailedPreconditionError("record_id: the record is not disputed");
+    // The store answers NOT_FOUND for an expunged record before this is reached.
+    case v1::RECORD_STATUS_EXPUNGED:
+      return absl::FailedPreconditionError("record_id: the record is expunged");
+    default:
+      return absl::FailedPreconditionError("record_id: the record has no known status");
+  }
+}
+
 }  // namespace
 
 void RecordService::AddReferenceNames(v1::Record* record) const {
@@ -386,9 +442,7 @@ absl::Status RecordService::SetStatus(Call& call, absl::string_view record_id,
       storage::PendingWrite write,
       PrepareVersion(call, record_id, 0, reason, [&](v1::Record* record) -> absl::Status {
         if (record->metadata().status() != from) {
-          return absl::FailedPreconditionError(from == v1::RECORD_STATUS_ACTIVE
-                                                   ? "record_id: the record is not active"
-                                                   : "record_id: the record is not disputed");
+          return NotInStatus(record->metadata().status());
         }
         record->mutable_metadata()->set_status(to);
         return absl::OkStatus();
@@ -535,6 +589,9 @@ grpc::Status RecordService::ImportRecords(grpc::ServerContext* ctx,
     for (int i = 0; i < req->rows_size(); ++i) resp->add_results()->set_line(req->rows(i).line());
     storage::PendingWrite write;
     bool any_created = false;
+    // The rows staged so far, by index: a row that is the same conviction as one of them names
+    // its line.
+    std::vector<int> staged_rows;
     for (const int i : order) {
       v1::ImportRow row = req->rows(i);
       ClearOutputOnly(row.mutable_record()->mutable_conviction());
@@ -562,9 +619,11 @@ grpc::Status RecordService::ImportRecords(grpc::ServerContext* ctx,
         // number): not "already in the registry", which a dry run would say of nothing stored,
         // and the two rows may differ. The file is corrected, not one row silently kept.
         result->set_outcome(v1::ImportRowResult::OUTCOME_INVALID);
-        result->set_error(
+        const std::string lines = SameConvictionLines(*req, staged_rows, i);
+        result->set_error(absl::StrCat(
             "conviction: the same conviction (court, case number, personal number) as another "
-            "row of this import; one row per conviction");
+            "row of this import",
+            lines.empty() ? "" : absl::StrCat(" (", lines, ")"), "; one row per conviction"));
         continue;
       }
       if (absl::IsAlreadyExists(staged)) {
@@ -582,6 +641,7 @@ grpc::Status RecordService::ImportRecords(grpc::ServerContext* ctx,
         continue;
       }
       RETURN_IF_ERROR(staged);
+      staged_rows.push_back(i);
       if (req->dry_run()) {
         result->set_outcome(v1::ImportRowResult::OUTCOME_VALID);
       } else {

@@ -15,6 +15,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "client/cli.h"
@@ -830,6 +831,27 @@ TEST_F(RecordCommandsTest, ARefusedImportPrintsOnlyTheRefusal) {
   const CliRun clerk = As("clerk", {"record", "import", file, "--dry-run"});
   EXPECT_EQ(clerk.code, kExitError) << clerk.err;
   EXPECT_THAT(clerk.out, HasSubstr("dry run: 5 valid, 0 duplicates, 1 invalid\n"));
+}
+
+// An import's report named a row that repeats another row of the file by its own line only, and
+// an empty required cell by its column's format; it names the line repeated, and says the cell
+// is required, neither with a value of the file.
+TEST_F(RecordCommandsTest, AnImportReportNamesTheLineARowRepeatsAndAnEmptyRequiredCell) {
+  std::ifstream example(REGISTRY_SOURCE_DIR "/deploy/examples/import.csv");
+  std::string header, berisha, gashi;
+  ASSERT_TRUE(std::getline(example, header) && std::getline(example, berisha) &&
+              std::getline(example, gashi));
+  const std::string no_number = absl::StrReplaceAll(gashi, {{",1000000022,", ",,"}});
+  const std::string file = dir_ + "/repeated.csv";
+  std::ofstream(file) << header << "\n" << berisha << "\n" << gashi << "\n" << berisha << "\n"
+                      << no_number << "\n";
+  const CliRun run = As("clerk", {"record", "import", file, "--dry-run"});
+  EXPECT_EQ(run.code, kExitError) << run.err;
+  EXPECT_EQ(run.out,
+            "line 4: conviction: the same conviction (court, case number, personal number) as "
+            "another row of this import (line 2); one row per conviction\n"
+            "line 5: personal_number: required\n"
+            "dry run: 2 valid, 0 duplicates, 2 invalid\n");
 }
 
 // `record create --interactive` with the registry stopped asked every question, then failed. The

@@ -295,16 +295,20 @@ TEST_F(LifecycleTest, DisputeAndResolutionMakeVersionsWithTheirReasons) {
   EXPECT_EQ(record.metadata().status(), v1::RECORD_STATUS_DISPUTED);
   EXPECT_EQ(record.metadata().version(), 2u);
 
-  // A disputed record cannot be disputed again.
+  // A disputed record cannot be disputed again, and the clerk is told it is disputed already
+  // (not that it is "not active", which read as if it were gone).
   const grpc::Status again = Dispute("clerk", id, "second complaint");
   EXPECT_EQ(again.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << again.error_message();
+  EXPECT_EQ(again.error_message(), "record_id: the record is already disputed");
 
   v1::RecordStatusResponse resolved;
   ASSERT_TRUE(Resolve("clerk", id, resolve_reason, &resolved).ok());
   EXPECT_EQ(resolved.status(), v1::RECORD_STATUS_ACTIVE);
   EXPECT_EQ(resolved.version(), 3u);
   // Nothing to resolve any more.
-  EXPECT_EQ(Resolve("clerk", id, "again").error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  const grpc::Status resolved_again = Resolve("clerk", id, "again");
+  EXPECT_EQ(resolved_again.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
+  EXPECT_EQ(resolved_again.error_message(), "record_id: the record is not disputed");
 
   v1::GetRecordHistoryResponse history;
   ASSERT_TRUE(History(id, &history).ok());

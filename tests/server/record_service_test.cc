@@ -494,6 +494,47 @@ TEST_F(RecordServiceTest, TheSameConvictionUnderAnotherSpellingOfItsCaseNumberIs
   EXPECT_EQ(record.conviction().case_number(), "P 5/2020");
 }
 
+// A row of an import that is the same conviction as another row of it names that row's line
+// too: the clerk was told only that it repeated "another row of this import", and had to find
+// which among hundreds. The row it repeats is the one of the same court, personal number and
+// case number (in any spelling), not another conviction of the same person.
+TEST_F(RecordServiceTest, AnImportRowThatRepeatsAnotherNamesTheLineItRepeats) {
+  v1::CreateRecordRequest fifth = testing::ExampleRecord();
+  fifth.mutable_conviction()->set_case_number("P 5/2020");
+  v1::CreateRecordRequest sixth = fifth;
+  sixth.mutable_conviction()->set_case_number("P 6/2020");
+  v1::CreateRecordRequest sixth_again = fifth;
+  sixth_again.mutable_conviction()->set_case_number("P 06/2020");
+  v1::ImportRecordsRequest req;
+  for (const auto& [line, record] :
+       std::vector<std::pair<uint64_t, v1::CreateRecordRequest>>{
+           {3, fifth}, {7, fifth}, {9, sixth}, {12, sixth_again}}) {
+    v1::ImportRow* row = req.add_rows();
+    row->set_line(line);
+    *row->mutable_record() = record;
+  }
+  const std::string rule =
+      "conviction: the same conviction (court, case number, personal number) as another row of "
+      "this import";
+  for (const bool dry_run : {true, false}) {
+    req.set_dry_run(dry_run);
+    v1::ImportRecordsResponse resp;
+    grpc::ClientContext ctx;
+    SetDeadline(&ctx);
+    const grpc::Status s = clerk_->ImportRecords(&ctx, req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    ASSERT_EQ(resp.results_size(), 4);
+    const auto kept = dry_run ? v1::ImportRowResult::OUTCOME_VALID
+                              : v1::ImportRowResult::OUTCOME_CREATED;
+    EXPECT_EQ(resp.results(0).outcome(), kept) << resp.results(0).error();
+    EXPECT_EQ(resp.results(2).outcome(), kept) << resp.results(2).error();
+    EXPECT_EQ(resp.results(1).outcome(), v1::ImportRowResult::OUTCOME_INVALID);
+    EXPECT_EQ(resp.results(1).error(), rule + " (line 3); one row per conviction");
+    EXPECT_EQ(resp.results(3).outcome(), v1::ImportRowResult::OUTCOME_INVALID);
+    EXPECT_EQ(resp.results(3).error(), rule + " (line 9); one row per conviction");
+  }
+}
+
 // An amendment that makes a record another's conviction (court, case number, personal number)
 // is refused as a create is, naming the field the amendment changed and the record that holds
 // the conviction, which the event records as disclosed.
