@@ -71,6 +71,38 @@ void SendRefusal(httplib::Response& response, int status, absl::string_view key)
       "text/html; charset=utf-8");
 }
 
+// The page a sign-out leads to. No session is left to hold a language, so the sign-out's address
+// names it (?lang=, else the default), and links lead to the same page in the others. It says
+// how to work again, and that stopping registry-console leaves its start address unusable too.
+void SendSignedOut(const httplib::Request& request, httplib::Response& response) {
+  const Catalogs& catalogs = Catalogs::Embedded();
+  const Language& language = LanguageOrDefault(request.get_param_value("lang"));
+  const auto t = [&](absl::string_view key) { return Escape(catalogs.Text(language.code, key)); };
+  std::string others;
+  for (const Language& other : Languages()) {
+    if (other.code == language.code) continue;
+    absl::StrAppend(&others, "<li><a href=\"/signed-out?lang=", other.code, "\" lang=\"",
+                    other.html_lang, "\" hreflang=\"", other.html_lang, "\">",
+                    Escape(other.name), "</a></li>");
+  }
+  response.status = 200;
+  response.set_header("Content-Language", language.html_lang);
+  response.set_content(
+      absl::StrCat("<!doctype html>\n<html lang=\"", language.html_lang,
+                   "\"><head><meta charset=\"utf-8\"><meta name=\"viewport\" "
+                   "content=\"width=device-width, initial-scale=1\"><title>",
+                   t("signout.title"), " — ", t("app.name"),
+                   "</title><link rel=\"stylesheet\" href=\"/assets/console.css\"></head><body>"
+                   "<header class=\"top\"><div class=\"brand\"><p class=\"app\">",
+                   t("app.name"), "</p></div><nav aria-label=\"", t("lang.label"), "\"><ul>",
+                   others, "</ul></nav></header><main id=\"main\"><h1>", t("signout.title"),
+                   "</h1><div class=\"notice\" role=\"status\" id=\"signed-out\"><p>",
+                   t("signout.text"), "</p></div><p>", t("signout.again"), "</p><p>",
+                   t("signout.stop"), "</p></main><footer><p>", t("app.footer"),
+                   "</p></footer></body></html>\n"),
+      "text/html; charset=utf-8");
+}
+
 }  // namespace
 
 bool NamesEveryAddress(const std::string& host) {
@@ -326,7 +358,9 @@ void PageContext::SendPage(const std::string& title, const std::string& body, in
       "<input type=\"hidden\" name=\"back\" value=\"", Escape(back), "\">", kept,
       "<label for=\"language\">", T("lang.label"),
       "</label> <select id=\"language\" name=\"lang\">", languages, "</select> <button>",
-      T("lang.change"), "</button></form><nav aria-label=\"", T("nav.label"), "\"><ul>", links,
+      T("lang.change"), "</button></form><form class=\"signout\" method=\"post\" "
+      "action=\"/signout\">", CsrfInput(), "<button id=\"signout-button\">", T("nav.signout"),
+      "</button></form><nav aria-label=\"", T("nav.label"), "\"><ul>", links,
       "</ul></nav></header><main id=\"main\" tabindex=\"-1\"><h1>", title, "</h1>", body,
       "</main><footer><p>", T("app.footer"), "</p></footer></body></html>\n");
   response_.status = status;
@@ -604,6 +638,8 @@ void Console::AddRoutes() {
     Add(std::move(method), std::move(pattern), std::move(roles), std::move(handler));
   };
   AddCommonPages(*this, add);
+  // For every role: the console's own, since it ends what the console holds, not the registry's.
+  Add("POST", "/signout", {}, [this](PageContext& ctx) { SignOut(ctx); });
   AddRecordPages(*this, add);
   AddImportPages(*this, add);
   AddVettingPages(*this, add);
@@ -624,6 +660,7 @@ void Console::AddRoutes() {
   http_->Get("/start", [this](const httplib::Request& request, httplib::Response& response) {
     StartSession(request, response);
   });
+  http_->Get("/signed-out", SendSignedOut);
   for (const char* asset : {"console.css", "console.js"}) {
     const std::string name = absl::StrCat("assets/", asset);
     const std::string type = absl::EndsWith(name, ".css") ? "text/css; charset=utf-8"
@@ -676,9 +713,10 @@ bool Console::Admit(const httplib::Request& request, httplib::Response& response
     SendRefusal(response, 400, "refused.bad_request");
     return false;
   }
-  // The start page and the stylesheet and script (nothing in them is secret) need no session.
-  if (request.path == "/start" || request.path == "/assets/console.css" ||
-      request.path == "/assets/console.js") {
+  // The start page, the page a sign-out leads to, and the stylesheet and script (nothing in them
+  // is secret) need no session.
+  if (request.path == "/start" || request.path == "/signed-out" ||
+      request.path == "/assets/console.css" || request.path == "/assets/console.js") {
     return true;
   }
   std::shared_ptr<Session> session = sessions_.Find(
@@ -742,13 +780,27 @@ void Console::StartSession(const httplib::Request& request, httplib::Response& r
     return;
   }
   std::shared_ptr<Session> session = sessions_.Create(absl::Now());
-  std::string cookie = absl::StrCat(cookie_name(), "=", session->id,
-                                    "; Path=/; HttpOnly; SameSite=Strict");
-  if (tls_) absl::StrAppend(&cookie, "; Secure");
-  response.set_header("Set-Cookie", cookie);
+  response.set_header("Set-Cookie", SessionCookie(session->id, /*expired=*/false));
   // Off the address bar (and out of the history's latest entry) at once.
   response.status = 303;
   response.set_header("Location", "/");
+}
+
+std::string Console::SessionCookie(absl::string_view id, bool expired) const {
+  std::string cookie =
+      absl::StrCat(cookie_name(), "=", id, "; Path=/; HttpOnly; SameSite=Strict");
+  if (expired) absl::StrAppend(&cookie, "; Max-Age=0");
+  if (tls_) absl::StrAppend(&cookie, "; Secure");
+  return cookie;
+}
+
+void Console::SignOut(PageContext& ctx) {
+  // On a computer others use after the official: the session is gone from the console at once,
+  // so its cookie opens nothing even if the browser keeps it; the browser is told to drop it.
+  const std::string language = ctx.language().code;
+  sessions_.End(ctx.session().id);
+  ctx.response().set_header("Set-Cookie", SessionCookie("", /*expired=*/true));
+  ctx.Redirect(absl::StrCat("/signed-out?lang=", language));
 }
 
 }  // namespace registry::console

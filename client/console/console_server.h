@@ -3,9 +3,12 @@
 //
 //   Host header is the console's own address (a page from another site that rebinds its name to
 //   127.0.0.1 is refused) -> Sec-Fetch-Site and Origin, when the browser sends them, are this
-//   origin -> the session cookie names a live session (else 401; /start and /assets excepted)
-//   -> a POST carries the session's CSRF token (else 403) -> the page's roles include the role
-//   the registry assigned this identity (else 403, and nothing is asked of the registry).
+//   origin -> the session cookie names a live session (else 401; /start, /signed-out and /assets
+//   excepted) -> a POST carries the session's CSRF token (else 403) -> the page's roles include
+//   the role the registry assigned this identity (else 403, and nothing is asked of the registry).
+//
+// Every page has a Sign out button (POST /signout, with the token): it ends the session at once,
+// expires its cookie and leads to /signed-out, a page that needs no session.
 //
 // Every response, refusals and errors included, carries the same security headers: a strict
 // Content-Security-Policy (this origin's script and style only, no inline code, no framing, forms
@@ -151,12 +154,13 @@ class PageContext {
   // The hidden CSRF input every POST form carries.
   std::string CsrfInput() const;
 
-  // Sends a whole page: the layout (language switcher, navigation for the role, skip link) around
-  // `body`, under the heading `title` (escaped text). The language switch keeps the official where
-  // they are: on a GET page it leads back to the same address, query included (the console puts
-  // only validated, impersonal values there); on a page a POST made it leads to the nearest page
-  // at or above the POST's path (the form the POST came from) and carries the fields the POST
-  // sent, in its own POST body, so that the form is shown again filled in (Console::ShowPage).
+  // Sends a whole page: the layout (language switcher, sign-out, navigation for the role, skip
+  // link) around `body`, under the heading `title` (escaped text). The language switch keeps the
+  // official where they are: on a GET page it leads back to the same address, query included (the
+  // console puts only validated, impersonal values there); on a page a POST made it leads to the
+  // nearest page at or above the POST's path (the form the POST came from) and carries the fields
+  // the POST sent, in its own POST body, so that the form is shown again filled in
+  // (Console::ShowPage).
   void SendPage(const std::string& title, const std::string& body, int status = 200);
   // Sends a page saying what went wrong with a registry call: the status code's name, its meaning
   // in the user's language and the server's message (escaped). A registry that could not be
@@ -254,6 +258,12 @@ class Console {
   // The GET route whose pattern `path` matches, or nullptr.
   const Route* PageAt(const std::string& path) const;
   void StartSession(const httplib::Request& request, httplib::Response& response);
+  // POST /signout: ends the session of `ctx`, expires its cookie, and sends the browser to the
+  // signed-out page (in the session's language, which the address names: no session is left).
+  void SignOut(PageContext& ctx);
+  // The Set-Cookie value of the session cookie holding `id`; `expired`: one that makes the
+  // browser drop it (the same name, path and flags, Max-Age=0).
+  std::string SessionCookie(absl::string_view id, bool expired) const;
   absl::Status Refresh();
   bool AllowedHost(absl::string_view host) const;
 

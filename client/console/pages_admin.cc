@@ -1,6 +1,8 @@
 // The security officer's pages: the registry's backups (list, make one now), the whole-data check
 // and the rotation of the key-encryption key. None of them shows or touches record contents: the
 // registry answers with counts, ids, dates and the ids of what is inconsistent.
+#include <optional>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
@@ -82,6 +84,34 @@ void Backup(PageContext& ctx) {
 void CheckData(PageContext& ctx) {
   absl::StatusOr<v1::VerifyDataResponse> checked = ctx.registry().VerifyData();
   if (!checked.ok()) return ctx.SendError(checked.status());
+  // The result is not this POST's page but one the browser is sent to (POST-redirect-GET), as
+  // after a key rotation: reloading it, or going back to it, does not read and authenticate the
+  // whole registry again. Its address holds an id of the console's only; the result waits in the
+  // session until that page has shown it.
+  const std::string id = RandomHex(16);
+  {
+    absl::MutexLock lock(&ctx.session().mu);
+    ctx.session().data_checks.Add(id, *std::move(checked));
+  }
+  ctx.Redirect(absl::StrCat("/admin/checks/", id));
+}
+
+// A data check's result, shown once: the session forgets it as it is shown. Opened again (a
+// reload, the back button), the page says so and asks the registry nothing; the check is run
+// again only from the overview's button.
+void CheckResult(PageContext& ctx) {
+  std::optional<v1::VerifyDataResponse> checked;
+  {
+    absl::MutexLock lock(&ctx.session().mu);
+    checked = ctx.session().data_checks.Take(std::string(ctx.request().matches[1]));
+  }
+  if (!checked.has_value()) {
+    return ctx.SendPage(ctx.T("admin.check.title"),
+                        absl::StrCat("<div class=\"notice\" role=\"status\" id=\"check-shown\"><p>",
+                                     ctx.T("admin.check.shown"), "</p></div><p><a href=\"/admin\">",
+                                     ctx.T("admin.back"), "</a></p>"),
+                        410);
+  }
   const bool consistent = checked->problem_count() == 0;
   std::string body = absl::StrCat(
       "<div class=\"result ", consistent ? "result-clear" : "result-not_clear",
@@ -94,8 +124,8 @@ void CheckData(PageContext& ctx) {
       checked->versions(), "</td></tr><tr><th scope=\"row\">", ctx.T("admin.check.index_rows"),
       "</th><td>", checked->index_rows(), "</td></tr><tr><th scope=\"row\">",
       ctx.T("admin.check.vetting_checks"), "</th><td>", checked->vetting_checks(),
-      "</td></tr><tr><th scope=\"row\">", ctx.T("admin.check.audit_events"), "</th><td>", checked->audit_events(),
-      "</td></tr></table>");
+      "</td></tr><tr><th scope=\"row\">", ctx.T("admin.check.audit_events"), "</th><td>",
+      checked->audit_events(), "</td></tr></table>");
   if (!consistent) {
     std::string items;
     for (const std::string& problem : checked->problems()) {
@@ -105,6 +135,8 @@ void CheckData(PageContext& ctx) {
                     "</ul>");
   }
   absl::StrAppend(&body, "<p><a href=\"/admin\">", ctx.T("admin.back"), "</a></p>");
+  // This page is shown once, so the language switch does not lead back to it: to the overview.
+  ctx.set_language_back("/admin");
   ctx.SendPage(ctx.T("admin.check.title"), body);
 }
 
@@ -172,6 +204,7 @@ void AddAdminPages(Console&,
   add("GET", "/admin", admin, Overview);
   add("POST", "/admin/backup", admin, Backup);
   add("POST", "/admin/verify-data", admin, CheckData);
+  add("GET", "/admin/checks/([0-9a-f]{32})", admin, CheckResult);
   add("GET", "/admin/rotate-keys", admin, RotateForm);
   add("POST", "/admin/rotate-keys", admin, Rotate);
   add("GET", "/admin/rotated", admin, Rotated);

@@ -578,6 +578,31 @@ void Amend(PageContext& ctx) {
                  ReasonInput(ctx, reason, reason_error), 400);
 }
 
+// The dispute or resolution form of the record `id` alone, with `box` above it: the record's
+// page holds the form, but that page reads the record first, which a registry that cannot be
+// reached does not give, and the reason typed would be lost with it.
+void SendStatusForm(PageContext& ctx, const std::string& id, bool dispute,
+                    const std::string& reason, const std::string& error, const std::string& box,
+                    int status) {
+  const std::string action = dispute ? "dispute" : "resolve";
+  Input input;
+  input.name = "reason";
+  input.kind = Input::Kind::kTextarea;
+  input.label = ctx.T("record.reason");
+  input.value = reason;
+  input.error = error;
+  input.required = true;
+  ctx.SendPage(ctx.T(absl::StrCat("record.", action, ".title")),
+               absl::StrCat(box, "<p>", ctx.T(absl::StrCat("record.", action, ".help")),
+                            "</p><form method=\"post\" action=\"/records/", id, "/", action, "\">",
+                            ctx.CsrfInput(), RenderInput(ctx, input),
+                            "<div class=\"actions\"><button>",
+                            ctx.T(absl::StrCat("record.", action, ".button")),
+                            "</button> <a href=\"/records/", id, "\">", ctx.T("record.back"),
+                            "</a></div></form>"),
+               status);
+}
+
 void ChangeStatus(PageContext& ctx, bool dispute) {
   const std::string id = RecordId(ctx);
   const std::string reason(absl::StripAsciiWhitespace(ctx.Param("reason")));
@@ -593,17 +618,29 @@ void ChangeStatus(PageContext& ctx, bool dispute) {
     request.set_reason(reason);
     changed = ctx.registry().ResolveDispute(request);
   }
-  if (!changed.ok()) return ctx.SendError(changed.status());
+  if (!changed.ok()) {
+    // A registry that was not reached refused nothing, and a reason it refused is the clerk's to
+    // correct: either way the form comes back with the reason as typed, to be sent again.
+    const std::string reason_error = ServerErrorFor(ctx, changed.status(), "reason");
+    if (!RegistryUnreachable(changed.status()) && reason_error.empty()) {
+      return ctx.SendError(changed.status());
+    }
+    return SendStatusForm(ctx, id, dispute, ctx.Param("reason"), reason_error,
+                          reason_error.empty() ? ctx.ErrorBox(changed.status()) : "",
+                          FailedCallStatus(changed.status(), 400));
+  }
   ctx.Redirect(absl::StrCat("/records/", id, "?done=", dispute ? "disputed" : "resolved"));
 }
 
 // ---- expunging ----
 
-void SendExpungeForm(PageContext& ctx, const v1::Record& record, const std::string& basis,
-                     const std::string& basis_error, const std::string& confirm_error,
+// The expunge form of the record `id`. `record` is nullptr when it could not be read (the
+// registry not reached): the form then cannot say whose record it is or name its case number,
+// and says so; what the clerk typed is kept all the same, to be sent again.
+void SendExpungeForm(PageContext& ctx, const std::string& id, const v1::Record* record,
+                     const std::string& basis, const std::string& basis_error,
+                     const std::string& confirmed, const std::string& confirm_error,
                      const std::string& box, int status) {
-  const v1::Person& p = record.person();
-  const v1::Conviction& c = record.conviction();
   Input legal;
   legal.name = "legal_basis";
   legal.label = ctx.T("record.expunge.legal_basis");
@@ -614,20 +651,28 @@ void SendExpungeForm(PageContext& ctx, const v1::Record& record, const std::stri
   legal.size_class = "long";
   Input confirm;
   confirm.name = "confirm";
-  confirm.label = ctx.Tf("record.expunge.confirm", {{"case", Text(c.case_number())}});
+  confirm.value = confirmed;
   confirm.error = confirm_error;
   confirm.required = true;
   confirm.size_class = "medium";
-  const std::string id = record.metadata().record_id();
+  std::string whose;
+  if (record != nullptr) {
+    const v1::Person& p = record->person();
+    const v1::Conviction& c = record->conviction();
+    confirm.label = ctx.Tf("record.expunge.confirm", {{"case", Text(c.case_number())}});
+    whose = ctx.Tf("record.expunge.whose",
+                   {{"name", absl::StrCat(Text(p.given_name()), " ", Text(p.surname()))},
+                    {"born", Text(p.birth_date())},
+                    {"case", Text(c.case_number())},
+                    {"court", Escape(client::FormatCourt(c))}});
+  } else {
+    confirm.label = ctx.T("record.expunge.confirm_unread");
+    whose = ctx.T("record.expunge.unread");
+  }
   ctx.SendPage(
       ctx.T("record.expunge.title"),
-      absl::StrCat(box, "<div class=\"warning\"><p>",
-                   ctx.Tf("record.expunge.whose",
-                          {{"name", absl::StrCat(Text(p.given_name()), " ", Text(p.surname()))},
-                           {"born", Text(p.birth_date())},
-                           {"case", Text(c.case_number())},
-                           {"court", Escape(client::FormatCourt(c))}}),
-                   "</p><p><strong>", ctx.T("record.expunge.final"),
+      absl::StrCat(box, "<div class=\"warning\"><p>", whose, "</p><p><strong>",
+                   ctx.T("record.expunge.final"),
                    "</strong></p></div><form method=\"post\" action=\"/records/", id,
                    "/expunge\">", ctx.CsrfInput(), RenderInput(ctx, legal),
                    RenderInput(ctx, confirm), "<div class=\"actions\"><button class=\"danger\">",
@@ -637,23 +682,32 @@ void SendExpungeForm(PageContext& ctx, const v1::Record& record, const std::stri
 }
 
 void ExpungeForm(PageContext& ctx) {
-  absl::StatusOr<v1::Record> record = ReadRecord(ctx, RecordId(ctx));
+  const std::string id = RecordId(ctx);
+  absl::StatusOr<v1::Record> record = ReadRecord(ctx, id);
   if (!record.ok()) return ctx.SendError(record.status());
   // The legal basis comes back after a language switch; the confirmation is typed again.
-  SendExpungeForm(ctx, *record, ctx.restored() ? ctx.Param("legal_basis") : "", "", "", "", 200);
+  SendExpungeForm(ctx, id, &*record, ctx.restored() ? ctx.Param("legal_basis") : "", "", "", "",
+                  "", 200);
 }
 
 void Expunge(PageContext& ctx) {
   const std::string id = RecordId(ctx);
-  absl::StatusOr<v1::Record> record = ReadRecord(ctx, id);
-  if (!record.ok()) return ctx.SendError(record.status());
   const std::string basis(absl::StripAsciiWhitespace(ctx.Param("legal_basis")));
   const std::string typed(absl::StripAsciiWhitespace(ctx.Param("confirm")));
+  absl::StatusOr<v1::Record> record = ReadRecord(ctx, id);
+  if (!record.ok()) {
+    // Not reached: the form comes back with the legal basis and the confirmation as typed, and
+    // the confirmation is checked against the record when it is sent again.
+    if (!RegistryUnreachable(record.status())) return ctx.SendError(record.status());
+    return SendExpungeForm(ctx, id, nullptr, basis,
+                           basis.empty() ? ctx.T("record.expunge.basis_needed") : "", typed, "",
+                           ctx.ErrorBox(record.status()), FailedCallStatus(record.status(), 400));
+  }
   // The confirmation is typed, not clicked: the case number of this very record, so that an
   // erasure cannot be done by a slip of the hand or on the wrong record.
   if (typed != record->conviction().case_number() || basis.empty()) {
     return SendExpungeForm(
-        ctx, *record, basis, basis.empty() ? ctx.T("record.expunge.basis_needed") : "",
+        ctx, id, &*record, basis, basis.empty() ? ctx.T("record.expunge.basis_needed") : "", "",
         typed != record->conviction().case_number() ? ctx.T("record.expunge.mismatch") : "",
         "", 400);
   }
@@ -662,9 +716,12 @@ void Expunge(PageContext& ctx) {
   request.set_legal_basis(basis);
   absl::StatusOr<v1::ExpungeRecordResponse> expunged = ctx.registry().ExpungeRecord(request);
   if (!expunged.ok()) {
-    // A legal basis the registry refuses is shown beside it; anything else above the form.
+    // A legal basis the registry refuses is shown beside it; anything else above the form. The
+    // confirmation, right for this record, comes back too when the registry was not reached: it
+    // refused nothing, and the same form may be sent again as it is.
     const std::string basis_error = ServerErrorFor(ctx, expunged.status(), "legal_basis");
-    return SendExpungeForm(ctx, *record, basis, basis_error, "",
+    return SendExpungeForm(ctx, id, &*record, basis, basis_error,
+                           RegistryUnreachable(expunged.status()) ? typed : "", "",
                            basis_error.empty() ? ctx.ErrorBox(expunged.status()) : "",
                            FailedCallStatus(expunged.status(), 400));
   }

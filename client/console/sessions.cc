@@ -62,4 +62,16 @@ std::shared_ptr<Session> SessionStore::Find(absl::string_view id, absl::Time now
   return found;
 }
 
+bool SessionStore::End(absl::string_view id) {
+  absl::MutexLock lock(&mu_);
+  // Searched as Find searches, every id compared in constant time.
+  auto found = sessions_.end();
+  for (auto it = sessions_.begin(); it != sessions_.end(); ++it) {
+    if (ConstantTimeEquals(id, it->first)) found = it;
+  }
+  if (found == sessions_.end()) return false;
+  sessions_.erase(found);
+  return true;
+}
+
 }  // namespace registry::console

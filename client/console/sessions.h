@@ -8,9 +8,12 @@
 //    and other sites' pages cannot send it, with an idle limit;
 //  - a CSRF token per session, required on every state-changing (POST) request.
 //
+// A session ends when the official signs out (at once: its cookie then opens nothing), after its
+// idle limit, or when the console stops.
+//
 // Sessions also hold what one official's browser works on: vetting certificates to download, a
-// vetting check's answer until its page shows it, an import file between its dry run and the
-// import, and running jobs (an import, a verification).
+// vetting check's answer and a data check's result until their pages show them, an import file
+// between its dry run and the import, and running jobs (an import, a verification).
 #ifndef REGISTRY_CLIENT_CONSOLE_SESSIONS_H_
 #define REGISTRY_CLIENT_CONSOLE_SESSIONS_H_
 
@@ -30,6 +33,7 @@
 #include "absl/time/time.h"
 #include "client/audit_verifier.h"
 #include "client/record_import.h"
+#include "registry/v1/admin.pb.h"
 #include "registry/v1/records.pb.h"
 #include "registry/v1/vetting.pb.h"
 
@@ -116,9 +120,12 @@ struct Session {
   // by the id of their result's page, until that page has shown them once (the check's POST is
   // answered by a redirect to it, so that reloading the page does not check again, and nothing
   // of the candidate goes into its address); import files between their dry run and the import;
-  // jobs. The newest kMaxKept of each.
+  // jobs. The newest kMaxKept of each. A data check's result likewise waits, by the id of its
+  // page, until that page has shown it once: the whole-data check is long, and a reload of the
+  // page its POST made would run it again.
   Kept<v1::SignedVettingCertificate> certificates ABSL_GUARDED_BY(mu);
   Kept<v1::VettingCheckResponse> vetting_results ABSL_GUARDED_BY(mu);
+  Kept<v1::VerifyDataResponse> data_checks ABSL_GUARDED_BY(mu);
   Kept<std::shared_ptr<Upload>> uploads ABSL_GUARDED_BY(mu);
   Kept<std::shared_ptr<Job>> jobs ABSL_GUARDED_BY(mu);
 
@@ -145,6 +152,10 @@ class SessionStore {
   // The live session with this id, marked used at `now`; nullptr when there is none (never was,
   // or idle too long).
   std::shared_ptr<Session> Find(absl::string_view id, absl::Time now);
+  // Ends the session with this id at once (its official signed out): Find no longer finds it,
+  // whatever cookie still names it. What a request already holds of it (a page being sent, a
+  // background job) runs to its end. False when there was no such session.
+  bool End(absl::string_view id);
 
   static constexpr size_t kMaxSessions = 32;
 

@@ -786,7 +786,8 @@ TEST_F(ConsoleTest, EveryStateChangingRouteNeedsTheSessionsCsrfToken) {
 // What each role may open, written out: a page added for the wrong roles (or for all of them)
 // fails here rather than passing the test below by its own declaration.
 const std::map<v1::Role, std::set<std::string>>& ExpectedPages() {
-  const std::set<std::string> everyone = {"GET /", "POST /language", "GET /jobs/([0-9a-f]{32})",
+  const std::set<std::string> everyone = {"GET /", "POST /language", "POST /signout",
+                                          "GET /jobs/([0-9a-f]{32})",
                                           "GET /jobs/([0-9a-f]{32})\\.json"};
   const auto with = [&](std::set<std::string> own) {
     own.insert(everyone.begin(), everyone.end());
@@ -813,7 +814,8 @@ const std::map<v1::Role, std::set<std::string>>& ExpectedPages() {
              "POST /audit/verify", "GET /audit/export", "POST /audit/export"})},
       {v1::ROLE_ADMIN,
        with({"GET /admin", "POST /admin/backup", "POST /admin/verify-data",
-             "GET /admin/rotate-keys", "POST /admin/rotate-keys", "GET /admin/rotated"})},
+             "GET /admin/checks/([0-9a-f]{32})", "GET /admin/rotate-keys",
+             "POST /admin/rotate-keys", "GET /admin/rotated"})},
   };
   return *pages;
 }
@@ -841,6 +843,8 @@ TEST_F(ConsoleTest, EveryRouteRefusesTheRolesItIsNotFor) {
         // A page that starts a background job (an import, a verification) redirects to it: its
         // calls to the registry must not land in a later route's count.
         WaitForJobOf(*response);
+        // Signing out ends the session: the routes after it are walked in a new one.
+        if (route.pattern == "/signout") SignIn();
         continue;
       }
       ++refused;
@@ -889,7 +893,9 @@ TEST_F(ConsoleTest, TheSecurityOfficerSeesCountsAndIdsAndRotatesOnlyWhenTyped) {
   SignIn();
   const std::string overview = Get("/admin")->body;
   ExpectInert(overview, "backups");
-  ExpectInert(Post("/admin/verify-data", {})->body, "data check");
+  auto checked = Post("/admin/verify-data", {});
+  ASSERT_EQ(checked->status, 303);
+  ExpectInert(Get(checked->get_header_value("Location"))->body, "data check");
   auto backup = Post("/admin/backup", {});
   EXPECT_EQ(backup->status, 303);
   EXPECT_EQ(backup->get_header_value("Location"), "/admin?backup=7&pruned=3");
@@ -1568,9 +1574,11 @@ TEST_F(ConsoleTest, TheLanguageSwitchShowsAPostedFormAgainFilledIn) {
   Start(v1::ROLE_ADMIN);
   SignIn();
   auto checked_data = Post("/admin/verify-data", {});
-  fields = LanguageForm(checked_data->body);
+  ASSERT_EQ(checked_data->status, 303);
+  const std::string check_page = Get(checked_data->get_header_value("Location"))->body;
+  fields = LanguageForm(check_page);
   EXPECT_EQ(Field(fields, "back"), "/admin");
-  auto overview = switch_to(checked_data->body, "en");
+  auto overview = switch_to(check_page, "en");
   EXPECT_EQ(overview->status, 303);
   EXPECT_EQ(overview->get_header_value("Location"), "/admin");
   auto rotated = Post("/admin/rotate-keys", {{"confirm", "ROTATE"}});
@@ -1851,6 +1859,200 @@ TEST_F(ConsoleTest, AReloadNeitherRotatesTheKeyNorChecksACandidateAgain) {
   const std::string mine = checked->get_header_value("Location");
   SignIn();
   EXPECT_EQ(Get(mine)->status, 410);
+}
+
+// The security officer's data check was answered by its POST, so a reload ran the whole-data
+// check again. It is answered by a redirect to a page whose address holds an id of the console's
+// only; the page shows the result once, and asks the registry nothing when reloaded.
+TEST_F(ConsoleTest, ADataCheckIsAnsweredByARedirectAndAReloadDoesNotCheckAgain) {
+  Start(v1::ROLE_ADMIN);
+  SignIn();
+  fake_->data_check.set_records(42);
+  auto checked = Post("/admin/verify-data", {});
+  ASSERT_TRUE(checked);
+  EXPECT_EQ(checked->status, 303);
+  const std::string result = checked->get_header_value("Location");
+  EXPECT_TRUE(std::regex_match(result, std::regex("/admin/checks/[0-9a-f]{32}"))) << result;
+  EXPECT_EQ(fake_->calls, 1);
+  auto shown = Get(result);
+  ASSERT_TRUE(shown);
+  EXPECT_EQ(shown->status, 200);
+  EXPECT_TRUE(absl::StrContains(shown->body, "id=\"check-result\"")) << shown->body;
+  EXPECT_TRUE(absl::StrContains(shown->body, "<td>42</td>")) << shown->body;
+  EXPECT_EQ(Field(LanguageForm(shown->body), "back"), "/admin");
+  EXPECT_EQ(fake_->calls, 1);
+  // Reloaded: the page says that the result was shown, and nothing is checked again.
+  for (int reload = 0; reload < 2; ++reload) {
+    auto again = Get(result);
+    ASSERT_TRUE(again);
+    EXPECT_EQ(again->status, 410);
+    EXPECT_TRUE(absl::StrContains(again->body,
+                                  Escape(Catalogs::Embedded().Text("sq", "admin.check.shown"))))
+        << again->body;
+    EXPECT_FALSE(absl::StrContains(again->body, "id=\"check-result\""));
+  }
+  EXPECT_EQ(fake_->calls, 1) << "a reload ran the data check again";
+  // Another session does not see this one's results.
+  checked = Post("/admin/verify-data", {});
+  const std::string mine = checked->get_header_value("Location");
+  EXPECT_EQ(fake_->calls, 2);
+  SignIn();
+  EXPECT_EQ(Get(mine)->status, 410);
+  EXPECT_EQ(fake_->calls, 2);
+}
+
+// On a shared court computer the official could not end their session: it lasted until the
+// console stopped or 8 idle hours passed. Every page has a Sign out button (a posted form with
+// the session's token); signing out ends the session at once, so the cookie opens nothing
+// however long the browser keeps it, tells the browser to drop it, and leads to a page, needing
+// no session, that says how to start again.
+TEST_F(ConsoleTest, SigningOutEndsTheSessionAndItsCookieOpensNothingAfterwards) {
+  const std::string form = "<form class=\"signout\" method=\"post\" action=\"/signout\"><input "
+                           "type=\"hidden\" name=\"csrf\" value=\"";
+  for (v1::Role role : AllRoles()) {
+    Start(role);
+    SignIn();
+    // On every page of the role.
+    for (const Console::Route& route : console_->routes()) {
+      if (route.method != "GET" || !RouteAllows(route, role)) continue;
+      const std::string path = PathOf(route.pattern);
+      auto page = Get(path);
+      ASSERT_TRUE(page) << path;
+      if (!absl::StartsWith(page->get_header_value("Content-Type"), "text/html")) continue;
+      EXPECT_TRUE(absl::StrContains(page->body, absl::StrCat(form, csrf_, "\">")))
+          << v1::Role_Name(role) << " " << path << ": no sign-out";
+    }
+    console_->Stop();
+    console_.reset();
+  }
+
+  Start(v1::ROLE_CLERK);
+  SignIn();
+  const std::string other_cookie = cookie_;
+  const std::string other_csrf = csrf_;
+  SignIn();  // a second session, of another browser: it goes on
+  Post("/language", {{"lang", "en"}, {"back", "/"}});
+  auto out = Post("/signout", {});
+  ASSERT_TRUE(out);
+  EXPECT_EQ(out->status, 303);
+  EXPECT_EQ(out->get_header_value("Location"), "/signed-out?lang=en");
+  const std::string expired = out->get_header_value("Set-Cookie");
+  EXPECT_TRUE(absl::StartsWith(expired, absl::StrCat(console_->cookie_name(), "=;"))) << expired;
+  for (const char* flag : {"; Path=/", "; HttpOnly", "; SameSite=Strict", "; Max-Age=0"}) {
+    EXPECT_TRUE(absl::StrContains(expired, flag)) << expired;
+  }
+
+  // The old cookie, kept by a browser that did not drop it: 401 on every page and every POST,
+  // the token included, and the registry is not asked.
+  const int calls = fake_->calls;
+  for (const Console::Route& route : console_->routes()) {
+    const std::string path = PathOf(route.pattern);
+    auto response = route.method == "GET" ? Get(path) : Post(path, {{"surname", "X"}});
+    ASSERT_TRUE(response) << route.method << " " << path;
+    EXPECT_EQ(response->status, 401) << route.method << " " << path;
+  }
+  EXPECT_EQ(fake_->calls, calls);
+
+  // The page it leads to needs no session, and says so in the session's language.
+  const Catalogs& catalogs = Catalogs::Embedded();
+  auto page = client_->Get(out->get_header_value("Location"));
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  ExpectSecurityHeaders(page, "signed out");
+  EXPECT_TRUE(absl::StrContains(page->body, "<html lang=\"en\""));
+  for (const char* key : {"signout.title", "signout.text", "signout.again", "signout.stop"}) {
+    EXPECT_TRUE(absl::StrContains(page->body, Escape(catalogs.Text("en", key)))) << key;
+  }
+  EXPECT_FALSE(absl::StrContains(page->body, "name=\"csrf\""));
+  EXPECT_TRUE(absl::StrContains(client_->Get("/signed-out")->body,
+                                Escape(catalogs.Text("sq", "signout.text"))))
+      << "Albanian by default";
+
+  // The other session was not ended.
+  cookie_ = other_cookie;
+  csrf_ = other_csrf;
+  EXPECT_EQ(Get("/")->status, 200);
+}
+
+TEST_F(ConsoleTest, SigningOutNeedsTheSessionsCsrfToken) {
+  Start(v1::ROLE_CLERK);
+  SignIn();
+  auto without = Post("/signout", {}, /*with_csrf=*/false);
+  ASSERT_TRUE(without);
+  EXPECT_EQ(without->status, 403);
+  EXPECT_FALSE(without->has_header("Set-Cookie"));
+  auto forged = Post("/signout", {{"csrf", std::string(64, 'f')}}, /*with_csrf=*/false);
+  EXPECT_EQ(forged->status, 403);
+  auto in_query = client_->Post(absl::StrCat("/signout?csrf=", csrf_), {{"Cookie", cookie_}},
+                                httplib::Params{});
+  EXPECT_EQ(in_query->status, 400);
+  // A link or an image of another page cannot sign the official out either: it is no GET.
+  EXPECT_EQ(Get("/signout")->status, 404);
+  EXPECT_EQ(Get("/")->status, 200) << "the session was ended without the token";
+  EXPECT_EQ(Post("/signout", {})->status, 303);
+  EXPECT_EQ(Get("/")->status, 401);
+}
+
+// With registryd down, the record form came back with what was typed, but a dispute, a
+// resolution and an expunging did not: the clerk's reason, legal basis and confirmation were
+// lost behind a bare error page. Each form comes back alone, filled in as it was sent, under the
+// box that says the registry cannot be reached (503), to be sent again.
+TEST_F(ConsoleTest, AnUnreachableRegistryKeepsTheReasonOfADisputeAResolutionAndAnExpunging) {
+  const Catalogs& catalogs = Catalogs::Embedded();
+  const auto said = [&](const httplib::Result& response, const std::string& where) {
+    ASSERT_TRUE(response) << where;
+    EXPECT_EQ(response->status, 503) << where;
+    EXPECT_TRUE(absl::StrContains(
+        response->body,
+        absl::StrCat("<h2>", Escape(catalogs.Text("sq", "error.unreachable_title")), "</h2>")))
+        << where << "\n" << response->body;
+  };
+  LoopbackSocket nobody(/*listen=*/false);
+  const std::string address = nobody.address();
+  Start(v1::ROLE_CLERK, false, [&](std::shared_ptr<FakeRegistry> fake) {
+    return std::make_shared<DownRegistry>(fake, address, absl::Seconds(1));
+  });
+  SignIn();
+  const std::string record = absl::StrCat("/records/", kRecordId);
+  for (const char* action : {"dispute", "resolve"}) {
+    const std::string where = action;
+    const std::string reason = absl::StrCat("letter of the data subject 3/2026 (", action, ")");
+    auto sent = Post(absl::StrCat(record, "/", action), {{"reason", reason}});
+    said(sent, where);
+    EXPECT_TRUE(absl::StrContains(
+        sent->body, absl::StrCat("<form method=\"post\" action=\"", record, "/", action, "\">")))
+        << sent->body;
+    EXPECT_TRUE(absl::StrContains(sent->body, absl::StrCat(">", reason, "</textarea>")))
+        << sent->body;
+  }
+  // The record itself cannot be read: the form says so, and keeps both fields.
+  auto expunge = Post(record + "/expunge", {{"legal_basis", "KP 103"}, {"confirm", "P 1/2024"}});
+  said(expunge, "expunge");
+  EXPECT_TRUE(absl::StrContains(
+      expunge->body, absl::StrCat("<form method=\"post\" action=\"", record, "/expunge\">")));
+  EXPECT_TRUE(absl::StrContains(FieldGroup(expunge->body, "legal_basis"), "value=\"KP 103\""))
+      << expunge->body;
+  EXPECT_TRUE(absl::StrContains(FieldGroup(expunge->body, "confirm"), "value=\"P 1/2024\""))
+      << expunge->body;
+  EXPECT_TRUE(absl::StrContains(expunge->body,
+                                Escape(catalogs.Text("sq", "record.expunge.unread"))));
+  console_->Stop();
+  console_.reset();
+
+  // The record read, the expunging itself not reached: the confirmation, right for this record,
+  // is kept with the legal basis.
+  Start(v1::ROLE_CLERK);
+  SignIn();
+  fake_->expunge_status = absl::UnavailableError("failed to connect to all addresses");
+  expunge = Post(record + "/expunge", {{"legal_basis", "KP 103"}, {"confirm", "P 1/2024"}});
+  said(expunge, "expunge sent");
+  EXPECT_TRUE(absl::StrContains(FieldGroup(expunge->body, "legal_basis"), "value=\"KP 103\""));
+  EXPECT_TRUE(absl::StrContains(FieldGroup(expunge->body, "confirm"), "value=\"P 1/2024\""));
+  // Refused, the confirmation is typed again, as before.
+  fake_->expunge_status = absl::PermissionDeniedError("not allowed");
+  expunge = Post(record + "/expunge", {{"legal_basis", "KP 103"}, {"confirm", "P 1/2024"}});
+  EXPECT_EQ(expunge->status, 400);
+  EXPECT_TRUE(absl::StrContains(FieldGroup(expunge->body, "confirm"), "value=\"\""));
 }
 
 TEST(ListenAddressTest, OnlyLoopbackUnlessAllowedAndThenOnlyWithTls) {

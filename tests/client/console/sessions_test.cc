@@ -43,5 +43,19 @@ TEST(KeptTest, TakeRemovesOnceAndAnIdAddedTwiceKeepsItsFirstValue) {
   EXPECT_EQ(kept.Find("a"), nullptr);
 }
 
+// Signing out ends the one session at once; the others go on.
+TEST(SessionStoreTest, EndRemovesTheOneSessionAtOnce) {
+  SessionStore store(RandomHex(32), absl::Hours(8));
+  const absl::Time now = absl::Now();
+  std::shared_ptr<Session> mine = store.Create(now);
+  std::shared_ptr<Session> other = store.Create(now);
+  EXPECT_FALSE(store.End(std::string(64, '0')));
+  EXPECT_FALSE(store.End(""));
+  EXPECT_TRUE(store.End(mine->id));
+  EXPECT_EQ(store.Find(mine->id, now), nullptr);
+  EXPECT_FALSE(store.End(mine->id)) << "ended once";
+  EXPECT_EQ(store.Find(other->id, now), other);
+}
+
 }  // namespace
 }  // namespace registry::console
