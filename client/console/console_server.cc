@@ -569,7 +569,10 @@ absl::Status Console::Start() {
   if (port_ <= 0) {
     return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.listen));
   }
-  listener_ = std::thread([this] { http_->listen_after_bind(); });
+  listener_ = std::thread([this] {
+    http_->listen_after_bind();
+    listener_done_.Notify();
+  });
   return absl::OkStatus();
 }
 
@@ -581,8 +584,15 @@ void Console::Stop() {
     stopped_ = true;
     workers.swap(workers_);
   }
-  if (http_ != nullptr) http_->stop();
-  if (listener_.joinable()) listener_.join();
+  // The HTTP library's stop() does nothing until its listener has started running, and the
+  // listener then waits in accept() for good: a Stop() right after Start() hung (1 run of the
+  // console's tests in 5 on a loaded machine). It is asked again until the listener has returned.
+  if (listener_.joinable()) {
+    do {
+      http_->stop();
+    } while (!listener_done_.WaitForNotificationWithTimeout(absl::Milliseconds(10)));
+    listener_.join();
+  }
   for (Worker& worker : workers) worker.thread.join();
   done_.Notify();
 }

@@ -275,6 +275,8 @@ class Console {
   int port_ = 0;
   bool tls_ = false;
   std::thread listener_;
+  // Notified when the listener thread's listen_after_bind has returned.
+  absl::Notification listener_done_;
   std::vector<Route> routes_;
   // The GET routes, each with its pattern compiled (for PageAt).
   std::vector<std::pair<const Route*, std::regex>> pages_;
