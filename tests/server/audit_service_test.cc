@@ -357,6 +357,11 @@ class AuditListTest : public AuditServiceTest {
   //   t0+2h  +4 vetting check (R1)       +5 vetting GetRecord R1: PERMISSION_DENIED
   //   t0+3h  +6 court get R1, no purpose +7 court get R1
   // Then the clock stands at t0+4h for the auditor's calls.
+  // The server reads clock_ until it stops: it stops before clock_, a member of this class, is
+  // destroyed (the base class's server_ would outlive it; GCC's unoptimised build then called the
+  // clock's pure virtual Now() while the server shut down).
+  ~AuditListTest() override { server_.reset(); }
+
   void SetUp() override {
     Start(TestServerOptions::OnClock(&clock_));
     base_ = LogSize();

@@ -483,6 +483,11 @@ TEST_F(LifecycleTest, ExpungeRightAfterCreationLeavesNothingInTheWriteAheadLog) 
 
 class RetentionTest : public LifecycleTest {
  protected:
+  // The server reads clock_ until it stops: it stops before clock_, a member of this class, is
+  // destroyed (the base class's server_ would outlive it; GCC's unoptimised build then called the
+  // clock's pure virtual Now() while the server shut down).
+  ~RetentionTest() override { server_.reset(); }
+
   void SetUp() override {
     StartServer(TestServerOptions::OnClock(&clock_));
   }
@@ -566,6 +571,9 @@ TEST_F(RetentionTest, DueRecordIsErasedByTheSchedulerAsSystemRetention) {
 // erased, the hold is audited once, and it survives a restart.
 class ClockGuardRetentionTest : public RetentionTest {
  protected:
+  // As RetentionTest's, for elapsed_.
+  ~ClockGuardRetentionTest() override { server_.reset(); }
+
   void SetUp() override {
     TestServerOptions options = TestServerOptions::OnClock(&clock_);
     options.clock_guard_elapsed = &elapsed_;
