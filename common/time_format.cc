@@ -82,6 +82,14 @@ std::string FormatDate(absl::CivilDay day) {
   return absl::StrFormat("%04d-%02d-%02d", day.year(), day.month(), day.day());
 }
 
+absl::CivilDay YearsAfter(absl::CivilDay day, int years) {
+  const absl::civil_year_t year = day.year() + years;
+  const absl::CivilDay same(year, day.month(), day.day());
+  // absl normalises a missing day forward (29 February 2025 is 1 March): take the month's last.
+  if (same.month() != day.month()) return absl::CivilDay(absl::CivilMonth(year, day.month()) + 1) - 1;
+  return same;
+}
+
 namespace {
 
 // The last Sunday of a month, at 01:00 UTC: when summer time starts (March) or ends (October).

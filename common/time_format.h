@@ -23,6 +23,14 @@ absl::StatusOr<absl::CivilDay> ParseDate(absl::string_view text);
 
 std::string FormatDate(absl::CivilDay day);
 
+// The day a period of `years` calendar years that begins on `day` ends, as the criminal and civil
+// codes count periods of months and years: the day of the same number in the last year, or the
+// last day of that month where it has none (29 February + 1 year = 28 February). The registry
+// counts every period of years this way: retention, a suspension's verification period, the
+// century a sentence's dates may span. An age is counted as a birthday instead (turning 14 on
+// 1 March when born on 29 February): server/record_validation.cc.
+absl::CivilDay YearsAfter(absl::CivilDay day, int years);
+
 // The calendar day in Kosovo at t: the day a judgment, a final date, a visibility end or a
 // deletion day is counted in. Kosovo keeps Central European Time, UTC+1, and summer time, UTC+2,
 // from 01:00 UTC on the last Sunday of March to 01:00 UTC on the last Sunday of October (the

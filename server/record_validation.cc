@@ -128,7 +128,8 @@ bool IsCountryCode(absl::string_view code) {
 }
 
 // The day a person born on `birth` turns `years` old. Born on 29 February: 1 March in a common
-// year (the year of age is complete only when 28 February has ended).
+// year (the year of age is complete only when 28 February has ended). Only ages are counted so;
+// periods of years end as the codes count them (YearsAfter).
 absl::CivilDay Birthday(absl::CivilDay birth, int years) {
   return absl::CivilDay(birth.year() + years, birth.month(), birth.day());
 }
@@ -140,7 +141,7 @@ absl::CivilDay Birthday(absl::CivilDay birth, int years) {
 // run.
 inline constexpr int kMaxSentenceSpanYears = 100;
 bool WithinSentenceSpan(absl::CivilDay day, absl::CivilDay from) {
-  return day >= from && day <= Birthday(from, kMaxSentenceSpanYears);
+  return day >= from && day <= YearsAfter(from, kMaxSentenceSpanYears);
 }
 
 absl::Status ValidateCaseNumber(absl::string_view field, absl::string_view value) {
@@ -551,15 +552,15 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
   // The end of a suspended sentence's verification period: only for a suspended sentence, and
   // one to five years (both inclusive) after the day the judgment became final, from which the
   // Code counts the period. A date outside that is a typing slip (the judgment's date, the term's
-  // end), and the retention rules would count their years from it. The years are calendar years
-  // as for a birthday: from 29 February, one year is complete on 1 March of a common year.
+  // end), and the retention rules would count their years from it. The years are counted as the
+  // Code counts a period (YearsAfter): from 29 February, one year ends on 28 February.
   if (!c.suspension_end_date().empty()) {
     constexpr absl::string_view kRule =
         "only with a suspended sentence: a date YYYY-MM-DD one to five years after final_date";
     const absl::StatusOr<absl::CivilDay> end = ParseDate(c.suspension_end_date());
     if (type != registry::v1::SENTENCE_TYPE_SUSPENDED || !end.ok() ||
-        (final_day.has_value() && (*end < Birthday(*final_day, kMinVerificationYears) ||
-                                   *end > Birthday(*final_day, kMaxVerificationYears)))) {
+        (final_day.has_value() && (*end < YearsAfter(*final_day, kMinVerificationYears) ||
+                                   *end > YearsAfter(*final_day, kMaxVerificationYears)))) {
       problems->Add(Invalid("conviction.suspension_end_date", kRule));
     }
   }

@@ -164,14 +164,6 @@ absl::Status CheckRetention(const v1::RetentionTable& table) {
   return absl::OkStatus();
 }
 
-// `years` after `day`; 29 February becomes 28 February in a common year.
-absl::CivilDay AddYears(absl::CivilDay day, uint32_t years) {
-  const absl::civil_year_t year = day.year() + years;
-  absl::CivilDay result(year, day.month(), day.day());
-  if (result.month() != day.month()) result = absl::CivilDay(year, day.month(), 28);
-  return result;
-}
-
 // `months` after `day`, clamped to the month's last day (31 January + 1 month = 28/29 February).
 absl::CivilDay AddMonths(absl::CivilDay day, uint32_t months) {
   const absl::CivilMonth month = absl::CivilMonth(day) + months;
@@ -333,19 +325,18 @@ absl::StatusOr<ReferenceData::Retention> ReferenceData::RetentionFor(
     Retention r;
     r.anchor = anchor;
     r.employer_visible_until = std::max(
-        {AddYears(anchor, rule.employer_visible_years()), AddYears(anchor, offence_minimum),
+        {YearsAfter(anchor, rule.employer_visible_years()), YearsAfter(anchor, offence_minimum),
          latest_ban_end});
     if (lifelong_ban) {
       // At least the latest end a finite ban may have (validation: within a century of the final
-      // date, 29 February's century ending on 1 March), so a ban for life is never the weaker.
+      // date), so a ban for life is never the weaker.
       const absl::CivilDay from = std::max(anchor, *final_date);
       r.employer_visible_until =
-          std::max({r.employer_visible_until, AddYears(from, kLifelongBanYears),
-                    absl::CivilDay(from.year() + kLifelongBanYears, from.month(), from.day())});
+          std::max(r.employer_visible_until, YearsAfter(from, kLifelongBanYears));
     }
     // Erased the day after it last counts for vetting at the earliest, never on that day.
     r.delete_after =
-        std::max(AddYears(anchor, rule.delete_after_years()), r.employer_visible_until + 1);
+        std::max(YearsAfter(anchor, rule.delete_after_years()), r.employer_visible_until + 1);
     // Stored dates are YYYY-MM-DD and compared as text: a fifth digit of year would sort before
     // today and never parse. Validation keeps inputs within a century; this is the last stop.
     if (r.delete_after.year() > 9999) {
@@ -381,7 +372,9 @@ std::string ReferenceData::ComputeRulesFingerprint() const {
   // visibility; one naming them in another spelling (the loose token) extends deletion only.
   // Form 5: the loose tokens fold th and dh too (storage schema 9, filed anew at the first start
   // before the dates are recomputed), which links more of a person's records for deletion.
-  absl::StrAppend(&bytes, "|stored-form=5");
+  // Form 6: every period of years ends as the codes count it (YearsAfter); a ban for life from
+  // 29 February counted to 1 March a century later, one day past a finite ban's latest end.
+  absl::StrAppend(&bytes, "|stored-form=6");
   // The code's own rules count too: records stored before a change of them are dated again.
   absl::StrAppend(&bytes, "|lifelong-ban-years=", kLifelongBanYears);
   for (const auto& [key, entry] : offences_) {

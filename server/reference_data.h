@@ -106,7 +106,8 @@ class ReferenceData {
   // kLifelongBanYears after the later of the anchor and final_date: a ban for life is never
   // weaker than a finite one (validation keeps a finite ban's end within 100 years of
   // final_date), and the record is not deleted while the person may live.
-  // Adding years to 29 February gives 28 February in a common year. (A later conviction of the
+  // Years are added as the codes count periods (YearsAfter): 29 February + 1 year is 28 February.
+  // (A later conviction of the
   // same person extends these: storage::EffectiveDates.)
   // Returns InvalidArgument ("conviction.final_date: ..." or "conviction.bans[i].end_date: ...")
   // when a date does not parse; Internal if no rule matches (Load rules that out).

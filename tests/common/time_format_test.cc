@@ -21,6 +21,19 @@ TEST(ParseDateTest, RejectsImpossibleAndMalformedDates) {
   }
 }
 
+// A period of years ends on the day of the same number, or on the month's last day where the
+// last year has none; an age is not counted here.
+TEST(YearsAfterTest, APeriodFrom29FebruaryEndsOn28FebruaryOfACommonYear) {
+  const absl::CivilDay leap_day(2024, 2, 29);
+  EXPECT_EQ(YearsAfter(leap_day, 1), absl::CivilDay(2025, 2, 28));
+  EXPECT_EQ(YearsAfter(leap_day, 4), absl::CivilDay(2028, 2, 29));
+  EXPECT_EQ(YearsAfter(leap_day, 5), absl::CivilDay(2029, 2, 28));
+  EXPECT_EQ(YearsAfter(absl::CivilDay(2000, 2, 29), 100), absl::CivilDay(2100, 2, 28));
+  EXPECT_EQ(YearsAfter(absl::CivilDay(2023, 5, 15), 5), absl::CivilDay(2028, 5, 15));
+  EXPECT_EQ(YearsAfter(absl::CivilDay(2023, 12, 31), 1), absl::CivilDay(2024, 12, 31));
+  EXPECT_EQ(YearsAfter(absl::CivilDay(2023, 3, 1), 0), absl::CivilDay(2023, 3, 1));
+}
+
 TEST(InstantTest, RoundTripsUtc) {
   const absl::Time t = absl::FromUnixMicros(1795000000123456);
   EXPECT_EQ(FormatInstant(t, true), "2026-11-18T11:06:40.123456Z");

@@ -185,22 +185,39 @@ TEST_F(ValidationTest, AVerificationPeriodOfExactlyOneOrFiveYearsIsAcceptedAndAD
   ExpectInvalid(Validate(), "conviction.suspension_end_date", "2029-05-16");
 }
 
-// Final on 29 February: the years are counted as for a birthday, so a year (or five) from it is
-// complete on 1 March of a common year, and four years on ends on 29 February again.
-TEST_F(ValidationTest, AVerificationPeriodFrom29FebruaryEndsOn1MarchOfACommonYear) {
+// Final on 29 February: the years are counted as the Code counts a period, so a year (or five)
+// from it ends on 28 February of a common year, and four years on ends on 29 February again.
+TEST_F(ValidationTest, AVerificationPeriodFrom29FebruaryEndsOn28FebruaryOfACommonYear) {
   MakeSuspended(&conviction_);
   conviction_.set_judgment_date("2024-02-01");
   conviction_.set_final_date("2024-02-29");
+  conviction_.set_suspension_end_date("2025-02-27");
+  ExpectInvalid(Validate(), "conviction.suspension_end_date", "2025-02-27");
   conviction_.set_suspension_end_date("2025-02-28");
-  ExpectInvalid(Validate(), "conviction.suspension_end_date", "2025-02-28");
-  conviction_.set_suspension_end_date("2025-03-01");
   EXPECT_TRUE(Validate().ok()) << Validate();
   conviction_.set_suspension_end_date("2028-02-29");
   EXPECT_TRUE(Validate().ok()) << Validate();
-  conviction_.set_suspension_end_date("2029-03-01");
+  conviction_.set_suspension_end_date("2029-02-28");
   EXPECT_TRUE(Validate().ok()) << Validate();
-  conviction_.set_suspension_end_date("2029-03-02");
-  ExpectInvalid(Validate(), "conviction.suspension_end_date", "2029-03-02");
+  conviction_.set_suspension_end_date("2029-03-01");
+  ExpectInvalid(Validate(), "conviction.suspension_end_date", "2029-03-01");
+}
+
+// The century a ban may span is counted the same way, so from 29 February 2000 the last day a ban
+// may end is 28 February 2100, the day retention counts a ban for life to.
+TEST_F(ValidationTest, ABanFrom29FebruaryMayEndACenturyLaterOn28FebruaryAndNotOn1March) {
+  conviction_.set_judgment_date("2000-02-01");
+  conviction_.set_final_date("2000-02-29");
+  conviction_.clear_release_date();
+  conviction_.mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_FINE);
+  conviction_.mutable_sentence()->set_months(0);
+  conviction_.clear_bans();
+  registry::v1::AccessoryBan* ban = conviction_.add_bans();
+  ban->set_type(registry::v1::BAN_TYPE_WORK_WITH_CHILDREN);
+  ban->set_end_date("2100-02-28");
+  EXPECT_TRUE(Validate().ok()) << Validate();
+  ban->set_end_date("2100-03-01");
+  ExpectInvalid(Validate(), "conviction.bans[0].end_date", "2100-03-01");
 }
 
 TEST_F(ValidationTest, FullyFilledRecordIsValid) {

@@ -437,17 +437,17 @@ TEST(RetentionTest, LifelongBanKeepsRecordVisibleAndStoredLongerThanAnyFiniteBan
   c.set_release_date("2023-01-10");
   c.mutable_bans()->RemoveLast();
   ExpectRetention(*data, c, "2124-05-15", "2124-05-16");
-  // Final on 29 February: a finite ban may end on 1 March a century later, and a ban for life
-  // does not end before it.
+  // Final on 29 February: a finite ban may end on 28 February a century later (a period of years
+  // ends as the codes count it), and a ban for life does not end before it.
   Conviction leap = MakeConviction(registry::v1::SENTENCE_TYPE_FINE, 0, false);
   leap.set_judgment_date("2000-02-01");
   leap.set_final_date("2000-02-29");
   leap.add_bans()->set_type(registry::v1::BAN_TYPE_WORK_WITH_CHILDREN);
-  ExpectRetention(*data, leap, "2100-03-01", "2100-03-02");
+  ExpectRetention(*data, leap, "2100-02-28", "2100-03-01");
   registry::v1::AccessoryBan* finite = leap.add_bans();
   finite->set_type(registry::v1::BAN_TYPE_WORK_WITH_CHILDREN);
-  finite->set_end_date("2100-03-01");
-  ExpectRetention(*data, leap, "2100-03-01", "2100-03-02");
+  finite->set_end_date("2100-02-28");
+  ExpectRetention(*data, leap, "2100-02-28", "2100-03-01");
 }
 
 TEST(RetentionTest, LeapDayPlusYearsIsEndOfFebruary) {
