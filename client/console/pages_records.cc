@@ -365,6 +365,29 @@ std::string Notice(const PageContext& ctx) {
   return "";
 }
 
+// The reason every change of a record is sent with. The amend form and the dispute and
+// resolution forms ask for it in words of their own (`label_key`, and `hint_key` when not empty).
+std::string ReasonTextarea(const PageContext& ctx, const std::string& label_key,
+                           const std::string& hint_key, const std::string& value,
+                           const std::string& error) {
+  Input reason;
+  reason.name = "reason";
+  reason.kind = Input::Kind::kTextarea;
+  reason.label = ctx.T(label_key);
+  if (!hint_key.empty()) reason.hint = ctx.T(hint_key);
+  reason.value = value;
+  reason.error = error;
+  reason.required = true;
+  return RenderInput(ctx, reason);
+}
+
+// The reason of a dispute or its resolution, on the record's page and on the form shown alone
+// when the registry was not reached.
+std::string StatusReasonInput(const PageContext& ctx, const std::string& value,
+                              const std::string& error) {
+  return ReasonTextarea(ctx, "record.reason", "", value, error);
+}
+
 void ViewRecord(PageContext& ctx) {
   const std::string id = RecordId(ctx);
   if (AskForPurpose(ctx, ctx.T("record.view.title"))) return;
@@ -382,16 +405,11 @@ void ViewRecord(PageContext& ctx) {
                     ctx.T("record.expunge.link"), "</a></li></ul>");
     const bool disputed = record->metadata().status() == v1::RECORD_STATUS_DISPUTED;
     const std::string action = disputed ? "resolve" : "dispute";
-    Input reason;
-    reason.name = "reason";
-    reason.kind = Input::Kind::kTextarea;
-    reason.label = ctx.T("record.reason");
-    reason.required = true;
-    if (ctx.restored()) reason.value = ctx.Param("reason");
     absl::StrAppend(&body, "<section aria-labelledby=\"dispute-h\"><h2 id=\"dispute-h\">",
                     ctx.T(absl::StrCat("record.", action, ".title")), "</h2><p>",
                     ctx.T(absl::StrCat("record.", action, ".help")), "</p><form method=\"post\" action=\"/records/",
-                    id, "/", action, "\">", ctx.CsrfInput(), RenderInput(ctx, reason),
+                    id, "/", action, "\">", ctx.CsrfInput(),
+                    StatusReasonInput(ctx, ctx.restored() ? ctx.Param("reason") : "", ""),
                     "<button>", ctx.T(absl::StrCat("record.", action, ".button")),
                     "</button></form></section>");
   } else {
@@ -472,15 +490,7 @@ v1::CreateRecordRequest AsRequest(const v1::Record& record) {
 }
 
 std::string ReasonInput(const PageContext& ctx, const std::string& value, const std::string& error) {
-  Input reason;
-  reason.name = "reason";
-  reason.kind = Input::Kind::kTextarea;
-  reason.label = ctx.T("record.amend.reason");
-  reason.hint = ctx.T("record.amend.reason.hint");
-  reason.value = value;
-  reason.error = error;
-  reason.required = true;
-  return RenderInput(ctx, reason);
+  return ReasonTextarea(ctx, "record.amend.reason", "record.amend.reason.hint", value, error);
 }
 
 // A record with two bans of one kind: the form shows one of each kind, so it says so, and the
@@ -585,17 +595,10 @@ void SendStatusForm(PageContext& ctx, const std::string& id, bool dispute,
                     const std::string& reason, const std::string& error, const std::string& box,
                     int status) {
   const std::string action = dispute ? "dispute" : "resolve";
-  Input input;
-  input.name = "reason";
-  input.kind = Input::Kind::kTextarea;
-  input.label = ctx.T("record.reason");
-  input.value = reason;
-  input.error = error;
-  input.required = true;
   ctx.SendPage(ctx.T(absl::StrCat("record.", action, ".title")),
                absl::StrCat(box, "<p>", ctx.T(absl::StrCat("record.", action, ".help")),
                             "</p><form method=\"post\" action=\"/records/", id, "/", action, "\">",
-                            ctx.CsrfInput(), RenderInput(ctx, input),
+                            ctx.CsrfInput(), StatusReasonInput(ctx, reason, error),
                             "<div class=\"actions\"><button>",
                             ctx.T(absl::StrCat("record.", action, ".button")),
                             "</button> <a href=\"/records/", id, "\">", ctx.T("record.back"),

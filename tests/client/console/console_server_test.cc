@@ -486,6 +486,12 @@ class ConsoleTest : public ::testing::Test {
     EXPECT_FALSE(response->has_header("Access-Control-Allow-Credentials")) << where;
   }
 
+  // Signs in as each role in turn and opens every page (GET route) the role may open, handing
+  // each answer to `visit`; a page that does not answer fails the test there.
+  void ForEachPageOfEachRole(
+      const std::function<void(v1::Role role, const std::string& path,
+                               const httplib::Response& page)>& visit);
+
   std::shared_ptr<FakeRegistry> fake_;
   std::unique_ptr<Console> console_;
   std::unique_ptr<httplib::Client> client_;
@@ -740,6 +746,24 @@ const std::vector<v1::Role>& AllRoles() {
 bool RouteAllows(const Console::Route& route, v1::Role role) {
   return route.roles.empty() ||
          std::find(route.roles.begin(), route.roles.end(), role) != route.roles.end();
+}
+
+void ConsoleTest::ForEachPageOfEachRole(
+    const std::function<void(v1::Role role, const std::string& path,
+                             const httplib::Response& page)>& visit) {
+  for (v1::Role role : AllRoles()) {
+    Start(role);
+    SignIn();
+    for (const Console::Route& route : console_->routes()) {
+      if (route.method != "GET" || !RouteAllows(route, role)) continue;
+      const std::string path = PathOf(route.pattern);
+      auto page = Get(path);
+      ASSERT_TRUE(page) << v1::Role_Name(role) << " " << path;
+      visit(role, path, *page);
+    }
+    console_->Stop();
+    console_.reset();
+  }
 }
 
 // Every POST route of the console, whatever the role and whatever the body's encoding, is refused
@@ -1269,20 +1293,10 @@ TEST_F(ConsoleTest, TheRecordIdIsPostedAndOnlyAValidIdGoesIntoAnAddress) {
 // No page of any role has a form that sends what is typed into it in its address: every form
 // is posted.
 TEST_F(ConsoleTest, EveryFormOfEveryPageIsPosted) {
-  for (v1::Role role : AllRoles()) {
-    Start(role);
-    SignIn();
-    for (const Console::Route& route : console_->routes()) {
-      if (route.method != "GET" || !RouteAllows(route, role)) continue;
-      const std::string path = PathOf(route.pattern);
-      auto response = Get(path);
-      ASSERT_TRUE(response) << path;
-      EXPECT_FALSE(std::regex_search(response->body, std::regex("<form(?![^>]*method=\"post\")")))
-          << v1::Role_Name(role) << " " << path << ": a form that is not posted";
-    }
-    console_->Stop();
-    console_.reset();
-  }
+  ForEachPageOfEachRole([](v1::Role role, const std::string& path, const httplib::Response& page) {
+    EXPECT_FALSE(std::regex_search(page.body, std::regex("<form(?![^>]*method=\"post\")")))
+        << v1::Role_Name(role) << " " << path << ": a form that is not posted";
+  });
 }
 
 // The audit log's filters were a GET form, the actor (an official's certificate identity, typed)
@@ -1909,22 +1923,13 @@ TEST_F(ConsoleTest, ADataCheckIsAnsweredByARedirectAndAReloadDoesNotCheckAgain) 
 TEST_F(ConsoleTest, SigningOutEndsTheSessionAndItsCookieOpensNothingAfterwards) {
   const std::string form = "<form class=\"signout\" method=\"post\" action=\"/signout\"><input "
                            "type=\"hidden\" name=\"csrf\" value=\"";
-  for (v1::Role role : AllRoles()) {
-    Start(role);
-    SignIn();
-    // On every page of the role.
-    for (const Console::Route& route : console_->routes()) {
-      if (route.method != "GET" || !RouteAllows(route, role)) continue;
-      const std::string path = PathOf(route.pattern);
-      auto page = Get(path);
-      ASSERT_TRUE(page) << path;
-      if (!absl::StartsWith(page->get_header_value("Content-Type"), "text/html")) continue;
-      EXPECT_TRUE(absl::StrContains(page->body, absl::StrCat(form, csrf_, "\">")))
-          << v1::Role_Name(role) << " " << path << ": no sign-out";
-    }
-    console_->Stop();
-    console_.reset();
-  }
+  // On every page of every role, with the token of the role's session.
+  ASSERT_NO_FATAL_FAILURE(ForEachPageOfEachRole(
+      [&](v1::Role role, const std::string& path, const httplib::Response& page) {
+        if (!absl::StartsWith(page.get_header_value("Content-Type"), "text/html")) return;
+        EXPECT_TRUE(absl::StrContains(page.body, absl::StrCat(form, csrf_, "\">")))
+            << v1::Role_Name(role) << " " << path << ": no sign-out";
+      }));
 
   Start(v1::ROLE_CLERK);
   SignIn();
