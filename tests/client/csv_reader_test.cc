@@ -1,6 +1,11 @@
 #include "client/csv_reader.h"
 
+#include <cstdint>
+#include <string>
+#include <vector>
+
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -11,14 +16,19 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::SizeIs;
 
+// Expects `record` to be a well-formed row read from line `line`, holding `fields`.
+void ExpectRow(const CsvRecord& record, uint64_t line, const std::vector<std::string>& fields) {
+  SCOPED_TRACE(absl::StrCat("the row expected on line ", line));
+  EXPECT_EQ(record.line, line);
+  EXPECT_EQ(record.error, "");
+  EXPECT_EQ(record.fields, fields);
+}
+
 TEST(ReadCsvTest, SplitsPlainRecords) {
   auto records = ReadCsv("a,b,c\n1,,3\n");
   ASSERT_THAT(records, SizeIs(2));
-  EXPECT_EQ(records[0].line, 1u);
-  EXPECT_THAT(records[0].fields, ElementsAre("a", "b", "c"));
-  EXPECT_EQ(records[1].line, 2u);
-  EXPECT_THAT(records[1].fields, ElementsAre("1", "", "3"));
-  EXPECT_EQ(records[1].error, "");
+  ExpectRow(records[0], 1, {"a", "b", "c"});
+  ExpectRow(records[1], 2, {"1", "", "3"});
 }
 
 TEST(ReadCsvTest, LastRecordNeedsNoLineBreakAndTrailingCommaGivesEmptyField) {
@@ -33,11 +43,8 @@ TEST(ReadCsvTest, QuotedFieldsHoldCommasAndQuotes) {
       "\"Kërqeli, Arben\",\"Rr. \"\"Nëna Terezë\"\" 5, Prishtinë\"\n"
       "next,\"\"\n");
   ASSERT_THAT(records, SizeIs(3));
-  EXPECT_THAT(records[1].fields,
-              ElementsAre("Kërqeli, Arben", "Rr. \"Nëna Terezë\" 5, Prishtinë"));
-  EXPECT_EQ(records[1].line, 2u);
-  EXPECT_EQ(records[2].line, 3u);
-  EXPECT_THAT(records[2].fields, ElementsAre("next", ""));
+  ExpectRow(records[1], 2, {"Kërqeli, Arben", "Rr. \"Nëna Terezë\" 5, Prishtinë"});
+  ExpectRow(records[2], 3, {"next", ""});
 }
 
 // A quote whose partner is missing (an address typed as "Rr. 28 Nëntori 19, Gjilan) took the
@@ -54,11 +61,8 @@ TEST(ReadCsvTest, AQuoteLeftOpenEndsWithItsLineAndTheNextRowIsReadOnItsOwn) {
     EXPECT_EQ(records[1].error,
               "the quote opened on line 2 is not closed on that line (a value cannot span lines: "
               "is its closing quote missing?)");
-    EXPECT_EQ(records[2].line, 3u);
-    EXPECT_EQ(records[2].error, "");
-    EXPECT_THAT(records[2].fields, ElementsAre("2", "Rr. Agim"));
-    EXPECT_EQ(records[3].line, 4u);
-    EXPECT_THAT(records[3].fields, ElementsAre("3", "x"));
+    ExpectRow(records[2], 3, {"2", "Rr. Agim"});
+    ExpectRow(records[3], 4, {"3", "x"});
   }
 }
 
@@ -66,8 +70,7 @@ TEST(ReadCsvTest, AcceptsCrlf) {
   auto records = ReadCsv("a,b\r\n\"x\",z\r\nlast,1\r\n");
   ASSERT_THAT(records, SizeIs(3));
   EXPECT_THAT(records[1].fields, ElementsAre("x", "z"));
-  EXPECT_EQ(records[2].line, 3u);
-  EXPECT_THAT(records[2].fields, ElementsAre("last", "1"));
+  ExpectRow(records[2], 3, {"last", "1"});
 }
 
 // Excel for Mac's "CSV (Macintosh)" ends lines with a lone CR. Not taken for a line end, the
@@ -76,14 +79,11 @@ TEST(ReadCsvTest, ALoneCrEndsALine) {
   auto records = ReadCsv("a,b\r\"x\",z\r\rlast,1\rmixed\r\nend\n");
   ASSERT_THAT(records, SizeIs(5));
   EXPECT_THAT(records[0].fields, ElementsAre("a", "b"));
-  EXPECT_THAT(records[1].fields, ElementsAre("x", "z"));
-  EXPECT_EQ(records[1].line, 2u);
+  ExpectRow(records[1], 2, {"x", "z"});
   // The blank line after the record is skipped.
-  EXPECT_EQ(records[2].line, 4u);
-  EXPECT_THAT(records[2].fields, ElementsAre("last", "1"));
+  ExpectRow(records[2], 4, {"last", "1"});
   EXPECT_THAT(records[3].fields, ElementsAre("mixed"));
-  EXPECT_EQ(records[4].line, 6u);
-  EXPECT_THAT(records[4].fields, ElementsAre("end"));
+  ExpectRow(records[4], 6, {"end"});
 }
 
 TEST(ReadCsvTest, SkipsBlankLinesAndByteOrderMark) {
@@ -98,9 +98,7 @@ TEST(ReadCsvTest, ReportsTextAfterClosingQuoteAndGoesOn) {
   ASSERT_THAT(records, SizeIs(3));
   EXPECT_EQ(records[1].line, 2u);
   EXPECT_THAT(records[1].error, HasSubstr("after a closing quote"));
-  EXPECT_EQ(records[2].line, 3u);
-  EXPECT_EQ(records[2].error, "");
-  EXPECT_THAT(records[2].fields, ElementsAre("ok", "1"));
+  ExpectRow(records[2], 3, {"ok", "1"});
 }
 
 TEST(ReadCsvTest, ReportsQuoteInsideUnquotedFieldAndGoesOn) {

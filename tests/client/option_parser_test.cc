@@ -5,18 +5,18 @@
 #include <string>
 #include <vector>
 
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/repeats.h"
 
 namespace registry::client {
 namespace {
 
+using ::registry::testing::ExpectRepeatsNone;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
-using ::testing::Not;
 
 const std::vector<OptionSpec>& Specs() {
   static const auto* const kSpecs = new std::vector<OptionSpec>{
@@ -91,8 +91,8 @@ TEST(ParseOptionsTest, AnUnknownOptionIsRepeatedWithoutWhatIsGluedToIt) {
   ExpectUsageError(Parse({"--nope 1980-04-12"}), "unknown option --nope…");
   ExpectUsageError(Parse({"-1234567890"}), "unknown option -…");
   for (const char* arg : {"--case-ref1234567890", "--x1234567890", "-1234567890", "--a=1234567890"}) {
-    const absl::Status status = Parse({arg}).status();
-    EXPECT_FALSE(absl::StrContains(status.message(), "1234567890")) << status;
+    SCOPED_TRACE(arg);
+    ExpectRepeatsNone(Parse({arg}).status().message(), {"1234567890"});
   }
 }
 
@@ -114,7 +114,7 @@ TEST(ParseOptionsTest, AnOptionThatNeedsAValueDoesNotTakeTheNextOption) {
   // Only the option's name is repeated: what follows it may be a personal number.
   const absl::StatusOr<ParsedArgs> glued = Parse({"--case-ref", "--purpose=1234567890"});
   ExpectUsageError(glued, "(got the option --purpose…;");
-  EXPECT_THAT(std::string(glued.status().message()), Not(HasSubstr("1234567890")));
+  ExpectRepeatsNone(glued.status().message(), {"1234567890"});
 
   auto parsed = Parse({"--case-ref=--x", "--purpose", "-"});
   ASSERT_TRUE(parsed.ok()) << parsed.status();
@@ -197,8 +197,7 @@ TEST(ParseOptionsTest, HelpWinsOverEveryOtherMistake) {
 TEST(ParseOptionsTest, AnUnexpectedArgumentIsCountedNotRepeated) {
   auto parsed = Parse({"--case-ref", "PKR 1/26", "Krasniqi", "1000000123"}, 0, 1);
   ExpectUsageError(parsed, "at most 1 argument expected, got 2");
-  EXPECT_THAT(std::string(parsed.status().message()), Not(HasSubstr("1000000123")));
-  EXPECT_THAT(std::string(parsed.status().message()), Not(HasSubstr("Krasniqi")));
+  ExpectRepeatsNone(parsed.status().message(), {"1000000123", "Krasniqi"});
 }
 
 // Help after the global options: their values ("--identity DIR") are not the first positional.
@@ -319,7 +318,7 @@ TEST(ParseOptionsTest, AValueThatIsNotUtf8IsAUsageErrorNamingTheOption) {
   const std::string latin1 = "Kr\xebsniqi";  // "Krësniqi" in ISO 8859-1
   auto parsed = Parse({"--case-ref", latin1, "--purpose", "criminal_proceedings"});
   ExpectUsageError(parsed, "--case-ref: not valid UTF-8");
-  EXPECT_THAT(std::string(parsed.status().message()), Not(HasSubstr("Kr")));
+  ExpectRepeatsNone(parsed.status().message(), {"Kr"});
   EXPECT_TRUE(Parse({"--case-ref", "Kr\xc3\xabsniqi"}).ok());
 }
 

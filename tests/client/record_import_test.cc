@@ -1,9 +1,11 @@
 #include "client/record_import.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -32,6 +34,21 @@ constexpr char kValidRow[] =
     "Kërqeli,Arben,Besim,male,1980-04-12,Prishtinë,XK;AL,1234567890,\"Rr. A, 14\","
     "basic-prishtine,P 123/2024,2024-03-01,2024-05-15,06/L-074:230:1;04/L-082:235:0,"
     "imprisonment,36,work_with_children:2034-05-15;profession:,2027-03-01,false,,\n";
+
+// The lines the rows were read from, in their order.
+std::vector<uint64_t> LinesOf(const std::vector<v1::ImportRow>& rows) {
+  std::vector<uint64_t> lines;
+  for (const v1::ImportRow& row : rows) lines.push_back(row.line());
+  return lines;
+}
+
+// `text` read as a JSON-lines import file, which as a whole must be readable (lines of it may
+// still be refused, each in `errors`); nothing is read when it is not.
+ParsedImport ReadableJsonLines(const std::string& text) {
+  auto parsed = ParseImportJsonLines(text);
+  EXPECT_TRUE(parsed.ok()) << parsed.status();
+  return parsed.ok() ? *std::move(parsed) : ParsedImport();
+}
 
 std::string ReadExample(const std::string& name) {
   std::ifstream in(std::string(REGISTRY_SOURCE_DIR) + "/deploy/examples/" + name,
@@ -420,8 +437,7 @@ TEST(ParseImportCsvTest, ReportsMalformedQuotingByLine) {
   ASSERT_THAT(parsed->errors, SizeIs(1));
   EXPECT_EQ(parsed->errors[0].line, 3u);
   EXPECT_THAT(parsed->errors[0].message, HasSubstr("after a closing quote"));
-  ASSERT_THAT(parsed->rows, SizeIs(2));
-  EXPECT_EQ(parsed->rows[1].line(), 4u);
+  EXPECT_THAT(LinesOf(parsed->rows), ElementsAre(2u, 4u));
 }
 
 TEST(ParseImportJsonLinesTest, ReadsRowsAndListsBadLines) {
@@ -431,17 +447,14 @@ TEST(ParseImportJsonLinesTest, ReadsRowsAndListsBadLines) {
       "{\"person\":{\"surnam\":\"x\"}}\n"
       "not json\r\n"
       "  {\"conviction\":{\"sentence\":{\"months\":12}}}  \r\n";
-  auto parsed = ParseImportJsonLines(text);
-  ASSERT_TRUE(parsed.ok()) << parsed.status();
-  ASSERT_THAT(parsed->rows, SizeIs(2));
-  EXPECT_EQ(parsed->rows[0].line(), 1u);
-  EXPECT_EQ(parsed->rows[0].record().person().surname(), "Kërqeli");
-  EXPECT_EQ(parsed->rows[1].line(), 5u);
-  EXPECT_EQ(parsed->rows[1].record().conviction().sentence().months(), 12u);
-  ASSERT_THAT(parsed->errors, SizeIs(2));
-  EXPECT_EQ(parsed->errors[0].line, 3u);
-  EXPECT_THAT(parsed->errors[0].message, HasSubstr("not a record in JSON"));
-  EXPECT_EQ(parsed->errors[1].line, 4u);
+  const ParsedImport parsed = ReadableJsonLines(text);
+  ASSERT_THAT(LinesOf(parsed.rows), ElementsAre(1u, 5u));
+  EXPECT_EQ(parsed.rows[0].record().person().surname(), "Kërqeli");
+  EXPECT_EQ(parsed.rows[1].record().conviction().sentence().months(), 12u);
+  ASSERT_THAT(parsed.errors, SizeIs(2));
+  EXPECT_EQ(parsed.errors[0].line, 3u);
+  EXPECT_THAT(parsed.errors[0].message, HasSubstr("not a record in JSON"));
+  EXPECT_EQ(parsed.errors[1].line, 4u);
 }
 
 // Lines ended by a lone CR (as a Mac's "CSV (Macintosh)" and some editors save) are lines, as
@@ -449,13 +462,10 @@ TEST(ParseImportJsonLinesTest, ReadsRowsAndListsBadLines) {
 TEST(ParseImportJsonLinesTest, ALoneCrEndsALine) {
   const std::string one = "{\"person\":{\"surname\":\"K\xc3\xabrqeli\"}}";
   const std::string two = "{\"person\":{\"surname\":\"Berisha\"}}";
-  auto parsed = ParseImportJsonLines(one + "\r" + two + "\r\n" + one + "\n");
-  ASSERT_TRUE(parsed.ok()) << parsed.status();
-  EXPECT_THAT(parsed->errors, SizeIs(0));
-  ASSERT_THAT(parsed->rows, SizeIs(3));
-  EXPECT_EQ(parsed->rows[1].line(), 2u);
-  EXPECT_EQ(parsed->rows[1].record().person().surname(), "Berisha");
-  EXPECT_EQ(parsed->rows[2].line(), 3u);
+  const ParsedImport parsed = ReadableJsonLines(one + "\r" + two + "\r\n" + one + "\n");
+  EXPECT_THAT(parsed.errors, SizeIs(0));
+  ASSERT_THAT(LinesOf(parsed.rows), ElementsAre(1u, 2u, 3u));
+  EXPECT_EQ(parsed.rows[1].record().person().surname(), "Berisha");
 }
 
 // Protobuf's own report quotes the value or the text around the mistake; a line is named by
@@ -469,10 +479,9 @@ TEST(ParseImportJsonLinesTest, BadLinesAreNamedByFieldOrColumnNeverByTheirText) 
       "{\"Berisha\":1}\n"
       "{\"conviction\":{\"offences\":[{\"article\":\"dyqind\"}]}}\n"
       "{\"person\":{\"surnam\":\"Morina\"}}\n";
-  auto parsed = ParseImportJsonLines(text);
-  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  const ParsedImport parsed = ReadableJsonLines(text);
   std::vector<std::string> errors;
-  for (const ImportLineError& error : parsed->errors) {
+  for (const ImportLineError& error : parsed.errors) {
     errors.push_back(absl::StrCat("line ", error.line, ": ", error.message));
   }
   EXPECT_THAT(
@@ -525,10 +534,9 @@ TEST(ExampleFilesTest, ImportCsvHasFiveGoodRowsAndOneBadDate) {
 }
 
 TEST(ExampleFilesTest, ImportJsonLinesHasThreeRows) {
-  auto parsed = ParseImportJsonLines(ReadExample("import.jsonl"));
-  ASSERT_TRUE(parsed.ok()) << parsed.status();
-  EXPECT_THAT(parsed->rows, SizeIs(3));
-  EXPECT_THAT(parsed->errors, SizeIs(0));
+  const ParsedImport parsed = ReadableJsonLines(ReadExample("import.jsonl"));
+  EXPECT_THAT(parsed.rows, SizeIs(3));
+  EXPECT_THAT(parsed.errors, SizeIs(0));
 }
 
 }  // namespace

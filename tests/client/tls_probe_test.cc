@@ -144,20 +144,49 @@ TEST(CheckIdentityFilesTest, AFolderWithAnotherIdentitysKeyIsAUsageErrorOfTheCom
                                                  dir, "/cert.pem usage: ")));
 }
 
+// The connection settings of the clerk's identity for the server at `address`.
+ConnectionSettings ClerkAt(const std::string& address) {
+  ConnectionSettings settings;
+  settings.server = address;
+  settings.ca_file = TestPki::Get().dir() + "/clerk/ca.pem";
+  settings.cert_file = TestPki::Get().dir() + "/clerk/cert.pem";
+  settings.key_file = TestPki::Get().dir() + "/clerk/key.pem";
+  return settings;
+}
+
+// What the user is told of a call that gRPC ended with its own words for any failed connection.
+absl::Status ExplainFailedConnection(const ConnectionSettings& settings) {
+  return ExplainUnavailable(settings, absl::UnavailableError("failed to connect to all addresses"));
+}
+
+// Expects the clerk's failed connection to `address` to be told as UNAVAILABLE: `message`.
+void ExpectToldUnavailable(const std::string& address, const std::string& message) {
+  SCOPED_TRACE(message);
+  const absl::Status status = ExplainFailedConnection(ClerkAt(address));
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << status;
+  EXPECT_EQ(status.message(), message);
+}
+
+// A TCP socket listening on 127.0.0.1 at a port the system chose, which it stores in `port`.
+int ListenOnLoopback(int backlog, int* port) {
+  const int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t length = sizeof(address);
+  EXPECT_EQ(bind(fd, reinterpret_cast<sockaddr*>(&address), length), 0);
+  EXPECT_EQ(listen(fd, backlog), 0);
+  EXPECT_EQ(getsockname(fd, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  *port = ntohs(address.sin_port);
+  return fd;
+}
+
 // A plain TCP server on 127.0.0.1:0 that answers whatever comes with an HTTP error, as a
 // metrics port does, and hangs up.
 class PlainHttpServer {
  public:
   PlainHttpServer() {
-    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof(address);
-    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&address), length), 0);
-    EXPECT_EQ(listen(fd_, 4), 0);
-    EXPECT_EQ(getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length), 0);
-    port_ = ntohs(address.sin_port);
+    fd_ = ListenOnLoopback(4, &port_);
     thread_ = std::thread([this] {
       const int client = accept(fd_, nullptr, nullptr);
       if (client < 0) return;
@@ -183,28 +212,17 @@ class PlainHttpServer {
 
 TEST(ProbeTlsTest, AServerThatDoesNotSpeakTlsIsSaidToBeAnotherPort) {
   PlainHttpServer http;
-  ConnectionSettings settings;
-  settings.server = http.address();
-  settings.ca_file = TestPki::Get().dir() + "/clerk/ca.pem";
-  settings.cert_file = TestPki::Get().dir() + "/clerk/cert.pem";
-  settings.key_file = TestPki::Get().dir() + "/clerk/key.pem";
-  const absl::Status status =
-      ExplainUnavailable(settings, absl::UnavailableError("failed to connect to all addresses"));
-  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(status.message(),
-            absl::StrCat("something answers at ", http.address(),
-                         " but does not speak TLS: is this the registry's gRPC port (not its "
-                         "metrics port)? (--server, $REGISTRY_SERVER)"));
+  ExpectToldUnavailable(http.address(),
+                        absl::StrCat("something answers at ", http.address(),
+                                     " but does not speak TLS: is this the registry's gRPC port "
+                                     "(not its metrics port)? (--server, $REGISTRY_SERVER)"));
 }
 
 // Should the identity files fail to load in the probe (changed since the channel was made),
 // the explanation names them rather than passing gRPC's words on.
 TEST(ProbeTlsTest, IdentityFilesTheProbeCannotLoadAreNamed) {
   PlainHttpServer http;
-  ConnectionSettings settings;
-  settings.server = http.address();
-  settings.ca_file = TestPki::Get().dir() + "/clerk/ca.pem";
-  settings.cert_file = TestPki::Get().dir() + "/clerk/cert.pem";
+  ConnectionSettings settings = ClerkAt(http.address());
   settings.key_file = TestPki::Get().dir() + "/court/key.pem";
   const absl::Status status =
       ExplainUnavailable(settings, absl::UnavailableError("empty address list: "));
@@ -224,15 +242,7 @@ class HandshakeBreakingServer {
 
   explicit HandshakeBreakingServer(Behaviour behaviour, std::string answer = "")
       : behaviour_(behaviour), answer_(std::move(answer)) {
-    fd_ = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t length = sizeof(address);
-    EXPECT_EQ(bind(fd_, reinterpret_cast<sockaddr*>(&address), length), 0);
-    EXPECT_EQ(listen(fd_, 8), 0);
-    EXPECT_EQ(getsockname(fd_, reinterpret_cast<sockaddr*>(&address), &length), 0);
-    port_ = ntohs(address.sin_port);
+    fd_ = ListenOnLoopback(8, &port_);
     thread_ = std::thread([this] { Serve(); });
   }
   ~HandshakeBreakingServer() {
@@ -290,15 +300,6 @@ class HandshakeBreakingServer {
   std::thread thread_;
 };
 
-ConnectionSettings ClerkAt(const std::string& address) {
-  ConnectionSettings settings;
-  settings.server = address;
-  settings.ca_file = TestPki::Get().dir() + "/clerk/ca.pem";
-  settings.cert_file = TestPki::Get().dir() + "/clerk/cert.pem";
-  settings.key_file = TestPki::Get().dir() + "/clerk/key.pem";
-  return settings;
-}
-
 // A TLS alert record as a server sends it in place of its ServerHello: fatal, `description`.
 std::string FatalAlert(unsigned char description) {
   return std::string({'\x15', '\x03', '\x03', '\x00', '\x02', '\x02',
@@ -316,15 +317,13 @@ TEST(ProbeTlsTest, AConnectionClosedOrResetDuringTheHandshakeIsNoCertificateRefu
     HandshakeBreakingServer server(behaviour);
     const TlsProbe probe = ProbeTls(ClerkAt(server.address()));
     EXPECT_EQ(probe.outcome, TlsProbe::Outcome::kClosed) << closed << ": " << probe.detail;
-    const absl::Status status = ExplainUnavailable(
-        ClerkAt(server.address()), absl::UnavailableError("failed to connect to all addresses"));
-    EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
-    EXPECT_EQ(status.message(),
-              absl::StrCat("the connection was ", closed, " during the TLS handshake with ",
-                           server.address(),
-                           ": the server stopped, or something between you and it closed the "
-                           "connection; check that registryd runs at ",
-                           server.address(), " and try again (--server, $REGISTRY_SERVER)"));
+    ExpectToldUnavailable(
+        server.address(),
+        absl::StrCat("the connection was ", closed, " during the TLS handshake with ",
+                     server.address(),
+                     ": the server stopped, or something between you and it closed the "
+                     "connection; check that registryd runs at ",
+                     server.address(), " and try again (--server, $REGISTRY_SERVER)"));
   }
   // Through the command line, as the user met it.
   HandshakeBreakingServer server(HandshakeBreakingServer::Behaviour::kClose);
@@ -337,14 +336,11 @@ TEST(ProbeTlsTest, AConnectionClosedOrResetDuringTheHandshakeIsNoCertificateRefu
 
 TEST(ProbeTlsTest, AServerThatStopsDuringTheHandshakeIsSaidToHaveStopped) {
   HandshakeBreakingServer server(HandshakeBreakingServer::Behaviour::kStop);
-  const absl::Status status = ExplainUnavailable(
-      ClerkAt(server.address()), absl::UnavailableError("failed to connect to all addresses"));
-  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(status.message(),
-            absl::StrCat("the connection was closed during the TLS handshake with ",
-                         server.address(),
-                         ", and nothing answers there now: registryd stopped; see its log for "
-                         "why, and start it again (--server, $REGISTRY_SERVER)"));
+  ExpectToldUnavailable(
+      server.address(),
+      absl::StrCat("the connection was closed during the TLS handshake with ", server.address(),
+                   ", and nothing answers there now: registryd stopped; see its log for why, and "
+                   "start it again (--server, $REGISTRY_SERVER)"));
 }
 
 // An alert that names the certificate is the server's refusal of it; any other alert (a
@@ -357,8 +353,7 @@ TEST(ProbeTlsTest, OnlyAnAlertAboutTheCertificateIsACertificateRefusal) {
         {49, "access denied"}}) {
     HandshakeBreakingServer server(HandshakeBreakingServer::Behaviour::kAnswer, FatalAlert(alert));
     const ConnectionSettings settings = ClerkAt(server.address());
-    const absl::Status status =
-        ExplainUnavailable(settings, absl::UnavailableError("failed to connect to all addresses"));
+    const absl::Status status = ExplainFailedConnection(settings);
     EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated) << text;
     EXPECT_EQ(status.message(),
               absl::StrCat("the server refused this certificate (revoked, unknown CA or not yet "
@@ -367,13 +362,10 @@ TEST(ProbeTlsTest, OnlyAnAlertAboutTheCertificateIsACertificateRefusal) {
   }
   HandshakeBreakingServer server(HandshakeBreakingServer::Behaviour::kAnswer,
                                  FatalAlert(40));  // handshake_failure
-  const absl::Status status = ExplainUnavailable(
-      ClerkAt(server.address()), absl::UnavailableError("failed to connect to all addresses"));
-  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
-  EXPECT_EQ(status.message(),
-            absl::StrCat("the TLS connection to ", server.address(),
-                         " failed (TLS alert: handshake failure): is it registryd's gRPC port? "
-                         "(--server, $REGISTRY_SERVER)"));
+  ExpectToldUnavailable(server.address(),
+                        absl::StrCat("the TLS connection to ", server.address(),
+                                     " failed (TLS alert: handshake failure): is it registryd's "
+                                     "gRPC port? (--server, $REGISTRY_SERVER)"));
 }
 
 // gRPC gives up on such a server after about 20 s with "UNAVAILABLE: failed to connect to all
@@ -429,11 +421,7 @@ TEST_F(RefusedCertificateTest, ARevokedOrUnknownCertificateIsToldItWasRefused) {
   EXPECT_EQ(revoked.code, 1);
   EXPECT_EQ(revoked.err, "error: UNAUTHENTICATED: client certificate is revoked\n");
   // The probe finds nothing wrong with an accepted identity.
-  ConnectionSettings settings;
-  settings.server = server_->address();
-  settings.ca_file = TestPki::Get().dir() + "/clerk/ca.pem";
-  settings.cert_file = TestPki::Get().dir() + "/clerk/cert.pem";
-  settings.key_file = TestPki::Get().dir() + "/clerk/key.pem";
+  ConnectionSettings settings = ClerkAt(server_->address());
   EXPECT_EQ(ProbeTls(settings).outcome, TlsProbe::Outcome::kAccepted);
   // A server certificate of another name than the address is the server's problem, said so.
   settings.server_name = "registry.example";
