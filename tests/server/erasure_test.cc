@@ -82,6 +82,40 @@ std::vector<std::string> NamesBeside(const std::string& data_dir) {
   return names;
 }
 
+// One unary call of `method` on `stub`, with the tests' deadline.
+template <typename Stub, typename Request, typename Response>
+grpc::Status Call(Stub& stub,
+                  grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&, Response*),
+                  const Request& req, Response* resp) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(CallDeadline());
+  return (stub.*method)(&ctx, req, resp);
+}
+
+// An import of `records`, one row each, on lines 1, 2, ...
+v1::ImportRecordsRequest ImportOf(const std::vector<v1::CreateRecordRequest>& records) {
+  v1::ImportRecordsRequest import;
+  for (const v1::CreateRecordRequest& record : records) {
+    v1::ImportRow* row = import.add_rows();
+    row->set_line(import.rows_size());
+    *row->mutable_record() = record;
+  }
+  return import;
+}
+
+// The index family's erased-conviction ('x') rows, by key.
+std::vector<std::string> ErasedConvictionRows(storage::Database* db) {
+  std::vector<std::string> rows;
+  std::unique_ptr<storage::Iterator> it = db->NewIterator(storage::Cf::kIndex);
+  for (it->Seek("x"); it->Valid() && it->key()[0] == 'x'; it->Next()) {
+    rows.emplace_back(it->key());
+  }
+  return rows;
+}
+
+// What a restore says of a backup that does not open with this registry's keys.
+constexpr char kNotThisRegistrysData[] = "does not open as this registry's data";
+
 // The file names of two snapshots, and which files' bytes differ: a failure names files, not
 // megabytes of table files.
 void ExpectSameFiles(const std::map<std::string, std::string>& before,
@@ -102,12 +136,25 @@ class ErasureTest : public ::testing::Test {
  protected:
   void Start(TestServerOptions options = {}) { server_ = TestServer::Start(std::move(options)); }
 
+  // Starts with `options`, writing through fault_, which a test switches on to fail a write.
+  void StartWithFault(TestServerOptions options = {}) {
+    options.fault_injector = &fault_;
+    Start(std::move(options));
+  }
+
   std::string Create(const v1::CreateRecordRequest& req) {
     return testing::CreatedRecordId(*server_, "clerk", req);
   }
 
   grpc::Status Expunge(const std::string& id) {
     return testing::ExpungeRecordAs(*server_, "clerk", id);
+  }
+
+  // An erasure of `id` whose commit fails (fault_): the clerk is told it failed.
+  void ExpectExpungeFailsToCommit(const std::string& id) {
+    fault_.set_failing(true);
+    EXPECT_EQ(Expunge(id).error_code(), grpc::StatusCode::UNAVAILABLE);
+    fault_.set_failing(false);
   }
 
   // The court's read: the status code of GetRecord.
@@ -131,26 +178,50 @@ class ErasureTest : public ::testing::Test {
   }
 
   std::vector<v1::CheckSummary> ChecksAbout(const std::string& personal_number) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(CallDeadline());
     v1::ListChecksAboutPersonRequest req;
     req.set_personal_number(personal_number);
     req.set_request_reference("DSR 2026/12");
     v1::ListChecksAboutPersonResponse resp;
-    const grpc::Status s = v1::VettingService::NewStub(server_->Channel("clerk"))
-                               ->ListChecksAboutPerson(&ctx, req, &resp);
+    const grpc::Status s = Call(*v1::VettingService::NewStub(server_->Channel("clerk")),
+                                &v1::VettingService::Stub::ListChecksAboutPerson, req, &resp);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return {resp.checks().begin(), resp.checks().end()};
   }
 
+  // A call of the admin service, as the admin.
+  template <typename Request, typename Response>
+  grpc::Status AdminCall(grpc::Status (v1::AdminService::Stub::*method)(grpc::ClientContext*,
+                                                                        const Request&, Response*),
+                         const Request& req, Response* resp) {
+    return Call(*v1::AdminService::NewStub(server_->Channel("admin")), method, req, resp);
+  }
+
+  // A call of the record service, as the clerk.
+  template <typename Request, typename Response>
+  grpc::Status ClerkCall(grpc::Status (v1::RecordService::Stub::*method)(grpc::ClientContext*,
+                                                                         const Request&, Response*),
+                         const Request& req, Response* resp) {
+    return Call(*v1::RecordService::NewStub(server_->Channel("clerk")), method, req, resp);
+  }
+
   v1::BackupInfo Backup() { return CreatedBackup(*server_); }
 
+  // Starts with `options`, creates FictionalRecord(`record`) and takes two backups; the second
+  // prunes none.
+  std::pair<v1::BackupInfo, v1::BackupInfo> StartAndBackUpTwice(TestServerOptions options,
+                                                                int record) {
+    Start(std::move(options));
+    Create(FictionalRecord(record));
+    const v1::BackupInfo first = Backup();
+    const v1::BackupInfo second = Backup();
+    EXPECT_THAT(second.pruned_backup_ids(), IsEmpty()) << "the second of two backups pruned one";
+    return {first, second};
+  }
+
   std::vector<uint32_t> BackupIds() {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(CallDeadline());
     v1::ListBackupsResponse resp;
-    const grpc::Status s = v1::AdminService::NewStub(server_->Channel("admin"))
-                               ->ListBackups(&ctx, v1::ListBackupsRequest(), &resp);
+    const grpc::Status s =
+        AdminCall(&v1::AdminService::Stub::ListBackups, v1::ListBackupsRequest(), &resp);
     EXPECT_TRUE(s.ok()) << s.error_message();
     std::vector<uint32_t> ids;
     for (const auto& b : resp.backups()) ids.push_back(b.backup_id());
@@ -223,6 +294,28 @@ class ErasureTest : public ::testing::Test {
     EXPECT_EQ(CourtGet(record_id), grpc::StatusCode::OK);
   }
 
+  // ExpectRestoreRefusedLeavingTheDataFolder with the server's config, for `backup`: the
+  // refusal names the backup and then `cause`.
+  void ExpectRestoreOfBackupRefused(const v1::BackupInfo& backup, absl::StatusCode code,
+                                    const std::string& cause, const std::string& record_id) {
+    ExpectRestoreRefusedLeavingTheDataFolder(
+        server_->config(), backup.backup_id(), code,
+        absl::StrCat("backup ", backup.backup_id(), " ", cause), record_id);
+  }
+
+  // Starts with two records: `to_erase`, and FictionalRecord(1) to keep. Their ids.
+  struct ErasedAndKept {
+    std::string erased;
+    std::string kept;
+  };
+  ErasedAndKept StartWithOneToEraseAndOneToKeep(const v1::CreateRecordRequest& to_erase) {
+    Start();
+    ErasedAndKept ids;
+    ids.erased = Create(to_erase);
+    ids.kept = Create(FictionalRecord(1));
+    return ids;
+  }
+
   // What someone who can write the data folder, but holds neither the key file nor the ledger,
   // can do: stop the server, keep the live database's erasure marker, put backup `id` back with
   // RocksDB's own restore, and write the kept marker into it. The restored files then claim
@@ -249,15 +342,15 @@ class ErasureTest : public ::testing::Test {
   // For tests that move time; declared before server_ so that it outlives the server, which
   // reads it until it has shut down.
   FakeClock clock_{absl::Now()};
+  // Likewise for the write fault of StartWithFault: not failing until a test says so.
+  SwitchableFault fault_;
   std::unique_ptr<TestServer> server_;
 };
 
 TEST_F(ErasureTest, BackupThenExpungeThenRestoreLeavesTheRecordErasedForCourtsAndVetting) {
-  Start();
   const v1::CreateRecordRequest erased_req = DistinctiveRecord();
   const v1::Person& person = erased_req.person();
-  const std::string erased = Create(erased_req);
-  const std::string kept = Create(FictionalRecord(1));
+  const auto [erased, kept] = StartWithOneToEraseAndOneToKeep(erased_req);
   ASSERT_EQ(Vet(person), v1::VETTING_RESULT_NOT_CLEAR);
   const v1::BackupInfo backup = Backup();
 
@@ -327,11 +420,9 @@ TEST_F(ErasureTest, TheDataFoldersOwnLogDoesNotDateTheErasures) {
 // with a copy of the live marker claims the erasure, but the record is there. Start-up looks
 // every ledger entry's record up and erases it again, on the record, before serving.
 TEST_F(ErasureTest, ABackupPutBackWithTheLiveMarkerIsErasedAgainAtStartUp) {
-  Start();
   const v1::CreateRecordRequest erased_req = DistinctiveRecord();
   const v1::Person& person = erased_req.person();
-  const std::string erased = Create(erased_req);
-  const std::string kept = Create(FictionalRecord(1));
+  const auto [erased, kept] = StartWithOneToEraseAndOneToKeep(erased_req);
   const v1::BackupInfo backup = Backup();
   ASSERT_TRUE(Expunge(erased).ok());
   ASSERT_NO_FATAL_FAILURE(PutBackWithTheLiveMarker(backup.backup_id()));
@@ -352,13 +443,8 @@ TEST_F(ErasureTest, ABackupPutBackWithTheLiveMarkerIsErasedAgainAtStartUp) {
   EXPECT_EQ(ledger[0].reference(), "erasure ledger entry 0: erased before, stored again");
   // Nothing is left for the data check, and a plain restart erases nothing more.
   v1::VerifyDataResponse verified;
-  {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(CallDeadline());
-    ASSERT_TRUE(v1::AdminService::NewStub(server_->Channel("admin"))
-                    ->VerifyData(&ctx, v1::VerifyDataRequest(), &verified)
-                    .ok());
-  }
+  ASSERT_TRUE(
+      AdminCall(&v1::AdminService::Stub::VerifyData, v1::VerifyDataRequest(), &verified).ok());
   EXPECT_EQ(verified.problem_count(), 0u)
       << (verified.problems().empty() ? "" : verified.problems(0));
   ExpectARestartWritesNothing();
@@ -369,9 +455,7 @@ TEST_F(ErasureTest, ABackupPutBackWithTheLiveMarkerIsErasedAgainAtStartUp) {
 // erased-conviction row was written yet; the ledger entry names it, and the audit watermark says
 // the log is behind.
 TEST_F(ErasureTest, TheDataCheckReportsALedgerEntryWhoseRecordIsStored) {
-  Start();
-  const std::string erased = Create(DistinctiveRecord());
-  Create(FictionalRecord(1));
+  const std::string erased = StartWithOneToEraseAndOneToKeep(DistinctiveRecord()).erased;
   const v1::BackupInfo backup = Backup();
   ASSERT_TRUE(Expunge(erased).ok());
   ASSERT_NO_FATAL_FAILURE(PutBackWithTheLiveMarker(backup.backup_id()));
@@ -395,11 +479,7 @@ TEST_F(ErasureTest, ADeletedErasedConvictionRowIsReportedAndPutBackAtStartUp) {
   const std::string erased = Create(req);
   ASSERT_TRUE(Expunge(erased).ok());
   ASSERT_NO_FATAL_FAILURE(testing::EditStoppedData(*server_, [&](storage::Database* db) {
-    std::vector<std::string> rows;  // the index family's erased-conviction ('x') rows
-    std::unique_ptr<storage::Iterator> it = db->NewIterator(storage::Cf::kIndex);
-    for (it->Seek("x"); it->Valid() && it->key()[0] == 'x'; it->Next()) {
-      rows.emplace_back(it->key());
-    }
+    const std::vector<std::string> rows = ErasedConvictionRows(db);
     ASSERT_EQ(rows.size(), 1u);
     testing::DeleteStored(db, storage::Cf::kIndex, rows[0]);
   }));
@@ -443,30 +523,16 @@ TEST_F(ErasureTest, AnExpungedConvictionIsNotEnteredAgain) {
   s = testing::CreateRecordAs(*server_, "clerk", respelled, nullptr);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
 
-  auto records = v1::RecordService::NewStub(server_->Channel("clerk"));
-  v1::ImportRecordsRequest import;
-  v1::ImportRow* row = import.add_rows();
-  row->set_line(1);
-  *row->mutable_record() = req;
-  *import.add_rows()->mutable_record() = FictionalRecord(3);
-  import.mutable_rows(1)->set_line(2);
+  v1::ImportRecordsRequest import = ImportOf({req, FictionalRecord(3)});
   import.set_dry_run(true);
   v1::ImportRecordsResponse imported;
-  {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(CallDeadline());
-    ASSERT_TRUE(records->ImportRecords(&ctx, import, &imported).ok());
-  }
+  ASSERT_TRUE(ClerkCall(&v1::RecordService::Stub::ImportRecords, import, &imported).ok());
   ASSERT_EQ(imported.results_size(), 2);
   EXPECT_EQ(imported.results(0).outcome(), v1::ImportRowResult::OUTCOME_INVALID);
   EXPECT_THAT(imported.results(0).error(), HasSubstr("expunged"));
   EXPECT_EQ(imported.results(1).outcome(), v1::ImportRowResult::OUTCOME_VALID);
   import.set_dry_run(false);
-  {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(CallDeadline());
-    ASSERT_TRUE(records->ImportRecords(&ctx, import, &imported).ok());
-  }
+  ASSERT_TRUE(ClerkCall(&v1::RecordService::Stub::ImportRecords, import, &imported).ok());
   ASSERT_EQ(imported.results_size(), 2);
   EXPECT_EQ(imported.results(0).outcome(), v1::ImportRowResult::OUTCOME_INVALID);
   EXPECT_EQ(imported.results(1).outcome(), v1::ImportRowResult::OUTCOME_CREATED);
@@ -482,11 +548,7 @@ TEST_F(ErasureTest, AnExpungedConvictionIsNotEnteredAgain) {
   amend.mutable_update_mask()->add_paths("conviction.case_number");
   amend.set_reason("case number corrected");
   v1::AmendRecordResponse amended;
-  {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(CallDeadline());
-    s = records->AmendRecord(&ctx, amend, &amended);
-  }
+  s = ClerkCall(&v1::RecordService::Stub::AmendRecord, amend, &amended);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
 
   EXPECT_EQ(CourtSearch(req.person().personal_number()), 0);
@@ -503,7 +565,6 @@ TEST_F(ErasureTest, AConvictionAmendedBeforeItsErasureIsNotEnteredAgainUnderAnEa
   Start();
   const v1::CreateRecordRequest first = DistinctiveRecord();
   const std::string id = Create(first);
-  auto records = v1::RecordService::NewStub(server_->Channel("clerk"));
   const auto amend = [&](const v1::CreateRecordRequest& to, const std::string& path) {
     v1::AmendRecordRequest amend;
     amend.set_record_id(id);
@@ -512,9 +573,7 @@ TEST_F(ErasureTest, AConvictionAmendedBeforeItsErasureIsNotEnteredAgainUnderAnEa
     amend.mutable_update_mask()->add_paths(path);
     amend.set_reason("typing error corrected");
     v1::AmendRecordResponse amended;
-    grpc::ClientContext ctx;
-    ctx.set_deadline(CallDeadline());
-    const grpc::Status s = records->AmendRecord(&ctx, amend, &amended);
+    const grpc::Status s = ClerkCall(&v1::RecordService::Stub::AmendRecord, amend, &amended);
     ASSERT_TRUE(s.ok()) << path << ": " << s.error_message();
   };
   v1::CreateRecordRequest second = first;
@@ -534,15 +593,9 @@ TEST_F(ErasureTest, AConvictionAmendedBeforeItsErasureIsNotEnteredAgainUnderAnEa
           << again->person().personal_number() << ": " << s.error_message();
       EXPECT_THAT(s.error_message(), HasSubstr("expunged")) << when;
     }
-    v1::ImportRecordsRequest import;
-    v1::ImportRow* row = import.add_rows();
-    row->set_line(1);
-    *row->mutable_record() = first;
     v1::ImportRecordsResponse imported;
-    grpc::ClientContext ctx;
-    ctx.set_deadline(CallDeadline());
-    const grpc::Status s = v1::RecordService::NewStub(server_->Channel("clerk"))
-                               ->ImportRecords(&ctx, import, &imported);
+    const grpc::Status s =
+        ClerkCall(&v1::RecordService::Stub::ImportRecords, ImportOf({first}), &imported);
     ASSERT_TRUE(s.ok()) << when << ": " << s.error_message();
     ASSERT_EQ(imported.results_size(), 1) << when;
     EXPECT_EQ(imported.results(0).outcome(), v1::ImportRowResult::OUTCOME_INVALID) << when;
@@ -552,11 +605,7 @@ TEST_F(ErasureTest, AConvictionAmendedBeforeItsErasureIsNotEnteredAgainUnderAnEa
   ASSERT_NO_FATAL_FAILURE(expect_refused("after the erasure"));
 
   ASSERT_NO_FATAL_FAILURE(testing::EditStoppedData(*server_, [&](storage::Database* db) {
-    std::vector<std::string> rows;  // the index family's erased-conviction ('x') rows
-    std::unique_ptr<storage::Iterator> it = db->NewIterator(storage::Cf::kIndex);
-    for (it->Seek("x"); it->Valid() && it->key()[0] == 'x'; it->Next()) {
-      rows.emplace_back(it->key());
-    }
+    const std::vector<std::string> rows = ErasedConvictionRows(db);
     ASSERT_EQ(rows.size(), 3u) << "one row for each identity the conviction had";
     for (const std::string& row : rows) testing::DeleteStored(db, storage::Cf::kIndex, row);
   }));
@@ -594,12 +643,9 @@ TEST_F(ErasureTest, AnExpungedConvictionIsNotEnteredAgainUnderAnotherSpellingOfI
     row->set_line(import.rows_size());
     *row->mutable_record() = again;
   }
-  auto records = v1::RecordService::NewStub(server_->Channel("clerk"));
   v1::ImportRecordsResponse imported;
   {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(CallDeadline());
-    const grpc::Status s = records->ImportRecords(&ctx, import, &imported);
+    const grpc::Status s = ClerkCall(&v1::RecordService::Stub::ImportRecords, import, &imported);
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
   ASSERT_EQ(imported.results_size(), static_cast<int>(spellings.size()));
@@ -732,9 +778,8 @@ TEST_F(ErasureTest, ABackupOfAnotherInstallationLeavesTheDataFolderAsItWas) {
   std::filesystem::remove_all(backup_dir);
   std::filesystem::copy(other->config().backup_dir(), backup_dir,
                         std::filesystem::copy_options::recursive);
-  ExpectRestoreRefusedLeavingTheDataFolder(
-      server_->config(), foreign.backup_id(), absl::StatusCode::kFailedPrecondition,
-      absl::StrCat("backup ", foreign.backup_id(), " does not open as this registry's data"), id);
+  ExpectRestoreOfBackupRefused(foreign, absl::StatusCode::kFailedPrecondition,
+                               kNotThisRegistrysData, id);
 }
 
 // A backup file with one byte changed fails the checksum recorded when the backup was made.
@@ -763,9 +808,7 @@ TEST_F(ErasureTest, ADamagedBackupLeavesTheDataFolderAsItWas) {
     file.put(static_cast<char>(byte ^ 0x10));
     ASSERT_TRUE(file.good());
   }
-  ExpectRestoreRefusedLeavingTheDataFolder(
-      server_->config(), backup.backup_id(), absl::StatusCode::kDataLoss,
-      absl::StrCat("backup ", backup.backup_id(), " cannot be restored"), id);
+  ExpectRestoreOfBackupRefused(backup, absl::StatusCode::kDataLoss, "cannot be restored", id);
 }
 
 // The newest of no backup at all, and a number no backup has.
@@ -789,11 +832,9 @@ TEST_F(ErasureTest, ABackupNeedingARetiredKekLeavesTheDataFolderAsItWas) {
   const std::string id = Create(DistinctiveRecord());
   const v1::BackupInfo backup = Backup();
   {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(CallDeadline());
     v1::RotateKeysResponse rotated;
-    const grpc::Status s = v1::AdminService::NewStub(server_->Channel("admin"))
-                               ->RotateKeys(&ctx, v1::RotateKeysRequest(), &rotated);
+    const grpc::Status s =
+        AdminCall(&v1::AdminService::Stub::RotateKeys, v1::RotateKeysRequest(), &rotated);
     ASSERT_TRUE(s.ok()) << s.error_message();
     ASSERT_EQ(rotated.current_kek_version(), 2u);
   }
@@ -802,9 +843,8 @@ TEST_F(ErasureTest, ABackupNeedingARetiredKekLeavesTheDataFolderAsItWas) {
   ASSERT_TRUE(keys.ok()) << keys.status();
   ASSERT_TRUE(server::RemoveKek(&*keys, 1).ok());
   ASSERT_TRUE(server::WriteKeyFile(server_->config().key_file(), *keys, true).ok());
-  ExpectRestoreRefusedLeavingTheDataFolder(
-      server_->config(), backup.backup_id(), absl::StatusCode::kFailedPrecondition,
-      absl::StrCat("backup ", backup.backup_id(), " does not open as this registry's data"), id);
+  ExpectRestoreOfBackupRefused(backup, absl::StatusCode::kFailedPrecondition,
+                               kNotThisRegistrysData, id);
 }
 
 // A restore moves the data folder aside whole: backups kept inside it would leave with it.
@@ -970,15 +1010,10 @@ TEST_F(ErasureTest, RestoringTheNewestBackupAlsoAppliesLaterErasures) {
 }
 
 TEST_F(ErasureTest, AnErasureWhoseCommitFailedIsFinishedAtTheNextStart) {
-  SwitchableFault fault;
-  TestServerOptions options;
-  options.fault_injector = &fault;
-  Start(std::move(options));
+  StartWithFault();
   const v1::CreateRecordRequest req = DistinctiveRecord();
   const std::string id = Create(req);
-  fault.set_failing(true);
-  EXPECT_EQ(Expunge(id).error_code(), grpc::StatusCode::UNAVAILABLE);
-  fault.set_failing(false);
+  ExpectExpungeFailsToCommit(id);
   // The clerk was told it failed; the ledger holds the request, so it is not lost.
   ASSERT_TRUE(server_->Restart().ok());
   EXPECT_EQ(CourtGet(id), grpc::StatusCode::NOT_FOUND);
@@ -986,15 +1021,10 @@ TEST_F(ErasureTest, AnErasureWhoseCommitFailedIsFinishedAtTheNextStart) {
 }
 
 TEST_F(ErasureTest, AnErasureWhoseCommitFailedIsFinishedByTheNextErasure) {
-  SwitchableFault fault;
-  TestServerOptions options;
-  options.fault_injector = &fault;
-  Start(std::move(options));
+  StartWithFault();
   const std::string first = Create(DistinctiveRecord());
   const std::string second = Create(FictionalRecord(3));
-  fault.set_failing(true);
-  EXPECT_EQ(Expunge(first).error_code(), grpc::StatusCode::UNAVAILABLE);
-  fault.set_failing(false);
+  ExpectExpungeFailsToCommit(first);
   EXPECT_EQ(CourtGet(first), grpc::StatusCode::OK);  // not committed: still there
   ASSERT_TRUE(Expunge(second).ok());
   EXPECT_EQ(CourtGet(first), grpc::StatusCode::NOT_FOUND);
@@ -1054,11 +1084,7 @@ TEST_F(ErasureTest, ALostTruncatedEditedOrForeignLedgerStopsStartUp) {
 TEST_F(ErasureTest, BackupsArePrunedByCount) {
   TestServerOptions options;
   options.backup.set_keep_count(2);
-  Start(std::move(options));
-  Create(FictionalRecord(5));
-  const v1::BackupInfo b1 = Backup();
-  const v1::BackupInfo b2 = Backup();
-  EXPECT_THAT(b2.pruned_backup_ids(), IsEmpty());
+  const auto [b1, b2] = StartAndBackUpTwice(std::move(options), 5);
   const v1::BackupInfo b3 = Backup();
   EXPECT_THAT(b3.pruned_backup_ids(), ElementsAre(b1.backup_id()));
   EXPECT_THAT(BackupIds(), ElementsAre(b2.backup_id(), b3.backup_id()));
@@ -1066,24 +1092,20 @@ TEST_F(ErasureTest, BackupsArePrunedByCount) {
 
 // A backup and the deletions it brings stand only with their audit event.
 TEST_F(ErasureTest, ABackupWhoseEventCannotBeWrittenIsTakenBack) {
-  SwitchableFault fault;
   TestServerOptions options;
-  options.fault_injector = &fault;
   options.backup.set_keep_count(1);
-  Start(std::move(options));
+  StartWithFault(std::move(options));
   Create(FictionalRecord(7));
   const v1::BackupInfo first = Backup();
-  fault.set_failing(true);
+  fault_.set_failing(true);
   {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(CallDeadline());
     v1::BackupInfo info;
-    EXPECT_EQ(v1::AdminService::NewStub(server_->Channel("admin"))
-                  ->CreateBackup(&ctx, v1::CreateBackupRequest(), &info)
-                  .error_code(),
-              grpc::StatusCode::UNAVAILABLE);
+    EXPECT_EQ(
+        AdminCall(&v1::AdminService::Stub::CreateBackup, v1::CreateBackupRequest(), &info)
+            .error_code(),
+        grpc::StatusCode::UNAVAILABLE);
   }
-  fault.set_failing(false);
+  fault_.set_failing(false);
   EXPECT_THAT(BackupIds(), ElementsAre(first.backup_id()));  // nothing new, nothing pruned
 }
 
@@ -1093,11 +1115,7 @@ TEST_F(ErasureTest, BackupsArePrunedByAgeButNeverTheNewest) {
   options.clock = &clock;
   options.backup.set_keep_count(10);
   options.backup.set_keep_days(7);
-  Start(std::move(options));
-  Create(FictionalRecord(6));
-  const v1::BackupInfo old1 = Backup();
-  const v1::BackupInfo old2 = Backup();
-  EXPECT_THAT(old2.pruned_backup_ids(), IsEmpty());
+  const auto [old1, old2] = StartAndBackUpTwice(std::move(options), 6);
   clock.Advance(absl::Hours(24 * 8));
   const v1::BackupInfo fresh = Backup();
   EXPECT_THAT(fresh.pruned_backup_ids(), ElementsAre(old1.backup_id(), old2.backup_id()));

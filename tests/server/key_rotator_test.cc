@@ -7,10 +7,12 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -34,12 +36,52 @@
 namespace registry::testing {
 namespace {
 
-class KeyRotationTest : public testing::RecordServiceFixture {};
+class KeyRotationTest : public testing::RecordServiceFixture {
+ protected:
+  // Creates FictionalRecord(0) .. FictionalRecord(count - 1) into ids_ and surnames_: the
+  // records a test expects to read back whatever the rotation did.
+  void CreateRecords(int count) { CreateFictional(count, &ids_, &surnames_); }
+
+  // Restarts on the same files and expects every record in ids_ to read back.
+  void RestartAndReadAll() {
+    ASSERT_NO_FATAL_FAILURE(RestartOrFail());
+    ExpectAllReadable(ids_, surnames_);
+  }
+
+  // A rotation in batches of five that fails after `batches` of them, as a crash would leave it.
+  void InterruptRotationAfter(int batches) {
+    server_->server()->rotator()->SetBatchSizeForTesting(5);
+    server_->server()->rotator()->FailAfterBatchesForTesting(batches);
+    v1::RotateKeysResponse rotated;
+    const grpc::Status s = RotateKeys(&rotated);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE)
+        << "interrupted after " << batches << " batches: " << s.error_message();
+  }
+
+  // Adds a KEK to the key file and makes it current, as a rotation does before re-wrapping.
+  void AddKekToFile() {
+    auto file = server::ReadKeyFile(server_->config().key_file());
+    ASSERT_TRUE(file.ok()) << file.status();
+    ASSERT_TRUE(server::AddKek(&*file, absl::Now()).ok());
+    ASSERT_TRUE(server::WriteKeyFile(server_->config().key_file(), *file, true).ok());
+  }
+
+  // `registryd --config <config> --retire_kek <version>`: its exit code, its output in *output.
+  static int RetireKek(const std::string& config, uint32_t version, std::string* output) {
+    return RunRegistryd(absl::StrCat("--config ", config, " --retire_kek ", version), output);
+  }
+
+  // In `Cf::kMeta`: the KEK version an unfinished rotation re-wraps to, absent when none is.
+  absl::StatusOr<std::optional<std::string>> RotationTarget() {
+    return server_->server()->database()->Get(storage::Cf::kMeta, "rotation/target");
+  }
+
+  std::vector<std::string> ids_;
+  std::map<std::string, std::string> surnames_;
+};
 
 TEST_F(KeyRotationTest, RotationRewrapsEveryDataKeyAndOldKekCanBeRemoved) {
-  std::vector<std::string> ids;
-  std::map<std::string, std::string> surnames;
-  CreateFictional(25, &ids, &surnames);
+  CreateRecords(25);
   EXPECT_EQ(KekUsage(), (std::map<uint32_t, int>{{1, 25}}));
 
   v1::RotateKeysResponse rotated;
@@ -49,11 +91,11 @@ TEST_F(KeyRotationTest, RotationRewrapsEveryDataKeyAndOldKekCanBeRemoved) {
   EXPECT_EQ(rotated.rewrapped(), 25u);
   EXPECT_EQ(KekUsage(), (std::map<uint32_t, int>{{2, 25}}));
   EXPECT_EQ(KekVersionsInFile(), (std::set<uint32_t>{1, 2}));
-  ExpectAllReadable(ids, surnames);
+  ExpectAllReadable(ids_, surnames_);
   // New records use the new KEK.
   const v1::CreateRecordRequest late = FictionalRecord(99);
-  ids.push_back(CreateOrFail(late));
-  surnames[ids.back()] = late.person().surname();
+  ids_.push_back(CreateOrFail(late));
+  surnames_[ids_.back()] = late.person().surname();
   EXPECT_EQ(KekUsage(), (std::map<uint32_t, int>{{2, 26}}));
 
   // Only admins rotate.
@@ -70,8 +112,7 @@ TEST_F(KeyRotationTest, RotationRewrapsEveryDataKeyAndOldKekCanBeRemoved) {
   server_->Stop();
   RemoveKekFromFile(1);
   EXPECT_EQ(KekVersionsInFile(), (std::set<uint32_t>{2}));
-  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
-  ExpectAllReadable(ids, surnames);
+  ASSERT_NO_FATAL_FAILURE(RestartAndReadAll());
   EXPECT_EQ(ByPersonalNumber(late.person().personal_number()).size(), 1u);
 
   // A second rotation re-wraps them all again.
@@ -98,10 +139,7 @@ TEST_F(KeyRotationTest, EveryRotationStepCommitsWithItsSystemEvent) {
     return refs;
   };
   uint64_t start = server_->server()->audit_log()->CurrentHead().size;
-  server_->server()->rotator()->SetBatchSizeForTesting(5);
-  server_->server()->rotator()->FailAfterBatchesForTesting(2);
-  v1::RotateKeysResponse rotated;
-  EXPECT_EQ(RotateKeys(&rotated).error_code(), grpc::StatusCode::UNAVAILABLE);
+  InterruptRotationAfter(2);
   EXPECT_EQ(references_since(start),
             (std::vector<std::string>{"system:key-rotation kek-v2 started 0",
                                       "system:key-rotation kek-v2 batch 1: 5 re-wrapped 0",
@@ -116,21 +154,15 @@ TEST_F(KeyRotationTest, EveryRotationStepCommitsWithItsSystemEvent) {
 }
 
 TEST_F(KeyRotationTest, InterruptedRotationIsFinishedAtStartUp) {
-  std::vector<std::string> ids;
-  std::map<std::string, std::string> surnames;
-  CreateFictional(25, &ids, &surnames);
-  server_->server()->rotator()->SetBatchSizeForTesting(5);
-  server_->server()->rotator()->FailAfterBatchesForTesting(2);
-  v1::RotateKeysResponse rotated;
-  grpc::Status s = RotateKeys(&rotated);
-  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAVAILABLE) << s.error_message();
+  CreateRecords(25);
+  InterruptRotationAfter(2);
 
   // Half done: 10 data keys under KEK 2, the rest still under KEK 1; all readable meanwhile.
   EXPECT_EQ(KekUsage(), (std::map<uint32_t, int>{{1, 15}, {2, 10}}));
   EXPECT_EQ(KekVersionsInFile(), (std::set<uint32_t>{1, 2}));
-  ExpectAllReadable(ids, surnames);
+  ExpectAllReadable(ids_, surnames_);
   {
-    auto target = server_->server()->database()->Get(storage::Cf::kMeta, "rotation/target");
+    auto target = RotationTarget();
     ASSERT_TRUE(target.ok() && target->has_value());
     EXPECT_EQ(**target, "2");
   }
@@ -139,15 +171,14 @@ TEST_F(KeyRotationTest, InterruptedRotationIsFinishedAtStartUp) {
   // registryd refuses to retire KEK 1 while the rotation is unfinished.
   const std::string config = WriteConfigFile();
   std::string output;
-  EXPECT_NE(RunRegistryd(absl::StrCat("--config ", config, " --retire_kek 1"), &output), 0)
-      << output;
+  EXPECT_NE(RetireKek(config, 1, &output), 0) << output;
   EXPECT_TRUE(absl::StrContains(output, "unfinished")) << output;
   EXPECT_EQ(KekVersionsInFile(), (std::set<uint32_t>{1, 2}));
 
   ASSERT_NO_FATAL_FAILURE(RestartOrFail());  // Resume() finishes the rotation
   EXPECT_EQ(KekUsage(), (std::map<uint32_t, int>{{2, 25}}));
   {
-    auto target = server_->server()->database()->Get(storage::Cf::kMeta, "rotation/target");
+    auto target = RotationTarget();
     ASSERT_TRUE(target.ok());
     EXPECT_FALSE(target->has_value());
     // The store's own count agrees.
@@ -166,26 +197,21 @@ TEST_F(KeyRotationTest, InterruptedRotationIsFinishedAtStartUp) {
     ASSERT_TRUE(not_under_1.ok());
     EXPECT_EQ(*not_under_1, 25u);
   }
-  ExpectAllReadable(ids, surnames);
+  ExpectAllReadable(ids_, surnames_);
 
   server_->Stop();
   RemoveKekFromFile(1);
-  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
-  ExpectAllReadable(ids, surnames);
+  ASSERT_NO_FATAL_FAILURE(RestartAndReadAll());
 }
 
 TEST_F(KeyRotationTest, InterruptedRotationIsFinishedByTheNextRotation) {
-  std::vector<std::string> ids;
-  std::map<std::string, std::string> surnames;
-  CreateFictional(12, &ids, &surnames);
-  server_->server()->rotator()->SetBatchSizeForTesting(5);
-  server_->server()->rotator()->FailAfterBatchesForTesting(1);
-  v1::RotateKeysResponse rotated;
-  EXPECT_EQ(RotateKeys(&rotated).error_code(), grpc::StatusCode::UNAVAILABLE);
+  CreateRecords(12);
+  InterruptRotationAfter(1);
   EXPECT_EQ(KekUsage(), (std::map<uint32_t, int>{{1, 7}, {2, 5}}));
 
   server_->server()->rotator()->FailAfterBatchesForTesting(0);
-  grpc::Status s = RotateKeys(&rotated);
+  v1::RotateKeysResponse rotated;
+  const grpc::Status s = RotateKeys(&rotated);
   ASSERT_TRUE(s.ok()) << s.error_message();
   // The interrupted rotation to 2 is finished first (7 keys), then all 12 go to 3.
   EXPECT_EQ(rotated.current_kek_version(), 3u);
@@ -194,8 +220,7 @@ TEST_F(KeyRotationTest, InterruptedRotationIsFinishedByTheNextRotation) {
   server_->Stop();
   RemoveKekFromFile(1);
   RemoveKekFromFile(2);
-  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
-  ExpectAllReadable(ids, surnames);
+  ASSERT_NO_FATAL_FAILURE(RestartAndReadAll());
 }
 
 // A backup restored from the middle of a rotation, beside the key file of a later rotation: the
@@ -203,25 +228,15 @@ TEST_F(KeyRotationTest, InterruptedRotationIsFinishedByTheNextRotation) {
 // ("an interrupted rotation targets KEK version 2 but the key file's current version is 3"); now
 // every data key is re-wrapped under the current KEK.
 TEST_F(KeyRotationTest, AnInterruptedRotationBehindTheKeyFileIsFinishedUnderItsCurrentKek) {
-  std::vector<std::string> ids;
-  std::map<std::string, std::string> surnames;
-  CreateFictional(12, &ids, &surnames);
-  server_->server()->rotator()->SetBatchSizeForTesting(5);
-  server_->server()->rotator()->FailAfterBatchesForTesting(1);
-  v1::RotateKeysResponse rotated;
-  EXPECT_EQ(RotateKeys(&rotated).error_code(), grpc::StatusCode::UNAVAILABLE);
+  CreateRecords(12);
+  InterruptRotationAfter(1);
   EXPECT_EQ(KekUsage(), (std::map<uint32_t, int>{{1, 7}, {2, 5}}));
   server_->Stop();
-  {
-    auto file = server::ReadKeyFile(server_->config().key_file());
-    ASSERT_TRUE(file.ok()) << file.status();
-    ASSERT_TRUE(server::AddKek(&*file, absl::Now()).ok());
-    ASSERT_TRUE(server::WriteKeyFile(server_->config().key_file(), *file, true).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(AddKekToFile());
   ASSERT_NO_FATAL_FAILURE(RestartOrFail());
   Connect();
   EXPECT_EQ(KekUsage(), (std::map<uint32_t, int>{{3, 12}}));
-  ExpectAllReadable(ids, surnames);
+  ExpectAllReadable(ids_, surnames_);
   bool said = false;
   storage::AuditLog* log = server_->server()->audit_log();
   for (uint64_t i = 0; i < log->CurrentHead().size; ++i) {
@@ -260,9 +275,7 @@ TEST_F(KeyRotationTest, ARotationThatCannotBeAuditedLeavesTheKeyFileAsItWas) {
 // registry started, said SERVING, and answered every read DATA_LOSS. It now refuses to start,
 // naming the version and what to do.
 TEST_F(KeyRotationTest, AKeyFileOlderThanTheDataIsRefusedAtStart) {
-  std::vector<std::string> ids;
-  std::map<std::string, std::string> surnames;
-  CreateFictional(3, &ids, &surnames);
+  CreateRecords(3);
   auto before_rotation = server::ReadKeyFile(server_->config().key_file());
   ASSERT_TRUE(before_rotation.ok()) << before_rotation.status();
   v1::RotateKeysResponse rotated;
@@ -288,16 +301,14 @@ TEST_F(KeyRotationTest, AKeyFileOlderThanTheDataIsRefusedAtStart) {
   ASSERT_TRUE(server::WriteKeyFile(server_->config().key_file(), *after_rotation, true).ok());
   ASSERT_NO_FATAL_FAILURE(RestartOrFail());
   Connect();
-  ExpectAllReadable(ids, surnames);
+  ExpectAllReadable(ids_, surnames_);
 }
 
 // The other way round: a backup made before two rotations, the first KEK retired since. The
 // data is older than the key file, and putting back "the current key file" cannot help: the
 // restore and the backup check say to bring the retired KEK back from the custody copies.
 TEST_F(KeyRotationTest, ABackupFromBeforeARetiredKekSaysToBringThatKekBack) {
-  std::vector<std::string> ids;
-  std::map<std::string, std::string> surnames;
-  CreateFictional(3, &ids, &surnames);
+  CreateRecords(3);
   uint32_t backup_id = 0;
   {
     grpc::ClientContext ctx;
@@ -313,8 +324,7 @@ TEST_F(KeyRotationTest, ABackupFromBeforeARetiredKekSaysToBringThatKekBack) {
   server_->Stop();
   const std::string config = WriteConfigFile();
   std::string output;
-  ASSERT_EQ(RunRegistryd(absl::StrCat("--config ", config, " --retire_kek 1"), &output), 0)
-      << output;
+  ASSERT_EQ(RetireKek(config, 1, &output), 0) << output;
   const std::string remedy = "bring KEK version 1 back from the key custody copies";
 
   EXPECT_EQ(RunRegistryd(absl::StrCat("--config ", config, " --restore_backup ", backup_id),
@@ -327,8 +337,7 @@ TEST_F(KeyRotationTest, ABackupFromBeforeARetiredKekSaysToBringThatKekBack) {
   EXPECT_TRUE(absl::StrContains(output, "a backup made before a rotation")) << output;
   EXPECT_TRUE(absl::StrContains(output, remedy)) << output;
 
-  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
-  ExpectAllReadable(ids, surnames);
+  ASSERT_NO_FATAL_FAILURE(RestartAndReadAll());
   grpc::ClientContext ctx;
   SetDeadline(&ctx);
   v1::VerifyBackupRequest req;
@@ -343,11 +352,9 @@ TEST_F(KeyRotationTest, ABackupFromBeforeARetiredKekSaysToBringThatKekBack) {
 }
 
 TEST_F(KeyRotationTest, DamagedDataKeyFailsRotationButNotStartUp) {
-  std::vector<std::string> ids;
-  std::map<std::string, std::string> surnames;
-  CreateFictional(6, &ids, &surnames);
-  const std::string damaged = ids[2];
-  ids.erase(ids.begin() + 2);
+  CreateRecords(6);
+  const std::string damaged = ids_[2];
+  ids_.erase(ids_.begin() + 2);
   EditStoredData([&](storage::Database* db) {
     storage::StoredHead head;
     ASSERT_TRUE(head.ParseFromString(ReadRaw(db, storage::Cf::kRecords, damaged)));
@@ -362,15 +369,15 @@ TEST_F(KeyRotationTest, DamagedDataKeyFailsRotationButNotStartUp) {
   server_->Stop();
   ASSERT_NO_FATAL_FAILURE(RestartOrFail());
   EXPECT_EQ(Get(damaged, nullptr).error_code(), grpc::StatusCode::DATA_LOSS);
-  ExpectAllReadable(ids, surnames);
+  ExpectAllReadable(ids_, surnames_);
   {
-    auto target = server_->server()->database()->Get(storage::Cf::kMeta, "rotation/target");
+    auto target = RotationTarget();
     ASSERT_TRUE(target.ok() && target->has_value());
   }
   server_->Stop();
   const std::string config = WriteConfigFile();
   std::string output;
-  EXPECT_NE(RunRegistryd(absl::StrCat("--config ", config, " --retire_kek 1"), &output), 0);
+  EXPECT_NE(RetireKek(config, 1, &output), 0);
   EXPECT_EQ(KekVersionsInFile(), (std::set<uint32_t>{1, 2}));
 
   // Once the damaged record is expunged, rotation completes and the old KEKs can go.
@@ -390,21 +397,16 @@ TEST_F(KeyRotationTest, DamagedDataKeyFailsRotationButNotStartUp) {
   EXPECT_EQ(rotated.current_kek_version(), 3u);
   EXPECT_EQ(KekUsage(), (std::map<uint32_t, int>{{3, 5}}));
   server_->Stop();
-  EXPECT_EQ(RunRegistryd(absl::StrCat("--config ", config, " --retire_kek 1"), &output), 0)
-      << output;
-  EXPECT_EQ(RunRegistryd(absl::StrCat("--config ", config, " --retire_kek 2"), &output), 0)
-      << output;
-  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
-  ExpectAllReadable(ids, surnames);
+  EXPECT_EQ(RetireKek(config, 1, &output), 0) << output;
+  EXPECT_EQ(RetireKek(config, 2, &output), 0) << output;
+  ASSERT_NO_FATAL_FAILURE(RestartAndReadAll());
 }
 
 // A KEK that a rotation adds gets its check value in the database as the rotation puts data keys
 // under it, and the next start holds the key file to it: the new KEK with a bit changed is
 // refused, as the first one would be.
 TEST_F(KeyRotationTest, ARotatedInKekGetsACheckValueThatTheNextStartHoldsItTo) {
-  std::vector<std::string> ids;
-  std::map<std::string, std::string> surnames;
-  CreateFictional(3, &ids, &surnames);
+  CreateRecords(3);
   v1::RotateKeysResponse rotated;
   grpc::Status s = RotateKeys(&rotated);
   ASSERT_TRUE(s.ok()) << s.error_message();
@@ -432,39 +434,28 @@ TEST_F(KeyRotationTest, ARotatedInKekGetsACheckValueThatTheNextStartHoldsItTo) {
     server_->Stop();
   }
   ASSERT_TRUE(server::WriteKeyFile(path, *original, true).ok());
-  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
-  ExpectAllReadable(ids, surnames);
+  ASSERT_NO_FATAL_FAILURE(RestartAndReadAll());
 }
 
 TEST_F(KeyRotationTest, RetireKekRefusesWhileADataKeyUsesItAndSucceedsAfterRotation) {
-  std::vector<std::string> ids;
-  std::map<std::string, std::string> surnames;
-  CreateFictional(5, &ids, &surnames);
+  CreateRecords(5);
   server_->Stop();
   const std::string config = WriteConfigFile();
   const std::string path = server_->config().key_file();
   std::string output;
 
   // The current KEK is never retired.
-  EXPECT_NE(RunRegistryd(absl::StrCat("--config ", config, " --retire_kek 1"), &output), 0)
-      << output;
+  EXPECT_NE(RetireKek(config, 1, &output), 0) << output;
   EXPECT_EQ(KekVersionsInFile(), (std::set<uint32_t>{1}));
 
   // KEK 2 added and made current, but no data key re-wrapped yet (as after a crash between
   // writing the key file and starting the re-wrap): KEK 1 is still in use.
-  {
-    auto file = server::ReadKeyFile(path);
-    ASSERT_TRUE(file.ok());
-    ASSERT_TRUE(server::AddKek(&*file, absl::Now()).ok());
-    ASSERT_TRUE(server::WriteKeyFile(path, *file, true).ok());
-  }
-  EXPECT_NE(RunRegistryd(absl::StrCat("--config ", config, " --retire_kek 1"), &output), 0)
-      << output;
+  ASSERT_NO_FATAL_FAILURE(AddKekToFile());
+  EXPECT_NE(RetireKek(config, 1, &output), 0) << output;
   EXPECT_TRUE(absl::StrContains(output, "5 data keys")) << output;
   EXPECT_EQ(KekVersionsInFile(), (std::set<uint32_t>{1, 2}));
 
-  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
-  ExpectAllReadable(ids, surnames);
+  ASSERT_NO_FATAL_FAILURE(RestartAndReadAll());
   EXPECT_EQ(KekUsage(), (std::map<uint32_t, int>{{1, 5}}));
   v1::RotateKeysResponse rotated;
   grpc::Status s = RotateKeys(&rotated);
@@ -473,19 +464,16 @@ TEST_F(KeyRotationTest, RetireKekRefusesWhileADataKeyUsesItAndSucceedsAfterRotat
   EXPECT_EQ(rotated.rewrapped(), 5u);
   server_->Stop();
 
-  EXPECT_EQ(RunRegistryd(absl::StrCat("--config ", config, " --retire_kek 1"), &output), 0)
-      << output;
-  EXPECT_EQ(RunRegistryd(absl::StrCat("--config ", config, " --retire_kek 2"), &output), 0)
-      << output;
+  EXPECT_EQ(RetireKek(config, 1, &output), 0) << output;
+  EXPECT_EQ(RetireKek(config, 2, &output), 0) << output;
   EXPECT_EQ(KekVersionsInFile(), (std::set<uint32_t>{3}));
   // Retiring a version that is gone fails and changes nothing.
-  EXPECT_NE(RunRegistryd(absl::StrCat("--config ", config, " --retire_kek 1"), &output), 0);
+  EXPECT_NE(RetireKek(config, 1, &output), 0);
   struct stat st;
   ASSERT_EQ(::stat(path.c_str(), &st), 0);
   EXPECT_EQ(st.st_mode & 0777, 0600u);
 
-  ASSERT_NO_FATAL_FAILURE(RestartOrFail());
-  ExpectAllReadable(ids, surnames);
+  ASSERT_NO_FATAL_FAILURE(RestartAndReadAll());
 }
 
 
