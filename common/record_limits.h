@@ -15,6 +15,10 @@ namespace registry {
 inline constexpr uint32_t kMaxArticle = 999;
 // An offence's paragraph of the article: 0..kMaxParagraph (0: the article as a whole).
 inline constexpr uint32_t kMaxParagraph = 99;
+// A suspended sentence's verification period, in whole years from the day the judgment became
+// final: kMinVerificationYears..kMaxVerificationYears (Criminal Codes 04/L-082 and 06/L-074).
+inline constexpr int kMinVerificationYears = 1;
+inline constexpr int kMaxVerificationYears = 5;
 // A sentence's length in months (imprisonment or suspended): 1..kMaxSentenceMonths.
 inline constexpr uint32_t kMaxSentenceMonths = 600;
 

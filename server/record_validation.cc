@@ -40,9 +40,6 @@ constexpr int kMinAgeOfResponsibility = 14;
 // The longest term of imprisonment a sentence may suspend (Criminal Codes 04/L-082 and 06/L-074:
 // up to two years, with a verification period of one to five years; deploy/reference/README.md).
 constexpr uint32_t kMaxSuspendedMonths = 24;
-// The verification period's bounds, in years from the day the judgment became final.
-constexpr int kMinVerificationYears = 1;
-constexpr int kMaxVerificationYears = 5;
 constexpr int kAdultAge = 18;
 // A law number is "NN/L-NNN"; anything longer is refused before a table lookup.
 constexpr size_t kMaxLawBytes = 16;
@@ -73,6 +70,10 @@ bool DecodeUtf8(absl::string_view value, size_t max, std::u32string* out) {
 }
 
 bool IsCombiningMark(UChar32 c) { return (U_GET_GC_MASK(c) & U_GC_M_MASK) != 0; }
+
+// A combining mark that is default-ignorable (U+034F COMBINING GRAPHEME JOINER, the variation
+// selectors): invisible, as the zero-width characters names may not hold.
+bool IsInvisibleMark(UChar32 c) { return u_hasBinaryProperty(c, UCHAR_DEFAULT_IGNORABLE_CODE_POINT); }
 
 constexpr absl::string_view kNameScriptRule =
     "each word in one alphabet: Latin or Cyrillic letters, not both";
@@ -268,9 +269,12 @@ absl::Status RecordValidator::ValidateName(absl::string_view field, absl::string
   // ("Сeku" with Cyrillic С) would make the person unfindable under the name as it reads.
   UScriptCode word_script = USCRIPT_COMMON;
   bool mixed = false;
+  // Whether a letter came since the last separator: a mark must stand on one.
+  bool on_letter = false;
   for (UChar32 c : cps) {
     if (u_isalpha(c)) {
       has_letter = true;
+      on_letter = true;
       UErrorCode error = U_ZERO_ERROR;
       const UScriptCode script = uscript_getScript(c, &error);
       if (U_SUCCESS(error) && script != USCRIPT_COMMON && script != USCRIPT_INHERITED) {
@@ -282,9 +286,13 @@ absl::Status RecordValidator::ValidateName(absl::string_view field, absl::string
       }
     } else if (IsNameSeparator(c)) {
       word_script = USCRIPT_COMMON;
+      on_letter = false;
     } else if (IsSeparatorLookAlike(c)) {
       return Invalid(field, kNameLookAlikeRule);
-    } else if (!IsCombiningMark(c)) {
+    } else if (!IsCombiningMark(c) || IsInvisibleMark(c) || !on_letter) {
+      // Neither a letter nor a separator; or a mark that shows nothing (a grapheme joiner, a
+      // variation selector), or one with no letter under it (at the start of a word): such a
+      // name looks like another and vetting compares it without them.
       return Invalid(field, kRule);
     }
   }
@@ -309,9 +317,13 @@ absl::Status RecordValidator::ValidateText(absl::string_view field, absl::string
       absl::StrCat(min, "..", max, " characters of valid UTF-8, no control characters");
   std::u32string cps;
   if (!DecodeUtf8(value, max, &cps) || cps.size() < min) return Invalid(field, rule);
+  bool visible = false;
   for (UChar32 c : cps) {
     if (IsForbiddenInText(c)) return Invalid(field, rule);
+    if (!u_isUWhiteSpace(c)) visible = true;
   }
+  // A required text of spaces only (a foreign court named " ") is as good as empty.
+  if (min > 0 && !visible) return Invalid(field, rule);
   return absl::OkStatus();
 }
 

@@ -264,7 +264,17 @@ absl::StatusOr<absl::CivilDay> ReferenceData::AnchorOf(const v1::Conviction& con
   // The end of the sentence.
   const auto ended = [&](const std::string& recorded,
                          absl::string_view field) -> absl::StatusOr<absl::CivilDay> {
-    if (recorded.empty()) return AddMonths(*final_date, conviction.sentence().months());
+    if (recorded.empty()) {
+      const absl::CivilDay term_end = AddMonths(*final_date, conviction.sentence().months());
+      // A suspended sentence's verification period ends a year after final_date at the
+      // earliest (validation refuses a recorded end before that), whatever the term's months:
+      // counting from the term's end alone made a record visible for months less than any
+      // recorded end could.
+      if (conviction.sentence().type() == registry::v1::SENTENCE_TYPE_SUSPENDED) {
+        return std::max(term_end, YearsAfter(*final_date, kMinVerificationYears));
+      }
+      return term_end;
+    }
     absl::StatusOr<absl::CivilDay> day = ParseDate(recorded);
     if (!day.ok()) {
       return absl::InvalidArgumentError(absl::StrCat(field, ": must be a date YYYY-MM-DD"));
@@ -374,7 +384,9 @@ std::string ReferenceData::ComputeRulesFingerprint() const {
   // before the dates are recomputed), which links more of a person's records for deletion.
   // Form 6: every period of years ends as the codes count it (YearsAfter); a ban for life from
   // 29 February counted to 1 March a century later, one day past a finite ban's latest end.
-  absl::StrAppend(&bytes, "|stored-form=6");
+  // Form 7: a suspended sentence without a recorded end counts from a year after final_date at
+  // the earliest (it counted from final_date plus the term's months).
+  absl::StrAppend(&bytes, "|stored-form=7");
   // The code's own rules count too: records stored before a change of them are dated again.
   absl::StrAppend(&bytes, "|lifelong-ban-years=", kLifelongBanYears);
   for (const auto& [key, entry] : offences_) {

@@ -92,8 +92,10 @@ class ReferenceData {
   };
 
   // The day the rules' years count from: final_date, or (the default) the end of the sentence:
-  // release_date for imprisonment, suspension_end_date for a suspended sentence (final_date +
-  // the sentence's months when either is not recorded), final_date for other sentences.
+  // release_date for imprisonment (final_date + the sentence's months when not recorded),
+  // suspension_end_date for a suspended sentence (when not recorded, the later of final_date +
+  // the sentence's months and final_date + kMinVerificationYears), final_date for other
+  // sentences.
   absl::StatusOr<absl::CivilDay> AnchorOf(const registry::v1::Conviction& conviction) const;
 
   // The conviction's own dates. Applies the first rule that matches it (same juvenile flag, and

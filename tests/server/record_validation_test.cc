@@ -927,6 +927,35 @@ TEST(StaticValidationTest, TextRefusesBadEncodingAndControls) {
   }
 }
 
+// Text a field requires is more than spaces: a foreign court named " " names none.
+TEST(StaticValidationTest, RequiredTextOfSpacesOnlyIsRefused) {
+  for (const char* blank : {" ", "   ", "\xE3\x80\x80"}) {  // ideographic space too
+    ExpectInvalid(RecordValidator::ValidateText("conviction.foreign_court", blank, 1, 200),
+                  "conviction.foreign_court", "");
+  }
+  EXPECT_TRUE(RecordValidator::ValidateText("conviction.foreign_court", " Bern ", 1, 200).ok());
+  // An optional text may be empty, and blank is left to the field's own meaning.
+  EXPECT_TRUE(RecordValidator::ValidateText("person.birth_place", " ", 0, 100).ok());
+}
+
+// A combining mark stands on a letter and shows: one with no letter under it, a grapheme joiner
+// or a variation selector makes a name that reads as another, as zero-width characters would.
+TEST(StaticValidationTest, ANameRefusesInvisibleMarksAndMarksWithoutALetter) {
+  for (const char* bad : {"Kras\xCD\x8Fniqi",        // U+034F COMBINING GRAPHEME JOINER
+                          "Krasniqi\xEF\xB8\x8F",   // U+FE0F VARIATION SELECTOR-16
+                          "\xCC\x88Kerqeli",         // U+0308 before any letter
+                          "Ana \xCC\x81Maria",       // U+0301 at the start of a word
+                          "Ana-\xCC\x81Maria"}) {
+    SCOPED_TRACE(bad);
+    ExpectInvalid(RecordValidator::ValidateName("person.surname", bad, true), "person.surname",
+                  "Kras");
+  }
+  // Decomposed letters (NFD) are letters with their marks: "Kërqeli" typed as e + U+0308.
+  EXPECT_TRUE(RecordValidator::ValidateName("person.surname", "Ke\xCC\x88rqeli", true).ok());
+  EXPECT_TRUE(
+      RecordValidator::ValidateName("person.surname", "C\xCC\x8C" "eli\xCC\x81" "c\xCC\x81", true).ok());
+}
+
 TEST(StaticValidationTest, RecordIdIs32LowercaseHex) {
   EXPECT_TRUE(
       RecordValidator::ValidateRecordId("record_id", "0123456789abcdef0123456789abcdef").ok());

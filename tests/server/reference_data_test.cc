@@ -497,6 +497,11 @@ TEST(AnchorTest, YearsCountFromTheEndOfTheSentence) {
   ExpectRetention(*data, suspended, "2043-11-30", "2048-11-30");
   suspended.clear_suspension_end_date();
   ExpectRetention(*data, suspended, "2041-05-15", "2046-05-15");
+  // Not recorded, a short term: the verification period ends a year after final_date at the
+  // earliest, so the years count from then and not from the term's end (2024-11-15).
+  Conviction short_suspended = MakeConviction(SENTENCE_TYPE_SUSPENDED, 6, false);
+  short_suspended.clear_suspension_end_date();
+  ExpectRetention(*data, short_suspended, "2035-05-15", "2040-05-15");
   // A fine has no end: final_date.
   ExpectRetention(*data, MakeConviction(registry::v1::SENTENCE_TYPE_FINE, 0, false),
                   "2034-05-15", "2039-05-15");
