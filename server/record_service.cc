@@ -311,12 +311,12 @@ grpc::Status RecordService::SearchRecords(grpc::ServerContext* ctx,
         ASSIGN_OR_RETURN(found, d_.records->SearchByName(q.surname(), q.given_name(),
                                                          q.birth_date(), kMaxSearchResults + 1,
                                                          &token));
-        // Then the possible matches across spellings, which a person confirms or not.
-        std::set<std::string> exact;
-        for (const v1::Record& r : found) exact.insert(r.metadata().record_id());
-        ASSIGN_OR_RETURN(possible, d_.records->SearchByLooseName(
-                                       q.surname(), q.given_name(), q.birth_date(), exact,
-                                       kMaxSearchResults + 1, &loose_token));
+        // Then the possible matches across spellings, which a person confirms or not: never an
+        // exact match, also one beyond those the answer lists.
+        ASSIGN_OR_RETURN(possible, d_.records->SearchByLooseName(q.surname(), q.given_name(),
+                                                                 q.birth_date(),
+                                                                 kMaxSearchResults + 1,
+                                                                 &loose_token));
         break;
       }
       default:

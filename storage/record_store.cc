@@ -874,13 +874,15 @@ absl::StatusOr<std::vector<std::string>> RecordStore::EarlierDedupTokens(
 
 absl::StatusOr<std::vector<std::string>> RecordStore::IdsWithToken(char kind,
                                                                    absl::string_view token,
-                                                                   size_t limit) const {
+                                                                   size_t limit,
+                                                                   absl::string_view after) const {
   const std::string prefix = absl::StrCat(absl::string_view(&kind, 1), token);
   std::vector<std::string> ids;
   auto it = db_->NewIterator(Cf::kIndex);
-  for (it->Seek(prefix); it->Valid() && ids.size() < limit; it->Next()) {
+  for (it->Seek(absl::StrCat(prefix, after)); it->Valid() && ids.size() < limit; it->Next()) {
     absl::string_view key = it->key();
     if (!absl::StartsWith(key, prefix)) break;
+    if (!after.empty() && key.substr(prefix.size()) == after) continue;
     // A row moved under another token or id, or forged without the key, fails here.
     ASSIGN_OR_RETURN(std::string mac, IndexRowMac(key));
     if (!crypto::ConstantTimeEquals(mac, it->value())) {
@@ -890,6 +892,18 @@ absl::StatusOr<std::vector<std::string>> RecordStore::IdsWithToken(char kind,
   }
   RETURN_IF_ERROR(it->status());
   return ids;
+}
+
+absl::StatusOr<bool> RecordStore::IsFiledUnder(char kind, absl::string_view token,
+                                               absl::string_view record_id) const {
+  const std::string key = IndexKey(kind, token, record_id);
+  ASSIGN_OR_RETURN(std::optional<std::string> row, db_->Get(Cf::kIndex, key));
+  if (!row.has_value()) return false;
+  ASSIGN_OR_RETURN(std::string mac, IndexRowMac(key));
+  if (!crypto::ConstantTimeEquals(mac, *row)) {
+    return absl::DataLossError("index row failed authentication");
+  }
+  return true;
 }
 
 absl::StatusOr<std::vector<std::string>> RecordStore::FirstIdWithEachToken(
@@ -1092,23 +1106,34 @@ absl::Status RecordStore::ConfirmErasedMeanwhile(char kind, absl::string_view to
 }
 
 absl::StatusOr<std::vector<Record>> RecordStore::RecordsWithToken(
-    char kind, char alias_kind, absl::string_view token, const std::set<std::string>& exclude,
-    size_t limit) const {
+    char kind, char alias_kind, absl::string_view token, size_t limit,
+    const std::function<absl::StatusOr<bool>(const std::string&)>& skip) const {
   std::vector<Record> out;
-  std::set<std::string> seen = exclude;
+  std::set<std::string> seen;
   for (const char k : {kind, alias_kind}) {
     if (k == kNoAliases) continue;
-    ASSIGN_OR_RETURN(std::vector<std::string> ids, IdsWithToken(k, token, limit + seen.size()));
-    for (const std::string& id : ids) {
-      if (out.size() == limit) return out;
-      if (!seen.insert(id).second) continue;
-      absl::StatusOr<Record> r = Get(id);
-      if (absl::IsNotFound(r.status())) {
-        RETURN_IF_ERROR(ConfirmErasedMeanwhile(k, token, id));
-        continue;
+    // Ids a page at a time: those already found or skipped take no place in the answer.
+    const size_t page = limit + 1;
+    std::string after;
+    while (out.size() < limit) {
+      ASSIGN_OR_RETURN(std::vector<std::string> ids, IdsWithToken(k, token, page, after));
+      for (const std::string& id : ids) {
+        if (out.size() == limit) return out;
+        after = id;
+        if (!seen.insert(id).second) continue;
+        if (skip) {
+          ASSIGN_OR_RETURN(const bool skipped, skip(id));
+          if (skipped) continue;
+        }
+        absl::StatusOr<Record> r = Get(id);
+        if (absl::IsNotFound(r.status())) {
+          RETURN_IF_ERROR(ConfirmErasedMeanwhile(k, token, id));
+          continue;
+        }
+        if (!r.ok()) return r.status();
+        out.push_back(*std::move(r));
       }
-      if (!r.ok()) return r.status();
-      out.push_back(*std::move(r));
+      if (ids.size() < page) break;
     }
   }
   return out;
@@ -1118,7 +1143,7 @@ absl::StatusOr<std::vector<Record>> RecordStore::SearchByPersonalNumber(
     absl::string_view personal_number, size_t limit, std::string* token_hex) const {
   ASSIGN_OR_RETURN(std::string token, PersonalNumberToken(personal_number));
   if (token_hex != nullptr) *token_hex = absl::BytesToHexString(token);
-  return RecordsWithToken(kPersonalNumber, kNoAliases, token, {}, limit);
+  return RecordsWithToken(kPersonalNumber, kNoAliases, token, limit);
 }
 
 absl::StatusOr<std::vector<Record>> RecordStore::SearchByName(absl::string_view surname,
@@ -1128,15 +1153,23 @@ absl::StatusOr<std::vector<Record>> RecordStore::SearchByName(absl::string_view 
                                                               std::string* token_hex) const {
   ASSIGN_OR_RETURN(std::string token, NameToken(surname, given_name, birth_date, "name."));
   if (token_hex != nullptr) *token_hex = absl::BytesToHexString(token);
-  return RecordsWithToken(kName, kAlias, token, {}, limit);
+  return RecordsWithToken(kName, kAlias, token, limit);
 }
 
 absl::StatusOr<std::vector<Record>> RecordStore::SearchByLooseName(
     absl::string_view surname, absl::string_view given_name, absl::string_view birth_date,
-    const std::set<std::string>& exclude, size_t limit, std::string* token_hex) const {
+    size_t limit, std::string* token_hex) const {
   ASSIGN_OR_RETURN(std::string token, LooseNameToken(surname, given_name, birth_date, "name."));
   if (token_hex != nullptr) *token_hex = absl::BytesToHexString(token);
-  return RecordsWithToken(kLoose, kAliasLoose, token, exclude, limit);
+  // An exact match is filed under the exact token too (its name, or an alias in the surname's
+  // place): asked of each, so that none is a "possible match" however many exact ones there are.
+  ASSIGN_OR_RETURN(const std::string exact, NameToken(surname, given_name, birth_date, "name."));
+  return RecordsWithToken(
+      kLoose, kAliasLoose, token, limit, [&](const std::string& id) -> absl::StatusOr<bool> {
+        ASSIGN_OR_RETURN(const bool named, IsFiledUnder(kName, exact, id));
+        if (named) return true;
+        return IsFiledUnder(kAlias, exact, id);
+      });
 }
 
 absl::Status RecordStore::StageVersion(const StoredHead& old_head, StoredHead* head,

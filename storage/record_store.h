@@ -239,10 +239,11 @@ class RecordStore {
       size_t limit, std::string* token_hex) const;
   // The loose search (court only, never vetting): records whose names, or an alias in the
   // surname's place, agree with the query's in their loose forms (NameNormalizer::LooseForm) with
-  // the same birth date, without those whose ids are in `exclude` (the exact matches).
+  // the same birth date, without the exact matches (every record SearchByName would find, also
+  // those beyond its limit: they are no other spelling).
   absl::StatusOr<std::vector<registry::v1::Record>> SearchByLooseName(
       absl::string_view surname, absl::string_view given_name, absl::string_view birth_date,
-      const std::set<std::string>& exclude, size_t limit, std::string* token_hex) const;
+      size_t limit, std::string* token_hex) const;
 
   // Makes a new version from the current one. `change` edits the record in place (person,
   // conviction, status) and sets the reason and VersionMeta; it runs under the record's lock.
@@ -495,16 +496,21 @@ class RecordStore {
   // (the head was deleted from the data folder).
   absl::Status ConfirmErasedMeanwhile(char kind, absl::string_view token,
                                       absl::string_view record_id) const;
+  // At most `limit` ids filed under `token` as `kind`, in order, from the first after `after`.
   absl::StatusOr<std::vector<std::string>> IdsWithToken(char kind, absl::string_view token,
-                                                        size_t limit) const;
+                                                        size_t limit,
+                                                        absl::string_view after = "") const;
+  // Whether `record_id` is filed under `token` as `kind` (its row authenticated).
+  absl::StatusOr<bool> IsFiledUnder(char kind, absl::string_view token,
+                                    absl::string_view record_id) const;
   // For each of `tokens`, the first id filed under `kind` and it, or "" (one iterator for all).
   absl::StatusOr<std::vector<std::string>> FirstIdWithEachToken(
       char kind, const std::vector<std::string>& tokens) const;
   // The records filed under `token` as `kind`, then under it as `alias_kind` (those not already
-  // found), at most `limit`, none of `exclude`.
+  // found), at most `limit`, without those `skip` (when given) says to leave out.
   absl::StatusOr<std::vector<registry::v1::Record>> RecordsWithToken(
-      char kind, char alias_kind, absl::string_view token, const std::set<std::string>& exclude,
-      size_t limit) const;
+      char kind, char alias_kind, absl::string_view token, size_t limit,
+      const std::function<absl::StatusOr<bool>(const std::string&)>& skip = nullptr) const;
   // Writes version `head.version` with `payload` and updates the head and indexes in `w`.
   absl::Status StageVersion(const StoredHead& old_head, StoredHead* head,
                             const crypto::SecretBytes& dek, const VersionPayload& payload,
