@@ -24,6 +24,8 @@ install(FILES ${PROJECT_SOURCE_DIR}/deploy/debian/copyright DESTINATION share/do
 install(FILES ${PROJECT_SOURCE_DIR}/proto/registry/v1/config.proto DESTINATION share/doc/registryd)
 install(PROGRAMS ${PROJECT_SOURCE_DIR}/deploy/pki/registry-pki.sh
         DESTINATION share/registryd/pki)
+# Sourced by registry-pki.sh from its own folder, so not executable itself.
+install(FILES ${PROJECT_SOURCE_DIR}/deploy/pki/ca-lib.sh DESTINATION share/registryd/pki)
 
 # Debian wants its changelog compressed, reproducibly (no name or time in the gzip header); the
 # package is native (no Debian revision), so it is changelog.gz.

@@ -46,14 +46,8 @@ ROOT_CRL_DAYS=400
 die() { echo "${PROG}: $*" >&2; exit 1; }
 usage() { sed -n '2,/^set -euo/p' "$0" | sed '$d; s/^# \{0,1\}//' >&2; exit 2; }
 
-# OpenSSL with its chatter kept for errors only.
-ossl() {
-  local out
-  if ! out="$(openssl "$@" 2>&1)"; then
-    printf '%s\n' "${out}" >&2
-    die "openssl $1 failed"
-  fi
-}
+# shellcheck source=deploy/pki/ca-lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/ca-lib.sh"
 
 pass_arg() {  # pass_arg ENV_VAR -> "-passin/-passout file:..." argument, or nothing
   local file="${!1:-}"
@@ -62,35 +56,12 @@ pass_arg() {  # pass_arg ENV_VAR -> "-passin/-passout file:..." argument, or not
   printf 'file:%s' "${file}"
 }
 
-private_dir() { mkdir -p -- "$1"; chmod 700 -- "$1"; }
-
 # The openssl configuration of CA DIR (KIND root or issuing), with the extensions it issues.
 write_config() {  # write_config DIR KIND
   local dir="$1" kind="$2"
-  private_dir "${dir}/db"
-  private_dir "${dir}/db/newcerts"
-  [[ -f "${dir}/db/index.txt" ]] || : >"${dir}/db/index.txt"
-  [[ -f "${dir}/db/crlnumber" ]] || echo 1000 >"${dir}/db/crlnumber"
+  ca_db "${dir}"
   cat >"${dir}/db/openssl.cnf" <<EOF
-[ca]
-default_ca = this_ca
-
-[this_ca]
-dir              = ${dir}
-database         = \$dir/db/index.txt
-new_certs_dir    = \$dir/db/newcerts
-certificate      = \$dir/${kind}.pem
-private_key      = \$dir/${kind}.key
-crlnumber        = \$dir/db/crlnumber
-rand_serial      = yes
-default_md       = sha384
-default_crl_days = ${CRL_DAYS}
-policy           = policy_any
-unique_subject   = no
-copy_extensions  = none
-email_in_dn      = no
-preserve         = no
-crl_extensions   = crl_ext
+$(ca_section this_ca "${dir}" "${kind}" sha384 "" "${CRL_DAYS}" policy_any no)
 
 [policy_any]
 organizationName       = optional
@@ -121,20 +92,14 @@ EOF
 }
 
 new_key() {  # new_key FILE [PASS_ENV]: P-384; encrypted when PASS_ENV is given
-  local file="$1" pass_env="${2:-}"
+  local file="$1" pass_env="${2:-}" options=()
   if [[ -n "${pass_env}" ]]; then
     local pass
     pass="$(pass_arg "${pass_env}")"
-    if [[ -n "${pass}" ]]; then
-      ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -aes-256-cbc -pass "${pass}" \
-        -out "${file}"
-    else
-      ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -aes-256-cbc -out "${file}"
-    fi
-  else
-    ossl genpkey -algorithm EC -pkeyopt ec_paramgen_curve:P-384 -out "${file}"
+    options=(-aes-256-cbc)
+    [[ -n "${pass}" ]] && options+=(-pass "${pass}")
   fi
-  chmod 600 -- "${file}"
+  new_ec_key "${file}" P-384 "${options[@]}"
 }
 
 # Issues a leaf from a CSR with the issuing CA: issue DIR CN DAYS EXTENSIONS
@@ -145,16 +110,13 @@ issue() {
   private_dir "${dir}"
   [[ -f "${dir}/cert.pem" ]] && die "${dir}/cert.pem exists: revoke it and remove the folder first"
   new_key "${dir}/key.pem"
-  printf '[leaf]\n%s\n' "${ext}" >"${dir}/ext.cnf"
-  ossl req -new -key "${dir}/key.pem" -subj "/O=Kosovo Judicial Council/CN=${cn}" -out "${dir}/csr.pem"
-  local args=(ca -batch -notext -config "${pki}/issuing/db/openssl.cnf" -days "${days}"
-              -extfile "${dir}/ext.cnf" -extensions leaf -in "${dir}/csr.pem" -out "${dir}/cert.pem")
-  [[ -n "${pass}" ]] && args+=(-passin "${pass}")
-  ossl "${args[@]}"
-  rm -f -- "${dir}/csr.pem" "${dir}/ext.cnf"
+  run_openssl req -new -key "${dir}/key.pem" -subj "/O=Kosovo Judicial Council/CN=${cn}" \
+    -out "${dir}/csr.pem"
+  local options=(-days "${days}")
+  [[ -n "${pass}" ]] && options+=(-passin "${pass}")
+  sign_request "${dir}" "${pki}/issuing/db/openssl.cnf" "${ext}" "${options[@]}"
   cp -- "${pki}/client-ca.pem" "${dir}/ca.pem"
-  openssl x509 -in "${dir}/cert.pem" -outform DER | openssl dgst -sha256 -r | cut -d' ' -f1 \
-    >"${dir}/fingerprint.sha256"
+  write_fingerprint "${dir}"
 }
 
 cmd_init_root() {
@@ -169,7 +131,7 @@ cmd_init_root() {
               -key "${dir}/root.key" -subj "/O=Kosovo Judicial Council/CN=KJC Registry Root CA"
               -days "${ROOT_DAYS}" -sha384 -out "${dir}/root.pem")
   [[ -n "${pass}" ]] && args+=(-passin "${pass}")
-  ossl "${args[@]}"
+  run_openssl "${args[@]}"
   echo "root CA: ${dir}/root.pem (key ${dir}/root.key: move it offline after init-issuing)"
 }
 
@@ -186,12 +148,12 @@ cmd_init_issuing() {
   local req=(req -new -key "${dir}/issuing.key" -out "${dir}/issuing.csr"
              -subj "/O=Kosovo Judicial Council/CN=KJC Registry Issuing CA 1")
   [[ -n "${ipass}" ]] && req+=(-passin "${ipass}")
-  ossl "${req[@]}"
+  run_openssl "${req[@]}"
   root_pass="$(pass_arg REGISTRY_PKI_ROOT_PASS_FILE)"
   local sign=(ca -batch -notext -config "${pki}/root/db/openssl.cnf" -extensions issuing_ext
               -days "${ISSUING_DAYS}" -in "${dir}/issuing.csr" -out "${dir}/issuing.pem")
   [[ -n "${root_pass}" ]] && sign+=(-passin "${root_pass}")
-  ossl "${sign[@]}"
+  run_openssl "${sign[@]}"
   rm -f -- "${dir}/issuing.csr"
   cat "${dir}/issuing.pem" "${pki}/root/root.pem" >"${dir}/chain.pem"
   cat "${dir}/issuing.pem" "${pki}/root/root.pem" >"${pki}/client-ca.pem"
@@ -248,7 +210,7 @@ cmd_revoke() {
   pass="$(pass_arg REGISTRY_PKI_ISSUING_PASS_FILE)"
   local args=(ca -config "${pki}/issuing/db/openssl.cnf" -revoke "${cert}" -crl_reason "${reason}")
   [[ -n "${pass}" ]] && args+=(-passin "${pass}")
-  ossl "${args[@]}"
+  run_openssl "${args[@]}"
   cmd_crl "${pki}"
   echo "revoked $(openssl x509 -in "${cert}" -noout -serial); copy ${pki}/crl to every server's tls.crl_directory"
 }
@@ -272,7 +234,7 @@ cmd_crl() {
       local args=(ca -gencrl -config "${dir}/db/openssl.cnf" -crldays "${days}"
                   -out "${dir}/${kind}.crl.tmp")
       [[ -n "${pass}" ]] && args+=(-passin "${pass}")
-      ossl "${args[@]}"
+      run_openssl "${args[@]}"
       mv -f -- "${dir}/${kind}.crl.tmp" "${dir}/${kind}.crl"
     fi
     [[ -f "${dir}/${kind}.crl" ]] || continue

@@ -25,7 +25,7 @@ dpkg-deb -e "${deb}" "${work}/control"
 for f in usr/bin/registryd usr/bin/registry-cli usr/lib/systemd/system/registryd.service \
          etc/registryd/registryd.json etc/registryd/reference/offences.json \
          usr/share/doc/registryd/copyright usr/share/doc/registryd/operations.md \
-         usr/share/registryd/pki/registry-pki.sh; do
+         usr/share/registryd/pki/registry-pki.sh usr/share/registryd/pki/ca-lib.sh; do
   [[ -e "${root}/${f}" ]] || fail "missing /${f}"
 done
 grep -qx "/etc/registryd/registryd.json" "${work}/control/conffiles" || fail "config is no conffile"
