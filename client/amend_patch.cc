@@ -65,6 +65,15 @@ const google::protobuf::Value* ValueFor(const google::protobuf::Struct& object,
 }  // namespace
 
 absl::StatusOr<google::protobuf::FieldMask> UpdateMaskFromPatch(absl::string_view json) {
+  // Protobuf keeps the last of a key given twice in a record: the record would be amended with a
+  // value the person reading the patch may not see as the one it holds. Looked for before the
+  // patch is read as a Struct, whose report of a repeated key ("fields[0]: not valid") says
+  // nothing of it.
+  if (const std::string repeated =
+          RepeatedKeyProblem(json, *v1::CreateRecordRequest::descriptor());
+      !repeated.empty()) {
+    return UsageError(absl::StrCat("the patch gives a field twice: ", repeated));
+  }
   google::protobuf::Struct root;
   if (const auto parsed = google::protobuf::util::JsonStringToMessage(std::string(json), &root);
       !parsed.ok()) {

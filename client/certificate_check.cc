@@ -53,6 +53,14 @@ absl::StatusOr<CertificateVerdict> CheckCertificate(absl::string_view certificat
   const std::string not_a_certificate = absl::StrCat(
       certificate_name,
       " is not a vetting certificate file (the JSON that `registry-cli vet check --out` writes)");
+  // Protobuf keeps the last of a key given twice, and verifies that value: a "result" of CLEAR
+  // put before the signed NOT_CLEAR would show CLEAR to whoever reads the file, under a valid
+  // signature. A file that says two things is no certificate.
+  if (const std::string repeated =
+          RepeatedKeyProblem(certificate_json, *signed_certificate.GetDescriptor());
+      !repeated.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(not_a_certificate, ": ", repeated));
+  }
   if (!parsed.ok()) {
     return absl::InvalidArgumentError(
         absl::StrCat(not_a_certificate, ": ",

@@ -47,7 +47,9 @@ struct CertificateFiles {
 // read (see CertificateVerdict::checked for one of another key); errors (InvalidArgument, naming
 // the file and what it must be) are only for inputs that could not be:
 //   "notes.txt is not a vetting certificate file (the JSON that `registry-cli vet check --out`
-//    writes): column 1: unexpected token"
+//    writes): line 1: not JSON"
+//   "... writes): certificate.result: given twice" (a key given twice is refused: which of the
+//    two a reader takes is not for the file to leave open; RepeatedKeyProblem)
 //   "--public-key cert.pem: holds a certificate, not a public key; give the registry's vetting
 //    public key (vetting.pub.pem, ...)"
 absl::StatusOr<CertificateVerdict> CheckCertificate(absl::string_view certificate_json,

@@ -243,6 +243,26 @@ std::string UnknownHeaderCell(size_t position, absl::string_view cell,
   return absl::StrCat(place, " \"", written, "\" (did you mean \"", *nearest, "\"?)");
 }
 
+// Whether `text` is UTF-16: its byte order mark, or a first line with a NUL in every other byte
+// and in no byte between (UTF-16 without the mark: a header's characters are each a byte and a
+// NUL). Other files hold NUL bytes too (a zip archive, an image): they are not UTF-16.
+bool IsUtf16(absl::string_view text) {
+  if (absl::StartsWith(text, "\xff\xfe") || absl::StartsWith(text, "\xfe\xff")) return true;
+  absl::string_view line = text.substr(0, std::min<size_t>(text.find('\n'), 4096));
+  // A line of UTF-16 little-endian ends in the NUL of its last character before the newline's
+  // own byte; big-endian, in the NUL that begins the newline: either way, NUL or not, every
+  // other byte is known from its place.
+  if (line.size() < 4) return false;
+  bool nul_at_odd = true;
+  bool nul_at_even = true;
+  for (size_t i = 0; i < line.size(); ++i) {
+    const bool nul = line[i] == '\0';
+    if ((i % 2 == 1) != nul) nul_at_odd = false;
+    if ((i % 2 == 0) != nul) nul_at_even = false;
+  }
+  return nul_at_odd || nul_at_even;
+}
+
 }  // namespace
 
 const std::vector<std::string>& ImportCsvColumns() {
@@ -275,11 +295,19 @@ absl::StatusOr<ParsedImport> ParseImportCsv(absl::string_view text) {
   // A spreadsheet's "Unicode Text" is UTF-16 (with its byte order mark, a NUL byte in every ASCII
   // character) and separated by tabs: read as UTF-8 it has no header, which would say nothing of
   // why. Said as what it is, before anything of it is read.
-  if (absl::StartsWith(text, "\xff\xfe") || absl::StartsWith(text, "\xfe\xff") ||
-      text.substr(0, 4096).find('\0') != absl::string_view::npos) {
+  if (IsUtf16(text)) {
     return absl::InvalidArgumentError(
         "line 1: the file is UTF-16 (as a spreadsheet's \"Unicode Text\" is saved), not UTF-8 "
         "CSV: save it again as \"CSV UTF-8 (comma delimited)\" (deploy/examples/README.md)");
+  }
+  // Any other file with a NUL byte is no text at all: a spreadsheet's own file (.xlsx and .ods
+  // are zip archives, .xls a compound file) named .csv, or anything else; calling it UTF-16
+  // sent the clerk to an encoding setting that was not the matter.
+  if (text.substr(0, 4096).find('\0') != absl::string_view::npos ||
+      absl::StartsWith(text, "PK\x03\x04") || absl::StartsWith(text, "\xd0\xcf\x11\xe0")) {
+    return absl::InvalidArgumentError(
+        "not a CSV text file (a spreadsheet's own format, such as .xlsx? save it as "
+        "\"CSV UTF-8 (comma delimited)\"; deploy/examples/README.md)");
   }
   std::vector<CsvRecord> records = ReadCsv(text);
   if (records.empty()) return absl::InvalidArgumentError("empty CSV file: no header line");
@@ -430,6 +458,14 @@ absl::StatusOr<ParsedImport> ParseImportJsonLines(absl::string_view text) {
     if (absl::StripLeadingAsciiWhitespace(line).empty()) continue;
     v1::CreateRecordRequest request;
     const auto status = google::protobuf::util::JsonStringToMessage(std::string(line), &request);
+    // Protobuf keeps the last of a key given twice; the line says two things of the record, and
+    // which one is meant is not for the import to guess.
+    if (const std::string repeated =
+            RepeatedKeyProblem(line, *v1::CreateRecordRequest::descriptor());
+        !repeated.empty()) {
+      parsed.errors.push_back({line_number, absl::StrCat("not a record in JSON: ", repeated)});
+      continue;
+    }
     if (!status.ok()) {
       // Protobuf's report quotes the line (names, personal numbers): only where, and what.
       parsed.errors.push_back(

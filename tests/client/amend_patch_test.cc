@@ -130,5 +130,29 @@ TEST(FillAmendRequestFromPatchTest, NamesTheFieldOrPlaceNeverTheValue) {
   EXPECT_THAT(std::string(broken.message()), ::testing::Not(HasSubstr("Kërqeli")));
 }
 
+// Protobuf keeps the last value of a key given twice: a patch that gives a field twice would
+// amend the record with a value its reader may not see as the one it holds. It is refused,
+// naming the field, never a value.
+TEST(FillAmendRequestFromPatchTest, RefusesAFieldGivenTwice) {
+  v1::AmendRecordRequest request;
+  const absl::Status twice = FillAmendRequestFromPatch(
+      R"({"person": {"surname": "Krasniqi", "surname": "Hoxha"}})", &request);
+  ExpectUsageError(twice, "the patch gives a field twice: person.surname: given twice");
+  const absl::Status spellings = FillAmendRequestFromPatch(
+      R"({"person": {"given_name": "Arben", "givenName": "Ilir"}})", &request);
+  ExpectUsageError(spellings, "person.given_name: given twice (as given_name and givenName)");
+  const absl::Status escaped = FillAmendRequestFromPatch(
+      R"({"person": {"surname": "Krasniqi", "surn\u0061me": "Hoxha"}})", &request);
+  ExpectUsageError(escaped, "person.surname: given twice");
+  const absl::Status in_list = FillAmendRequestFromPatch(
+      R"({"conviction": {"offences": [{"article": 230, "article": 235}]}})", &request);
+  ExpectUsageError(in_list, "conviction.offences[0].article: given twice");
+  for (const absl::Status* status : {&twice, &spellings, &escaped, &in_list}) {
+    for (const char* value : {"Krasniqi", "Hoxha", "Arben", "Ilir", "235"}) {
+      EXPECT_THAT(std::string(status->message()), Not(HasSubstr(value))) << value;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace registry::client

@@ -16,6 +16,7 @@ namespace registry::client {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 std::unique_ptr<crypto::Ed25519Signer> Signer(char seed_byte) {
@@ -104,6 +105,54 @@ TEST(CheckCertificateTest, AnotherKeyLeavesTheCertificateUncheckedNamingBothKeys
   EXPECT_TRUE(CheckCertificate(SignedJson(*signer, Certificate()), signer->PublicKeyPem(),
                                kDuringValidity)
                   ->checked);
+}
+
+// Protobuf keeps the last value of a key given twice: a NOT CLEAR certificate with a "result" of
+// CLEAR put before the signed one verified as valid, while the file read CLEAR to the eye (and
+// to a parser that keeps the first). A certificate that gives a field twice is no certificate.
+TEST(CheckCertificateTest, ACertificateThatGivesAFieldTwiceIsRefused) {
+  auto signer = Signer('a');
+  v1::VettingCertificate not_clear = Certificate();
+  not_clear.set_result(v1::VETTING_RESULT_NOT_CLEAR);
+  std::string forged = SignedJson(*signer, not_clear);
+  const std::string opening = "\"certificate\":{";
+  const size_t at = forged.find(opening);
+  ASSERT_NE(at, std::string::npos) << forged;
+  forged.insert(at + opening.size(), "\"result\":\"VETTING_RESULT_CLEAR\",");
+  auto verdict = CheckCertificate(forged, signer->PublicKeyPem(), kDuringValidity,
+                                  {"nc_forged.json", "vetting.pub.pem"});
+  ASSERT_FALSE(verdict.ok());
+  EXPECT_EQ(verdict.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(verdict.status().message(),
+            "nc_forged.json is not a vetting certificate file (the JSON that `registry-cli vet "
+            "check --out` writes): certificate.result: given twice");
+  // Spelled another way protobuf takes, or escaped, it is the same field.
+  for (const char* again :
+       {"\"certificateId\":\"0123456789abcdef0123456789abcdef\",",
+        "\"resul\\u0074\":\"VETTING_RESULT_CLEAR\","}) {
+    std::string twice = SignedJson(*signer, not_clear);
+    twice.insert(twice.find(opening) + opening.size(), again);
+    auto refused = CheckCertificate(twice, signer->PublicKeyPem(), kDuringValidity);
+    EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument) << again;
+    EXPECT_THAT(std::string(refused.status().message()), HasSubstr("given twice")) << again;
+  }
+}
+
+// The type's name ("VettingCertificate has: ...") and protobuf's words for a PEM file ("unable
+// to parse number") told the person shown a certificate nothing.
+TEST(CheckCertificateTest, AFileThatIsNoCertificateIsSaidToBeNoneInPlainWords) {
+  auto signer = Signer('a');
+  auto pem = CheckCertificate(signer->PublicKeyPem(), signer->PublicKeyPem(), kDuringValidity,
+                              {"vetting.pub.pem", "vetting.pub.pem"});
+  EXPECT_EQ(pem.status().message(),
+            "vetting.pub.pem is not a vetting certificate file (the JSON that `registry-cli vet "
+            "check --out` writes): line 1: not JSON (is this a PEM file?)");
+  auto unknown = CheckCertificate(R"({"certificate": {"resutl": 1}})", signer->PublicKeyPem(),
+                                  kDuringValidity);
+  const std::string message(unknown.status().message());
+  EXPECT_THAT(message, HasSubstr("certificate: a key that names no field; known fields: "
+                                 "certificate_id, issued_at,"));
+  EXPECT_THAT(message, Not(HasSubstr("VettingCertificate")));
 }
 
 TEST(CheckCertificateTest, UnreadableInputsAreErrors) {

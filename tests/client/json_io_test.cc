@@ -3,6 +3,7 @@
 #include <string>
 
 #include "gmock/gmock.h"
+#include "google/protobuf/struct.pb.h"
 #include "gtest/gtest.h"
 #include "registry/v1/records.pb.h"
 
@@ -11,6 +12,10 @@ namespace {
 
 using ::testing::HasSubstr;
 using ::testing::Not;
+
+// What ParseJson says a file that is not a record is, before the problem.
+const std::string kNotARecord =
+    "rec.json is not a record file (JSON as `registry-cli record template` prints it): ";
 
 // What ParseJson says of `json` as a CreateRecordRequest.
 std::string Problem(const std::string& json) {
@@ -32,8 +37,7 @@ TEST(ParseJsonTest, ParsesARecord) {
 TEST(ParseJsonTest, AValueOfTheWrongTypeIsNamedByItsFieldNotItsValue) {
   const std::string number = Problem(R"({"person": {"personal_number": 2468013579}})");
   EXPECT_EQ(number,
-            "rec.json is not a valid registry.v1.CreateRecordRequest in JSON: "
-            "person.personal_number: not a string (text goes in double quotes)");
+            kNotARecord + "person.personal_number: not a string (text goes in double quotes)");
   EXPECT_THAT(Problem(R"({"person": {"sex": "SEX_KRASNIQI"}})"),
               HasSubstr(": person.sex: not one of SEX_UNSPECIFIED, SEX_FEMALE, SEX_MALE"));
   EXPECT_THAT(Problem(R"({"conviction": {"offences": [{"article": "dyqind"}]}})"),
@@ -68,15 +72,15 @@ TEST(ParseJsonTest, ASyntaxErrorIsNamedByLineAndColumnNotByTheTextAroundIt) {
       "{\n  \"person\": {\n    \"surname\": \"Kërqeli\",\n    \"personal_number\": 1000000077x\n"
       "  }\n}\n";
   EXPECT_EQ(Problem(file),
-            "rec.json is not a valid registry.v1.CreateRecordRequest in JSON: line 4, column 24: "
+            kNotARecord + "line 4, column 24: "
             "unable to parse number");
   // Columns count characters, not bytes: "ë" is one.
   EXPECT_EQ(Problem(R"({"person": {"surname": "Kërqeli" "given_name": "Arben"}})"),
-            "rec.json is not a valid registry.v1.CreateRecordRequest in JSON: column 34: "
+            kNotARecord + "column 34: "
             "expected , or } after key:value pair");
   // Where protobuf does not say (the text ended inside a string), the phrase alone.
   EXPECT_EQ(Problem(R"({"person": {"surname": "Kërqeli)"),
-            "rec.json is not a valid registry.v1.CreateRecordRequest in JSON: closing quote "
+            kNotARecord + "closing quote "
             "expected in string");
   for (const std::string& json :
        {file, std::string(R"({"person": {"surname": "Kërqeli" "given_name": "Arben"}})"),
@@ -93,8 +97,8 @@ TEST(ParseJsonTest, ASyntaxErrorIsNamedByLineAndColumnNotByTheTextAroundIt) {
 // letters where a key belongs included.
 TEST(ParseJsonTest, AnUnknownKeyIsNamedOnlyWhenItIsANearMissOfAFieldName) {
   EXPECT_THAT(Problem(R"({"person": {"surnam": "Kërqeli"}})"),
-              HasSubstr(": person.surnam: no such field (did you mean \"surname\"?); Person "
-                        "has: surname, given_name,"));
+              HasSubstr(": person.surnam: no such field (did you mean \"surname\"?); known "
+                        "fields: surname, given_name,"));
   // A top-level key that begins "(" reads like protobuf's path in parentheses: it names no field.
   for (const char* key_like_a_path :
        {R"({"(Krasniqi Arben) x": 1})", R"({"(Krasniqi Arben): invalid value 1 for type X": 1})"}) {
@@ -103,15 +107,93 @@ TEST(ParseJsonTest, AnUnknownKeyIsNamedOnlyWhenItIsANearMissOfAFieldName) {
     EXPECT_THAT(problem, Not(HasSubstr("Krasniqi"))) << key_like_a_path;
   }
   const std::string name_as_key = Problem(R"({"person": {"krasniqi": "Arben"}})");
-  EXPECT_THAT(name_as_key, HasSubstr(": person: a key that names no field; Person has: "));
+  EXPECT_THAT(name_as_key,
+              HasSubstr(": person: a key that names no field; known fields: surname, "));
   EXPECT_THAT(name_as_key, Not(HasSubstr("krasniqi")));
   EXPECT_THAT(name_as_key, Not(HasSubstr("Arben")));
   const std::string value_as_key = Problem(R"({"person": {"Rr. Fehmi Agani 7": "x"}})");
-  EXPECT_THAT(value_as_key, HasSubstr(": person: a key that names no field; Person has: "));
+  EXPECT_THAT(value_as_key,
+              HasSubstr(": person: a key that names no field; known fields: surname, "));
   EXPECT_THAT(value_as_key, Not(HasSubstr("Agani")));
   EXPECT_THAT(Problem(R"({"1000000077": 1})"),
-              HasSubstr("in JSON: a key that names no field; CreateRecordRequest has: person, "
+              HasSubstr("prints it): a key that names no field; known fields: person, "
                         "conviction"));
+}
+
+// Protobuf keeps the last value of a key given twice, where a person reading the file may take
+// the first: a file that gives a field twice is refused, naming the field, never a value.
+TEST(ParseJsonTest, AFieldGivenTwiceIsRefusedByItsPath) {
+  v1::CreateRecordRequest request;
+  const absl::Status status = ParseJson(
+      R"({"person": {"surname": "Krasniqi", "surname": "Hoxha"}})", "rec.json", &request);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), kNotARecord + "person.surname: given twice");
+  EXPECT_EQ(request.person().surname(), "");
+  // Two spellings protobuf takes for one field, and an escaped spelling, are the same field.
+  EXPECT_EQ(Problem(R"({"person": {"given_name": "Arben", "givenName": "Driton"}})"),
+            kNotARecord + "person.given_name: given twice (as given_name and givenName)");
+  EXPECT_EQ(Problem(R"({"person": {"surname": "Krasniqi", "surn\u0061me": "Hoxha"}})"),
+            kNotARecord + "person.surname: given twice");
+  EXPECT_EQ(Problem(R"({"person": {}, 'person': {}})"), kNotARecord + "person: given twice");
+  EXPECT_EQ(Problem(R"({"person": {surname: "Krasniqi", "surname": "Hoxha"}})"),
+            kNotARecord + "person.surname: given twice");
+  // Inside an element of a list of messages, named by its place in the list.
+  EXPECT_EQ(Problem(R"({"conviction": {"offences": [{"article": 230},)"
+                    R"( {"law": "06/L-074", "article": 230, "paragraph": 1, "article": 235}]}})"),
+            kNotARecord + "conviction.offences[1].article: given twice");
+  // On several lines, a field is still named by its path.
+  EXPECT_EQ(Problem("{\n  \"person\": {\n    \"sex\": \"SEX_MALE\",\n    \"sex\": \"SEX_FEMALE\"\n"
+                    "  }\n}\n"),
+            kNotARecord + "person.sex: given twice");
+  for (const char* value : {"Krasniqi", "Hoxha", "Arben", "Driton", "235"}) {
+    EXPECT_THAT(std::string(status.message()), Not(HasSubstr(value)));
+  }
+}
+
+// A key that names no field of the message (a map's key, a key of free-form JSON) may be a
+// person's data: it is named by its line and column.
+TEST(RepeatedKeyProblemTest, AKeyThatIsNoFieldIsNamedByItsPlace) {
+  const google::protobuf::Descriptor& free_form = *google::protobuf::Struct::descriptor();
+  EXPECT_EQ(RepeatedKeyProblem(R"({"Krasniqi": 1, "Krasniqi": 2})", free_form),
+            "column 17: a key given twice");
+  EXPECT_EQ(RepeatedKeyProblem("{\"a\": {\n \"Krasniqi\": 1,\n \"Krasniqi\": 2}}", free_form),
+            "line 3, column 2: a key given twice");
+  EXPECT_EQ(RepeatedKeyProblem(R"({"a": 1, "b": [{"a": 1}, {"a": 2}], "c": {"a": 3}})",
+                               free_form),
+            "");
+  // Two keys that name no field of a record are a key given twice, whatever protobuf says of
+  // them; a field and a key that differ by case are not the same.
+  const google::protobuf::Descriptor& record = *v1::CreateRecordRequest::descriptor();
+  EXPECT_EQ(RepeatedKeyProblem(R"({"krasniqi": 1, "krasniqi": 1})", record),
+            "column 17: a key given twice");
+  EXPECT_EQ(RepeatedKeyProblem(R"({"person": {"surname": "a", "Surname": "b"}})", record), "");
+}
+
+// The scan reads any text without looping or overflowing its stack, and reports a repeat only
+// in what it could read (protobuf's parser says what is wrong with the rest).
+TEST(RepeatedKeyProblemTest, AnyTextIsScannedToAnEnd) {
+  const google::protobuf::Descriptor& record = *v1::CreateRecordRequest::descriptor();
+  for (const std::string& text :
+       {std::string(), std::string("{"), std::string("}"), std::string("{\"person\""),
+        std::string("{\"person\":"), std::string("{\"a\\"), std::string("{\"a\\u12"),
+        std::string("{\"a\\ud800\\u"), std::string("[1,,]"), std::string("{,}"),
+        std::string("{\"a\" 1}"), std::string("-----BEGIN PUBLIC KEY-----\n"),
+        std::string("\0\xff{\"\0", 5), std::string(100000, '['), std::string(100000, '{'),
+        std::string("{\"a\":") + std::string(100000, '['), std::string(5000, '"')}) {
+    EXPECT_EQ(RepeatedKeyProblem(text, record), "") << text.substr(0, 20);
+  }
+  EXPECT_EQ(RepeatedKeyProblem(R"({"person": {"surname": 1, "surname": 2}, "person": )", record),
+            "person.surname: given twice");
+}
+
+// A file that is no JSON at all (a PEM key given as the file) is said to be none, by its line,
+// not by protobuf's words for the first character it could not read.
+TEST(ParseJsonTest, TextThatIsNotJsonIsSaidToBeNone) {
+  EXPECT_EQ(Problem("-----BEGIN PUBLIC KEY-----\nMCowBQYDK2VwAyEA\n-----END PUBLIC KEY-----\n"),
+            kNotARecord + "line 1: not JSON (is this a PEM file?)");
+  EXPECT_EQ(Problem("\n\nKrasniqi Arben\n"), kNotARecord + "line 3: not JSON");
+  EXPECT_EQ(Problem(std::string("PK\x03\x04\x14\0\0\0", 8)),
+            kNotARecord + "line 1: not JSON (a zip file, as a spreadsheet's own format is?)");
 }
 
 TEST(JsonProblemTest, AReportItDoesNotKnowIsNotRepeated) {

@@ -26,6 +26,7 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::SizeIs;
+using ::testing::StartsWith;
 
 std::string Header() { return absl::StrJoin(ImportCsvColumns(), ",") + "\n"; }
 
@@ -284,6 +285,37 @@ TEST(ParseImportCsvTest, ATabSeparatedOrUtf16FileIsSaidToBeOne) {
   }
 }
 
+// Any file with a NUL byte was said to be UTF-16: a spreadsheet's own file (.xlsx, a zip
+// archive) named .csv sent the clerk looking for an encoding. It is said to be no text file;
+// UTF-16 with or without its byte order mark, big- or little-endian, is still said to be UTF-16.
+TEST(ParseImportCsvTest, AFileThatIsNoTextIsNotCalledUtf16) {
+  const std::string zip("PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00[Content_Types].xml",
+                        37);
+  const std::string binary("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00", 20);
+  const std::string nul_in_text = Header() + std::string("K\xc3\xabrqeli,\0,x\n", 13);
+  for (const std::string* text : {&zip, &binary, &nul_in_text}) {
+    auto parsed = ParseImportCsv(*text);
+    ASSERT_FALSE(parsed.ok());
+    EXPECT_EQ(parsed.status().code(), absl::StatusCode::kInvalidArgument);
+    const std::string message(parsed.status().message());
+    EXPECT_THAT(message, StartsWith("not a CSV text file (a spreadsheet's own format"));
+    EXPECT_THAT(message, Not(HasSubstr("UTF-16")));
+    EXPECT_THAT(message, Not(HasSubstr("Content_Types")));
+  }
+  const std::string header = "surname\tgiven_name\r\n";
+  std::string little_endian;
+  std::string big_endian;
+  for (const char c : header) {
+    little_endian += std::string({c, '\0'});
+    big_endian += std::string({'\0', c});
+  }
+  for (const std::string& text : {little_endian, big_endian, "\xfe\xff" + big_endian}) {
+    auto parsed = ParseImportCsv(text);
+    ASSERT_FALSE(parsed.ok());
+    EXPECT_THAT(std::string(parsed.status().message()), HasSubstr("line 1: the file is UTF-16"));
+  }
+}
+
 TEST(ParseImportCsvTest, ASemicolonSeparatedFileIsSaidToBeOne) {
   // An address with a comma in it is not quoted where the separator is the semicolon.
   const std::string row =
@@ -494,17 +526,44 @@ TEST(ParseImportJsonLinesTest, BadLinesAreNamedByFieldOrColumnNeverByTheirText) 
           "line 3: not a record in JSON: person.sex: not one of SEX_UNSPECIFIED, SEX_FEMALE, "
           "SEX_MALE",
           "line 4: not a record in JSON: column 30: expected , or } after key:value pair",
-          "line 5: not a record in JSON: a key that names no field; CreateRecordRequest has: "
+          "line 5: not a record in JSON: a key that names no field; known fields: "
           "person, conviction",
           "line 6: not a record in JSON: conviction.offences[0].article: not a whole number in "
           "the field's range",
           "line 7: not a record in JSON: person.surnam: no such field (did you mean "
-          "\"surname\"?); Person has: surname, "
+          "\"surname\"?); known fields: surname, "
           "given_name, father_name, aliases, sex, birth_date, birth_place, citizenships, "
           "personal_number, last_known_address"));
   for (const std::string& error : errors) {
     for (const char* value : {"Kërqeli", "2468013579", "Gashi", "1000000077", "Krasniqi", "Hoxha",
                               "Ilir", "Berisha", "dyqind", "Morina"}) {
+      EXPECT_THAT(error, Not(HasSubstr(value))) << value;
+    }
+  }
+}
+
+// Protobuf keeps the last value of a key given twice: a line that gives a field twice says two
+// things of the record, and is listed as a bad line naming the field, not imported with either.
+TEST(ParseImportJsonLinesTest, ALineThatGivesAFieldTwiceIsABadLine) {
+  const std::string text =
+      "{\"person\":{\"surname\":\"Krasniqi\",\"surname\":\"Hoxha\"}}\n"
+      "{\"person\":{\"given_name\":\"Arben\",\"givenName\":\"Ilir\"}}\n"
+      "{\"conviction\":{\"offences\":[{\"law\":\"06/L-074\"},"
+      "{\"article\":230,\"article\":235}]}}\n";
+  const ParsedImport parsed = ReadableJsonLines(text);
+  EXPECT_THAT(parsed.rows, SizeIs(0));
+  std::vector<std::string> errors;
+  for (const ImportLineError& error : parsed.errors) {
+    errors.push_back(absl::StrCat("line ", error.line, ": ", error.message));
+  }
+  EXPECT_THAT(errors,
+              ElementsAre("line 1: not a record in JSON: person.surname: given twice",
+                          "line 2: not a record in JSON: person.given_name: given twice (as "
+                          "given_name and givenName)",
+                          "line 3: not a record in JSON: conviction.offences[1].article: given "
+                          "twice"));
+  for (const std::string& error : errors) {
+    for (const char* value : {"Krasniqi", "Hoxha", "Arben", "Ilir", "235"}) {
       EXPECT_THAT(error, Not(HasSubstr(value))) << value;
     }
   }
