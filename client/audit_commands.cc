@@ -25,6 +25,7 @@
 #include "common/identity_text.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
+#include "crypto/ed25519.h"
 #include "crypto/hash.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/io/coded_stream.h"
@@ -289,14 +290,54 @@ absl::StatusOr<VerifyRun> VerifyRunFromArgs(CommandContext& ctx) {
   return run;
 }
 
+// `failure` of a verification with --public-key, with a hint when the head was refused for
+// being signed by another key than the one given and the registry says its audit key is another
+// one too: the likelier mistake is the file (the vetting key, say, given for the audit key) than
+// a forged log. The hint only adds words, and the failure stays a failure (exit 1), unlike
+// certificate verify's "another key" (exit 2): here the server tells both which key signed the
+// head and which key is its audit key. A server that forges its log under a key of its own would
+// answer with that key, and an exit code or a message that said "wrong file" would then pass its
+// forgery off as the user's mistake, and send the user to trust the key it names. So the hint
+// asks, names the server's answer as the server's, and points to the published key.
+absl::Status WithWrongKeyHint(AuditLogSource& source, const AuditVerifyOptions& options,
+                              const absl::Status& failure) {
+  if (!options.public_key_pem.has_value() || !absl::IsFailedPrecondition(failure)) return failure;
+  const absl::StatusOr<std::string> given =
+      crypto::Ed25519PublicKeyFromPem(*options.public_key_pem);
+  if (!given.ok()) return failure;
+  const std::string given_id = crypto::Ed25519KeyId(*given);
+  // Only the refusal of the head's key names the key given as the trusted one.
+  if (!absl::StrContains(failure.message(), absl::StrCat("trusted audit key ", given_id))) {
+    return failure;
+  }
+  const absl::StatusOr<v1::PublicKey> served = source.GetAuditPublicKey();
+  if (!served.ok()) return failure;
+  std::string served_id = served->key_id();
+  if (served_id.empty()) {
+    const absl::StatusOr<std::string> raw = crypto::Ed25519PublicKeyFromPem(served->pem());
+    if (!raw.ok()) return failure;
+    served_id = crypto::Ed25519KeyId(*raw);
+  }
+  if (served_id == given_id) return failure;
+  return WithNote(failure,
+                  absl::StrCat("is --public-key the audit log's key? the registry says its audit "
+                               "key is ",
+                               ForTerminal(served_id),
+                               " (the vetting key, for one, is another); compare the file with "
+                               "the audit key the KJC publishes, not with the registry's answer, "
+                               "which a forged log would also match"));
+}
+
 // Verifies the log, says on stderr what the verification noted and warned of (a warning makes
 // the exit code 1), and saves the state once everything verified.
 absl::StatusOr<AuditVerification> VerifyAndSave(CommandContext& ctx, const VerifyRun& run) {
   ASSIGN_OR_RETURN(const std::optional<AuditState> previous, LoadAuditState(run.state_path));
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ctx.Channel());
   GrpcAuditLogSource source(channel, ctx.settings());
-  ASSIGN_OR_RETURN(AuditVerification result,
-                   VerifyAuditLog(source, previous, run.options, absl::Now()));
+  absl::StatusOr<AuditVerification> verified =
+      VerifyAuditLog(source, previous, run.options, absl::Now());
+  if (!verified.ok()) return WithWrongKeyHint(source, run.options, verified.status());
+  AuditVerification& result = *verified;
   // Through Note and Warn, which escape them for the terminal or write them as JSON (--json).
   for (const std::string& note : result.notes) ctx.Note(note);
   if (result.first_of_log) {

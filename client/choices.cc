@@ -11,6 +11,7 @@
 #include "absl/strings/str_split.h"
 #include "client/record_fields.h"
 #include "client/terminal_text.h"
+#include "client/tls_probe.h"
 #include "common/status_macros.h"
 
 namespace registry::client {
@@ -63,6 +64,60 @@ std::string TablesHelp(const RecordChoices& tables) {
                           ForTerminal(offence.title()));
   }
   return text;
+}
+
+// The identity as the user gave it: the folder typed ("--identity pki/clerk"), else the options
+// of its files. Nothing else (a file's path inside the folder, the certificate's name) is said.
+std::string IdentityAsGiven(const ConnectionSettings& settings) {
+  if (!settings.identity_dir.empty()) {
+    return absl::StrCat(settings.identity_from.empty() ? "--identity" : settings.identity_from,
+                        " ", settings.identity_dir);
+  }
+  return "the identity of --ca, --cert and --key";
+}
+
+// Why help could not ask the registry, by the kind of failure (`status`, of CreateChannel, or of
+// the call when `called`): the identity is not there or cannot be used, the registry refused it,
+// or the registry cannot be reached. Told "when the server can be reached" of an identity folder
+// that does not exist, a person looks for the fault in the wrong place.
+std::string WhyNotAsked(const ConnectionSettings& settings, const absl::Status& status,
+                        bool called) {
+  const std::string identity = IdentityAsGiven(settings);
+  absl::Status why = status;
+  // gRPC says UNAVAILABLE for a refused certificate too: the probe tells it from a registry that
+  // does not answer, as the command itself would.
+  if (called && absl::IsUnavailable(why)) why = ExplainUnavailable(settings, why);
+  if (!called && !absl::IsUnauthenticated(why)) {
+    // No channel: the folder or a file of the identity is missing or unusable (the command
+    // itself names which).
+    return absl::StrCat(identity, " is not an identity that can be used here (no such folder, or "
+                                  "its files cannot be read or used; the command itself says "
+                                  "which)");
+  }
+  if (!called) {
+    // CreateChannel checks the certificate's own dates before connecting.
+    return absl::StrCat("the certificate of ", identity,
+                        " is expired or not yet valid, so the registry refuses it");
+  }
+  if (IsUsageError(why)) {
+    return absl::StrCat(identity, " cannot be used (the command itself says why)");
+  }
+  if (absl::IsUnauthenticated(why) || absl::IsPermissionDenied(why)) {
+    // The registry refused it, or would: a certificate expired, revoked or of another CA.
+    return absl::StrCat("the registry refuses ", identity,
+                        " (expired, revoked or not issued by its CA)");
+  }
+  if (absl::IsUnavailable(why) || absl::IsDeadlineExceeded(why)) {
+    return "the registry cannot be reached";
+  }
+  return absl::StrCat("the registry did not answer (", absl::StatusCodeToString(why.code()), ")");
+}
+
+// The line help prints instead of the list `what`, saying why it is not there.
+std::string Unlisted(absl::string_view what, absl::string_view why) {
+  return absl::StrCat("\n", Wrap(absl::StrCat("(", what, " are not listed: ", why, ".)"),
+                                  kHelpWidth, 0),
+                      "\n");
 }
 
 bool IsPositional(absl::string_view flag) {
@@ -162,21 +217,16 @@ std::string ChoicesHelp(const CommandSpec& command, const ConnectionSettings& se
   ConnectionSettings quick = settings;
   quick.timeout = std::min(settings.timeout, kHelpTimeout);
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = CreateChannel(quick);
-  const std::string unreachable = absl::StrCat(
-      "\n",
-      Wrap(absl::StrCat("(", what, " are listed here when the server can be reached.)"), kHelpWidth,
-           0),
-      "\n");
-  if (!channel.ok()) return unreachable;
+  if (!channel.ok()) return Unlisted(what, WhyNotAsked(quick, channel.status(), false));
   if (command.choices == HelpChoices::kRecordTables) {
     absl::StatusOr<RecordChoices> tables = CallReferenceData(*channel, quick);
     // Only clerks enter records, and only they may read the tables.
     if (absl::IsPermissionDenied(tables.status())) return "";
-    if (!tables.ok()) return unreachable;
+    if (!tables.ok()) return Unlisted(what, WhyNotAsked(quick, tables.status(), true));
     return TablesHelp(*tables);
   }
   absl::StatusOr<v1::WhoAmIResponse> who = CallWhoAmI(*channel, quick);
-  if (!who.ok()) return unreachable;
+  if (!who.ok()) return Unlisted(what, WhyNotAsked(quick, who.status(), true));
   if (command.choices == HelpChoices::kPurposes) {
     if (who->role() != v1::ROLE_COURT) return "";
     return Lines("purpose codes you may state (--purpose)", who->purpose_codes());
@@ -197,8 +247,8 @@ absl::Status ExplainError(CommandContext& context, const absl::Status& status) {
   if (parts.size() > 1) {
     std::vector<std::string> lines;
     for (const std::string& part : parts) {
-      lines.push_back(std::string(ExplainError(context, absl::Status(status.code(), part))
-                                      .message()));
+      // Unwrapped: the line is wrapped as one of these problems.
+      lines.push_back(UnwrappedMessage(ExplainError(context, absl::Status(status.code(), part))));
     }
     return ProblemsError(status.code(), lines);
   }

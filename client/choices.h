@@ -22,8 +22,10 @@ namespace registry::client {
 
 // Lines to append to `command`'s help (starting with an empty line), or "" when the command has
 // no choices. With an identity configured, asks the server (InfoService) with a short deadline;
-// when that is impossible, says what the help would list with an identity. Server strings are
-// escaped (ForTerminal).
+// when that is impossible, says why by the kind of failure (the identity is not there or cannot
+// be used, the registry refused it, the registry cannot be reached), naming the identity only as
+// the user gave it (its folder); without one, says what the help would list with an identity.
+// Server strings are escaped (ForTerminal).
 std::string ChoicesHelp(const CommandSpec& command, const ConnectionSettings& settings);
 
 // The server's refusal `status` of the command run in `context`, reworded for the user: the

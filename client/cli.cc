@@ -1,6 +1,7 @@
 #include "client/cli.h"
 
 #include <string.h>
+#include <unistd.h>
 
 #include <map>
 #include <optional>
@@ -24,6 +25,7 @@
 #include "client/suggest.h"
 #include "client/terminal_text.h"
 #include "client/tls_probe.h"
+#include "google/protobuf/stubs/logging.h"
 #include "grpcpp/channel.h"
 
 namespace registry::client {
@@ -58,9 +60,10 @@ std::string ErrorLine(const absl::Status& status, bool json, absl::string_view u
     }
     // The JSON writer escapes what could act on a terminal (control characters), as in every
     // other --json output; bytes that are not UTF-8 cannot be JSON text at all, and are shown
-    // as the text shows them.
-    const absl::string_view message = status.message();
-    output.mutable_error()->set_message(IsWellFormedUtf8(message) ? std::string(message)
+    // as the text shows them. Without the line breaks that fit the text to an 80-column
+    // terminal: a JSON reader has its own width.
+    const std::string message = UnwrappedMessage(status);
+    output.mutable_error()->set_message(IsWellFormedUtf8(message) ? message
                                                                   : ForTerminal(message));
     absl::StatusOr<std::string> line = ToJsonLine(output);
     if (line.ok()) return absl::StrCat(*line, "\n");
@@ -133,7 +136,24 @@ std::vector<std::string> PositionalNames(const CommandSpec& command) {
   return names;
 }
 
+// Protobuf logs on stderr itself what it refuses (a string field that is not UTF-8, a message it
+// cannot parse): a line of its own in the middle of the tool's output, which breaks --json's
+// one-object-a-line stderr and may name the field of a personal value. The same failure reaches
+// the user in the call's or the parse's status; a fatal one, which ends the process, is said
+// without protobuf's text.
+void DropProtobufLog(google::protobuf::LogLevel level, const char* /*filename*/, int /*line*/,
+                     const std::string& /*message*/) {
+  if (level == google::protobuf::LOGLEVEL_FATAL) {
+    static constexpr char kFatal[] = "error: INTERNAL: the protobuf library stopped registry-cli\n";
+    // Straight to the file: the process ends next, and stderr's stream may be mid-line.
+    const ssize_t ignored = write(STDERR_FILENO, kFatal, sizeof(kFatal) - 1);
+    static_cast<void>(ignored);
+  }
+}
+
 }  // namespace
+
+void KeepLibraryLogsOffStderr() { google::protobuf::SetLogHandler(&DropProtobufLog); }
 
 std::string FormatError(const absl::Status& status) {
   // The message is often the server's own (a gRPC status), or quotes what it sent; escaped, it
@@ -286,6 +306,9 @@ int RunCommandLine(const std::vector<std::string>& args, const EnvLookup& env,
         "a longer --timeout"));
   }
   err << ErrorLine(status, json);
+  // A command that tells its failures apart by exit code (certificate verify: files that cannot
+  // be read are no verdict) has said which this one is.
+  if (context.error_exit_code().has_value()) return *context.error_exit_code();
   // The input was refused for its own content, here or by the server: the same mistake exits
   // the same way whoever caught it.
   return absl::IsInvalidArgument(status) ? kExitUsage : kExitError;

@@ -11,11 +11,13 @@
 // the output: ..."), or a negative answer (not serving, invalid certificate, invalid import rows);
 // 2 input refused for its own content (INVALID_ARGUMENT), whether the client caught it before
 // sending or the server refused it: a mistake on the command line (the usage line follows the
-// error) or in a file it names; 130 an import stopped by an interrupt after reporting what it
+// error) or in a file it names; for certificate verify also files that cannot be read at all
+// (no verdict, whatever the error's code); 130 an import stopped by an interrupt after reporting what it
 // sent. -h/--help, on the tool, a command group or any command, prints help on out and exits 0.
 // With --json (before the command) an error is one line of JSON on err instead, with the same
 // exit code, usage errors too: {"error":{"code":"NOT_FOUND","message":"..."}} (ErrorOutput in
-// cli_output.proto; a usage error adds "usage", the lines the text prints after it).
+// cli_output.proto; a usage error adds "usage", the lines the text prints after it); its message
+// is not wrapped to a terminal's width (UnwrappedMessage).
 #ifndef REGISTRY_CLIENT_CLI_H_
 #define REGISTRY_CLIENT_CLI_H_
 
@@ -44,6 +46,11 @@ int RunCli(const std::vector<std::string>& args, const EnvLookup& env, const Cli
 // The same without input: nothing can be asked.
 int RunCli(const std::vector<std::string>& args, const EnvLookup& env, std::ostream& out,
            std::ostream& err, bool err_is_terminal);
+
+// Keeps what libraries log (protobuf's complaints about a field, a message it cannot parse) off
+// stderr, where the tool's own errors and --json's JSON lines are the whole contract; the failure
+// itself reaches the user as the status of what failed. Called once by main, before RunCli.
+void KeepLibraryLogsOffStderr();
 
 // "error: PERMISSION_DENIED: <message>" (without newline).
 std::string FormatError(const absl::Status& status);

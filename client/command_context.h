@@ -98,6 +98,11 @@ class CommandContext {
   // answer (not serving, an invalid certificate, invalid import rows) with 1.
   int exit_code() const { return exit_code_; }
   void set_exit_code(int code) { exit_code_ = code; }
+  // The process exit code when the handler returns an error, when the handler sets one (files
+  // certificate verify cannot read exit 2, as its help says, whatever the error's code); else
+  // RunCli's rule (2 for INVALID_ARGUMENT, 1 otherwise).
+  std::optional<int> error_exit_code() const { return error_exit_code_; }
+  void set_error_exit_code(int code) { error_exit_code_ = code; }
 
  private:
   // A Note or Warn of `kind` ("note", "warning").
@@ -113,6 +118,7 @@ class CommandContext {
   std::optional<registry::v1::WhoAmIResponse> who_;
   std::optional<RecordChoices> tables_;
   int exit_code_ = 0;
+  std::optional<int> error_exit_code_;
 };
 
 // InfoService calls with the settings' deadline and request id.

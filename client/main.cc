@@ -16,6 +16,8 @@ int main(int argc, char** argv) {
   // reaches the user in the call's status, printed once as "error: ...". Keep stderr to that unless
   // the user asks for gRPC's logs.
   setenv("GRPC_VERBOSITY", "NONE", /*overwrite=*/0);
+  // Protobuf's own log lines likewise (a field that is not UTF-8): see KeepLibraryLogsOffStderr.
+  registry::client::KeepLibraryLogsOffStderr();
   std::vector<std::string> args(argv + 1, argv + argc);
   registry::client::CliStreams streams;
   streams.in = &std::cin;

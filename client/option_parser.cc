@@ -20,6 +20,8 @@ namespace {
 
 constexpr char kUsagePayloadUrl[] = "type.registry.kjc/registry.client.UsageError";
 constexpr char kLinesPayloadUrl[] = "type.registry.kjc/registry.client.OwnLines";
+// The message without the line breaks added to fit a terminal (UnwrappedMessage).
+constexpr char kUnwrappedPayloadUrl[] = "type.registry.kjc/registry.client.Unwrapped";
 
 // How much of `body` (an option without its dashes) can be an option's name: letters and hyphens.
 size_t NameLength(absl::string_view body) {
@@ -40,15 +42,27 @@ std::string ShownOptionName(absl::string_view arg) {
   return absl::StrCat(arg.substr(0, dashes), body.substr(0, n), n < body.size() ? "…" : "");
 }
 
-// One problem per line, each wrapped to a terminal's width under its first word.
-std::string ProblemText(const std::vector<std::string>& problems) {
+// One problem per line, each wrapped to a terminal's width under its first word when `wrap`
+// (text for people), else whole on its line (the message JSON carries).
+std::string ProblemText(const std::vector<std::string>& problems, bool wrap = true) {
   constexpr size_t kWidth = 80;
-  if (problems.size() == 1) return Wrap(problems[0], kWidth - 4, 4);
+  const auto fitted = [&](const std::string& problem) {
+    return wrap ? Wrap(problem, kWidth - 4, 4) : problem;
+  };
+  if (problems.size() == 1) return fitted(problems[0]);
   std::vector<std::string> lines;
   for (const std::string& problem : problems) {
-    lines.push_back(absl::StrCat("  ", Wrap(problem, kWidth - 4, 4)));
+    lines.push_back(absl::StrCat("  ", fitted(problem)));
   }
   return absl::StrCat(problems.size(), " problems:\n", absl::StrJoin(lines, "\n"));
+}
+
+// How a positional argument is named in a problem: the word of the usage line ("ID" of "ID (the
+// record's id, ...)"), else its place ("argument 2").
+std::string PositionalName(absl::Span<const std::string> names, size_t index) {
+  if (index >= names.size()) return absl::StrCat("argument ", index + 1);
+  const absl::string_view name = names[index];
+  return std::string(name.substr(0, name.find(" (")));
 }
 
 const OptionSpec* FindSpec(absl::Span<const OptionSpec> specs, absl::string_view name) {
@@ -206,6 +220,15 @@ absl::StatusOr<ParsedArgs> ParseOptions(absl::Span<const OptionSpec> specs,
         absl::StrCat(absent.size() == 1 ? "missing argument: " : "missing arguments: ",
                      absl::StrJoin(absent, ", ")));
   }
+  // As option values below: protobuf would log the bytes' field on stderr and send them all the
+  // same (the server then refuses them, after the call was made and audited).
+  for (size_t i = 0; i < count; ++i) {
+    if (!IsWellFormedUtf8(parsed.positionals_[i])) {
+      problems.push_back(absl::StrCat(PositionalName(positional_names, i),
+                                      ": not valid UTF-8 (is the terminal set to another "
+                                      "encoding?)"));
+    }
+  }
   std::vector<std::string> missing;
   for (const OptionSpec& spec : specs) {
     if (spec.required && parsed.values_.count(spec.name) == 0 &&
@@ -272,6 +295,7 @@ bool IsUsageError(const absl::Status& status) {
 absl::Status UsageProblems(const std::vector<std::string>& problems) {
   absl::Status status = UsageError(ProblemText(problems));
   status.SetPayload(kLinesPayloadUrl, absl::Cord("lines"));
+  status.SetPayload(kUnwrappedPayloadUrl, absl::Cord(ProblemText(problems, /*wrap=*/false)));
   return status;
 }
 
@@ -281,17 +305,32 @@ absl::Status ProblemsError(absl::StatusCode code, const std::vector<std::string>
                                 ? ProblemText(problems)
                                 : absl::StrCat(ProblemText(problems), "\n", Wrap(note, 78, 2)));
   status.SetPayload(kLinesPayloadUrl, absl::Cord("lines"));
+  const std::string unwrapped = ProblemText(problems, /*wrap=*/false);
+  status.SetPayload(kUnwrappedPayloadUrl,
+                    absl::Cord(note.empty() ? unwrapped : absl::StrCat(unwrapped, "\n", note)));
   return status;
 }
 
 absl::Status WithNote(const absl::Status& status, absl::string_view note) {
+  const auto one_line = [](absl::string_view text) {
+    return absl::StrReplaceAll(text, {{"\n", " "}, {"\r", " "}});
+  };
   const std::string message =
-      HasOwnLines(status) ? std::string(status.message())
-                          : absl::StrReplaceAll(status.message(), {{"\n", " "}, {"\r", " "}});
+      HasOwnLines(status) ? std::string(status.message()) : one_line(status.message());
+  const std::string unwrapped =
+      HasOwnLines(status) ? UnwrappedMessage(status) : one_line(status.message());
   absl::Status noted(status.code(), absl::StrCat(message, "\n", Wrap(note, 78, 2)));
   noted.SetPayload(kLinesPayloadUrl, absl::Cord("lines"));
+  noted.SetPayload(kUnwrappedPayloadUrl, absl::Cord(absl::StrCat(unwrapped, "\n", note)));
   if (IsUsageError(status)) noted.SetPayload(kUsagePayloadUrl, absl::Cord("usage"));
   return noted;
+}
+
+std::string UnwrappedMessage(const absl::Status& status) {
+  if (const auto unwrapped = status.GetPayload(kUnwrappedPayloadUrl)) {
+    return std::string(*unwrapped);
+  }
+  return std::string(status.message());
 }
 
 bool HasOwnLines(const absl::Status& status) {

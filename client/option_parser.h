@@ -98,7 +98,9 @@ class ParsedArgs {
 // Returns a usage error (InvalidArgument, IsUsageError) for an unknown option, a missing value
 // (none left, or a word starting with "--" where it should be: --NAME=VALUE takes such a value),
 // an unexpected value, an option given twice (unless repeatable), missing required options and
-// values that fail their ValueCheck (all named in one error, see UsageProblems) or a wrong number
+// values that fail their ValueCheck, positionals or option values that are not valid UTF-8 (all
+// named in one error, see UsageProblems; a positional by its word in `positional_names`, "ID: not
+// valid UTF-8 ...", else by its place, "argument 2: ...") or a wrong number
 // of positionals. `positional_names` name the positionals in order, as the usage line does
 // ("ID (the record's id)"): missing ones are then named among those problems ("missing
 // argument: ID (the record's id)"); without a name for each of the `min_positionals`, the error
@@ -132,6 +134,10 @@ absl::Status ProblemsError(absl::StatusCode code, const std::vector<std::string>
 absl::Status WithNote(const absl::Status& status, absl::string_view note);
 // True when the status's message is made of the client's own lines.
 bool HasOwnLines(const absl::Status& status);
+// The status's message without the line breaks UsageProblems, ProblemsError and WithNote add to
+// fit an 80-column terminal: each problem and the note whole on its own line (what --json
+// prints, where a reader's own width, not the terminal's, decides). Other messages as they are.
+std::string UnwrappedMessage(const absl::Status& status);
 
 // "" when `text` is a real date YYYY-MM-DD; else what is wrong with it, without the text itself:
 // "not a date YYYY-MM-DD", "not a real date".

@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "client/certificate_check.h"
+#include "client/cli.h"
 #include "client/cli_output.pb.h"
 #include "client/command_table.h"
 #include "client/commands.h"
@@ -195,10 +196,21 @@ absl::Status RunVetPublicKey(CommandContext& ctx) {
 absl::Status RunCertificateVerify(CommandContext& ctx) {
   const std::string certificate_path = ctx.args().positionals()[0];
   const std::string key_path = ctx.args().Value("public-key");
-  ASSIGN_OR_RETURN(const std::string json, ReadFileToString(certificate_path, "certificate"));
-  ASSIGN_OR_RETURN(const std::string pem, ReadFileToString(key_path, "public key"));
+  // A file that cannot be read (not there, a folder, not readable) leaves nothing to check: no
+  // verdict, exit 2 as the help says, not the 1 of a certificate found invalid. The error keeps
+  // its own code (NOT_FOUND, PERMISSION_DENIED, ...), which says what to fix.
+  absl::StatusOr<std::string> json = ReadFileToString(certificate_path, "certificate");
+  absl::StatusOr<std::string> pem =
+      json.ok() ? ReadFileToString(key_path, "public key") : absl::StatusOr<std::string>("");
+  for (const absl::Status& read : {json.status(), pem.status()}) {
+    if (!read.ok()) {
+      ctx.set_error_exit_code(kExitUsage);
+      return read;
+    }
+  }
+  // A file that is no certificate or no key is INVALID_ARGUMENT, exit 2 likewise.
   ASSIGN_OR_RETURN(const CertificateVerdict verdict,
-                   CheckCertificate(json, pem, absl::Now(), {certificate_path, key_path}));
+                   CheckCertificate(*json, *pem, absl::Now(), {certificate_path, key_path}));
   // Not "invalid" (exit 1), which says the certificate is forged or out of date: with another key
   // than the one that signed it, the files given cannot be checked at all, like a file that is
   // no key (exit 2).

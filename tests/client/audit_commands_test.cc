@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -19,6 +20,8 @@
 #include "client/json_io.h"
 #include "common/clock.h"
 #include "common/time_format.h"
+#include "crypto/ed25519.h"
+#include "crypto/secret_bytes.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/struct.pb.h"
 #include "google/protobuf/util/json_util.h"
@@ -431,6 +434,30 @@ TEST_F(AuditCommandsTest, FullVerificationPassesAndTheNextStartsFromTheSavedHead
   const CliRun second = Run({"audit", "verify", "--full", "--state", state, "--clock-skew", "60"});
   EXPECT_EQ(second.code, 0) << second.err;
   EXPECT_EQ(second.err, "");
+}
+
+// Another key than the audit log's given with --public-key (the vetting key, say) is still a
+// failure, exit 1: the server names both the head's key and its audit key, so a log it forged
+// under a key of its own would look the same. The message asks whether the file is the right
+// key, and names the registry's answer as the registry's.
+TEST_F(AuditCommandsTest, AnotherKeyThanTheAuditKeyFailsWithAHintThatTheFileMayBeWrong) {
+  auto other = crypto::Ed25519Signer::FromSeed(crypto::SecretBytes(std::string(32, 'v')));
+  ASSERT_TRUE(other.ok()) << other.status();
+  const std::string key = dir_ + "/vetting.pem";
+  std::ofstream(key) << (*other)->PublicKeyPem();
+  const std::string state = dir_ + "/state.json";
+  const CliRun run = Run({"audit", "verify", "--public-key", key, "--state", state});
+  EXPECT_EQ(run.code, 1) << run.err;
+  EXPECT_THAT(run.err, StartsWith("error: FAILED_PRECONDITION: the tree head is signed by key "));
+  EXPECT_THAT(testing::Flowed(run.err),
+              HasSubstr("is --public-key the audit log's key? the registry says its audit key "
+                        "is "));
+  const CliRun json = Run({"audit", "verify", "--public-key", key, "--state", state}, true);
+  EXPECT_EQ(json.code, 1);
+  EXPECT_THAT(json.err, HasSubstr("is --public-key the audit log"));
+  // The right key: no hint, and the log verifies.
+  const CliRun pinned = Run({"audit", "verify", "--state", state});
+  EXPECT_EQ(pinned.code, 0) << pinned.err;
 }
 
 // `audit list --verified` lists what the server's own filtered list shows, but from the log it

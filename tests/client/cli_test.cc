@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "client/cli_output.pb.h"
 #include "client/command_table.h"
 #include "client/json_io.h"
@@ -349,6 +350,72 @@ TEST(CliTest, WithJsonAnErrorIsOneJsonObjectOnStderrWithTheSameExitCode) {
   ASSERT_TRUE(error.parsed) << err.str();
   EXPECT_EQ(error.code, "FAILED_PRECONDITION");
   EXPECT_THAT(error.message, StartsWith("cannot write the output"));
+}
+
+// A record id typed in another encoding is refused before anything is sent, as an option's
+// value is: protobuf logged the field on stderr (breaking --json's one object) and the server
+// refused it after the call was made.
+TEST(CliTest, AnArgumentThatIsNotUtf8IsAUsageErrorNamingItBeforeAnythingIsSent) {
+  const std::string bytes = "\xff\xfe";
+  for (const std::vector<std::string>& command : std::vector<std::vector<std::string>>{
+           {"record", "get", bytes},
+           {"record", "history", bytes},
+           {"record", "dispute", bytes, "--reason", "appeal"},
+           {"record", "undispute", bytes, "--reason", "appeal"},
+           {"record", "expunge", bytes, "--legal-basis", "CC 04/L-082 art. 103", "--yes"},
+           {"record", "amend", bytes, "--set", "surname=Krasniqi", "--reason", "typo"}}) {
+    std::vector<std::string> args = {"--identity", "/nonexistent/clerk"};
+    args.insert(args.end(), command.begin(), command.end());
+    const CliRun run = RunWith(args);
+    EXPECT_EQ(run.code, kExitUsage) << command[1];
+    EXPECT_THAT(run.err, StartsWith("error: INVALID_ARGUMENT: ID: not valid UTF-8 (is the "
+                                    "terminal set to another encoding?)\n"))
+        << command[1];
+    args.insert(args.begin(), "--json");
+    const CliRun json = RunWith(args);
+    EXPECT_EQ(json.code, kExitUsage) << command[1];
+    ErrorOutput error;
+    ASSERT_EQ(std::count(json.err.begin(), json.err.end(), '\n'), 1) << json.err;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json.err, &error).ok()) << json.err;
+    EXPECT_THAT(error.error().message(), StartsWith("ID: not valid UTF-8")) << command[1];
+  }
+}
+
+// What protobuf logs (a string field that is not UTF-8, here) never reaches stderr, where the
+// tool's errors and --json's JSON lines are the whole of what a reader finds.
+TEST(CliTest, ProtobufLogsNothingOnStderr) {
+  KeepLibraryLogsOffStderr();
+  ErrorOutput output;
+  output.mutable_error()->set_message("\xff\xfe");
+  ::testing::internal::CaptureStderr();
+  std::string bytes;
+  static_cast<void>(output.SerializeToString(&bytes));
+  EXPECT_EQ(::testing::internal::GetCapturedStderr(), "");
+}
+
+// Wrapping is for the terminal: with --json the message is whole, each problem on its line.
+TEST(CliTest, WithJsonAnErrorMessageIsNotWrappedToATerminal) {
+  const CliRun text = RunWith({"vet", "check"});
+  ASSERT_EQ(text.code, kExitUsage);
+  const std::string line = text.err.substr(0, text.err.find("\nusage:"));
+  ASSERT_THAT(line, HasSubstr("\n    ")) << "the text is wrapped";
+  const CliRun json = RunWith({"--json", "vet", "check"});
+  ASSERT_EQ(json.code, kExitUsage);
+  ErrorOutput error;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json.err, &error).ok()) << json.err;
+  EXPECT_THAT(error.error().message(), StartsWith("--personal-number, --surname"));
+  EXPECT_THAT(error.error().message(), Not(HasSubstr("\n")));
+  EXPECT_EQ(error.error().message(), Flowed(absl::StripPrefix(line, "error: INVALID_ARGUMENT: ")));
+}
+
+// An identity folder that is not there is no server that cannot be reached.
+TEST(CliTest, HelpSaysWhyTheChoicesAreNotListedWhenTheIdentityIsNotThere) {
+  const CliRun run = RunWith({"--identity", "/nonexistent/court", "record", "get", "--help"});
+  EXPECT_EQ(run.code, kExitOk);
+  EXPECT_THAT(Flowed(run.out),
+              HasSubstr("(the purpose codes you may state are not listed: --identity "
+                        "/nonexistent/court is not an identity that can be used here"));
+  EXPECT_THAT(run.out, Not(HasSubstr("can be reached")));
 }
 
 TEST(CliTest, GlobalOptionAfterTheCommandGetsAHint) {
@@ -683,8 +750,8 @@ TEST(CliTest, ErrorsNameTheOptionNeverTheValueTyped) {
         "03.02.1987"},
        {"--birth-date: not a date YYYY-MM-DD"}},
       {{"record", "create", "--file", record},
-       {"is not a valid registry.v1.CreateRecordRequest in JSON: line 4, column 24: unable to "
-        "parse number"}},
+       {"is not a record file (JSON as `registry-cli record template` prints it): line 4, "
+        "column 24: unable to parse number"}},
       {{"record", "create", "--file", typed_number},
        {"person.personal_number: not a string (text goes in double quotes)"}},
       {{"record", "amend", "ID", "--file", patch, "--reason", "x"},
@@ -909,7 +976,7 @@ TEST_F(CertificateVerifyCommandTest, FilesThatAreNotWhatTheyShouldBeAreNamedWith
                                   ": not a public key in PEM", what_key));
 
   for (const auto& [name, contents, where] :
-       {std::tuple<const char*, const char*, const char*>{"notes.json", "hello", ": column 1: "},
+       {std::tuple<const char*, const char*, const char*>{"notes.json", "hello", ": line 1: not JSON\n"},
         {"empty.json", "{}", ""}}) {
     const std::string file = dir_.Write(name, contents);
     run = RunWith({"certificate", "verify", file, "--public-key", key_path_});
@@ -976,11 +1043,39 @@ TEST_F(CertificateVerifyCommandTest, AVerdictThatCannotBeWrittenExitsOne) {
                                   "left on device"));
 }
 
-TEST_F(CertificateVerifyCommandTest, MissingKeyFileIsAnError) {
+// Files that cannot be read leave nothing to check: exit 2, as the help says, never the 1 of a
+// certificate found invalid. The error keeps its own code, which says what to fix.
+TEST_F(CertificateVerifyCommandTest, FilesThatCannotBeReadExitTwoNotAsAnInvalidCertificate) {
   const std::string cert = WriteCertificate("2999-01-01T00:00:00Z", false);
-  const CliRun run = RunWith({"certificate", "verify", cert, "--public-key", "/nonexistent.pem"});
-  EXPECT_EQ(run.code, 1);
-  EXPECT_THAT(run.err, StartsWith("error: NOT_FOUND: cannot read public key /nonexistent.pem"));
+  struct Case {
+    std::string certificate;
+    std::string key;
+    std::string error;
+  };
+  for (const Case& c : std::vector<Case>{
+           {cert, "/nonexistent.pem", "error: NOT_FOUND: cannot read public key /nonexistent.pem"},
+           {dir_.path() + "/nonexistent.json", key_path_,
+            absl::StrCat("error: NOT_FOUND: cannot read certificate ", dir_.path(),
+                         "/nonexistent.json")},
+           {dir_.path(), key_path_,
+            absl::StrCat("error: FAILED_PRECONDITION: cannot read certificate ", dir_.path(),
+                         ": is a folder")},
+           {cert, dir_.path(),
+            absl::StrCat("error: FAILED_PRECONDITION: cannot read public key ", dir_.path(),
+                         ": is a folder")}}) {
+    const CliRun run = RunWith({"certificate", "verify", c.certificate, "--public-key", c.key});
+    EXPECT_EQ(run.code, kExitUsage) << c.error;
+    EXPECT_THAT(run.err, StartsWith(c.error));
+    const CliRun json =
+        RunWith({"--json", "certificate", "verify", c.certificate, "--public-key", c.key});
+    EXPECT_EQ(json.code, kExitUsage) << c.error;
+  }
+  // The verdicts keep theirs: valid 0, invalid 1.
+  EXPECT_EQ(RunWith({"certificate", "verify", cert, "--public-key", key_path_}).code, kExitOk);
+  EXPECT_EQ(RunWith({"certificate", "verify", WriteCertificate("2999-01-01T00:00:00Z", true),
+                     "--public-key", key_path_})
+                .code,
+            kExitError);
 }
 
 }  // namespace

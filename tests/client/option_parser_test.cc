@@ -17,6 +17,7 @@ using ::registry::testing::ExpectRepeatsNone;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 const std::vector<OptionSpec>& Specs() {
   static const auto* const kSpecs = new std::vector<OptionSpec>{
@@ -322,6 +323,17 @@ TEST(ParseOptionsTest, AValueThatIsNotUtf8IsAUsageErrorNamingTheOption) {
   EXPECT_TRUE(Parse({"--case-ref", "Kr\xc3\xabsniqi"}).ok());
 }
 
+// Positional arguments likewise: a record id typed in another encoding went to the server, and
+// protobuf logged its field on stderr before the server refused it.
+TEST(ParseOptionsTest, APositionalThatIsNotUtf8IsAUsageErrorNamingTheArgument) {
+  const std::vector<std::string> names = {"ID (the record's id, 32 characters 0-9 and a-f)"};
+  auto named = ParseOptions(Specs(), {"\xff\xfe"}, 1, 1, false, names);
+  ExpectUsageError(named, "ID: not valid UTF-8 (is the terminal set to another encoding?)");
+  EXPECT_THAT(std::string(named.status().message()), Not(HasSubstr("the record's id")));
+  ExpectUsageError(ParseOptions(Specs(), {"a", "b\xe9"}, 0, 2), "argument 2: not valid UTF-8");
+  EXPECT_TRUE(ParseOptions(Specs(), {"Kr\xc3\xabsniqi"}, 1, 1, false, names).ok());
+}
+
 TEST(DateProblemTest, TellsAWrongShapeFromADayTheCalendarDoesNotHave) {
   // Real days, a leap day among them.
   for (const char* date : {"1980-04-12", "1980-02-29"}) {
@@ -362,6 +374,24 @@ TEST(ProblemsErrorTest, OneProblemIsALineAndALongOneIsWrapped) {
             "--purpose: not one of the purpose codes you may state\n"
             "purpose codes you may state: criminal_proceedings, sentencing, appeal_review,\n"
             "  enforcement_of_sentence");
+}
+
+// The wrapping fits text to an 80-column terminal; --json prints UnwrappedMessage, each problem
+// and the note whole on its line.
+TEST(ProblemsErrorTest, TheUnwrappedMessageKeepsEachProblemAndTheNoteOnOneLine) {
+  const std::string note =
+      "purpose codes you may state: criminal_proceedings, sentencing, appeal_review, "
+      "enforcement_of_sentence";
+  const std::string long_problem =
+      "--consent-ref: 1..64 ASCII letters, digits, spaces or /-.:_, with a letter or digit";
+  EXPECT_EQ(UnwrappedMessage(ProblemsError(absl::StatusCode::kFailedPrecondition,
+                                           {"--purpose: not one of the purpose codes"}, note)),
+            absl::StrCat("--purpose: not one of the purpose codes\n", note));
+  EXPECT_EQ(UnwrappedMessage(UsageProblems({"--surname is required", long_problem})),
+            absl::StrCat("2 problems:\n  --surname is required\n  ", long_problem));
+  EXPECT_EQ(UnwrappedMessage(WithNote(absl::NotFoundError("no such record"), note)),
+            absl::StrCat("no such record\n", note));
+  EXPECT_EQ(UnwrappedMessage(absl::NotFoundError("no such record")), "no such record");
 }
 
 }  // namespace

@@ -919,6 +919,26 @@ TEST_F(RecordCommandsTest, AKeyOthersMayReadIsWarnedAboutOnceAndStillUsed) {
   EXPECT_EQ(run.err, "");
 }
 
+// Why the choices are not listed, by what failed: "when the server can be reached" of a
+// certificate the registry refuses sent the reader after a server that was up.
+TEST_F(RecordCommandsTest, HelpSaysWhyTheChoicesAreNotListedByTheKindOfFailure) {
+  const std::string heading = "(the purpose codes you may state are not listed: ";
+  const std::string untrusted = testing::TestPki::Get().IdentityDir("untrusted");
+  EXPECT_THAT(Flowed(As("untrusted", {"record", "get", "--help"}).out),
+              HasSubstr(absl::StrCat(heading, "the registry refuses --identity ", untrusted,
+                                     " (expired, revoked or not issued by its CA).)")));
+  const std::string expired = testing::TestPki::Get().IdentityDir("expired");
+  EXPECT_THAT(Flowed(As("expired", {"record", "get", "--help"}).out),
+              HasSubstr(absl::StrCat(heading, "the certificate of --identity ", expired,
+                                     " is expired or not yet valid")));
+  const std::string court = testing::TestPki::Get().IdentityDir("court");
+  const CliRun nowhere = RunCliCaptured(
+      {"--server", "127.0.0.1:1", "--identity", court, "record", "get", "--help"});
+  EXPECT_EQ(nowhere.code, 0);
+  EXPECT_THAT(Flowed(nowhere.out),
+              HasSubstr(absl::StrCat(heading, "the registry cannot be reached.)")));
+}
+
 TEST_F(RecordCommandsTest, HelpListsWhatThisCallerMayChoose) {
   const CliRun court = As("court", {"record", "get", "--help"});
   EXPECT_EQ(court.code, 0);
