@@ -116,8 +116,19 @@ absl::StatusOr<v1::AuditFilter> FilterFromArgs(const ParsedArgs& args) {
       full.reset();
     }
     if (!full.has_value()) {
-      return UsageError(
-          absl::StrCat("--action: \"", *action, "\" is not a method of the API, e.g. GetRecord"));
+      // The typed value is repeated only when it is spelled as a full method name
+      // ("/package.Service/Method", which no name or number is): a plain word may be a person's
+      // name.
+      const bool method_shaped =
+          absl::StartsWith(*action, "/") && std::count(action->begin(), action->end(), '/') == 2 &&
+          absl::StrContains(*action, ".") &&
+          std::all_of(action->begin(), action->end(), [](char c) {
+            return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '/' ||
+                   c == '_';
+          });
+      return UsageError(absl::StrCat(
+          "--action: ", method_shaped ? absl::StrCat("\"", *action, "\" is ") : "",
+          "not a method of the API, e.g. GetRecord"));
     }
     filter.set_action(*full);
   }

@@ -225,6 +225,9 @@ grpc::Status AuditService::StreamAuditEventsTo(grpc::ServerContext* ctx,
         }
         // Refused before the call's event is written, so that the event records the refusal.
         if (req->start_index() < end) RETURN_IF_ERROR(d_.audit->RequireRetained(req->start_index()));
+        // What was read goes into the event, as for a page of the list: a filtered stream (every
+        // event about one record, or of one official) is a read of the same kind.
+        DescribeRead(req->filter(), req->start_index(), end, d_.records, &call);
         return StreamEntries(call, req->filter(), req->start_index(), end, req->bytes_only(),
                              writer);
       },
@@ -244,6 +247,8 @@ grpc::Status AuditService::StreamAuditBatchesTo(grpc::ServerContext* ctx,
         }
         // Refused before the call's event is written, so that the event records the refusal.
         if (req->start_index() < end) RETURN_IF_ERROR(d_.audit->RequireRetained(req->start_index()));
+        // The range read, unfiltered, in the event.
+        DescribeRead(v1::AuditFilter(), req->start_index(), end, d_.records, &call);
         // The call's own event must be durable before the first byte leaves.
         RETURN_IF_ERROR(call.Commit(nullptr));
         // One batch buffer for the whole call: the bytes are copied once, from RocksDB's block

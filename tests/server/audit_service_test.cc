@@ -110,9 +110,9 @@ class AuditServiceTest : public ::testing::Test {
   }
 
   // Reads a server stream to its end; returns the final status.
-  static grpc::Status ReadAll(grpc::ClientReader<v1::AuditEntry>* reader,
-                              std::vector<v1::AuditEntry>* out) {
-    v1::AuditEntry entry;
+  template <class Message>
+  static grpc::Status ReadAll(grpc::ClientReader<Message>* reader, std::vector<Message>* out) {
+    Message entry;
     while (reader->Read(&entry)) out->push_back(entry);
     return reader->Finish();
   }
@@ -828,6 +828,32 @@ TEST_F(AuditServiceTest, AReadOfTheLogSaysWhatItRead) {
             std::vector<std::string>{id});
   EXPECT_TRUE(absl::StartsWith(listed.detail(), "filter: the record named; events 0.."))
       << listed.detail();
+
+  // A stream with a filter says the same, and a stream of batches the range it read.
+  v1::StreamAuditEventsRequest stream;
+  *stream.mutable_filter() = by_record;
+  stream.set_start_index(1);
+  const uint64_t stream_at = server_->server()->audit_log()->CurrentHead().size;
+  {
+    std::vector<v1::AuditEntry> got;
+    auto ctx = NewCallContext();
+    const grpc::Status s = ReadAll(auditor_->StreamAuditEvents(ctx.get(), stream).get(), &got);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  const v1::AuditEvent streamed = EventAt(stream_at);
+  EXPECT_EQ(std::vector<std::string>(streamed.record_ids().begin(), streamed.record_ids().end()),
+            std::vector<std::string>{id});
+  EXPECT_EQ(streamed.detail(), absl::StrCat("filter: the record named; events 1..", stream_at));
+  v1::StreamAuditBatchesRequest batches;
+  batches.set_start_index(2);
+  const uint64_t batches_at = server_->server()->audit_log()->CurrentHead().size;
+  {
+    std::vector<v1::AuditBatch> got;
+    auto ctx = NewCallContext();
+    const grpc::Status s = ReadAll(auditor_->StreamAuditBatches(ctx.get(), batches).get(), &got);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  EXPECT_EQ(EventAt(batches_at).detail(), absl::StrCat("filter: none; events 2..", batches_at));
 }
 
 TEST_F(AuditServiceTest, EveryLogHasItsOwnIdKeptAcrossRestarts) {
