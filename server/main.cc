@@ -46,6 +46,7 @@
 #include "common/time_format.h"
 #include "server/check_config.h"
 #include "server/config.h"
+#include "server/core_dumps.h"
 #include "server/grpc_core_log.h"
 #include "server/key_file.h"
 #include "server/listener_probe.h"
@@ -285,6 +286,10 @@ int main(int argc, char** argv) {
   // watermark, key files, exported keys) is its own user's only, whatever umask it inherited: a
   // shell's usual 022 would leave the database's files readable by every local account.
   ::umask(0077);
+  // No core dump of a process that holds the key file's keys and the records it served.
+  if (const absl::Status kept = registry::server::KeepOutOfCoreDumps(); !kept.ok()) {
+    return Fail(1, "core dumps", kept);
+  }
   // A write to a socket its peer closed is an error to handle where it happens, never the end of
   // the process (SIGPIPE's default action): gRPC and the metrics listener send with
   // MSG_NOSIGNAL, but not everything registryd links does.

@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,7 +16,10 @@
 #include <set>
 #include <string>
 #include <thread>
+#include <vector>
 
+#include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
@@ -175,6 +179,31 @@ TEST_F(RegistrydProcessTest, SigtermStopsCleanlyAndTheDatabaseReopens) {
   const std::string log = testing::ReadFileOrDie(dir_ + "/registryd.log");
   EXPECT_NE(log.find("\"msg\":\"call\""), std::string::npos) << log;
   EXPECT_NE(log.find("stopped"), std::string::npos) << log;
+}
+
+// registryd allows itself no core file, whatever limit it was started with: a core of it would
+// hold the key file's keys and the records it served.
+TEST_F(RegistrydProcessTest, ItAllowsItselfNoCoreFileWhateverItWasStartedWith) {
+  struct rlimit before;
+  ASSERT_EQ(::getrlimit(RLIMIT_CORE, &before), 0);
+  if (before.rlim_max == 0) GTEST_SKIP() << "core files are not allowed here at all";
+  struct rlimit allowed = before;
+  allowed.rlim_cur = allowed.rlim_max;
+  ASSERT_EQ(::setrlimit(RLIMIT_CORE, &allowed), 0);
+  const auto restore = absl::MakeCleanup([&] { ::setrlimit(RLIMIT_CORE, &before); });
+  ASSERT_NO_FATAL_FAILURE(Spawn());
+  const std::string limits = testing::ReadFileOrDie(absl::StrCat("/proc/", pid_, "/limits"));
+  bool found = false;
+  for (const absl::string_view line : absl::StrSplit(limits, '\n')) {
+    if (!absl::StartsWith(line, "Max core file size")) continue;
+    found = true;
+    const std::vector<absl::string_view> words =
+        absl::StrSplit(line.substr(sizeof("Max core file size") - 1), ' ', absl::SkipEmpty());
+    ASSERT_GE(words.size(), 2u) << line;
+    EXPECT_EQ(words[0], "0") << line;  // soft
+    EXPECT_EQ(words[1], "0") << line;  // hard
+  }
+  EXPECT_TRUE(found) << limits;
 }
 
 // Started from a shell's usual umask (022), registryd still makes every file and folder its own
