@@ -42,11 +42,11 @@
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
 #include "common/clock.h"
+#include "common/core_dumps.h"
 #include "common/json_log.h"
 #include "common/time_format.h"
 #include "server/check_config.h"
 #include "server/config.h"
-#include "server/core_dumps.h"
 #include "server/grpc_core_log.h"
 #include "server/key_file.h"
 #include "server/listener_probe.h"
@@ -287,7 +287,7 @@ int main(int argc, char** argv) {
   // shell's usual 022 would leave the database's files readable by every local account.
   ::umask(0077);
   // No core dump of a process that holds the key file's keys and the records it served.
-  if (const absl::Status kept = registry::server::KeepOutOfCoreDumps(); !kept.ok()) {
+  if (const absl::Status kept = registry::KeepOutOfCoreDumps(); !kept.ok()) {
     return Fail(1, "core dumps", kept);
   }
   // A write to a socket its peer closed is an error to handle where it happens, never the end of

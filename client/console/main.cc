@@ -20,6 +20,7 @@
 #include "client/option_parser.h"
 #include "client/terminal_text.h"
 #include "client/tls_probe.h"
+#include "common/core_dumps.h"
 
 namespace {
 
@@ -69,6 +70,8 @@ int Fail(const absl::Status& status) {
 
 int main(int argc, char** argv) {
   setenv("GRPC_VERBOSITY", "NONE", /*overwrite=*/0);
+  // No core dump of a process that holds its official's private key and the records shown.
+  if (const absl::Status kept = registry::KeepOutOfCoreDumps(); !kept.ok()) return Fail(kept);
   const std::vector<std::string> args(argv + 1, argv + argc);
   const std::vector<OptionSpec> specs = Options();
   absl::StatusOr<registry::client::ParsedArgs> parsed =

@@ -1,6 +1,6 @@
 // registryd keeps its memory (every KEK, the derivation root, the records it served) out of core
-// dumps: server/core_dumps.h. Run in a child process, as it changes the process for good.
-#include "server/core_dumps.h"
+// dumps: common/core_dumps.h (registry-console too). Run in a child process, as it changes the process for good.
+#include "common/core_dumps.h"
 
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -17,7 +17,7 @@
 #endif
 #endif
 
-namespace registry::server {
+namespace registry {
 namespace {
 
 // What the child found, as its exit code.
@@ -67,4 +67,4 @@ TEST(CoreDumpsTest, TheProcessWritesNoCoreAndIsNotDumpable) {
 }
 
 }  // namespace
-}  // namespace registry::server
+}  // namespace registry

@@ -1,14 +1,15 @@
 // registryd's memory holds every key-encryption key of the key file, the derivation root of the
-// blind indexes and the audit keys, and the records it served: a core dump of it is the key
-// file and personal data, written wherever the system keeps crash dumps (a core file in the
-// working folder, systemd-coredump's store), outside the data folder, the backups and key
-// custody. registryd therefore keeps itself out of them at start.
-#ifndef REGISTRY_SERVER_CORE_DUMPS_H_
-#define REGISTRY_SERVER_CORE_DUMPS_H_
+// blind indexes and the audit keys, and the records it served; registry-console's holds its
+// official's private key and the records it showed. A core dump of either is keys and personal
+// data, written wherever the system keeps crash dumps (a core file in the working folder,
+// systemd-coredump's store), outside the data folder, the backups and key custody. Both keep
+// themselves out of them at start.
+#ifndef REGISTRY_COMMON_CORE_DUMPS_H_
+#define REGISTRY_COMMON_CORE_DUMPS_H_
 
 #include "absl/status/status.h"
 
-namespace registry::server {
+namespace registry {
 
 // Sets the core file size limit to 0, the hard limit too (nothing registryd runs may raise it
 // again), and makes the process not dumpable (prctl PR_SET_DUMPABLE 0): no core through a pipe
@@ -18,6 +19,6 @@ namespace registry::server {
 // that failed.
 absl::Status KeepOutOfCoreDumps();
 
-}  // namespace registry::server
+}  // namespace registry
 
-#endif  // REGISTRY_SERVER_CORE_DUMPS_H_
+#endif  // REGISTRY_COMMON_CORE_DUMPS_H_

@@ -1,4 +1,4 @@
-#include "server/core_dumps.h"
+#include "common/core_dumps.h"
 
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -16,7 +16,7 @@
 #endif
 #endif
 
-namespace registry::server {
+namespace registry {
 
 absl::Status KeepOutOfCoreDumps() {
   const struct rlimit none = {0, 0};
@@ -31,4 +31,4 @@ absl::Status KeepOutOfCoreDumps() {
   return absl::OkStatus();
 }
 
-}  // namespace registry::server
+}  // namespace registry
