@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "absl/random/random.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -25,6 +26,8 @@
 
 namespace registry::client {
 namespace {
+
+constexpr char kSentBeforeFailureUrl[] = "type.registry.kjc/registry.client.SentBeforeFailure";
 
 // Flag, else environment variable, else nullopt; `from` (when not null) is set to "--flag" or
 // "$VARIABLE", whichever gave the value.
@@ -339,6 +342,26 @@ void PrepareContext(const ConnectionSettings& settings, grpc::ClientContext* con
 absl::Status ToAbslStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
   return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+}
+
+absl::Status MarkSentBeforeFailure(absl::Status status) {
+  status.SetPayload(kSentBeforeFailureUrl, absl::Cord("sent"));
+  return status;
+}
+
+bool SentBeforeFailure(const absl::Status& status) {
+  return status.GetPayload(kSentBeforeFailureUrl).has_value();
+}
+
+absl::Status FailedCallStatus(const ConnectionSettings& settings,
+                              const grpc::ClientContext& context, const grpc::Status& status) {
+  absl::Status failed = ToAbslStatus(status);
+  if (!absl::IsUnavailable(failed)) return failed;
+  const std::string peer = context.peer();
+  if (!peer.empty() && peer != settings.server) {
+    failed = MarkSentBeforeFailure(std::move(failed));
+  }
+  return failed;
 }
 
 }  // namespace registry::client

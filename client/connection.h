@@ -119,18 +119,34 @@ void PrepareContext(const ConnectionSettings& settings, grpc::ClientContext* con
 // The same code and message as an absl::Status (gRPC and absl share the code numbers).
 absl::Status ToAbslStatus(const grpc::Status& status);
 
+// `status` marked as the failure of a call whose request had gone out on an established
+// connection to the server: the server may have carried it out before the connection broke
+// (registryd killed mid-call after it rotated the keys). ExplainUnavailable then says that the
+// outcome is not known instead of probing the server, whose "nothing answers" now would read as
+// "nothing happened".
+absl::Status MarkSentBeforeFailure(absl::Status status);
+bool SentBeforeFailure(const absl::Status& status);
+
+// The failed `status` of a call made with `context` to settings.server, as ToAbslStatus gives
+// it, marked by MarkSentBeforeFailure when it is UNAVAILABLE and the call had been started on a
+// connection. gRPC knows the call's peer ("ipv4:127.0.0.1:7443") only then; for a call that never
+// connected (nothing listens, the TLS handshake failed) context.peer() is the channel's target,
+// settings.server as given.
+absl::Status FailedCallStatus(const ConnectionSettings& settings,
+                              const grpc::ClientContext& context, const grpc::Status& status);
+
 // Makes one unary call with a prepared context: `call(context, response)` invokes the stub, e.g.
 //   CallUnary<v1::BackupInfo>(settings, [&](grpc::ClientContext* c, v1::BackupInfo* r) {
 //     return stub->CreateBackup(c, request, r);
 //   });
-// Returns the response, or the call's status converted by ToAbslStatus.
+// Returns the response, or the call's status as FailedCallStatus gives it.
 template <typename Response, typename Call>
 absl::StatusOr<Response> CallUnary(const ConnectionSettings& settings, Call call) {
   grpc::ClientContext context;
   PrepareContext(settings, &context);
   Response response;
   const grpc::Status status = call(&context, &response);
-  if (!status.ok()) return ToAbslStatus(status);
+  if (!status.ok()) return FailedCallStatus(settings, context, status);
   return response;
 }
 

@@ -395,6 +395,17 @@ absl::Status ExplainUnavailable(const ConnectionSettings& settings, const absl::
   // CreateChannel checked both before the call; checked again, a mistake in either is never
   // reported as a server that does not answer.
   if (absl::Status address = CheckServerAddress(settings); !address.ok()) return address;
+  // The request had gone out on an established connection: the registry may have carried it out
+  // (keys rotated, a record expunged) before the connection broke. A probe now finds a server
+  // that was killed answering nothing, and "nothing answers" would read as "nothing happened".
+  if (SentBeforeFailure(status)) {
+    return absl::UnavailableError(absl::StrCat(
+        "the call to ", settings.server, " ended after it had reached the server (",
+        status.message(),
+        "): the connection broke, or the registry could not finish it; whether it was carried "
+        "out is not known, so check before trying again (with a read, or `audit list` as an "
+        "administrator)"));
+  }
   // The call already waited (its --timeout, or gRPC's own handshake limit): the probe only tells
   // why, so it adds at most a second, and its message states no wait of its own.
   const absl::Duration timeout = std::min(settings.timeout, absl::Seconds(1));

@@ -91,7 +91,10 @@ TlsProbe ProbeTls(const ConnectionSettings& settings, absl::Duration timeout = a
 // certificate, "the TLS handshake with ADDR failed (...)" for any other failure, UNAVAILABLE
 // naming the CA file when the server is not trusted, UNAUTHENTICATED "the server refused this
 // certificate (revoked, unknown CA or not yet valid)" when it refused the certificate; `status`
-// itself when the probe found nothing wrong.
+// itself when the probe found nothing wrong. A `status` marked by MarkSentBeforeFailure (the
+// request had reached the server) is not probed: UNAVAILABLE "the call to ADDR ended after it had
+// reached the server (GRPC'S DETAIL): ... whether it was carried out is not known, so check
+// before trying again ...".
 absl::Status ExplainUnavailable(const ConnectionSettings& settings, const absl::Status& status);
 
 }  // namespace registry::client

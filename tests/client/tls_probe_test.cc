@@ -7,9 +7,12 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -23,9 +26,12 @@
 #include "client/cli.h"
 #include "client/option_parser.h"
 #include "gmock/gmock.h"
+#include "grpcpp/grpcpp.h"
+#include "grpcpp/security/server_credentials.h"
 #include "gtest/gtest.h"
 #include "openssl/evp.h"
 #include "openssl/pem.h"
+#include "registry/v1/admin.grpc.pb.h"
 #include "tests/testing/cli_run.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
@@ -391,6 +397,217 @@ TEST(ProbeTlsTest, AServerThatAcceptsButNeverAnswersTlsIsSaidToBeSilent) {
   const CliRun run = Health(server.address(), "clerk", {"--timeout", "1"});
   EXPECT_EQ(run.code, 1);
   EXPECT_EQ(run.err, absl::StrCat("error: UNAVAILABLE: ", expected, "\n"));
+}
+
+// Between registry-cli and a server: a TCP relay on 127.0.0.1:0 that forwards both ways until
+// Cut(), which stops listening and resets every connection, as the end of a killed registryd
+// looks to the client.
+class CuttableRelay {
+ public:
+  explicit CuttableRelay(int backend_port) : backend_port_(backend_port) {
+    fd_ = ListenOnLoopback(8, &port_);
+    thread_ = std::thread([this] { Accept(); });
+  }
+  ~CuttableRelay() {
+    Cut();
+    thread_.join();
+    for (std::thread& pump : pumps_) pump.join();
+  }
+  std::string address() const { return absl::StrCat("127.0.0.1:", port_); }
+
+  // Returns once every connection has been reset: nothing sent after it reaches the client.
+  void Cut() {
+    if (!cut_.exchange(true)) shutdown(fd_, SHUT_RDWR);
+    while (open_ > 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+
+ private:
+  void Accept() {
+    for (;;) {
+      const int client = accept(fd_, nullptr, nullptr);
+      if (client < 0 || cut_) {
+        if (client >= 0) close(client);
+        close(fd_);
+        return;
+      }
+      const int backend = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+      sockaddr_in address{};
+      address.sin_family = AF_INET;
+      address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+      address.sin_port = htons(static_cast<uint16_t>(backend_port_));
+      if (connect(backend, reinterpret_cast<sockaddr*>(&address), sizeof(address)) != 0) {
+        close(backend);
+        close(client);
+        continue;
+      }
+      ++open_;
+      pumps_.emplace_back([this, client, backend] { Pump(client, backend); });
+    }
+  }
+
+  // Copies bytes each way until either side closes or the relay is cut; a cut connection is
+  // reset (zero linger), not closed politely.
+  void Pump(int client, int backend) {
+    pollfd fds[2] = {{client, POLLIN, 0}, {backend, POLLIN, 0}};
+    char buffer[16384];
+    while (!cut_) {
+      if (poll(fds, 2, 20) <= 0) continue;
+      bool done = false;
+      for (int i = 0; i < 2 && !done; ++i) {
+        if (fds[i].revents == 0) continue;
+        const ssize_t got = read(fds[i].fd, buffer, sizeof(buffer));
+        done = got <= 0 || write(fds[1 - i].fd, buffer, static_cast<size_t>(got)) != got;
+      }
+      if (done) break;
+    }
+    const linger abort_close{1, 0};
+    setsockopt(client, SOL_SOCKET, SO_LINGER, &abort_close, sizeof(abort_close));
+    close(client);
+    close(backend);
+    --open_;
+  }
+
+  const int backend_port_;
+  std::atomic<bool> cut_{false};
+  std::atomic<int> open_{0};  // connections not yet closed
+  int fd_ = -1;
+  int port_ = 0;
+  std::thread thread_;
+  std::vector<std::thread> pumps_;  // only touched by thread_ until it has been joined
+};
+
+// An admin service whose RotateKeys, once the request has arrived, has `relay` cut the
+// connection before answering: the keys were rotated, the answer never reaches the caller.
+class RotatesThenDies final : public v1::AdminService::Service {
+ public:
+  CuttableRelay* relay = nullptr;
+  std::atomic<int> rotations{0};
+  std::atomic<bool> refuse{false};
+
+  grpc::Status RotateKeys(grpc::ServerContext*, const v1::RotateKeysRequest*,
+                          v1::RotateKeysResponse* response) override {
+    if (refuse) {
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE,
+                          "the registry cannot record this call; try again later");
+    }
+    ++rotations;
+    relay->Cut();
+    response->set_current_kek_version(2);
+    return grpc::Status::OK;
+  }
+};
+
+// The fake registry over mutual TLS with the test PKI's server identity, on 127.0.0.1:0, behind
+// a relay that the service cuts mid-call.
+class ServerDiesMidCallTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    const TestPki& pki = TestPki::Get();
+    const TestPki::Identity server = pki.LoadIdentity("server");
+    grpc::SslServerCredentialsOptions tls(
+        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
+    tls.pem_root_certs = pki.CaPem();
+    tls.pem_key_cert_pairs.push_back({server.key_pem, server.cert_pem});
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(tls), &port);
+    builder.RegisterService(&admin_);
+    server_ = builder.BuildAndStart();
+    ASSERT_NE(server_, nullptr);
+    ASSERT_NE(port, 0);
+    relay_ = std::make_unique<CuttableRelay>(port);
+    admin_.relay = relay_.get();
+  }
+  void TearDown() override {
+    // The server first: Shutdown returns once every handler has, and RotateKeys may still be
+    // inside the relay's Cut() after its caller saw the connection go.
+    server_->Shutdown(std::chrono::system_clock::now());
+    relay_.reset();
+  }
+
+  // RotateKeys through CallUnary, as `registry-cli admin rotate-keys` makes it.
+  absl::StatusOr<v1::RotateKeysResponse> RotateKeys(const ConnectionSettings& settings) {
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = CreateChannel(settings);
+    EXPECT_TRUE(channel.ok()) << channel.status();
+    if (!channel.ok()) return channel.status();
+    auto stub = v1::AdminService::NewStub(*channel);
+    return CallUnary<v1::RotateKeysResponse>(
+        settings, [&](grpc::ClientContext* c, v1::RotateKeysResponse* r) {
+          return stub->RotateKeys(c, v1::RotateKeysRequest(), r);
+        });
+  }
+
+  RotatesThenDies admin_;
+  std::unique_ptr<grpc::Server> server_;
+  std::unique_ptr<CuttableRelay> relay_;
+};
+
+// registryd killed while `admin rotate-keys` was in flight: the keys were rotated, and the
+// security officer was told "nothing answers at ...: is registryd running there?", as if nothing
+// had happened. A call that had reached the server says that its outcome is not known.
+TEST_F(ServerDiesMidCallTest, ACallCutAfterItReachedTheServerIsSaidToHaveAnUnknownOutcome) {
+  const ConnectionSettings settings = ClerkAt(relay_->address());
+  const absl::StatusOr<v1::RotateKeysResponse> rotated = RotateKeys(settings);
+  ASSERT_EQ(rotated.status().code(), absl::StatusCode::kUnavailable) << rotated.status();
+  EXPECT_EQ(admin_.rotations, 1);
+  EXPECT_TRUE(SentBeforeFailure(rotated.status())) << rotated.status();
+  // Nothing listens at the address any more, as after kill -9.
+  const absl::Status told = ExplainUnavailable(settings, rotated.status());
+  EXPECT_EQ(told.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(told.message()),
+              StartsWith(absl::StrCat("the call to ", settings.server,
+                                      " ended after it had reached the server (",
+                                      rotated.status().message(), "): ")));
+  EXPECT_THAT(std::string(told.message()), HasSubstr("whether it was carried out is not known"));
+  EXPECT_THAT(std::string(told.message()), Not(HasSubstr("nothing answers")));
+}
+
+// The registry's own UNAVAILABLE came over a working connection: it too may have been carried
+// out in part, and is not taken for a server that does not answer; its words stay.
+TEST_F(ServerDiesMidCallTest, TheRegistrysOwnUnavailableKeepsItsWords) {
+  admin_.refuse = true;
+  const ConnectionSettings settings = ClerkAt(relay_->address());
+  const absl::StatusOr<v1::RotateKeysResponse> refused = RotateKeys(settings);
+  ASSERT_EQ(refused.status().code(), absl::StatusCode::kUnavailable) << refused.status();
+  EXPECT_THAT(std::string(ExplainUnavailable(settings, refused.status()).message()),
+              HasSubstr("(the registry cannot record this call; try again later)"));
+}
+
+// gRPC names the channel's target as the peer of a call that never connected: such a call is
+// not marked, and is explained by the probe as before.
+TEST_F(ServerDiesMidCallTest, ACallThatNeverConnectedIsNotMarkedAsSent) {
+  int port = 0;
+  close(ListenOnLoopback(1, &port));
+  const ConnectionSettings nobody = ClerkAt(absl::StrCat("127.0.0.1:", port));
+  const absl::StatusOr<v1::RotateKeysResponse> unanswered = RotateKeys(nobody);
+  ASSERT_EQ(unanswered.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_FALSE(SentBeforeFailure(unanswered.status())) << unanswered.status();
+  EXPECT_THAT(std::string(ExplainUnavailable(nobody, unanswered.status()).message()),
+              StartsWith(absl::StrCat("nothing answers at ", nobody.server)));
+
+  HandshakeBreakingServer closing(HandshakeBreakingServer::Behaviour::kClose);
+  const absl::StatusOr<v1::RotateKeysResponse> cut = RotateKeys(ClerkAt(closing.address()));
+  ASSERT_EQ(cut.status().code(), absl::StatusCode::kUnavailable);
+  EXPECT_FALSE(SentBeforeFailure(cut.status())) << cut.status();
+  EXPECT_EQ(admin_.rotations, 0);
+}
+
+TEST(ExplainUnavailableTest, AStatusMarkedAsSentIsNotProbedAndKeepsGrpcsDetail) {
+  int port = 0;
+  close(ListenOnLoopback(1, &port));
+  const ConnectionSettings settings = ClerkAt(absl::StrCat("127.0.0.1:", port));
+  const absl::Status marked =
+      MarkSentBeforeFailure(absl::UnavailableError("recvmsg:Connection reset by peer"));
+  EXPECT_TRUE(SentBeforeFailure(marked));
+  EXPECT_FALSE(SentBeforeFailure(absl::UnavailableError("recvmsg:Connection reset by peer")));
+  const absl::Status told = ExplainUnavailable(settings, marked);
+  EXPECT_EQ(told.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(told.message(),
+            absl::StrCat("the call to ", settings.server,
+                         " ended after it had reached the server (recvmsg:Connection reset by "
+                         "peer): the connection broke, or the registry could not finish it; "
+                         "whether it was carried out is not known, so check before trying again "
+                         "(with a read, or `audit list` as an administrator)"));
 }
 
 class RefusedCertificateTest : public ::testing::Test {
