@@ -31,6 +31,7 @@
 #include "registry/v1/records.grpc.pb.h"
 #include "tests/testing/cli_run.h"
 #include "tests/testing/principals.h"
+#include "tests/testing/server_credentials.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
@@ -380,11 +381,6 @@ TEST_F(AuditCommandsTest, AVerifiedExportIsKeptOnlyWhenItHoldsExactlyTheVerified
     EXPECT_TRUE(summary.has_unchecked_newer_entries());
   }
 
-  const testing::TestPki& pki = testing::TestPki::Get();
-  const testing::TestPki::Identity server_identity = pki.LoadIdentity("server");
-  grpc::SslServerCredentialsOptions tls(GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-  tls.pem_root_certs = pki.CaPem();
-  tls.pem_key_cert_pairs.push_back({server_identity.key_pem, server_identity.cert_pem});
   struct Case {
     ExportRelay::Tamper tamper;
     std::string says;
@@ -401,7 +397,8 @@ TEST_F(AuditCommandsTest, AVerifiedExportIsKeptOnlyWhenItHoldsExactlyTheVerified
     ExportRelay relay(server_->Channel("auditor"), c.tamper);
     grpc::ServerBuilder builder;
     int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(tls), &port);
+    builder.AddListeningPort("127.0.0.1:0", registry::testing::RegistryServerCredentials(),
+                             &port);
     builder.RegisterService(&relay);
     std::unique_ptr<grpc::Server> relay_server = builder.BuildAndStart();
     ASSERT_NE(relay_server, nullptr);

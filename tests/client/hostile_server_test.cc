@@ -26,12 +26,12 @@
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
 #include "tests/testing/cli_run.h"
+#include "tests/testing/server_credentials.h"
 #include "tests/testing/test_pki.h"
 
 namespace registry::client {
 namespace {
 
-using ::registry::testing::TestPki;
 using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
@@ -222,15 +222,9 @@ using ::registry::testing::RunCliCaptured;
 class HostileServerTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const TestPki& pki = TestPki::Get();
-    const TestPki::Identity server = pki.LoadIdentity("server");
-    grpc::SslServerCredentialsOptions tls(
-        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-    tls.pem_root_certs = pki.CaPem();
-    tls.pem_key_cert_pairs.push_back({server.key_pem, server.cert_pem});
     grpc::ServerBuilder builder;
     int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(tls), &port);
+    builder.AddListeningPort("127.0.0.1:0", registry::testing::RegistryServerCredentials(), &port);
     builder.RegisterService(&audit_);
     builder.RegisterService(&records_);
     builder.RegisterService(&vetting_);

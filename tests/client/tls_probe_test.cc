@@ -33,6 +33,7 @@
 #include "openssl/pem.h"
 #include "registry/v1/admin.grpc.pb.h"
 #include "tests/testing/cli_run.h"
+#include "tests/testing/server_credentials.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
@@ -502,15 +503,9 @@ class RotatesThenDies final : public v1::AdminService::Service {
 class ServerDiesMidCallTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const TestPki& pki = TestPki::Get();
-    const TestPki::Identity server = pki.LoadIdentity("server");
-    grpc::SslServerCredentialsOptions tls(
-        GRPC_SSL_REQUEST_AND_REQUIRE_CLIENT_CERTIFICATE_AND_VERIFY);
-    tls.pem_root_certs = pki.CaPem();
-    tls.pem_key_cert_pairs.push_back({server.key_pem, server.cert_pem});
     grpc::ServerBuilder builder;
     int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", grpc::SslServerCredentials(tls), &port);
+    builder.AddListeningPort("127.0.0.1:0", registry::testing::RegistryServerCredentials(), &port);
     builder.RegisterService(&admin_);
     server_ = builder.BuildAndStart();
     ASSERT_NE(server_, nullptr);
