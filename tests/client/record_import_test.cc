@@ -289,9 +289,11 @@ TEST(ParseImportCsvTest, ATabSeparatedOrUtf16FileIsSaidToBeOne) {
 // archive) named .csv sent the clerk looking for an encoding. It is said to be no text file;
 // UTF-16 with or without its byte order mark, big- or little-endian, is still said to be UTF-16.
 TEST(ParseImportCsvTest, AFileThatIsNoTextIsNotCalledUtf16) {
-  const std::string zip("PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00[Content_Types].xml",
-                        37);
-  const std::string binary("\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00", 20);
+  // The sizes from the literals themselves: they hold NULs.
+  constexpr char kZip[] = "PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00[Content_Types].xml";
+  constexpr char kPng[] = "\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x01\x00";
+  const std::string zip(kZip, sizeof(kZip) - 1);
+  const std::string binary(kPng, sizeof(kPng) - 1);
   const std::string nul_in_text = Header() + std::string("K\xc3\xabrqeli,\0,x\n", 13);
   for (const std::string* text : {&zip, &binary, &nul_in_text}) {
     auto parsed = ParseImportCsv(*text);
