@@ -121,4 +121,6 @@ absl::Time KosovoMidnight(absl::CivilDay day) {
                          absl::UTCTimeZone());
 }
 
+absl::Duration UntilNextKosovoDay(absl::Time t) { return KosovoMidnight(KosovoDay(t) + 1) - t; }
+
 }  // namespace registry

@@ -40,6 +40,9 @@ absl::CivilDay KosovoDay(absl::Time t);
 // The instant `day` begins in Kosovo: 23:00 UTC the day before in winter, 22:00 UTC in summer.
 absl::Time KosovoMidnight(absl::CivilDay day);
 
+// How long from t until the next day begins in Kosovo (more than zero, at most 25 hours).
+absl::Duration UntilNextKosovoDay(absl::Time t);
+
 }  // namespace registry
 
 #endif  // REGISTRY_COMMON_TIME_FORMAT_H_

@@ -15,7 +15,8 @@ constexpr char kLedgerActor[] = "system:erasure-ledger";
 }  // namespace
 
 absl::Status Eraser::Erase(absl::string_view record_id,
-                           const std::function<absl::Status(storage::PendingWrite*)>& commit) {
+                           const std::function<absl::Status(storage::PendingWrite*)>& commit,
+                           std::string* personal_number_token) {
   absl::MutexLock lock(&mu_);
   // An earlier erasure whose commit failed is finished first, so the marker this one commits
   // never claims an entry that was not applied.
@@ -33,7 +34,9 @@ absl::Status Eraser::Erase(absl::string_view record_id,
   RETURN_IF_ERROR(checks_->StageWithhold(token, record_id, &write).status());
   RETURN_IF_ERROR(
       ledger_->Append(record_id, token, dedup_tokens, clock_->Now(), &write).status());
-  return commit(&write);
+  RETURN_IF_ERROR(commit(&write));
+  if (personal_number_token != nullptr) *personal_number_token = std::move(token);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<int> Eraser::CatchUp(int* stored_again, int* rows_put_back) {

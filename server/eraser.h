@@ -51,8 +51,11 @@ class Eraser {
   // NotFound for unknown or already erased ids (nothing written); Unavailable when the ledger
   // cannot be written (nothing erased) or the commit fails (then the ledger entry is applied by
   // the next erasure or start-up: an erasure once asked for and recorded is never lost).
+  // Once committed, *personal_number_token (may be null) receives the token of the record's
+  // personal number, whose other records the erasure re-dated.
   absl::Status Erase(absl::string_view record_id,
-                     const std::function<absl::Status(storage::PendingWrite*)>& commit);
+                     const std::function<absl::Status(storage::PendingWrite*)>& commit,
+                     std::string* personal_number_token = nullptr);
 
   // Walks every ledger entry: applies those the database has not applied, and erases again the
   // record of any applied one that is still stored (data put back from before its erasure),

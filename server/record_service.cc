@@ -480,9 +480,11 @@ grpc::Status RecordService::ExpungeRecord(grpc::ServerContext* ctx,
       return absl::InvalidArgumentError(
           absl::StrCat("legal_basis: ", kReferenceRule, ", citing the law"));
     }
-    RETURN_IF_ERROR(d_.eraser->Erase(req->record_id(),
-                                     [&](storage::PendingWrite* w) { return call.Commit(w); }));
+    std::string person;
+    RETURN_IF_ERROR(d_.eraser->Erase(
+        req->record_id(), [&](storage::PendingWrite* w) { return call.Commit(w); }, &person));
     resp->set_record_id(req->record_id());
+    EraseRecordsLeftDue(person, call.now());
     // The data key is gone from the live database; compaction removes the old bytes from the
     // files too. A failure here (or a stop before it) leaves the erasure's marker: the next
     // start, backup or retention run compacts (RecordStore::CompactIfErasuresDue).
@@ -504,6 +506,32 @@ absl::Status RecordService::ExpungeAsSystem(absl::string_view record_id,
                             std::move(event), w)
         .status();
   });
+}
+
+void RecordService::EraseRecordsLeftDue(absl::string_view personal_number_token,
+                                        absl::Time now) {
+  // A later conviction keeps the person's earlier ones (their delete_after is that of the
+  // latest); erased, it keeps them no longer, and one whose own day of erasure has passed would
+  // otherwise stay readable until the next retention run.
+  absl::StatusOr<std::vector<std::string>> due =
+      d_.records->DueRecordsOf(personal_number_token, FormatDate(KosovoDay(now)));
+  absl::Status done = due.status();
+  if (done.ok() && !due->empty() && d_.trust_clock_for_erasure) {
+    done = d_.trust_clock_for_erasure();
+  }
+  if (done.ok()) {
+    for (const std::string& id : *due) {
+      absl::Status erased =
+          ExpungeAsSystem(id, "retention: delete_after reached after an expunge");
+      if (!erased.ok() && !absl::IsNotFound(erased)) done.Update(erased);
+    }
+  }
+  // The clerk's expunge is committed; what is left is the retention run's.
+  if (!done.ok()) {
+    LogLine("error", "erasing records an expunge left due failed; the retention run erases them")
+        .Str("detail", done.message())
+        .Write();
+  }
 }
 
 absl::StatusOr<int> RecordService::RecomputeDatesIfRulesChanged() {

@@ -37,11 +37,13 @@ class RecordService final : public BytesServed<registry::v1::RecordService> {
  public:
   // None owned; each must outlive the service. The eraser carries out expunges (the record, its
   // checks' results, the erasure ledger); the reference data and the validator check what
-  // clerks enter and date it.
+  // clerks enter and date it. `trust_clock_for_erasure` says whether erasing by the clock's
+  // day is safe (RegistryServer::TrustClockForErasure), as the retention run asks.
   RecordService(CallGate* gate, storage::RecordStore* records, Eraser* eraser,
                 const ReferenceData* reference, const RecordValidator* validator,
-                const Clock* clock)
-      : BytesServed(gate), d_{gate, records, eraser, reference, validator, clock} {
+                const Clock* clock, std::function<absl::Status()> trust_clock_for_erasure)
+      : BytesServed(gate),
+        d_{gate, records, eraser, reference, validator, clock, std::move(trust_clock_for_erasure)} {
     ServeAsBytes(&RecordService::CreateRecord);
     ServeAsBytes(&RecordService::GetRecord);
     ServeAsBytes(&RecordService::SearchRecords);
@@ -107,6 +109,11 @@ class RecordService final : public BytesServed<registry::v1::RecordService> {
       const Call& call, absl::string_view record_id, uint32_t expected_version,
       absl::string_view reason, const std::function<absl::Status(registry::v1::Record*)>& change,
       std::string* existing_id = nullptr) const;
+  // After an expunge: erases, as the retention run would, each other record of the person
+  // (`personal_number_token`) that the erased conviction kept and that is now past its
+  // delete_after, each with its own system event, before the clerk's answer. Not while the clock
+  // is not trusted for erasure: the retention run holds them then too.
+  void EraseRecordsLeftDue(absl::string_view personal_number_token, absl::Time now);
   absl::Status SetStatus(Call& call, absl::string_view record_id, absl::string_view reason,
                          registry::v1::RecordStatus from, registry::v1::RecordStatus to,
                          registry::v1::RecordStatusResponse* resp);
@@ -118,6 +125,7 @@ class RecordService final : public BytesServed<registry::v1::RecordService> {
     const ReferenceData* reference;
     const RecordValidator* validator;
     const Clock* clock;
+    std::function<absl::Status()> trust_clock_for_erasure;
   };
   const Deps d_;
 };

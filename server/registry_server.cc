@@ -471,8 +471,9 @@ absl::Status RegistryServer::BuildServices() {
   gate_ = std::make_unique<CallGate>(gate_deps);
   CallGate* gate = gate_.get();
 
-  record_service_ = std::make_unique<RecordService>(gate, st.records.get(), st.eraser.get(),
-                                                    reference_.get(), validator_.get(), clock_);
+  record_service_ = std::make_unique<RecordService>(
+      gate, st.records.get(), st.eraser.get(), reference_.get(), validator_.get(), clock_,
+      [this] { return TrustClockForErasure(); });
   vetting_service_ = std::make_unique<VettingService>(
       gate, st.records.get(), st.checks.get(), validator_.get(), signing_.vetting.get(),
       absl::Hours(24) * config.vetting().certificate_validity_days(),
@@ -673,7 +674,10 @@ absl::Status RegistryServer::StartBackgroundJobs() {
             .Int("limit_rows_deleted", limits.ok() ? static_cast<int64_t>(*limits) : 0)
             .Num("seconds", absl::ToDoubleSeconds(absl::Now() - start))
             .Write();
-      } while (!stop_scheduler_.WaitForNotificationWithTimeout(every));
+        // A record is erased on its delete_after day, at midnight in Kosovo (docs/domain.md):
+        // the next run is at the latest a second into the next day.
+      } while (!stop_scheduler_.WaitForNotificationWithTimeout(
+          std::min(every, UntilNextKosovoDay(clock_->Now()) + absl::Seconds(1))));
     });
   }
   return absl::OkStatus();

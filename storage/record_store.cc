@@ -650,6 +650,13 @@ absl::Status RecordStore::AddDueRecords(absl::string_view token, const PendingWr
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::vector<std::string>> RecordStore::DueRecordsOf(
+    absl::string_view token, absl::string_view today) const {
+  std::set<std::string> due;
+  RETURN_IF_ERROR(AddDueRecords(token, PendingWrite(), today, &due));
+  return std::vector<std::string>(due.begin(), due.end());
+}
+
 absl::Status RecordStore::RefuseIfDueAlready(const registry::v1::Person& person,
                                              const VersionMeta& meta,
                                              const PendingWrite& w) const {

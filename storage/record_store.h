@@ -348,6 +348,13 @@ class RecordStore {
   absl::StatusOr<std::vector<std::string>> DueForDeletion(absl::string_view day,
                                                           size_t limit) const;
 
+  // Ids of the records of one person (`token`: the personal number's token, as Eraser::Erase
+  // gives it) whose delete_after in force is `today` (YYYY-MM-DD) or before: due for erasure.
+  // An expunge re-dates the person's other records, and one that the erased conviction kept is
+  // then due.
+  absl::StatusOr<std::vector<std::string>> DueRecordsOf(absl::string_view token,
+                                                        absl::string_view today) const;
+
   // Vetting, step 1: the candidate's tokens. InvalidArgument "surname: ..." or "given_name: ..."
   // when a name cannot be normalised. Looks nothing up.
   absl::StatusOr<CandidateTokens> TokensForCandidate(absl::string_view personal_number,

@@ -125,5 +125,25 @@ TEST(KosovoDayTest, KosovoMidnightIsTheFirstInstantOfTheDay) {
   }
 }
 
+// The retention scheduler waits at most this long, so that a record is erased at the start of
+// its delete_after day and not up to an interval later.
+TEST(KosovoDayTest, UntilNextKosovoDayEndsAtTheNextMidnightInKosovo) {
+  // 23:30 UTC on 14 January is 00:30 on 15 January in Kosovo: the next day begins 23 h 30 min on.
+  EXPECT_EQ(UntilNextKosovoDay(Utc(2026, 1, 14, 23, 30)), absl::Minutes(23 * 60 + 30));
+  // A second before midnight in summer (21:59:59 UTC).
+  EXPECT_EQ(UntilNextKosovoDay(Utc(2026, 6, 30, 22, 0) - absl::Seconds(1)), absl::Seconds(1));
+  // At midnight itself, a whole day: the day that begins is today.
+  EXPECT_EQ(UntilNextKosovoDay(Utc(2026, 6, 30, 22, 0)), absl::Hours(24));
+  // The night summer time ends (25 October 2026) has 25 hours; the one it starts (29 March), 23.
+  EXPECT_EQ(UntilNextKosovoDay(KosovoMidnight(absl::CivilDay(2026, 10, 25))), absl::Hours(25));
+  EXPECT_EQ(UntilNextKosovoDay(KosovoMidnight(absl::CivilDay(2026, 3, 29))), absl::Hours(23));
+  for (absl::Time t = Utc(2026, 1, 1, 0, 7); t < Utc(2027, 1, 1, 0, 0); t += absl::Minutes(53)) {
+    const absl::Duration until = UntilNextKosovoDay(t);
+    ASSERT_GT(until, absl::ZeroDuration());
+    ASSERT_EQ(KosovoDay(t + until), KosovoDay(t) + 1);
+    ASSERT_EQ(KosovoDay(t + until - absl::Seconds(1)), KosovoDay(t));
+  }
+}
+
 }  // namespace
 }  // namespace registry

@@ -331,6 +331,49 @@ TEST_F(PutBackAcrossRulesTest, AHeadFromBeforeShorterRulesDoesNotKeepARecordPast
       << "kept three years past its deletion date";
 }
 
+// An earlier conviction whose own retention has ended is kept by a later one; when the later one
+// is expunged, the earlier one is erased with it, as the retention run would erase it (a system
+// event of its own), before the clerk's answer: it stayed readable by courts until the next
+// retention run, up to an hour, or a day with a longer interval.
+TEST_F(RetentionRulesTest, ExpungingTheLaterConvictionErasesAnEarlierOneItKeptPastItsTime) {
+  Start();
+  const std::string later = Create(Fine("2020-02-20", "2020-03-01", "P 2/2020"));
+  // Final in 2010: erased on 2025-01-10 by its own dates, kept by the later one until 2035.
+  const std::string earlier = Create(Fine("2010-01-02", "2010-01-10", "P 1/2010"));
+  ASSERT_EQ(Meta(earlier).delete_after(), "2035-03-01");
+  // Another person's record of the same years is not touched.
+  v1::CreateRecordRequest other_person = Fine("2020-02-20", "2020-03-01", "P 3/2020");
+  other_person.mutable_person()->set_personal_number("2222222222");
+  const std::string other = Create(other_person);
+
+  ASSERT_TRUE(Expunge(later).ok());
+  v1::Record record;
+  EXPECT_EQ(testing::GetRecordAs(*server_, "clerk", earlier, &record).error_code(),
+            grpc::StatusCode::NOT_FOUND);
+  EXPECT_TRUE(testing::GetRecordAs(*server_, "clerk", other, &record).ok());
+  EXPECT_EQ(Vet(), v1::VETTING_RESULT_CLEAR);
+
+  storage::AuditLog* log = server_->server()->audit_log();
+  int erasures = 0;
+  ASSERT_TRUE(log->Scan(0, log->CurrentHead().size, [&](uint64_t, absl::string_view bytes) {
+                   v1::AuditEvent e;
+                   EXPECT_TRUE(e.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())));
+                   if (e.actor() != "system:retention") return true;
+                   ++erasures;
+                   EXPECT_EQ(std::vector<std::string>(e.record_ids().begin(),
+                                                      e.record_ids().end()),
+                             std::vector<std::string>{earlier});
+                   EXPECT_EQ(e.reference(), "retention: delete_after reached after an expunge");
+                   EXPECT_EQ(e.outcome(), 0);
+                   return true;
+                 }).ok());
+  EXPECT_EQ(erasures, 1);
+  // Nothing is left for the retention run.
+  absl::StatusOr<int> run = server_->server()->RunRetentionOnce();
+  ASSERT_TRUE(run.ok()) << run.status();
+  EXPECT_EQ(*run, 0);
+}
+
 TEST_F(RetentionRulesTest, MovingALaterConvictionToAnotherPersonRecomputesBoth) {
   Start();
   const std::string first = Create(Fine("2014-01-02", "2014-01-10", "P 1/2014"));
