@@ -610,7 +610,7 @@ grpc::Status CallGate::Handle(const grpc::ServerContextBase& ctx, const MethodRu
   }
   const absl::Duration elapsed = deps_.clock->Now() - start;
   if (deps_.metrics != nullptr) deps_.metrics->RecordCall(method, status.code(), elapsed);
-  if (deps_.log_calls) LogCall(call, status.code(), elapsed);
+  if (deps_.log_calls) LogCall(call, status, elapsed);
   return ToGrpcStatus(status);
 }
 
@@ -699,7 +699,7 @@ absl::StatusOr<int> CallGate::FlushUnauditedRefusals() {
 }
 
 std::string CallLogLine(const registry::v1::AuditEvent& ev, int64_t sequence, absl::Time now,
-                        absl::Duration elapsed) {
+                        absl::Duration elapsed, absl::string_view cause) {
   // Identities of officials, codes and ids only: no personal data of anyone registered, no text
   // a caller sent (the request id is kept only when it is 1..64 letters, digits, '-' or '_').
   const auto code = static_cast<absl::StatusCode>(ev.outcome());
@@ -717,23 +717,26 @@ std::string CallLogLine(const registry::v1::AuditEvent& ev, int64_t sequence, ab
       .Str("org", ev.organisation().empty() ? "-" : ev.organisation())
       .Int("seq", sequence);
   if (ev.dry_run()) line.Bool("dry_run", true);
+  if (server_fault && !cause.empty()) line.Str("cause", cause);
   return line.Text(now);
 }
 
-void CallGate::LogCall(const Call& call, absl::StatusCode replied,
+void CallGate::LogCall(const Call& call, const absl::Status& replied,
                        absl::Duration elapsed) const {
   // The line states the answer the caller got: when the event could not be written, that is
   // UNAVAILABLE, whatever the handler had decided.
   const registry::v1::AuditEvent* event = &call.event_;
   registry::v1::AuditEvent as_replied;
-  if (static_cast<absl::StatusCode>(event->outcome()) != replied) {
+  if (static_cast<absl::StatusCode>(event->outcome()) != replied.code()) {
     as_replied = call.event_;
-    as_replied.set_outcome(static_cast<int>(replied));
+    as_replied.set_outcome(static_cast<int>(replied.code()));
     event = &as_replied;
   }
+  // The words the caller was not given (a public error's are the caller's already).
+  const absl::string_view cause = IsPublicError(replied) ? "" : replied.message();
   const std::string line =
       CallLogLine(*event, call.committed_ ? static_cast<int64_t>(call.sequence_) : -1,
-                  absl::Now(), elapsed);
+                  absl::Now(), elapsed, cause);
   fputs(line.c_str(), stderr);
 }
 

@@ -141,9 +141,11 @@ class Call {
 // (common/json_log.h): time, level, "msg":"call", request_id, method, role, outcome (the status
 // code's name), duration_ms, actor and org (the official's identity and organisation), seq (the
 // event's sequence, -1 when none was written), and "dry_run":true for a call that asked to
-// change nothing.
+// change nothing. `cause`, when not empty, is the server's own words for a fault whose message
+// the caller does not get (ToGrpcStatus): a key file or erasure ledger that cannot be written, a
+// failing disk. Those name files and codes, never what a call carried; an operator needs them.
 std::string CallLogLine(const registry::v1::AuditEvent& event, int64_t sequence, absl::Time now,
-                        absl::Duration elapsed);
+                        absl::Duration elapsed, absl::string_view cause = "");
 
 // Maps our status to the wire, once: codes are kept; messages of internal, unknown, data-loss
 // and unavailable errors are replaced by fixed text so internal detail never reaches a client,
@@ -265,7 +267,7 @@ class CallGate {
                       const std::function<absl::Status(Call&)>& handler,
                       const std::function<void()>& clear);
   // One JSON line on stderr for the call, with `replied`, the code the caller got.
-  void LogCall(const Call& call, absl::StatusCode replied, absl::Duration elapsed) const;
+  void LogCall(const Call& call, const absl::Status& replied, absl::Duration elapsed) const;
   // The token of `personal_number` when it is well-formed, else "".
   std::string SubjectToken(absl::string_view personal_number) const;
 

@@ -137,5 +137,24 @@ TEST(CallLogLineTest, ServerFaultsAreErrorsAndAnUnwrittenEventIsMinusOne) {
                                 "\"level\":\"info\""));
 }
 
+// A fault the caller is told only as "cannot record this call" (a key file or erasure ledger
+// that cannot be written) is named in the server's log, so that the operator can act; a refusal's
+// words are the caller's own business and stay out of it.
+TEST(CallLogLineTest, AServerFaultsCauseIsLoggedAndARefusalsWordsAreNot) {
+  v1::AuditEvent event;
+  event.set_action("/registry.v1.AdminService/RotateKeys");
+  event.set_outcome(static_cast<int>(absl::StatusCode::kUnavailable));
+  const std::string fault = CallLogLine(event, 7, absl::Now(), absl::ZeroDuration(),
+                                        "cannot write the key file: Operation not permitted");
+  EXPECT_TRUE(absl::StrContains(
+      fault, "\"cause\":\"cannot write the key file: Operation not permitted\""))
+      << fault;
+  event.set_outcome(static_cast<int>(absl::StatusCode::kInvalidArgument));
+  const std::string refusal = CallLogLine(event, 8, absl::Now(), absl::ZeroDuration(),
+                                          "person.surname: 1..100 letters");
+  EXPECT_FALSE(absl::StrContains(refusal, "cause")) << refusal;
+  EXPECT_FALSE(absl::StrContains(refusal, "person.surname")) << refusal;
+}
+
 }  // namespace
 }  // namespace registry::server
