@@ -183,8 +183,11 @@ bool IsConsoleAddress(absl::string_view target) {
 std::string RoleKey(v1::Role role) { return client::RoleName(role); }
 
 bool RegistryUnreachable(const absl::Status& status) {
+  // CANCELLED: the console cancels no call whose status it shows, so the registry ended the call
+  // (it was stopping); as with a deadline, whether a change was made is not known.
   return status.code() == absl::StatusCode::kUnavailable ||
-         status.code() == absl::StatusCode::kDeadlineExceeded;
+         status.code() == absl::StatusCode::kDeadlineExceeded ||
+         status.code() == absl::StatusCode::kCancelled;
 }
 
 int FailedCallStatus(const absl::Status& status, int refused) {
@@ -195,6 +198,7 @@ int HttpStatusOf(const absl::Status& status) {
   switch (status.code()) {
     case absl::StatusCode::kUnavailable:
     case absl::StatusCode::kDeadlineExceeded:
+    case absl::StatusCode::kCancelled:
       return 503;
     case absl::StatusCode::kPermissionDenied:
     case absl::StatusCode::kUnauthenticated:

@@ -2053,6 +2053,15 @@ TEST_F(ConsoleTest, AnUnreachableRegistryKeepsTheReasonOfADisputeAResolutionAndA
   said(expunge, "expunge sent");
   EXPECT_TRUE(absl::StrContains(FieldGroup(expunge->body, "legal_basis"), "value=\"KP 103\""));
   EXPECT_TRUE(absl::StrContains(FieldGroup(expunge->body, "confirm"), "value=\"P 1/2024\""));
+  // A registry that stops while the call is under way ends it CANCELLED: the same, not "the
+  // registry refused" with the legal basis lost (the expunge may have been made; the box says to
+  // check the record).
+  fake_->expunge_status = absl::CancelledError("Cancelled");
+  expunge = Post(record + "/expunge", {{"legal_basis", "KP 103"}, {"confirm", "P 1/2024"}});
+  said(expunge, "expunge cancelled by the registry");
+  EXPECT_TRUE(absl::StrContains(FieldGroup(expunge->body, "legal_basis"), "value=\"KP 103\""));
+  EXPECT_TRUE(absl::StrContains(expunge->body,
+                                Escape(catalogs.Text("sq", "error.unreachable_help"))));
   // Refused, the confirmation is typed again, as before.
   fake_->expunge_status = absl::PermissionDeniedError("not allowed");
   expunge = Post(record + "/expunge", {{"legal_basis", "KP 103"}, {"confirm", "P 1/2024"}});
