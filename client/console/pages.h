@@ -50,9 +50,12 @@ Input PersonalInput(const PageContext& ctx, const std::string& name, const std::
 Input ParamSelect(const PageContext& ctx, const std::string& name, const std::string& label_key,
                   const std::string& placeholder_key);
 
-// A list of the form's errors above it, each linking to its input.
+// A list of the form's errors above it, each linking to its input, under the heading
+// `heading_key` (a record form's "was not saved"; a form that saves nothing, a filter or a
+// record id to open, says only what to correct).
 std::string ErrorSummary(const PageContext& ctx,
-                         const std::vector<std::pair<std::string, std::string>>& errors);
+                         const std::vector<std::pair<std::string, std::string>>& errors,
+                         const std::string& heading_key = "form.problems");
 
 // An error of the form in the user's language (escaped): the catalog's words for a rule the
 // server stated, else the server's own words marked as English.

@@ -197,7 +197,7 @@ void Events(PageContext& ctx) {
                                   ctx.T("audit.apply"), "</button> <a href=\"/audit\">",
                                   ctx.T("audit.clear"), "</a></div></form>");
   if (!problems.empty()) {
-    return ctx.SendPage(ctx.T("audit.title"), absl::StrCat(ErrorSummary(ctx, problems), form), 400);
+    return ctx.SendPage(ctx.T("audit.title"), absl::StrCat(ErrorSummary(ctx, problems, "form.fix"), form), 400);
   }
   // The form posted a filter an address may hold whole: the answer is that address, which can be
   // reloaded, kept and shown in another language like any page.
@@ -428,7 +428,7 @@ void ExportPage(PageContext& ctx, const std::string& box, const Values& problems
     return RenderInput(ctx, input);
   };
   ctx.SendPage(ctx.T("export.title"),
-               absl::StrCat(box, ErrorSummary(ctx, problems), "<p>", ctx.T("export.intro"),
+               absl::StrCat(box, ErrorSummary(ctx, problems, "form.fix"), "<p>", ctx.T("export.intro"),
                             "</p><form method=\"post\" action=\"/audit/export\">", ctx.CsrfInput(),
                             text("recipient", "export.recipient.hint"),
                             text("reference", "export.reference.hint"), FilterInputs(ctx, problems),

@@ -106,7 +106,8 @@ std::string RenderInput(const PageContext& ctx, const Input& input) {
 }
 
 std::string ErrorSummary(const PageContext& ctx,
-                         const std::vector<std::pair<std::string, std::string>>& errors) {
+                         const std::vector<std::pair<std::string, std::string>>& errors,
+                         const std::string& heading_key) {
   if (errors.empty()) return "";
   std::string items;
   for (const auto& [input, text] : errors) {
@@ -118,7 +119,7 @@ std::string ErrorSummary(const PageContext& ctx,
   }
   return absl::StrCat("<div class=\"error-box\" role=\"alert\" tabindex=\"-1\" "
                       "id=\"error-summary\"><h2>",
-                      ctx.T("form.problems"), "</h2><ul>", items, "</ul></div>");
+                      ctx.T(heading_key), "</h2><ul>", items, "</ul></div>");
 }
 
 std::string ErrorText(const PageContext& ctx, const FieldError& error) {

@@ -474,7 +474,8 @@ void OpenRecord(PageContext& ctx) {
   if (!IsRecordId(id)) {
     const std::string error = ctx.T("record.open.bad_id");
     return ctx.SendPage(ctx.T("error.title"),
-                        absl::StrCat(ErrorSummary(ctx, {{"id", error}}), OpenRecordForm(ctx, error)),
+                        absl::StrCat(ErrorSummary(ctx, {{"id", error}}, "form.fix"),
+                                     OpenRecordForm(ctx, error)),
                         400);
   }
   ctx.Redirect(absl::StrCat("/records/", id));

@@ -603,6 +603,10 @@ TEST_F(ConsoleTest, TheConsolesOwnErrorsAreNotCreditedToTheRegistry) {
   EXPECT_FALSE(absl::StrContains(bad->body, Escape(catalogs.Text("sq", "error.server_said"))))
       << bad->body;
   EXPECT_FALSE(absl::StrContains(bad->body, "<q lang=\"en\">")) << bad->body;
+  // Nothing was being saved: the heading says what to correct, not "the record was not saved".
+  EXPECT_TRUE(absl::StrContains(bad->body, Escape(catalogs.Text("sq", "form.fix")))) << bad->body;
+  EXPECT_FALSE(absl::StrContains(bad->body, Escape(catalogs.Text("sq", "form.problems"))))
+      << bad->body;
 }
 
 // Fields come from the body of a POST only: cpp-httplib merged the address's query into them,
