@@ -727,6 +727,16 @@ absl::Status RunRecordAmend(CommandContext& ctx) {
           "--set months needs --set sentence=TYPE too: the sentence is replaced "
           "whole");
     }
+    // And the other way: a term of imprisonment, suspended or not, has a length, which would
+    // otherwise be sent as 0 and refused as a --set months the clerk never typed.
+    const v1::SentenceType type = changed.conviction().sentence().type();
+    if (sets_type && !sets_months &&
+        (type == v1::SENTENCE_TYPE_IMPRISONMENT || type == v1::SENTENCE_TYPE_SUSPENDED)) {
+      problems.push_back(absl::StrCat(
+          "--set sentence=", type == v1::SENTENCE_TYPE_SUSPENDED ? "suspended" : "imprisonment",
+          " needs --set months=N too: the sentence is replaced whole (",
+          type == v1::SENTENCE_TYPE_SUSPENDED ? "1..24" : "1..600", " months)"));
+    }
     if (!problems.empty()) return UsageProblems(problems);
     *request.mutable_person() = changed.person();
     *request.mutable_conviction() = changed.conviction();

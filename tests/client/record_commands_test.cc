@@ -593,6 +593,16 @@ TEST_F(RecordCommandsTest, AmendWithSetChangesTheFieldAndAnAmendmentThatChangesN
   EXPECT_THAT(name_as_field.err, Not(HasSubstr("Arben")));
   EXPECT_THAT(Flowed(wrong.err), HasSubstr("--set birth-date: not a real date"));
   EXPECT_THAT(Flowed(wrong.err), HasSubstr("--set months needs --set sentence=TYPE too"));
+  // The other way round: the type of a term alone was sent with 0 months and refused as a
+  // "--set months" never typed.
+  for (const char* type : {"imprisonment", "suspended"}) {
+    const CliRun alone = As("clerk", {"record", "amend", id, "--set",
+                                      absl::StrCat("sentence=", type), "--reason", "r"});
+    EXPECT_EQ(alone.code, kExitUsage) << type;
+    EXPECT_THAT(Flowed(alone.err), HasSubstr(absl::StrCat("--set sentence=", type,
+                                                          " needs --set months=N too")))
+        << alone.err;
+  }
 
   const CliRun refused =
       As("clerk", {"record", "amend", id, "--set", "birth-date=2090-01-01", "--reason", "typo"});
