@@ -344,6 +344,8 @@ std::string DateProblem(absl::string_view text) {
   // repeated: a date of birth is personal data, and the message may travel further (a pasted
   // terminal, a log of a script) than what was typed.
   if (absl::StrContains(day.status().message(), "calendar")) return "not a real date";
+  // A real date, but earlier than any the registry holds: said as that, not as "not real".
+  if (absl::StrContains(day.status().message(), "1900")) return std::string(kBefore1900);
   return "not a date YYYY-MM-DD";
 }
 

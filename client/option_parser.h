@@ -139,8 +139,12 @@ bool HasOwnLines(const absl::Status& status);
 // prints, where a reader's own width, not the terminal's, decides). Other messages as they are.
 std::string UnwrappedMessage(const absl::Status& status);
 
+// A real date earlier than any the registry holds (server/record_validation.cc).
+inline constexpr absl::string_view kBefore1900 =
+    "a date before 1900-01-01, the earliest the registry takes";
+
 // "" when `text` is a real date YYYY-MM-DD; else what is wrong with it, without the text itself:
-// "not a date YYYY-MM-DD", "not a real date".
+// "not a date YYYY-MM-DD", "not a real date", kBefore1900.
 std::string DateProblem(absl::string_view text);
 // "" when `text` has the shape of a reference (see ValueCheck::kReference), else the rule.
 std::string ReferenceProblem(absl::string_view text);

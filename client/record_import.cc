@@ -54,8 +54,9 @@ void ParseDateColumn(absl::string_view column, absl::string_view text, std::stri
   // The value is not quoted: a file of many people's data, and its report, may travel further
   // than the command line it was typed on.
   if (std::string problem = DateProblem(text); !problem.empty()) {
-    problems->Add(column, absl::StrContains(problem, "real date") ? "not a real date"
-                                                                  : "not a date YYYY-MM-DD");
+    problems->Add(column, problem == kBefore1900              ? kBefore1900
+                          : absl::StrContains(problem, "real date") ? "not a real date"
+                                                                    : "not a date YYYY-MM-DD");
     return;
   }
   *out = std::string(text);

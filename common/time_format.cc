@@ -72,9 +72,10 @@ absl::StatusOr<absl::CivilDay> ParseDate(absl::string_view text) {
   const int y = num(0, 4), m = num(5, 2), d = num(8, 2);
   const absl::CivilDay day(y, m, d);
   // CivilDay normalises out-of-range fields (Feb 30 -> Mar 2): a real date survives unchanged.
-  if (y < 1900 || day.year() != y || day.month() != m || day.day() != d) {
+  if (day.year() != y || day.month() != m || day.day() != d) {
     return absl::InvalidArgumentError("not a calendar date");
   }
+  if (y < 1900) return absl::InvalidArgumentError("a date before 1900-01-01");
   return day;
 }
 

@@ -348,6 +348,12 @@ TEST(DateProblemTest, TellsAWrongShapeFromADayTheCalendarDoesNotHave) {
   for (const char* date : {"12.04.1980", "1980-4-12"}) {
     EXPECT_EQ(DateProblem(date), "not a date YYYY-MM-DD") << date;
   }
+  // A real day before the registry's earliest is said as that: it was called "not a real date".
+  for (const char* date : {"1899-12-31", "1800-01-01"}) {
+    EXPECT_EQ(DateProblem(date), "a date before 1900-01-01, the earliest the registry takes")
+        << date;
+  }
+  EXPECT_EQ(DateProblem("1899-02-29"), "not a real date");
 }
 
 TEST(ReferenceProblemTest, OnlyWhatTheAuditLogHolds) {
