@@ -290,13 +290,38 @@ bool IsToken(absl::string_view token) {
          });
 }
 
+// Deletes a folder a restore made. Its token goes last: a kill part-way through leaves a folder
+// that still holds it, and so is still known as a restore's copy by whatever looks at it next
+// (std::filesystem::remove_all deletes in the order the folder lists, the token often first).
 absl::Status RemoveRestoreFolder(const std::string& path) {
   std::error_code error;
-  fs::remove_all(path, error);
-  if (error) {
-    return absl::UnavailableError(absl::StrCat("cannot delete ", path, ": ", error.message()));
+  const auto failed = [&path](const std::error_code& why) {
+    return absl::UnavailableError(absl::StrCat("cannot delete ", path, ": ", why.message()));
+  };
+  if (IsRealFolder(path)) {
+    // Listed whole first: a folder changed while it is listed may list an entry twice or never.
+    std::vector<fs::path> entries;
+    for (fs::directory_iterator it(path, error), end; !error && it != end; it.increment(error)) {
+      if (it->path().filename() != kRestoreTokenFile) entries.push_back(it->path());
+    }
+    if (error) return failed(error);
+    for (const fs::path& entry : entries) {
+      fs::remove_all(entry, error);
+      if (error) return failed(error);
+    }
   }
+  fs::remove_all(path, error);
+  if (error) return failed(error);
   return absl::OkStatus();
+}
+
+// A name beside data_dir that nothing holds: "<data_dir><infix><unix seconds>", with "-2",
+// "-3"... after it when a folder of that name is there (a second restore within the second).
+std::string UnusedNameBeside(const RestoreNames& names, absl::string_view infix) {
+  const std::string stem = names.Beside(absl::StrCat(infix, absl::ToUnixSeconds(absl::Now())));
+  std::string name = stem;
+  for (int n = 2; RestorePathExists(name); ++n) name = absl::StrCat(stem, "-", n);
+  return name;
 }
 
 // RecoverInterruptedRestore, under the lock.
@@ -357,8 +382,17 @@ absl::StatusOr<std::string> RecoverRestoreLocked(const RestoreNames& names) {
     }
     if (data_is_copy) {
       // The copy had been renamed into place, and nothing read it before the crash: it goes,
-      // and what was there before comes back (when there was something).
-      RETURN_IF_ERROR(RemoveRestoreFolder(names.data_dir));
+      // and what was there before comes back (when there was something). It is first renamed
+      // to an unfinished copy's name, so that a kill while it is deleted leaves no part of it
+      // in place of data_dir, only a folder the sweep below deletes at the next start or restore.
+      const std::string discarded = UnusedNameBeside(names, ".unfinished-restore-");
+      if (::rename(names.data_dir.c_str(), discarded.c_str()) != 0) {
+        return RestoreIoError(
+            absl::StrCat("cannot move the restored copy in ", names.data_dir, " out of its place"),
+            errno);
+      }
+      RETURN_IF_ERROR(SyncRestoreFolder(names.parent));
+      RETURN_IF_ERROR(RemoveRestoreFolder(discarded));
       done.push_back(absl::StrCat("deleted the restored copy an interrupted restore had put in ",
                                   names.data_dir, " before it could finish"));
     }
@@ -383,32 +417,39 @@ absl::StatusOr<std::string> RecoverRestoreLocked(const RestoreNames& names) {
   }
   // A record the process died writing (ReplaceFileDurably's temporary file): no rename followed.
   ::unlink(absl::StrCat(record_path, ".tmp").c_str());
-  // Staging folders of restores stopped before their swap: each an unpruned copy of a backup, to
-  // which the erasure ledger was never applied, that would otherwise keep erased records. One
-  // that cannot be deleted (a service that may not write beside data_dir) is named for the
-  // operator but stops nothing: data_dir is as it was.
+  // Staging folders of restores stopped before their swap, and unfinished copies moved aside
+  // (SwapIn) or out of data_dir (above) whose deletion a kill cut short: each an unpruned copy
+  // of a backup, or a piece of one, to which the erasure ledger was never applied, that would
+  // otherwise keep erased records. Every folder of either name goes, whether or not it still
+  // holds its token (a kill part-way through its deletion may have taken the token first):
+  // nothing but a restore makes these names, never for the registry's own data, and a restore
+  // makes one and is done with it while it holds the lock held here, so none is in use. (The
+  // folder a record of a swap names as moved aside, which may bear the unfinished name, was
+  // moved back above; when it could not be, nothing here runs.) One that cannot be deleted (a
+  // service that may not write beside data_dir) is named for the operator but stops nothing:
+  // data_dir is as it was.
   std::error_code error;
-  int leftovers = 0;
+  std::vector<std::string> leftover_paths;
   for (const fs::directory_entry& entry : fs::directory_iterator(names.parent, error)) {
     const std::string leaf = entry.path().filename().string();
-    // A staging folder, or an unfinished copy moved aside whose deletion a crash cut short (it
-    // still holds its token: nothing of the registry's own data is ever named so).
-    if (!IsRestoreName(leaf, names.staging_prefix()) &&
-        !(IsRestoreName(leaf, names.unfinished_prefix()) &&
-          !TokenIn(entry.path().string()).empty())) {
-      continue;
+    if (IsRestoreName(leaf, names.staging_prefix()) ||
+        IsRestoreName(leaf, names.unfinished_prefix())) {
+      leftover_paths.push_back(entry.path().string());
     }
-    if (absl::Status removed = RemoveRestoreFolder(entry.path().string()); !removed.ok()) {
+  }
+  if (error) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot list ", names.parent, ": ", error.message()));
+  }
+  int leftovers = 0;
+  for (const std::string& path : leftover_paths) {
+    if (absl::Status removed = RemoveRestoreFolder(path); !removed.ok()) {
       done.push_back(absl::StrCat(removed.message(), ": delete it as the data folder's owner (a "
                                   "copy of a backup that an interrupted restore left, without "
                                   "the erasures made since)"));
       continue;
     }
     ++leftovers;
-  }
-  if (error) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot list ", names.parent, ": ", error.message()));
   }
   if (leftovers > 0) {
     RETURN_IF_ERROR(SyncRestoreFolder(names.parent));
@@ -507,10 +548,7 @@ absl::Status Backups::Staged::SwapIn(std::string* moved_aside,
   if (fs::exists(names.data_dir, error) && !fs::is_empty(names.data_dir, error)) {
     // A name no earlier restore took: a retry within the same second found the first one's
     // folder there, and the rename failed.
-    const std::string stem = names.Beside(absl::StrCat(
-        unfinished ? ".unfinished-restore-" : ".before-restore-", absl::ToUnixSeconds(absl::Now())));
-    aside = stem;
-    for (int n = 2; RestorePathExists(aside); ++n) aside = absl::StrCat(stem, "-", n);
+    aside = UnusedNameBeside(names, unfinished ? ".unfinished-restore-" : ".before-restore-");
   }
   // The copy's token (see kRestoreTokenFile), in it and in the record.
   ASSIGN_OR_RETURN(const std::string random, crypto::RandomBytes(16));
@@ -564,7 +602,8 @@ absl::Status Backups::Staged::SwapIn(std::string* moved_aside,
     return RestoreIoError(absl::StrCat("cannot delete ", record), errno);
   }
   RETURN_IF_ERROR(SyncRestoreFolder(names.parent));
-  // The unfinished copy it replaced (a leftover is deleted by the next start or restore).
+  // The unfinished copy it replaced (what a kill part-way through leaves of it, with or without
+  // its token, the next start or restore deletes).
   if (unfinished && !aside.empty()) RETURN_IF_ERROR(RemoveRestoreFolder(aside));
   return absl::OkStatus();
 }

@@ -136,9 +136,12 @@ class Backups {
   //    goes back to data_dir, as it was;
   //  - after the second rename but before the record of the swap was deleted: the restored copy
   //    (which nothing has read or changed yet) is deleted and the old folder goes back;
-  //  - a staging folder (a restore stopped before its swap): deleted, since it is an unpruned
-  //    copy of a backup that the erasure ledger was never applied to (one that cannot be
-  //    deleted is only named in the result: data_dir is as it was).
+  //  - a staging folder (a restore stopped before its swap), or an unfinished copy
+  //    ("<data_dir>.unfinished-restore-*": an earlier restore's copy that a later restore
+  //    replaced, or one this recovery took out of data_dir) whose deletion a kill cut short,
+  //    whether or not it still holds its token: deleted, since it is an unpruned copy of a
+  //    backup, or a piece of one, that the erasure ledger was never applied to (one that cannot
+  //    be deleted is only named in the result: data_dir is as it was).
   // Returns what it did, for the operator ("" when there was nothing to do). FailedPrecondition,
   // changing nothing, while another restore of data_dir runs, or when the names found do not
   // tell what happened (data_dir there again while its old folder is aside and the copy not yet

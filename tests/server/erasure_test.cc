@@ -997,6 +997,92 @@ TEST_F(ErasureTest, ARestoreRunAgainAfterAnUnfinishedOneDeletesTheUnfinishedCopy
   EXPECT_THAT(storage::Backups::KeptBeforeRestore(data_dir), ::testing::IsEmpty());
 }
 
+// A restore run again after an unfinished one deletes the unfinished copy it replaced; a kill
+// part-way through that deletion leaves pieces of the copy beside the data folder (its table
+// files, a log, CURRENT), and the token that named it may have been the first file to go. They
+// hold the backup's records without the erasures made since: the next start (which runs the
+// recovery) or restore deletes them all the same.
+TEST_F(ErasureTest, PiecesOfAnUnfinishedCopyAreDeletedAtTheNextStartOrRestoreWithoutTheirToken) {
+  Start();
+  const std::string id = Create(DistinctiveRecord());
+  const v1::BackupInfo backup = Backup();
+  ASSERT_TRUE(Expunge(id).ok());
+  server_->Stop();
+  const std::string data_dir = server_->config().data_dir();
+  const std::vector<std::string> beside = NamesBeside(data_dir);
+  // The backup restored (the expunged record in it) and copied as `leaf`, without a token.
+  const auto leave_pieces_of_a_copy = [&](const std::string& leaf) {
+    absl::StatusOr<std::unique_ptr<storage::Backups::Staged>> staged = storage::Backups::Stage(
+        server_->config().backup_dir(), data_dir, backup.backup_id());
+    ASSERT_TRUE(staged.ok()) << staged.status();
+    const std::string pieces = (std::filesystem::path(data_dir).parent_path() / leaf).string();
+    std::filesystem::copy((*staged)->path(), pieces, std::filesystem::copy_options::recursive);
+    ASSERT_TRUE(std::filesystem::exists(pieces + "/CURRENT"));
+    ASSERT_FALSE(std::filesystem::exists(pieces + "/RESTORE-UNFINISHED"));
+  };
+  const std::string name = std::filesystem::path(data_dir).filename().string();
+
+  ASSERT_NO_FATAL_FAILURE(leave_pieces_of_a_copy(name + ".unfinished-restore-1"));
+  const absl::StatusOr<std::string> recovered =
+      storage::Backups::RecoverInterruptedRestore(data_dir);
+  ASSERT_TRUE(recovered.ok()) << recovered.status();
+  EXPECT_THAT(*recovered, HasSubstr("deleted 1 restored copy of a backup"));
+  EXPECT_EQ(NamesBeside(data_dir), beside) << "pieces of an unfinished copy were left";
+
+  ASSERT_NO_FATAL_FAILURE(leave_pieces_of_a_copy(name + ".unfinished-restore-2"));
+  int applied = -1;
+  std::string aside;
+  const absl::Status restored =
+      server::RestoreBackup(server_->config(), backup.backup_id(), &applied, nullptr, &aside);
+  ASSERT_TRUE(restored.ok()) << restored;
+  ASSERT_FALSE(aside.empty());
+  std::vector<std::string> expected = beside;
+  expected.push_back(std::filesystem::path(aside).filename().string());
+  std::sort(expected.begin(), expected.end());
+  EXPECT_EQ(NamesBeside(data_dir), expected) << "pieces of an unfinished copy were left";
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(CourtGet(id), grpc::StatusCode::NOT_FOUND) << "an erased record came back";
+}
+
+// A crash after a restore's second rename, before the record of its swap was deleted: the copy
+// in place (nothing has read it) is taken out and deleted and the old folder goes back, and no
+// part of the copy is left beside the data folder.
+TEST_F(ErasureTest, ACrashRightAfterARestoresSecondRenameIsUndoneLeavingNoCopyBehind) {
+  Start();
+  const std::string kept = Create(DistinctiveRecord());
+  const v1::BackupInfo backup = Backup();
+  const std::string later = Create(FictionalRecord(2));  // not in the backup
+  server_->Stop();
+  const std::string data_dir = server_->config().data_dir();
+  const std::map<std::string, std::string> before = FilesWithBytes(data_dir);
+  const std::vector<std::string> beside = NamesBeside(data_dir);
+  std::string aside;
+  ASSERT_TRUE(storage::Backups::Restore(server_->config().backup_dir(), data_dir,
+                                        backup.backup_id(), &aside)
+                  .ok());
+  ASSERT_FALSE(aside.empty());
+  // The record of the swap as it was before its deletion, with the token the copy holds.
+  std::string token;
+  std::getline(std::ifstream(data_dir + "/RESTORE-UNFINISHED"), token);
+  ASSERT_EQ(token.size(), 32u);
+  const std::string name = std::filesystem::path(data_dir).filename().string();
+  std::ofstream(data_dir + ".restore-swap")
+      << "aside " << std::filesystem::path(aside).filename().string() << "\nstaging " << name
+      << ".restore-staging-gone\ntoken " << token << "\n";
+
+  const absl::StatusOr<std::string> undone =
+      storage::Backups::RecoverInterruptedRestore(data_dir);
+  ASSERT_TRUE(undone.ok()) << undone.status();
+  EXPECT_THAT(*undone, HasSubstr(absl::StrCat("deleted the restored copy an interrupted restore "
+                                              "had put in ", data_dir)));
+  EXPECT_THAT(*undone, HasSubstr(absl::StrCat("put ", data_dir, " back as it was")));
+  ExpectSameFiles(before, FilesWithBytes(data_dir));
+  EXPECT_EQ(NamesBeside(data_dir), beside);
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(CourtGet(kept), grpc::StatusCode::OK);
+  EXPECT_EQ(CourtGet(later), grpc::StatusCode::OK);
+}
+
 TEST_F(ErasureTest, RestoringTheNewestBackupAlsoAppliesLaterErasures) {
   Start();
   const std::string first = Create(DistinctiveRecord());
