@@ -443,8 +443,10 @@ absl::Status Database::RoomForChange() const {
   if (!db_->GetEnv()->GetFreeSpace(path_, &free).ok()) return absl::OkStatus();
   if (free >= reserve_bytes_) return absl::OkStatus();
   // Our own words and numbers only: the caller (a clerk, an officer) is told why, not "cannot
-  // record this call", which was false (the refusal is recorded).
-  return PublicError(absl::UnavailableError(
+  // record this call", which was false (the refusal is recorded). RESOURCE_EXHAUSTED, gRPC's code
+  // for a file system out of space: a definite refusal, nothing was changed, where UNAVAILABLE
+  // leaves a client to wonder whether the change was made.
+  return PublicError(absl::ResourceExhaustedError(
       "the registry's disk is nearly full: changes are refused until an operator frees space "
       "(reads go on)"));
 }
@@ -463,7 +465,7 @@ absl::Status Database::RoomForBackupIn(const std::string& backup_dir) {
   uint64_t free = 0;
   if (!db_->GetEnv()->GetFreeSpace(backup_dir, &free).ok()) return absl::OkStatus();
   if (free >= needed + reserve_bytes_) return absl::OkStatus();
-  return PublicError(absl::UnavailableError(absl::StrCat(
+  return PublicError(absl::ResourceExhaustedError(absl::StrCat(
       "no backup taken: the backup folder's disk has ", free >> 20,
       " MiB free, and a backup may need ", (needed + reserve_bytes_) >> 20,
       " MiB (the database and the reserve); free space first")));

@@ -1,7 +1,8 @@
 // A full disk under a running registry (tests/reliability/full_disk_fs.h: a file system whose
 // free space the test sets, failing as a real one does: a short write, then ENOSPC).
-//  - Down to the space kept for audit events, changes are refused with UNAVAILABLE and the
-//    refusal is audited, while reads are answered (each with its event).
+//  - Down to the space kept for audit events, changes are refused with RESOURCE_EXHAUSTED (a
+//    definite refusal) and the refusal is audited, while reads are answered (each with its
+//    event).
 //  - A change that meets the full disk in RocksDB itself fails with UNAVAILABLE and nothing of it
 //    is written; no acknowledged write is lost.
 //  - When space returns the registry takes the very next change, without a restart; a restart
@@ -173,7 +174,8 @@ class FullDiskTest : public ::testing::Test {
 };
 
 // The disk fills up to the space kept for audit events (64 MiB by default): changes are refused
-// with UNAVAILABLE before they reach RocksDB, and that refusal is audited; reads go on, each with
+// with RESOURCE_EXHAUSTED before they reach RocksDB (nothing was changed, as the code says; with
+// UNAVAILABLE a client could not tell), and that refusal is audited; reads go on, each with
 // its audit event. With no space at all even a read gets no answer (none without its event).
 TEST_F(FullDiskTest, BelowTheReserveChangesAreRefusedAndReadsGoOn) {
   std::string first;
@@ -183,15 +185,15 @@ TEST_F(FullDiskTest, BelowTheReserveChangesAreRefusedAndReadsGoOn) {
   disk_->SetFree(uint64_t{1} << 20);  // 1 MiB: below the reserve, room for events
   uint64_t events = Events();
   const grpc::Status refused = Create(100);
-  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE) << refused.error_message();
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED) << refused.error_message();
   // The clerk is told why, not that the call could not be recorded (it was).
   EXPECT_EQ(refused.error_message(),
             "the registry's disk is nearly full: changes are refused until an operator frees "
             "space (reads go on)");
-  EXPECT_EQ(Amend(first, "Rr. Plot 1, Pejë").error_code(), grpc::StatusCode::UNAVAILABLE);
+  EXPECT_EQ(Amend(first, "Rr. Plot 1, Pejë").error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED);
   // Both refusals are in the log, as refusals.
   ASSERT_EQ(Events(), events + 2);
-  EXPECT_EQ(LastOutcome(), static_cast<int>(absl::StatusCode::kUnavailable));
+  EXPECT_EQ(LastOutcome(), static_cast<int>(absl::StatusCode::kResourceExhausted));
 
   // Reads are answered, and audited.
   events = Events();
@@ -229,7 +231,8 @@ TEST_F(FullDiskTest, ABackupWithoutRoomIsRefusedAndTheRegistryGoesOn) {
   for (const uint64_t free : {uint64_t{1} << 20, (uint64_t{64} << 20) + 1}) {
     disk_->SetFree(free);  // below the reserve; above it, but without room for a copy
     const grpc::Status refused = backup();
-    EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAVAILABLE) << refused.error_message();
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+        << refused.error_message();
     EXPECT_THAT(refused.error_message(),
                 ::testing::AnyOf(::testing::HasSubstr("disk is nearly full"),
                                  ::testing::HasSubstr("no backup taken")));
