@@ -324,8 +324,13 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(const ConnectionSet
   // whose registry was down for a while stayed unavailable for half a minute or more after the
   // registry was back. Connecting to one server on a local network costs nothing to retry.
   arguments.SetInt(GRPC_ARG_INITIAL_RECONNECT_BACKOFF_MS, 500);
-  arguments.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 500);
   arguments.SetInt(GRPC_ARG_MAX_RECONNECT_BACKOFF_MS, 2000);
+  // Despite its name, gRPC takes the "minimum reconnect backoff" as the least time one attempt
+  // has to connect and finish the TLS handshake, so it stays at gRPC's default of 20 s. While no
+  // call is in flight only gRPC's backup poller, every 5 s, reads the channel's sockets: attempts
+  // cut after 2 s never read the registry's answer, and a console that had failed one call while
+  // registryd was down never reached it again once it was back.
+  arguments.SetInt(GRPC_ARG_MIN_RECONNECT_BACKOFF_MS, 20000);
   std::shared_ptr<grpc::Channel> channel = grpc::CreateCustomChannel(
       settings.server, grpc::SslCredentials(tls), arguments);
   if (channel == nullptr) {

@@ -1,5 +1,6 @@
 #include "client/console/registry_api.h"
 
+#include <chrono>
 #include <utility>
 
 #include "client/grpc_audit_log_source.h"
@@ -114,8 +115,14 @@ class GrpcRegistry final : public Registry {
   }
 
  private:
-  // The settings of one call: a request id of its own.
+  // The settings of one call: a request id of its own. First, a channel that is not connected
+  // (the registry was down, or restarted) is given up to two seconds to connect: without a call
+  // under way only gRPC's backup poller, every 5 s, drives its handshake, so the console came
+  // back many seconds after the registry did; waiting here drives it at once.
   ConnectionSettings CallSettings() const {
+    if (channel_->GetState(/*try_to_connect=*/true) != GRPC_CHANNEL_READY) {
+      channel_->WaitForConnected(std::chrono::system_clock::now() + std::chrono::seconds(2));
+    }
     ConnectionSettings settings = settings_;
     settings.request_id = client::GenerateRequestId();
     return settings;
