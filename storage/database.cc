@@ -256,16 +256,25 @@ absl::Status RefuseFilesWithoutCurrent(rocksdb::Env* env, const std::string& pat
 
 absl::Status Database::RefuseWhileOpen(const std::string& path) {
   const std::string lock_path = path + "/LOCK";
-  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CLOEXEC);
-  if (fd < 0) return absl::OkStatus();  // no database there, or never opened
-  // An open file description lock: it conflicts with RocksDB's process-associated lock even in
-  // the process that holds that lock, where a process-associated probe would be granted.
-  struct flock lock {};
-  lock.l_type = F_WRLCK;
-  lock.l_whence = SEEK_SET;
-  const bool held = ::fcntl(fd, F_OFD_SETLK, &lock) != 0 && (errno == EACCES || errno == EAGAIN);
-  ::close(fd);  // releases the probe's lock, if it took it
-  if (!held) return absl::OkStatus();
+  rocksdb::Env* const env = rocksdb::Env::Default();
+  if (!env->FileExists(lock_path).ok()) return absl::OkStatus();  // no database there
+  // RocksDB's own lock, taken and given back: refused when another process holds it, and when
+  // this one does (RocksDB keeps the set of files it locked and does not open them again). A
+  // probe of our own would have to open and close the file, and closing any descriptor of a file
+  // drops every lock of the process on it, RocksDB's among them: a process that had the database
+  // open would have lost its lock to the probe.
+  rocksdb::FileLock* lock = nullptr;
+  const rocksdb::Status locked = env->LockFile(lock_path, &lock);
+  if (locked.ok()) {
+    env->UnlockFile(lock);
+    return absl::OkStatus();
+  }
+  const std::string why = locked.ToString();
+  // Another reason (the file cannot be opened) is left to the open that follows.
+  if (!absl::StrContains(why, "While lock file") &&
+      !absl::StrContains(why, "lock hold by current process")) {
+    return absl::OkStatus();
+  }
   return absl::FailedPreconditionError(absl::StrCat(
       "the database in ", path, " is open (a process holds ", lock_path,
       "): stop registryd first; nothing was changed"));

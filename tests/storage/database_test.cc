@@ -2,6 +2,8 @@
 // failed write leaves nothing behind, and key encodings sort numerically.
 #include "storage/database.h"
 
+#include <fcntl.h>
+
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
@@ -400,6 +402,27 @@ TEST_F(DatabaseTest, SecondOpenOfTheSameDirectoryIsRefusedSayingToStopTheFirst) 
   EXPECT_THAT(std::string(second.status().message()), ::testing::HasSubstr("stop registryd first"));
   db.reset();
   EXPECT_TRUE(Database::Open(options).ok()) << "closed, it opens again";
+}
+
+// Asking whether the database is open, in the process that has it open, leaves it locked: the
+// check opened and closed the LOCK file, and closing any descriptor of a file drops every lock
+// the process holds on it, so another process (a restore, a second registryd) could then open
+// the database too.
+TEST_F(DatabaseTest, AskingWhetherItIsOpenKeepsTheOpenDatabaseLocked) {
+  std::unique_ptr<Database> db = OpenOrDie();
+  ASSERT_NE(db, nullptr);
+  EXPECT_EQ(Database::RefuseWhileOpen(path()).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(Database::RefuseWhileOpen(path()).code(), absl::StatusCode::kFailedPrecondition);
+  // As another process sees it: an open file description lock conflicts with RocksDB's lock
+  // while that is held (the descriptor is closed only after the look).
+  const int fd = ::open((path() + "/LOCK").c_str(), O_RDWR | O_CLOEXEC);
+  ASSERT_GE(fd, 0);
+  struct flock probe {};
+  probe.l_type = F_WRLCK;
+  probe.l_whence = SEEK_SET;
+  const bool held = ::fcntl(fd, F_OFD_SETLK, &probe) != 0;
+  ::close(fd);
+  EXPECT_TRUE(held) << "the check gave the open database's lock away";
 }
 
 TEST_F(DatabaseTest, OpenRefusesEmptyPathAndMissingDatabaseWithoutCreate) {
