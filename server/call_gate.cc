@@ -235,6 +235,10 @@ absl::Status CallGate::IdentifyCaller(const grpc::ServerContextBase& ctx, const 
         who->refusal = CertificateRefusal::kNoCurrentCrl;
         return absl::UnauthenticatedError(
             "no current revocation list for the certificate's issuer");
+      case Revocation::Verdict::kIssuerNotClientCa:
+        who->refusal = CertificateRefusal::kIssuerNotClientCa;
+        return absl::UnauthenticatedError(
+            "the certificate's issuer is not a client CA of the registry (unknown or withdrawn)");
     }
   }
   if (now < cert->not_before || now > cert->not_after) {

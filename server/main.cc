@@ -533,16 +533,22 @@ int main(int argc, char** argv) {
             .Write();
       }
       if (!config->tls().crl_directory().empty()) {
+        // A refused bundle leaves the previous client CAs in force; the CRLs were read again
+        // against them all the same, and the lines below say what they are now.
         absl::Status r = (*server)->ReloadRevocation();
         if (!r.ok()) {
           registry::LogLine("error",
-                            "client CA bundle refused; the previous CAs and CRLs stay in force")
+                            "client CA bundle refused; the previous client CAs stay in force, "
+                            "checked against the CRL folder as it is now")
               .Str("detail", r.message())
               .Write();
         }
         const std::vector<std::string> problems = (*server)->RevocationProblems();
         if (problems.empty()) {
-          registry::LogLine("info", "revocation lists reloaded; every client CA has a current CRL")
+          registry::LogLine("info",
+                            r.ok() ? "revocation lists reloaded; every client CA has a current CRL"
+                                   : "revocation lists reloaded; every previous client CA has a "
+                                     "current CRL")
               .Write();
         }
         for (const std::string& p : problems) {

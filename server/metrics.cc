@@ -46,6 +46,7 @@ const char* CertificateRefusalName(CertificateRefusal reason) {
     case CertificateRefusal::kNotOneIdentity: return "not_one_identity";
     case CertificateRefusal::kRevoked: return "revoked";
     case CertificateRefusal::kNoCurrentCrl: return "no_current_crl";
+    case CertificateRefusal::kIssuerNotClientCa: return "issuer_not_client_ca";
     case CertificateRefusal::kDenyListed: return "deny_listed";
     case CertificateRefusal::kNotInPolicy: return "not_in_policy";
     case CertificateRefusal::kOutOfDate: return "out_of_date";

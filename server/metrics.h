@@ -30,15 +30,16 @@ namespace registry::server {
 
 // Why a client certificate was refused before its call reached a method rule.
 enum class CertificateRefusal {
-  kNoCertificate,    // none, or not readable
-  kNotOneIdentity,   // not exactly one well-formed URI SAN
-  kRevoked,          // listed on its CA's CRL
-  kNoCurrentCrl,     // its CA has no current CRL
-  kDenyListed,       // on the policy's certificate deny list
-  kNotInPolicy,      // names no principal of the policy
-  kOutOfDate,        // expired, or not yet valid, at the call (its connection opened before)
+  kNoCertificate,      // none, or not readable
+  kNotOneIdentity,     // not exactly one well-formed URI SAN
+  kRevoked,            // listed on its CA's CRL
+  kNoCurrentCrl,       // its CA has no current CRL
+  kIssuerNotClientCa,  // its issuer is not a client CA (unknown, or withdrawn from the bundle)
+  kDenyListed,         // on the policy's certificate deny list
+  kNotInPolicy,        // names no principal of the policy
+  kOutOfDate,          // expired, or not yet valid, at the call (its connection opened before)
 };
-inline constexpr int kCertificateRefusalCount = 7;
+inline constexpr int kCertificateRefusalCount = 8;
 const char* CertificateRefusalName(CertificateRefusal reason);
 
 // Upper bounds of the histograms' buckets (+Inf follows).

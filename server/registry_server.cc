@@ -130,14 +130,20 @@ absl::StatusOr<std::optional<absl::Time>> ErasureClockMarkOf(const StorageStack&
   return mark;
 }
 
-// One line per problem, or one line saying there is none.
+// One line per problem, or one line saying there is none. `reloaded` is the bundle's refusal,
+// if any: the CRLs were then read against the client CAs in force before it, and no line may say
+// that every client CA of the bundle has a current CRL.
 void LogRevocation(const absl::Status& reloaded, const std::vector<std::string>& problems) {
   if (!reloaded.ok()) {
-    Log("error", "client CA bundle refused; the previous CAs and CRLs stay in force",
-            reloaded.message());
+    Log("error",
+        "client CA bundle refused; the previous client CAs stay in force, checked against the "
+        "CRL folder as it is now",
+        reloaded.message());
   }
   if (problems.empty()) {
-    Log("info", "revocation lists loaded; every client CA has a current CRL");
+    Log("info", reloaded.ok()
+                    ? "revocation lists loaded; every client CA has a current CRL"
+                    : "revocation lists loaded; every previous client CA has a current CRL");
   }
   for (const std::string& problem : problems) Log("error", "revocation lists", problem);
 }

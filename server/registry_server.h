@@ -201,8 +201,10 @@ class RegistryServer {
   absl::Status ReloadPolicy();
 
   // Re-reads the client CA bundle and the CRL folder (SIGHUP), when tls.crl_directory is set.
-  // When the bundle cannot be read the old state stays in force. CRL problems do not fail the
-  // reload: they are in RevocationProblems().
+  // When the bundle cannot be read the previous client CAs stay in force, checked against the
+  // CRL folder as it is now (a new CRL revokes; a missing or lapsed one refuses), and the status
+  // says the bundle was refused. CRL problems do not fail the reload: they are in
+  // RevocationProblems().
   absl::Status ReloadRevocation();
   // What is wrong with the revocation lists now (see Revocation::Problems); empty when every
   // client CA has a current CRL or no CRL folder is configured.

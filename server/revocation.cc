@@ -245,27 +245,44 @@ absl::StatusOr<std::unique_ptr<Revocation>> Revocation::Load(std::string client_
 
 Revocation::~Revocation() { StopWatching(); }
 
-absl::StatusOr<std::shared_ptr<const Revocation::State>> Revocation::Read() const {
-  auto state = std::make_shared<State>();
+absl::Status Revocation::ReadBundle(std::vector<Ca>* cas) const {
   absl::StatusOr<std::string> bundle = ReadFile(ca_file_);
   if (!bundle.ok()) {
     return absl::Status(bundle.status().code(),
                         absl::StrCat("tls.client_ca_file: ", bundle.status().message()));
   }
-  {
-    BioPtr bio = MemBio(*bundle);
-    while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
-      Ca ca;
-      ca.cert.reset(cert, &X509_free);
-      X509_get_extension_flags(cert);  // cache the extensions before other threads read them
-      ca.subject = Subject(X509_get_subject_name(cert));
-      state->cas.push_back(std::move(ca));
-    }
-    ERR_clear_error();
+  BioPtr bio = MemBio(*bundle);
+  while (X509* cert = PEM_read_bio_X509(bio.get(), nullptr, nullptr, nullptr)) {
+    Ca ca;
+    ca.cert.reset(cert, &X509_free);
+    X509_get_extension_flags(cert);  // cache the extensions before other threads read them
+    ca.subject = Subject(X509_get_subject_name(cert));
+    cas->push_back(std::move(ca));
   }
-  if (state->cas.empty()) {
+  ERR_clear_error();
+  if (cas->empty()) {
     return absl::FailedPreconditionError(
         absl::StrCat("tls.client_ca_file: no certificate in ", ca_file_));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<const Revocation::State>> Revocation::Read() const {
+  auto state = std::make_shared<State>();
+  if (absl::Status bundle = ReadBundle(&state->cas); !bundle.ok()) {
+    const std::shared_ptr<const State> previous = state_.Current();
+    if (previous == nullptr) return bundle;  // the first read: no CAs to keep
+    // The CAs in force stay, but not their CRLs: revocation must go on following the folder
+    // while someone fixes the bundle. Keeping the CRLs too would let a certificate revoked
+    // meanwhile in, and a CRL deleted, expired or forged meanwhile go unnoticed.
+    state->cas.clear();
+    for (const Ca& kept : previous->cas) {
+      Ca ca;
+      ca.cert = kept.cert;
+      ca.subject = kept.subject;
+      state->cas.push_back(std::move(ca));
+    }
+    state->bundle_refused = std::move(bundle);
   }
 
   std::vector<std::string> names;
@@ -386,7 +403,10 @@ std::string Revocation::Stamp() const {
   return stamp;
 }
 
-absl::Status Revocation::Reload() { return state_.Reload(); }
+absl::Status Revocation::Reload() {
+  RETURN_IF_ERROR(state_.Reload());
+  return state_.Current()->bundle_refused;
+}
 
 Revocation::Verdict Revocation::Check(const ClientCertificate& cert, absl::Time now) const {
   std::shared_ptr<const State> st = state_.Current();
@@ -405,7 +425,9 @@ Revocation::Verdict Revocation::Check(const ClientCertificate& cert, absl::Time 
     }
   }
   if (revoked) return Verdict::kRevoked;
-  if (!issued || no_crl) return Verdict::kNoCurrentCrl;
+  // Told apart from a missing CRL: the cure is in the bundle (or the certificate), not the folder.
+  if (!issued) return Verdict::kIssuerNotClientCa;
+  if (no_crl) return Verdict::kNoCurrentCrl;
   return Verdict::kGood;
 }
 
@@ -445,8 +467,9 @@ void Revocation::StartWatching(
   watcher_.Start(interval, [this, clock, report = std::move(report),
                             missing = CasWithoutCurrentCrl(clock->Now())]() mutable {
     const bool changed = state_.Changed();
-    absl::Status status = absl::OkStatus();
-    if (changed) status = Reload();
+    // A report for time alone still says the bundle is refused, if it is: the CAs are not the
+    // bundle's.
+    absl::Status status = changed ? Reload() : state_.Current()->bundle_refused;
     const absl::Time now = clock->Now();
     std::vector<std::string> missing_now = CasWithoutCurrentCrl(now);
     if (changed || missing_now != missing) {

@@ -27,7 +27,13 @@
 // so that an older copy put back while registryd is stopped is refused at the next start too.
 //
 // Only the certificate's direct issuer is consulted; an intermediate CA is withdrawn by removing
-// it from the client CA bundle (which is reloaded too), not by its parent's CRL.
+// it from the client CA bundle (which is reloaded too), not by its parent's CRL. A certificate
+// whose issuer is not in the bundle is refused for that reason of its own, not as one without a
+// current CRL: the operator looks at the bundle, not at the CRL folder.
+//
+// A bundle that cannot be read (missing, unreadable, no certificate) does not stop the CRLs from
+// being followed: the previous client CAs stay, and the folder is read again against them, so
+// that a new CRL still revokes and a CRL removed, expired or forged meanwhile still refuses.
 //
 //   ASSIGN_OR_RETURN(auto revocation, Revocation::Load(ca_file, crl_dir));
 //   switch (revocation->Check(*cert, clock->Now())) { ... }
@@ -43,6 +49,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
@@ -59,8 +66,10 @@ class Revocation {
   enum class Verdict {
     kGood,
     kRevoked,
-    // The certificate's issuer is not a client CA, or has no current CRL.
+    // The certificate's issuer is a client CA without a current CRL.
     kNoCurrentCrl,
+    // The certificate's issuer is not a client CA: unknown, or withdrawn from the bundle.
+    kIssuerNotClientCa,
   };
 
   // Reads the client CA bundle and every CRL in `crl_directory`, with the highest CRL numbers
@@ -76,7 +85,9 @@ class Revocation {
   Verdict Check(const ClientCertificate& cert, absl::Time now) const;
 
   // Re-reads the bundle and the folder. When the bundle cannot be read or holds no certificate,
-  // the state in force stays and the error is returned.
+  // the error is returned, the client CAs in force stay, and the folder is read again against
+  // them all the same (its problems are in Problems()). Returns the error again at each reload
+  // while the bundle stays refused.
   absl::Status Reload();
 
   // One line for each unusable CRL file and each client CA without a current CRL at `now`, for
@@ -87,7 +98,8 @@ class Revocation {
 
   // Polls the bundle and the folder every `interval` and reloads when a file changes. Calls
   // `report` after each reload, and also when the set of CAs without a current CRL changes with
-  // time (a CRL passed its nextUpdate), with the reload's status and Problems(clock->Now()).
+  // time (a CRL passed its nextUpdate), with the reload's status (the bundle's refusal while it
+  // lasts, also on a report for time alone) and Problems(clock->Now()).
   void StartWatching(absl::Duration interval, const Clock* clock,
                      std::function<void(const absl::Status&, const std::vector<std::string>&)>
                          report);
@@ -113,6 +125,8 @@ class Revocation {
   struct State {
     std::vector<Ca> cas;
     std::vector<std::string> file_problems;
+    // Why the bundle was refused, when `cas` are the ones in force before it; OK otherwise.
+    absl::Status bundle_refused;
   };
 
   Revocation(std::string client_ca_file, std::string crl_directory, std::string numbers_file)
@@ -121,6 +135,9 @@ class Revocation {
         numbers_file_(std::move(numbers_file)),
         state_([this] { return Stamp(); }, [this] { return Read(); }) {}
   absl::StatusOr<std::shared_ptr<const State>> Read() const;
+  // Appends the client CAs of the bundle to `cas`; an error when it cannot be read or holds
+  // no certificate.
+  absl::Status ReadBundle(std::vector<Ca>* cas) const;
   // A string that changes when the bundle or any file of the folder changes.
   std::string Stamp() const;
 

@@ -198,13 +198,16 @@ TEST(RevocationListTest, CrlStopsBeingCurrentAtItsNextUpdate) {
             Revocation::Verdict::kNoCurrentCrl);
 }
 
-TEST(RevocationListTest, CertificateOfAnotherCaHasNoCurrentCrl) {
+// Not "no current CRL": the operator would look in the CRL folder, while the cure is in the
+// bundle (or the certificate).
+TEST(RevocationListTest, CertificateOfACaOutsideTheBundleIsRefusedAsNotIssuedByAClientCa) {
   auto r = LoadOrDie(CrlFolder({{CrlName(), CrlOf("crl")}}));
   ASSERT_NE(r, nullptr);
-  EXPECT_EQ(r->Check(*Cert("untrusted"), absl::Now()), Revocation::Verdict::kNoCurrentCrl);
+  EXPECT_EQ(r->Check(*Cert("untrusted"), absl::Now()), Revocation::Verdict::kIssuerNotClientCa);
+  EXPECT_EQ(r->Check(*Cert("clerk"), absl::Now()), Revocation::Verdict::kGood);
 }
 
-TEST(RevocationListTest, ReloadFollowsTheFolderAndKeepsTheStateWhenTheBundleIsBad) {
+TEST(RevocationListTest, ReloadFollowsTheFolderAndTheBundle) {
   const std::string dir = CrlFolder({{CrlName(), CrlOf("crl")}});
   const std::string ca = testing::MakeTempDir("revocation-test-ca") + "/ca.pem";
   testing::WriteFileAtomically(ca, TestPki::Get().CaPem());
@@ -216,16 +219,64 @@ TEST(RevocationListTest, ReloadFollowsTheFolderAndKeepsTheStateWhenTheBundleIsBa
   ASSERT_TRUE(r->Reload().ok());
   EXPECT_EQ(r->Check(*Cert("revoked-later"), absl::Now()), Revocation::Verdict::kRevoked);
 
-  testing::WriteFileAtomically(dir + "/" + CrlName(), CrlOf("crl"));
-  testing::WriteFileAtomically(ca, "not a certificate");
-  EXPECT_FALSE(r->Reload().ok());
-  // Nothing of the failed reload was taken, not even the folder's change.
-  EXPECT_EQ(r->Check(*Cert("revoked-later"), absl::Now()), Revocation::Verdict::kRevoked);
-
-  // A bundle without the registry CA: its certificates have no issuer, hence no current CRL.
+  // A bundle without the registry CA (it was withdrawn): its certificates have no client CA as
+  // issuer, and are refused for that reason.
   testing::WriteFileAtomically(ca, TestPki::Get().ReadFile("untrusted-ca/ca.pem"));
   ASSERT_TRUE(r->Reload().ok());
+  EXPECT_EQ(r->Check(*Cert("clerk"), absl::Now()), Revocation::Verdict::kIssuerNotClientCa);
+  EXPECT_EQ(r->Check(*Cert("revoked"), absl::Now()), Revocation::Verdict::kIssuerNotClientCa);
+}
+
+// While the bundle is missing or holds no certificate, the client CAs in force stay, and the CRL
+// folder is still followed against them: a CRL written meanwhile revokes, and one removed,
+// expired or forged meanwhile refuses that CA's certificates (fail closed). Each reload says
+// the bundle is refused until it is back.
+TEST(RevocationListTest, ARefusedBundleKeepsTheCasInForceAndTheCrlFolderIsStillFollowed) {
+  const std::string dir = CrlFolder({{CrlName(), CrlOf("crl")}});
+  const std::string ca = testing::MakeTempDir("revocation-test-ca") + "/ca.pem";
+  testing::WriteFileAtomically(ca, TestPki::Get().CaPem());
+  auto r = LoadOrDie(dir, ca);
+  ASSERT_NE(r, nullptr);
+  EXPECT_EQ(r->Check(*Cert("revoked-later"), absl::Now()), Revocation::Verdict::kGood);
+
+  ASSERT_TRUE(std::filesystem::remove(ca));
+  testing::WriteFileAtomically(dir + "/" + CrlName(), CrlOf("crl-next"));
+  absl::Status reloaded = r->Reload();
+  EXPECT_FALSE(reloaded.ok());
+  EXPECT_THAT(std::string(reloaded.message()), HasSubstr("tls.client_ca_file"));
+  EXPECT_EQ(r->Check(*Cert("revoked-later"), absl::Now()), Revocation::Verdict::kRevoked);
+  EXPECT_EQ(r->Check(*Cert("clerk"), absl::Now()), Revocation::Verdict::kGood);
+  EXPECT_THAT(r->Problems(absl::Now()), ::testing::IsEmpty());
+  EXPECT_FALSE(r->Reload().ok()) << "still refused while the bundle is missing";
+
+  std::filesystem::remove(dir + "/" + CrlName());
+  EXPECT_FALSE(r->Reload().ok());
   EXPECT_EQ(r->Check(*Cert("clerk"), absl::Now()), Revocation::Verdict::kNoCurrentCrl);
+  const std::string problems = absl::StrJoin(r->Problems(absl::Now()), "\n");
+  EXPECT_THAT(problems, HasSubstr(kRegistryCa));
+  EXPECT_THAT(problems, HasSubstr("none in the folder"));
+
+  for (const auto& [what, content] : std::vector<std::pair<std::string, std::string>>{
+           {"expired", CrlOf("crl-expired")}, {"forged", ForgedCrl()}}) {
+    SCOPED_TRACE(what);
+    testing::WriteFileAtomically(dir + "/" + CrlName(), content);
+    EXPECT_FALSE(r->Reload().ok());
+    EXPECT_EQ(r->Check(*Cert("clerk"), absl::Now()), Revocation::Verdict::kNoCurrentCrl);
+    EXPECT_THAT(absl::StrJoin(r->Problems(absl::Now()), "\n"), HasSubstr(kRegistryCa));
+  }
+
+  // A bundle that reads but holds no certificate is refused alike.
+  testing::WriteFileAtomically(ca, "not a certificate");
+  testing::WriteFileAtomically(dir + "/" + CrlName(), CrlOf("crl-next"));
+  reloaded = r->Reload();
+  EXPECT_EQ(reloaded.code(), absl::StatusCode::kFailedPrecondition) << reloaded;
+  EXPECT_EQ(r->Check(*Cert("clerk"), absl::Now()), Revocation::Verdict::kGood);
+  EXPECT_EQ(r->Check(*Cert("revoked-later"), absl::Now()), Revocation::Verdict::kRevoked);
+
+  testing::WriteFileAtomically(ca, TestPki::Get().CaPem());
+  EXPECT_TRUE(r->Reload().ok());
+  EXPECT_EQ(r->Check(*Cert("clerk"), absl::Now()), Revocation::Verdict::kGood);
+  EXPECT_EQ(r->Check(*Cert("revoked-later"), absl::Now()), Revocation::Verdict::kRevoked);
 }
 
 // An older CRL put back over the current one would un-revoke what the newer one lists. The CRL in
@@ -466,6 +517,7 @@ TEST(RevocationTest, TheRegistrysClockDoesNotDecideCrlFreshness) {
             grpc::StatusCode::UNAUTHENTICATED);
 }
 
+// Refused, audited and counted as what it is, not as a CA without a current CRL.
 TEST(RevocationTest, ClientCaRemovedFromTheBundleIsRefusedOnOpenConnections) {
   auto server = StartWatchingRevocation();
   auto clerk = server->Channel("clerk");
@@ -474,6 +526,46 @@ TEST(RevocationTest, ClientCaRemovedFromTheBundleIsRefusedOnOpenConnections) {
                                TestPki::Get().ReadFile("untrusted-ca/ca.pem"));
   const grpc::Status s = WaitWhile(grpc::StatusCode::OK, clerk);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
+  EXPECT_EQ(s.error_message(),
+            "the certificate's issuer is not a client CA of the registry (unknown or withdrawn)");
+  EXPECT_EQ(LastStoredEvent(*server).detail(),
+            absl::StrCat("certificate refused: issuer_not_client_ca; sha256 ",
+                         TestPki::Get().LoadIdentity("clerk").fingerprint));
+}
+
+// The reviewer's case: the client CA file moved away, a certificate revoked and the new CRL put
+// in the folder. The CRL is taken on open connections, by the watcher and by the reload alike,
+// while the bundle stays refused.
+TEST(RevocationTest, ACrlWrittenWhileTheClientCaFileIsMissingStillRevokes) {
+  auto server = StartWatchingRevocation();
+  auto later = server->Channel("revoked-later");
+  auto clerk = server->Channel("clerk");
+  ASSERT_TRUE(PublicKeyAs(later).ok());
+  ASSERT_TRUE(PublicKeyAs(clerk).ok());
+  const std::string ca = server->tls_dir() + "/ca.pem";
+  const std::string ca_pem = testing::ReadFileOrDie(ca);
+  ASSERT_TRUE(std::filesystem::remove(ca));
+
+  testing::WriteFileAtomically(server->crl_dir() + "/" + CrlName(), CrlOf("crl-next"));
+  const grpc::Status s = WaitWhile(grpc::StatusCode::OK, later);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
+  EXPECT_EQ(s.error_message(), "client certificate is revoked");
+  EXPECT_TRUE(PublicKeyAs(clerk).ok());
+  EXPECT_FALSE(server->server()->ReloadRevocation().ok());
+
+  // The CRL deleted in that state is noticed too.
+  std::filesystem::remove(server->crl_dir() + "/" + CrlName());
+  const grpc::Status refused = WaitWhile(grpc::StatusCode::OK, clerk);
+  EXPECT_EQ(refused.error_code(), grpc::StatusCode::UNAUTHENTICATED) << refused.error_message();
+  EXPECT_EQ(refused.error_message(), "no current revocation list for the certificate's issuer");
+  EXPECT_THAT(absl::StrJoin(server->server()->RevocationProblems(), "\n"),
+              HasSubstr(kRegistryCa));
+
+  testing::WriteFileAtomically(server->crl_dir() + "/" + CrlName(), CrlOf("crl-next"));
+  testing::WriteFileAtomically(ca, ca_pem);
+  EXPECT_TRUE(server->server()->ReloadRevocation().ok());
+  EXPECT_TRUE(PublicKeyAs(clerk).ok());
+  EXPECT_EQ(PublicKeyAs(later).error_code(), grpc::StatusCode::UNAUTHENTICATED);
 }
 
 // The handshake checks a certificate's dates when a connection opens; the gate checks them on every
