@@ -9,21 +9,33 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <memory>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/clock.h"
+#include "crypto/blind_index.h"
 #include "server/config.h"
 #include "server/key_file.h"
 #include "server/policy.h"
 #include "server/record_validation.h"
 #include "server/reference_data.h"
 #include "server/revocation.h"
+#include "storage/audit_log.h"
+#include "storage/audit_log_id.h"
+#include "storage/audit_watermark.h"
 #include "storage/backups.h"
+#include "storage/database.h"
+#include "storage/erasure_ledger.h"
+#include "storage/keyring_holder.h"
+#include "storage/name_normalizer.h"
+#include "storage/record_store.h"
+#include "storage/table_probe.h"
 
 namespace registry::server {
 namespace {
@@ -128,6 +140,147 @@ void CheckTls(const registry::v1::TlsConfig& tls, absl::Time now,
   }
 }
 
+// The erasure ledger's key, derived from the key file's root as start-up derives it
+// (server/registry_server.cc).
+constexpr char kErasureLedgerPurpose[] = "mac/erasure-ledger/v1";
+
+// Refuses every write to the database the check opens, and remembers that one was tried. The
+// storage classes write only in a few cases when they open (a database that holds nothing yet,
+// a key-encryption key made current while registryd was stopped, the count of a write a crash
+// cut off): start-up writes those, the check reads only, and says what it did not check.
+class RefuseWrites : public storage::WriteFaultInjector {
+ public:
+  absl::Status BeforeWrite() override {
+    tried_ = true;
+    return absl::FailedPreconditionError("--check_config writes nothing");
+  }
+  bool tried() const { return tried_; }
+
+ private:
+  std::atomic<bool> tried_{false};
+};
+
+// The stored data held against the key file, the erasure ledger and the audit watermark, as
+// start-up holds them before it serves (RegistryServer::Start): the table files probed, the key
+// check value and each KEK's, the audit log's id and state, the ledger against the database's
+// marker, the log against the watermark. Nothing is written and nothing is created: the
+// database is opened only when there is one and no process has it open.
+void CheckStoredData(const registry::v1::ServerConfig& c, std::vector<std::string>* problems,
+                     std::vector<std::string>* not_checked) {
+  absl::StatusOr<KeyMaterial> keys = LoadKeyFile(c.key_file());
+  if (!keys.ok()) return;  // said above, as key_file
+  const std::string what = absl::StrCat(
+      "the data in ", c.data_dir(), " against the key file, the erasure ledger and the audit "
+      "watermark");
+  std::string data_dir = c.data_dir();
+  while (data_dir.size() > 1 && data_dir.back() == '/') data_dir.pop_back();
+  // A restore that a crash stopped: start-up first puts the data folder back as it was
+  // (storage/backups.h), which the check does not do.
+  if (std::error_code ec; std::filesystem::exists(data_dir + ".restore-swap", ec)) {
+    not_checked->push_back(absl::StrCat(what, ": an interrupted restore is recorded in ",
+                                        data_dir, ".restore-swap, which start-up undoes first"));
+    return;
+  }
+  const auto derive = [&keys](absl::string_view purpose) {
+    return crypto::DeriveKey(keys->derivation_root, purpose);
+  };
+  absl::StatusOr<crypto::SecretBytes> watermark_key = derive(storage::kAuditWatermarkKeyPurpose);
+  absl::StatusOr<crypto::SecretBytes> ledger_key = derive(kErasureLedgerPurpose);
+  absl::StatusOr<crypto::SecretBytes> audit_key = derive(storage::kAuditLogKeyPurpose);
+  if (!watermark_key.ok() || !ledger_key.ok() || !audit_key.ok()) {
+    problems->push_back("key_file: cannot derive the keys of the stored data from it");
+    return;
+  }
+  // Read once the key file is known to be the database's: under another installation's keys it
+  // fails too, which would only repeat the key file's problem.
+  const auto open_watermark = [&]() -> std::unique_ptr<storage::AuditWatermark> {
+    absl::StatusOr<std::unique_ptr<storage::AuditWatermark>> watermark =
+        storage::AuditWatermark::Open(c.audit_watermark_file(), *watermark_key,
+                                      SystemClock::Get());
+    if (watermark.ok()) return *std::move(watermark);
+    problems->push_back(absl::StrCat("audit_watermark_file: ", watermark.status().message()));
+    return nullptr;
+  };
+
+  if (std::error_code ec; !std::filesystem::exists(data_dir + "/CURRENT", ec)) {
+    // No database yet: start-up makes a new one, whose audit log holds no event and which has
+    // applied no erasure.
+    const std::unique_ptr<storage::AuditWatermark> watermark = open_watermark();
+    if (watermark != nullptr && watermark->mark().has_value() && watermark->mark()->size > 0) {
+      problems->push_back(absl::StrCat(
+          "data_dir: ", data_dir, " holds no database, but the audit watermark ",
+          c.audit_watermark_file(), " says its audit log held ", watermark->mark()->size,
+          " events: the data directory was lost or moved, and start-up refuses to begin a new, "
+          "empty registry in its place (to start an empty registry on purpose, remove the "
+          "watermark as well)"));
+    }
+    if (absl::Status ledger = storage::ErasureLedger::Check(c.erasure_ledger_file(), *ledger_key,
+                                                            nullptr);
+        !ledger.ok()) {
+      problems->push_back(absl::StrCat("erasure_ledger_file: ", ledger.message()));
+    }
+    return;
+  }
+  // Beside a running registryd (a new config checked before a restart) the database is its.
+  if (absl::Status open = storage::Database::RefuseWhileOpen(data_dir); !open.ok()) {
+    not_checked->push_back(absl::StrCat(what, ": the database is open (registryd runs on it); "
+                                        "check again once it is stopped"));
+    return;
+  }
+  // A damaged table file that would end the process is named instead, as at start-up.
+  if (absl::Status probed = storage::ProbeTableFiles(data_dir); !probed.ok()) {
+    problems->push_back(absl::StrCat("data_dir: ", probed.message()));
+    return;
+  }
+  RefuseWrites guard;
+  const auto failed = [&](absl::string_view field, const absl::Status& status) {
+    if (guard.tried()) {
+      not_checked->push_back(absl::StrCat(
+          what, ": start-up writes to the database first (a new database, a key-encryption key "
+          "made current while registryd was stopped, or a write a crash cut off), which the "
+          "check does not do"));
+    } else {
+      problems->push_back(absl::StrCat(field, ": ", status.message()));
+    }
+  };
+  storage::DatabaseOptions options;
+  options.path = data_dir;
+  options.create_if_missing = false;
+  options.seams.fault_injector = &guard;
+  absl::StatusOr<std::unique_ptr<storage::Database>> db = storage::Database::Open(options);
+  if (!db.ok()) return failed("data_dir", db.status());
+  // The key file first, as the records check it before anything else is read: with another
+  // installation's keys nothing below can be read.
+  storage::KeyringHolder holder(std::shared_ptr<const crypto::Keyring>(std::move(keys->keyring)));
+  absl::StatusOr<std::unique_ptr<storage::NameNormalizer>> normalizer =
+      storage::NameNormalizer::Create();
+  if (!normalizer.ok()) return failed("data_dir", normalizer.status());
+  absl::StatusOr<std::unique_ptr<storage::RecordStore>> records = storage::RecordStore::Create(
+      db->get(), &holder, keys->derivation_root, normalizer->get());
+  if (!records.ok()) {
+    return failed(absl::StrContains(records.status().message(), "key file") ? "key_file"
+                                                                              : "data_dir",
+                  records.status());
+  }
+  if (auto id = storage::ReadAuditLogId(**db, *audit_key); !id.ok()) {
+    return failed("data_dir", id.status());
+  }
+  absl::StatusOr<std::unique_ptr<storage::AuditLog>> audit =
+      storage::AuditLog::Open(db->get(), SystemClock::Get(), *audit_key);
+  if (!audit.ok()) return failed("data_dir", audit.status());
+  if (absl::Status ledger = storage::ErasureLedger::Check(c.erasure_ledger_file(), *ledger_key,
+                                                          db->get());
+      !ledger.ok()) {
+    failed("erasure_ledger_file", ledger);
+  }
+  if (const std::unique_ptr<storage::AuditWatermark> watermark = open_watermark();
+      watermark != nullptr) {
+    if (absl::Status behind = watermark->Check(**audit); !behind.ok()) {
+      failed("audit_watermark_file", behind);
+    }
+  }
+}
+
 }  // namespace
 
 absl::Status WritableFolder(absl::string_view field, const std::string& given) {
@@ -163,8 +316,11 @@ absl::Status WritableFolder(absl::string_view field, const std::string& given) {
   return absl::OkStatus();
 }
 
-std::vector<std::string> CheckConfig(const std::string& path, absl::Time now, uid_t uid) {
+std::vector<std::string> CheckConfig(const std::string& path, absl::Time now, uid_t uid,
+                                     std::vector<std::string>* not_checked) {
   std::vector<std::string> problems;
+  std::vector<std::string> unused;
+  if (not_checked == nullptr) not_checked = &unused;
   absl::StatusOr<registry::v1::ServerConfig> config = LoadConfig(path);
   if (!config.ok()) {
     // Every problem of the config itself; without a config there is nothing else to find.
@@ -175,9 +331,8 @@ std::vector<std::string> CheckConfig(const std::string& path, absl::Time now, ui
   const registry::v1::ServerConfig& c = *config;
   // As every mode that writes refuses to run as another user than the owner of the data and
   // the key file, so does the check: it would pass a start that is then refused.
-  if (absl::Status owner = CheckRunsAsOwner(c, uid); !owner.ok()) {
-    problems.push_back(absl::StrCat("user: ", owner.message()));
-  }
+  const absl::Status owner = CheckRunsAsOwner(c, uid);
+  if (!owner.ok()) problems.push_back(absl::StrCat("user: ", owner.message()));
 
   if (auto policy = PolicyStore::Load(c.policy_file()); !policy.ok()) {
     problems.push_back(absl::StrCat("policy_file: ", policy.status().message()));
@@ -218,6 +373,12 @@ std::vector<std::string> CheckConfig(const std::string& path, absl::Time now, ui
   CheckWritableFolder("erasure_ledger_file",
                       slash == std::string::npos ? "." : ledger.substr(0, std::max<size_t>(slash, 1)),
                       &problems);
+  // The data against the key file, the ledger and the watermark, as start-up holds them: only
+  // as the user that owns the data (another would leave files in the folder it cannot read) and
+  // in a data folder start-up would use.
+  if (owner.ok() && WritableFolder("data_dir", c.data_dir()).ok()) {
+    CheckStoredData(c, &problems, not_checked);
+  }
   return problems;
 }
 

@@ -2,12 +2,20 @@
 // starting: the config itself, the access policy, the reference data and the personal-number
 // pattern, the key file (and its mode), the TLS files (the server certificate's dates, its key
 // matching it, the client CA bundle), the CRLs (each client CA needs a current one), the folders
-// registryd writes (data, backups, the erasure ledger's), and that the data folder and the key
-// file belong to the user it runs as. It opens no database and binds no port, so it runs beside
-// a running registryd, e.g. on a new config before a restart, and as the unit's ExecStartPre.
+// registryd writes (data, backups, the erasure ledger's), that the data folder and the key file
+// belong to the user it runs as, and the stored data as start-up holds it before it serves: its
+// table files, the key file against the database (the key check value, each KEK's), the audit
+// log's id and state, the erasure ledger against the database's marker (a ledger missing,
+// truncated or of another installation) and the audit log against the audit watermark (a data
+// folder put back from an earlier copy). It binds no port and writes nothing: it creates no
+// database, no erasure ledger and no watermark, and refuses every write to the database it
+// opens (the database library itself writes its own log and manifest on an open, as at
+// start-up).
 //
-// What it cannot see: whether the key file is the one the database was written with (start-up
-// compares their key check values), whether a CRL is older than one registryd read before (the
+// The database is opened only when no process has it open: beside a running registryd (e.g. on
+// a new config before a restart) the stored data is not checked, and said to be not checked,
+// as it is when start-up would first write to the database or undo an interrupted restore.
+// What it cannot see either: whether a CRL is older than one registryd read before (the
 // numbers in crl.numbers, which it does not read: start-up then refuses too, as for a CA without
 // a current CRL), and whether the ports are free.
 #ifndef REGISTRY_SERVER_CHECK_CONFIG_H_
@@ -28,7 +36,11 @@ namespace registry::server {
 // One line per problem, each naming the field or file concerned; empty when start-up would find
 // nothing wrong with what it reads. `now` decides certificate and CRL dates; `uid` is the user
 // registryd would run as (CheckRunsAsOwner; registryd --check_config passes its effective uid).
-std::vector<std::string> CheckConfig(const std::string& path, absl::Time now, uid_t uid);
+// `not_checked` (may be null) receives one line for each part that could not be checked, and
+// why; a check with such lines did not find that there is no problem. Probes the data folder's
+// table files in a child process (storage/table_probe.h): call it before threads start.
+std::vector<std::string> CheckConfig(const std::string& path, absl::Time now, uid_t uid,
+                                     std::vector<std::string>* not_checked = nullptr);
 
 // OK when `path` is a folder this process may write, or one it may create (it does not exist and
 // its parent is writable); otherwise FailedPrecondition starting with `field`, naming the folder

@@ -38,6 +38,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/synchronization/notification.h"
@@ -63,8 +64,9 @@
 ABSL_FLAG(std::string, config, "", "Path of the JSON config file (registry.v1.ServerConfig).");
 ABSL_FLAG(std::string, check_config, "",
           "Check this config file and everything start-up reads with it (policy, reference "
-          "data, key file, TLS files, CRLs, folders), print one line per problem, and exit: 0 "
-          "when there is none, 2 otherwise.");
+          "data, key file, TLS files, CRLs, folders, and the stored data against the key file, "
+          "the erasure ledger and the audit watermark), writing nothing; print one line per "
+          "problem, and exit: 0 when there is none, 2 otherwise.");
 ABSL_FLAG(std::string, generate_key_file, "", "Write a new key file at this path and exit.");
 ABSL_FLAG(std::string, key_file_record, "",
           "Print what identifies this key file without revealing it (key check value, KEK "
@@ -99,6 +101,77 @@ int Fail(int code, absl::string_view what, const absl::Status& status) {
       .Int("exit_code", code)
       .Write();
   return code;
+}
+
+// The numbers a mode flag takes. Its default (0, -1) means "not asked for", so a value below the
+// least is refused rather than read as no such mode.
+struct NumberRange {
+  const char* flag;
+  int least;
+  const char* what;  // as in "--retire_kek takes <what>"
+};
+constexpr NumberRange kNumberRanges[] = {
+    {"retire_kek", 1, "a key-encryption key version: 1 or more"},
+    {"restore_backup", 0, "a backup id: 0 (the newest) or more"},
+};
+
+constexpr char kUsage[] =
+    "The registry of persons convicted of criminal offences against sexual integrity.\n"
+    "\n"
+    "Usage:\n"
+    "  registryd --config FILE                           serve\n"
+    "  registryd --check_config FILE                     check what start-up checks\n"
+    "  registryd --generate_key_file FILE                write a new key file\n"
+    "  registryd --key_file_record FILE                  what identifies a key file\n"
+    "  registryd --config FILE --export_public_keys DIR  write the public keys (PEM)\n"
+    "  registryd --config FILE --verify_data             check the stored data whole\n"
+    "  registryd --config FILE --restore_backup ID       restore a backup (0: newest)\n"
+    "  registryd --config FILE --retire_kek VERSION      retire an unused KEK\n"
+    "  registryd --config FILE --confirm_clock           erasures trust the clock\n"
+    "\n"
+    "Exit codes: 0 done (or a clean shutdown), 2 a usage or configuration error,\n"
+    "1 any other failure.";
+
+// Whether the command line asks for help: --help, --helpshort, --helpfull or --helppackage, with
+// one dash or two. abseil's own answer exits 1 (a script reads that as a failure), names the
+// file the flags were compiled from (a build machine's path) and, for --helpfull, lists its own
+// flags, which registryd does not take. (--help=WORD, --helpon and --helpmatch stay abseil's.)
+bool AsksForHelp(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i) {
+    absl::string_view arg = argv[i];
+    if (arg == "--") break;
+    if (!absl::ConsumePrefix(&arg, "--")) absl::ConsumePrefix(&arg, "-");
+    if (arg == "help" || arg == "helpshort" || arg == "helpfull" || arg == "helppackage") {
+      return true;
+    }
+  }
+  return false;
+}
+
+// The usage, then every flag of registryd's (those defined in this file) with its help, wrapped
+// for a terminal.
+void PrintHelp() {
+  absl::PrintF("%s\n\nFlags:\n", kUsage);
+  std::vector<const absl::CommandLineFlag*> own;
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    if (absl::EndsWith(flag->Filename(), "server/main.cc")) own.push_back(flag);
+  }
+  std::sort(own.begin(), own.end(), [](const absl::CommandLineFlag* a,
+                                       const absl::CommandLineFlag* b) {
+    return a->Name() < b->Name();
+  });
+  for (const absl::CommandLineFlag* flag : own) {
+    absl::PrintF("  --%s\n", flag->Name());
+    std::string line = "     ";
+    for (absl::string_view word : absl::StrSplit(flag->Help(), ' ', absl::SkipEmpty())) {
+      if (line.size() + 1 + word.size() > 80 && line.size() > 5) {
+        absl::PrintF("%s\n", line);
+        line = "     ";
+      }
+      absl::StrAppend(&line, " ", word);
+    }
+    absl::PrintF("%s\n", line);
+  }
 }
 
 // What is wrong with the command line before abseil reads it, or "" when nothing is: a flag
@@ -176,6 +249,13 @@ std::string CommandLineProblem(int argc, char** argv) {
       int number = 0;
       if (!absl::SimpleAtoi(value, &number)) {
         return absl::StrCat(flag_name, " takes a whole number");
+      }
+      // A number outside a mode's range was taken for the mode not asked for: `--retire_kek -1`
+      // started the server.
+      for (const NumberRange& range : kNumberRanges) {
+        if (flag->Name() == range.flag && number < range.least) {
+          return absl::StrCat(flag_name, " takes ", range.what);
+        }
       }
     } else if (value.empty()) {
       return absl::StrCat(flag_name, " needs a value (see registryd --help)");
@@ -267,12 +347,20 @@ int RetireKek(const registry::v1::ServerConfig& config, uint32_t version) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  absl::SetProgramUsageMessage(
-      "The registry of persons convicted of criminal offences against sexual integrity.\n"
-      "Usage: registryd --config FILE | --generate_key_file FILE");
-  // --help lists registryd's own flags (those defined in this file); abseil's default looks for
-  // a file named after the program, which there is not, and listed none.
+  absl::SetProgramUsageMessage(kUsage);
+  // abseil's help flags that registryd leaves to it (--helpon, --helpmatch) list registryd's own
+  // flags (those defined in this file); abseil's default looks for a file named after the
+  // program, which there is not, and listed none. A file is named from its source folder on,
+  // never by where it was built.
   absl::FlagsUsageConfig usage;
+  usage.normalize_filename = [](absl::string_view file) {
+    for (const absl::string_view root : {"server/", "absl/"}) {
+      if (const size_t at = file.rfind(root); at != absl::string_view::npos) {
+        return std::string(file.substr(at));
+      }
+    }
+    return std::string(file.substr(file.rfind('/') + 1));
+  };
   usage.contains_help_flags = [](absl::string_view file) {
     return absl::EndsWith(file, "server/main.cc");
   };
@@ -280,6 +368,10 @@ int main(int argc, char** argv) {
   absl::SetFlagsUsageConfig(usage);
   if (const std::string problem = CommandLineProblem(argc, argv); !problem.empty()) {
     return Fail(2, "usage", absl::InvalidArgumentError(problem));
+  }
+  if (AsksForHelp(argc, argv)) {
+    PrintHelp();
+    return 0;
   }
   absl::ParseCommandLine(argc, argv);
   // Every file and folder registryd makes (the database, backups, the erasure ledger, the
@@ -319,14 +411,27 @@ int main(int argc, char** argv) {
   if (const std::string path = absl::GetFlag(FLAGS_check_config); !path.empty()) {
     // Lines for a person at a terminal (and the journal, as the unit's ExecStartPre): text,
     // "problem: ..." each, not JSON.
+    // A part it could not check (the database while registryd runs on it) is said to be so: the
+    // check then does not claim that there is no problem.
+    std::vector<std::string> not_checked;
     const std::vector<std::string> problems =
-        registry::server::CheckConfig(path, absl::Now(), ::geteuid());
+        registry::server::CheckConfig(path, absl::Now(), ::geteuid(), &not_checked);
     for (const std::string& p : problems) absl::PrintF("problem: %s\n", p);
+    for (const std::string& n : not_checked) absl::PrintF("not checked: %s\n", n);
+    const std::string unchecked =
+        not_checked.empty() ? std::string()
+                            : absl::StrCat("; ", not_checked.size(), " part",
+                                           not_checked.size() == 1 ? " was" : "s were",
+                                           " not checked (above)");
     if (problems.empty()) {
-      absl::PrintF("%s: no problem found\n", path);
+      absl::PrintF("%s: %s\n", path,
+                   not_checked.empty() ? std::string("no problem found")
+                                       : absl::StrCat("nothing wrong in what was checked",
+                                                      unchecked));
       return 0;
     }
-    absl::PrintF("%s: %d problem%s\n", path, problems.size(), problems.size() == 1 ? "" : "s");
+    absl::PrintF("%s: %d problem%s%s\n", path, problems.size(), problems.size() == 1 ? "" : "s",
+                 unchecked);
     return 2;
   }
 

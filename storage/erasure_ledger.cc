@@ -68,9 +68,13 @@ absl::StatusOr<std::string> ErasureLedger::Mac(absl::string_view previous_mac,
 
 absl::StatusOr<std::unique_ptr<ErasureLedger>> ErasureLedger::Open(
     const std::string& path, const crypto::SecretBytes& mac_key, Database* db) {
+  std::unique_ptr<ErasureLedger> ledger(new ErasureLedger(path, mac_key, db));
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
     if (errno != ENOENT) return Io("stat", path);
+    // A database that has applied erasures is refused before anything is made: an empty file
+    // left by the refused start would be taken for the ledger at the next.
+    RETURN_IF_ERROR(ledger->AppliedOf({}).status());
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) return Io("create", path);
     const bool synced = ::fsync(fd) == 0;
@@ -78,7 +82,6 @@ absl::StatusOr<std::unique_ptr<ErasureLedger>> ErasureLedger::Open(
     if (!synced) return Io("sync", path);
     RETURN_IF_ERROR(SyncDirectoryOf(path));
   }
-  std::unique_ptr<ErasureLedger> ledger(new ErasureLedger(path, mac_key, db));
   ASSIGN_OR_RETURN(std::vector<Entry> entries, ledger->ReadAll(/*repair=*/true));
   {
     absl::MutexLock lock(&ledger->mu_);
@@ -88,6 +91,20 @@ absl::StatusOr<std::unique_ptr<ErasureLedger>> ErasureLedger::Open(
   // Refuse a database whose erasures the ledger does not hold, before anything is served.
   RETURN_IF_ERROR(ledger->Unapplied().status());
   return ledger;
+}
+
+absl::Status ErasureLedger::Check(const std::string& path, const crypto::SecretBytes& mac_key,
+                                  const Database* db) {
+  const ErasureLedger ledger(path, mac_key, db);
+  std::vector<Entry> entries;
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) {
+    ASSIGN_OR_RETURN(entries, ledger.ReadAll(/*repair=*/false));
+  } else if (errno != ENOENT) {
+    return Io("stat", path);
+  }
+  if (db == nullptr) return absl::OkStatus();
+  return ledger.AppliedOf(entries).status();
 }
 
 absl::StatusOr<std::vector<ErasureLedger::Entry>> ErasureLedger::ReadAll(bool repair) const {
@@ -151,16 +168,20 @@ absl::StatusOr<std::vector<ErasureLedger::Entry>> ErasureLedger::ReadAll(bool re
 absl::StatusOr<ErasureLedger::Progress> ErasureLedger::ReadProgress() const {
   Progress progress;
   ASSIGN_OR_RETURN(progress.entries, ReadAll(/*repair=*/false));
+  ASSIGN_OR_RETURN(progress.applied, AppliedOf(progress.entries));
+  return progress;
+}
+
+absl::StatusOr<uint64_t> ErasureLedger::AppliedOf(const std::vector<Entry>& entries) const {
   ASSIGN_OR_RETURN(auto marker, AppliedMarker(*db_));
   const auto [applied, mac] = marker;
-  if (applied > progress.entries.size() ||
-      (applied > 0 && !crypto::ConstantTimeEquals(progress.entries[applied - 1].mac, mac))) {
+  if (applied > entries.size() ||
+      (applied > 0 && !crypto::ConstantTimeEquals(entries[applied - 1].mac, mac))) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the erasure ledger ", path_, " does not hold the ", applied,
         " erasures this database has applied: it was truncated, replaced or lost"));
   }
-  progress.applied = applied;
-  return progress;
+  return applied;
 }
 
 absl::StatusOr<std::vector<ErasureLedger::Entry>> ErasureLedger::Unapplied() const {

@@ -80,9 +80,20 @@ class ErasureLedger {
   // before the erasure committed) is cut off. DataLoss when an entry is malformed or fails its
   // MAC; FailedPrecondition when `db` has applied entries the ledger does not hold; Unavailable
   // for I/O errors. `db` is not owned and must outlive the ledger.
+  // A missing file is made only for a database that has applied no erasure: for one that has,
+  // the same FailedPrecondition is returned and nothing is created (an empty ledger left behind
+  // by a refused start would stand in for the lost one at the next).
   static absl::StatusOr<std::unique_ptr<ErasureLedger>> Open(const std::string& path,
                                                              const crypto::SecretBytes& mac_key,
                                                              Database* db);
+
+  // What Open would refuse, found without writing: the ledger at `path` is read (a missing file
+  // holds no entry, a torn last line is left as it is, since Open would cut it) and verified
+  // against `mac_key`, and the marker of `db` compared with it. `db` null: a database yet to be
+  // made, which has applied nothing. The same DataLoss, FailedPrecondition and Unavailable as
+  // Open. For `registryd --check_config`.
+  static absl::Status Check(const std::string& path, const crypto::SecretBytes& mac_key,
+                            const Database* db);
 
   // Appends an entry for `record_id` (whose person has `token`, and whose conviction had the
   // uniqueness tokens `dedup_tokens`, 32 bytes each, possibly none) durably, then stages into `w`
@@ -114,16 +125,19 @@ class ErasureLedger {
   uint64_t size() const;
 
  private:
-  ErasureLedger(std::string path, crypto::SecretBytes mac_key, Database* db)
+  ErasureLedger(std::string path, crypto::SecretBytes mac_key, const Database* db)
       : path_(std::move(path)), mac_key_(std::move(mac_key)), db_(db) {}
 
   // Reads and verifies the whole file; with `repair`, cuts a torn last line off.
   absl::StatusOr<std::vector<Entry>> ReadAll(bool repair) const;
   absl::StatusOr<std::string> Mac(absl::string_view previous_mac, absl::string_view body) const;
+  // How many of `entries` the database's marker says it has applied; FailedPrecondition when it
+  // claims entries they do not hold.
+  absl::StatusOr<uint64_t> AppliedOf(const std::vector<Entry>& entries) const;
 
   const std::string path_;
   const crypto::SecretBytes mac_key_;
-  Database* const db_;
+  const Database* const db_;
   mutable absl::Mutex mu_;
   uint64_t size_ ABSL_GUARDED_BY(mu_) = 0;
   std::string last_mac_ ABSL_GUARDED_BY(mu_);

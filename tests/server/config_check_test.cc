@@ -27,6 +27,9 @@
 #include "server/check_config.h"
 #include "server/config.h"
 #include "server/key_file.h"
+#include "server/registry_server.h"
+#include "storage/ids.h"
+#include "storage/pending_write.h"
 #include "tests/testing/log_lines.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
@@ -226,8 +229,137 @@ class CheckConfigTest : public ::testing::Test {
     return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
   }
 
+  // This installation's stored data as start-up opens it (made when absent), with `erasures`
+  // more erasures in the ledger that the database has applied and `events` more audit events;
+  // the audit watermark follows the log. The database is closed on return.
+  void AddData(int erasures, int events) {
+    absl::StatusOr<registry::v1::ServerConfig> config = LoadConfig(dir_ + "/registryd.json");
+    ASSERT_TRUE(config.ok()) << config.status();
+    absl::StatusOr<StorageStack> st = OpenStorage(*config, SystemClock::Get());
+    ASSERT_TRUE(st.ok()) << st.status();
+    const auto event = [] {
+      registry::v1::AuditEvent e;
+      e.set_actor("system:test");
+      e.set_action("test");
+      return e;
+    };
+    for (int i = 0; i < erasures; ++i) {
+      absl::StatusOr<std::string> id = storage::NewRegistryId();
+      ASSERT_TRUE(id.ok());
+      storage::PendingWrite w;
+      ASSERT_TRUE(st->ledger->Append(*id, std::string(32, static_cast<char>('a' + i)), {},
+                                     absl::Now(), &w)
+                      .ok());
+      ASSERT_TRUE(st->audit->Append(event(), &w).ok());
+    }
+    for (int i = 0; i < events; ++i) ASSERT_TRUE(st->audit->Append(event(), nullptr).ok());
+    ASSERT_TRUE(st->watermark->Advance(*st->audit).ok());
+  }
+
+  std::string Ledger() {
+    absl::StatusOr<registry::v1::ServerConfig> config = LoadConfig(dir_ + "/registryd.json");
+    return config.ok() ? config->erasure_ledger_file() : "";
+  }
+
   std::string dir_;
 };
+
+// --check_config holds the stored data to the erasure ledger as start-up does: with the ledger
+// gone, the check said "no problem found" and the start then refused. Neither the check nor the
+// refused start makes a new, empty ledger (the start left one, which the next start then read as
+// the ledger).
+TEST_F(CheckConfigTest, AMissingErasureLedgerIsAProblemAsAtStartAndNeitherMakesAnEmptyOne) {
+  ASSERT_NO_FATAL_FAILURE(AddData(/*erasures=*/1, /*events=*/0));
+  EXPECT_THAT(Check(), ::testing::IsEmpty());
+  const std::string ledger = Ledger();
+  ASSERT_TRUE(std::filesystem::remove(ledger));
+
+  const std::string problem = absl::StrCat("erasure_ledger_file: the erasure ledger ", ledger,
+                                           " does not hold the 1 erasures");
+  EXPECT_THAT(Check(), ::testing::ElementsAre(HasSubstr(problem)));
+  std::string out;
+  EXPECT_EQ(Run(&out), 2) << out;
+  EXPECT_THAT(out, HasSubstr("problem: " + problem));
+  EXPECT_THAT(out, ::testing::Not(HasSubstr("no problem found")));
+  EXPECT_FALSE(std::filesystem::exists(ledger)) << "the check made a ledger";
+  EXPECT_EQ(Start(&out), 2) << out;
+  EXPECT_THAT(testing::OneErrorLogLine(out).fields().at("msg").string_value(),
+              HasSubstr("does not hold the 1 erasures"));
+  EXPECT_FALSE(std::filesystem::exists(ledger)) << "the refused start made an empty ledger";
+}
+
+// A data folder put back from an earlier copy (or lost) is behind the audit watermark: the
+// check names it as the start refuses it.
+TEST_F(CheckConfigTest, ADataFolderPutBackFromAnEarlierCopyIsAProblemAsAtStart) {
+  ASSERT_NO_FATAL_FAILURE(AddData(/*erasures=*/0, /*events=*/2));
+  std::filesystem::copy(dir_ + "/data", dir_ + "/data-earlier",
+                        std::filesystem::copy_options::recursive);
+  ASSERT_NO_FATAL_FAILURE(AddData(/*erasures=*/0, /*events=*/5));
+  EXPECT_THAT(Check(), ::testing::IsEmpty());
+  std::filesystem::remove_all(dir_ + "/data");
+  std::filesystem::rename(dir_ + "/data-earlier", dir_ + "/data");
+
+  EXPECT_THAT(Check(), ::testing::ElementsAre(::testing::AllOf(
+                           HasSubstr("audit_watermark_file: the audit log holds "),
+                           HasSubstr("events, fewer than the "))));
+  std::string out;
+  EXPECT_EQ(Run(&out), 2) << out;
+  EXPECT_THAT(out, HasSubstr("problem: audit_watermark_file: the audit log holds "));
+  // Lost writes are no configuration error: the start exits 1.
+  EXPECT_EQ(Start(&out), 1) << out;
+  EXPECT_THAT(testing::OneErrorLogLine(out).fields().at("msg").string_value(),
+              HasSubstr("fewer than the "));
+
+  // No data folder at all: start-up would begin an empty registry, and refuses it.
+  std::filesystem::remove_all(dir_ + "/data");
+  EXPECT_THAT(Check(), ::testing::ElementsAre(HasSubstr(
+                           absl::StrCat("data_dir: ", dir_, "/data holds no database"))));
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/data")) << "the check made a data folder";
+}
+
+// Another installation's key file in place of this one's: the check compares the key check
+// value with the database's as start-up does.
+TEST_F(CheckConfigTest, AnotherInstallationsKeyFileIsAProblemAsAtStart) {
+  ASSERT_NO_FATAL_FAILURE(AddData(/*erasures=*/1, /*events=*/1));
+  EXPECT_THAT(Check(), ::testing::IsEmpty());
+  auto other = GenerateKeyFile(absl::Now());
+  ASSERT_TRUE(other.ok());
+  ASSERT_TRUE(std::filesystem::remove(dir_ + "/keys.json"));
+  ASSERT_TRUE(WriteKeyFile(dir_ + "/keys.json", *other, false).ok());
+
+  EXPECT_THAT(Check(), ::testing::ElementsAre(HasSubstr(
+                           "key_file: the key file does not belong to this database (key check "
+                           "value differs)")));
+  std::string out;
+  EXPECT_EQ(Run(&out), 2) << out;
+  EXPECT_THAT(out, HasSubstr("problem: key_file: the key file does not belong to this database"));
+  EXPECT_EQ(Start(&out), 2) << out;
+  EXPECT_THAT(testing::OneErrorLogLine(out).fields().at("msg").string_value(),
+              HasSubstr("key check value differs"));
+}
+
+// Beside a registryd that has the database open (a new config checked before a restart), the
+// stored data cannot be read: the check says what it did not check rather than "no problem
+// found".
+TEST_F(CheckConfigTest, StoredDataInUseIsSaidToBeNotCheckedRatherThanFine) {
+  ASSERT_NO_FATAL_FAILURE(AddData(/*erasures=*/0, /*events=*/1));
+  absl::StatusOr<registry::v1::ServerConfig> config = LoadConfig(dir_ + "/registryd.json");
+  ASSERT_TRUE(config.ok()) << config.status();
+  absl::StatusOr<StorageStack> running = OpenStorage(*config, SystemClock::Get());
+  ASSERT_TRUE(running.ok()) << running.status();
+
+  std::string out;
+  EXPECT_EQ(Run(&out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("not checked: the data in "));
+  EXPECT_THAT(out, HasSubstr("the database is open"));
+  EXPECT_THAT(out, ::testing::Not(HasSubstr("no problem found")));
+  // (In the process that has it open last: closing the probe's descriptor of the lock file
+  // drops this process's own lock on it.)
+  std::vector<std::string> not_checked;
+  EXPECT_THAT(CheckConfig(dir_ + "/registryd.json", absl::Now(), ::geteuid(), &not_checked),
+              ::testing::IsEmpty());
+  EXPECT_THAT(not_checked, ::testing::ElementsAre(HasSubstr("the database is open")));
+}
 
 // registryd run by another user than the one that owns the data directory or the key file (root,
 // following a runbook, for a service that runs as its own user) would leave files that user

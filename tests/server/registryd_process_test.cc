@@ -452,5 +452,69 @@ TEST_F(RegistrydProcessTest, ADataFolderItCannotUseStopsTheStartNamingTheSetting
   EXPECT_NE(out.find("data_dir: " + dir_ + "/data is not a folder"), std::string::npos) << out;
 }
 
+// A mode flag's number outside its range is a usage error naming the flag, before anything is
+// opened: `--retire_kek -1` was taken for no --retire_kek at all, and the server started.
+TEST_F(RegistrydProcessTest, AModeNumberOutOfItsRangeIsAUsageErrorBeforeAnythingIsOpened) {
+  struct Case {
+    std::string args;
+    std::string says;
+  };
+  const std::vector<Case> cases = {
+      {"--retire_kek -1", "--retire_kek takes a key-encryption key version: 1 or more"},
+      {"--retire_kek=0", "--retire_kek takes a key-encryption key version: 1 or more"},
+      {"--restore_backup -2", "--restore_backup takes a backup id: 0 (the newest) or more"},
+      {"--restore_backup=-1", "--restore_backup takes a backup id: 0 (the newest) or more"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.args);
+    // Bounded: a start that is not refused serves until stopped.
+    const std::string cmd = absl::StrCat("timeout 30 " REGISTRY_BINARY_DIR "/registryd --config ",
+                                         dir_, "/registryd.json ", c.args, " > ", dir_,
+                                         "/out.txt 2>&1");
+    const int rc = std::system(cmd.c_str());
+    const std::string out = testing::ReadFileOrDie(dir_ + "/out.txt");
+    ASSERT_TRUE(WIFEXITED(rc)) << out;
+    EXPECT_EQ(WEXITSTATUS(rc), 2) << out;
+    const std::vector<std::string> lines = absl::StrSplit(out, '\n', absl::SkipWhitespace());
+    ASSERT_EQ(lines.size(), 1u) << out;
+    google::protobuf::Struct line;
+    ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(lines[0], &line).ok()) << out;
+    EXPECT_EQ(line.fields().at("stage").string_value(), "usage") << out;
+    EXPECT_NE(line.fields().at("msg").string_value().find(c.says), std::string::npos) << out;
+    EXPECT_FALSE(std::filesystem::exists(dir_ + "/data")) << "the data folder was opened";
+  }
+}
+
+// --help (and --helpshort, --helpfull) is an answer, not a failure: exit 0, the usage of every
+// mode and each of registryd's flags, and no path of the machine it was built on. It exited 1,
+// its usage named two modes only, and it said "Flags from work/main/server/main.cc".
+TEST_F(RegistrydProcessTest, HelpShowsEveryModeWithoutABuildPathAndExitsZero) {
+  for (const char* help : {"--help", "-help", "--helpshort", "--helpfull"}) {
+    SCOPED_TRACE(help);
+    const std::string cmd = absl::StrCat(REGISTRY_BINARY_DIR "/registryd ", help, " > ", dir_,
+                                         "/help.txt 2>&1");
+    const int rc = std::system(cmd.c_str());
+    const std::string out = testing::ReadFileOrDie(dir_ + "/help.txt");
+    ASSERT_TRUE(WIFEXITED(rc)) << out;
+    EXPECT_EQ(WEXITSTATUS(rc), 0) << out;
+    const std::string usage = out.substr(0, out.find("Flags:"));
+    for (const char* mode : {"--config FILE", "--check_config FILE", "--generate_key_file FILE",
+                             "--key_file_record FILE", "--export_public_keys DIR",
+                             "--verify_data", "--restore_backup ID", "--retire_kek VERSION",
+                             "--confirm_clock"}) {
+      EXPECT_NE(usage.find(mode), std::string::npos) << mode << "\n" << out;
+    }
+    for (const char* flag : {"--check_lock_order", "--key_file_record", "--config"}) {
+      EXPECT_NE(out.find(absl::StrCat("\n  ", flag, "\n")), std::string::npos)
+          << flag << "\n" << out;
+    }
+    EXPECT_EQ(out.find("Flags from"), std::string::npos) << out;
+    EXPECT_EQ(out.find(REGISTRY_SOURCE_DIR), std::string::npos) << out;
+    EXPECT_EQ(out.find("main.cc"), std::string::npos) << out;
+    // abseil's flags that registryd refuses are not offered.
+    EXPECT_EQ(out.find("--flagfile"), std::string::npos) << out;
+  }
+}
+
 }  // namespace
 }  // namespace registry::testing
