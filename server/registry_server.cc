@@ -428,6 +428,12 @@ absl::Status RegistryServer::OpenAndRecoverStorage() {
     Log("warning", "erased records were stored again; erased them again from the erasure ledger",
         absl::StrCat(stored_again, " entries the database claimed to have applied"));
   }
+  if (absl::Status room = st.db->RoomForChange(); !room.ok()) {
+    // It serves (reads go on), but every change will be refused: said once at start, where the
+    // operator looks, and not only to the first clerk.
+    Log("warning", "the data directory's disk is below the space kept for audit events",
+        room.message());
+  }
   ASSIGN_OR_RETURN(signing_, DeriveSigningKeys(st.derivation_root));
   audit_log_id_ = st.audit_log_id;
   rotator_ = std::make_unique<KeyRotator>(config.key_file(), st.db.get(), st.records.get(),

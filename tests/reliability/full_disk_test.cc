@@ -209,6 +209,17 @@ TEST_F(FullDiskTest, BelowTheReserveChangesAreRefusedAndReadsGoOn) {
   ExpectEverythingAcknowledgedAndAConsistentLog();
   EXPECT_EQ(disk_->refusals(), 0u) << "RocksDB itself met the full disk";
 
+  // Started on such a disk, registryd says so in its log at once (it serves; only a clerk's
+  // change found out).
+  server_->Stop();
+  ::testing::internal::CaptureStderr();
+  const absl::Status restarted = server_->Restart();
+  const std::string start_log = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(restarted.ok()) << restarted;
+  Connect();
+  EXPECT_THAT(start_log, ::testing::HasSubstr(
+                             "the data directory's disk is below the space kept for audit events"));
+
   // No space at all: a read cannot be audited, so it is not answered.
   disk_->SetFree(0);
   EXPECT_EQ(Get(first, 0).error_code(), grpc::StatusCode::UNAVAILABLE);
