@@ -312,34 +312,9 @@ int RetireKek(const registry::v1::ServerConfig& config, uint32_t version) {
   if (!file.ok()) return Fail(2, "key file", file.status());
   auto material = registry::server::KeyMaterialFrom(*file);
   if (!material.ok()) return Fail(2, "key file", material.status());
-  registry::storage::DatabaseOptions db_options;
-  db_options.path = config.data_dir();
-  db_options.create_if_missing = false;
-  auto db = registry::storage::Database::Open(db_options);
-  if (!db.ok()) return Fail(1, "database", db.status());
-  auto pending = registry::storage::KeyRotationState(db->get()).Get();
-  if (!pending.ok() || pending->has_value()) {
-    return Fail(1, "retire", absl::FailedPreconditionError(
-                                 "a key rotation is unfinished; start registryd to finish it"));
-  }
-  const uint32_t current = material->keyring->current_version();
-  registry::storage::KeyringHolder holder(std::move(material->keyring));
-  auto normalizer = registry::storage::NameNormalizer::Create();
-  if (!normalizer.ok()) return Fail(1, "normalizer", normalizer.status());
-  auto store = registry::storage::RecordStore::Create(db->get(), &holder,
-                                                      material->derivation_root,
-                                                      normalizer->get());
-  if (!store.ok()) return Fail(1, "store", store.status());
-  auto others = (*store)->CountNotUnder(current);
-  if (!others.ok()) return Fail(1, "scan", others.status());
-  if (*others > 0) {
-    return Fail(1, "retire", absl::FailedPreconditionError(absl::StrCat(
-                                 *others, " data keys are not under the current KEK; rotate first")));
-  }
-  absl::Status removed = registry::server::RemoveKek(&*file, version);
-  if (!removed.ok()) return Fail(1, "retire", removed);
-  absl::Status written = registry::server::WriteKeyFile(config.key_file(), *file, true);
-  if (!written.ok()) return Fail(1, "retire", written);
+  absl::Status retired =
+      registry::server::RetireKek(config, version, registry::SystemClock::Get());
+  if (!retired.ok()) return Fail(1, "retire", retired);
   absl::PrintF("KEK version %d removed from %s\n", version, config.key_file());
   return 0;
 }

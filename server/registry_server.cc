@@ -26,6 +26,7 @@
 #include "server/key_file.h"
 #include "storage/audit_log_id.h"
 #include "storage/backups.h"
+#include "storage/key_rotation_state.h"
 #include "storage/table_probe.h"
 
 namespace registry::server {
@@ -297,6 +298,105 @@ absl::Status ConfirmClock(const registry::v1::ServerConfig& config, const Clock*
       *before == absl::InfinitePast() ? std::string("none") : FormatInstant(*before)));
   RETURN_IF_ERROR(st.audit->Append(std::move(event), nullptr).status());
   return st.records->SetErasureClockMark(now);
+}
+
+namespace {
+
+// When every data key had left KEK `version`: the time of the first "kek-vN finished" event
+// (server/key_rotator.cc) of a rotation to a later version. absl::InfinitePast() when the log
+// holds none (retention pruned it, a year or more ago: older than any kept backup).
+absl::StatusOr<absl::Time> EveryDataKeyLeft(const storage::AuditLog& audit, uint32_t version) {
+  absl::Time left = absl::InfinitePast();
+  absl::Status problem;
+  const uint64_t start = audit.CurrentPruned().size;
+  RETURN_IF_ERROR(audit.Scan(
+      start, audit.CurrentHead().size,
+      [&](uint64_t, absl::string_view bytes) {
+        v1::AuditEvent event;
+        if (!event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
+          problem = absl::DataLossError("an audit event does not parse");
+          return false;
+        }
+        uint32_t to = 0;
+        if (event.actor() != "system:key-rotation" ||
+            !absl::StartsWith(event.reference(), "kek-v") ||
+            !absl::EndsWith(event.reference(), " finished") ||
+            !absl::SimpleAtoi(absl::StripSuffix(absl::StripPrefix(event.reference(), "kek-v"),
+                                                " finished"),
+                              &to) ||
+            to <= version) {
+          return true;
+        }
+        absl::StatusOr<absl::Time> at = ParseInstant(event.time());
+        if (!at.ok()) {
+          problem = at.status();
+          return false;
+        }
+        left = *at;
+        return false;  // the first is the one
+      },
+      storage::BlockCache::kBypass));
+  RETURN_IF_ERROR(problem);
+  return left;
+}
+
+}  // namespace
+
+absl::Status RetireKek(const registry::v1::ServerConfig& config, uint32_t version,
+                       const Clock* clock) {
+  ASSIGN_OR_RETURN(v1::KeyFile file, ReadKeyFile(config.key_file()));
+  ASSIGN_OR_RETURN(StorageStack st, OpenStorage(config, clock, {}, /*existing_only=*/true));
+  ASSIGN_OR_RETURN(const std::optional<storage::KeyRotationState::Progress> pending,
+                   storage::KeyRotationState(st.db.get()).Get());
+  if (pending.has_value()) {
+    return absl::FailedPreconditionError(
+        "a key rotation is unfinished; start registryd to finish it");
+  }
+  const uint32_t current = st.keys->Get()->current_version();
+  if (version == current) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "KEK version ", version, " is the current one; rotate the keys first"));
+  }
+  ASSIGN_OR_RETURN(const uint64_t others, st.records->CountNotUnder(current));
+  if (others > 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(others, " data keys are not under the current KEK; rotate first"));
+  }
+  // A backup made before every data key had left the version needs it to be restored: retired,
+  // the backup could not be restored or verified, and nothing said so until it was needed.
+  ASSIGN_OR_RETURN(const absl::Time left, EveryDataKeyLeft(*st.audit, version));
+  ASSIGN_OR_RETURN(std::unique_ptr<storage::Backups> backups,
+                   storage::Backups::Open(config.backup_dir()));
+  std::vector<std::string> needing;
+  for (const storage::Backups::Info& backup : backups->List()) {
+    if (backup.created_at <= left) needing.push_back(absl::StrCat(backup.id));
+  }
+  if (!needing.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "backups ", absl::StrJoin(needing, ", "), " in ", config.backup_dir(),
+        " were made before every data key had left KEK version ", version,
+        " and need it to be restored: retire it once they are pruned (backup.keep_days), or "
+        "after deleting them; nothing was changed"));
+  }
+  RETURN_IF_ERROR(RemoveKek(&file, version));
+  // On the record before the key file changes: a retirement is a security officer's act on the
+  // keys, as a rotation is.
+  v1::AuditEvent event;
+  event.set_actor("system:key-file");
+  event.set_action("retire-kek");
+  event.set_reference(absl::StrCat("kek-v", version, " removed from the key file"));
+  RETURN_IF_ERROR(st.audit->Append(std::move(event), nullptr).status());
+  absl::Status written = WriteKeyFile(config.key_file(), file, /*overwrite=*/true);
+  if (!written.ok()) {
+    v1::AuditEvent failed;
+    failed.set_actor("system:key-file");
+    failed.set_action("retire-kek");
+    failed.set_reference(absl::StrCat("kek-v", version, " not removed: the key file was not written"));
+    failed.set_outcome(static_cast<int>(written.code()));
+    st.audit->Append(std::move(failed), nullptr).IgnoreError();
+    return written;
+  }
+  return absl::OkStatus();
 }
 
 absl::StatusOr<storage::DataCheckReport> VerifyDataOffline(

@@ -171,6 +171,15 @@ absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t ba
 absl::Status ConfirmClock(const registry::v1::ServerConfig& config, const Clock* clock,
                           absl::Time* before);
 
+// `registryd --retire_kek VERSION`: removes a KEK version from the key file, once no data key is
+// under it (no rotation unfinished, every data key under the current KEK) and no kept backup was
+// made before every data key had left it (the first "kek-vN finished" rotation event past it):
+// such a backup could no longer be restored. FailedPrecondition saying which, changing nothing.
+// The retirement is written to the audit log ("system:key-file" "retire-kek") before the key
+// file is. `clock` is not owned.
+absl::Status RetireKek(const registry::v1::ServerConfig& config, uint32_t version,
+                       const Clock* clock);
+
 // The signing keys, derived from the key file's derivation root.
 struct SigningKeys {
   std::unique_ptr<crypto::Ed25519Signer> audit;

@@ -847,6 +847,57 @@ TEST_F(ErasureTest, ABackupNeedingARetiredKekLeavesTheDataFolderAsItWas) {
                                kNotThisRegistrysData, id);
 }
 
+// Retiring the KEK a kept backup needs left that backup impossible to restore or verify, and
+// nothing said so until it was needed. The retirement is refused naming the backup, changing
+// nothing; once the backup is gone it is made, and written to the audit log.
+TEST_F(ErasureTest, RetiringAKekAKeptBackupNeedsIsRefusedNamingTheBackup) {
+  Start();
+  Create(DistinctiveRecord());
+  const v1::BackupInfo backup = Backup();
+  {
+    v1::RotateKeysResponse rotated;
+    const grpc::Status s =
+        AdminCall(&v1::AdminService::Stub::RotateKeys, v1::RotateKeysRequest(), &rotated);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    ASSERT_EQ(rotated.current_kek_version(), 2u);
+  }
+  server_->Stop();
+  const v1::ServerConfig config = server_->config();
+  const absl::Status refused = server::RetireKek(config, 1, SystemClock::Get());
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+  EXPECT_THAT(std::string(refused.message()),
+              HasSubstr(absl::StrCat("backups ", backup.backup_id(), " in ")));
+  EXPECT_THAT(std::string(refused.message()), HasSubstr("nothing was changed"));
+  absl::StatusOr<v1::KeyFile> keys = server::ReadKeyFile(config.key_file());
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  EXPECT_EQ(keys->keks_size(), 2);
+  // The current version is never retired.
+  EXPECT_EQ(server::RetireKek(config, 2, SystemClock::Get()).code(),
+            absl::StatusCode::kFailedPrecondition);
+
+  {
+    absl::StatusOr<std::unique_ptr<storage::Backups>> backups =
+        storage::Backups::Open(config.backup_dir());
+    ASSERT_TRUE(backups.ok()) << backups.status();
+    ASSERT_TRUE((*backups)->Delete({backup.backup_id()}).ok());
+  }
+  const absl::Status retired = server::RetireKek(config, 1, SystemClock::Get());
+  ASSERT_TRUE(retired.ok()) << retired;
+  keys = server::ReadKeyFile(config.key_file());
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  ASSERT_EQ(keys->keks_size(), 1);
+  ASSERT_TRUE(server_->Restart().ok());
+  int retirements = 0;
+  for (uint64_t i = 0; i < AuditLogSize(*server_); ++i) {
+    const v1::AuditEvent e = StoredEvent(*server_, i);
+    if (e.action() != "retire-kek") continue;
+    ++retirements;
+    EXPECT_EQ(e.actor(), "system:key-file");
+    EXPECT_EQ(e.reference(), "kek-v1 removed from the key file");
+  }
+  EXPECT_EQ(retirements, 1);
+}
+
 // A restore moves the data folder aside whole: backups kept inside it would leave with it.
 TEST_F(ErasureTest, BackupsInsideTheDataFolderAreNotRestoredFrom) {
   Start();
