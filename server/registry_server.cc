@@ -1,6 +1,7 @@
 #include "server/registry_server.h"
 
 #include <algorithm>
+#include <filesystem>
 #include <optional>
 #include <utility>
 
@@ -239,6 +240,36 @@ absl::Status CheckRestoredCopy(const registry::v1::ServerConfig& config,
   return absl::OkStatus();
 }
 
+// The erasure ledger held to the data folder a restore replaces: it must hold every erasure that
+// folder has applied, as a start holds it. An older copy of the ledger (the key folder put back
+// from a custody copy) would let the restore bring back every record erased since it, with
+// nothing to say so, where a start with that ledger is refused. A data folder that cannot be
+// opened (damaged: often why a restore is run) has nothing to hold the ledger to.
+absl::Status LedgerHoldsTheErasuresOf(const registry::v1::ServerConfig& config) {
+  if (std::error_code ec; !std::filesystem::exists(config.data_dir() + "/CURRENT", ec)) {
+    return absl::OkStatus();
+  }
+  if (!storage::ProbeTableFiles(config.data_dir()).ok()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(KeyMaterial keys, LoadKeyFile(config.key_file()));
+  ASSIGN_OR_RETURN(crypto::SecretBytes ledger_key,
+                   crypto::DeriveKey(keys.derivation_root, kErasureLedgerPurpose));
+  storage::DatabaseOptions options;
+  options.path = config.data_dir();
+  options.create_if_missing = false;
+  // The folder is left exactly as it is: a refused restore changes nothing, and a restore keeps
+  // it aside for the investigation.
+  options.read_only = true;
+  absl::StatusOr<std::unique_ptr<storage::Database>> db = storage::Database::Open(options);
+  if (!db.ok()) return absl::OkStatus();
+  const absl::Status held =
+      storage::ErasureLedger::Check(config.erasure_ledger_file(), ledger_key, db->get());
+  if (held.ok() || absl::IsUnavailable(held)) return absl::OkStatus();
+  return absl::Status(held.code(),
+                      absl::StrCat(held.message(),
+                                   ": a restore with this ledger would bring back records erased "
+                                   "since; put back the current erasure ledger"));
+}
+
 }  // namespace
 
 absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t backup_id,
@@ -246,6 +277,10 @@ absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t ba
   if (moved_aside != nullptr) moved_aside->clear();
   // Refused while registryd runs on the data folder; its message says that nothing changed.
   RETURN_IF_ERROR(storage::Database::RefuseWhileOpen(config.data_dir()));
+  if (absl::Status held = LedgerHoldsTheErasuresOf(config); !held.ok()) {
+    return absl::Status(held.code(), absl::StrCat(held.message(), "; the data folder ",
+                                                  config.data_dir(), " was not changed"));
+  }
   // The backup is restored beside the data folder and checked there whole before it replaces
   // anything: a backup that cannot serve (another installation's, damaged, missing, needing a
   // retired KEK) must leave the data folder as it was, since it is then the only good copy.

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdarg>
 #include <memory>
 #include <string>
 #include <utility>
@@ -280,12 +281,23 @@ absl::Status Database::RefuseWhileOpen(const std::string& path) {
       "): stop registryd first; nothing was changed"));
 }
 
+namespace {
+
+// RocksDB's log, not kept: for a read-only open, which must write no file.
+class DiscardingLogger : public rocksdb::Logger {
+ public:
+  using rocksdb::Logger::Logv;
+  void Logv(const char* /*format*/, va_list /*ap*/) override {}
+};
+
+}  // namespace
+
 absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options) {
   if (options.path.empty()) return absl::InvalidArgumentError("database path is empty");
   if (options.seams.env == nullptr) RETURN_IF_ERROR(RefuseWhileOpen(options.path));
   rocksdb::Env* const env =
       options.seams.env != nullptr ? options.seams.env : rocksdb::Env::Default();
-  if (options.create_if_missing) {
+  if (options.create_if_missing && !options.read_only) {
     RETURN_IF_ERROR(RefuseFilesWithoutCurrent(env, options.path));
   } else if (!env->FileExists(options.path + "/CURRENT").ok()) {
     // An offline command given a mistyped data_dir: said as such, not as RocksDB's complaint
@@ -330,9 +342,19 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
 
   rocksdb::DB* raw = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
-  rocksdb::Status s = rocksdb::DB::Open(db_options, options.path, families, &handles, &raw);
+  rocksdb::Status s;
+  if (options.read_only) {
+    // Without a log of its own: RocksDB would rename LOG aside and write a new one.
+    db_options.create_if_missing = false;
+    db_options.create_missing_column_families = false;
+    db_options.info_log = std::make_shared<DiscardingLogger>();
+    s = rocksdb::DB::OpenForReadOnly(db_options, options.path, families, &handles, &raw,
+                                     /*error_if_wal_file_exists=*/false);
+  } else {
+    s = rocksdb::DB::Open(db_options, options.path, families, &handles, &raw);
+  }
   bool dropped_cut_off_write = false;
-  if (s.IsCorruption() && EndsInUnfinishedRecord(s) &&
+  if (!options.read_only && s.IsCorruption() && EndsInUnfinishedRecord(s) &&
       NewestWalEndsOnAPage(db_options.env != nullptr ? db_options.env : rocksdb::Env::Default(),
                            options.path)) {
     // See Open's comment: a write the kernel cut off at a page boundary when the process died.

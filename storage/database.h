@@ -90,6 +90,10 @@ struct DatabaseOptions {
   // that reads (each of which needs its audit event) and the audit events of refused changes
   // still have room on a filling disk. 0: no reserve. Default 64 MiB.
   uint64_t reserve_bytes = uint64_t{64} << 20;
+  // Opened to read only: no file of the folder is written, created or renamed (RocksDB's own
+  // log is not kept), and every Write fails. For a look at a data folder that is to be left
+  // exactly as it is (the one a restore replaces). Implies create_if_missing false.
+  bool read_only = false;
 };
 
 // Changes to several column families, written atomically by Database::Write. Move-only.

@@ -898,6 +898,44 @@ TEST_F(ErasureTest, RetiringAKekAKeptBackupNeedsIsRefusedNamingTheBackup) {
   EXPECT_EQ(retirements, 1);
 }
 
+// A restore with an older copy of the erasure ledger (the key folder put back from a custody
+// copy) brought back every record erased since that copy, and said "re-applied 0 later
+// erasures"; a start with that ledger is refused. The restore now holds the ledger to the data
+// folder it replaces, and changes nothing.
+TEST_F(ErasureTest, ARestoreWithAnOlderErasureLedgerIsRefusedAndBringsNothingBack) {
+  Start();
+  const std::string kept = Create(FictionalRecord(3));
+  const std::string erased = Create(DistinctiveRecord());
+  const v1::BackupInfo backup = Backup();
+  const std::string ledger = server_->config().erasure_ledger_file();
+  const std::string older = testing::ReadBinary(ledger);
+  ASSERT_TRUE(Expunge(erased).ok());
+  server_->Stop();
+  const std::string current = testing::ReadBinary(ledger);
+  ASSERT_NE(older, current);
+  std::ofstream(ledger, std::ios::binary | std::ios::trunc) << older;
+  const std::string data_dir = server_->config().data_dir();
+  const std::map<std::string, std::string> before = FilesWithBytes(data_dir);
+  const std::vector<std::string> beside = NamesBeside(data_dir);
+  int refused_applied = -1;
+  const absl::Status refused =
+      server::RestoreBackup(server_->config(), backup.backup_id(), &refused_applied);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+  EXPECT_THAT(std::string(refused.message()), HasSubstr("put back the current erasure ledger"));
+  EXPECT_THAT(std::string(refused.message()),
+              HasSubstr(absl::StrCat("the data folder ", data_dir, " was not changed")));
+  ExpectSameFiles(before, FilesWithBytes(data_dir));
+  EXPECT_EQ(NamesBeside(data_dir), beside);
+  // With the current ledger the restore is made, and the erasure re-applied.
+  std::ofstream(ledger, std::ios::binary | std::ios::trunc) << current;
+  int applied = -1;
+  ASSERT_TRUE(server::RestoreBackup(server_->config(), backup.backup_id(), &applied).ok());
+  EXPECT_EQ(applied, 1);
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(CourtGet(erased), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(CourtGet(kept), grpc::StatusCode::OK);
+}
+
 // A restore moves the data folder aside whole: backups kept inside it would leave with it.
 TEST_F(ErasureTest, BackupsInsideTheDataFolderAreNotRestoredFrom) {
   Start();
