@@ -23,6 +23,7 @@
 #include "grpcpp/grpcpp.h"
 #include "registry/v1/info.grpc.pb.h"
 #include "tests/reliability/registryd_child.h"
+#include "tests/testing/client_settings.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
@@ -33,11 +34,7 @@ using ::registry::testing::RegistrydChild;
 using ::registry::testing::TestPki;
 
 ConnectionSettings ClerkAt(const std::string& address) {
-  ConnectionSettings settings;
-  settings.server = address;
-  settings.ca_file = TestPki::Get().dir() + "/clerk/ca.pem";
-  settings.cert_file = TestPki::Get().dir() + "/clerk/cert.pem";
-  settings.key_file = TestPki::Get().dir() + "/clerk/key.pem";
+  ConnectionSettings settings = ::registry::testing::IdentitySettingsAt(address);
   settings.timeout = absl::Seconds(5);
   return settings;
 }

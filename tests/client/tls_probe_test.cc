@@ -33,6 +33,7 @@
 #include "openssl/pem.h"
 #include "registry/v1/admin.grpc.pb.h"
 #include "tests/testing/cli_run.h"
+#include "tests/testing/client_settings.h"
 #include "tests/testing/server_credentials.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
@@ -153,12 +154,7 @@ TEST(CheckIdentityFilesTest, AFolderWithAnotherIdentitysKeyIsAUsageErrorOfTheCom
 
 // The connection settings of the clerk's identity for the server at `address`.
 ConnectionSettings ClerkAt(const std::string& address) {
-  ConnectionSettings settings;
-  settings.server = address;
-  settings.ca_file = TestPki::Get().dir() + "/clerk/ca.pem";
-  settings.cert_file = TestPki::Get().dir() + "/clerk/cert.pem";
-  settings.key_file = TestPki::Get().dir() + "/clerk/key.pem";
-  return settings;
+  return ::registry::testing::IdentitySettingsAt(address);
 }
 
 // What the user is told of a call that gRPC ended with its own words for any failed connection.

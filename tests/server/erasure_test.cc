@@ -206,6 +206,15 @@ class ErasureTest : public ::testing::Test {
 
   v1::BackupInfo Backup() { return CreatedBackup(*server_); }
 
+  // The security officer's key rotation of a registry at KEK version 1.
+  void RotateToKekVersion2() {
+    v1::RotateKeysResponse rotated;
+    const grpc::Status s =
+        AdminCall(&v1::AdminService::Stub::RotateKeys, v1::RotateKeysRequest(), &rotated);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    ASSERT_EQ(rotated.current_kek_version(), 2u);
+  }
+
   // Starts with `options`, creates FictionalRecord(`record`) and takes two backups; the second
   // prunes none.
   std::pair<v1::BackupInfo, v1::BackupInfo> StartAndBackUpTwice(TestServerOptions options,
@@ -831,13 +840,7 @@ TEST_F(ErasureTest, ABackupNeedingARetiredKekLeavesTheDataFolderAsItWas) {
   Start();
   const std::string id = Create(DistinctiveRecord());
   const v1::BackupInfo backup = Backup();
-  {
-    v1::RotateKeysResponse rotated;
-    const grpc::Status s =
-        AdminCall(&v1::AdminService::Stub::RotateKeys, v1::RotateKeysRequest(), &rotated);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-    ASSERT_EQ(rotated.current_kek_version(), 2u);
-  }
+  ASSERT_NO_FATAL_FAILURE(RotateToKekVersion2());
   server_->Stop();
   absl::StatusOr<v1::KeyFile> keys = server::ReadKeyFile(server_->config().key_file());
   ASSERT_TRUE(keys.ok()) << keys.status();
@@ -854,13 +857,7 @@ TEST_F(ErasureTest, RetiringAKekAKeptBackupNeedsIsRefusedNamingTheBackup) {
   Start();
   Create(DistinctiveRecord());
   const v1::BackupInfo backup = Backup();
-  {
-    v1::RotateKeysResponse rotated;
-    const grpc::Status s =
-        AdminCall(&v1::AdminService::Stub::RotateKeys, v1::RotateKeysRequest(), &rotated);
-    ASSERT_TRUE(s.ok()) << s.error_message();
-    ASSERT_EQ(rotated.current_kek_version(), 2u);
-  }
+  ASSERT_NO_FATAL_FAILURE(RotateToKekVersion2());
   server_->Stop();
   const v1::ServerConfig config = server_->config();
   const absl::Status refused = server::RetireKek(config, 1, SystemClock::Get());

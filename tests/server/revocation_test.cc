@@ -11,6 +11,7 @@
 #include <filesystem>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/escaping.h"
@@ -207,10 +208,16 @@ TEST(RevocationListTest, CertificateOfACaOutsideTheBundleIsRefusedAsNotIssuedByA
   EXPECT_EQ(r->Check(*Cert("clerk"), absl::Now()), Revocation::Verdict::kGood);
 }
 
-TEST(RevocationListTest, ReloadFollowsTheFolderAndTheBundle) {
-  const std::string dir = CrlFolder({{CrlName(), CrlOf("crl")}});
-  const std::string ca = testing::MakeTempDir("revocation-test-ca") + "/ca.pem";
+// A CRL folder holding the registry CA's first CRL, and a copy of the client CA bundle that a
+// test may change or remove: (folder, bundle file).
+std::pair<std::string, std::string> ACrlAndACopyOfTheBundle() {
+  std::string ca = testing::MakeTempDir("revocation-test-ca") + "/ca.pem";
   testing::WriteFileAtomically(ca, TestPki::Get().CaPem());
+  return {CrlFolder({{CrlName(), CrlOf("crl")}}), std::move(ca)};
+}
+
+TEST(RevocationListTest, ReloadFollowsTheFolderAndTheBundle) {
+  const auto [dir, ca] = ACrlAndACopyOfTheBundle();
   auto r = LoadOrDie(dir, ca);
   ASSERT_NE(r, nullptr);
   EXPECT_EQ(r->Check(*Cert("revoked-later"), absl::Now()), Revocation::Verdict::kGood);
@@ -232,9 +239,7 @@ TEST(RevocationListTest, ReloadFollowsTheFolderAndTheBundle) {
 // expired or forged meanwhile refuses that CA's certificates (fail closed). Each reload says
 // the bundle is refused until it is back.
 TEST(RevocationListTest, ARefusedBundleKeepsTheCasInForceAndTheCrlFolderIsStillFollowed) {
-  const std::string dir = CrlFolder({{CrlName(), CrlOf("crl")}});
-  const std::string ca = testing::MakeTempDir("revocation-test-ca") + "/ca.pem";
-  testing::WriteFileAtomically(ca, TestPki::Get().CaPem());
+  const auto [dir, ca] = ACrlAndACopyOfTheBundle();
   auto r = LoadOrDie(dir, ca);
   ASSERT_NE(r, nullptr);
   EXPECT_EQ(r->Check(*Cert("revoked-later"), absl::Now()), Revocation::Verdict::kGood);
