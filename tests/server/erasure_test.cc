@@ -206,6 +206,36 @@ class ErasureTest : public ::testing::Test {
 
   v1::BackupInfo Backup() { return CreatedBackup(*server_); }
 
+  // Starts, creates a record, backs up, expunges the record and stops: *backup holds the record
+  // *id, erased since.
+  void StopWithABackupOfARecordErasedSince(std::string* id, v1::BackupInfo* backup) {
+    Start();
+    *id = Create(DistinctiveRecord());
+    *backup = Backup();
+    ASSERT_TRUE(Expunge(*id).ok());
+    server_->Stop();
+  }
+
+  // Starts, creates the record *kept, backs up, creates the record *later (not in *backup) and
+  // stops.
+  void StopWithABackupAndARecordMadeAfterIt(std::string* kept, v1::BackupInfo* backup,
+                                            std::string* later) {
+    Start();
+    *kept = Create(DistinctiveRecord());
+    *backup = Backup();
+    *later = Create(FictionalRecord(2));
+    server_->Stop();
+  }
+
+  // RestoreBackup of `backup`, expected to succeed and to move the data folder aside: to *aside.
+  void RestoreMovingTheDataFolderAside(const v1::BackupInfo& backup, std::string* aside) {
+    int applied = -1;
+    const absl::Status restored =
+        server::RestoreBackup(server_->config(), backup.backup_id(), &applied, nullptr, aside);
+    ASSERT_TRUE(restored.ok()) << restored;
+    ASSERT_FALSE(aside->empty());
+  }
+
   // The security officer's key rotation of a registry at KEK version 1.
   void RotateToKekVersion2() {
     v1::RotateKeysResponse rotated;
@@ -957,11 +987,10 @@ TEST_F(ErasureTest, BackupsInsideTheDataFolderAreNotRestoredFrom) {
 // leaves no data folder; the next restore (and, in registryd, the next start of any mode) puts
 // the old one back as it was before it does anything else.
 TEST_F(ErasureTest, ACrashBetweenARestoresTwoRenamesIsUndone) {
-  Start();
-  const std::string kept = Create(DistinctiveRecord());
-  const v1::BackupInfo backup = Backup();
-  const std::string later = Create(FictionalRecord(2));  // not in the backup
-  server_->Stop();
+  std::string kept;
+  std::string later;
+  v1::BackupInfo backup;
+  ASSERT_NO_FATAL_FAILURE(StopWithABackupAndARecordMadeAfterIt(&kept, &backup, &later));
   const std::string data_dir = server_->config().data_dir();
   std::map<std::string, std::string> before = FilesWithBytes(data_dir);
   const std::vector<std::string> beside = NamesBeside(data_dir);
@@ -993,12 +1022,8 @@ TEST_F(ErasureTest, ACrashBetweenARestoresTwoRenamesIsUndone) {
   // folder, whole.
   before = FilesWithBytes(data_dir);
   ASSERT_NO_FATAL_FAILURE(crash_between_the_renames());
-  int applied = -1;
   std::string aside;
-  const absl::Status restored =
-      server::RestoreBackup(server_->config(), backup.backup_id(), &applied, nullptr, &aside);
-  ASSERT_TRUE(restored.ok()) << restored;
-  ASSERT_FALSE(aside.empty());
+  ASSERT_NO_FATAL_FAILURE(RestoreMovingTheDataFolderAside(backup, &aside));
   ExpectSameFiles(before, FilesWithBytes(aside));
   std::vector<std::string> expected = beside;
   expected.push_back(std::filesystem::path(aside).filename().string());
@@ -1048,11 +1073,9 @@ TEST_F(ErasureTest, APlantedRecordOfASwapChangesNothing) {
 // keep it as "the data from before the restore" (it may hold records erased since the backup),
 // and the folder the first restore moved aside stays the one to keep.
 TEST_F(ErasureTest, ARestoreRunAgainAfterAnUnfinishedOneDeletesTheUnfinishedCopy) {
-  Start();
-  const std::string id = Create(DistinctiveRecord());
-  const v1::BackupInfo backup = Backup();
-  ASSERT_TRUE(Expunge(id).ok());
-  server_->Stop();
+  std::string id;
+  v1::BackupInfo backup;
+  ASSERT_NO_FATAL_FAILURE(StopWithABackupOfARecordErasedSince(&id, &backup));
   const std::string data_dir = server_->config().data_dir();
   // The swap alone, as a restore killed right after it would leave it.
   std::string first_aside;
@@ -1089,11 +1112,9 @@ TEST_F(ErasureTest, ARestoreRunAgainAfterAnUnfinishedOneDeletesTheUnfinishedCopy
 // hold the backup's records without the erasures made since: the next start (which runs the
 // recovery) or restore deletes them all the same.
 TEST_F(ErasureTest, PiecesOfAnUnfinishedCopyAreDeletedAtTheNextStartOrRestoreWithoutTheirToken) {
-  Start();
-  const std::string id = Create(DistinctiveRecord());
-  const v1::BackupInfo backup = Backup();
-  ASSERT_TRUE(Expunge(id).ok());
-  server_->Stop();
+  std::string id;
+  v1::BackupInfo backup;
+  ASSERT_NO_FATAL_FAILURE(StopWithABackupOfARecordErasedSince(&id, &backup));
   const std::string data_dir = server_->config().data_dir();
   const std::vector<std::string> beside = NamesBeside(data_dir);
   // The backup restored (the expunged record in it) and copied as `leaf`, without a token.
@@ -1116,12 +1137,8 @@ TEST_F(ErasureTest, PiecesOfAnUnfinishedCopyAreDeletedAtTheNextStartOrRestoreWit
   EXPECT_EQ(NamesBeside(data_dir), beside) << "pieces of an unfinished copy were left";
 
   ASSERT_NO_FATAL_FAILURE(leave_pieces_of_a_copy(name + ".unfinished-restore-2"));
-  int applied = -1;
   std::string aside;
-  const absl::Status restored =
-      server::RestoreBackup(server_->config(), backup.backup_id(), &applied, nullptr, &aside);
-  ASSERT_TRUE(restored.ok()) << restored;
-  ASSERT_FALSE(aside.empty());
+  ASSERT_NO_FATAL_FAILURE(RestoreMovingTheDataFolderAside(backup, &aside));
   std::vector<std::string> expected = beside;
   expected.push_back(std::filesystem::path(aside).filename().string());
   std::sort(expected.begin(), expected.end());
@@ -1134,11 +1151,10 @@ TEST_F(ErasureTest, PiecesOfAnUnfinishedCopyAreDeletedAtTheNextStartOrRestoreWit
 // in place (nothing has read it) is taken out and deleted and the old folder goes back, and no
 // part of the copy is left beside the data folder.
 TEST_F(ErasureTest, ACrashRightAfterARestoresSecondRenameIsUndoneLeavingNoCopyBehind) {
-  Start();
-  const std::string kept = Create(DistinctiveRecord());
-  const v1::BackupInfo backup = Backup();
-  const std::string later = Create(FictionalRecord(2));  // not in the backup
-  server_->Stop();
+  std::string kept;
+  std::string later;
+  v1::BackupInfo backup;
+  ASSERT_NO_FATAL_FAILURE(StopWithABackupAndARecordMadeAfterIt(&kept, &backup, &later));
   const std::string data_dir = server_->config().data_dir();
   const std::map<std::string, std::string> before = FilesWithBytes(data_dir);
   const std::vector<std::string> beside = NamesBeside(data_dir);
