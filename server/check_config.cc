@@ -140,10 +140,6 @@ void CheckTls(const registry::v1::TlsConfig& tls, absl::Time now,
   }
 }
 
-// The erasure ledger's key, derived from the key file's root as start-up derives it
-// (server/registry_server.cc).
-constexpr char kErasureLedgerPurpose[] = "mac/erasure-ledger/v1";
-
 // Refuses every write to the database the check opens, and remembers that one was tried. The
 // storage classes write only in a few cases when they open (a database that holds nothing yet,
 // a key-encryption key made current while registryd was stopped, the count of a write a crash
@@ -185,7 +181,7 @@ void CheckStoredData(const registry::v1::ServerConfig& c, std::vector<std::strin
     return crypto::DeriveKey(keys->derivation_root, purpose);
   };
   absl::StatusOr<crypto::SecretBytes> watermark_key = derive(storage::kAuditWatermarkKeyPurpose);
-  absl::StatusOr<crypto::SecretBytes> ledger_key = derive(kErasureLedgerPurpose);
+  absl::StatusOr<crypto::SecretBytes> ledger_key = derive(storage::kErasureLedgerKeyPurpose);
   absl::StatusOr<crypto::SecretBytes> audit_key = derive(storage::kAuditLogKeyPurpose);
   if (!watermark_key.ok() || !ledger_key.ok() || !audit_key.ok()) {
     problems->push_back("key_file: cannot derive the keys of the stored data from it");

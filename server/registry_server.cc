@@ -36,7 +36,6 @@ namespace {
 // HKDF purposes of the keys derived from the key file's root (crypto/blind_index.h DeriveKey).
 constexpr char kAuditSigningPurpose[] = "signing/audit-tree-head/ed25519/v1";
 constexpr char kVettingSigningPurpose[] = "signing/vetting-certificate/ed25519/v1";
-constexpr char kErasureLedgerPurpose[] = "mac/erasure-ledger/v1";
 constexpr size_t kRetentionBatch = 1000;
 constexpr char kRestoreActor[] = "system:restore";
 constexpr char kRestoreAction[] = "restore-backup";
@@ -194,7 +193,7 @@ absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& confi
                    crypto::DeriveKey(st.derivation_root, storage::kCheckStoreKeyPurpose));
   ASSIGN_OR_RETURN(st.checks, storage::CheckStore::Create(st.db.get(), checks_key));
   ASSIGN_OR_RETURN(crypto::SecretBytes ledger_key,
-                   crypto::DeriveKey(st.derivation_root, kErasureLedgerPurpose));
+                   crypto::DeriveKey(st.derivation_root, storage::kErasureLedgerKeyPurpose));
   ASSIGN_OR_RETURN(st.ledger, storage::ErasureLedger::Open(config.erasure_ledger_file(),
                                                            ledger_key, st.db.get()));
   st.eraser = std::make_unique<Eraser>(st.records.get(), st.checks.get(), st.ledger.get(),
@@ -252,7 +251,7 @@ absl::Status LedgerHoldsTheErasuresOf(const registry::v1::ServerConfig& config) 
   if (!storage::ProbeTableFiles(config.data_dir()).ok()) return absl::OkStatus();
   ASSIGN_OR_RETURN(KeyMaterial keys, LoadKeyFile(config.key_file()));
   ASSIGN_OR_RETURN(crypto::SecretBytes ledger_key,
-                   crypto::DeriveKey(keys.derivation_root, kErasureLedgerPurpose));
+                   crypto::DeriveKey(keys.derivation_root, storage::kErasureLedgerKeyPurpose));
   storage::DatabaseOptions options;
   options.path = config.data_dir();
   options.create_if_missing = false;

@@ -61,6 +61,9 @@
 
 namespace registry::storage {
 
+// The purpose the ledger's MAC key is derived under from the key file's root.
+inline constexpr char kErasureLedgerKeyPurpose[] = "mac/erasure-ledger/v1";
+
 // Thread-safe.
 class ErasureLedger {
  public:
