@@ -181,6 +181,19 @@ void LogStorageFailure(const absl::Status& failed) {
       .Write();
 }
 
+// What a call is told when its audit event could not be written: it gets no answer. Damage
+// in the database's files is DATA_LOSS, which no client retries and a restart does not mend;
+// any other failure is UNAVAILABLE, which may pass.
+absl::Status AuditUnwritable(const absl::Status& failed) {
+  LogStorageFailure(failed);
+  if (absl::IsDataLoss(failed)) {
+    return PublicError(absl::DataLossError(
+        "the registry's stored data is damaged and it answers no call until an operator has "
+        "checked it"));
+  }
+  return absl::UnavailableError("audit log unavailable");
+}
+
 }  // namespace
 
 absl::Status Call::Commit(storage::PendingWrite* write) {
@@ -201,10 +214,7 @@ absl::Status Call::Commit(storage::PendingWrite* write) {
     for (const auto& t : write->tokens()) event_.add_tokens(t);
   }
   auto seq = log_->Append(event_, write);
-  if (!seq.ok()) {
-    LogStorageFailure(seq.status());
-    return absl::UnavailableError("audit log unavailable");
-  }
+  if (!seq.ok()) return AuditUnwritable(seq.status());
   committed_ = true;
   sequence_ = *seq;
   return absl::OkStatus();
@@ -583,7 +593,7 @@ grpc::Status CallGate::Handle(const grpc::ServerContextBase& ctx, const MethodRu
     if (!seq.ok()) {
       // Fail closed: without its audit event, the call has no answer.
       clear();
-      status = absl::UnavailableError("audit log unavailable");
+      status = AuditUnwritable(seq.status());
     } else {
       call.sequence_ = *seq;
       call.committed_ = true;
@@ -595,9 +605,8 @@ grpc::Status CallGate::Handle(const grpc::ServerContextBase& ctx, const MethodRu
     completion.set_outcome(static_cast<int>(status.code()));
     completion.set_reference(absl::StrCat("outcome of event ", call.sequence_));
     completion.clear_detail();
-    if (!deps_.audit->Append(std::move(completion), nullptr).ok()) {
-      status = absl::UnavailableError("audit log unavailable");
-    }
+    const absl::StatusOr<uint64_t> written = deps_.audit->Append(std::move(completion), nullptr);
+    if (!written.ok()) status = AuditUnwritable(written.status());
   }
   if (status.ok() && call.vetting_org_ != nullptr &&
       call.subject_check_.summary().result() == registry::v1::VETTING_RESULT_REFER) {
@@ -675,7 +684,7 @@ absl::StatusOr<uint64_t> CallGate::CommitSystemEvent(absl::string_view job,
     for (const auto& t : write->tokens()) event.add_tokens(t);
   }
   auto seq = deps_.audit->Append(std::move(event), write);
-  if (!seq.ok()) return absl::UnavailableError("audit log unavailable");
+  if (!seq.ok()) return AuditUnwritable(seq.status());
   return seq;
 }
 

@@ -29,8 +29,9 @@ grpc::Status HealthService::Check(grpc::ServerContext* ctx,
   if (!KnownService(req->service())) {
     return grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown service");
   }
-  resp->set_status(serving_.load() ? HealthCheckResponse::SERVING
-                                   : HealthCheckResponse::NOT_SERVING);
+  const bool writes = db_ == nullptr || db_->WritesStoppedForGood().ok();
+  resp->set_status(serving_.load() && writes ? HealthCheckResponse::SERVING
+                                             : HealthCheckResponse::NOT_SERVING);
   return grpc::Status::OK;
 }
 

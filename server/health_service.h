@@ -9,7 +9,9 @@
 // and refusals are counted instead (RegistryServer::health_answers/health_refusals).
 //
 // Check("") and Check(<one of registryd's services>) answer SERVING while the server runs and
-// NOT_SERVING once it is shutting down; any other service name is NOT_FOUND. Watch is not
+// NOT_SERVING once it is shutting down, or once its database stopped all writes for good
+// (storage::Database::WritesStoppedForGood: damage in a table file, a failed fsync): no call
+// can then have its audit event, so none is answered; any other service name is NOT_FOUND. Watch is not
 // offered (the proto registryd serves declares Check only).
 #ifndef REGISTRY_SERVER_HEALTH_SERVICE_H_
 #define REGISTRY_SERVER_HEALTH_SERVICE_H_
@@ -19,12 +21,14 @@
 
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "server/call_gate.h"
+#include "storage/database.h"
 
 namespace registry::server {
 
 class HealthService final : public grpc::health::v1::Health::Service {
  public:
-  explicit HealthService(CallGate* gate) : gate_(gate) {}
+  // `db` may be null (no storage to ask).
+  HealthService(CallGate* gate, const storage::Database* db) : gate_(gate), db_(db) {}
 
   grpc::Status Check(grpc::ServerContext* ctx, const grpc::health::v1::HealthCheckRequest* req,
                      grpc::health::v1::HealthCheckResponse* resp) override;
@@ -38,6 +42,7 @@ class HealthService final : public grpc::health::v1::Health::Service {
 
  private:
   CallGate* gate_;
+  const storage::Database* db_;
   std::atomic<bool> serving_{true};
   std::atomic<uint64_t> answers_{0};
   std::atomic<uint64_t> refusals_{0};

@@ -647,7 +647,7 @@ absl::Status RegistryServer::BuildServices() {
       gate, rotator_.get(), st.db.get(), st.records.get(), st.checks.get(), st.audit.get(),
       st.ledger.get(),
       config.backup_dir(), config.backup(), &options_.config, clock_, metrics_.get()});
-  health_service_ = std::make_unique<HealthService>(gate);
+  health_service_ = std::make_unique<HealthService>(gate, st.db.get());
   info_service_ = std::make_unique<InfoService>(gate, reference_.get());
   return absl::OkStatus();
 }

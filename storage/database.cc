@@ -136,6 +136,9 @@ class Database::ErrorWatch : public rocksdb::EventListener {
     // severity is set, as kNoError; it is then hard, which a resume puts right.)
     if (error->severity() >= rocksdb::Status::Severity::kFatalError && fatal_.empty()) {
       fatal_ = absl::StrCat("rocksdb: ", error->ToString());
+      // Damage (a compaction that read a block failing its checksum): a restart meets the same
+      // block again, so it is not a fault to wait out (Database::WritesStoppedForGood).
+      damaged_ = error->IsCorruption();
     }
   }
 
@@ -164,10 +167,11 @@ class Database::ErrorWatch : public rocksdb::EventListener {
     uint64_t wal_failure = 0;   // the count at the newest failed write to the write-ahead log
     uint64_t stop_failure = 0;  // the count at the newest error that stopped writes
     std::string fatal;          // RocksDB's words for the first fatal error; empty: none
+    bool damaged = false;       // that error was damage found in the files
   };
   Snapshot Read() const {
     absl::MutexLock lock(&mu_);
-    return Snapshot{failures_.load(), wal_failure_, stop_failure_, fatal_};
+    return Snapshot{failures_.load(), wal_failure_, stop_failure_, fatal_, damaged_};
   }
 
   void SetFatal(std::string why) {
@@ -181,6 +185,7 @@ class Database::ErrorWatch : public rocksdb::EventListener {
   uint64_t wal_failure_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t stop_failure_ ABSL_GUARDED_BY(mu_) = 0;
   std::string fatal_ ABSL_GUARDED_BY(mu_);
+  bool damaged_ ABSL_GUARDED_BY(mu_) = false;
 };
 
 void Batch::Put(Cf family, absl::string_view key, absl::string_view value) {
@@ -432,7 +437,11 @@ absl::Status Database::WriteAll(absl::Span<const Batch* const> batches) {
   // After a failure RocksDB refuses every write (its background error) until resumed.
   if (FailedSinceResumed()) {
     absl::Status resumed = ResumeAfterFailure();
-    if (!resumed.ok()) return absl::UnavailableError(resumed.message());
+    // Damage stays DataLoss: it is not a fault that another try, or a restart, gets past.
+    if (!resumed.ok() && !absl::IsDataLoss(resumed)) {
+      return absl::UnavailableError(resumed.message());
+    }
+    RETURN_IF_ERROR(resumed);
   }
   RETURN_IF_ERROR(KeepAMemtableFilled());
   rocksdb::WriteBatch out;
@@ -462,7 +471,9 @@ absl::Status Database::WriteAll(absl::Span<const Batch* const> batches) {
     // most a resume that finds nothing to do.
     errors_->WriteFailed();
     absl::Status st = FromRocksDb(s);
-    // Any failed write is an unavailable store to our callers.
+    // Any failed write is an unavailable store to our callers, but damage found meanwhile (the
+    // background error RocksDB answers with) is said as such.
+    RETURN_IF_ERROR(WritesStoppedForGood());
     return absl::UnavailableError(st.message());
   }
   return absl::OkStatus();
@@ -531,14 +542,7 @@ absl::Status Database::ResumeAfterFailure() {
       wal_checked_through_ = seen.failures;
     }
   }
-  const std::string fatal = errors_->Read().fatal;
-  if (!fatal.empty()) {
-    // Never resumed (see Write): the message says what it takes.
-    return absl::UnavailableError(absl::StrCat(
-        "the database stopped all writes after an error it cannot resume from without a "
-        "restart (", fatal, "); restart registryd, then check the data with "
-        "registry-cli admin verify-data"));
-  }
+  RETURN_IF_ERROR(WritesStoppedForGood());
   if (seen.stop_failure > resumed_through_.load()) RETURN_IF_ERROR(RoomToResume());
   // Resume is a no-op when RocksDB holds no background error (a failure that did not stop it),
   // and otherwise flushes the memtables to new files and switches to a new write-ahead log, so
@@ -569,6 +573,22 @@ absl::Status Database::ResumeAfterFailure() {
   if (!s.ok()) return FromRocksDb(s);
   resumed_through_.store(put_right);
   return absl::OkStatus();
+}
+
+absl::Status Database::WritesStoppedForGood() const {
+  const ErrorWatch::Snapshot seen = errors_->Read();
+  if (seen.fatal.empty()) return absl::OkStatus();
+  // Never resumed (see Write): the message says what it takes.
+  if (seen.damaged) {
+    return absl::DataLossError(absl::StrCat(
+        "the database stopped all writes: a table file is damaged (", seen.fatal,
+        "); a restart meets the same damage. Stop registryd, find the file with registryd "
+        "--verify_data, and restore the newest sound backup (docs/operations.md)"));
+  }
+  return absl::UnavailableError(absl::StrCat(
+      "the database stopped all writes after an error it cannot resume from without a "
+      "restart (", seen.fatal, "); restart registryd, then check the data with "
+      "registry-cli admin verify-data"));
 }
 
 absl::Status Database::RoomToResume() const {

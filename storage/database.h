@@ -205,6 +205,8 @@ class Database {
   // later write fails with Unavailable saying that registryd must be restarted (the restart
   // replays the write-ahead log strictly). So is a failed write that RocksDB's resume could not
   // move off its write-ahead log (see ResumeAfterFailure), which the writes prevent as they go.
+  // When that error was damage in a table file (a compaction read a block that fails its
+  // checksum), every later write fails with DataLoss instead: a restart meets the same block.
   absl::Status Write(const Batch& batch);
   // The same for several batches, in order, as one atomic write (the audit log's group commit).
   absl::Status WriteAll(absl::Span<const Batch* const> batches);
@@ -240,6 +242,11 @@ class Database {
   // check only the blocks they touch, so damage in a block nobody reads stays unseen, and would
   // be copied into every backup, until this runs.
   absl::Status VerifyTableChecksums() const;
+
+  // OK unless writes stopped after an error that is never resumed (see Write): then the status
+  // every write now gets, DataLoss for damage in a table file, else Unavailable. Tries nothing.
+  // The health check asks it: such a registry answers no call.
+  absl::Status WritesStoppedForGood() const;
 
   // Bytes the block cache holds (every family shares it).
   absl::StatusOr<uint64_t> BlockCacheBytes() const;

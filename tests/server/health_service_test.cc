@@ -8,8 +8,13 @@
 #include <memory>
 #include <string>
 
+#include "absl/strings/str_cat.h"
+
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
+#include "registry/v1/info.grpc.pb.h"
+#include "storage/database.h"
+#include "tests/testing/data_files.h"
 #include "tests/testing/principals.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
@@ -112,6 +117,40 @@ TEST(HealthServiceTest, PrincipalRemovedFromThePolicyIsRefused) {
   ASSERT_TRUE(server->server()->ReloadPolicy().ok());
   EXPECT_EQ(Check(clerk, &resp).error_code(), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(server->server()->health_refusals(), 1u);
+}
+
+TEST(HealthServiceTest, ARegistryWhoseDatabaseStoppedForDamageIsNotServingAndAnswersDataLoss) {
+  auto server = TestServer::Start();
+  {
+    // Rows enough for a table file with data blocks that start-up never reads.
+    storage::Batch filler;
+    for (int i = 0; i < 2000; ++i) {
+      filler.Put(storage::Cf::kMeta, absl::StrCat("zz-filler-", 100000 + i), std::string(200, 'f'));
+    }
+    ASSERT_TRUE(server->server()->database()->Write(filler).ok());
+    ASSERT_TRUE(server->server()->database()->Flush().ok());
+  }
+  server->Stop();
+  const uint64_t size = DamageLargestTableFile(server->config().data_dir(), 200000);
+  ASSERT_GT(size, 300000u);
+  ASSERT_TRUE(server->Restart().ok()) << "start-up reads none of the damaged blocks";
+  HealthCheckResponse resp;
+  ASSERT_TRUE(Check(server->Channel("clerk"), &resp).ok());
+  EXPECT_EQ(resp.status(), HealthCheckResponse::SERVING);
+  // A compaction meets the damage, and RocksDB stops all writes for good.
+  EXPECT_FALSE(server->server()->database()->CompactRange(storage::Cf::kMeta, "", "").ok());
+  ASSERT_TRUE(Check(server->Channel("clerk"), &resp).ok());
+  EXPECT_EQ(resp.status(), HealthCheckResponse::NOT_SERVING)
+      << "no call can have its audit event: a load balancer must not send it calls";
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(10));
+  v1::WhoAmIResponse who;
+  const grpc::Status call =
+      v1::InfoService::NewStub(server->Channel("clerk"))->WhoAmI(&ctx, {}, &who);
+  EXPECT_EQ(call.error_code(), grpc::StatusCode::DATA_LOSS)
+      << "not UNAVAILABLE, which a client retries: " << call.error_message();
+  EXPECT_NE(call.error_message().find("damaged"), std::string::npos) << call.error_message();
+  EXPECT_TRUE(who.identity().empty());
 }
 
 }  // namespace

@@ -263,6 +263,33 @@ TEST_F(DatabaseTest, ADamagedBlockNobodyReadsIsFoundAndNoBackupIsTakenOfIt) {
   EXPECT_EQ((*backups)->List().size(), 1u) << "only the backup of the sound database";
 }
 
+TEST_F(DatabaseTest, DamageACompactionMeetsStopsWritesAsDataLossNotAsAFaultToRetry) {
+  {
+    std::unique_ptr<Database> db = OpenOrDie();
+    ASSERT_NE(db, nullptr);
+    std::vector<Entry> entries;
+    for (int i = 0; i < 2000; ++i) {
+      entries.push_back(
+          {Cf::kAudit, absl::StrCat("event-", 100000 + i), std::string(200, 'a' + i % 26)});
+    }
+    ASSERT_TRUE(db->Write(BatchOf(entries)).ok());
+    ASSERT_TRUE(db->Flush().ok());
+  }
+  ASSERT_GT(testing::DamageLargestTableFile(path(), 1000), 100000u);
+  std::unique_ptr<Database> db = OpenOrDie();
+  ASSERT_NE(db, nullptr) << "opening reads no data block";
+  EXPECT_TRUE(db->WritesStoppedForGood().ok());
+  // A compaction reads every block of its files: RocksDB stops all writes for the damage.
+  EXPECT_FALSE(db->CompactRange(Cf::kAudit, "", "").ok());
+  const absl::Status stopped = db->WritesStoppedForGood();
+  EXPECT_EQ(stopped.code(), absl::StatusCode::kDataLoss) << stopped;
+  EXPECT_THAT(std::string(stopped.message()), ::testing::HasSubstr("--verify_data"));
+  // Every write is told so: not UNAVAILABLE, which clients retry and a restart does not mend.
+  const absl::Status write = db->Write(BatchOf({{Cf::kMeta, "after", "x"}}));
+  EXPECT_EQ(write.code(), absl::StatusCode::kDataLoss) << write;
+  EXPECT_EQ(Stored(*db, Cf::kMeta, "after"), std::nullopt);
+}
+
 TEST_F(DatabaseTest, InjectedWriteFailureIsUnavailableAndWritesNothing) {
   testing::SwitchableFault injector;
   std::unique_ptr<Database> db = OpenOrDie(&injector);
