@@ -46,6 +46,19 @@ absl::StatusOr<absl::Time> AdminService::RefreshBackupMetrics() {
   ASSIGN_OR_RETURN(auto backups, storage::Backups::Open(d_.backup_dir));
   NoteBackups(backups.get());
   const std::vector<storage::Backups::Info> all = backups->List();
+  // Backups goes by a clamped date (see Dates in storage/backups.h); the operator is told once
+  // per start, since a date nothing could have written means someone wrote in the backup folder.
+  for (const storage::Backups::Info& info : all) {
+    if (!info.date_not_believed()) continue;
+    LogLine("warning",
+            "a backup's recorded date is later than it can be (after now, or after a newer "
+            "backup's): the backup folder may have been edited, or the clock set back; the "
+            "backup is dated as made no later than the newer backup, or now")
+        .Int("backup_id", info.id)
+        .Str("recorded_at", FormatInstant(info.stored_created_at))
+        .Str("dated_at", FormatInstant(info.created_at))
+        .Write();
+  }
   return all.empty() ? absl::InfinitePast() : all.back().created_at;
 }
 

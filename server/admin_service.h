@@ -70,7 +70,8 @@ class AdminService final : public BytesServed<registry::v1::AdminService> {
   absl::StatusOr<registry::v1::BackupInfo> ScheduledBackup();
 
   // Reads the backup folder and tells the metrics how many backups there are and when the newest
-  // was made. Returns the newest's time (absl::InfinitePast() when none).
+  // was made. Returns the newest's time (absl::InfinitePast() when none). Warns, one line each,
+  // of backups whose recorded date is later than it can be (storage::Backups::List clamps it).
   absl::StatusOr<absl::Time> RefreshBackupMetrics();
 
  private:

@@ -46,8 +46,10 @@ absl::StatusOr<std::unique_ptr<rocksdb::BackupEngine>> OpenEngine(const std::str
   return std::unique_ptr<rocksdb::BackupEngine>(raw);
 }
 
+// As recorded: List clamps created_at.
 Backups::Info InfoOf(const rocksdb::BackupInfo& info) {
-  return {info.backup_id, absl::FromUnixSeconds(info.timestamp), info.size};
+  const absl::Time recorded = absl::FromUnixSeconds(info.timestamp);
+  return {info.backup_id, recorded, info.size, recorded};
 }
 
 absl::Status BackupFolderError(const std::string& dir, absl::string_view what,
@@ -142,6 +144,14 @@ std::vector<Backups::Info> Backups::List() {
   std::vector<Info> out;
   for (const auto& info : infos) out.push_back(InfoOf(info));
   std::sort(out.begin(), out.end(), [](const Info& a, const Info& b) { return a.id < b.id; });
+  // The recorded dates are not authenticated (see Dates in backups.h): newest first, each is
+  // held to now and to the date of the backup made after it, so that a date edited into the
+  // future neither exempts a backup from pruning by age nor puts off the next scheduled one.
+  absl::Time latest_possible = absl::Now();
+  for (auto it = out.rbegin(); it != out.rend(); ++it) {
+    it->created_at = std::min(it->stored_created_at, latest_possible);
+    latest_possible = it->created_at;
+  }
   return out;
 }
 

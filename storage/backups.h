@@ -10,6 +10,14 @@
 // The newest backup is never deleted. This is what bounds how long a backup made before an
 // erasure can exist (see docs/security.md).
 //
+// Dates: the time of a backup is the first line of its file in <dir>/meta, which nothing
+// authenticates; one line edited to a later date kept that backup from ever being pruned by age,
+// put the first scheduled backup off for as long, and made a backup look newer than the data
+// keys it needs. A backup's date as listed is therefore never later than now, nor than the date
+// of any backup with a higher id (the engine gives each new backup a higher id than every backup
+// there, so one with a higher id was made after it). A date edited to an earlier one is taken as
+// it stands: that can only get the backup pruned sooner.
+//
 // Restore: a backup is restored into a staging folder beside the data directory (Stage), checked
 // there by the caller, and only then put in place of the data directory (Staged::SwapIn), so that
 // a backup that cannot be used leaves the data directory as it was.
@@ -42,8 +50,17 @@ class Backups {
  public:
   struct Info {
     uint32_t id = 0;
+    // When it was made, as far as the folder can be believed: the recorded date, clamped to now
+    // and to the date of the next newer backup (see Dates above). What retention, the backup
+    // schedule and every report go by.
     absl::Time created_at;
     uint64_t size_bytes = 0;
+    // The date recorded in its meta file, as it stands; later than created_at only when that
+    // could not be true (the folder was edited, or the clock was set back since).
+    absl::Time stored_created_at;
+
+    // Whether the recorded date was later than it can be, for callers to warn of.
+    bool date_not_believed() const { return stored_created_at > created_at; }
   };
 
   // Opens (creating) the backup folder. Unavailable on I/O errors.
@@ -53,11 +70,11 @@ class Backups {
   // Flushes the database and backs it up. Unavailable on failure.
   absl::StatusOr<Info> Create(Database* db);
 
-  // Every backup, oldest first.
+  // Every backup, oldest first, each created_at no later than now nor than the next one's.
   std::vector<Info> List();
 
   // The backups retention deletes: those beyond the `keep_count` newest and those created
-  // before now - keep_age, never the newest one. Oldest first.
+  // (as List dates them) before now - keep_age, never the newest one. Oldest first.
   std::vector<uint32_t> Expired(uint32_t keep_count, absl::Duration keep_age, absl::Time now);
 
   // Deletes these backups, then the files no remaining backup uses.
