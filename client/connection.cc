@@ -70,9 +70,15 @@ const std::vector<OptionSpec>& GlobalOptionSpecs() {
        "name expected in the server certificate, when not the host ($REGISTRY_SERVER_NAME)"},
       {"identity", "DIR",
        "folder with ca.pem, cert.pem and key.pem ($REGISTRY_IDENTITY)"},
-      {"ca", "FILE", "CA certificate, PEM ($REGISTRY_CA; overrides the identity's)"},
-      {"cert", "FILE", "client certificate, PEM ($REGISTRY_CERT; overrides the identity's)"},
-      {"key", "FILE", "client private key, PEM ($REGISTRY_KEY; overrides the identity's)"},
+      {"ca", "FILE",
+       "CA certificate, PEM; replaces the identity's (default $REGISTRY_CA, which replaces only an "
+       "identity from $REGISTRY_IDENTITY)"},
+      {"cert", "FILE",
+       "client certificate, PEM; replaces the identity's (default $REGISTRY_CERT, which "
+       "replaces only an identity from $REGISTRY_IDENTITY)"},
+      {"key", "FILE",
+       "client private key, PEM; replaces the identity's (default $REGISTRY_KEY, which "
+       "replaces only an identity from $REGISTRY_IDENTITY)"},
       {"json", "",
        "machine output: protobuf JSON, one object per line; an error is JSON too, on stderr"},
       {"timeout", "SECONDS", "deadline of each call (default 30)"},

@@ -23,11 +23,13 @@ constexpr char kLinesPayloadUrl[] = "type.registry.kjc/registry.client.OwnLines"
 // The message without the line breaks added to fit a terminal (UnwrappedMessage).
 constexpr char kUnwrappedPayloadUrl[] = "type.registry.kjc/registry.client.Unwrapped";
 
-// How much of `body` (an option without its dashes) can be an option's name: letters and hyphens.
+// How much of `body` (an option without its dashes) can be an option's name: letters, hyphens,
+// and underscores (no option has one, but the file fields do: "--personal_number" is a name
+// typed the JSON way, shown whole, not cut at the underscore as if a value followed).
 size_t NameLength(absl::string_view body) {
   size_t n = 0;
   while (n < body.size() && (absl::ascii_isalpha(static_cast<unsigned char>(body[n])) ||
-                             body[n] == '-')) {
+                             body[n] == '-' || body[n] == '_')) {
     ++n;
   }
   return n;
@@ -252,6 +254,7 @@ absl::StatusOr<ParsedArgs> ParseOptions(absl::Span<const OptionSpec> specs,
       }
       if (spec.check == ValueCheck::kDate) problem = DateProblem(value);
       if (spec.check == ValueCheck::kReference) problem = ReferenceProblem(value);
+      if (spec.check == ValueCheck::kPersonalNumber) problem = PersonalNumberProblem(value);
       if (spec.check == ValueCheck::kOutputPath) {
         // Named with the path, as a file is everywhere else: "--out /dev/full: it is a device".
         problem = OutputPathProblem(value);
@@ -347,6 +350,18 @@ std::string DateProblem(absl::string_view text) {
   // A real date, but earlier than any the registry holds: said as that, not as "not real".
   if (absl::StrContains(day.status().message(), "1900")) return std::string(kBefore1900);
   return "not a date YYYY-MM-DD";
+}
+
+std::string PersonalNumberProblem(absl::string_view text) {
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte == ' ') return "holds a space: a personal number is written without spaces";
+    if (byte < 0x20 || byte >= 0x7f) {
+      return "holds a character no personal number has (only ASCII letters, digits and "
+             "punctuation)";
+    }
+  }
+  return "";
 }
 
 std::string ReferenceProblem(absl::string_view text) {

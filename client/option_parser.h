@@ -39,6 +39,10 @@ enum class ValueCheck {
   // written, it would come after the work the file was for (a vetting check, counted against
   // the day's limit).
   kOutputPath,
+  // A personal number, as far as registry-cli can tell: no space, control or non-ASCII character
+  // (which no personal number has). Its format is the registry's setting (personal_number_pattern)
+  // and is checked there.
+  kPersonalNumber,
 };
 
 // One option a command accepts.
@@ -146,6 +150,9 @@ inline constexpr absl::string_view kBefore1900 =
 // "" when `text` is a real date YYYY-MM-DD; else what is wrong with it, without the text itself:
 // "not a date YYYY-MM-DD", "not a real date", kBefore1900.
 std::string DateProblem(absl::string_view text);
+// "" unless `text` holds a character no personal number has (ValueCheck::kPersonalNumber); then
+// what is wrong, without the text.
+std::string PersonalNumberProblem(absl::string_view text);
 // "" when `text` has the shape of a reference (see ValueCheck::kReference), else the rule.
 std::string ReferenceProblem(absl::string_view text);
 

@@ -46,7 +46,7 @@ std::vector<RecordField> BuildFields() {
        "citizenship, ISO 3166-1 alpha-2 code such as XK (once per citizenship)",
        "Citizenship (e.g. XK)", K::kCountry, false, true},
       {"personal-number", "person.personal_number", "person.personal_number", "N",
-       "personal number", "Personal number", K::kText, true},
+       "personal number", "Personal number", K::kPersonalNumber, true},
       {"address", "person.last_known_address", "person.last_known_address", "ADDRESS",
        "last known address", "Last known address", K::kText},
       {"court", "conviction.court_id", "conviction.court_id", "COURT",
@@ -204,7 +204,8 @@ std::string ApplyOne(const RecordField& field, absl::string_view raw,
       } else if (word.empty() || word == "false" || word == "no") {
         conviction.set_juvenile(false);
       } else {
-        return "not true or false";
+        // The question asks yes or no; the file and --set say true or false.
+        return "not yes or no (true or false)";
       }
       return "";
     }
@@ -218,6 +219,9 @@ std::string ApplyOne(const RecordField& field, absl::string_view raw,
           !(value.size() == 2 && absl::ascii_isalpha(value[0]) && absl::ascii_isalpha(value[1]))) {
         return "not a two-letter country code such as XK";
       }
+      break;
+    case FieldKind::kPersonalNumber:
+      if (std::string problem = PersonalNumberProblem(value); !problem.empty()) return problem;
       break;
     case FieldKind::kText:
     case FieldKind::kCourt:

@@ -29,6 +29,8 @@ namespace registry::client {
 
 enum class FieldKind {
   kText,          // any text (the server checks its characters and length)
+  kPersonalNumber,  // text without a space, control or non-ASCII character (the format is the
+                    // registry's setting, checked there)
   kDate,          // YYYY-MM-DD, a real calendar date
   kSex,           // female | male
   kCountry,       // ISO 3166-1 alpha-2, e.g. XK (repeatable: citizenships)

@@ -404,7 +404,7 @@ absl::Status ExplainUnavailable(const ConnectionSettings& settings, const absl::
         status.message(),
         "): the connection broke, or the registry could not finish it; whether it was carried "
         "out is not known, so check before trying again (with a read, or `audit list` as an "
-        "administrator)"));
+        "auditor)"));
   }
   // The call already waited (its --timeout, or gRPC's own handshake limit): the probe only tells
   // why, so it adds at most a second, and its message states no wait of its own.

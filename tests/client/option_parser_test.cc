@@ -90,6 +90,10 @@ TEST(ParseOptionsTest, AnUnknownOptionIsRepeatedWithoutWhatIsGluedToIt) {
                    "unknown option --case-ref… (--case-ref's value goes after a space or =)");
   ExpectUsageError(Parse({"--case-rf1234567890"}), "unknown option --case-rf… (did you mean --case-ref?)");
   ExpectUsageError(Parse({"--nope 1980-04-12"}), "unknown option --nope…");
+  // A name typed as the file's field is spelt is shown whole, with the option it stands for.
+  ExpectUsageError(Parse({"--case_ref"}), "unknown option --case_ref (did you mean --case-ref?)");
+  ExpectUsageError(Parse({"--case_ref1234567890"}),
+                   "unknown option --case_ref… (did you mean --case-ref?)");
   ExpectUsageError(Parse({"-1234567890"}), "unknown option -…");
   for (const char* arg : {"--case-ref1234567890", "--x1234567890", "-1234567890", "--a=1234567890"}) {
     SCOPED_TRACE(arg);
@@ -380,6 +384,31 @@ TEST(ProblemsErrorTest, OneProblemIsALineAndALongOneIsWrapped) {
             "--purpose: not one of the purpose codes you may state\n"
             "purpose codes you may state: criminal_proceedings, sentencing, appeal_review,\n"
             "  enforcement_of_sentence");
+}
+
+// A personal number typed with a space is named with the other problems of the same command
+// line, not only after they were mended; its digits are not repeated.
+TEST(ParseOptionsTest, APersonalNumberWithASpaceIsNamedWithTheOtherProblems) {
+  const std::vector<OptionSpec> specs = {
+      {"personal-number", "N", "number", true, false, ValueCheck::kPersonalNumber},
+      {"birth-date", "YYYY-MM-DD", "date", true, false, ValueCheck::kDate},
+      {"surname", "S", "surname", true}};
+  const absl::StatusOr<ParsedArgs> parsed = ParseOptions(
+      specs, {"--personal-number", "1234 567890", "--birth-date", "12.04.1980"}, 0, 0);
+  ASSERT_FALSE(parsed.ok());
+  const std::string message = UnwrappedMessage(parsed.status());
+  EXPECT_THAT(message, ::testing::HasSubstr("3 problems:"));
+  EXPECT_THAT(message, ::testing::HasSubstr("--surname is required"));
+  EXPECT_THAT(message, ::testing::HasSubstr(
+                           "--personal-number: holds a space: a personal number is written "
+                           "without spaces"));
+  EXPECT_THAT(message, ::testing::HasSubstr("--birth-date: not a date YYYY-MM-DD"));
+  EXPECT_EQ(message.find("567890"), std::string::npos);
+  EXPECT_THAT(PersonalNumberProblem("1234\t567890"), ::testing::HasSubstr("no personal number has"));
+  EXPECT_THAT(PersonalNumberProblem("12345678\xc3\xab" "0"),
+              ::testing::HasSubstr("no personal number has"));
+  EXPECT_EQ(PersonalNumberProblem("1234567890"), "");
+  EXPECT_EQ(PersonalNumberProblem("AB-123/45"), "") << "the format itself is the registry's";
 }
 
 // The wrapping fits text to an 80-column terminal; --json prints UnwrappedMessage, each problem

@@ -598,7 +598,7 @@ TEST(ExplainUnavailableTest, AStatusMarkedAsSentIsNotProbedAndKeepsGrpcsDetail) 
                          " ended after it had reached the server (recvmsg:Connection reset by "
                          "peer): the connection broke, or the registry could not finish it; "
                          "whether it was carried out is not known, so check before trying again "
-                         "(with a read, or `audit list` as an administrator)"));
+                         "(with a read, or `audit list` as an auditor)"));
 }
 
 class RefusedCertificateTest : public ::testing::Test {
