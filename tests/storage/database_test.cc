@@ -80,6 +80,18 @@ class DatabaseTest : public ::testing::Test {
 
   std::string path() const { return root_ + "/data"; }
 
+  // 2000 rows of 200 bytes in the audit family, flushed: a table file of many data blocks, of
+  // which opening the database reads none.
+  static void WriteTableFileOfAuditRows(Database* db) {
+    std::vector<Entry> entries;
+    for (int i = 0; i < 2000; ++i) {
+      entries.push_back(
+          {Cf::kAudit, absl::StrCat("event-", 100000 + i), std::string(200, 'a' + i % 26)});
+    }
+    ASSERT_TRUE(db->Write(BatchOf(entries)).ok());
+    ASSERT_TRUE(db->Flush().ok());
+  }
+
   // Writes `entries` in one batch (and flushes them to a table file when `flush`), closes the
   // database and opens it again: every entry is still stored.
   void ExpectKeptAcrossAReopen(const std::vector<Entry>& entries, bool flush) {
@@ -238,13 +250,7 @@ TEST_F(DatabaseTest, ADamagedBlockNobodyReadsIsFoundAndNoBackupIsTakenOfIt) {
   {
     std::unique_ptr<Database> db = OpenOrDie();
     ASSERT_NE(db, nullptr);
-    std::vector<Entry> entries;
-    for (int i = 0; i < 2000; ++i) {
-      entries.push_back(
-          {Cf::kAudit, absl::StrCat("event-", 100000 + i), std::string(200, 'a' + i % 26)});
-    }
-    ASSERT_TRUE(db->Write(BatchOf(entries)).ok());
-    ASSERT_TRUE(db->Flush().ok());
+    WriteTableFileOfAuditRows(db.get());
     EXPECT_TRUE(db->VerifyTableChecksums().ok());
     absl::StatusOr<std::unique_ptr<Backups>> backups = Backups::Open(backup_dir);
     ASSERT_TRUE(backups.ok()) << backups.status();
@@ -267,13 +273,7 @@ TEST_F(DatabaseTest, DamageACompactionMeetsStopsWritesAsDataLossNotAsAFaultToRet
   {
     std::unique_ptr<Database> db = OpenOrDie();
     ASSERT_NE(db, nullptr);
-    std::vector<Entry> entries;
-    for (int i = 0; i < 2000; ++i) {
-      entries.push_back(
-          {Cf::kAudit, absl::StrCat("event-", 100000 + i), std::string(200, 'a' + i % 26)});
-    }
-    ASSERT_TRUE(db->Write(BatchOf(entries)).ok());
-    ASSERT_TRUE(db->Flush().ok());
+    WriteTableFileOfAuditRows(db.get());
   }
   ASSERT_GT(testing::DamageLargestTableFile(path(), 1000), 100000u);
   std::unique_ptr<Database> db = OpenOrDie();
