@@ -126,9 +126,17 @@ absl::StatusOr<v1::AuditFilter> FilterFromArgs(const ParsedArgs& args) {
             return absl::ascii_isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '/' ||
                    c == '_';
           });
+      // A method name in other capitals ("getrecord") is one of ours typed loosely: the method
+      // is suggested (our word, not the typed one).
+      std::string suggestion = "e.g. GetRecord";
+      for (const std::string& name : ApiMethodNames()) {
+        if (absl::EqualsIgnoreCase(name, *action)) {
+          suggestion = absl::StrCat("did you mean ", name, "?");
+        }
+      }
       return UsageError(absl::StrCat(
           "--action: ", method_shaped ? absl::StrCat("\"", *action, "\" is ") : "",
-          "not a method of the API, e.g. GetRecord"));
+          "not a method of the API (", suggestion, ")"));
     }
     filter.set_action(*full);
   }

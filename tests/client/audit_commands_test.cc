@@ -154,6 +154,10 @@ TEST_F(AuditCommandsTest, ABatchFitsATerminalAndShowsItsTokensAndWhetherItWasADr
   EXPECT_EQ(named.code, 2);
   EXPECT_THAT(named.err, HasSubstr("--action: not a method of the API"));
   EXPECT_THAT(named.err, Not(HasSubstr("Kerqeli")));
+  // A method typed in other capitals is answered with the method's name.
+  const CliRun loose = Run({"audit", "list", "--action", "getrecord"});
+  EXPECT_EQ(loose.code, 2);
+  EXPECT_THAT(loose.err, HasSubstr("--action: not a method of the API (did you mean GetRecord?)"));
 }
 
 // "--actor clerk", the certificate's name or a URI cut short found nothing and said only "no
