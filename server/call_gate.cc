@@ -454,7 +454,8 @@ absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* 
     if (!allowed) {
       if (deps_.metrics != nullptr) deps_.metrics->RecordRateLimited();
       return absl::ResourceExhaustedError(
-          "checks of this personal number by the organisation: the daily limit is reached");
+          "checks of this personal number by the organisation: the daily limit is reached; it "
+          "refills within 24 hours of the checks made");
     }
     call->took_person_limit_ = true;
   }
