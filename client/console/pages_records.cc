@@ -304,10 +304,37 @@ void NewRecordForm(PageContext& ctx) {
                  ctx.restored() ? ValuesOf(ctx) : FormValues{}, {}, "", "", 200);
 }
 
+// The form's own problems (a value with no place in the request: "abc" as a paragraph, an
+// unknown choice) with the registry's verdict on the rest, so that the clerk sees every problem
+// in one pass: what the form could read is sent as the one row of a dry-run import (audited,
+// writing nothing), and the registry's problems with it are added, but for inputs the form
+// already marked. Any other answer (the registry down, a valid or duplicate row) adds nothing.
+void AddRegistryProblems(PageContext& ctx, const v1::CreateRecordRequest& request,
+                         std::vector<FieldError>* errors) {
+  v1::ImportRecordsRequest check;
+  check.set_dry_run(true);
+  v1::ImportRow* row = check.add_rows();
+  row->set_line(1);
+  *row->mutable_record() = request;
+  const absl::StatusOr<v1::ImportRecordsResponse> checked = ctx.registry().ImportRecords(check);
+  if (!checked.ok() || checked->results_size() != 1 ||
+      checked->results(0).outcome() != v1::ImportRowResult::OUTCOME_INVALID) {
+    return;
+  }
+  const std::vector<FieldError> marked = *errors;
+  for (FieldError& problem : ErrorsFromServer(checked->results(0).error(), request)) {
+    const bool seen = std::any_of(marked.begin(), marked.end(), [&](const FieldError& e) {
+      return !problem.input.empty() && e.input == problem.input;
+    });
+    if (!seen) errors->push_back(std::move(problem));
+  }
+}
+
 void CreateRecord(PageContext& ctx) {
   const FormValues values = ValuesOf(ctx);
   std::vector<FieldError> errors;
   const v1::CreateRecordRequest request = RecordFromForm(values, &errors);
+  if (!errors.empty()) AddRegistryProblems(ctx, request, &errors);
   if (errors.empty()) {
     absl::StatusOr<v1::CreateRecordResponse> created = ctx.registry().CreateRecord(request);
     if (created.ok() && IsRecordId(created->record_id())) {

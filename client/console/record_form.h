@@ -2,8 +2,10 @@
 // a CreateRecordRequest, and the server's verdict on it put beside the field it names.
 //
 // The server's validation is authoritative: the form only turns what was typed into the request
-// (a value that has no place in it, like "twelve" months, is the one thing refused here) and
-// sends it; the server checks everything and names every bad field at once
+// (a value that has no place in it, like "twelve" months, is the one thing refused here; what the
+// form could read is then checked by the registry as a dry-run import row, so that its problems
+// show in the same pass) and sends it; the server checks everything and names every bad field
+// at once
 // ("person.birth_date: must be a real date ...; conviction.offences: 1..20 offences"), and each
 // problem is shown beside its input, its rule in the user's language when the catalogs know it.
 //

@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <regex>
 #include <set>
 #include <string>
@@ -116,6 +117,9 @@ class FakeRegistry final : public Registry {
   absl::Status audit_status = absl::OkStatus();
   v1::AmendRecordRequest last_amend;
   v1::CreateRecordRequest last_create;
+  v1::ImportRecordsRequest last_import;
+  // What ImportRecords answers, when set; else UNAVAILABLE.
+  std::optional<v1::ImportRecordsResponse> import_response;
   v1::ListAuditEventsRequest last_events;
   absl::Status vetting_status = absl::OkStatus();
   absl::Status expunge_status = absl::PermissionDeniedError(kHostile);
@@ -175,6 +179,8 @@ class FakeRegistry final : public Registry {
       const v1::ImportRecordsRequest& request) override {
     ++calls;
     if (!request.dry_run()) ++changes;
+    last_import = request;
+    if (import_response.has_value()) return *import_response;
     return absl::UnavailableError(kHostile);
   }
   absl::StatusOr<v1::VettingCheckResponse> VettingCheck(const v1::VettingCheckRequest&) override {
@@ -1764,6 +1770,35 @@ TEST_F(ConsoleTest, AParagraphOfAWholeArticleIsRecordedFromTheRecordForm) {
                               "offence-paragraph-hint offence-error\" aria-invalid=\"true\">")))
       << bad->body;
   EXPECT_TRUE(absl::StrContains(bad->body, "value=\"06/L-074:230:0\" checked"));
+
+  // The registry's verdict on the rest of the form comes with the form's own problem, in one
+  // pass: what the form could read goes as a dry-run import row, which changes nothing.
+  v1::ImportRecordsResponse verdict;
+  v1::ImportRowResult* row = verdict.add_results();
+  row->set_line(1);
+  row->set_outcome(v1::ImportRowResult::OUTCOME_INVALID);
+  row->set_error("person.given_name is required; person.birth_date: not a real date");
+  fake_->import_response = verdict;
+  auto both = Post("/records/new", {{"surname", "Krasniqi"}, {"birth-date", "1980-02-30"},
+                                    {"offence", "06/L-074:230:0"}, {name, "12a"}});
+  ASSERT_TRUE(both);
+  EXPECT_EQ(both->status, 400);
+  EXPECT_EQ(fake_->changes, changes);
+  EXPECT_TRUE(fake_->last_import.dry_run());
+  ASSERT_EQ(fake_->last_import.rows_size(), 1);
+  EXPECT_EQ(fake_->last_import.rows(0).record().person().birth_date(), "1980-02-30");
+  for (const char* input : {"offence", "given-name", "birth-date"}) {
+    EXPECT_TRUE(absl::StrContains(both->body, absl::StrCat("id=\"", input, "-error\"")))
+        << input << ": " << both->body;
+  }
+  // The registry down: the form's own problem alone, as before.
+  fake_->import_response.reset();
+  auto alone = Post("/records/new", {{"surname", "Krasniqi"}, {"offence", "06/L-074:230:0"},
+                                     {name, "12a"}});
+  ASSERT_TRUE(alone);
+  EXPECT_EQ(alone->status, 400);
+  EXPECT_TRUE(absl::StrContains(alone->body, "id=\"offence-error\""));
+  EXPECT_FALSE(absl::StrContains(alone->body, "id=\"given-name-error\""));
 
   // A record that names art. 230 para. 1: the article's box, checked, with 1 beside it.
   v1::Conviction& conviction = *fake_->record.mutable_conviction();
