@@ -352,8 +352,13 @@ grpc::Status RecordService::AmendRecord(grpc::ServerContext* ctx,
     ProblemList problems;
     problems.Add(RecordValidator::ValidateRecordId("record_id", req->record_id()));
     CheckMask(req->update_mask(), &problems);
-    problems.Add(RecordValidator::ValidateText("reason", req->reason(), 1, 500));
-    RETURN_IF_ERROR(problems.Result());
+    const absl::Status reason = RecordValidator::ValidateText("reason", req->reason(), 1, 500);
+    if (!problems.Result().ok()) {
+      problems.Add(reason);
+      return problems.Result();
+    }
+    // A bad reason alone does not stop here: the amended record's own problems are named with
+    // it (below), so that the clerk mends them all in one pass.
     v1::Record patch;
     *patch.mutable_person() = req->person();
     *patch.mutable_conviction() = req->conviction();
@@ -369,6 +374,18 @@ grpc::Status RecordService::AmendRecord(grpc::ServerContext* ctx,
               options.set_replace_repeated_fields(true);
               FieldMaskUtil::MergeMessageTo(patch, req->update_mask(), options, record);
               ClearOutputOnly(record->mutable_conviction());
+              if (!reason.ok()) {
+                const absl::Status record_problems = AsAmendmentProblems(
+                    d_.validator->ValidateRecord(record->person(), record->conviction()),
+                    req->update_mask());
+                if (!record_problems.ok() && !absl::IsInvalidArgument(record_problems)) {
+                  return record_problems;
+                }
+                ProblemList with_reason;
+                with_reason.Add(reason);
+                with_reason.Add(record_problems);
+                return with_reason.Result();
+              }
               // A version whose values equal the last one's records a correction that corrected
               // nothing: the history would show a change (and a reason) where there is none.
               if (google::protobuf::util::MessageDifferencer::Equals(person_before,

@@ -400,6 +400,22 @@ TEST_F(RecordServiceTest, AnAmendmentNamesEveryBadFieldInOneAnswer) {
   EXPECT_EQ(no_mask.error_message(),
             absl::StrCat("update_mask: at least one path; ",
                          server::RecordValidator::ValidateText("reason", "", 1, 500).message()));
+  // A usable id and mask: the missing reason is named with the amended record's own problems,
+  // not before them (the clerk mended the reason, then learned of the months), and nothing is
+  // written.
+  amend.mutable_update_mask()->add_paths("conviction.sentence");
+  amend.mutable_conviction()->mutable_sentence()->set_type(v1::SENTENCE_TYPE_IMPRISONMENT);
+  amend.mutable_conviction()->mutable_sentence()->set_months(700);
+  const grpc::Status both = Amend(amend, &resp);
+  EXPECT_EQ(both.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_TRUE(absl::StartsWith(
+      both.error_message(),
+      absl::StrCat(server::RecordValidator::ValidateText("reason", "", 1, 500).message(),
+                   "; conviction.sentence")))
+      << both.error_message();
+  v1::Record current;
+  ASSERT_TRUE(Get(id, &current).ok());
+  EXPECT_EQ(current.metadata().version(), 1u);
 }
 
 // Fields the protos do not declare would pass validation unseen, be sealed with the record and
