@@ -11,8 +11,8 @@
 // Check("") and Check(<one of registryd's services>) answer SERVING while the server runs and
 // NOT_SERVING once it is shutting down, or once its database stopped all writes for good
 // (storage::Database::WritesStoppedForGood: damage in a table file, a failed fsync): no call
-// can then have its audit event, so none is answered; any other service name is NOT_FOUND. Watch is not
-// offered (the proto registryd serves declares Check only).
+// can then have its audit event, so none is answered. Any other service name is NOT_FOUND.
+// Watch is not offered (the proto registryd serves declares Check only).
 #ifndef REGISTRY_SERVER_HEALTH_SERVICE_H_
 #define REGISTRY_SERVER_HEALTH_SERVICE_H_
 

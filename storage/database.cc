@@ -437,11 +437,10 @@ absl::Status Database::WriteAll(absl::Span<const Batch* const> batches) {
   // After a failure RocksDB refuses every write (its background error) until resumed.
   if (FailedSinceResumed()) {
     absl::Status resumed = ResumeAfterFailure();
-    // Damage stays DataLoss: it is not a fault that another try, or a restart, gets past.
-    if (!resumed.ok() && !absl::IsDataLoss(resumed)) {
-      return absl::UnavailableError(resumed.message());
+    if (!resumed.ok()) {
+      // Damage stays DataLoss: it is not a fault that another try, or a restart, gets past.
+      return absl::IsDataLoss(resumed) ? resumed : absl::UnavailableError(resumed.message());
     }
-    RETURN_IF_ERROR(resumed);
   }
   RETURN_IF_ERROR(KeepAMemtableFilled());
   rocksdb::WriteBatch out;
