@@ -174,11 +174,12 @@ constexpr size_t kDetailIndent = 6;
 // others; --json shows them all, and --record-id finds an event by any of its records.
 constexpr int kListedItems = 2;
 
-// "2026-11-28 14:30:01" for the event's RFC 3339 time (to the second; --json keeps it whole).
+// "2026-11-28T14:30:01Z" for the event's time: RFC 3339 to the second, as --from and --to take
+// it, so a time read off the list can be given back to them (--json keeps the fraction).
 std::string ShortTime(absl::string_view time) {
   absl::StatusOr<absl::Time> parsed = ParseInstant(time);
   if (!parsed.ok()) return ForTerminal(time);
-  return absl::FormatTime("%Y-%m-%d %H:%M:%S", *parsed, absl::UTCTimeZone());
+  return FormatInstant(*parsed, /*micros=*/false);
 }
 
 // "records 0123456789abcdef0123456789abcdef +498 more": a short list whole, of a longer one
@@ -223,7 +224,7 @@ std::string DetailLines(const std::vector<std::string>& items) {
 }
 
 std::string ListHeader() {
-  return absl::StrFormat("%-5s %-19s  %-8s %-22s %s\n", "SEQ", "TIME (UTC)", "ROLE", "METHOD",
+  return absl::StrFormat("%-5s %-20s  %-8s %-22s %s\n", "SEQ", "TIME", "ROLE", "METHOD",
                          "OUTCOME");
 }
 
@@ -235,7 +236,7 @@ std::string FormatEvent(uint64_t index, const v1::AuditEvent& e) {
   // keeps the columns in line.
   const std::string role = e.role() == v1::ROLE_UNSPECIFIED ? "-" : RoleName(e.role());
   std::string text =
-      absl::StrFormat("%-5d %-19s  %-8s %-22s %s\n", index, ShortTime(e.time()), role,
+      absl::StrFormat("%-5d %-20s  %-8s %-22s %s\n", index, ShortTime(e.time()), role,
                       ForTerminal(ShortMethod(e.action())),
                       absl::StatusCodeToString(static_cast<absl::StatusCode>(e.outcome())));
   std::vector<std::string> items;

@@ -242,6 +242,42 @@ absl::StatusOr<ParsedArgs> ParseOptions(absl::Span<const OptionSpec> specs,
     problems.push_back(absl::StrCat(absl::StrJoin(missing, ", "),
                                     missing.size() > 1 ? " are required" : " is required"));
   }
+  const auto given = [&](absl::string_view name) {
+    return parsed.values_.count(name) > 0 || parsed.flags_.count(name) > 0;
+  };
+  // Two ways of asking given at once: named, and the options that go with either are then not
+  // asked for (the user meant one way, and which one is theirs to say).
+  bool mixed = false;
+  for (const OptionSpec& spec : specs) {
+    if (!given(spec.name)) continue;
+    for (const std::string& other : spec.without) {
+      if (!given(other)) continue;
+      problems.push_back(absl::StrCat("--", spec.name, " and --", other,
+                                      " are two ways of asking: give one of them"));
+      mixed = true;
+    }
+  }
+  std::set<std::vector<std::string>> groups;
+  for (const OptionSpec& spec : specs) {
+    if (mixed || spec.with.empty() || !given(spec.name)) continue;
+    std::vector<std::string> group = spec.with;
+    group.push_back(spec.name);
+    std::sort(group.begin(), group.end());
+    if (!groups.insert(group).second) continue;
+    // In the order the command declares them, as its usage line shows them.
+    std::vector<std::string> all, absent;
+    for (const OptionSpec& member : specs) {
+      if (!std::binary_search(group.begin(), group.end(), member.name)) continue;
+      all.push_back(absl::StrCat("--", member.name));
+      if (!given(member.name)) absent.push_back(absl::StrCat("--", member.name));
+    }
+    if (absent.empty()) continue;
+    const std::string last = all.back();
+    all.pop_back();
+    problems.push_back(absl::StrCat(absl::StrJoin(all, ", "), " and ", last, " go together: ",
+                                    absl::StrJoin(absent, ", "),
+                                    absent.size() > 1 ? " are missing" : " is missing"));
+  }
   for (const OptionSpec& spec : specs) {
     for (const std::string& value : parsed.GetAll(spec.name)) {
       std::string problem;

@@ -59,6 +59,11 @@ struct OptionSpec {
   // value is kept, in order (ParsedArgs::GetAll).
   bool repeatable = false;
   ValueCheck check = ValueCheck::kNone;
+  // Options (names without dashes) this one goes with: given without any of them, the missing
+  // ones are named among the command line's other problems, not after those are mended.
+  std::vector<std::string> with = {};
+  // Options this one may not be given with (the other way of asking the same thing).
+  std::vector<std::string> without = {};
 };
 
 // The outcome of parsing one command line.

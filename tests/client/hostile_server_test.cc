@@ -386,13 +386,13 @@ TEST_F(HostileServerTest, AuditListShowsTheHashedEventsAndFlagsEveryDifference) 
   EXPECT_EQ(run.code, 1) << run.err;
   ExpectTerminalSafe(run.out);
   const std::string event =
-      "  2026-11-28 14:30:00  court    GetRecord              OK\n"
+      "  2026-11-28T14:30:00Z  court    GetRecord              OK\n"
       "      by spiffe://registry.kjc.dev/court/dev-court\n"
       "      records 0123456789abcdef0123456789abcdef\n";
   EXPECT_EQ(
       run.out,
       absl::StrCat(
-          "SEQ   TIME (UTC)           ROLE     METHOD                 OUTCOME\n", "0   ", event,
+          "SEQ   TIME                  ROLE     METHOD                 OUTCOME\n", "0   ", event,
           // What the tree holds, not what the server's copy says; and the line after
           // says so.
           "1   ", event,

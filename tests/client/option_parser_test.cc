@@ -411,6 +411,44 @@ TEST(ParseOptionsTest, APersonalNumberWithASpaceIsNamedWithTheOtherProblems) {
   EXPECT_EQ(PersonalNumberProblem("AB-123/45"), "") << "the format itself is the registry's";
 }
 
+TEST(ParseOptionsTest, OptionsThatGoTogetherAreNamedMissingWithTheOtherProblems) {
+  // record search's two ways of asking: a personal number, or surname, given name and birth date.
+  const std::vector<OptionSpec> specs = {
+      {"personal-number", "N", "number", false, false, ValueCheck::kPersonalNumber, {},
+       {"surname", "given-name", "birth-date"}},
+      {"surname", "S", "surname", false, false, ValueCheck::kNone, {"given-name", "birth-date"}},
+      {"given-name", "G", "given", false, false, ValueCheck::kNone, {"surname", "birth-date"}},
+      {"birth-date", "D", "date", false, false, ValueCheck::kDate, {"surname", "given-name"}}};
+  // A bad date and a missing given name: both in one answer, the group named once.
+  absl::StatusOr<ParsedArgs> parsed =
+      ParseOptions(specs, {"--surname", "Gashi", "--birth-date", "1980-02-30"}, 0, 0);
+  ASSERT_FALSE(parsed.ok());
+  std::string message = UnwrappedMessage(parsed.status());
+  EXPECT_EQ(message,
+            "2 problems:\n"
+            "  --surname, --given-name and --birth-date go together: --given-name is missing\n"
+            "  --birth-date: not a real date");
+  EXPECT_EQ(message.find("Gashi"), std::string::npos);
+  parsed = ParseOptions(specs, {"--given-name", "Arta"}, 0, 0);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(UnwrappedMessage(parsed.status()),
+            "--surname, --given-name and --birth-date go together: --surname, --birth-date are "
+            "missing");
+  // Both ways at once: that is the problem named, not the name options the number lacks.
+  parsed = ParseOptions(specs, {"--personal-number", "1234567890", "--surname", "Gashi"}, 0, 0);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(UnwrappedMessage(parsed.status()),
+            "--personal-number and --surname are two ways of asking: give one of them");
+  // Whole groups, and either way alone, parse.
+  EXPECT_TRUE(ParseOptions(specs,
+                           {"--surname", "Gashi", "--given-name", "Arta", "--birth-date",
+                            "1980-02-28"},
+                           0, 0)
+                  .ok());
+  EXPECT_TRUE(ParseOptions(specs, {"--personal-number", "1234567890"}, 0, 0).ok());
+  EXPECT_TRUE(ParseOptions(specs, {}, 0, 0).ok()) << "none at all is the command's to refuse";
+}
+
 // The wrapping fits text to an 80-column terminal; --json prints UnwrappedMessage, each problem
 // and the note whole on its line.
 TEST(ProblemsErrorTest, TheUnwrappedMessageKeepsEachProblemAndTheNoteOnOneLine) {
