@@ -171,12 +171,13 @@ namespace {
 // without a restart, which its words say), in the server's log, so that the operator sees it
 // while registryd runs and not only at its shutdown. At most once a minute while it lasts: every
 // call meets it. The storage's words name files and codes, never what a call carried.
-void LogStorageFailure(const absl::Status& failed) {
+// `what` is what went undone for want of its event: a caller's call, or a system job's change.
+void LogStorageFailure(const absl::Status& failed, absl::string_view what) {
   static std::atomic<int64_t> last_logged{0};
   const int64_t now = absl::ToUnixSeconds(absl::Now());
   int64_t last = last_logged.load();
   if (now - last < 60 || !last_logged.compare_exchange_strong(last, now)) return;
-  LogLine("error", "an audit event could not be written; the call was refused")
+  LogLine("error", absl::StrCat("an audit event could not be written; ", what))
       .Str("cause", failed.message())
       .Write();
 }
@@ -184,8 +185,9 @@ void LogStorageFailure(const absl::Status& failed) {
 // What a call is told when its audit event could not be written: it gets no answer. Damage
 // in the database's files is DATA_LOSS, which no client retries and a restart does not mend;
 // any other failure is UNAVAILABLE, which may pass.
-absl::Status AuditUnwritable(const absl::Status& failed) {
-  LogStorageFailure(failed);
+absl::Status AuditUnwritable(const absl::Status& failed,
+                             absl::string_view what = "the call was refused") {
+  LogStorageFailure(failed, what);
   if (absl::IsDataLoss(failed)) {
     return PublicError(absl::DataLossError(
         "the registry's stored data is damaged and it answers no call until an operator has "
@@ -263,7 +265,10 @@ absl::Status CallGate::IdentifyCaller(const grpc::ServerContextBase& ctx, const 
   }
   if (denied) {
     who->refusal = CertificateRefusal::kDenyListed;
-    return absl::UnauthenticatedError("client certificate is revoked");
+    // Said apart from a CRL's revocation: the operator who looks for it in the CRL would not find
+    // it there.
+    return absl::UnauthenticatedError(
+        "client certificate is revoked: the access policy's deny list names it");
   }
   who->principal = policy.FindPrincipal(who->id);
   if (who->principal == nullptr) {
@@ -685,7 +690,10 @@ absl::StatusOr<uint64_t> CallGate::CommitSystemEvent(absl::string_view job,
     for (const auto& t : write->tokens()) event.add_tokens(t);
   }
   auto seq = deps_.audit->Append(std::move(event), write);
-  if (!seq.ok()) return AuditUnwritable(seq.status());
+  if (!seq.ok()) {
+    return AuditUnwritable(seq.status(), absl::StrCat("the system job ", job,
+                                                      " made no change"));
+  }
   return seq;
 }
 

@@ -653,7 +653,8 @@ TEST(RevocationTest, ACertificateReEncodedUnderAnotherFingerprintIsStillDenied) 
   EXPECT_EQ(PublicKeyAs(server->Channel("court")).error_code(), grpc::StatusCode::UNAUTHENTICATED);
   const grpc::Status s = PublicKeyAs(ChannelWithCertificate(*server, "court", taken[0]));
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
-  EXPECT_EQ(s.error_message(), "client certificate is revoked");
+  EXPECT_EQ(s.error_message(),
+            "client certificate is revoked: the access policy's deny list names it");
   EXPECT_TRUE(PublicKeyAs(server->Channel("clerk")).ok());
 }
 
