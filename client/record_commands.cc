@@ -757,9 +757,23 @@ absl::Status RunRecordAmend(CommandContext& ctx) {
     return ProblemsError(failed.code(), lines);
   }
   if (ctx.json()) return ctx.PrintJson(*response);
+  // What the amendment changed, by the names --set takes (the API's path where none is): a
+  // field sent with the value it held is not counted.
+  std::vector<std::string> names;
+  for (const std::string& path : response->changed_paths()) {
+    std::string name = ForTerminal(path);
+    for (const RecordField& field : RecordFields()) {
+      if (field.mask_path == path) {
+        name = field.flag;
+        break;
+      }
+    }
+    names.push_back(std::move(name));
+  }
   ctx.out() << "record " << ForTerminal(response->record_id()) << " amended: now version "
-            << response->version() << " (changed " << request.update_mask().paths_size()
-            << (request.update_mask().paths_size() == 1 ? " field)\n" : " fields)\n");
+            << response->version() << " (changed " << names.size()
+            << (names.size() == 1 ? " field" : " fields")
+            << (names.empty() ? "" : ": ") << absl::StrJoin(names, ", ") << ")\n";
   return absl::OkStatus();
 }
 

@@ -135,6 +135,28 @@ absl::Status AsAmendmentProblems(absl::Status invalid, const google::protobuf::F
   return absl::InvalidArgumentError(absl::StrJoin(problems, "; "));
 }
 
+// The paths of the amendment's mask whose values differ between the record `before` and
+// `after` it: a clerk who sends a whole form is told what the amendment changed, not what it
+// sent. Output-only fields are left out of the comparison.
+std::vector<std::string> ChangedPaths(const google::protobuf::FieldMask& mask,
+                                      const v1::Record& before, const v1::Record& after) {
+  std::vector<std::string> changed;
+  for (const std::string& path : mask.paths()) {
+    google::protobuf::FieldMask one;
+    one.add_paths(path);
+    v1::Record old_value = before;
+    v1::Record new_value = after;
+    ClearOutputOnly(old_value.mutable_conviction());
+    ClearOutputOnly(new_value.mutable_conviction());
+    FieldMaskUtil::TrimMessage(one, &old_value);
+    FieldMaskUtil::TrimMessage(one, &new_value);
+    if (!google::protobuf::util::MessageDifferencer::Equals(old_value, new_value)) {
+      changed.push_back(path);
+    }
+  }
+  return changed;
+}
+
 // The mask's paths that change what makes a conviction one (court, case number, personal
 // number), for an amendment refused as another record's conviction.
 std::string IdentityPaths(const google::protobuf::FieldMask& mask) {
@@ -363,12 +385,14 @@ grpc::Status RecordService::AmendRecord(grpc::ServerContext* ctx,
     *patch.mutable_person() = req->person();
     *patch.mutable_conviction() = req->conviction();
     std::string existing;
+    std::vector<std::string> changed;
     absl::StatusOr<storage::PendingWrite> write =
         PrepareVersion(
             call, req->record_id(), req->expected_version(), req->reason(),
             [&](v1::Record* record) -> absl::Status {
-              const v1::Person person_before = record->person();
-              const v1::Conviction conviction_before = record->conviction();
+              const v1::Record before = *record;
+              const v1::Person& person_before = before.person();
+              const v1::Conviction& conviction_before = before.conviction();
               FieldMaskUtil::MergeOptions options;
               options.set_replace_message_fields(true);
               options.set_replace_repeated_fields(true);
@@ -396,6 +420,7 @@ grpc::Status RecordService::AmendRecord(grpc::ServerContext* ctx,
                     "update_mask: the record already holds these values (",
                     MaskPaths(req->update_mask()), "); the amendment changes nothing"));
               }
+              changed = ChangedPaths(req->update_mask(), before, *record);
               return AsAmendmentProblems(
                   d_.validator->ValidateRecord(record->person(), record->conviction()),
                   req->update_mask());
@@ -416,7 +441,9 @@ grpc::Status RecordService::AmendRecord(grpc::ServerContext* ctx,
       call.event().add_record_ids(existing);
     }
     RETURN_IF_ERROR(write.status());
-    return CommitVersion(call, &*write, resp);
+    RETURN_IF_ERROR(CommitVersion(call, &*write, resp));
+    for (std::string& path : changed) resp->add_changed_paths(std::move(path));
+    return absl::OkStatus();
   });
 }
 

@@ -283,6 +283,19 @@ TEST_F(RecordServiceTest, AmendChangesMaskedFieldAndHistoryKeepsOldValues) {
   // A second amendment based on the stale version 1 is ABORTED.
   amend.set_reason("again");
   EXPECT_EQ(Amend(amend, &amended).error_code(), grpc::StatusCode::ABORTED);
+
+  // The answer names the paths the amendment changed, not every path it sent: the address is
+  // sent again as it is, the surname anew.
+  ASSERT_EQ(amended.changed_paths_size(), 1);
+  EXPECT_EQ(amended.changed_paths(0), "person.last_known_address");
+  amend.set_expected_version(2);
+  amend.mutable_update_mask()->add_paths("person.surname");
+  amend.mutable_person()->set_surname("Berisha");
+  amend.set_reason("surname corrected from the judgment");
+  s = Amend(amend, &amended);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(amended.changed_paths_size(), 1) << amended.DebugString();
+  EXPECT_EQ(amended.changed_paths(0), "person.surname");
 }
 
 TEST_F(RecordServiceTest, AmendWithoutReasonIsInvalidArgumentNamingReason) {
