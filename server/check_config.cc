@@ -198,17 +198,14 @@ void CheckStoredData(const registry::v1::ServerConfig& c, std::vector<std::strin
     return nullptr;
   };
 
-  if (std::error_code ec; !std::filesystem::exists(data_dir + "/CURRENT", ec)) {
+  if (!storage::Database::Exists(data_dir)) {
     // No database yet: start-up makes a new one, whose audit log holds no event and which has
     // applied no erasure.
     const std::unique_ptr<storage::AuditWatermark> watermark = open_watermark();
-    if (watermark != nullptr && watermark->mark().has_value() && watermark->mark()->size > 0) {
-      problems->push_back(absl::StrCat(
-          "data_dir: ", data_dir, " holds no database, but the audit watermark ",
-          c.audit_watermark_file(), " says its audit log held ", watermark->mark()->size,
-          " events: the data directory was lost or moved, and start-up refuses to begin a new, "
-          "empty registry in its place (to start an empty registry on purpose, remove the "
-          "watermark as well)"));
+    if (watermark != nullptr) {
+      if (absl::Status lost = watermark->CheckNoDatabase(data_dir); !lost.ok()) {
+        problems->push_back(std::string(lost.message()));
+      }
     }
     if (absl::Status ledger = storage::ErasureLedger::Check(c.erasure_ledger_file(), *ledger_key,
                                                             nullptr);

@@ -171,6 +171,23 @@ absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& confi
       std::shared_ptr<const crypto::Keyring>(std::move(keys.keyring)));
   st.derivation_root = std::move(keys.derivation_root);
   ASSIGN_OR_RETURN(st.normalizer, storage::NameNormalizer::Create());
+  const auto open_watermark = [&]() -> absl::Status {
+    ASSIGN_OR_RETURN(crypto::SecretBytes watermark_key,
+                     crypto::DeriveKey(st.derivation_root, storage::kAuditWatermarkKeyPurpose));
+    // Dated in real time, whatever clock the registry runs on.
+    ASSIGN_OR_RETURN(st.watermark,
+                     storage::AuditWatermark::Open(config.audit_watermark_file(), watermark_key,
+                                                   SystemClock::Get()));
+    return absl::OkStatus();
+  };
+  // Read before a database is made: a folder that holds none while the watermark counts events
+  // is a mistyped or lost data_dir, and an empty database made there would only be refused
+  // below, as if the data had been rolled back, and left behind. (An existing database's key
+  // check comes first, so the watermark is read after it.)
+  if (!existing_only && !storage::Database::Exists(config.data_dir())) {
+    RETURN_IF_ERROR(open_watermark());
+    RETURN_IF_ERROR(st.watermark->CheckNoDatabase(config.data_dir()));
+  }
 
   storage::DatabaseOptions db_options;
   db_options.path = config.data_dir();
@@ -198,12 +215,7 @@ absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& confi
                                                            ledger_key, st.db.get()));
   st.eraser = std::make_unique<Eraser>(st.records.get(), st.checks.get(), st.ledger.get(),
                                        st.audit.get(), clock);
-  ASSIGN_OR_RETURN(crypto::SecretBytes watermark_key,
-                   crypto::DeriveKey(st.derivation_root, storage::kAuditWatermarkKeyPurpose));
-  // Dated in real time, whatever clock the registry runs on.
-  ASSIGN_OR_RETURN(st.watermark,
-                   storage::AuditWatermark::Open(config.audit_watermark_file(), watermark_key,
-                                                 SystemClock::Get()));
+  if (st.watermark == nullptr) RETURN_IF_ERROR(open_watermark());
   return st;
 }
 
@@ -245,9 +257,7 @@ absl::Status CheckRestoredCopy(const registry::v1::ServerConfig& config,
 // nothing to say so, where a start with that ledger is refused. A data folder that cannot be
 // opened (damaged: often why a restore is run) has nothing to hold the ledger to.
 absl::Status LedgerHoldsTheErasuresOf(const registry::v1::ServerConfig& config) {
-  if (std::error_code ec; !std::filesystem::exists(config.data_dir() + "/CURRENT", ec)) {
-    return absl::OkStatus();
-  }
+  if (!storage::Database::Exists(config.data_dir())) return absl::OkStatus();
   if (!storage::ProbeTableFiles(config.data_dir()).ok()) return absl::OkStatus();
   ASSIGN_OR_RETURN(KeyMaterial keys, LoadKeyFile(config.key_file()));
   ASSIGN_OR_RETURN(crypto::SecretBytes ledger_key,

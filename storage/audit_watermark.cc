@@ -112,6 +112,18 @@ absl::Status AuditWatermark::Check(const AuditLog& log) const {
   return absl::OkStatus();
 }
 
+absl::Status AuditWatermark::CheckNoDatabase(absl::string_view data_dir) const {
+  const std::optional<Mark> mark = this->mark();
+  if (!mark.has_value() || mark->size == 0) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "data_dir: ", data_dir, " holds no database, but the audit watermark ", path_,
+      " says its audit log held ", mark->size, " events at ", FormatInstant(mark->written_at),
+      ": check data_dir in the config (a mistyped or moved folder); nothing was created there. "
+      "If the data directory was lost, restore it with --restore_backup; start-up refuses to "
+      "begin a new, empty registry in its place (to start an empty registry on purpose, remove "
+      "the watermark as well)"));
+}
+
 absl::Status AuditWatermark::Write(const Mark& mark) {
   const std::string body = absl::StrCat(mark.size, " ", absl::BytesToHexString(mark.root), " ",
                                         absl::ToUnixMicros(mark.written_at));

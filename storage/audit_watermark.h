@@ -69,6 +69,12 @@ class AuditWatermark {
   // size is the mark's; DataLoss naming both sizes and the mark's date otherwise.
   absl::Status Check(const AuditLog& log) const;
 
+  // For a data directory `data_dir` that holds no database (start-up would make a new one): OK
+  // when there is no mark or it counts no event; otherwise FailedPrecondition saying that the
+  // folder named is not the one the log was in (a mistyped data_dir, a folder lost or moved),
+  // so that nothing is created there and no empty registry starts in its place.
+  absl::Status CheckNoDatabase(absl::string_view data_dir) const;
+
   // Writes `log`'s current head as the mark when it has grown past it. FailedPrecondition when
   // the log is behind the mark (it never moves back here); Unavailable for I/O errors.
   absl::Status Advance(const AuditLog& log);

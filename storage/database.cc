@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstdarg>
+#include <filesystem>
 #include <memory>
 #include <string>
 #include <utility>
@@ -259,6 +260,11 @@ absl::Status RefuseFilesWithoutCurrent(rocksdb::Env* env, const std::string& pat
 }
 
 }  // namespace
+
+bool Database::Exists(const std::string& path) {
+  std::error_code ec;
+  return std::filesystem::exists(path + "/CURRENT", ec);
+}
 
 absl::Status Database::RefuseWhileOpen(const std::string& path) {
   const std::string lock_path = path + "/LOCK";

@@ -181,6 +181,9 @@ class Database {
   // instead of RocksDB's lock error; a restore checks it before it moves anything.
   static absl::Status RefuseWhileOpen(const std::string& path);
 
+  // Whether `path` holds a database (its CURRENT file), which Open would open rather than make.
+  static bool Exists(const std::string& path);
+
   // Closes the column family handles, then the database.
   ~Database();
   Database(const Database&) = delete;

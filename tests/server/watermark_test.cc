@@ -60,6 +60,28 @@ TEST(AuditWatermarkServerTest, ADataDirectoryPutBackFromAnEarlierCopyIsRefusedAt
   EXPECT_THAT(report->problems, ::testing::Contains(HasSubstr("audit watermark")));
 }
 
+TEST(AuditWatermarkServerTest, AStartOnAFolderWithoutADatabaseMakesNoneThereAndSaysCheckDataDir) {
+  // A mistyped data_dir (or a folder moved away): the start refuses before it makes a database
+  // there, says so, and leaves nothing behind that a second start would take for rolled back.
+  std::unique_ptr<TestServer> server = TestServer::Start();
+  CreatedRecordId(*server, "clerk", FictionalRecord(1));
+  const std::string data_dir = server->config().data_dir();
+  server->Stop();
+  const std::string moved = server->dir() + "/moved-data";
+  std::filesystem::rename(data_dir, moved);
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    const absl::Status started = server->Restart();
+    EXPECT_EQ(started.code(), absl::StatusCode::kFailedPrecondition) << started;
+    EXPECT_THAT(std::string(started.message()), HasSubstr("holds no database"));
+    EXPECT_THAT(std::string(started.message()), HasSubstr("check data_dir in the config"));
+    EXPECT_THAT(std::string(started.message()), HasSubstr("nothing was created there"));
+    EXPECT_FALSE(storage::Database::Exists(data_dir)) << "attempt " << attempt;
+  }
+  // Put back where the config says, it starts.
+  std::filesystem::rename(moved, data_dir);
+  ASSERT_TRUE(server->Restart().ok());
+}
+
 TEST(AuditWatermarkServerTest, TheMarkFollowsTheLogWhileTheServerRuns) {
   TestServerOptions options;
   options.watermark_interval = absl::Milliseconds(10);
