@@ -27,7 +27,7 @@ void Fill(const storage::Backups::Info& info, v1::BackupInfo* out) {
 grpc::Status AdminService::RotateKeys(grpc::ServerContext* ctx, const v1::RotateKeysRequest* req,
                                       v1::RotateKeysResponse* resp) {
   return d_.gate->Unary(ctx, *req, resp, [&](Call& call) -> absl::Status {
-    ASSIGN_OR_RETURN(KeyRotator::Result result, d_.rotator->Rotate());
+    ASSIGN_OR_RETURN(KeyRotator::Result result, d_.rotator->Rotate(call.event().actor()));
     call.event().set_reference(absl::StrCat("kek-v", result.current_kek_version));
     resp->set_current_kek_version(result.current_kek_version);
     resp->set_rewrapped(result.rewrapped);

@@ -16,11 +16,12 @@ constexpr char kActor[] = "system:key-rotation";
 
 }  // namespace
 
-absl::Status KeyRotator::Commit(storage::PendingWrite* w, std::string what) {
+absl::Status KeyRotator::Commit(storage::PendingWrite* w, std::string what, std::string detail) {
   registry::v1::AuditEvent event;
   event.set_actor(kActor);
   event.set_action(ActionOf(registry::v1::RotateKeysRequest::descriptor()));
   event.set_reference(std::move(what));
+  if (!detail.empty()) event.set_detail(std::move(detail));
   return audit_->Append(std::move(event), w).status();
 }
 
@@ -73,7 +74,7 @@ absl::StatusOr<KeyRotator::Result> KeyRotator::Resume() {
   return RunLocked();
 }
 
-absl::StatusOr<KeyRotator::Result> KeyRotator::Rotate() {
+absl::StatusOr<KeyRotator::Result> KeyRotator::Rotate(absl::string_view requested_by) {
   absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Result resumed, RunLocked());
   ASSIGN_OR_RETURN(registry::v1::KeyFile file, ReadKeyFile(key_file_));
@@ -84,7 +85,8 @@ absl::StatusOr<KeyRotator::Result> KeyRotator::Rotate() {
   // file was then not written is closed at once (or, after a crash, by RunLocked).
   storage::PendingWrite start;
   state_.StageStart(version, &start);
-  RETURN_IF_ERROR(Commit(&start, absl::StrCat("kek-v", version, " started")));
+  RETURN_IF_ERROR(Commit(&start, absl::StrCat("kek-v", version, " started"),
+                         absl::StrCat("asked by ", requested_by)));
   if (absl::Status written = WriteKeyFile(key_file_, file, /*overwrite=*/true); !written.ok()) {
     storage::PendingWrite abandon;
     state_.StageDone(&abandon);

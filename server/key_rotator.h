@@ -52,7 +52,10 @@ class KeyRotator {
         clock_(clock) {}
 
   // Finishes an interrupted rotation if any, then adds a KEK and re-wraps everything.
-  absl::StatusOr<Result> Rotate();
+  // `requested_by` (the caller's actor) is named in the event that records the new KEK: a
+  // rotation a crash cut short is finished at the next start, and the caller's own event, written
+  // when the call ends, is then never written.
+  absl::StatusOr<Result> Rotate(absl::string_view requested_by);
 
   // Finishes an interrupted rotation, if one is recorded. Start-up calls it.
   absl::StatusOr<Result> Resume();
@@ -64,8 +67,8 @@ class KeyRotator {
 
  private:
   absl::StatusOr<Result> RunLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Commits `w` with a system event whose reference is `what`.
-  absl::Status Commit(storage::PendingWrite* w, std::string what);
+  // Commits `w` with a system event whose reference is `what` and detail `detail`.
+  absl::Status Commit(storage::PendingWrite* w, std::string what, std::string detail = "");
 
   const std::string key_file_;
   const storage::KeyRotationState state_;
