@@ -103,6 +103,61 @@ void SendSignedOut(const httplib::Request& request, httplib::Response& response)
       "text/html; charset=utf-8");
 }
 
+// Whether `request`'s body is a form's fields, as cpp-httplib tells it (and parses them).
+bool IsFormBody(const httplib::Request& request) {
+  return absl::StartsWith(request.get_header_value("Content-Type"),
+                          "application/x-www-form-urlencoded");
+}
+
+// Reads a POST's body into `request` as cpp-httplib itself would (a form's fields into params, a
+// multipart body's parts into files), with kMaxFormBytes as the limit of a form. The library's
+// limit (CPPHTTPLIB_FORM_URL_ENCODED_PAYLOAD_MAX_LENGTH, 8 KiB) is compiled into Debian's
+// libcpp-httplib: defining the macro here would change nothing but this file's idea of it, and
+// forms the console sends pass 8 KiB. False when the request is refused: the response's status
+// says why (413 too large, 400 unreadable), and the error handler writes the page.
+bool ReadBody(const httplib::Request& request_in, httplib::Response& response,
+              const httplib::ContentReader& content) {
+  // The server's own object, which the library fills in the same way when it reads a body.
+  httplib::Request& request = const_cast<httplib::Request&>(request_in);
+  bool read = false;
+  if (request.is_multipart_form_data()) {
+    httplib::MultipartFormDataMap::iterator part;
+    size_t parts = 0;
+    read = content(
+        [&](const httplib::MultipartFormData& header) {
+          if (parts++ == CPPHTTPLIB_MULTIPART_FORM_DATA_FILE_MAX_COUNT) return false;
+          part = request.files.emplace(header.name, header);
+          return true;
+        },
+        [&](const char* data, size_t size) {
+          part->second.content.append(data, size);
+          return true;
+        });
+  } else {
+    const bool form = IsFormBody(request);
+    bool too_large = false;
+    read = content([&](const char* data, size_t size) {
+      // A form over the limit is read to its end but not kept: the connection stays in step for
+      // the browser's next request, and the page says what was wrong instead of a reset.
+      if (too_large) return true;
+      if (form && request.body.size() + size > kMaxFormBytes) {
+        too_large = true;
+        request.body.clear();
+        return true;
+      }
+      request.body.append(data, size);
+      return true;
+    });
+    if (read && too_large) {
+      response.status = 413;
+      return false;
+    }
+    if (read && form) httplib::detail::parse_query_text(request.body, request.params);
+  }
+  if (!read && response.status < 400) response.status = 400;
+  return read;
+}
+
 }  // namespace
 
 bool NamesEveryAddress(const std::string& host) {
@@ -329,8 +384,8 @@ void PageContext::SendPage(const std::string& title, const std::string& body, in
                  : request_.path;
     } else {
       back = console_.NearestPage(request_.path);
-      // The switch's body must stay within what the console accepts of a form (cpp-httplib's
-      // limit): empty fields are left out, and fields that would not fit with the switch's own
+      // The switch's body must stay within what the console accepts of a form (kMaxFormBytes):
+      // empty fields are left out, and fields that would not fit with the switch's own
       // (its token, `back`, the language) are not kept at all: the form then comes back empty
       // in the new language, rather than the switch being refused as too large.
       size_t size = UrlEncode(back).size() + 128;
@@ -340,7 +395,7 @@ void PageContext::SendPage(const std::string& title, const std::string& body, in
         absl::StrAppend(&kept, "<input type=\"hidden\" name=\"keep.", Escape(name),
                         "\" value=\"", Escape(value), "\">");
       }
-      if (size > CPPHTTPLIB_FORM_URL_ENCODED_PAYLOAD_MAX_LENGTH) kept.clear();
+      if (size > kMaxFormBytes) kept.clear();
     }
   }
   if (!IsConsoleAddress(back)) back = "/";
@@ -544,7 +599,7 @@ absl::Status Console::Start() {
     return Admit(request, response) ? httplib::Server::HandlerResponse::Unhandled
                                     : httplib::Server::HandlerResponse::Handled;
   });
-  http_->set_error_handler([](const httplib::Request&, httplib::Response& response) {
+  http_->set_error_handler([](const httplib::Request& request, httplib::Response& response) {
     if (!response.body.empty()) return;
     // What the HTTP library itself refused: a file over the limit is not a page that is missing.
     switch (response.status) {
@@ -552,7 +607,10 @@ absl::Status Console::Start() {
         SendRefusal(response, 404, "refused.not_found");
         break;
       case 413:
-        SendRefusal(response, 413, "refused.too_large");
+        // A form over kMaxFormBytes (ReadBody) is no import file: telling the official to split
+        // a file, of a search or a record form, left them nowhere.
+        SendRefusal(response, 413,
+                    IsFormBody(request) ? "refused.form_too_large" : "refused.too_large");
         break;
       default:
         SendRefusal(response, response.status, "refused.bad_request");
@@ -662,15 +720,28 @@ void Console::AddRoutes() {
   for (const Route& route : routes_) {
     const Route* r = &route;
     if (route.method == "GET") pages_.emplace_back(r, std::regex(route.pattern));
-    auto serve = [this, r](const httplib::Request& request, httplib::Response& response) {
-      Serve(*r, request, response);
-    };
     if (route.method == "GET") {
-      http_->Get(route.pattern, serve);
+      http_->Get(route.pattern,
+                 [this, r](const httplib::Request& request, httplib::Response& response) {
+                   Serve(*r, request, response);
+                 });
     } else {
-      http_->Post(route.pattern, serve);
+      // With a content reader, so that the console reads the body (ReadBody) under its own
+      // limit on a form rather than the library's.
+      http_->Post(route.pattern,
+                  [this, r](const httplib::Request& request, httplib::Response& response,
+                            const httplib::ContentReader& content) {
+                    if (ReadBody(request, response, content)) Serve(*r, request, response);
+                  });
     }
   }
+  // A POST to no page of the console: its body is read the same way, so that it is told there is
+  // no such page whatever the size of its form (up to kMaxFormBytes), not that the form is too
+  // large for the library.
+  http_->Post(".*", [](const httplib::Request& request, httplib::Response& response,
+                       const httplib::ContentReader& content) {
+    if (ReadBody(request, response, content)) response.status = 404;
+  });
   http_->Get("/start", [this](const httplib::Request& request, httplib::Response& response) {
     StartSession(request, response);
   });

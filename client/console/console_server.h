@@ -57,6 +57,15 @@ inline constexpr char kDefaultListen[] = "127.0.0.1:8080";
 // other's session.
 inline constexpr char kSessionCookiePrefix[] = "registry_console_";
 
+// The largest form (application/x-www-form-urlencoded body) the console reads; a larger one is
+// refused 413 as a form, not as an import file. cpp-httplib's own limit, 8 KiB, is passed by
+// forms the console sends: a record form's text fields alone hold up to 1,800 code points (three
+// names of 100, ten aliases of 100, a birth place of 100, an address and a foreign court of 200),
+// up to 12 bytes each once percent-encoded (a 4-byte letter; 6 for Cyrillic), 21,600 bytes, with
+// an empty paragraph input for every whole article of the offence table beside them. A form is
+// never more than a few tens of KiB; this leaves room and still bounds what one request holds.
+inline constexpr size_t kMaxFormBytes = 256 << 10;
+
 // The security headers of every response.
 inline constexpr char kContentSecurityPolicy[] =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "

@@ -25,6 +25,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
 #include "client/console/catalog.h"
@@ -117,6 +118,9 @@ class FakeRegistry final : public Registry {
   absl::Status audit_status = absl::OkStatus();
   v1::AmendRecordRequest last_amend;
   v1::CreateRecordRequest last_create;
+  v1::SearchRecordsRequest last_search;
+  // What SearchRecords answers, when not OK; else `search`.
+  absl::Status search_status = absl::OkStatus();
   v1::ImportRecordsRequest last_import;
   // What ImportRecords answers, when set; else UNAVAILABLE.
   std::optional<v1::ImportRecordsResponse> import_response;
@@ -144,8 +148,10 @@ class FakeRegistry final : public Registry {
     *response.mutable_record() = record;
     return response;
   }
-  absl::StatusOr<v1::SearchRecordsResponse> SearchRecords(const v1::SearchRecordsRequest&) override {
+  absl::StatusOr<v1::SearchRecordsResponse> SearchRecords(const v1::SearchRecordsRequest& request) override {
     ++calls;
+    last_search = request;
+    if (!search_status.ok()) return search_status;
     return search;
   }
   absl::StatusOr<v1::AmendRecordResponse> AmendRecord(const v1::AmendRecordRequest& request) override {
@@ -642,6 +648,95 @@ TEST_F(ConsoleTest, AnUploadOverTheLimitIsSaidToBeTooLargeNotAMissingPage) {
   EXPECT_TRUE(absl::StrContains(big->body, "64 MiB")) << big->body;
   EXPECT_FALSE(absl::StrContains(big->body, "no such page")) << big->body;
   ExpectSecurityHeaders(big, "413");
+}
+
+// A form over 8 KiB (cpp-httplib's limit for a form) was refused 413 as an import file over
+// 64 MiB, the form lost and no field named. A court's search with a case reference of 8,200
+// letters now reaches the registry, which names the field; the form comes back with it.
+TEST_F(ConsoleTest, ASearchFormOverEightKibReachesTheRegistryWhichNamesTheField) {
+  Start(v1::ROLE_COURT);
+  SignIn();
+  fake_->search_status = absl::InvalidArgumentError(
+      "purpose.case_reference: 1..64 ASCII letters, digits, spaces or /-.:_");
+  const std::string case_ref(8200, 'A');
+  auto found = Post("/search", {{"purpose", "sentencing"},
+                                {"personal-number", "1234567890"},
+                                {"case_ref", case_ref}});
+  ASSERT_TRUE(found);
+  EXPECT_EQ(found->status, 400) << found->body;
+  EXPECT_EQ(fake_->calls, 1);
+  EXPECT_EQ(fake_->last_search.purpose().case_reference(), case_ref);
+  EXPECT_TRUE(absl::StrContains(found->body, "purpose.case_reference")) << found->body;
+  const Catalogs& catalogs = Catalogs::Embedded();
+  for (const char* key : {"refused.too_large", "refused.form_too_large"}) {
+    EXPECT_FALSE(absl::StrContains(found->body, Escape(catalogs.Text("sq", key)))) << key;
+  }
+  EXPECT_TRUE(absl::StrContains(found->body, "value=\"1234567890\""))
+      << "the form keeps what was typed";
+}
+
+// Legitimate input passes 8 KiB: a record whose names, aliases, birth place and address are
+// Cyrillic at their longest (six bytes a letter once sent) is entered, not refused as a file.
+TEST_F(ConsoleTest, ARecordFormWithCyrillicNamesAtTheirLongestIsEntered) {
+  Start(v1::ROLE_CLERK);
+  SignIn();
+  const auto cyrillic = [](int letters) {
+    std::string text;
+    for (int i = 0; i < letters; ++i) text += "\xd0\x96";  // Cyrillic Zhe
+    return text;
+  };
+  std::vector<std::string> aliases(10, cyrillic(100));
+  auto entered = Post("/records/new", {{"surname", cyrillic(100)},
+                                       {"given-name", cyrillic(100)},
+                                       {"father-name", cyrillic(100)},
+                                       {"alias", absl::StrJoin(aliases, "\n")},
+                                       {"birth-place", cyrillic(100)},
+                                       {"address", cyrillic(200)}});
+  ASSERT_TRUE(entered);
+  EXPECT_EQ(entered->status, 303) << entered->body;
+  EXPECT_EQ(fake_->last_create.person().surname(), cyrillic(100));
+  EXPECT_EQ(fake_->last_create.person().aliases_size(), 10);
+  EXPECT_EQ(fake_->last_create.person().last_known_address(), cyrillic(200));
+}
+
+// A form larger than any the console sends is refused as a form, in its own words; an import
+// file (multipart) larger than that is still read as a file, and a large form posted to no page
+// is told there is no such page.
+TEST_F(ConsoleTest, AFormOverTheConsolesLimitIsSaidToBeAFormNotAFile) {
+  Start(v1::ROLE_CLERK);
+  SignIn();
+  const Catalogs& catalogs = Catalogs::Embedded();
+  auto huge = Post("/search", {{"personal-number", "1234567890"},
+                               {"surname", std::string(kMaxFormBytes, 'A')}});
+  ASSERT_TRUE(huge);
+  EXPECT_EQ(huge->status, 413);
+  EXPECT_TRUE(absl::StrContains(huge->body, Escape(catalogs.Text("sq", "refused.form_too_large"))))
+      << huge->body;
+  EXPECT_TRUE(
+      absl::StrContains(huge->body, Escape(catalogs.Text("en", "refused.form_too_large.help"))))
+      << huge->body;
+  EXPECT_FALSE(absl::StrContains(huge->body, "64 MiB")) << huge->body;
+  EXPECT_EQ(fake_->calls, 0) << "a refused form asks the registry nothing";
+  ExpectSecurityHeaders(huge, "413 form");
+  // The refused form was read to its end: the next request is answered as usual.
+  auto home = Get("/");
+  ASSERT_TRUE(home);
+  EXPECT_EQ(home->status, 200);
+
+  httplib::MultipartFormDataItems upload = {
+      {"csrf", csrf_, "", ""},
+      {"file", std::string(kMaxFormBytes * 2, 'a'), "records.txt", "text/plain"}};
+  auto file = client_->Post("/import", {{"Cookie", cookie_}}, upload);
+  ASSERT_TRUE(file);
+  EXPECT_EQ(file->status, 400) << file->body;
+  EXPECT_TRUE(absl::StrContains(file->body, Escape(catalogs.Text("sq", "import.bad_type"))))
+      << file->body;
+
+  auto nowhere = Post("/no/such/page", {{"surname", std::string(9000, 'A')}});
+  ASSERT_TRUE(nowhere);
+  EXPECT_EQ(nowhere->status, 404);
+  EXPECT_TRUE(absl::StrContains(nowhere->body, Escape(catalogs.Text("sq", "refused.not_found"))))
+      << nowhere->body;
 }
 
 // A request for parts of a file gets the whole file once, with or without a session, and a
@@ -1529,9 +1624,10 @@ TEST_F(ConsoleTest, TheLanguageSwitchShowsAPostedFormAgainFilledIn) {
   EXPECT_TRUE(absl::StrContains(amended->body, ">court notice 12/2024</textarea>"));
 
   // A form near the size the console accepts (a long reason in Cyrillic, six bytes a letter when
-  // sent): its fields are not kept, so that the switch itself is not refused as too large.
+  // sent, the whole form some 50 bytes under kMaxFormBytes): its fields are not kept, so that
+  // the switch itself is not refused as too large.
   std::string long_reason;
-  for (int i = 0; i < 1340; ++i) long_reason += "\xd0\x96";  // Cyrillic Zhe
+  for (size_t i = 0; i < (kMaxFormBytes - 160) / 6; ++i) long_reason += "\xd0\x96";  // Zhe
   auto large = Post(record + "/amend", {{"surname", "Krasniqi-Gashi"}, {"version", "3"},
                                         {"reason", long_reason}});
   ASSERT_TRUE(large);
