@@ -245,6 +245,10 @@ std::string FormatEvent(uint64_t index, const v1::AuditEvent& e) {
   items.push_back(std::move(by));
   if (e.dry_run()) items.push_back("dry run: nothing written");
   if (!e.record_ids().empty()) items.push_back(ListItem("records", e.record_ids()));
+  // The version a write made, and a vetting check's id: the one an employer quotes to ask about
+  // a REFER, which the auditor looks for.
+  if (e.record_version() != 0) items.push_back(absl::StrCat("version ", e.record_version()));
+  if (!e.check_id().empty()) items.push_back(absl::StrCat("check ", ForTerminal(e.check_id())));
   if (!e.tokens().empty()) items.push_back(ListItem("tokens", e.tokens(), 16));
   if (!e.purpose_code().empty()) {
     items.push_back(absl::StrCat("purpose ", ForTerminal(e.purpose_code())));

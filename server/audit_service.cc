@@ -55,8 +55,17 @@ absl::Status CheckFilter(const v1::AuditFilter& f) {
 // since it may hold anything), the outcome, and the events it covers. The record filtered on
 // enters the event's record ids when it names a stored record; a typed id that names none may
 // spell a personal number, and is withheld.
-void DescribeRead(const v1::AuditFilter& f, uint64_t start, uint64_t end,
-                  const storage::RecordStore* records, Call* call) {
+// "; events 5 to 104" (both included) for the events [start, end) a read looked at.
+std::string RangeText(uint64_t start, uint64_t end) {
+  if (start >= end) return "; no events";
+  return end - start == 1 ? absl::StrCat("; event ", start)
+                          : absl::StrCat("; events ", start, " to ", end - 1);
+}
+
+// Sets the event's detail to the filter and the events [start, end) looked at, and returns the
+// filter's part, for a read that learns later how far it went.
+std::string DescribeRead(const v1::AuditFilter& f, uint64_t start, uint64_t end,
+                         const storage::RecordStore* records, Call* call) {
   std::vector<std::string> parts;
   if (!f.from_time().empty()) parts.push_back(absl::StrCat("from ", f.from_time()));
   if (!f.to_time().empty()) parts.push_back(absl::StrCat("to ", f.to_time()));
@@ -71,7 +80,8 @@ void DescribeRead(const v1::AuditFilter& f, uint64_t start, uint64_t end,
                         : absl::StrCat("action (", f.action().size(), " bytes)"));
   }
   if (f.outcome_plus_one() != 0) {
-    parts.push_back(absl::StrCat("outcome ", f.outcome_plus_one() - 1));
+    parts.push_back(absl::StrCat(
+        "outcome ", absl::StatusCodeToString(static_cast<absl::StatusCode>(f.outcome_plus_one() - 1))));
   }
   if (!f.record_id().empty()) {
     absl::StatusOr<bool> stored = storage::IsRegistryId(f.record_id()) && records != nullptr
@@ -86,8 +96,10 @@ void DescribeRead(const v1::AuditFilter& f, uint64_t start, uint64_t end,
       parts.push_back("a record id");
     }
   }
-  call->event().set_detail(absl::StrCat("filter: ", parts.empty() ? "none" : absl::StrJoin(parts, ", "),
-                                        "; events ", start, "..", end));
+  std::string filter =
+      absl::StrCat("filter: ", parts.empty() ? "none" : absl::StrJoin(parts, ", "));
+  call->event().set_detail(absl::StrCat(filter, RangeText(start, end)));
+  return filter;
 }
 
 }  // namespace
@@ -169,7 +181,7 @@ grpc::Status AuditService::ListAuditEvents(grpc::ServerContext* ctx,
       return absl::InvalidArgumentError("page_token: not a token from this service");
     }
     const uint64_t end = std::min(size, start + kMaxScanPerPage);
-    DescribeRead(req->filter(), start, end, d_.records, &call);
+    const std::string filter = DescribeRead(req->filter(), start, end, d_.records, &call);
     uint64_t next = end;
     const auto take = [&](uint64_t index, absl::string_view bytes,
                           v1::AuditEvent event) -> absl::StatusOr<bool> {
@@ -187,6 +199,8 @@ grpc::Status AuditService::ListAuditEvents(grpc::ServerContext* ctx,
                                  first_page ? std::nullopt : std::optional<uint64_t>(start), end,
                                  req->bytes_only() ? Decoded::kOmit : Decoded::kSend, take));
     if (next < size) resp->set_next_page_token(absl::StrCat(next));
+    // A full page stops before the window's end: the event says how far this read went.
+    call.event().set_detail(absl::StrCat(filter, RangeText(start, next)));
     return absl::OkStatus();
   });
 }

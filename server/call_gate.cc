@@ -107,7 +107,11 @@ grpc::Status ToGrpcStatus(const absl::Status& s) {
   if (IsPublicError(s)) return grpc::Status(code, std::string(s.message()));
   switch (s.code()) {
     case absl::StatusCode::kDataLoss:
-      return grpc::Status(code, "stored data failed authentication");
+      // A failed MAC or a failed checksum of the database's files, told apart only in the log
+      // and by `registryd --verify_data`, which name the value or the file.
+      return grpc::Status(code,
+                          "stored data is damaged or failed authentication; registryd "
+                          "--verify_data names what");
     case absl::StatusCode::kUnavailable:
       return grpc::Status(code, "the registry cannot record this call; try again later");
     case absl::StatusCode::kInvalidArgument:

@@ -527,7 +527,15 @@ absl::Status AuditLog::ScanFrom(bool retained, uint64_t start, uint64_t end,
       return absl::OkStatus();
     }
   }
-  RETURN_IF_ERROR(it->status());
+  if (absl::Status read = it->status(); !read.ok()) {
+    if (!absl::IsDataLoss(read)) return read;
+    // A checksum of the database's files failed where the next event is stored: the auditor is
+    // told where the scan stopped and that it is damage to files, not an edited event.
+    return PublicError(absl::DataLossError(absl::StrCat(
+        "audit event ", expected,
+        " cannot be read: a checksum of the database's files failed (damaged storage); "
+        "registryd --verify_data names the file")));
+  }
   if (expected < end && expected < CurrentHead().size) {
     return PublicError(absl::DataLossError(absl::StrCat("audit event ", expected, " is missing")));
   }

@@ -29,6 +29,7 @@
 #include "gtest/gtest.h"
 #include "registry/v1/audit.grpc.pb.h"
 #include "registry/v1/records.grpc.pb.h"
+#include "registry/v1/vetting.grpc.pb.h"
 #include "tests/testing/cli_run.h"
 #include "tests/testing/principals.h"
 #include "tests/testing/server_credentials.h"
@@ -98,6 +99,8 @@ TEST_F(AuditCommandsTest, ListOfAnHonestServerShowsEveryEventWithoutWarnings) {
   }
   EXPECT_GE(next, 6u);
   EXPECT_THAT(run.out, HasSubstr("  court    GetRecord              OK\n"));
+  // A write says the version it made.
+  EXPECT_THAT(run.out, HasSubstr("version 1"));
   EXPECT_THAT(run.out, HasSubstr("purpose criminal_proceedings"));
   EXPECT_THAT(run.out, HasSubstr("case \"PKR 2/2026\""));
   EXPECT_THAT(run.out, HasSubstr(absl::StrCat("by ", kCourtId, " (basic-court-prishtine)")));
@@ -106,6 +109,23 @@ TEST_F(AuditCommandsTest, ListOfAnHonestServerShowsEveryEventWithoutWarnings) {
   const CliRun json = Run({"audit", "list", "--all"}, /*json=*/true);
   EXPECT_EQ(json.code, 0) << json.err;
   EXPECT_EQ(json.err, "");
+}
+
+TEST_F(AuditCommandsTest, AVettingChecksIdIsInTheListAsTheEmployerQuotesIt) {
+  // A REFER sends the employer to the registry with the check's id; the auditor finds that id
+  // in the list people read, not only in --json.
+  auto vetting = v1::VettingService::NewStub(server_->Channel("vetting"));
+  grpc::ClientContext context;
+  v1::VettingCheckResponse checked;
+  ASSERT_TRUE(vetting
+                  ->VettingCheck(&context,
+                                 testing::CandidateOf(testing::FictionalRecord(0).person()),
+                                 &checked)
+                  .ok());
+  ASSERT_FALSE(checked.check_id().empty());
+  const CliRun run = Run({"audit", "list", "--action", "VettingCheck"});
+  EXPECT_EQ(run.code, 0) << run.err;
+  EXPECT_THAT(run.out, HasSubstr(absl::StrCat("check ", checked.check_id())));
 }
 
 TEST_F(AuditCommandsTest, ATimeReadOffTheListIsTakenBackByFromAndTo) {

@@ -14,6 +14,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -180,7 +181,7 @@ TEST_F(AuditServiceTest, EveryCallAppendsExactlyOneCompleteEvent) {
                      return auditor_->ListAuditEvents(ctx, v1::ListAuditEventsRequest(), &resp);
                    },
                    grpc::StatusCode::OK, kAuditorId, v1::ROLE_AUDITOR, "kjc-internal-audit", kList,
-                   "filter: none; events 0.."});
+                   "filter: none; events 0 to "});
   calls.push_back({"admin-list-backups",
                    [&](grpc::ClientContext* ctx) {
                      v1::ListBackupsResponse resp;
@@ -780,6 +781,12 @@ TEST_F(AuditServiceTest, ExportAndListHoldNoPersonalData) {
 // An export, or a page of the list, says in its event what it read: the filter (text that names
 // no principal or method only counted, as it may hold anything), the record filtered on when it
 // is a stored record's, and the events the read covers.
+// How a read's event names the events [start, end) it looked at: both ends included.
+std::string Events(uint64_t start, uint64_t end) {
+  if (end - start == 1) return absl::StrCat("; event ", start);
+  return absl::StrCat("; events ", start, " to ", end - 1);
+}
+
 TEST_F(AuditServiceTest, AReadOfTheLogSaysWhatItRead) {
   Start();
   const std::string id = CreateRecord(FictionalRecord(5));
@@ -801,7 +808,7 @@ TEST_F(AuditServiceTest, AReadOfTheLogSaysWhatItRead) {
   EXPECT_EQ(std::vector<std::string>(event.record_ids().begin(), event.record_ids().end()),
             std::vector<std::string>{id});
   EXPECT_EQ(event.detail(), absl::StrCat("filter: action ", kCreateRecordMethod,
-                                         ", the record named; events 0..", at));
+                                         ", the record named", Events(0, at)));
 
   // A typed id that names no record, and an actor that names no principal, are only counted.
   req.mutable_filter()->set_record_id("00000000000000000000001234567890");
@@ -812,7 +819,8 @@ TEST_F(AuditServiceTest, AReadOfTheLogSaysWhatItRead) {
   EXPECT_NE(std::find(event.withheld().begin(), event.withheld().end(),
                       "filter.record_id (32 bytes, no such record)"),
             event.withheld().end());
-  EXPECT_EQ(event.detail(), absl::StrCat("filter: actor (25 bytes), a record id; events 0..", at));
+  EXPECT_EQ(event.detail(),
+            absl::StrCat("filter: actor (25 bytes), a record id", Events(0, at)));
   const std::string bytes = event.SerializeAsString();
   for (const char* secret : {"1234567890", "7305194826", "Arben"}) {
     EXPECT_EQ(bytes.find(secret), std::string::npos) << secret;
@@ -826,8 +834,26 @@ TEST_F(AuditServiceTest, AReadOfTheLogSaysWhatItRead) {
   const v1::AuditEvent listed = EventAt(list_at);
   EXPECT_EQ(std::vector<std::string>(listed.record_ids().begin(), listed.record_ids().end()),
             std::vector<std::string>{id});
-  EXPECT_TRUE(absl::StartsWith(listed.detail(), "filter: the record named; events 0.."))
+  EXPECT_TRUE(absl::StartsWith(listed.detail(), "filter: the record named; events 0 to "))
       << listed.detail();
+  // A page that stops short says how far it went (both ends included), and an outcome is named.
+  v1::AuditFilter by_outcome;
+  by_outcome.set_outcome_plus_one(1);  // OK
+  const uint64_t page_at = server_->server()->audit_log()->CurrentHead().size;
+  {
+    v1::ListAuditEventsRequest one;
+    *one.mutable_filter() = by_outcome;
+    one.set_page_size(1);
+    v1::ListAuditEventsResponse page;
+    auto ctx = NewCallContext();
+    ASSERT_TRUE(auditor_->ListAuditEvents(ctx.get(), one, &page).ok());
+    ASSERT_EQ(page.entries_size(), 1);
+    // The first page starts at event 0; the next starts after the one event listed.
+    uint64_t next = 0;
+    ASSERT_TRUE(absl::SimpleAtoi(page.next_page_token(), &next));
+    EXPECT_EQ(next, page.entries(0).index() + 1);
+    EXPECT_EQ(EventAt(page_at).detail(), absl::StrCat("filter: outcome OK", Events(0, next)));
+  }
 
   // A stream with a filter says the same, and a stream of batches the range it read.
   v1::StreamAuditEventsRequest stream;
@@ -843,7 +869,7 @@ TEST_F(AuditServiceTest, AReadOfTheLogSaysWhatItRead) {
   const v1::AuditEvent streamed = EventAt(stream_at);
   EXPECT_EQ(std::vector<std::string>(streamed.record_ids().begin(), streamed.record_ids().end()),
             std::vector<std::string>{id});
-  EXPECT_EQ(streamed.detail(), absl::StrCat("filter: the record named; events 1..", stream_at));
+  EXPECT_EQ(streamed.detail(), absl::StrCat("filter: the record named", Events(1, stream_at)));
   v1::StreamAuditBatchesRequest batches;
   batches.set_start_index(2);
   const uint64_t batches_at = server_->server()->audit_log()->CurrentHead().size;
@@ -853,7 +879,7 @@ TEST_F(AuditServiceTest, AReadOfTheLogSaysWhatItRead) {
     const grpc::Status s = ReadAll(auditor_->StreamAuditBatches(ctx.get(), batches).get(), &got);
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
-  EXPECT_EQ(EventAt(batches_at).detail(), absl::StrCat("filter: none; events 2..", batches_at));
+  EXPECT_EQ(EventAt(batches_at).detail(), absl::StrCat("filter: none", Events(2, batches_at)));
 }
 
 TEST_F(AuditServiceTest, EveryLogHasItsOwnIdKeptAcrossRestarts) {

@@ -44,7 +44,8 @@ TEST(ToGrpcStatusTest, ServerFaultsKeepTheirCodeButNeverTheirDetail) {
   const std::string detail = "rocksdb: Corruption: block checksum mismatch in /var/lib/x.sst";
   const grpc::Status loss = ToGrpcStatus(absl::DataLossError(detail));
   EXPECT_EQ(loss.error_code(), grpc::StatusCode::DATA_LOSS);
-  EXPECT_EQ(loss.error_message(), "stored data failed authentication");
+  EXPECT_EQ(loss.error_message(),
+            "stored data is damaged or failed authentication; registryd --verify_data names what");
   const grpc::Status down = ToGrpcStatus(absl::UnavailableError(detail));
   EXPECT_EQ(down.error_code(), grpc::StatusCode::UNAVAILABLE);
   EXPECT_FALSE(absl::StrContains(down.error_message(), "rocksdb"));
