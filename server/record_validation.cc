@@ -45,6 +45,7 @@ constexpr int kAdultAge = 18;
 constexpr size_t kMaxLawBytes = 16;
 
 constexpr UChar32 kHyphen = 0x2010;
+constexpr UChar32 kLeftSingleQuote = 0x2018;
 constexpr UChar32 kRightSingleQuote = 0x2019;
 constexpr UChar32 kModifierApostrophe = 0x02BC;
 
@@ -90,9 +91,38 @@ bool IsSeparatorLookAlike(UChar32 c) {
   return type == U_SPACE_SEPARATOR || type == U_DASH_PUNCTUATION || c == 0x2212;  // minus
 }
 
+// An accent or a prime typed for an apostrophe (O`Brien, D´Amato): the name then prints unlike
+// the one on the person's papers, and a spacing accent may as well be one lost from its letter
+// (Jos´e for José), so the clerk is told what is in it and decides which was meant. The messages
+// stay ASCII: the audit event keeps the first 200 bytes of a refusal, and a cut through a
+// multi-byte character is no longer UTF-8.
+constexpr absl::string_view kNameApostropheLookAlikeRule =
+    "holds a look-alike of an apostrophe (a grave or acute accent, a prime): type a plain "
+    "apostrophe (')";
+
+bool IsApostropheLookAlike(UChar32 c) {
+  return c == 0x0060 ||  // grave accent
+         c == 0x00B4 ||  // acute accent
+         c == 0x2032 ||  // prime
+         c == 0x201B ||  // single high-reversed-9 quotation mark
+         c == 0xFF07;    // fullwidth apostrophe
+}
+
+// The Icelandic eth looks like the Serbian D with stroke, and is what a name written in
+// Windows-1250 becomes when read as Windows-1252. It is a letter the search keys fold to "d",
+// while D with stroke folds to "dj" (as Dj and Cyrillic Ђ do): a person entered with the eth
+// would never be found under the name as the court writes it.
+constexpr absl::string_view kNameEthRule =
+    "holds a look-alike of the Serbian D with stroke (the Icelandic eth): type D with stroke or "
+    "Dj, or a plain D in an Icelandic name";
+
+bool IsEth(UChar32 c) { return c == 0x00D0 || c == 0x00F0; }
+
+// A left single quote is accepted as the right one is: word processors type it for an apostrophe
+// at the start of a word, and the search keys drop both (storage/name_normalizer.h).
 bool IsNameSeparator(UChar32 c) {
-  return c == ' ' || c == '-' || c == kHyphen || c == '\'' || c == kRightSingleQuote ||
-         c == kModifierApostrophe;
+  return c == ' ' || c == '-' || c == kHyphen || c == '\'' || c == kLeftSingleQuote ||
+         c == kRightSingleQuote || c == kModifierApostrophe;
 }
 
 // Control, format (bidi overrides, zero-width characters), private-use, unassigned and
@@ -272,7 +302,9 @@ absl::Status RecordValidator::ValidateName(absl::string_view field, absl::string
   // Whether a letter came since the last separator: a mark must stand on one.
   bool on_letter = false;
   for (UChar32 c : cps) {
-    if (u_isalpha(c)) {
+    if (IsEth(c)) {
+      return Invalid(field, kNameEthRule);
+    } else if (u_isalpha(c)) {
       has_letter = true;
       on_letter = true;
       UErrorCode error = U_ZERO_ERROR;
@@ -289,6 +321,8 @@ absl::Status RecordValidator::ValidateName(absl::string_view field, absl::string
       on_letter = false;
     } else if (IsSeparatorLookAlike(c)) {
       return Invalid(field, kNameLookAlikeRule);
+    } else if (IsApostropheLookAlike(c)) {
+      return Invalid(field, kNameApostropheLookAlikeRule);
     } else if (!IsCombiningMark(c) || IsInvisibleMark(c) || !on_letter) {
       // Neither a letter nor a separator; or a mark that shows nothing (a grapheme joiner, a
       // variation selector), or one with no letter under it (at the start of a word): such a

@@ -17,7 +17,9 @@
 //
 // Rules that are choices rather than quotations of the law:
 //  - Names are Unicode letters (any script, with combining marks), spaces, hyphens (- ‐) and
-//    apostrophes (' ’ ʼ), 1..100 code points, with at least one letter.
+//    apostrophes (' ‘ ’ ʼ), 1..100 code points, with at least one letter. A look-alike of a
+//    space, hyphen or apostrophe (a no-break space, an en dash, ` ´ ′) and the Icelandic eth
+//    (Ð ð, a look-alike of the Serbian Đ đ) are refused with what to type instead.
 //  - Juvenile: a person under 18 on judgment_date must be marked juvenile; a person marked
 //    juvenile may be an adult on judgment_date, because juvenile status follows the age at the
 //    offence (Kosovo's Juvenile Justice Code: 14..18 at the time of the act), and trials end
@@ -137,8 +139,8 @@ class RecordValidator {
   bool HoldsPersonalNumber(absl::string_view text) const;
 
   // Names: valid UTF-8, 1..100 code points, Unicode letters or combining marks, spaces, hyphens,
-  // apostrophes (' ’ ʼ), at least one letter. Returns OK also for an empty value when !required;
-  // else InvalidArgument "<field>: ...".
+  // apostrophes (' ‘ ’ ʼ), at least one letter; not the eth Ð ð. Returns OK also for an empty
+  // value when !required; else InvalidArgument "<field>: ...".
   static absl::Status ValidateName(absl::string_view field, absl::string_view value,
                                    bool required);
 

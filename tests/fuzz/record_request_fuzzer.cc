@@ -61,15 +61,18 @@ struct StandIns {
   const char* name_bad;
   const char* name_mixed;  // letters of two alphabets in one word
   const char* name_look_alike;  // a no-break space or a dash other than the hyphen
+  const char* name_apostrophe_like;  // an accent or a prime where an apostrophe goes
+  const char* name_eth;  // the Icelandic eth, a look-alike of the Serbian D with stroke
   const char* text_ok;
   const char* text_bad;
   const char* number_ok;
   const char* number_bad;
 };
 constexpr StandIns kStandIns[2] = {
-    {"Berisha", "1", "\xd0\xa1" "eku", "Berisha\xc2\xa0" "Gashi", "Prishtinë", "\x01", "1234567890",
-     "x"},
-    {"Gashi", "#", "Ra\xd0\xb0xhiu", "Ana\xe2\x80\x93" "Maria", "Pejë", "\x7f", "9876543210", "12"},
+    {"Berisha", "1", "\xd0\xa1" "eku", "Berisha\xc2\xa0" "Gashi", "D`Amato", "\xc3\x90" "uro",
+     "Prishtinë", "\x01", "1234567890", "x"},
+    {"Gashi", "#", "Ra\xd0\xb0xhiu", "Ana\xe2\x80\x93" "Maria", "O\xc2\xb4" "Brien",
+     "\xc3\xb0" "uro", "Pejë", "\x7f", "9876543210", "12"},
 };
 
 // `value` replaced by the stand-in of its class. The class is what the field's own rule says,
@@ -80,6 +83,10 @@ std::string NameStandIn(absl::string_view field, const std::string& value, bool 
   const absl::Status status = RecordValidator::ValidateName(field, value, required);
   if (status.ok()) return s.name_ok;
   if (absl::StrContains(status.message(), "one alphabet")) return s.name_mixed;
+  if (absl::StrContains(status.message(), "look-alike of an apostrophe")) {
+    return s.name_apostrophe_like;
+  }
+  if (absl::StrContains(status.message(), "Icelandic eth")) return s.name_eth;
   if (absl::StrContains(status.message(), "look-alike")) return s.name_look_alike;
   return s.name_bad;
 }

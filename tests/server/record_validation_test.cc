@@ -901,6 +901,84 @@ TEST(StaticValidationTest, ALookAlikeOfASpaceOrHyphenIsSaidAsSuch) {
                 "person.surname", "Berisha_Krasniqi");
 }
 
+constexpr absl::string_view kApostropheLookAlike =
+    "holds a look-alike of an apostrophe (a grave or acute accent, a prime): type a plain "
+    "apostrophe (')";
+constexpr absl::string_view kEth =
+    "holds a look-alike of the Serbian D with stroke (the Icelandic eth): type D with stroke or "
+    "Dj, or a plain D in an Icelandic name";
+
+// An accent or a prime typed for an apostrophe looks like one, so the general rule ("letters,
+// spaces, hyphens or apostrophes") would not tell the clerk what to change: the answer says what
+// is in the name and what to type instead, and never the name.
+TEST(StaticValidationTest, ALookAlikeOfAnApostropheIsSaidAsSuch) {
+  for (const char* look_alike : {"D`Amato",                      // U+0060 grave accent
+                                 "D\xc2\xb4" "Amato",            // U+00B4 acute accent
+                                 "D\xe2\x80\xb2" "Amato",        // U+2032 prime
+                                 "D\xe2\x80\x9b" "Amato",        // U+201B reversed-9 quote
+                                 "D\xef\xbc\x87" "Amato"}) {     // U+FF07 fullwidth apostrophe
+    const absl::Status status = RecordValidator::ValidateName("person.surname", look_alike, true);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << look_alike;
+    EXPECT_EQ(status.message(), absl::StrCat("person.surname: ", kApostropheLookAlike))
+        << look_alike;
+    EXPECT_FALSE(absl::StrContains(status.message(), "Amato")) << status;
+  }
+}
+
+// The left single quote is what a word processor types for an apostrophe at the start of a word;
+// the search keys drop it as they drop the right one, so it is accepted as that one is.
+TEST(StaticValidationTest, EveryApostropheTheSearchKeysDropIsAccepted) {
+  for (const char* plain : {"D'Amato",
+                            "D\xe2\x80\x98" "Amato",    // U+2018 left single quote
+                            "O\xe2\x80\x99" "Brien",    // U+2019 right single quote
+                            "O\xca\xbc" "Brien"}) {     // U+02BC modifier letter apostrophe
+    EXPECT_TRUE(RecordValidator::ValidateName("person.surname", plain, true).ok()) << plain;
+  }
+}
+
+// The Icelandic eth (U+00D0, U+00F0) looks like the Serbian D with stroke and is what Windows-1250
+// text read as Windows-1252 makes of it; the search keys fold it to "d", D with stroke to "dj", so
+// a person entered with it would never be found as Đorđević, Djordjevic or Ђорђевић. It is
+// refused with what to type instead; D with stroke, and Dj, are accepted.
+TEST(StaticValidationTest, TheIcelandicEthIsRefusedAsALookAlikeOfDWithStroke) {
+  for (const char* eth : {"\xc3\x90" "or\xc4\x91" "evi\xc4\x87",    // Ðorđević
+                          "\xc4\x90" "or\xc3\xb0" "evi\xc4\x87",    // Đorðević
+                          "Ana \xc3\x90" "or\xc3\xb0" "evi\xc4\x87"}) {
+    const absl::Status status = RecordValidator::ValidateName("person.surname", eth, true);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << eth;
+    EXPECT_EQ(status.message(), absl::StrCat("person.surname: ", kEth)) << eth;
+    EXPECT_FALSE(absl::StrContains(status.message(), "evi")) << status;
+  }
+  for (const char* plain : {"Đorđević", "ĐORĐEVIĆ", "Djordjevic",
+                            "\xd0\x82\xd0\xbe\xd1\x80\xd1\x92\xd0\xb5\xd0\xb2\xd0\xb8\xd1\x9b"}) {  // Ђорђевић
+    EXPECT_TRUE(RecordValidator::ValidateName("person.surname", plain, true).ok()) << plain;
+  }
+}
+
+// Every name field of a record, and both of a vetting candidate, name themselves when they hold
+// a look-alike of an apostrophe or of D with stroke.
+TEST_F(ValidationTest, EveryNameFieldNamesItselfWhenItHoldsALookAlike) {
+  person_.set_surname("\xc3\x90" "or\xc4\x91" "evi\xc4\x87");  // Ðorđević
+  person_.set_given_name("Ren\xc2\xb4" "e");               // acute accent
+  person_.set_father_name("\xc3\xb0" "uro");               // ðuro
+  person_.add_aliases("D`Amato");
+  const absl::Status status = Validate();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(),
+            absl::StrCat("person.surname: ", kEth, "; person.given_name: ", kApostropheLookAlike,
+                         "; person.father_name: ", kEth, "; person.aliases[0]: ",
+                         kApostropheLookAlike));
+  for (const char* value : {"evi", "Ren", "uro", "Amato"}) {
+    EXPECT_FALSE(absl::StrContains(status.message(), value)) << status;
+  }
+
+  const absl::Status candidate = validator_->ValidateCandidate(
+      "1234567890", "O`Brien", "\xc3\x90" "uro", "1980-04-12");
+  EXPECT_EQ(candidate.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(candidate.message(), absl::StrCat("surname: ", kApostropheLookAlike,
+                                              "; given_name: ", kEth));
+}
+
 TEST(StaticValidationTest, DateIsARealCalendarDay) {
   EXPECT_TRUE(RecordValidator::ValidateDate("d", "2024-02-29", true).ok());
   EXPECT_TRUE(RecordValidator::ValidateDate("d", "", false).ok());
