@@ -3,7 +3,12 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <map>
 #include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -28,6 +33,9 @@ constexpr uint64_t kMaxBatch = 1000;
 // A request stays well below the server's 8 MiB limit on a message: a batch ends early when its
 // rows reach this many bytes.
 constexpr size_t kMaxBatchBytes = 4 << 20;
+// The rows of earlier batches a dry run's batch carries again (RunRecordImport) take at most
+// this many bytes more, which keeps the request below that limit still.
+constexpr size_t kMaxContextBytes = 3 << 20;
 // No valid record comes near this (every field has a limit of at most a few thousand characters);
 // a larger row is a broken file, named by its line, and never sent.
 constexpr size_t kMaxRowBytes = 256 << 10;
@@ -119,6 +127,37 @@ constexpr char kResumeHint[] =
     "run the same import again to send them: rows already created come back as duplicates, "
     "never entered twice";
 
+// The most runs of lines a report names (DescribeImportLines); the rest are counted.
+constexpr size_t kMaxRunsSaid = 10;
+
+// The lines of rows[from, to), ascending.
+std::vector<uint64_t> LinesOf(const std::vector<v1::ImportRow>& rows, size_t from, size_t to) {
+  std::vector<uint64_t> lines;
+  lines.reserve(to - from);
+  for (size_t i = from; i < to; ++i) lines.push_back(rows[i].line());
+  std::sort(lines.begin(), lines.end());
+  return lines;
+}
+
+// Whether every row of rows[0, n) is on an earlier line than every row after them: whether the
+// rows sent first are the file's first rows, so that where the import stands is one line.
+bool SentBeforeInFile(const std::vector<v1::ImportRow>& rows, size_t n) {
+  if (n == 0 || n >= rows.size()) return true;
+  uint64_t last_sent = 0;
+  for (size_t i = 0; i < n; ++i) last_sent = std::max<uint64_t>(last_sent, rows[i].line());
+  for (size_t i = n; i < rows.size(); ++i) {
+    if (rows[i].line() < last_sent) return false;
+  }
+  return true;
+}
+
+// Whether `lines` (ascending, not empty) are rows that follow one another in `file_lines`.
+bool IsOneRun(const std::vector<uint64_t>& file_lines, const std::vector<uint64_t>& lines) {
+  const auto first = std::lower_bound(file_lines.begin(), file_lines.end(), lines.front());
+  const auto last = std::lower_bound(file_lines.begin(), file_lines.end(), lines.back());
+  return static_cast<size_t>(last - first) + 1 == lines.size();
+}
+
 // "\r[#########           ] 500/1200 rows" on a terminal's stderr.
 void DrawProgress(std::ostream& err, size_t done, size_t total) {
   constexpr size_t kWidth = 30;
@@ -162,13 +201,21 @@ absl::Status RunRecordImport(CommandContext& ctx) {
     }
   }
 
+  // The lines of the rows to send, ascending: what the reports below name them by.
+  std::vector<uint64_t> file_lines;
+  file_lines.reserve(rows.size());
+  for (const v1::ImportRow& row : rows) file_lines.push_back(row.line());
+  std::sort(file_lines.begin(), file_lines.end());
+  // Sent latest final date first, whatever the batches (OrderForImport); reported by line.
+  OrderForImport(&rows);
+
   // Errors found here and by the server, by line.
   std::vector<ImportLineError> invalid = parsed.errors;
   std::vector<v1::ImportRowResult> results;
   // A batch the server did not answer stops the import; what came before is still reported.
   absl::Status stopped;
-  // An interrupt stops it too, after the batch in flight: the first line not sent, else 0.
-  int64_t interrupted_at_line = 0;
+  // An interrupt stops it too, after the batch in flight: the first row not sent.
+  std::optional<size_t> interrupted_at;
   if (!rows.empty()) {
     ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ctx.Channel());
     auto stub = v1::RecordService::NewStub(channel);
@@ -176,22 +223,53 @@ absl::Status RunRecordImport(CommandContext& ctx) {
     // A progress bar is for a person's terminal, never in JSON output.
     const bool progress = ctx.err_is_terminal() && !ctx.json();
     const size_t total = rows.size();
+    // A dry run enters nothing, so when a person's later conviction was checked in an earlier
+    // batch, it is not in the registry when an earlier one of the person is checked, as it
+    // would be in the real import, and the earlier one was refused as spent. So each batch of a
+    // dry run carries again the rows of earlier batches that came back valid, of the people it
+    // holds rows of: the registry checks them first (their final dates are no earlier), as
+    // if the earlier batches had been entered, and their results are not counted again.
+    // The rows, by their place in `rows`, of earlier batches that came back valid, by person.
+    std::map<std::string, std::vector<size_t>> valid_by_person;
     size_t end = 0;
     for (size_t start = 0; start < total; start = end) {
       if (interrupt.interrupted()) {
-        interrupted_at_line = rows[start].line();
+        interrupted_at = start;
         break;
       }
       if (progress) DrawProgress(ctx.err(), start, total);
-      v1::ImportRecordsRequest request;
-      request.set_dry_run(dry_run);
       size_t bytes = 0;
       for (end = start; end < total && end - start < batch_size; ++end) {
         const size_t row_bytes = rows[end].ByteSizeLong();
         if (end > start && bytes + row_bytes > kMaxBatchBytes) break;
         bytes += row_bytes;
-        *request.add_rows() = rows[end];
       }
+      v1::ImportRecordsRequest request;
+      request.set_dry_run(dry_run);
+      std::set<uint64_t> context_lines;
+      if (dry_run) {
+        std::set<size_t> context;
+        for (size_t i = start; i < end; ++i) {
+          const std::string key = ImportPersonKey(rows[i]);
+          if (key.empty()) continue;
+          if (const auto it = valid_by_person.find(key); it != valid_by_person.end()) {
+            context.insert(it->second.begin(), it->second.end());
+          }
+        }
+        // Within the registry's limit on a request: the latest first, where not all fit.
+        size_t context_bytes = 0;
+        for (const size_t i : context) {
+          const size_t row_bytes = rows[i].ByteSizeLong();
+          if (end - start + context_lines.size() >= kMaxBatch ||
+              context_bytes + row_bytes > kMaxContextBytes) {
+            break;
+          }
+          context_bytes += row_bytes;
+          context_lines.insert(rows[i].line());
+          *request.add_rows() = rows[i];
+        }
+      }
+      for (size_t i = start; i < end; ++i) *request.add_rows() = rows[i];
       absl::StatusOr<v1::ImportRecordsResponse> response =
           CallUnary<v1::ImportRecordsResponse>(
               ctx.settings(), [&](grpc::ClientContext* c, v1::ImportRecordsResponse* r) {
@@ -218,13 +296,26 @@ absl::Status RunRecordImport(CommandContext& ctx) {
         if (absl::IsUnavailable(failed) || absl::IsCancelled(failed)) {
           failed = ExplainUnavailable(ctx.settings(), failed);
         }
+        // Rows sent in the file's order (all of one final date, or a file latest first) are
+        // said as "before" and "after" a line; others by the lines themselves.
+        const bool in_file_order = SentBeforeInFile(rows, start) && SentBeforeInFile(rows, end);
         const std::string before =
-            start == 0   ? std::string("no row was sent before it")
-            : start == 1 ? std::string("the row before it was sent and its result, above, is final")
-                         : absl::StrCat("the ", start, " rows before it were sent and their "
-                                        "results, above, are final");
-        const std::string batch =
-            absl::StrCat("the batch of lines ", rows[start].line(), "..", rows[end - 1].line());
+            start == 0 ? std::string("no row was sent before it")
+            : in_file_order
+                ? (start == 1
+                       ? std::string("the row before it was sent and its result, above, is final")
+                       : absl::StrCat("the ", start, " rows before it were sent and their "
+                                      "results, above, are final"))
+                : absl::StrCat(start, start == 1 ? " row was" : " rows were",
+                               " sent before it (rows go latest final date first) and ",
+                               start == 1 ? "its result, above, is" : "their results, above, are",
+                               " final");
+        const std::vector<uint64_t> batch_lines = LinesOf(rows, start, end);
+        const std::string batch = absl::StrCat(
+            "the batch of lines ",
+            IsOneRun(file_lines, batch_lines)
+                ? absl::StrCat(batch_lines.front(), "..", batch_lines.back())
+                : DescribeImportLines(file_lines, batch_lines, kMaxRunsSaid));
         // A refusal enters nothing; a call that got no answer may have been entered or not. The
         // same import again helps only where the next try can go otherwise: not for a caller the
         // registry refuses, and a dry run enters nothing anyway.
@@ -232,17 +323,35 @@ absl::Status RunRecordImport(CommandContext& ctx) {
                                  !absl::IsUnauthenticated(failed);
         const std::string rest =
             again_helps ? absl::StrCat(": ", kResumeHint) : std::string(dry_run ? " (a dry run)" : "");
+        const std::string after =
+            in_file_order ? std::string("the lines after it were not sent")
+            : end == total
+                ? std::string("no row was left to send after it")
+                : absl::StrCat("lines ",
+                               DescribeImportLines(file_lines, LinesOf(rows, end, total),
+                                                   kMaxRunsSaid),
+                               " were not sent");
+        const std::vector<uint64_t> not_sent = LinesOf(rows, start, total);
+        const std::string not_done =
+            SentBeforeInFile(rows, start)
+                ? absl::StrCat("lines from ", not_sent.front(), " on")
+                : absl::StrCat("lines ", DescribeImportLines(file_lines, not_sent,
+                                                             kMaxRunsSaid));
         stopped = WithNote(
             failed,
             unanswered
                 ? absl::StrCat(batch, " got no answer, so whether it was entered is not known; ",
-                               before, "; the lines after it were not sent", rest)
-                : absl::StrCat(batch, " was refused; ", before, "; lines from ",
-                               rows[start].line(), " on were not ",
+                               before, "; ", after, rest)
+                : absl::StrCat(batch, " was refused; ", before, "; ", not_done, " were not ",
                                dry_run ? "checked" : "entered", rest));
         break;
       }
+      // The batch's own rows, by line: a result of any other line is none of them.
+      std::map<uint64_t, size_t> batch_rows;
+      for (size_t i = start; i < end; ++i) batch_rows.emplace(rows[i].line(), i);
       for (const v1::ImportRowResult& result : response->results()) {
+        // A row carried again for a dry run was counted with its own batch.
+        if (context_lines.count(result.line()) > 0) continue;
         results.push_back(result);
         if (result.outcome() == v1::ImportRowResult::OUTCOME_INVALID) {
           // A CSV row's problems name its columns, as the problems found here do.
@@ -250,16 +359,27 @@ absl::Status RunRecordImport(CommandContext& ctx) {
                                                 ? RecordMessageWithColumns(result.error())
                                                 : result.error()});
         }
+        if (dry_run && result.outcome() == v1::ImportRowResult::OUTCOME_VALID) {
+          const auto row = batch_rows.find(result.line());
+          if (row == batch_rows.end()) continue;
+          const std::string key = ImportPersonKey(rows[row->second]);
+          if (!key.empty()) valid_by_person[key].push_back(row->second);
+        }
       }
     }
     if (progress) {
-      if (stopped.ok() && interrupted_at_line == 0) DrawProgress(ctx.err(), total, total);
+      if (stopped.ok() && !interrupted_at.has_value()) DrawProgress(ctx.err(), total, total);
       ctx.err() << "\n";
     }
   }
 
+  // Reported by line, as the file reads, not in the order the rows were sent.
   std::sort(invalid.begin(), invalid.end(),
             [](const ImportLineError& a, const ImportLineError& b) { return a.line < b.line; });
+  std::stable_sort(results.begin(), results.end(),
+                   [](const v1::ImportRowResult& a, const v1::ImportRowResult& b) {
+                     return a.line() < b.line();
+                   });
   size_t created = 0, duplicates = 0, valid = 0;
   for (const v1::ImportRowResult& result : results) {
     switch (result.outcome()) {
@@ -278,7 +398,7 @@ absl::Status RunRecordImport(CommandContext& ctx) {
   }
 
   if (ctx.json()) {
-    // Server results as they came, then the rows that never left the client, as results too.
+    // Server results by line, then the rows that never left the client, as results too.
     for (const v1::ImportRowResult& result : results) RETURN_IF_ERROR(ctx.PrintJson(result));
     for (const ImportLineError& error : parsed.errors) {
       v1::ImportRowResult result;
@@ -311,11 +431,22 @@ absl::Status RunRecordImport(CommandContext& ctx) {
     }
   }
   if (!invalid.empty()) ctx.set_exit_code(1);
-  if (interrupted_at_line > 0 && stopped.ok()) {
+  if (interrupted_at.has_value() && stopped.ok()) {
+    const size_t sent = *interrupted_at;
+    const std::vector<uint64_t> not_sent = LinesOf(rows, sent, rows.size());
+    // Rows sent in the file's order stopped at a line; others, at a final date, which is not
+    // said (it is a person's): the lines not sent are.
     const std::string what =
-        absl::StrCat("interrupted: the rows before line ", interrupted_at_line,
-                     " were sent and their results, above, are final; lines from ",
-                     interrupted_at_line, " on were not sent: ", kResumeHint);
+        SentBeforeInFile(rows, sent)
+            ? absl::StrCat("interrupted: the rows before line ", not_sent.front(),
+                           " were sent and their results, above, are final; lines from ",
+                           not_sent.front(), " on were not sent: ", kResumeHint)
+            : absl::StrCat("interrupted: ", sent, sent == 1 ? " row was" : " rows were",
+                           " sent (rows go latest final date first) and ",
+                           sent == 1 ? "its result, above, is" : "their results, above, are",
+                           " final; lines ",
+                           DescribeImportLines(file_lines, not_sent, kMaxRunsSaid),
+                           " were not sent: ", kResumeHint);
     if (ctx.json()) {
       ctx.Note(what);
     } else {

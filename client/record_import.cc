@@ -496,4 +496,61 @@ absl::StatusOr<ParsedImport> ParseImport(ImportFormat format, absl::string_view 
   return absl::InvalidArgumentError("unknown import format");
 }
 
+void OrderForImport(std::vector<v1::ImportRow>* rows) {
+  // A date YYYY-MM-DD sorts as its text; a row without one goes after every row with one.
+  const auto dated = [](const v1::ImportRow& row) {
+    return DateProblem(row.record().conviction().final_date()).empty();
+  };
+  std::stable_sort(rows->begin(), rows->end(),
+                   [&](const v1::ImportRow& a, const v1::ImportRow& b) {
+                     const bool a_dated = dated(a);
+                     const bool b_dated = dated(b);
+                     if (a_dated != b_dated) return a_dated;
+                     return a_dated && a.record().conviction().final_date() >
+                                           b.record().conviction().final_date();
+                   });
+}
+
+std::string ImportPersonKey(const v1::ImportRow& row) {
+  std::string key;
+  for (const char c : row.record().person().personal_number()) {
+    if (absl::ascii_isalnum(c)) key.push_back(absl::ascii_toupper(c));
+  }
+  return key;
+}
+
+std::string DescribeImportLines(const std::vector<uint64_t>& file_lines,
+                                std::vector<uint64_t> chosen, size_t max_runs) {
+  std::sort(chosen.begin(), chosen.end());
+  std::vector<std::string> runs;
+  size_t rows_left = 0;
+  // Walks the rows in the file's order; a run goes on while each row is chosen.
+  size_t next = 0;  // the first of `chosen` not yet placed in a run
+  for (size_t i = 0; i < file_lines.size() && next < chosen.size();) {
+    if (file_lines[i] != chosen[next]) {
+      ++i;
+      continue;
+    }
+    const uint64_t first = file_lines[i];
+    uint64_t last = first;
+    size_t count = 0;
+    while (i < file_lines.size() && next < chosen.size() && file_lines[i] == chosen[next]) {
+      last = file_lines[i];
+      ++i;
+      ++next;
+      ++count;
+    }
+    if (runs.size() < max_runs) {
+      runs.push_back(first == last ? absl::StrCat(first) : absl::StrCat(first, "..", last));
+    } else {
+      rows_left += count;
+    }
+  }
+  std::string said = absl::StrJoin(runs, ", ");
+  if (rows_left > 0) {
+    absl::StrAppend(&said, ", and ", rows_left, rows_left == 1 ? " more row" : " more rows");
+  }
+  return said;
+}
+
 }  // namespace registry::client

@@ -85,6 +85,30 @@ absl::StatusOr<ParsedImport> ParseImportJsonLines(absl::string_view text);
 // Dispatches on `format`.
 absl::StatusOr<ParsedImport> ParseImport(ImportFormat format, absl::string_view text);
 
+// Puts `rows` in the order they are sent: latest final date first, in the file's order among
+// equal dates, and the rows whose final date is not a date (which the registry refuses) last, in
+// the file's order. The registry orders the rows of one request the same way, so that a person's
+// later conviction, which keeps the earlier ones from deletion, is entered before them; an
+// earlier conviction whose own retention has ended is refused unless a later one is already in.
+// Ordering the whole file, not each batch, makes what is entered the same however the file is
+// cut into batches: a backlog file in date order sent as it stands lost such convictions
+// whenever the later one fell into a later batch.
+void OrderForImport(std::vector<v1::ImportRow>* rows);
+
+// The person a row is filed under, as far as the client can tell: the personal number's letters
+// and digits, upper case ("" without one). Rows the registry files under one person have one key;
+// rows of two people may share one only where a personal number is mistyped.
+std::string ImportPersonKey(const v1::ImportRow& row);
+
+// The lines of the rows `chosen`, out of the rows to send, said as runs of rows that follow one
+// another in the file: "2..40, 45, 60..70" (a run names its first and last rows' lines; lines
+// between them that hold no row to send, such as bad rows, do not break it).
+// `file_lines` are the lines of every row to send, ascending; `chosen` any of them, in any order.
+// At most `max_runs` runs are named, then ", and N more rows". Rows sent latest final date first
+// are seldom the file's lines in a row: where an import stopped is said by these runs.
+std::string DescribeImportLines(const std::vector<uint64_t>& file_lines,
+                                std::vector<uint64_t> chosen, size_t max_runs);
+
 }  // namespace registry::client
 
 #endif  // REGISTRY_CLIENT_RECORD_IMPORT_H_

@@ -3,6 +3,7 @@
 // bar follows them. Also the job pages that follow long tasks (imports, verifications).
 #include <algorithm>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "client/console/html.h"
@@ -87,9 +88,17 @@ std::string LineErrors(const PageContext& ctx, std::vector<client::ImportLineErr
                       "</th></tr></thead><tbody>", rows, "</tbody></table>");
 }
 
-// Sends `rows` in batches; counts each row done as its batch returns. Stops at a failed call.
+// Sends `rows` (in OrderForImport's order: a person's later conviction goes before the earlier
+// ones it keeps, whatever batch each falls in) in batches; counts each row done as its batch
+// returns. Stops at a failed call. The results are by line, as the file reads.
 absl::Status SendRows(Registry& registry, const std::vector<v1::ImportRow>& rows, bool dry_run,
                       std::vector<v1::ImportRowResult>* results, std::atomic<uint64_t>* done) {
+  const absl::Cleanup by_line = [results] {
+    std::stable_sort(results->begin(), results->end(),
+                     [](const v1::ImportRowResult& a, const v1::ImportRowResult& b) {
+                       return a.line() < b.line();
+                     });
+  };
   for (size_t start = 0; start < rows.size(); start += kImportBatch) {
     v1::ImportRecordsRequest request;
     request.set_dry_run(dry_run);
@@ -136,6 +145,8 @@ void DryRun(PageContext& ctx) {
     return ctx.SendPage(ctx.T("import.title"),
                         absl::StrCat(ctx.ErrorBox(parsed.status()), ImportForm(ctx)), 400);
   }
+  // The upload keeps this order for the import itself.
+  client::OrderForImport(&parsed->rows);
   std::vector<v1::ImportRowResult> results;
   absl::Status sent = SendRows(ctx.registry(), parsed->rows, /*dry_run=*/true, &results, nullptr);
   if (!sent.ok()) {

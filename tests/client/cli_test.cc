@@ -465,6 +465,9 @@ TEST(CliTest, MissingRequiredOptionsAndArgumentsExitTwo) {
   EXPECT_THAT(run.err, HasSubstr("missing argument"));
   run = RunWith({"record", "search", "--personal-number", "1", "--surname", "K"});
   EXPECT_EQ(run.code, 2);
+  EXPECT_THAT(run.err, HasSubstr("--personal-number and --surname are two ways of asking"));
+  run = RunWith({"record", "search"});
+  EXPECT_EQ(run.code, 2);
   EXPECT_THAT(run.err, HasSubstr("either --personal-number, or"));
   run = RunWith({"record", "import", "rows.xlsx"});
   EXPECT_EQ(run.code, 2);

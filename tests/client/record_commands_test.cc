@@ -870,6 +870,78 @@ TEST_F(RecordCommandsTest, AnImportReportNamesTheLineARowRepeatsAndAnEmptyRequir
             "dry run: 2 valid, 0 duplicates, 2 invalid\n");
 }
 
+// A backlog file lists a person's convictions in date order. Sent in batches in that order, an
+// earlier conviction whose retention had ended on its own reached the registry before the later
+// conviction that keeps it, and was refused as spent ("1 invalid" with --batch 1, or once a file
+// was longer than a batch); a dry run said the same. The rows go latest final date first, so
+// however the file is cut into batches, the same rows are entered, and a dry run says so; the
+// report still goes by line.
+TEST_F(RecordCommandsTest, AnImportEntersAnEarlierConvictionKeptByALaterOneInAnyBatches) {
+  std::ifstream example(REGISTRY_SOURCE_DIR "/deploy/examples/import.csv");
+  std::string header;
+  ASSERT_TRUE(std::getline(example, header));
+  // A fine is deleted 15 years after its final date: the first one's time ended in 2025 on its
+  // own, the second keeps it until 2040.
+  const auto fine = [](const std::string& case_number, const std::string& judgment_date,
+                       const std::string& final_date) {
+    return absl::StrCat("Krasniqi,Besnik,Ilir,male,1980-04-12,Prishtinë,XK,1000000088,"
+                        "\"Rr. Agim Ramadani 5, Prishtinë\",basic-prishtine,",
+                        case_number, ",", judgment_date, ",", final_date,
+                        ",06/L-074:230:1,fine,0,,,false,,\n");
+  };
+  const std::string file = dir_ + "/backlog.csv";
+  std::ofstream(file) << header << "\n"
+                      << fine("P 3/2009", "2009-11-20", "2010-01-10")
+                      << fine("P 14/2024", "2024-12-02", "2025-01-10");
+
+  for (const std::string batch : {"1", "500"}) {
+    const CliRun dry_run =
+        As("clerk", {"record", "import", file, "--batch", batch, "--dry-run"});
+    EXPECT_EQ(dry_run.code, 0) << "--batch " << batch << ": " << dry_run.err;
+    EXPECT_EQ(dry_run.out, "dry run: 2 valid, 0 duplicates, 0 invalid\n") << "--batch " << batch;
+  }
+  const CliRun run = As("clerk", {"record", "import", file, "--batch", "1"});
+  EXPECT_EQ(run.code, 0) << run.err;
+  EXPECT_EQ(run.out, "2 created, 0 duplicates, 0 invalid\n");
+
+  // Both are in: the same file again finds each, named in the order of its lines.
+  const CliRun again = As("clerk", {"record", "import", file, "--batch", "1"});
+  EXPECT_EQ(again.code, 0) << again.err;
+  EXPECT_THAT(again.out, EndsWith("0 created, 2 duplicates, 0 invalid\n"));
+  const size_t line_2 = again.out.find("line 2: already in the registry as record ");
+  const size_t line_3 = again.out.find("line 3: already in the registry as record ");
+  ASSERT_NE(line_2, std::string::npos) << again.out;
+  ASSERT_NE(line_3, std::string::npos) << again.out;
+  EXPECT_LT(line_2, line_3) << again.out;
+}
+
+// Rows sent latest final date first are not the file's lines in a row: a batch that got no
+// answer, and the rows not sent, are named by their lines, never as "lines 3..5" of a batch
+// that held lines 3 and 5 only, nor as "the lines after it".
+TEST_F(RecordCommandsTest, AnImportThatStopsNamesTheLinesOfRowsSentOutOfTheFilesOrder) {
+  std::ifstream example(REGISTRY_SOURCE_DIR "/deploy/examples/import.csv");
+  std::string header;
+  ASSERT_TRUE(std::getline(example, header));
+  const auto row = [](int n, const std::string& final_date) {
+    return absl::StrCat("Gashi,Luan,Besim,male,1980-04-12,Prishtinë,XK,10000001", n,
+                        ",\"Rr. Agim Ramadani 5, Prishtinë\",basic-prishtine,P ", n,
+                        "/2024,2010-01-04,", final_date, ",06/L-074:230:1,fine,0,,,false,,\n");
+  };
+  const std::string file = dir_ + "/mixed.csv";
+  std::ofstream(file) << header << "\n"
+                      << row(10, "2010-02-01") << row(11, "2025-02-01") << row(12, "2015-02-01")
+                      << row(13, "2020-02-01");
+  const std::string address = server_->address();
+  server_->Stop();
+  const CliRun run = RunCliCaptured(
+      CliArgsAs(address, "clerk", {"record", "import", file, "--batch", "2"}));
+  EXPECT_EQ(run.code, kExitError) << run.err;
+  EXPECT_THAT(Flowed(run.err),
+              HasSubstr("the batch of lines 3, 5 got no answer, so whether it was entered is not "
+                        "known; no row was sent before it; lines 2, 4 were not sent: run the "
+                        "same import again"));
+}
+
 // `record create --interactive` with the registry stopped asked every question, then failed. The
 // connection, and whether the caller may enter records at all, are checked before the first
 // question, and the run stops with the usual error.

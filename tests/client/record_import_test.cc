@@ -600,5 +600,63 @@ TEST(ExampleFilesTest, ImportJsonLinesHasThreeRows) {
   EXPECT_THAT(parsed.errors, SizeIs(0));
 }
 
+// A row on `line` whose conviction became final on `final_date`.
+v1::ImportRow RowWithFinalDate(uint64_t line, const std::string& final_date) {
+  v1::ImportRow row;
+  row.set_line(line);
+  row.mutable_record()->mutable_conviction()->set_final_date(final_date);
+  return row;
+}
+
+// A backlog file in date order went to the registry earliest first, batch after batch: a
+// person's earlier conviction whose retention had ended on its own came before the later one
+// that keeps it, and was refused. The whole file goes latest final date first.
+TEST(OrderForImportTest, SendsTheLatestFinalDateFirstAndKeepsTheFileOrderAmongEqualDates) {
+  std::vector<v1::ImportRow> rows = {
+      RowWithFinalDate(2, "2010-01-10"), RowWithFinalDate(3, "2025-01-10"),
+      RowWithFinalDate(4, "2019-05-15"), RowWithFinalDate(6, "2025-01-10"),
+      RowWithFinalDate(7, "2010-01-10")};
+  OrderForImport(&rows);
+  EXPECT_THAT(LinesOf(rows), ElementsAre(3, 6, 4, 2, 7));
+}
+
+// A row whose final date is none (the registry refuses it) has no place among the dates: it
+// goes after them all, in the file's order, whatever its text would sort as.
+TEST(OrderForImportTest, RowsWithoutAFinalDateGoLastInTheFileOrder) {
+  std::vector<v1::ImportRow> rows = {
+      RowWithFinalDate(2, "9999-99-99"), RowWithFinalDate(3, "2012-03-04"),
+      RowWithFinalDate(4, ""),           RowWithFinalDate(5, "2024-1-5"),
+      RowWithFinalDate(6, "2020-06-30")};
+  OrderForImport(&rows);
+  EXPECT_THAT(LinesOf(rows), ElementsAre(6, 3, 2, 4, 5));
+}
+
+TEST(ImportPersonKeyTest, IsThePersonalNumbersLettersAndDigitsInUpperCase) {
+  v1::ImportRow row;
+  row.mutable_record()->mutable_person()->set_personal_number(" 12345-67890 ");
+  EXPECT_EQ(ImportPersonKey(row), "1234567890");
+  row.mutable_record()->mutable_person()->set_personal_number("ab 12");
+  EXPECT_EQ(ImportPersonKey(row), "AB12");
+  row.mutable_record()->mutable_person()->clear_personal_number();
+  EXPECT_EQ(ImportPersonKey(row), "");
+}
+
+// Rows sent latest first are not the file's lines in a row: where an import stopped is said by
+// the lines themselves, as runs of rows next to one another in the file (lines of other rows,
+// such as bad ones, may lie between).
+TEST(DescribeImportLinesTest, SaysRowsNextToOneAnotherInTheFileAsOneRun) {
+  const std::vector<uint64_t> file = {2, 3, 5, 6, 7, 9, 12};
+  EXPECT_EQ(DescribeImportLines(file, {7, 2, 3, 5}, 10), "2..5, 7");
+  EXPECT_EQ(DescribeImportLines(file, {12, 9, 6}, 10), "6, 9..12");
+  EXPECT_EQ(DescribeImportLines(file, {6}, 10), "6");
+  EXPECT_EQ(DescribeImportLines(file, file, 10), "2..12");
+}
+
+TEST(DescribeImportLinesTest, CountsTheRowsOfRunsBeyondTheMostItNames) {
+  const std::vector<uint64_t> file = {2, 3, 4, 5, 6, 7, 8, 9};
+  EXPECT_EQ(DescribeImportLines(file, {2, 4, 6, 7, 9}, 2), "2, 4, and 3 more rows");
+  EXPECT_EQ(DescribeImportLines(file, {2, 4, 6}, 2), "2, 4, and 1 more row");
+}
+
 }  // namespace
 }  // namespace registry::client

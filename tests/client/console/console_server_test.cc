@@ -699,6 +699,40 @@ TEST_F(ConsoleTest, ARecordFormWithCyrillicNamesAtTheirLongestIsEntered) {
   EXPECT_EQ(fake_->last_create.person().last_known_address(), cyrillic(200));
 }
 
+// A person's later conviction keeps the earlier ones: it goes to the registry first, whatever
+// line of the file or batch it is in, and the file's lines are still reported in their order.
+TEST_F(ConsoleTest, AnImportSendsAPersonsLaterConvictionBeforeTheEarlierOne) {
+  Start(v1::ROLE_CLERK);
+  SignIn();
+  const std::string csv =
+      "surname,given_name,father_name,sex,birth_date,birth_place,citizenships,personal_number,"
+      "last_known_address,court_id,case_number,judgment_date,final_date,offences,sentence_type,"
+      "sentence_months,bans,release_date,juvenile,foreign_court,foreign_country\n"
+      "Vokshi,Adem,,male,1970-01-01,,XK,1800000005,,basic-gjilan,P 1/2010,2009-12-01,"
+      "2010-01-10,06/L-074:228:0,fine,0,,,false,,\n"
+      "Vokshi,Adem,,male,1970-01-01,,XK,1800000005,,basic-gjilan,P 2/2025,2024-12-01,"
+      "2025-01-10,06/L-074:228:0,fine,0,,,false,,\n";
+  v1::ImportRecordsResponse verdict;
+  for (const uint64_t line : {3, 2}) {
+    v1::ImportRowResult* result = verdict.add_results();
+    result->set_line(line);
+    result->set_outcome(line == 2 ? v1::ImportRowResult::OUTCOME_INVALID
+                                  : v1::ImportRowResult::OUTCOME_VALID);
+    if (line == 2) result->set_error("person.surname: a problem of line two");
+  }
+  fake_->import_response = verdict;
+  httplib::MultipartFormDataItems upload = {{"csrf", csrf_, "", ""},
+                                            {"file", csv, "records.csv", "text/csv"}};
+  auto checked = client_->Post("/import", {{"Cookie", cookie_}}, upload);
+  ASSERT_TRUE(checked);
+  EXPECT_EQ(checked->status, 200) << checked->body;
+  ASSERT_EQ(fake_->last_import.rows_size(), 2);
+  EXPECT_EQ(fake_->last_import.rows(0).line(), 3u) << "the later conviction goes first";
+  EXPECT_EQ(fake_->last_import.rows(1).line(), 2u);
+  EXPECT_TRUE(absl::StrContains(checked->body, "a problem of line two")) << checked->body;
+  fake_->import_response.reset();
+}
+
 // A form larger than any the console sends is refused as a form, in its own words; an import
 // file (multipart) larger than that is still read as a file, and a large form posted to no page
 // is told there is no such page.
