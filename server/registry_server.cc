@@ -419,8 +419,8 @@ absl::Status RetireKek(const registry::v1::ServerConfig& config, uint32_t versio
     return absl::FailedPreconditionError(absl::StrCat(
         "backups ", absl::StrJoin(needing, ", "), " in ", config.backup_dir(),
         " were made before every data key had left KEK version ", version,
-        " and need it to be restored: retire it once they are pruned (backup.keep_days), or "
-        "after deleting them; nothing was changed"));
+        " and need it to be restored: retire it once they are pruned (backup.keep_days after "
+        "each was made); nothing was changed"));
   }
   RETURN_IF_ERROR(RemoveKek(&file, version));
   // On the record before the key file changes: a retirement is a security officer's act on the

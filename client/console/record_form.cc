@@ -63,6 +63,12 @@ const std::vector<std::pair<std::string, std::string>>& Rules() {
       {"holds a look-alike of a space or hyphen (a no-break space, an en dash): type a plain "
        "space or hyphen",
        "rule.name_look_alike"},
+      {"holds a look-alike of an apostrophe (a grave or acute accent, a prime): type a plain "
+       "apostrophe (')",
+       "rule.name_apostrophe"},
+      {"holds a look-alike of the Serbian D with stroke (the Icelandic eth): type D with stroke or "
+       "Dj, or a plain D in an Icelandic name",
+       "rule.name_eth"},
       {"required, a date YYYY-MM-DD", "rule.date_required"},
       {"must be a real date YYYY-MM-DD from 1900-01-01", "rule.real_date"},
       {"must be on or after the person's 14th birthday and not in the future", "rule.judgment_date"},

@@ -97,6 +97,21 @@ TEST(RecordFormTest, TheServersProblemsGoBesideTheirInputs) {
   EXPECT_EQ(errors[5].server_text, "a rule nobody translated");
 }
 
+TEST(RecordFormTest, TheLookAlikesOfANameAreSaidInTheOfficialsLanguage) {
+  std::vector<FieldError> ignored;
+  const v1::CreateRecordRequest request = RecordFromForm(Example(), &ignored);
+  const std::vector<FieldError> errors = ErrorsFromServer(
+      "person.surname: holds a look-alike of an apostrophe (a grave or acute accent, a prime): "
+      "type a plain apostrophe ('); person.given_name: holds a look-alike of the Serbian D with "
+      "stroke (the Icelandic eth): type D with stroke or Dj, or a plain D in an Icelandic name",
+      request);
+  ASSERT_EQ(errors.size(), 2u);
+  EXPECT_EQ(errors[0].input, "surname");
+  EXPECT_EQ(errors[0].key, "rule.name_apostrophe");
+  EXPECT_EQ(errors[1].input, "given-name");
+  EXPECT_EQ(errors[1].key, "rule.name_eth");
+}
+
 TEST(RecordFormTest, AnAmendmentChangesWhatDiffersOnly) {
   std::vector<FieldError> ignored;
   v1::CreateRecordRequest current = RecordFromForm(Example(), &ignored);
