@@ -77,9 +77,13 @@ TEST(RecordFormTest, TheServersProblemsGoBesideTheirInputs) {
       "conviction.offences[1]: not in the offence table; "
       "person.birth_place: 0..100 characters of valid UTF-8, no control characters; "
       "conviction.suspension_end_date: only with a suspended sentence: a date YYYY-MM-DD one to "
-      "five years after final_date; person.surname: a rule nobody translated",
+      "five years after final_date; person.surname: a rule nobody translated; "
+      "person.given_name: holds a look-alike of an apostrophe (a grave or acute accent, a "
+      "prime): type a plain apostrophe ('); person.father_name: holds a look-alike of the "
+      "Serbian D with stroke (the Icelandic eth): type D with stroke or Dj, or a plain D in an "
+      "Icelandic name",
       request);
-  ASSERT_EQ(errors.size(), 7u);
+  ASSERT_EQ(errors.size(), 9u);
   EXPECT_EQ(errors[0].input, "");
   EXPECT_EQ(errors[0].server_text, "something else entirely");
   errors.erase(errors.begin());
@@ -95,21 +99,11 @@ TEST(RecordFormTest, TheServersProblemsGoBesideTheirInputs) {
   EXPECT_EQ(errors[5].input, "surname");
   EXPECT_EQ(errors[5].key, "") << "an unknown rule keeps the server's words";
   EXPECT_EQ(errors[5].server_text, "a rule nobody translated");
-}
-
-TEST(RecordFormTest, TheLookAlikesOfANameAreSaidInTheOfficialsLanguage) {
-  std::vector<FieldError> ignored;
-  const v1::CreateRecordRequest request = RecordFromForm(Example(), &ignored);
-  const std::vector<FieldError> errors = ErrorsFromServer(
-      "person.surname: holds a look-alike of an apostrophe (a grave or acute accent, a prime): "
-      "type a plain apostrophe ('); person.given_name: holds a look-alike of the Serbian D with "
-      "stroke (the Icelandic eth): type D with stroke or Dj, or a plain D in an Icelandic name",
-      request);
-  ASSERT_EQ(errors.size(), 2u);
-  EXPECT_EQ(errors[0].input, "surname");
-  EXPECT_EQ(errors[0].key, "rule.name_apostrophe");
-  EXPECT_EQ(errors[1].input, "given-name");
-  EXPECT_EQ(errors[1].key, "rule.name_eth");
+  // A name's look-alikes, in the official's language.
+  EXPECT_EQ(errors[6].input, "given-name");
+  EXPECT_EQ(errors[6].key, "rule.name_apostrophe");
+  EXPECT_EQ(errors[7].input, "father-name");
+  EXPECT_EQ(errors[7].key, "rule.name_eth");
 }
 
 TEST(RecordFormTest, AnAmendmentChangesWhatDiffersOnly) {
