@@ -223,14 +223,9 @@ absl::Status RunRecordImport(CommandContext& ctx) {
     // A progress bar is for a person's terminal, never in JSON output.
     const bool progress = ctx.err_is_terminal() && !ctx.json();
     const size_t total = rows.size();
-    // A dry run enters nothing, so when a person's later conviction was checked in an earlier
-    // batch, it is not in the registry when an earlier one of the person is checked, as it
-    // would be in the real import, and the earlier one was refused as spent. So each batch of a
-    // dry run carries again the rows of earlier batches that came back valid, of the people it
-    // holds rows of: the registry checks them first (their final dates are no earlier), as
-    // if the earlier batches had been entered, and their results are not counted again.
-    // The rows, by their place in `rows`, of earlier batches that came back valid, by person.
-    std::map<std::string, std::vector<size_t>> valid_by_person;
+    // A dry run's batches carry a person's earlier valid rows, as the import would have
+    // entered them (DryRunCarry); within the request's limits.
+    DryRunCarry carry(kMaxBatch, kMaxContextBytes);
     size_t end = 0;
     for (size_t start = 0; start < total; start = end) {
       if (interrupt.interrupted()) {
@@ -246,29 +241,8 @@ absl::Status RunRecordImport(CommandContext& ctx) {
       }
       v1::ImportRecordsRequest request;
       request.set_dry_run(dry_run);
-      std::set<uint64_t> context_lines;
-      if (dry_run) {
-        std::set<size_t> context;
-        for (size_t i = start; i < end; ++i) {
-          const std::string key = ImportPersonKey(rows[i]);
-          if (key.empty()) continue;
-          if (const auto it = valid_by_person.find(key); it != valid_by_person.end()) {
-            context.insert(it->second.begin(), it->second.end());
-          }
-        }
-        // Within the registry's limit on a request: the latest first, where not all fit.
-        size_t context_bytes = 0;
-        for (const size_t i : context) {
-          const size_t row_bytes = rows[i].ByteSizeLong();
-          if (end - start + context_lines.size() >= kMaxBatch ||
-              context_bytes + row_bytes > kMaxContextBytes) {
-            break;
-          }
-          context_bytes += row_bytes;
-          context_lines.insert(rows[i].line());
-          *request.add_rows() = rows[i];
-        }
-      }
+      const std::set<uint64_t> context_lines =
+          dry_run ? carry.Add(rows, start, end, &request) : std::set<uint64_t>();
       for (size_t i = start; i < end; ++i) *request.add_rows() = rows[i];
       absl::StatusOr<v1::ImportRecordsResponse> response =
           CallUnary<v1::ImportRecordsResponse>(
@@ -346,9 +320,7 @@ absl::Status RunRecordImport(CommandContext& ctx) {
                                dry_run ? "checked" : "entered", rest));
         break;
       }
-      // The batch's own rows, by line: a result of any other line is none of them.
-      std::map<uint64_t, size_t> batch_rows;
-      for (size_t i = start; i < end; ++i) batch_rows.emplace(rows[i].line(), i);
+      if (dry_run) carry.Note(rows, start, end, *response);
       for (const v1::ImportRowResult& result : response->results()) {
         // A row carried again for a dry run was counted with its own batch.
         if (context_lines.count(result.line()) > 0) continue;
@@ -358,12 +330,6 @@ absl::Status RunRecordImport(CommandContext& ctx) {
           invalid.push_back({result.line(), format == ImportFormat::kCsv
                                                 ? RecordMessageWithColumns(result.error())
                                                 : result.error()});
-        }
-        if (dry_run && result.outcome() == v1::ImportRowResult::OUTCOME_VALID) {
-          const auto row = batch_rows.find(result.line());
-          if (row == batch_rows.end()) continue;
-          const std::string key = ImportPersonKey(rows[row->second]);
-          if (!key.empty()) valid_by_person[key].push_back(row->second);
         }
       }
     }

@@ -519,6 +519,42 @@ std::string ImportPersonKey(const v1::ImportRow& row) {
   return key;
 }
 
+std::set<uint64_t> DryRunCarry::Add(const std::vector<v1::ImportRow>& rows, size_t start,
+                                    size_t end, v1::ImportRecordsRequest* request) const {
+  std::set<size_t> carry;
+  for (size_t i = start; i < end; ++i) {
+    const std::string key = ImportPersonKey(rows[i]);
+    if (key.empty()) continue;
+    if (const auto it = valid_by_person_.find(key); it != valid_by_person_.end()) {
+      carry.insert(it->second.begin(), it->second.end());
+    }
+  }
+  std::set<uint64_t> lines;
+  size_t bytes = 0;
+  for (const size_t i : carry) {
+    const size_t row_bytes = rows[i].ByteSizeLong();
+    if (end - start + lines.size() >= max_rows_ || bytes + row_bytes > max_bytes_) break;
+    bytes += row_bytes;
+    lines.insert(rows[i].line());
+    *request->add_rows() = rows[i];
+  }
+  return lines;
+}
+
+void DryRunCarry::Note(const std::vector<v1::ImportRow>& rows, size_t start, size_t end,
+                       const v1::ImportRecordsResponse& response) {
+  // The batch's own rows, by line: a result of any other line is none of them.
+  std::map<uint64_t, size_t> batch;
+  for (size_t i = start; i < end; ++i) batch.emplace(rows[i].line(), i);
+  for (const v1::ImportRowResult& result : response.results()) {
+    if (result.outcome() != v1::ImportRowResult::OUTCOME_VALID) continue;
+    const auto row = batch.find(result.line());
+    if (row == batch.end()) continue;
+    const std::string key = ImportPersonKey(rows[row->second]);
+    if (!key.empty()) valid_by_person_[key].push_back(row->second);
+  }
+}
+
 std::string DescribeImportLines(const std::vector<uint64_t>& file_lines,
                                 std::vector<uint64_t> chosen, size_t max_runs) {
   std::sort(chosen.begin(), chosen.end());

@@ -40,6 +40,8 @@
 #define REGISTRY_CLIENT_RECORD_IMPORT_H_
 
 #include <cstdint>
+#include <map>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -99,6 +101,40 @@ void OrderForImport(std::vector<v1::ImportRow>* rows);
 // and digits, upper case ("" without one). Rows the registry files under one person have one key;
 // rows of two people may share one only where a personal number is mistyped.
 std::string ImportPersonKey(const v1::ImportRow& row);
+
+// What a dry run cut into batches carries from batch to batch, so that its verdicts are the
+// import's. A dry run enters nothing: when a person's later conviction was checked in an earlier
+// batch, it is not in the registry when an earlier one of the person is checked, as it is in the
+// import itself, and the earlier one was refused as spent. So each batch carries again the rows
+// of earlier batches that came back valid, of the people it holds rows of: the registry checks
+// them first (in OrderForImport's order their final dates are no earlier), as if the earlier
+// batches had been entered; their results were counted with their own batch.
+//
+//   DryRunCarry carry(1000, 3 << 20);
+//   const std::set<uint64_t> carried = carry.Add(rows, start, end, &request);  // before the rows
+//   ... add rows[start, end), send, skip the results of `carried` lines ...
+//   carry.Note(rows, start, end, response);
+class DryRunCarry {
+ public:
+  // A request holds at most `max_rows` rows, and the rows carried at most `max_bytes`.
+  DryRunCarry(size_t max_rows, size_t max_bytes) : max_rows_(max_rows), max_bytes_(max_bytes) {}
+
+  // Adds to `request` the rows to carry into the batch rows[start, end) (of `rows`, in
+  // OrderForImport's order), the latest first where not all fit; returns their lines.
+  std::set<uint64_t> Add(const std::vector<v1::ImportRow>& rows, size_t start, size_t end,
+                         v1::ImportRecordsRequest* request) const;
+
+  // Notes which rows of the batch rows[start, end) `response` found valid.
+  void Note(const std::vector<v1::ImportRow>& rows, size_t start, size_t end,
+            const v1::ImportRecordsResponse& response);
+
+ private:
+  size_t max_rows_;
+  size_t max_bytes_;
+  // The rows, by their place in `rows`, of earlier batches that came back valid, by person
+  // (ImportPersonKey).
+  std::map<std::string, std::vector<size_t>> valid_by_person_;
+};
 
 // The lines of the rows `chosen`, out of the rows to send, said as runs of rows that follow one
 // another in the file: "2..40, 45, 60..70" (a run names its first and last rows' lines; lines

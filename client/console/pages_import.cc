@@ -2,6 +2,7 @@
 // event, listing every bad line), then its valid rows are imported in batches while a progress
 // bar follows them. Also the job pages that follow long tasks (imports, verifications).
 #include <algorithm>
+#include <set>
 
 #include "absl/cleanup/cleanup.h"
 #include "absl/strings/str_cat.h"
@@ -17,6 +18,10 @@ namespace {
 // Rows per ImportRecords call: each is one audited call, committed whole; small enough that the
 // progress bar moves, large enough that a backlog of thousands takes few calls.
 constexpr size_t kImportBatch = 100;
+// What a dry run's request may hold with the rows it carries (DryRunCarry): the registry's limit
+// on rows, and well below its 8 MiB limit on a message.
+constexpr size_t kMaxImportRows = 1000;
+constexpr size_t kMaxCarriedBytes = 3 << 20;
 
 std::string JobPage(const PageContext& ctx, const std::string& id, Job& job) {
   return absl::StrCat(
@@ -99,14 +104,23 @@ absl::Status SendRows(Registry& registry, const std::vector<v1::ImportRow>& rows
                        return a.line() < b.line();
                      });
   };
+  // A dry run's batches carry a person's earlier valid rows, as the import would have entered
+  // them, so that the dry run's verdicts are the import's.
+  client::DryRunCarry carry(kMaxImportRows, kMaxCarriedBytes);
   for (size_t start = 0; start < rows.size(); start += kImportBatch) {
     v1::ImportRecordsRequest request;
     request.set_dry_run(dry_run);
     const size_t end = std::min(rows.size(), start + kImportBatch);
+    const std::set<uint64_t> carried =
+        dry_run ? carry.Add(rows, start, end, &request) : std::set<uint64_t>();
     for (size_t i = start; i < end; ++i) *request.add_rows() = rows[i];
     absl::StatusOr<v1::ImportRecordsResponse> response = registry.ImportRecords(request);
     if (!response.ok()) return response.status();
-    results->insert(results->end(), response->results().begin(), response->results().end());
+    if (dry_run) carry.Note(rows, start, end, *response);
+    for (const v1::ImportRowResult& result : response->results()) {
+      // A carried row's result was counted with its own batch.
+      if (carried.count(result.line()) == 0) results->push_back(result);
+    }
     if (done != nullptr) *done = end;
   }
   return absl::OkStatus();

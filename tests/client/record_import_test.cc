@@ -5,6 +5,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <set>
 #include <utility>
 #include <vector>
 
@@ -629,6 +630,43 @@ TEST(OrderForImportTest, RowsWithoutAFinalDateGoLastInTheFileOrder) {
       RowWithFinalDate(6, "2020-06-30")};
   OrderForImport(&rows);
   EXPECT_THAT(LinesOf(rows), ElementsAre(6, 3, 2, 4, 5));
+}
+
+TEST(DryRunCarryTest, CarriesAPersonsValidRowsOfEarlierBatchesWithinItsLimits) {
+  // Rows in the order they are sent: person A's later conviction (line 3), B's (line 4), A's
+  // earlier one (line 2), C's (line 5, a bad row).
+  std::vector<v1::ImportRow> rows = {RowWithFinalDate(3, "2025-01-10"),
+                                     RowWithFinalDate(4, "2020-01-10"),
+                                     RowWithFinalDate(2, "2010-01-10"),
+                                     RowWithFinalDate(5, "2009-01-10")};
+  for (const auto& [i, number] : std::vector<std::pair<size_t, const char*>>{
+           {0, "1800000005"}, {1, "1900000001"}, {2, "18000-00005"}, {3, "1700000007"}}) {
+    rows[i].mutable_record()->mutable_person()->set_personal_number(number);
+  }
+  DryRunCarry carry(/*max_rows=*/1000, /*max_bytes=*/1 << 20);
+  v1::ImportRecordsResponse first;
+  for (const uint64_t line : {3, 4}) {
+    v1::ImportRowResult* result = first.add_results();
+    result->set_line(line);
+    result->set_outcome(line == 3 ? v1::ImportRowResult::OUTCOME_VALID
+                                  : v1::ImportRowResult::OUTCOME_INVALID);
+  }
+  v1::ImportRecordsRequest request;
+  EXPECT_THAT(carry.Add(rows, 0, 2, &request), SizeIs(0)) << "nothing before the first batch";
+  carry.Note(rows, 0, 2, first);
+  // The second batch holds A's earlier row: A's valid later row goes with it; B's invalid one
+  // and rows of other people do not.
+  request.Clear();
+  const std::set<uint64_t> carried = carry.Add(rows, 2, 4, &request);
+  EXPECT_THAT(carried, ElementsAre(3));
+  ASSERT_EQ(request.rows_size(), 1);
+  EXPECT_EQ(request.rows(0).line(), 3u);
+  // Nothing is carried past the request's limit on rows.
+  DryRunCarry full(/*max_rows=*/2, /*max_bytes=*/1 << 20);
+  full.Note(rows, 0, 2, first);
+  request.Clear();
+  EXPECT_THAT(full.Add(rows, 2, 4, &request), SizeIs(0));
+  EXPECT_EQ(request.rows_size(), 0);
 }
 
 TEST(ImportPersonKeyTest, IsThePersonalNumbersLettersAndDigitsInUpperCase) {

@@ -733,6 +733,50 @@ TEST_F(ConsoleTest, AnImportSendsAPersonsLaterConvictionBeforeTheEarlierOne) {
   fake_->import_response.reset();
 }
 
+// A dry run cut into batches checks a person's earlier conviction with the later one that keeps
+// it, which an earlier batch found valid: carried into the later batch, it is checked first, as
+// the import itself would have entered it.
+TEST_F(ConsoleTest, ADryRunCarriesAPersonsLaterConvictionIntoTheBatchOfTheEarlierOne) {
+  Start(v1::ROLE_CLERK);
+  SignIn();
+  std::string csv =
+      "surname,given_name,father_name,sex,birth_date,birth_place,citizenships,personal_number,"
+      "last_known_address,court_id,case_number,judgment_date,final_date,offences,sentence_type,"
+      "sentence_months,bans,release_date,juvenile,foreign_court,foreign_country\n"
+      "Vokshi,Adem,,male,1970-01-01,,XK,1800000005,,basic-gjilan,P 1/2010,2009-12-01,"
+      "2010-01-10,06/L-074:228:0,fine,0,,,false,,\n";
+  // 99 other people's convictions, final between the two of the person: with the later one, a
+  // batch's worth (100 rows), sent before the earlier one.
+  for (int i = 0; i < 99; ++i) {
+    absl::StrAppend(&csv, "Gashi,Arta,,female,1980-01-01,,XK,", 1900000000 + i,
+                    ",,basic-gjilan,P ", 100 + i, "/2015,2015-01-01,2015-02-01,06/L-074:228:0,"
+                    "fine,0,,,false,,\n");
+  }
+  absl::StrAppend(&csv,
+                  "Vokshi,Adem,,male,1970-01-01,,XK,1800000005,,basic-gjilan,P 2/2025,2024-12-01,"
+                  "2025-01-10,06/L-074:228:0,fine,0,,,false,,\n");
+  const uint64_t later_line = 102;
+  v1::ImportRecordsResponse verdict;
+  for (uint64_t line = 2; line <= later_line; ++line) {
+    v1::ImportRowResult* result = verdict.add_results();
+    result->set_line(line);
+    result->set_outcome(v1::ImportRowResult::OUTCOME_VALID);
+  }
+  fake_->import_response = verdict;
+  httplib::MultipartFormDataItems upload = {{"csrf", csrf_, "", ""},
+                                            {"file", csv, "records.csv", "text/csv"}};
+  const int before = fake_->calls;
+  auto checked = client_->Post("/import", {{"Cookie", cookie_}}, upload);
+  ASSERT_TRUE(checked);
+  EXPECT_EQ(checked->status, 200) << checked->body;
+  EXPECT_EQ(fake_->calls - before, 2) << "two batches";
+  // The second batch: the later conviction carried first, then the earlier one.
+  ASSERT_EQ(fake_->last_import.rows_size(), 2);
+  EXPECT_EQ(fake_->last_import.rows(0).line(), later_line);
+  EXPECT_EQ(fake_->last_import.rows(1).line(), 2u);
+  fake_->import_response.reset();
+}
+
 // A form larger than any the console sends is refused as a form, in its own words; an import
 // file (multipart) larger than that is still read as a file, and a large form posted to no page
 // is told there is no such page.
