@@ -114,19 +114,38 @@ enum class Decoded { kSend, kOmit };
 // (false) or fails; decoded too, unless `decoded` is kOmit and the filter needs no field (then
 // the event passed is empty). An event that does not decode is DATA_LOSS; a scan error comes
 // first, then `take`'s.
+// Events are in time order: the log never dates an event before the one it follows (AuditLog).
+// So a filter's to_time ends a scan at the first event at or after it (`*passed_to` is then its
+// index), and its from_time is found without reading what comes before (FirstAtOrAfter).
 using TakeMatch =
     std::function<absl::StatusOr<bool>(uint64_t index, absl::string_view bytes, v1::AuditEvent)>;
 absl::Status ScanMatching(const storage::AuditLog& log, const v1::AuditFilter& filter,
                           std::optional<uint64_t> start, uint64_t end, Decoded decoded,
                           const TakeMatch& take,
-                          storage::BlockCache cache = storage::BlockCache::kFill) {
+                          storage::BlockCache cache = storage::BlockCache::kFill,
+                          std::optional<uint64_t>* passed_to = nullptr) {
   const bool decode = decoded == Decoded::kSend || !FiltersNothing(filter);
+  std::optional<absl::Time> to;
+  if (!filter.to_time().empty()) {
+    ASSIGN_OR_RETURN(to, ParseInstant(filter.to_time()));
+  }
   absl::Status inner;
   const auto visit = [&](uint64_t index, absl::string_view bytes) {
     v1::AuditEvent event;
     if (decode && !event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
       inner = absl::DataLossError("audit event damaged");
       return false;
+    }
+    if (to.has_value()) {
+      absl::StatusOr<absl::Time> time = ParseInstant(event.time());
+      if (!time.ok()) {
+        inner = absl::DataLossError(absl::StrCat("audit event ", index, ": its time is not one"));
+        return false;
+      }
+      if (*time >= *to) {
+        if (passed_to != nullptr) *passed_to = index;
+        return false;
+      }
     }
     if (decode) {
       absl::StatusOr<bool> match = MatchesAuditFilter(filter, event);
@@ -146,6 +165,34 @@ absl::Status ScanMatching(const storage::AuditLog& log, const v1::AuditFilter& f
   RETURN_IF_ERROR(start.has_value() ? log.Scan(*start, end, visit, cache)
                                      : log.ScanRetained(end, visit, cache));
   return inner;
+}
+
+// The first index of [lo, hi) whose event is at or after `filter`'s from_time (lo without one),
+// found by reading about log2(hi - lo) events: a read from a time neither scans the log before
+// it nor stops at damage there.
+absl::StatusOr<uint64_t> FirstAtOrAfter(const storage::AuditLog& log,
+                                        const v1::AuditFilter& filter, uint64_t lo, uint64_t hi) {
+  if (filter.from_time().empty()) return lo;
+  ASSIGN_OR_RETURN(const absl::Time from, ParseInstant(filter.from_time()));
+  while (lo < hi) {
+    const uint64_t mid = lo + (hi - lo) / 2;
+    ASSIGN_OR_RETURN(const std::string bytes, log.ReadEvent(mid));
+    v1::AuditEvent event;
+    if (!event.ParseFromString(bytes)) {
+      return PublicError(absl::DataLossError(absl::StrCat("audit event ", mid, " is damaged")));
+    }
+    absl::StatusOr<absl::Time> time = ParseInstant(event.time());
+    if (!time.ok()) {
+      return PublicError(
+          absl::DataLossError(absl::StrCat("audit event ", mid, ": its time is not one")));
+    }
+    if (*time < from) {
+      lo = mid + 1;
+    } else {
+      hi = mid;
+    }
+  }
+  return lo;
 }
 
 // A page token is the index of the next page's first event, in canonical decimal (what
@@ -175,10 +222,19 @@ grpc::Status AuditService::ListAuditEvents(grpc::ServerContext* ctx,
     const bool first_page = req->page_token().empty();
     const uint64_t size = d_.audit->CurrentHead().size;
     uint64_t start = 0;
+    // Where the scan starts: the first retained event (as the log says when it scans), else an
+    // index (a later page, or the first event from the filter's time on).
+    std::optional<uint64_t> scan_from;
     if (first_page) {
       start = d_.audit->CurrentPruned().size;
+      if (!req->filter().from_time().empty()) {
+        ASSIGN_OR_RETURN(start, FirstAtOrAfter(*d_.audit, req->filter(), start, size));
+        scan_from = start;
+      }
     } else if (!ParsePageToken(req->page_token(), size, &start)) {
       return absl::InvalidArgumentError("page_token: not a token from this service");
+    } else {
+      scan_from = start;
     }
     const uint64_t end = std::min(size, start + kMaxScanPerPage);
     const std::string filter = DescribeRead(req->filter(), start, end, d_.records, &call);
@@ -195,10 +251,13 @@ grpc::Status AuditService::ListAuditEvents(grpc::ServerContext* ctx,
       if (!req->bytes_only()) *entry->mutable_event() = std::move(event);
       return true;
     };
-    RETURN_IF_ERROR(ScanMatching(*d_.audit, req->filter(),
-                                 first_page ? std::nullopt : std::optional<uint64_t>(start), end,
-                                 req->bytes_only() ? Decoded::kOmit : Decoded::kSend, take));
-    if (next < size) resp->set_next_page_token(absl::StrCat(next));
+    std::optional<uint64_t> passed_to;
+    RETURN_IF_ERROR(ScanMatching(*d_.audit, req->filter(), scan_from, end,
+                                 req->bytes_only() ? Decoded::kOmit : Decoded::kSend, take,
+                                 storage::BlockCache::kFill, &passed_to));
+    // Past the filter's to_time, no later event matches: there is no next page.
+    if (passed_to.has_value()) next = *passed_to;
+    if (!passed_to.has_value() && next < size) resp->set_next_page_token(absl::StrCat(next));
     // A full page stops before the window's end: the event says how far this read went.
     call.event().set_detail(absl::StrCat(filter, RangeText(start, next)));
     return absl::OkStatus();
@@ -239,11 +298,12 @@ grpc::Status AuditService::StreamAuditEventsTo(grpc::ServerContext* ctx,
         }
         // Refused before the call's event is written, so that the event records the refusal.
         if (req->start_index() < end) RETURN_IF_ERROR(d_.audit->RequireRetained(req->start_index()));
+        ASSIGN_OR_RETURN(const uint64_t start,
+                         FirstAtOrAfter(*d_.audit, req->filter(), req->start_index(), end));
         // What was read goes into the event, as for a page of the list: a filtered stream (every
         // event about one record, or of one official) is a read of the same kind.
-        DescribeRead(req->filter(), req->start_index(), end, d_.records, &call);
-        return StreamEntries(call, req->filter(), req->start_index(), end, req->bytes_only(),
-                             writer);
+        DescribeRead(req->filter(), start, end, d_.records, &call);
+        return StreamEntries(call, req->filter(), start, end, req->bytes_only(), writer);
       },
       [] {});
 }
@@ -325,8 +385,14 @@ grpc::Status AuditService::ExportAuditEventsTo(grpc::ServerContext* ctx,
           return absl::InvalidArgumentError(absl::StrCat("reference: ", kReferenceRule));
         }
         const uint64_t end = d_.audit->CurrentHead().size;
-        DescribeRead(req->filter(), d_.audit->CurrentPruned().size, end, d_.records, &call);
-        return StreamEntries(call, req->filter(), std::nullopt, end, /*bytes_only=*/false, writer);
+        const uint64_t pruned = d_.audit->CurrentPruned().size;
+        ASSIGN_OR_RETURN(const uint64_t start, FirstAtOrAfter(*d_.audit, req->filter(), pruned, end));
+        DescribeRead(req->filter(), start, end, d_.records, &call);
+        // From the first retained event, as the log says when it scans, unless from a time.
+        return StreamEntries(call, req->filter(),
+                             req->filter().from_time().empty() ? std::nullopt
+                                                               : std::optional<uint64_t>(start),
+                             end, /*bytes_only=*/false, writer);
       },
       [] {});
 }

@@ -21,12 +21,14 @@
 #include "crypto/merkle.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "registry/v1/audit.grpc.pb.h"
 #include "registry/v1/audit.pb.h"
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
 #include "server/key_file.h"
 #include "storage/audit_log.h"
 #include "storage/database.h"
+#include "tests/testing/audit_events.h"
 #include "tests/testing/audit_verify.h"
 #include "tests/testing/clients.h"
 #include "tests/testing/methods.h"
@@ -296,6 +298,46 @@ TEST_F(AuditTamperTest, DeletedMiddleEventIsMissing) {
   ASSERT_TRUE(server_->Restart().ok());
   // The server refuses to stream past the gap, and says where it is.
   ExpectDataLossMentioning(VerifyFromState(), absl::StrCat("event ", kDeleted, " is missing"));
+}
+
+// The auditor reads around a gap: a list or an export from a time after it, or up to a time
+// before it, neither scans nor stops at the missing event (events are in time order, so the
+// first event from a time is found without reading those before it).
+TEST_F(AuditTamperTest, AReadFromATimeAfterAMissingEventOrUpToOneBeforeItIsNotStoppedByIt) {
+  constexpr uint64_t kDeleted = 20;
+  const std::string after = testing::StoredEvent(*server_, 30).time();
+  const std::string before = testing::StoredEvent(*server_, 10).time();
+  ASSERT_NO_FATAL_FAILURE(testing::EditStoppedData(
+      *server_, [&](Database* db) { testing::DeleteStored(db, Cf::kAudit, EncodeU64(kDeleted)); }));
+  ASSERT_TRUE(server_->Restart().ok());
+  auto auditor = v1::AuditService::NewStub(server_->Channel("auditor"));
+  const auto list = [&](const v1::AuditFilter& filter, v1::ListAuditEventsResponse* page) {
+    v1::ListAuditEventsRequest request;
+    *request.mutable_filter() = filter;
+    request.set_page_size(1000);
+    return auditor->ListAuditEvents(NewCallContext().get(), request, page);
+  };
+  v1::AuditFilter from;
+  from.set_from_time(after);
+  v1::ListAuditEventsResponse page;
+  grpc::Status s = list(from, &page);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_GT(page.entries_size(), 0);
+  EXPECT_GT(page.entries(0).index(), kDeleted);
+  EXPECT_LE(page.entries(0).index(), 30u);
+  v1::AuditFilter to;
+  to.set_to_time(before);
+  page.Clear();
+  s = list(to, &page);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_GT(page.entries_size(), 0);
+  EXPECT_LT(page.entries(page.entries_size() - 1).index(), 10u);
+  EXPECT_TRUE(page.next_page_token().empty()) << "nothing after its to_time can match";
+  // A read over the gap still stops there and names it.
+  page.Clear();
+  s = list(v1::AuditFilter(), &page);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::DATA_LOSS);
+  EXPECT_THAT(s.error_message(), ::testing::HasSubstr(absl::StrCat("event ", kDeleted)));
 }
 
 // An export's event is written before its first entry leaves; when the stream then breaks off
