@@ -176,6 +176,9 @@ absl::Status RunRecordImport(CommandContext& ctx) {
     ASSIGN_OR_RETURN(batch_size, ParseUintOption("batch", *batch, 1, kMaxBatch));
   }
   const bool dry_run = args.Flag("dry-run");
+  // A dry run's request holds the rows it carries besides its own (DryRunCarry): its batches
+  // leave room for as many. What a batch checks does not depend on its size, only what it carries.
+  if (dry_run) batch_size = std::min<uint64_t>(batch_size, kMaxBatch / 2);
   ASSIGN_OR_RETURN(const ImportFormat format, ImportFormatFromPath(path));
   ASSIGN_OR_RETURN(const std::string text, ReadFileToString(path, "import file", kMaxImportFileBytes));
   // Parse everything first: a file whose structure is broken sends nothing.
@@ -216,6 +219,8 @@ absl::Status RunRecordImport(CommandContext& ctx) {
   absl::Status stopped;
   // An interrupt stops it too, after the batch in flight: the first row not sent.
   std::optional<size_t> interrupted_at;
+  // Rows a dry run's batch should have carried but could not fit (DryRunCarry).
+  size_t not_carried = 0;
   if (!rows.empty()) {
     ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ctx.Channel());
     auto stub = v1::RecordService::NewStub(channel);
@@ -242,7 +247,7 @@ absl::Status RunRecordImport(CommandContext& ctx) {
       v1::ImportRecordsRequest request;
       request.set_dry_run(dry_run);
       const std::set<uint64_t> context_lines =
-          dry_run ? carry.Add(rows, start, end, &request) : std::set<uint64_t>();
+          dry_run ? carry.Add(rows, start, end, &request, &not_carried) : std::set<uint64_t>();
       for (size_t i = start; i < end; ++i) *request.add_rows() = rows[i];
       absl::StatusOr<v1::ImportRecordsResponse> response =
           CallUnary<v1::ImportRecordsResponse>(
@@ -285,11 +290,13 @@ absl::Status RunRecordImport(CommandContext& ctx) {
                                start == 1 ? "its result, above, is" : "their results, above, are",
                                " final");
         const std::vector<uint64_t> batch_lines = LinesOf(rows, start, end);
-        const std::string batch = absl::StrCat(
-            "the batch of lines ",
-            IsOneRun(file_lines, batch_lines)
-                ? absl::StrCat(batch_lines.front(), "..", batch_lines.back())
-                : DescribeImportLines(file_lines, batch_lines, kMaxRunsSaid));
+        const std::string batch =
+            batch_lines.size() == 1
+                ? absl::StrCat("the batch of line ", batch_lines.front())
+                : absl::StrCat("the batch of lines ",
+                               IsOneRun(file_lines, batch_lines)
+                                   ? absl::StrCat(batch_lines.front(), "..", batch_lines.back())
+                                   : DescribeImportLines(file_lines, batch_lines, kMaxRunsSaid));
         // A refusal enters nothing; a call that got no answer may have been entered or not. The
         // same import again helps only where the next try can go otherwise: not for a caller the
         // registry refuses, and a dry run enters nothing anyway.
@@ -364,15 +371,20 @@ absl::Status RunRecordImport(CommandContext& ctx) {
   }
 
   if (ctx.json()) {
-    // Server results by line, then the rows that never left the client, as results too.
-    for (const v1::ImportRowResult& result : results) RETURN_IF_ERROR(ctx.PrintJson(result));
+    // Every row's result by line: the server's, and the rows that never left the client, as
+    // results too.
+    std::vector<v1::ImportRowResult> all = results;
     for (const ImportLineError& error : parsed.errors) {
-      v1::ImportRowResult result;
+      v1::ImportRowResult& result = all.emplace_back();
       result.set_line(error.line);
       result.set_outcome(v1::ImportRowResult::OUTCOME_INVALID);
       result.set_error(error.message);
-      RETURN_IF_ERROR(ctx.PrintJson(result));
     }
+    std::stable_sort(all.begin(), all.end(),
+                     [](const v1::ImportRowResult& a, const v1::ImportRowResult& b) {
+                       return a.line() < b.line();
+                     });
+    for (const v1::ImportRowResult& result : all) RETURN_IF_ERROR(ctx.PrintJson(result));
   } else {
     // The server's reasons, and the client's, which may quote the file.
     for (const ImportLineError& error : invalid) {
@@ -397,6 +409,15 @@ absl::Status RunRecordImport(CommandContext& ctx) {
     }
   }
   if (!invalid.empty()) ctx.set_exit_code(1);
+  if (not_carried > 0) {
+    const std::string what = absl::StrCat(
+        "the dry run could not carry ", not_carried,
+        not_carried == 1 ? " row" : " rows",
+        " of earlier batches with the rows of the same people (a request's limit): a person's "
+        "earlier conviction may be shown as refused that the import itself enters; a smaller "
+        "--batch carries more");
+    ctx.Note(what);
+  }
   if (interrupted_at.has_value() && stopped.ok()) {
     const size_t sent = *interrupted_at;
     const std::vector<uint64_t> not_sent = LinesOf(rows, sent, rows.size());

@@ -520,7 +520,8 @@ std::string ImportPersonKey(const v1::ImportRow& row) {
 }
 
 std::set<uint64_t> DryRunCarry::Add(const std::vector<v1::ImportRow>& rows, size_t start,
-                                    size_t end, v1::ImportRecordsRequest* request) const {
+                                    size_t end, v1::ImportRecordsRequest* request,
+                                    size_t* left_out) const {
   std::set<size_t> carry;
   for (size_t i = start; i < end; ++i) {
     const std::string key = ImportPersonKey(rows[i]);
@@ -538,6 +539,7 @@ std::set<uint64_t> DryRunCarry::Add(const std::vector<v1::ImportRow>& rows, size
     lines.insert(rows[i].line());
     *request->add_rows() = rows[i];
   }
+  if (left_out != nullptr) *left_out += carry.size() - lines.size();
   return lines;
 }
 

@@ -120,9 +120,10 @@ class DryRunCarry {
   DryRunCarry(size_t max_rows, size_t max_bytes) : max_rows_(max_rows), max_bytes_(max_bytes) {}
 
   // Adds to `request` the rows to carry into the batch rows[start, end) (of `rows`, in
-  // OrderForImport's order), the latest first where not all fit; returns their lines.
+  // OrderForImport's order), the latest first where not all fit; returns their lines, and adds
+  // to `*left_out` (when given) how many did not fit.
   std::set<uint64_t> Add(const std::vector<v1::ImportRow>& rows, size_t start, size_t end,
-                         v1::ImportRecordsRequest* request) const;
+                         v1::ImportRecordsRequest* request, size_t* left_out = nullptr) const;
 
   // Notes which rows of the batch rows[start, end) `response` found valid.
   void Note(const std::vector<v1::ImportRow>& rows, size_t start, size_t end,

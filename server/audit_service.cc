@@ -80,8 +80,8 @@ std::string DescribeRead(const v1::AuditFilter& f, uint64_t start, uint64_t end,
                         : absl::StrCat("action (", f.action().size(), " bytes)"));
   }
   if (f.outcome_plus_one() != 0) {
-    parts.push_back(absl::StrCat(
-        "outcome ", absl::StatusCodeToString(static_cast<absl::StatusCode>(f.outcome_plus_one() - 1))));
+    const auto outcome = static_cast<absl::StatusCode>(f.outcome_plus_one() - 1);
+    parts.push_back(absl::StrCat("outcome ", absl::StatusCodeToString(outcome)));
   }
   if (!f.record_id().empty()) {
     absl::StatusOr<bool> stored = storage::IsRegistryId(f.record_id()) && records != nullptr
@@ -386,7 +386,8 @@ grpc::Status AuditService::ExportAuditEventsTo(grpc::ServerContext* ctx,
         }
         const uint64_t end = d_.audit->CurrentHead().size;
         const uint64_t pruned = d_.audit->CurrentPruned().size;
-        ASSIGN_OR_RETURN(const uint64_t start, FirstAtOrAfter(*d_.audit, req->filter(), pruned, end));
+        ASSIGN_OR_RETURN(const uint64_t start,
+                         FirstAtOrAfter(*d_.audit, req->filter(), pruned, end));
         DescribeRead(req->filter(), start, end, d_.records, &call);
         // From the first retained event, as the log says when it scans, unless from a time.
         return StreamEntries(call, req->filter(),

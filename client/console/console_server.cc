@@ -103,10 +103,10 @@ void SendSignedOut(const httplib::Request& request, httplib::Response& response)
       "text/html; charset=utf-8");
 }
 
-// Whether `request`'s body is a form's fields, as cpp-httplib tells it (and parses them).
+// Whether `request`'s body is a form's fields (a media type is named in any case).
 bool IsFormBody(const httplib::Request& request) {
-  return absl::StartsWith(request.get_header_value("Content-Type"),
-                          "application/x-www-form-urlencoded");
+  return absl::StartsWithIgnoreCase(request.get_header_value("Content-Type"),
+                                    "application/x-www-form-urlencoded");
 }
 
 // Reads a POST's body into `request` as cpp-httplib itself would (a form's fields into params, a
@@ -120,6 +120,10 @@ bool ReadBody(const httplib::Request& request_in, httplib::Response& response,
   // The server's own object, which the library fills in the same way when it reads a body.
   httplib::Request& request = const_cast<httplib::Request&>(request_in);
   bool read = false;
+  // Every byte is counted here: cpp-httplib's own limit (set_payload_max_length) is not applied
+  // to a body sent in chunks.
+  size_t bytes = 0;
+  bool too_large = false;
   if (request.is_multipart_form_data()) {
     httplib::MultipartFormDataMap::iterator part;
     size_t parts = 0;
@@ -130,17 +134,26 @@ bool ReadBody(const httplib::Request& request_in, httplib::Response& response,
           return true;
         },
         [&](const char* data, size_t size) {
+          bytes += size;
+          if (bytes > kMaxUploadBytes) {
+            // Stopped, not read to its end: the connection is closed after the answer.
+            too_large = true;
+            return false;
+          }
           part->second.content.append(data, size);
           return true;
         });
   } else {
-    const bool form = IsFormBody(request);
-    bool too_large = false;
+    // Any other body is a form's, whatever it says it is, and held to a form's limit; only a
+    // form's fields are read from it.
     read = content([&](const char* data, size_t size) {
-      // A form over the limit is read to its end but not kept: the connection stays in step for
-      // the browser's next request, and the page says what was wrong instead of a reset.
+      bytes += size;
+      if (bytes > kMaxUploadBytes) return false;
+      // A form over the limit is read to its end (up to kMaxUploadBytes) but not kept: the
+      // connection stays in step for the browser's next request, and the page says what was
+      // wrong instead of a reset.
       if (too_large) return true;
-      if (form && request.body.size() + size > kMaxFormBytes) {
+      if (request.body.size() + size > kMaxFormBytes) {
         too_large = true;
         request.body.clear();
         return true;
@@ -148,13 +161,22 @@ bool ReadBody(const httplib::Request& request_in, httplib::Response& response,
       request.body.append(data, size);
       return true;
     });
-    if (read && too_large) {
-      response.status = 413;
-      return false;
+    if (!read && bytes > kMaxUploadBytes) too_large = true;
+    if (read && !too_large && IsFormBody(request)) {
+      httplib::detail::parse_query_text(request.body, request.params);
     }
-    if (read && form) httplib::detail::parse_query_text(request.body, request.params);
   }
-  if (!read && response.status < 400) response.status = 400;
+  if (too_large) {
+    request.body.clear();
+    request.files.clear();
+    if (!read) response.set_header("Connection", "close");
+    response.status = 413;
+    return false;
+  }
+  if (!read) {
+    response.set_header("Connection", "close");
+    if (response.status < 400) response.status = 400;
+  }
   return read;
 }
 
@@ -593,7 +615,7 @@ absl::Status Console::Start() {
   if (tls_) headers.emplace("Strict-Transport-Security", "max-age=31536000");
   http_->set_default_headers(headers);
   // An import file is the largest thing a page sends: 1000 rows a batch, many batches.
-  http_->set_payload_max_length(64 << 20);
+  http_->set_payload_max_length(kMaxUploadBytes);
   http_->set_pre_routing_handler([this](const httplib::Request& request,
                                         httplib::Response& response) {
     return Admit(request, response) ? httplib::Server::HandlerResponse::Unhandled
@@ -759,6 +781,13 @@ void Console::AddRoutes() {
 }
 
 bool Console::Admit(const httplib::Request& request, httplib::Response& response) {
+  // A refusal here comes before a body is read: the connection is closed after it, since the
+  // unread body would otherwise be taken for the next request on it.
+  const auto refuse = [&response](int status, absl::string_view key) {
+    SendRefusal(response, status, key);
+    response.set_header("Connection", "close");
+    return false;
+  };
   // No page is sent in parts: a Range header is ignored (as HTTP allows), since cpp-httplib
   // answers any number of ranges of one file, thousands of copies of the stylesheet to a caller
   // without a session. It applies the ranges it parsed to every response, a refusal's too, so
@@ -767,36 +796,31 @@ bool Console::Admit(const httplib::Request& request, httplib::Response& response
   // DNS rebinding: a hostile site's name pointed at 127.0.0.1 reaches this port from the
   // official's own browser; it still says its own name in Host.
   if (!AllowedHost(request.get_header_value("Host"))) {
-    SendRefusal(response, 421, "refused.host");
-    return false;
+    return refuse(421, "refused.host");
   }
   // Browsers say where a request comes from. Only this origin, or the official typing the
   // address (none), may reach a page; another site's page never may.
   const std::string site = request.get_header_value("Sec-Fetch-Site");
   if (!site.empty() && site != "same-origin" && site != "none") {
-    SendRefusal(response, 403, "refused.cross_site");
-    return false;
+    return refuse(403, "refused.cross_site");
   }
   const std::string origin = request.get_header_value("Origin");
   if (!origin.empty()) {
     const std::string scheme = tls_ ? "https://" : "http://";
     if (!absl::StartsWith(origin, scheme) ||
         !AllowedHost(absl::string_view(origin).substr(scheme.size()))) {
-      SendRefusal(response, 403, "refused.cross_site");
-      return false;
+      return refuse(403, "refused.cross_site");
     }
   }
   if (request.method != "GET" && request.method != "POST") {
-    SendRefusal(response, 405, "refused.method");
-    return false;
+    return refuse(405, "refused.method");
   }
   // A form posts its fields in the body, never in the address: cpp-httplib merges the query's
   // parameters with the body's, so a court's read posted to "/records/ID?case_ref=...&purpose=..."
   // took its purpose from a link, and a personal number in the address goes into logs and
   // history. No form of the console posts to an address with a query.
   if (request.method == "POST" && request.target.find('?') != std::string::npos) {
-    SendRefusal(response, 400, "refused.bad_request");
-    return false;
+    return refuse(400, "refused.bad_request");
   }
   // The start page, the page a sign-out leads to, and the stylesheet and script (nothing in them
   // is secret) need no session.
@@ -807,8 +831,7 @@ bool Console::Admit(const httplib::Request& request, httplib::Response& response
   std::shared_ptr<Session> session = sessions_.Find(
       CookieValue(request.get_header_value("Cookie"), cookie_name()), absl::Now());
   if (session == nullptr) {
-    SendRefusal(response, 401, "refused.no_session");
-    return false;
+    return refuse(401, "refused.no_session");
   }
   return true;
 }
@@ -828,7 +851,8 @@ void Console::Serve(const Route& route, const httplib::Request& request,
     std::string token;
     if (request.is_multipart_form_data()) {
       token = request.get_file_value("csrf").content;
-    } else {
+    } else if (IsFormBody(request)) {
+      // Only a form's fields: a body of another type that holds "csrf=..." is no form.
       httplib::Params body;
       httplib::detail::parse_query_text(request.body, body);
       auto it = body.find("csrf");

@@ -65,6 +65,9 @@ inline constexpr char kSessionCookiePrefix[] = "registry_console_";
 // an empty paragraph input for every whole article of the offence table beside them. A form is
 // never more than a few tens of KiB; this leaves room and still bounds what one request holds.
 inline constexpr size_t kMaxFormBytes = 256 << 10;
+// The largest body the console reads: an import file (multipart), 1000 rows a batch, many
+// batches. Counted as it is read, whether the body says its length or comes in chunks.
+inline constexpr size_t kMaxUploadBytes = 64 << 20;
 
 // The security headers of every response.
 inline constexpr char kContentSecurityPolicy[] =

@@ -868,6 +868,17 @@ TEST_F(RecordCommandsTest, AnImportReportNamesTheLineARowRepeatsAndAnEmptyRequir
             "another row of this import (line 2); one row per conviction\n"
             "line 5: personal_number: required\n"
             "dry run: 2 valid, 0 duplicates, 2 invalid\n");
+  // With --json every line's result comes by line, the rows refused here among the registry's.
+  const std::string first_bad = dir_ + "/first-bad.csv";
+  std::ofstream(first_bad) << header << "\n" << no_number << "\n" << berisha << "\n";
+  const CliRun json = RunCliCaptured(CliArgsAs(
+      server_->address(), "clerk", {"record", "import", first_bad, "--dry-run"}, true));
+  EXPECT_EQ(json.code, kExitError) << json.err;
+  const size_t line2 = json.out.find("\"line\":\"2\"");
+  const size_t line3 = json.out.find("\"line\":\"3\"");
+  ASSERT_NE(line2, std::string::npos) << json.out;
+  ASSERT_NE(line3, std::string::npos) << json.out;
+  EXPECT_LT(line2, line3) << json.out;
 }
 
 // A backlog file lists a person's convictions in date order. Sent in batches in that order, an

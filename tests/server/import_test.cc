@@ -775,10 +775,11 @@ TEST_F(ImportCliTest, AnImportWhoseServerGoesAwaySaysWhatWasEnteredAndHowToResum
   // Stopped between two batches or during one: either way the batch that failed may have been
   // entered, and the import can be run again.
   EXPECT_THAT(flowed, ::testing::ContainsRegex(
-                          "the batch of lines [0-9]+\\.\\.[0-9]+ got no answer, so whether it was "
-                          "entered is not known; the (row before it was sent and its result, above, "
-                          "is final|[0-9]+ rows before it were sent and their results, above, are "
-                          "final); the lines after it were not sent: run the same import again"));
+                          "the batch of (line [0-9]+|lines [0-9]+\\.\\.[0-9]+) got no answer, so "
+                          "whether it was entered is not known; the (row before it was sent and "
+                          "its result, above, is final|[0-9]+ rows before it were sent and their "
+                          "results, above, are final); the lines after it were not sent: run the "
+                          "same import again"));
 }
 
 // A search gives 100 records at most; when more match, the output says so rather than looking

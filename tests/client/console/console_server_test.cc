@@ -780,6 +780,47 @@ TEST_F(ConsoleTest, ADryRunCarriesAPersonsLaterConvictionIntoTheBatchOfTheEarlie
 // A form larger than any the console sends is refused as a form, in its own words; an import
 // file (multipart) larger than that is still read as a file, and a large form posted to no page
 // is told there is no such page.
+// Every body is held to a limit as it is read, whatever its type and whether it says its length
+// or comes in chunks (cpp-httplib applies its own limit to neither a chunked body nor one read by
+// the console); a body of another type than a form is no form, even with a token in it.
+TEST_F(ConsoleTest, ABodyOfAnyTypeOrSentInChunksIsHeldToALimit) {
+  Start(v1::ROLE_CLERK);
+  SignIn();
+  const std::string fields = absl::StrCat("csrf=", csrf_, "&personal-number=1234567890");
+  auto plain = client_->Post("/search", {{"Cookie", cookie_}}, fields, "text/plain");
+  ASSERT_TRUE(plain);
+  EXPECT_EQ(plain->status, 403) << "a text/plain body holds no form's token";
+  auto upper = client_->Post("/search", {{"Cookie", cookie_}}, std::string(kMaxFormBytes + 1, 'a'),
+                             "Application/X-WWW-Form-Urlencoded");
+  ASSERT_TRUE(upper);
+  EXPECT_EQ(upper->status, 413) << "a media type is named in any case";
+  const std::string megabyte(1 << 20, 'x');
+  size_t sent = 0;
+  auto chunked = client_->Post(
+      "/search", {{"Cookie", cookie_}},
+      [&](size_t, httplib::DataSink& sink) {
+        if (sent > kMaxUploadBytes) {
+          sink.done();
+          return true;
+        }
+        sent += megabyte.size();
+        return sink.write(megabyte.data(), megabyte.size());
+      },
+      "text/plain");
+  // The console stops reading past its limit and closes the connection: the client may see the
+  // 413, or only the connection closed under it.
+  if (chunked) {
+    EXPECT_EQ(chunked->status, 413);
+  }
+  EXPECT_LE(sent, kMaxUploadBytes + 2 * megabyte.size());
+  EXPECT_EQ(fake_->calls, 0) << "none of them reached the registry";
+  // The console still answers.
+  httplib::Client again("127.0.0.1", console_->port());
+  auto home = again.Get("/", {{"Cookie", cookie_}});
+  ASSERT_TRUE(home);
+  EXPECT_EQ(home->status, 200);
+}
+
 TEST_F(ConsoleTest, AFormOverTheConsolesLimitIsSaidToBeAFormNotAFile) {
   Start(v1::ROLE_CLERK);
   SignIn();
