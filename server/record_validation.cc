@@ -108,15 +108,28 @@ bool IsApostropheLookAlike(UChar32 c) {
          c == 0xFF07;    // fullwidth apostrophe
 }
 
-// The Icelandic eth looks like the Serbian D with stroke, and is what a name written in
-// Windows-1250 becomes when read as Windows-1252. It is a letter the search keys fold to "d",
-// while D with stroke folds to "dj" (as Dj and Cyrillic Ђ do): a person entered with the eth
-// would never be found under the name as the court writes it.
+// The Icelandic eth, and the African D (Ewe, Fon), look like the Serbian D with stroke; the eth
+// is also what a name written in Windows-1250 becomes when read as Windows-1252. The search keys
+// fold both to "d", while D with stroke folds to "dj" (as Dj and Cyrillic Ђ do): a person entered
+// with either would never be found under the name as the court writes it.
 constexpr absl::string_view kNameEthRule =
-    "holds a look-alike of the Serbian D with stroke (the Icelandic eth): type D with stroke or "
-    "Dj, or a plain D in an Icelandic name";
+    "holds a look-alike of the Serbian D with stroke (the Icelandic eth, the African D): type D "
+    "with stroke or Dj, or a plain D where the person's papers have one";
 
-bool IsEth(UChar32 c) { return c == 0x00D0 || c == 0x00F0; }
+bool IsDWithStrokeLookAlike(UChar32 c) {
+  return c == 0x00D0 || c == 0x00F0 ||  // Icelandic eth
+         c == 0x0189;                   // African D (its small letter, d with tail, looks unlike)
+}
+
+// A stroke or slash typed over a letter as a combining mark (D and U+0335 looks like D with
+// stroke, O and U+0338 like O with stroke). No alphabet writes a name so, and the search keys drop
+// the mark, so D with an overlaid stroke would fold to "d" where D with stroke folds to "dj".
+constexpr absl::string_view kNameOverlayRule =
+    "holds a stroke or slash typed over a letter (a combining overlay mark): type the letter that "
+    "has it, such as D with stroke, or the plain letter";
+
+// Canonical combining class 1: the overlay marks (U+0334..U+0338, U+20D2.., U+1CD4..).
+bool IsOverlayMark(UChar32 c) { return u_getCombiningClass(c) == 1; }
 
 // A left single quote is accepted as the right one is: word processors type it for an apostrophe
 // at the start of a word, and the search keys drop both (storage/name_normalizer.h).
@@ -302,8 +315,10 @@ absl::Status RecordValidator::ValidateName(absl::string_view field, absl::string
   // Whether a letter came since the last separator: a mark must stand on one.
   bool on_letter = false;
   for (UChar32 c : cps) {
-    if (IsEth(c)) {
+    if (IsDWithStrokeLookAlike(c)) {
       return Invalid(field, kNameEthRule);
+    } else if (IsOverlayMark(c)) {
+      return Invalid(field, kNameOverlayRule);
     } else if (u_isalpha(c)) {
       has_letter = true;
       on_letter = true;

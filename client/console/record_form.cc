@@ -66,9 +66,12 @@ const std::vector<std::pair<std::string, std::string>>& Rules() {
       {"holds a look-alike of an apostrophe (a grave or acute accent, a prime): type a plain "
        "apostrophe (')",
        "rule.name_apostrophe"},
-      {"holds a look-alike of the Serbian D with stroke (the Icelandic eth): type D with stroke or "
-       "Dj, or a plain D in an Icelandic name",
+      {"holds a look-alike of the Serbian D with stroke (the Icelandic eth, the African D): type D "
+       "with stroke or Dj, or a plain D where the person's papers have one",
        "rule.name_eth"},
+      {"holds a stroke or slash typed over a letter (a combining overlay mark): type the letter "
+       "that has it, such as D with stroke, or the plain letter",
+       "rule.name_overlay"},
       {"required, a date YYYY-MM-DD", "rule.date_required"},
       {"must be a real date YYYY-MM-DD from 1900-01-01", "rule.real_date"},
       {"must be on or after the person's 14th birthday and not in the future", "rule.judgment_date"},

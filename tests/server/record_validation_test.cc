@@ -905,8 +905,11 @@ constexpr absl::string_view kApostropheLookAlike =
     "holds a look-alike of an apostrophe (a grave or acute accent, a prime): type a plain "
     "apostrophe (')";
 constexpr absl::string_view kEth =
-    "holds a look-alike of the Serbian D with stroke (the Icelandic eth): type D with stroke or "
-    "Dj, or a plain D in an Icelandic name";
+    "holds a look-alike of the Serbian D with stroke (the Icelandic eth, the African D): type D "
+    "with stroke or Dj, or a plain D where the person's papers have one";
+constexpr absl::string_view kOverlay =
+    "holds a stroke or slash typed over a letter (a combining overlay mark): type the letter that "
+    "has it, such as D with stroke, or the plain letter";
 
 // An accent or a prime typed for an apostrophe looks like one, so the general rule ("letters,
 // spaces, hyphens or apostrophes") would not tell the clerk what to change: the answer says what
@@ -936,14 +939,15 @@ TEST(StaticValidationTest, EveryApostropheTheSearchKeysDropIsAccepted) {
   }
 }
 
-// The Icelandic eth (U+00D0, U+00F0) looks like the Serbian D with stroke and is what Windows-1250
-// text read as Windows-1252 makes of it; the search keys fold it to "d", D with stroke to "dj", so
+// The Icelandic eth (U+00D0, U+00F0) and the African D (U+0189) look like the Serbian D with
+// stroke, and the eth is what Windows-1250 text read as Windows-1252 makes of it; the search keys fold it to "d", D with stroke to "dj", so
 // a person entered with it would never be found as Đorđević, Djordjevic or Ђорђевић. It is
 // refused with what to type instead; D with stroke, and Dj, are accepted.
 TEST(StaticValidationTest, TheIcelandicEthIsRefusedAsALookAlikeOfDWithStroke) {
   for (const char* eth : {"\xc3\x90" "or\xc4\x91" "evi\xc4\x87",    // Ðorđević
                           "\xc4\x90" "or\xc3\xb0" "evi\xc4\x87",    // Đorðević
-                          "Ana \xc3\x90" "or\xc3\xb0" "evi\xc4\x87"}) {
+                          "Ana \xc3\x90" "or\xc3\xb0" "evi\xc4\x87",
+                          "\xc6\x89" "or\xc4\x91" "evi\xc4\x87"}) {  // Ɖorđević, the African D
     const absl::Status status = RecordValidator::ValidateName("person.surname", eth, true);
     EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << eth;
     EXPECT_EQ(status.message(), absl::StrCat("person.surname: ", kEth)) << eth;
@@ -951,6 +955,26 @@ TEST(StaticValidationTest, TheIcelandicEthIsRefusedAsALookAlikeOfDWithStroke) {
   }
   for (const char* plain : {"Đorđević", "ĐORĐEVIĆ", "Djordjevic",
                             "\xd0\x82\xd0\xbe\xd1\x80\xd1\x92\xd0\xb5\xd0\xb2\xd0\xb8\xd1\x9b"}) {  // Ђорђевић
+    EXPECT_TRUE(RecordValidator::ValidateName("person.surname", plain, true).ok()) << plain;
+  }
+}
+
+// D followed by a combining stroke overlay looks like D with stroke, and the search keys drop the
+// mark ("d", not "dj"); O with a combining slash looks like O with stroke. A mark typed over a
+// letter is refused with what to type; marks above or below a letter (an accent typed apart from
+// its letter) are still accepted, as NFC would join them.
+TEST(StaticValidationTest, AStrokeTypedOverALetterIsRefusedWithWhatToType) {
+  for (const char* overlay : {"D\xcc\xb5" "or\xc4\x91" "evi\xc4\x87",    // D + U+0335
+                              "d\xcc\xb6" "uro",                         // d + U+0336
+                              "Bj" "o\xcc\xb8" "rn",                      // o + U+0338
+                              "Ana D\xe2\x83\x92" "ini"}) {              // D + U+20D2
+    const absl::Status status = RecordValidator::ValidateName("person.surname", overlay, true);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << overlay;
+    EXPECT_EQ(status.message(), absl::StrCat("person.surname: ", kOverlay)) << overlay;
+  }
+  for (const char* plain : {"Jose\xcc\x81",             // e + combining acute
+                            "Bj\xc3\xb8" "rn",          // O with stroke
+                            "\xc4\x90" "uro"}) {        // D with stroke
     EXPECT_TRUE(RecordValidator::ValidateName("person.surname", plain, true).ok()) << plain;
   }
 }

@@ -80,8 +80,8 @@ TEST(RecordFormTest, TheServersProblemsGoBesideTheirInputs) {
       "five years after final_date; person.surname: a rule nobody translated; "
       "person.given_name: holds a look-alike of an apostrophe (a grave or acute accent, a "
       "prime): type a plain apostrophe ('); person.father_name: holds a look-alike of the "
-      "Serbian D with stroke (the Icelandic eth): type D with stroke or Dj, or a plain D in an "
-      "Icelandic name",
+      "Serbian D with stroke (the Icelandic eth, the African D): type D with stroke or Dj, or a "
+      "plain D where the person's papers have one",
       request);
   ASSERT_EQ(errors.size(), 9u);
   EXPECT_EQ(errors[0].input, "");
@@ -104,6 +104,14 @@ TEST(RecordFormTest, TheServersProblemsGoBesideTheirInputs) {
   EXPECT_EQ(errors[6].key, "rule.name_apostrophe");
   EXPECT_EQ(errors[7].input, "father-name");
   EXPECT_EQ(errors[7].key, "rule.name_eth");
+
+  const std::vector<FieldError> overlay = ErrorsFromServer(
+      "person.surname: holds a stroke or slash typed over a letter (a combining overlay mark): "
+      "type the letter that has it, such as D with stroke, or the plain letter",
+      request);
+  ASSERT_EQ(overlay.size(), 1u);
+  EXPECT_EQ(overlay[0].input, "surname");
+  EXPECT_EQ(overlay[0].key, "rule.name_overlay");
 }
 
 TEST(RecordFormTest, AnAmendmentChangesWhatDiffersOnly) {
