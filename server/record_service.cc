@@ -119,7 +119,9 @@ bool MaskCovers(const google::protobuf::FieldMask& mask, absl::string_view field
 
 // An amendment's problems, told as the clerk's: a rule broken by a field the amendment leaves as
 // it was (the final date, once the judgment date was moved past it) says so and names what was
-// changed, so that the clerk is not sent to correct a value they did not touch.
+// changed, so that the clerk is not sent to correct a value they did not touch. A court or an
+// offence left as it was that the reference tables no longer list (an entry taken out of them
+// after the record was entered) is said to be that: no amendment of another field made it wrong.
 absl::Status AsAmendmentProblems(absl::Status invalid, const google::protobuf::FieldMask& mask) {
   if (!absl::IsInvalidArgument(invalid)) return invalid;
   std::vector<std::string> problems;
@@ -127,6 +129,14 @@ absl::Status AsAmendmentProblems(absl::Status invalid, const google::protobuf::F
     const size_t colon = problem.find(": ");
     if (colon == absl::string_view::npos || MaskCovers(mask, problem.substr(0, colon))) {
       problems.emplace_back(problem);
+      continue;
+    }
+    if (absl::EndsWith(problem, "not in the court table") ||
+        absl::EndsWith(problem, "not in the offence table")) {
+      problems.push_back(absl::StrCat(
+          problem,
+          " (left as it was: the reference tables no longer list what the record holds; amend "
+          "it too, or have the entry put back in the reference data)"));
       continue;
     }
     problems.push_back(absl::StrCat(problem, " (left as it was: it no longer fits the amended ",

@@ -412,6 +412,59 @@ TEST_F(RetentionRulesTest, ConvictionsImportedTogetherAreDatedTogether) {
   EXPECT_EQ(Meta(resp.results(1).record_id()).employer_visible_until(), "2030-03-01");
 }
 
+// A court taken out of the reference tables after a record naming it was entered: an amendment of
+// another field is refused (the record would be stored again with a court the tables do not
+// list), and the answer says that the tables no longer list it, not that the amended field made
+// it wrong. Amending the court too is accepted.
+TEST_F(RetentionRulesTest, AnAmendmentOfARecordWhoseCourtTheTablesNoLongerListSaysSo) {
+  const std::string reference = CopyOfReference();
+  TestServerOptions options;
+  options.reference_dir = reference;
+  Start(std::move(options));
+  const v1::CreateRecordRequest example = ExampleRecord();
+  const std::string id = Create(example);
+  ASSERT_FALSE(id.empty());
+
+  server_->Stop();
+  const std::string courts_path = reference + "/courts.json";
+  const std::string courts = testing::ReadBinary(courts_path);
+  const std::string entry = absl::StrCat(R"({"id": ")", example.conviction().court_id(), R"(")");
+  const size_t at = courts.find(entry);
+  ASSERT_NE(at, std::string::npos);
+  const size_t end = courts.find('\n', at);
+  ASSERT_NE(end, std::string::npos);
+  std::ofstream(courts_path, std::ios::trunc) << courts.substr(0, at) << courts.substr(end + 1);
+  ASSERT_TRUE(Restart().ok());
+
+  v1::AmendRecordRequest amend;
+  amend.set_record_id(id);
+  amend.set_expected_version(1);
+  amend.mutable_person()->set_last_known_address("Rruga B 2, Prishtinë");
+  amend.mutable_update_mask()->add_paths("person.last_known_address");
+  amend.set_reason("address corrected");
+  {
+    grpc::ClientContext ctx;
+    v1::AmendRecordResponse resp;
+    const grpc::Status s = Clerk()->AmendRecord(&ctx, amend, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(s.error_message(),
+              "conviction.court_id: not in the court table (left as it was: the reference tables "
+              "no longer list what the record holds; amend it too, or have the entry put back in "
+              "the reference data)");
+  }
+  amend.mutable_conviction()->set_court_id("basic-prizren");
+  amend.mutable_update_mask()->add_paths("conviction.court_id");
+  {
+    grpc::ClientContext ctx;
+    v1::AmendRecordResponse resp;
+    const grpc::Status s = Clerk()->AmendRecord(&ctx, amend, &resp);
+    EXPECT_TRUE(s.ok()) << s.error_message();
+    EXPECT_EQ(resp.version(), 2u);
+  }
+  server_.reset();
+  std::filesystem::remove_all(reference);
+}
+
 TEST_F(RetentionRulesTest, ChangedRulesReDateStoredRecordsAtStartUpAsAnAuditedSystemChange) {
   const std::string reference = CopyOfReference();
   TestServerOptions options;
