@@ -56,10 +56,10 @@ bool CanBeActor(absl::string_view actor) {
   return true;
 }
 
-// The record id of --record-id, lowercased (the registry writes its ids in lowercase, one
+// The id of --record-id or --check-id, lowercased (the registry writes its ids in lowercase, one
 // spelling each; an id copied in capitals is the same id), or nullopt when it cannot be one: 32
 // hexadecimal digits (storage/ids.h). A personal number or a case number there matches nothing.
-std::optional<std::string> RecordIdOf(absl::string_view text) {
+std::optional<std::string> RegistryIdOf(absl::string_view text) {
   if (text.size() != 32 ||
       !std::all_of(text.begin(), text.end(),
                    [](char c) { return absl::ascii_isxdigit(static_cast<unsigned char>(c)); })) {
@@ -68,10 +68,11 @@ std::optional<std::string> RecordIdOf(absl::string_view text) {
   return absl::AsciiStrToLower(text);
 }
 
-// The filter from --from, --to, --actor, --action, --record-id and --outcome. The server applies
-// each as an exact comparison and answers a value that can never match with an empty list, so
-// such a value is refused here, saying what the option takes. Values typed are not repeated
-// where they may be a person's (an actor or a record id typed by mistake).
+// The filter from --from, --to, --actor, --action, --record-id, --check-id and --outcome. The
+// server applies each as an exact comparison and answers a value that can never match with an
+// empty list (or, for a check id, with a refusal that names only the field), so such a value is
+// refused here, saying what the option takes. Values typed are not repeated where they may be a
+// person's (an actor, a record id or a check id typed by mistake).
 absl::StatusOr<v1::AuditFilter> FilterFromArgs(const ParsedArgs& args) {
   v1::AuditFilter filter;
   std::optional<absl::Time> from, to;
@@ -141,13 +142,24 @@ absl::StatusOr<v1::AuditFilter> FilterFromArgs(const ParsedArgs& args) {
     filter.set_action(*full);
   }
   if (auto record_id = args.Get("record-id")) {
-    std::optional<std::string> id = RecordIdOf(*record_id);
+    std::optional<std::string> id = RegistryIdOf(*record_id);
     if (!id.has_value()) {
       return UsageError(
           "--record-id must be a record id: 32 characters 0-9 and a-f, as `record create` "
           "printed it and `audit list` shows it after \"records\"");
     }
     filter.set_record_id(*id);
+  }
+  // The id an employer quotes after a REFER: its vetting certificate's id, which is the check's.
+  if (auto check_id = args.Get("check-id")) {
+    std::optional<std::string> id = RegistryIdOf(*check_id);
+    if (!id.has_value()) {
+      return UsageError(
+          "--check-id must be a check id: 32 characters 0-9 and a-f, as `vet check` printed it "
+          "after \"check id:\", the certificate gives it and `audit list` shows it after "
+          "\"check\"");
+    }
+    filter.set_check_id(*id);
   }
   if (auto outcome = args.Get("outcome")) {
     const std::string wanted = absl::AsciiStrToUpper(*outcome);

@@ -53,13 +53,17 @@ std::vector<OptionSpec> AuditFilterOptions() {
       {"actor", "URI", "only this caller: its whole identity, as whoami prints it"},
       {"action", "NAME", "only this RPC, e.g. GetRecord or /registry.v1.RecordService/GetRecord"},
       {"record-id", "ID", "only events touching this record"},
+      {"check-id", "ID",
+       "only the event of this vetting check: the check id an employer quotes from a vetting "
+       "certificate"},
       {"outcome", "CODE_NAME", "only this status, e.g. OK, PERMISSION_DENIED"}};
 }
 
 std::vector<FieldFlag> AuditFilterFields() {
   return {{"filter.from_time", "from"},      {"filter.to_time", "to"},
           {"filter.actor", "actor"},         {"filter.action", "action"},
-          {"filter.record_id", "record-id"}, {"filter.outcome_plus_one", "outcome"}};
+          {"filter.record_id", "record-id"}, {"filter.check_id", "check-id"},
+          {"filter.outcome_plus_one", "outcome"}};
 }
 
 // One option per record field (record_fields.h), for `record create`.

@@ -11,6 +11,7 @@ absl::StatusOr<bool> MatchesAuditFilter(const registry::v1::AuditFilter& f,
   if (!f.actor().empty() && e.actor() != f.actor()) return false;
   if (!f.action().empty() && e.action() != f.action()) return false;
   if (f.outcome_plus_one() != 0 && e.outcome() != f.outcome_plus_one() - 1) return false;
+  if (!f.check_id().empty() && e.check_id() != f.check_id()) return false;
   if (!f.record_id().empty()) {
     bool found = false;
     for (const auto& id : e.record_ids()) found = found || id == f.record_id();
@@ -32,7 +33,8 @@ absl::StatusOr<bool> MatchesAuditFilter(const registry::v1::AuditFilter& f,
 
 bool FiltersNothing(const registry::v1::AuditFilter& f) {
   return f.actor().empty() && f.action().empty() && f.outcome_plus_one() == 0 &&
-         f.record_id().empty() && f.from_time().empty() && f.to_time().empty();
+         f.record_id().empty() && f.check_id().empty() && f.from_time().empty() &&
+         f.to_time().empty();
 }
 
 }  // namespace registry

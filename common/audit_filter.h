@@ -2,8 +2,9 @@
 // filter, used by registryd when it lists or exports events and by registry-cli when it filters
 // a log it verified itself (`audit list --verified`), so that both select the same events.
 //
-// Every field set must match: actor, action and record id exactly (the record id among the
-// event's record_ids), the outcome as its status code, and the event's time within
+// Every field set must match: actor, action, record id and check id exactly (the record id among
+// the event's record_ids, the check id as the event's check_id, which only the event of that
+// vetting check carries), the outcome as its status code, and the event's time within
 // [from_time, to_time). An empty field matches every event.
 #ifndef REGISTRY_COMMON_AUDIT_FILTER_H_
 #define REGISTRY_COMMON_AUDIT_FILTER_H_

@@ -44,6 +44,13 @@ absl::Status CheckFilter(const v1::AuditFilter& f) {
   if (f.record_id().size() > 64) {
     return absl::InvalidArgumentError("filter.record_id: at most 64 bytes");
   }
+  // A check id is one the registry made (storage/ids.h), written one way only: any other text
+  // matches no event, and is refused rather than answered with an empty list.
+  if (!f.check_id().empty() && !storage::IsRegistryId(f.check_id())) {
+    return absl::InvalidArgumentError(
+        "filter.check_id: not a check id (32 characters 0-9 and a-f, as the certificate gives "
+        "it)");
+  }
   if (f.outcome_plus_one() < 0 || f.outcome_plus_one() > 17) {
     return absl::InvalidArgumentError("filter.outcome_plus_one: 0..17");
   }
@@ -54,7 +61,9 @@ absl::Status CheckFilter(const v1::AuditFilter& f) {
 // when they name a principal of the policy and a method of the API (other text is only counted,
 // since it may hold anything), the outcome, and the events it covers. The record filtered on
 // enters the event's record ids when it names a stored record; a typed id that names none may
-// spell a personal number, and is withheld.
+// spell a personal number, and is withheld. A check id filtered on is named in the detail, so the
+// log says which check's event the auditor read: it is an id the registry draws at random for a
+// vetting call (CheckFilter refuses any other shape), no person's data.
 // "; events 5 to 104" (both included) for the events [start, end) a read looked at.
 std::string RangeText(uint64_t start, uint64_t end) {
   if (start >= end) return "; no events";
@@ -96,6 +105,7 @@ std::string DescribeRead(const v1::AuditFilter& f, uint64_t start, uint64_t end,
       parts.push_back("a record id");
     }
   }
+  if (!f.check_id().empty()) parts.push_back(absl::StrCat("check ", f.check_id()));
   std::string filter =
       absl::StrCat("filter: ", parts.empty() ? "none" : absl::StrJoin(parts, ", "));
   call->event().set_detail(absl::StrCat(filter, RangeText(start, end)));

@@ -13,6 +13,7 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "client/cli.h"
@@ -278,6 +279,108 @@ TEST_F(AuditCommandsTest, AFilterValueThatCanNeverMatchIsAUsageErrorSayingWhatTo
   run = Run({"audit", "list", "--from", "2026-02-01T00:00:00Z", "--to", "2026-01-01T00:00:00Z"});
   EXPECT_EQ(run.code, kExitUsage) << run.err;
   EXPECT_THAT(run.err, StartsWith("error: INVALID_ARGUMENT: --from must be before --to"));
+}
+
+TEST_F(AuditCommandsTest, ListByCheckIdShowsThatChecksEventOnlyAsTheEmployerQuotesIt) {
+  // Two checks: a REFER (the names do not match the registered person's) and another. The
+  // employer quotes the REFER's id, from the certificate; the auditor lists by it.
+  auto vetting = v1::VettingService::NewStub(server_->Channel("vetting"));
+  v1::Person mismatch = testing::FictionalRecord(0).person();
+  mismatch.set_given_name("Ylberzanaj");
+  v1::VettingCheckResponse referred;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(
+        vetting->VettingCheck(&context, testing::CandidateOf(mismatch), &referred).ok());
+  }
+  ASSERT_EQ(referred.result(), v1::VETTING_RESULT_REFER);
+  ASSERT_EQ(referred.certificate().certificate().certificate_id(), referred.check_id());
+  v1::VettingCheckResponse other;
+  {
+    grpc::ClientContext context;
+    ASSERT_TRUE(vetting
+                    ->VettingCheck(&context,
+                                   testing::CandidateOf(testing::FictionalRecord(1).person()),
+                                   &other)
+                    .ok());
+  }
+  const std::string id = referred.check_id();
+  // The event lines of a list: those that do not start with a space, after the header.
+  const auto event_lines = [](const std::string& out) {
+    std::vector<std::string> events;
+    for (absl::string_view line : absl::StrSplit(out, '\n', absl::SkipEmpty())) {
+      if (!absl::StartsWith(line, " ") && !absl::StartsWith(line, "SEQ ")) {
+        events.emplace_back(line);
+      }
+    }
+    return events;
+  };
+
+  const CliRun run = Run({"audit", "list", "--check-id", id, "--all"});
+  ASSERT_EQ(run.code, 0) << run.err;
+  ASSERT_EQ(event_lines(run.out).size(), 1u) << run.out;
+  EXPECT_THAT(event_lines(run.out)[0], HasSubstr("  vetting  VettingCheck           OK"));
+  EXPECT_THAT(run.out, HasSubstr(absl::StrCat("check ", id)));
+  EXPECT_THAT(run.out, Not(HasSubstr(other.check_id())));
+  // Copied in capitals, it is the same id.
+  std::string upper = id;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  const CliRun by_upper = Run({"audit", "list", "--check-id", upper});
+  ASSERT_EQ(by_upper.code, 0) << by_upper.err;
+  EXPECT_EQ(event_lines(by_upper.out), event_lines(run.out));
+
+  // A list of the verified log filters the same way, here.
+  const CliRun verified = Run({"audit", "list", "--verified", "--check-id", id, "--state",
+                               dir_ + "/audit-state.json"});
+  ASSERT_EQ(verified.code, 0) << verified.out << verified.err;
+  EXPECT_EQ(event_lines(verified.out).size(), 2u) << verified.out;  // the event, the summary
+  EXPECT_THAT(verified.out, StartsWith(run.out)) << verified.out;
+
+  // The export takes it too, and holds that event only.
+  const std::string path = dir_ + "/check.jsonl";
+  const CliRun exported = Run({"audit", "export", "--out", path, "--recipient", "IPA",
+                               "--reference", "IPA-2026-4", "--check-id", id});
+  ASSERT_EQ(exported.code, 0) << exported.err;
+  EXPECT_THAT(exported.out, HasSubstr("exported 1 entry to "));
+  const std::string lines = testing::ReadFileOrDie(path);
+  EXPECT_EQ(std::count(lines.begin(), lines.end(), '\n'), 1);
+  EXPECT_THAT(lines, HasSubstr(id));
+
+  // The help says what the option is for.
+  const CliRun help = Run({"audit", "list", "--help"});
+  EXPECT_EQ(help.code, 0) << help.err;
+  const std::string help_text =
+      absl::StrJoin(absl::StrSplit(help.out, absl::ByAnyChar(" \n"), absl::SkipEmpty()), " ");
+  EXPECT_THAT(help_text, HasSubstr("--check-id ID"));
+  EXPECT_THAT(help_text, HasSubstr("the check id an employer quotes from a vetting certificate"));
+}
+
+TEST_F(AuditCommandsTest, ABadCheckIdIsAUsageErrorNamingTheOptionAndWhatItTakes) {
+  // A check id is 32 characters 0-9 a-f: a personal number, a case number, an id cut short or
+  // too long names no check, and is never repeated back.
+  for (const std::string& id :
+       {std::string("1234567890"), std::string("P 88/2025"), std::string(32, 'g'),
+        std::string(31, 'a'), std::string(33, 'a'), std::string("")}) {
+    const CliRun run = Run({"audit", "list", "--check-id", id});
+    EXPECT_EQ(run.code, kExitUsage) << id << ": " << run.err;
+    EXPECT_EQ(run.out, "") << id;
+    EXPECT_THAT(run.err, StartsWith("error: INVALID_ARGUMENT: --check-id must be a check id: 32 "
+                                    "characters 0-9 and a-f"))
+        << id;
+    if (!id.empty()) {
+      EXPECT_THAT(run.err, Not(HasSubstr(id))) << id;
+    }
+    const CliRun verified = Run({"audit", "list", "--verified", "--check-id", id, "--state",
+                                 dir_ + "/audit-state.json"});
+    EXPECT_EQ(verified.code, kExitUsage) << id << ": " << verified.err;
+    EXPECT_FALSE(std::filesystem::exists(dir_ + "/audit-state.json")) << id;
+    const CliRun exported =
+        Run({"audit", "export", "--out", dir_ + "/x.jsonl", "--recipient", "IPA", "--reference",
+             "IPA-1", "--check-id", id});
+    EXPECT_EQ(exported.code, kExitUsage) << id;
+    EXPECT_THAT(exported.err, HasSubstr("--check-id must be a check id")) << id;
+    EXPECT_FALSE(std::filesystem::exists(dir_ + "/x.jsonl"));
+  }
 }
 
 TEST_F(AuditCommandsTest, ExportOfAnHonestServerRaisesNoWarning) {

@@ -378,6 +378,8 @@ class AuditListTest : public AuditServiceTest {
                     ->VettingCheck(NewCallContext().get(), CandidateOf(FictionalRecord(1).person()),
                                    &checked)
                     .ok());
+    check_id_ = checked.check_id();
+    ASSERT_EQ(check_id_.size(), 32u);
     v1::GetRecordRequest refused;
     refused.set_record_id(r1_);
     ASSERT_EQ(records_vetting_->GetRecord(NewCallContext().get(), refused, &got).error_code(),
@@ -408,6 +410,8 @@ class AuditListTest : public AuditServiceTest {
   uint64_t base_ = 0;
   std::string r1_;
   std::string r2_;
+  // The vetting check's id (+4): the one its certificate gives.
+  std::string check_id_;
 };
 
 TEST_F(AuditListTest, FiltersSelectExactlyTheMatchingEvents) {
@@ -530,6 +534,100 @@ TEST_F(AuditListTest, MalformedFilterIsInvalidArgumentNamingTheField) {
   req.set_page_token("0");
   EXPECT_TRUE(auditor_->ListAuditEvents(NewCallContext().get(), req, &resp).ok());
   EXPECT_GT(resp.entries_size(), 0);
+}
+
+TEST_F(AuditListTest, AListByCheckIdReturnsExactlyThatChecksEventAndItsReadSaysSo) {
+  // The id an employer quotes after a REFER finds the check's event in the whole log, without a
+  // window: no other event carries it, the auditor's own reads included.
+  v1::AuditFilter by_check;
+  by_check.set_check_id(check_id_);
+  const uint64_t list_at = LogSize();
+  const std::vector<v1::AuditEntry> found = ListAll(by_check, 100);
+  ASSERT_EQ(Indices(found), Expect({4}));
+  EXPECT_EQ(found[0].event().action(), kVettingCheckMethod);
+  EXPECT_EQ(found[0].event().check_id(), check_id_);
+  // The read's event says which check it looked for: a check id is the registry's random id, not
+  // a person's data.
+  const v1::AuditEvent read = EventAt(list_at);
+  EXPECT_EQ(read.detail(),
+            absl::StrCat("filter: check ", check_id_, "; events 0 to ", list_at - 1));
+  EXPECT_TRUE(read.check_id().empty());
+
+  // With the other filters it narrows as they do; an id of the same shape that no check has
+  // finds nothing.
+  by_check.set_action(kVettingCheckMethod);
+  EXPECT_EQ(Indices(ListAll(by_check, 1)), Expect({4}));
+  by_check.set_action(kGetRecordMethod);
+  EXPECT_TRUE(ListAll(by_check, 100).empty());
+  v1::AuditFilter other;
+  other.set_check_id(std::string(32, '0'));
+  EXPECT_TRUE(ListAll(other, 100).empty());
+
+  // An export by check id holds that event only, and its event names the check too.
+  v1::ExportAuditEventsRequest req;
+  req.set_recipient("IPA");
+  req.set_reference("REQ 2/2026");
+  req.mutable_filter()->set_check_id(check_id_);
+  const uint64_t export_at = LogSize();
+  std::vector<v1::AuditEntry> exported;
+  auto ctx = NewCallContext();
+  const grpc::Status s = ReadAll(auditor_->ExportAuditEvents(ctx.get(), req).get(), &exported);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(Indices(exported), Expect({4}));
+  EXPECT_TRUE(absl::StartsWith(EventAt(export_at).detail(),
+                               absl::StrCat("filter: check ", check_id_, "; events 0 to ")))
+      << EventAt(export_at).detail();
+}
+
+TEST_F(AuditListTest, AMalformedCheckIdIsInvalidArgumentNamingTheFieldAndTheRefusalIsAudited) {
+  // Only the shape the registry writes is a check id: a personal number, a case number, an id cut
+  // short or too long, other letters. An id in capitals is refused too: registry-cli lowercases
+  // what is typed, and the server compares the one spelling the log holds.
+  std::string upper = check_id_;
+  for (char& c : upper) c = absl::ascii_toupper(static_cast<unsigned char>(c));
+  for (const std::string& bad :
+       {std::string("7305194826"), std::string("P 88/2025"), check_id_.substr(0, 31),
+        check_id_ + "0", std::string(32, 'g'), upper}) {
+    SCOPED_TRACE(bad);
+    v1::ListAuditEventsRequest req;
+    req.mutable_filter()->set_check_id(bad);
+    v1::ListAuditEventsResponse resp;
+    const uint64_t before = LogSize();
+    const grpc::Status s = auditor_->ListAuditEvents(NewCallContext().get(), req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_TRUE(absl::StartsWith(s.error_message(), "filter.check_id: ")) << s.error_message();
+    EXPECT_FALSE(absl::StrContains(s.error_message(), bad)) << s.error_message();
+    EXPECT_EQ(resp.entries_size(), 0);
+    // Refused and audited like any other invalid call: one event, naming the field, never the
+    // value.
+    ASSERT_EQ(LogSize(), before + 1);
+    const v1::AuditEvent refused = EventAt(before);
+    EXPECT_EQ(refused.action(), kList);
+    EXPECT_EQ(refused.actor(), kAuditorId);
+    EXPECT_EQ(refused.outcome(), static_cast<int>(grpc::StatusCode::INVALID_ARGUMENT));
+    EXPECT_TRUE(absl::StartsWith(refused.detail(), "filter.check_id: ")) << refused.detail();
+    EXPECT_EQ(refused.SerializeAsString().find(bad), std::string::npos);
+
+    // An export and a stream refuse it the same way.
+    v1::ExportAuditEventsRequest exp;
+    exp.set_recipient("IPA");
+    exp.set_reference("REQ 3/2026");
+    *exp.mutable_filter() = req.filter();
+    std::vector<v1::AuditEntry> got;
+    auto export_ctx = NewCallContext();
+    const grpc::Status exported =
+        ReadAll(auditor_->ExportAuditEvents(export_ctx.get(), exp).get(), &got);
+    EXPECT_EQ(exported.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_TRUE(absl::StartsWith(exported.error_message(), "filter.check_id: "))
+        << exported.error_message();
+    v1::StreamAuditEventsRequest stream;
+    *stream.mutable_filter() = req.filter();
+    auto stream_ctx = NewCallContext();
+    const grpc::Status streamed =
+        ReadAll(auditor_->StreamAuditEvents(stream_ctx.get(), stream).get(), &got);
+    EXPECT_EQ(streamed.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_TRUE(got.empty());
+  }
 }
 
 TEST_F(AuditListTest, PagingVisitsEveryEventOnce) {
