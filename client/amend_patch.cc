@@ -9,6 +9,7 @@
 #include "client/json_io.h"
 #include "client/option_parser.h"
 #include "client/suggest.h"
+#include "common/json_keys.h"
 #include "common/status_macros.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/struct.pb.h"

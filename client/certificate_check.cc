@@ -8,6 +8,7 @@
 #include "client/json_io.h"
 #include "client/record_format.h"
 #include "client/terminal_text.h"
+#include "common/json_keys.h"
 #include "crypto/ed25519.h"
 #include "crypto/vetting_certificate.h"
 #include "google/protobuf/util/json_util.h"

@@ -14,6 +14,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "common/json_keys.h"
 #include "google/protobuf/message.h"
 
 namespace registry::client {
@@ -27,23 +28,9 @@ absl::StatusOr<std::string> ToJsonText(const google::protobuf::Message& message)
 
 // Parses `json` into `message`. InvalidArgument naming `what`, what the file should be (in the
 // words of the command that writes one: "rec.json is not a record file (...)"), and the problem
-// (JsonProblem, or RepeatedKeyProblem) otherwise.
+// (JsonProblem, or RepeatedKeyProblem of common/json_keys.h) otherwise.
 absl::Status ParseJson(absl::string_view json, absl::string_view what,
                        google::protobuf::Message* message);
-
-// The first key `json` gives twice in one object, read as `type`: protobuf's parser keeps the
-// last value of a repeated key, where a person reading the file (or another parser) may take the
-// first, so a certificate could show "CLEAR" to the eye and verify as "NOT_CLEAR". Two spellings
-// of one field ("given_name", "givenName") and escaped spellings ("surn\u0061me") are the same
-// key. Named by the field's path where the key is one of `type`'s fields, spelled as a field name
-// (IsKeyName), and by line and column otherwise (a map's key, or a key that names no field, may
-// be a person's data):
-//   "certificate.result: given twice"
-//   "person.given_name: given twice (as given_name and givenName)"
-//   "line 3, column 5: a key given twice"  ("column 5: ..." when `json` is one line)
-// "" when no key is repeated. Text that is not JSON is scanned only as far as it reads as JSON
-// (protobuf's parser says what is wrong with it); any text is scanned in time linear in its size.
-std::string RepeatedKeyProblem(absl::string_view json, const google::protobuf::Descriptor& type);
 
 // What is wrong with `json`, from protobuf's report `error` of parsing it as `type`, without a
 // word of the text: protobuf's report quotes a field's value ("invalid value 2468013579 for type
@@ -57,11 +44,6 @@ std::string RepeatedKeyProblem(absl::string_view json, const google::protobuf::D
 // letter, then letters, digits and "_"): a misspelt field, not a value written as a key.
 std::string JsonProblem(absl::string_view json, absl::string_view error,
                         const google::protobuf::Descriptor& type);
-
-// Whether a JSON key is spelled as the API's field names are (a small letter, then letters,
-// digits and "_", at most 40): only such a key may be repeated in a message, as a value written
-// where a key belongs (a name, a number) cannot be.
-bool IsKeyName(absl::string_view key);
 
 }  // namespace registry::client
 

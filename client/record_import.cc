@@ -18,6 +18,7 @@
 #include "client/option_parser.h"
 #include "client/record_fields.h"
 #include "client/suggest.h"
+#include "common/json_keys.h"
 #include "common/record_limits.h"
 #include "common/time_format.h"
 #include "google/protobuf/util/json_util.h"

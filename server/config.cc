@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "common/json_keys.h"
 #include "common/paths.h"
 #include "common/status_macros.h"
 #include "google/protobuf/util/json_util.h"
@@ -73,6 +74,14 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
 }
 
 absl::Status ParseJson(absl::string_view json, google::protobuf::Message* message) {
+  // A key given twice first: protobuf's parser merges a list given twice and keeps the last of
+  // any other value, so a policy could hold a principal that a reviewer reading the file (or jq,
+  // or Python) never sees. The problem names the key's path, never a value.
+  if (std::string repeated = RepeatedKeyProblem(json, *message->GetDescriptor());
+      !repeated.empty()) {
+    message->Clear();
+    return absl::InvalidArgumentError(repeated);
+  }
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
   auto status = google::protobuf::util::JsonStringToMessage(

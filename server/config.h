@@ -40,8 +40,8 @@ inline constexpr uint32_t kMaxBackupIntervalHours = 168;
 inline constexpr uint32_t kMaxBackupErasureHours = 36 * 24;
 
 // Reads, parses and validates the config file. NotFound when the file cannot be read;
-// InvalidArgument (naming the field) for a parse error, an unknown field, a missing required
-// field or a malformed listen address. Defaults are filled in.
+// InvalidArgument (naming the file and the field) for a parse error, an unknown field, a key
+// given twice, a missing required field or a malformed listen address. Defaults are filled in.
 absl::StatusOr<registry::v1::ServerConfig> LoadConfig(const std::string& path);
 
 // Validates and completes a config whose paths are already absolute or relative to `base_dir`.
@@ -56,8 +56,9 @@ std::vector<std::string> ConfigProblems(const std::string& path);
 // Reads a whole file. NotFound / PermissionDenied with the path named.
 absl::StatusOr<std::string> ReadFile(const std::string& path);
 
-// Parses protobuf JSON into `message`, refusing unknown fields. InvalidArgument with the parser's
-// message (which names the field) on failure.
+// Parses protobuf JSON into `message`, refusing unknown fields and any key given twice in one
+// object, at any depth (RepeatedKeyProblem: "principals: given twice", "tls.key_file: given
+// twice"). InvalidArgument with the parser's message (which names the field) on failure.
 absl::Status ParseJson(absl::string_view json, google::protobuf::Message* message);
 
 }  // namespace registry::server

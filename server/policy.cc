@@ -1,11 +1,16 @@
 #include "server/policy.h"
 
+#include <algorithm>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "common/identity_text.h"
 #include "common/status_macros.h"
+#include "crypto/hash.h"
+#include "google/protobuf/descriptor.h"
 #include "server/config.h"
 #include "server/record_validation.h"
 
@@ -18,6 +23,32 @@ bool ValidOrgId(absl::string_view id) {
     if (!(absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '-')) return false;
   }
   return true;
+}
+
+// The field a refusal's message starts with ("principals: ...", "principals[1].role: given
+// twice"), when it names fields of the policy all the way; "" otherwise. The rest of a message
+// may hold a principal's id or a value, and a key that names no field may be anything.
+std::string FieldNamedBy(absl::string_view message) {
+  const size_t colon = message.find(": ");
+  if (colon == absl::string_view::npos) return "";
+  const absl::string_view path = message.substr(0, colon);
+  const google::protobuf::Descriptor* current = registry::v1::AccessPolicy::descriptor();
+  for (absl::string_view part : absl::StrSplit(path, '.')) {
+    if (current == nullptr) return "";
+    if (const size_t bracket = part.find('['); bracket != absl::string_view::npos) {
+      const absl::string_view index = part.substr(bracket);
+      if (index.size() < 3 || index.back() != ']' ||
+          !std::all_of(index.begin() + 1, index.end() - 1,
+                       [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); })) {
+        return "";
+      }
+      part = part.substr(0, bracket);
+    }
+    const google::protobuf::FieldDescriptor* field = current->FindFieldByName(std::string(part));
+    if (field == nullptr) return "";
+    current = field->message_type();
+  }
+  return std::string(path);
 }
 
 }  // namespace
@@ -143,18 +174,28 @@ bool Policy::PositionAllowed(absl::string_view organisation, absl::string_view c
   return false;
 }
 
-absl::StatusOr<std::shared_ptr<const Policy>> LoadPolicyFile(const std::string& path) {
-  ASSIGN_OR_RETURN(std::string json, ReadFile(path));
+PolicyReading ReadPolicyFile(const std::string& path) {
+  PolicyReading reading;
+  absl::StatusOr<std::string> json = ReadFile(path);
+  if (!json.ok()) {
+    reading.policy = json.status();
+    return reading;
+  }
+  reading.sha256 = absl::BytesToHexString(crypto::Sha256(*json));
   registry::v1::AccessPolicy proto;
-  absl::Status parsed = ParseJson(json, &proto);
-  if (!parsed.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": ", parsed.message()));
+  absl::Status problem = ParseJson(*json, &proto);
+  if (problem.ok()) {
+    reading.policy = Policy::Compile(std::move(proto));
+    if (reading.policy.ok()) return reading;
+    problem = reading.policy.status();
   }
-  auto compiled = Policy::Compile(std::move(proto));
-  if (!compiled.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": ", compiled.status().message()));
-  }
-  return compiled;
+  reading.refused_field = FieldNamedBy(problem.message());
+  reading.policy = absl::InvalidArgumentError(absl::StrCat(path, ": ", problem.message()));
+  return reading;
+}
+
+absl::StatusOr<std::shared_ptr<const Policy>> LoadPolicyFile(const std::string& path) {
+  return ReadPolicyFile(path).policy;
 }
 
 absl::StatusOr<std::unique_ptr<PolicyStore>> PolicyStore::Load(const std::string& path) {
@@ -169,7 +210,19 @@ void PolicyStore::StopWatching() { watcher_.Stop(); }
 
 std::shared_ptr<const Policy> PolicyStore::Current() const { return policy_.Current(); }
 
-absl::Status PolicyStore::Reload() { return policy_.Reload(); }
+absl::Status PolicyStore::Reload() {
+  absl::MutexLock lock(&reload_mu_);
+  return policy_.Reload();
+}
+
+absl::StatusOr<std::shared_ptr<const Policy>> PolicyStore::ReadAndRecord() {
+  PolicyReading reading = ReadPolicyFile(path_);
+  if (recorder_) {
+    absl::Status recorded = recorder_(reading);
+    if (!recorded.ok() && reading.policy.ok()) return recorded;
+  }
+  return std::move(reading.policy);
+}
 
 void PolicyStore::StartWatching(absl::Duration interval,
                                 std::function<void(const absl::Status&)> on_result) {

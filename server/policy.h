@@ -2,8 +2,9 @@
 // registry.v1.AccessPolicy, JSON). Anything the policy does not allow is denied.
 //
 // PolicyStore holds the policy in force. It reloads on SIGHUP (registryd calls Reload) and when
-// the file changes (a watcher thread polls its mtime and size); an invalid new file is refused,
-// logged, and the last valid policy stays in force.
+// the file changes (a watcher thread polls its mtime and size); an invalid new file (a key given
+// twice included) is refused, logged, and the last valid policy stays in force. registryd
+// records every reload, applied or refused, in the audit log (SetRecorder).
 //
 //   ASSIGN_OR_RETURN(auto store, PolicyStore::Load("/etc/registry/policy.json"));
 //   std::shared_ptr<const Policy> p = store->Current();
@@ -12,12 +13,14 @@
 #define REGISTRY_SERVER_POLICY_H_
 
 #include <atomic>
+#include <functional>
 #include <map>
 #include <memory>
 #include <set>
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/time.h"
 #include "registry/v1/policy.pb.h"
 #include "server/polling_thread.h"
@@ -60,7 +63,23 @@ class Policy {
   std::set<std::string> denied_;
 };
 
-// Parses and compiles a policy file.
+// One reading of a policy file, as a reload's audit event states it.
+struct PolicyReading {
+  // Lowercase hex SHA-256 of the file's bytes, as `sha256sum` prints it: which file was read,
+  // applied or refused. Empty when the file could not be read.
+  std::string sha256;
+  // The compiled policy, or why the file is refused (LoadPolicyFile's error).
+  absl::StatusOr<std::shared_ptr<const Policy>> policy;
+  // For a refused file, the field the refusal names when it names one of the policy's fields
+  // ("principals", "principals[1].role"); never a value. Empty otherwise.
+  std::string refused_field;
+};
+
+// Reads, parses and compiles a policy file. The parse refuses unknown fields and any key given
+// twice (ParseJson).
+PolicyReading ReadPolicyFile(const std::string& path);
+
+// ReadPolicyFile's policy: InvalidArgument naming the file and the problem, or ReadFile's error.
 absl::StatusOr<std::shared_ptr<const Policy>> LoadPolicyFile(const std::string& path);
 
 // Thread-safe holder of the policy in force.
@@ -71,8 +90,18 @@ class PolicyStore {
 
   std::shared_ptr<const Policy> Current() const;
 
-  // Re-reads the file. On failure the current policy stays and the error is returned.
+  // Re-reads the file. On failure the current policy stays and the error is returned. Reloads
+  // (SIGHUP's, the watcher's) take turns, so each is recorded before it is put in force and in
+  // the order they are.
   absl::Status Reload();
+
+  // What a reload does with each reading of the file before the policy it holds is put in
+  // force, a refused file's too (registryd: its audit event). An error keeps the policy in force
+  // as it is, a new one that could not be recorded included, and is the reload's error (a
+  // refused file's own error comes first). Load's first reading is not recorded. Set before
+  // StartWatching and before Reload is called from another thread.
+  using Recorder = std::function<absl::Status(const PolicyReading&)>;
+  void SetRecorder(Recorder recorder) { recorder_ = std::move(recorder); }
 
   // Polls the file every `interval` and reloads when its mtime or size changes. Reload failures
   // are reported through `on_result` (may be empty).
@@ -85,9 +114,15 @@ class PolicyStore {
  private:
   explicit PolicyStore(std::string path)
       : path_(std::move(path)),
-        policy_([this] { return FileStamp(path_); }, [this] { return LoadPolicyFile(path_); }) {}
+        policy_([this] { return FileStamp(path_); }, [this] { return ReadAndRecord(); }) {}
+
+  // Reads the file and hands the reading to the recorder, if any: Reloadable's read.
+  absl::StatusOr<std::shared_ptr<const Policy>> ReadAndRecord();
 
   const std::string path_;
+  Recorder recorder_;
+  // Held through each Reload: the reading, its record and the change of policy.
+  absl::Mutex reload_mu_;
   Reloadable<Policy> policy_;
   PollingThread watcher_;
 };

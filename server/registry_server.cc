@@ -770,6 +770,10 @@ absl::Status RegistryServer::StartBackgroundJobs() {
     });
   }
 
+  // From here on a reload, SIGHUP's or the watcher's, is in the audit log before it is in force.
+  policies_->SetRecorder([this](const PolicyReading& reading) {
+    return RecordPolicyReload(reading);
+  });
   if (options_.policy_poll > absl::ZeroDuration()) {
     policies_->StartWatching(options_.policy_poll, [](const absl::Status& st) {
       if (st.ok()) {
@@ -858,6 +862,38 @@ absl::Status RegistryServer::TrustClockForErasure() {
     }
   }
   return trusted.status();
+}
+
+absl::Status RegistryServer::RecordPolicyReload(const PolicyReading& reading) {
+  v1::AuditEvent event;
+  if (reading.policy.ok()) {
+    // Counts and the file's fingerprint: which policy is in force, never what a principal's
+    // certificate holds.
+    const v1::AccessPolicy& policy = (*reading.policy)->proto();
+    event.set_reference(absl::StrCat("policy sha256 ", reading.sha256, ": ",
+                                     policy.principals_size(), " principals, ",
+                                     policy.organisations_size(), " organisations, ",
+                                     policy.denied_certificate_sha256_size(),
+                                     " denied certificates"));
+  } else {
+    event.set_outcome(static_cast<int>(reading.policy.status().code()));
+    event.set_reference(reading.sha256.empty()
+                            ? std::string("policy file unreadable; the previous policy stays "
+                                          "in force")
+                            : absl::StrCat("policy sha256 ", reading.sha256,
+                                           " refused; the previous policy stays in force"));
+    event.set_detail(reading.refused_field);
+  }
+  absl::Status audited =
+      gate_->CommitSystemEvent("policy", "reload-policy", std::move(event), nullptr).status();
+  if (!audited.ok()) {
+    Log("error",
+        reading.policy.ok() ? "cannot write the policy reload to the audit log; the new policy "
+                              "is not applied"
+                            : "cannot write the refused policy reload to the audit log",
+        audited.message());
+  }
+  return audited;
 }
 
 absl::StatusOr<int> RegistryServer::RunRetentionOnce() {

@@ -206,7 +206,14 @@ class RegistryServer {
   // Idempotent.
   void Shutdown(absl::Duration grace);
 
-  // Re-reads the policy file (SIGHUP). On failure the old policy stays in force.
+  // Re-reads the policy file (SIGHUP). On failure the old policy stays in force. Every reload,
+  // this one and the watcher's (RegistryServerOptions::policy_poll), applied or refused, writes
+  // a "system:policy" "reload-policy" audit event before a new policy is in force: outcome OK or
+  // the refusal's status code, reference "policy sha256 HEX: N principals, M organisations, D
+  // denied certificates" (the file's SHA-256, as sha256sum prints it) or "policy sha256 HEX
+  // refused; the previous policy stays in force", detail the field a refusal names (never a
+  // value). A new policy whose event cannot be written is not applied. The start-up load writes
+  // none: a start records only what it changes.
   absl::Status ReloadPolicy();
 
   // Re-reads the client CA bundle and the CRL folder (SIGHUP), when tls.crl_directory is set.
@@ -305,6 +312,9 @@ class RegistryServer {
   // FailedPrecondition, and the first refusal of a hold is written to the audit log
   // ("system:retention" "hold-erasures") and logged.
   absl::Status TrustClockForErasure();
+  // The audit event of a policy reload (ReloadPolicy), the store's recorder (PolicyStore::
+  // SetRecorder). The error, logged here, when the event cannot be written.
+  absl::Status RecordPolicyReload(const PolicyReading& reading);
 
   SigningKeys signing_;
   std::unique_ptr<PolicyStore> policies_;

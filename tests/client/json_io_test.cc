@@ -3,7 +3,6 @@
 #include <string>
 
 #include "gmock/gmock.h"
-#include "google/protobuf/struct.pb.h"
 #include "gtest/gtest.h"
 #include "registry/v1/records.pb.h"
 
@@ -148,42 +147,6 @@ TEST(ParseJsonTest, AFieldGivenTwiceIsRefusedByItsPath) {
   for (const char* value : {"Krasniqi", "Hoxha", "Arben", "Driton", "235"}) {
     EXPECT_THAT(std::string(status.message()), Not(HasSubstr(value)));
   }
-}
-
-// A key that names no field of the message (a map's key, a key of free-form JSON) may be a
-// person's data: it is named by its line and column.
-TEST(RepeatedKeyProblemTest, AKeyThatIsNoFieldIsNamedByItsPlace) {
-  const google::protobuf::Descriptor& free_form = *google::protobuf::Struct::descriptor();
-  EXPECT_EQ(RepeatedKeyProblem(R"({"Krasniqi": 1, "Krasniqi": 2})", free_form),
-            "column 17: a key given twice");
-  EXPECT_EQ(RepeatedKeyProblem("{\"a\": {\n \"Krasniqi\": 1,\n \"Krasniqi\": 2}}", free_form),
-            "line 3, column 2: a key given twice");
-  EXPECT_EQ(RepeatedKeyProblem(R"({"a": 1, "b": [{"a": 1}, {"a": 2}], "c": {"a": 3}})",
-                               free_form),
-            "");
-  // Two keys that name no field of a record are a key given twice, whatever protobuf says of
-  // them; a field and a key that differ by case are not the same.
-  const google::protobuf::Descriptor& record = *v1::CreateRecordRequest::descriptor();
-  EXPECT_EQ(RepeatedKeyProblem(R"({"krasniqi": 1, "krasniqi": 1})", record),
-            "column 17: a key given twice");
-  EXPECT_EQ(RepeatedKeyProblem(R"({"person": {"surname": "a", "Surname": "b"}})", record), "");
-}
-
-// The scan reads any text without looping or overflowing its stack, and reports a repeat only
-// in what it could read (protobuf's parser says what is wrong with the rest).
-TEST(RepeatedKeyProblemTest, AnyTextIsScannedToAnEnd) {
-  const google::protobuf::Descriptor& record = *v1::CreateRecordRequest::descriptor();
-  for (const std::string& text :
-       {std::string(), std::string("{"), std::string("}"), std::string("{\"person\""),
-        std::string("{\"person\":"), std::string("{\"a\\"), std::string("{\"a\\u12"),
-        std::string("{\"a\\ud800\\u"), std::string("[1,,]"), std::string("{,}"),
-        std::string("{\"a\" 1}"), std::string("-----BEGIN PUBLIC KEY-----\n"),
-        std::string("\0\xff{\"\0", 5), std::string(100000, '['), std::string(100000, '{'),
-        std::string("{\"a\":") + std::string(100000, '['), std::string(5000, '"')}) {
-    EXPECT_EQ(RepeatedKeyProblem(text, record), "") << text.substr(0, 20);
-  }
-  EXPECT_EQ(RepeatedKeyProblem(R"({"person": {"surname": 1, "surname": 2}, "person": )", record),
-            "person.surname: given twice");
 }
 
 // A file that is no JSON at all (a PEM key given as the file) is said to be none, by its line,

@@ -557,6 +557,32 @@ TEST_F(CheckConfigTest, EveryFieldOfTheConfigThatIsWrongIsListedAtOnce) {
   EXPECT_EQ(broken[0].find('\n'), std::string::npos) << broken[0];
 }
 
+// A policy or a config that gives a key twice is a problem of the check and stops a start,
+// named by the file and the key's path: protobuf's parser would merge the two (a second list of
+// principals adds its principals to the first) or take the last.
+TEST_F(CheckConfigTest, APolicyOrAConfigGivingAKeyTwiceIsAProblemNamingTheFileAndTheKey) {
+  const std::string policy =
+      testing::ReadFileOrDie(REGISTRY_SOURCE_DIR "/deploy/dev/policy.json");
+  Put("policy.json", absl::StrCat(R"({"denied_certificate_sha256": [], )",
+                                  policy.substr(policy.find('{') + 1)));
+  std::vector<std::string> problems = Check();
+  ASSERT_EQ(problems.size(), 1u) << absl::StrJoin(problems, "\n");
+  EXPECT_EQ(problems[0], absl::StrCat("policy_file: ", dir_,
+                                      "/policy.json: denied_certificate_sha256: given twice"));
+  std::string out;
+  EXPECT_EQ(Run(&out), 2) << out;
+  EXPECT_THAT(out, HasSubstr("policy.json: denied_certificate_sha256: given twice"));
+
+  Put("policy.json", policy);
+  PutConfig("127.0.0.1:7443", R"("metrics": {"listen_address": "127.0.0.1:9464"},
+      "listen_address": "127.0.0.1:7444")");
+  problems = Check();
+  ASSERT_EQ(problems.size(), 1u) << absl::StrJoin(problems, "\n");
+  EXPECT_EQ(problems[0], dir_ + "/registryd.json: listen_address: given twice");
+  EXPECT_EQ(Start(&out), 2) << out;
+  EXPECT_THAT(out, HasSubstr("registryd.json: listen_address: given twice"));
+}
+
 TEST_F(CheckConfigTest, MissingFilesAndAnUnreadableConfigAreProblems) {
   std::filesystem::remove(dir_ + "/keys.json");
   std::filesystem::remove(dir_ + "/tls/cert.pem");

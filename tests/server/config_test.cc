@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
@@ -182,6 +184,27 @@ TEST(ConfigTest, UnknownFieldIsRefusedAndNamed) {
   auto c = LoadConfig(Write(dir, "c.json", text));
   EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
   EXPECT_NE(c.status().message().find("listen_adress"), std::string::npos) << c.status();
+}
+
+// Protobuf's parser takes the last of two values, and merges two objects or lists: a key given
+// twice, at any depth, is refused naming the file and the key's path, never a value.
+TEST(ConfigTest, AKeyGivenTwiceIsRefusedNamingTheFileAndItsPath) {
+  const std::string dir = testing::MakeTempDir("config");
+  std::string top = kGood;
+  top.insert(1, R"("policy_file": "other-policy.json", )");
+  std::string path = Write(dir, "top.json", top);
+  auto c = LoadConfig(path);
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << c.status();
+  EXPECT_EQ(c.status().message(), path + ": policy_file: given twice");
+
+  std::string nested = kGood;
+  const std::string key = R"("key_file": "k.pem")";
+  nested.replace(nested.find(key), key.size(), R"("key_file": "k.pem", "key_file": "x.pem")");
+  path = Write(dir, "nested.json", nested);
+  c = LoadConfig(path);
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << c.status();
+  EXPECT_EQ(c.status().message(), path + ": tls.key_file: given twice");
+  EXPECT_EQ(ConfigProblems(path), std::vector<std::string>{path + ": tls.key_file: given twice"});
 }
 
 TEST(ConfigTest, BadAddressAndMissingFieldsAreNamed) {

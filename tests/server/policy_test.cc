@@ -1,7 +1,8 @@
 // The access policy: Policy::Compile refuses every invalid file with InvalidArgument naming the
-// bad entry; a running server picks up a new policy on ReloadPolicy (SIGHUP) and when the file
-// changes, keeps the old policy when the new one is invalid, and refuses certificates on the deny
-// list whatever the principals say.
+// bad entry, and LoadPolicyFile a file that gives a key twice; a running server picks up a new
+// policy on ReloadPolicy (SIGHUP) and when the file changes, keeps the old policy when the new
+// one is invalid, audits every reload, and refuses certificates on the deny list whatever the
+// principals say.
 #include "server/policy.h"
 
 #include <chrono>
@@ -13,12 +14,14 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
+#include "crypto/hash.h"
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "registry/v1/common.pb.h"
@@ -252,7 +255,77 @@ TEST(PolicyFileTest, LoadRefusesUnknownJsonFields) {
   std::remove(dir.c_str());
 }
 
+// A small valid policy file, as written by hand; the tests below give one of its keys twice.
+constexpr char kPolicyText[] = R"({
+  "organisations": [{"id": "kjc-registry"}],
+  "principals": [
+    {"id": "spiffe://registry.kjc/clerk/c1", "role": "ROLE_CLERK", "organisation": "kjc-registry"},
+    {"id": "spiffe://registry.kjc/auditor/a1", "role": "ROLE_AUDITOR",
+     "organisation": "kjc-registry"}
+  ],
+  "denied_certificate_sha256": [
+    "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+  ]
+})";
+
+// `text` with `added` written right after its opening brace.
+std::string WithFirst(const std::string& text, const std::string& added) {
+  std::string out = text;
+  out.insert(out.find('{') + 1, added);
+  return out;
+}
+
+// LoadPolicyFile's status for `text` written as a policy file; the file's path in *path.
+absl::Status LoadPolicyText(const std::string& text, std::string* path) {
+  const std::string dir = testing::MakeTempDir("policy-text");
+  *path = dir + "/policy.json";
+  std::ofstream(*path) << text;
+  const absl::Status status = server::LoadPolicyFile(*path).status();
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
+  return status;
+}
+
+// Protobuf's parser adds a second "principals" list to the first: a reviewer who reads the
+// file, or lists it with jq or Python (which take the last list), never sees the clerk it adds.
+TEST(PolicyFileTest, APrincipalsListGivenTwiceIsRefusedNamingTheFileAndTheKey) {
+  std::string path;
+  ASSERT_TRUE(LoadPolicyText(kPolicyText, &path).ok());
+  const absl::Status twice = LoadPolicyText(
+      WithFirst(kPolicyText, R"("principals": [{"id": "spiffe://registry.kjc/clerk/c2",
+          "role": "ROLE_CLERK", "organisation": "kjc-registry"}],)"),
+      &path);
+  EXPECT_EQ(twice.code(), absl::StatusCode::kInvalidArgument) << twice;
+  EXPECT_EQ(twice.message(), path + ": principals: given twice");
+}
+
+// Protobuf's parser takes the last of two values: the file would read as a clerk to one reader
+// and an administrator to another.
+TEST(PolicyFileTest, APrincipalsRoleGivenTwiceIsRefusedNamingItsPlaceInTheList) {
+  std::string text = kPolicyText;
+  const std::string role = R"("role": "ROLE_AUDITOR")";
+  text.replace(text.find(role), role.size(), R"("role": "ROLE_AUDITOR", "role": "ROLE_ADMIN")");
+  std::string path;
+  const absl::Status twice = LoadPolicyText(text, &path);
+  EXPECT_EQ(twice.code(), absl::StatusCode::kInvalidArgument) << twice;
+  EXPECT_EQ(twice.message(), path + ": principals[1].role: given twice");
+}
+
+TEST(PolicyFileTest, ADenyListGivenTwiceIsRefusedNotMerged) {
+  std::string path;
+  const absl::Status twice = LoadPolicyText(
+      WithFirst(kPolicyText, absl::StrCat(R"("denied_certificate_sha256": [")",
+                                          std::string(64, 'f'), R"("],)")),
+      &path);
+  EXPECT_EQ(twice.code(), absl::StatusCode::kInvalidArgument) << twice;
+  EXPECT_EQ(twice.message(), path + ": denied_certificate_sha256: given twice");
+}
+
 // ---- Through a running server ----
+
+std::string Sha256Hex(const std::string& bytes) {
+  return absl::BytesToHexString(crypto::Sha256(bytes));
+}
 
 grpc::StatusCode PublicKeyAs(const std::shared_ptr<grpc::Channel>& channel) {
   return testing::GetVettingPublicKeyOn(channel).error_code();
@@ -337,6 +410,67 @@ TEST(PolicyReloadTest, InvalidPolicyLeavesTheOldOneInForce) {
   // A valid file is taken again afterwards.
   server->WritePolicy(DevPolicyWithout(kClerkId));
   ASSERT_TRUE(server->server()->ReloadPolicy().ok());
+  EXPECT_EQ(PublicKeyAs(clerk), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// A reload of a file that gives "principals" twice, the first list adding a clerk the policy
+// does not list, is refused: the policy in force stays, so the clerk is still refused, and the
+// refusal is in the audit log with the refused file's fingerprint and the key it names.
+TEST(PolicyReloadTest, APolicyGivingItsPrincipalsTwiceIsRefusedOnReloadAndTheRefusalAudited) {
+  auto server = TestServer::Start();
+  auto unlisted = server->Channel("unlisted");
+  ASSERT_EQ(PublicKeyAs(unlisted), grpc::StatusCode::PERMISSION_DENIED);
+
+  const std::string path = server->dir() + "/policy.json";
+  const std::string text = WithFirst(
+      testing::ReadFileOrDie(path),
+      absl::StrCat(R"("principals": [{"id": ")", kUnlistedClerkId,
+                   R"(", "role": "ROLE_CLERK", "organisation": "kjc-registry"}], )"));
+  testing::WriteFileAtomically(path, text);
+  const uint64_t before = AuditLogSize(*server);
+  const absl::Status reloaded = server->server()->ReloadPolicy();
+  EXPECT_EQ(reloaded.code(), absl::StatusCode::kInvalidArgument) << reloaded;
+  EXPECT_EQ(reloaded.message(), path + ": principals: given twice");
+
+  ASSERT_EQ(AuditLogSize(*server), before + 1);
+  const v1::AuditEvent event = StoredEvent(*server, before);
+  EXPECT_EQ(event.actor(), "system:policy");
+  EXPECT_EQ(event.action(), "reload-policy");
+  EXPECT_EQ(testing::OutcomeName(event), "INVALID_ARGUMENT");
+  EXPECT_EQ(event.detail(), "principals");
+  EXPECT_EQ(event.reference(), absl::StrCat("policy sha256 ", Sha256Hex(text),
+                                            " refused; the previous policy stays in force"));
+  EXPECT_FALSE(absl::StrContains(event.SerializeAsString(), kUnlistedClerkId));
+
+  EXPECT_EQ(PublicKeyAs(unlisted), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(PublicKeyAs(server->Channel("clerk")), grpc::StatusCode::OK);
+}
+
+// An applied reload is audited before the new policy is in force, with the new file's
+// fingerprint (as sha256sum prints it) and what it holds counted.
+TEST(PolicyReloadTest, AnAppliedReloadIsAuditedWithTheNewFilesFingerprintAndCounts) {
+  auto server = TestServer::Start();
+  auto clerk = server->Channel("clerk");
+  ASSERT_EQ(PublicKeyAs(clerk), grpc::StatusCode::OK);
+
+  v1::AccessPolicy policy = DevPolicyWithout(kClerkId);
+  policy.add_denied_certificate_sha256(kFingerprint);
+  server->WritePolicy(policy);
+  const std::string text = testing::ReadFileOrDie(server->dir() + "/policy.json");
+  const uint64_t before = AuditLogSize(*server);
+  const absl::Status reloaded = server->server()->ReloadPolicy();
+  ASSERT_TRUE(reloaded.ok()) << reloaded;
+
+  ASSERT_EQ(AuditLogSize(*server), before + 1);
+  const v1::AuditEvent event = StoredEvent(*server, before);
+  EXPECT_EQ(event.actor(), "system:policy");
+  EXPECT_EQ(event.action(), "reload-policy");
+  EXPECT_EQ(testing::OutcomeName(event), "OK");
+  EXPECT_EQ(event.detail(), "");
+  EXPECT_EQ(event.reference(),
+            absl::StrCat("policy sha256 ", Sha256Hex(text), ": ", policy.principals_size(),
+                         " principals, ", policy.organisations_size(), " organisations, 1 denied "
+                         "certificates"));
   EXPECT_EQ(PublicKeyAs(clerk), grpc::StatusCode::PERMISSION_DENIED);
 }
 
