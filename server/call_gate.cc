@@ -97,6 +97,26 @@ absl::string_view Utf8Prefix(absl::string_view text, size_t max) {
   return text.substr(0, cut);
 }
 
+// What the audit log and the server's log record as the actor of a call whose certificate names
+// `id` ("" when it names none). An identity the policy lists is an official's, recorded as
+// written whether the call is admitted or refused. Any other is whatever the caller's CA wrote,
+// and a URI can hold anything ("urn:Krasniqi-Arben-1980-05-05-pn-1234567890"), which the audit
+// log would keep for years: it is recorded as written only in the shape of the registry's own
+// identities (RegistryShapedIdentity) and when it holds no personal number (`validator` may be
+// null: no such check), else as kUnlistedActor, the event's withheld list giving its length. The
+// detail names the certificate by its fingerprint either way (Handle).
+constexpr char kUnlistedActor[] = "unlisted certificate";
+
+std::string RecordedActor(const std::string& id, const Policy& policy,
+                          const RecordValidator* validator, registry::v1::AuditEvent* ev) {
+  if (id.empty() || policy.FindPrincipal(id) != nullptr) return id;
+  if (RegistryShapedIdentity(id) && (validator == nullptr || !validator->HoldsPersonalNumber(id))) {
+    return id;
+  }
+  ev->add_withheld(absl::StrCat("certificate identity (", id.size(), " bytes)"));
+  return kUnlistedActor;
+}
+
 const char* RoleName(registry::v1::Role r) {
   switch (r) {
     case registry::v1::ROLE_CLERK: return "clerk";
@@ -245,7 +265,21 @@ absl::Status CallGate::IdentifyCaller(const grpc::ServerContextBase& ctx, const 
                    PeerCertificate(*auth, certificates_));
   who->fingerprint = cert->fingerprint;
   who->refusal = CertificateRefusal::kNotOneIdentity;
-  ASSIGN_OR_RETURN(who->id, IdentityOf(*cert));
+  absl::StatusOr<std::string> id = IdentityOf(*cert);
+  if (!id.ok()) {
+    if (cert->uri_sans.size() == 1 && cert->uri_sans.front().size() > kMaxIdentityBytes) {
+      who->refusal = CertificateRefusal::kIdentityTooLong;
+    }
+    return id.status();
+  }
+  who->id = *std::move(id);
+  // The handshake verified the chain only: it takes a CA's certificate, and one without
+  // extendedKeyUsage, as a client's. The identity is read first, so that the event names whom
+  // such a certificate claims to be.
+  who->refusal = CertificateRefusal::kCaCertificate;
+  RETURN_IF_ERROR(NotACaCertificate(*cert));
+  who->refusal = CertificateRefusal::kNoClientAuth;
+  RETURN_IF_ERROR(ForClientAuth(*cert));
   // Real time, as the handshake's (RegistryServerOptions::revocation_clock): a connection, or a
   // TLS session resumed without a full handshake, can outlive its certificate.
   const Clock* clock = deps_.revocation_clock != nullptr ? deps_.revocation_clock : deps_.clock;
@@ -385,8 +419,9 @@ absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* 
   KnownCaller who;
   absl::Status identified = IdentifyCaller(ctx, policy, &who);
   call->fingerprint_ = who.fingerprint;
-  call->caller_.id = who.id;
-  ev.set_actor(who.id);
+  const std::string actor = RecordedActor(who.id, policy, deps_.validator, &ev);
+  call->caller_.id = actor;
+  ev.set_actor(actor);
   if (!identified.ok()) {
     call->unknown_caller_ = true;
     call->refusal_ = who.refusal;
@@ -592,9 +627,10 @@ grpc::Status CallGate::Handle(const grpc::ServerContextBase& ctx, const MethodRu
       call.event_.set_detail(std::string(Utf8Prefix(status.message(), 200)));
     }
     if (call.unknown_caller_) {
-      // The actor is what the certificate claims, not an established caller: the detail says
-      // why it was refused and which certificate it was, so that an auditor tells a revoked or
-      // deny-listed certificate naming a clerk from that clerk's own calls.
+      // The actor is what the certificate claims (or kUnlistedActor), not an established
+      // caller: the detail says why it was refused and which certificate it was, so that an
+      // auditor tells a revoked or deny-listed certificate naming a clerk from that clerk's own
+      // calls.
       call.event_.set_detail(absl::StrCat(
           "certificate refused: ", CertificateRefusalName(call.refusal_),
           call.fingerprint_.empty() ? "" : absl::StrCat("; sha256 ", call.fingerprint_)));

@@ -1,7 +1,8 @@
 // CallGate: the one choke point every RPC passes.
 //
 // For each call, in this order: identity from the verified client certificate (its one URI SAN),
-// its revocation status (server/revocation.h) and the policy's certificate deny list -> the
+// that the certificate is a TLS client's (not a CA's, extendedKeyUsage clientAuth), its
+// revocation status (server/revocation.h) and the policy's certificate deny list -> the
 // principal's role and organisation from the access policy -> the method's rule, declared in the
 // proto (access.proto) and read by method_table.h, found by the request's type (a method without
 // a rule is denied) -> per-organisation rate limit -> the
@@ -11,7 +12,8 @@
 // (a request gRPC cannot decode, a method of no service: RefuseUnread, reached through
 // server/decode_guard.h). Exactly one audit event
 // per call, with one exception: a certificate that is not a known caller (no single URI
-// SAN, revoked, no current CRL, deny-listed, or not in the policy) has its refusals audited only
+// SAN, a CA's or not for clientAuth, revoked, no current CRL, deny-listed, or not in the policy)
+// has its refusals audited only
 // up to a per-certificate rate (server/refusal_limiter.h); past it they are counted and written
 // as a periodic "refused-unaudited" summary event instead, so that strangers cannot grow the
 // audit log without bound.

@@ -7,17 +7,18 @@
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <memory>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "crypto/hash.h"
 
 namespace registry::server {
 namespace {
-
-constexpr size_t kMaxIdentity = 256;
 
 std::string First(const grpc::AuthContext& auth, const char* property) {
   for (const grpc::string_ref& v : auth.FindPropertyValues(property)) {
@@ -171,8 +172,16 @@ absl::StatusOr<std::shared_ptr<const ClientCertificate>> ParseClientCertificate(
     }
   }
   // Computes the cached extension data now, while this thread alone holds the certificate;
-  // issuer matching reads it later from any thread.
-  X509_get_extension_flags(x509.get());
+  // issuer matching reads it later from any thread. Extensions OpenSSL cannot decode (or that
+  // appear twice) leave what the certificate is for unknown.
+  const uint32_t flags = X509_get_extension_flags(x509.get());
+  if ((flags & EXFLAG_INVALID) != 0) return Unreadable();
+  // X509_check_ca alone says no for basicConstraints cA with a keyUsage without keyCertSign.
+  cert->ca = (flags & EXFLAG_CA) != 0 || X509_check_ca(x509.get()) != 0;
+  cert->signs = (flags & EXFLAG_KUSAGE) != 0 &&
+                (X509_get_key_usage(x509.get()) & (KU_KEY_CERT_SIGN | KU_CRL_SIGN)) != 0;
+  cert->client_auth = (flags & EXFLAG_XKUSAGE) != 0 &&
+                      (X509_get_extended_key_usage(x509.get()) & XKU_SSL_CLIENT) != 0;
   cert->x509 = std::move(x509);
   return std::shared_ptr<const ClientCertificate>(std::move(cert));
 }
@@ -226,13 +235,74 @@ absl::StatusOr<std::string> IdentityOf(const ClientCertificate& cert) {
         "client certificate names more than one identity (several URI SANs)");
   }
   const std::string& id = cert.uri_sans.front();
-  bool printable = !id.empty() && id.size() <= kMaxIdentity;
+  if (id.size() > kMaxIdentityBytes) {
+    return absl::UnauthenticatedError("client certificate identity is longer than 256 bytes");
+  }
+  bool printable = !id.empty();
   for (char c : id) printable = printable && c > ' ' && c <= '~';
   if (!printable) {
     return absl::UnauthenticatedError(
         "client certificate identity must be 1..256 printable ASCII characters");
   }
   return id;
+}
+
+absl::Status NotACaCertificate(const ClientCertificate& cert) {
+  if (cert.ca) {
+    return absl::UnauthenticatedError(
+        "client certificate is a CA certificate: only an end entity's certificate names a caller");
+  }
+  if (cert.signs) {
+    return absl::UnauthenticatedError(
+        "client certificate's keyUsage names keyCertSign or cRLSign: only an end entity's "
+        "certificate names a caller");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status ForClientAuth(const ClientCertificate& cert) {
+  if (!cert.client_auth) {
+    return absl::UnauthenticatedError(
+        "client certificate is not for client authentication (no extendedKeyUsage clientAuth)");
+  }
+  return absl::OkStatus();
+}
+
+namespace {
+
+bool LowerAlnumOrHyphen(char c) {
+  return absl::ascii_isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'z') || c == '-';
+}
+
+}  // namespace
+
+bool RegistryShapedIdentity(absl::string_view id) {
+  if (id.size() > kMaxIdentityBytes) return false;
+  size_t digits = 0;
+  for (const char c : id) digits += absl::ascii_isdigit(static_cast<unsigned char>(c)) ? 1 : 0;
+  if (digits > 4) return false;
+  absl::string_view rest = id;
+  if (!absl::ConsumePrefix(&rest, "spiffe://")) return false;
+  const size_t domain_end = rest.find('/');
+  if (domain_end == absl::string_view::npos) return false;
+  const absl::string_view domain = rest.substr(0, domain_end);
+  rest.remove_prefix(domain_end + 1);
+  if (domain.empty()) return false;
+  for (const absl::string_view label : absl::StrSplit(domain, '.')) {
+    if (label.empty() || !std::all_of(label.begin(), label.end(), LowerAlnumOrHyphen)) {
+      return false;
+    }
+  }
+  const size_t role_end = rest.find('/');
+  if (role_end == absl::string_view::npos) return false;
+  const absl::string_view role = rest.substr(0, role_end);
+  const absl::string_view name = rest.substr(role_end + 1);
+  if (role != "clerk" && role != "court" && role != "vetting" && role != "auditor" &&
+      role != "admin") {
+    return false;
+  }
+  return !name.empty() && name.size() <= 63 && name.front() != '-' &&
+         std::all_of(name.begin(), name.end(), LowerAlnumOrHyphen);
 }
 
 }  // namespace registry::server

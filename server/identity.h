@@ -4,6 +4,8 @@
 // nothing else: a certificate with no URI SAN, or with more than one, names no identity and is
 // refused. The subject CN is never read: any holder of a certificate from the registry CA could
 // otherwise claim an identity by spelling it in a field the CA does not vouch for as a name.
+// Only a TLS client's certificate names a caller (NotACaCertificate, ForClientAuth): the
+// handshake takes a CA's certificate as a client's, and one without extendedKeyUsage for any use.
 // The fingerprint (lowercase hex SHA-256 of the certificate's DER) keys the policy's deny list
 // and the limit on unaudited refusals. An ECDSA signature (r, s) is as valid as (r, n - s), so
 // whoever holds a certificate can re-encode it under another fingerprint without the CA's key:
@@ -44,7 +46,17 @@ struct ClientCertificate {
   // s replaced by n - s, for each curve of the NIST P-256, P-384 and P-521 orders above s (the
   // issuer's curve among them): equally valid encodings of the same certificate.
   std::vector<std::string> twin_fingerprints;
+  // What the certificate is for. `ca`: basicConstraints cA (whatever its keyUsage), or what
+  // OpenSSL takes for a CA without it (X509_check_ca: a v1 self-signed certificate, keyCertSign
+  // without basicConstraints, a Netscape CA type). `signs`: its keyUsage names keyCertSign or
+  // cRLSign. `client_auth`: it has an extendedKeyUsage, naming clientAuth.
+  bool ca = false;
+  bool signs = false;
+  bool client_auth = false;
 };
+
+// The longest identity (URI SAN) a certificate may name, in bytes.
+inline constexpr size_t kMaxIdentityBytes = 256;
 
 // The DER of `x509` with its ECDSA signature's s replaced by n - s, for each NIST curve order n
 // (P-256, P-384, P-521) above s: the one of the issuer's curve verifies as the original does.
@@ -87,6 +99,26 @@ absl::StatusOr<std::shared_ptr<const ClientCertificate>> PeerCertificate(
 // or one that is longer than 256 bytes or not printable ASCII without spaces (an identity is
 // written into audit events and log lines).
 absl::StatusOr<std::string> IdentityOf(const ClientCertificate& cert);
+
+// OK when `cert` is not a CA's: Unauthenticated when it is a CA certificate or its keyUsage lets
+// its key sign certificates or CRLs. A CA's certificate that the client CA signed (an
+// intermediate's), carrying an official's URI SAN, would otherwise be taken as that official, and
+// its key can issue more.
+absl::Status NotACaCertificate(const ClientCertificate& cert);
+
+// OK when `cert` is for TLS clients: Unauthenticated unless it has an extendedKeyUsage naming
+// clientAuth. The handshake takes a certificate without one for any use (a server's, a signing
+// key's), which the client CA did not issue to an official.
+absl::Status ForClientAuth(const ClientCertificate& cert);
+
+// Whether `id` has the shape of the identities the registry's CA issues
+// (deploy/pki/registry-pki.sh): spiffe://DOMAIN/ROLE/NAME, DOMAIN dot-separated labels of
+// lowercase letters, digits and hyphens, ROLE clerk, court, vetting, auditor or admin, NAME 1..63
+// lowercase letters, digits and hyphens beginning with a letter or digit; at most 256 bytes, and
+// at most 4 digits in all, so that it cannot spell a birth date or a personal number. The gate
+// records an identity the policy does not list as written only in this shape
+// (server/call_gate.cc).
+bool RegistryShapedIdentity(absl::string_view id);
 
 // The DER bytes of the first certificate in `pem`. Unauthenticated when there is none.
 absl::StatusOr<std::string> CertificateDer(absl::string_view pem);

@@ -50,6 +50,9 @@ const char* CertificateRefusalName(CertificateRefusal reason) {
     case CertificateRefusal::kDenyListed: return "deny_listed";
     case CertificateRefusal::kNotInPolicy: return "not_in_policy";
     case CertificateRefusal::kOutOfDate: return "out_of_date";
+    case CertificateRefusal::kIdentityTooLong: return "identity_too_long";
+    case CertificateRefusal::kCaCertificate: return "ca_certificate";
+    case CertificateRefusal::kNoClientAuth: return "no_client_auth";
   }
   return kOther;
 }

@@ -38,8 +38,11 @@ enum class CertificateRefusal {
   kDenyListed,         // on the policy's certificate deny list
   kNotInPolicy,        // names no principal of the policy
   kOutOfDate,          // expired, or not yet valid, at the call (its connection opened before)
+  kIdentityTooLong,    // its one URI SAN is longer than 256 bytes
+  kCaCertificate,      // a CA's certificate, or its key may sign certificates or CRLs
+  kNoClientAuth,       // no extendedKeyUsage naming clientAuth
 };
-inline constexpr int kCertificateRefusalCount = 8;
+inline constexpr int kCertificateRefusalCount = 11;
 const char* CertificateRefusalName(CertificateRefusal reason);
 
 // Upper bounds of the histograms' buckets (+Inf follows).

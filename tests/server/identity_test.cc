@@ -9,6 +9,7 @@
 #include <string>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "absl/time/clock.h"
 #include "crypto/hash.h"
 #include "gmock/gmock.h"
@@ -68,6 +69,140 @@ TEST(IdentityTest, IdentityIsPrintableAsciiOfAtMost256Bytes) {
   }
   cert.uri_sans = {"spiffe://x/" + std::string(245, 'a')};
   EXPECT_TRUE(IdentityOf(cert).ok());
+}
+
+TEST(IdentityTest, AnIdentityLongerThan256BytesIsSaidToBeTooLong) {
+  ClientCertificate cert;
+  cert.uri_sans = {"spiffe://x/" + std::string(246, 'a')};
+  const absl::Status refused = IdentityOf(cert).status();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kUnauthenticated);
+  EXPECT_EQ(refused.message(), "client certificate identity is longer than 256 bytes");
+}
+
+// A certificate the registry CA issues now with dev-clerk's URI SAN and `extensions` besides.
+std::shared_ptr<const ClientCertificate> IssuedAsClerk(ClientCertificates& cache,
+                                                       const std::string& extensions) {
+  const TestPki::Identity issued = TestPki::Get().IssueClient(
+      "test-leaf",
+      extensions + "\nsubjectAltName = URI:spiffe://registry.kjc.dev/clerk/dev-clerk");
+  auto cert = cache.FromPem(issued.cert_pem);
+  EXPECT_TRUE(cert.ok()) << extensions << ": " << cert.status();
+  return cert.ok() ? *cert : nullptr;
+}
+
+constexpr char kClientLeaf[] =
+    "basicConstraints = critical, CA:FALSE\n"
+    "keyUsage = critical, digitalSignature\n"
+    "extendedKeyUsage = clientAuth";
+
+TEST(IdentityTest, TheClientCertificatesOfTheRegistryCaAreForClientsAndNoCas) {
+  ClientCertificates cache;
+  for (const char* name : {"clerk", "court", "vetting", "auditor", "admin", "unlisted"}) {
+    auto cert = Parse(cache, name);
+    ASSERT_NE(cert, nullptr);
+    EXPECT_TRUE(NotACaCertificate(*cert).ok()) << name;
+    EXPECT_TRUE(ForClientAuth(*cert).ok()) << name;
+  }
+  auto leaf = IssuedAsClerk(cache, kClientLeaf);
+  ASSERT_NE(leaf, nullptr);
+  EXPECT_TRUE(NotACaCertificate(*leaf).ok());
+  EXPECT_TRUE(ForClientAuth(*leaf).ok());
+}
+
+// A CA's certificate that the client CA signed, carrying a clerk's URI SAN, passes the handshake:
+// it names no caller, whatever its keyUsage says.
+TEST(IdentityTest, ACaCertificateNamesNoCaller) {
+  ClientCertificates cache;
+  for (const std::string& extensions :
+       {std::string("basicConstraints = critical, CA:TRUE\n"
+                    "keyUsage = critical, digitalSignature, keyCertSign, cRLSign\n"
+                    "extendedKeyUsage = clientAuth"),
+        std::string("basicConstraints = critical, CA:TRUE, pathlen:0\n"
+                    "keyUsage = critical, digitalSignature\n"
+                    "extendedKeyUsage = clientAuth"),
+        std::string("basicConstraints = critical, CA:TRUE\n"
+                    "extendedKeyUsage = clientAuth")}) {
+    SCOPED_TRACE(extensions);
+    auto cert = IssuedAsClerk(cache, extensions);
+    ASSERT_NE(cert, nullptr);
+    EXPECT_EQ(IdentityOf(*cert).value_or(""), "spiffe://registry.kjc.dev/clerk/dev-clerk");
+    const absl::Status refused = NotACaCertificate(*cert);
+    EXPECT_EQ(refused.code(), absl::StatusCode::kUnauthenticated);
+    EXPECT_THAT(std::string(refused.message()), HasSubstr("CA certificate"));
+  }
+  // The registry CA's own certificate too.
+  auto ca = cache.FromPem(TestPki::Get().CaPem());
+  ASSERT_TRUE(ca.ok()) << ca.status();
+  EXPECT_EQ(NotACaCertificate(**ca).code(), absl::StatusCode::kUnauthenticated);
+}
+
+TEST(IdentityTest, AKeyThatMaySignCertificatesOrCrlsNamesNoCaller) {
+  ClientCertificates cache;
+  for (const char* usage : {"digitalSignature, keyCertSign", "digitalSignature, cRLSign"}) {
+    SCOPED_TRACE(usage);
+    auto cert = IssuedAsClerk(cache, absl::StrCat("basicConstraints = critical, CA:FALSE\n"
+                                                  "keyUsage = critical, ",
+                                                  usage, "\nextendedKeyUsage = clientAuth"));
+    ASSERT_NE(cert, nullptr);
+    const absl::Status refused = NotACaCertificate(*cert);
+    EXPECT_EQ(refused.code(), absl::StatusCode::kUnauthenticated);
+    EXPECT_THAT(std::string(refused.message()), HasSubstr("keyCertSign or cRLSign"));
+  }
+}
+
+// The handshake takes a certificate without extendedKeyUsage for any use; the registry takes
+// only one issued for TLS clients.
+TEST(IdentityTest, ACertificateNotIssuedForClientAuthNamesNoCaller) {
+  ClientCertificates cache;
+  for (const char* usage : {"", "\nextendedKeyUsage = serverAuth",
+                            "\nextendedKeyUsage = anyExtendedKeyUsage",
+                            "\nextendedKeyUsage = codeSigning, emailProtection"}) {
+    SCOPED_TRACE(usage);
+    auto cert = IssuedAsClerk(cache, absl::StrCat("basicConstraints = critical, CA:FALSE\n"
+                                                  "keyUsage = critical, digitalSignature",
+                                                  usage));
+    ASSERT_NE(cert, nullptr);
+    EXPECT_TRUE(NotACaCertificate(*cert).ok());
+    const absl::Status refused = ForClientAuth(*cert);
+    EXPECT_EQ(refused.code(), absl::StatusCode::kUnauthenticated);
+    EXPECT_THAT(std::string(refused.message()), HasSubstr("clientAuth"));
+  }
+  auto both = IssuedAsClerk(cache, "basicConstraints = critical, CA:FALSE\n"
+                                   "keyUsage = critical, digitalSignature\n"
+                                   "extendedKeyUsage = serverAuth, clientAuth");
+  ASSERT_NE(both, nullptr);
+  EXPECT_TRUE(ForClientAuth(*both).ok());
+}
+
+TEST(RegistryShapedIdentityTest, OnlyTheShapeOfTheRegistrysOwnIdentities) {
+  for (const char* shaped :
+       {"spiffe://registry.kjc.dev/clerk/unlisted", "spiffe://registry.kjc.rks/court/ferizaj-2",
+        "spiffe://registry.kjc.rks/vetting/school-2026", "spiffe://a/admin/x",
+        "spiffe://registry.kjc.rks/auditor/audit-office"}) {
+    EXPECT_TRUE(RegistryShapedIdentity(shaped)) << shaped;
+  }
+  for (const std::string& other : {
+           std::string("urn:Krasniqi-Arben-1980-05-05-pn-1234567890"),
+           std::string("spiffe://registry.kjc.rks/clerk/pn-1234567890"),
+           std::string("spiffe://registry.kjc.rks/clerk/krasniqi-19800505"),
+           std::string("spiffe://registry.kjc.rks/clerk/arben-1980-05-05"),
+           std::string("spiffe://registry.kjc.rks/clerk/Krasniqi"),
+           std::string("spiffe://registry.kjc.rks/person/krasniqi"),
+           std::string("spiffe://registry.kjc.rks/clerk/krasniqi/arben"),
+           std::string("spiffe://registry.kjc.rks/clerk/"),
+           std::string("spiffe://registry.kjc.rks/clerk/-x"),
+           std::string("spiffe://registry.kjc.rks/clerk/a_b"),
+           std::string("spiffe://registry..rks/clerk/x"),
+           std::string("spiffe:///clerk/x"),
+           std::string("spiffe://Registry.kjc.rks/clerk/x"),
+           std::string("https://registry.kjc.rks/clerk/x"),
+           std::string("spiffe://registry.kjc.rks/clerk/x?name=krasniqi"),
+           "spiffe://registry.kjc.rks/clerk/" + std::string(64, 'a'),
+           "spiffe://" + std::string(240, 'a') + ".rks/clerk/x",
+       }) {
+    EXPECT_FALSE(RegistryShapedIdentity(other)) << other;
+  }
+  EXPECT_TRUE(RegistryShapedIdentity("spiffe://registry.kjc.rks/clerk/" + std::string(63, 'a')));
 }
 
 std::unique_ptr<X509, decltype(&X509_free)> X509FromPem(const std::string& pem) {

@@ -658,5 +658,150 @@ TEST(RevocationTest, ACertificateReEncodedUnderAnotherFingerprintIsStillDenied) 
   EXPECT_TRUE(PublicKeyAs(server->Channel("clerk")).ok());
 }
 
+// ---- What the certificate is for ----
+
+// An mTLS channel to `server` with `identity`'s certificate and key.
+std::shared_ptr<grpc::Channel> ChannelAs(const TestServer& server,
+                                         const TestPki::Identity& identity) {
+  grpc::SslCredentialsOptions ssl;
+  ssl.pem_root_certs = identity.ca_pem;
+  ssl.pem_private_key = identity.key_pem;
+  ssl.pem_cert_chain = identity.cert_pem;
+  grpc::ChannelArguments args;
+  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+  return grpc::CreateCustomChannel(server.address(), grpc::SslCredentials(ssl), args);
+}
+
+// A certificate of the registry CA with `extensions` and the URI SAN `uri`.
+TestPki::Identity IssuedFor(absl::string_view uri, absl::string_view extensions) {
+  return TestPki::Get().IssueClient("test-leaf",
+                                    absl::StrCat(extensions, "\nsubjectAltName = URI:", uri));
+}
+
+constexpr char kClientLeaf[] =
+    "basicConstraints = critical, CA:FALSE\n"
+    "keyUsage = critical, digitalSignature\n"
+    "extendedKeyUsage = clientAuth";
+
+// Calls as `identity`, which the gate must refuse UNAUTHENTICATED with `message`, and returns the
+// call's event (after checking that it is the one new event, and that health refuses it too).
+v1::AuditEvent RefusedAndAudited(TestServer& server, const TestPki::Identity& identity,
+                                 absl::string_view message) {
+  const uint64_t before = AuditLogSize(server);
+  const grpc::Status s = PublicKeyAs(ChannelAs(server, identity));
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
+  EXPECT_EQ(s.error_message(), message);
+  EXPECT_EQ(AuditLogSize(server), before + 1);
+  const v1::AuditEvent event = LastStoredEvent(server);
+  EXPECT_EQ(testing::OutcomeName(event), "UNAUTHENTICATED");
+  EXPECT_EQ(event.role(), v1::ROLE_UNSPECIFIED);
+  EXPECT_EQ(HealthAs(ChannelAs(server, identity)).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  return event;
+}
+
+// A CA's certificate (an intermediate's) that the client CA signed passes the handshake; with a
+// clerk's URI SAN it was taken as the clerk.
+TEST(ClientCertificateUseTest, ACaCertificateWithAClerksUriIsRefusedAndAuditedWithItsReason) {
+  auto server = TestServer::Start();
+  const TestPki::Identity ca = IssuedFor(
+      kClerkId,
+      "basicConstraints = critical, CA:TRUE\n"
+      "keyUsage = critical, digitalSignature, keyCertSign, cRLSign\n"
+      "extendedKeyUsage = clientAuth");
+  const v1::AuditEvent event = RefusedAndAudited(
+      *server, ca,
+      "client certificate is a CA certificate: only an end entity's certificate names a caller");
+  EXPECT_EQ(event.actor(), kClerkId) << "the event names whom the certificate claims to be";
+  EXPECT_EQ(event.detail(),
+            absl::StrCat("certificate refused: ca_certificate; sha256 ", ca.fingerprint));
+
+  // A key that may sign certificates, in a certificate that does not say it is a CA's.
+  const TestPki::Identity signer = IssuedFor(
+      kClerkId,
+      "basicConstraints = critical, CA:FALSE\n"
+      "keyUsage = critical, digitalSignature, keyCertSign\n"
+      "extendedKeyUsage = clientAuth");
+  EXPECT_EQ(RefusedAndAudited(*server, signer,
+                              "client certificate's keyUsage names keyCertSign or cRLSign: only "
+                              "an end entity's certificate names a caller")
+                .detail(),
+            absl::StrCat("certificate refused: ca_certificate; sha256 ", signer.fingerprint));
+
+  // The same URI SAN in an end entity's certificate for TLS clients is the clerk.
+  EXPECT_TRUE(PublicKeyAs(ChannelAs(*server, IssuedFor(kClerkId, kClientLeaf))).ok());
+}
+
+// The handshake takes a certificate without extendedKeyUsage for any use.
+TEST(ClientCertificateUseTest, ACertificateWithoutClientAuthIsRefusedAndAuditedWithItsReason) {
+  auto server = TestServer::Start();
+  const TestPki::Identity no_eku = IssuedFor(
+      kClerkId,
+      "basicConstraints = critical, CA:FALSE\n"
+      "keyUsage = critical, digitalSignature");
+  const v1::AuditEvent event = RefusedAndAudited(
+      *server, no_eku,
+      "client certificate is not for client authentication (no extendedKeyUsage clientAuth)");
+  EXPECT_EQ(event.actor(), kClerkId);
+  EXPECT_EQ(event.detail(),
+            absl::StrCat("certificate refused: no_client_auth; sha256 ", no_eku.fingerprint));
+}
+
+TEST(ClientCertificateUseTest, AnIdentityLongerThan256BytesIsAuditedAsTooLong) {
+  auto server = TestServer::Start();
+  const TestPki::Identity long_uri =
+      IssuedFor(absl::StrCat(kClerkId, "-", std::string(240, 'a')), kClientLeaf);
+  const v1::AuditEvent event = RefusedAndAudited(
+      *server, long_uri, "client certificate identity is longer than 256 bytes");
+  EXPECT_EQ(event.actor(), "");
+  EXPECT_EQ(event.detail(),
+            absl::StrCat("certificate refused: identity_too_long; sha256 ", long_uri.fingerprint));
+}
+
+// What an unlisted certificate's CA wrote in its URI SAN can be anything, a name and a personal
+// number among it: the audit log (kept for years) and the server's log record it only in the
+// shape of the registry's own identities, without a personal number; otherwise a fixed text, the
+// event naming the certificate by its fingerprint.
+TEST(ClientCertificateUseTest, AnUnlistedIdentityHoldingAPersonalNumberIsAuditedWithoutIt) {
+  TestServerOptions options;
+  options.log_calls = true;
+  auto server = TestServer::Start(std::move(options));
+  const std::vector<std::string> personal = {
+      "urn:Krasniqi-Arben-1980-05-05-pn-1234567890",
+      "spiffe://registry.kjc.dev/clerk/pn-1234567890",
+      "spiffe://registry.kjc.dev/clerk/krasniqi-1980-05-05",
+  };
+  for (const std::string& uri : personal) {
+    SCOPED_TRACE(uri);
+    const TestPki::Identity unlisted = IssuedFor(uri, kClientLeaf);
+    const uint64_t before = AuditLogSize(*server);
+    ::testing::internal::CaptureStderr();
+    const grpc::Status s = PublicKeyAs(ChannelAs(*server, unlisted));
+    const std::string log = ::testing::internal::GetCapturedStderr();
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+    ASSERT_EQ(AuditLogSize(*server), before + 1);
+    const v1::AuditEvent event = LastStoredEvent(*server);
+    EXPECT_EQ(event.actor(), "unlisted certificate");
+    EXPECT_EQ(event.detail(),
+              absl::StrCat("certificate refused: not_in_policy; sha256 ", unlisted.fingerprint));
+    EXPECT_THAT(event.withheld(), ::testing::ElementsAre(absl::StrCat(
+                                      "certificate identity (", uri.size(), " bytes)")));
+    const std::string bytes = event.SerializeAsString();
+    EXPECT_THAT(log, HasSubstr(R"("actor":"unlisted certificate")"));
+    for (const char* secret : {"1234567890", "Krasniqi", "krasniqi", "1980-05-05"}) {
+      EXPECT_THAT(bytes, ::testing::Not(HasSubstr(secret))) << secret;
+      EXPECT_THAT(log, ::testing::Not(HasSubstr(secret))) << secret;
+    }
+  }
+
+  // An unlisted identity of the registry's shape is recorded as written (a former official's).
+  const std::string former = "spiffe://registry.kjc.dev/clerk/former-clerk";
+  const TestPki::Identity unlisted = IssuedFor(former, kClientLeaf);
+  EXPECT_EQ(PublicKeyAs(ChannelAs(*server, unlisted)).error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(LastStoredEvent(*server).actor(), former);
+  EXPECT_THAT(LastStoredEvent(*server).withheld(), ::testing::IsEmpty());
+}
+
 }  // namespace
 }  // namespace registry::testing

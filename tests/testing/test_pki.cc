@@ -12,6 +12,8 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
+#include <random>
 #include <sstream>
 #include <string>
 #include <utility>
@@ -194,6 +196,52 @@ TestPki::Identity TestPki::LoadIdentity(absl::string_view name) const {
   identity.key_pem = ReadFileOrDie(absl::StrCat(dir, "/key.pem"));
   identity.fingerprint = std::string(
       absl::StripAsciiWhitespace(ReadFileOrDie(absl::StrCat(dir, "/fingerprint.sha256"))));
+  return identity;
+}
+
+TestPki::Identity TestPki::IssueClient(absl::string_view common_name,
+                                       absl::string_view extensions) const {
+  const std::string dir = MakeTempDir("registry-test-client-");
+  const std::string key = dir + "/key.pem";
+  const std::string csr = dir + "/csr.pem";
+  const std::string ext = dir + "/ext.cnf";
+  const std::string cert = dir + "/cert.pem";
+  const std::string der = dir + "/cert.der";
+  {
+    std::ofstream out(ext, std::ios::binary);
+    out << "[leaf_ext]\n" << extensions << "\n";
+    if (!out) Die(absl::StrCat("cannot write ", ext));
+  }
+  // A random serial, so that no two certificates of the CA share one.
+  std::random_device random;
+  std::string serial = "0x7f";
+  for (int i = 0; i < 4; ++i) serial += absl::StrCat(absl::Hex(random(), absl::kZeroPad8));
+  const std::string subject = absl::StrCat("/CN=", common_name);
+  const std::string ca_pem = absl::StrCat(dir_, "/ca/ca.pem");
+  const std::string ca_key = absl::StrCat(dir_, "/ca/ca.key");
+  const auto run = [](std::initializer_list<const char*> args) {
+    std::vector<const char*> argv(args);
+    argv.push_back(nullptr);
+    std::string output;
+    const int status = RunCapturingOutput(argv.data(), output);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      Die(absl::StrCat("openssl ", argv[1], " failed (wait status ", status, "):\n", output));
+    }
+    return output;
+  };
+  run({"openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+       "-keyout", key.c_str(), "-subj", subject.c_str(), "-out", csr.c_str()});
+  run({"openssl", "x509", "-req", "-in", csr.c_str(), "-CA", ca_pem.c_str(), "-CAkey",
+       ca_key.c_str(), "-set_serial", serial.c_str(), "-days", "1", "-sha256", "-extfile",
+       ext.c_str(), "-extensions", "leaf_ext", "-out", cert.c_str()});
+  run({"openssl", "x509", "-in", cert.c_str(), "-outform", "DER", "-out", der.c_str()});
+  const std::string digest = run({"openssl", "dgst", "-sha256", "-r", der.c_str()});
+  Identity identity;
+  identity.ca_pem = CaPem();
+  identity.cert_pem = ReadFileOrDie(cert);
+  identity.key_pem = ReadFileOrDie(key);
+  identity.fingerprint = digest.substr(0, digest.find(' '));
+  if (identity.fingerprint.size() != 64) Die(absl::StrCat("openssl dgst said: ", digest));
   return identity;
 }
 

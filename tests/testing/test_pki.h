@@ -70,6 +70,13 @@ class TestPki {
   // is missing.
   Identity LoadIdentity(absl::string_view name) const;
 
+  // A certificate the registry CA (ca/ca.key) issues now, valid for a day, for a new ECDSA P-256
+  // key, with subject CN `common_name` and `extensions`, the body of an OpenSSL extension section
+  // as dev-pki.sh writes its own ("basicConstraints = critical, CA:TRUE\nkeyUsage = ..."): for a
+  // test that needs a certificate the script does not make. Its files are written to a new
+  // temporary folder. Aborts on failure.
+  Identity IssueClient(absl::string_view common_name, absl::string_view extensions) const;
+
  private:
   explicit TestPki(std::string dir) : dir_(std::move(dir)) {}
 
