@@ -8,11 +8,18 @@
 // A line starting with "!" is a legal term: its wording awaits review by the KJC legal office,
 // and it is marked the same in every catalog. "{name}" in a message is a placeholder (Format).
 //
+// A count takes the form its language gives the number, as a plural choice (the syntax of ICU's
+// MessageFormat, CLDR's categories):
+//   search.exact = {n, plural, one {{n} odgovarajući upis} few {{n} odgovarajuća upisa}
+//                  other {{n} odgovarajućih upisa}}
+// (on one line). Each catalog gives exactly the categories its language has (PluralCategories).
+//
 //   const Catalogs& catalogs = Catalogs::Embedded();
 //   std::string title = catalogs.Text("sr", "record.title");
 #ifndef REGISTRY_CLIENT_CONSOLE_CATALOG_H_
 #define REGISTRY_CLIENT_CONSOLE_CATALOG_H_
 
+#include <cstdint>
 #include <map>
 #include <set>
 #include <string>
@@ -42,8 +49,21 @@ struct Catalog {
 };
 
 // Parses one catalog. InvalidArgument naming the line for a line that is not a comment, blank or
-// "key = text", a key given twice, or a key that is not [A-Za-z0-9_.-].
+// "key = text", a key given twice, a key that is not [A-Za-z0-9_.-], or a plural choice that is
+// malformed or has no "other" form.
 absl::StatusOr<Catalog> ParseCatalog(absl::string_view text);
+// The same for the catalog of `language` ("sr"): each plural choice must give exactly the
+// categories of PluralCategories(language), and it is kept marked with the language
+// ("{n, plural:sr, ...}"), so that Format, which is handed the message alone, chooses by the
+// language's rule.
+absl::StatusOr<Catalog> ParseCatalog(absl::string_view text, absl::string_view language);
+
+// The CLDR plural category of the whole number `n` in `language`: "one", "few" or "other".
+// Serbian: one when n % 10 == 1 and n % 100 != 11; few when n % 10 is 2..4 and n % 100 is not
+// 12..14; other. Albanian and English (and any other code): one for 1, else other.
+std::string PluralCategory(absl::string_view language, uint64_t n);
+// The categories `language` distinguishes, "other" last: {"one", "few", "other"} for Serbian.
+std::vector<std::string> PluralCategories(absl::string_view language);
 
 class Catalogs {
  public:
@@ -64,7 +84,9 @@ class Catalogs {
 };
 
 // `message` with each "{name}" replaced by its value. The values are inserted as they are: callers
-// building HTML escape them first.
+// building HTML escape them first. A plural choice "{name, plural, ...}" is first replaced by its
+// form for the value of `name` (a whole number; "other" for anything else), by the rule of the
+// language the catalog marked it with (English when unmarked).
 std::string Format(absl::string_view message,
                    const std::vector<std::pair<std::string, std::string>>& values);
 

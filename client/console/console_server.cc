@@ -1,13 +1,22 @@
 #include "client/console/console_server.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netdb.h>
 #include <netinet/in.h>
+#include <poll.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <climits>
 #include <cstring>
 #include <regex>
+#include <type_traits>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -103,6 +112,406 @@ void SendSignedOut(const httplib::Request& request, httplib::Response& response)
       "text/html; charset=utf-8");
 }
 
+// ---- Connections ----
+//
+// cpp-httplib 0.11 serves a connection in Server::process_and_close_socket (virtual) on a worker
+// of its task queue, reading through its own stream, whose read timeout starts again with every
+// byte. ConsoleHttp serves each connection through a ConsoleStream instead, whose every wait ends
+// at the deadline of what it waits for (ConnectionLimits), and whose waits for the client end at
+// once when the console stops.
+
+using ConsoleClock = std::chrono::steady_clock;
+
+// `from` + `span`; the end of time for an infinite span.
+ConsoleClock::time_point ConsoleDeadline(ConsoleClock::time_point from, absl::Duration span) {
+  if (span >= absl::Hours(24 * 365)) return ConsoleClock::time_point::max();
+  return from + std::chrono::duration_cast<ConsoleClock::duration>(absl::ToChronoNanoseconds(span));
+}
+
+enum class SocketWait { kReady, kDeadline, kStopped, kFailed };
+
+// Waits until `fd` is ready for `events` (an error or a hang-up counts: the read or write that
+// follows says which), at most until `deadline`, and not once `stop_fd` (when >= 0) is readable.
+SocketWait WaitForConsoleSocket(int fd, short events, int stop_fd,
+                                ConsoleClock::time_point deadline) {
+  for (;;) {
+    const auto now = ConsoleClock::now();
+    if (now >= deadline) return SocketWait::kDeadline;
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
+    pollfd fds[2] = {{fd, events, 0}, {stop_fd, POLLIN, 0}};
+    const int ms = static_cast<int>(std::min<int64_t>(left.count() + 1, INT_MAX));
+    const int n = ::poll(fds, stop_fd >= 0 ? 2 : 1, ms);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return SocketWait::kFailed;
+    }
+    if (stop_fd >= 0 && fds[1].revents != 0) return SocketWait::kStopped;
+    if (fds[0].revents != 0) return SocketWait::kReady;
+  }
+}
+
+std::string ConsoleNumericHost(const sockaddr_storage& addr, socklen_t len, int* port) {
+  char host[NI_MAXHOST] = "";
+  char serv[NI_MAXSERV] = "";
+  if (::getnameinfo(reinterpret_cast<const sockaddr*>(&addr), len, host, sizeof(host), serv,
+                    sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV) != 0 ||
+      !absl::SimpleAtoi(serv, port)) {
+    *port = 0;
+    return "";
+  }
+  return host;
+}
+
+// One connection, plain or TLS (the socket is non-blocking), as cpp-httplib reads requests from
+// it and writes answers. Reads wait at most until the deadline of the request's part being read:
+// its head (request line and headers, at most kMaxRequestHeadBytes), then its body (BeginBody).
+// Writes wait at most until the answer's deadline, counted from its first byte.
+class ConsoleStream final : public httplib::Stream {
+ public:
+  ConsoleStream(int sock, SSL* ssl, const ConnectionLimits& limits, int stop_fd)
+      : sock_(sock), ssl_(ssl), limits_(limits), stop_fd_(stop_fd) {}
+
+  // A request's head is awaited from now on: the next request of the connection, or its first.
+  void BeginHead() {
+    phase_ = Phase::kHead;
+    head_deadline_ = ConsoleDeadline(ConsoleClock::now(), limits_.request_head);
+    head_bytes_ = 0;
+    timed_out_ = false;
+    head_too_long_ = false;
+    answer_started_ = false;
+  }
+  // The request's headers are in; its body (an import file's when `upload`) is read from now on.
+  void BeginBody(bool upload) {
+    phase_ = upload ? Phase::kUpload : Phase::kForm;
+    body_start_ = ConsoleClock::now();
+    body_bytes_ = 0;
+    answer_started_ = false;
+  }
+  // Whether a read ended at its deadline (the request came too slowly).
+  bool timed_out() const { return timed_out_; }
+  // Whether the request is left partly unread: it came too slowly, or its head was too long.
+  // Nothing after it on the connection is a request.
+  bool cut_short() const { return timed_out_ || head_too_long_; }
+
+  // The TLS handshake, within the first request's head deadline.
+  bool Handshake() {
+    for (;;) {
+      ERR_clear_error();
+      const int done = SSL_accept(ssl_);
+      if (done == 1) return true;
+      const short want = Want(SSL_get_error(ssl_, done));
+      ERR_clear_error();
+      if (want == 0) return false;
+      const SocketWait waited = WaitForConsoleSocket(sock_, want, stop_fd_, head_deadline_);
+      if (waited != SocketWait::kReady) {
+        timed_out_ = waited == SocketWait::kDeadline;
+        return false;
+      }
+    }
+  }
+
+  // Waits for the next request to begin: at most keep_alive, and within its head deadline.
+  bool WaitForRequest() {
+    if (off_ < size_ || (ssl_ != nullptr && SSL_has_pending(ssl_) == 1)) return true;
+    const auto deadline =
+        std::min(head_deadline_, ConsoleDeadline(ConsoleClock::now(), limits_.keep_alive));
+    return WaitForConsoleSocket(sock_, POLLIN, stop_fd_, deadline) == SocketWait::kReady;
+  }
+
+  bool is_readable() const override {
+    return off_ < size_ || (ssl_ != nullptr && SSL_has_pending(ssl_) == 1) ||
+           WaitForConsoleSocket(sock_, POLLIN, stop_fd_, ReadDeadline()) == SocketWait::kReady;
+  }
+  bool is_writable() const override {
+    return WaitForConsoleSocket(sock_, POLLOUT, -1, WriteDeadline()) == SocketWait::kReady;
+  }
+
+  ssize_t read(char* ptr, size_t size) override {
+    if (off_ < size_) return TakeBuffered(ptr, size);
+    // Small reads (cpp-httplib reads a request's head a byte at a time) are served from a buffer.
+    const bool direct = size >= sizeof(buf_);
+    char* into = direct ? ptr : buf_;
+    size_t room = direct ? size : sizeof(buf_);
+    if (phase_ == Phase::kHead) {
+      if (head_bytes_ >= kMaxRequestHeadBytes) {
+        head_too_long_ = true;
+        return -1;
+      }
+      room = std::min(room, kMaxRequestHeadBytes - head_bytes_);
+    }
+    for (;;) {
+      // Checked before every read, not only when the client is silent: a client that sends a
+      // byte at a time is never silent for long.
+      const auto deadline = ReadDeadline();
+      if (ConsoleClock::now() >= deadline) {
+        timed_out_ = true;
+        return -1;
+      }
+      short want = 0;
+      const ssize_t n = ReceiveOnce(into, room, &want);
+      if (n > 0) {
+        (phase_ == Phase::kHead ? head_bytes_ : body_bytes_) += static_cast<size_t>(n);
+        if (direct) return n;
+        off_ = 0;
+        size_ = static_cast<size_t>(n);
+        return TakeBuffered(ptr, size);
+      }
+      if (n == 0 || want == 0) return n == 0 ? 0 : -1;
+      const SocketWait waited = WaitForConsoleSocket(sock_, want, stop_fd_, deadline);
+      if (waited == SocketWait::kDeadline) continue;  // said above, on the next turn
+      if (waited != SocketWait::kReady) return -1;
+    }
+  }
+
+  ssize_t write(const char* ptr, size_t size) override {
+    if (!answer_started_) {
+      answer_started_ = true;
+      answer_start_ = ConsoleClock::now();
+      answer_bytes_ = 0;
+    }
+    for (;;) {
+      short want = 0;
+      const ssize_t n = SendOnce(ptr, size, &want);
+      if (n > 0) {
+        answer_bytes_ += static_cast<size_t>(n);
+        return n;
+      }
+      if (want == 0) return -1;
+      // Not cut short by a stop: a page being answered is sent whole if the client reads it.
+      if (WaitForConsoleSocket(sock_, want, -1, WriteDeadline()) != SocketWait::kReady) return -1;
+    }
+  }
+
+  void get_remote_ip_and_port(std::string& ip, int& port) const override {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof(addr);
+    port = 0;
+    ip.clear();
+    if (::getpeername(sock_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+      ip = ConsoleNumericHost(addr, len, &port);
+    }
+  }
+  void get_local_ip_and_port(std::string& ip, int& port) const override {
+    sockaddr_storage addr{};
+    socklen_t len = sizeof(addr);
+    port = 0;
+    ip.clear();
+    if (::getsockname(sock_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
+      ip = ConsoleNumericHost(addr, len, &port);
+    }
+  }
+  socket_t socket() const override { return sock_; }
+
+ private:
+  enum class Phase { kHead, kForm, kUpload };
+
+  static short Want(int ssl_error) {
+    if (ssl_error == SSL_ERROR_WANT_READ) return POLLIN;
+    if (ssl_error == SSL_ERROR_WANT_WRITE) return POLLOUT;
+    return 0;
+  }
+
+  // Allowed for `bytes` of a transfer begun at `start`: the grace, then min_rate on average.
+  ConsoleClock::time_point TransferDeadline(ConsoleClock::time_point start, size_t bytes) const {
+    absl::Duration allowed = limits_.transfer_grace;
+    if (limits_.min_rate == 0) {
+      allowed = absl::InfiniteDuration();
+    } else {
+      allowed += absl::Seconds(static_cast<double>(bytes) / static_cast<double>(limits_.min_rate));
+    }
+    return ConsoleDeadline(start, allowed);
+  }
+
+  ConsoleClock::time_point ReadDeadline() const {
+    switch (phase_) {
+      case Phase::kHead:
+        return head_deadline_;
+      case Phase::kForm:
+        return ConsoleDeadline(body_start_, limits_.form_body);
+      case Phase::kUpload:
+        return TransferDeadline(body_start_, body_bytes_);
+    }
+    return head_deadline_;
+  }
+  ConsoleClock::time_point WriteDeadline() const {
+    return TransferDeadline(answer_started_ ? answer_start_ : ConsoleClock::now(), answer_bytes_);
+  }
+
+  ssize_t TakeBuffered(char* ptr, size_t size) {
+    const size_t n = std::min(size, size_ - off_);
+    std::memcpy(ptr, buf_ + off_, n);
+    off_ += n;
+    return static_cast<ssize_t>(n);
+  }
+
+  // One read or write without waiting: > 0 bytes, 0 at the end of the stream, < 0 otherwise,
+  // with `want` the readiness to wait for before trying again (0: it failed for good).
+  ssize_t ReceiveOnce(char* into, size_t room, short* want) {
+    if (ssl_ != nullptr) {
+      ERR_clear_error();
+      const int n = SSL_read(ssl_, into, static_cast<int>(std::min<size_t>(room, INT_MAX)));
+      if (n > 0) return n;
+      const int error = SSL_get_error(ssl_, n);
+      ERR_clear_error();
+      if (error == SSL_ERROR_ZERO_RETURN) return 0;
+      *want = Want(error);
+      return -1;
+    }
+    const ssize_t n = ::recv(sock_, into, room, MSG_DONTWAIT);
+    if (n >= 0) return n;
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) *want = POLLIN;
+    return -1;
+  }
+  ssize_t SendOnce(const char* ptr, size_t size, short* want) {
+    if (ssl_ != nullptr) {
+      ERR_clear_error();
+      const int n = SSL_write(ssl_, ptr, static_cast<int>(std::min<size_t>(size, INT_MAX)));
+      if (n > 0) return n;
+      *want = Want(SSL_get_error(ssl_, n));
+      ERR_clear_error();
+      return -1;
+    }
+    const ssize_t n = ::send(sock_, ptr, size, MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n >= 0) return n;
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) *want = POLLOUT;
+    return -1;
+  }
+
+  const int sock_;
+  SSL* const ssl_;
+  const ConnectionLimits limits_;
+  const int stop_fd_;
+  Phase phase_ = Phase::kHead;
+  ConsoleClock::time_point head_deadline_{};
+  ConsoleClock::time_point body_start_{};
+  size_t head_bytes_ = 0;
+  size_t body_bytes_ = 0;
+  bool timed_out_ = false;
+  bool head_too_long_ = false;
+  bool answer_started_ = false;
+  ConsoleClock::time_point answer_start_{};
+  size_t answer_bytes_ = 0;
+  char buf_[4096];
+  size_t off_ = 0;
+  size_t size_ = 0;
+};
+
+// The stream of the connection this worker serves (the handlers run on the worker's thread).
+thread_local ConsoleStream* t_console_stream = nullptr;
+// Set on the listener's thread while it closes a connection past the waiting bound.
+thread_local bool t_console_refusing = false;
+
+// Whether the request being served came too slowly: a read of it ended at its deadline.
+bool RequestTimedOut() { return t_console_stream != nullptr && t_console_stream->timed_out(); }
+// Whether the request being served is left partly unread (ConsoleStream::cut_short).
+bool RequestCutShort() { return t_console_stream != nullptr && t_console_stream->cut_short(); }
+
+// cpp-httplib's ThreadPool with a bound on the connections waiting for a worker (its own queue
+// has none). A connection past the bound is handed straight back to the server on the listener's
+// thread with t_console_refusing set, which closes it unserved.
+class ConsoleWorkers final : public httplib::TaskQueue {
+ public:
+  ConsoleWorkers(size_t workers, size_t max_waiting)
+      : pool_(workers), capacity_(workers + max_waiting) {}
+
+  void enqueue(std::function<void()> fn) override {
+    if (pending_.fetch_add(1) >= capacity_) {
+      pending_.fetch_sub(1);
+      t_console_refusing = true;
+      fn();
+      t_console_refusing = false;
+      return;
+    }
+    pool_.enqueue([this, fn = std::move(fn)] {
+      fn();
+      pending_.fetch_sub(1);
+    });
+  }
+  void shutdown() override { pool_.shutdown(); }
+
+ private:
+  httplib::ThreadPool pool_;
+  const size_t capacity_;
+  std::atomic<size_t> pending_{0};
+};
+
+// httplib::Server or httplib::SSLServer, serving each connection through a ConsoleStream, its
+// requests one after another (keep-alive, up to the library's count) until one fails, comes too
+// slowly, or the client closes or stays silent. The library's set_read_timeout and
+// set_write_timeout apply to its own stream only, and so no longer to the console; its
+// keep-alive timeout is only what the answers' Keep-Alive header says.
+template <class Base>
+class ConsoleHttp final : public Base {
+ public:
+  template <class... Args>
+  explicit ConsoleHttp(const ConnectionLimits& limits, Args&&... args)
+      : Base(std::forward<Args>(args)...),
+        limits_(limits),
+        stop_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
+    const size_t workers = static_cast<size_t>(std::max(1, limits.workers));
+    const size_t waiting = static_cast<size_t>(std::max(0, limits.max_waiting));
+    this->new_task_queue = [workers, waiting] { return new ConsoleWorkers(workers, waiting); };
+    this->set_keep_alive_timeout(std::max<time_t>(1, absl::ToInt64Seconds(limits.keep_alive)));
+  }
+  ~ConsoleHttp() override {
+    if (stop_fd_ >= 0) ::close(stop_fd_);
+  }
+
+  // Every wait for a client ends now; connections still waiting for a worker are closed unserved.
+  void Interrupt() {
+    stopping_.store(true);
+    const uint64_t one = 1;
+    // An eventfd stays readable once written: every poll sees it, now and later.
+    while (stop_fd_ >= 0 && ::write(stop_fd_, &one, sizeof(one)) < 0 && errno == EINTR) {
+    }
+  }
+
+ private:
+  bool process_and_close_socket(socket_t sock) override {
+    bool served = false;
+    SSL* ssl = nullptr;
+    if (!stopping_.load() && !t_console_refusing) {
+      const int flags = ::fcntl(sock, F_GETFL);
+      bool usable = flags >= 0 && ::fcntl(sock, F_SETFL, flags | O_NONBLOCK) == 0;
+      if constexpr (std::is_same_v<Base, httplib::SSLServer>) {
+        ssl = usable ? SSL_new(this->ssl_context()) : nullptr;
+        usable = ssl != nullptr && SSL_set_fd(ssl, sock) == 1;
+        // SSL_write returns after each record, so that an answer's progress is counted.
+        if (usable) SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE);
+      }
+      ConsoleStream stream(sock, ssl, limits_, stop_fd_);
+      stream.BeginHead();
+      t_console_stream = &stream;
+      if (usable && (ssl == nullptr || stream.Handshake())) {
+        for (size_t count = this->keep_alive_max_count_; count > 0; --count) {
+          if (stopping_.load() || this->svr_sock_ == INVALID_SOCKET || !stream.WaitForRequest()) {
+            break;
+          }
+          bool closed = false;
+          served = this->process_request(stream, /*close_connection=*/count == 1, closed, nullptr);
+          // A request that came too slowly, or whose head was too long, is left partly unread:
+          // nothing after it on this connection is a request.
+          if (!served || closed || stream.cut_short()) break;
+          stream.BeginHead();
+        }
+      }
+      t_console_stream = nullptr;
+      if (ssl != nullptr) {
+        if (served) SSL_shutdown(ssl);
+        SSL_free(ssl);
+        ERR_clear_error();
+      }
+    }
+    ::shutdown(sock, SHUT_RDWR);
+    ::close(sock);
+    return served;
+  }
+
+  const ConnectionLimits limits_;
+  const int stop_fd_;
+  std::atomic<bool> stopping_{false};
+};
+
 // Whether `request`'s body is a form's fields (a media type is named in any case).
 bool IsFormBody(const httplib::Request& request) {
   return absl::StartsWithIgnoreCase(request.get_header_value("Content-Type"),
@@ -114,7 +523,8 @@ bool IsFormBody(const httplib::Request& request) {
 // limit (CPPHTTPLIB_FORM_URL_ENCODED_PAYLOAD_MAX_LENGTH, 8 KiB) is compiled into Debian's
 // libcpp-httplib: defining the macro here would change nothing but this file's idea of it, and
 // forms the console sends pass 8 KiB. False when the request is refused: the response's status
-// says why (413 too large, 400 unreadable), and the error handler writes the page.
+// says why (413 too large, 408 too slow: past its ConnectionLimits, 400 unreadable), and the
+// error handler writes the page.
 bool ReadBody(const httplib::Request& request_in, httplib::Response& response,
               const httplib::ContentReader& content) {
   // The server's own object, which the library fills in the same way when it reads a body.
@@ -175,7 +585,11 @@ bool ReadBody(const httplib::Request& request_in, httplib::Response& response,
   }
   if (!read) {
     response.set_header("Connection", "close");
-    if (response.status < 400) response.status = 400;
+    if (RequestTimedOut()) {
+      response.status = 408;
+    } else if (response.status < 400) {
+      response.status = 400;
+    }
   }
   return read;
 }
@@ -599,17 +1013,21 @@ absl::Status Console::Start() {
   }
   RETURN_IF_ERROR(Refresh());
 
+  // Every connection is served under options_.connection_limits (ConsoleHttp), in either.
   if (tls_) {
-    auto server = std::make_unique<httplib::SSLServer>(options_.tls_cert_file.c_str(),
-                                                       options_.tls_key_file.c_str());
+    auto server = std::make_unique<ConsoleHttp<httplib::SSLServer>>(
+        options_.connection_limits, options_.tls_cert_file.c_str(), options_.tls_key_file.c_str());
     if (!server->is_valid()) {
       return absl::InvalidArgumentError(absl::StrCat("cannot use the TLS certificate ",
                                                      options_.tls_cert_file, " and key ",
                                                      options_.tls_key_file));
     }
+    interrupt_http_ = [raw = server.get()] { raw->Interrupt(); };
     http_ = std::move(server);
   } else {
-    http_ = std::make_unique<httplib::Server>();
+    auto server = std::make_unique<ConsoleHttp<httplib::Server>>(options_.connection_limits);
+    interrupt_http_ = [raw = server.get()] { raw->Interrupt(); };
+    http_ = std::move(server);
   }
   httplib::Headers headers = SecurityHeaders();
   if (tls_) headers.emplace("Strict-Transport-Security", "max-age=31536000");
@@ -618,10 +1036,20 @@ absl::Status Console::Start() {
   http_->set_payload_max_length(kMaxUploadBytes);
   http_->set_pre_routing_handler([this](const httplib::Request& request,
                                         httplib::Response& response) {
+    // The headers are in: what the connection waits for now is the body, under its own deadline
+    // (an import file's, or a form's for any other).
+    if (t_console_stream != nullptr && request.method == "POST") {
+      t_console_stream->BeginBody(request.is_multipart_form_data());
+    }
     return Admit(request, response) ? httplib::Server::HandlerResponse::Unhandled
                                     : httplib::Server::HandlerResponse::Handled;
   });
   http_->set_error_handler([](const httplib::Request& request, httplib::Response& response) {
+    // Headers that came too slowly are refused as such, not as unreadable. The connection of a
+    // request left partly unread (too slow, or a head too long) ends after the answer
+    // (ConsoleHttp).
+    if (RequestTimedOut()) response.status = 408;
+    if (RequestCutShort()) response.set_header("Connection", "close");
     if (!response.body.empty()) return;
     // What the HTTP library itself refused: a file over the limit is not a page that is missing.
     switch (response.status) {
@@ -633,6 +1061,9 @@ absl::Status Console::Start() {
         // a file, of a search or a record form, left them nowhere.
         SendRefusal(response, 413,
                     IsFormBody(request) ? "refused.form_too_large" : "refused.too_large");
+        break;
+      case 408:
+        SendRefusal(response, 408, "refused.too_slow");
         break;
       default:
         SendRefusal(response, response.status, "refused.bad_request");
@@ -672,6 +1103,9 @@ void Console::Stop() {
   // listener then waits in accept() for good: a Stop() right after Start() hung (1 run of the
   // console's tests in 5 on a loaded machine). It is asked again until the listener has returned.
   if (listener_.joinable()) {
+    // First the waits for clients, so that the workers the listener joins once it stops are free
+    // within moments, whatever their clients send (or do not).
+    interrupt_http_();
     do {
       http_->stop();
     } while (!listener_done_.WaitForNotificationWithTimeout(absl::Milliseconds(10)));

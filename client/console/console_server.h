@@ -74,6 +74,42 @@ inline constexpr char kContentSecurityPolicy[] =
     "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; "
     "connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
+// How long a connection may hold one of the console's workers while the console waits for its
+// client. A browser sends a request's headers in one packet and a form in a few, so these are
+// generous for it; what they bound is a client that trickles its bytes in. cpp-httplib's own read
+// timeout starts again with every byte, and its pool had 8 workers on two cores: eight
+// connections each sending a byte every few seconds, a form's body or headers that never end,
+// held every worker and the console answered no one. Past a deadline the console stops reading,
+// answers 408 when it can, and closes the connection.
+struct ConnectionLimits {
+  // From a worker taking the connection up (its TLS handshake included), or from the end of the
+  // previous answer on it, to the end of a request's headers. Of that, the wait for the next
+  // request on a kept-alive connection to begin is at most keep_alive.
+  absl::Duration request_head = absl::Seconds(10);
+  absl::Duration keep_alive = absl::Seconds(5);
+  // From the end of the headers to the end of a form's body (any body but an import file's): a
+  // form is at most kMaxFormBytes.
+  absl::Duration form_body = absl::Seconds(10);
+  // An import file (a multipart body) from the end of the headers, and an answer from its first
+  // byte, may take transfer_grace and must then have come at min_rate bytes a second on average
+  // (a file of 64 MiB within about 17 minutes; 0: no rate).
+  absl::Duration transfer_grace = absl::Seconds(10);
+  size_t min_rate = 64 << 10;
+  // Connections served at once, and connections accepted and waiting for a worker, at most; one
+  // more is closed at once, unserved. With the deadlines above, K connections that trickle delay
+  // the next one by at most about ceil(K / workers) * request_head (or form_body); 16 workers are
+  // more than a browser's six connections to a host, twice over, and a thread each costs little.
+  // The waiting are bounded since each holds an open file, which the gRPC channel to the
+  // registry needs too; the queue of cpp-httplib's own pool had no bound.
+  int workers = 16;
+  int max_waiting = 128;
+};
+
+// The most a request's line and headers may take, read as they come: cpp-httplib reads header
+// lines (each up to 8 KiB) without a limit on their number, until memory runs out. A browser's
+// are a few KiB, a long cookie included.
+inline constexpr size_t kMaxRequestHeadBytes = 64 << 10;
+
 struct ConsoleOptions {
   // HOST:PORT to listen on; port 0 picks a free one.
   std::string listen = kDefaultListen;
@@ -90,6 +126,8 @@ struct ConsoleOptions {
   std::string server_address;
   // A session unused this long ends.
   absl::Duration session_idle = absl::Hours(8);
+  // How long a connection may hold a worker (tests shorten them).
+  ConnectionLimits connection_limits;
 };
 
 // Whether `host` (an address or name, no port) is a loopback address: 127.0.0.0/8, ::1 or
@@ -283,6 +321,8 @@ class Console {
   const std::shared_ptr<Registry> registry_;
   SessionStore sessions_;
   std::unique_ptr<httplib::Server> http_;
+  // Ends every connection's wait for its client at once (Stop).
+  std::function<void()> interrupt_http_;
   std::string host_;
   int port_ = 0;
   bool tls_ = false;

@@ -6,10 +6,59 @@
 
 namespace registry::console {
 
+namespace {
+
+// The length of the well-formed UTF-8 sequence at text[at] (1..4), or 0 when none starts there;
+// `*bad` is then how many bytes a U+FFFD stands for: the maximal subpart of a sequence (a lead
+// byte and the continuation bytes that fit it), at least one byte.
+size_t Utf8Length(absl::string_view text, size_t at, size_t* bad) {
+  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+  const unsigned char lead = byte(at);
+  *bad = 1;
+  if (lead < 0x80) return 1;
+  size_t length = 0;
+  unsigned char low = 0x80, high = 0xBF;  // the second byte's range (Unicode table 3-7)
+  if (lead >= 0xC2 && lead <= 0xDF) {
+    length = 2;
+  } else if (lead >= 0xE0 && lead <= 0xEF) {
+    length = 3;
+    if (lead == 0xE0) low = 0xA0;   // no overlong form
+    if (lead == 0xED) high = 0x9F;  // no surrogate
+  } else if (lead >= 0xF0 && lead <= 0xF4) {
+    length = 4;
+    if (lead == 0xF0) low = 0x90;   // no overlong form
+    if (lead == 0xF4) high = 0x8F;  // nothing above U+10FFFF
+  } else {
+    return 0;
+  }
+  for (size_t i = 1; i < length; ++i) {
+    if (at + i >= text.size()) return 0;
+    const unsigned char c = byte(at + i);
+    if (c < (i == 1 ? low : 0x80) || c > (i == 1 ? high : 0xBF)) return 0;
+    *bad = i + 1;
+  }
+  return length;
+}
+
+}  // namespace
+
 std::string Escape(absl::string_view text) {
   std::string out;
   out.reserve(text.size());
-  for (char c : text) {
+  for (size_t at = 0; at < text.size();) {
+    size_t bad = 1;
+    const size_t length = Utf8Length(text, at, &bad);
+    if (length == 0) {
+      out += "\xEF\xBF\xBD";  // U+FFFD REPLACEMENT CHARACTER
+      at += bad;
+      continue;
+    }
+    if (length > 1) {
+      out.append(text.data() + at, length);
+      at += length;
+      continue;
+    }
+    const char c = text[at++];
     switch (c) {
       case '&':
         out += "&amp;";

@@ -14,7 +14,10 @@
 namespace registry::console {
 
 // `text` safe to put in HTML text or in a quoted attribute value: & < > " ' as character
-// references. Trusted text only (the catalogs, the console's own words): it does nothing else.
+// references, and each invalid UTF-8 sequence as U+FFFD (the page is UTF-8: a form's value typed
+// back into its input, as it was received, is shown so and sent again valid). Trusted text only
+// (the catalogs, the console's own words, a value echoed into the input it came from): it does
+// nothing else.
 std::string Escape(absl::string_view text);
 
 // Text from the registry or a user, for a page: what registry-cli prints for a terminal

@@ -63,7 +63,8 @@ std::string ErrorText(const PageContext& ctx, const FieldError& error);
 
 // What the registry's refusal `status` says about the request field `field` ("legal_basis"), in
 // the user's language when the catalogs know the rule (escaped), for the form to show beside the
-// input that fills it; "" when the refusal is not INVALID_ARGUMENT or does not name the field.
+// input that fills it; "" when the refusal is not INVALID_ARGUMENT (or FAILED_PRECONDITION saying
+// only "<field> is required") or does not name the field.
 std::string ServerErrorFor(const PageContext& ctx, const absl::Status& status,
                            absl::string_view field);
 
@@ -74,6 +75,14 @@ struct RecordRow {
   bool bookkeeping = false;
 };
 std::vector<RecordRow> RecordRows(const PageContext& ctx, const registry::v1::Record& record);
+
+// The convicting court (escaped): a court of the table by its name and id, as registry-cli
+// shows it; a court abroad by its name and country, said to be abroad in the user's language.
+std::string CourtName(const PageContext& ctx, const registry::v1::Conviction& conviction);
+// A position an employer checks for, as the policy codes it ("teacher"), in the user's language
+// with the code beside it (escaped) when the catalogs name it ("position.teacher"); else the
+// code alone, as the registry sent it.
+std::string PositionName(const PageContext& ctx, const std::string& code);
 
 std::string StatusName(const PageContext& ctx, registry::v1::RecordStatus status);
 std::string ResultName(const PageContext& ctx, registry::v1::VettingResult result);

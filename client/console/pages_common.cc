@@ -133,7 +133,11 @@ std::string ErrorText(const PageContext& ctx, const FieldError& error) {
 
 std::string ServerErrorFor(const PageContext& ctx, const absl::Status& status,
                            absl::string_view field) {
-  if (status.code() != absl::StatusCode::kInvalidArgument) return "";
+  // The gate says a missing purpose or reference with FAILED_PRECONDITION ("purpose.case_reference
+  // is required"): that too is the field's, to be filled in beside it.
+  const bool missing = status.code() == absl::StatusCode::kFailedPrecondition &&
+                       status.message() == absl::StrCat(field, " is required");
+  if (status.code() != absl::StatusCode::kInvalidArgument && !missing) return "";
   std::vector<std::string> texts;
   for (const std::string& part : client::SplitServerProblems(status.message())) {
     if (client::FieldOfMessage(part) != field) continue;
@@ -150,6 +154,20 @@ std::string ServerErrorFor(const PageContext& ctx, const absl::Status& status,
     texts.push_back(ErrorText(ctx, error));
   }
   return absl::StrJoin(texts, " ");
+}
+
+std::string CourtName(const PageContext& ctx, const v1::Conviction& conviction) {
+  if (conviction.court_id() == "foreign") {
+    return ctx.Tf("court.foreign_named", {{"court", Text(conviction.foreign_court())},
+                                          {"country", Text(conviction.foreign_country())}});
+  }
+  return Escape(client::FormatCourt(conviction));
+}
+
+std::string PositionName(const PageContext& ctx, const std::string& code) {
+  const std::string key = absl::StrCat("position.", code);
+  if (ctx.Raw(key) == absl::StrCat("[", key, "]")) return Text(code);
+  return absl::StrCat(ctx.T(key), " (", Text(code), ")");
 }
 
 std::string StatusName(const PageContext& ctx, v1::RecordStatus status) {
@@ -204,7 +222,7 @@ std::vector<RecordRow> RecordRows(const PageContext& ctx, const v1::Record& reco
   add("field.citizenship", texts(p.citizenships()));
   add("field.personal-number", Text(p.personal_number()));
   add("field.address", Text(p.last_known_address()));
-  add("field.court", Escape(client::FormatCourt(c)));
+  add("field.court", CourtName(ctx, c));
   add("field.case-number", Text(c.case_number()));
   add("field.judgment-date", Text(c.judgment_date()));
   add("field.final-date", Text(c.final_date()));

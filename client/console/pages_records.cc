@@ -1,6 +1,7 @@
 // Records: the clerk enters, reads, corrects, disputes and expunges them; a court searches and
 // reads them for a stated case and purpose; the clerk answers a data subject's "who checked me".
 #include <algorithm>
+#include <map>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -8,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "client/choices.h"
 #include "client/console/html.h"
 #include "client/console/pages.h"
 #include "client/record_fields.h"
@@ -61,9 +63,11 @@ std::string OpenRecordControl(const PageContext& ctx, const std::string& action,
 }
 
 // The case reference and purpose inputs of a court's forms; required before the form submits.
-std::string PurposeInputs(const PageContext& ctx, const std::string& error) {
+std::string PurposeInputs(const PageContext& ctx, const std::string& error,
+                          const std::string& case_ref_error = "") {
   Input case_ref = ParamInput(ctx, "case_ref", "purpose.case_ref", "purpose.case_ref.hint");
   case_ref.required = true;
+  case_ref.error = case_ref_error;
   Input purpose = ParamSelect(ctx, "purpose", "purpose.code", "form.choose_one");
   purpose.required = true;
   purpose.error = error;
@@ -598,8 +602,15 @@ void Amend(PageContext& ctx) {
         return;
       }
       if (amended.status().code() != absl::StatusCode::kInvalidArgument) {
+        // Changed since the form read it (the version sent is not the record's): the way on is
+        // to read the record as it is now, and correct that.
+        const std::string reread =
+            amended.status().code() == absl::StatusCode::kAborted
+                ? absl::StrCat("<p><a id=\"reread\" href=\"/records/", id, "\">",
+                               ctx.T("record.amend.reread"), "</a></p>")
+                : "";
         SendRecordForm(ctx, ctx.T("record.amend.title"), action, values, {},
-                       absl::StrCat(ctx.ErrorBox(amended.status()), hidden),
+                       absl::StrCat(ctx.ErrorBox(amended.status()), reread, hidden),
                        ReasonInput(ctx, reason, ""), FailedCallStatus(amended.status(), 400));
         return;
       }
@@ -695,7 +706,7 @@ void SendExpungeForm(PageContext& ctx, const std::string& id, const v1::Record* 
                    {{"name", absl::StrCat(Text(p.given_name()), " ", Text(p.surname()))},
                     {"born", Text(p.birth_date())},
                     {"case", Text(c.case_number())},
-                    {"court", Escape(client::FormatCourt(c))}});
+                    {"court", CourtName(ctx, c)}});
   } else {
     confirm.label = ctx.T("record.expunge.confirm_unread");
     whose = ctx.T("record.expunge.unread");
@@ -785,7 +796,7 @@ std::string ResultsTable(const PageContext& ctx, const google::protobuf::Repeate
             : "";
     absl::StrAppend(&rows, "<tr><td>", Text(p.surname()), ", ", Text(p.given_name()),
                     "</td><td>", Text(p.birth_date()), "</td><td>", Text(p.personal_number()),
-                    "</td><td>", Escape(client::FormatCourt(c)), "</td><td>",
+                    "</td><td>", CourtName(ctx, c), "</td><td>",
                     Text(c.case_number()), "</td><td>", StatusName(ctx, record.metadata().status()),
                     "</td><td>", links, "</td></tr>");
   }
@@ -797,10 +808,40 @@ std::string ResultsTable(const PageContext& ctx, const google::protobuf::Repeate
                       ctx.T("search.col.open"), "</th></tr></thead><tbody>", rows, "</tbody></table>");
 }
 
+// The request field each input of the search form fills, for the registry's errors.
+const std::vector<std::pair<std::string, std::string>>& SearchInputs() {
+  // The paths into the request's purpose are built: written whole they would read as catalog
+  // keys ("purpose." starts the purpose form's keys), which the catalog test finds in the code.
+  const auto purpose = [](absl::string_view field) { return absl::StrCat("purpose.", field); };
+  static const auto* inputs = new std::vector<std::pair<std::string, std::string>>{
+      {"case_ref", purpose("case_reference")},   {"purpose", purpose("purpose_code")},
+      {"personal-number", "personal_number"}, {"surname", "name.surname"},
+      {"given-name", "name.given_name"},      {"birth-date", "name.birth_date"}};
+  return *inputs;
+}
+
+// What the registry's refusal of a search says about each input of the form, as ServerErrorFor
+// words it, by input.
+std::map<std::string, std::string> SearchErrors(const PageContext& ctx,
+                                                const absl::Status& refused) {
+  std::map<std::string, std::string> errors;
+  for (const auto& [input, field] : SearchInputs()) {
+    std::string error = ServerErrorFor(ctx, refused, field);
+    if (!error.empty()) errors[input] = std::move(error);
+  }
+  return errors;
+}
+
 void SendSearch(PageContext& ctx, const std::string& results, const std::string& problem,
-                const std::string& purpose_error, int status) {
+                const std::string& purpose_error, int status,
+                const std::map<std::string, std::string>& errors = {}) {
+  const auto error_of = [&](const std::string& name) {
+    auto it = errors.find(name);
+    return it == errors.end() ? std::string() : it->second;
+  };
   const auto text = [&](const std::string& name, const std::string& label_key, bool date) {
     Input input = PersonalInput(ctx, name, label_key);
+    input.error = error_of(name);
     if (date) {
       input.hint = ctx.T("form.date_hint");
       input.size_class = "date";
@@ -814,7 +855,9 @@ void SendSearch(PageContext& ctx, const std::string& results, const std::string&
       absl::StrCat(
           problem.empty() ? "" : absl::StrCat("<div class=\"error-box\" role=\"alert\"><p>", problem, "</p></div>"),
           "<form method=\"post\" action=\"/search\" class=\"search\">", ctx.CsrfInput(),
-          court ? PurposeInputs(ctx, purpose_error) : "",
+          court ? PurposeInputs(ctx, purpose_error.empty() ? error_of("purpose") : purpose_error,
+                                error_of("case_ref"))
+                : "",
           "<fieldset><legend>", ctx.T("search.by_number"), "</legend>",
           text("personal-number", "field.personal-number", false), "</fieldset><fieldset><legend>",
           ctx.T("search.by_name"), "</legend><p class=\"hint\">", ctx.T("search.by_name.hint"),
@@ -844,8 +887,10 @@ void Search(PageContext& ctx) {
   if (ctx.who().role() == v1::ROLE_COURT) *request.mutable_purpose() = PurposeOf(ctx);
   absl::StatusOr<v1::SearchRecordsResponse> found = ctx.registry().SearchRecords(request);
   if (!found.ok()) {
+    // The refusal, and each field of the form it names (a case reference, a date) beside that
+    // field's input, as the vetting form shows them.
     return SendSearch(ctx, ctx.ErrorBox(found.status()), "", "",
-                      FailedCallStatus(found.status(), 400));
+                      FailedCallStatus(found.status(), 400), SearchErrors(ctx, found.status()));
   }
   std::string results = absl::StrCat("<section aria-labelledby=\"results-h\" id=\"results\"><h2 id=\"results-h\">",
                                      ctx.T("search.results"), "</h2>");
@@ -936,7 +981,8 @@ void Subject(PageContext& ctx) {
     }
     absl::StrAppend(&rows, "<tr><td>", Text(check.checked_at()), "</td><td>",
                     Text(check.organisation()), "</td><td>", Text(check.requester()), "</td><td>",
-                    Text(check.position_category()), "</td><td>", outcome, "</td></tr>");
+                    PositionName(ctx, check.position_category()), "</td><td>", outcome,
+                    "</td></tr>");
   }
   const std::string results =
       checks->checks().empty()

@@ -48,7 +48,7 @@ void SendCheckForm(PageContext& ctx, const std::string& box, int status,
   position.required = true;
   position.error = error_of("position");
   for (const std::string& category : ctx.who().position_categories()) {
-    position.options.emplace_back(category, Text(category));
+    position.options.emplace_back(category, PositionName(ctx, category));
   }
   ctx.SendPage(
       ctx.T("vetting.title"),
@@ -190,7 +190,7 @@ void CertificatePage(PageContext& ctx) {
           row("certificate.candidate",
               absl::StrCat(Text(c.given_name()), " ", Text(c.surname()), ", ", Text(c.birth_date()),
                            ", ", Text(c.personal_number()))),
-          row("vetting.position", Text(c.position_category())),
+          row("vetting.position", PositionName(ctx, c.position_category())),
           row("certificate.issued", Text(c.issued_at())),
           row("certificate.valid_until", Text(c.valid_until())),
           row("certificate.key_id", absl::StrCat("<code>", Text(c.key_id()), "</code>")),

@@ -2,11 +2,16 @@
 // in all of them, and every key the code uses exists.
 #include "client/console/catalog.h"
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <sstream>
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -198,6 +203,133 @@ TEST(CatalogTest, AlbanianIsTheDefaultAndAMissingKeyIsVisible) {
   EXPECT_EQ(Catalogs::Embedded().Text("sq", "no.such.key"), "[no.such.key]");
   EXPECT_NE(Catalogs::Embedded().Text("sq", "nav.home"), Catalogs::Embedded().Text("en", "nav.home"));
   EXPECT_EQ(Format("{a} and {b}", {{"a", "{b}"}, {"b", "2"}}), "{b} and 2");
+}
+
+// ---- counts, positions, a court abroad, the paragraph's range ----
+
+TEST(CatalogTest, APluralCategoryFollowsCldrForSerbianAlbanianAndEnglish) {
+  for (const auto& [n, category] : std::vector<std::pair<uint64_t, std::string>>{
+           {0, "other"}, {1, "one"}, {2, "few"}, {4, "few"}, {5, "other"}, {11, "other"},
+           {12, "other"}, {14, "other"}, {21, "one"}, {22, "few"}, {25, "other"}, {101, "one"},
+           {111, "other"}, {112, "other"}, {1004, "few"}}) {
+    EXPECT_EQ(PluralCategory("sr", n), category) << n;
+  }
+  for (const char* language : {"sq", "en"}) {
+    EXPECT_EQ(PluralCategory(language, 1), "one") << language;
+    for (uint64_t n : {0, 2, 5, 11, 21, 101}) {
+      EXPECT_EQ(PluralCategory(language, n), "other") << language << " " << n;
+    }
+  }
+}
+
+TEST(CatalogTest, ACountTakesTheFormOfItsNumberInEveryLanguage) {
+  const Catalogs& catalogs = Catalogs::Embedded();
+  const auto count = [&](const char* language, const char* key, const char* n) {
+    return Format(catalogs.Text(language, key), {{"n", n}});
+  };
+  EXPECT_EQ(count("en", "search.exact", "1"), "1 matching record");
+  EXPECT_EQ(count("en", "search.exact", "2"), "2 matching records");
+  EXPECT_EQ(count("sq", "search.exact", "1"), "1 regjistrim që përputhet");
+  EXPECT_EQ(count("sq", "search.exact", "5"), "5 regjistrime që përputhen");
+  EXPECT_EQ(count("sr", "search.exact", "1"), "1 odgovarajući upis");
+  EXPECT_EQ(count("sr", "search.exact", "3"), "3 odgovarajuća upisa");
+  EXPECT_EQ(count("sr", "search.exact", "5"), "5 odgovarajućih upisa");
+  EXPECT_EQ(count("sr", "search.exact", "12"), "12 odgovarajućih upisa");
+  EXPECT_EQ(count("sr", "search.exact", "21"), "21 odgovarajući upis");
+  EXPECT_EQ(count("en", "sentence.months", "1"), "1 month");
+  EXPECT_EQ(count("sr", "sentence.months", "24"), "24 meseca");
+  EXPECT_EQ(Format(catalogs.Text("en", "rule.personal_number"), {{"digits", "10"}}),
+            "This is not a personal number (10 digits).");
+  EXPECT_EQ(Format(catalogs.Text("en", "import.summary"),
+                   {{"created", "1"}, {"duplicates", "0"}, {"invalid", "2"}}),
+            "1 record created, 0 already registered, 2 invalid.");
+  // Anything but a whole number takes "other".
+  EXPECT_EQ(count("en", "search.exact", "many"), "many matching records");
+}
+
+// Every message that shows a count chooses its form by the number in English, and in every
+// language formatting leaves no choice behind.
+TEST(CatalogTest, EveryCountIsAPluralChoice) {
+  const std::map<std::string, std::vector<std::string>> counts = {
+      {"sentence.months", {"n"}},       {"record.history.count", {"n"}},
+      {"search.exact", {"n"}},          {"search.possible", {"n"}},
+      {"subject.count", {"n"}},         {"import.dry_summary", {"valid"}},
+      {"import.bad_lines", {"n"}},      {"import.run", {"n"}},
+      {"import.summary", {"created"}},  {"import.stopped", {"n"}},
+      {"audit.records", {"n"}},         {"audit.pruning.text", {"days"}},
+      {"verify.ok.text", {"n"}},        {"verify.pruned.text", {"n", "days"}},
+      {"admin.check.problems", {"n"}},  {"admin.rotated.text", {"n"}},
+      {"rule.personal_number", {"digits"}}, {"rule.text", {"max"}}};
+  for (const auto& [key, names] : counts) {
+    for (const std::string& name : names) {
+      EXPECT_TRUE(absl::StrContains(English().messages.at(key), absl::StrCat("{", name, ", plural")))
+          << key << " " << name;
+    }
+    for (const Language& language : Languages()) {
+      for (const char* n : {"1", "2", "5"}) {
+        std::vector<std::pair<std::string, std::string>> values;
+        for (const char* name : {"n", "valid", "duplicates", "invalid", "created", "days",
+                                 "digits", "min", "max", "file", "from", "to", "newest",
+                                 "until", "version"}) {
+          values.emplace_back(name, n);
+        }
+        const std::string text = Format(Catalogs::Embedded().Text(language.code, key), values);
+        EXPECT_FALSE(absl::StrContains(text, "plural")) << language.code << " " << key;
+        EXPECT_FALSE(absl::StrContains(text, "{")) << language.code << " " << key << ": " << text;
+      }
+    }
+  }
+}
+
+TEST(CatalogTest, ParseRefusesAPluralChoiceWithoutItsLanguagesForms) {
+  EXPECT_TRUE(ParseCatalog("a = {n, plural, one {{n} x} other {{n} xs}}\n", "en").ok());
+  EXPECT_TRUE(ParseCatalog("a = {n, plural, one {x} few {y} other {z}}\n", "sr").ok());
+  EXPECT_FALSE(ParseCatalog("a = {n, plural, one {x} other {z}}\n", "sr").ok()) << "no few";
+  EXPECT_FALSE(ParseCatalog("a = {n, plural, one {x} few {y} other {z}}\n", "sq").ok());
+  EXPECT_FALSE(ParseCatalog("a = {n, plural, one {x}}\n").ok()) << "no other";
+  EXPECT_FALSE(ParseCatalog("a = {n, plural, one {x} other {y\n").ok()) << "unended";
+  EXPECT_FALSE(ParseCatalog("a = {n, plurals, one {x} other {y}}\n").ok());
+  EXPECT_FALSE(ParseCatalog("a = {n, plural, one {x} one {y} other {z}}\n").ok());
+  // The catalog of a language marks its choices so that Format chooses by that language's rule.
+  const absl::StatusOr<Catalog> serbian =
+      ParseCatalog("a = {n, plural, one {{n} upis} few {{n} upisa} other {{n} upisa}}\n", "sr");
+  ASSERT_TRUE(serbian.ok());
+  EXPECT_EQ(Format(serbian->messages.at("a"), {{"n", "22"}}), "22 upisa");
+  EXPECT_EQ(Format(serbian->messages.at("a"), {{"n", "21"}}), "21 upis");
+}
+
+// The paragraph hint states the range the registry takes (common/record_limits.h, checked in
+// server/record_validation.cc): 0 to 99, where 0 is the whole article.
+TEST(CatalogTest, TheParagraphHintStatesTheRangeTheRegistryTakes) {
+  const std::string validation = ReadFile(REGISTRY_SOURCE_DIR "/server/record_validation.cc");
+  ASSERT_TRUE(absl::StrContains(validation, "paragraph 0..99"));
+  const std::regex zero("(^|[^0-9])0([^0-9]|$)");
+  for (const Language& language : Languages()) {
+    const std::string hint = Catalogs::Embedded().Text(language.code, "field.offence-paragraph.hint");
+    EXPECT_TRUE(std::regex_search(hint, zero)) << language.code << ": " << hint;
+    EXPECT_TRUE(absl::StrContains(hint, "99")) << language.code << ": " << hint;
+    EXPECT_FALSE(std::regex_search(hint, std::regex("(^|[^0-9])1 (to|deri|do)")))
+        << language.code << ": " << hint;
+  }
+}
+
+// Every position the policies the project ships name has a name in the catalogs.
+TEST(CatalogTest, EveryShippedPositionHasAName) {
+  const std::string policy = ReadFile(REGISTRY_SOURCE_DIR "/deploy/dev/policy.json");
+  const std::regex list("\"position_categories\":\\s*\\[([^\\]]*)\\]");
+  const std::regex code("\"([^\"]+)\"");
+  int found = 0;
+  for (auto it = std::sregex_iterator(policy.begin(), policy.end(), list);
+       it != std::sregex_iterator(); ++it) {
+    const std::string codes = (*it)[1].str();
+    for (auto c = std::sregex_iterator(codes.begin(), codes.end(), code);
+         c != std::sregex_iterator(); ++c) {
+      ++found;
+      EXPECT_TRUE(English().messages.count(absl::StrCat("position.", (*c)[1].str())))
+          << (*c)[1].str();
+    }
+  }
+  EXPECT_GE(found, 4);
 }
 
 }  // namespace

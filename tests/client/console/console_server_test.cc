@@ -117,6 +117,8 @@ class FakeRegistry final : public Registry {
   absl::Status create_status = absl::OkStatus();
   absl::Status audit_status = absl::OkStatus();
   v1::AmendRecordRequest last_amend;
+  // What AmendRecord answers.
+  absl::Status amend_status = absl::InvalidArgumentError(kHostile);
   v1::CreateRecordRequest last_create;
   v1::SearchRecordsRequest last_search;
   // What SearchRecords answers, when not OK; else `search`.
@@ -158,7 +160,7 @@ class FakeRegistry final : public Registry {
     ++calls;
     ++changes;
     last_amend = request;
-    return absl::InvalidArgumentError(kHostile);
+    return amend_status;
   }
   absl::StatusOr<v1::GetRecordHistoryResponse> GetRecordHistory(
       const v1::GetRecordHistoryRequest&) override {
@@ -817,6 +819,196 @@ TEST_F(ConsoleTest, ABodyOfAnyTypeOrSentInChunksIsHeldToALimit) {
   // The console still answers.
   httplib::Client again("127.0.0.1", console_->port());
   auto home = again.Get("/", {{"Cookie", cookie_}});
+  ASSERT_TRUE(home);
+  EXPECT_EQ(home->status, 200);
+}
+
+// A raw connection to the console that sends `head` at once and then `trickle` a byte at a time,
+// each well within any read timeout, keeping what the console answers.
+class Trickler {
+ public:
+  Trickler(int port, const std::string& head, std::string trickle) : trickle_(std::move(trickle)) {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    address.sin_port = htons(static_cast<uint16_t>(port));
+    EXPECT_EQ(connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+    EXPECT_EQ(send(fd_, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
+  }
+  ~Trickler() { close(fd_); }
+  Trickler(const Trickler&) = delete;
+  Trickler& operator=(const Trickler&) = delete;
+
+  // Takes what the console answered and sends the next byte; false once the console has closed
+  // the connection (with a reset too: the console closes with the request's rest unread).
+  bool Turn() {
+    if (closed_) return false;
+    char buf[4096];
+    for (;;) {
+      const ssize_t n = recv(fd_, buf, sizeof(buf), MSG_DONTWAIT);
+      if (n > 0) {
+        answer_.append(buf, static_cast<size_t>(n));
+        continue;
+      }
+      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+      closed_ = true;
+      return false;
+    }
+    if (sent_ < trickle_.size()) {
+      if (send(fd_, trickle_.data() + sent_, 1, MSG_NOSIGNAL | MSG_DONTWAIT) == 1) ++sent_;
+    }
+    return true;
+  }
+  bool closed_by_console() const { return closed_; }
+  const std::string& answer() const { return answer_; }
+
+ private:
+  int fd_ = -1;
+  const std::string trickle_;
+  size_t sent_ = 0;
+  std::string answer_;
+  bool closed_ = false;
+};
+
+// Runs every trickler's turn every 100 ms until the console has closed each, or 25 s have passed.
+std::thread TrickleAll(std::vector<std::unique_ptr<Trickler>>& tricklers) {
+  return std::thread([&tricklers] {
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(25);
+    while (std::chrono::steady_clock::now() < end) {
+      bool any = false;
+      for (auto& trickler : tricklers) any = trickler->Turn() || any;
+      if (!any) return;
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    }
+  });
+}
+
+// Limits short enough for a test: a second for a head, a form, and an upload's grace.
+ConsoleOptions TrickleOptions() {
+  ConsoleOptions options;
+  options.listen = "127.0.0.1:0";
+  options.audit_state_path = ::testing::TempDir() + "/console-audit-state.json";
+  options.connection_limits.request_head = absl::Seconds(1);
+  options.connection_limits.form_body = absl::Seconds(1);
+  options.connection_limits.transfer_grace = absl::Seconds(1);
+  options.connection_limits.workers = 2;
+  return options;
+}
+
+// A client that sent its request a byte at a time, each within cpp-httplib's read timeout, held a
+// worker for as long as it went on: eight of them (the library's pool on two cores), with headers
+// that never end or a form's body, and the console answered no one. A request's head and a form
+// now have a deadline each and an import file a rate to keep: past it the console answers 408 or
+// closes, and its worker serves the next connection. Here nine trickle in against two workers,
+// and a page asked for after them is still answered.
+TEST_F(ConsoleTest, ClientsThatTrickleTheirRequestsInDoNotHoldTheConsolesWorkers) {
+  auto fake = std::make_shared<FakeRegistry>();
+  fake->who.set_role(v1::ROLE_CLERK);
+  fake_ = fake;
+  console_ = std::make_unique<Console>(TrickleOptions(), fake);
+  ASSERT_TRUE(console_->Start().ok());
+  client_ = std::make_unique<httplib::Client>("127.0.0.1", console_->port());
+  client_->set_read_timeout(20, 0);
+  SignIn();
+  const std::string host = absl::StrCat("Host: 127.0.0.1:", console_->port(), "\r\n");
+  const std::string cookie = absl::StrCat("Cookie: ", cookie_, "\r\n");
+  const std::string boundary = "trickle";
+  std::vector<std::unique_ptr<Trickler>> tricklers;
+  for (int i = 0; i < 3; ++i) {
+    // Headers that never end.
+    tricklers.push_back(std::make_unique<Trickler>(
+        console_->port(), absl::StrCat("GET / HTTP/1.1\r\n", host, cookie),
+        absl::StrCat("X-Trickle: ", std::string(1000, 'a'))));
+    // A form's body.
+    tricklers.push_back(std::make_unique<Trickler>(
+        console_->port(),
+        absl::StrCat("POST /search HTTP/1.1\r\n", host, cookie,
+                     "Content-Type: application/x-www-form-urlencoded\r\n"
+                     "Content-Length: 2000\r\n\r\n"),
+        absl::StrCat("csrf=", csrf_, "&surname=", std::string(2000, 'a'))));
+    // An import file.
+    tricklers.push_back(std::make_unique<Trickler>(
+        console_->port(),
+        absl::StrCat("POST /import HTTP/1.1\r\n", host, cookie,
+                     "Content-Type: multipart/form-data; boundary=", boundary,
+                     "\r\nContent-Length: 100000\r\n\r\n"),
+        absl::StrCat("--", boundary, "\r\nContent-Disposition: form-data; name=\"csrf\"\r\n\r\n",
+                     csrf_, "\r\n--", boundary,
+                     "\r\nContent-Disposition: form-data; name=\"file\"; filename=\"r.csv\"\r\n"
+                     "Content-Type: text/csv\r\n\r\n",
+                     std::string(1000, 'a'))));
+  }
+  std::thread trickling = TrickleAll(tricklers);
+  auto home = Get("/");
+  trickling.join();
+  ASSERT_TRUE(home) << "the console answered no one";
+  EXPECT_EQ(home->status, 200);
+  int refused = 0;
+  for (const auto& trickler : tricklers) {
+    EXPECT_TRUE(trickler->closed_by_console()) << "a trickling request still holds a worker";
+    // The console answers 408, unless the client's next byte came before its close.
+    const std::string& answer = trickler->answer();
+    EXPECT_TRUE(answer.empty() || absl::StartsWith(answer, "HTTP/1.1 408 ")) << answer;
+    if (absl::StartsWith(answer, "HTTP/1.1 408 ")) ++refused;
+  }
+  EXPECT_GT(refused, 0) << "the console says why";
+  EXPECT_EQ(fake->calls, 0) << "no trickling request reached the registry";
+}
+
+// The same over TLS, where a handshake can trickle too: the library waited for each of its bytes
+// under its read timeout.
+TEST_F(ConsoleTest, AHandshakeThatTricklesInDoesNotHoldTheConsolesWorkers) {
+  const std::string pki = TestPki();
+  auto fake = std::make_shared<FakeRegistry>();
+  fake->who.set_role(v1::ROLE_CLERK);
+  ConsoleOptions options = TrickleOptions();
+  options.tls_cert_file = pki + "/server/cert.pem";
+  options.tls_key_file = pki + "/server/key.pem";
+  options.connection_limits.workers = 3;
+  Console console(options, fake);
+  ASSERT_TRUE(console.Start().ok());
+  // More than cpp-httplib's own pool of 8.
+  std::vector<std::unique_ptr<Trickler>> tricklers;
+  for (int i = 0; i < 9; ++i) {
+    // A TLS record of 16 KiB announced, its bytes sent one by one.
+    tricklers.push_back(std::make_unique<Trickler>(console.port(), std::string("\x16\x03\x01\x40\x00", 5),
+                                                   std::string(1000, 'a')));
+  }
+  std::thread trickling = TrickleAll(tricklers);
+  httplib::SSLClient tls("127.0.0.1", console.port());
+  tls.enable_server_certificate_verification(false);  // the test CA's name is not 127.0.0.1
+  tls.set_connection_timeout(20, 0);  // its handshake waits for a worker too
+  tls.set_read_timeout(20, 0);
+  auto started = tls.Get(absl::StrCat("/start?s=", console.start_secret()));
+  trickling.join();
+  ASSERT_TRUE(started) << "the console answered no one";
+  EXPECT_EQ(started->status, 303);
+  for (const auto& trickler : tricklers) {
+    EXPECT_TRUE(trickler->closed_by_console()) << "a trickling handshake still holds a worker";
+  }
+  console.Stop();
+}
+
+// cpp-httplib reads header lines, each up to 8 KiB, without a limit on their number: a client
+// could send them until the console's memory ran out. A head past kMaxRequestHeadBytes is refused
+// unread, and the console answers the next request.
+TEST_F(ConsoleTest, ARequestHeadPastItsLimitIsRefusedNotReadToTheEnd) {
+  Start(v1::ROLE_CLERK);
+  SignIn();
+  std::string head = absl::StrCat("GET / HTTP/1.1\r\nHost: 127.0.0.1:", console_->port(),
+                                  "\r\nCookie: ", cookie_, "\r\n");
+  while (head.size() <= kMaxRequestHeadBytes) head += "X-Pad: " + std::string(1000, 'a') + "\r\n";
+  head += "\r\n";
+  Trickler endless(console_->port(), head, "");
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(20);
+  while (endless.Turn() && std::chrono::steady_clock::now() < end) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(endless.closed_by_console());
+  const std::string& answer = endless.answer();
+  EXPECT_TRUE(answer.empty() || absl::StartsWith(answer, "HTTP/1.1 400 ")) << answer.substr(0, 200);
+  auto home = Get("/");
   ASSERT_TRUE(home);
   EXPECT_EQ(home->status, 200);
 }
@@ -2419,6 +2611,150 @@ TEST_F(ConsoleTest, FinishedBackgroundWorkLeavesNoThreadBehind) {
   EXPECT_LE(console.background_threads(), 1u);
   console.Stop();
   EXPECT_GE(ran.load(), 40);
+}
+
+// ---- counts, positions, a court abroad, a stale correction, a search's field errors, and what a
+// form sends back ----
+
+// The Serbian page for 1, 2 and 5 records says each count in its own form.
+TEST_F(ConsoleTest, ASearchsCountsTakeTheSerbianFormOfTheirNumber) {
+  Start(v1::ROLE_CLERK);
+  SignIn();
+  ASSERT_EQ(Post("/language", {{"lang", "sr"}, {"back", "/search"}})->status, 303);
+  for (const auto& [count, words] : std::vector<std::pair<int, std::string>>{
+           {1, "1 odgovarajući upis"}, {2, "2 odgovarajuća upisa"}, {5, "5 odgovarajućih upisa"}}) {
+    fake_->search.clear_records();
+    for (int i = 0; i < count; ++i) fake_->search.add_records()->CopyFrom(fake_->record);
+    const std::string body = Post("/search", {{"personal-number", "1234567890"}})->body;
+    EXPECT_TRUE(absl::StrContains(body, absl::StrCat("<caption>", words, "</caption>")))
+        << count << "\n" << body;
+    EXPECT_FALSE(absl::StrContains(body, "plural")) << count;
+  }
+}
+
+// A conviction by a court abroad is said to be so in the page's language, never as "foreign:".
+TEST_F(ConsoleTest, ACourtAbroadIsNamedInTheUsersLanguage) {
+  Start(v1::ROLE_CLERK);
+  SignIn();
+  fake_->record.mutable_conviction()->set_court_id("foreign");
+  fake_->record.mutable_conviction()->set_foreign_court("Landgericht Wien");
+  fake_->record.mutable_conviction()->set_foreign_country("AT");
+  const std::string body = Get(absl::StrCat("/records/", kRecordId))->body;
+  EXPECT_TRUE(absl::StrContains(body, "Gjykatë e huaj: Landgericht Wien (AT)")) << body;
+  EXPECT_FALSE(absl::StrContains(body, "foreign:")) << body;
+}
+
+// A position an employer checks for is named in the page's language, its code beside it: in the
+// check form, on the certificate and in a data subject's list of checks.
+TEST_F(ConsoleTest, APositionIsNamedInTheUsersLanguage) {
+  Start(v1::ROLE_VETTING);
+  fake_->who.add_position_categories("teacher");
+  fake_->who.add_position_categories("unlisted_post");
+  SignIn();
+  std::string body = Get("/vetting")->body;
+  EXPECT_TRUE(absl::StrContains(body, "<option value=\"teacher\">mësimdhënës (teacher)</option>"))
+      << body;
+  EXPECT_TRUE(absl::StrContains(body, "<option value=\"unlisted_post\">unlisted_post</option>"))
+      << "a code the catalogs do not name is shown as it is";
+  ASSERT_EQ(Post("/language", {{"lang", "sr"}, {"back", "/vetting"}})->status, 303);
+  body = Get("/vetting")->body;
+  EXPECT_TRUE(absl::StrContains(body, "nastavnik (teacher)")) << body;
+  fake_->vetting.set_result(v1::VETTING_RESULT_CLEAR);
+  fake_->vetting.set_check_id(kRecordId);
+  fake_->vetting.mutable_certificate()->mutable_certificate()->set_position_category("teacher");
+  auto checked = Post("/vetting", {{"position", "teacher"}});
+  ASSERT_EQ(checked->status, 303) << checked->body;
+  ASSERT_EQ(Get(checked->get_header_value("Location"))->status, 200);
+  body = Get(absl::StrCat("/vetting/certificates/", kRecordId))->body;
+  EXPECT_TRUE(absl::StrContains(body, "<td>nastavnik (teacher)</td>")) << body;
+  console_->Stop();
+
+  Start(v1::ROLE_CLERK);
+  SignIn();
+  ASSERT_EQ(Post("/language", {{"lang", "en"}, {"back", "/subject"}})->status, 303);
+  fake_->checks.add_checks()->set_position_category("care_worker");
+  body = Post("/subject", {{"personal-number", "1234567890"}, {"request_ref", "DSR-1"}})->body;
+  EXPECT_TRUE(absl::StrContains(body, "<td>care worker (care_worker)</td>")) << body;
+  EXPECT_TRUE(absl::StrContains(body, "<caption>1 check</caption>")) << body;
+}
+
+// A correction refused because the record changed since the form read it offers the way on: the
+// record as it is now.
+TEST_F(ConsoleTest, ACorrectionOfARecordThatChangedMeanwhileLinksToItsCurrentVersion) {
+  Start(v1::ROLE_CLERK);
+  SignIn();
+  fake_->amend_status = absl::AbortedError("expected_version 1, the record is at version 2");
+  auto refused = Post(absl::StrCat("/records/", kRecordId, "/amend"),
+                      {{"version", "1"}, {"surname", "Krasniqi"}, {"reason", "Court notice 7"}});
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(fake_->last_amend.expected_version(), 1u);
+  EXPECT_TRUE(absl::StrContains(
+      refused->body,
+      absl::StrCat("<a id=\"reread\" href=\"/records/", kRecordId, "\">",
+                   Escape(Catalogs::Embedded().Text("sq", "record.amend.reread")), "</a>")))
+      << refused->body;
+  // Any other refusal has no such link.
+  fake_->amend_status = absl::PermissionDeniedError("no");
+  refused = Post(absl::StrCat("/records/", kRecordId, "/amend"),
+                 {{"version", "1"}, {"surname", "Krasniqi"}, {"reason", "Court notice 7"}});
+  EXPECT_FALSE(absl::StrContains(refused->body, "id=\"reread\"")) << refused->body;
+}
+
+// A court's search that the registry refuses for a field shows the problem beside that field's
+// input, in the page's language when the catalogs know the rule.
+TEST_F(ConsoleTest, ACourtsSearchShowsTheRegistrysProblemBesideTheFieldItNames) {
+  Start(v1::ROLE_COURT);
+  SignIn();
+  ASSERT_EQ(Post("/language", {{"lang", "sr"}, {"back", "/search"}})->status, 303);
+  const Catalogs& catalogs = Catalogs::Embedded();
+  fake_->search_status =
+      absl::InvalidArgumentError("name.birth_date: must be a real date YYYY-MM-DD from 1900-01-01");
+  std::string body = Post("/search", {{"case_ref", "PKR 77/2026"},
+                                      {"purpose", "sentencing"},
+                                      {"surname", "Krasniqi"},
+                                      {"given-name", "Arben"},
+                                      {"birth-date", "1990-02-30"}})
+                         ->body;
+  const std::string birth = FieldGroup(body, "birth-date");
+  EXPECT_TRUE(absl::StrContains(birth, "id=\"birth-date-error\"")) << body;
+  EXPECT_TRUE(absl::StrContains(birth, Escape(catalogs.Text("sr", "rule.real_date")))) << birth;
+  EXPECT_TRUE(absl::StrContains(birth, "aria-invalid=\"true\""));
+  EXPECT_FALSE(absl::StrContains(body, "id=\"surname-error\""));
+  EXPECT_FALSE(absl::StrContains(body, "id=\"case_ref-error\""));
+
+  fake_->search_status = absl::FailedPreconditionError("purpose.case_reference is required");
+  body = Post("/search", {{"case_ref", " "}, {"purpose", "sentencing"},
+                          {"personal-number", "1234567890"}})
+             ->body;
+  const std::string case_ref = FieldGroup(body, "case_ref");
+  EXPECT_TRUE(absl::StrContains(case_ref, "id=\"case_ref-error\"")) << body;
+  EXPECT_TRUE(absl::StrContains(case_ref, Escape(catalogs.Text("sr", "rule.required")))) << case_ref;
+  EXPECT_FALSE(absl::StrContains(body, "id=\"personal-number-error\""));
+}
+
+// A form's value that is not valid UTF-8 comes back in its input with each bad sequence as
+// U+FFFD: the page stays valid UTF-8, and the form sends it back valid.
+TEST_F(ConsoleTest, InvalidUtf8TypedIntoASearchComesBackAsTheReplacementCharacter) {
+  Start(v1::ROLE_CLERK);
+  SignIn();
+  const std::string body =
+      Post("/search", {{"surname", "Ab\xC3(\xFF\xE2\x82"}, {"given-name", "Ćana"},
+                       {"birth-date", "1990-01-01"}})
+          ->body;
+  EXPECT_TRUE(absl::StrContains(body, "value=\"Ab\xEF\xBF\xBD(\xEF\xBF\xBD\xEF\xBF\xBD\""))
+      << body;
+  EXPECT_TRUE(absl::StrContains(body, "value=\"Ćana\"")) << "valid UTF-8 is kept";
+  // Escape() writes a U+FFFD for each invalid sequence and nothing else of the kind: the page
+  // has none when escaping it adds no U+FFFD.
+  const auto replacements = [](const std::string& text) {
+    size_t count = 0;
+    for (size_t at = text.find("\xEF\xBF\xBD"); at != std::string::npos;
+         at = text.find("\xEF\xBF\xBD", at + 1)) {
+      ++count;
+    }
+    return count;
+  };
+  EXPECT_EQ(replacements(Escape(body)), replacements(body)) << "the page is valid UTF-8";
 }
 
 }  // namespace

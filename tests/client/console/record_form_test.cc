@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "common/record_limits.h"
 #include "gtest/gtest.h"
 
 namespace registry::console {
@@ -296,6 +297,24 @@ TEST(RecordFormTest, APersonalNumberRuleKeepsTheRegistrysNumberOfDigits) {
   EXPECT_EQ(values[0].second, "13");
   EXPECT_EQ(RuleKey("does not match the personal number format (the pattern [A-Z][0-9]{9})").first,
             "");
+}
+
+// The paragraph input takes what the registry takes, as its hint says: 0 to kMaxParagraph (0,
+// like an empty input, is the whole article).
+TEST(RecordFormTest, AParagraphFrom0To99IsTakenAsTheRegistryTakesIt) {
+  uint32_t paragraph = 7;
+  EXPECT_TRUE(ParseParagraph("0", &paragraph));
+  EXPECT_EQ(paragraph, 0u);
+  EXPECT_TRUE(ParseParagraph(absl::StrCat(kMaxParagraph), &paragraph));
+  EXPECT_EQ(paragraph, kMaxParagraph);
+  EXPECT_FALSE(ParseParagraph(absl::StrCat(kMaxParagraph + 1), &paragraph));
+  std::vector<FieldError> errors;
+  FormValues values = {{"offence", {"06/L-074:230:0"}},
+                       {ParagraphInputName("06/L-074:230:0"), {"0"}}};
+  const v1::CreateRecordRequest request = RecordFromForm(values, &errors);
+  EXPECT_TRUE(errors.empty());
+  ASSERT_EQ(request.conviction().offences_size(), 1);
+  EXPECT_EQ(request.conviction().offences(0).paragraph(), 0u) << "the whole article";
 }
 
 }  // namespace
