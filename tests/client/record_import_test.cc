@@ -609,27 +609,29 @@ v1::ImportRow RowWithFinalDate(uint64_t line, const std::string& final_date) {
   return row;
 }
 
+// The lines of rows given as (line, final date), in the order OrderForImport sends them.
+std::vector<uint64_t> SentOrder(const std::vector<std::pair<uint64_t, std::string>>& dated) {
+  std::vector<v1::ImportRow> rows;
+  for (const auto& [line, final_date] : dated) rows.push_back(RowWithFinalDate(line, final_date));
+  OrderForImport(&rows);
+  return LinesOf(rows);
+}
+
 // A backlog file in date order went to the registry earliest first, batch after batch: a
 // person's earlier conviction whose retention had ended on its own came before the later one
 // that keeps it, and was refused. The whole file goes latest final date first.
 TEST(OrderForImportTest, SendsTheLatestFinalDateFirstAndKeepsTheFileOrderAmongEqualDates) {
-  std::vector<v1::ImportRow> rows = {
-      RowWithFinalDate(2, "2010-01-10"), RowWithFinalDate(3, "2025-01-10"),
-      RowWithFinalDate(4, "2019-05-15"), RowWithFinalDate(6, "2025-01-10"),
-      RowWithFinalDate(7, "2010-01-10")};
-  OrderForImport(&rows);
-  EXPECT_THAT(LinesOf(rows), ElementsAre(3, 6, 4, 2, 7));
+  EXPECT_THAT(SentOrder({{2, "2010-01-10"}, {3, "2025-01-10"}, {4, "2019-05-15"},
+                         {6, "2025-01-10"}, {7, "2010-01-10"}}),
+              ElementsAre(3, 6, 4, 2, 7));
 }
 
 // A row whose final date is none (the registry refuses it) has no place among the dates: it
 // goes after them all, in the file's order, whatever its text would sort as.
 TEST(OrderForImportTest, RowsWithoutAFinalDateGoLastInTheFileOrder) {
-  std::vector<v1::ImportRow> rows = {
-      RowWithFinalDate(2, "9999-99-99"), RowWithFinalDate(3, "2012-03-04"),
-      RowWithFinalDate(4, ""),           RowWithFinalDate(5, "2024-1-5"),
-      RowWithFinalDate(6, "2020-06-30")};
-  OrderForImport(&rows);
-  EXPECT_THAT(LinesOf(rows), ElementsAre(6, 3, 2, 4, 5));
+  EXPECT_THAT(SentOrder({{2, "9999-99-99"}, {3, "2012-03-04"}, {4, ""}, {5, "2024-1-5"},
+                         {6, "2020-06-30"}}),
+              ElementsAre(6, 3, 2, 4, 5));
 }
 
 TEST(DryRunCarryTest, CarriesAPersonsValidRowsOfEarlierBatchesWithinItsLimits) {
