@@ -1,5 +1,6 @@
 #include "server/decode_guard.h"
 
+#include <chrono>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -77,12 +78,19 @@ class DecodeGuard : public grpc::experimental::Interceptor {
       return gate_->RefuseUnread(*info_->server_context(), nullptr,
                                  absl::UnimplementedError("no such method"));
     }
-    // A read that failed because the call is already over: the transport ended it (a request
+    // A read that failed because the call is already over: its deadline passed (the caller was
+    // answered DEADLINE_EXCEEDED, e.g. for grpc-timeout 0n), the transport ended it (a request
     // over the server's size limit, answered RESOURCE_EXHAUSTED, or a compressed one, which
     // registryd does not take, answered UNIMPLEMENTED before anything was inflated), or the
-    // caller did. gRPC does not tell which; the event says RESOURCE_EXHAUSTED for all. The
-    // handlers that read their own bytes waited for that to settle (AwaitTransportEnd).
+    // caller did. gRPC does not tell the last two apart; the event says RESOURCE_EXHAUSTED for
+    // both. The handlers that read their own bytes waited for that to settle
+    // (AwaitTransportEnd).
     if (info_->server_context()->IsCancelled()) {
+      if (info_->server_context()->deadline() <= std::chrono::system_clock::now()) {
+        return gate_->RefuseUnread(
+            *info_->server_context(), rule_,
+            absl::DeadlineExceededError("request: not received (the call's deadline passed)"));
+      }
       return gate_->RefuseUnread(
           *info_->server_context(), rule_,
           absl::ResourceExhaustedError(absl::StrCat(

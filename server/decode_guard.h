@@ -11,6 +11,8 @@
 // which identifies the caller, checks the role and the rate like any call, writes the one audit
 // event (or counts the refusal, for a certificate that is not a known caller), and answers:
 //   - RESOURCE_EXHAUSTED "request: not received (...)" when the transport ended the call;
+//   - DEADLINE_EXCEEDED "request: not received (the call's deadline passed)" when the call's
+//     deadline passed before its request was read (what the caller was answered);
 //   - INVALID_ARGUMENT when a message that did arrive does not decode as its type (for a
 //     method served as gRPC generates it, which the API no longer has);
 //   - UNIMPLEMENTED for a method of no service.
