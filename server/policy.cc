@@ -210,6 +210,11 @@ void PolicyStore::StopWatching() { watcher_.Stop(); }
 
 std::shared_ptr<const Policy> PolicyStore::Current() const { return policy_.Current(); }
 
+PolicyStore::InForce PolicyStore::CurrentWithFingerprint() const {
+  absl::MutexLock lock(&reload_mu_);
+  return InForce{policy_.Current(), sha256_in_force_};
+}
+
 absl::Status PolicyStore::Reload() {
   absl::MutexLock lock(&reload_mu_);
   return policy_.Reload();
@@ -221,6 +226,8 @@ absl::StatusOr<std::shared_ptr<const Policy>> PolicyStore::ReadAndRecord() {
     absl::Status recorded = recorder_(reading);
     if (!recorded.ok() && reading.policy.ok()) return recorded;
   }
+  // A policy read is put in force (Reloadable::Reload), within the same hold of reload_mu_.
+  if (reading.policy.ok()) sha256_in_force_ = reading.sha256;
   return std::move(reading.policy);
 }
 

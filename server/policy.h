@@ -4,7 +4,8 @@
 // PolicyStore holds the policy in force. It reloads on SIGHUP (registryd calls Reload) and when
 // the file changes (a watcher thread polls its mtime and size); an invalid new file (a key given
 // twice included) is refused, logged, and the last valid policy stays in force. registryd
-// records every reload, applied or refused, in the audit log (SetRecorder).
+// records every reload, applied or refused, in the audit log (SetRecorder), and at start a
+// policy file changed while it was stopped (CurrentWithFingerprint).
 //
 //   ASSIGN_OR_RETURN(auto store, PolicyStore::Load("/etc/registry/policy.json"));
 //   std::shared_ptr<const Policy> p = store->Current();
@@ -90,6 +91,15 @@ class PolicyStore {
 
   std::shared_ptr<const Policy> Current() const;
 
+  // The policy in force with the SHA-256 of the file it was read from (lowercase hex, as
+  // PolicyReading states it), taken together between reloads. registryd compares the
+  // fingerprint at start with that of the policy last in force before it stopped.
+  struct InForce {
+    std::shared_ptr<const Policy> policy;
+    std::string sha256;
+  };
+  InForce CurrentWithFingerprint() const;
+
   // Re-reads the file. On failure the current policy stays and the error is returned. Reloads
   // (SIGHUP's, the watcher's) take turns, so each is recorded before it is put in force and in
   // the order they are.
@@ -98,7 +108,8 @@ class PolicyStore {
   // What a reload does with each reading of the file before the policy it holds is put in
   // force, a refused file's too (registryd: its audit event). An error keeps the policy in force
   // as it is, a new one that could not be recorded included, and is the reload's error (a
-  // refused file's own error comes first). Load's first reading is not recorded. Set before
+  // refused file's own error comes first). Load's first reading is not recorded here (registryd
+  // compares its fingerprint with the policy last in force instead). Set before
   // StartWatching and before Reload is called from another thread.
   using Recorder = std::function<absl::Status(const PolicyReading&)>;
   void SetRecorder(Recorder recorder) { recorder_ = std::move(recorder); }
@@ -122,7 +133,10 @@ class PolicyStore {
   const std::string path_;
   Recorder recorder_;
   // Held through each Reload: the reading, its record and the change of policy.
-  absl::Mutex reload_mu_;
+  mutable absl::Mutex reload_mu_;
+  // The fingerprint of the file the policy in force was read from; set with it, under
+  // reload_mu_.
+  std::string sha256_in_force_;
   Reloadable<Policy> policy_;
   PollingThread watcher_;
 };

@@ -209,6 +209,10 @@ absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& confi
   ASSIGN_OR_RETURN(crypto::SecretBytes checks_key,
                    crypto::DeriveKey(st.derivation_root, storage::kCheckStoreKeyPurpose));
   ASSIGN_OR_RETURN(st.checks, storage::CheckStore::Create(st.db.get(), checks_key));
+  ASSIGN_OR_RETURN(crypto::SecretBytes policy_key,
+                   crypto::DeriveKey(st.derivation_root, storage::kPolicyFingerprintKeyPurpose));
+  ASSIGN_OR_RETURN(st.policy_fingerprint,
+                   storage::PolicyFingerprint::Create(st.db.get(), policy_key));
   ASSIGN_OR_RETURN(crypto::SecretBytes ledger_key,
                    crypto::DeriveKey(st.derivation_root, storage::kErasureLedgerKeyPurpose));
   ASSIGN_OR_RETURN(st.ledger, storage::ErasureLedger::Open(config.erasure_ledger_file(),
@@ -644,6 +648,9 @@ absl::Status RegistryServer::BuildServices() {
   if (redated > 0) {
     Log("info", "retention rules changed: records re-dated", absl::StrCat(redated));
   }
+  // Who had access from now on is in the log before the first call: a policy file edited while
+  // registryd was stopped is otherwise seen nowhere but in the file.
+  RETURN_IF_ERROR(RecordPolicyAtStart());
   // A backup check killed before it could delete its scratch copy left it behind.
   ASSIGN_OR_RETURN(const int leftovers, RemoveLeftoverScratch(config.backup_dir()));
   if (leftovers > 0) {
@@ -864,17 +871,31 @@ absl::Status RegistryServer::TrustClockForErasure() {
   return trusted.status();
 }
 
+namespace {
+
+// A policy put in force as its events state it: the file's fingerprint and counts, which policy
+// is in force, never what a principal's certificate holds.
+std::string PolicyReference(absl::string_view sha256, const v1::AccessPolicy& policy) {
+  return absl::StrCat("policy sha256 ", sha256, ": ", policy.principals_size(), " principals, ",
+                      policy.organisations_size(), " organisations, ",
+                      policy.denied_certificate_sha256_size(), " denied certificates");
+}
+
+}  // namespace
+
 absl::Status RegistryServer::RecordPolicyReload(const PolicyReading& reading) {
   v1::AuditEvent event;
+  storage::PendingWrite write;
   if (reading.policy.ok()) {
-    // Counts and the file's fingerprint: which policy is in force, never what a principal's
-    // certificate holds.
-    const v1::AccessPolicy& policy = (*reading.policy)->proto();
-    event.set_reference(absl::StrCat("policy sha256 ", reading.sha256, ": ",
-                                     policy.principals_size(), " principals, ",
-                                     policy.organisations_size(), " organisations, ",
-                                     policy.denied_certificate_sha256_size(),
-                                     " denied certificates"));
+    event.set_reference(PolicyReference(reading.sha256, (*reading.policy)->proto()));
+    // The policy last in force, for the next start's comparison, changes with the event that
+    // puts it in force.
+    if (absl::Status staged = storage_.policy_fingerprint->Stage(reading.sha256, &write);
+        !staged.ok()) {
+      Log("error", "cannot record the new policy's fingerprint; the new policy is not applied",
+          staged.message());
+      return staged;
+    }
   } else {
     event.set_outcome(static_cast<int>(reading.policy.status().code()));
     event.set_reference(reading.sha256.empty()
@@ -885,7 +906,9 @@ absl::Status RegistryServer::RecordPolicyReload(const PolicyReading& reading) {
     event.set_detail(reading.refused_field);
   }
   absl::Status audited =
-      gate_->CommitSystemEvent("policy", "reload-policy", std::move(event), nullptr).status();
+      gate_->CommitSystemEvent("policy", "reload-policy", std::move(event),
+                               reading.policy.ok() ? &write : nullptr)
+          .status();
   if (!audited.ok()) {
     Log("error",
         reading.policy.ok() ? "cannot write the policy reload to the audit log; the new policy "
@@ -894,6 +917,52 @@ absl::Status RegistryServer::RecordPolicyReload(const PolicyReading& reading) {
         audited.message());
   }
   return audited;
+}
+
+absl::Status RegistryServer::RecordPolicyAtStart() {
+  const PolicyStore::InForce in_force = policies_->CurrentWithFingerprint();
+  const absl::StatusOr<std::optional<std::string>> last = storage_.policy_fingerprint->Get();
+  std::string detail;
+  if (absl::IsDataLoss(last.status())) {
+    // Edited or planted by someone without the key file: not trusted, and no reason to stay
+    // down. The policy read now is written as one whose predecessor is unknown.
+    Log("error", "the fingerprint of the policy last in force fails authentication",
+        last.status().message());
+    detail = "no earlier policy recorded: the stored fingerprint fails authentication";
+  } else if (!last.ok()) {
+    return last.status();
+  } else if (!last->has_value()) {
+    if (storage_.audit->CurrentHead().size == 0) {
+      // A new registry: its first policy is no change, and its log does not start with it.
+      return storage_.policy_fingerprint->InitForEmptyLog(in_force.sha256, *storage_.audit);
+    }
+    // A database of a registryd that kept no fingerprint, or whose row was deleted (whoever
+    // deleted it gains only this event): which policy was in force before is not known.
+    detail = "no earlier policy recorded";
+  } else if (**last == in_force.sha256) {
+    return absl::OkStatus();
+  } else {
+    detail = absl::StrCat(
+        "changed while registryd was stopped: the last policy in force was sha256 ", **last);
+  }
+  // Not a reload (nothing running saw the file change, and a refused file stops the start):
+  // an action of its own, which `audit list --actor system:policy` shows among the reloads.
+  v1::AuditEvent event;
+  event.set_reference(PolicyReference(in_force.sha256, in_force.policy->proto()));
+  event.set_detail(detail);
+  storage::PendingWrite write;
+  RETURN_IF_ERROR(storage_.policy_fingerprint->Stage(in_force.sha256, &write));
+  const absl::Status audited =
+      gate_->CommitSystemEvent("policy", "load-policy", std::move(event), &write).status();
+  if (!audited.ok()) {
+    Log("error", "cannot write the policy read at start to the audit log; registryd does not "
+                 "start",
+        audited.message());
+    return audited;
+  }
+  Log("warning", "the access policy is not the one last in force; written to the audit log",
+      detail);
+  return absl::OkStatus();
 }
 
 absl::StatusOr<int> RegistryServer::RunRetentionOnce() {

@@ -49,6 +49,7 @@
 #include "storage/erasure_ledger.h"
 #include "storage/keyring_holder.h"
 #include "storage/name_normalizer.h"
+#include "storage/policy_fingerprint.h"
 #include "storage/record_store.h"
 
 namespace registry::server {
@@ -129,6 +130,8 @@ struct StorageStack {
   std::unique_ptr<storage::AuditLog> audit;
   std::unique_ptr<storage::RecordStore> records;
   std::unique_ptr<storage::CheckStore> checks;
+  // The fingerprint of the access policy last in force (storage/policy_fingerprint.h).
+  std::unique_ptr<storage::PolicyFingerprint> policy_fingerprint;
   std::unique_ptr<storage::ErasureLedger> ledger;
   // How far the audit log had grown, kept beside the ledger.
   std::unique_ptr<storage::AuditWatermark> watermark;
@@ -212,8 +215,14 @@ class RegistryServer {
   // the refusal's status code, reference "policy sha256 HEX: N principals, M organisations, D
   // denied certificates" (the file's SHA-256, as sha256sum prints it) or "policy sha256 HEX
   // refused; the previous policy stays in force", detail the field a refusal names (never a
-  // value). A new policy whose event cannot be written is not applied. The start-up load writes
-  // none: a start records only what it changes.
+  // value). A new policy whose event cannot be written is not applied. An applied reload's write
+  // also records its file's fingerprint as the policy last in force. At start, before anything
+  // is served, a policy file whose fingerprint is not the last one in force (it was changed
+  // while registryd was stopped, or the database is of a registryd that kept none) writes one
+  // "system:policy" "load-policy" event, with the reference of a reload and a detail naming the
+  // earlier fingerprint ("changed while registryd was stopped: the last policy in force was
+  // sha256 OLD", or "no earlier policy recorded"); a start with the same file writes none, and
+  // a new database records its first policy without an event.
   absl::Status ReloadPolicy();
 
   // Re-reads the client CA bundle and the CRL folder (SIGHUP), when tls.crl_directory is set.
@@ -297,7 +306,8 @@ class RegistryServer {
   // the signing keys, the audit log id, an interrupted key rotation finished.
   absl::Status OpenAndRecoverStorage();
   // The limiters, the call gate and the services, each given only what it uses; stored dates
-  // re-dated when the retention rules changed.
+  // re-dated when the retention rules changed; a policy file changed while registryd was
+  // stopped written to the audit log.
   absl::Status BuildServices();
   // The mTLS gRPC server with every service registered, listening.
   absl::Status BuildGrpcServer();
@@ -315,6 +325,10 @@ class RegistryServer {
   // The audit event of a policy reload (ReloadPolicy), the store's recorder (PolicyStore::
   // SetRecorder). The error, logged here, when the event cannot be written.
   absl::Status RecordPolicyReload(const PolicyReading& reading);
+  // At start, before serving: the policy read at start against the fingerprint of the policy
+  // last in force (see ReloadPolicy). Its "load-policy" event and the new fingerprint are one
+  // write; the error when it cannot be written.
+  absl::Status RecordPolicyAtStart();
 
   SigningKeys signing_;
   std::unique_ptr<PolicyStore> policies_;

@@ -1,8 +1,8 @@
 // The access policy: Policy::Compile refuses every invalid file with InvalidArgument naming the
 // bad entry, and LoadPolicyFile a file that gives a key twice; a running server picks up a new
 // policy on ReloadPolicy (SIGHUP) and when the file changes, keeps the old policy when the new
-// one is invalid, audits every reload, and refuses certificates on the deny list whatever the
-// principals say.
+// one is invalid, audits every reload and, at the next start, a policy file changed while it was
+// stopped, and refuses certificates on the deny list whatever the principals say.
 #include "server/policy.h"
 
 #include <chrono>
@@ -28,10 +28,12 @@
 #include "registry/v1/policy.pb.h"
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
+#include "storage/policy_fingerprint.h"
 #include "tests/testing/audit_events.h"
 #include "tests/testing/clients.h"
 #include "tests/testing/outcome.h"
 #include "tests/testing/principals.h"
+#include "tests/testing/stored_data.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
@@ -472,6 +474,151 @@ TEST(PolicyReloadTest, AnAppliedReloadIsAuditedWithTheNewFilesFingerprintAndCoun
                          " principals, ", policy.organisations_size(), " organisations, 1 denied "
                          "certificates"));
   EXPECT_EQ(PublicKeyAs(clerk), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// ---- The policy read at start ----
+
+// The file's SHA-256 as sha256sum prints it.
+std::string PolicyFileSha256(const TestServer& server) {
+  return Sha256Hex(testing::ReadFileOrDie(server.dir() + "/policy.json"));
+}
+
+std::string ReferenceOf(const std::string& sha256, const v1::AccessPolicy& policy) {
+  return absl::StrCat("policy sha256 ", sha256, ": ", policy.principals_size(), " principals, ",
+                      policy.organisations_size(), " organisations, ",
+                      policy.denied_certificate_sha256_size(), " denied certificates");
+}
+
+// The system:policy events of the log from `from` on.
+std::vector<v1::AuditEvent> PolicyEventsFrom(TestServer& server, uint64_t from) {
+  std::vector<v1::AuditEvent> events;
+  for (uint64_t i = from; i < AuditLogSize(server); ++i) {
+    v1::AuditEvent event = StoredEvent(server, i);
+    if (event.actor() == "system:policy") events.push_back(std::move(event));
+  }
+  return events;
+}
+
+// Starts a server and has it write an event of a call, so that its log is not a new one.
+std::unique_ptr<TestServer> StartedWithACall() {
+  auto server = TestServer::Start();
+  EXPECT_EQ(PublicKeyAs(server->Channel("clerk")), grpc::StatusCode::OK);
+  EXPECT_GT(AuditLogSize(*server), 0u);
+  return server;
+}
+
+// A restart on the file last in force writes nothing, whether that file was read at the first
+// start or put in force by a reload since: the reload's write recorded its fingerprint, which
+// the next change is then compared with.
+TEST(PolicyAtStartTest, ARestartWithThePolicyLastInForceWritesNoPolicyEvent) {
+  auto server = StartedWithACall();
+  uint64_t before = AuditLogSize(*server);
+  ASSERT_TRUE(server->Restart().ok());
+  EXPECT_EQ(AuditLogSize(*server), before);
+
+  server->WritePolicy(DevPolicyWithout(kClerkId));
+  const std::string reloaded = PolicyFileSha256(*server);
+  ASSERT_TRUE(server->server()->ReloadPolicy().ok());
+  before = AuditLogSize(*server);
+  ASSERT_TRUE(server->Restart().ok());
+  EXPECT_EQ(AuditLogSize(*server), before);
+  EXPECT_EQ(PublicKeyAs(server->Channel("clerk")), grpc::StatusCode::PERMISSION_DENIED);
+
+  before = AuditLogSize(*server);
+  server->Stop();
+  server->WritePolicy(testing::DevPolicy());
+  ASSERT_TRUE(server->Restart().ok());
+  const std::vector<v1::AuditEvent> events = PolicyEventsFrom(*server, before);
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0].detail(),
+            absl::StrCat("changed while registryd was stopped: the last policy in force was "
+                         "sha256 ",
+                         reloaded));
+}
+
+// A principal removed and a certificate denied while registryd was stopped: the next start
+// writes one event, before it serves, with the new file's fingerprint and counts and the
+// fingerprint of the policy that was in force before; a further restart writes none.
+TEST(PolicyAtStartTest, APolicyChangedWhileStoppedIsAuditedOnceWithTheNewAndTheOldFingerprint) {
+  auto server = StartedWithACall();
+  const std::string old_sha256 = PolicyFileSha256(*server);
+  const uint64_t before = AuditLogSize(*server);
+  server->Stop();
+  v1::AccessPolicy changed = DevPolicyWithout(kClerkId);
+  changed.add_denied_certificate_sha256(kFingerprint);
+  server->WritePolicy(changed);
+  const std::string new_sha256 = PolicyFileSha256(*server);
+  ASSERT_NE(new_sha256, old_sha256);
+
+  ASSERT_TRUE(server->Restart().ok());
+  ASSERT_EQ(AuditLogSize(*server), before + 1);
+  const v1::AuditEvent event = StoredEvent(*server, before);
+  EXPECT_EQ(event.actor(), "system:policy");
+  EXPECT_EQ(event.action(), "load-policy");
+  EXPECT_EQ(testing::OutcomeName(event), "OK");
+  EXPECT_EQ(event.reference(), ReferenceOf(new_sha256, changed));
+  EXPECT_EQ(event.detail(), absl::StrCat("changed while registryd was stopped: the last policy "
+                                         "in force was sha256 ",
+                                         old_sha256));
+  EXPECT_FALSE(absl::StrContains(event.SerializeAsString(), kClerkId));
+  EXPECT_EQ(PublicKeyAs(server->Channel("clerk")), grpc::StatusCode::PERMISSION_DENIED);
+
+  const uint64_t after = AuditLogSize(*server);
+  ASSERT_TRUE(server->Restart().ok());
+  EXPECT_EQ(AuditLogSize(*server), after);
+}
+
+// A new registry's log does not start with its policy, yet the policy is recorded: a change
+// made before the second start is found and names it.
+TEST(PolicyAtStartTest, AFirstStartWritesNoPolicyEventYetRecordsThePolicyItStartedWith) {
+  auto server = TestServer::Start();
+  EXPECT_EQ(AuditLogSize(*server), 0u);
+  const std::string first = PolicyFileSha256(*server);
+
+  server->Stop();
+  server->WritePolicy(DevPolicyWithout(kClerkId));
+  ASSERT_TRUE(server->Restart().ok());
+  ASSERT_EQ(AuditLogSize(*server), 1u);
+  const v1::AuditEvent event = StoredEvent(*server, 0);
+  EXPECT_EQ(event.action(), "load-policy");
+  EXPECT_EQ(event.detail(), absl::StrCat("changed while registryd was stopped: the last policy "
+                                         "in force was sha256 ",
+                                         first));
+}
+
+// Whoever deletes the recorded fingerprint gains one event naming no earlier policy, and a
+// fingerprint planted without the key file (that of the file they edited) hides no change.
+TEST(PolicyAtStartTest, AFingerprintDeletedOrPlantedWithoutTheKeyFileHidesNoChange) {
+  auto server = StartedWithACall();
+  uint64_t before = AuditLogSize(*server);
+  ASSERT_NO_FATAL_FAILURE(EditStoppedData(*server, [](storage::Database* db) {
+    DeleteStored(db, storage::Cf::kMeta, storage::kPolicyFingerprintKey);
+  }));
+  ASSERT_TRUE(server->Restart().ok());
+  ASSERT_EQ(AuditLogSize(*server), before + 1);
+  v1::AuditEvent event = StoredEvent(*server, before);
+  EXPECT_EQ(event.action(), "load-policy");
+  EXPECT_EQ(event.reference(), ReferenceOf(PolicyFileSha256(*server), testing::DevPolicy()));
+  EXPECT_EQ(event.detail(), "no earlier policy recorded");
+  before = AuditLogSize(*server);
+  ASSERT_TRUE(server->Restart().ok());
+  EXPECT_EQ(AuditLogSize(*server), before);
+
+  before = AuditLogSize(*server);
+  server->Stop();
+  server->WritePolicy(DevPolicyWithout(kClerkId));
+  const std::string edited = PolicyFileSha256(*server);
+  ASSERT_NO_FATAL_FAILURE(EditStoppedData(*server, [&](storage::Database* db) {
+    PutRows(db, {{storage::Cf::kMeta,
+                  {storage::kPolicyFingerprintKey, absl::StrCat(edited, " ", Sha256Hex(edited))}}});
+  }));
+  ASSERT_TRUE(server->Restart().ok());
+  ASSERT_EQ(AuditLogSize(*server), before + 1);
+  event = StoredEvent(*server, before);
+  EXPECT_EQ(event.action(), "load-policy");
+  EXPECT_EQ(event.reference(), ReferenceOf(edited, DevPolicyWithout(kClerkId)));
+  EXPECT_EQ(event.detail(), "no earlier policy recorded: the stored fingerprint fails "
+                            "authentication");
 }
 
 // The watcher's own reports are what the test waits for: the refusal of the bad file, then the
