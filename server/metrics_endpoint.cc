@@ -1,93 +1,53 @@
 #include "server/metrics_endpoint.h"
 
 #include <httplib.h>
-#include <netdb.h>
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <chrono>
-#include <climits>
 #include <cstring>
-#include <functional>
 #include <memory>
 #include <optional>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "common/connection_serving.h"
 
 namespace registry::server {
 namespace {
 
-using SteadyTime = std::chrono::steady_clock::time_point;
+using serving::SteadyClock;
 
 // A scrape's request is a line and a few headers; anything longer is no scrape. (cpp-httplib
 // 0.11 reads header lines without a limit on their number.)
 constexpr size_t kMaxMetricsRequestBytes = 16 * 1024;
 
-SteadyTime SteadyAfter(absl::Duration d) {
-  return std::chrono::steady_clock::now() + absl::ToChronoNanoseconds(d);
-}
-
-// Waits until `fd` is ready for `events`, at most until `deadline`, and not once `stop_fd` is
-// readable. True when `fd` is ready (an error or a hang-up counts: the read or write that follows
-// says which).
-bool MetricsSocketReady(int fd, short events, int stop_fd, SteadyTime deadline) {
-  for (;;) {
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
-        deadline - std::chrono::steady_clock::now());
-    if (left.count() <= 0) return false;
-    pollfd fds[2] = {{fd, events, 0}, {stop_fd, POLLIN, 0}};
-    const int ms = static_cast<int>(std::min<int64_t>(left.count() + 1, INT_MAX));
-    const int n = ::poll(fds, 2, ms);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return false;
-    }
-    if (fds[1].revents != 0) return false;  // stopping
-    if (fds[0].revents != 0) return true;
-  }
-}
-
-std::string NumericHost(const sockaddr_storage& addr, socklen_t len, int* port) {
-  char host[NI_MAXHOST] = "";
-  char serv[NI_MAXSERV] = "";
-  if (::getnameinfo(reinterpret_cast<const sockaddr*>(&addr), len, host, sizeof(host), serv,
-                    sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV) != 0) {
-    *port = 0;
-    return "";
-  }
-  if (!absl::SimpleAtoi(serv, port)) *port = 0;
-  return host;
-}
-
 // One connection's stream, as cpp-httplib reads the request from it and writes the answer: reads
 // end at the request's deadline whatever arrives in between, writes at the answer's (counted
 // from the first write), both at once when the listener stops, and a request is read up to
 // kMaxMetricsRequestBytes.
-class MetricsStream final : public httplib::Stream {
+class MetricsStream final : public serving::SocketStream<httplib::Stream> {
  public:
-  MetricsStream(int sock, int stop_fd, SteadyTime read_deadline, absl::Duration answer_time)
-      : sock_(sock), stop_fd_(stop_fd), read_deadline_(read_deadline), answer_time_(answer_time) {}
+  MetricsStream(int sock, int stop_fd, SteadyClock::time_point read_deadline,
+                absl::Duration answer_time)
+      : SocketStream(sock),
+        stop_fd_(stop_fd),
+        read_deadline_(read_deadline),
+        answer_time_(answer_time) {}
 
-  bool is_readable() const override {
-    return off_ < size_ || MetricsSocketReady(sock_, POLLIN, stop_fd_, read_deadline_);
-  }
-  bool is_writable() const override {
-    return MetricsSocketReady(sock_, POLLOUT, stop_fd_, WriteDeadline());
-  }
+  bool is_readable() const override { return off_ < size_ || Ready(POLLIN, read_deadline_); }
+  bool is_writable() const override { return Ready(POLLOUT, WriteDeadline()); }
 
   ssize_t read(char* ptr, size_t size) override {
     if (off_ == size_) {
       if (taken_ >= kMaxMetricsRequestBytes) return -1;
       for (;;) {
-        if (!MetricsSocketReady(sock_, POLLIN, stop_fd_, read_deadline_)) return -1;
+        if (!Ready(POLLIN, read_deadline_)) return -1;
         const size_t room = std::min(sizeof(buf_), kMaxMetricsRequestBytes - taken_);
-        const ssize_t n = ::recv(sock_, buf_, room, MSG_DONTWAIT);
+        short want = 0;
+        const ssize_t n = serving::ReceiveNow(sock_, buf_, room, &want);
         if (n > 0) {
           off_ = 0;
           size_ = static_cast<size_t>(n);
@@ -95,7 +55,7 @@ class MetricsStream final : public httplib::Stream {
           break;
         }
         if (n == 0) return 0;
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return -1;
+        if (want == 0) return -1;
       }
     }
     const size_t n = std::min(size, size_ - off_);
@@ -106,81 +66,34 @@ class MetricsStream final : public httplib::Stream {
 
   ssize_t write(const char* ptr, size_t size) override {
     for (;;) {
-      if (!MetricsSocketReady(sock_, POLLOUT, stop_fd_, WriteDeadline())) return -1;
-      const ssize_t n = ::send(sock_, ptr, size, MSG_DONTWAIT | MSG_NOSIGNAL);
+      if (!Ready(POLLOUT, WriteDeadline())) return -1;
+      short want = 0;
+      const ssize_t n = serving::SendNow(sock_, ptr, size, &want);
       if (n >= 0) return n;
-      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) return -1;
+      if (want == 0) return -1;
     }
   }
-
-  void get_remote_ip_and_port(std::string& ip, int& port) const override {
-    sockaddr_storage addr{};
-    socklen_t len = sizeof(addr);
-    port = 0;
-    ip.clear();
-    if (::getpeername(sock_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      ip = NumericHost(addr, len, &port);
-    }
-  }
-  void get_local_ip_and_port(std::string& ip, int& port) const override {
-    sockaddr_storage addr{};
-    socklen_t len = sizeof(addr);
-    port = 0;
-    ip.clear();
-    if (::getsockname(sock_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      ip = NumericHost(addr, len, &port);
-    }
-  }
-  socket_t socket() const override { return sock_; }
 
  private:
-  SteadyTime WriteDeadline() const {
-    if (!write_deadline_.has_value()) write_deadline_ = SteadyAfter(answer_time_);
+  // Whether the socket is ready for `events` by `deadline`, the listener not stopping first.
+  bool Ready(short events, SteadyClock::time_point deadline) const {
+    return serving::WaitForSocket(sock_, events, stop_fd_, deadline) == serving::SocketWait::kReady;
+  }
+  SteadyClock::time_point WriteDeadline() const {
+    if (!write_deadline_.has_value()) {
+      write_deadline_ = serving::DeadlineAfter(SteadyClock::now(), answer_time_);
+    }
     return *write_deadline_;
   }
 
-  const int sock_;
   const int stop_fd_;
-  const SteadyTime read_deadline_;
+  const SteadyClock::time_point read_deadline_;
   const absl::Duration answer_time_;
-  mutable std::optional<SteadyTime> write_deadline_;
+  mutable std::optional<SteadyClock::time_point> write_deadline_;
   char buf_[4096];
   size_t off_ = 0;
   size_t size_ = 0;
   size_t taken_ = 0;
-};
-
-// Set on the listener's thread while it closes a connection it will not queue (BoundedPool).
-thread_local bool t_refusing = false;
-
-// cpp-httplib's ThreadPool with a bound on the connections waiting for a worker: its own queue
-// has none, and each waiting connection holds an open file. A connection past the bound is
-// handed straight back to the server on the listener's thread with t_refusing set, which
-// closes it unserved (process_and_close_socket below).
-class BoundedPool final : public httplib::TaskQueue {
- public:
-  BoundedPool(size_t workers, size_t max_waiting)
-      : pool_(workers), capacity_(workers + max_waiting) {}
-
-  void enqueue(std::function<void()> fn) override {
-    if (pending_.fetch_add(1) >= capacity_) {
-      pending_.fetch_sub(1);
-      t_refusing = true;
-      fn();
-      t_refusing = false;
-      return;
-    }
-    pool_.enqueue([this, fn = std::move(fn)] {
-      fn();
-      pending_.fetch_sub(1);
-    });
-  }
-  void shutdown() override { pool_.shutdown(); }
-
- private:
-  httplib::ThreadPool pool_;
-  const size_t capacity_;
-  std::atomic<size_t> pending_{0};
 };
 
 }  // namespace
@@ -189,49 +102,36 @@ class BoundedPool final : public httplib::TaskQueue {
 // of the task queue, reading through its own stream whose read timeout starts again with every
 // byte, and its stop() only closes the listening socket and then joins the workers. This one
 // serves each connection through a MetricsStream instead, so that no connection holds a worker
-// past its deadlines, and Interrupt() ends every wait at once.
+// past its deadlines, and Interrupt() ends every wait at once. Its task queue is bounded
+// (serving::BoundedWorkers): a connection past MetricsEndpointLimits::max_waiting is closed
+// unserved.
 class MetricsEndpoint::Http final : public httplib::Server {
  public:
-  explicit Http(const MetricsEndpointLimits& limits)
-      : limits_(limits), stop_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
-    const size_t workers = static_cast<size_t>(std::max(1, limits.workers));
-    const size_t waiting = static_cast<size_t>(std::max(0, limits.max_waiting));
-    new_task_queue = [workers, waiting] { return new BoundedPool(workers, waiting); };
-  }
-  ~Http() override {
-    if (stop_fd_ >= 0) ::close(stop_fd_);
+  explicit Http(const MetricsEndpointLimits& limits) : limits_(limits) {
+    new_task_queue = serving::BoundedWorkers<httplib::TaskQueue, httplib::ThreadPool>::Factory(
+        limits.workers, limits.max_waiting);
   }
 
-  bool valid() const { return stop_fd_ >= 0; }
+  bool valid() const { return stop_.valid(); }
 
   // Every connection's wait ends now, and connections still queued are closed unserved.
-  void Interrupt() {
-    stopping_.store(true);
-    const uint64_t one = 1;
-    // An eventfd stays readable once written: every poll sees it, now and later.
-    while (::write(stop_fd_, &one, sizeof(one)) < 0 && errno == EINTR) {
-    }
-  }
+  void Interrupt() { stop_.Raise(); }
 
  private:
   bool process_and_close_socket(socket_t sock) override {
-    bool served = false;
-    if (!stopping_.load() && !t_refusing) {
-      MetricsStream stream(sock, stop_fd_, SteadyAfter(limits_.request_deadline),
+    return serving::ServeAndClose(sock, stop_, [&] {
+      MetricsStream stream(sock, stop_.fd(),
+                           serving::DeadlineAfter(SteadyClock::now(), limits_.request_deadline),
                            limits_.answer_deadline);
       bool closed = false;
       // One request per connection: between two requests of a kept-alive connection the worker
       // would wait again, for whatever the client chose to send next.
-      served = process_request(stream, /*close_connection=*/true, closed, nullptr);
-    }
-    ::shutdown(sock, SHUT_RDWR);
-    ::close(sock);
-    return served;
+      return process_request(stream, /*close_connection=*/true, closed, nullptr);
+    });
   }
 
   const MetricsEndpointLimits limits_;
-  const int stop_fd_;
-  std::atomic<bool> stopping_{false};
+  serving::StopSignal stop_;
 };
 
 absl::Status SplitHostPort(absl::string_view field, absl::string_view address, std::string* host,

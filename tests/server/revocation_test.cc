@@ -605,14 +605,9 @@ TEST(RevocationTest, ACertificateOutOfDateAtTheCallIsRefusedOnAnOpenConnection) 
 std::shared_ptr<grpc::Channel> ChannelWithCertificate(const TestServer& server,
                                                       absl::string_view identity,
                                                       const std::string& cert_pem) {
-  const TestPki::Identity id = TestPki::Get().LoadIdentity(identity);
-  grpc::SslCredentialsOptions ssl;
-  ssl.pem_root_certs = id.ca_pem;
-  ssl.pem_private_key = id.key_pem;
-  ssl.pem_cert_chain = cert_pem;
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel(server.address(), grpc::SslCredentials(ssl), args);
+  TestPki::Identity id = TestPki::Get().LoadIdentity(identity);
+  id.cert_pem = cert_pem;
+  return MakeChannel(server.address(), id);
 }
 
 // The court's certificate re-encoded with its signature's other valid form (s -> n - s), which
@@ -660,18 +655,6 @@ TEST(RevocationTest, ACertificateReEncodedUnderAnotherFingerprintIsStillDenied) 
 
 // ---- What the certificate is for ----
 
-// An mTLS channel to `server` with `identity`'s certificate and key.
-std::shared_ptr<grpc::Channel> ChannelAs(const TestServer& server,
-                                         const TestPki::Identity& identity) {
-  grpc::SslCredentialsOptions ssl;
-  ssl.pem_root_certs = identity.ca_pem;
-  ssl.pem_private_key = identity.key_pem;
-  ssl.pem_cert_chain = identity.cert_pem;
-  grpc::ChannelArguments args;
-  args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
-  return grpc::CreateCustomChannel(server.address(), grpc::SslCredentials(ssl), args);
-}
-
 // A certificate of the registry CA with `extensions` and the URI SAN `uri`.
 TestPki::Identity IssuedFor(absl::string_view uri, absl::string_view extensions) {
   return TestPki::Get().IssueClient("test-leaf",
@@ -688,14 +671,14 @@ constexpr char kClientLeaf[] =
 v1::AuditEvent RefusedAndAudited(TestServer& server, const TestPki::Identity& identity,
                                  absl::string_view message) {
   const uint64_t before = AuditLogSize(server);
-  const grpc::Status s = PublicKeyAs(ChannelAs(server, identity));
+  const grpc::Status s = PublicKeyAs(MakeChannel(server.address(), identity));
   EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
   EXPECT_EQ(s.error_message(), message);
   EXPECT_EQ(AuditLogSize(server), before + 1);
   const v1::AuditEvent event = LastStoredEvent(server);
   EXPECT_EQ(testing::OutcomeName(event), "UNAUTHENTICATED");
   EXPECT_EQ(event.role(), v1::ROLE_UNSPECIFIED);
-  EXPECT_EQ(HealthAs(ChannelAs(server, identity)).error_code(),
+  EXPECT_EQ(HealthAs(MakeChannel(server.address(), identity)).error_code(),
             grpc::StatusCode::UNAUTHENTICATED);
   return event;
 }
@@ -729,7 +712,7 @@ TEST(ClientCertificateUseTest, ACaCertificateWithAClerksUriIsRefusedAndAuditedWi
             absl::StrCat("certificate refused: ca_certificate; sha256 ", signer.fingerprint));
 
   // The same URI SAN in an end entity's certificate for TLS clients is the clerk.
-  EXPECT_TRUE(PublicKeyAs(ChannelAs(*server, IssuedFor(kClerkId, kClientLeaf))).ok());
+  EXPECT_TRUE(PublicKeyAs(MakeChannel(server->address(), IssuedFor(kClerkId, kClientLeaf))).ok());
 }
 
 // The handshake takes a certificate without extendedKeyUsage for any use.
@@ -776,7 +759,7 @@ TEST(ClientCertificateUseTest, AnUnlistedIdentityHoldingAPersonalNumberIsAudited
     const TestPki::Identity unlisted = IssuedFor(uri, kClientLeaf);
     const uint64_t before = AuditLogSize(*server);
     ::testing::internal::CaptureStderr();
-    const grpc::Status s = PublicKeyAs(ChannelAs(*server, unlisted));
+    const grpc::Status s = PublicKeyAs(MakeChannel(server->address(), unlisted));
     const std::string log = ::testing::internal::GetCapturedStderr();
     EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
     ASSERT_EQ(AuditLogSize(*server), before + 1);
@@ -797,7 +780,7 @@ TEST(ClientCertificateUseTest, AnUnlistedIdentityHoldingAPersonalNumberIsAudited
   // An unlisted identity of the registry's shape is recorded as written (a former official's).
   const std::string former = "spiffe://registry.kjc.dev/clerk/former-clerk";
   const TestPki::Identity unlisted = IssuedFor(former, kClientLeaf);
-  EXPECT_EQ(PublicKeyAs(ChannelAs(*server, unlisted)).error_code(),
+  EXPECT_EQ(PublicKeyAs(MakeChannel(server->address(), unlisted)).error_code(),
             grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(LastStoredEvent(*server).actor(), former);
   EXPECT_THAT(LastStoredEvent(*server).withheld(), ::testing::IsEmpty());

@@ -141,11 +141,15 @@ void WriteFileAtomically(const std::string& path, const std::string& content) {
 
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
                                            absl::string_view identity) {
-  const TestPki::Identity id = TestPki::Get().LoadIdentity(identity);
+  return MakeChannel(address, TestPki::Get().LoadIdentity(identity));
+}
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
+                                           const TestPki::Identity& identity) {
   grpc::SslCredentialsOptions ssl;
-  ssl.pem_root_certs = id.ca_pem;
-  ssl.pem_private_key = id.key_pem;
-  ssl.pem_cert_chain = id.cert_pem;
+  ssl.pem_root_certs = identity.ca_pem;
+  ssl.pem_private_key = identity.key_pem;
+  ssl.pem_cert_chain = identity.cert_pem;
   grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   return grpc::CreateCustomChannel(address, grpc::SslCredentials(ssl), args);

@@ -24,6 +24,7 @@
 #include "registry/v1/vetting.pb.h"
 #include "server/registry_server.h"
 #include "storage/database.h"
+#include "tests/testing/test_pki.h"
 
 namespace registry::testing {
 
@@ -173,6 +174,9 @@ void WriteFileAtomically(const std::string& path, const std::string& content);
 
 // Channel for `identity` of the dev PKI to `address`.
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, absl::string_view identity);
+// The same with the CA, certificate and key of `identity`: one a test issued, or altered.
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
+                                           const TestPki::Identity& identity);
 
 }  // namespace registry::testing
 
