@@ -1,11 +1,13 @@
 #include "client/console/catalog.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <iostream>
+#include <memory>
+#include <optional>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -13,6 +15,17 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "client/console/embedded.h"
+#include "client/console/html.h"
+#include "unicode/fmtable.h"
+#include "unicode/locid.h"
+#include "unicode/messagepattern.h"
+#include "unicode/msgfmt.h"
+#include "unicode/parseerr.h"
+#include "unicode/plurrule.h"
+#include "unicode/strenum.h"
+#include "unicode/stringpiece.h"
+#include "unicode/unistr.h"
+#include "unicode/utypes.h"
 
 namespace registry::console {
 
@@ -34,161 +47,191 @@ const Language& LanguageOrDefault(absl::string_view code) {
 
 namespace {
 
-// One plural choice of a message: "{n, plural, one {{n} record} other {{n} records}}".
-struct PluralChoice {
-  size_t begin = 0;  // the choice's "{"
-  size_t end = 0;    // just after its closing "}"
-  size_t language_at = 0;  // just after "plural": where ":sr" is or goes
-  std::string name;
-  std::string language;  // "" unless marked
-  std::vector<std::pair<std::string, std::string>> forms;  // category, text
-};
+using Values = std::vector<std::pair<std::string, std::string>>;
 
-bool IsLowerWord(absl::string_view text) {
-  return !text.empty() && std::all_of(text.begin(), text.end(), [](char c) {
-    return absl::ascii_islower(static_cast<unsigned char>(c)) || c == '_';
-  });
+icu::UnicodeString Utf16(absl::string_view text) {
+  return icu::UnicodeString::fromUTF8(
+      icu::StringPiece(text.data(), static_cast<int32_t>(text.size())));
 }
 
-// The choice that starts at message[begin] ("{" and a lower-case name, then ","), read to its
-// end. Its forms hold placeholders ("{n}"), not choices of their own.
-absl::StatusOr<PluralChoice> ReadChoice(absl::string_view message, size_t begin) {
-  PluralChoice choice;
-  choice.begin = begin;
-  const size_t comma = message.find(',', begin);
-  choice.name = std::string(message.substr(begin + 1, comma - begin - 1));
-  size_t at = comma + 1;
-  const auto skip_spaces = [&] {
-    while (at < message.size() && message[at] == ' ') ++at;
-  };
-  skip_spaces();
-  if (!absl::StartsWith(message.substr(at), "plural")) {
-    return absl::InvalidArgumentError(absl::StrCat("{", choice.name, ", ...}: not \"plural\""));
+std::string Utf8(const icu::UnicodeString& text) {
+  std::string out;
+  text.toUTF8String(out);
+  return out;
+}
+
+// The ICU locale of a catalog's language: its BCP 47 tag ("sr-Latn"), or `language` as it is.
+icu::Locale CatalogLocale(absl::string_view language) {
+  std::string tag(language);
+  for (const Language& known : Languages()) {
+    if (known.code == language) tag = known.html_lang;
   }
-  at += 6;
-  choice.language_at = at;
-  if (at < message.size() && message[at] == ':') {
-    const size_t language_end = message.find(',', at);
-    if (language_end == absl::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrCat("{", choice.name, ", plural: unended"));
-    }
-    choice.language = std::string(message.substr(at + 1, language_end - at - 1));
-    at = language_end;
-  }
-  if (at >= message.size() || message[at] != ',') {
-    return absl::InvalidArgumentError(absl::StrCat("{", choice.name, ", plural ...: no \",\""));
-  }
-  ++at;
-  while (true) {
+  UErrorCode status = U_ZERO_ERROR;
+  icu::Locale locale = icu::Locale::forLanguageTag(tag, status);
+  return U_SUCCESS(status) ? locale : icu::Locale::getRoot();
+}
+
+// Whether `message` holds a choice: "{", a name and "," (a placeholder is "{name}"). Only such a
+// message is ICU's to read, so that the others keep their apostrophes and braces as written.
+bool HasChoice(absl::string_view message) {
+  for (size_t at = message.find('{'); at != absl::string_view::npos;
+       at = message.find('{', at + 1)) {
+    size_t end = at + 1;
+    const auto skip_spaces = [&] {
+      while (end < message.size() && message[end] == ' ') ++end;
+    };
     skip_spaces();
-    if (at >= message.size()) {
-      return absl::InvalidArgumentError(absl::StrCat("{", choice.name, ", plural, ...: unended"));
+    const size_t name = end;
+    while (end < message.size() &&
+           (absl::ascii_isalnum(static_cast<unsigned char>(message[end])) || message[end] == '_')) {
+      ++end;
     }
-    if (message[at] == '}') {
-      choice.end = at + 1;
-      break;
-    }
-    const size_t open = message.find('{', at);
-    if (open == absl::string_view::npos) {
-      return absl::InvalidArgumentError(absl::StrCat("{", choice.name, ", plural, ...: unended"));
-    }
-    const std::string category(absl::StripAsciiWhitespace(message.substr(at, open - at)));
-    if (!IsLowerWord(category)) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("{", choice.name, ", plural, ...}: \"", category, "\" is not a category"));
-    }
-    int depth = 0;
-    size_t close = open;
-    for (; close < message.size(); ++close) {
-      if (message[close] == '{') ++depth;
-      if (message[close] == '}' && --depth == 0) break;
-    }
-    if (close >= message.size()) {
-      return absl::InvalidArgumentError(absl::StrCat("{", choice.name, ", plural, ...: unended"));
-    }
-    for (const auto& [seen, text] : choice.forms) {
-      if (seen == category) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("{", choice.name, ", plural, ...}: \"", category, "\" twice"));
-      }
-    }
-    choice.forms.emplace_back(category, std::string(message.substr(open + 1, close - open - 1)));
-    at = close + 1;
+    if (end == name) continue;
+    skip_spaces();
+    if (end < message.size() && message[end] == ',') return true;
   }
-  if (std::none_of(choice.forms.begin(), choice.forms.end(),
-                   [](const auto& form) { return form.first == "other"; })) {
-    return absl::InvalidArgumentError(absl::StrCat("{", choice.name, ", plural, ...}: no other"));
-  }
-  return choice;
+  return false;
 }
 
-// The plural choices of `message`, in order: every "{" followed by a lower-case name and ","
-// starts one (a placeholder is "{name}").
-absl::StatusOr<std::vector<PluralChoice>> PluralChoices(absl::string_view message) {
-  std::vector<PluralChoice> choices;
-  size_t at = 0;
-  while ((at = message.find('{', at)) != absl::string_view::npos) {
-    const size_t comma = message.find(',', at);
-    const size_t close = message.find('}', at);
-    if (comma == absl::string_view::npos || (close != absl::string_view::npos && close < comma) ||
-        !IsLowerWord(message.substr(at + 1, comma - at - 1))) {
-      ++at;
+// "12", "-3", "0": a whole number as absl::StrCat writes one (no sign, space or leading zero that
+// a number would lose).
+bool IsWholeNumber(absl::string_view value) {
+  absl::ConsumePrefix(&value, "-");
+  return !value.empty() && (value == "0" || value[0] != '0') &&
+         std::all_of(value.begin(), value.end(),
+                     [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); });
+}
+
+// A value for ICU: a whole number as a number (int64, or ICU's decimal beyond it), else text.
+icu::Formattable IcuArgument(const std::string& value) {
+  if (IsWholeNumber(value)) {
+    int64_t n = 0;
+    if (absl::SimpleAtoi(value, &n)) return icu::Formattable(n);
+    UErrorCode status = U_ZERO_ERROR;
+    icu::Formattable decimal(icu::StringPiece(value), status);
+    if (U_SUCCESS(status)) return decimal;
+  }
+  return icu::Formattable(Utf16(value));
+}
+
+// That ICU reads the message with a choice `message`, that each choice is a plural with an
+// "other" form and no form twice, and, when `language` is given, with exactly its categories.
+absl::Status CheckChoices(absl::string_view message, absl::string_view language) {
+  const icu::UnicodeString pattern = Utf16(message);
+  UParseError where{};
+  UErrorCode status = U_ZERO_ERROR;
+  // The whole format, as Format builds it: a type ICU does not know fails here.
+  const icu::MessageFormat format(pattern, CatalogLocale(language.empty() ? "en" : language),
+                                  where, status);
+  if (U_FAILURE(status)) {
+    return absl::InvalidArgumentError(absl::StrCat("not a message ICU reads (", u_errorName(status),
+                                                   " at character ", where.offset, ")"));
+  }
+  const icu::MessagePattern parts(pattern, &where, status);
+  if (U_FAILURE(status)) {
+    return absl::InvalidArgumentError(absl::StrCat("not a message ICU reads (", u_errorName(status),
+                                                   " at character ", where.offset, ")"));
+  }
+  std::vector<std::string> wanted;
+  if (!language.empty()) {
+    wanted = PluralCategories(language);
+    std::sort(wanted.begin(), wanted.end());
+  }
+  for (int32_t i = 0; i < parts.countParts(); ++i) {
+    const icu::MessagePattern::Part& part = parts.getPart(i);
+    if (part.getType() != UMSGPAT_PART_TYPE_ARG_START ||
+        part.getArgType() == UMSGPAT_ARG_TYPE_NONE) {
       continue;
     }
-    absl::StatusOr<PluralChoice> choice = ReadChoice(message, at);
-    if (!choice.ok()) return choice.status();
-    at = choice->end;
-    choices.push_back(*std::move(choice));
-  }
-  return choices;
-}
-
-// `message` with its plural choices checked and, when `language` is given, marked with it; each
-// must give exactly the language's categories.
-absl::StatusOr<std::string> MarkPluralChoices(absl::string_view message,
-                                              absl::string_view language) {
-  absl::StatusOr<std::vector<PluralChoice>> choices = PluralChoices(message);
-  if (!choices.ok()) return choices.status();
-  if (language.empty()) return std::string(message);
-  std::string marked;
-  size_t copied = 0;
-  for (const PluralChoice& choice : *choices) {
+    const std::string name = Utf8(parts.getSubstring(parts.getPart(i + 1)));
+    if (part.getArgType() != UMSGPAT_ARG_TYPE_PLURAL) {
+      return absl::InvalidArgumentError(absl::StrCat("{", name, ", ...}: not \"plural\""));
+    }
+    // Its selectors: each is followed by its form, a message skipped whole (a form's own
+    // choices are met by the outer loop).
     std::vector<std::string> given;
-    for (const auto& [category, text] : choice.forms) given.push_back(category);
-    std::vector<std::string> wanted = PluralCategories(language);
+    const int32_t limit = parts.getLimitPartIndex(i);
+    for (int32_t j = i + 2; j < limit; ++j) {
+      const icu::MessagePattern::Part& selector = parts.getPart(j);
+      if (selector.getType() == UMSGPAT_PART_TYPE_MSG_START) {
+        j = parts.getLimitPartIndex(j);
+      } else if (selector.getType() == UMSGPAT_PART_TYPE_ARG_SELECTOR) {
+        const std::string category = Utf8(parts.getSubstring(selector));
+        if (category[0] == '=') continue;  // an explicit value ("=0"), not a category
+        if (std::find(given.begin(), given.end(), category) != given.end()) {
+          return absl::InvalidArgumentError(
+              absl::StrCat("{", name, ", plural, ...}: \"", category, "\" twice"));
+        }
+        given.push_back(category);
+      }
+    }
     std::sort(given.begin(), given.end());
-    std::sort(wanted.begin(), wanted.end());
-    if (given != wanted) {
+    if (!language.empty() && given != wanted) {
       return absl::InvalidArgumentError(
-          absl::StrCat("{", choice.name, ", plural, ...}: ", language, " has the forms ",
+          absl::StrCat("{", name, ", plural, ...}: ", language, " has the forms ",
                        absl::StrJoin(PluralCategories(language), ", ")));
     }
-    if (!choice.language.empty()) {
-      return absl::InvalidArgumentError(absl::StrCat("{", choice.name, ", plural:...}: marked"));
-    }
-    absl::StrAppend(&marked, message.substr(copied, choice.language_at - copied), ":", language);
-    copied = choice.language_at;
   }
-  absl::StrAppend(&marked, message.substr(copied));
-  return marked;
+  return absl::OkStatus();
+}
+
+// `message` formatted by ICU in `language`; nullopt when ICU cannot (a choice by a value that is
+// not a number).
+std::optional<std::string> FormatChoices(absl::string_view language, absl::string_view message,
+                                         const Values& values) {
+  UParseError where{};
+  UErrorCode status = U_ZERO_ERROR;
+  const icu::UnicodeString pattern = Utf16(message);
+  const icu::MessageFormat format(pattern, CatalogLocale(language), where, status);
+  // Only a value a choice is made by goes in as a number (written as the language writes a
+  // count: "12.345" in sr); any other, such as an event's index or a key's version, is an
+  // identifier an official compares with registry-cli's output, and goes in as written.
+  std::vector<std::string> counts;
+  const icu::MessagePattern parts(pattern, &where, status);
+  for (int32_t i = 0; U_SUCCESS(status) && i + 1 < parts.countParts(); ++i) {
+    const icu::MessagePattern::Part& part = parts.getPart(i);
+    if (part.getType() == UMSGPAT_PART_TYPE_ARG_START &&
+        part.getArgType() == UMSGPAT_ARG_TYPE_PLURAL) {
+      counts.push_back(Utf8(parts.getSubstring(parts.getPart(i + 1))));
+    }
+  }
+  std::vector<icu::UnicodeString> names;
+  std::vector<icu::Formattable> arguments;
+  for (const auto& [name, value] : values) {
+    names.push_back(Utf16(name));
+    arguments.push_back(std::find(counts.begin(), counts.end(), name) != counts.end()
+                            ? IcuArgument(value)
+                            : icu::Formattable(Utf16(value)));
+  }
+  icu::UnicodeString formatted;
+  format.format(names.data(), arguments.data(), static_cast<int32_t>(names.size()), formatted,
+                status);
+  if (U_FAILURE(status)) return std::nullopt;
+  return Utf8(formatted);
 }
 
 }  // namespace
 
-std::string PluralCategory(absl::string_view language, uint64_t n) {
-  if (language == "sr") {
-    const uint64_t units = n % 10;
-    const uint64_t tens = n % 100;
-    if (units == 1 && tens != 11) return "one";
-    if (units >= 2 && units <= 4 && (tens < 12 || tens > 14)) return "few";
-    return "other";
-  }
-  return n == 1 ? "one" : "other";
-}
-
 std::vector<std::string> PluralCategories(absl::string_view language) {
-  if (language == "sr") return {"one", "few", "other"};
-  return {"one", "other"};
+  UErrorCode status = U_ZERO_ERROR;
+  const std::unique_ptr<icu::PluralRules> rules(
+      icu::PluralRules::forLocale(CatalogLocale(language), status));
+  std::unique_ptr<icu::StringEnumeration> keywords(
+      U_SUCCESS(status) ? rules->getKeywords(status) : nullptr);
+  std::vector<std::string> categories;
+  while (keywords != nullptr && U_SUCCESS(status)) {
+    const icu::UnicodeString* keyword = keywords->snext(status);
+    if (keyword == nullptr) break;
+    categories.push_back(Utf8(*keyword));
+  }
+  // CLDR's order, which ICU's enumeration need not keep.
+  static constexpr absl::string_view kOrder[] = {"zero", "one", "two", "few", "many", "other"};
+  const auto rank = [](const std::string& category) {
+    return std::find(std::begin(kOrder), std::end(kOrder), category) - std::begin(kOrder);
+  };
+  std::sort(categories.begin(), categories.end(),
+            [&](const std::string& a, const std::string& b) { return rank(a) < rank(b); });
+  return categories.empty() ? std::vector<std::string>{"other"} : categories;
 }
 
 absl::StatusOr<Catalog> ParseCatalog(absl::string_view text) { return ParseCatalog(text, ""); }
@@ -206,11 +249,11 @@ absl::StatusOr<Catalog> ParseCatalog(absl::string_view text, absl::string_view l
       return absl::InvalidArgumentError(absl::StrCat("line ", number, ": not \"key = text\""));
     }
     const std::string key(absl::StripAsciiWhitespace(line.substr(0, equals)));
-    absl::StatusOr<std::string> message =
-        MarkPluralChoices(absl::StripAsciiWhitespace(line.substr(equals + 1)), language);
-    if (!message.ok()) {
-      return absl::InvalidArgumentError(
-          absl::StrCat("line ", number, ": ", message.status().message()));
+    std::string message(absl::StripAsciiWhitespace(line.substr(equals + 1)));
+    if (HasChoice(message)) {
+      if (const absl::Status checked = CheckChoices(message, language); !checked.ok()) {
+        return absl::InvalidArgumentError(absl::StrCat("line ", number, ": ", checked.message()));
+      }
     }
     if (key.empty()) return absl::InvalidArgumentError(absl::StrCat("line ", number, ": no key"));
     for (char c : key) {
@@ -219,7 +262,7 @@ absl::StatusOr<Catalog> ParseCatalog(absl::string_view text, absl::string_view l
             absl::StrCat("line ", number, ": key \"", key, "\" is not [A-Za-z0-9_.-]"));
       }
     }
-    if (!catalog.messages.emplace(key, *std::move(message)).second) {
+    if (!catalog.messages.emplace(key, std::move(message)).second) {
       return absl::InvalidArgumentError(absl::StrCat("line ", number, ": \"", key, "\" again"));
     }
     if (legal) catalog.legal.insert(key);
@@ -262,42 +305,36 @@ std::string Catalogs::Text(absl::string_view language, absl::string_view key) co
   return absl::StrCat("[", key, "]");
 }
 
-std::string Format(absl::string_view message,
-                   const std::vector<std::pair<std::string, std::string>>& values) {
-  // The plural choices first, by the raw message: a value is never read as one.
-  std::string chosen;
-  absl::StatusOr<std::vector<PluralChoice>> choices = PluralChoices(message);
-  if (choices.ok() && !choices->empty()) {
-    size_t copied = 0;
-    for (const PluralChoice& choice : *choices) {
-      std::string category = "other";
-      for (const auto& [name, value] : values) {
-        uint64_t n = 0;
-        if (name == choice.name && absl::SimpleAtoi(value, &n)) {
-          category = PluralCategory(choice.language.empty() ? "en" : choice.language, n);
-        }
-      }
-      // The language's form for the number; "other" when the message lacks it (one parsed
-      // without its language need not give every category).
-      std::string form;
-      bool exact = false;
-      for (const auto& [name, text] : choice.forms) {
-        if (name == category) {
-          form = text;
-          exact = true;
-        } else if (name == "other" && !exact) {
-          form = text;
-        }
-      }
-      absl::StrAppend(&chosen, message.substr(copied, choice.begin - copied), form);
-      copied = choice.end;
+std::string Format(absl::string_view language, absl::string_view message,
+                   const Values& values) {
+  if (HasChoice(message)) {
+    if (std::optional<std::string> formatted = FormatChoices(language, message, values)) {
+      return *std::move(formatted);
     }
-    absl::StrAppend(&chosen, message.substr(copied));
-    message = chosen;
   }
-  std::vector<std::pair<std::string, std::string>> replacements;
+  Values replacements;
   for (const auto& [name, value] : values) replacements.emplace_back("{" + name + "}", value);
   return absl::StrReplaceAll(message, replacements);
+}
+
+std::string FormatEscaped(absl::string_view language, absl::string_view message,
+                          const Values& values) {
+  if (!HasChoice(message)) return Format(language, Escape(message), values);
+  // A value that is not a number stands in ICU's output as a marker (private-use characters,
+  // which no catalog holds and Escape keeps), put back after the escaping; a number is ICU's.
+  Values marked;
+  Values markers;
+  for (size_t i = 0; i < values.size(); ++i) {
+    const auto& [name, value] = values[i];
+    if (IsWholeNumber(value)) {
+      marked.emplace_back(name, value);
+      continue;
+    }
+    std::string marker = absl::StrCat("\xEE\x80\x80", i, "\xEE\x80\x81");  // U+E000 i U+E001
+    marked.emplace_back(name, marker);
+    markers.emplace_back(std::move(marker), value);
+  }
+  return absl::StrReplaceAll(Escape(Format(language, message, marked)), markers);
 }
 
 }  // namespace registry::console

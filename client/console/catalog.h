@@ -8,18 +8,19 @@
 // A line starting with "!" is a legal term: its wording awaits review by the KJC legal office,
 // and it is marked the same in every catalog. "{name}" in a message is a placeholder (Format).
 //
-// A count takes the form its language gives the number, as a plural choice (the syntax of ICU's
-// MessageFormat, CLDR's categories):
+// A count takes the form its language gives the number, as a plural choice in the syntax of ICU's
+// MessageFormat (CLDR's categories), which formats it:
 //   search.exact = {n, plural, one {{n} odgovarajući upis} few {{n} odgovarajuća upisa}
 //                  other {{n} odgovarajućih upisa}}
 // (on one line). Each catalog gives exactly the categories its language has (PluralCategories).
+// In a message with a choice ICU's quoting applies: an apostrophe before { } # | or another
+// apostrophe quotes it ("t'i" is text, "'{'" is a brace), and "#" in a form is the number.
 //
 //   const Catalogs& catalogs = Catalogs::Embedded();
 //   std::string title = catalogs.Text("sr", "record.title");
 #ifndef REGISTRY_CLIENT_CONSOLE_CATALOG_H_
 #define REGISTRY_CLIENT_CONSOLE_CATALOG_H_
 
-#include <cstdint>
 #include <map>
 #include <set>
 #include <string>
@@ -49,20 +50,16 @@ struct Catalog {
 };
 
 // Parses one catalog. InvalidArgument naming the line for a line that is not a comment, blank or
-// "key = text", a key given twice, a key that is not [A-Za-z0-9_.-], or a plural choice that is
-// malformed or has no "other" form.
+// "key = text", a key given twice, a key that is not [A-Za-z0-9_.-], or a message with a choice
+// ("{" and a name, then ",") that ICU's MessageFormat does not read, whose choice is not a plural,
+// or whose plural has no "other" form or a form twice.
 absl::StatusOr<Catalog> ParseCatalog(absl::string_view text);
-// The same for the catalog of `language` ("sr"): each plural choice must give exactly the
-// categories of PluralCategories(language), and it is kept marked with the language
-// ("{n, plural:sr, ...}"), so that Format, which is handed the message alone, chooses by the
-// language's rule.
+// The same for the catalog of `language` ("sr"): each plural choice must also give exactly the
+// categories of PluralCategories(language).
 absl::StatusOr<Catalog> ParseCatalog(absl::string_view text, absl::string_view language);
 
-// The CLDR plural category of the whole number `n` in `language`: "one", "few" or "other".
-// Serbian: one when n % 10 == 1 and n % 100 != 11; few when n % 10 is 2..4 and n % 100 is not
-// 12..14; other. Albanian and English (and any other code): one for 1, else other.
-std::string PluralCategory(absl::string_view language, uint64_t n);
-// The categories `language` distinguishes, "other" last: {"one", "few", "other"} for Serbian.
+// The CLDR plural categories `language` distinguishes, as ICU's plural rules give them, in CLDR's
+// order ("other" last): {"one", "few", "other"} for Serbian, {"one", "other"} for Albanian.
 std::vector<std::string> PluralCategories(absl::string_view language);
 
 class Catalogs {
@@ -84,11 +81,20 @@ class Catalogs {
 };
 
 // `message` with each "{name}" replaced by its value. The values are inserted as they are: callers
-// building HTML escape them first. A plural choice "{name, plural, ...}" is first replaced by its
-// form for the value of `name` (a whole number; "other" for anything else), by the rule of the
-// language the catalog marked it with (English when unmarked).
-std::string Format(absl::string_view message,
+// building HTML escape them first (or use FormatEscaped). A message with a plural choice
+// "{name, plural, ...}" is formatted by ICU's MessageFormat in `language` (a catalog's code, "sr"):
+// a value that is a whole number is passed as a number, so that the choice takes its language's
+// form and the number is written as the language writes it, any other value as text (a choice by
+// a value that is not a number is left unformatted). A message without a choice only has its
+// placeholders replaced: ICU's quoting does not apply to it.
+std::string Format(absl::string_view language, absl::string_view message,
                    const std::vector<std::pair<std::string, std::string>>& values);
+// The same for a page: the message escaped for HTML (html.h Escape), the values put in as they
+// are (escaped already). A message with a choice is formatted from its own text and escaped
+// after: escaped first, an apostrophe ("&#39;") would put a "#" into a form, which ICU reads as
+// the number.
+std::string FormatEscaped(absl::string_view language, absl::string_view message,
+                          const std::vector<std::pair<std::string, std::string>>& values);
 
 }  // namespace registry::console
 

@@ -5,13 +5,10 @@
 #include <netdb.h>
 #include <netinet/in.h>
 #include <poll.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
-#include <cerrno>
 #include <chrono>
 #include <climits>
 #include <cstring>
@@ -27,6 +24,7 @@
 #include "client/audit_events.h"
 #include "client/console/embedded.h"
 #include "client/console/html.h"
+#include "common/connection_serving.h"
 #include "common/status_macros.h"
 #include "httplib.h"
 
@@ -120,61 +118,24 @@ void SendSignedOut(const httplib::Request& request, httplib::Response& response)
 // at the deadline of what it waits for (ConnectionLimits), and whose waits for the client end at
 // once when the console stops.
 
-using ConsoleClock = std::chrono::steady_clock;
-
-// `from` + `span`; the end of time for an infinite span.
-ConsoleClock::time_point ConsoleDeadline(ConsoleClock::time_point from, absl::Duration span) {
-  if (span >= absl::Hours(24 * 365)) return ConsoleClock::time_point::max();
-  return from + std::chrono::duration_cast<ConsoleClock::duration>(absl::ToChronoNanoseconds(span));
-}
-
-enum class SocketWait { kReady, kDeadline, kStopped, kFailed };
-
-// Waits until `fd` is ready for `events` (an error or a hang-up counts: the read or write that
-// follows says which), at most until `deadline`, and not once `stop_fd` (when >= 0) is readable.
-SocketWait WaitForConsoleSocket(int fd, short events, int stop_fd,
-                                ConsoleClock::time_point deadline) {
-  for (;;) {
-    const auto now = ConsoleClock::now();
-    if (now >= deadline) return SocketWait::kDeadline;
-    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now);
-    pollfd fds[2] = {{fd, events, 0}, {stop_fd, POLLIN, 0}};
-    const int ms = static_cast<int>(std::min<int64_t>(left.count() + 1, INT_MAX));
-    const int n = ::poll(fds, stop_fd >= 0 ? 2 : 1, ms);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return SocketWait::kFailed;
-    }
-    if (stop_fd >= 0 && fds[1].revents != 0) return SocketWait::kStopped;
-    if (fds[0].revents != 0) return SocketWait::kReady;
-  }
-}
-
-std::string ConsoleNumericHost(const sockaddr_storage& addr, socklen_t len, int* port) {
-  char host[NI_MAXHOST] = "";
-  char serv[NI_MAXSERV] = "";
-  if (::getnameinfo(reinterpret_cast<const sockaddr*>(&addr), len, host, sizeof(host), serv,
-                    sizeof(serv), NI_NUMERICHOST | NI_NUMERICSERV) != 0 ||
-      !absl::SimpleAtoi(serv, port)) {
-    *port = 0;
-    return "";
-  }
-  return host;
-}
+using ConsoleClock = serving::SteadyClock;
+using serving::DeadlineAfter;
+using serving::SocketWait;
+using serving::WaitForSocket;
 
 // One connection, plain or TLS (the socket is non-blocking), as cpp-httplib reads requests from
 // it and writes answers. Reads wait at most until the deadline of the request's part being read:
 // its head (request line and headers, at most kMaxRequestHeadBytes), then its body (BeginBody).
 // Writes wait at most until the answer's deadline, counted from its first byte.
-class ConsoleStream final : public httplib::Stream {
+class ConsoleStream final : public serving::SocketStream<httplib::Stream> {
  public:
   ConsoleStream(int sock, SSL* ssl, const ConnectionLimits& limits, int stop_fd)
-      : sock_(sock), ssl_(ssl), limits_(limits), stop_fd_(stop_fd) {}
+      : SocketStream(sock), ssl_(ssl), limits_(limits), stop_fd_(stop_fd) {}
 
   // A request's head is awaited from now on: the next request of the connection, or its first.
   void BeginHead() {
     phase_ = Phase::kHead;
-    head_deadline_ = ConsoleDeadline(ConsoleClock::now(), limits_.request_head);
+    head_deadline_ = DeadlineAfter(ConsoleClock::now(), limits_.request_head);
     head_bytes_ = 0;
     timed_out_ = false;
     head_too_long_ = false;
@@ -202,7 +163,7 @@ class ConsoleStream final : public httplib::Stream {
       const short want = Want(SSL_get_error(ssl_, done));
       ERR_clear_error();
       if (want == 0) return false;
-      const SocketWait waited = WaitForConsoleSocket(sock_, want, stop_fd_, head_deadline_);
+      const SocketWait waited = WaitForSocket(sock_, want, stop_fd_, head_deadline_);
       if (waited != SocketWait::kReady) {
         timed_out_ = waited == SocketWait::kDeadline;
         return false;
@@ -214,16 +175,16 @@ class ConsoleStream final : public httplib::Stream {
   bool WaitForRequest() {
     if (off_ < size_ || (ssl_ != nullptr && SSL_has_pending(ssl_) == 1)) return true;
     const auto deadline =
-        std::min(head_deadline_, ConsoleDeadline(ConsoleClock::now(), limits_.keep_alive));
-    return WaitForConsoleSocket(sock_, POLLIN, stop_fd_, deadline) == SocketWait::kReady;
+        std::min(head_deadline_, DeadlineAfter(ConsoleClock::now(), limits_.keep_alive));
+    return WaitForSocket(sock_, POLLIN, stop_fd_, deadline) == SocketWait::kReady;
   }
 
   bool is_readable() const override {
     return off_ < size_ || (ssl_ != nullptr && SSL_has_pending(ssl_) == 1) ||
-           WaitForConsoleSocket(sock_, POLLIN, stop_fd_, ReadDeadline()) == SocketWait::kReady;
+           WaitForSocket(sock_, POLLIN, stop_fd_, ReadDeadline()) == SocketWait::kReady;
   }
   bool is_writable() const override {
-    return WaitForConsoleSocket(sock_, POLLOUT, -1, WriteDeadline()) == SocketWait::kReady;
+    return WaitForSocket(sock_, POLLOUT, -1, WriteDeadline()) == SocketWait::kReady;
   }
 
   ssize_t read(char* ptr, size_t size) override {
@@ -257,7 +218,7 @@ class ConsoleStream final : public httplib::Stream {
         return TakeBuffered(ptr, size);
       }
       if (n == 0 || want == 0) return n == 0 ? 0 : -1;
-      const SocketWait waited = WaitForConsoleSocket(sock_, want, stop_fd_, deadline);
+      const SocketWait waited = WaitForSocket(sock_, want, stop_fd_, deadline);
       if (waited == SocketWait::kDeadline) continue;  // said above, on the next turn
       if (waited != SocketWait::kReady) return -1;
     }
@@ -278,29 +239,9 @@ class ConsoleStream final : public httplib::Stream {
       }
       if (want == 0) return -1;
       // Not cut short by a stop: a page being answered is sent whole if the client reads it.
-      if (WaitForConsoleSocket(sock_, want, -1, WriteDeadline()) != SocketWait::kReady) return -1;
+      if (WaitForSocket(sock_, want, -1, WriteDeadline()) != SocketWait::kReady) return -1;
     }
   }
-
-  void get_remote_ip_and_port(std::string& ip, int& port) const override {
-    sockaddr_storage addr{};
-    socklen_t len = sizeof(addr);
-    port = 0;
-    ip.clear();
-    if (::getpeername(sock_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      ip = ConsoleNumericHost(addr, len, &port);
-    }
-  }
-  void get_local_ip_and_port(std::string& ip, int& port) const override {
-    sockaddr_storage addr{};
-    socklen_t len = sizeof(addr);
-    port = 0;
-    ip.clear();
-    if (::getsockname(sock_, reinterpret_cast<sockaddr*>(&addr), &len) == 0) {
-      ip = ConsoleNumericHost(addr, len, &port);
-    }
-  }
-  socket_t socket() const override { return sock_; }
 
  private:
   enum class Phase { kHead, kForm, kUpload };
@@ -319,7 +260,7 @@ class ConsoleStream final : public httplib::Stream {
     } else {
       allowed += absl::Seconds(static_cast<double>(bytes) / static_cast<double>(limits_.min_rate));
     }
-    return ConsoleDeadline(start, allowed);
+    return DeadlineAfter(start, allowed);
   }
 
   ConsoleClock::time_point ReadDeadline() const {
@@ -327,7 +268,7 @@ class ConsoleStream final : public httplib::Stream {
       case Phase::kHead:
         return head_deadline_;
       case Phase::kForm:
-        return ConsoleDeadline(body_start_, limits_.form_body);
+        return DeadlineAfter(body_start_, limits_.form_body);
       case Phase::kUpload:
         return TransferDeadline(body_start_, body_bytes_);
     }
@@ -357,10 +298,7 @@ class ConsoleStream final : public httplib::Stream {
       *want = Want(error);
       return -1;
     }
-    const ssize_t n = ::recv(sock_, into, room, MSG_DONTWAIT);
-    if (n >= 0) return n;
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) *want = POLLIN;
-    return -1;
+    return serving::ReceiveNow(sock_, into, room, want);
   }
   ssize_t SendOnce(const char* ptr, size_t size, short* want) {
     if (ssl_ != nullptr) {
@@ -371,13 +309,9 @@ class ConsoleStream final : public httplib::Stream {
       ERR_clear_error();
       return -1;
     }
-    const ssize_t n = ::send(sock_, ptr, size, MSG_DONTWAIT | MSG_NOSIGNAL);
-    if (n >= 0) return n;
-    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) *want = POLLOUT;
-    return -1;
+    return serving::SendNow(sock_, ptr, size, want);
   }
 
-  const int sock_;
   SSL* const ssl_;
   const ConnectionLimits limits_;
   const int stop_fd_;
@@ -398,118 +332,77 @@ class ConsoleStream final : public httplib::Stream {
 
 // The stream of the connection this worker serves (the handlers run on the worker's thread).
 thread_local ConsoleStream* t_console_stream = nullptr;
-// Set on the listener's thread while it closes a connection past the waiting bound.
-thread_local bool t_console_refusing = false;
 
 // Whether the request being served came too slowly: a read of it ended at its deadline.
 bool RequestTimedOut() { return t_console_stream != nullptr && t_console_stream->timed_out(); }
 // Whether the request being served is left partly unread (ConsoleStream::cut_short).
 bool RequestCutShort() { return t_console_stream != nullptr && t_console_stream->cut_short(); }
 
-// cpp-httplib's ThreadPool with a bound on the connections waiting for a worker (its own queue
-// has none). A connection past the bound is handed straight back to the server on the listener's
-// thread with t_console_refusing set, which closes it unserved.
-class ConsoleWorkers final : public httplib::TaskQueue {
- public:
-  ConsoleWorkers(size_t workers, size_t max_waiting)
-      : pool_(workers), capacity_(workers + max_waiting) {}
-
-  void enqueue(std::function<void()> fn) override {
-    if (pending_.fetch_add(1) >= capacity_) {
-      pending_.fetch_sub(1);
-      t_console_refusing = true;
-      fn();
-      t_console_refusing = false;
-      return;
-    }
-    pool_.enqueue([this, fn = std::move(fn)] {
-      fn();
-      pending_.fetch_sub(1);
-    });
-  }
-  void shutdown() override { pool_.shutdown(); }
-
- private:
-  httplib::ThreadPool pool_;
-  const size_t capacity_;
-  std::atomic<size_t> pending_{0};
-};
-
 // httplib::Server or httplib::SSLServer, serving each connection through a ConsoleStream, its
 // requests one after another (keep-alive, up to the library's count) until one fails, comes too
 // slowly, or the client closes or stays silent. The library's set_read_timeout and
 // set_write_timeout apply to its own stream only, and so no longer to the console; its
-// keep-alive timeout is only what the answers' Keep-Alive header says.
+// keep-alive timeout is only what the answers' Keep-Alive header says. Its task queue is bounded
+// (serving::BoundedWorkers): a connection past ConnectionLimits::max_waiting is closed unserved.
 template <class Base>
 class ConsoleHttp final : public Base {
  public:
   template <class... Args>
   explicit ConsoleHttp(const ConnectionLimits& limits, Args&&... args)
-      : Base(std::forward<Args>(args)...),
-        limits_(limits),
-        stop_fd_(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK)) {
-    const size_t workers = static_cast<size_t>(std::max(1, limits.workers));
-    const size_t waiting = static_cast<size_t>(std::max(0, limits.max_waiting));
-    this->new_task_queue = [workers, waiting] { return new ConsoleWorkers(workers, waiting); };
+      : Base(std::forward<Args>(args)...), limits_(limits) {
+    this->new_task_queue =
+        serving::BoundedWorkers<httplib::TaskQueue, httplib::ThreadPool>::Factory(
+            limits.workers, limits.max_waiting);
     this->set_keep_alive_timeout(std::max<time_t>(1, absl::ToInt64Seconds(limits.keep_alive)));
-  }
-  ~ConsoleHttp() override {
-    if (stop_fd_ >= 0) ::close(stop_fd_);
   }
 
   // Every wait for a client ends now; connections still waiting for a worker are closed unserved.
-  void Interrupt() {
-    stopping_.store(true);
-    const uint64_t one = 1;
-    // An eventfd stays readable once written: every poll sees it, now and later.
-    while (stop_fd_ >= 0 && ::write(stop_fd_, &one, sizeof(one)) < 0 && errno == EINTR) {
-    }
-  }
+  void Interrupt() { stop_.Raise(); }
 
  private:
   bool process_and_close_socket(socket_t sock) override {
+    return serving::ServeAndClose(sock, stop_, [&] { return Serve(sock); });
+  }
+
+  // The connection's requests, one after another; whether the last was served.
+  bool Serve(socket_t sock) {
     bool served = false;
     SSL* ssl = nullptr;
-    if (!stopping_.load() && !t_console_refusing) {
-      const int flags = ::fcntl(sock, F_GETFL);
-      bool usable = flags >= 0 && ::fcntl(sock, F_SETFL, flags | O_NONBLOCK) == 0;
-      if constexpr (std::is_same_v<Base, httplib::SSLServer>) {
-        ssl = usable ? SSL_new(this->ssl_context()) : nullptr;
-        usable = ssl != nullptr && SSL_set_fd(ssl, sock) == 1;
-        // SSL_write returns after each record, so that an answer's progress is counted.
-        if (usable) SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE);
-      }
-      ConsoleStream stream(sock, ssl, limits_, stop_fd_);
-      stream.BeginHead();
-      t_console_stream = &stream;
-      if (usable && (ssl == nullptr || stream.Handshake())) {
-        for (size_t count = this->keep_alive_max_count_; count > 0; --count) {
-          if (stopping_.load() || this->svr_sock_ == INVALID_SOCKET || !stream.WaitForRequest()) {
-            break;
-          }
-          bool closed = false;
-          served = this->process_request(stream, /*close_connection=*/count == 1, closed, nullptr);
-          // A request that came too slowly, or whose head was too long, is left partly unread:
-          // nothing after it on this connection is a request.
-          if (!served || closed || stream.cut_short()) break;
-          stream.BeginHead();
+    const int flags = ::fcntl(sock, F_GETFL);
+    bool usable = flags >= 0 && ::fcntl(sock, F_SETFL, flags | O_NONBLOCK) == 0;
+    if constexpr (std::is_same_v<Base, httplib::SSLServer>) {
+      ssl = usable ? SSL_new(this->ssl_context()) : nullptr;
+      usable = ssl != nullptr && SSL_set_fd(ssl, sock) == 1;
+      // SSL_write returns after each record, so that an answer's progress is counted.
+      if (usable) SSL_set_mode(ssl, SSL_MODE_ENABLE_PARTIAL_WRITE);
+    }
+    ConsoleStream stream(sock, ssl, limits_, stop_.fd());
+    stream.BeginHead();
+    t_console_stream = &stream;
+    if (usable && (ssl == nullptr || stream.Handshake())) {
+      for (size_t count = this->keep_alive_max_count_; count > 0; --count) {
+        if (stop_.raised() || this->svr_sock_ == INVALID_SOCKET || !stream.WaitForRequest()) {
+          break;
         }
-      }
-      t_console_stream = nullptr;
-      if (ssl != nullptr) {
-        if (served) SSL_shutdown(ssl);
-        SSL_free(ssl);
-        ERR_clear_error();
+        bool closed = false;
+        served = this->process_request(stream, /*close_connection=*/count == 1, closed, nullptr);
+        // A request that came too slowly, or whose head was too long, is left partly unread:
+        // nothing after it on this connection is a request.
+        if (!served || closed || stream.cut_short()) break;
+        stream.BeginHead();
       }
     }
-    ::shutdown(sock, SHUT_RDWR);
-    ::close(sock);
+    t_console_stream = nullptr;
+    if (ssl != nullptr) {
+      if (served) SSL_shutdown(ssl);
+      SSL_free(ssl);
+      ERR_clear_error();
+    }
     return served;
   }
 
   const ConnectionLimits limits_;
-  const int stop_fd_;
-  std::atomic<bool> stopping_{false};
+  serving::StopSignal stop_;
 };
 
 // Whether `request`'s body is a form's fields (a media type is named in any case).
@@ -715,8 +608,8 @@ namespace {
 // switch.
 bool QueryIsTheConsoles(const httplib::Request& request) {
   static constexpr absl::string_view kNames[] = {
-      "from", "to", "action", "outcome", "record_id", "page", "done", "backup", "kek_version",
-      "rewrapped"};
+      "from", "to", "action", "outcome", "record_id", "check_id", "page", "done", "backup",
+      "kek_version", "rewrapped"};
   for (const auto& [name, value] : request.params) {
     if (std::find(std::begin(kNames), std::end(kNames), name) == std::end(kNames)) return false;
   }
@@ -746,7 +639,7 @@ std::string PageContext::T(absl::string_view key) const { return Escape(Raw(key)
 
 std::string PageContext::Tf(absl::string_view key,
                             const std::vector<std::pair<std::string, std::string>>& values) const {
-  return Format(T(key), values);
+  return FormatEscaped(language_.code, Raw(key), values);
 }
 
 std::string PageContext::Raw(absl::string_view key) const {

@@ -39,16 +39,21 @@ std::optional<std::string> Instant(absl::string_view text) {
 
 // The events page's filter fields. The page's address (the answer to its form, the link to the
 // next page) holds only those the console has validated and that cannot name anyone: dates or
-// instants, an action from the API's list, a status code, a record id. The actor, an official's
-// certificate identity typed as free text, travels in a form's body only: a page filtered by it
-// is the answer to a POST, and pages on by posting it again.
-constexpr const char* kAddressFilters[] = {"from", "to", "action", "outcome", "record_id"};
-constexpr const char* kFilters[] = {"from", "to", "actor", "action", "outcome", "record_id"};
+// instants, an action from the API's list, a status code, a record id, a vetting check's id. The
+// actor, an official's certificate identity typed as free text, travels in a form's body only: a
+// page filtered by it is the answer to a POST, and pages on by posting it again.
+constexpr const char* kAddressFilters[] = {"from", "to", "action", "outcome", "record_id",
+                                           "check_id"};
+constexpr const char* kFilters[] = {"from",    "to",        "actor",   "action",
+                                    "outcome", "record_id", "check_id"};
 
-// The request's value of filter field `name`, trimmed; the actor only from a form's body.
+// The request's value of filter field `name`, trimmed; the actor only from a form's body. A check
+// id lowercased, as the registry writes its ids (one copied from a certificate may not be).
 std::string FilterParam(const PageContext& ctx, absl::string_view name) {
   if (name == "actor" && !ctx.fields_in_body()) return "";
-  return std::string(absl::StripAsciiWhitespace(ctx.Param(name)));
+  std::string value(absl::StripAsciiWhitespace(ctx.Param(name)));
+  if (name == "check_id") absl::AsciiStrToLower(&value);
+  return value;
 }
 
 // The filter the form's fields give, and the problems of the fields that could not be read.
@@ -84,6 +89,13 @@ v1::AuditFilter FilterOf(const PageContext& ctx, Values* problems) {
     problems->emplace_back("record_id", ctx.T("record.open.bad_id"));
   } else {
     filter.set_record_id(id);
+  }
+  // The id an employer quotes from a vetting certificate (after a REFER), of a record id's shape:
+  // checked here like the record id, so that only such an id goes on into the page's address.
+  if (const std::string id = param("check_id"); !id.empty() && !IsRecordId(id)) {
+    problems->emplace_back("check_id", ctx.T("audit.bad_check_id"));
+  } else {
+    filter.set_check_id(id);
   }
   if (const std::string outcome = param("outcome"); !outcome.empty()) {
     int code = -1;
@@ -123,7 +135,8 @@ std::string FilterInputs(const PageContext& ctx, const Values& problems) {
   return absl::StrCat("<fieldset class=\"filters\"><legend>", ctx.T("audit.filters"), "</legend>",
                       text("from", "audit.time_hint", "medium"), text("to", "audit.time_hint", "medium"),
                       text("actor", "", "long"), RenderInput(ctx, action), RenderInput(ctx, outcome),
-                      text("record_id", "", "long"), "</fieldset>");
+                      text("record_id", "", "long"),
+                      text("check_id", "audit.filter.check_id.hint", "long"), "</fieldset>");
 }
 
 // The filter fields an address may hold (kAddressFilters), validated by FilterOf, as a query

@@ -133,7 +133,7 @@ TEST(CatalogTest, EveryKeyBuiltFromDataExists) {
       keys.push_back(absl::StrCat("record.", action, ".", part));
     }
   }
-  for (const char* name : {"from", "to", "actor", "action", "outcome", "record_id"}) {
+  for (const char* name : {"from", "to", "actor", "action", "outcome", "record_id", "check_id"}) {
     keys.push_back(absl::StrCat("audit.filter.", name));
   }
   for (const std::string& key : keys) {
@@ -202,22 +202,30 @@ TEST(CatalogTest, AlbanianIsTheDefaultAndAMissingKeyIsVisible) {
   EXPECT_EQ(Languages().front().code, "sq");
   EXPECT_EQ(Catalogs::Embedded().Text("sq", "no.such.key"), "[no.such.key]");
   EXPECT_NE(Catalogs::Embedded().Text("sq", "nav.home"), Catalogs::Embedded().Text("en", "nav.home"));
-  EXPECT_EQ(Format("{a} and {b}", {{"a", "{b}"}, {"b", "2"}}), "{b} and 2");
+  EXPECT_EQ(Format("en", "{a} and {b}", {{"a", "{b}"}, {"b", "2"}}), "{b} and 2");
 }
 
 // ---- counts, positions, a court abroad, the paragraph's range ----
 
-TEST(CatalogTest, APluralCategoryFollowsCldrForSerbianAlbanianAndEnglish) {
+// The categories and the rule that picks one are ICU's (CLDR's): Serbian one/few/other by the
+// last digits, Albanian and English one for 1 alone.
+TEST(CatalogTest, APluralChoiceFollowsCldrForSerbianAlbanianAndEnglish) {
+  EXPECT_EQ(PluralCategories("sr"), (std::vector<std::string>{"one", "few", "other"}));
+  EXPECT_EQ(PluralCategories("sq"), (std::vector<std::string>{"one", "other"}));
+  EXPECT_EQ(PluralCategories("en"), (std::vector<std::string>{"one", "other"}));
+  const std::string serbian = "{n, plural, one {one} few {few} other {other}}";
   for (const auto& [n, category] : std::vector<std::pair<uint64_t, std::string>>{
-           {0, "other"}, {1, "one"}, {2, "few"}, {4, "few"}, {5, "other"}, {11, "other"},
-           {12, "other"}, {14, "other"}, {21, "one"}, {22, "few"}, {25, "other"}, {101, "one"},
-           {111, "other"}, {112, "other"}, {1004, "few"}}) {
-    EXPECT_EQ(PluralCategory("sr", n), category) << n;
+           {0, "other"}, {1, "one"}, {2, "few"}, {3, "few"}, {4, "few"}, {5, "other"},
+           {11, "other"}, {12, "other"}, {14, "other"}, {21, "one"}, {22, "few"}, {25, "other"},
+           {101, "one"}, {111, "other"}, {112, "other"}, {1004, "few"}}) {
+    EXPECT_EQ(Format("sr", serbian, {{"n", absl::StrCat(n)}}), category) << n;
   }
   for (const char* language : {"sq", "en"}) {
-    EXPECT_EQ(PluralCategory(language, 1), "one") << language;
-    for (uint64_t n : {0, 2, 5, 11, 21, 101}) {
-      EXPECT_EQ(PluralCategory(language, n), "other") << language << " " << n;
+    const std::string choice = "{n, plural, one {one} other {other}}";
+    EXPECT_EQ(Format(language, choice, {{"n", "1"}}), "one") << language;
+    for (uint64_t n : {0, 2, 3, 5, 11, 12, 21, 101}) {
+      EXPECT_EQ(Format(language, choice, {{"n", absl::StrCat(n)}}), "other")
+          << language << " " << n;
     }
   }
 }
@@ -225,7 +233,7 @@ TEST(CatalogTest, APluralCategoryFollowsCldrForSerbianAlbanianAndEnglish) {
 TEST(CatalogTest, ACountTakesTheFormOfItsNumberInEveryLanguage) {
   const Catalogs& catalogs = Catalogs::Embedded();
   const auto count = [&](const char* language, const char* key, const char* n) {
-    return Format(catalogs.Text(language, key), {{"n", n}});
+    return Format(language, catalogs.Text(language, key), {{"n", n}});
   };
   EXPECT_EQ(count("en", "search.exact", "1"), "1 matching record");
   EXPECT_EQ(count("en", "search.exact", "2"), "2 matching records");
@@ -236,15 +244,55 @@ TEST(CatalogTest, ACountTakesTheFormOfItsNumberInEveryLanguage) {
   EXPECT_EQ(count("sr", "search.exact", "5"), "5 odgovarajućih upisa");
   EXPECT_EQ(count("sr", "search.exact", "12"), "12 odgovarajućih upisa");
   EXPECT_EQ(count("sr", "search.exact", "21"), "21 odgovarajući upis");
+  EXPECT_EQ(count("sr", "search.exact", "2"), "2 odgovarajuća upisa");
+  EXPECT_EQ(count("sq", "search.exact", "2"), "2 regjistrime që përputhen");
+  EXPECT_EQ(count("sq", "search.exact", "21"), "21 regjistrime që përputhen");
+  EXPECT_EQ(count("en", "search.exact", "21"), "21 matching records");
   EXPECT_EQ(count("en", "sentence.months", "1"), "1 month");
   EXPECT_EQ(count("sr", "sentence.months", "24"), "24 meseca");
-  EXPECT_EQ(Format(catalogs.Text("en", "rule.personal_number"), {{"digits", "10"}}),
+  EXPECT_EQ(Format("en", catalogs.Text("en", "rule.personal_number"), {{"digits", "10"}}),
             "This is not a personal number (10 digits).");
-  EXPECT_EQ(Format(catalogs.Text("en", "import.summary"),
+  EXPECT_EQ(Format("en", catalogs.Text("en", "import.summary"),
                    {{"created", "1"}, {"duplicates", "0"}, {"invalid", "2"}}),
             "1 record created, 0 already registered, 2 invalid.");
-  // Anything but a whole number takes "other".
-  EXPECT_EQ(count("en", "search.exact", "many"), "many matching records");
+  // Only the count a choice is made by is written as the language writes a number; an event's
+  // index or a key's version stays as registry-cli prints it.
+  EXPECT_EQ(Format("sr", "{first} {n, plural, one {{n} x} few {{n} y} other {{n} z}}",
+                   {{"first", "123456"}, {"n", "12345"}}),
+            "123456 12.345 z");
+  // A number beyond 64 bits still chooses.
+  EXPECT_TRUE(absl::EndsWith(count("en", "search.exact", "123456789012345678901"), " records"));
+  // The text around a choice keeps its apostrophe: it quotes nothing.
+  EXPECT_EQ(count("sq", "search.more", "1"),
+            "Përputhen më shumë regjistrime se 1 që shfaqet. Ngushtoni kërkimin për t'i parë të "
+            "tjerat.");
+}
+
+// ICU reads an apostrophe before a brace (or before "#" in a form) as quoting it, and "#" in a
+// form as the number: in a message with a choice, each apostrophe is text and a "#" is none.
+TEST(CatalogTest, NoMessageWithAChoiceHoldsWhatIcuReadsAsQuotingOrTheNumber) {
+  const std::regex choice("\\{ *[a-z_]+ *,");
+  for (const Language& language : Languages()) {
+    for (const auto& [key, text] : Catalogs::Embedded().Find(language.code)->messages) {
+      if (!std::regex_search(text, choice)) continue;
+      EXPECT_FALSE(std::regex_search(text, std::regex("'[{}#|']"))) << language.code << " " << key;
+      EXPECT_FALSE(absl::StrContains(text, "#")) << language.code << " " << key;
+    }
+  }
+}
+
+// A page's text is escaped after ICU formats it: the values go in as they were given (escaped
+// already), the catalog's own apostrophes and markup characters come out escaped once.
+TEST(CatalogTest, AChoiceForAPageIsEscapedOnceAndItsValuesNotAgain) {
+  EXPECT_EQ(FormatEscaped("en", "{n, plural, one {{n} <b>'s</b>} other {{n} it's {x}}}",
+                          {{"n", "2"}, {"x", "&lt;i&gt;"}}),
+            "2 it&#39;s &lt;i&gt;");
+  EXPECT_EQ(FormatEscaped("sq", "t'i {n, plural, one {{n} 'x' y} other {{n} x}}", {{"n", "1"}}),
+            "t&#39;i 1 &#39;x&#39; y");
+  // Without a choice, as before: the message escaped, the values put in.
+  EXPECT_EQ(FormatEscaped("en", "it's {a}", {{"a", "<b>"}}), "it&#39;s <b>");
+  EXPECT_EQ(FormatEscaped("sr", Catalogs::Embedded().Text("sr", "search.exact"), {{"n", "3"}}),
+            "3 odgovarajuća upisa");
 }
 
 // Every message that shows a count chooses its form by the number in English, and in every
@@ -273,7 +321,8 @@ TEST(CatalogTest, EveryCountIsAPluralChoice) {
                                  "until", "version"}) {
           values.emplace_back(name, n);
         }
-        const std::string text = Format(Catalogs::Embedded().Text(language.code, key), values);
+        const std::string text =
+            Format(language.code, Catalogs::Embedded().Text(language.code, key), values);
         EXPECT_FALSE(absl::StrContains(text, "plural")) << language.code << " " << key;
         EXPECT_FALSE(absl::StrContains(text, "{")) << language.code << " " << key << ": " << text;
       }
@@ -290,12 +339,20 @@ TEST(CatalogTest, ParseRefusesAPluralChoiceWithoutItsLanguagesForms) {
   EXPECT_FALSE(ParseCatalog("a = {n, plural, one {x} other {y\n").ok()) << "unended";
   EXPECT_FALSE(ParseCatalog("a = {n, plurals, one {x} other {y}}\n").ok());
   EXPECT_FALSE(ParseCatalog("a = {n, plural, one {x} one {y} other {z}}\n").ok());
-  // The catalog of a language marks its choices so that Format chooses by that language's rule.
+  EXPECT_FALSE(ParseCatalog("a = {n, number} x\n").ok()) << "a choice is a plural";
+  EXPECT_FALSE(ParseCatalog("a = {n, plural, one {x} other {y} {z}}\n", "en").ok());
+  EXPECT_TRUE(ParseCatalog("a = it's {n, plural, one {x} other {y}}\n", "en").ok());
+  // A message without a choice is not ICU's: its braces and apostrophes are its own.
+  EXPECT_TRUE(ParseCatalog("a = '{' {n} }\n", "en").ok());
+  // The message is kept as written: the language it is formatted in is the catalog's.
   const absl::StatusOr<Catalog> serbian =
       ParseCatalog("a = {n, plural, one {{n} upis} few {{n} upisa} other {{n} upisa}}\n", "sr");
   ASSERT_TRUE(serbian.ok());
-  EXPECT_EQ(Format(serbian->messages.at("a"), {{"n", "22"}}), "22 upisa");
-  EXPECT_EQ(Format(serbian->messages.at("a"), {{"n", "21"}}), "21 upis");
+  EXPECT_EQ(serbian->messages.at("a"),
+            "{n, plural, one {{n} upis} few {{n} upisa} other {{n} upisa}}");
+  EXPECT_EQ(Format("sr", serbian->messages.at("a"), {{"n", "22"}}), "22 upisa");
+  EXPECT_EQ(Format("sr", serbian->messages.at("a"), {{"n", "21"}}), "21 upis");
+  EXPECT_EQ(Format("en", serbian->messages.at("a"), {{"n", "21"}}), "21 upisa");
 }
 
 // The paragraph hint states the range the registry takes (common/record_limits.h, checked in

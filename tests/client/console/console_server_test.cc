@@ -1794,6 +1794,79 @@ TEST_F(ConsoleTest, TheAuditFilterKeepsWhatIsTypedOutOfEveryAddress) {
   EXPECT_EQ(fake_->calls, asked);
 }
 
+// An auditor finds the event of the check an employer quotes from a vetting certificate (after a
+// REFER) by its id: the filter goes to the registry lowercased, as the registry writes its ids,
+// and stays in the page's address and its paging links. One that is no check id (a personal
+// number typed there) stops beside its field, in the page's language, and the registry is not
+// asked.
+TEST_F(ConsoleTest, TheAuditPageFiltersByTheCheckIdOfAVettingCertificate) {
+  Start(v1::ROLE_AUDITOR);
+  SignIn();
+  fake_->events.set_next_page_token("50");
+  const std::string check_id = "0123456789abcdef0123456789abcdef";
+  const std::string label = Escape(Catalogs::Embedded().Text("sq", "audit.filter.check_id"));
+  EXPECT_TRUE(absl::StrContains(FieldGroup(Get("/audit")->body, "check_id"), label));
+
+  auto posted = Post("/audit", {{"check_id", " 0123456789ABCDEF0123456789abcdef "},
+                                {"action", "VettingCheck"}});
+  ASSERT_TRUE(posted);
+  EXPECT_EQ(posted->status, 303);
+  const std::string address = posted->get_header_value("Location");
+  EXPECT_EQ(address, absl::StrCat("/audit?action=VettingCheck&check_id=", check_id));
+  auto shown = Get(address);
+  ASSERT_TRUE(shown);
+  EXPECT_EQ(shown->status, 200);
+  EXPECT_EQ(fake_->last_events.filter().check_id(), check_id);
+  EXPECT_TRUE(absl::EndsWith(fake_->last_events.filter().action(), "/VettingCheck"));
+  EXPECT_TRUE(absl::StrContains(FieldGroup(shown->body, "check_id"),
+                                absl::StrCat("value=\"", check_id, "\"")));
+  EXPECT_TRUE(absl::StrContains(
+      shown->body,
+      absl::StrCat("href=\"/audit?action=VettingCheck&amp;check_id=", check_id, "&amp;page=50\"")))
+      << shown->body;
+  EXPECT_EQ(Field(LanguageForm(shown->body), "back"), address);
+  // Posted with an actor, the page pages on by posting the check id again.
+  auto with_actor = Post("/audit", {{"actor", "ana.krasniqi"}, {"check_id", check_id}});
+  ASSERT_TRUE(with_actor);
+  EXPECT_EQ(with_actor->status, 200);
+  EXPECT_EQ(fake_->last_events.filter().check_id(), check_id);
+  EXPECT_TRUE(absl::StrContains(
+      with_actor->body,
+      absl::StrCat("<input type=\"hidden\" name=\"check_id\" value=\"", check_id, "\">")))
+      << with_actor->body;
+
+  const int asked = fake_->calls;
+  const std::string refusal = Escape(Catalogs::Embedded().Text("sq", "audit.bad_check_id"));
+  for (const std::string& wrong : {std::string("1234567890"), absl::StrCat(check_id, "0"),
+                                   std::string("0123456789abcdef0123456789abcdeg")}) {
+    auto refused = Post("/audit", {{"check_id", wrong}});
+    ASSERT_TRUE(refused) << wrong;
+    EXPECT_EQ(refused->status, 400) << wrong;
+    EXPECT_FALSE(refused->has_header("Location")) << wrong;
+    const std::string group = FieldGroup(refused->body, "check_id");
+    EXPECT_TRUE(absl::StrContains(group, "id=\"check_id-error\"")) << group;
+    EXPECT_TRUE(absl::StrContains(group, refusal)) << group;
+    // Only as the value of its input (and of the language switch's, which shows the form
+    // again), for the auditor to correct: in no error text and no address.
+    EXPECT_TRUE(absl::StrContains(group, absl::StrCat("value=\"", wrong, "\""))) << group;
+    const auto count = [&](const std::string& text) {
+      size_t n = 0;
+      for (size_t at = refused->body.find(text); at != std::string::npos;
+           at = refused->body.find(text, at + 1)) {
+        ++n;
+      }
+      return n;
+    };
+    EXPECT_EQ(count(wrong), count(absl::StrCat("value=\"", wrong, "\""))) << refused->body;
+    ExpectInNoAddress(refused, wrong, "wrong check id");
+  }
+  auto linked = Get("/audit?check_id=1234567890");
+  ASSERT_TRUE(linked);
+  EXPECT_EQ(linked->status, 400);
+  EXPECT_EQ(Field(LanguageForm(linked->body), "back"), "/audit");
+  EXPECT_EQ(fake_->calls, asked) << "the registry is not asked";
+}
+
 TEST(ConsoleAddressTest, OnlyAnAddressOfThisConsoleThatNeedsNoEscaping) {
   EXPECT_TRUE(IsConsoleAddress("/"));
   EXPECT_TRUE(IsConsoleAddress("/search"));
@@ -2167,8 +2240,8 @@ TEST_F(ConsoleTest, AParagraphOfAWholeArticleIsRecordedFromTheRecordForm) {
       bad->body,
       absl::StrCat("<p class=\"field-error\" id=\"offence-error\"><span class=\"vh\">",
                    Escape(catalogs.Text("sq", "form.error_prefix")), " </span>",
-                   Format(Escape(catalogs.Text("sq", "form.paragraph")),
-                          {{"law", "06/L-074"}, {"article", "230"}, {"value", "12a"}}),
+                   FormatEscaped("sq", catalogs.Text("sq", "form.paragraph"),
+                                 {{"law", "06/L-074"}, {"article", "230"}, {"value", "12a"}}),
                    "</p>")))
       << bad->body;
   EXPECT_TRUE(absl::StrContains(
@@ -2252,8 +2325,8 @@ TEST_F(ConsoleTest, AReloadNeitherRotatesTheKeyNorChecksACandidateAgain) {
   EXPECT_EQ(done, "/admin/rotated?kek_version=2&rewrapped=11");
   EXPECT_EQ(fake_->changes, 1);
   int calls = fake_->calls;
-  const std::string text = Format(Escape(Catalogs::Embedded().Text("sq", "admin.rotated.text")),
-                                  {{"version", "2"}, {"n", "11"}});
+  const std::string text = FormatEscaped(
+      "sq", Catalogs::Embedded().Text("sq", "admin.rotated.text"), {{"version", "2"}, {"n", "11"}});
   for (int reload = 0; reload < 2; ++reload) {
     auto shown = Get(done);
     ASSERT_TRUE(shown);

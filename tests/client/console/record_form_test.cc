@@ -111,8 +111,8 @@ TEST(RecordFormTest, TheServersProblemsGoBesideTheirInputs) {
       "type the letter that has it, such as D with stroke, or the plain letter",
       request);
   ASSERT_EQ(overlay.size(), 1u);
-  EXPECT_EQ(overlay[0].input, "surname");
-  EXPECT_EQ(overlay[0].key, "rule.name_overlay");
+  EXPECT_EQ(std::make_pair(overlay[0].input, overlay[0].key),
+            std::make_pair(std::string("surname"), std::string("rule.name_overlay")));
 }
 
 TEST(RecordFormTest, AnAmendmentChangesWhatDiffersOnly) {
