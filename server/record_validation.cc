@@ -131,6 +131,23 @@ constexpr absl::string_view kNameOverlayRule =
 // Canonical combining class 1: the overlay marks (U+0334..U+0338, U+20D2.., U+1CD4..).
 bool IsOverlayMark(UChar32 c) { return u_getCombiningClass(c) == 1; }
 
+// Letters of the phonetic alphabets and of historic hands (the Phonetic Extensions and their
+// Supplement, Latin Extended-D and -E): small capitals, letters with a middle tilde, insular and
+// superscript letters. No civil registry writes a name in them, and they look like letters of the
+// alphabets a name is written in while the search keys fold them otherwise: the small capital eth
+// (U+1D06) and d with middle tilde (U+1D6D) look like the Serbian D with stroke and fold to "d",
+// not "dj". The African letters of Latin Extended-B and the IPA Extensions that alphabets in use
+// write names with (open e, hooked d and b, eng-like n) are letters like any other.
+constexpr absl::string_view kNamePhoneticRule =
+    "holds a phonetic or historic letter (a small capital, a letter with a middle tilde, an "
+    "insular letter): type the letter as the person's papers write it";
+
+bool IsPhoneticLetter(UChar32 c) {
+  const UBlockCode block = ublock_getCode(c);
+  return block == UBLOCK_PHONETIC_EXTENSIONS || block == UBLOCK_PHONETIC_EXTENSIONS_SUPPLEMENT ||
+         block == UBLOCK_LATIN_EXTENDED_D || block == UBLOCK_LATIN_EXTENDED_E;
+}
+
 // A left single quote is accepted as the right one is: word processors type it for an apostrophe
 // at the start of a word, and the search keys drop both (storage/name_normalizer.h).
 bool IsNameSeparator(UChar32 c) {
@@ -319,6 +336,8 @@ absl::Status RecordValidator::ValidateName(absl::string_view field, absl::string
       return Invalid(field, kNameEthRule);
     } else if (IsOverlayMark(c)) {
       return Invalid(field, kNameOverlayRule);
+    } else if (IsPhoneticLetter(c)) {
+      return Invalid(field, kNamePhoneticRule);
     } else if (u_isalpha(c)) {
       has_letter = true;
       on_letter = true;

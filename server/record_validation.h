@@ -19,8 +19,9 @@
 //  - Names are Unicode letters (any script, with combining marks), spaces, hyphens (- ‐) and
 //    apostrophes (' ‘ ’ ʼ), 1..100 code points, with at least one letter. A look-alike of a
 //    space, hyphen or apostrophe (a no-break space, an en dash, ` ´ ′), the Icelandic eth and
-//    the African D (Ð ð Ɖ, look-alikes of the Serbian Đ đ) and a stroke typed over a letter (a
-//    combining overlay mark) are refused with what to type instead.
+//    the African D (Ð ð Ɖ, look-alikes of the Serbian Đ đ), a stroke typed over a letter (a
+//    combining overlay mark) and the letters of phonetic and historic hands (small capitals such
+//    as ᴆ, ᵭ, insular letters) are refused with what to type instead.
 //  - Juvenile: a person under 18 on judgment_date must be marked juvenile; a person marked
 //    juvenile may be an adult on judgment_date, because juvenile status follows the age at the
 //    offence (Kosovo's Juvenile Justice Code: 14..18 at the time of the act), and trials end

@@ -72,6 +72,9 @@ const std::vector<std::pair<std::string, std::string>>& Rules() {
       {"holds a stroke or slash typed over a letter (a combining overlay mark): type the letter "
        "that has it, such as D with stroke, or the plain letter",
        "rule.name_overlay"},
+      {"holds a phonetic or historic letter (a small capital, a letter with a middle tilde, an "
+       "insular letter): type the letter as the person's papers write it",
+       "rule.name_phonetic"},
       {"required, a date YYYY-MM-DD", "rule.date_required"},
       {"must be a real date YYYY-MM-DD from 1900-01-01", "rule.real_date"},
       {"must be on or after the person's 14th birthday and not in the future", "rule.judgment_date"},

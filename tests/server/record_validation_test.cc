@@ -979,6 +979,32 @@ TEST(StaticValidationTest, AStrokeTypedOverALetterIsRefusedWithWhatToType) {
   }
 }
 
+// Small capitals, letters with a middle tilde and insular letters look like letters of the
+// alphabets names are written in, and the search keys fold them otherwise: the small capital eth
+// and d with middle tilde look like D with stroke and fold to "d". They are refused with what to
+// type; the African letters alphabets in use write names with are accepted.
+constexpr absl::string_view kPhonetic =
+    "holds a phonetic or historic letter (a small capital, a letter with a middle tilde, an "
+    "insular letter): type the letter as the person's papers write it";
+
+TEST(StaticValidationTest, APhoneticOrHistoricLetterIsRefusedWithWhatToType) {
+  for (const char* phonetic : {"\xe1\xb4\x86" "oki\xc4\x87",    // U+1D06 small capital eth
+                               "\xe1\xb5\xad" "oki\xc4\x87",    // U+1D6D d with middle tilde
+                               "\xea\x9d\xb9" "oki\xc4\x87",    // U+A779 insular D
+                               "Ber\xe1\xb4\x89sha",              // U+1D09 turned i
+                               "Gash\xe1\xb5\xa2"}) {             // U+1D62 subscript i
+    const absl::Status status = RecordValidator::ValidateName("person.surname", phonetic, true);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << phonetic;
+    EXPECT_EQ(status.message(), absl::StrCat("person.surname: ", kPhonetic)) << phonetic;
+  }
+  for (const char* plain : {"\xc6\x8a" "angote",                  // U+018A D with hook (Hausa)
+                            "K\xc9\x9b" "ita",                    // U+025B open e (Ewe)
+                            "\xc5\x8a" "om",                      // U+014A eng
+                            "\xc4\x90" "oki\xc4\x87"}) {        // Đokić
+    EXPECT_TRUE(RecordValidator::ValidateName("person.surname", plain, true).ok()) << plain;
+  }
+}
+
 // Every name field of a record, and both of a vetting candidate, name themselves when they hold
 // a look-alike of an apostrophe or of D with stroke.
 TEST_F(ValidationTest, EveryNameFieldNamesItselfWhenItHoldsALookAlike) {

@@ -113,6 +113,13 @@ TEST(RecordFormTest, TheServersProblemsGoBesideTheirInputs) {
   ASSERT_EQ(overlay.size(), 1u);
   EXPECT_EQ(std::make_pair(overlay[0].input, overlay[0].key),
             std::make_pair(std::string("surname"), std::string("rule.name_overlay")));
+  const std::vector<FieldError> phonetic = ErrorsFromServer(
+      "person.given_name: holds a phonetic or historic letter (a small capital, a letter with a "
+      "middle tilde, an insular letter): type the letter as the person's papers write it",
+      request);
+  ASSERT_EQ(phonetic.size(), 1u);
+  EXPECT_EQ(std::make_pair(phonetic[0].input, phonetic[0].key),
+            std::make_pair(std::string("given-name"), std::string("rule.name_phonetic")));
 }
 
 TEST(RecordFormTest, AnAmendmentChangesWhatDiffersOnly) {
