@@ -1,6 +1,7 @@
 #include "server/call_gate.h"
 
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -99,20 +100,18 @@ absl::string_view Utf8Prefix(absl::string_view text, size_t max) {
 
 // What the audit log and the server's log record as the actor of a call whose certificate names
 // `id` ("" when it names none). An identity the policy lists is an official's, recorded as
-// written whether the call is admitted or refused. Any other is whatever the caller's CA wrote,
-// and a URI can hold anything ("urn:Krasniqi-Arben-1980-05-05-pn-1234567890"), which the audit
-// log would keep for years: it is recorded as written only in the shape of the registry's own
-// identities (RegistryShapedIdentity) and when it holds no personal number (`validator` may be
-// null: no such check), else as kUnlistedActor, the event's withheld list giving its length. The
-// detail names the certificate by its fingerprint either way (Handle).
+// written whether the call is admitted or refused (a revoked or deny-listed certificate of a
+// listed identity names it). Any other is whatever the caller's CA wrote, and a URI can hold
+// anything, in any shape ("urn:Krasniqi-Arben-1980-05-05-pn-1234567890", or a name, a birth date
+// and a number spelled as words in the registry's own spiffe://DOMAIN/ROLE/NAME), which the audit
+// log would keep for years: it is recorded as kUnlistedActor, the event's withheld list giving
+// its length. The detail names the certificate by its fingerprint (Handle), which the CA's
+// issuance records map to its subject.
 constexpr char kUnlistedActor[] = "unlisted certificate";
 
 std::string RecordedActor(const std::string& id, const Policy& policy,
-                          const RecordValidator* validator, registry::v1::AuditEvent* ev) {
+                          registry::v1::AuditEvent* ev) {
   if (id.empty() || policy.FindPrincipal(id) != nullptr) return id;
-  if (RegistryShapedIdentity(id) && (validator == nullptr || !validator->HoldsPersonalNumber(id))) {
-    return id;
-  }
   ev->add_withheld(absl::StrCat("certificate identity (", id.size(), " bytes)"));
   return kUnlistedActor;
 }
@@ -419,7 +418,7 @@ absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* 
   KnownCaller who;
   absl::Status identified = IdentifyCaller(ctx, policy, &who);
   call->fingerprint_ = who.fingerprint;
-  const std::string actor = RecordedActor(who.id, policy, deps_.validator, &ev);
+  const std::string actor = RecordedActor(who.id, policy, &ev);
   call->caller_.id = actor;
   ev.set_actor(actor);
   if (!identified.ok()) {
@@ -581,6 +580,20 @@ grpc::Status CallGate::Handle(const grpc::ServerContextBase& ctx, const MethodRu
     }
   }
   if (status.ok() && request != nullptr) status = RejectUnknownFields(*request, "");
+  // A call whose deadline has passed was answered DEADLINE_EXCEEDED by gRPC, and nothing its
+  // handler did would reach the caller: it is refused before the handler runs, so that no record
+  // is written and no search or vetting answer is audited as given, and its event states the code
+  // the caller got. Last, just before the handler: the event names the caller, a refusal of the
+  // gate's own (certificate, role, rate, reference) is audited as itself, as for a request never
+  // read (whose passed deadline the decode guard states), the call counts against its
+  // organisation's rates as any call made, and a deadline that passes during those checks is
+  // caught too. A deadline that passes while the handler runs changes nothing: its work is done
+  // and audited with its outcome, as the registry cannot know whether the reply reached the
+  // caller.
+  if (status.ok() && request != nullptr && ctx.deadline() <= std::chrono::system_clock::now()) {
+    status = PublicError(
+        absl::DeadlineExceededError("the call's deadline passed before it was served"));
+  }
   if (status.ok()) status = handler(call);
   if (!status.ok()) clear();
   if (call.unknown_caller_ && deps_.metrics != nullptr) {
@@ -627,10 +640,10 @@ grpc::Status CallGate::Handle(const grpc::ServerContextBase& ctx, const MethodRu
       call.event_.set_detail(std::string(Utf8Prefix(status.message(), 200)));
     }
     if (call.unknown_caller_) {
-      // The actor is what the certificate claims (or kUnlistedActor), not an established
-      // caller: the detail says why it was refused and which certificate it was, so that an
-      // auditor tells a revoked or deny-listed certificate naming a clerk from that clerk's own
-      // calls.
+      // The actor is the listed identity the certificate claims (or kUnlistedActor), not an
+      // established caller: the detail says why it was refused and which certificate it was, so
+      // that an auditor tells a revoked or deny-listed certificate naming a clerk from that
+      // clerk's own calls.
       call.event_.set_detail(absl::StrCat(
           "certificate refused: ", CertificateRefusalName(call.refusal_),
           call.fingerprint_.empty() ? "" : absl::StrCat("; sha256 ", call.fingerprint_)));

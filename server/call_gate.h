@@ -6,7 +6,9 @@
 // principal's role and organisation from the access policy -> the method's rule, declared in the
 // proto (access.proto) and read by method_table.h, found by the request's type (a method without
 // a rule is denied) -> per-organisation rate limit -> the
-// purpose or consent the rule demands -> the handler -> the audit event, durably committed before
+// purpose or consent the rule demands -> the call's deadline, not yet passed (else
+// DEADLINE_EXCEEDED, what gRPC answered the caller, and the handler does not run) -> the
+// handler -> the audit event, durably committed before
 // the reply leaves (fail closed: if it cannot be written, the caller gets UNAVAILABLE and no
 // data). Refused and invalid calls are audited the same way, including the calls no handler sees
 // (a request gRPC cannot decode, a method of no service: RefuseUnread, reached through

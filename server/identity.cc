@@ -7,13 +7,10 @@
 #include <openssl/objects.h>
 #include <openssl/x509v3.h>
 
-#include <algorithm>
 #include <memory>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
-#include "absl/strings/match.h"
-#include "absl/strings/str_split.h"
 #include "absl/time/civil_time.h"
 #include "crypto/hash.h"
 
@@ -266,43 +263,6 @@ absl::Status ForClientAuth(const ClientCertificate& cert) {
         "client certificate is not for client authentication (no extendedKeyUsage clientAuth)");
   }
   return absl::OkStatus();
-}
-
-namespace {
-
-bool LowerAlnumOrHyphen(char c) {
-  return absl::ascii_isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'z') || c == '-';
-}
-
-}  // namespace
-
-bool RegistryShapedIdentity(absl::string_view id) {
-  if (id.size() > kMaxIdentityBytes) return false;
-  size_t digits = 0;
-  for (const char c : id) digits += absl::ascii_isdigit(static_cast<unsigned char>(c)) ? 1 : 0;
-  if (digits > 4) return false;
-  absl::string_view rest = id;
-  if (!absl::ConsumePrefix(&rest, "spiffe://")) return false;
-  const size_t domain_end = rest.find('/');
-  if (domain_end == absl::string_view::npos) return false;
-  const absl::string_view domain = rest.substr(0, domain_end);
-  rest.remove_prefix(domain_end + 1);
-  if (domain.empty()) return false;
-  for (const absl::string_view label : absl::StrSplit(domain, '.')) {
-    if (label.empty() || !std::all_of(label.begin(), label.end(), LowerAlnumOrHyphen)) {
-      return false;
-    }
-  }
-  const size_t role_end = rest.find('/');
-  if (role_end == absl::string_view::npos) return false;
-  const absl::string_view role = rest.substr(0, role_end);
-  const absl::string_view name = rest.substr(role_end + 1);
-  if (role != "clerk" && role != "court" && role != "vetting" && role != "auditor" &&
-      role != "admin") {
-    return false;
-  }
-  return !name.empty() && name.size() <= 63 && name.front() != '-' &&
-         std::all_of(name.begin(), name.end(), LowerAlnumOrHyphen);
 }
 
 }  // namespace registry::server

@@ -111,15 +111,6 @@ absl::Status NotACaCertificate(const ClientCertificate& cert);
 // key's), which the client CA did not issue to an official.
 absl::Status ForClientAuth(const ClientCertificate& cert);
 
-// Whether `id` has the shape of the identities the registry's CA issues
-// (deploy/pki/registry-pki.sh): spiffe://DOMAIN/ROLE/NAME, DOMAIN dot-separated labels of
-// lowercase letters, digits and hyphens, ROLE clerk, court, vetting, auditor or admin, NAME 1..63
-// lowercase letters, digits and hyphens beginning with a letter or digit; at most 256 bytes, and
-// at most 4 digits in all, so that it cannot spell a birth date or a personal number. The gate
-// records an identity the policy does not list as written only in this shape
-// (server/call_gate.cc).
-bool RegistryShapedIdentity(absl::string_view id);
-
 // The DER bytes of the first certificate in `pem`. Unauthenticated when there is none.
 absl::StatusOr<std::string> CertificateDer(absl::string_view pem);
 

@@ -184,7 +184,7 @@ TEST(MethodTableTest, PurposeAndConsentRules) {
 
 struct Identity {
   const char* pki_name;  // folder of the dev PKI
-  const char* actor;     // the identity the server must recognise
+  const char* actor;     // the actor its events name
   const char* role;      // its role in the dev policy; "" when the policy does not name it
 };
 
@@ -194,8 +194,8 @@ const Identity kIdentities[] = {
     {"vetting", kVettingId, "vetting"},
     {"auditor", kAuditorId, "auditor"},
     {"admin", kAdminId, "admin"},
-    // Trusted CA, but no principal in the policy.
-    {"unlisted", kUnlistedClerkId, ""},
+    // Trusted CA, but no principal in the policy: its identity is not recorded.
+    {"unlisted", "unlisted certificate", ""},
 };
 
 void PrintTo(const Identity& identity, std::ostream* os) { *os << identity.pki_name; }

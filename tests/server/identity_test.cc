@@ -174,37 +174,6 @@ TEST(IdentityTest, ACertificateNotIssuedForClientAuthNamesNoCaller) {
   EXPECT_TRUE(ForClientAuth(*both).ok());
 }
 
-TEST(RegistryShapedIdentityTest, OnlyTheShapeOfTheRegistrysOwnIdentities) {
-  for (const char* shaped :
-       {"spiffe://registry.kjc.dev/clerk/unlisted", "spiffe://registry.kjc.rks/court/ferizaj-2",
-        "spiffe://registry.kjc.rks/vetting/school-2026", "spiffe://a/admin/x",
-        "spiffe://registry.kjc.rks/auditor/audit-office"}) {
-    EXPECT_TRUE(RegistryShapedIdentity(shaped)) << shaped;
-  }
-  for (const std::string& other : {
-           std::string("urn:Krasniqi-Arben-1980-05-05-pn-1234567890"),
-           std::string("spiffe://registry.kjc.rks/clerk/pn-1234567890"),
-           std::string("spiffe://registry.kjc.rks/clerk/krasniqi-19800505"),
-           std::string("spiffe://registry.kjc.rks/clerk/arben-1980-05-05"),
-           std::string("spiffe://registry.kjc.rks/clerk/Krasniqi"),
-           std::string("spiffe://registry.kjc.rks/person/krasniqi"),
-           std::string("spiffe://registry.kjc.rks/clerk/krasniqi/arben"),
-           std::string("spiffe://registry.kjc.rks/clerk/"),
-           std::string("spiffe://registry.kjc.rks/clerk/-x"),
-           std::string("spiffe://registry.kjc.rks/clerk/a_b"),
-           std::string("spiffe://registry..rks/clerk/x"),
-           std::string("spiffe:///clerk/x"),
-           std::string("spiffe://Registry.kjc.rks/clerk/x"),
-           std::string("https://registry.kjc.rks/clerk/x"),
-           std::string("spiffe://registry.kjc.rks/clerk/x?name=krasniqi"),
-           "spiffe://registry.kjc.rks/clerk/" + std::string(64, 'a'),
-           "spiffe://" + std::string(240, 'a') + ".rks/clerk/x",
-       }) {
-    EXPECT_FALSE(RegistryShapedIdentity(other)) << other;
-  }
-  EXPECT_TRUE(RegistryShapedIdentity("spiffe://registry.kjc.rks/clerk/" + std::string(63, 'a')));
-}
-
 std::unique_ptr<X509, decltype(&X509_free)> X509FromPem(const std::string& pem) {
   std::unique_ptr<BIO, decltype(&BIO_free)> bio(BIO_new_mem_buf(pem.data(), pem.size()),
                                                 &BIO_free);

@@ -360,7 +360,11 @@ TEST(PolicyReloadTest, RemovedPrincipalLosesAccessAfterReload) {
   EXPECT_EQ(server->server()->audit_log()->CurrentHead().size, before + 1);
   const v1::AuditEvent event = LastStoredEvent(*server);
   EXPECT_EQ(testing::OutcomeName(event), "PERMISSION_DENIED");
-  EXPECT_EQ(event.actor(), kClerkId);
+  // No longer listed, the identity is recorded as any unlisted one; the detail names the
+  // certificate.
+  EXPECT_EQ(event.actor(), "unlisted certificate");
+  EXPECT_EQ(event.detail(), absl::StrCat("certificate refused: not_in_policy; sha256 ",
+                                         TestPki::Get().LoadIdentity("clerk").fingerprint));
   EXPECT_EQ(PublicKeyAs(court), grpc::StatusCode::OK);
 }
 

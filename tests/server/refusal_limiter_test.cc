@@ -131,7 +131,7 @@ TEST_F(UnknownCallerAuditTest, UnlistedFloodGrowsTheLogByTheBurstAndOneSummary) 
     ASSERT_EQ(PublicKeyAs(unlisted), grpc::StatusCode::PERMISSION_DENIED) << "call " << i;
   }
   EXPECT_EQ(AuditLogSize(*server), before + 20);
-  EXPECT_EQ(StoredEvent(*server, before + 19).actor(), kUnlistedClerkId);
+  EXPECT_EQ(StoredEvent(*server, before + 19).actor(), "unlisted certificate");
 
   ASSERT_EQ(server->server()->FlushUnauditedRefusals().value_or(-1), 1);
   ASSERT_EQ(AuditLogSize(*server), before + 21);
