@@ -106,20 +106,25 @@ TEST(RecordFormTest, TheServersProblemsGoBesideTheirInputs) {
   EXPECT_EQ(errors[7].input, "father-name");
   EXPECT_EQ(errors[7].key, "rule.name_eth");
 
-  const std::vector<FieldError> overlay = ErrorsFromServer(
-      "person.surname: holds a stroke or slash typed over a letter (a combining overlay mark): "
-      "type the letter that has it, such as D with stroke, or the plain letter",
-      request);
-  ASSERT_EQ(overlay.size(), 1u);
-  EXPECT_EQ(std::make_pair(overlay[0].input, overlay[0].key),
-            std::make_pair(std::string("surname"), std::string("rule.name_overlay")));
-  const std::vector<FieldError> phonetic = ErrorsFromServer(
-      "person.given_name: holds a phonetic or historic letter (a small capital, a letter with a "
-      "middle tilde, an insular letter): type the letter as the person's papers write it",
-      request);
-  ASSERT_EQ(phonetic.size(), 1u);
-  EXPECT_EQ(std::make_pair(phonetic[0].input, phonetic[0].key),
-            std::make_pair(std::string("given-name"), std::string("rule.name_phonetic")));
+  // One problem alone, each a look-alike of its own kind: the input it names and its key.
+  const struct {
+    const char* message;
+    const char* input;
+    const char* key;
+  } kAlone[] = {
+      {"person.surname: holds a stroke or slash typed over a letter (a combining overlay mark): "
+       "type the letter that has it, such as D with stroke, or the plain letter",
+       "surname", "rule.name_overlay"},
+      {"person.given_name: holds a phonetic or historic letter (a small capital, a letter with a "
+       "middle tilde, an insular letter): type the letter as the person's papers write it",
+       "given-name", "rule.name_phonetic"},
+  };
+  for (const auto& alone : kAlone) {
+    const std::vector<FieldError> found = ErrorsFromServer(alone.message, request);
+    ASSERT_EQ(found.size(), 1u) << alone.message;
+    EXPECT_EQ(found[0].input, alone.input);
+    EXPECT_EQ(found[0].key, alone.key);
+  }
 }
 
 TEST(RecordFormTest, AnAmendmentChangesWhatDiffersOnly) {
