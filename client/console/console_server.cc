@@ -59,22 +59,39 @@ std::string CookieValue(absl::string_view header, absl::string_view name) {
   return "";
 }
 
-// A bare page for refusals made before any session exists (no navigation, no catalog language
-// but the default): short, and the same whoever asks.
-void SendRefusal(httplib::Response& response, int status, absl::string_view key) {
+// A bare page for refusals made before any page could be shown (no navigation): short, and the
+// same whoever asks. `language`: the language of the request's session, "" when it has none;
+// the page is in it, with English beneath unless it is English. Without a session it is in the
+// default language with English beneath, since nothing says which the official reads. `back`:
+// the page to go back to ("" for none, where no page would open without a session).
+void SendRefusal(httplib::Response& response, int status, absl::string_view key,
+                 absl::string_view language_code = "", absl::string_view back = "/") {
   const Catalogs& catalogs = Catalogs::Embedded();
-  const Language& language = Languages().front();
+  const Language& language =
+      language_code.empty() ? Languages().front() : LanguageOrDefault(language_code);
+  const std::string& code = language.code;
+  const auto t = [&](absl::string_view lang, absl::string_view k) {
+    return Escape(catalogs.Text(lang, k));
+  };
+  const std::string back_key = back == "/import" ? "refused.back_import" : "refused.back_home";
+  const auto link = [&](absl::string_view lang) {
+    if (back.empty()) return std::string();
+    return absl::StrCat("<p><a href=\"", Escape(back), "\">", t(lang, back_key), "</a></p>");
+  };
+  std::string english;
+  if (code != "en") {
+    english = absl::StrCat("<div lang=\"en\"><p>", t("en", key), ": ",
+                           t("en", absl::StrCat(key, ".help")), "</p>", link("en"), "</div>");
+  }
   response.status = status;
+  response.set_header("Content-Language", language.html_lang);
   response.set_content(
       absl::StrCat("<!doctype html><html lang=\"", language.html_lang,
-                   "\"><head><meta charset=\"utf-8\"><title>", Escape(catalogs.Text("sq", key)),
+                   "\"><head><meta charset=\"utf-8\"><title>", t(code, key),
                    "</title><link rel=\"stylesheet\" href=\"/assets/console.css\"></head><body>"
                    "<main id=\"main\"><h1>",
-                   Escape(catalogs.Text("sq", key)), "</h1><p>",
-                   Escape(catalogs.Text("sq", absl::StrCat(key, ".help"))), "</p><p lang=\"en\">",
-                   Escape(catalogs.Text("en", key)), ": ",
-                   Escape(catalogs.Text("en", absl::StrCat(key, ".help"))),
-                   "</p></main></body></html>"),
+                   t(code, key), "</h1><p>", t(code, absl::StrCat(key, ".help")), "</p>",
+                   link(code), english, "</main></body></html>"),
       "text/html; charset=utf-8");
 }
 
@@ -937,35 +954,40 @@ absl::Status Console::Start() {
     return Admit(request, response) ? httplib::Server::HandlerResponse::Unhandled
                                     : httplib::Server::HandlerResponse::Handled;
   });
-  http_->set_error_handler([](const httplib::Request& request, httplib::Response& response) {
+  http_->set_error_handler([this](const httplib::Request& request, httplib::Response& response) {
     // Headers that came too slowly are refused as such, not as unreadable. The connection of a
     // request left partly unread (too slow, or a head too long) ends after the answer
     // (ConsoleHttp).
     if (RequestTimedOut()) response.status = 408;
     if (RequestCutShort()) response.set_header("Connection", "close");
     if (!response.body.empty()) return;
+    const std::string language = RefusalLanguage(request);
+    // An import file refused for its size or its pace leads back to the import page, where it
+    // can be sent again in parts.
+    const absl::string_view back = request.is_multipart_form_data() ? "/import" : "/";
     // What the HTTP library itself refused: a file over the limit is not a page that is missing.
     switch (response.status) {
       case 404:
-        SendRefusal(response, 404, "refused.not_found");
+        SendRefusal(response, 404, "refused.not_found", language);
         break;
       case 413:
         // A form over kMaxFormBytes (ReadBody) is no import file: telling the official to split
         // a file, of a search or a record form, left them nowhere.
         SendRefusal(response, 413,
-                    IsFormBody(request) ? "refused.form_too_large" : "refused.too_large");
+                    IsFormBody(request) ? "refused.form_too_large" : "refused.too_large", language,
+                    back);
         break;
       case 408:
-        SendRefusal(response, 408, "refused.too_slow");
+        SendRefusal(response, 408, "refused.too_slow", language, back);
         break;
       default:
-        SendRefusal(response, response.status, "refused.bad_request");
+        SendRefusal(response, response.status, "refused.bad_request", language);
         break;
     }
   });
   http_->set_exception_handler(
-      [](const httplib::Request&, httplib::Response& response, std::exception_ptr) {
-        SendRefusal(response, 500, "refused.internal");
+      [this](const httplib::Request& request, httplib::Response& response, std::exception_ptr) {
+        SendRefusal(response, 500, "refused.internal", RefusalLanguage(request));
       });
   AddRoutes();
 
@@ -1110,8 +1132,14 @@ void Console::AddRoutes() {
 bool Console::Admit(const httplib::Request& request, httplib::Response& response) {
   // A refusal here comes before a body is read: the connection is closed after it, since the
   // unread body would otherwise be taken for the next request on it.
-  const auto refuse = [&response](int status, absl::string_view key) {
-    SendRefusal(response, status, key);
+  const auto refuse = [&](int status, absl::string_view key) {
+    // No session is asked for a refusal without one, and none is at all for another host: its
+    // page says where to start, not where to go back to.
+    if (key == "refused.no_session" || key == "refused.host") {
+      SendRefusal(response, status, key, "", "");
+    } else {
+      SendRefusal(response, status, key, RefusalLanguage(request));
+    }
     response.set_header("Connection", "close");
     return false;
   };
@@ -1163,12 +1191,17 @@ bool Console::Admit(const httplib::Request& request, httplib::Response& response
   return true;
 }
 
+std::string Console::RefusalLanguage(const httplib::Request& request) {
+  return sessions_.LanguageOf(CookieValue(request.get_header_value("Cookie"), cookie_name()),
+                              absl::Now());
+}
+
 void Console::Serve(const Route& route, const httplib::Request& request,
                     httplib::Response& response) {
   std::shared_ptr<Session> session = sessions_.Find(
       CookieValue(request.get_header_value("Cookie"), cookie_name()), absl::Now());
   if (session == nullptr) {  // expired between the gate and here
-    SendRefusal(response, 401, "refused.no_session");
+    SendRefusal(response, 401, "refused.no_session", "", "");
     return;
   }
   if (request.method == "POST") {
@@ -1186,7 +1219,7 @@ void Console::Serve(const Route& route, const httplib::Request& request,
       if (it != body.end()) token = it->second;
     }
     if (!ConstantTimeEquals(token, session->csrf)) {
-      SendRefusal(response, 403, "refused.csrf");
+      SendRefusal(response, 403, "refused.csrf", session->Language());
       return;
     }
   }
@@ -1207,12 +1240,12 @@ bool Console::RefuseRole(const Route& route, PageContext& ctx) {
 
 void Console::StartSession(const httplib::Request& request, httplib::Response& response) {
   if (!sessions_.SecretMatches(request.get_param_value("s"))) {
-    SendRefusal(response, 403, "refused.secret");
+    SendRefusal(response, 403, "refused.secret", "", "");
     return;
   }
   // The registry may have changed this identity's role since start-up.
   if (absl::Status refreshed = Refresh(); !refreshed.ok()) {
-    SendRefusal(response, 502, "refused.registry");
+    SendRefusal(response, 502, "refused.registry", "", "");
     return;
   }
   std::shared_ptr<Session> session = sessions_.Create(absl::Now());

@@ -92,9 +92,14 @@ struct ConnectionLimits {
   absl::Duration form_body = absl::Seconds(10);
   // An import file (a multipart body) from the end of the headers, and an answer from its first
   // byte, may take transfer_grace and must then have come at min_rate bytes a second on average
-  // (a file of 64 MiB within about 17 minutes; 0: no rate).
-  absl::Duration transfer_grace = absl::Seconds(10);
-  size_t min_rate = 64 << 10;
+  // (0: no rate). A clerk on a court's poor line sends a file of a few MB at 30 to 50 KB/s with
+  // pauses: at 64 KiB/s after 10 s no such import could ever arrive. 16 KiB/s after 30 s lets it
+  // (a file of 2.6 MB within about 3 minutes, of 64 MiB within about 68). The rate is there so
+  // that a connection cannot hold a worker while sending almost nothing: to hold all 16 workers
+  // past the grace, a client must keep sending 16 x 16 KiB/s, bandwidth it has to spend, and
+  // what it sends counts against the import file's own limit.
+  absl::Duration transfer_grace = absl::Seconds(30);
+  size_t min_rate = 16 << 10;
   // Connections served at once, and connections accepted and waiting for a worker, at most; one
   // more is closed at once, unserved. With the deadlines above, K connections that trickle delay
   // the next one by at most about ceil(K / workers) * request_head (or form_body); 16 workers are
@@ -303,6 +308,9 @@ class Console {
   // The gate above, for one request: true when it may go on to its page.
   bool Admit(const httplib::Request& request, httplib::Response& response);
   void Serve(const Route& route, const httplib::Request& request, httplib::Response& response);
+  // The language of the session `request`'s cookie names, "" without one: read only, for the
+  // page of a refusal (no session is marked used, ended, or made, and no token checked).
+  std::string RefusalLanguage(const httplib::Request& request);
   // Answers 403 when `ctx`'s role may not open `route`; true when it did.
   bool RefuseRole(const Route& route, PageContext& ctx);
   // The GET route whose pattern `path` matches, or nullptr.

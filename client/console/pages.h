@@ -3,6 +3,7 @@
 #ifndef REGISTRY_CLIENT_CONSOLE_PAGES_H_
 #define REGISTRY_CLIENT_CONSOLE_PAGES_H_
 
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -27,6 +28,9 @@ struct Input {
   // Select: value (raw) and label (escaped); a first empty option when `placeholder` is set.
   std::vector<std::pair<std::string, std::string>> options;
   std::string placeholder;  // escaped
+  // Select: the values whose label is in English whatever the page's language (the registry's
+  // reference data, a court's name), so marked for screen readers and translators.
+  std::set<std::string> in_english;
   bool required = false;
   bool checked = false;  // a checkbox
   std::string autocomplete = "off";

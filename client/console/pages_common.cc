@@ -87,6 +87,7 @@ std::string RenderInput(const PageContext& ctx, const Input& input) {
       }
       for (const auto& [value, label] : input.options) {
         absl::StrAppend(&options, "<option value=\"", Escape(value), "\"",
+                        input.in_english.count(value) > 0 ? " lang=\"en\"" : "",
                         value == input.value ? " selected" : "", ">", label, "</option>");
       }
       control = absl::StrCat("<select id=\"", id, "\" name=\"", id, "\"", attributes, ">",
@@ -161,7 +162,8 @@ std::string CourtName(const PageContext& ctx, const v1::Conviction& conviction) 
     return ctx.Tf("court.foreign_named", {{"court", Text(conviction.foreign_court())},
                                           {"country", Text(conviction.foreign_country())}});
   }
-  return Escape(client::FormatCourt(conviction));
+  // The registry's reference data names its courts in English only.
+  return absl::StrCat("<span lang=\"en\">", Escape(client::FormatCourt(conviction)), "</span>");
 }
 
 std::string PositionName(const PageContext& ctx, const std::string& code) {
@@ -228,7 +230,9 @@ std::vector<RecordRow> RecordRows(const PageContext& ctx, const v1::Record& reco
   add("field.final-date", Text(c.final_date()));
   std::vector<std::string> offences;
   for (const v1::Offence& offence : c.offences()) {
-    offences.push_back(Escape(client::FormatOffence(offence)));
+    // An offence's title is the registry's reference data, in English only.
+    offences.push_back(
+        absl::StrCat("<span lang=\"en\">", Escape(client::FormatOffence(offence)), "</span>"));
   }
   add("field.offence", absl::StrJoin(offences, "<br>"));
   std::string sentence;

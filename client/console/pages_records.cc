@@ -2,6 +2,7 @@
 // reads them for a stated case and purpose; the clerk answers a data subject's "who checked me".
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -115,7 +116,8 @@ std::string RecordFormFields(PageContext& ctx, const FormValues& values,
     input.inputmode = "numeric";
     return RenderInput(ctx, input);
   };
-  const auto select = [&](const std::string& name, bool required, Values options) {
+  const auto select = [&](const std::string& name, bool required, Values options,
+                          std::set<std::string> in_english = {}) {
     Input input;
     input.name = name;
     input.kind = Input::Kind::kSelect;
@@ -125,6 +127,7 @@ std::string RecordFormFields(PageContext& ctx, const FormValues& values,
     input.required = required;
     input.placeholder = ctx.T("form.choose_one");
     input.options = std::move(options);
+    input.in_english = std::move(in_english);
     return RenderInput(ctx, input);
   };
 
@@ -144,9 +147,13 @@ std::string RecordFormFields(PageContext& ctx, const FormValues& values,
       text("citizenship", false, "short", true), text("personal-number", true, "medium", true),
       text("address", false, "long"));
 
+  // A court's name is the registry's reference data, in English only; a court abroad is named
+  // in the user's language.
   Values courts;
+  std::set<std::string> courts_in_english;
   for (const v1::CourtEntry& court : reference.courts()) {
     courts.emplace_back(court.id(), court.foreign() ? ctx.T("court.foreign") : Text(court.name()));
+    if (!court.foreign()) courts_in_english.insert(court.id());
   }
   std::string offences;
   const std::vector<std::string> chosen = [&] {
@@ -191,7 +198,8 @@ std::string RecordFormFields(PageContext& ctx, const FormValues& values,
         &offences, "<div class=\"check\"><input type=\"checkbox\" name=\"offence\" id=\"", id,
         "\" value=\"", Escape(code), "\"", checked ? " checked" : "",
         offence_invalid ? " aria-describedby=\"offence-error\"" : "", "> <label for=\"", id, "\">",
-        Escape(client::FormatOffence(offence)),
+        // The offence's title is the registry's reference data, in English only.
+        "<span lang=\"en\">", Escape(client::FormatOffence(offence)), "</span>",
         entry.confirmed() ? "" : absl::StrCat(" <span class=\"tag\">", ctx.T("offence.to_confirm"), "</span>"),
         "</label>", paragraph, "</div>");
   }
@@ -247,7 +255,7 @@ std::string RecordFormFields(PageContext& ctx, const FormValues& values,
   juvenile.checked = First(values, "juvenile") == "true";
 
   std::string conviction = absl::StrCat(
-      select("court", true, courts), text("foreign-court", false, "long", true),
+      select("court", true, courts, courts_in_english), text("foreign-court", false, "long", true),
       text("foreign-country", false, "short"), text("case-number", true, "medium", true),
       date("judgment-date", true), date("final-date", true),
       "<fieldset class=\"offences", error_of("offence").empty() ? "" : " invalid",
@@ -396,6 +404,14 @@ std::string Notice(const PageContext& ctx) {
   return "";
 }
 
+// A version's reason as the history shows it. The registry writes one fixed word itself, for the
+// version that made the record ("created", from the record form and from an import alike), which
+// is said in the user's language; any other reason is an official's own text, shown as written.
+std::string VersionReason(const PageContext& ctx, const std::string& reason) {
+  if (reason == "created") return ctx.T("record.history.reason.created");
+  return Text(reason);
+}
+
 // The reason every change of a record is sent with. The amend form and the dispute and
 // resolution forms ask for it in words of their own (`label_key`, and `hint_key` when not empty).
 std::string ReasonTextarea(const PageContext& ctx, const std::string& label_key,
@@ -484,7 +500,7 @@ void History(PageContext& ctx) {
                     ctx.Tf("record.history.version", {{"n", absl::StrCat(m.version())},
                                                        {"when", Text(m.updated_at())},
                                                        {"who", Text(m.updated_by())}}),
-                    "</h2><p>", ctx.T("record.reason"), ": <q>", Text(version.reason()), "</q>",
+                    "</h2><p>", ctx.T("record.reason"), ": <q>", VersionReason(ctx, version.reason()), "</q>",
                     previous.empty() ? ""
                                      : absl::StrCat(" — ", ctx.Tf("record.history.count",
                                                                   {{"n", absl::StrCat(changed)}})),

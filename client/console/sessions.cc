@@ -62,6 +62,19 @@ std::shared_ptr<Session> SessionStore::Find(absl::string_view id, absl::Time now
   return found;
 }
 
+std::string SessionStore::LanguageOf(absl::string_view id, absl::Time now) {
+  absl::MutexLock lock(&mu_);
+  // Searched as Find searches, every id compared in constant time.
+  std::shared_ptr<Session> found;
+  for (auto& [key, session] : sessions_) {
+    if (ConstantTimeEquals(id, key)) found = session;
+  }
+  if (found == nullptr) return "";
+  absl::MutexLock session_lock(&found->mu);
+  if (now - found->last_used > idle_) return "";
+  return found->language;
+}
+
 bool SessionStore::End(absl::string_view id) {
   absl::MutexLock lock(&mu_);
   // Searched as Find searches, every id compared in constant time.

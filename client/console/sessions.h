@@ -152,6 +152,10 @@ class SessionStore {
   // The live session with this id, marked used at `now`; nullptr when there is none (never was,
   // or idle too long).
   std::shared_ptr<Session> Find(absl::string_view id, absl::Time now);
+  // The language of the live session with this id, or "" when there is none; for a page that
+  // only says why a request was refused. It changes nothing: the session is not marked used (a
+  // refused request is no use of it), and one idle too long is left for Find to end.
+  std::string LanguageOf(absl::string_view id, absl::Time now);
   // Ends the session with this id at once (its official signed out): Find no longer finds it,
   // whatever cookie still names it. What a request already holds of it (a page being sent, a
   // background job) runs to its end. False when there was no such session.
