@@ -397,6 +397,18 @@ class LoopbackSocket {
 // A console for one role on 127.0.0.1:0, and an HTTP client with or without its session.
 class ConsoleTest : public ::testing::Test {
  protected:
+  // A clerk's console with `options` (a test's ConnectionLimits), and a client of it; the fake
+  // registry it talks to is returned (and kept in fake_).
+  std::shared_ptr<FakeRegistry> StartClerkConsole(ConsoleOptions options) {
+    auto fake = std::make_shared<FakeRegistry>();
+    fake->who.set_role(v1::ROLE_CLERK);
+    fake_ = fake;
+    console_ = std::make_unique<Console>(std::move(options), fake);
+    EXPECT_TRUE(console_->Start().ok());
+    client_ = std::make_unique<httplib::Client>("127.0.0.1", console_->port());
+    return fake;
+  }
+
   // `registry`, when given, makes the registry the console talks to out of the fake.
   void Start(v1::Role role, bool hostile = false,
              std::function<std::shared_ptr<Registry>(std::shared_ptr<FakeRegistry>)> registry =
@@ -823,17 +835,37 @@ TEST_F(ConsoleTest, ABodyOfAnyTypeOrSentInChunksIsHeldToALimit) {
   EXPECT_EQ(home->status, 200);
 }
 
+// A raw TCP connection to 127.0.0.1:`port`.
+int ConnectToLoopback(int port) {
+  const int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  address.sin_port = htons(static_cast<uint16_t>(port));
+  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  return fd;
+}
+
+// Appends to `answer` what `fd` holds (recv with `flags`: MSG_DONTWAIT takes only what is there);
+// false once the peer has closed the connection (with a reset too).
+bool TakeAnswer(int fd, int flags, std::string* answer) {
+  char buf[4096];
+  for (;;) {
+    const ssize_t n = recv(fd, buf, sizeof(buf), flags);
+    if (n > 0) {
+      answer->append(buf, static_cast<size_t>(n));
+      continue;
+    }
+    return n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK);
+  }
+}
+
 // A raw connection to the console that sends `head` at once and then `trickle` a byte at a time,
 // each well within any read timeout, keeping what the console answers.
 class Trickler {
  public:
-  Trickler(int port, const std::string& head, std::string trickle) : trickle_(std::move(trickle)) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    address.sin_port = htons(static_cast<uint16_t>(port));
-    EXPECT_EQ(connect(fd_, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  Trickler(int port, const std::string& head, std::string trickle)
+      : fd_(ConnectToLoopback(port)), trickle_(std::move(trickle)) {
     EXPECT_EQ(send(fd_, head.data(), head.size(), MSG_NOSIGNAL), static_cast<ssize_t>(head.size()));
   }
   ~Trickler() { close(fd_); }
@@ -844,14 +876,7 @@ class Trickler {
   // the connection (with a reset too: the console closes with the request's rest unread).
   bool Turn() {
     if (closed_) return false;
-    char buf[4096];
-    for (;;) {
-      const ssize_t n = recv(fd_, buf, sizeof(buf), MSG_DONTWAIT);
-      if (n > 0) {
-        answer_.append(buf, static_cast<size_t>(n));
-        continue;
-      }
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    if (!TakeAnswer(fd_, MSG_DONTWAIT, &answer_)) {
       closed_ = true;
       return false;
     }
@@ -903,12 +928,7 @@ ConsoleOptions TrickleOptions() {
 // closes, and its worker serves the next connection. Here nine trickle in against two workers,
 // and a page asked for after them is still answered.
 TEST_F(ConsoleTest, ClientsThatTrickleTheirRequestsInDoNotHoldTheConsolesWorkers) {
-  auto fake = std::make_shared<FakeRegistry>();
-  fake->who.set_role(v1::ROLE_CLERK);
-  fake_ = fake;
-  console_ = std::make_unique<Console>(TrickleOptions(), fake);
-  ASSERT_TRUE(console_->Start().ok());
-  client_ = std::make_unique<httplib::Client>("127.0.0.1", console_->port());
+  const std::shared_ptr<FakeRegistry> fake = StartClerkConsole(TrickleOptions());
   client_->set_read_timeout(20, 0);
   SignIn();
   const std::string host = absl::StrCat("Host: 127.0.0.1:", console_->port(), "\r\n");
@@ -2836,27 +2856,10 @@ TEST_F(ConsoleTest, InvalidUtf8TypedIntoASearchComesBackAsTheReplacementCharacte
 // schedule (so that a loaded machine makes it no slower), until all is sent or the console has
 // answered or closed; returns what the console answered by the time it closed the connection.
 std::string SendPaced(int port, const std::string& head, const std::string& body, size_t piece) {
-  const int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  address.sin_port = htons(static_cast<uint16_t>(port));
-  EXPECT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  const int fd = ConnectToLoopback(port);
   std::string answer;
   bool closed = false;
-  const auto take = [&](int flags) {
-    char buf[4096];
-    for (;;) {
-      const ssize_t n = recv(fd, buf, sizeof(buf), flags);
-      if (n > 0) {
-        answer.append(buf, static_cast<size_t>(n));
-        continue;
-      }
-      if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-      closed = true;
-      return;
-    }
-  };
+  const auto take = [&](int flags) { closed = closed || !TakeAnswer(fd, flags, &answer); };
   bool sending = send(fd, head.data(), head.size(), MSG_NOSIGNAL) ==
                  static_cast<ssize_t>(head.size());
   const auto start = std::chrono::steady_clock::now();
@@ -2898,15 +2901,10 @@ std::pair<std::string, std::string> ImportRequest(int port, const std::string& c
 // with the grace shortened to a second, 128 KiB sent at 32 KiB/s (past what 64 KiB/s allowed
 // after two seconds) reaches the dry run whole.
 TEST_F(ConsoleTest, AnImportSentAboveTheFloorButBelowSixtyFourKibASecondIsAccepted) {
-  auto fake = std::make_shared<FakeRegistry>();
-  fake->who.set_role(v1::ROLE_CLERK);
-  fake_ = fake;
   ConsoleOptions options = TrickleOptions();
   ASSERT_EQ(options.connection_limits.min_rate, ConnectionLimits{}.min_rate)
       << "the console's own rate is what is tried";
-  console_ = std::make_unique<Console>(options, fake);
-  ASSERT_TRUE(console_->Start().ok());
-  client_ = std::make_unique<httplib::Client>("127.0.0.1", console_->port());
+  const std::shared_ptr<FakeRegistry> fake = StartClerkConsole(options);
   SignIn();
   const std::string row =
       "Vokshi,Adem,,male,1970-01-01,,XK,1800000005,,basic-gjilan,P 1/2010,2009-12-01,"
@@ -2928,12 +2926,7 @@ TEST_F(ConsoleTest, AnImportSentAboveTheFloorButBelowSixtyFourKibASecondIsAccept
 // to import on a slow line, with a link back to the import page: "open the page again and send
 // it once more" failed the same way each time and led nowhere.
 TEST_F(ConsoleTest, AnImportSentBelowTheFloorIsRefusedWithWhatIsNeededAndALinkBackToTheImport) {
-  auto fake = std::make_shared<FakeRegistry>();
-  fake->who.set_role(v1::ROLE_CLERK);
-  fake_ = fake;
-  console_ = std::make_unique<Console>(TrickleOptions(), fake);
-  ASSERT_TRUE(console_->Start().ok());
-  client_ = std::make_unique<httplib::Client>("127.0.0.1", console_->port());
+  const std::shared_ptr<FakeRegistry> fake = StartClerkConsole(TrickleOptions());
   SignIn();
   const auto [head, body] =
       ImportRequest(console_->port(), cookie_, csrf_, std::string(200000, 'a'));
