@@ -217,14 +217,23 @@ PolicyStore::InForce PolicyStore::CurrentWithFingerprint() const {
 
 absl::Status PolicyStore::Reload() {
   absl::MutexLock lock(&reload_mu_);
-  return policy_.Reload();
+  unrecorded_ = false;
+  absl::Status reloaded = policy_.Reload();
+  // A good file whose reading could not be recorded is not in force: the watcher reads it again
+  // at its next poll (and records it then), rather than leave the old policy in force until
+  // someone edits the file again, the file saying what the registry does not do.
+  if (unrecorded_) policy_.ReadAgain();
+  return reloaded;
 }
 
 absl::StatusOr<std::shared_ptr<const Policy>> PolicyStore::ReadAndRecord() {
   PolicyReading reading = ReadPolicyFile(path_);
   if (recorder_) {
     absl::Status recorded = recorder_(reading);
-    if (!recorded.ok() && reading.policy.ok()) return recorded;
+    if (!recorded.ok() && reading.policy.ok()) {
+      unrecorded_ = true;
+      return recorded;
+    }
   }
   // A policy read is put in force (Reloadable::Reload), within the same hold of reload_mu_.
   if (reading.policy.ok()) sha256_in_force_ = reading.sha256;

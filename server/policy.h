@@ -114,8 +114,9 @@ class PolicyStore {
   using Recorder = std::function<absl::Status(const PolicyReading&)>;
   void SetRecorder(Recorder recorder) { recorder_ = std::move(recorder); }
 
-  // Polls the file every `interval` and reloads when its mtime or size changes. Reload failures
-  // are reported through `on_result` (may be empty).
+  // Polls the file every `interval` and reloads when its mtime or size changes, or when the last
+  // reading was a good file the recorder failed on (tried again at each poll until recorded).
+  // Reload failures are reported through `on_result` (may be empty).
   void StartWatching(absl::Duration interval,
                      std::function<void(const absl::Status&)> on_result);
 
@@ -137,6 +138,8 @@ class PolicyStore {
   // The fingerprint of the file the policy in force was read from; set with it, under
   // reload_mu_.
   std::string sha256_in_force_;
+  // Set by the last reading when the recorder failed on a good file (under reload_mu_).
+  bool unrecorded_ = false;
   Reloadable<Policy> policy_;
   PollingThread watcher_;
 };

@@ -44,6 +44,14 @@ class Reloadable {
     return absl::OkStatus();
   }
 
+  // Has the next Changed() say true whatever the files' stamp: for a read that failed for a
+  // reason of the moment, not of the files (a policy whose audit event could not be written), so
+  // that the watcher tries it again rather than waiting for the files to change.
+  void ReadAgain() {
+    absl::MutexLock lock(&mu_);
+    stamp_.clear();
+  }
+
   // Whether the files changed since the last Reload read them.
   bool Changed() const {
     const std::string stamp = stamp_of_files_();

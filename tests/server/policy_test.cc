@@ -682,6 +682,51 @@ TEST(PolicyReloadTest, InvalidFileOnDiskIsIgnoredByTheWatcher) {
   std::filesystem::remove_all(dir, ignored);
 }
 
+// A good file whose reload could not be recorded (its audit event not written: a full disk for a
+// moment) is not put in force; the watcher tried it again only when the file changed again, so a
+// deny-list entry added while the write failed never took effect. It is read again at the next
+// poll, and put in force once recorded.
+TEST(PolicyReloadTest, AGoodFileWhoseReloadCouldNotBeRecordedIsTriedAgainByTheWatcher) {
+  const std::string dir = testing::MakeTempDir("policy-retry");
+  const std::string path = dir + "/policy.json";
+  const auto write = [&](const v1::AccessPolicy& policy) {
+    std::string json;
+    google::protobuf::util::JsonPrintOptions o;
+    o.preserve_proto_field_names = true;
+    ASSERT_TRUE(google::protobuf::util::MessageToJsonString(policy, &json, o).ok());
+    testing::WriteFileAtomically(path, json);
+  };
+  write(testing::DevPolicy());
+  auto store = server::PolicyStore::Load(path);
+  ASSERT_TRUE(store.ok()) << store.status();
+  absl::Mutex mu;
+  int failures_left = 2;
+  int recorded = 0;
+  (*store)->SetRecorder([&](const server::PolicyReading&) {
+    absl::MutexLock lock(&mu);
+    if (failures_left > 0) {
+      --failures_left;
+      return absl::UnavailableError("the audit log cannot be written");
+    }
+    ++recorded;
+    return absl::OkStatus();
+  });
+  (*store)->StartWatching(absl::Milliseconds(20), nullptr);
+
+  write(DevPolicyWithout(kClerkId));
+  {
+    absl::MutexLock lock(&mu);
+    const auto taken = [&] { return recorded > 0; };
+    ASSERT_TRUE(mu.AwaitWithTimeout(absl::Condition(&taken), absl::Seconds(10)))
+        << "the watcher did not try the file again after its reload could not be recorded";
+    EXPECT_EQ(failures_left, 0);
+  }
+  (*store)->StopWatching();
+  EXPECT_EQ((*store)->Current()->FindPrincipal(kClerkId), nullptr);
+  std::error_code ignored;
+  std::filesystem::remove_all(dir, ignored);
+}
+
 // ---- Certificate deny list ----
 
 std::string UpperWithColons(const std::string& hex) {
