@@ -22,7 +22,6 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "crypto/hash.h"
-#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "registry/v1/common.pb.h"
 #include "registry/v1/policy.pb.h"
@@ -631,13 +630,7 @@ TEST(PolicyAtStartTest, AFingerprintDeletedOrPlantedWithoutTheKeyFileHidesNoChan
 TEST(PolicyReloadTest, InvalidFileOnDiskIsIgnoredByTheWatcher) {
   const std::string dir = testing::MakeTempDir("policy-watch");
   const std::string path = dir + "/policy.json";
-  const auto write = [&](const v1::AccessPolicy& policy) {
-    std::string json;
-    google::protobuf::util::JsonPrintOptions o;
-    o.preserve_proto_field_names = true;
-    ASSERT_TRUE(google::protobuf::util::MessageToJsonString(policy, &json, o).ok());
-    testing::WriteFileAtomically(path, json);
-  };
+  const auto write = [&](const v1::AccessPolicy& p) { testing::WritePolicyFile(path, p); };
   write(testing::DevPolicy());
   auto store = server::PolicyStore::Load(path);
   ASSERT_TRUE(store.ok()) << store.status();
@@ -689,13 +682,7 @@ TEST(PolicyReloadTest, InvalidFileOnDiskIsIgnoredByTheWatcher) {
 TEST(PolicyReloadTest, AGoodFileWhoseReloadCouldNotBeRecordedIsTriedAgainByTheWatcher) {
   const std::string dir = testing::MakeTempDir("policy-retry");
   const std::string path = dir + "/policy.json";
-  const auto write = [&](const v1::AccessPolicy& policy) {
-    std::string json;
-    google::protobuf::util::JsonPrintOptions o;
-    o.preserve_proto_field_names = true;
-    ASSERT_TRUE(google::protobuf::util::MessageToJsonString(policy, &json, o).ok());
-    testing::WriteFileAtomically(path, json);
-  };
+  const auto write = [&](const v1::AccessPolicy& p) { testing::WritePolicyFile(path, p); };
   write(testing::DevPolicy());
   auto store = server::PolicyStore::Load(path);
   ASSERT_TRUE(store.ok()) << store.status();

@@ -268,13 +268,17 @@ void TestServer::WritePolicy(const registry::v1::AccessPolicy& given) const {
       org.mutable_rate_limit()->set_refers_per_day_alert(100000);
     }
   }
+  WritePolicyFile(dir_ + "/policy.json", policy);
+}
+
+void WritePolicyFile(const std::string& path, const registry::v1::AccessPolicy& policy) {
   std::string json;
   google::protobuf::util::JsonPrintOptions o;
   o.preserve_proto_field_names = true;
   if (!google::protobuf::util::MessageToJsonString(policy, &json, o).ok()) {
     Die("policy", absl::InternalError("encode"));
   }
-  WriteFileAtomically(dir_ + "/policy.json", json);
+  WriteFileAtomically(path, json);
 }
 
 }  // namespace registry::testing

@@ -171,6 +171,8 @@ bool SameConviction(const registry::v1::Conviction& a, const registry::v1::Convi
 // Writes `content` to `path` through a temporary file and a rename, so a reader sees the old or
 // the new file, never a part. Aborts on failure.
 void WriteFileAtomically(const std::string& path, const std::string& content);
+// Writes `policy` to `path` as registryd reads it (JSON, proto field names), atomically as above.
+void WritePolicyFile(const std::string& path, const registry::v1::AccessPolicy& policy);
 
 // Channel for `identity` of the dev PKI to `address`.
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, absl::string_view identity);
