@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/durable_file.h"
+#include "common/json_keys.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
 #include "google/protobuf/util/json_util.h"
@@ -34,6 +35,13 @@ absl::StatusOr<registry::v1::KeyFile> ReadKeyFile(const std::string& path) {
   }
   ASSIGN_OR_RETURN(std::string json, ReadFile(path));
   registry::v1::KeyFile file;
+  // A key given twice would be merged (a second "keks" list added to the first) or the last one
+  // kept, where a person reading the file takes one of them. The problem names the key's path,
+  // never a value.
+  if (std::string repeated = RepeatedKeyProblem(json, *file.GetDescriptor()); !repeated.empty()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("key file ", path, " is not a valid KeyFile: ", repeated));
+  }
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = false;
   if (!google::protobuf::util::JsonStringToMessage(json, &file, options).ok()) {

@@ -147,6 +147,50 @@ TEST_F(KeyFileTest, MalformedJsonIsRefusedWithoutQuotingIt) {
   }
 }
 
+// A key given twice: protobuf's parser would add the second "keks" list to the first, or keep
+// the last "derivation_root", where a person (or jq) reading the file takes one of them. Refused,
+// naming the key's path and quoting no value.
+TEST_F(KeyFileTest, AKeyGivenTwiceIsRefusedNamingItsPathWithoutQuotingAValue) {
+  const std::string root = absl::Base64Escape(std::string(32, 'r'));
+  const std::string kek1 = absl::Base64Escape(std::string(32, 'a'));
+  const std::string kek2 = absl::Base64Escape(std::string(32, 'b'));
+  const std::string one = absl::StrFormat(R"({"version": 1, "key": "%s"})", kek1);
+  const std::string two = absl::StrFormat(R"({"version": 2, "key": "%s"})", kek2);
+  struct Case {
+    std::string json;
+    std::string path;
+  };
+  const Case cases[] = {
+      {absl::StrFormat(R"({"current_kek_version": 1, "keks": [%s], "keks": [%s],
+                          "derivation_root": "%s"})",
+                       one, two, root),
+       "keks"},
+      {absl::StrFormat(R"({"current_kek_version": 1, "keks": [%s], "derivation_root": "%s",
+                          "derivationRoot": "%s"})",
+                       one, root, kek2),
+       "derivation_root"},
+      {absl::StrFormat(R"({"current_kek_version": 1, "current_kek_version": 2,
+                          "keks": [%s, %s], "derivation_root": "%s"})",
+                       one, two, root),
+       "current_kek_version"},
+      {absl::StrFormat(R"({"current_kek_version": 1, "keks": [{"version": 1, "version": 2,
+                          "key": "%s"}], "derivation_root": "%s"})",
+                       kek1, root),
+       "keks[0].version"},
+  };
+  for (const Case& c : cases) {
+    WriteRaw(Path(), c.json, 0600);
+    auto read = ReadKeyFile(Path());
+    EXPECT_EQ(read.status().code(), absl::StatusCode::kInvalidArgument) << c.json;
+    EXPECT_TRUE(absl::StrContains(read.status().message(), c.path + ": given twice"))
+        << read.status();
+    for (const std::string& value : {root, kek1, kek2}) {
+      EXPECT_FALSE(absl::StrContains(read.status().message(), value.substr(0, 8)))
+          << read.status();
+    }
+  }
+}
+
 TEST_F(KeyFileTest, KeysOfTheWrongSizeOrNoCurrentKekAreRefused) {
   auto good = GenerateKeyFile(absl::Now());
   ASSERT_TRUE(good.ok());
