@@ -11,6 +11,7 @@
 //   registryd --config C --restore_backup ID                  restore a backup into data_dir (0: latest),
 //                                                             then re-apply every later erasure
 //   registryd --config C --confirm_clock                      the clock was checked: erasures trust it
+//   registryd --config C --adopt_watermark                    a lost watermark: take the data as it is
 //                                                             again (server/clock_guard.h)
 //
 // Exit codes: 0 clean shutdown, 2 configuration error, 1 any other failure.
@@ -82,6 +83,10 @@ ABSL_FLAG(bool, confirm_clock, false,
           "The clock was checked and is right: the retention run, held because the clock read "
           "far ahead of the time erasures last trusted, trusts it from now on. Writes an audit "
           "event and exits.");
+ABSL_FLAG(bool, adopt_watermark, false,
+          "The audit watermark is lost (or behind nothing that can be restored) and the data "
+          "directory as it is becomes the registry's: its audit log's head becomes the mark. "
+          "Writes an audit event and exits.");
 ABSL_FLAG(bool, verify_data, false,
           "Cross-check every record against its index rows, versions, the audit log and the "
           "erasure ledger, and every vetting history entry against its audit event; print what "
@@ -128,6 +133,7 @@ constexpr char kUsage[] =
     "  registryd --config FILE --restore_backup ID       restore a backup (0: newest)\n"
     "  registryd --config FILE --retire_kek VERSION      retire an unused KEK\n"
     "  registryd --config FILE --confirm_clock           erasures trust the clock\n"
+    "  registryd --config FILE --adopt_watermark         take the data as it is\n"
     "\n"
     "Exit codes: 0 done (or a clean shutdown), 2 a usage or configuration error,\n"
     "1 any other failure.";
@@ -484,6 +490,19 @@ int main(int argc, char** argv) {
                  registry::FormatInstant(absl::Now()),
                  before == absl::InfinitePast() ? std::string("none")
                                                 : registry::FormatInstant(before));
+    return 0;
+  }
+  if (absl::GetFlag(FLAGS_adopt_watermark)) {
+    if (absl::Status probed = probe_tables(); !probed.ok()) return Fail(1, "adopt", probed);
+    bool adopted = false;
+    uint64_t size = 0;
+    if (absl::Status s = registry::server::AdoptWatermark(*config, &adopted, &size); !s.ok()) {
+      return Fail(1, "adopt watermark", s);
+    }
+    absl::PrintF(adopted ? "the audit watermark now holds the log's %d events\n"
+                         : "the audit watermark already holds for the log's %d events: nothing "
+                           "was written\n",
+                 size);
     return 0;
   }
   if (const int id = absl::GetFlag(FLAGS_restore_backup); id >= 0) {

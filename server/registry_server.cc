@@ -41,6 +41,8 @@ constexpr char kRestoreActor[] = "system:restore";
 constexpr char kRestoreAction[] = "restore-backup";
 constexpr char kConfirmClockActor[] = "system:clock";
 constexpr char kConfirmClockAction[] = "confirm-clock";
+constexpr char kWatermarkActor[] = "system:watermark";
+constexpr char kAdoptWatermarkAction[] = "adopt-watermark";
 constexpr char kAuditRetentionActor[] = "system:audit-retention";
 constexpr char kAuditRetentionAction[] = "audit-retention";
 // Idle gRPC threads kept for the next calls (see Start).
@@ -346,6 +348,34 @@ absl::Status ConfirmClock(const registry::v1::ServerConfig& config, const Clock*
       *before == absl::InfinitePast() ? std::string("none") : FormatInstant(*before)));
   RETURN_IF_ERROR(st.audit->Append(std::move(event), nullptr).status());
   return st.records->SetErasureClockMark(now);
+}
+
+absl::Status AdoptWatermark(const registry::v1::ServerConfig& config, bool* adopted,
+                            uint64_t* log_size) {
+  ASSIGN_OR_RETURN(StorageStack st,
+                   OpenStorage(config, SystemClock::Get(), {}, /*existing_only=*/true));
+  *adopted = false;
+  *log_size = st.audit->CurrentHead().size;
+  const absl::Status held = st.watermark->Check(*st.audit);
+  if (held.ok()) return absl::OkStatus();
+  const std::optional<storage::AuditWatermark::Mark> mark = st.watermark->mark();
+  registry::v1::AuditEvent event;
+  event.set_actor(kWatermarkActor);
+  event.set_action(kAdoptWatermarkAction);
+  event.set_reference(absl::StrCat(
+      "the log at size ", *log_size, " taken as the watermark; before: ",
+      mark.has_value() ? absl::StrCat(mark->size, " events at ", FormatInstant(mark->written_at),
+                                      held.code() == absl::StatusCode::kDataLoss &&
+                                              mark->size <= *log_size
+                                          ? " (another log)"
+                                          : "")
+                       : std::string("no watermark")));
+  RETURN_IF_ERROR(st.audit->Append(std::move(event), nullptr).status());
+  RETURN_IF_ERROR(st.db->Flush());
+  RETURN_IF_ERROR(st.watermark->Reset(*st.audit).status());
+  *adopted = true;
+  *log_size = st.audit->CurrentHead().size;
+  return absl::OkStatus();
 }
 
 namespace {

@@ -174,6 +174,15 @@ absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t ba
 absl::Status ConfirmClock(const registry::v1::ServerConfig& config, const Clock* clock,
                           absl::Time* before);
 
+// `registryd --adopt_watermark`: the audit watermark (storage/audit_watermark.h) is lost or
+// behind nothing the operator can restore, and the data directory as it is becomes the
+// registry's: its log's head becomes the mark, and the step is written to the audit log first
+// ("system:watermark" "adopt-watermark", with the log's size and the mark it replaces, so an
+// auditor sees what was taken and what given up). *adopted is false, and nothing written, when
+// the mark already holds for the log. *log_size receives the log's size.
+absl::Status AdoptWatermark(const registry::v1::ServerConfig& config, bool* adopted,
+                            uint64_t* log_size);
+
 // `registryd --retire_kek VERSION`: removes a KEK version from the key file, once no data key is
 // under it (no rotation unfinished, every data key under the current KEK) and no kept backup was
 // made before every data key had left it (the first "kek-vN finished" rotation event past it):

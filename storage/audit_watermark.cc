@@ -92,15 +92,27 @@ std::optional<AuditWatermark::Mark> AuditWatermark::mark() const {
 
 absl::Status AuditWatermark::Check(const AuditLog& log) const {
   const std::optional<Mark> mark = this->mark();
-  if (!mark.has_value()) return absl::OkStatus();
   const AuditLog::Head head = log.CurrentHead();
+  if (!mark.has_value()) {
+    // A new database (no event yet) starts without a mark. One that holds events may be an
+    // earlier copy put back with the mark removed: served, it would answer CLEAR for people
+    // whose records it lacks.
+    if (head.size == 0) return absl::OkStatus();
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the audit watermark ", path_, " is missing, but the data directory's audit log holds ",
+        head.size, " events: an earlier copy of the data directory, put back with the "
+        "watermark removed, would be served as current. Put the watermark file back from where "
+        "the key file is kept; if it is lost and this data directory is the current one, "
+        "registryd --adopt_watermark takes the log as it is (recorded in the audit log)"));
+  }
   if (head.size < mark->size) {
     return absl::DataLossError(absl::StrCat(
         "the audit log holds ", head.size, " events, fewer than the ", mark->size,
         " it held at ", FormatInstant(mark->written_at),
         " (audit watermark ", path_, "): the data directory was put back from an earlier copy, "
-        "or lost its newest writes; to go back to a backup on purpose, use --restore_backup (to start "
-        "an empty registry on purpose, remove the watermark as well)"));
+        "or lost its newest writes; to go back to a backup on purpose, use --restore_backup; to keep "
+        "this directory as it is, losing what it lacks, registryd --adopt_watermark (recorded in "
+        "the audit log)"));
   }
   ASSIGN_OR_RETURN(const std::string root, log.RootAt(mark->size));
   if (root != mark->root) {

@@ -21,7 +21,9 @@
 // back on purpose) writes the restored log's head. So what a put-back copy can hide is at most
 // the writes of the last interval before the copy was swapped in while registryd ran; a
 // folder swapped while registryd was stopped hides nothing. A missing file is taken for a first
-// start: deleting it needs write access beside the key file, which already holds every key.
+// start only while the database's log is empty: a data directory that holds events and no mark
+// is refused, as an earlier copy put back with the mark removed would be (an operator who lost
+// the file takes the log as it is with registryd --adopt_watermark, an audited step).
 //
 //   ASSIGN_OR_RETURN(auto mark, AuditWatermark::Open(path, key));
 //   RETURN_IF_ERROR(mark->Check(*audit));     // at start
@@ -65,8 +67,10 @@ class AuditWatermark {
 
   std::optional<Mark> mark() const;
 
-  // OK when there is no mark, or `log` holds at least the mark's events and its root at that
-  // size is the mark's; DataLoss naming both sizes and the mark's date otherwise.
+  // OK when `log` holds at least the mark's events and its root at that size is the mark's, or
+  // there is no mark and `log` is empty; DataLoss naming both sizes and the mark's date when
+  // `log` is behind the mark or another; FailedPrecondition when there is no mark for a log that
+  // holds events.
   absl::Status Check(const AuditLog& log) const;
 
   // For a data directory `data_dir` that holds no database (start-up would make a new one): OK

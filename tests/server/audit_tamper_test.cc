@@ -409,7 +409,7 @@ TEST_F(AuditTamperTest, TruncatedLogWithRebuiltTreeIsCaughtByTheSavedHead) {
   }
   // The rebuilt log is self-consistent, but shorter than the watermark. Whoever holds the key file
   // can also write the watermark; without it, the server starts and serves the log...
-  ASSERT_NO_FATAL_FAILURE(testing::ExpectRefusedByTheWatermarkThenDropIt(*server_));
+  ASSERT_NO_FATAL_FAILURE(testing::ExpectRefusedByTheWatermarkThenForgeIt(*server_));
   ASSERT_TRUE(server_->Restart().ok());
   EXPECT_EQ(server_->server()->audit_log()->CurrentHead().size, kept);
   ExpectDataLossMentioning(VerifyFromState(), "truncated");
@@ -461,7 +461,7 @@ TEST_F(AuditTamperTest, ForkedHeadOfTheSameSizeIsCaught) {
     RewriteLog(db.get(), events);
     SealWithTheKeyFile(db.get());
   }
-  ASSERT_NO_FATAL_FAILURE(testing::ExpectRefusedByTheWatermarkThenDropIt(*server_));
+  ASSERT_NO_FATAL_FAILURE(testing::ExpectRefusedByTheWatermarkThenForgeIt(*server_));
   ASSERT_TRUE(server_->Restart().ok());
   ExpectDataLossMentioning(VerifyFromState(/*full=*/false),
                            absl::StrCat("forked head at size ", verified_size_));
@@ -479,7 +479,7 @@ TEST_F(AuditTamperTest, ForkedLongerLogIsCaught) {
     SealWithTheKeyFile(db.get());
   }
   // Its root at the watermark's size is not the one the watermark holds.
-  ASSERT_NO_FATAL_FAILURE(testing::ExpectRefusedByTheWatermarkThenDropIt(*server_));
+  ASSERT_NO_FATAL_FAILURE(testing::ExpectRefusedByTheWatermarkThenForgeIt(*server_));
   ASSERT_TRUE(server_->Restart().ok());
   ExpectDataLossMentioning(VerifyFromState(/*full=*/false), "forked");
   // A fresh full verification accepts it (the server signs what it has): only memory helps.
@@ -536,10 +536,9 @@ TEST_F(AuditTamperTest, ARolledBackLogCannotBeRenamedWithoutTheKeyFile) {
   started = server_->Restart();
   EXPECT_EQ(started.code(), absl::StatusCode::kDataLoss) << started;
   EXPECT_THAT(std::string(started.message()), ::testing::HasSubstr("fewer than"));
-  // Without the watermark (someone who can also write beside the key file) it starts, under its
+  // With the watermark rewritten (by someone who also holds the key file) it starts, under its
   // own name, and the auditor's saved head calls it truncated.
-  server_->Stop();
-  ASSERT_TRUE(std::filesystem::remove(server_->config().audit_watermark_file()));
+  ASSERT_NO_FATAL_FAILURE(testing::ForgeWatermark(*server_));
   ASSERT_TRUE(server_->Restart().ok());
   EXPECT_EQ(server_->server()->audit_log_id(), log_id);
   ExpectDataLossMentioning(VerifyFromState(), "truncated");
@@ -617,7 +616,7 @@ TEST_F(PrunedAuditTamperTest, EditedLeftEdgeHashIsCaught) {
     node[0] ^= 0x01;
     Put(db.get(), Cf::kMerkle, key, node);
   }
-  ASSERT_NO_FATAL_FAILURE(testing::ExpectRefusedByTheWatermarkThenDropIt(*server_));
+  ASSERT_NO_FATAL_FAILURE(testing::ExpectRefusedByTheWatermarkThenForgeIt(*server_));
   ASSERT_TRUE(server_->Restart().ok());
   // From the saved head, the consistency proofs the server builds from that node give it away
   // first; a first verification finds the left edge wrong.

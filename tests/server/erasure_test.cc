@@ -466,9 +466,9 @@ TEST_F(ErasureTest, ABackupPutBackWithTheLiveMarkerIsErasedAgainAtStartUp) {
   ASSERT_TRUE(Expunge(erased).ok());
   ASSERT_NO_FATAL_FAILURE(PutBackWithTheLiveMarker(backup.backup_id()));
 
-  // The audit watermark refuses the put-back copy at start. Someone who can also remove it (it
+  // The audit watermark refuses the put-back copy at start. Someone who can also rewrite it (it
   // is beside the key file) meets the erasure ledger next.
-  ASSERT_NO_FATAL_FAILURE(testing::ExpectRefusedByTheWatermarkThenDropIt(*server_));
+  ASSERT_NO_FATAL_FAILURE(testing::ExpectRefusedByTheWatermarkThenForgeIt(*server_));
   ASSERT_TRUE(server_->Restart().ok());
   EXPECT_EQ(CourtGet(erased), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(CourtSearch(person.personal_number()), 0);

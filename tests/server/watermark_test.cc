@@ -10,6 +10,7 @@
 #include "gtest/gtest.h"
 #include "server/registry_server.h"
 #include "storage/audit_watermark.h"
+#include "tests/testing/audit_events.h"
 #include "tests/testing/clients.h"
 #include "tests/testing/stored_data.h"
 #include "tests/testing/test_server.h"
@@ -58,6 +59,56 @@ TEST(AuditWatermarkServerTest, ADataDirectoryPutBackFromAnEarlierCopyIsRefusedAt
   absl::StatusOr<storage::DataCheckReport> report = server::VerifyDataOffline(server->config());
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_THAT(report->problems, ::testing::Contains(HasSubstr("audit watermark")));
+}
+
+// The same copy put back with the watermark file removed (as the refusal's older wording
+// suggested for a new registry): a data directory that holds events and no mark is refused, not
+// taken for a first start. An operator who lost the file takes the data as it is with
+// --adopt_watermark, which the audit log records; it writes nothing when the mark holds.
+TEST(AuditWatermarkServerTest, AnEarlierCopyPutBackWithTheWatermarkRemovedIsRefusedUntilAdopted) {
+  std::unique_ptr<TestServer> server = TestServer::Start();
+  CreatedRecordId(*server, "clerk", FictionalRecord(1));
+  const std::string data_dir = server->config().data_dir();
+  const std::string older = server->dir() + "/older-data";
+  server->Stop();
+  std::filesystem::copy(data_dir, older, std::filesystem::copy_options::recursive);
+  ASSERT_TRUE(server->Restart().ok());
+  const v1::CreateRecordRequest later = FictionalRecord(2);
+  CreatedRecordId(*server, "clerk", later);
+  server->Stop();
+
+  std::filesystem::remove_all(data_dir);
+  std::filesystem::copy(older, data_dir, std::filesystem::copy_options::recursive);
+  ASSERT_TRUE(std::filesystem::remove(server->config().audit_watermark_file()));
+  const absl::Status started = server->Restart();
+  EXPECT_EQ(started.code(), absl::StatusCode::kFailedPrecondition) << started;
+  EXPECT_THAT(std::string(started.message()), HasSubstr("is missing"));
+  EXPECT_THAT(std::string(started.message()), HasSubstr("--adopt_watermark"));
+  EXPECT_FALSE(std::filesystem::exists(server->config().audit_watermark_file()));
+  // --check_config and the offline data check say the same.
+  absl::StatusOr<storage::DataCheckReport> report = server::VerifyDataOffline(server->config());
+  ASSERT_TRUE(report.ok()) << report.status();
+  EXPECT_THAT(report->problems, ::testing::Contains(HasSubstr("is missing")));
+
+  bool adopted = false;
+  uint64_t size = 0;
+  ASSERT_TRUE(server::AdoptWatermark(server->config(), &adopted, &size).ok());
+  EXPECT_TRUE(adopted);
+  ASSERT_TRUE(MarkOf(*server).has_value());
+  EXPECT_EQ(MarkOf(*server)->size, size);
+  ASSERT_TRUE(server->Restart().ok()) << "refused after --adopt_watermark";
+  EXPECT_EQ(VetAs(*server, "vetting", later.person()), v1::VETTING_RESULT_CLEAR);
+  const v1::AuditEvent adoption = StoredEvent(*server, size - 1);
+  EXPECT_EQ(adoption.actor(), "system:watermark");
+  EXPECT_EQ(adoption.action(), "adopt-watermark");
+  EXPECT_EQ(adoption.reference(),
+            absl::StrCat("the log at size ", size - 1, " taken as the watermark; before: no "
+                         "watermark"));
+  server->Stop();
+  const uint64_t before = MarkOf(*server)->size;
+  ASSERT_TRUE(server::AdoptWatermark(server->config(), &adopted, &size).ok());
+  EXPECT_FALSE(adopted);
+  EXPECT_EQ(MarkOf(*server)->size, before);
 }
 
 TEST(AuditWatermarkServerTest, AStartOnAFolderWithoutADatabaseMakesNoneThereAndSaysCheckDataDir) {

@@ -3,11 +3,16 @@
 #include <filesystem>
 #include <system_error>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "common/clock.h"
 #include "crypto/blind_index.h"
+#include "crypto/hmac.h"
 #include "gtest/gtest.h"
 #include "server/key_file.h"
 #include "storage/audit_log.h"
+#include "storage/audit_watermark.h"
 #include "storage/check_store.h"
 
 namespace registry::testing {
@@ -28,13 +33,34 @@ void EditStoppedData(TestServer& server, const std::function<void(storage::Datab
   edit(db.get());
 }
 
-void ExpectRefusedByTheWatermarkThenDropIt(TestServer& server) {
+void ExpectRefusedByTheWatermarkThenForgeIt(TestServer& server) {
   const absl::Status started = server.Restart();
   EXPECT_EQ(started.code(), absl::StatusCode::kDataLoss) << started;
   EXPECT_NE(started.message().find("audit watermark"), absl::string_view::npos) << started;
   server.Stop();
-  std::error_code error;
-  ASSERT_TRUE(std::filesystem::remove(server.config().audit_watermark_file(), error)) << error;
+  ForgeWatermark(server);
+}
+
+void ForgeWatermark(TestServer& server) {
+  server.Stop();
+  std::unique_ptr<storage::Database> db = OpenStoppedDatabase(server);
+  ASSERT_NE(db, nullptr);
+  absl::StatusOr<std::unique_ptr<storage::AuditLog>> log =
+      storage::AuditLog::Open(db.get(), SystemClock::Get(), AuditLogKeyOf(server));
+  ASSERT_TRUE(log.ok()) << log.status();
+  // The line as storage/audit_watermark.h lays it out, with the root start-up will compute at
+  // that size (from the stored tree, which a test may have edited).
+  const uint64_t size = (*log)->CurrentHead().size;
+  absl::StatusOr<std::string> root = (*log)->RootAt(size);
+  ASSERT_TRUE(root.ok()) << root.status();
+  const std::string body = absl::StrCat(size, " ", absl::BytesToHexString(*root), " ",
+                                        absl::ToUnixMicros(absl::Now()));
+  absl::StatusOr<std::string> mac =
+      crypto::HmacSha256(DerivedKeyOf(server, storage::kAuditWatermarkKeyPurpose),
+                         absl::StrCat("kjc-registry/audit-watermark/v1|", body));
+  ASSERT_TRUE(mac.ok()) << mac.status();
+  WriteFileAtomically(server.config().audit_watermark_file(),
+                      absl::StrCat(body, " ", absl::BytesToHexString(*mac), "\n"));
 }
 
 void DeleteStored(storage::Database* db, storage::Cf cf, const std::string& key) {

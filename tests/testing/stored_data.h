@@ -30,12 +30,16 @@ std::unique_ptr<storage::Database> OpenStoppedDatabase(const TestServer& server)
 // server stays stopped. A failure to open fails the test (fatally).
 void EditStoppedData(TestServer& server, const std::function<void(storage::Database*)>& edit);
 
+// Writes `server`'s audit watermark (storage/audit_watermark.h) for its stopped data as it is,
+// as someone who holds the key file (and so every key) could, without an audit event, so that the
+// next start takes the data as it is and the later lines of defence can be tested. Fatal on
+// failure; the server stays stopped.
+void ForgeWatermark(TestServer& server);
+
 // Starts `server` (stopped, its data edited) and expects the start to be refused for the audit
-// watermark (storage/audit_watermark.h): its data directory is behind what the log had held, or
-// another. Then deletes the watermark, as someone who can also write beside the key file could,
-// so that the next start takes the data as it is and the later lines of defence can be tested.
-// Fatal on failure; the server stays stopped.
-void ExpectRefusedByTheWatermarkThenDropIt(TestServer& server);
+// watermark: its data directory is behind what the log had held, or another. Then forges the
+// watermark (ForgeWatermark). Fatal on failure; the server stays stopped.
+void ExpectRefusedByTheWatermarkThenForgeIt(TestServer& server);
 
 // Deletes `key` of `cf` in a write of its own. A failure fails the test (fatally).
 void DeleteStored(storage::Database* db, storage::Cf cf, const std::string& key);
