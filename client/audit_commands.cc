@@ -171,8 +171,14 @@ absl::StatusOr<v1::AuditFilter> FilterFromArgs(const ParsedArgs& args) {
       }
     }
     if (!found) {
-      return UsageError(absl::StrCat("--outcome must be a status code name such as OK or "
-                                     "PERMISSION_DENIED, got \"", *outcome, "\""));
+      // The names it takes, not what was typed: a filter may hold anything, a personal number
+      // or a name typed in the wrong option included.
+      std::vector<std::string> names;
+      for (int code = 0; code <= kMaxStatusCode; ++code) {
+        names.push_back(absl::StatusCodeToString(static_cast<absl::StatusCode>(code)));
+      }
+      return UsageError(absl::StrCat("--outcome must be a status code name (any case): ",
+                                     absl::StrJoin(names, ", ")));
     }
   }
   return filter;

@@ -139,8 +139,9 @@ absl::Status PurposeProblems(CommandContext& context, const absl::Status& status
   }
   if (!args.Has("purpose")) {
     problems.push_back("--purpose is required: why you read it, a purpose code");
-  } else if (who.ok() && std::find(who->purpose_codes().begin(), who->purpose_codes().end(),
-                                   args.Value("purpose")) == who->purpose_codes().end()) {
+  } else if (who.ok() &&
+             std::find(who->purpose_codes().begin(), who->purpose_codes().end(),
+                       PurposeCodeOf(args.Value("purpose"))) == who->purpose_codes().end()) {
     // Not repeated: a value in the wrong place may be a name and a birth date ("--purpose
     // "Kerqeli Arben 1980-04-12"), and the codes that may be stated follow.
     problems.push_back("--purpose: not one of the purpose codes you may state");
@@ -172,6 +173,22 @@ absl::Status PositionProblem(CommandContext& context, const absl::Status& status
 }
 
 }  // namespace
+
+std::string PurposeCodeOf(absl::string_view typed) { return absl::AsciiStrToLower(typed); }
+
+std::string PositionCategoryOf(CommandContext& context, absl::string_view typed) {
+  if (std::none_of(typed.begin(), typed.end(),
+                   [](char c) { return absl::ascii_isupper(static_cast<unsigned char>(c)); })) {
+    return std::string(typed);
+  }
+  absl::StatusOr<v1::WhoAmIResponse> who = context.WhoAmI();
+  if (who.ok()) {
+    for (const std::string& category : who->position_categories()) {
+      if (absl::EqualsIgnoreCase(category, typed)) return category;
+    }
+  }
+  return std::string(typed);
+}
 
 std::string FieldOfMessage(absl::string_view message) {
   size_t end = message.find(": ");

@@ -34,6 +34,18 @@ std::string ChoicesHelp(const CommandSpec& command, const ConnectionSettings& se
 // Statuses that name no field of the command come back as they are.
 absl::Status ExplainError(CommandContext& context, const absl::Status& status);
 
+// The purpose code typed (--purpose), as the registry writes purpose codes: in lowercase (the
+// policy's codes are [a-z0-9_]). A code is a word to choose, taken in any case as registry-cli's
+// other words are ("Criminal_Proceedings").
+std::string PurposeCodeOf(absl::string_view typed);
+
+// The position category typed (--position) as the caller's organisation lists it, when it is
+// one of them in other capitals ("Teacher" for teacher); else as typed, for the registry to
+// refuse and ExplainError to list the ones it takes. The list is asked (WhoAmI) only of a word
+// that holds a capital: the policies write their categories in lowercase, and a check typed so
+// costs no other call.
+std::string PositionCategoryOf(CommandContext& context, absl::string_view typed);
+
 // The request field a server message starts with: "purpose.case_reference" for
 // "purpose.case_reference is required" or "purpose.case_reference: 1..64 ...", "" when none.
 std::string FieldOfMessage(absl::string_view message);

@@ -3,11 +3,13 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <ostream>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -92,10 +94,31 @@ std::optional<std::string> MisplacedGlobalOption(const std::vector<std::string>&
   return std::nullopt;
 }
 
-// "unknown command "recrod" (did you mean "record"?)": `typed` is the word that matched no
-// command, `group` the group it follows ("" at the top), `full` what to quote.
-absl::Status UnknownCommand(absl::string_view group, absl::string_view typed,
-                            absl::string_view full) {
+// Whether `typed` is written as our command words are: small letters and "-". A personal number
+// or a date of birth never is, and a name is written with a capital.
+bool WrittenLikeACommand(absl::string_view typed) {
+  return !typed.empty() && std::all_of(typed.begin(), typed.end(), [](char c) {
+    return absl::ascii_islower(static_cast<unsigned char>(c)) || c == '-';
+  });
+}
+
+// The characters of `text`, counted as a person sees them (a UTF-8 sequence is one).
+size_t CharacterCount(absl::string_view text) {
+  return std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  });
+}
+
+// A word that names no command: `typed`, after `group` ("" at the top). The word may be a
+// person's data (a name or personal number typed where the command belongs, "record
+// 1234567890"), which an error never repeats (README.md). So it is repeated only as a near miss
+// of a command, written as our commands are:
+//   unknown command "recrod" (did you mean "record"?)
+//   unknown command "record gte" (did you mean "record get"?)
+// and otherwise said by its length:
+//   unknown command (a word of 10 characters, not repeated)
+//   unknown subcommand of "record" (a word of 10 characters, not repeated)
+absl::Status UnknownCommand(absl::string_view group, absl::string_view typed) {
   std::vector<std::string> words;
   for (const CommandSpec& command : Commands()) {
     std::vector<std::string> parts = absl::StrSplit(command.name, ' ');
@@ -105,12 +128,18 @@ absl::Status UnknownCommand(absl::string_view group, absl::string_view typed,
       words.push_back(parts[1]);
     }
   }
-  const std::optional<std::string> near = Closest(typed, words);
+  const std::optional<std::string> near =
+      WrittenLikeACommand(typed) ? Closest(typed, words) : std::nullopt;
+  const std::string prefix = group.empty() ? "" : absl::StrCat(group, " ");
+  if (near.has_value()) {
+    return UsageError(absl::StrCat("unknown command \"", prefix, typed, "\" (did you mean \"",
+                                   prefix, *near, "\"?)"));
+  }
+  const size_t length = CharacterCount(typed);
   return UsageError(absl::StrCat(
-      "unknown command \"", full, "\"",
-      near.has_value()
-          ? absl::StrCat(" (did you mean \"", group, group.empty() ? "" : " ", *near, "\"?)")
-          : ""));
+      group.empty() ? std::string("unknown command")
+                    : absl::StrCat("unknown subcommand of \"", group, "\""),
+      " (a word of ", length, length == 1 ? " character" : " characters", ", not repeated)"));
 }
 
 // The command's positional arguments as a missing one is named: the words of its synopsis
@@ -242,12 +271,12 @@ int RunCommandLine(const std::vector<std::string>& args, const EnvLookup& env,
     consumed = 2;
     if (command == nullptr) {
       return UsageFailure(
-          UnknownCommand(rest[0], rest[1], absl::StrCat(rest[0], " ", rest[1])),
+          UnknownCommand(rest[0], rest[1]),
           absl::StrCat("run 'registry-cli ", rest[0], " --help' for its commands\n"), json, err);
     }
   }
   if (command == nullptr) {
-    return UsageFailure(UnknownCommand("", rest[0], rest[0]), tool_hint, json, err);
+    return UsageFailure(UnknownCommand("", rest[0]), tool_hint, json, err);
   }
 
   const std::string command_hint = absl::StrCat(CommandUsageLine(*command), "\nrun 'registry-cli ",

@@ -5,6 +5,9 @@
 #ifndef REGISTRY_CLIENT_COMMANDS_H_
 #define REGISTRY_CLIENT_COMMANDS_H_
 
+#include <string>
+#include <vector>
+
 #include "absl/status/status.h"
 #include "client/command_context.h"
 
@@ -29,6 +32,9 @@ absl::Status RunRecordAmend(CommandContext& ctx);
 absl::Status RunRecordDispute(CommandContext& ctx);
 absl::Status RunRecordUndispute(CommandContext& ctx);
 absl::Status RunRecordExpunge(CommandContext& ctx);
+// What is wrong with `record amend`'s --set values, as lines of the command line's problems
+// (OptionSpec::check_values): named with a --reason or ID that is missing, not after them.
+std::vector<std::string> SetProblems(const std::vector<std::string>& sets);
 
 // import_command.cc
 absl::Status RunRecordImport(CommandContext& ctx);

@@ -8,6 +8,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -386,20 +387,28 @@ absl::Status RunRecordImport(CommandContext& ctx) {
                      });
     for (const v1::ImportRowResult& result : all) RETURN_IF_ERROR(ctx.PrintJson(result));
   } else {
-    // The server's reasons, and the client's, which may quote the file.
+    // The server's reasons and the client's, which may quote the file, and which lines the
+    // registry already holds and as which record (a row that differs from it, a corrected file
+    // imported again, changed nothing, and is corrected with record amend): one report, by line,
+    // as the file reads.
+    std::vector<std::pair<uint64_t, std::string>> report;
+    report.reserve(invalid.size() + duplicates);
     for (const ImportLineError& error : invalid) {
-      ctx.out() << "line " << error.line << ": " << ForTerminal(error.message) << "\n";
+      report.emplace_back(error.line, ForTerminal(error.message));
     }
-    // Which lines the registry already holds, and as which record: a row that differs from it
-    // (a corrected file imported again) changed nothing, and is corrected with record amend.
     for (const v1::ImportRowResult& result : results) {
       if (result.outcome() != v1::ImportRowResult::OUTCOME_DUPLICATE) continue;
-      ctx.out() << "line " << result.line() << ": already in the registry"
-                << (result.record_id().empty()
-                        ? std::string()
-                        : absl::StrCat(" as record ", ForTerminal(result.record_id())))
-                << "; not changed (record amend corrects it)\n";
+      report.emplace_back(
+          result.line(),
+          absl::StrCat("already in the registry",
+                       result.record_id().empty()
+                           ? std::string()
+                           : absl::StrCat(" as record ", ForTerminal(result.record_id())),
+                       "; not changed (record amend corrects it)"));
     }
+    std::stable_sort(report.begin(), report.end(),
+                     [](const auto& a, const auto& b) { return a.first < b.first; });
+    for (const auto& [line, text] : report) ctx.out() << "line " << line << ": " << text << "\n";
     if (dry_run) {
       ctx.out() << absl::StrFormat("dry run: %d valid, %d duplicates, %d invalid\n", valid,
                                    duplicates, invalid.size());

@@ -279,6 +279,11 @@ absl::StatusOr<ParsedArgs> ParseOptions(absl::Span<const OptionSpec> specs,
                                     absent.size() > 1 ? " are missing" : " is missing"));
   }
   for (const OptionSpec& spec : specs) {
+    if (spec.check_values != nullptr && parsed.values_.count(spec.name) > 0) {
+      for (std::string& line : spec.check_values(parsed.GetAll(spec.name))) {
+        problems.push_back(std::move(line));
+      }
+    }
     for (const std::string& value : parsed.GetAll(spec.name)) {
       std::string problem;
       // Protobuf would log the bytes' field and send them all the same (a vetting check made
@@ -291,6 +296,9 @@ absl::StatusOr<ParsedArgs> ParseOptions(absl::Span<const OptionSpec> specs,
       if (spec.check == ValueCheck::kDate) problem = DateProblem(value);
       if (spec.check == ValueCheck::kReference) problem = ReferenceProblem(value);
       if (spec.check == ValueCheck::kPersonalNumber) problem = PersonalNumberProblem(value);
+      if (spec.check == ValueCheck::kInputPath && value.empty()) {
+        problem = "the file name is empty";
+      }
       if (spec.check == ValueCheck::kOutputPath) {
         // Named with the path, as a file is everywhere else: "--out /dev/full: it is a device".
         problem = OutputPathProblem(value);

@@ -43,6 +43,9 @@ enum class ValueCheck {
   // (which no personal number has). Its format is the registry's setting (personal_number_pattern)
   // and is checked there.
   kPersonalNumber,
+  // A file the command reads: a name ("--file=" names none; read, it would be "cannot read ...
+  // : No such file", a server-side kind of error for a slip on the command line).
+  kInputPath,
 };
 
 // One option a command accepts.
@@ -64,6 +67,11 @@ struct OptionSpec {
   std::vector<std::string> with = {};
   // Options this one may not be given with (the other way of asking the same thing).
   std::vector<std::string> without = {};
+  // What is wrong with the option's values taken together (all given, in order), as whole lines
+  // of the command line's problems ("--set birth-date: not a real date"), or none: a check the
+  // command knows (a --set FIELD=VALUE), named with a required option that is missing rather
+  // than after it is given.
+  std::vector<std::string> (*check_values)(const std::vector<std::string>& values) = nullptr;
 };
 
 // The outcome of parsing one command line.

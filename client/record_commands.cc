@@ -49,7 +49,18 @@ absl::StatusOr<std::unique_ptr<v1::RecordService::Stub>> RecordStub(CommandConte
 // caller's role needs them.
 void SetPurpose(const ParsedArgs& args, v1::Purpose* purpose) {
   if (auto reference = args.Get("case-ref")) purpose->set_case_reference(*reference);
-  if (auto code = args.Get("purpose")) purpose->set_purpose_code(*code);
+  if (auto code = args.Get("purpose")) purpose->set_purpose_code(PurposeCodeOf(*code));
+}
+
+// The record id typed (the command's argument ID) as the registry writes it: in lowercase. An id
+// copied in capitals is the same id, as `audit list --record-id` takes it; anything else goes as
+// typed, for the registry to refuse without repeating it.
+std::string RecordIdArg(const ParsedArgs& args) {
+  const std::string& typed = args.positionals()[0];
+  const bool hex = typed.size() == 32 && std::all_of(typed.begin(), typed.end(), [](char c) {
+                     return absl::ascii_isxdigit(static_cast<unsigned char>(c));
+                   });
+  return hex ? absl::AsciiStrToLower(typed) : typed;
 }
 
 bool WantsPurpose(const ParsedArgs& args) { return args.Has("case-ref") || args.Has("purpose"); }
@@ -155,13 +166,21 @@ absl::Status InputEnded() {
 }
 
 // What the person may answer for a field with a list of choices: a number of the list or the
-// code itself.
-std::string ChoiceByNumber(absl::string_view answer, const std::vector<std::string>& codes) {
+// code itself. nullopt for a number that is not one of the list's (and no code): said as that,
+// not as a code that is not in the list or not LAW:ARTICLE:PARAGRAPH.
+std::optional<std::string> ChoiceByNumber(absl::string_view answer,
+                                          const std::vector<std::string>& codes) {
+  if (codes.empty() || std::find(codes.begin(), codes.end(), answer) != codes.end()) {
+    return std::string(answer);
+  }
+  if (answer.empty() || !std::all_of(answer.begin(), answer.end(), absl::ascii_isdigit)) {
+    return std::string(answer);
+  }
   size_t number = 0;
   if (absl::SimpleAtoi(answer, &number) && number >= 1 && number <= codes.size()) {
     return codes[number - 1];
   }
-  return std::string(answer);
+  return std::nullopt;
 }
 
 bool ShouldAsk(const RecordField& field, const v1::CreateRecordRequest& request,
@@ -232,8 +251,17 @@ absl::Status AskRecord(CommandContext& ctx, const std::optional<RecordChoices>& 
         q << "  required\n";
         continue;
       }
-      if (field.kind == FieldKind::kCourt) *answer = ChoiceByNumber(*answer, court_codes);
-      if (field.kind == FieldKind::kOffence) *answer = ChoiceByNumber(*answer, offence_codes);
+      if (has_list) {
+        const std::vector<std::string>& codes =
+            field.kind == FieldKind::kCourt ? court_codes : offence_codes;
+        std::optional<std::string> chosen = ChoiceByNumber(*answer, codes);
+        if (!chosen.has_value()) {
+          q << "  not a number of the list: the numbers run 1.." << codes.size()
+            << "; or type the code\n";
+          continue;
+        }
+        *answer = *std::move(chosen);
+      }
       std::vector<FieldProblem> problems;
       v1::CreateRecordRequest attempt = *request;
       std::vector<std::string> with = values;
@@ -342,6 +370,70 @@ absl::Status CreateRecord(CommandContext& ctx, const v1::CreateRecordRequest& re
   return absl::OkStatus();
 }
 
+// The changes of `record amend`'s --set values (FIELD=VALUE, in the order typed; a list field is
+// the list of its values) in `changed`, with the update-mask paths they make in `mask`; what is
+// wrong with them, as lines of the command line's problems.
+std::vector<std::string> ReadSets(const std::vector<std::string>& sets,
+                                  v1::CreateRecordRequest* changed,
+                                  std::vector<std::string>* mask) {
+  // Values per field, in the order typed; a list field is the list of its --set values.
+  std::vector<std::string> problems;
+  std::vector<const RecordField*> order;
+  std::map<const RecordField*, std::vector<std::string>> values;
+  for (size_t i = 0; i < sets.size(); ++i) {
+    const std::string& set = sets[i];
+    const size_t eq = set.find('=');
+    const RecordField* field =
+        eq == std::string::npos ? nullptr : FindRecordField(set.substr(0, eq));
+    if (field == nullptr) {
+      std::vector<std::string> names;
+      for (const RecordField& f : RecordFields()) names.push_back(f.flag);
+      // Named by what stands before "=" when that is a near miss of a field's name, else by
+      // its place: never what may be a person's (--set krasniqi=Arben, or a value without
+      // "=").
+      const std::string name = eq == std::string::npos ? "" : set.substr(0, eq);
+      const std::optional<std::string> near = NearMissOfOurName(name, names);
+      problems.push_back(absl::StrCat(
+          "--set ", near.has_value() ? name : absl::StrCat("#", i + 1),
+          ": not FIELD=VALUE with a record field",
+          near.has_value() ? absl::StrCat(" (did you mean \"", *near, "\"?)") : "",
+          "; the fields: ", absl::StrJoin(names, ", ")));
+      continue;
+    }
+    if (values.count(field) == 0) order.push_back(field);
+    values[field].push_back(set.substr(eq + 1));
+  }
+  std::vector<FieldProblem> field_problems;
+  for (const RecordField* field : order) {
+    ApplyField(*field, values[field], changed, &field_problems);
+    if (std::find(mask->begin(), mask->end(), field->mask_path) == mask->end()) {
+      mask->push_back(field->mask_path);
+    }
+  }
+  for (const FieldProblem& p : field_problems) {
+    problems.push_back(absl::StrCat("--set ", DescribeProblem(p, false).substr(2)));
+  }
+  // The sentence is replaced whole: its type and length go together.
+  const bool sets_type = values.count(FindRecordField("sentence")) > 0;
+  const bool sets_months = values.count(FindRecordField("months")) > 0;
+  if (sets_months && !sets_type) {
+    problems.push_back(
+        "--set months needs --set sentence=TYPE too: the sentence is replaced "
+        "whole");
+  }
+  // And the other way: a term of imprisonment, suspended or not, has a length, which would
+  // otherwise be sent as 0 and refused as a --set months the clerk never typed.
+  const v1::SentenceType type = changed->conviction().sentence().type();
+  if (sets_type && !sets_months &&
+      (type == v1::SENTENCE_TYPE_IMPRISONMENT || type == v1::SENTENCE_TYPE_SUSPENDED)) {
+    problems.push_back(absl::StrCat(
+        "--set sentence=", type == v1::SENTENCE_TYPE_SUSPENDED ? "suspended" : "imprisonment",
+        " needs --set months=N too: the sentence is replaced whole (",
+        type == v1::SENTENCE_TYPE_SUSPENDED ? "1..24" : "1..600", " months)"));
+  }
+  return problems;
+}
+
 // `failed`, the error of an interactive create after the clerk answered every question (the
 // record refused or not sent, or the clerk's no to "Enter this record?"), with the answers
 // kept: a refused date, or a no said to correct one, must not cost the twenty answers before it.
@@ -373,6 +465,12 @@ absl::Status KeepAnswers(CommandContext& ctx, const v1::CreateRecordRequest& req
 }
 
 }  // namespace
+
+std::vector<std::string> SetProblems(const std::vector<std::string>& sets) {
+  v1::CreateRecordRequest changed;
+  std::vector<std::string> mask;
+  return ReadSets(sets, &changed, &mask);
+}
 
 absl::Status RunRecordCreate(CommandContext& ctx) {
   const ParsedArgs& args = ctx.args();
@@ -540,7 +638,7 @@ absl::Status RunRecordTemplate(CommandContext& ctx) {
 
 absl::Status RunRecordGet(CommandContext& ctx) {
   v1::GetRecordRequest request;
-  request.set_record_id(ctx.args().positionals()[0]);
+  request.set_record_id(RecordIdArg(ctx.args()));
   if (WantsPurpose(ctx.args())) SetPurpose(ctx.args(), request.mutable_purpose());
   ASSIGN_OR_RETURN(auto stub, RecordStub(ctx));
   ASSIGN_OR_RETURN(const v1::GetRecordResponse response,
@@ -619,7 +717,7 @@ absl::Status RunRecordSearch(CommandContext& ctx) {
 
 absl::Status RunRecordHistory(CommandContext& ctx) {
   v1::GetRecordHistoryRequest request;
-  request.set_record_id(ctx.args().positionals()[0]);
+  request.set_record_id(RecordIdArg(ctx.args()));
   if (WantsPurpose(ctx.args())) SetPurpose(ctx.args(), request.mutable_purpose());
   ASSIGN_OR_RETURN(auto stub, RecordStub(ctx));
   ASSIGN_OR_RETURN(
@@ -660,7 +758,7 @@ absl::Status RunRecordAmend(CommandContext& ctx) {
         "PATCH.json");
   }
   v1::AmendRecordRequest request;
-  request.set_record_id(args.positionals()[0]);
+  request.set_record_id(RecordIdArg(args));
   request.set_reason(args.Value("reason"));
   if (auto expected = args.Get("expected-version")) {
     ASSIGN_OR_RETURN(const uint64_t version,
@@ -672,63 +770,10 @@ absl::Status RunRecordAmend(CommandContext& ctx) {
     ASSIGN_OR_RETURN(const std::string json, ReadFileToString(path, "patch file"));
     RETURN_IF_ERROR(FillAmendRequestFromPatch(WithoutCommentLines(json), &request));
   } else {
-    // Values per field, in the order typed; a list field is the list of its --set values.
-    std::vector<std::string> problems;
-    std::vector<const RecordField*> order;
-    std::map<const RecordField*, std::vector<std::string>> values;
-    for (size_t i = 0; i < sets.size(); ++i) {
-      const std::string& set = sets[i];
-      const size_t eq = set.find('=');
-      const RecordField* field =
-          eq == std::string::npos ? nullptr : FindRecordField(set.substr(0, eq));
-      if (field == nullptr) {
-        std::vector<std::string> names;
-        for (const RecordField& f : RecordFields()) names.push_back(f.flag);
-        // Named by what stands before "=" when that is a near miss of a field's name, else by
-        // its place: never what may be a person's (--set krasniqi=Arben, or a value without
-        // "=").
-        const std::string name = eq == std::string::npos ? "" : set.substr(0, eq);
-        const std::optional<std::string> near = NearMissOfOurName(name, names);
-        problems.push_back(absl::StrCat(
-            "--set ", near.has_value() ? name : absl::StrCat("#", i + 1),
-            ": not FIELD=VALUE with a record field",
-            near.has_value() ? absl::StrCat(" (did you mean \"", *near, "\"?)") : "",
-            "; the fields: ", absl::StrJoin(names, ", ")));
-        continue;
-      }
-      if (values.count(field) == 0) order.push_back(field);
-      values[field].push_back(set.substr(eq + 1));
-    }
     v1::CreateRecordRequest changed;
-    std::vector<FieldProblem> field_problems;
     std::vector<std::string> mask;
-    for (const RecordField* field : order) {
-      ApplyField(*field, values[field], &changed, &field_problems);
-      if (std::find(mask.begin(), mask.end(), field->mask_path) == mask.end()) {
-        mask.push_back(field->mask_path);
-      }
-    }
-    for (const FieldProblem& p : field_problems) {
-      problems.push_back(absl::StrCat("--set ", DescribeProblem(p, false).substr(2)));
-    }
-    // The sentence is replaced whole: its type and length go together.
-    const bool sets_type = values.count(FindRecordField("sentence")) > 0;
-    const bool sets_months = values.count(FindRecordField("months")) > 0;
-    if (sets_months && !sets_type) {
-      problems.push_back(
-          "--set months needs --set sentence=TYPE too: the sentence is replaced "
-          "whole");
-    }
-    // And the other way: a term of imprisonment, suspended or not, has a length, which would
-    // otherwise be sent as 0 and refused as a --set months the clerk never typed.
-    const v1::SentenceType type = changed.conviction().sentence().type();
-    if (sets_type && !sets_months &&
-        (type == v1::SENTENCE_TYPE_IMPRISONMENT || type == v1::SENTENCE_TYPE_SUSPENDED)) {
-      problems.push_back(absl::StrCat(
-          "--set sentence=", type == v1::SENTENCE_TYPE_SUSPENDED ? "suspended" : "imprisonment",
-          " needs --set months=N too: the sentence is replaced whole (",
-          type == v1::SENTENCE_TYPE_SUSPENDED ? "1..24" : "1..600", " months)"));
-    }
+    // Checked by the parser already (SetProblems), with the rest of the command line.
+    const std::vector<std::string> problems = ReadSets(sets, &changed, &mask);
     if (!problems.empty()) return UsageProblems(problems);
     *request.mutable_person() = changed.person();
     *request.mutable_conviction() = changed.conviction();
@@ -784,7 +829,7 @@ absl::Status RunDisputeChange(CommandContext& ctx, grpc::Status (v1::RecordServi
                                                        grpc::ClientContext*, const Request&,
                                                        v1::RecordStatusResponse*)) {
   Request request;
-  request.set_record_id(ctx.args().positionals()[0]);
+  request.set_record_id(RecordIdArg(ctx.args()));
   request.set_reason(ctx.args().Value("reason"));
   ASSIGN_OR_RETURN(auto stub, RecordStub(ctx));
   ASSIGN_OR_RETURN(const v1::RecordStatusResponse response,
@@ -804,7 +849,7 @@ absl::Status RunRecordUndispute(CommandContext& ctx) {
 }
 
 absl::Status RunRecordExpunge(CommandContext& ctx) {
-  const std::string record_id = ctx.args().positionals()[0];
+  const std::string record_id = RecordIdArg(ctx.args());
   ASSIGN_OR_RETURN(auto stub, RecordStub(ctx));
   if (!ctx.args().Flag("yes")) {
     // Nothing brings an expunged record back: the person at the keyboard sees whose record it is

@@ -120,6 +120,19 @@ bool ParseWholeNumber(absl::string_view text, uint32_t min, uint32_t max, uint32
   return true;
 }
 
+std::string MonthsRule() {
+  return absl::StrCat("not a whole number of months, 1..", kMaxSentenceMonths);
+}
+
+// "" for a country code as the registry writes it (two capital letters); else the rule.
+std::string CountryProblem(absl::string_view code) {
+  if (code.size() == 2 && absl::ascii_isupper(static_cast<unsigned char>(code[0])) &&
+      absl::ascii_isupper(static_cast<unsigned char>(code[1]))) {
+    return "";
+  }
+  return "not a two-letter country code such as XK";
+}
+
 // Reads one typed value of `field` into `request`; what is wrong otherwise, in words that do not
 // repeat the value (see FieldProblem).
 std::string ApplyOne(const RecordField& field, absl::string_view raw,
@@ -155,8 +168,10 @@ std::string ApplyOne(const RecordField& field, absl::string_view raw,
     }
     case FieldKind::kMonths: {
       uint32_t months = 0;
-      if (!value.empty() && !ParseWholeNumber(value, 0, kMaxSentenceMonths, &months)) {
-        return absl::StrCat("not a whole number of months, 0..", kMaxSentenceMonths);
+      // The registry takes a length only for imprisonment and a suspended sentence, and then
+      // 1..600 (1..24 suspended): no length is no value, not 0.
+      if (!value.empty() && !ParseWholeNumber(value, 1, kMaxSentenceMonths, &months)) {
+        return MonthsRule();
       }
       conviction.mutable_sentence()->set_months(months);
       return "";
@@ -215,9 +230,11 @@ std::string ApplyOne(const RecordField& field, absl::string_view raw,
       }
       break;
     case FieldKind::kCountry:
-      if (!value.empty() &&
-          !(value.size() == 2 && absl::ascii_isalpha(value[0]) && absl::ascii_isalpha(value[1]))) {
-        return "not a two-letter country code such as XK";
+      // Typed in any case: "xk" is XK (upper-cased below).
+      if (!value.empty()) {
+        if (std::string problem = CountryProblem(absl::AsciiStrToUpper(value)); !problem.empty()) {
+          return problem;
+        }
       }
       break;
     case FieldKind::kPersonalNumber:
@@ -267,6 +284,76 @@ bool IsEmpty(const RecordField& field, const v1::CreateRecordRequest& request) {
 }
 
 const RecordField& Field(absl::string_view flag) { return *FindRecordField(flag); }
+
+// The problems of the values `request` holds for `field` that the client can see without the
+// registry, as ApplyField sees them in a value typed: a record read from a file holds what was
+// written there, unchecked. An item of a list is named by its place (its index in the file).
+void AppendValueProblems(const RecordField& field, const v1::CreateRecordRequest& request,
+                         std::vector<FieldProblem>* problems) {
+  const v1::Conviction& conviction = request.conviction();
+  switch (field.kind) {
+    case FieldKind::kMonths:
+      if (conviction.sentence().months() > kMaxSentenceMonths) {
+        problems->push_back({&field, MonthsRule()});
+      }
+      return;
+    case FieldKind::kOffence:
+      for (int i = 0; i < conviction.offences_size(); ++i) {
+        const v1::Offence& offence = conviction.offences(i);
+        if (offence.article() < 1 || offence.article() > kMaxArticle ||
+            offence.paragraph() > kMaxParagraph) {
+          problems->push_back({&field,
+                               absl::StrCat("article must be 1..", kMaxArticle,
+                                            " and paragraph 0..", kMaxParagraph),
+                               i});
+        }
+      }
+      return;
+    case FieldKind::kBan:
+      for (int i = 0; i < conviction.bans_size(); ++i) {
+        const std::string& end = conviction.bans(i).end_date();
+        if (end.empty()) continue;
+        if (std::string problem = DateProblem(end); !problem.empty()) {
+          problems->push_back({&field, absl::StrCat("end date: ", problem), i});
+        }
+      }
+      return;
+    case FieldKind::kDate:
+    case FieldKind::kCountry:
+    case FieldKind::kPersonalNumber:
+      break;
+    default:
+      return;
+  }
+  // A string, or a list of strings.
+  const Message* holder = nullptr;
+  const FieldDescriptor* descriptor = Resolve(field.path, request, nullptr, &holder, nullptr);
+  if (descriptor == nullptr || descriptor->type() != FieldDescriptor::TYPE_STRING) return;
+  const auto* reflection = holder->GetReflection();
+  const auto problem_of = [&](const std::string& value) -> std::string {
+    if (value.empty()) return "";
+    switch (field.kind) {
+      case FieldKind::kDate:
+        return DateProblem(value);
+      case FieldKind::kCountry:
+        return CountryProblem(value);
+      default:
+        return PersonalNumberProblem(value);
+    }
+  };
+  if (!descriptor->is_repeated()) {
+    if (std::string what = problem_of(reflection->GetString(*holder, descriptor)); !what.empty()) {
+      problems->push_back({&field, std::move(what)});
+    }
+    return;
+  }
+  for (int i = 0; i < reflection->FieldSize(*holder, descriptor); ++i) {
+    if (std::string what = problem_of(reflection->GetRepeatedString(*holder, descriptor, i));
+        !what.empty()) {
+      problems->push_back({&field, std::move(what), i});
+    }
+  }
+}
 
 }  // namespace
 
@@ -352,10 +439,19 @@ void AppendRecordProblems(const v1::CreateRecordRequest& request, const RecordCh
     return std::any_of(problems->begin(), problems->end(),
                        [&](const FieldProblem& p) { return p.field == &field; });
   };
+  const size_t first_new = problems->size();
   const v1::Conviction& conviction = request.conviction();
+  // The offences are named by their place in the list below. An offence typed that could not be
+  // read is not in the list, so the places would not be the ones typed: then the field is named.
+  const bool numbered = conviction.offences_size() > 1 && !reported(Field("offence"));
+  // In the record's order, each field missing or holding a value that cannot be right (a date
+  // of a file that is not one): a clerk mends them all in one go.
   for (const RecordField& field : RecordFields()) {
-    if (field.required && IsEmpty(field, request) && !reported(field)) {
+    if (reported(field)) continue;
+    if (field.required && IsEmpty(field, request)) {
       problems->push_back({&field, "required"});
+    } else {
+      AppendValueProblems(field, request, problems);
     }
   }
   const v1::SentenceType type = conviction.sentence().type();
@@ -384,11 +480,14 @@ void AppendRecordProblems(const v1::CreateRecordRequest& request, const RecordCh
       }
     }
   }
-  // The offences are named by their place in the list. An offence typed that could not be read
-  // is not in the list, so the places would not be the ones typed: then the field is named.
-  const bool numbered = conviction.offences_size() > 1 && !reported(Field("offence"));
   for (int i = 0; i < conviction.offences_size(); ++i) {
     const v1::Offence& offence = conviction.offences(i);
+    // An article or paragraph out of range, named above, is in no table either.
+    const bool bad_item =
+        std::any_of(problems->begin() + first_new, problems->end(), [&](const FieldProblem& p) {
+          return p.field == &Field("offence") && p.item == i;
+        });
+    if (bad_item) continue;
     // As the registry looks it up: the paragraph's own entry, else the whole article's.
     const bool known = std::any_of(
         choices->offences.begin(), choices->offences.end(), [&](const v1::OffenceEntry& e) {

@@ -37,7 +37,7 @@ enum class FieldKind {
   kCourt,         // a court id of the reference data
   kOffence,       // LAW:ARTICLE:PARAGRAPH of the reference data (repeatable)
   kSentenceType,  // imprisonment | suspended | fine | juvenile_measure | other
-  kMonths,        // 0..600
+  kMonths,        // 1..600 (a term of imprisonment, suspended or not)
   kBan,           // TYPE or TYPE:END_DATE (repeatable)
   kBool,          // juvenile: a flag on create, true | false with --set
 };
@@ -100,10 +100,14 @@ std::string DescribeProblem(const FieldProblem& problem, bool by_path);
 void ApplyField(const RecordField& field, const std::vector<std::string>& values,
                 registry::v1::CreateRecordRequest* request, std::vector<FieldProblem>* problems);
 
-// Every problem the client can see in a whole record: required fields missing, and (when
-// `choices` is not null) a court or an offence that is not in the reference data, or a foreign
-// court's name and country missing. The server checks the rest (limits, characters, the order
-// of the dates); together they report as much as can be known before anything is stored.
+// Every problem the client can see in a whole record: required fields missing, values that
+// cannot be right whatever the registry holds (as ApplyField refuses them when typed: a date
+// that is not one, a country code, a personal number's characters, a sentence's months, an
+// offence's article and paragraph, a ban's end date; a record read from a file holds them
+// unchecked), each item of a list by its place, and (when `choices` is not null) a court or an
+// offence that is not in the reference data, or a foreign court's name and country missing. The
+// server checks the rest (limits, characters, the order of the dates); together they report as
+// much as can be known before anything is stored.
 void AppendRecordProblems(const registry::v1::CreateRecordRequest& request,
                           const RecordChoices* choices, std::vector<FieldProblem>* problems);
 

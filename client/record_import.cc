@@ -175,8 +175,9 @@ v1::CreateRecordRequest RowToRequest(ColumnFn column, RowProblems* problems) {
   person.set_birth_place(column("birth_place"));
   // The column's text must outlive the views SplitList returns into it.
   const std::string citizenships = column("citizenships");
+  // Codes are upper case in the registry; "xk" in a cell means XK, as --citizenship takes it.
   for (absl::string_view code : SplitList(citizenships)) {
-    person.add_citizenships(std::string(code));
+    person.add_citizenships(absl::AsciiStrToUpper(code));
   }
   person.set_personal_number(column("personal_number"));
   person.set_last_known_address(column("last_known_address"));
@@ -202,7 +203,7 @@ v1::CreateRecordRequest RowToRequest(ColumnFn column, RowProblems* problems) {
     problems->Add("juvenile", "not true or false");
   }
   conviction.set_foreign_court(column("foreign_court"));
-  conviction.set_foreign_country(column("foreign_country"));
+  conviction.set_foreign_country(absl::AsciiStrToUpper(column("foreign_country")));
   return request;
 }
 

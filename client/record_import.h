@@ -22,7 +22,8 @@
 //   birth_date, judgment_date, final_date
 //                       YYYY-MM-DD, required
 //   release_date        YYYY-MM-DD or empty
-//   citizenships        ISO 3166-1 alpha-2 codes separated by ";", e.g. XK;AL
+//   citizenships        ISO 3166-1 alpha-2 codes separated by ";", e.g. XK;AL, in any case
+//                       (sent in capitals, as --citizenship sends them; so is foreign_country)
 //   offences            LAW:ARTICLE:PARAGRAPH separated by ";", at least one, e.g.
 //                       06/L-074:230:1;04/L-082:235:0 (paragraph 0: the whole article)
 //   sentence_type       imprisonment | suspended | fine | juvenile_measure | other

@@ -6,6 +6,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "client/certificate_check.h"
+#include "client/choices.h"
 #include "client/cli.h"
 #include "client/cli_output.pb.h"
 #include "client/command_table.h"
@@ -62,7 +63,7 @@ absl::Status RunVetCheck(CommandContext& ctx) {
   request.set_surname(args.Value("surname"));
   request.set_given_name(args.Value("given-name"));
   request.set_birth_date(args.Value("birth-date"));
-  request.set_position_category(args.Value("position"));
+  request.set_position_category(PositionCategoryOf(ctx, args.Value("position")));
   request.set_consent_reference(args.Value("consent-ref"));
   // A check is audited and counts against the organisation's daily limit, so its answer must
   // not be lost to a file that cannot be written: the file is opened before the check is asked.

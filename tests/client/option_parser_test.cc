@@ -449,6 +449,30 @@ TEST(ParseOptionsTest, OptionsThatGoTogetherAreNamedMissingWithTheOtherProblems)
   EXPECT_TRUE(ParseOptions(specs, {}, 0, 0).ok()) << "none at all is the command's to refuse";
 }
 
+std::vector<std::string> EveryValueAfterTheFirst(const std::vector<std::string>& values) {
+  std::vector<std::string> lines;
+  for (size_t i = 1; i < values.size(); ++i) lines.push_back(absl::StrCat("--set #", i + 1, ": x"));
+  return lines;
+}
+
+// A check of an option's values that the command knows (record amend's --set) was made after a
+// required option was given: the problems of the values are named with the missing option.
+TEST(ParseOptionsTest, ACheckOfAnOptionsValuesIsNamedWithTheMissingOptions) {
+  const std::vector<OptionSpec> specs = {
+      {"set", "F=V", "set", false, true, ValueCheck::kNone, {}, {}, &EveryValueAfterTheFirst},
+      {"file", "FILE", "file", false, false, ValueCheck::kInputPath},
+      {"reason", "TEXT", "reason", true}};
+  absl::StatusOr<ParsedArgs> parsed =
+      ParseOptions(specs, {"--set", "a=1", "--set", "b=2", "--file="}, 0, 0);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(UnwrappedMessage(parsed.status()),
+            "3 problems:\n"
+            "  --reason is required\n"
+            "  --set #2: x\n"
+            "  --file: the file name is empty");
+  EXPECT_TRUE(ParseOptions(specs, {"--set", "a=1", "--reason", "r", "--file", "f"}, 0, 0).ok());
+}
+
 // The wrapping fits text to an 80-column terminal; --json prints UnwrappedMessage, each problem
 // and the note whole on its line.
 TEST(ProblemsErrorTest, TheUnwrappedMessageKeepsEachProblemAndTheNoteOnOneLine) {

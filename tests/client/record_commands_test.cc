@@ -7,12 +7,15 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
@@ -242,6 +245,84 @@ TEST_F(RecordCommandsTest, EveryFieldTheServerRefusesIsNamedByItsOptionAtOnce) {
             "  --surname: 1..100 letters, spaces, hyphens or apostrophes\n");
 }
 
+// A record file missing a field was refused for that alone: its bad dates were named only on the
+// next try, by the registry. Every missing or bad field of a file is named at once, by its path,
+// before anything is sent, as the help promises; the values are not repeated.
+TEST_F(RecordCommandsTest, ARecordFilesBadDatesAreNamedWithItsMissingFieldsBeforeAnythingIsSent) {
+  std::ifstream example(REGISTRY_SOURCE_DIR "/deploy/examples/record.json", std::ios::binary);
+  std::string json((std::istreambuf_iterator<char>(example)), std::istreambuf_iterator<char>());
+  for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
+           {"\"birth_date\": \"1980-04-12\"", "\"birth_date\": \"31.12.1990\""},
+           {"\"final_date\": \"2024-05-15\"", "\"final_date\": \"2024-02-30\""},
+           {"\"given_name\": \"Arben\"", "\"given_name\": \"\""},
+           {"\"end_date\": \"2034-05-15\"", "\"end_date\": \"2034-13-15\""}}) {
+    const size_t at = json.find(from);
+    ASSERT_NE(at, std::string::npos) << from;
+    json.replace(at, from.size(), to);
+  }
+  const std::string path = dir_ + "/record.json";
+  ASSERT_TRUE(WriteFileAtomically(path, json, 0600).ok());
+  const uint64_t before = LogSize();
+  const CliRun run = As("clerk", {"record", "create", "--file", path});
+  EXPECT_EQ(run.code, kExitUsage);
+  EXPECT_EQ(run.err,
+            "error: INVALID_ARGUMENT: 4 problems:\n"
+            "  person.given_name is required\n"
+            "  person.birth_date: not a date YYYY-MM-DD\n"
+            "  conviction.final_date: not a real date\n"
+            "  conviction.bans[0]: end date: not a real date\n");
+  EXPECT_EQ(ActionsSince(before), std::vector<std::string>{"GetReferenceData"});
+}
+
+// `record get` refused a record id in capitals ("ID: 32 lowercase hex characters") that `audit
+// list --record-id` took: an id copied in capitals is the same id, wherever one is typed.
+TEST_F(RecordCommandsTest, ARecordIdInCapitalsIsTheSameIdWhereverOneIsTyped) {
+  const std::string id = CreateExample();
+  std::string upper = id;
+  for (char& c : upper) c = absl::ascii_toupper(static_cast<unsigned char>(c));
+  ASSERT_NE(upper, id);
+  const CliRun get = As("clerk", {"record", "get", upper});
+  EXPECT_EQ(get.code, 0) << get.err;
+  EXPECT_THAT(get.out, HasSubstr(id));
+  EXPECT_EQ(As("clerk", {"record", "history", upper}).code, 0);
+  const CliRun amended =
+      As("clerk", {"record", "amend", upper, "--set", "birth-place=Deçan", "--reason", "typo"});
+  EXPECT_EQ(amended.code, 0) << amended.err;
+  EXPECT_EQ(Get(id).person().birth_place(), "Deçan");
+  const CliRun disputed = As("clerk", {"record", "dispute", upper, "--reason", "contested"});
+  EXPECT_EQ(disputed.code, 0) << disputed.err;
+  EXPECT_EQ(disputed.out, absl::StrCat("record ", id, " is now disputed (version 3)\n"));
+  EXPECT_EQ(As("clerk", {"record", "undispute", upper, "--reason", "confirmed"}).code, 0);
+  const CliRun expunged = As("clerk", {"record", "expunge", upper, "--legal-basis",
+                                       "CC 04/L-082 art. 103"},
+                             "yes\n");
+  EXPECT_EQ(expunged.code, 0) << expunged.err;
+  EXPECT_EQ(GetCode(id), grpc::StatusCode::NOT_FOUND);
+}
+
+// "--purpose Criminal_Proceedings" and "--position Teacher" were refused, while the words of a
+// CSV column and of the record's options are taken in any case.
+TEST_F(RecordCommandsTest, APurposeCodeOrAPositionCategoryIsTakenInAnyCase) {
+  const std::string id = CreateExample();
+  const CliRun read = As("court", {"record", "get", id, "--case-ref", "PKR 1/2026", "--purpose",
+                                   "Criminal_Proceedings"});
+  EXPECT_EQ(read.code, 0) << read.err;
+  const CliRun check =
+      As("vetting", {"vet", "check", "--personal-number", "1000000999", "--surname", "Hoxha",
+                     "--given-name", "Ilir", "--birth-date", "1990-01-01", "--position", "Teacher",
+                     "--consent-ref", "CONSENT-2"});
+  EXPECT_EQ(check.code, 0) << check.err;
+  // A word that is no category in any case is still refused, and not repeated.
+  const CliRun wrong =
+      As("vetting", {"vet", "check", "--personal-number", "1000000999", "--surname", "Hoxha",
+                     "--given-name", "Ilir", "--birth-date", "1990-01-01", "--position",
+                     "Janitor", "--consent-ref", "CONSENT-3"});
+  EXPECT_EQ(wrong.code, 1);
+  EXPECT_THAT(wrong.err, StartsWith("error: FAILED_PRECONDITION: --position: not one of the "
+                                    "position categories of your organisation\n"));
+  EXPECT_THAT(wrong.err, Not(HasSubstr("Janitor")));
+}
+
 TEST_F(RecordCommandsTest, ASecondRecordOfTheSameJudgmentNamesTheFirst) {
   const std::string id = CreateExample();
   const CliRun again = As(
@@ -285,6 +366,36 @@ TEST_F(RecordCommandsTest, InteractiveCreateAsksEachFieldOffersTheChoicesAndConf
   EXPECT_EQ(piped.code, 2);
   EXPECT_THAT(piped.err, HasSubstr("--interactive asks on a terminal"));
   for (const std::string& action : ActionsSince(before)) EXPECT_NE(action, "CreateRecord");
+}
+
+// A number out of the list was answered as a code ("11": "not a court of the registry"; "99":
+// "not LAW:ARTICLE:PARAGRAPH"), and 0 months as "0..600" where the help says 1..600.
+TEST_F(RecordCommandsTest, InteractiveCreateSaysWhichNumbersAListHasAndWhatLengthItTakes) {
+  const std::string answers =
+      "Krasniqi\nDriton\n\n\nmale\n1975-02-03\n\n\n1000000123\n\n"
+      "99\n2\nP 88/2025\n2025-03-03\n2025-06-01\n99\n3\n\nimprisonment\n0\n18\n"
+      "work_with_children\n\n\n\nyes\n";
+  const CliRun run = As("clerk", {"record", "create", "--interactive"}, answers);
+  ASSERT_EQ(run.code, 0) << run.err;
+  const CliRun tables = As("clerk", {"record", "template"});
+  size_t courts = 0, offences = 0;
+  for (absl::string_view line : absl::StrSplit(tables.out, '\n')) {
+    if (absl::StartsWith(line, "    //   ")) {
+      ++(absl::StrContains(line, ":") && absl::StrContains(line, "/L-") ? offences : courts);
+    }
+  }
+  ASSERT_GT(courts, 2u);
+  ASSERT_GT(offences, 3u);
+  EXPECT_THAT(run.err, HasSubstr(absl::StrCat("Court (number or code):   not a number of the "
+                                              "list: the numbers run 1..",
+                                              courts, "; or type the code\n")));
+  EXPECT_THAT(run.err, HasSubstr(absl::StrCat("Offence #1 (number or code):   not a number of the "
+                                              "list: the numbers run 1..",
+                                              offences, "; or type the code\n")));
+  EXPECT_THAT(run.err, HasSubstr("Length in months [Enter: none]:   not a whole number of "
+                                 "months, 1..600\n"));
+  EXPECT_THAT(run.err, Not(HasSubstr("not a court of the registry")));
+  EXPECT_THAT(run.err, Not(HasSubstr("not LAW:ARTICLE:PARAGRAPH")));
 }
 
 // "y" at "Enter this record?" was taken for no: the record was not entered and its twenty
@@ -924,6 +1035,51 @@ TEST_F(RecordCommandsTest, AnImportEntersAnEarlierConvictionKeptByALaterOneInAny
   ASSERT_NE(line_2, std::string::npos) << again.out;
   ASSERT_NE(line_3, std::string::npos) << again.out;
   EXPECT_LT(line_2, line_3) << again.out;
+}
+
+// The import report printed the refused rows first and the rows already in the registry after
+// them, each group by line: a clerk reading it beside the file went back and forth. One report
+// by line, as the file reads, whatever each line's result. The rows give their country codes in
+// small letters ("xk"), which a CSV import takes as --citizenship does (the registry refused
+// them as not upper case).
+TEST_F(RecordCommandsTest, AnImportReportsRefusedAndDuplicateRowsTogetherInTheFilesOrder) {
+  std::ifstream example(REGISTRY_SOURCE_DIR "/deploy/examples/import.csv");
+  std::string header;
+  ASSERT_TRUE(std::getline(example, header));
+  const auto row = [](int n, const std::string& personal_number, const std::string& court) {
+    return absl::StrCat("Gashi,Luan,Besim,male,1980-04-12,Prishtinë,xk;al,", personal_number,
+                        ",\"Rr. Agim Ramadani 5, Prishtinë\",", court, ",P ", n,
+                        "/2024,2024-01-04,2024-02-01,06/L-074:230:1,fine,0,,,false,,\n");
+  };
+  const std::string first = dir_ + "/first.csv";
+  std::ofstream(first) << header << "\n"
+                       << row(1, "1000000101", "basic-prishtine")
+                       << row(2, "1000000102", "basic-prishtine");
+  const CliRun created = As("clerk", {"record", "import", first});
+  EXPECT_EQ(created.code, 0) << created.err;
+  EXPECT_EQ(created.out, "2 created, 0 duplicates, 0 invalid\n");
+
+  const std::string second = dir_ + "/second.csv";
+  std::ofstream(second) << header << "\n"
+                        << row(1, "1000000101", "basic-prishtine")   // line 2: in the registry
+                        << row(3, "", "basic-prishtine")             // line 3: refused here
+                        << row(2, "1000000102", "basic-prishtine")   // line 4: in the registry
+                        << row(4, "1000000104", "basic-nowhere");    // line 5: refused there
+  for (const bool dry_run : {false, true}) {
+    std::vector<std::string> command = {"record", "import", second};
+    if (dry_run) command.push_back("--dry-run");
+    const CliRun run = As("clerk", command);
+    EXPECT_EQ(run.code, kExitError) << run.err;
+    std::vector<std::string> lines = absl::StrSplit(run.out, '\n', absl::SkipEmpty());
+    ASSERT_EQ(lines.size(), 5u) << run.out;
+    EXPECT_THAT(lines[0], StartsWith("line 2: already in the registry as record ")) << run.out;
+    EXPECT_EQ(lines[1], "line 3: personal_number: required") << run.out;
+    EXPECT_THAT(lines[2], StartsWith("line 4: already in the registry as record ")) << run.out;
+    EXPECT_THAT(lines[3], StartsWith("line 5: court_id")) << run.out;
+    EXPECT_EQ(lines[4], dry_run ? "dry run: 0 valid, 2 duplicates, 2 invalid"
+                                : "0 created, 2 duplicates, 2 invalid")
+        << run.out;
+  }
 }
 
 // Rows sent latest final date first are not the file's lines in a row: a batch that got no

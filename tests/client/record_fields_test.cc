@@ -65,7 +65,7 @@ TEST(RecordFieldsTest, ValuesAreReadAsTypedAndBadOnesNamed) {
                   "(article 1..999, paragraph 0..99)",
                   "--ban #2: end date: not a real date, or none for life",
                   "--citizenship #2: not a two-letter country code such as XK",
-                  "--months: not a whole number of months, 0..600",
+                  "--months: not a whole number of months, 1..600",
                   "--birth-date: not a real date"));
 
   // A list is the values given now; an empty value clears a list, or a field.
@@ -138,6 +138,80 @@ TEST(RecordFieldsTest, MissingFieldsAndChoicesOutsideTheTablesAreAllNamed) {
                   "conviction.foreign_country: required for a court abroad",
                   "conviction.offences[1]: not in the offence table; choose one of: "
                   "06/L-074:229:0"));
+}
+
+// A record read from a file holds what was written there: its dates were checked only by the
+// registry, so a file missing a field was refused for that alone, and its bad dates named only on
+// the next try. Each bad value is named with the missing fields, by its path, never repeated.
+TEST(RecordFieldsTest, AFilesBadValuesAreNamedByTheirPathWithItsMissingFields) {
+  v1::CreateRecordRequest request;
+  v1::Person& person = *request.mutable_person();
+  person.set_surname("Kërqeli");
+  person.set_sex(v1::SEX_MALE);
+  person.set_birth_date("31.12.1990");
+  person.add_citizenships("XK");
+  person.add_citizenships("Kosova");
+  person.set_personal_number("12345 67890");
+  v1::Conviction& conviction = *request.mutable_conviction();
+  conviction.set_court_id("basic-prishtine");
+  conviction.set_case_number("P 123/2024");
+  conviction.set_judgment_date("2024-03-01");
+  conviction.set_final_date("2024-02-30");
+  v1::Offence* offence = conviction.add_offences();
+  offence->set_law("06/L-074");
+  offence->set_article(230);
+  offence = conviction.add_offences();
+  offence->set_law("06/L-074");
+  offence->set_article(1000);
+  conviction.mutable_sentence()->set_type(v1::SENTENCE_TYPE_IMPRISONMENT);
+  conviction.mutable_sentence()->set_months(601);
+  conviction.add_bans()->set_end_date("2034-05-15");
+  conviction.add_bans()->set_end_date("15.05.2034");
+  conviction.set_release_date("1899-12-31");
+  std::vector<FieldProblem> problems;
+  AppendRecordProblems(request, nullptr, &problems);
+  const std::vector<std::string> described = Described(problems, true);
+  EXPECT_THAT(described,
+              ElementsAre("person.given_name is required",
+                          "person.birth_date: not a date YYYY-MM-DD",
+                          "person.citizenships[1]: not a two-letter country code such as XK",
+                          "person.personal_number: holds a space: a personal number is written "
+                          "without spaces",
+                          "conviction.final_date: not a real date",
+                          "conviction.offences[1]: article must be 1..999 and paragraph 0..99",
+                          "conviction.sentence.months: not a whole number of months, 1..600",
+                          "conviction.bans[1]: end date: not a date YYYY-MM-DD",
+                          "conviction.release_date: a date before 1900-01-01, the earliest the "
+                          "registry takes"));
+  for (const std::string& problem : described) {
+    testing::ExpectRepeatsNone(problem,
+                               {"31.12.1990", "Kosova", "12345", "2024-02-30", "1000", "601",
+                                "15.05.2034", "1899-12-31"});
+  }
+  // An offence whose article is out of range is not named again as outside the tables.
+  RecordChoices choices;
+  choices.courts.emplace_back().set_id("basic-prishtine");
+  v1::OffenceEntry& entry = choices.offences.emplace_back();
+  entry.set_law("06/L-074");
+  entry.set_article(230);
+  std::vector<FieldProblem> with_tables;
+  AppendRecordProblems(request, &choices, &with_tables);
+  EXPECT_EQ(Described(with_tables, true), described);
+}
+
+// The question for the months said "0..600" and the help "1..600": the registry takes a length
+// of 1..600 months, and no length at all (not 0) for other sentences.
+TEST(RecordFieldsTest, NoMonthsIsNoValueAndZeroIsNotALength) {
+  v1::CreateRecordRequest request;
+  std::vector<FieldProblem> problems;
+  ApplyField(*FindRecordField("months"), {"0"}, &request, &problems);
+  EXPECT_THAT(Described(problems, false),
+              ElementsAre("--months: not a whole number of months, 1..600"));
+  problems.clear();
+  ApplyField(*FindRecordField("months"), {"600"}, &request, &problems);
+  ApplyField(*FindRecordField("months"), {""}, &request, &problems);
+  EXPECT_THAT(problems, IsEmpty());
+  EXPECT_EQ(request.conviction().sentence().months(), 0u);
 }
 
 TEST(RecordFieldsTest, NoProblemRepeatsTheValueTyped) {

@@ -407,6 +407,22 @@ TEST(ParseImportCsvTest, TheWordsOfAColumnAreTakenInAnyCase) {
   EXPECT_FALSE(parsed->rows[1].record().conviction().juvenile());
 }
 
+// "rs;xk" in citizenships reached the registry as typed and was refused as not upper case,
+// while --citizenship xk and an interactive answer are upper-cased: a country code is taken in
+// any case, as the options take it, and stored as the registry keeps it.
+TEST(ParseImportCsvTest, ACountryCodeIsTakenInAnyCaseAsTheOptionsTakeIt) {
+  const std::string row = absl::StrReplaceAll(
+      kValidRow, {{",XK;AL,", ",rs;xK,"}, {",false,,\n", ",false,Landgericht Berlin,de\n"}});
+  auto parsed = ParseImportCsv(Header() + row);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_THAT(parsed->errors, SizeIs(0)) << parsed->errors[0].message;
+  ASSERT_THAT(parsed->rows, SizeIs(1));
+  const v1::CreateRecordRequest& record = parsed->rows[0].record();
+  EXPECT_THAT(record.person().citizenships(), ElementsAre("RS", "XK"));
+  EXPECT_EQ(record.conviction().foreign_country(), "DE");
+  EXPECT_EQ(record.conviction().foreign_court(), "Landgericht Berlin");
+}
+
 TEST(ParseImportCsvTest, ChecksOffencesBansAndNumbers) {
   struct Case {
     std::pair<std::string, std::string> edit;
