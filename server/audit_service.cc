@@ -61,9 +61,11 @@ absl::Status CheckFilter(const v1::AuditFilter& f) {
 // when they name a principal of the policy and a method of the API (other text is only counted,
 // since it may hold anything), the outcome, and the events it covers. The record filtered on
 // enters the event's record ids when it names a stored record; a typed id that names none may
-// spell a personal number, and is withheld. A check id filtered on is named in the detail, so the
-// log says which check's event the auditor read: it is an id the registry draws at random for a
-// vetting call (CheckFilter refuses any other shape), no person's data.
+// spell a personal number, and is withheld. A check id filtered on is named in the detail when
+// the read met the check's event (`check_read`), so the log says which check's event the auditor
+// read: that id is one the registry drew at random for a vetting call, no person's data. Any
+// other is only what was typed: CheckFilter checks its shape alone, and 32 hex digits can spell a
+// personal number (digits only are hex), so it is withheld like a record id that names nothing.
 // "; events 5 to 104" (both included) for the events [start, end) a read looked at.
 std::string RangeText(uint64_t start, uint64_t end) {
   if (start >= end) return "; no events";
@@ -73,7 +75,7 @@ std::string RangeText(uint64_t start, uint64_t end) {
 
 // Sets the event's detail to the filter and the events [start, end) looked at, and returns the
 // filter's part, for a read that learns later how far it went.
-std::string DescribeRead(const v1::AuditFilter& f, uint64_t start, uint64_t end,
+std::string DescribeRead(const v1::AuditFilter& f, uint64_t start, uint64_t end, bool check_read,
                          const storage::RecordStore* records, Call* call) {
   std::vector<std::string> parts;
   if (!f.from_time().empty()) parts.push_back(absl::StrCat("from ", f.from_time()));
@@ -105,7 +107,15 @@ std::string DescribeRead(const v1::AuditFilter& f, uint64_t start, uint64_t end,
       parts.push_back("a record id");
     }
   }
-  if (!f.check_id().empty()) parts.push_back(absl::StrCat("check ", f.check_id()));
+  if (!f.check_id().empty()) {
+    if (check_read) {
+      parts.push_back(absl::StrCat("check ", f.check_id()));
+    } else {
+      call->event().add_withheld(absl::StrCat("filter.check_id (", f.check_id().size(),
+                                              " bytes, no such check among the events read)"));
+      parts.push_back("a check id");
+    }
+  }
   std::string filter =
       absl::StrCat("filter: ", parts.empty() ? "none" : absl::StrJoin(parts, ", "));
   call->event().set_detail(absl::StrCat(filter, RangeText(start, end)));
@@ -175,6 +185,23 @@ absl::Status ScanMatching(const storage::AuditLog& log, const v1::AuditFilter& f
   RETURN_IF_ERROR(start.has_value() ? log.Scan(*start, end, visit, cache)
                                      : log.ScanRetained(end, visit, cache));
   return inner;
+}
+
+// Whether the events a read of `filter` streams, [start, end) (from the first retained event
+// when there is no start), hold one it matches, which then carries the filter's check id: read
+// before the stream's event is written, which must say whether that id is the registry's
+// (DescribeRead). Stops at the first match; false when the filter names no check.
+absl::StatusOr<bool> ReadsTheCheck(const storage::AuditLog& log, const v1::AuditFilter& filter,
+                                   std::optional<uint64_t> start, uint64_t end) {
+  if (filter.check_id().empty()) return false;
+  bool found = false;
+  const auto take = [&](uint64_t, absl::string_view, v1::AuditEvent) -> absl::StatusOr<bool> {
+    found = true;
+    return false;
+  };
+  RETURN_IF_ERROR(
+      ScanMatching(log, filter, start, end, Decoded::kOmit, take, storage::BlockCache::kBypass));
+  return found;
 }
 
 // The first index of [lo, hi) whose event is at or after `filter`'s from_time (lo without one),
@@ -247,7 +274,6 @@ grpc::Status AuditService::ListAuditEvents(grpc::ServerContext* ctx,
       scan_from = start;
     }
     const uint64_t end = std::min(size, start + kMaxScanPerPage);
-    const std::string filter = DescribeRead(req->filter(), start, end, d_.records, &call);
     uint64_t next = end;
     const auto take = [&](uint64_t index, absl::string_view bytes,
                           v1::AuditEvent event) -> absl::StatusOr<bool> {
@@ -262,9 +288,14 @@ grpc::Status AuditService::ListAuditEvents(grpc::ServerContext* ctx,
       return true;
     };
     std::optional<uint64_t> passed_to;
-    RETURN_IF_ERROR(ScanMatching(*d_.audit, req->filter(), scan_from, end,
-                                 req->bytes_only() ? Decoded::kOmit : Decoded::kSend, take,
-                                 storage::BlockCache::kFill, &passed_to));
+    const absl::Status scanned = ScanMatching(*d_.audit, req->filter(), scan_from, end,
+                                              req->bytes_only() ? Decoded::kOmit : Decoded::kSend,
+                                              take, storage::BlockCache::kFill, &passed_to);
+    // Described after the scan, whatever its outcome: a filter's check id is named only when the
+    // page holds the check's event (every event it lists carries that id).
+    const std::string filter =
+        DescribeRead(req->filter(), start, end, resp->entries_size() > 0, d_.records, &call);
+    RETURN_IF_ERROR(scanned);
     // Past the filter's to_time, no later event matches: there is no next page.
     if (passed_to.has_value()) next = *passed_to;
     if (!passed_to.has_value() && next < size) resp->set_next_page_token(absl::StrCat(next));
@@ -312,7 +343,9 @@ grpc::Status AuditService::StreamAuditEventsTo(grpc::ServerContext* ctx,
                          FirstAtOrAfter(*d_.audit, req->filter(), req->start_index(), end));
         // What was read goes into the event, as for a page of the list: a filtered stream (every
         // event about one record, or of one official) is a read of the same kind.
-        DescribeRead(req->filter(), start, end, d_.records, &call);
+        const absl::StatusOr<bool> check_read = ReadsTheCheck(*d_.audit, req->filter(), start, end);
+        DescribeRead(req->filter(), start, end, check_read.ok() && *check_read, d_.records, &call);
+        RETURN_IF_ERROR(check_read.status());
         return StreamEntries(call, req->filter(), start, end, req->bytes_only(), writer);
       },
       [] {});
@@ -332,7 +365,8 @@ grpc::Status AuditService::StreamAuditBatchesTo(grpc::ServerContext* ctx,
         // Refused before the call's event is written, so that the event records the refusal.
         if (req->start_index() < end) RETURN_IF_ERROR(d_.audit->RequireRetained(req->start_index()));
         // The range read, unfiltered, in the event.
-        DescribeRead(v1::AuditFilter(), req->start_index(), end, d_.records, &call);
+        DescribeRead(v1::AuditFilter(), req->start_index(), end, /*check_read=*/false, d_.records,
+                     &call);
         // The call's own event must be durable before the first byte leaves.
         RETURN_IF_ERROR(call.Commit(nullptr));
         // One batch buffer for the whole call: the bytes are copied once, from RocksDB's block
@@ -398,12 +432,14 @@ grpc::Status AuditService::ExportAuditEventsTo(grpc::ServerContext* ctx,
         const uint64_t pruned = d_.audit->CurrentPruned().size;
         ASSIGN_OR_RETURN(const uint64_t start,
                          FirstAtOrAfter(*d_.audit, req->filter(), pruned, end));
-        DescribeRead(req->filter(), start, end, d_.records, &call);
         // From the first retained event, as the log says when it scans, unless from a time.
-        return StreamEntries(call, req->filter(),
-                             req->filter().from_time().empty() ? std::nullopt
-                                                               : std::optional<uint64_t>(start),
-                             end, /*bytes_only=*/false, writer);
+        const std::optional<uint64_t> scan_from =
+            req->filter().from_time().empty() ? std::nullopt : std::optional<uint64_t>(start);
+        const absl::StatusOr<bool> check_read =
+            ReadsTheCheck(*d_.audit, req->filter(), scan_from, end);
+        DescribeRead(req->filter(), start, end, check_read.ok() && *check_read, d_.records, &call);
+        RETURN_IF_ERROR(check_read.status());
+        return StreamEntries(call, req->filter(), scan_from, end, /*bytes_only=*/false, writer);
       },
       [] {});
 }

@@ -4,6 +4,7 @@
 #include <chrono>
 #include <cstdio>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -114,6 +115,36 @@ std::string RecordedActor(const std::string& id, const Policy& policy,
   if (id.empty() || policy.FindPrincipal(id) != nullptr) return id;
   ev->add_withheld(absl::StrCat("certificate identity (", id.size(), " bytes)"));
   return kUnlistedActor;
+}
+
+// Withdraws from `ev` all the text a caller typed, for a call whose certificate the gate refuses
+// (no identity, a CA's, revoked, deny-listed, expired, unlisted...): whoever holds it is no
+// official the registry answers for, and a reference-shaped reference (`kept`: the fields the
+// event holds, with their lengths) or request id spells a name and a birth date as readily
+// ("Krasniqi Arben born 1980-05-05"), as an unlisted URI does (RecordedActor). Each goes into
+// the withheld list by its length, and the request id becomes a generated one, in the event and
+// the server's log line alike. A listed principal refused by the rules after it (its role, a
+// rate, a purpose) is an official whose references are recorded as for its admitted calls.
+void WithholdCallerText(const grpc::ServerContextBase& ctx,
+                        const std::vector<std::pair<std::string, size_t>>& kept,
+                        registry::v1::AuditEvent* ev) {
+  for (const auto& [field, size] : kept) {
+    ev->add_withheld(absl::StrCat(field, " (", size, " bytes)"));
+  }
+  ev->clear_case_reference();
+  ev->clear_purpose_code();
+  ev->clear_consent_reference();
+  ev->clear_reference();
+  ev->clear_recipient();
+  // The request id is the caller's when it is the header as sent (RequestId kept it).
+  const auto it = ctx.client_metadata().find("x-request-id");
+  if (it == ctx.client_metadata().end() ||
+      ev->request_id() != absl::string_view(it->second.data(), it->second.size())) {
+    return;
+  }
+  ev->add_withheld(absl::StrCat("x-request-id (", it->second.size(), " bytes)"));
+  absl::StatusOr<std::string> random = storage::NewRegistryId();
+  ev->set_request_id(random.ok() ? *std::move(random) : "");
 }
 
 const char* RoleName(registry::v1::Role r) {
@@ -348,6 +379,8 @@ absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* 
   const Policy& policy = *call->policy_;
   std::string misshapen;  // the first reference field the log could not hold, and why
   std::string misshapen_rule;
+  // The references the event holds (field, length), withdrawn if the certificate is refused.
+  std::vector<std::pair<std::string, size_t>> kept;
   // `listed`: false for a value the log may not hold although reference-shaped (a purpose code
   // outside the policy). It is withheld, not refused here: whether the call may go on with it
   // is the purpose rule's (step 5), which refuses it for courts.
@@ -360,6 +393,7 @@ absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* 
         shaped && deps_.validator != nullptr && deps_.validator->HoldsPersonalNumber(value);
     if (shaped && !personal && listed) {
       (ev.*set)(value);
+      kept.emplace_back(field, value.size());
       return;
     }
     ev.add_withheld(absl::StrCat(field, " (", value.size(), " bytes)"));
@@ -418,6 +452,7 @@ absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* 
   KnownCaller who;
   absl::Status identified = IdentifyCaller(ctx, policy, &who);
   call->fingerprint_ = who.fingerprint;
+  if (!identified.ok()) WithholdCallerText(ctx, kept, &ev);
   const std::string actor = RecordedActor(who.id, policy, &ev);
   call->caller_.id = actor;
   ev.set_actor(actor);

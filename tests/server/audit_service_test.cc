@@ -579,6 +579,78 @@ TEST_F(AuditListTest, AListByCheckIdReturnsExactlyThatChecksEventAndItsReadSaysS
       << EventAt(export_at).detail();
 }
 
+// A check id of the right shape that no check has is only what was typed, and 32 hex digits can
+// spell a personal number (digits are hex): a list, a stream and an export by it withhold it
+// from their events (its length only), as a record id that names no record is. So does a read
+// that did not meet the check's event (a window without it): the id is named only when the
+// events read show it is the registry's.
+TEST_F(AuditListTest, ACheckIdTheReadDidNotFindIsWithheldFromItsEvent) {
+  const std::string typed = "98765432199876543219987654321999";
+  const std::string withheld = "filter.check_id (32 bytes, no such check among the events read)";
+  const auto expect_withheld = [&](const v1::AuditEvent& event, absl::string_view filter) {
+    EXPECT_TRUE(absl::StartsWith(event.detail(), absl::StrCat("filter: ", filter, "; ")))
+        << event.detail();
+    EXPECT_NE(std::find(event.withheld().begin(), event.withheld().end(), withheld),
+              event.withheld().end())
+        << event.ShortDebugString();
+    const std::string bytes = event.SerializeAsString();
+    for (const std::string& secret : {typed, std::string("9876543219"), check_id_}) {
+      EXPECT_EQ(bytes.find(secret), std::string::npos) << secret;
+    }
+  };
+
+  v1::AuditFilter by_typed;
+  by_typed.set_check_id(typed);
+  uint64_t at = LogSize();
+  EXPECT_TRUE(ListAll(by_typed, 100).empty());
+  expect_withheld(EventAt(at), "a check id");
+  EXPECT_EQ(EventAt(at).detail(), absl::StrCat("filter: a check id; events 0 to ", at - 1));
+
+  v1::StreamAuditEventsRequest stream;
+  *stream.mutable_filter() = by_typed;
+  std::vector<v1::AuditEntry> got;
+  at = LogSize();
+  {
+    auto ctx = NewCallContext();
+    ASSERT_TRUE(ReadAll(auditor_->StreamAuditEvents(ctx.get(), stream).get(), &got).ok());
+  }
+  EXPECT_TRUE(got.empty());
+  expect_withheld(EventAt(at), "a check id");
+
+  v1::ExportAuditEventsRequest exp;
+  exp.set_recipient("IPA");
+  exp.set_reference("REQ 4/2026");
+  *exp.mutable_filter() = by_typed;
+  at = LogSize();
+  {
+    auto ctx = NewCallContext();
+    ASSERT_TRUE(ReadAll(auditor_->ExportAuditEvents(ctx.get(), exp).get(), &got).ok());
+  }
+  EXPECT_TRUE(got.empty());
+  expect_withheld(EventAt(at), "a check id");
+
+  // The registry's own id, in a window that ends before its check: not read, not named.
+  v1::AuditFilter before_check;
+  before_check.set_check_id(check_id_);
+  before_check.set_to_time(FormatInstant(t0_ + absl::Hours(1)));
+  at = LogSize();
+  EXPECT_TRUE(ListAll(before_check, 100).empty());
+  expect_withheld(EventAt(at), absl::StrCat("to ", before_check.to_time(), ", a check id"));
+
+  // A stream that meets the check's event names it, as a list and an export do.
+  stream.mutable_filter()->set_check_id(check_id_);
+  got.clear();
+  at = LogSize();
+  {
+    auto ctx = NewCallContext();
+    ASSERT_TRUE(ReadAll(auditor_->StreamAuditEvents(ctx.get(), stream).get(), &got).ok());
+  }
+  EXPECT_EQ(Indices(got), Expect({4}));
+  EXPECT_EQ(EventAt(at).detail(), absl::StrCat("filter: check ", check_id_, "; events 0 to ",
+                                               at - 1));
+  EXPECT_TRUE(EventAt(at).withheld().empty());
+}
+
 TEST_F(AuditListTest, AMalformedCheckIdIsInvalidArgumentNamingTheFieldAndTheRefusalIsAudited) {
   // Only the shape the registry writes is a check id: a personal number, a case number, an id cut
   // short or too long, other letters. An id in capitals is refused too: registry-cli lowercases

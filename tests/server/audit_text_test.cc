@@ -5,6 +5,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -17,6 +18,7 @@
 #include "tests/testing/clients.h"
 #include "tests/testing/outcome.h"
 #include "tests/testing/principals.h"
+#include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
 namespace registry::testing {
@@ -253,16 +255,22 @@ TEST_F(AuditTextTest, APurposeCodeOutsideThePolicyIsWithheldForEveryCallerAndOut
     const std::string bytes = LastEvent(&event);
     EXPECT_EQ(event.outcome(), static_cast<int>(c.code));
     EXPECT_EQ(event.purpose_code(), "");
+    const std::string case_withheld = "purpose.case_reference (12 bytes)";
     if (c.identity == "unlisted") {
-      // The identity the policy does not list is withheld too (server/call_gate.cc).
+      // The identity the policy does not list is withheld too (server/call_gate.cc), and so is
+      // every reference of a certificate the gate refuses.
       EXPECT_THAT(event.withheld(),
-                  ElementsAre(withheld, absl::StrCat("certificate identity (",
-                                                     std::string(kUnlistedClerkId).size(),
-                                                     " bytes)")));
+                  ElementsAre(withheld, case_withheld,
+                              absl::StrCat("certificate identity (",
+                                           std::string(kUnlistedClerkId).size(), " bytes)")));
+      EXPECT_EQ(event.case_reference(), "");
+    } else if (c.code == grpc::StatusCode::UNAUTHENTICATED) {
+      EXPECT_THAT(event.withheld(), ElementsAre(withheld, case_withheld));
+      EXPECT_EQ(event.case_reference(), "");
     } else {
       EXPECT_THAT(event.withheld(), ElementsAre(withheld));
+      EXPECT_EQ(event.case_reference(), "PKR 123/2026") << "a reference is still recorded";
     }
-    EXPECT_EQ(event.case_reference(), "PKR 123/2026") << "a reference is still recorded";
     EXPECT_THAT(bytes, Not(HasSubstr(name)));
     EXPECT_THAT(bytes, Not(HasSubstr("Kerqeli")));
   }
@@ -283,6 +291,119 @@ TEST_F(AuditTextTest, APurposeCodeOutsideThePolicyIsWithheldForEveryCallerAndOut
     EXPECT_EQ(event.purpose_code(), "criminal_proceedings");
     EXPECT_THAT(event.withheld(), IsEmpty());
   }
+}
+
+// A caller whose certificate the gate refuses is no official the registry answers for, and the
+// text it types is kept nowhere: not its references (reference-shaped text spells a name and a
+// birth date as readily as a case number), not its x-request-id, which becomes a generated id.
+// Each is withheld by its length, in the audit event and the server's log line alike, as an
+// unlisted certificate's URI is. Refused certificates: one the policy does not list, one without
+// a URI, one the CRL revokes, one the deny list names (a listed court's).
+TEST(RefusedCertificateTextTest, ACallerWhoseCertificateIsRefusedLeavesNoTextItTypedInAnyLog) {
+  TestServerOptions options;
+  options.log_calls = true;
+  options.unknown_callers.set_audited_burst(1000);
+  options.policy = std::make_unique<v1::AccessPolicy>(DevPolicy());
+  options.policy->add_denied_certificate_sha256(TestPki::Get().LoadIdentity("court").fingerprint);
+  auto server = TestServer::Start(std::move(options));
+  const std::string id = CreatedRecordId(*server, "clerk", ExampleRecord());
+  ASSERT_FALSE(id.empty());
+  storage::AuditLog* log = server->server()->audit_log();
+  const std::string request_id = "Krasniqi-Arben-1980-05-05-unlisted";
+  const std::string text = "Krasniqi Arben born 1980-05-05";
+  const auto context = [&] { return NewCallContext(request_id); };
+  // Calls `call`, expected to be refused with `code`; checks its one event and its log line.
+  const auto refused = [&](grpc::StatusCode code, const std::vector<std::string>& fields,
+                           const std::function<grpc::Status()>& call) {
+    const uint64_t before = log->CurrentHead().size;
+    ::testing::internal::CaptureStderr();
+    const grpc::Status s = call();
+    const std::string logged = ::testing::internal::GetCapturedStderr();
+    EXPECT_EQ(s.error_code(), code) << s.error_message();
+    ASSERT_EQ(log->CurrentHead().size, before + 1);
+    v1::AuditEvent event;
+    const absl::StatusOr<std::string> bytes = log->ReadEvent(before);
+    ASSERT_TRUE(bytes.ok() && event.ParseFromString(*bytes));
+    EXPECT_TRUE(absl::StartsWith(event.detail(), "certificate refused: ")) << event.detail();
+    EXPECT_EQ(event.request_id().size(), 32u);
+    EXPECT_NE(event.request_id(), request_id);
+    EXPECT_EQ(event.case_reference(), "");
+    EXPECT_EQ(event.purpose_code(), "");
+    EXPECT_EQ(event.consent_reference(), "");
+    EXPECT_EQ(event.reference(), "");
+    EXPECT_EQ(event.recipient(), "");
+    for (const std::string& field : fields) {
+      EXPECT_THAT(event.withheld(), ::testing::Contains(field));
+    }
+    EXPECT_THAT(event.withheld(),
+                ::testing::Contains(absl::StrCat("x-request-id (", request_id.size(), " bytes)")));
+    EXPECT_THAT(logged, HasSubstr(absl::StrCat(R"("request_id":")", event.request_id())));
+    for (const char* secret : {"Krasniqi", "Arben", "1980-05-05", "05-unlisted"}) {
+      EXPECT_THAT(*bytes, Not(HasSubstr(secret))) << secret;
+      EXPECT_THAT(logged, Not(HasSubstr(secret))) << secret;
+    }
+  };
+  const std::vector<std::pair<std::string, grpc::StatusCode>> callers = {
+      {"unlisted", grpc::StatusCode::PERMISSION_DENIED},
+      {"nouri", grpc::StatusCode::UNAUTHENTICATED},
+      {"revoked", grpc::StatusCode::UNAUTHENTICATED},
+      {"court", grpc::StatusCode::UNAUTHENTICATED},  // deny-listed
+  };
+  for (const auto& [identity, code] : callers) {
+    SCOPED_TRACE(identity);
+    const std::shared_ptr<grpc::Channel> channel = server->Channel(identity);
+    // A record read, as the review found it: a case and a purpose code.
+    refused(code,
+            {absl::StrCat("purpose.case_reference (", text.size(), " bytes)"),
+             "purpose.purpose_code (20 bytes)"},
+            [&] {
+              v1::GetRecordRequest req;
+              req.set_record_id(id);
+              req.mutable_purpose()->set_case_reference(text);
+              req.mutable_purpose()->set_purpose_code("criminal_proceedings");
+              v1::GetRecordResponse resp;
+              return v1::RecordService::NewStub(channel)->GetRecord(context().get(), req, &resp);
+            });
+    // A vetting check's consent reference.
+    refused(code, {absl::StrCat("consent_reference (", text.size(), " bytes)")}, [&] {
+      v1::VettingCheckResponse resp;
+      return v1::VettingService::NewStub(channel)->VettingCheck(
+          context().get(), CandidateOf(ExampleRecord().person(), text), &resp);
+    });
+    // An export's recipient and reference.
+    refused(code,
+            {absl::StrCat("recipient (", text.size(), " bytes)"),
+             absl::StrCat("reference (", text.size(), " bytes)")},
+            [&] {
+              v1::ExportAuditEventsRequest req;
+              req.set_recipient(text);
+              req.set_reference(text);
+              auto ctx = context();
+              auto reader = v1::AuditService::NewStub(channel)->ExportAuditEvents(ctx.get(), req);
+              v1::AuditEntry entry;
+              while (reader->Read(&entry)) {
+              }
+              return reader->Finish();
+            });
+  }
+
+  // A listed official refused for its role keeps its references and request id, as in its
+  // admitted calls: it is answerable for what it types.
+  const uint64_t before = log->CurrentHead().size;
+  v1::GetRecordRequest req;
+  req.set_record_id(id);
+  req.mutable_purpose()->set_case_reference("PKR 123/2026");
+  v1::GetRecordResponse resp;
+  EXPECT_EQ(v1::RecordService::NewStub(server->Channel("vetting"))
+                ->GetRecord(NewCallContext("req-2026-12-06-0001").get(), req, &resp)
+                .error_code(),
+            grpc::StatusCode::PERMISSION_DENIED);
+  ASSERT_EQ(log->CurrentHead().size, before + 1);
+  v1::AuditEvent event;
+  ASSERT_TRUE(event.ParseFromString(*log->ReadEvent(before)));
+  EXPECT_EQ(event.request_id(), "req-2026-12-06-0001");
+  EXPECT_EQ(event.case_reference(), "PKR 123/2026");
+  EXPECT_THAT(event.withheld(), IsEmpty());
 }
 
 TEST_F(AuditTextTest, OnlyIdShapedRecordIdsOfStoredRecordsAreRecorded) {
