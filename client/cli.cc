@@ -319,6 +319,16 @@ int RunCommandLine(const std::vector<std::string>& args, const EnvLookup& env,
     // line.
     if (IsUsageError(status)) return UsageFailure(status, command_hint, json, err);
   }
+  if (context.has_channel() && absl::IsCancelled(status) && !HasOwnLines(status)) {
+    // registry-cli cancels no call of its own (Ctrl-C ends the program), so the server's side
+    // did: gRPC cancels the calls it had received but not handed on when registryd stops. Its
+    // bare "CANCELLED" said nothing of whether the change was made.
+    status = absl::CancelledError(absl::StrCat(
+        "the call to ", settings->server, " was cancelled by the server (",
+        status.message(),
+        "; registryd was stopping, or could not finish it): whether it was carried out is not "
+        "known, so check before trying again (with a read, or `audit list` as an auditor)"));
+  }
   if (context.has_channel() && absl::IsDeadlineExceeded(status) && !HasOwnLines(status) &&
       (*context.Channel())->GetState(/*try_to_connect=*/false) != GRPC_CHANNEL_READY) {
     // The channel never connected, so the call was never sent: what stood in the way (a port

@@ -206,6 +206,11 @@ class FakeInfo final : public v1::InfoService::Service {
 
 class FakeAdmin final : public v1::AdminService::Service {
  public:
+  // As gRPC answers a call registryd had received but not handed on when it was stopped.
+  grpc::Status RotateKeys(grpc::ServerContext*, const v1::RotateKeysRequest*,
+                          v1::RotateKeysResponse*) override {
+    return grpc::Status(grpc::StatusCode::CANCELLED, "CANCELLED");
+  }
   grpc::Status ListBackups(grpc::ServerContext*, const v1::ListBackupsRequest*,
                            v1::ListBackupsResponse* response) override {
     v1::BackupInfo* backup = response->add_backups();
@@ -294,6 +299,16 @@ TEST_F(HostileServerTest, ErrorMessagesFromTheServerAreEscaped) {
   EXPECT_THAT(verify.err, HasSubstr(absl::StrCat(" ended after it had reached the server (",
                                                  kHostileMessageEscaped, "): ")));
   ExpectTerminalSafe(verify.err);
+}
+
+// A call the server's side cancelled (registryd stopping with the call received) was reported
+// as a bare "CANCELLED: CANCELLED", which said nothing of whether the change was made.
+TEST_F(HostileServerTest, ACallTheServerCancelledIsSaidToHaveAnOutcomeThatIsNotKnown) {
+  const CliRun rotate = Run({"admin", "rotate-keys"});
+  EXPECT_EQ(rotate.code, 1);
+  EXPECT_THAT(rotate.err, StartsWith(absl::StrCat("error: CANCELLED: the call to ", address_,
+                                                  " was cancelled by the server (CANCELLED; ")));
+  EXPECT_THAT(rotate.err, HasSubstr("whether it was carried out is not known"));
 }
 
 TEST_F(HostileServerTest, VetHistoryAndBackupsEscapeNamesAndDates) {
