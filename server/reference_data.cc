@@ -386,7 +386,9 @@ std::string ReferenceData::ComputeRulesFingerprint() const {
   // 29 February counted to 1 March a century later, one day past a finite ban's latest end.
   // Form 7: a suspended sentence without a recorded end counts from a year after final_date at
   // the earliest (it counted from final_date plus the term's months).
-  absl::StrAppend(&bytes, "|stored-form=7");
+  // Form 8: a later conviction extends an earlier one only when final within the earlier one's
+  // period (EffectiveDates); one final after it had stopped counting revived it.
+  absl::StrAppend(&bytes, "|stored-form=8");
   // The code's own rules count too: records stored before a change of them are dated again.
   absl::StrAppend(&bytes, "|lifelong-ban-years=", kLifelongBanYears);
   for (const auto& [key, entry] : offences_) {

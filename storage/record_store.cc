@@ -540,15 +540,25 @@ std::vector<EffectiveRecordDates> EffectiveDates(
   out.reserve(convictions.size());
   for (const PersonConviction& c : convictions) {
     EffectiveRecordDates e{c.own_employer_visible_until, c.own_delete_after};
-    for (const PersonConviction& later : convictions) {
-      if (later.final_date < c.final_date) continue;
-      const bool same = later.person == c.person;
-      if (!same && (c.loose_person.empty() || later.loose_person != c.loose_person)) continue;
-      if (same && later.active) {
-        e.employer_visible_until =
-            std::max(e.employer_visible_until, later.own_employer_visible_until);
+    // Until nothing more extends it: a later conviction that extended this one may bring a
+    // still later one within its period.
+    for (bool extended = true; extended;) {
+      extended = false;
+      for (const PersonConviction& later : convictions) {
+        if (later.final_date < c.final_date) continue;
+        // Final after this one had stopped counting: its rehabilitation had come (art. 103 lapses
+        // on a new offence within the period, not after it), and nothing revives it.
+        if (!e.employer_visible_until.empty() && later.final_date > e.employer_visible_until) {
+          continue;
+        }
+        const bool same = later.person == c.person;
+        if (!same && (c.loose_person.empty() || later.loose_person != c.loose_person)) continue;
+        if (same && later.active && later.own_employer_visible_until > e.employer_visible_until) {
+          e.employer_visible_until = later.own_employer_visible_until;
+          extended = true;
+        }
+        e.delete_after = std::max(e.delete_after, later.own_delete_after);
       }
-      e.delete_after = std::max(e.delete_after, later.own_delete_after);
     }
     // Erased after the last day it counts for vetting, never on it (reference_data.h).
     e.delete_after = std::max(e.delete_after, DayAfter(e.employer_visible_until));

@@ -91,11 +91,14 @@ struct EffectiveRecordDates {
 
 // A repeat offender's earlier convictions stay as long as the later ones: each conviction's
 // dates in force are the latest own dates among the same person's convictions that became final
-// on or after it (itself included), and deletion comes after visibility ends (the day after at
-// the earliest, never on the last day a record counts). So a later
-// conviction keeps the earlier ones visible at least as long as itself, and the earlier ones'
-// rehabilitation (deletion) lapses until the later one's (the 2012 Code art. 103 rehabilitates
-// first offenders only). Erasing, amending, disputing or resolving the later one recomputes the
+// on or after it (itself included) and no later than the last day it counts for vetting (as
+// extended so far: one conviction that extends it may bring the next within its period), and
+// deletion comes after visibility ends (the day after at the earliest, never on the last day a
+// record counts). So a later conviction within an earlier one's period keeps it visible at least
+// as long as itself, and its rehabilitation (deletion) lapses until the later one's (the 2012
+// Code art. 103 rehabilitates those who commit no new offence within the period); one final
+// after the earlier had stopped counting revives nothing. (The offence's own date is not
+// recorded: its judgment's final date stands for it.) Erasing, amending, disputing or resolving the later one recomputes the
 // earlier ones.
 // Only the same person's records extend visibility: the same `person` (the exact name token,
 // which vetting compares), and active. A record naming someone else under the number, one that

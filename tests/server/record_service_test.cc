@@ -598,6 +598,8 @@ TEST_F(RecordServiceTest, AnAmendmentIntoAnotherRecordsConvictionNamesTheFieldAn
 TEST_F(RecordServiceTest, AChangeThatWouldLeaveAnEarlierConvictionDueNamesItAndTheWayOut) {
   v1::CreateRecordRequest later = testing::ExampleRecord();
   later.mutable_person()->set_personal_number("4000000001");
+  // Final in 2019, while the earlier one below still counted (until 2020-01-10).
+  testing::MakeFine(later.mutable_conviction(), "2019-05-20", "2019-06-01");
   const std::string later_id = CreateOrFail(later);
   // A fine final in 2010: visible until 2020, deleted after 2025, unless the later one keeps it.
   v1::CreateRecordRequest earlier = later;

@@ -337,10 +337,11 @@ TEST_F(PutBackAcrossRulesTest, AHeadFromBeforeShorterRulesDoesNotKeepARecordPast
 // retention run, up to an hour, or a day with a longer interval.
 TEST_F(RetentionRulesTest, ExpungingTheLaterConvictionErasesAnEarlierOneItKeptPastItsTime) {
   Start();
-  const std::string later = Create(Fine("2020-02-20", "2020-03-01", "P 2/2020"));
+  // Final on 2020-01-05, within the earlier one's period (it counts until 2020-01-10).
+  const std::string later = Create(Fine("2019-12-20", "2020-01-05", "P 2/2020"));
   // Final in 2010: erased on 2025-01-10 by its own dates, kept by the later one until 2035.
   const std::string earlier = Create(Fine("2010-01-02", "2010-01-10", "P 1/2010"));
-  ASSERT_EQ(Meta(earlier).delete_after(), "2035-03-01");
+  ASSERT_EQ(Meta(earlier).delete_after(), "2035-01-05");
   // Another person's record of the same years is not touched.
   v1::CreateRecordRequest other_person = Fine("2020-02-20", "2020-03-01", "P 3/2020");
   other_person.mutable_person()->set_personal_number("2222222222");
@@ -372,6 +373,20 @@ TEST_F(RetentionRulesTest, ExpungingTheLaterConvictionErasesAnEarlierOneItKeptPa
   absl::StatusOr<int> run = server_->server()->RunRetentionOnce();
   ASSERT_TRUE(run.ok()) << run.status();
   EXPECT_EQ(*run, 0);
+}
+
+// A conviction final after the person's earlier one had stopped counting (spent on 2024-01-10,
+// the new judgment final on 2025-06-01) keeps its own dates and leaves the earlier one's as they
+// were: it kept the earlier one eleven years longer, though its rehabilitation had come.
+TEST_F(RetentionRulesTest, AConvictionFinalAfterAnEarlierOneWasSpentDoesNotReviveIt) {
+  Start();
+  const std::string earlier = Create(Fine("2014-01-02", "2014-01-10", "P 1/2014"));
+  ASSERT_EQ(Meta(earlier).employer_visible_until(), "2024-01-10");
+  ASSERT_EQ(Meta(earlier).delete_after(), "2029-01-10");
+  const std::string later = Create(Fine("2025-05-20", "2025-06-01", "P 2/2025"));
+  EXPECT_EQ(Meta(earlier).employer_visible_until(), "2024-01-10");
+  EXPECT_EQ(Meta(earlier).delete_after(), "2029-01-10");
+  EXPECT_EQ(Meta(later).employer_visible_until(), "2035-06-01");
 }
 
 TEST_F(RetentionRulesTest, MovingALaterConvictionToAnotherPersonRecomputesBoth) {

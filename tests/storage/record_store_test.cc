@@ -918,6 +918,43 @@ TEST(EffectiveDatesTest, LaterConvictionsExtendEarlierOnes) {
   EXPECT_TRUE(EffectiveDates({}).empty());
 }
 
+// A conviction final after an earlier one had stopped counting for vetting does not revive it:
+// art. 103 rehabilitation lapses on a new offence within the period, and here it had come. One
+// within the period extends it, and so brings within it a still later one that falls inside the
+// extended period (in whatever order the convictions come).
+TEST(EffectiveDatesTest, AConvictionFinalAfterAnEarlierOneStoppedCountingDoesNotReviveIt) {
+  const PersonConviction spent{"2014-01-10", "2024-01-10", "2029-01-10", "", true, ""};
+  const PersonConviction after{"2025-06-01", "2035-06-01", "2040-06-01", "", true, ""};
+  std::vector<EffectiveRecordDates> dates = EffectiveDates({spent, after});
+  EXPECT_THAT(dates[0], DatesAre("2024-01-10", "2029-01-10"));
+  EXPECT_THAT(dates[1], DatesAre("2035-06-01", "2040-06-01"));
+  // The day after its last day is after; the last day itself is within.
+  PersonConviction next_day = after;
+  next_day.final_date = "2024-01-11";
+  EXPECT_THAT(EffectiveDates({spent, next_day})[0], DatesAre("2024-01-10", "2029-01-10"));
+  PersonConviction last_day = after;
+  last_day.final_date = "2024-01-10";
+  EXPECT_THAT(EffectiveDates({spent, last_day})[0], DatesAre("2035-06-01", "2040-06-01"));
+
+  // A chain: the second (within the first's period) extends the first to 2032; the third, final
+  // in 2030, is then within it too. A fourth, final after every period ended, extends none.
+  const PersonConviction second{"2022-05-01", "2032-05-01", "2037-05-01", "", true, ""};
+  const PersonConviction third{"2030-02-01", "2040-02-01", "2045-02-01", "", true, ""};
+  const PersonConviction fourth{"2041-03-01", "2051-03-01", "2056-03-01", "", true, ""};
+  for (const auto& order : std::vector<std::vector<PersonConviction>>{
+           {spent, second, third, fourth}, {fourth, third, second, spent}}) {
+    dates = EffectiveDates(order);
+    for (size_t i = 0; i < order.size(); ++i) {
+      SCOPED_TRACE(order[i].final_date);
+      if (order[i].final_date == "2041-03-01") {
+        EXPECT_THAT(dates[i], DatesAre("2051-03-01", "2056-03-01"));
+      } else {
+        EXPECT_THAT(dates[i], DatesAre("2040-02-01", "2045-02-01"));
+      }
+    }
+  }
+}
+
 // Under one personal number, a later record that names someone else extends nothing, and a
 // disputed one extends deletion only: neither may make a spent record visible to employers.
 TEST(EffectiveDatesTest, OnlyTheSamePersonsActiveRecordsExtendVisibility) {
