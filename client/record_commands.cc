@@ -492,6 +492,12 @@ absl::Status RunRecordCreate(CommandContext& ctx) {
   if (interactive && !ctx.in_is_terminal()) {
     return UsageError("--interactive asks on a terminal, and the input is not one");
   }
+  // Its questions and their answers' refusals are lines for a person, on stderr, where --json
+  // promises one JSON object a line: a script enters records with --file or options.
+  if (interactive && ctx.json()) {
+    return UsageError("--interactive asks a person, and --json is for scripts: give the record "
+                      "with --file or field options, or leave out --json");
+  }
   // An identity or address that cannot be used, a registry that does not answer and a caller
   // who may not enter records are said before the questions, not after them.
   if (interactive) RETURN_IF_ERROR(CheckMayEnterRecords(ctx));

@@ -366,6 +366,16 @@ TEST_F(RecordCommandsTest, InteractiveCreateAsksEachFieldOffersTheChoicesAndConf
   EXPECT_EQ(piped.code, 2);
   EXPECT_THAT(piped.err, HasSubstr("--interactive asks on a terminal"));
   for (const std::string& action : ActionsSince(before)) EXPECT_NE(action, "CreateRecord");
+
+  // With --json, stderr holds one JSON object a line: questions for a person do not go there.
+  const CliRun json = RunCliCaptured(
+      CliArgsAs(server_->address(), "clerk", {"record", "create", "--interactive"}, true), {},
+      CliInput{answers, true});
+  EXPECT_EQ(json.code, 2);
+  EXPECT_THAT(json.err, StartsWith("{\"error\":"));
+  EXPECT_THAT(json.err, HasSubstr("--interactive asks a person, and --json is for scripts"));
+  EXPECT_THAT(json.err, Not(HasSubstr("Surname")));
+  for (const std::string& action : ActionsSince(before)) EXPECT_NE(action, "CreateRecord");
 }
 
 // A number out of the list was answered as a code ("11": "not a court of the registry"; "99":
