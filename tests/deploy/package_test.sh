@@ -32,6 +32,9 @@ grep -qx "/etc/registryd/registryd.json" "${work}/control/conffiles" || fail "co
 [[ -x "${work}/control/postinst" ]] || fail "postinst is not executable"
 grep -q "adduser --system" "${work}/control/postinst" || fail "postinst creates no system user"
 shellcheck -s sh "${work}/control/postinst" "${work}/control/postrm"
+# The files purge leaves (data, backups, keys) keep their owner: a user made later under a freed
+# uid would own them.
+! grep -q "deluser" "${work}/control/postrm" || fail "postrm deletes the user that owns the keys"
 # The packaged configuration's paths are the layout of operations.md.
 grep -q '"data_dir": "/var/lib/registryd/data"' "${root}/etc/registryd/registryd.json" ||
   fail "data is not in /var/lib/registryd"
