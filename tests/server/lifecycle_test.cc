@@ -697,7 +697,9 @@ TEST_F(RetentionTest, ARecordIsNotErasedOnTheLastDayItCounts) {
 // with the later conviction that keeps it, in whichever order the file lists them; the results
 // stay in the file's order.
 TEST_F(RetentionTest, AnImportEntersAnEarlierDueConvictionWithTheLaterOneThatKeepsItInAnyOrder) {
-  v1::CreateRecordRequest old = testing::OldFineWithAChildrenBan("2006-03-01");
+  // Counting until 2025-06-01 (its ban), deleted the day after, so due on its own; the later
+  // conviction, final on 2024-05-15, is within its period and keeps it.
+  v1::CreateRecordRequest old = testing::OldFineWithAChildrenBan("2025-06-01");
   old.mutable_conviction()->set_case_number("P 55/2005");
   {
     grpc::ClientContext ctx;
