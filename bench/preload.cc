@@ -23,6 +23,7 @@
 #include "server/reference_data.h"
 #include "storage/audit_log.h"
 #include "storage/audit_log_id.h"
+#include "storage/audit_watermark.h"
 #include "storage/database.h"
 #include "storage/keyring_holder.h"
 #include "storage/name_normalizer.h"
@@ -300,14 +301,12 @@ absl::StatusOr<PreloadResult> PreloadStore(const PreloadOptions& options,
   storage::DatabaseOptions db_options;
   db_options.path = options.data_dir;
   ASSIGN_OR_RETURN(std::unique_ptr<storage::Database> db, storage::Database::Open(db_options));
-  {
-    // Named first, as registryd names a new database: registryd refuses a database that holds
-    // records or events but no authenticated log id (storage/audit_log_id.h).
-    ASSIGN_OR_RETURN(server::KeyMaterial keys, server::LoadKeyFile(options.key_file));
-    ASSIGN_OR_RETURN(crypto::SecretBytes log_key,
-                     crypto::DeriveKey(keys.derivation_root, storage::kAuditLogKeyPurpose));
-    RETURN_IF_ERROR(storage::EnsureAuditLogId(db.get(), log_key).status());
-  }
+  ASSIGN_OR_RETURN(server::KeyMaterial keys, server::LoadKeyFile(options.key_file));
+  ASSIGN_OR_RETURN(crypto::SecretBytes log_key,
+                   crypto::DeriveKey(keys.derivation_root, storage::kAuditLogKeyPurpose));
+  // Named first, as registryd names a new database: registryd refuses a database that holds
+  // records or events but no authenticated log id (storage/audit_log_id.h).
+  RETURN_IF_ERROR(storage::EnsureAuditLogId(db.get(), log_key).status());
   auto start = SteadyClock::now();
   if (options.records > 0) RETURN_IF_ERROR(PreloadRecords(options, generator, db.get(), &result));
   result.records_seconds = SecondsSince(start);
@@ -327,6 +326,18 @@ absl::StatusOr<PreloadResult> PreloadStore(const PreloadOptions& options,
 }
 
 absl::StatusOr<PreloadResult> PreloadViaImport(const std::shared_ptr<grpc::Channel>& clerk,
+  // The audit watermark of the events written, as registryd keeps it: a database that holds
+  // events without one is refused at start (storage/audit_watermark.h).
+  if (!options.watermark_file.empty()) {
+    ASSIGN_OR_RETURN(std::unique_ptr<storage::AuditLog> log,
+                     storage::AuditLog::Open(db.get(), SystemClock::Get(), log_key));
+    ASSIGN_OR_RETURN(crypto::SecretBytes mark_key,
+                     crypto::DeriveKey(keys.derivation_root, storage::kAuditWatermarkKeyPurpose));
+    ASSIGN_OR_RETURN(std::unique_ptr<storage::AuditWatermark> mark,
+                     storage::AuditWatermark::Open(options.watermark_file, mark_key,
+                                                   SystemClock::Get()));
+    RETURN_IF_ERROR(mark->Reset(*log).status());
+  }
                                                uint64_t records, const RecordGenerator& generator) {
   constexpr uint64_t kRows = 1000;
   PreloadResult result;

@@ -66,6 +66,9 @@ struct PreloadOptions {
   // Threads that stage records (each with its own RecordStore, so the store's striped locks do
   // not serialise them). Default 2.
   int threads = 2;
+  // Where registryd keeps its audit watermark (config audit_watermark_file): written for the
+  // events preloaded. Empty: none written.
+  std::string watermark_file;
   // Records per PendingWrite / Database::Write. Default 1000.
   size_t batch = 1000;
   // Threads that append audit events concurrently; their appends are grouped into one synced

@@ -319,10 +319,9 @@ int RunCommandLine(const std::vector<std::string>& args, const EnvLookup& env,
     // line.
     if (IsUsageError(status)) return UsageFailure(status, command_hint, json, err);
   }
-  if (context.has_channel() && absl::IsCancelled(status) && !HasOwnLines(status)) {
-    // registry-cli cancels no call of its own (Ctrl-C ends the program), so the server's side
-    // did: gRPC cancels the calls it had received but not handed on when registryd stops. Its
-    // bare "CANCELLED" said nothing of whether the change was made.
+  if (context.has_channel() && CancelledByTheServer(status) && !HasOwnLines(status)) {
+    // gRPC cancels the calls it had received but not handed on when registryd stops. Its bare
+    // "CANCELLED" said nothing of whether the change was made.
     status = absl::CancelledError(absl::StrCat(
         "the call to ", settings->server, " was cancelled by the server (",
         status.message(),

@@ -28,6 +28,8 @@ namespace registry::client {
 namespace {
 
 constexpr char kSentBeforeFailureUrl[] = "type.registry.kjc/registry.client.SentBeforeFailure";
+constexpr char kCancelledByTheServerUrl[] =
+    "type.registry.kjc/registry.client.CancelledByTheServer";
 
 // Flag, else environment variable, else nullopt; `from` (when not null) is set to "--flag" or
 // "$VARIABLE", whichever gave the value.
@@ -352,7 +354,19 @@ void PrepareContext(const ConnectionSettings& settings, grpc::ClientContext* con
 
 absl::Status ToAbslStatus(const grpc::Status& status) {
   if (status.ok()) return absl::OkStatus();
-  return absl::Status(static_cast<absl::StatusCode>(status.error_code()), status.error_message());
+  absl::Status converted(static_cast<absl::StatusCode>(status.error_code()),
+                         status.error_message());
+  // registry-cli cancels its own calls only where it then drops their status, so a call's
+  // CANCELLED is the server side's (registryd stopping), unlike the client's own CANCELLED
+  // (an expunge not confirmed).
+  if (status.error_code() == grpc::StatusCode::CANCELLED) {
+    converted.SetPayload(kCancelledByTheServerUrl, absl::Cord("cancelled"));
+  }
+  return converted;
+}
+
+bool CancelledByTheServer(const absl::Status& status) {
+  return absl::IsCancelled(status) && status.GetPayload(kCancelledByTheServerUrl).has_value();
 }
 
 absl::Status MarkSentBeforeFailure(absl::Status status) {

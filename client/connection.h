@@ -116,8 +116,13 @@ absl::StatusOr<std::shared_ptr<grpc::Channel>> CreateChannel(const ConnectionSet
 // Sets the deadline and the x-request-id metadata of one call.
 void PrepareContext(const ConnectionSettings& settings, grpc::ClientContext* context);
 
-// The same code and message as an absl::Status (gRPC and absl share the code numbers).
+// The same code and message as an absl::Status (gRPC and absl share the code numbers); a
+// CANCELLED is marked as the server's (CancelledByTheServer).
 absl::Status ToAbslStatus(const grpc::Status& status);
+// Whether `status` is a call's CANCELLED, as ToAbslStatus gave it: the server cancelled the call
+// (gRPC does for calls received but not begun when registryd stops), so whether it was carried
+// out is not known; not the client's own CANCELLED (an expunge the user did not confirm).
+bool CancelledByTheServer(const absl::Status& status);
 
 // `status` marked as the failure of a call whose request had gone out on an established
 // connection to the server: the server may have carried it out before the connection broke

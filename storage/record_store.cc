@@ -540,22 +540,26 @@ std::vector<EffectiveRecordDates> EffectiveDates(
   out.reserve(convictions.size());
   for (const PersonConviction& c : convictions) {
     EffectiveRecordDates e{c.own_employer_visible_until, c.own_delete_after};
-    // Until nothing more extends it: a later conviction that extended this one may bring a
-    // still later one within its period.
-    for (bool extended = true; extended;) {
-      extended = false;
+    // The last day of the period a later conviction must become final in to keep this one: its
+    // own, lengthened by each later conviction within it (whichever extends what), so that one
+    // that kept it brings a still later one within its own period too.
+    std::string period = c.own_employer_visible_until;
+    for (bool lengthened = true; lengthened;) {
+      lengthened = false;
       for (const PersonConviction& later : convictions) {
         if (later.final_date < c.final_date) continue;
-        // Final after this one had stopped counting: its rehabilitation had come (art. 103 lapses
-        // on a new offence within the period, not after it), and nothing revives it.
-        if (!e.employer_visible_until.empty() && later.final_date > e.employer_visible_until) {
-          continue;
-        }
+        // Final after the period: this one's rehabilitation had come (art. 103 lapses on a new
+        // offence within the period, not after it), and nothing revives it.
+        if (!period.empty() && later.final_date > period) continue;
         const bool same = later.person == c.person;
         if (!same && (c.loose_person.empty() || later.loose_person != c.loose_person)) continue;
-        if (same && later.active && later.own_employer_visible_until > e.employer_visible_until) {
-          e.employer_visible_until = later.own_employer_visible_until;
-          extended = true;
+        if (later.own_employer_visible_until > period) {
+          period = later.own_employer_visible_until;
+          lengthened = true;
+        }
+        if (same && later.active) {
+          e.employer_visible_until =
+              std::max(e.employer_visible_until, later.own_employer_visible_until);
         }
         e.delete_after = std::max(e.delete_after, later.own_delete_after);
       }

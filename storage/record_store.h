@@ -91,8 +91,10 @@ struct EffectiveRecordDates {
 
 // A repeat offender's earlier convictions stay as long as the later ones: each conviction's
 // dates in force are the latest own dates among the same person's convictions that became final
-// on or after it (itself included) and no later than the last day it counts for vetting (as
-// extended so far: one conviction that extends it may bring the next within its period), and
+// on or after it (itself included) and no later than the last day of its period (its own last
+// day for vetting, lengthened by each conviction within it to that one's own: so one that keeps
+// it brings the next within its period; a disputed one or one in another spelling lengthens the
+// period as it extends deletion), and
 // deletion comes after visibility ends (the day after at the earliest, never on the last day a
 // record counts). So a later conviction within an earlier one's period keeps it visible at least
 // as long as itself, and its rehabilitation (deletion) lapses until the later one's (the 2012

@@ -1012,8 +1012,9 @@ TEST_F(RecordCommandsTest, AnImportEntersAnEarlierConvictionKeptByALaterOneInAny
   std::ifstream example(REGISTRY_SOURCE_DIR "/deploy/examples/import.csv");
   std::string header;
   ASSERT_TRUE(std::getline(example, header));
-  // A fine is deleted 15 years after its final date: the first one's time ended in 2025 on its
-  // own, the second keeps it until 2040.
+  // A fine counts 10 years and is deleted 15 years after its final date: the first one's time
+  // ended in 2025 on its own; the second, final within its period (before 2020-01-10), keeps it
+  // until 2034.
   const auto fine = [](const std::string& case_number, const std::string& judgment_date,
                        const std::string& final_date) {
     return absl::StrCat("Krasniqi,Besnik,Ilir,male,1980-04-12,Prishtinë,XK,1000000088,"
@@ -1024,7 +1025,7 @@ TEST_F(RecordCommandsTest, AnImportEntersAnEarlierConvictionKeptByALaterOneInAny
   const std::string file = dir_ + "/backlog.csv";
   std::ofstream(file) << header << "\n"
                       << fine("P 3/2009", "2009-11-20", "2010-01-10")
-                      << fine("P 14/2024", "2024-12-02", "2025-01-10");
+                      << fine("P 14/2019", "2019-11-20", "2019-12-10");
 
   for (const std::string batch : {"1", "500"}) {
     const CliRun dry_run =

@@ -115,10 +115,14 @@ RegistrydChild::Files RegistrydChild::WithDataDir(const Files& base, const std::
   std::string config = ConfigJson(f);
   config.insert(config.rfind('}'),
                 absl::StrCat(", \"erasure_ledger_file\": ", Quoted(dir + "/erasures.ledger")));
-  const std::string ledger = base.dir + "/erasures.ledger";
-  if (std::filesystem::exists(ledger)) {
-    std::filesystem::copy_file(ledger, dir + "/erasures.ledger",
-                               std::filesystem::copy_options::overwrite_existing);
+  // Likewise the audit watermark beside it (a copy with events and no watermark is refused),
+  // taken over from the installation the data was copied from.
+  for (const char* name : {"erasures.ledger", "audit.watermark"}) {
+    const std::string from = absl::StrCat(base.dir, "/", name);
+    if (std::filesystem::exists(from)) {
+      std::filesystem::copy_file(from, absl::StrCat(dir, "/", name),
+                                 std::filesystem::copy_options::overwrite_existing);
+    }
   }
   WriteFile(f.config, config);
   return f;

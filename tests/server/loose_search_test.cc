@@ -133,8 +133,9 @@ TEST_F(LooseSearchTest, AConvictionUnderAnotherSpellingNeverMakesASpentOneVisibl
     r.mutable_person()->set_given_name(given);
     r.mutable_person()->set_personal_number(pn);
     r.mutable_conviction()->set_case_number(case_number);
-    // A fine final in 2014: visible until 2024-01-10, kept until 2029-01-10.
-    if (spent) MakeFine(r.mutable_conviction(), "2014-01-01", "2014-01-10");
+    // A fine final in 2014: visible until 2024-06-01, kept until 2029-06-01; the later
+    // convictions below (final 2024-05-15) are within its period.
+    if (spent) MakeFine(r.mutable_conviction(), "2014-05-20", "2014-06-01");
     grpc::ClientContext ctx;
     v1::CreateRecordResponse created;
     const grpc::Status s =
@@ -159,10 +160,10 @@ TEST_F(LooseSearchTest, AConvictionUnderAnotherSpellingNeverMakesASpentOneVisibl
   const std::string spent = create("Gashi", "Zana", "3000000002", "P 1/2014", true);
   ASSERT_EQ(Vet("3000000002", "Gashi", "Zana"), v1::VETTING_RESULT_CLEAR);
   const auto before = dates(spent);
-  EXPECT_EQ(before.first, "2024-01-10");
+  EXPECT_EQ(before.first, "2024-06-01");
   const std::string later = create("Gashi", "Xhana", "3000000002", "P 9/2024", false);
   const auto after = dates(spent);
-  EXPECT_EQ(after.first, "2024-01-10");                  // not visible again
+  EXPECT_EQ(after.first, "2024-06-01");                  // not visible again
   EXPECT_EQ(after.second, dates(later).second);          // kept as long as the later one
   EXPECT_GT(after.second, before.second);
   EXPECT_EQ(Vet("3000000002", "Gashi", "Zana"), v1::VETTING_RESULT_REFER);
@@ -172,7 +173,7 @@ TEST_F(LooseSearchTest, AConvictionUnderAnotherSpellingNeverMakesASpentOneVisibl
   const std::string spent_sr = create("Petrovi\xc4\x87", "Marko", "3000000003", "P 2/2014", true);
   create("\xd0\x9f\xd0\xb5\xd1\x82\xd1\x80\xd0\xbe\xd0\xb2\xd0\xb8\xd1\x9b",
          "\xd0\x9c\xd0\xb0\xd1\x80\xd0\xba\xd0\xbe", "3000000003", "P 10/2024", false);
-  EXPECT_GT(dates(spent_sr).first, "2024-01-10");
+  EXPECT_GT(dates(spent_sr).first, "2024-06-01");
   EXPECT_EQ(Vet("3000000003", "Petrovi\xc4\x87", "Marko"), v1::VETTING_RESULT_NOT_CLEAR);
 }
 

@@ -72,13 +72,18 @@ class AuditWatermarkTest : public ::testing::Test {
   std::string dir_;
 };
 
-TEST_F(AuditWatermarkTest, WithoutAFileEveryLogPassesAndAdvanceWritesTheHead) {
+// Without a file, an empty log (a new database) passes; one that holds events is refused (an
+// earlier copy put back with the mark removed looks so) until the mark is written.
+TEST_F(AuditWatermarkTest, WithoutAFileOnlyAnEmptyLogPassesAndAdvanceWritesTheHead) {
   Log l = OpenLog("data");
-  Append(l.log.get(), 3);
   std::unique_ptr<AuditWatermark> mark = OpenMark();
   ASSERT_NE(mark, nullptr);
   EXPECT_FALSE(mark->mark().has_value());
   EXPECT_TRUE(mark->Check(*l.log).ok());
+  Append(l.log.get(), 3);
+  const absl::Status refused = mark->Check(*l.log);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+  EXPECT_THAT(std::string(refused.message()), ::testing::HasSubstr("is missing"));
   ASSERT_TRUE(mark->Advance(*l.log).ok());
   EXPECT_TRUE(std::filesystem::exists(path()));
   EXPECT_EQ(std::filesystem::status(path()).permissions() & std::filesystem::perms::all,

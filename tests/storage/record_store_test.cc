@@ -1065,12 +1065,12 @@ TEST_F(RecordStoreTest, ALaterConvictionUnderAnotherSpellingOfTheNameKeepsTheEar
     return record.ok() ? record->metadata().delete_after() : std::string();
   };
   const std::string first = create(MakePerson("Petroviq", "Marko", "1970-01-10", "1000000401"),
-                                   "P 1/2014", "2014-01-10", "2024-01-10", "2029-01-10");
-  EXPECT_EQ(visible_until(first), "2024-01-10");
+                                   "P 1/2014", "2014-01-10", "2024-06-10", "2029-06-10");
+  EXPECT_EQ(visible_until(first), "2024-06-10");
   const std::string second =
       create(MakePerson("Petrovi\xc4\x87", "Marko", "1970-01-10", "1000000401"), "P 2/2024",
              "2024-05-15", "2034-05-15", "2054-05-15");
-  EXPECT_EQ(visible_until(first), "2024-01-10");
+  EXPECT_EQ(visible_until(first), "2024-06-10");
   EXPECT_EQ(delete_after(first), "2054-05-15");
   // The same spelling in Cyrillic (Петровић Марко) is the same name as vetting compares it: it
   // extends both dates of the second, and the deletion of the first.
@@ -1079,14 +1079,15 @@ TEST_F(RecordStoreTest, ALaterConvictionUnderAnotherSpellingOfTheNameKeepsTheEar
          "P 3/2025", "2025-05-15", "2035-05-15", "2055-05-15");
   EXPECT_EQ(visible_until(second), "2035-05-15");
   EXPECT_EQ(delete_after(second), "2055-05-15");
-  EXPECT_EQ(visible_until(first), "2024-01-10");
+  EXPECT_EQ(visible_until(first), "2024-06-10");
   EXPECT_EQ(delete_after(first), "2055-05-15");
   // Another person under the same number (another given name) extends nothing.
   const std::string other = create(MakePerson("Petroviq", "Ilir", "1970-01-10", "1000000402"),
-                                   "P 1/2014", "2014-01-10", "2024-01-10", "2029-01-10");
+                                   "P 1/2014", "2014-01-10", "2024-06-10", "2029-06-10");
   create(MakePerson("Petrovi\xc4\x87", "Marko", "1970-01-10", "1000000402"), "P 3/2024",
          "2024-05-15", "2034-05-15", "2054-05-15");
-  EXPECT_EQ(visible_until(other), "2024-01-10");
+  EXPECT_EQ(visible_until(other), "2024-06-10");
+  EXPECT_EQ(delete_after(other), "2029-06-10");
 }
 
 // A conviction whose deletion is already due would be erased by the next retention run, and
@@ -1117,7 +1118,7 @@ TEST_F(RecordStoreTest, AConvictionAlreadyDueForDeletionIsNotEnteredUnlessALater
   // The later conviction first: then the earlier one is kept as long as it.
   const Person other = MakePerson("Gashi", "Luan", "1975-01-01", "1000001102");
   {
-    absl::StatusOr<PendingWrite> later = prepare(other, "P 12/2024", "2024-02-01", "2039-02-01");
+    absl::StatusOr<PendingWrite> later = prepare(other, "P 12/2011", "2011-01-20", "2039-02-01");
     ASSERT_TRUE(later.ok()) << later.status();
     ASSERT_TRUE(db_->Write(*later->batch()).ok());
   }
@@ -1138,7 +1139,8 @@ TEST_F(RecordStoreTest, AChangeThatWouldMakeAConvictionDueForDeletionIsRefused) 
   const auto meta_for = [&](const std::string& final_date, const std::string& deleted) {
     VersionMeta meta = Meta("2026-01-02T03:04:05Z");
     meta.own.final_date = final_date;
-    meta.own.employer_visible_until = final_date;
+    meta.own.employer_visible_until = absl::StrCat(std::stoi(final_date.substr(0, 4)) + 1,
+                                                   final_date.substr(4));
     meta.own.delete_after = deleted;
     return meta;
   };
@@ -1168,8 +1170,12 @@ TEST_F(RecordStoreTest, AChangeThatWouldMakeAConvictionDueForDeletionIsRefused) 
   // The later conviction kept an earlier one; moved before it, it would leave it due.
   const Person other = MakePerson("Gashi", "Luan", "1975-01-01", "1000001102");
   const std::string later = create(other, "P 12/2024", meta_for("2024-02-01", "2039-02-01"));
-  const std::string earlier = create(other, "P 11/2010", meta_for("2010-02-01", "2025-02-01"));
+  // Counting until 2024-06-01, so the later one (final 2024-02-01) is within its period.
+  VersionMeta earlier_meta = meta_for("2010-02-01", "2025-02-01");
+  earlier_meta.own.employer_visible_until = "2024-06-01";
+  const std::string earlier = create(other, "P 11/2010", earlier_meta);
   absl::StatusOr<PendingWrite> unkept = change(later, meta_for("2009-01-01", "2039-02-01"));
+  // Counting until 2024-06-10: the second, final on 2024-05-15, is within its period.
   EXPECT_EQ(unkept.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(unkept.status().message()),
               ::testing::HasSubstr(absl::StrCat("this change would leave record ", earlier,
@@ -1199,6 +1205,7 @@ TEST_F(RecordStoreTest, VettingReadsEveryRecordOfAPersonWithManyRecords) {
 }
 
 // A head deleted from the data folder while its index rows stay is damage, not an erasure (which
+  // Counting for a year from its final date (the later conviction below is final within it).
 // removes both in one write): every lookup through those rows says DataLoss, so that vetting
 // does not answer CLEAR for the person; after an erasure the same lookups find nothing.
 TEST_F(RecordStoreTest, AHeadDeletedBehindItsIndexRowsIsDataLossAndAnErasureIsNot) {
