@@ -39,6 +39,8 @@ fi
 if [ ! -f "$dev/policy.json" ]; then
   cp "$root/deploy/dev/policy.json" "$dev/policy.json"
 fi
+# registryd refuses a policy every local account may write (a checkout made under umask 000).
+chmod o-w "$dev/policy.json"
 if [ ! -f "$dev/registryd.json" ]; then
   cat > "$dev/registryd.json" <<JSON
 {

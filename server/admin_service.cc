@@ -118,14 +118,16 @@ grpc::Status AdminService::VerifyBackup(grpc::ServerContext* ctx,
     absl::StatusOr<v1::VerifyBackupResponse> result;
     {
       absl::MutexLock lock(&backup_mu_);
-      result = CheckBackup(*d_.config, req->backup_id(), *d_.audit);
+      result = CheckBackup(*d_.config, req->backup_id(), *d_.audit, *d_.db);
     }
     if (!result.ok()) {
-      // A backup id that names none, or that is malformed, is a mistyped command, not a
-      // verification that failed: the gauge the runbook treats as an incident stays as it was.
+      // A backup id that names none, or that is malformed, is a mistyped command, and a check
+      // that could not be made (VerificationCouldNotRun) found nothing wrong with the backup:
+      // neither is a verification that failed, and the gauge the runbook treats as an incident
+      // stays as it was.
       const absl::StatusCode code = result.status().code();
       if (d_.metrics != nullptr && code != absl::StatusCode::kNotFound &&
-          code != absl::StatusCode::kInvalidArgument) {
+          code != absl::StatusCode::kInvalidArgument && !VerificationCouldNotRun(code)) {
         d_.metrics->RecordBackupVerification(absl::Now(), false);
       }
       return result.status();

@@ -11,6 +11,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "common/clock.h"
+#include "common/public_status.h"
 #include "common/status_macros.h"
 #include "crypto/merkle.h"
 #include "crypto/secret_bytes.h"
@@ -48,6 +49,21 @@ class Scratch {
  private:
   std::string path_;
 };
+
+// Whether `s` says that the scratch folder's disk ran out of room: the check could not be made,
+// which says nothing of the backup.
+bool OutOfRoom(const absl::Status& s) {
+  return absl::IsResourceExhausted(s) || absl::StrContains(s.message(), "No space left on device");
+}
+
+// The error of a check that ran out of room for its restored copy (never a report: its counts
+// would be those of a copy that was never there, and the backup would read as failed).
+absl::Status NoRoomToCheck(uint64_t backup_bytes) {
+  return PublicError(absl::ResourceExhaustedError(absl::StrCat(
+      "backup not verified: the backup folder's disk ran out of space while the backup was "
+      "restored into a scratch folder to check it; free space first (the restored copy needs "
+      "about ", (backup_bytes >> 20) + 1, " MiB). Nothing was found wrong with the backup")));
+}
 
 absl::Status CopyLedger(const std::string& from, const std::string& to) {
   std::error_code ec;
@@ -126,8 +142,10 @@ void CompareWithLive(const storage::AuditLog& restored, const storage::AuditLog&
 
 absl::StatusOr<v1::VerifyBackupResponse> CheckBackup(const v1::ServerConfig& config,
                                                      uint32_t backup_id,
-                                                     const storage::AuditLog& live) {
+                                                     const storage::AuditLog& live,
+                                                     const storage::Database& live_db) {
   v1::VerifyBackupResponse r;
+  uint64_t backup_bytes = 0;
   {
     ASSIGN_OR_RETURN(auto backups, storage::Backups::Open(config.backup_dir()));
     const std::vector<storage::Backups::Info> all = backups->List();
@@ -143,9 +161,16 @@ absl::StatusOr<v1::VerifyBackupResponse> CheckBackup(const v1::ServerConfig& con
       return r;  // a damaged backup is not restored
     }
     r.set_files_intact(true);
+    for (const storage::Backups::Info& info : all) {
+      if (info.id == backup_id) backup_bytes = info.size_bytes;
+    }
   }
 
   RETURN_IF_ERROR(RemoveLeftoverScratch(config.backup_dir()).status());
+  // As a backup is refused without room for it: a restore that meets a full disk would say
+  // nothing of the backup, and would take the space kept for audit events when the backups share
+  // the data directory's disk.
+  RETURN_IF_ERROR(live_db.RoomToRestoreIn(config.backup_dir(), backup_bytes));
   ASSIGN_OR_RETURN(std::string suffix, crypto::RandomBytes(6));
   Scratch scratch(
       absl::StrCat(config.backup_dir(), "/", kScratchPrefix, absl::BytesToHexString(suffix)));
@@ -164,6 +189,15 @@ absl::StatusOr<v1::VerifyBackupResponse> CheckBackup(const v1::ServerConfig& con
   absl::Status restored = storage::Backups::Restore(config.backup_dir(), copy.data_dir(),
                                                     backup_id);
   if (!restored.ok()) {
+    // The files were just read whole against their checksums (Verify): a restore that fails
+    // writing the scratch folder is a check that could not be made, not a finding.
+    if (OutOfRoom(restored)) return NoRoomToCheck(backup_bytes);
+    if (absl::IsUnavailable(restored) && absl::StrContains(restored.message(), scratch.path())) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "backup not verified: restoring it into a scratch folder in the backup folder failed "
+          "writing there (", restored.message(), "); look at the backup folder's disk. Nothing "
+          "was found wrong with the backup"));
+    }
     Problem(&r, absl::StrCat("restore failed: ", restored.message()));
     return r;
   }
@@ -171,6 +205,7 @@ absl::StatusOr<v1::VerifyBackupResponse> CheckBackup(const v1::ServerConfig& con
   {
     absl::StatusOr<StorageStack> st = OpenStorage(copy, SystemClock::Get());
     if (!st.ok()) {
+      if (OutOfRoom(st.status())) return NoRoomToCheck(backup_bytes);
       Problem(&r, absl::StrCat("the restored copy does not open: ", st.status().message()));
       return r;
     }
@@ -185,6 +220,7 @@ absl::StatusOr<v1::VerifyBackupResponse> CheckBackup(const v1::ServerConfig& con
     CompareWithLive(*st->audit, live, &r);
     absl::StatusOr<int> applied = st->eraser->CatchUp();
     if (!applied.ok()) {
+      if (OutOfRoom(applied.status())) return NoRoomToCheck(backup_bytes);
       Problem(&r, absl::StrCat("erasure ledger: ", applied.status().message()));
       return r;
     }
@@ -205,6 +241,11 @@ absl::StatusOr<v1::VerifyBackupResponse> CheckBackup(const v1::ServerConfig& con
   r.set_ok(r.files_intact() && r.audit_log_verified() && r.consistent_with_live_log() &&
            r.problem_count() == 0);
   return r;
+}
+
+bool VerificationCouldNotRun(absl::StatusCode code) {
+  return code == absl::StatusCode::kResourceExhausted ||
+         code == absl::StatusCode::kFailedPrecondition || code == absl::StatusCode::kUnavailable;
 }
 
 absl::StatusOr<int> RemoveLeftoverScratch(const std::string& backup_dir) {

@@ -21,15 +21,25 @@
 #include "registry/v1/admin.pb.h"
 #include "registry/v1/config.pb.h"
 #include "storage/audit_log.h"
+#include "storage/database.h"
 
 namespace registry::server {
 
 // Restores backup `backup_id` (0: the newest) of `config`'s backup folder into a scratch folder
 // and checks it against `live` (the running server's audit log). An error only when the check
-// could not run at all (no such backup: NotFound); everything it found is in the response, with
-// ok false.
+// could not run at all: no such backup (NotFound); no room for the restored copy, before the
+// restore (`live_db`'s view of the backup folder's free space: the backup's size plus the space
+// kept for audit events) or during it (ResourceExhausted); a scratch folder that cannot be made
+// or written (FailedPrecondition). Everything it found is in the response, with ok false.
 absl::StatusOr<registry::v1::VerifyBackupResponse> CheckBackup(
-    const registry::v1::ServerConfig& config, uint32_t backup_id, const storage::AuditLog& live);
+    const registry::v1::ServerConfig& config, uint32_t backup_id, const storage::AuditLog& live,
+    const storage::Database& live_db);
+
+// Whether CheckBackup's error `code` is of a check that could not be made (no room for the
+// restored copy, a scratch or backup folder that cannot be written or read): it found nothing
+// wrong with the backup, and the backup metrics count it as no verification, live and when read
+// back from the audit log after a restart. A backup found damaged is a response with ok false.
+bool VerificationCouldNotRun(absl::StatusCode code);
 
 // Deletes every scratch folder a check left in `backup_dir` (one that was stopped by a kill or a
 // power loss before it could delete its own). Such a folder is an unpruned copy of a backup,

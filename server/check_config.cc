@@ -276,6 +276,49 @@ void CheckStoredData(const registry::v1::ServerConfig& c, std::vector<std::strin
 
 }  // namespace
 
+absl::Status WritableFileFolder(absl::string_view field, const std::string& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(field, ": ", file, " is a folder, not a file"));
+  }
+  const size_t slash = file.rfind('/');
+  const std::string folder =
+      slash == std::string::npos ? "." : file.substr(0, std::max<size_t>(slash, 1));
+  if (::stat(folder.c_str(), &st) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        field, ": the folder of ", file, " cannot be used (", std::strerror(errno),
+        "): registryd does not make it; create it (mkdir ", folder, ") or name another"));
+  }
+  if (!S_ISDIR(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(field, ": ", folder, ", the folder of ", file, ", is not a folder"));
+  }
+  if (::access(folder.c_str(), W_OK | X_OK) != 0) {
+    return absl::FailedPreconditionError(absl::StrCat(field, ": ", folder, ", the folder of ",
+                                                      file, ", is not writable by this user (",
+                                                      std::strerror(errno), ")"));
+  }
+  return absl::OkStatus();
+}
+
+std::vector<std::string> StateOpenToOthers(const registry::v1::ServerConfig& c) {
+  std::vector<std::pair<const char*, std::string>> state = {
+      {"data_dir", c.data_dir()},
+      {"backup_dir", c.backup_dir()},
+      {"erasure_ledger_file", c.erasure_ledger_file()},
+      {"audit_watermark_file", c.audit_watermark_file()}};
+  if (!c.tls().crl_directory().empty()) state.emplace_back("crl_number_file", c.crl_number_file());
+  std::vector<std::string> problems;
+  for (const auto& [field, path] : state) {
+    if (path.empty()) continue;
+    if (std::string open = OpenToOthers(path); !open.empty()) {
+      problems.push_back(absl::StrCat(field, ": ", open));
+    }
+  }
+  return problems;
+}
+
 absl::Status WritableFolder(absl::string_view field, const std::string& given) {
   std::string path = given;
   while (path.size() > 1 && path.back() == '/') path.pop_back();
@@ -316,10 +359,18 @@ std::vector<std::string> CheckConfig(const std::string& path, absl::Time now, ui
   if (not_checked == nullptr) not_checked = &unused;
   absl::StatusOr<registry::v1::ServerConfig> config = LoadConfig(path);
   if (!config.ok()) {
-    // Every problem of the config itself; without a config there is nothing else to find.
+    // Every problem of the config itself.
     problems = ConfigProblems(path);
     if (problems.empty()) problems.push_back(std::string(config.status().message()));
-    return problems;
+    // A field it does not know is the only one: the rest is checked as it reads without it.
+    config = LoadConfigSkippingUnknownFields(path);
+    if (!config.ok()) {
+      not_checked->push_back(
+          "everything the config names (the policy, the reference data, the key file, the TLS "
+          "files and CRLs, the folders and the stored data): the config itself cannot be used "
+          "(above)");
+      return problems;
+    }
   }
   const registry::v1::ServerConfig& c = *config;
   // As every mode that writes refuses to run as another user than the owner of the data and
@@ -361,11 +412,18 @@ std::vector<std::string> CheckConfig(const std::string& path, absl::Time now, ui
       !engine.ok() && WritableFolder("backup_dir", c.backup_dir()).ok()) {
     problems.push_back(absl::StrCat("backup_dir: ", engine.message()));
   }
-  const std::string& ledger = c.erasure_ledger_file();
-  const size_t slash = ledger.rfind('/');
-  CheckWritableFolder("erasure_ledger_file",
-                      slash == std::string::npos ? "." : ledger.substr(0, std::max<size_t>(slash, 1)),
-                      &problems);
+  // The files start-up writes beside the key file: their folders are not made for them.
+  std::vector<std::pair<const char*, std::string>> files = {
+      {"erasure_ledger_file", c.erasure_ledger_file()},
+      {"audit_watermark_file", c.audit_watermark_file()}};
+  if (!c.tls().crl_directory().empty()) files.emplace_back("crl_number_file", c.crl_number_file());
+  for (const auto& [field, file] : files) {
+    if (absl::Status usable = WritableFileFolder(field, file); !usable.ok()) {
+      problems.push_back(std::string(usable.message()));
+    }
+  }
+  // Whoever else may change the state could put back an earlier copy of it, or plant one.
+  for (std::string& open : StateOpenToOthers(c)) problems.push_back(std::move(open));
   // The data against the key file, the ledger and the watermark, as start-up holds them: only
   // as the user that owns the data (another would leave files in the folder it cannot read) and
   // in a data folder start-up would use.

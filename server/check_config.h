@@ -2,7 +2,9 @@
 // starting: the config itself, the access policy, the reference data and the personal-number
 // pattern, the key file (and its mode), the TLS files (the server certificate's dates, its key
 // matching it, the client CA bundle), the CRLs (each client CA needs a current one), the folders
-// registryd writes (data, backups, the erasure ledger's), that the data folder and the key file
+// registryd writes (data, backups, the erasure ledger's, the audit watermark's, the CRL
+// numbers'), that no other local account than the owner and group may change the policy or the
+// state (OpenToOthers), that the data folder and the key file
 // belong to the user it runs as, and the stored data as start-up holds it before it serves: its
 // table files, the key file against the database (the key check value, each KEK's), the audit
 // log's id and state, the erasure ledger against the database's marker (a ledger missing,
@@ -46,6 +48,18 @@ std::vector<std::string> CheckConfig(const std::string& path, absl::Time now, ui
 // its parent is writable); otherwise FailedPrecondition starting with `field`, naming the folder
 // and the system's reason. The check and start-up both hold backup_dir to it.
 absl::Status WritableFolder(absl::string_view field, const std::string& path);
+
+// OK when the folder of `file` (a file registryd writes whole under a temporary name beside it:
+// the erasure ledger, the audit watermark, the CRL numbers) is there and this process may write
+// it, and `file` is not a folder; otherwise FailedPrecondition starting with `field`. Start-up
+// makes none of these folders: it refused what the check had passed.
+absl::Status WritableFileFolder(absl::string_view field, const std::string& file);
+
+// One line for each part of the state registryd keeps that a local account other than its
+// owner and group may change (OpenToOthers): data_dir, backup_dir, erasure_ledger_file,
+// audit_watermark_file and, with tls.crl_directory, crl_number_file. Each starts with the field.
+// The check lists them and start-up refuses them.
+std::vector<std::string> StateOpenToOthers(const registry::v1::ServerConfig& config);
 
 // FailedPrecondition when the data directory or the key file exists and belongs to another user
 // than `uid`: registryd run so (as root, following a runbook, for a service that runs as its

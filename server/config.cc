@@ -1,5 +1,7 @@
 #include "server/config.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -13,6 +15,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "common/json_keys.h"
@@ -63,6 +66,10 @@ absl::Status CheckAddress(absl::string_view field, const std::string& address) {
 }  // namespace
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
+  if (struct stat st {}; ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("cannot read ", path, ": it is a folder, not a file"));
+  }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
     if (errno == EACCES) return absl::PermissionDeniedError(absl::StrCat("cannot read ", path));
@@ -73,7 +80,45 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   return ss.str();
 }
 
-absl::Status ParseJson(absl::string_view json, google::protobuf::Message* message) {
+std::string OpenToOthers(const std::string& given) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  fs::path path = fs::absolute(given, ec);
+  if (ec) path = given;
+  path = path.lexically_normal();
+  if (!path.has_filename() && path.has_parent_path()) path = path.parent_path();  // "dir/"
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0 && (st.st_mode & S_IWOTH) != 0) {
+    return absl::StrFormat("%s is writable by every local account (mode %04o): run chmod o-w %s",
+                           path.string(), st.st_mode & 07777, path.string());
+  }
+  // The folders above it as named and, through any symbolic link, as they are.
+  std::vector<fs::path> folders;
+  for (const fs::path& start : {path, fs::weakly_canonical(path, ec)}) {
+    if (start.empty()) continue;
+    for (fs::path up = start.parent_path(); !up.empty(); up = up.parent_path()) {
+      if (std::find(folders.begin(), folders.end(), up) == folders.end()) folders.push_back(up);
+      if (up == up.root_path()) break;
+    }
+  }
+  for (const fs::path& folder : folders) {
+    if (::stat(folder.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;  // not there yet
+    if ((st.st_mode & S_IWOTH) != 0 && (st.st_mode & S_ISVTX) == 0) {
+      return absl::StrFormat(
+          "%s, a folder above %s, is writable by every local account without the sticky bit "
+          "(mode %04o): any of them may rename what it holds and put their own in its place; "
+          "run chmod o-w %s",
+          folder.string(), path.string(), st.st_mode & 07777, folder.string());
+    }
+  }
+  return "";
+}
+
+namespace {
+
+// ParseJson, leaving out the fields `message` does not know when `skip_unknown` is set.
+absl::Status ParseJsonSkipping(absl::string_view json, google::protobuf::Message* message,
+                               bool skip_unknown) {
   // A key given twice first: protobuf's parser merges a list given twice and keeps the last of
   // any other value, so a policy could hold a principal that a reviewer reading the file (or jq,
   // or Python) never sees. The problem names the key's path, never a value.
@@ -83,7 +128,7 @@ absl::Status ParseJson(absl::string_view json, google::protobuf::Message* messag
     return absl::InvalidArgumentError(repeated);
   }
   google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = false;
+  options.ignore_unknown_fields = skip_unknown;
   auto status = google::protobuf::util::JsonStringToMessage(
       google::protobuf::StringPiece(json.data(), json.size()), message, options);
   if (!status.ok()) {
@@ -93,6 +138,12 @@ absl::Status ParseJson(absl::string_view json, google::protobuf::Message* messag
     return absl::InvalidArgumentError(absl::StripAsciiWhitespace(message));
   }
   return absl::OkStatus();
+}
+
+}  // namespace
+
+absl::Status ParseJson(absl::string_view json, google::protobuf::Message* message) {
+  return ParseJsonSkipping(json, message, /*skip_unknown=*/false);
 }
 
 absl::Duration VettingLookupFloor(const registry::v1::ServerConfig& config) {
@@ -260,13 +311,34 @@ std::vector<std::string> ConfigProblems(const std::string& path) {
   absl::StatusOr<std::string> json = ReadFile(path);
   if (!json.ok()) return {std::string(json.status().message())};
   registry::v1::ServerConfig config;
-  if (absl::Status parsed = ParseJson(*json, &config); !parsed.ok()) {
-    return {absl::StrCat(path, ": ", parsed.message())};
-  }
   std::vector<std::string> problems;
+  if (absl::Status parsed = ParseJson(*json, &config); !parsed.ok()) {
+    problems.push_back(std::string(parsed.message()));
+    // An unknown field (a typo, a field of a newer version) hides nothing else: the rest is
+    // read without it and checked too.
+    config.Clear();
+    if (!ParseJsonSkipping(*json, &config, /*skip_unknown=*/true).ok()) {
+      return {absl::StrCat(path, ": ", problems.front())};
+    }
+  }
   CompleteConfig(std::move(config), DirName(path), &problems);
   for (std::string& p : problems) p = absl::StrCat(path, ": ", p);
   return problems;
+}
+
+absl::StatusOr<registry::v1::ServerConfig> LoadConfigSkippingUnknownFields(
+    const std::string& path) {
+  ASSIGN_OR_RETURN(std::string json, ReadFile(path));
+  registry::v1::ServerConfig config;
+  if (absl::Status parsed = ParseJsonSkipping(json, &config, /*skip_unknown=*/true);
+      !parsed.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": ", parsed.message()));
+  }
+  auto done = FinishConfig(std::move(config), DirName(path));
+  if (!done.ok()) {
+    return absl::Status(done.status().code(), absl::StrCat(path, ": ", done.status().message()));
+  }
+  return done;
 }
 
 absl::StatusOr<registry::v1::ServerConfig> LoadConfig(const std::string& path) {

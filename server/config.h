@@ -53,8 +53,25 @@ absl::StatusOr<registry::v1::ServerConfig> FinishConfig(registry::v1::ServerConf
 // own (a file that cannot be read or parsed has one); empty when it loads.
 std::vector<std::string> ConfigProblems(const std::string& path);
 
-// Reads a whole file. NotFound / PermissionDenied with the path named.
+// LoadConfig's reading with the fields it does not know left out: --check_config goes on
+// checking what the rest of a config refused for an unknown field names. Fails as LoadConfig
+// does for every other problem.
+absl::StatusOr<registry::v1::ServerConfig> LoadConfigSkippingUnknownFields(
+    const std::string& path);
+
+// Reads a whole file. NotFound / PermissionDenied with the path named; FailedPrecondition for a
+// folder ("PATH is a folder, not a file": a stream reads nothing from it, and the JSON parser
+// then said only "Unexpected end of string").
 absl::StatusOr<std::string> ReadFile(const std::string& path);
+
+// What lets a local account other than the owner and the group change `path` (a file or a
+// folder; one not there yet is held to the folders that would hold it): it is writable by
+// others, or a folder above it is writable by others without the sticky bit, so that any
+// account may rename it away and put its own in its place. "" when nothing does; otherwise one
+// sentence naming the path, its mode and the chmod that mends it. The group may write: the
+// packaged layout gives registryd's files to root or registryd and the group registryd, whose
+// only member is the service (docs/operations.md).
+std::string OpenToOthers(const std::string& path);
 
 // Parses protobuf JSON into `message`, refusing unknown fields and any key given twice in one
 // object, at any depth (RepeatedKeyProblem: "principals: given twice", "tls.key_file: given

@@ -78,13 +78,17 @@ absl::StatusOr<KeyRotator::Result> KeyRotator::Rotate(absl::string_view requeste
   absl::MutexLock lock(&mu_);
   ASSIGN_OR_RETURN(Result resumed, RunLocked());
   ASSIGN_OR_RETURN(registry::v1::KeyFile file, ReadKeyFile(key_file_));
-  ASSIGN_OR_RETURN(uint32_t version, AddKek(&file, clock_->Now()));
+  // Read before the key exists: `registryd --retire_kek` holds that no data key was wrapped
+  // under it earlier (KeyRotationState::CameIn).
+  const absl::Time made_at = clock_->Now();
+  ASSIGN_OR_RETURN(uint32_t version, AddKek(&file, made_at));
   ASSIGN_OR_RETURN(KeyMaterial material, KeyMaterialFrom(file));
   // The event first: a key file changed without it would leave a KEK no audit event names, and
   // the officer, told the call failed, would keep no copy of it. A rotation recorded whose key
   // file was then not written is closed at once (or, after a crash, by RunLocked).
   storage::PendingWrite start;
   state_.StageStart(version, &start);
+  state_.StageCameIn(version, made_at, &start);
   RETURN_IF_ERROR(Commit(&start, absl::StrCat("kek-v", version, " started"),
                          absl::StrCat("asked by ", requested_by)));
   if (absl::Status written = WriteKeyFile(key_file_, file, /*overwrite=*/true); !written.ok()) {

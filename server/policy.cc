@@ -1,5 +1,7 @@
 #include "server/policy.h"
 
+#include <sys/stat.h>
+
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
@@ -182,6 +184,13 @@ PolicyReading ReadPolicyFile(const std::string& path) {
     return reading;
   }
   reading.sha256 = absl::BytesToHexString(crypto::Sha256(*json));
+  // Whoever may write the policy decides who reads the records: a file (or a folder above it)
+  // that every local account may change is refused as a whole, whatever it holds.
+  if (std::string open = OpenToOthers(path); !open.empty()) {
+    reading.refused_because = "the file is writable by every local account";
+    reading.policy = absl::FailedPreconditionError(open);
+    return reading;
+  }
   registry::v1::AccessPolicy proto;
   absl::Status problem = ParseJson(*json, &proto);
   if (problem.ok()) {
@@ -238,6 +247,12 @@ absl::StatusOr<std::shared_ptr<const Policy>> PolicyStore::ReadAndRecord() {
   // A policy read is put in force (Reloadable::Reload), within the same hold of reload_mu_.
   if (reading.policy.ok()) sha256_in_force_ = reading.sha256;
   return std::move(reading.policy);
+}
+
+std::string PolicyStore::Stamp(const std::string& path) {
+  struct stat st {};
+  const int mode = ::stat(path.c_str(), &st) == 0 ? static_cast<int>(st.st_mode & 07777) : -1;
+  return absl::StrCat(FileStamp(path), "/", mode);
 }
 
 void PolicyStore::StartWatching(absl::Duration interval,

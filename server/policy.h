@@ -74,10 +74,14 @@ struct PolicyReading {
   // For a refused file, the field the refusal names when it names one of the policy's fields
   // ("principals", "principals[1].role"); never a value. Empty otherwise.
   std::string refused_field;
+  // For a file refused for what it is rather than what it holds (writable by every local
+  // account: OpenToOthers), why, in a fixed sentence. Empty otherwise.
+  std::string refused_because;
 };
 
 // Reads, parses and compiles a policy file. The parse refuses unknown fields and any key given
-// twice (ParseJson).
+// twice (ParseJson); a file that every local account may change (OpenToOthers) is refused
+// (FailedPrecondition), whatever it holds.
 PolicyReading ReadPolicyFile(const std::string& path);
 
 // ReadPolicyFile's policy: InvalidArgument naming the file and the problem, or ReadFile's error.
@@ -126,7 +130,12 @@ class PolicyStore {
  private:
   explicit PolicyStore(std::string path)
       : path_(std::move(path)),
-        policy_([this] { return FileStamp(path_); }, [this] { return ReadAndRecord(); }) {}
+        policy_([this] { return Stamp(path_); }, [this] { return ReadAndRecord(); }) {}
+
+  // FileStamp and the file's mode: a file refused for its mode is read again once it is
+  // mended (chmod o-w), and one made writable by every local account is refused (and audited)
+  // at once, not at its next edit.
+  static std::string Stamp(const std::string& path);
 
   // Reads the file and hands the reading to the recorder, if any: Reloadable's read.
   absl::StatusOr<std::shared_ptr<const Policy>> ReadAndRecord();

@@ -440,21 +440,32 @@ absl::Status RetireKek(const registry::v1::ServerConfig& config, uint32_t versio
     return absl::FailedPreconditionError(
         absl::StrCat(others, " data keys are not under the current KEK; rotate first"));
   }
-  // A backup made before every data key had left the version needs it to be restored: retired,
-  // the backup could not be restored or verified, and nothing said so until it was needed.
+  // A backup made while some data key was wrapped under the version (after a rotation made it,
+  // before every data key had left it) needs it to be restored: retired, the backup could not be
+  // restored or verified, and nothing said so until it was needed. A backup made before the
+  // version existed does not. Backups are dated in whole seconds: one made in the second of
+  // either bound may have been made on the side that needs the version, and keeps it.
   ASSIGN_OR_RETURN(const absl::Time left, EveryDataKeyLeft(*st.audit, version));
+  ASSIGN_OR_RETURN(const std::optional<absl::Time> came_in,
+                   storage::KeyRotationState(st.db.get()).CameIn(version));
   ASSIGN_OR_RETURN(std::unique_ptr<storage::Backups> backups,
                    storage::Backups::Open(config.backup_dir()));
   std::vector<std::string> needing;
   for (const storage::Backups::Info& backup : backups->List()) {
-    if (backup.created_at <= left) needing.push_back(absl::StrCat(backup.id));
+    // Not recorded (the first version, one rotated in before this was recorded or given by
+    // hand): it may have been in use from the start.
+    const bool after_it_came_in =
+        !came_in.has_value() || backup.created_at + absl::Seconds(1) > *came_in;
+    if (after_it_came_in && backup.created_at <= left) {
+      needing.push_back(absl::StrCat(backup.id));
+    }
   }
   if (!needing.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
         "backups ", absl::StrJoin(needing, ", "), " in ", config.backup_dir(),
-        " were made before every data key had left KEK version ", version,
-        " and need it to be restored: retire it once they are pruned (backup.keep_days after "
-        "each was made); nothing was changed"));
+        " were made while data keys were wrapped under KEK version ", version,
+        " (before every data key had left it) and need it to be restored: retire it once they "
+        "are pruned (backup.keep_days after each was made); nothing was changed"));
   }
   RETURN_IF_ERROR(RemoveKek(&file, version));
   // On the record before the key file changes: a retirement is a security officer's act on the
@@ -519,7 +530,13 @@ absl::Status RegistryServer::LoadRules() {
   RETURN_IF_ERROR(RequireReadable("tls.client_ca_file", config.tls().client_ca_file()));
   RETURN_IF_ERROR(RequireReadable("tls.cert_file", config.tls().cert_file()));
   RETURN_IF_ERROR(RequireReadable("tls.key_file", config.tls().key_file()));
+  // The files written beside the key file, as --check_config holds them, before anything is
+  // opened: a watermark without its folder was refused only after the metrics were served, and
+  // a CRL numbers file that cannot be written was blamed on the CRLs.
+  RETURN_IF_ERROR(WritableFileFolder("erasure_ledger_file", config.erasure_ledger_file()));
+  RETURN_IF_ERROR(WritableFileFolder("audit_watermark_file", config.audit_watermark_file()));
   if (!config.tls().crl_directory().empty()) {
+    RETURN_IF_ERROR(WritableFileFolder("crl_number_file", config.crl_number_file()));
     ASSIGN_OR_RETURN(revocation_, Revocation::Load(config.tls().client_ca_file(),
                                                    config.tls().crl_directory(),
                                                    config.crl_number_file()));
@@ -529,11 +546,25 @@ absl::Status RegistryServer::LoadRules() {
     // only that CA's certificates refused (fail closed), until a current one is back.
     const std::vector<std::string> problems = revocation_->Problems(revocation_clock_->Now());
     if (!problems.empty()) {
-      // Every problem in the one error that stops the start (registryd logs it as one line).
-      return absl::FailedPreconditionError(absl::StrCat(
-          "tls.crl_directory: ", absl::StrJoin(problems, "; "),
-          ". registryd does not start until every client CA has a current CRL in ",
-          config.tls().crl_directory()));
+      // Every problem in the one error that stops the start (registryd logs it as one line); a
+      // numbers file that cannot be written is no CRL's fault, and is named as what it is.
+      std::vector<std::string> crls;
+      std::vector<std::string> numbers;
+      for (const std::string& p : problems) {
+        (absl::StartsWith(p, "crl_number_file: ") ? numbers : crls).push_back(p);
+      }
+      std::string why;
+      if (!crls.empty()) {
+        why = absl::StrCat("tls.crl_directory: ", absl::StrJoin(crls, "; "),
+                           ". registryd does not start until every client CA has a current "
+                           "CRL in ", config.tls().crl_directory());
+      }
+      if (!numbers.empty()) {
+        absl::StrAppend(&why, why.empty() ? "" : "; ", absl::StrJoin(numbers, "; "),
+                        ". registryd does not start until it can write its crl_number_file ",
+                        config.crl_number_file());
+      }
+      return absl::FailedPreconditionError(why);
     }
     LogRevocation(absl::OkStatus(), problems);
   }
@@ -547,6 +578,11 @@ absl::Status RegistryServer::LoadRules() {
   if (absl::Status engine = storage::Backups::ExistingFolderProblem(config.backup_dir());
       !engine.ok()) {
     return absl::FailedPreconditionError(absl::StrCat("backup_dir: ", engine.message()));
+  }
+  // State that another local account may change is refused as --check_config refuses it: such
+  // an account could put back an earlier ledger, watermark or data folder, or plant its own.
+  if (const std::vector<std::string> open = StateOpenToOthers(config); !open.empty()) {
+    return absl::FailedPreconditionError(absl::StrJoin(open, "; "));
   }
   return absl::OkStatus();
 }
@@ -933,7 +969,8 @@ absl::Status RegistryServer::RecordPolicyReload(const PolicyReading& reading) {
                                           "in force")
                             : absl::StrCat("policy sha256 ", reading.sha256,
                                            " refused; the previous policy stays in force"));
-    event.set_detail(reading.refused_field);
+    event.set_detail(reading.refused_field.empty() ? reading.refused_because
+                                                   : reading.refused_field);
   }
   absl::Status audited =
       gate_->CommitSystemEvent("policy", "reload-policy", std::move(event),
@@ -1031,15 +1068,14 @@ namespace {
 // (AdminService::VerifyBackup): answered (sound or failed), or a security officer's that failed
 // while checking. A refused call (another role, a revoked certificate, the rate limit), a backup
 // id that names none or a malformed request is none: any caller with a certificate could
-// otherwise make the gauge read "failed" after the next restart.
+// otherwise make the gauge read "failed" after the next restart. Nor is a check that could not
+// be made (VerificationCouldNotRun: no room for the restored copy, a folder it cannot write).
 bool VerificationRan(const v1::AuditEvent& event) {
   if (event.outcome() == 0) return true;
   if (event.role() != v1::ROLE_ADMIN) return false;
   switch (static_cast<grpc::StatusCode>(event.outcome())) {
     case grpc::StatusCode::DATA_LOSS:
-    case grpc::StatusCode::FAILED_PRECONDITION:
     case grpc::StatusCode::INTERNAL:
-    case grpc::StatusCode::UNAVAILABLE:
       return true;
     default:
       return false;

@@ -1,5 +1,6 @@
 #include "storage/audit_log.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -529,15 +530,51 @@ absl::Status AuditLog::ScanFrom(bool retained, uint64_t start, uint64_t end,
   }
   if (absl::Status read = it->status(); !read.ok()) {
     if (!absl::IsDataLoss(read)) return read;
-    // A checksum of the database's files failed where the next event is stored: the auditor is
-    // told where the scan stopped and that it is damage to files, not an edited event.
-    return PublicError(absl::DataLossError(absl::StrCat(
-        "audit event ", expected,
-        " cannot be read: a checksum of the database's files failed (damaged storage); "
-        "registryd --verify_data names the file")));
+    // A checksum of the database's files failed, but not necessarily where event `expected` is
+    // stored: the iterator merges every file of the family, and a seek reads a block of each
+    // level-0 file whatever keys it holds, so one damaged block of newer events would stop every
+    // scan from any start. Point reads open only the files whose key range holds their key:
+    // they serve the intact events and name the first event that cannot be read.
+    return ScanByPointReads(expected, end, fn, cache);
   }
   if (expected < end && expected < CurrentHead().size) {
     return PublicError(absl::DataLossError(absl::StrCat("audit event ", expected, " is missing")));
+  }
+  return absl::OkStatus();
+}
+
+absl::Status AuditLog::ScanByPointReads(
+    uint64_t start, uint64_t end, const std::function<bool(uint64_t, absl::string_view)>& fn,
+    BlockCache cache) const {
+  ASSIGN_OR_RETURN(std::unique_ptr<crypto::AesGcmOpener> opener, keys_->NewOpener());
+  std::string aad;
+  std::string event;
+  // Reads the current state, not the iterator's snapshot: events are never rewritten, only
+  // appended and pruned, so the difference is a pruning that committed meanwhile (OutOfRange
+  // naming the new boundary, as ReadEvent says) and events appended since (not read: `end`
+  // bounds the scan, and so does the head at the scan's start).
+  const uint64_t stop = std::min(end, CurrentHead().size);
+  for (uint64_t index = start; index < stop; ++index) {
+    absl::StatusOr<std::optional<std::string>> stored;
+    {
+      absl::ReaderMutexLock lock(&retention_mu_);
+      if (index < pruned_.size) return PrunedError(pruned_);
+      stored = db_->Get(Cf::kAudit, EncodeU64(index), cache);
+    }
+    if (!stored.ok()) {
+      if (!absl::IsDataLoss(stored.status())) return stored.status();
+      // The auditor is told which event is lost and that it is damage to files, not an edited
+      // event.
+      return PublicError(absl::DataLossError(absl::StrCat(
+          "audit event ", index,
+          " cannot be read: a checksum of the database's files failed (damaged storage); "
+          "registryd --verify_data names the file")));
+    }
+    if (!stored->has_value()) {
+      return PublicError(absl::DataLossError(absl::StrCat("audit event ", index, " is missing")));
+    }
+    RETURN_IF_ERROR(Keys::OpenInto(*opener, index, **stored, &aad, &event));
+    if (!fn(index, event)) return absl::OkStatus();
   }
   return absl::OkStatus();
 }

@@ -185,8 +185,9 @@ class AuditLog {
   absl::StatusOr<std::string> ReadEvent(uint64_t index) const;
 
   // Calls fn(index, bytes) for events in [start, end) in order until fn returns false; `bytes`
-  // are the opened event, valid during the call. DataLoss when an event inside the log is missing
-  // or fails authentication (the calls before it have been made); OutOfRange
+  // are the opened event, valid during the call. DataLoss when an event inside the log is missing,
+  // fails authentication or cannot be read from damaged files, naming that event (the calls
+  // before it have been made: damage to other events' files stops no read); OutOfRange
   // (a public error naming the boundary) when start is below the pruned prefix and the range is
   // not empty. `cache`: BlockCache::kBypass for a scan of the whole log (database.h).
   absl::Status Scan(uint64_t start, uint64_t end,
@@ -261,6 +262,12 @@ class AuditLog {
   absl::Status ScanFrom(bool retained, uint64_t start, uint64_t end,
                         const std::function<bool(uint64_t, absl::string_view)>& fn,
                         BlockCache cache) const;
+
+  // The rest of a scan whose iterator met damage: event by event from `start` with point reads,
+  // which skip the files whose key range does not hold the event (see ScanFrom).
+  absl::Status ScanByPointReads(uint64_t start, uint64_t end,
+                                const std::function<bool(uint64_t, absl::string_view)>& fn,
+                                BlockCache cache) const;
 
   // Opens the iterator of a scan and settles its start against the pruned boundary (retained:
   // start there; else refuse a start below it), both under retention_mu_ so that they agree.

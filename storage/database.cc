@@ -419,11 +419,12 @@ Database::~Database() {
   db_->Close().PermitUncheckedError();
 }
 
-absl::StatusOr<std::optional<std::string>> Database::Get(Cf family,
-                                                         absl::string_view key) const {
+absl::StatusOr<std::optional<std::string>> Database::Get(Cf family, absl::string_view key,
+                                                         BlockCache cache) const {
   std::string value;
   rocksdb::ReadOptions ro;
   ro.verify_checksums = true;
+  ro.fill_cache = cache == BlockCache::kFill;
   rocksdb::Status s = db_->Get(ro, cf(family), rocksdb::Slice(key.data(), key.size()), &value);
   if (s.IsNotFound()) return std::optional<std::string>();
   if (!s.ok()) return FromRocksDb(s);
@@ -516,6 +517,18 @@ absl::Status Database::RoomForBackupIn(const std::string& backup_dir) {
       "no backup taken: the backup folder's disk has ", free >> 20,
       " MiB free, and a backup may need ", (needed + reserve_bytes_) >> 20,
       " MiB (the database and the reserve); free space first")));
+}
+
+absl::Status Database::RoomToRestoreIn(const std::string& dir, uint64_t bytes) const {
+  uint64_t free = 0;
+  if (!db_->GetEnv()->GetFreeSpace(dir, &free).ok()) return absl::OkStatus();
+  if (free >= bytes + reserve_bytes_) return absl::OkStatus();
+  return PublicError(absl::ResourceExhaustedError(absl::StrCat(
+      "backup not verified: the backup folder's disk has ", free >> 20,
+      " MiB free, and restoring the backup to check it may need ",
+      (bytes + reserve_bytes_) >> 20,
+      " MiB (the backup and the reserve); free space first. Nothing was found wrong with the "
+      "backup")));
 }
 
 bool Database::FailedSinceResumed() const {

@@ -189,8 +189,10 @@ class Database {
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
 
-  // The value under key, or nullopt when absent. DataLoss on checksum failures.
-  absl::StatusOr<std::optional<std::string>> Get(Cf family, absl::string_view key) const;
+  // The value under key, or nullopt when absent. DataLoss on checksum failures. With
+  // BlockCache::kBypass the blocks it reads are not added to the block cache.
+  absl::StatusOr<std::optional<std::string>> Get(Cf family, absl::string_view key,
+                                                 BlockCache cache = BlockCache::kFill) const;
 
   // Writes the batch atomically across column families with sync=true. Unavailable when the
   // write (or the fault injector) fails; nothing of the batch is then visible.
@@ -226,6 +228,12 @@ class Database {
   // Resumes RocksDB first after a failure, as Write does: the backup's flush would meet its
   // stopped writes, and a backup is often the first call after an operator freed space.
   absl::Status RoomForBackupIn(const std::string& backup_dir);
+
+  // OK when `dir`'s file system has `bytes` free plus the reserve: room for a backup restored
+  // there to be checked (server/backup_check.h), which must not take the space kept for audit
+  // events when the backups share the data directory's disk. ResourceExhausted, saying how much
+  // is free and needed, otherwise; OK when the free space cannot be read.
+  absl::Status RoomToRestoreIn(const std::string& dir, uint64_t bytes) const;
 
   // An iterator with checksum verification; the caller seeks. With BlockCache::kBypass the
   // blocks it reads are not added to the block cache (blocks already there are still used).

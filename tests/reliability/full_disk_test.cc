@@ -256,6 +256,54 @@ TEST_F(FullDiskTest, ABackupWithoutRoomIsRefusedAndTheRegistryGoesOn) {
   EXPECT_TRUE(made.ok()) << made.error_message();
 }
 
+// A backup verification on a disk without room for the restored copy reported a sound backup as
+// failed ("restore failed: ... No space left on device", "audit log verifies: NO (0 events)")
+// and counted a failed verification, which the runbook treats as an incident. It is now refused
+// before anything is restored, saying why, and counts as no verification, also when the gauge is
+// read back from the audit log after a restart.
+TEST_F(FullDiskTest, AVerificationWithoutRoomIsRefusedAndCountsAsNoVerification) {
+  for (int n = 0; n < 5; ++n) ASSERT_TRUE(Create(n).ok());
+  auto admin = v1::AdminService::NewStub(server_->Channel("admin"));
+  v1::BackupInfo backup;
+  ASSERT_TRUE(admin->CreateBackup(NewCallContext().get(), {}, &backup).ok());
+  v1::VerifyBackupRequest request;
+  request.set_backup_id(backup.backup_id());
+  v1::VerifyBackupResponse report;
+  ASSERT_TRUE(admin->VerifyBackup(NewCallContext().get(), request, &report).ok());
+  ASSERT_TRUE(report.ok()) << report.DebugString();
+  const auto expect_one_sound_verification = [&] {
+    const std::string metrics = server_->server()->metrics().Render();
+    EXPECT_THAT(metrics, ::testing::HasSubstr("\nregistryd_backup_last_verification_ok 1\n"));
+    EXPECT_THAT(metrics,
+                ::testing::Not(::testing::HasSubstr("verifications_total{result=\"failed\"} 1")));
+  };
+  expect_one_sound_verification();
+
+  // 3 MiB, below the reserve; just above it, without room for the copy.
+  for (const uint64_t free : {uint64_t{3} << 20, (uint64_t{64} << 20) + 1}) {
+    disk_->SetFree(free);
+    report.Clear();
+    const grpc::Status refused =
+        admin->VerifyBackup(NewCallContext().get(), request, &report);
+    EXPECT_EQ(refused.error_code(), grpc::StatusCode::RESOURCE_EXHAUSTED)
+        << free << ": " << refused.error_message() << report.DebugString();
+    EXPECT_THAT(refused.error_message(),
+                ::testing::HasSubstr(absl::StrCat("backup not verified: the backup folder's disk "
+                                                  "has ", free >> 20, " MiB free")));
+    EXPECT_THAT(refused.error_message(),
+                ::testing::HasSubstr("Nothing was found wrong with the backup"));
+    EXPECT_EQ(LastOutcome(), static_cast<int>(absl::StatusCode::kResourceExhausted));
+    expect_one_sound_verification();
+  }
+  EXPECT_EQ(disk_->refusals(), 0u) << "RocksDB itself met the full disk";
+
+  disk_->SetFree(kPlenty);
+  ASSERT_TRUE(server_->Restart().ok());
+  Connect();
+  ASSERT_TRUE(server_->server()->RecallLastChecks().ok());
+  expect_one_sound_verification();
+}
+
 // The disk fills between the registry's look at the free space and the write (another process
 // took the space): RocksDB's own write fails, the change is UNAVAILABLE and not half-written, and
 // once space returns the registry takes changes again without a restart.

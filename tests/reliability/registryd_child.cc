@@ -37,6 +37,8 @@ void WriteFile(const std::string& path, const std::string& content) {
   out << content;
   out.close();
   if (!out) Die("cannot write " + path);
+  // Whatever the umask: registryd refuses a policy that every local account may write.
+  ::chmod(path.c_str(), 0644);
 }
 
 std::string Quoted(const std::string& s) { return absl::StrCat("\"", s, "\""); }

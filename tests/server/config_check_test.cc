@@ -202,8 +202,12 @@ class CheckConfigTest : public ::testing::Test {
                                        "}"));
   }
 
+  // A new file gets the mode a umask of 022 gives, whatever the umask; one already there keeps
+  // its own.
   void Put(const std::string& name, const std::string& content) {
+    const bool there = std::filesystem::exists(dir_ + "/" + name);
     std::ofstream(dir_ + "/" + name, std::ios::trunc) << content;
+    if (!there) ::chmod((dir_ + "/" + name).c_str(), 0644);
   }
   std::vector<std::string> Check() {
     return CheckConfig(dir_ + "/registryd.json", absl::Now(), ::geteuid());
@@ -460,6 +464,7 @@ TEST_F(CheckConfigTest, ABackupFolderThatIsNoFolderFailsTheCheckAndStopsTheStart
   // One of the backup engine's folders in it that is no folder: the same in the check.
   std::filesystem::remove(dir_ + "/backups");
   std::filesystem::create_directories(dir_ + "/backups");
+  ::chmod((dir_ + "/backups").c_str(), 0700);  // whatever the umask
   Put("backups/private", "a file where the engine's folder should be");
   EXPECT_THAT(Check(), ::testing::ElementsAre(HasSubstr(absl::StrCat(
                            "backup_dir: the backup folder ", dir_,
@@ -588,10 +593,160 @@ TEST_F(CheckConfigTest, MissingFilesAndAnUnreadableConfigAreProblems) {
   std::filesystem::remove(dir_ + "/tls/cert.pem");
   std::vector<std::string> problems = Check();
   EXPECT_EQ(problems.size(), 2u) << absl::StrJoin(problems, "\n");
+  // A field it does not know hides none of the config's other problems, and what could not be
+  // checked is said to be so.
   Put("registryd.json", "{\"listen_address\": \"127.0.0.1:7443\", \"colour\": \"blue\"}");
+  std::vector<std::string> not_checked;
+  problems = CheckConfig(dir_ + "/registryd.json", absl::Now(), ::geteuid(), &not_checked);
+  EXPECT_THAT(problems, ::testing::Contains(HasSubstr("colour")));
+  EXPECT_THAT(problems, ::testing::Contains(HasSubstr("data_dir is required")));
+  EXPECT_THAT(not_checked, ::testing::ElementsAre(HasSubstr("the config itself cannot be used")));
+  std::string out;
+  EXPECT_EQ(Run(&out), 2) << out;
+  EXPECT_THAT(out, HasSubstr("not checked: everything the config names"));
+}
+
+// An unknown field (`bogus_key`) hid every other problem: the check names it and goes on with
+// the rest of the config, as it reads without it.
+TEST_F(CheckConfigTest, AnUnknownFieldHidesNoOtherProblem) {
+  PutConfig("127.0.0.1:7443", R"("bogus_key": 1, "backup": {"keep_days": 40})");
+  std::filesystem::remove(dir_ + "/keys.json");
+  std::vector<std::string> not_checked;
+  const std::vector<std::string> problems =
+      CheckConfig(dir_ + "/registryd.json", absl::Now(), ::geteuid(), &not_checked);
+  const std::string all = absl::StrJoin(problems, "\n");
+  EXPECT_THAT(problems, ::testing::Contains(HasSubstr("bogus_key"))) << all;
+  EXPECT_THAT(problems, ::testing::Contains(HasSubstr("backup.keep_days must be"))) << all;
+  // Only the unknown field: what the config names is checked too.
+  PutConfig("127.0.0.1:7443", R"("bogus_key": 1)");
+  not_checked.clear();
+  EXPECT_THAT(CheckConfig(dir_ + "/registryd.json", absl::Now(), ::geteuid(), &not_checked),
+              ::testing::UnorderedElementsAre(HasSubstr("bogus_key"),
+                                              HasSubstr(absl::StrCat("key_file: key file ", dir_,
+                                                                     "/keys.json"))));
+  EXPECT_THAT(not_checked, ::testing::IsEmpty());
+  std::string out;
+  EXPECT_EQ(Start(&out), 2) << out;
+  EXPECT_THAT(out, HasSubstr("bogus_key"));
+}
+
+// A folder where the config or the policy belongs is said to be one: the JSON parser had said
+// "Unexpected end of string. Expected a value."
+TEST_F(CheckConfigTest, AFolderWhereTheConfigOrThePolicyBelongsIsSaidToBeOne) {
+  std::filesystem::remove(dir_ + "/policy.json");
+  ASSERT_EQ(::mkdir((dir_ + "/policy.json").c_str(), 0700), 0);
+  EXPECT_THAT(Check(), ::testing::ElementsAre(absl::StrCat(
+                           "policy_file: cannot read ", dir_,
+                           "/policy.json: it is a folder, not a file")));
+  std::string out;
+  EXPECT_EQ(Start(&out), 2) << out;
+  EXPECT_THAT(out, HasSubstr("/policy.json: it is a folder, not a file"));
+
+  ASSERT_EQ(::mkdir((dir_ + "/folder.json").c_str(), 0700), 0);
+  EXPECT_THAT(CheckConfig(dir_ + "/folder.json", absl::Now(), ::geteuid()),
+              ::testing::ElementsAre(
+                  absl::StrCat("cannot read ", dir_, "/folder.json: it is a folder, not a file")));
+}
+
+// Whoever may write the policy decides who reads the records; whoever may write the state can
+// put back an earlier copy of it. A policy, or state, that every local account may change (the
+// file, or a folder above it without the sticky bit) fails the check and stops the start,
+// naming what to run. The group may write: it is the service's own (docs/operations.md).
+TEST_F(CheckConfigTest, APolicyOrStateEveryLocalAccountMayChangeIsAProblemAndStopsTheStart) {
+  ASSERT_NO_FATAL_FAILURE(AddData(/*erasures=*/1, /*events=*/1));
+  ASSERT_EQ(::mkdir((dir_ + "/backups").c_str(), 0700), 0);
+  for (const char* name : {"policy.json", "erasures.ledger", "audit.watermark", "crl.numbers"}) {
+    if (std::filesystem::exists(dir_ + "/" + name)) {
+      ASSERT_EQ(::chmod((dir_ + "/" + name).c_str(), 0660), 0) << name;
+    }
+  }
+  ASSERT_EQ(::chmod((dir_ + "/data").c_str(), 0770), 0);
+  ASSERT_EQ(::chmod(dir_.c_str(), 0770), 0);
+  EXPECT_THAT(Check(), ::testing::IsEmpty());
+
+  ASSERT_EQ(::chmod((dir_ + "/policy.json").c_str(), 0666), 0);
+  const std::string policy = absl::StrCat(dir_, "/policy.json is writable by every local "
+                                          "account (mode 0666): run chmod o-w ", dir_,
+                                          "/policy.json");
+  EXPECT_THAT(Check(), ::testing::ElementsAre("policy_file: " + policy));
+  std::string out;
+  EXPECT_EQ(Run(&out), 2) << out;
+  EXPECT_EQ(Start(&out), 2) << out;
+  EXPECT_THAT(testing::OneErrorLogLine(out).fields().at("msg").string_value(),
+              HasSubstr("registryd: start-up: " + policy));
+  ASSERT_EQ(::chmod((dir_ + "/policy.json").c_str(), 0640), 0);
+
+  ASSERT_EQ(::chmod((dir_ + "/data").c_str(), 0777), 0);
+  ASSERT_EQ(::chmod((dir_ + "/backups").c_str(), 0777), 0);
+  ASSERT_EQ(::chmod(Ledger().c_str(), 0666), 0);
+  ASSERT_EQ(::chmod((dir_ + "/audit.watermark").c_str(), 0666), 0);
+  std::vector<std::string> problems = Check();
+  const std::string all = absl::StrJoin(problems, "\n");
+  EXPECT_EQ(problems.size(), 4u) << all;
+  for (const std::string field :
+       {"data_dir", "backup_dir", "erasure_ledger_file", "audit_watermark_file"}) {
+    EXPECT_THAT(problems, ::testing::Contains(::testing::AllOf(
+                              ::testing::StartsWith(field + ": " + dir_ + "/"),
+                              HasSubstr("is writable by every local account"),
+                              HasSubstr("run chmod o-w "))))
+        << all;
+  }
+  EXPECT_EQ(Start(&out), 2) << out;
+  EXPECT_THAT(testing::OneErrorLogLine(out).fields().at("msg").string_value(),
+              HasSubstr(absl::StrCat("data_dir: ", dir_, "/data is writable by every local")));
+  for (const char* name : {"erasures.ledger", "audit.watermark"}) {
+    ASSERT_EQ(::chmod((dir_ + "/" + name).c_str(), 0600), 0);
+  }
+  ASSERT_EQ(::chmod((dir_ + "/data").c_str(), 0700), 0);
+  ASSERT_EQ(::chmod((dir_ + "/backups").c_str(), 0700), 0);
+  EXPECT_THAT(Check(), ::testing::IsEmpty());
+
+  // The folder that holds them all: any account may rename the policy or the ledger away and
+  // put its own in its place.
+  ASSERT_EQ(::chmod(dir_.c_str(), 0777), 0);
   problems = Check();
-  ASSERT_EQ(problems.size(), 1u);
-  EXPECT_THAT(problems[0], HasSubstr("colour"));
+  EXPECT_THAT(problems, ::testing::Contains(::testing::StartsWith(absl::StrCat(
+                            "policy_file: ", dir_, ", a folder above ", dir_,
+                            "/policy.json, is writable by every local account without the "
+                            "sticky bit (mode 0777)"))))
+      << absl::StrJoin(problems, "\n");
+  EXPECT_THAT(problems, ::testing::Contains(::testing::StartsWith(absl::StrCat(
+                            "erasure_ledger_file: ", dir_, ", a folder above "))));
+  ASSERT_EQ(::chmod(dir_.c_str(), 0700), 0);
+}
+
+// The files registryd writes beside the key file are checked as start-up needs them: their
+// folder must be there (registryd makes none of them) and the file no folder. The check passed
+// them and the start was then refused, a CRL number file that could not be written blaming
+// the CRLs.
+TEST_F(CheckConfigTest, AStateFileWithoutItsFolderOrThatIsAFolderIsAProblemAsAtStart) {
+  const std::string more = R"(, "metrics": {"listen_address": "127.0.0.1:9464"})";
+  ASSERT_EQ(::mkdir((dir_ + "/numbers").c_str(), 0700), 0);
+  PutConfig("127.0.0.1:0", absl::StrCat(R"("crl_number_file": "numbers")", more));
+  EXPECT_THAT(Check(), ::testing::ElementsAre(absl::StrCat(
+                           "crl_number_file: ", dir_, "/numbers is a folder, not a file")));
+  std::string out;
+  EXPECT_EQ(Start(&out), 2) << out;
+  std::string msg = testing::OneErrorLogLine(out).fields().at("msg").string_value();
+  EXPECT_THAT(msg, HasSubstr(absl::StrCat("crl_number_file: ", dir_, "/numbers is a folder")));
+  EXPECT_THAT(msg, ::testing::Not(HasSubstr("current CRL")));
+
+  for (const std::string field : {"crl_number_file", "audit_watermark_file",
+                                  "erasure_ledger_file"}) {
+    SCOPED_TRACE(field);
+    std::filesystem::remove_all(dir_ + "/data");
+    PutConfig("127.0.0.1:0", absl::StrCat("\"", field, R"(": "gone/file")", more));
+    // (The watermark and the CRL numbers go beside the ledger by default: their folder is gone
+    // too.)
+    EXPECT_THAT(Check(), ::testing::Contains(::testing::StartsWith(absl::StrCat(
+                             field, ": the folder of ", dir_, "/gone/file cannot be used"))));
+    EXPECT_EQ(Start(&out), 2) << out;
+    msg = testing::OneErrorLogLine(out).fields().at("msg").string_value();
+    EXPECT_THAT(msg, HasSubstr(absl::StrCat("registryd: start-up: ", field, ": the folder of ",
+                                            dir_, "/gone/")))
+        << msg;
+    EXPECT_THAT(msg, ::testing::Not(HasSubstr("current CRL"))) << msg;
+  }
 }
 
 }  // namespace

@@ -22,6 +22,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "gmock/gmock.h"
@@ -923,6 +924,56 @@ TEST_F(ErasureTest, RetiringAKekAKeptBackupNeedsIsRefusedNamingTheBackup) {
     EXPECT_EQ(e.reference(), "kek-v1 removed from the key file");
   }
   EXPECT_EQ(retirements, 1);
+}
+
+// `--retire_kek N` named every kept backup made before every data key had left N, also those made
+// before N existed, which never needed it ("were made before every data key had left KEK version
+// N"): a backup needs N only when it was made after a rotation made N. A database whose rotation
+// recorded no such time (rotated before it was recorded) keeps N for every earlier backup.
+TEST_F(ErasureTest, RetiringAKekNamesOnlyTheBackupsMadeWhileADataKeyWasUnderIt) {
+  Start();
+  Create(DistinctiveRecord());
+  const v1::BackupInfo before_v2 = Backup();
+  // Backups are dated in whole seconds, and one of the same second as the rotation keeps the
+  // version: the rotation goes into the next second.
+  const absl::Duration into_second = absl::Now() - absl::UnixEpoch();
+  absl::SleepFor(absl::Ceil(into_second, absl::Seconds(1)) - into_second +
+                 absl::Milliseconds(50));
+  ASSERT_NO_FATAL_FAILURE(RotateToKekVersion2());
+  const v1::BackupInfo under_v2 = Backup();
+  v1::RotateKeysResponse rotated;
+  ASSERT_TRUE(
+      AdminCall(&v1::AdminService::Stub::RotateKeys, v1::RotateKeysRequest(), &rotated).ok());
+  ASSERT_EQ(rotated.current_kek_version(), 3u);
+  server_->Stop();
+  const v1::ServerConfig config = server_->config();
+
+  const absl::Status refused = server::RetireKek(config, 2, SystemClock::Get());
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+  EXPECT_THAT(std::string(refused.message()),
+              HasSubstr(absl::StrCat("backups ", under_v2.backup_id(), " in ")));
+  // KEK 1, in use from the start, is still needed by the first.
+  const absl::Status refused_v1 = server::RetireKek(config, 1, SystemClock::Get());
+  EXPECT_THAT(std::string(refused_v1.message()),
+              HasSubstr(absl::StrCat("backups ", before_v2.backup_id())));
+
+  // Without the record of when KEK 2 came in (a database rotated before it was kept), both.
+  {
+    storage::DatabaseOptions options;
+    options.path = config.data_dir();
+    absl::StatusOr<std::unique_ptr<storage::Database>> db = storage::Database::Open(options);
+    ASSERT_TRUE(db.ok()) << db.status();
+    storage::Batch batch;
+    batch.Delete(storage::Cf::kMeta, "rotation/came-in/2");
+    ASSERT_TRUE((*db)->Write(batch).ok());
+  }
+  const absl::Status unknown = server::RetireKek(config, 2, SystemClock::Get());
+  EXPECT_THAT(std::string(unknown.message()),
+              HasSubstr(absl::StrCat("backups ", before_v2.backup_id(), ", ",
+                                     under_v2.backup_id(), " in ")));
+  absl::StatusOr<v1::KeyFile> keys = server::ReadKeyFile(config.key_file());
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  EXPECT_EQ(keys->keks_size(), 3);
 }
 
 // A restore with an older copy of the erasure ledger (the key folder put back from a custody

@@ -581,7 +581,8 @@ TEST_F(BackupVerifyTest, ABackupThatIsNotAPrefixOfTheLiveLogIsReported) {
                     .ok());
   }
   absl::StatusOr<v1::VerifyBackupResponse> r =
-      server::CheckBackup(server_->config(), id, *other->server()->audit_log());
+      server::CheckBackup(server_->config(), id, *other->server()->audit_log(),
+                          *server_->server()->database());
   ASSERT_TRUE(r.ok()) << r.status();
   EXPECT_TRUE(r->files_intact());
   EXPECT_TRUE(r->audit_log_verified());
@@ -652,6 +653,10 @@ TEST_F(BackupVerifyTest, ABackupFolderThatCannotBeWrittenIsNamedWithItsReasonNot
   }
   v1::VerifyBackupResponse r;
   expect_named(VerifyBackup(id, &r), "verify-backup");
+  // A check that could not be made found nothing wrong with the backup: no failed verification
+  // for the runbook's incident.
+  EXPECT_THAT(server_->server()->metrics().Render(),
+              HasSubstr("registryd_backup_verifications_total{result=\"failed\"} 0\n"));
   // The schedule's step fails the same way, and says so in the server's log.
   absl::StatusOr<v1::BackupInfo> scheduled = server_->server()->RunScheduledBackupOnce();
   EXPECT_EQ(scheduled.status().code(), absl::StatusCode::kFailedPrecondition)

@@ -5,6 +5,8 @@
 // stopped, and refuses certificates on the deny list whatever the principals say.
 #include "server/policy.h"
 
+#include <sys/stat.h>
+
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -22,6 +24,7 @@
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "crypto/hash.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "registry/v1/common.pb.h"
 #include "registry/v1/policy.pb.h"
@@ -250,6 +253,7 @@ TEST(PolicyFileTest, LoadRefusesUnknownJsonFields) {
     std::ofstream out(path);
     out << R"({"principals": [], "organisations": [], "admins": ["me"]})";
   }
+  ::chmod(path.c_str(), 0644);  // whatever the umask: not a file any local account may write
   auto loaded = server::LoadPolicyFile(path);
   EXPECT_EQ(loaded.status().code(), absl::StatusCode::kInvalidArgument) << loaded.status();
   std::remove(path.c_str());
@@ -281,10 +285,48 @@ absl::Status LoadPolicyText(const std::string& text, std::string* path) {
   const std::string dir = testing::MakeTempDir("policy-text");
   *path = dir + "/policy.json";
   std::ofstream(*path) << text;
+  ::chmod(path->c_str(), 0644);  // whatever the umask: not a file any local account may write
   const absl::Status status = server::LoadPolicyFile(*path).status();
   std::error_code ignored;
   std::filesystem::remove_all(dir, ignored);
   return status;
+}
+
+// Whoever may write the policy decides who reads the records: a file every local account may
+// write, or one in a folder they may write without the sticky bit (where they may rename it away
+// and put their own in its place), is refused naming what to run. The group may write it.
+TEST(PolicyFileTest, APolicyThatEveryLocalAccountMayChangeIsRefusedNamingTheChmodThatMendsIt) {
+  const std::string dir = testing::MakeTempDir("policy-mode");
+  const std::string path = dir + "/policy.json";
+  std::ofstream(path) << kPolicyText;
+  ASSERT_EQ(::chmod(path.c_str(), 0660), 0);
+  ASSERT_EQ(::chmod(dir.c_str(), 0770), 0);
+  EXPECT_TRUE(server::LoadPolicyFile(path).ok()) << server::LoadPolicyFile(path).status();
+
+  ASSERT_EQ(::chmod(path.c_str(), 0666), 0);
+  absl::Status loaded = server::LoadPolicyFile(path).status();
+  EXPECT_EQ(loaded.code(), absl::StatusCode::kFailedPrecondition) << loaded;
+  EXPECT_EQ(loaded.message(), absl::StrCat(path, " is writable by every local account (mode "
+                                           "0666): run chmod o-w ", path));
+  const server::PolicyReading reading = server::ReadPolicyFile(path);
+  EXPECT_EQ(reading.sha256, absl::BytesToHexString(crypto::Sha256(kPolicyText)))
+      << "the event names the file refused";
+  EXPECT_EQ(reading.refused_because, "the file is writable by every local account");
+
+  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  ASSERT_EQ(::chmod(dir.c_str(), 0777), 0);
+  loaded = server::LoadPolicyFile(path).status();
+  EXPECT_EQ(loaded.code(), absl::StatusCode::kFailedPrecondition) << loaded;
+  EXPECT_THAT(std::string(loaded.message()),
+              ::testing::AllOf(::testing::StartsWith(absl::StrCat(dir, ", a folder above ", path,
+                                                                  ", is writable by every local "
+                                                                  "account without the sticky "
+                                                                  "bit (mode 0777)")),
+                               ::testing::EndsWith(absl::StrCat("run chmod o-w ", dir))));
+  // With the sticky bit (as /tmp), only the file's owner may rename or remove it.
+  ASSERT_EQ(::chmod(dir.c_str(), 01777), 0);
+  EXPECT_TRUE(server::LoadPolicyFile(path).ok()) << server::LoadPolicyFile(path).status();
+  ASSERT_EQ(::chmod(dir.c_str(), 0700), 0);
 }
 
 // Protobuf's parser adds a second "principals" list to the first: a reviewer who reads the
@@ -449,6 +491,80 @@ TEST(PolicyReloadTest, APolicyGivingItsPrincipalsTwiceIsRefusedOnReloadAndTheRef
 
   EXPECT_EQ(PublicKeyAs(unlisted), grpc::StatusCode::PERMISSION_DENIED);
   EXPECT_EQ(PublicKeyAs(server->Channel("clerk")), grpc::StatusCode::OK);
+}
+
+// A policy file made writable by every local account (chmod 666) is refused on reload like any
+// bad file, whatever it holds: the policy in force stays, and the refusal is audited with the
+// file's fingerprint and why.
+TEST(PolicyReloadTest, APolicyMadeWritableByEveryLocalAccountIsRefusedOnReloadAndAudited) {
+  auto server = TestServer::Start();
+  auto clerk = server->Channel("clerk");
+  ASSERT_EQ(PublicKeyAs(clerk), grpc::StatusCode::OK);
+
+  const std::string path = server->dir() + "/policy.json";
+  server->WritePolicy(DevPolicyWithout(kClerkId));
+  ASSERT_EQ(::chmod(path.c_str(), 0666), 0);
+  const std::string text = testing::ReadFileOrDie(path);
+  const uint64_t before = AuditLogSize(*server);
+  const absl::Status reloaded = server->server()->ReloadPolicy();
+  EXPECT_EQ(reloaded.code(), absl::StatusCode::kFailedPrecondition) << reloaded;
+  EXPECT_THAT(std::string(reloaded.message()), ::testing::HasSubstr("chmod o-w " + path));
+
+  ASSERT_EQ(AuditLogSize(*server), before + 1);
+  const v1::AuditEvent event = StoredEvent(*server, before);
+  EXPECT_EQ(event.actor(), "system:policy");
+  EXPECT_EQ(event.action(), "reload-policy");
+  EXPECT_EQ(testing::OutcomeName(event), "FAILED_PRECONDITION");
+  EXPECT_EQ(event.detail(), "the file is writable by every local account");
+  EXPECT_EQ(event.reference(), absl::StrCat("policy sha256 ", Sha256Hex(text),
+                                            " refused; the previous policy stays in force"));
+  EXPECT_EQ(PublicKeyAs(clerk), grpc::StatusCode::OK) << "the refused policy was applied";
+
+  // Mended, the same file is taken.
+  ASSERT_EQ(::chmod(path.c_str(), 0640), 0);
+  ASSERT_TRUE(server->server()->ReloadPolicy().ok());
+  EXPECT_EQ(PublicKeyAs(clerk), grpc::StatusCode::PERMISSION_DENIED);
+}
+
+// The watcher holds the file's mode too: a policy made writable by every local account is refused
+// (and audited) without waiting for an edit, and the same file is applied once mended, without
+// an edit or a SIGHUP.
+TEST(PolicyReloadTest, TheWatcherRefusesAPolicyEveryLocalAccountMayWriteAndTakesItOnceMended) {
+  TestServerOptions options;
+  options.policy_poll = absl::Milliseconds(100);
+  auto server = TestServer::Start(std::move(options));
+  auto clerk = server->Channel("clerk");
+  ASSERT_EQ(PublicKeyAs(clerk), grpc::StatusCode::OK);
+
+  const std::string path = server->dir() + "/policy.json";
+  const uint64_t before = AuditLogSize(*server);
+  ASSERT_EQ(::chmod(path.c_str(), 0666), 0);
+  absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (AuditLogSize(*server) == before && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  ASSERT_EQ(AuditLogSize(*server), before + 1) << "the watcher did not see the mode within 10 s";
+  const v1::AuditEvent event = StoredEvent(*server, before);
+  EXPECT_EQ(event.action(), "reload-policy");
+  EXPECT_EQ(testing::OutcomeName(event), "FAILED_PRECONDITION");
+  EXPECT_EQ(event.detail(), "the file is writable by every local account");
+
+  // An edit while it stays so is refused too; mended, the edited file is taken.
+  const std::string edited = path + ".edited";
+  testing::WritePolicyFile(edited, DevPolicyWithout(kClerkId));
+  ASSERT_EQ(::chmod(edited.c_str(), 0666), 0);
+  ASSERT_EQ(std::rename(edited.c_str(), path.c_str()), 0);
+  absl::SleepFor(absl::Milliseconds(500));
+  EXPECT_EQ(PublicKeyAs(clerk), grpc::StatusCode::OK) << "the refused policy was applied";
+  ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
+  deadline = absl::Now() + absl::Seconds(10);
+  grpc::StatusCode code = PublicKeyAs(clerk);
+  while (code == grpc::StatusCode::OK && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+    code = PublicKeyAs(clerk);
+  }
+  EXPECT_EQ(code, grpc::StatusCode::PERMISSION_DENIED)
+      << "the watcher did not take the mended file within 10 s";
 }
 
 // An applied reload is audited before the new policy is in force, with the new file's

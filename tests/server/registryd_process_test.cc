@@ -50,6 +50,8 @@ class RegistrydProcessTest : public ::testing::Test {
     ASSERT_TRUE(server::WriteKeyFile(dir_ + "/keys.json", *keys, false).ok());
     std::ofstream(dir_ + "/policy.json") << testing::ReadFileOrDie(REGISTRY_SOURCE_DIR
                                                                     "/deploy/dev/policy.json");
+    // Whatever the umask: registryd refuses a policy that every local account may write.
+    ::chmod((dir_ + "/policy.json").c_str(), 0644);
     WriteConfig(/*crl_directory=*/"");
   }
 

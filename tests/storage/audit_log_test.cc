@@ -4,7 +4,9 @@
 #include <atomic>
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <memory>
+#include <set>
 #include <string>
 #include <thread>
 #include <utility>
@@ -25,6 +27,7 @@
 #include "registry/v1/audit.pb.h"
 #include "rocksdb/perf_context.h"
 #include "rocksdb/perf_level.h"
+#include "rocksdb/sst_file_reader.h"
 #include "storage/audit_log_id.h"
 #include "storage/database.h"
 #include "storage/ids.h"
@@ -572,6 +575,87 @@ TEST_F(AuditLogTest, AnEventChangedOrMovedWithoutTheKeyIsNamedWhenRead) {
   EXPECT_EQ(scan.code(), absl::StatusCode::kDataLoss);
   EXPECT_EQ(seen, (std::vector<uint64_t>{0, 1, 2, 3}));
   EXPECT_TRUE(log_->ReadEvent(5).ok());
+}
+
+// The table files (*.sst) of the audit family directly in `data_dir`.
+std::set<std::string> AuditTableFiles(const std::string& data_dir) {
+  std::set<std::string> files;
+  for (const auto& entry : std::filesystem::directory_iterator(data_dir)) {
+    if (entry.path().extension() != ".sst") continue;
+    rocksdb::SstFileReader reader{rocksdb::Options()};
+    if (!reader.Open(entry.path().string()).ok()) continue;
+    if (reader.GetTableProperties()->column_family_name == CfName(Cf::kAudit)) {
+      files.insert(entry.path().string());
+    }
+  }
+  return files;
+}
+
+// A damaged block of a level-0 file (here the one of events 100..109) is named as those events,
+// and stops no read of the others: a scan's seek reads a block of every level-0 file, whatever
+// events it holds, so before, every scan of the log failed, naming its first event.
+TEST_F(AuditLogTest, ADamagedLevelZeroFileStopsOnlyTheReadsOfItsOwnEvents) {
+  OpenLog();
+  AppendEvents(0, 100);
+  ASSERT_TRUE(db_->CompactRange(Cf::kAudit, "", "").ok());  // events 0..99 below level 0
+  const std::set<std::string> compacted = AuditTableFiles(DataDir());
+  AppendEvents(100, 10);
+  ASSERT_TRUE(db_->Flush().ok());  // events 100..109: one level-0 file
+  std::set<std::string> damaged = AuditTableFiles(DataDir());
+  for (const std::string& file : compacted) damaged.erase(file);
+  ASSERT_EQ(damaged.size(), 1u);
+  AppendEvents(110, 10);
+  ASSERT_TRUE(db_->Flush().ok());  // events 110..119: another one, intact
+  CloseLog();
+  // One bit of the file's only data block (16 KiB blocks; ten events are about 3 KiB).
+  std::string bytes = registry::testing::ReadBinary(*damaged.begin());
+  ASSERT_GT(bytes.size(), 200u);
+  bytes[100] = static_cast<char>(bytes[100] ^ 0x04);
+  std::ofstream(*damaged.begin(), std::ios::binary | std::ios::trunc) << bytes;
+  OpenLog();
+  ASSERT_EQ(log_->CurrentHead().size, 120u);
+
+  const auto scan = [&](uint64_t start, uint64_t end, BlockCache cache) {
+    std::vector<uint64_t> seen;
+    const absl::Status status = log_->Scan(
+        start, end,
+        [&](uint64_t index, absl::string_view) {
+          seen.push_back(index);
+          return true;
+        },
+        cache);
+    return std::make_pair(status, seen);
+  };
+  const auto indexes = [](uint64_t from, uint64_t to) {
+    std::vector<uint64_t> all;
+    for (uint64_t i = from; i < to; ++i) all.push_back(i);
+    return all;
+  };
+  for (BlockCache cache : {BlockCache::kFill, BlockCache::kBypass}) {
+    for (const auto& [from, to] : std::vector<std::pair<uint64_t, uint64_t>>{
+             {0, 6}, {10, 20}, {0, 100}, {110, 120}}) {
+      const auto [status, seen] = scan(from, to, cache);
+      EXPECT_TRUE(status.ok()) << from << ".." << to << ": " << status;
+      EXPECT_EQ(seen, indexes(from, to)) << from << ".." << to;
+    }
+    for (uint64_t from : {0u, 42u, 105u}) {
+      const auto [status, seen] = scan(from, 120, cache);
+      EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << from;
+      EXPECT_TRUE(IsPublicError(status)) << status;
+      const uint64_t named = std::max<uint64_t>(from, 100);
+      EXPECT_THAT(std::string(status.message()),
+                  ::testing::HasSubstr(absl::StrCat("audit event ", named,
+                                                    " cannot be read: a checksum")))
+          << from;
+      EXPECT_EQ(seen, indexes(from, named)) << from;
+    }
+  }
+  const absl::Status retained = log_->ScanRetained(120, [](uint64_t, absl::string_view) {
+    return true;
+  });
+  EXPECT_THAT(std::string(retained.message()), ::testing::HasSubstr("audit event 100 cannot"));
+  EXPECT_TRUE(log_->ReadEvent(99).ok());
+  EXPECT_TRUE(log_->ReadEvent(110).ok());
 }
 
 // The last event written without the key (here: the plaintext an older registryd wrote) stops

@@ -96,5 +96,25 @@ TEST_F(KeyRotationStateTest, ATargetThatIsNotAVersionNumberIsDataLoss) {
   EXPECT_TRUE(absl::IsDataLoss(p.status())) << p.status();
 }
 
+// When a rotation made a version is kept after the rotation is done (`--retire_kek` bounds the
+// backups that need the version by it); a version no rotation recorded has no such time.
+TEST_F(KeyRotationStateTest, WhenAVersionCameInIsKeptForGoodAndUnknownWhenNotRecorded) {
+  const KeyRotationState state(db_.get());
+  const absl::Time at = absl::FromUnixMicros(1'800'000'000'123'456);
+  Commit([&](PendingWrite* w) {
+    state.StageStart(2, w);
+    state.StageCameIn(2, at, w);
+  });
+  Commit([&](PendingWrite* w) { state.StageDone(w); });
+  const absl::StatusOr<std::optional<absl::Time>> two = state.CameIn(2);
+  ASSERT_TRUE(two.ok()) << two.status();
+  EXPECT_EQ(*two, std::optional<absl::Time>(at));
+  const absl::StatusOr<std::optional<absl::Time>> one = state.CameIn(1);
+  ASSERT_TRUE(one.ok()) << one.status();
+  EXPECT_EQ(*one, std::nullopt);
+  Commit([&](PendingWrite* w) { w->batch()->Put(Cf::kMeta, "rotation/came-in/3", "soon"); });
+  EXPECT_TRUE(absl::IsDataLoss(state.CameIn(3).status()));
+}
+
 }  // namespace
 }  // namespace registry::storage

@@ -1,5 +1,7 @@
 #include "tests/testing/test_server.h"
 
+#include <sys/stat.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
@@ -26,6 +28,9 @@ void WriteFile(const std::string& path, const std::string& content) {
   std::ofstream out(path, std::ios::binary | std::ios::trunc);
   out << content;
   if (!out) Die("write", absl::UnavailableError(path));
+  // The mode a umask of 022 gives, whatever the umask: registryd refuses a policy that every
+  // local account may write.
+  ::chmod(path.c_str(), 0644);
 }
 
 void MakeDir(const std::string& path) {
