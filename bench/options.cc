@@ -191,8 +191,8 @@ Workloads (in this order):
   baseline        grpc.health.v1 Check (the transport's ceiling: mTLS + HTTP/2 + server threads)
   vetting-record  VettingCheck (vetting role) of a random preloaded person named exactly as
                   registered: must answer NOT_CLEAR
-  vetting-none    VettingCheck of the same names and birth dates under personal numbers that have
-                  no record: must answer CLEAR
+  vetting-none    VettingCheck of the same names (born before any of them) under personal numbers
+                  that have no record: must answer CLEAR
   get             GetRecord (court role, with purpose) of a random preloaded record
   search          SearchRecords by personal number (court role, with purpose)
   create          CreateRecord (clerk role): a new record, durable and audited

@@ -50,7 +50,8 @@ constexpr const char* kCourts[] = {"basic-prishtine", "basic-prizren",   "basic-
 constexpr size_t kSurnameCount = sizeof(kSurnames) / sizeof(kSurnames[0]);
 constexpr size_t kGivenCount = sizeof(kGivenNames) / sizeof(kGivenNames[0]);
 constexpr size_t kCourtCount = sizeof(kCourts) / sizeof(kCourts[0]);
-// Birth dates spread over 1950-01-01 .. 1999-12-31 (18262 days): adults in 2024.
+// Birth dates spread over 50 years (18262 days) from first_birth_year: 1950-01-01 .. 1999-12-31
+// for the preloaded records, adults in 2024.
 constexpr int64_t kBirthDays = 18262;
 constexpr uint64_t kValidatedRecords = 1000;
 
@@ -225,8 +226,11 @@ absl::Status PreloadAudit(const PreloadOptions& options, storage::Database* db) 
 
 }  // namespace
 
-RecordGenerator::RecordGenerator(uint64_t first_personal_number, std::string case_tag)
-    : first_personal_number_(first_personal_number), case_tag_(std::move(case_tag)) {
+RecordGenerator::RecordGenerator(uint64_t first_personal_number, std::string case_tag,
+                                 int first_birth_year)
+    : first_personal_number_(first_personal_number),
+      case_tag_(std::move(case_tag)),
+      first_birth_year_(first_birth_year) {
   v1::Person* p = base_.mutable_person();
   p->set_father_name("Besim");
   p->set_sex(v1::SEX_MALE);
@@ -261,7 +265,7 @@ std::string RecordGenerator::GivenName(uint64_t n) const {
 
 std::string RecordGenerator::BirthDate(uint64_t n) const {
   const absl::CivilDay day =
-      absl::CivilDay(1950, 1, 1) + static_cast<int64_t>((n * 7919) % kBirthDays);
+      absl::CivilDay(first_birth_year_, 1, 1) + static_cast<int64_t>((n * 7919) % kBirthDays);
   return FormatDate(day);
 }
 
@@ -322,10 +326,6 @@ absl::StatusOr<PreloadResult> PreloadStore(const PreloadOptions& options,
     RETURN_IF_ERROR(db->CompactRange(static_cast<storage::Cf>(family), "", ""));
   }
   result.flush_seconds = SecondsSince(start);
-  return result;
-}
-
-absl::StatusOr<PreloadResult> PreloadViaImport(const std::shared_ptr<grpc::Channel>& clerk,
   // The audit watermark of the events written, as registryd keeps it: a database that holds
   // events without one is refused at start (storage/audit_watermark.h).
   if (!options.watermark_file.empty()) {
@@ -338,6 +338,10 @@ absl::StatusOr<PreloadResult> PreloadViaImport(const std::shared_ptr<grpc::Chann
                                                    SystemClock::Get()));
     RETURN_IF_ERROR(mark->Reset(*log).status());
   }
+  return result;
+}
+
+absl::StatusOr<PreloadResult> PreloadViaImport(const std::shared_ptr<grpc::Channel>& clerk,
                                                uint64_t records, const RecordGenerator& generator) {
   constexpr uint64_t kRows = 1000;
   PreloadResult result;

@@ -30,9 +30,14 @@ namespace registry::bench {
 // on work with children until 2034, so a vetting check on them answers NOT_CLEAR until then.
 // Personal numbers are first_personal_number + n (10 digits); case numbers "P <n>/<case_tag>",
 // so records of one generator never collide on court + case number + personal number.
+//
+// Birth dates run from `first_birth_year` (1950 for the preloaded records) over 50 years: people
+// of generators 50 years apart never share a name and birth date, so a check of one is not
+// referred by another's record under another number.
 class RecordGenerator {
  public:
-  RecordGenerator(uint64_t first_personal_number, std::string case_tag);
+  RecordGenerator(uint64_t first_personal_number, std::string case_tag,
+                  int first_birth_year = 1950);
 
   registry::v1::CreateRecordRequest Record(uint64_t n) const;
   // Record n's person with a spent conviction: final in 2013, six months, no ban, so that the
@@ -48,6 +53,7 @@ class RecordGenerator {
  private:
   uint64_t first_personal_number_;
   std::string case_tag_;
+  int first_birth_year_;
   registry::v1::CreateRecordRequest base_;
 };
 
@@ -60,15 +66,15 @@ struct PreloadOptions {
   std::string data_dir;
   std::string key_file;
   std::string reference_dir;
+  // Where registryd keeps its audit watermark (config audit_watermark_file): written for the
+  // events preloaded. Empty: none written.
+  std::string watermark_file;
   // How many records and audit events to write. Default none.
   uint64_t records = 0;
   uint64_t audit_events = 0;
   // Threads that stage records (each with its own RecordStore, so the store's striped locks do
   // not serialise them). Default 2.
   int threads = 2;
-  // Where registryd keeps its audit watermark (config audit_watermark_file): written for the
-  // events preloaded. Empty: none written.
-  std::string watermark_file;
   // Records per PendingWrite / Database::Write. Default 1000.
   size_t batch = 1000;
   // Threads that append audit events concurrently; their appends are grouped into one synced

@@ -7,7 +7,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/synchronization/notification.h"
+#include "absl/time/civil_time.h"
 #include "common/status_macros.h"
+#include "common/time_format.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "registry/v1/audit.grpc.pb.h"
 #include "registry/v1/records.grpc.pb.h"
@@ -21,6 +23,8 @@ using SteadyClock = std::chrono::steady_clock;
 
 // Personal numbers from here on are never preloaded or created: vetting-none's candidates.
 constexpr uint64_t kNoRecordBase = 9000000000;
+// Their birth dates: 1900-01-01 to 1949-12-31, before every preloaded person's (1950 on).
+constexpr int64_t kNoRecordBirthDays = 18262;
 // Created records: thread t uses personal numbers from kCreateBase + t * kCreatePerThread.
 constexpr uint64_t kCreateBase = 5000000000;
 constexpr uint64_t kCreatePerThread = 10000000;
@@ -159,7 +163,13 @@ v1::VettingCheckRequest VettingRequest(const RecordGenerator& gen, uint64_t n,
                               : absl::StrFormat("%010d", kNoRecordBase + n));
   req.set_surname(gen.Surname(n));
   req.set_given_name(gen.GivenName(n));
-  req.set_birth_date(gen.BirthDate(n));
+  // Without a record, the name and birth date must not be any record's either: one that names
+  // the candidate under another number refers. Preloaded people are born from 1950, these
+  // before (a date of the same length, so the requests stay the same size).
+  req.set_birth_date(candidate == Candidate::kRecorded
+                         ? gen.BirthDate(n)
+                         : FormatDate(absl::CivilDay(1900, 1, 1) +
+                                      static_cast<int64_t>((n * 7919) % kNoRecordBirthDays)));
   req.set_position_category("teacher");
   req.set_consent_reference(std::move(consent_reference));
   return req;

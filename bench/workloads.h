@@ -51,12 +51,13 @@ struct WorkloadSpec {
 };
 
 // Which personal numbers a vetting workload names. Both vetting workloads send the person of a
-// random preloaded record n (name and birth date as registered, the same position category and
-// consent reference form), so their requests differ only in whether the personal number has a
-// record.
+// random preloaded record n (names as registered, the same position category and consent
+// reference form), so their requests differ only in whether the personal number has a record,
+// and in the birth date: without a record it is one no record has (a record naming the
+// candidate under another number would refer).
 enum class Candidate {
   kRecorded,  // record n's own personal number: the answer must be NOT_CLEAR
-  kNoRecord,  // a number no record has: the answer must be CLEAR
+  kNoRecord,  // a number, and a name and birth date, no record has: the answer must be CLEAR
 };
 
 // The vetting request for preloaded person n under `candidate`'s personal number.

@@ -26,7 +26,11 @@ VettingDecision DecideVetting(absl::Span<const storage::VettingFacts> facts, abs
   for (const storage::VettingFacts& f : facts) {
     const Part part = PartOf(f, today);
     if (part == Part::kNone) continue;
+    // Under another number only a record that names the candidate exactly has a say.
+    if (f.under_other_number && !f.identity_matches) continue;
     taking_part.push_back(f.record_id);
+    // The number differs: the registry verifies by hand whether it is the candidate's record.
+    if (f.under_other_number) continue;
     if (part == Part::kTakesPart && f.identity_matches && f.status == v1::RECORD_STATUS_ACTIVE) {
       matching_active.push_back(f.record_id);
     }

@@ -1,5 +1,6 @@
 // The vetting decision: one pure function from the facts of the records filed under a candidate's
-// personal number, and today's date, to the one code an employer receives.
+// personal number, and of those naming the candidate exactly (normalised name and birth date)
+// under another number, and today's date, to the one code an employer receives.
 //
 // A record takes part only while it is relevant to vetting: not expunged, and today on or before
 // its employer_visible_until (which already runs to the end of any work-with-children ban, see
@@ -7,9 +8,14 @@
 // employer it is the same as no record: CLEAR, whatever name or status it has.
 //
 //   no record takes part                                  -> CLEAR
-//   a taking-part record matches the candidate and is active -> NOT_CLEAR
-//   otherwise (a taking-part record names someone else or is disputed)
-//                                                         -> REFER, the registry verifies by hand
+//   a taking-part record under the candidate's number matches the candidate and is active
+//                                                         -> NOT_CLEAR
+//   otherwise (a taking-part record under the number names someone else or is disputed, or one
+//   under another number names the candidate)           -> REFER, the registry verifies by hand
+//
+// A record under another number never decides NOT_CLEAR (the number differs: a namesake, or
+// the candidate under a mistyped or false number), and never CLEAR while it takes part. One under
+// the candidate's own number decides first: NOT_CLEAR stays NOT_CLEAR.
 //
 // A record whose visibility end does not parse cannot be shown to be spent: it takes part, and
 // refers. (A head that fails authentication never reaches the decision: it is DATA_LOSS.)

@@ -1801,6 +1801,12 @@ absl::StatusOr<std::vector<VettingFacts>> RecordStore::FactsForVetting(
   ASSIGN_OR_RETURN(std::vector<std::string> ids,
                    IdsWithToken(kPersonalNumber, candidate.personal_number,
                                 kMaxRecordsOfAPerson));
+  // On every check, whatever the number found: the records that name the candidate exactly (the
+  // index the court's name search reads, keyed on the head's name_token), under any number. A
+  // number mistyped in a judgment or a record, or a false one from the candidate, must not hide a
+  // record that names them.
+  ASSIGN_OR_RETURN(std::vector<std::string> named,
+                   IdsWithToken(kName, candidate.name, kMaxRecordsOfAPerson));
   std::vector<VettingFacts> facts;
   std::vector<PersonConviction> convictions;
   for (const std::string& id : ids) {
@@ -1828,8 +1834,57 @@ absl::StatusOr<std::vector<VettingFacts>> RecordStore::FactsForVetting(
   for (size_t i = 0; i < facts.size(); ++i) {
     facts[i].employer_visible_until = in_force[i].employer_visible_until;
   }
-  // Below the floor, each missing record costs what a record does, on a stand-in.
-  const size_t short_by = ids.size() < kVettingWorkFloor ? kVettingWorkFloor - ids.size() : 0;
+
+  // The records found by name alone, each read once (one found under the number too was read
+  // above), grouped by their own number. A record's visibility end in force is extended only by
+  // the active records of its number under the same exact name (EffectiveDates), and those are
+  // all found by this name: computed from its group, it is what the number's records give.
+  const std::set<std::string> by_number(ids.begin(), ids.end());
+  struct OtherNumber {
+    std::vector<VettingFacts> facts;
+    std::vector<PersonConviction> convictions;
+  };
+  std::map<std::string, OtherNumber> others;
+  size_t read_by_name = 0;
+  for (const std::string& id : named) {
+    if (by_number.count(id) > 0) continue;
+    ++read_by_name;
+    ++vetting_heads_read_;
+    absl::StatusOr<StoredHead> head = ReadHead(id);
+    if (absl::IsNotFound(head.status())) {
+      RETURN_IF_ERROR(ConfirmErasedMeanwhile(kName, candidate.name, id));
+      continue;
+    }
+    if (!head.ok()) return head.status();
+    ASSIGN_OR_RETURN(RecordDates dates, OpenDates(*head));
+    const bool names = crypto::ConstantTimeEquals(head->name_token(), candidate.name);
+    const bool own_number =
+        crypto::ConstantTimeEquals(head->personal_number_token(), candidate.personal_number);
+    ASSIGN_OR_RETURN(PersonConviction c, OwnConviction(*head, dates));
+    // Renamed since the index was read, or filed under the candidate's number since that was
+    // looked up: not a record of another number that names the candidate.
+    if (!names || own_number) continue;
+    VettingFacts f;
+    f.record_id = id;
+    f.identity_matches = true;
+    f.under_other_number = true;
+    f.status = head->status();
+    OtherNumber& group = others[head->personal_number_token()];
+    group.facts.push_back(std::move(f));
+    group.convictions.push_back(std::move(c));
+  }
+  for (auto& [token, group] : others) {
+    const std::vector<EffectiveRecordDates> group_in_force = EffectiveDates(group.convictions);
+    for (size_t i = 0; i < group.facts.size(); ++i) {
+      group.facts[i].employer_visible_until = group_in_force[i].employer_visible_until;
+      facts.push_back(std::move(group.facts[i]));
+    }
+  }
+  // Below the floor, each missing record costs what a record does, on a stand-in. The records
+  // found by name count as the number's do: the work tells neither "no record" from a spent
+  // one, nor a record under the number from one under another.
+  const size_t read = ids.size() + read_by_name;
+  const size_t short_by = read < kVettingWorkFloor ? kVettingWorkFloor - read : 0;
   RETURN_IF_ERROR(ReadStandIns(candidate, short_by));
   return facts;
 }

@@ -153,11 +153,16 @@ struct CandidateTokens {
   std::string name;  // normalised surname | given name | birth date
 };
 
-// What vetting learns about one record filed under a personal number, without decrypting it.
+// What vetting learns about one record filed under the candidate's personal number, or naming
+// the candidate exactly under another one, without decrypting it.
 struct VettingFacts {
   std::string record_id;
   // The candidate's name and birth date are the record's (compared in constant time).
   bool identity_matches = false;
+  // Found by the candidate's exact name and birth date, filed under another personal number: it
+  // may be the candidate's under a mistyped or false number, so it can refer, never decide
+  // NOT_CLEAR (server/vetting_decision.h).
+  bool under_other_number = false;
   registry::v1::RecordStatus status = registry::v1::RECORD_STATUS_UNSPECIFIED;
   std::string employer_visible_until;  // YYYY-MM-DD
 };
@@ -367,12 +372,15 @@ class RecordStore {
                                                      absl::string_view given_name,
                                                      absl::string_view birth_date) const;
   // Vetting, step 2: the facts of every record filed under the candidate's personal number (all
-  // of them, as the dates in force count them: up to kMaxRecordsOfAPerson), by token only, never
-  // decrypting a record. DataLoss when a head fails
+  // of them, as the dates in force count them: up to kMaxRecordsOfAPerson), then of every record
+  // filed under the candidate's exact name token under another number (up to
+  // kMaxRecordsOfAPerson, marked under_other_number; the name index is read on every check), by
+  // token only, never decrypting a record. DataLoss when a head fails
   // authentication: edited registry metadata never turns into a different answer. A check does
-  // the work of at least kVettingWorkFloor records: for each record the person lacks below that,
-  // the same reads, MAC comparisons and opening of sealed dates are made on a stand-in, so that
-  // the work does not tell "no record" from one or a few (spent) records.
+  // the work of at least kVettingWorkFloor records (those found by number and by name, each
+  // once): for each one below that, the same reads, MAC comparisons and opening of sealed dates
+  // are made on a stand-in, so that the work does not tell "no record" from one or a few (spent)
+  // records, under the number or another.
   static constexpr size_t kVettingWorkFloor = 4;
   // The most records of one person that a vetting check, the dates in force and their re-dating
   // read. Far above any real person's; a check reads them all, whatever their order.

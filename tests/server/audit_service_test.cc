@@ -868,6 +868,8 @@ TEST_F(AuditServiceTest, ExportAndListHoldNoPersonalData) {
   EXPECT_EQ(checked.result(), v1::VETTING_RESULT_REFER);
   v1::Person unknown = second.person();
   unknown.set_personal_number("8402917365");
+  // Another birth date too: a record naming the candidate under another number refers.
+  unknown.set_birth_date("1979-01-02");
   ASSERT_TRUE(vetting_->VettingCheck(NewCallContext().get(), CandidateOf(unknown), &checked).ok());
   EXPECT_EQ(checked.result(), v1::VETTING_RESULT_CLEAR);
 

@@ -279,6 +279,8 @@ TEST_F(ImportRpcTest, ARowRefusedForAnAliasLeavesNothingBehind) {
   bad->set_line(2);
   *bad->mutable_record() = ExampleRecord();
   bad->mutable_record()->mutable_person()->set_personal_number("4000000002");
+  // Another name too: the good row's record would refer a check naming its person.
+  bad->mutable_record()->mutable_person()->set_given_name("Blerim");
   bad->mutable_record()->mutable_person()->add_aliases("\xe1\x9a\xa0");  // a Runic letter
   v1::ImportRecordsResponse resp;
   ASSERT_TRUE(Import(req, &resp).ok());

@@ -344,6 +344,7 @@ TEST_F(RetentionRulesTest, ExpungingTheLaterConvictionErasesAnEarlierOneItKeptPa
   ASSERT_EQ(Meta(earlier).delete_after(), "2035-01-05");
   // Another person's record of the same years is not touched.
   v1::CreateRecordRequest other_person = Fine("2020-02-20", "2020-03-01", "P 3/2020");
+  other_person.mutable_person()->set_given_name("Besnik");  // another person, another name
   other_person.mutable_person()->set_personal_number("2222222222");
   const std::string other = Create(other_person);
 

@@ -27,6 +27,14 @@ storage::VettingFacts Fact(std::string id, bool matches, v1::RecordStatus status
   return f;
 }
 
+// A record found by the candidate's exact name and birth date under another personal number.
+storage::VettingFacts UnderOtherNumber(std::string id, v1::RecordStatus status,
+                                       std::string visible_until) {
+  storage::VettingFacts f = Fact(std::move(id), true, status, std::move(visible_until));
+  f.under_other_number = true;
+  return f;
+}
+
 constexpr auto kActive = v1::RECORD_STATUS_ACTIVE;
 constexpr auto kDisputed = v1::RECORD_STATUS_DISPUTED;
 constexpr auto kExpunged = v1::RECORD_STATUS_EXPUNGED;
@@ -112,6 +120,57 @@ TEST(VettingDecisionTest, OnlySpentRecordsAmongSeveralIsClear) {
       {Fact("a", false, kActive, "2020-01-01"), Fact("b", true, kDisputed, "2026-05-31")}, kToday);
   EXPECT_EQ(d.result, v1::VETTING_RESULT_CLEAR);
   EXPECT_THAT(d.deciding_record_ids, IsEmpty());
+}
+
+// The KJC review's case: a number mistyped in the judgment or the record, or a false one from
+// the candidate, must not give a signed CLEAR while a record names the candidate exactly; nor
+// NOT_CLEAR, since the number differs. The registry verifies by hand.
+TEST(VettingDecisionTest, ARecordNamingTheCandidateUnderAnotherNumberRefersNeverNotClear) {
+  for (v1::RecordStatus status : {kActive, kDisputed}) {
+    SCOPED_TRACE(status);
+    const VettingDecision d =
+        DecideVetting({UnderOtherNumber("other", status, "2034-07-15")}, kToday);
+    EXPECT_EQ(d.result, v1::VETTING_RESULT_REFER);
+    EXPECT_THAT(d.deciding_record_ids, ElementsAre("other"));
+  }
+}
+
+// A spent or expunged record under another number takes no part, as under the candidate's own.
+TEST(VettingDecisionTest, ARecordUnderAnotherNumberRefersUntilItIsSpent) {
+  const VettingDecision live =
+      DecideVetting({UnderOtherNumber("other", kActive, "2026-06-01")}, kToday);
+  EXPECT_EQ(live.result, v1::VETTING_RESULT_REFER);
+  for (const storage::VettingFacts& gone :
+       {UnderOtherNumber("spent", kActive, "2026-05-31"),
+        UnderOtherNumber("expunged", kExpunged, "2099-01-01")}) {
+    SCOPED_TRACE(gone.record_id);
+    const VettingDecision d = DecideVetting({gone}, kToday);
+    EXPECT_EQ(d.result, v1::VETTING_RESULT_CLEAR);
+    EXPECT_THAT(d.deciding_record_ids, IsEmpty());
+  }
+}
+
+// The candidate's own number decides first: its matching active record is NOT_CLEAR, and the
+// record under another number is not among those that decided it.
+TEST(VettingDecisionTest, AMatchingActiveRecordUnderTheOwnNumberDecidesOverOneUnderAnother) {
+  const VettingDecision d =
+      DecideVetting({Fact("own", true, kActive, "2030-01-01"),
+                     UnderOtherNumber("other", kActive, "2030-01-01")},
+                    kToday);
+  EXPECT_EQ(d.result, v1::VETTING_RESULT_NOT_CLEAR);
+  EXPECT_THAT(d.deciding_record_ids, ElementsAre("own"));
+}
+
+// Under another number only an exact namesake has a say (one renamed since the index was read
+// has none); under the own number a record under another name still refers.
+TEST(VettingDecisionTest, ARecordUnderAnotherNumberThatDoesNotNameTheCandidateTakesNoPart) {
+  storage::VettingFacts renamed = UnderOtherNumber("renamed", kActive, "2030-01-01");
+  renamed.identity_matches = false;
+  EXPECT_EQ(DecideVetting({renamed}, kToday).result, v1::VETTING_RESULT_CLEAR);
+  const VettingDecision d =
+      DecideVetting({renamed, Fact("own", false, kActive, "2030-01-01")}, kToday);
+  EXPECT_EQ(d.result, v1::VETTING_RESULT_REFER);
+  EXPECT_THAT(d.deciding_record_ids, ElementsAre("own"));
 }
 
 }  // namespace

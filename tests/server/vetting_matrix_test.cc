@@ -3,9 +3,11 @@
 // same personal number, so that requests are byte for byte the same across states.
 //
 // What must hold:
-//  - "no record", "spent", "expunged" (and every mix of them) are indistinguishable in
-//    everything the vetting role receives, success or error: status, message, metadata, and the
-//    reply's bytes apart from the random check id and the signature;
+//  - "no record", "spent", "expunged" (and every mix of them, under the candidate's number or
+//    naming the candidate under another) are indistinguishable in everything the vetting role
+//    receives, success or error: status, message, metadata, and the reply's bytes apart from the
+//    random check id and the signature; a REFER for a record under another number is byte for
+//    byte a REFER for one under the number;
 //  - an invalid request is invalid whatever the registry holds: the same error in every state,
 //    visible records included;
 //  - every call that names a well-formed personal number puts the person's token in its audit
@@ -67,6 +69,14 @@ v1::CreateRecordRequest OtherPersonsRecord(const std::string& case_number) {
   return r;
 }
 
+// The candidate's name and birth date under another personal number (a number mistyped in the
+// judgment or the record, or a false one from the candidate), visible to vetting until 2039.
+v1::CreateRecordRequest NamesakeRecord(const std::string& case_number) {
+  v1::CreateRecordRequest r = VisibleRecord(case_number);
+  r.mutable_person()->set_personal_number("1234567899");
+  return r;
+}
+
 enum class State {
   kNone,
   kVisible,
@@ -80,6 +90,11 @@ enum class State {
   kOtherPersonVisible,
   kSpentAndOtherPersonVisible,
   kSpentAndDisputedLater,
+  kNamesakeVisible,
+  kNamesakeSpent,
+  kNamesakeExpunged,
+  kNamesakeDisputed,
+  kVisibleAndNamesake,
 };
 
 struct StateCase {
@@ -106,6 +121,15 @@ const StateCase kStates[] = {
     {State::kSpentAndOtherPersonVisible, "spent+other person visible",
      State::kOtherPersonVisible},
     {State::kSpentAndDisputedLater, "spent+disputed later", State::kDisputedVisible},
+    // A record naming the candidate under another number refers while it takes part, as any
+    // REFER does; spent or expunged it is no record at all; the candidate's own number decides
+    // first.
+    {State::kNamesakeVisible, "namesake under another number", State::kNamesakeVisible},
+    {State::kNamesakeSpent, "spent namesake under another number", State::kNone},
+    {State::kNamesakeExpunged, "expunged namesake under another number", State::kNone},
+    {State::kNamesakeDisputed, "disputed namesake under another number",
+     State::kNamesakeVisible},
+    {State::kVisibleAndNamesake, "visible+namesake under another number", State::kVisible},
 };
 
 v1::VettingCheckRequest Exact() {
@@ -258,6 +282,25 @@ class Registry {
         Create(SpentRecord("P 1/2014"));
         Dispute(Create(VisibleRecord("P 1/2024")));
         break;
+      case State::kNamesakeVisible:
+        Create(NamesakeRecord("P 1/2024"));
+        break;
+      case State::kNamesakeSpent: {
+        v1::CreateRecordRequest spent = SpentRecord("P 1/2014");
+        spent.mutable_person()->set_personal_number("1234567899");
+        Create(spent);
+        break;
+      }
+      case State::kNamesakeExpunged:
+        Expunge(Create(NamesakeRecord("P 1/2024")));
+        break;
+      case State::kNamesakeDisputed:
+        Dispute(Create(NamesakeRecord("P 1/2024")));
+        break;
+      case State::kVisibleAndNamesake:
+        Create(VisibleRecord("P 1/2024"));
+        Create(NamesakeRecord("P 2/2024"));
+        break;
     }
   }
 
@@ -357,12 +400,16 @@ v1::VettingResult Expected(State state, Kind kind) {
   switch (state) {
     case State::kVisible:
     case State::kVisibleAndSpent:
+    case State::kVisibleAndNamesake:
       return kind == Kind::kSamePerson ? v1::VETTING_RESULT_NOT_CLEAR : v1::VETTING_RESULT_REFER;
     case State::kDisputedVisible:
     case State::kSpentAndDisputedLater:
     case State::kOtherPersonVisible:
     case State::kSpentAndOtherPersonVisible:
       return v1::VETTING_RESULT_REFER;
+    case State::kNamesakeVisible:
+    case State::kNamesakeDisputed:
+      return kind == Kind::kSamePerson ? v1::VETTING_RESULT_REFER : v1::VETTING_RESULT_CLEAR;
     default:
       return v1::VETTING_RESULT_CLEAR;
   }

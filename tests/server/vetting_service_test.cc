@@ -305,9 +305,8 @@ TEST_F(VettingServiceTest, AReferNamesTheContactOfTheOrganisationsRegion) {
   Reply not_clear = Check(exact);
   ASSERT_EQ(not_clear.response.result(), v1::VETTING_RESULT_NOT_CLEAR);
   EXPECT_EQ(not_clear.response.refer_contact(), "");
-  v1::VettingCheckRequest nobody = exact;
-  nobody.set_personal_number("1000000999");
-  Reply clear = Check(nobody);
+  // Neither the number nor the name and birth date are in any record.
+  Reply clear = Check(UnknownCandidate());
   ASSERT_EQ(clear.response.result(), v1::VETTING_RESULT_CLEAR);
   EXPECT_EQ(clear.response.refer_contact(), "");
 }
@@ -415,6 +414,144 @@ std::string WithoutRequestEchoAndRandomness(v1::VettingCheckResponse r) {
   c->clear_given_name();
   c->clear_birth_date();
   return DeterministicBytes(r);
+}
+
+// --- A record naming the candidate under another personal number ------------------------------
+
+// ExampleRecord's conviction (visible to employers until 2034), of `surname` `given_name`, born
+// `birth_date`, under `personal_number`.
+v1::CreateRecordRequest RecordOf(const std::string& personal_number, const std::string& surname,
+                                 const std::string& given_name, const std::string& birth_date,
+                                 const std::string& case_number = "P 1/2024") {
+  v1::CreateRecordRequest r = ExampleRecord();
+  r.mutable_person()->set_personal_number(personal_number);
+  r.mutable_person()->set_surname(surname);
+  r.mutable_person()->set_given_name(given_name);
+  r.mutable_person()->set_birth_date(birth_date);
+  r.mutable_person()->clear_aliases();
+  r.mutable_conviction()->set_case_number(case_number);
+  return r;
+}
+
+constexpr char kThaci[] = "Tha\xc3\xa7i";  // Thaçi
+
+// The KJC legal review's case: the person is registered under 4000000001; a check under
+// 4000000099 (a number mistyped in the judgment or the record, or a false one from the
+// candidate) with exactly that name and birth date used to be a signed CLEAR. It refers, as any
+// REFER does: the reply and the history say nothing of the other number or its record.
+TEST_F(VettingServiceTest, ARecordNamingTheCandidateUnderAnotherNumberIsReferNeverClear) {
+  const std::string id = CreateRecord(RecordOf("4000000001", kThaci, "Dardan", "1985-07-15"));
+  ASSERT_FALSE(id.empty());
+  v1::VettingCheckRequest candidate = CandidateOf(ExampleRecord().person());
+  candidate.set_personal_number("4000000099");
+  candidate.set_surname(kThaci);
+  candidate.set_given_name("Dardan");
+  candidate.set_birth_date("1985-07-15");
+  const uint64_t before = AuditSize();
+  const Reply refer = Check(candidate);
+  ASSERT_TRUE(refer.status.ok()) << refer.status.error_message();
+  EXPECT_EQ(refer.response.result(), v1::VETTING_RESULT_REFER);
+  EXPECT_EQ(refer.response.certificate().certificate().result(), v1::VETTING_RESULT_REFER);
+  EXPECT_EQ(refer.response.certificate().certificate().personal_number(), "4000000099");
+  // The registry's verification by hand starts from the check's audit event, which names the
+  // record that referred it.
+  const v1::AuditEvent event = Event(before);
+  EXPECT_THAT(event.record_ids(), ::testing::ElementsAre(id));
+  EXPECT_EQ(event.tokens_size(), 1);
+
+  // The check is in the candidate's history (the number asked about), not the other number's.
+  const std::vector<v1::CheckSummary> history = ChecksAbout("4000000099");
+  ASSERT_EQ(history.size(), 1u);
+  EXPECT_EQ(history[0].check_id(), refer.response.check_id());
+  EXPECT_EQ(history[0].result(), v1::VETTING_RESULT_REFER);
+  EXPECT_THAT(ChecksAbout("4000000001"), IsEmpty());
+
+  // Byte for byte the REFER a record under the number that names someone else gives.
+  v1::VettingCheckRequest namesake = candidate;
+  namesake.set_personal_number("4000000001");
+  namesake.set_given_name("Arben");
+  const Reply other_refer = Check(namesake);
+  ASSERT_EQ(other_refer.response.result(), v1::VETTING_RESULT_REFER);
+  EXPECT_EQ(WithoutRequestEchoAndRandomness(refer.response),
+            WithoutRequestEchoAndRandomness(other_refer.response));
+
+  // Another birth date is another person: nothing names them.
+  v1::VettingCheckRequest born_later = candidate;
+  born_later.set_birth_date("1985-07-16");
+  EXPECT_EQ(ResultOf(born_later), v1::VETTING_RESULT_CLEAR);
+}
+
+// Once the record under the other number is spent, it takes no part: CLEAR.
+TEST_F(VettingServiceTest, ARecordUnderAnotherNumberRefersUntilItIsSpent) {
+  const std::string id = CreateRecord(RecordOf("4000000001", kThaci, "Dardan", "1985-07-15"));
+  const std::string until_text = ClerkGet(id).metadata().employer_visible_until();
+  absl::StatusOr<absl::CivilDay> until = ParseDate(until_text);
+  ASSERT_TRUE(until.ok()) << until_text;
+  v1::VettingCheckRequest candidate = CandidateOf(RecordOf("4000000099", kThaci, "Dardan",
+                                                           "1985-07-15").person());
+  EXPECT_EQ(ResultOf(candidate), v1::VETTING_RESULT_REFER);
+  clock_.Set(KosovoMidnight(*until + 1) - absl::Minutes(1));
+  EXPECT_EQ(ResultOf(candidate), v1::VETTING_RESULT_REFER);
+  clock_.Set(KosovoMidnight(*until + 1));
+  EXPECT_EQ(ResultOf(candidate), v1::VETTING_RESULT_CLEAR);
+}
+
+TEST_F(VettingServiceTest, ARecordUnderAnotherNumberRefersUntilItIsExpunged) {
+  const std::string id = CreateRecord(RecordOf("4000000001", kThaci, "Dardan", "1985-07-15"));
+  const v1::VettingCheckRequest candidate =
+      CandidateOf(RecordOf("4000000099", kThaci, "Dardan", "1985-07-15").person());
+  const Reply refer = Check(candidate);
+  ASSERT_EQ(refer.response.result(), v1::VETTING_RESULT_REFER);
+  grpc::ClientContext ctx;
+  v1::ExpungeRecordRequest req;
+  req.set_record_id(id);
+  req.set_legal_basis("CC 04/L-082 art. 103");
+  v1::ExpungeRecordResponse resp;
+  const grpc::Status s = Records("clerk")->ExpungeRecord(&ctx, req, &resp);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(ResultOf(candidate), v1::VETTING_RESULT_CLEAR);
+  // The REFER it caused is withheld from the candidate's history, as any erased record's result.
+  const std::vector<v1::CheckSummary> history = ChecksAbout("4000000099");
+  ASSERT_EQ(history.size(), 2u);
+  for (const v1::CheckSummary& check : history) {
+    if (check.check_id() != refer.response.check_id()) continue;
+    EXPECT_EQ(check.result(), v1::VETTING_RESULT_UNSPECIFIED);
+    EXPECT_TRUE(check.result_withheld());
+  }
+  EXPECT_TRUE(history[0].check_id() == refer.response.check_id() ||
+              history[1].check_id() == refer.response.check_id());
+}
+
+TEST_F(VettingServiceTest, ADisputedRecordUnderAnotherNumberIsRefer) {
+  const std::string id = CreateRecord(RecordOf("4000000001", kThaci, "Dardan", "1985-07-15"));
+  const grpc::Status disputed = Dispute(id);
+  ASSERT_TRUE(disputed.ok()) << disputed.error_message();
+  EXPECT_EQ(ResultOf(CandidateOf(RecordOf("4000000099", kThaci, "Dardan", "1985-07-15")
+                                     .person())),
+            v1::VETTING_RESULT_REFER);
+}
+
+// The candidate's own number decides first: its live matching record is NOT_CLEAR whatever
+// another number holds under the same name, which refers a candidate under a third number.
+TEST_F(VettingServiceTest, TheOwnNumbersMatchingRecordIsNotClearWhateverAnotherNumberHolds) {
+  CreateRecord(RecordOf("4000000001", kThaci, "Dardan", "1985-07-15"));
+  CreateRecord(RecordOf("4000000002", kThaci, "Dardan", "1985-07-15"));
+  const v1::Person own = RecordOf("4000000001", kThaci, "Dardan", "1985-07-15").person();
+  EXPECT_EQ(ResultOf(CandidateOf(own)), v1::VETTING_RESULT_NOT_CLEAR);
+  v1::Person third = own;
+  third.set_personal_number("4000000003");
+  EXPECT_EQ(ResultOf(CandidateOf(third)), v1::VETTING_RESULT_REFER);
+}
+
+// The exact name vetting compares is the same in Serbian Latin and Cyrillic: a candidate named
+// in Cyrillic is referred by the Latin record under another number.
+TEST_F(VettingServiceTest, ACyrillicNameMatchesALatinRecordUnderAnotherNumber) {
+  CreateRecord(RecordOf("4000000401", "Petrovi\xc4\x87", "Dragan", "1980-04-12"));
+  v1::VettingCheckRequest candidate =
+      CandidateOf(RecordOf("4000000499", "Petrovi\xc4\x87", "Dragan", "1980-04-12").person());
+  candidate.set_surname("\xd0\x9f\xd0\xb5\xd1\x82\xd1\x80\xd0\xbe\xd0\xb2\xd0\xb8\xd1\x9b");
+  candidate.set_given_name("\xd0\x94\xd1\x80\xd0\xb0\xd0\xb3\xd0\xb0\xd0\xbd");
+  EXPECT_EQ(ResultOf(candidate), v1::VETTING_RESULT_REFER);
 }
 
 TEST_F(VettingServiceTest, ResponseBytesDoNotDependOnTheRecordsContents) {

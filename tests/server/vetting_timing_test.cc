@@ -74,10 +74,17 @@ TEST_F(VettingTimingTest, EveryAnswerWaitsUntilTheSameTimeAfterTheLookupBegan) {
   pacer_.ClearWaits();
   const v1::VettingCheckRequest exact = CandidateOf(record.person());
 
+  // Neither the number nor the name and birth date are any record's.
   v1::VettingCheckRequest nobody = exact;
   nobody.set_personal_number("5555555555");
+  nobody.set_birth_date("1991-02-03");
   EXPECT_EQ(Check(nobody), v1::VETTING_RESULT_CLEAR);
   ExpectOneHoldToTheFloor("no record");
+
+  v1::VettingCheckRequest other_number = exact;
+  other_number.set_personal_number("5555555555");
+  EXPECT_EQ(Check(other_number), v1::VETTING_RESULT_REFER);
+  ExpectOneHoldToTheFloor("a record naming the candidate under another number");
 
   EXPECT_EQ(Check(exact), v1::VETTING_RESULT_NOT_CLEAR);
   ExpectOneHoldToTheFloor("an active record");

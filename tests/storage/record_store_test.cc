@@ -990,7 +990,8 @@ TEST_F(RecordStoreTest, ACandidateWithoutARecordReadsARecordsBlock) {
   // Only the records family goes to a table file; the index rows stay in memory, so every block
   // read counted below is the records table's.
   ASSERT_TRUE(db_->CompactRange(Cf::kRecords, "", "").ok());
-  auto tokens = store_->TokensForCandidate("9999999999", "Kërqeli", "Arben", "1980-04-12");
+  // No record names the candidate, under their number or another.
+  auto tokens = store_->TokensForCandidate("9999999999", "Rexhepi", "Drita", "1990-02-03");
   ASSERT_TRUE(tokens.ok()) << tokens.status();
   const auto blocks_read = [](const std::function<void()>& read) {
     rocksdb::SetPerfLevel(rocksdb::PerfLevel::kEnableCount);
@@ -1020,11 +1021,13 @@ TEST_F(RecordStoreTest, VettingWorkDoesNotGrowWithThePersonsRecordsUpToTheFloor)
   for (size_t records = 0; records <= floor + 1; ++records) {
     SCOPED_TRACE(records);
     const std::string pn = absl::StrCat("55555000", records, "0");
+    // A birth date of each round's own: the earlier rounds' records must not name this candidate.
+    const std::string born = absl::StrCat("1985-02-0", records + 1);
     for (size_t i = 0; i < records; ++i) {
-      CreateOrFail(MakePerson("Krasniqi", "Dren", "1985-02-03", pn),
+      CreateOrFail(MakePerson("Krasniqi", "Dren", born, pn),
                    MakeConviction("basic-prishtine", absl::StrCat("P ", 100 + i, "/2020")));
     }
-    auto tokens = store_->TokensForCandidate(pn, "Krasniqi", "Dren", "1985-02-03");
+    auto tokens = store_->TokensForCandidate(pn, "Krasniqi", "Dren", born);
     ASSERT_TRUE(tokens.ok()) << tokens.status();
     const uint64_t before = store_->VettingHeadsRead();
     absl::StatusOr<std::vector<VettingFacts>> facts = store_->FactsForVetting(*tokens);
@@ -1032,6 +1035,109 @@ TEST_F(RecordStoreTest, VettingWorkDoesNotGrowWithThePersonsRecordsUpToTheFloor)
     EXPECT_EQ(facts->size(), records);
     EXPECT_EQ(store_->VettingHeadsRead() - before, std::max(records, floor));
   }
+}
+
+// The KJC review's case: a record that names the candidate exactly (name and birth date) under
+// another personal number is found by the name index, marked as under another number, with its
+// dates in force; a record of that number under another name is not.
+TEST_F(RecordStoreTest, FactsForVettingFindARecordNamingTheCandidateUnderAnotherNumber) {
+  const std::string id =
+      CreateOrFail(MakePerson("Tha\xc3\xa7i", "Dardan", "1985-07-15", "4000000001"),
+                   MakeConviction("basic-prishtine", "P 1/2024"));
+  CreateOrFail(MakePerson("Tha\xc3\xa7i", "Blerta", "1985-07-15", "4000000001"),
+               MakeConviction("basic-prishtine", "P 2/2024"));
+  auto tokens = store_->TokensForCandidate("4000000099", "Tha\xc3\xa7i", "Dardan", "1985-07-15");
+  ASSERT_TRUE(tokens.ok()) << tokens.status();
+  absl::StatusOr<std::vector<VettingFacts>> facts = store_->FactsForVetting(*tokens);
+  ASSERT_TRUE(facts.ok()) << facts.status();
+  ASSERT_EQ(facts->size(), 1u);
+  EXPECT_EQ((*facts)[0].record_id, id);
+  EXPECT_TRUE((*facts)[0].under_other_number);
+  EXPECT_TRUE((*facts)[0].identity_matches);
+  EXPECT_EQ((*facts)[0].status, registry::v1::RECORD_STATUS_ACTIVE);
+  EXPECT_EQ((*facts)[0].employer_visible_until, "2034-05-15");
+
+  // Under the candidate's own number the same record is the number's, found once.
+  auto own = store_->TokensForCandidate("4000000001", "Tha\xc3\xa7i", "Dardan", "1985-07-15");
+  ASSERT_TRUE(own.ok()) << own.status();
+  facts = store_->FactsForVetting(*own);
+  ASSERT_TRUE(facts.ok()) << facts.status();
+  ASSERT_EQ(facts->size(), 2u);
+  for (const VettingFacts& f : *facts) EXPECT_FALSE(f.under_other_number) << f.record_id;
+}
+
+// A spent record under another number is extended by a later active one of the same name and
+// number, as under the candidate's own: the dates in force are those the other number's records
+// give, not the spent record's own.
+TEST_F(RecordStoreTest, ARecordUnderAnotherNumberHasTheDatesInForceOfItsNumber) {
+  const auto create = [&](const std::string& case_number, const std::string& final_date,
+                          const std::string& visible, const std::string& deleted) {
+    VersionMeta meta = Meta();
+    meta.own.final_date = final_date;
+    meta.own.employer_visible_until = visible;
+    meta.own.delete_after = deleted;
+    absl::StatusOr<PendingWrite> pending = store_->PrepareCreate(
+        MakePerson("Berisha", "Kushtrim", "1970-01-10", "4000000201"),
+        MakeConviction("basic-prishtine", case_number), meta);
+    EXPECT_TRUE(pending.ok()) << pending.status();
+    if (!pending.ok()) return std::string();
+    EXPECT_TRUE(db_->Write(*pending->batch()).ok());
+    return pending->metadata().record_id();
+  };
+  const std::string spent = create("P 1/2014", "2014-01-10", "2024-01-10", "2029-01-10");
+  const std::string later = create("P 2/2024", "2020-05-15", "2030-05-15", "2050-05-15");
+  auto tokens = store_->TokensForCandidate("4000000299", "Berisha", "Kushtrim", "1970-01-10");
+  ASSERT_TRUE(tokens.ok()) << tokens.status();
+  absl::StatusOr<std::vector<VettingFacts>> facts = store_->FactsForVetting(*tokens);
+  ASSERT_TRUE(facts.ok()) << facts.status();
+  std::map<std::string, std::string> visible;
+  for (const VettingFacts& f : *facts) {
+    EXPECT_TRUE(f.under_other_number);
+    visible[f.record_id] = f.employer_visible_until;
+  }
+  EXPECT_EQ(visible, (std::map<std::string, std::string>{{spent, "2030-05-15"},
+                                                         {later, "2030-05-15"}}));
+}
+
+// The name index is read on every check, and the records it finds count toward the work floor
+// as the number's do, each record once however it was found: the work tells neither "no record"
+// from a record under another number, nor one found twice from one found once.
+TEST_F(RecordStoreTest, VettingWorkCountsEachRecordFoundByNumberOrNameOnce) {
+  const size_t floor = RecordStore::kVettingWorkFloor;
+  ASSERT_EQ(floor, 4u);
+  const auto heads_read = [&](const std::string& pn, const std::string& born,
+                              size_t* found, size_t* under_other) {
+    auto tokens = store_->TokensForCandidate(pn, "Hoxha", "Liridon", born);
+    ASSERT_TRUE(tokens.ok()) << tokens.status();
+    const uint64_t before = store_->VettingHeadsRead();
+    absl::StatusOr<std::vector<VettingFacts>> facts = store_->FactsForVetting(*tokens);
+    ASSERT_TRUE(facts.ok()) << facts.status();
+    *found = store_->VettingHeadsRead() - before;
+    *under_other = 0;
+    for (const VettingFacts& f : *facts) *under_other += f.under_other_number ? 1 : 0;
+  };
+  // One under the candidate's number, one under another: two records, two stand-ins.
+  CreateOrFail(MakePerson("Hoxha", "Liridon", "1991-01-01", "4000000301"),
+               MakeConviction("basic-prishtine", "P 1/2024"));
+  CreateOrFail(MakePerson("Hoxha", "Liridon", "1991-01-01", "4000000302"),
+               MakeConviction("basic-prishtine", "P 2/2024"));
+  size_t read = 0;
+  size_t under_other = 0;
+  heads_read("4000000301", "1991-01-01", &read, &under_other);
+  EXPECT_EQ(read, floor);
+  EXPECT_EQ(under_other, 1u);
+  // Three under the number (each also found by name), two under others: five heads, not eight.
+  for (int i = 0; i < 3; ++i) {
+    CreateOrFail(MakePerson("Hoxha", "Liridon", "1992-02-02", "4000000311"),
+                 MakeConviction("basic-prishtine", absl::StrCat("P ", 10 + i, "/2024")));
+  }
+  for (const char* pn : {"4000000312", "4000000313"}) {
+    CreateOrFail(MakePerson("Hoxha", "Liridon", "1992-02-02", pn),
+                 MakeConviction("basic-prishtine", "P 20/2024"));
+  }
+  heads_read("4000000311", "1992-02-02", &read, &under_other);
+  EXPECT_EQ(read, 5u);
+  EXPECT_EQ(under_other, 2u);
 }
 
 // One person's judgments may spell the name in Albanian or Serbian, in either script: a later
@@ -1064,6 +1170,7 @@ TEST_F(RecordStoreTest, ALaterConvictionUnderAnotherSpellingOfTheNameKeepsTheEar
     EXPECT_TRUE(record.ok()) << record.status();
     return record.ok() ? record->metadata().delete_after() : std::string();
   };
+  // Counting until 2024-06-10: the second, final on 2024-05-15, is within its period.
   const std::string first = create(MakePerson("Petroviq", "Marko", "1970-01-10", "1000000401"),
                                    "P 1/2014", "2014-01-10", "2024-06-10", "2029-06-10");
   EXPECT_EQ(visible_until(first), "2024-06-10");
@@ -1094,11 +1201,13 @@ TEST_F(RecordStoreTest, ALaterConvictionUnderAnotherSpellingOfTheNameKeepsTheEar
 // could then not be entered again, not even after the later conviction that keeps it: it is not
 // entered. Entered after that later conviction, it is kept as long as the later one.
 TEST_F(RecordStoreTest, AConvictionAlreadyDueForDeletionIsNotEnteredUnlessALaterOneKeepsIt) {
+  // Counting for a year from its final date (the later conviction below is final within it).
   const auto prepare = [&](const Person& person, const std::string& case_number,
                            const std::string& final_date, const std::string& deleted) {
     VersionMeta meta = Meta("2026-01-02T03:04:05Z");
     meta.own.final_date = final_date;
-    meta.own.employer_visible_until = final_date;
+    meta.own.employer_visible_until = absl::StrCat(std::stoi(final_date.substr(0, 4)) + 1,
+                                                   final_date.substr(4));
     meta.own.delete_after = deleted;
     return store_->PrepareCreate(person, MakeConviction("basic-prishtine", case_number), meta);
   };
@@ -1139,8 +1248,7 @@ TEST_F(RecordStoreTest, AChangeThatWouldMakeAConvictionDueForDeletionIsRefused) 
   const auto meta_for = [&](const std::string& final_date, const std::string& deleted) {
     VersionMeta meta = Meta("2026-01-02T03:04:05Z");
     meta.own.final_date = final_date;
-    meta.own.employer_visible_until = absl::StrCat(std::stoi(final_date.substr(0, 4)) + 1,
-                                                   final_date.substr(4));
+    meta.own.employer_visible_until = final_date;
     meta.own.delete_after = deleted;
     return meta;
   };
@@ -1175,7 +1283,6 @@ TEST_F(RecordStoreTest, AChangeThatWouldMakeAConvictionDueForDeletionIsRefused) 
   earlier_meta.own.employer_visible_until = "2024-06-01";
   const std::string earlier = create(other, "P 11/2010", earlier_meta);
   absl::StatusOr<PendingWrite> unkept = change(later, meta_for("2009-01-01", "2039-02-01"));
-  // Counting until 2024-06-10: the second, final on 2024-05-15, is within its period.
   EXPECT_EQ(unkept.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(unkept.status().message()),
               ::testing::HasSubstr(absl::StrCat("this change would leave record ", earlier,
@@ -1205,7 +1312,6 @@ TEST_F(RecordStoreTest, VettingReadsEveryRecordOfAPersonWithManyRecords) {
 }
 
 // A head deleted from the data folder while its index rows stay is damage, not an erasure (which
-  // Counting for a year from its final date (the later conviction below is final within it).
 // removes both in one write): every lookup through those rows says DataLoss, so that vetting
 // does not answer CLEAR for the person; after an erasure the same lookups find nothing.
 TEST_F(RecordStoreTest, AHeadDeletedBehindItsIndexRowsIsDataLossAndAnErasureIsNot) {
@@ -1323,7 +1429,12 @@ TEST_F(RecordStoreTest, VettingFactsWithoutDecryption) {
     return *facts;
   };
 
-  EXPECT_TRUE(facts_for("9999999999", "Kërqeli", "1980-04-12").empty());
+  EXPECT_TRUE(facts_for("9999999999", "Gashi", "1980-04-12").empty());
+  // Under another number, by the name index, without decryption too.
+  auto elsewhere = facts_for("9999999999", "Kërqeli", "1980-04-12");
+  ASSERT_EQ(elsewhere.size(), 1u);
+  EXPECT_EQ(elsewhere[0].record_id, id);
+  EXPECT_TRUE(elsewhere[0].under_other_number);
 
   auto mismatch = facts_for("1234567890", "Gashi", "1980-04-12");
   ASSERT_EQ(mismatch.size(), 1u);
