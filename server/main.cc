@@ -11,8 +11,9 @@
 //   registryd --config C --restore_backup ID                  restore a backup into data_dir (0: latest),
 //                                                             then re-apply every later erasure
 //   registryd --config C --confirm_clock                      the clock was checked: erasures trust it
-//   registryd --config C --adopt_watermark                    a lost watermark: take the data as it is
 //                                                             again (server/clock_guard.h)
+//   registryd --config C --adopt_watermark                    a lost watermark: take the data as
+//                                                             it is (audited)
 //
 // Exit codes: 0 clean shutdown, 2 configuration error, 1 any other failure.
 #include <signal.h>
@@ -499,10 +500,12 @@ int main(int argc, char** argv) {
     if (absl::Status s = registry::server::AdoptWatermark(*config, &adopted, &size); !s.ok()) {
       return Fail(1, "adopt watermark", s);
     }
-    absl::PrintF(adopted ? "the audit watermark now holds the log's %d events\n"
-                         : "the audit watermark already holds for the log's %d events: nothing "
-                           "was written\n",
-                 size);
+    if (adopted) {
+      absl::PrintF("the audit watermark now holds the log's %d events\n", size);
+    } else {
+      absl::PrintF("the audit watermark already holds for the log's %d events: nothing was "
+                   "written\n", size);
+    }
     return 0;
   }
   if (const int id = absl::GetFlag(FLAGS_restore_backup); id >= 0) {

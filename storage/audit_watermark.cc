@@ -110,9 +110,9 @@ absl::Status AuditWatermark::Check(const AuditLog& log) const {
         "the audit log holds ", head.size, " events, fewer than the ", mark->size,
         " it held at ", FormatInstant(mark->written_at),
         " (audit watermark ", path_, "): the data directory was put back from an earlier copy, "
-        "or lost its newest writes; to go back to a backup on purpose, use --restore_backup; to keep "
-        "this directory as it is, losing what it lacks, registryd --adopt_watermark (recorded in "
-        "the audit log)"));
+        "or lost its newest writes; to go back to a backup on purpose, use --restore_backup; to "
+        "keep this directory as it is, losing what it lacks, registryd --adopt_watermark (recorded "
+        "in the audit log)"));
   }
   ASSIGN_OR_RETURN(const std::string root, log.RootAt(mark->size));
   if (root != mark->root) {

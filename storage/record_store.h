@@ -100,8 +100,8 @@ struct EffectiveRecordDates {
 // as long as itself, and its rehabilitation (deletion) lapses until the later one's (the 2012
 // Code art. 103 rehabilitates those who commit no new offence within the period); one final
 // after the earlier had stopped counting revives nothing. (The offence's own date is not
-// recorded: its judgment's final date stands for it.) Erasing, amending, disputing or resolving the later one recomputes the
-// earlier ones.
+// recorded: its judgment's final date stands for it.) Erasing, amending, disputing or resolving
+// the later one recomputes the earlier ones.
 // Only the same person's records extend visibility: the same `person` (the exact name token,
 // which vetting compares), and active. A record naming someone else under the number, one that
 // names the person only in another spelling (the loose token alone), or a disputed one, must not

@@ -301,8 +301,8 @@ TEST_F(DataCheckTest, ARecordAheadOfTheAuditLogIsCaught) {
     }
     PutRows(db, log_rows);
   }));
-  // The log put back is behind the audit watermark; with the watermark rewritten, the data check names
-  // the record that is ahead of it.
+  // The log put back is behind the audit watermark; with the watermark rewritten, the data check
+  // names the record that is ahead of it.
   ASSERT_NO_FATAL_FAILURE(testing::ExpectRefusedByTheWatermarkThenForgeIt(*server_));
   ASSERT_TRUE(server_->Restart().ok());
 
