@@ -146,6 +146,17 @@ class VettingServiceTest : public ::testing::Test {
     return reply.response.result();
   }
 
+  // Expunges record `id` as the clerk; the expunge must succeed.
+  void ExpungeAsClerk(const std::string& id) {
+    grpc::ClientContext ctx;
+    v1::ExpungeRecordRequest req;
+    req.set_record_id(id);
+    req.set_legal_basis("CC 04/L-082 art. 103");
+    v1::ExpungeRecordResponse resp;
+    const grpc::Status s = Records("clerk")->ExpungeRecord(&ctx, req, &resp);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+
   std::string CreateRecord(const v1::CreateRecordRequest& req) {
     grpc::ClientContext ctx;
     v1::CreateRecordResponse resp;
@@ -377,13 +388,7 @@ TEST_F(VettingServiceTest, ExpungedRecordIsClear) {
   const std::string id = CreateRecord(ExampleRecord());
   const v1::VettingCheckRequest candidate = CandidateOf(ExampleRecord().person());
   ASSERT_EQ(ResultOf(candidate), v1::VETTING_RESULT_NOT_CLEAR);
-  grpc::ClientContext ctx;
-  v1::ExpungeRecordRequest req;
-  req.set_record_id(id);
-  req.set_legal_basis("CC 04/L-082 art. 103");
-  v1::ExpungeRecordResponse resp;
-  const grpc::Status s = Records("clerk")->ExpungeRecord(&ctx, req, &resp);
-  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_NO_FATAL_FAILURE(ExpungeAsClerk(id));
   EXPECT_EQ(ResultOf(candidate), v1::VETTING_RESULT_CLEAR);
 }
 
@@ -502,13 +507,7 @@ TEST_F(VettingServiceTest, ARecordUnderAnotherNumberRefersUntilItIsExpunged) {
       CandidateOf(RecordOf("4000000099", kThaci, "Dardan", "1985-07-15").person());
   const Reply refer = Check(candidate);
   ASSERT_EQ(refer.response.result(), v1::VETTING_RESULT_REFER);
-  grpc::ClientContext ctx;
-  v1::ExpungeRecordRequest req;
-  req.set_record_id(id);
-  req.set_legal_basis("CC 04/L-082 art. 103");
-  v1::ExpungeRecordResponse resp;
-  const grpc::Status s = Records("clerk")->ExpungeRecord(&ctx, req, &resp);
-  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_NO_FATAL_FAILURE(ExpungeAsClerk(id));
   EXPECT_EQ(ResultOf(candidate), v1::VETTING_RESULT_CLEAR);
   // The REFER it caused is withheld from the candidate's history, as any erased record's result.
   const std::vector<v1::CheckSummary> history = ChecksAbout("4000000099");

@@ -29,18 +29,24 @@ std::optional<storage::AuditWatermark::Mark> MarkOf(const TestServer& server) {
   return mark.ok() ? (*mark)->mark() : std::nullopt;
 }
 
+// A registry with one record, a copy of its stopped data folder in `older`, and a conviction
+// entered after the copy was taken (returned); it runs again.
+v1::CreateRecordRequest CopyThenEnterAnother(TestServer& server, const std::string& older) {
+  CreatedRecordId(server, "clerk", FictionalRecord(1));
+  server.Stop();
+  std::filesystem::copy(server.config().data_dir(), older,
+                        std::filesystem::copy_options::recursive);
+  EXPECT_TRUE(server.Restart().ok());
+  const v1::CreateRecordRequest later = FictionalRecord(2);
+  CreatedRecordId(server, "clerk", later);
+  return later;
+}
+
 TEST(AuditWatermarkServerTest, ADataDirectoryPutBackFromAnEarlierCopyIsRefusedAtStart) {
   std::unique_ptr<TestServer> server = TestServer::Start();
-  CreatedRecordId(*server, "clerk", FictionalRecord(1));
   const std::string data_dir = server->config().data_dir();
   const std::string older = server->dir() + "/older-data";
-  server->Stop();
-  std::filesystem::copy(data_dir, older, std::filesystem::copy_options::recursive);
-
-  // A conviction entered after the copy was taken.
-  ASSERT_TRUE(server->Restart().ok());
-  const v1::CreateRecordRequest later = FictionalRecord(2);
-  CreatedRecordId(*server, "clerk", later);
+  const v1::CreateRecordRequest later = CopyThenEnterAnother(*server, older);
   ASSERT_EQ(VetAs(*server, "vetting", later.person()), v1::VETTING_RESULT_NOT_CLEAR);
   const uint64_t size = server->server()->audit_log()->CurrentHead().size;
   server->Stop();
@@ -67,14 +73,9 @@ TEST(AuditWatermarkServerTest, ADataDirectoryPutBackFromAnEarlierCopyIsRefusedAt
 // --adopt_watermark, which the audit log records; it writes nothing when the mark holds.
 TEST(AuditWatermarkServerTest, AnEarlierCopyPutBackWithTheWatermarkRemovedIsRefusedUntilAdopted) {
   std::unique_ptr<TestServer> server = TestServer::Start();
-  CreatedRecordId(*server, "clerk", FictionalRecord(1));
   const std::string data_dir = server->config().data_dir();
   const std::string older = server->dir() + "/older-data";
-  server->Stop();
-  std::filesystem::copy(data_dir, older, std::filesystem::copy_options::recursive);
-  ASSERT_TRUE(server->Restart().ok());
-  const v1::CreateRecordRequest later = FictionalRecord(2);
-  CreatedRecordId(*server, "clerk", later);
+  const v1::CreateRecordRequest later = CopyThenEnterAnother(*server, older);
   server->Stop();
 
   std::filesystem::remove_all(data_dir);
