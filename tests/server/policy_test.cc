@@ -180,20 +180,21 @@ TEST(PolicyCompileTest, VettingOrganisationWithoutRateLimitIsRefused) {
   ExpectRefused(p, {"school-7", "rate_limit"});
 }
 
-TEST(PolicyCompileTest, ChecksPerPersonPerDayIsBounded) {
-  v1::AccessPolicy p = ValidPolicy();
-  p.mutable_organisations(1)->mutable_rate_limit()->set_checks_per_person_per_day(100001);
-  ExpectRefused(p, {"school-7", "checks_per_person_per_day"});
-  p.mutable_organisations(1)->mutable_rate_limit()->set_checks_per_person_per_day(100000);
-  EXPECT_TRUE(Policy::Compile(p).ok());
-}
-
-TEST(PolicyCompileTest, RefersPerDayAlertIsBounded) {
-  v1::AccessPolicy p = ValidPolicy();
-  p.mutable_organisations(1)->mutable_rate_limit()->set_refers_per_day_alert(100001);
-  ExpectRefused(p, {"school-7", "refers_per_day_alert"});
-  p.mutable_organisations(1)->mutable_rate_limit()->set_refers_per_day_alert(100000);
-  EXPECT_TRUE(Policy::Compile(p).ok());
+// Each per-organisation daily count is refused above 100000 and taken at it.
+TEST(PolicyCompileTest, DailyCountsAreBounded) {
+  using Setter = void (v1::RateLimit::*)(uint32_t);
+  const std::pair<Setter, std::string> counts[] = {
+      {&v1::RateLimit::set_checks_per_person_per_day, "checks_per_person_per_day"},
+      {&v1::RateLimit::set_refers_per_day_alert, "refers_per_day_alert"},
+  };
+  for (const auto& [set, field] : counts) {
+    SCOPED_TRACE(field);
+    v1::AccessPolicy p = ValidPolicy();
+    (p.mutable_organisations(1)->mutable_rate_limit()->*set)(100001);
+    ExpectRefused(p, {"school-7", field});
+    (p.mutable_organisations(1)->mutable_rate_limit()->*set)(100000);
+    EXPECT_TRUE(Policy::Compile(p).ok());
+  }
 }
 
 TEST(PolicyCompileTest, VettingOrganisationWithoutCategoriesIsRefused) {
@@ -385,6 +386,33 @@ v1::AccessPolicy DevPolicyWithout(absl::string_view principal) {
   return p;
 }
 
+// A server whose watcher looks at the policy file every 100 ms.
+std::unique_ptr<TestServer> StartedWithTheWatcher() {
+  TestServerOptions options;
+  options.policy_poll = absl::Milliseconds(100);
+  return TestServer::Start(std::move(options));
+}
+
+// What `channel` is answered once a policy refusing it is in force, or when 10 s have passed.
+grpc::StatusCode PublicKeyOnceRefused(const std::shared_ptr<grpc::Channel>& channel) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  grpc::StatusCode code = PublicKeyAs(channel);
+  while (code == grpc::StatusCode::OK && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+    code = PublicKeyAs(channel);
+  }
+  return code;
+}
+
+// Whether the audit log holds `size` events within 10 s.
+bool AuditLogReaches(TestServer& server, uint64_t size) {
+  const absl::Time deadline = absl::Now() + absl::Seconds(10);
+  while (AuditLogSize(server) < size && absl::Now() < deadline) {
+    absl::SleepFor(absl::Milliseconds(50));
+  }
+  return AuditLogSize(server) >= size;
+}
+
 TEST(PolicyReloadTest, RemovedPrincipalLosesAccessAfterReload) {
   auto server = TestServer::Start();
   auto clerk = server->Channel("clerk");
@@ -410,20 +438,12 @@ TEST(PolicyReloadTest, RemovedPrincipalLosesAccessAfterReload) {
 }
 
 TEST(PolicyReloadTest, ChangedFileIsPickedUpByTheWatcher) {
-  TestServerOptions options;
-  options.policy_poll = absl::Milliseconds(100);
-  auto server = TestServer::Start(std::move(options));
+  auto server = StartedWithTheWatcher();
   auto clerk = server->Channel("clerk");
   ASSERT_EQ(PublicKeyAs(clerk), grpc::StatusCode::OK);
 
   server->WritePolicy(DevPolicyWithout(kClerkId));
-  const absl::Time deadline = absl::Now() + absl::Seconds(10);
-  grpc::StatusCode code = PublicKeyAs(clerk);
-  while (code == grpc::StatusCode::OK && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(50));
-    code = PublicKeyAs(clerk);
-  }
-  EXPECT_EQ(code, grpc::StatusCode::PERMISSION_DENIED)
+  EXPECT_EQ(PublicKeyOnceRefused(clerk), grpc::StatusCode::PERMISSION_DENIED)
       << "the watcher did not apply the changed policy within 10 s";
   EXPECT_EQ(PublicKeyAs(server->Channel("court")), grpc::StatusCode::OK);
 }
@@ -530,40 +550,29 @@ TEST(PolicyReloadTest, APolicyMadeWritableByEveryLocalAccountIsRefusedOnReloadAn
 // (and audited) without waiting for an edit, and the same file is applied once mended, without
 // an edit or a SIGHUP.
 TEST(PolicyReloadTest, TheWatcherRefusesAPolicyEveryLocalAccountMayWriteAndTakesItOnceMended) {
-  TestServerOptions options;
-  options.policy_poll = absl::Milliseconds(100);
-  auto server = TestServer::Start(std::move(options));
+  auto server = StartedWithTheWatcher();
   auto clerk = server->Channel("clerk");
   ASSERT_EQ(PublicKeyAs(clerk), grpc::StatusCode::OK);
 
   const std::string path = server->dir() + "/policy.json";
   const uint64_t before = AuditLogSize(*server);
   ASSERT_EQ(::chmod(path.c_str(), 0666), 0);
-  absl::Time deadline = absl::Now() + absl::Seconds(10);
-  while (AuditLogSize(*server) == before && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(50));
-  }
-  ASSERT_EQ(AuditLogSize(*server), before + 1) << "the watcher did not see the mode within 10 s";
+  ASSERT_TRUE(AuditLogReaches(*server, before + 1)) << "the watcher did not see the mode in 10 s";
   const v1::AuditEvent event = StoredEvent(*server, before);
   EXPECT_EQ(event.action(), "reload-policy");
   EXPECT_EQ(testing::OutcomeName(event), "FAILED_PRECONDITION");
   EXPECT_EQ(event.detail(), "the file is writable by every local account");
 
-  // An edit while it stays so is refused too; mended, the edited file is taken.
+  // An edit while it stays so is refused too (and audited); mended, the edited file is taken.
   const std::string edited = path + ".edited";
   testing::WritePolicyFile(edited, DevPolicyWithout(kClerkId));
   ASSERT_EQ(::chmod(edited.c_str(), 0666), 0);
   ASSERT_EQ(std::rename(edited.c_str(), path.c_str()), 0);
-  absl::SleepFor(absl::Milliseconds(500));
+  ASSERT_TRUE(AuditLogReaches(*server, before + 2)) << "the watcher did not see the edit in 10 s";
+  EXPECT_EQ(testing::OutcomeName(StoredEvent(*server, before + 1)), "FAILED_PRECONDITION");
   EXPECT_EQ(PublicKeyAs(clerk), grpc::StatusCode::OK) << "the refused policy was applied";
   ASSERT_EQ(::chmod(path.c_str(), 0644), 0);
-  deadline = absl::Now() + absl::Seconds(10);
-  grpc::StatusCode code = PublicKeyAs(clerk);
-  while (code == grpc::StatusCode::OK && absl::Now() < deadline) {
-    absl::SleepFor(absl::Milliseconds(50));
-    code = PublicKeyAs(clerk);
-  }
-  EXPECT_EQ(code, grpc::StatusCode::PERMISSION_DENIED)
+  EXPECT_EQ(PublicKeyOnceRefused(clerk), grpc::StatusCode::PERMISSION_DENIED)
       << "the watcher did not take the mended file within 10 s";
 }
 
