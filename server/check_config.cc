@@ -319,6 +319,38 @@ std::vector<std::string> StateOpenToOthers(const registry::v1::ServerConfig& c) 
   return problems;
 }
 
+std::vector<std::string> TrustOpenToOthers(const registry::v1::ServerConfig& c) {
+  const registry::v1::TlsConfig& tls = c.tls();
+  // Files, and folders whose every file is read.
+  const std::pair<const char*, std::string> files[] = {{"key_file", c.key_file()},
+                                                       {"tls.client_ca_file", tls.client_ca_file()},
+                                                       {"tls.cert_file", tls.cert_file()},
+                                                       {"tls.key_file", tls.key_file()}};
+  const std::pair<const char*, std::string> folders[] = {{"reference_dir", c.reference_dir()},
+                                                         {"tls.crl_directory", tls.crl_directory()}};
+  std::vector<std::string> problems;
+  const auto check = [&problems](const char* field, const std::string& path) {
+    if (path.empty()) return;
+    if (std::string open = OpenToOthers(path); !open.empty()) {
+      problems.push_back(absl::StrCat(field, ": ", open));
+    }
+  };
+  for (const auto& [field, path] : files) check(field, path);
+  for (const auto& [field, folder] : folders) {
+    if (folder.empty()) continue;
+    const size_t before = problems.size();
+    check(field, folder);
+    if (problems.size() > before) continue;  // the folder's own problem says it all
+    std::error_code ec;
+    for (const auto& entry : std::filesystem::directory_iterator(folder, ec)) {
+      struct stat st {};
+      if (::stat(entry.path().c_str(), &st) != 0 || (st.st_mode & S_IWOTH) == 0) continue;
+      problems.push_back(absl::StrCat(field, ": ", OpenToOthers(entry.path().string())));
+    }
+  }
+  return problems;
+}
+
 absl::Status WritableFolder(absl::string_view field, const std::string& given) {
   std::string path = given;
   while (path.size() > 1 && path.back() == '/') path.pop_back();
@@ -398,7 +430,11 @@ std::vector<std::string> CheckConfig(const std::string& path, absl::Time now, ui
   if (!c.tls().crl_directory().empty()) {
     auto revocation = Revocation::Load(c.tls().client_ca_file(), c.tls().crl_directory());
     if (!revocation.ok()) {
-      problems.push_back(absl::StrCat("tls.crl_directory: ", revocation.status().message()));
+      // A refused bundle names its field itself.
+      const absl::string_view why = revocation.status().message();
+      problems.push_back(absl::StartsWith(why, "tls.client_ca_file: ")
+                             ? std::string(why)
+                             : absl::StrCat("tls.crl_directory: ", why));
     } else {
       for (const std::string& p : (*revocation)->Problems(now)) {
         problems.push_back(absl::StrCat("tls.crl_directory: ", p));
@@ -422,8 +458,15 @@ std::vector<std::string> CheckConfig(const std::string& path, absl::Time now, ui
       problems.push_back(std::string(usable.message()));
     }
   }
-  // Whoever else may change the state could put back an earlier copy of it, or plant one.
+  // Whoever else may change the state could put back an earlier copy of it, or plant one;
+  // whoever may change what it trusts could make a certificate of theirs a court's.
   for (std::string& open : StateOpenToOthers(c)) problems.push_back(std::move(open));
+  for (std::string& open : TrustOpenToOthers(c)) {
+    // The CA bundle's is said by the CRLs' check too.
+    if (std::find(problems.begin(), problems.end(), open) == problems.end()) {
+      problems.push_back(std::move(open));
+    }
+  }
   // The data against the key file, the ledger and the watermark, as start-up holds them: only
   // as the user that owns the data (another would leave files in the folder it cannot read) and
   // in a data folder start-up would use.

@@ -3,8 +3,8 @@
 // pattern, the key file (and its mode), the TLS files (the server certificate's dates, its key
 // matching it, the client CA bundle), the CRLs (each client CA needs a current one), the folders
 // registryd writes (data, backups, the erasure ledger's, the audit watermark's, the CRL
-// numbers'), that no other local account than the owner and group may change the policy or the
-// state (OpenToOthers), that the data folder and the key file
+// numbers'), that no other local account than the owner and group may change the config, the
+// policy, what registryd trusts or the state (OpenToOthers), that the data folder and the key file
 // belong to the user it runs as, and the stored data as start-up holds it before it serves: its
 // table files, the key file against the database (the key check value, each KEK's), the audit
 // log's id and state, the erasure ledger against the database's marker (a ledger missing,
@@ -60,6 +60,13 @@ absl::Status WritableFileFolder(absl::string_view field, const std::string& file
 // audit_watermark_file and, with tls.crl_directory, crl_number_file. Each starts with the field.
 // The check lists them and start-up refuses them.
 std::vector<std::string> StateOpenToOthers(const registry::v1::ServerConfig& config);
+
+// Likewise for what registryd trusts rather than keeps: the key file, the client CA bundle, the
+// server's certificate and key, and every file of reference_dir (the retention rules) and
+// tls.crl_directory. Another local account that could change the bundle could add its own CA
+// and make its certificates a court's; the retention rules, make records spent early. (The
+// policy file is held to it where it is read: PolicyStore; the config file by LoadConfig.)
+std::vector<std::string> TrustOpenToOthers(const registry::v1::ServerConfig& config);
 
 // FailedPrecondition when the data directory or the key file exists and belongs to another user
 // than `uid`: registryd run so (as root, following a runbook, for a service that runs as its

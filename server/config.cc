@@ -343,6 +343,10 @@ absl::StatusOr<registry::v1::ServerConfig> LoadConfigSkippingUnknownFields(
 
 absl::StatusOr<registry::v1::ServerConfig> LoadConfig(const std::string& path) {
   ASSIGN_OR_RETURN(std::string json, ReadFile(path));
+  // It names every other file: an account that may change it could name a policy of its own.
+  if (std::string open = OpenToOthers(path); !open.empty()) {
+    return absl::FailedPreconditionError(open);
+  }
   registry::v1::ServerConfig config;
   absl::Status parsed = ParseJson(json, &config);
   if (!parsed.ok()) {

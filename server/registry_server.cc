@@ -581,9 +581,10 @@ absl::Status RegistryServer::LoadRules() {
   }
   // State that another local account may change is refused as --check_config refuses it: such
   // an account could put back an earlier ledger, watermark or data folder, or plant its own.
-  if (const std::vector<std::string> open = StateOpenToOthers(config); !open.empty()) {
-    return absl::FailedPreconditionError(absl::StrJoin(open, "; "));
-  }
+  // Likewise what it trusts: the CA bundle, the TLS files, the reference data, the key file.
+  std::vector<std::string> open = StateOpenToOthers(config);
+  for (std::string& trusted : TrustOpenToOthers(config)) open.push_back(std::move(trusted));
+  if (!open.empty()) return absl::FailedPreconditionError(absl::StrJoin(open, "; "));
   return absl::OkStatus();
 }
 

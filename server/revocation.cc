@@ -246,6 +246,11 @@ absl::StatusOr<std::unique_ptr<Revocation>> Revocation::Load(std::string client_
 Revocation::~Revocation() { StopWatching(); }
 
 absl::Status Revocation::ReadBundle(std::vector<Ca>* cas) const {
+  // Another local account that may change the bundle could add a CA of its own, and make its
+  // certificates a court's: refused like a bundle without a certificate (the CAs in force stay).
+  if (std::string open = OpenToOthers(ca_file_); !open.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat("tls.client_ca_file: ", open));
+  }
   absl::StatusOr<std::string> bundle = ReadFile(ca_file_);
   if (!bundle.ok()) {
     return absl::Status(bundle.status().code(),
@@ -394,7 +399,10 @@ absl::StatusOr<std::shared_ptr<const Revocation::State>> Revocation::Read() cons
 }
 
 std::string Revocation::Stamp() const {
-  std::string stamp = FileStamp(ca_file_);
+  // The bundle's mode too: a chmod that opens it to others, or mends it, is a change to act on.
+  struct stat st {};
+  const int mode = ::stat(ca_file_.c_str(), &st) == 0 ? static_cast<int>(st.st_mode & 07777) : -1;
+  std::string stamp = absl::StrCat(FileStamp(ca_file_), "/", mode);
   std::vector<std::string> names;
   if (!ListFiles(crl_dir_, &names)) return stamp + "|no folder";
   for (const std::string& name : names) {

@@ -16,6 +16,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/strings/ascii.h"
@@ -713,6 +714,56 @@ TEST_F(CheckConfigTest, APolicyOrStateEveryLocalAccountMayChangeIsAProblemAndSto
   EXPECT_THAT(problems, ::testing::Contains(::testing::StartsWith(absl::StrCat(
                             "erasure_ledger_file: ", dir_, ", a folder above "))));
   ASSERT_EQ(::chmod(dir_.c_str(), 0700), 0);
+}
+
+// What registryd trusts is held to it as the policy is: another local account that may change
+// the config (naming a policy of its own), the client CA bundle (adding a CA of its own), the
+// CRL folder or the reference data (shortening retention) is a problem, and the start refuses.
+TEST_F(CheckConfigTest, WhatRegistrydTrustsEveryLocalAccountMayChangeIsAProblemAndStopsTheStart) {
+  ASSERT_EQ(::mkdir((dir_ + "/reference").c_str(), 0700), 0);
+  for (const auto& entry :
+       std::filesystem::directory_iterator(REGISTRY_SOURCE_DIR "/deploy/reference")) {
+    Put("reference/" + entry.path().filename().string(),
+        testing::ReadFileOrDie(entry.path().string()));
+  }
+  Put("registryd.json", absl::StrReplaceAll(testing::ReadFileOrDie(dir_ + "/registryd.json"),
+                                            {{REGISTRY_SOURCE_DIR "/deploy/reference", "reference"}}));
+  ASSERT_THAT(Check(), ::testing::IsEmpty());
+
+  const auto open = [this](const std::string& name, const char* mode) {
+    return absl::StrCat(dir_, "/", name, " is writable by every local account (mode ", mode,
+                        "): run chmod o-w ", dir_, "/", name);
+  };
+  std::string out;
+  ASSERT_EQ(::chmod((dir_ + "/registryd.json").c_str(), 0666), 0);
+  EXPECT_THAT(Check(), ::testing::ElementsAre(open("registryd.json", "0666")));
+  EXPECT_EQ(Start(&out), 2) << out;
+  EXPECT_THAT(out, HasSubstr(open("registryd.json", "0666")));
+  ASSERT_EQ(::chmod((dir_ + "/registryd.json").c_str(), 0644), 0);
+
+  const std::pair<std::string, std::string> trusted[] = {
+      {"tls.client_ca_file", "tls/ca.pem"},
+      {"tls.cert_file", "tls/cert.pem"},
+      {"reference_dir", "reference/retention.json"},
+      {"tls.crl_directory", "crl/" + std::filesystem::directory_iterator(dir_ + "/crl")
+                                         ->path()
+                                         .filename()
+                                         .string()}};
+  for (const auto& [field, name] : trusted) {
+    SCOPED_TRACE(name);
+    ASSERT_EQ(::chmod((dir_ + "/" + name).c_str(), 0666), 0);
+    EXPECT_THAT(Check(), ::testing::ElementsAre(field + ": " + open(name, "0666")));
+    EXPECT_EQ(Start(&out), 2) << out;
+    EXPECT_THAT(out, HasSubstr(field + ": " + open(name, "0666")));
+    ASSERT_EQ(::chmod((dir_ + "/" + name).c_str(), 0644), 0);
+  }
+  // A folder of them that others may write: they may put any file in it.
+  for (const char* folder : {"reference", "crl"}) {
+    ASSERT_EQ(::chmod((dir_ + "/" + folder).c_str(), 0777), 0);
+    EXPECT_THAT(Check(), ::testing::ElementsAre(HasSubstr(open(folder, "0777"))));
+    ASSERT_EQ(::chmod((dir_ + "/" + folder).c_str(), 0755), 0);
+  }
+  EXPECT_THAT(Check(), ::testing::IsEmpty());
 }
 
 // The files registryd writes beside the key file are checked as start-up needs them: their

@@ -6,6 +6,7 @@
 
 #include <openssl/pem.h>
 #include <openssl/x509.h>
+#include <sys/stat.h>
 
 #include <chrono>
 #include <filesystem>
@@ -19,7 +20,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
+#include "common/clock.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
@@ -282,6 +285,50 @@ TEST(RevocationListTest, ARefusedBundleKeepsTheCasInForceAndTheCrlFolderIsStillF
   EXPECT_TRUE(r->Reload().ok());
   EXPECT_EQ(r->Check(*Cert("clerk"), absl::Now()), Revocation::Verdict::kGood);
   EXPECT_EQ(r->Check(*Cert("revoked-later"), absl::Now()), Revocation::Verdict::kRevoked);
+}
+
+// A bundle that another local account may change (chmod 666) is refused as a bundle without a
+// certificate is: that account could have added a CA of its own, whose certificates would then
+// pass as a court's. The CAs in force stay; a load refuses it outright; the watcher notices a
+// chmod alone, without an edit; mended, the bundle is taken.
+TEST(RevocationListTest, ABundleEveryLocalAccountMayChangeIsRefusedAndTheCasInForceStay) {
+  const auto [dir, ca] = ACrlAndACopyOfTheBundle();
+  auto r = LoadOrDie(dir, ca);
+  ASSERT_NE(r, nullptr);
+  absl::Mutex mu;
+  std::vector<absl::Status> reports;
+  r->StartWatching(absl::Milliseconds(20), SystemClock::Get(),
+                   [&](const absl::Status& s, const std::vector<std::string>&) {
+                     absl::MutexLock lock(&mu);
+                     reports.push_back(s);
+                   });
+  ASSERT_EQ(::chmod(ca.c_str(), 0666), 0);
+  {
+    absl::MutexLock lock(&mu);
+    const auto refused = [&] { return !reports.empty() && !reports.back().ok(); };
+    EXPECT_TRUE(mu.AwaitWithTimeout(absl::Condition(&refused), absl::Seconds(10)))
+        << "the watcher did not notice the chmod within 10 s";
+  }
+  r->StopWatching();
+  const std::string open = absl::StrCat("tls.client_ca_file: ", ca,
+                                        " is writable by every local account (mode 0666): "
+                                        "run chmod o-w ", ca);
+  testing::WriteFileAtomically(ca, TestPki::Get().CaPem() +
+                                       TestPki::Get().ReadFile("untrusted-ca/ca.pem"));
+  ASSERT_EQ(::chmod(ca.c_str(), 0666), 0);
+  absl::Status reloaded = r->Reload();
+  EXPECT_EQ(reloaded.code(), absl::StatusCode::kFailedPrecondition) << reloaded;
+  EXPECT_EQ(reloaded.message(), open);
+  EXPECT_EQ(r->Check(*Cert("untrusted"), absl::Now()), Revocation::Verdict::kIssuerNotClientCa);
+  EXPECT_EQ(r->Check(*Cert("clerk"), absl::Now()), Revocation::Verdict::kGood);
+  absl::StatusOr<std::unique_ptr<Revocation>> loaded = Revocation::Load(ca, dir);
+  EXPECT_EQ(loaded.status().code(), absl::StatusCode::kFailedPrecondition) << loaded.status();
+  EXPECT_EQ(loaded.status().message(), open);
+
+  // Mended, the bundle is read: the added CA is a client CA now (without a CRL, refused so).
+  ASSERT_EQ(::chmod(ca.c_str(), 0644), 0);
+  EXPECT_TRUE(r->Reload().ok());
+  EXPECT_EQ(r->Check(*Cert("untrusted"), absl::Now()), Revocation::Verdict::kNoCurrentCrl);
 }
 
 // An older CRL put back over the current one would un-revoke what the newer one lists. The CRL in
