@@ -257,32 +257,62 @@ absl::Status CheckRestoredCopy(const registry::v1::ServerConfig& config,
   return absl::OkStatus();
 }
 
-// The erasure ledger held to the data folder a restore replaces: it must hold every erasure that
-// folder has applied, as a start holds it. An older copy of the ledger (the key folder put back
-// from a custody copy) would let the restore bring back every record erased since it, with
-// nothing to say so, where a start with that ledger is refused. A data folder that cannot be
-// opened (damaged: often why a restore is run) has nothing to hold the ledger to.
-absl::Status LedgerHoldsTheErasuresOf(const registry::v1::ServerConfig& config) {
-  if (!storage::Database::Exists(config.data_dir())) return absl::OkStatus();
-  if (!storage::ProbeTableFiles(config.data_dir()).ok()) return absl::OkStatus();
+// The erasure ledger against the database in `folder`, opened read-only (left exactly as it is:
+// a refused restore changes nothing, and a restore keeps the data folder aside for the
+// investigation). Unavailable when the folder does not open as a database.
+absl::Status LedgerHeldTo(const registry::v1::ServerConfig& config, const std::string& folder) {
   ASSIGN_OR_RETURN(KeyMaterial keys, LoadKeyFile(config.key_file()));
   ASSIGN_OR_RETURN(crypto::SecretBytes ledger_key,
                    crypto::DeriveKey(keys.derivation_root, storage::kErasureLedgerKeyPurpose));
   storage::DatabaseOptions options;
-  options.path = config.data_dir();
+  options.path = folder;
   options.create_if_missing = false;
-  // The folder is left exactly as it is: a refused restore changes nothing, and a restore keeps
-  // it aside for the investigation.
   options.read_only = true;
   absl::StatusOr<std::unique_ptr<storage::Database>> db = storage::Database::Open(options);
-  if (!db.ok()) return absl::OkStatus();
+  if (!db.ok()) return absl::UnavailableError(std::string(db.status().message()));
   const absl::Status held =
       storage::ErasureLedger::Check(config.erasure_ledger_file(), ledger_key, db->get());
-  if (held.ok() || absl::IsUnavailable(held)) return absl::OkStatus();
-  return absl::Status(held.code(),
-                      absl::StrCat(held.message(),
-                                   ": a restore with this ledger would bring back records erased "
-                                   "since; put back the current erasure ledger"));
+  return absl::IsUnavailable(held) ? absl::OkStatus() : held;
+}
+
+// The erasure ledger held to what has applied erasures before the restore: it must hold every
+// erasure the data folder a restore replaces has applied, as a start holds it. An older copy of
+// the ledger (the key folder put back from a custody copy) would let the restore bring back every
+// record erased since, with nothing to say so, where a start with that ledger is refused. A data
+// folder that is missing or cannot be opened (damaged: often why a restore is run) has nothing to
+// hold the ledger to; the newest backup that opens, other than the one restored (which its own
+// opening holds to the ledger), then stands for it: it has applied every erasure made before it.
+absl::Status LedgerHoldsTheErasuresOf(const registry::v1::ServerConfig& config,
+                                      uint32_t backup_id) {
+  const auto refused = [](const absl::Status& held, const std::string& what) {
+    return absl::Status(held.code(),
+                        absl::StrCat(what, held.message(),
+                                     ": a restore with this ledger would bring back records "
+                                     "erased since; put back the current erasure ledger"));
+  };
+  if (storage::Database::Exists(config.data_dir()) &&
+      storage::ProbeTableFiles(config.data_dir()).ok()) {
+    const absl::Status held = LedgerHeldTo(config, config.data_dir());
+    if (held.ok()) return held;
+    if (!absl::IsUnavailable(held)) return refused(held, "");
+  }
+  absl::StatusOr<std::unique_ptr<storage::Backups>> backups =
+      storage::Backups::Open(config.backup_dir());
+  if (!backups.ok()) return absl::OkStatus();  // the restore itself says why it cannot read them
+  const std::vector<storage::Backups::Info> made = (*backups)->List();
+  backups->reset();  // Stage opens the folder again
+  for (auto it = made.rbegin(); it != made.rend(); ++it) {
+    // The newest is restored when 0 is asked for; that one, and any older, its opening holds.
+    if (backup_id == 0 || it->id <= backup_id) break;
+    absl::StatusOr<std::unique_ptr<storage::Backups::Staged>> staged =
+        storage::Backups::Stage(config.backup_dir(), config.data_dir(), it->id);
+    if (!staged.ok()) continue;  // damaged: the next older one
+    const absl::Status held = LedgerHeldTo(config, (*staged)->path());
+    if (absl::IsUnavailable(held)) continue;
+    if (held.ok()) return held;
+    return refused(held, absl::StrCat("backup ", it->id, ", newer than the one restored: "));
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -292,7 +322,7 @@ absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t ba
   if (moved_aside != nullptr) moved_aside->clear();
   // Refused while registryd runs on the data folder; its message says that nothing changed.
   RETURN_IF_ERROR(storage::Database::RefuseWhileOpen(config.data_dir()));
-  if (absl::Status held = LedgerHoldsTheErasuresOf(config); !held.ok()) {
+  if (absl::Status held = LedgerHoldsTheErasuresOf(config, backup_id); !held.ok()) {
     return absl::Status(held.code(), absl::StrCat(held.message(), "; the data folder ",
                                                   config.data_dir(), " was not changed"));
   }

@@ -1014,6 +1014,55 @@ TEST_F(ErasureTest, ARestoreWithAnOlderErasureLedgerIsRefusedAndBringsNothingBac
   EXPECT_EQ(CourtGet(kept), grpc::StatusCode::OK);
 }
 
+// The same older ledger over a data folder that is missing, or damaged (a table file gone: why a
+// restore is often run), had nothing to be held to, and the restore brought the erased record
+// back while a newer backup in the folder had applied its erasure. The newest backup that opens
+// stands for the data folder then; a damaged newest one is passed over for the next.
+TEST_F(ErasureTest, ARestoreOverAMissingOrDamagedDataFolderHoldsAnOlderLedgerToTheNewerBackups) {
+  Start();
+  const std::string kept = Create(FictionalRecord(3));
+  const std::string erased = Create(DistinctiveRecord());
+  const v1::BackupInfo before_erasure = Backup();
+  const std::string ledger = server_->config().erasure_ledger_file();
+  const std::string older = testing::ReadBinary(ledger);
+  ASSERT_TRUE(Expunge(erased).ok());
+  const v1::BackupInfo after_erasure = Backup();
+  server_->Stop();
+  const std::string current = testing::ReadBinary(ledger);
+  std::ofstream(ledger, std::ios::binary | std::ios::trunc) << older;
+  const v1::ServerConfig config = server_->config();
+  const std::string data_dir = config.data_dir();
+
+  // Damaged: a table file gone.
+  for (const auto& entry : std::filesystem::directory_iterator(data_dir)) {
+    if (entry.path().extension() == ".sst") {
+      std::filesystem::remove(entry.path());
+      break;
+    }
+  }
+  const std::string refusal =
+      absl::StrCat("backup ", after_erasure.backup_id(), ", newer than the one restored: ");
+  int applied = -1;
+  absl::Status refused = server::RestoreBackup(config, before_erasure.backup_id(), &applied);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+  EXPECT_THAT(std::string(refused.message()), HasSubstr(refusal));
+  EXPECT_THAT(std::string(refused.message()), HasSubstr("put back the current erasure ledger"));
+  // Missing.
+  std::filesystem::remove_all(data_dir);
+  refused = server::RestoreBackup(config, before_erasure.backup_id(), &applied);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+  EXPECT_THAT(std::string(refused.message()), HasSubstr(refusal));
+  EXPECT_FALSE(std::filesystem::exists(data_dir)) << "a refused restore made a data folder";
+
+  // With the current ledger the restore is made, and the erasure re-applied.
+  std::ofstream(ledger, std::ios::binary | std::ios::trunc) << current;
+  ASSERT_TRUE(server::RestoreBackup(config, before_erasure.backup_id(), &applied).ok());
+  EXPECT_EQ(applied, 1);
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(CourtGet(erased), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(CourtGet(kept), grpc::StatusCode::OK);
+}
+
 // A restore moves the data folder aside whole: backups kept inside it would leave with it.
 TEST_F(ErasureTest, BackupsInsideTheDataFolderAreNotRestoredFrom) {
   Start();
