@@ -22,6 +22,7 @@
 #include "common/time_format.h"
 #include "crypto/hmac.h"
 #include "crypto/record_cipher.h"
+#include "google/protobuf/io/coded_stream.h"
 #include "storage/ids.h"
 
 namespace registry::storage {
@@ -99,6 +100,28 @@ std::string VersionKey(absl::string_view record_id, uint32_t version) {
 }
 
 size_t Stripe(absl::string_view key) { return absl::Hash<absl::string_view>()(key); }
+
+// Sealed versions are this many bytes or a multiple of it: a stolen data folder or backup does not
+// show how long a person's names or address, or a conviction's texts, are.
+constexpr size_t kVersionPaddedTo = 512;
+
+// `payload` serialized with its padding field filled so that the whole is a multiple of
+// kVersionPaddedTo. The field costs a tag byte and its length as a varint besides its bytes.
+std::string PaddedPayload(VersionPayload payload) {
+  payload.clear_padding();
+  const size_t bare = payload.ByteSizeLong();
+  const size_t least = bare + 2;  // a tag byte and a length byte, with no padding bytes
+  for (size_t whole = (least + kVersionPaddedTo - 1) / kVersionPaddedTo * kVersionPaddedTo;;
+       whole += kVersionPaddedTo) {
+    for (size_t length_bytes = 1; length_bytes <= 3; ++length_bytes) {
+      if (whole < bare + 1 + length_bytes) continue;
+      const size_t n = whole - bare - 1 - length_bytes;
+      if (google::protobuf::io::CodedOutputStream::VarintSize64(n) != length_bytes) continue;
+      payload.set_padding(std::string(n, '\0'));
+      return payload.SerializeAsString();
+    }
+  }
+}
 
 // A Cyrillic or Greek letter (as case folding leaves it) that looks like a Latin letter: that
 // letter; otherwise 0. A case number typed on a Cyrillic or Greek keyboard layout ("Р 5/2020"
@@ -1269,7 +1292,7 @@ absl::Status RecordStore::StageVersion(const StoredHead& old_head, StoredHead* h
   sealed_payload.set_changed_at(meta.now);
   crypto::RecordAad aad{id, head->version(), VersionFieldSet(v)};
   ASSIGN_OR_RETURN(std::string sealed,
-                   crypto::SealRecordFields(dek, aad, sealed_payload.SerializeAsString()));
+                   crypto::SealRecordFields(dek, aad, PaddedPayload(sealed_payload)));
   v.set_sealed(std::move(sealed));
 
   // In force for now: the own dates; RestageDates extends them by the person's other records.

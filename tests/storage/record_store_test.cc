@@ -236,6 +236,39 @@ TEST_F(RecordStoreTest, CreateThenGetRoundTrips) {
   EXPECT_NE(other, id);
 }
 
+// A stolen data folder showed each version's plaintext length: two records whose surnames differed
+// by 23 letters were 23 bytes apart. Versions are padded to 512-byte steps, and read back as
+// they were written.
+TEST_F(RecordStoreTest, ASealedVersionsSizeDoesNotTellHowLongItsTextsAre) {
+  const std::vector<std::pair<std::string, std::string>> people = {
+      {"Gashi", "1111111111"},
+      {"Gashi-Ëmërllari-Krasniqi-Berisha", "2222222222"},
+      {"Јовановић-Петровић", "3333333333"}};
+  std::set<size_t> sizes;
+  for (const auto& [surname, number] : people) {
+    SCOPED_TRACE(surname);
+    const Person person = MakePerson(surname, "Luan", "1975-01-01", number);
+    const std::string id = CreateOrFail(person, MakeConviction("basic-prishtine", "P 5/2024"));
+    auto raw = db_->Get(Cf::kVersions, absl::StrCat(id, EncodeU32(1)));
+    ASSERT_TRUE(raw.ok() && raw->has_value());
+    sizes.insert((*raw)->size());
+    absl::StatusOr<Record> got = store_->Get(id);
+    ASSERT_TRUE(got.ok()) << got.status();
+    EXPECT_TRUE(MessageDifferencer::Equals(got->person(), person));
+  }
+  EXPECT_EQ(sizes.size(), 1u) << "sealed versions of " << *sizes.begin() << " and "
+                              << *sizes.rbegin() << " bytes";
+  // A text past the step takes the next one, not its own length.
+  Person long_address = MakePerson("Gashi", "Luan", "1975-01-01", "4444444444");
+  long_address.set_last_known_address(std::string(700, 'x'));
+  const std::string id =
+      CreateOrFail(long_address, MakeConviction("basic-prishtine", "P 6/2024"));
+  auto raw = db_->Get(Cf::kVersions, absl::StrCat(id, EncodeU32(1)));
+  ASSERT_TRUE(raw.ok() && raw->has_value());
+  EXPECT_GT((*raw)->size(), *sizes.begin());
+  EXPECT_EQ(((*raw)->size() - *sizes.begin()) % 512, 0u) << (*raw)->size();
+}
+
 // A loose search lists the other spellings only: an exact match is never a "possible match",
 // also when there are more exact matches than a search lists (a court then saw them as other
 // spellings of the name it typed), nor one found by an alias in the surname's place.
