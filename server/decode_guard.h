@@ -20,8 +20,8 @@
 // the bytes, with the element of each repeated field ("rows[3].record.person.surname",
 // UndecodableRequestError); for a method whose rule names a subject (VettingCheck) it also reads
 // the personal number from an undecodable request (FieldOfUndecodable below), so that the probe
-// still goes into that person's history. Calls of the health service (grpc.health.v1, never audited:
-// server/health_service.h) are left as gRPC answers them.
+// still goes into that person's history. Calls of the health service (grpc.health.v1, never
+// audited: server/health_service.h, which reads its own bytes too) are left as they end.
 #ifndef REGISTRY_SERVER_DECODE_GUARD_H_
 #define REGISTRY_SERVER_DECODE_GUARD_H_
 

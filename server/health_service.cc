@@ -1,6 +1,10 @@
 #include "server/health_service.h"
 
+#include <optional>
+
 #include "absl/strings/string_view.h"
+#include "grpcpp/support/method_handler.h"
+#include "server/decode_guard.h"
 
 namespace registry::server {
 namespace {
@@ -16,6 +20,32 @@ bool KnownService(absl::string_view name) {
 
 }  // namespace
 
+HealthService::HealthService(CallGate* gate, const storage::Database* db) : gate_(gate), db_(db) {
+  // Check is the service's one method (index 0).
+  MarkMethodStreamed(
+      0, new grpc::internal::StreamedUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
+             [this](grpc::ServerContext* ctx, BytesStreamer* stream) {
+               const std::optional<RequestBytes> bytes = ReadRequestBytes(stream);
+               if (!bytes.has_value()) {
+                 AwaitTransportEnd(*ctx);
+                 return MissingRequest();
+               }
+               if (absl::Status caller = gate_->CheckCaller(*ctx); !caller.ok()) {
+                 refusals_.fetch_add(1);
+                 return ToGrpcStatus(caller);
+               }
+               grpc::health::v1::HealthCheckRequest req;
+               TakeUndecodableField();  // what protobuf reports now is this parse's
+               if (!bytes->whole || !req.ParseFromString(bytes->bytes)) {
+                 return ToGrpcStatus(UndecodableRequestError(
+                     grpc::health::v1::HealthCheckRequest::descriptor(), TakeUndecodableField(),
+                     bytes->bytes));
+               }
+               HealthCheckResponse resp;
+               return SendReplyBytes(stream, resp, Answer(req, &resp));
+             }));
+}
+
 grpc::Status HealthService::Check(grpc::ServerContext* ctx,
                                   const grpc::health::v1::HealthCheckRequest* req,
                                   HealthCheckResponse* resp) {
@@ -25,8 +55,13 @@ grpc::Status HealthService::Check(grpc::ServerContext* ctx,
     refusals_.fetch_add(1);
     return ToGrpcStatus(caller);
   }
+  return Answer(*req, resp);
+}
+
+grpc::Status HealthService::Answer(const grpc::health::v1::HealthCheckRequest& req,
+                                   HealthCheckResponse* resp) {
   answers_.fetch_add(1);
-  if (!KnownService(req->service())) {
+  if (!KnownService(req.service())) {
     return grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown service");
   }
   const bool writes = db_ == nullptr || db_->WritesStoppedForGood().ok();

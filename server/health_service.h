@@ -13,6 +13,13 @@
 // (storage::Database::WritesStoppedForGood: damage in a table file, a failed fsync): no call
 // can then have its audit event, so none is answered. Any other service name is NOT_FOUND.
 // Watch is not offered (the proto registryd serves declares Check only).
+//
+// Check reads its request as bytes (as the API's methods do, server/bytes_served.h), so that a
+// request that does not decode (a service name that is not UTF-8, a truncated message) reaches
+// the caller check too: gRPC answered it INTERNAL with no message before any check, to any
+// certificate. A known caller is answered INVALID_ARGUMENT naming the field; a stranger, the
+// gate's refusal. A request the transport did not deliver (over the size limit) is answered as
+// the transport ended it.
 #ifndef REGISTRY_SERVER_HEALTH_SERVICE_H_
 #define REGISTRY_SERVER_HEALTH_SERVICE_H_
 
@@ -28,7 +35,7 @@ namespace registry::server {
 class HealthService final : public grpc::health::v1::Health::Service {
  public:
   // `db` may be null (no storage to ask).
-  HealthService(CallGate* gate, const storage::Database* db) : gate_(gate), db_(db) {}
+  HealthService(CallGate* gate, const storage::Database* db);
 
   grpc::Status Check(grpc::ServerContext* ctx, const grpc::health::v1::HealthCheckRequest* req,
                      grpc::health::v1::HealthCheckResponse* resp) override;
@@ -41,6 +48,10 @@ class HealthService final : public grpc::health::v1::Health::Service {
   uint64_t refusals() const { return refusals_.load(); }
 
  private:
+  // The answer to a known caller.
+  grpc::Status Answer(const grpc::health::v1::HealthCheckRequest& req,
+                      grpc::health::v1::HealthCheckResponse* resp);
+
   CallGate* gate_;
   const storage::Database* db_;
   std::atomic<bool> serving_{true};

@@ -31,6 +31,7 @@
 #include "server/method_table.h"
 #include "tests/testing/api_protos.h"
 #include "tests/testing/audit_events.h"
+#include "tests/testing/clients.h"
 #include "tests/testing/methods.h"
 #include "tests/testing/outcome.h"
 #include "tests/testing/principals.h"
@@ -199,50 +200,6 @@ const Identity kIdentities[] = {
 };
 
 void PrintTo(const Identity& identity, std::ostream* os) { *os << identity.pki_name; }
-
-// Calls `method` with `request` (bytes) through the generic (byte-level) API, compressed with
-// `compression` when it is not GRPC_COMPRESS_NONE, and reads every reply message until the
-// status. Works for unary and server-streaming methods alike.
-grpc::Status CallWithRequest(const std::shared_ptr<grpc::Channel>& channel,
-                             const std::string& method, const std::string& request_bytes,
-                             grpc_compression_algorithm compression = GRPC_COMPRESS_NONE) {
-  grpc::GenericStub stub(channel);
-  grpc::CompletionQueue cq;
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
-  if (compression != GRPC_COMPRESS_NONE) ctx.set_compression_algorithm(compression);
-  std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call = stub.PrepareCall(&ctx, method, &cq);
-  auto wait = [&cq]() {
-    void* tag = nullptr;
-    bool ok = false;
-    if (!cq.Next(&tag, &ok)) return false;
-    return ok;
-  };
-  call->StartCall(reinterpret_cast<void*>(1));
-  if (wait()) {
-    grpc::Slice bytes(request_bytes);
-    grpc::ByteBuffer request(&bytes, 1);
-    call->Write(request, reinterpret_cast<void*>(2));
-    if (wait()) {
-      call->WritesDone(reinterpret_cast<void*>(3));
-      if (wait()) {
-        grpc::ByteBuffer reply;
-        do {
-          call->Read(&reply, reinterpret_cast<void*>(4));
-        } while (wait());
-      }
-    }
-  }
-  grpc::Status status;
-  call->Finish(&status, reinterpret_cast<void*>(5));
-  wait();
-  cq.Shutdown();
-  void* tag;
-  bool ok;
-  while (cq.Next(&tag, &ok)) {
-  }
-  return status;
-}
 
 grpc::Status CallWithEmptyRequest(const std::shared_ptr<grpc::Channel>& channel,
                                   const std::string& method) {

@@ -10,10 +10,12 @@
 
 #include "absl/strings/str_cat.h"
 
+#include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
 #include "gtest/gtest.h"
 #include "registry/v1/info.grpc.pb.h"
 #include "storage/database.h"
+#include "tests/testing/clients.h"
 #include "tests/testing/data_files.h"
 #include "tests/testing/principals.h"
 #include "tests/testing/test_pki.h"
@@ -100,6 +102,35 @@ TEST(HealthServiceTest, AnswersForRegistrydsServicesOnly) {
   HealthCheckResponse resp;
   EXPECT_EQ(Check(auditor, &resp, "no.such.Service").error_code(), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(server->server()->health_answers(), 5u);
+}
+
+// A request that does not decode (a service name that is not UTF-8, a message cut short) was
+// answered INTERNAL with no message, to any certificate, before the caller was checked. The
+// caller comes first now: a stranger gets the gate's refusal, a known caller INVALID_ARGUMENT
+// naming the field. Nothing is audited.
+TEST(HealthServiceTest, ARequestThatDoesNotDecodeIsRefusedAfterTheCallerCheckNamingTheField) {
+  auto server = TestServer::Start();
+  const uint64_t before = server->server()->audit_log()->CurrentHead().size;
+  const std::string not_utf8 = std::string("\x0a\x02\xff\x00", 4);  // service: "\xff\0"
+  const std::string cut_short = std::string("\x0a\x05" "ab", 4);  // 5 bytes said, 2 sent
+  const std::string method = "/grpc.health.v1.Health/Check";
+  grpc::Status s = testing::CallWithRequest(server->Channel("clerk"), method, not_utf8);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_EQ(s.error_message(), "service: not valid UTF-8");
+  s = testing::CallWithRequest(server->Channel("clerk"), method, cut_short);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_THAT(s.error_message(), ::testing::HasSubstr("does not decode"));
+  for (const std::string& bytes : {not_utf8, cut_short}) {
+    s = testing::CallWithRequest(server->Channel("unlisted"), method, bytes);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+    s = testing::CallWithRequest(server->Channel("revoked"), method, bytes);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::UNAUTHENTICATED) << s.error_message();
+  }
+  EXPECT_EQ(server->server()->health_refusals(), 4u);
+  // A request that decodes is answered as before, through the same bytes.
+  s = testing::CallWithRequest(server->Channel("clerk"), method, "");
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(server->server()->audit_log()->CurrentHead().size, before);
 }
 
 TEST(HealthServiceTest, PrincipalRemovedFromThePolicyIsRefused) {

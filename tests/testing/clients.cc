@@ -1,5 +1,8 @@
 #include "tests/testing/clients.h"
 
+#include <chrono>
+
+#include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/impl/rpc_method.h"
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/sync_stream.h"
@@ -130,6 +133,47 @@ v1::VettingResult VetAs(const TestServer& server, absl::string_view identity,
                              ->VettingCheck(&ctx, CandidateOf(person), &resp);
   EXPECT_TRUE(s.ok()) << s.error_message();
   return resp.result();
+}
+
+grpc::Status CallWithRequest(const std::shared_ptr<grpc::Channel>& channel,
+                             const std::string& method, const std::string& request_bytes,
+                             grpc_compression_algorithm compression) {
+  grpc::GenericStub stub(channel);
+  grpc::CompletionQueue cq;
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(30));
+  if (compression != GRPC_COMPRESS_NONE) ctx.set_compression_algorithm(compression);
+  std::unique_ptr<grpc::GenericClientAsyncReaderWriter> call = stub.PrepareCall(&ctx, method, &cq);
+  auto wait = [&cq]() {
+    void* tag = nullptr;
+    bool ok = false;
+    if (!cq.Next(&tag, &ok)) return false;
+    return ok;
+  };
+  call->StartCall(reinterpret_cast<void*>(1));
+  if (wait()) {
+    grpc::Slice bytes(request_bytes);
+    grpc::ByteBuffer request(&bytes, 1);
+    call->Write(request, reinterpret_cast<void*>(2));
+    if (wait()) {
+      call->WritesDone(reinterpret_cast<void*>(3));
+      if (wait()) {
+        grpc::ByteBuffer reply;
+        do {
+          call->Read(&reply, reinterpret_cast<void*>(4));
+        } while (wait());
+      }
+    }
+  }
+  grpc::Status status;
+  call->Finish(&status, reinterpret_cast<void*>(5));
+  wait();
+  cq.Shutdown();
+  void* tag;
+  bool ok;
+  while (cq.Next(&tag, &ok)) {
+  }
+  return status;
 }
 
 }  // namespace registry::testing

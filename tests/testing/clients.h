@@ -76,6 +76,14 @@ grpc::Status ExpungeRecordAs(const TestServer& server, absl::string_view identit
 registry::v1::VettingResult VetAs(const TestServer& server, absl::string_view identity,
                                   const registry::v1::Person& person);
 
+// Calls `method` ("/package.Service/Method") with `request_bytes` through the generic
+// (byte-level) API, compressed with `compression` when it is not GRPC_COMPRESS_NONE, and reads
+// every reply message until the status: for requests the generated stubs cannot send (bytes that
+// do not decode). Works for unary and server-streaming methods alike.
+grpc::Status CallWithRequest(const std::shared_ptr<grpc::Channel>& channel,
+                             const std::string& method, const std::string& request_bytes,
+                             grpc_compression_algorithm compression = GRPC_COMPRESS_NONE);
+
 }  // namespace registry::testing
 
 #endif  // REGISTRY_TESTS_TESTING_CLIENTS_H_
