@@ -192,7 +192,9 @@ grpc::Status ToGrpcStatus(const absl::Status& s) {
 }
 
 void Call::SetSubjectResult(std::string check_id, registry::v1::VettingResult result,
-                            std::vector<std::string> deciding_record_ids) {
+                            std::vector<std::string> deciding_record_ids,
+                            std::vector<std::string> also_in_history_of) {
+  other_histories_ = std::move(also_in_history_of);
   subject_check_.mutable_summary()->set_check_id(std::move(check_id));
   subject_check_.mutable_summary()->set_result(result);
   subject_check_.clear_deciding_record_ids();
@@ -210,15 +212,28 @@ absl::Status Call::StageSubjectCheck(int status_code, storage::PendingWrite* w) 
     summary->set_result(registry::v1::VETTING_RESULT_UNSPECIFIED);
     check.clear_deciding_record_ids();
   }
+  const bool answered = status_code == 0 && !subject_check_.summary().check_id().empty();
   summary->set_organisation(caller_.organisation);
   summary->set_requester(caller_.id);
   summary->set_checked_at(FormatInstant(now_));
   summary->set_position_category(subject_position_);
   summary->set_status_code(status_code);
   RETURN_IF_ERROR(checks_->Stage(subject_token_, now_, check, w));
+  // The same check, in the history of each person whose record under another number took part
+  // in the answer: the probe of their name is theirs to see, whatever number it was asked under.
+  if (answered) {
+    for (const std::string& other : other_histories_) {
+      if (other.empty() || other == subject_token_) continue;
+      RETURN_IF_ERROR(checks_->Stage(other, now_, check, w));
+    }
+  }
   if (took_person_limit_) {
     RETURN_IF_ERROR(
         checks_->StageLimitTake(caller_.organisation, subject_token_, now_, summary->check_id(), w));
+  }
+  if (!name_limit_token_.empty()) {
+    RETURN_IF_ERROR(checks_->StageLimitTake(caller_.organisation, name_limit_token_, now_,
+                                            summary->check_id(), w));
   }
   // A REFER given is kept for the alert on many of them (row 48), which a restart must not reset.
   if (summary->result() == registry::v1::VETTING_RESULT_REFER) {
@@ -546,6 +561,37 @@ absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* 
           "refills within 24 hours of the checks made");
     }
     call->took_person_limit_ = true;
+    // And as many of one name (surname and given name, folded as the name index folds them,
+    // without the birth date), whatever numbers and dates it is asked with: every check reads
+    // the records that name the candidate under another number (row 100), and fresh numbers
+    // must not make that a search for a registered person's birth date. A name that cannot be
+    // normalised takes nothing here: the handler refuses it (INVALID_ARGUMENT) as before.
+    const FieldDescriptor* surname = rule->FieldOf(registry::v1::AUDIT_FIELD_SUBJECT_SURNAME);
+    const FieldDescriptor* given = rule->FieldOf(registry::v1::AUDIT_FIELD_SUBJECT_GIVEN_NAME);
+    if (surname != nullptr && given != nullptr && deps_.records != nullptr) {
+      absl::StatusOr<std::string> name_token = deps_.records->NameLimitToken(
+          StringField(*request, surname), StringField(*request, given));
+      if (!name_token.ok() && !absl::IsInvalidArgument(name_token.status())) {
+        return name_token.status();
+      }
+      if (name_token.ok()) {
+        ASSIGN_OR_RETURN(
+            const bool name_allowed,
+            deps_.limiter->AllowPersonCheck(
+                organisation, *name_token, call->vetting_org_->rate_limit(),
+                [&](absl::Time since) -> absl::StatusOr<uint32_t> {
+                  if (checks == nullptr) return 0;
+                  return checks->CountLimitTakes(organisation, *name_token, since);
+                }));
+        if (!name_allowed) {
+          if (deps_.metrics != nullptr) deps_.metrics->RecordRateLimited();
+          return absl::ResourceExhaustedError(
+              "checks of this name by the organisation: the daily limit is reached; it refills "
+              "within 24 hours of the checks made");
+        }
+        call->name_limit_token_ = *std::move(name_token);
+      }
+    }
   }
   // Who receives what is disclosed: the recipient the request names (an export), else the
   // caller's organisation.

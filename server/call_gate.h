@@ -86,9 +86,14 @@ class Call {
   // empty otherwise or when the personal number is not well formed.
   const std::string& subject_token() const { return subject_token_; }
   // For methods that name a subject: the check to record in the person's history when the call
-  // commits. Without it the check is recorded with a new id and no result.
+  // commits. Without it the check is recorded with a new id and no result. `also_in_history_of`:
+  // the personal-number tokens of other people whose records took part in the answer (a record
+  // naming the candidate under another number, docs/security.md row 100): the answered check is
+  // entered in their histories too, in the same batch, so that a probe of a registered person's
+  // name under made-up numbers is in that person's history. Never in the event.
   void SetSubjectResult(std::string check_id, registry::v1::VettingResult result,
-                        std::vector<std::string> deciding_record_ids);
+                        std::vector<std::string> deciding_record_ids,
+                        std::vector<std::string> also_in_history_of = {});
 
   // Commits `write` (may be null: the event alone) with this call's event, outcome OK, in one
   // synced batch (with the subject's check, when the method names one). Afterwards the gate
@@ -124,6 +129,11 @@ class Call {
   // The call took from the organisation's daily limit on checks of the subject: the check is
   // kept as a limit row too (storage::CheckStore::StageLimitTake), for a restarted registryd.
   bool took_person_limit_ = false;
+  // The keyed token of the subject's name (RecordStore::NameLimitToken), when the call took from
+  // the organisation's daily limit on checks of that name: kept as a limit row too, as above.
+  std::string name_limit_token_;
+  // SetSubjectResult's `also_in_history_of`.
+  std::vector<std::string> other_histories_;
   bool committed_ = false;
   uint64_t sequence_ = 0;
   // The client certificate's fingerprint, and whether the call was refused because the

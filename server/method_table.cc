@@ -133,6 +133,10 @@ absl::Status RuleFromOptions(const pb::MethodDescriptor* method, MethodRule* rul
   if (!rule->names_subject && rule->FieldOf(v1::AUDIT_FIELD_SUBJECT) != nullptr) {
     return fail("a field is marked AUDIT_FIELD_SUBJECT but the rule names no subject");
   }
+  if (!rule->names_subject && (rule->FieldOf(v1::AUDIT_FIELD_SUBJECT_SURNAME) != nullptr ||
+                               rule->FieldOf(v1::AUDIT_FIELD_SUBJECT_GIVEN_NAME) != nullptr)) {
+    return fail("a field is marked as the subject's name but the rule names no subject");
+  }
   return absl::OkStatus();
 }
 

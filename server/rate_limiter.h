@@ -2,7 +2,9 @@
 // (RateLimit.per_minute, burst), and one per organisation and person it checks
 // (RateLimit.checks_per_person_per_day), so that no employer can put more than a few questions a
 // day about one personal number, whatever its overall rate (docs/security.md, "What REFER itself
-// says"). It also counts each organisation's REFER answers, for the gate's alert on an
+// says"). The gate takes as many from a second bucket keyed on the candidate's name (its keyed
+// token, RecordStore::NameLimitToken), through the same AllowPersonCheck: a fresh number for each
+// try buys no more questions about one name. It also counts each organisation's REFER answers, for the gate's alert on an
 // organisation that gets many (RateLimit.refers_per_day_alert).
 //
 //   RateLimiter limiter(&clock);

@@ -1,5 +1,7 @@
 #include "server/vetting_decision.h"
 
+#include <algorithm>
+
 #include "common/time_format.h"
 
 namespace registry::server {
@@ -23,6 +25,7 @@ Part PartOf(const storage::VettingFacts& f, absl::CivilDay today) {
 VettingDecision DecideVetting(absl::Span<const storage::VettingFacts> facts, absl::CivilDay today) {
   std::vector<std::string> matching_active;
   std::vector<std::string> taking_part;
+  std::vector<std::string> other_people;
   for (const storage::VettingFacts& f : facts) {
     const Part part = PartOf(f, today);
     if (part == Part::kNone) continue;
@@ -30,7 +33,14 @@ VettingDecision DecideVetting(absl::Span<const storage::VettingFacts> facts, abs
     if (f.under_other_number && !f.identity_matches) continue;
     taking_part.push_back(f.record_id);
     // The number differs: the registry verifies by hand whether it is the candidate's record.
-    if (f.under_other_number) continue;
+    if (f.under_other_number) {
+      if (!f.person_token.empty() &&
+          std::find(other_people.begin(), other_people.end(), f.person_token) ==
+              other_people.end()) {
+        other_people.push_back(f.person_token);
+      }
+      continue;
+    }
     if (part == Part::kTakesPart && f.identity_matches && f.status == v1::RECORD_STATUS_ACTIVE) {
       matching_active.push_back(f.record_id);
     }
@@ -42,6 +52,7 @@ VettingDecision DecideVetting(absl::Span<const storage::VettingFacts> facts, abs
   } else if (!taking_part.empty()) {
     d.result = v1::VETTING_RESULT_REFER;
     d.deciding_record_ids = std::move(taking_part);
+    d.other_person_tokens = std::move(other_people);
   } else {
     d.result = v1::VETTING_RESULT_CLEAR;
   }

@@ -37,6 +37,10 @@ struct VettingDecision {
   // The records that decided the result: for NOT_CLEAR the matching active ones, for REFER every
   // record that took part, for CLEAR none.
   std::vector<std::string> deciding_record_ids;
+  // For REFER: the personal-number tokens of the people whose records under another number took
+  // part (each once), so that the check is entered in their histories too (docs/security.md
+  // row 13). Never in the reply or the audit event.
+  std::vector<std::string> other_person_tokens;
 };
 
 VettingDecision DecideVetting(absl::Span<const storage::VettingFacts> facts, absl::CivilDay today);

@@ -94,7 +94,10 @@ grpc::Status VettingService::VettingCheck(grpc::ServerContext* ctx,
                      crypto::SignCertificate(*d_.vetting_signer, std::move(cert)));
 
     // The check goes into the person's history with the audit event, in one batch.
-    call.SetSubjectResult(check_id, decision.result, std::move(decision.deciding_record_ids));
+    // A REFER by a record under another number goes into that person's history too (never into
+    // the reply or the event).
+    call.SetSubjectResult(check_id, decision.result, std::move(decision.deciding_record_ids),
+                          std::move(decision.other_person_tokens));
     RETURN_IF_ERROR(call.Commit(nullptr));
 
     resp->set_result(decision.result);

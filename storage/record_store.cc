@@ -763,6 +763,11 @@ absl::StatusOr<std::string> RecordStore::PersonalNumberToken(absl::string_view p
   return token;
 }
 
+absl::StatusOr<std::string> RecordStore::NameLimitToken(absl::string_view surname,
+                                                        absl::string_view given_name) const {
+  return NameToken(surname, given_name, "", "");
+}
+
 absl::StatusOr<std::string> RecordStore::NameToken(absl::string_view surname,
                                                    absl::string_view given_name,
                                                    absl::string_view birth_date,
@@ -1891,6 +1896,7 @@ absl::StatusOr<std::vector<VettingFacts>> RecordStore::FactsForVetting(
     f.record_id = id;
     f.identity_matches = true;
     f.under_other_number = true;
+    f.person_token = head->personal_number_token();
     f.status = head->status();
     OtherNumber& group = others[head->personal_number_token()];
     group.facts.push_back(std::move(f));

@@ -163,6 +163,9 @@ struct VettingFacts {
   // may be the candidate's under a mistyped or false number, so it can refer, never decide
   // NOT_CLEAR (server/vetting_decision.h).
   bool under_other_number = false;
+  // For a record under another number: its person's personal-number token (from its head), so
+  // that a check it takes part in is entered in that person's history too.
+  std::string person_token;
   registry::v1::RecordStatus status = registry::v1::RECORD_STATUS_UNSPECIFIED;
   std::string employer_visible_until;  // YYYY-MM-DD
 };
@@ -410,6 +413,13 @@ class RecordStore {
 
   // Token of a personal number (32 raw bytes), for callers that key other data by person.
   absl::StatusOr<std::string> PersonalNumberToken(absl::string_view personal_number) const;
+  // Token of a name without a birth date (32 raw bytes): the name index's keyed token over the
+  // normalised "surname|given name|", as the exact name index folds names (Latin = Cyrillic), for
+  // the gate's daily limit on checks of one name (server/call_gate.cc). No record is indexed
+  // under it (every record has a birth date). InvalidArgument "surname: ..." or
+  // "given_name: ..." when a name cannot be normalised. Looks nothing up.
+  absl::StatusOr<std::string> NameLimitToken(absl::string_view surname,
+                                             absl::string_view given_name) const;
 
  private:
   RecordStore(Database* db, const KeyringHolder* keys, const NameNormalizer* normalizer,

@@ -610,6 +610,25 @@ TEST_F(DataCheckTest, ADeletedVettingHistoryEntryIsCaught) {
   EXPECT_THAT(out, HasSubstr(problem));
 }
 
+// A REFER by a record under another number is entered in two histories (the number asked about,
+// and the record's person's) by one event: both entries are paired with it, and nothing is a
+// problem.
+TEST_F(DataCheckTest, ACheckInTwoHistoriesIsPairedWithItsOneEvent) {
+  const v1::Person person = ExampleRecord().person();
+  Create(ExampleRecord());
+  v1::VettingCheckRequest under_another_number = CandidateOf(person);
+  under_another_number.set_personal_number("1098765432");
+  ASSERT_NE(under_another_number.personal_number(), person.personal_number());
+  std::string answered;
+  ASSERT_TRUE(VetForCheckId(under_another_number, &answered).ok());
+  ASSERT_FALSE(answered.empty());
+  EXPECT_EQ(HistoryLength(person), 1);
+
+  const v1::VerifyDataResponse r = Verify();
+  EXPECT_EQ(r.problem_count(), 0u) << (r.problems().empty() ? "" : r.problems(0));
+  EXPECT_EQ(r.vetting_checks(), 2u);
+}
+
 // A data folder of an earlier registry (storage schema 6) keeps its checks under token || time
 // || check id: the next start moves them to keys without their time and marks the schema 9, each
 // step in an audited batch, and the person's history and the data check are as before.

@@ -426,10 +426,14 @@ TEST(RateLimitEndToEndTest, AnOrganisationAsksAboutOnePersonOnlyAFewTimesADayWha
         v1::RecordService::NewStub(server->Channel("clerk"))->CreateRecord(&ctx, record, &resp);
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
+  // Each number under a name of its own: checks of one name have a daily limit of their own
+  // (TheDailyLimitOnOneNameHoldsWhateverNumbersItIsAskedUnder).
   const auto vet = [&](const std::string& identity, const std::string& personal_number,
                        int day_of_birth, std::string* message) {
     v1::VettingCheckRequest req = testing::CandidateOf(record.person(), "CONSENT-2026-0042");
     req.set_personal_number(personal_number);
+    if (personal_number == "1098765432") req.set_given_name("Ardit");
+    if (personal_number == "1098765433") req.set_given_name("Besnik");
     req.set_birth_date(absl::StrCat("1990-01-", day_of_birth < 10 ? "0" : "", day_of_birth));
     req.set_position_category(identity == "vetting" ? "teacher" : "care_worker");
     grpc::ClientContext ctx;
@@ -515,6 +519,123 @@ TEST(RateLimitEndToEndTest, TheDailyLimitOnOnePersonHoldsAcrossARestart) {
   clock.Advance(absl::Hours(24) + absl::Seconds(1));
   ASSERT_TRUE(server->Restart().ok());
   EXPECT_EQ(vet("vetting", "1990-01-06"), grpc::StatusCode::OK);
+}
+
+// The same limit on checks of one name (surname and given name, folded as the name index folds
+// them, without the birth date), whatever personal numbers and birth dates it is asked with:
+// every check reads the records that name the candidate under another number (docs/security.md
+// row 100), and a fresh number for each try must not make that a search for a registered
+// person's birth date. The refusal is the same whether the registry holds the name or not, and
+// the call is refused before anything is read (the probe of the registered date gets no REFER).
+TEST(RateLimitEndToEndTest, ProbingOneNameUnderFreshNumbersMeetsTheDailyLimitOfThatName) {
+  FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
+  auto server = StartWithSchoolLimit(
+      &clock, [](v1::RateLimit* l) { l->set_checks_per_person_per_day(5); });
+  v1::CreateRecordRequest record = testing::ExampleRecord();
+  record.mutable_person()->set_surname("Petrovi\xc4\x87");  // Petrović
+  record.mutable_person()->set_given_name("Marko");
+  record.mutable_person()->set_birth_date("1985-06-06");
+  ASSERT_FALSE(testing::CreatedRecordId(*server, "clerk", record).empty());
+  int next_number = 10;
+  const auto vet = [&](const std::string& identity, const std::string& surname,
+                       const std::string& given_name, const std::string& birth_date,
+                       std::string* message) {
+    v1::VettingCheckRequest req = testing::CandidateOf(record.person(), "CONSENT-2026-0042");
+    req.set_personal_number(absl::StrCat("10987654", next_number++));
+    EXPECT_NE(req.personal_number(), record.person().personal_number());
+    req.set_surname(surname);
+    req.set_given_name(given_name);
+    req.set_birth_date(birth_date);
+    req.set_position_category(identity == "vetting" ? "teacher" : "care_worker");
+    grpc::ClientContext ctx;
+    v1::VettingCheckResponse resp;
+    const grpc::Status s =
+        v1::VettingService::NewStub(server->Channel(identity))->VettingCheck(&ctx, req, &resp);
+    if (!s.ok()) {
+      EXPECT_FALSE(resp.has_certificate());
+    }
+    if (message != nullptr) *message = s.error_message();
+    return std::make_pair(s.error_code(), resp.result());
+  };
+  const std::string kLatin = "Petrovi\xc4\x87";
+  const std::string kCyrillic = "\xd0\x9f\xd0\xb5\xd1\x82\xd1\x80\xd0\xbe\xd0\xb2\xd0\xb8"
+                                "\xd1\x9b";  // Петровић
+  const std::string kMarkoCyrillic = "\xd0\x9c\xd0\xb0\xd1\x80\xd0\xba\xd0\xbe";  // Марко
+  // Five dates, one of them in Cyrillic: the same name, five fresh numbers, all answered CLEAR.
+  for (int day = 1; day <= 5; ++day) {
+    const bool cyrillic = day == 3;
+    const auto [code, result] =
+        vet("vetting", cyrillic ? kCyrillic : kLatin, cyrillic ? kMarkoCyrillic : "Marko",
+            absl::StrCat("1985-06-0", day), nullptr);
+    EXPECT_EQ(code, grpc::StatusCode::OK) << day;
+    EXPECT_EQ(result, v1::VETTING_RESULT_CLEAR) << day;
+  }
+  // The sixth try, of the registered date, under yet another number: refused for the name.
+  std::string refused_registered;
+  EXPECT_EQ(vet("vetting", kLatin, "Marko", "1985-06-06", &refused_registered).first,
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(refused_registered,
+            "checks of this name by the organisation: the daily limit is reached; it refills "
+            "within 24 hours of the checks made");
+  EXPECT_EQ(vet("vetting", "PETROVI\xc4\x86", "marko", "1985-06-07", nullptr).first,
+            grpc::StatusCode::RESOURCE_EXHAUSTED);
+
+  // A name the registry does not hold meets the same limit, with the same words.
+  std::string refused_unknown;
+  for (int day = 1; day <= 6; ++day) {
+    EXPECT_EQ(vet("vetting", "Krasniqi", "Ardit", absl::StrCat("1985-06-0", day),
+                  &refused_unknown).first,
+              day <= 5 ? grpc::StatusCode::OK : grpc::StatusCode::RESOURCE_EXHAUSTED)
+        << day;
+  }
+  EXPECT_EQ(refused_unknown, refused_registered);
+
+  // Another name, and another organisation asking about this one, are answered; the other
+  // organisation's check of the registered date refers, as it always did.
+  EXPECT_EQ(vet("vetting", kLatin, "Marka", "1985-06-06", nullptr).first, grpc::StatusCode::OK);
+  const auto other_org = vet("vetting2", kLatin, "Marko", "1985-06-06", nullptr);
+  EXPECT_EQ(other_org.first, grpc::StatusCode::OK);
+  EXPECT_EQ(other_org.second, v1::VETTING_RESULT_REFER);
+
+  // A name that cannot be normalised is refused as invalid, as before, whatever the limit.
+  EXPECT_EQ(vet("vetting", "", "Marko", "1985-06-06", nullptr).first,
+            grpc::StatusCode::INVALID_ARGUMENT);
+
+  // A day on, the name may be asked about again.
+  clock.Advance(absl::Hours(24) + absl::Seconds(1));
+  EXPECT_EQ(vet("vetting", kLatin, "Marko", "1985-06-08", nullptr).first, grpc::StatusCode::OK);
+}
+
+// The limit on one name outlives registryd as the limit on one number does (its limit rows).
+TEST(RateLimitEndToEndTest, TheDailyLimitOnOneNameHoldsAcrossARestart) {
+  FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
+  auto server = StartWithSchoolLimit(
+      &clock, [](v1::RateLimit* l) { l->set_checks_per_person_per_day(3); });
+  const v1::Person person = testing::ExampleRecord().person();
+  int next_number = 10;
+  const auto vet = [&](const std::string& identity) {
+    v1::VettingCheckRequest req = testing::CandidateOf(person, "CONSENT-2026-0042");
+    req.set_personal_number(absl::StrCat("10987654", next_number));
+    req.set_birth_date(absl::StrCat("1990-01-", next_number++));
+    req.set_position_category(identity == "vetting" ? "teacher" : "care_worker");
+    grpc::ClientContext ctx;
+    v1::VettingCheckResponse resp;
+    return v1::VettingService::NewStub(server->Channel(identity))
+        ->VettingCheck(&ctx, req, &resp)
+        .error_code();
+  };
+  EXPECT_EQ(vet("vetting"), grpc::StatusCode::OK);
+  EXPECT_EQ(vet("vetting"), grpc::StatusCode::OK);
+  ASSERT_TRUE(server->Restart().ok());
+  EXPECT_EQ(vet("vetting"), grpc::StatusCode::OK);
+  EXPECT_EQ(vet("vetting"), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(vet("vetting2"), grpc::StatusCode::OK);
+  ASSERT_TRUE(server->Restart().ok());
+  EXPECT_EQ(vet("vetting"), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  // A day after the first checks, none of them counts any more.
+  clock.Advance(absl::Hours(24) + absl::Seconds(1));
+  ASSERT_TRUE(server->Restart().ok());
+  EXPECT_EQ(vet("vetting"), grpc::StatusCode::OK);
 }
 
 // An organisation that gets many REFERs (personal numbers with a record, asked under names or
@@ -642,7 +763,8 @@ TEST(RateLimitEndToEndTest, LimitAndReferRowsAreDeletedOnceTwoDaysOld) {
     EXPECT_TRUE(n.ok()) << n.status();
     return n.value_or(0);
   };
-  // A day later both rows (the limit take and the REFER) are still counted: nothing goes.
+  // A day later its three rows (the takes from the limits on the number and on the name, and the
+  // REFER) are still counted: nothing goes.
   clock.Advance(absl::Hours(24));
   const uint64_t before = testing::AuditLogSize(*server);
   EXPECT_EQ(pruned(), 0u);
@@ -650,15 +772,15 @@ TEST(RateLimitEndToEndTest, LimitAndReferRowsAreDeletedOnceTwoDaysOld) {
   // A check now, then past two days from the first.
   EXPECT_EQ(testing::VetAs(*server, "vetting", mismatched), v1::VETTING_RESULT_REFER);
   clock.Advance(absl::Hours(24) + absl::Minutes(1));
-  EXPECT_EQ(pruned(), 2u);
+  EXPECT_EQ(pruned(), 3u);
   const v1::AuditEvent event = testing::LastStoredEvent(*server);
   EXPECT_EQ(event.actor(), "system:vetting-limits");
   EXPECT_EQ(event.action(), "prune-vetting-limit-rows");
-  EXPECT_THAT(event.reference(), ::testing::StartsWith("2 rows from before "));
+  EXPECT_THAT(event.reference(), ::testing::StartsWith("3 rows from before "));
   // The second check's rows stay until they are two days old.
   EXPECT_EQ(pruned(), 0u);
   clock.Advance(absl::Hours(24));
-  EXPECT_EQ(pruned(), 2u);
+  EXPECT_EQ(pruned(), 3u);
 }
 
 // The day's REFERs are kept with the checks: a restart does not start the count again.

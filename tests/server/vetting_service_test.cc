@@ -464,12 +464,12 @@ TEST_F(VettingServiceTest, ARecordNamingTheCandidateUnderAnotherNumberIsReferNev
   EXPECT_THAT(event.record_ids(), ::testing::ElementsAre(id));
   EXPECT_EQ(event.tokens_size(), 1);
 
-  // The check is in the candidate's history (the number asked about), not the other number's.
+  // The check is in the candidate's history (the number asked about), and in that of the person
+  // whose record referred it (ACheckReferredByARecordUnderAnotherNumberIsInThatPersonsHistory).
   const std::vector<v1::CheckSummary> history = ChecksAbout("4000000099");
   ASSERT_EQ(history.size(), 1u);
   EXPECT_EQ(history[0].check_id(), refer.response.check_id());
   EXPECT_EQ(history[0].result(), v1::VETTING_RESULT_REFER);
-  EXPECT_THAT(ChecksAbout("4000000001"), IsEmpty());
 
   // Byte for byte the REFER a record under the number that names someone else gives.
   v1::VettingCheckRequest namesake = candidate;
@@ -484,6 +484,36 @@ TEST_F(VettingServiceTest, ARecordNamingTheCandidateUnderAnotherNumberIsReferNev
   v1::VettingCheckRequest born_later = candidate;
   born_later.set_birth_date("1985-07-16");
   EXPECT_EQ(ResultOf(born_later), v1::VETTING_RESULT_CLEAR);
+}
+
+// A probe of a registered person's name and birth date under a made-up number is in that
+// person's own history (docs/security.md row 13): the REFER their record gave is entered under
+// their number too, in the check's batch, while the employer's reply and the audit event are what
+// they were (the event names the asked number's token only).
+TEST_F(VettingServiceTest, ACheckReferredByARecordUnderAnotherNumberIsInThatPersonsHistory) {
+  const std::string id = CreateRecord(RecordOf("4000000001", kThaci, "Dardan", "1985-07-15"));
+  ASSERT_FALSE(id.empty());
+  const v1::VettingCheckRequest probe =
+      CandidateOf(RecordOf("4000000099", kThaci, "Dardan", "1985-07-15").person());
+  const uint64_t before = AuditSize();
+  const Reply refer = Check(probe);
+  ASSERT_TRUE(refer.status.ok()) << refer.status.error_message();
+  ASSERT_EQ(refer.response.result(), v1::VETTING_RESULT_REFER);
+  const v1::AuditEvent event = Event(before);
+  EXPECT_EQ(event.tokens_size(), 1);
+
+  const std::vector<v1::CheckSummary> theirs = ChecksAbout("4000000001");
+  ASSERT_EQ(theirs.size(), 1u);
+  EXPECT_EQ(theirs[0].check_id(), refer.response.check_id());
+  EXPECT_EQ(theirs[0].organisation(), "dev-school");
+  EXPECT_EQ(theirs[0].result(), v1::VETTING_RESULT_REFER);
+  EXPECT_EQ(theirs[0].status_code(), 0);
+
+  // A CLEAR (another birth date: nothing names the probe) is not theirs.
+  v1::VettingCheckRequest born_later = probe;
+  born_later.set_birth_date("1985-07-16");
+  ASSERT_EQ(ResultOf(born_later), v1::VETTING_RESULT_CLEAR);
+  EXPECT_EQ(ChecksAbout("4000000001").size(), 1u);
 }
 
 // Once the record under the other number is spent, it takes no part: CLEAR.
