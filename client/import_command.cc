@@ -22,8 +22,6 @@
 #include "client/terminal_text.h"
 #include "client/tls_probe.h"
 #include "common/status_macros.h"
-#include "google/protobuf/descriptor.h"
-#include "google/protobuf/message.h"
 #include "registry/v1/records.grpc.pb.h"
 
 namespace registry::client {
@@ -37,42 +35,6 @@ constexpr size_t kMaxBatchBytes = 4 << 20;
 // The rows of earlier batches a dry run's batch carries again (RunRecordImport) take at most
 // this many bytes more, which keeps the request below that limit still.
 constexpr size_t kMaxContextBytes = 3 << 20;
-// No valid record comes near this (every field has a limit of at most a few thousand characters);
-// a larger row is a broken file, named by its line, and never sent.
-constexpr size_t kMaxRowBytes = 256 << 10;
-
-// The first string field of `m` (at any depth) that is not well-formed UTF-8, as a path
-// ("record.person.surname"), or "" when all are. Such a row cannot be sent at all: protobuf
-// refuses to serialize it, and the whole batch would fail with it.
-std::string FirstFieldNotUtf8(const google::protobuf::Message& m, const std::string& prefix) {
-  const google::protobuf::Reflection* reflection = m.GetReflection();
-  std::vector<const google::protobuf::FieldDescriptor*> fields;
-  reflection->ListFields(m, &fields);
-  for (const google::protobuf::FieldDescriptor* f : fields) {
-    const std::string name = prefix.empty() ? f->name() : absl::StrCat(prefix, ".", f->name());
-    if (f->type() == google::protobuf::FieldDescriptor::TYPE_STRING) {
-      if (f->is_repeated()) {
-        for (int i = 0; i < reflection->FieldSize(m, f); ++i) {
-          if (!IsWellFormedUtf8(reflection->GetRepeatedString(m, f, i))) return name;
-        }
-      } else if (!IsWellFormedUtf8(reflection->GetString(m, f))) {
-        return name;
-      }
-    } else if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) {
-      if (f->is_repeated()) {
-        for (int i = 0; i < reflection->FieldSize(m, f); ++i) {
-          std::string bad = FirstFieldNotUtf8(reflection->GetRepeatedMessage(m, f, i), name);
-          if (!bad.empty()) return bad;
-        }
-      } else {
-        std::string bad = FirstFieldNotUtf8(reflection->GetMessage(m, f), name);
-        if (!bad.empty()) return bad;
-      }
-    }
-  }
-  return "";
-}
-
 // Set by the first SIGINT or SIGTERM while an import runs (InterruptGuard).
 volatile sig_atomic_t g_interrupted = 0;
 // Whether stderr takes JSON lines only (--json): set before the handler is installed.
@@ -186,24 +148,8 @@ absl::Status RunRecordImport(CommandContext& ctx) {
   ASSIGN_OR_RETURN(ParsedImport parsed, ParseImport(format, text));
   // Rows that cannot be sent are named by their line, like any other broken row, and the others
   // still go.
-  std::vector<v1::ImportRow> rows;
-  rows.reserve(parsed.rows.size());
-  for (v1::ImportRow& row : parsed.rows) {
-    const std::string not_utf8 = FirstFieldNotUtf8(row.record(), "");
-    if (!not_utf8.empty()) {
-      const std::string problem =
-          absl::StrCat(not_utf8, ": not valid UTF-8 (save the file as UTF-8)");
-      parsed.errors.push_back(
-          {row.line(),
-           format == ImportFormat::kCsv ? RecordMessageWithColumns(problem) : problem});
-    } else if (row.ByteSizeLong() > kMaxRowBytes) {
-      parsed.errors.push_back(
-          {row.line(), absl::StrCat("row of ", row.ByteSizeLong(), " bytes: more than any valid "
-                                    "record (", kMaxRowBytes >> 10, " KiB)")});
-    } else {
-      rows.push_back(std::move(row));
-    }
-  }
+  SetAsideUnsendableRows(format, &parsed);
+  std::vector<v1::ImportRow> rows = std::move(parsed.rows);
 
   // The lines of the rows to send, ascending: what the reports below name them by.
   std::vector<uint64_t> file_lines;
@@ -335,9 +281,7 @@ absl::Status RunRecordImport(CommandContext& ctx) {
         results.push_back(result);
         if (result.outcome() == v1::ImportRowResult::OUTCOME_INVALID) {
           // A CSV row's problems name its columns, as the problems found here do.
-          invalid.push_back({result.line(), format == ImportFormat::kCsv
-                                                ? RecordMessageWithColumns(result.error())
-                                                : result.error()});
+          invalid.push_back({result.line(), ImportProblemMessage(format, result.error())});
         }
       }
     }

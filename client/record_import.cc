@@ -18,13 +18,47 @@
 #include "client/option_parser.h"
 #include "client/record_fields.h"
 #include "client/suggest.h"
+#include "client/terminal_text.h"
 #include "common/json_keys.h"
 #include "common/record_limits.h"
 #include "common/time_format.h"
+#include "google/protobuf/descriptor.h"
+#include "google/protobuf/message.h"
 #include "google/protobuf/util/json_util.h"
 
 namespace registry::client {
 namespace {
+
+// The first string field of `m` (at any depth) that is not well-formed UTF-8, as a path
+// ("record.person.surname"), or "" when all are.
+std::string FirstFieldNotUtf8(const google::protobuf::Message& m, const std::string& prefix) {
+  const google::protobuf::Reflection* reflection = m.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection->ListFields(m, &fields);
+  for (const google::protobuf::FieldDescriptor* f : fields) {
+    const std::string name = prefix.empty() ? f->name() : absl::StrCat(prefix, ".", f->name());
+    if (f->type() == google::protobuf::FieldDescriptor::TYPE_STRING) {
+      if (f->is_repeated()) {
+        for (int i = 0; i < reflection->FieldSize(m, f); ++i) {
+          if (!IsWellFormedUtf8(reflection->GetRepeatedString(m, f, i))) return name;
+        }
+      } else if (!IsWellFormedUtf8(reflection->GetString(m, f))) {
+        return name;
+      }
+    } else if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) {
+      if (f->is_repeated()) {
+        for (int i = 0; i < reflection->FieldSize(m, f); ++i) {
+          std::string bad = FirstFieldNotUtf8(reflection->GetRepeatedMessage(m, f, i), name);
+          if (!bad.empty()) return bad;
+        }
+      } else {
+        std::string bad = FirstFieldNotUtf8(reflection->GetMessage(m, f), name);
+        if (!bad.empty()) return bad;
+      }
+    }
+  }
+  return "";
+}
 
 // Collects the problems of one row, each as "column: what".
 class RowProblems {
@@ -591,6 +625,31 @@ std::string DescribeImportLines(const std::vector<uint64_t>& file_lines,
     absl::StrAppend(&said, ", and ", rows_left, rows_left == 1 ? " more row" : " more rows");
   }
   return said;
+}
+
+std::string ImportProblemMessage(ImportFormat format, absl::string_view message) {
+  return format == ImportFormat::kCsv ? RecordMessageWithColumns(message) : std::string(message);
+}
+
+void SetAsideUnsendableRows(ImportFormat format, ParsedImport* parsed) {
+  std::vector<v1::ImportRow> rows;
+  rows.reserve(parsed->rows.size());
+  for (v1::ImportRow& row : parsed->rows) {
+    const std::string not_utf8 = FirstFieldNotUtf8(row.record(), "");
+    if (!not_utf8.empty()) {
+      parsed->errors.push_back(
+          {row.line(), ImportProblemMessage(
+                           format, absl::StrCat(not_utf8,
+                                                ": not valid UTF-8 (save the file as UTF-8)"))});
+    } else if (row.ByteSizeLong() > kMaxImportRowBytes) {
+      parsed->errors.push_back(
+          {row.line(), absl::StrCat("row of ", row.ByteSizeLong(), " bytes: more than any valid "
+                                    "record (", kMaxImportRowBytes >> 10, " KiB)")});
+    } else {
+      rows.push_back(std::move(row));
+    }
+  }
+  parsed->rows = std::move(rows);
 }
 
 }  // namespace registry::client

@@ -88,6 +88,24 @@ absl::StatusOr<ParsedImport> ParseImportJsonLines(absl::string_view text);
 // Dispatches on `format`.
 absl::StatusOr<ParsedImport> ParseImport(ImportFormat format, absl::string_view text);
 
+// No valid record comes near this many bytes (every field has a limit of at most a few thousand
+// characters); a larger row is a broken file, named by its line, and never sent.
+inline constexpr size_t kMaxImportRowBytes = 256 << 10;
+
+// Takes out of `parsed->rows` each row that cannot be sent, and lists it in `parsed->errors` by
+// its line: a row with text that is not well-formed UTF-8 (a file saved in another encoding:
+// protobuf refuses to serialize it, and the whole batch would fail with it) and a row over
+// kMaxImportRowBytes (which could push its batch past the channel's limit on a message). The
+// other rows still go. registry-cli and registry-console check a file alike with it.
+//   "line 3: given_name: not valid UTF-8 (save the file as UTF-8)"  (CSV: the column's name)
+//   "line 2: row of 3000147 bytes: more than any valid record (256 KiB)"
+void SetAsideUnsendableRows(ImportFormat format, ParsedImport* parsed);
+
+// A problem the registry found in a row, as the import reports it: a CSV row's problems name its
+// columns ("person.personal_number: ..." -> "personal_number: ...", RecordMessageWithColumns);
+// a JSON-lines row's keep the record's paths, which its file uses.
+std::string ImportProblemMessage(ImportFormat format, absl::string_view message);
+
 // Puts `rows` in the order they are sent: latest final date first, in the file's order among
 // equal dates, and the rows whose final date is not a date (which the registry refuses) last, in
 // the file's order. The registry orders the rows of one request the same way, so that a person's

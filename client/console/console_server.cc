@@ -773,6 +773,16 @@ void PageContext::SendPage(const std::string& title, const std::string& body, in
   response_.set_content(html, "text/html; charset=utf-8");
 }
 
+namespace {
+// gRPC's RESOURCE_EXHAUSTED for a message over the channel's limit ("Received message larger
+// than max", "Sent message larger than max"): a request too large, not "too many requests",
+// which trying again later would not help.
+bool TooLargeForChannel(const absl::Status& status) {
+  return absl::IsResourceExhausted(status) &&
+         absl::StrContains(status.message(), "message larger than max");
+}
+}  // namespace
+
 std::string PageContext::ErrorBox(const absl::Status& status) const {
   const std::string code = absl::StatusCodeToString(status.code());
   // A registry that was not reached refused nothing: its heading says so, and the message is
@@ -781,7 +791,8 @@ std::string PageContext::ErrorBox(const absl::Status& status) const {
   return absl::StrCat(
       "<div class=\"error-box\" role=\"alert\"><h2>",
       T(unreachable ? "error.unreachable_title" : "error.title"), "</h2><p>",
-      T(absl::StrCat("status.", code)), " <code>", Escape(code), "</code></p>",
+      T(TooLargeForChannel(status) ? "status.too_large" : absl::StrCat("status.", code)),
+      " <code>", Escape(code), "</code></p>",
       unreachable ? absl::StrCat("<p>", T("error.unreachable_help"), "</p>") : "",
       status.message().empty()
           ? ""
@@ -790,13 +801,20 @@ std::string PageContext::ErrorBox(const absl::Status& status) const {
       "</div>");
 }
 
-std::string PageContext::LocalErrorBox(absl::string_view key) const {
-  return absl::StrCat("<div class=\"error-box\" role=\"alert\"><h2>", T("error.title"), "</h2><p>",
-                      T(key), "</p></div>");
+namespace {
+// The heading of what the console itself found wrong: the registry refused nothing.
+const char* LocalErrorTitleKey(int http_status) {
+  return http_status == 404 ? "error.local_not_found" : "error.local_not_possible";
+}
+}  // namespace
+
+std::string PageContext::LocalErrorBox(absl::string_view key, int http_status) const {
+  return absl::StrCat("<div class=\"error-box\" role=\"alert\"><h2>",
+                      T(LocalErrorTitleKey(http_status)), "</h2><p>", T(key), "</p></div>");
 }
 
 void PageContext::SendLocalError(absl::string_view key, int http_status) {
-  SendPage(T("error.title"), LocalErrorBox(key), http_status);
+  SendPage(T(LocalErrorTitleKey(http_status)), LocalErrorBox(key, http_status), http_status);
 }
 
 void PageContext::SendError(const absl::Status& status, int http_status) {

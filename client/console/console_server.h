@@ -227,9 +227,10 @@ class PageContext {
   std::string ErrorBox(const absl::Status& status) const;
   // A page, and a box, saying what the console itself found wrong (an id that is not one, a job
   // or upload it no longer holds): catalog text `key` in the page's language, not credited to
-  // the registry.
+  // the registry: titled "Not found" for a 404 (a task, upload, certificate or event this console
+  // does not hold), "Not possible" otherwise, never "The registry refused".
   void SendLocalError(absl::string_view key, int http_status);
-  std::string LocalErrorBox(absl::string_view key) const;
+  std::string LocalErrorBox(absl::string_view key, int http_status = 400) const;
   void Redirect(const std::string& path);
 
  private:

@@ -3,12 +3,18 @@
 // bar follows them. Also the job pages that follow long tasks (imports, verifications).
 #include <algorithm>
 #include <set>
+#include <tuple>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/strip.h"
+#include "client/choices.h"
 #include "client/console/html.h"
 #include "client/console/pages.h"
+#include "client/console/record_form.h"
 #include "client/record_import.h"
 #include "httplib.h"
 
@@ -18,10 +24,64 @@ namespace {
 // Rows per ImportRecords call: each is one audited call, committed whole; small enough that the
 // progress bar moves, large enough that a backlog of thousands takes few calls.
 constexpr size_t kImportBatch = 100;
+// A batch also ends early when its rows reach this many bytes: with the rows a dry run carries
+// (below), a request stays well below the 8 MiB limit on a message of the channel, as
+// registry-cli's do. 100 rows of up to 256 KiB each (kMaxImportRowBytes) would not: the whole
+// check failed, RESOURCE_EXHAUSTED.
+constexpr size_t kMaxBatchBytes = 4 << 20;
 // What a dry run's request may hold with the rows it carries (DryRunCarry): the registry's limit
 // on rows, and well below its 8 MiB limit on a message.
 constexpr size_t kMaxImportRows = 1000;
 constexpr size_t kMaxCarriedBytes = 3 << 20;
+
+// A bad line as the page lists it: a problem the console found in it (worded in English, as
+// registry-cli words it), or the registry's.
+struct BadLine {
+  uint64_t line = 0;
+  std::string message;
+  bool from_registry = false;
+};
+
+std::vector<BadLine> ConsoleFound(const std::vector<client::ImportLineError>& errors) {
+  std::vector<BadLine> lines;
+  for (const client::ImportLineError& error : errors) {
+    lines.push_back({error.line, error.message, false});
+  }
+  return lines;
+}
+
+// The registry's problems with a row, each named as registry-cli's import names it (a CSV row's
+// by their columns, ImportProblemMessage), and its rule in the page's language where the record
+// form has it translated; what is not translated is marked as English, and only that.
+std::string ProblemHtml(const PageContext& ctx, client::ImportFormat format,
+                        const BadLine& bad) {
+  const auto english = [](absl::string_view text) {
+    return absl::StrCat("<span lang=\"en\">", Text(text), "</span>");
+  };
+  if (!bad.from_registry) return english(bad.message);
+  std::vector<std::string> parts;
+  for (const std::string& part : client::SplitServerProblems(bad.message)) {
+    const std::string named = client::ImportProblemMessage(format, part);
+    const std::string path = client::FieldOfMessage(part);
+    const absl::string_view rest = absl::string_view(part).substr(path.size());
+    absl::string_view rule = rest;
+    if (absl::StartsWith(rule, " is required")) {
+      rule = "required";
+    } else if (!absl::ConsumePrefix(&rule, ": ")) {
+      rule = "";
+    }
+    FieldError error;
+    if (!path.empty() && !rule.empty()) std::tie(error.key, error.values) = RuleKey(rule);
+    if (error.key.empty() || !absl::EndsWith(named, rest)) {
+      parts.push_back(english(named));
+      continue;
+    }
+    // The column (or path) as the file names it, then the rule as the record form says it.
+    parts.push_back(absl::StrCat(Text(named.substr(0, named.size() - rest.size())), ": ",
+                                 ErrorText(ctx, error)));
+  }
+  return absl::StrJoin(parts, "; ");
+}
 
 std::string JobPage(const PageContext& ctx, const std::string& id, Job& job) {
   return absl::StrCat(
@@ -77,12 +137,13 @@ std::string ImportForm(const PageContext& ctx) {
 
 void ImportPage(PageContext& ctx) { ctx.SendPage(ctx.T("import.title"), ImportForm(ctx)); }
 
-std::string LineErrors(const PageContext& ctx, std::vector<client::ImportLineError> invalid) {
-  std::sort(invalid.begin(), invalid.end(),
-            [](const auto& a, const auto& b) { return a.line < b.line; });
+std::string LineErrors(const PageContext& ctx, client::ImportFormat format,
+                       std::vector<BadLine> invalid) {
+  std::stable_sort(invalid.begin(), invalid.end(),
+                   [](const auto& a, const auto& b) { return a.line < b.line; });
   std::string rows;
-  for (const client::ImportLineError& error : invalid) {
-    absl::StrAppend(&rows, "<tr><td>", error.line, "</td><td lang=\"en\">", Text(error.message),
+  for (const BadLine& error : invalid) {
+    absl::StrAppend(&rows, "<tr><td>", error.line, "</td><td>", ProblemHtml(ctx, format, error),
                     "</td></tr>");
   }
   if (rows.empty()) return "";
@@ -107,10 +168,16 @@ absl::Status SendRows(Registry& registry, const std::vector<v1::ImportRow>& rows
   // A dry run's batches carry a person's earlier valid rows, as the import would have entered
   // them, so that the dry run's verdicts are the import's.
   client::DryRunCarry carry(kMaxImportRows, kMaxCarriedBytes);
-  for (size_t start = 0; start < rows.size(); start += kImportBatch) {
+  size_t end = 0;
+  for (size_t start = 0; start < rows.size(); start = end) {
     v1::ImportRecordsRequest request;
     request.set_dry_run(dry_run);
-    const size_t end = std::min(rows.size(), start + kImportBatch);
+    size_t bytes = 0;
+    for (end = start; end < rows.size() && end - start < kImportBatch; ++end) {
+      const size_t row_bytes = rows[end].ByteSizeLong();
+      if (end > start && bytes + row_bytes > kMaxBatchBytes) break;
+      bytes += row_bytes;
+    }
     const std::set<uint64_t> carried =
         dry_run ? carry.Add(rows, start, end, &request) : std::set<uint64_t>();
     for (size_t i = start; i < end; ++i) *request.add_rows() = rows[i];
@@ -127,7 +194,7 @@ absl::Status SendRows(Registry& registry, const std::vector<v1::ImportRow>& rows
 }
 
 void Count(const std::vector<v1::ImportRowResult>& results, size_t* valid, size_t* created,
-           size_t* duplicates, std::vector<client::ImportLineError>* invalid) {
+           size_t* duplicates, std::vector<BadLine>* invalid) {
   for (const v1::ImportRowResult& result : results) {
     switch (result.outcome()) {
       case v1::ImportRowResult::OUTCOME_VALID:
@@ -140,7 +207,7 @@ void Count(const std::vector<v1::ImportRowResult>& results, size_t* valid, size_
         ++*duplicates;
         break;
       default:
-        invalid->push_back({result.line(), result.error()});
+        invalid->push_back({result.line(), result.error(), true});
     }
   }
 }
@@ -159,6 +226,9 @@ void DryRun(PageContext& ctx) {
     return ctx.SendPage(ctx.T("import.title"),
                         absl::StrCat(ctx.ErrorBox(parsed.status()), ImportForm(ctx)), 400);
   }
+  // Rows that cannot be sent (not UTF-8, too large) are listed by their line, as registry-cli
+  // lists them, and the others are still checked: one such row failed the whole check.
+  client::SetAsideUnsendableRows(*format, &*parsed);
   // The upload keeps this order for the import itself.
   client::OrderForImport(&parsed->rows);
   std::vector<v1::ImportRowResult> results;
@@ -168,11 +238,12 @@ void DryRun(PageContext& ctx) {
                         FailedCallStatus(sent, 400));
   }
   size_t valid = 0, created = 0, duplicates = 0;
-  std::vector<client::ImportLineError> invalid = parsed->errors;
+  std::vector<BadLine> invalid = ConsoleFound(parsed->errors);
   Count(results, &valid, &created, &duplicates, &invalid);
 
   auto upload = std::make_shared<Upload>();
   upload->file_name = file.filename;
+  upload->format = *format;
   upload->parsed = *std::move(parsed);
   const std::string upload_id = RandomHex(16);
   {
@@ -185,7 +256,7 @@ void DryRun(PageContext& ctx) {
                                     {"valid", absl::StrCat(valid)},
                                     {"duplicates", absl::StrCat(duplicates)},
                                     {"invalid", absl::StrCat(invalid.size())}}),
-      "</p></div>", LineErrors(ctx, invalid));
+      "</p></div>", LineErrors(ctx, *format, invalid));
   if (valid > 0) {
     absl::StrAppend(&body, "<form method=\"post\" action=\"/import/run\">", ctx.CsrfInput(),
                     "<input type=\"hidden\" name=\"upload\" value=\"", upload_id, "\"><p>",
@@ -206,6 +277,7 @@ void RunImport(PageContext& ctx) {
   if (upload == nullptr) return ctx.SendLocalError("import.gone", 404);
   auto job = std::make_shared<Job>(Job::Kind::kImport);
   job->total = upload->parsed.rows.size();
+  job->format = upload->format;
   Registry* registry = &ctx.registry();
   StartJob(ctx, job, [registry, job, upload] {
     std::vector<v1::ImportRowResult> results;
@@ -234,7 +306,7 @@ void StartJob(PageContext& ctx, std::shared_ptr<Job> job, std::function<void()> 
 std::string ImportJobResult(const PageContext& ctx, Job& job) {
   absl::MutexLock lock(&job.mu);
   size_t valid = 0, created = 0, duplicates = 0;
-  std::vector<client::ImportLineError> invalid = job.invalid;
+  std::vector<BadLine> invalid = ConsoleFound(job.invalid);
   Count(job.results, &valid, &created, &duplicates, &invalid);
   std::string body;
   if (!job.status.ok()) {
@@ -246,7 +318,7 @@ std::string ImportJobResult(const PageContext& ctx, Job& job) {
                   ctx.Tf("import.summary", {{"created", absl::StrCat(created)},
                                             {"duplicates", absl::StrCat(duplicates)},
                                             {"invalid", absl::StrCat(invalid.size())}}),
-                  "</p></div>", LineErrors(ctx, invalid));
+                  "</p></div>", LineErrors(ctx, job.format, invalid));
   return body;
 }
 

@@ -891,6 +891,19 @@ void Search(PageContext& ctx) {
   const std::string surname(absl::StripAsciiWhitespace(ctx.Param("surname")));
   const std::string given(absl::StripAsciiWhitespace(ctx.Param("given-name")));
   const std::string birth(absl::StripAsciiWhitespace(ctx.Param("birth-date")));
+  if (!number.empty() && (!surname.empty() || !given.empty() || !birth.empty())) {
+    // Two ways of asking at once: the names were silently not used, a match by the number shown
+    // under them. Refused here, as registry-cli refuses --personal-number with --surname, beside
+    // each field typed, which the form keeps; nothing is sent.
+    std::map<std::string, std::string> errors = {
+        {"personal-number", ctx.T("search.both_ways.field")}};
+    const std::pair<const char*, const std::string*> names[] = {
+        {"surname", &surname}, {"given-name", &given}, {"birth-date", &birth}};
+    for (const auto& [input, typed] : names) {
+      if (!typed->empty()) errors[input] = ctx.T("search.both_ways.field");
+    }
+    return SendSearch(ctx, "", ctx.T("search.both_ways"), "", 400, errors);
+  }
   if (!number.empty()) {
     request.set_personal_number(number);
   } else if (!surname.empty() && !given.empty() && !birth.empty()) {

@@ -49,6 +49,8 @@ bool ConstantTimeEquals(absl::string_view a, absl::string_view b);
 // A parsed import file, kept between its dry run and the import.
 struct Upload {
   std::string file_name;
+  // How the registry's problems with its rows are named (ImportProblemMessage).
+  client::ImportFormat format = client::ImportFormat::kCsv;
   client::ParsedImport parsed;
 };
 
@@ -60,6 +62,8 @@ struct Job {
   std::atomic<uint64_t> done{0};
   std::atomic<uint64_t> total{0};
   std::atomic<bool> finished{false};
+  // Import: the file's format, which names the registry's problems with its rows.
+  client::ImportFormat format = client::ImportFormat::kCsv;
 
   absl::Mutex mu;
   // The outcome, once finished.

@@ -100,6 +100,35 @@ TEST(ParseImportCsvTest, ConvertsEveryColumn) {
   EXPECT_FALSE(conviction.juvenile());
 }
 
+// One row saved in another encoding, or one far larger than any record, made the console's whole
+// check fail (registry-cli listed them): the check both share lists them by line, by column for
+// CSV, and keeps the other rows to send.
+TEST(SetAsideUnsendableRowsTest, ARowNotInUtf8OrTooLargeIsListedByLineAndTheOthersStay) {
+  // "Arbër" and "Pejë" as Windows-1250 writes them: ë is one byte, 0xEB.
+  const std::string cp1250 = absl::StrReplaceAll(kValidRow, {{"Arben", "Arb\xebr"}});
+  const std::string huge = absl::StrReplaceAll(
+      kValidRow, {{"\"Rr. A, 14\"", std::string(kMaxImportRowBytes + 10, 'a')}});
+  for (const ImportFormat format : {ImportFormat::kCsv, ImportFormat::kJsonLines}) {
+    absl::StatusOr<ParsedImport> parsed =
+        ParseImportCsv(absl::StrCat(Header(), kValidRow, cp1250, huge, kValidRow));
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    ASSERT_THAT(parsed->rows, SizeIs(4));
+    SetAsideUnsendableRows(format, &*parsed);
+    ASSERT_THAT(parsed->rows, SizeIs(2));
+    EXPECT_EQ(parsed->rows[0].line(), 2u);
+    EXPECT_EQ(parsed->rows[1].line(), 5u);
+    ASSERT_THAT(parsed->errors, SizeIs(2));
+    EXPECT_EQ(parsed->errors[0].line, 3u);
+    EXPECT_EQ(parsed->errors[0].message,
+              format == ImportFormat::kCsv
+                  ? "given_name: not valid UTF-8 (save the file as UTF-8)"
+                  : "person.given_name: not valid UTF-8 (save the file as UTF-8)");
+    EXPECT_EQ(parsed->errors[1].line, 4u);
+    EXPECT_THAT(parsed->errors[1].message, StartsWith("row of "));
+    EXPECT_THAT(parsed->errors[1].message, HasSubstr("more than any valid record (256 KiB)"));
+  }
+}
+
 TEST(ParseImportCsvTest, ColumnsMayComeInAnyOrder) {
   std::vector<std::string> columns = ImportCsvColumns();
   std::swap(columns[0], columns[1]);  // given_name,surname,...
