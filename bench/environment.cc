@@ -129,6 +129,7 @@ absl::StatusOr<LocalSetup> PrepareLocalSetup(const std::string& root,
     org.mutable_rate_limit()->set_per_minute(100000);
     org.mutable_rate_limit()->set_burst(2000000000);
     org.mutable_rate_limit()->set_checks_per_person_per_day(100000);
+    org.mutable_rate_limit()->set_checks_per_name_per_day(100000);
     org.mutable_rate_limit()->set_refers_per_day_alert(100000);
   }
   ASSIGN_OR_RETURN(std::string policy_out, ToJson(policy));

@@ -316,6 +316,8 @@ absl::Status AuditService::StreamEntries(Call& call, const v1::AuditFilter& filt
     entry.set_index(index);
     entry.set_event_bytes(bytes.data(), bytes.size());
     if (!bytes_only) *entry.mutable_event() = std::move(event);
+    // A certificate revoked, or a principal removed, while the stream runs ends it.
+    RETURN_IF_ERROR(call.StillAdmitted());
     if (!writer->Write(entry)) return absl::CancelledError("client went away");
     return true;
   };
@@ -377,6 +379,10 @@ grpc::Status AuditService::StreamAuditBatchesTo(grpc::ServerContext* ctx,
         absl::Status inner;
         const auto flush = [&]() {
           if (batch.event_bytes_size() == 0) return true;
+          if (absl::Status still = call.StillAdmitted(); !still.ok()) {
+            inner = std::move(still);
+            return false;
+          }
           if (!writer->Write(batch)) {
             inner = absl::CancelledError("client went away");
             return false;

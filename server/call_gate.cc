@@ -158,6 +158,15 @@ const char* RoleName(registry::v1::Role r) {
   }
 }
 
+// The limit a bucket of one name is taken under: RateLimiter's per-person bucket, sized by
+// rate_limit.checks_per_name_per_day.
+registry::v1::RateLimit NameBucketLimit(const registry::v1::RateLimit& limit) {
+  registry::v1::RateLimit name = limit;
+  name.set_checks_per_person_per_day(ChecksPerNamePerDay(limit));
+  return name;
+}
+
+
 }  // namespace
 
 
@@ -541,6 +550,19 @@ absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* 
   // 6. A few questions a day about one person per organisation, whatever its overall rate: only
   // for calls that passed every other rule, and before anything about the person is read, so the
   // refusal says nothing about them.
+  // Bad input first: a candidate the handler would refuse is refused here, naming the field, and
+  // takes nothing from the limits below (it reads nothing about the person).
+  if (rule->names_subject && call->vetting_org_ != nullptr && deps_.validator != nullptr) {
+    const FieldDescriptor* surname = rule->FieldOf(registry::v1::AUDIT_FIELD_SUBJECT_SURNAME);
+    const FieldDescriptor* given = rule->FieldOf(registry::v1::AUDIT_FIELD_SUBJECT_GIVEN_NAME);
+    const FieldDescriptor* born = rule->FieldOf(registry::v1::AUDIT_FIELD_SUBJECT_BIRTH_DATE);
+    if (surname != nullptr && given != nullptr && born != nullptr) {
+      RETURN_IF_ERROR(deps_.validator->ValidateCandidate(
+          StringField(*request, rule->FieldOf(registry::v1::AUDIT_FIELD_SUBJECT)),
+          StringField(*request, surname), StringField(*request, given),
+          StringField(*request, born)));
+    }
+  }
   if (rule->names_subject && call->vetting_org_ != nullptr && !call->subject_token_.empty()) {
     // The limiter counts from the durable record a bucket it does not hold (after a restart).
     const std::string& organisation = principal->organisation();
@@ -561,42 +583,77 @@ absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* 
           "refills within 24 hours of the checks made");
     }
     call->took_person_limit_ = true;
-    // And as many of one name (surname and given name, folded as the name index folds them,
-    // without the birth date), whatever numbers and dates it is asked with: every check reads
-    // the records that name the candidate under another number (row 100), and fresh numbers
-    // must not make that a search for a registered person's birth date. A name that cannot be
-    // normalised takes nothing here: the handler refuses it (INVALID_ARGUMENT) as before.
+    // And a bucket of one name (surname and given name, folded as the name index folds them,
+    // without the birth date), whatever numbers and dates it is asked with, its own size
+    // (rate_limit.checks_per_name_per_day: candidates who share a common name count together):
+    // every check reads the records that name the candidate under another number (row 100), and
+    // fresh numbers must not make that a search for a registered person's birth date. A check
+    // this bucket refuses is no check of the number: what it took from the number's is given
+    // back.
     const FieldDescriptor* surname = rule->FieldOf(registry::v1::AUDIT_FIELD_SUBJECT_SURNAME);
     const FieldDescriptor* given = rule->FieldOf(registry::v1::AUDIT_FIELD_SUBJECT_GIVEN_NAME);
     if (surname != nullptr && given != nullptr && deps_.records != nullptr) {
+      const registry::v1::RateLimit name_limit =
+          NameBucketLimit(call->vetting_org_->rate_limit());
+      absl::StatusOr<bool> name_allowed = false;
       absl::StatusOr<std::string> name_token = deps_.records->NameLimitToken(
           StringField(*request, surname), StringField(*request, given));
-      if (!name_token.ok() && !absl::IsInvalidArgument(name_token.status())) {
-        return name_token.status();
-      }
       if (name_token.ok()) {
-        ASSIGN_OR_RETURN(
-            const bool name_allowed,
-            deps_.limiter->AllowPersonCheck(
-                organisation, *name_token, call->vetting_org_->rate_limit(),
-                [&](absl::Time since) -> absl::StatusOr<uint32_t> {
-                  if (checks == nullptr) return 0;
-                  return checks->CountLimitTakes(organisation, *name_token, since);
-                }));
-        if (!name_allowed) {
-          if (deps_.metrics != nullptr) deps_.metrics->RecordRateLimited();
-          return absl::ResourceExhaustedError(
-              "checks of this name by the organisation: the daily limit is reached; it refills "
-              "within 24 hours of the checks made");
-        }
-        call->name_limit_token_ = *std::move(name_token);
+        name_allowed = deps_.limiter->AllowPersonCheck(
+            organisation, *name_token, name_limit,
+            [&](absl::Time since) -> absl::StatusOr<uint32_t> {
+              if (checks == nullptr) return 0;
+              return checks->CountLimitTakes(organisation, *name_token, since);
+            });
       }
+      if (!name_token.ok() || !name_allowed.ok() || !*name_allowed) {
+        GiveBackPersonLimits(call);
+        if (!name_token.ok()) return name_token.status();  // validated above: not expected
+        if (!name_allowed.ok()) return name_allowed.status();
+        if (deps_.metrics != nullptr) deps_.metrics->RecordRateLimited();
+        return absl::ResourceExhaustedError(absl::StrCat(
+            "checks of this name by the organisation: the daily limit of ",
+            ChecksPerNamePerDay(call->vetting_org_->rate_limit()),
+            " checks of one surname and given name, whoever the candidates are, is reached; it "
+            "refills within 24 hours of the checks made"));
+      }
+      call->name_limit_token_ = *std::move(name_token);
     }
   }
   // Who receives what is disclosed: the recipient the request names (an export), else the
   // caller's organisation.
   if (rule->discloses && ev.recipient().empty()) ev.set_recipient(principal->organisation());
   return absl::OkStatus();
+}
+
+
+absl::Status Call::StillAdmitted() { return readmit_ ? readmit_() : absl::OkStatus(); }
+
+absl::Status CallGate::Readmit(const grpc::ServerContextBase& ctx, const Call& call) {
+  const std::shared_ptr<const Policy> policy = deps_.policies->Current();
+  KnownCaller who;
+  RETURN_IF_ERROR(IdentifyCaller(ctx, *policy, &who));
+  const registry::v1::Role role = who.principal->role();
+  if (call.rule_ == nullptr || call.rule_->roles.count(role) == 0) {
+    return absl::PermissionDeniedError(
+        absl::StrCat("role ", RoleName(role), " may not call this method"));
+  }
+  return absl::OkStatus();
+}
+
+void CallGate::GiveBackPersonLimits(Call* call) {
+  if (call->vetting_org_ == nullptr || deps_.limiter == nullptr) return;
+  const std::string& organisation = call->caller_.organisation;
+  const registry::v1::RateLimit& limit = call->vetting_org_->rate_limit();
+  if (call->took_person_limit_) {
+    deps_.limiter->GiveBackPersonCheck(organisation, call->subject_token_, limit);
+    call->took_person_limit_ = false;
+  }
+  if (!call->name_limit_token_.empty()) {
+    deps_.limiter->GiveBackPersonCheck(organisation, call->name_limit_token_,
+                                       NameBucketLimit(limit));
+    call->name_limit_token_.clear();
+  }
 }
 
 std::string CallGate::SubjectToken(absl::string_view personal_number) const {
@@ -675,8 +732,24 @@ grpc::Status CallGate::Handle(const grpc::ServerContextBase& ctx, const MethodRu
     status = PublicError(
         absl::DeadlineExceededError("the call's deadline passed before it was served"));
   }
-  if (status.ok()) status = handler(call);
+  if (status.ok()) {
+    call.readmit_ = [this, &ctx, &call, next = absl::InfinitePast()]() mutable {
+      const absl::Time now = deps_.clock->Now();
+      if (now < next) return absl::OkStatus();
+      next = now + absl::Seconds(1);
+      return Readmit(ctx, call);
+    };
+    status = handler(call);
+  }
   if (!status.ok()) clear();
+  // Bad input takes nothing from the daily limits on checks of one person (rule 6): it was refused
+  // before anything about the person was read (the handler validates first; an unknown field and
+  // a passed deadline are refused above), and a few typos must not lock an organisation out of a
+  // candidate for a day. Its place in the person's history stays.
+  if (status.code() == absl::StatusCode::kInvalidArgument ||
+      status.code() == absl::StatusCode::kDeadlineExceeded) {
+    GiveBackPersonLimits(&call);
+  }
   if (call.unknown_caller_ && deps_.metrics != nullptr) {
     deps_.metrics->RecordRefusedCertificate(call.refusal_);
   }

@@ -102,6 +102,14 @@ class Call {
   // the space kept for audit events (AuditLog::RoomForChange). At most once per call.
   absl::Status Commit(storage::PendingWrite* write);
   bool committed() const { return committed_; }
+
+  // For a call that sends for long (a stream, an export): whether its caller may still have it,
+  // as the gate would judge a new call now: the certificate not revoked, deny-listed or out of
+  // date since, its principal still in the policy with a role the method allows. Judged at most
+  // once a second by the gate's clock (OK in between); otherwise the status to end the call with
+  // (the gate then
+  // writes the call's outcome, as for any stream that ends in an error after its event).
+  absl::Status StillAdmitted();
   uint64_t sequence() const { return sequence_; }
 
  private:
@@ -136,6 +144,8 @@ class Call {
   std::vector<std::string> other_histories_;
   bool committed_ = false;
   uint64_t sequence_ = 0;
+  // StillAdmitted's judge (CallGate::Readmit, at most once a second by the gate's clock).
+  std::function<absl::Status()> readmit_;
   // The client certificate's fingerprint, and whether the call was refused because the
   // certificate is not a known caller.
   std::string fingerprint_;
@@ -284,6 +294,11 @@ class CallGate {
   void LogCall(const Call& call, const absl::Status& replied, absl::Duration elapsed) const;
   // The token of `personal_number` when it is well-formed, else "".
   std::string SubjectToken(absl::string_view personal_number) const;
+  // Returns the daily-limit takes of a check refused for its input (RateLimiter).
+  void GiveBackPersonLimits(Call* call);
+  // Call::StillAdmitted: the caller identified again under the policy in force, and the method's
+  // roles held to its principal.
+  absl::Status Readmit(const grpc::ServerContextBase& ctx, const Call& call);
 
   Deps deps_;
   ClientCertificates certificates_;

@@ -134,7 +134,8 @@ absl::Status RuleFromOptions(const pb::MethodDescriptor* method, MethodRule* rul
     return fail("a field is marked AUDIT_FIELD_SUBJECT but the rule names no subject");
   }
   if (!rule->names_subject && (rule->FieldOf(v1::AUDIT_FIELD_SUBJECT_SURNAME) != nullptr ||
-                               rule->FieldOf(v1::AUDIT_FIELD_SUBJECT_GIVEN_NAME) != nullptr)) {
+                               rule->FieldOf(v1::AUDIT_FIELD_SUBJECT_GIVEN_NAME) != nullptr ||
+                               rule->FieldOf(v1::AUDIT_FIELD_SUBJECT_BIRTH_DATE) != nullptr)) {
     return fail("a field is marked as the subject's name but the rule names no subject");
   }
   return absl::OkStatus();

@@ -112,6 +112,11 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::Compile(registry::v1::Acce
             "organisations: ", org->first,
             " needs rate_limit.checks_per_person_per_day in 0..100000 (0: 5)"));
       }
+      if (rl.checks_per_name_per_day() > 100000) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "organisations: ", org->first,
+            " needs rate_limit.checks_per_name_per_day in 0..100000 (0: 20)"));
+      }
       if (rl.refers_per_day_alert() > 100000) {
         return absl::InvalidArgumentError(
             absl::StrCat("organisations: ", org->first,

@@ -13,6 +13,11 @@ uint32_t ChecksPerPersonPerDay(const registry::v1::RateLimit& limit) {
                                                 : kDefaultChecksPerPersonPerDay;
 }
 
+uint32_t ChecksPerNamePerDay(const registry::v1::RateLimit& limit) {
+  return limit.checks_per_name_per_day() != 0 ? limit.checks_per_name_per_day()
+                                              : kDefaultChecksPerNamePerDay;
+}
+
 uint32_t RefersPerDayAlert(const registry::v1::RateLimit& limit) {
   return limit.refers_per_day_alert() != 0 ? limit.refers_per_day_alert()
                                            : kDefaultRefersPerDayAlert;
@@ -69,6 +74,18 @@ absl::StatusOr<bool> RateLimiter::AllowPersonCheck(absl::string_view organisatio
     it = person_buckets_.emplace(std::move(key), start).first;
   }
   return Take(it->second, now, absl::Hours(24), per_day, per_day);
+}
+
+void RateLimiter::GiveBackPersonCheck(absl::string_view organisation,
+                                      absl::string_view person_token,
+                                      const registry::v1::RateLimit& limit) {
+  const uint32_t per_day = ChecksPerPersonPerDay(limit);
+  const absl::int128 token = absl::ToInt64Nanoseconds(absl::Hours(24));
+  absl::MutexLock lock(&mu_);
+  auto it = person_buckets_.find(
+      absl::StrCat(organisation, absl::string_view("\0", 1), person_token));
+  if (it == person_buckets_.end()) return;
+  it->second.units = std::min(it->second.units + token, token * per_day);
 }
 
 void RateLimiter::SweepPersonBuckets(absl::Time now) {

@@ -40,6 +40,12 @@ inline constexpr uint32_t kDefaultChecksPerPersonPerDay = 5;
 // The checks of one person an organisation may make in 24 hours under `limit`.
 uint32_t ChecksPerPersonPerDay(const registry::v1::RateLimit& limit);
 
+// RateLimit.checks_per_name_per_day when the policy leaves it 0.
+inline constexpr uint32_t kDefaultChecksPerNamePerDay = 20;
+
+// The checks of one name an organisation may make in 24 hours under `limit`.
+uint32_t ChecksPerNamePerDay(const registry::v1::RateLimit& limit);
+
 // RateLimit.refers_per_day_alert when the policy leaves it 0.
 inline constexpr uint32_t kDefaultRefersPerDayAlert = 20;
 
@@ -75,6 +81,12 @@ class RateLimiter {
                                         absl::string_view person_token,
                                         const registry::v1::RateLimit& limit,
                                         const EarlierTakesFn& earlier_takes);
+
+  // Returns the token a check of the person took (AllowPersonCheck) and then did not use: the
+  // check was refused for its input before anything about the person was read. Nothing when the
+  // bucket is not held (forgotten meanwhile: it was full); never past its capacity.
+  void GiveBackPersonCheck(absl::string_view organisation, absl::string_view person_token,
+                           const registry::v1::RateLimit& limit);
 
   // When the organisation's checks other than the one being counted answered REFER from `since`
   // to `until` (both included), oldest first, by the durable record

@@ -24,6 +24,7 @@
 #include "crypto/merkle.h"
 #include "crypto/tree_head.h"
 #include "google/protobuf/util/json_util.h"
+#include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
 #include "registry/v1/admin.grpc.pb.h"
 #include "registry/v1/audit.grpc.pb.h"
@@ -36,6 +37,7 @@
 #include "tests/testing/outcome.h"
 #include "tests/testing/principals.h"
 #include "tests/testing/switchable_fault.h"
+#include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
 namespace registry::testing {
@@ -1182,4 +1184,103 @@ TEST_F(AuditServiceTest, SignedTreeHeadsAndProofsVerifyWithTheAuditKey) {
 }
 
 }  // namespace
+// An open audit stream, export or batch stream outlived its caller: a certificate revoked, or a
+// principal removed from the policy, while a slow reader held the stream read on to the end of
+// the log. Each stream judges its caller again as it sends, at most once a second by the
+// registry's clock, and ends with the refusal a new call would get; the call's outcome is
+// written as for any stream that ends in an error after its event.
+TEST(AuditStreamReadmitTest, AStreamEndsWhenItsCallerIsNoLongerAdmitted) {
+  FakeClock clock(absl::Now());
+  TestServerOptions options;
+  options.clock = &clock;
+  auto server = TestServer::Start(std::move(options));
+  // Enough bytes that the stream cannot have sent them all before the policy changes.
+  for (int i = 0; i < 400; ++i) {
+    v1::AuditEvent event;
+    event.set_actor("system:test");
+    event.set_action("test");
+    event.set_detail(std::string(8000, 'x'));
+    ASSERT_TRUE(server->server()->audit_log()->Append(event, nullptr).ok());
+  }
+  const uint64_t size = AuditLogSize(*server);
+  const v1::AccessPolicy dev = testing::DevPolicy();
+  v1::AccessPolicy without_auditor = dev;
+  without_auditor.clear_principals();
+  for (const v1::Principal& p : dev.principals()) {
+    if (p.id() != kAuditorId) *without_auditor.add_principals() = p;
+  }
+  const auto stream_then_remove = [&](auto open_and_read) {
+    server->WritePolicy(testing::DevPolicy());
+    ASSERT_TRUE(server->server()->ReloadPolicy().ok());
+    // A connection that takes no more than 64 KiB ahead of what the test reads (no window
+    // growth from bandwidth probes), so that most of the log is still to be sent when the policy
+    // changes.
+    const TestPki::Identity identity = TestPki::Get().LoadIdentity("auditor");
+    grpc::SslCredentialsOptions ssl;
+    ssl.pem_root_certs = identity.ca_pem;
+    ssl.pem_private_key = identity.key_pem;
+    ssl.pem_cert_chain = identity.cert_pem;
+    grpc::ChannelArguments args;
+    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
+    args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
+    args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 64 * 1024);
+    auto auditor = v1::AuditService::NewStub(
+        grpc::CreateCustomChannel(server->address(), grpc::SslCredentials(ssl), args));
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
+    size_t read = 0;
+    const grpc::Status s = open_and_read(auditor.get(), &ctx, [&](size_t first) {
+      read = first;
+      server->WritePolicy(without_auditor);
+      ASSERT_TRUE(server->server()->ReloadPolicy().ok());
+      clock.Advance(absl::Seconds(2));
+    }, &read);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+    EXPECT_EQ(s.error_message(), "caller is not in the access policy");
+    EXPECT_LT(read, size) << "the whole log was sent";
+    const v1::AuditEvent outcome = LastStoredEvent(*server);
+    EXPECT_EQ(testing::OutcomeName(outcome), "PERMISSION_DENIED");
+    EXPECT_TRUE(absl::StartsWith(outcome.reference(), "outcome of event "))
+        << outcome.reference();
+  };
+  {
+    SCOPED_TRACE("StreamAuditEvents");
+    stream_then_remove([&](v1::AuditService::Stub* stub, grpc::ClientContext* ctx,
+                           const std::function<void(size_t)>& after_first, size_t* read) {
+      v1::StreamAuditEventsRequest req;
+      auto reader = stub->StreamAuditEvents(ctx, req);
+      v1::AuditEntry entry;
+      if (reader->Read(&entry)) after_first(1);
+      while (reader->Read(&entry)) ++*read;
+      return reader->Finish();
+    });
+  }
+  {
+    SCOPED_TRACE("ExportAuditEvents");
+    stream_then_remove([&](v1::AuditService::Stub* stub, grpc::ClientContext* ctx,
+                           const std::function<void(size_t)>& after_first, size_t* read) {
+      v1::ExportAuditEventsRequest req;
+      req.set_recipient("IPA");
+      req.set_reference("REF 9/2026");
+      auto reader = stub->ExportAuditEvents(ctx, req);
+      v1::AuditEntry entry;
+      if (reader->Read(&entry)) after_first(1);
+      while (reader->Read(&entry)) ++*read;
+      return reader->Finish();
+    });
+  }
+  {
+    SCOPED_TRACE("StreamAuditBatches");
+    stream_then_remove([&](v1::AuditService::Stub* stub, grpc::ClientContext* ctx,
+                           const std::function<void(size_t)>& after_first, size_t* read) {
+      v1::StreamAuditBatchesRequest req;
+      auto reader = stub->StreamAuditBatches(ctx, req);
+      v1::AuditBatch batch;
+      if (reader->Read(&batch)) after_first(batch.event_bytes_size());
+      while (reader->Read(&batch)) *read += batch.event_bytes_size();
+      return reader->Finish();
+    });
+  }
+}
+
 }  // namespace registry::testing

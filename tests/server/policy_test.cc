@@ -186,6 +186,7 @@ TEST(PolicyCompileTest, DailyCountsAreBounded) {
   const std::pair<Setter, std::string> counts[] = {
       {&v1::RateLimit::set_checks_per_person_per_day, "checks_per_person_per_day"},
       {&v1::RateLimit::set_refers_per_day_alert, "refers_per_day_alert"},
+      {&v1::RateLimit::set_checks_per_name_per_day, "checks_per_name_per_day"},
   };
   for (const auto& [set, field] : counts) {
     SCOPED_TRACE(field);

@@ -160,6 +160,18 @@ TEST_F(RateLimiterTest, FiveChecksOfOnePersonADayUnlessThePolicySaysOtherwise) {
   EXPECT_EQ(DrainPerson(limiter_, "school-7", kTokenB, PersonLimit(2)), 2);
 }
 
+// Candidates who share a common name count together, so a name's bucket is larger by default
+// than a number's, and set on its own.
+TEST(NameLimitTest, TwentyChecksOfOneNameADayUnlessThePolicySaysOtherwise) {
+  v1::RateLimit limit;
+  EXPECT_EQ(server::ChecksPerNamePerDay(limit), 20u);
+  limit.set_checks_per_person_per_day(2);
+  EXPECT_EQ(server::ChecksPerNamePerDay(limit), 20u);
+  limit.set_checks_per_name_per_day(7);
+  EXPECT_EQ(server::ChecksPerNamePerDay(limit), 7u);
+  EXPECT_EQ(server::ChecksPerPersonPerDay(limit), 2u);
+}
+
 TEST_F(RateLimiterTest, PersonBucketsAreSeparateByOrganisationAndPersonAndFromTheRate) {
   const v1::RateLimit limit = PersonLimit(3);
   ASSERT_EQ(DrainPerson(limiter_, "school-7", kTokenA, limit), 3);
@@ -508,7 +520,7 @@ TEST(RateLimitEndToEndTest, TheDailyLimitOnOnePersonHoldsAcrossARestart) {
         .error_code();
   };
   EXPECT_EQ(vet("vetting", "1990-01-01"), grpc::StatusCode::OK);
-  EXPECT_EQ(vet("vetting", "1990-02-30"), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(vet("vetting", "1990-01-02"), grpc::StatusCode::OK);
   ASSERT_TRUE(server->Restart().ok());
   EXPECT_EQ(vet("vetting", "1990-01-03"), grpc::StatusCode::OK);
   EXPECT_EQ(vet("vetting", "1990-01-04"), grpc::StatusCode::RESOURCE_EXHAUSTED);
@@ -521,6 +533,43 @@ TEST(RateLimitEndToEndTest, TheDailyLimitOnOnePersonHoldsAcrossARestart) {
   EXPECT_EQ(vet("vetting", "1990-01-06"), grpc::StatusCode::OK);
 }
 
+// Bad input took from the daily limits on one person before the handler refused it: five checks
+// with a name pasted with a no-break space (INVALID_ARGUMENT each) left the employer's sixth,
+// correct one RESOURCE_EXHAUSTED for a day, and a later typo was answered with the limit rather
+// than the field. A check refused for its input reads nothing about the person and takes nothing;
+// the checks answered still do, across a restart too. Past the limit, bad input is still named.
+TEST(RateLimitEndToEndTest, BadInputTakesNothingFromTheDailyLimitsOnAPerson) {
+  FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
+  auto server = StartWithSchoolLimit(
+      &clock, [](v1::RateLimit* l) { l->set_checks_per_person_per_day(2); });
+  const v1::Person person = testing::ExampleRecord().person();
+  const auto vet = [&](const std::string& surname, const std::string& birth_date) {
+    v1::VettingCheckRequest req = testing::CandidateOf(person, "CONSENT-2026-0042");
+    req.set_surname(surname);
+    req.set_birth_date(birth_date);
+    req.set_position_category("teacher");
+    grpc::ClientContext ctx;
+    v1::VettingCheckResponse resp;
+    const grpc::Status s =
+        v1::VettingService::NewStub(server->Channel("vetting"))->VettingCheck(&ctx, req, &resp);
+    return s.error_code();
+  };
+  const std::string pasted = person.surname() + "\xc2\xa0";  // a no-break space after it
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(vet(pasted, person.birth_date()), grpc::StatusCode::INVALID_ARGUMENT) << i;
+    EXPECT_EQ(vet(person.surname(), "1990-02-30"), grpc::StatusCode::INVALID_ARGUMENT) << i;
+  }
+  EXPECT_EQ(vet(person.surname(), person.birth_date()), grpc::StatusCode::OK);
+  ASSERT_TRUE(server->Restart().ok());
+  EXPECT_EQ(vet(pasted, person.birth_date()), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(vet(person.surname(), person.birth_date()), grpc::StatusCode::OK);
+  EXPECT_EQ(vet(person.surname(), person.birth_date()), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  // Past the limit, bad input is still named as such, not refused for the limit: the limit's
+  // refusal comes only to a check that would read.
+  EXPECT_EQ(vet(pasted, person.birth_date()), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_EQ(vet(person.surname(), "1990-02-30"), grpc::StatusCode::INVALID_ARGUMENT);
+}
+
 // The same limit on checks of one name (surname and given name, folded as the name index folds
 // them, without the birth date), whatever personal numbers and birth dates it is asked with:
 // every check reads the records that name the candidate under another number (docs/security.md
@@ -529,8 +578,10 @@ TEST(RateLimitEndToEndTest, TheDailyLimitOnOnePersonHoldsAcrossARestart) {
 // the call is refused before anything is read (the probe of the registered date gets no REFER).
 TEST(RateLimitEndToEndTest, ProbingOneNameUnderFreshNumbersMeetsTheDailyLimitOfThatName) {
   FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
-  auto server = StartWithSchoolLimit(
-      &clock, [](v1::RateLimit* l) { l->set_checks_per_person_per_day(5); });
+  auto server = StartWithSchoolLimit(&clock, [](v1::RateLimit* l) {
+    l->set_checks_per_person_per_day(5);
+    l->set_checks_per_name_per_day(5);
+  });
   v1::CreateRecordRequest record = testing::ExampleRecord();
   record.mutable_person()->set_surname("Petrovi\xc4\x87");  // Petrović
   record.mutable_person()->set_given_name("Marko");
@@ -575,8 +626,9 @@ TEST(RateLimitEndToEndTest, ProbingOneNameUnderFreshNumbersMeetsTheDailyLimitOfT
   EXPECT_EQ(vet("vetting", kLatin, "Marko", "1985-06-06", &refused_registered).first,
             grpc::StatusCode::RESOURCE_EXHAUSTED);
   EXPECT_EQ(refused_registered,
-            "checks of this name by the organisation: the daily limit is reached; it refills "
-            "within 24 hours of the checks made");
+            "checks of this name by the organisation: the daily limit of 5 checks of one surname "
+            "and given name, whoever the candidates are, is reached; it refills within 24 hours "
+            "of the checks made");
   EXPECT_EQ(vet("vetting", "PETROVI\xc4\x86", "marko", "1985-06-07", nullptr).first,
             grpc::StatusCode::RESOURCE_EXHAUSTED);
 
@@ -589,6 +641,25 @@ TEST(RateLimitEndToEndTest, ProbingOneNameUnderFreshNumbersMeetsTheDailyLimitOfT
         << day;
   }
   EXPECT_EQ(refused_unknown, refused_registered);
+
+  // A check the name's limit refuses is no check of its number: five such refusals under one
+  // number leave that number's own five checks untouched.
+  const auto vet_number = [&](const std::string& number, const std::string& given_name) {
+    v1::VettingCheckRequest req = testing::CandidateOf(record.person(), "CONSENT-2026-0042");
+    req.set_personal_number(number);
+    req.set_surname(kLatin);
+    req.set_given_name(given_name);
+    req.set_position_category("teacher");
+    grpc::ClientContext ctx;
+    v1::VettingCheckResponse resp;
+    return v1::VettingService::NewStub(server->Channel("vetting"))
+        ->VettingCheck(&ctx, req, &resp)
+        .error_code();
+  };
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_EQ(vet_number("1098765499", "Marko"), grpc::StatusCode::RESOURCE_EXHAUSTED) << i;
+  }
+  EXPECT_EQ(vet_number("1098765499", "Mirko"), grpc::StatusCode::OK);
 
   // Another name, and another organisation asking about this one, are answered; the other
   // organisation's check of the registered date refers, as it always did.
@@ -609,8 +680,10 @@ TEST(RateLimitEndToEndTest, ProbingOneNameUnderFreshNumbersMeetsTheDailyLimitOfT
 // The limit on one name outlives registryd as the limit on one number does (its limit rows).
 TEST(RateLimitEndToEndTest, TheDailyLimitOnOneNameHoldsAcrossARestart) {
   FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
-  auto server = StartWithSchoolLimit(
-      &clock, [](v1::RateLimit* l) { l->set_checks_per_person_per_day(3); });
+  auto server = StartWithSchoolLimit(&clock, [](v1::RateLimit* l) {
+    l->set_checks_per_person_per_day(3);
+    l->set_checks_per_name_per_day(3);
+  });
   const v1::Person person = testing::ExampleRecord().person();
   int next_number = 10;
   const auto vet = [&](const std::string& identity) {

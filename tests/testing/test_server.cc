@@ -268,6 +268,9 @@ void TestServer::WritePolicy(const registry::v1::AccessPolicy& given) const {
     if (org.has_rate_limit() && org.rate_limit().checks_per_person_per_day() == 0) {
       org.mutable_rate_limit()->set_checks_per_person_per_day(100000);
     }
+    if (org.has_rate_limit() && org.rate_limit().checks_per_name_per_day() == 0) {
+      org.mutable_rate_limit()->set_checks_per_name_per_day(100000);
+    }
     // Likewise the REFER alert, whose event would come between a test's calls and their events.
     if (org.has_rate_limit() && org.rate_limit().refers_per_day_alert() == 0) {
       org.mutable_rate_limit()->set_refers_per_day_alert(100000);
