@@ -123,6 +123,25 @@ std::string PaddedPayload(VersionPayload payload) {
   }
 }
 
+// A letter (as case folding leaves it) that looks like a decimal digit: that digit; otherwise -1.
+int DigitLookAlike(UChar32 c) {
+  switch (c) {
+    case 'o':     // Latin o
+    case 0x043E:  // Cyrillic о
+    case 0x03BF:  // Greek ο
+      return 0;
+    case 'l':     // Latin l
+    case 'i':     // Latin I, folded
+    case 0x0456:  // Cyrillic і
+    case 0x03B9:  // Greek ι
+      return 1;
+    case 0x0437:  // Cyrillic з
+      return 3;
+    default:
+      return -1;
+  }
+}
+
 // A Cyrillic or Greek letter (as case folding leaves it) that looks like a Latin letter: that
 // letter; otherwise 0. A case number typed on a Cyrillic or Greek keyboard layout ("Р 5/2020"
 // with U+0420) is the Latin one it looks like.
@@ -480,6 +499,7 @@ absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view case_number,
   std::string digits;  // the digit run being read
   bool in_digits = false;
   bool separated = false;  // a separator since the last letter or digit
+  bool after_letter = false;  // the character before was a letter
   // The last run of letters: where it starts in `out`, and whether it stands alone (at the start,
   // or after a separator). Reset by a number.
   size_t word_at = std::string::npos;
@@ -496,10 +516,22 @@ absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view case_number,
     const UChar32 c = folded.char32At(i);
     i += U16_LENGTH(c);
     const uint32_t category = U_GET_GC_MASK(c);
-    if (category & U_GC_ND_MASK) {
+    // A letter that looks like a digit, touching a number, is that digit (step 6).
+    int digit = (category & U_GC_ND_MASK) ? u_charDigitValue(c) : -1;
+    if (digit < 0 && form == CaseNumberForm::kCurrent && (category & U_GC_L_MASK)) {
+      const int look_alike = DigitLookAlike(c);
+      const bool after_digit = in_digits && !separated;
+      const bool before_digit =
+          i < folded.length() && (U_GET_GC_MASK(folded.char32At(i)) & U_GC_ND_MASK) != 0;
+      if (look_alike >= 0 && (after_digit || (before_digit && !after_letter))) {
+        digit = look_alike;
+      }
+    }
+    if (digit >= 0) {
+      after_letter = false;
       // "nr." / "br." (numër, broj: "number") standing alone before the first number is no part
       // of it: "P.nr. 5/2020" is "P 5/2020".
-      if (form == CaseNumberForm::kCurrent && !seen_number && word_alone &&
+      if (form != CaseNumberForm::kWithNumberWords && !seen_number && word_alone &&
           word_at != std::string::npos) {
         const absl::string_view word = absl::string_view(out).substr(word_at);
         if (std::find(std::begin(kNumberWords), std::end(kNumberWords), word) !=
@@ -516,12 +548,14 @@ absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view case_number,
       }
       in_digits = true;
       separated = false;
-      digits.push_back(static_cast<char>('0' + u_charDigitValue(c)));
+      digits.push_back(static_cast<char>('0' + digit));
     } else if (category & (U_GC_Z_MASK | U_GC_P_MASK | U_GC_S_MASK | U_GC_CC_MASK | U_GC_CF_MASK)) {
       // Spaces, punctuation and symbols (a fraction or division slash looks like "/") all
       // separate alike, and only between two numbers.
       separated = true;
+      after_letter = false;
     } else {
+      after_letter = true;
       end_digits();
       if (word_at == std::string::npos || separated) {
         word_alone = out.empty() || separated;
@@ -900,7 +934,11 @@ absl::StatusOr<std::vector<std::string>> RecordStore::EarlierDedupTokens(
     // "pnr5/2020".
     ASSIGN_OR_RETURN(const std::string as_typed,
                      CanonicalCaseNumber(spelling, CaseNumberForm::kWithNumberWords));
-    std::vector<std::string> bases = {spelled, as_typed};
+    // And the form before letters that look like digits were read as digits: "P 2O21" was
+    // "p2o21".
+    ASSIGN_OR_RETURN(const std::string letters_kept,
+                     CanonicalCaseNumber(spelling, CaseNumberForm::kBeforeDigitLookAlikes));
+    std::vector<std::string> bases = {spelled, as_typed, letters_kept};
     const size_t number = spelled.find_first_of("0123456789");
     if (number != std::string::npos && spelled[0] != '\xff') {
       for (absl::string_view word : kNumberWords) {

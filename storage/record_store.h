@@ -135,14 +135,19 @@ absl::Status ErasedConvictionError();
 //   4. whitespace, punctuation and symbols are removed, except that two numbers they separate
 //      stay two (written with one "/" between them), so "P5/2020", "P-5/2020", "P 5 / 2020",
 //      "P.5/2020", "P 5/2020." and "P 5 2020" are "p5/2020", while "P 52/020" is "p52/20";
-//   5. (kCurrent only) the word "nr" or "br" (numër, broj: "number"; "бр" in Cyrillic) standing
-//      alone before the first number is dropped: "P.nr. 5/2020", "P br. 5/2020" are "p5/2020".
+//   5. (kCurrent and kBeforeDigitLookAlikes) the word "nr" or "br" (numër, broj: "number"; "бр"
+//      in Cyrillic) standing alone before the first number is dropped: "P.nr. 5/2020",
+//      "P br. 5/2020" are "p5/2020";
+//   6. (kCurrent only) a letter that looks like a digit (o in Latin, Cyrillic or Greek for 0;
+//      Cyrillic з for 3; l, I, Cyrillic і and Greek ι for 1) is that digit where it touches a
+//      number: right after a digit, or right before one and not after a letter. "P 9173/2O21"
+//      and "P 917З/2021" are "p9173/2021"; "PO 5/2020" keeps its letters.
 // Pure. Internal only when ICU's normalisation data cannot be loaded. The case number as entered
 // is what the record stores and shows; this form only enters the token. A record stored, or a
-// conviction erased, before step 5 has its token in the earlier form (kWithNumberWords), which
-// the uniqueness check also looks up; any other change of the rules changes every uniqueness
-// token and needs a schema change (kSchemaVersion).
-enum class CaseNumberForm { kCurrent, kWithNumberWords };
+// conviction erased, before step 5 has its token in the earliest form (kWithNumberWords), and
+// before step 6 in kBeforeDigitLookAlikes; the uniqueness check also looks both up. Any other
+// change of the rules changes every uniqueness token and needs a schema change (kSchemaVersion).
+enum class CaseNumberForm { kCurrent, kBeforeDigitLookAlikes, kWithNumberWords };
 absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view case_number,
                                                 CaseNumberForm form = CaseNumberForm::kCurrent);
 

@@ -415,6 +415,19 @@ TEST(CanonicalCaseNumberTest, SpellingsOfOneCaseNumberAgreeAndOtherNumbersDoNot)
   EXPECT_EQ(canonical("P 00/2020"), "p0/2020");
   // A Cyrillic letter that looks like no Latin one stays itself (Serbian П is not P).
   EXPECT_NE(canonical("\xd0\x9f 5/2020"), "p5/2020");
+  // A letter that looks like a digit, touching a number, is that digit; elsewhere a letter.
+  for (const char* same : {"P 9173/2O21", "P 9173/2o21", "P 917\xd0\x97/2021",  // Cyrillic З
+                           "P 9173/2\xd0\x9e" "21",                            // Cyrillic О
+                           "P 9173/2\xce\x9f" "21",                            // Greek Ο
+                           "P 9l73/2021", "P 9I73/2021", "P 9173/202l", "P O9173/2021"}) {
+    EXPECT_EQ(canonical(same), "p9173/2021") << same;
+  }
+  for (const char* other : {"PO 5/2020", "Pl 5/2020", "P 5/2020 o", "PO5/2020"}) {
+    EXPECT_NE(canonical(other), "p5/2020") << other;
+  }
+  EXPECT_EQ(CanonicalCaseNumber("P 9173/2O21", CaseNumberForm::kBeforeDigitLookAlikes)
+                .value_or(""),
+            "p9173/2o21");
   // Bytes that are not UTF-8 never collapse into one another.
   EXPECT_NE(canonical("P \xff 5/2020"), canonical("P \xfe 5/2020"));
   EXPECT_NE(canonical("P \xff 5/2020"), "p5/2020");
@@ -477,6 +490,44 @@ TEST_F(RecordStoreTest, AConvictionErasedUnderTheEarlierFormStaysErasedInEverySp
         << spelling;
   }
   EXPECT_TRUE(Create(person, MakeConviction("basic-prizren", "P.nr. 9/2020")).ok());
+}
+
+// A case number with a letter typed for a digit ("2O21" with the letter O, "917З" with Cyrillic
+// Ze) was another case number: an expunged conviction could be entered again so, and a live one
+// twice. And one stored, or erased, before such letters were read as digits keeps its earlier
+// token, which the check still finds.
+TEST_F(RecordStoreTest, ALetterTypedForADigitInTheCaseNumberIsTheSameConviction) {
+  const Person person = MakePerson("Qorrolli", "Zyrafete", "1975-02-03", "1000000126");
+  const std::string live = CreateOrFail(person, MakeConviction("basic-prizren", "P 9173/2021"));
+  ASSERT_FALSE(live.empty());
+  for (const char* spelling : {"P 9173/2O21", "P 917\xd0\x97/2021", "P 9l73/2021"}) {
+    EXPECT_EQ(Create(person, MakeConviction("basic-prizren", spelling)).status().code(),
+              absl::StatusCode::kAlreadyExists)
+        << spelling;
+  }
+  {
+    absl::StatusOr<PendingWrite> expunge = store_->PrepareExpunge(live);
+    ASSERT_TRUE(expunge.ok()) << expunge.status();
+    ASSERT_TRUE(db_->Write(*expunge->batch()).ok());
+  }
+  for (const char* spelling : {"P 9173/2O21", "P 917\xd0\x97/2021", "P 9173/2021"}) {
+    EXPECT_EQ(Create(person, MakeConviction("basic-prizren", spelling)).status(),
+              ErasedConvictionError())
+        << spelling;
+  }
+  // Erased under the form that kept the letter: "p9173/2o22".
+  absl::StatusOr<std::unique_ptr<crypto::BlindIndexer>> indexer =
+      crypto::BlindIndexer::Create(derivation_root_, "court-case-person");
+  ASSERT_TRUE(indexer.ok()) << indexer.status();
+  absl::StatusOr<std::string> earlier =
+      (*indexer)->Token(absl::StrCat("basic-prizren|p9173/2o22|", person.personal_number()));
+  ASSERT_TRUE(earlier.ok()) << earlier.status();
+  PendingWrite erased;
+  ASSERT_TRUE(store_->StageErasedRow(*earlier, "0123456789abcdef0123456789abcdef", &erased).ok());
+  ASSERT_TRUE(db_->Write(*erased.batch()).ok());
+  EXPECT_EQ(Create(person, MakeConviction("basic-prizren", "P 9173/2O22")).status(),
+            ErasedConvictionError());
+  EXPECT_TRUE(Create(person, MakeConviction("basic-prizren", "P 9173/2023")).ok());
 }
 
 // The uniqueness rule keys on the canonical case number: a second record of a live conviction,
