@@ -20,6 +20,7 @@
 #include "client/files.h"
 #include "client/grpc_audit_log_source.h"
 #include "client/json_io.h"
+#include "client/suggest.h"
 #include "client/terminal_text.h"
 #include "common/audit_filter.h"
 #include "common/identity_text.h"
@@ -78,15 +79,30 @@ absl::StatusOr<v1::AuditFilter> FilterFromArgs(const ParsedArgs& args) {
   std::optional<absl::Time> from, to;
   for (const char* option : {"from", "to"}) {
     if (auto instant = args.Get(option)) {
+      const bool is_from = absl::string_view(option) == "from";
       absl::StatusOr<absl::Time> parsed = ParseInstant(*instant);
+      // A date alone ("--from 2026-12-06") is a whole day, in UTC as the log's times are: --from
+      // from its start, --to to its end (the start of the next day, which --to leaves out).
+      if (!parsed.ok() && DateProblem(*instant).empty()) {
+        if (absl::StatusOr<absl::CivilDay> day = ParseDate(*instant); day.ok()) {
+          parsed = absl::FromCivil(is_from ? *day : *day + 1, absl::UTCTimeZone());
+        }
+      }
       if (!parsed.ok()) {
         return UsageError(absl::StrCat("--", option, " must be an RFC 3339 instant, e.g. "
-                                       "2026-11-28T14:30:00Z"));
+                                       "2026-11-28T14:30:00Z, or a date (YYYY-MM-DD, a day in "
+                                       "UTC)"));
       }
-      if (absl::string_view(option) == "from") {
+      const std::string sent = ParseInstant(*instant).ok()
+                                   ? *instant
+                                   : absl::FormatTime("%Y-%m-%dT%H:%M:%SZ", *parsed,
+                                                      absl::UTCTimeZone());
+      if (is_from) {
         from = *parsed;
+        filter.set_from_time(sent);
       } else {
         to = *parsed;
+        filter.set_to_time(sent);
       }
     }
   }
@@ -95,8 +111,6 @@ absl::StatusOr<v1::AuditFilter> FilterFromArgs(const ParsedArgs& args) {
         "--from must be before --to: the events listed are those at or after --from and "
         "before --to");
   }
-  filter.set_from_time(args.Value("from"));
-  filter.set_to_time(args.Value("to"));
   if (auto actor = args.Get("actor")) {
     if (!CanBeActor(*actor)) {
       return UsageError(
@@ -130,9 +144,28 @@ absl::StatusOr<v1::AuditFilter> FilterFromArgs(const ParsedArgs& args) {
       // A method name in other capitals ("getrecord") is one of ours typed loosely: the method
       // is suggested (our word, not the typed one).
       std::string suggestion = "e.g. GetRecord";
+      bool same_letters = false;
       for (const std::string& name : ApiMethodNames()) {
         if (absl::EqualsIgnoreCase(name, *action)) {
           suggestion = absl::StrCat("did you mean ", name, "?");
+          same_letters = true;
+        }
+      }
+      // A near miss ("GetRecrod", "SearchRecord"): the method is suggested, our word only. Names
+      // compared in small letters, so that "getrecrod" is one too.
+      if (!same_letters) {
+        const std::vector<std::string> names = ApiMethodNames();
+        std::vector<std::string> lowered;
+        for (const std::string& name : names) {
+          lowered.push_back(absl::AsciiStrToLower(name));
+        }
+        const std::string typed = absl::AsciiStrToLower(ShortMethod(*action));
+        if (typed.size() >= 5) {
+          if (std::optional<std::string> near = Closest(typed, lowered)) {
+            const auto at = std::find(lowered.begin(), lowered.end(), *near);
+            suggestion =
+                absl::StrCat("did you mean ", names[at - lowered.begin()], "?");
+          }
         }
       }
       return UsageError(absl::StrCat(
@@ -632,6 +665,14 @@ absl::Status RunAuditExport(CommandContext& ctx) {
   request.set_recipient(args.Value("recipient"));
   request.set_reference(args.Value("reference"));
   const std::string path = args.Value("out");
+  // An earlier export (handed to a recipient, perhaps) is not replaced unless asked; said
+  // before the server is called.
+  if (!args.Flag("overwrite")) {
+    if (std::string problem = ExistingOutputProblem("--out", path, "--overwrite");
+        !problem.empty()) {
+      return UsageError(problem);
+    }
+  }
   RETURN_IF_ERROR(VerifiedOptionsNeedVerified(args));
   // With --verified, the log is verified first, and what the export must hold below the verified
   // head is known before it arrives.

@@ -259,6 +259,20 @@ std::string ChoicesHelp(const CommandSpec& command, const ConnectionSettings& se
 
 absl::Status ExplainError(CommandContext& context, const absl::Status& status) {
   if (status.ok() || IsUsageError(status) || HasOwnLines(status)) return status;
+  // The registry no longer accepts this certificate: said with what to do and where the new one
+  // goes, as an expired certificate is (tls_probe.cc). Trying again would not help.
+  if (absl::IsUnauthenticated(status) &&
+      absl::StartsWith(status.message(), "client certificate is revoked")) {
+    const ConnectionSettings& settings = context.settings();
+    const std::string where =
+        settings.identity_dir.empty()
+            ? absl::StrCat(" in place of ", settings.cert_file)
+            : absl::StrCat(" and put it in your identity folder ", settings.identity_dir, " (",
+                           settings.identity_from, ")");
+    return absl::UnauthenticatedError(absl::StrCat(
+        "your certificate (", settings.cert_file, ") is revoked: the registry refuses it; ask "
+        "the registry office for a new certificate", where));
+  }
   // Several problems (the validator names every bad field): each reworded, one per line.
   const std::vector<std::string> parts = SplitServerProblems(status.message());
   if (parts.size() > 1) {

@@ -115,6 +115,7 @@ size_t CharacterCount(absl::string_view text) {
 // of a command, written as our commands are:
 //   unknown command "recrod" (did you mean "record"?)
 //   unknown command "record gte" (did you mean "record get"?)
+//   unknown command "get" (did you mean "record get"?)  (a command without its group)
 // and otherwise said by its length:
 //   unknown command (a word of 10 characters, not repeated)
 //   unknown subcommand of "record" (a word of 10 characters, not repeated)
@@ -126,6 +127,27 @@ absl::Status UnknownCommand(absl::string_view group, absl::string_view typed) {
       words.push_back(parts[0]);
     } else if (parts.size() == 2 && parts[0] == group) {
       words.push_back(parts[1]);
+    }
+  }
+  // A command typed without its group ("get" for "record get", "list" for "audit list"): our
+  // own word, said with the group, or groups, it belongs to. Checked before the near misses,
+  // which took "get" for "vet".
+  if (group.empty() && WrittenLikeACommand(typed)) {
+    std::vector<std::string> full;
+    for (const CommandSpec& command : Commands()) {
+      std::vector<std::string> parts = absl::StrSplit(command.name, ' ');
+      if (parts.size() == 2 && parts[1] == typed) {
+        full.push_back(absl::StrCat("\"", command.name, "\""));
+      }
+    }
+    if (!full.empty()) {
+      std::string choices = full.back();
+      if (full.size() > 1) {
+        full.pop_back();
+        choices = absl::StrCat(absl::StrJoin(full, ", "), " or ", choices);
+      }
+      return UsageError(absl::StrCat("unknown command \"", typed, "\" (did you mean ", choices,
+                                     "?)"));
     }
   }
   const std::optional<std::string> near =
@@ -338,10 +360,7 @@ int RunCommandLine(const std::vector<std::string>& args, const EnvLookup& env,
   }
   if (context.has_channel() && absl::IsDeadlineExceeded(status) && !HasOwnLines(status)) {
     // gRPC says only "Deadline Exceeded": which server, how long, and what to try.
-    status = absl::DeadlineExceededError(absl::StrCat(
-        "no answer from ", settings->server, " within ", absl::FormatDuration(settings->timeout),
-        " (--timeout): the server may be overloaded, stopped or unreachable; try again, or give "
-        "a longer --timeout"));
+    status = ExplainDeadlineExceeded(*settings);
   }
   err << ErrorLine(status, json);
   // A command that tells its failures apart by exit code (certificate verify: files that cannot

@@ -48,8 +48,8 @@ std::vector<OptionSpec> VerifiedOptions(const char* what) {
 
 std::vector<OptionSpec> AuditFilterOptions() {
   return {
-      {"from", "RFC3339", "events at or after this instant"},
-      {"to", "RFC3339", "events before this instant"},
+      {"from", "RFC3339|DATE", "events at or after this instant (a date: from its start, UTC)"},
+      {"to", "RFC3339|DATE", "events before this instant (a date: up to its end, UTC)"},
       {"actor", "URI", "only this caller: its whole identity, as whoami prints it"},
       {"action", "NAME", "only this RPC, e.g. GetRecord or /registry.v1.RecordService/GetRecord"},
       {"record-id", "ID", "only events touching this record"},
@@ -223,7 +223,7 @@ std::vector<CommandSpec> BuildCommands() {
        &RunRecordImport},
       {"vet check",
        "--personal-number N --surname S --given-name G --birth-date YYYY-MM-DD "
-       "--position CATEGORY --consent-ref REF [--out CERT.json]",
+       "--position CATEGORY --consent-ref REF [--out CERT.json [--overwrite]]",
        "Ask whether a candidate may work in contact with children.",
        0,
        0,
@@ -236,8 +236,10 @@ std::vector<CommandSpec> BuildCommands() {
         {"position", "CATEGORY", "a position category of your organisation, e.g. teacher", true},
         {"consent-ref", "REF", "reference of the candidate's written consent", true, false,
          ValueCheck::kReference},
-        {"out", "CERT.json", "write the signed certificate to this file", false, false,
-         ValueCheck::kOutputPath}},
+        {"out", "CERT.json", "write the signed certificate to this file (a new one)", false,
+         false, ValueCheck::kOutputPath},
+        {"overwrite", "", "replace the --out file if it exists", false, false, ValueCheck::kNone,
+         {"out"}}},
        &RunVetCheck,
        {{"personal_number", "personal-number"},
         {"surname", "surname"},
@@ -286,7 +288,8 @@ std::vector<CommandSpec> BuildCommands() {
                                {"all", "", "follow page tokens to the end"}}),
            VerifiedOptions("verify the whole log and filter it here")),
        &RunAuditList, AuditFilterFields()},
-      {"audit export", "--out FILE --recipient REF --reference REF [filters] [--verified]",
+      {"audit export",
+       "--out FILE [--overwrite] --recipient REF --reference REF [filters] [--verified]",
        "Export audit entries as JSON lines, with event_bytes so the export can be re-verified.\n"
        "Exit 1 when the server's decoded copy of any event differs from its hashed bytes.\n"
        "With --verified, the whole log is first verified as `audit verify --full` does and\n"
@@ -294,8 +297,9 @@ std::vector<CommandSpec> BuildCommands() {
        "that match, byte for byte: the server can neither change nor leave out one.",
        0, 0,
        Concat<OptionSpec>(
-           Concat<OptionSpec>({{"out", "FILE", "where to write the export", true, false,
-                                ValueCheck::kOutputPath},
+           Concat<OptionSpec>({{"out", "FILE", "where to write the export (a new file)", true,
+                                false, ValueCheck::kOutputPath},
+                               {"overwrite", "", "replace the --out file if it exists"},
                                {"recipient", "REF", "who the export is for, e.g. \"IPA\"", true,
                                 false, ValueCheck::kReference},
                                {"reference", "REF", "the request or case it answers", true, false,

@@ -98,6 +98,14 @@ std::string NotARegularFile(mode_t mode) {
 
 }  // namespace
 
+std::string ExistingOutputProblem(absl::string_view option, absl::string_view path,
+                                  absl::string_view overwrite_option) {
+  struct stat info;
+  if (path.empty() || lstat(std::string(path).c_str(), &info) != 0) return "";
+  return absl::StrCat(option, " ", path, ": the file exists; choose another name or remove it (",
+                      overwrite_option, " replaces it)");
+}
+
 std::string OutputPathProblem(absl::string_view path) {
   if (path.empty()) return "the file name is empty";
   struct stat info;

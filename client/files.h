@@ -45,6 +45,13 @@ absl::StatusOr<std::string> WriteNewFile(absl::string_view folder, absl::string_
                                          absl::string_view extension, absl::string_view contents,
                                          int mode);
 
+// "" when nothing is at `path`; else that a file exists there, named by the option and the path,
+// with what to do: "--out cert.json: the file exists; choose another name or remove it
+// (--overwrite replaces it)". For a command whose output must not silently replace an earlier
+// one (an employer's signed certificate, an audit export handed to a recipient).
+std::string ExistingOutputProblem(absl::string_view option, absl::string_view path,
+                                  absl::string_view overwrite_option);
+
 // "" when a file may be written at `path` by AtomicFileWriter (WriteFileAtomically): nothing is
 // there yet, or a regular file that it replaces. Else what is wrong, without the path: "the file
 // name is empty", "it is a folder" (refused by the rename only after the work the file was for),

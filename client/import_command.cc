@@ -222,6 +222,9 @@ absl::Status RunRecordImport(CommandContext& ctx) {
         if (absl::IsUnavailable(failed) || absl::IsCancelled(failed)) {
           failed = ExplainUnavailable(ctx.settings(), failed);
         }
+        // As a single call's: which server, how long, what to try (gRPC says only "Deadline
+        // Exceeded").
+        if (absl::IsDeadlineExceeded(failed)) failed = ExplainDeadlineExceeded(ctx.settings());
         // Rows sent in the file's order (all of one final date, or a file latest first) are
         // said as "before" and "after" a line; others by the lines themselves.
         const bool in_file_order = SentBeforeInFile(rows, start) && SentBeforeInFile(rows, end);

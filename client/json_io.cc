@@ -12,6 +12,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "client/suggest.h"
+#include "client/terminal_text.h"
 #include "common/json_keys.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
@@ -175,9 +176,46 @@ std::string WhatItShouldBe(const Descriptor& type) {
   return "is not the JSON file expected";
 }
 
+// The path ("person.surname", "conviction.offences[1].law") of the first string field of
+// `message` that is not UTF-8, "" when there is none.
+std::string FirstStringNotUtf8(const google::protobuf::Message& message) {
+  const google::protobuf::Reflection& reflection = *message.GetReflection();
+  std::vector<const google::protobuf::FieldDescriptor*> fields;
+  reflection.ListFields(message, &fields);
+  for (const google::protobuf::FieldDescriptor* field : fields) {
+    const int count = field->is_repeated() ? reflection.FieldSize(message, field) : 1;
+    for (int i = 0; i < count; ++i) {
+      const std::string place =
+          field->is_repeated() ? absl::StrCat(field->name(), "[", i, "]") : field->name();
+      if (field->type() == google::protobuf::FieldDescriptor::TYPE_STRING) {
+        std::string scratch;
+        const std::string& text =
+            field->is_repeated()
+                ? reflection.GetRepeatedStringReference(message, field, i, &scratch)
+                : reflection.GetStringReference(message, field, &scratch);
+        if (!IsWellFormedUtf8(text)) return place;
+      } else if (field->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) {
+        const google::protobuf::Message& inner =
+            field->is_repeated() ? reflection.GetRepeatedMessage(message, field, i)
+                                 : reflection.GetMessage(message, field);
+        const std::string below = FirstStringNotUtf8(inner);
+        if (!below.empty()) return absl::StrCat(place, ".", below);
+      }
+    }
+  }
+  return "";
+}
+
 // The message as protobuf JSON with proto field names and every field; on one line unless
 // `whitespace`.
 absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message, bool whitespace) {
+  // Protobuf's printer drops the bytes of a string that are not UTF-8 and prints the rest: a
+  // different text ("Kqeli" for the Latin-1 "K\xebrqeli"), which a file of kept answers would
+  // then pass off as what was typed. Refused instead, naming the field, never its value.
+  if (const std::string bad = FirstStringNotUtf8(message); !bad.empty()) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        bad, " is not valid UTF-8 and cannot be written as JSON without changing it"));
+  }
   google::protobuf::util::JsonPrintOptions options;
   options.add_whitespace = whitespace;
   options.always_print_primitive_fields = true;

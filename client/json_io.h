@@ -19,7 +19,9 @@
 
 namespace registry::client {
 
-// The message as a single-line JSON object. Internal only if protobuf cannot print it.
+// The message as a single-line JSON object. InvalidArgument naming the field (never its value)
+// when a string field is not UTF-8, which protobuf would print with bytes left out; Internal if
+// protobuf cannot print it.
 absl::StatusOr<std::string> ToJsonLine(const google::protobuf::Message& message);
 
 // The message as JSON for a person to read and edit: one field a line, indented, as ToJsonLine

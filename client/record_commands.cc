@@ -56,7 +56,8 @@ void SetPurpose(const ParsedArgs& args, v1::Purpose* purpose) {
 // copied in capitals is the same id, as `audit list --record-id` takes it; anything else goes as
 // typed, for the registry to refuse without repeating it.
 std::string RecordIdArg(const ParsedArgs& args) {
-  const std::string& typed = args.positionals()[0];
+  // Spaces around an id pasted from a terminal or a document are not part of it.
+  const std::string typed(absl::StripAsciiWhitespace(args.positionals()[0]));
   const bool hex = typed.size() == 32 && std::all_of(typed.begin(), typed.end(), [](char c) {
                      return absl::ascii_isxdigit(static_cast<unsigned char>(c));
                    });
@@ -246,6 +247,22 @@ absl::Status AskRecord(CommandContext& ctx, const std::optional<RecordChoices>& 
       q << prompt << ": " << std::flush;
       std::optional<std::string> answer = ReadAnswer(ctx);
       if (!answer.has_value()) return InputEnded();
+      // Bytes that are not UTF-8 (a terminal set to Latin-1, a character half deleted) are asked
+      // again here, in the command line's words and without the bytes: taken, they were shown
+      // garbled in the summary, refused by the server after the last question, and kept in the
+      // answers' file with the bytes left out, a different name.
+      if (!IsWellFormedUtf8(*answer)) {
+        q << "  not valid UTF-8 (is the terminal set to another encoding?)\n";
+        continue;
+      }
+      // What the registry refuses in a name (a no-break space, a look-alike of a letter) is said
+      // at its question, not after the last one.
+      if (IsNameField(field)) {
+        if (const std::string problem = NameProblem(*answer); !problem.empty()) {
+          q << "  " << problem << "\n";
+          continue;
+        }
+      }
       if (answer->empty()) {
         if (may_skip) break;
         q << "  required\n";
@@ -645,6 +662,17 @@ absl::Status RunRecordTemplate(CommandContext& ctx) {
 absl::Status RunRecordGet(CommandContext& ctx) {
   v1::GetRecordRequest request;
   request.set_record_id(RecordIdArg(ctx.args()));
+  // An id of the wrong shape (a personal number, a case number, an id cut short when copied)
+  // is said here, as `audit list --record-id` says it, rather than sent, refused and audited.
+  // Not repeated: it may be a person's number.
+  const std::string& id = request.record_id();
+  if (id.size() != 32 || !std::all_of(id.begin(), id.end(), [](char c) {
+        return absl::ascii_isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'f');
+      })) {
+    return UsageError(
+        "ID must be a record id: 32 characters 0-9 and a-f, as `record create` printed it and "
+        "`record search` shows it");
+  }
   if (WantsPurpose(ctx.args())) SetPurpose(ctx.args(), request.mutable_purpose());
   ASSIGN_OR_RETURN(auto stub, RecordStub(ctx));
   ASSIGN_OR_RETURN(const v1::GetRecordResponse response,
@@ -684,13 +712,34 @@ absl::Status RunRecordSearch(CommandContext& ctx) {
                        ctx.settings(), [&](grpc::ClientContext* c, v1::SearchRecordsResponse* r) {
                          return stub->SearchRecords(c, request, r);
                        }));
-  if (ctx.json()) return ctx.PrintJson(response);
+  if (ctx.json()) {
+    // "more_records" first, as the text says it in its heading: a reader of the line learns that
+    // the list is cut before the list, not after a hundred records (protobuf prints the fields
+    // in the order of their numbers, the flag after the records).
+    ASSIGN_OR_RETURN(std::string line, ToJsonLine(response));
+    constexpr absl::string_view kTrue = ",\"more_records\":true";
+    constexpr absl::string_view kFalse = ",\"more_records\":false";
+    // Outside a string every '"' is bare, inside one escaped: the key is found only as a key.
+    for (const absl::string_view key : {kTrue, kFalse}) {
+      const size_t at = line.find(key.data(), 0, key.size());
+      if (at == std::string::npos || line.empty() || line[0] != '{') continue;
+      line.erase(at, key.size());
+      line.insert(1, absl::StrCat(key.substr(1), ","));
+      break;
+    }
+    ctx.out() << line << "\n";
+    return absl::OkStatus();
+  }
   if (response.records().empty() && response.possible_matches().empty()) {
     ctx.out() << "no matching record\n";
     return absl::OkStatus();
   }
   if (response.records().empty()) {
     ctx.out() << "no exact match\n";
+  } else if (response.more_records()) {
+    // Said first: "100 matching records" read as all there are, the cut only after the list.
+    ctx.out() << "more than " << response.records_size() << " matching records; the first "
+              << response.records_size() << " (narrow the search to see the others):\n";
   } else {
     ctx.out() << response.records_size()
               << (response.records_size() == 1 ? " matching record\n" : " matching records\n");

@@ -145,9 +145,9 @@ std::string ApplyOne(const RecordField& field, absl::string_view raw,
       const std::string word = absl::AsciiStrToLower(value);
       if (word.empty()) {
         person.set_sex(v1::SEX_UNSPECIFIED);
-      } else if (word == "female") {
+      } else if (word == "female" || word == "f") {
         person.set_sex(v1::SEX_FEMALE);
-      } else if (word == "male") {
+      } else if (word == "male" || word == "m") {
         person.set_sex(v1::SEX_MALE);
       } else {
         return "not female or male";
@@ -187,7 +187,9 @@ std::string ApplyOne(const RecordField& field, absl::string_view raw,
                             kMaxArticle, ", paragraph 0..", kMaxParagraph, ")");
       }
       v1::Offence* offence = conviction.add_offences();
-      offence->set_law(std::string(parts[0]));
+      // A law is numbered in capitals ("06/L-074"): "06/l-074" typed is the same law, as the
+      // other choices are taken in any case.
+      offence->set_law(absl::AsciiStrToUpper(parts[0]));
       offence->set_article(article);
       offence->set_paragraph(paragraph);
       return "";
@@ -253,8 +255,10 @@ std::string ApplyOne(const RecordField& field, absl::string_view raw,
     return "cannot be set from the command line";
   }
   std::string text(value);
-  // Codes are upper case in the registry; typing "xk" means XK.
+  // Codes are upper case in the registry; typing "xk" means XK. A court's id is written in
+  // small letters ([a-z0-9-]): "Basic-Prizren" typed is basic-prizren.
   if (field.kind == FieldKind::kCountry) absl::AsciiStrToUpper(&text);
+  if (field.kind == FieldKind::kCourt) absl::AsciiStrToLower(&text);
   if (descriptor->is_repeated()) {
     if (!text.empty()) mutable_holder->GetReflection()->AddString(mutable_holder, descriptor, text);
   } else {
@@ -601,6 +605,77 @@ std::string RecordMessageWithColumns(absl::string_view message) {
     }));
   }
   return absl::StrJoin(parts, "; ");
+}
+
+namespace {
+
+// The code point of the UTF-8 sequence at the start of `text` and its length; length 0 when it
+// is not one.
+size_t NextCodePoint(absl::string_view text, uint32_t* code_point) {
+  const auto byte = [&](size_t i) { return static_cast<unsigned char>(text[i]); };
+  const unsigned char first = byte(0);
+  size_t length = first < 0x80 ? 1 : (first >> 5) == 0x6 ? 2 : (first >> 4) == 0xE ? 3
+                                   : (first >> 3) == 0x1E ? 4 : 0;
+  if (length == 0 || length > text.size()) return 0;
+  uint32_t c = length == 1 ? first : first & (0x7F >> length);
+  for (size_t i = 1; i < length; ++i) {
+    if ((byte(i) & 0xC0) != 0x80) return 0;
+    c = (c << 6) | (byte(i) & 0x3F);
+  }
+  *code_point = c;
+  return length;
+}
+
+bool IsSpaceOrDashLookAlike(uint32_t c) {
+  return c == 0x00A0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200A) || c == 0x202F ||
+         c == 0x205F || c == 0x3000 ||                     // spaces
+         c == 0x058A || c == 0x05BE || (c >= 0x2011 && c <= 0x2015) || c == 0x2E3A ||
+         c == 0x2E3B || c == 0x2212 || c == 0xFE58 || c == 0xFE63 || c == 0xFF0D;  // dashes
+}
+
+bool IsApostropheLookAlike(uint32_t c) {
+  return c == 0x0060 || c == 0x00B4 || c == 0x2032 || c == 0x201B || c == 0xFF07;
+}
+
+}  // namespace
+
+std::string NameProblem(absl::string_view name) {
+  // The server's words (server/record_validation.cc), so that the answer is refused the same
+  // way at its question as it would be after the last one.
+  constexpr absl::string_view kRule = "1..100 letters, spaces, hyphens or apostrophes";
+  size_t count = 0;
+  for (size_t i = 0; i < name.size();) {
+    uint32_t c = 0;
+    const size_t length = NextCodePoint(name.substr(i), &c);
+    if (length == 0) return "not valid UTF-8 (is the terminal set to another encoding?)";
+    i += length;
+    ++count;
+    if (c == 0x00D0 || c == 0x00F0 || c == 0x0189) {
+      return "holds a look-alike of the Serbian D with stroke (the Icelandic eth, the African "
+             "D): type D with stroke or Dj, or a plain D where the person's papers have one";
+    }
+    if (IsSpaceOrDashLookAlike(c)) {
+      return "holds a look-alike of a space or hyphen (a no-break space, an en dash): type a "
+             "plain space or hyphen";
+    }
+    if (IsApostropheLookAlike(c)) {
+      return "holds a look-alike of an apostrophe (a grave or acute accent, a prime): type a "
+             "plain apostrophe (')";
+    }
+    // Of ASCII, a name holds letters, spaces, hyphens and apostrophes only (a digit, a dot, a
+    // control character never); the other scripts' letters are the server's to judge.
+    if (c < 0x80 && !absl::ascii_isalpha(static_cast<unsigned char>(c)) && c != ' ' &&
+        c != '-' && c != '\'') {
+      return std::string(kRule);
+    }
+  }
+  if (count > 100) return std::string(kRule);
+  return "";
+}
+
+bool IsNameField(const RecordField& field) {
+  return field.flag == "surname" || field.flag == "given-name" || field.flag == "father-name" ||
+         field.flag == "alias";
 }
 
 std::string QuestionName(const RecordField& field, int item) {

@@ -32,7 +32,7 @@ enum class FieldKind {
   kPersonalNumber,  // text without a space, control or non-ASCII character (the format is the
                     // registry's setting, checked there)
   kDate,          // YYYY-MM-DD, a real calendar date
-  kSex,           // female | male
+  kSex,           // female | male (f | m), in any case
   kCountry,       // ISO 3166-1 alpha-2, e.g. XK (repeatable: citizenships)
   kCourt,         // a court id of the reference data
   kOffence,       // LAW:ARTICLE:PARAGRAPH of the reference data (repeatable)
@@ -138,6 +138,17 @@ std::string ImportColumnName(const RecordField& field);
 // "personal_number: ...", "conviction.sentence.months: ..." -> "sentence_months: ...",
 // "conviction.offences[1]: ..." -> "offences: item 2: ...".
 std::string RecordMessageWithColumns(absl::string_view message);
+
+// What the registry would refuse in a person's name (surname, given name, father's name, an
+// alias) that the client can see alone, in the server's words: bytes that are not UTF-8, a
+// look-alike of a space, hyphen or apostrophe (a no-break space, an en dash, a prime), the
+// Icelandic eth for the Serbian D with stroke, an ASCII character that is no letter, space,
+// hyphen or apostrophe, more than 100 characters. "" when none; the rest (scripts, marks) is
+// the server's to judge. Never repeats the name.
+std::string NameProblem(absl::string_view name);
+
+// Whether `field` is one of a person's names, which NameProblem checks.
+bool IsNameField(const RecordField& field);
 
 // A field named by the question `record create --interactive` asked for it, and its path in a
 // record file: "Date it became final (conviction.final_date)", "Offence #2

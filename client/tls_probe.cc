@@ -18,6 +18,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/time/time.h"
 #include "client/option_parser.h"
 #include "common/sigpipe.h"
 #include "common/time_format.h"
@@ -389,6 +390,13 @@ TlsProbe ProbeTls(const ConnectionSettings& settings, absl::Duration timeout) {
   ssl.reset();
   close(fd);
   return probe;
+}
+
+absl::Status ExplainDeadlineExceeded(const ConnectionSettings& settings) {
+  return absl::DeadlineExceededError(absl::StrCat(
+      "no answer from ", settings.server, " within ", absl::FormatDuration(settings.timeout),
+      " (--timeout): the server may be overloaded, stopped or unreachable; try again, or give "
+      "a longer --timeout"));
 }
 
 absl::Status ExplainUnavailable(const ConnectionSettings& settings, const absl::Status& status) {

@@ -97,6 +97,11 @@ TlsProbe ProbeTls(const ConnectionSettings& settings, absl::Duration timeout = a
 // before trying again ...".
 absl::Status ExplainUnavailable(const ConnectionSettings& settings, const absl::Status& status);
 
+// gRPC's bare "Deadline Exceeded" of a call to settings.server said with the server, the time
+// waited and what to try: "no answer from HOST:PORT within 30s (--timeout): ...". The same for a
+// single call and for an import's batch.
+absl::Status ExplainDeadlineExceeded(const ConnectionSettings& settings);
+
 }  // namespace registry::client
 
 #endif  // REGISTRY_CLIENT_TLS_PROBE_H_

@@ -54,6 +54,14 @@ absl::Status SaveCertificate(const v1::VettingCheckResponse& response, AtomicFil
 
 absl::Status RunVetCheck(CommandContext& ctx) {
   const ParsedArgs& args = ctx.args();
+  // An earlier certificate at --out (another candidate's, signed) is not replaced unless asked:
+  // said before the check is made, since a check counts against the day's.
+  if (auto out = args.Get("out"); out.has_value() && !args.Flag("overwrite")) {
+    if (std::string problem = ExistingOutputProblem("--out", *out, "--overwrite");
+        !problem.empty()) {
+      return UsageError(problem);
+    }
+  }
   // The parser checked that it is a real date; a birth date is also in the past.
   if (*ParseDate(args.Value("birth-date")) >= KosovoDay(absl::Now())) {
     return UsageError("--birth-date: not in the past");

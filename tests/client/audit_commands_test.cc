@@ -16,6 +16,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "client/cli.h"
 #include "client/cli_output.pb.h"
 #include "client/json_io.h"
@@ -407,6 +408,64 @@ TEST_F(AuditCommandsTest, ExportWithJsonSaysHowManyEntriesWentToWhichFile) {
   EXPECT_GT(summary.entries(), 0u);
   EXPECT_EQ(summary.entries(),
             static_cast<uint64_t>(std::count(exported.begin(), exported.end(), '\n')));
+}
+
+// An earlier export at --out (handed to a recipient, perhaps) was replaced without a word. It is
+// refused before the server is called, unless --overwrite says to replace it.
+TEST_F(AuditCommandsTest, AnExportRefusesAnExistingFileUnlessToldToOverwriteIt) {
+  const std::string path = dir_ + "/export.jsonl";
+  std::ofstream(path) << "earlier export\n";
+  const uint64_t events_before = server_->server()->audit_log()->CurrentHead().size;
+  const CliRun refused = Run({"audit", "export", "--out", path, "--recipient", "IPA",
+                              "--reference", "IPA-2026-1"});
+  EXPECT_EQ(refused.code, kExitUsage);
+  EXPECT_THAT(refused.err,
+              StartsWith(absl::StrCat("error: INVALID_ARGUMENT: --out ", path,
+                                      ": the file exists; choose another name or remove it "
+                                      "(--overwrite replaces it)\n")));
+  EXPECT_EQ(testing::ReadFileOrDie(path), "earlier export\n");
+  EXPECT_EQ(server_->server()->audit_log()->CurrentHead().size, events_before);
+
+  const CliRun replaced = Run({"audit", "export", "--out", path, "--overwrite", "--recipient",
+                               "IPA", "--reference", "IPA-2026-1"});
+  EXPECT_EQ(replaced.code, 0) << replaced.err;
+  EXPECT_THAT(testing::ReadFileOrDie(path), Not(HasSubstr("earlier export")));
+}
+
+// "--from 2026-12-06" was refused as not an RFC 3339 instant: a date is the whole day, in UTC.
+TEST_F(AuditCommandsTest, ADateAloneIsTakenAsTheWholeDayInUtc) {
+  const std::string today = absl::FormatTime("%Y-%m-%d", absl::Now(), absl::UTCTimeZone());
+  const std::string yesterday =
+      absl::FormatTime("%Y-%m-%d", absl::Now() - absl::Hours(24), absl::UTCTimeZone());
+  const CliRun from_today = Run({"audit", "list", "--all", "--from", today});
+  ASSERT_EQ(from_today.code, 0) << from_today.err;
+  EXPECT_THAT(from_today.out, HasSubstr("  court    GetRecord              OK\n"));
+  // --to a day includes that day: up to its end.
+  const CliRun to_today = Run({"audit", "list", "--all", "--from", today, "--to", today});
+  ASSERT_EQ(to_today.code, 0) << to_today.err;
+  EXPECT_THAT(to_today.out, HasSubstr("  court    GetRecord              OK\n"));
+  const CliRun to_yesterday = Run({"audit", "list", "--all", "--to", yesterday});
+  ASSERT_EQ(to_yesterday.code, 0) << to_yesterday.err;
+  EXPECT_EQ(to_yesterday.out, "no events match\n");
+  const CliRun not_a_day = Run({"audit", "list", "--from", "2026-02-30"});
+  EXPECT_EQ(not_a_day.code, kExitUsage);
+}
+
+// "--action GetRecrod" said only "e.g. GetRecord": the method it misses is named (our word, never
+// the one typed).
+TEST_F(AuditCommandsTest, AnActionThatIsANearMissOfAMethodNamesTheMethod) {
+  for (const std::string& typed : {std::string("GetRecrod"), std::string("SearchRecord"),
+                                   std::string("getrecod")}) {
+    const CliRun run = Run({"audit", "list", "--action", typed});
+    EXPECT_EQ(run.code, kExitUsage) << typed;
+    EXPECT_THAT(run.err, HasSubstr("not a method of the API (did you mean ")) << typed;
+    EXPECT_THAT(run.err, Not(HasSubstr(absl::StrCat("\"", typed, "\"")))) << typed;
+    EXPECT_THAT(run.err, Not(HasSubstr("GetRecrod"))) << typed;
+  }
+  EXPECT_THAT(Run({"audit", "list", "--action", "GetRecrod"}).err,
+              HasSubstr("(did you mean GetRecord?)"));
+  EXPECT_THAT(Run({"audit", "list", "--action", "SearchRecord"}).err,
+              HasSubstr("(did you mean SearchRecords?)"));
 }
 
 // Between registry-cli and the registry: every call the verification makes is passed on as it

@@ -406,6 +406,44 @@ TEST(CliTest, AnUnknownCommandIsRepeatedOnlyAsANearMissOfACommand) {
   }
 }
 
+// "get record ID", "import file.csv", "list": a command typed without its group got "unknown
+// command (a word of 3 characters...)" or a wrong near miss ("get" for "vet"). Our own command
+// words are said with their group, or each group that has them.
+TEST(CliTest, ACommandTypedWithoutItsGroupIsAnsweredWithTheWholeCommand) {
+  struct Case {
+    std::vector<std::string> args;
+    std::string message;
+  };
+  const std::vector<Case> cases = {
+      {{"get", "record", "0123456789abcdef0123456789abcdef"},
+       "unknown command \"get\" (did you mean \"record get\"?)"},
+      {{"import", "file.csv"}, "unknown command \"import\" (did you mean \"record import\"?)"},
+      {{"search"}, "unknown command \"search\" (did you mean \"record search\"?)"},
+      {{"expunge"}, "unknown command \"expunge\" (did you mean \"record expunge\"?)"},
+      {{"check"}, "unknown command \"check\" (did you mean \"vet check\"?)"},
+      {{"export"}, "unknown command \"export\" (did you mean \"audit export\"?)"},
+      {{"list"}, "unknown command \"list\" (did you mean \"audit list\"?)"},
+      {{"backup"}, "unknown command \"backup\" (did you mean \"admin backup\"?)"},
+      {{"rotate-keys"}, "unknown command \"rotate-keys\" (did you mean \"admin rotate-keys\"?)"},
+      {{"history"},
+       "unknown command \"history\" (did you mean \"record history\" or \"vet history\"?)"},
+      {{"verify"},
+       "unknown command \"verify\" (did you mean \"certificate verify\" or \"audit "
+       "verify\"?)"},
+  };
+  for (const Case& c : cases) {
+    const CliRun run = RunWith(c.args);
+    EXPECT_EQ(run.code, kExitUsage) << c.message;
+    EXPECT_THAT(run.err, StartsWith(absl::StrCat("error: INVALID_ARGUMENT: ", c.message, "\n")));
+    EXPECT_THAT(run.err, Not(HasSubstr("file.csv")));
+  }
+  // "create" is a command of one group: said with it. Anything else typed is not repeated.
+  EXPECT_THAT(RunWith({"create"}).err, HasSubstr("(did you mean \"record create\"?)"));
+  EXPECT_EQ(RunWith({"Get"}).err,
+            "error: INVALID_ARGUMENT: unknown command (a word of 3 characters, not repeated)\n"
+            "run 'registry-cli --help' for the commands\n");
+}
+
 // "audit list --outcome 'Krasniqi Arben 1234567890'" repeated the value in its error. The names
 // the option takes are listed instead.
 TEST(CliTest, AnOutcomeThatIsNoStatusCodeIsNotRepeatedAndTheNamesItTakesAreListed) {

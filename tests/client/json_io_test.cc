@@ -167,5 +167,30 @@ TEST(JsonProblemTest, AReportItDoesNotKnowIsNotRepeated) {
   EXPECT_EQ(JsonProblem("{}", "Near 'Krasniqi'.\nKrasniqi\n^", type), "not valid JSON");
 }
 
+// Protobuf's printer dropped the bytes of a string that is not UTF-8: the answers of `record
+// create --interactive` typed on a Latin-1 terminal ("K\xebrqeli") were kept as "Kqeli", a
+// different name that `record create --file` then entered. Such a message is refused, naming the
+// field, never its value.
+TEST(ToJsonTest, AStringThatIsNotUtf8IsRefusedRatherThanWrittenChanged) {
+  v1::CreateRecordRequest request;
+  request.mutable_person()->set_given_name("Arben");
+  request.mutable_person()->set_surname("K\xebrqeli");
+  for (const absl::StatusOr<std::string>& json : {ToJsonText(request), ToJsonLine(request)}) {
+    ASSERT_FALSE(json.ok()) << *json;
+    EXPECT_EQ(json.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(json.status().message(), HasSubstr("person.surname is not valid UTF-8"));
+    EXPECT_THAT(json.status().message(), Not(HasSubstr("qeli")));
+  }
+  // In a list, by its place.
+  request.mutable_person()->set_surname("Kërqeli");
+  request.mutable_person()->add_aliases("Beni");
+  request.mutable_person()->add_aliases("\xc3");
+  EXPECT_THAT(ToJsonText(request).status().message(), HasSubstr("person.aliases[1] is not valid"));
+  request.mutable_person()->mutable_aliases()->RemoveLast();
+  const absl::StatusOr<std::string> valid = ToJsonText(request);
+  ASSERT_TRUE(valid.ok()) << valid.status();
+  EXPECT_THAT(*valid, HasSubstr("Kërqeli"));
+}
+
 }  // namespace
 }  // namespace registry::client

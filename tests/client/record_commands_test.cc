@@ -378,6 +378,62 @@ TEST_F(RecordCommandsTest, InteractiveCreateAsksEachFieldOffersTheChoicesAndConf
   for (const std::string& action : ActionsSince(before)) EXPECT_NE(action, "CreateRecord");
 }
 
+// An answer that is not UTF-8 (a Latin-1 terminal's "K\xebrqeli") was taken at its question,
+// shown garbled in the summary, refused by the server after the last question, and kept in the
+// answers' file as "Kqeli". It is asked again at its question, in the command line's words and
+// without its bytes; so is a name the registry refuses for a no-break space. Sex, court and
+// offence are taken in any case, sex by its first letter too.
+TEST_F(RecordCommandsTest, InteractiveCreateAsksAgainForAnAnswerThatIsNotUtf8OrANameRefused) {
+  const std::string answers =
+      "K\xebrqeli\nKrasniqi\xc2\xa0" "Berisha\nKrasniqi\nDriton\xc3\nDriton\n\n\nM\n"
+      "1975-02-03\n\n\n"
+      "1000000123\n\nBasic-Prizren\nP 88/2025\n2025-03-03\n2025-06-01\n06/l-074:229:0\n\n"
+      "imprisonment\n18\nwork_with_children\n\n\n\nyes\n";
+  const CliRun run = As("clerk", {"record", "create", "--interactive"}, answers);
+  ASSERT_EQ(run.code, 0) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("Surname:   not valid UTF-8 (is the terminal set to another "
+                                 "encoding?)\nSurname:   holds a look-alike of a space or hyphen "
+                                 "(a no-break space, an en dash): type a plain space or hyphen\n"
+                                 "Surname: Given name:   not valid UTF-8"));
+  for (const char* typed : {"\xeb", "\\xeb", "qeli", "Berisha", "\xc3\n", "\\xc3"}) {
+    EXPECT_THAT(run.err, Not(HasSubstr(typed))) << typed;
+  }
+  const v1::Record record = Get(std::string(absl::StripAsciiWhitespace(run.out)));
+  EXPECT_EQ(record.person().surname(), "Krasniqi");
+  EXPECT_EQ(record.person().given_name(), "Driton");
+  EXPECT_EQ(record.person().sex(), v1::SEX_MALE);
+  EXPECT_EQ(record.conviction().court_id(), "basic-prizren");
+  ASSERT_EQ(record.conviction().offences_size(), 1);
+  EXPECT_EQ(record.conviction().offences(0).law(), "06/L-074");
+  EXPECT_EQ(record.conviction().offences(0).article(), 229u);
+}
+
+// An employer's earlier certificate at --out was replaced without a word. It is refused before
+// the check is made (a check counts against the day's), unless --overwrite says to replace it.
+TEST_F(RecordCommandsTest, AVettingCheckRefusesAnExistingCertificateFileUnlessToldToOverwrite) {
+  const std::string path = dir_ + "/cert.json";
+  std::ofstream(path) << "earlier certificate\n";
+  const std::vector<std::string> check = {
+      "vet", "check", "--personal-number", "1234567890", "--surname", "Kërqeli", "--given-name",
+      "Arben", "--birth-date", "1980-04-12", "--position", "teacher", "--consent-ref",
+      "CONSENT-1", "--out", path};
+  const uint64_t before = LogSize();
+  const CliRun refused = As("vetting", check);
+  EXPECT_EQ(refused.code, kExitUsage);
+  EXPECT_THAT(refused.err, StartsWith("error: INVALID_ARGUMENT: --out " + path +
+                                      ": the file exists; choose another name or remove it "
+                                      "(--overwrite replaces it)\n"));
+  EXPECT_EQ(refused.out, "");
+  EXPECT_EQ(testing::ReadFileOrDie(path), "earlier certificate\n");
+  EXPECT_EQ(ActionsSince(before), std::vector<std::string>{});
+
+  std::vector<std::string> overwrite = check;
+  overwrite.push_back("--overwrite");
+  const CliRun replaced = As("vetting", overwrite);
+  EXPECT_EQ(replaced.code, 0) << replaced.err;
+  EXPECT_THAT(testing::ReadFileOrDie(path), HasSubstr("signature"));
+}
+
 // A number out of the list was answered as a code ("11": "not a court of the registry"; "99":
 // "not LAW:ARTICLE:PARAGRAPH"), and 0 months as "0..600" where the help says 1..600.
 TEST_F(RecordCommandsTest, InteractiveCreateSaysWhichNumbersAListHasAndWhatLengthItTakes) {

@@ -14,6 +14,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 std::vector<std::string> Described(const std::vector<FieldProblem>& problems, bool by_path) {
   std::vector<std::string> out;
@@ -73,6 +74,51 @@ TEST(RecordFieldsTest, ValuesAreReadAsTypedAndBadOnesNamed) {
   EXPECT_EQ(request.conviction().bans_size(), 0);
   ApplyField(*FindRecordField("sex"), {""}, &request, &problems);
   EXPECT_EQ(request.person().sex(), v1::SEX_UNSPECIFIED);
+}
+
+// The interactive Sex question and --sex took only female and male; the court's id and the
+// offence's law only as the tables write them, where the other choices are taken in any case.
+TEST(RecordFieldsTest, SexCourtAndOffenceAreTakenInAnyCaseAndSexByItsFirstLetter) {
+  for (const auto& [typed, sex] : std::vector<std::pair<std::string, v1::Sex>>{
+           {"m", v1::SEX_MALE}, {"M", v1::SEX_MALE}, {"Male", v1::SEX_MALE},
+           {"f", v1::SEX_FEMALE}, {"F", v1::SEX_FEMALE}, {"FEMALE", v1::SEX_FEMALE}}) {
+    v1::CreateRecordRequest request;
+    std::vector<FieldProblem> problems;
+    ApplyField(*FindRecordField("sex"), {typed}, &request, &problems);
+    EXPECT_THAT(problems, IsEmpty()) << typed;
+    EXPECT_EQ(request.person().sex(), sex) << typed;
+  }
+  v1::CreateRecordRequest request;
+  std::vector<FieldProblem> problems;
+  ApplyField(*FindRecordField("sex"), {"x"}, &request, &problems);
+  ApplyField(*FindRecordField("court"), {"Basic-Prizren"}, &request, &problems);
+  ApplyField(*FindRecordField("offence"), {"06/l-074:230:1"}, &request, &problems);
+  EXPECT_THAT(Described(problems, false), ElementsAre("--sex: not female or male"));
+  EXPECT_EQ(request.conviction().court_id(), "basic-prizren");
+  ASSERT_EQ(request.conviction().offences_size(), 1);
+  EXPECT_EQ(request.conviction().offences(0).law(), "06/L-074");
+}
+
+// What the registry refuses in a name, said at the question rather than after the last one, in
+// the registry's words and without the name.
+TEST(RecordFieldsTest, ANamesLookAlikesAndOtherCharactersAreNamedWithoutTheName) {
+  EXPECT_EQ(NameProblem("Kërqeli"), "");
+  EXPECT_EQ(NameProblem("O'Brien-Đorđević"), "");
+  EXPECT_EQ(NameProblem("Петровић"), "");
+  EXPECT_EQ(NameProblem(""), "");
+  EXPECT_THAT(NameProblem("Krasniqi\xc2\xa0" "Berisha"),
+              HasSubstr("holds a look-alike of a space or hyphen"));
+  EXPECT_THAT(NameProblem("Krasniqi\xe2\x80\x93" "Berisha"),
+              HasSubstr("holds a look-alike of a space or hyphen"));
+  EXPECT_THAT(NameProblem("O\xc2\xb4" "Brien"), HasSubstr("look-alike of an apostrophe"));
+  EXPECT_THAT(NameProblem("\xc3\x90or\xc4\x91" "e"), HasSubstr("Serbian D with stroke"));
+  EXPECT_EQ(NameProblem("Krasniqi2"), "1..100 letters, spaces, hyphens or apostrophes");
+  EXPECT_EQ(NameProblem(std::string(101, 'a')), "1..100 letters, spaces, hyphens or apostrophes");
+  EXPECT_THAT(NameProblem("K\xebrqeli"), HasSubstr("not valid UTF-8"));
+  for (const char* name : {"Krasniqi\xc2\xa0" "Berisha", "Krasniqi2", "K\xebrqeli"}) {
+    EXPECT_THAT(NameProblem(name), Not(HasSubstr("Krasniqi"))) << name;
+    EXPECT_THAT(NameProblem(name), Not(HasSubstr("qeli"))) << name;
+  }
 }
 
 // "--set surname=A --set surname=B" kept B: two values of a one-value field are a problem naming

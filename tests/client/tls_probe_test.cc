@@ -627,7 +627,11 @@ TEST_F(RefusedCertificateTest, ARevokedOrUnknownCertificateIsToldItWasRefused) {
   // A revoked one completes the handshake and the registry itself says why it refuses it.
   const CliRun revoked = Health(server_->address(), "revoked");
   EXPECT_EQ(revoked.code, 1);
-  EXPECT_EQ(revoked.err, "error: UNAUTHENTICATED: client certificate is revoked\n");
+  // Said with what to do and where the new certificate goes, as an expired one is.
+  EXPECT_THAT(revoked.err, StartsWith("error: UNAUTHENTICATED: your certificate ("));
+  EXPECT_THAT(::registry::testing::Flowed(revoked.err),
+              HasSubstr("revoked/cert.pem) is revoked: the registry refuses it; ask the registry "
+                        "office for a new certificate and put it in your identity folder "));
   // The probe finds nothing wrong with an accepted identity.
   ConnectionSettings settings = ClerkAt(server_->address());
   EXPECT_EQ(ProbeTls(settings).outcome, TlsProbe::Outcome::kAccepted);
