@@ -23,10 +23,37 @@ source "$root/deploy/lib/packages.sh"
 # No extra packages: only what the registry builds and runs with.
 # shellcheck disable=SC2119
 registry_ensure_packages
+# What this script makes from here on (the build, the PKI, the key file, the config, the data)
+# is this account's alone, whatever the shell's umask: registryd refuses what it trusts or keeps
+# when every local account may change it, and a checkout made under umask 000 gave all of it
+# mode 0666 or 0777. (Set after the packages: sudo would give apt the union of both umasks.)
+umask 077
+
+# registryd also refuses a file below a folder every account may write without the sticky bit
+# (they may put their own file in its place): the folders above the checkout are the owner's to
+# mend, not this script's.
+dir="$root"
+while :; do
+  if [ -n "$(find -H "$dir" -maxdepth 0 -perm -o+w ! -perm -1000)" ]; then
+    echo "run-dev: $dir is writable by every local account, and registryd refuses the files" \
+      "below it; run: chmod o-w '$dir' (then run deploy/run-dev.sh again)" >&2
+    exit 1
+  fi
+  [ "$dir" = / ] && break
+  dir="$(dirname "$dir")"
+done
+# Inside the checkout, what registryd reads from it: the reference data (the retention rules)
+# stays where the config names it, in the checkout, with write taken from others (git keeps no
+# such bit, so the checkout is unchanged); a copy in var/dev would go stale as the sources change.
+chmod o-w "$root/deploy"
+chmod -R o-w "$root/deploy/reference"
+
 registry_build "$root" "$root/build" registryd registry-cli registry-console registry-bench
 
 dev="$root/var/dev"
 mkdir -p "$dev"
+# var/ too, which an earlier run may have made under another umask.
+chmod o-w "$root/var"
 chmod 700 "$dev"
 if [ "$fresh" = 1 ]; then
   rm -rf "$dev/data" "$dev/backups" "$dev/erasures.ledger" "$dev/audit.watermark" "$dev/crl.numbers" "$dev/keys.json"
@@ -39,8 +66,6 @@ fi
 if [ ! -f "$dev/policy.json" ]; then
   cp "$root/deploy/dev/policy.json" "$dev/policy.json"
 fi
-# registryd refuses a policy every local account may write (a checkout made under umask 000).
-chmod o-w "$dev/policy.json"
 if [ ! -f "$dev/registryd.json" ]; then
   cat > "$dev/registryd.json" <<JSON
 {
@@ -60,6 +85,9 @@ if [ ! -f "$dev/registryd.json" ]; then
 }
 JSON
 fi
+# What an earlier run made under another umask (a config, a policy, a PKI at 0666): registryd
+# refuses every file of it that all local accounts may write.
+chmod -R o-w "$dev"
 "$root/build/registryd" --config "$dev/registryd.json" --export_public_keys "$dev" >/dev/null
 "$root/build/registryd" --check_config "$dev/registryd.json"
 

@@ -239,6 +239,8 @@ void CheckStoredData(const registry::v1::ServerConfig& c, std::vector<std::strin
   storage::DatabaseOptions options;
   options.path = data_dir;
   options.create_if_missing = false;
+  // Writes nothing beside the folder either; RefuseWhileOpen above found no registryd there.
+  options.hold_running_lock = false;
   options.seams.fault_injector = &guard;
   absl::StatusOr<std::unique_ptr<storage::Database>> db = storage::Database::Open(options);
   if (!db.ok()) return failed("data_dir", db.status());
@@ -342,10 +344,12 @@ std::vector<std::string> TrustOpenToOthers(const registry::v1::ServerConfig& c) 
     check(field, folder);
     if (problems.size() > before) continue;  // the folder's own problem says it all
     std::error_code ec;
+    // Each entry whole, as key_file is: a symbolic link into a folder every account may write
+    // (without the sticky bit) is as open as a file writable by all, though neither the link
+    // nor the file it names has S_IWOTH: whoever may write that folder may put their own file
+    // in place of the one the link names.
     for (const auto& entry : std::filesystem::directory_iterator(folder, ec)) {
-      struct stat st {};
-      if (::stat(entry.path().c_str(), &st) != 0 || (st.st_mode & S_IWOTH) == 0) continue;
-      problems.push_back(absl::StrCat(field, ": ", OpenToOthers(entry.path().string())));
+      check(field, entry.path().string());
     }
   }
   return problems;

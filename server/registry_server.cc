@@ -574,7 +574,17 @@ absl::Status RegistryServer::LoadRules() {
     // cannot be read, a client CA without a current CRL, a CRL file it cannot use. A registry
     // started so served nothing but refusals. Once it runs, a CRL that expires or goes bad makes
     // only that CA's certificates refused (fail closed), until a current one is back.
-    const std::vector<std::string> problems = revocation_->Problems(revocation_clock_->Now());
+    std::vector<std::string> problems = revocation_->Problems(revocation_clock_->Now());
+    // A CRL folder or file that other accounts may change is said below, with the rest that
+    // they may change, not as a CRL registryd waits for.
+    const std::vector<std::string> trusted = TrustOpenToOthers(config);
+    problems.erase(std::remove_if(problems.begin(), problems.end(),
+                                  [&trusted](const std::string& p) {
+                                    return std::find(trusted.begin(), trusted.end(),
+                                                     absl::StrCat("tls.crl_directory: ", p)) !=
+                                           trusted.end();
+                                  }),
+                   problems.end());
     if (!problems.empty()) {
       // Every problem in the one error that stops the start (registryd logs it as one line); a
       // numbers file that cannot be written is no CRL's fault, and is named as what it is.

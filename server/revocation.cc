@@ -295,8 +295,20 @@ absl::StatusOr<std::shared_ptr<const Revocation::State>> Revocation::Read() cons
     state->file_problems.push_back(
         absl::StrCat("cannot read tls.crl_directory ", crl_dir_, ": ", std::strerror(errno)));
   }
+  // A CRL folder or file another local account may change (start-up and --check_config refuse
+  // it: TrustOpenToOthers, whose words these are, so that the check says it once) is a problem
+  // the reload reports, as they would. Its CRLs are still used: each is taken only with its
+  // CA's signature, and the CRL in force never goes back to a lower number (below), so such an
+  // account can only delete or spoil a file, which fails that CA closed anyway. Refusing them
+  // now would shut out every court of the CA over a mode, with nothing gained.
+  const std::string open_folder = OpenToOthers(crl_dir_);
+  if (!open_folder.empty()) state->file_problems.push_back(open_folder);
   for (const std::string& name : names) {
-    absl::StatusOr<std::string> bytes = ReadFile(absl::StrCat(crl_dir_, "/", name));
+    const std::string path = absl::StrCat(crl_dir_, "/", name);
+    if (std::string open = open_folder.empty() ? OpenToOthers(path) : ""; !open.empty()) {
+      state->file_problems.push_back(std::move(open));
+    }
+    absl::StatusOr<std::string> bytes = ReadFile(path);
     std::vector<CrlPtr> crls;
     if (bytes.ok()) crls = ParseCrls(*bytes);
     if (crls.empty()) {
@@ -405,8 +417,16 @@ std::string Revocation::Stamp() const {
   std::string stamp = absl::StrCat(FileStamp(ca_file_), "/", mode);
   std::vector<std::string> names;
   if (!ListFiles(crl_dir_, &names)) return stamp + "|no folder";
+  // The modes of the folder and of each CRL file as well: a chmod that opens one to others is
+  // a problem to report (Read).
+  const auto mode_of = [](const std::string& path) {
+    struct stat st {};
+    return ::stat(path.c_str(), &st) == 0 ? static_cast<int>(st.st_mode & 07777) : -1;
+  };
+  absl::StrAppend(&stamp, "|", mode_of(crl_dir_));
   for (const std::string& name : names) {
-    absl::StrAppend(&stamp, "|", name, "=", FileStamp(absl::StrCat(crl_dir_, "/", name)));
+    const std::string path = absl::StrCat(crl_dir_, "/", name);
+    absl::StrAppend(&stamp, "|", name, "=", FileStamp(path), "/", mode_of(path));
   }
   return stamp;
 }

@@ -481,6 +481,9 @@ Backups::Staged::~Staged() {
     std::error_code error;
     fs::remove_all(path_, error);
   }
+  // The lock file the check of the copy made beside it (Database::RunningLockPath), closed with
+  // that check: the copy's name is this restore's alone, and the restore still holds its lock.
+  ::unlink(Database::RunningLockPath(path_).c_str());
   ::close(lock_fd_);
 }
 

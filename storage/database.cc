@@ -1,9 +1,11 @@
 #include "storage/database.h"
 
 #include <fcntl.h>
+#include <sys/file.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <cstdarg>
 #include <filesystem>
 #include <memory>
@@ -266,7 +268,62 @@ bool Database::Exists(const std::string& path) {
   return std::filesystem::exists(path + "/CURRENT", ec);
 }
 
+std::string Database::RunningLockPath(const std::string& path) {
+  std::string dir = path;
+  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  return dir + ".lock";
+}
+
+namespace {
+
+absl::Status RefuseRunning(const std::string& path, const std::string& lock_path) {
+  return absl::FailedPreconditionError(absl::StrCat(
+      "registryd is running on ", path, " (a process holds ", lock_path,
+      "): stop registryd first; nothing was changed"));
+}
+
+// Takes the flock on `lock_path` (made, mode 0600, when absent) and returns its descriptor.
+// FailedPrecondition when another open holds it. The file is opened to read only: flock needs
+// no more, and a service that sees the folder above its data read-only (systemd's
+// ProtectSystem=strict) can still lock a lock file made for it beforehand (deploy/debian/postinst).
+absl::StatusOr<int> TakeRunningLock(const std::string& path, const std::string& lock_path) {
+  int fd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+  if (fd < 0 && errno == ENOENT) {
+    fd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW | O_CREAT | O_EXCL, 0600);
+    if (fd < 0 && errno == EEXIST) {
+      fd = ::open(lock_path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+    }
+  }
+  if (fd < 0) {
+    const int error = errno;
+    return absl::UnavailableError(absl::StrCat(
+        "cannot open or create ", lock_path, " (", std::strerror(error), "), the file whose lock "
+        "tells that registryd runs on ", path, ": let registryd's account create it in the "
+        "folder that holds the data folder, or create it for that account (mode 0600)"));
+  }
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int error = errno;
+    ::close(fd);
+    if (error == EWOULDBLOCK) return RefuseRunning(path, lock_path);
+    return absl::UnavailableError(
+        absl::StrCat("cannot lock ", lock_path, ": ", std::strerror(error)));
+  }
+  return fd;
+}
+
+}  // namespace
+
 absl::Status Database::RefuseWhileOpen(const std::string& path) {
+  // The lock beside the folder first: held by a running registryd whether or not its data
+  // folder is still there. A probe of our own is safe with flock (unlike RocksDB's POSIX lock
+  // below): a lock belongs to the open that took it, and closing another descriptor of the file
+  // leaves it; another open of this process holding it refuses the probe as another process's.
+  const std::string running_lock = RunningLockPath(path);
+  if (const int fd = ::open(running_lock.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW); fd >= 0) {
+    const bool held = ::flock(fd, LOCK_EX | LOCK_NB) != 0 && errno == EWOULDBLOCK;
+    ::close(fd);  // lets go of the probe's lock, when it took it
+    if (held) return RefuseRunning(path, running_lock);
+  }
   const std::string lock_path = path + "/LOCK";
   rocksdb::Env* const env = rocksdb::Env::Default();
   if (!env->FileExists(lock_path).ok()) return absl::OkStatus();  // no database there
@@ -289,7 +346,7 @@ absl::Status Database::RefuseWhileOpen(const std::string& path) {
   }
   return absl::FailedPreconditionError(absl::StrCat(
       "the database in ", path, " is open (a process holds ", lock_path,
-      "): stop registryd first; nothing was changed"));
+      "): registryd is running on it; stop registryd first; nothing was changed"));
 }
 
 namespace {
@@ -306,6 +363,17 @@ class DiscardingLogger : public rocksdb::Logger {
 absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options) {
   if (options.path.empty()) return absl::InvalidArgumentError("database path is empty");
   if (options.seams.env == nullptr) RETURN_IF_ERROR(RefuseWhileOpen(options.path));
+  // Closed on every return below until the database owns it.
+  struct RunningLock {
+    int fd = -1;
+    ~RunningLock() {
+      if (fd >= 0) ::close(fd);
+    }
+  } running_lock;
+  if (options.seams.env == nullptr && !options.read_only && options.hold_running_lock) {
+    ASSIGN_OR_RETURN(running_lock.fd,
+                     TakeRunningLock(options.path, RunningLockPath(options.path)));
+  }
   rocksdb::Env* const env =
       options.seams.env != nullptr ? options.seams.env : rocksdb::Env::Default();
   if (options.create_if_missing && !options.read_only) {
@@ -391,6 +459,8 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
   std::unique_ptr<Database> opened(new Database(options.path, std::move(db), std::move(handles),
                                                options.seams.fault_injector,
                                                options.reserve_bytes, std::move(errors)));
+  opened->running_lock_fd_ = running_lock.fd;
+  running_lock.fd = -1;
   if (dropped_cut_off_write) {
     opened->dropped_at_open_ = true;
     ASSIGN_OR_RETURN(const uint64_t before, opened->CutOffWrites());
@@ -417,6 +487,8 @@ Database::~Database() {
   for (auto* h : handles_) db_->DestroyColumnFamilyHandle(h);
   handles_.clear();
   db_->Close().PermitUncheckedError();
+  // Only now: until RocksDB is done with the folder, registryd still runs on it.
+  if (running_lock_fd_ >= 0) ::close(running_lock_fd_);
 }
 
 absl::StatusOr<std::optional<std::string>> Database::Get(Cf family, absl::string_view key,

@@ -94,6 +94,12 @@ struct DatabaseOptions {
   // log is not kept), and every Write fails. For a look at a data folder that is to be left
   // exactly as it is (the one a restore replaces). Implies create_if_missing false.
   bool read_only = false;
+  // Holds Database::RunningLockPath(path) for as long as the database is open (made when
+  // absent), so that a restore, or another registryd, finds this process there even when the
+  // data folder itself was deleted under it (RefuseWhileOpen). Not for a read-only open, nor one
+  // with a test Env. False: for a look that writes nothing (--check_config, which asks
+  // RefuseWhileOpen first).
+  bool hold_running_lock = true;
 };
 
 // Changes to several column families, written atomically by Database::Write. Move-only.
@@ -175,11 +181,20 @@ class Database {
   // refused.
   static absl::StatusOr<std::unique_ptr<Database>> Open(const DatabaseOptions& options);
 
-  // FailedPrecondition, naming the folder, while the database in `path` is open (RocksDB holds a
-  // POSIX lock on its LOCK file for as long as it is), in this process or another: a running
-  // registryd. Open checks it first, so an offline command beside a running server says so
-  // instead of RocksDB's lock error; a restore checks it before it moves anything.
+  // FailedPrecondition, naming the folder, while the database in `path` is open, in this process
+  // or another: a running registryd. Two locks say so: the flock a writable open holds on
+  // RunningLockPath(path), beside the folder, and RocksDB's POSIX lock on its LOCK file, inside
+  // it. The first is still held, and found, when the folder was deleted under a running
+  // registryd (the second is then gone with it): a restore into its place would otherwise go
+  // ahead, and the running process write into, and at its stop damage, the restored copy. Open
+  // checks it first, so an offline command beside a running server says so instead of RocksDB's
+  // lock error; a restore checks it before it moves anything.
   static absl::Status RefuseWhileOpen(const std::string& path);
+
+  // "<path>.lock", in the folder that holds `path` (trailing slashes dropped): the file whose
+  // flock a writable open holds (DatabaseOptions::hold_running_lock). Kept, never deleted: a
+  // deleted lock file would let two processes each lock a file of that name.
+  static std::string RunningLockPath(const std::string& path);
 
   // Whether `path` holds a database (its CURRENT file), which Open would open rather than make.
   static bool Exists(const std::string& path);
@@ -286,6 +301,10 @@ class Database {
 
   // What RocksDB reports of its background errors (a rocksdb::EventListener, database.cc).
   class ErrorWatch;
+
+  // The descriptor whose flock on RunningLockPath(path_) this open holds; -1 when none.
+  // Closed after the database (the destructor).
+  int running_lock_fd_ = -1;
 
   Database(std::string path, std::unique_ptr<rocksdb::DB> db,
            std::vector<rocksdb::ColumnFamilyHandle*> handles, WriteFaultInjector* fault_injector,

@@ -766,6 +766,54 @@ TEST_F(CheckConfigTest, WhatRegistrydTrustsEveryLocalAccountMayChangeIsAProblemA
   EXPECT_THAT(Check(), ::testing::IsEmpty());
 }
 
+// A file of reference_dir or tls.crl_directory that is a symbolic link into a folder every
+// account may write (without the sticky bit) passed, where key_file laid out so was refused:
+// neither the link nor its target is writable by all, but any account may put its own file in
+// place of the target. Each entry is held to the folders above what it names, as key_file is.
+TEST_F(CheckConfigTest, ATrustedFileThatLinksIntoAFolderEveryAccountMayWriteIsAProblem) {
+  ASSERT_EQ(::mkdir((dir_ + "/reference").c_str(), 0700), 0);
+  for (const auto& entry :
+       std::filesystem::directory_iterator(REGISTRY_SOURCE_DIR "/deploy/reference")) {
+    Put("reference/" + entry.path().filename().string(),
+        testing::ReadFileOrDie(entry.path().string()));
+  }
+  Put("registryd.json", absl::StrReplaceAll(testing::ReadFileOrDie(dir_ + "/registryd.json"),
+                                            {{REGISTRY_SOURCE_DIR "/deploy/reference", "reference"}}));
+  ASSERT_THAT(Check(), ::testing::IsEmpty());
+  const std::string open_folder = dir_ + "/open";
+  ASSERT_EQ(::mkdir(open_folder.c_str(), 0700), 0);
+  ASSERT_EQ(::chmod(open_folder.c_str(), 0777), 0);  // the umask left aside
+  const std::pair<std::string, std::string> trusted[] = {
+      {"reference_dir", "reference/retention.json"},
+      {"tls.crl_directory", "crl/" + std::filesystem::directory_iterator(dir_ + "/crl")
+                                         ->path()
+                                         .filename()
+                                         .string()}};
+  for (const auto& [field, name] : trusted) {
+    SCOPED_TRACE(name);
+    const std::string file = dir_ + "/" + name;
+    const std::string target =
+        open_folder + "/" + std::filesystem::path(name).filename().string();
+    std::filesystem::rename(file, target);
+    ASSERT_EQ(::chmod(target.c_str(), 0644), 0);
+    std::filesystem::create_symlink(target, file);
+    EXPECT_THAT(Check(), ::testing::ElementsAre(::testing::AllOf(
+                             ::testing::StartsWith(absl::StrCat(field, ": ", open_folder,
+                                                                ", a folder above ", file)),
+                             HasSubstr("without the sticky bit"))));
+    std::string out;
+    EXPECT_EQ(Start(&out), 2) << out;
+    EXPECT_THAT(out, HasSubstr(absl::StrCat(field, ": ", open_folder, ", a folder above ")));
+    // With the sticky bit (as /tmp), no other account may rename or delete the file: no problem.
+    ASSERT_EQ(::chmod(open_folder.c_str(), 01777), 0);
+    EXPECT_THAT(Check(), ::testing::IsEmpty());
+    ASSERT_EQ(::chmod(open_folder.c_str(), 0777), 0);
+    std::filesystem::remove(file);
+    std::filesystem::rename(target, file);
+  }
+  EXPECT_THAT(Check(), ::testing::IsEmpty());
+}
+
 // The files registryd writes beside the key file are checked as start-up needs them: their
 // folder must be there (registryd makes none of them) and the file no folder. The check passed
 // them and the start was then refused, a CRL number file that could not be written blaming

@@ -801,6 +801,47 @@ TEST_F(ErasureTest, ARestoreIsRefusedWhileTheServerRunsAndKeepsWhatItReplaces) {
   EXPECT_TRUE(recorded) << "no event records the restore";
 }
 
+// The data folder deleted under a running registryd (rm -rf, a mistaken clean-up) took
+// RocksDB's LOCK file with it, and the restore that then looked only for that lock went ahead:
+// it moved the watermark back, and the running server went on writing into the restored copy
+// and damaged it at its stop. The lock registryd holds beside the folder for as long as it has
+// the database open still says that it runs: the restore is refused and changes nothing.
+TEST_F(ErasureTest, ARestoreIsRefusedWhileTheServerRunsEvenWhenItsDataFolderWasDeleted) {
+  Start();
+  const std::string id = Create(DistinctiveRecord());
+  const v1::BackupInfo backup = Backup();
+  const v1::ServerConfig config = server_->config();
+  const std::string data_dir = config.data_dir();
+  std::filesystem::remove_all(data_dir);
+  const std::vector<std::string> beside = NamesBeside(data_dir);
+  const std::string watermark = testing::ReadBinary(config.audit_watermark_file());
+  int applied = -1;
+  std::string aside;
+  const absl::Status refused =
+      server::RestoreBackup(config, backup.backup_id(), &applied, nullptr, &aside);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+  EXPECT_THAT(std::string(refused.message()), HasSubstr("registryd is running"));
+  EXPECT_THAT(std::string(refused.message()), HasSubstr("nothing was changed"));
+  EXPECT_TRUE(aside.empty());
+  EXPECT_FALSE(std::filesystem::exists(data_dir)) << "a refused restore made a data folder";
+  EXPECT_EQ(NamesBeside(data_dir), beside) << "a refused restore left something beside";
+  EXPECT_EQ(testing::ReadBinary(config.audit_watermark_file()), watermark);
+  // The storage layer's restore, and the offline modes that open the database, refuse as well.
+  const absl::Status stored = storage::Backups::Restore(config.backup_dir(), data_dir,
+                                                        backup.backup_id(), nullptr);
+  EXPECT_EQ(stored.code(), absl::StatusCode::kFailedPrecondition) << stored;
+  EXPECT_EQ(storage::Database::RefuseWhileOpen(data_dir).code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_FALSE(std::filesystem::exists(data_dir));
+
+  // Once it is stopped, the restore puts the data back.
+  server_->Stop();
+  const absl::Status restored = server::RestoreBackup(config, backup.backup_id(), &applied);
+  ASSERT_TRUE(restored.ok()) << restored;
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(CourtGet(id), grpc::StatusCode::OK);
+}
+
 // A backup of another installation (another key file) restores, but does not open with this
 // registry's keys: found on the restored copy beside the data folder, which stays as it was.
 TEST_F(ErasureTest, ABackupOfAnotherInstallationLeavesTheDataFolderAsItWas) {

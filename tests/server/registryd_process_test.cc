@@ -342,8 +342,8 @@ TEST_F(RegistrydProcessTest, AnOfflineCommandBesideARunningServerSaysToStopItFir
     ASSERT_TRUE(WIFEXITED(rc));
     EXPECT_NE(WEXITSTATUS(rc), 0);
     const std::string out = testing::ReadFileOrDie(dir_ + "/out.txt");
-    EXPECT_NE(out.find("is open"), std::string::npos) << out;
-    EXPECT_NE(out.find("stop registryd first"), std::string::npos) << out;
+    EXPECT_NE(out.find("registryd is running"), std::string::npos) << out;
+    EXPECT_NE(out.find("stop registryd first; nothing was changed"), std::string::npos) << out;
     EXPECT_EQ(out.find("IO error"), std::string::npos) << out;
   }
 }

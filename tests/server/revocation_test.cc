@@ -331,6 +331,48 @@ TEST(RevocationListTest, ABundleEveryLocalAccountMayChangeIsRefusedAndTheCasInFo
   EXPECT_EQ(r->Check(*Cert("untrusted"), absl::Now()), Revocation::Verdict::kNoCurrentCrl);
 }
 
+// A CRL file made writable by every local account was taken on reload without a word ("every
+// client CA has a current CRL") while start-up and --check_config refuse it. The reload reports
+// it now, and the watcher notices the chmod alone. Its CRLs stay in use: each must carry its
+// CA's signature and none goes back to a lower number, so what another account can do to the
+// file (delete or spoil it) fails the CA closed anyway (server/revocation.cc, Read).
+TEST(RevocationListTest, ACrlFileEveryLocalAccountMayChangeIsReportedOnReload) {
+  const std::string dir = CrlFolder({{CrlName(), CrlOf("crl")}});
+  auto r = LoadOrDie(dir);
+  ASSERT_NE(r, nullptr);
+  EXPECT_THAT(r->Problems(absl::Now()), ::testing::IsEmpty());
+  absl::Mutex mu;
+  std::vector<std::vector<std::string>> reports;
+  r->StartWatching(absl::Milliseconds(20), SystemClock::Get(),
+                   [&](const absl::Status&, const std::vector<std::string>& problems) {
+                     absl::MutexLock lock(&mu);
+                     reports.push_back(problems);
+                   });
+  const std::string file = dir + "/" + CrlName();
+  ASSERT_EQ(::chmod(file.c_str(), 0666), 0);
+  const std::string open = absl::StrCat(file, " is writable by every local account (mode 0666): "
+                                        "run chmod o-w ", file);
+  {
+    absl::MutexLock lock(&mu);
+    const auto reported = [&] { return !reports.empty() && !reports.back().empty(); };
+    EXPECT_TRUE(mu.AwaitWithTimeout(absl::Condition(&reported), absl::Seconds(10)))
+        << "the watcher did not notice the chmod within 10 s";
+    if (!reports.empty()) {
+      EXPECT_THAT(reports.back(), ::testing::ElementsAre(open));
+    }
+  }
+  r->StopWatching();
+  ASSERT_TRUE(r->Reload().ok());
+  EXPECT_THAT(r->Problems(absl::Now()), ::testing::ElementsAre(open));
+  EXPECT_EQ(r->Check(*Cert("clerk"), absl::Now()), Revocation::Verdict::kGood);
+  EXPECT_EQ(r->Check(*Cert("revoked"), absl::Now()), Revocation::Verdict::kRevoked);
+
+  // Mended: nothing to report.
+  ASSERT_EQ(::chmod(file.c_str(), 0644), 0);
+  ASSERT_TRUE(r->Reload().ok());
+  EXPECT_THAT(r->Problems(absl::Now()), ::testing::IsEmpty());
+}
+
 // An older CRL put back over the current one would un-revoke what the newer one lists. The CRL in
 // force never goes back to a lower CRL number: the CA has none in force until one at least as new
 // is back.
