@@ -66,6 +66,7 @@ registry::v1::AccessPolicy UnthrottledDevPolicy() {
     org.mutable_rate_limit()->set_per_minute(100000);
     org.mutable_rate_limit()->set_burst(100000);
     org.mutable_rate_limit()->set_checks_per_person_per_day(100000);
+    org.mutable_rate_limit()->set_checks_per_name_per_day(100000);
     org.mutable_rate_limit()->set_refers_per_day_alert(100000);
   }
   return policy;

@@ -31,8 +31,9 @@ namespace registry::testing {
 struct TestServerOptions {
   // Default: deploy/dev/policy.json. Tests check one candidate many times: an organisation whose
   // rate_limit leaves checks_per_person_per_day 0 (5 a day) gets 100000 in the policy the server
-  // reads (TestServer::WritePolicy), and so does refers_per_day_alert (whose alert event would
-  // come between a test's calls); the tests of the limit and the alert set their own.
+  // reads (TestServer::WritePolicy), and so do checks_per_name_per_day and refers_per_day_alert
+  // (whose alert event would come between a test's calls); the tests of the limits and the alert
+  // set their own.
   std::unique_ptr<registry::v1::AccessPolicy> policy;
   // Not owned. Default: the system clock.
   const Clock* clock = nullptr;
