@@ -1215,17 +1215,11 @@ TEST(AuditStreamReadmitTest, AStreamEndsWhenItsCallerIsNoLongerAdmitted) {
     // A connection that takes no more than 64 KiB ahead of what the test reads (no window
     // growth from bandwidth probes), so that most of the log is still to be sent when the policy
     // changes.
-    const TestPki::Identity identity = TestPki::Get().LoadIdentity("auditor");
-    grpc::SslCredentialsOptions ssl;
-    ssl.pem_root_certs = identity.ca_pem;
-    ssl.pem_private_key = identity.key_pem;
-    ssl.pem_cert_chain = identity.cert_pem;
     grpc::ChannelArguments args;
-    args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
     args.SetInt(GRPC_ARG_HTTP2_BDP_PROBE, 0);
     args.SetInt(GRPC_ARG_HTTP2_STREAM_LOOKAHEAD_BYTES, 64 * 1024);
     auto auditor = v1::AuditService::NewStub(
-        grpc::CreateCustomChannel(server->address(), grpc::SslCredentials(ssl), args));
+        MakeChannel(server->address(), TestPki::Get().LoadIdentity("auditor"), args));
     grpc::ClientContext ctx;
     ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(60));
     size_t read = 0;

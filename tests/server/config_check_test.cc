@@ -266,6 +266,21 @@ class CheckConfigTest : public ::testing::Test {
     return config.ok() ? config->erasure_ledger_file() : "";
   }
 
+  // The config names a copy of the reference data in this installation ("reference"), which a
+  // test may change; the check finds no problem with it.
+  void UseACopyOfTheReferenceData() {
+    ASSERT_EQ(::mkdir((dir_ + "/reference").c_str(), 0700), 0);
+    for (const auto& entry :
+         std::filesystem::directory_iterator(REGISTRY_SOURCE_DIR "/deploy/reference")) {
+      Put("reference/" + entry.path().filename().string(),
+          testing::ReadFileOrDie(entry.path().string()));
+    }
+    Put("registryd.json",
+        absl::StrReplaceAll(testing::ReadFileOrDie(dir_ + "/registryd.json"),
+                            {{REGISTRY_SOURCE_DIR "/deploy/reference", "reference"}}));
+    ASSERT_THAT(Check(), ::testing::IsEmpty());
+  }
+
   std::string dir_;
 };
 
@@ -720,15 +735,7 @@ TEST_F(CheckConfigTest, APolicyOrStateEveryLocalAccountMayChangeIsAProblemAndSto
 // the config (naming a policy of its own), the client CA bundle (adding a CA of its own), the
 // CRL folder or the reference data (shortening retention) is a problem, and the start refuses.
 TEST_F(CheckConfigTest, WhatRegistrydTrustsEveryLocalAccountMayChangeIsAProblemAndStopsTheStart) {
-  ASSERT_EQ(::mkdir((dir_ + "/reference").c_str(), 0700), 0);
-  for (const auto& entry :
-       std::filesystem::directory_iterator(REGISTRY_SOURCE_DIR "/deploy/reference")) {
-    Put("reference/" + entry.path().filename().string(),
-        testing::ReadFileOrDie(entry.path().string()));
-  }
-  Put("registryd.json", absl::StrReplaceAll(testing::ReadFileOrDie(dir_ + "/registryd.json"),
-                                            {{REGISTRY_SOURCE_DIR "/deploy/reference", "reference"}}));
-  ASSERT_THAT(Check(), ::testing::IsEmpty());
+  ASSERT_NO_FATAL_FAILURE(UseACopyOfTheReferenceData());
 
   const auto open = [this](const std::string& name, const char* mode) {
     return absl::StrCat(dir_, "/", name, " is writable by every local account (mode ", mode,
@@ -771,15 +778,7 @@ TEST_F(CheckConfigTest, WhatRegistrydTrustsEveryLocalAccountMayChangeIsAProblemA
 // neither the link nor its target is writable by all, but any account may put its own file in
 // place of the target. Each entry is held to the folders above what it names, as key_file is.
 TEST_F(CheckConfigTest, ATrustedFileThatLinksIntoAFolderEveryAccountMayWriteIsAProblem) {
-  ASSERT_EQ(::mkdir((dir_ + "/reference").c_str(), 0700), 0);
-  for (const auto& entry :
-       std::filesystem::directory_iterator(REGISTRY_SOURCE_DIR "/deploy/reference")) {
-    Put("reference/" + entry.path().filename().string(),
-        testing::ReadFileOrDie(entry.path().string()));
-  }
-  Put("registryd.json", absl::StrReplaceAll(testing::ReadFileOrDie(dir_ + "/registryd.json"),
-                                            {{REGISTRY_SOURCE_DIR "/deploy/reference", "reference"}}));
-  ASSERT_THAT(Check(), ::testing::IsEmpty());
+  ASSERT_NO_FATAL_FAILURE(UseACopyOfTheReferenceData());
   const std::string open_folder = dir_ + "/open";
   ASSERT_EQ(::mkdir(open_folder.c_str(), 0700), 0);
   ASSERT_EQ(::chmod(open_folder.c_str(), 0777), 0);  // the umask left aside

@@ -501,23 +501,32 @@ TEST(RateLimitEndToEndTest, AnOrganisationAsksAboutOnePersonOnlyAFewTimesADayWha
   EXPECT_EQ(vet("vetting", registered, 12, nullptr), grpc::StatusCode::RESOURCE_EXHAUSTED);
 }
 
+// VettingCheck of `person` as `identity` (a position of its organisation's), the request changed
+// by `change`: the status code.
+grpc::StatusCode VetCandidate(const testing::TestServer& server, const std::string& identity,
+                              const v1::Person& person,
+                              const std::function<void(v1::VettingCheckRequest*)>& change) {
+  v1::VettingCheckRequest req = testing::CandidateOf(person, "CONSENT-2026-0042");
+  req.set_position_category(identity == "vetting" ? "teacher" : "care_worker");
+  change(&req);
+  grpc::ClientContext ctx;
+  v1::VettingCheckResponse resp;
+  return v1::VettingService::NewStub(server.Channel(identity))
+      ->VettingCheck(&ctx, req, &resp)
+      .error_code();
+}
+
 // The limit outlives registryd: each check that took from it is kept (storage::CheckStore's limit
 // rows), so stopping and starting the registry gives an organisation no new tries at a person's
-// birth date. A check that took and was then refused as invalid counts, as it did before.
+// birth date.
 TEST(RateLimitEndToEndTest, TheDailyLimitOnOnePersonHoldsAcrossARestart) {
   FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
   auto server = StartWithSchoolLimit(
       &clock, [](v1::RateLimit* l) { l->set_checks_per_person_per_day(3); });
   const v1::Person person = testing::ExampleRecord().person();
   const auto vet = [&](const std::string& identity, const std::string& birth_date) {
-    v1::VettingCheckRequest req = testing::CandidateOf(person, "CONSENT-2026-0042");
-    req.set_birth_date(birth_date);
-    req.set_position_category(identity == "vetting" ? "teacher" : "care_worker");
-    grpc::ClientContext ctx;
-    v1::VettingCheckResponse resp;
-    return v1::VettingService::NewStub(server->Channel(identity))
-        ->VettingCheck(&ctx, req, &resp)
-        .error_code();
+    return VetCandidate(*server, identity, person,
+                        [&](v1::VettingCheckRequest* req) { req->set_birth_date(birth_date); });
   };
   EXPECT_EQ(vet("vetting", "1990-01-01"), grpc::StatusCode::OK);
   EXPECT_EQ(vet("vetting", "1990-01-02"), grpc::StatusCode::OK);
@@ -544,15 +553,10 @@ TEST(RateLimitEndToEndTest, BadInputTakesNothingFromTheDailyLimitsOnAPerson) {
       &clock, [](v1::RateLimit* l) { l->set_checks_per_person_per_day(2); });
   const v1::Person person = testing::ExampleRecord().person();
   const auto vet = [&](const std::string& surname, const std::string& birth_date) {
-    v1::VettingCheckRequest req = testing::CandidateOf(person, "CONSENT-2026-0042");
-    req.set_surname(surname);
-    req.set_birth_date(birth_date);
-    req.set_position_category("teacher");
-    grpc::ClientContext ctx;
-    v1::VettingCheckResponse resp;
-    const grpc::Status s =
-        v1::VettingService::NewStub(server->Channel("vetting"))->VettingCheck(&ctx, req, &resp);
-    return s.error_code();
+    return VetCandidate(*server, "vetting", person, [&](v1::VettingCheckRequest* req) {
+      req->set_surname(surname);
+      req->set_birth_date(birth_date);
+    });
   };
   const std::string pasted = person.surname() + "\xc2\xa0";  // a no-break space after it
   for (int i = 0; i < 5; ++i) {

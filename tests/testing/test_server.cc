@@ -151,11 +151,16 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
 
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
                                            const TestPki::Identity& identity) {
+  return MakeChannel(address, identity, grpc::ChannelArguments());
+}
+
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
+                                           const TestPki::Identity& identity,
+                                           grpc::ChannelArguments args) {
   grpc::SslCredentialsOptions ssl;
   ssl.pem_root_certs = identity.ca_pem;
   ssl.pem_private_key = identity.key_pem;
   ssl.pem_cert_chain = identity.cert_pem;
-  grpc::ChannelArguments args;
   args.SetInt(GRPC_ARG_USE_LOCAL_SUBCHANNEL_POOL, 1);
   return grpc::CreateCustomChannel(address, grpc::SslCredentials(ssl), args);
 }

@@ -180,6 +180,10 @@ std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address, absl::str
 // The same with the CA, certificate and key of `identity`: one a test issued, or altered.
 std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
                                            const TestPki::Identity& identity);
+// The same with `args` (a subchannel pool of its own is always set).
+std::shared_ptr<grpc::Channel> MakeChannel(const std::string& address,
+                                           const TestPki::Identity& identity,
+                                           grpc::ChannelArguments args);
 
 }  // namespace registry::testing
 

@@ -504,6 +504,23 @@ class ConsoleTest : public ::testing::Test {
     return client_->Post(path, {{"Cookie", cookie_}}, params);
   }
 
+  // Uploads `csv` to /import as records.csv: the dry run.
+  httplib::Result PostImportFile(const std::string& csv) {
+    httplib::MultipartFormDataItems upload = {{"csrf", csrf_, "", ""},
+                                              {"file", csv, "records.csv", "text/csv"}};
+    return client_->Post("/import", {{"Cookie", cookie_}}, upload);
+  }
+  // The fake registry answers an import with every one of `lines` valid.
+  void EveryLineValid(uint64_t first, uint64_t last) {
+    v1::ImportRecordsResponse verdict;
+    for (uint64_t line = first; line <= last; ++line) {
+      v1::ImportRowResult* result = verdict.add_results();
+      result->set_line(line);
+      result->set_outcome(v1::ImportRowResult::OUTCOME_VALID);
+    }
+    fake_->import_response = verdict;
+  }
+
   void ExpectSecurityHeaders(const httplib::Result& response, const std::string& where) {
     ASSERT_TRUE(response) << where;
     EXPECT_EQ(response->get_header_value("Content-Security-Policy"), kContentSecurityPolicy) << where;
@@ -738,9 +755,7 @@ TEST_F(ConsoleTest, AnImportSendsAPersonsLaterConvictionBeforeTheEarlierOne) {
     if (line == 2) result->set_error("person.surname: a problem of line two");
   }
   fake_->import_response = verdict;
-  httplib::MultipartFormDataItems upload = {{"csrf", csrf_, "", ""},
-                                            {"file", csv, "records.csv", "text/csv"}};
-  auto checked = client_->Post("/import", {{"Cookie", cookie_}}, upload);
+  auto checked = PostImportFile(csv);
   ASSERT_TRUE(checked);
   EXPECT_EQ(checked->status, 200) << checked->body;
   ASSERT_EQ(fake_->last_import.rows_size(), 2);
@@ -773,17 +788,9 @@ TEST_F(ConsoleTest, ADryRunCarriesAPersonsLaterConvictionIntoTheBatchOfTheEarlie
                   "Vokshi,Adem,,male,1970-01-01,,XK,1800000005,,basic-gjilan,P 2/2025,2024-12-01,"
                   "2025-01-10,06/L-074:228:0,fine,0,,,false,,\n");
   const uint64_t later_line = 102;
-  v1::ImportRecordsResponse verdict;
-  for (uint64_t line = 2; line <= later_line; ++line) {
-    v1::ImportRowResult* result = verdict.add_results();
-    result->set_line(line);
-    result->set_outcome(v1::ImportRowResult::OUTCOME_VALID);
-  }
-  fake_->import_response = verdict;
-  httplib::MultipartFormDataItems upload = {{"csrf", csrf_, "", ""},
-                                            {"file", csv, "records.csv", "text/csv"}};
+  EveryLineValid(2, later_line);
   const int before = fake_->calls;
-  auto checked = client_->Post("/import", {{"Cookie", cookie_}}, upload);
+  auto checked = PostImportFile(csv);
   ASSERT_TRUE(checked);
   EXPECT_EQ(checked->status, 200) << checked->body;
   EXPECT_EQ(fake_->calls - before, 2) << "two batches";
@@ -3092,9 +3099,7 @@ TEST_F(ConsoleTest, ADryRunListsARowNotInUtf8AndATooLargeOneAndChecksTheOthers) 
     result->set_outcome(v1::ImportRowResult::OUTCOME_VALID);
   }
   fake_->import_response = verdict;
-  httplib::MultipartFormDataItems upload = {{"csrf", csrf_, "", ""},
-                                            {"file", csv, "records.csv", "text/csv"}};
-  auto checked = client_->Post("/import", {{"Cookie", cookie_}}, upload);
+  auto checked = PostImportFile(csv);
   ASSERT_TRUE(checked);
   EXPECT_EQ(checked->status, 200) << checked->body.substr(0, 4000);
   ASSERT_EQ(fake_->last_import.rows_size(), 2);
@@ -3122,17 +3127,9 @@ TEST_F(ConsoleTest, ADryRunOfLargeRowsIsSentInBatchesTheChannelTakes) {
   for (int i = 0; i < kRows; ++i) {
     absl::StrAppend(&csv, ImportCsvRow(i, std::string(200 << 10, 'a')));
   }
-  v1::ImportRecordsResponse verdict;
-  for (uint64_t line = 2; line < 2 + kRows; ++line) {
-    v1::ImportRowResult* result = verdict.add_results();
-    result->set_line(line);
-    result->set_outcome(v1::ImportRowResult::OUTCOME_VALID);
-  }
-  fake_->import_response = verdict;
-  httplib::MultipartFormDataItems upload = {{"csrf", csrf_, "", ""},
-                                            {"file", csv, "records.csv", "text/csv"}};
+  EveryLineValid(2, 1 + kRows);
   const int before = fake_->calls;
-  auto checked = client_->Post("/import", {{"Cookie", cookie_}}, upload);
+  auto checked = PostImportFile(csv);
   ASSERT_TRUE(checked);
   EXPECT_EQ(checked->status, 200);
   EXPECT_GE(fake_->calls - before, 2) << "8 MiB of rows cannot go in one message";
