@@ -266,6 +266,11 @@ class CheckConfigTest : public ::testing::Test {
     return config.ok() ? config->erasure_ledger_file() : "";
   }
 
+  // One of the CRL files, as "crl/NAME".
+  std::string ACrlFile() {
+    return "crl/" + std::filesystem::directory_iterator(dir_ + "/crl")->path().filename().string();
+  }
+
   // The config names a copy of the reference data in this installation ("reference"), which a
   // test may change; the check finds no problem with it.
   void UseACopyOfTheReferenceData() {
@@ -752,10 +757,7 @@ TEST_F(CheckConfigTest, WhatRegistrydTrustsEveryLocalAccountMayChangeIsAProblemA
       {"tls.client_ca_file", "tls/ca.pem"},
       {"tls.cert_file", "tls/cert.pem"},
       {"reference_dir", "reference/retention.json"},
-      {"tls.crl_directory", "crl/" + std::filesystem::directory_iterator(dir_ + "/crl")
-                                         ->path()
-                                         .filename()
-                                         .string()}};
+      {"tls.crl_directory", ACrlFile()}};
   for (const auto& [field, name] : trusted) {
     SCOPED_TRACE(name);
     ASSERT_EQ(::chmod((dir_ + "/" + name).c_str(), 0666), 0);
@@ -783,11 +785,7 @@ TEST_F(CheckConfigTest, ATrustedFileThatLinksIntoAFolderEveryAccountMayWriteIsAP
   ASSERT_EQ(::mkdir(open_folder.c_str(), 0700), 0);
   ASSERT_EQ(::chmod(open_folder.c_str(), 0777), 0);  // the umask left aside
   const std::pair<std::string, std::string> trusted[] = {
-      {"reference_dir", "reference/retention.json"},
-      {"tls.crl_directory", "crl/" + std::filesystem::directory_iterator(dir_ + "/crl")
-                                         ->path()
-                                         .filename()
-                                         .string()}};
+      {"reference_dir", "reference/retention.json"}, {"tls.crl_directory", ACrlFile()}};
   for (const auto& [field, name] : trusted) {
     SCOPED_TRACE(name);
     const std::string file = dir_ + "/" + name;
