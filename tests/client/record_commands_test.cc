@@ -336,15 +336,16 @@ TEST_F(RecordCommandsTest, ASecondRecordOfTheSameJudgmentNamesTheFirst) {
 
 TEST_F(RecordCommandsTest, InteractiveCreateAsksEachFieldOffersTheChoicesAndConfirms) {
   // Answers in the order asked: a wrong date is asked again, the court and the offence are
-  // chosen by number, optional fields are skipped with Enter.
+  // chosen by number, optional fields are skipped with Enter, sex is answered with its letter.
   const std::string answers =
-      "Krasniqi\nDriton\n\n\nmale\n1975-02-30\n1975-02-03\n\n\n1000000123\n\n"
+      "Krasniqi\nDriton\n\n\nm\n1975-02-30\n1975-02-03\n\n\n1000000123\n\n"
       "2\nP 88/2025\n2025-03-03\n2025-06-01\n3\n\nimprisonment\n18\nwork_with_children\n\n\n\n"
       "yes\n";
   const CliRun run = As("clerk", {"record", "create", "--interactive"}, answers);
   ASSERT_EQ(run.code, 0) << run.err;
   EXPECT_THAT(run.err, HasSubstr("Courts:\n   1  basic-prishtine"));
   EXPECT_THAT(run.err, HasSubstr("   2  basic-prizren"));
+  EXPECT_THAT(run.err, HasSubstr("Sex (female/male, or f/m): "));
   EXPECT_THAT(run.err, HasSubstr("Date of birth (YYYY-MM-DD): "));
   EXPECT_THAT(run.err, HasSubstr("Father's name [Enter: none]: "));
   EXPECT_THAT(run.err, HasSubstr("Offence #1 (number or code): "));
@@ -353,6 +354,7 @@ TEST_F(RecordCommandsTest, InteractiveCreateAsksEachFieldOffersTheChoicesAndConf
   EXPECT_THAT(run.err, Not(HasSubstr("1975-02-30")));
   EXPECT_THAT(run.err, HasSubstr("Enter this record? (yes/no): "));
   const v1::Record record = Get(std::string(absl::StripAsciiWhitespace(run.out)));
+  EXPECT_EQ(record.person().sex(), v1::SEX_MALE);
   EXPECT_EQ(record.person().birth_date(), "1975-02-03");
   EXPECT_EQ(record.conviction().court_id(), "basic-prizren");
   ASSERT_EQ(record.conviction().offences_size(), 1);
