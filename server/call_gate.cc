@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
+#include "common/daily_limit_text.h"
 #include "common/json_log.h"
 #include "common/public_status.h"
 #include "common/reference_text.h"
@@ -578,9 +579,8 @@ absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* 
                                         }));
     if (!allowed) {
       if (deps_.metrics != nullptr) deps_.metrics->RecordRateLimited();
-      return absl::ResourceExhaustedError(
-          "checks of this personal number by the organisation: the daily limit is reached; it "
-          "refills within 24 hours of the checks made");
+      return absl::ResourceExhaustedError(absl::StrCat(
+          kNumberLimitReached, " is reached; it refills within 24 hours of the checks made"));
     }
     call->took_person_limit_ = true;
     // And a bucket of one name (surname and given name, folded as the name index folds them,
@@ -612,8 +612,7 @@ absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* 
         if (!name_allowed.ok()) return name_allowed.status();
         if (deps_.metrics != nullptr) deps_.metrics->RecordRateLimited();
         return absl::ResourceExhaustedError(absl::StrCat(
-            "checks of this name by the organisation: the daily limit of ",
-            ChecksPerNamePerDay(call->vetting_org_->rate_limit()),
+            kNameLimitReached, " of ", ChecksPerNamePerDay(call->vetting_org_->rate_limit()),
             " checks of one surname and given name, whoever the candidates are, is reached; it "
             "refills within 24 hours of the checks made"));
       }

@@ -25,6 +25,7 @@
 #include "client/console/embedded.h"
 #include "client/console/html.h"
 #include "common/connection_serving.h"
+#include "common/daily_limit_text.h"
 #include "common/status_macros.h"
 #include "httplib.h"
 
@@ -781,6 +782,18 @@ bool TooLargeForChannel(const absl::Status& status) {
   return absl::IsResourceExhausted(status) &&
          absl::StrContains(status.message(), "message larger than max");
 }
+
+// The catalog key of what `status` says in the console's words: a daily limit on checks of one
+// person (common/daily_limit_text.h) says which, as a request too large for the channel does;
+// anything else is said by its code.
+std::string StatusKey(const absl::Status& status) {
+  if (absl::IsResourceExhausted(status)) {
+    if (TooLargeForChannel(status)) return "status.too_large";
+    if (absl::StartsWith(status.message(), kNameLimitReached)) return "status.name_limit";
+    if (absl::StartsWith(status.message(), kNumberLimitReached)) return "status.number_limit";
+  }
+  return absl::StrCat("status.", absl::StatusCodeToString(status.code()));
+}
 }  // namespace
 
 std::string PageContext::ErrorBox(const absl::Status& status) const {
@@ -791,7 +804,7 @@ std::string PageContext::ErrorBox(const absl::Status& status) const {
   return absl::StrCat(
       "<div class=\"error-box\" role=\"alert\"><h2>",
       T(unreachable ? "error.unreachable_title" : "error.title"), "</h2><p>",
-      T(TooLargeForChannel(status) ? "status.too_large" : absl::StrCat("status.", code)),
+      T(StatusKey(status)),
       " <code>", Escape(code), "</code></p>",
       unreachable ? absl::StrCat("<p>", T("error.unreachable_help"), "</p>") : "",
       status.message().empty()

@@ -31,6 +31,7 @@
 #include "client/console/catalog.h"
 #include "client/console/html.h"
 #include "client/console/record_form.h"
+#include "common/daily_limit_text.h"
 #include "client/console/registry_api.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
@@ -3157,6 +3158,32 @@ TEST_F(ConsoleTest, AMessageTooLargeForTheChannelIsNotSaidToBeTooManyRequests) {
       << checked->body;
   EXPECT_TRUE(absl::StrContains(checked->body, Escape(catalogs.Text("sq", "status.too_large"))))
       << checked->body;
+}
+
+// A vetting check refused for the daily limit on checks of one name was said to be "too many
+// requests: try again later", and the limit's own words stayed English on an Albanian page:
+// each of the two daily limits on one person is said in the page's language, and which it is.
+TEST_F(ConsoleTest, ADailyLimitOnChecksOfOnePersonIsSaidInThePagesLanguageAndWhichLimitItIs) {
+  Start(v1::ROLE_VETTING);
+  SignIn();
+  const Catalogs& catalogs = Catalogs::Embedded();
+  const std::vector<std::pair<std::string, std::string>> refusals = {
+      {absl::StrCat(registry::kNameLimitReached, " of 20 checks of one surname and given name, "
+                    "whoever the candidates are, is reached"),
+       "status.name_limit"},
+      {absl::StrCat(registry::kNumberLimitReached, " is reached"), "status.number_limit"},
+      {"too many calls", "status.RESOURCE_EXHAUSTED"}};
+  for (const auto& [message, key] : refusals) {
+    fake_->vetting_status = absl::ResourceExhaustedError(message);
+    const std::string body = Post("/vetting", {{"surname", "Hoxha"}})->body;
+    EXPECT_TRUE(absl::StrContains(body, Escape(catalogs.Text("sq", key)))) << key << body;
+    for (const char* other : {"status.name_limit", "status.number_limit",
+                              "status.RESOURCE_EXHAUSTED"}) {
+      if (other != key) {
+        EXPECT_FALSE(absl::StrContains(body, Escape(catalogs.Text("sq", other)))) << key;
+      }
+    }
+  }
 }
 
 // The registry's problems with a CSV row were named by proto paths ("person.personal_number:")
