@@ -750,15 +750,35 @@ TEST(PolicyAtStartTest, AFingerprintDeletedOrPlantedWithoutTheKeyFileHidesNoChan
                             "authentication");
 }
 
+// A policy file of its own for a PolicyStore's watcher, in a new directory (removed with it, so
+// that each test leaves nothing behind), first holding the dev policy.
+class PolicyFileOfItsOwn {
+ public:
+  explicit PolicyFileOfItsOwn(absl::string_view prefix)
+      : dir_(testing::MakeTempDir(prefix)), path_(dir_ + "/policy.json") {
+    Write(testing::DevPolicy());
+  }
+  ~PolicyFileOfItsOwn() {
+    std::error_code ignored;
+    std::filesystem::remove_all(dir_, ignored);
+  }
+  PolicyFileOfItsOwn(const PolicyFileOfItsOwn&) = delete;
+  PolicyFileOfItsOwn& operator=(const PolicyFileOfItsOwn&) = delete;
+
+  const std::string& path() const { return path_; }
+  void Write(const v1::AccessPolicy& policy) const { testing::WritePolicyFile(path_, policy); }
+
+ private:
+  const std::string dir_;
+  const std::string path_;
+};
+
 // The watcher's own reports are what the test waits for: the refusal of the bad file, then the
 // taking of the good one, each within a deadline. (Waiting a fixed time and then finding the old
 // policy in force would also pass when the watcher had not looked at the file yet.)
 TEST(PolicyReloadTest, InvalidFileOnDiskIsIgnoredByTheWatcher) {
-  const std::string dir = testing::MakeTempDir("policy-watch");
-  const std::string path = dir + "/policy.json";
-  const auto write = [&](const v1::AccessPolicy& p) { testing::WritePolicyFile(path, p); };
-  write(testing::DevPolicy());
-  auto store = server::PolicyStore::Load(path);
+  const PolicyFileOfItsOwn file("policy-watch");
+  auto store = server::PolicyStore::Load(file.path());
   ASSERT_TRUE(store.ok()) << store.status();
 
   absl::Mutex mu;
@@ -787,18 +807,16 @@ TEST(PolicyReloadTest, InvalidFileOnDiskIsIgnoredByTheWatcher) {
   v1::AccessPolicy bad = DevPolicyWithout(kClerkId);
   bad.add_purpose_codes("Not A Code");
   size_t seen = reports_so_far();
-  write(bad);
+  file.Write(bad);
   ASSERT_TRUE(wait_for(seen, false)) << "the watcher did not report the invalid file within 10 s";
   EXPECT_NE((*store)->Current()->FindPrincipal(kClerkId), nullptr);
 
   // The watcher is still alive and takes the next valid file.
   seen = reports_so_far();
-  write(DevPolicyWithout(kClerkId));
+  file.Write(DevPolicyWithout(kClerkId));
   ASSERT_TRUE(wait_for(seen, true)) << "the watcher did not take the valid file within 10 s";
   EXPECT_EQ((*store)->Current()->FindPrincipal(kClerkId), nullptr);
   (*store)->StopWatching();
-  std::error_code ignored;
-  std::filesystem::remove_all(dir, ignored);
 }
 
 // A good file whose reload could not be recorded (its audit event not written: a full disk for a
@@ -806,11 +824,8 @@ TEST(PolicyReloadTest, InvalidFileOnDiskIsIgnoredByTheWatcher) {
 // deny-list entry added while the write failed never took effect. It is read again at the next
 // poll, and put in force once recorded.
 TEST(PolicyReloadTest, AGoodFileWhoseReloadCouldNotBeRecordedIsTriedAgainByTheWatcher) {
-  const std::string dir = testing::MakeTempDir("policy-retry");
-  const std::string path = dir + "/policy.json";
-  const auto write = [&](const v1::AccessPolicy& p) { testing::WritePolicyFile(path, p); };
-  write(testing::DevPolicy());
-  auto store = server::PolicyStore::Load(path);
+  const PolicyFileOfItsOwn file("policy-retry");
+  auto store = server::PolicyStore::Load(file.path());
   ASSERT_TRUE(store.ok()) << store.status();
   absl::Mutex mu;
   int failures_left = 2;
@@ -826,7 +841,7 @@ TEST(PolicyReloadTest, AGoodFileWhoseReloadCouldNotBeRecordedIsTriedAgainByTheWa
   });
   (*store)->StartWatching(absl::Milliseconds(20), nullptr);
 
-  write(DevPolicyWithout(kClerkId));
+  file.Write(DevPolicyWithout(kClerkId));
   {
     absl::MutexLock lock(&mu);
     const auto taken = [&] { return recorded > 0; };
@@ -836,8 +851,6 @@ TEST(PolicyReloadTest, AGoodFileWhoseReloadCouldNotBeRecordedIsTriedAgainByTheWa
   }
   (*store)->StopWatching();
   EXPECT_EQ((*store)->Current()->FindPrincipal(kClerkId), nullptr);
-  std::error_code ignored;
-  std::filesystem::remove_all(dir, ignored);
 }
 
 // ---- Certificate deny list ----

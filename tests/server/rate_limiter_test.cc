@@ -377,6 +377,15 @@ grpc::StatusCode Check(testing::TestServer& server, const std::string& identity,
   return s.error_code();
 }
 
+// VettingCheck of `req` as `identity`, for a position its organisation vets: dev-school's
+// "vetting" asks for a teacher, the care home's "vetting2" for a care worker.
+grpc::Status VetAs(const testing::TestServer& server, const std::string& identity,
+                   v1::VettingCheckRequest req, v1::VettingCheckResponse* resp) {
+  req.set_position_category(identity == "vetting" ? "teacher" : "care_worker");
+  grpc::ClientContext ctx;
+  return v1::VettingService::NewStub(server.Channel(identity))->VettingCheck(&ctx, req, resp);
+}
+
 // A registry on `clock` under the dev policy, with dev-school's rate limit changed by `change`.
 std::unique_ptr<testing::TestServer> StartWithSchoolLimit(
     const Clock* clock, const std::function<void(v1::RateLimit*)>& change,
@@ -447,11 +456,8 @@ TEST(RateLimitEndToEndTest, AnOrganisationAsksAboutOnePersonOnlyAFewTimesADayWha
     if (personal_number == "1098765432") req.set_given_name("Ardit");
     if (personal_number == "1098765433") req.set_given_name("Besnik");
     req.set_birth_date(absl::StrCat("1990-01-", day_of_birth < 10 ? "0" : "", day_of_birth));
-    req.set_position_category(identity == "vetting" ? "teacher" : "care_worker");
-    grpc::ClientContext ctx;
     v1::VettingCheckResponse resp;
-    const grpc::Status s =
-        v1::VettingService::NewStub(server->Channel(identity))->VettingCheck(&ctx, req, &resp);
+    const grpc::Status s = VetAs(*server, identity, std::move(req), &resp);
     if (!s.ok()) {
       EXPECT_FALSE(resp.has_certificate());
       EXPECT_EQ(resp.result(), v1::VETTING_RESULT_UNSPECIFIED);
@@ -507,13 +513,9 @@ grpc::StatusCode VetCandidate(const testing::TestServer& server, const std::stri
                               const v1::Person& person,
                               const std::function<void(v1::VettingCheckRequest*)>& change) {
   v1::VettingCheckRequest req = testing::CandidateOf(person, "CONSENT-2026-0042");
-  req.set_position_category(identity == "vetting" ? "teacher" : "care_worker");
   change(&req);
-  grpc::ClientContext ctx;
   v1::VettingCheckResponse resp;
-  return v1::VettingService::NewStub(server.Channel(identity))
-      ->VettingCheck(&ctx, req, &resp)
-      .error_code();
+  return VetAs(server, identity, std::move(req), &resp).error_code();
 }
 
 // The limit outlives registryd: each check that took from it is kept (storage::CheckStore's limit
@@ -601,11 +603,8 @@ TEST(RateLimitEndToEndTest, ProbingOneNameUnderFreshNumbersMeetsTheDailyLimitOfT
     req.set_surname(surname);
     req.set_given_name(given_name);
     req.set_birth_date(birth_date);
-    req.set_position_category(identity == "vetting" ? "teacher" : "care_worker");
-    grpc::ClientContext ctx;
     v1::VettingCheckResponse resp;
-    const grpc::Status s =
-        v1::VettingService::NewStub(server->Channel(identity))->VettingCheck(&ctx, req, &resp);
+    const grpc::Status s = VetAs(*server, identity, std::move(req), &resp);
     if (!s.ok()) {
       EXPECT_FALSE(resp.has_certificate());
     }
@@ -649,16 +648,11 @@ TEST(RateLimitEndToEndTest, ProbingOneNameUnderFreshNumbersMeetsTheDailyLimitOfT
   // A check the name's limit refuses is no check of its number: five such refusals under one
   // number leave that number's own five checks untouched.
   const auto vet_number = [&](const std::string& number, const std::string& given_name) {
-    v1::VettingCheckRequest req = testing::CandidateOf(record.person(), "CONSENT-2026-0042");
-    req.set_personal_number(number);
-    req.set_surname(kLatin);
-    req.set_given_name(given_name);
-    req.set_position_category("teacher");
-    grpc::ClientContext ctx;
-    v1::VettingCheckResponse resp;
-    return v1::VettingService::NewStub(server->Channel("vetting"))
-        ->VettingCheck(&ctx, req, &resp)
-        .error_code();
+    return VetCandidate(*server, "vetting", record.person(), [&](v1::VettingCheckRequest* req) {
+      req->set_personal_number(number);
+      req->set_surname(kLatin);
+      req->set_given_name(given_name);
+    });
   };
   for (int i = 0; i < 5; ++i) {
     EXPECT_EQ(vet_number("1098765499", "Marko"), grpc::StatusCode::RESOURCE_EXHAUSTED) << i;
@@ -691,15 +685,10 @@ TEST(RateLimitEndToEndTest, TheDailyLimitOnOneNameHoldsAcrossARestart) {
   const v1::Person person = testing::ExampleRecord().person();
   int next_number = 10;
   const auto vet = [&](const std::string& identity) {
-    v1::VettingCheckRequest req = testing::CandidateOf(person, "CONSENT-2026-0042");
-    req.set_personal_number(absl::StrCat("10987654", next_number));
-    req.set_birth_date(absl::StrCat("1990-01-", next_number++));
-    req.set_position_category(identity == "vetting" ? "teacher" : "care_worker");
-    grpc::ClientContext ctx;
-    v1::VettingCheckResponse resp;
-    return v1::VettingService::NewStub(server->Channel(identity))
-        ->VettingCheck(&ctx, req, &resp)
-        .error_code();
+    return VetCandidate(*server, identity, person, [&](v1::VettingCheckRequest* req) {
+      req->set_personal_number(absl::StrCat("10987654", next_number));
+      req->set_birth_date(absl::StrCat("1990-01-", next_number++));
+    });
   };
   EXPECT_EQ(vet("vetting"), grpc::StatusCode::OK);
   EXPECT_EQ(vet("vetting"), grpc::StatusCode::OK);
@@ -747,15 +736,11 @@ TEST(RateLimitEndToEndTest, ManyRefersToOneOrganisationWriteOneAlertEventADay) {
   ASSERT_NE(mismatched.birth_date(), record.person().birth_date());
   v1::Person unknown = mismatched;
   unknown.set_personal_number("1098765432");
-  // The result of a check as `identity` (dev-school's "vetting" asks for a teacher, the care
-  // home's "vetting2" for a care worker).
+  // The result of a check of `person` as `identity` (VetAs).
   const auto vet = [&](const std::string& identity, const v1::Person& person) {
-    v1::VettingCheckRequest req = testing::CandidateOf(person, "CONSENT-2026-0042");
-    req.set_position_category(identity == "vetting" ? "teacher" : "care_worker");
-    grpc::ClientContext ctx;
     v1::VettingCheckResponse resp;
     const grpc::Status s =
-        v1::VettingService::NewStub(server->Channel(identity))->VettingCheck(&ctx, req, &resp);
+        VetAs(*server, identity, testing::CandidateOf(person, "CONSENT-2026-0042"), &resp);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return resp.result();
   };

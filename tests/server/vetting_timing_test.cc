@@ -40,9 +40,13 @@ class VettingTimingTest : public ::testing::Test {
     return s.ok() ? resp.result() : v1::VETTING_RESULT_UNSPECIFIED;
   }
 
-  // The one hold the last check made: how long it waited after the lookup's own time.
-  void ExpectOneHoldToTheFloor(const std::string& what) {
+  // Checks `req` (the case `what` names): answered `expected`, after one hold, of how long it
+  // waited after the lookup's own time.
+  void ExpectAnsweredAfterOneHoldToTheFloor(const std::string& what,
+                                            const v1::VettingCheckRequest& req,
+                                            v1::VettingResult expected) {
     SCOPED_TRACE(what);
+    EXPECT_EQ(Check(req), expected);
     const auto waits = pacer_.Waits();
     ASSERT_EQ(waits.size(), 1u);
     // Started at t, read again at t + kStep, waits until t + kFloor.
@@ -78,21 +82,19 @@ TEST_F(VettingTimingTest, EveryAnswerWaitsUntilTheSameTimeAfterTheLookupBegan) {
   v1::VettingCheckRequest nobody = exact;
   nobody.set_personal_number("5555555555");
   nobody.set_birth_date("1991-02-03");
-  EXPECT_EQ(Check(nobody), v1::VETTING_RESULT_CLEAR);
-  ExpectOneHoldToTheFloor("no record");
+  ExpectAnsweredAfterOneHoldToTheFloor("no record", nobody, v1::VETTING_RESULT_CLEAR);
 
   v1::VettingCheckRequest other_number = exact;
   other_number.set_personal_number("5555555555");
-  EXPECT_EQ(Check(other_number), v1::VETTING_RESULT_REFER);
-  ExpectOneHoldToTheFloor("a record naming the candidate under another number");
+  ExpectAnsweredAfterOneHoldToTheFloor("a record naming the candidate under another number",
+                                       other_number, v1::VETTING_RESULT_REFER);
 
-  EXPECT_EQ(Check(exact), v1::VETTING_RESULT_NOT_CLEAR);
-  ExpectOneHoldToTheFloor("an active record");
+  ExpectAnsweredAfterOneHoldToTheFloor("an active record", exact, v1::VETTING_RESULT_NOT_CLEAR);
 
   v1::VettingCheckRequest other_name = exact;
   other_name.set_given_name("Artan");
-  EXPECT_EQ(Check(other_name), v1::VETTING_RESULT_REFER);
-  ExpectOneHoldToTheFloor("a record under another name");
+  ExpectAnsweredAfterOneHoldToTheFloor("a record under another name", other_name,
+                                       v1::VETTING_RESULT_REFER);
 
   // Spent: the day after the employer may see it.
   grpc::ClientContext ctx;
@@ -104,13 +106,11 @@ TEST_F(VettingTimingTest, EveryAnswerWaitsUntilTheSameTimeAfterTheLookupBegan) {
       ParseDate(got.record().metadata().employer_visible_until());
   ASSERT_TRUE(until.ok());
   clock_.Set(KosovoMidnight(*until + 1));
-  EXPECT_EQ(Check(exact), v1::VETTING_RESULT_CLEAR);
-  ExpectOneHoldToTheFloor("a spent record");
+  ExpectAnsweredAfterOneHoldToTheFloor("a spent record", exact, v1::VETTING_RESULT_CLEAR);
 
   ASSERT_TRUE(ExpungeRecordAs(*server_, "clerk", created.record_id()).ok());
   pacer_.ClearWaits();
-  EXPECT_EQ(Check(exact), v1::VETTING_RESULT_CLEAR);
-  ExpectOneHoldToTheFloor("an expunged record");
+  ExpectAnsweredAfterOneHoldToTheFloor("an expunged record", exact, v1::VETTING_RESULT_CLEAR);
 
   EXPECT_EQ(OverrunsLine(), "registryd_vetting_lookup_overruns_total 0");
 }
