@@ -142,6 +142,32 @@ int DigitLookAlike(UChar32 c) {
   }
 }
 
+// Where the word starting at `start` of `folded` (a letter that looks like a digit, after a
+// separator) ends, when it is read as a number: every letter of it looks like a digit, it ends
+// at a separator or the end, and a number stands across a separator before it (`after_number`)
+// or after it. Otherwise -1.
+int32_t StandAloneLookAlikeWordEnd(const icu::UnicodeString& folded, int32_t start,
+                                   bool after_number) {
+  const auto is_separator = [](UChar32 c) {
+    return (U_GET_GC_MASK(c) &
+            (U_GC_Z_MASK | U_GC_P_MASK | U_GC_S_MASK | U_GC_CC_MASK | U_GC_CF_MASK)) != 0;
+  };
+  int32_t end = start;
+  while (end < folded.length()) {
+    const UChar32 c = folded.char32At(end);
+    if (is_separator(c)) break;
+    if ((U_GET_GC_MASK(c) & U_GC_L_MASK) == 0 || DigitLookAlike(c) < 0) return -1;
+    end += U16_LENGTH(c);
+  }
+  if (after_number) return end;
+  for (int32_t next = end; next < folded.length();) {
+    const UChar32 c = folded.char32At(next);
+    if (!is_separator(c)) return (U_GET_GC_MASK(c) & U_GC_ND_MASK) != 0 ? end : -1;
+    next += U16_LENGTH(c);
+  }
+  return -1;
+}
+
 // A Cyrillic or Greek letter (as case folding leaves it) that looks like a Latin letter: that
 // letter; otherwise 0. A case number typed on a Cyrillic or Greek keyboard layout ("Р 5/2020"
 // with U+0420) is the Latin one it looks like.
@@ -512,18 +538,29 @@ absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view case_number,
     digits.clear();
     in_digits = false;
   };
+  const bool look_alikes_touching = form == CaseNumberForm::kCurrent ||
+                                    form == CaseNumberForm::kBeforeStandAloneLookAlikes;
+  int32_t read_as_digits_until = -1;  // the end of a word of look-alikes read as a number
   for (int32_t i = 0; i < folded.length();) {
+    const int32_t at = i;
     const UChar32 c = folded.char32At(i);
     i += U16_LENGTH(c);
     const uint32_t category = U_GET_GC_MASK(c);
     // A letter that looks like a digit, touching a number, is that digit (step 6).
     int digit = (category & U_GC_ND_MASK) ? u_charDigitValue(c) : -1;
-    if (digit < 0 && form == CaseNumberForm::kCurrent && (category & U_GC_L_MASK)) {
+    if (digit < 0 && look_alikes_touching && (category & U_GC_L_MASK)) {
       const int look_alike = DigitLookAlike(c);
       const bool after_digit = in_digits && !separated;
       const bool before_digit =
           i < folded.length() && (U_GET_GC_MASK(folded.char32At(i)) & U_GC_ND_MASK) != 0;
-      if (look_alike >= 0 && (after_digit || (before_digit && !after_letter))) {
+      if (look_alike >= 0 && form == CaseNumberForm::kCurrent && !after_letter &&
+          separated && !out.empty()) {
+        // A word standing alone (step 7): read as a number when it is look-alikes only and a
+        // separator parts it from a number.
+        read_as_digits_until = StandAloneLookAlikeWordEnd(folded, at, in_digits);
+      }
+      if (look_alike >= 0 &&
+          (after_digit || (before_digit && !after_letter) || at < read_as_digits_until)) {
         digit = look_alike;
       }
     }
@@ -938,7 +975,10 @@ absl::StatusOr<std::vector<std::string>> RecordStore::EarlierDedupTokens(
     // "p2o21".
     ASSIGN_OR_RETURN(const std::string letters_kept,
                      CanonicalCaseNumber(spelling, CaseNumberForm::kBeforeDigitLookAlikes));
-    std::vector<std::string> bases = {spelled, as_typed, letters_kept};
+    // And the form before a word of such letters standing alone was: "P l/2020" was "pl2020".
+    ASSIGN_OR_RETURN(const std::string word_kept,
+                     CanonicalCaseNumber(spelling, CaseNumberForm::kBeforeStandAloneLookAlikes));
+    std::vector<std::string> bases = {spelled, as_typed, letters_kept, word_kept};
     const size_t number = spelled.find_first_of("0123456789");
     if (number != std::string::npos && spelled[0] != '\xff') {
       for (absl::string_view word : kNumberWords) {

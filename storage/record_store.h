@@ -141,13 +141,23 @@ absl::Status ErasedConvictionError();
 //   6. (kCurrent only) a letter that looks like a digit (o in Latin, Cyrillic or Greek for 0;
 //      Cyrillic з for 3; l, I, Cyrillic і and Greek ι for 1) is that digit where it touches a
 //      number: right after a digit, or right before one and not after a letter. "P 9173/2O21"
-//      and "P 917З/2021" are "p9173/2021"; "PO 5/2020" keeps its letters.
+//      and "P 917З/2021" are "p9173/2021"; "PO 5/2020" keeps its letters;
+//   7. (kCurrent only) so is a word of such letters only, standing alone between separators, that
+//      a separator parts from a number before or after it, unless it is the first word (where
+//      the register's letters stand): "P l/2020" and "P lO/2020" are "p1/2020" and "p10/2020";
+//      "I 5/2020" keeps its letter.
 // Pure. Internal only when ICU's normalisation data cannot be loaded. The case number as entered
 // is what the record stores and shows; this form only enters the token. A record stored, or a
-// conviction erased, before step 5 has its token in the earliest form (kWithNumberWords), and
-// before step 6 in kBeforeDigitLookAlikes; the uniqueness check also looks both up. Any other
-// change of the rules changes every uniqueness token and needs a schema change (kSchemaVersion).
-enum class CaseNumberForm { kCurrent, kBeforeDigitLookAlikes, kWithNumberWords };
+// conviction erased, before step 5 has its token in the earliest form (kWithNumberWords), before
+// step 6 in kBeforeDigitLookAlikes, and before step 7 in kBeforeStandAloneLookAlikes; the
+// uniqueness check also looks all of them up. Any other change of the rules changes every
+// uniqueness token and needs a schema change (kSchemaVersion).
+enum class CaseNumberForm {
+  kCurrent,
+  kBeforeStandAloneLookAlikes,
+  kBeforeDigitLookAlikes,
+  kWithNumberWords
+};
 absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view case_number,
                                                 CaseNumberForm form = CaseNumberForm::kCurrent);
 

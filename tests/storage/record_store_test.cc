@@ -428,6 +428,25 @@ TEST(CanonicalCaseNumberTest, SpellingsOfOneCaseNumberAgreeAndOtherNumbersDoNot)
   EXPECT_EQ(CanonicalCaseNumber("P 9173/2O21", CaseNumberForm::kBeforeDigitLookAlikes)
                 .value_or(""),
             "p9173/2o21");
+  // So is a word of such letters only, standing alone, that a separator parts from a number;
+  // not the first word, where the register's letters stand, nor a word with another letter.
+  for (const char* same : {"P l/2020", "P I/2020", "P \xd1\x96/2020",  // Cyrillic і
+                           "P l / 2020", "P 1/2O2O"}) {
+    EXPECT_EQ(canonical(same), "p1/2020") << same;
+  }
+  EXPECT_EQ(canonical("P lO/2020"), "p10/2020");
+  EXPECT_EQ(canonical("P 5/l"), "p5/1");
+  for (const char* other : {"I 1/2020", "P lx/2020", "P Il", "PI 1/2020"}) {
+    EXPECT_NE(canonical(other), "p1/2020") << other;
+    EXPECT_NE(canonical(other), "p1/1/2020") << other;
+  }
+  EXPECT_EQ(canonical("I 5/2020"), "i5/2020");
+  EXPECT_EQ(CanonicalCaseNumber("P l/2020", CaseNumberForm::kBeforeStandAloneLookAlikes)
+                .value_or(""),
+            "pl2020");
+  EXPECT_EQ(CanonicalCaseNumber("P l/2O20", CaseNumberForm::kBeforeStandAloneLookAlikes)
+                .value_or(""),
+            "pl2020");
   // Bytes that are not UTF-8 never collapse into one another.
   EXPECT_NE(canonical("P \xff 5/2020"), canonical("P \xfe 5/2020"));
   EXPECT_NE(canonical("P \xff 5/2020"), "p5/2020");
@@ -528,6 +547,42 @@ TEST_F(RecordStoreTest, ALetterTypedForADigitInTheCaseNumberIsTheSameConviction)
   EXPECT_EQ(Create(person, MakeConviction("basic-prizren", "P 9173/2O22")).status(),
             ErasedConvictionError());
   EXPECT_TRUE(Create(person, MakeConviction("basic-prizren", "P 9173/2023")).ok());
+}
+
+// "P l/2020", with a lower-case L for the number, brought an expunged "P 1/2020" back: a letter
+// standing alone for a number was read as a letter, because it touched no digit.
+TEST_F(RecordStoreTest, ALetterStandingAloneForANumberInTheCaseNumberIsTheSameConviction) {
+  const Person person = MakePerson("Qorrolli", "Zyrafete", "1975-02-03", "1000000126");
+  const std::string live = CreateOrFail(person, MakeConviction("basic-prizren", "P 1/2020"));
+  ASSERT_FALSE(live.empty());
+  for (const char* spelling : {"P l/2020", "P I/2020", "P \xd1\x96/2020"}) {
+    EXPECT_EQ(Create(person, MakeConviction("basic-prizren", spelling)).status().code(),
+              absl::StatusCode::kAlreadyExists)
+        << spelling;
+  }
+  {
+    absl::StatusOr<PendingWrite> expunge = store_->PrepareExpunge(live);
+    ASSERT_TRUE(expunge.ok()) << expunge.status();
+    ASSERT_TRUE(db_->Write(*expunge->batch()).ok());
+  }
+  for (const char* spelling : {"P l/2020", "P 1/2O2O", "P I / 2020"}) {
+    EXPECT_EQ(Create(person, MakeConviction("basic-prizren", spelling)).status(),
+              ErasedConvictionError())
+        << spelling;
+  }
+  // Erased under the form that kept the word as letters: "pl2021".
+  absl::StatusOr<std::unique_ptr<crypto::BlindIndexer>> indexer =
+      crypto::BlindIndexer::Create(derivation_root_, "court-case-person");
+  ASSERT_TRUE(indexer.ok()) << indexer.status();
+  absl::StatusOr<std::string> earlier =
+      (*indexer)->Token(absl::StrCat("basic-prizren|pl2021|", person.personal_number()));
+  ASSERT_TRUE(earlier.ok()) << earlier.status();
+  PendingWrite erased;
+  ASSERT_TRUE(store_->StageErasedRow(*earlier, "0123456789abcdef0123456789abcdef", &erased).ok());
+  ASSERT_TRUE(db_->Write(*erased.batch()).ok());
+  EXPECT_EQ(Create(person, MakeConviction("basic-prizren", "P l/2021")).status(),
+            ErasedConvictionError());
+  EXPECT_TRUE(Create(person, MakeConviction("basic-prizren", "P lO/2021")).ok());
 }
 
 // The uniqueness rule keys on the canonical case number: a second record of a live conviction,
