@@ -21,6 +21,7 @@
 #include "crypto/secret_bytes.h"
 #include "google/protobuf/unknown_field_set.h"
 #include "registry/v1/common.pb.h"
+#include "server/call_deadline.h"
 #include "server/identity.h"
 
 namespace registry::server {
@@ -727,7 +728,7 @@ grpc::Status CallGate::Handle(const grpc::ServerContextBase& ctx, const MethodRu
   // caught too. A deadline that passes while the handler runs changes nothing: its work is done
   // and audited with its outcome, as the registry cannot know whether the reply reached the
   // caller.
-  if (status.ok() && request != nullptr && ctx.deadline() <= std::chrono::system_clock::now()) {
+  if (status.ok() && request != nullptr && DeadlinePassed(ctx)) {
     status = PublicError(
         absl::DeadlineExceededError("the call's deadline passed before it was served"));
   }

@@ -18,6 +18,7 @@
 #include "google/protobuf/stubs/logging.h"
 #include "google/protobuf/wire_format_lite.h"
 #include "google/protobuf/unknown_field_set.h"
+#include "server/call_deadline.h"
 #include "server/method_table.h"
 
 namespace registry::server {
@@ -86,7 +87,7 @@ class DecodeGuard : public grpc::experimental::Interceptor {
     // both. The handlers that read their own bytes waited for that to settle
     // (AwaitTransportEnd).
     if (info_->server_context()->IsCancelled()) {
-      if (info_->server_context()->deadline() <= std::chrono::system_clock::now()) {
+      if (DeadlinePassed(*info_->server_context())) {
         return gate_->RefuseUnread(
             *info_->server_context(), rule_,
             absl::DeadlineExceededError("request: not received (the call's deadline passed)"));

@@ -74,6 +74,31 @@ TEST(UnreadRequestTest, ACallWhoseDeadlineHadPassedIsAuditedAsDeadlineExceeded) 
   EXPECT_EQ(found.records_size(), 0);
 }
 
+// A deadline after 2262 (grpc-timeout allows up to 99999999 hours; a Go client's largest
+// duration sends 2562047H) overflowed the system clock's time point the gate compared it with,
+// wrapped round to the past, and the call was refused DEADLINE_EXCEEDED before its handler. It is
+// served as any call.
+TEST(UnreadRequestTest, ACallWhoseDeadlineIsCenturiesAheadIsServed) {
+  auto server = TestServer::Start();
+  const v1::CreateRecordRequest create = testing::ExampleRecord();
+  v1::SearchRecordsRequest search;
+  search.set_personal_number(create.person().personal_number());
+  for (const char* timeout : {"2562047H", "99999999H", "99999999S"}) {
+    SCOPED_TRACE(timeout);
+    const uint64_t before = testing::AuditLogSize(*server);
+    ASSERT_TRUE(testing::SendRawGrpcCall(server->address(), "clerk",
+                                         "/registry.v1.RecordService/SearchRecords",
+                                         testing::GrpcMessage(0, search.SerializeAsString()),
+                                         {{"grpc-timeout", timeout}})
+                    .ok());
+    AwaitEventAfter(*server, before);
+    ASSERT_EQ(testing::AuditLogSize(*server), before + 1) << "one audit event";
+    const v1::AuditEvent event = testing::StoredEvent(*server, before);
+    EXPECT_EQ(event.action(), "/registry.v1.RecordService/SearchRecords");
+    EXPECT_EQ(testing::OutcomeName(event), "OK");
+  }
+}
+
 // The system clock, read in 5 ms while `slow` is set. The gate reads the registry's clock as it
 // takes a call, after gRPC has read the request: there every call is held past a 1 ms deadline.
 class SlowClock final : public Clock {
