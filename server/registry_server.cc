@@ -25,6 +25,7 @@
 #include "server/data_check.h"
 #include "server/decode_guard.h"
 #include "server/key_file.h"
+#include "server/listen_check.h"
 #include "storage/audit_log_id.h"
 #include "storage/backups.h"
 #include "storage/key_rotation_state.h"
@@ -547,6 +548,13 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   RETURN_IF_ERROR(s->BuildGrpcServer());
   RETURN_IF_ERROR(s->StartBackgroundJobs());
   return s;
+  // Before the data folder is opened or created: a mistyped address or a port in use creates
+  // nothing, and says why.
+  RETURN_IF_ERROR(CheckCanListen("listen_address", s->options_.config.listen_address()));
+  if (!s->options_.config.metrics().listen_address().empty()) {
+    RETURN_IF_ERROR(
+        CheckCanListen("metrics.listen_address", s->options_.config.metrics().listen_address()));
+  }
 }
 
 absl::Status RegistryServer::LoadRules() {

@@ -3,9 +3,11 @@
 // fatal start-up error as one JSON line, and on SIGTERM or SIGINT stops accepting, lets
 // in-flight calls finish, closes RocksDB cleanly and exits 0.
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -439,6 +441,37 @@ TEST_F(RegistrydProcessTest, AnOfflineCheckOfAFolderWithoutADatabaseSaysSoAndMak
         << out;
     EXPECT_FALSE(std::filesystem::exists(dir_ + "/data/CURRENT")) << out;
   }
+}
+
+// A port in use stopped the start with "cannot listen on 127.0.0.1:P" and no reason (gRPC's own
+// line, which has one, is withheld), after a new data folder had been created. The reason is
+// said, and nothing is created.
+TEST_F(RegistrydProcessTest, APortInUseStopsTheStartSayingSoBeforeTheDataFolderIsCreated) {
+  const int held = socket(AF_INET, SOCK_STREAM, 0);
+  ASSERT_GE(held, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t size = sizeof(a);
+  ASSERT_EQ(bind(held, reinterpret_cast<sockaddr*>(&a), size), 0);
+  ASSERT_EQ(listen(held, 1), 0);
+  ASSERT_EQ(getsockname(held, reinterpret_cast<sockaddr*>(&a), &size), 0);
+  const std::string address = absl::StrCat("127.0.0.1:", ntohs(a.sin_port));
+  std::string config = testing::ReadFileOrDie(dir_ + "/registryd.json");
+  config.replace(config.find("127.0.0.1:0"), 11, address);
+  std::ofstream(dir_ + "/registryd.json", std::ios::trunc) << config;
+  const std::string cmd = absl::StrCat("timeout 60 " REGISTRY_BINARY_DIR "/registryd --config ",
+                                       dir_, "/registryd.json > ", dir_, "/out.txt 2>&1");
+  const int rc = std::system(cmd.c_str());
+  close(held);
+  ASSERT_TRUE(WIFEXITED(rc));
+  EXPECT_NE(WEXITSTATUS(rc), 0);
+  const std::string out = testing::ReadFileOrDie(dir_ + "/out.txt");
+  EXPECT_NE(out.find(absl::StrCat("listen_address: cannot listen on ", address,
+                                  ": the port is in use")),
+            std::string::npos)
+      << out;
+  EXPECT_FALSE(std::filesystem::exists(dir_ + "/data")) << out;
 }
 
 // A data folder registryd cannot use is refused at start naming the setting (RocksDB's

@@ -1,0 +1,76 @@
+// CheckCanListen: why an address cannot be listened on, before anything is opened.
+#include "server/listen_check.h"
+
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <string>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "gtest/gtest.h"
+
+namespace registry::server {
+namespace {
+
+using ::testing::HasSubstr;
+
+// A socket listening on 127.0.0.1 at a port the kernel chose; closed with the object.
+class HeldPort {
+ public:
+  HeldPort() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    socklen_t size = sizeof(a);
+    if (fd_ >= 0 && bind(fd_, reinterpret_cast<sockaddr*>(&a), size) == 0 &&
+        listen(fd_, 1) == 0 && getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &size) == 0) {
+      port_ = ntohs(a.sin_port);
+    }
+  }
+  ~HeldPort() {
+    if (fd_ >= 0) close(fd_);
+  }
+  int port() const { return port_; }
+
+ private:
+  int fd_ = -1;
+  int port_ = 0;
+};
+
+TEST(ListenCheckTest, AFreeAddressOrAnyPortCanBeListenedOn) {
+  EXPECT_TRUE(CheckCanListen("listen_address", "127.0.0.1:0").ok());
+  EXPECT_TRUE(CheckCanListen("listen_address", "localhost:0").ok());
+}
+
+TEST(ListenCheckTest, APortInUseIsSaidToBeInUseNamingTheField) {
+  HeldPort held;
+  ASSERT_NE(held.port(), 0);
+  const std::string address = absl::StrCat("127.0.0.1:", held.port());
+  const absl::Status status = CheckCanListen("metrics.listen_address", address);
+  EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_THAT(std::string(status.message()),
+              HasSubstr(absl::StrCat("metrics.listen_address: cannot listen on ", address,
+                                     ": the port is in use")));
+}
+
+TEST(ListenCheckTest, AnAddressNotThisMachinesOrAHostThatDoesNotResolveIsSaidAsSuch) {
+  // 192.0.2.1 is TEST-NET-1 (RFC 5737): never one of this machine's addresses.
+  const absl::Status foreign = CheckCanListen("listen_address", "192.0.2.1:7443");
+  EXPECT_THAT(std::string(foreign.message()),
+              HasSubstr("the address is not one of this machine's"));
+  for (const char* address : {"999.1.1.1:7443", "no-such-host.invalid:7443"}) {
+    const absl::Status status = CheckCanListen("listen_address", address);
+    EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << address;
+    EXPECT_THAT(std::string(status.message()),
+                HasSubstr("the host is not an address, or a name this machine resolves"))
+        << address;
+  }
+  EXPECT_EQ(CheckCanListen("listen_address", "127.0.0.1").code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace registry::server
