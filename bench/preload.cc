@@ -302,10 +302,13 @@ v1::CreateRecordRequest RecordGenerator::SpentRecord(uint64_t n) const {
 absl::StatusOr<PreloadResult> PreloadStore(const PreloadOptions& options,
                                            const RecordGenerator& generator) {
   PreloadResult result;
+  ASSIGN_OR_RETURN(server::KeyMaterial keys, server::LoadKeyFile(options.key_file));
   storage::DatabaseOptions db_options;
   db_options.path = options.data_dir;
+  // Sealed as registryd seals its writes, which it checks in the write-ahead log at its start.
+  ASSIGN_OR_RETURN(db_options.wal_seal_key,
+                   crypto::DeriveKey(keys.derivation_root, storage::kWalSealKeyPurpose));
   ASSIGN_OR_RETURN(std::unique_ptr<storage::Database> db, storage::Database::Open(db_options));
-  ASSIGN_OR_RETURN(server::KeyMaterial keys, server::LoadKeyFile(options.key_file));
   ASSIGN_OR_RETURN(crypto::SecretBytes log_key,
                    crypto::DeriveKey(keys.derivation_root, storage::kAuditLogKeyPurpose));
   // Named first, as registryd names a new database: registryd refuses a database that holds

@@ -101,6 +101,12 @@ absl::Status RunAdminBackups(CommandContext& ctx) {
   }
   ctx.out() << absl::StrFormat("%-6s %-22s %s\n", "ID", "CREATED", "BYTES");
   for (const v1::BackupInfo& backup : response.backups()) {
+    if (!backup.damaged().empty()) {
+      // It can be neither verified nor restored: said in the row, with why.
+      ctx.out() << absl::StrFormat("%-6d DAMAGED, cannot be verified or restored: %s\n",
+                                   backup.backup_id(), ForTerminal(backup.damaged()));
+      continue;
+    }
     ctx.out() << absl::StrFormat("%-6d %-22s %d\n", backup.backup_id(),
                                  ForTerminal(backup.created_at()), backup.size_bytes());
   }

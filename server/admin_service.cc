@@ -1,5 +1,6 @@
 #include "server/admin_service.h"
 
+#include <algorithm>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -57,6 +58,16 @@ absl::StatusOr<absl::Time> AdminService::RefreshBackupMetrics() {
         .Int("backup_id", info.id)
         .Str("recorded_at", FormatInstant(info.stored_created_at))
         .Str("dated_at", FormatInstant(info.created_at))
+        .Write();
+  }
+  // A damaged backup cannot be restored: said at every start, until it is seen to.
+  for (const storage::Backups::Damaged& damaged : backups->ListDamaged()) {
+    LogLine("warning",
+            "a backup is damaged: its record of its files cannot be read, so it can be neither "
+            "verified nor restored (registry-cli admin backups lists it; see "
+            "docs/operations.md, Backups)")
+        .Int("backup_id", damaged.id)
+        .Str("detail", damaged.reason)
         .Write();
   }
   return all.empty() ? absl::InfinitePast() : all.back().created_at;
@@ -147,6 +158,16 @@ grpc::Status AdminService::ListBackups(grpc::ServerContext* ctx, const v1::ListB
     absl::MutexLock lock(&backup_mu_);
     ASSIGN_OR_RETURN(auto backups, storage::Backups::Open(d_.backup_dir));
     for (const auto& info : backups->List()) Fill(info, resp->add_backups());
+    // A damaged backup is listed too, in its place by id: left out, it was simply gone.
+    for (const storage::Backups::Damaged& damaged : backups->ListDamaged()) {
+      v1::BackupInfo* out = resp->add_backups();
+      out->set_backup_id(damaged.id);
+      out->set_damaged(damaged.reason);
+    }
+    std::sort(resp->mutable_backups()->begin(), resp->mutable_backups()->end(),
+              [](const v1::BackupInfo& a, const v1::BackupInfo& b) {
+                return a.backup_id() < b.backup_id();
+              });
     return absl::OkStatus();
   });
 }

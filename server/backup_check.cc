@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -150,8 +151,13 @@ absl::StatusOr<v1::VerifyBackupResponse> CheckBackup(const v1::ServerConfig& con
     ASSIGN_OR_RETURN(auto backups, storage::Backups::Open(config.backup_dir()));
     const std::vector<storage::Backups::Info> all = backups->List();
     if (backup_id == 0) {
-      if (all.empty()) return absl::NotFoundError("there is no backup");
-      backup_id = all.back().id;
+      // The newest of all, a damaged one too (Verify reports it): the engine lists none, and
+      // the check of "the newest" checked the one before it.
+      for (const storage::Backups::Info& info : all) backup_id = std::max(backup_id, info.id);
+      for (const storage::Backups::Damaged& damaged : backups->ListDamaged()) {
+        backup_id = std::max(backup_id, damaged.id);
+      }
+      if (backup_id == 0) return absl::NotFoundError("there is no backup");
     }
     r.set_backup_id(backup_id);
     absl::Status intact = backups->Verify(backup_id);

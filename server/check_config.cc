@@ -16,6 +16,7 @@
 #include <memory>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/clock.h"
@@ -141,9 +142,10 @@ void CheckTls(const registry::v1::TlsConfig& tls, absl::Time now,
 }
 
 // Refuses every write to the database the check opens, and remembers that one was tried. The
-// storage classes write only in a few cases when they open (a database that holds nothing yet,
-// a key-encryption key made current while registryd was stopped, the count of a write a crash
-// cut off): start-up writes those, the check reads only, and says what it did not check.
+// database is opened read-only, so RocksDB itself writes nothing; the storage classes write only
+// in a few cases when they open (a database that holds nothing yet, a key-encryption key made
+// current while registryd was stopped, the count of a write a crash cut off): start-up writes
+// those, the check reads only, and says what it did not check.
 class RefuseWrites : public storage::WriteFaultInjector {
  public:
   absl::Status BeforeWrite() override {
@@ -155,6 +157,35 @@ class RefuseWrites : public storage::WriteFaultInjector {
  private:
   std::atomic<bool> tried_{false};
 };
+
+// Whether a refused open is one that start-up gets past (storage::Database::Open): RocksDB's
+// message of a write-ahead log that ends inside a record, with the newest log (the highest
+// NNNNNN.log) a whole number of 4 KiB pages long, as a kill in the middle of a write leaves it.
+bool CutOffAtTheEnd(const std::string& data_dir, absl::string_view message) {
+  if (!absl::StrContains(message, "truncated header") &&
+      !absl::StrContains(message, "truncated record body") &&
+      !absl::StrContains(message, "error reading trailing data")) {
+    return false;
+  }
+  std::error_code ec;
+  std::string newest;
+  uint64_t newest_number = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(data_dir, ec)) {
+    const std::string name = entry.path().filename().string();
+    uint64_t number = 0;
+    if (!absl::EndsWith(name, ".log") ||
+        !absl::SimpleAtoi(absl::string_view(name).substr(0, name.size() - 4), &number)) {
+      continue;
+    }
+    if (newest.empty() || number > newest_number) {
+      newest = entry.path().string();
+      newest_number = number;
+    }
+  }
+  if (newest.empty()) return false;
+  const uintmax_t size = std::filesystem::file_size(newest, ec);
+  return !ec && size > 0 && size % 4096 == 0;
+}
 
 // The stored data held against the key file, the erasure ledger and the audit watermark, as
 // start-up holds them before it serves (RegistryServer::Start): the table files probed, the key
@@ -239,11 +270,30 @@ void CheckStoredData(const registry::v1::ServerConfig& c, std::vector<std::strin
   storage::DatabaseOptions options;
   options.path = data_dir;
   options.create_if_missing = false;
+  // Read-only: a writable open writes into the folder before anything is read (a new MANIFEST,
+  // OPTIONS and write-ahead log, LOG renamed aside) and, after a crash, replays the write-ahead
+  // log into new table files and deletes it. Read-only, RocksDB replays it in memory and the
+  // folder is left as it was, byte for byte; the data read is the same.
+  options.read_only = true;
   // Writes nothing beside the folder either; RefuseWhileOpen above found no registryd there.
   options.hold_running_lock = false;
   options.seams.fault_injector = &guard;
+  // As start-up opens it: a write-ahead log without this registry's seal is refused.
+  absl::StatusOr<crypto::SecretBytes> wal_key = derive(storage::kWalSealKeyPurpose);
+  if (!wal_key.ok()) return failed("key_file", wal_key.status());
+  options.wal_seal_key = *std::move(wal_key);
   absl::StatusOr<std::unique_ptr<storage::Database>> db = storage::Database::Open(options);
-  if (!db.ok()) return failed("data_dir", db.status());
+  if (!db.ok()) {
+    // A write that a kill cut off at the end of the newest log: start-up drops it and counts it
+    // (storage::Database::Open), which is a write, so the read-only replay refuses it instead.
+    if (absl::IsDataLoss(db.status()) && CutOffAtTheEnd(data_dir, db.status().message())) {
+      not_checked->push_back(absl::StrCat(
+          what, ": the newest write-ahead log ends in a write a crash cut off, which start-up "
+          "drops and records first (a write), which the check does not do"));
+      return;
+    }
+    return failed("data_dir", db.status());
+  }
   // The key file first, as the records check it before anything else is read: with another
   // installation's keys nothing below can be read.
   storage::KeyringHolder holder(std::shared_ptr<const crypto::Keyring>(std::move(keys->keyring)));
@@ -389,10 +439,13 @@ absl::Status WritableFolder(absl::string_view field, const std::string& given) {
 }
 
 std::vector<std::string> CheckConfig(const std::string& path, absl::Time now, uid_t uid,
-                                     std::vector<std::string>* not_checked) {
+                                     std::vector<std::string>* not_checked,
+                                     std::vector<std::string>* warnings) {
   std::vector<std::string> problems;
   std::vector<std::string> unused;
+  std::vector<std::string> unused_warnings;
   if (not_checked == nullptr) not_checked = &unused;
+  if (warnings == nullptr) warnings = &unused_warnings;
   absl::StatusOr<registry::v1::ServerConfig> config = LoadConfig(path);
   if (!config.ok()) {
     // Every problem of the config itself.
@@ -452,6 +505,17 @@ std::vector<std::string> CheckConfig(const std::string& path, absl::Time now, ui
       !engine.ok() && WritableFolder("backup_dir", c.backup_dir()).ok()) {
     problems.push_back(absl::StrCat("backup_dir: ", engine.message()));
   }
+  // A damaged backup: RocksDB's engine leaves it out of every list, so nothing else would say
+  // that it cannot be restored. A warning, not a problem: start-up serves beside it.
+  if (absl::StatusOr<std::vector<storage::Backups::Damaged>> damaged =
+          storage::Backups::DamagedIn(c.backup_dir());
+      damaged.ok()) {
+    for (const storage::Backups::Damaged& d : *damaged) {
+      warnings->push_back(absl::StrCat(
+          "backup_dir: backup ", d.id, " is damaged and can be neither verified nor restored: "
+          "its record of its files cannot be read (", d.reason, ")"));
+    }
+  }
   // The files start-up writes beside the key file: their folders are not made for them.
   std::vector<std::pair<const char*, std::string>> files = {
       {"erasure_ledger_file", c.erasure_ledger_file()},
@@ -477,7 +541,15 @@ std::vector<std::string> CheckConfig(const std::string& path, absl::Time now, ui
   if (owner.ok() && WritableFolder("data_dir", c.data_dir()).ok()) {
     CheckStoredData(c, &problems, not_checked);
   }
-  return problems;
+  // One problem found by two checks (the CA bundle is read by the TLS check and by the CRLs')
+  // is said once.
+  std::vector<std::string> once;
+  for (std::string& problem : problems) {
+    if (std::find(once.begin(), once.end(), problem) == once.end()) {
+      once.push_back(std::move(problem));
+    }
+  }
+  return once;
 }
 
 absl::Status CheckRunsAsOwner(const registry::v1::ServerConfig& config, uid_t uid) {

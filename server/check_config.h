@@ -10,9 +10,12 @@
 // log's id and state, the erasure ledger against the database's marker (a ledger missing,
 // truncated or of another installation) and the audit log against the audit watermark (a data
 // folder put back from an earlier copy). It binds no port and writes nothing: it creates no
-// database, no erasure ledger and no watermark, and refuses every write to the database it
-// opens (the database library itself writes its own log and manifest on an open, as at
-// start-up).
+// database, no erasure ledger and no watermark, and opens the database read-only, so that no
+// file of the data folder is written, made, renamed or deleted (after a crash the write-ahead
+// log is replayed in memory, not into table files); the writes the storage classes would make
+// on an open are refused and said to be not checked. It also names every damaged backup in the
+// backup folder (storage::Backups::Damaged, read without writing there) as a warning: start-up
+// warns of it too, and serves.
 //
 // The database is opened only when no process has it open: beside a running registryd (e.g. on
 // a new config before a restart) the stored data is not checked, and said to be not checked,
@@ -41,8 +44,11 @@ namespace registry::server {
 // `not_checked` (may be null) receives one line for each part that could not be checked, and
 // why; a check with such lines did not find that there is no problem. Probes the data folder's
 // table files in a child process (storage/table_probe.h): call it before threads start.
+// `warnings` (may be null) receives one line for each thing that start-up warns of but does not
+// refuse: a damaged backup, which can be neither verified nor restored.
 std::vector<std::string> CheckConfig(const std::string& path, absl::Time now, uid_t uid,
-                                     std::vector<std::string>* not_checked = nullptr);
+                                     std::vector<std::string>* not_checked = nullptr,
+                                     std::vector<std::string>* warnings = nullptr);
 
 // OK when `path` is a folder this process may write, or one it may create (it does not exist and
 // its parent is writable); otherwise FailedPrecondition starting with `field`, naming the folder

@@ -1,6 +1,8 @@
 #include "server/config.h"
 
+#include <pwd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -72,7 +74,14 @@ absl::StatusOr<std::string> ReadFile(const std::string& path) {
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    if (errno == EACCES) return absl::PermissionDeniedError(absl::StrCat("cannot read ", path));
+    if (errno == EACCES) {
+      // Said as such, with the account: "cannot read" alone reads like a missing or damaged file.
+      const passwd* account = ::getpwuid(::geteuid());
+      return absl::PermissionDeniedError(absl::StrCat(
+          "cannot read ", path, ": permission denied: the account registryd runs as (",
+          account != nullptr ? account->pw_name : std::to_string(::geteuid()),
+          ") may not read it, or a folder above it; give that account read access"));
+    }
     return absl::NotFoundError(absl::StrCat("cannot read ", path, ": ", std::strerror(errno)));
   }
   std::ostringstream ss;

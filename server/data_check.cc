@@ -10,6 +10,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
+#include "common/public_status.h"
 #include "common/status_macros.h"
 #include "registry/v1/audit.pb.h"
 #include "registry/v1/records.pb.h"
@@ -326,11 +328,40 @@ absl::StatusOr<storage::DataCheckReport> CheckData(const storage::RecordStore& r
   return report;
 }
 
+namespace {
+
+// The error of a data check that could not read its data: when that was damage (a block that
+// fails its checksum), the table check still runs and names the damaged files, which the error of
+// the read that stopped the check cannot. Its advice to run `registryd --verify_data` for the
+// name is dropped: this is that check.
+absl::Status TableFilesBehind(const storage::Database& db, const absl::Status& stopped) {
+  if (!absl::IsDataLoss(stopped)) return stopped;
+  const absl::Status blocks = db.VerifyTableChecksums();
+  if (blocks.ok()) return stopped;
+  absl::string_view why = stopped.message();
+  absl::ConsumeSuffix(&why, "; registryd --verify_data names the file");
+  // An iterator's error names its file already, in RocksDB's words (not marked public: they are
+  // not only about blocks).
+  if (absl::StrContains(why, ".sst")) {
+    return absl::DataLossError(absl::StrCat(
+        "the data check stopped: ", why, ". Restore the newest sound backup (docs/operations.md)"));
+  }
+  // Our words, and RocksDB's about the blocks (file, offset, checksums), as the report's problem
+  // below gives them: never a stored value.
+  return PublicError(absl::DataLossError(absl::StrCat(
+      "the data check stopped: ", why, ". A table file is damaged (a block fails its checksum): ",
+      blocks.message(), ". Restore the newest sound backup (docs/operations.md)")));
+}
+
+}  // namespace
+
 absl::StatusOr<storage::DataCheckReport> CheckDataAndTableFiles(
     const storage::Database& db, const storage::RecordStore& records,
     const storage::CheckStore& checks, const storage::AuditLog& audit,
     const storage::ErasureLedger& ledger) {
-  ASSIGN_OR_RETURN(storage::DataCheckReport report, CheckData(records, checks, audit, ledger));
+  absl::StatusOr<storage::DataCheckReport> checked = CheckData(records, checks, audit, ledger);
+  if (!checked.ok()) return TableFilesBehind(db, checked.status());
+  storage::DataCheckReport report = *std::move(checked);
   if (const absl::Status blocks = db.VerifyTableChecksums(); !blocks.ok()) {
     report.Add(absl::StrCat("a table file is damaged (a block fails its checksum): ",
                             blocks.message()));

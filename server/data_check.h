@@ -43,7 +43,9 @@ absl::StatusOr<storage::DataCheckReport> CheckData(const storage::RecordStore& r
 // reads is otherwise found only when something reads it (a compaction, which then stops every
 // write). The whole check behind AdminService.VerifyData, `registryd --verify_data` and the
 // scheduled run (RegistryServer::RunDataCheckOnce); it reads the whole database once more, past
-// the block cache.
+// the block cache. When CheckData itself stops at damage (a block it must read fails its
+// checksum: DataLoss), the table files are still checked, and the DataLoss returned names the
+// damaged file.
 absl::StatusOr<storage::DataCheckReport> CheckDataAndTableFiles(
     const storage::Database& db, const storage::RecordStore& records,
     const storage::CheckStore& checks, const storage::AuditLog& audit,

@@ -20,7 +20,7 @@ bool KnownService(absl::string_view name) {
 
 }  // namespace
 
-HealthService::HealthService(CallGate* gate, const storage::Database* db) : gate_(gate), db_(db) {
+HealthService::HealthService(CallGate* gate, storage::Database* db) : gate_(gate), db_(db) {
   // Check is the service's one method (index 0).
   MarkMethodStreamed(
       0, new grpc::internal::StreamedUnaryHandler<grpc::ByteBuffer, grpc::ByteBuffer>(
@@ -64,7 +64,10 @@ grpc::Status HealthService::Answer(const grpc::health::v1::HealthCheckRequest& r
   if (!KnownService(req.service())) {
     return grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown service");
   }
-  const bool writes = db_ == nullptr || db_->WritesStoppedForGood().ok();
+  // Whether a call could write its audit event now: after a failed write (a full disk), the
+  // resume that call would try first is tried here, so that the answer is not SERVING while every
+  // call is refused, and is SERVING as soon as space returns, before any call has come.
+  const bool writes = db_ == nullptr || db_->ResumeIfFailed().ok();
   resp->set_status(serving_.load() && writes ? HealthCheckResponse::SERVING
                                              : HealthCheckResponse::NOT_SERVING);
   return grpc::Status::OK;

@@ -9,9 +9,13 @@
 // and refusals are counted instead (RegistryServer::health_answers/health_refusals).
 //
 // Check("") and Check(<one of registryd's services>) answer SERVING while the server runs and
-// NOT_SERVING once it is shutting down, or once its database stopped all writes for good
-// (storage::Database::WritesStoppedForGood: damage in a table file, a failed fsync): no call
-// can then have its audit event, so none is answered. Any other service name is NOT_FOUND.
+// NOT_SERVING once it is shutting down, or while its database cannot write: every call writes
+// its audit event, so none is then answered. That is once the database stopped all writes for
+// good (storage::Database::WritesStoppedForGood: damage in a table file, a failed fsync), and
+// while a failed write (a full disk) waits for a resume that cannot be made yet: the check tries
+// the resume the next write would (storage::Database::ResumeIfFailed; nothing is written when
+// nothing failed), so that it answers SERVING again as soon as space returns. Any other service
+// name is NOT_FOUND.
 // Watch is not offered (the proto registryd serves declares Check only).
 //
 // Check reads its request as bytes (as the API's methods do, server/bytes_served.h), so that a
@@ -35,7 +39,7 @@ namespace registry::server {
 class HealthService final : public grpc::health::v1::Health::Service {
  public:
   // `db` may be null (no storage to ask).
-  HealthService(CallGate* gate, const storage::Database* db);
+  HealthService(CallGate* gate, storage::Database* db);
 
   grpc::Status Check(grpc::ServerContext* ctx, const grpc::health::v1::HealthCheckRequest* req,
                      grpc::health::v1::HealthCheckResponse* resp) override;
@@ -53,7 +57,7 @@ class HealthService final : public grpc::health::v1::Health::Service {
                       grpc::health::v1::HealthCheckResponse* resp);
 
   CallGate* gate_;
-  const storage::Database* db_;
+  storage::Database* db_;
   std::atomic<bool> serving_{true};
   std::atomic<uint64_t> answers_{0};
   std::atomic<uint64_t> refusals_{0};

@@ -57,7 +57,7 @@ absl::Status CheckCanListen(absl::string_view field, absl::string_view address) 
   const int resolved =
       getaddrinfo(host.empty() ? nullptr : host.c_str(), service.c_str(), &hints, &found);
   if (resolved != 0) {
-    return absl::UnavailableError(absl::StrCat(
+    return absl::FailedPreconditionError(absl::StrCat(
         prefix, "the host is not an address, or a name this machine resolves (",
         gai_strerror(resolved), ")"));
   }
@@ -82,7 +82,11 @@ absl::Status CheckCanListen(absl::string_view field, absl::string_view address) 
   }
   freeaddrinfo(found);
   if (bound) return absl::OkStatus();
-  return absl::UnavailableError(absl::StrCat(prefix, BindProblem(first_error)));
+  // A port in use may be free at the next try (the service manager starts registryd again); an
+  // address that is not this machine's is the config's to mend.
+  const std::string problem = absl::StrCat(prefix, BindProblem(first_error));
+  return first_error == EADDRINUSE ? absl::UnavailableError(problem)
+                                   : absl::FailedPreconditionError(problem);
 }
 
 }  // namespace registry::server

@@ -16,8 +16,10 @@
 namespace registry::server {
 
 // OK when a TCP socket can be bound to `address` ("host:port", "[v6]:port"; port 0 is any free
-// port); otherwise Unavailable "<field>: cannot listen on <address>: <reason>", saying what to
-// do, or InvalidArgument when `address` is not host:port.
+// port); otherwise "<field>: cannot listen on <address>: <reason>", saying what to do:
+// Unavailable for a port in use (it may be free at the next start), FailedPrecondition for an
+// address that is not this machine's or a host that does not resolve (the config's to mend:
+// registryd exits 2, as for any config error), InvalidArgument when `address` is not host:port.
 absl::Status CheckCanListen(absl::string_view field, absl::string_view address);
 
 }  // namespace registry::server

@@ -396,18 +396,26 @@ int main(int argc, char** argv) {
     // A part it could not check (the database while registryd runs on it) is said to be so: the
     // check then does not claim that there is no problem.
     std::vector<std::string> not_checked;
+    std::vector<std::string> warnings;
     const std::vector<std::string> problems =
-        registry::server::CheckConfig(path, absl::Now(), ::geteuid(), &not_checked);
+        registry::server::CheckConfig(path, absl::Now(), ::geteuid(), &not_checked, &warnings);
     for (const std::string& p : problems) absl::PrintF("problem: %s\n", p);
     for (const std::string& n : not_checked) absl::PrintF("not checked: %s\n", n);
+    // What start-up warns of and serves beside (a damaged backup): said, not counted.
+    for (const std::string& w : warnings) absl::PrintF("warning: %s\n", w);
     const std::string unchecked =
-        not_checked.empty() ? std::string()
-                            : absl::StrCat("; ", not_checked.size(), " part",
-                                           not_checked.size() == 1 ? " was" : "s were",
-                                           " not checked (above)");
+        absl::StrCat(not_checked.empty()
+                         ? std::string()
+                         : absl::StrCat("; ", not_checked.size(), " part",
+                                        not_checked.size() == 1 ? " was" : "s were",
+                                        " not checked (above)"),
+                     warnings.empty() ? std::string()
+                                      : absl::StrCat("; ", warnings.size(), " warning",
+                                                     warnings.size() == 1 ? "" : "s",
+                                                     " (above)"));
     if (problems.empty()) {
       absl::PrintF("%s: %s\n", path,
-                   not_checked.empty() ? std::string("no problem found")
+                   not_checked.empty() ? absl::StrCat("no problem found", unchecked)
                                        : absl::StrCat("nothing wrong in what was checked",
                                                       unchecked));
       return 0;
@@ -508,12 +516,23 @@ int main(int argc, char** argv) {
     }
     return 0;
   }
-  if (const int id = absl::GetFlag(FLAGS_restore_backup); id >= 0) {
+  if (const int asked = absl::GetFlag(FLAGS_restore_backup); asked >= 0) {
+    // The backup is named before anything is done, so that the restore, its audit event and
+    // what is printed all say which one: 0 is the newest backup, and never an older one in place
+    // of a damaged newest one (storage/backups.h ChooseForRestore).
+    absl::StatusOr<uint32_t> id = registry::storage::Backups::ChooseForRestore(
+        config->backup_dir(), static_cast<uint32_t>(asked));
+    if (!id.ok()) {
+      return Fail(1, "restore",
+                  absl::Status(id.status().code(),
+                               absl::StrCat(id.status().message(), "; the data folder ",
+                                            config->data_dir(), " was not changed")));
+    }
     int applied = 0;
     uint64_t lost = 0;
     std::string moved_aside;
-    absl::Status s = registry::server::RestoreBackup(*config, static_cast<uint32_t>(id), &applied,
-                                                     &lost, &moved_aside);
+    absl::Status s =
+        registry::server::RestoreBackup(*config, *id, &applied, &lost, &moved_aside);
     if (!s.ok()) {
       Fail(1, "restore", s);
       if (!moved_aside.empty()) {
@@ -538,7 +557,7 @@ int main(int argc, char** argv) {
                    "and it is the only copy of what was written after the backup\n",
                    config->data_dir(), moved_aside);
     }
-    absl::PrintF("restored backup into %s; re-applied %d later erasures from %s\n",
+    absl::PrintF("restored backup %d into %s; re-applied %d later erasures from %s\n", *id,
                  config->data_dir(), applied, config->erasure_ledger_file());
     if (lost > 0) {
       absl::PrintF("the audit log is back at the backup's head: the %d events written after it "

@@ -196,6 +196,9 @@ absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& confi
   db_options.path = config.data_dir();
   db_options.seams = seams;
   db_options.create_if_missing = !existing_only;
+  // Ties the write-ahead log to this registry: another's, dropped into the folder, is refused.
+  ASSIGN_OR_RETURN(db_options.wal_seal_key,
+                   crypto::DeriveKey(st.derivation_root, storage::kWalSealKeyPurpose));
   ASSIGN_OR_RETURN(st.db, storage::Database::Open(db_options));
   ASSIGN_OR_RETURN(crypto::SecretBytes audit_log_key,
                    crypto::DeriveKey(st.derivation_root, storage::kAuditLogKeyPurpose));
@@ -269,6 +272,8 @@ absl::Status LedgerHeldTo(const registry::v1::ServerConfig& config, const std::s
   options.path = folder;
   options.create_if_missing = false;
   options.read_only = true;
+  ASSIGN_OR_RETURN(options.wal_seal_key,
+                   crypto::DeriveKey(keys.derivation_root, storage::kWalSealKeyPurpose));
   absl::StatusOr<std::unique_ptr<storage::Database>> db = storage::Database::Open(options);
   if (!db.ok()) return absl::UnavailableError(std::string(db.status().message()));
   const absl::Status held =
@@ -543,11 +548,6 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   s->revocation_clock_ = s->options_.revocation_clock != nullptr ? s->options_.revocation_clock
                                                                  : SystemClock::Get();
   RETURN_IF_ERROR(s->LoadRules());
-  RETURN_IF_ERROR(s->OpenAndRecoverStorage());
-  RETURN_IF_ERROR(s->BuildServices());
-  RETURN_IF_ERROR(s->BuildGrpcServer());
-  RETURN_IF_ERROR(s->StartBackgroundJobs());
-  return s;
   // Before the data folder is opened or created: a mistyped address or a port in use creates
   // nothing, and says why.
   RETURN_IF_ERROR(CheckCanListen("listen_address", s->options_.config.listen_address()));
@@ -555,6 +555,11 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
     RETURN_IF_ERROR(
         CheckCanListen("metrics.listen_address", s->options_.config.metrics().listen_address()));
   }
+  RETURN_IF_ERROR(s->OpenAndRecoverStorage());
+  RETURN_IF_ERROR(s->BuildServices());
+  RETURN_IF_ERROR(s->BuildGrpcServer());
+  RETURN_IF_ERROR(s->StartBackgroundJobs());
+  return s;
 }
 
 absl::Status RegistryServer::LoadRules() {

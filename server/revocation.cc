@@ -312,7 +312,10 @@ absl::StatusOr<std::shared_ptr<const Revocation::State>> Revocation::Read() cons
     std::vector<CrlPtr> crls;
     if (bytes.ok()) crls = ParseCrls(*bytes);
     if (crls.empty()) {
-      const std::string problem = absl::StrCat(name, ": not a readable CRL");
+      // A file it may not read is said as such, not as a damaged CRL.
+      const std::string problem =
+          bytes.ok() ? absl::StrCat(name, ": not a readable CRL")
+                     : absl::StrCat(name, ": ", bytes.status().message());
       state->file_problems.push_back(problem);
       // Named after a client CA: that CA's revocations cannot be known, so it fails closed.
       const std::string hash = HashOfHashName(name);

@@ -12,12 +12,15 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <map>
 #include <string>
 #include <system_error>
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/string_view.h"
@@ -36,7 +39,62 @@
 namespace registry::storage {
 namespace {
 
+// Before RocksDB's engine reads the folder: whether two backups' records (meta/N) describe one
+// shared table file differently. The engine asserts on that (Debian's librocksdb keeps its
+// assertions), and registryd aborted at every start, --check_config and restore after one digit
+// of one meta file was changed. DataLoss naming the backups and the file, what to do.
+absl::Status MetaFilesAgree(const std::string& dir) {
+  std::error_code ec;
+  const std::filesystem::path meta = std::filesystem::path(dir) / "meta";
+  if (!std::filesystem::is_directory(meta, ec)) return absl::OkStatus();
+  // A shared file's name -> its description (what follows the name) and the first backup that
+  // gave it.
+  std::map<std::string, std::pair<std::string, std::string>> seen;
+  for (const auto& entry : std::filesystem::directory_iterator(meta, ec)) {
+    const std::string id = entry.path().filename().string();
+    if (id.empty() || !std::all_of(id.begin(), id.end(), [](char c) {
+          return absl::ascii_isdigit(static_cast<unsigned char>(c));
+        })) {
+      continue;  // the engine's temporary files; they are not read as backups
+    }
+    std::ifstream in(entry.path());
+    std::string line;
+    std::vector<std::pair<std::string, std::string>> shared;
+    bool readable = true;
+    while (std::getline(in, line)) {
+      const size_t space = line.find(' ');
+      if (space == std::string::npos) continue;
+      // A checksum the engine cannot read makes it set the whole backup aside as damaged before
+      // it adds any of its files: such a record takes no part.
+      const size_t crc = line.find(" crc32 ");
+      uint32_t value = 0;
+      if (crc != std::string::npos && !absl::SimpleAtoi(line.substr(crc + 7), &value)) {
+        readable = false;
+        break;
+      }
+      // Private files belong to one backup.
+      if (absl::StartsWith(line, "shared")) {
+        shared.emplace_back(line.substr(0, space), line.substr(space + 1));
+      }
+    }
+    if (!readable) continue;
+    for (const auto& [name, described] : shared) {
+      auto [it, added] = seen.emplace(name, std::make_pair(described, id));
+      if (!added && it->second.first != described) {
+        return absl::DataLossError(absl::StrCat(
+            "the backups in ", dir, " are damaged: backups ", it->second.second, " and ", id,
+            " describe the shared file ", name,
+            " differently (a record of a backup, meta/N, was edited): move the one that is wrong "
+            "out of ", meta.string(), " (keep it for the investigation), then check the rest "
+            "with registry-cli admin verify-backup"));
+      }
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::unique_ptr<rocksdb::BackupEngine>> OpenEngine(const std::string& dir) {
+  RETURN_IF_ERROR(MetaFilesAgree(dir));
   rocksdb::BackupEngineOptions options(dir);
   options.sync = true;
   options.share_table_files = true;
@@ -44,6 +102,91 @@ absl::StatusOr<std::unique_ptr<rocksdb::BackupEngine>> OpenEngine(const std::str
   rocksdb::IOStatus s = rocksdb::BackupEngine::Open(options, rocksdb::Env::Default(), &raw);
   if (!s.ok()) return FromRocksDb(s);
   return std::unique_ptr<rocksdb::BackupEngine>(raw);
+}
+
+// The same folder read without writing anything there (no folder made, no leftover deleted).
+absl::StatusOr<std::unique_ptr<rocksdb::BackupEngineReadOnly>> OpenEngineReadOnly(
+    const std::string& dir) {
+  RETURN_IF_ERROR(MetaFilesAgree(dir));
+  rocksdb::BackupEngineOptions options(dir);
+  options.share_table_files = true;
+  rocksdb::BackupEngineReadOnly* raw = nullptr;
+  rocksdb::IOStatus s = rocksdb::BackupEngineReadOnly::Open(options, rocksdb::Env::Default(), &raw);
+  if (!s.ok()) return FromRocksDb(s);
+  return std::unique_ptr<rocksdb::BackupEngineReadOnly>(raw);
+}
+
+// Whether `dir` holds the engine's record of any backup: a read-only engine refuses a folder
+// without it.
+bool HasMetaFolder(const std::string& dir) {
+  std::error_code ec;
+  return std::filesystem::is_directory(absl::StrCat(dir, "/meta"), ec);
+}
+
+// The backups whose meta file the engine could not read, by id, with its reason.
+std::vector<Backups::Damaged> DamagedOf(const rocksdb::BackupEngineReadOnlyBase& engine,
+                                        const std::string& dir) {
+  std::vector<rocksdb::BackupID> ids;
+  engine.GetCorruptedBackups(&ids);
+  std::sort(ids.begin(), ids.end());
+  std::vector<Backups::Damaged> damaged;
+  for (const rocksdb::BackupID id : ids) {
+    // The engine answers a damaged backup with the error that made it one, reading nothing.
+    const rocksdb::IOStatus why = engine.VerifyBackup(id, /*verify_with_checksum=*/false);
+    const std::string meta = absl::StrCat(dir, "/meta/", id);
+    std::string reason = why.ok() ? std::string("cannot be read") : why.ToString();
+    // RocksDB names the meta file in most of its reasons; where it does not, it is named first.
+    if (!absl::StrContains(reason, meta)) reason = absl::StrCat(meta, ": ", reason);
+    damaged.push_back({id, std::move(reason)});
+  }
+  return damaged;
+}
+
+std::string DamagedMessage(const Backups::Damaged& damaged) {
+  return absl::StrCat("backup ", damaged.id,
+                      " is damaged: its record of its files cannot be read (", damaged.reason, ")");
+}
+
+// See Backups::ChooseForRestore.
+absl::StatusOr<uint32_t> ChooseOn(const rocksdb::BackupEngineReadOnlyBase& engine,
+                                  const std::string& dir, uint32_t id) {
+  std::vector<rocksdb::BackupInfo> infos;
+  engine.GetBackupInfo(&infos);
+  const std::vector<Backups::Damaged> damaged = DamagedOf(engine, dir);
+  uint32_t newest_sound = 0;
+  bool sound = false;
+  for (const rocksdb::BackupInfo& info : infos) {
+    newest_sound = std::max(newest_sound, info.backup_id);
+    sound = sound || info.backup_id == id;
+  }
+  const auto another = [&](absl::string_view which) {
+    return newest_sound == 0
+               ? absl::StrCat("no backup in ", dir, " can be restored")
+               : absl::StrCat("to restore ", which, " one, name it: the newest that is not "
+                              "damaged is backup ", newest_sound, " (registryd --restore_backup ",
+                              newest_sound, ")");
+  };
+  const bool newest_asked = id == 0;
+  if (newest_asked) {
+    id = newest_sound;
+    for (const Backups::Damaged& d : damaged) id = std::max(id, d.id);
+    if (id == 0) return absl::NotFoundError(absl::StrCat("there is no backup in ", dir));
+  }
+  for (const Backups::Damaged& d : damaged) {
+    if (d.id != id) continue;
+    if (newest_asked) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "the newest backup in ", dir, ", ", DamagedMessage(d), ": nothing was restored (a "
+          "restore of the newest backup does not restore an older one in its place); ",
+          another("an older")));
+    }
+    return absl::DataLossError(
+        absl::StrCat(DamagedMessage(d), ": it cannot be restored; ", another("another")));
+  }
+  if (id != newest_sound && !sound) {
+    return absl::NotFoundError(absl::StrCat("no backup ", id, " in ", dir));
+  }
+  return id;
 }
 
 // As recorded: List clamps created_at.
@@ -155,6 +298,25 @@ std::vector<Backups::Info> Backups::List() {
   return out;
 }
 
+std::vector<Backups::Damaged> Backups::ListDamaged() { return DamagedOf(*engine_, dir_); }
+
+absl::StatusOr<std::vector<Backups::Damaged>> Backups::DamagedIn(const std::string& dir) {
+  if (!HasMetaFolder(dir)) return std::vector<Damaged>();
+  ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::BackupEngineReadOnly> engine,
+                   OpenEngineReadOnly(dir));
+  return DamagedOf(*engine, dir);
+}
+
+absl::StatusOr<uint32_t> Backups::ChooseForRestore(const std::string& dir, uint32_t id) {
+  if (!HasMetaFolder(dir)) {
+    return absl::NotFoundError(id == 0 ? absl::StrCat("there is no backup in ", dir)
+                                       : absl::StrCat("no backup ", id, " in ", dir));
+  }
+  ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::BackupEngineReadOnly> engine,
+                   OpenEngineReadOnly(dir));
+  return ChooseOn(*engine, dir, id);
+}
+
 std::vector<uint32_t> Backups::Expired(uint32_t keep_count, absl::Duration keep_age,
                                        absl::Time now) {
   const std::vector<Info> all = List();
@@ -179,6 +341,10 @@ absl::Status Backups::Delete(const std::vector<uint32_t>& ids) {
 absl::Status Backups::Verify(uint32_t id) {
   rocksdb::BackupInfo info;
   if (!engine_->GetBackupInfo(id, &info).ok()) {
+    // The engine answers a damaged backup as it answers none: it is said as damaged.
+    for (const Damaged& damaged : ListDamaged()) {
+      if (damaged.id == id) return absl::DataLossError(DamagedMessage(damaged));
+    }
     return absl::NotFoundError(absl::StrCat("no backup ", id));
   }
   rocksdb::IOStatus s = engine_->VerifyBackup(id, /*verify_with_checksum=*/true);
@@ -508,17 +674,9 @@ absl::StatusOr<std::unique_ptr<Backups::Staged>> Backups::Stage(const std::strin
         "folder out of the data folder, set backup_dir to its new place, and restore again"));
   }
   ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::BackupEngine> engine, OpenEngine(backup_dir));
-  if (id == 0) {
-    std::vector<rocksdb::BackupInfo> infos;
-    engine->GetBackupInfo(&infos);
-    for (const rocksdb::BackupInfo& info : infos) id = std::max(id, info.backup_id);
-    if (id == 0) return absl::NotFoundError(absl::StrCat("there is no backup in ", backup_dir));
-  } else {
-    rocksdb::BackupInfo info;
-    if (!engine->GetBackupInfo(id, &info).ok()) {
-      return absl::NotFoundError(absl::StrCat("no backup ", id, " in ", backup_dir));
-    }
-  }
+  // A damaged backup is refused by name, and 0 never falls back to an older backup than the
+  // newest: the engine leaves a damaged one out, and took the one before it.
+  ASSIGN_OR_RETURN(id, ChooseOn(*engine, backup_dir, id));
   // A name of its own, made with the folder (mode 0700, as registryd makes its folders).
   std::string path = names.Beside(".restore-staging-XXXXXX");
   if (::mkdtemp(path.data()) == nullptr) {

@@ -63,15 +63,44 @@ class Backups {
     bool date_not_believed() const { return stored_created_at > created_at; }
   };
 
+  // A backup whose record of its files (<dir>/meta/<id>) is there but cannot be read: a line
+  // edited, cut short, or naming a file whose checksum differs from another backup's record of
+  // it. RocksDB's engine leaves such a backup out of every list (and a restore of the newest took
+  // the one before it, saying nothing); here it is named wherever backups are listed, verified
+  // or restored, and can be neither verified nor restored.
+  struct Damaged {
+    uint32_t id = 0;
+    // The meta file's path, then RocksDB's reason: what in it is wrong (file names and checksums,
+    // nothing of the data).
+    std::string reason;
+  };
+
   // Opens (creating) the backup folder. Unavailable on I/O errors.
   static absl::StatusOr<std::unique_ptr<Backups>> Open(const std::string& dir);
+
+  // The damaged backups of `dir`, read without writing anything there (for the offline modes and
+  // --check_config). None when `dir` or its meta folder does not exist; Unavailable when it
+  // cannot be read.
+  static absl::StatusOr<std::vector<Damaged>> DamagedIn(const std::string& dir);
+
+  // The backup a restore of `id` (0: the newest) from `dir` restores, read without writing
+  // anything there: `id` itself, or the highest id of all, damaged ones included. NotFound when
+  // there is no such backup (or none at all); DataLoss when the backup is damaged; and for 0,
+  // FailedPrecondition when the newest backup is damaged: a restore "of the newest" must not
+  // quietly restore an older one, so the message names the damaged backup and how to restore an
+  // older one by its id.
+  static absl::StatusOr<uint32_t> ChooseForRestore(const std::string& dir, uint32_t id);
   ~Backups();
 
   // Flushes the database and backs it up. Unavailable on failure.
   absl::StatusOr<Info> Create(Database* db);
 
   // Every backup, oldest first, each created_at no later than now nor than the next one's.
+  // Damaged backups are not among them (ListDamaged).
   std::vector<Info> List();
+
+  // The damaged backups (see Damaged), by id.
+  std::vector<Damaged> ListDamaged();
 
   // The backups retention deletes: those beyond the `keep_count` newest and those created
   // (as List dates them) before now - keep_age, never the newest one. Oldest first.
@@ -82,7 +111,8 @@ class Backups {
 
   // Checks backup `id` against the file sizes and checksums recorded when it was made. NotFound
   // when there is no such backup; DataLoss (RocksDB's message: which file) when a file is
-  // missing, of another size or another checksum.
+  // missing, of another size or another checksum, or when the backup is damaged (its record of
+  // its files cannot be read).
   absl::Status Verify(uint32_t id);
 
   // A backup restored into a folder of its own beside the data directory, where it can be
@@ -137,9 +167,10 @@ class Backups {
   // (RecoverInterruptedRestore). FailedPrecondition while a process holds the database in
   // data_dir open (a running registryd), while another restore of it runs, and when
   // `backup_dir` is data_dir or inside it (a restore moves data_dir aside whole: the backups
-  // would go with it); NotFound when there is no such backup (or none at all); RocksDB's error
-  // otherwise (DataLoss for a file whose checksum differs from the one recorded when the backup
-  // was made), naming the backup. The staging folder is gone again on any error.
+  // would go with it); the backup chosen as ChooseForRestore chooses it, with its errors (a
+  // damaged backup, or a damaged newest one for 0, is refused); RocksDB's error otherwise
+  // (DataLoss for a file whose checksum differs from the one recorded when the backup was made),
+  // naming the backup. The staging folder is gone again on any error.
   static absl::StatusOr<std::unique_ptr<Staged>> Stage(const std::string& backup_dir,
                                                         const std::string& data_dir, uint32_t id);
 

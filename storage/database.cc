@@ -19,6 +19,8 @@
 #include "absl/strings/str_cat.h"
 #include "common/public_status.h"
 #include "common/status_macros.h"
+#include "crypto/hmac.h"
+#include "crypto/secret_bytes.h"
 #include "rocksdb/cache.h"
 #include "rocksdb/db.h"
 #include "rocksdb/env.h"
@@ -26,7 +28,9 @@
 #include "rocksdb/listener.h"
 #include "rocksdb/options.h"
 #include "rocksdb/table.h"
+#include "rocksdb/wal_filter.h"
 #include "rocksdb/write_batch.h"
+#include "storage/rocksdb_info_log.h"
 #include "storage/rocksdb_status.h"
 
 namespace registry::storage {
@@ -191,6 +195,157 @@ class Database::ErrorWatch : public rocksdb::EventListener {
   bool damaged_ ABSL_GUARDED_BY(mu_) = false;
 };
 
+namespace {
+
+// A write batch as the seal covers it: its changes in order, each as its kind, its column
+// family's id, and its key and value (for a range deletion, the range's end), every field
+// length-prefixed, so that no two sequences of changes encode alike. Each LogData blob is the
+// seal of the changes since the one before: RocksDB writes the batches of concurrent writers as
+// one record of the write-ahead log, one after the other, each with its own seal.
+class SealedChanges : public rocksdb::WriteBatch::Handler {
+ public:
+  struct Sealed {
+    std::string changes;  // the encoding the seal covers
+    std::string seal;
+  };
+
+  rocksdb::Status PutCF(uint32_t family, const rocksdb::Slice& key,
+                        const rocksdb::Slice& value) override {
+    Add('P', family, key, value);
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status DeleteCF(uint32_t family, const rocksdb::Slice& key) override {
+    Add('D', family, key, rocksdb::Slice());
+    return rocksdb::Status::OK();
+  }
+  rocksdb::Status DeleteRangeCF(uint32_t family, const rocksdb::Slice& begin,
+                                const rocksdb::Slice& end) override {
+    Add('R', family, begin, end);
+    return rocksdb::Status::OK();
+  }
+  void LogData(const rocksdb::Slice& blob) override {
+    sealed_.push_back({std::move(pending_), blob.ToString()});
+    pending_.clear();
+    pending_changes_ = 0;
+  }
+  // Every other kind of entry (a merge, a single deletion, a transaction's markers, ...) is none
+  // the registry writes: the Handler's defaults fail Iterate on them.
+
+  const std::vector<Sealed>& sealed() const { return sealed_; }
+  // The encoding of the changes after the last seal.
+  const std::string& pending() const { return pending_; }
+  size_t pending_changes() const { return pending_changes_; }
+
+ private:
+  void Add(char kind, uint32_t family, const rocksdb::Slice& key, const rocksdb::Slice& value) {
+    pending_.push_back(kind);
+    pending_.append(EncodeU32(family));
+    pending_.append(EncodeU64(key.size()));
+    pending_.append(key.data(), key.size());
+    pending_.append(EncodeU64(value.size()));
+    pending_.append(value.data(), value.size());
+    ++pending_changes_;
+  }
+
+  std::vector<Sealed> sealed_;
+  std::string pending_;
+  size_t pending_changes_ = 0;
+};
+
+}  // namespace
+
+// The seal of every write (Database::WriteAll), and the check of every record of the write-ahead
+// log that an open replays: RocksDB hands each to the filter before it applies it, and a record
+// the filter calls corrupted fails the open under every recovery mode the registry uses
+// (kAbsoluteConsistency, and kTolerateCorruptedTailRecords, which tolerates only a log's cut
+// end): a foreign record is never dropped as a write a crash cut off, with the replay going on.
+class Database::WalSeal : public rocksdb::WalFilter {
+ public:
+  static absl::StatusOr<std::shared_ptr<WalSeal>> Create(const crypto::SecretBytes& key) {
+    ASSIGN_OR_RETURN(std::unique_ptr<crypto::HmacSha256Key> mac,
+                     crypto::HmacSha256Key::Create(key));
+    return std::shared_ptr<WalSeal>(new WalSeal(std::move(mac)));
+  }
+
+  const char* Name() const override { return "RegistryWalSeal"; }
+
+  // Adds the seal of everything `batch` holds, as its last entry.
+  absl::Status Seal(rocksdb::WriteBatch* batch) const {
+    SealedChanges changes;
+    RETURN_IF_ERROR(FromRocksDb(batch->Iterate(&changes)));
+    if (!changes.sealed().empty()) return absl::InternalError("a write batch is sealed twice");
+    ASSIGN_OR_RETURN(const std::string seal, mac_->Mac(changes.pending()));
+    return FromRocksDb(batch->PutLogData(seal));
+  }
+
+  WalProcessingOption LogRecordFound(unsigned long long /*log_number*/,
+                                     const std::string& log_file_name,
+                                     const rocksdb::WriteBatch& batch,
+                                     rocksdb::WriteBatch* /*new_batch*/,
+                                     bool* /*batch_changed*/) override {
+    SealedChanges changes;
+    const rocksdb::Status read = batch.Iterate(&changes);
+    Verdict verdict = Verdict::kSealed;
+    if (!read.ok()) {
+      verdict = Verdict::kForeign;  // an entry the registry never writes
+    } else if (changes.sealed().empty() || changes.pending_changes() > 0) {
+      verdict = Verdict::kUnsealed;
+    } else {
+      for (const SealedChanges::Sealed& sealed : changes.sealed()) {
+        absl::StatusOr<std::string> expected = mac_->Mac(sealed.changes);
+        if (!expected.ok() || !crypto::ConstantTimeEquals(*expected, sealed.seal)) {
+          verdict = Verdict::kForeign;
+          break;
+        }
+      }
+    }
+    if (verdict == Verdict::kSealed) return WalProcessingOption::kContinueProcessing;
+    if (refused_ == Verdict::kSealed) {
+      refused_ = verdict;
+      const size_t slash = log_file_name.find_last_of('/');
+      refused_log_ = slash == std::string::npos ? log_file_name
+                                                : log_file_name.substr(slash + 1);
+    }
+    return WalProcessingOption::kCorruptedRecord;
+  }
+
+  // Why the last open was refused for a record, naming `path`; OK when none was. Recovery runs
+  // on the opening thread alone, before the database is handed out.
+  absl::Status Refusal(const std::string& path) const {
+    switch (refused_) {
+      case Verdict::kSealed:
+        return absl::OkStatus();
+      case Verdict::kForeign:
+        return absl::DataLossError(absl::StrCat(
+            "the database in ", path, " is not opened: its write-ahead log ", refused_log_,
+            " holds writes this registry did not make (their seal does not match the key "
+            "file): a log of another registry, or one altered, was put in the folder. Nothing "
+            "is served from it; keep the folder for the investigation and restore the latest "
+            "backup (registryd --restore_backup 0)"));
+      case Verdict::kUnsealed:
+        return absl::DataLossError(absl::StrCat(
+            "the database in ", path, " is not opened: its write-ahead log ", refused_log_,
+            " holds writes without this registry's seal: made by another program, or by a "
+            "registryd of a release before the seal that was killed rather than stopped. "
+            "Nothing is served from it. After such an upgrade, start the previous release "
+            "once and stop it cleanly (its start moves those writes into the table files), "
+            "then this one; otherwise keep the folder for the investigation and restore the "
+            "latest backup (registryd --restore_backup 0)"));
+    }
+    return absl::OkStatus();
+  }
+
+ private:
+  enum class Verdict { kSealed, kUnsealed, kForeign };
+
+  explicit WalSeal(std::unique_ptr<crypto::HmacSha256Key> mac) : mac_(std::move(mac)) {}
+
+  const std::unique_ptr<crypto::HmacSha256Key> mac_;
+  // The first record refused, and its log's file name.
+  Verdict refused_ = Verdict::kSealed;
+  std::string refused_log_;
+};
+
 void Batch::Put(Cf family, absl::string_view key, absl::string_view value) {
   changes_.push_back({Op::kPut, family, std::string(key), std::string(value)});
 }
@@ -225,11 +380,13 @@ absl::string_view Iterator::value() const {
 }
 absl::Status Iterator::status() const { return FromRocksDb(it_->status()); }
 
-Database::Database(std::string path, std::unique_ptr<rocksdb::DB> db,
+Database::Database(std::string path, std::shared_ptr<WalSeal> seal,
+                   std::unique_ptr<rocksdb::DB> db,
                    std::vector<rocksdb::ColumnFamilyHandle*> handles,
                    WriteFaultInjector* fault_injector, uint64_t reserve_bytes,
                    std::shared_ptr<ErrorWatch> errors)
     : path_(std::move(path)),
+      seal_(std::move(seal)),
       db_(std::move(db)),
       handles_(std::move(handles)),
       fault_injector_(fault_injector),
@@ -408,6 +565,12 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
   auto errors = std::make_shared<ErrorWatch>();
   db_options.listeners.push_back(errors);
   db_options.max_bgerror_resume_count = 0;
+  // Every record replayed from the write-ahead log must carry this registry's seal (see Open).
+  std::shared_ptr<WalSeal> seal;
+  if (!options.wal_seal_key.empty()) {
+    ASSIGN_OR_RETURN(seal, WalSeal::Create(options.wal_seal_key));
+    db_options.wal_filter = seal.get();
+  }
 
   auto cache = rocksdb::NewLRUCache(options.block_cache_bytes);
   std::vector<rocksdb::ColumnFamilyDescriptor> families;
@@ -430,8 +593,14 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
     s = rocksdb::DB::OpenForReadOnly(db_options, options.path, families, &handles, &raw,
                                      /*error_if_wal_file_exists=*/false);
   } else {
+    // RocksDB's own logger stays failed after a write error (a full disk) and fails an assertion
+    // at its next line, ending the process: ours drops such a line and goes on.
+    db_options.info_log = RocksDbInfoLog::Open(options.path, db_options.info_log_level);
     s = rocksdb::DB::Open(db_options, options.path, families, &handles, &raw);
   }
+  // A record without this registry's seal is never taken for a write cut off by a crash: the
+  // filter's verdict refuses the open before, and whatever the retry below meets.
+  if (seal != nullptr) RETURN_IF_ERROR(seal->Refusal(options.path));
   bool dropped_cut_off_write = false;
   if (!options.read_only && s.IsCorruption() && EndsInUnfinishedRecord(s) &&
       NewestWalEndsOnAPage(db_options.env != nullptr ? db_options.env : rocksdb::Env::Default(),
@@ -441,6 +610,18 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
     handles.clear();
     raw = nullptr;
     s = rocksdb::DB::Open(db_options, options.path, families, &handles, &raw);
+    if (seal != nullptr) {
+      absl::Status refused = seal->Refusal(options.path);
+      if (!refused.ok()) {
+        // A filter's verdict fails the replay under this mode too; a database that opened
+        // anyway is closed unused.
+        if (s.ok()) {
+          for (rocksdb::ColumnFamilyHandle* h : handles) raw->DestroyColumnFamilyHandle(h);
+          delete raw;
+        }
+        return refused;
+      }
+    }
     dropped_cut_off_write = s.ok();
   }
   if (s.IsCorruption()) {
@@ -456,7 +637,8 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
   // handles[0] is the default family, which we do not use; keep ours in Cf order.
   db->DestroyColumnFamilyHandle(handles[0]);
   handles.erase(handles.begin());
-  std::unique_ptr<Database> opened(new Database(options.path, std::move(db), std::move(handles),
+  std::unique_ptr<Database> opened(new Database(options.path, std::move(seal), std::move(db),
+                                               std::move(handles),
                                                options.seams.fault_injector,
                                                options.reserve_bytes, std::move(errors)));
   opened->running_lock_fd_ = running_lock.fd;
@@ -541,6 +723,8 @@ absl::Status Database::WriteAll(absl::Span<const Batch* const> batches) {
       if (!s.ok()) return FromRocksDb(s);
     }
   }
+  // The seal that ties the write to this registry, in the write-ahead log only (see Open).
+  if (seal_ != nullptr) RETURN_IF_ERROR(seal_->Seal(&out));
   rocksdb::WriteOptions wo;
   wo.sync = true;
   s = db_->Write(wo, &out);
@@ -663,6 +847,11 @@ absl::Status Database::ResumeAfterFailure() {
   if (!s.ok()) return FromRocksDb(s);
   resumed_through_.store(put_right);
   return absl::OkStatus();
+}
+
+absl::Status Database::ResumeIfFailed() {
+  if (!FailedSinceResumed()) return WritesStoppedForGood();
+  return ResumeAfterFailure();
 }
 
 absl::Status Database::WritesStoppedForGood() const {

@@ -5,7 +5,8 @@
 // through Get or a storage::Iterator, and every RocksDB status is mapped once (rocksdb_status.h).
 // Only storage classes use this header; the server speaks in PendingWrite and storage classes.
 //
-//   ASSIGN_OR_RETURN(auto db, Database::Open({.path = "/var/lib/registry/data"}));
+//   ASSIGN_OR_RETURN(auto db, Database::Open({.path = "/var/lib/registry/data",
+//                                             .wal_seal_key = std::move(key)}));
 //   Batch batch;
 //   batch.Put(Cf::kMeta, "k", "v");
 //   RETURN_IF_ERROR(db->Write(batch));  // one atomic, fsynced batch
@@ -35,6 +36,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/types/span.h"
+#include "crypto/secret_bytes.h"
 
 namespace rocksdb {
 class ColumnFamilyHandle;
@@ -44,6 +46,10 @@ class Iterator;
 }  // namespace rocksdb
 
 namespace registry::storage {
+
+// The purpose of the key that seals the write-ahead log (DatabaseOptions::wal_seal_key), derived
+// from the key file's derivation root with crypto::DeriveKey.
+inline constexpr char kWalSealKeyPurpose[] = "mac/write-ahead-log-seal/v1";
 
 enum class Cf : int {
   kRecords = 0,
@@ -100,6 +106,20 @@ struct DatabaseOptions {
   // with a test Env. False: for a look that writes nothing (--check_config, which asks
   // RefuseWhileOpen first).
   bool hold_running_lock = true;
+  // The key (32 bytes: crypto::DeriveKey(the key file's derivation root, kWalSealKeyPurpose))
+  // that ties the write-ahead log to this registry. Every write carries, in the log only (a
+  // rocksdb LogData blob, never in a memtable or a table file), an HMAC-SHA256 under it of its
+  // changes in order (each change's kind, column family, key and value, length-prefixed); Open
+  // replays no record whose seal is missing or does not match (DataLoss, naming the folder and
+  // the log). Nothing else in a log says whose it is: a log of another registry, or one written
+  // by hand, dropped into the folder, replays as well as its own, and its writes would be served.
+  //
+  // Every open of a registry's data folder passes it: registryd's start and every offline mode
+  // (server/registry_server.cc OpenStorage, the restore's look at the ledger), and --check_config
+  // (server/check_config.cc); tests/server/foreign_wal_test.cc holds the start, the offline
+  // modes and the check to it end to end, each reading what another wrote.
+  // Empty: nothing is sealed and nothing checked, for the unit tests of storage/ only.
+  crypto::SecretBytes wal_seal_key;
 };
 
 // Changes to several column families, written atomically by Database::Write. Move-only.
@@ -179,6 +199,12 @@ class Database {
   // again without that last, unfinished record and counts it (CutOffWrites); the audit log
   // records it. A log cut anywhere else, or damaged before its end, is still
   // refused.
+  //
+  // With a wal_seal_key (DatabaseOptions), every record replayed from the write-ahead log must
+  // carry this registry's seal: one that does not (another registry's log, a log or a write made
+  // by another program, or one left by a registryd older than the seal that was killed rather
+  // than stopped) refuses the open with DataLoss, whatever the recovery mode (a foreign record is
+  // never taken for a write cut off by a crash).
   static absl::StatusOr<std::unique_ptr<Database>> Open(const DatabaseOptions& options);
 
   // FailedPrecondition, naming the folder, while the database in `path` is open, in this process
@@ -273,6 +299,12 @@ class Database {
   // every write now gets, DataLoss for damage in a table file, else Unavailable. Tries nothing.
   // The health check asks it: such a registry answers no call.
   absl::Status WritesStoppedForGood() const;
+  // Resumes RocksDB when a write or a background job failed since the last resume, as the next
+  // write would (see Write), writing nothing else: OK when nothing failed or once resumed, else
+  // why not (Unavailable while the disk has no room for the resume; WritesStoppedForGood's
+  // status). Without a failure it only reads counters. The health check asks it, so that it
+  // answers what a call would meet: every call writes its audit event.
+  absl::Status ResumeIfFailed();
 
   // Bytes the block cache holds (every family shares it).
   absl::StatusOr<uint64_t> BlockCacheBytes() const;
@@ -301,12 +333,15 @@ class Database {
 
   // What RocksDB reports of its background errors (a rocksdb::EventListener, database.cc).
   class ErrorWatch;
+  // Seals each write for the write-ahead log and checks the seals of the records replayed from it
+  // at open (a rocksdb::WalFilter, database.cc).
+  class WalSeal;
 
   // The descriptor whose flock on RunningLockPath(path_) this open holds; -1 when none.
   // Closed after the database (the destructor).
   int running_lock_fd_ = -1;
 
-  Database(std::string path, std::unique_ptr<rocksdb::DB> db,
+  Database(std::string path, std::shared_ptr<WalSeal> seal, std::unique_ptr<rocksdb::DB> db,
            std::vector<rocksdb::ColumnFamilyHandle*> handles, WriteFaultInjector* fault_injector,
            uint64_t reserve_bytes, std::shared_ptr<ErrorWatch> errors);
 
@@ -328,6 +363,9 @@ class Database {
   absl::Status KeepAMemtableFilled();
 
   std::string path_;
+  // Null without a wal_seal_key. Before db_, so that it outlives the database, whose options
+  // point at it.
+  std::shared_ptr<WalSeal> seal_;
   std::unique_ptr<rocksdb::DB> db_;
   std::vector<rocksdb::ColumnFamilyHandle*> handles_;
   WriteFaultInjector* fault_injector_;

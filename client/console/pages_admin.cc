@@ -48,8 +48,12 @@ void Overview(PageContext& ctx) {
   } else {
     std::string rows;
     for (const v1::BackupInfo& info : backups->backups()) {
-      absl::StrAppend(&rows, "<tr><td>", info.backup_id(), "</td><td>", Text(info.created_at()),
-                      "</td><td>", info.size_bytes(), "</td></tr>");
+      // A damaged backup's row says so, with why, where its date would be.
+      absl::StrAppend(&rows, "<tr><td>", info.backup_id(), "</td><td>",
+                      info.damaged().empty() ? Text(info.created_at())
+                                             : Text(absl::StrCat("DAMAGED: ", info.damaged())),
+                      "</td><td>", info.damaged().empty() ? absl::StrCat(info.size_bytes()) : "",
+                      "</td></tr>");
     }
     absl::StrAppend(&body, "<table class=\"results\" id=\"backups\"><caption>",
                     ctx.T("admin.backups.caption"), "</caption><thead><tr><th scope=\"col\">",

@@ -1,13 +1,16 @@
 // The config an operator writes: the shipped examples show every field of ServerConfig, every
 // field's default is documented in config.proto, the backup schedule stays within the erasure
 // promise, and `registryd --check_config` names every problem start-up would meet, one line each.
+#include <signal.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <regex>
 #include <set>
 #include <string>
@@ -29,6 +32,7 @@
 #include "server/config.h"
 #include "server/key_file.h"
 #include "server/registry_server.h"
+#include "storage/backups.h"
 #include "storage/ids.h"
 #include "storage/pending_write.h"
 #include "tests/testing/log_lines.h"
@@ -386,6 +390,158 @@ TEST_F(CheckConfigTest, StoredDataInUseIsSaidToBeNotCheckedRatherThanFine) {
   EXPECT_THAT(not_checked, ::testing::ElementsAre(HasSubstr("the database is open")));
 }
 
+// Every file of a folder by name: its size and its modification time, in nanoseconds.
+std::map<std::string, std::pair<uintmax_t, int64_t>> FilesOf(const std::string& folder) {
+  std::map<std::string, std::pair<uintmax_t, int64_t>> files;
+  for (const auto& entry : std::filesystem::directory_iterator(folder)) {
+    struct stat st {};
+    EXPECT_EQ(::stat(entry.path().c_str(), &st), 0) << entry.path();
+    files[entry.path().filename().string()] = {
+        static_cast<uintmax_t>(st.st_size),
+        int64_t{st.st_mtim.tv_sec} * 1000000000 + st.st_mtim.tv_nsec};
+  }
+  return files;
+}
+
+// The check opened the database read-write, which wrote a new MANIFEST, OPTIONS and write-ahead
+// log, changed CURRENT and renamed LOG aside, though it promises to write nothing into it.
+TEST_F(CheckConfigTest, TheCheckLeavesTheDataFolderOfACleanStopAsItWas) {
+  ASSERT_NO_FATAL_FAILURE(AddData(/*erasures=*/1, /*events=*/3));
+  const auto before = FilesOf(dir_ + "/data");
+  ASSERT_FALSE(before.empty());
+
+  std::string out;
+  EXPECT_EQ(Run(&out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("no problem found"));
+  EXPECT_EQ(FilesOf(dir_ + "/data"), before) << "names, sizes and times of every file";
+}
+
+// After a kill the check replayed the write-ahead log into new table files and deleted the log
+// (RocksDB's crash recovery), and said "no problem found": the check of an ExecStartPre changed
+// the folder a crash left, the evidence of what the crash cut off with it.
+TEST_F(CheckConfigTest, TheCheckLeavesTheDataFolderAKillLeftAsItWasAndReadsItsWrites) {
+  ASSERT_NO_FATAL_FAILURE(AddData(/*erasures=*/1, /*events=*/1));
+  absl::StatusOr<registry::v1::ServerConfig> config = LoadConfig(dir_ + "/registryd.json");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    // Writes that reach only the write-ahead log, then a kill: nothing is flushed or closed.
+    absl::StatusOr<StorageStack> st = OpenStorage(*config, SystemClock::Get());
+    if (!st.ok()) ::_exit(3);
+    registry::v1::AuditEvent e;
+    e.set_actor("system:test");
+    e.set_action("test");
+    for (int i = 0; i < 8; ++i) {
+      if (!st->audit->Append(e, nullptr).ok()) ::_exit(4);
+    }
+    if (!st->watermark->Advance(*st->audit).ok()) ::_exit(5);
+    ::kill(::getpid(), SIGKILL);
+    ::_exit(6);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
+  const auto before = FilesOf(dir_ + "/data");
+  bool log_with_writes = false;
+  for (const auto& [name, file] : before) {
+    if (absl::EndsWith(name, ".log") && file.first > 0) log_with_writes = true;
+  }
+  ASSERT_TRUE(log_with_writes) << "the kill left writes in a write-ahead log";
+
+  std::string out;
+  // The watermark was moved past the writes in the log: read without them, the log would be
+  // behind it, a problem.
+  EXPECT_EQ(Run(&out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("no problem found"));
+  EXPECT_EQ(FilesOf(dir_ + "/data"), before) << "names, sizes and times of every file";
+  EXPECT_THAT(Check(), ::testing::IsEmpty());
+  EXPECT_EQ(FilesOf(dir_ + "/data"), before) << "names, sizes and times of every file";
+}
+
+// An installation with stored data and three backups of it (ids 1, 2, 3), the newest of which
+// is damaged: one checksum in its meta file edited to a number no checksum can be.
+class DamagedBackupTest : public CheckConfigTest {
+ protected:
+  void SetUp() override {
+    CheckConfigTest::SetUp();
+    ASSERT_NO_FATAL_FAILURE(AddData(/*erasures=*/0, /*events=*/2));
+    absl::StatusOr<registry::v1::ServerConfig> config = LoadConfig(dir_ + "/registryd.json");
+    ASSERT_TRUE(config.ok()) << config.status();
+    backup_dir_ = config->backup_dir();
+    {
+      absl::StatusOr<StorageStack> st = OpenStorage(*config, SystemClock::Get());
+      ASSERT_TRUE(st.ok()) << st.status();
+      absl::StatusOr<std::unique_ptr<storage::Backups>> backups =
+          storage::Backups::Open(backup_dir_);
+      ASSERT_TRUE(backups.ok()) << backups.status();
+      for (uint32_t want = 1; want <= 3; ++want) {
+        absl::StatusOr<storage::Backups::Info> made = (*backups)->Create(st->db.get());
+        ASSERT_TRUE(made.ok()) << made.status();
+        ASSERT_EQ(made->id, want);
+      }
+    }
+    const std::string meta = backup_dir_ + "/meta/3";
+    std::vector<std::string> lines = absl::StrSplit(testing::ReadFileOrDie(meta), '\n');
+    ASSERT_GT(lines.size(), 4u);
+    const size_t crc = lines[3].find(" crc32 ");
+    ASSERT_NE(crc, std::string::npos) << lines[3];
+    lines[3] = absl::StrCat(lines[3].substr(0, crc), " crc32 99999999999");
+    std::ofstream(meta, std::ios::trunc) << absl::StrJoin(lines, "\n");
+  }
+
+  // registryd with `args` on this installation; its stdout and stderr in *out.
+  int Registryd(const std::string& args, std::string* out) {
+    const std::string file = dir_ + "/mode.txt";
+    const std::string cmd = absl::StrCat(REGISTRY_BINARY_DIR "/registryd --config ", dir_,
+                                         "/registryd.json ", args, " > ", file, " 2>&1");
+    const int rc = std::system(cmd.c_str());
+    *out = testing::ReadFileOrDie(file);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  }
+
+  std::string backup_dir_;
+};
+
+// The check said "no problem found" of a backup folder whose newest backup could not be restored.
+// It warns (start-up serves beside a damaged backup, and warns of it too).
+TEST_F(DamagedBackupTest, TheCheckWarnsOfADamagedBackupByIdWithoutFailing) {
+  std::string out;
+  EXPECT_EQ(Run(&out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("warning: backup_dir: backup 3 is damaged and can be neither "
+                             "verified nor restored"));
+  EXPECT_THAT(out, HasSubstr(backup_dir_ + "/meta/3"));
+  EXPECT_THAT(out, HasSubstr("no problem found; 1 warning (above)"));
+  std::vector<std::string> not_checked;
+  std::vector<std::string> warnings;
+  EXPECT_THAT(CheckConfig(dir_ + "/registryd.json", absl::Now(), ::geteuid(), &not_checked,
+                          &warnings),
+              ::testing::IsEmpty());
+  EXPECT_THAT(warnings, ::testing::ElementsAre(HasSubstr("backup 3 is damaged")));
+}
+
+// `--restore_backup 0` restored backup 2 when backup 3 was damaged, and said only "restored
+// backup into ...". It refuses, naming the damaged backup and the command that restores the
+// older one; `--restore_backup 3` says that backup 3 is damaged, not that there is none; neither
+// changes the data folder. A restore says which backup it restored.
+TEST_F(DamagedBackupTest, ARestoreOfTheNewestRefusesADamagedOneAndEveryRestoreNamesItsBackup) {
+  const auto data = FilesOf(dir_ + "/data");
+  std::string out;
+  EXPECT_EQ(Registryd("--restore_backup 0", &out), 1) << out;
+  EXPECT_THAT(out, HasSubstr("backup 3 is damaged"));
+  EXPECT_THAT(out, HasSubstr("registryd --restore_backup 2"));
+  EXPECT_THAT(out, HasSubstr("was not changed"));
+  EXPECT_EQ(FilesOf(dir_ + "/data"), data);
+
+  EXPECT_EQ(Registryd("--restore_backup 3", &out), 1) << out;
+  EXPECT_THAT(out, HasSubstr("backup 3 is damaged"));
+  EXPECT_THAT(out, ::testing::Not(HasSubstr("no backup 3")));
+  EXPECT_EQ(FilesOf(dir_ + "/data"), data);
+
+  EXPECT_EQ(Registryd("--restore_backup 2", &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr(absl::StrCat("restored backup 2 into ", dir_, "/data")));
+}
+
 // registryd run by another user than the one that owns the data directory or the key file (root,
 // following a runbook, for a service that runs as its own user) would leave files that user
 // owns, mode 0600, unreadable to the service: it refuses, naming whom to run as, and writes
@@ -625,6 +781,38 @@ TEST_F(CheckConfigTest, MissingFilesAndAnUnreadableConfigAreProblems) {
   std::string out;
   EXPECT_EQ(Run(&out), 2) << out;
   EXPECT_THAT(out, HasSubstr("not checked: everything the config names"));
+}
+
+// A missing CA bundle was said twice (by the TLS check and by the CRLs'), and a file registryd
+// may not read was said as "cannot read PATH" with no reason, a CRL as "not a readable CRL", like
+// a damaged one.
+TEST_F(CheckConfigTest, AProblemIsSaidOnceAndAFileItMayNotReadIsSaidToBeSo) {
+  std::filesystem::remove(dir_ + "/tls/ca.pem");
+  std::vector<std::string> problems = Check();
+  EXPECT_EQ(std::count_if(problems.begin(), problems.end(),
+                          [](const std::string& p) {
+                            return absl::StrContains(p, "tls.client_ca_file: cannot read");
+                          }),
+            1)
+      << absl::StrJoin(problems, "\n");
+  Put("tls/ca.pem", testing::TestPki::Get().CaPem());
+  if (::geteuid() == 0) return;  // root reads any file whatever its mode
+  ASSERT_EQ(::chmod((dir_ + "/policy.json").c_str(), 0), 0);
+  std::string crl;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_ + "/crl")) {
+    crl = entry.path().filename().string();
+    ASSERT_EQ(::chmod(entry.path().c_str(), 0), 0);
+  }
+  problems = Check();
+  ::chmod((dir_ + "/policy.json").c_str(), 0644);
+  const std::string all = absl::StrJoin(problems, "\n");
+  EXPECT_THAT(problems, ::testing::Contains(HasSubstr(absl::StrCat(
+                            "policy_file: cannot read ", dir_,
+                            "/policy.json: permission denied: the account registryd runs as"))))
+      << all;
+  EXPECT_THAT(problems, ::testing::Contains(HasSubstr(absl::StrCat(crl, ": cannot read "))))
+      << all;
+  EXPECT_THAT(all, ::testing::Not(HasSubstr("not a readable CRL")));
 }
 
 // An unknown field (`bogus_key`) hid every other problem: the check names it and goes on with

@@ -59,11 +59,12 @@ TEST(ListenCheckTest, APortInUseIsSaidToBeInUseNamingTheField) {
 TEST(ListenCheckTest, AnAddressNotThisMachinesOrAHostThatDoesNotResolveIsSaidAsSuch) {
   // 192.0.2.1 is TEST-NET-1 (RFC 5737): never one of this machine's addresses.
   const absl::Status foreign = CheckCanListen("listen_address", "192.0.2.1:7443");
+  EXPECT_EQ(foreign.code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_THAT(std::string(foreign.message()),
               HasSubstr("the address is not one of this machine's"));
   for (const char* address : {"999.1.1.1:7443", "no-such-host.invalid:7443"}) {
     const absl::Status status = CheckCanListen("listen_address", address);
-    EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable) << address;
+    EXPECT_EQ(status.code(), absl::StatusCode::kFailedPrecondition) << address;
     EXPECT_THAT(std::string(status.message()),
                 HasSubstr("the host is not an address, or a name this machine resolves"))
         << address;

@@ -42,6 +42,7 @@
 #include "server/listener_probe.h"
 #include "server/metrics_endpoint.h"
 #include "tests/testing/switchable_fault.h"
+#include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
 namespace registry::testing {
@@ -565,6 +566,46 @@ TEST_F(BackupVerifyTest, ADamagedBackupIsReportedAndAudited) {
   EXPECT_THAT(event.reference(), HasSubstr("failed"));
   int status = 0;
   EXPECT_THAT(Scrape(&status), HasSubstr("registryd_backup_last_verification_ok 0"));
+}
+
+// A backup whose meta file does not parse (a checksum edited, as `sed -i '4s/crc32 [0-9]/crc32
+// 9/'` does) vanished: `admin backups` left it out, `admin verify-backup 3` said NOT_FOUND, and
+// `admin verify-backup` checked the backup before it as the newest, and no failed verification
+// was counted. It is listed as damaged, and verifying it, by id or as the newest, fails, counted.
+TEST_F(BackupVerifyTest, ABackupWithAnEditedMetaFileIsListedAndFailsVerificationAsDamaged) {
+  Create(registry::testing::FictionalRecord(1));
+  for (uint32_t want = 1; want <= 3; ++want) ASSERT_EQ(Backup(), want);
+  const std::string meta = server_->config().backup_dir() + "/meta/3";
+  std::vector<std::string> lines = absl::StrSplit(ReadFileOrDie(meta), '\n');
+  ASSERT_GT(lines.size(), 4u);
+  const size_t crc = lines[3].find(" crc32 ");
+  ASSERT_NE(crc, std::string::npos) << lines[3];
+  lines[3] = absl::StrCat(lines[3].substr(0, crc), " crc32 99999999999");
+  std::ofstream(meta, std::ios::trunc) << absl::StrJoin(lines, "\n");
+
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline());
+  v1::ListBackupsResponse listed;
+  ASSERT_TRUE(v1::AdminService::NewStub(server_->Channel("admin"))
+                  ->ListBackups(&ctx, v1::ListBackupsRequest(), &listed)
+                  .ok());
+  ASSERT_EQ(listed.backups_size(), 3) << listed.DebugString();
+  EXPECT_EQ(listed.backups(2).backup_id(), 3u);
+  EXPECT_THAT(listed.backups(2).damaged(), HasSubstr(meta));
+  EXPECT_TRUE(listed.backups(1).damaged().empty());
+
+  for (const uint32_t id : {3u, 0u}) {
+    v1::VerifyBackupResponse r;
+    ASSERT_TRUE(VerifyBackup(id, &r).ok()) << id;
+    EXPECT_EQ(r.backup_id(), 3u) << "0 is the newest, damaged or not";
+    EXPECT_FALSE(r.ok());
+    EXPECT_FALSE(r.files_intact());
+    ASSERT_GT(r.problems_size(), 0);
+    EXPECT_THAT(r.problems(0), HasSubstr("backup 3 is damaged"));
+  }
+  const std::string metrics = server_->server()->metrics().Render();
+  EXPECT_THAT(metrics, HasSubstr("\nregistryd_backup_last_verification_ok 0\n"));
+  EXPECT_THAT(metrics, HasSubstr("registryd_backup_verifications_total{result=\"failed\"} 2\n"));
 }
 
 TEST_F(BackupVerifyTest, ABackupThatIsNotAPrefixOfTheLiveLogIsReported) {

@@ -3,9 +3,11 @@
 // retention prunes it by that date.
 #include "storage/backups.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <sstream>
 #include <string>
@@ -14,6 +16,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
@@ -25,6 +29,7 @@ namespace registry::storage {
 namespace {
 
 using ::testing::ElementsAre;
+using ::testing::HasSubstr;
 
 // 2061-11-24: a date no backup made today can bear.
 constexpr int64_t kFutureSeconds = 2900000000;
@@ -72,6 +77,20 @@ class BackupsTest : public ::testing::Test {
     in.close();
     std::ofstream out(path, std::ios::trunc);
     out << unix_seconds << "\n" << rest.str();
+    ASSERT_TRUE(out.good()) << path;
+  }
+
+  // Edits the checksum on line 4 of backup `id`'s meta file (its first file's) to a number no
+  // checksum can be, as `sed -i '4s/crc32 [0-9]/crc32 9/'` does to most.
+  void SpoilAChecksum(uint32_t id) {
+    const std::string path = absl::StrCat(backup_dir(), "/meta/", id);
+    std::vector<std::string> lines = absl::StrSplit(testing::ReadFileOrDie(path), '\n');
+    ASSERT_GT(lines.size(), 4u) << path;
+    const size_t crc = lines[3].find(" crc32 ");
+    ASSERT_NE(crc, std::string::npos) << lines[3];
+    lines[3] = absl::StrCat(lines[3].substr(0, crc), " crc32 99999999999");
+    std::ofstream out(path, std::ios::trunc);
+    out << absl::StrJoin(lines, "\n");
     ASSERT_TRUE(out.good()) << path;
   }
 
@@ -139,6 +158,145 @@ TEST_F(BackupsTest, AnEditedNewestBackupDoesNotPutItsAgeNegative) {
   EXPECT_TRUE(newest.date_not_believed());
   EXPECT_LE(all[0].created_at, newest.created_at);
   EXPECT_FALSE(all[0].date_not_believed());
+}
+
+// The files a backup folder holds, each with its size, by path.
+std::map<std::string, uintmax_t> FilesIn(const std::string& dir) {
+  std::map<std::string, uintmax_t> files;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    files[entry.path().string()] = entry.is_regular_file() ? entry.file_size() : 0;
+  }
+  return files;
+}
+
+// A backup whose meta file does not parse (one checksum edited out of range, as `sed -i
+// '4s/crc32 [0-9]/crc32 9/'` does) was left out by RocksDB's engine without a word: the backup
+// was not listed, and verifying it said there was no such backup.
+TEST_F(BackupsTest, ABackupWhoseMetaFileIsEditedIsListedAsDamagedAndFailsVerification) {
+  ASSERT_NO_FATAL_FAILURE(MakeBackups(3));
+  ASSERT_NO_FATAL_FAILURE(SpoilAChecksum(3));
+  std::unique_ptr<Backups> backups = Reopen();
+  ASSERT_NE(backups, nullptr);
+
+  std::vector<uint32_t> listed;
+  for (const Backups::Info& info : backups->List()) listed.push_back(info.id);
+  EXPECT_THAT(listed, ElementsAre(1u, 2u));
+  const std::vector<Backups::Damaged> damaged = backups->ListDamaged();
+  ASSERT_EQ(damaged.size(), 1u);
+  EXPECT_EQ(damaged[0].id, 3u);
+  EXPECT_THAT(damaged[0].reason, HasSubstr(backup_dir() + "/meta/3"));
+
+  const absl::Status verified = backups->Verify(3);
+  EXPECT_TRUE(absl::IsDataLoss(verified)) << verified;
+  EXPECT_THAT(verified.message(), HasSubstr("backup 3 is damaged"));
+  EXPECT_TRUE(absl::IsNotFound(backups->Verify(4)));
+  EXPECT_TRUE(backups->Verify(2).ok());
+
+  // Read without the engine's writes, for the offline modes.
+  absl::StatusOr<std::vector<Backups::Damaged>> offline = Backups::DamagedIn(backup_dir());
+  ASSERT_TRUE(offline.ok()) << offline.status();
+  ASSERT_EQ(offline->size(), 1u);
+  EXPECT_EQ((*offline)[0].id, 3u);
+}
+
+// One digit of one checksum changed in a backup's record, still a number: two records then
+// describe a shared table file differently, and RocksDB's engine asserted on it, aborting
+// registryd at every start, --check_config and restore. Every opening refuses with DataLoss
+// naming the two backups, and the process lives.
+TEST_F(BackupsTest, TwoRecordsThatDescribeASharedFileDifferentlyAreRefusedNotAnAbort) {
+  ASSERT_NO_FATAL_FAILURE(MakeBackups(3));
+  const std::string path = backup_dir() + "/meta/2";
+  std::vector<std::string> lines = absl::StrSplit(testing::ReadFileOrDie(path), '\n');
+  size_t shared = 0;
+  while (shared < lines.size() && !absl::StartsWith(lines[shared], "shared")) ++shared;
+  ASSERT_LT(shared, lines.size()) << "backup 2 shares no table file";
+  const size_t crc = lines[shared].find(" crc32 ");
+  ASSERT_NE(crc, std::string::npos) << lines[shared];
+  lines[shared] = absl::StrCat(lines[shared].substr(0, crc), " crc32 12345");
+  {
+    std::ofstream out(path, std::ios::trunc);
+    out << absl::StrJoin(lines, "\n");
+  }
+  const absl::StatusOr<std::unique_ptr<Backups>> opened = Backups::Open(backup_dir());
+  ASSERT_TRUE(absl::IsDataLoss(opened.status())) << opened.status();
+  EXPECT_THAT(opened.status().message(), HasSubstr(" and 2 describe the shared file "));
+  EXPECT_TRUE(absl::IsDataLoss(Backups::DamagedIn(backup_dir()).status()));
+  EXPECT_TRUE(absl::IsDataLoss(Backups::ChooseForRestore(backup_dir(), 0).status()));
+}
+
+// A meta file cut short, or a backup's meta and private files swapped with another's, is as
+// damaged.
+TEST_F(BackupsTest, AMetaFileCutShortOrSwappedWithAnotherIsDamaged) {
+  ASSERT_NO_FATAL_FAILURE(MakeBackups(3));
+  const std::string meta = backup_dir() + "/meta/";
+  const std::string kept = testing::ReadFileOrDie(meta + "2");
+  std::ofstream(meta + "2", std::ios::trunc) << kept.substr(0, kept.size() / 2);
+  std::filesystem::rename(meta + "1", meta + "x");
+  std::filesystem::rename(meta + "3", meta + "1");
+  std::filesystem::rename(meta + "x", meta + "3");
+  std::unique_ptr<Backups> backups = Reopen();
+  ASSERT_NE(backups, nullptr);
+  std::vector<uint32_t> damaged;
+  for (const Backups::Damaged& d : backups->ListDamaged()) damaged.push_back(d.id);
+  EXPECT_THAT(damaged, ::testing::IsSupersetOf({2u}));
+  for (uint32_t id : damaged) EXPECT_TRUE(absl::IsDataLoss(backups->Verify(id))) << id;
+  // Whatever the engine made of the swapped ones, none goes unnamed.
+  std::vector<uint32_t> all = damaged;
+  for (const Backups::Info& info : backups->List()) all.push_back(info.id);
+  std::sort(all.begin(), all.end());
+  EXPECT_THAT(all, ElementsAre(1u, 2u, 3u));
+}
+
+// A restore of the newest backup (id 0) quietly restored the one before a damaged newest one.
+// It is refused, naming the damaged backup and the id of the older one to restore instead; a
+// damaged backup named by its id is refused too; the backup folder is not changed by either, and
+// nothing is left beside the data folder.
+TEST_F(BackupsTest, ARestoreOfTheNewestRefusesADamagedNewestBackupRatherThanAnOlderOne) {
+  ASSERT_NO_FATAL_FAILURE(MakeBackups(3));
+  ASSERT_NO_FATAL_FAILURE(SpoilAChecksum(3));
+  const auto files = FilesIn(backup_dir());
+  const std::string data_dir = root_ + "/restored";
+
+  absl::StatusOr<uint32_t> chosen = Backups::ChooseForRestore(backup_dir(), 0);
+  EXPECT_TRUE(absl::IsFailedPrecondition(chosen.status())) << chosen.status();
+  EXPECT_THAT(chosen.status().message(), HasSubstr("backup 3 is damaged"));
+  EXPECT_THAT(chosen.status().message(), HasSubstr("registryd --restore_backup 2"));
+  chosen = Backups::ChooseForRestore(backup_dir(), 3);
+  EXPECT_TRUE(absl::IsDataLoss(chosen.status())) << chosen.status();
+  EXPECT_THAT(chosen.status().message(), HasSubstr("backup 3 is damaged"));
+  EXPECT_TRUE(absl::IsNotFound(Backups::ChooseForRestore(backup_dir(), 9).status()));
+  chosen = Backups::ChooseForRestore(backup_dir(), 2);
+  ASSERT_TRUE(chosen.ok()) << chosen.status();
+  EXPECT_EQ(*chosen, 2u);
+
+  absl::StatusOr<std::unique_ptr<Backups::Staged>> staged =
+      Backups::Stage(backup_dir(), data_dir, 0);
+  EXPECT_TRUE(absl::IsFailedPrecondition(staged.status())) << staged.status();
+  EXPECT_THAT(staged.status().message(), HasSubstr("backup 3 is damaged"));
+  staged = Backups::Stage(backup_dir(), data_dir, 3);
+  EXPECT_TRUE(absl::IsDataLoss(staged.status())) << staged.status();
+  for (const auto& entry : std::filesystem::directory_iterator(root_)) {
+    EXPECT_THAT(entry.path().filename().string(), ::testing::Not(HasSubstr("restore-staging")));
+  }
+  EXPECT_EQ(FilesIn(backup_dir()), files) << "the backup folder is as it was";
+
+  staged = Backups::Stage(backup_dir(), data_dir, 2);
+  ASSERT_TRUE(staged.ok()) << staged.status();
+  EXPECT_EQ((*staged)->backup_id(), 2u);
+}
+
+// With nothing damaged, 0 is the newest backup; an absent folder holds none and is not made.
+TEST_F(BackupsTest, TheNewestIsChosenWhenNothingIsDamagedAndNoFolderIsMadeToLook) {
+  absl::StatusOr<uint32_t> chosen = Backups::ChooseForRestore(backup_dir(), 0);
+  EXPECT_TRUE(absl::IsNotFound(chosen.status())) << chosen.status();
+  absl::StatusOr<std::vector<Backups::Damaged>> damaged = Backups::DamagedIn(backup_dir());
+  ASSERT_TRUE(damaged.ok()) << damaged.status();
+  EXPECT_TRUE(damaged->empty());
+  EXPECT_FALSE(std::filesystem::exists(backup_dir()));
+  ASSERT_NO_FATAL_FAILURE(MakeBackups(2));
+  chosen = Backups::ChooseForRestore(backup_dir(), 0);
+  ASSERT_TRUE(chosen.ok()) << chosen.status();
+  EXPECT_EQ(*chosen, 2u);
 }
 
 }  // namespace

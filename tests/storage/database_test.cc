@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/status/status.h"
@@ -18,6 +19,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
+#include "crypto/secret_bytes.h"
 #include "gtest/gtest.h"
 #include "rocksdb/db.h"
 #include "rocksdb/options.h"
@@ -415,6 +417,169 @@ TEST_F(CutLogTest, ALogDamagedBeforeItsEndIsRefusedEvenWhenCutOnAPage) {
   EXPECT_TRUE(absl::StrContains(db.status().message(), absl::StrCat("the database in ", copy)))
       << db.status();
   EXPECT_TRUE(absl::StrContains(db.status().message(), "--restore_backup")) << db.status();
+}
+
+// The write-ahead log is tied to its registry by a seal on every write, under a key from the
+// key file (DatabaseOptions::wal_seal_key). The tests copy a database while it is open, as a
+// crash (kill -9) leaves it, so that the copy's log still holds its writes; a database closed
+// cleanly has flushed them and keeps an empty log.
+class WalSealTest : public CutLogTest {
+ protected:
+  static crypto::SecretBytes Key(char fill) { return crypto::SecretBytes(std::string(32, fill)); }
+
+  static absl::StatusOr<std::unique_ptr<Database>> OpenWith(const std::string& dir,
+                                                           const crypto::SecretBytes& key,
+                                                           bool read_only = false) {
+    DatabaseOptions options;
+    options.path = dir;
+    options.wal_seal_key = key;
+    options.read_only = read_only;
+    return Database::Open(options);
+  }
+
+  // A database in `dir` under `key` that writes `batches` and is copied to `copy` while open.
+  static void WriteThenCopyOpen(const std::string& dir, const crypto::SecretBytes& key,
+                                std::vector<Batch> batches, const std::string& copy) {
+    absl::StatusOr<std::unique_ptr<Database>> db = OpenWith(dir, key);
+    ASSERT_TRUE(db.ok()) << db.status();
+    for (const Batch& batch : batches) ASSERT_TRUE((*db)->Write(batch).ok());
+    std::filesystem::copy(dir, copy, std::filesystem::copy_options::recursive);
+  }
+
+  // A registry "A" (key 'a') with a record, stopped cleanly, whose newest log is then replaced
+  // by the newest log of registry "B" (key 'b') as a kill -9 left it (with `cut_at_a_page`, cut
+  // at the last page boundary inside its last write, as the kill may cut it): what the
+  // reviewer's steps make. Returns A's folder.
+  std::string ALogReplacedByB(std::vector<Batch> b_writes, bool cut_at_a_page = false) {
+    const std::string a = root_ + "/a";
+    {
+      absl::StatusOr<std::unique_ptr<Database>> db = OpenWith(a, Key('a'));
+      EXPECT_TRUE(db.ok()) << db.status();
+      if (!db.ok()) return a;
+      EXPECT_TRUE((*db)->Write(BatchOf({{Cf::kMeta, "owner", "a"}})).ok());
+    }
+    WriteThenCopyOpen(root_ + "/b", Key('b'), std::move(b_writes), root_ + "/b-crashed");
+    const std::string b_log = NewestLog(root_ + "/b-crashed");
+    const std::string a_log = NewestLog(a);
+    EXPECT_FALSE(b_log.empty());
+    EXPECT_FALSE(a_log.empty());
+    std::filesystem::copy_file(b_log, a_log, std::filesystem::copy_options::overwrite_existing);
+    if (cut_at_a_page) {
+      const uint64_t size = std::filesystem::file_size(a_log);
+      EXPECT_GT(size, 2 * 4096u);
+      std::filesystem::resize_file(a_log, (size - 1) / 4096 * 4096);
+    }
+    return a;
+  }
+
+  static std::vector<Batch> Batches(std::vector<std::vector<Entry>> writes) {
+    std::vector<Batch> batches;
+    for (const std::vector<Entry>& entries : writes) batches.push_back(BatchOf(entries));
+    return batches;
+  }
+};
+
+TEST_F(WalSealTest, ItsOwnLogAfterACrashIsReplayedWithEveryKindOfChange) {
+  std::vector<Batch> writes = Batches({{{Cf::kMeta, "kept", "1"}, {Cf::kRecords, "r", "2"}},
+                                       {{Cf::kAudit, "gone", "3"}, {Cf::kIndex, "i1", "4"}},
+                                       {{Cf::kIndex, "i2", "5"}}});
+  writes.back().Delete(Cf::kAudit, "gone");
+  writes.back().DeleteRange(Cf::kIndex, "i1", "i2");
+  writes.emplace_back();  // a write that changes nothing carries its seal too
+  const std::string copy = root_ + "/crashed";
+  ASSERT_NO_FATAL_FAILURE(WriteThenCopyOpen(path(), Key('a'), std::move(writes), copy));
+  ASSERT_GT(std::filesystem::file_size(NewestLog(copy)), 0u) << "the log holds the writes";
+
+  // Read-only first (it leaves the folder as it is), then as a start opens it.
+  for (const bool read_only : {true, false}) {
+    absl::StatusOr<std::unique_ptr<Database>> db = OpenWith(copy, Key('a'), read_only);
+    ASSERT_TRUE(db.ok()) << db.status();
+    ExpectStored(**db, {{Cf::kMeta, "kept", "1"}, {Cf::kRecords, "r", "2"},
+                        {Cf::kIndex, "i2", "5"}});
+    EXPECT_EQ(Stored(**db, Cf::kAudit, "gone"), std::nullopt);
+    EXPECT_EQ(Stored(**db, Cf::kIndex, "i1"), std::nullopt);
+    EXPECT_FALSE((*db)->DroppedAtOpen());
+  }
+}
+
+// Writers that commit at once share one record of the log (RocksDB's group commit), each batch
+// with its own seal.
+TEST_F(WalSealTest, WritesCommittedTogetherAreReplayedAfterACrash) {
+  const std::string copy = root_ + "/crashed";
+  {
+    absl::StatusOr<std::unique_ptr<Database>> db = OpenWith(path(), Key('a'));
+    ASSERT_TRUE(db.ok()) << db.status();
+    std::vector<std::thread> writers;
+    for (int t = 0; t < 4; ++t) {
+      writers.emplace_back([&db, t] {
+        for (int i = 0; i < 40; ++i) {
+          EXPECT_TRUE((*db)->Write(BatchOf({{Cf::kMeta, absl::StrCat(t, "/", i), "v"}})).ok());
+        }
+      });
+    }
+    for (std::thread& writer : writers) writer.join();
+    std::filesystem::copy(path(), copy, std::filesystem::copy_options::recursive);
+  }
+  absl::StatusOr<std::unique_ptr<Database>> db = OpenWith(copy, Key('a'));
+  ASSERT_TRUE(db.ok()) << db.status();
+  for (int t = 0; t < 4; ++t) {
+    for (int i = 0; i < 40; ++i) {
+      EXPECT_EQ(Stored(**db, Cf::kMeta, absl::StrCat(t, "/", i)), "v") << t << "/" << i;
+    }
+  }
+}
+
+// The reviewer's steps: another registry's log, taken after a kill -9, over this one's current
+// (empty) log. Its writes would otherwise be replayed and served as this registry's.
+TEST_F(WalSealTest, AnotherRegistrysLogInPlaceOfItsOwnIsRefused) {
+  const std::string a = ALogReplacedByB(Batches({{{Cf::kAudit, "6", "B's event"}}}));
+  for (const bool read_only : {true, false}) {
+    absl::StatusOr<std::unique_ptr<Database>> db = OpenWith(a, Key('a'), read_only);
+    EXPECT_EQ(db.status().code(), absl::StatusCode::kDataLoss) << db.status();
+    EXPECT_THAT(std::string(db.status().message()),
+                ::testing::AllOf(::testing::HasSubstr(absl::StrCat("the database in ", a)),
+                                 ::testing::HasSubstr(std::filesystem::path(NewestLog(a))
+                                                          .filename()
+                                                          .string()),
+                                 ::testing::HasSubstr("writes this registry did not make"),
+                                 ::testing::HasSubstr("--restore_backup")));
+  }
+  EXPECT_GT(std::filesystem::file_size(NewestLog(a)), 0u) << "the evidence is kept";
+}
+
+// Cut at a page boundary inside its last write, as a kill leaves a log: the foreign log is
+// still refused, not replayed with its last write dropped as one the crash cut off.
+TEST_F(WalSealTest, AnotherRegistrysLogCutAsACrashCutsItIsRefusedNotTolerated) {
+  std::vector<Batch> b_writes = Batches({{{Cf::kAudit, "6", "B's event"}},
+                                         {{Cf::kMeta, "big", std::string(5 * 4096, 'x')}}});
+  const std::string a = ALogReplacedByB(std::move(b_writes), /*cut_at_a_page=*/true);
+  ASSERT_EQ(std::filesystem::file_size(NewestLog(a)) % 4096, 0u);
+  absl::StatusOr<std::unique_ptr<Database>> db = OpenWith(a, Key('a'));
+  EXPECT_EQ(db.status().code(), absl::StatusCode::kDataLoss) << db.status();
+  EXPECT_THAT(std::string(db.status().message()),
+              ::testing::HasSubstr("writes this registry did not make"));
+}
+
+// A write without a seal: one made by another program, or by a registryd of a release before
+// the seal that was killed rather than stopped (the upgrade then goes through the old release's
+// clean stop, which the message says).
+TEST_F(WalSealTest, AWriteWithoutASealIsRefusedSayingHowToUpgrade) {
+  const std::string copy = root_ + "/crashed";
+  ASSERT_NO_FATAL_FAILURE(WriteThenCopyOpen(path(), crypto::SecretBytes(),
+                                            Batches({{{Cf::kMeta, "unsealed", "1"}}}), copy));
+  for (const bool read_only : {true, false}) {
+    absl::StatusOr<std::unique_ptr<Database>> db = OpenWith(copy, Key('a'), read_only);
+    EXPECT_EQ(db.status().code(), absl::StatusCode::kDataLoss) << db.status();
+    EXPECT_THAT(std::string(db.status().message()),
+                ::testing::AllOf(::testing::HasSubstr("without this registry's seal"),
+                                 ::testing::HasSubstr("start the previous release once and stop "
+                                                      "it cleanly")));
+  }
+  // The same folder stopped cleanly has moved its writes into table files: it opens under the
+  // seal.
+  absl::StatusOr<std::unique_ptr<Database>> db = OpenWith(path(), Key('a'));
+  ASSERT_TRUE(db.ok()) << db.status();
+  EXPECT_EQ(Stored(**db, Cf::kMeta, "unsealed"), "1");
 }
 
 // A second open of a database that is open (an offline command beside a running registryd) is

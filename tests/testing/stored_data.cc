@@ -21,6 +21,8 @@ std::unique_ptr<storage::Database> OpenStoppedDatabase(const TestServer& server)
   storage::DatabaseOptions options;
   options.path = server.config().data_dir();
   options.create_if_missing = false;
+  // As the holder of the key file: its writes are sealed as the server's, which checks them.
+  options.wal_seal_key = DerivedKeyOf(server, storage::kWalSealKeyPurpose);
   absl::StatusOr<std::unique_ptr<storage::Database>> db = storage::Database::Open(options);
   EXPECT_TRUE(db.ok()) << db.status();
   return db.ok() ? *std::move(db) : nullptr;
