@@ -377,7 +377,11 @@ absl::Status CallGate::IdentifyCaller(const grpc::ServerContextBase& ctx, const 
   who->principal = policy.FindPrincipal(who->id);
   if (who->principal == nullptr) {
     who->refusal = CertificateRefusal::kNotInPolicy;
-    return absl::PermissionDeniedError("caller is not in the access policy");
+    // What to do, for the holder, who cannot change the policy: the office that keeps it adds
+    // the identity. The identity itself is not said (docs/security.md, row 97).
+    return absl::PermissionDeniedError(
+        "your certificate's identity may not use the registry: ask the registry office to add "
+        "it to the access policy (caller is not in the access policy)");
   }
   return absl::OkStatus();
 }

@@ -223,36 +223,53 @@ absl::StatusOr<std::shared_ptr<const ClientCertificate>> PeerCertificate(
   return cache.FromPem(pem);
 }
 
+// Each refusal of a certificate that cannot name a caller says what its holder does next (ask
+// the registry office, which issues certificates, as registry-cli says of a revoked one), with
+// the precise reason, for whoever issues the new one, in a parenthesis. None repeats the
+// certificate's identity or any other content of it: a CA has written a name and a birth date
+// into a URI SAN (docs/security.md, row 97), and the answer goes to whoever presents it.
+constexpr absl::string_view kAskForOneIdentity =
+    ": ask the registry office for a certificate issued for one person or client";
+
 absl::StatusOr<std::string> IdentityOf(const ClientCertificate& cert) {
   if (cert.uri_sans.empty()) {
-    return absl::UnauthenticatedError("client certificate names no identity (no URI SAN)");
+    return absl::UnauthenticatedError(absl::StrCat("client certificate names no identity",
+                                                   kAskForOneIdentity, " (no URI SAN)"));
   }
   if (cert.uri_sans.size() > 1) {
     return absl::UnauthenticatedError(
-        "client certificate names more than one identity (several URI SANs)");
+        absl::StrCat("client certificate names more than one identity", kAskForOneIdentity,
+                     " (several URI SANs)"));
   }
   const std::string& id = cert.uri_sans.front();
   if (id.size() > kMaxIdentityBytes) {
-    return absl::UnauthenticatedError("client certificate identity is longer than 256 bytes");
+    return absl::UnauthenticatedError(
+        "client certificate identity is longer than 256 bytes: ask the registry office for a "
+        "certificate with a shorter one (URI SAN over 256 bytes)");
   }
   bool printable = !id.empty();
   for (char c : id) printable = printable && c > ' ' && c <= '~';
   if (!printable) {
     return absl::UnauthenticatedError(
-        "client certificate identity must be 1..256 printable ASCII characters");
+        "client certificate identity is not plain text: ask the registry office for a "
+        "certificate whose identity is 1..256 printable ASCII characters (URI SAN empty, or with "
+        "a space, a control character or a non-ASCII byte)");
   }
   return id;
 }
 
 absl::Status NotACaCertificate(const ClientCertificate& cert) {
+  constexpr absl::string_view kAsk =
+      ": ask the registry office for a client certificate issued for one person or client";
   if (cert.ca) {
-    return absl::UnauthenticatedError(
-        "client certificate is a CA certificate: only an end entity's certificate names a caller");
+    return absl::UnauthenticatedError(absl::StrCat(
+        "client certificate is a CA certificate, which names no caller", kAsk,
+        " (basicConstraints cA)"));
   }
   if (cert.signs) {
-    return absl::UnauthenticatedError(
-        "client certificate's keyUsage names keyCertSign or cRLSign: only an end entity's "
-        "certificate names a caller");
+    return absl::UnauthenticatedError(absl::StrCat(
+        "client certificate may sign certificates or revocation lists, so it names no caller",
+        kAsk, " (keyUsage keyCertSign or cRLSign)"));
   }
   return absl::OkStatus();
 }
@@ -260,7 +277,8 @@ absl::Status NotACaCertificate(const ClientCertificate& cert) {
 absl::Status ForClientAuth(const ClientCertificate& cert) {
   if (!cert.client_auth) {
     return absl::UnauthenticatedError(
-        "client certificate is not for client authentication (no extendedKeyUsage clientAuth)");
+        "client certificate is not for client authentication: ask the registry office for a "
+        "certificate issued for signing in as a client (no extendedKeyUsage clientAuth)");
   }
   return absl::OkStatus();
 }

@@ -99,12 +99,6 @@ void ClearOutputOnly(v1::Conviction* conviction) {
   conviction->clear_court_name();
 }
 
-// "person.surname, conviction.sentence" for messages: the mask's paths, which CheckMask
-// admitted as field names only, so they may be echoed (and audited) as they are.
-std::string MaskPaths(const google::protobuf::FieldMask& mask) {
-  return absl::StrJoin(mask.paths(), ", ");
-}
-
 // Whether the amendment's mask covers `field` ("conviction.final_date" is covered by
 // "conviction.final_date" and by "conviction"; "person.aliases[1]" by "person.aliases").
 bool MaskCovers(const google::protobuf::FieldMask& mask, absl::string_view field) {
@@ -117,15 +111,92 @@ bool MaskCovers(const google::protobuf::FieldMask& mask, absl::string_view field
   return false;
 }
 
+// A field of a record in the words a clerk knows it by, for the text of a message (its field
+// prefix is the path, which the clients map to their own names; a path inside the text they
+// leave as it is, and "the amended conviction.court_id" was no word of the clerk's).
+std::string PlainFieldName(absl::string_view path) {
+  using Names = std::vector<std::pair<absl::string_view, absl::string_view>>;
+  static const Names* const kNames = new Names{
+      {"person", "person"},
+      {"person.surname", "surname"},
+      {"person.given_name", "given name"},
+      {"person.father_name", "father's name"},
+      {"person.aliases", "other names"},
+      {"person.sex", "sex"},
+      {"person.birth_date", "date of birth"},
+      {"person.birth_place", "place of birth"},
+      {"person.citizenships", "citizenships"},
+      {"person.personal_number", "personal number"},
+      {"person.last_known_address", "last known address"},
+      {"conviction", "conviction"},
+      {"conviction.court_id", "court"},
+      {"conviction.foreign_court", "name of the court abroad"},
+      {"conviction.foreign_country", "country of the court abroad"},
+      {"conviction.case_number", "case number"},
+      {"conviction.judgment_date", "judgment date"},
+      {"conviction.final_date", "date the judgment became final"},
+      {"conviction.offences", "offences"},
+      {"conviction.sentence", "sentence"},
+      {"conviction.sentence.type", "sentence"},
+      {"conviction.sentence.months", "months of the sentence"},
+      {"conviction.bans", "bans"},
+      {"conviction.release_date", "release date"},
+      {"conviction.suspension_end_date", "end of the verification period"},
+      {"conviction.juvenile", "juvenile"},
+  };
+  for (const auto& [known, name] : *kNames) {
+    if (path == known) return std::string(name);
+  }
+  // A path CheckMask admitted that the list lacks (a field added to records.proto): its last
+  // name, in words.
+  std::string name(path.substr(path.rfind('.') + 1));
+  std::replace(name.begin(), name.end(), '_', ' ');
+  return name;
+}
+
+// The mask's fields in plain words, each once ("sentence" for both conviction.sentence and
+// conviction.sentence.type), joined for a message.
+std::string PlainMaskFields(const google::protobuf::FieldMask& mask) {
+  std::vector<std::string> names;
+  for (const std::string& path : mask.paths()) {
+    std::string name = PlainFieldName(path);
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      names.push_back(std::move(name));
+    }
+  }
+  return absl::StrJoin(names, ", ");
+}
+
 // An amendment's problems, told as the clerk's: a rule broken by a field the amendment leaves as
 // it was (the final date, once the judgment date was moved past it) says so and names what was
-// changed, so that the clerk is not sent to correct a value they did not touch. A court or an
-// offence left as it was that the reference tables no longer list (an entry taken out of them
-// after the record was entered) is said to be that: no amendment of another field made it wrong.
+// changed, in plain words, and what to do: amend it too. (registry-cli names the field as
+// "--set release-date" though the clerk typed no such --set: the words say it was not changed.)
+// A court or an offence left as it was that the reference tables no longer list (an entry taken
+// out of them after the record was entered) is said to be that: no amendment of another field
+// made it wrong.
 absl::Status AsAmendmentProblems(absl::Status invalid, const google::protobuf::FieldMask& mask) {
   if (!absl::IsInvalidArgument(invalid)) return invalid;
+  // "; " parts a rule's own words too ("1..24 for a suspended sentence (...); the end of its
+  // verification period ..."): a problem starts only where a field's path does.
+  std::vector<std::string> pieces;
+  for (absl::string_view piece : absl::StrSplit(invalid.message(), "; ")) {
+    const size_t end = piece.find(": ");
+    const absl::string_view head = piece.substr(0, end);
+    const bool starts_problem =
+        pieces.empty() ||
+        (end != absl::string_view::npos && end > 0 &&
+         std::all_of(head.begin(), head.end(), [](char c) {
+           return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_' || c == '.' ||
+                  c == '[' || c == ']';
+         }));
+    if (starts_problem) {
+      pieces.emplace_back(piece);
+    } else {
+      absl::StrAppend(&pieces.back(), "; ", piece);
+    }
+  }
   std::vector<std::string> problems;
-  for (absl::string_view problem : absl::StrSplit(invalid.message(), "; ")) {
+  for (absl::string_view problem : pieces) {
     const size_t colon = problem.find(": ");
     if (colon == absl::string_view::npos || MaskCovers(mask, problem.substr(0, colon))) {
       problems.emplace_back(problem);
@@ -139,8 +210,10 @@ absl::Status AsAmendmentProblems(absl::Status invalid, const google::protobuf::F
           "it too, or have the entry put back in the reference data)"));
       continue;
     }
-    problems.push_back(absl::StrCat(problem, " (left as it was: it no longer fits the amended ",
-                                    MaskPaths(mask), ")"));
+    problems.push_back(absl::StrCat(problem,
+                                    " (left as it was: this amendment did not change it, and it "
+                                    "no longer fits the amended ",
+                                    PlainMaskFields(mask), ". Amend it too)"));
   }
   return absl::InvalidArgumentError(absl::StrJoin(problems, "; "));
 }
@@ -239,18 +312,23 @@ std::string SameConvictionLines(const v1::ImportRecordsRequest& req,
 // Why a dispute or its resolution does not apply to a record whose status is `now` (not the
 // one the change starts from), said by what the record is: a second dispute was told "the record
 // is not active", which read as if the record were gone. Only the status is named, never the
-// record's contents.
+// record's contents. The id is not what is wrong, so no field is named: "record_id: ..." reached
+// a clerk of registry-cli as "ID: the record is already disputed".
 absl::Status NotInStatus(v1::RecordStatus now) {
   switch (now) {
     case v1::RECORD_STATUS_DISPUTED:
-      return absl::FailedPreconditionError("record_id: the record is already disputed");
+      return absl::FailedPreconditionError(
+          "the record is already disputed: nothing was changed, and it stays disputed until the "
+          "dispute is resolved");
     case v1::RECORD_STATUS_ACTIVE:
-      return absl::FailedPreconditionError("record_id: the record is not disputed");
+      return absl::FailedPreconditionError(
+          "the record is not disputed: there is no dispute to resolve, and nothing was changed");
     // The store answers NOT_FOUND for an expunged record before this is reached.
     case v1::RECORD_STATUS_EXPUNGED:
-      return absl::FailedPreconditionError("record_id: the record is expunged");
+      return absl::FailedPreconditionError("the record is expunged: nothing was changed");
     default:
-      return absl::FailedPreconditionError("record_id: the record has no known status");
+      return absl::FailedPreconditionError(
+          "the record has no known status: nothing was changed");
   }
 }
 
@@ -352,7 +430,8 @@ grpc::Status RecordService::SearchRecords(grpc::ServerContext* ctx,
         break;
       }
       default:
-        return absl::InvalidArgumentError("query: personal_number or name is required");
+        return absl::InvalidArgumentError(
+            "query: a personal number, or a name with a date of birth, is required");
     }
     // One more than is given was asked for: whether more match is said, and only what is given
     // is read into the answer and its event.
@@ -426,9 +505,10 @@ grpc::Status RecordService::AmendRecord(grpc::ServerContext* ctx,
                                                                      record->person()) &&
                   google::protobuf::util::MessageDifferencer::Equals(conviction_before,
                                                                      record->conviction())) {
+                // The fields in plain words, as in every message's text (PlainFieldName).
                 return absl::FailedPreconditionError(absl::StrCat(
                     "update_mask: the record already holds these values (",
-                    MaskPaths(req->update_mask()), "); the amendment changes nothing"));
+                    PlainMaskFields(req->update_mask()), "); the amendment changes nothing"));
               }
               changed = ChangedPaths(req->update_mask(), before, *record);
               return AsAmendmentProblems(
@@ -444,6 +524,16 @@ grpc::Status RecordService::AmendRecord(grpc::ServerContext* ctx,
           IdentityPaths(req->update_mask()),
           ": another record has this court, case number and personal number",
           existing.empty() ? "" : absl::StrCat(": ", existing)));
+    }
+    // The version the clerk read is no longer the record's (someone amended it meanwhile): said
+    // with the next step, and without the API's field name, which no clerk typed.
+    if (absl::IsAborted(write.status()) && req->expected_version() != 0 &&
+        absl::StrContains(write.status().message(), "(expected_version)")) {
+      return absl::AbortedError(absl::StrCat(
+          "the record changed since it was read (it is no longer version ",
+          req->expected_version(),
+          "), so this change was not made: read the record again and repeat the change on what "
+          "it holds now"));
     }
     // The record the change would leave due for deletion is named in the answer: the event
     // records it as disclosed.

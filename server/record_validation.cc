@@ -487,8 +487,13 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
   if (court == nullptr) {
     problems->Add(Invalid("conviction.court_id", "not in the court table"));
   } else if (court->foreign()) {
+    // Empty, the court's name is missing, as registry-cli says before sending: "1..200
+    // characters" read as a rule about a value the clerk had typed (an amendment that moved a
+    // record abroad left the name it never had).
     problems->Add(
-        ValidateText("conviction.foreign_court", c.foreign_court(), 1, kMaxForeignCourt));
+        c.foreign_court().empty()
+            ? Invalid("conviction.foreign_court", "required for a foreign court: its name")
+            : ValidateText("conviction.foreign_court", c.foreign_court(), 1, kMaxForeignCourt));
     if (!IsCountryCode(c.foreign_country()) || c.foreign_country() == "XK") {
       problems->Add(Invalid("conviction.foreign_country",
                             "required for a foreign court: a country's ISO 3166-1 alpha-2 code, "
@@ -531,7 +536,7 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
     const absl::CivilDay day = *ParseDate(c.final_date());
     if ((judgment.has_value() && day < *judgment) || day > today) {
       problems->Add(Invalid("conviction.final_date",
-                            "must be on or after judgment_date and not in the future"));
+                            "must be on or after the judgment date and not in the future"));
     } else {
       final_day = day;
     }
@@ -564,7 +569,7 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
         // conviction is recorded under its equivalent (deploy/reference/README.md). A foreign
         // conviction is recorded as its Kosovo equivalent, under any code.
         // A key of the console's catalog too.
-        problems->Add(Invalid(field, "the law was not yet in force on judgment_date"));
+        problems->Add(Invalid(field, "the law was not yet in force on the judgment date"));
       }
     }
   }
@@ -589,11 +594,15 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
       // verification period typed as the term, which dates the record from the wrong day.
       problems->Add(Invalid("conviction.sentence.months",
                             "1..24 for a suspended sentence (the term of imprisonment, at most "
-                            "two years); its verification period ends on suspension_end_date"));
+                            "two years); the end of its verification period is a date of its "
+                            "own"));
     }
   } else if (c.sentence().months() != 0) {
+    // Said as what the clerk does: no client takes 0 months (registry-cli's --months is 1..600,
+    // the console's field is left empty), so "must be 0" could not be acted on.
     problems->Add(Invalid("conviction.sentence.months",
-                          "must be 0 unless imprisonment or a suspended sentence"));
+                          "must be empty for this sentence: only imprisonment or a suspended "
+                          "sentence has a length in months"));
   }
 
   // Bans: each typed, ending on or after final_date, or for life.
@@ -611,21 +620,25 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
       const absl::StatusOr<absl::CivilDay> end = ParseDate(ban.end_date());
       if (!end.ok() || (final_day.has_value() && !WithinSentenceSpan(*end, *final_day))) {
         problems->Add(Invalid(absl::StrCat(field, ".end_date"),
-                              "empty (for life) or a date YYYY-MM-DD on or after final_date, "
-                              "within 100 years of it"));
+                              "empty (for life) or a date YYYY-MM-DD on or after the date the "
+                              "judgment became final, within 100 years of it"));
       }
     }
   }
 
-  // Release: only from imprisonment, not before the judgment.
+  // Release: only from imprisonment, not before the judgment. Each rule is said on its own, the
+  // one the record breaks: "only with imprisonment" told of an imprisonment's date out of range
+  // sent the clerk to a sentence that was already right.
   if (!c.release_date().empty()) {
-    constexpr absl::string_view kRule =
-        "only with imprisonment: a date YYYY-MM-DD on or after judgment_date, within 100 years "
-        "of it";
     const absl::StatusOr<absl::CivilDay> release = ParseDate(c.release_date());
-    if (type != registry::v1::SENTENCE_TYPE_IMPRISONMENT || !release.ok() ||
-        (judgment.has_value() && !WithinSentenceSpan(*release, *judgment))) {
-      problems->Add(Invalid("conviction.release_date", kRule));
+    if (type != registry::v1::SENTENCE_TYPE_IMPRISONMENT) {
+      problems->Add(
+          Invalid("conviction.release_date", "must be empty unless the sentence is imprisonment"));
+    } else if (!release.ok() ||
+               (judgment.has_value() && !WithinSentenceSpan(*release, *judgment))) {
+      problems->Add(Invalid("conviction.release_date",
+                            "a date YYYY-MM-DD on or after the judgment date, within 100 years "
+                            "of it"));
     }
   }
 
@@ -634,14 +647,19 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
   // Code counts the period. A date outside that is a typing slip (the judgment's date, the term's
   // end), and the retention rules would count their years from it. The years are counted as the
   // Code counts a period (YearsAfter): from 29 February, one year ends on 28 February.
+  // As for the release, the rule the record breaks is the one said.
   if (!c.suspension_end_date().empty()) {
-    constexpr absl::string_view kRule =
-        "only with a suspended sentence: a date YYYY-MM-DD one to five years after final_date";
     const absl::StatusOr<absl::CivilDay> end = ParseDate(c.suspension_end_date());
-    if (type != registry::v1::SENTENCE_TYPE_SUSPENDED || !end.ok() ||
-        (final_day.has_value() && (*end < YearsAfter(*final_day, kMinVerificationYears) ||
-                                   *end > YearsAfter(*final_day, kMaxVerificationYears)))) {
-      problems->Add(Invalid("conviction.suspension_end_date", kRule));
+    if (type != registry::v1::SENTENCE_TYPE_SUSPENDED) {
+      problems->Add(Invalid("conviction.suspension_end_date",
+                            "must be empty unless the sentence is suspended"));
+    } else if (!end.ok() ||
+               (final_day.has_value() &&
+                (*end < YearsAfter(*final_day, kMinVerificationYears) ||
+                 *end > YearsAfter(*final_day, kMaxVerificationYears)))) {
+      problems->Add(Invalid("conviction.suspension_end_date",
+                            "a date YYYY-MM-DD one to five years after the date the judgment "
+                            "became final"));
     }
   }
 
@@ -650,7 +668,7 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
   if (!c.juvenile() && birth.has_value() && judgment.has_value() &&
       *judgment < Birthday(*birth, kAdultAge)) {
     problems->Add(Invalid("conviction.juvenile",
-                          "must be true when the person was under 18 on judgment_date"));
+                          "must be true when the person was under 18 on the judgment date"));
   }
 }
 

@@ -24,6 +24,7 @@
 #include "client/audit_events.h"
 #include "client/console/embedded.h"
 #include "client/console/html.h"
+#include "client/console/pages.h"
 #include "common/connection_serving.h"
 #include "common/daily_limit_text.h"
 #include "common/status_macros.h"
@@ -796,21 +797,47 @@ std::string StatusKey(const absl::Status& status) {
 }
 }  // namespace
 
+namespace {
+// The opening of a box that says why a whole form was refused. It takes the focus when the page
+// loads (autofocus on an element that tabindex makes focusable), as the list of a form's
+// problems does, so that the keyboard and a screen reader start at what went wrong.
+constexpr absl::string_view kErrorBoxOpen =
+    "<div class=\"error-box\" role=\"alert\" tabindex=\"-1\" autofocus>";
+}  // namespace
+
+std::string PageContext::ServerMessageHtml(const absl::Status& status) const {
+  const std::string message(status.message());
+  // A duplicate names the record that already holds the conviction, by its id, last: the
+  // official's next step is that record, so the id links to it, for a role that opens records
+  // and only when it is a record id (it goes into an address).
+  const size_t colon = message.rfind(": ");
+  const bool opens_records = who_.role() == v1::ROLE_CLERK || who_.role() == v1::ROLE_COURT;
+  if (absl::IsAlreadyExists(status) && opens_records && colon != std::string::npos) {
+    const std::string id = message.substr(colon + 2);
+    if (IsRecordId(id)) {
+      return absl::StrCat("<q lang=\"en\">", Text(message.substr(0, colon)),
+                          ": <a id=\"existing-record\" href=\"/records/", id, "\">", id,
+                          "</a></q>");
+    }
+  }
+  return absl::StrCat("<q lang=\"en\">", Text(message), "</q>");
+}
+
 std::string PageContext::ErrorBox(const absl::Status& status) const {
   const std::string code = absl::StatusCodeToString(status.code());
   // A registry that was not reached refused nothing: its heading says so, and the message is
   // mostly the connection's (gRPC's "failed to connect to all addresses"), not the registry's.
   const bool unreachable = RegistryUnreachable(status);
   return absl::StrCat(
-      "<div class=\"error-box\" role=\"alert\"><h2>",
+      kErrorBoxOpen, "<h2>",
       T(unreachable ? "error.unreachable_title" : "error.title"), "</h2><p>",
       T(StatusKey(status)),
       " <code>", Escape(code), "</code></p>",
       unreachable ? absl::StrCat("<p>", T("error.unreachable_help"), "</p>") : "",
       status.message().empty()
           ? ""
-          : absl::StrCat("<p>", T(unreachable ? "error.details" : "error.server_said"),
-                         " <q lang=\"en\">", Text(status.message()), "</q></p>"),
+          : absl::StrCat("<p>", T(unreachable ? "error.details" : "error.server_said"), " ",
+                         ServerMessageHtml(status), "</p>"),
       "</div>");
 }
 
@@ -822,8 +849,8 @@ const char* LocalErrorTitleKey(int http_status) {
 }  // namespace
 
 std::string PageContext::LocalErrorBox(absl::string_view key, int http_status) const {
-  return absl::StrCat("<div class=\"error-box\" role=\"alert\"><h2>",
-                      T(LocalErrorTitleKey(http_status)), "</h2><p>", T(key), "</p></div>");
+  return absl::StrCat(kErrorBoxOpen, "<h2>", T(LocalErrorTitleKey(http_status)), "</h2><p>",
+                      T(key), "</p></div>");
 }
 
 void PageContext::SendLocalError(absl::string_view key, int http_status) {
@@ -1166,7 +1193,7 @@ bool Console::Admit(const httplib::Request& request, httplib::Response& response
   const auto refuse = [&](int status, absl::string_view key) {
     // No session is asked for a refusal without one, and none is at all for another host: its
     // page says where to start, not where to go back to.
-    if (key == "refused.no_session" || key == "refused.host") {
+    if (key == "refused.no_session" || key == "refused.session_ended" || key == "refused.host") {
       SendRefusal(response, status, key, "", "");
     } else {
       SendRefusal(response, status, key, RefusalLanguage(request));
@@ -1214,10 +1241,13 @@ bool Console::Admit(const httplib::Request& request, httplib::Response& response
       request.path == "/assets/console.css" || request.path == "/assets/console.js") {
     return true;
   }
-  std::shared_ptr<Session> session = sessions_.Find(
-      CookieValue(request.get_header_value("Cookie"), cookie_name()), absl::Now());
+  const std::string session_id = CookieValue(request.get_header_value("Cookie"), cookie_name());
+  std::shared_ptr<Session> session = sessions_.Find(session_id, absl::Now());
   if (session == nullptr) {
-    return refuse(401, "refused.no_session");
+    // A cookie of a session that ended (signed out, idle too long) is told so, and that a form
+    // it sent was not sent on; any other, that there is no session.
+    return refuse(401, sessions_.Ended(session_id) ? "refused.session_ended"
+                                                   : "refused.no_session");
   }
   return true;
 }
@@ -1250,13 +1280,66 @@ void Console::Serve(const Route& route, const httplib::Request& request,
       if (it != body.end()) token = it->second;
     }
     if (!ConstantTimeEquals(token, session->csrf)) {
-      SendRefusal(response, 403, "refused.csrf", session->Language());
+      // A token this console gave another session of this browser is no other site's form: the
+      // page was shown to a session since replaced or ended. Still refused, but said so (not
+      // "not sent from this console's page"), and what the form held is kept to be shown again.
+      if (!sessions_.TokenOfAnotherSession(token, *session)) {
+        SendRefusal(response, 403, "refused.csrf", session->Language());
+        return;
+      }
+      PageContext context(*this, request, response, session);
+      if (request.path == "/signout") {
+        // Signing out from a page of the earlier session: the official means to leave, and
+        // leaving is never harmful; refusing it left the current session open behind a refusal.
+        SignOut(context);
+        return;
+      }
+      RefuseEarlierSession(context);
       return;
     }
   }
   PageContext context(*this, request, response, session);
   if (RefuseRole(route, context)) return;
   route.handler(context);
+  // A POST answered by a redirect is a change made (a record saved or expunged, a dispute, a
+  // check, a language chosen): the pages shown before it are not to come back from the
+  // back/forward cache (MarkChange). Signing out changes its cookies itself.
+  if (request.method == "POST" && response.status >= 300 && response.status < 400 &&
+      request.path != "/signout") {
+    MarkChange(response);
+  }
+}
+
+void Console::RefuseEarlierSession(PageContext& ctx) {
+  const httplib::Request& request = ctx.request();
+  // The form's fields, as the language switch carries them ("keep." and the field's name), back
+  // to the nearest page at or above the POST's path, which shows them again (ShowPage): nothing
+  // is sent to the registry, and the official sends the form again with the button of its page.
+  // Within what the console accepts of a form; a file being uploaded is not kept.
+  const std::string back = NearestPage(request.path);
+  std::string kept;
+  size_t size = UrlEncode(back).size() + 200;
+  for (const auto& [name, value] : request.params) {
+    if (name == "csrf" || value.empty()) continue;
+    size += UrlEncode(name).size() + UrlEncode(value).size() + 7;
+    absl::StrAppend(&kept, "<input type=\"hidden\" name=\"keep.", Escape(name), "\" value=\"",
+                    Escape(value), "\">");
+  }
+  if (size > kMaxFormBytes || request.is_multipart_form_data()) kept.clear();
+  std::string body =
+      absl::StrCat("<div class=\"warning\" role=\"alert\" id=\"earlier-session\"><p>",
+                   ctx.T("refused.earlier_session.help"), "</p></div>");
+  if (!kept.empty() && IsConsoleAddress(back)) {
+    absl::StrAppend(&body, "<form method=\"post\" action=\"/language\" id=\"keep-form\">",
+                    ctx.CsrfInput(), "<input type=\"hidden\" name=\"lang\" value=\"",
+                    Escape(ctx.language().code), "\"><input type=\"hidden\" name=\"back\" value=\"",
+                    Escape(back), "\">", kept, "<p>", ctx.T("refused.earlier_session.kept"),
+                    "</p><div class=\"actions\"><button class=\"primary\">",
+                    ctx.T("refused.earlier_session.show"), "</button></div></form>");
+  } else {
+    absl::StrAppend(&body, "<p><a href=\"/\">", ctx.T("refused.back_home"), "</a></p>");
+  }
+  ctx.SendPage(ctx.T("refused.earlier_session"), body, 403);
 }
 
 bool Console::RefuseRole(const Route& route, PageContext& ctx) {
@@ -1286,6 +1369,16 @@ void Console::StartSession(const httplib::Request& request, httplib::Response& r
   response.set_header("Location", "/");
 }
 
+std::string Console::ChangeCookieName() const { return absl::StrCat(cookie_name(), "-changed"); }
+
+void Console::MarkChange(httplib::Response& response, bool expired) const {
+  std::string cookie = absl::StrCat(ChangeCookieName(), "=", expired ? "" : RandomHex(16),
+                                    "; Path=/; HttpOnly; SameSite=Strict");
+  if (expired) absl::StrAppend(&cookie, "; Max-Age=0");
+  if (tls_) absl::StrAppend(&cookie, "; Secure");
+  response.set_header("Set-Cookie", cookie);
+}
+
 std::string Console::SessionCookie(absl::string_view id, bool expired) const {
   std::string cookie =
       absl::StrCat(cookie_name(), "=", id, "; Path=/; HttpOnly; SameSite=Strict");
@@ -1300,6 +1393,7 @@ void Console::SignOut(PageContext& ctx) {
   const std::string language = ctx.language().code;
   sessions_.End(ctx.session().id);
   ctx.response().set_header("Set-Cookie", SessionCookie("", /*expired=*/true));
+  MarkChange(ctx.response(), /*expired=*/true);
   ctx.Redirect(absl::StrCat("/signed-out?lang=", language));
 }
 

@@ -224,6 +224,9 @@ class PageContext {
   void SendError(const absl::Status& status, int http_status = 0);
   // The same box, for a page that shows it above a form (the form keeps what was typed; the
   // page's status is FailedCallStatus's).
+  // The box takes the focus as the page loads (tabindex="-1" autofocus), as a form's list of
+  // problems does; a duplicate's message links the record it names (ALREADY_EXISTS ending in a
+  // record id, for a clerk or a court).
   std::string ErrorBox(const absl::Status& status) const;
   // A page, and a box, saying what the console itself found wrong (an id that is not one, a job
   // or upload it no longer holds): catalog text `key` in the page's language, not credited to
@@ -234,6 +237,9 @@ class PageContext {
   void Redirect(const std::string& path);
 
  private:
+  // The registry's message in `status` (escaped, marked as English), for ErrorBox.
+  std::string ServerMessageHtml(const absl::Status& status) const;
+
   Console& console_;
   const httplib::Request& request_;
   httplib::Response& response_;
@@ -323,6 +329,18 @@ class Console {
   // The Set-Cookie value of the session cookie holding `id`; `expired`: one that makes the
   // browser drop it (the same name, path and flags, Max-Age=0).
   std::string SessionCookie(absl::string_view id, bool expired) const;
+  // The name of the cookie that changes with every change the console answers (MarkChange).
+  std::string ChangeCookieName() const;
+  // Sets that cookie to a new random value in `response` (`expired`: drops it, at sign-out).
+  // Chrome keeps even "Cache-Control: no-store" pages in its back/forward cache, and restores
+  // them unless an HttpOnly cookie of the site has changed since: a page shown before a change
+  // (a record since expunged, a dispute form since sent) is then fetched again, not restored.
+  void MarkChange(httplib::Response& response, bool expired = false) const;
+  // A form posted with the CSRF token of an earlier session of this browser (the start address
+  // opened again, or the session ended and another started): refused, saying so, with what the
+  // form held kept in a form of the current session that shows it again (through the language
+  // switch's way of re-showing a form), nothing sent to the registry.
+  void RefuseEarlierSession(PageContext& ctx);
   absl::Status Refresh();
   bool AllowedHost(absl::string_view host) const;
 

@@ -2,6 +2,9 @@
 // the full verification of the log (client/audit_verifier, run here in the console's process
 // against the auditor's pinned state), and an export for a named recipient.
 #include <algorithm>
+#include <optional>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -41,7 +44,8 @@ std::optional<std::string> Instant(absl::string_view text) {
 // next page) holds only those the console has validated and that cannot name anyone: dates or
 // instants, an action from the API's list, a status code, a record id, a vetting check's id. The
 // actor, an official's certificate identity typed as free text, travels in a form's body only: a
-// page filtered by it is the answer to a POST, and pages on by posting it again.
+// page filtered by it is kept in the session, at an address of a random id (KeptEvents), and
+// pages on by posting it again.
 constexpr const char* kAddressFilters[] = {"from", "to", "action", "outcome", "record_id",
                                            "check_id"};
 constexpr const char* kFilters[] = {"from",    "to",        "actor",   "action",
@@ -106,6 +110,22 @@ v1::AuditFilter FilterOf(const PageContext& ctx, Values* problems) {
     }
   }
   return filter;
+}
+
+// The registry's problems with the filter (a time range the wrong way round, an actor too long),
+// by the form's input each names, to stand beside it (ServerErrorFor); none when it names no
+// field of the filter.
+Values FilterErrors(const PageContext& ctx, const absl::Status& refused) {
+  static constexpr std::pair<const char*, const char*> kFields[] = {
+      {"from", "from_time"},        {"to", "to_time"},           {"actor", "actor"},
+      {"action", "action"},         {"outcome", "outcome_plus_one"},
+      {"record_id", "record_id"},   {"check_id", "check_id"}};
+  Values errors;
+  for (const auto& [input, field] : kFields) {
+    std::string error = ServerErrorFor(ctx, refused, absl::StrCat("filter.", field));
+    if (!error.empty()) errors.emplace_back(input, std::move(error));
+  }
+  return errors;
 }
 
 std::string FilterInputs(const PageContext& ctx, const Values& problems) {
@@ -177,6 +197,15 @@ std::string PageButton(const PageContext& ctx, const std::string& token, const c
                       "</button></form>");
 }
 
+// The role an event names, in the page's language as the header names the official's own
+// ("role.<key>"), with its code beside it as the log and registry-cli write it.
+std::string RoleName(const PageContext& ctx, v1::Role role) {
+  const std::string code = RoleKey(role);
+  const std::string key = absl::StrCat("role.", code);
+  if (ctx.Raw(key) == absl::StrCat("[", key, "]")) return Text(code);
+  return absl::StrCat(ctx.T(key), " (<code>", Text(code), "</code>)");
+}
+
 std::string OutcomeName(int32_t outcome) {
   return absl::StatusCodeToString(static_cast<absl::StatusCode>(outcome));
 }
@@ -217,9 +246,34 @@ void Events(PageContext& ctx) {
   if (ctx.request().method == "POST" && request.filter().actor().empty()) {
     return ctx.Redirect(EventsAddress(ctx, request.page_token()));
   }
+  // One with an actor, which no address may hold, is answered by a redirect too (POST-redirect-
+  // GET), to a page whose address is a random id of the session's, where the filter waits: going
+  // back to it from an event does not ask the browser to send the form again.
+  if (ctx.request().method == "POST") {
+    std::vector<std::pair<std::string, std::string>> fields;
+    for (const char* name : kFilters) {
+      if (std::string value = FilterParam(ctx, name); !value.empty()) {
+        fields.emplace_back(name, std::move(value));
+      }
+    }
+    if (!token.empty()) fields.emplace_back("page", token);
+    const std::string id = RandomHex(16);
+    {
+      absl::MutexLock lock(&ctx.session().mu);
+      ctx.session().audit_filters.Add(id, std::move(fields));
+    }
+    return ctx.Redirect(absl::StrCat("/audit/results/", id));
+  }
   absl::StatusOr<v1::ListAuditEventsResponse> page = ctx.registry().ListAuditEvents(request);
   if (!page.ok()) {
-    return ctx.SendPage(ctx.T("audit.title"), absl::StrCat(ctx.ErrorBox(page.status()), form),
+    // The refusal above the form, and each filter field it names beside its input.
+    const std::string refused_form = absl::StrCat(
+        "<form method=\"post\" action=\"/audit\">", ctx.CsrfInput(),
+        FilterInputs(ctx, FilterErrors(ctx, page.status())),
+        "<div class=\"actions\"><button class=\"primary\">", ctx.T("audit.apply"),
+        "</button> <a href=\"/audit\">", ctx.T("audit.clear"), "</a></div></form>");
+    return ctx.SendPage(ctx.T("audit.title"),
+                        absl::StrCat(ctx.ErrorBox(page.status()), refused_form),
                         FailedCallStatus(page.status(), 400));
   }
   std::string rows;
@@ -243,7 +297,7 @@ void Events(PageContext& ctx) {
     if (!e.reference().empty()) details.push_back(absl::StrCat(ctx.T("audit.reference"), " “", Text(e.reference()), "”"));
     if (e.dry_run()) details.push_back(ctx.T("audit.dry_run"));
     absl::StrAppend(&rows, "<tr", hashed.warnings.empty() ? "" : " class=\"bad\"", "><td>", link,
-                    "</td><td>", Text(e.time()), "</td><td>", Text(RoleKey(e.role())), "</td><td>",
+                    "</td><td>", Text(e.time()), "</td><td>", RoleName(ctx, e.role()), "</td><td>",
                     Text(client::ShortMethod(e.action())), "</td><td>",
                     Escape(OutcomeName(e.outcome())), "</td><td>", Text(e.actor()), "</td><td>",
                     absl::StrJoin(details, "; "), Warnings(hashed.warnings), "</td></tr>");
@@ -287,6 +341,27 @@ void Events(PageContext& ctx) {
   ctx.SendPage(ctx.T("audit.title"), absl::StrCat(form, table, paging));
 }
 
+// The events of a filter with an actor, kept in the session by the filter's POST (see Events):
+// the page as the form had asked for it, the registry asked as any events page asks it. An id
+// this session does not hold (another session's, one forgotten) is not found.
+void KeptEvents(PageContext& ctx) {
+  const std::string id = ctx.request().matches[1];
+  std::optional<std::vector<std::pair<std::string, std::string>>> fields;
+  {
+    absl::MutexLock lock(&ctx.session().mu);
+    if (const auto* kept = ctx.session().audit_filters.Find(id)) fields = *kept;
+  }
+  if (!fields.has_value()) return ctx.SendLocalError("audit.filter_gone", 404);
+  // The filter goes into the page's own request as a form's body would (never into an address),
+  // as the language switch re-shows a form (Console::ShowPage).
+  httplib::Request shown = ctx.request();
+  shown.params.clear();
+  for (const auto& [name, value] : *fields) shown.params.emplace(name, value);
+  PageContext page(ctx.console(), shown, ctx.response(), ctx.session_ptr(), /*restored=*/true);
+  page.set_language_back(absl::StrCat("/audit/results/", id));
+  Events(page);
+}
+
 void Event(PageContext& ctx) {
   uint64_t index = 0;
   if (!absl::SimpleAtoi(ctx.request().matches[1].str(), &index) || index == UINT64_MAX) {
@@ -318,7 +393,7 @@ void Event(PageContext& ctx) {
     };
     row("audit.col.time", Text(e.time()));
     row("audit.col.actor", Text(e.actor()));
-    row("audit.col.role", Text(RoleKey(e.role())));
+    row("audit.col.role", RoleName(ctx, e.role()));
     row("audit.organisation", Text(e.organisation()));
     row("audit.col.action", Text(e.action()));
     row("audit.col.outcome", Escape(OutcomeName(e.outcome())));
@@ -520,6 +595,7 @@ void AddAuditPages(Console&,
   const Roles auditor = {v1::ROLE_AUDITOR};
   add("GET", "/audit", auditor, Events);
   add("POST", "/audit", auditor, Events);
+  add("GET", "/audit/results/([0-9a-f]{32})", auditor, KeptEvents);
   add("GET", "/audit/events/([0-9]{1,20})", auditor, Event);
   add("GET", "/audit/verify", auditor, VerifyPage);
   add("POST", "/audit/verify", auditor, StartVerify);

@@ -324,9 +324,24 @@ void Home(PageContext& ctx) {
       absl::StrAppend(&list, "<li><a href=\"", task.path, "\">", ctx.T(task.key), "</a></li>");
     }
   }
-  std::string body = absl::StrCat(
-      "<p>", ctx.Tf("home.you_are", {{"role", ctx.T(absl::StrCat("role.", RoleKey(ctx.who().role())))}}),
-      "</p>");
+  // An expunging is answered by a redirect here (the record has no page left): its notice, with
+  // the record's id when this session expunged that record. An address made up elsewhere
+  // (another record's id) says nothing.
+  std::string body;
+  if (ctx.Param("done") == "expunged") {
+    const std::string id = ctx.Param("record_id");
+    bool ours = false;
+    if (IsRecordId(id)) {
+      absl::MutexLock lock(&ctx.session().mu);
+      ours = ctx.session().expunged.Find(id) != nullptr;
+    }
+    if (ours) {
+      absl::StrAppend(&body, "<div class=\"notice\" role=\"status\" id=\"expunged\"><p>",
+                      ctx.Tf("record.expunged.text", {{"id", Text(id)}}), "</p></div>");
+    }
+  }
+  const std::string role = ctx.T(absl::StrCat("role.", RoleKey(ctx.who().role())));
+  absl::StrAppend(&body, "<p>", ctx.Tf("home.you_are", {{"role", role}}), "</p>");
   if (list.empty()) {
     absl::StrAppend(&body, "<p>", ctx.T("home.nothing"), "</p>");
   } else {

@@ -6,15 +6,19 @@
 #include <tuple>
 
 #include "absl/cleanup/cleanup.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "client/choices.h"
 #include "client/console/html.h"
 #include "client/console/pages.h"
 #include "client/console/record_form.h"
+#include "client/option_parser.h"
 #include "client/record_import.h"
 #include "httplib.h"
 
@@ -50,18 +54,65 @@ std::vector<BadLine> ConsoleFound(const std::vector<client::ImportLineError>& er
   return lines;
 }
 
-// The registry's problems with a row, each named as registry-cli's import names it (a CSV row's
-// by their columns, ImportProblemMessage), and its rule in the page's language where the record
-// form has it translated; what is not translated is marked as English, and only that.
+// A rule the console's own reading of the file states (client/record_import.cc: "not a real
+// date", "not female or male", "item 2: not ..."), in the page's language: the record form's
+// words for a date and a required field, the words a column takes, a number's range. "" when
+// the catalogs do not have it, for the caller to show it as English.
+std::string LocalRuleHtml(const PageContext& ctx, absl::string_view rule) {
+  std::string item;
+  if (absl::ConsumePrefix(&rule, "item ")) {
+    const size_t colon = rule.find(": ");
+    uint32_t n = 0;
+    if (colon == absl::string_view::npos || !absl::SimpleAtoi(rule.substr(0, colon), &n)) {
+      return "";
+    }
+    item = absl::StrCat(ctx.Tf("import.item", {{"n", absl::StrCat(n)}}), " ");
+    rule.remove_prefix(colon + 2);
+  }
+  if (rule == "required") return absl::StrCat(item, ctx.T("rule.required"));
+  if (rule == "not a real date" || rule == "not a date YYYY-MM-DD" || rule == client::kBefore1900) {
+    return absl::StrCat(item, ctx.T("rule.real_date"));
+  }
+  uint32_t max = 0;
+  if (absl::string_view range = rule; absl::ConsumePrefix(&range, "not a whole number 0..") &&
+                                      absl::SimpleAtoi(range, &max)) {
+    return absl::StrCat(item, ctx.Tf("import.rule.whole_number", {{"max", absl::StrCat(max)}}));
+  }
+  // "not imprisonment, suspended, fine, juvenile_measure or other": the words, which the file
+  // must hold as they are, in any language.
+  absl::string_view words = rule;
+  if (!absl::ConsumePrefix(&words, "not ")) return "";
+  const size_t last = words.rfind(" or ");
+  if (last == absl::string_view::npos) return "";
+  std::vector<absl::string_view> listed = absl::StrSplit(words.substr(0, last), ", ");
+  listed.push_back(words.substr(last + 4));
+  std::vector<std::string> shown;
+  for (absl::string_view word : listed) {
+    const bool plain = !word.empty() && std::all_of(word.begin(), word.end(), [](char c) {
+      return absl::ascii_islower(static_cast<unsigned char>(c)) || c == '_';
+    });
+    if (!plain) return "";
+    shown.push_back(absl::StrCat("<code>", word, "</code>"));
+  }
+  return absl::StrCat(item,
+                      ctx.Tf("import.rule.one_of", {{"words", absl::StrJoin(shown, ", ")}}));
+}
+
+// The problems with a row: the console's (named by the file's columns, as registry-cli words
+// them) or the registry's, each named as registry-cli's import names it (a CSV row's by their
+// columns, ImportProblemMessage); its rule in the page's language where the record form has it
+// translated (or, of the console's, LocalRuleHtml does); what is not translated is marked as
+// English, and only that. Two problems or more are a list, one to a line: joined into one line
+// with "; ", a translated rule's full stop ran into the next ("….; last_known_address: …").
 std::string ProblemHtml(const PageContext& ctx, client::ImportFormat format,
                         const BadLine& bad) {
   const auto english = [](absl::string_view text) {
     return absl::StrCat("<span lang=\"en\">", Text(text), "</span>");
   };
-  if (!bad.from_registry) return english(bad.message);
   std::vector<std::string> parts;
   for (const std::string& part : client::SplitServerProblems(bad.message)) {
-    const std::string named = client::ImportProblemMessage(format, part);
+    const std::string named =
+        bad.from_registry ? client::ImportProblemMessage(format, part) : part;
     const std::string path = client::FieldOfMessage(part);
     const absl::string_view rest = absl::string_view(part).substr(path.size());
     absl::string_view rule = rest;
@@ -70,17 +121,28 @@ std::string ProblemHtml(const PageContext& ctx, client::ImportFormat format,
     } else if (!absl::ConsumePrefix(&rule, ": ")) {
       rule = "";
     }
-    FieldError error;
-    if (!path.empty() && !rule.empty()) std::tie(error.key, error.values) = RuleKey(rule);
-    if (error.key.empty() || !absl::EndsWith(named, rest)) {
+    std::string translated;
+    if (!path.empty() && !rule.empty()) {
+      if (bad.from_registry) {
+        FieldError error;
+        std::tie(error.key, error.values) = RuleKey(rule);
+        if (!error.key.empty()) translated = ErrorText(ctx, error);
+      } else {
+        translated = LocalRuleHtml(ctx, rule);
+      }
+    }
+    if (translated.empty() || !absl::EndsWith(named, rest)) {
       parts.push_back(english(named));
       continue;
     }
     // The column (or path) as the file names it, then the rule as the record form says it.
     parts.push_back(absl::StrCat(Text(named.substr(0, named.size() - rest.size())), ": ",
-                                 ErrorText(ctx, error)));
+                                 translated));
   }
-  return absl::StrJoin(parts, "; ");
+  if (parts.size() == 1) return parts.front();
+  std::string items;
+  for (const std::string& part : parts) absl::StrAppend(&items, "<li>", part, "</li>");
+  return absl::StrCat("<ul class=\"problems\">", items, "</ul>");
 }
 
 std::string JobPage(const PageContext& ctx, const std::string& id, Job& job) {

@@ -2,6 +2,7 @@
 // reads them for a stated case and purpose; the clerk answers a data subject's "who checked me".
 #include <algorithm>
 #include <map>
+#include <optional>
 #include <set>
 
 #include "absl/strings/ascii.h"
@@ -180,7 +181,9 @@ std::string RecordFormFields(PageContext& ctx, const FormValues& values,
       const std::string name = ParagraphInputName(code);
       const std::string typed = First(values, name);
       uint32_t unused = 0;
-      const bool bad = checked && !ParseParagraph(typed, &unused);
+      // Refused (RecordFromForm): a paragraph that is none, or one beside an unticked box.
+      const bool bad = checked ? !ParseParagraph(typed, &unused)
+                               : !absl::StripAsciiWhitespace(typed).empty();
       const std::string described =
           absl::StrCat("offence-paragraph-hint", bad && offence_invalid ? " offence-error" : "");
       // The label's hidden part names the offence: a screen reader reads the input apart from
@@ -377,6 +380,23 @@ absl::StatusOr<v1::Record> ReadRecord(PageContext& ctx, const std::string& id) {
   return response->record();
 }
 
+// The form that asks a court for the case reference and purpose of a read, filled in with what
+// the request said; with `box` above it and the problems `refused` names beside their inputs.
+void SendPurposeForm(PageContext& ctx, const std::string& title, const std::string& box = "",
+                     const absl::Status& refused = absl::OkStatus(), int status = 200) {
+  // Built, as in SearchInputs: written whole they would read as catalog keys.
+  const auto field = [](absl::string_view name) { return absl::StrCat("purpose.", name); };
+  ctx.SendPage(title,
+               absl::StrCat(box, "<p>", ctx.T("purpose.needed"),
+                            "</p><form method=\"post\" action=\"", Escape(ctx.request().path),
+                            "\">", ctx.CsrfInput(),
+                            PurposeInputs(ctx, ServerErrorFor(ctx, refused, field("purpose_code")),
+                                          ServerErrorFor(ctx, refused, field("case_reference"))),
+                            "<button class=\"primary\">", ctx.T("purpose.continue"),
+                            "</button></form>"),
+               status);
+}
+
 // A court reads only for a case and purpose it states, in a form it sends (POST, with the CSRF
 // token). Opened by a link (GET), even one that carries a case reference and a purpose, the page
 // reads nothing: it asks for them, filled in with what the link said, for the official to send.
@@ -386,10 +406,21 @@ bool AskForPurpose(PageContext& ctx, const std::string& title) {
       !ctx.Param("purpose").empty()) {
     return false;
   }
-  ctx.SendPage(title, absl::StrCat("<p>", ctx.T("purpose.needed"), "</p><form method=\"post\" action=\"",
-                                   Escape(ctx.request().path), "\">", ctx.CsrfInput(),
-                                   PurposeInputs(ctx, ""), "<button class=\"primary\">",
-                                   ctx.T("purpose.continue"), "</button></form>"));
+  SendPurposeForm(ctx, title);
+  return true;
+}
+
+// A court's read refused for its stated purpose (a case reference the registry does not take):
+// the purpose form again, with the refusal above it and each problem beside its input, as the
+// search shows them. False, and nothing sent, for any other refusal.
+bool PurposeRefused(PageContext& ctx, const std::string& title, const absl::Status& refused) {
+  if (ctx.who().role() != v1::ROLE_COURT) return false;
+  const auto field = [](absl::string_view name) { return absl::StrCat("purpose.", name); };
+  if (ServerErrorFor(ctx, refused, field("case_reference")).empty() &&
+      ServerErrorFor(ctx, refused, field("purpose_code")).empty()) {
+    return false;
+  }
+  SendPurposeForm(ctx, title, ctx.ErrorBox(refused), refused, FailedCallStatus(refused, 400));
   return true;
 }
 
@@ -439,7 +470,10 @@ void ViewRecord(PageContext& ctx) {
   const std::string id = RecordId(ctx);
   if (AskForPurpose(ctx, ctx.T("record.view.title"))) return;
   absl::StatusOr<v1::Record> record = ReadRecord(ctx, id);
-  if (!record.ok()) return ctx.SendError(record.status());
+  if (!record.ok()) {
+    if (PurposeRefused(ctx, ctx.T("record.view.title"), record.status())) return;
+    return ctx.SendError(record.status());
+  }
   std::string body = absl::StrCat(
       Notice(ctx), RecordTable(ctx, *record, ctx.T("record.view.caption")),
       "<ul class=\"actions\"><li>",
@@ -472,7 +506,10 @@ void History(PageContext& ctx) {
   request.set_record_id(id);
   if (ctx.who().role() == v1::ROLE_COURT) *request.mutable_purpose() = PurposeOf(ctx);
   absl::StatusOr<v1::GetRecordHistoryResponse> history = ctx.registry().GetRecordHistory(request);
-  if (!history.ok()) return ctx.SendError(history.status());
+  if (!history.ok()) {
+    if (PurposeRefused(ctx, ctx.T("record.history.title"), history.status())) return;
+    return ctx.SendError(history.status());
+  }
   std::string body = absl::StrCat("<p>", ctx.T("record.history.intro"), "</p>");
   std::vector<RecordRow> previous;
   for (const v1::RecordVersion& version : history->versions()) {
@@ -783,11 +820,14 @@ void Expunge(PageContext& ctx) {
                            basis_error.empty() ? ctx.ErrorBox(expunged.status()) : "",
                            FailedCallStatus(expunged.status(), 400));
   }
-  // The record is gone: its pages would say so; the language switch leads home.
-  ctx.set_language_back("/");
-  ctx.SendPage(ctx.T("record.expunged.title"),
-               absl::StrCat("<div class=\"notice\" role=\"status\"><p>",
-                            ctx.Tf("record.expunged.text", {{"id", Text(id)}}), "</p></div>"));
+  // Answered by a redirect, as every other change: a page answering the POST itself was sent
+  // again by a reload, and the registry, asked for the record first, refused with NOT_FOUND
+  // (an audited read). The record is gone, so its pages would say only that: home says it.
+  {
+    absl::MutexLock lock(&ctx.session().mu);
+    ctx.session().expunged.Add(id, true);
+  }
+  ctx.Redirect(absl::StrCat("/?done=expunged&record_id=", id));
 }
 
 // ---- searching ----
@@ -848,6 +888,35 @@ std::map<std::string, std::string> SearchErrors(const PageContext& ctx,
   return errors;
 }
 
+// The results of a search, under their heading.
+std::string ResultsSection(const PageContext& ctx, const v1::SearchRecordsResponse& found) {
+  std::string results = absl::StrCat("<section aria-labelledby=\"results-h\" id=\"results\"><h2 id=\"results-h\">",
+                                     ctx.T("search.results"), "</h2>");
+  if (found.records().empty()) {
+    absl::StrAppend(&results, "<p class=\"none\">", ctx.T("search.no_exact"), "</p>");
+  } else {
+    absl::StrAppend(&results, ResultsTable(ctx, found.records(),
+                                           ctx.Tf("search.exact", {{"n", absl::StrCat(found.records_size())}})));
+  }
+  if (found.more_records()) {
+    absl::StrAppend(&results, "<div class=\"warning\" id=\"more-records\"><p>",
+                    ctx.Tf("search.more", {{"n", absl::StrCat(found.records_size())}}),
+                    "</p></div>");
+  }
+  if (!found.possible_matches().empty()) {
+    absl::StrAppend(&results, "<div class=\"warning\"><p>", ctx.T("search.possible.help"), "</p></div>",
+                    ResultsTable(ctx, found.possible_matches(),
+                                 ctx.Tf("search.possible", {{"n", absl::StrCat(found.possible_matches_size())}})));
+    if (found.more_possible_matches()) {
+      absl::StrAppend(&results, "<div class=\"warning\" id=\"more-possible\"><p>",
+                      ctx.Tf("search.more", {{"n", absl::StrCat(found.possible_matches_size())}}),
+                      "</p></div>");
+    }
+  }
+  absl::StrAppend(&results, "</section>");
+  return results;
+}
+
 void SendSearch(PageContext& ctx, const std::string& results, const std::string& problem,
                 const std::string& purpose_error, int status,
                 const std::map<std::string, std::string>& errors = {}) {
@@ -869,7 +938,11 @@ void SendSearch(PageContext& ctx, const std::string& results, const std::string&
   ctx.SendPage(
       ctx.T("search.title"),
       absl::StrCat(
-          problem.empty() ? "" : absl::StrCat("<div class=\"error-box\" role=\"alert\"><p>", problem, "</p></div>"),
+          // Said of the whole form: the box takes the focus, as ErrorBox's does.
+          problem.empty() ? ""
+                          : absl::StrCat("<div class=\"error-box\" role=\"alert\" tabindex=\"-1\" "
+                                         "autofocus><p>",
+                                         problem, "</p></div>"),
           "<form method=\"post\" action=\"/search\" class=\"search\">", ctx.CsrfInput(),
           court ? PurposeInputs(ctx, purpose_error.empty() ? error_of("purpose") : purpose_error,
                                 error_of("case_ref"))
@@ -921,50 +994,75 @@ void Search(PageContext& ctx) {
     return SendSearch(ctx, ctx.ErrorBox(found.status()), "", "",
                       FailedCallStatus(found.status(), 400), SearchErrors(ctx, found.status()));
   }
-  std::string results = absl::StrCat("<section aria-labelledby=\"results-h\" id=\"results\"><h2 id=\"results-h\">",
-                                     ctx.T("search.results"), "</h2>");
-  if (found->records().empty()) {
-    absl::StrAppend(&results, "<p class=\"none\">", ctx.T("search.no_exact"), "</p>");
-  } else {
-    absl::StrAppend(&results, ResultsTable(ctx, found->records(),
-                                           ctx.Tf("search.exact", {{"n", absl::StrCat(found->records_size())}})));
+  // The answer is not this POST's page but one the browser is sent to (POST-redirect-GET), as a
+  // vetting check's: going back to the results from a record, or reloading them, shows what was
+  // found without searching again (a search is an audited call in the official's name, made again
+  // only when they press the button). The address holds a random id only; the answer and the
+  // form's fields (to show it filled in, and a court's purpose for each read) wait in the
+  // session, and end with it.
+  SearchResult kept;
+  kept.found = *std::move(found);
+  for (const char* name :
+       {"personal-number", "surname", "given-name", "birth-date", "case_ref", "purpose"}) {
+    const std::string value = ctx.Param(name);
+    if (!value.empty()) kept.fields.emplace_back(name, value);
   }
-  if (found->more_records()) {
-    absl::StrAppend(&results, "<div class=\"warning\" id=\"more-records\"><p>",
-                    ctx.Tf("search.more", {{"n", absl::StrCat(found->records_size())}}),
-                    "</p></div>");
+  const std::string id = RandomHex(16);
+  {
+    absl::MutexLock lock(&ctx.session().mu);
+    ctx.session().searches.Add(id, std::move(kept));
   }
-  if (!found->possible_matches().empty()) {
-    absl::StrAppend(&results, "<div class=\"warning\"><p>", ctx.T("search.possible.help"), "</p></div>",
-                    ResultsTable(ctx, found->possible_matches(),
-                                 ctx.Tf("search.possible", {{"n", absl::StrCat(found->possible_matches_size())}})));
-    if (found->more_possible_matches()) {
-      absl::StrAppend(&results, "<div class=\"warning\" id=\"more-possible\"><p>",
-                      ctx.Tf("search.more", {{"n", absl::StrCat(found->possible_matches_size())}}),
-                      "</p></div>");
-    }
+  ctx.Redirect(absl::StrCat("/search/results/", id));
+}
+
+// A search's results, kept in the session by the search's POST: the form filled in as it was
+// sent, and what the registry found. The registry is not asked again; an id this session does not
+// hold (another session's, one forgotten) is not found.
+void SearchResults(PageContext& ctx) {
+  const std::string id = ctx.request().matches[1];
+  std::optional<SearchResult> kept;
+  {
+    absl::MutexLock lock(&ctx.session().mu);
+    if (const SearchResult* found = ctx.session().searches.Find(id)) kept = *found;
   }
-  absl::StrAppend(&results, "</section>");
-  SendSearch(ctx, results, "", "", 200);
+  if (!kept.has_value()) return ctx.SendLocalError("search.gone", 404);
+  // The page as the search's form had filled it: its fields, from the session, go into the page's
+  // own request as a form's body would (never into an address), as the language switch re-shows a
+  // form (Console::ShowPage).
+  httplib::Request shown = ctx.request();
+  shown.params.clear();
+  for (const auto& [name, value] : kept->fields) shown.params.emplace(name, value);
+  PageContext page(ctx.console(), shown, ctx.response(), ctx.session_ptr(), /*restored=*/true);
+  // The switch re-reads this page in the new language, from the session; nothing typed goes
+  // into its form.
+  page.set_language_back(absl::StrCat("/search/results/", id));
+  SendSearch(page, ResultsSection(page, kept->found), "", "", 200);
 }
 
 // ---- a data subject's request ----
 
-void SendSubject(PageContext& ctx, const std::string& results, int status) {
+// `refused`: the registry's refusal, whose problems with a field of the request (a personal
+// number, a request reference) are shown beside the input that fills it, in the page's language
+// where the catalogs know the rule, as the search and the vetting check show theirs.
+void SendSubject(PageContext& ctx, const std::string& box, const std::string& results,
+                 int status, const absl::Status& refused = absl::OkStatus()) {
   Input number = PersonalInput(ctx, "personal-number", "field.personal-number");
   number.required = true;
+  number.error = ServerErrorFor(ctx, refused, "personal_number");
   Input reference =
       ParamInput(ctx, "request_ref", "subject.request_ref", "subject.request_ref.hint");
   reference.required = true;
+  reference.error = ServerErrorFor(ctx, refused, "request_reference");
   ctx.SendPage(ctx.T("subject.title"),
-               absl::StrCat("<p>", ctx.T("subject.intro"), "</p><form method=\"post\" action=\"/subject\">",
+               absl::StrCat(box, "<p>", ctx.T("subject.intro"),
+                            "</p><form method=\"post\" action=\"/subject\">",
                             ctx.CsrfInput(), RenderInput(ctx, number), RenderInput(ctx, reference),
                             "<div class=\"actions\"><button class=\"primary\">", ctx.T("subject.button"),
                             "</button></div></form>", results),
                status);
 }
 
-void SubjectForm(PageContext& ctx) { SendSubject(ctx, "", 200); }
+void SubjectForm(PageContext& ctx) { SendSubject(ctx, "", "", 200); }
 
 void Subject(PageContext& ctx) {
   v1::ListChecksAboutPersonRequest request;
@@ -994,7 +1092,8 @@ void Subject(PageContext& ctx) {
     checks->set_next_page_token(page->next_page_token());
   }
   if (!checks.ok()) {
-    return SendSubject(ctx, ctx.ErrorBox(checks.status()), FailedCallStatus(checks.status(), 400));
+    return SendSubject(ctx, ctx.ErrorBox(checks.status()), "",
+                       FailedCallStatus(checks.status(), 400), checks.status());
   }
   std::string rows;
   for (const v1::CheckSummary& check : checks->checks()) {
@@ -1024,7 +1123,7 @@ void Subject(PageContext& ctx) {
                          "</th><th scope=\"col\">", ctx.T("subject.col.position"),
                          "</th><th scope=\"col\">", ctx.T("subject.col.outcome"),
                          "</th></tr></thead><tbody>", rows, "</tbody></table>");
-  SendSubject(ctx, results, 200);
+  SendSubject(ctx, "", results, 200);
 }
 
 }  // namespace
@@ -1050,6 +1149,7 @@ void AddRecordPages(Console&,
   add("POST", record + "/expunge", clerk, Expunge);
   add("GET", "/search", readers, SearchForm);
   add("POST", "/search", readers, Search);
+  add("GET", "/search/results/([0-9a-f]{32})", readers, SearchResults);
   add("GET", "/subject", clerk, SubjectForm);
   add("POST", "/subject", clerk, Subject);
 }

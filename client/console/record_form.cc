@@ -34,6 +34,29 @@ std::vector<std::string> All(const FormValues& values, absl::string_view name) {
   return it == values.end() ? std::vector<std::string>{} : it->second;
 }
 
+// The start of every paragraph input's name (ParagraphInputName).
+constexpr absl::string_view kParagraphPrefix = "offence-paragraph:";
+
+// The offence code a paragraph input's name holds (ParagraphInputName undone): what follows the
+// prefix, each %XX its byte.
+std::string CodeOfParagraphInput(absl::string_view name) {
+  absl::ConsumePrefix(&name, kParagraphPrefix);
+  std::string code;
+  for (size_t i = 0; i < name.size(); ++i) {
+    int byte = 0;
+    if (name[i] == '%' && i + 2 < name.size() &&
+        absl::ascii_isxdigit(static_cast<unsigned char>(name[i + 1])) &&
+        absl::ascii_isxdigit(static_cast<unsigned char>(name[i + 2])) &&
+        absl::SimpleHexAtoi(name.substr(i + 1, 2), &byte)) {
+      code.push_back(static_cast<char>(byte));
+      i += 2;
+    } else {
+      code.push_back(name[i]);
+    }
+  }
+  return code;
+}
+
 bool WholeNumber(absl::string_view text, uint32_t max, uint32_t* out) {
   if (text.empty() || text.size() > 9 ||
       !std::all_of(text.begin(), text.end(),
@@ -57,6 +80,7 @@ const std::vector<std::pair<std::string, std::string>>& Rules() {
       {"not in the court table", "rule.court"},
       {"required for a foreign court: a country's ISO 3166-1 alpha-2 code, upper case, not XK",
        "rule.foreign_country"},
+      {"required for a foreign court: its name", "rule.foreign_court"},
       {"must be empty unless the court is foreign", "rule.only_foreign"},
       {"1..64 letters, digits, spaces or /-.:", "rule.case_number"},
       {"each word in one alphabet: Latin or Cyrillic letters, not both", "rule.name_script"},
@@ -78,25 +102,29 @@ const std::vector<std::pair<std::string, std::string>>& Rules() {
       {"required, a date YYYY-MM-DD", "rule.date_required"},
       {"must be a real date YYYY-MM-DD from 1900-01-01", "rule.real_date"},
       {"must be on or after the person's 14th birthday and not in the future", "rule.judgment_date"},
-      {"must be on or after judgment_date and not in the future", "rule.final_date"},
+      {"must be on or after the judgment date and not in the future", "rule.final_date"},
       {"1..20 offences", "rule.offences"},
       {"article must be 1..999 and paragraph 0..99", "rule.article"},
       {"not in the offence table", "rule.offence"},
       {"duplicate offence", "rule.duplicate_offence"},
-      {"the law was not yet in force on judgment_date", "rule.law_in_force"},
+      {"the law was not yet in force on the judgment date", "rule.law_in_force"},
       {"1..600 for imprisonment or a suspended sentence", "rule.months"},
-      {"1..24 for a suspended sentence (the term of imprisonment, at most two years); its "
-       "verification period ends on suspension_end_date",
+      {"1..24 for a suspended sentence (the term of imprisonment, at most two years); the end of "
+       "its verification period is a date of its own",
        "rule.months_suspended"},
-      {"must be 0 unless imprisonment or a suspended sentence", "rule.months_zero"},
-      {"empty (for life) or a date YYYY-MM-DD on or after final_date, within 100 years of it",
+      {"must be empty for this sentence: only imprisonment or a suspended sentence has a length "
+       "in months",
+       "rule.months_zero"},
+      {"empty (for life) or a date YYYY-MM-DD on or after the date the judgment became final, "
+       "within 100 years of it",
        "rule.ban_end"},
-      {"only with imprisonment: a date YYYY-MM-DD on or after judgment_date, within 100 years "
-       "of it",
+      {"must be empty unless the sentence is imprisonment", "rule.release_only_imprisonment"},
+      {"a date YYYY-MM-DD on or after the judgment date, within 100 years of it",
        "rule.release_date"},
-      {"only with a suspended sentence: a date YYYY-MM-DD one to five years after final_date",
+      {"must be empty unless the sentence is suspended", "rule.suspension_only_suspended"},
+      {"a date YYYY-MM-DD one to five years after the date the judgment became final",
        "rule.suspension_end"},
-      {"must be true when the person was under 18 on judgment_date", "rule.juvenile"},
+      {"must be true when the person was under 18 on the judgment date", "rule.juvenile"},
       // A reference the gate refuses: a case reference, a legal basis, an export's recipient
       // (common/reference_text.h, server/call_gate.cc).
       {kReferenceRule, "rule.reference"},
@@ -140,7 +168,7 @@ const std::vector<std::string>& SentenceWords() {
 }
 
 std::string ParagraphInputName(absl::string_view code) {
-  std::string name = "offence-paragraph:";
+  std::string name(kParagraphPrefix);
   for (const char c : code) {
     if (absl::ascii_isalnum(static_cast<unsigned char>(c)) ||
         absl::string_view("/.:_-").find(c) != absl::string_view::npos) {
@@ -282,6 +310,20 @@ v1::CreateRecordRequest RecordFromForm(const FormValues& values, std::vector<Fie
     offence->set_article(article);
     offence->set_paragraph(paragraph);
   }
+  // A paragraph typed beside a box left unticked was dropped, and the record saved without the
+  // offence: whether it was meant is the clerk's to say.
+  std::set<std::string> ticked;
+  for (const std::string& code : All(values, "offence")) ticked.insert(ParagraphInputName(code));
+  for (auto it = values.lower_bound(kParagraphPrefix);
+       it != values.end() && absl::StartsWith(it->first, kParagraphPrefix); ++it) {
+    if (ticked.count(it->first) > 0 || One(values, it->first).empty()) continue;
+    const std::vector<std::string> parts =
+        absl::StrSplit(CodeOfParagraphInput(it->first), absl::MaxSplits(':', 2));
+    errors->push_back({"offence",
+                       "form.paragraph_unticked",
+                       {{"law", parts[0]}, {"article", parts.size() > 1 ? parts[1] : ""}},
+                       ""});
+  }
   const std::string sentence = One(values, "sentence");
   for (size_t i = 0; i < SentenceWords().size(); ++i) {
     if (sentence == SentenceWords()[i]) {
@@ -299,10 +341,17 @@ v1::CreateRecordRequest RecordFromForm(const FormValues& values, std::vector<Fie
   c.mutable_sentence()->set_months(month_count);
   for (size_t i = 0; i < BanWords().size(); ++i) {
     const std::string& word = BanWords()[i];
-    if (One(values, absl::StrCat("ban-", word)).empty()) continue;
+    const std::string end_input = absl::StrCat("ban-", word, "-end");
+    const std::string end = One(values, end_input);
+    if (One(values, absl::StrCat("ban-", word)).empty()) {
+      // An end date beside a box left unticked was dropped, and the record saved without the
+      // ban: whether the ban was meant is the clerk's to say.
+      if (!end.empty()) errors->push_back({end_input, "form.ban_unticked", {}, ""});
+      continue;
+    }
     v1::AccessoryBan* ban = c.add_bans();
     ban->set_type(static_cast<v1::BanType>(i + 1));
-    ban->set_end_date(One(values, absl::StrCat("ban-", word, "-end")));
+    ban->set_end_date(end);
   }
   c.set_release_date(One(values, "release-date"));
   c.set_suspension_end_date(One(values, "suspension-end-date"));

@@ -75,7 +75,9 @@ FormValues FormFromRecord(const registry::v1::CreateRecordRequest& record,
 // The request the typed values make. Values that cannot be put into a request at all (months that
 // are not a number, a sex, sentence or offence that is none of the choices, a paragraph that is
 // not a whole number 0..99) are left out and reported in `errors`; the server judges the rest. A
-// checked offence that is a whole article takes the paragraph typed beside it, when one is.
+// checked offence that is a whole article takes the paragraph typed beside it, when one is. What
+// is typed beside a box left unticked (a ban's end date, an offence's paragraph) is reported too,
+// never dropped: the clerk ticks the box or clears the field.
 registry::v1::CreateRecordRequest RecordFromForm(const FormValues& values,
                                                  std::vector<FieldError>* errors);
 

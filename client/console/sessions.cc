@@ -38,6 +38,7 @@ std::shared_ptr<Session> SessionStore::Create(absl::Time now) {
         oldest = it;
       }
     }
+    RememberEnded(*oldest->second);
     sessions_.erase(oldest);
   }
   sessions_.emplace(session->id, session);
@@ -55,6 +56,7 @@ std::shared_ptr<Session> SessionStore::Find(absl::string_view id, absl::Time now
   if (found == nullptr) return nullptr;
   absl::MutexLock session_lock(&found->mu);
   if (now - found->last_used > idle_) {
+    RememberEnded(*found);
     sessions_.erase(found->id);
     return nullptr;
   }
@@ -83,8 +85,32 @@ bool SessionStore::End(absl::string_view id) {
     if (ConstantTimeEquals(id, it->first)) found = it;
   }
   if (found == sessions_.end()) return false;
+  RememberEnded(*found->second);
   sessions_.erase(found);
   return true;
+}
+
+void SessionStore::RememberEnded(const Session& session) {
+  ended_.push_back({session.id, session.csrf});
+  while (ended_.size() > kMaxEnded) ended_.pop_front();
+}
+
+bool SessionStore::Ended(absl::string_view id) {
+  absl::MutexLock lock(&mu_);
+  // Every id compared, each in constant time, as Find compares them.
+  bool found = false;
+  for (const EndedSession& ended : ended_) found |= ConstantTimeEquals(id, ended.id);
+  return found;
+}
+
+bool SessionStore::TokenOfAnotherSession(absl::string_view token, const Session& current) {
+  absl::MutexLock lock(&mu_);
+  bool found = false;
+  for (const auto& [id, session] : sessions_) {
+    if (session.get() != &current) found |= ConstantTimeEquals(token, session->csrf);
+  }
+  for (const EndedSession& ended : ended_) found |= ConstantTimeEquals(token, ended.csrf);
+  return found;
 }
 
 }  // namespace registry::console

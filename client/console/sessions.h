@@ -12,8 +12,9 @@
 // idle limit, or when the console stops.
 //
 // Sessions also hold what one official's browser works on: vetting certificates to download, a
-// vetting check's answer and a data check's result until their pages show them, an import file
-// between its dry run and the import, and running jobs (an import, a verification).
+// vetting check's answer and a data check's result until their pages show them, search results,
+// an import file between its dry run and the import, and running jobs (an import, a
+// verification).
 #ifndef REGISTRY_CLIENT_CONSOLE_SESSIONS_H_
 #define REGISTRY_CLIENT_CONSOLE_SESSIONS_H_
 
@@ -25,6 +26,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
@@ -111,6 +113,14 @@ class Kept {
   std::deque<std::string> order_;  // oldest first
 };
 
+// A search's answer and what was asked, for the page of its results (see Session).
+struct SearchResult {
+  v1::SearchRecordsResponse found;
+  // The search form's fields as sent (the query; a court's case reference and purpose, which
+  // each read from the results posts again).
+  std::vector<std::pair<std::string, std::string>> fields;
+};
+
 struct Session {
   explicit Session(std::string session_id, std::string csrf_token)
       : id(std::move(session_id)), csrf(std::move(csrf_token)) {}
@@ -130,8 +140,19 @@ struct Session {
   Kept<v1::SignedVettingCertificate> certificates ABSL_GUARDED_BY(mu);
   Kept<v1::VettingCheckResponse> vetting_results ABSL_GUARDED_BY(mu);
   Kept<v1::VerifyDataResponse> data_checks ABSL_GUARDED_BY(mu);
+  // A search's answer and the fields of its form, by the id of its results' page (the search's
+  // POST is answered by a redirect to it): unlike a vetting answer, shown as often as the
+  // official goes back to it, with no new search, until the session ends or newer searches push
+  // it out.
+  Kept<SearchResult> searches ABSL_GUARDED_BY(mu);
+  // An audit filter that names an actor (which no address may hold), by the id of its events'
+  // page, which the filter's POST redirects to.
+  Kept<std::vector<std::pair<std::string, std::string>>> audit_filters ABSL_GUARDED_BY(mu);
   Kept<std::shared_ptr<Upload>> uploads ABSL_GUARDED_BY(mu);
   Kept<std::shared_ptr<Job>> jobs ABSL_GUARDED_BY(mu);
+  // The records this session expunged, by id: home's notice names a record only when it is one
+  // of them, so that an address made up elsewhere cannot say a live record was expunged.
+  Kept<bool> expunged ABSL_GUARDED_BY(mu);
 
   std::string Language() {
     absl::MutexLock lock(&mu);
@@ -165,13 +186,34 @@ class SessionStore {
   // background job) runs to its end. False when there was no such session.
   bool End(absl::string_view id);
 
+  // Whether `id` names a session that has ended (signed out, idle too long, or the least
+  // recently used of too many): one of the newest kMaxEnded ended. Such a cookie opens nothing;
+  // this only says why, to the browser that held it.
+  bool Ended(absl::string_view id);
+  // Whether `token` is the CSRF token of a session other than `current`: one still live (the
+  // start address was opened again in the same browser, whose cookie now names the new
+  // session) or one of the newest kMaxEnded ended. A form carrying it came from a page of this
+  // console shown to an earlier session, not from another site (which knows no token at all);
+  // it is refused all the same.
+  bool TokenOfAnotherSession(absl::string_view token, const Session& current);
+
   static constexpr size_t kMaxSessions = 32;
+  static constexpr size_t kMaxEnded = 64;
 
  private:
+  // A session that has ended: its id and its CSRF token, kept only to say why a request naming
+  // them is refused.
+  struct EndedSession {
+    std::string id;
+    std::string csrf;
+  };
+  void RememberEnded(const Session& session) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+
   const std::string secret_;
   const absl::Duration idle_;
   absl::Mutex mu_;
   std::map<std::string, std::shared_ptr<Session>, std::less<>> sessions_ ABSL_GUARDED_BY(mu_);
+  std::deque<EndedSession> ended_ ABSL_GUARDED_BY(mu_);  // oldest first
 };
 
 }  // namespace registry::console

@@ -20,6 +20,7 @@ namespace registry::server {
 namespace {
 
 using ::testing::HasSubstr;
+using ::testing::Not;
 using testing::TestPki;
 
 std::shared_ptr<const ClientCertificate> Parse(ClientCertificates& cache, const char* identity) {
@@ -76,7 +77,33 @@ TEST(IdentityTest, AnIdentityLongerThan256BytesIsSaidToBeTooLong) {
   cert.uri_sans = {"spiffe://x/" + std::string(246, 'a')};
   const absl::Status refused = IdentityOf(cert).status();
   EXPECT_EQ(refused.code(), absl::StatusCode::kUnauthenticated);
-  EXPECT_EQ(refused.message(), "client certificate identity is longer than 256 bytes");
+  EXPECT_EQ(refused.message(),
+            "client certificate identity is longer than 256 bytes: ask the registry office for a "
+            "certificate with a shorter one (URI SAN over 256 bytes)");
+}
+
+// A certificate that names no one identity tells its holder what to ask for, the precise reason
+// (for whoever issues the new one) in a parenthesis, and repeats nothing the certificate holds:
+// a CA has written a name and a birth date into a URI SAN (docs/security.md, row 97).
+TEST(IdentityTest, ACertificateNamingNoOneIdentityIsToldWhatToAskTheRegistryOfficeFor) {
+  ClientCertificates cache;
+  auto none = Parse(cache, "nouri");
+  ASSERT_NE(none, nullptr);
+  EXPECT_EQ(IdentityOf(*none).status().message(),
+            "client certificate names no identity: ask the registry office for a certificate "
+            "issued for one person or client (no URI SAN)");
+  auto two = Parse(cache, "two-uris");
+  ASSERT_NE(two, nullptr);
+  const std::string several(IdentityOf(*two).status().message());
+  EXPECT_EQ(several,
+            "client certificate names more than one identity: ask the registry office for a "
+            "certificate issued for one person or client (several URI SANs)");
+  for (const std::string& uri : two->uri_sans) EXPECT_THAT(several, Not(HasSubstr(uri)));
+  ClientCertificate named;
+  named.uri_sans = {"urn:Krasniqi Arben 1980-05-05"};
+  const std::string unprintable(IdentityOf(named).status().message());
+  EXPECT_THAT(unprintable, HasSubstr(": ask the registry office for a certificate"));
+  EXPECT_THAT(unprintable, Not(HasSubstr("Krasniqi")));
 }
 
 // A certificate the registry CA issues now with dev-clerk's URI SAN and `extensions` besides.

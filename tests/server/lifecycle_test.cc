@@ -296,10 +296,13 @@ TEST_F(LifecycleTest, DisputeAndResolutionMakeVersionsWithTheirReasons) {
   EXPECT_EQ(record.metadata().version(), 2u);
 
   // A disputed record cannot be disputed again, and the clerk is told it is disputed already
-  // (not that it is "not active", which read as if it were gone).
+  // (not that it is "not active", which read as if it were gone), with no field named: the id
+  // is right ("record_id: ..." reached registry-cli's clerk as "ID: the record is ...").
   const grpc::Status again = Dispute("clerk", id, "second complaint");
   EXPECT_EQ(again.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << again.error_message();
-  EXPECT_EQ(again.error_message(), "record_id: the record is already disputed");
+  EXPECT_EQ(again.error_message(),
+            "the record is already disputed: nothing was changed, and it stays disputed until "
+            "the dispute is resolved");
 
   v1::RecordStatusResponse resolved;
   ASSERT_TRUE(Resolve("clerk", id, resolve_reason, &resolved).ok());
@@ -308,7 +311,8 @@ TEST_F(LifecycleTest, DisputeAndResolutionMakeVersionsWithTheirReasons) {
   // Nothing to resolve any more.
   const grpc::Status resolved_again = Resolve("clerk", id, "again");
   EXPECT_EQ(resolved_again.error_code(), grpc::StatusCode::FAILED_PRECONDITION);
-  EXPECT_EQ(resolved_again.error_message(), "record_id: the record is not disputed");
+  EXPECT_EQ(resolved_again.error_message(),
+            "the record is not disputed: there is no dispute to resolve, and nothing was changed");
 
   v1::GetRecordHistoryResponse history;
   ASSERT_TRUE(History(id, &history).ok());

@@ -3,12 +3,14 @@
 #include <functional>
 #include <memory>
 #include <ostream>
+#include <regex>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "gtest/gtest.h"
@@ -134,7 +136,7 @@ TEST_F(ValidationTest, ASuspendedSentenceIsAtMostTwoYears) {
   EXPECT_TRUE(absl::StrContains(
       too_long.message(),
       "conviction.sentence.months: 1..24 for a suspended sentence (the term of imprisonment, at "
-      "most two years); its verification period ends on suspension_end_date"))
+      "most two years); the end of its verification period is a date of its own"))
       << too_long;
 }
 
@@ -142,8 +144,8 @@ TEST_F(ValidationTest, ASuspendedSentenceIsAtMostTwoYears) {
 // judgment became final (Criminal Codes 04/L-082 and 06/L-074): an end outside that is a slip
 // (the judgment's own date, the term's end), and the retention rules would count from it.
 constexpr absl::string_view kSuspensionEndRule =
-    "conviction.suspension_end_date: only with a suspended sentence: a date YYYY-MM-DD one to "
-    "five years after final_date";
+    "conviction.suspension_end_date: a date YYYY-MM-DD one to five years after the date the "
+    "judgment became final";
 
 void MakeSuspended(Conviction* c) {
   c->clear_release_date();
@@ -309,7 +311,7 @@ TEST_F(ValidationTest, AnOffenceUnderACodeNotYetInForceOnTheJudgmentDateIsRefuse
   conviction_.clear_bans();
   const absl::Status early = Validate();
   ExpectInvalid(early, "conviction.offences[0]", "");
-  EXPECT_TRUE(absl::StrContains(early.message(), "the law was not yet in force on judgment_date"))
+  EXPECT_TRUE(absl::StrContains(early.message(), "the law was not yet in force on the judgment date"))
       << early;
   // The day it took effect is fine.
   conviction_.set_judgment_date("2019-04-14");
@@ -375,6 +377,60 @@ TEST_F(ValidationTest, TodayIsTheDayInKosovoAtTheClock) {
   ExpectInvalid(Validate(), "conviction.judgment_date", "2025-06-01");
 }
 
+// --- The rule said is the one the record breaks ---------------------------------------------
+
+// A release date of an imprisonment that is out of range is told its range: "only with
+// imprisonment" sent the clerk to a sentence that was right. Another sentence is told that the
+// date must be empty.
+TEST_F(ValidationTest, AReleaseDateIsToldTheRuleItBreaksForItsSentence) {
+  conviction_.set_release_date("2024-02-29");  // before the judgment
+  EXPECT_EQ(Validate().message(),
+            "conviction.release_date: a date YYYY-MM-DD on or after the judgment date, within "
+            "100 years of it");
+  conviction_.set_release_date("2027-03-01");
+  conviction_.mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_FINE);
+  conviction_.mutable_sentence()->set_months(0);
+  EXPECT_EQ(Validate().message(),
+            "conviction.release_date: must be empty unless the sentence is imprisonment");
+}
+
+// As for the release date: a suspended sentence's end of its verification period out of range is
+// told the range, and another sentence that the date must be empty.
+TEST_F(ValidationTest, AnEndOfTheVerificationPeriodIsToldTheRuleItBreaksForItsSentence) {
+  MakeSuspended(&conviction_);
+  conviction_.set_suspension_end_date("2024-06-01");
+  EXPECT_EQ(Validate().message(), kSuspensionEndRule);
+  conviction_.Clear();
+  Person unused;
+  MakeValidRecord(&unused, &conviction_);  // imprisonment
+  conviction_.set_suspension_end_date("2027-05-15");
+  EXPECT_EQ(Validate().message(),
+            "conviction.suspension_end_date: must be empty unless the sentence is suspended");
+}
+
+// Months with a fine: no client takes 0 months (registry-cli's --months is 1..600, the
+// console's field is left empty), so the rule says to leave them empty, not "must be 0".
+TEST_F(ValidationTest, MonthsWithASentenceThatHasNoLengthAreToldToBeEmpty) {
+  conviction_.clear_release_date();
+  conviction_.mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_FINE);
+  conviction_.mutable_sentence()->set_months(12);
+  EXPECT_EQ(Validate().message(),
+            "conviction.sentence.months: must be empty for this sentence: only imprisonment or a "
+            "suspended sentence has a length in months");
+}
+
+// A court abroad without its name is told the name is required, as registry-cli says before
+// sending; a name given that breaks the text rule is told that rule.
+TEST_F(ValidationTest, AForeignCourtWithoutItsNameIsToldTheNameIsRequired) {
+  conviction_.set_court_id("foreign");
+  conviction_.set_foreign_country("DE");
+  EXPECT_EQ(Validate().message(),
+            "conviction.foreign_court: required for a foreign court: its name");
+  conviction_.set_foreign_court(" ");
+  EXPECT_EQ(Validate().message(),
+            "conviction.foreign_court: 1..200 characters of valid UTF-8, no control characters");
+}
+
 // --- Every bad field at once -------------------------------------------------------------------
 
 TEST_F(ValidationTest, EveryBadFieldIsNamedInOneAnswerInFieldOrder) {
@@ -388,7 +444,7 @@ TEST_F(ValidationTest, EveryBadFieldIsNamedInOneAnswerInFieldOrder) {
   EXPECT_EQ(status.message(),
             "person.surname: 1..100 letters, spaces, hyphens or apostrophes; "
             "person.sex: required: female or male; "
-            "conviction.final_date: must be on or after judgment_date and not in the future; "
+            "conviction.final_date: must be on or after the judgment date and not in the future; "
             "conviction.offences[0]: not in the offence table; "
             "conviction.sentence.months: 1..600 for imprisonment or a suspended sentence");
   EXPECT_FALSE(absl::StrContains(status.message(), "K3rqeli"));
@@ -788,6 +844,21 @@ class BadValueTest : public ValidationTest, public ::testing::WithParamInterface
 TEST_P(BadValueTest, RejectsWithFieldNameAndWithoutValue) {
   GetParam().mutate(&person_, &conviction_);
   ExpectInvalid(Validate(), GetParam().field, GetParam().bad_value);
+}
+
+// A rule names the fields it compares with in plain words ("the judgment date"), never by their
+// API names: the clients put their own name for the field before the rule, and "--final-date:
+// must be on or after judgment_date" named a field no clerk types.
+TEST_P(BadValueTest, TheRuleNamesNoFieldByItsApiName) {
+  GetParam().mutate(&person_, &conviction_);
+  const absl::Status status = Validate();
+  for (absl::string_view problem : absl::StrSplit(status.message(), "; ")) {
+    const size_t colon = problem.find(": ");
+    const absl::string_view rule = colon == absl::string_view::npos ? problem
+                                                                    : problem.substr(colon + 2);
+    EXPECT_FALSE(std::regex_search(rule.begin(), rule.end(), std::regex("[a-z]+_[a-z_]+")))
+        << status;
+  }
 }
 
 INSTANTIATE_TEST_SUITE_P(EachRule, BadValueTest, ::testing::ValuesIn(BadCases()),

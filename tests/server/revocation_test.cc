@@ -783,7 +783,8 @@ TEST(ClientCertificateUseTest, ACaCertificateWithAClerksUriIsRefusedAndAuditedWi
       "extendedKeyUsage = clientAuth");
   const v1::AuditEvent event = RefusedAndAudited(
       *server, ca,
-      "client certificate is a CA certificate: only an end entity's certificate names a caller");
+      "client certificate is a CA certificate, which names no caller: ask the registry office for "
+      "a client certificate issued for one person or client (basicConstraints cA)");
   EXPECT_EQ(event.actor(), kClerkId) << "the event names whom the certificate claims to be";
   EXPECT_EQ(event.detail(),
             absl::StrCat("certificate refused: ca_certificate; sha256 ", ca.fingerprint));
@@ -795,8 +796,10 @@ TEST(ClientCertificateUseTest, ACaCertificateWithAClerksUriIsRefusedAndAuditedWi
       "keyUsage = critical, digitalSignature, keyCertSign\n"
       "extendedKeyUsage = clientAuth");
   EXPECT_EQ(RefusedAndAudited(*server, signer,
-                              "client certificate's keyUsage names keyCertSign or cRLSign: only "
-                              "an end entity's certificate names a caller")
+                              "client certificate may sign certificates or revocation lists, so "
+                              "it names no caller: ask the registry office for a client "
+                              "certificate issued for one person or client (keyUsage "
+                              "keyCertSign or cRLSign)")
                 .detail(),
             absl::StrCat("certificate refused: ca_certificate; sha256 ", signer.fingerprint));
 
@@ -813,7 +816,8 @@ TEST(ClientCertificateUseTest, ACertificateWithoutClientAuthIsRefusedAndAuditedW
       "keyUsage = critical, digitalSignature");
   const v1::AuditEvent event = RefusedAndAudited(
       *server, no_eku,
-      "client certificate is not for client authentication (no extendedKeyUsage clientAuth)");
+      "client certificate is not for client authentication: ask the registry office for a "
+      "certificate issued for signing in as a client (no extendedKeyUsage clientAuth)");
   EXPECT_EQ(event.actor(), kClerkId);
   EXPECT_EQ(event.detail(),
             absl::StrCat("certificate refused: no_client_auth; sha256 ", no_eku.fingerprint));
@@ -824,7 +828,9 @@ TEST(ClientCertificateUseTest, AnIdentityLongerThan256BytesIsAuditedAsTooLong) {
   const TestPki::Identity long_uri =
       IssuedFor(absl::StrCat(kClerkId, "-", std::string(240, 'a')), kClientLeaf);
   const v1::AuditEvent event = RefusedAndAudited(
-      *server, long_uri, "client certificate identity is longer than 256 bytes");
+      *server, long_uri,
+      "client certificate identity is longer than 256 bytes: ask the registry office for a "
+      "certificate with a shorter one (URI SAN over 256 bytes)");
   EXPECT_EQ(event.actor(), "");
   EXPECT_EQ(event.detail(),
             absl::StrCat("certificate refused: identity_too_long; sha256 ", long_uri.fingerprint));
@@ -855,6 +861,10 @@ TEST(ClientCertificateUseTest, AnIdentityThePolicyDoesNotListIsRecordedAsAnUnlis
     const grpc::Status s = PublicKeyAs(MakeChannel(server->address(), unlisted));
     const std::string log = ::testing::internal::GetCapturedStderr();
     EXPECT_EQ(s.error_code(), grpc::StatusCode::PERMISSION_DENIED) << s.error_message();
+    // The holder is told what to do, and the identity is not repeated to them.
+    EXPECT_EQ(s.error_message(),
+              "your certificate's identity may not use the registry: ask the registry office to "
+              "add it to the access policy (caller is not in the access policy)");
     ASSERT_EQ(AuditLogSize(*server), before + 1);
     const v1::AuditEvent event = LastStoredEvent(*server);
     EXPECT_EQ(event.actor(), "unlisted certificate");
@@ -868,6 +878,7 @@ TEST(ClientCertificateUseTest, AnIdentityThePolicyDoesNotListIsRecordedAsAnUnlis
                                "may-fifth", "nineteen", "former-clerk"}) {
       EXPECT_THAT(bytes, ::testing::Not(HasSubstr(secret))) << secret;
       EXPECT_THAT(log, ::testing::Not(HasSubstr(secret))) << secret;
+      EXPECT_THAT(s.error_message(), ::testing::Not(HasSubstr(secret))) << secret;
     }
   }
 }

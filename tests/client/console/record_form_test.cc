@@ -27,7 +27,6 @@ FormValues Example() {
       {"offence", {"06/L-074:230:1", "06/L-074:229:0"}},
       {"sentence", {"imprisonment"}},  {"months", {"36"}},
       {"ban-work_with_children", {"on"}}, {"ban-work_with_children-end", {"2034-05-15"}},
-      {"ban-profession-end", {"2030-01-01"}},  // no checkbox: no ban
       {"release-date", {"2027-03-01"}},
   };
 }
@@ -73,12 +72,12 @@ TEST(RecordFormTest, TheServersProblemsGoBesideTheirInputs) {
   const v1::CreateRecordRequest request = RecordFromForm(Example(), &ignored);
   std::vector<FieldError> errors = ErrorsFromServer(
       "something else entirely; person.birth_date: must be a real date YYYY-MM-DD from 1900-01-01; "
-      "conviction.bans[0].end_date: empty (for life) or a date YYYY-MM-DD on or after final_date, "
-      "within 100 years of it; "
+      "conviction.bans[0].end_date: empty (for life) or a date YYYY-MM-DD on or after the date the "
+      "judgment became final, within 100 years of it; "
       "conviction.offences[1]: not in the offence table; "
       "person.birth_place: 0..100 characters of valid UTF-8, no control characters; "
-      "conviction.suspension_end_date: only with a suspended sentence: a date YYYY-MM-DD one to "
-      "five years after final_date; person.surname: a rule nobody translated; "
+      "conviction.suspension_end_date: a date YYYY-MM-DD one to five years after the date the "
+      "judgment became final; person.surname: a rule nobody translated; "
       "person.given_name: holds a look-alike of an apostrophe (a grave or acute accent, a "
       "prime): type a plain apostrophe ('); person.father_name: holds a look-alike of the "
       "Serbian D with stroke (the Icelandic eth, the African D): type D with stroke or Dj, or a "
@@ -118,6 +117,22 @@ TEST(RecordFormTest, TheServersProblemsGoBesideTheirInputs) {
       {"person.given_name: holds a phonetic or historic letter (a small capital, a letter with a "
        "middle tilde, an insular letter): type the letter as the person's papers write it",
        "given-name", "rule.name_phonetic"},
+      // Each rule the record breaks for its sentence or court, said apart.
+      {"conviction.release_date: must be empty unless the sentence is imprisonment",
+       "release-date", "rule.release_only_imprisonment"},
+      {"conviction.release_date: a date YYYY-MM-DD on or after the judgment date, within 100 "
+       "years of it",
+       "release-date", "rule.release_date"},
+      {"conviction.suspension_end_date: must be empty unless the sentence is suspended",
+       "suspension-end-date", "rule.suspension_only_suspended"},
+      {"conviction.foreign_court: required for a foreign court: its name", "foreign-court",
+       "rule.foreign_court"},
+      {"conviction.sentence.months: must be empty for this sentence: only imprisonment or a "
+       "suspended sentence has a length in months",
+       "months", "rule.months_zero"},
+      {"conviction.sentence.months: 1..24 for a suspended sentence (the term of imprisonment, at "
+       "most two years); the end of its verification period is a date of its own",
+       "months", "rule.months_suspended"},
   };
   for (const auto& alone : kAlone) {
     const std::vector<FieldError> found = ErrorsFromServer(alone.message, request);
@@ -210,7 +225,7 @@ TEST(RecordFormTest, AParagraphOfAWholeArticleIsTypedBesideItsBoxAndComesBack) {
   values["offence"] = {"06/L-074:230:0", "06/L-074:229:0"};
   values[art230] = {" 1 "};
   values[ParagraphInputName("06/L-074:229:0")] = {""};     // the whole article
-  values[ParagraphInputName("06/L-074:227:0")] = {"4"};    // its box is not checked
+  values[ParagraphInputName("06/L-074:227:0")] = {" "};    // its box is not checked: empty
   std::vector<FieldError> errors;
   const v1::CreateRecordRequest request = RecordFromForm(values, &errors);
   EXPECT_TRUE(errors.empty());
@@ -253,6 +268,54 @@ TEST(RecordFormTest, AParagraphOfAWholeArticleIsTypedBesideItsBoxAndComesBack) {
 
   // A name made of what the registry sent holds no markup or control character.
   EXPECT_EQ(ParagraphInputName("a\"<b>\x1b:1:0"), "offence-paragraph:a%22%3cb%3e%1b:1:0");
+}
+
+// A ban's end date typed beside its box left unticked was dropped, and the record saved without
+// the ban: it is an error beside that date, for the clerk to tick the ban or clear the date.
+TEST(RecordFormTest, ABanEndDateBesideAnUntickedBoxIsAnErrorBesideItNotDropped) {
+  FormValues values = Example();
+  values["ban-profession-end"] = {"2030-01-01"};
+  values["ban-contact_with_victim-end"] = {"  "};  // nothing typed: no ban, no error
+  std::vector<FieldError> errors;
+  const v1::CreateRecordRequest request = RecordFromForm(values, &errors);
+  ASSERT_EQ(errors.size(), 1u);
+  EXPECT_EQ(errors[0].input, "ban-profession-end");
+  EXPECT_EQ(errors[0].key, "form.ban_unticked");
+  EXPECT_TRUE(errors[0].values.empty()) << "the date typed is not repeated";
+  ASSERT_EQ(request.conviction().bans_size(), 1);
+  EXPECT_EQ(request.conviction().bans(0).type(), v1::BAN_TYPE_WORK_WITH_CHILDREN);
+
+  // Ticked, the same date is the ban's end.
+  values["ban-profession"] = {"on"};
+  errors.clear();
+  const v1::CreateRecordRequest ticked = RecordFromForm(values, &errors);
+  EXPECT_TRUE(errors.empty());
+  ASSERT_EQ(ticked.conviction().bans_size(), 2);
+  EXPECT_EQ(ticked.conviction().bans(1).end_date(), "2030-01-01");
+}
+
+// A paragraph typed beside an offence's box left unticked was dropped, and the record saved
+// without the offence: it is an error of the offences, naming the article, not dropped.
+TEST(RecordFormTest, AParagraphBesideAnUntickedOffenceIsAnErrorOfTheOffencesNotDropped) {
+  FormValues values = Example();
+  values["offence"] = {"06/L-074:229:0"};
+  values[ParagraphInputName("06/L-074:229:0")] = {"2"};
+  values[ParagraphInputName("06/L-074:227:0")] = {"4"};      // its box is not ticked
+  values[ParagraphInputName("04/L 082:235:0")] = {"x"};      // a law code with a space in it
+  values[ParagraphInputName("06/L-074:228:0")] = {""};       // nothing typed: no error
+  std::vector<FieldError> errors;
+  const v1::CreateRecordRequest request = RecordFromForm(values, &errors);
+  ASSERT_EQ(errors.size(), 2u);
+  for (const FieldError& error : errors) {
+    EXPECT_EQ(error.input, "offence");
+    EXPECT_EQ(error.key, "form.paragraph_unticked");
+  }
+  // In the order of the inputs' names.
+  EXPECT_EQ(errors[0].values, (std::vector<std::pair<std::string, std::string>>{
+                                  {"law", "04/L 082"}, {"article", "235"}}));
+  EXPECT_EQ(errors[1].values, (std::vector<std::pair<std::string, std::string>>{
+                                  {"law", "06/L-074"}, {"article", "227"}}));
+  EXPECT_EQ(Codes(request), std::vector<std::string>{"06/L-074:229:2"});
 }
 
 TEST(RecordFormTest, AParagraphThatIsNotAWholeNumberUpTo99IsAnErrorOfTheOffences) {

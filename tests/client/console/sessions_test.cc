@@ -57,5 +57,41 @@ TEST(SessionStoreTest, EndRemovesTheOneSessionAtOnce) {
   EXPECT_EQ(store.Find(other->id, now), other);
 }
 
+// A session that ends (signed out, idle too long, the least recently used of too many) is
+// remembered by its id and token, to say why a request naming them is refused; a live session's
+// own token is not "another session's", and a token never given is neither.
+TEST(SessionStoreTest, AnEndedSessionsIdAndTokenAreKnownAsEndedAndOpenNothing) {
+  SessionStore store(RandomHex(32), absl::Hours(8));
+  const absl::Time now = absl::Now();
+  std::shared_ptr<Session> signed_out = store.Create(now);
+  std::shared_ptr<Session> idle = store.Create(now);
+  std::shared_ptr<Session> current = store.Create(now + absl::Hours(7));
+  std::shared_ptr<Session> replaced = store.Create(now + absl::Hours(7));
+  EXPECT_FALSE(store.Ended(signed_out->id));
+  EXPECT_TRUE(store.End(signed_out->id));
+  EXPECT_EQ(store.Find(idle->id, now + absl::Hours(9)), nullptr);
+  for (const auto& ended : {signed_out, idle}) {
+    EXPECT_TRUE(store.Ended(ended->id));
+    EXPECT_TRUE(store.TokenOfAnotherSession(ended->csrf, *current));
+    EXPECT_EQ(store.Find(ended->id, now + absl::Hours(9)), nullptr) << "an ended session opens";
+  }
+  EXPECT_FALSE(store.Ended(current->id));
+  EXPECT_TRUE(store.TokenOfAnotherSession(replaced->csrf, *current)) << "live, of another";
+  EXPECT_FALSE(store.TokenOfAnotherSession(current->csrf, *current));
+  EXPECT_FALSE(store.TokenOfAnotherSession(std::string(64, 'f'), *current));
+  EXPECT_FALSE(store.TokenOfAnotherSession("", *current));
+  EXPECT_FALSE(store.Ended(""));
+  EXPECT_FALSE(store.Ended(std::string(64, '0')));
+  // The least recently used, ended to make room, too.
+  std::shared_ptr<Session> oldest = store.Create(now + absl::Hours(7));
+  for (size_t i = 0; i < SessionStore::kMaxSessions; ++i) store.Create(now + absl::Hours(8));
+  EXPECT_TRUE(store.Ended(oldest->id));
+  // Only the newest kMaxEnded are kept.
+  for (size_t i = 0; i < SessionStore::kMaxEnded; ++i) {
+    store.End(store.Create(now + absl::Hours(8))->id);
+  }
+  EXPECT_FALSE(store.Ended(signed_out->id));
+}
+
 }  // namespace
 }  // namespace registry::console
