@@ -120,12 +120,20 @@ absl::StatusOr<google::protobuf::FieldMask> UpdateMaskFromPatch(absl::string_vie
 absl::Status FillAmendRequestFromPatch(absl::string_view json, v1::AmendRecordRequest* request) {
   ASSIGN_OR_RETURN(google::protobuf::FieldMask mask, UpdateMaskFromPatch(json));
   v1::CreateRecordRequest values;
-  const auto parsed = google::protobuf::util::JsonStringToMessage(std::string(json), &values);
+  // Enums as a record file and the options take them ("female", "imprisonment").
+  std::vector<EnumProblem> refused;
+  const std::string text = WithEnumNames(json, *values.GetDescriptor(), &refused);
+  const auto parsed = google::protobuf::util::JsonStringToMessage(text, &values);
+  std::vector<std::string> problems = EnumProblemLines(refused);
   if (!parsed.ok()) {
     // Named by field, never by the value protobuf's report quotes.
-    return UsageError(
-        absl::StrCat("the patch does not fit the record: ",
-                     JsonProblem(json, std::string(parsed.message()), *values.GetDescriptor())));
+    problems.push_back(JsonProblem(text, std::string(parsed.message()), *values.GetDescriptor()));
+  }
+  if (!problems.empty()) {
+    for (std::string& problem : problems) {
+      problem = absl::StrCat("the patch does not fit the record: ", problem);
+    }
+    return problems.size() == 1 ? UsageError(problems[0]) : UsageProblems(problems);
   }
   *request->mutable_person() = values.person();
   *request->mutable_conviction() = values.conviction();

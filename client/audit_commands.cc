@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "client/audit_events.h"
@@ -55,6 +56,36 @@ bool CanBeActor(absl::string_view actor) {
   absl::string_view rest = actor.substr(actor.find(':') + 1);
   if (absl::ConsumePrefix(&rest, "//")) return !rest.empty() && rest.front() != '/';
   return true;
+}
+
+// The registry's own actors ("system:<job>", server/call_gate.h CommitSystemEvent and the jobs
+// that write their own events).
+constexpr absl::string_view kSystemActors[] = {
+    "system:audit-retention", "system:backup",          "system:clock",
+    "system:data-check",      "system:erasure-ledger",  "system:gate",
+    "system:key-file",        "system:key-rotation",    "system:policy",
+    "system:restore",         "system:retention",       "system:retention-rules",
+    "system:storage",         "system:storage-schema",  "system:vetting-limits",
+    "system:watermark"};
+
+// Whether `actor` (one CanBeActor takes) reads as a whole identity: one of the registry's own
+// actors, or a URI whose path names a role and a caller (spiffe://registry.kjc.dev/court/pk-1) as
+// the registry's certificates do. An --actor that matches no event gets a note only otherwise:
+// a URI cut short ("spiffe://registry.kjc.dev/court") or a job misspelt ("system:gates") may be
+// why, while a whole identity that did nothing is an answer, and the note would put it in doubt.
+bool LooksLikeAWholeIdentity(absl::string_view actor) {
+  if (std::find(std::begin(kSystemActors), std::end(kSystemActors), actor) !=
+      std::end(kSystemActors)) {
+    return true;
+  }
+  absl::string_view rest = actor.substr(actor.find(':') + 1);
+  if (!absl::ConsumePrefix(&rest, "//")) return false;
+  const size_t slash = rest.find('/');
+  if (slash == absl::string_view::npos) return false;
+  const absl::string_view path = rest.substr(slash + 1);
+  const std::vector<absl::string_view> parts = absl::StrSplit(path, '/');
+  return parts.size() >= 2 && std::none_of(parts.begin(), parts.end(),
+                                           [](absl::string_view part) { return part.empty(); });
 }
 
 // The id of --record-id or --check-id, lowercased (the registry writes its ids in lowercase, one
@@ -342,6 +373,8 @@ std::string WithThousands(uint64_t n) {
 struct VerifyRun {
   AuditVerifyOptions options;
   std::string state_path;
+  // --public-key as typed, to name it.
+  std::string key_path;
 };
 
 absl::StatusOr<VerifyRun> VerifyRunFromArgs(CommandContext& ctx) {
@@ -349,6 +382,7 @@ absl::StatusOr<VerifyRun> VerifyRunFromArgs(CommandContext& ctx) {
   VerifyRun run;
   if (auto key_path = args.Get("public-key")) {
     ASSIGN_OR_RETURN(run.options.public_key_pem, ReadFileToString(*key_path, "audit public key"));
+    run.key_path = *key_path;
   }
   if (auto path = args.Get("state")) {
     run.state_path = *path;
@@ -365,24 +399,25 @@ absl::StatusOr<VerifyRun> VerifyRunFromArgs(CommandContext& ctx) {
   return run;
 }
 
-// `failure` of a verification with --public-key, with a hint when the head was refused for
-// being signed by another key than the one given and the registry says its audit key is another
-// one too: the likelier mistake is the file (the vetting key, say, given for the audit key) than
-// a forged log. The hint only adds words, and the failure stays a failure (exit 1), unlike
-// certificate verify's "another key" (exit 2): here the server tells both which key signed the
-// head and which key is its audit key. A server that forges its log under a key of its own would
-// answer with that key, and an exit code or a message that said "wrong file" would then pass its
-// forgery off as the user's mistake, and send the user to trust the key it names. So the hint
-// asks, names the server's answer as the server's, and points to the published key.
-absl::Status WithWrongKeyHint(AuditLogSource& source, const AuditVerifyOptions& options,
-                              const absl::Status& failure) {
+// `failure` of a verification with --public-key (the file `key_path`), said as a key that is
+// not the registry's audit key when the head was refused for being signed by another key than
+// the one given and the registry names that other key as its audit key: the likelier mistake is
+// the file (the vetting key, say, given for the audit key). Like certificate verify's "another
+// key", that is no verdict (INVALID_ARGUMENT, exit 2): the log was checked against no key the
+// user trusts, so it was not found bad either. The server's word decides only which way it is
+// said: a server that forges its log under a key of its own would answer with that key, so the
+// message names no key to trust instead, asks the user to compare the file with the audit key
+// the KJC publishes, and says that a forged log would match the registry's answer too.
+absl::Status WrongKeyOrFailure(AuditLogSource& source, const AuditVerifyOptions& options,
+                               absl::string_view key_path, const absl::Status& failure) {
   if (!options.public_key_pem.has_value() || !absl::IsFailedPrecondition(failure)) return failure;
   const absl::StatusOr<std::string> given =
       crypto::Ed25519PublicKeyFromPem(*options.public_key_pem);
   if (!given.ok()) return failure;
   const std::string given_id = crypto::Ed25519KeyId(*given);
-  // Only the refusal of the head's key names the key given as the trusted one.
-  if (!absl::StrContains(failure.message(), absl::StrCat("trusted audit key ", given_id))) {
+  // Only the refusal of the head's key names the key given.
+  if (!absl::StrContains(failure.message(),
+                         absl::StrCat("not by the key given with --public-key (", given_id))) {
     return failure;
   }
   const absl::StatusOr<v1::PublicKey> served = source.GetAuditPublicKey();
@@ -394,13 +429,14 @@ absl::Status WithWrongKeyHint(AuditLogSource& source, const AuditVerifyOptions& 
     served_id = crypto::Ed25519KeyId(*raw);
   }
   if (served_id == given_id) return failure;
-  return WithNote(failure,
-                  absl::StrCat("is --public-key the audit log's key? the registry says its audit "
-                               "key is ",
-                               ForTerminal(served_id),
-                               " (the vetting key, for one, is another); compare the file with "
-                               "the audit key the KJC publishes, not with the registry's answer, "
-                               "which a forged log would also match"));
+  return absl::InvalidArgumentError(absl::StrCat(
+      "--public-key ", key_path, " holds key ", given_id,
+      ", which is not the registry's audit key: the log's tree head is signed by key ",
+      ForTerminal(served_id),
+      ", which the registry names as its audit key. Nothing was verified; give the audit key "
+      "the KJC publishes (audit.pub.pem; the vetting key, vetting.pub.pem, is another). If "
+      "--public-key is that key, the log is not signed with it: compare the file with the "
+      "published key, not with the registry's answer, which a forged log would also match"));
 }
 
 // Verifies the log, says on stderr what the verification noted and warned of (a warning makes
@@ -411,7 +447,9 @@ absl::StatusOr<AuditVerification> VerifyAndSave(CommandContext& ctx, const Verif
   GrpcAuditLogSource source(channel, ctx.settings());
   absl::StatusOr<AuditVerification> verified =
       VerifyAuditLog(source, previous, run.options, absl::Now());
-  if (!verified.ok()) return WithWrongKeyHint(source, run.options, verified.status());
+  if (!verified.ok()) {
+    return WrongKeyOrFailure(source, run.options, run.key_path, verified.status());
+  }
   AuditVerification& result = *verified;
   // Through Note and Warn, which escape them for the terminal or write them as JSON (--json).
   for (const std::string& note : result.notes) ctx.Note(note);
@@ -544,7 +582,8 @@ absl::Status RunVerifiedAuditList(CommandContext& ctx, const v1::AuditFilter& fi
   const v1::SignedTreeHead& head = result.log.verified_head();
   for (const v1::AuditEntry& entry : shown) {
     if (ctx.json()) {
-      RETURN_IF_ERROR(ctx.PrintJson(entry));
+      ASSIGN_OR_RETURN(const std::string line, ToJsonLineWithCodeNames(entry, {"event.outcome"}));
+      ctx.out() << line << "\n";
       continue;
     }
     if (&entry == &shown.front()) ctx.out() << ListHeader();
@@ -617,7 +656,10 @@ absl::Status RunAuditList(CommandContext& ctx) {
         v1::AuditEntry shown = entry;
         shown.clear_event();
         if (hashed.event.has_value()) *shown.mutable_event() = std::move(*hashed.event);
-        RETURN_IF_ERROR(ctx.PrintJson(shown));
+        // The outcome by its code's name, as the text and the JSON errors say it.
+        ASSIGN_OR_RETURN(const std::string line,
+                         ToJsonLineWithCodeNames(shown, {"event.outcome"}));
+        ctx.out() << line << "\n";
         for (const std::string& warning : hashed.warnings) {
           ctx.Warn(absl::StripPrefix(warning, "WARNING: "));
         }
@@ -638,7 +680,7 @@ absl::Status RunAuditList(CommandContext& ctx) {
       if (!ctx.json() && !header_shown) {
         ctx.out() << "no events match\n";
         // A URI cut short ("spiffe://registry.kjc.dev/court") has the shape of a whole one.
-        if (args.Has("actor")) {
+        if (args.Has("actor") && !LooksLikeAWholeIdentity(args.Value("actor"))) {
           ctx.Note("--actor matches only a whole identity, as `registry-cli whoami` prints it");
         }
       }

@@ -98,7 +98,15 @@ absl::StatusOr<v1::PublicKey> TrustedKey(AuditLogSource& source,
 }
 
 absl::Status VerifyHeadSignature(const v1::SignedTreeHead& head, const v1::PublicKey& key,
-                                 const std::optional<LogState>& previous) {
+                                 const std::optional<LogState>& previous, bool key_given) {
+  if (head.key_id() != key.key_id() && key_given) {
+    // The key typed is the user's claim of which key is the audit key, not one this client
+    // trusted before: said as the key given (audit_commands.cc tells a wrong file from a
+    // forgery as far as it can).
+    return absl::FailedPreconditionError(
+        absl::StrCat("the tree head is signed by key ", head.key_id(),
+                     ", not by the key given with --public-key (", key.key_id(), ")"));
+  }
   if (head.key_id() != key.key_id()) {
     std::string why;
     if (previous.has_value() && previous->has_audit_key() &&
@@ -645,7 +653,8 @@ absl::StatusOr<AuditVerification> VerifyAuditLog(AuditLogSource& source,
   if (mine != logs.end()) known = *mine;
 
   ASSIGN_OR_RETURN(v1::PublicKey key, TrustedKey(source, known, options, &result.notes));
-  RETURN_IF_ERROR(VerifyHeadSignature(head, key, known));
+  RETURN_IF_ERROR(
+      VerifyHeadSignature(head, key, known, options.public_key_pem.has_value()));
   RETURN_IF_ERROR(VerifyNotAhead(head, options, now));
   result.first_of_log = !known.has_value() || !known->has_verified_head();
   if (!result.first_of_log) {

@@ -9,6 +9,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "client/audit_events.h"
 #include "client/record_fields.h"
 #include "client/terminal_text.h"
 #include "client/tls_probe.h"
@@ -235,15 +236,20 @@ std::string ChoicesHelp(const CommandSpec& command, const ConnectionSettings& se
   quick.timeout = std::min(settings.timeout, kHelpTimeout);
   absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = CreateChannel(quick);
   if (!channel.ok()) return Unlisted(what, WhyNotAsked(quick, channel.status(), false));
+  // Who the caller is, first: every role may ask it, and only it says which lists this caller
+  // may read. A list asked of a role refused it would be a refusal in the audit log for reading
+  // help.
+  absl::StatusOr<v1::WhoAmIResponse> who = CallWhoAmI(*channel, quick);
+  if (!who.ok()) return Unlisted(what, WhyNotAsked(quick, who.status(), true));
   if (command.choices == HelpChoices::kRecordTables) {
+    if (!RoleMayCall(who->role(), kReferenceDataMethod)) {
+      return Unlisted(what, absl::StrCat("role ", RoleName(who->role()),
+                                         " does not read them; clerks enter records"));
+    }
     absl::StatusOr<RecordChoices> tables = CallReferenceData(*channel, quick);
-    // Only clerks enter records, and only they may read the tables.
-    if (absl::IsPermissionDenied(tables.status())) return "";
     if (!tables.ok()) return Unlisted(what, WhyNotAsked(quick, tables.status(), true));
     return TablesHelp(*tables);
   }
-  absl::StatusOr<v1::WhoAmIResponse> who = CallWhoAmI(*channel, quick);
-  if (!who.ok()) return Unlisted(what, WhyNotAsked(quick, who.status(), true));
   if (command.choices == HelpChoices::kPurposes) {
     if (who->role() != v1::ROLE_COURT) return "";
     return Lines("purpose codes you may state (--purpose)", who->purpose_codes());

@@ -23,6 +23,7 @@
 #include "client/command_table.h"
 #include "client/json_io.h"
 #include "client/option_parser.h"
+#include "client/record_import.h"
 #include "client/output_buffer.h"
 #include "client/suggest.h"
 #include "client/terminal_text.h"
@@ -321,6 +322,8 @@ int RunCommandLine(const std::vector<std::string>& args, const EnvLookup& env,
   absl::StatusOr<ConnectionSettings> settings = ResolveConnectionSettings(*global, env);
   if (parsed->help()) {
     out << CommandHelp(*command);
+    // The import's file format, which its errors point to.
+    if (command->name == "record import") out << ImportFormatHelp();
     // With an identity, the values this caller may choose from, as the registry says.
     if (settings.ok()) out << ChoicesHelp(*command, *settings);
     return kExitOk;

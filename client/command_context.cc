@@ -1,12 +1,17 @@
 #include "client/command_context.h"
 
+#include <algorithm>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
+#include "client/audit_events.h"
 #include "client/json_io.h"
 #include "client/terminal_text.h"
 #include "common/status_macros.h"
+#include "google/protobuf/descriptor.h"
 #include "google/protobuf/struct.pb.h"
+#include "registry/v1/access.pb.h"
 #include "registry/v1/info.grpc.pb.h"
 
 namespace registry::client {
@@ -32,6 +37,8 @@ absl::StatusOr<v1::WhoAmIResponse> CommandContext::WhoAmI() {
 
 absl::StatusOr<RecordChoices> CommandContext::RecordTables() {
   if (!tables_.has_value()) {
+    ASSIGN_OR_RETURN(const v1::WhoAmIResponse who, WhoAmI());
+    if (!RoleMayCall(who.role(), kReferenceDataMethod)) return TablesNotForRole(who.role());
     ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, Channel());
     ASSIGN_OR_RETURN(tables_, CallReferenceData(channel, settings_));
   }
@@ -61,6 +68,20 @@ void CommandContext::Remark(absl::string_view kind, absl::string_view text) {
     }
   }
   err() << (kind == "warning" ? "WARNING" : kind) << ": " << ForTerminal(text) << "\n";
+}
+
+bool RoleMayCall(v1::Role role, absl::string_view method) {
+  const google::protobuf::MethodDescriptor* descriptor =
+      google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(std::string(method));
+  if (descriptor == nullptr || !descriptor->options().HasExtension(v1::access)) return true;
+  const auto& roles = descriptor->options().GetExtension(v1::access).roles();
+  return std::find(roles.begin(), roles.end(), role) != roles.end();
+}
+
+absl::Status TablesNotForRole(v1::Role role) {
+  return absl::PermissionDeniedError(absl::StrCat(
+      "role ", RoleName(role),
+      " does not read the courts and offences records are entered with: that is for clerks"));
 }
 
 absl::StatusOr<v1::WhoAmIResponse> CallWhoAmI(const std::shared_ptr<grpc::Channel>& channel,

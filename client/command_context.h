@@ -78,7 +78,10 @@ class CommandContext {
 
   // The caller as the registry sees it (InfoService.WhoAmI), asked once per run.
   absl::StatusOr<registry::v1::WhoAmIResponse> WhoAmI();
-  // The courts and offences a record may name (InfoService.GetReferenceData), asked once.
+  // The courts and offences a record may name (InfoService.GetReferenceData), asked once, and
+  // only of a role that may read them (asked with WhoAmI first): PermissionDenied, without a
+  // call, for another. A refused call is an audited refusal, and a judge who reads `record create
+  // --help` or runs `record template` has tried nothing.
   absl::StatusOr<RecordChoices> RecordTables();
 
   // Prints `message` as one JSON line on out().
@@ -120,6 +123,18 @@ class CommandContext {
   int exit_code_ = 0;
   std::optional<int> error_exit_code_;
 };
+
+// Whether `role` may call `method` ("registry.v1.InfoService.GetReferenceData"), by the rule
+// the API declares on it (registry/v1/access.proto) and the server enforces; true for a method
+// that declares none (the server decides).
+bool RoleMayCall(registry::v1::Role role, absl::string_view method);
+
+// InfoService.GetReferenceData, which RecordTables and help ask only of a role RoleMayCall.
+inline constexpr absl::string_view kReferenceDataMethod =
+    "registry.v1.InfoService.GetReferenceData";
+
+// The refusal RecordTables answers, without a call, for a role that may not read the tables.
+absl::Status TablesNotForRole(registry::v1::Role role);
 
 // InfoService calls with the settings' deadline and request id.
 absl::StatusOr<registry::v1::WhoAmIResponse> CallWhoAmI(

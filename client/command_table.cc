@@ -111,7 +111,7 @@ std::vector<CommandSpec> BuildCommands() {
        "Enter a final conviction; prints the new record id. Give every field as an option\n"
        "(--surname ... --offence 06/L-074:230:1 ...), answer questions one field at a time\n"
        "(--interactive), or fill in what `record template` prints and pass it with --file.\n"
-       "Every missing or bad field is named at once, before anything is sent.",
+       "Every missing or bad field is named at once, before anything is stored.",
        0,
        0,
        Concat<OptionSpec>(
@@ -213,9 +213,9 @@ std::vector<CommandSpec> BuildCommands() {
        {{"record_id", "ID"}, {"legal_basis", "legal-basis"}}},
       {"record import",
        "FILE [--dry-run] [--batch N]",
-       "Import historical judgments from a CSV or JSON-lines file. FILE is .csv (header\n"
-       "documented in deploy/examples/README.md) or .jsonl/.ndjson (one CreateRecordRequest\n"
-       "per line). Every invalid row is listed by line; exit 1 when any row is invalid.",
+       "Import historical judgments from a CSV or JSON-lines file. FILE is .csv or\n"
+       ".jsonl/.ndjson (one record per line); their formats follow the options. Every invalid\n"
+       "row is listed by line; exit 1 when any row is invalid.",
        1,
        1,
        {{"dry-run", "", "let the server validate the rows without writing them"},
@@ -237,7 +237,7 @@ std::vector<CommandSpec> BuildCommands() {
         {"consent-ref", "REF", "reference of the candidate's written consent", true, false,
          ValueCheck::kReference},
         {"out", "CERT.json", "write the signed certificate to this file (a new one)", false,
-         false, ValueCheck::kOutputPath},
+         false, ValueCheck::kOutputFile},
         {"overwrite", "", "replace the --out file if it exists", false, false, ValueCheck::kNone,
          {"out"}}},
        &RunVetCheck,
@@ -266,7 +266,7 @@ std::vector<CommandSpec> BuildCommands() {
        "Print or save the key that signs vetting certificates.",
        0,
        0,
-       {{"out", "FILE", "write the PEM to this file", false, false, ValueCheck::kOutputPath}},
+       {{"out", "FILE", "write the PEM to this file", false, false, ValueCheck::kOutputFile}},
        &RunVetPublicKey},
       {"certificate verify",
        "CERT.json --public-key FILE",
@@ -298,7 +298,7 @@ std::vector<CommandSpec> BuildCommands() {
        0, 0,
        Concat<OptionSpec>(
            Concat<OptionSpec>({{"out", "FILE", "where to write the export (a new file)", true,
-                                false, ValueCheck::kOutputPath},
+                                false, ValueCheck::kOutputFile},
                                {"overwrite", "", "replace the --out file if it exists"},
                                {"recipient", "REF", "who the export is for, e.g. \"IPA\"", true,
                                 false, ValueCheck::kReference},

@@ -118,6 +118,26 @@ std::string OutputPathProblem(absl::string_view path) {
                       ", not a regular file: give a new file name, or a regular file to replace");
 }
 
+std::string OutputFileProblem(absl::string_view path) {
+  if (std::string problem = OutputPathProblem(path); !problem.empty()) return problem;
+  struct stat info;
+  if (lstat(std::string(path).c_str(), &info) == 0) return "";
+  // A new file: its folder must be there (the writer makes none). Said as a mistake in the
+  // option, before the work, rather than by the write at its end (NOT_FOUND, which read as the
+  // registry's answer).
+  const size_t slash = path.rfind('/');
+  if (slash == absl::string_view::npos || slash == 0) return "";
+  const std::string folder(path.substr(0, slash));
+  struct stat folder_info;
+  if (stat(folder.c_str(), &folder_info) != 0) {
+    return errno == ENOENT || errno == ENOTDIR ? absl::StrCat("no folder ", folder,
+                                                              " to write it in")
+                                               : "";
+  }
+  if (!S_ISDIR(folder_info.st_mode)) return absl::StrCat(folder, " is not a folder");
+  return "";
+}
+
 absl::StatusOr<std::string> ReadFileToString(absl::string_view path, absl::string_view what,
                                              size_t max_bytes) {
   const std::string path_string(path);

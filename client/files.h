@@ -60,6 +60,10 @@ std::string ExistingOutputProblem(absl::string_view option, absl::string_view pa
 // errors (a folder that does not exist) are left to the writer.
 std::string OutputPathProblem(absl::string_view path);
 
+// OutputPathProblem, and for a new file whose folder is not there (a writer that makes no
+// folders: --out), "no folder var/nodir to write it in", or "var/x is not a folder".
+std::string OutputFileProblem(absl::string_view path);
+
 // WriteFileAtomically for contents that arrive piece by piece and need not fit in memory (an
 // audit export as long as the log): pieces go to the temporary file as they come, and the file
 // appears at `path` only when Commit succeeds. Destroyed without a successful Commit, it removes

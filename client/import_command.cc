@@ -14,6 +14,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "client/cli.h"
+#include "client/cli_output.pb.h"
 #include "client/commands.h"
 #include "client/files.h"
 #include "client/record_fields.h"
@@ -333,6 +334,15 @@ absl::Status RunRecordImport(CommandContext& ctx) {
                        return a.line() < b.line();
                      });
     for (const v1::ImportRowResult& result : all) RETURN_IF_ERROR(ctx.PrintJson(result));
+    // The counts, and that nothing was entered by a dry run: a script reading the lines alone
+    // could not tell "valid" from entered.
+    ImportSummary summary;
+    summary.set_dry_run(dry_run);
+    summary.set_created(created);
+    summary.set_valid(valid);
+    summary.set_duplicates(duplicates);
+    summary.set_invalid(invalid.size());
+    RETURN_IF_ERROR(ctx.PrintJson(summary));
   } else {
     // The server's reasons and the client's, which may quote the file, and which lines the
     // registry already holds and as which record (a row that differs from it, a corrected file

@@ -6,23 +6,31 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/numbers.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "client/option_parser.h"
+#include "client/record_fields.h"
 #include "client/suggest.h"
 #include "client/terminal_text.h"
 #include "common/json_keys.h"
+#include "common/status_macros.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
+#include "registry/v1/records.pb.h"
 
 namespace registry::client {
 namespace {
 
+namespace v1 = registry::v1;
 using google::protobuf::Descriptor;
 using google::protobuf::DescriptorPool;
 using google::protobuf::EnumDescriptor;
+using google::protobuf::EnumValueDescriptor;
+using google::protobuf::FieldDescriptor;
 
 // Protobuf's own phrases ("Unable to parse number.", "Cannot find field.") are sentences without
 // quotes or digits; a phrase with either may hold a piece of the input, and is not repeated.
@@ -95,6 +103,16 @@ bool IsFieldPath(const Descriptor& type, absl::string_view path) {
   return true;
 }
 
+// The values an enum is written as: each but the zero one, which stands for "not given"
+// (SEX_UNSPECIFIED) and is never a choice.
+std::vector<const EnumValueDescriptor*> Choices(const EnumDescriptor& type) {
+  std::vector<const EnumValueDescriptor*> values;
+  for (int i = 0; i < type.value_count(); ++i) {
+    if (type.value(i)->number() != 0) values.push_back(type.value(i));
+  }
+  return values;
+}
+
 // What a value that does not fit a field of `type_name` should have been.
 std::string NotOfType(absl::string_view type_name) {
   if (type_name == "TYPE_STRING") return "not a string (text goes in double quotes)";
@@ -105,7 +123,7 @@ std::string NotOfType(absl::string_view type_name) {
     const DescriptorPool& pool = *DescriptorPool::generated_pool();
     if (const EnumDescriptor* e = pool.FindEnumTypeByName(std::string(type_name))) {
       std::vector<std::string> names;
-      for (int i = 0; i < e->value_count(); ++i) names.push_back(e->value(i)->name());
+      for (const EnumValueDescriptor* value : Choices(*e)) names.push_back(value->name());
       return absl::StrCat("not one of ", absl::StrJoin(names, ", "));
     }
     if (pool.FindMessageTypeByName(std::string(type_name)) != nullptr) return "not an object";
@@ -230,10 +248,275 @@ absl::StatusOr<std::string> ToJson(const google::protobuf::Message& message, boo
   return json;
 }
 
+// "SentenceType" -> "SENTENCE_TYPE_": the prefix protobuf's style puts before an enum's values.
+std::string EnumPrefix(const EnumDescriptor& type) {
+  std::string prefix;
+  for (const char c : type.name()) {
+    if (absl::ascii_isupper(static_cast<unsigned char>(c)) && !prefix.empty()) prefix += '_';
+    prefix += absl::ascii_toupper(static_cast<unsigned char>(c));
+  }
+  return prefix + "_";
+}
+
+// The word a value is typed as on the command line and in a CSV import: its name without the
+// enum's prefix, in small letters ("female", "juvenile_measure", "work_with_children").
+std::string EnumWord(const EnumValueDescriptor& value) {
+  return absl::AsciiStrToLower(absl::StripPrefix(value.name(), EnumPrefix(*value.type())));
+}
+
+// The letters `record create --sex` and its question take too (record_fields.cc).
+const EnumValueDescriptor* EnumAlias(const EnumDescriptor& type, absl::string_view word) {
+  if (type.full_name() != "registry.v1.Sex") return nullptr;
+  if (word == "f") return type.FindValueByName("SEX_FEMALE");
+  if (word == "m") return type.FindValueByName("SEX_MALE");
+  return nullptr;
+}
+
+// The value of `type` that `typed` names: a word, an alias or a proto name, in any case; the zero
+// value for "" or its own proto name ("SEX_UNSPECIFIED", which older templates hold: not given).
+// nullptr when it names none.
+const EnumValueDescriptor* EnumValueOf(const EnumDescriptor& type, absl::string_view typed) {
+  const std::string word = absl::AsciiStrToLower(absl::StripAsciiWhitespace(typed));
+  if (word.empty()) return type.FindValueByNumber(0);
+  for (int i = 0; i < type.value_count(); ++i) {
+    const EnumValueDescriptor* value = type.value(i);
+    if (absl::EqualsIgnoreCase(value->name(), word)) return value;
+    if (value->number() != 0 && EnumWord(*value) == word) return value;
+  }
+  return EnumAlias(type, word);
+}
+
+// A scan of JSON text read as a message type that finds the values of its enum fields, with the
+// text that replaces each (the value's proto name, or the zero value's for one that names none,
+// which is a problem). It only reads: text that is not JSON stops it, and the parser says why.
+class EnumScan {
+ public:
+  struct Replacement {
+    size_t start;
+    size_t size;
+    std::string text;
+  };
+
+  explicit EnumScan(absl::string_view json) : json_(json) {}
+  // Instead of the enums: the int32 fields at `code_paths` (without list indexes) that hold a
+  // gRPC status code, whose numbers are replaced by the code's name.
+  EnumScan(absl::string_view json, std::vector<std::string> code_paths)
+      : json_(json), code_paths_(std::move(code_paths)), read_enums_(false) {}
+
+  // Scans the whole text as `type`; false when it does not read as JSON.
+  bool Run(const Descriptor& type) {
+    if (!Value(&type, nullptr, "")) return false;
+    SkipSpace();
+    return pos_ == json_.size();
+  }
+
+  const std::vector<Replacement>& replacements() const { return replacements_; }
+  const std::vector<EnumProblem>& problems() const { return problems_; }
+
+ private:
+  void SkipSpace() {
+    while (pos_ < json_.size() && absl::ascii_isspace(static_cast<unsigned char>(json_[pos_]))) {
+      ++pos_;
+    }
+  }
+
+  bool Take(char c) {
+    SkipSpace();
+    if (pos_ >= json_.size() || json_[pos_] != c) return false;
+    ++pos_;
+    return true;
+  }
+
+  // A string at pos_, its text decoded as far as an enum's words need (ASCII escapes; any other
+  // \u escape stands as a character no word holds).
+  bool String(std::string* text) {
+    SkipSpace();
+    if (pos_ >= json_.size() || json_[pos_] != '"') return false;
+    ++pos_;
+    text->clear();
+    while (pos_ < json_.size()) {
+      const char c = json_[pos_++];
+      if (c == '"') return true;
+      if (c != '\\') {
+        text->push_back(c);
+        continue;
+      }
+      if (pos_ >= json_.size()) return false;
+      const char escaped = json_[pos_++];
+      if (escaped == 'u') {
+        if (pos_ + 4 > json_.size()) return false;
+        unsigned int code = 0;
+        for (int i = 0; i < 4; ++i) {
+          const auto digit = static_cast<unsigned char>(json_[pos_++]);
+          if (!absl::ascii_isxdigit(digit)) return false;
+          code = code * 16 + (absl::ascii_isdigit(digit) ? digit - '0'
+                                                         : absl::ascii_tolower(digit) - 'a' + 10);
+        }
+        text->push_back(code < 0x80 ? static_cast<char>(code) : '\x01');
+      } else {
+        text->push_back(escaped);
+      }
+    }
+    return false;
+  }
+
+  // The field of `type` a key names (its proto name or its JSON name), or nullptr.
+  static const FieldDescriptor* FieldOf(const Descriptor* type, absl::string_view key) {
+    if (type == nullptr) return nullptr;
+    for (int i = 0; i < type->field_count(); ++i) {
+      const FieldDescriptor* field = type->field(i);
+      if (field->name() == key || field->json_name() == key) return field;
+    }
+    return nullptr;
+  }
+
+  // One value, of `field` of the message being read (nullptr: the message `type` itself, or a
+  // place that holds no field of the API, whose enums are not looked for). `path` names it.
+  bool Value(const Descriptor* type, const FieldDescriptor* field, const std::string& path) {
+    SkipSpace();
+    if (pos_ >= json_.size()) return false;
+    const char c = json_[pos_];
+    if (c == '{') {
+      ++pos_;
+      const Descriptor* inner = field == nullptr ? type : field->message_type();
+      // A map or a well-known type (Struct, Timestamp) holds no field of the API.
+      if (field != nullptr && (field->is_map() || inner == nullptr ||
+                               absl::StartsWith(inner->full_name(), "google.protobuf."))) {
+        inner = nullptr;
+      }
+      if (Take('}')) return true;
+      do {
+        std::string key;
+        if (!String(&key) || !Take(':')) return false;
+        const FieldDescriptor* child = FieldOf(inner, key);
+        const std::string below =
+            child == nullptr ? path : path.empty() ? child->name()
+                                                   : absl::StrCat(path, ".", child->name());
+        if (!Value(nullptr, child, below)) return false;
+      } while (Take(','));
+      return Take('}');
+    }
+    if (c == '[') {
+      ++pos_;
+      if (Take(']')) return true;
+      int index = 0;
+      do {
+        const std::string item = field != nullptr && field->is_repeated()
+                                     ? absl::StrCat(path, "[", index++, "]")
+                                     : path;
+        if (!Value(type, field, item)) return false;
+      } while (Take(','));
+      return Take(']');
+    }
+    const size_t start = pos_;
+    const EnumDescriptor* type_of_enum =
+        field != nullptr && read_enums_ ? field->enum_type() : nullptr;
+    if (c == '"') {
+      std::string text;
+      if (!String(&text)) return false;
+      if (type_of_enum != nullptr) Check(*type_of_enum, start, path, EnumValueOf(*type_of_enum,
+                                                                                 text));
+      return true;
+    }
+    while (pos_ < json_.size() && !absl::ascii_isspace(static_cast<unsigned char>(json_[pos_])) &&
+           json_[pos_] != ',' && json_[pos_] != '}' && json_[pos_] != ']') {
+      ++pos_;
+    }
+    if (pos_ == start) return false;
+    const absl::string_view scalar = json_.substr(start, pos_ - start);
+    int code = 0;
+    if (field != nullptr && absl::SimpleAtoi(scalar, &code) &&
+        std::find(code_paths_.begin(), code_paths_.end(), WithoutIndexes(path)) !=
+            code_paths_.end()) {
+      const std::string name = absl::StatusCodeToString(static_cast<absl::StatusCode>(code));
+      if (!name.empty() && absl::ascii_isupper(static_cast<unsigned char>(name[0]))) {
+        replacements_.push_back({start, pos_ - start, absl::StrCat("\"", name, "\"")});
+      }
+    }
+    if (type_of_enum != nullptr && scalar != "null") {
+      // A value's number is the API's own spelling of it, and stays; another is no value.
+      int number = 0;
+      const EnumValueDescriptor* value =
+          absl::SimpleAtoi(scalar, &number) ? type_of_enum->FindValueByNumber(number) : nullptr;
+      if (value == nullptr) Check(*type_of_enum, start, path, nullptr);
+    }
+    return true;
+  }
+
+  // Replaces the value at [start, pos_) by `value`'s proto name, or by the zero value's with a
+  // problem when `value` is nullptr.
+  void Check(const EnumDescriptor& type, size_t start, const std::string& path,
+             const EnumValueDescriptor* value) {
+    if (value == nullptr) {
+      problems_.push_back({path, absl::StrCat("not ", EnumWords(type))});
+      value = type.FindValueByNumber(0);
+      if (value == nullptr) return;
+    }
+    replacements_.push_back({start, pos_ - start, absl::StrCat("\"", value->name(), "\"")});
+  }
+
+  static std::string WithoutIndexes(absl::string_view path) {
+    std::string out;
+    bool in_index = false;
+    for (const char c : path) {
+      if (c == '[') in_index = true;
+      if (!in_index) out.push_back(c);
+      if (c == ']') in_index = false;
+    }
+    return out;
+  }
+
+  absl::string_view json_;
+  std::vector<std::string> code_paths_;
+  bool read_enums_ = true;
+  size_t pos_ = 0;
+  std::vector<Replacement> replacements_;
+  std::vector<EnumProblem> problems_;
+};
+
+// The problems of a record file the client sees once its enum values were read (a date that is
+// not one, a required field missing), by path, as `record create` names them: a file with a
+// word it does not take has its other mistakes said in the same run. Those of the fields whose
+// value was refused (`refused`) are said already.
+std::vector<std::string> OtherRecordProblems(const google::protobuf::Message& message,
+                                             const std::vector<EnumProblem>& refused) {
+  const auto* request = dynamic_cast<const v1::CreateRecordRequest*>(&message);
+  if (request == nullptr) return {};
+  std::vector<FieldProblem> problems;
+  AppendRecordProblems(*request, /*choices=*/nullptr, &problems);
+  std::vector<std::string> lines;
+  for (const FieldProblem& problem : problems) {
+    std::string where = problem.field->path;
+    if (problem.item >= 0) absl::StrAppend(&where, "[", problem.item, "]");
+    const bool said = std::any_of(refused.begin(), refused.end(), [&](const EnumProblem& p) {
+      return p.path == where || absl::StartsWith(p.path, where + ".") ||
+             absl::StartsWith(where, absl::StrCat(p.path, "."));
+    });
+    if (!said) lines.push_back(DescribeProblem(problem, /*by_path=*/true));
+  }
+  return lines;
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> ToJsonLine(const google::protobuf::Message& message) {
   return ToJson(message, /*whitespace=*/false);
+}
+
+absl::StatusOr<std::string> ToJsonLineWithCodeNames(const google::protobuf::Message& message,
+                                                    std::vector<std::string> code_paths) {
+  ASSIGN_OR_RETURN(const std::string json, ToJson(message, /*whitespace=*/false));
+  EnumScan scan(json, std::move(code_paths));
+  if (!scan.Run(*message.GetDescriptor())) return json;
+  std::string out;
+  size_t done = 0;
+  for (const EnumScan::Replacement& replacement : scan.replacements()) {
+    absl::StrAppend(&out, absl::string_view(json).substr(done, replacement.start - done),
+                    replacement.text);
+    done = replacement.start + replacement.size;
+  }
+  absl::StrAppend(&out, absl::string_view(json).substr(done));
+  return out;
 }
 
 absl::StatusOr<std::string> ToJsonText(const google::protobuf::Message& message) {
@@ -242,21 +525,74 @@ absl::StatusOr<std::string> ToJsonText(const google::protobuf::Message& message)
   return json;
 }
 
+std::string EnumWords(const EnumDescriptor& type) {
+  std::vector<std::string> words;
+  for (const EnumValueDescriptor* value : Choices(type)) words.push_back(EnumWord(*value));
+  if (words.size() < 2) return absl::StrJoin(words, "");
+  const std::string last = words.back();
+  words.pop_back();
+  return absl::StrCat(absl::StrJoin(words, ", "), " or ", last);
+}
+
+std::string WithEnumNames(absl::string_view json, const Descriptor& type,
+                          std::vector<EnumProblem>* problems) {
+  EnumScan scan(json);
+  if (!scan.Run(type)) return std::string(json);
+  std::string out;
+  size_t done = 0;
+  for (const EnumScan::Replacement& replacement : scan.replacements()) {
+    absl::StrAppend(&out, json.substr(done, replacement.start - done), replacement.text);
+    done = replacement.start + replacement.size;
+  }
+  absl::StrAppend(&out, json.substr(done));
+  problems->insert(problems->end(), scan.problems().begin(), scan.problems().end());
+  return out;
+}
+
+std::vector<std::string> EnumProblemLines(const std::vector<EnumProblem>& problems) {
+  std::vector<std::string> lines;
+  for (const EnumProblem& problem : problems) {
+    lines.push_back(problem.path.empty() ? problem.what
+                                         : absl::StrCat(problem.path, ": ", problem.what));
+  }
+  return lines;
+}
+
 absl::Status ParseJson(absl::string_view json, absl::string_view what,
                        google::protobuf::Message* message) {
   const Descriptor& type = *message->GetDescriptor();
-  const auto status = google::protobuf::util::JsonStringToMessage(std::string(json), message);
   // A key given twice first: protobuf keeps the last value of one (or, in a map, reports it in
   // words of its own).
   std::string problem = RepeatedKeyProblem(json, type);
+  // The enums as a person writes them (as the options and the CSV import take them). A signed
+  // certificate is no file a person writes: it is read as protobuf reads it, as its check reads
+  // it (client/certificate_check.cc), so that the two never disagree on what it holds.
+  std::vector<EnumProblem> refused;
+  const std::string text = type.full_name() == "registry.v1.SignedVettingCertificate"
+                               ? std::string(json)
+                               : WithEnumNames(json, type, &refused);
+  const auto status = google::protobuf::util::JsonStringToMessage(text, message);
   if (problem.empty() && !status.ok()) {
-    problem = JsonProblem(json, std::string(status.message()), type);
+    problem = JsonProblem(text, std::string(status.message()), type);
   }
   if (!problem.empty()) {
     // Nothing of a file refused is left to be used by mistake.
     message->Clear();
-    return absl::InvalidArgumentError(
-        absl::StrCat(what, " ", WhatItShouldBe(type), ": ", problem));
+    const std::string first = absl::StrCat(what, " ", WhatItShouldBe(type), ": ", problem);
+    if (refused.empty()) return absl::InvalidArgumentError(first);
+    std::vector<std::string> lines = {first};
+    for (std::string& line : EnumProblemLines(refused)) lines.push_back(std::move(line));
+    return ProblemsError(absl::StatusCode::kInvalidArgument, lines);
+  }
+  if (!refused.empty()) {
+    // The file is of the right kind, with values it does not take: every one of them at once,
+    // and what else the client sees wrong in it.
+    std::vector<std::string> lines = EnumProblemLines(refused);
+    for (std::string& line : OtherRecordProblems(*message, refused)) {
+      lines.push_back(std::move(line));
+    }
+    message->Clear();
+    return ProblemsError(absl::StatusCode::kInvalidArgument, lines);
   }
   return absl::OkStatus();
 }

@@ -10,6 +10,7 @@
 #define REGISTRY_CLIENT_JSON_IO_H_
 
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -24,15 +25,52 @@ namespace registry::client {
 // protobuf cannot print it.
 absl::StatusOr<std::string> ToJsonLine(const google::protobuf::Message& message);
 
+// ToJsonLine with the int32 fields at `code_paths` that hold a gRPC status code
+// ("status_code", "event.outcome"; a list's items by the list's path) written as the code's name
+// ("PERMISSION_DENIED"), as the text output and the JSON errors name codes; a number that is no
+// code stays a number.
+absl::StatusOr<std::string> ToJsonLineWithCodeNames(const google::protobuf::Message& message,
+                                                    std::vector<std::string> code_paths);
+
 // The message as JSON for a person to read and edit: one field a line, indented, as ToJsonLine
 // with every field shown, ending with a newline. ParseJson reads it back.
 absl::StatusOr<std::string> ToJsonText(const google::protobuf::Message& message);
 
-// Parses `json` into `message`. InvalidArgument naming `what`, what the file should be (in the
-// words of the command that writes one: "rec.json is not a record file (...)"), and the problem
-// (JsonProblem, or RepeatedKeyProblem of common/json_keys.h) otherwise.
+// Parses `json` into `message`, its enums as WithEnumNames takes them. InvalidArgument naming
+// `what`, what the file should be (in the words of the command that writes one: "rec.json is not
+// a record file (...)"), and the problem (JsonProblem, or RepeatedKeyProblem of
+// common/json_keys.h), with every enum value it does not take; or, when the file reads but for
+// such values, one problem a line (ProblemsError): each of those values, and for a record
+// (CreateRecordRequest) what else AppendRecordProblems finds in it, so that one run names them
+// all.
 absl::Status ParseJson(absl::string_view json, absl::string_view what,
                        google::protobuf::Message* message);
+
+// A value of an enum field a JSON text gives that names no value of it: where
+// ("person.sex", "conviction.bans[1].type") and what it should be ("not female or male"), never
+// the value.
+struct EnumProblem {
+  std::string path;
+  std::string what;
+};
+
+// `json` read as `type`, with the value of each of its enum fields written as registry-cli's
+// options and the CSV import take it (the value's name without the enum's prefix: "female",
+// "imprisonment", "work_with_children"; f or m for a sex), or as its proto name ("SEX_FEMALE"),
+// in any case, turned into the proto name protobuf's parser takes; "" and the zero value's own
+// name (SEX_UNSPECIFIED, which older record templates hold) leave the field unset. Each value that
+// is none of these is appended to `problems` and replaced by the zero value, so that the rest can
+// be read and checked. Text that does not read as JSON comes back as it is: the parser says what
+// is wrong with it. ParseJson reads every file so.
+std::string WithEnumNames(absl::string_view json, const google::protobuf::Descriptor& type,
+                          std::vector<EnumProblem>* problems);
+
+// "person.sex: not female or male", a line each.
+std::vector<std::string> EnumProblemLines(const std::vector<EnumProblem>& problems);
+
+// The words an enum's values are written as, without its zero value (never a choice): "female
+// or male", "work_with_children, contact_with_victim or profession".
+std::string EnumWords(const google::protobuf::EnumDescriptor& type);
 
 // What is wrong with `json`, from protobuf's report `error` of parsing it as `type`, without a
 // word of the text: protobuf's report quotes a field's value ("invalid value 2468013579 for type

@@ -299,9 +299,10 @@ absl::StatusOr<ParsedArgs> ParseOptions(absl::Span<const OptionSpec> specs,
       if (spec.check == ValueCheck::kInputPath && value.empty()) {
         problem = "the file name is empty";
       }
-      if (spec.check == ValueCheck::kOutputPath) {
+      if (spec.check == ValueCheck::kOutputPath || spec.check == ValueCheck::kOutputFile) {
         // Named with the path, as a file is everywhere else: "--out /dev/full: it is a device".
-        problem = OutputPathProblem(value);
+        problem = spec.check == ValueCheck::kOutputFile ? OutputFileProblem(value)
+                                                        : OutputPathProblem(value);
         if (!problem.empty() && !value.empty()) {
           problems.push_back(absl::StrCat("--", spec.name, " ", value, ": ", problem));
           continue;

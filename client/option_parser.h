@@ -39,6 +39,9 @@ enum class ValueCheck {
   // written, it would come after the work the file was for (a vetting check, counted against
   // the day's limit).
   kOutputPath,
+  // kOutputPath in a folder that must be there already (OutputFileProblem): --out, whose
+  // writer makes no folder (--state's makes its own).
+  kOutputFile,
   // A personal number, as far as registry-cli can tell: no space, control or non-ASCII character
   // (which no personal number has). Its format is the registry's setting (personal_number_pattern)
   // and is checked there.

@@ -1,5 +1,9 @@
 // record subcommands except import (import_command.cc).
+#include <termios.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <optional>
@@ -131,17 +135,17 @@ std::optional<RecordChoices> TablesIfReadable(CommandContext& ctx) {
   return *std::move(tables);
 }
 
-// ---- record create --interactive ----
-
-// OK when the registry answers and the caller's role may enter records; else why not, before a
-// person answers twenty questions for nothing. WhoAmI is a call every role may make; which roles
-// may call CreateRecord is declared on the API itself (registry/v1/access.proto), the rule the
-// server enforces.
-absl::Status CheckMayEnterRecords(CommandContext& ctx) {
+// OK when the registry answers and the caller's role may call `method` (the RPC's full name);
+// else why not, in the words "role court may not <what>: that is for role clerk<after>", before
+// a person answers questions for nothing or is shown a record it may not change. WhoAmI is a
+// call every role may make; which roles may call a method is declared on the API itself
+// (registry/v1/access.proto), the rule the server enforces.
+absl::Status CheckMayCall(CommandContext& ctx, absl::string_view method_name,
+                          absl::string_view what, absl::string_view after) {
   ASSIGN_OR_RETURN(const v1::WhoAmIResponse who, ctx.WhoAmI());
   const google::protobuf::MethodDescriptor* method =
       google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
-          "registry.v1.RecordService.CreateRecord");
+          std::string(method_name));
   // Without the rule, the server decides.
   if (method == nullptr || !method->options().HasExtension(v1::access)) return absl::OkStatus();
   std::vector<std::string> allowed;
@@ -150,9 +154,25 @@ absl::Status CheckMayEnterRecords(CommandContext& ctx) {
     allowed.push_back(RoleName(static_cast<v1::Role>(role)));
   }
   return absl::PermissionDeniedError(absl::StrCat(
-      "role ", RoleName(who.role()), " may not enter records: that is for role",
-      allowed.size() == 1 ? " " : "s ", absl::StrJoin(allowed, " or "),
-      "; no question was asked"));
+      "role ", RoleName(who.role()), " may not ", what, ": that is for role",
+      allowed.size() == 1 ? " " : "s ", absl::StrJoin(allowed, " or "), after));
+}
+
+// ---- record create --interactive ----
+
+absl::Status CheckMayEnterRecords(CommandContext& ctx) {
+  return CheckMayCall(ctx, "registry.v1.RecordService.CreateRecord", "enter records",
+                      "; no question was asked");
+}
+
+// Discards what was typed or pasted on the terminal before a question that guards something
+// that cannot be undone was shown: a "yes" typed right after the command, or the last line of a
+// paste, must not answer a question nobody read. Only the process's standard input is a
+// terminal the kernel holds input for (a test's stream is not); std::cin has read nothing ahead
+// of it, as a terminal returns one line per read and each answer is read whole.
+void DiscardTypedAhead(CommandContext& ctx) {
+  if (ctx.in() != &std::cin || !ctx.in_is_terminal() || isatty(STDIN_FILENO) != 1) return;
+  tcflush(STDIN_FILENO, TCIFLUSH);
 }
 
 // One line of the user's answer; nullopt at the end of the input.
@@ -240,7 +260,19 @@ absl::Status AskRecord(CommandContext& ctx, const std::optional<RecordChoices>& 
                             (field.kind == FieldKind::kOffence && !offence_codes.empty());
       if (has_list) absl::StrAppend(&prompt, " (number or code)");
       if (field.kind == FieldKind::kBool) absl::StrAppend(&prompt, " (yes/no)");
-      const bool may_skip = !field.required || (field.repeatable && !values.empty());
+      // A field the answers so far make required (the length of a prison term, a court
+      // abroad's name and country, juvenile for a person under 18 then) is asked as the
+      // registry requires it: without Enter, and again until answered, not refused after the
+      // last question.
+      const std::string required_because =
+          RequiredBecause(field, *request, tables.has_value() ? &*tables : nullptr);
+      const bool may_skip = (!field.required && required_because.empty()) ||
+                            (field.repeatable && !values.empty());
+      const std::string why_required =
+          required_because.empty()
+              ? "required"
+              : absl::StrCat(required_because,
+                             field.kind == FieldKind::kBool ? ": answer yes" : "");
       if (may_skip) {
         absl::StrAppend(&prompt, field.repeatable ? " [Enter: no more]" : " [Enter: none]");
       }
@@ -265,7 +297,7 @@ absl::Status AskRecord(CommandContext& ctx, const std::optional<RecordChoices>& 
       }
       if (answer->empty()) {
         if (may_skip) break;
-        q << "  required\n";
+        q << "  " << why_required << "\n";
         continue;
       }
       if (has_list) {
@@ -288,12 +320,22 @@ absl::Status AskRecord(CommandContext& ctx, const std::optional<RecordChoices>& 
         // A court or an offence that is not in the tables is refused now, not at the end.
         std::vector<FieldProblem> choice_problems;
         AppendRecordProblems(attempt, &*tables, &choice_problems);
+        // Missing is said below, in the question's words.
+        const std::string still_required = RequiredBecause(field, attempt, &*tables);
         for (FieldProblem& p : choice_problems) {
-          if (p.field == &field && p.what != "required") problems.push_back(std::move(p));
+          if (p.field == &field && p.what != "required" && p.what != still_required) {
+            problems.push_back(std::move(p));
+          }
         }
       }
       if (!problems.empty()) {
         q << "  " << ForTerminal(problems.front().what) << "\n";
+        continue;
+      }
+      // "no" to juvenile for a person under 18 on the judgment day.
+      if (!required_because.empty() &&
+          !RequiredBecause(field, attempt, tables.has_value() ? &*tables : nullptr).empty()) {
+        q << "  " << why_required << "\n";
         continue;
       }
       values = std::move(with);
@@ -324,6 +366,9 @@ absl::Status ConfirmRecord(CommandContext& ctx) {
   std::ostream& q = ctx.err();
   while (true) {
     q << "\nEnter this record? (yes/no): " << std::flush;
+    // Once entered, the record is the registry's (only expunging erases it): answered by what
+    // was typed after the question and its summary were shown.
+    DiscardTypedAhead(ctx);
     std::optional<std::string> answer = ReadAnswer(ctx);
     if (!answer.has_value()) {
       q << "\n";  // Ctrl-D leaves the cursor after the question
@@ -354,13 +399,55 @@ std::string WhoseRecord(const v1::Record& record) {
                       ForTerminal(court), ")");
 }
 
+// A record the client found problems in is not sent, but the rules only the registry knows (a
+// date in the future or before another, the personal number's format, which is the registry's
+// setting) would then be named only on the next try. So the registry checks the same record
+// without storing it (a dry run of an import of that one row, which writes nothing but its audit
+// event), and its problems of the fields not named already are added: every problem in one go.
+// When the registry cannot be asked (it does not answer, or the caller may not enter records),
+// the client's problems are said alone.
+void AppendRegistryProblems(CommandContext& ctx, const v1::CreateRecordRequest& request,
+                            std::vector<FieldProblem>* problems) {
+  v1::ImportRecordsRequest check;
+  check.set_dry_run(true);
+  v1::ImportRow* row = check.add_rows();
+  row->set_line(1);
+  *row->mutable_record() = request;
+  absl::StatusOr<std::unique_ptr<v1::RecordService::Stub>> stub = RecordStub(ctx);
+  if (!stub.ok()) return;
+  const absl::StatusOr<v1::ImportRecordsResponse> checked = CallUnary<v1::ImportRecordsResponse>(
+      ctx.settings(), [&](grpc::ClientContext* c, v1::ImportRecordsResponse* r) {
+        return (*stub)->ImportRecords(c, check, r);
+      });
+  if (!checked.ok() || checked->results_size() != 1 ||
+      checked->results(0).outcome() != v1::ImportRowResult::OUTCOME_INVALID) {
+    return;
+  }
+  std::vector<FieldProblem> added;
+  for (const std::string& part : SplitServerProblems(checked->results(0).error())) {
+    std::optional<FieldProblem> problem = ProblemOfRegistryMessage(part);
+    // A field named already (a value that could not be read is missing from what was checked).
+    if (!problem.has_value() ||
+        std::any_of(problems->begin(), problems->end(),
+                    [&](const FieldProblem& p) { return p.field == problem->field; })) {
+      continue;
+    }
+    added.push_back(*std::move(problem));
+  }
+  problems->insert(problems->end(), added.begin(), added.end());
+}
+
 // Checks the record against the tables, sends it and prints its id; the errors name its fields
 // by `naming`.
 absl::Status CreateRecord(CommandContext& ctx, const v1::CreateRecordRequest& request,
                           const std::optional<RecordChoices>& tables, Naming naming) {
   std::vector<FieldProblem> problems;
   AppendRecordProblems(request, tables.has_value() ? &*tables : nullptr, &problems);
-  if (!problems.empty()) return RecordProblems(problems, naming);
+  if (!problems.empty()) {
+    // Without the tables the caller is no clerk, and the registry would refuse the check too.
+    if (tables.has_value()) AppendRegistryProblems(ctx, request, &problems);
+    return RecordProblems(problems, naming);
+  }
 
   ASSIGN_OR_RETURN(auto stub, RecordStub(ctx));
   absl::StatusOr<v1::CreateRecordResponse> response = CallUnary<v1::CreateRecordResponse>(
@@ -564,6 +651,7 @@ absl::Status RunRecordCreate(CommandContext& ctx) {
   // Every problem at once: those of the values typed, then those of the whole record.
   if (!problems.empty()) {
     AppendRecordProblems(request, tables.has_value() ? &*tables : nullptr, &problems);
+    if (tables.has_value()) AppendRegistryProblems(ctx, request, &problems);
     return RecordProblems(problems, Naming::kOption);
   }
   return CreateRecord(ctx, request, tables, Naming::kOption);
@@ -587,8 +675,8 @@ absl::Status RunRecordTemplate(CommandContext& ctx) {
          "    \"father_name\": \"\",\n"
          "    // other names used, e.g. [\"Beni\"]\n"
          "    \"aliases\": [],\n"
-         "    // required: SEX_FEMALE or SEX_MALE\n"
-         "    \"sex\": \"SEX_UNSPECIFIED\",\n"
+         "    // required: female or male\n"
+         "    \"sex\": \"\",\n"
          "    // required\n"
          "    \"birth_date\": \"\",\n"
          "    \"birth_place\": \"\",\n"
@@ -632,13 +720,12 @@ absl::Status RunRecordTemplate(CommandContext& ctx) {
     out << "\n";
   }
   out << "    \"offences\": [],\n"
-         "    // required: type SENTENCE_TYPE_IMPRISONMENT, _SUSPENDED, _FINE, _JUVENILE_MEASURE "
-         "or\n"
-         "    // _OTHER; months 1..600 for imprisonment, 1..24 for a suspended sentence, else 0\n"
-         "    \"sentence\": {\"type\": \"SENTENCE_TYPE_UNSPECIFIED\", \"months\": 0},\n"
-         "    // accessory bans: {\"type\": \"BAN_TYPE_WORK_WITH_CHILDREN\", \"end_date\": "
+         "    // required: type imprisonment, suspended, fine, juvenile_measure or other;\n"
+         "    // months 1..600 for imprisonment, 1..24 for a suspended sentence, else 0\n"
+         "    \"sentence\": {\"type\": \"\", \"months\": 0},\n"
+         "    // accessory bans: {\"type\": \"work_with_children\", \"end_date\": "
          "\"2034-05-15\"};\n"
-         "    // also BAN_TYPE_CONTACT_WITH_VICTIM, BAN_TYPE_PROFESSION; no end_date: for life\n"
+         "    // also contact_with_victim, profession; no end_date: for life\n"
          "    \"bans\": [],\n"
          "    // with imprisonment: the day of release, if released\n"
          "    \"release_date\": \"\",\n"
@@ -914,6 +1001,11 @@ absl::Status RunRecordExpunge(CommandContext& ctx) {
           "record expunge asks for confirmation on a terminal; to expunge without "
           "being asked (in a script), add --yes");
     }
+    // A role that may not expunge is told so before the record is read to be shown: a court's
+    // read would be refused for want of a purpose (a refusal logged for an expunge it cannot
+    // make), and the question would be asked for nothing.
+    RETURN_IF_ERROR(CheckMayCall(ctx, "registry.v1.RecordService.ExpungeRecord",
+                                 "expunge records", "; nothing was read or changed"));
     v1::GetRecordRequest get;
     get.set_record_id(record_id);
     ASSIGN_OR_RETURN(const v1::GetRecordResponse found,
@@ -923,6 +1015,7 @@ absl::Status RunRecordExpunge(CommandContext& ctx) {
                          }));
     ctx.err() << "Expunge the record of " << WhoseRecord(found.record()) << "?\n"
               << "This cannot be undone. Type yes to expunge it: " << std::flush;
+    DiscardTypedAhead(ctx);
     std::optional<std::string> answer = ReadAnswer(ctx);
     if (!answer.has_value() || absl::AsciiStrToLower(*answer) != "yes") {
       if (!answer.has_value()) ctx.err() << "\n";

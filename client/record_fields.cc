@@ -14,8 +14,10 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
 #include "client/option_parser.h"
 #include "common/record_limits.h"
+#include "common/time_format.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 
@@ -459,10 +461,12 @@ void AppendRecordProblems(const v1::CreateRecordRequest& request, const RecordCh
       AppendValueProblems(field, request, problems);
     }
   }
-  const v1::SentenceType type = conviction.sentence().type();
-  if ((type == v1::SENTENCE_TYPE_IMPRISONMENT || type == v1::SENTENCE_TYPE_SUSPENDED) &&
-      conviction.sentence().months() == 0 && !reported(Field("months"))) {
-    problems->push_back({&Field("months"), "required for imprisonment or a suspended sentence"});
+  // The fields the rest of the record makes required, as the registry requires them.
+  for (const char* flag : {"months", "juvenile"}) {
+    if (reported(Field(flag))) continue;
+    if (std::string why = RequiredBecause(Field(flag), request, choices); !why.empty()) {
+      problems->push_back({&Field(flag), std::move(why)});
+    }
   }
   if (choices == nullptr) return;
 
@@ -476,12 +480,11 @@ void AppendRecordProblems(const v1::CreateRecordRequest& request, const RecordCh
       problems->push_back(
           {&Field("court"), absl::StrCat("not a court of the registry; choose one of: ",
                                          absl::StrJoin(ids, ", "))});
-    } else if (court->foreign()) {
-      if (conviction.foreign_court().empty()) {
-        problems->push_back({&Field("foreign-court"), "required for a court abroad"});
-      }
-      if (conviction.foreign_country().empty()) {
-        problems->push_back({&Field("foreign-country"), "required for a court abroad"});
+    } else {
+      for (const char* flag : {"foreign-court", "foreign-country"}) {
+        if (std::string why = RequiredBecause(Field(flag), request, choices); !why.empty()) {
+          problems->push_back({&Field(flag), std::move(why)});
+        }
       }
     }
   }
@@ -508,6 +511,48 @@ void AppendRecordProblems(const v1::CreateRecordRequest& request, const RecordCh
                            numbered ? i : -1});
     }
   }
+}
+
+std::string RequiredBecause(const RecordField& field, const v1::CreateRecordRequest& request,
+                            const RecordChoices* choices) {
+  if (!IsEmpty(field, request)) return "";
+  const v1::Conviction& c = request.conviction();
+  if (field.flag == "months") {
+    const v1::SentenceType type = c.sentence().type();
+    return type == v1::SENTENCE_TYPE_IMPRISONMENT || type == v1::SENTENCE_TYPE_SUSPENDED
+               ? "required for imprisonment or a suspended sentence"
+               : "";
+  }
+  if (field.flag == "foreign-court" || field.flag == "foreign-country") {
+    const bool abroad =
+        choices == nullptr
+            ? c.court_id() == "foreign"
+            : std::any_of(choices->courts.begin(), choices->courts.end(),
+                          [&](const v1::CourtEntry& e) {
+                            return e.id() == c.court_id() && e.foreign();
+                          });
+    return abroad ? "required for a court abroad" : "";
+  }
+  if (field.flag == "juvenile") {
+    // As the registry's rule: anyone under 18 on the judgment day was convicted as a juvenile.
+    // It compares dates that are right themselves (a birth before today, a judgment from the
+    // 14th birthday to today): a wrong one is named once, as that date.
+    const absl::StatusOr<absl::CivilDay> birth = ParseDate(request.person().birth_date());
+    const absl::StatusOr<absl::CivilDay> judgment = ParseDate(c.judgment_date());
+    if (!birth.ok() || !judgment.ok()) return "";
+    const absl::CivilDay today = KosovoDay(absl::Now());
+    // Born on 29 February, a birthday in a common year is 1 March (CivilDay normalises it).
+    const auto birthday = [&](int years) {
+      return absl::CivilDay(birth->year() + years, birth->month(), birth->day());
+    };
+    if (*birth >= today || *judgment < birthday(kMinAgeOfResponsibility) || *judgment > today) {
+      return "";
+    }
+    return *judgment < birthday(kAdultAge)
+               ? "required when the person was under 18 on the judgment date"
+               : "";
+  }
+  return "";
 }
 
 std::string OffenceCode(const v1::Offence& offence) {
@@ -554,32 +599,43 @@ std::string BanTypeWord(v1::BanType type) {
 
 namespace {
 
-// `message` with the record field's API path it starts with replaced by `name(field, item)`
-// (item: which item of a list, from 0, or -1); messages that name no record field come back as
-// they are.
-std::string RenameRecordField(absl::string_view message,
-                              const std::function<std::string(const RecordField&, int)>& name) {
-  // The server's messages are "<path>: <rule>" or "<path> is required".
+// The record field a registry message starts with ("<path>: <rule>" or "<path> is required"),
+// which item of a list it names (from 0, or -1) and where the rest of the message starts; nullptr
+// when it names no record field (or names it by its flag already).
+const RecordField* RecordFieldOfMessage(absl::string_view message, int* item, size_t* end_out) {
   size_t end = message.find(": ");
   const size_t required = message.find(" is required");
   if (required != absl::string_view::npos && (end == absl::string_view::npos || required < end)) {
     end = required;
   }
-  if (end == absl::string_view::npos) return std::string(message);
+  if (end == absl::string_view::npos) return nullptr;
   const absl::string_view path = message.substr(0, end);
   const RecordField* field = FindRecordField(path);
-  if (field == nullptr || path == field->flag) return std::string(message);
+  if (field == nullptr || path == field->flag) return nullptr;
   // Which item of a list: the 2nd --offence typed is "conviction.offences[1]".
-  int item = -1;
+  *item = -1;
   if (const size_t open = path.find('['); open != absl::string_view::npos) {
     uint32_t index = 0;
     const size_t close = path.find(']', open);
     if (close != absl::string_view::npos &&
         absl::SimpleAtoi(path.substr(open + 1, close - open - 1), &index) &&
         index <= static_cast<uint32_t>(INT32_MAX)) {
-      item = static_cast<int>(index);
+      *item = static_cast<int>(index);
     }
   }
+  *end_out = end;
+  return field;
+}
+
+// `message` with the record field's API path it starts with replaced by `name(field, item)`
+// (item: which item of a list, from 0, or -1); messages that name no record field come back as
+// they are.
+std::string RenameRecordField(absl::string_view message,
+                              const std::function<std::string(const RecordField&, int)>& name) {
+  int item = -1;
+  size_t end = 0;
+  const RecordField* field = RecordFieldOfMessage(message, &item, &end);
+  if (field == nullptr) return std::string(message);
   return absl::StrCat(name(*field, item), message.substr(end));
 }
 
@@ -589,6 +645,17 @@ std::string RecordMessageWithFlags(absl::string_view message) {
   return RenameRecordField(message, [](const RecordField& field, int item) {
     return absl::StrCat("--", field.flag, item >= 0 ? absl::StrCat(" #", item + 1) : "");
   });
+}
+
+std::optional<FieldProblem> ProblemOfRegistryMessage(absl::string_view message) {
+  int item = -1;
+  size_t end = 0;
+  const RecordField* field = RecordFieldOfMessage(message, &item, &end);
+  if (field == nullptr) return std::nullopt;
+  absl::string_view what = message.substr(end);
+  // "<path> is required" and "<path>: required" are both the field missing.
+  if (!absl::ConsumePrefix(&what, ": ")) what = "required";
+  return FieldProblem{field, std::string(what), item};
 }
 
 std::string ImportColumnName(const RecordField& field) {

@@ -18,6 +18,7 @@
 
 #include <functional>
 #include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -110,6 +111,22 @@ void ApplyField(const RecordField& field, const std::vector<std::string>& values
 // much as can be known before anything is stored.
 void AppendRecordProblems(const registry::v1::CreateRecordRequest& request,
                           const RecordChoices* choices, std::vector<FieldProblem>* problems);
+
+// Why the rest of `request` makes `field` required although field.required is false, in the
+// registry's terms, as AppendRecordProblems names it: "required for imprisonment or a suspended
+// sentence" (months), "required for a court abroad" (the foreign court's name and country: the
+// court that `choices` marks foreign, or without them the court "foreign"), "required when the
+// person was under 18 on the judgment date" (juvenile, which must then be true). "" when the
+// field is not required so, or holds a value: what `record create --interactive` asks without
+// offering Enter, and asks again until answered.
+std::string RequiredBecause(const RecordField& field,
+                            const registry::v1::CreateRecordRequest& request,
+                            const RecordChoices* choices);
+
+// One problem of a registry's refusal ("conviction.final_date: must be on or after ...",
+// "person.surname is required", "conviction.offences[1]: not in the offence table") as the
+// problem of the record field it names; nullopt for a message that names no record field.
+std::optional<FieldProblem> ProblemOfRegistryMessage(absl::string_view message);
 
 // "LAW:ARTICLE:PARAGRAPH" of an offence, "06/L-074:230:1".
 std::string OffenceCode(const registry::v1::Offence& offence);

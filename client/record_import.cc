@@ -318,6 +318,50 @@ const std::vector<std::string>& ImportCsvOptionalColumns() {
   return *kColumns;
 }
 
+std::string ImportFormatHelp() {
+  std::string header;
+  std::string line = "  ";
+  const std::vector<std::string>& columns = ImportCsvColumns();
+  for (size_t i = 0; i < columns.size(); ++i) {
+    const std::string cell = absl::StrCat(columns[i], i + 1 < columns.size() ? "," : "");
+    if (line.size() + cell.size() > 78) {
+      absl::StrAppend(&header, line, "\n");
+      line = "  ";
+    }
+    absl::StrAppend(&line, cell);
+  }
+  absl::StrAppend(&header, line, "\n");
+  return absl::StrCat(
+      "\nCSV files (.csv): UTF-8, comma-separated, one row a line (a spreadsheet saves\n"
+      "them as \"CSV UTF-8 (comma delimited)\"); a field holding a comma or a quote is\n"
+      "put in double quotes, and a quote inside it doubled. The first line is the\n"
+      "header: these columns, in any order, all of them (suspension_end_date may be\n"
+      "added):\n",
+      header,
+      "columns:\n"
+      "  sex               female or male\n"
+      "  birth_date, judgment_date, final_date, release_date, suspension_end_date:\n"
+      "                    YYYY-MM-DD (release_date, suspension_end_date may be empty)\n"
+      "  citizenships      ISO 3166-1 alpha-2 codes separated by \";\", e.g. XK;AL\n"
+      "  personal_number   text: keep its leading zeros\n"
+      "  court_id          a court's id (`record create --help` lists them), or foreign\n"
+      "  offences          LAW:ARTICLE:PARAGRAPH separated by \";\", e.g. 06/L-074:230:1\n"
+      "                    (paragraph 0: the whole article)\n"
+      "  sentence_type     imprisonment, suspended, fine, juvenile_measure or other\n"
+      "  sentence_months   1..600 for imprisonment, 1..24 suspended, else 0 or empty\n"
+      "  bans              TYPE:END_DATE separated by \";\"; TYPE work_with_children,\n"
+      "                    contact_with_victim or profession; no END_DATE: for life\n"
+      "  juvenile          true or false (empty: false)\n"
+      "  foreign_court, foreign_country: with court_id foreign, the court's name and\n"
+      "                    its country's code; else empty\n"
+      "  surname, given_name, father_name, birth_place, last_known_address,\n"
+      "  case_number       text (father_name, birth_place, last_known_address may be\n"
+      "                    empty)\n"
+      "Words and country codes are taken in any case; spaces around fields are dropped.\n"
+      "\nJSON-lines files (.jsonl, .ndjson): one record a line, as `registry-cli record\n"
+      "template --json` prints it.\n");
+}
+
 absl::StatusOr<ImportFormat> ImportFormatFromPath(absl::string_view path) {
   const std::string lower = absl::AsciiStrToLower(path);
   if (absl::EndsWith(lower, ".csv")) return ImportFormat::kCsv;
@@ -335,7 +379,8 @@ absl::StatusOr<ParsedImport> ParseImportCsv(absl::string_view text) {
   if (IsUtf16(text)) {
     return absl::InvalidArgumentError(
         "line 1: the file is UTF-16 (as a spreadsheet's \"Unicode Text\" is saved), not UTF-8 "
-        "CSV: save it again as \"CSV UTF-8 (comma delimited)\" (deploy/examples/README.md)");
+        "CSV: save it again as \"CSV UTF-8 (comma delimited)\" (`registry-cli record import "
+        "--help` shows the format)");
   }
   // Any other file with a NUL byte is no text at all: a spreadsheet's own file (.xlsx and .ods
   // are zip archives, .xls a compound file) named .csv, or anything else; calling it UTF-16
@@ -344,7 +389,7 @@ absl::StatusOr<ParsedImport> ParseImportCsv(absl::string_view text) {
       absl::StartsWith(text, "PK\x03\x04") || absl::StartsWith(text, "\xd0\xcf\x11\xe0")) {
     return absl::InvalidArgumentError(
         "not a CSV text file (a spreadsheet's own format, such as .xlsx? save it as "
-        "\"CSV UTF-8 (comma delimited)\"; deploy/examples/README.md)");
+        "\"CSV UTF-8 (comma delimited)\"; `registry-cli record import --help` shows the format)");
   }
   std::vector<CsvRecord> records = ReadCsv(text);
   if (records.empty()) return absl::InvalidArgumentError("empty CSV file: no header line");
@@ -373,7 +418,7 @@ absl::StatusOr<ParsedImport> ParseImportCsv(absl::string_view text) {
   // semicolons: the list columns (citizenships, offences, bans) separate their items with ";",
   // so in such a file a list is one cell only where it is quoted, and one edited by hand
   // without the quotes would shift every column after it; one format, the documented one
-  // (deploy/examples/README.md), is what the clerk, the console and a re-run all read alike.
+  // (`record import --help`), is what the clerk, the console and a re-run all read alike.
   size_t semicolons = 0;
   for (const std::string& field : header.fields) {
     semicolons += static_cast<size_t>(std::count(field.begin(), field.end(), ';'));
@@ -383,7 +428,8 @@ absl::StatusOr<ParsedImport> ParseImportCsv(absl::string_view text) {
         "line ", header.line,
         ": the file seems to be separated by semicolons (;), as spreadsheets save CSV where the "
         "decimal separator is a comma; the registry reads comma-separated files "
-        "(deploy/examples/README.md): save it again with commas between the columns "
+        "(`registry-cli record import --help` shows the format): save it again with commas "
+        "between the columns "
         "(LibreOffice Calc asks for the field delimiter; Excel uses the list separator of the "
         "computer's regional settings)"));
   }
@@ -396,8 +442,8 @@ absl::StatusOr<ParsedImport> ParseImportCsv(absl::string_view text) {
     return absl::InvalidArgumentError(absl::StrCat(
         "line ", header.line,
         ": the file seems to be separated by tabs, as a spreadsheet's \"Text (Tab delimited)\" "
-        "is saved; the registry reads comma-separated files (deploy/examples/README.md): save it "
-        "again as \"CSV UTF-8 (comma delimited)\""));
+        "is saved; the registry reads comma-separated files (`registry-cli record import "
+        "--help` shows the format): save it again as \"CSV UTF-8 (comma delimited)\""));
   }
   std::map<std::string, size_t, std::less<>> index;
   std::vector<std::string> problems;
@@ -494,7 +540,11 @@ absl::StatusOr<ParsedImport> ParseImportJsonLines(absl::string_view text) {
     if (line_number == 1) absl::ConsumePrefix(&line, "\xEF\xBB\xBF");
     if (absl::StripLeadingAsciiWhitespace(line).empty()) continue;
     v1::CreateRecordRequest request;
-    const auto status = google::protobuf::util::JsonStringToMessage(std::string(line), &request);
+    // Enums as a record file, the options and the CSV columns take them ("female").
+    std::vector<EnumProblem> refused;
+    const std::string text =
+        WithEnumNames(line, *v1::CreateRecordRequest::descriptor(), &refused);
+    const auto status = google::protobuf::util::JsonStringToMessage(text, &request);
     // Protobuf keeps the last of a key given twice; the line says two things of the record, and
     // which one is meant is not for the import to guess.
     if (const std::string repeated =
@@ -508,8 +558,13 @@ absl::StatusOr<ParsedImport> ParseImportJsonLines(absl::string_view text) {
       parsed.errors.push_back(
           {line_number,
            absl::StrCat("not a record in JSON: ",
-                        JsonProblem(line, std::string(status.message()),
+                        JsonProblem(text, std::string(status.message()),
                                     *v1::CreateRecordRequest::descriptor()))});
+      continue;
+    }
+    if (!refused.empty()) {
+      parsed.errors.push_back(
+          {line_number, absl::StrJoin(EnumProblemLines(refused), "; ")});
       continue;
     }
     v1::ImportRow& row = parsed.rows.emplace_back();

@@ -58,6 +58,11 @@ const std::vector<std::string>& ImportCsvColumns();
 // sentence's verification period); left out, they are empty in every row.
 const std::vector<std::string>& ImportCsvOptionalColumns();
 
+// The file formats `record import --help` shows after its options: the CSV header and what each
+// column takes, and the JSON lines. The help is what an installed registry-cli has to read (the
+// source's deploy/examples/README.md is not installed), and the import's errors point to it.
+std::string ImportFormatHelp();
+
 enum class ImportFormat { kCsv, kJsonLines };
 
 struct ImportLineError {

@@ -148,7 +148,11 @@ absl::Status RunVetHistory(CommandContext& ctx) {
               return stub->ListChecksAboutPerson(c, request, r);
             }));
     if (ctx.json()) {
-      for (const v1::CheckSummary& check : page.checks()) RETURN_IF_ERROR(ctx.PrintJson(check));
+      // The status by its code's name, as the text and the JSON errors say it.
+      for (const v1::CheckSummary& check : page.checks()) {
+        ASSIGN_OR_RETURN(const std::string line, ToJsonLineWithCodeNames(check, {"status_code"}));
+        ctx.out() << line << "\n";
+      }
     } else {
       // Every call that named the person, answered or not: a refused probe is still an
       // organisation (or an unknown certificate) that asked.

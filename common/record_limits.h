@@ -21,6 +21,11 @@ inline constexpr int kMinVerificationYears = 1;
 inline constexpr int kMaxVerificationYears = 5;
 // A sentence's length in months (imprisonment or suspended): 1..kMaxSentenceMonths.
 inline constexpr uint32_t kMaxSentenceMonths = 600;
+// The ages the registry compares a judgment's date with (server/record_validation.cc): no
+// criminal responsibility under kMinAgeOfResponsibility, and a person under kAdultAge on the
+// judgment day was convicted as a juvenile (conviction.juvenile must then be true).
+inline constexpr int kMinAgeOfResponsibility = 14;
+inline constexpr int kAdultAge = 18;
 
 }  // namespace registry
 

@@ -14,7 +14,9 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "client/cli.h"
@@ -246,6 +248,21 @@ TEST_F(AuditCommandsTest, AFilterValueThatCanNeverMatchIsAUsageErrorSayingWhatTo
   EXPECT_EQ(cut.code, 0) << cut.err;
   EXPECT_EQ(cut.out, "no events match\n");
   EXPECT_THAT(cut.err, HasSubstr("--actor matches only a whole identity"));
+  EXPECT_THAT(Run({"audit", "list", "--actor", "system:gates"}).err,
+              HasSubstr("--actor matches only a whole identity"));
+}
+
+// A whole identity that did nothing, or a registry actor whose job has not run (the README's own
+// `--actor system:gate`), is an answer: "no events match" without a note that would cast doubt
+// on the identity typed.
+TEST_F(AuditCommandsTest, AWholeIdentityThatMatchesNothingGetsNoNoteAboutWholeIdentities) {
+  for (const char* actor : {"system:gate", "system:restore",
+                            "spiffe://registry.kjc.dev/court/no-such-court"}) {
+    const CliRun run = Run({"audit", "list", "--actor", actor});
+    EXPECT_EQ(run.code, 0) << actor << ": " << run.err;
+    EXPECT_EQ(run.out, "no events match\n") << actor;
+    EXPECT_EQ(run.err, "") << actor;
+  }
 
   // A record id is 32 characters 0-9 a-f: anything else (a personal number, a case number)
   // names no record; an id in capitals is the same id.
@@ -408,6 +425,96 @@ TEST_F(AuditCommandsTest, ExportWithJsonSaysHowManyEntriesWentToWhichFile) {
   EXPECT_GT(summary.entries(), 0u);
   EXPECT_EQ(summary.entries(),
             static_cast<uint64_t>(std::count(exported.begin(), exported.end(), '\n')));
+}
+
+// --json names a status code as the text and the JSON errors do ("PERMISSION_DENIED", not 7):
+// an audit event's outcome and a vetting check's status; and `record import --json --dry-run`
+// ends with an object that says it was a dry run, with the counts the text's last line gives.
+using JsonOutputTest = AuditCommandsTest;
+
+TEST_F(JsonOutputTest, StatusCodesAreNamedAndAnImportEndsWithItsSummary) {
+  // A refused call, for the log to hold a refusal.
+  RunCliCaptured(CliArgsAs(server_->address(), "court", {"record", "create", "--file",
+                                                          REGISTRY_SOURCE_DIR
+                                                          "/deploy/examples/record.json"}));
+  const CliRun list = Run({"audit", "list", "--all"}, /*json=*/true);
+  ASSERT_EQ(list.code, 0) << list.err;
+  EXPECT_THAT(list.out, HasSubstr("\"outcome\":\"OK\""));
+  EXPECT_THAT(list.out, HasSubstr("\"outcome\":\"PERMISSION_DENIED\""));
+  EXPECT_THAT(list.out, Not(HasSubstr("\"outcome\":0")));
+
+  const CliRun check = RunCliCaptured(CliArgsAs(
+      server_->address(), "vetting",
+      {"vet", "check", "--personal-number", "1000000999", "--surname", "Hoxha", "--given-name",
+       "Besa", "--birth-date", "1990-01-02", "--position", "teacher", "--consent-ref", "C-9"}));
+  ASSERT_EQ(check.code, 0) << check.err;
+  const CliRun history = RunCliCaptured(
+      CliArgsAs(server_->address(), "clerk",
+                {"vet", "history", "--personal-number", "1000000999", "--request-ref", "DSR-1"},
+                /*json=*/true));
+  ASSERT_EQ(history.code, 0) << history.err;
+  EXPECT_THAT(history.out, HasSubstr("\"status_code\":\"OK\"")) << history.out;
+
+  const std::string file = dir_ + "/import.csv";
+  std::filesystem::copy_file(REGISTRY_SOURCE_DIR "/deploy/examples/import.csv", file);
+  const CliRun dry = RunCliCaptured(CliArgsAs(
+      server_->address(), "clerk", {"record", "import", file, "--dry-run"}, /*json=*/true));
+  EXPECT_NE(dry.code, kExitUsage) << dry.err;
+  const std::vector<std::string> lines =
+      absl::StrSplit(absl::StripSuffix(dry.out, "\n"), '\n');
+  ASSERT_GE(lines.size(), 2u) << dry.out;
+  EXPECT_THAT(lines.back(), StartsWith("{\"dry_run\":true,\"created\":\"0\",\"valid\":\""))
+      << dry.out;
+  EXPECT_THAT(lines.back(), HasSubstr("\"duplicates\":\"")) << dry.out;
+  EXPECT_THAT(lines.back(), HasSubstr("\"invalid\":\"")) << dry.out;
+}
+
+// The refusals the audit log holds from `from` on, by action ("CreateRecord").
+std::vector<std::string> RefusalsSince(TestServer& server, uint64_t from) {
+  std::vector<std::string> refused;
+  storage::AuditLog* log = server.server()->audit_log();
+  for (uint64_t i = from; i < log->CurrentHead().size; ++i) {
+    v1::AuditEvent event;
+    EXPECT_TRUE(event.ParseFromString(*log->ReadEvent(i)));
+    if (event.outcome() == 0) continue;
+    refused.push_back(event.action().substr(event.action().rfind('/') + 1));
+  }
+  return refused;
+}
+
+// Reading help, or the record template, is not trying to enter a record: the reference data is
+// asked only of a role that may read it (a clerk), so a judge, an employer, an auditor or an
+// administrator who reads them leaves no refusal in the audit log, and is told why the lists are
+// not there. A wrong-role `record create` makes the one refused call that it is.
+TEST_F(AuditCommandsTest, HelpAndTheTemplateReadByAnotherRoleThanAClerkLeaveNoRefusal) {
+  for (const char* role : {"court", "vetting", "auditor", "admin"}) {
+    const uint64_t before = server_->server()->audit_log()->CurrentHead().size;
+    for (const std::vector<std::string>& command :
+         {std::vector<std::string>{"record", "create", "--help"},
+          std::vector<std::string>{"record", "amend", "--help"},
+          std::vector<std::string>{"record", "template"}}) {
+      const CliRun run = RunCliCaptured(CliArgsAs(server_->address(), role, command));
+      EXPECT_EQ(run.code, 0) << role << " " << command[1] << ": " << run.err;
+      if (command.back() == "--help") {
+        EXPECT_THAT(testing::Flowed(run.out),
+                    HasSubstr(absl::StrCat("(the courts and offences a record may name are not "
+                                           "listed: role ", role, " does not read them; clerks "
+                                           "enter records.)")))
+            << role;
+      }
+    }
+    EXPECT_THAT(RefusalsSince(*server_, before), ::testing::IsEmpty()) << role;
+  }
+  const uint64_t before = server_->server()->audit_log()->CurrentHead().size;
+  const std::string example = REGISTRY_SOURCE_DIR "/deploy/examples/record.json";
+  const CliRun create = RunCliCaptured(
+      CliArgsAs(server_->address(), "court", {"record", "create", "--file", example}));
+  EXPECT_NE(create.code, 0);
+  EXPECT_EQ(RefusalsSince(*server_, before), std::vector<std::string>{"CreateRecord"});
+  // A clerk's help still lists them.
+  const CliRun clerk =
+      RunCliCaptured(CliArgsAs(server_->address(), "clerk", {"record", "create", "--help"}));
+  EXPECT_THAT(clerk.out, HasSubstr("\ncourts (--court):\n"));
 }
 
 // An earlier export at --out (handed to a recipient, perhaps) was replaced without a word. It is
@@ -649,25 +756,26 @@ TEST_F(AuditCommandsTest, FullVerificationPassesAndTheNextStartsFromTheSavedHead
   EXPECT_EQ(second.err, "");
 }
 
-// Another key than the audit log's given with --public-key (the vetting key, say) is still a
-// failure, exit 1: the server names both the head's key and its audit key, so a log it forged
-// under a key of its own would look the same. The message asks whether the file is the right
-// key, and names the registry's answer as the registry's.
-TEST_F(AuditCommandsTest, AnotherKeyThanTheAuditKeyFailsWithAHintThatTheFileMayBeWrong) {
+// Another key than the audit log's given with --public-key (the vetting key, say) is no verdict,
+// exit 2 as certificate verify's "another key": nothing was checked against a key the user
+// trusts. The message says the key given is not the registry's audit key, names no key to trust,
+// and warns that a forged log would match the registry's answer too.
+TEST_F(AuditCommandsTest, AnotherKeyThanTheAuditKeyIsNoVerdictSayingTheKeyIsNotTheAuditKey) {
   auto other = crypto::Ed25519Signer::FromSeed(crypto::SecretBytes(std::string(32, 'v')));
   ASSERT_TRUE(other.ok()) << other.status();
   const std::string key = dir_ + "/vetting.pem";
   std::ofstream(key) << (*other)->PublicKeyPem();
   const std::string state = dir_ + "/state.json";
   const CliRun run = Run({"audit", "verify", "--public-key", key, "--state", state});
-  EXPECT_EQ(run.code, 1) << run.err;
-  EXPECT_THAT(run.err, StartsWith("error: FAILED_PRECONDITION: the tree head is signed by key "));
-  EXPECT_THAT(testing::Flowed(run.err),
-              HasSubstr("is --public-key the audit log's key? the registry says its audit key "
-                        "is "));
+  EXPECT_EQ(run.code, kExitUsage) << run.err;
+  EXPECT_THAT(run.err, StartsWith(absl::StrCat("error: INVALID_ARGUMENT: --public-key ", key,
+                                               " holds key ", (*other)->key_id(),
+                                               ", which is not the registry's audit key")));
+  EXPECT_THAT(testing::Flowed(run.err), HasSubstr("a forged log would also match"));
+  EXPECT_THAT(run.err, Not(HasSubstr("trusted audit key")));
   const CliRun json = Run({"audit", "verify", "--public-key", key, "--state", state}, true);
-  EXPECT_EQ(json.code, 1);
-  EXPECT_THAT(json.err, HasSubstr("is --public-key the audit log"));
+  EXPECT_EQ(json.code, kExitUsage);
+  EXPECT_THAT(json.err, HasSubstr("which is not the registry's audit key"));
   // The right key: no hint, and the log verifies.
   const CliRun pinned = Run({"audit", "verify", "--state", state});
   EXPECT_EQ(pinned.code, 0) << pinned.err;
@@ -712,8 +820,13 @@ TEST_F(AuditCommandsTest, AVerifiedListFiltersTheVerifiedLogHereAndNeverAsksTheS
   const std::vector<std::string> lines = absl::StrSplit(json.out, '\n', absl::SkipEmpty());
   ASSERT_EQ(lines.size(), 3u) << json.out;
   for (const std::string& line : lines) {
+    // The outcome is named, as the text names it; the rest is the API's AuditEntry.
+    EXPECT_THAT(line, HasSubstr("\"outcome\":\"OK\""));
     v1::AuditEntry entry;
-    ASSERT_TRUE(ParseJson(line, "line", &entry).ok()) << line;
+    ASSERT_TRUE(ParseJson(absl::StrReplaceAll(line, {{"\"outcome\":\"OK\"", "\"outcome\":0"}}),
+                          "line", &entry)
+                    .ok())
+        << line;
     EXPECT_EQ(entry.event().action(), "/registry.v1.RecordService/GetRecord");
     v1::AuditEvent hashed;
     ASSERT_TRUE(hashed.ParseFromString(entry.event_bytes()));

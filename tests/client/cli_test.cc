@@ -1,4 +1,5 @@
 #include "client/cli.h"
+#include "client/record_import.h"
 
 #include <fcntl.h>
 #include <spawn.h>
@@ -910,6 +911,51 @@ TEST(CliTest, ErrorsNameTheOptionNeverTheValueTyped) {
       EXPECT_THAT(run.err, ::testing::Not(HasSubstr(value))) << c.args[1] << ": " << run.err;
     }
   }
+}
+
+// The import's errors point to its help, which shows the CSV header and what each column takes:
+// an installed registry-cli has no deploy/examples/README.md to read (the package installs its
+// docs, not the source's examples).
+TEST(CliTest, ImportHelpShowsTheCsvHeaderAndEachColumnAndNamesNoSourceFile) {
+  const CliRun help = RunWith({"record", "import", "--help"});
+  EXPECT_EQ(help.code, 0);
+  for (const std::string& column : ImportCsvColumns()) EXPECT_THAT(help.out, HasSubstr(column));
+  for (const char* column : {"  sex               female or male", "  sentence_type     ",
+                             "  bans              TYPE:END_DATE", "suspension_end_date"}) {
+    EXPECT_THAT(help.out, HasSubstr(column));
+  }
+  EXPECT_THAT(help.out, Not(HasSubstr("deploy/examples")));
+  TempDir dir;
+  const std::string semicolons =
+      dir.Write("rows.csv", absl::StrJoin(ImportCsvColumns(), ";") + "\n");
+  const CliRun refused = RunWith({"--server", "127.0.0.1:1", "record", "import", semicolons});
+  EXPECT_THAT(Flowed(refused.err),
+              HasSubstr("`registry-cli record import --help` shows the format"))
+      << refused.err;
+}
+
+// An --out in a folder that is not there is a mistake in the option, said before anything is
+// asked, naming --out, with the exit code of any other bad option: it was NOT_FOUND, exit 1, from
+// the write at the end, which read as the registry's answer.
+TEST(CliTest, AnOutputFileInAFolderThatIsNotThereIsABadOptionNamingOut) {
+  TempDir dir;
+  const std::string missing = dir.path() + "/nodir/c.json";
+  const std::string plain = dir.Write("plain", "x");
+  const std::vector<std::vector<std::string>> commands = {
+      {"vet", "public-key", "--out", missing},
+      {"audit", "export", "--out", missing, "--recipient", "IPA", "--reference", "IPA-1"},
+      {"vet", "public-key", "--out", plain + "/c.json"},
+  };
+  for (const std::vector<std::string>& command : commands) {
+    const CliRun run = RunWith(command);
+    EXPECT_EQ(run.code, kExitUsage) << command[1] << ": " << run.err;
+    EXPECT_THAT(run.err, StartsWith("error: INVALID_ARGUMENT: --out ")) << run.err;
+  }
+  EXPECT_THAT(Flowed(RunWith(commands[0]).err),
+              HasSubstr(absl::StrCat("--out ", missing, ": no folder ", dir.path(),
+                                     "/nodir to write it in")));
+  EXPECT_THAT(Flowed(RunWith(commands[2]).err),
+              HasSubstr(absl::StrCat(plain, " is not a folder")));
 }
 
 // A failed write of the output (a full disk) is said, with why, and the run exits 1: a script

@@ -193,6 +193,10 @@ TEST_F(AtomicFileWriterTest, MissingFolderIsNotFound) {
   // Named as given: the temporary name beside it is no concern of the user's.
   EXPECT_EQ(status.message().substr(0, 13 + dir_.size() + 19),
             "cannot write " + dir_ + "/none/export.jsonl:");
+  // An --out option says it before the work (the writer of --state makes its folders).
+  EXPECT_EQ(OutputFileProblem(dir_ + "/none/export.jsonl"),
+            "no folder " + dir_ + "/none to write it in");
+  EXPECT_EQ(OutputPathProblem(dir_ + "/none/export.jsonl"), "");
 }
 
 // A folder where the file would go is found when the writer is made, not at the rename after the

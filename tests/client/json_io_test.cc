@@ -2,6 +2,8 @@
 
 #include <string>
 
+#include "absl/strings/str_cat.h"
+#include "client/option_parser.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "registry/v1/records.pb.h"
@@ -22,7 +24,8 @@ std::string Problem(const std::string& json) {
   const absl::Status status = ParseJson(json, "rec.json", &request);
   EXPECT_FALSE(status.ok()) << json;
   EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument) << json;
-  return std::string(status.message());
+  // Without the line breaks that fit a list of problems to a terminal.
+  return UnwrappedMessage(status);
 }
 
 TEST(ParseJsonTest, ParsesARecord) {
@@ -38,7 +41,7 @@ TEST(ParseJsonTest, AValueOfTheWrongTypeIsNamedByItsFieldNotItsValue) {
   EXPECT_EQ(number,
             kNotARecord + "person.personal_number: not a string (text goes in double quotes)");
   EXPECT_THAT(Problem(R"({"person": {"sex": "SEX_KRASNIQI"}})"),
-              HasSubstr(": person.sex: not one of SEX_UNSPECIFIED, SEX_FEMALE, SEX_MALE"));
+              HasSubstr("\n  person.sex: not female or male\n"));
   EXPECT_THAT(Problem(R"({"conviction": {"offences": [{"article": "dyqind"}]}})"),
               HasSubstr(": conviction.offences[0].article: not a whole number in the field's "
                         "range"));
@@ -62,6 +65,82 @@ TEST(ParseJsonTest, AValueOfTheWrongTypeIsNamedByItsFieldNotItsValue) {
       EXPECT_THAT(problem, Not(HasSubstr(value))) << json;
     }
   }
+}
+
+// A record file takes the enums' words as `record create --sex`, `--sentence`, `--ban` and the
+// CSV import do, in any case, and the API's names as before: a clerk who wrote "female" wrote
+// what the rest of registry-cli asks for.
+TEST(ParseJsonTest, EnumsAreTakenAsTheOptionsTakeThemInAnyCase) {
+  const struct {
+    std::string sex;
+    v1::Sex expected_sex;
+    std::string sentence;
+    v1::SentenceType expected_sentence;
+    std::string ban;
+    v1::BanType expected_ban;
+  } cases[] = {
+      {"female", v1::SEX_FEMALE, "imprisonment", v1::SENTENCE_TYPE_IMPRISONMENT,
+       "work_with_children", v1::BAN_TYPE_WORK_WITH_CHILDREN},
+      {"Male", v1::SEX_MALE, "JUVENILE_MEASURE", v1::SENTENCE_TYPE_JUVENILE_MEASURE, "Profession",
+       v1::BAN_TYPE_PROFESSION},
+      {"f", v1::SEX_FEMALE, "Suspended", v1::SENTENCE_TYPE_SUSPENDED, "contact_with_victim",
+       v1::BAN_TYPE_CONTACT_WITH_VICTIM},
+      {"M", v1::SEX_MALE, "fine", v1::SENTENCE_TYPE_FINE, "BAN_TYPE_PROFESSION",
+       v1::BAN_TYPE_PROFESSION},
+      {"SEX_FEMALE", v1::SEX_FEMALE, "sentence_type_other", v1::SENTENCE_TYPE_OTHER,
+       "ban_type_work_with_children", v1::BAN_TYPE_WORK_WITH_CHILDREN},
+      // The template's placeholders and "" are the field not given.
+      {"SEX_UNSPECIFIED", v1::SEX_UNSPECIFIED, "", v1::SENTENCE_TYPE_UNSPECIFIED, "profession",
+       v1::BAN_TYPE_PROFESSION},
+  };
+  for (const auto& c : cases) {
+    v1::CreateRecordRequest request;
+    const std::string json = absl::StrCat(
+        R"({"person": {"sex": ")", c.sex, R"("}, "conviction": {"sentence": {"type": ")",
+        c.sentence, R"("}, "bans": [{"type": ")", c.ban, R"("}]}})");
+    ASSERT_TRUE(ParseJson(json, "rec.json", &request).ok()) << json;
+    EXPECT_EQ(request.person().sex(), c.expected_sex) << json;
+    EXPECT_EQ(request.conviction().sentence().type(), c.expected_sentence) << json;
+    EXPECT_EQ(request.conviction().bans(0).type(), c.expected_ban) << json;
+  }
+}
+
+// A value that names none is said with the words that are taken, never offering the *_UNSPECIFIED
+// placeholder (no choice), and never repeating the value.
+TEST(ParseJsonTest, AnEnumValueThatNamesNoneIsSaidWithTheWordsTakenNeverTheUnspecifiedOne) {
+  EXPECT_THAT(Problem(R"({"person": {"sex": "Krasniqi"}})"),
+              HasSubstr("\n  person.sex: not female or male\n"));
+  EXPECT_THAT(Problem(R"({"conviction": {"sentence": {"type": "prison"}}})"),
+              HasSubstr("\n  conviction.sentence.type: not imprisonment, suspended, fine, "
+                        "juvenile_measure or other\n"));
+  EXPECT_THAT(Problem(R"({"conviction": {"bans": [{"type": "profession"}, {"type": 9}]}})"),
+              HasSubstr("\n  conviction.bans[1].type: not work_with_children, "
+                        "contact_with_victim or profession\n"));
+  for (const char* json : {R"({"person": {"sex": "Krasniqi"}})", R"({"person": {"sex": 7}})"}) {
+    EXPECT_THAT(Problem(json), Not(HasSubstr("UNSPECIFIED"))) << json;
+    EXPECT_THAT(Problem(json), Not(HasSubstr("Krasniqi"))) << json;
+  }
+}
+
+// The file's other mistakes come in the same run as a word it does not take: a clerk corrects
+// them all at once, not one a run.
+TEST(ParseJsonTest, EveryProblemOfARecordFileIsSaidInOneGo) {
+  const std::string problem = Problem(
+      R"({"person": {"surname": "Gashi", "sex": "x", "birth_date": "6/12/1990"},)"
+      R"( "conviction": {"bans": [{"type": "teaching"}]}})");
+  EXPECT_THAT(problem, HasSubstr("person.sex: not female or male"));
+  EXPECT_THAT(problem, HasSubstr("conviction.bans[0].type: not work_with_children"));
+  EXPECT_THAT(problem, HasSubstr("person.birth_date: "));
+  EXPECT_THAT(problem, HasSubstr("person.given_name is required"));
+  // The refused field is not said to be missing as well.
+  EXPECT_THAT(problem, Not(HasSubstr("person.sex is required")));
+  EXPECT_THAT(problem, Not(HasSubstr("6/12/1990")));
+  // With a value of the wrong type too, the file's kind is said, and the word still named.
+  const std::string both =
+      Problem(R"({"person": {"sex": "x", "personal_number": 2468013579}})");
+  EXPECT_THAT(both, HasSubstr("rec.json is not a record file"));
+  EXPECT_THAT(both, HasSubstr("person.personal_number: not a string"));
+  EXPECT_THAT(both, HasSubstr("person.sex: not female or male"));
 }
 
 // A syntax error is named by its line and column (the column alone in a text of one line), where

@@ -4,7 +4,15 @@
 // an expunge that shows whose record it is and asks; refusals that list the values that would
 // be taken (purpose codes, position categories); help that lists them too; and a REFER that says
 // whom to contact.
+#include <fcntl.h>
+#include <spawn.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -12,6 +20,7 @@
 #include <optional>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -87,6 +96,15 @@ std::vector<std::string> RecordOptions() {
           "xk",
           "--address",
           "Rr. Remzi Ademaj 3, Prizren"};
+}
+
+// The audit actions of a record create refused before sending: the questions for the caller
+// and the tables, and the registry's dry-run check of the record (an import that stores
+// nothing), never CreateRecord.
+::testing::Matcher<std::vector<std::string>> OnlyReadsAndACheck() {
+  return ::testing::AllOf(
+      Contains("ImportRecords"),
+      ::testing::Each(::testing::AnyOf("WhoAmI", "GetReferenceData", "ImportRecords")));
 }
 
 class RecordCommandsTest : public ::testing::Test {
@@ -214,8 +232,9 @@ TEST_F(RecordCommandsTest, EveryMissingOrBadFieldIsNamedAtOnceByItsOptionBeforeA
   for (absl::string_view line : absl::StrSplit(run.err, '\n')) {
     EXPECT_LE(line.size(), 80u) << line;
   }
-  // Nothing was sent but the question for the tables.
-  EXPECT_EQ(ActionsSince(before), std::vector<std::string>{"GetReferenceData"});
+  // Nothing was sent but the questions for the caller's role and the tables and the registry's
+  // check of the record, which stores nothing (OnlyReadsAndACheck).
+  EXPECT_THAT(ActionsSince(before), OnlyReadsAndACheck());
 }
 
 TEST_F(RecordCommandsTest, EveryFieldTheServerRefusesIsNamedByItsOptionAtOnce) {
@@ -245,10 +264,41 @@ TEST_F(RecordCommandsTest, EveryFieldTheServerRefusesIsNamedByItsOptionAtOnce) {
             "  --surname: 1..100 letters, spaces, hyphens or apostrophes\n");
 }
 
+// A problem the command line found itself (a sex it cannot read) stopped it before sending, so
+// the registry's own rules (a birth date in the future, a final date before the judgment's, the
+// personal number's format, which is the registry's setting) were named only on the next try.
+// The registry checks the same record without storing it, and every problem is named at once.
+TEST_F(RecordCommandsTest, TheRegistrysProblemsAreNamedWithTheCommandLinesOwnAtOnce) {
+  std::vector<std::string> command = {"record", "create"};
+  for (const std::string& o : RecordOptions()) command.push_back(o);
+  for (size_t i = 0; i + 1 < command.size(); ++i) {
+    if (command[i] == "--sex") command[i + 1] = "x";
+    if (command[i] == "--birth-date") command[i + 1] = "2099-01-01";
+    if (command[i] == "--final-date") command[i + 1] = "2025-01-01";
+    if (command[i] == "--personal-number") command[i + 1] = "12345";
+  }
+  const uint64_t before = LogSize();
+  const CliRun run = As("clerk", command);
+  EXPECT_EQ(run.code, kExitUsage);
+  EXPECT_THAT(run.err, StartsWith("error: INVALID_ARGUMENT: 4 problems:\n"));
+  for (const char* problem :
+       {"--sex: ", "--birth-date: must be before today",
+        "--personal-number: does not match the personal number format (10 digits)",
+        "--final-date: must be on or after "}) {
+    EXPECT_THAT(Flowed(run.err), HasSubstr(problem)) << run.err;
+  }
+  EXPECT_THAT(run.err, Not(HasSubstr("2099"))) << "no value typed is repeated";
+  EXPECT_THAT(run.err, Not(HasSubstr("12345")));
+  // Checked, not stored.
+  EXPECT_THAT(ActionsSince(before), OnlyReadsAndACheck());
+  const CliRun search = As("clerk", {"record", "search", "--personal-number", "1000000123"});
+  EXPECT_EQ(search.out, "no matching record\n");
+}
+
 // A record file missing a field was refused for that alone: its bad dates were named only on the
 // next try, by the registry. Every missing or bad field of a file is named at once, by its path,
-// before anything is sent, as the help promises; the values are not repeated.
-TEST_F(RecordCommandsTest, ARecordFilesBadDatesAreNamedWithItsMissingFieldsBeforeAnythingIsSent) {
+// before anything is stored, as the help promises; the values are not repeated.
+TEST_F(RecordCommandsTest, ARecordFilesBadDatesAreNamedWithItsMissingFieldsBeforeAnythingIsStored) {
   std::ifstream example(REGISTRY_SOURCE_DIR "/deploy/examples/record.json", std::ios::binary);
   std::string json((std::istreambuf_iterator<char>(example)), std::istreambuf_iterator<char>());
   for (const auto& [from, to] : std::vector<std::pair<std::string, std::string>>{
@@ -271,7 +321,7 @@ TEST_F(RecordCommandsTest, ARecordFilesBadDatesAreNamedWithItsMissingFieldsBefor
             "  person.birth_date: not a date YYYY-MM-DD\n"
             "  conviction.final_date: not a real date\n"
             "  conviction.bans[0]: end date: not a real date\n");
-  EXPECT_EQ(ActionsSince(before), std::vector<std::string>{"GetReferenceData"});
+  EXPECT_THAT(ActionsSince(before), OnlyReadsAndACheck());
 }
 
 // `record get` refused a record id in capitals ("ID: 32 lowercase hex characters") that `audit
@@ -460,10 +510,43 @@ TEST_F(RecordCommandsTest, InteractiveCreateSaysWhichNumbersAListHasAndWhatLengt
   EXPECT_THAT(run.err, HasSubstr(absl::StrCat("Offence #1 (number or code):   not a number of the "
                                               "list: the numbers run 1..",
                                               offences, "; or type the code\n")));
-  EXPECT_THAT(run.err, HasSubstr("Length in months [Enter: none]:   not a whole number of "
-                                 "months, 1..600\n"));
+  EXPECT_THAT(run.err, HasSubstr("Length in months:   not a whole number of months, 1..600\n"));
   EXPECT_THAT(run.err, Not(HasSubstr("not a court of the registry")));
   EXPECT_THAT(run.err, Not(HasSubstr("not LAW:ARTICLE:PARAGRAPH")));
+}
+
+// With imprisonment, "Length in months [Enter: none]:" took Enter, and with a court abroad so did
+// its name and country: the registry then refused them as required after the last question. A
+// field the answers so far make required (juvenile too, for a person under 18 on the judgment
+// day) is asked without Enter, and again until answered.
+TEST_F(RecordCommandsTest, InteractiveCreateAsksAgainForAFieldTheAnswersSoFarMakeRequired) {
+  const std::string answers =
+      "Krasniqi\nDriton\n\n\nmale\n2008-01-01\n\n\n1000000123\n\n"
+      "foreign\n\nLandgericht Berlin\n\nDE\nP 88/2025\n2025-03-03\n2025-06-01\n3\n\n"
+      "imprisonment\n\n18\nwork_with_children\n\n\n\nno\nyes\nyes\n";
+  const CliRun run = As("clerk", {"record", "create", "--interactive"}, answers);
+  ASSERT_EQ(run.code, 0) << run.err;
+  for (const char* asked :
+       {"Name of the court abroad:   required for a court abroad\n",
+        "Its country (e.g. DE):   required for a court abroad\n",
+        "Length in months:   required for imprisonment or a suspended sentence\n",
+        "Convicted as a juvenile (yes/no):   required when the person was under 18 on the "
+        "judgment date: answer yes\nConvicted as a juvenile (yes/no):   required when the "
+        "person was under 18 on the judgment date: answer yes\nConvicted as a juvenile "
+        "(yes/no): \n"}) {
+    EXPECT_THAT(run.err, HasSubstr(asked)) << run.err;
+  }
+  for (const char* offered : {"Name of the court abroad [Enter", "Its country (e.g. DE) [Enter",
+                              "Length in months [Enter", "Convicted as a juvenile (yes/no) ["}) {
+    EXPECT_THAT(run.err, Not(HasSubstr(offered)));
+  }
+  // Optional fields still take Enter.
+  EXPECT_THAT(run.err, HasSubstr("Date of release (YYYY-MM-DD) [Enter: none]: "));
+  const v1::Record record = Get(std::string(absl::StripAsciiWhitespace(run.out)));
+  EXPECT_EQ(record.conviction().foreign_court(), "Landgericht Berlin");
+  EXPECT_EQ(record.conviction().foreign_country(), "DE");
+  EXPECT_EQ(record.conviction().sentence().months(), 18u);
+  EXPECT_TRUE(record.conviction().juvenile());
 }
 
 // "y" at "Enter this record?" was taken for no: the record was not entered and its twenty
@@ -589,7 +672,8 @@ TEST_F(RecordCommandsTest, ARefusedInteractiveRecordKeepsTheAnswersInAFileCreate
   std::filesystem::current_path(before);
   EXPECT_EQ(run.code, kExitUsage);
   EXPECT_THAT(run.err, HasSubstr("error: INVALID_ARGUMENT: Date it became final "
-                                 "(conviction.final_date): must be on or after judgment_date"));
+                                 "(conviction.final_date): must be on or after the judgment "
+                                 "date"));
   EXPECT_THAT(run.err, Not(HasSubstr("--final-date")));
   std::vector<std::filesystem::path> kept;
   for (const auto& entry : std::filesystem::directory_iterator(dir_)) kept.push_back(entry.path());
@@ -716,7 +800,7 @@ TEST_F(RecordCommandsTest, TheTemplateIsAFileCreateReadsAndNamesEveryFieldToFill
   };
   fill("\"surname\": \"\"", "\"surname\": \"Gashi\"");
   fill("\"given_name\": \"\"", "\"given_name\": \"Luan\"");
-  fill("\"SEX_UNSPECIFIED\"", "\"SEX_MALE\"");
+  fill("\"sex\": \"\"", "\"sex\": \"male\"");
   fill("\"birth_date\": \"\"", "\"birth_date\": \"1970-01-01\"");
   fill("\"personal_number\": \"\"", "\"personal_number\": \"1000000555\"");
   fill("\"court_id\": \"\"", "\"court_id\": \"basic-gjilan\"");
@@ -724,7 +808,10 @@ TEST_F(RecordCommandsTest, TheTemplateIsAFileCreateReadsAndNamesEveryFieldToFill
   fill("\"judgment_date\": \"\"", "\"judgment_date\": \"2020-01-10\"");
   fill("\"final_date\": \"\"", "\"final_date\": \"2020-03-10\"");
   fill("\"offences\": []", "\"offences\": [{\"law\": \"06/L-074\", \"article\": 228}]");
-  fill("\"SENTENCE_TYPE_UNSPECIFIED\", \"months\": 0", "\"SENTENCE_TYPE_FINE\", \"months\": 0");
+  fill("\"type\": \"\", \"months\": 0", "\"type\": \"fine\", \"months\": 0");
+  // The template offers the words the options take, never a value that names nothing.
+  EXPECT_THAT(tmpl.out, Not(HasSubstr("UNSPECIFIED")));
+  EXPECT_THAT(tmpl.out, HasSubstr("// required: female or male"));
   ASSERT_TRUE(WriteFileAtomically(path, filled, 0600).ok());
   const CliRun created = As("clerk", {"record", "create", "--file", path});
   EXPECT_EQ(created.code, 0) << created.err;
@@ -867,6 +954,109 @@ TEST_F(RecordCommandsTest, ExpungeShowsWhoseRecordItIsAndAsksOnATerminal) {
   EXPECT_EQ(ActionsSince(before), std::vector<std::string>{"ExpungeRecord"});
 }
 
+// A court asked to expunge was told "purpose.case_reference is required", by the read of the
+// record the question shows (a refused read logged for an expunge it may not make), where the
+// other roles were refused the method. Every role but the clerk's is told it may not expunge,
+// before anything is read.
+TEST_F(RecordCommandsTest, ARoleThatMayNotExpungeIsToldSoBeforeTheRecordIsRead) {
+  const std::string id = CreateExample();
+  for (const char* role : {"court", "vetting", "auditor"}) {
+    const uint64_t before = LogSize();
+    const CliRun run = As(role, {"record", "expunge", id, "--legal-basis", "x 1"}, "yes\n");
+    EXPECT_EQ(run.code, 1) << role;
+    EXPECT_EQ(run.err, absl::StrCat("error: PERMISSION_DENIED: role ", role,
+                                    " may not expunge records: that is for role clerk; nothing "
+                                    "was read or changed\n"));
+    EXPECT_THAT(run.err, Not(HasSubstr("case_reference")));
+    for (const std::string& action : ActionsSince(before)) {
+      EXPECT_NE(action, "GetRecord") << role;
+      EXPECT_NE(action, "ExpungeRecord") << role;
+    }
+  }
+  EXPECT_EQ(GetCode(id), grpc::StatusCode::OK);
+}
+
+// A "yes" typed (or pasted) right after `record expunge`, before its question appeared, expunged
+// the record without anyone reading whose it was. What was typed before the question is
+// discarded: registry-cli itself runs with its input a pseudo-terminal holding "yes" typed
+// ahead, and waits for an answer typed after the question.
+TEST_F(RecordCommandsTest, AYesTypedBeforeTheExpungeQuestionDoesNotAnswerIt) {
+  const std::string id = CreateExample();
+  const int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+  ASSERT_GE(master, 0);
+  ASSERT_EQ(grantpt(master), 0);
+  ASSERT_EQ(unlockpt(master), 0);
+  const int slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
+  ASSERT_GE(slave, 0);
+  // Typed ahead: the terminal keeps it until the program reads it, or discards it.
+  ASSERT_EQ(write(master, "yes\n", 4), 4);
+
+  std::vector<std::string> args = CliArgsAs(
+      server_->address(), "clerk",
+      {"record", "expunge", id, "--legal-basis", "CC 04/L-082 art. 103"});
+  args.insert(args.begin(), REGISTRY_BINARY_DIR "/registry-cli");
+  std::vector<char*> argv;
+  for (std::string& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_strings = {"HOME=" + dir_, "LANG=C.UTF-8", "TERM=dumb"};
+  std::vector<char*> envp;
+  for (std::string& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  const std::string log = dir_ + "/expunge.log";
+  const auto read_log = [&] {
+    std::ifstream in(log, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  };
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, slave, STDIN_FILENO);
+  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
+                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
+  pid_t pid = -1;
+  const int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
+  posix_spawn_file_actions_destroy(&actions);
+  close(slave);
+  ASSERT_EQ(spawned, 0);
+
+  // Within `seconds`: the exit status once the program ended, nullopt while it runs.
+  int status = 0;
+  const auto ended_within = [&](double seconds) {
+    const auto deadline = std::chrono::steady_clock::now() +
+                          std::chrono::milliseconds(static_cast<int>(seconds * 1000));
+    while (true) {
+      if (waitpid(pid, &status, WNOHANG) == pid) return true;
+      if (std::chrono::steady_clock::now() > deadline) return false;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  };
+  // The question is shown (the record read first), then the program waits.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  bool asked = false;
+  while (!asked && std::chrono::steady_clock::now() < deadline) {
+    asked = absl::StrContains(read_log(), "Type yes to expunge it: ");
+    if (!asked) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_TRUE(asked) << read_log();
+  const bool ended_early = ended_within(1.0);
+  EXPECT_FALSE(ended_early) << "answered by the yes typed before the question: "
+                            << read_log();
+  EXPECT_EQ(GetCode(id), grpc::StatusCode::OK);
+
+  // Typed after the question, yes expunges.
+  if (!ended_early) {
+    ASSERT_EQ(write(master, "yes\n", 4), 4);
+    if (!ended_within(30)) {
+      kill(pid, SIGKILL);
+      waitpid(pid, &status, 0);
+      ADD_FAILURE() << "registry-cli did not end: " << read_log();
+    }
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_log();
+    EXPECT_EQ(GetCode(id), grpc::StatusCode::NOT_FOUND);
+  }
+  close(master);
+}
+
 TEST_F(RecordCommandsTest, ACourtReadWithoutAPurposeNamesTheOptionsAndTheCodesItMayState) {
   const std::string id = CreateExample();
   const CliRun none = As("court", {"record", "get", id});
@@ -936,11 +1126,12 @@ TEST_F(RecordCommandsTest, AVettingCheckWhoseCertificateCannotBeWrittenIsNotMade
       As("vetting", {"vet", "check", "--personal-number", "1234567890", "--surname", "Kërqeli",
                      "--given-name", "Arben", "--birth-date", "1980-04-12", "--position", "teacher",
                      "--consent-ref", "CONSENT-1", "--out", dir_ + "/no-such-folder/c.json"});
-  EXPECT_EQ(run.code, 1);
-  // Named as given, not by the temporary name written first.
-  EXPECT_THAT(run.err,
-              StartsWith("error: NOT_FOUND: cannot write " + dir_ + "/no-such-folder/c.json: "));
-  EXPECT_THAT(run.err, HasSubstr("; the check was not made\n"));
+  // A folder that is not there is a mistake on the command line, named as given and found
+  // before the check.
+  EXPECT_EQ(run.code, kExitUsage);
+  EXPECT_THAT(run.err, StartsWith("error: INVALID_ARGUMENT: --out " + dir_ +
+                                  "/no-such-folder/c.json: no folder"));
+  EXPECT_THAT(run.err, HasSubstr("/no-such-folder to write it in"));
   EXPECT_EQ(run.out, "");
   EXPECT_EQ(ActionsSince(before), std::vector<std::string>{});
 

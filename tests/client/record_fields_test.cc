@@ -347,5 +347,83 @@ TEST(RecordFieldsTest, ServerMessagesOfAnInteractiveRecordNameTheQuestionAndTheP
             "role clerk may not call this method");
 }
 
+// The interactive create offered Enter for the length of a prison term and a court abroad's name
+// and country, which the registry then refused as required after the last question: a field
+// the rest of the record makes required says so, in the registry's terms, until it is given.
+TEST(RecordFieldsTest, AFieldTheRestOfTheRecordMakesRequiredSaysWhy) {
+  const RecordField& months = *FindRecordField("months");
+  const RecordField& foreign_court = *FindRecordField("foreign-court");
+  const RecordField& foreign_country = *FindRecordField("foreign-country");
+  const RecordField& juvenile = *FindRecordField("juvenile");
+  RecordChoices choices;
+  choices.courts.emplace_back().set_id("basic-prizren");
+  v1::CourtEntry& abroad = choices.courts.emplace_back();
+  abroad.set_id("abroad");
+  abroad.set_foreign(true);
+
+  v1::CreateRecordRequest request;
+  for (const RecordField* field : {&months, &foreign_court, &foreign_country, &juvenile}) {
+    EXPECT_EQ(RequiredBecause(*field, request, &choices), "") << field->flag;
+  }
+  for (const v1::SentenceType type :
+       {v1::SENTENCE_TYPE_IMPRISONMENT, v1::SENTENCE_TYPE_SUSPENDED}) {
+    request.mutable_conviction()->mutable_sentence()->set_type(type);
+    EXPECT_EQ(RequiredBecause(months, request, &choices),
+              "required for imprisonment or a suspended sentence");
+  }
+  request.mutable_conviction()->mutable_sentence()->set_months(18);
+  EXPECT_EQ(RequiredBecause(months, request, &choices), "");
+  request.mutable_conviction()->mutable_sentence()->set_type(v1::SENTENCE_TYPE_FINE);
+  request.mutable_conviction()->mutable_sentence()->set_months(0);
+  EXPECT_EQ(RequiredBecause(months, request, &choices), "");
+
+  // The court the tables mark foreign, whatever its id; without the tables, "foreign".
+  request.mutable_conviction()->set_court_id("abroad");
+  EXPECT_EQ(RequiredBecause(foreign_court, request, &choices), "required for a court abroad");
+  EXPECT_EQ(RequiredBecause(foreign_country, request, &choices), "required for a court abroad");
+  EXPECT_EQ(RequiredBecause(foreign_court, request, nullptr), "");
+  request.mutable_conviction()->set_court_id("foreign");
+  EXPECT_EQ(RequiredBecause(foreign_country, request, nullptr), "required for a court abroad");
+  request.mutable_conviction()->set_foreign_country("DE");
+  EXPECT_EQ(RequiredBecause(foreign_country, request, nullptr), "");
+  request.mutable_conviction()->set_court_id("basic-prizren");
+  EXPECT_EQ(RequiredBecause(foreign_court, request, &choices), "");
+
+  // Under 18 on the judgment day (the day before the 18th birthday), as the registry counts it.
+  request.mutable_person()->set_birth_date("2007-06-15");
+  request.mutable_conviction()->set_judgment_date("2025-06-14");
+  EXPECT_EQ(RequiredBecause(juvenile, request, &choices),
+            "required when the person was under 18 on the judgment date");
+  std::vector<FieldProblem> problems;
+  AppendRecordProblems(request, &choices, &problems);
+  EXPECT_THAT(Described(problems, false),
+              ::testing::Contains(
+                  "--juvenile: required when the person was under 18 on the judgment date"));
+  request.mutable_conviction()->set_juvenile(true);
+  EXPECT_EQ(RequiredBecause(juvenile, request, &choices), "");
+  request.mutable_conviction()->set_juvenile(false);
+  request.mutable_conviction()->set_judgment_date("2025-06-15");
+  EXPECT_EQ(RequiredBecause(juvenile, request, &choices), "");
+}
+
+TEST(RecordFieldsTest, ARegistrysMessageIsTheProblemOfTheFieldItNames) {
+  const std::optional<FieldProblem> final_date = ProblemOfRegistryMessage(
+      "conviction.final_date: must be on or after judgment_date and not in the future");
+  ASSERT_TRUE(final_date.has_value());
+  EXPECT_EQ(DescribeProblem(*final_date, false),
+            "--final-date: must be on or after judgment_date and not in the future");
+  const std::optional<FieldProblem> offence =
+      ProblemOfRegistryMessage("conviction.offences[1]: not in the offence table");
+  ASSERT_TRUE(offence.has_value());
+  EXPECT_EQ(DescribeProblem(*offence, false), "--offence #2: not in the offence table");
+  for (const char* missing : {"person.surname is required", "conviction.sentence.type: required"}) {
+    const std::optional<FieldProblem> problem = ProblemOfRegistryMessage(missing);
+    ASSERT_TRUE(problem.has_value()) << missing;
+    EXPECT_EQ(problem->what, "required") << missing;
+  }
+  EXPECT_FALSE(ProblemOfRegistryMessage("conviction: the same conviction as another row"));
+  EXPECT_FALSE(ProblemOfRegistryMessage("no field named"));
+}
+
 }  // namespace
 }  // namespace registry::client

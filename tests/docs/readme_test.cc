@@ -13,8 +13,9 @@
 //                       else 0
 // and afterwards, that every file the walkthrough wrote lies where git ignores it.
 //
-// Standard input is a terminal (a pseudo-terminal) holding the answer "yes", as a user at a
-// terminal would type it when asked to confirm.
+// Standard input is a terminal (a pseudo-terminal) on which "yes" is typed when a question to
+// confirm appears, as a user at a terminal types it after reading the question (registry-cli
+// discards what was typed before it).
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -23,14 +24,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <optional>
 #include <regex>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -165,16 +169,36 @@ void WriteFile(const std::string& path, const std::string& content) {
   ASSERT_TRUE(out.good()) << path;
 }
 
-// Runs `script` with bash in `dir`, standard input a pseudo-terminal holding "yes\n", within
-// the deadline. Returns bash's exit status, or -1.
+// The questions the walkthrough answers "yes" to, as they end.
+constexpr const char* kConfirmations[] = {"Type yes to expunge it: "};
+
+// How many confirmation questions the commands' outputs (the files in `outputs`) show.
+size_t QuestionsAsked(const std::string& outputs) {
+  size_t count = 0;
+  std::error_code error;
+  for (const auto& entry : fs::directory_iterator(outputs, error)) {
+    std::ifstream in(entry.path(), std::ios::binary);
+    const std::string text((std::istreambuf_iterator<char>(in)),
+                           std::istreambuf_iterator<char>());
+    for (const char* question : kConfirmations) {
+      for (size_t at = text.find(question); at != std::string::npos;
+           at = text.find(question, at + 1)) {
+        ++count;
+      }
+    }
+  }
+  return count;
+}
+
+// Runs `script` with bash in `dir`, standard input a pseudo-terminal on which "yes\n" is typed
+// after each question to confirm appears in a file of `outputs`, within the deadline. Returns
+// bash's exit status, or -1.
 int RunBash(const std::string& script, const std::string& dir, const std::string& home,
-            const std::string& log) {
+            const std::string& log, const std::string& outputs) {
   const int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0) return -1;
   const int slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
   if (slave < 0) return -1;
-  // Typed ahead: the line discipline keeps it until a program reads the terminal.
-  if (write(master, "yes\n", 4) != 4) return -1;
 
   std::vector<std::string> env_strings = {"HOME=" + home, "PATH=/usr/local/bin:/usr/bin:/bin",
                                           "LANG=C.UTF-8", "LC_ALL=C.UTF-8", "TERM=dumb"};
@@ -202,10 +226,21 @@ int RunBash(const std::string& script, const std::string& dir, const std::string
     return -1;
   }
   // Wait for bash to end, or for the deadline (a process file descriptor becomes readable when
-  // the process ends).
+  // the process ends), answering each question to confirm once it is shown: a moment after, as
+  // a person reads it, for registry-cli discards what the terminal holds right after asking.
   const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-  pollfd p{pidfd, POLLIN, 0};
-  const bool ended = pidfd >= 0 && poll(&p, 1, kDeadlineSeconds * 1000) == 1;
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::seconds(kDeadlineSeconds);
+  bool ended = false;
+  size_t answered = 0;
+  while (pidfd >= 0 && !ended && std::chrono::steady_clock::now() < deadline) {
+    pollfd p{pidfd, POLLIN, 0};
+    ended = poll(&p, 1, 50) == 1;
+    for (const size_t asked = QuestionsAsked(outputs); !ended && answered < asked; ++answered) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      if (write(master, "yes\n", 4) != 4) break;
+    }
+  }
   if (!ended) kill(pid, SIGKILL);
   int status = 0;
   waitpid(pid, &status, 0);
@@ -282,7 +317,7 @@ TEST_F(ReadmeTest, WalkthroughGivesWhatTheReadmeShows) {
     absl::StrAppend(&script, "{ ", text, "\n} >\"", out_, "/", i, ".out\" 2>&1\necho $? >\"", out_,
                     "/", i, ".status\"\n");
   }
-  const int bash = RunBash(script, root_, home_, scratch_ + "/bash.log");
+  const int bash = RunBash(script, root_, home_, scratch_ + "/bash.log", out_);
   ASSERT_EQ(bash, 0) << ReadFileOrDie(scratch_ + "/bash.log");
 
   for (size_t i = 0; i < commands.size(); ++i) {
