@@ -35,6 +35,7 @@
 #include "storage/backups.h"
 #include "storage/ids.h"
 #include "storage/pending_write.h"
+#include "tests/testing/installation.h"
 #include "tests/testing/log_lines.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
@@ -177,34 +178,15 @@ TEST(MetricsConfigTest, TheListenAddressIsCheckedAndNamed) {
 class CheckConfigTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    const testing::TestPki& pki = testing::TestPki::Get();
     dir_ = testing::MakeTempDir("check-config");
-    ::mkdir((dir_ + "/tls").c_str(), 0700);
-    ::mkdir((dir_ + "/crl").c_str(), 0700);
-    Put("tls/ca.pem", pki.CaPem());
-    Put("tls/cert.pem", pki.ReadFile("server/cert.pem"));
-    Put("tls/key.pem", pki.ReadFile("server/key.pem"));
-    ::chmod((dir_ + "/tls/key.pem").c_str(), 0600);
-    for (const auto& entry : std::filesystem::directory_iterator(pki.dir() + "/crl")) {
-      Put("crl/" + entry.path().filename().string(),
-          testing::ReadFileOrDie(entry.path().string()));
-    }
-    auto keys = GenerateKeyFile(absl::Now());
-    ASSERT_TRUE(keys.ok());
-    ASSERT_TRUE(WriteKeyFile(dir_ + "/keys.json", *keys, false).ok());
-    Put("policy.json", testing::ReadFileOrDie(REGISTRY_SOURCE_DIR "/deploy/dev/policy.json"));
+    ASSERT_NO_FATAL_FAILURE(testing::WriteInstallationFiles(dir_));
     PutConfig("127.0.0.1:7443", R"("metrics": {"listen_address": "127.0.0.1:9464"})");
   }
 
   // registryd.json of this installation, listening at `listen`, with `more` fields.
   void PutConfig(const std::string& listen, const std::string& more) {
-    Put("registryd.json", absl::StrCat(R"({"listen_address": ")", listen, R"(",
-      "tls": {"client_ca_file": "tls/ca.pem", "cert_file": "tls/cert.pem",
-              "key_file": "tls/key.pem", "crl_directory": "crl"},
-      "data_dir": "data", "backup_dir": "backups", "key_file": "keys.json",
-      "policy_file": "policy.json", "reference_dir": ")",
-                                       REGISTRY_SOURCE_DIR, R"(/deploy/reference", )", more,
-                                       "}"));
+    Put("registryd.json",
+        testing::InstallationConfig(listen, more.empty() ? "" : absl::StrCat(", ", more)));
   }
 
   // A new file gets the mode a umask of 022 gives, whatever the umask; one already there keeps

@@ -25,6 +25,7 @@
 #include "server/key_file.h"
 #include "server/registry_server.h"
 #include "tests/testing/data_files.h"
+#include "tests/testing/installation.h"
 #include "tests/testing/log_lines.h"
 #include "tests/testing/test_pki.h"
 
@@ -33,46 +34,15 @@ namespace {
 
 using ::testing::HasSubstr;
 
-// The newest write-ahead log of `dir`.
-std::string NewestLog(const std::string& dir) {
-  std::string newest;
-  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-    const std::string name = entry.path().filename().string();
-    if (name.size() > 4 && name.substr(name.size() - 4) == ".log" && name > newest) {
-      newest = name;
-    }
-  }
-  return newest.empty() ? "" : dir + "/" + newest;
-}
+std::string NewestLog(const std::string& dir) { return testing::NewestWriteAheadLog(dir); }
 
 // A complete installation in a temporary folder, from the test PKI, with its own key file.
 class Installation {
  public:
   Installation() {
-    const testing::TestPki& pki = testing::TestPki::Get();
     dir_ = testing::MakeTempDir("foreign-wal");
-    ::mkdir((dir_ + "/tls").c_str(), 0700);
-    ::mkdir((dir_ + "/crl").c_str(), 0700);
-    Put("tls/ca.pem", pki.CaPem());
-    Put("tls/cert.pem", pki.ReadFile("server/cert.pem"));
-    Put("tls/key.pem", pki.ReadFile("server/key.pem"));
-    ::chmod((dir_ + "/tls/key.pem").c_str(), 0600);
-    for (const auto& entry : std::filesystem::directory_iterator(pki.dir() + "/crl")) {
-      Put("crl/" + entry.path().filename().string(),
-          testing::ReadFileOrDie(entry.path().string()));
-    }
-    absl::StatusOr<registry::v1::KeyFile> keys = GenerateKeyFile(absl::Now());
-    EXPECT_TRUE(keys.ok()) << keys.status();
-    if (keys.ok()) {
-      EXPECT_TRUE(WriteKeyFile(dir_ + "/keys.json", *keys, false).ok());
-    }
-    Put("policy.json", testing::ReadFileOrDie(REGISTRY_SOURCE_DIR "/deploy/dev/policy.json"));
-    Put("registryd.json", absl::StrCat(R"({"listen_address": "127.0.0.1:0",
-      "tls": {"client_ca_file": "tls/ca.pem", "cert_file": "tls/cert.pem",
-              "key_file": "tls/key.pem", "crl_directory": "crl"},
-      "data_dir": "data", "backup_dir": "backups", "key_file": "keys.json",
-      "policy_file": "policy.json", "reference_dir": ")",
-                                       REGISTRY_SOURCE_DIR, R"(/deploy/reference"})"));
+    testing::WriteInstallationFiles(dir_);
+    Put("registryd.json", testing::InstallationConfig("127.0.0.1:0", ""));
   }
   ~Installation() {
     std::error_code ignored;

@@ -321,17 +321,7 @@ TEST_F(DatabaseTest, InjectedWriteFailureIsUnavailableAndWritesNothing) {
 // a crash leaves it) and cut the copy's log as such a kill would, or otherwise.
 class CutLogTest : public DatabaseTest {
  protected:
-  // The newest write-ahead log of `dir`.
-  static std::string NewestLog(const std::string& dir) {
-    std::string newest;
-    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-      const std::string name = entry.path().filename().string();
-      if (name.size() > 4 && name.substr(name.size() - 4) == ".log" && name > newest) {
-        newest = name;
-      }
-    }
-    return newest.empty() ? "" : dir + "/" + newest;
-  }
+  static std::string NewestLog(const std::string& dir) { return testing::NewestWriteAheadLog(dir); }
 
   // Writes a small record "first" and then a large one, "second", spanning several pages of the
   // log; copies the open database to `copy` and returns the log's size before and after "second".

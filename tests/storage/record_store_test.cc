@@ -151,6 +151,47 @@ class RecordStoreTest : public ::testing::Test {
     return id.value_or("");
   }
 
+  // The conviction `entered` (court basic-prizren) is one conviction in every spelling given: a
+  // second record of it is ALREADY_EXISTS while it is live (`live_spellings`), and it does not
+  // come back once expunged (`expunged_spellings`).
+  void ExpectOneConviction(const Person& person, const char* entered,
+                           const std::vector<const char*>& live_spellings,
+                           const std::vector<const char*>& expunged_spellings) {
+    const std::string live = CreateOrFail(person, MakeConviction("basic-prizren", entered));
+    ASSERT_FALSE(live.empty());
+    for (const char* spelling : live_spellings) {
+      EXPECT_EQ(Create(person, MakeConviction("basic-prizren", spelling)).status().code(),
+                absl::StatusCode::kAlreadyExists)
+          << spelling;
+    }
+    {
+      // Its locks are held until it goes.
+      absl::StatusOr<PendingWrite> expunge = store_->PrepareExpunge(live);
+      ASSERT_TRUE(expunge.ok()) << expunge.status();
+      ASSERT_TRUE(db_->Write(*expunge->batch()).ok());
+    }
+    for (const char* spelling : expunged_spellings) {
+      EXPECT_EQ(Create(person, MakeConviction("basic-prizren", spelling)).status(),
+                ErasedConvictionError())
+          << spelling;
+    }
+  }
+
+  // A conviction of `person` at basic-prizren erased while its case number's canonical form was
+  // `canonical` (an earlier form): its erased-conviction row under that form's token.
+  void EraseUnderEarlierForm(const Person& person, absl::string_view canonical) {
+    absl::StatusOr<std::unique_ptr<crypto::BlindIndexer>> indexer =
+        crypto::BlindIndexer::Create(derivation_root_, "court-case-person");
+    ASSERT_TRUE(indexer.ok()) << indexer.status();
+    absl::StatusOr<std::string> earlier = (*indexer)->Token(
+        absl::StrCat("basic-prizren|", canonical, "|", person.personal_number()));
+    ASSERT_TRUE(earlier.ok()) << earlier.status();
+    PendingWrite erased;
+    ASSERT_TRUE(
+        store_->StageErasedRow(*earlier, "0123456789abcdef0123456789abcdef", &erased).ok());
+    ASSERT_TRUE(db_->Write(*erased.batch()).ok());
+  }
+
   std::vector<Record> ByName(absl::string_view surname, absl::string_view given,
                              absl::string_view birth_date) {
     std::string token;
@@ -493,15 +534,7 @@ TEST_F(RecordStoreTest, AnErasureWhoseCompactionNeverRanIsCompactedByTheNext) {
 // ("pnr8/2020" for "P.nr. 8/2020"): it stays erased in every spelling, with the word or without.
 TEST_F(RecordStoreTest, AConvictionErasedUnderTheEarlierFormStaysErasedInEverySpelling) {
   const Person person = MakePerson("Krasniqi", "Driton", "1975-02-03", "1000000125");
-  absl::StatusOr<std::unique_ptr<crypto::BlindIndexer>> indexer =
-      crypto::BlindIndexer::Create(derivation_root_, "court-case-person");
-  ASSERT_TRUE(indexer.ok()) << indexer.status();
-  absl::StatusOr<std::string> earlier =
-      (*indexer)->Token(absl::StrCat("basic-prizren|pnr8/2020|", person.personal_number()));
-  ASSERT_TRUE(earlier.ok()) << earlier.status();
-  PendingWrite erased;
-  ASSERT_TRUE(store_->StageErasedRow(*earlier, "0123456789abcdef0123456789abcdef", &erased).ok());
-  ASSERT_TRUE(db_->Write(*erased.batch()).ok());
+  ASSERT_NO_FATAL_FAILURE(EraseUnderEarlierForm(person, "pnr8/2020"));
 
   for (const char* spelling : {"P.nr. 8/2020", "P nr 8/2020", "P 8/2020", "P br. 8/2020"}) {
     EXPECT_EQ(Create(person, MakeConviction("basic-prizren", spelling)).status(),
@@ -517,33 +550,11 @@ TEST_F(RecordStoreTest, AConvictionErasedUnderTheEarlierFormStaysErasedInEverySp
 // token, which the check still finds.
 TEST_F(RecordStoreTest, ALetterTypedForADigitInTheCaseNumberIsTheSameConviction) {
   const Person person = MakePerson("Qorrolli", "Zyrafete", "1975-02-03", "1000000126");
-  const std::string live = CreateOrFail(person, MakeConviction("basic-prizren", "P 9173/2021"));
-  ASSERT_FALSE(live.empty());
-  for (const char* spelling : {"P 9173/2O21", "P 917\xd0\x97/2021", "P 9l73/2021"}) {
-    EXPECT_EQ(Create(person, MakeConviction("basic-prizren", spelling)).status().code(),
-              absl::StatusCode::kAlreadyExists)
-        << spelling;
-  }
-  {
-    absl::StatusOr<PendingWrite> expunge = store_->PrepareExpunge(live);
-    ASSERT_TRUE(expunge.ok()) << expunge.status();
-    ASSERT_TRUE(db_->Write(*expunge->batch()).ok());
-  }
-  for (const char* spelling : {"P 9173/2O21", "P 917\xd0\x97/2021", "P 9173/2021"}) {
-    EXPECT_EQ(Create(person, MakeConviction("basic-prizren", spelling)).status(),
-              ErasedConvictionError())
-        << spelling;
-  }
+  ASSERT_NO_FATAL_FAILURE(ExpectOneConviction(
+      person, "P 9173/2021", {"P 9173/2O21", "P 917\xd0\x97/2021", "P 9l73/2021"},
+      {"P 9173/2O21", "P 917\xd0\x97/2021", "P 9173/2021"}));
   // Erased under the form that kept the letter: "p9173/2o22".
-  absl::StatusOr<std::unique_ptr<crypto::BlindIndexer>> indexer =
-      crypto::BlindIndexer::Create(derivation_root_, "court-case-person");
-  ASSERT_TRUE(indexer.ok()) << indexer.status();
-  absl::StatusOr<std::string> earlier =
-      (*indexer)->Token(absl::StrCat("basic-prizren|p9173/2o22|", person.personal_number()));
-  ASSERT_TRUE(earlier.ok()) << earlier.status();
-  PendingWrite erased;
-  ASSERT_TRUE(store_->StageErasedRow(*earlier, "0123456789abcdef0123456789abcdef", &erased).ok());
-  ASSERT_TRUE(db_->Write(*erased.batch()).ok());
+  ASSERT_NO_FATAL_FAILURE(EraseUnderEarlierForm(person, "p9173/2o22"));
   EXPECT_EQ(Create(person, MakeConviction("basic-prizren", "P 9173/2O22")).status(),
             ErasedConvictionError());
   EXPECT_TRUE(Create(person, MakeConviction("basic-prizren", "P 9173/2023")).ok());
@@ -553,33 +564,11 @@ TEST_F(RecordStoreTest, ALetterTypedForADigitInTheCaseNumberIsTheSameConviction)
 // standing alone for a number was read as a letter, because it touched no digit.
 TEST_F(RecordStoreTest, ALetterStandingAloneForANumberInTheCaseNumberIsTheSameConviction) {
   const Person person = MakePerson("Qorrolli", "Zyrafete", "1975-02-03", "1000000126");
-  const std::string live = CreateOrFail(person, MakeConviction("basic-prizren", "P 1/2020"));
-  ASSERT_FALSE(live.empty());
-  for (const char* spelling : {"P l/2020", "P I/2020", "P \xd1\x96/2020"}) {
-    EXPECT_EQ(Create(person, MakeConviction("basic-prizren", spelling)).status().code(),
-              absl::StatusCode::kAlreadyExists)
-        << spelling;
-  }
-  {
-    absl::StatusOr<PendingWrite> expunge = store_->PrepareExpunge(live);
-    ASSERT_TRUE(expunge.ok()) << expunge.status();
-    ASSERT_TRUE(db_->Write(*expunge->batch()).ok());
-  }
-  for (const char* spelling : {"P l/2020", "P 1/2O2O", "P I / 2020"}) {
-    EXPECT_EQ(Create(person, MakeConviction("basic-prizren", spelling)).status(),
-              ErasedConvictionError())
-        << spelling;
-  }
+  ASSERT_NO_FATAL_FAILURE(ExpectOneConviction(person, "P 1/2020",
+                                              {"P l/2020", "P I/2020", "P \xd1\x96/2020"},
+                                              {"P l/2020", "P 1/2O2O", "P I / 2020"}));
   // Erased under the form that kept the word as letters: "pl2021".
-  absl::StatusOr<std::unique_ptr<crypto::BlindIndexer>> indexer =
-      crypto::BlindIndexer::Create(derivation_root_, "court-case-person");
-  ASSERT_TRUE(indexer.ok()) << indexer.status();
-  absl::StatusOr<std::string> earlier =
-      (*indexer)->Token(absl::StrCat("basic-prizren|pl2021|", person.personal_number()));
-  ASSERT_TRUE(earlier.ok()) << earlier.status();
-  PendingWrite erased;
-  ASSERT_TRUE(store_->StageErasedRow(*earlier, "0123456789abcdef0123456789abcdef", &erased).ok());
-  ASSERT_TRUE(db_->Write(*erased.batch()).ok());
+  ASSERT_NO_FATAL_FAILURE(EraseUnderEarlierForm(person, "pl2021"));
   EXPECT_EQ(Create(person, MakeConviction("basic-prizren", "P l/2021")).status(),
             ErasedConvictionError());
   EXPECT_TRUE(Create(person, MakeConviction("basic-prizren", "P lO/2021")).ok());

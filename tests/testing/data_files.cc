@@ -54,4 +54,15 @@ uint64_t DamageLargestTableFile(const std::string& data_dir, uint64_t offset) {
   return file ? largest_size : 0;
 }
 
+std::string NewestWriteAheadLog(const std::string& data_dir) {
+  std::string newest;
+  for (const auto& entry : std::filesystem::directory_iterator(data_dir)) {
+    const std::string name = entry.path().filename().string();
+    if (name.size() > 4 && name.substr(name.size() - 4) == ".log" && name > newest) {
+      newest = name;
+    }
+  }
+  return newest.empty() ? "" : data_dir + "/" + newest;
+}
+
 }  // namespace registry::testing

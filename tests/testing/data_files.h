@@ -18,6 +18,10 @@ std::string ReadBinary(const std::string& path);
 std::vector<std::string> FilesContaining(const std::string& root, const std::string& needle,
                                          bool ignore_case = false);
 
+// The newest write-ahead log (*.log, the highest number) directly in `data_dir`; "" when there is
+// none.
+std::string NewestWriteAheadLog(const std::string& data_dir);
+
 // Flips one bit of the byte at `offset` of the largest table file (*.sst) directly in `data_dir`,
 // as a failing disk would: at a small offset, a byte of its first data blocks, which opening the
 // database does not read. Returns the file's size (0 when there is none or it cannot be written).
