@@ -4,15 +4,7 @@
 // an expunge that shows whose record it is and asks; refusals that list the values that would
 // be taken (purpose codes, position categories); help that lists them too; and a REFER that says
 // whom to contact.
-#include <fcntl.h>
-#include <spawn.h>
-#include <signal.h>
-#include <stdlib.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -20,7 +12,6 @@
 #include <optional>
 #include <sstream>
 #include <string>
-#include <thread>
 #include <utility>
 #include <vector>
 
@@ -30,6 +21,8 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "client/cli.h"
 #include "client/files.h"
 #include "gmock/gmock.h"
@@ -40,6 +33,7 @@
 #include "tests/testing/cli_run.h"
 #include "tests/testing/clients.h"
 #include "tests/testing/principals.h"
+#include "tests/testing/terminal_run.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
@@ -53,6 +47,7 @@ using ::registry::testing::Flowed;
 using ::registry::testing::kClerkId;
 using ::registry::testing::kVettingId;
 using ::registry::testing::RunCliCaptured;
+using ::registry::testing::TerminalRun;
 using ::registry::testing::TestServer;
 using ::testing::Contains;
 using ::testing::EndsWith;
@@ -982,79 +977,43 @@ TEST_F(RecordCommandsTest, ARoleThatMayNotExpungeIsToldSoBeforeTheRecordIsRead) 
 // ahead, and waits for an answer typed after the question.
 TEST_F(RecordCommandsTest, AYesTypedBeforeTheExpungeQuestionDoesNotAnswerIt) {
   const std::string id = CreateExample();
-  const int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-  ASSERT_GE(master, 0);
-  ASSERT_EQ(grantpt(master), 0);
-  ASSERT_EQ(unlockpt(master), 0);
-  const int slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
-  ASSERT_GE(slave, 0);
+  auto run = TerminalRun::Open();
+  ASSERT_TRUE(run.ok()) << run.status();
+  TerminalRun& terminal = **run;
   // Typed ahead: the terminal keeps it until the program reads it, or discards it.
-  ASSERT_EQ(write(master, "yes\n", 4), 4);
+  ASSERT_TRUE(terminal.Type("yes\n"));
 
   std::vector<std::string> args = CliArgsAs(
       server_->address(), "clerk",
       {"record", "expunge", id, "--legal-basis", "CC 04/L-082 art. 103"});
   args.insert(args.begin(), REGISTRY_BINARY_DIR "/registry-cli");
-  std::vector<char*> argv;
-  for (std::string& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  std::vector<std::string> env_strings = {"HOME=" + dir_, "LANG=C.UTF-8", "TERM=dumb"};
-  std::vector<char*> envp;
-  for (std::string& e : env_strings) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  const std::string log = dir_ + "/expunge.log";
-  const auto read_log = [&] {
-    std::ifstream in(log, std::ios::binary);
-    return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  };
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, slave, STDIN_FILENO);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  pid_t pid = -1;
-  const int spawned = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  close(slave);
-  ASSERT_EQ(spawned, 0);
+  const absl::Status started = terminal.Start(
+      args, {"HOME=" + dir_, "LANG=C.UTF-8", "TERM=dumb"}, dir_ + "/expunge.log");
+  ASSERT_TRUE(started.ok()) << started;
 
-  // Within `seconds`: the exit status once the program ended, nullopt while it runs.
-  int status = 0;
-  const auto ended_within = [&](double seconds) {
-    const auto deadline = std::chrono::steady_clock::now() +
-                          std::chrono::milliseconds(static_cast<int>(seconds * 1000));
-    while (true) {
-      if (waitpid(pid, &status, WNOHANG) == pid) return true;
-      if (std::chrono::steady_clock::now() > deadline) return false;
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    }
-  };
   // The question is shown (the record read first), then the program waits.
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(30);
+  const absl::Time deadline = absl::Now() + absl::Seconds(30);
   bool asked = false;
-  while (!asked && std::chrono::steady_clock::now() < deadline) {
-    asked = absl::StrContains(read_log(), "Type yes to expunge it: ");
-    if (!asked) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  while (!asked && absl::Now() < deadline) {
+    asked = absl::StrContains(terminal.Output(), "Type yes to expunge it: ");
+    if (!asked && terminal.EndsWithin(absl::Milliseconds(20))) break;
   }
-  EXPECT_TRUE(asked) << read_log();
-  const bool ended_early = ended_within(1.0);
+  EXPECT_TRUE(asked) << terminal.Output();
+  const bool ended_early = terminal.EndsWithin(absl::Seconds(1));
   EXPECT_FALSE(ended_early) << "answered by the yes typed before the question: "
-                            << read_log();
+                            << terminal.Output();
   EXPECT_EQ(GetCode(id), grpc::StatusCode::OK);
 
   // Typed after the question, yes expunges.
   if (!ended_early) {
-    ASSERT_EQ(write(master, "yes\n", 4), 4);
-    if (!ended_within(30)) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
-      ADD_FAILURE() << "registry-cli did not end: " << read_log();
+    ASSERT_TRUE(terminal.Type("yes\n"));
+    if (!terminal.EndsWithin(absl::Seconds(30))) {
+      terminal.Kill();
+      ADD_FAILURE() << "registry-cli did not end: " << terminal.Output();
     }
-    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << read_log();
+    EXPECT_EQ(terminal.ExitCode(), 0) << terminal.Output();
     EXPECT_EQ(GetCode(id), grpc::StatusCode::NOT_FOUND);
   }
-  close(master);
 }
 
 TEST_F(RecordCommandsTest, ACourtReadWithoutAPurposeNamesTheOptionsAndTheCodesItMayState) {

@@ -16,17 +16,7 @@
 // Standard input is a terminal (a pseudo-terminal) on which "yes" is typed when a question to
 // confirm appears, as a user at a terminal types it after reading the question (registry-cli
 // discards what was typed before it).
-#include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/syscall.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <chrono>
-#include <cstdlib>
-#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
@@ -44,7 +34,10 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/clock.h"
+#include "absl/time/time.h"
 #include "gtest/gtest.h"
+#include "tests/testing/terminal_run.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
@@ -195,62 +188,38 @@ size_t QuestionsAsked(const std::string& outputs) {
 // bash's exit status, or -1.
 int RunBash(const std::string& script, const std::string& dir, const std::string& home,
             const std::string& log, const std::string& outputs) {
-  const int master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (master < 0 || grantpt(master) != 0 || unlockpt(master) != 0) return -1;
-  const int slave = open(ptsname(master), O_RDWR | O_NOCTTY | O_CLOEXEC);
-  if (slave < 0) return -1;
-
-  std::vector<std::string> env_strings = {"HOME=" + home, "PATH=/usr/local/bin:/usr/bin:/bin",
-                                          "LANG=C.UTF-8", "LC_ALL=C.UTF-8", "TERM=dumb"};
-  std::vector<char*> envp;
-  for (std::string& e : env_strings) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  std::string bash = "/bin/bash";
-  std::string script_path = dir + "/../walkthrough.sh";
+  auto run = TerminalRun::Open();
+  if (!run.ok()) return -1;
+  TerminalRun& terminal = **run;
+  const std::string script_path = dir + "/../walkthrough.sh";
   WriteFile(script_path, script);
-  std::vector<char*> argv = {bash.data(), script_path.data(), nullptr};
-
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_adddup2(&actions, slave, STDIN_FILENO);
-  posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, log.c_str(),
-                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
-  posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
-  posix_spawn_file_actions_addchdir_np(&actions, dir.c_str());
-  pid_t pid = -1;
-  const int spawned = posix_spawn(&pid, bash.c_str(), &actions, nullptr, argv.data(), envp.data());
-  posix_spawn_file_actions_destroy(&actions);
-  close(slave);
-  if (spawned != 0) {
-    close(master);
+  if (!terminal
+           .Start({"/bin/bash", script_path},
+                  {"HOME=" + home, "PATH=/usr/local/bin:/usr/bin:/bin", "LANG=C.UTF-8",
+                   "LC_ALL=C.UTF-8", "TERM=dumb"},
+                  log, dir)
+           .ok()) {
     return -1;
   }
-  // Wait for bash to end, or for the deadline (a process file descriptor becomes readable when
-  // the process ends), answering each question to confirm once it is shown: a moment after, as
-  // a person reads it, for registry-cli discards what the terminal holds right after asking.
-  const int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::seconds(kDeadlineSeconds);
+  // Wait for bash to end, or for the deadline, answering each question to confirm once it is
+  // shown: a moment after, as a person reads it, for registry-cli discards what the terminal
+  // holds right after asking.
+  const absl::Time deadline = absl::Now() + absl::Seconds(kDeadlineSeconds);
   bool ended = false;
   size_t answered = 0;
-  while (pidfd >= 0 && !ended && std::chrono::steady_clock::now() < deadline) {
-    pollfd p{pidfd, POLLIN, 0};
-    ended = poll(&p, 1, 50) == 1;
+  while (!ended && absl::Now() < deadline) {
+    ended = terminal.EndsWithin(absl::Milliseconds(50));
     for (const size_t asked = QuestionsAsked(outputs); !ended && answered < asked; ++answered) {
       std::this_thread::sleep_for(std::chrono::milliseconds(300));
-      if (write(master, "yes\n", 4) != 4) break;
+      if (!terminal.Type("yes\n")) break;
     }
   }
-  if (!ended) kill(pid, SIGKILL);
-  int status = 0;
-  waitpid(pid, &status, 0);
-  if (pidfd >= 0) close(pidfd);
-  close(master);
   if (!ended) {
+    terminal.Kill();
     ADD_FAILURE() << "the walkthrough did not finish within " << kDeadlineSeconds << " s";
     return -1;
   }
-  return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+  return *terminal.ExitCode();
 }
 
 // Every regular file below `root`, relative to it, not following the links the test made.
