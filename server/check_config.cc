@@ -23,6 +23,7 @@
 #include "crypto/blind_index.h"
 #include "server/config.h"
 #include "server/key_file.h"
+#include "server/listen_check.h"
 #include "server/policy.h"
 #include "server/record_validation.h"
 #include "server/reference_data.h"
@@ -482,6 +483,24 @@ std::vector<std::string> CheckConfig(const std::string& path, absl::Time now, ui
   }
   if (auto keys = LoadKeyFile(c.key_file()); !keys.ok()) {
     problems.push_back(absl::StrCat("key_file: ", keys.status().message()));
+  }
+  // The addresses it listens on, bound (and closed at once) as start-up binds them before it
+  // opens anything: one that is not this machine's, or a host that does not resolve, is a
+  // problem; a port in use, a warning, for the check may run beside the registryd that holds it
+  // (a new config checked before a restart). An address that is not host:port is the config's
+  // own problem, said above.
+  std::vector<std::pair<const char*, std::string>> listeners = {
+      {"listen_address", c.listen_address()}};
+  if (!c.metrics().listen_address().empty()) {
+    listeners.emplace_back("metrics.listen_address", c.metrics().listen_address());
+  }
+  for (const auto& [field, address] : listeners) {
+    const absl::Status listen = CheckCanListen(field, address);
+    if (listen.code() == absl::StatusCode::kUnavailable) {
+      warnings->push_back(std::string(listen.message()));
+    } else if (listen.code() == absl::StatusCode::kFailedPrecondition) {
+      problems.push_back(std::string(listen.message()));
+    }
   }
   CheckTls(c.tls(), now, &problems);
   if (!c.tls().crl_directory().empty()) {

@@ -9,7 +9,7 @@
 // table files, the key file against the database (the key check value, each KEK's), the audit
 // log's id and state, the erasure ledger against the database's marker (a ledger missing,
 // truncated or of another installation) and the audit log against the audit watermark (a data
-// folder put back from an earlier copy). It binds no port and writes nothing: it creates no
+// folder put back from an earlier copy). It listens on no port and writes nothing: it creates no
 // database, no erasure ledger and no watermark, and opens the database read-only, so that no
 // file of the data folder is written, made, renamed or deleted (after a crash the write-ahead
 // log is replayed in memory, not into table files); the writes the storage classes would make
@@ -22,7 +22,12 @@
 // as it is when start-up would first write to the database or undo an interrupted restore.
 // What it cannot see either: whether a CRL is older than one registryd read before (the
 // numbers in crl.numbers, which it does not read: start-up then refuses too, as for a CA without
-// a current CRL), and whether the ports are free.
+// a current CRL).
+//
+// The listen addresses (the API's and the metrics') are bound and closed at once, as start-up
+// binds them before anything else: an address that is not this machine's, or a host that does
+// not resolve, is a problem; a port in use is a warning, for the check may run beside the
+// registryd that listens there.
 #ifndef REGISTRY_SERVER_CHECK_CONFIG_H_
 #define REGISTRY_SERVER_CHECK_CONFIG_H_
 
@@ -45,7 +50,7 @@ namespace registry::server {
 // why; a check with such lines did not find that there is no problem. Probes the data folder's
 // table files in a child process (storage/table_probe.h): call it before threads start.
 // `warnings` (may be null) receives one line for each thing that start-up warns of but does not
-// refuse: a damaged backup, which can be neither verified nor restored.
+// refuse (a damaged backup, which can be neither verified nor restored), and for a port in use.
 std::vector<std::string> CheckConfig(const std::string& path, absl::Time now, uid_t uid,
                                      std::vector<std::string>* not_checked = nullptr,
                                      std::vector<std::string>* warnings = nullptr);

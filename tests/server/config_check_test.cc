@@ -1,7 +1,10 @@
 // The config an operator writes: the shipped examples show every field of ServerConfig, every
 // field's default is documented in config.proto, the backup schedule stays within the erasure
 // promise, and `registryd --check_config` names every problem start-up would meet, one line each.
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -180,7 +183,8 @@ class CheckConfigTest : public ::testing::Test {
   void SetUp() override {
     dir_ = testing::MakeTempDir("check-config");
     ASSERT_NO_FATAL_FAILURE(testing::WriteInstallationFiles(dir_));
-    PutConfig("127.0.0.1:7443", R"("metrics": {"listen_address": "127.0.0.1:9464"})");
+    // Any free port: the check binds the addresses it is given.
+    PutConfig("127.0.0.1:0", R"("metrics": {"listen_address": "127.0.0.1:0"})");
   }
 
   // registryd.json of this installation, listening at `listen`, with `more` fields.
@@ -738,8 +742,8 @@ TEST_F(CheckConfigTest, APolicyOrAConfigGivingAKeyTwiceIsAProblemNamingTheFileAn
   EXPECT_THAT(out, HasSubstr("policy.json: denied_certificate_sha256: given twice"));
 
   Put("policy.json", policy);
-  PutConfig("127.0.0.1:7443", R"("metrics": {"listen_address": "127.0.0.1:9464"},
-      "listen_address": "127.0.0.1:7444")");
+  PutConfig("127.0.0.1:0", R"("metrics": {"listen_address": "127.0.0.1:0"},
+      "listen_address": "127.0.0.1:0")");
   problems = Check();
   ASSERT_EQ(problems.size(), 1u) << absl::StrJoin(problems, "\n");
   EXPECT_EQ(problems[0], dir_ + "/registryd.json: listen_address: given twice");
@@ -754,7 +758,7 @@ TEST_F(CheckConfigTest, MissingFilesAndAnUnreadableConfigAreProblems) {
   EXPECT_EQ(problems.size(), 2u) << absl::StrJoin(problems, "\n");
   // A field it does not know hides none of the config's other problems, and what could not be
   // checked is said to be so.
-  Put("registryd.json", "{\"listen_address\": \"127.0.0.1:7443\", \"colour\": \"blue\"}");
+  Put("registryd.json", "{\"listen_address\": \"127.0.0.1:0\", \"colour\": \"blue\"}");
   std::vector<std::string> not_checked;
   problems = CheckConfig(dir_ + "/registryd.json", absl::Now(), ::geteuid(), &not_checked);
   EXPECT_THAT(problems, ::testing::Contains(HasSubstr("colour")));
@@ -800,7 +804,7 @@ TEST_F(CheckConfigTest, AProblemIsSaidOnceAndAFileItMayNotReadIsSaidToBeSo) {
 // An unknown field (`bogus_key`) hid every other problem: the check names it and goes on with
 // the rest of the config, as it reads without it.
 TEST_F(CheckConfigTest, AnUnknownFieldHidesNoOtherProblem) {
-  PutConfig("127.0.0.1:7443", R"("bogus_key": 1, "backup": {"keep_days": 40})");
+  PutConfig("127.0.0.1:0", R"("bogus_key": 1, "backup": {"keep_days": 40})");
   std::filesystem::remove(dir_ + "/keys.json");
   std::vector<std::string> not_checked;
   const std::vector<std::string> problems =
@@ -809,7 +813,7 @@ TEST_F(CheckConfigTest, AnUnknownFieldHidesNoOtherProblem) {
   EXPECT_THAT(problems, ::testing::Contains(HasSubstr("bogus_key"))) << all;
   EXPECT_THAT(problems, ::testing::Contains(HasSubstr("backup.keep_days must be"))) << all;
   // Only the unknown field: what the config names is checked too.
-  PutConfig("127.0.0.1:7443", R"("bogus_key": 1)");
+  PutConfig("127.0.0.1:0", R"("bogus_key": 1)");
   not_checked.clear();
   EXPECT_THAT(CheckConfig(dir_ + "/registryd.json", absl::Now(), ::geteuid(), &not_checked),
               ::testing::UnorderedElementsAre(HasSubstr("bogus_key"),
@@ -981,12 +985,53 @@ TEST_F(CheckConfigTest, ATrustedFileThatLinksIntoAFolderEveryAccountMayWriteIsAP
   EXPECT_THAT(Check(), ::testing::IsEmpty());
 }
 
+// The check passed a listen address that was not this machine's, or a host that did not
+// resolve, and the start that followed it (the unit's ExecStartPre) stopped on it. Both
+// addresses are bound as start-up binds them: such an address is a problem naming its field; a
+// port in use only a warning (the check may run beside the registryd that listens there).
+TEST_F(CheckConfigTest, AListenAddressNotOfThisMachineIsAProblemAndAPortInUseAWarning) {
+  // 192.0.2.1 is set aside for documentation (RFC 5737): no machine's own address.
+  PutConfig("127.0.0.1:0", R"("metrics": {"listen_address": "192.0.2.1:9464"})");
+  EXPECT_THAT(Check(), ::testing::ElementsAre(absl::StrCat(
+                           "metrics.listen_address: cannot listen on 192.0.2.1:9464: the address "
+                           "is not one of this machine's: give one of its addresses, 127.0.0.1, "
+                           "or 0.0.0.0 for all")));
+  std::string out;
+  EXPECT_EQ(Run(&out), 2) << out;
+  PutConfig("no-such-host.invalid:7443", "");
+  EXPECT_THAT(Check(), ::testing::ElementsAre(HasSubstr(
+                           "listen_address: cannot listen on no-such-host.invalid:7443: the host "
+                           "is not an address, or a name this machine resolves")));
+
+  const int held = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  ASSERT_GE(held, 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(held, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
+  ASSERT_EQ(::listen(held, 1), 0);
+  socklen_t length = sizeof(address);
+  ASSERT_EQ(::getsockname(held, reinterpret_cast<sockaddr*>(&address), &length), 0);
+  const std::string in_use = absl::StrCat("127.0.0.1:", ntohs(address.sin_port));
+  PutConfig(in_use, "");
+  std::vector<std::string> warnings;
+  EXPECT_THAT(CheckConfig(dir_ + "/registryd.json", absl::Now(), ::geteuid(), nullptr, &warnings),
+              ::testing::IsEmpty());
+  EXPECT_THAT(warnings, ::testing::ElementsAre(absl::StrCat(
+                            "listen_address: cannot listen on ", in_use,
+                            ": the port is in use (another program, or another registryd, "
+                            "listens there): stop it or choose another port")));
+  EXPECT_EQ(Run(&out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("no problem found; 1 warning (above)"));
+  ::close(held);
+}
+
 // The files registryd writes beside the key file are checked as start-up needs them: their
 // folder must be there (registryd makes none of them) and the file no folder. The check passed
 // them and the start was then refused, a CRL number file that could not be written blaming
 // the CRLs.
 TEST_F(CheckConfigTest, AStateFileWithoutItsFolderOrThatIsAFolderIsAProblemAsAtStart) {
-  const std::string more = R"(, "metrics": {"listen_address": "127.0.0.1:9464"})";
+  const std::string more = R"(, "metrics": {"listen_address": "127.0.0.1:0"})";
   ASSERT_EQ(::mkdir((dir_ + "/numbers").c_str(), 0700), 0);
   PutConfig("127.0.0.1:0", absl::StrCat(R"("crl_number_file": "numbers")", more));
   EXPECT_THAT(Check(), ::testing::ElementsAre(absl::StrCat(
