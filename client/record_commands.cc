@@ -112,13 +112,18 @@ std::string RenamedRecordMessage(const std::string& message, Naming naming) {
 
 // The problems found before sending, as one error: a usage error naming options when the record
 // came as options, else naming the file's field paths or the questions.
+// "Date it became final (conviction.final_date): must be ...": a problem named by its question.
+std::string QuestionProblem(const FieldProblem& problem) {
+  return absl::StrCat(QuestionName(*problem.field, problem.item),
+                      problem.what == "required" ? " is required"
+                                                 : absl::StrCat(": ", problem.what));
+}
+
 absl::Status RecordProblems(const std::vector<FieldProblem>& problems, Naming naming) {
   std::vector<std::string> lines;
   for (const FieldProblem& problem : problems) {
     if (naming == Naming::kQuestion) {
-      lines.push_back(absl::StrCat(QuestionName(*problem.field, problem.item),
-                                   problem.what == "required" ? " is required"
-                                                              : absl::StrCat(": ", problem.what)));
+      lines.push_back(QuestionProblem(problem));
     } else {
       lines.push_back(DescribeProblem(problem, naming == Naming::kPath));
     }
@@ -224,11 +229,16 @@ bool ShouldAsk(const RecordField& field, const v1::CreateRecordRequest& request,
 
 // Asks for every field in turn on the terminal (questions on stderr, so that stdout keeps the
 // record id alone), re-asking until the answer can be read, offering the lists to choose from.
+// With `only`, asks those fields again, each answer replacing what the field held (Enter
+// clears an optional one), and leaves the others as they are.
 absl::Status AskRecord(CommandContext& ctx, const std::optional<RecordChoices>& tables,
-                       v1::CreateRecordRequest* request) {
+                       v1::CreateRecordRequest* request,
+                       const std::vector<const RecordField*>* only = nullptr) {
   std::ostream& q = ctx.err();
-  q << "Enter the record field by field (Enter skips an optional field; Ctrl-D stops and keeps "
-       "your answers in a file; Ctrl-C stops and keeps nothing).\n";
+  if (only == nullptr) {
+    q << "Enter the record field by field (Enter skips an optional field; Ctrl-D stops and "
+         "keeps your answers in a file; Ctrl-C stops and keeps nothing).\n";
+  }
   std::vector<std::string> court_codes, offence_codes;
   if (tables.has_value()) {
     for (const v1::CourtEntry& court : tables->courts) court_codes.push_back(court.id());
@@ -237,6 +247,9 @@ absl::Status AskRecord(CommandContext& ctx, const std::optional<RecordChoices>& 
     }
   }
   for (const RecordField& field : RecordFields()) {
+    if (only != nullptr && std::find(only->begin(), only->end(), &field) == only->end()) {
+      continue;
+    }
     if (!ShouldAsk(field, *request, tables)) continue;
     if (field.kind == FieldKind::kCourt && tables.has_value()) {
       q << "\nCourts:\n";
@@ -296,7 +309,14 @@ absl::Status AskRecord(CommandContext& ctx, const std::optional<RecordChoices>& 
         }
       }
       if (answer->empty()) {
-        if (may_skip) break;
+        if (may_skip) {
+          // Asked again, Enter leaves the field empty, not as it was.
+          if (only != nullptr && values.empty()) {
+            std::vector<FieldProblem> ignored;
+            ApplyField(field, {""}, request, &ignored);
+          }
+          break;
+        }
         q << "  " << why_required << "\n";
         continue;
       }
@@ -623,6 +643,34 @@ absl::Status RunRecordCreate(CommandContext& ctx) {
         return KeepAnswers(ctx, request, asked);
       }
       return asked;
+    }
+    // What only the registry knows (the dates against each other and the person's age, the
+    // personal number's format, a code not yet in force on the judgment date) was refused after
+    // "Enter this record?". The registry now checks the answers before that question, without
+    // storing them (a dry run, audited as such), and each field it names is asked again, until
+    // it names none that can be asked. Ctrl-D then keeps the answers, with its problems.
+    while (tables.has_value()) {
+      std::vector<FieldProblem> problems;
+      AppendRegistryProblems(ctx, request, &problems);
+      std::vector<const RecordField*> again;
+      for (const FieldProblem& p : problems) {
+        if (ShouldAsk(*p.field, request, tables) &&
+            std::find(again.begin(), again.end(), p.field) == again.end()) {
+          again.push_back(p.field);
+        }
+      }
+      if (again.empty()) break;
+      ctx.err() << "\nThe registry would refuse these answers:\n";
+      for (const FieldProblem& p : problems) {
+        ctx.err() << "  " << ForTerminal(QuestionProblem(p)) << "\n";
+      }
+      ctx.err() << "Answer " << (again.size() == 1 ? "it" : "them")
+                << " again (Ctrl-D keeps your answers in a file):\n";
+      if (absl::Status asked = AskRecord(ctx, tables, &request, &again); !asked.ok()) {
+        return KeepAnswers(ctx, request,
+                           absl::IsCancelled(asked) ? RecordProblems(problems, Naming::kQuestion)
+                                                    : asked);
+      }
     }
     // A no (or Ctrl-D) after the last question keeps the answers too: it is often said to
     // correct one of them.

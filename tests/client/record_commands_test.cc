@@ -652,23 +652,25 @@ TEST_F(RecordCommandsTest, JsonFilesWithAByteOrderMarkAreRead) {
   EXPECT_EQ(Get(id).metadata().version(), 2u);
 }
 
-// A record the server refuses after the clerk answered every question: the answers are kept in
-// a new file of the current folder, only the clerk's to read, that `record create --file` sends
-// once corrected; the refused field is named by its question and its place in that file.
+// A record the registry refuses after the clerk answered every question: its problem is said
+// and the field asked again; the input ending there (Ctrl-D) keeps the answers in a new file of
+// the current folder, only the clerk's to read, that `record create --file` sends once
+// corrected; the refused field is named by its question and its place in that file.
 TEST_F(RecordCommandsTest, ARefusedInteractiveRecordKeepsTheAnswersInAFileCreateSends) {
   // The day it became final (2025-01-01) is before the judgment (2025-03-03).
   const std::string answers =
       "Krasniqi\nDriton\n\n\nmale\n1975-02-03\n\n\n1000000123\n\n"
-      "2\nP 88/2025\n2025-03-03\n2025-01-01\n3\n\nimprisonment\n18\nwork_with_children\n\n\n\n"
-      "yes\n";
+      "2\nP 88/2025\n2025-03-03\n2025-01-01\n3\n\nimprisonment\n18\nwork_with_children\n\n\n\n";
   const std::filesystem::path before = std::filesystem::current_path();
   std::filesystem::current_path(dir_);
   const CliRun run = As("clerk", {"record", "create", "--interactive"}, answers);
   std::filesystem::current_path(before);
   EXPECT_EQ(run.code, kExitUsage);
-  EXPECT_THAT(run.err, HasSubstr("error: INVALID_ARGUMENT: Date it became final "
-                                 "(conviction.final_date): must be on or after the judgment "
-                                 "date"));
+  EXPECT_THAT(run.err, HasSubstr("Answer it again (Ctrl-D keeps your answers in a file):\n"
+                                 "Date it became final (YYYY-MM-DD): "));
+  EXPECT_THAT(Flowed(run.err), HasSubstr("error: INVALID_ARGUMENT: Date it became final "
+                                         "(conviction.final_date): must be on or after the "
+                                         "judgment date"));
   EXPECT_THAT(run.err, Not(HasSubstr("--final-date")));
   std::vector<std::filesystem::path> kept;
   for (const auto& entry : std::filesystem::directory_iterator(dir_)) kept.push_back(entry.path());
@@ -695,6 +697,40 @@ TEST_F(RecordCommandsTest, ARefusedInteractiveRecordKeepsTheAnswersInAFileCreate
   EXPECT_EQ(record.person().surname(), "Krasniqi");
   EXPECT_EQ(record.conviction().final_date(), "2025-06-01");
   EXPECT_EQ(record.conviction().sentence().months(), 18u);
+}
+
+// A judgment dated before the person's 14th birthday (or a final date before the judgment, a
+// personal number of another format: rules only the registry applies) was refused only after
+// the clerk had confirmed "Enter this record?", and the answers went to a file. The registry
+// checks the answers first, without storing them: each field it names is asked again, its
+// problem said, and the corrected record is entered at the first "yes".
+TEST_F(RecordCommandsTest, InteractiveCreateAsksAgainWhatTheRegistryWouldRefuseBeforeConfirming) {
+  // Born 2000-05-10: a judgment of 2010-03-03 is before the 14th birthday, and the final date
+  // (2010-04-01) is before the corrected judgment (2025-03-03) in turn.
+  const std::string answers =
+      "Krasniqi\nDriton\n\n\nmale\n2000-05-10\n\n\n1000000125\n\n"
+      "2\nP 90/2025\n2010-03-03\n2010-04-01\n3\n\nimprisonment\n18\nwork_with_children\n\n\n"
+      "\n2025-03-03\n2025-06-01\nyes\n";
+  const uint64_t before = LogSize();
+  const CliRun run = As("clerk", {"record", "create", "--interactive"}, answers);
+  ASSERT_EQ(run.code, 0) << run.err;
+  const std::string err = Flowed(run.err);
+  EXPECT_THAT(err, HasSubstr("The registry would refuse these answers: Date of the judgment "
+                             "(conviction.judgment_date): must be on or after the person's 14th "
+                             "birthday and not in the future Answer it again (Ctrl-D keeps your "
+                             "answers in a file): Date of the judgment (YYYY-MM-DD): "));
+  EXPECT_THAT(err, HasSubstr("The registry would refuse these answers: Date it became final "
+                             "(conviction.final_date): must be on or after the judgment date"));
+  // Asked once, after the corrections.
+  const std::vector<absl::string_view> parts = absl::StrSplit(err, "Enter this record?");
+  EXPECT_EQ(parts.size(), 2u) << err;
+  const v1::Record record = Get(std::string(absl::StripAsciiWhitespace(run.out)));
+  EXPECT_EQ(record.conviction().judgment_date(), "2025-03-03");
+  EXPECT_EQ(record.conviction().final_date(), "2025-06-01");
+  // The checks were dry runs; one record was created.
+  int creates = 0;
+  for (const std::string& action : ActionsSince(before)) creates += action == "CreateRecord";
+  EXPECT_EQ(creates, 1);
 }
 
 // A conviction the registry holds, or one it expunged, is refused: its answers are not kept (a
