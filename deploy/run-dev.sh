@@ -91,13 +91,31 @@ chmod -R o-w "$dev"
 "$root/build/registryd" --config "$dev/registryd.json" --export_public_keys "$dev" >/dev/null
 "$root/build/registryd" --check_config "$dev/registryd.json"
 
+# The addresses as the config gives them (one kept from an earlier run may have others): the
+# metrics' from its own object, the registry's from the rest.
+config_text="$(tr -d '\n' < "$dev/registryd.json")"
+address_in() {
+  { grep -o '"listen_address"[[:space:]]*:[[:space:]]*"[^"]*"' || true; } | head -n 1 |
+    sed 's/.*"\([^"]*\)"$/\1/'
+}
+metrics_object="$(grep -o '"metrics"[[:space:]]*:[[:space:]]*{[^}]*}' <<<"$config_text" || true)"
+# shellcheck disable=SC2001  # a regular expression, which ${var//x/y} does not take
+listen="$(sed 's/"metrics"[[:space:]]*:[[:space:]]*{[^}]*}//' <<<"$config_text" | address_in)"
+metrics="$(address_in <<<"$metrics_object")"
+listen="${listen:-127.0.0.1:7443}"
+if [ -n "$metrics" ]; then
+  metrics_line="curl http://$metrics/metrics"
+else
+  metrics_line="off (no metrics.listen_address in $dev/registryd.json)"
+fi
+
 cat <<TXT
-Development registry: 127.0.0.1:7443
-  metrics:      curl http://127.0.0.1:9464/metrics
+Development registry: $listen
+  metrics:      $metrics_line
   identities:   $dev/pki/{clerk,court,vetting,auditor,admin}
   public keys:  $dev/vetting.pub.pem (vetting certificates), $dev/audit.pub.pem (audit log)
-  try:          build/registry-cli --identity var/dev/pki/clerk --server 127.0.0.1:7443 health
-  console:      build/registry-console --identity var/dev/pki/clerk --server 127.0.0.1:7443
+  try:          build/registry-cli --identity var/dev/pki/clerk --server $listen health
+  console:      build/registry-console --identity var/dev/pki/clerk --server $listen
 Ctrl-C stops it.
 TXT
 exec "$root/build/registryd" --config "$dev/registryd.json"

@@ -478,7 +478,11 @@ std::vector<std::string> CheckConfig(const std::string& path, absl::Time now, ui
     ValidationOptions options;
     options.personal_number_pattern = c.personal_number_pattern();
     if (auto v = RecordValidator::Create(reference->get(), options, SystemClock::Get()); !v.ok()) {
-      problems.push_back(absl::StrCat("personal_number_pattern: ", v.status().message()));
+      // The validator names the field itself.
+      const absl::string_view why = v.status().message();
+      problems.push_back(absl::StartsWith(why, "personal_number_pattern: ")
+                             ? std::string(why)
+                             : absl::StrCat("personal_number_pattern: ", why));
     }
   }
   if (auto keys = LoadKeyFile(c.key_file()); !keys.ok()) {

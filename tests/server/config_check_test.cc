@@ -985,6 +985,14 @@ TEST_F(CheckConfigTest, ATrustedFileThatLinksIntoAFolderEveryAccountMayWriteIsAP
   EXPECT_THAT(Check(), ::testing::IsEmpty());
 }
 
+// A personal-number pattern that is no regular expression was said with its field twice
+// ("personal_number_pattern: personal_number_pattern: not a valid ...").
+TEST_F(CheckConfigTest, ABadPersonalNumberPatternNamesItsFieldOnce) {
+  PutConfig("127.0.0.1:0", R"("personal_number_pattern": "[0-9")");
+  EXPECT_THAT(Check(), ::testing::ElementsAre(
+                           "personal_number_pattern: not a valid ECMAScript regular expression"));
+}
+
 // The check passed a listen address that was not this machine's, or a host that did not
 // resolve, and the start that followed it (the unit's ExecStartPre) stopped on it. Both
 // addresses are bound as start-up binds them: such an address is a problem naming its field; a
