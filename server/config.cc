@@ -136,6 +136,11 @@ absl::Status ParseJsonSkipping(absl::string_view json, google::protobuf::Message
     message->Clear();
     return absl::InvalidArgumentError(repeated);
   }
+  // protobuf's parser says "Unexpected end of string. Expected a value. ^" of an empty file.
+  if (absl::StripAsciiWhitespace(json).empty()) {
+    message->Clear();
+    return absl::InvalidArgumentError("the file is empty: it must hold one JSON object");
+  }
   google::protobuf::util::JsonParseOptions options;
   options.ignore_unknown_fields = skip_unknown;
   auto status = google::protobuf::util::JsonStringToMessage(

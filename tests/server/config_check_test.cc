@@ -985,6 +985,15 @@ TEST_F(CheckConfigTest, ATrustedFileThatLinksIntoAFolderEveryAccountMayWriteIsAP
   EXPECT_THAT(Check(), ::testing::IsEmpty());
 }
 
+// An empty config (a file truncated by a full disk, or made with touch) was said in the JSON
+// parser's words: "Unexpected end of string. Expected a value. ^".
+TEST_F(CheckConfigTest, AnEmptyConfigIsSaidToBeEmpty) {
+  Put("registryd.json", " \n");
+  EXPECT_THAT(Check(), ::testing::ElementsAre(absl::StrCat(
+                           dir_, "/registryd.json: the file is empty: it must hold one JSON "
+                           "object")));
+}
+
 // A personal-number pattern that is no regular expression was said with its field twice
 // ("personal_number_pattern: personal_number_pattern: not a valid ...").
 TEST_F(CheckConfigTest, ABadPersonalNumberPatternNamesItsFieldOnce) {
