@@ -249,7 +249,7 @@ RecordGenerator::RecordGenerator(uint64_t first_personal_number, std::string cas
   v1::AccessoryBan* ban = c->add_bans();
   ban->set_type(v1::BAN_TYPE_WORK_WITH_CHILDREN);
   ban->set_end_date("2034-05-15");
-  c->set_release_date("2027-03-01");
+  c->set_release_date("2025-03-01");
   c->set_juvenile(false);
 }
 

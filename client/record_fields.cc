@@ -717,7 +717,13 @@ std::string NameProblem(absl::string_view name) {
     const size_t length = NextCodePoint(name.substr(i), &c);
     if (length == 0) return "not valid UTF-8 (is the terminal set to another encoding?)";
     i += length;
-    ++count;
+    // The registry counts letters as the person sees them: a combining mark on a letter (e +
+    // U+0308 typed for ë) is no letter of its own. These are the combining blocks the Latin and
+    // Cyrillic names the registry takes use; a mark of another script is counted here as a letter.
+    const bool mark = (c >= 0x0300 && c <= 0x036F) || (c >= 0x1AB0 && c <= 0x1AFF) ||
+                      (c >= 0x1DC0 && c <= 0x1DFF) || (c >= 0x20D0 && c <= 0x20FF) ||
+                      (c >= 0xFE20 && c <= 0xFE2F) || (c >= 0x0483 && c <= 0x0489);
+    if (!mark) ++count;
     if (c == 0x00D0 || c == 0x00F0 || c == 0x0189) {
       return "holds a look-alike of the Serbian D with stroke (the Icelandic eth, the African "
              "D): type D with stroke or Dj, or a plain D where the person's papers have one";

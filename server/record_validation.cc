@@ -1,5 +1,7 @@
 #include "server/record_validation.h"
 
+#include <algorithm>
+#include <cstddef>
 #include <set>
 #include <tuple>
 
@@ -22,6 +24,9 @@ namespace {
 
 // Limits from records.proto.
 constexpr size_t kMaxNameCodePoints = 100;
+// The code points a name may hold per letter it counts: the letter and its combining marks
+// (Vietnamese stacks two on a letter; four leaves room, and bounds what is decoded).
+constexpr size_t kCodePointsALetter = 4;
 constexpr int kMaxAliases = 10;
 constexpr size_t kMaxBirthPlace = 100;
 constexpr int kMaxCitizenships = 5;
@@ -323,7 +328,16 @@ absl::Status RecordValidator::ValidateName(absl::string_view field, absl::string
   constexpr absl::string_view kRule = "1..100 letters, spaces, hyphens or apostrophes";
   if (value.empty()) return required ? Invalid(field, kRule) : absl::OkStatus();
   std::u32string cps;
-  if (!DecodeUtf8(value, kMaxNameCodePoints, &cps)) return Invalid(field, kRule);
+  // The limit counts letters as the person sees them: a letter typed decomposed (NFD: e + U+0308
+  // for ë) is one, its marks none. The code points, and so the bytes, are bounded too, at a few
+  // marks a letter.
+  if (!DecodeUtf8(value, kCodePointsALetter * kMaxNameCodePoints, &cps)) {
+    return Invalid(field, kRule);
+  }
+  if (std::count_if(cps.begin(), cps.end(), [](char32_t c) { return !IsCombiningMark(c); }) >
+      static_cast<std::ptrdiff_t>(kMaxNameCodePoints)) {
+    return Invalid(field, kRule);
+  }
   bool has_letter = false;
   // Each word's letters of one script: a Cyrillic letter that looks Latin inside a Latin name
   // ("Сeku" with Cyrillic С) would make the person unfindable under the name as it reads.
@@ -639,6 +653,12 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
       problems->Add(Invalid("conviction.release_date",
                             "a date YYYY-MM-DD on or after the judgment date, within 100 years "
                             "of it"));
+    } else if (*release > today) {
+      // The day the person was released, if they were: one still to come is a planned date (or
+      // a slip), and as the start of the retention periods it would keep the record for as
+      // long again.
+      problems->Add(Invalid("conviction.release_date",
+                            "the day of release, if released: not in the future"));
     }
   }
 

@@ -388,7 +388,9 @@ std::string ReferenceData::ComputeRulesFingerprint() const {
   // the earliest (it counted from final_date plus the term's months).
   // Form 8: a later conviction extends an earlier one only when final within the earlier one's
   // period (EffectiveDates); one final after it had stopped counting revived it.
-  absl::StrAppend(&bytes, "|stored-form=8");
+  // Form 9: a record naming the person by an alias (a maiden or married surname) is the same
+  // person's, and every record under the personal number extends deletion (EffectiveDates).
+  absl::StrAppend(&bytes, "|stored-form=9");
   // The code's own rules count too: records stored before a change of them are dated again.
   absl::StrAppend(&bytes, "|lifelong-ban-years=", kLifelongBanYears);
   for (const auto& [key, entry] : offences_) {

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <functional>
 #include <iterator>
 #include <set>
 #include <utility>
@@ -617,9 +618,17 @@ void SetOwnDates(const OwnDates& own, RecordDates* dates) {
 PersonConviction ConvictionOf(const StoredHead& head, const RecordDates& dates) {
   // The person as vetting compares names (exact: Petrović = Петровић), and across the two
   // languages' spellings (loose: Petroviq = Petrović), which judgments may use for one person.
-  return {dates.final_date(), dates.own_employer_visible_until(), dates.own_delete_after(),
-          head.name_token(), head.status() == registry::v1::RECORD_STATUS_ACTIVE,
-          head.loose_name_token()};
+  // And by the other names it gives them (aliases), which the court's search takes as the same
+  // person's too, and the personal number, which links the person's records for deletion.
+  return {dates.final_date(),
+          dates.own_employer_visible_until(),
+          dates.own_delete_after(),
+          head.name_token(),
+          head.status() == registry::v1::RECORD_STATUS_ACTIVE,
+          head.loose_name_token(),
+          {head.alias_tokens().begin(), head.alias_tokens().end()},
+          {head.alias_loose_tokens().begin(), head.alias_loose_tokens().end()},
+          head.personal_number_token()};
 }
 
 std::string DayAfter(const std::string& day) {
@@ -628,11 +637,70 @@ std::string DayAfter(const std::string& day) {
   return parsed.ok() ? FormatDate(*parsed + 1) : day;
 }
 
+namespace {
+
+// The groups of `convictions` that share a key (`keys` of each), directly or through others:
+// group[i] is a representative of conviction i's group. Linear in the keys, as a person may have
+// many records.
+std::vector<size_t> LinkedGroups(
+    const std::vector<PersonConviction>& convictions,
+    const std::function<std::vector<std::string>(const PersonConviction&)>& keys) {
+  std::vector<size_t> group(convictions.size());
+  for (size_t i = 0; i < group.size(); ++i) group[i] = i;
+  const auto root = [&](size_t i) {
+    while (group[i] != i) i = group[i] = group[group[i]];
+    return i;
+  };
+  std::map<std::string, size_t> first_with;
+  for (size_t i = 0; i < convictions.size(); ++i) {
+    for (std::string& key : keys(convictions[i])) {
+      const auto [at, added] = first_with.emplace(std::move(key), i);
+      if (added) continue;
+      const size_t a = root(at->second);
+      const size_t b = root(i);
+      group[std::max(a, b)] = std::min(a, b);
+    }
+  }
+  for (size_t i = 0; i < group.size(); ++i) group[i] = root(i);
+  return group;
+}
+
+// The names a record gives the person, as keys: its own (`own`, even empty, as a head from before
+// the tokens compares) and each alias, under `kind`.
+void AddNames(char kind, const std::string& own, const std::vector<std::string>& aliases,
+              bool own_even_empty, std::vector<std::string>* keys) {
+  if (own_even_empty || !own.empty()) keys->push_back(absl::StrCat(std::string(1, kind), own));
+  for (const std::string& alias : aliases) {
+    if (!alias.empty()) keys->push_back(absl::StrCat(std::string(1, kind), alias));
+  }
+}
+
+}  // namespace
+
 std::vector<EffectiveRecordDates> EffectiveDates(
     const std::vector<PersonConviction>& convictions) {
+  // The same person as the court's search takes it (exact names and aliases), linked through one
+  // another: Berisha, then Hoxha-Berisha with the alias Berisha, then Hoxha-Berisha.
+  const std::vector<size_t> person =
+      LinkedGroups(convictions, [](const PersonConviction& c) {
+        std::vector<std::string> keys;
+        AddNames('n', c.person, c.alias_persons, /*own_even_empty=*/true, &keys);
+        return keys;
+      });
+  // Records that keep one another from deletion: the same person, the same personal number, or
+  // the same loose person (another spelling).
+  const std::vector<size_t> kept =
+      LinkedGroups(convictions, [](const PersonConviction& c) {
+        std::vector<std::string> keys;
+        AddNames('n', c.person, c.alias_persons, /*own_even_empty=*/true, &keys);
+        AddNames('l', c.loose_person, c.alias_loose_persons, /*own_even_empty=*/false, &keys);
+        if (!c.number.empty()) keys.push_back(absl::StrCat("p", c.number));
+        return keys;
+      });
   std::vector<EffectiveRecordDates> out;
   out.reserve(convictions.size());
-  for (const PersonConviction& c : convictions) {
+  for (size_t i = 0; i < convictions.size(); ++i) {
+    const PersonConviction& c = convictions[i];
     EffectiveRecordDates e{c.own_employer_visible_until, c.own_delete_after};
     // The last day of the period a later conviction must become final in to keep this one: its
     // own, lengthened by each later conviction within it (whichever extends what), so that one
@@ -640,13 +708,14 @@ std::vector<EffectiveRecordDates> EffectiveDates(
     std::string period = c.own_employer_visible_until;
     for (bool lengthened = true; lengthened;) {
       lengthened = false;
-      for (const PersonConviction& later : convictions) {
+      for (size_t j = 0; j < convictions.size(); ++j) {
+        const PersonConviction& later = convictions[j];
         if (later.final_date < c.final_date) continue;
         // Final after the period: this one's rehabilitation had come (art. 103 lapses on a new
         // offence within the period, not after it), and nothing revives it.
         if (!period.empty() && later.final_date > period) continue;
-        const bool same = later.person == c.person;
-        if (!same && (c.loose_person.empty() || later.loose_person != c.loose_person)) continue;
+        const bool same = person[j] == person[i];
+        if (!same && kept[j] != kept[i]) continue;
         if (later.own_employer_visible_until > period) {
           period = later.own_employer_visible_until;
           lengthened = true;
@@ -786,8 +855,16 @@ absl::Status RecordStore::RefuseIfDueAlready(const registry::v1::Person& person,
     ASSIGN_OR_RETURN(PersonConviction c, OwnConviction(head, d));
     convictions.push_back(std::move(c));
   }
-  convictions.push_back({meta.own.final_date, meta.own.employer_visible_until,
-                         meta.own.delete_after, exact, true, loose});
+  // Its aliases and number link it to the person's records as the stored record's would.
+  StoredHead named;
+  RETURN_IF_ERROR(SetAliasTokens(person, &named));
+  named.set_name_token(exact);
+  named.set_loose_name_token(loose);
+  named.set_personal_number_token(token);
+  named.set_status(registry::v1::RECORD_STATUS_ACTIVE);
+  RecordDates own;
+  SetOwnDates(meta.own, &own);
+  convictions.push_back(ConvictionOf(named, own));
   const EffectiveRecordDates in_force = EffectiveDates(convictions).back();
   if (in_force.delete_after > today) return absl::OkStatus();
   return absl::FailedPreconditionError(
@@ -1943,8 +2020,8 @@ absl::StatusOr<std::vector<VettingFacts>> RecordStore::FactsForVetting(
 
   // The records found by name alone, each read once (one found under the number too was read
   // above), grouped by their own number. A record's visibility end in force is extended only by
-  // the active records of its number under the same exact name (EffectiveDates), and those are
-  // all found by this name: computed from its group, it is what the number's records give.
+  // the active records of its number that name the same person (EffectiveDates: by the name or
+  // an alias), and so computed from all its number's records, it is what RestageDates stores.
   const std::set<std::string> by_number(ids.begin(), ids.end());
   struct OtherNumber {
     std::vector<VettingFacts> facts;
@@ -1981,6 +2058,23 @@ absl::StatusOr<std::vector<VettingFacts>> RecordStore::FactsForVetting(
     group.convictions.push_back(std::move(c));
   }
   for (auto& [token, group] : others) {
+    // And the other records of its number, which may name the person by an alias, or in another
+    // form, and so extend it as they do in RestageDates: read here, counted as records read.
+    std::set<std::string> in_group;
+    for (const VettingFacts& f : group.facts) in_group.insert(f.record_id);
+    ASSIGN_OR_RETURN(std::vector<std::string> of_number,
+                     IdsWithToken(kPersonalNumber, token, kMaxRecordsOfAPerson));
+    for (const std::string& id : of_number) {
+      if (in_group.count(id) > 0) continue;
+      ++read_by_name;
+      ++vetting_heads_read_;
+      absl::StatusOr<StoredHead> head = ReadHead(id);
+      if (absl::IsNotFound(head.status())) continue;  // erased meanwhile: extends nothing
+      if (!head.ok()) return head.status();
+      ASSIGN_OR_RETURN(RecordDates dates, OpenDates(*head));
+      ASSIGN_OR_RETURN(PersonConviction c, OwnConviction(*head, dates));
+      group.convictions.push_back(std::move(c));
+    }
     const std::vector<EffectiveRecordDates> group_in_force = EffectiveDates(group.convictions);
     for (size_t i = 0; i < group.facts.size(); ++i) {
       group.facts[i].employer_visible_until = group_in_force[i].employer_visible_until;

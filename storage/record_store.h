@@ -83,6 +83,15 @@ struct PersonConviction {
   // name token; empty for a head from before it. Such a record keeps another from deletion, not
   // visible to employers.
   std::string loose_person;
+  // The other names the record gives the person (a maiden or married surname: each alias in the
+  // surname's place, as the court's name search files it), exact and loose tokens: a record
+  // that names the person by one of them is the same person's, as `person` and `loose_person`.
+  std::vector<std::string> alias_persons;
+  std::vector<std::string> alias_loose_persons;
+  // The record's personal-number token; empty in a pure computation that leaves it out. Records
+  // under one number keep each other from deletion whatever they name (the number is the
+  // registry's strongest identity), never visible to employers on its own.
+  std::string number;
 };
 struct EffectiveRecordDates {
   std::string employer_visible_until;
@@ -102,13 +111,17 @@ struct EffectiveRecordDates {
 // after the earlier had stopped counting revives nothing. (The offence's own date is not
 // recorded: its judgment's final date stands for it.) Erasing, amending, disputing or resolving
 // the later one recomputes the earlier ones.
-// Only the same person's records extend visibility: the same `person` (the exact name token,
-// which vetting compares), and active. A record naming someone else under the number, one that
-// names the person only in another spelling (the loose token alone), or a disputed one, must not
-// turn a spent record into a NOT_CLEAR answer: each refers on its own, and vetting never answers
-// from a loose match. Those of the same loose person, and disputed ones, still extend deletion,
-// so that a judgment spelling the name in the other language, or a dispute resolved in the
-// record's favour, finds the earlier ones kept.
+// Only the same person's records extend visibility: the same person by the name forms a court's
+// search takes as an exact match (the exact name token, which vetting compares, or an alias's
+// exact token in the surname's place: a later record under a married surname that gives the
+// earlier surname as an alias, and so each record linked to those), and active. A record
+// naming someone else under the number, one that names the person only in another spelling (the
+// loose token alone), or a disputed one, must not turn a spent record into a NOT_CLEAR answer:
+// each refers on its own, and vetting never answers from a loose match. Those under the same
+// personal number (`number`: whatever name they give), of the same loose person, and disputed
+// ones, still extend deletion, so that a judgment under another surname without the alias, or
+// spelling the name in the other language, or a dispute resolved in the record's favour, finds
+// the earlier ones kept.
 // Pure; the result is in the order of `convictions`.
 std::vector<EffectiveRecordDates> EffectiveDates(const std::vector<PersonConviction>& convictions);
 // One record's entry for EffectiveDates, from its head and its opened dates.
@@ -392,8 +405,10 @@ class RecordStore {
   // Vetting, step 2: the facts of every record filed under the candidate's personal number (all
   // of them, as the dates in force count them: up to kMaxRecordsOfAPerson), then of every record
   // filed under the candidate's exact name token under another number (up to
-  // kMaxRecordsOfAPerson, marked under_other_number; the name index is read on every check), by
-  // token only, never decrypting a record. DataLoss when a head fails
+  // kMaxRecordsOfAPerson, marked under_other_number; the name index is read on every check; such
+  // a record's dates in force are computed from all its number's records, which are read and
+  // counted as records too, since one naming the person by an alias extends it), by token only,
+  // never decrypting a record. DataLoss when a head fails
   // authentication: edited registry metadata never turns into a different answer. A check does
   // the work of at least kVettingWorkFloor records (those found by number and by name, each
   // once): for each one below that, the same reads, MAC comparisons and opening of sealed dates

@@ -99,6 +99,16 @@ TEST(RecordFieldsTest, SexCourtAndOffenceAreTakenInAnyCaseAndSexByItsFirstLetter
   EXPECT_EQ(request.conviction().offences(0).law(), "06/L-074");
 }
 
+// The limit of 100 letters counts letters as the registry does: a name typed decomposed (E +
+// U+0308 for Ë, two code points a letter) is as long as composed.
+TEST(RecordFieldsTest, ANameOfAHundredDecomposedLettersIsWithinTheLimit) {
+  std::string decomposed;
+  for (int i = 0; i < 100; ++i) decomposed += "E\xCC\x88";
+  EXPECT_EQ(NameProblem(decomposed), "");
+  EXPECT_EQ(NameProblem(decomposed + "E\xCC\x88"),
+            "1..100 letters, spaces, hyphens or apostrophes");
+}
+
 // What the registry refuses in a name, said at the question rather than after the last one, in
 // the registry's words and without the name.
 TEST(RecordFieldsTest, ANamesLookAlikesAndOtherCharactersAreNamedWithoutTheName) {

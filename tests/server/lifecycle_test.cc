@@ -505,11 +505,11 @@ class RetentionTest : public LifecycleTest {
   FakeClock clock_{absl::Now()};
 };
 
-// 36 months' imprisonment, released 2027-03-01: the adult rule for >= 12 months keeps the
+// 36 months' imprisonment, released 2025-03-01: the adult rule for >= 12 months keeps the
 // record 15 years for employers and 20 years in all, counted from the release
 // (deploy/reference/retention.json).
-constexpr char kExampleVisibleUntil[] = "2042-03-01";
-constexpr char kExampleDeleteAfter[] = "2047-03-01";
+constexpr char kExampleVisibleUntil[] = "2040-03-01";
+constexpr char kExampleDeleteAfter[] = "2045-03-01";
 
 // A record that is not due when the example record is: >= 60 months, kept 30 years.
 v1::CreateRecordRequest LongSentenceRecord() {

@@ -776,7 +776,7 @@ TEST_F(RecordServiceTest, AnAmendmentThatChangesNothingIsRefusedAndMakesNoVersio
   amend.mutable_update_mask()->add_paths("conviction");
   EXPECT_EQ(Amend(amend, &resp).error_code(), grpc::StatusCode::FAILED_PRECONDITION);
   // One field that does change is a version.
-  amend.mutable_conviction()->set_release_date("2027-03-02");
+  amend.mutable_conviction()->set_release_date("2025-03-02");
   ASSERT_TRUE(Amend(amend, &resp).ok());
   EXPECT_EQ(resp.version(), 2u);
 }

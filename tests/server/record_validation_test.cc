@@ -48,7 +48,7 @@ void MakeValidRecord(Person* p, Conviction* c) {
   registry::v1::AccessoryBan* ban = c->add_bans();
   ban->set_type(registry::v1::BAN_TYPE_WORK_WITH_CHILDREN);
   ban->set_end_date("2034-05-15");
-  c->set_release_date("2027-03-01");
+  c->set_release_date("2025-03-01");
   c->set_juvenile(false);
 }
 
@@ -371,6 +371,7 @@ TEST_F(ValidationTest, EighteenthBirthdayIsAdult) {
 TEST_F(ValidationTest, TodayIsTheDayInKosovoAtTheClock) {
   conviction_.set_judgment_date("2025-06-01");
   conviction_.set_final_date("2025-06-01");
+  conviction_.clear_release_date();  // not yet released
   clock_.Set(absl::FromCivil(absl::CivilSecond(2025, 5, 31, 22, 0, 0), absl::UTCTimeZone()));
   EXPECT_TRUE(Validate().ok()) << Validate();
   clock_.Set(absl::FromCivil(absl::CivilSecond(2025, 5, 31, 21, 59, 59), absl::UTCTimeZone()));
@@ -387,11 +388,25 @@ TEST_F(ValidationTest, AReleaseDateIsToldTheRuleItBreaksForItsSentence) {
   EXPECT_EQ(Validate().message(),
             "conviction.release_date: a date YYYY-MM-DD on or after the judgment date, within "
             "100 years of it");
-  conviction_.set_release_date("2027-03-01");
+  conviction_.set_release_date("2025-03-01");
   conviction_.mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_FINE);
   conviction_.mutable_sentence()->set_months(0);
   EXPECT_EQ(Validate().message(),
             "conviction.release_date: must be empty unless the sentence is imprisonment");
+}
+
+// The release date is the day the person was released, if they were, and the start of the
+// retention periods: one in the future (a planned release, a slip of the year) is refused, as a
+// judgment or final date in the future is; today is the last day it may be.
+TEST_F(ValidationTest, AReleaseDateInTheFutureIsRefused) {
+  conviction_.set_release_date("2025-06-02");  // tomorrow in Kosovo at the tests' clock
+  EXPECT_EQ(Validate().message(),
+            "conviction.release_date: the day of release, if released: not in the future");
+  conviction_.set_release_date("2121-12-31");
+  EXPECT_EQ(Validate().message(),
+            "conviction.release_date: the day of release, if released: not in the future");
+  conviction_.set_release_date("2025-06-01");
+  EXPECT_TRUE(Validate().ok()) << Validate();
 }
 
 // As for the release date: a suspended sentence's end of its verification period out of range is
@@ -769,12 +784,16 @@ std::vector<BadCase> BadCases() {
        "conviction.release_date", "2124-03-02"},
       {"ReleaseInYear9995", [](P, C c) { c->set_release_date("9995-03-01"); },
        "conviction.release_date", "9995-03-01"},
+      // The day of release, if released: a date to come is a plan or a slip, and would start the
+      // retention periods that much later.
+      {"ReleaseInTheFuture", [](P, C c) { c->set_release_date("2121-12-31"); },
+       "conviction.release_date", "2121-12-31"},
       {"ReleaseWithoutImprisonment",
        [](P, C c) {
          c->mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_SUSPENDED);
          c->mutable_sentence()->set_months(24);
        },
-       "conviction.release_date", "2027-03-01"},
+       "conviction.release_date", "2025-03-01"},
       // End of a suspended sentence's verification period.
       {"SuspensionEndWithoutSuspendedSentence",
        [](P, C c) { c->set_suspension_end_date("2027-05-15"); },
@@ -1153,6 +1172,29 @@ TEST(StaticValidationTest, ANameRefusesInvisibleMarksAndMarksWithoutALetter) {
   EXPECT_TRUE(RecordValidator::ValidateName("person.surname", "Ke\xCC\x88rqeli", true).ok());
   EXPECT_TRUE(
       RecordValidator::ValidateName("person.surname", "C\xCC\x8C" "eli\xCC\x81" "c\xCC\x81", true).ok());
+}
+
+// The limit of 100 letters counts letters as the person sees them, however they were typed:
+// "Ë" a hundred times decomposed (E + U+0308, 200 code points) is as long as composed.
+TEST(StaticValidationTest, ANameOfAHundredDecomposedLettersIsWithinTheLimit) {
+  std::string composed;
+  std::string decomposed;
+  for (int i = 0; i < 100; ++i) {
+    composed += "\xC3\x8B";     // U+00CB Ë
+    decomposed += "E\xCC\x88";  // E + U+0308
+  }
+  EXPECT_TRUE(RecordValidator::ValidateName("person.surname", composed, true).ok());
+  EXPECT_TRUE(RecordValidator::ValidateName("person.surname", decomposed, true).ok());
+  // The 101st letter is over it, composed or not.
+  ExpectInvalid(RecordValidator::ValidateName("person.surname", composed + "\xC3\x8B", true),
+                "person.surname", "E");
+  ExpectInvalid(RecordValidator::ValidateName("person.surname", decomposed + "E\xCC\x88", true),
+                "person.surname", "E");
+  // Marks piled on letters are bounded still: four code points a letter at most.
+  std::string piled;
+  for (int i = 0; i < 100; ++i) piled += "E\xCC\x88\xCC\x81\xCC\x80\xCC\x82";
+  ExpectInvalid(RecordValidator::ValidateName("person.surname", piled, true), "person.surname",
+                "E");
 }
 
 TEST(StaticValidationTest, RecordIdIs32LowercaseHex) {

@@ -376,6 +376,33 @@ TEST_F(RetentionRulesTest, ExpungingTheLaterConvictionErasesAnEarlierOneItKeptPa
   EXPECT_EQ(*run, 0);
 }
 
+// A repeat offender's later judgment under a married surname, with the same personal number and
+// the earlier surname as an alias, is the same person's, as the court's name search takes it:
+// the earlier conviction counts, and is kept, as long as the later one (it was erased on its own
+// schedule), and vetting under the earlier name is NOT_CLEAR while the later one counts.
+TEST_F(RetentionRulesTest, ALaterConvictionUnderAMarriedSurnameWithTheAliasKeepsTheEarlierOne) {
+  Start();
+  v1::CreateRecordRequest berisha = Fine("2014-12-01", "2015-01-10", "P 1/2014");
+  v1::Person* person = berisha.mutable_person();
+  person->set_surname("Berisha");
+  person->set_given_name("Arta");
+  person->set_sex(v1::SEX_FEMALE);
+  person->set_birth_date("1980-08-10");
+  person->set_personal_number("9910000003");
+  const std::string earlier = Create(berisha);
+  ASSERT_EQ(Meta(earlier).employer_visible_until(), "2025-01-10");
+  ASSERT_EQ(Meta(earlier).delete_after(), "2030-01-10");
+  v1::CreateRecordRequest married = Fine("2024-05-01", "2024-06-01", "P 1/2024");
+  *married.mutable_person() = *person;
+  married.mutable_person()->set_surname("Hoxha-Berisha");
+  married.mutable_person()->add_aliases("Berisha");
+  const std::string later = Create(married);
+  EXPECT_EQ(Meta(later).employer_visible_until(), "2034-06-01");
+  EXPECT_EQ(Meta(earlier).employer_visible_until(), "2034-06-01");
+  EXPECT_EQ(Meta(earlier).delete_after(), "2039-06-01");
+  EXPECT_EQ(testing::VetAs(*server_, "vetting", *person), v1::VETTING_RESULT_NOT_CLEAR);
+}
+
 // A conviction final after the person's earlier one had stopped counting (spent on 2024-01-10,
 // the new judgment final on 2025-06-01) keeps its own dates and leaves the earlier one's as they
 // were: it kept the earlier one eleven years longer, though its rehabilitation had come.

@@ -1008,9 +1008,10 @@ MATCHER_P2(DatesAre, visible_until, delete_after,
 // shorten an earlier one; convictions final on the same day extend each other.
 TEST(EffectiveDatesTest, LaterConvictionsExtendEarlierOnes) {
   const std::vector<EffectiveRecordDates> dates = EffectiveDates({
-      {"2014-01-10", "2024-01-10", "2029-01-10", "", true, ""},  // first offence, spent
-      {"2020-03-01", "2030-03-01", "2035-03-01", "", true, ""},  // second
-      {"2018-06-01", "2022-01-01", "2027-01-01", "", true, ""},  // between, shorter own dates
+      {"2014-01-10", "2024-01-10", "2029-01-10", "", true, "", {}, {}, ""},  // first offence, spent
+      {"2020-03-01", "2030-03-01", "2035-03-01", "", true, "", {}, {}, ""},  // second
+      // between, shorter own dates
+      {"2018-06-01", "2022-01-01", "2027-01-01", "", true, "", {}, {}, ""},
   });
   ASSERT_EQ(dates.size(), 3u);
   EXPECT_THAT(dates[0], DatesAre("2030-03-01", "2035-03-01"));
@@ -1019,15 +1020,15 @@ TEST(EffectiveDatesTest, LaterConvictionsExtendEarlierOnes) {
 
   // An earlier conviction with longer dates does not extend a later one.
   const std::vector<EffectiveRecordDates> apart = EffectiveDates({
-      {"2010-01-01", "2040-01-01", "2050-01-01", "", true, ""},
-      {"2020-01-01", "2030-01-01", "2035-01-01", "", true, ""},
+      {"2010-01-01", "2040-01-01", "2050-01-01", "", true, "", {}, {}, ""},
+      {"2020-01-01", "2030-01-01", "2035-01-01", "", true, "", {}, {}, ""},
   });
   EXPECT_EQ(apart[0].employer_visible_until, "2040-01-01");
   EXPECT_THAT(apart[1], DatesAre("2030-01-01", "2035-01-01"));
 
   const std::vector<EffectiveRecordDates> same_day = EffectiveDates({
-      {"2020-01-01", "2030-01-01", "2031-01-01", "", true, ""},
-      {"2020-01-01", "2025-01-01", "2040-01-01", "", true, ""},
+      {"2020-01-01", "2030-01-01", "2031-01-01", "", true, "", {}, {}, ""},
+      {"2020-01-01", "2025-01-01", "2040-01-01", "", true, "", {}, {}, ""},
   });
   EXPECT_THAT(same_day[0], DatesAre("2030-01-01", "2040-01-01"));
   EXPECT_THAT(same_day[1], DatesAre("2030-01-01", "2040-01-01"));
@@ -1035,13 +1036,13 @@ TEST(EffectiveDatesTest, LaterConvictionsExtendEarlierOnes) {
   // Deletion comes after visibility ends, the day after at the earliest (a record is not erased
   // on a day it still counts), and a lone conviction otherwise keeps its own dates.
   const std::vector<EffectiveRecordDates> lone =
-      EffectiveDates({{"2020-01-01", "2030-01-01", "2030-01-01", "", true, ""}});
+      EffectiveDates({{"2020-01-01", "2030-01-01", "2030-01-01", "", true, "", {}, {}, ""}});
   EXPECT_THAT(lone[0], DatesAre("2030-01-01", "2030-01-02"));
   const std::vector<EffectiveRecordDates> at_year_end =
-      EffectiveDates({{"2020-01-01", "2030-12-31", "2025-01-01", "", true, ""}});
+      EffectiveDates({{"2020-01-01", "2030-12-31", "2025-01-01", "", true, "", {}, {}, ""}});
   EXPECT_THAT(at_year_end[0], DatesAre("2030-12-31", "2031-01-01"));
   const std::vector<EffectiveRecordDates> own =
-      EffectiveDates({{"2020-01-01", "2030-01-01", "2035-01-01", "", true, ""}});
+      EffectiveDates({{"2020-01-01", "2030-01-01", "2035-01-01", "", true, "", {}, {}, ""}});
   EXPECT_THAT(own[0], DatesAre("2030-01-01", "2035-01-01"));
   EXPECT_TRUE(EffectiveDates({}).empty());
 }
@@ -1051,8 +1052,8 @@ TEST(EffectiveDatesTest, LaterConvictionsExtendEarlierOnes) {
 // within the period extends it, and so brings within it a still later one that falls inside the
 // extended period (in whatever order the convictions come).
 TEST(EffectiveDatesTest, AConvictionFinalAfterAnEarlierOneStoppedCountingDoesNotReviveIt) {
-  const PersonConviction spent{"2014-01-10", "2024-01-10", "2029-01-10", "", true, ""};
-  const PersonConviction after{"2025-06-01", "2035-06-01", "2040-06-01", "", true, ""};
+  const PersonConviction spent{"2014-01-10", "2024-01-10", "2029-01-10", "", true, "", {}, {}, ""};
+  const PersonConviction after{"2025-06-01", "2035-06-01", "2040-06-01", "", true, "", {}, {}, ""};
   std::vector<EffectiveRecordDates> dates = EffectiveDates({spent, after});
   EXPECT_THAT(dates[0], DatesAre("2024-01-10", "2029-01-10"));
   EXPECT_THAT(dates[1], DatesAre("2035-06-01", "2040-06-01"));
@@ -1066,9 +1067,9 @@ TEST(EffectiveDatesTest, AConvictionFinalAfterAnEarlierOneStoppedCountingDoesNot
 
   // A chain: the second (within the first's period) extends the first to 2032; the third, final
   // in 2030, is then within it too. A fourth, final after every period ended, extends none.
-  const PersonConviction second{"2022-05-01", "2032-05-01", "2037-05-01", "", true, ""};
-  const PersonConviction third{"2030-02-01", "2040-02-01", "2045-02-01", "", true, ""};
-  const PersonConviction fourth{"2041-03-01", "2051-03-01", "2056-03-01", "", true, ""};
+  const PersonConviction second{"2022-05-01", "2032-05-01", "2037-05-01", "", true, "", {}, {}, ""};
+  const PersonConviction third{"2030-02-01", "2040-02-01", "2045-02-01", "", true, "", {}, {}, ""};
+  const PersonConviction fourth{"2041-03-01", "2051-03-01", "2056-03-01", "", true, "", {}, {}, ""};
   for (const auto& order : std::vector<std::vector<PersonConviction>>{
            {spent, second, third, fourth}, {fourth, third, second, spent}}) {
     dates = EffectiveDates(order);
@@ -1086,8 +1087,9 @@ TEST(EffectiveDatesTest, AConvictionFinalAfterAnEarlierOneStoppedCountingDoesNot
 // Under one personal number, a later record that names someone else extends nothing, and a
 // disputed one extends deletion only: neither may make a spent record visible to employers.
 TEST(EffectiveDatesTest, OnlyTheSamePersonsActiveRecordsExtendVisibility) {
-  const PersonConviction spent{"2014-01-10", "2024-01-10", "2029-01-10", "arben", true, ""};
-  PersonConviction later{"2024-01-10", "2034-01-10", "2039-01-10", "arben", true, ""};
+  const PersonConviction spent{"2014-01-10", "2024-01-10", "2029-01-10", "arben",
+                               true, "", {}, {}, ""};
+  PersonConviction later{"2024-01-10", "2034-01-10", "2039-01-10", "arben", true, "", {}, {}, ""};
   EXPECT_THAT(EffectiveDates({spent, later})[0], DatesAre("2034-01-10", "2039-01-10"));
 
   later.active = false;  // disputed
@@ -1106,6 +1108,41 @@ TEST(EffectiveDatesTest, OnlyTheSamePersonsActiveRecordsExtendVisibility) {
   // A head from before the loose token links by the exact one alone.
   later.loose_person = "";
   EXPECT_THAT(EffectiveDates({spent, later})[0], DatesAre("2024-01-10", "2029-01-10"));
+  // Under the same personal number, whatever it names: deletion, not visibility.
+  PersonConviction spent_numbered = spent;
+  spent_numbered.number = "9910000003~";
+  later.number = "9910000003~";
+  EXPECT_THAT(EffectiveDates({spent_numbered, later})[0], DatesAre("2024-01-10", "2039-01-10"));
+}
+
+// An alias (a maiden or married surname in the surname's place) names the same person as the
+// court's search takes it: a record whose name or alias is another's name or alias extends its
+// visibility, and so do the records linked to it through another such record.
+TEST(EffectiveDatesTest, ARecordNamingThePersonByAnAliasExtendsVisibility) {
+  const PersonConviction spent{"2015-01-10", "2025-01-10", "2030-01-10", "berisha",
+                               true, "", {}, {}, ""};
+  PersonConviction married{"2024-06-01", "2034-06-01", "2039-06-01", "hoxha-berisha",
+                           true, "", {}, {}, ""};
+  EXPECT_THAT(EffectiveDates({spent, married})[0], DatesAre("2025-01-10", "2030-01-10"));
+  married.alias_persons = {"berisha"};
+  EXPECT_THAT(EffectiveDates({spent, married})[0], DatesAre("2034-06-01", "2039-06-01"));
+  // The earlier one giving the later surname as an alias links them alike.
+  PersonConviction spent_aliased = spent;
+  spent_aliased.alias_persons = {"hoxha-berisha"};
+  married.alias_persons.clear();
+  EXPECT_THAT(EffectiveDates({spent_aliased, married})[0],
+              DatesAre("2034-06-01", "2039-06-01"));
+  // Through a third record: Berisha, Hoxha-Berisha with the alias Berisha, Hoxha-Berisha.
+  PersonConviction linking{"2020-01-10", "2030-01-10", "2035-01-10", "hoxha-berisha",
+                           true, "", {}, {}, ""};
+  linking.alias_persons = {"berisha"};
+  EXPECT_THAT(EffectiveDates({spent, linking, married})[0],
+              DatesAre("2034-06-01", "2039-06-01"));
+  // An alias in another spelling only (loose): deletion, not visibility.
+  PersonConviction spent_loose = spent;
+  spent_loose.loose_person = "berisha~";
+  married.alias_loose_persons = {"berisha~"};
+  EXPECT_THAT(EffectiveDates({spent_loose, married})[0], DatesAre("2025-01-10", "2039-06-01"));
 }
 
 // A check about a person without a record reads a block of the records table, as one about a
@@ -1316,13 +1353,87 @@ TEST_F(RecordStoreTest, ALaterConvictionUnderAnotherSpellingOfTheNameKeepsTheEar
   EXPECT_EQ(delete_after(second), "2055-05-15");
   EXPECT_EQ(visible_until(first), "2024-06-10");
   EXPECT_EQ(delete_after(first), "2055-05-15");
-  // Another person under the same number (another given name) extends nothing.
+  // Another name under the same number (another given name) never extends visibility; the
+  // number, the registry's strongest identity, keeps it from deletion.
   const std::string other = create(MakePerson("Petroviq", "Ilir", "1970-01-10", "1000000402"),
                                    "P 1/2014", "2014-01-10", "2024-06-10", "2029-06-10");
   create(MakePerson("Petrovi\xc4\x87", "Marko", "1970-01-10", "1000000402"), "P 3/2024",
          "2024-05-15", "2034-05-15", "2054-05-15");
   EXPECT_EQ(visible_until(other), "2024-06-10");
-  EXPECT_EQ(delete_after(other), "2029-06-10");
+  EXPECT_EQ(delete_after(other), "2054-05-15");
+}
+
+// A repeat offender's later judgment under a married or compound surname that gives the earlier
+// surname as an alias names the same person, as the court's search takes it: the earlier record
+// is kept, and counts, as long as the later one, and returns to its own dates when the later one
+// is expunged. Without the alias, the same personal number keeps it from deletion only.
+TEST_F(RecordStoreTest, ALaterConvictionUnderAMarriedSurnameWithTheEarlierAsAnAliasKeepsIt) {
+  const auto create = [&](const Person& person, const std::string& case_number,
+                          const std::string& final_date, const std::string& visible,
+                          const std::string& deleted) {
+    VersionMeta meta = Meta();
+    meta.own.final_date = final_date;
+    meta.own.employer_visible_until = visible;
+    meta.own.delete_after = deleted;
+    absl::StatusOr<PendingWrite> pending =
+        store_->PrepareCreate(person, MakeConviction("basic-prishtine", case_number), meta);
+    EXPECT_TRUE(pending.ok()) << pending.status();
+    if (!pending.ok()) return std::string();
+    EXPECT_TRUE(db_->Write(*pending->batch()).ok());
+    return pending->metadata().record_id();
+  };
+  const auto dates = [&](const std::string& id) {
+    absl::StatusOr<Record> record = store_->Get(id);
+    EXPECT_TRUE(record.ok()) << record.status();
+    return record.ok() ? std::make_pair(record->metadata().employer_visible_until(),
+                                        record->metadata().delete_after())
+                       : std::make_pair(std::string(), std::string());
+  };
+  using Dates = std::pair<std::string, std::string>;
+  const std::string earlier = create(MakePerson("Berisha", "Arta", "1980-08-10", "9910000003"),
+                                     "P 1/2014", "2015-01-10", "2025-01-10", "2030-01-10");
+  Person married = MakePerson("Hoxha-Berisha", "Arta", "1980-08-10", "9910000003");
+  married.add_aliases("Berisha");
+  const std::string later = create(married, "P 1/2024", "2024-06-01", "2034-06-01", "2039-06-01");
+  EXPECT_EQ(dates(earlier), Dates("2034-06-01", "2039-06-01"));
+  // Vetting, which computes the dates in force, counts it as long too.
+  absl::StatusOr<CandidateTokens> tokens =
+      store_->TokensForCandidate("9910000003", "Berisha", "Arta", "1980-08-10");
+  ASSERT_TRUE(tokens.ok()) << tokens.status();
+  absl::StatusOr<std::vector<VettingFacts>> facts = store_->FactsForVetting(*tokens);
+  ASSERT_TRUE(facts.ok()) << facts.status();
+  for (const VettingFacts& f : *facts) {
+    EXPECT_EQ(f.employer_visible_until, "2034-06-01") << (f.record_id == earlier);
+  }
+  // So does the vetting of the earlier record's name when it is found under another number.
+  tokens = store_->TokensForCandidate("9910000099", "Berisha", "Arta", "1980-08-10");
+  ASSERT_TRUE(tokens.ok()) << tokens.status();
+  facts = store_->FactsForVetting(*tokens);
+  ASSERT_TRUE(facts.ok()) << facts.status();
+  ASSERT_EQ(facts->size(), 1u);
+  EXPECT_EQ((*facts)[0].record_id, earlier);
+  EXPECT_EQ((*facts)[0].employer_visible_until, "2034-06-01");
+
+  // The later one expunged, the earlier has its own dates again (and is due: the retention run
+  // and the expunge erase it).
+  {
+    absl::StatusOr<PendingWrite> expunge = store_->PrepareExpunge(later);
+    ASSERT_TRUE(expunge.ok()) << expunge.status();
+    ASSERT_TRUE(db_->Write(*expunge->batch()).ok());
+  }
+  EXPECT_EQ(dates(earlier), Dates("2025-01-10", "2030-01-10"));
+
+  // Under the married surname without the alias: the number keeps it, not visible.
+  const std::string unaliased =
+      create(MakePerson("Hoxha-Berisha", "Arta", "1980-08-10", "9910000003"), "P 2/2024",
+             "2024-06-01", "2034-06-01", "2039-06-01");
+  EXPECT_EQ(dates(earlier), Dates("2025-01-10", "2039-06-01"));
+  // A third judgment that gives the alias links the two surnames: the earlier counts again.
+  married.clear_aliases();
+  married.add_aliases("BERISHA");
+  create(married, "P 3/2024", "2024-07-01", "2034-07-01", "2039-07-01");
+  EXPECT_EQ(dates(earlier), Dates("2034-07-01", "2039-07-01"));
+  EXPECT_EQ(dates(unaliased), Dates("2034-07-01", "2039-07-01"));
 }
 
 // A conviction whose deletion is already due would be erased by the next retention run, and
