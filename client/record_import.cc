@@ -13,6 +13,7 @@
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "client/choices.h"
 #include "client/csv_reader.h"
 #include "client/json_io.h"
 #include "client/option_parser.h"
@@ -29,72 +30,59 @@
 namespace registry::client {
 namespace {
 
-// The first string field of `m` (at any depth) that is not well-formed UTF-8, as a path
-// ("record.person.surname"), or "" when all are.
-std::string FirstFieldNotUtf8(const google::protobuf::Message& m, const std::string& prefix) {
+// Appends to `paths` each string field of `m` (at any depth) that is not well-formed UTF-8, as a
+// path ("person.surname", "conviction.offences.law"), each once.
+void FieldsNotUtf8(const google::protobuf::Message& m, const std::string& prefix,
+                   std::vector<std::string>* paths) {
   const google::protobuf::Reflection* reflection = m.GetReflection();
   std::vector<const google::protobuf::FieldDescriptor*> fields;
   reflection->ListFields(m, &fields);
+  const auto add = [&](const std::string& path) {
+    if (std::find(paths->begin(), paths->end(), path) == paths->end()) paths->push_back(path);
+  };
   for (const google::protobuf::FieldDescriptor* f : fields) {
     const std::string name = prefix.empty() ? f->name() : absl::StrCat(prefix, ".", f->name());
     if (f->type() == google::protobuf::FieldDescriptor::TYPE_STRING) {
       if (f->is_repeated()) {
         for (int i = 0; i < reflection->FieldSize(m, f); ++i) {
-          if (!IsWellFormedUtf8(reflection->GetRepeatedString(m, f, i))) return name;
+          if (!IsWellFormedUtf8(reflection->GetRepeatedString(m, f, i))) add(name);
         }
       } else if (!IsWellFormedUtf8(reflection->GetString(m, f))) {
-        return name;
+        add(name);
       }
     } else if (f->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE) {
       if (f->is_repeated()) {
         for (int i = 0; i < reflection->FieldSize(m, f); ++i) {
-          std::string bad = FirstFieldNotUtf8(reflection->GetRepeatedMessage(m, f, i), name);
-          if (!bad.empty()) return bad;
+          FieldsNotUtf8(reflection->GetRepeatedMessage(m, f, i), name, paths);
         }
       } else {
-        std::string bad = FirstFieldNotUtf8(reflection->GetMessage(m, f), name);
-        if (!bad.empty()) return bad;
+        FieldsNotUtf8(reflection->GetMessage(m, f), name, paths);
       }
     }
   }
-  return "";
 }
 
-// Collects the problems of one row, each as "column: what".
-class RowProblems {
- public:
-  void Add(absl::string_view column, absl::string_view problem) {
-    problems_.push_back(absl::StrCat(column, ": ", problem));
-  }
-  bool empty() const { return problems_.empty(); }
-  std::string Joined() const { return absl::StrJoin(problems_, "; "); }
+constexpr char kNotUtf8[] = "not valid UTF-8 (save the file as UTF-8)";
 
- private:
-  std::vector<std::string> problems_;
-};
-
-bool ParseNumber(absl::string_view text, uint32_t min, uint32_t max, uint32_t* out) {
-  if (text.empty() || !std::all_of(text.begin(), text.end(), absl::ascii_isdigit)) return false;
-  uint32_t value = 0;
-  if (!absl::SimpleAtoi(text, &value) || value < min || value > max) return false;
-  *out = value;
-  return true;
+// A problem of a row's field as the import names it: a CSV row's by its column ("offences: item
+// 2: ...", "surname: required"), a JSON line's by its path in the record.
+std::string ImportFieldProblemText(ImportFormat format, const FieldProblem& problem) {
+  if (format == ImportFormat::kJsonLines) return DescribeProblem(problem, /*by_path=*/true);
+  return absl::StrCat(ImportColumnName(*problem.field),
+                      problem.item >= 0 ? absl::StrCat(": item ", problem.item + 1) : "", ": ",
+                      problem.what);
 }
 
-// Sets *out to a checked date; an empty cell is left empty (a required one is said to be
-// required by AddRequired).
-void ParseDateColumn(absl::string_view column, absl::string_view text, std::string* out,
-                     RowProblems* problems) {
-  if (text.empty()) return;
-  // The value is not quoted: a file of many people's data, and its report, may travel further
-  // than the command line it was typed on.
-  if (std::string problem = DateProblem(text); !problem.empty()) {
-    problems->Add(column, problem == kBefore1900              ? kBefore1900
-                          : absl::StrContains(problem, "real date") ? "not a real date"
-                                                                    : "not a date YYYY-MM-DD");
-    return;
-  }
-  *out = std::string(text);
+std::string ImportProblemsText(ImportFormat format, const std::vector<FieldProblem>& problems) {
+  std::vector<std::string> texts;
+  texts.reserve(problems.size());
+  for (const FieldProblem& p : problems) texts.push_back(ImportFieldProblemText(format, p));
+  return absl::StrJoin(texts, "; ");
+}
+
+// The place of `field` in the record's order (RecordFields).
+size_t FieldOrder(const RecordField* field) {
+  return static_cast<size_t>(field - RecordFields().data());
 }
 
 std::vector<absl::string_view> SplitList(absl::string_view text) {
@@ -106,138 +94,56 @@ std::vector<absl::string_view> SplitList(absl::string_view text) {
   return items;
 }
 
-// "item 2: " of a list cell of several items, "" of a cell of one: a bad item is named by its
-// place, never quoted (the cell is a person's record).
-std::string ItemName(size_t index, size_t count) {
-  return count > 1 ? absl::StrCat("item ", index + 1, ": ") : std::string();
-}
-
-void ParseOffences(absl::string_view text, v1::Conviction* conviction, RowProblems* problems) {
-  const std::vector<absl::string_view> items = SplitList(text);
-  if (items.empty()) {
-    // An empty cell is said to be required (AddRequired); one of separators alone is not.
-    if (!text.empty()) problems->Add("offences", "at least one LAW:ARTICLE:PARAGRAPH");
-    return;
-  }
-  for (size_t i = 0; i < items.size(); ++i) {
-    const absl::string_view item = items[i];
-    const std::vector<absl::string_view> parts = absl::StrSplit(item, ':');
-    uint32_t article = 0;
-    uint32_t paragraph = 0;
-    if (parts.size() != 3 || parts[0].empty() || !ParseNumber(parts[1], 1, kMaxArticle, &article) ||
-        !ParseNumber(parts[2], 0, kMaxParagraph, &paragraph)) {
-      problems->Add("offences",
-                    absl::StrCat(ItemName(i, items.size()),
-                                 "not LAW:ARTICLE:PARAGRAPH (article 1..", kMaxArticle,
-                                 ", paragraph 0..", kMaxParagraph, ")"));
-      continue;
-    }
-    v1::Offence* offence = conviction->add_offences();
-    offence->set_law(std::string(parts[0]));
-    offence->set_article(article);
-    offence->set_paragraph(paragraph);
-  }
-}
-
-void ParseBans(absl::string_view text, v1::Conviction* conviction, RowProblems* problems) {
-  const std::vector<absl::string_view> items = SplitList(text);
-  for (size_t i = 0; i < items.size(); ++i) {
-    const std::pair<absl::string_view, absl::string_view> parts =
-        absl::StrSplit(items[i], absl::MaxSplits(':', 1));
-    // Words in any case, as spreadsheets re-save them ("Profession") and as --ban takes them.
-    auto type = BanTypes().find(absl::AsciiStrToLower(parts.first));
-    if (type == BanTypes().end()) {
-      problems->Add("bans", absl::StrCat(ItemName(i, items.size()),
-                                         "not work_with_children, contact_with_victim or "
-                                         "profession"));
-      continue;
-    }
-    v1::AccessoryBan* ban = conviction->add_bans();
-    ban->set_type(type->second);
-    ParseDateColumn("bans", parts.second, ban->mutable_end_date(), problems);
-  }
-}
-
-void ParseSentence(absl::string_view type_text, absl::string_view months_text,
-                   v1::Sentence* sentence, RowProblems* problems) {
-  if (auto type = SentenceTypes().find(absl::AsciiStrToLower(type_text));
-      type != SentenceTypes().end()) {
-    sentence->set_type(type->second);
-  } else if (!type_text.empty()) {  // empty: required (AddRequired)
-    problems->Add("sentence_type", "not imprisonment, suspended, fine, juvenile_measure or other");
-  }
-  uint32_t months = 0;
-  if (!months_text.empty() && !ParseNumber(months_text, 0, kMaxSentenceMonths, &months)) {
-    problems->Add("sentence_months", absl::StrCat("not a whole number 0..", kMaxSentenceMonths));
-  }
-  sentence->set_months(months);
-}
-
-// An empty cell of a column the record cannot be without (RecordField::required) is said to be
-// "required", as the registry says of a missing field, and its column's rule is not applied to
-// it: an empty personal_number was refused by the server as not matching the personal number's
-// format, an empty sentence_type as not one of its words, which sent the clerk looking for a
-// typing slip in a cell left blank.
+// Builds the request of one CSV row; `column` maps a column name to its cell ("" for a column
+// the file does not have). Each cell is read as `record create` reads the option of its field
+// (ApplyField): the same words, codes and numbers, in any case where the option takes any, so
+// that a row and the command line of the same record are taken or refused alike. A cell that
+// cannot be read is named in `problems` (in the record's order) and left out of the request.
 template <typename ColumnFn>
-void AddRequired(ColumnFn column, RowProblems* problems) {
-  for (const RecordField& field : RecordFields()) {
-    if (!field.required) continue;
-    const std::string name = ImportColumnName(field);
-    if (column(name).empty()) problems->Add(name, "required");
-  }
-}
-
-// Builds the request of one CSV row; `column` maps a column name to its field.
-template <typename ColumnFn>
-v1::CreateRecordRequest RowToRequest(ColumnFn column, RowProblems* problems) {
-  AddRequired(column, problems);
+v1::CreateRecordRequest RowToRequest(ColumnFn column, std::vector<FieldProblem>* problems) {
   v1::CreateRecordRequest request;
-  v1::Person& person = *request.mutable_person();
-  person.set_surname(column("surname"));
-  person.set_given_name(column("given_name"));
-  person.set_father_name(column("father_name"));
-  // The words in any case: a spreadsheet re-saves "TRUE" and capitalises "Male".
-  const std::string sex = absl::AsciiStrToLower(column("sex"));
-  if (sex == "female") {
-    person.set_sex(v1::SEX_FEMALE);
-  } else if (sex == "male") {
-    person.set_sex(v1::SEX_MALE);
-  } else if (!sex.empty()) {
-    problems->Add("sex", "not female or male");
+  for (const RecordField& field : RecordFields()) {
+    const std::string cell = column(ImportColumnName(field));
+    // An empty cell of a column the record cannot be without is said to be "required", as the
+    // registry says of a missing field, and its column's rule is not applied to it: an empty
+    // personal_number was refused by the server as not matching the personal number's format,
+    // which sent the clerk looking for a typing slip in a cell left blank.
+    if (cell.empty()) {
+      if (field.required) problems->push_back({&field, "required"});
+      continue;
+    }
+    // A file saved in another encoding: named, never sent (protobuf refuses such a field).
+    if (!IsWellFormedUtf8(cell)) {
+      problems->push_back({&field, kNotUtf8});
+      continue;
+    }
+    std::vector<std::string> values;
+    if (field.repeatable) {
+      for (absl::string_view item : SplitList(cell)) values.emplace_back(item);
+      if (values.empty()) {
+        // A cell of separators alone: not empty, so not said to be required, but no item.
+        if (field.required) problems->push_back({&field, "at least one LAW:ARTICLE:PARAGRAPH"});
+        continue;
+      }
+    } else {
+      values.push_back(cell);
+    }
+    // The file's 0 months is no length, as an empty cell (the option takes 1..600 or nothing).
+    if (field.kind == FieldKind::kMonths &&
+        std::all_of(cell.begin(), cell.end(), [](char c) { return c == '0'; })) {
+      continue;
+    }
+    const size_t first_new = problems->size();
+    ApplyField(field, values, &request, problems);
+    // In the file's words where they differ from the option's: juvenile is a flag on the
+    // command line but a cell of true or false, and sentence_months takes 0 as well.
+    for (size_t i = first_new; i < problems->size(); ++i) {
+      if (field.kind == FieldKind::kBool) (*problems)[i].what = "not true or false";
+      if (field.kind == FieldKind::kMonths) {
+        (*problems)[i].what = absl::StrCat("not a whole number 0..", kMaxSentenceMonths);
+      }
+    }
   }
-  ParseDateColumn("birth_date", column("birth_date"), person.mutable_birth_date(), problems);
-  person.set_birth_place(column("birth_place"));
-  // The column's text must outlive the views SplitList returns into it.
-  const std::string citizenships = column("citizenships");
-  // Codes are upper case in the registry; "xk" in a cell means XK, as --citizenship takes it.
-  for (absl::string_view code : SplitList(citizenships)) {
-    person.add_citizenships(absl::AsciiStrToUpper(code));
-  }
-  person.set_personal_number(column("personal_number"));
-  person.set_last_known_address(column("last_known_address"));
-
-  v1::Conviction& conviction = *request.mutable_conviction();
-  conviction.set_court_id(column("court_id"));
-  conviction.set_case_number(column("case_number"));
-  ParseDateColumn("judgment_date", column("judgment_date"), conviction.mutable_judgment_date(),
-                  problems);
-  ParseDateColumn("final_date", column("final_date"), conviction.mutable_final_date(), problems);
-  ParseOffences(column("offences"), &conviction, problems);
-  ParseSentence(column("sentence_type"), column("sentence_months"),
-                conviction.mutable_sentence(), problems);
-  ParseBans(column("bans"), &conviction, problems);
-  ParseDateColumn("release_date", column("release_date"), conviction.mutable_release_date(),
-                  problems);
-  ParseDateColumn("suspension_end_date", column("suspension_end_date"),
-                  conviction.mutable_suspension_end_date(), problems);
-  const std::string juvenile = absl::AsciiStrToLower(column("juvenile"));
-  if (juvenile == "true" || juvenile == "yes") {
-    conviction.set_juvenile(true);
-  } else if (!juvenile.empty() && juvenile != "false" && juvenile != "no") {
-    problems->Add("juvenile", "not true or false");
-  }
-  conviction.set_foreign_court(column("foreign_court"));
-  conviction.set_foreign_country(absl::AsciiStrToUpper(column("foreign_country")));
   return request;
 }
 
@@ -339,14 +245,14 @@ std::string ImportFormatHelp() {
       "added):\n",
       header,
       "columns:\n"
-      "  sex               female or male\n"
+      "  sex               female or male (f or m)\n"
       "  birth_date, judgment_date, final_date, release_date, suspension_end_date:\n"
       "                    YYYY-MM-DD (release_date, suspension_end_date may be empty)\n"
       "  citizenships      ISO 3166-1 alpha-2 codes separated by \";\", e.g. XK;AL\n"
       "  personal_number   text: keep its leading zeros\n"
       "  court_id          a court's id (`record create --help` lists them), or foreign\n"
       "  offences          LAW:ARTICLE:PARAGRAPH separated by \";\", e.g. 06/L-074:230:1\n"
-      "                    (paragraph 0: the whole article)\n"
+      "                    (paragraph 0, or none: the whole article)\n"
       "  sentence_type     imprisonment, suspended, fine, juvenile_measure or other\n"
       "  sentence_months   1..600 for imprisonment, 1..24 suspended, else 0 or empty\n"
       "  bans              TYPE:END_DATE separated by \";\"; TYPE work_with_children,\n"
@@ -357,7 +263,8 @@ std::string ImportFormatHelp() {
       "  surname, given_name, father_name, birth_place, last_known_address,\n"
       "  case_number       text (father_name, birth_place, last_known_address may be\n"
       "                    empty)\n"
-      "Words and country codes are taken in any case; spaces around fields are dropped.\n"
+      "Words, court ids, laws and country codes are taken in any case, as `record\n"
+      "create` takes them; spaces around fields are dropped.\n"
       "\nJSON-lines files (.jsonl, .ndjson): one record a line, as `registry-cli record\n"
       "template --json` prints it.\n");
 }
@@ -504,16 +411,17 @@ absl::StatusOr<ParsedImport> ParseImportCsv(absl::string_view text) {
                                                          record.fields.size())});
       continue;
     }
-    RowProblems row_problems;
+    std::vector<FieldProblem> problems;
     // An optional column the header leaves out reads as empty.
     auto column = [&](absl::string_view name) {
       const auto it = index.find(name);
       if (it == index.end()) return std::string();
       return std::string(absl::StripAsciiWhitespace(record.fields[it->second]));
     };
-    v1::CreateRecordRequest request = RowToRequest(column, &row_problems);
-    if (!row_problems.empty()) {
-      parsed.errors.push_back({record.line, row_problems.Joined()});
+    v1::CreateRecordRequest request = RowToRequest(column, &problems);
+    if (!problems.empty()) {
+      parsed.errors.push_back({record.line, ImportProblemsText(ImportFormat::kCsv, problems),
+                               problems, std::move(request)});
       continue;
     }
     v1::ImportRow& row = parsed.rows.emplace_back();
@@ -690,12 +598,45 @@ void SetAsideUnsendableRows(ImportFormat format, ParsedImport* parsed) {
   std::vector<v1::ImportRow> rows;
   rows.reserve(parsed->rows.size());
   for (v1::ImportRow& row : parsed->rows) {
-    const std::string not_utf8 = FirstFieldNotUtf8(row.record(), "");
+    std::vector<std::string> not_utf8;
+    FieldsNotUtf8(row.record(), "", &not_utf8);
     if (!not_utf8.empty()) {
-      parsed->errors.push_back(
-          {row.line(), ImportProblemMessage(
-                           format, absl::StrCat(not_utf8,
-                                                ": not valid UTF-8 (save the file as UTF-8)"))});
+      // Every such field is named at once (a file saved as Windows-1250 has many), and the
+      // row without them is kept for the registry to check the rest.
+      ImportLineError error(row.line(), "");
+      std::vector<std::string> texts;
+      v1::CreateRecordRequest rest = row.record();
+      bool checkable = true;
+      for (const std::string& path : not_utf8) {
+        const RecordField* field = FindRecordField(path);
+        if (field == nullptr) {
+          checkable = false;
+          texts.push_back(ImportProblemMessage(format, absl::StrCat(path, ": ", kNotUtf8)));
+          continue;
+        }
+        if (std::none_of(error.problems.begin(), error.problems.end(),
+                         [&](const FieldProblem& p) { return p.field == field; })) {
+          error.problems.push_back({field, kNotUtf8});
+          std::vector<FieldProblem> ignored;
+          ApplyField(*field, {""}, &rest, &ignored);  // clears it
+        }
+      }
+      std::stable_sort(error.problems.begin(), error.problems.end(),
+                       [](const FieldProblem& a, const FieldProblem& b) {
+                         return FieldOrder(a.field) < FieldOrder(b.field);
+                       });
+      if (checkable) {
+        error.message = ImportProblemsText(format, error.problems);
+        error.record = std::move(rest);
+      } else {
+        // A field of no record field's path: named by its path alone, and nothing is checked.
+        for (const FieldProblem& p : error.problems) {
+          texts.push_back(ImportFieldProblemText(format, p));
+        }
+        error.message = absl::StrJoin(texts, "; ");
+        error.problems.clear();
+      }
+      parsed->errors.push_back(std::move(error));
     } else if (row.ByteSizeLong() > kMaxImportRowBytes) {
       parsed->errors.push_back(
           {row.line(), absl::StrCat("row of ", row.ByteSizeLong(), " bytes: more than any valid "
@@ -705,6 +646,74 @@ void SetAsideUnsendableRows(ImportFormat format, ParsedImport* parsed) {
     }
   }
   parsed->rows = std::move(rows);
+}
+
+std::vector<v1::ImportRecordsRequest> ImportCheckRequests(
+    const std::vector<ImportLineError>& errors, size_t max_rows, size_t max_bytes) {
+  std::vector<v1::ImportRecordsRequest> requests;
+  size_t bytes = 0;
+  for (const ImportLineError& error : errors) {
+    // A row over the limit on a row's size is not sent for a check either.
+    if (!error.record.has_value() || error.record->ByteSizeLong() > kMaxImportRowBytes) continue;
+    const size_t row_bytes = error.record->ByteSizeLong();
+    if (requests.empty() || static_cast<size_t>(requests.back().rows_size()) >= max_rows ||
+        (requests.back().rows_size() > 0 && bytes + row_bytes > max_bytes)) {
+      requests.emplace_back().set_dry_run(true);
+      bytes = 0;
+    }
+    v1::ImportRow* row = requests.back().add_rows();
+    row->set_line(error.line);
+    *row->mutable_record() = *error.record;
+    bytes += row_bytes;
+  }
+  return requests;
+}
+
+namespace {
+
+// How many items the list of `field` holds in `record` (0 for a field that is no list).
+int ItemCount(const RecordField& field, const v1::CreateRecordRequest& record) {
+  if (field.flag == "offence") return record.conviction().offences_size();
+  if (field.flag == "ban") return record.conviction().bans_size();
+  if (field.flag == "citizenship") return record.person().citizenships_size();
+  if (field.flag == "alias") return record.person().aliases_size();
+  return 0;
+}
+
+}  // namespace
+
+void AddRegistryProblems(ImportFormat format, const v1::ImportRecordsResponse& checked,
+                         std::vector<ImportLineError>* errors) {
+  std::map<uint64_t, ImportLineError*> by_line;
+  for (ImportLineError& error : *errors) {
+    if (error.record.has_value()) by_line.emplace(error.line, &error);
+  }
+  for (const v1::ImportRowResult& result : checked.results()) {
+    if (result.outcome() != v1::ImportRowResult::OUTCOME_INVALID) continue;
+    const auto it = by_line.find(result.line());
+    if (it == by_line.end()) continue;
+    ImportLineError& error = *it->second;
+    std::vector<FieldProblem> added;
+    for (const std::string& part : SplitServerProblems(result.error())) {
+      std::optional<FieldProblem> problem = ProblemOfRegistryMessage(part);
+      // A field named already: a value that could not be read is missing from what was checked.
+      const auto named = [&](const FieldProblem& p) { return p.field == problem->field; };
+      if (!problem.has_value() ||
+          std::any_of(error.problems.begin(), error.problems.end(), named)) {
+        continue;
+      }
+      // A list of one item is named as the cell, as this file's own problems name it.
+      if (ItemCount(*problem->field, *error.record) <= 1) problem->item = -1;
+      added.push_back(*std::move(problem));
+    }
+    if (added.empty()) continue;
+    error.problems.insert(error.problems.end(), added.begin(), added.end());
+    std::stable_sort(error.problems.begin(), error.problems.end(),
+                     [](const FieldProblem& a, const FieldProblem& b) {
+                       return FieldOrder(a.field) < FieldOrder(b.field);
+                     });
+    error.message = ImportProblemsText(format, error.problems);
+  }
 }
 
 }  // namespace registry::client

@@ -16,38 +16,47 @@
 //
 //   column              value
 //   surname, given_name, father_name, birth_place, personal_number, last_known_address,
-//   court_id, case_number, foreign_court, foreign_country
+//   case_number, foreign_court
 //                       text as in the API (leading/trailing spaces are dropped)
-//   sex                 female | male, required
+//   court_id            a court's id, in any case (sent in small letters, as --court sends it)
+//   sex                 female | male (f | m), in any case, required
 //   birth_date, judgment_date, final_date
 //                       YYYY-MM-DD, required
 //   release_date        YYYY-MM-DD or empty
 //   citizenships        ISO 3166-1 alpha-2 codes separated by ";", e.g. XK;AL, in any case
 //                       (sent in capitals, as --citizenship sends them; so is foreign_country)
 //   offences            LAW:ARTICLE:PARAGRAPH separated by ";", at least one, e.g.
-//                       06/L-074:230:1;04/L-082:235:0 (paragraph 0: the whole article)
+//                       06/L-074:230:1;04/L-082:235:0 (paragraph 0, or none: the whole
+//                       article; the law in any case, sent in capitals)
 //   sentence_type       imprisonment | suspended | fine | juvenile_measure | other
 //   sentence_months     whole number 0..600; empty means 0
 //   bans                TYPE:END_DATE separated by ";", TYPE one of work_with_children,
 //                       contact_with_victim, profession; END_DATE YYYY-MM-DD, empty for life
 //                       (e.g. work_with_children:2034-05-15;profession:)
-//   juvenile            true | false; empty means false
+//   juvenile            true | false (yes | no); empty means false
 //
-// Every row is checked here for its shape (field count, dates, numbers, the words above) and for
-// the cells a record cannot be without (surname, given_name, sex, birth_date, personal_number,
-// court_id, case_number, judgment_date, final_date, offences, sentence_type: an empty one is
-// "<column>: required"); the server checks the rest. Rows keep the line on which they start so both kinds of error name it.
+// Every cell is read as `record create` reads its option (ApplyField, record_fields.h: the same
+// words, codes and numbers, in the same cases), and every row is checked here for its shape
+// (field count, text that is not UTF-8) and for the cells a record cannot be without (surname,
+// given_name, sex, birth_date, personal_number, court_id, case_number, judgment_date,
+// final_date, offences, sentence_type: an empty one is "<column>: required"); the server checks
+// the rest. Rows keep the line on which they start so both kinds of error name it. A row with
+// problems of its cells keeps what of it could be read, so that the registry can name the
+// problems of its other cells in the same report (ImportCheckRequests, AddRegistryProblems).
 #ifndef REGISTRY_CLIENT_RECORD_IMPORT_H_
 #define REGISTRY_CLIENT_RECORD_IMPORT_H_
 
 #include <cstdint>
 #include <map>
+#include <optional>
 #include <set>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "client/record_fields.h"
 #include "registry/v1/records.pb.h"
 
 namespace registry::client {
@@ -66,8 +75,23 @@ std::string ImportFormatHelp();
 enum class ImportFormat { kCsv, kJsonLines };
 
 struct ImportLineError {
+  ImportLineError() = default;
+  ImportLineError(uint64_t line, std::string message) : line(line), message(std::move(message)) {}
+  ImportLineError(uint64_t line, std::string message, std::vector<FieldProblem> problems,
+                  std::optional<v1::CreateRecordRequest> record)
+      : line(line),
+        message(std::move(message)),
+        problems(std::move(problems)),
+        record(std::move(record)) {}
+
   uint64_t line = 0;
   std::string message;
+  // Of a row whose problems are of its fields, each named (in the record's order): `message` is
+  // them joined with "; ". Empty for a row that could not be read as a record (a broken line).
+  std::vector<FieldProblem> problems;
+  // Of such a row, what of it could be read, the fields named left out: what the registry checks
+  // to name the problems of its other fields (ImportCheckRequests). Unset when it cannot be sent.
+  std::optional<v1::CreateRecordRequest> record;
 };
 
 // A whole file, parsed: the rows to send (with their lines) and the rows that could not be read.
@@ -99,12 +123,28 @@ inline constexpr size_t kMaxImportRowBytes = 256 << 10;
 
 // Takes out of `parsed->rows` each row that cannot be sent, and lists it in `parsed->errors` by
 // its line: a row with text that is not well-formed UTF-8 (a file saved in another encoding:
-// protobuf refuses to serialize it, and the whole batch would fail with it) and a row over
+// protobuf refuses to serialize it, and the whole batch would fail with it; every such field
+// is named, and the rest of the row kept for the registry's check) and a row over
 // kMaxImportRowBytes (which could push its batch past the channel's limit on a message). The
 // other rows still go. registry-cli and registry-console check a file alike with it.
 //   "line 3: given_name: not valid UTF-8 (save the file as UTF-8)"  (CSV: the column's name)
 //   "line 2: row of 3000147 bytes: more than any valid record (256 KiB)"
 void SetAsideUnsendableRows(ImportFormat format, ParsedImport* parsed);
+
+// The requests, each a dry run of at most `max_rows` rows and about `max_bytes`, that have the
+// registry check the rows of `errors` that hold a record: rows with problems of their own fields
+// are not imported, but the registry's problems of their other fields (a court or an offence
+// not in its tables, a date after today, a personal number of the wrong format) are named with
+// them, so that a clerk mends a row in one round. A dry run stores nothing.
+std::vector<v1::ImportRecordsRequest> ImportCheckRequests(
+    const std::vector<ImportLineError>& errors, size_t max_rows, size_t max_bytes);
+
+// Adds to each of `errors` that the registry found invalid in `checked` (by line) its problems
+// of the fields the error does not name already, in the record's order, and words its message
+// again as the import names problems (a CSV row's by column). Problems that name no field (a
+// row repeating another, a retention period) are left out: they are of the row as it will be.
+void AddRegistryProblems(ImportFormat format, const v1::ImportRecordsResponse& checked,
+                         std::vector<ImportLineError>* errors);
 
 // A problem the registry found in a row, as the import reports it: a CSV row's problems name its
 // columns ("person.personal_number: ..." -> "personal_number: ...", RecordMessageWithColumns);

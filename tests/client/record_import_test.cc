@@ -14,6 +14,7 @@
 #include "absl/strings/strip.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "client/csv_reader.h"
 #include "client/option_parser.h"
 #include "client/record_fields.h"
@@ -102,17 +103,20 @@ TEST(ParseImportCsvTest, ConvertsEveryColumn) {
 
 // One row saved in another encoding, or one far larger than any record, made the console's whole
 // check fail (registry-cli listed them): the check both share lists them by line, by column for
-// CSV, and keeps the other rows to send.
+// CSV, and keeps the other rows to send. A row with several fields not in UTF-8 named only the
+// first: each is named, and the rest of the row is kept for the registry's check.
 TEST(SetAsideUnsendableRowsTest, ARowNotInUtf8OrTooLargeIsListedByLineAndTheOthersStay) {
-  // "Arbër" and "Pejë" as Windows-1250 writes them: ë is one byte, 0xEB.
-  const std::string cp1250 = absl::StrReplaceAll(kValidRow, {{"Arben", "Arb\xebr"}});
   const std::string huge = absl::StrReplaceAll(
       kValidRow, {{"\"Rr. A, 14\"", std::string(kMaxImportRowBytes + 10, 'a')}});
   for (const ImportFormat format : {ImportFormat::kCsv, ImportFormat::kJsonLines}) {
     absl::StatusOr<ParsedImport> parsed =
-        ParseImportCsv(absl::StrCat(Header(), kValidRow, cp1250, huge, kValidRow));
+        ParseImportCsv(absl::StrCat(Header(), kValidRow, kValidRow, huge, kValidRow));
     ASSERT_TRUE(parsed.ok()) << parsed.status();
     ASSERT_THAT(parsed->rows, SizeIs(4));
+    // "Arbër" and "Pejë" as Windows-1250 writes them: ë is one byte, 0xEB.
+    v1::Person& person = *parsed->rows[1].mutable_record()->mutable_person();
+    person.set_birth_place("Pej\xeb");
+    person.set_given_name("Arb\xebr");
     SetAsideUnsendableRows(format, &*parsed);
     ASSERT_THAT(parsed->rows, SizeIs(2));
     EXPECT_EQ(parsed->rows[0].line(), 2u);
@@ -121,12 +125,146 @@ TEST(SetAsideUnsendableRowsTest, ARowNotInUtf8OrTooLargeIsListedByLineAndTheOthe
     EXPECT_EQ(parsed->errors[0].line, 3u);
     EXPECT_EQ(parsed->errors[0].message,
               format == ImportFormat::kCsv
-                  ? "given_name: not valid UTF-8 (save the file as UTF-8)"
-                  : "person.given_name: not valid UTF-8 (save the file as UTF-8)");
+                  ? "given_name: not valid UTF-8 (save the file as UTF-8); "
+                    "birth_place: not valid UTF-8 (save the file as UTF-8)"
+                  : "person.given_name: not valid UTF-8 (save the file as UTF-8); "
+                    "person.birth_place: not valid UTF-8 (save the file as UTF-8)");
+    ASSERT_TRUE(parsed->errors[0].record.has_value());
+    EXPECT_EQ(parsed->errors[0].record->person().given_name(), "");
+    EXPECT_EQ(parsed->errors[0].record->person().birth_place(), "");
+    EXPECT_EQ(parsed->errors[0].record->person().surname(), "Kërqeli");
     EXPECT_EQ(parsed->errors[1].line, 4u);
     EXPECT_THAT(parsed->errors[1].message, StartsWith("row of "));
     EXPECT_THAT(parsed->errors[1].message, HasSubstr("more than any valid record (256 KiB)"));
+    EXPECT_FALSE(parsed->errors[1].record.has_value());
   }
+}
+
+// A CSV file saved as Windows-1250 named only "surname: not valid UTF-8", and a row's other bad
+// cells were not named with it: each cell not in UTF-8 is named, with the row's other problems,
+// in the record's order, and what of the row could be read is kept for the registry's check.
+TEST(ParseImportCsvTest, ARowNamesEveryCellNotInUtf8WithItsOtherProblemsAtOnce) {
+  const std::string row = absl::StrReplaceAll(
+      kValidRow, {{"Kërqeli", "K\xebrqeli"}, {"Arben", "Arb\xebr"}, {"Prishtinë", "Prishtin\xeb"},
+                  {",male,", ",x,"}, {"1980-04-12", "1981-02-30"}});
+  auto parsed = ParseImportCsv(Header() + row);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_THAT(parsed->rows, SizeIs(0));
+  ASSERT_THAT(parsed->errors, SizeIs(1));
+  EXPECT_EQ(parsed->errors[0].message,
+            "surname: not valid UTF-8 (save the file as UTF-8); "
+            "given_name: not valid UTF-8 (save the file as UTF-8); "
+            "sex: not female or male; birth_date: not a real date; "
+            "birth_place: not valid UTF-8 (save the file as UTF-8)");
+  ASSERT_TRUE(parsed->errors[0].record.has_value());
+  const v1::CreateRecordRequest& rest = *parsed->errors[0].record;
+  EXPECT_EQ(rest.person().surname(), "");
+  EXPECT_EQ(rest.person().birth_date(), "");
+  EXPECT_EQ(rest.person().personal_number(), "1234567890");
+  EXPECT_EQ(rest.conviction().court_id(), "basic-prishtine");
+  EXPECT_EQ(rest.conviction().offences_size(), 2);
+}
+
+// The import refused a row with sex "f" or "F" ("not female or male") and a court id in capitals
+// ("not in the court table"), which `record create --sex F --court BASIC-GJILAN` takes, although
+// its help says words and codes are taken in any case. Each cell is read as record create reads
+// the option of its field: a row and the same values typed as options make the same record.
+TEST(ParseImportCsvTest, EachCellIsTakenAsRecordCreateTakesItsOption) {
+  const std::vector<std::pair<std::string, std::string>> spellings[] = {
+      {{",male,", ",F,"}, {"basic-prishtine", "Basic-Gjilan"}},
+      {{",male,", ",f,"}, {"basic-prishtine", "BASIC-GJILAN"}, {"imprisonment,36", "FINE,"}},
+      {{",male,", ",M,"}, {"06/L-074:230:1", "06/l-074:230"}, {",XK;AL,", ",xk;Al,"},
+       {"work_with_children:2034-05-15;profession:", "Profession:none"}, {",false,", ",Yes,"}},
+  };
+  for (const auto& edits : spellings) {
+    const std::string row = absl::StrReplaceAll(kValidRow, edits);
+    auto parsed = ParseImportCsv(Header() + row);
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    ASSERT_THAT(parsed->errors, SizeIs(0)) << parsed->errors[0].message;
+    ASSERT_THAT(parsed->rows, SizeIs(1));
+    // The same values typed as the options of record create.
+    const std::vector<std::string> cells = ReadCsv(row).front().fields;
+    v1::CreateRecordRequest typed;
+    std::vector<FieldProblem> problems;
+    for (const RecordField& field : RecordFields()) {
+      const auto at =
+          std::find(ImportCsvColumns().begin(), ImportCsvColumns().end(), ImportColumnName(field));
+      if (at == ImportCsvColumns().end()) continue;
+      const std::string& cell = cells[static_cast<size_t>(at - ImportCsvColumns().begin())];
+      std::vector<std::string> values;
+      if (field.repeatable) {
+        values = absl::StrSplit(cell, ';', absl::SkipEmpty());
+      } else if (!cell.empty()) {
+        values.push_back(cell);
+      }
+      if (!values.empty()) ApplyField(field, values, &typed, &problems);
+    }
+    ASSERT_THAT(problems, SizeIs(0)) << DescribeProblem(problems[0], false);
+    EXPECT_EQ(parsed->rows[0].record().DebugString(), typed.DebugString());
+  }
+  // What the edits above make, spelt out.
+  auto parsed = ParseImportCsv(Header() + absl::StrReplaceAll(kValidRow, spellings[2]));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_THAT(parsed->rows, SizeIs(1));
+  const v1::CreateRecordRequest& record = parsed->rows[0].record();
+  EXPECT_EQ(record.person().sex(), v1::SEX_MALE);
+  EXPECT_EQ(record.conviction().offences(0).law(), "06/L-074");
+  EXPECT_EQ(record.conviction().offences(0).paragraph(), 0u);
+  EXPECT_THAT(record.person().citizenships(), ElementsAre("XK", "AL"));
+  ASSERT_EQ(record.conviction().bans_size(), 1);
+  EXPECT_EQ(record.conviction().bans(0).end_date(), "");
+  EXPECT_TRUE(record.conviction().juvenile());
+  auto capitals = ParseImportCsv(Header() + absl::StrReplaceAll(kValidRow, spellings[1]));
+  ASSERT_TRUE(capitals.ok()) << capitals.status();
+  ASSERT_THAT(capitals->rows, SizeIs(1));
+  EXPECT_EQ(capitals->rows[0].record().person().sex(), v1::SEX_FEMALE);
+  EXPECT_EQ(capitals->rows[0].record().conviction().court_id(), "basic-gjilan");
+  EXPECT_EQ(capitals->rows[0].record().conviction().sentence().type(), v1::SENTENCE_TYPE_FINE);
+}
+
+// A row refused for some of its cells was not sent, so the registry's problems of its other
+// cells (a court or an offence not in its tables, a final date after today) were named only
+// after the clerk had mended the first ones. The rows the registry can check are sent as dry
+// runs, and its problems of the fields not named already join the row's own, in the record's
+// order, named by column; problems of no field, and of a field named already, are left out.
+TEST(AddRegistryProblemsTest, TheRegistrysProblemsOfTheOtherCellsJoinTheRowsOwn) {
+  const std::string bad = absl::StrReplaceAll(
+      kValidRow,
+      {{",male,", ",x,"}, {"1980-04-12", "1981-02-30"}, {"imprisonment,36", "fine,700"}});
+  auto parsed = ParseImportCsv(Header() + kValidRow + bad + "Kërqeli,Arben\n" + bad);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_THAT(parsed->errors, SizeIs(3));
+  const std::vector<v1::ImportRecordsRequest> checks =
+      ImportCheckRequests(parsed->errors, /*max_rows=*/1, /*max_bytes=*/1 << 20);
+  ASSERT_THAT(checks, SizeIs(2)) << "the short row on line 4 is no record to check";
+  for (const v1::ImportRecordsRequest& check : checks) {
+    EXPECT_TRUE(check.dry_run());
+    ASSERT_EQ(check.rows_size(), 1);
+    EXPECT_EQ(check.rows(0).record().person().sex(), v1::SEX_UNSPECIFIED);
+    EXPECT_EQ(check.rows(0).record().conviction().court_id(), "basic-prishtine");
+  }
+  EXPECT_EQ(checks[0].rows(0).line(), 3u);
+  EXPECT_EQ(checks[1].rows(0).line(), 5u);
+  EXPECT_THAT(ImportCheckRequests(parsed->errors, 1000, 1 << 20), SizeIs(1));
+
+  v1::ImportRecordsResponse checked;
+  v1::ImportRowResult* result = checked.add_results();
+  result->set_line(3);
+  result->set_outcome(v1::ImportRowResult::OUTCOME_INVALID);
+  result->set_error(
+      "person.sex is required; person.birth_date is required; conviction.final_date: must be "
+      "before today; conviction.court_id: not in the court table; conviction.offences[1]: not in "
+      "the offence table; conviction: the same conviction (court, case number, personal number) "
+      "as another row of this import (line 5); one row per conviction");
+  AddRegistryProblems(ImportFormat::kCsv, checked, &parsed->errors);
+  EXPECT_EQ(parsed->errors[0].message,
+            "sex: not female or male; birth_date: not a real date; court_id: not in the court "
+            "table; final_date: must be before today; offences: item 2: not in the offence "
+            "table; sentence_months: not a whole number 0..600");
+  EXPECT_EQ(parsed->errors[2].message,
+            "sex: not female or male; birth_date: not a real date; sentence_months: not a whole "
+            "number 0..600")
+      << "line 5 was not in the answer";
 }
 
 TEST(ParseImportCsvTest, ColumnsMayComeInAnyOrder) {
@@ -389,7 +527,7 @@ TEST(ParseImportCsvTest, ListsEveryBadRowWithItsLineAndKeepsTheGoodOnes) {
   const std::string bad_date =
       absl::StrReplaceAll(kValidRow, {{"2024-03-01,2024-05-15", "2023-02-30,2024-05-15"}});
   const std::string bad_many = absl::StrReplaceAll(
-      kValidRow, {{",male,", ",m,"}, {"06/L-074:230:1", "06/L-074:two:1"},
+      kValidRow, {{",male,", ",x,"}, {"06/L-074:230:1", "06/L-074:two:1"},
                   {"imprisonment,36", "prison,36"}, {",false,", ",maybe,"}});
   const std::string short_row = "Kërqeli,Arben\n";
   // Line 3's address lost its closing quote, its line break is no part of a value: lines 3 and
@@ -464,11 +602,11 @@ TEST(ParseImportCsvTest, ChecksOffencesBansAndNumbers) {
       {{"06/L-074:230:1;04/L-082:235:0", ""}, "offences: required"},
       {{"06/L-074:230:1;04/L-082:235:0", ";"}, "offences: at least one LAW:ARTICLE:PARAGRAPH"},
       {{"06/L-074:230:1;", "06/L-074:1000:1;"}, "offences: item 1: not LAW:ARTICLE:PARAGRAPH"},
-      {{"06/L-074:230:1;", "06/L-074:230;"}, "offences: item 1: not LAW:ARTICLE:PARAGRAPH"},
       {{"06/L-074:230:1;", ":230:1;"}, "offences: item 1: not LAW:ARTICLE:PARAGRAPH"},
       {{"06/L-074:230:1;04/L-082:235:0", "06/L-074:x"}, "offences: not LAW:ARTICLE:PARAGRAPH"},
       {{"imprisonment,36", "imprisonment,601"}, "sentence_months: not a whole number 0..600"},
-      {{"work_with_children:2034-05-15", "work_with_children:2034-13-15"}, "bans: not a real date"},
+      {{"work_with_children:2034-05-15", "work_with_children:2034-13-15"},
+       "bans: item 1: end date: not a real date"},
       {{"work_with_children:2034-05-15", "driving:2030-01-01"},
        "bans: item 1: not work_with_children, contact_with_victim or profession"},
       {{"1980-04-12", ""}, "birth_date: required"},
