@@ -234,15 +234,23 @@ void CheckStoredData(const registry::v1::ServerConfig& c, std::vector<std::strin
     // No database yet: start-up makes a new one, whose audit log holds no event and which has
     // applied no erasure.
     const std::unique_ptr<storage::AuditWatermark> watermark = open_watermark();
+    bool lost_said = false;
     if (watermark != nullptr) {
       if (absl::Status lost = watermark->CheckNoDatabase(data_dir); !lost.ok()) {
         problems->push_back(std::string(lost.message()));
+        lost_said = true;
       }
     }
     if (absl::Status ledger = storage::ErasureLedger::Check(c.erasure_ledger_file(), *ledger_key,
                                                             nullptr);
         !ledger.ok()) {
       problems->push_back(absl::StrCat("erasure_ledger_file: ", ledger.message()));
+    } else if (absl::Status lost = storage::ErasureLedger::CheckNoDatabase(
+                   c.erasure_ledger_file(), *ledger_key, data_dir);
+               !lost.ok() && !lost_said) {
+      // As start-up refuses it: the ledger's erasures prove there was data, watermark or not
+      // (said once: the watermark's line already says the folder holds no database).
+      problems->push_back(std::string(lost.message()));
     }
     return;
   }
@@ -406,6 +414,23 @@ std::vector<std::string> TrustOpenToOthers(const registry::v1::ServerConfig& c) 
   return problems;
 }
 
+absl::Status RevocationWasInForce(const registry::v1::ServerConfig& c) {
+  if (!c.tls().crl_directory().empty() || c.crl_number_file().empty()) return absl::OkStatus();
+  // Written only once a CRL with a number was in force (server/revocation.cc): an empty file or
+  // none is no evidence, and a first installation without CRLs starts with a warning.
+  struct stat st;
+  if (::stat(c.crl_number_file().c_str(), &st) != 0 || !S_ISREG(st.st_mode) || st.st_size == 0) {
+    return absl::OkStatus();
+  }
+  return absl::FailedPreconditionError(absl::StrCat(
+      "tls.crl_directory: not set, but the CRL numbers file ", c.crl_number_file(),
+      " (crl_number_file) holds the numbers of CRLs that were in force: revocation was checked "
+      "for this installation, and without tls.crl_directory a revoked certificate would be "
+      "accepted again. Set tls.crl_directory back to the CRL folder. To run without revocation "
+      "on purpose, move ", c.crl_number_file(), " out of its folder (keep it: put back when "
+      "revocation is turned on again, it still refuses an older CRL put back)"));
+}
+
 absl::Status WritableFolder(absl::string_view field, const std::string& given) {
   std::string path = given;
   while (path.size() > 1 && path.back() == '/') path.pop_back();
@@ -507,6 +532,11 @@ std::vector<std::string> CheckConfig(const std::string& path, absl::Time now, ui
     }
   }
   CheckTls(c.tls(), now, &problems);
+  if (absl::Status in_force = RevocationWasInForce(c); !in_force.ok()) {
+    problems.push_back(std::string(in_force.message()));
+  } else if (c.tls().crl_directory().empty()) {
+    warnings->push_back(kRevocationOff);
+  }
   if (!c.tls().crl_directory().empty()) {
     auto revocation = Revocation::Load(c.tls().client_ca_file(), c.tls().crl_directory());
     if (!revocation.ok()) {

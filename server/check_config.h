@@ -79,6 +79,17 @@ std::vector<std::string> StateOpenToOthers(const registry::v1::ServerConfig& con
 // policy file is held to it where it is read: PolicyStore; the config file by LoadConfig.)
 std::vector<std::string> TrustOpenToOthers(const registry::v1::ServerConfig& config);
 
+// With tls.crl_directory unset: FailedPrecondition, starting with "tls.crl_directory: ", when
+// crl_number_file holds CRL numbers (a non-empty file: revocation was in force for this
+// installation, and without it a revoked certificate would be taken again), saying how to go on;
+// OK otherwise (and when tls.crl_directory is set). The check lists it and start-up refuses it;
+// with OK and no crl_directory, both warn kRevocationOff.
+absl::Status RevocationWasInForce(const registry::v1::ServerConfig& config);
+inline constexpr char kRevocationOff[] =
+    "tls.crl_directory: not set: revocation checking is off, so a revoked client certificate is "
+    "accepted until it expires unless the policy's deny list names it; set tls.crl_directory to "
+    "the CRL folder to check revocation";
+
 // FailedPrecondition when the data directory or the key file exists and belongs to another user
 // than `uid`: registryd run so (as root, following a runbook, for a service that runs as its
 // own user) would leave files owned by that other user, mode 0600, which the service then

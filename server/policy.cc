@@ -6,9 +6,11 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "common/identity_text.h"
 #include "common/status_macros.h"
 #include "crypto/hash.h"
@@ -27,30 +29,72 @@ bool ValidOrgId(absl::string_view id) {
   return true;
 }
 
-// The field a refusal's message starts with ("principals: ...", "principals[1].role: given
-// twice"), when it names fields of the policy all the way; "" otherwise. The rest of a message
-// may hold a principal's id or a value, and a key that names no field may be anything.
-std::string FieldNamedBy(absl::string_view message) {
-  const size_t colon = message.find(": ");
-  if (colon == absl::string_view::npos) return "";
-  const absl::string_view path = message.substr(0, colon);
+// Whether `path` ("principals[1].role") names fields of the policy all the way.
+bool NamesPolicyFields(absl::string_view path) {
   const google::protobuf::Descriptor* current = registry::v1::AccessPolicy::descriptor();
   for (absl::string_view part : absl::StrSplit(path, '.')) {
-    if (current == nullptr) return "";
+    if (current == nullptr) return false;
     if (const size_t bracket = part.find('['); bracket != absl::string_view::npos) {
       const absl::string_view index = part.substr(bracket);
       if (index.size() < 3 || index.back() != ']' ||
           !std::all_of(index.begin() + 1, index.end() - 1,
                        [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); })) {
-        return "";
+        return false;
       }
       part = part.substr(0, bracket);
     }
     const google::protobuf::FieldDescriptor* field = current->FindFieldByName(std::string(part));
-    if (field == nullptr) return "";
+    if (field == nullptr) return false;
     current = field->message_type();
   }
-  return std::string(path);
+  return true;
+}
+
+// Whether `key` is spelled as a field name is (snake_case, as the policy's fields are written):
+// a mistyped field, said as it was typed. A key spelled otherwise (capitals, spaces, digits
+// first, dashes: a name, a personal number, a date) is not repeated.
+bool SpelledLikeAField(absl::string_view key) {
+  return !key.empty() && key.size() <= 64 && absl::ascii_islower(key[0]) &&
+         std::all_of(key.begin(), key.end(), [](char c) {
+           return absl::ascii_islower(static_cast<unsigned char>(c)) ||
+                  absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '_';
+         });
+}
+
+// The field a refusal's message names, when it names fields of the policy all the way; "" when
+// it names none. The rest of a message may hold a principal's id or a value, never taken.
+//   "principals: ...", "principals[1].role: given twice"      (the checks' and the parse's own)
+//   "(principals[0].role): invalid value ..."                 (protobuf: a value of the wrong
+//                                                               type, an unknown enum name)
+//   "x: Cannot find field.", "(principals[1]) x: Cannot ..."  (protobuf: a key that is no field;
+//                                                               its path, the key only when
+//                                                               SpelledLikeAField, else
+//                                                               "(unknown key)")
+std::string FieldNamedBy(absl::string_view message) {
+  constexpr absl::string_view kUnknownKey = ": Cannot find field.";
+  if (absl::EndsWith(message, kUnknownKey)) {
+    absl::string_view rest = message.substr(0, message.size() - kUnknownKey.size());
+    std::string parent;
+    if (absl::ConsumePrefix(&rest, "(")) {
+      const size_t close = rest.find(") ");
+      if (close == absl::string_view::npos) return "";
+      parent = std::string(rest.substr(0, close));
+      if (!NamesPolicyFields(parent)) return "";
+      rest.remove_prefix(close + 2);
+    }
+    const std::string key = SpelledLikeAField(rest) ? std::string(rest) : "(unknown key)";
+    return parent.empty() ? key : absl::StrCat(parent, ".", key);
+  }
+  if (absl::StartsWith(message, "(")) {
+    const size_t close = message.find("): ");
+    if (close == absl::string_view::npos) return "";
+    const absl::string_view path = message.substr(1, close - 1);
+    return NamesPolicyFields(path) ? std::string(path) : "";
+  }
+  const size_t colon = message.find(": ");
+  if (colon == absl::string_view::npos) return "";
+  const absl::string_view path = message.substr(0, colon);
+  return NamesPolicyFields(path) ? std::string(path) : "";
 }
 
 }  // namespace

@@ -72,7 +72,10 @@ struct PolicyReading {
   // The compiled policy, or why the file is refused (LoadPolicyFile's error).
   absl::StatusOr<std::shared_ptr<const Policy>> policy;
   // For a refused file, the field the refusal names when it names one of the policy's fields
-  // ("principals", "principals[1].role"); never a value. Empty otherwise.
+  // ("principals", "principals[1].role": also a value the parse refused, such as an unknown
+  // role), or the path of a key that names no field ("x", "principals[1].x"; the key itself only
+  // when spelled as a field is, else "principals[1].(unknown key)"); never a value. Empty
+  // otherwise.
   std::string refused_field;
   // For a file refused for what it is rather than what it holds (writable by every local
   // account: OpenToOthers), why, in a fixed sentence. Empty otherwise.

@@ -190,6 +190,13 @@ absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& confi
   if (!existing_only && !storage::Database::Exists(config.data_dir())) {
     RETURN_IF_ERROR(open_watermark());
     RETURN_IF_ERROR(st.watermark->CheckNoDatabase(config.data_dir()));
+    // The ledger too: a key folder put back without its watermark still holds the erasures,
+    // which prove there was data; the new database would have "applied" them and served an
+    // empty registry that answers CLEAR for everyone.
+    ASSIGN_OR_RETURN(const crypto::SecretBytes ledger_key,
+                     crypto::DeriveKey(st.derivation_root, storage::kErasureLedgerKeyPurpose));
+    RETURN_IF_ERROR(storage::ErasureLedger::CheckNoDatabase(config.erasure_ledger_file(),
+                                                            ledger_key, config.data_dir()));
   }
 
   storage::DatabaseOptions db_options;
@@ -473,8 +480,33 @@ absl::Status RetireKek(const registry::v1::ServerConfig& config, uint32_t versio
   }
   ASSIGN_OR_RETURN(const uint64_t others, st.records->CountNotUnder(current));
   if (others > 0) {
-    return absl::FailedPreconditionError(
-        absl::StrCat(others, " data keys are not under the current KEK; rotate first"));
+    // Which versions they are under: "not under the current KEK" was said also of data keys
+    // under another version than the one asked for, as if that one were still in use. Still
+    // refused: a rotation brings every data key under the current version first.
+    ASSIGN_OR_RETURN(const uint64_t all, st.records->CountNotUnder(0));  // no version 0
+    std::vector<std::string> under;
+    uint64_t under_asked = 0;
+    uint64_t counted = 0;
+    for (uint32_t v = 1; v < current && counted < others; ++v) {
+      ASSIGN_OR_RETURN(const uint64_t not_under_v, st.records->CountNotUnder(v));
+      const uint64_t n = all - not_under_v;
+      if (n == 0) continue;
+      if (v == version) under_asked = n;
+      counted += n;
+      under.push_back(absl::StrCat("version ", v, " (", n, ")"));
+    }
+    if (under_asked > 0) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          under_asked, " data key", under_asked == 1 ? " is" : "s are",
+          " still under KEK version ", version, ": rotate the keys first (registry-cli admin "
+          "rotate-keys), which brings every data key under a new current version; nothing was "
+          "changed"));
+    }
+    return absl::FailedPreconditionError(absl::StrCat(
+        "no data key is under KEK version ", version, ", but ", others, " data key",
+        others == 1 ? " is" : "s are", " not under the current version ", current,
+        " (under KEK ", absl::StrJoin(under, ", "), "): rotate the keys first (registry-cli "
+        "admin rotate-keys), then retire it; nothing was changed"));
   }
   // A backup made while some data key was wrapped under the version (after a rotation made it,
   // before every data key had left it) needs it to be restored: retired, the backup could not be
@@ -486,6 +518,22 @@ absl::Status RetireKek(const registry::v1::ServerConfig& config, uint32_t versio
                    storage::KeyRotationState(st.db.get()).CameIn(version));
   ASSIGN_OR_RETURN(std::unique_ptr<storage::Backups> backups,
                    storage::Backups::Open(config.backup_dir()));
+  // A damaged backup (its record unreadable, or set aside for contradicting another's) has no
+  // date to go by, and may be put right and restored: it keeps every version.
+  std::vector<std::string> damaged;
+  for (const storage::Backups::Damaged& d : backups->ListDamaged()) {
+    damaged.push_back(absl::StrCat(d.id));
+  }
+  if (!damaged.empty()) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "backup", damaged.size() == 1 ? " " : "s ", absl::StrJoin(damaged, ", "), " in ",
+        config.backup_dir(), damaged.size() == 1 ? " is" : " are",
+        " damaged, so when ", damaged.size() == 1 ? "it was" : "they were",
+        " made cannot be read, and ", damaged.size() == 1 ? "it" : "they",
+        " may need KEK version ", version, " once put right (registry-cli admin backups says "
+        "what is wrong): see to ", damaged.size() == 1 ? "it" : "them",
+        " first; nothing was changed"));
+  }
   std::vector<std::string> needing;
   for (const storage::Backups::Info& backup : backups->List()) {
     // Not recorded (the first version, one rotated in before this was recorded or given by
@@ -495,6 +543,17 @@ absl::Status RetireKek(const registry::v1::ServerConfig& config, uint32_t versio
     if (after_it_came_in && backup.created_at <= left) {
       needing.push_back(absl::StrCat(backup.id));
     }
+  }
+  if (!needing.empty() && !came_in.has_value()) {
+    // Kept as needing it (the safe side), but not said to have been made while it was in use:
+    // after a restore of an earlier backup, backups made before the version existed were.
+    return absl::FailedPreconditionError(absl::StrCat(
+        "backups ", absl::StrJoin(needing, ", "), " in ", config.backup_dir(),
+        " may need KEK version ", version, ": the data folder has no record of when version ",
+        version, " came in (it was restored from an earlier backup, or the version is the first "
+        "or came in before registryd recorded it), so every backup made before every data key "
+        "had left it is kept as needing it: retire it once they are pruned (backup.keep_days "
+        "after each was made); nothing was changed"));
   }
   if (!needing.empty()) {
     return absl::FailedPreconditionError(absl::StrCat(
@@ -578,6 +637,11 @@ absl::Status RegistryServer::LoadRules() {
   // a CRL numbers file that cannot be written was blamed on the CRLs.
   RETURN_IF_ERROR(WritableFileFolder("erasure_ledger_file", config.erasure_ledger_file()));
   RETURN_IF_ERROR(WritableFileFolder("audit_watermark_file", config.audit_watermark_file()));
+  // Revocation is off without tls.crl_directory: refused where the CRL numbers show it was in
+  // force (a field dropped from the config must not let revoked certificates back in), said
+  // otherwise, as --check_config says it.
+  RETURN_IF_ERROR(RevocationWasInForce(config));
+  if (config.tls().crl_directory().empty()) Log("warning", kRevocationOff);
   if (!config.tls().crl_directory().empty()) {
     RETURN_IF_ERROR(WritableFileFolder("crl_number_file", config.crl_number_file()));
     ASSIGN_OR_RETURN(revocation_, Revocation::Load(config.tls().client_ca_file(),

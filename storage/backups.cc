@@ -13,6 +13,9 @@
 #include <fstream>
 #include <functional>
 #include <map>
+#include <optional>
+#include <memory>
+#include <set>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -32,6 +35,9 @@
 #include "common/public_status.h"
 #include "crypto/secret_bytes.h"
 #include "common/status_macros.h"
+#include "rocksdb/env.h"
+#include "rocksdb/file_checksum.h"
+#include "rocksdb/file_system.h"
 #include "rocksdb/utilities/backup_engine.h"
 #include "storage/database.h"
 #include "storage/rocksdb_status.h"
@@ -39,22 +45,61 @@
 namespace registry::storage {
 namespace {
 
-// Before RocksDB's engine reads the folder: whether two backups' records (meta/N) describe one
-// shared table file differently. The engine asserts on that (Debian's librocksdb keeps its
-// assertions), and registryd aborted at every start, --check_config and restore after one digit
-// of one meta file was changed. DataLoss naming the backups and the file, what to do.
-absl::Status MetaFilesAgree(const std::string& dir) {
+// The CRC32C of a file as a backup's record gives it (RocksDB's checksum of a backed-up file),
+// or nullopt when it cannot be read.
+std::optional<uint32_t> Crc32cOf(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) return std::nullopt;
+  rocksdb::FileChecksumGenContext context;
+  std::unique_ptr<rocksdb::FileChecksumGenerator> gen =
+      rocksdb::GetFileChecksumGenCrc32cFactory()->CreateFileChecksumGenerator(context);
+  std::vector<char> buffer(1 << 16);
+  while (in) {
+    in.read(buffer.data(), static_cast<std::streamsize>(buffer.size()));
+    if (in.gcount() > 0) gen->Update(buffer.data(), static_cast<size_t>(in.gcount()));
+  }
+  if (in.bad()) return std::nullopt;
+  gen->Finalize();
+  const std::string raw = gen->GetChecksum();  // four bytes, big-endian
+  if (raw.size() != 4) return std::nullopt;
+  uint32_t value = 0;
+  for (const char c : raw) value = (value << 8) | static_cast<unsigned char>(c);
+  return value;
+}
+
+// The checksum in a record's description of a file ("crc32 <decimal>"), or nullopt.
+std::optional<uint32_t> RecordedCrc(absl::string_view described) {
+  const size_t at = described.find("crc32 ");
+  if (at == absl::string_view::npos) return std::nullopt;
+  absl::string_view digits = described.substr(at + 6);
+  digits = digits.substr(0, digits.find(' '));
+  uint32_t value = 0;
+  if (!absl::SimpleAtoi(digits, &value)) return std::nullopt;
+  return value;
+}
+
+// Before RocksDB's engine reads the folder: the backups whose records (meta/N) describe one shared
+// table file differently from another backup's record of it. The engine asserts on that
+// (Debian's librocksdb keeps its assertions), and registryd aborted at every start,
+// --check_config and restore after one digit of one meta file was changed. Which of the records
+// was edited cannot be told from the records alone, so such backups are set aside: the engine
+// is given a view of the folder without their records (HidingFileSystem), and they are said as
+// damaged, each naming the file, the other backups and what to do. Where the file's own checksum
+// is one of the records' (what the engine would check it against), only the backups whose record
+// differs from it are set aside. Ids, paths and file names only: nothing of the data.
+std::vector<Backups::Damaged> ContradictingRecords(const std::string& dir) {
   std::error_code ec;
   const std::filesystem::path meta = std::filesystem::path(dir) / "meta";
-  if (!std::filesystem::is_directory(meta, ec)) return absl::OkStatus();
-  // A shared file's name -> its description (what follows the name) and the first backup that
-  // gave it.
-  std::map<std::string, std::pair<std::string, std::string>> seen;
+  if (!std::filesystem::is_directory(meta, ec)) return {};
+  // A shared file's name -> each description of it (what follows the name) -> the backups that
+  // give it.
+  std::map<std::string, std::map<std::string, std::set<uint32_t>>> seen;
   for (const auto& entry : std::filesystem::directory_iterator(meta, ec)) {
-    const std::string id = entry.path().filename().string();
-    if (id.empty() || !std::all_of(id.begin(), id.end(), [](char c) {
+    const std::string name = entry.path().filename().string();
+    uint32_t id = 0;
+    if (name.empty() || !std::all_of(name.begin(), name.end(), [](char c) {
           return absl::ascii_isdigit(static_cast<unsigned char>(c));
-        })) {
+        }) || !absl::SimpleAtoi(name, &id)) {
       continue;  // the engine's temporary files; they are not read as backups
     }
     std::ifstream in(entry.path());
@@ -78,23 +123,141 @@ absl::Status MetaFilesAgree(const std::string& dir) {
       }
     }
     if (!readable) continue;
-    for (const auto& [name, described] : shared) {
-      auto [it, added] = seen.emplace(name, std::make_pair(described, id));
-      if (!added && it->second.first != described) {
-        return absl::DataLossError(absl::StrCat(
-            "the backups in ", dir, " are damaged: backups ", it->second.second, " and ", id,
-            " describe the shared file ", name,
-            " differently (a record of a backup, meta/N, was edited): move the one that is wrong "
-            "out of ", meta.string(), " (keep it for the investigation), then check the rest "
-            "with registry-cli admin verify-backup"));
+    for (const auto& [file, described] : shared) seen[file][described].insert(id);
+  }
+  // Each backup set aside -> the first file (by name) its record contradicts another's about,
+  // the backups that describe that file otherwise, and whether the file itself bears them out.
+  struct Aside {
+    std::string file;
+    std::set<uint32_t> others;
+    bool file_agrees_with_others = false;
+  };
+  std::map<uint32_t, Aside> aside;
+  for (const auto& [file, descriptions] : seen) {
+    if (descriptions.size() < 2) continue;
+    // The file tells which record is right: those whose checksum it does not have are set
+    // aside. When it has none of them (or cannot be read), every one is.
+    const std::optional<uint32_t> actual = Crc32cOf((std::filesystem::path(dir) / file).string());
+    // Only one description can be right: two that agree on the checksum but differ otherwise
+    // would still contradict each other before the engine.
+    int matching = 0;
+    for (const auto& [described, ids] : descriptions) {
+      if (actual.has_value() && RecordedCrc(described) == actual) ++matching;
+    }
+    const bool some_right = matching == 1;
+    for (const auto& [described, ids] : descriptions) {
+      if (some_right && RecordedCrc(described) == actual) continue;
+      for (const uint32_t id : ids) {
+        if (aside.count(id) > 0) continue;
+        Aside why{file, {}, some_right};
+        for (const auto& [other_described, other_ids] : descriptions) {
+          if (other_described != described) why.others.insert(other_ids.begin(), other_ids.end());
+        }
+        aside.emplace(id, std::move(why));
       }
     }
   }
-  return absl::OkStatus();
+  std::vector<Backups::Damaged> damaged;
+  for (const auto& [id, why] : aside) {
+    const std::string record = (meta / absl::StrCat(id)).string();
+    const bool one = why.others.size() == 1;
+    damaged.push_back(
+        {id, absl::StrCat(
+                 record, ": it describes the shared file ", why.file, " differently from backup",
+                 one ? " " : "s ", absl::StrJoin(why.others, ", "),
+                 " (a record of a backup, meta/N, was edited); ",
+                 why.file_agrees_with_others
+                     ? absl::StrCat("the file bears out the other record: move ", record,
+                                    " out of ", meta.string())
+                     : absl::StrCat("the file bears out neither: move the one that is wrong out "
+                                    "of ", meta.string()),
+                 " (keep it for the investigation), then make a new backup and check the rest "
+                 "with registry-cli admin verify-backup; until then no backup can be made or "
+                 "pruned")});
+  }
+  return damaged;
 }
 
+// The backup folder as RocksDB's engine is to see it: without the records of the backups
+// ContradictingRecords set aside, which it would assert on.
+class HidingFileSystem : public rocksdb::FileSystemWrapper {
+ public:
+  HidingFileSystem(const std::string& dir, const std::vector<Backups::Damaged>& hidden)
+      : rocksdb::FileSystemWrapper(rocksdb::FileSystem::Default()),
+        meta_(Normal(absl::StrCat(dir, "/meta"))) {
+    for (const Backups::Damaged& d : hidden) hidden_.insert(absl::StrCat(d.id));
+  }
+  const char* Name() const override { return "HidingFileSystem"; }
+
+  rocksdb::IOStatus GetChildren(const std::string& dir, const rocksdb::IOOptions& options,
+                                std::vector<std::string>* result,
+                                rocksdb::IODebugContext* dbg) override {
+    rocksdb::IOStatus s = target()->GetChildren(dir, options, result, dbg);
+    if (s.ok() && Normal(dir) == meta_) {
+      result->erase(std::remove_if(result->begin(), result->end(),
+                                   [&](const std::string& n) { return hidden_.count(n) > 0; }),
+                    result->end());
+    }
+    return s;
+  }
+  rocksdb::IOStatus GetChildrenFileAttributes(const std::string& dir,
+                                              const rocksdb::IOOptions& options,
+                                              std::vector<rocksdb::FileAttributes>* result,
+                                              rocksdb::IODebugContext* dbg) override {
+    rocksdb::IOStatus s = target()->GetChildrenFileAttributes(dir, options, result, dbg);
+    if (s.ok() && Normal(dir) == meta_) {
+      result->erase(std::remove_if(result->begin(), result->end(),
+                                   [&](const rocksdb::FileAttributes& a) {
+                                     return hidden_.count(a.name) > 0;
+                                   }),
+                    result->end());
+    }
+    return s;
+  }
+
+ private:
+  static std::string Normal(const std::string& path) {
+    std::string normal = std::filesystem::path(path).lexically_normal().string();
+    while (normal.size() > 1 && normal.back() == '/') normal.pop_back();
+    return normal;
+  }
+
+  const std::string meta_;
+  std::set<std::string> hidden_;
+};
+
+// A read-only engine over the folder (writing nothing there: no folder made, no leftover
+// deleted), without the records ContradictingRecords sets aside, which come with it. The
+// environment that hides them is kept for as long as the engine (declared before it).
+struct Reader {
+  std::unique_ptr<rocksdb::Env> env;
+  std::unique_ptr<rocksdb::BackupEngineReadOnly> engine;
+  std::vector<Backups::Damaged> set_aside;
+};
+
+absl::StatusOr<Reader> OpenReader(const std::string& dir) {
+  Reader reader;
+  reader.set_aside = ContradictingRecords(dir);
+  rocksdb::Env* env = rocksdb::Env::Default();
+  if (!reader.set_aside.empty()) {
+    reader.env = rocksdb::NewCompositeEnv(
+        std::make_shared<HidingFileSystem>(dir, reader.set_aside));
+    env = reader.env.get();
+  }
+  rocksdb::BackupEngineOptions options(dir, env);
+  options.share_table_files = true;
+  rocksdb::BackupEngineReadOnly* raw = nullptr;
+  rocksdb::IOStatus s = rocksdb::BackupEngineReadOnly::Open(options, env, &raw);
+  if (!s.ok()) return FromRocksDb(s);
+  reader.engine.reset(raw);
+  return reader;
+}
+
+// The engine that makes and deletes backups. Only for a folder whose records agree: it is never
+// given a view without some of them, since its garbage collection would delete the files only
+// the hidden backups use (one of which may be sound), and a new backup beside them could be
+// given a file whose record then contradicts theirs. Callers check ContradictingRecords first.
 absl::StatusOr<std::unique_ptr<rocksdb::BackupEngine>> OpenEngine(const std::string& dir) {
-  RETURN_IF_ERROR(MetaFilesAgree(dir));
   rocksdb::BackupEngineOptions options(dir);
   options.sync = true;
   options.share_table_files = true;
@@ -104,16 +267,16 @@ absl::StatusOr<std::unique_ptr<rocksdb::BackupEngine>> OpenEngine(const std::str
   return std::unique_ptr<rocksdb::BackupEngine>(raw);
 }
 
-// The same folder read without writing anything there (no folder made, no leftover deleted).
-absl::StatusOr<std::unique_ptr<rocksdb::BackupEngineReadOnly>> OpenEngineReadOnly(
-    const std::string& dir) {
-  RETURN_IF_ERROR(MetaFilesAgree(dir));
-  rocksdb::BackupEngineOptions options(dir);
-  options.share_table_files = true;
-  rocksdb::BackupEngineReadOnly* raw = nullptr;
-  rocksdb::IOStatus s = rocksdb::BackupEngineReadOnly::Open(options, rocksdb::Env::Default(), &raw);
-  if (!s.ok()) return FromRocksDb(s);
-  return std::unique_ptr<rocksdb::BackupEngineReadOnly>(raw);
+// Why no backup can be made or deleted while records contradict (see OpenEngine): public, since
+// it holds ids, paths and file names only, and the security officer is the one to be told.
+absl::Status ContradictionRefusal(const std::string& dir,
+                                  const std::vector<Backups::Damaged>& set_aside) {
+  std::vector<uint32_t> ids;
+  for (const Backups::Damaged& d : set_aside) ids.push_back(d.id);
+  return PublicError(absl::FailedPreconditionError(absl::StrCat(
+      "no backup can be made or pruned in ", dir, " while backups ", absl::StrJoin(ids, ", "),
+      " describe a shared file differently (", set_aside.front().reason,
+      "); registry-cli admin backups lists them as DAMAGED")));
 }
 
 // Whether `dir` holds the engine's record of any backup: a read-only engine refuses a folder
@@ -124,8 +287,10 @@ bool HasMetaFolder(const std::string& dir) {
 }
 
 // The backups whose meta file the engine could not read, by id, with its reason.
+// With them, those whose records were set aside (ContradictingRecords), in order of id.
 std::vector<Backups::Damaged> DamagedOf(const rocksdb::BackupEngineReadOnlyBase& engine,
-                                        const std::string& dir) {
+                                        const std::string& dir,
+                                        const std::vector<Backups::Damaged>& set_aside) {
   std::vector<rocksdb::BackupID> ids;
   engine.GetCorruptedBackups(&ids);
   std::sort(ids.begin(), ids.end());
@@ -139,6 +304,9 @@ std::vector<Backups::Damaged> DamagedOf(const rocksdb::BackupEngineReadOnlyBase&
     if (!absl::StrContains(reason, meta)) reason = absl::StrCat(meta, ": ", reason);
     damaged.push_back({id, std::move(reason)});
   }
+  damaged.insert(damaged.end(), set_aside.begin(), set_aside.end());
+  std::sort(damaged.begin(), damaged.end(),
+            [](const Backups::Damaged& a, const Backups::Damaged& b) { return a.id < b.id; });
   return damaged;
 }
 
@@ -149,10 +317,11 @@ std::string DamagedMessage(const Backups::Damaged& damaged) {
 
 // See Backups::ChooseForRestore.
 absl::StatusOr<uint32_t> ChooseOn(const rocksdb::BackupEngineReadOnlyBase& engine,
-                                  const std::string& dir, uint32_t id) {
+                                  const std::string& dir,
+                                  const std::vector<Backups::Damaged>& set_aside, uint32_t id) {
   std::vector<rocksdb::BackupInfo> infos;
   engine.GetBackupInfo(&infos);
-  const std::vector<Backups::Damaged> damaged = DamagedOf(engine, dir);
+  const std::vector<Backups::Damaged> damaged = DamagedOf(engine, dir, set_aside);
   uint32_t newest_sound = 0;
   bool sound = false;
   for (const rocksdb::BackupInfo& info : infos) {
@@ -245,7 +414,22 @@ Backups::Backups(std::unique_ptr<rocksdb::BackupEngine> engine, std::string dir)
     : engine_(std::move(engine)), dir_(std::move(dir)) {}
 Backups::~Backups() = default;
 
+const rocksdb::BackupEngineReadOnlyBase& Backups::reader() const {
+  if (engine_ != nullptr) return *engine_;
+  return *read_only_;
+}
+
 absl::StatusOr<std::unique_ptr<Backups>> Backups::Open(const std::string& dir) {
+  if (std::vector<Damaged> set_aside = ContradictingRecords(dir); !set_aside.empty()) {
+    // Read only, without their records: the rest is listed, verified and restored as ever, and
+    // no backup is made or deleted until the records agree again (see OpenEngine).
+    ASSIGN_OR_RETURN(Reader reader, OpenReader(dir));
+    std::unique_ptr<Backups> backups(new Backups(nullptr, dir));
+    backups->view_env_ = std::move(reader.env);
+    backups->read_only_ = std::move(reader.engine);
+    backups->set_aside_ = std::move(reader.set_aside);
+    return backups;
+  }
   absl::StatusOr<std::unique_ptr<rocksdb::BackupEngine>> engine = OpenEngine(dir);
   if (!engine.ok()) {
     RETURN_IF_ERROR(BackupFolderProblem(dir));
@@ -257,6 +441,7 @@ absl::StatusOr<std::unique_ptr<Backups>> Backups::Open(const std::string& dir) {
 absl::StatusOr<Backups::Info> Backups::Create(Database* db) {
   // Before anything is written: a flush or a copy that met a full disk inside RocksDB's backup
   // engine aborted registryd.
+  if (engine_ == nullptr) return ContradictionRefusal(dir_, set_aside_);
   RETURN_IF_ERROR(db->RoomForBackupIn(dir_));
   // A table file with a damaged block would be copied as it is (the backup's own checksums are
   // taken of the damaged bytes), and the backup later called sound: none is taken of it.
@@ -283,7 +468,7 @@ absl::StatusOr<Backups::Info> Backups::Create(Database* db) {
 
 std::vector<Backups::Info> Backups::List() {
   std::vector<rocksdb::BackupInfo> infos;
-  engine_->GetBackupInfo(&infos);
+  reader().GetBackupInfo(&infos);
   std::vector<Info> out;
   for (const auto& info : infos) out.push_back(InfoOf(info));
   std::sort(out.begin(), out.end(), [](const Info& a, const Info& b) { return a.id < b.id; });
@@ -298,13 +483,14 @@ std::vector<Backups::Info> Backups::List() {
   return out;
 }
 
-std::vector<Backups::Damaged> Backups::ListDamaged() { return DamagedOf(*engine_, dir_); }
+std::vector<Backups::Damaged> Backups::ListDamaged() {
+  return DamagedOf(reader(), dir_, set_aside_);
+}
 
 absl::StatusOr<std::vector<Backups::Damaged>> Backups::DamagedIn(const std::string& dir) {
   if (!HasMetaFolder(dir)) return std::vector<Damaged>();
-  ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::BackupEngineReadOnly> engine,
-                   OpenEngineReadOnly(dir));
-  return DamagedOf(*engine, dir);
+  ASSIGN_OR_RETURN(const Reader reader, OpenReader(dir));
+  return DamagedOf(*reader.engine, dir, reader.set_aside);
 }
 
 absl::StatusOr<uint32_t> Backups::ChooseForRestore(const std::string& dir, uint32_t id) {
@@ -312,9 +498,8 @@ absl::StatusOr<uint32_t> Backups::ChooseForRestore(const std::string& dir, uint3
     return absl::NotFoundError(id == 0 ? absl::StrCat("there is no backup in ", dir)
                                        : absl::StrCat("no backup ", id, " in ", dir));
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::BackupEngineReadOnly> engine,
-                   OpenEngineReadOnly(dir));
-  return ChooseOn(*engine, dir, id);
+  ASSIGN_OR_RETURN(const Reader reader, OpenReader(dir));
+  return ChooseOn(*reader.engine, dir, reader.set_aside, id);
 }
 
 std::vector<uint32_t> Backups::Expired(uint32_t keep_count, absl::Duration keep_age,
@@ -330,24 +515,25 @@ std::vector<uint32_t> Backups::Expired(uint32_t keep_count, absl::Duration keep_
 }
 
 absl::Status Backups::Delete(const std::vector<uint32_t>& ids) {
+  if (ids.empty()) return absl::OkStatus();
+  if (engine_ == nullptr) return ContradictionRefusal(dir_, set_aside_);
   for (uint32_t id : ids) {
     rocksdb::IOStatus s = engine_->DeleteBackup(id);
     if (!s.ok()) return FromRocksDb(s);
   }
-  if (ids.empty()) return absl::OkStatus();
   return FromRocksDb(engine_->GarbageCollect());
 }
 
 absl::Status Backups::Verify(uint32_t id) {
   rocksdb::BackupInfo info;
-  if (!engine_->GetBackupInfo(id, &info).ok()) {
+  if (!reader().GetBackupInfo(id, &info).ok()) {
     // The engine answers a damaged backup as it answers none: it is said as damaged.
     for (const Damaged& damaged : ListDamaged()) {
       if (damaged.id == id) return absl::DataLossError(DamagedMessage(damaged));
     }
     return absl::NotFoundError(absl::StrCat("no backup ", id));
   }
-  rocksdb::IOStatus s = engine_->VerifyBackup(id, /*verify_with_checksum=*/true);
+  rocksdb::IOStatus s = reader().VerifyBackup(id, /*verify_with_checksum=*/true);
   if (s.ok()) return absl::OkStatus();
   return absl::DataLossError(absl::StrCat("backup ", id, ": ", s.ToString()));
 }
@@ -673,10 +859,21 @@ absl::StatusOr<std::unique_ptr<Backups::Staged>> Backups::Stage(const std::strin
         ", which a restore moves aside whole: the backups would leave with it. Move the backup "
         "folder out of the data folder, set backup_dir to its new place, and restore again"));
   }
-  ASSIGN_OR_RETURN(std::unique_ptr<rocksdb::BackupEngine> engine, OpenEngine(backup_dir));
+  // Read only where records contradict (see ContradictingRecords): the backups they set aside
+  // are refused as damaged, the others restored as ever.
+  std::unique_ptr<rocksdb::BackupEngine> writer;
+  Reader reader;
+  if (ContradictingRecords(backup_dir).empty()) {
+    ASSIGN_OR_RETURN(writer, OpenEngine(backup_dir));
+  } else {
+    ASSIGN_OR_RETURN(reader, OpenReader(backup_dir));
+  }
+  rocksdb::BackupEngineReadOnlyBase* engine =
+      writer != nullptr ? static_cast<rocksdb::BackupEngineReadOnlyBase*>(writer.get())
+                        : reader.engine.get();
   // A damaged backup is refused by name, and 0 never falls back to an older backup than the
   // newest: the engine leaves a damaged one out, and took the one before it.
-  ASSIGN_OR_RETURN(id, ChooseOn(*engine, backup_dir, id));
+  ASSIGN_OR_RETURN(id, ChooseOn(*engine, backup_dir, reader.set_aside, id));
   // A name of its own, made with the folder (mode 0700, as registryd makes its folders).
   std::string path = names.Beside(".restore-staging-XXXXXX");
   if (::mkdtemp(path.data()) == nullptr) {
@@ -692,7 +889,8 @@ absl::StatusOr<std::unique_ptr<Backups::Staged>> Backups::Stage(const std::strin
     // RocksDB returns at the first file that fails while its copying thread goes on with the
     // others: the engine is closed first (which waits for that thread), so that nothing is
     // written into the staging folder while or after it is deleted.
-    engine.reset();
+    writer.reset();
+    reader.engine.reset();
     const absl::Status failed = FromRocksDb(s);
     return absl::Status(failed.code(),
                         absl::StrCat("backup ", id, " cannot be restored: ", failed.message()));

@@ -41,6 +41,9 @@
 
 namespace rocksdb {
 class BackupEngine;
+class BackupEngineReadOnly;
+class BackupEngineReadOnlyBase;
+class Env;
 }  // namespace rocksdb
 
 namespace registry::storage {
@@ -64,18 +67,25 @@ class Backups {
   };
 
   // A backup whose record of its files (<dir>/meta/<id>) is there but cannot be read: a line
-  // edited, cut short, or naming a file whose checksum differs from another backup's record of
-  // it. RocksDB's engine leaves such a backup out of every list (and a restore of the newest took
-  // the one before it, saying nothing); here it is named wherever backups are listed, verified
-  // or restored, and can be neither verified nor restored.
+  // edited, cut short, or describing a shared file otherwise than another backup's record of it
+  // (then the one the file does not bear out; both when it bears out neither). RocksDB's engine
+  // leaves such a backup out of every list (and a restore of the newest took the one before it,
+  // saying nothing); here it is named wherever backups are listed, verified or restored, and can
+  // be neither verified nor restored.
   struct Damaged {
     uint32_t id = 0;
-    // The meta file's path, then RocksDB's reason: what in it is wrong (file names and checksums,
+    // The meta file's path, then RocksDB's reason (or, for a contradicting record, the file, the
+    // other backups and what to do): what in it is wrong (file names and checksums,
     // nothing of the data).
     std::string reason;
   };
 
-  // Opens (creating) the backup folder. Unavailable on I/O errors.
+  // Opens (creating) the backup folder. Unavailable on I/O errors. When two backups' records
+  // describe a shared file differently (one was edited: RocksDB's engine asserts on it), both
+  // are set aside as damaged (ListDamaged names the file, the other backups and what to do) and
+  // the folder is opened read only: the others are listed, verified and restored, but Create and
+  // Delete refuse (FailedPrecondition, public), since the engine's garbage collection would
+  // delete the files only the set-aside backups use, one of which may be sound.
   static absl::StatusOr<std::unique_ptr<Backups>> Open(const std::string& dir);
 
   // The damaged backups of `dir`, read without writing anything there (for the offline modes and
@@ -220,7 +230,16 @@ class Backups {
  private:
   Backups(std::unique_ptr<rocksdb::BackupEngine> engine, std::string dir);
 
+  // engine_, or read_only_ when there is none.
+  const rocksdb::BackupEngineReadOnlyBase& reader() const;
+
+  // Null while two backups' records contradict (see Open): then read_only_, over a view of the
+  // folder without their records (view_env_, which outlives it), reads the rest.
   std::unique_ptr<rocksdb::BackupEngine> engine_;
+  std::unique_ptr<rocksdb::Env> view_env_;
+  std::unique_ptr<rocksdb::BackupEngineReadOnly> read_only_;
+  // The backups whose records were set aside, as damaged.
+  std::vector<Damaged> set_aside_;
   const std::string dir_;
 };
 

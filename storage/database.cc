@@ -632,6 +632,17 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
         "): nothing is served from it; check it with registryd --verify_data, or restore the "
         "latest backup (registryd --restore_backup 0)"));
   }
+  if (s.IsNoSpace()) {
+    // Most often after a kill on a full disk: the open replays the write-ahead log into a new
+    // table file and has no room for it. RocksDB's text alone named a file, not what to do.
+    // Unavailable: registryd exits 1 (try again), and starts once there is room.
+    return absl::UnavailableError(absl::StrCat(
+        "the disk holding data_dir ", options.path, " is full: the database cannot be opened "
+        "(it writes its files at open). Free space on that disk (old backups beyond the "
+        "retention; never files in ", options.path, "), then start registryd again: nothing "
+        "is lost, what was written is still in ", options.path, " (rocksdb: ", s.ToString(),
+        ")"));
+  }
   if (!s.ok()) return FromRocksDb(s);
   std::unique_ptr<rocksdb::DB> db(raw);  // wrap at once
   // handles[0] is the default family, which we do not use; keep ours in Cf order.

@@ -107,6 +107,28 @@ absl::Status ErasureLedger::Check(const std::string& path, const crypto::SecretB
   return ledger.AppliedOf(entries).status();
 }
 
+absl::Status ErasureLedger::CheckNoDatabase(const std::string& path,
+                                            const crypto::SecretBytes& mac_key,
+                                            absl::string_view data_dir) {
+  const ErasureLedger ledger(path, mac_key, nullptr);
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    if (errno != ENOENT) return Io("stat", path);
+    return absl::OkStatus();  // a first start
+  }
+  ASSIGN_OR_RETURN(const std::vector<Entry> entries, ledger.ReadAll(/*repair=*/false));
+  if (entries.empty()) return absl::OkStatus();
+  // Authenticated entries: this registry erased records, so it held data. A new, empty database
+  // made here would answer CLEAR for everyone its lost data named.
+  return absl::FailedPreconditionError(absl::StrCat(
+      "data_dir: ", data_dir, " holds no database, but the erasure ledger ", path, " holds ",
+      entries.size(), " erasures of this registry, so it held data: check data_dir in the config "
+      "(a mistyped or moved folder); nothing was created there. If the data directory was lost, "
+      "restore it with --restore_backup; start-up refuses to begin a new, empty registry in its "
+      "place (to start an empty registry on purpose, move the erasure ledger and the audit "
+      "watermark aside as well)"));
+}
+
 absl::StatusOr<std::vector<ErasureLedger::Entry>> ErasureLedger::ReadAll(bool repair) const {
   const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Io("open", path_);

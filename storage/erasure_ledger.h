@@ -98,6 +98,15 @@ class ErasureLedger {
   static absl::Status Check(const std::string& path, const crypto::SecretBytes& mac_key,
                             const Database* db);
 
+  // A data folder that holds no database, where start-up would begin a new, empty registry:
+  // FailedPrecondition (naming `data_dir`, the ledger and how many erasures it holds) when the
+  // ledger at `path` holds any entry that verifies against `mac_key`, since the registry it
+  // belongs to had data (a mistyped or moved data_dir, or a lost data directory to restore);
+  // OK when the file is missing or empty (a first start). Check's DataLoss and Unavailable when
+  // the ledger cannot be read or verified. Writes nothing.
+  static absl::Status CheckNoDatabase(const std::string& path, const crypto::SecretBytes& mac_key,
+                                      absl::string_view data_dir);
+
   // Appends an entry for `record_id` (whose person has `token`, and whose conviction had the
   // uniqueness tokens `dedup_tokens`, 32 bytes each, possibly none) durably, then stages into `w`
   // the database's marker "applied through this entry". Unavailable when the file cannot be

@@ -353,6 +353,29 @@ TEST_F(FullDiskTest, TheFirstChangeAfterSpaceReturnsGoesThrough) {
   ASSERT_NO_FATAL_FAILURE(ExpectAllOfItAfterARestart());
 }
 
+// A start on a full disk (after a kill, the open replays the write-ahead log into a new table
+// file) ended with RocksDB's text alone ("rocksdb: IO error: No space left on device: While
+// appending to file: .../000024.sst"). It says that the data folder's disk is full and what to
+// do, as a start that may be tried again (UNAVAILABLE: registryd exits 1), and once space is back
+// the start finds everything.
+TEST_F(FullDiskTest, AStartOnAFullDiskSaysTheDataFoldersDiskIsFullAndStartsOnceSpaceReturns) {
+  for (int n = 0; n < 3; ++n) ASSERT_TRUE(Create(n).ok());
+  server_->Stop();
+  disk_->SetFree(0);
+  const absl::Status refused = server_->Restart();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kUnavailable) << refused;
+  const std::string data_dir = server_->config().data_dir();
+  EXPECT_THAT(std::string(refused.message()),
+              ::testing::HasSubstr(absl::StrCat("the disk holding data_dir ", data_dir,
+                                                " is full")));
+  EXPECT_THAT(std::string(refused.message()), ::testing::HasSubstr("Free space on that disk"));
+  EXPECT_THAT(std::string(refused.message()), ::testing::HasSubstr("nothing is lost"));
+  EXPECT_GT(disk_->refusals(), 0u) << "the start did not meet the full disk";
+
+  disk_->SetFree(kPlenty);
+  ASSERT_NO_FATAL_FAILURE(ExpectAllOfItAfterARestart());
+}
+
 // RocksDB's own log (LOG in the data folder) met the full disk too: its writer stayed failed, and
 // the next warning RocksDB wrote once space had returned (admin verify-data opening each table
 // file) failed its assertion and ended registryd. Its lines now go through the registry's own

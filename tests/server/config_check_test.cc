@@ -332,6 +332,73 @@ TEST_F(CheckConfigTest, ADataFolderPutBackFromAnEarlierCopyIsAProblemAsAtStart) 
   EXPECT_FALSE(std::filesystem::exists(dir_ + "/data")) << "the check made a data folder";
 }
 
+// The key folder put back without its audit watermark, and a data folder that holds no database
+// (emptied, or a mistyped data_dir): the check said "no problem found", and the start began an
+// empty registry, applied the ledger's erasures to it and answered CLEAR for everyone. The
+// ledger's authenticated erasures prove there was data: both refuse it (exit 2), and neither
+// makes a database there. An empty ledger (a first start) is no such proof.
+TEST_F(CheckConfigTest, AnEmptyDataFolderBesideAnErasureLedgerWithEntriesIsAProblemAsAtStart) {
+  ASSERT_NO_FATAL_FAILURE(AddData(/*erasures=*/2, /*events=*/1));
+  absl::StatusOr<registry::v1::ServerConfig> config = LoadConfig(dir_ + "/registryd.json");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_TRUE(std::filesystem::remove(config->audit_watermark_file()));
+  std::filesystem::remove_all(dir_ + "/data");
+  ASSERT_EQ(::mkdir((dir_ + "/data").c_str(), 0700), 0);
+
+  const std::string problem =
+      absl::StrCat("data_dir: ", dir_, "/data holds no database, but the erasure ledger ",
+                   Ledger(), " holds 2 erasures of this registry");
+  EXPECT_THAT(Check(), ::testing::ElementsAre(::testing::AllOf(
+                           HasSubstr(problem), HasSubstr("--restore_backup"))));
+  std::string out;
+  EXPECT_EQ(Run(&out), 2) << out;
+  EXPECT_THAT(out, HasSubstr("problem: " + problem));
+  EXPECT_EQ(Start(&out), 2) << out;
+  EXPECT_THAT(testing::OneErrorLogLine(out).fields().at("msg").string_value(),
+              HasSubstr(problem));
+  EXPECT_FALSE(storage::Database::Exists(dir_ + "/data")) << "a database was made";
+
+  // A first start: a ledger that holds no erasure proves nothing.
+  std::ofstream(Ledger(), std::ios::trunc);
+  EXPECT_THAT(Check(), ::testing::IsEmpty());
+}
+
+// tls.crl_directory removed from a config whose installation checked revocation: the check said
+// "no problem found", the start said nothing of revocation, and a revoked certificate was taken
+// again. The CRL numbers file (written once a numbered CRL was in force) shows it was on: the
+// check and the start refuse it as a config problem (exit 2). Without that evidence (the file
+// moved aside on purpose, or never written) the check warns that revocation is off.
+TEST_F(CheckConfigTest, ACrlFolderDroppedFromTheConfigWhereRevocationWasInForceIsAProblem) {
+  absl::StatusOr<registry::v1::ServerConfig> config = LoadConfig(dir_ + "/registryd.json");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const std::string numbers = config->crl_number_file();
+  Put(std::filesystem::path(numbers).filename().string(), std::string(64, 'A') + " 1\n");
+  ::chmod(numbers.c_str(), 0600);
+  EXPECT_THAT(Check(), ::testing::IsEmpty());
+  const std::string with = testing::ReadFileOrDie(dir_ + "/registryd.json");
+  ASSERT_TRUE(absl::StrContains(with, R"(, "crl_directory": "crl")"));
+  Put("registryd.json", absl::StrReplaceAll(with, {{R"(, "crl_directory": "crl")", ""}}));
+
+  const std::string problem = absl::StrCat(
+      "tls.crl_directory: not set, but the CRL numbers file ", numbers, " (crl_number_file)");
+  EXPECT_THAT(Check(), ::testing::ElementsAre(HasSubstr(problem)));
+  std::string out;
+  EXPECT_EQ(Run(&out), 2) << out;
+  EXPECT_THAT(out, HasSubstr("problem: " + problem));
+  EXPECT_THAT(out, HasSubstr("revocation was checked for this installation"));
+  EXPECT_EQ(Start(&out), 2) << out;
+  EXPECT_THAT(testing::OneErrorLogLine(out).fields().at("msg").string_value(),
+              HasSubstr(problem));
+
+  // Moved aside on purpose: no problem, but said.
+  std::filesystem::rename(numbers, numbers + ".kept");
+  EXPECT_THAT(Check(), ::testing::IsEmpty());
+  EXPECT_EQ(Run(&out), 0) << out;
+  EXPECT_THAT(out, HasSubstr(absl::StrCat("warning: ", kRevocationOff)));
+  EXPECT_THAT(out, HasSubstr("revocation checking is off"));
+  EXPECT_THAT(out, HasSubstr("no problem found; 1 warning (above)"));
+}
+
 // Another installation's key file in place of this one's: the check compares the key check
 // value with the database's as start-up does.
 TEST_F(CheckConfigTest, AnotherInstallationsKeyFileIsAProblemAsAtStart) {
@@ -504,6 +571,32 @@ TEST_F(DamagedBackupTest, TheCheckWarnsOfADamagedBackupByIdWithoutFailing) {
                           &warnings),
               ::testing::IsEmpty());
   EXPECT_THAT(warnings, ::testing::ElementsAre(HasSubstr("backup 3 is damaged")));
+}
+
+// A record edited so that it describes a shared file otherwise than the others do
+// (`sed -i '4s/crc32 [0-9]*/crc32 12345/' meta/1`): the check said "no problem found" while no
+// backup could be listed or made. It warns of that backup by id, with what to do.
+TEST_F(DamagedBackupTest, TheCheckWarnsOfTwoRecordsThatDescribeASharedFileDifferently) {
+  const std::string meta = backup_dir_ + "/meta/1";
+  std::vector<std::string> lines = absl::StrSplit(testing::ReadFileOrDie(meta), '\n');
+  size_t shared = 0;
+  while (shared < lines.size() && !absl::StartsWith(lines[shared], "shared")) ++shared;
+  ASSERT_LT(shared, lines.size());
+  const size_t crc = lines[shared].find(" crc32 ");
+  ASSERT_NE(crc, std::string::npos) << lines[shared];
+  lines[shared] = absl::StrCat(lines[shared].substr(0, crc), " crc32 12345");
+  std::ofstream(meta, std::ios::trunc) << absl::StrJoin(lines, "\n");
+
+  std::vector<std::string> not_checked;
+  std::vector<std::string> warnings;
+  EXPECT_THAT(CheckConfig(dir_ + "/registryd.json", absl::Now(), ::geteuid(), &not_checked,
+                          &warnings),
+              ::testing::IsEmpty());
+  EXPECT_THAT(warnings,
+              ::testing::Contains(::testing::AllOf(
+                  HasSubstr("backup 1 is damaged"), HasSubstr("describes the shared file"),
+                  HasSubstr(absl::StrCat("move ", meta, " out of")),
+                  HasSubstr("no backup can be made"))));
 }
 
 // `--restore_backup 0` restored backup 2 when backup 3 was damaged, and said only "restored

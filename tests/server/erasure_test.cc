@@ -1017,6 +1017,83 @@ TEST_F(ErasureTest, RetiringAKekNamesOnlyTheBackupsMadeWhileADataKeyWasUnderIt) 
   EXPECT_EQ(keys->keks_size(), 3);
 }
 
+// After a restore of a backup made before later rotations, `--retire_kek N` said that backups
+// made before N existed "were made while data keys were wrapped under KEK version N": the
+// restored data folder has no record of when N came in. And before the next rotation, retiring
+// a version no data key was under said "N data keys are not under the current KEK", as if that
+// version were in use. Both are still refused; each says what is known.
+TEST_F(ErasureTest, AfterARestoreRetiringAKekSaysWhatIsKnownOfItsBackupsAndDataKeys) {
+  Start();
+  Create(DistinctiveRecord());
+  const v1::BackupInfo under_v1 = Backup();
+  ASSERT_NO_FATAL_FAILURE(RotateToKekVersion2());
+  const v1::BackupInfo under_v2 = Backup();
+  v1::RotateKeysResponse rotated;
+  ASSERT_TRUE(
+      AdminCall(&v1::AdminService::Stub::RotateKeys, v1::RotateKeysRequest(), &rotated).ok());
+  ASSERT_EQ(rotated.current_kek_version(), 3u);
+  ASSERT_EQ(RestoreAndRestart(under_v1.backup_id()), 0);
+  server_->Stop();
+  const v1::ServerConfig config = server_->config();
+
+  // The restored data key is under KEK 1, not 2.
+  const absl::Status not_v2 = server::RetireKek(config, 2, SystemClock::Get());
+  EXPECT_EQ(not_v2.code(), absl::StatusCode::kFailedPrecondition) << not_v2;
+  EXPECT_THAT(std::string(not_v2.message()),
+              HasSubstr("no data key is under KEK version 2, but 1 data key is not under the "
+                        "current version 3 (under KEK version 1 (1))"));
+  const absl::Status v1_in_use = server::RetireKek(config, 1, SystemClock::Get());
+  EXPECT_THAT(std::string(v1_in_use.message()),
+              HasSubstr("1 data key is still under KEK version 1"));
+
+  ASSERT_TRUE(server_->Restart().ok());
+  ASSERT_TRUE(
+      AdminCall(&v1::AdminService::Stub::RotateKeys, v1::RotateKeysRequest(), &rotated).ok());
+  ASSERT_EQ(rotated.current_kek_version(), 4u);
+  server_->Stop();
+  const absl::Status refused = server::RetireKek(config, 3, SystemClock::Get());
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+  const std::string message(refused.message());
+  EXPECT_THAT(message, HasSubstr(absl::StrCat("backups ", under_v1.backup_id(), ", ",
+                                              under_v2.backup_id(), " in ")));
+  EXPECT_THAT(message, HasSubstr("may need KEK version 3: the data folder has no record of "
+                                 "when version 3 came in"));
+  EXPECT_THAT(message, ::testing::Not(HasSubstr("were made while")));
+  absl::StatusOr<v1::KeyFile> keys = server::ReadKeyFile(config.key_file());
+  ASSERT_TRUE(keys.ok()) << keys.status();
+  EXPECT_EQ(keys->keks_size(), 4);
+}
+
+// A damaged backup (its record unreadable, or set aside for contradicting another's) is in no
+// list of dated backups, so `--retire_kek` retired a version it may need once put right. It
+// refuses while one is, naming it; with the record put back the retirement goes ahead.
+TEST_F(ErasureTest, RetiringAKekIsRefusedWhileABackupIsDamaged) {
+  Start();
+  Create(DistinctiveRecord());
+  ASSERT_NO_FATAL_FAILURE(RotateToKekVersion2());
+  // Into the next second: a backup of the rotation's second keeps version 1.
+  const absl::Duration into_second = absl::Now() - absl::UnixEpoch();
+  absl::SleepFor(absl::Ceil(into_second, absl::Seconds(1)) - into_second +
+                 absl::Milliseconds(50));
+  const v1::BackupInfo under_v2 = Backup();
+  server_->Stop();
+  const v1::ServerConfig config = server_->config();
+  const std::string meta = absl::StrCat(config.backup_dir(), "/meta/", under_v2.backup_id());
+  const std::string kept = testing::ReadBinary(meta);
+  const size_t crc = kept.find(" crc32 ");
+  ASSERT_NE(crc, std::string::npos);
+  std::ofstream(meta, std::ios::trunc) << kept.substr(0, crc) << " crc32 x\n";
+
+  const absl::Status refused = server::RetireKek(config, 1, SystemClock::Get());
+  EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+  EXPECT_THAT(std::string(refused.message()),
+              HasSubstr(absl::StrCat("backup ", under_v2.backup_id(), " in ",
+                                     config.backup_dir(), " is damaged")));
+  std::ofstream(meta, std::ios::trunc | std::ios::binary) << kept;
+  const absl::Status retired = server::RetireKek(config, 1, SystemClock::Get());
+  EXPECT_TRUE(retired.ok()) << retired;
+}
+
 // A restore with an older copy of the erasure ledger (the key folder put back from a custody
 // copy) brought back every record erased since that copy, and said "re-applied 0 later
 // erasures"; a start with that ledger is refused. The restore now holds the ledger to the data

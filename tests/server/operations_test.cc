@@ -608,6 +608,56 @@ TEST_F(BackupVerifyTest, ABackupWithAnEditedMetaFileIsListedAndFailsVerification
   EXPECT_THAT(metrics, HasSubstr("registryd_backup_verifications_total{result=\"failed\"} 2\n"));
 }
 
+// One backup's record edited so that it describes a table file it shares with the others
+// differently (`sed -i '4s/crc32 [0-9]*/crc32 12345/' meta/1`): every backup call answered
+// "stored data is damaged ...; registryd --verify_data names what", which finds nothing, no
+// backup was listed and none could be made. The wrong record's backup is listed as damaged with
+// what to do, the others are listed and verified, and a new backup is refused with why (the
+// backup folder, not the data), through the gate as it is.
+TEST_F(BackupVerifyTest, TwoRecordsThatDescribeASharedFileDifferentlyAreNamedToTheOfficer) {
+  Create(registry::testing::FictionalRecord(1));
+  for (uint32_t want = 1; want <= 3; ++want) ASSERT_EQ(Backup(), want);
+  const std::string meta = server_->config().backup_dir() + "/meta/1";
+  std::vector<std::string> lines = absl::StrSplit(ReadFileOrDie(meta), '\n');
+  size_t shared = 0;
+  while (shared < lines.size() && !absl::StartsWith(lines[shared], "shared")) ++shared;
+  ASSERT_LT(shared, lines.size());
+  const size_t crc = lines[shared].find(" crc32 ");
+  ASSERT_NE(crc, std::string::npos) << lines[shared];
+  lines[shared] = absl::StrCat(lines[shared].substr(0, crc), " crc32 12345");
+  std::ofstream(meta, std::ios::trunc) << absl::StrJoin(lines, "\n");
+
+  auto admin = v1::AdminService::NewStub(server_->Channel("admin"));
+  grpc::ClientContext list_ctx;
+  list_ctx.set_deadline(Deadline());
+  v1::ListBackupsResponse listed;
+  const grpc::Status list = admin->ListBackups(&list_ctx, v1::ListBackupsRequest(), &listed);
+  ASSERT_TRUE(list.ok()) << list.error_message();
+  ASSERT_EQ(listed.backups_size(), 3) << listed.DebugString();
+  EXPECT_THAT(listed.backups(0).damaged(), HasSubstr("describes the shared file"));
+  EXPECT_THAT(listed.backups(0).damaged(), HasSubstr(absl::StrCat("move ", meta, " out of")));
+  EXPECT_TRUE(listed.backups(1).damaged().empty());
+  EXPECT_TRUE(listed.backups(2).damaged().empty());
+
+  v1::VerifyBackupResponse r;
+  ASSERT_TRUE(VerifyBackup(1, &r).ok());
+  EXPECT_FALSE(r.ok());
+  ASSERT_GT(r.problems_size(), 0);
+  EXPECT_THAT(r.problems(0), HasSubstr("backup 1 is damaged"));
+  r.Clear();
+  ASSERT_TRUE(VerifyBackup(2, &r).ok());
+  EXPECT_TRUE(r.ok()) << r.DebugString();
+
+  grpc::ClientContext make_ctx;
+  make_ctx.set_deadline(Deadline());
+  v1::BackupInfo made;
+  const grpc::Status make = admin->CreateBackup(&make_ctx, v1::CreateBackupRequest(), &made);
+  EXPECT_EQ(make.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << make.error_message();
+  EXPECT_THAT(make.error_message(), HasSubstr("no backup can be made or pruned"));
+  EXPECT_THAT(make.error_message(), HasSubstr(meta));
+  EXPECT_THAT(make.error_message(), ::testing::Not(HasSubstr("--verify_data")));
+}
+
 TEST_F(BackupVerifyTest, ABackupThatIsNotAPrefixOfTheLiveLogIsReported) {
   Create(registry::testing::FictionalRecord(1));
   const uint32_t id = Backup();

@@ -20,11 +20,13 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/synchronization/mutex.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
 #include "crypto/hash.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "registry/v1/common.pb.h"
 #include "registry/v1/policy.pb.h"
@@ -511,6 +513,51 @@ TEST(PolicyReloadTest, APolicyGivingItsPrincipalsTwiceIsRefusedOnReloadAndTheRef
   EXPECT_FALSE(absl::StrContains(event.SerializeAsString(), kUnlistedClerkId));
 
   EXPECT_EQ(PublicKeyAs(unlisted), grpc::StatusCode::PERMISSION_DENIED);
+  EXPECT_EQ(PublicKeyAs(server->Channel("clerk")), grpc::StatusCode::OK);
+}
+
+// A reload refused by the JSON parse itself (a key that names no field, a role that does not
+// exist) was audited without the field refused, unlike the checks' refusals: the event names
+// the field's path, and never the value; a key spelled as no field is (a name, say) is not
+// repeated either.
+TEST(PolicyReloadTest, APolicyRefusedByTheParseIsAuditedWithThePathOfTheFieldRefused) {
+  auto server = TestServer::Start();
+  const std::string path = server->dir() + "/policy.json";
+  const std::string good = testing::ReadFileOrDie(path);
+  // As WritePolicyFile writes it: compact, with the proto's field names.
+  const std::string first_principal = R"("principals":[{)";
+  ASSERT_TRUE(absl::StrContains(good, first_principal));
+  v1::AccessPolicy policy;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(good, &policy).ok());
+  int first_clerk = 0;
+  while (policy.principals(first_clerk).role() != v1::ROLE_CLERK) ++first_clerk;
+  std::string misspelt_role = good;
+  misspelt_role.replace(misspelt_role.find(R"("ROLE_CLERK")"), 12, R"("ROLE_CLERKK")");
+  const struct {
+    std::string text;
+    std::string detail;
+  } cases[] = {
+      {WithFirst(good, R"("x": 1, )"), "x"},
+      {absl::StrReplaceAll(good, {{first_principal, first_principal + R"("x": 1, )"}}),
+       "principals[0].x"},
+      {absl::StrReplaceAll(good, {{first_principal, first_principal + R"("Krasniqi Arben": 1, )"}}),
+       "principals[0].(unknown key)"},
+      {misspelt_role, absl::StrCat("principals[", first_clerk, "].role")},
+  };
+  for (const auto& c : cases) {
+    SCOPED_TRACE(c.detail);
+    testing::WriteFileAtomically(path, c.text);
+    const uint64_t before = AuditLogSize(*server);
+    const absl::Status reloaded = server->server()->ReloadPolicy();
+    EXPECT_EQ(reloaded.code(), absl::StatusCode::kInvalidArgument) << reloaded;
+    ASSERT_EQ(AuditLogSize(*server), before + 1);
+    const v1::AuditEvent event = StoredEvent(*server, before);
+    EXPECT_EQ(event.action(), "reload-policy");
+    EXPECT_EQ(testing::OutcomeName(event), "INVALID_ARGUMENT");
+    EXPECT_EQ(event.detail(), c.detail);
+    EXPECT_FALSE(absl::StrContains(event.SerializeAsString(), "Krasniqi"));
+    EXPECT_FALSE(absl::StrContains(event.SerializeAsString(), "ROLE_CLERKK"));
+  }
   EXPECT_EQ(PublicKeyAs(server->Channel("clerk")), grpc::StatusCode::OK);
 }
 

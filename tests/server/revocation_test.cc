@@ -537,6 +537,46 @@ TEST(RevocationTest, AStartWithoutACurrentCrlIsRefusedNamingTheCa) {
   EXPECT_TRUE(server->Restart().ok());
 }
 
+// tls.crl_directory dropped from the config turned revocation off without a word, and a revoked
+// certificate was taken again. Where the CRL numbers file shows that revocation was in force,
+// the start is refused (FailedPrecondition: registryd exits 2, a config problem) and says how to
+// go on; with the file moved aside on purpose it starts, and its log says revocation is off.
+TEST(RevocationTest, AStartWithoutTheCrlFolderWhereRevocationWasInForceIsRefused) {
+  auto server = TestServer::Start();
+  ASSERT_EQ(PublicKeyAs(server->Channel("revoked")).error_code(),
+            grpc::StatusCode::UNAUTHENTICATED);
+  server->Stop();
+  const std::string numbers = server->config().crl_number_file();
+  ASSERT_GT(std::filesystem::file_size(numbers), 0u) << "the CRL in force has no number";
+  registry::v1::ServerConfig without = server->config();
+  without.mutable_tls()->clear_crl_directory();
+  const auto start = [&without] {
+    server::RegistryServerOptions options;
+    options.config = without;
+    return server::RegistryServer::Start(std::move(options));
+  };
+
+  const auto refused = start();
+  ASSERT_FALSE(refused.ok());
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kFailedPrecondition) << refused.status();
+  EXPECT_THAT(std::string(refused.status().message()),
+              HasSubstr(absl::StrCat("tls.crl_directory: not set, but the CRL numbers file ",
+                                     numbers)));
+  EXPECT_THAT(std::string(refused.status().message()), HasSubstr("Set tls.crl_directory back"));
+  EXPECT_THAT(std::string(refused.status().message()),
+              HasSubstr("To run without revocation on purpose, move " + numbers));
+
+  // Moved aside on purpose: revocation is off, and the start's log says so.
+  std::filesystem::rename(numbers, numbers + ".kept");
+  ::testing::internal::CaptureStderr();
+  auto started = start();
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(started.ok()) << started.status();
+  EXPECT_THAT(log, HasSubstr("\"level\":\"warning\""));
+  EXPECT_THAT(log, HasSubstr("revocation checking is off"));
+  (*started)->Shutdown(absl::Seconds(2));
+}
+
 // Once serving, a CRL folder emptied refuses every certificate (fail closed) until a CRL is
 // back; registryd goes on running meanwhile.
 TEST(RevocationTest, EmptiedCrlFolderRefusesEveryCertificateUntilACrlArrives) {

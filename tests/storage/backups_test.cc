@@ -15,6 +15,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -22,6 +23,7 @@
 #include "absl/time/time.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "common/public_status.h"
 #include "storage/database.h"
 #include "tests/testing/test_pki.h"
 
@@ -199,29 +201,114 @@ TEST_F(BackupsTest, ABackupWhoseMetaFileIsEditedIsListedAsDamagedAndFailsVerific
   EXPECT_EQ((*offline)[0].id, 3u);
 }
 
-// One digit of one checksum changed in a backup's record, still a number: two records then
-// describe a shared table file differently, and RocksDB's engine asserted on it, aborting
-// registryd at every start, --check_config and restore. Every opening refuses with DataLoss
-// naming the two backups, and the process lives.
-TEST_F(BackupsTest, TwoRecordsThatDescribeASharedFileDifferentlyAreRefusedNotAnAbort) {
-  ASSERT_NO_FATAL_FAILURE(MakeBackups(3));
-  const std::string path = backup_dir() + "/meta/2";
+// Writes `crc` over the checksum of shared file `which` (the first when "") in backup `id`'s
+// record, still a number, as `sed -i 's/crc32 [0-9]*/crc32 12345/'` would; returns that file's
+// name.
+std::string EditSharedChecksum(const std::string& backup_dir, uint32_t id, const char* crc,
+                               const std::string& which = "") {
+  const std::string path = absl::StrCat(backup_dir, "/meta/", id);
   std::vector<std::string> lines = absl::StrSplit(testing::ReadFileOrDie(path), '\n');
   size_t shared = 0;
-  while (shared < lines.size() && !absl::StartsWith(lines[shared], "shared")) ++shared;
-  ASSERT_LT(shared, lines.size()) << "backup 2 shares no table file";
-  const size_t crc = lines[shared].find(" crc32 ");
-  ASSERT_NE(crc, std::string::npos) << lines[shared];
-  lines[shared] = absl::StrCat(lines[shared].substr(0, crc), " crc32 12345");
-  {
-    std::ofstream out(path, std::ios::trunc);
-    out << absl::StrJoin(lines, "\n");
+  while (shared < lines.size() &&
+         !absl::StartsWith(lines[shared], which.empty() ? "shared" : which + " ")) {
+    ++shared;
   }
-  const absl::StatusOr<std::unique_ptr<Backups>> opened = Backups::Open(backup_dir());
-  ASSERT_TRUE(absl::IsDataLoss(opened.status())) << opened.status();
-  EXPECT_THAT(opened.status().message(), HasSubstr(" and 2 describe the shared file "));
-  EXPECT_TRUE(absl::IsDataLoss(Backups::DamagedIn(backup_dir()).status()));
-  EXPECT_TRUE(absl::IsDataLoss(Backups::ChooseForRestore(backup_dir(), 0).status()));
+  EXPECT_LT(shared, lines.size()) << "backup " << id << " shares no table file " << which;
+  if (shared == lines.size()) return "";
+  const size_t crc_at = lines[shared].find(" crc32 ");
+  EXPECT_NE(crc_at, std::string::npos) << lines[shared];
+  const std::string file = lines[shared].substr(0, lines[shared].find(' '));
+  lines[shared] = absl::StrCat(lines[shared].substr(0, crc_at), " crc32 ", crc);
+  std::ofstream out(path, std::ios::trunc);
+  out << absl::StrJoin(lines, "\n");
+  return file;
+}
+
+// One digit of one checksum changed in a backup's record, still a number: two records then
+// describe a shared table file differently, and RocksDB's engine asserted on it, aborting
+// registryd at every start, --check_config and restore. Later every opening refused with
+// DataLoss, so that no backup could be listed, verified, restored or made. The file's own
+// checksum tells which record is wrong: that backup is listed as damaged, naming the file, the
+// backups that describe it otherwise and what to do, and the others are listed, verified and
+// restored as ever. No backup is made or pruned until the records agree (the engine's garbage
+// collection would delete the set-aside backup's files), and the refusal says why.
+TEST_F(BackupsTest, TwoRecordsThatDescribeASharedFileDifferentlySetTheWrongOneAsideAsDamaged) {
+  ASSERT_NO_FATAL_FAILURE(MakeBackups(3));
+  const std::string file = EditSharedChecksum(backup_dir(), 2, "12345");
+  ASSERT_FALSE(file.empty());
+
+  absl::StatusOr<std::unique_ptr<Backups>> opened = Backups::Open(backup_dir());
+  ASSERT_TRUE(opened.ok()) << opened.status();
+  Backups& backups = **opened;
+  std::vector<uint32_t> listed;
+  for (const Backups::Info& info : backups.List()) listed.push_back(info.id);
+  EXPECT_THAT(listed, ElementsAre(1, 3));
+  const std::vector<Backups::Damaged> damaged = backups.ListDamaged();
+  ASSERT_EQ(damaged.size(), 1u);
+  EXPECT_EQ(damaged[0].id, 2u);
+  EXPECT_THAT(damaged[0].reason, HasSubstr(absl::StrCat("describes the shared file ", file,
+                                                        " differently from backup")));
+  EXPECT_THAT(damaged[0].reason,
+              HasSubstr(absl::StrCat("move ", backup_dir(), "/meta/2 out of ", backup_dir(),
+                                     "/meta")));
+
+  const absl::Status verified = backups.Verify(2);
+  EXPECT_TRUE(absl::IsDataLoss(verified)) << verified;
+  EXPECT_THAT(verified.message(), HasSubstr("backup 2 is damaged"));
+  EXPECT_TRUE(backups.Verify(1).ok());
+  EXPECT_TRUE(backups.Verify(3).ok());
+
+  DatabaseOptions options;
+  options.path = root_ + "/data";
+  absl::StatusOr<std::unique_ptr<Database>> db = Database::Open(options);
+  ASSERT_TRUE(db.ok()) << db.status();
+  const absl::StatusOr<Backups::Info> made = backups.Create(db->get());
+  ASSERT_TRUE(absl::IsFailedPrecondition(made.status())) << made.status();
+  EXPECT_TRUE(IsPublicError(made.status()));
+  EXPECT_THAT(made.status().message(), HasSubstr("no backup can be made or pruned in "));
+  EXPECT_THAT(made.status().message(), HasSubstr("backups 2 describe"));
+  EXPECT_TRUE(absl::IsFailedPrecondition(backups.Delete({1})));
+  db->reset();
+
+  // Read without the engine's writes, for the offline modes; a restore takes the others.
+  absl::StatusOr<std::vector<Backups::Damaged>> offline = Backups::DamagedIn(backup_dir());
+  ASSERT_TRUE(offline.ok()) << offline.status();
+  ASSERT_EQ(offline->size(), 1u);
+  EXPECT_EQ((*offline)[0].id, 2u);
+  const absl::StatusOr<uint32_t> newest = Backups::ChooseForRestore(backup_dir(), 0);
+  ASSERT_TRUE(newest.ok()) << newest.status();
+  EXPECT_EQ(*newest, 3u);
+  EXPECT_TRUE(absl::IsDataLoss(Backups::ChooseForRestore(backup_dir(), 2).status()));
+  EXPECT_TRUE(Backups::Restore(backup_dir(), root_ + "/restored", 3).ok());
+
+  // Once the wrong record is moved out, backups are made again.
+  std::filesystem::rename(backup_dir() + "/meta/2", root_ + "/meta-2-edited");
+  opened->reset();
+  std::unique_ptr<Backups> reopened = Reopen();
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_TRUE(reopened->ListDamaged().empty());
+  db = Database::Open(options);
+  ASSERT_TRUE(db.ok()) << db.status();
+  EXPECT_TRUE(reopened->Create(db->get()).ok());
+}
+
+// When the file bears out neither record (both were edited), every backup that describes it is
+// set aside: which is right cannot be told, and the message says so.
+TEST_F(BackupsTest, TwoRecordsThatDescribeASharedFileDifferentlyFromTheFileAreBothDamaged) {
+  ASSERT_NO_FATAL_FAILURE(MakeBackups(2));
+  const std::string file = EditSharedChecksum(backup_dir(), 1, "12345");
+  ASSERT_EQ(EditSharedChecksum(backup_dir(), 2, "67890", file), file);
+  std::unique_ptr<Backups> backups = Reopen();
+  ASSERT_NE(backups, nullptr);
+  EXPECT_TRUE(backups->List().empty());
+  const std::vector<Backups::Damaged> damaged = backups->ListDamaged();
+  ASSERT_EQ(damaged.size(), 2u);
+  EXPECT_EQ(damaged[0].id, 1u);
+  EXPECT_EQ(damaged[1].id, 2u);
+  EXPECT_THAT(damaged[0].reason, HasSubstr("differently from backup 2 "));
+  EXPECT_THAT(damaged[1].reason, HasSubstr("the file bears out neither"));
+  EXPECT_TRUE(absl::IsNotFound(Backups::ChooseForRestore(backup_dir(), 0).status()) ||
+              absl::IsFailedPrecondition(Backups::ChooseForRestore(backup_dir(), 0).status()));
 }
 
 // A meta file cut short, or a backup's meta and private files swapped with another's, is as
