@@ -451,8 +451,12 @@ absl::StatusOr<AuditVerification> VerifyAndSave(CommandContext& ctx, const Verif
     return WrongKeyOrFailure(source, run.options, run.key_path, verified.status());
   }
   AuditVerification& result = *verified;
+  // Saved before anything is said: another verification with the same file (a --full one runs
+  // long, the console's runs in the background) may have saved this log meanwhile, and the save
+  // checks this head against that one and may add a note.
+  RETURN_IF_ERROR(SaveVerifiedState(run.state_path, result, source));
   // Through Note and Warn, which escape them for the terminal or write them as JSON (--json).
-  for (const std::string& note : result.notes) ctx.Note(note);
+  for (const AuditNote& note : result.notes) ctx.Note(note.text);
   if (result.first_of_log) {
     // Rollback detection rests on the state: a mistyped --state path must not pass unnoticed.
     ctx.Note(absl::StrCat(
@@ -463,7 +467,6 @@ absl::StatusOr<AuditVerification> VerifyAndSave(CommandContext& ctx, const Verif
   for (const std::string& warning : result.warnings) ctx.Warn(warning);
   // The log verified, so its state is kept; a warning still asks for a person's look.
   if (!result.warnings.empty()) ctx.set_exit_code(1);
-  RETURN_IF_ERROR(SaveAuditState(run.state_path, result.state));
   return result;
 }
 

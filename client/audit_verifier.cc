@@ -1,7 +1,13 @@
 #include "client/audit_verifier.h"
 
+#include <fcntl.h>
+#include <sys/file.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <limits>
 #include <optional>
@@ -56,16 +62,18 @@ v1::PublicKey MakeKey(const std::string& raw, absl::string_view pem) {
 absl::StatusOr<v1::PublicKey> TrustedKey(AuditLogSource& source,
                                          const std::optional<LogState>& previous,
                                          const AuditVerifyOptions& options,
-                                         std::vector<std::string>* notes) {
+                                         std::vector<AuditNote>* notes) {
   const bool pinned = previous.has_value() && previous->has_audit_key();
   if (options.public_key_pem.has_value()) {
     ASSIGN_OR_RETURN(const std::string raw,
                      crypto::Ed25519PublicKeyFromPem(*options.public_key_pem));
     v1::PublicKey key = MakeKey(raw, *options.public_key_pem);
     if (pinned && previous->audit_key().key_id() != key.key_id()) {
-      notes->push_back(absl::StrCat("the key given with --public-key (", key.key_id(),
-                                    ") replaces the pinned audit key ",
-                                    previous->audit_key().key_id()));
+      notes->push_back({AuditNote::Kind::kOther,
+                        absl::StrCat("the key given with --public-key (", key.key_id(),
+                                     ") replaces the pinned audit key ",
+                                     previous->audit_key().key_id()),
+                        ""});
     }
     return key;
   }
@@ -91,9 +99,11 @@ absl::StatusOr<v1::PublicKey> TrustedKey(AuditLogSource& source,
     return absl::DataLossError(absl::StrCat("the server's audit key id ", served.key_id(),
                                             " does not belong to its key (", key.key_id(), ")"));
   }
-  notes->push_back(absl::StrCat("no audit key given or pinned: trusting the server's key ",
-                                key.key_id(),
-                                " on first use; compare it with the key the KJC publishes"));
+  notes->push_back({AuditNote::Kind::kKeyTrustedOnFirstUse,
+                    absl::StrCat("no audit key given or pinned: trusting the server's key ",
+                                 key.key_id(),
+                                 " on first use; compare it with the key the KJC publishes"),
+                    key.key_id()});
   return key;
 }
 
@@ -657,6 +667,7 @@ absl::StatusOr<AuditVerification> VerifyAuditLog(AuditLogSource& source,
       VerifyHeadSignature(head, key, known, options.public_key_pem.has_value()));
   RETURN_IF_ERROR(VerifyNotAhead(head, options, now));
   result.first_of_log = !known.has_value() || !known->has_verified_head();
+  if (!result.first_of_log) result.compared_with = known->verified_head();
   if (!result.first_of_log) {
     RETURN_IF_ERROR(VerifyExtendsPrevious(source, known->verified_head(), head));
     RETURN_IF_ERROR(VerifyNotEarlier(known->verified_head(), head));
@@ -690,10 +701,12 @@ absl::StatusOr<AuditVerification> VerifyAuditLog(AuditLogSource& source,
     // First: the key trusted on first use, if any, is this other log's.
     result.notes.insert(
         result.notes.begin(),
-        absl::StrCat("this is audit log ", head.log_id(), options.server.empty() ? "" : " at ",
-                     options.server, ", which this state file has not verified before; it knew ",
-                     absl::StrJoin(others, "; "), ". Log ", head.log_id(),
-                     " gets a state of its own"));
+        {AuditNote::Kind::kOther,
+         absl::StrCat("this is audit log ", head.log_id(), options.server.empty() ? "" : " at ",
+                      options.server, ", which this state file has not verified before; it knew ",
+                      absl::StrJoin(others, "; "), ". Log ", head.log_id(),
+                      " gets a state of its own"),
+         ""});
     for (const LogState& other : logs) {
       // Another log, under another key nobody gave, at the address of a log verified before:
       // trusting the new key on first use would accept a replaced log and its forger's key.
@@ -750,13 +763,166 @@ absl::StatusOr<std::optional<AuditState>> LoadAuditState(absl::string_view path)
   return state;
 }
 
-absl::Status SaveAuditState(absl::string_view path, const AuditState& state) {
-  ASSIGN_OR_RETURN(const std::string json, ToJsonLine(state));
-  const size_t slash = path.rfind('/');
-  if (slash != absl::string_view::npos && slash > 0) {
-    RETURN_IF_ERROR(MakeDirectories(path.substr(0, slash), 0700));
+namespace {
+
+// An exclusive flock on `path`.lock, held while alive. Beside the state file, not on it: the file
+// is replaced by a rename, and a lock on the replaced file would not exclude a writer that opened
+// the new one. Blocks until the lock is free: a holder only re-reads, checks and writes.
+class StateFileLock {
+ public:
+  static absl::StatusOr<StateFileLock> Take(absl::string_view path) {
+    const size_t slash = path.rfind('/');
+    if (slash != absl::string_view::npos && slash > 0) {
+      RETURN_IF_ERROR(MakeDirectories(path.substr(0, slash), 0700));
+    }
+    const std::string lock_path = absl::StrCat(path, ".lock");
+    const int fd = open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0600);
+    if (fd < 0) {
+      return absl::UnavailableError(absl::StrCat("cannot open the audit state's lock file ",
+                                                 lock_path, ": ", std::strerror(errno)));
+    }
+    while (flock(fd, LOCK_EX) != 0) {
+      if (errno == EINTR) continue;
+      const int error = errno;
+      close(fd);
+      return absl::UnavailableError(absl::StrCat("cannot lock the audit state's lock file ",
+                                                 lock_path, ": ", std::strerror(error)));
+    }
+    return StateFileLock(fd);
   }
+  StateFileLock(StateFileLock&& other) noexcept : fd_(std::exchange(other.fd_, -1)) {}
+  StateFileLock& operator=(StateFileLock&&) = delete;
+  ~StateFileLock() {
+    if (fd_ >= 0) close(fd_);  // closing the only descriptor releases the flock
+  }
+
+ private:
+  explicit StateFileLock(int fd) : fd_(fd) {}
+  int fd_;
+};
+
+// Writes the state; the caller holds the lock.
+absl::Status WriteAuditState(absl::string_view path, const AuditState& state) {
+  ASSIGN_OR_RETURN(const std::string json, ToJsonLine(state));
   return WriteFileAtomically(path, absl::StrCat(json, "\n"), 0600);
+}
+
+bool SameHead(const v1::SignedTreeHead& a, const v1::SignedTreeHead& b) {
+  return a.SerializeAsString() == b.SerializeAsString();
+}
+
+// Whether `a` is a later head than `b`: a larger tree, or the same tree signed later.
+bool LaterHead(const v1::SignedTreeHead& a, const v1::SignedTreeHead& b) {
+  if (a.tree_size() != b.tree_size()) return a.tree_size() > b.tree_size();
+  return a.timestamp_micros() > b.timestamp_micros();
+}
+
+// This log's state from two verifications whose heads were found consistent: the later head
+// with its key, the larger pruned prefix (it never moves back), and the event times of both
+// that are still retained (at most kEventTimeSamples, spread evenly, the last one kept).
+LogState MergeLogStates(const LogState& ours, const LogState& theirs) {
+  const bool theirs_later = LaterHead(theirs.verified_head(), ours.verified_head());
+  LogState merged = theirs_later ? theirs : ours;
+  const LogState& other = theirs_later ? ours : theirs;
+  if (other.pruned_size() > merged.pruned_size()) {
+    merged.set_pruned_size(other.pruned_size());
+    merged.set_newest_pruned_time(other.newest_pruned_time());
+  }
+  std::vector<EventTime> times;
+  for (const LogState* log : {&ours, &theirs}) {
+    for (const EventTime& sample : log->event_times()) {
+      if (sample.index() >= merged.pruned_size()) times.push_back(sample);
+    }
+  }
+  std::sort(times.begin(), times.end(), [](const EventTime& a, const EventTime& b) {
+    return a.index() < b.index();
+  });
+  times.erase(std::unique(times.begin(), times.end(),
+                          [](const EventTime& a, const EventTime& b) {
+                            return a.index() == b.index();
+                          }),
+              times.end());
+  merged.clear_event_times();
+  const size_t step = times.size() / kEventTimeSamples + 1;
+  for (size_t i = 0; i < times.size(); ++i) {
+    if (i % step == 0 || i + 1 == times.size()) *merged.add_event_times() = times[i];
+  }
+  return merged;
+}
+
+}  // namespace
+
+absl::Status SaveAuditState(absl::string_view path, const AuditState& state) {
+  ASSIGN_OR_RETURN(const StateFileLock lock, StateFileLock::Take(path));
+  return WriteAuditState(path, state);
+}
+
+absl::Status SaveVerifiedState(absl::string_view path, AuditVerification& result,
+                               AuditLogSource& source) {
+  ASSIGN_OR_RETURN(const StateFileLock lock, StateFileLock::Take(path));
+  ASSIGN_OR_RETURN(const std::optional<AuditState> now_saved, LoadAuditState(path));
+  const v1::SignedTreeHead& head = result.log.verified_head();
+  std::vector<LogState> logs =
+      now_saved.has_value() ? LogsOf(*now_saved) : std::vector<LogState>();
+  // This log's saved state, found as VerifyAuditLog found it.
+  auto mine = std::find_if(logs.begin(), logs.end(),
+                           [&](const LogState& l) { return l.log_id() == head.log_id(); });
+  if (mine == logs.end()) {
+    mine = std::find_if(logs.begin(), logs.end(), [&](const LogState& l) {
+      return l.log_id().empty() && l.audit_key().key_id() == head.key_id();
+    });
+  }
+  LogState log = result.log;
+  const bool saved_meanwhile =
+      mine != logs.end() && mine->has_verified_head() &&
+      !(result.compared_with.has_value() &&
+        SameHead(*result.compared_with, mine->verified_head()));
+  if (saved_meanwhile) {
+    // Another verification saved a head of this log while this one ran. Both heads were
+    // verified, each against what it saw before, but not against each other: two views of one
+    // log that forked at a size between them would both pass. So they must be consistent, and
+    // the later stays: saving the earlier would move the saved head back, and a rollback to
+    // between the two would then pass.
+    const v1::SignedTreeHead& saved = mine->verified_head();
+    const bool saved_later = LaterHead(saved, head);
+    const v1::SignedTreeHead& older = saved_later ? head : saved;
+    const v1::SignedTreeHead& newer = saved_later ? saved : head;
+    const absl::Status consistent = VerifyExtendsPrevious(source, older, newer);
+    const absl::Status in_order = consistent.ok() ? VerifyNotEarlier(older, newer) : consistent;
+    if (!in_order.ok()) {
+      return absl::DataLossError(absl::StrCat(
+          in_order.message(), " (the head of size ", saved.tree_size(), " was verified and "
+          "saved by another verification with the same state file while this one ran; the "
+          "state file keeps it)"));
+    }
+    log = MergeLogStates(result.log, *mine);
+    if (saved_later) {
+      result.notes.push_back(
+          {AuditNote::Kind::kOther,
+           absl::StrCat("another verification with the same state file saved a later head of "
+                        "this log (size ", saved.tree_size(), ", verified ", mine->verified_at(),
+                        ") while this one ran; this head (size ", head.tree_size(),
+                        ") is consistent with it, and the state file keeps the later one"),
+           ""});
+    }
+  }
+  // The file as it is now, with this log's state last (the one verified last); logs this run
+  // loaded that the file no longer holds are kept (no verified head is ever dropped).
+  AuditState merged;
+  for (auto it = logs.begin(); it != logs.end(); ++it) {
+    if (it != mine) *merged.add_logs() = *it;
+  }
+  for (const LogState& loaded : result.state.logs()) {
+    if (loaded.log_id().empty() || loaded.log_id() == head.log_id()) continue;
+    const bool kept = std::any_of(logs.begin(), logs.end(), [&](const LogState& l) {
+      return l.log_id() == loaded.log_id();
+    });
+    if (!kept) *merged.add_logs() = loaded;
+  }
+  *merged.add_logs() = log;
+  RETURN_IF_ERROR(WriteAuditState(path, merged));
+  result.state = std::move(merged);
+  return absl::OkStatus();
 }
 
 }  // namespace registry::client

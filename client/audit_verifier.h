@@ -29,7 +29,9 @@
 //     is not means event k-1 is the first bad one.
 //
 // Only when everything verifies is a new state returned, for the caller to save: the file's
-// other logs as they were, and this log's new head.
+// other logs as they were, and this log's new head. It is saved with SaveVerifiedState, which
+// merges it with what the file holds by then (below), so that two verifications sharing a state
+// file (registry-cli and the console's "Verify the log") never move a saved head back.
 //
 // What the pruned-prefix checks can and cannot catch. A pruned event's bytes are gone, so nobody
 // can check what it said; its hash stays in the tree, so the signed heads and every proof still
@@ -56,7 +58,7 @@
 //   ASSIGN_OR_RETURN(std::optional<AuditState> previous, LoadAuditState(path));
 //   ASSIGN_OR_RETURN(AuditVerification result,
 //                    VerifyAuditLog(source, previous, options, absl::Now()));
-//   RETURN_IF_ERROR(SaveAuditState(path, result.state));
+//   RETURN_IF_ERROR(SaveVerifiedState(path, result, source));
 //
 // Failures: DataLoss for every sign of tampering (bad signature, a timestamp earlier than the
 // verified head's, truncation, fork, a missing, reordered or edited event — the message names the
@@ -151,6 +153,22 @@ struct AuditVerifyOptions {
   std::function<void(uint64_t index, absl::string_view bytes)> on_event;
 };
 
+// A thing the user should know although nothing failed, in English as registry-cli prints it.
+// Its kind tells a client that says it in words of its own (the console, in the page's
+// language) which note it is, without matching the English text.
+struct AuditNote {
+  enum class Kind {
+    kOther,
+    // No key was given or pinned: the server's own key (`key_id`) was trusted on first use, to
+    // be compared with the key the KJC publishes.
+    kKeyTrustedOnFirstUse,
+  };
+  Kind kind = Kind::kOther;
+  std::string text;
+  // kKeyTrustedOnFirstUse: the id of the key trusted.
+  std::string key_id;
+};
+
 struct AuditVerification {
   // The state file to save: every log it knew, with this log's entry (`log`) holding the head
   // just verified, the trusted key, the pruned prefix accepted and, after a full run, event times.
@@ -159,7 +177,7 @@ struct AuditVerification {
   LogState log;
   // Things the user should know although nothing failed (e.g. a key trusted on first use,
   // another log than the one verified before).
-  std::vector<std::string> notes;
+  std::vector<AuditNote> notes;
   // The retention the log's latest pruning event states (0 when nothing was pruned).
   uint32_t retention_days = 0;
   // With `full`: how many retained events were downloaded and hashed (tree size - pruned size).
@@ -168,6 +186,10 @@ struct AuditVerification {
   // rewritten before now could not be seen. Later runs with the same state are compared with
   // this one.
   bool first_of_log = false;
+  // The verified head of this log that the state held, which the new head was found to extend
+  // (nullopt with first_of_log). SaveVerifiedState tells by it whether another verification
+  // saved this log while this one ran.
+  std::optional<v1::SignedTreeHead> compared_with;
   // Things that need a person's attention although this log verified: the key of a log verified
   // before now signs this other log. The command prints them as WARNING lines and exits 1.
   std::vector<std::string> warnings;
@@ -194,8 +216,22 @@ absl::StatusOr<std::string> DefaultAuditStatePath();
 // AuditState in JSON; the read error otherwise.
 absl::StatusOr<std::optional<AuditState>> LoadAuditState(absl::string_view path);
 
-// Writes the state as JSON with mode 0600, creating its folder with mode 0700 when missing.
+// Writes the state as JSON with mode 0600, creating its folder with mode 0700 when missing,
+// under the exclusive lock SaveVerifiedState takes. It replaces the file whole: a verification's
+// result is saved with SaveVerifiedState.
 absl::Status SaveAuditState(absl::string_view path, const AuditState& state);
+
+// Saves a verification's result as SaveAuditState writes, merged with the file as it is now.
+// Under an exclusive flock on `path`.lock (the file itself is replaced by a rename) it reads the
+// file again: its other logs are kept as they are now (another verification may have saved them
+// since `result` was computed), as are those it no longer holds; and when another verification
+// saved a head of this log that is not the one `result` was compared with, the two heads must be
+// consistent (a consistency proof from `source` between them, and the later one not dated before
+// the earlier; else DataLoss, and nothing is written) and the later is kept, with a note in
+// result.notes when it is the saved one. A saved head never moves back. On success result.state
+// is what was written.
+absl::Status SaveVerifiedState(absl::string_view path, AuditVerification& result,
+                               AuditLogSource& source);
 
 }  // namespace registry::client
 

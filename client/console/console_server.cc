@@ -129,6 +129,15 @@ void SendSignedOut(const httplib::Request& request, httplib::Response& response)
       "text/html; charset=utf-8");
 }
 
+// Where /start sends a browser it started no session for: why, with no secret in its address.
+void SendNotStarted(const httplib::Request& request, httplib::Response& response) {
+  if (request.get_param_value("why") == "registry") {
+    SendRefusal(response, 503, "refused.registry", "", "");
+  } else {
+    SendRefusal(response, 403, "refused.secret", "", "");
+  }
+}
+
 // ---- Connections ----
 //
 // cpp-httplib 0.11 serves a connection in Server::process_and_close_socket (virtual) on a worker
@@ -823,6 +832,17 @@ std::string PageContext::ServerMessageHtml(const absl::Status& status) const {
   return absl::StrCat("<q lang=\"en\">", Text(message), "</q>");
 }
 
+std::string PageContext::UnreachableAfter() const {
+  // A page that only reads (the backups' list, a verification's progress, a record) sent nothing
+  // that may have been done: it is only to be opened again.
+  if (request_.method != "POST" || restored_) return "";
+  // A record's form (new, correction, dispute, expunging): the record shows whether it was made.
+  if (absl::StartsWith(request_.path, "/records")) {
+    return absl::StrCat(" ", T("error.unreachable_record"));
+  }
+  return absl::StrCat(" ", T("error.unreachable_sent"));
+}
+
 std::string PageContext::ErrorBox(const absl::Status& status) const {
   const std::string code = absl::StatusCodeToString(status.code());
   // A registry that was not reached refused nothing: its heading says so, and the message is
@@ -833,7 +853,8 @@ std::string PageContext::ErrorBox(const absl::Status& status) const {
       T(unreachable ? "error.unreachable_title" : "error.title"), "</h2><p>",
       T(StatusKey(status)),
       " <code>", Escape(code), "</code></p>",
-      unreachable ? absl::StrCat("<p>", T("error.unreachable_help"), "</p>") : "",
+      unreachable ? absl::StrCat("<p>", T("error.unreachable_help"), UnreachableAfter(), "</p>")
+                  : "",
       status.message().empty()
           ? ""
           : absl::StrCat("<p>", T(unreachable ? "error.details" : "error.server_said"), " ",
@@ -864,6 +885,14 @@ void PageContext::SendError(const absl::Status& status, int http_status) {
   }
   SendPage(T("error.title"), ErrorBox(status),
            http_status == 0 ? HttpStatusOf(status) : http_status);
+}
+
+bool PageContext::AnswersChangeOfThisSession() const {
+  std::vector<std::pair<std::string, std::string>> params(request_.params.begin(),
+                                                          request_.params.end());
+  const std::string key = ChangeAddressKey(request_.path, std::move(params));
+  absl::MutexLock lock(&session_->mu);
+  return session_->changes_answered.Find(key) != nullptr;
 }
 
 void PageContext::Redirect(const std::string& path) {
@@ -942,7 +971,7 @@ bool Console::AllowedHost(absl::string_view host) const {
 
 std::string Console::cookie_name() const { return absl::StrCat(kSessionCookiePrefix, port_); }
 
-std::string Console::StartUrl() const {
+std::string Console::StartUrl() {
   const std::string host = absl::StrContains(host_, ':') ? absl::StrCat("[", host_, "]") : host_;
   return absl::StrCat(tls_ ? "https" : "http", "://", host, ":", port_,
                       "/start?s=", sessions_.start_secret());
@@ -1175,6 +1204,7 @@ void Console::AddRoutes() {
     StartSession(request, response);
   });
   http_->Get("/signed-out", SendSignedOut);
+  http_->Get("/not-started", SendNotStarted);
   for (const char* asset : {"console.css", "console.js"}) {
     const std::string name = absl::StrCat("assets/", asset);
     const std::string type = absl::EndsWith(name, ".css") ? "text/css; charset=utf-8"
@@ -1235,9 +1265,11 @@ bool Console::Admit(const httplib::Request& request, httplib::Response& response
   if (request.method == "POST" && request.target.find('?') != std::string::npos) {
     return refuse(400, "refused.bad_request");
   }
-  // The start page, the page a sign-out leads to, and the stylesheet and script (nothing in them
+  // The start page, where it sends a browser it started no session for, the page a sign-out
+  // leads to, and the stylesheet and script (nothing in them
   // is secret) need no session.
-  if (request.path == "/start" || request.path == "/signed-out" ||
+  if (request.path == "/start" || request.path == "/not-started" ||
+      request.path == "/signed-out" ||
       request.path == "/assets/console.css" || request.path == "/assets/console.js") {
     return true;
   }
@@ -1307,6 +1339,22 @@ void Console::Serve(const Route& route, const httplib::Request& request,
   if (request.method == "POST" && response.status >= 300 && response.status < 400 &&
       request.path != "/signout") {
     MarkChange(response);
+    // The address the change was answered with, whose page may then say what was done. Not the
+    // language switch's: it leads back to any address of the console, made up ones included,
+    // and changes nothing.
+    if (request.path != "/language") {
+      const std::string location = response.get_header_value("Location");
+      const size_t query = location.find('?');
+      httplib::Params params;
+      if (query != std::string::npos) {
+        httplib::detail::parse_query_text(location.substr(query + 1), params);
+      }
+      const std::string key = ChangeAddressKey(
+          location.substr(0, query),
+          std::vector<std::pair<std::string, std::string>>(params.begin(), params.end()));
+      absl::MutexLock lock(&session->mu);
+      session->changes_answered.Add(key, true);
+    }
   }
 }
 
@@ -1353,19 +1401,26 @@ bool Console::RefuseRole(const Route& route, PageContext& ctx) {
 }
 
 void Console::StartSession(const httplib::Request& request, httplib::Response& response) {
-  if (!sessions_.SecretMatches(request.get_param_value("s"))) {
-    SendRefusal(response, 403, "refused.secret", "", "");
+  // Every answer sends the browser on at once, off the address that holds the secret: a page
+  // shown there (a refusal, the registry down) kept it in the address bar.
+  response.status = 303;
+  // The secret is spent by the first request that offers it, whatever follows: the browser's
+  // history keeps the address, and it is to open nothing once the official has used it (signed
+  // in, or tried to while the registry was down, and walked away).
+  if (!sessions_.SpendSecret(request.get_param_value("s"))) {
+    response.set_header("Location", "/not-started?why=secret");
     return;
+  }
+  if (options_.start_url_changed) {
+    options_.start_url_changed(ConsoleOptions::StartUrlEvent::kUsed, StartUrl());
   }
   // The registry may have changed this identity's role since start-up.
   if (absl::Status refreshed = Refresh(); !refreshed.ok()) {
-    SendRefusal(response, 502, "refused.registry", "", "");
+    response.set_header("Location", "/not-started?why=registry");
     return;
   }
   std::shared_ptr<Session> session = sessions_.Create(absl::Now());
   response.set_header("Set-Cookie", SessionCookie(session->id, /*expired=*/false));
-  // Off the address bar (and out of the history's latest entry) at once.
-  response.status = 303;
   response.set_header("Location", "/");
 }
 
@@ -1392,6 +1447,11 @@ void Console::SignOut(PageContext& ctx) {
   // so its cookie opens nothing even if the browser keeps it; the browser is told to drop it.
   const std::string language = ctx.language().code;
   sessions_.End(ctx.session().id);
+  // The official, or the next user of the computer, needs a start address that works: the one
+  // used for this session is spent.
+  if (options_.start_url_changed) {
+    options_.start_url_changed(ConsoleOptions::StartUrlEvent::kSignedOut, StartUrl());
+  }
   ctx.response().set_header("Set-Cookie", SessionCookie("", /*expired=*/true));
   MarkChange(ctx.response(), /*expired=*/true);
   ctx.Redirect(absl::StrCat("/signed-out?lang=", language));

@@ -16,7 +16,7 @@
 //
 //   Console console(options, NewGrpcRegistry(channel, settings));
 //   RETURN_IF_ERROR(console.Start());
-//   std::cout << console.StartUrl() << "\n";
+//   std::cout << console.StartUrl() << "\n";  // and each new one, options.start_url_changed
 //   console.Wait();
 #ifndef REGISTRY_CLIENT_CONSOLE_CONSOLE_SERVER_H_
 #define REGISTRY_CLIENT_CONSOLE_CONSOLE_SERVER_H_
@@ -133,6 +133,11 @@ struct ConsoleOptions {
   absl::Duration session_idle = absl::Hours(8);
   // How long a connection may hold a worker (tests shorten them).
   ConnectionLimits connection_limits;
+  // Told the start URL of the next session whenever the official needs a new one: after a start
+  // URL was used (each is good once, see SessionStore), and after a session signed out. main()
+  // prints it where it printed the first, and rewrites --url-file. Called on a worker thread.
+  enum class StartUrlEvent { kUsed, kSignedOut };
+  std::function<void(StartUrlEvent event, const std::string& url)> start_url_changed;
 };
 
 // Whether `host` (an address or name, no port) is a loopback address: 127.0.0.0/8, ::1 or
@@ -206,6 +211,11 @@ class PageContext {
   // whose form page no longer applies (a record just expunged). An address the console built.
   void set_language_back(std::string target) { language_back_ = std::move(target); }
 
+  // Whether this request's address (its path and query) is one a change of this session was
+  // answered with (Session::changes_answered): a page shows a notice of what was done ("Backup 7
+  // was made", "marked as disputed") only then, never from what the address alone says.
+  bool AnswersChangeOfThisSession() const;
+
   // The hidden CSRF input every POST form carries.
   std::string CsrfInput() const;
 
@@ -237,6 +247,9 @@ class PageContext {
   void Redirect(const std::string& path);
 
  private:
+  // What ErrorBox adds after "the registry did not answer" for this page ("" for a read): what
+  // to check of a change the page sent.
+  std::string UnreachableAfter() const;
   // The registry's message in `status` (escaped, marked as English), for ErrorBox.
   std::string ServerMessageHtml(const absl::Status& status) const;
 
@@ -273,9 +286,10 @@ class Console {
   void Wait();
 
   int port() const { return port_; }
-  // "http://127.0.0.1:8080/start?s=<secret>": what the official opens.
-  std::string StartUrl() const;
-  const std::string& start_secret() const { return sessions_.start_secret(); }
+  // "http://127.0.0.1:8080/start?s=<secret>": what the official opens to start the next session.
+  // Each is good once: a session started with it gets a new one (options.start_url_changed).
+  std::string StartUrl();
+  std::string start_secret() { return sessions_.start_secret(); }
   std::string cookie_name() const;
 
   Registry& registry() { return *registry_; }
@@ -322,6 +336,9 @@ class Console {
   bool RefuseRole(const Route& route, PageContext& ctx);
   // The GET route whose pattern `path` matches, or nullptr.
   const Route* PageAt(const std::string& path) const;
+  // GET /start?s=SECRET: spends the secret and starts a session. Every answer is a redirect away
+  // from the address that holds the secret (home, or /not-started saying why not), so that the
+  // secret stays in the address bar of no page.
   void StartSession(const httplib::Request& request, httplib::Response& response);
   // POST /signout: ends the session of `ctx`, expires its cookie, and sends the browser to the
   // signed-out page (in the session's language, which the address names: no session is left).

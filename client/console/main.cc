@@ -6,12 +6,15 @@
 #include <signal.h>
 
 #include <iostream>
+#include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/synchronization/mutex.h"
 #include "client/audit_verifier.h"
 #include "client/cli.h"
 #include "client/connection.h"
@@ -104,6 +107,29 @@ int main(int argc, char** argv) {
     options.audit_public_key_pem = *pem;
   }
 
+  // Each start URL is good for one session (its secret is spent by its first use, since the
+  // browser's history keeps it): the next one is printed, and written to --url-file, as the first
+  // was, after each use and after each sign-out.
+  const std::optional<std::string> url_file = parsed->Get("url-file");
+  auto print_mu = std::make_shared<absl::Mutex>();
+  options.start_url_changed = [url_file, print_mu](
+                                  registry::console::ConsoleOptions::StartUrlEvent event,
+                                  const std::string& next) {
+    absl::MutexLock lock(print_mu.get());
+    if (url_file.has_value()) {
+      if (absl::Status written =
+              registry::client::WriteFileAtomically(*url_file, absl::StrCat(next, "\n"), 0600);
+          !written.ok()) {
+        std::cerr << "registry-console: " << registry::client::FormatError(written) << "\n";
+      }
+    }
+    std::cout << (event == registry::console::ConsoleOptions::StartUrlEvent::kUsed
+                      ? "The start address was used and no longer opens anything. "
+                      : "Signed out. ")
+              << "The next session starts at (do not share it):\n  " << next << "\n"
+              << std::flush;
+  };
+
   // Signals go to one thread that stops the console; the others never see them.
   sigset_t signals;
   sigemptyset(&signals);
@@ -123,7 +149,7 @@ int main(int argc, char** argv) {
   }
   const registry::v1::WhoAmIResponse who = console.who();
   const std::string url = console.StartUrl();
-  if (auto url_file = parsed->Get("url-file")) {
+  if (url_file.has_value()) {
     if (absl::Status written =
             registry::client::WriteFileAtomically(*url_file, absl::StrCat(url, "\n"), 0600);
         !written.ok()) {
@@ -134,7 +160,8 @@ int main(int argc, char** argv) {
             << registry::console::RoleKey(who.role()) << ")\n"
             << "Open this address in your browser (it holds this session's secret: do not share "
                "it):\n  "
-            << url << "\nCtrl-C stops the console.\n"
+            << url << "\nIt starts one session; a new address is printed here after each use.\n"
+            << "Ctrl-C stops the console.\n"
             << std::flush;
 
   std::thread waiter([&console, signals] {

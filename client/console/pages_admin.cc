@@ -24,14 +24,17 @@ std::string Notice(const std::string& text) {
 
 void Overview(PageContext& ctx) {
   std::string body;
-  // A finished action, as its redirect names it (numbers only: nothing typed comes back here).
+  // A backup this session made, as its redirect names it (numbers only: nothing typed comes back
+  // here). Only at the address the backup was answered with: one typed or made up elsewhere
+  // ("/admin?backup=999") names a backup never made.
+  const bool made_here = ctx.AnswersChangeOfThisSession();
   const std::string backup = ctx.Param("backup");
-  if (!backup.empty() && backup.size() <= 10 &&
+  if (made_here && !backup.empty() && backup.size() <= 10 &&
       backup.find_first_not_of("0123456789") == std::string::npos) {
     absl::StrAppend(&body, Notice(ctx.Tf("admin.backup.made", {{"id", backup}})));
   }
   const std::string pruned = ctx.Param("pruned");
-  if (!pruned.empty() && pruned.size() <= 200 &&
+  if (made_here && !pruned.empty() && pruned.size() <= 200 &&
       pruned.find_first_not_of("0123456789,") == std::string::npos) {
     absl::StrAppend(&body, "<p>", ctx.Tf("admin.backup.pruned", {{"ids", Escape(pruned)}}),
                     "</p>");
@@ -108,6 +111,11 @@ void CheckResult(PageContext& ctx) {
   {
     absl::MutexLock lock(&ctx.session().mu);
     checked = ctx.session().data_checks.Take(std::string(ctx.request().matches[1]));
+  }
+  // Said to have been shown only when this session's check was answered with this address: any
+  // other id names no check at all.
+  if (!checked.has_value() && !ctx.AnswersChangeOfThisSession()) {
+    return ctx.SendLocalError("admin.check.unknown", 404);
   }
   if (!checked.has_value()) {
     return ctx.SendPage(ctx.T("admin.check.title"),
@@ -192,8 +200,11 @@ bool IsNumber(const std::string& text) {
 void Rotated(PageContext& ctx) {
   const std::string version = ctx.Param("kek_version");
   const std::string rewrapped = ctx.Param("rewrapped");
-  // Only numbers come back from the address; anything else is no rotation of this console's.
-  if (!IsNumber(version) || !IsNumber(rewrapped)) return ctx.Redirect("/admin");
+  // Only the address this session's rotation was answered with: any other (numbers typed, or
+  // anything but numbers) is no rotation of this console's.
+  if (!IsNumber(version) || !IsNumber(rewrapped) || !ctx.AnswersChangeOfThisSession()) {
+    return ctx.Redirect("/admin");
+  }
   ctx.SendPage(ctx.T("admin.rotated.title"),
                absl::StrCat(Notice(ctx.Tf("admin.rotated.text",
                                           {{"version", version}, {"n", rewrapped}})),

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
@@ -224,13 +225,14 @@ void Events(PageContext& ctx) {
   *request.mutable_filter() = FilterOf(ctx, &problems);
   request.set_page_size(kPageSize);
   // A page token is the registry's, a number (the next event's index); anything else would go
-  // on into the next pages' addresses.
+  // on into the next pages' addresses. Only an address made elsewhere (or cut short) holds
+  // another: no field of the form chooses a page, so the problem is said of the address, above
+  // the form, whose button shows the first page. The value is not shown.
   const std::string token = ctx.Param("page");
-  if (!token.empty() && (token.size() > 20 || !std::all_of(token.begin(), token.end(), [](char c) {
+  const bool bad_page =
+      !token.empty() && (token.size() > 20 || !std::all_of(token.begin(), token.end(), [](char c) {
                            return absl::ascii_isdigit(static_cast<unsigned char>(c));
-                         }))) {
-    problems.emplace_back("page", ctx.T("form.choose"));
-  }
+                         }));
   request.set_page_token(token);
   request.set_bytes_only(true);  // Shown as decoded from the hashed bytes (DecodeHashedEvent).
   std::string form = absl::StrCat("<form method=\"post\" action=\"/audit\">", ctx.CsrfInput(),
@@ -238,8 +240,15 @@ void Events(PageContext& ctx) {
                                   "<div class=\"actions\"><button class=\"primary\">",
                                   ctx.T("audit.apply"), "</button> <a href=\"/audit\">",
                                   ctx.T("audit.clear"), "</a></div></form>");
-  if (!problems.empty()) {
-    return ctx.SendPage(ctx.T("audit.title"), absl::StrCat(ErrorSummary(ctx, problems, "form.fix"), form), 400);
+  if (bad_page || !problems.empty()) {
+    const std::string page_box =
+        bad_page ? absl::StrCat("<div class=\"error-box\" role=\"alert\" tabindex=\"-1\" "
+                                "autofocus id=\"bad-page\"><p>",
+                                ctx.T("audit.bad_page"), "</p></div>")
+                 : "";
+    return ctx.SendPage(ctx.T("audit.title"),
+                        absl::StrCat(page_box, ErrorSummary(ctx, problems, "form.fix"), form),
+                        400);
   }
   // The form posted a filter an address may hold whole: the answer is that address, which can be
   // reloaded, kept and shown in another language like any page.
@@ -364,8 +373,10 @@ void KeptEvents(PageContext& ctx) {
 
 void Event(PageContext& ctx) {
   uint64_t index = 0;
+  // A number past any index the log can hold: no event has it, and the registry is not asked.
+  // Said as the console's own finding (it had read "the registry said: event index").
   if (!absl::SimpleAtoi(ctx.request().matches[1].str(), &index) || index == UINT64_MAX) {
-    return ctx.SendError(absl::InvalidArgumentError("event index"), 400);
+    return ctx.SendLocalError("audit.no_event", 404);
   }
   v1::StreamAuditEventsRequest request;
   request.set_start_index(index);
@@ -376,6 +387,12 @@ void Event(PageContext& ctx) {
     if (entry.index() == index && !found.has_value()) found = entry;
     return absl::OkStatus();
   });
+  // An index past the log's end is refused by the registry as a range "outside the log" (the
+  // range asked for is this one event's): the event is not found, which is no refusal.
+  if (streamed.code() == absl::StatusCode::kInvalidArgument &&
+      absl::StartsWith(streamed.message(), "start_index/end_index:")) {
+    return ctx.SendLocalError("audit.no_event", 404);
+  }
   if (!streamed.ok()) return ctx.SendError(streamed);
   if (!found.has_value()) return ctx.SendLocalError("audit.no_event", 404);
   const client::HashedEvent hashed = client::DecodeHashedEvent(*found);
@@ -430,7 +447,24 @@ void VerifyPage(PageContext& ctx) {
                             ctx.T("verify.button"), "</button></form>"));
 }
 
-// The log as the verifier reads it, counting the events it streams for the progress bar.
+// The payload that marks a failed verification's status as the registry's answer (an error a
+// call to it returned), not the verifier's own finding: only that is shown as the registry's.
+constexpr char kRegistryAnswer[] = "type.kjc-registry/console.registry-answer";
+
+// `status` marked as the registry's answer (kRegistryAnswer).
+absl::Status FromRegistry(absl::Status status) {
+  if (!status.ok()) status.SetPayload(kRegistryAnswer, absl::Cord("1"));
+  return status;
+}
+template <typename T>
+absl::StatusOr<T> FromRegistry(absl::StatusOr<T> answer) {
+  if (answer.ok()) return answer;
+  return FromRegistry(answer.status());
+}
+
+// The log as the verifier reads it, counting the events it streams for the progress bar. Every
+// error the registry answers is marked (FromRegistry): the verifier passes such errors through
+// unchanged, so a failure without the mark is the verifier's own (or this computer's).
 class CountingSource final : public client::AuditLogSource {
  public:
   CountingSource(std::unique_ptr<client::AuditLogSource> inner, Job* job)
@@ -438,23 +472,32 @@ class CountingSource final : public client::AuditLogSource {
   absl::StatusOr<v1::SignedTreeHead> GetSignedTreeHead() override {
     absl::StatusOr<v1::SignedTreeHead> head = inner_->GetSignedTreeHead();
     if (head.ok()) job_->total = head->tree_size();
-    return head;
+    return FromRegistry(std::move(head));
   }
   absl::StatusOr<v1::ConsistencyProof> GetConsistencyProof(uint64_t a, uint64_t b) override {
-    return inner_->GetConsistencyProof(a, b);
+    return FromRegistry(inner_->GetConsistencyProof(a, b));
   }
   absl::StatusOr<v1::InclusionProof> GetInclusionProof(uint64_t i, uint64_t n) override {
-    return inner_->GetInclusionProof(i, n);
+    return FromRegistry(inner_->GetInclusionProof(i, n));
   }
   absl::Status StreamEvents(uint64_t start, uint64_t end,
                             const std::function<absl::Status(const v1::AuditEntry&)>& on_entry) override {
-    return inner_->StreamEvents(start, end, [&](const v1::AuditEntry& entry) {
+    // The stream returns on_entry's error as it is: that one is the verifier's.
+    bool verifier_stopped = false;
+    absl::Status streamed = inner_->StreamEvents(start, end, [&](const v1::AuditEntry& entry) {
       job_->done = std::min<uint64_t>(entry.index() + 1, job_->total);
-      return on_entry(entry);
+      absl::Status taken = on_entry(entry);
+      verifier_stopped = !taken.ok();
+      return taken;
     });
+    return verifier_stopped ? streamed : FromRegistry(std::move(streamed));
   }
-  absl::StatusOr<v1::PublicKey> GetAuditPublicKey() override { return inner_->GetAuditPublicKey(); }
-  absl::StatusOr<v1::PrunedPrefix> GetPrunedPrefix() override { return inner_->GetPrunedPrefix(); }
+  absl::StatusOr<v1::PublicKey> GetAuditPublicKey() override {
+    return FromRegistry(inner_->GetAuditPublicKey());
+  }
+  absl::StatusOr<v1::PrunedPrefix> GetPrunedPrefix() override {
+    return FromRegistry(inner_->GetPrunedPrefix());
+  }
 
  private:
   std::unique_ptr<client::AuditLogSource> inner_;
@@ -480,7 +523,9 @@ absl::StatusOr<client::AuditVerification> Verify(Registry& registry, const Conso
   absl::StatusOr<client::AuditVerification> result =
       client::VerifyAuditLog(source, *previous, verify, absl::Now());
   if (!result.ok()) return result.status();
-  absl::Status saved = client::SaveAuditState(state_path, result->state);
+  // Locked and merged with the file as it is now: registry-cli audit verify may have saved this
+  // log with the same file while this verification ran, and a saved head never moves back.
+  absl::Status saved = client::SaveVerifiedState(state_path, *result, source);
   if (!saved.ok()) return saved;
   return result;
 }
@@ -548,11 +593,35 @@ void Export(PageContext& ctx) {
 
 }  // namespace
 
+namespace {
+
+// Why a verification failed, when the registry did not say so: the verifier's own finding (a
+// truncated or forked log, a bad signature, an event that fails its hash: DATA_LOSS; a head
+// under another key than the trusted one, or dated ahead of this computer's clock) or a problem
+// of this computer (the state file). Titled as the console's, never "The registry refused", with
+// what to do; the verifier's words follow, in English as it writes them.
+std::string VerificationFinding(const PageContext& ctx, const absl::Status& status) {
+  const bool tampered = status.code() == absl::StatusCode::kDataLoss;
+  return absl::StrCat(
+      "<div class=\"error-box\" role=\"alert\" tabindex=\"-1\" autofocus id=\"verify-finding\"",
+      " data-finding=\"", tampered ? "tampered" : "stopped", "\"><h2>",
+      ctx.T(tampered ? "verify.tampered.title" : "verify.stopped.title"), "</h2><p>",
+      ctx.T(tampered ? "verify.tampered.text" : "verify.stopped.text"),
+      "</p><p>", ctx.T("verify.found"), " <q lang=\"en\">", Text(status.message()),
+      "</q> <code>", Escape(absl::StatusCodeToString(status.code())), "</code></p></div>");
+}
+
+}  // namespace
+
 std::string VerifyJobResult(const PageContext& ctx, Job& job) {
   absl::MutexLock lock(&job.mu);
   if (!job.verification.has_value()) {
+    // Only an error a call to the registry returned is the registry's refusal.
+    const bool registry_said = job.status.GetPayload(kRegistryAnswer).has_value();
     return absl::StrCat("<div class=\"result result-failed\" role=\"alert\" id=\"verify-result\"><p class=\"code\">",
-                        ctx.T("verify.failed"), "</p></div>", ctx.ErrorBox(job.status));
+                        ctx.T("verify.failed"), "</p></div>",
+                        registry_said ? ctx.ErrorBox(job.status)
+                                      : VerificationFinding(ctx, job.status));
   }
   const client::AuditVerification& v = *job.verification;
   const v1::SignedTreeHead& head = v.log.verified_head();
@@ -560,7 +629,19 @@ std::string VerifyJobResult(const PageContext& ctx, Job& job) {
     return absl::StrCat("<tr><th scope=\"row\">", ctx.T(key), "</th><td>", value, "</td></tr>");
   };
   std::string notes;
-  for (const std::string& note : v.notes) absl::StrAppend(&notes, "<li lang=\"en\">", Text(note), "</li>");
+  for (const client::AuditNote& note : v.notes) {
+    // The key trusted on first use is the note every first verification gives: said in the
+    // page's language (it was the one English line on a page in Albanian or Serbian). Told by
+    // its kind, not by its English words, which registry-cli prints and may reword.
+    if (note.kind == client::AuditNote::Kind::kKeyTrustedOnFirstUse) {
+      absl::StrAppend(&notes, "<li id=\"first-use-note\">",
+                      ctx.Tf("verify.note.first_use",
+                             {{"key", absl::StrCat("<code>", Text(note.key_id), "</code>")}}),
+                      "</li>");
+      continue;
+    }
+    absl::StrAppend(&notes, "<li lang=\"en\">", Text(note.text), "</li>");
+  }
   std::string warnings;
   for (const std::string& warning : v.warnings) {
     absl::StrAppend(&warnings, "<li lang=\"en\">", Text(warning), "</li>");

@@ -381,17 +381,27 @@ absl::StatusOr<v1::Record> ReadRecord(PageContext& ctx, const std::string& id) {
 }
 
 // The form that asks a court for the case reference and purpose of a read, filled in with what
-// the request said; with `box` above it and the problems `refused` names beside their inputs.
+// the request said; with `box` above it and the problems `refused` names beside their inputs, or
+// those of `missing` (input name to its error), which the console found itself.
 void SendPurposeForm(PageContext& ctx, const std::string& title, const std::string& box = "",
-                     const absl::Status& refused = absl::OkStatus(), int status = 200) {
+                     const absl::Status& refused = absl::OkStatus(), int status = 200,
+                     const std::map<std::string, std::string>& missing = {}) {
   // Built, as in SearchInputs: written whole they would read as catalog keys.
   const auto field = [](absl::string_view name) { return absl::StrCat("purpose.", name); };
+  const auto error_of = [&](const std::string& input, absl::string_view name) {
+    auto it = missing.find(input);
+    return it != missing.end() ? it->second : ServerErrorFor(ctx, refused, field(name));
+  };
+  std::vector<std::pair<std::string, std::string>> summary;
+  for (const char* input : {"case_ref", "purpose"}) {
+    if (auto it = missing.find(input); it != missing.end()) summary.emplace_back(*it);
+  }
   ctx.SendPage(title,
-               absl::StrCat(box, "<p>", ctx.T("purpose.needed"),
-                            "</p><form method=\"post\" action=\"", Escape(ctx.request().path),
-                            "\">", ctx.CsrfInput(),
-                            PurposeInputs(ctx, ServerErrorFor(ctx, refused, field("purpose_code")),
-                                          ServerErrorFor(ctx, refused, field("case_reference"))),
+               absl::StrCat(box, ErrorSummary(ctx, summary, "form.fix"), "<p>",
+                            ctx.T("purpose.needed"), "</p><form method=\"post\" action=\"",
+                            Escape(ctx.request().path), "\">", ctx.CsrfInput(),
+                            PurposeInputs(ctx, error_of("purpose", "purpose_code"),
+                                          error_of("case_ref", "case_reference")),
                             "<button class=\"primary\">", ctx.T("purpose.continue"),
                             "</button></form>"),
                status);
@@ -400,13 +410,23 @@ void SendPurposeForm(PageContext& ctx, const std::string& title, const std::stri
 // A court reads only for a case and purpose it states, in a form it sends (POST, with the CSRF
 // token). Opened by a link (GET), even one that carries a case reference and a purpose, the page
 // reads nothing: it asks for them, filled in with what the link said, for the official to send.
+// Posted without one (only a request made outside the page can be: the inputs are `required`),
+// the form comes back with "required" beside each input left empty, as the registry would say it;
+// it had come back with no word of what was missing.
 bool AskForPurpose(PageContext& ctx, const std::string& title) {
   if (ctx.who().role() != v1::ROLE_COURT) return false;
-  if (ctx.request().method == "POST" && !ctx.Param("case_ref").empty() &&
-      !ctx.Param("purpose").empty()) {
-    return false;
+  if (ctx.request().method != "POST") {
+    SendPurposeForm(ctx, title);
+    return true;
   }
-  SendPurposeForm(ctx, title);
+  std::map<std::string, std::string> missing;
+  for (const char* input : {"case_ref", "purpose"}) {
+    if (absl::StripAsciiWhitespace(ctx.Param(input)).empty()) {
+      missing[input] = ctx.T("rule.required");
+    }
+  }
+  if (missing.empty()) return false;
+  SendPurposeForm(ctx, title, "", absl::OkStatus(), 400, missing);
   return true;
 }
 
@@ -426,6 +446,9 @@ bool PurposeRefused(PageContext& ctx, const std::string& title, const absl::Stat
 
 std::string Notice(const PageContext& ctx) {
   const std::string done = ctx.Param("done");
+  // Only at the address this session's change was answered with: "?done=disputed" typed after an
+  // active record's address says nothing of it.
+  if (done.empty() || !ctx.AnswersChangeOfThisSession()) return "";
   for (const char* known : {"created", "amended", "disputed", "resolved"}) {
     if (done == known) {
       return absl::StrCat("<div class=\"notice\" role=\"status\"><p>",
@@ -466,6 +489,56 @@ std::string StatusReasonInput(const PageContext& ctx, const std::string& value,
   return ReasonTextarea(ctx, "record.reason", "", value, error);
 }
 
+// A court's read, made by the POST of its purpose, is not answered by that POST's page but by a
+// redirect to one that shows it (POST-redirect-GET), as a search is: a reload or the back button
+// had sent the POST again ("Confirm Form Resubmission"), and repeated an audited read in the
+// court's name. The read and its purpose wait in the session under a random id, the only thing
+// in the address.
+void KeepCourtRead(PageContext& ctx, CourtRead read) {
+  for (const char* name : {"case_ref", "purpose"}) {
+    const std::string value = ctx.Param(name);
+    if (!value.empty()) read.fields.emplace_back(name, value);
+  }
+  const std::string id = RandomHex(16);
+  const std::string address =
+      absl::StrCat("/records/", read.record_id, read.history ? "/history" : "", "/read/", id);
+  {
+    absl::MutexLock lock(&ctx.session().mu);
+    ctx.session().court_reads.Add(id, std::move(read));
+  }
+  ctx.Redirect(address);
+}
+
+void SendRecordPage(PageContext& ctx, const std::string& id, const v1::Record& record);
+void SendHistoryPage(PageContext& ctx, const std::string& id,
+                     const v1::GetRecordHistoryResponse& history);
+
+// A court's read kept by KeepCourtRead, shown again from the session: the registry is not asked.
+// An id this session does not hold (another session's, one forgotten), or one kept for another
+// record or page, is not found.
+void CourtReadPage(PageContext& ctx, bool history) {
+  const std::string id = RecordId(ctx);
+  const std::string read_id = ctx.request().matches[2];
+  std::optional<CourtRead> kept;
+  {
+    absl::MutexLock lock(&ctx.session().mu);
+    if (const CourtRead* found = ctx.session().court_reads.Find(read_id)) kept = *found;
+  }
+  if (!kept.has_value() || kept->record_id != id || kept->history != history) {
+    return ctx.SendLocalError("record.read_gone", 404);
+  }
+  // The purpose goes into the page's own request as the form's body had it (never into an
+  // address): the page's controls that read again (the history, the record) post it on.
+  httplib::Request shown = ctx.request();
+  shown.params.clear();
+  for (const auto& [name, value] : kept->fields) shown.params.emplace(name, value);
+  PageContext page(ctx.console(), shown, ctx.response(), ctx.session_ptr(), /*restored=*/true);
+  // The switch shows this page again in the new language, from the session: no read is made.
+  page.set_language_back(ctx.request().path);
+  if (history) return SendHistoryPage(page, id, kept->versions);
+  SendRecordPage(page, id, kept->record);
+}
+
 void ViewRecord(PageContext& ctx) {
   const std::string id = RecordId(ctx);
   if (AskForPurpose(ctx, ctx.T("record.view.title"))) return;
@@ -474,8 +547,18 @@ void ViewRecord(PageContext& ctx) {
     if (PurposeRefused(ctx, ctx.T("record.view.title"), record.status())) return;
     return ctx.SendError(record.status());
   }
+  if (ctx.who().role() == v1::ROLE_COURT) {
+    CourtRead read;
+    read.record_id = id;
+    read.record = *std::move(record);
+    return KeepCourtRead(ctx, std::move(read));
+  }
+  SendRecordPage(ctx, id, *record);
+}
+
+void SendRecordPage(PageContext& ctx, const std::string& id, const v1::Record& record) {
   std::string body = absl::StrCat(
-      Notice(ctx), RecordTable(ctx, *record, ctx.T("record.view.caption")),
+      Notice(ctx), RecordTable(ctx, record, ctx.T("record.view.caption")),
       "<ul class=\"actions\"><li>",
       OpenRecordControl(ctx, absl::StrCat("/records/", id, "/history"),
                         ctx.T("record.history.link")),
@@ -484,7 +567,7 @@ void ViewRecord(PageContext& ctx) {
     absl::StrAppend(&body, "<li><a href=\"/records/", id, "/amend\">", ctx.T("record.amend.link"),
                     "</a></li><li><a href=\"/records/", id, "/expunge\">",
                     ctx.T("record.expunge.link"), "</a></li></ul>");
-    const bool disputed = record->metadata().status() == v1::RECORD_STATUS_DISPUTED;
+    const bool disputed = record.metadata().status() == v1::RECORD_STATUS_DISPUTED;
     const std::string action = disputed ? "resolve" : "dispute";
     absl::StrAppend(&body, "<section aria-labelledby=\"dispute-h\"><h2 id=\"dispute-h\">",
                     ctx.T(absl::StrCat("record.", action, ".title")), "</h2><p>",
@@ -510,9 +593,21 @@ void History(PageContext& ctx) {
     if (PurposeRefused(ctx, ctx.T("record.history.title"), history.status())) return;
     return ctx.SendError(history.status());
   }
+  if (ctx.who().role() == v1::ROLE_COURT) {
+    CourtRead read;
+    read.record_id = id;
+    read.history = true;
+    read.versions = *std::move(history);
+    return KeepCourtRead(ctx, std::move(read));
+  }
+  SendHistoryPage(ctx, id, *history);
+}
+
+void SendHistoryPage(PageContext& ctx, const std::string& id,
+                     const v1::GetRecordHistoryResponse& history) {
   std::string body = absl::StrCat("<p>", ctx.T("record.history.intro"), "</p>");
   std::vector<RecordRow> previous;
-  for (const v1::RecordVersion& version : history->versions()) {
+  for (const v1::RecordVersion& version : history.versions()) {
     const v1::RecordMetadata& m = version.record().metadata();
     const std::vector<RecordRow> rows = RecordRows(ctx, version.record());
     std::string table;
@@ -637,7 +732,8 @@ void Amend(PageContext& ctx) {
     request.set_expected_version(version);
     *request.mutable_person() = changed.person();
     *request.mutable_conviction() = changed.conviction();
-    *request.mutable_update_mask() = ChangedFields(AsRequest(*current), changed);
+    *request.mutable_update_mask() =
+        ChangedFields(AsRequest(*current), changed, ctx.console().reference().offences());
     request.set_reason(reason);
     const auto& paths = request.update_mask().paths();
     const std::vector<std::string> repeated = RepeatedBanKinds(AsRequest(*current));
@@ -892,16 +988,21 @@ std::map<std::string, std::string> SearchErrors(const PageContext& ctx,
 std::string ResultsSection(const PageContext& ctx, const v1::SearchRecordsResponse& found) {
   std::string results = absl::StrCat("<section aria-labelledby=\"results-h\" id=\"results\"><h2 id=\"results-h\">",
                                      ctx.T("search.results"), "</h2>");
+  // More records match than the registry sent: said before the table, as registry-cli says it
+  // before its list, and the caption says they are the first ones (it had said "100 matching
+  // records", with the notice only after every row).
+  const std::string shown = absl::StrCat(found.records_size());
+  if (found.more_records()) {
+    absl::StrAppend(&results, "<div class=\"warning\" id=\"more-records\"><p>",
+                    ctx.Tf("search.more", {{"n", shown}}), "</p></div>");
+  }
   if (found.records().empty()) {
     absl::StrAppend(&results, "<p class=\"none\">", ctx.T("search.no_exact"), "</p>");
   } else {
-    absl::StrAppend(&results, ResultsTable(ctx, found.records(),
-                                           ctx.Tf("search.exact", {{"n", absl::StrCat(found.records_size())}})));
-  }
-  if (found.more_records()) {
-    absl::StrAppend(&results, "<div class=\"warning\" id=\"more-records\"><p>",
-                    ctx.Tf("search.more", {{"n", absl::StrCat(found.records_size())}}),
-                    "</p></div>");
+    absl::StrAppend(&results,
+                    ResultsTable(ctx, found.records(),
+                                 ctx.Tf(found.more_records() ? "search.exact_more" : "search.exact",
+                                        {{"n", shown}})));
   }
   if (!found.possible_matches().empty()) {
     absl::StrAppend(&results, "<div class=\"warning\"><p>", ctx.T("search.possible.help"), "</p></div>",
@@ -1141,6 +1242,11 @@ void AddRecordPages(Console&,
   add("POST", record, court, ViewRecord);  // a court's read: the purpose it sends
   add("GET", record + "/history", readers, History);
   add("POST", record + "/history", court, History);
+  // The pages a court's read redirects to (KeepCourtRead).
+  add("GET", record + "/read/([0-9a-f]{32})", court,
+      [](PageContext& ctx) { CourtReadPage(ctx, false); });
+  add("GET", record + "/history/read/([0-9a-f]{32})", court,
+      [](PageContext& ctx) { CourtReadPage(ctx, true); });
   add("GET", record + "/amend", clerk, AmendForm);
   add("POST", record + "/amend", clerk, Amend);
   add("POST", record + "/dispute", clerk, [](PageContext& ctx) { ChangeStatus(ctx, true); });

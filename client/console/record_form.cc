@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 #include <string>
+#include <tuple>
 #include <vector>
 
 #include "absl/strings/ascii.h"
@@ -121,6 +122,7 @@ const std::vector<std::pair<std::string, std::string>>& Rules() {
       {"must be empty unless the sentence is imprisonment", "rule.release_only_imprisonment"},
       {"a date YYYY-MM-DD on or after the judgment date, within 100 years of it",
        "rule.release_date"},
+      {"the day of release, if released: not in the future", "rule.release_future"},
       {"must be empty unless the sentence is suspended", "rule.suspension_only_suspended"},
       {"a date YYYY-MM-DD one to five years after the date the judgment became final",
        "rule.suspension_end"},
@@ -336,7 +338,25 @@ v1::CreateRecordRequest RecordFromForm(const FormValues& values, std::vector<Fie
   const std::string months = One(values, "months");
   uint32_t month_count = 0;
   if (!months.empty() && !WholeNumber(months, 100000, &month_count)) {
-    errors->push_back({"months", "form.whole_number", {}, ""});
+    // A whole number out of range (-5, more digits than any sentence has) is one: it was told
+    // to "enter a whole number". Said as the registry states the rule for the sentence chosen;
+    // only text that is no whole number at all is asked to be one.
+    absl::string_view digits = months;
+    absl::ConsumePrefix(&digits, "-");
+    const bool integer =
+        !digits.empty() && std::all_of(digits.begin(), digits.end(), [](char ch) {
+          return absl::ascii_isdigit(static_cast<unsigned char>(ch));
+        });
+    const v1::SentenceType type = c.sentence().type();
+    const char* key = "form.whole_number";
+    if (integer) {
+      key = type == v1::SENTENCE_TYPE_SUSPENDED ? "rule.months_suspended"
+            : type == v1::SENTENCE_TYPE_IMPRISONMENT || type == v1::SENTENCE_TYPE_UNSPECIFIED
+                ? "rule.months"
+                : "rule.months_zero";
+    }
+    errors->push_back({"months", key, {}, ""});
+    month_count = 0;  // WholeNumber may have read a number past its maximum.
   }
   c.mutable_sentence()->set_months(month_count);
   for (size_t i = 0; i < BanWords().size(); ++i) {
@@ -428,16 +448,30 @@ std::vector<FieldError> ErrorsFromServer(absl::string_view message,
 
 google::protobuf::FieldMask ChangedFields(const v1::CreateRecordRequest& current,
                                           const v1::CreateRecordRequest& changed) {
-  // Output-only text (offence titles, the court's name) is the server's, not the clerk's.
+  return ChangedFields(current, changed, OffenceTable());
+}
+
+google::protobuf::FieldMask ChangedFields(const v1::CreateRecordRequest& current,
+                                          const v1::CreateRecordRequest& changed,
+                                          const OffenceTable& offences) {
+  // Output-only text (offence titles, the court's name) is the server's, not the clerk's. The
+  // offences are compared as a set: the browser sends the ticked boxes in the page's order (the
+  // table's), not the record's, and no box can reorder them, so an order that differs is no
+  // change of the clerk's (before, it rewrote the offences in the table's order, in their name).
   const auto input_only = [](v1::CreateRecordRequest record) {
-    for (v1::Offence& offence : *record.mutable_conviction()->mutable_offences()) {
-      offence.clear_title();
-    }
+    auto& list = *record.mutable_conviction()->mutable_offences();
+    for (v1::Offence& offence : list) offence.clear_title();
+    std::sort(list.begin(), list.end(), [](const v1::Offence& x, const v1::Offence& y) {
+      return std::make_tuple(x.law(), x.article(), x.paragraph()) <
+             std::make_tuple(y.law(), y.article(), y.paragraph());
+    });
     record.mutable_conviction()->clear_court_name();
     return record;
   };
+  // The baseline is the form as it was shown: built with the table, as the page builds it.
   std::vector<FieldError> unused;
-  const v1::CreateRecordRequest a = input_only(RecordFromForm(FormFromRecord(current), &unused));
+  const v1::CreateRecordRequest a =
+      input_only(RecordFromForm(FormFromRecord(current, offences), &unused));
   const v1::CreateRecordRequest b = input_only(changed);
   std::vector<std::string> paths;
   for (const client::RecordField& field : client::RecordFields()) {

@@ -96,10 +96,15 @@ std::vector<std::string> KnownRules();
 std::vector<std::string> KnownRuleParts();
 
 // The update mask of an amendment: each field whose value in `changed` differs from what the
-// form showed for `current` (RecordFromForm of FormFromRecord), output-only fields aside, as the
-// mask path registry-cli's --set sends for it. A field the official did not touch is not sent, so
-// what the form cannot show as stored (text with spaces around it, bans in another order, two
-// bans of one kind) stays as it is.
+// form offering `offences` showed for `current` (RecordFromForm of FormFromRecord), output-only
+// fields aside, as the mask path registry-cli's --set sends for it. A field the official did not
+// touch is not sent, so what the form cannot show as stored (text with spaces around it, bans or
+// offences in another order, two bans of one kind) stays as it is. The offences are compared as
+// a set: the form sends its ticked boxes in the page's order, whatever the record's.
+google::protobuf::FieldMask ChangedFields(const registry::v1::CreateRecordRequest& current,
+                                          const registry::v1::CreateRecordRequest& changed,
+                                          const OffenceTable& offences);
+// The same for a form that offers no offence table.
 google::protobuf::FieldMask ChangedFields(const registry::v1::CreateRecordRequest& current,
                                           const registry::v1::CreateRecordRequest& changed);
 

@@ -1,8 +1,10 @@
 #include "client/console/sessions.h"
 
+#include <algorithm>
 #include <cstdlib>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
 #include "openssl/crypto.h"
 #include "openssl/rand.h"
 
@@ -19,6 +21,29 @@ std::string RandomHex(size_t bytes) {
 bool ConstantTimeEquals(absl::string_view a, absl::string_view b) {
   if (a.size() != b.size() || a.empty()) return false;
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+std::string ChangeAddressKey(absl::string_view path,
+                             std::vector<std::pair<std::string, std::string>> params) {
+  std::sort(params.begin(), params.end());
+  std::string key(path);
+  // Each with its length, so that no value's own '&' or '=' makes two addresses one key.
+  for (const auto& [name, value] : params) {
+    absl::StrAppend(&key, "&", name.size(), ":", name, "=", value.size(), ":", value);
+  }
+  return key;
+}
+
+std::string SessionStore::start_secret() {
+  absl::MutexLock lock(&mu_);
+  return secret_;
+}
+
+bool SessionStore::SpendSecret(absl::string_view offered) {
+  absl::MutexLock lock(&mu_);
+  if (!ConstantTimeEquals(offered, secret_)) return false;
+  secret_ = RandomHex(secret_.size() / 2);
+  return true;
 }
 
 std::shared_ptr<Session> SessionStore::Create(absl::Time now) {

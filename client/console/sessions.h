@@ -2,8 +2,11 @@
 // anything that reaches its HTTP port could act as that official: another user of the same
 // computer, or a page in another browser tab. Hence:
 //
-//  - a start secret (256 random bits) printed once, in the URL the official opens; it is
-//    exchanged for a session (GET /start?s=SECRET), and compared in constant time;
+//  - a start secret (256 random bits) printed in the URL the official opens; it is exchanged
+//    for a session (GET /start?s=SECRET), compared in constant time, and good for one use: the
+//    browser keeps the URL in its history, where the next user of a shared workstation would
+//    find a working one after the official signed out. Each use replaces it with a new one,
+//    which the console prints;
 //  - the session: a random id in an HttpOnly SameSite=Strict cookie, so scripts cannot read it
 //    and other sites' pages cannot send it, with an idle limit;
 //  - a CSRF token per session, required on every state-changing (POST) request.
@@ -114,10 +117,27 @@ class Kept {
 };
 
 // A search's answer and what was asked, for the page of its results (see Session).
+// The key under which Session::changes_answered holds the address `path` with the query
+// `params` (decoded, in any order): the same for the Location a change was answered with and for
+// the request the browser then makes to it, however it encodes the query.
+std::string ChangeAddressKey(absl::string_view path,
+                             std::vector<std::pair<std::string, std::string>> params);
+
 struct SearchResult {
   v1::SearchRecordsResponse found;
   // The search form's fields as sent (the query; a court's case reference and purpose, which
   // each read from the results posts again).
+  std::vector<std::pair<std::string, std::string>> fields;
+};
+
+// A court's read of a record or of its history and the purpose it was made for, for the page its
+// POST redirects to (see Session).
+struct CourtRead {
+  std::string record_id;
+  bool history = false;  // GetRecordHistory's answer in `versions`; else GetRecord's in `record`
+  v1::Record record;
+  v1::GetRecordHistoryResponse versions;
+  // The read's case reference and purpose as sent, which the page's own reads post again.
   std::vector<std::pair<std::string, std::string>> fields;
 };
 
@@ -145,6 +165,10 @@ struct Session {
   // official goes back to it, with no new search, until the session ends or newer searches push
   // it out.
   Kept<SearchResult> searches ABSL_GUARDED_BY(mu);
+  // A court's reads of a record or its history, by the id of the page the read's POST redirects
+  // to: as a search's results, shown again by a reload or the back button without another
+  // audited read, until the session ends or newer reads push them out.
+  Kept<CourtRead> court_reads ABSL_GUARDED_BY(mu);
   // An audit filter that names an actor (which no address may hold), by the id of its events'
   // page, which the filter's POST redirects to.
   Kept<std::vector<std::pair<std::string, std::string>>> audit_filters ABSL_GUARDED_BY(mu);
@@ -153,6 +177,11 @@ struct Session {
   // The records this session expunged, by id: home's notice names a record only when it is one
   // of them, so that an address made up elsewhere cannot say a live record was expunged.
   Kept<bool> expunged ABSL_GUARDED_BY(mu);
+  // The addresses this session's changes were answered with (a POST's redirect: "/admin?backup=7",
+  // "/records/ID?done=disputed", "/admin/checks/ID"), by ChangeAddressKey. A page's notice of
+  // what was done is shown only at one of them: an address typed, or made up elsewhere, names a
+  // backup, a rotation, a dispute or a data check this session never made.
+  Kept<bool> changes_answered ABSL_GUARDED_BY(mu);
 
   std::string Language() {
     absl::MutexLock lock(&mu);
@@ -164,12 +193,14 @@ class SessionStore {
  public:
   // `idle`: a session unused this long is gone.
   SessionStore(std::string start_secret, absl::Duration idle)
-      : secret_(std::move(start_secret)), idle_(idle) {}
+      : idle_(idle), secret_(std::move(start_secret)) {}
 
-  const std::string& start_secret() const { return secret_; }
-  bool SecretMatches(absl::string_view offered) const {
-    return ConstantTimeEquals(offered, secret_);
-  }
+  // The start secret that opens the next session.
+  std::string start_secret();
+  // Whether `offered` is the start secret; if so it is spent: replaced by a new random one (of
+  // the same size), so that the address holding it, kept in the browser's history, opens nothing
+  // again. Compared in constant time.
+  bool SpendSecret(absl::string_view offered);
 
   // A new session (random id and CSRF token). At most kMaxSessions live at once: the least
   // recently used goes.
@@ -209,9 +240,9 @@ class SessionStore {
   };
   void RememberEnded(const Session& session) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
-  const std::string secret_;
   const absl::Duration idle_;
   absl::Mutex mu_;
+  std::string secret_ ABSL_GUARDED_BY(mu_);
   std::map<std::string, std::shared_ptr<Session>, std::less<>> sessions_ ABSL_GUARDED_BY(mu_);
   std::deque<EndedSession> ended_ ABSL_GUARDED_BY(mu_);  // oldest first
 };

@@ -83,6 +83,8 @@ namespace registry::client {
 namespace {
 
 namespace merkle = crypto::merkle;
+using ::testing::Contains;
+using ::testing::Field;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
@@ -401,12 +403,35 @@ TEST(AuditVerifierTest, CleanLogVerifiesAndPinsTheKeyOnFirstUse) {
   EXPECT_EQ(log.key_requests(), 1);
   EXPECT_EQ(log.stream_requests(), 1);
   ASSERT_THAT(result->notes, SizeIs(1));
-  EXPECT_THAT(result->notes[0], HasSubstr("on first use"));
+  EXPECT_THAT(result->notes[0].text, HasSubstr("on first use"));
   EXPECT_EQ(result->log.verified_head().tree_size(), 13u);
   EXPECT_EQ(result->log.verified_head().root_hash(), log.head().root_hash());
   EXPECT_EQ(result->log.audit_key().key_id(), log.signer().key_id());
   EXPECT_EQ(result->log.audit_key().ed25519(), log.signer().public_key());
   EXPECT_EQ(result->log.verified_at(), "2027-01-15T08:00:00Z");
+}
+
+// The console says the key trusted on first use in the page's language: it tells that note by
+// its kind and key, not by matching its English text, which registry-cli prints unchanged.
+TEST(AuditVerifierTest, TheKeyTrustedOnFirstUseIsANoteOfItsOwnKindNamingTheKey) {
+  FakeAuditLog log;
+  log.Grow(3);
+  auto result = Verify(log, std::nullopt);
+  ASSERT_TRUE(result.ok()) << result.status();
+  ASSERT_THAT(result->notes, SizeIs(1));
+  EXPECT_EQ(result->notes[0].kind, AuditNote::Kind::kKeyTrustedOnFirstUse);
+  EXPECT_EQ(result->notes[0].key_id, log.signer().key_id());
+  EXPECT_EQ(result->notes[0].text,
+            absl::StrCat("no audit key given or pinned: trusting the server's key ",
+                         log.signer().key_id(),
+                         " on first use; compare it with the key the KJC publishes"));
+
+  // A key given is no key trusted on first use.
+  AuditVerifyOptions given = Full();
+  given.public_key_pem = log.signer().PublicKeyPem();
+  auto with_key = Verify(log, std::nullopt, given);
+  ASSERT_TRUE(with_key.ok()) << with_key.status();
+  EXPECT_THAT(with_key->notes, IsEmpty());
 }
 
 TEST(AuditVerifierTest, PinnedKeyIsUsedWithoutAskingTheServer) {
@@ -1043,10 +1068,14 @@ TEST(AuditVerifierTest, AnotherLogGetsAStateOfItsOwnNotATruncationError) {
   EXPECT_EQ(other->log.verified_head().tree_size(), 47u);
   EXPECT_THAT(other->warnings, IsEmpty()) << "another key: another registry, nothing to warn of";
   ASSERT_THAT(other->notes, SizeIs(2));  // the other log, and its key trusted on first use
-  EXPECT_THAT(other->notes[0], HasSubstr(absl::StrCat("this is audit log ", kOtherLogId,
-                                                      " at 127.0.0.1:7444, which this state "
-                                                      "file has not verified before")));
-  EXPECT_THAT(other->notes[0], HasSubstr(absl::StrCat("log ", kLogId, " at 127.0.0.1:7443")));
+  EXPECT_THAT(other->notes[0].text, HasSubstr(absl::StrCat("this is audit log ", kOtherLogId,
+                                                           " at 127.0.0.1:7444, which this state "
+                                                           "file has not verified before")));
+  EXPECT_THAT(other->notes[0].text,
+              HasSubstr(absl::StrCat("log ", kLogId, " at 127.0.0.1:7443")));
+  EXPECT_EQ(other->notes[0].kind, AuditNote::Kind::kOther);
+  EXPECT_EQ(other->notes[1].kind, AuditNote::Kind::kKeyTrustedOnFirstUse);
+  EXPECT_EQ(other->notes[1].key_id, second.signer().key_id());
   ASSERT_THAT(other->state.logs(), SizeIs(2));
   EXPECT_EQ(other->state.logs(0).log_id(), kLogId);
   EXPECT_EQ(other->state.logs(0).verified_head().tree_size(), 377u);
@@ -1463,6 +1492,107 @@ TEST_F(AuditStateFileTest, DamagedFileIsAnError) {
   fputs("{\"verified_head\": 7}", file);
   fclose(file);
   EXPECT_EQ(LoadAuditState(path).status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+// The state file as saved now, which must be there.
+AuditState SavedState(const std::string& path) {
+  auto saved = LoadAuditState(path);
+  EXPECT_TRUE(saved.ok()) << saved.status();
+  return saved.ok() && saved->has_value() ? **saved : AuditState();
+}
+
+TEST_F(AuditStateFileTest, AnOlderHeadSavedAfterANewerOneLeavesTheNewerHead) {
+  // Two verifications share the state file: a long one (--full, or the console's) loads it and
+  // verifies the log at 88 events; meanwhile a quick one pins 97; the long one saves last. It
+  // had written its 88 over the 97, and a rollback of the log to 92 then passed.
+  const std::string path = dir_ + "/audit-state.json";
+  FakeAuditLog log;
+  log.Grow(86);
+  auto pinned = Verify(log, std::nullopt, AuditVerifyOptions());
+  ASSERT_TRUE(pinned.ok()) << pinned.status();
+  ASSERT_TRUE(SaveVerifiedState(path, *pinned, log).ok());
+  const AuditState loaded = SavedState(path);
+  log.Grow(2);
+  auto slow = Verify(log, loaded);
+  ASSERT_TRUE(slow.ok()) << slow.status();
+  log.Grow(9);
+  auto quick = Verify(log, loaded, AuditVerifyOptions());
+  ASSERT_TRUE(quick.ok()) << quick.status();
+  ASSERT_TRUE(SaveVerifiedState(path, *quick, log).ok());
+
+  const absl::Status saved = SaveVerifiedState(path, *slow, log);
+  ASSERT_TRUE(saved.ok()) << saved;
+  const AuditState now = SavedState(path);
+  ASSERT_THAT(now.logs(), SizeIs(1));
+  EXPECT_EQ(now.logs(0).verified_head().tree_size(), 97u);
+  EXPECT_EQ(now.logs(0).verified_head().root_hash(), quick->log.verified_head().root_hash());
+  EXPECT_THAT(now.logs(0).event_times(), SizeIs(slow->log.event_times_size()))
+      << "the full run's event times are kept with the later head";
+  EXPECT_THAT(slow->notes, Contains(Field(&AuditNote::text,
+                                          HasSubstr("saved a later head of this log (size 97"))));
+  EXPECT_EQ(slow->state.SerializeAsString(), now.SerializeAsString());
+
+  FakeAuditLog rolled_back;
+  rolled_back.Grow(92);
+  ExpectFailure(Verify(rolled_back, now, AuditVerifyOptions()), absl::StatusCode::kDataLoss,
+                "log truncated: size 92 < previously verified 97");
+}
+
+TEST_F(AuditStateFileTest, AnotherLogSavedMeanwhileIsKept) {
+  const std::string path = dir_ + "/audit-state.json";
+  FakeAuditLog first;
+  first.Grow(10);
+  auto pinned = Verify(first, std::nullopt);
+  ASSERT_TRUE(pinned.ok()) << pinned.status();
+  ASSERT_TRUE(SaveVerifiedState(path, *pinned, first).ok());
+  const AuditState loaded = SavedState(path);
+  first.Grow(5);
+  auto again = Verify(first, loaded);
+  ASSERT_TRUE(again.ok()) << again.status();
+  FakeAuditLog second('s', "second", kOtherLogId);
+  second.Grow(7);
+  auto other = Verify(second, loaded);
+  ASSERT_TRUE(other.ok()) << other.status();
+  ASSERT_TRUE(SaveVerifiedState(path, *other, second).ok());
+
+  ASSERT_TRUE(SaveVerifiedState(path, *again, first).ok());
+  const AuditState now = SavedState(path);
+  ASSERT_THAT(now.logs(), SizeIs(2));
+  EXPECT_EQ(now.logs(0).log_id(), kOtherLogId);
+  EXPECT_EQ(now.logs(0).verified_head().tree_size(), 7u);
+  EXPECT_EQ(now.logs(1).log_id(), kLogId) << "the log verified last comes last";
+  EXPECT_EQ(now.logs(1).verified_head().tree_size(), 15u);
+}
+
+TEST_F(AuditStateFileTest, AHeadSavedMeanwhileThatThisOneDoesNotExtendIsAForkAndStays) {
+  // Each verification checked its head against the head it loaded, not against the other's:
+  // two views of a log forked after the loaded head would both pass, unless the save compares
+  // them.
+  const std::string path = dir_ + "/audit-state.json";
+  FakeAuditLog log;
+  log.Grow(86);
+  auto pinned = Verify(log, std::nullopt, AuditVerifyOptions());
+  ASSERT_TRUE(pinned.ok()) << pinned.status();
+  ASSERT_TRUE(SaveVerifiedState(path, *pinned, log).ok());
+  const AuditState loaded = SavedState(path);
+  log.Grow(2);
+  auto slow = Verify(log, loaded);
+  ASSERT_TRUE(slow.ok()) << slow.status();
+  // Meanwhile another verification saved a head of size 97 of another view of the log.
+  FakeAuditLog fork('k', "other");
+  fork.Grow(97);
+  AuditState forked = loaded;
+  *forked.mutable_logs(0)->mutable_verified_head() = fork.head();
+  ASSERT_TRUE(SaveAuditState(path, forked).ok());
+  log.Grow(9);
+
+  const absl::Status saved = SaveVerifiedState(path, *slow, log);
+  EXPECT_EQ(saved.code(), absl::StatusCode::kDataLoss) << saved;
+  EXPECT_THAT(std::string(saved.message()),
+              HasSubstr("forked head: head at size 97 is not consistent with verified head at "
+                        "size 88"));
+  EXPECT_EQ(SavedState(path).SerializeAsString(), forked.SerializeAsString())
+      << "nothing is written";
 }
 
 }  // namespace

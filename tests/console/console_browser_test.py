@@ -182,7 +182,7 @@ class Run:
         with open(url_file) as f:
             url = f.read().strip()
         base = url.split("/start?")[0]
-        self.consoles[role] = {"url": url, "base": base, "process": console}
+        self.consoles[role] = {"url_file": url_file, "base": base, "process": console}
 
     def start_browser(self):
         if webdriver is None:
@@ -275,7 +275,18 @@ class Run:
         self.wait(EC.presence_of_element_located((By.ID, "main")), path)
 
     def sign_in(self, role):
-        self.driver.get(self.consoles[role]["url"])
+        # Each start address opens one session: the console writes the next one to --url-file
+        # (and prints it) as the last is used, so each sign-in reads it anew.
+        with open(self.consoles[role]["url_file"]) as f:
+            url = f.read().strip()
+        self.driver.get(url)
+        self.wait(EC.url_to_be(self.consoles[role]["base"] + "/"), role + "'s home page")
+        self.driver.get(url)
+        self.wait(EC.url_to_be(self.consoles[role]["base"] + "/not-started?why=secret"),
+                  "a start address used once opens nothing again")
+        with open(self.consoles[role]["url_file"]) as f:
+            url = f.read().strip()
+        self.driver.get(url)
         self.wait(EC.url_to_be(self.consoles[role]["base"] + "/"), role + "'s home page")
 
     def type(self, element_id, text):
@@ -395,13 +406,21 @@ class Run:
         self.driver.find_element(By.CSS_SELECTOR,
                                  "#results table.results form.open[action$='%s'] button"
                                  % self.record_id).click()
-        self.wait(EC.url_matches(r"/records/[0-9a-f]{32}$"), "the court's record page")
+        # The read's POST is answered by a redirect to a page of the session's (its address a
+        # random id): a reload shows it again, without sending the form again.
+        self.wait(EC.url_matches(r"/records/[0-9a-f]{32}/read/[0-9a-f]{32}$"),
+                  "the court's record page")
+        read_url = self.driver.current_url
+        self.driver.refresh()
+        self.wait(EC.presence_of_element_located((By.ID, "main")), "the court's record page again")
+        if self.driver.current_url != read_url:
+            fail("a reload of the court's record page left it: " + self.driver.current_url)
         if "Petrović" not in self.driver.find_element(By.TAG_NAME, "main").text:
             fail("the court's record page does not show the record")
         self.shot("court-record")
         # The history, read under the same case reference and purpose.
         self.driver.find_element(By.CSS_SELECTOR, "main form.open[action$='/history'] button").click()
-        self.wait(EC.url_matches(r"/history$"), "the court's history page")
+        self.wait(EC.url_matches(r"/history/read/[0-9a-f]{32}$"), "the court's history page")
         if len(self.driver.find_elements(By.CSS_SELECTOR, "main table.record")) != 2:
             fail("the court's history does not show the two versions")
         if len(self.driver.find_elements(By.CSS_SELECTOR, "tr.changed")) != 1:

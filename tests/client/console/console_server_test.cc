@@ -34,6 +34,10 @@
 #include "common/daily_limit_text.h"
 #include "common/reference_text.h"
 #include "client/console/registry_api.h"
+#include "crypto/ed25519.h"
+#include "crypto/merkle.h"
+#include "crypto/secret_bytes.h"
+#include "crypto/tree_head.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
 #include "grpcpp/create_channel.h"
@@ -122,6 +126,8 @@ class FakeRegistry final : public Registry {
   // What GetRecord and GetRecordHistory answer, when not OK.
   absl::Status record_status = absl::OkStatus();
   absl::Status audit_status = absl::OkStatus();
+  // What StreamAuditEvents answers, when not OK.
+  absl::Status stream_status = absl::OkStatus();
   v1::AmendRecordRequest last_amend;
   // What AmendRecord answers.
   absl::Status amend_status = absl::InvalidArgumentError(kHostile);
@@ -139,7 +145,12 @@ class FakeRegistry final : public Registry {
   absl::Status expunge_status = absl::PermissionDeniedError(kHostile);
   absl::Status export_status = absl::OkStatus();
 
-  absl::StatusOr<v1::WhoAmIResponse> WhoAmI() override { return who; }
+  // What WhoAmI answers, when not OK (the registry down when a session starts).
+  absl::Status who_status = absl::OkStatus();
+  absl::StatusOr<v1::WhoAmIResponse> WhoAmI() override {
+    if (!who_status.ok()) return who_status;
+    return who;
+  }
   absl::StatusOr<v1::GetReferenceDataResponse> GetReferenceData() override {
     return reference;
   }
@@ -234,6 +245,7 @@ class FakeRegistry final : public Registry {
   absl::Status StreamAuditEvents(const v1::StreamAuditEventsRequest&,
                                  const std::function<absl::Status(const v1::AuditEntry&)>& on_entry) override {
     ++calls;
+    if (!stream_status.ok()) return stream_status;
     for (const v1::AuditEntry& entry : events.entries()) {
       if (absl::Status handled = on_entry(entry); !handled.ok()) return handled;
     }
@@ -244,8 +256,11 @@ class FakeRegistry final : public Registry {
     ++calls;
     return export_status;
   }
+  // The log the auditor's verification reads, when set; else one that refuses every call.
+  std::function<std::unique_ptr<client::AuditLogSource>()> audit_log;
   std::unique_ptr<client::AuditLogSource> AuditLog() override {
     ++calls;
+    if (audit_log) return audit_log();
     class Refusing final : public client::AuditLogSource {
      public:
       absl::StatusOr<v1::SignedTreeHead> GetSignedTreeHead() override {
@@ -465,7 +480,14 @@ class ConsoleTest : public ::testing::Test {
     fake_ = fake;
     ConsoleOptions options;
     options.listen = "127.0.0.1:0";
-    options.audit_state_path = ::testing::TempDir() + "/console-audit-state.json";
+    options.audit_state_path = audit_state_path_.empty()
+                                   ? ::testing::TempDir() + "/console-audit-state.json"
+                                   : audit_state_path_;
+    options.start_url_changed = [this](ConsoleOptions::StartUrlEvent event,
+                                       const std::string& url) {
+      absl::MutexLock lock(&printed_mu_);
+      printed_.emplace_back(event, url);
+    };
     console_ = std::make_unique<Console>(options, registry ? registry(fake) : fake);
     ASSERT_TRUE(console_->Start().ok());
     client_ = std::make_unique<httplib::Client>("127.0.0.1", console_->port());
@@ -555,11 +577,17 @@ class ConsoleTest : public ::testing::Test {
       const std::function<void(v1::Role role, const std::string& path,
                                const httplib::Response& page)>& visit);
 
+  // The auditor's verification state file, when a test wants one of its own (set before Start).
+  std::string audit_state_path_;
   std::shared_ptr<FakeRegistry> fake_;
   std::unique_ptr<Console> console_;
   std::unique_ptr<httplib::Client> client_;
   std::string cookie_;
   std::string csrf_;
+  // The start URLs the console gave to print (options.start_url_changed), oldest first.
+  absl::Mutex printed_mu_;
+  std::vector<std::pair<ConsoleOptions::StartUrlEvent, std::string>> printed_
+      ABSL_GUARDED_BY(printed_mu_);
 };
 
 TEST_F(ConsoleTest, WithoutASessionNothingIsServedAndTheRegistryIsNotAsked) {
@@ -580,10 +608,13 @@ TEST_F(ConsoleTest, WithoutASessionNothingIsServedAndTheRegistryIsNotAsked) {
 TEST_F(ConsoleTest, TheStartSecretBuysAnHttpOnlyStrictSessionCookie) {
   Start(v1::ROLE_CLERK);
   auto wrong = client_->Get(absl::StrCat("/start?s=", std::string(64, '0')));
-  EXPECT_EQ(wrong->status, 403);
+  EXPECT_EQ(wrong->status, 303);
+  EXPECT_EQ(wrong->get_header_value("Location"), "/not-started?why=secret");
   EXPECT_FALSE(wrong->has_header("Set-Cookie"));
+  EXPECT_EQ(client_->Get("/not-started?why=secret")->status, 403);
   auto empty = client_->Get("/start");
-  EXPECT_EQ(empty->status, 403);
+  EXPECT_EQ(empty->status, 303);
+  EXPECT_FALSE(empty->has_header("Set-Cookie"));
   EXPECT_EQ(console_->start_secret().size(), 64u) << "256 random bits";
 
   const std::string cookie = SignIn();
@@ -596,6 +627,140 @@ TEST_F(ConsoleTest, TheStartSecretBuysAnHttpOnlyStrictSessionCookie) {
   EXPECT_EQ(csrf_.size(), 64u);
   EXPECT_TRUE(absl::StartsWith(console_->StartUrl(),
                                absl::StrCat("http://127.0.0.1:", console_->port(), "/start?s=")));
+}
+
+// A start address stayed good until the console stopped: the browser's history kept it, and the
+// next user of a shared workstation opened it after the official had signed out, into a new
+// clerk's session. Each is good for one session; the next one is given to print after each use
+// and after each sign-out.
+TEST_F(ConsoleTest, AStartAddressStartsOneSessionAndTheNextIsPrintedAfterEachUseAndSignOut) {
+  Start(v1::ROLE_CLERK);
+  const std::string first = console_->start_secret();
+  auto started = client_->Get(absl::StrCat("/start?s=", first));
+  ASSERT_TRUE(started);
+  EXPECT_EQ(started->status, 303);
+  EXPECT_EQ(started->get_header_value("Location"), "/");
+  EXPECT_TRUE(started->has_header("Set-Cookie"));
+  const std::string next = console_->start_secret();
+  EXPECT_NE(next, first);
+  EXPECT_EQ(next.size(), 64u) << "256 random bits";
+  {
+    absl::MutexLock lock(&printed_mu_);
+    ASSERT_EQ(printed_.size(), 1u);
+    EXPECT_EQ(printed_[0].first, ConsoleOptions::StartUrlEvent::kUsed);
+    EXPECT_EQ(printed_[0].second, console_->StartUrl());
+  }
+  // Opened again from the history: no session, and the browser is sent off the secret's address.
+  auto again = client_->Get(absl::StrCat("/start?s=", first));
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->status, 303);
+  EXPECT_EQ(again->get_header_value("Location"), "/not-started?why=secret");
+  EXPECT_FALSE(again->has_header("Set-Cookie"));
+  auto said = client_->Get("/not-started?why=secret");
+  EXPECT_EQ(said->status, 403);
+  EXPECT_TRUE(absl::StrContains(said->body,
+                                Escape(Catalogs::Embedded().Text("sq", "refused.secret.help"))));
+
+  // Signed in and out: the address used opens nothing; the one printed at sign-out does.
+  SignIn();
+  const std::string used = console_->start_secret();
+  ASSERT_EQ(Post("/signout", {})->status, 303);
+  std::string printed;
+  {
+    absl::MutexLock lock(&printed_mu_);
+    ASSERT_EQ(printed_.size(), 3u);
+    EXPECT_EQ(printed_[2].first, ConsoleOptions::StartUrlEvent::kSignedOut);
+    printed = printed_[2].second;
+  }
+  EXPECT_EQ(printed, console_->StartUrl());
+  EXPECT_EQ(client_->Get(absl::StrCat("/start?s=", next))->get_header_value("Location"),
+            "/not-started?why=secret");
+  auto fresh = client_->Get(printed.substr(printed.find("/start?s=")));
+  EXPECT_EQ(fresh->get_header_value("Location"), "/");
+  EXPECT_TRUE(fresh->has_header("Set-Cookie"));
+  EXPECT_NE(console_->start_secret(), used);
+}
+
+// With the registry down at /start, its error page was shown at /start?s=SECRET: the secret stayed
+// in the address bar. /start answers with a redirect in every case, and the secret is spent.
+TEST_F(ConsoleTest, StartAnswersWithARedirectAwayFromTheSecretEvenWhenTheRegistryIsDown) {
+  Start(v1::ROLE_CLERK);
+  fake_->who_status = absl::UnavailableError("failed to connect to all addresses");
+  const std::string secret = console_->start_secret();
+  auto down = client_->Get(absl::StrCat("/start?s=", secret));
+  ASSERT_TRUE(down);
+  EXPECT_EQ(down->status, 303);
+  EXPECT_EQ(down->get_header_value("Location"), "/not-started?why=registry");
+  EXPECT_FALSE(down->has_header("Set-Cookie"));
+  auto said = client_->Get("/not-started?why=registry");
+  EXPECT_EQ(said->status, 503);
+  EXPECT_TRUE(absl::StrContains(said->body,
+                                Escape(Catalogs::Embedded().Text("sq", "refused.registry"))));
+  ExpectSecurityHeaders(said, "registry down at the start");
+  for (const std::string& target :
+       {absl::StrCat("/start?s=", secret), std::string("/start"), std::string("/start?s=x")}) {
+    auto refused = client_->Get(target);
+    ASSERT_TRUE(refused) << target;
+    EXPECT_EQ(refused->status, 303) << target;
+    EXPECT_EQ(refused->get_header_value("Location"), "/not-started?why=secret") << target;
+    EXPECT_FALSE(refused->has_header("Set-Cookie")) << target;
+  }
+  // The registry back: the address printed after that use starts a session.
+  fake_->who_status = absl::OkStatus();
+  SignIn();
+  EXPECT_EQ(Get("/")->status, 200);
+}
+
+// Typed addresses showed notices of what never happened: "/admin?backup=999" said backup 999 was
+// made, "/admin/rotated?..." a rotation, "?done=disputed" a dispute of an active record, any
+// "/admin/checks/<32 hex>" that its result was shown. A notice is shown only at the address a
+// change of this session was answered with.
+TEST_F(ConsoleTest, ATypedAddressShowsNoNoticeOfAChangeThisSessionDidNotMake) {
+  const Catalogs& catalogs = Catalogs::Embedded();
+  Start(v1::ROLE_ADMIN);
+  SignIn();
+  auto backup = Get("/admin?backup=999");
+  ASSERT_TRUE(backup);
+  EXPECT_EQ(backup->status, 200);
+  EXPECT_FALSE(absl::StrContains(backup->body, "id=\"admin-done\"")) << backup->body;
+  auto rotated = Get("/admin/rotated?kek_version=99&rewrapped=99999999999999999999");
+  EXPECT_EQ(rotated->status, 303);
+  EXPECT_EQ(rotated->get_header_value("Location"), "/admin");
+  auto check = Get(absl::StrCat("/admin/checks/", std::string(32, 'a')));
+  EXPECT_EQ(check->status, 404);
+  EXPECT_FALSE(absl::StrContains(check->body, Escape(catalogs.Text("sq", "admin.check.shown"))));
+  EXPECT_TRUE(absl::StrContains(check->body, Escape(catalogs.Text("sq", "admin.check.unknown"))));
+  // The backup this session made is said at the address it was answered with, and only there.
+  const std::string made = Post("/admin/backup", {})->get_header_value("Location");
+  EXPECT_TRUE(absl::StrContains(Get(made)->body, "id=\"admin-done\""));
+  EXPECT_FALSE(absl::StrContains(Get("/admin?backup=999")->body, "id=\"admin-done\""));
+  // Nor by the language switch, which leads back to any address of the console.
+  auto switched = Post("/language", {{"lang", "en"}, {"back", "/admin?backup=998"}});
+  EXPECT_EQ(switched->get_header_value("Location"), "/admin?backup=998");
+  EXPECT_FALSE(absl::StrContains(Get("/admin?backup=998")->body, "id=\"admin-done\""));
+  // Another session did not make it.
+  SignIn();
+  EXPECT_FALSE(absl::StrContains(Get(made)->body, "id=\"admin-done\""));
+  console_->Stop();
+
+  Start(v1::ROLE_CLERK);
+  SignIn();
+  const std::string record = absl::StrCat("/records/", kRecordId);
+  for (const char* done : {"created", "amended", "disputed", "resolved"}) {
+    auto shown = Get(absl::StrCat(record, "?done=", done));
+    ASSERT_TRUE(shown) << done;
+    EXPECT_EQ(shown->status, 200) << done;
+    EXPECT_FALSE(absl::StrContains(
+        shown->body, Escape(catalogs.Text("sq", absl::StrCat("record.done.", done)))))
+        << done;
+  }
+  const std::string created = Post("/records/new", {{"surname", "Kërqeli"}})
+                                  ->get_header_value("Location");
+  EXPECT_EQ(created, absl::StrCat(record, "?done=created"));
+  EXPECT_TRUE(absl::StrContains(Get(created)->body,
+                                Escape(catalogs.Text("sq", "record.done.created"))));
+  EXPECT_FALSE(absl::StrContains(Get(absl::StrCat(record, "?done=disputed"))->body,
+                                 Escape(catalogs.Text("sq", "record.done.disputed"))));
 }
 
 TEST_F(ConsoleTest, AStateChangingRequestNeedsTheSessionsCsrfToken) {
@@ -1291,7 +1456,8 @@ const std::map<v1::Role, std::set<std::string>>& ExpectedPages() {
              "POST /import/run"})},
       {v1::ROLE_COURT,
        with({"GET " + record, "POST " + record, "GET " + record + "/history",
-             "POST " + record + "/history", "GET /search", "POST /search",
+             "POST " + record + "/history", "GET " + record + "/read/([0-9a-f]{32})",
+             "GET " + record + "/history/read/([0-9a-f]{32})", "GET /search", "POST /search",
              "GET /search/results/([0-9a-f]{32})"})},
       {v1::ROLE_VETTING,
        with({"GET /vetting", "POST /vetting", "GET /vetting/results/([0-9a-f]{32})",
@@ -1394,7 +1560,7 @@ TEST_F(ConsoleTest, TheSecurityOfficerSeesCountsAndIdsAndRotatesOnlyWhenTyped) {
   EXPECT_FALSE(absl::StrContains(shown, "<b>"));
   EXPECT_FALSE(absl::StrContains(shown, "<i>"));
   EXPECT_FALSE(absl::StrContains(shown, "id=\"admin-done\""));
-  EXPECT_TRUE(absl::StrContains(Get("/admin?backup=7")->body, "id=\"admin-done\""));
+  EXPECT_TRUE(absl::StrContains(Get("/admin?backup=7&pruned=3")->body, "id=\"admin-done\""));
 
   EXPECT_EQ(Post("/admin/rotate-keys", {})->status, 400);
   EXPECT_EQ(Post("/admin/rotate-keys", {{"confirm", "rotate"}})->status, 400);
@@ -1603,12 +1769,12 @@ TEST_F(ConsoleTest, ACourtReadsOnlyByPostingItsPurposeNeverByFollowingALink) {
 
     auto sent = Post(page, {{"case_ref", "PKR 1/26"}, {"purpose", "criminal_proceedings"}});
     ASSERT_TRUE(sent) << page;
-    EXPECT_EQ(sent->status, 200) << page;
+    EXPECT_EQ(sent->status, 303) << page << ": answered by a redirect to the read's page";
     EXPECT_EQ(fake_->calls.load(), before + 1) << page;
   }
   // The record page opens its history by a form that posts the same purpose, never a link.
-  auto read = Post(absl::StrCat("/records/", kRecordId),
-                   {{"case_ref", "PKR 1/26"}, {"purpose", "criminal_proceedings"}});
+  auto read = PostAndFollow(absl::StrCat("/records/", kRecordId),
+                            {{"case_ref", "PKR 1/26"}, {"purpose", "criminal_proceedings"}});
   ASSERT_TRUE(read);
   EXPECT_TRUE(absl::StrContains(read->body, "Gashi"));
   EXPECT_FALSE(absl::StrContains(read->body, "case_ref=")) << "a link carrying the purpose";
@@ -1622,8 +1788,10 @@ TEST_F(ConsoleTest, EveryStringFromTheRegistryIsEscapedOnTheOtherRolesPages) {
       PostAndFollow("/search", {{"personal-number", "1"}, {"case_ref", "C 1"}, {"purpose", "x"}})
           ->body,
       "court search");
-  ExpectInert(Post(absl::StrCat("/records/", kRecordId), {{"case_ref", "C"}, {"purpose", "x"}})->body,
-              "court read");
+  ExpectInert(
+      PostAndFollow(absl::StrCat("/records/", kRecordId), {{"case_ref", "C"}, {"purpose", "x"}})
+          ->body,
+      "court read");
   console_->Stop();
 
   Start(v1::ROLE_VETTING, true);
@@ -1656,6 +1824,123 @@ TEST_F(ConsoleTest, EveryStringFromTheRegistryIsEscapedOnTheOtherRolesPages) {
   }
   ASSERT_TRUE(absl::StrContains(body, "id=\"verify-result\"")) << body;
   ExpectInert(body, "verification");
+}
+
+// An audit log that serves one signed head and nothing else (no event, no proof).
+class OneHeadLog final : public client::AuditLogSource {
+ public:
+  explicit OneHeadLog(v1::SignedTreeHead head) : head_(std::move(head)) {}
+  absl::StatusOr<v1::SignedTreeHead> GetSignedTreeHead() override { return head_; }
+  absl::StatusOr<v1::ConsistencyProof> GetConsistencyProof(uint64_t, uint64_t) override {
+    return absl::UnimplementedError("no proof");
+  }
+  absl::StatusOr<v1::InclusionProof> GetInclusionProof(uint64_t, uint64_t) override {
+    return absl::UnimplementedError("no proof");
+  }
+  absl::Status StreamEvents(uint64_t, uint64_t,
+                            const std::function<absl::Status(const v1::AuditEntry&)>&) override {
+    return absl::UnimplementedError("no events");
+  }
+  absl::StatusOr<v1::PublicKey> GetAuditPublicKey() override {
+    return absl::UnimplementedError("no key");
+  }
+
+ private:
+  v1::SignedTreeHead head_;
+};
+
+// A head of log kRecordId of `size` events (its root `size` times 'r'), signed now by the key
+// of seed `seed`.
+v1::SignedTreeHead SignedHead(char seed, uint64_t size) {
+  auto signer = crypto::Ed25519Signer::FromSeed(crypto::SecretBytes(std::string(32, seed)));
+  EXPECT_TRUE(signer.ok()) << signer.status();
+  v1::SignedTreeHead head;
+  head.set_log_id(kRecordId);
+  head.set_tree_size(size);
+  head.set_root_hash(std::string(32, static_cast<char>('r' + size % 8)));
+  head.set_timestamp_micros(static_cast<uint64_t>(absl::ToUnixMicros(absl::Now())));
+  head.set_key_id((*signer)->key_id());
+  auto bytes = crypto::TreeHeadSigningBytes(head.log_id(), head.tree_size(),
+                                            head.timestamp_micros(), head.root_hash(),
+                                            head.key_id());
+  EXPECT_TRUE(bytes.ok()) << bytes.status();
+  auto signature = (*signer)->Sign(*bytes);
+  EXPECT_TRUE(signature.ok()) << signature.status();
+  head.set_signature(*signature);
+  return head;
+}
+
+TEST_F(ConsoleTest, AVerificationFailureTheVerifierFindsIsItsOwnNotTheRegistrysRefusal) {
+  // The auditor pinned 10 events of the log under key 'k'; the registry now serves a head of 5
+  // (a rollback). It had been shown as "The registry refused · The registry's data failed a
+  // check · The registry said: log truncated", though the registry refused nothing.
+  Start(v1::ROLE_AUDITOR);
+  SignIn();
+  const std::string state_path = ::testing::TempDir() + "/console-audit-state.json";
+  auto signer = crypto::Ed25519Signer::FromSeed(crypto::SecretBytes(std::string(32, 'k')));
+  ASSERT_TRUE(signer.ok()) << signer.status();
+  client::AuditState state;
+  client::LogState* pinned = state.add_logs();
+  pinned->set_log_id(kRecordId);
+  *pinned->mutable_verified_head() = SignedHead('k', 10);
+  pinned->mutable_audit_key()->set_key_id((*signer)->key_id());
+  pinned->mutable_audit_key()->set_ed25519((*signer)->public_key());
+  ASSERT_TRUE(client::SaveAuditState(state_path, state).ok());
+  const auto verify = [&](char seed, uint64_t size) {
+    fake_->audit_log = [seed, size] {
+      return std::make_unique<OneHeadLog>(SignedHead(seed, size));
+    };
+    auto started = Post("/audit/verify", {});
+    EXPECT_EQ(started->status, 303);
+    const std::string job = started->get_header_value("Location");
+    std::string body;
+    for (int i = 0; i < 600; ++i) {
+      body = Get(job)->body;
+      if (absl::StrContains(body, "id=\"verify-result\"")) break;
+      absl::SleepFor(absl::Milliseconds(50));
+    }
+    EXPECT_TRUE(absl::StrContains(body, "id=\"verify-result\"")) << body;
+    return std::make_pair(job, body);
+  };
+
+  auto [job, body] = verify('k', 5);
+  EXPECT_TRUE(absl::StrContains(body, "data-finding=\"tampered\"")) << body;
+  EXPECT_TRUE(absl::StrContains(body, "Verifikimi i kësaj konzole gjeti se ditari është "
+                                      "manipuluar")) << body;
+  EXPECT_TRUE(absl::StrContains(body, "zyrtari i sigurisë i KGjK-së")) << body;
+  EXPECT_TRUE(absl::StrContains(body, "log truncated: size 5 &lt; previously verified 10"))
+      << body;
+  EXPECT_FALSE(absl::StrContains(body, "Regjistri refuzoi</h2>")) << body;
+  EXPECT_FALSE(absl::StrContains(body, "Regjistri tha:")) << body;
+  ASSERT_EQ(Post("/language", {{"lang", "en"}, {"back", job}})->status, 303);
+  body = Get(job)->body;
+  EXPECT_TRUE(absl::StrContains(body, "This console&#39;s verification found the log tampered "
+                                      "with")) << body;
+  EXPECT_TRUE(absl::StrContains(body, "report it at once to the KJC security officer")) << body;
+  EXPECT_TRUE(absl::StrContains(body, "system:restore")) << body;
+  EXPECT_FALSE(absl::StrContains(body, "The registry refused</h2>")) << body;
+  EXPECT_FALSE(absl::StrContains(body, "The registry said:")) << body;
+  ASSERT_EQ(Post("/language", {{"lang", "sr"}, {"back", job}})->status, 303);
+  body = Get(job)->body;
+  EXPECT_TRUE(absl::StrContains(body, "Provera ove konzole otkrila je da je dnevnik izmenjen"))
+      << body;
+  EXPECT_FALSE(absl::StrContains(body, "Registar je odbio</h2>")) << body;
+
+  // A head under another key than the pinned one: the verifier stops, nothing is pinned.
+  body = verify('z', 12).second;
+  EXPECT_TRUE(absl::StrContains(body, "data-finding=\"stopped\"")) << body;
+  EXPECT_TRUE(absl::StrContains(body, "Provera ove konzole je zaustavljena")) << body;
+  EXPECT_FALSE(absl::StrContains(body, "Registar je odbio</h2>")) << body;
+
+  // What the registry itself answers stays its own.
+  fake_->audit_log = nullptr;
+  auto started = Post("/audit/verify", {});
+  ASSERT_EQ(started->status, 303);
+  WaitForJobOf(*started);
+  body = Get(started->get_header_value("Location"))->body;
+  EXPECT_TRUE(absl::StrContains(body, "Registar je odbio</h2>")) << body;
+  EXPECT_FALSE(absl::StrContains(body, "verify-finding")) << body;
+  std::remove(state_path.c_str());
 }
 
 TEST_F(ConsoleTest, TheLanguageFollowsTheSessionAndDefaultsToAlbanian) {
@@ -1941,7 +2226,10 @@ TEST(ConsoleAddressTest, OnlyAnAddressOfThisConsoleThatNeedsNoEscaping) {
 TEST_F(ConsoleTest, TheLanguageSwitchKeepsTheAddressOfTheGetPageItIsOn) {
   Start(v1::ROLE_CLERK);
   SignIn();
-  const std::string created = absl::StrCat("/records/", kRecordId, "?done=created");
+  // A record this session created: its page's notice is this session's.
+  const std::string created = Post("/records/new", {{"surname", "Kërqeli"}})
+                                  ->get_header_value("Location");
+  EXPECT_EQ(created, absl::StrCat("/records/", kRecordId, "?done=created"));
   const httplib::Params fields = LanguageForm(Get(created)->body);
   EXPECT_EQ(Field(fields, "back"), created);
   EXPECT_EQ(fields.count("keep.done"), 0u) << "the address holds it";
@@ -2103,19 +2391,24 @@ TEST_F(ConsoleTest, TheLanguageSwitchShowsAPostedFormAgainFilledIn) {
   EXPECT_EQ(nowhere->get_header_value("Location"), "/nowhere");
   console_->Stop();
 
-  // A court's read: the switch shows the purpose form filled in, and reads nothing until it is
-  // sent again.
+  // A court's read: its page (the read's POST redirects to it) is shown again from the session
+  // in the new language, its purpose kept for the reads it offers; the record is not read again.
   Start(v1::ROLE_COURT);
   SignIn();
   fake_->record.mutable_person()->set_surname("Gashi");
-  auto read = Post(record, {{"case_ref", "PKR 1/26"}, {"purpose", "criminal_proceedings"}});
+  auto read =
+      PostAndFollow(record, {{"case_ref", "PKR 1/26"}, {"purpose", "criminal_proceedings"}});
   ASSERT_TRUE(absl::StrContains(read->body, "Gashi"));
   calls = fake_->calls;
-  auto purpose = switch_to(read->body, "en");
-  EXPECT_EQ(purpose->status, 200);
+  auto read_switched = switch_to(read->body, "en");
+  ASSERT_EQ(read_switched->status, 303);
+  auto read_in_english = Get(read_switched->get_header_value("Location"));
+  EXPECT_EQ(read_in_english->status, 200);
   EXPECT_EQ(fake_->calls, calls) << "the switch read the record";
-  EXPECT_FALSE(absl::StrContains(purpose->body, "Gashi"));
-  EXPECT_TRUE(absl::StrContains(FieldGroup(purpose->body, "case_ref"), "value=\"PKR 1/26\""));
+  EXPECT_TRUE(absl::StrContains(read_in_english->body, "<html lang=\"en\""));
+  EXPECT_TRUE(absl::StrContains(read_in_english->body, "Gashi"));
+  EXPECT_TRUE(absl::StrContains(read_in_english->body,
+                                "<input type=\"hidden\" name=\"case_ref\" value=\"PKR 1/26\">"));
   console_->Stop();
 
   // A vetting check is not made again: its certificate's page says the same in the new language.
@@ -2164,6 +2457,55 @@ TEST_F(ConsoleTest, TheLanguageSwitchShowsAPostedFormAgainFilledIn) {
   EXPECT_EQ(fake_->last_events.filter().actor(), "ana.krasniqi");
   EXPECT_TRUE(absl::StrContains(FieldGroup(again->body, "actor"), "value=\"ana.krasniqi\""));
   ExpectInNoAddress(again, "ana.krasniqi", "events re-shown");
+}
+
+// The box of a registry that cannot be reached said "open the record to check it" on every page,
+// the security officer's backups and the auditor's verification too, where there is no record.
+// It says what to check for what the page did: nothing for a page that only reads, the record
+// for a record's form, the result for any other change sent.
+TEST_F(ConsoleTest, TheUnreachableBoxSaysWhatToCheckForWhatThePageDid) {
+  const Catalogs& catalogs = Catalogs::Embedded();
+  const std::string help = Escape(catalogs.Text("sq", "error.unreachable_help"));
+  const std::string record_help = Escape(catalogs.Text("sq", "error.unreachable_record"));
+  const std::string sent_help = Escape(catalogs.Text("sq", "error.unreachable_sent"));
+  LoopbackSocket nobody(/*listen=*/false);
+  const auto down = [&](std::shared_ptr<FakeRegistry> fake) {
+    return std::make_shared<DownRegistry>(fake, nobody.address(), absl::Seconds(1));
+  };
+  Start(v1::ROLE_ADMIN, false, down);
+  SignIn();
+  auto backups = Get("/admin");
+  ASSERT_TRUE(backups);
+  EXPECT_EQ(backups->status, 503);
+  EXPECT_TRUE(absl::StrContains(backups->body, help)) << backups->body;
+  EXPECT_FALSE(absl::StrContains(backups->body, record_help));
+  EXPECT_FALSE(absl::StrContains(backups->body, sent_help));
+  auto backup = Post("/admin/backup", {});
+  EXPECT_EQ(backup->status, 503);
+  EXPECT_TRUE(absl::StrContains(backup->body, sent_help)) << backup->body;
+  EXPECT_FALSE(absl::StrContains(backup->body, record_help));
+  console_->Stop();
+
+  Start(v1::ROLE_AUDITOR, false, down);
+  SignIn();
+  auto started = Post("/audit/verify", {});
+  ASSERT_TRUE(started);
+  WaitForJobOf(*started);
+  auto verified = Get(started->get_header_value("Location"));
+  ASSERT_TRUE(verified);
+  EXPECT_TRUE(absl::StrContains(verified->body, help)) << verified->body;
+  EXPECT_FALSE(absl::StrContains(verified->body, record_help));
+  EXPECT_FALSE(absl::StrContains(verified->body, sent_help));
+  console_->Stop();
+
+  Start(v1::ROLE_CLERK, false, down);
+  SignIn();
+  auto created = Post("/records/new", {{"surname", "Krasniqi"}});
+  EXPECT_EQ(created->status, 503);
+  EXPECT_TRUE(absl::StrContains(created->body, record_help)) << created->body;
+  auto read = Get(absl::StrCat("/records/", kRecordId));
+  EXPECT_EQ(read->status, 503);
+  EXPECT_FALSE(absl::StrContains(read->body, record_help));
 }
 
 // With registryd down, every page said "The registry refused" (and a refused form's 400): it
@@ -2493,7 +2835,7 @@ TEST_F(ConsoleTest, ADataCheckIsAnsweredByARedirectAndAReloadDoesNotCheckAgain) 
   const std::string mine = checked->get_header_value("Location");
   EXPECT_EQ(fake_->calls, 2);
   SignIn();
-  EXPECT_EQ(Get(mine)->status, 410);
+  EXPECT_EQ(Get(mine)->status, 404) << "another session made no such check";
   EXPECT_EQ(fake_->calls, 2);
 }
 
@@ -2765,6 +3107,42 @@ TEST_F(ConsoleTest, ASearchsCountsTakeTheSerbianFormOfTheirNumber) {
     EXPECT_TRUE(absl::StrContains(body, absl::StrCat("<caption>", words, "</caption>")))
         << count << "\n" << body;
     EXPECT_FALSE(absl::StrContains(body, "plural")) << count;
+  }
+}
+
+// More than 100 records matched: the table was captioned "100 matching records" and said only
+// after its last row that more match. The notice comes first, as registry-cli prints it, and the
+// caption says that these are the first 100.
+TEST_F(ConsoleTest, MoreMatchesThanShownAreSaidBeforeTheTableWhoseCaptionSaysTheFirstOnes) {
+  Start(v1::ROLE_COURT);
+  SignIn();
+  for (int i = 0; i < 100; ++i) fake_->search.add_records()->CopyFrom(fake_->record);
+  fake_->search.set_more_records(true);
+  const Catalogs& catalogs = Catalogs::Embedded();
+  for (const auto& [language, caption] : std::vector<std::pair<std::string, std::string>>{
+           {"en", "More than 100 matching records; the first 100 shown"},
+           {"sq", "Përputhen më shumë se 100 regjistrime; shfaqen 100 të parat"},
+           {"sr", "Više od 100 odgovarajućih upisa; prikazano je prvih 100"}}) {
+    ASSERT_EQ(Post("/language", {{"lang", language}, {"back", "/search"}})->status, 303);
+    auto page = PostAndFollow("/search", {{"personal-number", "1234567890"},
+                                          {"case_ref", "P 1/2024"},
+                                          {"purpose", "criminal_proceedings"}});
+    ASSERT_TRUE(page);
+    ASSERT_EQ(page->status, 200) << page->body;
+    const std::string& body = page->body;
+    const size_t notice = body.find("id=\"more-records\"");
+    const size_t table = body.find("<table class=\"results\">");
+    ASSERT_NE(notice, std::string::npos) << body;
+    ASSERT_NE(table, std::string::npos) << body;
+    EXPECT_LT(notice, table) << language << ": the notice comes after the rows";
+    EXPECT_TRUE(absl::StrContains(body, absl::StrCat("<caption>", Escape(caption), "</caption>")))
+        << language << "\n" << body;
+    EXPECT_FALSE(absl::StrContains(
+        body, absl::StrCat("<caption>",
+                           Escape(Format(language, catalogs.Text(language, "search.exact"),
+                                         {{"n", "100"}})),
+                           "</caption>")))
+        << language;
   }
 }
 
@@ -3277,6 +3655,39 @@ TEST_F(ConsoleTest, WhatTheConsoleDoesNotHoldIsNotTitledAsTheRegistrysRefusal) {
   }
 }
 
+// An event past the log's end was titled "The registry refused" with its INVALID_ARGUMENT
+// "start_index/end_index: outside the log", and an index past any the log can hold "the registry
+// said: event index", though the console had not asked it. Both are an event not found.
+TEST_F(ConsoleTest, AnAuditEventPastTheLogsEndIsNotFoundNotARefusal) {
+  Start(v1::ROLE_AUDITOR);
+  SignIn();
+  const Catalogs& catalogs = Catalogs::Embedded();
+  fake_->stream_status = absl::InvalidArgumentError("start_index/end_index: outside the log");
+  const int calls = fake_->calls;
+  for (const std::string index : {"5000", "18446744073709551615", "18446744073709551616"}) {
+    auto page = Get(absl::StrCat("/audit/events/", index));
+    ASSERT_TRUE(page) << index;
+    EXPECT_EQ(page->status, 404) << index;
+    const std::string& body = page->body;
+    EXPECT_TRUE(absl::StrContains(
+        body, absl::StrCat("<h1>", Escape(catalogs.Text("sq", "error.local_not_found")))))
+        << body;
+    EXPECT_TRUE(absl::StrContains(body, Escape(catalogs.Text("sq", "audit.no_event")))) << body;
+    EXPECT_FALSE(absl::StrContains(body, Escape(catalogs.Text("sq", "error.title")))) << body;
+    EXPECT_FALSE(absl::StrContains(body, Escape(catalogs.Text("sq", "error.server_said"))))
+        << body;
+    EXPECT_FALSE(absl::StrContains(body, "outside the log")) << body;
+    EXPECT_FALSE(absl::StrContains(body, "event index")) << body;
+  }
+  EXPECT_EQ(fake_->calls, calls + 1) << "only 5000 could be an event of the log";
+  // Any other refusal is still the registry's.
+  fake_->stream_status = absl::PermissionDeniedError("not an auditor");
+  auto refused = Get("/audit/events/5");
+  ASSERT_TRUE(refused);
+  EXPECT_EQ(refused->status, 403);
+  EXPECT_TRUE(absl::StrContains(refused->body, Escape(catalogs.Text("sq", "error.title"))));
+}
+
 }  // namespace
 }  // namespace registry::console
 
@@ -3748,6 +4159,68 @@ TEST_F(ConsoleTest, AWholeFormRefusalTakesTheFocusAndADuplicateLinksTheRecordItN
   EXPECT_TRUE(absl::StrContains(neither->body, "role=\"alert\" tabindex=\"-1\" autofocus"));
 }
 
+// A court's read of a record or its history was answered by its POST: Back and Reload asked the
+// browser to send the form again ("Confirm Form Resubmission"), and a reload made a second audited
+// GetRecord (or GetRecordHistory) in the court's name. The POST reads once and redirects to a page
+// whose address is a random id of the session's: shown again from the session as often as the
+// official reloads it or comes back to it, the registry not asked; another session cannot open
+// it, a session keeps the newest ones only, and signing out drops them.
+TEST_F(ConsoleTest, ACourtsReadIsAnsweredByARedirectAndAReloadDoesNotReadAgain) {
+  Start(v1::ROLE_COURT);
+  SignIn();
+  fake_->record.mutable_person()->set_surname("Gashi");
+  fake_->history.add_versions()->mutable_record()->CopyFrom(fake_->record);
+  const std::string record = absl::StrCat("/records/", kRecordId);
+  const httplib::Params purpose = {{"case_ref", "PKR 77/2026"}, {"purpose", "sentencing"}};
+  std::vector<std::string> pages;
+  for (const std::string& path : {record, record + "/history"}) {
+    const int before = fake_->calls;
+    auto read = Post(path, purpose);
+    ASSERT_TRUE(read);
+    EXPECT_EQ(read->status, 303) << path << "\n" << read->body;
+    EXPECT_EQ(fake_->calls, before + 1) << path;
+    const std::string page = read->get_header_value("Location");
+    EXPECT_TRUE(std::regex_match(page, std::regex(path + "/read/[0-9a-f]{32}"))) << page;
+    for (int again = 0; again < 3; ++again) {  // the first time, a reload, back to it
+      auto shown = Get(page);
+      ASSERT_TRUE(shown);
+      EXPECT_EQ(shown->status, 200) << path;
+      EXPECT_TRUE(absl::StrContains(shown->body, "Gashi")) << shown->body;
+      // Its reads post the purpose the read stated; the switch shows this page again.
+      EXPECT_TRUE(absl::StrContains(
+          shown->body, "<input type=\"hidden\" name=\"case_ref\" value=\"PKR 77/2026\">"))
+          << shown->body;
+      EXPECT_EQ(Field(LanguageForm(shown->body), "back"), page);
+    }
+    EXPECT_EQ(fake_->calls, before + 1) << path << ": the read's page read again";
+    pages.push_back(page);
+  }
+  // The record's page is not the history's, nor another record's.
+  EXPECT_EQ(Get(absl::StrCat(record, "/history/read/", pages[0].substr(pages[0].size() - 32)))
+                ->status,
+            404);
+  EXPECT_EQ(Get(absl::StrCat(record, "/read/", kRecordId))->status, 404);
+  // Another session does not hold them.
+  const std::string mine = cookie_;
+  const std::string token = csrf_;
+  SignIn();
+  for (const std::string& page : pages) {
+    auto other = Get(page);
+    ASSERT_TRUE(other);
+    EXPECT_EQ(other->status, 404) << page;
+    EXPECT_FALSE(absl::StrContains(other->body, "Gashi"));
+  }
+  cookie_ = mine;
+  csrf_ = token;
+  // The newest reads only: the oldest is pushed out.
+  for (size_t i = 0; i + 1 < kMaxKept; ++i) ASSERT_EQ(Post(record, purpose)->status, 303);
+  EXPECT_EQ(Get(pages[0])->status, 404);
+  EXPECT_EQ(Get(pages[1])->status, 200);
+  // Signed out, the session's reads go with it.
+  EXPECT_EQ(Post("/signout", {})->status, 303);
+  EXPECT_NE(Get(pages[1])->status, 200);
+}
+
 // A court's read refused for the case reference it stated was a box alone, the purpose form gone.
 // The form comes back, with the refusal above it and the problem beside the case reference, in
 // the page's language.
@@ -3804,6 +4277,185 @@ TEST_F(ConsoleTest, BackFromAnEventTheEventsOfAFilterByActorAreShownWithoutPosti
   EXPECT_FALSE(absl::StrContains(other->body, actor));
   EXPECT_EQ(fake_->last_events.filter().actor(), "");
   cookie_ = mine;
+}
+
+// /audit?page=<script> said "Choose one of the options offered" above the form, though no field
+// chooses a page. A page number that is no number is said to be no page (the value is not shown)
+// and the registry is not asked; the form's button shows the first page.
+TEST_F(ConsoleTest, APageNumberThatIsNoNumberIsSaidToBeNoPageNotAChoiceToMake) {
+  Start(v1::ROLE_AUDITOR);
+  SignIn();
+  const Catalogs& catalogs = Catalogs::Embedded();
+  const int before = fake_->calls;
+  const std::string odd = "<script>alert(7)</script>";
+  const auto check = [&](const httplib::Result& page, const std::string& lang,
+                         const std::string& where) {
+    ASSERT_TRUE(page) << where;
+    EXPECT_EQ(page->status, 400) << where;
+    EXPECT_TRUE(absl::StrContains(page->body, Escape(catalogs.Text(lang, "audit.bad_page"))))
+        << where << "\n" << page->body;
+    EXPECT_FALSE(absl::StrContains(page->body, Escape(catalogs.Text(lang, "form.choose"))))
+        << where << "\n" << page->body;
+    EXPECT_FALSE(absl::StrContains(page->body, "alert(7)")) << where << ": the value echoed";
+    EXPECT_FALSE(absl::StrContains(page->body, "href=\"#page\"")) << where << ": no such field";
+    EXPECT_TRUE(absl::StrContains(page->body, "<form method=\"post\" action=\"/audit\">"))
+        << where;
+  };
+  check(Get(absl::StrCat("/audit?action=VettingCheck&page=", UrlEncode(odd))),
+        "sq", "linked");
+  check(Post("/audit", {{"actor", "ana.krasniqi"}, {"page", "12a"}}), "sq", "posted");
+  ASSERT_EQ(Post("/language", {{"lang", "en"}, {"back", "/audit"}})->status, 303);
+  check(Get("/audit?page=-1"), "en", "in English");
+  check(Get("/audit?page=123456789012345678901"), "en", "past 20 digits");
+  EXPECT_EQ(fake_->calls, before) << "the registry was asked";
+
+  // A number is the registry's page token, as before.
+  auto page = Get("/audit?page=50");
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_EQ(fake_->last_events.page_token(), "50");
+  EXPECT_FALSE(absl::StrContains(page->body, "id=\"bad-page\""));
+}
+
+// -5 months was told "Enter a whole number" in the record form: the registry's rule for the
+// sentence chosen is said beside the field instead.
+TEST_F(ConsoleTest, MonthsOutOfRangeInTheRecordFormAreToldTheRuleNotToBeAWholeNumber) {
+  Start(v1::ROLE_CLERK);
+  SignIn();
+  const Catalogs& catalogs = Catalogs::Embedded();
+  for (const auto& [sentence, key] : std::vector<std::pair<std::string, std::string>>{
+           {"imprisonment", "rule.months"}, {"suspended", "rule.months_suspended"}}) {
+    auto refused = Post("/records/new",
+                        {{"surname", "Krasniqi"}, {"sentence", sentence}, {"months", "-5"}});
+    ASSERT_TRUE(refused);
+    EXPECT_EQ(refused->status, 400) << sentence;
+    EXPECT_EQ(fake_->changes, 0) << "the record was saved";
+    const std::string months = FieldGroup(refused->body, "months");
+    EXPECT_TRUE(absl::StrContains(months, Escape(catalogs.Text("sq", key))))
+        << sentence << "\n" << months;
+    EXPECT_FALSE(absl::StrContains(months, Escape(catalogs.Text("sq", "form.whole_number"))))
+        << sentence << "\n" << months;
+    EXPECT_TRUE(absl::StrContains(months, "value=\"-5\"")) << "the form keeps what was typed";
+  }
+}
+
+// A log that holds no event yet, signed by the key of seed 'f', which it serves as its own: a
+// first verification trusts that key.
+class EmptyLogWithItsKey final : public client::AuditLogSource {
+ public:
+  EmptyLogWithItsKey() {
+    auto signer = crypto::Ed25519Signer::FromSeed(crypto::SecretBytes(std::string(32, 'f')));
+    EXPECT_TRUE(signer.ok()) << signer.status();
+    signer_ = *std::move(signer);
+  }
+  const std::string& key_id() const { return signer_->key_id(); }
+  absl::StatusOr<v1::SignedTreeHead> GetSignedTreeHead() override {
+    v1::SignedTreeHead head;
+    head.set_log_id(kRecordId);
+    head.set_tree_size(0);
+    head.set_root_hash(crypto::merkle::EmptyRoot());
+    head.set_timestamp_micros(static_cast<uint64_t>(absl::ToUnixMicros(absl::Now())));
+    head.set_key_id(signer_->key_id());
+    auto bytes = crypto::TreeHeadSigningBytes(head.log_id(), head.tree_size(),
+                                              head.timestamp_micros(), head.root_hash(),
+                                              head.key_id());
+    if (!bytes.ok()) return bytes.status();
+    auto signature = signer_->Sign(*bytes);
+    if (!signature.ok()) return signature.status();
+    head.set_signature(*signature);
+    return head;
+  }
+  absl::StatusOr<v1::ConsistencyProof> GetConsistencyProof(uint64_t, uint64_t) override {
+    return absl::UnimplementedError("no proof");
+  }
+  absl::StatusOr<v1::InclusionProof> GetInclusionProof(uint64_t, uint64_t) override {
+    return absl::UnimplementedError("no proof");
+  }
+  absl::Status StreamEvents(uint64_t, uint64_t,
+                            const std::function<absl::Status(const v1::AuditEntry&)>&) override {
+    return absl::UnimplementedError("no events");
+  }
+  absl::StatusOr<v1::PublicKey> GetAuditPublicKey() override {
+    v1::PublicKey key;
+    key.set_ed25519(signer_->public_key());
+    key.set_key_id(signer_->key_id());
+    return key;
+  }
+
+ private:
+  std::unique_ptr<crypto::Ed25519Signer> signer_;
+};
+
+// An auditor's first verification trusts the registry's key and says so: that note was the one
+// English line on an Albanian or Serbian page. It is said in the page's language, the key beside
+// it; registry-cli's English words are not shown.
+TEST_F(ConsoleTest, AKeyTrustedOnFirstUseIsNotedInThePagesLanguage) {
+  audit_state_path_ = ::testing::TempDir() + "/console-first-use-state.json";
+  std::remove(audit_state_path_.c_str());
+  Start(v1::ROLE_AUDITOR);
+  SignIn();
+  const Catalogs& catalogs = Catalogs::Embedded();
+  const std::string key_id = EmptyLogWithItsKey().key_id();
+  fake_->audit_log = [] { return std::make_unique<EmptyLogWithItsKey>(); };
+  auto started = Post("/audit/verify", {});
+  ASSERT_TRUE(started);
+  ASSERT_EQ(started->status, 303);
+  WaitForJobOf(*started);
+  const std::string job = started->get_header_value("Location");
+  for (const char* lang : {"sq", "sr", "en"}) {
+    ASSERT_EQ(Post("/language", {{"lang", lang}, {"back", job}})->status, 303);
+    const std::string body = Get(job)->body;
+    EXPECT_TRUE(absl::StrContains(body, "id=\"verify-result\"")) << lang << "\n" << body;
+    EXPECT_TRUE(absl::StrContains(
+        body, FormatEscaped(lang, catalogs.Text(lang, "verify.note.first_use"),
+                            {{"key", absl::StrCat("<code>", key_id, "</code>")}})))
+        << lang << "\n" << body;
+    EXPECT_FALSE(absl::StrContains(body, "no audit key given or pinned")) << lang << "\n" << body;
+    EXPECT_FALSE(absl::StrContains(body, "on first use")) << lang << "\n" << body;
+  }
+  std::remove(audit_state_path_.c_str());
+}
+
+// The purpose form posted with an empty case reference (a request made outside the page: its
+// inputs are required) came back with no word beside the field. "Required" stands beside each
+// input left empty, as beside any field, and nothing is read.
+TEST_F(ConsoleTest, ACourtsReadPostedWithoutACaseReferenceSaysItIsRequiredBesideIt) {
+  Start(v1::ROLE_COURT);
+  fake_->who.add_purpose_codes("criminal_proceedings");
+  SignIn();
+  const Catalogs& catalogs = Catalogs::Embedded();
+  const std::string required = Escape(catalogs.Text("sq", "rule.required"));
+  const std::string record = absl::StrCat("/records/", kRecordId);
+  const int before = fake_->calls;
+  for (const std::string& path : {record, record + "/history"}) {
+    for (const char* empty : {"", "   "}) {
+      auto refused = Post(path, {{"case_ref", empty}, {"purpose", "criminal_proceedings"}});
+      ASSERT_TRUE(refused) << path;
+      EXPECT_EQ(refused->status, 400) << path;
+      const std::string case_ref = FieldGroup(refused->body, "case_ref");
+      EXPECT_TRUE(absl::StrContains(case_ref, required)) << path << "\n" << refused->body;
+      EXPECT_TRUE(absl::StrContains(case_ref, "aria-invalid=\"true\"")) << case_ref;
+      EXPECT_FALSE(absl::StrContains(FieldGroup(refused->body, "purpose"), required)) << path;
+      EXPECT_TRUE(absl::StrContains(refused->body, "<a href=\"#case_ref\">")) << path;
+      EXPECT_TRUE(absl::StrContains(
+          FieldGroup(refused->body, "purpose"), "value=\"criminal_proceedings\" selected"))
+          << "the form keeps what was sent\n" << refused->body;
+    }
+    auto no_purpose = Post(path, {{"case_ref", "PKR 1/26"}, {"purpose", ""}});
+    ASSERT_TRUE(no_purpose) << path;
+    EXPECT_EQ(no_purpose->status, 400) << path;
+    EXPECT_TRUE(absl::StrContains(FieldGroup(no_purpose->body, "purpose"), required)) << path;
+    EXPECT_FALSE(absl::StrContains(FieldGroup(no_purpose->body, "case_ref"), required)) << path;
+    EXPECT_TRUE(absl::StrContains(FieldGroup(no_purpose->body, "case_ref"),
+                                  "value=\"PKR 1/26\"")) << path;
+  }
+  EXPECT_EQ(fake_->calls, before) << "read without a case reference or a purpose";
+
+  // Opened by a link, the form asks without saying anything is missing.
+  auto linked = Get(record);
+  ASSERT_TRUE(linked);
+  EXPECT_EQ(linked->status, 200);
+  EXPECT_FALSE(absl::StrContains(linked->body, required));
 }
 
 }  // namespace registry::console

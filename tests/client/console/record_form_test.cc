@@ -67,6 +67,37 @@ TEST(RecordFormTest, DatesGoToTheServerAsTypedOnlyUnreadableValuesStopHere) {
   EXPECT_EQ(errors[1].key, "form.whole_number");
 }
 
+// -5 months is a whole number: it was told to "enter a whole number". A number out of range is
+// told the registry's rule for the sentence chosen; only text that is no number is asked for one.
+TEST(RecordFormTest, MonthsOutOfRangeAreToldTheRuleOfTheSentenceNotToBeAWholeNumber) {
+  for (const auto& [sentence, key] : std::vector<std::pair<std::string, std::string>>{
+           {"imprisonment", "rule.months"},
+           {"suspended", "rule.months_suspended"},
+           {"", "rule.months"},
+           {"fine", "rule.months_zero"}}) {
+    for (const char* typed : {"-5", "-0", "1000000", "99999999999999999999"}) {
+      FormValues values = Example();
+      values["sentence"] = {sentence};
+      values["months"] = {typed};
+      std::vector<FieldError> errors;
+      const v1::CreateRecordRequest request = RecordFromForm(values, &errors);
+      ASSERT_EQ(errors.size(), 1u) << sentence << " " << typed;
+      EXPECT_EQ(errors[0].input, "months") << sentence << " " << typed;
+      EXPECT_EQ(errors[0].key, key) << sentence << " " << typed;
+      EXPECT_TRUE(errors[0].values.empty()) << "the value typed is not repeated";
+      EXPECT_EQ(request.conviction().sentence().months(), 0u) << sentence << " " << typed;
+    }
+  }
+  for (const char* typed : {"twelve", "-", "1.5", "-5a", "+3", "5 6"}) {
+    FormValues values = Example();
+    values["months"] = {typed};
+    std::vector<FieldError> errors;
+    RecordFromForm(values, &errors);
+    ASSERT_EQ(errors.size(), 1u) << typed;
+    EXPECT_EQ(errors[0].key, "form.whole_number") << typed;
+  }
+}
+
 TEST(RecordFormTest, TheServersProblemsGoBesideTheirInputs) {
   std::vector<FieldError> ignored;
   const v1::CreateRecordRequest request = RecordFromForm(Example(), &ignored);
@@ -360,6 +391,32 @@ TEST(RecordFormTest, AnAmendmentOfAParagraphOnlySendsTheOffences) {
               std::vector<std::string>{"conviction.offences"})
         << paragraph;
   }
+}
+
+// A record whose offences are not in the table's order (as registry-cli enters them): the form
+// lists their boxes in the table's order, and the browser sends the ticked ones in that order.
+// Before, a correction of the place of birth alone sent the offences too, reordered, and the
+// history blamed the clerk for "2 fields changed".
+TEST(RecordFormTest, AnAmendmentOfAnotherFieldLeavesOffencesOutOfTheTablesOrderAlone) {
+  std::vector<FieldError> ignored;
+  FormValues typed = Example();
+  typed["offence"] = {"06/L-074:231:2", "06/L-074:230:1", "06/L-074:229:0"};
+  const v1::CreateRecordRequest current = RecordFromForm(typed, &ignored);
+  FormValues values = FormFromRecord(current, Table());
+  // The boxes ticked, as the page lists them: the table's order.
+  values["offence"] = {"06/L-074:230:0", "06/L-074:229:0", "06/L-074:231:2"};
+  EXPECT_TRUE(ChangedFields(current, RecordFromForm(values, &ignored), Table()).paths().empty());
+  values["birth-place"] = {"Pejë"};
+  const google::protobuf::FieldMask mask =
+      ChangedFields(current, RecordFromForm(values, &ignored), Table());
+  EXPECT_EQ(std::vector<std::string>(mask.paths().begin(), mask.paths().end()),
+            std::vector<std::string>{"person.birth_place"});
+  // An offence the clerk does untick is a change, sent.
+  values["offence"] = {"06/L-074:230:0", "06/L-074:231:2"};
+  const google::protobuf::FieldMask fewer =
+      ChangedFields(current, RecordFromForm(values, &ignored), Table());
+  EXPECT_EQ(std::vector<std::string>(fewer.paths().begin(), fewer.paths().end()),
+            (std::vector<std::string>{"person.birth_place", "conviction.offences"}));
 }
 
 // The registry says how many digits a personal number has; the console says it in the page's

@@ -93,5 +93,22 @@ TEST(SessionStoreTest, AnEndedSessionsIdAndTokenAreKnownAsEndedAndOpenNothing) {
   EXPECT_FALSE(store.Ended(signed_out->id));
 }
 
+// The browser's history keeps the start address: a secret good until the console stopped opened
+// a new session for whoever found it there. Its first use spends it, and a new one takes its
+// place.
+TEST(SessionStoreTest, AStartSecretIsSpentByItsFirstUse) {
+  const std::string first = RandomHex(32);
+  SessionStore store(first, absl::Hours(8));
+  EXPECT_FALSE(store.SpendSecret(""));
+  EXPECT_FALSE(store.SpendSecret(std::string(64, '0')));
+  EXPECT_EQ(store.start_secret(), first) << "a wrong secret spends nothing";
+  EXPECT_TRUE(store.SpendSecret(first));
+  EXPECT_FALSE(store.SpendSecret(first)) << "spent";
+  const std::string next = store.start_secret();
+  EXPECT_NE(next, first);
+  EXPECT_EQ(next.size(), first.size());
+  EXPECT_TRUE(store.SpendSecret(next));
+}
+
 }  // namespace
 }  // namespace registry::console
