@@ -1,10 +1,7 @@
 // The config an operator writes: the shipped examples show every field of ServerConfig, every
 // field's default is documented in config.proto, the backup schedule stays within the erasure
 // promise, and `registryd --check_config` names every problem start-up would meet, one line each.
-#include <arpa/inet.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -38,6 +35,7 @@
 #include "storage/backups.h"
 #include "storage/ids.h"
 #include "storage/pending_write.h"
+#include "tests/testing/held_port.h"
 #include "tests/testing/installation.h"
 #include "tests/testing/log_lines.h"
 #include "tests/testing/test_pki.h"
@@ -1113,16 +1111,9 @@ TEST_F(CheckConfigTest, AListenAddressNotOfThisMachineIsAProblemAndAPortInUseAWa
                            "listen_address: cannot listen on no-such-host.invalid:7443: the host "
                            "is not an address, or a name this machine resolves")));
 
-  const int held = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ASSERT_GE(held, 0);
-  sockaddr_in address{};
-  address.sin_family = AF_INET;
-  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(held, reinterpret_cast<sockaddr*>(&address), sizeof(address)), 0);
-  ASSERT_EQ(::listen(held, 1), 0);
-  socklen_t length = sizeof(address);
-  ASSERT_EQ(::getsockname(held, reinterpret_cast<sockaddr*>(&address), &length), 0);
-  const std::string in_use = absl::StrCat("127.0.0.1:", ntohs(address.sin_port));
+  const testing::HeldPort held;
+  ASSERT_GT(held.port(), 0);
+  const std::string in_use = held.address();
   PutConfig(in_use, "");
   std::vector<std::string> warnings;
   EXPECT_THAT(CheckConfig(dir_ + "/registryd.json", absl::Now(), ::geteuid(), nullptr, &warnings),
@@ -1133,7 +1124,6 @@ TEST_F(CheckConfigTest, AListenAddressNotOfThisMachineIsAProblemAndAPortInUseAWa
                             "listens there): stop it or choose another port")));
   EXPECT_EQ(Run(&out), 0) << out;
   EXPECT_THAT(out, HasSubstr("no problem found; 1 warning (above)"));
-  ::close(held);
 }
 
 // The files registryd writes beside the key file are checked as start-up needs them: their

@@ -1,44 +1,18 @@
 // CheckCanListen: why an address cannot be listened on, before anything is opened.
 #include "server/listen_check.h"
 
-#include <netinet/in.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <string>
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "tests/testing/held_port.h"
 
 namespace registry::server {
 namespace {
 
+using ::registry::testing::HeldPort;
 using ::testing::HasSubstr;
-
-// A socket listening on 127.0.0.1 at a port the kernel chose; closed with the object.
-class HeldPort {
- public:
-  HeldPort() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in a{};
-    a.sin_family = AF_INET;
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    socklen_t size = sizeof(a);
-    if (fd_ >= 0 && bind(fd_, reinterpret_cast<sockaddr*>(&a), size) == 0 &&
-        listen(fd_, 1) == 0 && getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &size) == 0) {
-      port_ = ntohs(a.sin_port);
-    }
-  }
-  ~HeldPort() {
-    if (fd_ >= 0) close(fd_);
-  }
-  int port() const { return port_; }
-
- private:
-  int fd_ = -1;
-  int port_ = 0;
-};
 
 TEST(ListenCheckTest, AFreeAddressOrAnyPortCanBeListenedOn) {
   EXPECT_TRUE(CheckCanListen("listen_address", "127.0.0.1:0").ok());

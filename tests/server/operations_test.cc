@@ -41,6 +41,7 @@
 #include "server/metrics.h"
 #include "server/listener_probe.h"
 #include "server/metrics_endpoint.h"
+#include "tests/testing/held_port.h"
 #include "tests/testing/switchable_fault.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
@@ -1073,19 +1074,12 @@ TEST(ListenerProbeTest, OnlyAListenerThatTakesConnectionsAnswers) {
   // names, and so stopped a healthy registry every 90 s).
   EXPECT_TRUE(server::ListenerAnswers("localhost", port, absl::Seconds(20)));
 
-  const int deaf = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-  ASSERT_GE(deaf, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(deaf, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
-  ASSERT_EQ(::listen(deaf, 16), 0);
-  socklen_t length = sizeof(addr);
-  ASSERT_EQ(::getsockname(deaf, reinterpret_cast<sockaddr*>(&addr), &length), 0);
-  const int deaf_port = ntohs(addr.sin_port);
+  testing::HeldPort deaf(16);
+  ASSERT_GT(deaf.port(), 0);
+  const int deaf_port = deaf.port();
   EXPECT_EQ(server::ProbeListener("127.0.0.1", deaf_port, absl::Milliseconds(500)),
             server::ListenerProbe::kNoConnection);
-  ::close(deaf);
+  deaf.Close();
   EXPECT_EQ(server::ProbeListener("127.0.0.1", deaf_port, absl::Milliseconds(500)),
             server::ListenerProbe::kNoConnection);
   EXPECT_EQ(server::ProbeListener("127.0.0.1", port, absl::Seconds(20)),

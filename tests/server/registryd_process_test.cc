@@ -33,6 +33,7 @@
 #include "registry/v1/vetting.grpc.pb.h"
 #include "server/key_file.h"
 #include "storage/database.h"
+#include "tests/testing/held_port.h"
 #include "tests/testing/log_lines.h"
 #include "tests/testing/principals.h"
 #include "tests/testing/test_pki.h"
@@ -447,23 +448,15 @@ TEST_F(RegistrydProcessTest, AnOfflineCheckOfAFolderWithoutADatabaseSaysSoAndMak
 // line, which has one, is withheld), after a new data folder had been created. The reason is
 // said, and nothing is created.
 TEST_F(RegistrydProcessTest, APortInUseStopsTheStartSayingSoBeforeTheDataFolderIsCreated) {
-  const int held = socket(AF_INET, SOCK_STREAM, 0);
-  ASSERT_GE(held, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t size = sizeof(a);
-  ASSERT_EQ(bind(held, reinterpret_cast<sockaddr*>(&a), size), 0);
-  ASSERT_EQ(listen(held, 1), 0);
-  ASSERT_EQ(getsockname(held, reinterpret_cast<sockaddr*>(&a), &size), 0);
-  const std::string address = absl::StrCat("127.0.0.1:", ntohs(a.sin_port));
+  const testing::HeldPort held;
+  ASSERT_GT(held.port(), 0);
+  const std::string address = held.address();
   std::string config = testing::ReadFileOrDie(dir_ + "/registryd.json");
   config.replace(config.find("127.0.0.1:0"), 11, address);
   std::ofstream(dir_ + "/registryd.json", std::ios::trunc) << config;
   const std::string cmd = absl::StrCat("timeout 60 " REGISTRY_BINARY_DIR "/registryd --config ",
                                        dir_, "/registryd.json > ", dir_, "/out.txt 2>&1");
   const int rc = std::system(cmd.c_str());
-  close(held);
   ASSERT_TRUE(WIFEXITED(rc));
   EXPECT_NE(WEXITSTATUS(rc), 0);
   const std::string out = testing::ReadFileOrDie(dir_ + "/out.txt");

@@ -145,6 +145,23 @@ class RecordStoreTest : public ::testing::Test {
     return pending->metadata().record_id();
   }
 
+  // A record of the case `case_number` at basic-prishtine, final on `final_date`, with its own
+  // dates as given (as the service would have computed them); its id, "" on a failure.
+  std::string CreateDated(const Person& person, const std::string& case_number,
+                          const std::string& final_date, const std::string& visible,
+                          const std::string& deleted) {
+    VersionMeta meta = Meta();
+    meta.own.final_date = final_date;
+    meta.own.employer_visible_until = visible;
+    meta.own.delete_after = deleted;
+    absl::StatusOr<PendingWrite> pending =
+        store_->PrepareCreate(person, MakeConviction("basic-prishtine", case_number), meta);
+    EXPECT_TRUE(pending.ok()) << pending.status();
+    if (!pending.ok()) return std::string();
+    EXPECT_TRUE(db_->Write(*pending->batch()).ok());
+    return pending->metadata().record_id();
+  }
+
   std::string CreateOrFail(const Person& person, const Conviction& conviction) {
     absl::StatusOr<std::string> id = Create(person, conviction);
     EXPECT_TRUE(id.ok()) << id.status();
@@ -1314,16 +1331,7 @@ TEST_F(RecordStoreTest, ALaterConvictionUnderAnotherSpellingOfTheNameKeepsTheEar
   const auto create = [&](const Person& person, const std::string& case_number,
                           const std::string& final_date, const std::string& visible,
                           const std::string& deleted) {
-    VersionMeta meta = Meta();
-    meta.own.final_date = final_date;
-    meta.own.employer_visible_until = visible;
-    meta.own.delete_after = deleted;
-    absl::StatusOr<PendingWrite> pending =
-        store_->PrepareCreate(person, MakeConviction("basic-prishtine", case_number), meta);
-    EXPECT_TRUE(pending.ok()) << pending.status();
-    if (!pending.ok()) return std::string();
-    EXPECT_TRUE(db_->Write(*pending->batch()).ok());
-    return pending->metadata().record_id();
+    return CreateDated(person, case_number, final_date, visible, deleted);
   };
   const auto visible_until = [&](const std::string& id) {
     absl::StatusOr<Record> record = store_->Get(id);
@@ -1371,16 +1379,7 @@ TEST_F(RecordStoreTest, ALaterConvictionUnderAMarriedSurnameWithTheEarlierAsAnAl
   const auto create = [&](const Person& person, const std::string& case_number,
                           const std::string& final_date, const std::string& visible,
                           const std::string& deleted) {
-    VersionMeta meta = Meta();
-    meta.own.final_date = final_date;
-    meta.own.employer_visible_until = visible;
-    meta.own.delete_after = deleted;
-    absl::StatusOr<PendingWrite> pending =
-        store_->PrepareCreate(person, MakeConviction("basic-prishtine", case_number), meta);
-    EXPECT_TRUE(pending.ok()) << pending.status();
-    if (!pending.ok()) return std::string();
-    EXPECT_TRUE(db_->Write(*pending->batch()).ok());
-    return pending->metadata().record_id();
+    return CreateDated(person, case_number, final_date, visible, deleted);
   };
   const auto dates = [&](const std::string& id) {
     absl::StatusOr<Record> record = store_->Get(id);

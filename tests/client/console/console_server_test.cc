@@ -1826,11 +1826,10 @@ TEST_F(ConsoleTest, EveryStringFromTheRegistryIsEscapedOnTheOtherRolesPages) {
   ExpectInert(body, "verification");
 }
 
-// An audit log that serves one signed head and nothing else (no event, no proof).
-class OneHeadLog final : public client::AuditLogSource {
+// A log source that serves a head and no proof or event: a verification of it reaches its
+// first head only.
+class HeadOnlyLog : public client::AuditLogSource {
  public:
-  explicit OneHeadLog(v1::SignedTreeHead head) : head_(std::move(head)) {}
-  absl::StatusOr<v1::SignedTreeHead> GetSignedTreeHead() override { return head_; }
   absl::StatusOr<v1::ConsistencyProof> GetConsistencyProof(uint64_t, uint64_t) override {
     return absl::UnimplementedError("no proof");
   }
@@ -1841,6 +1840,13 @@ class OneHeadLog final : public client::AuditLogSource {
                             const std::function<absl::Status(const v1::AuditEntry&)>&) override {
     return absl::UnimplementedError("no events");
   }
+};
+
+// An audit log that serves one signed head and nothing else (no event, no proof).
+class OneHeadLog final : public HeadOnlyLog {
+ public:
+  explicit OneHeadLog(v1::SignedTreeHead head) : head_(std::move(head)) {}
+  absl::StatusOr<v1::SignedTreeHead> GetSignedTreeHead() override { return head_; }
   absl::StatusOr<v1::PublicKey> GetAuditPublicKey() override {
     return absl::UnimplementedError("no key");
   }
@@ -4341,7 +4347,7 @@ TEST_F(ConsoleTest, MonthsOutOfRangeInTheRecordFormAreToldTheRuleNotToBeAWholeNu
 
 // A log that holds no event yet, signed by the key of seed 'f', which it serves as its own: a
 // first verification trusts that key.
-class EmptyLogWithItsKey final : public client::AuditLogSource {
+class EmptyLogWithItsKey final : public HeadOnlyLog {
  public:
   EmptyLogWithItsKey() {
     auto signer = crypto::Ed25519Signer::FromSeed(crypto::SecretBytes(std::string(32, 'f')));
@@ -4364,16 +4370,6 @@ class EmptyLogWithItsKey final : public client::AuditLogSource {
     if (!signature.ok()) return signature.status();
     head.set_signature(*signature);
     return head;
-  }
-  absl::StatusOr<v1::ConsistencyProof> GetConsistencyProof(uint64_t, uint64_t) override {
-    return absl::UnimplementedError("no proof");
-  }
-  absl::StatusOr<v1::InclusionProof> GetInclusionProof(uint64_t, uint64_t) override {
-    return absl::UnimplementedError("no proof");
-  }
-  absl::Status StreamEvents(uint64_t, uint64_t,
-                            const std::function<absl::Status(const v1::AuditEntry&)>&) override {
-    return absl::UnimplementedError("no events");
   }
   absl::StatusOr<v1::PublicKey> GetAuditPublicKey() override {
     v1::PublicKey key;
