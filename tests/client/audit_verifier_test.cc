@@ -1501,19 +1501,28 @@ AuditState SavedState(const std::string& path) {
   return saved.ok() && saved->has_value() ? **saved : AuditState();
 }
 
+// A verification that pinned 86 events of `log` in `path`, then a later one of 88 events (a
+// long --full run, or the console's) that checked against that saved head and has not saved
+// yet; the state it loaded in *loaded.
+absl::StatusOr<AuditVerification> PinnedThenLater(FakeAuditLog& log, const std::string& path,
+                                                  AuditState* loaded) {
+  log.Grow(86);
+  absl::StatusOr<AuditVerification> pinned = Verify(log, std::nullopt, AuditVerifyOptions());
+  if (!pinned.ok()) return pinned.status();
+  if (absl::Status saved = SaveVerifiedState(path, *pinned, log); !saved.ok()) return saved;
+  *loaded = SavedState(path);
+  log.Grow(2);
+  return Verify(log, *loaded);
+}
+
 TEST_F(AuditStateFileTest, AnOlderHeadSavedAfterANewerOneLeavesTheNewerHead) {
   // Two verifications share the state file: a long one (--full, or the console's) loads it and
   // verifies the log at 88 events; meanwhile a quick one pins 97; the long one saves last. It
   // had written its 88 over the 97, and a rollback of the log to 92 then passed.
   const std::string path = dir_ + "/audit-state.json";
   FakeAuditLog log;
-  log.Grow(86);
-  auto pinned = Verify(log, std::nullopt, AuditVerifyOptions());
-  ASSERT_TRUE(pinned.ok()) << pinned.status();
-  ASSERT_TRUE(SaveVerifiedState(path, *pinned, log).ok());
-  const AuditState loaded = SavedState(path);
-  log.Grow(2);
-  auto slow = Verify(log, loaded);
+  AuditState loaded;
+  absl::StatusOr<AuditVerification> slow = PinnedThenLater(log, path, &loaded);
   ASSERT_TRUE(slow.ok()) << slow.status();
   log.Grow(9);
   auto quick = Verify(log, loaded, AuditVerifyOptions());
@@ -1570,13 +1579,8 @@ TEST_F(AuditStateFileTest, AHeadSavedMeanwhileThatThisOneDoesNotExtendIsAForkAnd
   // them.
   const std::string path = dir_ + "/audit-state.json";
   FakeAuditLog log;
-  log.Grow(86);
-  auto pinned = Verify(log, std::nullopt, AuditVerifyOptions());
-  ASSERT_TRUE(pinned.ok()) << pinned.status();
-  ASSERT_TRUE(SaveVerifiedState(path, *pinned, log).ok());
-  const AuditState loaded = SavedState(path);
-  log.Grow(2);
-  auto slow = Verify(log, loaded);
+  AuditState loaded;
+  absl::StatusOr<AuditVerification> slow = PinnedThenLater(log, path, &loaded);
   ASSERT_TRUE(slow.ok()) << slow.status();
   // Meanwhile another verification saved a head of size 97 of another view of the log.
   FakeAuditLog fork('k', "other");

@@ -35,6 +35,7 @@
 #include "storage/backups.h"
 #include "storage/ids.h"
 #include "storage/pending_write.h"
+#include "tests/testing/data_files.h"
 #include "tests/testing/held_port.h"
 #include "tests/testing/installation.h"
 #include "tests/testing/log_lines.h"
@@ -576,14 +577,7 @@ TEST_F(DamagedBackupTest, TheCheckWarnsOfADamagedBackupByIdWithoutFailing) {
 // backup could be listed or made. It warns of that backup by id, with what to do.
 TEST_F(DamagedBackupTest, TheCheckWarnsOfTwoRecordsThatDescribeASharedFileDifferently) {
   const std::string meta = backup_dir_ + "/meta/1";
-  std::vector<std::string> lines = absl::StrSplit(testing::ReadFileOrDie(meta), '\n');
-  size_t shared = 0;
-  while (shared < lines.size() && !absl::StartsWith(lines[shared], "shared")) ++shared;
-  ASSERT_LT(shared, lines.size());
-  const size_t crc = lines[shared].find(" crc32 ");
-  ASSERT_NE(crc, std::string::npos) << lines[shared];
-  lines[shared] = absl::StrCat(lines[shared].substr(0, crc), " crc32 12345");
-  std::ofstream(meta, std::ios::trunc) << absl::StrJoin(lines, "\n");
+  ASSERT_NE(testing::EditSharedChecksum(backup_dir_, 1, "12345"), "");
 
   std::vector<std::string> not_checked;
   std::vector<std::string> warnings;

@@ -41,6 +41,7 @@
 #include "server/metrics.h"
 #include "server/listener_probe.h"
 #include "server/metrics_endpoint.h"
+#include "tests/testing/data_files.h"
 #include "tests/testing/held_port.h"
 #include "tests/testing/switchable_fault.h"
 #include "tests/testing/test_pki.h"
@@ -619,14 +620,7 @@ TEST_F(BackupVerifyTest, TwoRecordsThatDescribeASharedFileDifferentlyAreNamedToT
   Create(registry::testing::FictionalRecord(1));
   for (uint32_t want = 1; want <= 3; ++want) ASSERT_EQ(Backup(), want);
   const std::string meta = server_->config().backup_dir() + "/meta/1";
-  std::vector<std::string> lines = absl::StrSplit(ReadFileOrDie(meta), '\n');
-  size_t shared = 0;
-  while (shared < lines.size() && !absl::StartsWith(lines[shared], "shared")) ++shared;
-  ASSERT_LT(shared, lines.size());
-  const size_t crc = lines[shared].find(" crc32 ");
-  ASSERT_NE(crc, std::string::npos) << lines[shared];
-  lines[shared] = absl::StrCat(lines[shared].substr(0, crc), " crc32 12345");
-  std::ofstream(meta, std::ios::trunc) << absl::StrJoin(lines, "\n");
+  ASSERT_NE(testing::EditSharedChecksum(server_->config().backup_dir(), 1, "12345"), "");
 
   auto admin = v1::AdminService::NewStub(server_->Channel("admin"));
   grpc::ClientContext list_ctx;

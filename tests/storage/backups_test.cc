@@ -25,6 +25,7 @@
 #include "gtest/gtest.h"
 #include "common/public_status.h"
 #include "storage/database.h"
+#include "tests/testing/data_files.h"
 #include "tests/testing/test_pki.h"
 
 namespace registry::storage {
@@ -201,28 +202,7 @@ TEST_F(BackupsTest, ABackupWhoseMetaFileIsEditedIsListedAsDamagedAndFailsVerific
   EXPECT_EQ((*offline)[0].id, 3u);
 }
 
-// Writes `crc` over the checksum of shared file `which` (the first when "") in backup `id`'s
-// record, still a number, as `sed -i 's/crc32 [0-9]*/crc32 12345/'` would; returns that file's
-// name.
-std::string EditSharedChecksum(const std::string& backup_dir, uint32_t id, const char* crc,
-                               const std::string& which = "") {
-  const std::string path = absl::StrCat(backup_dir, "/meta/", id);
-  std::vector<std::string> lines = absl::StrSplit(testing::ReadFileOrDie(path), '\n');
-  size_t shared = 0;
-  while (shared < lines.size() &&
-         !absl::StartsWith(lines[shared], which.empty() ? "shared" : which + " ")) {
-    ++shared;
-  }
-  EXPECT_LT(shared, lines.size()) << "backup " << id << " shares no table file " << which;
-  if (shared == lines.size()) return "";
-  const size_t crc_at = lines[shared].find(" crc32 ");
-  EXPECT_NE(crc_at, std::string::npos) << lines[shared];
-  const std::string file = lines[shared].substr(0, lines[shared].find(' '));
-  lines[shared] = absl::StrCat(lines[shared].substr(0, crc_at), " crc32 ", crc);
-  std::ofstream out(path, std::ios::trunc);
-  out << absl::StrJoin(lines, "\n");
-  return file;
-}
+using ::registry::testing::EditSharedChecksum;
 
 // One digit of one checksum changed in a backup's record, still a number: two records then
 // describe a shared table file differently, and RocksDB's engine asserted on it, aborting

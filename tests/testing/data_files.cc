@@ -5,6 +5,10 @@
 #include <iterator>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 
 namespace registry::testing {
 
@@ -63,6 +67,25 @@ std::string NewestWriteAheadLog(const std::string& data_dir) {
     }
   }
   return newest.empty() ? "" : data_dir + "/" + newest;
+}
+
+std::string EditSharedChecksum(const std::string& backup_dir, uint32_t id, const char* crc,
+                               const std::string& which) {
+  const std::string path = absl::StrCat(backup_dir, "/meta/", id);
+  std::vector<std::string> lines = absl::StrSplit(ReadBinary(path), '\n');
+  size_t shared = 0;
+  while (shared < lines.size() &&
+         !absl::StartsWith(lines[shared], which.empty() ? "shared" : which + " ")) {
+    ++shared;
+  }
+  if (shared == lines.size()) return "";
+  const size_t crc_at = lines[shared].find(" crc32 ");
+  if (crc_at == std::string::npos) return "";
+  const std::string file = lines[shared].substr(0, lines[shared].find(' '));
+  lines[shared] = absl::StrCat(lines[shared].substr(0, crc_at), " crc32 ", crc);
+  std::ofstream out(path, std::ios::trunc);
+  out << absl::StrJoin(lines, "\n");
+  return out.good() ? file : "";
 }
 
 }  // namespace registry::testing

@@ -1815,13 +1815,8 @@ TEST_F(ConsoleTest, EveryStringFromTheRegistryIsEscapedOnTheOtherRolesPages) {
   // The verification runs in the background; its page shows the log's refusal, escaped.
   auto started = Post("/audit/verify", {});
   ASSERT_EQ(started->status, 303);
-  const std::string job = started->get_header_value("Location");
-  std::string body;
-  for (int i = 0; i < 600; ++i) {
-    body = Get(job)->body;
-    if (absl::StrContains(body, "id=\"verify-result\"")) break;
-    absl::SleepFor(absl::Milliseconds(50));
-  }
+  WaitForJobOf(*started);
+  const std::string body = Get(started->get_header_value("Location"))->body;
   ASSERT_TRUE(absl::StrContains(body, "id=\"verify-result\"")) << body;
   ExpectInert(body, "verification");
 }
@@ -1898,13 +1893,9 @@ TEST_F(ConsoleTest, AVerificationFailureTheVerifierFindsIsItsOwnNotTheRegistrysR
     };
     auto started = Post("/audit/verify", {});
     EXPECT_EQ(started->status, 303);
+    WaitForJobOf(*started);
     const std::string job = started->get_header_value("Location");
-    std::string body;
-    for (int i = 0; i < 600; ++i) {
-      body = Get(job)->body;
-      if (absl::StrContains(body, "id=\"verify-result\"")) break;
-      absl::SleepFor(absl::Milliseconds(50));
-    }
+    const std::string body = Get(job)->body;
     EXPECT_TRUE(absl::StrContains(body, "id=\"verify-result\"")) << body;
     return std::make_pair(job, body);
   };
