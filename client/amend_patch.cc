@@ -8,7 +8,7 @@
 #include "absl/strings/str_join.h"
 #include "client/json_io.h"
 #include "client/option_parser.h"
-#include "client/suggest.h"
+#include "common/suggest.h"
 #include "common/json_keys.h"
 #include "common/status_macros.h"
 #include "google/protobuf/descriptor.h"

@@ -21,7 +21,7 @@
 #include "client/files.h"
 #include "client/grpc_audit_log_source.h"
 #include "client/json_io.h"
-#include "client/suggest.h"
+#include "common/suggest.h"
 #include "client/terminal_text.h"
 #include "common/audit_filter.h"
 #include "common/identity_text.h"

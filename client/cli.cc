@@ -25,7 +25,7 @@
 #include "client/option_parser.h"
 #include "client/record_import.h"
 #include "client/output_buffer.h"
-#include "client/suggest.h"
+#include "common/suggest.h"
 #include "client/terminal_text.h"
 #include "client/tls_probe.h"
 #include "google/protobuf/stubs/logging.h"

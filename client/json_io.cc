@@ -14,7 +14,7 @@
 #include "absl/strings/strip.h"
 #include "client/option_parser.h"
 #include "client/record_fields.h"
-#include "client/suggest.h"
+#include "common/suggest.h"
 #include "client/terminal_text.h"
 #include "common/json_keys.h"
 #include "common/status_macros.h"

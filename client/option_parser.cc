@@ -10,7 +10,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
 #include "client/files.h"
-#include "client/suggest.h"
+#include "common/suggest.h"
 #include "client/terminal_text.h"
 #include "common/reference_text.h"
 #include "common/time_format.h"

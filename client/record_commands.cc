@@ -29,7 +29,7 @@
 #include "client/files.h"
 #include "client/json_io.h"
 #include "client/record_fields.h"
-#include "client/suggest.h"
+#include "common/suggest.h"
 #include "client/record_format.h"
 #include "client/terminal_text.h"
 #include "client/tls_probe.h"

@@ -18,7 +18,7 @@
 #include "client/json_io.h"
 #include "client/option_parser.h"
 #include "client/record_fields.h"
-#include "client/suggest.h"
+#include "common/suggest.h"
 #include "client/terminal_text.h"
 #include "common/json_keys.h"
 #include "common/record_limits.h"

@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <string>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
@@ -13,6 +15,7 @@
 #include "absl/strings/strip.h"
 #include "common/identity_text.h"
 #include "common/status_macros.h"
+#include "common/suggest.h"
 #include "crypto/hash.h"
 #include "google/protobuf/descriptor.h"
 #include "server/config.h"
@@ -29,8 +32,10 @@ bool ValidOrgId(absl::string_view id) {
   return true;
 }
 
-// Whether `path` ("principals[1].role") names fields of the policy all the way.
-bool NamesPolicyFields(absl::string_view path) {
+// Whether `path` ("principals[1].role") names fields of the policy all the way; if so, and
+// `message` is given, it is set to the message type the path ends at (nullptr for a scalar).
+bool NamesPolicyFields(absl::string_view path,
+                       const google::protobuf::Descriptor** message = nullptr) {
   const google::protobuf::Descriptor* current = registry::v1::AccessPolicy::descriptor();
   for (absl::string_view part : absl::StrSplit(path, '.')) {
     if (current == nullptr) return false;
@@ -47,18 +52,18 @@ bool NamesPolicyFields(absl::string_view path) {
     if (field == nullptr) return false;
     current = field->message_type();
   }
+  if (message != nullptr) *message = current;
   return true;
 }
 
-// Whether `key` is spelled as a field name is (snake_case, as the policy's fields are written):
-// a mistyped field, said as it was typed. A key spelled otherwise (capitals, spaces, digits
-// first, dashes: a name, a personal number, a date) is not repeated.
-bool SpelledLikeAField(absl::string_view key) {
-  return !key.empty() && key.size() <= 64 && absl::ascii_islower(key[0]) &&
-         std::all_of(key.begin(), key.end(), [](char c) {
-           return absl::ascii_islower(static_cast<unsigned char>(c)) ||
-                  absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '_';
-         });
+// What a key that names no field of `message` is repeated as: the key itself only when it is a
+// typo of one of the message's fields (NearMissOfOurName: "principalz", "purpose_code"); any
+// other key may be a person's data typed as a key (a surname, "krasniqi"), and is
+// "(unknown key)".
+std::string UnknownKeyAsSaid(absl::string_view key, const google::protobuf::Descriptor& message) {
+  std::vector<std::string> fields;
+  for (int i = 0; i < message.field_count(); ++i) fields.push_back(message.field(i)->name());
+  return NearMissOfOurName(key, fields).has_value() ? std::string(key) : "(unknown key)";
 }
 
 // The field a refusal's message names, when it names fields of the policy all the way; "" when
@@ -68,21 +73,22 @@ bool SpelledLikeAField(absl::string_view key) {
 //                                                               type, an unknown enum name)
 //   "x: Cannot find field.", "(principals[1]) x: Cannot ..."  (protobuf: a key that is no field;
 //                                                               its path, the key only when
-//                                                               SpelledLikeAField, else
-//                                                               "(unknown key)")
+//                                                               a typo of a field there
+//                                                               (UnknownKeyAsSaid))
 std::string FieldNamedBy(absl::string_view message) {
   constexpr absl::string_view kUnknownKey = ": Cannot find field.";
   if (absl::EndsWith(message, kUnknownKey)) {
     absl::string_view rest = message.substr(0, message.size() - kUnknownKey.size());
     std::string parent;
+    const google::protobuf::Descriptor* message = registry::v1::AccessPolicy::descriptor();
     if (absl::ConsumePrefix(&rest, "(")) {
       const size_t close = rest.find(") ");
       if (close == absl::string_view::npos) return "";
       parent = std::string(rest.substr(0, close));
-      if (!NamesPolicyFields(parent)) return "";
+      if (!NamesPolicyFields(parent, &message) || message == nullptr) return "";
       rest.remove_prefix(close + 2);
     }
-    const std::string key = SpelledLikeAField(rest) ? std::string(rest) : "(unknown key)";
+    const std::string key = UnknownKeyAsSaid(rest, *message);
     return parent.empty() ? key : absl::StrCat(parent, ".", key);
   }
   if (absl::StartsWith(message, "(")) {

@@ -292,8 +292,11 @@ absl::StatusOr<std::shared_ptr<const Revocation::State>> Revocation::Read() cons
 
   std::vector<std::string> names;
   if (!ListFiles(crl_dir_, &names)) {
+    state->folder_unread = true;
     state->file_problems.push_back(
-        absl::StrCat("cannot read tls.crl_directory ", crl_dir_, ": ", std::strerror(errno)));
+        absl::StrCat("cannot read the CRL folder ", crl_dir_, ": ", std::strerror(errno),
+                     ": no client CA has a current revocation list, so every client "
+                     "certificate is refused"));
   }
   // A CRL folder or file another local account may change (start-up and --check_config refuse
   // it: TrustOpenToOthers, whose words these are, so that the check says it once) is a problem
@@ -476,6 +479,7 @@ std::vector<std::string> Revocation::Problems(absl::Time now) const {
   std::vector<std::string> out = st->file_problems;
   for (const Ca& ca : st->cas) {
     if (ca.Current(now) != nullptr) continue;
+    if (st->folder_unread && ca.crls.empty() && ca.taints.empty()) continue;  // said above
     std::string why;
     if (!ca.taints.empty()) {
       why = "a CRL file for it is unusable";

@@ -125,6 +125,9 @@ class Revocation {
   struct State {
     std::vector<Ca> cas;
     std::vector<std::string> file_problems;
+    // The folder itself could not be listed: its problem says for every CA what "none in the
+    // folder" would, once.
+    bool folder_unread = false;
     // Why the bundle was refused, when `cas` are the ones in force before it; OK otherwise.
     absl::Status bundle_refused;
   };

@@ -678,7 +678,7 @@ TEST_F(CheckConfigTest, NoCurrentCrlFailsTheCheckAndStopsTheStart) {
     if (how == "missing folder") {
       Put("registryd.json", std::regex_replace(config, std::regex(R"("crl_directory": "crl")"),
                                                R"("crl_directory": "crl-gone")"));
-      expected = absl::StrCat("cannot read tls.crl_directory ", dir_, "/crl-gone");
+      expected = absl::StrCat("tls.crl_directory: cannot read the CRL folder ", dir_, "/crl-gone");
     } else if (how == "expired CRL") {
       for (const auto& entry : std::filesystem::directory_iterator(crls + "/crl-expired")) {
         Put("crl/" + entry.path().filename().string(),

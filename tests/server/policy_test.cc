@@ -518,8 +518,8 @@ TEST(PolicyReloadTest, APolicyGivingItsPrincipalsTwiceIsRefusedOnReloadAndTheRef
 
 // A reload refused by the JSON parse itself (a key that names no field, a role that does not
 // exist) was audited without the field refused, unlike the checks' refusals: the event names
-// the field's path, and never the value; a key spelled as no field is (a name, say) is not
-// repeated either.
+// the field's path, and never the value; a key that is no typo of a field there (a name, say,
+// whatever its capitals) is not repeated either.
 TEST(PolicyReloadTest, APolicyRefusedByTheParseIsAuditedWithThePathOfTheFieldRefused) {
   auto server = TestServer::Start();
   const std::string path = server->dir() + "/policy.json";
@@ -537,10 +537,14 @@ TEST(PolicyReloadTest, APolicyRefusedByTheParseIsAuditedWithThePathOfTheFieldRef
     std::string text;
     std::string detail;
   } cases[] = {
-      {WithFirst(good, R"("x": 1, )"), "x"},
-      {absl::StrReplaceAll(good, {{first_principal, first_principal + R"("x": 1, )"}}),
-       "principals[0].x"},
+      {WithFirst(good, R"("purpose_code": 1, )"), "purpose_code"},
+      {WithFirst(good, R"("x": 1, )"), "(unknown key)"},
+      {absl::StrReplaceAll(good, {{first_principal, first_principal + R"("organisaton": 1, )"}}),
+       "principals[0].organisaton"},
       {absl::StrReplaceAll(good, {{first_principal, first_principal + R"("Krasniqi Arben": 1, )"}}),
+       "principals[0].(unknown key)"},
+      // Spelled as a field name is, and a typo of none: a surname typed as a key.
+      {absl::StrReplaceAll(good, {{first_principal, first_principal + R"("krasniqi": 1, )"}}),
        "principals[0].(unknown key)"},
       {misspelt_role, absl::StrCat("principals[", first_clerk, "].role")},
   };
@@ -556,6 +560,7 @@ TEST(PolicyReloadTest, APolicyRefusedByTheParseIsAuditedWithThePathOfTheFieldRef
     EXPECT_EQ(testing::OutcomeName(event), "INVALID_ARGUMENT");
     EXPECT_EQ(event.detail(), c.detail);
     EXPECT_FALSE(absl::StrContains(event.SerializeAsString(), "Krasniqi"));
+    EXPECT_FALSE(absl::StrContains(event.SerializeAsString(), "krasniqi"));
     EXPECT_FALSE(absl::StrContains(event.SerializeAsString(), "ROLE_CLERKK"));
   }
   EXPECT_EQ(PublicKeyAs(server->Channel("clerk")), grpc::StatusCode::OK);

@@ -1,9 +1,11 @@
-// "Did you mean": the known name closest to what was typed, for an unknown command or option.
+// "Did you mean": the known name closest to what was typed, for an unknown command or option;
+// and whether a key that names none of our fields is a typo of one, and so may be repeated
+// (registry-cli's files, registryd's policy reload events).
 //
 //   Closest("recrod", {"record", "vet", "audit"})  // "record"
 //   Closest("frobnicate", {"record", "vet"})       // nullopt: nothing is close
-#ifndef REGISTRY_CLIENT_SUGGEST_H_
-#define REGISTRY_CLIENT_SUGGEST_H_
+#ifndef REGISTRY_COMMON_SUGGEST_H_
+#define REGISTRY_COMMON_SUGGEST_H_
 
 #include <optional>
 #include <string>
@@ -11,7 +13,7 @@
 
 #include "absl/strings/string_view.h"
 
-namespace registry::client {
+namespace registry {
 
 // The number of single-character edits (insert, delete, replace, swap two neighbours) that turn
 // `a` into `b` (optimal string alignment distance), counted in bytes, case-sensitive.
@@ -38,6 +40,6 @@ std::optional<std::string> Closest(absl::string_view typed,
 std::optional<std::string> NearMissOfOurName(absl::string_view typed,
                                              const std::vector<std::string>& names);
 
-}  // namespace registry::client
+}  // namespace registry
 
-#endif  // REGISTRY_CLIENT_SUGGEST_H_
+#endif  // REGISTRY_COMMON_SUGGEST_H_

@@ -1,11 +1,11 @@
-#include "client/suggest.h"
+#include "common/suggest.h"
 
 #include <algorithm>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 
-namespace registry::client {
+namespace registry {
 
 size_t EditDistance(absl::string_view a, absl::string_view b) {
   // Three rows of the dynamic programme: the one before the previous is needed for a swap.
@@ -115,4 +115,4 @@ std::optional<std::string> NearMissOfOurName(absl::string_view typed,
   return *nearest;
 }
 
-}  // namespace registry::client
+}  // namespace registry

@@ -1,9 +1,9 @@
-#include "client/suggest.h"
+#include "common/suggest.h"
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
-namespace registry::client {
+namespace registry {
 namespace {
 
 using ::testing::Eq;
@@ -66,4 +66,4 @@ TEST(NearMissOfOurNameTest, OnlyTyposOfOurNamesAreRepeated) {
 }
 
 }  // namespace
-}  // namespace registry::client
+}  // namespace registry
