@@ -25,15 +25,6 @@ bool HasOwnJson(const Descriptor& type) {
   return absl::StartsWith(type.file()->name(), "google/protobuf/");
 }
 
-// The field of `type` that protobuf's parser takes `key` for: its name or its JSON name.
-const FieldDescriptor* FieldNamed(const Descriptor& type, const std::string& key) {
-  if (const FieldDescriptor* field = type.FindFieldByName(key)) return field;
-  for (int i = 0; i < type.field_count(); ++i) {
-    if (type.field(i)->json_name() == key) return type.field(i);
-  }
-  return nullptr;
-}
-
 // A scan of JSON text for a key given twice in one object (RepeatedKeyProblem). It reads what
 // protobuf's parser reads (keys in double or single quotes or bare, escapes, trailing commas)
 // and stops, reporting nothing more, at the first thing it cannot read. Every step moves on in
@@ -227,7 +218,7 @@ class RepeatScan {
       child.has_path = false;
       std::string identity = absl::StrCat("\"", key);
       if (place.message != nullptr) {
-        field = FieldNamed(*place.message, key);
+        field = FieldOfJsonKey(*place.message, key);
         if (field != nullptr) {
           identity = absl::StrCat("#", field->number());
           child = FieldPlace(place, *field);
@@ -300,6 +291,14 @@ class RepeatScan {
 // A key spelled as the API's field names are (a small letter, then letters, digits and "_"), so
 // that repeating it cannot repeat a value written where a key belongs (a name starts with a
 // capital letter, a number with a digit).
+const FieldDescriptor* FieldOfJsonKey(const Descriptor& type, const std::string& key) {
+  if (const FieldDescriptor* field = type.FindFieldByName(key)) return field;
+  for (int i = 0; i < type.field_count(); ++i) {
+    if (type.field(i)->json_name() == key) return type.field(i);
+  }
+  return nullptr;
+}
+
 bool IsKeyName(absl::string_view key) {
   return !key.empty() && key.size() <= 40 &&
          absl::ascii_islower(static_cast<unsigned char>(key[0])) &&

@@ -31,6 +31,11 @@ namespace registry {
 // (protobuf's parser says what is wrong with it); any text is scanned in time linear in its size.
 std::string RepeatedKeyProblem(absl::string_view json, const google::protobuf::Descriptor& type);
 
+// The field of `type` that protobuf's parser takes `key` for: its name or its JSON name; nullptr
+// when it names none.
+const google::protobuf::FieldDescriptor* FieldOfJsonKey(const google::protobuf::Descriptor& type,
+                                                        const std::string& key);
+
 // Whether a JSON key is spelled as the API's field names are (a small letter, then letters,
 // digits and "_", at most 40): only such a key may be repeated in a message, as a value written
 // where a key belongs (a name, a number) cannot be.

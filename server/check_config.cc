@@ -477,8 +477,9 @@ std::vector<std::string> CheckConfig(const std::string& path, absl::Time now, ui
     // Every problem of the config itself.
     problems = ConfigProblems(path);
     if (problems.empty()) problems.push_back(std::string(config.status().message()));
-    // A field it does not know is the only one: the rest is checked as it reads without it.
-    config = LoadConfigSkippingUnknownFields(path);
+    // Keys that name no field and values of the wrong type: the rest is checked as it reads
+    // without them.
+    config = LoadConfigLeavingOutRefusedFields(path);
     if (!config.ok()) {
       not_checked->push_back(
           "everything the config names (the policy, the reference data, the key file, the TLS "

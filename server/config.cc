@@ -22,6 +22,7 @@
 #include "absl/strings/str_split.h"
 #include "common/json_keys.h"
 #include "common/paths.h"
+#include "common/json_fields.h"
 #include "common/status_macros.h"
 #include "google/protobuf/util/json_util.h"
 
@@ -123,11 +124,7 @@ std::string OpenToOthers(const std::string& given) {
   return "";
 }
 
-namespace {
-
-// ParseJson, leaving out the fields `message` does not know when `skip_unknown` is set.
-absl::Status ParseJsonSkipping(absl::string_view json, google::protobuf::Message* message,
-                               bool skip_unknown) {
+absl::Status ParseJson(absl::string_view json, google::protobuf::Message* message) {
   // A key given twice first: protobuf's parser merges a list given twice and keeps the last of
   // any other value, so a policy could hold a principal that a reviewer reading the file (or jq,
   // or Python) never sees. The problem names the key's path, never a value.
@@ -141,10 +138,8 @@ absl::Status ParseJsonSkipping(absl::string_view json, google::protobuf::Message
     message->Clear();
     return absl::InvalidArgumentError("the file is empty: it must hold one JSON object");
   }
-  google::protobuf::util::JsonParseOptions options;
-  options.ignore_unknown_fields = skip_unknown;
   auto status = google::protobuf::util::JsonStringToMessage(
-      google::protobuf::StringPiece(json.data(), json.size()), message, options);
+      google::protobuf::StringPiece(json.data(), json.size()), message);
   if (!status.ok()) {
     // protobuf's message may run over several lines; a problem is said on one.
     std::string message(status.message());
@@ -152,12 +147,6 @@ absl::Status ParseJsonSkipping(absl::string_view json, google::protobuf::Message
     return absl::InvalidArgumentError(absl::StripAsciiWhitespace(message));
   }
   return absl::OkStatus();
-}
-
-}  // namespace
-
-absl::Status ParseJson(absl::string_view json, google::protobuf::Message* message) {
-  return ParseJsonSkipping(json, message, /*skip_unknown=*/false);
 }
 
 absl::Duration VettingLookupFloor(const registry::v1::ServerConfig& config) {
@@ -327,26 +316,46 @@ std::vector<std::string> ConfigProblems(const std::string& path) {
   registry::v1::ServerConfig config;
   std::vector<std::string> problems;
   if (absl::Status parsed = ParseJson(*json, &config); !parsed.ok()) {
-    problems.push_back(std::string(parsed.message()));
-    // An unknown field (a typo, a field of a newer version) hides nothing else: the rest is
-    // read without it and checked too.
+    // Every key that names no field and every value of the wrong type, at once; the rest is
+    // read without them and checked too. A file that is no JSON object, or a key given twice,
+    // is said as the parse says it, and hides the rest.
+    JsonFieldReading fields = ReadJsonFields(*json, *config.GetDescriptor());
     config.Clear();
-    if (!ParseJsonSkipping(*json, &config, /*skip_unknown=*/true).ok()) {
-      return {absl::StrCat(path, ": ", problems.front())};
+    if (fields.problems.empty() ||
+        !ParseJson(fields.usable_json, &config).ok()) {
+      return {absl::StrCat(path, ": ", parsed.message())};
     }
+    problems = std::move(fields.problems);
   }
+  const size_t refused_fields = problems.size();
   CompleteConfig(std::move(config), DirName(path), &problems);
+  // A required field refused for its type is not "required" too.
+  problems.erase(std::remove_if(problems.begin() + refused_fields, problems.end(),
+                                [&problems, refused_fields](const std::string& p) {
+                                  if (!absl::EndsWith(p, " is required")) return false;
+                                  const std::string field =
+                                      p.substr(0, p.size() - strlen(" is required"));
+                                  return std::any_of(
+                                      problems.begin(), problems.begin() + refused_fields,
+                                      [&field](const std::string& refused) {
+                                        return absl::StartsWith(refused, field + ": ");
+                                      });
+                                }),
+                 problems.end());
   for (std::string& p : problems) p = absl::StrCat(path, ": ", p);
   return problems;
 }
 
-absl::StatusOr<registry::v1::ServerConfig> LoadConfigSkippingUnknownFields(
+absl::StatusOr<registry::v1::ServerConfig> LoadConfigLeavingOutRefusedFields(
     const std::string& path) {
   ASSIGN_OR_RETURN(std::string json, ReadFile(path));
   registry::v1::ServerConfig config;
-  if (absl::Status parsed = ParseJsonSkipping(json, &config, /*skip_unknown=*/true);
-      !parsed.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": ", parsed.message()));
+  if (absl::Status parsed = ParseJson(json, &config); !parsed.ok()) {
+    const JsonFieldReading fields = ReadJsonFields(json, *config.GetDescriptor());
+    config.Clear();
+    if (fields.problems.empty() || !ParseJson(fields.usable_json, &config).ok()) {
+      return absl::InvalidArgumentError(absl::StrCat(path, ": ", parsed.message()));
+    }
   }
   auto done = FinishConfig(std::move(config), DirName(path));
   if (!done.ok()) {
@@ -364,7 +373,11 @@ absl::StatusOr<registry::v1::ServerConfig> LoadConfig(const std::string& path) {
   registry::v1::ServerConfig config;
   absl::Status parsed = ParseJson(json, &config);
   if (!parsed.ok()) {
-    return absl::InvalidArgumentError(absl::StrCat(path, ": ", parsed.message()));
+    // Said as --check_config says it: every field at once, in words.
+    const JsonFieldReading fields = ReadJsonFields(json, *config.GetDescriptor());
+    return absl::InvalidArgumentError(absl::StrCat(
+        path, ": ",
+        fields.problems.empty() ? parsed.message() : absl::StrJoin(fields.problems, "; ")));
   }
   auto done = FinishConfig(std::move(config), DirName(path));
   if (!done.ok()) {

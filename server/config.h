@@ -53,10 +53,10 @@ absl::StatusOr<registry::v1::ServerConfig> FinishConfig(registry::v1::ServerConf
 // own (a file that cannot be read or parsed has one); empty when it loads.
 std::vector<std::string> ConfigProblems(const std::string& path);
 
-// LoadConfig's reading with the fields it does not know left out: --check_config goes on
-// checking what the rest of a config refused for an unknown field names. Fails as LoadConfig
-// does for every other problem.
-absl::StatusOr<registry::v1::ServerConfig> LoadConfigSkippingUnknownFields(
+// LoadConfig's reading with the keys that name no field and the values of the wrong type left
+// out (ReadJsonFields): --check_config goes on checking what the rest of a refused config names.
+// Fails as LoadConfig does for every other problem.
+absl::StatusOr<registry::v1::ServerConfig> LoadConfigLeavingOutRefusedFields(
     const std::string& path);
 
 // Reads a whole file. NotFound / PermissionDenied with the path named; FailedPrecondition for a

@@ -910,6 +910,38 @@ TEST_F(CheckConfigTest, AnUnknownFieldHidesNoOtherProblem) {
   EXPECT_THAT(out, HasSubstr("bogus_key"));
 }
 
+// A key that names no field beside a value of the wrong type, or two wrong types, were said one
+// at a time, in protobuf's words ("(threads): invalid value \"two\" for type TYPE_UINT32"): an
+// operator mending the config met the next only at the next check. Every one is named at once,
+// by its path, in words, with the rest of the config checked; the start says them too.
+TEST_F(CheckConfigTest, EveryUnknownKeyAndValueOfTheWrongTypeIsNamedAtOnceInWords) {
+  PutConfig("127.0.0.1:0",
+            R"("dat_dir": 1, "threads": "two", "backup": {"keep_days": true, "keep_count": 3},)"
+            R"( "retention_interval_seconds": -1, "Krasniqi Arben": 1, "audit": [1])");
+  std::vector<std::string> not_checked;
+  const std::vector<std::string> problems =
+      CheckConfig(dir_ + "/registryd.json", absl::Now(), ::geteuid(), &not_checked);
+  const std::string all = absl::StrJoin(problems, "\n");
+  for (const std::string expected :
+       {"dat_dir: not a field; did you mean data_dir?",
+        "threads: must be a whole number from 0 to 4294967295",
+        "backup.keep_days: must be a whole number from 0 to 4294967295",
+        "audit: must be an object, in { }",
+        "retention_interval_seconds: must be a whole number from 0 to 4294967295",
+        "the file: holds a key that names no field"}) {
+    EXPECT_THAT(problems, ::testing::Contains(HasSubstr(expected))) << all;
+  }
+  EXPECT_THAT(all, ::testing::Not(HasSubstr("TYPE_")));
+  EXPECT_THAT(all, ::testing::Not(HasSubstr("Krasniqi")));
+  EXPECT_THAT(all, ::testing::Not(HasSubstr("Cannot find field")));
+  // The rest of the config is read and checked: what it names too.
+  EXPECT_THAT(not_checked, ::testing::IsEmpty()) << absl::StrJoin(not_checked, "\n");
+  std::string out;
+  EXPECT_EQ(Start(&out), 2) << out;
+  EXPECT_THAT(out, HasSubstr("dat_dir: not a field"));
+  EXPECT_THAT(out, HasSubstr("threads: must be a whole number"));
+}
+
 // A folder where the config or the policy belongs is said to be one: the JSON parser had said
 // "Unexpected end of string. Expected a value."
 TEST_F(CheckConfigTest, AFolderWhereTheConfigOrThePolicyBelongsIsSaidToBeOne) {
