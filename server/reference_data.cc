@@ -390,7 +390,10 @@ std::string ReferenceData::ComputeRulesFingerprint() const {
   // period (EffectiveDates); one final after it had stopped counting revived it.
   // Form 9: a record naming the person by an alias (a maiden or married surname) is the same
   // person's, and every record under the personal number extends deletion (EffectiveDates).
-  absl::StrAppend(&bytes, "|stored-form=9");
+  // Form 10: the period a later record must become final in to extend visibility is lengthened
+  // only by the same person's active records; another person's under the number, one in another
+  // spelling or a disputed one lengthened it too, and so let a later record revive a spent one.
+  absl::StrAppend(&bytes, "|stored-form=10");
   // The code's own rules count too: records stored before a change of them are dated again.
   absl::StrAppend(&bytes, "|lifelong-ban-years=", kLifelongBanYears);
   for (const auto& [key, entry] : offences_) {

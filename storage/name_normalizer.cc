@@ -156,8 +156,7 @@ NameNormalizer::~NameNormalizer() = default;
 
 absl::StatusOr<std::string> NameNormalizer::Normalize(absl::string_view utf8) const {
   if (utf8.size() > kMaxInputBytes) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("name is longer than ", kMaxInputBytes, " bytes"));
+    return absl::InvalidArgumentError(kTooLongRule);
   }
   // Every transliteration step maps ASCII to itself except lower-casing, which JoinAsciiWords
   // does, so ASCII input needs no ICU.

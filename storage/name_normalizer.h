@@ -55,8 +55,13 @@ class TransliteratorPool;
 
 class NameNormalizer {
  public:
-  // Longest accepted input, in UTF-8 bytes.
-  static constexpr size_t kMaxInputBytes = 400;
+  // Longest accepted input, in UTF-8 bytes: what bounds the work. Every name the record rules
+  // accept fits (records.proto, server/record_validation.cc: 100 letters, spaces, hyphens or
+  // apostrophes, each letter with its marks at most four code points, of at most four bytes), so
+  // that a name typed decomposed, with marks on every letter, is never refused here alone.
+  static constexpr size_t kMaxInputBytes = 100 * 4 * 4;
+  // The refusal of a longer input: the rule of the name fields, as the validator words it.
+  static constexpr char kTooLongRule[] = "1..100 letters, spaces, hyphens or apostrophes";
 
   // Builds the transliterator. Fails with kInternal if ICU cannot build it (missing ICU data).
   static absl::StatusOr<std::unique_ptr<NameNormalizer>> Create();
@@ -66,9 +71,9 @@ class NameNormalizer {
   ~NameNormalizer();
 
   // Returns the canonical form of `utf8` described above. Fails with kInvalidArgument if `utf8` is
-  // not well-formed UTF-8, is longer than kMaxInputBytes, contains a character that is not a
-  // letter, space, hyphen or apostrophe, or has no letter at all. Error messages never repeat the
-  // input (it is personal data).
+  // not well-formed UTF-8, is longer than kMaxInputBytes (saying kTooLongRule), contains a
+  // character that is not a letter, space, hyphen or apostrophe, or has no letter at all. Error
+  // messages never repeat the input (it is personal data).
   absl::StatusOr<std::string> Normalize(absl::string_view utf8) const;
 
   // The loose form of a canonical name (what Normalize returns): spellings of one name in

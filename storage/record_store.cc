@@ -675,6 +675,33 @@ void AddNames(char kind, const std::string& own, const std::vector<std::string>&
   }
 }
 
+// Extends `c`'s dates by the later convictions that `counts` and that became final within its
+// period (its own last day for vetting, lengthened by each such conviction to that one's own):
+// the latest own visibility end into `visible`, the latest own deletion date into `deleted`
+// (either may be null).
+void Extend(const std::vector<PersonConviction>& convictions, const PersonConviction& c,
+            const std::function<bool(size_t)>& counts, std::string* visible,
+            std::string* deleted) {
+  std::string period = c.own_employer_visible_until;
+  for (bool lengthened = true; lengthened;) {
+    lengthened = false;
+    for (size_t j = 0; j < convictions.size(); ++j) {
+      const PersonConviction& later = convictions[j];
+      if (later.final_date < c.final_date) continue;
+      // Final after the period: this one's rehabilitation had come (art. 103 lapses on a new
+      // offence within the period, not after it), and nothing revives it.
+      if (!period.empty() && later.final_date > period) continue;
+      if (!counts(j)) continue;
+      if (later.own_employer_visible_until > period) {
+        period = later.own_employer_visible_until;
+        lengthened = true;
+      }
+      if (visible != nullptr) *visible = std::max(*visible, later.own_employer_visible_until);
+      if (deleted != nullptr) *deleted = std::max(*deleted, later.own_delete_after);
+    }
+  }
+}
+
 }  // namespace
 
 std::vector<EffectiveRecordDates> EffectiveDates(
@@ -704,29 +731,17 @@ std::vector<EffectiveRecordDates> EffectiveDates(
     EffectiveRecordDates e{c.own_employer_visible_until, c.own_delete_after};
     // The last day of the period a later conviction must become final in to keep this one: its
     // own, lengthened by each later conviction within it (whichever extends what), so that one
-    // that kept it brings a still later one within its own period too.
-    std::string period = c.own_employer_visible_until;
-    for (bool lengthened = true; lengthened;) {
-      lengthened = false;
-      for (size_t j = 0; j < convictions.size(); ++j) {
-        const PersonConviction& later = convictions[j];
-        if (later.final_date < c.final_date) continue;
-        // Final after the period: this one's rehabilitation had come (art. 103 lapses on a new
-        // offence within the period, not after it), and nothing revives it.
-        if (!period.empty() && later.final_date > period) continue;
-        const bool same = person[j] == person[i];
-        if (!same && kept[j] != kept[i]) continue;
-        if (later.own_employer_visible_until > period) {
-          period = later.own_employer_visible_until;
-          lengthened = true;
-        }
-        if (same && later.active) {
-          e.employer_visible_until =
-              std::max(e.employer_visible_until, later.own_employer_visible_until);
-        }
-        e.delete_after = std::max(e.delete_after, later.own_delete_after);
-      }
-    }
+    // that kept it brings a still later one within its own period too. Two periods: visibility
+    // counts only the same person's active records, so a record of another person under the
+    // number, one in another spelling or a disputed one cannot lengthen the period that the
+    // person's own later record then falls within (and make a spent record NOT_CLEAR again);
+    // deletion counts the wider group, which only keeps records from erasure.
+    const auto same_and_active = [&](size_t j) {
+      return person[j] == person[i] && convictions[j].active;
+    };
+    const auto kept_together = [&](size_t j) { return kept[j] == kept[i]; };
+    Extend(convictions, c, same_and_active, &e.employer_visible_until, nullptr);
+    Extend(convictions, c, kept_together, nullptr, &e.delete_after);
     // Erased after the last day it counts for vetting, never on it (reference_data.h).
     e.delete_after = std::max(e.delete_after, DayAfter(e.employer_visible_until));
     out.push_back(std::move(e));

@@ -102,15 +102,17 @@ struct EffectiveRecordDates {
 // dates in force are the latest own dates among the same person's convictions that became final
 // on or after it (itself included) and no later than the last day of its period (its own last
 // day for vetting, lengthened by each conviction within it to that one's own: so one that keeps
-// it brings the next within its period; a disputed one or one in another spelling lengthens the
-// period as it extends deletion), and
-// deletion comes after visibility ends (the day after at the earliest, never on the last day a
-// record counts). So a later conviction within an earlier one's period keeps it visible at least
-// as long as itself, and its rehabilitation (deletion) lapses until the later one's (the 2012
-// Code art. 103 rehabilitates those who commit no new offence within the period); one final
-// after the earlier had stopped counting revives nothing. (The offence's own date is not
-// recorded: its judgment's final date stands for it.) Erasing, amending, disputing or resolving
-// the later one recomputes the earlier ones.
+// it brings the next within its period). The period for visibility is lengthened only by the
+// records that extend visibility (below), the one for deletion by those that extend deletion:
+// another person's record under the number, one in another spelling or a disputed one cannot
+// bring the person's own later record within the earlier one's period for vetting. Deletion
+// comes after visibility ends (the day after at the earliest, never on the last day a record
+// counts). So a later conviction within an earlier one's period keeps it visible at least as
+// long as itself, and its rehabilitation (deletion) lapses until the later one's (the 2012 Code
+// art. 103 rehabilitates those who commit no new offence within the period); one final after
+// the earlier had stopped counting revives nothing. (The offence's own date is not recorded:
+// its judgment's final date stands for it.) Erasing, amending, disputing or resolving the later
+// one recomputes the earlier ones.
 // Only the same person's records extend visibility: the same person by the name forms a court's
 // search takes as an exact match (the exact name token, which vetting compares, or an alias's
 // exact token in the surname's place: a later record under a married surname that gives the

@@ -403,6 +403,49 @@ TEST_F(RetentionRulesTest, ALaterConvictionUnderAMarriedSurnameWithTheAliasKeeps
   EXPECT_EQ(testing::VetAs(*server_, "vetting", *person), v1::VETTING_RESULT_NOT_CLEAR);
 }
 
+// Berisha Vjosa's record counts for vetting until 2023-03-01; her record under the married
+// surname (alias Berisha), final on 2025-01-01, is after that and revives nothing: vetting her
+// refers. A record final within her period that only keeps hers from deletion (another person's
+// under her number, hers in another spelling, her own disputed one) must not lengthen the
+// period so as to take the later one in and answer NOT_CLEAR from a spent record.
+TEST_F(RetentionRulesTest, ARecordThatOnlyKeepsAnotherFromDeletionDoesNotMakeASpentOneNotClear) {
+  Start();
+  enum class Keeper { kAnotherPerson, kAnotherSpelling, kDisputed };
+  int n = 40;
+  for (const Keeper keeper :
+       {Keeper::kAnotherPerson, Keeper::kAnotherSpelling, Keeper::kDisputed}) {
+    SCOPED_TRACE(static_cast<int>(keeper));
+    v1::CreateRecordRequest a = Fine("2013-01-15", "2013-03-01", "A 1/2013");
+    v1::Person* vjosa = a.mutable_person();
+    vjosa->set_surname("Berisha");
+    vjosa->set_given_name("Vjosa");
+    vjosa->set_sex(v1::SEX_FEMALE);
+    vjosa->set_birth_date("1980-09-09");
+    vjosa->set_personal_number(absl::StrCat("30000000", n++));
+    const std::string spent = Create(a);
+    ASSERT_EQ(Meta(spent).employer_visible_until(), "2023-03-01");
+    v1::CreateRecordRequest b = Fine("2022-10-15", "2022-12-01", "B 1/2022");
+    *b.mutable_person() = *vjosa;
+    if (keeper == Keeper::kAnotherPerson) {
+      b.mutable_person()->set_surname("Gashi");
+      b.mutable_person()->set_given_name("Arta");
+      b.mutable_person()->set_birth_date("1985-01-01");
+    } else if (keeper == Keeper::kAnotherSpelling) {
+      b.mutable_person()->set_surname("Berisa");
+    }
+    const std::string kept = Create(b);
+    if (keeper == Keeper::kDisputed) Dispute(kept);
+    v1::CreateRecordRequest c = Fine("2024-11-15", "2025-01-01", "C 1/2025");
+    *c.mutable_person() = *vjosa;
+    c.mutable_person()->set_surname("Hoxha-Berisha");
+    c.mutable_person()->add_aliases("Berisha");
+    Create(c);
+    EXPECT_EQ(Meta(spent).employer_visible_until(), "2023-03-01");
+    EXPECT_EQ(Meta(spent).delete_after(), "2040-01-01");
+    EXPECT_EQ(testing::VetAs(*server_, "vetting", *vjosa), v1::VETTING_RESULT_REFER);
+  }
+}
+
 // A conviction final after the person's earlier one had stopped counting (spent on 2024-01-10,
 // the new judgment final on 2025-06-01) keeps its own dates and leaves the earlier one's as they
 // were: it kept the earlier one eleven years longer, though its rehabilitation had come.

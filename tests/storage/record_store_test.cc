@@ -1132,6 +1132,53 @@ TEST(EffectiveDatesTest, OnlyTheSamePersonsActiveRecordsExtendVisibility) {
   EXPECT_THAT(EffectiveDates({spent_numbered, later})[0], DatesAre("2024-01-10", "2039-01-10"));
 }
 
+// A record that only keeps another from deletion (another person's under the number, the
+// person's in another spelling, or their own disputed one) does not lengthen the earlier one's
+// period for vetting: the same person's later record, final after that period as it stands from
+// their own active records, revives nothing, and a spent record stays spent (REFER, not
+// NOT_CLEAR). Such a record still lengthens the period for deletion.
+TEST(EffectiveDatesTest, ARecordThatOnlyKeepsAnotherFromDeletionDoesNotLengthenItsVettingPeriod) {
+  // Berisha Vjosa: spent on 2023-03-01.
+  const PersonConviction spent{"2013-03-01", "2023-03-01", "2028-03-01", "berisha",
+                               true, "berisa~", {}, {}, "3000000040~"};
+  // Hoxha-Berisha with the alias Berisha, final 2025-01-01: after the spent one stopped counting.
+  const PersonConviction own_later{"2025-01-01", "2035-01-01", "2040-01-01", "hoxha-berisha",
+                                   true, "hoxa-berisa~", {"berisha"}, {"berisa~"}, "3000000040~"};
+  // Within the spent one's period, counting until 2032-12-01.
+  const PersonConviction another_person{"2022-12-01", "2032-12-01", "2037-12-01", "gashi",
+                                        true, "gasi~", {}, {}, "3000000040~"};
+  PersonConviction loose = another_person;
+  loose.person = "berisa";  // another spelling (the loose token alone), under no number
+  loose.loose_person = "berisa~";
+  loose.number = "";
+  PersonConviction disputed = another_person;
+  disputed.person = "berisha";
+  disputed.loose_person = "berisa~";
+  disputed.active = false;
+  const std::vector<std::pair<const char*, PersonConviction>> keepers = {
+      {"another person under the number", another_person},
+      {"another spelling", loose},
+      {"disputed", disputed}};
+  for (const auto& [what, keeper] : keepers) {
+    SCOPED_TRACE(what);
+    // Alone, it keeps the spent one from deletion only.
+    EXPECT_THAT(EffectiveDates({spent, keeper})[0], DatesAre("2023-03-01", "2037-12-01"));
+    // With the person's own later record, final after the spent one's period for vetting: that
+    // one stays spent, and is kept from deletion as long as the later ones (the keeper's period
+    // takes the later one in for deletion), in whatever order they come.
+    std::vector<EffectiveRecordDates> dates = EffectiveDates({spent, keeper, own_later});
+    EXPECT_THAT(dates[0], DatesAre("2023-03-01", "2040-01-01"));
+    EXPECT_THAT(dates[2], DatesAre("2035-01-01", "2040-01-01"));
+    dates = EffectiveDates({own_later, keeper, spent});
+    EXPECT_THAT(dates[2], DatesAre("2023-03-01", "2040-01-01"));
+  }
+  // The person's own active record within the period still lengthens it for vetting.
+  PersonConviction own_within = disputed;
+  own_within.active = true;
+  EXPECT_THAT(EffectiveDates({spent, own_within, own_later})[0],
+              DatesAre("2035-01-01", "2040-01-01"));
+}
+
 // An alias (a maiden or married surname in the surname's place) names the same person as the
 // court's search takes it: a record whose name or alias is another's name or alias extends its
 // visibility, and so do the records linked to it through another such record.
@@ -1433,6 +1480,70 @@ TEST_F(RecordStoreTest, ALaterConvictionUnderAMarriedSurnameWithTheEarlierAsAnAl
   create(married, "P 3/2024", "2024-07-01", "2034-07-01", "2039-07-01");
   EXPECT_EQ(dates(earlier), Dates("2034-07-01", "2039-07-01"));
   EXPECT_EQ(dates(unaliased), Dates("2034-07-01", "2039-07-01"));
+}
+
+// Berisha Vjosa's record counted for vetting until 2023-03-01; her later record under the
+// married surname Hoxha-Berisha (alias Berisha) became final on 2025-01-01, after it, and so
+// revives nothing. A record final within her period that only keeps hers from deletion (another
+// person's under her number, hers in another spelling, or her own disputed one) must not
+// lengthen that period so as to take the later one in: her spent record stays spent in the dates
+// stored and in those vetting computes.
+TEST_F(RecordStoreTest, ARecordThatOnlyKeepsAnotherFromDeletionDoesNotBringALaterOneBackWithin) {
+  const auto dates = [&](const std::string& id) {
+    absl::StatusOr<Record> record = store_->Get(id);
+    EXPECT_TRUE(record.ok()) << record.status();
+    return record.ok() ? std::make_pair(record->metadata().employer_visible_until(),
+                                        record->metadata().delete_after())
+                       : std::make_pair(std::string(), std::string());
+  };
+  using Dates = std::pair<std::string, std::string>;
+  const auto dispute = [&](const std::string& id) {
+    absl::StatusOr<PendingWrite> pending =
+        store_->PrepareChange(id, 0, [&](Record* record, std::string* why, VersionMeta* meta) {
+          record->mutable_metadata()->set_status(registry::v1::RECORD_STATUS_DISPUTED);
+          *why = "the person contests the identity";
+          *meta = Meta();
+          meta->own = {"2032-12-01", "2037-12-01", "2022-12-01", ""};
+          return absl::OkStatus();
+        });
+    ASSERT_TRUE(pending.ok()) << pending.status();
+    ASSERT_TRUE(db_->Write(*pending->batch()).ok());
+  };
+  enum class Keeper { kAnotherPerson, kAnotherSpelling, kDisputed };
+  int n = 40;
+  for (const Keeper keeper :
+       {Keeper::kAnotherPerson, Keeper::kAnotherSpelling, Keeper::kDisputed}) {
+    SCOPED_TRACE(static_cast<int>(keeper));
+    const std::string number = absl::StrCat("30000000", n++);
+    const Person vjosa = MakePerson("Berisha", "Vjosa", "1980-09-09", number);
+    const std::string spent =
+        CreateDated(vjosa, "A 1/2013", "2013-03-01", "2023-03-01", "2028-03-01");
+    const Person b = keeper == Keeper::kAnotherPerson
+                         ? MakePerson("Gashi", "Arta", "1985-01-01", number)
+                     : keeper == Keeper::kAnotherSpelling
+                         ? MakePerson("Berisa", "Vjosa", "1980-09-09", number)
+                         : vjosa;
+    const std::string kept = CreateDated(b, "B 1/2022", "2022-12-01", "2032-12-01", "2037-12-01");
+    if (keeper == Keeper::kDisputed) dispute(kept);
+    EXPECT_EQ(dates(spent), Dates("2023-03-01", "2037-12-01"));
+    Person married = MakePerson("Hoxha-Berisha", "Vjosa", "1980-09-09", number);
+    married.add_aliases("Berisha");
+    CreateDated(married, "C 1/2025", "2025-01-01", "2035-01-01", "2040-01-01");
+    EXPECT_EQ(dates(spent), Dates("2023-03-01", "2040-01-01"));
+    // Vetting, which computes the dates in force, finds it spent too.
+    absl::StatusOr<CandidateTokens> tokens =
+        store_->TokensForCandidate(number, "Berisha", "Vjosa", "1980-09-09");
+    ASSERT_TRUE(tokens.ok()) << tokens.status();
+    absl::StatusOr<std::vector<VettingFacts>> facts = store_->FactsForVetting(*tokens);
+    ASSERT_TRUE(facts.ok()) << facts.status();
+    bool found = false;
+    for (const VettingFacts& f : *facts) {
+      if (f.record_id != spent) continue;
+      found = true;
+      EXPECT_EQ(f.employer_visible_until, "2023-03-01");
+    }
+    EXPECT_TRUE(found);
+  }
 }
 
 // A conviction whose deletion is already due would be erased by the next retention run, and
