@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdint>
 #include <map>
+#include <optional>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -38,6 +39,14 @@ class RepeatScan {
     root.message = HasOwnJson(type) ? nullptr : &type;
     Value(root, 0);
     return problem_;
+  }
+
+  // Where the scan stopped short of the text's end, read as data: nullopt when it read it all.
+  std::optional<size_t> StopsAt() {
+    const bool read = Value(Place{}, 0);
+    SkipSpace();
+    if (read && AtEnd()) return std::nullopt;
+    return std::min(at_, json_.size());
   }
 
  private:
@@ -288,9 +297,6 @@ class RepeatScan {
 
 }  // namespace
 
-// A key spelled as the API's field names are (a small letter, then letters, digits and "_"), so
-// that repeating it cannot repeat a value written where a key belongs (a name starts with a
-// capital letter, a number with a digit).
 const FieldDescriptor* FieldOfJsonKey(const Descriptor& type, const std::string& key) {
   if (const FieldDescriptor* field = type.FindFieldByName(key)) return field;
   for (int i = 0; i < type.field_count(); ++i) {
@@ -299,6 +305,9 @@ const FieldDescriptor* FieldOfJsonKey(const Descriptor& type, const std::string&
   return nullptr;
 }
 
+// A key spelled as the API's field names are (a small letter, then letters, digits and "_"), so
+// that repeating it cannot repeat a value written where a key belongs (a name starts with a
+// capital letter, a number with a digit).
 bool IsKeyName(absl::string_view key) {
   return !key.empty() && key.size() <= 40 &&
          absl::ascii_islower(static_cast<unsigned char>(key[0])) &&
@@ -327,5 +336,7 @@ std::string JsonLocation(absl::string_view json, size_t offset) {
 std::string RepeatedKeyProblem(absl::string_view json, const Descriptor& type) {
   return RepeatScan(json).Run(type);
 }
+
+std::optional<size_t> JsonStopsAt(absl::string_view json) { return RepeatScan(json).StopsAt(); }
 
 }  // namespace registry

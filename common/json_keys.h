@@ -8,6 +8,7 @@
 #define REGISTRY_COMMON_JSON_KEYS_H_
 
 #include <cstddef>
+#include <optional>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -40,6 +41,12 @@ const google::protobuf::FieldDescriptor* FieldOfJsonKey(const google::protobuf::
 // digits and "_", at most 40): only such a key may be repeated in a message, as a value written
 // where a key belongs (a name, a number) cannot be.
 bool IsKeyName(absl::string_view key);
+
+// The byte of `json` where it stops being JSON as protobuf's parser reads it (a missing comma or
+// quote, a bracket not closed, text after the value): what a syntax error's "line 3, column 24"
+// is said of. nullopt when it reads as JSON to its end (a bare word where a value belongs, such
+// as `data` for `"data"`, is read as one: protobuf's parser names that itself).
+std::optional<size_t> JsonStopsAt(absl::string_view json);
 
 // "line 3, column 24" of byte `offset` of `json` ("column 24" when `json` is one line). The
 // column counts characters, as an editor does, from 1.

@@ -66,6 +66,28 @@ absl::Status CheckAddress(absl::string_view field, const std::string& address) {
   return absl::OkStatus();
 }
 
+// Whether two listen addresses ("host:port") take the same port of one address: the same port,
+// not 0 (any free port), on the same host, or either on every address of the machine
+// (0.0.0.0, [::], no host). The second to bind fails at start-up.
+bool SharePort(const std::string& a, const std::string& b) {
+  const auto split = [](const std::string& address) {
+    const size_t colon = address.rfind(':');
+    std::string host = colon == std::string::npos ? "" : address.substr(0, colon);
+    if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+      host = host.substr(1, host.size() - 2);
+    }
+    if (host == "localhost") host = "127.0.0.1";
+    return std::make_pair(host, colon == std::string::npos ? "" : address.substr(colon + 1));
+  };
+  const auto [host_a, port_a] = split(a);
+  const auto [host_b, port_b] = split(b);
+  const auto every = [](const std::string& host) {
+    return host.empty() || host == "0.0.0.0" || host == "::" || host == "*";
+  };
+  return !port_a.empty() && port_a == port_b && port_a != "0" &&
+         (host_a == host_b || every(host_a) || every(host_b));
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> ReadFile(const std::string& path) {
@@ -141,10 +163,19 @@ absl::Status ParseJson(absl::string_view json, google::protobuf::Message* messag
   auto status = google::protobuf::util::JsonStringToMessage(
       google::protobuf::StringPiece(json.data(), json.size()), message);
   if (!status.ok()) {
+    // A syntax error: protobuf's first sentence, where the text stops being JSON ("line 3,
+    // column 24") in place of its copy of the text around it and a caret, which, said on one
+    // line, points at nothing.
+    const std::string said(status.message());
+    if (const std::optional<size_t> at = JsonStopsAt(json)) {
+      return absl::InvalidArgumentError(absl::StrCat(
+          JsonLocation(json, *at), ": ",
+          absl::StripAsciiWhitespace(absl::string_view(said).substr(0, said.find('\n')))));
+    }
     // protobuf's message may run over several lines; a problem is said on one.
-    std::string message(status.message());
-    std::replace(message.begin(), message.end(), '\n', ' ');
-    return absl::InvalidArgumentError(absl::StripAsciiWhitespace(message));
+    std::string one_line = said;
+    std::replace(one_line.begin(), one_line.end(), '\n', ' ');
+    return absl::InvalidArgumentError(absl::StripAsciiWhitespace(one_line));
   }
   return absl::OkStatus();
 }
@@ -244,9 +275,10 @@ registry::v1::ServerConfig CompleteConfig(registry::v1::ServerConfig c, absl::st
         !address.ok()) {
       problem(std::string(address.message()));
     }
-    if (c.metrics().listen_address() == c.listen_address() &&
-        !absl::EndsWith(c.listen_address(), ":0")) {
-      problem("metrics.listen_address must differ from listen_address");
+    if (SharePort(c.metrics().listen_address(), c.listen_address())) {
+      problem(absl::StrCat("metrics.listen_address: ", c.metrics().listen_address(),
+                           " is on the port of listen_address (", c.listen_address(),
+                           "): the two cannot both listen there; choose another port"));
     }
   }
   auto* tls = c.mutable_tls();
@@ -274,6 +306,11 @@ registry::v1::ServerConfig CompleteConfig(registry::v1::ServerConfig c, absl::st
   }
   if (unknown->audited_burst() > 100000) {
     problem("unknown_callers.audited_burst must be 1..100000");
+  }
+  if (c.threads() != 0 && (c.threads() < kMinThreads || c.threads() > kMaxThreads)) {
+    problem(absl::StrCat("threads must be 0 (gRPC chooses) or ", kMinThreads, "..", kMaxThreads,
+                         ": gRPC refuses a call beyond them (\"Server Threadpool Exhausted\") "
+                         "before registryd sees it, so it is neither audited nor counted"));
   }
   if (c.personal_number_pattern().empty()) c.set_personal_number_pattern("[0-9]{10}");
   if (c.retention_interval_seconds() == 0) c.set_retention_interval_seconds(3600);

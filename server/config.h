@@ -32,6 +32,9 @@ absl::Duration VettingLookupFloor(const registry::v1::ServerConfig& config);
 // data_check_interval_hours: the default, and the most a config may set (a month).
 inline constexpr uint32_t kDefaultDataCheckIntervalHours = 24;
 inline constexpr uint32_t kMaxDataCheckIntervalHours = 720;
+// `threads`, when set: gRPC refuses the calls beyond them unaudited (config.proto).
+inline constexpr uint32_t kMinThreads = 64;
+inline constexpr uint32_t kMaxThreads = 10000;
 
 // The erasure promise for backups (config.proto BackupConfig): a record erased now is in no
 // backup after keep_days * 24 + interval_hours hours, and that may not exceed 36 days.

@@ -200,11 +200,16 @@ std::string Metrics::Render() const {
   Family(&out, "registryd_audit_pruned_events", "gauge",
          "Events whose bytes audit retention deleted (their hashes stay in the tree).");
   if (have_audit) absl::StrAppend(&out, "registryd_audit_pruned_events ", pruned, "\n");
+  // Always there, as the backup age is: a registry whose auditors never fetch a head must reach
+  // the alert too, which an absent age never does.
   Family(&out, "registryd_audit_signed_head_age_seconds", "gauge",
-         "Seconds since the last tree head was signed for an auditor (absent: none since start).");
-  if (last_signed_head_ != absl::InfinitePast()) {
+         "Seconds since a tree head was last signed for an auditor; since registryd started while "
+         "the log holds none.");
+  {
+    const absl::Time last =
+        last_signed_head_ != absl::InfinitePast() ? last_signed_head_ : started_;
     absl::StrAppend(&out, "registryd_audit_signed_head_age_seconds ",
-                    Number(absl::ToDoubleSeconds(now - last_signed_head_)), "\n");
+                    Number(absl::ToDoubleSeconds(now - last)), "\n");
   }
   Family(&out, "registryd_audit_group_commit_events", "histogram",
          "Audit events written per group commit (one sync each).");

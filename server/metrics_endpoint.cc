@@ -14,6 +14,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "common/connection_serving.h"
+#include "server/listen_check.h"
 
 namespace registry::server {
 namespace {
@@ -177,15 +178,18 @@ absl::StatusOr<std::unique_ptr<MetricsEndpoint>> MetricsEndpoint::Start(
     res.set_header("Cache-Control", "no-store");
     res.set_content(metrics->Render(), "text/plain; version=0.0.4; charset=utf-8");
   });
+  // Why a bind failed, in CheckCanListen's words (the port in use: by then perhaps registryd's
+  // own gRPC listener on 0.0.0.0), or the bare fact when a bind of its own went through.
+  const auto cannot_listen = [&address]() {
+    const absl::Status why = CheckCanListen("metrics.listen_address", address);
+    return why.ok() ? absl::UnavailableError(absl::StrCat("metrics: cannot listen on ", address))
+                    : absl::UnavailableError(why.message());
+  };
   if (port == 0) {
     e->port_ = http.bind_to_any_port(host);
-    if (e->port_ <= 0) {
-      return absl::UnavailableError(absl::StrCat("metrics: cannot listen on ", address));
-    }
+    if (e->port_ <= 0) return cannot_listen();
   } else {
-    if (!http.bind_to_port(host, port)) {
-      return absl::UnavailableError(absl::StrCat("metrics: cannot listen on ", address));
-    }
+    if (!http.bind_to_port(host, port)) return cannot_listen();
     e->port_ = port;
   }
   auto ended = std::make_shared<std::atomic<bool>>(false);

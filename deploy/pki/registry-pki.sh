@@ -108,7 +108,18 @@ issue() {
   pass="$(pass_arg REGISTRY_PKI_ISSUING_PASS_FILE)"
   [[ -f "${pki}/issuing/issuing.pem" ]] || die "no issuing CA in ${pki}: run init-issuing first"
   private_dir "${dir}"
-  [[ -f "${dir}/cert.pem" ]] && die "${dir}/cert.pem exists: revoke it and remove the folder first"
+  # The renewals docs/operations.md describes: a server's folder is moved aside, the old pair
+  # serving until the new one is in place; an official's certificate is issued under a new name.
+  # Revoking first is for a key that may have leaked.
+  if [[ -f "${dir}/cert.pem" ]]; then
+    if [[ "${dir}" == */servers/* ]]; then
+      die "${dir}/cert.pem exists: to renew it, move the folder aside first \
+(mv ${dir} ${dir}.$(date +%F)) and keep it until the new certificate is served; revoke the old \
+one first only if its key may have leaked"
+    fi
+    die "${dir}/cert.pem exists: to renew it, issue a new certificate under a new name, or revoke \
+the old one and move its folder aside first"
+  fi
   new_key "${dir}/key.pem"
   run_openssl req -new -key "${dir}/key.pem" -subj "/O=Kosovo Judicial Council/CN=${cn}" \
     -out "${dir}/csr.pem"

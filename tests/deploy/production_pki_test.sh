@@ -54,6 +54,14 @@ openssl x509 -in pki/clients/clerk/clerk-01/cert.pem -noout -ext subjectAltName 
   grep -q "URI:spiffe://registry.test/clerk/clerk-01" || fail "client URI SAN"
 if bash "${pki_script}" client pki janitor x 2>/dev/null; then fail "an unknown role was issued"; fi
 if bash "${pki_script}" client pki clerk clerk-01 2>/dev/null; then fail "a certificate was issued twice"; fi
+# A second issue under one name says the renewal docs/operations.md describes: a server's
+# folder moved aside (it had said to revoke first), an official's under a new name.
+again="$(bash "${pki_script}" server pki localhost 127.0.0.1 2>&1)" && fail "a server issued twice"
+grep -q "move the folder aside first (mv pki/servers/localhost pki/servers/localhost\." \
+  <<<"${again}" || fail "a server's renewal advice: ${again}"
+again="$(bash "${pki_script}" client pki clerk clerk-01 2>&1)" && fail "a client issued twice"
+grep -q "issue a new certificate under a new name" <<<"${again}" ||
+  fail "a client's renewal advice: ${again}"
 
 # The key ceremony: a new key file, owned and private, and its paper record.
 record="$(bash "${pki_script}" key-ceremony "${registryd}" "${work}/keys.json" "$(id -un)")"

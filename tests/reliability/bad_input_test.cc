@@ -20,6 +20,7 @@
 #include "registry/v1/audit.pb.h"
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
+#include "tests/testing/clients.h"
 #include "tests/testing/methods.h"
 #include "tests/testing/outcome.h"
 #include "tests/testing/principals.h"
@@ -214,6 +215,32 @@ TEST_F(WireInputTest, AnUndecodableRequestOfAnUnknownCallerIsRefusedAsUnknown) {
   EXPECT_EQ(EventAt(before).actor(), "unlisted certificate");
   EXPECT_EQ(EventAt(before).role(), v1::ROLE_UNSPECIFIED);
   ExpectStillServing();
+}
+
+// A unary call is one request: a second message in the same call (gRPC's own clients never send
+// one) is never read, so it changes nothing and has no event of its own; the call is answered
+// and audited for the first, once.
+TEST_F(WireInputTest, ASecondRequestMessageInAUnaryCallIsNeverReadNorCarriedOut) {
+  const std::string first = FictionalRecord(1).SerializeAsString();
+  const std::string second = FictionalRecord(2).SerializeAsString();
+  const uint64_t before = Events();
+  const grpc::Status s =
+      CallWithRequests(server_->Channel("clerk"), kCreateRecordMethod, {first, second});
+  EXPECT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(Events(), before + 1) << "one event, for the call";
+  EXPECT_EQ(EventAt(before).action(), kCreateRecordMethod);
+  EXPECT_EQ(testing::OutcomeName(EventAt(before)), "OK");
+  // Only the first was entered: the second is no duplicate when it is sent on its own.
+  grpc::ClientContext ctx;
+  v1::CreateRecordResponse created;
+  EXPECT_TRUE(v1::RecordService::NewStub(server_->Channel("clerk"))
+                  ->CreateRecord(&ctx, FictionalRecord(2), &created)
+                  .ok());
+  grpc::ClientContext again;
+  EXPECT_EQ(v1::RecordService::NewStub(server_->Channel("clerk"))
+                ->CreateRecord(&again, FictionalRecord(1), &created)
+                .error_code(),
+            grpc::StatusCode::ALREADY_EXISTS);
 }
 
 TEST_F(WireInputTest, AMethodThatDoesNotExistIsUnimplementedAndAudited) {

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/test_pki.h"
 
@@ -228,6 +229,82 @@ TEST(ConfigTest, BadAddressAndMissingFieldsAreNamed) {
     auto c = LoadConfig(Write(dir, "c.json", text));
     EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << field;
     EXPECT_NE(c.status().message().find(field), std::string::npos) << c.status();
+  }
+}
+
+// A syntax error was said in protobuf's words with its copy of the text around it and a caret
+// that, flattened onto one line, pointed at nothing. It is said with its line and column.
+TEST(ConfigTest, ASyntaxErrorIsSaidWithItsLineAndColumn) {
+  const std::string dir = testing::MakeTempDir("config");
+  const struct {
+    std::string text;
+    std::string expected;
+  } cases[] = {
+      {"{\"listen_address\": \"127.0.0.1:0\",\n  \"data_dir\": \"data\"\n  \"key_file\": \"k\"}",
+       "line 3, column 3: Expected , or } after key:value pair."},
+      {"{\"listen_address\": \"127.0.0.1:0\",\n \"data_dir\": \"data", "line 2, column 19: Closing quote expected in string."},
+      {"{\"listen_address\": \"127.0.0.1:0\"} x", "column 35: "},
+  };
+  for (const auto& c : cases) {
+    const std::string path = Write(dir, "c.json", c.text);
+    const auto loaded = LoadConfig(path);
+    EXPECT_EQ(loaded.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(loaded.status().message()),
+                ::testing::StartsWith(absl::StrCat(path, ": ", c.expected)));
+    EXPECT_THAT(std::string(loaded.status().message()), ::testing::Not(::testing::HasSubstr("^")));
+    EXPECT_THAT(ConfigProblems(path),
+                ::testing::ElementsAre(::testing::StartsWith(absl::StrCat(path, ": ", c.expected))));
+  }
+}
+
+// A `threads` below what an ordinary load needs passed the check, and then gRPC refused calls
+// itself ("Server Threadpool Exhausted"), none audited, logged or counted.
+TEST(ConfigTest, ThreadsBelowSixtyFourAreRefusedSayingWhy) {
+  const std::string dir = testing::MakeTempDir("config");
+  for (const char* threads : {"1", "2", "63", "10001"}) {
+    std::string text = kGood;
+    text.insert(1, absl::StrCat("\"threads\": ", threads, ", "));
+    auto c = LoadConfig(Write(dir, "c.json", text));
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << threads;
+    EXPECT_THAT(std::string(c.status().message()),
+                ::testing::HasSubstr("threads must be 0 (gRPC chooses) or 64..10000: gRPC "
+                                     "refuses a call beyond them"))
+        << threads;
+  }
+  for (const char* threads : {"0", "64", "10000"}) {
+    std::string text = kGood;
+    text.insert(1, absl::StrCat("\"threads\": ", threads, ", "));
+    EXPECT_TRUE(LoadConfig(Write(dir, "c.json", text)).ok()) << threads;
+  }
+}
+
+// The metrics port on the gRPC listener's port passed the check when the two were written
+// differently (0.0.0.0:4767 and 127.0.0.1:4767), and start-up then failed to bind it with no
+// reason. The same port of one host, or of every host, is a problem of the config.
+TEST(ConfigTest, AMetricsAddressOnTheListenersPortIsRefused) {
+  const std::string dir = testing::MakeTempDir("config");
+  const struct {
+    const char* listen;
+    const char* metrics;
+    bool refused;
+  } cases[] = {
+      {"0.0.0.0:4767", "127.0.0.1:4767", true},  {"127.0.0.1:4767", "[::]:4767", true},
+      {"localhost:4767", "127.0.0.1:4767", true}, {"127.0.0.1:4767", "127.0.0.1:4767", true},
+      {"127.0.0.1:4767", "127.0.0.2:4767", false}, {"0.0.0.0:4767", "127.0.0.1:4768", false},
+      {"127.0.0.1:0", "127.0.0.1:0", false},
+  };
+  for (const auto& c : cases) {
+    std::string text = kGood;
+    text.replace(text.find("127.0.0.1:0"), 11, c.listen);
+    text.insert(1, absl::StrCat(R"("metrics": {"listen_address": ")", c.metrics, R"("}, )"));
+    const auto loaded = LoadConfig(Write(dir, "c.json", text));
+    EXPECT_EQ(!loaded.ok(), c.refused) << c.listen << " " << c.metrics << " " << loaded.status();
+    if (c.refused) {
+      EXPECT_THAT(std::string(loaded.status().message()),
+                  ::testing::HasSubstr("metrics.listen_address: "));
+      EXPECT_THAT(std::string(loaded.status().message()),
+                  ::testing::HasSubstr("the two cannot both listen there; choose another port"));
+    }
   }
 }
 

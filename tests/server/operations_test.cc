@@ -490,7 +490,9 @@ TEST_F(BackupVerifyTest, TheLastChecksAndSignedHeadGaugesAreReadBackFromTheAudit
   EXPECT_EQ(before.at("registryd_backup_last_verification_ok"), 1);
 
   ASSERT_TRUE(server_->Restart().ok());
-  EXPECT_THAT(gauges(), ::testing::IsEmpty());
+  // Before the log is read back, the head's age is counted from the start.
+  EXPECT_THAT(gauges(), ::testing::ElementsAre(::testing::Pair(
+                            "registryd_audit_signed_head_age_seconds", ::testing::Lt(60.0))));
   ASSERT_TRUE(server_->server()->RecallLastChecks().ok());
   const std::map<std::string, double> after = gauges();
   ASSERT_EQ(after.size(), 4u);
@@ -779,19 +781,22 @@ TEST_F(BackupVerifyTest, ABackupFolderThatCannotBeWrittenIsNamedWithItsReasonNot
 // registryd_backup_age_seconds is always on the page: from the newest backup registryd knows of,
 // and from its start while it knows of none (none made yet, or the folder cannot be read), so
 // that the documented alert (age above interval_hours + 1 h) fires when backups never succeed.
+// The value of the gauge `name` on the metrics page; -1 when it is not there.
+double GaugeOnPage(const server::Metrics& metrics, absl::string_view name) {
+  const std::string page = metrics.Render();
+  const std::string line_start = absl::StrCat("\n", name, " ");
+  const size_t at = page.find(line_start);
+  if (at == std::string::npos) return -1;
+  const size_t from = at + line_start.size();
+  double value = -1;
+  EXPECT_TRUE(absl::SimpleAtod(page.substr(from, page.find('\n', from) - from), &value));
+  return value;
+}
+
 TEST(BackupAgeTest, TheAgeCountsFromTheStartUntilABackupIsKnownAndGrowsWhileBackupsFail) {
   FakeClock clock(absl::FromUnixSeconds(1800000000));
   server::Metrics metrics(&clock);
-  const auto age = [&]() -> double {
-    const std::string page = metrics.Render();
-    const std::string name = "\nregistryd_backup_age_seconds ";
-    const size_t at = page.find(name);
-    if (at == std::string::npos) return -1;
-    const size_t from = at + name.size();
-    double seconds = -1;
-    EXPECT_TRUE(absl::SimpleAtod(page.substr(from, page.find('\n', from) - from), &seconds));
-    return seconds;
-  };
+  const auto age = [&] { return GaugeOnPage(metrics, "registryd_backup_age_seconds"); };
   const double alert = absl::ToDoubleSeconds(absl::Hours(24 + 1));
   EXPECT_EQ(age(), 0);
   EXPECT_THAT(metrics.Render(), ::testing::Not(HasSubstr("\nregistryd_backups ")));
@@ -807,6 +812,20 @@ TEST(BackupAgeTest, TheAgeCountsFromTheStartUntilABackupIsKnownAndGrowsWhileBack
   // Every backup since failed: nothing new is recorded, and the age passes the alert.
   clock.Advance(absl::Hours(26));
   EXPECT_GT(age(), alert);
+}
+
+// registryd_audit_signed_head_age_seconds was absent until an auditor first fetched a head, so
+// the documented alert ("above a day: the auditors are not fetching signed heads") never fired
+// where auditors never fetch them. It counts from the start while the log holds no head.
+TEST(SignedHeadAgeTest, TheAgeCountsFromTheStartUntilAHeadIsSigned) {
+  FakeClock clock(absl::FromUnixSeconds(1800000000));
+  server::Metrics metrics(&clock);
+  const auto age = [&] { return GaugeOnPage(metrics, "registryd_audit_signed_head_age_seconds"); };
+  EXPECT_EQ(age(), 0);
+  clock.Advance(absl::Hours(25));
+  EXPECT_EQ(age(), absl::ToDoubleSeconds(absl::Hours(25)));
+  metrics.RecordSignedHead(clock.Now() - absl::Hours(1));
+  EXPECT_EQ(age(), 3600);
 }
 
 // A backup folder registryd cannot write stops the start, as --check_config (the unit's

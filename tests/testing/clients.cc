@@ -138,6 +138,12 @@ v1::VettingResult VetAs(const TestServer& server, absl::string_view identity,
 grpc::Status CallWithRequest(const std::shared_ptr<grpc::Channel>& channel,
                              const std::string& method, const std::string& request_bytes,
                              grpc_compression_algorithm compression) {
+  return CallWithRequests(channel, method, {request_bytes}, compression);
+}
+
+grpc::Status CallWithRequests(const std::shared_ptr<grpc::Channel>& channel,
+                              const std::string& method, const std::vector<std::string>& requests,
+                              grpc_compression_algorithm compression) {
   grpc::GenericStub stub(channel);
   grpc::CompletionQueue cq;
   grpc::ClientContext ctx;
@@ -151,18 +157,21 @@ grpc::Status CallWithRequest(const std::shared_ptr<grpc::Channel>& channel,
     return ok;
   };
   call->StartCall(reinterpret_cast<void*>(1));
-  if (wait()) {
-    grpc::Slice bytes(request_bytes);
+  bool written = wait();
+  for (const std::string& one : requests) {
+    if (!written) break;
+    grpc::Slice bytes(one);
     grpc::ByteBuffer request(&bytes, 1);
     call->Write(request, reinterpret_cast<void*>(2));
+    written = wait();
+  }
+  if (written) {
+    call->WritesDone(reinterpret_cast<void*>(3));
     if (wait()) {
-      call->WritesDone(reinterpret_cast<void*>(3));
-      if (wait()) {
-        grpc::ByteBuffer reply;
-        do {
-          call->Read(&reply, reinterpret_cast<void*>(4));
-        } while (wait());
-      }
+      grpc::ByteBuffer reply;
+      do {
+        call->Read(&reply, reinterpret_cast<void*>(4));
+      } while (wait());
     }
   }
   grpc::Status status;

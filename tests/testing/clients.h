@@ -83,6 +83,11 @@ registry::v1::VettingResult VetAs(const TestServer& server, absl::string_view id
 grpc::Status CallWithRequest(const std::shared_ptr<grpc::Channel>& channel,
                              const std::string& method, const std::string& request_bytes,
                              grpc_compression_algorithm compression = GRPC_COMPRESS_NONE);
+// The same, sending each of `requests` as a message of the one call before closing it (a unary
+// call takes one).
+grpc::Status CallWithRequests(const std::shared_ptr<grpc::Channel>& channel,
+                              const std::string& method, const std::vector<std::string>& requests,
+                              grpc_compression_algorithm compression = GRPC_COMPRESS_NONE);
 
 }  // namespace registry::testing
 
