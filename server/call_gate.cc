@@ -101,6 +101,17 @@ absl::string_view Utf8Prefix(absl::string_view text, size_t max) {
   return text.substr(0, cut);
 }
 
+// A reference or a position category pasted with a space or tab before or after it (a clerk's
+// "PKR 77/2026 "): refused, never trimmed or kept. Kept, the log would hold a case no other
+// event names alike; trimmed, the log would record what the caller did not send. A value of
+// spaces only, or one that is not a reference even without them, is told the shape rule.
+constexpr char kPaddedRule[] = "begins or ends with a space";
+
+bool PaddedReference(absl::string_view value) {
+  const absl::string_view trimmed = absl::StripAsciiWhitespace(value);
+  return trimmed.size() != value.size() && ReferenceShaped(trimmed);
+}
+
 // What the audit log and the server's log record as the actor of a call whose certificate names
 // `id` ("" when it names none). An identity the policy lists is an official's, recorded as
 // written whether the call is admitted or refused (a revoked or deny-listed certificate of a
@@ -418,9 +429,11 @@ absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* 
                         void (registry::v1::AuditEvent::*set)(const std::string&),
                         bool listed = true) {
     if (value.empty()) return;
-    const bool shaped = ReferenceShaped(value);
-    const bool personal =
-        shaped && deps_.validator != nullptr && deps_.validator->HoldsPersonalNumber(value);
+    const bool padded = PaddedReference(value);
+    const bool shaped = ReferenceShaped(value) && !padded;
+    const absl::string_view text = padded ? absl::StripAsciiWhitespace(value) : value;
+    const bool personal = (shaped || padded) && deps_.validator != nullptr &&
+                          deps_.validator->HoldsPersonalNumber(text);
     if (shaped && !personal && listed) {
       (ev.*set)(value);
       kept.emplace_back(field, value.size());
@@ -430,6 +443,7 @@ absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* 
     if (misshapen.empty() && (!shaped || personal)) {
       misshapen = std::string(field);
       misshapen_rule = personal ? "must not hold a personal number"
+                       : padded ? kPaddedRule
                                 : kReferenceRule;
     }
   };
@@ -547,6 +561,13 @@ absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* 
     const std::string category = StringField(*request, position);
     if (category.empty()) {
       return absl::FailedPreconditionError(absl::StrCat(position->name(), " is required"));
+    }
+    // Refused as a reference with a space around it is (kPaddedRule), not as a category the
+    // organisation may not check for ("teacher " is no other organisation's category): the
+    // answer depends on what the employer typed only, as a consent reference's does, and comes
+    // before anything about the person is read.
+    if (PaddedReference(category)) {
+      return absl::InvalidArgumentError(absl::StrCat(position->name(), ": ", kPaddedRule));
     }
     if (!policy.PositionAllowed(principal->organisation(), category)) {
       return absl::FailedPreconditionError(

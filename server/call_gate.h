@@ -155,11 +155,14 @@ class Call {
 
 // References (case, purpose code, consent, request, legal basis, recipient) are the only caller
 // text that enters an audit event, and only in this shape (common/reference_text.h): 1..64 ASCII
-// letters, digits, spaces and "/-.:_", with a letter or digit. The gate refuses a request whose reference has another shape (INVALID_ARGUMENT
-// naming the field), and its event records the field and length instead. A purpose code enters
-// the event only when the policy lists it (Policy::PurposeAllowed), for every caller and outcome:
-// any other is recorded as withheld (field and length) too; the call is refused for it only where
-// the purpose rule applies (courts: INVALID_ARGUMENT naming purpose.purpose_code).
+// letters, digits, spaces and "/-.:_", with a letter or digit. The gate refuses a request whose
+// reference has another shape (INVALID_ARGUMENT naming the field), and its event records the
+// field and length instead. A reference, purpose code or position category with a space or tab
+// before or after it is refused alike, "<field>: begins or ends with a space", neither trimmed
+// nor kept. A purpose code enters the event only when the policy lists it
+// (Policy::PurposeAllowed), for every caller and outcome: any other is recorded as withheld
+// (field and length) too; the call is refused for it only where the purpose rule applies
+// (courts: INVALID_ARGUMENT naming purpose.purpose_code).
 
 // The server's log line for one call (stderr), one JSON object ending with a newline
 // (common/json_log.h): time, level, "msg":"call", request_id, method, role, outcome (the status

@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "common/record_limits.h"
 #include "common/status_macros.h"
@@ -77,9 +78,26 @@ bool DecodeUtf8(absl::string_view value, size_t max, std::u32string* out) {
 
 bool IsCombiningMark(UChar32 c) { return (U_GET_GC_MASK(c) & U_GC_M_MASK) != 0; }
 
-// A combining mark that is default-ignorable (U+034F COMBINING GRAPHEME JOINER, the variation
-// selectors): invisible, as the zero-width characters names may not hold.
-bool IsInvisibleMark(UChar32 c) { return u_hasBinaryProperty(c, UCHAR_DEFAULT_IGNORABLE_CODE_POINT); }
+// A character that shows nothing, or only moves the text around it: the default-ignorable code
+// points (zero-width space, non-joiner and joiner U+200B..U+200D, word joiner U+2060, soft
+// hyphen U+00AD, byte order mark U+FEFF, the grapheme joiner and variation selectors, the Hangul
+// fillers) and the bidirectional controls (U+200E, U+202A..U+202E, U+2066..U+2069, U+061C). Text
+// pasted from a web page or a word processor brings them; a name holding one looks like the name
+// without it on every screen, while vetting and search compare it otherwise.
+bool IsInvisible(UChar32 c) {
+  return u_hasBinaryProperty(c, UCHAR_DEFAULT_IGNORABLE_CODE_POINT) ||
+         u_hasBinaryProperty(c, UCHAR_BIDI_CONTROL);
+}
+
+// The rule an invisible character breaks, naming it by its code point, since the name shows
+// nothing to find, and never the name itself. Worded as registry-cli words it before sending
+// (client/record_fields.cc), so that a clerk reads one message whichever side finds it.
+std::string NameInvisibleRule(UChar32 c) {
+  return absl::StrFormat(
+      "holds an invisible character (U+%04X), as text copied from a web page or a document "
+      "may: type the name again without it",
+      static_cast<uint32_t>(c));
+}
 
 constexpr absl::string_view kNameScriptRule =
     "each word in one alphabet: Latin or Cyrillic letters, not both";
@@ -206,9 +224,26 @@ absl::CivilDay Birthday(absl::CivilDay birth, int years) {
 // that sorts before today and does not parse: the record would be erased by the next retention
 // run.
 inline constexpr int kMaxSentenceSpanYears = 100;
-bool WithinSentenceSpan(absl::CivilDay day, absl::CivilDay from) {
-  return day >= from && day <= YearsAfter(from, kMaxSentenceSpanYears);
-}
+
+// What is known of a date other dates are counted from (the judgment, the day it became final):
+// the day itself when it passed its own rules, else the days a right one could be, from
+// `earliest` (nullopt: nothing known bounds it) to `latest` (today, or the day itself).
+struct KnownDay {
+  std::optional<absl::CivilDay> earliest;
+  absl::CivilDay latest;
+
+  // Whether `day` is on or after some day this date could be.
+  bool MayBeOnOrBefore(absl::CivilDay day) const {
+    return !earliest.has_value() || *earliest <= day;
+  }
+  // Whether `day` could lie from `min_years` to `max_years` (both inclusive, counted as the
+  // codes count a period: YearsAfter) after this date: only a day outside that for every day
+  // the date could be is refused.
+  bool MayBeWithin(absl::CivilDay day, int min_years, int max_years) const {
+    return (!earliest.has_value() || day >= YearsAfter(*earliest, min_years)) &&
+           day <= YearsAfter(latest, max_years);
+  }
+};
 
 absl::Status ValidateCaseNumber(absl::string_view field, absl::string_view value) {
   constexpr absl::string_view kRule = "1..64 letters, digits, spaces or /-.:";
@@ -346,7 +381,9 @@ absl::Status RecordValidator::ValidateName(absl::string_view field, absl::string
   // Whether a letter came since the last separator: a mark must stand on one.
   bool on_letter = false;
   for (UChar32 c : cps) {
-    if (IsDWithStrokeLookAlike(c)) {
+    if (IsInvisible(c)) {
+      return Invalid(field, NameInvisibleRule(c));
+    } else if (IsDWithStrokeLookAlike(c)) {
       return Invalid(field, kNameEthRule);
     } else if (IsOverlayMark(c)) {
       return Invalid(field, kNameOverlayRule);
@@ -371,10 +408,9 @@ absl::Status RecordValidator::ValidateName(absl::string_view field, absl::string
       return Invalid(field, kNameLookAlikeRule);
     } else if (IsApostropheLookAlike(c)) {
       return Invalid(field, kNameApostropheLookAlikeRule);
-    } else if (!IsCombiningMark(c) || IsInvisibleMark(c) || !on_letter) {
-      // Neither a letter nor a separator; or a mark that shows nothing (a grapheme joiner, a
-      // variation selector), or one with no letter under it (at the start of a word): such a
-      // name looks like another and vetting compares it without them.
+    } else if (!IsCombiningMark(c) || !on_letter) {
+      // Neither a letter nor a separator; or a mark with no letter under it (at the start of a
+      // word): such a name looks like another and vetting compares it without them.
       return Invalid(field, kRule);
     }
   }
@@ -460,13 +496,12 @@ void RecordValidator::ValidatePerson(const v1::Person& p, absl::CivilDay today,
   problems->Add(ValidateName("person.surname", p.surname(), /*required=*/true));
   problems->Add(ValidateName("person.given_name", p.given_name(), /*required=*/true));
   problems->Add(ValidateName("person.father_name", p.father_name(), /*required=*/false));
-  if (p.aliases_size() > kMaxAliases) {
-    problems->Add(Invalid("person.aliases", "at most 10"));
-  } else {
-    for (int i = 0; i < p.aliases_size(); ++i) {
-      problems->Add(ValidateName(absl::StrCat("person.aliases[", i, "]"), p.aliases(i),
-                                 /*required=*/true));
-    }
+  // A list over its limit is said so, and its entries up to the limit are checked all the same,
+  // so that one answer names what else there is to correct (and no more than the limit's worth).
+  if (p.aliases_size() > kMaxAliases) problems->Add(Invalid("person.aliases", "at most 10"));
+  for (int i = 0; i < std::min(p.aliases_size(), kMaxAliases); ++i) {
+    problems->Add(ValidateName(absl::StrCat("person.aliases[", i, "]"), p.aliases(i),
+                               /*required=*/true));
   }
   if (p.sex() != registry::v1::SEX_FEMALE && p.sex() != registry::v1::SEX_MALE) {
     problems->Add(Invalid("person.sex", "required: female or male"));
@@ -475,15 +510,14 @@ void RecordValidator::ValidatePerson(const v1::Person& p, absl::CivilDay today,
   problems->Add(ValidateText("person.birth_place", p.birth_place(), 0, kMaxBirthPlace));
   if (p.citizenships_size() > kMaxCitizenships) {
     problems->Add(Invalid("person.citizenships", "at most 5"));
-  } else {
-    std::set<std::string> citizenships;
-    for (int i = 0; i < p.citizenships_size(); ++i) {
-      const std::string field = absl::StrCat("person.citizenships[", i, "]");
-      if (!IsCountryCode(p.citizenships(i))) {
-        problems->Add(Invalid(field, "a country's ISO 3166-1 alpha-2 code, upper case"));
-      } else if (!citizenships.insert(p.citizenships(i)).second) {
-        problems->Add(Invalid(field, "duplicate"));
-      }
+  }
+  std::set<std::string> citizenships;
+  for (int i = 0; i < std::min(p.citizenships_size(), kMaxCitizenships); ++i) {
+    const std::string field = absl::StrCat("person.citizenships[", i, "]");
+    if (!IsCountryCode(p.citizenships(i))) {
+      problems->Add(Invalid(field, "a country's ISO 3166-1 alpha-2 code, upper case"));
+    } else if (!citizenships.insert(p.citizenships(i)).second) {
+      problems->Add(Invalid(field, "duplicate"));
     }
   }
   problems->Add(ValidatePersonalNumber("person.personal_number", p.personal_number()));
@@ -500,6 +534,19 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
                                                              : nullptr;
   if (court == nullptr) {
     problems->Add(Invalid("conviction.court_id", "not in the court table"));
+    // Whether the foreign court's fields are required or must be empty is not known: what is
+    // given is held to the rules it would meet for a foreign court.
+    if (!c.foreign_court().empty()) {
+      problems->Add(
+          ValidateText("conviction.foreign_court", c.foreign_court(), 1, kMaxForeignCourt));
+    }
+    if (!c.foreign_country().empty() &&
+        (!IsCountryCode(c.foreign_country()) || c.foreign_country() == "XK")) {
+      // Worded as for a foreign court, which alone has a country (a rule the console knows).
+      problems->Add(Invalid("conviction.foreign_country",
+                            "required for a foreign court: a country's ISO 3166-1 alpha-2 code, "
+                            "upper case, not XK"));
+    }
   } else if (court->foreign()) {
     // Empty, the court's name is missing, as registry-cli says before sending: "1..200
     // characters" read as a rule about a value the clerk had typed (an amendment that moved a
@@ -525,9 +572,13 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
   }
   problems->Add(ValidateCaseNumber("conviction.case_number", c.case_number()));
 
-  // Dates: 14th birthday <= judgment <= final <= today. A date that is wrong is reported once;
-  // the rules that compare other fields with it are left out (`judgment` and `final_day` hold
-  // only dates that passed their own rules).
+  // Dates: 14th birthday <= judgment <= final <= today. A date that is wrong is reported once,
+  // and the rules that compare another date with it use what is known of it instead: the days a
+  // right one could be (not before the dates it follows, nor after today). So a date that no
+  // right judgment or final date could make valid is named in the same answer (a ban ending
+  // before the judgment, whatever the final date becomes), and one that some could is not.
+  // `judgment` and `final_day` hold only dates that passed their own rules; the rules that need
+  // the day itself (the juvenile flag, the law in force) are left out without it.
   const absl::Status judgment_status =
       ValidateDate("conviction.judgment_date", c.judgment_date(), /*required=*/true);
   problems->Add(judgment_status);
@@ -542,61 +593,76 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
       judgment = day;
     }
   }
+  const KnownDay judgment_known =
+      judgment.has_value()
+          ? KnownDay{judgment, *judgment}
+          : KnownDay{birth.has_value() ? std::optional<absl::CivilDay>(
+                                             Birthday(*birth, kMinAgeOfResponsibility))
+                                       : std::nullopt,
+                     today};
   const absl::Status final_status =
       ValidateDate("conviction.final_date", c.final_date(), /*required=*/true);
   problems->Add(final_status);
   std::optional<absl::CivilDay> final_day;
   if (final_status.ok()) {
     const absl::CivilDay day = *ParseDate(c.final_date());
-    if ((judgment.has_value() && day < *judgment) || day > today) {
+    if (!judgment_known.MayBeOnOrBefore(day) || day > today) {
       problems->Add(Invalid("conviction.final_date",
                             "must be on or after the judgment date and not in the future"));
     } else {
       final_day = day;
     }
   }
+  const KnownDay final_known = final_day.has_value() ? KnownDay{final_day, *final_day}
+                                                     : KnownDay{judgment_known.earliest, today};
 
-  // Offences: 1..20, each in the table, no repeats.
+  // Offences: 1..20, each in the table, no repeats (the first 20 of too many checked too).
   if (c.offences().empty() || c.offences_size() > kMaxOffences) {
     problems->Add(Invalid("conviction.offences", "1..20 offences"));
-  } else {
-    std::set<std::tuple<std::string, uint32_t, uint32_t>> offences;
-    for (int i = 0; i < c.offences_size(); ++i) {
-      const registry::v1::Offence& o = c.offences(i);
-      const std::string field = absl::StrCat("conviction.offences[", i, "]");
-      if (o.article() < 1 || o.article() > kMaxArticle || o.paragraph() > kMaxParagraph) {
-        // The text is a key of the console's catalog (client/console/catalog.cc): spelled out.
-        problems->Add(Invalid(field, "article must be 1..999 and paragraph 0..99"));
-      } else if (o.law().size() > kMaxLawBytes ||
-                 reference_->FindOffence(o.law(), o.article(), o.paragraph()) == nullptr) {
-        problems->Add(Invalid(field, "not in the offence table"));
-      } else if (!offences.emplace(o.law(), o.article(), o.paragraph()).second) {
-        problems->Add(Invalid(field, "duplicate offence"));
-      } else if (const std::optional<absl::CivilDay> in_force =
-                     reference_->LawInForceFrom(o.law());
-                 in_force.has_value() && judgment.has_value() && *judgment < *in_force &&
-                 reference_->SomeLawInForceOn(*judgment) && court != nullptr &&
-                 !court->foreign()) {
-        // A court of Kosovo cannot have applied a code before it took effect: the article
-        // numbers differ between the codes, so the wrong code records another offence. Before
-        // the earliest code of the table took effect, the table has no code of the time and the
-        // conviction is recorded under its equivalent (deploy/reference/README.md). A foreign
-        // conviction is recorded as its Kosovo equivalent, under any code.
-        // A key of the console's catalog too.
-        problems->Add(Invalid(field, "the law was not yet in force on the judgment date"));
-      }
+  }
+  std::set<std::tuple<std::string, uint32_t, uint32_t>> offences;
+  for (int i = 0; i < std::min(c.offences_size(), kMaxOffences); ++i) {
+    const registry::v1::Offence& o = c.offences(i);
+    const std::string field = absl::StrCat("conviction.offences[", i, "]");
+    if (o.article() < 1 || o.article() > kMaxArticle || o.paragraph() > kMaxParagraph) {
+      // The text is a key of the console's catalog (client/console/catalog.cc): spelled out.
+      problems->Add(Invalid(field, "article must be 1..999 and paragraph 0..99"));
+    } else if (o.law().size() > kMaxLawBytes ||
+               reference_->FindOffence(o.law(), o.article(), o.paragraph()) == nullptr) {
+      problems->Add(Invalid(field, "not in the offence table"));
+    } else if (!offences.emplace(o.law(), o.article(), o.paragraph()).second) {
+      problems->Add(Invalid(field, "duplicate offence"));
+    } else if (const std::optional<absl::CivilDay> in_force =
+                   reference_->LawInForceFrom(o.law());
+               in_force.has_value() && judgment.has_value() && *judgment < *in_force &&
+               reference_->SomeLawInForceOn(*judgment) && court != nullptr &&
+               !court->foreign()) {
+      // A court of Kosovo cannot have applied a code before it took effect: the article
+      // numbers differ between the codes, so the wrong code records another offence. Before
+      // the earliest code of the table took effect, the table has no code of the time and the
+      // conviction is recorded under its equivalent (deploy/reference/README.md). A foreign
+      // conviction is recorded as its Kosovo equivalent, under any code.
+      // A key of the console's catalog too.
+      problems->Add(Invalid(field, "the law was not yet in force on the judgment date"));
     }
   }
 
   // Sentence.
+  // Without a known type, the rules that depend on it (months, a release, a suspension's end) are
+  // held to what some type allows: only what no type could make right is named with it, not
+  // a length or a date the right type would take.
   const registry::v1::SentenceType type = c.sentence().type();
-  if (type == registry::v1::SENTENCE_TYPE_UNSPECIFIED ||
-      !registry::v1::SentenceType_IsValid(type)) {
-    problems->Add(Invalid("conviction.sentence.type", "required"));
-  }
+  const bool type_known = type != registry::v1::SENTENCE_TYPE_UNSPECIFIED &&
+                          registry::v1::SentenceType_IsValid(type);
+  if (!type_known) problems->Add(Invalid("conviction.sentence.type", "required"));
   const bool has_length = type == registry::v1::SENTENCE_TYPE_IMPRISONMENT ||
                           type == registry::v1::SENTENCE_TYPE_SUSPENDED;
-  if (has_length) {
+  if (!type_known) {
+    if (c.sentence().months() > kMaxSentenceMonths) {
+      problems->Add(Invalid("conviction.sentence.months",
+                            "1..600 for imprisonment or a suspended sentence"));
+    }
+  } else if (has_length) {
     if (c.sentence().months() < 1 || c.sentence().months() > kMaxSentenceMonths) {
       // A key of the console's catalog too.
       problems->Add(Invalid("conviction.sentence.months",
@@ -620,23 +686,20 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
   }
 
   // Bans: each typed, ending on or after final_date, or for life.
-  if (c.bans_size() > kMaxBans) {
-    problems->Add(Invalid("conviction.bans", "at most 10"));
-  } else {
-    for (int i = 0; i < c.bans_size(); ++i) {
-      const registry::v1::AccessoryBan& ban = c.bans(i);
-      const std::string field = absl::StrCat("conviction.bans[", i, "]");
-      if (ban.type() == registry::v1::BAN_TYPE_UNSPECIFIED ||
-          !registry::v1::BanType_IsValid(ban.type())) {
-        problems->Add(Invalid(absl::StrCat(field, ".type"), "required"));
-      }
-      if (ban.end_date().empty()) continue;
-      const absl::StatusOr<absl::CivilDay> end = ParseDate(ban.end_date());
-      if (!end.ok() || (final_day.has_value() && !WithinSentenceSpan(*end, *final_day))) {
-        problems->Add(Invalid(absl::StrCat(field, ".end_date"),
-                              "empty (for life) or a date YYYY-MM-DD on or after the date the "
-                              "judgment became final, within 100 years of it"));
-      }
+  if (c.bans_size() > kMaxBans) problems->Add(Invalid("conviction.bans", "at most 10"));
+  for (int i = 0; i < std::min(c.bans_size(), kMaxBans); ++i) {
+    const registry::v1::AccessoryBan& ban = c.bans(i);
+    const std::string field = absl::StrCat("conviction.bans[", i, "]");
+    if (ban.type() == registry::v1::BAN_TYPE_UNSPECIFIED ||
+        !registry::v1::BanType_IsValid(ban.type())) {
+      problems->Add(Invalid(absl::StrCat(field, ".type"), "required"));
+    }
+    if (ban.end_date().empty()) continue;
+    const absl::StatusOr<absl::CivilDay> end = ParseDate(ban.end_date());
+    if (!end.ok() || !final_known.MayBeWithin(*end, 0, kMaxSentenceSpanYears)) {
+      problems->Add(Invalid(absl::StrCat(field, ".end_date"),
+                            "empty (for life) or a date YYYY-MM-DD on or after the date the "
+                            "judgment became final, within 100 years of it"));
     }
   }
 
@@ -645,11 +708,11 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
   // sent the clerk to a sentence that was already right.
   if (!c.release_date().empty()) {
     const absl::StatusOr<absl::CivilDay> release = ParseDate(c.release_date());
-    if (type != registry::v1::SENTENCE_TYPE_IMPRISONMENT) {
+    if (type_known && type != registry::v1::SENTENCE_TYPE_IMPRISONMENT) {
       problems->Add(
           Invalid("conviction.release_date", "must be empty unless the sentence is imprisonment"));
     } else if (!release.ok() ||
-               (judgment.has_value() && !WithinSentenceSpan(*release, *judgment))) {
+               !judgment_known.MayBeWithin(*release, 0, kMaxSentenceSpanYears)) {
       problems->Add(Invalid("conviction.release_date",
                             "a date YYYY-MM-DD on or after the judgment date, within 100 years "
                             "of it"));
@@ -670,13 +733,11 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
   // As for the release, the rule the record breaks is the one said.
   if (!c.suspension_end_date().empty()) {
     const absl::StatusOr<absl::CivilDay> end = ParseDate(c.suspension_end_date());
-    if (type != registry::v1::SENTENCE_TYPE_SUSPENDED) {
+    if (type_known && type != registry::v1::SENTENCE_TYPE_SUSPENDED) {
       problems->Add(Invalid("conviction.suspension_end_date",
                             "must be empty unless the sentence is suspended"));
     } else if (!end.ok() ||
-               (final_day.has_value() &&
-                (*end < YearsAfter(*final_day, kMinVerificationYears) ||
-                 *end > YearsAfter(*final_day, kMaxVerificationYears)))) {
+               !final_known.MayBeWithin(*end, kMinVerificationYears, kMaxVerificationYears)) {
       problems->Add(Invalid("conviction.suspension_end_date",
                             "a date YYYY-MM-DD one to five years after the date the judgment "
                             "became final"));

@@ -6,9 +6,11 @@
 //   "conviction.offences[1]: not in the offence table"
 // The message never contains the field's value: values are personal data, and the message goes
 // to the client, to logs and to import reports. ValidateRecord and ValidateCandidate report every
-// failing field, in field order, joined by "; " (a rule that compares a field with another is
-// left out while that other is itself missing or not a date), so that one answer names all there
-// is to correct:
+// failing field, in field order, joined by "; ", so that one answer names all there is to
+// correct. A rule that compares a field with another that is itself wrong or missing holds it to
+// what is known of the other (a ban's end to the judgment date when the final date is wrong; the
+// months to what some sentence type allows when the type is missing): a field no right value of
+// the other could make valid is named in the same answer, one that some could is not:
 //   "person.sex: required: female or male; conviction.final_date: must be on or after ..."
 //
 //   ASSIGN_OR_RETURN(std::unique_ptr<RecordValidator> validator,
@@ -17,11 +19,13 @@
 //
 // Rules that are choices rather than quotations of the law:
 //  - Names are Unicode letters (any script, with combining marks), spaces, hyphens (- ‐) and
-//    apostrophes (' ‘ ’ ʼ), 1..100 code points, with at least one letter. A look-alike of a
-//    space, hyphen or apostrophe (a no-break space, an en dash, ` ´ ′), the Icelandic eth and
-//    the African D (Ð ð Ɖ, look-alikes of the Serbian Đ đ), a stroke typed over a letter (a
-//    combining overlay mark) and the letters of phonetic and historic hands (small capitals such
-//    as ᴆ, ᵭ, insular letters) are refused with what to type instead.
+//    apostrophes (' ‘ ’ ʼ), 1..100 code points, with at least one letter. An invisible character
+//    (zero-width, soft hyphen, byte order mark, bidi control: any default-ignorable code point)
+//    is refused naming its code point ("holds an invisible character (U+200B), ..."). A
+//    look-alike of a space, hyphen or apostrophe (a no-break space, an en dash, ` ´ ′), the
+//    Icelandic eth and the African D (Ð ð Ɖ, look-alikes of the Serbian Đ đ), a stroke typed over
+//    a letter (a combining overlay mark) and the letters of phonetic and historic hands (small
+//    capitals such as ᴆ, ᵭ, insular letters) are refused with what to type instead.
 //  - Juvenile: a person under 18 on judgment_date must be marked juvenile; a person marked
 //    juvenile may be an adult on judgment_date, because juvenile status follows the age at the
 //    offence (Kosovo's Juvenile Justice Code: 14..18 at the time of the act), and trials end
@@ -141,8 +145,9 @@ class RecordValidator {
   bool HoldsPersonalNumber(absl::string_view text) const;
 
   // Names: valid UTF-8, 1..100 code points, Unicode letters or combining marks, spaces, hyphens,
-  // apostrophes (' ‘ ’ ʼ), at least one letter; not the eth Ð ð. Returns OK also for an empty
-  // value when !required; else InvalidArgument "<field>: ...".
+  // apostrophes (' ‘ ’ ʼ), at least one letter; not the eth Ð ð, no invisible character (said
+  // by its code point, never the name). Returns OK also for an empty value when !required; else
+  // InvalidArgument "<field>: ...".
   static absl::Status ValidateName(absl::string_view field, absl::string_view value,
                                    bool required);
 

@@ -165,6 +165,43 @@ TEST_F(AuditTextTest, AReferenceTheLogCannotHoldIsRefusedAndWithheld) {
       "1..64 ASCII letters, digits, spaces or /-.:_, with a letter or digit");
 }
 
+grpc::Status ReadForPurpose(AuditTextTest* t, const std::string& text) {
+  v1::GetRecordRequest req;
+  req.set_record_id(t->id_);
+  req.mutable_purpose()->set_case_reference("PKR 77/2026");
+  req.mutable_purpose()->set_purpose_code(text);
+  v1::GetRecordResponse resp;
+  const grpc::Status s = t->records_court_->GetRecord(NewCallContext().get(), req, &resp);
+  EXPECT_FALSE(resp.has_record());
+  return s;
+}
+
+// A reference pasted with a space or tab before or after it (rev3 item 2): the trailing space
+// of "PKR 77/2026 " was kept in the log while a tab was refused. Both are refused with what is
+// wrong, and the event holds the field and length, never the text (trimmed or not).
+TEST_F(AuditTextTest, AReferenceBeginningOrEndingWithASpaceIsRefusedAndWithheld) {
+  ExpectRefusedAndWithheld(
+      {
+          {"case reference with a trailing space", "purpose.case_reference", "PKR 77/2026 ",
+           ReadForCase},
+          {"case reference with a trailing tab", "purpose.case_reference", "PKR 77/2026\t",
+           ReadForCase},
+          {"purpose code with a trailing space", "purpose.purpose_code",
+           "criminal_proceedings ", ReadForPurpose},
+          {"data-subject request with a leading space", "request_reference", " DSR-2026-1",
+           ListHistoryFor},
+          {"consent reference with spaces around it", "consent_reference", " CONSENT 2026/44 ",
+           VetWithConsent},
+          {"legal basis with a trailing newline", "legal_basis", "neni 103\n", ExpungeOnBasis},
+          {"export recipient with a leading space", "recipient", " IPA", ExportTo},
+      },
+      "begins or ends with a space");
+  // Not a reference even without its spaces: the shape rule, as before.
+  ExpectRefusedAndWithheld(
+      {{"case reference with a tab inside", "purpose.case_reference", "PKR\t77 ", ReadForCase}},
+      "1..64 ASCII letters, digits, spaces or /-.:_, with a letter or digit");
+}
+
 // Reference-shaped text can still carry a personal number (ten digits in a row, by the
 // registry's pattern): a client that puts one in a reference would put it in the log, which
 // names people by keyed tokens only. It is refused and withheld like text of the wrong shape.

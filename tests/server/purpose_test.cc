@@ -275,6 +275,28 @@ TEST_F(VettingConsentTest, PositionCategoryOfAnotherOrganisationIsRefused) {
   ExpectRefused(req, "position_category");
 }
 
+// "teacher " is the employer's own category typed with a space (rev3 item 2): it is told so, as
+// a consent reference with a space around it is, not that its organisation may not check for
+// it; the refusal is audited and nothing is answered about the person.
+TEST_F(VettingConsentTest, APositionCategoryWithASpaceAroundItIsRefusedAsSuch) {
+  for (const char* category : {"teacher ", " teacher", "teacher\t"}) {
+    SCOPED_TRACE(category);
+    v1::VettingCheckRequest req = Candidate();
+    req.set_position_category(category);
+    storage::AuditLog* log = server_->server()->audit_log();
+    const uint64_t before = log->CurrentHead().size;
+    v1::VettingCheckResponse resp;
+    const grpc::Status s = Check("vetting", req, &resp);
+    EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+    EXPECT_EQ(s.error_message(), "position_category: begins or ends with a space");
+    EXPECT_FALSE(resp.has_certificate());
+    ASSERT_EQ(log->CurrentHead().size, before + 1);
+    const v1::AuditEvent event = StoredEvent(*server_, before);
+    EXPECT_EQ(testing::OutcomeName(event), "INVALID_ARGUMENT");
+    EXPECT_TRUE(event.recipient().empty());
+  }
+}
+
 TEST_F(VettingConsentTest, CheckWithConsentAndAllowedCategoryIsAnswered) {
   storage::AuditLog* log = server_->server()->audit_log();
   uint64_t before = log->CurrentHead().size;

@@ -473,14 +473,136 @@ TEST_F(ValidationTest, ARuleThatComparesWithAWrongDateIsLeftOut) {
     ExpectInvalid(Validate(), "person.birth_date", "");
     EXPECT_FALSE(absl::StrContains(Validate().message(), ";")) << Validate();
   }
-  // A judgment before the 14th birthday: reported, and not again as a wrong final date, release
-  // date or juvenile flag.
+  // A judgment before the 14th birthday (1994-04-12): reported, and not again as a wrong final
+  // date, release date, ban or juvenile flag while a right judgment could make them right.
   person_.set_birth_date("1980-04-12");
   conviction_.set_judgment_date("1990-03-01");
-  conviction_.set_final_date("1990-02-01");
+  conviction_.set_final_date("1995-02-01");
+  conviction_.set_release_date("1995-03-01");
+  conviction_.mutable_bans(0)->set_end_date("2000-01-01");
   EXPECT_EQ(Validate().message(),
             "conviction.judgment_date: must be on or after the person's 14th birthday and not in "
             "the future");
+}
+
+// The reviewer's record (rev3 item 5): a final date before the judgment date does not hide the
+// ban and release dates that are wrong whatever the final date becomes: they are named with it.
+TEST_F(ValidationTest, AFinalDateBeforeTheJudgmentDoesNotHideTheDatesThatFollowIt) {
+  conviction_.set_judgment_date("2025-03-03");
+  conviction_.set_final_date("2025-01-01");
+  conviction_.mutable_bans(0)->set_end_date("2020-01-01");
+  conviction_.set_release_date("2019-01-01");
+  EXPECT_EQ(Validate().message(),
+            "conviction.final_date: must be on or after the judgment date and not in the future; "
+            "conviction.bans[0].end_date: empty (for life) or a date YYYY-MM-DD on or after the "
+            "date the judgment became final, within 100 years of it; "
+            "conviction.release_date: a date YYYY-MM-DD on or after the judgment date, within "
+            "100 years of it");
+  // A ban on or after the judgment could be right once the final date is: not named.
+  conviction_.mutable_bans(0)->set_end_date("2025-03-03");
+  conviction_.set_release_date("2025-03-03");
+  EXPECT_EQ(Validate().message(),
+            "conviction.final_date: must be on or after the judgment date and not in the future");
+}
+
+// The same for every date counted from one that is wrong or missing: each is checked against
+// the days a right one could be, so one answer names every field there is to correct.
+TEST_F(ValidationTest, ADateCountedFromAWrongOneIsCheckedAgainstWhatIsKnown) {
+  // A final date in the future: a verification period ending before the judgment's first
+  // anniversary, or more than five years after today, is wrong whatever the final date is.
+  conviction_.mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_SUSPENDED);
+  conviction_.mutable_sentence()->set_months(12);
+  conviction_.clear_release_date();
+  conviction_.set_final_date("2026-01-01");
+  for (const char* end : {"2025-02-28", "2030-06-02"}) {
+    SCOPED_TRACE(end);
+    conviction_.set_suspension_end_date(end);
+    EXPECT_EQ(Validate().message(),
+              "conviction.final_date: must be on or after the judgment date and not in the "
+              "future; conviction.suspension_end_date: a date YYYY-MM-DD one to five years after "
+              "the date the judgment became final");
+  }
+  conviction_.set_suspension_end_date("2025-05-15");  // right for a final date of 2024-05-15
+  EXPECT_EQ(Validate().message(),
+            "conviction.final_date: must be on or after the judgment date and not in the future");
+
+  // No judgment date: the final date, release and ban are held to the 14th birthday (1994-04-12),
+  // the earliest a right judgment could be; a ban beyond a century after today is wrong too.
+  person_.Clear();
+  conviction_.Clear();
+  MakeValidRecord(&person_, &conviction_);
+  conviction_.clear_judgment_date();
+  conviction_.set_final_date("1994-04-11");
+  conviction_.set_release_date("1994-01-01");
+  conviction_.mutable_bans(0)->set_end_date("2125-06-02");
+  EXPECT_EQ(Validate().message(),
+            "conviction.judgment_date: required, a date YYYY-MM-DD; "
+            "conviction.final_date: must be on or after the judgment date and not in the future; "
+            "conviction.bans[0].end_date: empty (for life) or a date YYYY-MM-DD on or after the "
+            "date the judgment became final, within 100 years of it; "
+            "conviction.release_date: a date YYYY-MM-DD on or after the judgment date, within "
+            "100 years of it");
+}
+
+// A list over its limit does not hide its entries: those up to the limit are checked and named
+// in the same answer (no more than the limit's worth).
+TEST_F(ValidationTest, AListOverItsLimitStillHasItsEntriesChecked) {
+  for (int i = 0; i < 11; ++i) person_.add_aliases(i == 2 ? "B@d" : "Alias");
+  for (const char* code : {"AL", "QQ", "RS", "DE", "CH"}) person_.add_citizenships(code);
+  for (int i = 0; i < 20; ++i) *conviction_.add_offences() = conviction_.offences(0);
+  for (int i = 0; i < 10; ++i) *conviction_.add_bans() = conviction_.bans(0);
+  conviction_.mutable_bans(3)->set_end_date("2020-01-01");
+  EXPECT_EQ(std::string(Validate().message()),
+            "person.aliases: at most 10; "
+            "person.aliases[2]: 1..100 letters, spaces, hyphens or apostrophes; "
+            "person.citizenships: at most 5; "
+            "person.citizenships[2]: a country's ISO 3166-1 alpha-2 code, upper case; "
+            "conviction.offences: 1..20 offences; " +
+                [] {
+                  std::string duplicates;
+                  for (int i = 1; i < 20; ++i) {
+                    absl::StrAppend(&duplicates, "conviction.offences[", i,
+                                    "]: duplicate offence; ");
+                  }
+                  return duplicates;
+                }() +
+                "conviction.bans: at most 10; "
+                "conviction.bans[3].end_date: empty (for life) or a date YYYY-MM-DD on or after "
+                "the date the judgment became final, within 100 years of it");
+}
+
+// Without a sentence type, the fields whose rule depends on it are held to what some type
+// allows: an imprisonment's months and release date are not called wrong for want of the type,
+// a length no type allows and a release before the judgment are.
+TEST_F(ValidationTest, WithoutASentenceTypeOnlyWhatNoTypeAllowsIsNamed) {
+  conviction_.mutable_sentence()->set_type(registry::v1::SENTENCE_TYPE_UNSPECIFIED);
+  EXPECT_EQ(Validate().message(), "conviction.sentence.type: required");
+  conviction_.mutable_sentence()->set_months(601);
+  conviction_.set_release_date("2024-02-01");
+  conviction_.set_suspension_end_date("2024-06-01");
+  EXPECT_EQ(Validate().message(),
+            "conviction.sentence.type: required; "
+            "conviction.sentence.months: 1..600 for imprisonment or a suspended sentence; "
+            "conviction.release_date: a date YYYY-MM-DD on or after the judgment date, within "
+            "100 years of it; "
+            "conviction.suspension_end_date: a date YYYY-MM-DD one to five years after the date "
+            "the judgment became final");
+}
+
+// A court missing from the table leaves open whether the foreign court's fields are required
+// or must be empty; what is given is still held to the form it would have for a foreign court.
+TEST_F(ValidationTest, AnUnknownCourtStillHasTheForeignCourtsFieldsChecked) {
+  conviction_.set_court_id("no-such-court");
+  conviction_.set_foreign_court("Landgericht\x01" "Berlin");
+  conviction_.set_foreign_country("XK");
+  EXPECT_EQ(Validate().message(),
+            "conviction.court_id: not in the court table; "
+            "conviction.foreign_court: 1..200 characters of valid UTF-8, no control characters; "
+            "conviction.foreign_country: required for a foreign court: a country's ISO 3166-1 "
+            "alpha-2 code, upper case, not XK");
+  conviction_.set_foreign_court("Landgericht Berlin");
+  conviction_.set_foreign_country("DE");
+  EXPECT_EQ(Validate().message(), "conviction.court_id: not in the court table");
 }
 
 TEST_F(ValidationTest, EveryBadCandidateFieldIsNamedInOneAnswer) {
@@ -1172,6 +1294,47 @@ TEST(StaticValidationTest, ANameRefusesInvisibleMarksAndMarksWithoutALetter) {
   EXPECT_TRUE(RecordValidator::ValidateName("person.surname", "Ke\xCC\x88rqeli", true).ok());
   EXPECT_TRUE(
       RecordValidator::ValidateName("person.surname", "C\xCC\x8C" "eli\xCC\x81" "c\xCC\x81", true).ok());
+}
+
+// An invisible character (pasted from a web page or a word processor) makes a name look like
+// the name without it: the answer names the field and the character by its code point, so the
+// clerk can find what cannot be seen, and never the name.
+TEST(StaticValidationTest, AnInvisibleCharacterInANameIsNamedByItsCodePoint) {
+  const struct {
+    const char* name;
+    const char* code_point;
+  } kCases[] = {
+      {"Arben\xE2\x80\x8B", "U+200B"},
+      {"Ar\xE2\x80\x8C" "ben", "U+200C"},
+      {"Ar\xE2\x80\x8D" "ben", "U+200D"},
+      {"Ar\xE2\x81\xA0" "ben", "U+2060"},
+      {"Ar\xC2\xAD" "ben", "U+00AD"},
+      {"\xEF\xBB\xBF" "Arben", "U+FEFF"},
+      {"Arben\xE2\x80\xAE", "U+202E"},
+      {"\xE2\x80\x8F" "Arben", "U+200F"},
+      {"Arben\xE2\x81\xA6", "U+2066"},
+      {"Arben\xD8\x9C", "U+061C"},
+      {"Kras\xCD\x8Fniqi", "U+034F"},
+  };
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(c.code_point);
+    const absl::Status status = RecordValidator::ValidateName("person.given_name", c.name, true);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(status.message(),
+              absl::StrCat("person.given_name: holds an invisible character (", c.code_point,
+                           "), as text copied from a web page or a document may: type the name "
+                           "again without it"));
+    EXPECT_FALSE(absl::StrContains(status.message(), "Arben")) << status;
+    EXPECT_FALSE(absl::StrContains(status.message(), "Kras")) << status;
+  }
+}
+
+TEST_F(ValidationTest, ACandidateNameWithAnInvisibleCharacterNamesTheFieldAndTheCodePoint) {
+  const absl::Status status = validator_->ValidateCandidate(
+      "1234567890", "K\xC3\xABrqeli", "Arben\xE2\x80\x8B", "1980-04-12");
+  EXPECT_EQ(status.message(),
+            "given_name: holds an invisible character (U+200B), as text copied from a web page "
+            "or a document may: type the name again without it");
 }
 
 // The limit of 100 letters counts letters as the person sees them, however they were typed:

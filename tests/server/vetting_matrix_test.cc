@@ -203,6 +203,10 @@ std::vector<Variant> Variants() {
   with("position of another organisation", Kind::kInvalid,
        [](R* r) { r->set_position_category("care_worker"); }, precondition);
   with("no position", Kind::kInvalid, [](R* r) { r->clear_position_category(); }, precondition);
+  with("consent with a trailing space", Kind::kInvalid,
+       [](R* r) { r->set_consent_reference("CONSENT 2026/44 "); }, invalid);
+  with("position with a trailing space", Kind::kInvalid,
+       [](R* r) { r->set_position_category("teacher "); }, invalid);
   with("malformed personal number", Kind::kInvalid,
        [](R* r) { r->set_personal_number("12345X7890"); }, invalid, /*number_ok=*/false);
   with("personal number too short", Kind::kInvalid,
