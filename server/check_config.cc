@@ -209,6 +209,13 @@ void CheckStoredData(const registry::v1::ServerConfig& c, std::vector<std::strin
                                         data_dir, ".restore-swap, which start-up undoes first"));
     return;
   }
+  // A restore killed after its swap: start-up refuses it, and says how to finish it or give up
+  // on it (not --adopt_watermark, which the watermark check below would offer).
+  if (absl::Status unfinished = storage::Backups::RefuseUnfinishedRestore(data_dir);
+      !unfinished.ok()) {
+    problems->push_back(absl::StrCat("data_dir: ", unfinished.message()));
+    return;
+  }
   const auto derive = [&keys](absl::string_view purpose) {
     return crypto::DeriveKey(keys->derivation_root, purpose);
   };

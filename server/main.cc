@@ -24,6 +24,7 @@
 #include <cstdio>
 #include <fstream>
 #include <atomic>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -467,6 +468,18 @@ int main(int argc, char** argv) {
         .Str("folder", kept)
         .Write();
   }
+  // A restore killed after it put its copy in place: only that restore run again opens the
+  // copy. Any other mode would serve it or write into it as if it were the registry's data
+  // (its erasures unapplied), and the message says how to finish the restore or give up on it.
+  const std::optional<registry::storage::Backups::UnfinishedRestore> unfinished =
+      registry::storage::Backups::UnfinishedRestoreIn(config->data_dir());
+  if (absl::GetFlag(FLAGS_restore_backup) < 0) {
+    if (absl::Status refused =
+            registry::storage::Backups::RefuseUnfinishedRestore(config->data_dir());
+        !refused.ok()) {
+      return Fail(1, "unfinished restore", refused);
+    }
+  }
   const auto probe_tables = [&config] {
     return registry::storage::ProbeTableFiles(config->data_dir());
   };
@@ -550,7 +563,16 @@ int main(int argc, char** argv) {
       }
       return 1;
     }
-    if (!moved_aside.empty()) {
+    if (!moved_aside.empty() && unfinished.has_value()) {
+      // Kept too: nothing proves that nothing wrote into it since that restore stopped.
+      absl::PrintF("what %s held before, the copy an unfinished restore had put there, is kept, "
+                   "unchanged, in %s: the registry does not use it%s\n",
+                   config->data_dir(), moved_aside,
+                   unfinished->before.empty()
+                       ? std::string()
+                       : absl::StrCat("; what the registry held before that restore is in ",
+                                      unfinished->before));
+    } else if (!moved_aside.empty()) {
       // Never an invitation to delete it: it holds every change made after the backup, and the
       // damage the restore followed, which an investigation may need.
       absl::PrintF("what %s held before is kept, unchanged, in %s: the registry does not use it, "

@@ -379,6 +379,8 @@ absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t ba
 
 absl::Status ConfirmClock(const registry::v1::ServerConfig& config, const Clock* clock,
                           absl::Time* before) {
+  // It writes into the data folder: not into a restore's unfinished copy (see AdoptWatermark).
+  RETURN_IF_ERROR(storage::Backups::RefuseUnfinishedRestore(config.data_dir()));
   ASSIGN_OR_RETURN(StorageStack st, OpenStorage(config, clock, {}, /*existing_only=*/true));
   ASSIGN_OR_RETURN(const std::optional<absl::Time> mark, ErasureClockMarkOf(st));
   *before = mark.has_value() ? *mark : st.audit->NewestEventTime();
@@ -395,6 +397,12 @@ absl::Status ConfirmClock(const registry::v1::ServerConfig& config, const Clock*
 
 absl::Status AdoptWatermark(const registry::v1::ServerConfig& config, bool* adopted,
                             uint64_t* log_size) {
+  *adopted = false;
+  *log_size = 0;
+  // The log of a restore's unfinished copy is behind the watermark because the restore went
+  // back on purpose: taking the copy as it is would leave its erasures unapplied and make it
+  // the registry's data, which a restore run again could not tell from an untouched copy.
+  RETURN_IF_ERROR(storage::Backups::RefuseUnfinishedRestore(config.data_dir()));
   ASSIGN_OR_RETURN(StorageStack st,
                    OpenStorage(config, SystemClock::Get(), {}, /*existing_only=*/true));
   *adopted = false;
@@ -614,6 +622,9 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
     RETURN_IF_ERROR(
         CheckCanListen("metrics.listen_address", s->options_.config.metrics().listen_address()));
   }
+  // A restore's copy left unfinished is not served: once written to, it would be the
+  // registry's data, which a restore run again could not tell apart from the untouched copy.
+  RETURN_IF_ERROR(storage::Backups::RefuseUnfinishedRestore(s->options_.config.data_dir()));
   RETURN_IF_ERROR(s->OpenAndRecoverStorage());
   RETURN_IF_ERROR(s->BuildServices());
   RETURN_IF_ERROR(s->BuildGrpcServer());

@@ -159,7 +159,8 @@ absl::StatusOr<storage::DataCheckReport> VerifyDataOffline(const registry::v1::S
 // applied, so a record erased after the backup was made is erased again before anything can
 // read the restored database. A backup that fails any check leaves data_dir as it was. Refused
 // (FailedPrecondition) while registryd runs on the data directory. What the directory held is
-// moved aside, not deleted (*moved_aside, may be null, names where). *applied receives how many erasures were
+// moved aside, not deleted, an earlier restore's unfinished copy too (*moved_aside, may be
+// null, names where). *applied receives how many erasures were
 // re-applied. The audit watermark is set to the restored log (going back is what a restore is
 // for); *lost_events (may be null) receives how many events the log had beyond the backup's,
 // which the restore gave up.
@@ -179,7 +180,9 @@ absl::Status ConfirmClock(const registry::v1::ServerConfig& config, const Clock*
 // registry's: its log's head becomes the mark, and the step is written to the audit log first
 // ("system:watermark" "adopt-watermark", with the log's size and the mark it replaces, so an
 // auditor sees what was taken and what given up). *adopted is false, and nothing written, when
-// the mark already holds for the log. *log_size receives the log's size.
+// the mark already holds for the log. *log_size receives the log's size. Refused
+// (FailedPrecondition, nothing written) while data_dir is a restore's unfinished copy
+// (storage::Backups::RefuseUnfinishedRestore): that restore is to be finished or given up on.
 absl::Status AdoptWatermark(const registry::v1::ServerConfig& config, bool* adopted,
                             uint64_t* log_size);
 

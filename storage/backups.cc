@@ -555,7 +555,8 @@ struct RestoreNames {
   }
   std::string staging_prefix() const { return absl::StrCat(name, ".restore-staging-"); }
   std::string aside_prefix() const { return absl::StrCat(name, ".before-restore-"); }
-  // An earlier restore's copy, never finished, moved aside to be deleted (SwapIn).
+  // A restored copy that the recovery of an interrupted swap took out of data_dir before
+  // anything read it, to be deleted (RecoverRestoreLocked).
   std::string unfinished_prefix() const { return absl::StrCat(name, ".unfinished-restore-"); }
   // SwapIn's record of the two names, while data_dir may be absent.
   std::string swap_record() const { return Beside(".restore-swap"); }
@@ -628,7 +629,10 @@ bool IsRestoreName(const std::string& name, const std::string& prefix) {
 // nothing (whoever may write beside data_dir may write one); the token inside a folder only the
 // service may write proves the folder is the copy that record's restore made. A data folder
 // that still holds it is a restored copy whose restore never finished (its erasures may not
-// have been applied).
+// have been applied). After the token, on lines of their own: "backup <id>" (the backup
+// restored) and "before <name>" (the folder beside data_dir that holds what data_dir held
+// before the swap, or nothing after "before "), so that whoever finds the copy is told how to
+// finish the restore or give up on it (Backups::RefuseUnfinishedRestore).
 constexpr char kRestoreTokenFile[] = "RESTORE-UNFINISHED";
 
 // A folder (not a link to one, not a file).
@@ -779,10 +783,10 @@ absl::StatusOr<std::string> RecoverRestoreLocked(const RestoreNames& names) {
   }
   // A record the process died writing (ReplaceFileDurably's temporary file): no rename followed.
   ::unlink(absl::StrCat(record_path, ".tmp").c_str());
-  // Staging folders of restores stopped before their swap, and unfinished copies moved aside
-  // (SwapIn) or out of data_dir (above) whose deletion a kill cut short: each an unpruned copy
-  // of a backup, or a piece of one, to which the erasure ledger was never applied, that would
-  // otherwise keep erased records. Every folder of either name goes, whether or not it still
+  // Staging folders of restores stopped before their swap, and unfinished copies taken out of
+  // data_dir (above) whose deletion a kill cut short: each an unpruned copy of a backup, or a
+  // piece of one, to which the erasure ledger was never applied, that would otherwise keep
+  // erased records. Every folder of either name goes, whether or not it still
   // holds its token (a kill part-way through its deletion may have taken the token first):
   // nothing but a restore makes these names, never for the registry's own data, and a restore
   // makes one and is done with it while it holds the lock held here, so none is in use. (The
@@ -909,20 +913,22 @@ absl::Status Backups::Staged::SwapIn(std::string* moved_aside,
   RETURN_IF_ERROR(SyncRestoreFolder(path_));
   std::error_code error;
   std::string aside;
-  // A data folder that still holds a token is an earlier restore's copy whose restore never
-  // finished (killed before its erasures and audit event): not the registry's data, and possibly
-  // holding records erased since the backup. It is moved aside like any and deleted once the
-  // new copy is in place; the folder that earlier restore moved aside keeps the data from before.
-  const bool unfinished = !TokenIn(names.data_dir).empty();
+  // What data_dir holds is kept aside whatever it is, an earlier restore's unfinished copy (it
+  // still holds a token) included: the token says that restore never finished, not that nothing
+  // wrote into the copy since (an older registryd served it, or adopted it as it was), and
+  // deleting it would then lose acknowledged writes with no copy left.
   if (fs::exists(names.data_dir, error) && !fs::is_empty(names.data_dir, error)) {
     // A name no earlier restore took: a retry within the same second found the first one's
     // folder there, and the rename failed.
-    aside = UnusedNameBeside(names, unfinished ? ".unfinished-restore-" : ".before-restore-");
+    aside = UnusedNameBeside(names, ".before-restore-");
   }
   // The copy's token (see kRestoreTokenFile), in it and in the record.
   ASSIGN_OR_RETURN(const std::string random, crypto::RandomBytes(16));
   const std::string token = absl::BytesToHexString(random);
-  RETURN_IF_ERROR(ReplaceFileDurably(absl::StrCat(path_, "/", kRestoreTokenFile), token + "\n"));
+  RETURN_IF_ERROR(ReplaceFileDurably(
+      absl::StrCat(path_, "/", kRestoreTokenFile),
+      absl::StrCat(token, "\nbackup ", backup_id_, "\nbefore ",
+                   aside.empty() ? "" : fs::path(aside).filename().string(), "\n")));
   // The record that lets the next start or restore put data_dir back should the process die
   // between the two renames (RecoverInterruptedRestore).
   const std::string record = names.swap_record();
@@ -965,15 +971,12 @@ absl::Status Backups::Staged::SwapIn(std::string* moved_aside,
                                                "; ", names.data_dir, " is as it was"));
   }
   released_ = true;
-  if (moved_aside != nullptr && !unfinished) *moved_aside = aside;
+  if (moved_aside != nullptr) *moved_aside = aside;
   RETURN_IF_ERROR(SyncRestoreFolder(names.parent));
   if (::unlink(record.c_str()) != 0) {
     return RestoreIoError(absl::StrCat("cannot delete ", record), errno);
   }
   RETURN_IF_ERROR(SyncRestoreFolder(names.parent));
-  // The unfinished copy it replaced (what a kill part-way through leaves of it, with or without
-  // its token, the next start or restore deletes).
-  if (unfinished && !aside.empty()) RETURN_IF_ERROR(RemoveRestoreFolder(aside));
   return absl::OkStatus();
 }
 
@@ -983,6 +986,48 @@ absl::Status Backups::FinishRestore(const std::string& data_dir) {
     return RestoreIoError(absl::StrCat("cannot delete ", token), errno);
   }
   return SyncRestoreFolder(data_dir);
+}
+
+std::optional<Backups::UnfinishedRestore> Backups::UnfinishedRestoreIn(
+    const std::string& data_dir) {
+  absl::StatusOr<RestoreNames> names = NamesOf(data_dir);
+  if (!names.ok() || TokenIn(names->data_dir).empty()) return std::nullopt;
+  UnfinishedRestore unfinished;
+  std::ifstream in(absl::StrCat(names->data_dir, "/", kRestoreTokenFile));
+  std::string line;
+  std::getline(in, line);  // the token
+  while (std::getline(in, line)) {
+    if (absl::StartsWith(line, "backup ")) {
+      if (!absl::SimpleAtoi(line.substr(7), &unfinished.backup_id)) unfinished.backup_id = 0;
+    } else if (absl::StartsWith(line, "before ") && IsRestoreName(line.substr(7),
+                                                                   names->aside_prefix())) {
+      // Only a name a restore gives: the file is the service's, but a path from it is not
+      // offered as the folder to put back unless it is one.
+      unfinished.before = absl::StrCat(names->parent, "/", line.substr(7));
+    }
+  }
+  return unfinished;
+}
+
+absl::Status Backups::RefuseUnfinishedRestore(const std::string& data_dir) {
+  const std::optional<UnfinishedRestore> unfinished = UnfinishedRestoreIn(data_dir);
+  if (!unfinished.has_value()) return absl::OkStatus();
+  const std::string backup = unfinished->backup_id == 0
+                                 ? std::string("the backup it restored")
+                                 : absl::StrCat("backup ", unfinished->backup_id);
+  const std::string id = unfinished->backup_id == 0 ? std::string("ID")
+                                                    : absl::StrCat(unfinished->backup_id);
+  return absl::FailedPreconditionError(absl::StrCat(
+      "a restore of ", backup, " into ", data_dir, " was left unfinished (it put the backup in "
+      "place, then stopped before it re-applied the later erasures and recorded itself: ",
+      data_dir, "/", kRestoreTokenFile, " says so); the folder is neither served nor taken as "
+      "it is (--adopt_watermark). Either finish the restore: run it again, registryd --config "
+      "FILE --restore_backup ", id, " (the unfinished copy is kept aside); or give up on it: ",
+      unfinished->before.empty()
+          ? absl::StrCat("move ", data_dir, " out of the way (", data_dir,
+                         " was empty or absent before that restore)")
+          : absl::StrCat("move ", data_dir, " out of the way and put ", unfinished->before,
+                         " (what ", data_dir, " held before that restore) back in its place")));
 }
 
 absl::Status Backups::ExistingFolderProblem(const std::string& dir) {

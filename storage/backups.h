@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -148,6 +149,8 @@ class Backups {
     // empty) is renamed to "<data_dir>.before-restore-<unix seconds>" (named in `*moved_aside`,
     // "" when there was nothing; not deleted: a restore follows damage, and the damaged files are
     // evidence), then the copy is renamed to data_dir, and the folder holding both is synced.
+    // A data_dir that is an earlier restore's unfinished copy (UnfinishedRestoreIn) is kept so
+    // too, never deleted: its token does not prove that nothing wrote into it since.
     // Before the first rename a record of the two names is written durably beside them
     // ("<data_dir>.restore-swap"), and deleted after the second: a crash in between leaves
     // data_dir absent and that record, from which RecoverInterruptedRestore (the next registryd
@@ -195,8 +198,8 @@ class Backups {
   //  - after the second rename but before the record of the swap was deleted: the restored copy
   //    (which nothing has read or changed yet) is deleted and the old folder goes back;
   //  - a staging folder (a restore stopped before its swap), or an unfinished copy
-  //    ("<data_dir>.unfinished-restore-*": an earlier restore's copy that a later restore
-  //    replaced, or one this recovery took out of data_dir) whose deletion a kill cut short,
+  //    ("<data_dir>.unfinished-restore-*": one this recovery took out of data_dir before
+  //    anything read it) whose deletion a kill cut short,
   //    whether or not it still holds its token: deleted, since it is an unpruned copy of a
   //    backup, or a piece of one, that the erasure ledger was never applied to (one that cannot
   //    be deleted is only named in the result: data_dir is as it was).
@@ -210,9 +213,27 @@ class Backups {
 
   // Marks the restore of data_dir finished (its erasures applied, its audit event written, the
   // watermark moved): the copy's token is deleted. Until then the copy is the restore's, not the
-  // registry's data: the record of an interrupted swap may delete it, and a restore run again
-  // replaces it and deletes it rather than keep it as the data from before the restore.
+  // registry's data: the record of an interrupted swap may delete it (nothing read it yet), and
+  // nothing but a restore run again may open it (RefuseUnfinishedRestore); that restore keeps
+  // it aside as "<data_dir>.before-restore-*".
   static absl::Status FinishRestore(const std::string& data_dir);
+
+  // A restore whose copy is in place of data_dir but which never finished (killed after its
+  // swap, before FinishRestore): the copy's erasures may not have been applied, nor the restore
+  // audited or the watermark moved.
+  struct UnfinishedRestore {
+    uint32_t backup_id = 0;  // 0: not known (a token written before the id was kept with it)
+    // What data_dir held before that restore's swap ("" when it was absent or empty).
+    std::string before;
+  };
+  // The unfinished restore data_dir holds, if it holds one.
+  static std::optional<UnfinishedRestore> UnfinishedRestoreIn(const std::string& data_dir);
+  // FailedPrecondition while data_dir holds an unfinished restore, saying so and the two ways
+  // out: run the same restore again, or put back the folder it moved aside. Every registryd mode
+  // but a restore (a start, --adopt_watermark, ...) is refused by it: serving or adopting the
+  // copy would make it the registry's data, which a later restore could no longer tell apart
+  // from an untouched copy. OK otherwise.
+  static absl::Status RefuseUnfinishedRestore(const std::string& data_dir);
 
   // The folders earlier restores moved data_dir aside to ("<data_dir>.before-restore-*"), oldest
   // name first. Each holds the data as it was before its restore, sealed as the live data is, and

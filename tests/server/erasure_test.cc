@@ -31,6 +31,8 @@
 #include "registry/v1/audit.pb.h"
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
+#include "google/protobuf/util/json_util.h"
+#include "server/check_config.h"
 #include "server/key_file.h"
 #include "server/registry_server.h"
 #include "storage/backups.h"
@@ -49,6 +51,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 
 // A person nobody else in the tests has, so any trace of them in a file is theirs.
 v1::CreateRecordRequest DistinctiveRecord() {
@@ -372,6 +375,8 @@ class ErasureTest : public ::testing::Test {
     const absl::Status restored = storage::Backups::Restore(server_->config().backup_dir(),
                                                             server_->config().data_dir(), id);
     ASSERT_TRUE(restored.ok()) << restored;
+    // Put back by hand: no restore's token in it (a start would refuse it as unfinished).
+    ASSERT_TRUE(storage::Backups::FinishRestore(server_->config().data_dir()).ok());
     ASSERT_NO_FATAL_FAILURE(testing::EditStoppedData(*server_, [&](storage::Database* db) {
       storage::Batch batch;
       batch.Put(storage::Cf::kMeta, kMarker, marker);
@@ -1287,10 +1292,10 @@ TEST_F(ErasureTest, APlantedRecordOfASwapChangesNothing) {
 }
 
 // A restore killed after its swap, before its erasures and audit event, leaves a copy that is
-// not the registry's data. A restore run again replaces that copy and deletes it: it does not
-// keep it as "the data from before the restore" (it may hold records erased since the backup),
-// and the folder the first restore moved aside stays the one to keep.
-TEST_F(ErasureTest, ARestoreRunAgainAfterAnUnfinishedOneDeletesTheUnfinishedCopy) {
+// not the registry's data. A restore run again finishes the job, erasures applied; the copy it
+// replaces is kept aside too, not deleted (its token does not prove that nothing wrote into it
+// since), beside the folder the first restore moved aside.
+TEST_F(ErasureTest, ARestoreRunAgainAfterAnUnfinishedOneKeepsTheUnfinishedCopyAside) {
   std::string id;
   v1::BackupInfo backup;
   ASSERT_NO_FATAL_FAILURE(StopWithABackupOfARecordErasedSince(&id, &backup));
@@ -1301,27 +1306,145 @@ TEST_F(ErasureTest, ARestoreRunAgainAfterAnUnfinishedOneDeletesTheUnfinishedCopy
                                         backup.backup_id(), &first_aside)
                   .ok());
   ASSERT_FALSE(first_aside.empty());
-  int applied = -1;
   std::string aside;
-  const absl::Status restored =
-      server::RestoreBackup(server_->config(), backup.backup_id(), &applied, nullptr, &aside);
-  ASSERT_TRUE(restored.ok()) << restored;
-  EXPECT_TRUE(aside.empty()) << aside << " kept as if it were the registry's data";
+  ASSERT_NO_FATAL_FAILURE(RestoreMovingTheDataFolderAside(backup, &aside));
+  EXPECT_NE(aside, first_aside);
   EXPECT_TRUE(std::filesystem::exists(first_aside + "/CURRENT"));
+  EXPECT_TRUE(std::filesystem::exists(aside + "/CURRENT")) << "the unfinished copy was deleted";
   for (const std::string& leaf : NamesBeside(data_dir)) {
     EXPECT_FALSE(absl::StrContains(leaf, ".unfinished-restore-")) << leaf;
   }
   ASSERT_TRUE(server_->Restart().ok());
   EXPECT_EQ(CourtGet(id), grpc::StatusCode::NOT_FOUND) << "an erased record came back";
-  // The folder moved aside is what registryd warns of at every start (it still holds the erased
-  // record); a link or a file of such a name beside the data folder is no such folder.
+  // The folders moved aside are what registryd warns of at every start (they still hold the
+  // erased record); a link or a file of such a name beside the data folder is no such folder.
   std::filesystem::create_directory_symlink(first_aside, data_dir + ".before-restore-1");
   std::ofstream(data_dir + ".before-restore-2") << "not a folder";
-  EXPECT_THAT(storage::Backups::KeptBeforeRestore(data_dir), ::testing::ElementsAre(first_aside));
+  std::vector<std::string> kept = {first_aside, aside};
+  std::sort(kept.begin(), kept.end());
+  EXPECT_EQ(storage::Backups::KeptBeforeRestore(data_dir), kept);
   std::filesystem::remove(data_dir + ".before-restore-1");
   std::filesystem::remove(data_dir + ".before-restore-2");
   std::filesystem::remove_all(first_aside);
+  std::filesystem::remove_all(aside);
   EXPECT_THAT(storage::Backups::KeptBeforeRestore(data_dir), ::testing::IsEmpty());
+}
+
+// A restore killed after its swap (its copy in place, its token in it): a start, an adoption of
+// the copy's log as the watermark and the configuration check all say that a restore was left
+// unfinished and the two ways out, naming the backup and the folder it moved aside, rather
+// than offer --adopt_watermark; nothing is written into the copy. Running the restore again
+// finishes it.
+TEST_F(ErasureTest, AStartOrAnAdoptionOverAnUnfinishedRestoreIsRefusedSayingHowToFinishIt) {
+  std::string kept;
+  std::string later;
+  v1::BackupInfo backup;
+  ASSERT_NO_FATAL_FAILURE(StopWithABackupAndARecordMadeAfterIt(&kept, &backup, &later));
+  const std::string data_dir = server_->config().data_dir();
+  std::string first_aside;
+  ASSERT_TRUE(storage::Backups::Restore(server_->config().backup_dir(), data_dir,
+                                        backup.backup_id(), &first_aside)
+                  .ok());
+  ASSERT_FALSE(first_aside.empty());
+  const std::map<std::string, std::string> copy = FilesWithBytes(data_dir);
+  const auto expect_said_unfinished = [&](const std::string& said) {
+    EXPECT_THAT(said, HasSubstr("was left unfinished"));
+    EXPECT_THAT(said, HasSubstr(absl::StrCat("--restore_backup ", backup.backup_id())));
+    EXPECT_THAT(said, HasSubstr(absl::StrCat("put ", first_aside)));
+    EXPECT_THAT(said, Not(HasSubstr("registryd --adopt_watermark")));
+  };
+
+  const absl::Status started = server_->Restart();
+  EXPECT_EQ(started.code(), absl::StatusCode::kFailedPrecondition) << started;
+  expect_said_unfinished(std::string(started.message()));
+  bool adopted = true;
+  uint64_t size = 0;
+  const absl::Status adopt = server::AdoptWatermark(server_->config(), &adopted, &size);
+  EXPECT_EQ(adopt.code(), absl::StatusCode::kFailedPrecondition) << adopt;
+  expect_said_unfinished(std::string(adopt.message()));
+  EXPECT_FALSE(adopted);
+  const std::string config_file = testing::MakeTempDir("unfinished") + "/registryd.json";
+  std::string json;
+  google::protobuf::util::JsonPrintOptions json_options;
+  json_options.preserve_proto_field_names = true;
+  ASSERT_TRUE(
+      google::protobuf::util::MessageToJsonString(server_->config(), &json, json_options).ok());
+  std::ofstream(config_file) << json;
+  const std::vector<std::string> problems =
+      server::CheckConfig(config_file, absl::Now(), ::geteuid());
+  std::string problem;
+  for (const std::string& p : problems) {
+    if (absl::StrContains(p, "unfinished")) problem = p;
+  }
+  expect_said_unfinished(problem);
+  ExpectSameFiles(copy, FilesWithBytes(data_dir));
+
+  std::string aside;
+  ASSERT_NO_FATAL_FAILURE(RestoreMovingTheDataFolderAside(backup, &aside));
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(CourtGet(kept), grpc::StatusCode::OK);
+  EXPECT_EQ(CourtGet(later), grpc::StatusCode::NOT_FOUND);
+  EXPECT_TRUE(std::filesystem::exists(first_aside + "/CURRENT"));
+}
+
+// The other way out of an unfinished restore: the folder it moved aside, put back in place of
+// the copy, is served as it was, the record made after the backup in it.
+TEST_F(ErasureTest, AnUnfinishedRestoreIsGivenUpOnByPuttingBackTheFolderItMovedAside) {
+  std::string kept;
+  std::string later;
+  v1::BackupInfo backup;
+  ASSERT_NO_FATAL_FAILURE(StopWithABackupAndARecordMadeAfterIt(&kept, &backup, &later));
+  const std::string data_dir = server_->config().data_dir();
+  std::string first_aside;
+  ASSERT_TRUE(storage::Backups::Restore(server_->config().backup_dir(), data_dir,
+                                        backup.backup_id(), &first_aside)
+                  .ok());
+  ASSERT_FALSE(server_->Restart().ok());
+  std::filesystem::rename(data_dir, data_dir + ".given-up");
+  std::filesystem::rename(first_aside, data_dir);
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(CourtGet(kept), grpc::StatusCode::OK);
+  EXPECT_EQ(CourtGet(later), grpc::StatusCode::OK);
+}
+
+// The sequence an older registryd allowed: a restore killed after its swap, its copy adopted as
+// it was (--adopt_watermark) and served, a record acknowledged in it, the token still there. A
+// restore run again keeps that folder aside, the record in it, rather than delete it as an
+// unfinished copy: the token alone does not prove that nothing was written since.
+TEST_F(ErasureTest, ARestoreRunAgainKeepsAnUnfinishedCopyThatWasWrittenTo) {
+  std::string kept;
+  std::string later;
+  v1::BackupInfo backup;
+  ASSERT_NO_FATAL_FAILURE(StopWithABackupAndARecordMadeAfterIt(&kept, &backup, &later));
+  const std::string data_dir = server_->config().data_dir();
+  std::string first_aside;
+  ASSERT_TRUE(storage::Backups::Restore(server_->config().backup_dir(), data_dir,
+                                        backup.backup_id(), &first_aside)
+                  .ok());
+  // What an older registryd did: adopt and serve the copy, leaving its token where it was.
+  const std::string token_file = data_dir + "/RESTORE-UNFINISHED";
+  const std::string token = testing::ReadBinary(token_file);
+  ASSERT_FALSE(token.empty());
+  std::filesystem::remove(token_file);
+  bool adopted = false;
+  uint64_t size = 0;
+  ASSERT_TRUE(server::AdoptWatermark(server_->config(), &adopted, &size).ok());
+  ASSERT_TRUE(server_->Restart().ok());
+  const std::string acknowledged = Create(FictionalRecord(3));
+  server_->Stop();
+  std::ofstream(token_file) << token;
+
+  std::string aside;
+  ASSERT_NO_FATAL_FAILURE(RestoreMovingTheDataFolderAside(backup, &aside));
+  ASSERT_TRUE(std::filesystem::exists(aside + "/CURRENT")) << "the written-to copy was deleted";
+  // The folder kept is the one that was served: put back, it serves the acknowledged record.
+  std::filesystem::rename(data_dir, data_dir + ".restored");
+  std::filesystem::rename(aside, data_dir);
+  std::filesystem::remove(token_file);
+  // The watermark followed the restore: the log put back is taken as it is, on purpose.
+  ASSERT_TRUE(server::AdoptWatermark(server_->config(), &adopted, &size).ok());
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(CourtGet(acknowledged), grpc::StatusCode::OK);
 }
 
 // A restore run again after an unfinished one deletes the unfinished copy it replaced; a kill

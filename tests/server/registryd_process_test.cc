@@ -444,6 +444,45 @@ TEST_F(RegistrydProcessTest, AnOfflineCheckOfAFolderWithoutADatabaseSaysSoAndMak
   }
 }
 
+// A data folder a restore left unfinished (its RESTORE-UNFINISHED file, naming the backup and
+// the folder moved aside, as a kill after the swap leaves it): the start, --adopt_watermark and
+// --check_config say so and how to finish it or give up on it, not --adopt_watermark, and leave
+// the file where it is. The start had served such a folder (or, after a real restore, been
+// refused for the watermark alone, pointing to the adoption), and a restore run again then
+// deleted it with what had been written into it.
+TEST_F(RegistrydProcessTest, ADataFolderARestoreLeftUnfinishedIsRefusedSayingHowToFinishIt) {
+  ASSERT_NO_FATAL_FAILURE(Spawn());
+  ASSERT_EQ(kill(pid_, SIGTERM), 0);
+  ASSERT_EQ(WaitExit(), 0);
+  pid_ = -1;
+  const std::string token_file = dir_ + "/data/RESTORE-UNFINISHED";
+  std::ofstream(token_file) << std::string(32, 'c') << "\nbackup 7\nbefore data.before-restore-5\n";
+  for (const char* mode : {"", "--adopt_watermark", "--confirm_clock"}) {
+    SCOPED_TRACE(mode);
+    const std::string cmd = absl::StrCat("timeout 60 " REGISTRY_BINARY_DIR "/registryd --config ",
+                                         dir_, "/registryd.json ", mode, " > ", dir_,
+                                         "/out.txt 2>&1");
+    const int rc = std::system(cmd.c_str());
+    ASSERT_TRUE(WIFEXITED(rc));
+    EXPECT_EQ(WEXITSTATUS(rc), 1);
+    const std::string out = testing::ReadFileOrDie(dir_ + "/out.txt");
+    EXPECT_NE(out.find("was left unfinished"), std::string::npos) << out;
+    EXPECT_NE(out.find("--restore_backup 7"), std::string::npos) << out;
+    EXPECT_NE(out.find(absl::StrCat("put ", dir_, "/data.before-restore-5")), std::string::npos)
+        << out;
+    EXPECT_EQ(out.find("watermark now holds"), std::string::npos) << out;
+    EXPECT_TRUE(std::filesystem::exists(token_file));
+  }
+  const std::string cmd = absl::StrCat(REGISTRY_BINARY_DIR "/registryd --check_config ", dir_,
+                                       "/registryd.json > ", dir_, "/out.txt 2>&1");
+  const int rc = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(rc));
+  EXPECT_EQ(WEXITSTATUS(rc), 2);
+  const std::string out = testing::ReadFileOrDie(dir_ + "/out.txt");
+  EXPECT_NE(out.find("problem: data_dir: a restore of backup 7 into"), std::string::npos) << out;
+  EXPECT_NE(out.find("--restore_backup 7"), std::string::npos) << out;
+}
+
 // A port in use stopped the start with "cannot listen on 127.0.0.1:P" and no reason (gRPC's own
 // line, which has one, is withheld), after a new data folder had been created. The reason is
 // said, and nothing is created.
