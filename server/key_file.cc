@@ -23,7 +23,17 @@ namespace registry::server {
 absl::StatusOr<registry::v1::KeyFile> ReadKeyFile(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) {
-    return absl::NotFoundError(absl::StrCat("key file ", path, ": ", std::strerror(errno)));
+    const int error = errno;
+    // A missing key file at a later start is one to put back, not to make anew: a new key file
+    // opens none of the data, the backups or the erasure ledger written with the lost one.
+    return absl::NotFoundError(absl::StrCat(
+        "key file ", path, ": ", std::strerror(error),
+        error != ENOENT
+            ? ""
+            : ": put back this installation's key file from the key custody copies "
+              "(`registryd --key_file_record FILE` prints a copy's key check value, which must be "
+              "the one on the key ceremony's paper record); --generate_key_file is only for a new "
+              "installation, whose database is empty"));
   }
   if (!S_ISREG(st.st_mode)) {
     return absl::FailedPreconditionError(absl::StrCat("key file ", path, " is not a file"));

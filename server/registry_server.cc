@@ -111,11 +111,14 @@ absl::Status UpgradeSchema(const StorageStack& st, CallGate* gate) {
   const std::string done =
       absl::StrCat(schema == 6 ? absl::StrCat(moved, " checks moved ") : "", filed,
                    " records filed ", aliased, " with aliases");
-  event.set_reference(absl::StrCat("schema ", schema, " to 9: ", done));
+  event.set_reference(absl::StrCat("schema ", schema, " to ", storage::kCurrentStorageSchema,
+                                   ": ", done));
   RETURN_IF_ERROR(
       gate->CommitSystemEvent("storage-schema", "upgrade-storage-schema", std::move(event), &write)
           .status());
-  Log("info", absl::StrCat("storage schema ", schema, " upgraded to 9"), done);
+  Log("info",
+      absl::StrCat("storage schema ", schema, " upgraded to ", storage::kCurrentStorageSchema),
+      done);
   return absl::OkStatus();
 }
 

@@ -74,7 +74,7 @@ absl::StatusOr<std::unique_ptr<ErasureLedger>> ErasureLedger::Open(
     if (errno != ENOENT) return Io("stat", path);
     // A database that has applied erasures is refused before anything is made: an empty file
     // left by the refused start would be taken for the ledger at the next.
-    RETURN_IF_ERROR(ledger->AppliedOf({}).status());
+    RETURN_IF_ERROR(ledger->AppliedOf({}, /*missing=*/true).status());
     const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
     if (fd < 0) return Io("create", path);
     const bool synced = ::fsync(fd) == 0;
@@ -98,13 +98,14 @@ absl::Status ErasureLedger::Check(const std::string& path, const crypto::SecretB
   const ErasureLedger ledger(path, mac_key, db);
   std::vector<Entry> entries;
   struct stat st;
-  if (::stat(path.c_str(), &st) == 0) {
+  const bool missing = ::stat(path.c_str(), &st) != 0;
+  if (!missing) {
     ASSIGN_OR_RETURN(entries, ledger.ReadAll(/*repair=*/false));
   } else if (errno != ENOENT) {
     return Io("stat", path);
   }
   if (db == nullptr) return absl::OkStatus();
-  return ledger.AppliedOf(entries).status();
+  return ledger.AppliedOf(entries, missing).status();
 }
 
 absl::Status ErasureLedger::CheckNoDatabase(const std::string& path,
@@ -194,9 +195,20 @@ absl::StatusOr<ErasureLedger::Progress> ErasureLedger::ReadProgress() const {
   return progress;
 }
 
-absl::StatusOr<uint64_t> ErasureLedger::AppliedOf(const std::vector<Entry>& entries) const {
+absl::StatusOr<uint64_t> ErasureLedger::AppliedOf(const std::vector<Entry>& entries,
+                                                   bool missing) const {
   ASSIGN_OR_RETURN(auto marker, AppliedMarker(*db_));
   const auto [applied, mac] = marker;
+  if (missing && applied > 0) {
+    // Not "truncated, replaced or lost": the file is simply not where it is looked for, most
+    // often because the key file moved and the ledger's path follows it.
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the erasure ledger ", path_, " is missing, but this database has applied ", applied,
+        " erasures from it (erasure_ledger_file defaults to the key file's folder unless it is "
+        "set, so a moved key file moves it too): put the ledger back there from where the key "
+        "file is kept, or set erasure_ledger_file to where it is; registryd does not start "
+        "without it, since a lost ledger would let an erased conviction back"));
+  }
   if (applied > entries.size() ||
       (applied > 0 && !crypto::ConstantTimeEquals(entries[applied - 1].mac, mac))) {
     return absl::FailedPreconditionError(absl::StrCat(

@@ -144,8 +144,10 @@ class ErasureLedger {
   absl::StatusOr<std::vector<Entry>> ReadAll(bool repair) const;
   absl::StatusOr<std::string> Mac(absl::string_view previous_mac, absl::string_view body) const;
   // How many of `entries` the database's marker says it has applied; FailedPrecondition when it
-  // claims entries they do not hold.
-  absl::StatusOr<uint64_t> AppliedOf(const std::vector<Entry>& entries) const;
+  // claims entries they do not hold. `missing`: the file is not there at all (entries is empty),
+  // which is said as such: the usual cause is a key file moved without the ledger beside it.
+  absl::StatusOr<uint64_t> AppliedOf(const std::vector<Entry>& entries,
+                                     bool missing = false) const;
 
   const std::string path_;
   const crypto::SecretBytes mac_key_;

@@ -13,9 +13,11 @@
 #include <utility>
 
 #include "absl/hash/hash.h"
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/str_cat.h"
 #include "common/deterministic_bytes.h"
@@ -50,11 +52,12 @@ constexpr size_t kRecordIdSize = kIdSize;  // hex characters
 constexpr char kFieldSet[] = "person,conviction,reason,dates,author";
 constexpr char kKeyCheckKey[] = "keys/check";
 constexpr char kSchemaKey[] = "schema/version";
-constexpr char kSchemaVersion[] = "9";
+constexpr const char* kSchemaVersion = kCurrentStorageSchema;
 // The earlier schemas upgraded in place: schema 6 kept each vetting check under a key with its
-// time (storage/check_store.h RekeyLegacyRows moves them), schemas 6 and 7 filed no aliases, and
-// schemas 6 to 8 filed loose name tokens of a loose form that did not fold th and dh (ReindexNames
-// files both anew); StageCurrentSchema then marks the database 9.
+// time (storage/check_store.h RekeyLegacyRows moves them), schemas 6 and 7 filed no aliases,
+// schemas 6 to 8 filed loose name tokens of a loose form that did not fold th and dh, and schemas
+// 6 to 9 filed every conviction abroad under one court, "foreign" (ReindexNames files them all
+// anew); StageCurrentSchema then marks the database 10.
 constexpr int kOldestUpgradableSchema = 6;
 bool UpgradableSchema(absl::string_view schema) {
   int n = 0;
@@ -395,8 +398,12 @@ absl::StatusOr<std::unique_ptr<RecordStore>> RecordStore::Create(
     }
     RETURN_IF_ERROR(db->Write(batch));
   } else if (!crypto::ConstantTimeEquals(*stored, check)) {
+    // The next step, in the words of docs/operations.md (the key ceremony and key custody).
     return absl::FailedPreconditionError(
-        "the key file does not belong to this database (key check value differs)");
+        "the key file does not belong to this database (key check value differs): put back this "
+        "installation's key file from the key custody copies; `registryd --key_file_record FILE` "
+        "prints a copy's key check value, which must be the one on the key ceremony's paper "
+        "record");
   } else if (schema.value_or("1") != kSchemaVersion && !UpgradableSchema(schema.value_or("1"))) {
     return absl::FailedPreconditionError(absl::StrCat(
         "the database is in storage schema ", schema.value_or("1"), "; this registryd reads schema ",
@@ -1030,16 +1037,57 @@ absl::Status RecordStore::StageAliasRows(const StoredHead& old_head, const Store
   return restage(kAliasLoose, old_head.alias_loose_tokens(), head.alias_loose_tokens());
 }
 
+bool RecordStore::IsAbroad(const registry::v1::Conviction& c) {
+  // Validation requires both exactly when the court is foreign; either is enough here.
+  return !c.foreign_court().empty() || !c.foreign_country().empty();
+}
+
+std::string RecordStore::DedupCourt(const registry::v1::Conviction& c) const {
+  if (!IsAbroad(c)) return c.court_id();
+  // Words as names are compared (NameNormalizer: case, accents, script, apostrophes), parted by
+  // ASCII spaces, hyphens and other punctuation; a run of digits is a word of its own. A word
+  // the name rules refuse (a symbol in it) is compared by the case-number rules (case folded,
+  // punctuation dropped), else as typed: each step is deterministic.
+  std::vector<std::string> words;
+  std::string run;
+  const auto flush = [&](bool digits) {
+    if (run.empty()) return;
+    std::string word = run;
+    if (digits) {
+      const size_t first = word.find_first_not_of('0');
+      word = first == std::string::npos ? "0" : word.substr(first);
+    } else if (absl::StatusOr<std::string> named = normalizer_->Normalize(run); named.ok()) {
+      word = *std::move(named);
+    } else if (absl::StatusOr<std::string> folded = CanonicalCaseNumber(run); folded.ok()) {
+      word = *std::move(folded);
+    }
+    if (!word.empty()) words.push_back(std::move(word));
+    run.clear();
+  };
+  bool in_digits = false;
+  for (const char ch : c.foreign_court()) {
+    const auto u = static_cast<unsigned char>(ch);
+    const bool digit = absl::ascii_isdigit(u);
+    const bool separator = u < 0x80 && !digit && !absl::ascii_isalpha(u) && ch != '\'';
+    if (separator || digit != in_digits) flush(in_digits);
+    in_digits = digit;
+    if (!separator) run.push_back(ch);
+  }
+  flush(in_digits);
+  return absl::StrCat(c.court_id(), "|", absl::AsciiStrToUpper(c.foreign_country()), "|",
+                      absl::StrJoin(words, " "));
+}
+
 absl::StatusOr<std::string> RecordStore::DedupToken(const registry::v1::Conviction& c,
                                                     absl::string_view pn) const {
   ASSIGN_OR_RETURN(const std::string case_number, CanonicalCaseNumber(c.case_number()));
-  return DedupTokenOf(c.court_id(), case_number, pn);
+  return DedupTokenOf(DedupCourt(c), case_number, pn);
 }
 
-absl::StatusOr<std::string> RecordStore::DedupTokenOf(absl::string_view court_id,
+absl::StatusOr<std::string> RecordStore::DedupTokenOf(absl::string_view court,
                                                       absl::string_view canonical_case_number,
                                                       absl::string_view pn) const {
-  return dedup_index_->Token(absl::StrCat(court_id, "|", canonical_case_number, "|", pn));
+  return dedup_index_->Token(absl::StrCat(court, "|", canonical_case_number, "|", pn));
 }
 
 absl::StatusOr<std::vector<std::string>> RecordStore::EarlierDedupTokens(
@@ -1084,9 +1132,23 @@ absl::StatusOr<std::vector<std::string>> RecordStore::EarlierDedupTokens(
   }
   forms.erase(current);
   std::vector<std::string> tokens;
+  const std::string court = DedupCourt(c);
   for (const std::string& form : forms) {
-    ASSIGN_OR_RETURN(std::string token, DedupTokenOf(c.court_id(), form, pn));
+    ASSIGN_OR_RETURN(std::string token, DedupTokenOf(court, form, pn));
     tokens.push_back(std::move(token));
+  }
+  if (court != c.court_id()) {
+    // Before storage schema 10 every court abroad was the one court "foreign": a conviction
+    // abroad erased then is under a token naming no court abroad, and its court cannot be told
+    // any more. Each spelling's token of that form is looked up too, so that conviction is never
+    // entered again (nor, under the same case number and personal number, one of another court
+    // abroad: what the erased one was cannot be known). Live records were filed anew at the
+    // upgrade (ReindexNames), so none is under such a token.
+    forms.insert(current);
+    for (const std::string& form : forms) {
+      ASSIGN_OR_RETURN(std::string token, DedupTokenOf(c.court_id(), form, pn));
+      tokens.push_back(std::move(token));
+    }
   }
   return tokens;
 }
@@ -1772,6 +1834,15 @@ absl::StatusOr<size_t> RecordStore::ReindexNames(size_t batch_rows, const BatchC
     unaliased.clear_alias_loose_tokens();
     RETURN_IF_ERROR(StageAliasRows(*head, unaliased, w));
     RETURN_IF_ERROR(StageAliasRows(unaliased, indexed, w));
+    // The uniqueness token of a conviction abroad names its court since schema 10 (DedupCourt);
+    // the new token is finer than the one shared by every court abroad, so it clashes with none.
+    absl::StatusOr<std::string> dedup =
+        DedupToken(record->conviction(), person.personal_number());
+    if (dedup.ok() && *dedup != head->dedup_token()) {
+      w->batch()->Delete(Cf::kIndex, IndexKey(kDedup, head->dedup_token(), head->record_id()));
+      RETURN_IF_ERROR(PutIndexRow(kDedup, *dedup, indexed.record_id(), w));
+      indexed.set_dedup_token(*std::move(dedup));
+    }
     ASSIGN_OR_RETURN(std::string encoded, EncodeHead(indexed));
     batches.write()->batch()->Put(Cf::kRecords, indexed.record_id(), encoded);
     batches.write()->record_ids_.push_back(indexed.record_id());

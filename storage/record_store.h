@@ -60,6 +60,10 @@
 
 namespace registry::storage {
 
+// The storage schema this registryd writes and reads; an earlier one (RecordStore::EarlierSchema)
+// is upgraded at the first start, and its audit event and log line name this one.
+inline constexpr char kCurrentStorageSchema[] = "10";
+
 // Registry metadata the server decides for a new version.
 struct VersionMeta {
   std::string actor;  // certificate identity
@@ -317,20 +321,23 @@ class RecordStore {
   absl::StatusOr<std::string> DatesRulesFingerprint() const;
   void StageDatesRulesFingerprint(absl::string_view fingerprint, PendingWrite* w) const;
 
-  // The earlier schema the database is in, 6 to 8, the ones Create opens, or 0 when it is in
+  // The earlier schema the database is in, 6 to 9, the ones Create opens, or 0 when it is in
   // the current one. Schema 6 kept each vetting check under a key with its time (the caller
-  // moves them, CheckStore::RekeyLegacyRows); schemas 6 and 7 had no alias rows, and schemas 6
-  // to 8 loose tokens of an earlier loose form (the caller files them anew, ReindexNames). Then
-  // it commits StageCurrentSchema in an audited batch.
+  // moves them, CheckStore::RekeyLegacyRows); schemas 6 and 7 had no alias rows, schemas 6 to 8
+  // loose tokens of an earlier loose form, and schemas 6 to 9 every conviction abroad under one
+  // court's uniqueness token (the caller files them anew, ReindexNames). Then it commits
+  // StageCurrentSchema in an audited batch.
   absl::StatusOr<int> EarlierSchema() const;
   void StageCurrentSchema(PendingWrite* w) const;
   // Files every record's names anew in the loose index (row 'l' and the head's loose token,
   // under NameNormalizer::LooseForm as it is now) and its aliases in the name indexes (rows 'a'
-  // and 'b', and the head's alias tokens), for records stored before schema 9, in writes of at
-  // most `batch_rows` records each handed to `commit` (audited by the caller). Reads every
-  // record's current version; every record is rewritten. Heads that fail to open are left as
-  // they are (the data check names them). An alias that cannot be normalised (stored before
-  // aliases were checked so) is left out of the index and counted in *skipped (when given).
+  // and 'b', and the head's alias tokens), and a conviction abroad's uniqueness token (row 'd'
+  // and the head's, naming its court since schema 10), for records stored before schema 10, in
+  // writes of at most `batch_rows` records each handed to `commit` (audited by the caller).
+  // Reads every record's current version; every record is rewritten. Heads that fail to open
+  // are left as they are (the data check names them). An alias that cannot be normalised
+  // (stored before aliases were checked so) is left out of the index and counted in *skipped
+  // (when given).
   // Returns how many records were filed; *aliased (when given) counts those with aliases.
   absl::StatusOr<size_t> ReindexNames(size_t batch_rows, const BatchCommitFn& commit,
                                       size_t* aliased = nullptr, size_t* skipped = nullptr);
@@ -523,8 +530,16 @@ class RecordStore {
                               PendingWrite* w) const;
   absl::StatusOr<std::string> DedupToken(const registry::v1::Conviction& c,
                                          absl::string_view personal_number) const;
-  // The token of a canonical case number (CanonicalCaseNumber) of a court and a person.
-  absl::StatusOr<std::string> DedupTokenOf(absl::string_view court_id,
+  // Whether the conviction is of a court abroad (its foreign_court or foreign_country is set).
+  static bool IsAbroad(const registry::v1::Conviction& c);
+  // The court a uniqueness token names: a Kosovo court's id; for a court abroad, which all share
+  // one id, the id with the foreign country and the foreign court's name folded as names are
+  // compared ("Landesgericht Wien" = "LANDESGERICHT  WIEN"), so that two courts abroad are two
+  // convictions under one case number (since storage schema 10).
+  std::string DedupCourt(const registry::v1::Conviction& c) const;
+  // The token of a canonical case number (CanonicalCaseNumber) of a court (DedupCourt) and a
+  // person.
+  absl::StatusOr<std::string> DedupTokenOf(absl::string_view court,
                                            absl::string_view canonical_case_number,
                                            absl::string_view personal_number) const;
   // The uniqueness tokens, other than DedupToken's, that a record stored or a conviction erased
@@ -532,7 +547,8 @@ class RecordStore {
   // and Latin, letter for letter), the year in two digits or four (21, 1921, 2021), a number
   // word ("nr.", "br.", "бр.", "no.") before the number, and the form before number words were
   // dropped (CaseNumberForm::kWithNumberWords). Looked up, never stored: a record keeps the token
-  // of its own spelling.
+  // of its own spelling. For a court abroad, also every spelling's token under the one court
+  // "foreign" that schemas before 10 gave every court abroad (a conviction erased then).
   absl::StatusOr<std::vector<std::string>> EarlierDedupTokens(
       const registry::v1::Conviction& c, absl::string_view personal_number) const;
   // The record's head; NotFound for unknown or expunged ids. With `verify`, DataLoss when its MAC

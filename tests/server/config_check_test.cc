@@ -289,7 +289,8 @@ TEST_F(CheckConfigTest, AMissingErasureLedgerIsAProblemAsAtStartAndNeitherMakesA
   ASSERT_TRUE(std::filesystem::remove(ledger));
 
   const std::string problem = absl::StrCat("erasure_ledger_file: the erasure ledger ", ledger,
-                                           " does not hold the 1 erasures");
+                                           " is missing, but this database has applied 1 "
+                                           "erasures");
   EXPECT_THAT(Check(), ::testing::ElementsAre(HasSubstr(problem)));
   std::string out;
   EXPECT_EQ(Run(&out), 2) << out;
@@ -298,7 +299,7 @@ TEST_F(CheckConfigTest, AMissingErasureLedgerIsAProblemAsAtStartAndNeitherMakesA
   EXPECT_FALSE(std::filesystem::exists(ledger)) << "the check made a ledger";
   EXPECT_EQ(Start(&out), 2) << out;
   EXPECT_THAT(testing::OneErrorLogLine(out).fields().at("msg").string_value(),
-              HasSubstr("does not hold the 1 erasures"));
+              HasSubstr("is missing, but this database has applied 1 erasures"));
   EXPECT_FALSE(std::filesystem::exists(ledger)) << "the refused start made an empty ledger";
 }
 

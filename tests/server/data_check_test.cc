@@ -705,7 +705,7 @@ TEST_F(DataCheckTest, ChecksStoredUnderTheEarlierLayoutMoveAtStartUp) {
   EXPECT_EQ(moved.reference(), "vetting checks batch 1: 1 rows");
   const v1::AuditEvent upgraded = testing::StoredEvent(*server_, size - 1);
   EXPECT_EQ(upgraded.actor(), "system:storage-schema");
-  EXPECT_EQ(upgraded.reference(), "schema 6 to 9: 1 checks moved 0 records filed 0 with aliases");
+  EXPECT_EQ(upgraded.reference(), "schema 6 to 10: 1 checks moved 0 records filed 0 with aliases");
   // Once: the next start finds schema 9 and leaves the checks alone.
   ASSERT_TRUE(server_->Restart().ok());
   EXPECT_EQ(testing::AuditLogSize(*server_), size);
@@ -786,7 +786,7 @@ TEST_F(DataCheckTest, AliasesOfAnEarlierSchemaAreFiledAtStartUp) {
   EXPECT_EQ(filed.reference(), "names batch 1: 2 records");
   EXPECT_THAT(filed.record_ids(), ::testing::UnorderedElementsAre(id, other_id));
   EXPECT_EQ(testing::StoredEvent(*server_, size - 1).reference(),
-            "schema 7 to 9: 2 records filed 1 with aliases");
+            "schema 7 to 10: 2 records filed 1 with aliases");
   EXPECT_EQ(Verify().problem_count(), 0u);
   v1::SearchRecordsRequest search;
   search.mutable_name()->set_surname("Berisha");
@@ -820,7 +820,7 @@ TEST_F(DataCheckTest, LooseTokensOfAnEarlierSchemaAreFiledAnewAtStartUp) {
     ASSERT_TRUE(db->Write(batch).ok());
   });
   EXPECT_EQ(testing::StoredEvent(*server_, testing::AuditLogSize(*server_) - 1).reference(),
-            "schema 8 to 9: 1 records filed 0 with aliases");
+            "schema 8 to 10: 1 records filed 0 with aliases");
   EXPECT_EQ(Verify().problem_count(), 0u);
   v1::SearchRecordsRequest search;
   search.mutable_name()->set_surname("\xd0\xa2\xd0\xb0\xd1\x87\xd0\xb8");            // Тачи

@@ -13,6 +13,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "gtest/gtest.h"
 #include "tests/server/record_service_fixture.h"
@@ -132,6 +133,24 @@ TEST_F(KeyFileTest, AMissingFileIsNotFoundAndAFolderIsNoFile) {
   std::filesystem::create_directory(Path("folder"));
   ::chmod(Path("folder").c_str(), 0700);
   EXPECT_EQ(ReadKeyFile(Path("folder")).status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// A missing key file said only "No such file or directory": at a later start the next step is
+// to put the installation's key file back from its custody copies, checked against the key
+// ceremony's paper record, never to make a new one (which opens none of the data).
+TEST_F(KeyFileTest, AMissingFileSaysToPutItBackAndThatGeneratingIsForANewInstallationOnly) {
+  const absl::Status missing = ReadKeyFile(Path("absent.json")).status();
+  EXPECT_EQ(missing.code(), absl::StatusCode::kNotFound);
+  const std::string message(missing.message());
+  EXPECT_TRUE(absl::StartsWith(
+      message, absl::StrCat("key file ", Path("absent.json"), ": No such file or directory: ")))
+      << message;
+  for (const char* said : {"put back this installation's key file from the key custody copies",
+                           "`registryd --key_file_record FILE`",
+                           "the key ceremony's paper record",
+                           "--generate_key_file is only for a new installation"}) {
+    EXPECT_TRUE(absl::StrContains(message, said)) << said << " in " << message;
+  }
 }
 
 TEST_F(KeyFileTest, MalformedJsonIsRefusedWithoutQuotingIt) {
@@ -331,6 +350,12 @@ TEST_F(KeyFileStartUpTest, ForeignKeyFileOrOneWithoutTheRecordsKekIsRefusedAtSta
   EXPECT_EQ(started.code(), absl::StatusCode::kFailedPrecondition) << started;
   EXPECT_TRUE(absl::StrContains(started.message(), "does not belong to this database"))
       << started;
+  // With the next step: the right key file, told by the ceremony's record.
+  for (const char* said : {"put back this installation's key file from the key custody copies",
+                           "`registryd --key_file_record FILE` prints a copy's key check value",
+                           "the key ceremony's paper record"}) {
+    EXPECT_TRUE(absl::StrContains(started.message(), said)) << said << " in " << started;
+  }
 
   // A key file without the record's KEK version: refused at start too (it served DATA_LOSS on
   // every read of the record).

@@ -523,6 +523,45 @@ TEST_F(RecordServiceTest, TheSameConvictionUnderAnotherSpellingOfItsCaseNumberIs
   EXPECT_EQ(record.conviction().case_number(), "P 5/2020");
 }
 
+// Every court abroad has the court id "foreign", and the uniqueness rule held only the id: a
+// second conviction abroad under the same case number and personal number (Tirana after Vienna)
+// was refused ALREADY_EXISTS, and after the first was expunged FAILED_PRECONDITION as that
+// expunged conviction. The court abroad counts, by its country and its name as names compare.
+TEST_F(RecordServiceTest, ConvictionsOfTwoCourtsAbroadUnderOneCaseNumberAreBothEntered) {
+  v1::CreateRecordRequest vienna = testing::ExampleRecord();
+  vienna.mutable_person()->set_personal_number("4200000001");
+  vienna.mutable_conviction()->set_court_id("foreign");
+  vienna.mutable_conviction()->set_case_number("12/2020");
+  vienna.mutable_conviction()->set_foreign_court("Landesgericht Wien");
+  vienna.mutable_conviction()->set_foreign_country("AT");
+  v1::CreateRecordRequest tirana = vienna;
+  tirana.mutable_conviction()->set_foreign_court("Gjykata e Rrethit Tiran\xc3\xab");
+  tirana.mutable_conviction()->set_foreign_country("AL");
+  const std::string first = CreateOrFail(vienna);
+  v1::CreateRecordRequest vienna_again = vienna;
+  vienna_again.mutable_conviction()->set_foreign_court("LANDESGERICHT  WIEN");
+  std::string id;
+  grpc::Status s = Create(vienna_again, &id);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ALREADY_EXISTS) << s.error_message();
+  EXPECT_EQ(s.error_message(),
+            "a record with this court, case number and personal number exists: " + first);
+
+  grpc::ClientContext ctx;
+  v1::ExpungeRecordRequest expunge;
+  expunge.set_record_id(first);
+  expunge.set_legal_basis("CC 04/L-082 art. 103");
+  v1::ExpungeRecordResponse expunged;
+  ASSERT_TRUE(clerk_->ExpungeRecord(&ctx, expunge, &expunged).ok());
+  const std::string second = CreateOrFail(tirana);
+  EXPECT_NE(second, first);
+  // The expunged one stays out.
+  s = Create(vienna_again, &id);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  v1::Record record;
+  ASSERT_TRUE(Get(second, &record).ok());
+  EXPECT_EQ(record.conviction().foreign_country(), "AL");
+}
+
 // A row of an import that is the same conviction as another row of it names that row's line
 // too: the clerk was told only that it repeated "another row of this import", and had to find
 // which among hundreds. The row it repeats is the one of the same court, personal number and

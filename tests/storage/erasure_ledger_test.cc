@@ -12,6 +12,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "crypto/hmac.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/data_files.h"
 #include "tests/testing/test_pki.h"
@@ -212,6 +213,31 @@ TEST_F(ErasureLedgerTest, ADatabaseAheadOfItsLedgerIsRefused) {
   EXPECT_EQ(Open().status().code(), absl::StatusCode::kFailedPrecondition);
   std::filesystem::remove(path_);
   EXPECT_EQ(Open().status().code(), absl::StatusCode::kFailedPrecondition);
+}
+
+// A ledger that is not there was said to be "truncated, replaced or lost", with no next step,
+// also when the cause was a key file moved to another folder (the ledger's path defaults to the
+// key file's folder): missing is said as such, with where the path comes from and what to do.
+TEST_F(ErasureLedgerTest, AMissingLedgerIsSaidMissingWithWhereItIsLookedForAndWhatToDo) {
+  {
+    auto ledger = Open();
+    AppendAndCommit(**ledger, 0);
+  }
+  std::filesystem::remove(path_);
+  for (const absl::Status& refused :
+       {Open().status(), ErasureLedger::Check(path_, key_, db_.get())}) {
+    EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
+    EXPECT_THAT(refused.message(),
+                ::testing::AllOf(
+                    ::testing::HasSubstr(absl::StrCat("the erasure ledger ", path_,
+                                                      " is missing, but this database has "
+                                                      "applied 1 erasures")),
+                    ::testing::HasSubstr("defaults to the key file's folder unless it is set"),
+                    ::testing::HasSubstr("put the ledger back there from where the key file is "
+                                         "kept, or set erasure_ledger_file")))
+        << refused;
+    EXPECT_FALSE(std::filesystem::exists(path_)) << "a refused open made an empty ledger";
+  }
 }
 
 }  // namespace

@@ -23,6 +23,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "crypto/blind_index.h"
+#include "crypto/hmac.h"
 #include "crypto/keyring.h"
 #include "crypto/secret_bytes.h"
 #include "gmock/gmock.h"
@@ -31,6 +32,7 @@
 #include "rocksdb/perf_context.h"
 #include "rocksdb/perf_level.h"
 #include "common/clock.h"
+#include "common/deterministic_bytes.h"
 #include "storage/audit_log.h"
 #include "storage/database.h"
 #include "storage/keyring_holder.h"
@@ -416,6 +418,139 @@ TEST_F(RecordStoreTest, SameCourtCaseAndPersonalNumberIsAlreadyExists) {
                      MakeConviction("basic-prishtine", "P 123/2024"))
                   .ok());
   EXPECT_EQ(ByPersonalNumber("1234567890").size(), 3u);
+}
+
+Conviction Abroad(absl::string_view court, absl::string_view country,
+                   absl::string_view case_number = "12/2020") {
+  Conviction c = MakeConviction("foreign", case_number);
+  c.set_foreign_court(std::string(court));
+  c.set_foreign_country(std::string(country));
+  return c;
+}
+
+// Every court abroad has the court id "foreign": the uniqueness token held only that, so a
+// conviction in Tirana under the case number and personal number of one in Vienna was refused as
+// ALREADY_EXISTS, and after the Vienna one was expunged as an expunged conviction. The court
+// abroad is its country and its name, folded as names are compared.
+TEST_F(RecordStoreTest, ConvictionsOfTwoCourtsAbroadUnderOneCaseNumberAreTwoRecords) {
+  const Person person = MakePerson("Gashi", "Luan", "1975-01-01", "4200000001");
+  const std::string vienna = CreateOrFail(person, Abroad("Landesgericht Wien", "AT"));
+  ASSERT_FALSE(vienna.empty());
+  const absl::StatusOr<std::string> tirana =
+      Create(person, Abroad("Gjykata e Rrethit Tiran\xc3\xab", "AL"));
+  ASSERT_TRUE(tirana.ok()) << tirana.status();
+  // The same court in another case, accents or spacing is the same conviction; the same name in
+  // another country is another court.
+  for (const char* spelling :
+       {"LANDESGERICHT  WIEN", " landesgericht wien.", "Landesgericht-Wien"}) {
+    EXPECT_EQ(Create(person, Abroad(spelling, "AT")).status().code(),
+              absl::StatusCode::kAlreadyExists)
+        << spelling;
+  }
+  EXPECT_EQ(Create(person, Abroad("GJYKATA E RRETHIT TIRANE", "AL")).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_TRUE(Create(person, Abroad("Landesgericht Wien", "DE")).ok());
+  // A number in the court's name is part of it: "No. 3" and "No 03" are one court, "No. 4"
+  // another.
+  EXPECT_TRUE(Create(person, Abroad("District Court No. 3", "GB")).ok());
+  EXPECT_EQ(Create(person, Abroad("district court no 03", "GB")).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_TRUE(Create(person, Abroad("District Court No. 4", "GB")).ok());
+
+  // Expunged, the Vienna conviction stays out (in any spelling of its court); Tirana's is live.
+  {
+    absl::StatusOr<PendingWrite> expunge = store_->PrepareExpunge(vienna);
+    ASSERT_TRUE(expunge.ok()) << expunge.status();
+    ASSERT_TRUE(db_->Write(*expunge->batch()).ok());
+  }
+  EXPECT_EQ(Create(person, Abroad("landesgericht wien", "AT")).status(), ErasedConvictionError());
+  EXPECT_EQ(Create(person, Abroad("Gjykata e Rrethit Tiran\xc3\xab", "AL")).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_TRUE(Create(person, Abroad("Tribunale di Roma", "IT")).ok());
+}
+
+// A conviction abroad expunged before the court abroad was in the token (storage schema 9) left
+// an erased-conviction row under the token of the court id "foreign" alone, from which its court
+// cannot be told: that row still refuses the conviction, in every spelling of its case number.
+TEST_F(RecordStoreTest, AConvictionAbroadErasedBeforeSchemaTenStaysErased) {
+  const Person person = MakePerson("Gashi", "Luan", "1975-01-01", "4200000002");
+  absl::StatusOr<std::unique_ptr<crypto::BlindIndexer>> indexer =
+      crypto::BlindIndexer::Create(derivation_root_, "court-case-person");
+  ASSERT_TRUE(indexer.ok()) << indexer.status();
+  absl::StatusOr<std::string> canonical = CanonicalCaseNumber("12/2020");
+  ASSERT_TRUE(canonical.ok()) << canonical.status();
+  absl::StatusOr<std::string> earlier =
+      (*indexer)->Token(absl::StrCat("foreign|", *canonical, "|", person.personal_number()));
+  ASSERT_TRUE(earlier.ok()) << earlier.status();
+  PendingWrite erased;
+  ASSERT_TRUE(store_->StageErasedRow(*earlier, "0123456789abcdef0123456789abcdef", &erased).ok());
+  ASSERT_TRUE(db_->Write(*erased.batch()).ok());
+
+  for (const char* case_number : {"12/2020", "12/20", "nr. 12/2020"}) {
+    EXPECT_EQ(Create(person, Abroad("Landesgericht Wien", "AT", case_number)).status(),
+              ErasedConvictionError())
+        << case_number;
+  }
+  EXPECT_TRUE(Create(person, Abroad("Landesgericht Wien", "AT", "13/2020")).ok());
+}
+
+// A database of schema 9 holds its live convictions abroad under the token of the court id
+// alone; the upgrade (ReindexNames) files each under its court's token, so that another court's
+// conviction under the same case number gets in, and the record itself is still found.
+TEST_F(RecordStoreTest, TheUpgradeFilesAConvictionAbroadUnderItsCourt) {
+  const Person person = MakePerson("Gashi", "Luan", "1975-01-01", "4200000003");
+  const std::string vienna = CreateOrFail(person, Abroad("Landesgericht Wien", "AT"));
+  ASSERT_FALSE(vienna.empty());
+  // Put the record as schema 9 filed it: head and row 'd' under the token of "foreign" alone.
+  absl::StatusOr<std::unique_ptr<crypto::BlindIndexer>> indexer =
+      crypto::BlindIndexer::Create(derivation_root_, "court-case-person");
+  ASSERT_TRUE(indexer.ok()) << indexer.status();
+  absl::StatusOr<std::string> canonical = CanonicalCaseNumber("12/2020");
+  ASSERT_TRUE(canonical.ok()) << canonical.status();
+  absl::StatusOr<std::string> legacy =
+      (*indexer)->Token(absl::StrCat("foreign|", *canonical, "|", person.personal_number()));
+  ASSERT_TRUE(legacy.ok()) << legacy.status();
+  const auto mac_key = [&](absl::string_view purpose) {
+    absl::StatusOr<crypto::SecretBytes> secret = crypto::DeriveKey(derivation_root_, purpose);
+    EXPECT_TRUE(secret.ok()) << secret.status();
+    return *crypto::HmacSha256Key::Create(*secret);
+  };
+  const std::unique_ptr<crypto::HmacSha256Key> head_key = mac_key("mac/record-head/v1");
+  const std::unique_ptr<crypto::HmacSha256Key> row_key = mac_key("mac/index-row/v1");
+  absl::StatusOr<std::optional<std::string>> raw = db_->Get(Cf::kRecords, vienna);
+  ASSERT_TRUE(raw.ok() && raw->has_value());
+  StoredHead head;
+  ASSERT_TRUE(head.ParseFromString(**raw));
+  const std::string current = head.dedup_token();
+  ASSERT_NE(current, *legacy);
+  head.set_dedup_token(*legacy);
+  head.clear_mac();
+  std::string bytes = "kjc-registry/head/v1";
+  AppendDeterministicBytes(head, &bytes);
+  head.set_mac(*head_key->Mac(bytes));
+  const std::string legacy_row = absl::StrCat("d", *legacy, vienna);
+  Batch batch;
+  batch.Put(Cf::kRecords, vienna, head.SerializeAsString());
+  batch.Delete(Cf::kIndex, absl::StrCat("d", current, vienna));
+  batch.Put(Cf::kIndex, legacy_row,
+            *row_key->Mac(absl::StrCat("kjc-registry/index-row/v1|", legacy_row)));
+  ASSERT_TRUE(db_->Write(batch).ok());
+  // As schema 9 answered: every court abroad is Vienna's.
+  ASSERT_EQ(Create(person, Abroad("Tribunale di Roma", "IT")).status().code(),
+            absl::StatusCode::kAlreadyExists);
+
+  absl::StatusOr<size_t> filed = store_->ReindexNames(10, [&](PendingWrite w, size_t) {
+    return db_->Write(*w.batch());
+  });
+  ASSERT_TRUE(filed.ok()) << filed.status();
+  EXPECT_EQ(*filed, 1u);
+  absl::StatusOr<std::optional<std::string>> row = db_->Get(Cf::kIndex, legacy_row);
+  ASSERT_TRUE(row.ok());
+  EXPECT_FALSE(row->has_value()) << "the row of the court id alone stayed";
+  EXPECT_EQ(Create(person, Abroad("LANDESGERICHT WIEN", "AT")).status().code(),
+            absl::StatusCode::kAlreadyExists);
+  EXPECT_TRUE(Create(person, Abroad("Tribunale di Roma", "IT")).ok());
+  EXPECT_TRUE(store_->Get(vienna).ok());
 }
 
 // The uniqueness token's case number: what one clerk or another may type for one case number is
