@@ -3,6 +3,7 @@
 #ifndef REGISTRY_CLIENT_CONSOLE_PAGES_H_
 #define REGISTRY_CLIENT_CONSOLE_PAGES_H_
 
+#include <optional>
 #include <set>
 #include <string>
 #include <utility>
@@ -104,6 +105,16 @@ std::string OpenRecordForm(const PageContext& ctx, const std::string& error);
 // "<table>" of rows, with a caption.
 std::string RecordTable(const PageContext& ctx, const registry::v1::Record& record,
                         const std::string& caption);
+
+// A POST whose answer is a page made after a registry call (a data subject's request, a refused
+// form) is answered by a redirect to that page, kept in the session, so that a reload or the
+// back button shows it again and sends nothing: KeepFormAnswer keeps `answer` under a new id and
+// redirects to `answer.form` + `infix` + the id; FindFormAnswer finds it again by the id in the
+// address (the route's last group), only for the form `form`; ShownRequest is the request of a
+// page that shows the form again, the answer's fields in it as a form's body would hold them.
+void KeepFormAnswer(PageContext& ctx, FormAnswer answer, absl::string_view infix);
+std::optional<FormAnswer> FindFormAnswer(PageContext& ctx, const std::string& form);
+httplib::Request ShownRequest(const PageContext& ctx, const FormAnswer& answer);
 
 // A job's page once it has finished: the import's report, the verification's result.
 std::string ImportJobResult(const PageContext& ctx, Job& job);

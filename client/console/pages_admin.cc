@@ -172,12 +172,29 @@ void SendRotateForm(PageContext& ctx, const std::string& error, const std::strin
 
 void RotateForm(PageContext& ctx) { SendRotateForm(ctx, "", "", 200); }
 
+// A rotation the registry refused, said from the session above the form; nothing is sent.
+void RotateRefused(PageContext& ctx) {
+  std::optional<FormAnswer> answer = FindFormAnswer(ctx, "/admin/rotate-keys");
+  if (!answer.has_value()) return ctx.SendLocalError("admin.rotate.refused_gone", 404);
+  SendRotateForm(ctx, "", ctx.ErrorBox(answer->refused), answer->http_status);
+}
+
 void Rotate(PageContext& ctx) {
   // Typed, not clicked: a new key version is for good.
   if (absl::StripAsciiWhitespace(ctx.Param("confirm")) != kRotateWord) {
     return SendRotateForm(ctx, ctx.Tf("admin.rotate.mismatch", {{"word", kRotateWord}}), "", 400);
   }
   absl::StatusOr<v1::RotateKeysResponse> rotated = ctx.registry().RotateKeys();
+  // A refusal is answered by a redirect to a page that says it (KeepFormAnswer): a page
+  // answering the POST was sent again by back and reload, a second audited rotation. Not a
+  // registry that was not reached: the box says to check whether the rotation was made.
+  if (!rotated.ok() && !RegistryUnreachable(rotated.status())) {
+    FormAnswer refused;
+    refused.form = "/admin/rotate-keys";
+    refused.refused = rotated.status();
+    refused.http_status = FailedCallStatus(rotated.status(), 400);
+    return KeepFormAnswer(ctx, std::move(refused), "/refused/");
+  }
   if (!rotated.ok()) {
     return SendRotateForm(ctx, "", ctx.ErrorBox(rotated.status()),
                           FailedCallStatus(rotated.status(), 400));
@@ -222,6 +239,7 @@ void AddAdminPages(Console&,
   add("GET", "/admin/checks/([0-9a-f]{32})", admin, CheckResult);
   add("GET", "/admin/rotate-keys", admin, RotateForm);
   add("POST", "/admin/rotate-keys", admin, Rotate);
+  add("GET", "/admin/rotate-keys/refused/([0-9a-f]{32})", admin, RotateRefused);
   add("GET", "/admin/rotated", admin, Rotated);
 }
 

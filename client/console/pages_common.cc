@@ -386,4 +386,36 @@ void AddCommonPages(Console&,
   add("POST", "/language", {}, SetLanguage);
 }
 
+// Keeps `answer` in the session under a new id and redirects to its page, `answer.form` +
+// `infix` + the id: what the form's POST answers, so that a reload or the back button shows the
+// page again and does not send the form again (nor repeat its audited call).
+void KeepFormAnswer(PageContext& ctx, FormAnswer answer, absl::string_view infix) {
+  const std::string id = RandomHex(16);
+  const std::string address = absl::StrCat(answer.form, infix, id);
+  {
+    absl::MutexLock lock(&ctx.session().mu);
+    ctx.session().form_answers.Add(id, std::move(answer));
+  }
+  ctx.Redirect(address);
+}
+
+// The answer kept under the id in the address (the route's last group) for the form `form`; none
+// for an id this session does not hold, or holds for another form.
+std::optional<FormAnswer> FindFormAnswer(PageContext& ctx, const std::string& form) {
+  const std::string id = ctx.request().matches[ctx.request().matches.size() - 1];
+  absl::MutexLock lock(&ctx.session().mu);
+  const FormAnswer* found = ctx.session().form_answers.Find(id);
+  if (found == nullptr || found->form != form) return std::nullopt;
+  return *found;
+}
+
+// The request of a page that shows a kept form again: its fields, from the session, go into the
+// page's own request as a form's body would (never into an address), as SearchResults does.
+httplib::Request ShownRequest(const PageContext& ctx, const FormAnswer& answer) {
+  httplib::Request shown = ctx.request();
+  shown.params.clear();
+  for (const auto& [name, value] : answer.fields) shown.params.emplace(name, value);
+  return shown;
+}
+
 }  // namespace registry::console

@@ -123,12 +123,13 @@ std::string ProblemHtml(const PageContext& ctx, client::ImportFormat format,
     }
     std::string translated;
     if (!path.empty() && !rule.empty()) {
-      if (bad.from_registry) {
+      // A row the console found bad holds the registry's problems of its other cells too
+      // (AddRegistryProblems), in the registry's words: those are translated as the registry's.
+      if (!bad.from_registry) translated = LocalRuleHtml(ctx, rule);
+      if (translated.empty()) {
         FieldError error;
         std::tie(error.key, error.values) = RuleKey(rule);
         if (!error.key.empty()) translated = ErrorText(ctx, error);
-      } else {
-        translated = LocalRuleHtml(ctx, rule);
       }
     }
     if (translated.empty() || !absl::EndsWith(named, rest)) {
@@ -285,8 +286,13 @@ void DryRun(PageContext& ctx) {
   }
   absl::StatusOr<client::ParsedImport> parsed = client::ParseImport(*format, file.content);
   if (!parsed.ok()) {
-    return ctx.SendPage(ctx.T("import.title"),
-                        absl::StrCat(ctx.ErrorBox(parsed.status()), ImportForm(ctx)), 400);
+    // The console's own finding (the registry was not asked): "Not possible" in the page's
+    // language, the reader's words beside it marked as English. They name no cell of a row.
+    std::string box = ctx.LocalErrorBox("import.unreadable");
+    box.resize(box.size() - std::string("</div>").size());
+    absl::StrAppend(&box, "<p>", ctx.T("error.details"), " <q lang=\"en\" id=\"file-problem\">",
+                    Text(parsed.status().message()), "</q></p></div>");
+    return ctx.SendPage(ctx.T("import.title"), absl::StrCat(box, ImportForm(ctx)), 400);
   }
   // Rows that cannot be sent (not UTF-8, too large) are listed by their line, as registry-cli
   // lists them, and the others are still checked: one such row failed the whole check.
@@ -295,30 +301,68 @@ void DryRun(PageContext& ctx) {
   client::OrderForImport(&parsed->rows);
   std::vector<v1::ImportRowResult> results;
   absl::Status sent = SendRows(ctx.registry(), parsed->rows, /*dry_run=*/true, &results, nullptr);
+  // A refusal is answered by a redirect to a page that says it (KeepFormAnswer), as the check
+  // is: a page answering the POST was sent again, file and all, by back and reload, and checked
+  // again. Not a registry that was not reached: nothing was checked, and sending the form again
+  // is what to do.
+  if (!sent.ok() && !RegistryUnreachable(sent)) {
+    FormAnswer answer;
+    answer.form = "/import";
+    answer.refused = sent;
+    answer.http_status = FailedCallStatus(sent, 400);
+    return KeepFormAnswer(ctx, std::move(answer), "/refused/");
+  }
   if (!sent.ok()) {
     return ctx.SendPage(ctx.T("import.title"), absl::StrCat(ctx.ErrorBox(sent), ImportForm(ctx)),
                         FailedCallStatus(sent, 400));
   }
-  size_t valid = 0, created = 0, duplicates = 0;
-  std::vector<BadLine> invalid = ConsoleFound(parsed->errors);
-  Count(results, &valid, &created, &duplicates, &invalid);
-
+  // A row refused here for some of its cells is checked by the registry for the others (a dry
+  // run, which stores nothing), as registry-cli's import checks it: every problem of the row is
+  // named at once, so that the clerk mends it in one round. Without an answer the rows are said
+  // with the problems found here alone.
+  for (const v1::ImportRecordsRequest& check :
+       client::ImportCheckRequests(parsed->errors, kImportBatch, kMaxBatchBytes)) {
+    const absl::StatusOr<v1::ImportRecordsResponse> checked = ctx.registry().ImportRecords(check);
+    if (!checked.ok()) break;
+    client::AddRegistryProblems(*format, *checked, &parsed->errors);
+  }
   auto upload = std::make_shared<Upload>();
   upload->file_name = file.filename;
   upload->format = *format;
   upload->parsed = *std::move(parsed);
+  upload->checked = std::move(results);
   const std::string upload_id = RandomHex(16);
   {
     absl::MutexLock lock(&ctx.session().mu);
     ctx.session().uploads.Add(upload_id, upload);
   }
+  // Answered by a redirect to the check's page, which shows it from the session: a page
+  // answering the POST was sent again, file and all, by a reload, and checked again.
+  ctx.Redirect(absl::StrCat("/import/checks/", upload_id));
+}
+
+// A file's dry run, as its POST made it: what the registry said of its rows, and the button
+// that imports them. Shown from the session until the import starts; the registry is not asked.
+void CheckPage(PageContext& ctx) {
+  const std::string upload_id = ctx.request().matches[1];
+  std::shared_ptr<Upload> upload;
+  {
+    absl::MutexLock lock(&ctx.session().mu);
+    if (const std::shared_ptr<Upload>* found = ctx.session().uploads.Find(upload_id)) {
+      upload = *found;
+    }
+  }
+  if (upload == nullptr) return ctx.SendLocalError("import.gone", 404);
+  size_t valid = 0, created = 0, duplicates = 0;
+  std::vector<BadLine> invalid = ConsoleFound(upload->parsed.errors);
+  Count(upload->checked, &valid, &created, &duplicates, &invalid);
   std::string body = absl::StrCat(
       "<div class=\"notice\" role=\"status\" id=\"dry-run-summary\"><p>",
-      ctx.Tf("import.dry_summary", {{"file", Text(file.filename)},
+      ctx.Tf("import.dry_summary", {{"file", Text(upload->file_name)},
                                     {"valid", absl::StrCat(valid)},
                                     {"duplicates", absl::StrCat(duplicates)},
                                     {"invalid", absl::StrCat(invalid.size())}}),
-      "</p></div>", LineErrors(ctx, *format, invalid));
+      "</p></div>", LineErrors(ctx, upload->format, invalid));
   if (valid > 0) {
     absl::StrAppend(&body, "<form method=\"post\" action=\"/import/run\">", ctx.CsrfInput(),
                     "<input type=\"hidden\" name=\"upload\" value=\"", upload_id, "\"><p>",
@@ -327,6 +371,14 @@ void DryRun(PageContext& ctx) {
   }
   absl::StrAppend(&body, "<h2>", ctx.T("import.another"), "</h2>", ImportForm(ctx));
   ctx.SendPage(ctx.T("import.dry_title"), body);
+}
+
+// A dry run the registry refused, said from the session above the import form.
+void CheckRefused(PageContext& ctx) {
+  std::optional<FormAnswer> answer = FindFormAnswer(ctx, "/import");
+  if (!answer.has_value()) return ctx.SendLocalError("import.gone", 404);
+  ctx.SendPage(ctx.T("import.title"), absl::StrCat(ctx.ErrorBox(answer->refused), ImportForm(ctx)),
+               answer->http_status);
 }
 
 void RunImport(PageContext& ctx) {
@@ -390,6 +442,9 @@ void AddImportPages(Console&,
   add("GET", "/import", clerk, ImportPage);
   add("POST", "/import", clerk, DryRun);
   add("POST", "/import/run", clerk, RunImport);
+  // The pages a dry run redirects to.
+  add("GET", "/import/checks/([0-9a-f]{32})", clerk, CheckPage);
+  add("GET", "/import/refused/([0-9a-f]{32})", clerk, CheckRefused);
   // A job belongs to the session that started it; any role that can start one may follow it.
   add("GET", "/jobs/([0-9a-f]{32})", {}, ShowJob);
   add("GET", "/jobs/([0-9a-f]{32})\\.json", {}, JobState);

@@ -872,6 +872,26 @@ void SendExpungeForm(PageContext& ctx, const std::string& id, const v1::Record* 
       status);
 }
 
+// An expunging refused (by the console or the registry), shown again from the session: the
+// record as it was read, the legal basis as typed, each problem beside its field; the registry is
+// not asked again.
+void ExpungeRefused(PageContext& ctx) {
+  const std::string id = RecordId(ctx);
+  const std::string form = absl::StrCat("/records/", id, "/expunge");
+  std::optional<FormAnswer> answer = FindFormAnswer(ctx, form);
+  if (!answer.has_value()) return ctx.SendLocalError("record.refused_gone", 404);
+  const httplib::Request shown = ShownRequest(ctx, *answer);
+  PageContext page(ctx.console(), shown, ctx.response(), ctx.session_ptr(), /*restored=*/true);
+  page.set_language_back(ctx.request().path);
+  std::string basis_error = ServerErrorFor(page, answer->refused, "legal_basis");
+  if (answer->basis_missing) basis_error = page.T("record.expunge.basis_needed");
+  SendExpungeForm(page, id, &answer->record, page.Param("legal_basis"), basis_error, "",
+                  answer->confirmation_wrong ? page.T("record.expunge.mismatch") : "",
+                  basis_error.empty() && !answer->refused.ok() ? page.ErrorBox(answer->refused)
+                                                               : "",
+                  answer->http_status);
+}
+
 void ExpungeForm(PageContext& ctx) {
   const std::string id = RecordId(ctx);
   absl::StatusOr<v1::Record> record = ReadRecord(ctx, id);
@@ -896,16 +916,28 @@ void Expunge(PageContext& ctx) {
   }
   // The confirmation is typed, not clicked: the case number of this very record, so that an
   // erasure cannot be done by a slip of the hand or on the wrong record.
+  // A refused form is answered by a redirect to a page of the session's (KeepFormAnswer), as the
+  // expunging is: a page answering the POST itself was sent again by back and reload, and after
+  // the record was expunged the registry, asked for it, answered NOT_FOUND (an audited read).
+  FormAnswer answer;
+  answer.form = absl::StrCat("/records/", id, "/expunge");
+  answer.fields = {{"legal_basis", basis}};
+  answer.record = *record;
+  answer.http_status = 400;
   if (typed != record->conviction().case_number() || basis.empty()) {
-    return SendExpungeForm(
-        ctx, id, &*record, basis, basis.empty() ? ctx.T("record.expunge.basis_needed") : "", "",
-        typed != record->conviction().case_number() ? ctx.T("record.expunge.mismatch") : "",
-        "", 400);
+    answer.basis_missing = basis.empty();
+    answer.confirmation_wrong = typed != record->conviction().case_number();
+    return KeepFormAnswer(ctx, std::move(answer), "/refused/");
   }
   v1::ExpungeRecordRequest request;
   request.set_record_id(id);
   request.set_legal_basis(basis);
   absl::StatusOr<v1::ExpungeRecordResponse> expunged = ctx.registry().ExpungeRecord(request);
+  if (!expunged.ok() && !RegistryUnreachable(expunged.status())) {
+    answer.refused = expunged.status();
+    answer.http_status = FailedCallStatus(expunged.status(), 400);
+    return KeepFormAnswer(ctx, std::move(answer), "/refused/");
+  }
   if (!expunged.ok()) {
     // A legal basis the registry refuses is shown beside it; anything else above the form. The
     // confirmation, right for this record, comes back too when the registry was not reached: it
@@ -1165,6 +1197,8 @@ void SendSubject(PageContext& ctx, const std::string& box, const std::string& re
 
 void SubjectForm(PageContext& ctx) { SendSubject(ctx, "", "", 200); }
 
+void SendSubjectChecks(PageContext& ctx, const v1::ListChecksAboutPersonResponse& checks);
+
 void Subject(PageContext& ctx) {
   v1::ListChecksAboutPersonRequest request;
   request.set_personal_number(std::string(absl::StripAsciiWhitespace(ctx.Param("personal-number"))));
@@ -1192,12 +1226,41 @@ void Subject(PageContext& ctx) {
     }
     checks->set_next_page_token(page->next_page_token());
   }
-  if (!checks.ok()) {
-    return SendSubject(ctx, ctx.ErrorBox(checks.status()), "",
-                       FailedCallStatus(checks.status(), 400), checks.status());
+  // Answered by a redirect to a page of the session's, refusal or not: a page answering the POST
+  // was sent again by a reload or the back button, which repeated the audited call in the
+  // clerk's name with the person's number.
+  FormAnswer answer;
+  answer.form = "/subject";
+  for (const char* name : {"personal-number", "request_ref"}) {
+    answer.fields.emplace_back(name, ctx.Param(name));
   }
+  if (checks.ok()) {
+    answer.checks = *std::move(checks);
+  } else {
+    answer.refused = checks.status();
+    answer.http_status = FailedCallStatus(checks.status(), 400);
+  }
+  KeepFormAnswer(ctx, std::move(answer), "/answers/");
+}
+
+// A data subject's request as its POST answered it, from the session: the form filled in as sent,
+// and the checks found or the registry's refusal. The registry is not asked again.
+void SubjectAnswer(PageContext& ctx) {
+  std::optional<FormAnswer> answer = FindFormAnswer(ctx, "/subject");
+  if (!answer.has_value()) return ctx.SendLocalError("subject.gone", 404);
+  const httplib::Request shown = ShownRequest(ctx, *answer);
+  PageContext page(ctx.console(), shown, ctx.response(), ctx.session_ptr(), /*restored=*/true);
+  page.set_language_back(ctx.request().path);
+  if (!answer->refused.ok()) {
+    return SendSubject(page, page.ErrorBox(answer->refused), "", answer->http_status,
+                       answer->refused);
+  }
+  SendSubjectChecks(page, answer->checks);
+}
+
+void SendSubjectChecks(PageContext& ctx, const v1::ListChecksAboutPersonResponse& checks) {
   std::string rows;
-  for (const v1::CheckSummary& check : checks->checks()) {
+  for (const v1::CheckSummary& check : checks.checks()) {
     std::string outcome;
     if (check.result_withheld()) {
       outcome = ctx.T("subject.withheld");
@@ -1214,10 +1277,10 @@ void Subject(PageContext& ctx) {
                     "</td></tr>");
   }
   const std::string results =
-      checks->checks().empty()
+      checks.checks().empty()
           ? absl::StrCat("<p class=\"none\" id=\"results\">", ctx.T("subject.none"), "</p>")
           : absl::StrCat("<table class=\"results\" id=\"results\"><caption>",
-                         ctx.Tf("subject.count", {{"n", absl::StrCat(checks->checks_size())}}),
+                         ctx.Tf("subject.count", {{"n", absl::StrCat(checks.checks_size())}}),
                          "</caption><thead><tr><th scope=\"col\">", ctx.T("subject.col.date"),
                          "</th><th scope=\"col\">", ctx.T("subject.col.organisation"),
                          "</th><th scope=\"col\">", ctx.T("subject.col.requester"),
@@ -1258,6 +1321,9 @@ void AddRecordPages(Console&,
   add("GET", "/search/results/([0-9a-f]{32})", readers, SearchResults);
   add("GET", "/subject", clerk, SubjectForm);
   add("POST", "/subject", clerk, Subject);
+  // The pages a data subject's request and a refused expunging redirect to (KeepFormAnswer).
+  add("GET", "/subject/answers/([0-9a-f]{32})", clerk, SubjectAnswer);
+  add("GET", record + "/expunge/refused/([0-9a-f]{32})", clerk, ExpungeRefused);
 }
 
 }  // namespace registry::console

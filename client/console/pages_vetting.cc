@@ -68,6 +68,17 @@ void SendCheckForm(PageContext& ctx, const std::string& box, int status,
 
 void CheckForm(PageContext& ctx) { SendCheckForm(ctx, "", 200); }
 
+// A check the registry refused, shown again from the session: the form as it was sent, the
+// refusal above it and beside each field it names. The registry is not asked again.
+void CheckRefused(PageContext& ctx) {
+  std::optional<FormAnswer> answer = FindFormAnswer(ctx, "/vetting");
+  if (!answer.has_value()) return ctx.SendLocalError("vetting.refused_gone", 404);
+  const httplib::Request shown = ShownRequest(ctx, *answer);
+  PageContext page(ctx.console(), shown, ctx.response(), ctx.session_ptr(), /*restored=*/true);
+  page.set_language_back(ctx.request().path);
+  SendCheckForm(page, page.ErrorBox(answer->refused), answer->http_status, answer->refused);
+}
+
 void Check(PageContext& ctx) {
   v1::VettingCheckRequest request;
   const auto value = [&](const char* name) {
@@ -80,6 +91,20 @@ void Check(PageContext& ctx) {
   request.set_position_category(value("position"));
   request.set_consent_reference(value("consent_ref"));
   absl::StatusOr<v1::VettingCheckResponse> answer = ctx.registry().VettingCheck(request);
+  // A refusal is answered by a redirect to a page that shows it from the session
+  // (KeepFormAnswer), as an answer is: a page answering the POST was sent again by back and
+  // reload, a second audited check. Not a registry that was not reached: it checked nothing.
+  if (!answer.ok() && !RegistryUnreachable(answer.status())) {
+    FormAnswer refused;
+    refused.form = "/vetting";
+    for (const char* name :
+         {"personal-number", "surname", "given-name", "birth-date", "position", "consent_ref"}) {
+      refused.fields.emplace_back(name, ctx.Param(name));
+    }
+    refused.refused = answer.status();
+    refused.http_status = FailedCallStatus(answer.status(), 400);
+    return KeepFormAnswer(ctx, std::move(refused), "/refused/");
+  }
   if (!answer.ok()) {
     // The refusal above the form, and each field it names beside its input.
     return SendCheckForm(ctx, ctx.ErrorBox(answer.status()), FailedCallStatus(answer.status(), 400),
@@ -117,6 +142,9 @@ void Result(PageContext& ctx) {
   }
   if (!answer.has_value()) {
     if (keep) return ctx.Redirect(absl::StrCat("/vetting/certificates/", id));
+    // Said to have been shown only at the address this session's check was answered with: an id
+    // it never checked (another session's, one made up) names no check of this session at all.
+    if (!ctx.AnswersChangeOfThisSession()) return ctx.SendLocalError("vetting.result_unknown", 404);
     return ctx.SendPage(ctx.T("vetting.result_title"),
                         absl::StrCat("<div class=\"notice\" role=\"status\" id=\"result-shown\"><p>",
                                      ctx.T("vetting.result_shown"), "</p></div><p><a href=\"/vetting\">",
@@ -224,6 +252,7 @@ void AddVettingPages(Console&,
   const Roles vetting = {v1::ROLE_VETTING};
   add("GET", "/vetting", vetting, CheckForm);
   add("POST", "/vetting", vetting, Check);
+  add("GET", "/vetting/refused/([0-9a-f]{32})", vetting, CheckRefused);
   add("GET", "/vetting/results/([0-9a-f]{32})", vetting, Result);
   add("GET", "/vetting/certificates/([0-9a-f]{32})", vetting, CertificatePage);
   add("GET", "/vetting/certificates/([0-9a-f]{32})\\.json", vetting, CertificateJson);

@@ -57,6 +57,9 @@ struct Upload {
   // How the registry's problems with its rows are named (ImportProblemMessage).
   client::ImportFormat format = client::ImportFormat::kCsv;
   client::ParsedImport parsed;
+  // The dry run's verdicts on its rows, which the check's page shows (its POST redirects there,
+  // so that a reload does not check the file again).
+  std::vector<v1::ImportRowResult> checked;
 };
 
 // A long task the page follows with a progress bar: an import or a verification of the log.
@@ -141,6 +144,25 @@ struct CourtRead {
   std::vector<std::pair<std::string, std::string>> fields;
 };
 
+// A POST's answer that is a page made after a registry call (a data subject's request answered
+// or refused, an expunging refused), for the page its POST redirects to (see Session).
+struct FormAnswer {
+  // The form's own page, which the answer's page shows again ("/subject",
+  // "/records/ID/expunge"): an id is shown only under the form that made it.
+  std::string form;
+  // The form's fields as sent, to show it filled in.
+  std::vector<std::pair<std::string, std::string>> fields;
+  // The registry's refusal; OK when it answered, or when the console refused the form itself.
+  absl::Status refused;
+  int http_status = 200;
+  // A data subject's request answered: every check about the person.
+  v1::ListChecksAboutPersonResponse checks;
+  // An expunging refused: the record as read, and what the console found wrong with the form.
+  v1::Record record;
+  bool basis_missing = false;
+  bool confirmation_wrong = false;
+};
+
 struct Session {
   explicit Session(std::string session_id, std::string csrf_token)
       : id(std::move(session_id)), csrf(std::move(csrf_token)) {}
@@ -172,6 +194,10 @@ struct Session {
   // An audit filter that names an actor (which no address may hold), by the id of its events'
   // page, which the filter's POST redirects to.
   Kept<std::vector<std::pair<std::string, std::string>>> audit_filters ABSL_GUARDED_BY(mu);
+  // The answers of forms whose POST made a registry call and whose answer is a page (a data
+  // subject's request, a refused expunging), by the id of the page the POST redirects to: a reload
+  // or the back button shows it again, filled in as sent, and does not repeat the audited call.
+  Kept<FormAnswer> form_answers ABSL_GUARDED_BY(mu);
   Kept<std::shared_ptr<Upload>> uploads ABSL_GUARDED_BY(mu);
   Kept<std::shared_ptr<Job>> jobs ABSL_GUARDED_BY(mu);
   // The records this session expunged, by id: home's notice names a record only when it is one
