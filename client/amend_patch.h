@@ -22,13 +22,18 @@
 namespace registry::client {
 
 // Returns the update mask for a patch, paths in field-number order. A usage error when the text
-// is not a JSON object, when a key is not a field (the message names every unknown key, e.g.
-// "person.surnme"), when "person" or "conviction" is not an object, or when nothing is present.
-absl::StatusOr<google::protobuf::FieldMask> UpdateMaskFromPatch(absl::string_view json);
+// is not a JSON object (saying where: "line 3, column 5: ..."), when a name is not a field (the
+// message names every one, a typo by its name, "person.surnme (did you mean "surname"?)", any
+// other by its place, "person: a name that is no field", and lists the fields of each place
+// that has one), when "person" or "conviction" is not an object, or when nothing is present.
+// Each error starts with `file` ("patch.json: ...") when it is not empty.
+absl::StatusOr<google::protobuf::FieldMask> UpdateMaskFromPatch(absl::string_view json,
+                                                                absl::string_view file = "");
 
 // Fills record values and update_mask of `request` from a patch. Errors as UpdateMaskFromPatch,
 // plus a usage error when a value has the wrong type or format for its field.
-absl::Status FillAmendRequestFromPatch(absl::string_view json, v1::AmendRecordRequest* request);
+absl::Status FillAmendRequestFromPatch(absl::string_view json, v1::AmendRecordRequest* request,
+                                       absl::string_view file = "");
 
 }  // namespace registry::client
 

@@ -602,6 +602,8 @@ absl::Status RunVerifiedAuditList(CommandContext& ctx, const v1::AuditFilter& fi
     ctx.Note(absl::StrCat(more, more == 1 ? " more event matches" : " more events match",
                           ": add --all to list them all"));
   }
+  // None, with --json: the list, empty, as record search prints "records":[].
+  if (ctx.json() && shown.empty()) ctx.out() << "{\"entries\":[]}\n";
   if (ctx.json()) return absl::OkStatus();
   if (shown.empty()) ctx.out() << "no events match\n";
   const uint64_t pruned = result.log.pruned_size();
@@ -663,6 +665,7 @@ absl::Status RunAuditList(CommandContext& ctx) {
         ASSIGN_OR_RETURN(const std::string line,
                          ToJsonLineWithCodeNames(shown, {"event.outcome"}));
         ctx.out() << line << "\n";
+        header_shown = true;
         for (const std::string& warning : hashed.warnings) {
           ctx.Warn(absl::StripPrefix(warning, "WARNING: "));
         }
@@ -679,7 +682,9 @@ absl::Status RunAuditList(CommandContext& ctx) {
       }
     }
     if (page.next_page_token().empty()) {
-      // An empty answer says so, rather than print nothing at all.
+      // An empty answer says so, rather than print nothing at all; with --json as the list,
+      // empty, as record search prints "records":[].
+      if (ctx.json() && !header_shown) ctx.out() << "{\"entries\":[]}\n";
       if (!ctx.json() && !header_shown) {
         ctx.out() << "no events match\n";
         // A URI cut short ("spiffe://registry.kjc.dev/court") has the shape of a whole one.

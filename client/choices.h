@@ -30,7 +30,8 @@ std::string ChoicesHelp(const CommandSpec& command, const ConnectionSettings& se
 
 // The server's refusal `status` of the command run in `context`, reworded for the user: the
 // request field it names becomes the option (the command's field_flags), and a purpose code or
-// position category the caller may not state comes with the ones it may (asked with WhoAmI).
+// position category the caller may not state comes with where the ones it may are listed (the
+// command's help): no other call is made, so a refused call costs one audited call, not two.
 // Statuses that name no field of the command come back as they are.
 absl::Status ExplainError(CommandContext& context, const absl::Status& status);
 
@@ -39,12 +40,10 @@ absl::Status ExplainError(CommandContext& context, const absl::Status& status);
 // other words are ("Criminal_Proceedings").
 std::string PurposeCodeOf(absl::string_view typed);
 
-// The position category typed (--position) as the caller's organisation lists it, when it is
-// one of them in other capitals ("Teacher" for teacher); else as typed, for the registry to
-// refuse and ExplainError to list the ones it takes. The list is asked (WhoAmI) only of a word
-// that holds a capital: the policies write their categories in lowercase, and a check typed so
-// costs no other call.
-std::string PositionCategoryOf(CommandContext& context, absl::string_view typed);
+// The position category typed (--position), as the policies write position categories: in
+// lowercase ("Teacher" for teacher), like a purpose code. Asking the registry for the list
+// instead would be a second call, counted against the employer's rate limit, for each check.
+std::string PositionCategoryOf(absl::string_view typed);
 
 // The request field a server message starts with: "purpose.case_reference" for
 // "purpose.case_reference is required" or "purpose.case_reference: 1..64 ...", "" when none.

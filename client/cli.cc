@@ -21,6 +21,8 @@
 #include "client/cli_output.pb.h"
 #include "client/command_context.h"
 #include "client/command_table.h"
+#include "client/commands.h"
+#include "client/files.h"
 #include "client/json_io.h"
 #include "client/option_parser.h"
 #include "client/record_import.h"
@@ -365,16 +367,38 @@ int RunCommandLine(const std::vector<std::string>& args, const EnvLookup& env,
     // gRPC says only "Deadline Exceeded": which server, how long, and what to try.
     status = ExplainDeadlineExceeded(*settings);
   }
+  // A no said at a question is the person's answer, not an error (JSON keeps its one shape).
+  if (IsDeclined(status) && !json) {
+    err << status.message() << "\n";
+    return kExitError;
+  }
   err << ErrorLine(status, json);
   // A command that tells its failures apart by exit code (certificate verify: files that cannot
   // be read are no verdict) has said which this one is.
   if (context.error_exit_code().has_value()) return *context.error_exit_code();
   // The input was refused for its own content, here or by the server: the same mistake exits
-  // the same way whoever caught it.
-  return absl::IsInvalidArgument(status) ? kExitUsage : kExitError;
+  // the same way whoever caught it. So is a file named that is not there, or is a folder: a
+  // mistake in the command line (the tool's help says exit 2), not the registry's answer.
+  return absl::IsInvalidArgument(status) || IsMissingInputFile(status) ? kExitUsage : kExitError;
 }
 
 }  // namespace
+
+// The mark of Declined's statuses.
+constexpr absl::string_view kDeclinedUrl = "registry-cli/declined";
+
+absl::Status Declined(absl::string_view message) {
+  return MarkDeclined(absl::CancelledError(message));
+}
+
+bool IsDeclined(const absl::Status& status) {
+  return absl::IsCancelled(status) && status.GetPayload(kDeclinedUrl).has_value();
+}
+
+absl::Status MarkDeclined(absl::Status status) {
+  status.SetPayload(kDeclinedUrl, absl::Cord("declined"));
+  return status;
+}
 
 int RunCli(const std::vector<std::string>& args, const EnvLookup& env, const CliStreams& streams) {
   const int code = RunCommandLine(args, env, streams);

@@ -13,6 +13,15 @@
 
 namespace registry::client {
 
+// The status a handler returns when the person at the terminal declined what it asked (a no, or
+// Ctrl-D, at "Enter this record?" or "Type yes to expunge it"): CANCELLED, printed as `message`
+// alone, without "error: CANCELLED:", since nothing went wrong; the exit code is still 1.
+absl::Status Declined(absl::string_view message);
+// True for a status of Declined, or one that keeps its mark (MarkDeclined).
+bool IsDeclined(const absl::Status& status);
+// `status` (Declined's, with a note added) marked as Declined's.
+absl::Status MarkDeclined(absl::Status status);
+
 // server_commands.cc
 absl::Status RunHealth(CommandContext& ctx);
 absl::Status RunWhoAmI(CommandContext& ctx);

@@ -13,6 +13,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "client/signals.h"
@@ -70,6 +71,10 @@ int HoldTempFile(const std::string& path) {
 void ReleaseTempFile(int slot) {
   if (slot >= 0) g_temp_slots[slot].state.store(kFree);
 }
+
+// Marks the errors of IsMissingInputFile: what they say stays theirs, and reworded, a status no
+// longer carries it.
+constexpr absl::string_view kMissingInputFile = "registry-cli/missing-input-file";
 
 absl::Status ErrnoStatus(int error, absl::string_view what) {
   const std::string message = absl::StrCat(what, ": ", strerror(error));
@@ -138,13 +143,35 @@ std::string OutputFileProblem(absl::string_view path) {
   return "";
 }
 
+absl::Status CheckInputFile(absl::string_view path, absl::string_view what) {
+  const std::string label = absl::StrCat("cannot read ", what, " ", path);
+  struct stat info;
+  if (stat(std::string(path).c_str(), &info) != 0) {
+    const int error = errno;
+    if (error != ENOENT && error != ENOTDIR) return ErrnoStatus(error, label);
+    absl::Status missing = ErrnoStatus(error, label);
+    missing.SetPayload(kMissingInputFile, absl::Cord());
+    return missing;
+  }
+  if (S_ISDIR(info.st_mode)) {
+    absl::Status folder = absl::FailedPreconditionError(absl::StrCat(label, ": is a folder"));
+    folder.SetPayload(kMissingInputFile, absl::Cord());
+    return folder;
+  }
+  return absl::OkStatus();
+}
+
+bool IsMissingInputFile(const absl::Status& status) {
+  return status.GetPayload(kMissingInputFile).has_value();
+}
+
 absl::StatusOr<std::string> ReadFileToString(absl::string_view path, absl::string_view what,
                                              size_t max_bytes) {
   const std::string path_string(path);
   const std::string label = absl::StrCat("cannot read ", what, " ", path);
   struct stat info;
+  if (absl::Status named = CheckInputFile(path, what); !named.ok()) return named;
   if (stat(path_string.c_str(), &info) != 0) return ErrnoStatus(errno, label);
-  if (S_ISDIR(info.st_mode)) return absl::FailedPreconditionError(label + ": is a folder");
   const auto too_large = [&] {
     return absl::FailedPreconditionError(
         absl::StrCat(label, ": larger than ", max_bytes >> 20, " MiB"));

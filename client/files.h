@@ -33,6 +33,15 @@ inline constexpr char kUtf8ByteOrderMark[] = "\xEF\xBB\xBF";
 absl::StatusOr<std::string> ReadFileToString(absl::string_view path, absl::string_view what,
                                              size_t max_bytes = kMaxInputFileBytes);
 
+// OK when `path` names something ReadFileToString could read; else its error for a file that is
+// not there or a folder, without reading anything (a format told by the name is checked after).
+absl::Status CheckInputFile(absl::string_view path, absl::string_view what);
+
+// True for an error of ReadFileToString or CheckInputFile that says the file is not there or is
+// a folder: a mistake in the command line, which exits 2 whatever the command (the tool's help
+// promises it for "a mistake ... in a file it names"), keeping its own code.
+bool IsMissingInputFile(const absl::Status& status);
+
 // Writes `contents` to `path` through a temporary file in the same folder and a rename, so a
 // reader never sees half a file; the file gets permission bits `mode`. The folder must exist.
 absl::Status WriteFileAtomically(absl::string_view path, absl::string_view contents, int mode);

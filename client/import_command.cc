@@ -143,6 +143,8 @@ absl::Status RunRecordImport(CommandContext& ctx) {
   // A dry run's request holds the rows it carries besides its own (DryRunCarry): its batches
   // leave room for as many. What a batch checks does not depend on its size, only what it carries.
   if (dry_run) batch_size = std::min<uint64_t>(batch_size, kMaxBatch / 2);
+  // A file that is not there, or a folder, is said as such, not as a name without .csv.
+  RETURN_IF_ERROR(CheckInputFile(path, "import file"));
   ASSIGN_OR_RETURN(const ImportFormat format, ImportFormatFromPath(path));
   ASSIGN_OR_RETURN(const std::string text, ReadFileToString(path, "import file", kMaxImportFileBytes));
   // Parse everything first: a file whose structure is broken sends nothing.
@@ -217,11 +219,23 @@ absl::Status RunRecordImport(CommandContext& ctx) {
                                       ? "the dry run was refused: no row of the file was checked"
                                       : "the import was refused: no row of the file was entered");
         }
+        // UNAVAILABLE before the request went out (a connection refused, a registry stopped
+        // between two batches): the batch never reached it, so nothing of it was entered.
+        const bool never_sent = absl::IsUnavailable(failed) && !SentBeforeFailure(failed);
         // A server that went away mid-call cancels it: explained like one that does not answer.
-        const bool unanswered = absl::IsUnavailable(failed) || absl::IsCancelled(failed) ||
-                                absl::IsDeadlineExceeded(failed) || absl::IsUnknown(failed) ||
-                                absl::IsInternal(failed) || absl::IsAborted(failed);
-        if (absl::IsUnavailable(failed) || absl::IsCancelled(failed)) {
+        const bool unanswered = !never_sent &&
+                                (absl::IsUnavailable(failed) || absl::IsCancelled(failed) ||
+                                 absl::IsDeadlineExceeded(failed) || absl::IsUnknown(failed) ||
+                                 absl::IsInternal(failed) || absl::IsAborted(failed));
+        if (unanswered && (SentBeforeFailure(failed) || CancelledByTheServer(failed))) {
+          // The cause alone: the advice a single call gets ("check before trying again") would
+          // stand beside the import's own, which holds for every row (kResumeHint).
+          failed = absl::Status(
+              failed.code(),
+              absl::StrCat("the call to ", ctx.settings().server, " ended after it had reached "
+                           "the server (", failed.message(), "): the connection broke, or the "
+                           "registry stopped or could not finish it"));
+        } else if (absl::IsUnavailable(failed) || absl::IsCancelled(failed)) {
           failed = ExplainUnavailable(ctx.settings(), failed);
         }
         // As a single call's: which server, how long, what to try (gRPC says only "Deadline
@@ -256,10 +270,10 @@ absl::Status RunRecordImport(CommandContext& ctx) {
                                  !absl::IsUnauthenticated(failed);
         const std::string rest =
             again_helps ? absl::StrCat(": ", kResumeHint) : std::string(dry_run ? " (a dry run)" : "");
+        // Only rows there are: the file's refused lines were never to be sent.
         const std::string after =
-            in_file_order ? std::string("the lines after it were not sent")
-            : end == total
-                ? std::string("no row was left to send after it")
+            end == total    ? std::string("no row was left to send after it")
+            : in_file_order ? std::string("the lines after it were not sent")
                 : absl::StrCat("lines ",
                                DescribeImportLines(file_lines, LinesOf(rows, end, total),
                                                    kMaxRunsSaid),
@@ -270,13 +284,20 @@ absl::Status RunRecordImport(CommandContext& ctx) {
                 ? absl::StrCat("lines from ", not_sent.front(), " on")
                 : absl::StrCat("lines ", DescribeImportLines(file_lines, not_sent,
                                                              kMaxRunsSaid));
-        stopped = WithNote(
-            failed,
-            unanswered
+        const std::string what_became =
+            never_sent ? absl::StrCat(batch, " was not sent, so nothing of it was ",
+                                      dry_run ? "checked" : "entered", "; ", before, "; ", after,
+                                      rest)
+            : unanswered
                 ? absl::StrCat(batch, " got no answer, so whether it was entered is not known; ",
                                before, "; ", after, rest)
                 : absl::StrCat(batch, " was refused; ", before, "; ", not_done, " were not ",
-                               dry_run ? "checked" : "entered", rest));
+                               dry_run ? "checked" : "entered", rest);
+        // One problem and its note, each wrapped as the client's own lines are (the cause was
+        // the server's one long line).
+        stopped = HasOwnLines(failed)
+                      ? WithNote(failed, what_became)
+                      : ProblemsError(failed.code(), {std::string(failed.message())}, what_became);
         break;
       }
       if (dry_run) carry.Note(rows, start, end, *response);

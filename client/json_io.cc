@@ -118,7 +118,18 @@ std::string NotOfType(absl::string_view type_name) {
   if (type_name == "TYPE_STRING") return "not a string (text goes in double quotes)";
   if (type_name == "TYPE_BOOL") return "not true or false";
   if (type_name == "TYPE_DOUBLE" || type_name == "TYPE_FLOAT") return "not a number";
-  if (absl::StartsWith(type_name, "TYPE_")) return "not a whole number in the field's range";
+  // A signature or a key: base64 text, as the registry wrote it.
+  if (type_name == "TYPE_BYTES") {
+    return "not base64 (the bytes as the registry wrote them, in double quotes)";
+  }
+  const std::vector<absl::string_view> whole = {"TYPE_INT32",   "TYPE_INT64",   "TYPE_UINT32",
+                                                "TYPE_UINT64",  "TYPE_SINT32",  "TYPE_SINT64",
+                                                "TYPE_FIXED32", "TYPE_FIXED64", "TYPE_SFIXED32",
+                                                "TYPE_SFIXED64"};
+  if (std::find(whole.begin(), whole.end(), type_name) != whole.end()) {
+    return "not a whole number in the field's range";
+  }
+  if (absl::StartsWith(type_name, "TYPE_")) return "not a value of the field's kind";
   if (absl::ConsumePrefix(&type_name, "type.googleapis.com/")) {
     const DescriptorPool& pool = *DescriptorPool::generated_pool();
     if (const EnumDescriptor* e = pool.FindEnumTypeByName(std::string(type_name))) {
@@ -599,6 +610,14 @@ absl::Status ParseJson(absl::string_view json, absl::string_view what,
 
 std::string JsonProblem(absl::string_view json, absl::string_view error, const Descriptor& type) {
   if (std::optional<std::string> not_json = NotJson(json)) return *std::move(not_json);
+  // Text that stops inside an object (a file cut short, a } left out): protobuf says "unexpected
+  // end of string. Expected , or } after key:value pair", in its own terms and nowhere. Said
+  // plainly, at the place just after the last character (where what is missing goes).
+  if (absl::StartsWithIgnoreCase(error, "Unexpected end of string")) {
+    const size_t end = absl::StripTrailingAsciiWhitespace(json).size();
+    return Named(JsonLocation(json, end),
+                 "the text ends before the record is closed (a } or a , is missing)");
+  }
   // A syntax error: protobuf's phrase, then lines of the text around the place and a caret under
   // it. Only the phrase is kept, and the place is given as a line and column.
   if (EndsInCaretLine(error)) {
@@ -622,7 +641,7 @@ std::string JsonProblem(absl::string_view json, absl::string_view error, const D
     if (close == absl::string_view::npos) return "not valid JSON";
     path = std::string(rest.substr(0, close));
     rest.remove_prefix(close + 1);
-    if (!IsFieldPath(type, path)) return "a key that names no field";
+    if (!IsFieldPath(type, path)) return "holds a name that is no field";
   }
   if (absl::ConsumePrefix(&rest, ": ")) {
     if (absl::ConsumePrefix(&rest, "invalid value ")) {
@@ -654,9 +673,16 @@ std::string JsonProblem(absl::string_view json, absl::string_view error, const D
       for (int i = 0; i < holder->field_count(); ++i) names.push_back(holder->field(i)->name());
     }
     const std::optional<std::string> near = NearMissOfOurName(key, names);
-    std::string what = near.has_value() ? absl::StrCat("no such field (did you mean \"", *near,
-                                                       "\"?)")
-                                        : std::string("a key that names no field");
+    // Else the field it is closest to, if one is: our name is said, never the one written.
+    const std::optional<std::string> closest =
+        near.has_value() ? std::nullopt : Closest(key, names);
+    std::string what =
+        near.has_value()
+            ? absl::StrCat("no such field (did you mean \"", *near, "\"?)")
+            : absl::StrCat("holds a name that is no field",
+                           closest.has_value() ? absl::StrCat(" (did you mean \"", *closest,
+                                                              "\"?)")
+                                               : "");
     // The fields by their names, not by the message type's (an internal name).
     if (holder != nullptr) absl::StrAppend(&what, "; known fields: ", absl::StrJoin(names, ", "));
     return Named(near.has_value() ? Joined(path, key) : path, what);
@@ -665,6 +691,16 @@ std::string JsonProblem(absl::string_view json, absl::string_view error, const D
     return Named(field, "takes no list");
   }
   return Named(field, IsFixedPhrase(detail) ? Phrase(detail) : "not valid");
+}
+
+std::string JsonLineProblem(absl::string_view line, absl::string_view error,
+                            const Descriptor& type) {
+  std::string problem = JsonProblem(line, error, type);
+  // Of one line, NotJson says "line 1": the caller names the line by its number in the file.
+  if (line.find('\n') == absl::string_view::npos && absl::StartsWith(problem, "line 1: ")) {
+    problem.erase(0, 8);
+  }
+  return problem;
 }
 
 }  // namespace registry::client

@@ -85,6 +85,12 @@ std::string EnumWords(const google::protobuf::EnumDescriptor& type);
 std::string JsonProblem(absl::string_view json, absl::string_view error,
                         const google::protobuf::Descriptor& type);
 
+// JsonProblem of one line of a JSON-lines file, which the caller names by its number in the
+// file ("line 3: not a record in JSON: not JSON", not "...: line 1: not JSON"); a place in it is
+// its column ("column 24: ...").
+std::string JsonLineProblem(absl::string_view line, absl::string_view error,
+                            const google::protobuf::Descriptor& type);
+
 }  // namespace registry::client
 
 #endif  // REGISTRY_CLIENT_JSON_IO_H_

@@ -46,6 +46,11 @@ enum class ValueCheck {
   // (which no personal number has). Its format is the registry's setting (personal_number_pattern)
   // and is checked there.
   kPersonalNumber,
+  // A person's name, as far as registry-cli can tell: no invisible character (a zero-width
+  // space, a soft hyphen; InvisibleCharacterProblem), which makes it look like another name. Its
+  // other rules are the registry's. Checked before a vetting check is made: a refused one counts
+  // against the day's.
+  kName,
   // A file the command reads: a name ("--file=" names none; read, it would be "cannot read ...
   // : No such file", a server-side kind of error for a slip on the command line).
   kInputPath,

@@ -145,22 +145,42 @@ std::optional<RecordChoices> TablesIfReadable(CommandContext& ctx) {
 // a person answers questions for nothing or is shown a record it may not change. WhoAmI is a
 // call every role may make; which roles may call a method is declared on the API itself
 // (registry/v1/access.proto), the rule the server enforces.
-absl::Status CheckMayCall(CommandContext& ctx, absl::string_view method_name,
-                          absl::string_view what, absl::string_view after) {
-  ASSIGN_OR_RETURN(const v1::WhoAmIResponse who, ctx.WhoAmI());
+// The refusal of `method` to the role named `role` ("court"), in the words above; OK when the
+// role may call it or the API declares no rule (the server decides).
+absl::Status RoleRefusal(absl::string_view role, absl::string_view method_name,
+                         absl::string_view what, absl::string_view after) {
   const google::protobuf::MethodDescriptor* method =
       google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
           std::string(method_name));
   // Without the rule, the server decides.
   if (method == nullptr || !method->options().HasExtension(v1::access)) return absl::OkStatus();
   std::vector<std::string> allowed;
-  for (const int role : method->options().GetExtension(v1::access).roles()) {
-    if (role == who.role()) return absl::OkStatus();
-    allowed.push_back(RoleName(static_cast<v1::Role>(role)));
+  for (const int allowed_role : method->options().GetExtension(v1::access).roles()) {
+    if (RoleName(static_cast<v1::Role>(allowed_role)) == role) return absl::OkStatus();
+    allowed.push_back(RoleName(static_cast<v1::Role>(allowed_role)));
   }
   return absl::PermissionDeniedError(absl::StrCat(
-      "role ", RoleName(who.role()), " may not ", what, ": that is for role",
-      allowed.size() == 1 ? " " : "s ", absl::StrJoin(allowed, " or "), after));
+      "role ", role, " may not ", what, ": that is for role", allowed.size() == 1 ? " " : "s ",
+      absl::StrJoin(allowed, " or "), after));
+}
+
+absl::Status CheckMayCall(CommandContext& ctx, absl::string_view method_name,
+                          absl::string_view what, absl::string_view after) {
+  ASSIGN_OR_RETURN(const v1::WhoAmIResponse who, ctx.WhoAmI());
+  return RoleRefusal(RoleName(who.role()), method_name, what, after);
+}
+
+// The server's refusal of a role ("role court may not call this method": words of the API) in
+// the words of CheckMayCall, built from the rule the client holds: no other call is made.
+absl::Status Reworded(const absl::Status& status, absl::string_view method_name,
+                      absl::string_view what, absl::string_view after) {
+  absl::string_view message = status.message();
+  if (!absl::IsPermissionDenied(status) || !absl::ConsumePrefix(&message, "role ") ||
+      !absl::ConsumeSuffix(&message, " may not call this method")) {
+    return status;
+  }
+  const absl::Status refusal = RoleRefusal(message, method_name, what, after);
+  return refusal.ok() ? status : refusal;
 }
 
 // ---- record create --interactive ----
@@ -183,12 +203,17 @@ void DiscardTypedAhead(CommandContext& ctx) {
 // One line of the user's answer; nullopt at the end of the input.
 std::optional<std::string> ReadAnswer(CommandContext& ctx) {
   std::string line;
-  if (!std::getline(*ctx.in(), line)) return std::nullopt;
+  if (!std::getline(*ctx.in(), line)) {
+    // Ctrl-D leaves the cursor after the question: what follows (an error, a note) starts on a
+    // line of its own.
+    ctx.err() << "\n" << std::flush;
+    return std::nullopt;
+  }
   return std::string(absl::StripAsciiWhitespace(line));
 }
 
 absl::Status InputEnded() {
-  return absl::CancelledError("the input ended before the record was complete; nothing was sent");
+  return Declined("the input ended before the record was complete; nothing was sent");
 }
 
 // What the person may answer for a field with a list of choices: a number of the list or the
@@ -391,14 +416,12 @@ absl::Status ConfirmRecord(CommandContext& ctx) {
     DiscardTypedAhead(ctx);
     std::optional<std::string> answer = ReadAnswer(ctx);
     if (!answer.has_value()) {
-      q << "\n";  // Ctrl-D leaves the cursor after the question
-      return absl::CancelledError(
-          "not entered: the input ended at \"Enter this record?\"; nothing was sent");
+      return Declined("not entered: the input ended at \"Enter this record?\"; nothing was sent");
     }
     const std::string lower = absl::AsciiStrToLower(*answer);
     if (lower == "y" || lower == "yes") return absl::OkStatus();
     if (lower == "n" || lower == "no") {
-      return absl::CancelledError("not entered: you answered no; nothing was sent");
+      return Declined("not entered: you answered no; nothing was sent");
     }
     q << "  answer yes or no";
   }
@@ -425,23 +448,27 @@ std::string WhoseRecord(const v1::Record& record) {
 // without storing it (a dry run of an import of that one row, which writes nothing but its audit
 // event), and its problems of the fields not named already are added: every problem in one go.
 // When the registry cannot be asked (it does not answer, or the caller may not enter records),
-// the client's problems are said alone.
-void AppendRegistryProblems(CommandContext& ctx, const v1::CreateRecordRequest& request,
-                            std::vector<FieldProblem>* problems) {
+// the client's problems are said alone, and the error of the check is returned (OK when the
+// registry checked the record), for a caller to say the answers went unchecked.
+absl::Status AppendRegistryProblems(CommandContext& ctx, const v1::CreateRecordRequest& request,
+                                    std::vector<FieldProblem>* problems) {
   v1::ImportRecordsRequest check;
   check.set_dry_run(true);
   v1::ImportRow* row = check.add_rows();
   row->set_line(1);
   *row->mutable_record() = request;
   absl::StatusOr<std::unique_ptr<v1::RecordService::Stub>> stub = RecordStub(ctx);
-  if (!stub.ok()) return;
+  if (!stub.ok()) return stub.status();
   const absl::StatusOr<v1::ImportRecordsResponse> checked = CallUnary<v1::ImportRecordsResponse>(
       ctx.settings(), [&](grpc::ClientContext* c, v1::ImportRecordsResponse* r) {
         return (*stub)->ImportRecords(c, check, r);
       });
-  if (!checked.ok() || checked->results_size() != 1 ||
-      checked->results(0).outcome() != v1::ImportRowResult::OUTCOME_INVALID) {
-    return;
+  if (!checked.ok()) return checked.status();
+  if (checked->results_size() != 1) {
+    return absl::DataLossError("the registry's check answered no row");
+  }
+  if (checked->results(0).outcome() != v1::ImportRowResult::OUTCOME_INVALID) {
+    return absl::OkStatus();
   }
   std::vector<FieldProblem> added;
   for (const std::string& part : SplitServerProblems(checked->results(0).error())) {
@@ -455,6 +482,7 @@ void AppendRegistryProblems(CommandContext& ctx, const v1::CreateRecordRequest& 
     added.push_back(*std::move(problem));
   }
   problems->insert(problems->end(), added.begin(), added.end());
+  return absl::OkStatus();
 }
 
 // Checks the record against the tables, sends it and prints its id; the errors name its fields
@@ -465,7 +493,8 @@ absl::Status CreateRecord(CommandContext& ctx, const v1::CreateRecordRequest& re
   AppendRecordProblems(request, tables.has_value() ? &*tables : nullptr, &problems);
   if (!problems.empty()) {
     // Without the tables the caller is no clerk, and the registry would refuse the check too.
-    if (tables.has_value()) AppendRegistryProblems(ctx, request, &problems);
+    // Unchecked, the client's problems are still worth saying: the record is not sent anyway.
+    if (tables.has_value()) AppendRegistryProblems(ctx, request, &problems).IgnoreError();
     return RecordProblems(problems, naming);
   }
 
@@ -577,15 +606,18 @@ absl::Status KeepAnswers(CommandContext& ctx, const v1::CreateRecordRequest& req
                                                       absl::UTCTimeZone())),
         ".json", *path, 0600);
   }
+  const auto noted = [&](absl::string_view note) {
+    absl::Status with_note = WithNote(failed, note);
+    return IsDeclined(failed) ? MarkDeclined(std::move(with_note)) : with_note;
+  };
   if (!path.ok()) {
-    return WithNote(failed, absl::StrCat("your answers could not be kept: ",
-                                         path.status().message()));
+    return noted(absl::StrCat("your answers could not be kept: ", path.status().message()));
   }
   const std::string name(absl::StripPrefix(*path, "./"));
-  return WithNote(failed, absl::StrCat("your answers are kept in ", name,
-                                       " (readable by you only): correct it there and enter it "
-                                       "with registry-cli record create --file ",
-                                       name, ", then delete the file"));
+  return noted(absl::StrCat("your answers are kept in ", name,
+                            " (readable by you only): correct it there and enter it with "
+                            "registry-cli record create --file ",
+                            name, ", then delete the file"));
 }
 
 }  // namespace
@@ -651,7 +683,19 @@ absl::Status RunRecordCreate(CommandContext& ctx) {
     // it names none that can be asked. Ctrl-D then keeps the answers, with its problems.
     while (tables.has_value()) {
       std::vector<FieldProblem> problems;
-      AppendRegistryProblems(ctx, request, &problems);
+      if (absl::Status checked = AppendRegistryProblems(ctx, request, &problems); !checked.ok()) {
+        // The README promises the check before the question: a yes must not be taken for a yes
+        // to answers the registry found fine. Only the code is said: what the call failed on is
+        // said, if it fails again, when the record is sent.
+        ctx.err() << "\n"
+                  << Wrap(absl::StrCat("The registry did not check these answers (its check "
+                                       "failed: ",
+                                       absl::StatusCodeToString(checked.code()),
+                                       "): it checks them only when the record is sent."),
+                          kHelpWidth, 0)
+                  << "\n";
+        break;
+      }
       std::vector<const RecordField*> again;
       for (const FieldProblem& p : problems) {
         if (ShouldAsk(*p.field, request, tables) &&
@@ -699,7 +743,7 @@ absl::Status RunRecordCreate(CommandContext& ctx) {
   // Every problem at once: those of the values typed, then those of the whole record.
   if (!problems.empty()) {
     AppendRecordProblems(request, tables.has_value() ? &*tables : nullptr, &problems);
-    if (tables.has_value()) AppendRegistryProblems(ctx, request, &problems);
+    if (tables.has_value()) AppendRegistryProblems(ctx, request, &problems).IgnoreError();
     return RecordProblems(problems, Naming::kOption);
   }
   return CreateRecord(ctx, request, tables, Naming::kOption);
@@ -721,7 +765,7 @@ absl::Status RunRecordTemplate(CommandContext& ctx) {
          "    // required\n"
          "    \"given_name\": \"\",\n"
          "    \"father_name\": \"\",\n"
-         "    // other names used, e.g. [\"Beni\"]\n"
+         "    // other surnames used (maiden, earlier married), e.g. [\"Krasniqi\"]\n"
          "    \"aliases\": [],\n"
          "    // required: female or male\n"
          "    \"sex\": \"\",\n"
@@ -958,7 +1002,7 @@ absl::Status RunRecordAmend(CommandContext& ctx) {
   if (from_file) {
     const std::string path = args.Value("file");
     ASSIGN_OR_RETURN(const std::string json, ReadFileToString(path, "patch file"));
-    RETURN_IF_ERROR(FillAmendRequestFromPatch(WithoutCommentLines(json), &request));
+    RETURN_IF_ERROR(FillAmendRequestFromPatch(WithoutCommentLines(json), &request, path));
   } else {
     v1::CreateRecordRequest changed;
     std::vector<std::string> mask;
@@ -1039,9 +1083,17 @@ absl::Status RunRecordUndispute(CommandContext& ctx) {
 }
 
 absl::Status RunRecordExpunge(CommandContext& ctx) {
+  constexpr absl::string_view kMethod = "registry.v1.RecordService.ExpungeRecord";
+  constexpr absl::string_view kWhat = "expunge records";
+  constexpr absl::string_view kAfter = "; nothing was read or changed";
   const std::string record_id = RecordIdArg(ctx.args());
   ASSIGN_OR_RETURN(auto stub, RecordStub(ctx));
   if (!ctx.args().Flag("yes")) {
+    // A role that may not expunge is told so before the record is read to be shown: a court's
+    // read would be refused for want of a purpose (a refusal logged for an expunge it cannot
+    // make), and the question would be asked for nothing. Without a terminal too: told to add
+    // --yes, it would only be refused again.
+    RETURN_IF_ERROR(CheckMayCall(ctx, kMethod, kWhat, kAfter));
     // Nothing brings an expunged record back: the person at the keyboard sees whose record it is
     // and says so. Without a terminal there is nobody to ask, and a script says --yes.
     if (!ctx.in_is_terminal()) {
@@ -1049,11 +1101,6 @@ absl::Status RunRecordExpunge(CommandContext& ctx) {
           "record expunge asks for confirmation on a terminal; to expunge without "
           "being asked (in a script), add --yes");
     }
-    // A role that may not expunge is told so before the record is read to be shown: a court's
-    // read would be refused for want of a purpose (a refusal logged for an expunge it cannot
-    // make), and the question would be asked for nothing.
-    RETURN_IF_ERROR(CheckMayCall(ctx, "registry.v1.RecordService.ExpungeRecord",
-                                 "expunge records", "; nothing was read or changed"));
     v1::GetRecordRequest get;
     get.set_record_id(record_id);
     ASSIGN_OR_RETURN(const v1::GetRecordResponse found,
@@ -1066,18 +1113,19 @@ absl::Status RunRecordExpunge(CommandContext& ctx) {
     DiscardTypedAhead(ctx);
     std::optional<std::string> answer = ReadAnswer(ctx);
     if (!answer.has_value() || absl::AsciiStrToLower(*answer) != "yes") {
-      if (!answer.has_value()) ctx.err() << "\n";
-      return absl::CancelledError("not expunged: the answer was not yes");
+      return Declined("not expunged: the answer was not yes");
     }
   }
   v1::ExpungeRecordRequest request;
   request.set_record_id(record_id);
   request.set_legal_basis(ctx.args().Value("legal-basis"));
-  ASSIGN_OR_RETURN(const v1::ExpungeRecordResponse response,
-                   CallUnary<v1::ExpungeRecordResponse>(
-                       ctx.settings(), [&](grpc::ClientContext* c, v1::ExpungeRecordResponse* r) {
-                         return stub->ExpungeRecord(c, request, r);
-                       }));
+  absl::StatusOr<v1::ExpungeRecordResponse> expunged = CallUnary<v1::ExpungeRecordResponse>(
+      ctx.settings(), [&](grpc::ClientContext* c, v1::ExpungeRecordResponse* r) {
+        return stub->ExpungeRecord(c, request, r);
+      });
+  // With --yes the role was not asked first: the server's refusal is said as the question's is.
+  if (!expunged.ok()) return Reworded(expunged.status(), kMethod, kWhat, kAfter);
+  const v1::ExpungeRecordResponse& response = *expunged;
   if (ctx.json()) return ctx.PrintJson(response);
   ctx.out() << "record " << ForTerminal(response.record_id()) << " expunged\n";
   return absl::OkStatus();

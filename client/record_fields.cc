@@ -10,12 +10,14 @@
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_replace.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/clock.h"
 #include "client/option_parser.h"
+#include "client/terminal_text.h"
 #include "common/record_limits.h"
 #include "common/time_format.h"
 #include "google/protobuf/descriptor.h"
@@ -38,7 +40,8 @@ std::vector<RecordField> BuildFields() {
       {"father-name", "person.father_name", "person.father_name", "F", "father's name",
        "Father's name", K::kText},
       {"alias", "person.aliases", "person.aliases", "NAME",
-       "another name used (once per name, at most 10)", "Other name used", K::kText, false, true},
+       "another surname used: maiden, earlier married (once per name, at most 10)",
+       "Other surname used (maiden, earlier married)", K::kText, false, true},
       {"sex", "person.sex", "person.sex", "female|male", "sex (female or male; f or m will do)",
        "Sex (female/male, or f/m)", K::kSex, true},
       {"birth-date", "person.birth_date", "person.birth_date", "YYYY-MM-DD", "date of birth",
@@ -141,6 +144,12 @@ std::string CountryProblem(absl::string_view code) {
 std::string ApplyOne(const RecordField& field, absl::string_view raw,
                      v1::CreateRecordRequest* request) {
   const absl::string_view value = absl::StripAsciiWhitespace(raw);
+  // Said by the field's name ("--set address: not valid UTF-8"): protobuf would log the field and
+  // send the bytes all the same.
+  if (!IsWellFormedUtf8(value)) return std::string(kValueNotUtf8);
+  if (IsNameField(field)) {
+    if (std::string problem = InvisibleCharacterProblem(value); !problem.empty()) return problem;
+  }
   v1::Person& person = *request->mutable_person();
   v1::Conviction& conviction = *request->mutable_conviction();
   switch (field.kind) {
@@ -329,6 +338,11 @@ void AppendValueProblems(const RecordField& field, const v1::CreateRecordRequest
     case FieldKind::kCountry:
     case FieldKind::kPersonalNumber:
       break;
+    case FieldKind::kText:
+      // A name with a character no one sees is checked here as at the question; the rest of a
+      // name's rules are the registry's, said in its words.
+      if (!IsNameField(field)) return;
+      break;
     default:
       return;
   }
@@ -344,6 +358,8 @@ void AppendValueProblems(const RecordField& field, const v1::CreateRecordRequest
         return DateProblem(value);
       case FieldKind::kCountry:
         return CountryProblem(value);
+      case FieldKind::kText:
+        return InvisibleCharacterProblem(value);
       default:
         return PersonalNumberProblem(value);
     }
@@ -715,7 +731,7 @@ std::string NameProblem(absl::string_view name) {
   for (size_t i = 0; i < name.size();) {
     uint32_t c = 0;
     const size_t length = NextCodePoint(name.substr(i), &c);
-    if (length == 0) return "not valid UTF-8 (is the terminal set to another encoding?)";
+    if (length == 0) return std::string(kValueNotUtf8);
     i += length;
     // The registry counts letters as the person sees them: a combining mark on a letter (e +
     // U+0308 typed for ë) is no letter of its own. These are the combining blocks the Latin and
@@ -728,6 +744,7 @@ std::string NameProblem(absl::string_view name) {
       return "holds a look-alike of the Serbian D with stroke (the Icelandic eth, the African "
              "D): type D with stroke or Dj, or a plain D where the person's papers have one";
     }
+    if (IsInvisibleCharacter(c)) return InvisibleCharacterProblem(name.substr(i - length));
     if (IsSpaceOrDashLookAlike(c)) {
       return "holds a look-alike of a space or hyphen (a no-break space, an en dash): type a "
              "plain space or hyphen";

@@ -163,6 +163,9 @@ std::string RecordMessageWithColumns(absl::string_view message);
 // hyphen or apostrophe, more than 100 characters. "" when none; the rest (scripts, marks) is
 // the server's to judge. Never repeats the name.
 std::string NameProblem(absl::string_view name);
+// What is said of a value that is not UTF-8.
+inline constexpr absl::string_view kValueNotUtf8 =
+    "not valid UTF-8 (is the terminal set to another encoding?)";
 
 // Whether `field` is one of a person's names, which NameProblem checks.
 bool IsNameField(const RecordField& field);

@@ -52,10 +52,15 @@ size_t DecodeUtf8(absl::string_view text, uint32_t* code_point) {
 }
 
 // The code points above U+007F that are shown as \uNNNN: they move text around, change how it
-// reads, or break a line, without being visible themselves.
+// reads, or break a line, or are not seen at all ("Arben" and "Arben" + U+200B look the same,
+// and are two names to the registry), without being visible themselves.
 bool IsHiddenFormatting(uint32_t c) {
   return (c >= 0x80 && c <= 0x9f) ||       // C1 controls (CSI is U+009B)
+         c == 0x00ad ||                    // SOFT HYPHEN
          c == 0x061c ||                    // ARABIC LETTER MARK
+         (c >= 0x200b && c <= 0x200d) ||   // ZERO WIDTH SPACE, NON-JOINER, JOINER
+         c == 0x2060 ||                    // WORD JOINER
+         c == 0xfeff ||                    // ZERO WIDTH NO-BREAK SPACE (byte order mark)
          c == 0x200e || c == 0x200f ||     // LEFT-TO-RIGHT MARK, RIGHT-TO-LEFT MARK
          c == 0x2028 || c == 0x2029 ||     // LINE SEPARATOR, PARAGRAPH SEPARATOR
          (c >= 0x202a && c <= 0x202e) ||   // embeddings, overrides, POP DIRECTIONAL FORMATTING
@@ -63,6 +68,28 @@ bool IsHiddenFormatting(uint32_t c) {
 }
 
 }  // namespace
+
+bool IsInvisibleCharacter(uint32_t c) {
+  return c == 0x00ad || c == 0x061c || (c >= 0x200b && c <= 0x200f) || c == 0x2060 ||
+         c == 0xfeff || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
+}
+
+std::string InvisibleCharacterProblem(absl::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    uint32_t c = 0;
+    const size_t length = DecodeUtf8(text.substr(i), &c);
+    if (length == 0) return "";
+    i += length;
+    if (!IsInvisibleCharacter(c)) continue;
+    // Named by its code point, never by the text around it (a name): the one to delete.
+    return absl::StrFormat(
+        "holds an invisible character (U+%04X), as text copied from a web page or a document "
+        "may: type the name again without it",
+        c);
+  }
+  return "";
+}
 
 bool IsWellFormedUtf8(absl::string_view text) {
   size_t i = 0;

@@ -16,8 +16,11 @@
 //                 part of well-formed UTF-8 (a stray continuation byte, an overlong form, a
 //                 surrogate, a code point above U+10FFFF, a truncated sequence)
 //   \uNNNN        C1 controls (U+0080..U+009F), the bidirectional formatting characters (U+061C,
-//                 U+200E, U+200F, U+202A..U+202E, U+2066..U+2069) and the line and paragraph
-//                 separators U+2028, U+2029 (a line break inside a value, like \n)
+//                 U+200E, U+200F, U+202A..U+202E, U+2066..U+2069), the line and paragraph
+//                 separators U+2028, U+2029 (a line break inside a value, like \n), and the
+//                 invisible characters U+00AD (soft hyphen), U+200B..U+200D (zero-width space,
+//                 non-joiner, joiner), U+2060 (word joiner) and U+FEFF (byte order mark), which
+//                 make two different names look the same
 //
 // Hex digits are lowercase. The mapping is one-to-one: the original bytes can be recovered from
 // the output, so nothing a server sends can pass for something else. The output is well-formed
@@ -28,6 +31,7 @@
 #ifndef REGISTRY_CLIENT_TERMINAL_TEXT_H_
 #define REGISTRY_CLIENT_TERMINAL_TEXT_H_
 
+#include <cstdint>
 #include <string>
 
 #include "absl/strings/string_view.h"
@@ -40,6 +44,18 @@ std::string ForTerminal(absl::string_view text);
 // Whether `text` is well-formed UTF-8 throughout (the rules above: no overlong form, surrogate,
 // code point above U+10FFFF or truncated sequence). Protobuf's string fields must be.
 bool IsWellFormedUtf8(absl::string_view text);
+
+// Whether code point `c` is not seen on a screen, or only by its effect on the text around it:
+// U+00AD, U+061C, U+200B..U+200F, U+2060, U+FEFF and the bidirectional controls U+202A..U+202E,
+// U+2066..U+2069. A name holding one looks like the name without it, and is another name to the
+// registry (a search, a duplicate check or a vetting check would miss the person). Text copied
+// from web pages and documents brings them along.
+bool IsInvisibleCharacter(uint32_t c);
+
+// "" unless `text` holds an invisible character (IsInvisibleCharacter); then what is wrong,
+// naming the first by its code point, never the text: "holds an invisible character (U+200B),
+// ...". Text that is not UTF-8 is left to IsWellFormedUtf8.
+std::string InvisibleCharacterProblem(absl::string_view text);
 
 // `text` wrapped at spaces into lines of at most `width` columns of text (counted in code
 // points), every line after the first indented by `indent` spaces (not counted in `width`); a

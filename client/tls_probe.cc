@@ -203,7 +203,7 @@ absl::Status CheckOwnCertificate(absl::string_view cert_pem, absl::string_view p
   if (not_after.has_value() && now > *not_after) {
     return absl::UnauthenticatedError(
         absl::StrCat("your certificate (", path, ") expired on ", FormatInstant(*not_after),
-                     ": the server refuses it; ask for a new certificate"));
+                     ": the registry refuses it; ask the registry office for a new certificate"));
   }
   if (not_before.has_value() && now < *not_before) {
     return absl::UnauthenticatedError(absl::StrCat(

@@ -71,7 +71,7 @@ absl::Status RunVetCheck(CommandContext& ctx) {
   request.set_surname(args.Value("surname"));
   request.set_given_name(args.Value("given-name"));
   request.set_birth_date(args.Value("birth-date"));
-  request.set_position_category(PositionCategoryOf(ctx, args.Value("position")));
+  request.set_position_category(PositionCategoryOf(args.Value("position")));
   request.set_consent_reference(args.Value("consent-ref"));
   // A check is audited and counts against the organisation's daily limit, so its answer must
   // not be lost to a file that cannot be written: the file is opened before the check is asked.
@@ -152,6 +152,7 @@ absl::Status RunVetHistory(CommandContext& ctx) {
       for (const v1::CheckSummary& check : page.checks()) {
         ASSIGN_OR_RETURN(const std::string line, ToJsonLineWithCodeNames(check, {"status_code"}));
         ctx.out() << line << "\n";
+        header_shown = true;
       }
     } else {
       // Every call that named the person, answered or not: a refused probe is still an
@@ -180,11 +181,23 @@ absl::Status RunVetHistory(CommandContext& ctx) {
     }
     request.set_page_token(page.next_page_token());
   }
+  // None, with --json: the answer's list, empty, as record search prints "records":[] (nothing
+  // at all could not be told from a command that printed nothing for another reason).
+  if (ctx.json() && !header_shown) ctx.out() << "{\"checks\":[]}\n";
   if (!ctx.json() && !header_shown) ctx.out() << "no organisation has checked this person\n";
   return absl::OkStatus();
 }
 
 absl::Status RunVetPublicKey(CommandContext& ctx) {
+  // The file at --out may be the key certificates are trusted by (vetting.pub.pem): replacing it
+  // unasked, with whatever the server now sends, is what a check of the server must not do. Said
+  // before the call, which counts against an employer's limit, as vet check's --out is.
+  if (auto out = ctx.args().Get("out"); out.has_value() && !ctx.args().Flag("overwrite")) {
+    if (std::string problem = ExistingOutputProblem("--out", *out, "--overwrite");
+        !problem.empty()) {
+      return UsageError(problem);
+    }
+  }
   ASSIGN_OR_RETURN(auto stub, VettingStub(ctx));
   ASSIGN_OR_RETURN(const v1::PublicKey key,
                    CallUnary<v1::PublicKey>(

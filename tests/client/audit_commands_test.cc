@@ -427,6 +427,30 @@ TEST_F(AuditCommandsTest, ExportWithJsonSaysHowManyEntriesWentToWhichFile) {
             static_cast<uint64_t>(std::count(exported.begin(), exported.end(), '\n')));
 }
 
+// With no results, --json printed nothing for vet history and audit list, but the answer with an
+// empty list for record search: each prints its list, empty, so that "none" is an answer.
+TEST_F(AuditCommandsTest, WithJsonNoResultsAreAnEmptyListAsRecordSearchPrintsThem) {
+  const CliRun search = RunCliCaptured(CliArgsAs(
+      server_->address(), "clerk", {"record", "search", "--personal-number", "1000000111"},
+      /*json=*/true));
+  ASSERT_EQ(search.code, 0) << search.err;
+  EXPECT_THAT(search.out, HasSubstr("\"records\":[]"));
+  const CliRun history = RunCliCaptured(CliArgsAs(
+      server_->address(), "clerk",
+      {"vet", "history", "--personal-number", "1000000111", "--request-ref", "DSR-2"},
+      /*json=*/true));
+  ASSERT_EQ(history.code, 0) << history.err;
+  EXPECT_EQ(history.out, "{\"checks\":[]}\n");
+  const CliRun list = Run({"audit", "list", "--action", "ExpungeRecord", "--all"}, true);
+  ASSERT_EQ(list.code, 0) << list.err;
+  EXPECT_EQ(list.out, "{\"entries\":[]}\n");
+  const CliRun verified = Run({"audit", "list", "--verified", "--action", "ExpungeRecord",
+                               "--state", dir_ + "/audit-state.json"},
+                              true);
+  ASSERT_EQ(verified.code, 0) << verified.err;
+  EXPECT_EQ(verified.out, "{\"entries\":[]}\n");
+}
+
 // --json names a status code as the text and the JSON errors do ("PERMISSION_DENIED", not 7):
 // an audit event's outcome and a vetting check's status; and `record import --json --dry-run`
 // ends with an object that says it was a dry run, with the counts the text's last line gives.
@@ -742,6 +766,8 @@ TEST_F(AuditCommandsTest, AVerifiedExportIsKeptOnlyWhenItHoldsExactlyTheVerified
 }
 
 TEST_F(AuditCommandsTest, FullVerificationPassesAndTheNextStartsFromTheSavedHead) {
+  // --state's folder must be there, as --out's must: a mistyped one is not made.
+  std::filesystem::create_directories(dir_ + "/state");
   const std::string state = dir_ + "/state/audit-state.json";
   const CliRun first = Run({"audit", "verify", "--full", "--state", state});
   EXPECT_EQ(first.code, 0) << first.err;
@@ -868,6 +894,7 @@ class PrunedAuditCommandsTest : public AuditCommandsTest {
 };
 
 TEST_F(PrunedAuditCommandsTest, FullVerificationSaysHowManyEventsWerePrunedAndUpToWhen) {
+  std::filesystem::create_directories(dir_ + "/state");
   const std::string state = dir_ + "/state/audit-state.json";
   const CliRun run = Run({"audit", "verify", "--full", "--state", state});
   ASSERT_EQ(run.code, 0) << run.err;

@@ -301,7 +301,7 @@ TEST(CliTest, WithJsonAnErrorIsOneJsonObjectOnStderrWithTheSameExitCode) {
        "INVALID_ARGUMENT",
        "--server \"127.0.0.1\" is not HOST:PORT",
        "usage: registry-cli [global options] health"},
-      {{"--json", "record", "create", "--file", "/nonexistent/rec.json"}, kExitError, "NOT_FOUND",
+      {{"--json", "record", "create", "--file", "/nonexistent/rec.json"}, kExitUsage, "NOT_FOUND",
        "cannot read record file /nonexistent/rec.json"},
       {{"--json", "health"}, kExitUsage, "INVALID_ARGUMENT", "no client identity",
        "usage: registry-cli [global options] health"},
@@ -338,7 +338,7 @@ TEST(CliTest, WithJsonAnErrorIsOneJsonObjectOnStderrWithTheSameExitCode) {
   EXPECT_THAT(error.message, HasSubstr("problems:\n  --birth-date: not a real date\n"));
   // A control character typed on the command line is escaped as JSON escapes it, once.
   run = RunWith({"--json", "record", "create", "--file", "/nonexistent/rec\x1b[2Jord.json"});
-  EXPECT_EQ(run.code, kExitError);
+  EXPECT_EQ(run.code, kExitUsage);
   EXPECT_THAT(run.err, HasSubstr("rec\\u001b[2Jord"));
   EXPECT_THAT(run.err, Not(HasSubstr("\x1b")));
   error = ParseJsonError(run.err);
@@ -579,7 +579,7 @@ TEST(CliTest, MissingRequiredOptionsAndArgumentsExitTwo) {
   run = RunWith({"record", "search"});
   EXPECT_EQ(run.code, 2);
   EXPECT_THAT(run.err, HasSubstr("either --personal-number, or"));
-  run = RunWith({"record", "import", "rows.xlsx"});
+  run = RunWith({"record", "import", REGISTRY_SOURCE_DIR "/README.md"});
   EXPECT_EQ(run.code, 2);
   EXPECT_THAT(run.err, HasSubstr("name it .csv, .jsonl or .ndjson"));
   run = RunWith({"record", "import", "rows.csv", "--batch", "1001"});
@@ -590,7 +590,7 @@ TEST(CliTest, MissingRequiredOptionsAndArgumentsExitTwo) {
   run = RunWith({"audit", "list", "--outcome", "FINE"});
   EXPECT_EQ(run.code, 2);
   EXPECT_THAT(run.err, HasSubstr("--outcome must be a status code name"));
-  run = RunWith({"audit", "verify", "--state", "/nonexistent/state.json", "--clock-skew", "86401"});
+  run = RunWith({"audit", "verify", "--state", "state.json", "--clock-skew", "86401"});
   EXPECT_EQ(run.code, 2);
   EXPECT_THAT(run.err, HasSubstr("--clock-skew must be a whole number from 1 to 86400"));
 }
@@ -623,6 +623,53 @@ TEST(CliTest, AnEmptyFileToReadIsAUsageErrorNamingTheOption) {
     EXPECT_THAT(run.err, StartsWith("error: INVALID_ARGUMENT: --file: the file name is empty\n"))
         << args[1];
   }
+}
+
+// `record import nonexist` and `record import var` were "cannot tell the format of ...: name it
+// .csv, .jsonl or .ndjson"; a missing file exited 1 (NOT_FOUND) for record create, amend, import
+// and audit verify --public-key, a folder 1 (FAILED_PRECONDITION), where the tool's help promises
+// 2 for a mistake in a file a command names, and certificate verify gave 2.
+TEST(CliTest, AFileThatIsNotThereOrIsAFolderIsSaidAsSuchAndExitsTwoForEveryCommand) {
+  TempDir dir;
+  const std::string missing = dir.path() + "/nonexist";
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"record", "import", missing}, "error: NOT_FOUND: cannot read import file " + missing +
+                                          ": No such file or directory\n"},
+      {{"record", "import", dir.path()}, "error: FAILED_PRECONDITION: cannot read import file " +
+                                             dir.path() + ": is a folder\n"},
+      {{"record", "create", "--file", missing + ".json"},
+       "error: NOT_FOUND: cannot read record file " + missing + ".json"},
+      {{"record", "create", "--file", dir.path()},
+       "error: FAILED_PRECONDITION: cannot read record file " + dir.path() + ": is a folder"},
+      {{"record", "amend", "ID", "--file", missing, "--reason", "r"},
+       "error: NOT_FOUND: cannot read patch file " + missing},
+      {{"audit", "verify", "--public-key", missing},
+       "error: NOT_FOUND: cannot read audit public key " + missing},
+      {{"certificate", "verify", missing, "--public-key", missing},
+       "error: NOT_FOUND: cannot read certificate " + missing}};
+  for (const auto& [args, error] : cases) {
+    const CliRun run = RunWith(args);
+    EXPECT_EQ(run.code, kExitUsage) << absl::StrJoin(args, " ") << "\n" << run.err;
+    EXPECT_THAT(run.err, StartsWith(error)) << absl::StrJoin(args, " ");
+    EXPECT_THAT(run.err, Not(HasSubstr("cannot tell the format")));
+  }
+}
+
+// `audit verify --state typo-dir/sub/st.json` made the folders and started a new trust state
+// (only a note said so), where --out refuses a folder that is not there.
+TEST(CliTest, AStateFileInAFolderThatIsNotThereIsRefusedLikeAnOutFile) {
+  TempDir dir;
+  const std::string state = dir.path() + "/typo-dir/sub/st.json";
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"audit", "verify", "--state", state},
+        std::vector<std::string>{"audit", "list", "--verified", "--state", state}}) {
+    const CliRun run = RunWith(args);
+    EXPECT_EQ(run.code, kExitUsage) << run.err;
+    EXPECT_THAT(::registry::testing::Flowed(run.err),
+                StartsWith("error: INVALID_ARGUMENT: --state " + state + ": no folder " +
+                           dir.path() + "/typo-dir/sub to write it in"));
+  }
+  EXPECT_FALSE(std::filesystem::exists(dir.path() + "/typo-dir"));
 }
 
 TEST(CliTest, PatchWithUnknownFieldsIsAUsageErrorBeforeConnecting) {
@@ -805,7 +852,7 @@ TEST(CliTest, AnIdentityGivenInPartNamesTheMissingOption) {
 
 TEST(CliTest, MissingRecordFileIsNotFound) {
   const CliRun run = RunWith({"record", "create", "--file", "/nonexistent/rec.json"});
-  EXPECT_EQ(run.code, 1);
+  EXPECT_EQ(run.code, kExitUsage);
   EXPECT_THAT(run.err, StartsWith("error: NOT_FOUND: cannot read record file"));
 }
 

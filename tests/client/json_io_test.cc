@@ -6,7 +6,9 @@
 #include "client/option_parser.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "google/protobuf/util/json_util.h"
 #include "registry/v1/records.pb.h"
+#include "registry/v1/vetting.pb.h"
 
 namespace registry::client {
 namespace {
@@ -70,6 +72,19 @@ TEST(ParseJsonTest, AValueOfTheWrongTypeIsNamedByItsFieldNotItsValue) {
 // A record file takes the enums' words as `record create --sex`, `--sentence`, `--ban` and the
 // CSV import do, in any case, and the API's names as before: a clerk who wrote "female" wrote
 // what the rest of registry-cli asks for.
+// A signature that is no base64 (a damaged certificate file) was said to be "not a whole number
+// in the field's range": every kind protobuf names that was not listed fell to that.
+TEST(ParseJsonTest, ASignatureThatIsNoBase64IsSaidToBeSo) {
+  for (const char* signature : {"!!!!", "AAAA==AA", "%%"}) {
+    v1::SignedVettingCertificate certificate;
+    const absl::Status s = ParseJson(absl::StrCat(R"({"signature": ")", signature, R"("})"),
+                                     "certificate file", &certificate);
+    EXPECT_EQ(s.code(), absl::StatusCode::kInvalidArgument) << signature;
+    EXPECT_THAT(std::string(s.message()), HasSubstr("signature: not base64")) << s;
+    EXPECT_THAT(std::string(s.message()), ::testing::Not(HasSubstr("whole number"))) << s;
+  }
+}
+
 TEST(ParseJsonTest, EnumsAreTakenAsTheOptionsTakeThemInAnyCase) {
   const struct {
     std::string sex;
@@ -181,20 +196,20 @@ TEST(ParseJsonTest, AnUnknownKeyIsNamedOnlyWhenItIsANearMissOfAFieldName) {
   for (const char* key_like_a_path :
        {R"({"(Krasniqi Arben) x": 1})", R"({"(Krasniqi Arben): invalid value 1 for type X": 1})"}) {
     const std::string problem = Problem(key_like_a_path);
-    EXPECT_THAT(problem, HasSubstr("a key that names no field")) << key_like_a_path;
+    EXPECT_THAT(problem, HasSubstr("holds a name that is no field")) << key_like_a_path;
     EXPECT_THAT(problem, Not(HasSubstr("Krasniqi"))) << key_like_a_path;
   }
   const std::string name_as_key = Problem(R"({"person": {"krasniqi": "Arben"}})");
   EXPECT_THAT(name_as_key,
-              HasSubstr(": person: a key that names no field; known fields: surname, "));
+              HasSubstr(": person: holds a name that is no field; known fields: surname, "));
   EXPECT_THAT(name_as_key, Not(HasSubstr("krasniqi")));
   EXPECT_THAT(name_as_key, Not(HasSubstr("Arben")));
   const std::string value_as_key = Problem(R"({"person": {"Rr. Fehmi Agani 7": "x"}})");
   EXPECT_THAT(value_as_key,
-              HasSubstr(": person: a key that names no field; known fields: surname, "));
+              HasSubstr(": person: holds a name that is no field; known fields: surname, "));
   EXPECT_THAT(value_as_key, Not(HasSubstr("Agani")));
   EXPECT_THAT(Problem(R"({"1000000077": 1})"),
-              HasSubstr("prints it): a key that names no field; known fields: person, "
+              HasSubstr("prints it): holds a name that is no field; known fields: person, "
                         "conviction"));
 }
 
@@ -269,6 +284,32 @@ TEST(ToJsonTest, AStringThatIsNotUtf8IsRefusedRatherThanWrittenChanged) {
   const absl::StatusOr<std::string> valid = ToJsonText(request);
   ASSERT_TRUE(valid.ok()) << valid.status();
   EXPECT_THAT(*valid, HasSubstr("Kërqeli"));
+}
+
+// A line of a JSON-lines import is named by its number in the file: "line 3: ...: line 1: not
+// JSON" named two lines that disagreed; a line cut short was "unexpected end of string" with no
+// place.
+TEST(JsonLineProblemTest, ALineIsNamedByItsCallerAndAPlaceInItByItsColumn) {
+  const google::protobuf::Descriptor& type = *v1::CreateRecordRequest::descriptor();
+  v1::CreateRecordRequest request;
+  const auto problem_of = [&](const std::string& line) {
+    const auto status = google::protobuf::util::JsonStringToMessage(line, &request);
+    EXPECT_FALSE(status.ok()) << line;
+    return JsonLineProblem(line, std::string(status.message()), type);
+  };
+  EXPECT_EQ(problem_of("Krasniqi Arben 1980-04-12"), "not JSON");
+  EXPECT_EQ(problem_of(R"({"person": {"surname": "Kërqeli")"),
+            "column 33: the text ends before the record is closed (a } or a , is missing)");
+  // A file of several lines keeps its line.
+  EXPECT_EQ(JsonLineProblem("\nKrasniqi\n", "x", type), "line 2: not JSON");
+}
+
+// A broken record file is said where and in plain words, as a line of an import is: just after
+// its last character, where what is missing goes.
+TEST(ParseJsonTest, AFileCutShortIsSaidToEndBeforeTheRecordIsClosed) {
+  EXPECT_EQ(Problem("{\"person\": {\n  \"surname\": \"Kërqeli\"\n"),
+            kNotARecord + "line 2, column 23: the text ends before the record is closed (a } "
+                          "or a , is missing)");
 }
 
 }  // namespace

@@ -94,7 +94,7 @@ TEST(ParseOptionsTest, AnUnknownOptionIsRepeatedWithoutWhatIsGluedToIt) {
   ExpectUsageError(Parse({"--case_ref"}), "unknown option --case_ref (did you mean --case-ref?)");
   ExpectUsageError(Parse({"--case_ref1234567890"}),
                    "unknown option --case_ref… (did you mean --case-ref?)");
-  ExpectUsageError(Parse({"-1234567890"}), "unknown option -…");
+  ExpectUsageError(Parse({"-1234567890"}), "unknown option -1…");
   for (const char* arg : {"--case-ref1234567890", "--x1234567890", "-1234567890", "--a=1234567890"}) {
     SCOPED_TRACE(arg);
     ExpectRepeatsNone(Parse({arg}).status().message(), {"1234567890"});
@@ -489,6 +489,86 @@ TEST(ProblemsErrorTest, TheUnwrappedMessageKeepsEachProblemAndTheNoteOnOneLine) 
   EXPECT_EQ(UnwrappedMessage(WithNote(absl::NotFoundError("no such record"), note)),
             absl::StrCat("no such record\n", note));
   EXPECT_EQ(UnwrappedMessage(absl::NotFoundError("no such record")), "no such record");
+}
+
+// A value pasted with a space or tab around it is read as the value: every option alike, as
+// ids and the interactive answers were ("teacher " sent a check the registry refused, counted
+// against the employer's limit; "PKR 77/2026 " was audited with its space; " 1980-04-12" was
+// "not a date").
+TEST(ParseOptionsTest, SpacesAndTabsAroundAnOptionValueAreTakenOffBeforeItIsChecked) {
+  const std::vector<OptionSpec> specs = {{"case-ref", "REF", "case", false, false,
+                                          ValueCheck::kReference},
+                                         {"birth-date", "YYYY-MM-DD", "date", false, false,
+                                          ValueCheck::kDate},
+                                         {"personal-number", "N", "number", false, false,
+                                          ValueCheck::kPersonalNumber},
+                                         {"position", "CATEGORY", "position"},
+                                         {"set", "FIELD=VALUE", "change", false, true}};
+  auto parsed = ParseOptions(specs,
+                             {"--case-ref", "PKR 77/2026 ", "--birth-date= 1980-04-12",
+                              "--personal-number", "1234567890\t", "--position", "\tteacher  ",
+                              "--set", " alias=Beni ", "--set=address=Rr. 1\t"},
+                             0, 0);
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  EXPECT_EQ(parsed->Value("case-ref"), "PKR 77/2026");
+  EXPECT_EQ(parsed->Value("birth-date"), "1980-04-12");
+  EXPECT_EQ(parsed->Value("personal-number"), "1234567890");
+  EXPECT_EQ(parsed->Value("position"), "teacher");
+  EXPECT_THAT(parsed->GetAll("set"), ElementsAre("alias=Beni", "address=Rr. 1"));
+  // Only around the value: a space inside it stays, and is judged as before.
+  ExpectUsageError(ParseOptions(specs, {"--personal-number", " 12345 67890 "}, 0, 0),
+                   "--personal-number: holds a space");
+}
+
+// "--reason ' '" was sent, and refused by the registry with a rule a space seems to meet
+// ("1..500 characters of valid UTF-8, no control characters").
+TEST(ParseOptionsTest, ARequiredTextOfSpacesOnlyIsSaidToBeEmpty) {
+  const std::vector<OptionSpec> specs = {{"reason", "TEXT", "why", true}};
+  for (const char* blank : {" ", "\t ", ""}) {
+    const auto parsed = ParseOptions(specs, {"--reason", blank}, 0, 0);
+    ExpectUsageError(parsed, "--reason: empty (spaces alone are no value): give TEXT");
+  }
+  EXPECT_TRUE(ParseOptions(specs, {"--reason", " typo "}, 0, 0).ok());
+}
+
+// "-1" was shown as "-…" though "-x" is shown as "-x": one digit is nobody's data.
+TEST(ParseOptionsTest, AShortOptionThatIsADigitIsShownAsTyped) {
+  ExpectUsageError(Parse({"-1"}), "unknown option -1");
+  EXPECT_THAT(std::string(Parse({"-1"}).status().message()), Not(HasSubstr("…")));
+}
+
+std::vector<std::string> SetLikeProblems(const std::vector<std::string>& values) {
+  std::vector<std::string> problems;
+  for (const std::string& value : values) {
+    problems.push_back(absl::StrCat("--set ", value.substr(0, value.find('=')), ": its own check"));
+  }
+  return problems;
+}
+
+// A --set FIELD=VALUE that was not UTF-8 was reported twice ("--set #1: not FIELD=VALUE ..." and
+// "--set: not valid UTF-8"), and a value that was not named its field: the option's own check
+// judges its values, UTF-8 included, and names the field.
+TEST(ParseOptionsTest, AValueAnOptionChecksItselfIsJudgedOnceByThatCheck) {
+  const std::vector<OptionSpec> specs = {
+      {"set", "FIELD=VALUE", "change", false, true, ValueCheck::kNone, {}, {}, &SetLikeProblems}};
+  const auto parsed = ParseOptions(specs, {"--set", "address=R\xffr"}, 0, 0);
+  ASSERT_FALSE(parsed.ok());
+  EXPECT_EQ(std::string(parsed.status().message()), "--set address: its own check");
+}
+
+// A vetting check with a zero-width space in the surname was sent, refused by the registry with
+// its general rule for names, and counted against the employer's day: refused here, naming the
+// character, never the name.
+TEST(ParseOptionsTest, ANameHoldingAnInvisibleCharacterIsRefusedBeforeItIsSent) {
+  const std::vector<OptionSpec> specs = {
+      {"surname", "S", "surname", true, false, ValueCheck::kName},
+      {"given-name", "G", "given name", true, false, ValueCheck::kName}};
+  const auto parsed = ParseOptions(
+      specs, {"--surname", "Kr\xc2\xad" "asniqi", "--given-name", "Arben\xe2\x80\x8b"}, 0, 0);
+  ExpectUsageError(parsed, "--surname: holds an invisible character (U+00AD)");
+  ExpectUsageError(parsed, "--given-name: holds an invisible character (U+200B)");
+  EXPECT_THAT(std::string(parsed.status().message()), Not(HasSubstr("Arben")));
+  EXPECT_TRUE(ParseOptions(specs, {"--surname", "Kërqeli", "--given-name", "Arben"}, 0, 0).ok());
 }
 
 }  // namespace

@@ -481,6 +481,39 @@ TEST_F(RecordCommandsTest, AVettingCheckRefusesAnExistingCertificateFileUnlessTo
   EXPECT_THAT(testing::ReadFileOrDie(path), HasSubstr("signature"));
 }
 
+// The file at --out may be the key certificates are trusted by: it was replaced unasked.
+TEST_F(RecordCommandsTest, AVettingKeyFetchRefusesAnExistingFileUnlessToldToOverwrite) {
+  const std::string path = dir_ + "/vetting.pub.pem";
+  std::ofstream(path) << "trusted key\n";
+  const uint64_t before = LogSize();
+  const CliRun refused = As("vetting", {"vet", "public-key", "--out", path});
+  EXPECT_EQ(refused.code, kExitUsage);
+  EXPECT_THAT(refused.err, StartsWith("error: INVALID_ARGUMENT: --out " + path +
+                                      ": the file exists; choose another name or remove it "
+                                      "(--overwrite replaces it)\n"));
+  EXPECT_EQ(refused.out, "");
+  EXPECT_EQ(testing::ReadFileOrDie(path), "trusted key\n");
+  EXPECT_EQ(ActionsSince(before), std::vector<std::string>{});
+
+  const CliRun replaced = As("vetting", {"vet", "public-key", "--out", path, "--overwrite"});
+  EXPECT_EQ(replaced.code, 0) << replaced.err;
+  EXPECT_THAT(testing::ReadFileOrDie(path), HasSubstr("BEGIN PUBLIC KEY"));
+}
+
+// Ctrl-D at a question printed the error on the question's line ("... [Enter: none]: error:
+// ..."), and a person's own no or Ctrl-D was "error: CANCELLED: ...", as if something had failed.
+TEST_F(RecordCommandsTest, ACtrlDAtAQuestionIsSaidOnALineOfItsOwnAndNotAsAnError) {
+  const std::filesystem::path before = std::filesystem::current_path();
+  std::filesystem::current_path(dir_);
+  const CliRun ended = As("clerk", {"record", "create", "--interactive"}, "Krasniqi\n");
+  std::filesystem::current_path(before);
+  EXPECT_EQ(ended.code, 1);
+  EXPECT_THAT(ended.err, HasSubstr("Given name: \nthe input ended before the record was complete; "
+                                   "nothing was sent\n"));
+  EXPECT_THAT(ended.err, Not(HasSubstr("error:")));
+  EXPECT_THAT(ended.err, Not(HasSubstr("CANCELLED")));
+}
+
 // A number out of the list was answered as a code ("11": "not a court of the registry"; "99":
 // "not LAW:ARTICLE:PARAGRAPH"), and 0 months as "0..600" where the help says 1..600.
 TEST_F(RecordCommandsTest, InteractiveCreateSaysWhichNumbersAListHasAndWhatLengthItTakes) {
@@ -574,7 +607,8 @@ TEST_F(RecordCommandsTest, InteractiveCreateTakesYOrNoAtTheEndAndKeepsTheAnswers
 
   EXPECT_EQ(no.code, 1);
   EXPECT_THAT(no.err,
-              HasSubstr("error: CANCELLED: not entered: you answered no; nothing was sent"));
+              HasSubstr("(yes/no): not entered: you answered no; nothing was sent\n"));
+  EXPECT_THAT(no.err, Not(HasSubstr("CANCELLED")));
   ASSERT_EQ(after_no.size(), 1u) << no.err;
   const std::string name = after_no[0].filename().string();
   EXPECT_THAT(name, StartsWith("record-"));
@@ -583,8 +617,8 @@ TEST_F(RecordCommandsTest, InteractiveCreateTakesYOrNoAtTheEndAndKeepsTheAnswers
   EXPECT_THAT(testing::ReadFileOrDie(after_no[0].string()), HasSubstr("Krasniqi"));
 
   EXPECT_EQ(ended.code, 1);
-  EXPECT_THAT(ended.err, HasSubstr("error: CANCELLED: not entered: the input ended at \"Enter "
-                                   "this record?\"; nothing was sent"));
+  EXPECT_THAT(ended.err, HasSubstr("Enter this record? (yes/no): \nnot entered: the input ended "
+                                   "at \"Enter this record?\"; nothing was sent"));
   EXPECT_THAT(ended.err, Not(HasSubstr("before the record was complete")));
   EXPECT_EQ(after_end.size(), 2u) << ended.err;
   EXPECT_THAT(Flowed(ended.err), HasSubstr("your answers are kept in record-"));
@@ -715,12 +749,14 @@ TEST_F(RecordCommandsTest, InteractiveCreateAsksAgainWhatTheRegistryWouldRefuseB
   const CliRun run = As("clerk", {"record", "create", "--interactive"}, answers);
   ASSERT_EQ(run.code, 0) << run.err;
   const std::string err = Flowed(run.err);
+  // The registry names both dates at once (the final date is checked against the judgment it
+  // was given too), so both are asked again together.
   EXPECT_THAT(err, HasSubstr("The registry would refuse these answers: Date of the judgment "
                              "(conviction.judgment_date): must be on or after the person's 14th "
-                             "birthday and not in the future Answer it again (Ctrl-D keeps your "
-                             "answers in a file): Date of the judgment (YYYY-MM-DD): "));
-  EXPECT_THAT(err, HasSubstr("The registry would refuse these answers: Date it became final "
+                             "birthday and not in the future Date it became final "
                              "(conviction.final_date): must be on or after the judgment date"));
+  EXPECT_THAT(err, HasSubstr("Answer them again (Ctrl-D keeps your answers in a file): Date of "
+                             "the judgment (YYYY-MM-DD): Date it became final (YYYY-MM-DD): "));
   // Asked once, after the corrections.
   const std::vector<absl::string_view> parts = absl::StrSplit(err, "Enter this record?");
   EXPECT_EQ(parts.size(), 2u) << err;
@@ -960,8 +996,8 @@ TEST_F(RecordCommandsTest, ExpungeShowsWhoseRecordItIsAndAsksOnATerminal) {
   EXPECT_EQ(declined.code, 1);
   EXPECT_EQ(declined.err,
             "Expunge the record of Driton Krasniqi, born 1975, case P 88/2025 (Basic Court of "
-            "Prizren)?\nThis cannot be undone. Type yes to expunge it: error: CANCELLED: not "
-            "expunged: the answer was not yes\n");
+            "Prizren)?\nThis cannot be undone. Type yes to expunge it: not expunged: the answer "
+            "was not yes\n");
   EXPECT_EQ(GetCode(id), grpc::StatusCode::OK);
 
   // No terminal, no --yes: nobody can be asked, so nothing happens.
@@ -1004,6 +1040,26 @@ TEST_F(RecordCommandsTest, ARoleThatMayNotExpungeIsToldSoBeforeTheRecordIsRead) 
       EXPECT_NE(action, "ExpungeRecord") << role;
     }
   }
+  EXPECT_EQ(GetCode(id), grpc::StatusCode::OK);
+}
+
+// With --yes a court was told "role court may not call this method" (the API's words), and
+// without a terminal to add --yes, though it would only be refused again: every way in is
+// refused alike, naming the role that may expunge.
+TEST_F(RecordCommandsTest, ARoleThatMayNotExpungeIsRefusedAlikeWithYesOrWithoutATerminal) {
+  const std::string id = CreateExample();
+  const std::string refusal =
+      "error: PERMISSION_DENIED: role court may not expunge records: that is for role clerk; "
+      "nothing was read or changed\n";
+  const std::vector<std::string> expunge = {"record", "expunge", id, "--legal-basis", "x 1"};
+  std::vector<std::string> with_yes = expunge;
+  with_yes.push_back("--yes");
+  const CliRun yes = As("court", with_yes);
+  EXPECT_EQ(yes.code, 1);
+  EXPECT_EQ(yes.err, refusal);
+  const CliRun piped = As("court", expunge, "yes\n", /*input_is_terminal=*/false);
+  EXPECT_EQ(piped.code, 1);
+  EXPECT_EQ(piped.err, refusal);
   EXPECT_EQ(GetCode(id), grpc::StatusCode::OK);
 }
 
@@ -1060,14 +1116,13 @@ TEST_F(RecordCommandsTest, ACourtReadWithoutAPurposeNamesTheOptionsAndTheCodesIt
             "error: FAILED_PRECONDITION: 2 problems:\n"
             "  --case-ref is required: the case the read serves, e.g. \"PKR 77/2026\"\n"
             "  --purpose is required: why you read it, a purpose code\n"
-            "purpose codes you may state: criminal_proceedings, sentencing, appeal_review,\n"
-            "  enforcement_of_sentence\n");
+            "'registry-cli record get --help' lists the purpose codes you may state\n");
   const CliRun wrong =
       As("court", {"record", "get", id, "--case-ref", "PKR 1/2026", "--purpose", "curiosity"});
   EXPECT_EQ(wrong.code, kExitUsage);
   EXPECT_THAT(wrong.err, StartsWith("error: INVALID_ARGUMENT: --purpose: not one of the purpose "
-                                    "codes you may state\npurpose codes you may state: "
-                                    "criminal_proceedings,"));
+                                    "codes you may state\n'registry-cli record get --help' lists "
+                                    "the purpose codes you may state\n"));
   EXPECT_THAT(wrong.err, Not(HasSubstr("purpose.")));
   // What was typed is not repeated: in the wrong option, it may be a name and a birth date.
   const CliRun misplaced = As("court", {"record", "get", id, "--case-ref", "PKR 1/2026",
@@ -1100,8 +1155,8 @@ TEST_F(RecordCommandsTest, AVettingCheckNamesBadOptionsAtOnceAndThePositionsItMa
   EXPECT_EQ(position.code, 1);
   EXPECT_EQ(position.err,
             "error: FAILED_PRECONDITION: --position: not one of the position categories of your "
-            "organisation\nDevelopment primary school may check for: teacher, "
-            "teaching_assistant,\n  school_staff\n");
+            "organisation\n'registry-cli vet check --help' lists the position categories your\n"
+            "  organisation may check for\n");
   // Not repeated, as a name typed in its place would be.
   const CliRun misplaced =
       As("vetting", {"vet", "check", "--personal-number", "1234567890", "--surname", "Kërqeli",
@@ -1111,6 +1166,35 @@ TEST_F(RecordCommandsTest, AVettingCheckNamesBadOptionsAtOnceAndThePositionsItMa
   EXPECT_THAT(misplaced.err, StartsWith("error: FAILED_PRECONDITION: --position: not one of the "
                                         "position categories of your organisation\n"));
   EXPECT_THAT(misplaced.err, Not(HasSubstr("Krasniqi")));
+}
+
+// Every call of an employer counts against its rate limit: the refusal's hint was built with a
+// WhoAmI call, so a refused check cost two calls (and a capitalised position one more).
+TEST_F(RecordCommandsTest, ARefusedVettingCheckIsOneAuditedCallWithItsHint) {
+  for (const char* position : {"janitor", "Janitor"}) {
+    const uint64_t before = LogSize();
+    const CliRun refused =
+        As("vetting", {"vet", "check", "--personal-number", "1234567890", "--surname", "Kërqeli",
+                       "--given-name", "Arben", "--birth-date", "1980-04-12", "--position",
+                       position, "--consent-ref", "CONSENT-1"});
+    EXPECT_EQ(refused.code, 1);
+    EXPECT_THAT(refused.err, HasSubstr("'registry-cli vet check --help' lists the position"));
+    EXPECT_EQ(ActionsSince(before), std::vector<std::string>{"VettingCheck"}) << position;
+  }
+  // A category typed in capitals is the policy's lowercase one, found without asking for it.
+  const uint64_t before = LogSize();
+  const CliRun capitals =
+      As("vetting", {"vet", "check", "--personal-number", "1234567890", "--surname", "Kërqeli",
+                     "--given-name", "Arben", "--birth-date", "1980-04-12", "--position",
+                     "Teacher", "--consent-ref", "CONSENT-1"});
+  EXPECT_EQ(capitals.code, 0) << capitals.err;
+  EXPECT_EQ(ActionsSince(before), std::vector<std::string>{"VettingCheck"});
+  // A court's refused read likewise: one event.
+  const std::string id = CreateExample();
+  const uint64_t court_before = LogSize();
+  const CliRun court = As("court", {"record", "get", id});
+  EXPECT_EQ(court.code, 1);
+  EXPECT_EQ(ActionsSince(court_before), std::vector<std::string>{"GetRecord"});
 }
 
 // A check is audited and counts against the organisation's daily limit: a certificate file that
@@ -1400,9 +1484,37 @@ TEST_F(RecordCommandsTest, AnImportThatStopsNamesTheLinesOfRowsSentOutOfTheFiles
       CliArgsAs(address, "clerk", {"record", "import", file, "--batch", "2"}));
   EXPECT_EQ(run.code, kExitError) << run.err;
   EXPECT_THAT(Flowed(run.err),
-              HasSubstr("the batch of lines 3, 5 got no answer, so whether it was entered is not "
-                        "known; no row was sent before it; lines 2, 4 were not sent: run the "
-                        "same import again"));
+              HasSubstr("the batch of lines 3, 5 was not sent, so nothing of it was entered; no "
+                        "row was sent before it; lines 2, 4 were not sent: run the same import "
+                        "again"));
+}
+
+// With the registry stopped (connection refused), an import said "the batch of lines 2..6 got no
+// answer, so whether it was entered is not known; ... the lines after it were not sent": nothing
+// had reached the registry, and the only line after it had been refused here.
+TEST_F(RecordCommandsTest, AnImportThatCouldNotConnectSaysNothingWasEnteredAndNoLinesAfterIt) {
+  std::ifstream example(REGISTRY_SOURCE_DIR "/deploy/examples/import.csv");
+  std::string header;
+  ASSERT_TRUE(std::getline(example, header));
+  const std::string file = dir_ + "/refused-last.csv";
+  std::ofstream(file) << header << "\n"
+                      << "Gashi,Luan,Besim,male,1980-04-12,Prishtinë,XK,1000000110,\"Rr. Agim "
+                         "Ramadani 5, Prishtinë\",basic-prishtine,P 10/2024,2010-01-04,"
+                         "2010-02-01,06/L-074:230:1,fine,0,,,false,,\n"
+                      << "Gashi,Luan,Besim,male,1980-02-30,Prishtinë,XK,1000000111,\"Rr. Agim "
+                         "Ramadani 5, Prishtinë\",basic-prishtine,P 11/2024,2010-01-04,"
+                         "2010-02-01,06/L-074:230:1,fine,0,,,false,,\n";
+  const std::string address = server_->address();
+  server_->Stop();
+  const CliRun run = RunCliCaptured(CliArgsAs(address, "clerk", {"record", "import", file}));
+  EXPECT_EQ(run.code, kExitError) << run.err;
+  const std::string err = Flowed(run.err);
+  EXPECT_THAT(err, HasSubstr("the batch of line 2 was not sent, so nothing of it was entered; no "
+                             "row was sent before it; no row was left to send after it: run the "
+                             "same import again"));
+  EXPECT_THAT(err, Not(HasSubstr("not known")));
+  EXPECT_THAT(err, Not(HasSubstr("lines after it")));
+  EXPECT_THAT(err, Not(HasSubstr("check before trying again")));
 }
 
 // `record create --interactive` with the registry stopped asked every question, then failed. The

@@ -4,6 +4,7 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/repeats.h"
@@ -433,6 +434,44 @@ TEST(RecordFieldsTest, ARegistrysMessageIsTheProblemOfTheFieldItNames) {
   }
   EXPECT_FALSE(ProblemOfRegistryMessage("conviction: the same conviction as another row"));
   EXPECT_FALSE(ProblemOfRegistryMessage("no field named"));
+}
+
+// A zero-width space, a soft hyphen or a byte order mark in a name make it look like the name
+// without it: the question, the options and the file say which character, never the name.
+TEST(RecordFieldsTest, ANameHoldingAnInvisibleCharacterIsSaidToHoldOne) {
+  for (const auto& [name, code] : std::vector<std::pair<std::string, std::string>>{
+           {"Arben\xe2\x80\x8b", "U+200B"},
+           {"Ar\xc2\xad" "ben", "U+00AD"},
+           {"\xef\xbb\xbf" "Arben", "U+FEFF"},
+           {"Arben\xe2\x81\xa0", "U+2060"},
+           {"Arben\xe2\x80\xae", "U+202E"},
+           {"A\xe2\x81\xa6" "rben", "U+2066"}}) {
+    const std::string problem = NameProblem(name);
+    EXPECT_THAT(problem, HasSubstr(absl::StrCat("holds an invisible character (", code, ")")))
+        << code;
+    EXPECT_THAT(problem, Not(HasSubstr("Arben"))) << code;
+  }
+  v1::CreateRecordRequest request;
+  std::vector<FieldProblem> problems;
+  ApplyField(*FindRecordField("given-name"), {"Arben\xe2\x80\x8b"}, &request, &problems);
+  EXPECT_THAT(Described(problems, false),
+              ElementsAre(HasSubstr("--given-name: holds an invisible character (U+200B)")));
+  // A record file holds what was written there, unchecked.
+  request.mutable_person()->add_aliases("Beni\xc2\xad");
+  problems.clear();
+  AppendRecordProblems(request, nullptr, &problems);
+  EXPECT_THAT(Described(problems, false),
+              ::testing::Contains(HasSubstr("--alias #1: holds an invisible character (U+00AD)")));
+}
+
+// "--set address=<not UTF-8>" said "--set:": the field is named, as every other --set problem.
+TEST(RecordFieldsTest, AValueThatIsNotUtf8IsNamedByItsField) {
+  v1::CreateRecordRequest request;
+  std::vector<FieldProblem> problems;
+  ApplyField(*FindRecordField("address"), {"Rr. \xff 5"}, &request, &problems);
+  EXPECT_THAT(Described(problems, false),
+              ElementsAre("--address: not valid UTF-8 (is the terminal set to another "
+                          "encoding?)"));
 }
 
 }  // namespace

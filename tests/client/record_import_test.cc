@@ -304,6 +304,24 @@ TEST(ParseImportCsvTest, TheOptionalSuspensionEndDateColumnIsRead) {
   EXPECT_THAT(bad->errors[0].message, HasSubstr("suspension_end_date"));
 }
 
+// A maiden or earlier married surname is what the court's search and the same-person rule of
+// retention go by; the CSV header refused an aliases column ("unknown column 22") that a
+// JSON-lines file carries. It is optional, its surnames separated by ";".
+TEST(ParseImportCsvTest, TheOptionalAliasesColumnCarriesOtherSurnames) {
+  const std::string header = absl::StrCat(absl::StrJoin(ImportCsvColumns(), ","), ",aliases\n");
+  auto parsed = ParseImportCsv(
+      absl::StrCat(header, absl::StripSuffix(kValidRow, "\n"), ",Krasniqi; Gashi\n"));
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_THAT(parsed->errors, SizeIs(0));
+  ASSERT_THAT(parsed->rows, SizeIs(1));
+  EXPECT_THAT(parsed->rows[0].record().person().aliases(), ElementsAre("Krasniqi", "Gashi"));
+  // Left out, or empty, it is no alias.
+  auto without = ParseImportCsv(Header() + kValidRow);
+  ASSERT_TRUE(without.ok()) << without.status();
+  ASSERT_THAT(without->rows, SizeIs(1));
+  EXPECT_THAT(without->rows[0].record().person().aliases(), ElementsAre());
+}
+
 TEST(ParseImportCsvTest, RefusesBadHeaderNamingTheColumns) {
   std::vector<std::string> columns = ImportCsvColumns();
   columns[3] = "gender";
@@ -715,7 +733,7 @@ TEST(ParseImportJsonLinesTest, BadLinesAreNamedByFieldOrColumnNeverByTheirText) 
           // The words the options and the CSV take, never the *_UNSPECIFIED placeholder.
           "line 3: person.sex: not female or male",
           "line 4: not a record in JSON: column 30: expected , or } after key:value pair",
-          "line 5: not a record in JSON: a key that names no field; known fields: "
+          "line 5: not a record in JSON: holds a name that is no field; known fields: "
           "person, conviction",
           "line 6: not a record in JSON: conviction.offences[0].article: not a whole number in "
           "the field's range",
@@ -733,6 +751,22 @@ TEST(ParseImportJsonLinesTest, BadLinesAreNamedByFieldOrColumnNeverByTheirText) 
 
 // Protobuf keeps the last value of a key given twice: a line that gives a field twice says two
 // things of the record, and is listed as a bad line naming the field, not imported with either.
+// "line 3: not a record in JSON: line 1: not JSON" named two lines that disagreed, and a line
+// cut short was "unexpected end of string. Expected , or } after key:value pair", nowhere.
+TEST(ParseImportJsonLinesTest, ABrokenLineIsNamedByItsOwnNumberAlone) {
+  const ParsedImport parsed = ReadableJsonLines(
+      "{\"person\":{\"surname\":\"Hoxha\"}}\nKrasniqi Arben 1980-04-12\n"
+      "{\"person\":{\"surname\":\"Gashi\"}\n");
+  std::vector<std::string> errors;
+  for (const ImportLineError& error : parsed.errors) {
+    errors.push_back(absl::StrCat("line ", error.line, ": ", error.message));
+  }
+  EXPECT_THAT(errors,
+              ElementsAre("line 2: not a record in JSON: not JSON",
+                          "line 3: not a record in JSON: column 30: the text ends before the "
+                          "record is closed (a } or a , is missing)"));
+}
+
 TEST(ParseImportJsonLinesTest, ALineThatGivesAFieldTwiceIsABadLine) {
   const std::string text =
       "{\"person\":{\"surname\":\"Krasniqi\",\"surname\":\"Hoxha\"}}\n"

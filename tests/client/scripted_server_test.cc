@@ -1,7 +1,11 @@
 // registry-cli against a server whose answers the test scripts: answers a real registry gives
 // rarely or only after much setup (a search cut at 100 records, a revoked certificate, an import
 // batch that runs out of time), and how the client says them.
+#include <unistd.h>
+
 #include <filesystem>
+#include <fstream>
+#include <sstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -11,7 +15,10 @@
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
+#include "google/protobuf/util/json_util.h"
+#include "registry/v1/info.grpc.pb.h"
 #include "registry/v1/records.grpc.pb.h"
+#include "registry/v1/reference.pb.h"
 #include "tests/testing/cli_run.h"
 #include "tests/testing/server_credentials.h"
 #include "tests/testing/test_pki.h"
@@ -135,6 +142,83 @@ TEST_F(ScriptedServerTest, RecordGetTrimsAPastedIdAndRefusesOneOfTheWrongShapeBe
     EXPECT_THAT(run.err, Not(HasSubstr(id))) << id;
     EXPECT_THAT(run.err, Not(HasSubstr("revoked"))) << id;
   }
+}
+
+// A clerk, and the tables deploy/reference ships (without the offences behind a switch, as the
+// registry leaves them out).
+class ScriptedInfo final : public v1::InfoService::Service {
+ public:
+  grpc::Status WhoAmI(grpc::ServerContext*, const v1::WhoAmIRequest*,
+                      v1::WhoAmIResponse* response) override {
+    response->set_role(v1::ROLE_CLERK);
+    return grpc::Status::OK;
+  }
+  grpc::Status GetReferenceData(grpc::ServerContext*, const v1::GetReferenceDataRequest*,
+                                v1::GetReferenceDataResponse* response) override {
+    google::protobuf::util::JsonParseOptions options;
+    options.ignore_unknown_fields = true;
+    v1::OffenceTable offences;
+    v1::CourtTable courts;
+    if (!google::protobuf::util::JsonStringToMessage(
+             Read(REGISTRY_SOURCE_DIR "/deploy/reference/offences.json"), &offences, options)
+             .ok() ||
+        !google::protobuf::util::JsonStringToMessage(
+             Read(REGISTRY_SOURCE_DIR "/deploy/reference/courts.json"), &courts, options)
+             .ok()) {
+      return grpc::Status(grpc::StatusCode::INTERNAL, "tables");
+    }
+    for (const v1::OffenceEntry& offence : offences.offences()) {
+      if (offence.requires_switch().empty()) *response->add_offences() = offence;
+    }
+    *response->mutable_courts() = courts.courts();
+    return grpc::Status::OK;
+  }
+
+ private:
+  static std::string Read(const std::string& path) {
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    return text.str();
+  }
+};
+
+// The dry run before "Enter this record?" that could not be made was skipped without a word: the
+// clerk answered yes to answers the registry had not checked.
+TEST(ScriptedClerkServerTest, AnInteractiveRecordTheRegistryCouldNotCheckSaysSoBeforeTheQuestion) {
+  ScriptedRecords records;  // answers ImportRecords (the dry run) with DEADLINE_EXCEEDED
+  ScriptedInfo info;
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", registry::testing::RegistryServerCredentials(), &port);
+  builder.RegisterService(&records);
+  builder.RegisterService(&info);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  const std::filesystem::path before = std::filesystem::current_path();
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / absl::StrCat("scripted_clerk.", getpid());
+  std::filesystem::create_directories(dir);
+  std::filesystem::current_path(dir);
+  const std::string answers =
+      "Krasniqi\nDriton\n\n\nm\n1975-02-03\n\n\n1000000123\n\n"
+      "2\nP 88/2025\n2025-03-03\n2025-06-01\n3\n\nimprisonment\n18\nwork_with_children\n\n\n\n"
+      "no\n";
+  const CliRun run = RunCliCaptured(
+      CliArgsAs(absl::StrCat("127.0.0.1:", port), "clerk", {"record", "create", "--interactive"}),
+      {}, registry::testing::CliInput{answers, true});
+  std::filesystem::current_path(before);
+  std::filesystem::remove_all(dir);
+  server->Shutdown();
+  EXPECT_EQ(run.code, 1) << run.err;
+  const std::string err = Flowed(run.err);
+  const size_t unchecked =
+      err.find("The registry did not check these answers (its check failed: DEADLINE_EXCEEDED): "
+               "it checks them only when the record is sent.");
+  ASSERT_NE(unchecked, std::string::npos) << run.err;
+  const size_t question = err.find("Enter this record? (yes/no)");
+  ASSERT_NE(question, std::string::npos) << run.err;
+  EXPECT_LT(unchecked, question);
 }
 
 }  // namespace

@@ -62,9 +62,10 @@ std::optional<std::vector<uint32_t>> Decode(const std::string& text) {
 }
 
 bool MustBeEscaped(uint32_t c) {
-  return c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f) || c == 0x061c || c == 0x200e ||
-         c == 0x200f || c == 0x2028 || c == 0x2029 || (c >= 0x202a && c <= 0x202e) ||
-         (c >= 0x2066 && c <= 0x2069);
+  return c < 0x20 || c == 0x7f || (c >= 0x80 && c <= 0x9f) || c == 0x00ad || c == 0x061c ||
+         (c >= 0x200b && c <= 0x200f) || c == 0x2028 || c == 0x2029 ||
+         (c >= 0x202a && c <= 0x202e) || c == 0x2060 || (c >= 0x2066 && c <= 0x2069) ||
+         c == 0xfeff;
 }
 
 // The escape the header documents for a code point that must be escaped.
@@ -146,6 +147,16 @@ TEST(ForTerminalTest, EscapesTheDangerousExamples) {
   EXPECT_EQ(ForTerminal(std::string("nul\0here", 8)), "nul\\x00here");
   EXPECT_EQ(ForTerminal("C:\\x1b"), "C:\\\\x1b");  // a literal backslash cannot pass for an escape
   EXPECT_EQ(ForTerminal("\xff\xfe"), "\\xff\\xfe");
+}
+
+// "Arben" with a zero-width space looked exactly like "Arben" in a summary and a record, and
+// is another name to the registry.
+TEST(ForTerminalTest, InvisibleCharactersThatMakeTwoNamesLookAlikeAreShownEscaped) {
+  EXPECT_EQ(ForTerminal("Arben\xe2\x80\x8b"), "Arben\\u200b");       // ZERO WIDTH SPACE
+  EXPECT_EQ(ForTerminal("Ar\xc2\xad" "ben"), "Ar\\u00adben");          // SOFT HYPHEN
+  EXPECT_EQ(ForTerminal("\xef\xbb\xbf" "Arben"), "\\ufeffArben");      // BYTE ORDER MARK
+  EXPECT_EQ(ForTerminal("A\xe2\x81\xa0" "B"), "A\\u2060B");            // WORD JOINER
+  EXPECT_EQ(ForTerminal("A\xe2\x80\x8c\xe2\x80\x8d" "B"), "A\\u200c\\u200dB");
 }
 
 TEST(ForTerminalTest, KeepsOrdinaryTextOfEveryScript) {

@@ -71,7 +71,7 @@ TEST(CheckOwnCertificateTest, ExpiredAndNotYetValidCertificatesAreNamedWithTheir
   EXPECT_EQ(status.code(), absl::StatusCode::kUnauthenticated);
   EXPECT_EQ(status.message(),
             "your certificate (id/cert.pem) expired on 2020-01-02T00:00:00Z: "
-            "the server refuses it; ask for a new certificate");
+            "the registry refuses it; ask the registry office for a new certificate");
   const std::string clerk = TestPki::Get().ReadFile("clerk/cert.pem");
   EXPECT_TRUE(CheckOwnCertificate(clerk, "c", absl::Now()).ok());
   const absl::Status early =
@@ -614,6 +614,22 @@ TEST_F(RefusedCertificateTest, AnExpiredIdentityIsToldSoBeforeConnecting) {
   EXPECT_THAT(run.err, StartsWith("error: UNAUTHENTICATED: your certificate ("));
   EXPECT_THAT(run.err, HasSubstr("expired/cert.pem) expired on 2020-01-02T00:00:00Z"));
   EXPECT_EQ(server_->server()->audit_log()->CurrentHead().size, before);
+}
+
+// The README promises both refusals "with what to do and where it goes"; the expired one said
+// neither whom to ask nor where the new certificate goes.
+TEST_F(RefusedCertificateTest, AnExpiredAndARevokedCertificateAreRefusedInTheSameWords) {
+  const CliRun expired = Health(server_->address(), "expired");
+  const CliRun revoked = Health(server_->address(), "revoked");
+  const std::string advice =
+      ": the registry refuses it; ask the registry office for a new certificate and put it in "
+      "your identity folder ";
+  EXPECT_THAT(::registry::testing::Flowed(expired.err),
+              HasSubstr(absl::StrCat("expired/cert.pem) expired on 2020-01-02T00:00:00Z", advice,
+                                     TestPki::Get().IdentityDir("expired"), " (--identity)")));
+  EXPECT_THAT(::registry::testing::Flowed(revoked.err),
+              HasSubstr(absl::StrCat("revoked/cert.pem) is revoked", advice,
+                                     TestPki::Get().IdentityDir("revoked"), " (--identity)")));
 }
 
 TEST_F(RefusedCertificateTest, ARevokedOrUnknownCertificateIsToldItWasRefused) {
