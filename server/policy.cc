@@ -24,6 +24,15 @@
 namespace registry::server {
 namespace {
 
+// A purpose code or a position category: [a-z0-9_]{1,64}.
+bool CodeShaped(absl::string_view code) {
+  return !code.empty() && code.size() <= 64 &&
+         std::all_of(code.begin(), code.end(), [](char c) {
+           return absl::ascii_islower(static_cast<unsigned char>(c)) ||
+                  absl::ascii_isdigit(static_cast<unsigned char>(c)) || c == '_';
+         });
+}
+
 bool ValidOrgId(absl::string_view id) {
   if (id.empty() || id.size() > 64) return false;
   for (char c : id) {
@@ -130,6 +139,16 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::Compile(registry::v1::Acce
       return absl::InvalidArgumentError(absl::StrCat(
           "organisations: ", org.id(), " names unknown region \"", org.region(), "\""));
     }
+    // As purpose codes are: an employer's client sends the category as typed, lower-cased and
+    // without the spaces around it, so a category in capitals or with a space could never be
+    // checked for.
+    for (const std::string& category : org.position_categories()) {
+      if (!CodeShaped(category)) {
+        return absl::InvalidArgumentError(absl::StrCat(
+            "organisations: ", org.id(), " position_categories: \"",
+            absl::CHexEscape(category.substr(0, 64)), "\" is not [a-z0-9_]{1,64}"));
+      }
+    }
     if (!p->organisations_.emplace(org.id(), org).second) {
       return absl::InvalidArgumentError(absl::StrCat("organisations: duplicate id ", org.id()));
     }
@@ -185,11 +204,9 @@ absl::StatusOr<std::shared_ptr<const Policy>> Policy::Compile(registry::v1::Acce
     if (code.empty() || code.size() > 64) {
       return absl::InvalidArgumentError("purpose_codes: codes are 1..64 bytes");
     }
-    for (char c : code) {
-      if (!(absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_')) {
-        return absl::InvalidArgumentError(
-            absl::StrCat("purpose_codes: \"", code, "\" is not [a-z0-9_]"));
-      }
+    if (!CodeShaped(code)) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("purpose_codes: \"", absl::CHexEscape(code), "\" is not [a-z0-9_]"));
     }
     p->purposes_.insert(code);
   }

@@ -393,6 +393,20 @@ std::pair<std::string, std::vector<std::pair<std::string, std::string>>> RuleKey
       absl::ConsumeSuffix(&digits, " digits)") && absl::SimpleAtoi(digits, &count)) {
     return {"rule.personal_number", {{"digits", absl::StrCat(count)}}};
   }
+  // "holds an invisible character (U+200B), as text copied ...": the character by its code
+  // point, which the name shows nothing of.
+  constexpr absl::string_view kInvisibleRule = "holds an invisible character (U+";
+  absl::string_view code = rule;
+  if (absl::ConsumePrefix(&code, kInvisibleRule)) {
+    const size_t close = code.find(')');
+    const absl::string_view hex = code.substr(0, close);
+    if (close != absl::string_view::npos && hex.size() >= 4 && hex.size() <= 6 &&
+        std::all_of(hex.begin(), hex.end(), [](char c) {
+          return absl::ascii_isxdigit(static_cast<unsigned char>(c));
+        })) {
+      return {"rule.invisible", {{"code", absl::StrCat("U+", hex)}}};
+    }
+  }
   // "0..100 characters of valid UTF-8, no control characters": limits vary by field.
   constexpr absl::string_view kTextRule = " characters of valid UTF-8, no control characters";
   if (absl::EndsWith(rule, kTextRule)) {
@@ -415,7 +429,7 @@ std::vector<std::string> KnownRules() {
 
 std::vector<std::string> KnownRuleParts() {
   return {" characters of valid UTF-8, no control characters",
-          "does not match the personal number format"};
+          "does not match the personal number format", "holds an invisible character (U+"};
 }
 
 std::vector<FieldError> ErrorsFromServer(absl::string_view message,

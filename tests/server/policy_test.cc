@@ -206,6 +206,19 @@ TEST(PolicyCompileTest, VettingOrganisationWithoutCategoriesIsRefused) {
   ExpectRefused(p, {"school-7", "position_categories"});
 }
 
+// A category in capitals or with a space around it could never be checked for: registry-cli
+// sends what is typed lower-cased and without the spaces around it, and the registry refuses a
+// category with a space around it. It is refused as a purpose code of that shape is.
+TEST(PolicyCompileTest, APositionCategoryNotShapedAsACodeIsRefused) {
+  for (const std::string& bad : {std::string("Teacher"), std::string("teacher "), std::string(""),
+                                 std::string("care worker"), std::string(65, 'a')}) {
+    v1::AccessPolicy p = ValidPolicy();
+    p.mutable_organisations(1)->add_position_categories(bad);
+    SCOPED_TRACE(bad);
+    ExpectRefused(p, {"school-7", "position_categories", "is not [a-z0-9_]{1,64}"});
+  }
+}
+
 TEST(PolicyCompileTest, BadOrganisationIdIsRefused) {
   v1::AccessPolicy p = ValidPolicy();
   p.mutable_organisations(0)->set_id("KJC Registry");

@@ -431,6 +431,20 @@ TEST(RecordFormTest, APersonalNumberRuleKeepsTheRegistrysNumberOfDigits) {
             "");
 }
 
+// A name holding an invisible character was refused in the registry's English on every page:
+// the console says it in the page's language, with the character's code point the registry
+// names (never the name).
+TEST(RecordFormTest, AnInvisibleCharacterRuleIsSaidWithTheCodePointTheRegistryNames) {
+  const auto [key, values] = RuleKey(
+      "holds an invisible character (U+200B), as text copied from a web page or a document "
+      "may: type the name again without it");
+  EXPECT_EQ(key, "rule.invisible");
+  ASSERT_EQ(values.size(), 1u);
+  EXPECT_EQ(values[0].first, "code");
+  EXPECT_EQ(values[0].second, "U+200B");
+  EXPECT_EQ(RuleKey("holds an invisible character (U+12G4), as text").first, "");
+}
+
 // The paragraph input takes what the registry takes, as its hint says: 0 to kMaxParagraph (0,
 // like an empty input, is the whole article).
 TEST(RecordFormTest, AParagraphFrom0To99IsTakenAsTheRegistryTakesIt) {
