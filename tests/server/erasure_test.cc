@@ -231,6 +231,16 @@ class ErasureTest : public ::testing::Test {
     server_->Stop();
   }
 
+  // The swap of a restore of `backup` alone, as a restore killed right after it leaves it: the
+  // backup's copy in the data folder with its token, the data folder moved aside to *first_aside.
+  void SwapInAsAKilledRestoreWould(const v1::BackupInfo& backup, std::string* first_aside) {
+    ASSERT_TRUE(storage::Backups::Restore(server_->config().backup_dir(),
+                                          server_->config().data_dir(), backup.backup_id(),
+                                          first_aside)
+                    .ok());
+    ASSERT_FALSE(first_aside->empty());
+  }
+
   // RestoreBackup of `backup`, expected to succeed and to move the data folder aside: to *aside.
   void RestoreMovingTheDataFolderAside(const v1::BackupInfo& backup, std::string* aside) {
     int applied = -1;
@@ -1300,12 +1310,8 @@ TEST_F(ErasureTest, ARestoreRunAgainAfterAnUnfinishedOneKeepsTheUnfinishedCopyAs
   v1::BackupInfo backup;
   ASSERT_NO_FATAL_FAILURE(StopWithABackupOfARecordErasedSince(&id, &backup));
   const std::string data_dir = server_->config().data_dir();
-  // The swap alone, as a restore killed right after it would leave it.
   std::string first_aside;
-  ASSERT_TRUE(storage::Backups::Restore(server_->config().backup_dir(), data_dir,
-                                        backup.backup_id(), &first_aside)
-                  .ok());
-  ASSERT_FALSE(first_aside.empty());
+  ASSERT_NO_FATAL_FAILURE(SwapInAsAKilledRestoreWould(backup, &first_aside));
   std::string aside;
   ASSERT_NO_FATAL_FAILURE(RestoreMovingTheDataFolderAside(backup, &aside));
   EXPECT_NE(aside, first_aside);
@@ -1342,10 +1348,7 @@ TEST_F(ErasureTest, AStartOrAnAdoptionOverAnUnfinishedRestoreIsRefusedSayingHowT
   ASSERT_NO_FATAL_FAILURE(StopWithABackupAndARecordMadeAfterIt(&kept, &backup, &later));
   const std::string data_dir = server_->config().data_dir();
   std::string first_aside;
-  ASSERT_TRUE(storage::Backups::Restore(server_->config().backup_dir(), data_dir,
-                                        backup.backup_id(), &first_aside)
-                  .ok());
-  ASSERT_FALSE(first_aside.empty());
+  ASSERT_NO_FATAL_FAILURE(SwapInAsAKilledRestoreWould(backup, &first_aside));
   const std::map<std::string, std::string> copy = FilesWithBytes(data_dir);
   const auto expect_said_unfinished = [&](const std::string& said) {
     EXPECT_THAT(said, HasSubstr("was left unfinished"));
@@ -1396,9 +1399,7 @@ TEST_F(ErasureTest, AnUnfinishedRestoreIsGivenUpOnByPuttingBackTheFolderItMovedA
   ASSERT_NO_FATAL_FAILURE(StopWithABackupAndARecordMadeAfterIt(&kept, &backup, &later));
   const std::string data_dir = server_->config().data_dir();
   std::string first_aside;
-  ASSERT_TRUE(storage::Backups::Restore(server_->config().backup_dir(), data_dir,
-                                        backup.backup_id(), &first_aside)
-                  .ok());
+  ASSERT_NO_FATAL_FAILURE(SwapInAsAKilledRestoreWould(backup, &first_aside));
   ASSERT_FALSE(server_->Restart().ok());
   std::filesystem::rename(data_dir, data_dir + ".given-up");
   std::filesystem::rename(first_aside, data_dir);
@@ -1418,9 +1419,7 @@ TEST_F(ErasureTest, ARestoreRunAgainKeepsAnUnfinishedCopyThatWasWrittenTo) {
   ASSERT_NO_FATAL_FAILURE(StopWithABackupAndARecordMadeAfterIt(&kept, &backup, &later));
   const std::string data_dir = server_->config().data_dir();
   std::string first_aside;
-  ASSERT_TRUE(storage::Backups::Restore(server_->config().backup_dir(), data_dir,
-                                        backup.backup_id(), &first_aside)
-                  .ok());
+  ASSERT_NO_FATAL_FAILURE(SwapInAsAKilledRestoreWould(backup, &first_aside));
   // What an older registryd did: adopt and serve the copy, leaving its token where it was.
   const std::string token_file = data_dir + "/RESTORE-UNFINISHED";
   const std::string token = testing::ReadBinary(token_file);

@@ -149,6 +149,18 @@ class RegistrydProcessTest : public ::testing::Test {
         ->GetVettingPublicKey(&ctx, {}, &key);
   }
 
+  // Runs registryd with the config and `mode` ("" for a start) to its end (60 s at most):
+  // its exit code, and what it wrote to stdout and stderr in *out.
+  int RunToEnd(const std::string& mode, std::string* out) {
+    const std::string cmd = absl::StrCat("timeout 60 " REGISTRY_BINARY_DIR "/registryd --config ",
+                                         dir_, "/registryd.json ", mode, " > ", dir_,
+                                         "/out.txt 2>&1");
+    const int rc = std::system(cmd.c_str());
+    *out = testing::ReadFileOrDie(dir_ + "/out.txt");
+    EXPECT_TRUE(WIFEXITED(rc)) << "registryd ended by a signal: " << *out;
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  }
+
   int WaitExit() {
     int status = 0;
     for (int i = 0; i < 150; ++i) {
@@ -338,13 +350,8 @@ TEST_F(RegistrydProcessTest, AnOfflineCommandBesideARunningServerSaysToStopItFir
   ASSERT_GT(port_, 0);
   for (const char* mode : {"--verify_data", "--retire_kek 1"}) {
     SCOPED_TRACE(mode);
-    const std::string cmd = absl::StrCat("timeout 60 " REGISTRY_BINARY_DIR "/registryd --config ",
-                                         dir_, "/registryd.json ", mode, " > ", dir_,
-                                         "/out.txt 2>&1");
-    const int rc = std::system(cmd.c_str());
-    ASSERT_TRUE(WIFEXITED(rc));
-    EXPECT_NE(WEXITSTATUS(rc), 0);
-    const std::string out = testing::ReadFileOrDie(dir_ + "/out.txt");
+    std::string out;
+    EXPECT_NE(RunToEnd(mode, &out), 0) << out;
     EXPECT_NE(out.find("registryd is running"), std::string::npos) << out;
     EXPECT_NE(out.find("stop registryd first; nothing was changed"), std::string::npos) << out;
     EXPECT_EQ(out.find("IO error"), std::string::npos) << out;
@@ -459,13 +466,8 @@ TEST_F(RegistrydProcessTest, ADataFolderARestoreLeftUnfinishedIsRefusedSayingHow
   std::ofstream(token_file) << std::string(32, 'c') << "\nbackup 7\nbefore data.before-restore-5\n";
   for (const char* mode : {"", "--adopt_watermark", "--confirm_clock"}) {
     SCOPED_TRACE(mode);
-    const std::string cmd = absl::StrCat("timeout 60 " REGISTRY_BINARY_DIR "/registryd --config ",
-                                         dir_, "/registryd.json ", mode, " > ", dir_,
-                                         "/out.txt 2>&1");
-    const int rc = std::system(cmd.c_str());
-    ASSERT_TRUE(WIFEXITED(rc));
-    EXPECT_EQ(WEXITSTATUS(rc), 1);
-    const std::string out = testing::ReadFileOrDie(dir_ + "/out.txt");
+    std::string out;
+    EXPECT_EQ(RunToEnd(mode, &out), 1) << out;
     EXPECT_NE(out.find("was left unfinished"), std::string::npos) << out;
     EXPECT_NE(out.find("--restore_backup 7"), std::string::npos) << out;
     EXPECT_NE(out.find(absl::StrCat("put ", dir_, "/data.before-restore-5")), std::string::npos)
@@ -493,12 +495,8 @@ TEST_F(RegistrydProcessTest, APortInUseStopsTheStartSayingSoBeforeTheDataFolderI
   std::string config = testing::ReadFileOrDie(dir_ + "/registryd.json");
   config.replace(config.find("127.0.0.1:0"), 11, address);
   std::ofstream(dir_ + "/registryd.json", std::ios::trunc) << config;
-  const std::string cmd = absl::StrCat("timeout 60 " REGISTRY_BINARY_DIR "/registryd --config ",
-                                       dir_, "/registryd.json > ", dir_, "/out.txt 2>&1");
-  const int rc = std::system(cmd.c_str());
-  ASSERT_TRUE(WIFEXITED(rc));
-  EXPECT_NE(WEXITSTATUS(rc), 0);
-  const std::string out = testing::ReadFileOrDie(dir_ + "/out.txt");
+  std::string out;
+  EXPECT_NE(RunToEnd("", &out), 0) << out;
   EXPECT_NE(out.find(absl::StrCat("listen_address: cannot listen on ", address,
                                   ": the port is in use")),
             std::string::npos)
@@ -510,12 +508,8 @@ TEST_F(RegistrydProcessTest, APortInUseStopsTheStartSayingSoBeforeTheDataFolderI
 // "While renaming a file to ./data/LOG.old" said neither which setting nor what to do).
 TEST_F(RegistrydProcessTest, ADataFolderItCannotUseStopsTheStartNamingTheSetting) {
   std::ofstream(dir_ + "/data") << "a file where the data folder should be";
-  const std::string cmd = absl::StrCat("timeout 60 " REGISTRY_BINARY_DIR "/registryd --config ",
-                                       dir_, "/registryd.json > ", dir_, "/out.txt 2>&1");
-  const int rc = std::system(cmd.c_str());
-  ASSERT_TRUE(WIFEXITED(rc));
-  EXPECT_EQ(WEXITSTATUS(rc), 2);
-  const std::string out = testing::ReadFileOrDie(dir_ + "/out.txt");
+  std::string out;
+  EXPECT_EQ(RunToEnd("", &out), 2) << out;
   EXPECT_NE(out.find("data_dir: " + dir_ + "/data is not a folder"), std::string::npos) << out;
 }
 

@@ -170,6 +170,21 @@ class RecordStoreTest : public ::testing::Test {
     return id.value_or("");
   }
 
+  // The uniqueness token storage schema 9 gave a conviction abroad of `person` under
+  // `case_number`: the court id "foreign" alone, whatever the court; "" when it cannot be made.
+  std::string Schema9ForeignToken(absl::string_view case_number, const Person& person) {
+    absl::StatusOr<std::unique_ptr<crypto::BlindIndexer>> indexer =
+        crypto::BlindIndexer::Create(derivation_root_, "court-case-person");
+    EXPECT_TRUE(indexer.ok()) << indexer.status();
+    absl::StatusOr<std::string> canonical = CanonicalCaseNumber(case_number);
+    EXPECT_TRUE(canonical.ok()) << canonical.status();
+    if (!indexer.ok() || !canonical.ok()) return "";
+    absl::StatusOr<std::string> token =
+        (*indexer)->Token(absl::StrCat("foreign|", *canonical, "|", person.personal_number()));
+    EXPECT_TRUE(token.ok()) << token.status();
+    return token.value_or("");
+  }
+
   // The conviction `entered` (court basic-prizren) is one conviction in every spelling given: a
   // second record of it is ALREADY_EXISTS while it is live (`live_spellings`), and it does not
   // come back once expunged (`expunged_spellings`).
@@ -474,16 +489,10 @@ TEST_F(RecordStoreTest, ConvictionsOfTwoCourtsAbroadUnderOneCaseNumberAreTwoReco
 // cannot be told: that row still refuses the conviction, in every spelling of its case number.
 TEST_F(RecordStoreTest, AConvictionAbroadErasedBeforeSchemaTenStaysErased) {
   const Person person = MakePerson("Gashi", "Luan", "1975-01-01", "4200000002");
-  absl::StatusOr<std::unique_ptr<crypto::BlindIndexer>> indexer =
-      crypto::BlindIndexer::Create(derivation_root_, "court-case-person");
-  ASSERT_TRUE(indexer.ok()) << indexer.status();
-  absl::StatusOr<std::string> canonical = CanonicalCaseNumber("12/2020");
-  ASSERT_TRUE(canonical.ok()) << canonical.status();
-  absl::StatusOr<std::string> earlier =
-      (*indexer)->Token(absl::StrCat("foreign|", *canonical, "|", person.personal_number()));
-  ASSERT_TRUE(earlier.ok()) << earlier.status();
+  const std::string earlier = Schema9ForeignToken("12/2020", person);
+  ASSERT_FALSE(earlier.empty());
   PendingWrite erased;
-  ASSERT_TRUE(store_->StageErasedRow(*earlier, "0123456789abcdef0123456789abcdef", &erased).ok());
+  ASSERT_TRUE(store_->StageErasedRow(earlier, "0123456789abcdef0123456789abcdef", &erased).ok());
   ASSERT_TRUE(db_->Write(*erased.batch()).ok());
 
   for (const char* case_number : {"12/2020", "12/20", "nr. 12/2020"}) {
@@ -502,14 +511,8 @@ TEST_F(RecordStoreTest, TheUpgradeFilesAConvictionAbroadUnderItsCourt) {
   const std::string vienna = CreateOrFail(person, Abroad("Landesgericht Wien", "AT"));
   ASSERT_FALSE(vienna.empty());
   // Put the record as schema 9 filed it: head and row 'd' under the token of "foreign" alone.
-  absl::StatusOr<std::unique_ptr<crypto::BlindIndexer>> indexer =
-      crypto::BlindIndexer::Create(derivation_root_, "court-case-person");
-  ASSERT_TRUE(indexer.ok()) << indexer.status();
-  absl::StatusOr<std::string> canonical = CanonicalCaseNumber("12/2020");
-  ASSERT_TRUE(canonical.ok()) << canonical.status();
-  absl::StatusOr<std::string> legacy =
-      (*indexer)->Token(absl::StrCat("foreign|", *canonical, "|", person.personal_number()));
-  ASSERT_TRUE(legacy.ok()) << legacy.status();
+  const std::string legacy = Schema9ForeignToken("12/2020", person);
+  ASSERT_FALSE(legacy.empty());
   const auto mac_key = [&](absl::string_view purpose) {
     absl::StatusOr<crypto::SecretBytes> secret = crypto::DeriveKey(derivation_root_, purpose);
     EXPECT_TRUE(secret.ok()) << secret.status();
@@ -522,13 +525,13 @@ TEST_F(RecordStoreTest, TheUpgradeFilesAConvictionAbroadUnderItsCourt) {
   StoredHead head;
   ASSERT_TRUE(head.ParseFromString(**raw));
   const std::string current = head.dedup_token();
-  ASSERT_NE(current, *legacy);
-  head.set_dedup_token(*legacy);
+  ASSERT_NE(current, legacy);
+  head.set_dedup_token(legacy);
   head.clear_mac();
   std::string bytes = "kjc-registry/head/v1";
   AppendDeterministicBytes(head, &bytes);
   head.set_mac(*head_key->Mac(bytes));
-  const std::string legacy_row = absl::StrCat("d", *legacy, vienna);
+  const std::string legacy_row = absl::StrCat("d", legacy, vienna);
   Batch batch;
   batch.Put(Cf::kRecords, vienna, head.SerializeAsString());
   batch.Delete(Cf::kIndex, absl::StrCat("d", current, vienna));
