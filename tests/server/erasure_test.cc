@@ -241,6 +241,22 @@ class ErasureTest : public ::testing::Test {
     ASSERT_FALSE(first_aside->empty());
   }
 
+  // A restore killed after its swap, of a backup made between two records (kept, in it; later,
+  // not in it).
+  struct UnfinishedRestore {
+    std::string kept;
+    std::string later;
+    v1::BackupInfo backup;
+    std::string data_dir;
+    std::string first_aside;  // the data folder, as the swap moved it aside
+  };
+  void LeaveARestoreUnfinished(UnfinishedRestore* left) {
+    ASSERT_NO_FATAL_FAILURE(
+        StopWithABackupAndARecordMadeAfterIt(&left->kept, &left->backup, &left->later));
+    left->data_dir = server_->config().data_dir();
+    ASSERT_NO_FATAL_FAILURE(SwapInAsAKilledRestoreWould(left->backup, &left->first_aside));
+  }
+
   // RestoreBackup of `backup`, expected to succeed and to move the data folder aside: to *aside.
   void RestoreMovingTheDataFolderAside(const v1::BackupInfo& backup, std::string* aside) {
     int applied = -1;
@@ -1342,18 +1358,13 @@ TEST_F(ErasureTest, ARestoreRunAgainAfterAnUnfinishedOneKeepsTheUnfinishedCopyAs
 // than offer --adopt_watermark; nothing is written into the copy. Running the restore again
 // finishes it.
 TEST_F(ErasureTest, AStartOrAnAdoptionOverAnUnfinishedRestoreIsRefusedSayingHowToFinishIt) {
-  std::string kept;
-  std::string later;
-  v1::BackupInfo backup;
-  ASSERT_NO_FATAL_FAILURE(StopWithABackupAndARecordMadeAfterIt(&kept, &backup, &later));
-  const std::string data_dir = server_->config().data_dir();
-  std::string first_aside;
-  ASSERT_NO_FATAL_FAILURE(SwapInAsAKilledRestoreWould(backup, &first_aside));
-  const std::map<std::string, std::string> copy = FilesWithBytes(data_dir);
+  UnfinishedRestore left;
+  ASSERT_NO_FATAL_FAILURE(LeaveARestoreUnfinished(&left));
+  const std::map<std::string, std::string> copy = FilesWithBytes(left.data_dir);
   const auto expect_said_unfinished = [&](const std::string& said) {
     EXPECT_THAT(said, HasSubstr("was left unfinished"));
-    EXPECT_THAT(said, HasSubstr(absl::StrCat("--restore_backup ", backup.backup_id())));
-    EXPECT_THAT(said, HasSubstr(absl::StrCat("put ", first_aside)));
+    EXPECT_THAT(said, HasSubstr(absl::StrCat("--restore_backup ", left.backup.backup_id())));
+    EXPECT_THAT(said, HasSubstr(absl::StrCat("put ", left.first_aside)));
     EXPECT_THAT(said, Not(HasSubstr("registryd --adopt_watermark")));
   };
 
@@ -1380,32 +1391,27 @@ TEST_F(ErasureTest, AStartOrAnAdoptionOverAnUnfinishedRestoreIsRefusedSayingHowT
     if (absl::StrContains(p, "unfinished")) problem = p;
   }
   expect_said_unfinished(problem);
-  ExpectSameFiles(copy, FilesWithBytes(data_dir));
+  ExpectSameFiles(copy, FilesWithBytes(left.data_dir));
 
   std::string aside;
-  ASSERT_NO_FATAL_FAILURE(RestoreMovingTheDataFolderAside(backup, &aside));
+  ASSERT_NO_FATAL_FAILURE(RestoreMovingTheDataFolderAside(left.backup, &aside));
   ASSERT_TRUE(server_->Restart().ok());
-  EXPECT_EQ(CourtGet(kept), grpc::StatusCode::OK);
-  EXPECT_EQ(CourtGet(later), grpc::StatusCode::NOT_FOUND);
-  EXPECT_TRUE(std::filesystem::exists(first_aside + "/CURRENT"));
+  EXPECT_EQ(CourtGet(left.kept), grpc::StatusCode::OK);
+  EXPECT_EQ(CourtGet(left.later), grpc::StatusCode::NOT_FOUND);
+  EXPECT_TRUE(std::filesystem::exists(left.first_aside + "/CURRENT"));
 }
 
 // The other way out of an unfinished restore: the folder it moved aside, put back in place of
 // the copy, is served as it was, the record made after the backup in it.
 TEST_F(ErasureTest, AnUnfinishedRestoreIsGivenUpOnByPuttingBackTheFolderItMovedAside) {
-  std::string kept;
-  std::string later;
-  v1::BackupInfo backup;
-  ASSERT_NO_FATAL_FAILURE(StopWithABackupAndARecordMadeAfterIt(&kept, &backup, &later));
-  const std::string data_dir = server_->config().data_dir();
-  std::string first_aside;
-  ASSERT_NO_FATAL_FAILURE(SwapInAsAKilledRestoreWould(backup, &first_aside));
+  UnfinishedRestore left;
+  ASSERT_NO_FATAL_FAILURE(LeaveARestoreUnfinished(&left));
   ASSERT_FALSE(server_->Restart().ok());
-  std::filesystem::rename(data_dir, data_dir + ".given-up");
-  std::filesystem::rename(first_aside, data_dir);
+  std::filesystem::rename(left.data_dir, left.data_dir + ".given-up");
+  std::filesystem::rename(left.first_aside, left.data_dir);
   ASSERT_TRUE(server_->Restart().ok());
-  EXPECT_EQ(CourtGet(kept), grpc::StatusCode::OK);
-  EXPECT_EQ(CourtGet(later), grpc::StatusCode::OK);
+  EXPECT_EQ(CourtGet(left.kept), grpc::StatusCode::OK);
+  EXPECT_EQ(CourtGet(left.later), grpc::StatusCode::OK);
 }
 
 // The sequence an older registryd allowed: a restore killed after its swap, its copy adopted as
@@ -1413,15 +1419,10 @@ TEST_F(ErasureTest, AnUnfinishedRestoreIsGivenUpOnByPuttingBackTheFolderItMovedA
 // restore run again keeps that folder aside, the record in it, rather than delete it as an
 // unfinished copy: the token alone does not prove that nothing was written since.
 TEST_F(ErasureTest, ARestoreRunAgainKeepsAnUnfinishedCopyThatWasWrittenTo) {
-  std::string kept;
-  std::string later;
-  v1::BackupInfo backup;
-  ASSERT_NO_FATAL_FAILURE(StopWithABackupAndARecordMadeAfterIt(&kept, &backup, &later));
-  const std::string data_dir = server_->config().data_dir();
-  std::string first_aside;
-  ASSERT_NO_FATAL_FAILURE(SwapInAsAKilledRestoreWould(backup, &first_aside));
+  UnfinishedRestore left;
+  ASSERT_NO_FATAL_FAILURE(LeaveARestoreUnfinished(&left));
   // What an older registryd did: adopt and serve the copy, leaving its token where it was.
-  const std::string token_file = data_dir + "/RESTORE-UNFINISHED";
+  const std::string token_file = left.data_dir + "/RESTORE-UNFINISHED";
   const std::string token = testing::ReadBinary(token_file);
   ASSERT_FALSE(token.empty());
   std::filesystem::remove(token_file);
@@ -1434,11 +1435,11 @@ TEST_F(ErasureTest, ARestoreRunAgainKeepsAnUnfinishedCopyThatWasWrittenTo) {
   std::ofstream(token_file) << token;
 
   std::string aside;
-  ASSERT_NO_FATAL_FAILURE(RestoreMovingTheDataFolderAside(backup, &aside));
+  ASSERT_NO_FATAL_FAILURE(RestoreMovingTheDataFolderAside(left.backup, &aside));
   ASSERT_TRUE(std::filesystem::exists(aside + "/CURRENT")) << "the written-to copy was deleted";
   // The folder kept is the one that was served: put back, it serves the acknowledged record.
-  std::filesystem::rename(data_dir, data_dir + ".restored");
-  std::filesystem::rename(aside, data_dir);
+  std::filesystem::rename(left.data_dir, left.data_dir + ".restored");
+  std::filesystem::rename(aside, left.data_dir);
   std::filesystem::remove(token_file);
   // The watermark followed the restore: the log put back is taken as it is, on purpose.
   ASSERT_TRUE(server::AdoptWatermark(server_->config(), &adopted, &size).ok());
