@@ -388,7 +388,7 @@ TEST(ParseImportCsvTest, AnUnknownHeaderCellIsRepeatedOnlyWhenItCannotBeAPersons
   }
 }
 
-// The reviewer's file: the header, then a row, with CR line ends only (Excel for Mac's "CSV
+// A file of a header, then a row, with CR line ends only (Excel for Mac's "CSV
 // (Macintosh)"). Read as one line, the header took in the row and listed its names as unknown
 // columns. A lone CR ends a line as LF and CRLF do, so the file imports; the rows keep their
 // lines.

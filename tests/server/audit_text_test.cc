@@ -176,7 +176,7 @@ grpc::Status ReadForPurpose(AuditTextTest* t, const std::string& text) {
   return s;
 }
 
-// A reference pasted with a space or tab before or after it (rev3 item 2): the trailing space
+// A reference pasted with a space or tab before or after it: the trailing space
 // of "PKR 77/2026 " was kept in the log while a tab was refused. Both are refused with what is
 // wrong, and the event holds the field and length, never the text (trimmed or not).
 TEST_F(AuditTextTest, AReferenceBeginningOrEndingWithASpaceIsRefusedAndWithheld) {

@@ -1,7 +1,7 @@
 // A registry's write-ahead log is its own: every write carries a seal under a key from the key
 // file (storage/database.h, DatabaseOptions::wal_seal_key), and every way of opening a data
-// folder with the key file checks it. Another registry's log dropped into the folder, as a
-// reviewer did (its writes were replayed and served, the audit log damaged), is refused by
+// folder with the key file checks it. Another registry's log dropped into the folder (its
+// writes had been replayed and served, the audit log damaged) is refused by
 // `registryd --check_config`, the start and the offline modes; the registry's own log, as a
 // kill -9 leaves it, is replayed by each. Writes made by one path are checked by the others, so
 // a path that forgot the key fails one of these tests.
@@ -102,7 +102,7 @@ class Installation {
   std::string dir_;
 };
 
-// The reviewer's steps: registry B killed with writes in its log, registry A stopped cleanly,
+// The steps: registry B killed with writes in its log, registry A stopped cleanly,
 // B's log copied over A's current (empty) one.
 TEST(ForeignWalTest, AnotherRegistrysLogIsRefusedByTheCheckTheStartAndTheOfflineModes) {
   Installation a, b;

@@ -929,7 +929,7 @@ TEST(ListenerTest, ASecondServerCannotListenOnAPortInUse) {
 }
 
 // Connections to a metrics port that send the start of a request and then one header line
-// every `every`, never its end, for as long as the client runs (the reviewer's slow client). A
+// every `every`, never its end, for as long as the client runs (a slow client). A
 // connection the server closes or answers is counted as cut and opened again, so the client
 // holds `connections` of them throughout.
 class SlowMetricsClient {

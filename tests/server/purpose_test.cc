@@ -275,7 +275,7 @@ TEST_F(VettingConsentTest, PositionCategoryOfAnotherOrganisationIsRefused) {
   ExpectRefused(req, "position_category");
 }
 
-// "teacher " is the employer's own category typed with a space (rev3 item 2): it is told so, as
+// "teacher " is the employer's own category typed with a space: it is told so, as
 // a consent reference with a space around it is, not that its organisation may not check for
 // it; the refusal is audited and nothing is answered about the person.
 TEST_F(VettingConsentTest, APositionCategoryWithASpaceAroundItIsRefusedAsSuch) {

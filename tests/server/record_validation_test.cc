@@ -485,7 +485,7 @@ TEST_F(ValidationTest, ARuleThatComparesWithAWrongDateIsLeftOut) {
             "the future");
 }
 
-// The reviewer's record (rev3 item 5): a final date before the judgment date does not hide the
+// A record whose final date is before its judgment date: that does not hide the
 // ban and release dates that are wrong whatever the final date becomes: they are named with it.
 TEST_F(ValidationTest, AFinalDateBeforeTheJudgmentDoesNotHideTheDatesThatFollowIt) {
   conviction_.set_judgment_date("2025-03-03");

@@ -671,7 +671,7 @@ TEST(RevocationTest, ClientCaRemovedFromTheBundleIsRefusedOnOpenConnections) {
                          TestPki::Get().LoadIdentity("clerk").fingerprint));
 }
 
-// The reviewer's case: the client CA file moved away, a certificate revoked and the new CRL put
+// The case: the client CA file moved away, a certificate revoked and the new CRL put
 // in the folder. The CRL is taken on open connections, by the watcher and by the reload alike,
 // while the bundle stays refused.
 TEST(RevocationTest, ACrlWrittenWhileTheClientCaFileIsMissingStillRevokes) {

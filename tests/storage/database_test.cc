@@ -438,8 +438,8 @@ class WalSealTest : public CutLogTest {
 
   // A registry "A" (key 'a') with a record, stopped cleanly, whose newest log is then replaced
   // by the newest log of registry "B" (key 'b') as a kill -9 left it (with `cut_at_a_page`, cut
-  // at the last page boundary inside its last write, as the kill may cut it): what the
-  // reviewer's steps make. Returns A's folder.
+  // at the last page boundary inside its last write, as the kill may cut it): what copying
+  // one registry's log over another's makes. Returns A's folder.
   std::string ALogReplacedByB(std::vector<Batch> b_writes, bool cut_at_a_page = false) {
     const std::string a = root_ + "/a";
     {
@@ -519,7 +519,7 @@ TEST_F(WalSealTest, WritesCommittedTogetherAreReplayedAfterACrash) {
   }
 }
 
-// The reviewer's steps: another registry's log, taken after a kill -9, over this one's current
+// The steps: another registry's log, taken after a kill -9, over this one's current
 // (empty) log. Its writes would otherwise be replayed and served as this registry's.
 TEST_F(WalSealTest, AnotherRegistrysLogInPlaceOfItsOwnIsRefused) {
   const std::string a = ALogReplacedByB(Batches({{{Cf::kAudit, "6", "B's event"}}}));
