@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "client/command_table.h"
 #include "client/connection.h"
@@ -25,10 +26,19 @@ namespace {
 
 bool Typed(const std::vector<std::string>& args, const std::string& name,
            const std::string& value) {
-  const std::string inline_form = absl::StrCat("--", name, "=", value);
+  // As the parser takes a value: without the spaces and tabs around it.
+  const auto taken = [](absl::string_view typed) {
+    const size_t first = typed.find_first_not_of(" \t");
+    if (first == absl::string_view::npos) return std::string();
+    return std::string(typed.substr(first, typed.find_last_not_of(" \t") - first + 1));
+  };
+  const std::string inline_prefix = absl::StrCat("--", name, "=");
   for (size_t i = 0; i < args.size(); ++i) {
-    if (args[i] == inline_form) return true;
-    if (args[i] == "--" + name && i + 1 < args.size() && args[i + 1] == value) return true;
+    if (absl::StartsWith(args[i], inline_prefix) &&
+        taken(absl::string_view(args[i]).substr(inline_prefix.size())) == value) {
+      return true;
+    }
+    if (args[i] == "--" + name && i + 1 < args.size() && taken(args[i + 1]) == value) return true;
   }
   return false;
 }

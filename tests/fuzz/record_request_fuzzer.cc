@@ -15,6 +15,8 @@
 #include <string>
 
 #include "absl/strings/match.h"
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "common/clock.h"
 #include "registry/v1/records.pb.h"
@@ -77,6 +79,34 @@ constexpr StandIns kStandIns[2] = {
      "\xc3\xb0" "uro", "Bjo\xcc\xb8" "rn", "\xe1\xb5\xad" "uro", "Pejë", "\x7f", "9876543210", "12"},
 };
 
+// The character a refusal "holds an invisible character (U+200B), ..." names, in UTF-8; "" when
+// `message` names none.
+std::string InvisibleNamed(absl::string_view message) {
+  constexpr absl::string_view kRule = "holds an invisible character (U+";
+  const size_t at = message.find(kRule);
+  if (at == absl::string_view::npos) return "";
+  const absl::string_view rest = message.substr(at + kRule.size());
+  uint32_t code = 0;
+  if (!absl::SimpleHexAtoi(rest.substr(0, rest.find(')')), &code)) return "";
+  std::string out;
+  if (code < 0x80) {
+    out.push_back(static_cast<char>(code));
+  } else if (code < 0x800) {
+    out.push_back(static_cast<char>(0xC0 | (code >> 6)));
+    out.push_back(static_cast<char>(0x80 | (code & 0x3F)));
+  } else if (code < 0x10000) {
+    out.push_back(static_cast<char>(0xE0 | (code >> 12)));
+    out.push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (code & 0x3F)));
+  } else {
+    out.push_back(static_cast<char>(0xF0 | (code >> 18)));
+    out.push_back(static_cast<char>(0x80 | ((code >> 12) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | ((code >> 6) & 0x3F)));
+    out.push_back(static_cast<char>(0x80 | (code & 0x3F)));
+  }
+  return out;
+}
+
 // `value` replaced by the stand-in of its class. The class is what the field's own rule says,
 // so two values of one class must give the whole record the same message.
 std::string NameStandIn(absl::string_view field, const std::string& value, bool required,
@@ -91,6 +121,10 @@ std::string NameStandIn(absl::string_view field, const std::string& value, bool 
   if (absl::StrContains(status.message(), "Icelandic eth")) return s.name_eth;
   if (absl::StrContains(status.message(), "typed over a letter")) return s.name_overlay;
   if (absl::StrContains(status.message(), "phonetic or historic")) return s.name_phonetic;
+  // Named by its code point, which the class is: a stand-in name holding the same character.
+  if (std::string invisible = InvisibleNamed(status.message()); !invisible.empty()) {
+    return absl::StrCat(s.name_ok, invisible);
+  }
   if (absl::StrContains(status.message(), "look-alike")) return s.name_look_alike;
   return s.name_bad;
 }
