@@ -16,6 +16,7 @@
 #include "client/record_fields.h"
 #include "common/suggest.h"
 #include "client/terminal_text.h"
+#include "common/json_fields.h"
 #include "common/json_keys.h"
 #include "common/status_macros.h"
 #include "google/protobuf/descriptor.h"
@@ -77,30 +78,6 @@ const Descriptor* MessageAt(const Descriptor& type, absl::string_view path) {
     current = field->message_type();
   }
   return current;
-}
-
-// Whether `path` ("person.surname", "conviction.offences[0].article") names fields of `type` all
-// the way: the only path protobuf's report may be repeated by. A top-level key is reported
-// without parentheses, so a key that itself begins "(" ("(Krasniqi Arben) x") reads like a path;
-// it names no field, and is not repeated.
-bool IsFieldPath(const Descriptor& type, absl::string_view path) {
-  const Descriptor* current = &type;
-  for (absl::string_view part : absl::StrSplit(path, '.')) {
-    if (current == nullptr) return false;
-    if (const size_t bracket = part.find('['); bracket != absl::string_view::npos) {
-      absl::string_view index = part.substr(bracket);
-      if (index.size() < 3 || index.back() != ']' ||
-          !std::all_of(index.begin() + 1, index.end() - 1,
-                       [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); })) {
-        return false;
-      }
-      part = part.substr(0, bracket);
-    }
-    const google::protobuf::FieldDescriptor* field = current->FindFieldByName(std::string(part));
-    if (field == nullptr) return false;
-    current = field->message_type();
-  }
-  return true;
 }
 
 // The values an enum is written as: each but the zero one, which stands for "not given"
@@ -641,7 +618,10 @@ std::string JsonProblem(absl::string_view json, absl::string_view error, const D
     if (close == absl::string_view::npos) return "not valid JSON";
     path = std::string(rest.substr(0, close));
     rest.remove_prefix(close + 1);
-    if (!IsFieldPath(type, path)) return "holds a name that is no field";
+    // Only a path that names fields of `type` all the way may be repeated. A top-level key is
+    // reported without parentheses, so a key that itself begins "(" ("(Krasniqi Arben) x")
+    // reads like a path; it names no field, and is not repeated.
+    if (!NamesFields(type, path)) return "holds a name that is no field";
   }
   if (absl::ConsumePrefix(&rest, ": ")) {
     if (absl::ConsumePrefix(&rest, "invalid value ")) {

@@ -5,9 +5,11 @@
 #include <cstdint>
 #include <limits>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/match.h"
 #include "common/json_keys.h"
 #include "common/suggest.h"
@@ -173,6 +175,27 @@ class Reader {
 };
 
 }  // namespace
+
+bool NamesFields(const Descriptor& type, absl::string_view path, const Descriptor** end) {
+  const Descriptor* current = &type;
+  for (absl::string_view part : absl::StrSplit(path, '.')) {
+    if (current == nullptr) return false;
+    if (const size_t bracket = part.find('['); bracket != absl::string_view::npos) {
+      const absl::string_view index = part.substr(bracket);
+      if (index.size() < 3 || index.back() != ']' ||
+          !std::all_of(index.begin() + 1, index.end() - 1,
+                       [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); })) {
+        return false;
+      }
+      part = part.substr(0, bracket);
+    }
+    const FieldDescriptor* field = current->FindFieldByName(std::string(part));
+    if (field == nullptr) return false;
+    current = field->message_type();
+  }
+  if (end != nullptr) *end = current;
+  return true;
+}
 
 JsonFieldReading ReadJsonFields(absl::string_view json, const Descriptor& type) {
   JsonFieldReading reading;

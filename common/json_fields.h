@@ -35,6 +35,14 @@ struct JsonFieldReading {
 // (google.protobuf.*) are taken as they are.
 JsonFieldReading ReadJsonFields(absl::string_view json, const google::protobuf::Descriptor& type);
 
+// Whether `path` ("person.surname", "principals[1].role": a field's name, with an index in
+// brackets where the field repeats) names fields of `type` all the way; if so, and `end` is
+// given, it is set to the message type the path ends at (nullptr for a scalar). The client's
+// JSON reports and the server's policy reports repeat a path only when it does, since any other
+// may be a person's data typed as a key.
+bool NamesFields(const google::protobuf::Descriptor& type, absl::string_view path,
+                 const google::protobuf::Descriptor** end = nullptr);
+
 }  // namespace registry
 
 #endif  // REGISTRY_COMMON_JSON_FIELDS_H_

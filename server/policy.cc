@@ -14,6 +14,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "common/identity_text.h"
+#include "common/json_fields.h"
 #include "common/status_macros.h"
 #include "common/suggest.h"
 #include "crypto/hash.h"
@@ -45,24 +46,7 @@ bool ValidOrgId(absl::string_view id) {
 // `message` is given, it is set to the message type the path ends at (nullptr for a scalar).
 bool NamesPolicyFields(absl::string_view path,
                        const google::protobuf::Descriptor** message = nullptr) {
-  const google::protobuf::Descriptor* current = registry::v1::AccessPolicy::descriptor();
-  for (absl::string_view part : absl::StrSplit(path, '.')) {
-    if (current == nullptr) return false;
-    if (const size_t bracket = part.find('['); bracket != absl::string_view::npos) {
-      const absl::string_view index = part.substr(bracket);
-      if (index.size() < 3 || index.back() != ']' ||
-          !std::all_of(index.begin() + 1, index.end() - 1,
-                       [](char c) { return absl::ascii_isdigit(static_cast<unsigned char>(c)); })) {
-        return false;
-      }
-      part = part.substr(0, bracket);
-    }
-    const google::protobuf::FieldDescriptor* field = current->FindFieldByName(std::string(part));
-    if (field == nullptr) return false;
-    current = field->message_type();
-  }
-  if (message != nullptr) *message = current;
-  return true;
+  return NamesFields(*registry::v1::AccessPolicy::descriptor(), path, message);
 }
 
 // What a key that names no field of `message` is repeated as: the key itself only when it is a

@@ -984,34 +984,33 @@ absl::Status Database::Flush() {
   return FromRocksDb(db_->SyncWAL());
 }
 
-std::string EncodeU64(uint64_t v) {
-  std::string out(8, '\0');
-  for (int i = 7; i >= 0; --i) {
+namespace {
+
+// `v`'s low `size` bytes, most significant first: keys that sort as the numbers do.
+std::string EncodeBigEndian(uint64_t v, int size) {
+  std::string out(static_cast<size_t>(size), '\0');
+  for (int i = size - 1; i >= 0; --i) {
     out[i] = static_cast<char>(v & 0xff);
     v >>= 8;
   }
   return out;
 }
 
-std::string EncodeU32(uint32_t v) {
-  std::string out(4, '\0');
-  for (int i = 3; i >= 0; --i) {
-    out[i] = static_cast<char>(v & 0xff);
-    v >>= 8;
-  }
-  return out;
-}
-
-uint64_t DecodeU64(absl::string_view b) {
+// The number in the first `size` bytes of `b`, most significant first.
+uint64_t DecodeBigEndian(absl::string_view b, int size) {
   uint64_t v = 0;
-  for (int i = 0; i < 8; ++i) v = (v << 8) | static_cast<uint8_t>(b[i]);
+  for (int i = 0; i < size; ++i) v = (v << 8) | static_cast<uint8_t>(b[i]);
   return v;
 }
 
-uint32_t DecodeU32(absl::string_view b) {
-  uint32_t v = 0;
-  for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<uint8_t>(b[i]);
-  return v;
-}
+}  // namespace
+
+std::string EncodeU64(uint64_t v) { return EncodeBigEndian(v, 8); }
+
+std::string EncodeU32(uint32_t v) { return EncodeBigEndian(v, 4); }
+
+uint64_t DecodeU64(absl::string_view b) { return DecodeBigEndian(b, 8); }
+
+uint32_t DecodeU32(absl::string_view b) { return static_cast<uint32_t>(DecodeBigEndian(b, 4)); }
 
 }  // namespace registry::storage

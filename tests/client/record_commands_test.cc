@@ -93,6 +93,49 @@ std::vector<std::string> RecordOptions() {
           "Rr. Remzi Ademaj 3, Prizren"};
 }
 
+// Reads the lines of deploy/examples/import.csv in order into those given: its header, its first
+// row (Berisha's conviction), its second (Gashi's); false when the file is short.
+bool ReadExampleImport(std::string* header, std::string* berisha = nullptr,
+                       std::string* gashi = nullptr) {
+  std::ifstream example(REGISTRY_SOURCE_DIR "/deploy/examples/import.csv");
+  for (std::string* line : {header, berisha, gashi}) {
+    if (line == nullptr) break;
+    if (!std::getline(example, *line)) return false;
+  }
+  return true;
+}
+
+// The `vet check` of Arben Kërqeli (1234567890, born 1980-04-12) for `position`, with the
+// consent CONSENT-1, then the options `more`.
+std::vector<std::string> CheckOfArben(const std::string& position,
+                                      const std::vector<std::string>& more = {}) {
+  std::vector<std::string> command = {"vet", "check", "--personal-number", "1234567890",
+                                      "--surname", "Kërqeli", "--given-name", "Arben",
+                                      "--birth-date", "1980-04-12", "--position", position,
+                                      "--consent-ref", "CONSENT-1"};
+  command.insert(command.end(), more.begin(), more.end());
+  return command;
+}
+
+// Expects `run` (a vet check) refused for its --position, which names no category of the
+// organisation, without `typed` (what was given for it: it may be a person's name) in the error.
+void ExpectRefusedAsNoPositionCategory(const CliRun& run, const std::string& typed) {
+  EXPECT_EQ(run.code, 1);
+  EXPECT_THAT(run.err, StartsWith("error: FAILED_PRECONDITION: --position: not one of the "
+                                  "position categories of your organisation\n"));
+  EXPECT_THAT(run.err, Not(HasSubstr(typed)));
+}
+
+// Expects both `first` and `second` in `text`, `first` before `second`.
+void ExpectInThisOrder(const std::string& text, const std::string& first,
+                       const std::string& second) {
+  const size_t at_first = text.find(first);
+  const size_t at_second = text.find(second);
+  ASSERT_NE(at_first, std::string::npos) << text;
+  ASSERT_NE(at_second, std::string::npos) << text;
+  EXPECT_LT(at_first, at_second) << text;
+}
+
 // The audit actions of a record create refused before sending: the questions for the caller
 // and the tables, and the registry's dry-run check of the record (an import that stores
 // nothing), never CreateRecord.
@@ -362,10 +405,7 @@ TEST_F(RecordCommandsTest, APurposeCodeOrAPositionCategoryIsTakenInAnyCase) {
       As("vetting", {"vet", "check", "--personal-number", "1000000999", "--surname", "Hoxha",
                      "--given-name", "Ilir", "--birth-date", "1990-01-01", "--position",
                      "Janitor", "--consent-ref", "CONSENT-3"});
-  EXPECT_EQ(wrong.code, 1);
-  EXPECT_THAT(wrong.err, StartsWith("error: FAILED_PRECONDITION: --position: not one of the "
-                                    "position categories of your organisation\n"));
-  EXPECT_THAT(wrong.err, Not(HasSubstr("Janitor")));
+  ExpectRefusedAsNoPositionCategory(wrong, "Janitor");
 }
 
 TEST_F(RecordCommandsTest, ASecondRecordOfTheSameJudgmentNamesTheFirst) {
@@ -460,10 +500,7 @@ TEST_F(RecordCommandsTest, InteractiveCreateAsksAgainForAnAnswerThatIsNotUtf8OrA
 TEST_F(RecordCommandsTest, AVettingCheckRefusesAnExistingCertificateFileUnlessToldToOverwrite) {
   const std::string path = dir_ + "/cert.json";
   std::ofstream(path) << "earlier certificate\n";
-  const std::vector<std::string> check = {
-      "vet", "check", "--personal-number", "1234567890", "--surname", "Kërqeli", "--given-name",
-      "Arben", "--birth-date", "1980-04-12", "--position", "teacher", "--consent-ref",
-      "CONSENT-1", "--out", path};
+  const std::vector<std::string> check = CheckOfArben("teacher", {"--out", path});
   const uint64_t before = LogSize();
   const CliRun refused = As("vetting", check);
   EXPECT_EQ(refused.code, kExitUsage);
@@ -1148,24 +1185,15 @@ TEST_F(RecordCommandsTest, AVettingCheckNamesBadOptionsAtOnceAndThePositionsItMa
   EXPECT_THAT(bad.err, HasSubstr("3 problems:\n  --given-name is required\n"
                                  "  --birth-date: not a real date\n"
                                  "  --consent-ref: 1..64 ASCII letters"));
-  const CliRun position =
-      As("vetting", {"vet", "check", "--personal-number", "1234567890", "--surname", "Kërqeli",
-                     "--given-name", "Arben", "--birth-date", "1980-04-12", "--position", "janitor",
-                     "--consent-ref", "CONSENT-1"});
+  const CliRun position = As("vetting", CheckOfArben("janitor"));
   EXPECT_EQ(position.code, 1);
   EXPECT_EQ(position.err,
             "error: FAILED_PRECONDITION: --position: not one of the position categories of your "
             "organisation\n'registry-cli vet check --help' lists the position categories your\n"
             "  organisation may check for\n");
   // Not repeated, as a name typed in its place would be.
-  const CliRun misplaced =
-      As("vetting", {"vet", "check", "--personal-number", "1234567890", "--surname", "Kërqeli",
-                     "--given-name", "Arben", "--birth-date", "1980-04-12", "--position",
-                     "Krasniqi Driton", "--consent-ref", "CONSENT-1"});
-  EXPECT_EQ(misplaced.code, 1);
-  EXPECT_THAT(misplaced.err, StartsWith("error: FAILED_PRECONDITION: --position: not one of the "
-                                        "position categories of your organisation\n"));
-  EXPECT_THAT(misplaced.err, Not(HasSubstr("Krasniqi")));
+  const CliRun misplaced = As("vetting", CheckOfArben("Krasniqi Driton"));
+  ExpectRefusedAsNoPositionCategory(misplaced, "Krasniqi");
 }
 
 // Every call of an employer counts against its rate limit: the refusal's hint was built with a
@@ -1173,20 +1201,14 @@ TEST_F(RecordCommandsTest, AVettingCheckNamesBadOptionsAtOnceAndThePositionsItMa
 TEST_F(RecordCommandsTest, ARefusedVettingCheckIsOneAuditedCallWithItsHint) {
   for (const char* position : {"janitor", "Janitor"}) {
     const uint64_t before = LogSize();
-    const CliRun refused =
-        As("vetting", {"vet", "check", "--personal-number", "1234567890", "--surname", "Kërqeli",
-                       "--given-name", "Arben", "--birth-date", "1980-04-12", "--position",
-                       position, "--consent-ref", "CONSENT-1"});
+    const CliRun refused = As("vetting", CheckOfArben(position));
     EXPECT_EQ(refused.code, 1);
     EXPECT_THAT(refused.err, HasSubstr("'registry-cli vet check --help' lists the position"));
     EXPECT_EQ(ActionsSince(before), std::vector<std::string>{"VettingCheck"}) << position;
   }
   // A category typed in capitals is the policy's lowercase one, found without asking for it.
   const uint64_t before = LogSize();
-  const CliRun capitals =
-      As("vetting", {"vet", "check", "--personal-number", "1234567890", "--surname", "Kërqeli",
-                     "--given-name", "Arben", "--birth-date", "1980-04-12", "--position",
-                     "Teacher", "--consent-ref", "CONSENT-1"});
+  const CliRun capitals = As("vetting", CheckOfArben("Teacher"));
   EXPECT_EQ(capitals.code, 0) << capitals.err;
   EXPECT_EQ(ActionsSince(before), std::vector<std::string>{"VettingCheck"});
   // A court's refused read likewise: one event.
@@ -1202,9 +1224,7 @@ TEST_F(RecordCommandsTest, ARefusedVettingCheckIsOneAuditedCallWithItsHint) {
 TEST_F(RecordCommandsTest, AVettingCheckWhoseCertificateCannotBeWrittenIsNotMade) {
   const uint64_t before = LogSize();
   const CliRun run =
-      As("vetting", {"vet", "check", "--personal-number", "1234567890", "--surname", "Kërqeli",
-                     "--given-name", "Arben", "--birth-date", "1980-04-12", "--position", "teacher",
-                     "--consent-ref", "CONSENT-1", "--out", dir_ + "/no-such-folder/c.json"});
+      As("vetting", CheckOfArben("teacher", {"--out", dir_ + "/no-such-folder/c.json"}));
   // A folder that is not there is a mistake on the command line, named as given and found
   // before the check.
   EXPECT_EQ(run.code, kExitUsage);
@@ -1216,18 +1236,12 @@ TEST_F(RecordCommandsTest, AVettingCheckWhoseCertificateCannotBeWrittenIsNotMade
 
   // A folder where the file would go is found before the check too, not at the rename after it:
   // a mistake on the command line, as an empty name or a FIFO is.
-  const CliRun folder =
-      As("vetting", {"vet", "check", "--personal-number", "1234567890", "--surname", "Kërqeli",
-                     "--given-name", "Arben", "--birth-date", "1980-04-12", "--position", "teacher",
-                     "--consent-ref", "CONSENT-1", "--out", dir_});
+  const CliRun folder = As("vetting", CheckOfArben("teacher", {"--out", dir_}));
   EXPECT_EQ(folder.code, kExitUsage);
   EXPECT_THAT(folder.err,
               StartsWith("error: INVALID_ARGUMENT: --out " + dir_ + ": it is a folder\n"));
   EXPECT_EQ(folder.out, "");
-  const CliRun empty =
-      As("vetting", {"vet", "check", "--personal-number", "1234567890", "--surname", "Kërqeli",
-                     "--given-name", "Arben", "--birth-date", "1980-04-12", "--position", "teacher",
-                     "--consent-ref", "CONSENT-1", "--out", ""});
+  const CliRun empty = As("vetting", CheckOfArben("teacher", {"--out", ""}));
   EXPECT_EQ(empty.code, kExitUsage);
   EXPECT_THAT(empty.err, StartsWith("error: INVALID_ARGUMENT: --out: the file name is empty\n"));
   EXPECT_EQ(ActionsSince(before), std::vector<std::string>{});
@@ -1302,10 +1316,8 @@ TEST_F(RecordCommandsTest, ARefusedImportPrintsOnlyTheRefusal) {
 // an empty required cell by its column's format; it names the line repeated, and says the cell
 // is required, neither with a value of the file.
 TEST_F(RecordCommandsTest, AnImportReportNamesTheLineARowRepeatsAndAnEmptyRequiredCell) {
-  std::ifstream example(REGISTRY_SOURCE_DIR "/deploy/examples/import.csv");
   std::string header, berisha, gashi;
-  ASSERT_TRUE(std::getline(example, header) && std::getline(example, berisha) &&
-              std::getline(example, gashi));
+  ASSERT_TRUE(ReadExampleImport(&header, &berisha, &gashi));
   const std::string no_number = absl::StrReplaceAll(gashi, {{",1000000022,", ",,"}});
   const std::string file = dir_ + "/repeated.csv";
   std::ofstream(file) << header << "\n" << berisha << "\n" << gashi << "\n" << berisha << "\n"
@@ -1323,11 +1335,7 @@ TEST_F(RecordCommandsTest, AnImportReportNamesTheLineARowRepeatsAndAnEmptyRequir
   const CliRun json = RunCliCaptured(CliArgsAs(
       server_->address(), "clerk", {"record", "import", first_bad, "--dry-run"}, true));
   EXPECT_EQ(json.code, kExitError) << json.err;
-  const size_t line2 = json.out.find("\"line\":\"2\"");
-  const size_t line3 = json.out.find("\"line\":\"3\"");
-  ASSERT_NE(line2, std::string::npos) << json.out;
-  ASSERT_NE(line3, std::string::npos) << json.out;
-  EXPECT_LT(line2, line3) << json.out;
+  ExpectInThisOrder(json.out, "\"line\":\"2\"", "\"line\":\"3\"");
 }
 
 // A row refused for a cell of its own (a sex it cannot read, a date that is none) was not sent,
@@ -1337,10 +1345,8 @@ TEST_F(RecordCommandsTest, AnImportReportNamesTheLineARowRepeatsAndAnEmptyRequir
 // named at once, by column, never its values; the words and court ids `record create` takes are
 // taken in any case.
 TEST_F(RecordCommandsTest, AnImportRowsReportNamesEveryProblemOfTheRowAtOnce) {
-  std::ifstream example(REGISTRY_SOURCE_DIR "/deploy/examples/import.csv");
   std::string header, berisha, gashi;
-  ASSERT_TRUE(std::getline(example, header) && std::getline(example, berisha) &&
-              std::getline(example, gashi));
+  ASSERT_TRUE(ReadExampleImport(&header, &berisha, &gashi));
   const std::string many = absl::StrReplaceAll(
       berisha, {{",male,", ",x,"}, {"1975-09-30", "1981-02-30"}, {"basic-prizren", "nowhere"},
                 {"04/L-082:235:1", "06/L-074:999:0"}});
@@ -1378,9 +1384,8 @@ TEST_F(RecordCommandsTest, AnImportRowsReportNamesEveryProblemOfTheRowAtOnce) {
 // however the file is cut into batches, the same rows are entered, and a dry run says so; the
 // report still goes by line.
 TEST_F(RecordCommandsTest, AnImportEntersAnEarlierConvictionKeptByALaterOneInAnyBatches) {
-  std::ifstream example(REGISTRY_SOURCE_DIR "/deploy/examples/import.csv");
   std::string header;
-  ASSERT_TRUE(std::getline(example, header));
+  ASSERT_TRUE(ReadExampleImport(&header));
   // A fine counts 10 years and is deleted 15 years after its final date: the first one's time
   // ended in 2025 on its own; the second, final within its period (before 2020-01-10), keeps it
   // until 2034.
@@ -1410,11 +1415,8 @@ TEST_F(RecordCommandsTest, AnImportEntersAnEarlierConvictionKeptByALaterOneInAny
   const CliRun again = As("clerk", {"record", "import", file, "--batch", "1"});
   EXPECT_EQ(again.code, 0) << again.err;
   EXPECT_THAT(again.out, EndsWith("0 created, 2 duplicates, 0 invalid\n"));
-  const size_t line_2 = again.out.find("line 2: already in the registry as record ");
-  const size_t line_3 = again.out.find("line 3: already in the registry as record ");
-  ASSERT_NE(line_2, std::string::npos) << again.out;
-  ASSERT_NE(line_3, std::string::npos) << again.out;
-  EXPECT_LT(line_2, line_3) << again.out;
+  ExpectInThisOrder(again.out, "line 2: already in the registry as record ",
+                    "line 3: already in the registry as record ");
 }
 
 // The import report printed the refused rows first and the rows already in the registry after
@@ -1423,9 +1425,8 @@ TEST_F(RecordCommandsTest, AnImportEntersAnEarlierConvictionKeptByALaterOneInAny
 // small letters ("xk"), which a CSV import takes as --citizenship does (the registry refused
 // them as not upper case).
 TEST_F(RecordCommandsTest, AnImportReportsRefusedAndDuplicateRowsTogetherInTheFilesOrder) {
-  std::ifstream example(REGISTRY_SOURCE_DIR "/deploy/examples/import.csv");
   std::string header;
-  ASSERT_TRUE(std::getline(example, header));
+  ASSERT_TRUE(ReadExampleImport(&header));
   const auto row = [](int n, const std::string& personal_number, const std::string& court) {
     return absl::StrCat("Gashi,Luan,Besim,male,1980-04-12,Prishtinë,xk;al,", personal_number,
                         ",\"Rr. Agim Ramadani 5, Prishtinë\",", court, ",P ", n,
@@ -1466,9 +1467,8 @@ TEST_F(RecordCommandsTest, AnImportReportsRefusedAndDuplicateRowsTogetherInTheFi
 // answer, and the rows not sent, are named by their lines, never as "lines 3..5" of a batch
 // that held lines 3 and 5 only, nor as "the lines after it".
 TEST_F(RecordCommandsTest, AnImportThatStopsNamesTheLinesOfRowsSentOutOfTheFilesOrder) {
-  std::ifstream example(REGISTRY_SOURCE_DIR "/deploy/examples/import.csv");
   std::string header;
-  ASSERT_TRUE(std::getline(example, header));
+  ASSERT_TRUE(ReadExampleImport(&header));
   const auto row = [](int n, const std::string& final_date) {
     return absl::StrCat("Gashi,Luan,Besim,male,1980-04-12,Prishtinë,XK,10000001", n,
                         ",\"Rr. Agim Ramadani 5, Prishtinë\",basic-prishtine,P ", n,
@@ -1493,9 +1493,8 @@ TEST_F(RecordCommandsTest, AnImportThatStopsNamesTheLinesOfRowsSentOutOfTheFiles
 // answer, so whether it was entered is not known; ... the lines after it were not sent": nothing
 // had reached the registry, and the only line after it had been refused here.
 TEST_F(RecordCommandsTest, AnImportThatCouldNotConnectSaysNothingWasEnteredAndNoLinesAfterIt) {
-  std::ifstream example(REGISTRY_SOURCE_DIR "/deploy/examples/import.csv");
   std::string header;
-  ASSERT_TRUE(std::getline(example, header));
+  ASSERT_TRUE(ReadExampleImport(&header));
   const std::string file = dir_ + "/refused-last.csv";
   std::ofstream(file) << header << "\n"
                       << "Gashi,Luan,Besim,male,1980-04-12,Prishtinë,XK,1000000110,\"Rr. Agim "

@@ -4,6 +4,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "registry/v1/config.pb.h"
+#include "registry/v1/policy.pb.h"
 
 namespace registry {
 namespace {
@@ -63,6 +64,23 @@ TEST(ReadJsonFieldsTest, TextThatIsNoJsonObjectIsLeftToTheParser) {
     const JsonFieldReading r = ReadJsonFields(text, *v1::ServerConfig::descriptor());
     EXPECT_THAT(r.problems, IsEmpty()) << text;
     EXPECT_EQ(r.usable_json, "") << text;
+  }
+}
+
+// The client's JSON reports and the server's policy reports repeat a path only when it names
+// fields all the way: one test of the one function both use.
+TEST(NamesFieldsTest, APathNamesFieldsAllTheWayWithAWholeIndexWhereAFieldRepeats) {
+  const google::protobuf::Descriptor& policy = *v1::AccessPolicy::descriptor();
+  const google::protobuf::Descriptor* end = &policy;
+  EXPECT_TRUE(NamesFields(policy, "principals[1]", &end));
+  EXPECT_EQ(end, v1::Principal::descriptor());
+  EXPECT_TRUE(NamesFields(policy, "principals[12].role", &end));
+  EXPECT_EQ(end, nullptr) << "a scalar ends the path";
+  EXPECT_TRUE(NamesFields(*v1::ServerConfig::descriptor(), "tls.cert_file"));
+  for (const char* path : {"principalz", "principals[].role", "principals[x]", "principals[1",
+                           "principals.role.id", "principals[1].role.x", "(Krasniqi Arben) x",
+                           ""}) {
+    EXPECT_FALSE(NamesFields(policy, path)) << path;
   }
 }
 

@@ -266,13 +266,28 @@ class ErasureTest : public ::testing::Test {
     ASSERT_FALSE(aside->empty());
   }
 
-  // The security officer's key rotation of a registry at KEK version 1.
-  void RotateToKekVersion2() {
+  // The security officer's key rotation of a registry at KEK version `version` - 1.
+  void RotateToKekVersion(uint32_t version) {
     v1::RotateKeysResponse rotated;
     const grpc::Status s =
         AdminCall(&v1::AdminService::Stub::RotateKeys, v1::RotateKeysRequest(), &rotated);
     ASSERT_TRUE(s.ok()) << s.error_message();
-    ASSERT_EQ(rotated.current_kek_version(), 2u);
+    ASSERT_EQ(rotated.current_kek_version(), version);
+  }
+
+  // The KEKs in the key file of `config`; -1, a failure, when it cannot be read.
+  int KeksInTheKeyFile(const v1::ServerConfig& config) {
+    absl::StatusOr<v1::KeyFile> keys = server::ReadKeyFile(config.key_file());
+    EXPECT_TRUE(keys.ok()) << keys.status();
+    return keys.ok() ? keys->keks_size() : -1;
+  }
+
+  // Backups are dated in whole seconds, and one of the same second as a rotation keeps the
+  // version it left: what comes next goes into the next second.
+  static void SleepIntoTheNextSecond() {
+    const absl::Duration into_second = absl::Now() - absl::UnixEpoch();
+    absl::SleepFor(absl::Ceil(into_second, absl::Seconds(1)) - into_second +
+                   absl::Milliseconds(50));
   }
 
   // Starts with `options`, creates FictionalRecord(`record`) and takes two backups; the second
@@ -943,7 +958,7 @@ TEST_F(ErasureTest, ABackupNeedingARetiredKekLeavesTheDataFolderAsItWas) {
   Start();
   const std::string id = Create(DistinctiveRecord());
   const v1::BackupInfo backup = Backup();
-  ASSERT_NO_FATAL_FAILURE(RotateToKekVersion2());
+  ASSERT_NO_FATAL_FAILURE(RotateToKekVersion(2));
   server_->Stop();
   absl::StatusOr<v1::KeyFile> keys = server::ReadKeyFile(server_->config().key_file());
   ASSERT_TRUE(keys.ok()) << keys.status();
@@ -960,7 +975,7 @@ TEST_F(ErasureTest, RetiringAKekAKeptBackupNeedsIsRefusedNamingTheBackup) {
   Start();
   Create(DistinctiveRecord());
   const v1::BackupInfo backup = Backup();
-  ASSERT_NO_FATAL_FAILURE(RotateToKekVersion2());
+  ASSERT_NO_FATAL_FAILURE(RotateToKekVersion(2));
   server_->Stop();
   const v1::ServerConfig config = server_->config();
   const absl::Status refused = server::RetireKek(config, 1, SystemClock::Get());
@@ -968,9 +983,7 @@ TEST_F(ErasureTest, RetiringAKekAKeptBackupNeedsIsRefusedNamingTheBackup) {
   EXPECT_THAT(std::string(refused.message()),
               HasSubstr(absl::StrCat("backups ", backup.backup_id(), " in ")));
   EXPECT_THAT(std::string(refused.message()), HasSubstr("nothing was changed"));
-  absl::StatusOr<v1::KeyFile> keys = server::ReadKeyFile(config.key_file());
-  ASSERT_TRUE(keys.ok()) << keys.status();
-  EXPECT_EQ(keys->keks_size(), 2);
+  EXPECT_EQ(KeksInTheKeyFile(config), 2);
   // The current version is never retired.
   EXPECT_EQ(server::RetireKek(config, 2, SystemClock::Get()).code(),
             absl::StatusCode::kFailedPrecondition);
@@ -983,9 +996,7 @@ TEST_F(ErasureTest, RetiringAKekAKeptBackupNeedsIsRefusedNamingTheBackup) {
   }
   const absl::Status retired = server::RetireKek(config, 1, SystemClock::Get());
   ASSERT_TRUE(retired.ok()) << retired;
-  keys = server::ReadKeyFile(config.key_file());
-  ASSERT_TRUE(keys.ok()) << keys.status();
-  ASSERT_EQ(keys->keks_size(), 1);
+  ASSERT_EQ(KeksInTheKeyFile(config), 1);
   ASSERT_TRUE(server_->Restart().ok());
   int retirements = 0;
   for (uint64_t i = 0; i < AuditLogSize(*server_); ++i) {
@@ -1006,17 +1017,11 @@ TEST_F(ErasureTest, RetiringAKekNamesOnlyTheBackupsMadeWhileADataKeyWasUnderIt) 
   Start();
   Create(DistinctiveRecord());
   const v1::BackupInfo before_v2 = Backup();
-  // Backups are dated in whole seconds, and one of the same second as the rotation keeps the
-  // version: the rotation goes into the next second.
-  const absl::Duration into_second = absl::Now() - absl::UnixEpoch();
-  absl::SleepFor(absl::Ceil(into_second, absl::Seconds(1)) - into_second +
-                 absl::Milliseconds(50));
-  ASSERT_NO_FATAL_FAILURE(RotateToKekVersion2());
+  // The rotation, in a second of its own: the first backup's second is not the rotation's.
+  SleepIntoTheNextSecond();
+  ASSERT_NO_FATAL_FAILURE(RotateToKekVersion(2));
   const v1::BackupInfo under_v2 = Backup();
-  v1::RotateKeysResponse rotated;
-  ASSERT_TRUE(
-      AdminCall(&v1::AdminService::Stub::RotateKeys, v1::RotateKeysRequest(), &rotated).ok());
-  ASSERT_EQ(rotated.current_kek_version(), 3u);
+  ASSERT_NO_FATAL_FAILURE(RotateToKekVersion(3));
   server_->Stop();
   const v1::ServerConfig config = server_->config();
 
@@ -1043,9 +1048,7 @@ TEST_F(ErasureTest, RetiringAKekNamesOnlyTheBackupsMadeWhileADataKeyWasUnderIt) 
   EXPECT_THAT(std::string(unknown.message()),
               HasSubstr(absl::StrCat("backups ", before_v2.backup_id(), ", ",
                                      under_v2.backup_id(), " in ")));
-  absl::StatusOr<v1::KeyFile> keys = server::ReadKeyFile(config.key_file());
-  ASSERT_TRUE(keys.ok()) << keys.status();
-  EXPECT_EQ(keys->keks_size(), 3);
+  EXPECT_EQ(KeksInTheKeyFile(config), 3);
 }
 
 // After a restore of a backup made before later rotations, `--retire_kek N` said that backups
@@ -1057,12 +1060,9 @@ TEST_F(ErasureTest, AfterARestoreRetiringAKekSaysWhatIsKnownOfItsBackupsAndDataK
   Start();
   Create(DistinctiveRecord());
   const v1::BackupInfo under_v1 = Backup();
-  ASSERT_NO_FATAL_FAILURE(RotateToKekVersion2());
+  ASSERT_NO_FATAL_FAILURE(RotateToKekVersion(2));
   const v1::BackupInfo under_v2 = Backup();
-  v1::RotateKeysResponse rotated;
-  ASSERT_TRUE(
-      AdminCall(&v1::AdminService::Stub::RotateKeys, v1::RotateKeysRequest(), &rotated).ok());
-  ASSERT_EQ(rotated.current_kek_version(), 3u);
+  ASSERT_NO_FATAL_FAILURE(RotateToKekVersion(3));
   ASSERT_EQ(RestoreAndRestart(under_v1.backup_id()), 0);
   server_->Stop();
   const v1::ServerConfig config = server_->config();
@@ -1078,9 +1078,7 @@ TEST_F(ErasureTest, AfterARestoreRetiringAKekSaysWhatIsKnownOfItsBackupsAndDataK
               HasSubstr("1 data key is still under KEK version 1"));
 
   ASSERT_TRUE(server_->Restart().ok());
-  ASSERT_TRUE(
-      AdminCall(&v1::AdminService::Stub::RotateKeys, v1::RotateKeysRequest(), &rotated).ok());
-  ASSERT_EQ(rotated.current_kek_version(), 4u);
+  ASSERT_NO_FATAL_FAILURE(RotateToKekVersion(4));
   server_->Stop();
   const absl::Status refused = server::RetireKek(config, 3, SystemClock::Get());
   EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
@@ -1090,9 +1088,7 @@ TEST_F(ErasureTest, AfterARestoreRetiringAKekSaysWhatIsKnownOfItsBackupsAndDataK
   EXPECT_THAT(message, HasSubstr("may need KEK version 3: the data folder has no record of "
                                  "when version 3 came in"));
   EXPECT_THAT(message, ::testing::Not(HasSubstr("were made while")));
-  absl::StatusOr<v1::KeyFile> keys = server::ReadKeyFile(config.key_file());
-  ASSERT_TRUE(keys.ok()) << keys.status();
-  EXPECT_EQ(keys->keks_size(), 4);
+  EXPECT_EQ(KeksInTheKeyFile(config), 4);
 }
 
 // A damaged backup (its record unreadable, or set aside for contradicting another's) is in no
@@ -1101,11 +1097,9 @@ TEST_F(ErasureTest, AfterARestoreRetiringAKekSaysWhatIsKnownOfItsBackupsAndDataK
 TEST_F(ErasureTest, RetiringAKekIsRefusedWhileABackupIsDamaged) {
   Start();
   Create(DistinctiveRecord());
-  ASSERT_NO_FATAL_FAILURE(RotateToKekVersion2());
-  // Into the next second: a backup of the rotation's second keeps version 1.
-  const absl::Duration into_second = absl::Now() - absl::UnixEpoch();
-  absl::SleepFor(absl::Ceil(into_second, absl::Seconds(1)) - into_second +
-                 absl::Milliseconds(50));
+  ASSERT_NO_FATAL_FAILURE(RotateToKekVersion(2));
+  // The backup, in a second of its own: a backup of the rotation's second keeps version 1.
+  SleepIntoTheNextSecond();
   const v1::BackupInfo under_v2 = Backup();
   server_->Stop();
   const v1::ServerConfig config = server_->config();

@@ -47,6 +47,7 @@ using google::protobuf::util::MessageDifferencer;
 using registry::v1::Conviction;
 using registry::v1::Person;
 using registry::v1::Record;
+using registry::v1::RecordMetadata;
 
 constexpr char kActor[] = "spiffe://registry.kjc.test/clerk/test-clerk";
 
@@ -164,6 +165,13 @@ class RecordStoreTest : public ::testing::Test {
     return pending->metadata().record_id();
   }
 
+  // The metadata of the stored record `id`; empty, a failure, when it cannot be read.
+  RecordMetadata StoredMetadata(const std::string& id) {
+    absl::StatusOr<Record> record = store_->Get(id);
+    EXPECT_TRUE(record.ok()) << record.status();
+    return record.ok() ? record->metadata() : RecordMetadata();
+  }
+
   std::string CreateOrFail(const Person& person, const Conviction& conviction) {
     absl::StatusOr<std::string> id = Create(person, conviction);
     EXPECT_TRUE(id.ok()) << id.status();
@@ -198,17 +206,20 @@ class RecordStoreTest : public ::testing::Test {
                 absl::StatusCode::kAlreadyExists)
           << spelling;
     }
-    {
-      // Its locks are held until it goes.
-      absl::StatusOr<PendingWrite> expunge = store_->PrepareExpunge(live);
-      ASSERT_TRUE(expunge.ok()) << expunge.status();
-      ASSERT_TRUE(db_->Write(*expunge->batch()).ok());
-    }
+    ASSERT_NO_FATAL_FAILURE(Expunge(live));
     for (const char* spelling : expunged_spellings) {
       EXPECT_EQ(Create(person, MakeConviction("basic-prizren", spelling)).status(),
                 ErasedConvictionError())
           << spelling;
     }
+  }
+
+  // Expunges the record `id`, as the service's ExpungeRecord commits it. The pending write holds
+  // the record's locks until it goes, here on return, so the caller may create again at once.
+  void Expunge(const std::string& id) {
+    absl::StatusOr<PendingWrite> expunge = store_->PrepareExpunge(id);
+    ASSERT_TRUE(expunge.ok()) << expunge.status();
+    ASSERT_TRUE(db_->Write(*expunge->batch()).ok());
   }
 
   // A conviction of `person` at basic-prizren erased while its case number's canonical form was
@@ -224,6 +235,20 @@ class RecordStoreTest : public ::testing::Test {
     ASSERT_TRUE(
         store_->StageErasedRow(*earlier, "0123456789abcdef0123456789abcdef", &erased).ok());
     ASSERT_TRUE(db_->Write(*erased.batch()).ok());
+  }
+
+  // A conviction of `person` erased under the earlier form `canonical` stays erased in every
+  // spelling of `erased_spellings`, and the case `other` (another number) is still taken.
+  void ExpectErasedUnderEarlierForm(const Person& person, absl::string_view canonical,
+                                    const std::vector<const char*>& erased_spellings,
+                                    const char* other) {
+    ASSERT_NO_FATAL_FAILURE(EraseUnderEarlierForm(person, canonical));
+    for (const char* spelling : erased_spellings) {
+      EXPECT_EQ(Create(person, MakeConviction("basic-prizren", spelling)).status(),
+                ErasedConvictionError())
+          << spelling;
+    }
+    EXPECT_TRUE(Create(person, MakeConviction("basic-prizren", other)).ok()) << other;
   }
 
   std::vector<Record> ByName(absl::string_view surname, absl::string_view given,
@@ -473,11 +498,7 @@ TEST_F(RecordStoreTest, ConvictionsOfTwoCourtsAbroadUnderOneCaseNumberAreTwoReco
   EXPECT_TRUE(Create(person, Abroad("District Court No. 4", "GB")).ok());
 
   // Expunged, the Vienna conviction stays out (in any spelling of its court); Tirana's is live.
-  {
-    absl::StatusOr<PendingWrite> expunge = store_->PrepareExpunge(vienna);
-    ASSERT_TRUE(expunge.ok()) << expunge.status();
-    ASSERT_TRUE(db_->Write(*expunge->batch()).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(Expunge(vienna));
   EXPECT_EQ(Create(person, Abroad("landesgericht wien", "AT")).status(), ErasedConvictionError());
   EXPECT_EQ(Create(person, Abroad("Gjykata e Rrethit Tiran\xc3\xab", "AL")).status().code(),
             absl::StatusCode::kAlreadyExists);
@@ -670,9 +691,7 @@ TEST_F(RecordStoreTest, AnErasureWhoseCompactionNeverRanIsCompactedByTheNext) {
   ASSERT_TRUE(nothing_due.ok()) << nothing_due.status();
   EXPECT_FALSE(*nothing_due);
 
-  absl::StatusOr<PendingWrite> expunge = store_->PrepareExpunge(id);
-  ASSERT_TRUE(expunge.ok()) << expunge.status();
-  ASSERT_TRUE(db_->Write(*expunge->batch()).ok());
+  ASSERT_NO_FATAL_FAILURE(Expunge(id));
   // Stopped here: no compaction. The bytes are still in the older table file.
   EXPECT_THAT(testing::FilesContaining(data, wrapped_key), Not(IsEmpty()));
 
@@ -689,14 +708,9 @@ TEST_F(RecordStoreTest, AnErasureWhoseCompactionNeverRanIsCompactedByTheNext) {
 // ("pnr8/2020" for "P.nr. 8/2020"): it stays erased in every spelling, with the word or without.
 TEST_F(RecordStoreTest, AConvictionErasedUnderTheEarlierFormStaysErasedInEverySpelling) {
   const Person person = MakePerson("Krasniqi", "Driton", "1975-02-03", "1000000125");
-  ASSERT_NO_FATAL_FAILURE(EraseUnderEarlierForm(person, "pnr8/2020"));
-
-  for (const char* spelling : {"P.nr. 8/2020", "P nr 8/2020", "P 8/2020", "P br. 8/2020"}) {
-    EXPECT_EQ(Create(person, MakeConviction("basic-prizren", spelling)).status(),
-              ErasedConvictionError())
-        << spelling;
-  }
-  EXPECT_TRUE(Create(person, MakeConviction("basic-prizren", "P.nr. 9/2020")).ok());
+  ASSERT_NO_FATAL_FAILURE(ExpectErasedUnderEarlierForm(
+      person, "pnr8/2020", {"P.nr. 8/2020", "P nr 8/2020", "P 8/2020", "P br. 8/2020"},
+      "P.nr. 9/2020"));
 }
 
 // A case number with a letter typed for a digit ("2O21" with the letter O, "917З" with Cyrillic
@@ -709,10 +723,8 @@ TEST_F(RecordStoreTest, ALetterTypedForADigitInTheCaseNumberIsTheSameConviction)
       person, "P 9173/2021", {"P 9173/2O21", "P 917\xd0\x97/2021", "P 9l73/2021"},
       {"P 9173/2O21", "P 917\xd0\x97/2021", "P 9173/2021"}));
   // Erased under the form that kept the letter: "p9173/2o22".
-  ASSERT_NO_FATAL_FAILURE(EraseUnderEarlierForm(person, "p9173/2o22"));
-  EXPECT_EQ(Create(person, MakeConviction("basic-prizren", "P 9173/2O22")).status(),
-            ErasedConvictionError());
-  EXPECT_TRUE(Create(person, MakeConviction("basic-prizren", "P 9173/2023")).ok());
+  ASSERT_NO_FATAL_FAILURE(
+      ExpectErasedUnderEarlierForm(person, "p9173/2o22", {"P 9173/2O22"}, "P 9173/2023"));
 }
 
 // "P l/2020", with a lower-case L for the number, brought an expunged "P 1/2020" back: a letter
@@ -723,10 +735,8 @@ TEST_F(RecordStoreTest, ALetterStandingAloneForANumberInTheCaseNumberIsTheSameCo
                                               {"P l/2020", "P I/2020", "P \xd1\x96/2020"},
                                               {"P l/2020", "P 1/2O2O", "P I / 2020"}));
   // Erased under the form that kept the word as letters: "pl2021".
-  ASSERT_NO_FATAL_FAILURE(EraseUnderEarlierForm(person, "pl2021"));
-  EXPECT_EQ(Create(person, MakeConviction("basic-prizren", "P l/2021")).status(),
-            ErasedConvictionError());
-  EXPECT_TRUE(Create(person, MakeConviction("basic-prizren", "P lO/2021")).ok());
+  ASSERT_NO_FATAL_FAILURE(
+      ExpectErasedUnderEarlierForm(person, "pl2021", {"P l/2021"}, "P lO/2021"));
 }
 
 // The uniqueness rule keys on the canonical case number: a second record of a live conviction,
@@ -737,11 +747,7 @@ TEST_F(RecordStoreTest, AnotherSpellingOfTheCaseNumberIsTheSameConviction) {
   const std::string gone = CreateOrFail(person, MakeConviction("basic-prizren", "P 6/2020"));
   ASSERT_FALSE(live.empty());
   ASSERT_FALSE(gone.empty());
-  {
-    absl::StatusOr<PendingWrite> expunge = store_->PrepareExpunge(gone);
-    ASSERT_TRUE(expunge.ok()) << expunge.status();
-    ASSERT_TRUE(db_->Write(*expunge->batch()).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(Expunge(gone));
   for (const char* spelling : {"P5/2020", "P-5/2020", "P 05/2020", "P 5/2020.", "P 5 / 2020",
                                "P.5/2020", "\xd0\xa0 5/2020", "P.nr. 5/2020", "P br. 5/2020",
                                "P no. 5/2020", "\xd0\x9f 5/2020", "P 5/20", "p.nr.5/20"}) {
@@ -775,11 +781,7 @@ TEST_F(RecordStoreTest, ACaseNumberInTheOtherScriptOrWithItsYearShortIsTheSameCo
   CreateOrFail(person, MakeConviction("basic-prishtine", "P.KR.nr.88/22"));
   const std::string erased =
       CreateOrFail(person, MakeConviction("basic-prishtine", "\xd0\x9f\xd0\x9a\xd0\xa0 99/21"));
-  {
-    absl::StatusOr<PendingWrite> expunge = store_->PrepareExpunge(erased);
-    ASSERT_TRUE(expunge.ok()) << expunge.status();
-    ASSERT_TRUE(db_->Write(*expunge->batch()).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(Expunge(erased));
   for (const char* same : {"PKR 77/2022", "PKR 77/22", "pkr-77/22", "PKR 88/2022",
                            "\xd0\x9f\xd0\x9a\xd0\xa0 88/22"}) {
     EXPECT_EQ(Create(person, MakeConviction("basic-prishtine", same)).status().code(),
@@ -1513,45 +1515,36 @@ TEST_F(RecordStoreTest, VettingWorkCountsEachRecordFoundByNumberOrNameOnce) {
 // exact names, and a loose match must never answer NOT_CLEAR); one under the same spelling, in
 // either script, extends both.
 TEST_F(RecordStoreTest, ALaterConvictionUnderAnotherSpellingOfTheNameKeepsTheEarlierOne) {
-  const auto create = [&](const Person& person, const std::string& case_number,
-                          const std::string& final_date, const std::string& visible,
-                          const std::string& deleted) {
-    return CreateDated(person, case_number, final_date, visible, deleted);
-  };
   const auto visible_until = [&](const std::string& id) {
-    absl::StatusOr<Record> record = store_->Get(id);
-    EXPECT_TRUE(record.ok()) << record.status();
-    return record.ok() ? record->metadata().employer_visible_until() : std::string();
+    return StoredMetadata(id).employer_visible_until();
   };
   const auto delete_after = [&](const std::string& id) {
-    absl::StatusOr<Record> record = store_->Get(id);
-    EXPECT_TRUE(record.ok()) << record.status();
-    return record.ok() ? record->metadata().delete_after() : std::string();
+    return StoredMetadata(id).delete_after();
   };
   // Counting until 2024-06-10: the second, final on 2024-05-15, is within its period.
-  const std::string first = create(MakePerson("Petroviq", "Marko", "1970-01-10", "1000000401"),
-                                   "P 1/2014", "2014-01-10", "2024-06-10", "2029-06-10");
+  const std::string first = CreateDated(MakePerson("Petroviq", "Marko", "1970-01-10", "1000000401"),
+                                        "P 1/2014", "2014-01-10", "2024-06-10", "2029-06-10");
   EXPECT_EQ(visible_until(first), "2024-06-10");
   const std::string second =
-      create(MakePerson("Petrovi\xc4\x87", "Marko", "1970-01-10", "1000000401"), "P 2/2024",
-             "2024-05-15", "2034-05-15", "2054-05-15");
+      CreateDated(MakePerson("Petrovi\xc4\x87", "Marko", "1970-01-10", "1000000401"), "P 2/2024",
+                  "2024-05-15", "2034-05-15", "2054-05-15");
   EXPECT_EQ(visible_until(first), "2024-06-10");
   EXPECT_EQ(delete_after(first), "2054-05-15");
   // The same spelling in Cyrillic (Петровић Марко) is the same name as vetting compares it: it
   // extends both dates of the second, and the deletion of the first.
-  create(MakePerson("\xd0\x9f\xd0\xb5\xd1\x82\xd1\x80\xd0\xbe\xd0\xb2\xd0\xb8\xd1\x9b",
-                    "\xd0\x9c\xd0\xb0\xd1\x80\xd0\xba\xd0\xbe", "1970-01-10", "1000000401"),
-         "P 3/2025", "2025-05-15", "2035-05-15", "2055-05-15");
+  CreateDated(MakePerson("\xd0\x9f\xd0\xb5\xd1\x82\xd1\x80\xd0\xbe\xd0\xb2\xd0\xb8\xd1\x9b",
+                         "\xd0\x9c\xd0\xb0\xd1\x80\xd0\xba\xd0\xbe", "1970-01-10", "1000000401"),
+              "P 3/2025", "2025-05-15", "2035-05-15", "2055-05-15");
   EXPECT_EQ(visible_until(second), "2035-05-15");
   EXPECT_EQ(delete_after(second), "2055-05-15");
   EXPECT_EQ(visible_until(first), "2024-06-10");
   EXPECT_EQ(delete_after(first), "2055-05-15");
   // Another name under the same number (another given name) never extends visibility; the
   // number, the registry's strongest identity, keeps it from deletion.
-  const std::string other = create(MakePerson("Petroviq", "Ilir", "1970-01-10", "1000000402"),
-                                   "P 1/2014", "2014-01-10", "2024-06-10", "2029-06-10");
-  create(MakePerson("Petrovi\xc4\x87", "Marko", "1970-01-10", "1000000402"), "P 3/2024",
-         "2024-05-15", "2034-05-15", "2054-05-15");
+  const std::string other = CreateDated(MakePerson("Petroviq", "Ilir", "1970-01-10", "1000000402"),
+                                        "P 1/2014", "2014-01-10", "2024-06-10", "2029-06-10");
+  CreateDated(MakePerson("Petrovi\xc4\x87", "Marko", "1970-01-10", "1000000402"), "P 3/2024",
+              "2024-05-15", "2034-05-15", "2054-05-15");
   EXPECT_EQ(visible_until(other), "2024-06-10");
   EXPECT_EQ(delete_after(other), "2054-05-15");
 }
@@ -1561,24 +1554,17 @@ TEST_F(RecordStoreTest, ALaterConvictionUnderAnotherSpellingOfTheNameKeepsTheEar
 // is kept, and counts, as long as the later one, and returns to its own dates when the later one
 // is expunged. Without the alias, the same personal number keeps it from deletion only.
 TEST_F(RecordStoreTest, ALaterConvictionUnderAMarriedSurnameWithTheEarlierAsAnAliasKeepsIt) {
-  const auto create = [&](const Person& person, const std::string& case_number,
-                          const std::string& final_date, const std::string& visible,
-                          const std::string& deleted) {
-    return CreateDated(person, case_number, final_date, visible, deleted);
-  };
   const auto dates = [&](const std::string& id) {
-    absl::StatusOr<Record> record = store_->Get(id);
-    EXPECT_TRUE(record.ok()) << record.status();
-    return record.ok() ? std::make_pair(record->metadata().employer_visible_until(),
-                                        record->metadata().delete_after())
-                       : std::make_pair(std::string(), std::string());
+    const RecordMetadata metadata = StoredMetadata(id);
+    return std::make_pair(metadata.employer_visible_until(), metadata.delete_after());
   };
   using Dates = std::pair<std::string, std::string>;
-  const std::string earlier = create(MakePerson("Berisha", "Arta", "1980-08-10", "9910000003"),
-                                     "P 1/2014", "2015-01-10", "2025-01-10", "2030-01-10");
+  const std::string earlier = CreateDated(MakePerson("Berisha", "Arta", "1980-08-10", "9910000003"),
+                                          "P 1/2014", "2015-01-10", "2025-01-10", "2030-01-10");
   Person married = MakePerson("Hoxha-Berisha", "Arta", "1980-08-10", "9910000003");
   married.add_aliases("Berisha");
-  const std::string later = create(married, "P 1/2024", "2024-06-01", "2034-06-01", "2039-06-01");
+  const std::string later =
+      CreateDated(married, "P 1/2024", "2024-06-01", "2034-06-01", "2039-06-01");
   EXPECT_EQ(dates(earlier), Dates("2034-06-01", "2039-06-01"));
   // Vetting, which computes the dates in force, counts it as long too.
   absl::StatusOr<CandidateTokens> tokens =
@@ -1600,22 +1586,18 @@ TEST_F(RecordStoreTest, ALaterConvictionUnderAMarriedSurnameWithTheEarlierAsAnAl
 
   // The later one expunged, the earlier has its own dates again (and is due: the retention run
   // and the expunge erase it).
-  {
-    absl::StatusOr<PendingWrite> expunge = store_->PrepareExpunge(later);
-    ASSERT_TRUE(expunge.ok()) << expunge.status();
-    ASSERT_TRUE(db_->Write(*expunge->batch()).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(Expunge(later));
   EXPECT_EQ(dates(earlier), Dates("2025-01-10", "2030-01-10"));
 
   // Under the married surname without the alias: the number keeps it, not visible.
   const std::string unaliased =
-      create(MakePerson("Hoxha-Berisha", "Arta", "1980-08-10", "9910000003"), "P 2/2024",
-             "2024-06-01", "2034-06-01", "2039-06-01");
+      CreateDated(MakePerson("Hoxha-Berisha", "Arta", "1980-08-10", "9910000003"), "P 2/2024",
+                  "2024-06-01", "2034-06-01", "2039-06-01");
   EXPECT_EQ(dates(earlier), Dates("2025-01-10", "2039-06-01"));
   // A third judgment that gives the alias links the two surnames: the earlier counts again.
   married.clear_aliases();
   married.add_aliases("BERISHA");
-  create(married, "P 3/2024", "2024-07-01", "2034-07-01", "2039-07-01");
+  CreateDated(married, "P 3/2024", "2024-07-01", "2034-07-01", "2039-07-01");
   EXPECT_EQ(dates(earlier), Dates("2034-07-01", "2039-07-01"));
   EXPECT_EQ(dates(unaliased), Dates("2034-07-01", "2039-07-01"));
 }
@@ -1824,11 +1806,7 @@ TEST_F(RecordStoreTest, AHeadDeletedBehindItsIndexRowsIsDataLossAndAnErasureIsNo
 
   const std::string other = CreateOrFail(MakePerson("Gashi", "Besa", "1990-01-02", "1000000200"),
                                          MakeConviction("basic-prishtine", "P 2/2024"));
-  {
-    absl::StatusOr<PendingWrite> expunge = store_->PrepareExpunge(other);
-    ASSERT_TRUE(expunge.ok()) << expunge.status();
-    ASSERT_TRUE(db_->Write(*expunge->batch()).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(Expunge(other));
   auto erased = store_->TokensForCandidate("1000000200", "Gashi", "Besa", "1990-01-02");
   ASSERT_TRUE(erased.ok());
   absl::StatusOr<std::vector<VettingFacts>> facts = store_->FactsForVetting(*erased);
@@ -1871,9 +1849,7 @@ TEST_F(RecordStoreTest, AReadRacingAnAmendmentOrAnErasureIsNeverDataLoss) {
   std::thread writer([&] {
     for (int i = 0; i < 150; ++i) {
       EXPECT_TRUE(ChangeSurname(amended, 0, i % 2 == 0 ? "Krasniqi" : "Kërqeli", "race").ok());
-      absl::StatusOr<PendingWrite> expunge = store_->PrepareExpunge(erased[i]);
-      ASSERT_TRUE(expunge.ok()) << expunge.status();
-      ASSERT_TRUE(db_->Write(*expunge->batch()).ok());
+      ASSERT_NO_FATAL_FAILURE(Expunge(erased[i]));
     }
     done = true;
   });
