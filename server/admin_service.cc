@@ -39,7 +39,8 @@ grpc::Status AdminService::RotateKeys(grpc::ServerContext* ctx, const v1::Rotate
 void AdminService::NoteBackups(storage::Backups* backups) {
   if (d_.metrics == nullptr) return;
   const std::vector<storage::Backups::Info> all = backups->List();
-  d_.metrics->RecordBackups(all.size(), all.empty() ? absl::InfinitePast() : all.back().created_at);
+  d_.metrics->RecordBackups(all.size(), all.empty() ? absl::InfinitePast() : all.back().created_at,
+                            backups->ListDamaged().size());
 }
 
 absl::StatusOr<absl::Time> AdminService::RefreshBackupMetrics() {

@@ -183,9 +183,14 @@ absl::StatusOr<v1::VerifyBackupResponse> CheckBackup(const v1::ServerConfig& con
   if (::mkdir(scratch.path().c_str(), 0700) != 0) {
     // The officer's to put right (a folder the service may not write, a full disk): said as it
     // is, with the system's reason, not as the registry being unable to record the call.
-    return absl::FailedPreconditionError(
-        absl::StrCat("cannot create a scratch folder in the backup folder to restore the backup "
-                     "into: ", std::strerror(errno)));
+    // The folder is named (a path from the config, nothing of the data) with what to see to,
+    // as a backup names it (storage/backups.cc BackupFolderError).
+    const int error = errno;
+    return absl::FailedPreconditionError(absl::StrCat(
+        "backup not verified: cannot create a scratch folder in the backup folder ",
+        config.backup_dir(), " to restore the backup into: ", std::strerror(error),
+        "; see to the folder's owner and mode, its mount, its disk's free space, so that "
+        "registryd can write there. Nothing was found wrong with the backup"));
   }
   v1::ServerConfig copy = config;
   copy.set_data_dir(scratch.path() + "/data");

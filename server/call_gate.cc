@@ -399,7 +399,11 @@ absl::Status CallGate::IdentifyCaller(const grpc::ServerContextBase& ctx, const 
 
 absl::Status CallGate::CheckCaller(const grpc::ServerContextBase& ctx) {
   KnownCaller who;
-  return IdentifyCaller(ctx, *deps_.policies->Current(), &who);
+  absl::Status identified = IdentifyCaller(ctx, *deps_.policies->Current(), &who);
+  if (!identified.ok() && deps_.metrics != nullptr) {
+    deps_.metrics->RecordRefusedCertificate(who.refusal);
+  }
+  return identified;
 }
 
 absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* request,

@@ -255,8 +255,12 @@ class CallGate {
   // Whether the caller is known, without a method rule and without an audit event (for the
   // health service): the certificate names one identity, is not revoked, is not on the deny
   // list, and names a principal of the policy. Unauthenticated or PermissionDenied otherwise,
-  // as Run would refuse it.
+  // as Run would refuse it, and counted as Run counts it (registryd_refused_certificates_total
+  // by reason): unaudited, the count is the refusal's only trace.
   absl::Status CheckCaller(const grpc::ServerContextBase& ctx);
+
+  // The metrics the gate counts into; null when none are kept.
+  Metrics* metrics() const { return deps_.metrics; }
 
   // Writes the refusals that were not audited since the last flush (RefusalLimiter) as one
   // event per status code: actor "system:gate", action "refused-unaudited", reference

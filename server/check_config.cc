@@ -11,14 +11,17 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <memory>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_replace.h"
 #include "common/clock.h"
 #include "crypto/blind_index.h"
 #include "server/config.h"
@@ -332,7 +335,16 @@ void CheckStoredData(const registry::v1::ServerConfig& c, std::vector<std::strin
   if (absl::Status ledger = storage::ErasureLedger::Check(c.erasure_ledger_file(), *ledger_key,
                                                           db->get());
       !ledger.ok()) {
-    failed("erasure_ledger_file", ledger);
+    // A ledger that lacks erasures this database applied: the way out a restore gives, for the
+    // operator runs the check before the start or the restore that would refuse it.
+    failed("erasure_ledger_file",
+           absl::StrContains(ledger.message(), "truncated, replaced or lost")
+               ? absl::Status(ledger.code(),
+                              absl::StrCat(ledger.message(),
+                                           ": data put back with this ledger would bring back "
+                                           "records erased since; put back the current erasure "
+                                           "ledger from where the key file is kept"))
+               : ledger);
   }
   if (const std::unique_ptr<storage::AuditWatermark> watermark = open_watermark();
       watermark != nullptr) {
@@ -340,6 +352,54 @@ void CheckStoredData(const registry::v1::ServerConfig& c, std::vector<std::strin
       failed("audit_watermark_file", behind);
     }
   }
+}
+
+// Revocation::Load as start-up calls it, with the CRL numbers it read before (crl_number_file),
+// so that a CRL older than one in force before is found as start-up finds it. Load writes the
+// numbers it reads back to the file it is given, and the check writes nothing of registryd's:
+// it is given a private copy (its path in *copy, "" when none), made in a folder of its own
+// under $TMPDIR and removed before this returns. A numbers file that is not there is none yet,
+// as at a first start.
+absl::StatusOr<std::unique_ptr<Revocation>> LoadRevocationReadingTheNumbers(
+    const registry::v1::ServerConfig& c, std::string* copy,
+    std::vector<std::string>* not_checked) {
+  copy->clear();
+  const std::string& numbers = c.crl_number_file();
+  struct stat st {};
+  // A folder in its place is said as such (WritableFileFolder), and start-up stops there.
+  if (numbers.empty() || (::stat(numbers.c_str(), &st) != 0 && errno == ENOENT) ||
+      S_ISDIR(st.st_mode)) {
+    return Revocation::Load(c.tls().client_ca_file(), c.tls().crl_directory());
+  }
+  absl::StatusOr<std::string> text = ReadFile(numbers);
+  if (!text.ok()) {
+    return absl::Status(text.status().code(),
+                        absl::StrCat("crl_number_file: ", text.status().message()));
+  }
+  const char* tmp = std::getenv("TMPDIR");
+  std::string folder =
+      absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/registryd-check-XXXXXX");
+  if (::mkdtemp(folder.data()) == nullptr) {
+    not_checked->push_back(absl::StrCat(
+        "whether a CRL is older than one read before (the numbers in ", numbers,
+        "): a private copy of it could not be made in ", folder, " (", std::strerror(errno),
+        "); start-up refuses such a CRL"));
+    return Revocation::Load(c.tls().client_ca_file(), c.tls().crl_directory());
+  }
+  *copy = folder + "/crl.numbers";
+  absl::StatusOr<std::unique_ptr<Revocation>> loaded;
+  if (std::ofstream out(*copy, std::ios::binary); !(out << *text) || !out.flush()) {
+    not_checked->push_back(absl::StrCat(
+        "whether a CRL is older than one read before (the numbers in ", numbers,
+        "): a private copy of it could not be written in ", folder,
+        "; start-up refuses such a CRL"));
+    loaded = Revocation::Load(c.tls().client_ca_file(), c.tls().crl_directory());
+  } else {
+    loaded = Revocation::Load(c.tls().client_ca_file(), c.tls().crl_directory(), *copy);
+  }
+  std::error_code ec;
+  std::filesystem::remove_all(folder, ec);
+  return loaded;
 }
 
 }  // namespace
@@ -546,16 +606,23 @@ std::vector<std::string> CheckConfig(const std::string& path, absl::Time now, ui
     warnings->push_back(kRevocationOff);
   }
   if (!c.tls().crl_directory().empty()) {
-    auto revocation = Revocation::Load(c.tls().client_ca_file(), c.tls().crl_directory());
+    std::string copy;
+    auto revocation = LoadRevocationReadingTheNumbers(c, &copy, not_checked);
+    // What names the private copy names the file start-up reads.
+    const auto as_read = [&copy, &c](absl::string_view text) {
+      return copy.empty() ? std::string(text)
+                          : absl::StrReplaceAll(text, {{copy, c.crl_number_file()}});
+    };
     if (!revocation.ok()) {
-      // A refused bundle names its field itself.
-      const absl::string_view why = revocation.status().message();
-      problems.push_back(absl::StartsWith(why, "tls.client_ca_file: ")
-                             ? std::string(why)
+      // A refused bundle and a damaged numbers file name their field themselves.
+      const std::string why = as_read(revocation.status().message());
+      problems.push_back(absl::StartsWith(why, "tls.client_ca_file: ") ||
+                                 absl::StartsWith(why, "crl_number_file")
+                             ? why
                              : absl::StrCat("tls.crl_directory: ", why));
     } else {
       for (const std::string& p : (*revocation)->Problems(now)) {
-        problems.push_back(absl::StrCat("tls.crl_directory: ", p));
+        problems.push_back(absl::StrCat("tls.crl_directory: ", as_read(p)));
       }
     }
   }

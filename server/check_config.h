@@ -20,9 +20,9 @@
 // The database is opened only when no process has it open: beside a running registryd (e.g. on
 // a new config before a restart) the stored data is not checked, and said to be not checked,
 // as it is when start-up would first write to the database or undo an interrupted restore.
-// What it cannot see either: whether a CRL is older than one registryd read before (the
-// numbers in crl.numbers, which it does not read: start-up then refuses too, as for a CA without
-// a current CRL).
+// A CRL older than one registryd read before (the numbers in crl_number_file) is a problem, as
+// at start-up: the numbers are read through a private copy under $TMPDIR, removed at once, for
+// reading them is how the CRL check would otherwise write them back.
 //
 // The listen addresses (the API's and the metrics') are bound and closed at once, as start-up
 // binds them before anything else: an address that is not this machine's, or a host that does

@@ -42,13 +42,19 @@ std::string DirName(const std::string& path) {
 }
 
 // A file kept with the key file to check the data directory against: `path`, or `fallback`
-// when empty; InvalidArgument naming `field` and `why` when it is inside `data_dir`.
+// when empty; InvalidArgument naming `field` and `why` when it is inside `data_dir`. A fallback
+// is named with what it was derived from (`beside`: "key_file", "erasure_ledger_file"), for the
+// operator never wrote that field: "erasure_ledger_file (not set: beside key_file, P)".
 absl::StatusOr<std::string> BesideTheKeys(absl::string_view field, std::string path,
-                                          std::string fallback, const std::string& data_dir,
-                                          absl::string_view why) {
-  if (path.empty()) path = std::move(fallback);
+                                          std::string fallback, absl::string_view beside,
+                                          const std::string& data_dir, absl::string_view why) {
+  std::string named(field);
+  if (path.empty()) {
+    path = std::move(fallback);
+    named = absl::StrCat(field, " (not set: beside ", beside, ", ", path, ")");
+  }
   if (PathWithin(path, data_dir)) {
-    return absl::InvalidArgumentError(absl::StrCat(field, " must be outside data_dir: ", why));
+    return absl::InvalidArgumentError(absl::StrCat(named, " must be outside data_dir: ", why));
   }
   return path;
 }
@@ -221,20 +227,43 @@ registry::v1::ServerConfig CompleteConfig(registry::v1::ServerConfig c, absl::st
         "backup_dir must be outside data_dir, and data_dir outside backup_dir: a restore moves "
         "the data directory aside, and an earlier copy of it must not bring back backups");
   }
+  // The key file itself: a restore moves the data folder aside (and a key file in it with it,
+  // leaving registryd nothing to start with), and a backup would carry the key that opens it.
+  if (PathWithin(c.key_file(), c.data_dir())) {
+    problem(absl::StrCat(
+        "key_file must be outside data_dir: a restore moves the data folder aside, and ",
+        c.key_file(), " would go with it, leaving registryd unable to start; move the key file "
+        "to a folder of its own outside data_dir (the packaged layout: "
+        "/var/lib/registryd/keys/keys.json, mode 0600) and set key_file there"));
+  } else if (PathWithin(c.key_file(), c.backup_dir())) {
+    problem(absl::StrCat(
+        "key_file must be outside backup_dir: a backup must not carry the key that opens it, "
+        "and ", c.key_file(), " is in ", c.backup_dir(), "; move the key file to a folder of "
+        "its own outside data_dir and backup_dir (the packaged layout: "
+        "/var/lib/registryd/keys/keys.json, mode 0600) and set key_file there"));
+  }
+  const bool ledger_set = !c.erasure_ledger_file().empty();
   if (absl::StatusOr<std::string> path =
           BesideTheKeys("erasure_ledger_file", Resolve(base, c.erasure_ledger_file()),
-                    DirName(c.key_file()) + "/erasures.ledger", c.data_dir(),
-                    "a restored data directory must not bring back an older ledger");
+                        DirName(c.key_file()) + "/erasures.ledger", "key_file", c.data_dir(),
+                        "a restored data directory must not bring back an older ledger");
       path.ok()) {
     *c.mutable_erasure_ledger_file() = *std::move(path);
   } else {
     problem(std::string(path.status().message()));
+    // The files below default to its folder: they are named beside it, as written or derived.
+    *c.mutable_erasure_ledger_file() = ledger_set ? Resolve(base, c.erasure_ledger_file())
+                                                  : DirName(c.key_file()) + "/erasures.ledger";
   }
+  // The watermark and the CRL numbers default to the ledger's folder, itself the key file's
+  // when unset.
+  const char* const beside_ledger = ledger_set ? "erasure_ledger_file" : "key_file";
   if (absl::StatusOr<std::string> path =
           BesideTheKeys("audit_watermark_file", Resolve(base, c.audit_watermark_file()),
-                    DirName(c.erasure_ledger_file()) + "/audit.watermark", c.data_dir(),
-                    "a data directory put back from an earlier copy must not bring back an "
-                    "earlier watermark");
+                        DirName(c.erasure_ledger_file()) + "/audit.watermark", beside_ledger,
+                        c.data_dir(),
+                        "a data directory put back from an earlier copy must not bring back an "
+                        "earlier watermark");
       path.ok()) {
     *c.mutable_audit_watermark_file() = *std::move(path);
   } else {
@@ -242,9 +271,10 @@ registry::v1::ServerConfig CompleteConfig(registry::v1::ServerConfig c, absl::st
   }
   if (absl::StatusOr<std::string> path =
           BesideTheKeys("crl_number_file", Resolve(base, c.crl_number_file()),
-                    DirName(c.erasure_ledger_file()) + "/crl.numbers", c.data_dir(),
-                    "a data directory put back from an earlier copy must not bring back "
-                    "earlier CRL numbers");
+                        DirName(c.erasure_ledger_file()) + "/crl.numbers", beside_ledger,
+                        c.data_dir(),
+                        "a data directory put back from an earlier copy must not bring back "
+                        "earlier CRL numbers");
       path.ok()) {
     *c.mutable_crl_number_file() = *std::move(path);
   } else {

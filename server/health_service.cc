@@ -5,6 +5,7 @@
 #include "absl/strings/string_view.h"
 #include "grpcpp/support/method_handler.h"
 #include "server/decode_guard.h"
+#include "server/metrics.h"
 
 namespace registry::server {
 namespace {
@@ -31,7 +32,7 @@ HealthService::HealthService(CallGate* gate, storage::Database* db) : gate_(gate
                  return MissingRequest();
                }
                if (absl::Status caller = gate_->CheckCaller(*ctx); !caller.ok()) {
-                 refusals_.fetch_add(1);
+                 CountRefusal();
                  return ToGrpcStatus(caller);
                }
                grpc::health::v1::HealthCheckRequest req;
@@ -52,15 +53,22 @@ grpc::Status HealthService::Check(grpc::ServerContext* ctx,
   // The caller first: a stranger learns neither that the server is up nor which services exist.
   absl::Status caller = gate_->CheckCaller(*ctx);
   if (!caller.ok()) {
-    refusals_.fetch_add(1);
+    CountRefusal();
     return ToGrpcStatus(caller);
   }
   return Answer(*req, resp);
 }
 
+void HealthService::CountRefusal() {
+  refusals_.fetch_add(1);
+  // The certificate's reason is counted by CheckCaller, as the gate counts a call's.
+  if (Metrics* metrics = gate_->metrics(); metrics != nullptr) metrics->RecordHealthCheck(false);
+}
+
 grpc::Status HealthService::Answer(const grpc::health::v1::HealthCheckRequest& req,
                                    HealthCheckResponse* resp) {
   answers_.fetch_add(1);
+  if (Metrics* metrics = gate_->metrics(); metrics != nullptr) metrics->RecordHealthCheck(true);
   if (!KnownService(req.service())) {
     return grpc::Status(grpc::StatusCode::NOT_FOUND, "unknown service");
   }

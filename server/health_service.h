@@ -6,7 +6,9 @@
 // services it runs. This one first runs the gate's caller checks (CallGate::CheckCaller:
 // identity, revocation, deny list, principal) and refuses with the gate's status otherwise.
 // Health is the load balancer's probe, called every few seconds, so it is not audited; answers
-// and refusals are counted instead (RegistryServer::health_answers/health_refusals).
+// and refusals are counted instead, on the metrics page (registryd_health_checks_total by
+// outcome, and a refused certificate by its reason in registryd_refused_certificates_total, as
+// the gate counts a call's) and in RegistryServer::health_answers/health_refusals.
 //
 // Check("") and Check(<one of registryd's services>) answer SERVING while the server runs and
 // NOT_SERVING once it is shutting down, or while its database cannot write: every call writes
@@ -52,6 +54,8 @@ class HealthService final : public grpc::health::v1::Health::Service {
   uint64_t refusals() const { return refusals_.load(); }
 
  private:
+  // Counts a check refused for the caller's certificate.
+  void CountRefusal();
   // The answer to a known caller.
   grpc::Status Answer(const grpc::health::v1::HealthCheckRequest& req,
                       grpc::health::v1::HealthCheckResponse* resp);

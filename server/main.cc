@@ -16,14 +16,16 @@
 //                                                             it is (audited)
 //
 // Exit codes: 0 clean shutdown, 2 configuration error, 1 any other failure.
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
-#include <cstdio>
-#include <fstream>
 #include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <thread>
@@ -285,11 +287,25 @@ int WritePublicKeys(const registry::v1::ServerConfig& config, const std::string&
   for (const auto& [name, signer] :
        {std::make_pair("audit.pub.pem", signing->audit.get()),
         std::make_pair("vetting.pub.pem", signing->vetting.get())}) {
-    std::ofstream out(dir + "/" + name);
-    out << signer->PublicKeyPem();
-    if (!out) {
-      return Fail(1, "export", absl::UnavailableError(absl::StrCat("cannot write ", dir, "/",
-                                                                   name)));
+    // Meant to be published, so readable by all (0644): the umask of 0077 set above made them
+    // 0600, which the web server or the auditor's copy then could not read. Not through a link
+    // planted at the name: it would have this user's files written over.
+    const std::string path = absl::StrCat(dir, "/", name);
+    const std::string pem = signer->PublicKeyPem();
+    const int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC,
+                          0644);
+    bool written = fd >= 0 && ::fchmod(fd, 0644) == 0;
+    for (size_t done = 0; written && done < pem.size();) {
+      const ssize_t n = ::write(fd, pem.data() + done, pem.size() - done);
+      if (n < 0 && errno == EINTR) continue;
+      written = n > 0;
+      if (written) done += static_cast<size_t>(n);
+    }
+    const int error = errno;
+    if (fd >= 0 && ::close(fd) != 0) written = false;
+    if (!written) {
+      return Fail(1, "export", absl::UnavailableError(absl::StrCat("cannot write ", path, ": ",
+                                                                   std::strerror(error))));
     }
   }
   absl::PrintF("wrote %s/audit.pub.pem and %s/vetting.pub.pem\n", dir, dir);

@@ -117,15 +117,21 @@ void Metrics::RecordRefusedCertificate(CertificateRefusal reason) {
   ++refused_[static_cast<int>(reason)];
 }
 
+void Metrics::RecordHealthCheck(bool answered) {
+  absl::MutexLock lock(&mu_);
+  ++(answered ? health_answered_ : health_refused_);
+}
+
 void Metrics::RecordSignedHead(absl::Time at) {
   absl::MutexLock lock(&mu_);
   last_signed_head_ = std::max(last_signed_head_, at);
 }
 
-void Metrics::RecordBackups(uint64_t count, absl::Time newest) {
+void Metrics::RecordBackups(uint64_t count, absl::Time newest, uint64_t damaged) {
   absl::MutexLock lock(&mu_);
   backups_known_ = true;
   backups_ = count;
+  damaged_backups_ = damaged;
   newest_backup_ = newest;
 }
 
@@ -239,15 +245,34 @@ std::string Metrics::Render() const {
          "grows).");
   absl::StrAppend(&out, "registryd_vetting_lookup_overruns_total ", lookup_overruns_, "\n");
   Family(&out, "registryd_refused_certificates_total", "counter",
-         "Calls refused for their client certificate, by reason.");
+         "Calls and health checks refused for their client certificate, by reason.");
   for (int i = 0; i < kCertificateRefusalCount; ++i) {
     absl::StrAppend(&out, "registryd_refused_certificates_total{reason=\"",
                     CertificateRefusalName(static_cast<CertificateRefusal>(i)), "\"} ",
                     refused_[i], "\n");
   }
+  // Health checks are not audited (the load balancer's probe): this count is their only record.
+  Family(&out, "registryd_health_checks_total", "counter",
+         "Health checks (grpc.health.v1.Health/Check), answered to a known caller or refused "
+         "for the caller's certificate (counted by reason in "
+         "registryd_refused_certificates_total too).");
+  absl::StrAppend(&out, "registryd_health_checks_total{outcome=\"answered\"} ", health_answered_,
+                  "\n");
+  absl::StrAppend(&out, "registryd_health_checks_total{outcome=\"refused\"} ", health_refused_,
+                  "\n");
   Family(&out, "registryd_backups", "gauge",
-         "Backups in the backup folder when it was last read (absent: not read since start).");
+         "Backups in the backup folder that can be restored, when it was last read (absent: not "
+         "read since start); damaged ones are in registryd_backups_damaged.");
   if (backups_known_) absl::StrAppend(&out, "registryd_backups ", backups_, "\n");
+  // Apart from registryd_backups: a damaged backup cannot be restored, and counting it there
+  // would hide it, while leaving it out showed nothing wrong.
+  Family(&out, "registryd_backups_damaged", "gauge",
+         "Backups in the backup folder whose record of their files cannot be read, so they can "
+         "be neither verified nor restored (above 0: see docs/operations.md, Backups; absent: "
+         "not read since start).");
+  if (backups_known_) {
+    absl::StrAppend(&out, "registryd_backups_damaged ", damaged_backups_, "\n");
+  }
   // Always there: a registry whose backups fail from the start, or whose folder cannot be read,
   // must reach the alert too, which an absent age never does.
   Family(&out, "registryd_backup_age_seconds", "gauge",

@@ -4,8 +4,8 @@
 //
 // Every label value comes from a fixed set the server knows before any call arrives: method
 // names from the authorization table (server/method_table.h; anything else is "other"), status
-// code names, refusal reasons, KEK version numbers and "ok"/"failed". No label or value carries
-// a caller's text, an identity or personal data.
+// code names, refusal reasons, KEK version numbers, "ok"/"failed" and "answered"/"refused". No
+// label or value carries a caller's text, an identity or personal data.
 //
 //   Metrics metrics(clock);
 //   metrics.RecordCall("/registry.v1.RecordService/GetRecord", absl::StatusCode::kOk, elapsed);
@@ -84,16 +84,20 @@ class Metrics {
   void RecordReferAlert();
   // A vetting check whose lookup ran past vetting.lookup_floor_micros (server/fixed_span.h).
   void RecordVettingLookupOverrun();
-  // A client certificate refused (audited or past its audited rate).
+  // A client certificate refused (audited or past its audited rate), on a call or a health check.
   void RecordRefusedCertificate(CertificateRefusal reason);
+  // A health check (grpc.health.v1.Health/Check): answered to a known caller, or refused.
+  void RecordHealthCheck(bool answered);
   // A tree head signed for an auditor, at `at`.
   void RecordSignedHead(absl::Time at);
-  // The backups in the backup folder now: how many, and when the newest was made
-  // (absl::InfinitePast() when there is none). Until the first call, and while the newest is
-  // InfinitePast, registryd_backup_age_seconds counts from the start (Metrics' construction), so
-  // that a registry that never made a backup, or cannot read its backup folder, reaches the
-  // alert of an old backup (docs/operations.md) instead of having no age to alert on.
-  void RecordBackups(uint64_t count, absl::Time newest);
+  // The backups in the backup folder now: how many can be restored, when the newest was made
+  // (absl::InfinitePast() when there is none), and how many are damaged (their record of their
+  // files cannot be read: not in `count`, and not restorable; storage/backups.h). Until the first
+  // call, and while the newest is InfinitePast, registryd_backup_age_seconds counts from the
+  // start (Metrics' construction), so that a registry that never made a backup, or cannot read
+  // its backup folder, reaches the alert of an old backup (docs/operations.md) instead of having
+  // no age to alert on.
+  void RecordBackups(uint64_t count, absl::Time newest, uint64_t damaged);
   // A backup verification (AdminService.VerifyBackup) finished.
   void RecordBackupVerification(absl::Time at, bool ok);
   // A run of the retention scheduler finished; `expunged` records went.
@@ -128,9 +132,12 @@ class Metrics {
   uint64_t refer_alerts_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t lookup_overruns_ ABSL_GUARDED_BY(mu_) = 0;
   std::array<uint64_t, kCertificateRefusalCount> refused_ ABSL_GUARDED_BY(mu_) = {};
+  uint64_t health_answered_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t health_refused_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time last_signed_head_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   bool backups_known_ ABSL_GUARDED_BY(mu_) = false;
   uint64_t backups_ ABSL_GUARDED_BY(mu_) = 0;
+  uint64_t damaged_backups_ ABSL_GUARDED_BY(mu_) = 0;
   absl::Time newest_backup_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
   uint64_t verifications_ok_ ABSL_GUARDED_BY(mu_) = 0;
   uint64_t verifications_failed_ ABSL_GUARDED_BY(mu_) = 0;

@@ -259,6 +259,15 @@ absl::Status CheckRestoredCopy(const registry::v1::ServerConfig& config,
   registry::v1::ServerConfig copy = config;
   copy.set_data_dir(staged.path());
   absl::StatusOr<StorageStack> st = OpenStorage(copy, SystemClock::Get());
+  if (!st.ok() && absl::StrContains(st.status().message(), "key check value differs")) {
+    // The live data folder opened with this key file (or there is none): the store's advice,
+    // to put back this installation's key file, sent the operator after a file that is right.
+    // The backup is the stranger. Its words hold no personal data.
+    return absl::FailedPreconditionError(absl::StrCat(
+        what, " was made by another installation, or with another key file: it does not open "
+        "with this installation's key file ", config.key_file(),
+        " (its key check value differs); restore a backup this installation made"));
+  }
   if (!st.ok()) {
     return absl::Status(st.status().code(),
                         absl::StrCat(what, " does not open as this registry's data: ",
@@ -274,8 +283,8 @@ absl::Status CheckRestoredCopy(const registry::v1::ServerConfig& config,
 // The erasure ledger against the database in `folder`, opened read-only (left exactly as it is:
 // a refused restore changes nothing, and a restore keeps the data folder aside for the
 // investigation). Unavailable when the folder does not open as a database.
-absl::Status LedgerHeldTo(const registry::v1::ServerConfig& config, const std::string& folder) {
-  ASSIGN_OR_RETURN(KeyMaterial keys, LoadKeyFile(config.key_file()));
+absl::Status LedgerHeldTo(const registry::v1::ServerConfig& config, const KeyMaterial& keys,
+                          const std::string& folder) {
   ASSIGN_OR_RETURN(crypto::SecretBytes ledger_key,
                    crypto::DeriveKey(keys.derivation_root, storage::kErasureLedgerKeyPurpose));
   storage::DatabaseOptions options;
@@ -306,9 +315,12 @@ absl::Status LedgerHoldsTheErasuresOf(const registry::v1::ServerConfig& config,
                                      ": a restore with this ledger would bring back records "
                                      "erased since; put back the current erasure ledger"));
   };
+  // Loaded here, not with the ledger: a key file that is missing or unreadable is said as
+  // itself, not as an erasure ledger to put back.
+  ASSIGN_OR_RETURN(const KeyMaterial keys, LoadKeyFile(config.key_file()));
   if (storage::Database::Exists(config.data_dir()) &&
       storage::ProbeTableFiles(config.data_dir()).ok()) {
-    const absl::Status held = LedgerHeldTo(config, config.data_dir());
+    const absl::Status held = LedgerHeldTo(config, keys, config.data_dir());
     if (held.ok()) return held;
     if (!absl::IsUnavailable(held)) return refused(held, "");
   }
@@ -323,7 +335,7 @@ absl::Status LedgerHoldsTheErasuresOf(const registry::v1::ServerConfig& config,
     absl::StatusOr<std::unique_ptr<storage::Backups::Staged>> staged =
         storage::Backups::Stage(config.backup_dir(), config.data_dir(), it->id);
     if (!staged.ok()) continue;  // damaged: the next older one
-    const absl::Status held = LedgerHeldTo(config, (*staged)->path());
+    const absl::Status held = LedgerHeldTo(config, keys, (*staged)->path());
     if (absl::IsUnavailable(held)) continue;
     if (held.ok()) return held;
     return refused(held, absl::StrCat("backup ", it->id, ", newer than the one restored: "));
@@ -629,6 +641,8 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   // registry's data, which a restore run again could not tell apart from the untouched copy.
   RETURN_IF_ERROR(storage::Backups::RefuseUnfinishedRestore(s->options_.config.data_dir()));
   RETURN_IF_ERROR(s->OpenAndRecoverStorage());
+  // Before anything is written to the log or served (registryd runs it with the data checks).
+  if (s->options_.start_data_checks) RETURN_IF_ERROR(s->CheckAuditSinceLastDataCheck());
   RETURN_IF_ERROR(s->BuildServices());
   RETURN_IF_ERROR(s->BuildGrpcServer());
   RETURN_IF_ERROR(s->StartBackgroundJobs());
@@ -1009,7 +1023,9 @@ absl::Status RegistryServer::StartBackgroundJobs() {
     recall_ = std::thread([this] {
       absl::Status recalled = RecallLastChecks();
       if (!recalled.ok()) {
-        Log("error", "cannot read the last data check from the audit log", recalled.message());
+        // The events since the last data check were read at start-up: this is older damage,
+        // which the data check reports.
+        Log("error", "cannot read the last checks from the audit log", recalled.message());
       }
     });
     data_checker_.Start(absl::Hours(options_.config.data_check_interval_hours()), [this] {
@@ -1216,29 +1232,34 @@ bool VerificationRan(const v1::AuditEvent& event) {
 
 }  // namespace
 
-absl::Status RegistryServer::RecallLastChecks() {
+absl::Status RegistryServer::WalkAuditBack(bool until_data_check) {
   constexpr uint64_t kChunk = 4096;
   // Methods as the events name them: "/registry.v1.AdminService/VerifyBackup".
   const std::string verify_backup =
       absl::StrCat("/", v1::AdminService::service_full_name(), "/VerifyBackup");
   const std::string signed_head =
       absl::StrCat("/", v1::AuditService::service_full_name(), "/GetSignedTreeHead");
-  // The newest event of each kind, once found.
-  std::optional<v1::AuditEvent> data_check;
-  std::optional<v1::AuditEvent> verification;
-  std::optional<v1::AuditEvent> head;
-  uint64_t end = storage_.audit->CurrentHead().size;
-  while (!(data_check && verification && head) && !stop_recall_) {
+  RecallWalk& w = recall_walk_;
+  if (!w.end.has_value()) w.end = storage_.audit->CurrentHead().size;
+  const auto done = [&] {
+    return until_data_check ? w.data_check.has_value()
+                            : (w.data_check && w.verification && w.head);
+  };
+  while (!done() && !stop_recall_) {
     const uint64_t boundary = storage_.audit->CurrentPruned().size;
+    const uint64_t end = *w.end;
     if (end <= boundary) break;
     const uint64_t start = end - std::min(kChunk, end - boundary);
     // The scan goes forward: the last one seen in this chunk is its newest.
     std::optional<v1::AuditEvent> chunk_check;
     std::optional<v1::AuditEvent> chunk_verification;
     std::optional<v1::AuditEvent> chunk_head;
+    // The first event not yet read: where a scan that fails stopped.
+    uint64_t next = start;
     absl::Status scanned = storage_.audit->Scan(
         start, end,
-        [&](uint64_t, absl::string_view bytes) {
+        [&](uint64_t index, absl::string_view bytes) {
+          next = index + 1;
           v1::AuditEvent event;
           if (!event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return true;
           if (event.actor() == "system:data-check") {
@@ -1252,30 +1273,55 @@ absl::Status RegistryServer::RecallLastChecks() {
         },
         storage::BlockCache::kBypass);
     if (absl::IsOutOfRange(scanned)) break;  // pruned meanwhile: nothing older to read
+    if (absl::IsDataLoss(scanned) && until_data_check) {
+      // The events after the last data check were never checked by one: damage among them is
+      // news, and an incident, not something to serve on. The detail names the event; it holds
+      // no personal data (the store's messages name indexes only).
+      return absl::DataLossError(absl::StrCat(
+          "the audit log is damaged at event ", next, " (", scanned.message(),
+          "): registryd does not start on it. This is an incident (docs/operations.md, "
+          "\"`audit verify` fails\"): preserve the disks and call the KJC security officer; "
+          "registryd --verify_data reports every problem of the stored data, and the registry "
+          "is brought back by restoring the last backup that verifies sound"));
+    }
     RETURN_IF_ERROR(scanned);
-    if (!data_check) data_check = std::move(chunk_check);
-    if (!verification) verification = std::move(chunk_verification);
-    if (!head) head = std::move(chunk_head);
-    end = start;
+    // Older kinds only fill what newer chunks did not find.
+    if (!w.data_check) w.data_check = std::move(chunk_check);
+    if (!w.verification) w.verification = std::move(chunk_verification);
+    if (!w.head) w.head = std::move(chunk_head);
+    w.end = start;
   }
-  if (data_check) {
-    absl::StatusOr<absl::Time> at = ParseInstant(data_check->time());
+  return absl::OkStatus();
+}
+
+absl::Status RegistryServer::CheckAuditSinceLastDataCheck() {
+  recall_walk_ = RecallWalk();
+  return WalkAuditBack(/*until_data_check=*/true);
+}
+
+absl::Status RegistryServer::RecallLastChecks() {
+  const absl::Status walked = WalkAuditBack(/*until_data_check=*/false);
+  // A call made again reads from the head again.
+  const RecallWalk found = std::exchange(recall_walk_, RecallWalk());
+  RETURN_IF_ERROR(walked);
+  if (found.data_check) {
+    absl::StatusOr<absl::Time> at = ParseInstant(found.data_check->time());
     uint64_t problems = 0;
-    if (at.ok() &&
-        absl::SimpleAtoi(absl::StripPrefix(data_check->reference(), "problems "), &problems)) {
+    if (at.ok() && absl::SimpleAtoi(absl::StripPrefix(found.data_check->reference(), "problems "),
+                                    &problems)) {
       metrics_->RecallDataCheck(*at, problems);
     }
   }
-  if (verification) {
-    if (absl::StatusOr<absl::Time> at = ParseInstant(verification->time()); at.ok()) {
+  if (found.verification) {
+    if (absl::StatusOr<absl::Time> at = ParseInstant(found.verification->time()); at.ok()) {
       // A verification that found a problem, or could not be made, is not a sound one.
       metrics_->RecallBackupVerification(
-          *at, verification->outcome() == 0 &&
-                   absl::StrContains(verification->reference(), " sound "));
+          *at, found.verification->outcome() == 0 &&
+                   absl::StrContains(found.verification->reference(), " sound "));
     }
   }
-  if (head) {
-    if (absl::StatusOr<absl::Time> at = ParseInstant(head->time()); at.ok()) {
+  if (found.head) {
+    if (absl::StatusOr<absl::Time> at = ParseInstant(found.head->time()); at.ok()) {
       metrics_->RecordSignedHead(*at);
     }
   }

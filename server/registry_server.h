@@ -14,6 +14,7 @@
 #include <functional>
 #include <atomic>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "absl/status/statusor.h"
@@ -326,6 +327,16 @@ class RegistryServer {
   // The metrics listener, the policy and revocation watchers, the refusal summary, and the
   // backup and retention schedulers.
   absl::Status StartBackgroundJobs();
+  // Before serving, with the data checks: the audit events written since the last data check
+  // (all the retained ones when there was none) are read back, each authenticated. A missing
+  // event or one that fails authentication stops the start (DataLoss naming it and saying what
+  // to do): the log was damaged or tampered with, and a registry writing on would bury it under
+  // new events. Older events are the data check's and `audit verify --full`'s to check. What it
+  // found of the last checks, RecallLastChecks goes on from (recall_walk_).
+  absl::Status CheckAuditSinceLastDataCheck();
+  // RecallLastChecks' walk back through the log from recall_walk_, until the last data check
+  // is found (until_data_check) or all three kinds are, the pruned boundary or Shutdown.
+  absl::Status WalkAuditBack(bool until_data_check);
 
   RegistryServerOptions options_;
   const Clock* clock_ = nullptr;
@@ -377,6 +388,15 @@ class RegistryServer {
   PollingThread watermark_writer_;
   // Runs the data check every data_check_interval_hours.
   PollingThread data_checker_;
+  // Where RecallLastChecks' walk back through the audit log has got to, and the newest event of
+  // each kind it found on the way. No end: the walk starts from the log's head.
+  struct RecallWalk {
+    std::optional<uint64_t> end;
+    std::optional<v1::AuditEvent> data_check;
+    std::optional<v1::AuditEvent> verification;
+    std::optional<v1::AuditEvent> head;
+  };
+  RecallWalk recall_walk_;
   // Runs RecallLastChecks once at start-up; stop_recall_ ends it early.
   std::thread recall_;
   std::atomic<bool> stop_recall_{false};

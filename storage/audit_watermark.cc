@@ -28,8 +28,18 @@ absl::Status Io(absl::string_view what, const std::string& path) {
       absl::StrCat("audit watermark ", path, ": ", what, ": ", std::strerror(errno)));
 }
 
+// A damaged mark says what the file is and the way out, for the operator who meets it at start,
+// at --check_config and at --adopt_watermark (which refuses it too: a mark it cannot read may
+// have been ahead of the log, and replacing it unseen would accept a rollback). Moving the file
+// aside is the operator's own act, and the adoption that follows is an audit event.
 absl::Status Damaged(const std::string& path, absl::string_view what) {
-  return absl::DataLossError(absl::StrCat("audit watermark ", path, ": ", what));
+  return absl::DataLossError(absl::StrCat(
+      "audit watermark ", path, ": ", what, ". This file records how far the audit log had "
+      "grown, so that a data directory put back from an earlier copy is refused; only registryd "
+      "writes it, and it must not be edited. Put back its copy from where the key file is kept "
+      "(a backup of that folder). If no good copy is left and this data directory is known to be "
+      "the current one, move ", path, " aside (keep it for the investigation) and run registryd "
+      "--adopt_watermark, which takes the log as it is and records that in the audit log"));
 }
 
 // The bytes of `hex`, which must be `size` bytes of lowercase hex.

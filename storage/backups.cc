@@ -26,6 +26,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/clock.h"
 #include "absl/time/time.h"
@@ -546,7 +547,7 @@ namespace fs = std::filesystem;
 // The names a restore of one data directory uses, all in the folder that holds it: each move is
 // then a rename within one file system, atomic, and made durable by syncing that one folder.
 struct RestoreNames {
-  std::string data_dir;  // as configured, without a trailing slash
+  std::string data_dir;  // as configured, without a trailing slash, its links followed
   std::string parent;    // the folder that holds it
   std::string name;      // its last component
 
@@ -562,9 +563,35 @@ struct RestoreNames {
   std::string swap_record() const { return Beside(".restore-swap"); }
 };
 
+// `dir` with every symbolic link it ends in followed, also one whose target is gone (between a
+// restore's two renames): a data_dir that is a link (data -> /other/disk/data) is restored where
+// it points. Its names beside it are then on the link target's file system, so that the copy is
+// made there and the renames stay within one file system; the link is left as it is, pointing to
+// the restored copy. Renaming the link itself had set it aside and put a real folder in its
+// place on the parent's disk, moving the database to another disk without a word.
+absl::StatusOr<std::string> FollowLinks(std::string dir) {
+  for (int hops = 0; hops < 40; ++hops) {
+    struct stat st {};
+    if (::lstat(dir.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return dir;
+    std::error_code error;
+    fs::path target = fs::read_symlink(dir, error);
+    if (error) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot restore into ", dir, ": it is a symbolic link that cannot be read (",
+          error.message(), ")"));
+    }
+    if (target.is_relative()) target = fs::path(dir).parent_path() / target;
+    dir = target.lexically_normal().string();
+    while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  }
+  return absl::FailedPreconditionError(
+      absl::StrCat("cannot restore into ", dir, ": too many symbolic links"));
+}
+
 absl::StatusOr<RestoreNames> NamesOf(const std::string& data_dir) {
-  std::string dir = data_dir;
-  while (dir.size() > 1 && dir.back() == '/') dir.pop_back();
+  std::string configured = data_dir;
+  while (configured.size() > 1 && configured.back() == '/') configured.pop_back();
+  ASSIGN_OR_RETURN(std::string dir, FollowLinks(configured));
   const size_t slash = dir.rfind('/');
   RestoreNames names;
   names.data_dir = dir;
@@ -828,6 +855,28 @@ absl::StatusOr<std::string> RecoverRestoreLocked(const RestoreNames& names) {
 
 }  // namespace
 
+namespace {
+
+// A backup file that fails its recorded checksum or size while restored. RocksDB's own words
+// ("Corruption: While restoring  -> : expected checksum is ...") named no file: the file is
+// found by the engine's own check, and the message says what it means and what to do, as a
+// backup whose record of its files is damaged does (ChooseOn).
+absl::Status DamagedFileRefusal(const std::string& backup_dir, uint32_t id,
+                                const absl::Status& failed) {
+  std::string why(failed.message());
+  if (absl::StatusOr<Reader> reader = OpenReader(backup_dir); reader.ok()) {
+    const rocksdb::IOStatus checked = reader->engine->VerifyBackup(id, true);
+    if (!checked.ok()) why = checked.ToString();
+  }
+  why = absl::StrReplaceAll(why, {{"While restoring  -> : ", ""}});
+  return absl::DataLossError(absl::StrCat(
+      "backup ", id, " is damaged: a file of it fails the checksum or size recorded when it was "
+      "made (", why, "): it cannot be restored; restore an older backup (check it first with "
+      "`registry-cli admin verify-backup ID`)"));
+}
+
+}  // namespace
+
 Backups::Staged::Staged(std::string data_dir, std::string path, uint32_t backup_id, int lock_fd)
     : data_dir_(std::move(data_dir)), path_(std::move(path)), backup_id_(backup_id),
       lock_fd_(lock_fd) {}
@@ -896,6 +945,7 @@ absl::StatusOr<std::unique_ptr<Backups::Staged>> Backups::Stage(const std::strin
     writer.reset();
     reader.engine.reset();
     const absl::Status failed = FromRocksDb(s);
+    if (absl::IsDataLoss(failed)) return DamagedFileRefusal(backup_dir, id, failed);
     return absl::Status(failed.code(),
                         absl::StrCat("backup ", id, " cannot be restored: ", failed.message()));
   }

@@ -767,8 +767,13 @@ absl::Status Database::RoomForChange() const {
 }
 
 absl::Status Database::RoomForBackupIn(const std::string& backup_dir) {
-  RETURN_IF_ERROR(RoomForChange());
-  if (FailedSinceResumed()) RETURN_IF_ERROR(ResumeAfterFailure());
+  // The backup's own words, not a record change's ("the registry's disk is nearly full: changes
+  // are refused"), which told the operator neither that no backup was taken nor how much room a
+  // backup needs: the backup folder's disk first (the data folder's, often the same disk, too),
+  // then the data folder's reserve (the backup's flush writes there).
+  uint64_t data_free = 0;
+  const bool data_low = reserve_bytes_ > 0 && !RoomForChange().ok() &&
+                        db_->GetEnv()->GetFreeSpace(path_, &data_free).ok();
   uint64_t needed = 0;
   for (rocksdb::ColumnFamilyHandle* h : handles_) {
     uint64_t sst = 0;
@@ -778,12 +783,19 @@ absl::Status Database::RoomForBackupIn(const std::string& backup_dir) {
     needed += sst + memtables;
   }
   uint64_t free = 0;
-  if (!db_->GetEnv()->GetFreeSpace(backup_dir, &free).ok()) return absl::OkStatus();
-  if (free >= needed + reserve_bytes_) return absl::OkStatus();
-  return PublicError(absl::ResourceExhaustedError(absl::StrCat(
-      "no backup taken: the backup folder's disk has ", free >> 20,
-      " MiB free, and a backup may need ", (needed + reserve_bytes_) >> 20,
-      " MiB (the database and the reserve); free space first")));
+  if (db_->GetEnv()->GetFreeSpace(backup_dir, &free).ok() && free < needed + reserve_bytes_) {
+    return PublicError(absl::ResourceExhaustedError(absl::StrCat(
+        "no backup taken: the backup folder's disk has ", free >> 20,
+        " MiB free, and a backup may need ", (needed + reserve_bytes_) >> 20,
+        " MiB (the database and the reserve); free space first")));
+  }
+  if (data_low) {
+    return PublicError(absl::ResourceExhaustedError(absl::StrCat(
+        "no backup taken: the data folder's disk has ", data_free >> 20, " MiB free, below the ",
+        reserve_bytes_ >> 20, " MiB kept for audit events; free space first")));
+  }
+  if (FailedSinceResumed()) RETURN_IF_ERROR(ResumeAfterFailure());
+  return absl::OkStatus();
 }
 
 absl::Status Database::RoomToRestoreIn(const std::string& dir, uint64_t bytes) const {

@@ -41,6 +41,18 @@ absl::Status Io(absl::string_view what, const std::string& path) {
       absl::StrCat("erasure ledger ", path, ": ", what, ": ", std::strerror(errno)));
 }
 
+// What an entry that cannot be read is (`where`: the file and the entry), and the way out: the
+// operator meets it at start, at --check_config and at a restore, and the ledger is the one file
+// whose older copy would quietly bring erased convictions back.
+std::string Damaged(absl::string_view where, absl::string_view what) {
+  return absl::StrCat(
+      where, " ", what, ": the erasure ledger records every erasure, so that no data put back "
+      "brings an erased conviction back; it is append-only, written only by registryd, and must "
+      "not be edited. Put back the current erasure ledger from where the key file is kept (a "
+      "backup of that folder): its newest copy, for an older one would bring back the records "
+      "erased since");
+}
+
 absl::Status SyncDirectoryOf(const std::string& path) {
   const size_t slash = path.rfind('/');
   const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
@@ -154,7 +166,7 @@ absl::StatusOr<std::vector<ErasureLedger::Entry>> ErasureLedger::ReadAll(bool re
   std::vector<Entry> entries;
   std::string previous_mac;
   for (absl::string_view line : absl::StrSplit(content, '\n', absl::SkipEmpty())) {
-    const std::string where = absl::StrCat("erasure ledger entry ", entries.size());
+    const std::string where = absl::StrCat("erasure ledger ", path_, ": entry ", entries.size());
     std::vector<absl::string_view> f = absl::StrSplit(line, ' ');
     Entry e;
     int64_t micros = 0;
@@ -170,7 +182,7 @@ absl::StatusOr<std::vector<ErasureLedger::Entry>> ErasureLedger::ReadAll(bool re
         e.index != entries.size() || !IsRegistryId(f[1]) ||
         !IsLowerHex(f[2], 2 * crypto::kBlindIndexTokenSize) || !absl::SimpleAtoi(f[3], &micros) ||
         !dedup_ok || !IsLowerHex(mac_hex, 2 * kMacSize)) {
-      return absl::DataLossError(absl::StrCat(where, " is malformed"));
+      return absl::DataLossError(Damaged(where, "is malformed"));
     }
     e.record_id = std::string(f[1]);
     e.token = absl::HexStringToBytes(f[2]);
@@ -180,7 +192,7 @@ absl::StatusOr<std::vector<ErasureLedger::Entry>> ErasureLedger::ReadAll(bool re
     const absl::string_view body = line.substr(0, line.size() - mac_hex.size() - 1);
     ASSIGN_OR_RETURN(std::string expected, Mac(previous_mac, body));
     if (!crypto::ConstantTimeEquals(expected, e.mac)) {
-      return absl::DataLossError(absl::StrCat(where, " fails authentication"));
+      return absl::DataLossError(Damaged(where, "fails authentication"));
     }
     previous_mac = e.mac;
     entries.push_back(std::move(e));

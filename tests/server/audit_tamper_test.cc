@@ -26,6 +26,7 @@
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
 #include "server/key_file.h"
+#include "server/registry_server.h"
 #include "storage/audit_log.h"
 #include "storage/database.h"
 #include "tests/testing/audit_events.h"
@@ -267,7 +268,8 @@ TEST_F(AuditTamperTest, EditedMiddleEventIsNamed) {
     ASSERT_EQ(edited.size(), original.size());
     PutEvent(db.get(), kEdited, edited);
   }
-  // Start-up checks only the last event, so the server runs; the auditor's full check finds it.
+  // Re-sealed with the key, the event authenticates: start-up (which reads back the events since
+  // the last data check) lets it pass, and the auditor's full check finds it.
   ASSERT_TRUE(server_->Restart().ok());
   ExpectDataLossMentioning(VerifyFromState(), absl::StrCat("event ", kEdited, " "));
   // Also without a saved state: the downloaded events do not match the signed root.
@@ -298,6 +300,46 @@ TEST_F(AuditTamperTest, DeletedMiddleEventIsMissing) {
   ASSERT_TRUE(server_->Restart().ok());
   // The server refuses to stream past the gap, and says where it is.
   ExpectDataLossMentioning(VerifyFromState(), absl::StrCat("event ", kDeleted, " is missing"));
+}
+
+// registryd (which runs the data checks) reads back at start-up every event written since the last
+// data check, each authenticated: it had started and served on a deleted or edited one, logging
+// the damage after "registryd serving" and writing on to the damaged log.
+TEST_F(AuditTamperTest, AStartIsRefusedOverAnEventDeletedOrEditedSinceTheLastDataCheck) {
+  const auto expect_start_refused_at = [&](uint64_t index) {
+    server::RegistryServerOptions options;
+    options.config = server_->config();
+    options.start_scheduler = false;
+    options.start_backup_scheduler = false;
+    absl::StatusOr<std::unique_ptr<server::RegistryServer>> started =
+        server::RegistryServer::Start(std::move(options));
+    ASSERT_FALSE(started.ok()) << "started on a damaged audit log";
+    EXPECT_EQ(started.status().code(), absl::StatusCode::kDataLoss) << started.status();
+    const std::string said(started.status().message());
+    EXPECT_THAT(said, ::testing::HasSubstr(
+                          absl::StrCat("the audit log is damaged at event ", index, " ")));
+    EXPECT_THAT(said, ::testing::HasSubstr("This is an incident"));
+    EXPECT_THAT(said, ::testing::HasSubstr("`audit verify` fails"));
+    EXPECT_THAT(said, ::testing::HasSubstr("registryd --verify_data"));
+    EXPECT_THAT(said, ::testing::HasSubstr("restoring the last backup"));
+  };
+  constexpr uint64_t kEdited = 17;
+  constexpr uint64_t kDeleted = 20;
+  std::string original;
+  ASSERT_NO_FATAL_FAILURE(testing::EditStoppedData(*server_, [&](Database* db) {
+    original = Get(db, Cf::kAudit, EncodeU64(kEdited));
+    ASSERT_GT(original.size(), 40u);
+    std::string stored = original;
+    stored[stored.size() / 2] ^= 0x20;
+    Put(db, Cf::kAudit, EncodeU64(kEdited), stored);
+  }));
+  ASSERT_NO_FATAL_FAILURE(expect_start_refused_at(kEdited));
+  // The edited event put back, another deleted.
+  ASSERT_NO_FATAL_FAILURE(testing::EditStoppedData(*server_, [&](Database* db) {
+    Put(db, Cf::kAudit, EncodeU64(kEdited), original);
+    testing::DeleteStored(db, Cf::kAudit, EncodeU64(kDeleted));
+  }));
+  ASSERT_NO_FATAL_FAILURE(expect_start_refused_at(kDeleted));
 }
 
 // The auditor reads around a gap: a list or an export from a time after it, or up to a time

@@ -32,6 +32,7 @@
 #include "server/config.h"
 #include "server/key_file.h"
 #include "server/registry_server.h"
+#include "server/revocation.h"
 #include "storage/backups.h"
 #include "storage/ids.h"
 #include "storage/pending_write.h"
@@ -363,6 +364,20 @@ TEST_F(CheckConfigTest, AnEmptyDataFolderBesideAnErasureLedgerWithEntriesIsAProb
   EXPECT_THAT(Check(), ::testing::IsEmpty());
 }
 
+// A ledger cut short (an older copy put back) was said by the check as "truncated, replaced or
+// lost" with no next step, where a restore said to put back the current ledger.
+TEST_F(CheckConfigTest, ALedgerThatLacksAppliedErasuresSaysToPutBackTheCurrentOne) {
+  ASSERT_NO_FATAL_FAILURE(AddData(/*erasures=*/2, /*events=*/0));
+  EXPECT_THAT(Check(), ::testing::IsEmpty());
+  const std::string ledger = Ledger();
+  const std::string full = testing::ReadFileOrDie(ledger);
+  Put(std::filesystem::path(ledger).filename().string(), full.substr(0, full.find('\n') + 1));
+  EXPECT_THAT(Check(), ::testing::ElementsAre(::testing::AllOf(
+                           HasSubstr(absl::StrCat("erasure_ledger_file: the erasure ledger ",
+                                                  ledger, " does not hold the 2 erasures")),
+                           HasSubstr("put back the current erasure ledger"))));
+}
+
 // tls.crl_directory removed from a config whose installation checked revocation: the check said
 // "no problem found", the start said nothing of revocation, and a revoked certificate was taken
 // again. The CRL numbers file (written once a numbered CRL was in force) shows it was on: the
@@ -661,6 +676,75 @@ TEST_F(CheckConfigTest, AKeyFileOfAnotherUserIsAProblemAsTheStartRefusesIt) {
   EXPECT_EQ(Start(&out), 2) << out;
   EXPECT_THAT(testing::OneErrorLogLine(out).fields().at("msg").string_value(),
               HasSubstr(absl::StrCat(dir_, "/keys.json belongs to ")));
+}
+
+// An older CRL put back over the one in force while registryd was stopped: start-up refuses it
+// (the CRL numbers file holds a higher number), but --check_config read no numbers file and said
+// "no problem found". It reads the file now, writes it never, and says the file it read.
+TEST_F(CheckConfigTest, ACrlOlderThanOneReadBeforeIsAProblemAsAtStartAndTheNumbersAreNotWritten) {
+  absl::StatusOr<registry::v1::ServerConfig> config = LoadConfig(dir_ + "/registryd.json");
+  ASSERT_TRUE(config.ok()) << config.status();
+  const std::string numbers = config->crl_number_file();
+  const std::string pki = testing::TestPki::Get().dir();
+  const auto put_crls = [&](const std::string& from) {
+    for (const auto& entry : std::filesystem::directory_iterator(pki + "/" + from)) {
+      Put("crl/" + entry.path().filename().string(),
+          testing::ReadFileOrDie(entry.path().string()));
+    }
+  };
+  put_crls("crl-next");
+  EXPECT_THAT(Check(), ::testing::IsEmpty());
+  EXPECT_FALSE(std::filesystem::exists(numbers)) << "the check wrote the CRL numbers";
+  {
+    // As start-up reads the newer CRL and keeps its number.
+    auto read = Revocation::Load(config->tls().client_ca_file(), config->tls().crl_directory(),
+                                 numbers);
+    ASSERT_TRUE(read.ok()) << read.status();
+  }
+  const std::string kept = testing::ReadFileOrDie(numbers);
+  ASSERT_FALSE(kept.empty());
+
+  put_crls("crl");
+  EXPECT_THAT(Check(), ::testing::Contains(HasSubstr(
+                           "is older than number 1001 read before (an earlier copy put back?)")));
+  std::string out;
+  EXPECT_EQ(Run(&out), 2) << out;
+  EXPECT_THAT(out, HasSubstr("is older than number"));
+  EXPECT_EQ(testing::ReadFileOrDie(numbers), kept) << "the check wrote the CRL numbers";
+  EXPECT_EQ(Start(&out), 2) << out;
+  EXPECT_THAT(testing::OneErrorLogLine(out).fields().at("msg").string_value(),
+              HasSubstr("is older than number"));
+
+  // A damaged numbers file is named as start-up names it: the file itself, not a copy.
+  Put(std::filesystem::path(numbers).filename().string(), "not a number line\n");
+  EXPECT_THAT(Check(), ::testing::Contains(HasSubstr(
+                           absl::StrCat("crl_number_file ", numbers, ": line 1 "))));
+  EXPECT_EQ(testing::ReadFileOrDie(numbers), "not a number line\n");
+}
+
+// The public keys are exported to be published: they were written 0600 (registryd's own umask)
+// even under a umask of 022, and a web server or an auditor's account could not read them.
+TEST_F(CheckConfigTest, ExportedPublicKeysAreReadableByAll) {
+  const std::string keys = dir_ + "/published";
+  ASSERT_EQ(::mkdir(keys.c_str(), 0755), 0);
+  const std::string file = dir_ + "/export.txt";
+  const std::string cmd = absl::StrCat("umask 022; ", REGISTRY_BINARY_DIR "/registryd --config ",
+                                       dir_, "/registryd.json --export_public_keys ", keys, " > ",
+                                       file, " 2>&1");
+  ASSERT_EQ(std::system(cmd.c_str()), 0) << testing::ReadFileOrDie(file);
+  for (const char* name : {"audit.pub.pem", "vetting.pub.pem"}) {
+    struct stat st {};
+    ASSERT_EQ(::stat((keys + "/" + name).c_str(), &st), 0) << name;
+    EXPECT_EQ(st.st_mode & 07777, 0644u) << name;
+    EXPECT_THAT(testing::ReadFileOrDie(keys + "/" + name), HasSubstr("BEGIN PUBLIC KEY"));
+  }
+  // A link planted at the name is not written through.
+  const std::string target = dir_ + "/target";
+  Put("target", "kept");
+  ASSERT_TRUE(std::filesystem::remove(keys + "/audit.pub.pem"));
+  std::filesystem::create_symlink(target, keys + "/audit.pub.pem");
+  EXPECT_NE(std::system(cmd.c_str()), 0);
+  EXPECT_EQ(testing::ReadFileOrDie(target), "kept");
 }
 
 // A CRL folder that is not there, or that holds no current CRL for a client CA, fails the check

@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <string>
@@ -54,6 +55,61 @@ TEST(ConfigTest, TheLedgerAndTheWatermarkMustBeOutsideTheDataDirectory) {
               std::string::npos)
         << c.status();
   }
+}
+
+// A key file inside the data folder went with it when a restore moved the folder aside, and
+// registryd could not start again; one inside the backups would be carried by every backup. Both
+// were accepted: only the files kept beside the key file were held outside the data folder.
+TEST(ConfigTest, AKeyFileInsideTheDataOrBackupFolderIsRefusedSayingWhyAndWhatToDo) {
+  const std::string dir = testing::MakeTempDir("config");
+  for (const char* key_file : {"data/keys.json", "./data/x/keys.json"}) {
+    std::string text = kGood;
+    text.replace(text.find("\"keys.json\""), strlen("\"keys.json\""),
+                 absl::StrCat("\"", key_file, "\""));
+    text.insert(1, R"("erasure_ledger_file": "ledger/erasures.ledger", )");
+    auto c = LoadConfig(Write(dir, "c.json", text));
+    EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument) << key_file;
+    EXPECT_THAT(std::string(c.status().message()),
+                ::testing::HasSubstr("key_file must be outside data_dir: a restore moves the "
+                                     "data folder aside"))
+        << key_file;
+    EXPECT_THAT(std::string(c.status().message()), ::testing::HasSubstr("set key_file there"));
+    const std::vector<std::string> problems = ConfigProblems(dir + "/c.json");
+    EXPECT_THAT(problems, ::testing::Contains(::testing::HasSubstr(
+                              "key_file must be outside data_dir")))
+        << key_file;
+  }
+  std::string text = kGood;
+  text.replace(text.find("\"keys.json\""), strlen("\"keys.json\""), "\"backups/keys.json\"");
+  text.insert(1, R"("backup_dir": "backups", "erasure_ledger_file": "ledger/erasures.ledger", )");
+  auto c = LoadConfig(Write(dir, "c.json", text));
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(c.status().message()),
+              ::testing::HasSubstr("key_file must be outside backup_dir: a backup must not "
+                                   "carry the key that opens it"));
+}
+
+// "key_file": "data/CURRENT" with no ledger set was refused only as "erasure_ledger_file must be
+// outside data_dir", a field the operator never wrote: the path derived is said as derived.
+TEST(ConfigTest, AFileDerivedFromTheKeyFilesFolderIsNamedAsDerived) {
+  const std::string dir = testing::MakeTempDir("config");
+  std::string text = kGood;
+  text.replace(text.find("\"keys.json\""), strlen("\"keys.json\""), "\"data/CURRENT\"");
+  auto c = LoadConfig(Write(dir, "c.json", text));
+  EXPECT_EQ(c.status().code(), absl::StatusCode::kInvalidArgument);
+  const std::string said(c.status().message());
+  EXPECT_THAT(said, ::testing::HasSubstr("key_file must be outside data_dir"));
+  EXPECT_THAT(said, ::testing::HasSubstr(absl::StrCat(
+                        "erasure_ledger_file (not set: beside key_file, ", dir,
+                        "/data/erasures.ledger) must be outside data_dir")));
+  EXPECT_THAT(said, ::testing::HasSubstr(absl::StrCat(
+                        "audit_watermark_file (not set: beside key_file, ", dir,
+                        "/data/audit.watermark) must be outside data_dir")));
+  // One written is named as written.
+  text.insert(1, R"("crl_number_file": "data/n", )");
+  c = LoadConfig(Write(dir, "c.json", text));
+  EXPECT_THAT(std::string(c.status().message()),
+              ::testing::HasSubstr("; crl_number_file must be outside data_dir"));
 }
 
 // The same, however the path is spelled: a "." or ".." step, a doubled slash, or a symbolic link

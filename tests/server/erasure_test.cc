@@ -905,8 +905,16 @@ TEST_F(ErasureTest, ABackupOfAnotherInstallationLeavesTheDataFolderAsItWas) {
   std::filesystem::remove_all(backup_dir);
   std::filesystem::copy(other->config().backup_dir(), backup_dir,
                         std::filesystem::copy_options::recursive);
+  // Not "the key file does not belong to this database ... put back this installation's key
+  // file", which sent the operator after a key file that was right.
   ExpectRestoreOfBackupRefused(foreign, absl::StatusCode::kFailedPrecondition,
-                               kNotThisRegistrysData, id);
+                               "was made by another installation, or with another key file", id);
+  server_->Stop();
+  int applied = -1;
+  const absl::Status refused =
+      server::RestoreBackup(server_->config(), foreign.backup_id(), &applied);
+  EXPECT_THAT(std::string(refused.message()), Not(HasSubstr("put back this installation's")));
+  EXPECT_THAT(std::string(refused.message()), HasSubstr(server_->config().key_file()));
 }
 
 // A backup file with one byte changed fails the checksum recorded when the backup was made.
@@ -935,7 +943,39 @@ TEST_F(ErasureTest, ADamagedBackupLeavesTheDataFolderAsItWas) {
     file.put(static_cast<char>(byte ^ 0x10));
     ASSERT_TRUE(file.good());
   }
-  ExpectRestoreOfBackupRefused(backup, absl::StatusCode::kDataLoss, "cannot be restored", id);
+  ExpectRestoreOfBackupRefused(backup, absl::StatusCode::kDataLoss, "is damaged", id);
+}
+
+// A backup with a truncated table file was refused as "backup 2 cannot be restored: rocksdb:
+// Corruption: While restoring  -> : expected checksum is ...": no file, an empty " -> " and no
+// word of what to do. It says that the backup is damaged, which file, that the data folder was
+// not changed and to restore an older backup.
+TEST_F(ErasureTest, ABackupWithATruncatedTableFileIsSaidToBeDamagedNamingTheFile) {
+  Start();
+  const std::string id = Create(DistinctiveRecord());
+  const v1::BackupInfo backup = Backup();
+  server_->Stop();
+  std::string largest;
+  uintmax_t largest_size = 0;
+  for (const std::string& path : testing::FilesUnder(server_->config().backup_dir())) {
+    if (!absl::EndsWith(path, ".sst")) continue;
+    const uintmax_t size = std::filesystem::file_size(path);
+    if (size > largest_size) {
+      largest = path;
+      largest_size = size;
+    }
+  }
+  ASSERT_FALSE(largest.empty());
+  std::filesystem::resize_file(largest, largest_size / 2);
+  ExpectRestoreOfBackupRefused(backup, absl::StatusCode::kDataLoss, "is damaged", id);
+  server_->Stop();
+  int applied = -1;
+  const absl::Status refused =
+      server::RestoreBackup(server_->config(), backup.backup_id(), &applied);
+  const std::string said(refused.message());
+  EXPECT_THAT(said, HasSubstr(std::filesystem::path(largest).filename().string()));
+  EXPECT_THAT(said, HasSubstr("restore an older backup"));
+  EXPECT_THAT(said, Not(HasSubstr(" -> ")));
 }
 
 // The newest of no backup at all, and a number no backup has.
@@ -1155,6 +1195,68 @@ TEST_F(ErasureTest, ARestoreWithAnOlderErasureLedgerIsRefusedAndBringsNothingBac
   ASSERT_TRUE(server_->Restart().ok());
   EXPECT_EQ(CourtGet(erased), grpc::StatusCode::NOT_FOUND);
   EXPECT_EQ(CourtGet(kept), grpc::StatusCode::OK);
+}
+
+// The ledger check of a restore loads the key file: a missing one was refused as "...: a restore
+// with this ledger would bring back records erased since; put back the current erasure ledger",
+// sending the operator after a ledger that was sound. It is said as the key file's own problem.
+TEST_F(ErasureTest, ARestoreWithoutTheKeyFileSaysSoAndGivesNoLedgerAdvice) {
+  Start();
+  const std::string id = Create(DistinctiveRecord());
+  const v1::BackupInfo backup = Backup();
+  server_->Stop();
+  const std::string key_file = server_->config().key_file();
+  const std::string kept_aside = key_file + ".kept-aside";
+  std::filesystem::rename(key_file, kept_aside);
+  const std::string data_dir = server_->config().data_dir();
+  const std::map<std::string, std::string> before = FilesWithBytes(data_dir);
+  int applied = -1;
+  const absl::Status refused =
+      server::RestoreBackup(server_->config(), backup.backup_id(), &applied);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kNotFound) << refused;
+  const std::string said(refused.message());
+  EXPECT_THAT(said, HasSubstr(absl::StrCat("key file ", key_file, ": No such file")));
+  EXPECT_THAT(said, HasSubstr("put back this installation's key file"));
+  EXPECT_THAT(said, Not(HasSubstr("ledger")));
+  EXPECT_THAT(said, HasSubstr(absl::StrCat("the data folder ", data_dir, " was not changed")));
+  ExpectSameFiles(before, FilesWithBytes(data_dir));
+  std::filesystem::rename(kept_aside, key_file);
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(CourtGet(id), grpc::StatusCode::OK);
+}
+
+// A data_dir that is a symbolic link to another disk (data -> /other/disk/data): the restore
+// renamed the link aside and made a real folder in its place, on the parent's disk, moving the
+// database there without a word. It restores where the link points: the copy and the folder
+// moved aside both beside the target, the link kept, pointing to the restored data.
+TEST_F(ErasureTest, ARestoreOverASymlinkedDataFolderRestoresWhereTheLinkPoints) {
+  std::string kept;
+  std::string later;
+  v1::BackupInfo backup;
+  ASSERT_NO_FATAL_FAILURE(StopWithABackupAndARecordMadeAfterIt(&kept, &backup, &later));
+  const std::string data_dir = server_->config().data_dir();
+  const std::string other_disk = testing::MakeTempDir("other-disk");
+  const std::string target = other_disk + "/data";
+  std::filesystem::rename(data_dir, target);
+  std::filesystem::create_directory_symlink(target, data_dir);
+  const std::vector<std::string> beside_link = NamesBeside(data_dir);
+  std::string aside;
+  ASSERT_NO_FATAL_FAILURE(RestoreMovingTheDataFolderAside(backup, &aside));
+  ASSERT_TRUE(std::filesystem::is_symlink(data_dir));
+  EXPECT_EQ(std::filesystem::read_symlink(data_dir), target);
+  EXPECT_EQ(std::filesystem::path(aside).parent_path(), other_disk);
+  EXPECT_TRUE(std::filesystem::is_directory(target));
+  EXPECT_EQ(NamesBeside(data_dir), beside_link) << "something was made beside the link";
+  std::vector<std::string> on_other_disk = NamesBeside(target);
+  EXPECT_THAT(on_other_disk,
+              ElementsAre("data", std::filesystem::path(aside).filename().string()));
+  ASSERT_TRUE(server_->Restart().ok());
+  EXPECT_EQ(CourtGet(kept), grpc::StatusCode::OK);
+  EXPECT_EQ(CourtGet(later), grpc::StatusCode::NOT_FOUND);
+  server_->Stop();
+  std::error_code ignored;
+  std::filesystem::remove(data_dir, ignored);
+  std::filesystem::remove_all(other_disk, ignored);
 }
 
 // The same older ledger over a data folder that is missing, or damaged (a table file gone: why a

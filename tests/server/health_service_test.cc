@@ -1,7 +1,7 @@
 // grpc.health.v1.Health answers known callers only (server/health_service.h): every principal of
 // the policy gets SERVING; an unlisted, deny-listed, revoked or unidentified certificate is
 // refused with the gate's status and learns nothing. Health is not audited; answers and refusals
-// are counted.
+// are counted, on the metrics page too.
 #include "server/health_service.h"
 
 #include <chrono>
@@ -24,6 +24,7 @@
 namespace registry::testing {
 namespace {
 
+using ::testing::HasSubstr;
 using grpc::health::v1::Health;
 using grpc::health::v1::HealthCheckRequest;
 using grpc::health::v1::HealthCheckResponse;
@@ -88,6 +89,31 @@ TEST(HealthServiceTest, UnknownCertificatesAreRefusedCountedAndNotAudited) {
   HealthCheckResponse resp;
   EXPECT_TRUE(Check(server->Channel("clerk"), &resp).ok());
   EXPECT_EQ(server->server()->health_answers(), 1u);
+}
+
+// Health is not audited, and its counts were read only by tests: refused checks left every
+// registryd_refused_certificates_total at 0 and nothing on the metrics page mentioned health, so
+// a stranger probing the registry, or a revoked load balancer certificate, showed nowhere.
+TEST(HealthServiceTest, AnswersAndRefusalsAreOnTheMetricsPageWithTheCertificatesReason) {
+  TestServerOptions options;
+  options.policy = std::make_unique<v1::AccessPolicy>(testing::DevPolicy());
+  options.policy->add_denied_certificate_sha256(TestPki::Get().LoadIdentity("court").fingerprint);
+  auto server = TestServer::Start(std::move(options));
+  for (const char* identity : {"unlisted", "revoked", "revoked", "court", "nouri"}) {
+    HealthCheckResponse resp;
+    EXPECT_FALSE(Check(server->Channel(identity), &resp).ok()) << identity;
+  }
+  HealthCheckResponse resp;
+  ASSERT_TRUE(Check(server->Channel("clerk"), &resp).ok());
+  const std::string page = server->server()->metrics().Render();
+  EXPECT_THAT(page, HasSubstr("\n# TYPE registryd_health_checks_total counter\n"));
+  EXPECT_THAT(page, HasSubstr("\nregistryd_health_checks_total{outcome=\"answered\"} 1\n"));
+  EXPECT_THAT(page, HasSubstr("\nregistryd_health_checks_total{outcome=\"refused\"} 5\n"));
+  for (const char* line : {"{reason=\"not_in_policy\"} 1", "{reason=\"revoked\"} 2",
+                           "{reason=\"deny_listed\"} 1", "{reason=\"not_one_identity\"} 1"}) {
+    EXPECT_THAT(page, HasSubstr(absl::StrCat("\nregistryd_refused_certificates_total", line,
+                                             "\n")));
+  }
 }
 
 TEST(HealthServiceTest, AnswersForRegistrydsServicesOnly) {

@@ -273,7 +273,8 @@ TEST_F(OperationsTest, AScrapeAfterAnEndToEndRunHasEveryFamilyFixedLabelsAndNoPe
         "registryd_kek_version", "registryd_kek_current_version",
         "registryd_rate_limit_refusals_total", "registryd_vetting_refer_alerts_total",
         "registryd_refused_certificates_total",
-        "registryd_backups", "registryd_backup_age_seconds",
+        "registryd_health_checks_total", "registryd_backups", "registryd_backups_damaged",
+        "registryd_backup_age_seconds",
         "registryd_backup_verifications_total", "registryd_retention_last_run_timestamp_seconds",
         "registryd_retention_last_run_age_seconds"}) {
     EXPECT_THAT(page, HasSubstr(absl::StrCat("\n# TYPE ", family, " "))) << family;
@@ -301,6 +302,8 @@ TEST_F(OperationsTest, AScrapeAfterAnEndToEndRunHasEveryFamilyFixedLabelsAndNoPe
     for (const auto& [key, label] : labels) {
       if (key == "method") {
         EXPECT_TRUE(method_set.count(label)) << line;
+      } else if (key == "outcome" && name == "registryd_health_checks_total") {
+        EXPECT_TRUE(label == "answered" || label == "refused") << line;
       } else if (key == "outcome") {
         EXPECT_TRUE(outcomes.count(label)) << line;
       } else if (key == "reason") {
@@ -612,6 +615,30 @@ TEST_F(BackupVerifyTest, ABackupWithAnEditedMetaFileIsListedAndFailsVerification
   EXPECT_THAT(metrics, HasSubstr("registryd_backup_verifications_total{result=\"failed\"} 2\n"));
 }
 
+// With backup 1's record damaged and backup 2 intact, registryd_backups said 1 and no metric
+// showed the damaged one: a backup that cannot be restored went unseen until someone needed it.
+TEST_F(BackupVerifyTest, ADamagedBackupIsCountedOnItsOwnGaugeAndNotAmongTheBackups) {
+  Create(registry::testing::FictionalRecord(1));
+  for (uint32_t want = 1; want <= 2; ++want) ASSERT_EQ(Backup(), want);
+  EXPECT_THAT(server_->server()->metrics().Render(),
+              HasSubstr("\nregistryd_backups_damaged 0\n"));
+  const std::string meta = server_->config().backup_dir() + "/meta/1";
+  std::vector<std::string> lines = absl::StrSplit(ReadFileOrDie(meta), '\n');
+  ASSERT_GT(lines.size(), 4u);
+  const size_t crc = lines[3].find(" crc32 ");
+  ASSERT_NE(crc, std::string::npos) << lines[3];
+  lines[3] = absl::StrCat(lines[3].substr(0, crc), " crc32 99999999999");
+  std::ofstream(meta, std::ios::trunc) << absl::StrJoin(lines, "\n");
+  // The folder is read at start (a damaged backup keeps new backups from being made).
+  ASSERT_TRUE(server_->Restart().ok());
+  int status = 0;
+  const std::string page = Scrape(&status);
+  ASSERT_EQ(status, 200);
+  EXPECT_THAT(page, HasSubstr("\nregistryd_backups 1\n"));
+  EXPECT_THAT(page, HasSubstr("\n# TYPE registryd_backups_damaged gauge\n"));
+  EXPECT_THAT(page, HasSubstr("\nregistryd_backups_damaged 1\n"));
+}
+
 // One backup's record edited so that it describes a table file it shares with the others
 // differently (`sed -i '4s/crc32 [0-9]*/crc32 12345/' meta/1`): every backup call answered
 // "stored data is damaged ...; registryd --verify_data names what", which finds nothing, no
@@ -793,6 +820,32 @@ double GaugeOnPage(const server::Metrics& metrics, absl::string_view name) {
   return value;
 }
 
+// A check that cannot make its scratch folder in the backup folder said "cannot create a scratch
+// folder in the backup folder to restore the backup into: Permission denied": which folder, and
+// what to put right, were left to guess. It names the folder and says what to see to, as a
+// backup does. (Root writes a folder of any mode: it is made immutable then.)
+TEST_F(BackupVerifyTest, AScratchFolderThatCannotBeMadeNamesTheBackupFolderAndWhatToSeeTo) {
+  const uint32_t id = Backup();
+  ASSERT_GT(id, 0u);
+  const std::string dir = server_->config().backup_dir();
+  const std::string lock = ::geteuid() == 0 ? absl::StrCat("chattr +i ", dir, " 2>/dev/null")
+                                            : absl::StrCat("chmod 0500 ", dir);
+  const std::string unlock = ::geteuid() == 0 ? absl::StrCat("chattr -i ", dir, " 2>/dev/null")
+                                              : absl::StrCat("chmod 0700 ", dir);
+  if (std::system(lock.c_str()) != 0) GTEST_SKIP() << "cannot make " << dir << " unwritable";
+  v1::VerifyBackupResponse r;
+  const grpc::Status s = VerifyBackup(id, &r);
+  ASSERT_EQ(std::system(unlock.c_str()), 0);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  EXPECT_THAT(s.error_message(),
+              HasSubstr(absl::StrCat("cannot create a scratch folder in the backup folder ", dir,
+                                     " to restore the backup into: ")));
+  EXPECT_THAT(s.error_message(), HasSubstr("see to the folder's owner and mode"));
+  EXPECT_THAT(s.error_message(), HasSubstr("Nothing was found wrong with the backup"));
+  // Put right, the check is made.
+  ASSERT_TRUE(VerifyBackup(id, &r).ok());
+}
+
 TEST(BackupAgeTest, TheAgeCountsFromTheStartUntilABackupIsKnownAndGrowsWhileBackupsFail) {
   FakeClock clock(absl::FromUnixSeconds(1800000000));
   server::Metrics metrics(&clock);
@@ -804,10 +857,10 @@ TEST(BackupAgeTest, TheAgeCountsFromTheStartUntilABackupIsKnownAndGrowsWhileBack
   clock.Advance(absl::Hours(25) + absl::Minutes(1));
   EXPECT_GT(age(), alert);
   // Read, and empty: still from the start.
-  metrics.RecordBackups(0, absl::InfinitePast());
+  metrics.RecordBackups(0, absl::InfinitePast(), 0);
   EXPECT_GT(age(), alert);
   EXPECT_THAT(metrics.Render(), HasSubstr("\nregistryd_backups 0\n"));
-  metrics.RecordBackups(1, clock.Now());
+  metrics.RecordBackups(1, clock.Now(), 0);
   EXPECT_EQ(age(), 0);
   // Every backup since failed: nothing new is recorded, and the age passes the alert.
   clock.Advance(absl::Hours(26));

@@ -2,6 +2,7 @@
 // is refused at start (and named by the offline data check), the mark follows the log while the
 // server runs, and a restore from a backup goes back on purpose and says what it gave up.
 #include <filesystem>
+#include <fstream>
 #include <memory>
 #include <string>
 
@@ -110,6 +111,34 @@ TEST(AuditWatermarkServerTest, AnEarlierCopyPutBackWithTheWatermarkRemovedIsRefu
   ASSERT_TRUE(server::AdoptWatermark(server->config(), &adopted, &size).ok());
   EXPECT_FALSE(adopted);
   EXPECT_EQ(MarkOf(*server)->size, before);
+}
+
+// A watermark file with garbage in it stopped the start and --adopt_watermark alike with
+// "malformed" and nothing more. Both now say the way out, and it works: --adopt_watermark still
+// refuses the unreadable mark (it may have been ahead of the log), the file moved aside on
+// purpose is adopted as a lost one is, and the adoption is in the audit log.
+TEST(AuditWatermarkServerTest, AWatermarkThatCannotBeReadIsRefusedWithAWayOutThatWorks) {
+  std::unique_ptr<TestServer> server = TestServer::Start();
+  CreatedRecordId(*server, "clerk", FictionalRecord(1));
+  server->Stop();
+  const std::string mark = server->config().audit_watermark_file();
+  std::ofstream(mark, std::ios::trunc) << "garbage\n";
+
+  const absl::Status started = server->Restart();
+  EXPECT_EQ(started.code(), absl::StatusCode::kDataLoss) << started;
+  EXPECT_THAT(std::string(started.message()), HasSubstr("must not be edited"));
+  bool adopted = false;
+  uint64_t size = 0;
+  const absl::Status refused = server::AdoptWatermark(server->config(), &adopted, &size);
+  EXPECT_EQ(refused.code(), absl::StatusCode::kDataLoss) << refused;
+  EXPECT_THAT(std::string(refused.message()), HasSubstr(absl::StrCat("move ", mark, " aside")));
+  EXPECT_FALSE(adopted);
+
+  std::filesystem::rename(mark, mark + ".damaged");
+  ASSERT_TRUE(server::AdoptWatermark(server->config(), &adopted, &size).ok());
+  EXPECT_TRUE(adopted);
+  ASSERT_TRUE(server->Restart().ok()) << "refused after --adopt_watermark";
+  EXPECT_EQ(StoredEvent(*server, size - 1).action(), "adopt-watermark");
 }
 
 TEST(AuditWatermarkServerTest, AStartOnAFolderWithoutADatabaseMakesNoneThereAndSaysCheckDataDir) {

@@ -177,5 +177,25 @@ TEST_F(AuditWatermarkTest, AnEditedOrForeignMarkIsDataLoss) {
   }
 }
 
+// A watermark that cannot be read was said as "audit watermark PATH: malformed", at start, at
+// --check_config and at --adopt_watermark alike: a dead end. It says what the file is, that it is
+// not to be edited, and the way out: its copy put back, or, the data folder known to be the
+// current one, the file moved aside and the log adopted (an audited step; the adoption itself
+// still refuses a mark it cannot read, which may have been ahead of the log).
+TEST_F(AuditWatermarkTest, AWatermarkThatCannotBeReadSaysWhatItIsAndTheWayOut) {
+  for (const std::string& bad : {std::string("x y z w\n"), std::string("no newline")}) {
+    std::ofstream(path(), std::ios::trunc) << bad;
+    const absl::Status opened = AuditWatermark::Open(path(), MarkKey(), &clock_).status();
+    EXPECT_EQ(opened.code(), absl::StatusCode::kDataLoss) << bad;
+    const std::string message(opened.message());
+    EXPECT_THAT(message, HasSubstr(absl::StrCat("audit watermark ", path(), ": ")));
+    EXPECT_THAT(message, HasSubstr("records how far the audit log had grown"));
+    EXPECT_THAT(message, HasSubstr("must not be edited"));
+    EXPECT_THAT(message, HasSubstr("Put back its copy from where the key file is kept"));
+    EXPECT_THAT(message, HasSubstr(absl::StrCat("move ", path(), " aside")));
+    EXPECT_THAT(message, HasSubstr("--adopt_watermark"));
+  }
+}
+
 }  // namespace
 }  // namespace registry::storage

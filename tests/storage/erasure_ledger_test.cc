@@ -202,6 +202,35 @@ TEST_F(ErasureLedgerTest, EditedReorderedOrForeignEntriesFailAuthentication) {
   EXPECT_EQ(reopened_with(good), absl::StatusCode::kDataLoss);
 }
 
+// A line that cannot be read was said as "erasure ledger entry 1 is malformed": no file, and no
+// next step. It names the file, says that it is append-only and not to be edited, and to put
+// back the current copy.
+TEST_F(ErasureLedgerTest, AnEntryThatCannotBeReadNamesTheFileAndSaysToPutBackTheCurrentCopy) {
+  {
+    auto ledger = Open();
+    AppendAndCommit(**ledger, 0);
+    AppendAndCommit(**ledger, 1);
+  }
+  const std::string good = testing::ReadBinary(path_);
+  const size_t second = good.find('\n') + 1;
+  std::string edited = good;
+  edited[second - 3] = edited[second - 3] == '0' ? '1' : '0';  // a digit of the first mac
+  for (const auto& [content, said] :
+       {std::make_pair(good.substr(0, second) + "not an entry\n",
+                       absl::StrCat("erasure ledger ", path_, ": entry 1 is malformed: ")),
+        std::make_pair(edited, absl::StrCat("erasure ledger ", path_,
+                                            ": entry 0 fails authentication: "))}) {
+    std::ofstream(path_, std::ios::binary | std::ios::trunc) << content;
+    const absl::Status opened = Open().status();
+    EXPECT_EQ(opened.code(), absl::StatusCode::kDataLoss);
+    const std::string message(opened.message());
+    EXPECT_THAT(message, ::testing::HasSubstr(said));
+    EXPECT_THAT(message, ::testing::HasSubstr("append-only"));
+    EXPECT_THAT(message, ::testing::HasSubstr("must not be edited"));
+    EXPECT_THAT(message, ::testing::HasSubstr("Put back the current erasure ledger"));
+  }
+}
+
 TEST_F(ErasureLedgerTest, ADatabaseAheadOfItsLedgerIsRefused) {
   {
     auto ledger = Open();
