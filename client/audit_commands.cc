@@ -16,6 +16,7 @@
 #include "absl/time/time.h"
 #include "client/audit_events.h"
 #include "client/audit_verifier.h"
+#include "client/certificate_check.h"
 #include "client/cli_output.pb.h"
 #include "client/commands.h"
 #include "client/files.h"
@@ -383,6 +384,13 @@ absl::StatusOr<VerifyRun> VerifyRunFromArgs(CommandContext& ctx) {
   if (auto key_path = args.Get("public-key")) {
     ASSIGN_OR_RETURN(run.options.public_key_pem, ReadFileToString(*key_path, "audit public key"));
     run.key_path = *key_path;
+    // Checked here, as certificate verify checks its key: the verifier's own words ("Ed25519 PEM
+    // must be 1..4096 bytes") name neither the option nor the file, nor what to give.
+    RETURN_IF_ERROR(PublicKeyOfOption(*run.options.public_key_pem,
+                                      absl::StrCat("--public-key ", *key_path),
+                                      "give the registry's audit public key (audit.pub.pem, as "
+                                      "the KJC publishes it; not vetting.pub.pem)")
+                        .status());
   }
   if (auto path = args.Get("state")) {
     run.state_path = *path;
@@ -440,7 +448,8 @@ absl::Status WrongKeyOrFailure(AuditLogSource& source, const AuditVerifyOptions&
 }
 
 // Verifies the log, says on stderr what the verification noted and warned of (a warning makes
-// the exit code 1), and saves the state once everything verified.
+// the exit code 1), and saves the state once everything verified (not a new log awaiting
+// acceptance: AuditVerification::awaiting_acceptance).
 absl::StatusOr<AuditVerification> VerifyAndSave(CommandContext& ctx, const VerifyRun& run) {
   ASSIGN_OR_RETURN(const std::optional<AuditState> previous, LoadAuditState(run.state_path));
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ctx.Channel());
@@ -457,7 +466,8 @@ absl::StatusOr<AuditVerification> VerifyAndSave(CommandContext& ctx, const Verif
   RETURN_IF_ERROR(SaveVerifiedState(run.state_path, result, source));
   // Through Note and Warn, which escape them for the terminal or write them as JSON (--json).
   for (const AuditNote& note : result.notes) ctx.Note(note.text);
-  if (result.first_of_log) {
+  // A log awaiting acceptance was not saved: its warning says so, and no later run compares.
+  if (result.first_of_log && !result.awaiting_acceptance) {
     // Rollback detection rests on the state: a mistyped --state path must not pass unnoticed.
     ctx.Note(absl::StrCat(
         "the first verification of this log with the state file ", run.state_path,
@@ -807,6 +817,14 @@ absl::Status RunAuditExport(CommandContext& ctx) {
 absl::Status RunAuditVerify(CommandContext& ctx) {
   ASSIGN_OR_RETURN(VerifyRun run, VerifyRunFromArgs(ctx));
   run.options.full = ctx.args().Flag("full");
+  if (auto log_id = ctx.args().Get("accept-new-log")) {
+    // Not repeated: what was typed stays out of messages.
+    if (!LogIdShaped(*log_id)) {
+      return UsageError(
+          "--accept-new-log takes the log id the warning names (32 lowercase hex characters)");
+    }
+    run.options.accept_new_log = *log_id;
+  }
   ASSIGN_OR_RETURN(const AuditVerification result, VerifyAndSave(ctx, run));
   const AuditVerifyOptions& options = run.options;
   const v1::SignedTreeHead& head = result.log.verified_head();

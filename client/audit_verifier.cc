@@ -666,6 +666,14 @@ absl::StatusOr<AuditVerification> VerifyAuditLog(AuditLogSource& source,
   RETURN_IF_ERROR(
       VerifyHeadSignature(head, key, known, options.public_key_pem.has_value()));
   RETURN_IF_ERROR(VerifyNotAhead(head, options, now));
+  if (!options.accept_new_log.empty() && options.accept_new_log != head.log_id()) {
+    // Accepting a log by its id only: a replacement the person has not seen is never accepted
+    // for one they meant. The id given is not repeated (it is what was typed).
+    return absl::InvalidArgumentError(absl::StrCat(
+        "--accept-new-log names another log than the server's audit log, ", head.log_id(),
+        ": nothing was accepted or saved (verify without --accept-new-log to see what it warns "
+        "of)"));
+  }
   result.first_of_log = !known.has_value() || !known->has_verified_head();
   if (!result.first_of_log) result.compared_with = known->verified_head();
   if (!result.first_of_log) {
@@ -729,6 +737,33 @@ absl::StatusOr<AuditVerification> VerifyAuditLog(AuditLogSource& source,
     }
   }
 
+  const bool accepted = options.accept_new_log == head.log_id();
+  if (!result.warnings.empty() && accepted) {
+    // Seen and accepted: said once more, as what was accepted, and pinned.
+    for (const std::string& warning : result.warnings) {
+      result.notes.push_back({AuditNote::Kind::kOther,
+                              absl::StrCat("accepted as a new log with --accept-new-log ",
+                                           head.log_id(), ": ", warning,
+                                           "; the earlier log's state is kept in the file"),
+                              ""});
+    }
+    result.warnings.clear();
+  } else if (!result.warnings.empty()) {
+    result.awaiting_acceptance = true;
+    for (std::string& warning : result.warnings) {
+      absl::StrAppend(&warning, ". This state file keeps the earlier log and does not pin log ",
+                      head.log_id(), ", so this is said at every verification until the log is "
+                      "accepted: if it is a new installation's log, run registry-cli audit "
+                      "verify --accept-new-log ", head.log_id());
+    }
+  } else if (accepted && known.has_value()) {
+    result.notes.push_back(
+        {AuditNote::Kind::kOther,
+         absl::StrCat("--accept-new-log: log ", head.log_id(),
+                      " is already pinned in this state file; nothing to accept"),
+         ""});
+  }
+
   result.log.set_log_id(head.log_id());
   result.log.set_server(options.server);
   *result.log.mutable_verified_head() = head;
@@ -738,6 +773,11 @@ absl::StatusOr<AuditVerification> VerifyAuditLog(AuditLogSource& source,
   result.log.set_newest_pruned_time(prefix.newest_pruned_time());
   for (EventTime& sample : event_times) *result.log.add_event_times() = std::move(sample);
   result.retention_days = pruned.retention_days;
+  if (result.awaiting_acceptance) {
+    // Nothing of this log is kept until it is accepted (see awaiting_acceptance).
+    if (previous.has_value()) result.state = *previous;
+    return result;
+  }
   // The file: the other logs as they were, this log's state last (the one verified last).
   for (auto it = logs.begin(); it != logs.end(); ++it) {
     if (it != mine) *result.state.add_logs() = *it;
@@ -859,6 +899,8 @@ absl::Status SaveAuditState(absl::string_view path, const AuditState& state) {
 
 absl::Status SaveVerifiedState(absl::string_view path, AuditVerification& result,
                                AuditLogSource& source) {
+  // A log awaiting acceptance is not pinned: the file keeps the earlier log as it is.
+  if (result.awaiting_acceptance) return absl::OkStatus();
   ASSIGN_OR_RETURN(const StateFileLock lock, StateFileLock::Take(path));
   ASSIGN_OR_RETURN(const std::optional<AuditState> now_saved, LoadAuditState(path));
   const v1::SignedTreeHead& head = result.log.verified_head();

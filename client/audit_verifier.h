@@ -5,7 +5,9 @@
 //     head states (signed): the state of that log, if any, is the one the checks below use. A log
 //     the file does not know starts a state of its own (with a note saying which log it is and
 //     which the file knew; a warning when the same key signed one of those, since then the
-//     registry that signed it now signs another log: a new installation, or a replaced log);
+//     registry that signed it now signs another log: a new installation, or a replaced log; a
+//     log warned of is saved only once a person accepts it by its id, --accept-new-log, so that
+//     the warning comes back at every run until then);
 //  1. verify the head's Ed25519 signature with the trusted audit key: the one given
 //     (--public-key), else the one pinned for that log, else the server's own key, pinned on
 //     first use (with a note to print);
@@ -66,9 +68,11 @@
 // above, and a malformed proof or stream); FailedPrecondition when the head is signed by
 // another key than the trusted one, or is dated further in the future than the allowed clock
 // skew (either clock may be wrong: that is not proof of tampering, but such a head is never
-// pinned), or states no log id (a server older than this client); errors of the source pass
-// through. A state file written before logs had ids holds a log without an id: a head signed by
-// its key is taken for that log (so its truncation is still caught), any other for another log.
+// pinned), or states no log id (a server older than this client); InvalidArgument when
+// options.accept_new_log names another log than the head's (nothing accepted); errors of the
+// source pass through. A state file written before logs had ids holds a log without an id: a
+// head signed by its key is taken for that log (so its truncation is still caught), any other
+// for another log.
 #ifndef REGISTRY_CLIENT_AUDIT_VERIFIER_H_
 #define REGISTRY_CLIENT_AUDIT_VERIFIER_H_
 
@@ -147,6 +151,10 @@ struct AuditVerifyOptions {
   bool full = false;
   // A head dated more than this after `now` is refused (--clock-skew).
   absl::Duration max_clock_skew = kDefaultMaxClockSkew;
+  // The id of a log the person accepts as a new log (--accept-new-log): a log whose state
+  // warnings would otherwise withhold (AuditVerification::awaiting_acceptance) is pinned, and
+  // its warnings become notes. Empty: none. Another log than the server's is refused.
+  std::string accept_new_log;
   // With `full`: given each retained event's index and bytes as they are hashed, once each, in
   // the order of the log (`audit list --verified` keeps the ones its filter selects). Nothing it
   // was given is verified until VerifyAuditLog returns OK: on an error, drop it all.
@@ -193,6 +201,12 @@ struct AuditVerification {
   // Things that need a person's attention although this log verified: the key of a log verified
   // before now signs this other log. The command prints them as WARNING lines and exits 1.
   std::vector<std::string> warnings;
+  // There are warnings and the log is not accepted (AuditVerifyOptions::accept_new_log): `state`
+  // is the state as it was loaded, without this log, and SaveVerifiedState writes nothing. So
+  // the earlier log stays pinned and the warnings come back at every verification (a daily job,
+  // a retry, the console's) until a person accepts the new log by its id: saving it would have
+  // made the next run find a known log and say nothing.
+  bool awaiting_acceptance = false;
 };
 
 // The log ids have the shape of record ids: 32 lowercase hex characters.
@@ -229,7 +243,8 @@ absl::Status SaveAuditState(absl::string_view path, const AuditState& state);
 // consistent (a consistency proof from `source` between them, and the later one not dated before
 // the earlier; else DataLoss, and nothing is written) and the later is kept, with a note in
 // result.notes when it is the saved one. A saved head never moves back. On success result.state
-// is what was written.
+// is what was written. With result.awaiting_acceptance nothing is written (the file keeps what
+// it holds) and result.state is left as it is.
 absl::Status SaveVerifiedState(absl::string_view path, AuditVerification& result,
                                AuditLogSource& source);
 

@@ -5,6 +5,7 @@
 #include <cctype>
 #include <filesystem>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <sstream>
@@ -957,6 +958,63 @@ TEST_F(AuditCommandsTest, AStateFileOfAnotherServerIsAnotherLogNotATruncation) {
   const CliRun again = Run({"audit", "verify", "--state", state, "--full"});
   EXPECT_EQ(again.code, 0) << again.err;
   EXPECT_EQ(again.err, "");
+}
+
+// The audit key of a log verified before signing another log was warned of once (exit 1), and
+// the new log saved: the next run, a daily job's or the console's with the same file, exited 0
+// saying nothing. The warning comes back, exit 1, until the new log is accepted by its id with
+// --accept-new-log; the earlier log's state stays in the file.
+TEST_F(AuditCommandsTest, AReplacedLogIsWarnedOfAtEveryRunUntilAcceptedByItsId) {
+  const std::string state = dir_ + "/audit-state.json";
+  ASSERT_EQ(Run({"audit", "verify", "--state", state}).code, 0);
+  // As if this key had signed another log before: the server's log is now a new one under it.
+  const std::string log_id = server_->server()->audit_log_id();
+  const std::string earlier(32, 'f');
+  std::ifstream in(state);
+  const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  ASSERT_THAT(text, HasSubstr(log_id));
+  std::ofstream(state, std::ios::trunc) << absl::StrReplaceAll(text, {{log_id, earlier}});
+  std::ifstream replaced_in(state);
+  const std::string replaced((std::istreambuf_iterator<char>(replaced_in)),
+                             std::istreambuf_iterator<char>());
+
+  for (int run = 0; run < 2; ++run) {
+    const CliRun warned = Run({"audit", "verify", "--state", state, "--full"});
+    EXPECT_EQ(warned.code, 1) << "run " << run << ": " << warned.err;
+    const std::string said = testing::Flowed(warned.err);
+    EXPECT_THAT(said, HasSubstr(absl::StrCat("that signed log ", earlier)));
+    EXPECT_THAT(said, HasSubstr(absl::StrCat("audit verify --accept-new-log ", log_id)));
+    EXPECT_THAT(said, Not(HasSubstr("later runs with this file are compared")));
+    std::ifstream now_in(state);
+    EXPECT_EQ(std::string((std::istreambuf_iterator<char>(now_in)),
+                          std::istreambuf_iterator<char>()),
+              replaced)
+        << "run " << run << ": the state file keeps the earlier log only";
+  }
+  const CliRun typo = Run({"audit", "verify", "--state", state, "--accept-new-log", "L2"});
+  EXPECT_EQ(typo.code, kExitUsage) << typo.err;
+  EXPECT_THAT(testing::Flowed(typo.err),
+              HasSubstr("--accept-new-log takes the log id the warning names"));
+  const CliRun other =
+      Run({"audit", "verify", "--state", state, "--accept-new-log", std::string(32, 'e')});
+  EXPECT_EQ(other.code, kExitUsage) << other.err;
+  EXPECT_THAT(testing::Flowed(other.err), HasSubstr("--accept-new-log names another log"));
+  EXPECT_THAT(testing::Flowed(other.err), Not(HasSubstr(std::string(32, 'e'))));
+
+  const CliRun accepted = Run({"audit", "verify", "--state", state, "--accept-new-log", log_id});
+  EXPECT_EQ(accepted.code, 0) << accepted.err;
+  EXPECT_THAT(testing::Flowed(accepted.err),
+              HasSubstr(absl::StrCat("accepted as a new log with --accept-new-log ", log_id)));
+  EXPECT_THAT(testing::Flowed(accepted.err), Not(HasSubstr("WARNING")));
+  std::ifstream saved_in(state);
+  const std::string saved((std::istreambuf_iterator<char>(saved_in)),
+                          std::istreambuf_iterator<char>());
+  EXPECT_THAT(saved, HasSubstr(earlier)) << "the earlier log's record is kept";
+  EXPECT_THAT(saved, HasSubstr(log_id));
+  const CliRun again = Run({"audit", "verify", "--state", state});
+  EXPECT_EQ(again.code, 0) << again.err;
+  EXPECT_EQ(again.err, "");
+  EXPECT_THAT(Run({"audit", "verify", "--help"}).out, HasSubstr("--accept-new-log LOG_ID"));
 }
 
 // The text each line of `err` holds under `kind` ("note", "warning"), failing the test for a line

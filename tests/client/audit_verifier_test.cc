@@ -1547,6 +1547,95 @@ TEST_F(AuditStateFileTest, AnOlderHeadSavedAfterANewerOneLeavesTheNewerHead) {
                 "log truncated: size 92 < previously verified 97");
 }
 
+// The key of a verified log signing another log was warned of once, and that log's state saved:
+// the next run (a daily job, a retry, the console's background verify with the same file) found
+// a known log and exited 0, saying nothing. The earlier log stays pinned and the warning comes
+// back at every run until the new log is accepted by its id.
+TEST_F(AuditStateFileTest, AReplacedLogIsWarnedOfAtEveryRunUntilItIsAcceptedByItsId) {
+  const std::string path = dir_ + "/audit-state.json";
+  FakeAuditLog first;
+  first.Grow(30);
+  auto pinned = Verify(first, std::nullopt);
+  ASSERT_TRUE(pinned.ok()) << pinned.status();
+  ASSERT_TRUE(SaveVerifiedState(path, *pinned, first).ok());
+  const AuditState before = SavedState(path);
+
+  FakeAuditLog replaced('k', "replaced", kOtherLogId);  // the same key, another log
+  replaced.Grow(5);
+  for (int run = 0; run < 3; ++run) {
+    auto warned = Verify(replaced, SavedState(path));
+    ASSERT_TRUE(warned.ok()) << warned.status();
+    ASSERT_THAT(warned->warnings, SizeIs(1)) << "run " << run;
+    EXPECT_THAT(warned->warnings[0], HasSubstr("it was replaced"));
+    EXPECT_THAT(warned->warnings[0],
+                HasSubstr(absl::StrCat("audit verify --accept-new-log ", kOtherLogId)));
+    EXPECT_TRUE(warned->awaiting_acceptance);
+    ASSERT_TRUE(SaveVerifiedState(path, *warned, replaced).ok());
+    EXPECT_EQ(SavedState(path).SerializeAsString(), before.SerializeAsString())
+        << "run " << run << ": the earlier log stays pinned, the new one is not saved";
+  }
+
+  // Another id than the server's log accepts nothing, and does not repeat what was typed.
+  AuditVerifyOptions wrong = Full();
+  wrong.accept_new_log = kLogId;
+  ExpectFailure(Verify(replaced, SavedState(path), wrong), absl::StatusCode::kInvalidArgument,
+                absl::StrCat("--accept-new-log names another log than the server's audit log, ",
+                             kOtherLogId, ": nothing was accepted or saved (verify without "
+                             "--accept-new-log to see what it warns of)"));
+
+  AuditVerifyOptions accept = Full();
+  accept.accept_new_log = kOtherLogId;
+  auto accepted = Verify(replaced, SavedState(path), accept);
+  ASSERT_TRUE(accepted.ok()) << accepted.status();
+  EXPECT_THAT(accepted->warnings, IsEmpty());
+  EXPECT_FALSE(accepted->awaiting_acceptance);
+  EXPECT_THAT(accepted->notes,
+              Contains(Field(&AuditNote::text,
+                             HasSubstr(absl::StrCat("accepted as a new log with "
+                                                    "--accept-new-log ", kOtherLogId)))));
+  ASSERT_TRUE(SaveVerifiedState(path, *accepted, replaced).ok());
+  const AuditState now = SavedState(path);
+  ASSERT_THAT(now.logs(), SizeIs(2));
+  EXPECT_EQ(now.logs(0).log_id(), kLogId) << "the earlier log's record is kept";
+  EXPECT_EQ(now.logs(0).verified_head().tree_size(), 30u);
+  EXPECT_EQ(now.logs(1).log_id(), kOtherLogId);
+
+  replaced.Grow(2);
+  auto later = Verify(replaced, now);
+  ASSERT_TRUE(later.ok()) << later.status();
+  EXPECT_THAT(later->warnings, IsEmpty()) << "accepted once, for good";
+  EXPECT_FALSE(later->first_of_log);
+}
+
+// A server verified before that serves another log under another key nobody gave is warned of
+// the same way: at every run, until the log is accepted (or its key given).
+TEST_F(AuditStateFileTest, AnotherLogUnderANewKeyAtTheSameServerIsWarnedOfUntilAccepted) {
+  const std::string path = dir_ + "/audit-state.json";
+  const AuditVerifyOptions at = FullAt("127.0.0.1:7443");
+  FakeAuditLog first;
+  first.Grow(30);
+  auto pinned = Verify(first, std::nullopt, at);
+  ASSERT_TRUE(pinned.ok()) << pinned.status();
+  ASSERT_TRUE(SaveVerifiedState(path, *pinned, first).ok());
+  FakeAuditLog replaced('r', "replaced", kOtherLogId);
+  replaced.Grow(5);
+  for (int run = 0; run < 2; ++run) {
+    auto warned = Verify(replaced, SavedState(path), at);
+    ASSERT_TRUE(warned.ok()) << warned.status();
+    ASSERT_THAT(warned->warnings, SizeIs(1)) << "run " << run;
+    EXPECT_THAT(warned->warnings[0], HasSubstr("it now serves another log"));
+    ASSERT_TRUE(SaveVerifiedState(path, *warned, replaced).ok());
+    EXPECT_THAT(SavedState(path).logs(), SizeIs(1));
+  }
+  AuditVerifyOptions accept = at;
+  accept.accept_new_log = kOtherLogId;
+  auto accepted = Verify(replaced, SavedState(path), accept);
+  ASSERT_TRUE(accepted.ok()) << accepted.status();
+  EXPECT_THAT(accepted->warnings, IsEmpty());
+  ASSERT_TRUE(SaveVerifiedState(path, *accepted, replaced).ok());
+  EXPECT_THAT(SavedState(path).logs(), SizeIs(2));
+}
+
 TEST_F(AuditStateFileTest, AnotherLogSavedMeanwhileIsKept) {
   const std::string path = dir_ + "/audit-state.json";
   FakeAuditLog first;
