@@ -41,9 +41,9 @@ bool IsImport(const registry::v1::AuditEvent& event) {
 RecordFact FactOf(const registry::v1::AuditEvent& event) {
   if (event.outcome() != 0) return RecordFact::kNone;
   namespace v1 = registry::v1;
-  // A dry run's import creates nothing: the ids it names are the records its duplicate rows
-  // repeat.
-  if (IsImport(event) && event.dry_run()) return RecordFact::kNone;
+  // A dry run creates or erases nothing: the ids an import's names are the records its duplicate
+  // rows repeat; an expunge's, the record it was asked about.
+  if (event.dry_run()) return RecordFact::kNone;
   if (event.action() == ActionOf(v1::CreateRecordRequest::descriptor()) || IsImport(event)) {
     return RecordFact::kCreated;
   }

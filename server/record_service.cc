@@ -489,7 +489,9 @@ grpc::Status RecordService::AmendRecord(grpc::ServerContext* ctx,
               ClearOutputOnly(record->mutable_conviction());
               if (!reason.ok()) {
                 const absl::Status record_problems = AsAmendmentProblems(
-                    d_.validator->ValidateRecord(record->person(), record->conviction()),
+                    d_.validator->ValidateRecord(record->person(), record->conviction(),
+                                                 {req->update_mask().paths().begin(),
+                                                  req->update_mask().paths().end()}),
                     req->update_mask());
                 if (!record_problems.ok() && !absl::IsInvalidArgument(record_problems)) {
                   return record_problems;
@@ -512,7 +514,9 @@ grpc::Status RecordService::AmendRecord(grpc::ServerContext* ctx,
               }
               changed = ChangedPaths(req->update_mask(), before, *record);
               return AsAmendmentProblems(
-                  d_.validator->ValidateRecord(record->person(), record->conviction()),
+                  d_.validator->ValidateRecord(record->person(), record->conviction(),
+                                               {req->update_mask().paths().begin(),
+                                                req->update_mask().paths().end()}),
                   req->update_mask());
             },
             &existing);
@@ -619,16 +623,36 @@ grpc::Status RecordService::ExpungeRecord(grpc::ServerContext* ctx,
                                           v1::ExpungeRecordResponse* resp) {
   return d_.gate->Unary(ctx, *req, resp, [&](Call& call) -> absl::Status {
     RETURN_IF_ERROR(RecordValidator::ValidateRecordId("record_id", req->record_id()));
+    std::string person;
+    // A dry run erases nothing, so it needs no legal basis: the console asks it when it shows the
+    // form, before the clerk has typed one (a basis given is checked by the gate all the same).
+    if (req->dry_run()) {
+      // The expunge is prepared as the real one would be, asked which records it leaves due, and
+      // dropped unwritten: the event goes alone (with dry_run), so the clerk learns what goes
+      // with the record before saying yes.
+      ASSIGN_OR_RETURN(storage::PendingWrite write,
+                       d_.records->PrepareExpunge(req->record_id(), &person));
+      resp->set_record_id(req->record_id());
+      resp->set_dry_run(true);
+      ASSIGN_OR_RETURN(std::vector<std::string> due,
+                       d_.records->DueRecordsOf(person, FormatDate(KosovoDay(call.now())), write));
+      // As the real expunge: an untrusted clock erases none of them now (the retention run does).
+      if (!due.empty() && d_.trust_clock_for_erasure && !d_.trust_clock_for_erasure().ok()) {
+        due.clear();
+      }
+      AddErasedWith(due, resp);
+      return absl::OkStatus();
+    }
     // Its shape was checked, and it was recorded, by the gate.
     if (req->legal_basis().empty()) {
       return absl::InvalidArgumentError(
           absl::StrCat("legal_basis: ", kReferenceRule, ", citing the law"));
     }
-    std::string person;
     RETURN_IF_ERROR(d_.eraser->Erase(
         req->record_id(), [&](storage::PendingWrite* w) { return call.Commit(w); }, &person));
     resp->set_record_id(req->record_id());
-    EraseRecordsLeftDue(person, call.now());
+    // The clerk is told which other records went too: each can never be entered again.
+    AddErasedWith(EraseRecordsLeftDue(person, call.now()), resp);
     // The data key is gone from the live database; compaction removes the old bytes from the
     // files too. A failure here (or a stop before it) leaves the erasure's marker: the next
     // start, backup or retention run compacts (RecordStore::CompactIfErasuresDue).
@@ -652,8 +676,18 @@ absl::Status RecordService::ExpungeAsSystem(absl::string_view record_id,
   });
 }
 
-void RecordService::EraseRecordsLeftDue(absl::string_view personal_number_token,
-                                        absl::Time now) {
+void RecordService::AddErasedWith(const std::vector<std::string>& ids,
+                                  v1::ExpungeRecordResponse* resp) {
+  for (const std::string& id : ids) {
+    v1::ErasedWithRecord* erased = resp->add_records_erased_with_it();
+    erased->set_record_id(id);
+    erased->set_reason(v1::ErasedWithRecord::REASON_RETENTION_ENDED_KEPT_ONLY_BY_EXPUNGED);
+  }
+}
+
+std::vector<std::string> RecordService::EraseRecordsLeftDue(
+    absl::string_view personal_number_token, absl::Time now) {
+  std::vector<std::string> erased_ids;
   // A later conviction keeps the person's earlier ones (their delete_after is that of the
   // latest); erased, it keeps them no longer, and one whose own day of erasure has passed would
   // otherwise stay readable until the next retention run.
@@ -667,6 +701,7 @@ void RecordService::EraseRecordsLeftDue(absl::string_view personal_number_token,
     for (const std::string& id : *due) {
       absl::Status erased =
           ExpungeAsSystem(id, "retention: delete_after reached after an expunge");
+      if (erased.ok()) erased_ids.push_back(id);
       if (!erased.ok() && !absl::IsNotFound(erased)) done.Update(erased);
     }
   }
@@ -676,6 +711,7 @@ void RecordService::EraseRecordsLeftDue(absl::string_view personal_number_token,
         .Str("detail", done.message())
         .Write();
   }
+  return erased_ids;
 }
 
 absl::StatusOr<int> RecordService::RecomputeDatesIfRulesChanged() {

@@ -18,6 +18,8 @@
 #define REGISTRY_SERVER_RECORD_SERVICE_H_
 
 #include <functional>
+#include <string>
+#include <vector>
 
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/sync_stream.h"
@@ -112,8 +114,13 @@ class RecordService final : public BytesServed<registry::v1::RecordService> {
   // After an expunge: erases, as the retention run would, each other record of the person
   // (`personal_number_token`) that the erased conviction kept and that is now past its
   // delete_after, each with its own system event, before the clerk's answer. Not while the clock
-  // is not trusted for erasure: the retention run holds them then too.
-  void EraseRecordsLeftDue(absl::string_view personal_number_token, absl::Time now);
+  // is not trusted for erasure: the retention run holds them then too. Returns the ids it erased,
+  // for the answer (the clerk must learn that they went too).
+  std::vector<std::string> EraseRecordsLeftDue(absl::string_view personal_number_token,
+                                               absl::Time now);
+  // Names `ids` in the answer as erased with the expunged record (its retention had kept them).
+  static void AddErasedWith(const std::vector<std::string>& ids,
+                            registry::v1::ExpungeRecordResponse* resp);
   absl::Status SetStatus(Call& call, absl::string_view record_id, absl::string_view reason,
                          registry::v1::RecordStatus from, registry::v1::RecordStatus to,
                          registry::v1::RecordStatusResponse* resp);

@@ -223,6 +223,24 @@ TEST_F(DataCheckTest, AnImportThatRepeatsAnAmendedRecordIsNoProblem) {
   EXPECT_EQ(Verify().records(), 2u);
 }
 
+// An expunge's dry run (the question registry-cli and the console ask before the clerk confirms,
+// which records go with it) erases nothing; its event names the record all the same, and was not
+// to be read as an erasure of a record still stored.
+TEST_F(DataCheckTest, AnExpungesDryRunIsNoErasure) {
+  const std::string a = Create(ExampleRecord());
+  grpc::ClientContext ctx;
+  ctx.set_deadline(CallDeadline());
+  v1::ExpungeRecordRequest req;
+  req.set_record_id(a);
+  req.set_dry_run(true);
+  v1::ExpungeRecordResponse resp;
+  ASSERT_TRUE(
+      v1::RecordService::NewStub(server_->Channel("clerk"))->ExpungeRecord(&ctx, req, &resp).ok());
+  const v1::VerifyDataResponse r = Verify();
+  EXPECT_EQ(r.problem_count(), 0u) << absl::StrJoin(r.problems(), "\n");
+  EXPECT_EQ(r.records(), 1u);
+}
+
 // The case a lookup cannot see: without its personal-number row, the record is invisible to
 // vetting, and nothing fails authentication.
 TEST_F(DataCheckTest, ADeletedIndexRowIsCaught) {

@@ -676,6 +676,68 @@ TEST_F(RecordServiceTest, AChangeThatWouldLeaveAnEarlierConvictionDueNamesItAndT
   EXPECT_TRUE(moved.ok()) << moved.error_message();
 }
 
+// A KJC clerk entered a later conviction B before the person's earlier A, whose own retention had
+// ended (only B kept it), then expunged B: A went with it, for good, and the answer named only B.
+// The answer names A and why, a dry run names it beforehand and erases nothing, and A's erasure
+// has its own event naming A by id only.
+TEST_F(RecordServiceTest, AnExpungeNamesTheEarlierConvictionItErasesWithItAndWhy) {
+  v1::CreateRecordRequest later = testing::ExampleRecord();
+  later.mutable_person()->set_personal_number("4000000002");
+  testing::MakeFine(later.mutable_conviction(), "2020-01-10", "2020-01-31");
+  const std::string later_id = CreateOrFail(later);
+  // Final in 2010: its own deletion date has passed; only the later conviction keeps it.
+  v1::CreateRecordRequest earlier = later;
+  earlier.mutable_conviction()->set_case_number("P 2/2010");
+  testing::MakeFine(earlier.mutable_conviction(), "2010-01-10", "2010-01-31");
+  const std::string earlier_id = CreateOrFail(earlier);
+
+  v1::ExpungeRecordRequest expunge;
+  expunge.set_record_id(later_id);
+  expunge.set_legal_basis("CC 04/L-082 art. 103");
+  expunge.set_dry_run(true);
+  v1::ExpungeRecordResponse preview;
+  {
+    grpc::ClientContext ctx;
+    const grpc::Status s = clerk_->ExpungeRecord(&ctx, expunge, &preview);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  EXPECT_TRUE(preview.dry_run());
+  ASSERT_EQ(preview.records_erased_with_it_size(), 1);
+  EXPECT_EQ(preview.records_erased_with_it(0).record_id(), earlier_id);
+  storage::AuditLog* log = server_->server()->audit_log();
+  v1::AuditEvent dry;
+  ASSERT_TRUE(dry.ParseFromString(*log->ReadEvent(log->CurrentHead().size - 1)));
+  EXPECT_TRUE(dry.dry_run());
+  // Nothing was erased.
+  v1::Record record;
+  EXPECT_TRUE(Get(later_id, &record).ok());
+  EXPECT_TRUE(Get(earlier_id, &record).ok());
+
+  expunge.set_dry_run(false);
+  v1::ExpungeRecordResponse expunged;
+  {
+    grpc::ClientContext ctx;
+    const grpc::Status s = clerk_->ExpungeRecord(&ctx, expunge, &expunged);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+  }
+  EXPECT_EQ(expunged.record_id(), later_id);
+  EXPECT_FALSE(expunged.dry_run());
+  ASSERT_EQ(expunged.records_erased_with_it_size(), 1);
+  EXPECT_EQ(expunged.records_erased_with_it(0).record_id(), earlier_id);
+  EXPECT_EQ(expunged.records_erased_with_it(0).reason(),
+            v1::ErasedWithRecord::REASON_RETENTION_ENDED_KEPT_ONLY_BY_EXPUNGED);
+  // A's erasure is the retention run's, recorded by its own event: its id, no personal data.
+  v1::AuditEvent event;
+  ASSERT_TRUE(event.ParseFromString(*log->ReadEvent(log->CurrentHead().size - 1)));
+  EXPECT_EQ(event.actor(), "system:retention");
+  EXPECT_EQ(std::vector<std::string>(event.record_ids().begin(), event.record_ids().end()),
+            std::vector<std::string>{earlier_id});
+  const std::string bytes = event.SerializeAsString();
+  EXPECT_FALSE(absl::StrContains(bytes, later.person().personal_number()));
+  EXPECT_FALSE(absl::StrContains(bytes, later.person().surname()));
+  EXPECT_EQ(Get(earlier_id, &record).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
 // A rule that an amendment breaks through a field it leaves as it was (the judgment date moved
 // past the final date) is said as that: the unchanged field is named, and so is what was changed,
 // so that the clerk is not sent to correct the final date they never touched.
