@@ -18,6 +18,7 @@
 #include "absl/time/clock.h"
 #include "client/option_parser.h"
 #include "client/terminal_text.h"
+#include "common/country_codes.h"
 #include "common/record_limits.h"
 #include "common/time_format.h"
 #include "google/protobuf/descriptor.h"
@@ -130,13 +131,28 @@ std::string MonthsRule() {
   return absl::StrCat("not a whole number of months, 1..", kMaxSentenceMonths);
 }
 
-// "" for a country code as the registry writes it (two capital letters); else the rule.
-std::string CountryProblem(absl::string_view code) {
-  if (code.size() == 2 && absl::ascii_isupper(static_cast<unsigned char>(code[0])) &&
-      absl::ascii_isupper(static_cast<unsigned char>(code[1]))) {
-    return "";
+// `value` of a field of `kind` in the case the registry writes it, whatever case it was typed
+// or written in: country codes and laws in capitals ("xk" is XK, "06/l-074" is 06/L-074), a
+// court's id in small letters ([a-z0-9-]: "Basic-Prizren" is basic-prizren); other values as
+// they are. One function for the options, the questions and record files (NormaliseRecordCase).
+std::string InRegistryCase(FieldKind kind, absl::string_view value) {
+  switch (kind) {
+    case FieldKind::kCountry:
+    case FieldKind::kOffence:
+      return absl::AsciiStrToUpper(value);
+    case FieldKind::kCourt:
+      return absl::AsciiStrToLower(value);
+    default:
+      return std::string(value);
   }
-  return "not a two-letter country code such as XK";
+}
+
+// "" for a country code as the registry takes it (two capital letters naming a country); else
+// the rule, in the registry's words for two letters that name none (UnknownCountryCodeRule), so
+// that `record create --interactive` asks again at the question.
+std::string CountryProblem(absl::string_view code) {
+  if (!IsCountryCodeShaped(code)) return "not a two-letter country code such as XK";
+  return IsCountryCode(code) ? "" : UnknownCountryCodeRule(code);
 }
 
 // Reads one typed value of `field` into `request`; what is wrong otherwise, in words that do not
@@ -147,8 +163,12 @@ std::string ApplyOne(const RecordField& field, absl::string_view raw,
   // Said by the field's name ("--set address: not valid UTF-8"): protobuf would log the field and
   // send the bytes all the same.
   if (!IsWellFormedUtf8(value)) return std::string(kValueNotUtf8);
-  if (IsNameField(field)) {
-    if (std::string problem = InvisibleCharacterProblem(value); !problem.empty()) return problem;
+  if (field.kind == FieldKind::kText) {
+    if (std::string problem = IsNameField(field) ? InvisibleCharacterProblem(value)
+                                                 : TextInvisibleCharacterProblem(value);
+        !problem.empty()) {
+      return problem;
+    }
   }
   v1::Person& person = *request->mutable_person();
   v1::Conviction& conviction = *request->mutable_conviction();
@@ -201,7 +221,7 @@ std::string ApplyOne(const RecordField& field, absl::string_view raw,
       v1::Offence* offence = conviction.add_offences();
       // A law is numbered in capitals ("06/L-074"): "06/l-074" typed is the same law, as the
       // other choices are taken in any case.
-      offence->set_law(absl::AsciiStrToUpper(parts[0]));
+      offence->set_law(InRegistryCase(field.kind, parts[0]));
       offence->set_article(article);
       offence->set_paragraph(paragraph);
       return "";
@@ -244,9 +264,10 @@ std::string ApplyOne(const RecordField& field, absl::string_view raw,
       }
       break;
     case FieldKind::kCountry:
-      // Typed in any case: "xk" is XK (upper-cased below).
+      // Typed in any case: "xk" is XK (InRegistryCase below).
       if (!value.empty()) {
-        if (std::string problem = CountryProblem(absl::AsciiStrToUpper(value)); !problem.empty()) {
+        if (std::string problem = CountryProblem(InRegistryCase(field.kind, value));
+            !problem.empty()) {
           return problem;
         }
       }
@@ -266,11 +287,7 @@ std::string ApplyOne(const RecordField& field, absl::string_view raw,
   if (descriptor == nullptr || descriptor->type() != FieldDescriptor::TYPE_STRING) {
     return "cannot be set from the command line";
   }
-  std::string text(value);
-  // Codes are upper case in the registry; typing "xk" means XK. A court's id is written in
-  // small letters ([a-z0-9-]): "Basic-Prizren" typed is basic-prizren.
-  if (field.kind == FieldKind::kCountry) absl::AsciiStrToUpper(&text);
-  if (field.kind == FieldKind::kCourt) absl::AsciiStrToLower(&text);
+  const std::string text = InRegistryCase(field.kind, value);
   if (descriptor->is_repeated()) {
     if (!text.empty()) mutable_holder->GetReflection()->AddString(mutable_holder, descriptor, text);
   } else {
@@ -339,9 +356,9 @@ void AppendValueProblems(const RecordField& field, const v1::CreateRecordRequest
     case FieldKind::kPersonalNumber:
       break;
     case FieldKind::kText:
-      // A name with a character no one sees is checked here as at the question; the rest of a
-      // name's rules are the registry's, said in its words.
-      if (!IsNameField(field)) return;
+      // A character no one sees is checked here as at the question, in a name and in any other
+      // text (an address, a foreign court); the rest of their rules are the registry's, said in
+      // its words.
       break;
     default:
       return;
@@ -359,7 +376,8 @@ void AppendValueProblems(const RecordField& field, const v1::CreateRecordRequest
       case FieldKind::kCountry:
         return CountryProblem(value);
       case FieldKind::kText:
-        return InvisibleCharacterProblem(value);
+        return IsNameField(field) ? InvisibleCharacterProblem(value)
+                                  : TextInvisibleCharacterProblem(value);
       default:
         return PersonalNumberProblem(value);
     }
@@ -383,6 +401,23 @@ void AppendValueProblems(const RecordField& field, const v1::CreateRecordRequest
 const std::vector<RecordField>& RecordFields() {
   static const auto* const kFields = new std::vector<RecordField>(BuildFields());
   return *kFields;
+}
+
+void NormaliseRecordCase(v1::CreateRecordRequest* request) {
+  // A part the file leaves out stays left out.
+  if (request->has_person()) {
+    for (std::string& code : *request->mutable_person()->mutable_citizenships()) {
+      code = InRegistryCase(FieldKind::kCountry, code);
+    }
+  }
+  if (!request->has_conviction()) return;
+  v1::Conviction& conviction = *request->mutable_conviction();
+  conviction.set_court_id(InRegistryCase(FieldKind::kCourt, conviction.court_id()));
+  conviction.set_foreign_country(
+      InRegistryCase(FieldKind::kCountry, conviction.foreign_country()));
+  for (v1::Offence& offence : *conviction.mutable_offences()) {
+    offence.set_law(InRegistryCase(FieldKind::kOffence, offence.law()));
+  }
 }
 
 const RecordField* FindRecordField(absl::string_view name) {
@@ -761,6 +796,23 @@ std::string NameProblem(absl::string_view name) {
     }
   }
   if (count > 100) return std::string(kRule);
+  return "";
+}
+
+std::string TextInvisibleCharacterProblem(absl::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    uint32_t c = 0;
+    const size_t length = NextCodePoint(text.substr(i), &c);
+    if (length == 0) return "";  // not UTF-8: said by IsWellFormedUtf8's check
+    i += length;
+    if (!IsInvisibleCharacter(c)) continue;
+    // The server's words (server/record_validation.cc InvisibleRule), by the code point: the
+    // text shows nothing of the character, and is never repeated.
+    return absl::StrFormat(
+        "holds an invisible character (U+%04X), as text copied from a web page or a document "
+        "may: type the text again without it",
+        c);
+  }
   return "";
 }
 

@@ -101,6 +101,12 @@ std::string DescribeProblem(const FieldProblem& problem, bool by_path);
 void ApplyField(const RecordField& field, const std::vector<std::string>& values,
                 registry::v1::CreateRecordRequest* request, std::vector<FieldProblem>* problems);
 
+// Writes the codes and ids of a record read from a file (`record create --file`, a JSON-lines
+// import row) in the case the registry writes them, as ApplyField takes them typed in any case:
+// country codes and laws in capitals, a court's id in small letters. The CSV import and the
+// options go through ApplyField, which does the same: a file is taken as they are.
+void NormaliseRecordCase(registry::v1::CreateRecordRequest* request);
+
 // Every problem the client can see in a whole record: required fields missing, values that
 // cannot be right whatever the registry holds (as ApplyField refuses them when typed: a date
 // that is not one, a country code, a personal number's characters, a sentence's months, an
@@ -166,6 +172,13 @@ std::string NameProblem(absl::string_view name);
 // What is said of a value that is not UTF-8.
 inline constexpr absl::string_view kValueNotUtf8 =
     "not valid UTF-8 (is the terminal set to another encoding?)";
+
+// InvisibleCharacterProblem for a text that is not a name (a place, an address, a foreign court,
+// a case number): "" unless `text` holds an invisible character; then the first by its code
+// point, in the registry's words, never the text: "holds an invisible character (U+200B), as
+// text copied from a web page or a document may: type the text again without it". The registry
+// said "no control characters" of such a text, which shows none.
+std::string TextInvisibleCharacterProblem(absl::string_view text);
 
 // Whether `field` is one of a person's names, which NameProblem checks.
 bool IsNameField(const RecordField& field);

@@ -481,6 +481,8 @@ absl::StatusOr<ParsedImport> ParseImportJsonLines(absl::string_view text) {
           {line_number, absl::StrJoin(EnumProblemLines(refused), "; ")});
       continue;
     }
+    // Codes and court ids in any case, as the CSV columns and `record create` take them.
+    NormaliseRecordCase(&request);
     v1::ImportRow& row = parsed.rows.emplace_back();
     row.set_line(line_number);
     *row.mutable_record() = std::move(request);

@@ -7,6 +7,7 @@
 #ifndef REGISTRY_COMMON_RECORD_LIMITS_H_
 #define REGISTRY_COMMON_RECORD_LIMITS_H_
 
+#include <cstddef>
 #include <cstdint>
 
 namespace registry {
@@ -26,6 +27,20 @@ inline constexpr uint32_t kMaxSentenceMonths = 600;
 // judgment day was convicted as a juvenile (conviction.juvenile must then be true).
 inline constexpr int kMinAgeOfResponsibility = 14;
 inline constexpr int kAdultAge = 18;
+// The longest texts of a record (records.proto), in characters (code points): the registry's
+// validation refuses longer (server/record_validation.cc) and registry-cli checks them too, from
+// this one copy so that the two cannot drift. A name (surname, given name, father's name, each
+// alias) is counted in letters, a letter with its combining marks being one, of which the
+// registry decodes at most kCodePointsPerNameLetter a letter. A personal number and a law are
+// ASCII, so their limits count bytes as well.
+inline constexpr size_t kMaxNameLetters = 100;
+inline constexpr size_t kCodePointsPerNameLetter = 4;
+inline constexpr size_t kMaxBirthPlaceCharacters = 100;
+inline constexpr size_t kMaxAddressCharacters = 200;
+inline constexpr size_t kMaxForeignCourtCharacters = 200;
+inline constexpr size_t kMaxCaseNumberCharacters = 64;
+inline constexpr size_t kMaxPersonalNumberCharacters = 32;
+inline constexpr size_t kMaxLawCharacters = 16;
 
 }  // namespace registry
 

@@ -11,44 +11,28 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "common/country_codes.h"
 #include "common/record_limits.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
 #include "storage/ids.h"
 #include "unicode/uchar.h"
-#include "unicode/uloc.h"
 #include "unicode/uscript.h"
 #include "unicode/utf8.h"
 
 namespace registry::server {
 namespace {
 
-// Limits from records.proto.
-constexpr size_t kMaxNameCodePoints = 100;
-// The code points a name may hold per letter it counts: the letter and its combining marks
-// (Vietnamese stacks two on a letter; four leaves room, and bounds what is decoded).
-constexpr size_t kCodePointsALetter = 4;
+// The text limits (names, birth place, address, foreign court, case number, personal number,
+// law) and the ages are common/record_limits.h's, which registry-cli checks too: one copy, so
+// that the two cannot drift. The limits of the lists are the validator's alone.
 constexpr int kMaxAliases = 10;
-constexpr size_t kMaxBirthPlace = 100;
 constexpr int kMaxCitizenships = 5;
-constexpr size_t kMaxAddress = 200;
-constexpr size_t kMaxForeignCourt = 200;
-constexpr size_t kMaxCaseNumber = 64;
 constexpr int kMaxOffences = 20;
 constexpr int kMaxBans = 10;
-// A personal number is pre-checked to this many printable ASCII characters before the regex
-// sees it: libstdc++'s std::regex matcher recurses per character and would exhaust the stack on
-// long input.
-constexpr size_t kMaxPersonalNumberBytes = 32;
-// Youngest age at which a person can be convicted (no criminal responsibility under 14), and
-// the age of majority.
-constexpr int kMinAgeOfResponsibility = 14;
 // The longest term of imprisonment a sentence may suspend (Criminal Codes 04/L-082 and 06/L-074:
 // up to two years, with a verification period of one to five years; deploy/reference/README.md).
 constexpr uint32_t kMaxSuspendedMonths = 24;
-constexpr int kAdultAge = 18;
-// A law number is "NN/L-NNN"; anything longer is refused before a table lookup.
-constexpr size_t kMaxLawBytes = 16;
 
 constexpr UChar32 kHyphen = 0x2010;
 constexpr UChar32 kLeftSingleQuote = 0x2018;
@@ -89,14 +73,20 @@ bool IsInvisible(UChar32 c) {
          u_hasBinaryProperty(c, UCHAR_BIDI_CONTROL);
 }
 
-// The rule an invisible character breaks, naming it by its code point, since the name shows
-// nothing to find, and never the name itself. Worded as registry-cli words it before sending
-// (client/record_fields.cc), so that a clerk reads one message whichever side finds it.
-std::string NameInvisibleRule(UChar32 c) {
+// What a clerk is told to type again after an invisible character: the name, or the text of any
+// other field (an address, a reason, a case number).
+constexpr absl::string_view kRetypeName = "name";
+constexpr absl::string_view kRetypeText = "text";
+
+// The rule an invisible character breaks, naming it by its code point, since the value shows
+// nothing to find, and never the value itself. Worded as registry-cli words it before sending
+// (client/terminal_text.cc, client/record_fields.cc), so that a clerk reads one message
+// whichever side finds it; the console translates it by its start (rule.invisible).
+std::string InvisibleRule(UChar32 c, absl::string_view retype) {
   return absl::StrFormat(
       "holds an invisible character (U+%04X), as text copied from a web page or a document "
-      "may: type the name again without it",
-      static_cast<uint32_t>(c));
+      "may: type the %s again without it",
+      static_cast<uint32_t>(c), retype);
 }
 
 constexpr absl::string_view kNameScriptRule =
@@ -197,18 +187,27 @@ bool IsForbiddenInText(UChar32 c) {
 
 // A country's ISO 3166-1 alpha-2 code, as ICU's region data lists them (with XK, Kosovo's
 // user-assigned code, which CLDR and the EU use): "QQ" or "ZZ" has the shape and is no country.
-bool IsCountryCode(absl::string_view code) {
-  if (code.size() != 2 || !absl::ascii_isupper(static_cast<unsigned char>(code[0])) ||
-      !absl::ascii_isupper(static_cast<unsigned char>(code[1]))) {
-    return false;
+// A country code's problem ("" for none): the upper-case rule for what is not two capital
+// letters, else, for two that name no country, that (UnknownCountryCodeRule).
+std::string CountryCodeProblem(absl::string_view code) {
+  if (!IsCountryCodeShaped(code)) return "a country's ISO 3166-1 alpha-2 code, upper case";
+  return IsCountryCode(code) ? "" : UnknownCountryCodeRule(code);
+}
+
+// A foreign court's country: required, a country's code, not Kosovo's. Two capital letters that
+// name no country ("ZZ") are said to be that: "required for a foreign court" told of a code
+// typed read as if none had been.
+absl::Status ForeignCountryProblem(absl::string_view code) {
+  if (IsCountryCodeShaped(code) && !IsCountryCode(code)) {
+    return Invalid("conviction.foreign_country", UnknownCountryCodeRule(code));
   }
-  static const std::set<std::string>* const kCountries = [] {
-    auto* countries = new std::set<std::string>();
-    for (const char* const* c = uloc_getISOCountries(); *c != nullptr; ++c) countries->insert(*c);
-    countries->insert("XK");
-    return countries;
-  }();
-  return kCountries->count(std::string(code)) > 0;
+  if (!IsCountryCode(code) || code == "XK") {
+    // Worded as for a foreign court, which alone has a country (a rule the console knows).
+    return Invalid("conviction.foreign_country",
+                   "required for a foreign court: a country's ISO 3166-1 alpha-2 code, upper "
+                   "case, not XK");
+  }
+  return absl::OkStatus();
 }
 
 // The day a person born on `birth` turns `years` old. Born on 29 February: 1 March in a common
@@ -248,9 +247,14 @@ struct KnownDay {
 absl::Status ValidateCaseNumber(absl::string_view field, absl::string_view value) {
   constexpr absl::string_view kRule = "1..64 letters, digits, spaces or /-.:";
   std::u32string cps;
-  if (value.empty() || !DecodeUtf8(value, kMaxCaseNumber, &cps)) return Invalid(field, kRule);
+  if (value.empty() || !DecodeUtf8(value, kMaxCaseNumberCharacters, &cps)) {
+    return Invalid(field, kRule);
+  }
   bool has_alnum = false;
   for (UChar32 c : cps) {
+    // Pasted with the number from a document: the rule, of characters the clerk sees, would not
+    // say what to delete.
+    if (IsInvisible(c)) return Invalid(field, InvisibleRule(c, kRetypeText));
     const bool alnum = u_isalpha(c) || (c >= '0' && c <= '9');
     has_alnum |= alnum;
     if (!alnum && c != ' ' && c != '/' && c != '-' && c != '.' && c != ':') {
@@ -303,7 +307,9 @@ absl::Status ProblemList::Result() const {
 absl::Status RecordValidator::ValidatePersonalNumber(absl::string_view field,
                                                      absl::string_view value) const {
   const std::string& kRule = personal_number_rule_;
-  if (value.empty() || value.size() > kMaxPersonalNumberBytes) return Invalid(field, kRule);
+  // Pre-checked to a few printable ASCII characters before the regex sees it: libstdc++'s
+  // std::regex matcher recurses per character and would exhaust the stack on long input.
+  if (value.empty() || value.size() > kMaxPersonalNumberCharacters) return Invalid(field, kRule);
   for (char c : value) {
     if (c <= 0x20 || c >= 0x7f) return Invalid(field, kRule);
   }
@@ -366,11 +372,11 @@ absl::Status RecordValidator::ValidateName(absl::string_view field, absl::string
   // The limit counts letters as the person sees them: a letter typed decomposed (NFD: e + U+0308
   // for ë) is one, its marks none. The code points, and so the bytes, are bounded too, at a few
   // marks a letter.
-  if (!DecodeUtf8(value, kCodePointsALetter * kMaxNameCodePoints, &cps)) {
+  if (!DecodeUtf8(value, kCodePointsPerNameLetter * kMaxNameLetters, &cps)) {
     return Invalid(field, kRule);
   }
   if (std::count_if(cps.begin(), cps.end(), [](char32_t c) { return !IsCombiningMark(c); }) >
-      static_cast<std::ptrdiff_t>(kMaxNameCodePoints)) {
+      static_cast<std::ptrdiff_t>(kMaxNameLetters)) {
     return Invalid(field, kRule);
   }
   bool has_letter = false;
@@ -382,7 +388,7 @@ absl::Status RecordValidator::ValidateName(absl::string_view field, absl::string
   bool on_letter = false;
   for (UChar32 c : cps) {
     if (IsInvisible(c)) {
-      return Invalid(field, NameInvisibleRule(c));
+      return Invalid(field, InvisibleRule(c, kRetypeName));
     } else if (IsDWithStrokeLookAlike(c)) {
       return Invalid(field, kNameEthRule);
     } else if (IsOverlayMark(c)) {
@@ -437,6 +443,9 @@ absl::Status RecordValidator::ValidateText(absl::string_view field, absl::string
   if (!DecodeUtf8(value, max, &cps) || cps.size() < min) return Invalid(field, rule);
   bool visible = false;
   for (UChar32 c : cps) {
+    // Said by its code point, as in a name: "no control characters" told of text holding none
+    // the clerk can see (a zero-width space, a right-to-left override) sent them looking for one.
+    if (IsInvisible(c)) return Invalid(field, InvisibleRule(c, kRetypeText));
     if (IsForbiddenInText(c)) return Invalid(field, rule);
     if (!u_isUWhiteSpace(c)) visible = true;
   }
@@ -477,17 +486,25 @@ absl::Status RecordValidator::ValidateBirthDate(absl::string_view field,
 }
 
 absl::Status RecordValidator::ValidateRecord(const v1::Person& person,
-                                             const v1::Conviction& conviction) const {
+                                             const v1::Conviction& conviction,
+                                             const std::vector<std::string>& amended) const {
   const absl::CivilDay today = Today();
   ProblemList problems;
   ValidatePerson(person, today, &problems);
   // The rules that compare a conviction's dates with the person's age need a birth date that is
   // itself right; a wrong one is reported once, not again through every date compared with it.
   const absl::StatusOr<absl::CivilDay> birth = ParseDate(person.birth_date());
+  const auto amends = [&](absl::string_view message, absl::string_view field) {
+    return std::any_of(amended.begin(), amended.end(), [&](const std::string& path) {
+      return path == message || path == absl::StrCat(message, ".", field);
+    });
+  };
   ValidateConviction(conviction,
                      birth.ok() && *birth < today ? std::optional<absl::CivilDay>(*birth)
                                                   : std::nullopt,
-                     today, &problems);
+                     today,
+                     amends("person", "birth_date") && !amends("conviction", "judgment_date"),
+                     &problems);
   return problems.Result();
 }
 
@@ -507,27 +524,29 @@ void RecordValidator::ValidatePerson(const v1::Person& p, absl::CivilDay today,
     problems->Add(Invalid("person.sex", "required: female or male"));
   }
   problems->Add(BirthDateBefore("person.birth_date", p.birth_date(), today));
-  problems->Add(ValidateText("person.birth_place", p.birth_place(), 0, kMaxBirthPlace));
+  problems->Add(
+      ValidateText("person.birth_place", p.birth_place(), 0, kMaxBirthPlaceCharacters));
   if (p.citizenships_size() > kMaxCitizenships) {
     problems->Add(Invalid("person.citizenships", "at most 5"));
   }
   std::set<std::string> citizenships;
   for (int i = 0; i < std::min(p.citizenships_size(), kMaxCitizenships); ++i) {
     const std::string field = absl::StrCat("person.citizenships[", i, "]");
-    if (!IsCountryCode(p.citizenships(i))) {
-      problems->Add(Invalid(field, "a country's ISO 3166-1 alpha-2 code, upper case"));
+    if (const std::string problem = CountryCodeProblem(p.citizenships(i)); !problem.empty()) {
+      problems->Add(Invalid(field, problem));
     } else if (!citizenships.insert(p.citizenships(i)).second) {
       problems->Add(Invalid(field, "duplicate"));
     }
   }
   problems->Add(ValidatePersonalNumber("person.personal_number", p.personal_number()));
-  problems->Add(
-      ValidateText("person.last_known_address", p.last_known_address(), 0, kMaxAddress));
+  problems->Add(ValidateText("person.last_known_address", p.last_known_address(), 0,
+                             kMaxAddressCharacters));
 }
 
 void RecordValidator::ValidateConviction(const v1::Conviction& c,
                                          std::optional<absl::CivilDay> birth,
-                                         absl::CivilDay today, ProblemList* problems) const {
+                                         absl::CivilDay today, bool blame_birth_date,
+                                         ProblemList* problems) const {
   // Court, and the foreign court's name and country exactly when the court is foreign.
   const registry::v1::CourtEntry* court =
       c.court_id().size() <= ReferenceData::kMaxCourtIdBytes ? reference_->FindCourt(c.court_id())
@@ -537,16 +556,10 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
     // Whether the foreign court's fields are required or must be empty is not known: what is
     // given is held to the rules it would meet for a foreign court.
     if (!c.foreign_court().empty()) {
-      problems->Add(
-          ValidateText("conviction.foreign_court", c.foreign_court(), 1, kMaxForeignCourt));
+      problems->Add(ValidateText("conviction.foreign_court", c.foreign_court(), 1,
+                                 kMaxForeignCourtCharacters));
     }
-    if (!c.foreign_country().empty() &&
-        (!IsCountryCode(c.foreign_country()) || c.foreign_country() == "XK")) {
-      // Worded as for a foreign court, which alone has a country (a rule the console knows).
-      problems->Add(Invalid("conviction.foreign_country",
-                            "required for a foreign court: a country's ISO 3166-1 alpha-2 code, "
-                            "upper case, not XK"));
-    }
+    if (!c.foreign_country().empty()) problems->Add(ForeignCountryProblem(c.foreign_country()));
   } else if (court->foreign()) {
     // Empty, the court's name is missing, as registry-cli says before sending: "1..200
     // characters" read as a rule about a value the clerk had typed (an amendment that moved a
@@ -554,12 +567,9 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
     problems->Add(
         c.foreign_court().empty()
             ? Invalid("conviction.foreign_court", "required for a foreign court: its name")
-            : ValidateText("conviction.foreign_court", c.foreign_court(), 1, kMaxForeignCourt));
-    if (!IsCountryCode(c.foreign_country()) || c.foreign_country() == "XK") {
-      problems->Add(Invalid("conviction.foreign_country",
-                            "required for a foreign court: a country's ISO 3166-1 alpha-2 code, "
-                            "upper case, not XK"));
-    }
+            : ValidateText("conviction.foreign_court", c.foreign_court(), 1,
+                           kMaxForeignCourtCharacters));
+    problems->Add(ForeignCountryProblem(c.foreign_country()));
   } else {
     if (!c.foreign_court().empty()) {
       problems->Add(
@@ -583,23 +593,40 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
       ValidateDate("conviction.judgment_date", c.judgment_date(), /*required=*/true);
   problems->Add(judgment_status);
   std::optional<absl::CivilDay> judgment;
+  // A judgment (not in the future) before the 14th birthday of a birth date an amendment moved
+  // (and not the judgment): the birth date is the one wrong, and the dates that follow the
+  // judgment are held to it as it stands, so that a final date after it is not called one
+  // before it. In a new record either may be wrong: they are held to the 14th birthday.
+  std::optional<absl::CivilDay> judgment_under_age;
   if (judgment_status.ok()) {
     const absl::CivilDay day = *ParseDate(c.judgment_date());
-    if ((birth.has_value() && day < Birthday(*birth, kMinAgeOfResponsibility)) || day > today) {
+    if (day > today) {
       problems->Add(Invalid("conviction.judgment_date",
                             "must be on or after the person's 14th birthday and not in the "
                             "future"));
+    } else if (birth.has_value() && day < Birthday(*birth, kMinAgeOfResponsibility)) {
+      if (blame_birth_date) judgment_under_age = day;
+      // An amendment that moved the birth date and left the judgment is told of the birth date:
+      // told of the judgment, "amend it too" sent the clerk to a date that was right.
+      problems->Add(blame_birth_date
+                        ? Invalid("person.birth_date",
+                                  "makes the person under 14 on the judgment date (no one is "
+                                  "convicted under 14): check the date of birth")
+                        : Invalid("conviction.judgment_date",
+                                  "must be on or after the person's 14th birthday and not in "
+                                  "the future"));
     } else {
       judgment = day;
     }
   }
   const KnownDay judgment_known =
-      judgment.has_value()
-          ? KnownDay{judgment, *judgment}
-          : KnownDay{birth.has_value() ? std::optional<absl::CivilDay>(
-                                             Birthday(*birth, kMinAgeOfResponsibility))
-                                       : std::nullopt,
-                     today};
+      judgment.has_value()            ? KnownDay{judgment, *judgment}
+      : judgment_under_age.has_value() ? KnownDay{judgment_under_age, *judgment_under_age}
+                                       : KnownDay{birth.has_value()
+                                                      ? std::optional<absl::CivilDay>(Birthday(
+                                                            *birth, kMinAgeOfResponsibility))
+                                                      : std::nullopt,
+                                                  today};
   const absl::Status final_status =
       ValidateDate("conviction.final_date", c.final_date(), /*required=*/true);
   problems->Add(final_status);
@@ -627,7 +654,7 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
     if (o.article() < 1 || o.article() > kMaxArticle || o.paragraph() > kMaxParagraph) {
       // The text is a key of the console's catalog (client/console/catalog.cc): spelled out.
       problems->Add(Invalid(field, "article must be 1..999 and paragraph 0..99"));
-    } else if (o.law().size() > kMaxLawBytes ||
+    } else if (o.law().size() > kMaxLawCharacters ||  // "NN/L-NNN": longer is no law's number
                reference_->FindOffence(o.law(), o.article(), o.paragraph()) == nullptr) {
       problems->Add(Invalid(field, "not in the offence table"));
     } else if (!offences.emplace(o.law(), o.article(), o.paragraph()).second) {

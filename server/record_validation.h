@@ -32,7 +32,10 @@
 //    after the 18th birthday. Nobody is convicted under 14 (no criminal responsibility), so
 //    judgment_date must be on or after the 14th birthday.
 //  - Free text rejects control, format (e.g. bidirectional overrides), private-use and unassigned
-//    code points, and line/paragraph separators.
+//    code points, and line/paragraph separators. An invisible character (as in a name: any
+//    default-ignorable code point or bidi control) is said by its code point ("holds an
+//    invisible character (U+202E), ...: type the text again without it"), in free text and in a
+//    case number alike.
 //  - "today" is the day in Kosovo at clock->Now() (KosovoDay, common/time_format.h).
 //
 // Thread-safe: const after Create.
@@ -121,8 +124,13 @@ class RecordValidator {
   //   conviction.suspension_end_date    empty, or with a suspended sentence a date one to five
   //                                     years (inclusive) after final_date
   //   conviction.juvenile               true when the person was under 18 on judgment_date
+  // `amended`: an amendment's update-mask paths ("person.birth_date", or "person" whole), empty
+  // for a new record. A judgment before the 14th birthday is then said of the birth date when
+  // the amendment moved the birth date and left the judgment date: "person.birth_date: makes the
+  // person under 14 on the judgment date ...".
   absl::Status ValidateRecord(const registry::v1::Person& person,
-                              const registry::v1::Conviction& conviction) const;
+                              const registry::v1::Conviction& conviction,
+                              const std::vector<std::string>& amended = {}) const;
 
   // A vetting candidate as VettingCheckRequest names it: personal number, surname and given name
   // (required), birth date (required, before today). Returns OK or InvalidArgument naming each of
@@ -161,7 +169,8 @@ class RecordValidator {
   absl::Status ValidateBirthDate(absl::string_view field, absl::string_view value) const;
 
   // Free text (reasons, legal basis, places, addresses): valid UTF-8 of min..max code points
-  // without control or invisible characters. Returns OK or InvalidArgument "<field>: ...".
+  // without control or invisible characters. Returns OK or InvalidArgument "<field>: ...", an
+  // invisible character named by its code point as ValidateName names it, never the text.
   static absl::Status ValidateText(absl::string_view field, absl::string_view value, size_t min,
                                    size_t max);
 
@@ -185,9 +194,11 @@ class RecordValidator {
   void ValidatePerson(const registry::v1::Person& person, absl::CivilDay today,
                       ProblemList* problems) const;
   // `birth_date` is nullopt when the person's is missing or not a date.
+  // `blame_birth_date`: a judgment before the 14th birthday is said of the birth date (which an
+  // amendment moved) rather than of the judgment date.
   void ValidateConviction(const registry::v1::Conviction& conviction,
                           std::optional<absl::CivilDay> birth_date, absl::CivilDay today,
-                          ProblemList* problems) const;
+                          bool blame_birth_date, ProblemList* problems) const;
 
   const ReferenceData* reference_;
   std::regex personal_number_;

@@ -1,10 +1,12 @@
 #include "client/record_fields.h"
 
+#include <array>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/testing/repeats.h"
@@ -98,6 +100,65 @@ TEST(RecordFieldsTest, SexCourtAndOffenceAreTakenInAnyCaseAndSexByItsFirstLetter
   EXPECT_EQ(request.conviction().court_id(), "basic-prizren");
   ASSERT_EQ(request.conviction().offences_size(), 1);
   EXPECT_EQ(request.conviction().offences(0).law(), "06/L-074");
+}
+
+// A code of two capital letters that names no country (UK, YU, ZZ) was taken, and refused by the
+// registry after the last question as not "upper case"; `zz` at --interactive's question was
+// taken there too. It is refused when typed, saying the code meant where there is one, never
+// repeating the value.
+TEST(RecordFieldsTest, ACountryCodeThatNamesNoCountryIsRefusedWhenTypedWithTheCodeMeant) {
+  const RecordField& citizenship = *FindRecordField("citizenship");
+  const RecordField& country = *FindRecordField("foreign-country");
+  for (const auto& [typed, said] : std::vector<std::pair<std::string, std::string>>{
+           {"UK", "not a country code in ISO 3166-1 (for the United Kingdom, GB)"},
+           {"uk", "not a country code in ISO 3166-1 (for the United Kingdom, GB)"},
+           {"YU", "not a country code in ISO 3166-1 (Yugoslavia's former code: the country "
+                  "today, such as RS, ME or XK)"},
+           {"CS", "not a country code in ISO 3166-1 (Serbia and Montenegro's former code: the "
+                  "country today, RS, ME or XK)"},
+           {"EU", "not a country code in ISO 3166-1 (the European Union is no country: the "
+                  "member state's code, such as DE)"},
+           {"ZZ", "not a country code in ISO 3166-1"},
+           {"zz", "not a country code in ISO 3166-1"}}) {
+    for (const RecordField* field : {&citizenship, &country}) {
+      v1::CreateRecordRequest request;
+      std::vector<FieldProblem> problems;
+      ApplyField(*field, {typed}, &request, &problems);
+      ASSERT_EQ(problems.size(), 1u) << typed;
+      EXPECT_EQ(problems[0].what, said) << typed;
+      EXPECT_EQ(request.person().citizenships_size(), 0) << typed;
+      EXPECT_EQ(request.conviction().foreign_country(), "") << typed;
+    }
+  }
+  v1::CreateRecordRequest request;
+  std::vector<FieldProblem> problems;
+  ApplyField(citizenship, {"gb", "XK"}, &request, &problems);
+  ApplyField(country, {"de"}, &request, &problems);
+  EXPECT_THAT(problems, IsEmpty());
+  EXPECT_THAT(request.person().citizenships(), ElementsAre("GB", "XK"));
+  EXPECT_EQ(request.conviction().foreign_country(), "DE");
+}
+
+// A record file's codes were sent as written: "xk" and a court's id in capitals were refused,
+// though `record create`'s options take them in any case. One function writes them as the
+// registry does, and leaves out a part the file left out.
+TEST(RecordFieldsTest, ARecordReadFromAFileHasItsCodesInTheRegistrysCase) {
+  v1::CreateRecordRequest request;
+  request.mutable_person()->add_citizenships("xk");
+  request.mutable_person()->add_citizenships("Al");
+  request.mutable_conviction()->set_court_id("BASIC-GJAKOVE");
+  request.mutable_conviction()->set_foreign_country("de");
+  request.mutable_conviction()->add_offences()->set_law("06/l-074");
+  NormaliseRecordCase(&request);
+  EXPECT_THAT(request.person().citizenships(), ElementsAre("XK", "AL"));
+  EXPECT_EQ(request.conviction().court_id(), "basic-gjakove");
+  EXPECT_EQ(request.conviction().foreign_country(), "DE");
+  EXPECT_EQ(request.conviction().offences(0).law(), "06/L-074");
+
+  v1::CreateRecordRequest empty;
+  NormaliseRecordCase(&empty);
+  EXPECT_FALSE(empty.has_person());
+  EXPECT_FALSE(empty.has_conviction());
 }
 
 // The limit of 100 letters counts letters as the registry does: a name typed decomposed (E +
@@ -462,6 +523,52 @@ TEST(RecordFieldsTest, ANameHoldingAnInvisibleCharacterIsSaidToHoldOne) {
   AppendRecordProblems(request, nullptr, &problems);
   EXPECT_THAT(Described(problems, false),
               ::testing::Contains(HasSubstr("--alias #1: holds an invisible character (U+00AD)")));
+}
+
+// An invisible character in a text that is no name (a place, an address, a foreign court) was
+// sent, and the registry's "no control characters" told of it sent the clerk looking for one
+// they could not see. It is named as in a name, by the field and the code point, never the text.
+TEST(RecordFieldsTest, AFreeTextHoldingAnInvisibleCharacterIsSaidToHoldOne) {
+  constexpr absl::string_view kWords =
+      "holds an invisible character (U+200B), as text copied from a web page or a document may: "
+      "type the text again without it";
+  EXPECT_EQ(TextInvisibleCharacterProblem("Rr. Nën\xe2\x80\x8b" "ë Terezë 5"), kWords);
+  EXPECT_EQ(TextInvisibleCharacterProblem("Rr. Nënë Terezë 5"), "");
+  for (const auto& [flag, code, value] : std::vector<std::array<std::string, 3>>{
+           {"address", "U+200B", "Rr. Nënë\xe2\x80\x8b Terezë 5"},
+           {"birth-place", "U+202E", "Prishtin\xe2\x80\xae" "ë"},
+           {"birth-place", "U+00AD", "Pri\xc2\xad" "shtinë"},
+           {"foreign-court", "U+FEFF", "\xef\xbb\xbf" "Amtsgericht Bern"},
+           {"case-number", "U+2066", "P 123/2024\xe2\x81\xa6"}}) {
+    SCOPED_TRACE(flag);
+    v1::CreateRecordRequest request;
+    std::vector<FieldProblem> problems;
+    ApplyField(*FindRecordField(flag), {value}, &request, &problems);
+    const std::string expected =
+        absl::StrCat("--", flag, ": holds an invisible character (", code,
+                     "), as text copied from a web page or a document may: type the text again "
+                     "without it");
+    EXPECT_THAT(Described(problems, false), ElementsAre(expected));
+    // A record file holds what was written there, unchecked: said by the field's path.
+    const RecordField& field = *FindRecordField(flag);
+    problems.clear();
+    v1::CreateRecordRequest file;
+    file.mutable_person()->set_birth_place(flag == "birth-place" ? value : "");
+    file.mutable_person()->set_last_known_address(flag == "address" ? value : "");
+    file.mutable_conviction()->set_foreign_court(flag == "foreign-court" ? value : "");
+    file.mutable_conviction()->set_case_number(flag == "case-number" ? value : "P 1/2024");
+    AppendRecordProblems(file, nullptr, &problems);
+    EXPECT_THAT(Described(problems, true),
+                ::testing::Contains(absl::StrCat(field.path, ": holds an invisible character (",
+                                                 code, "), as text copied from a web page or "
+                                                 "a document may: type the text again without "
+                                                 "it")));
+    for (const std::string& said : Described(problems, true)) {
+      EXPECT_THAT(said, Not(HasSubstr("Prishtin"))) << said;
+      EXPECT_THAT(said, Not(HasSubstr("Bern"))) << said;
+      EXPECT_THAT(said, Not(HasSubstr("Ter"))) << said;
+    }
+  }
 }
 
 // "--set address=<not UTF-8>" said "--set:": the field is named, as every other --set problem.

@@ -696,6 +696,22 @@ TEST(ParseImportJsonLinesTest, ReadsRowsAndListsBadLines) {
   EXPECT_EQ(parsed.errors[1].line, 4u);
 }
 
+// A JSON-lines row's codes were sent as written ("xk", "BASIC-GJAKOVE") and refused by the
+// registry, though the help promises codes and court ids "in any case, as record create takes
+// them", and the CSV columns take them so.
+TEST(ParseImportJsonLinesTest, CodesAndCourtIdsAreTakenInAnyCaseAsTheCsvTakesThem) {
+  const ParsedImport parsed = ReadableJsonLines(
+      "{\"person\":{\"citizenships\":[\"xk\",\"al\"]},\"conviction\":{\"court_id\":"
+      "\"BASIC-GJAKOVE\",\"foreign_country\":\"de\",\"offences\":[{\"law\":\"06/l-074\","
+      "\"article\":231}]}}\n");
+  ASSERT_THAT(parsed.rows, SizeIs(1));
+  const v1::CreateRecordRequest& record = parsed.rows[0].record();
+  EXPECT_THAT(record.person().citizenships(), ElementsAre("XK", "AL"));
+  EXPECT_EQ(record.conviction().court_id(), "basic-gjakove");
+  EXPECT_EQ(record.conviction().foreign_country(), "DE");
+  EXPECT_EQ(record.conviction().offences(0).law(), "06/L-074");
+}
+
 // Lines ended by a lone CR (as a Mac's "CSV (Macintosh)" and some editors save) are lines, as
 // they are in a CSV file: two records were one bad line.
 TEST(ParseImportJsonLinesTest, ALoneCrEndsALine) {
@@ -790,6 +806,18 @@ TEST(ParseImportJsonLinesTest, ALineThatGivesAFieldTwiceIsABadLine) {
       EXPECT_THAT(error, Not(HasSubstr(value))) << value;
     }
   }
+}
+
+// A row with a comma before } had its "female" refused in proto names, the comma unsaid.
+TEST(ParseImportJsonLinesTest, ARowWithATrailingCommaIsABadLineNamingTheComma) {
+  const ParsedImport parsed =
+      ReadableJsonLines("{\"person\":{\"surname\":\"Gashi\",\"sex\":\"female\",}}\n");
+  EXPECT_THAT(parsed.rows, SizeIs(0));
+  std::vector<std::string> errors;
+  for (const ImportLineError& error : parsed.errors) {
+    errors.push_back(absl::StrCat("line ", error.line, ": ", error.message));
+  }
+  EXPECT_THAT(errors, ElementsAre("line 1: a comma before } at column 44: remove it"));
 }
 
 TEST(ParseImportJsonLinesTest, RefusesAFileWithoutRows) {

@@ -19,6 +19,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "common/clock.h"
+#include "common/record_limits.h"
 #include "registry/v1/records.pb.h"
 #include "server/record_validation.h"
 #include "server/reference_data.h"
@@ -52,10 +53,9 @@ Env* GetEnv() {
   return env;
 }
 
-// The limits of the free-text fields of a person (record_validation.h: birth_place 0..100,
-// last_known_address 0..200 code points).
-constexpr size_t kBirthPlaceMax = 100;
-constexpr size_t kAddressMax = 200;
+// The limits of the free-text fields of a person, as the validator holds them to.
+constexpr size_t kBirthPlaceMax = registry::kMaxBirthPlaceCharacters;
+constexpr size_t kAddressMax = registry::kMaxAddressCharacters;
 
 // Stand-ins: for each class, a value of that class, in two different spellings (set 0 and 1).
 struct StandIns {
@@ -131,7 +131,13 @@ std::string NameStandIn(absl::string_view field, const std::string& value, bool 
 std::string TextStandIn(absl::string_view field, const std::string& value, size_t max,
                         const StandIns& s) {
   if (value.empty()) return "";
-  return RecordValidator::ValidateText(field, value, 0, max).ok() ? s.text_ok : s.text_bad;
+  const absl::Status status = RecordValidator::ValidateText(field, value, 0, max);
+  if (status.ok()) return s.text_ok;
+  // Named by its code point, as in a name: a stand-in text holding the same character.
+  if (std::string invisible = InvisibleNamed(status.message()); !invisible.empty()) {
+    return absl::StrCat(s.text_ok, invisible);
+  }
+  return s.text_bad;
 }
 
 registry::v1::Person WithStandIns(const registry::v1::Person& p, const RecordValidator& v,

@@ -1,20 +1,26 @@
 #include "server/record_validation.h"
 
+#include <algorithm>
 #include <functional>
 #include <memory>
 #include <ostream>
 #include <regex>
 #include <string>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/time/time.h"
 #include "common/clock.h"
+#include "common/country_codes.h"
 #include "gtest/gtest.h"
 #include "server/reference_data.h"
+#include "unicode/uloc.h"
 
 namespace registry::server {
 namespace {
@@ -485,6 +491,96 @@ TEST_F(ValidationTest, ARuleThatComparesWithAWrongDateIsLeftOut) {
             "the future");
 }
 
+// UK, YU, CS, EU, ZZ typed in capitals were refused as "a country's ISO 3166-1 alpha-2 code, upper
+// case": the case was right, the code names no country. That is said, with the code meant for
+// the common old or informal ones; a code not in capitals is still told to be.
+TEST_F(ValidationTest, ACodeInCapitalsThatNamesNoCountryIsSaidToNameNoneWithTheCodeMeant) {
+  constexpr absl::string_view kRule = "not a country code in ISO 3166-1";
+  for (const auto& [code, hint] : std::vector<std::pair<std::string, std::string>>{
+           {"UK", " (for the United Kingdom, GB)"},
+           {"YU", " (Yugoslavia's former code: the country today, such as RS, ME or XK)"},
+           {"CS", " (Serbia and Montenegro's former code: the country today, RS, ME or XK)"},
+           {"EU", " (the European Union is no country: the member state's code, such as DE)"},
+           {"ZZ", ""}}) {
+    person_.set_citizenships(0, code);
+    EXPECT_EQ(Validate().message(), absl::StrCat("person.citizenships[0]: ", kRule, hint));
+  }
+  person_.set_citizenships(0, "uk");
+  EXPECT_EQ(Validate().message(),
+            "person.citizenships[0]: a country's ISO 3166-1 alpha-2 code, upper case");
+}
+
+// `--court foreign --foreign-country ZZ` was told "required for a foreign court: ..." though a
+// country was given: a code that names no country is said to be that, for a foreign court and
+// for a court missing from the table alike.
+TEST_F(ValidationTest, AForeignCourtsCountryThatNamesNoCountryIsNotSaidToBeMissing) {
+  conviction_.set_court_id("foreign");
+  conviction_.set_foreign_court("Landgericht Berlin");
+  conviction_.set_foreign_country("ZZ");
+  EXPECT_EQ(Validate().message(), "conviction.foreign_country: not a country code in ISO 3166-1");
+  conviction_.set_foreign_country("UK");
+  EXPECT_EQ(Validate().message(),
+            "conviction.foreign_country: not a country code in ISO 3166-1 (for the United "
+            "Kingdom, GB)");
+  conviction_.set_court_id("no-such-court");
+  EXPECT_EQ(Validate().message(),
+            "conviction.court_id: not in the court table; conviction.foreign_country: not a "
+            "country code in ISO 3166-1 (for the United Kingdom, GB)");
+  conviction_.set_court_id("foreign");
+  conviction_.clear_foreign_country();
+  EXPECT_EQ(Validate().message(),
+            "conviction.foreign_country: required for a foreign court: a country's ISO 3166-1 "
+            "alpha-2 code, upper case, not XK");
+}
+
+// The codes registry-cli checks (common/country_codes.h) are the ones registryd took from ICU,
+// with XK: a code one takes the other must not refuse.
+TEST(StaticValidationTest, TheSharedCountryCodesAreIcusWithKosovo) {
+  std::vector<std::string> icu = {"XK"};
+  for (const char* const* c = uloc_getISOCountries(); *c != nullptr; ++c) icu.emplace_back(*c);
+  std::sort(icu.begin(), icu.end());
+  icu.erase(std::unique(icu.begin(), icu.end()), icu.end());
+  EXPECT_EQ(std::string(kCountryCodes), absl::StrJoin(icu, " "));
+}
+
+// Correcting a birth date so that the person was under 14 at the judgment blamed the judgment
+// date ("Amend it too") and called the final date one before the judgment, though it was after
+// it. An amendment of the birth date alone is told of the birth date, and the final date is held
+// to the judgment as it stands.
+TEST_F(ValidationTest, ABirthDateAmendedToUnder14AtTheJudgmentIsSaidOfTheBirthDate) {
+  conviction_.set_judgment_date("2022-03-01");
+  conviction_.set_final_date("2022-03-31");
+  conviction_.clear_bans();
+  conviction_.clear_release_date();
+  person_.set_birth_date("2010-01-01");
+  const std::string birth =
+      "person.birth_date: makes the person under 14 on the judgment date (no one is convicted "
+      "under 14): check the date of birth";
+  for (const std::vector<std::string>& amended :
+       std::vector<std::vector<std::string>>{{"person.birth_date"}, {"person"},
+                                             {"person.surname", "person.birth_date"}}) {
+    EXPECT_EQ(validator_->ValidateRecord(person_, conviction_, amended).message(), birth);
+  }
+  // A new record, or an amendment of the judgment date too: either date may be the wrong one,
+  // and the judgment's rule is said, as before (with a final date no judgment from the 14th
+  // birthday on could precede).
+  const std::string judgment =
+      "conviction.judgment_date: must be on or after the person's 14th birthday and not in the "
+      "future; conviction.final_date: must be on or after the judgment date and not in the "
+      "future";
+  EXPECT_EQ(Validate().message(), judgment);
+  EXPECT_EQ(validator_
+                ->ValidateRecord(person_, conviction_,
+                                 {"person.birth_date", "conviction.judgment_date"})
+                .message(),
+            judgment);
+  // A final date before the judgment as typed is wrong whichever date is: it is named.
+  conviction_.set_final_date("2022-02-01");
+  EXPECT_EQ(validator_->ValidateRecord(person_, conviction_, {"person.birth_date"}).message(),
+            birth + "; conviction.final_date: must be on or after the judgment date and not in "
+                    "the future");
+}
+
 // A record whose final date is before its judgment date: that does not hide the
 // ban and release dates that are wrong whatever the final date becomes: they are named with it.
 TEST_F(ValidationTest, AFinalDateBeforeTheJudgmentDoesNotHideTheDatesThatFollowIt) {
@@ -556,7 +652,7 @@ TEST_F(ValidationTest, AListOverItsLimitStillHasItsEntriesChecked) {
             "person.aliases: at most 10; "
             "person.aliases[2]: 1..100 letters, spaces, hyphens or apostrophes; "
             "person.citizenships: at most 5; "
-            "person.citizenships[2]: a country's ISO 3166-1 alpha-2 code, upper case; "
+            "person.citizenships[2]: not a country code in ISO 3166-1; "
             "conviction.offences: 1..20 offences; " +
                 [] {
                   std::string duplicates;
@@ -1327,6 +1423,67 @@ TEST(StaticValidationTest, AnInvisibleCharacterInANameIsNamedByItsCodePoint) {
     EXPECT_FALSE(absl::StrContains(status.message(), "Arben")) << status;
     EXPECT_FALSE(absl::StrContains(status.message(), "Kras")) << status;
   }
+}
+
+// The same character in a free text (a place, an address, a foreign court, a reason, a legal
+// basis) was refused as "0..200 characters of valid UTF-8, no control characters", of a text
+// holding none the clerk could see: it is named by its code point there too, never the text.
+TEST(StaticValidationTest, AnInvisibleCharacterInAFreeTextIsNamedByItsCodePoint) {
+  const struct {
+    const char* text;
+    const char* code_point;
+  } kCases[] = {
+      {"Rr. N\xC3\xABn\xC3\xAB Terez\xC3\xAB\xE2\x80\x8B 5", "U+200B"},
+      {"Rr. Terez\xC3\xAB\xE2\x80\xAE 5", "U+202E"},
+      {"Pri\xC2\xADshtin\xC3\xAB", "U+00AD"},
+      {"\xEF\xBB\xBFPrishtin\xC3\xAB", "U+FEFF"},
+      {"Prishtin\xC3\xAB\xE2\x80\x8E", "U+200E"},
+      {"Prishtin\xC3\xAB\xE2\x81\xA9", "U+2069"},
+      {"Prishtin\xC3\xAB\xD8\x9C", "U+061C"},
+      {"Prishtin\xC3\xAB\xCD\x8F", "U+034F"},  // a grapheme joiner, a mark and no format
+  };
+  for (const auto& c : kCases) {
+    SCOPED_TRACE(c.code_point);
+    for (const auto& [field, min, max] : std::vector<std::tuple<std::string, size_t, size_t>>{
+             {"person.last_known_address", 0, 200},
+             {"person.birth_place", 0, 100},
+             {"conviction.foreign_court", 1, 200},
+             {"reason", 1, 500}}) {
+      const absl::Status status = RecordValidator::ValidateText(field, c.text, min, max);
+      EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+      EXPECT_EQ(status.message(),
+                absl::StrCat(field, ": holds an invisible character (", c.code_point,
+                             "), as text copied from a web page or a document may: type the "
+                             "text again without it"));
+      EXPECT_FALSE(absl::StrContains(status.message(), "Prishtin")) << status;
+      EXPECT_FALSE(absl::StrContains(status.message(), "Terez")) << status;
+    }
+  }
+  // A control character the clerk could have typed, and a format character that shows (an
+  // Arabic number sign), are still the text's rule.
+  for (const char* bad : {"ab\x01", "ab\xD8\x80"}) {
+    EXPECT_EQ(RecordValidator::ValidateText("reason", bad, 1, 500).message(),
+              "reason: 1..500 characters of valid UTF-8, no control characters");
+  }
+}
+
+// In a whole record, each text field holding one is named with its own code point, and a case
+// number (pasted from a document as well) too, rather than by its rule of characters.
+TEST_F(ValidationTest, EveryTextOfARecordNamesAnInvisibleCharacterByItsCodePoint) {
+  person_.set_birth_place("Prishtin\xC3\xAB\xE2\x80\x8B");
+  person_.set_last_known_address("Rr. Terez\xC3\xAB\xE2\x80\xAE 5");
+  conviction_.set_court_id("foreign");
+  conviction_.set_foreign_country("DE");
+  conviction_.set_foreign_court("\xEF\xBB\xBFLandgericht Berlin");
+  conviction_.set_case_number("P 123/2024\xC2\xAD");
+  constexpr absl::string_view kHow =
+      "), as text copied from a web page or a document may: type the text again without it";
+  EXPECT_EQ(Validate().message(),
+            absl::StrCat("person.birth_place: holds an invisible character (U+200B", kHow,
+                         "; person.last_known_address: holds an invisible character (U+202E",
+                         kHow, "; conviction.foreign_court: holds an invisible character (U+FEFF",
+                         kHow, "; conviction.case_number: holds an invisible character (U+00AD",
+                         kHow));
 }
 
 TEST_F(ValidationTest, ACandidateNameWithAnInvisibleCharacterNamesTheFieldAndTheCodePoint) {

@@ -1,0 +1,82 @@
+// The country codes a record takes, and what is said of a code that is none: one list for
+// registryd's check (server/record_validation.cc) and registry-cli's (client/record_fields.cc),
+// so that a code typed at `record create --interactive`'s question is refused there, in the
+// registry's words, and not only after the whole record.
+#ifndef REGISTRY_COMMON_COUNTRY_CODES_H_
+#define REGISTRY_COMMON_COUNTRY_CODES_H_
+
+#include <cstddef>
+#include <string>
+
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+
+namespace registry {
+
+// ISO 3166-1 alpha-2 as ICU lists it (uloc_getISOCountries, with the codes ISO reserves
+// exceptionally: DG, EA, IC), and XK for Kosovo: the codes registryd took before the list was
+// shared. Sorted, separated by single spaces (a test compares it with ICU's).
+inline constexpr absl::string_view kCountryCodes =
+    "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD BE "
+    "BF BG BH BI BJ BL BM BN BO BQ BR BS BT BV BW BY BZ CA CC CD "
+    "CF CG CH CI CK CL CM CN CO CR CU CV CW CX CY CZ DE DG DJ DK "
+    "DM DO DZ EA EC EE EG EH ER ES ET FI FJ FK FM FO FR GA GB GD "
+    "GE GF GG GH GI GL GM GN GP GQ GR GS GT GU GW GY HK HM HN HR "
+    "HT HU IC ID IE IL IM IN IO IQ IR IS IT JE JM JO JP KE KG KH "
+    "KI KM KN KP KR KW KY KZ LA LB LC LI LK LR LS LT LU LV LY MA "
+    "MC MD ME MF MG MH MK ML MM MN MO MP MQ MR MS MT MU MV MW MX "
+    "MY MZ NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH "
+    "PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW SA SB SC SD SE "
+    "SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG "
+    "TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC "
+    "VE VG VI VN VU WF WS XK YE YT ZA ZM ZW";
+
+// Whether `code` is two capital letters (A-Z), the form of every code.
+inline bool IsCountryCodeShaped(absl::string_view code) {
+  return code.size() == 2 && absl::ascii_isupper(static_cast<unsigned char>(code[0])) &&
+         absl::ascii_isupper(static_cast<unsigned char>(code[1]));
+}
+
+// Whether `code` names a country: two capital letters in kCountryCodes.
+inline bool IsCountryCode(absl::string_view code) {
+  if (!IsCountryCodeShaped(code)) return false;
+  for (size_t i = 0; i + 2 <= kCountryCodes.size(); i += 3) {
+    if (kCountryCodes.substr(i, 2) == code) return true;
+  }
+  return false;
+}
+
+// What is said of two capital letters that name no country: "not a country code in ISO 3166-1",
+// and for a code written before or beside ISO 3166-1 (UK, EL, YU, CS, EU...) the code meant,
+// "(for the United Kingdom, GB)". Typed in upper case, such a code was refused as a country's
+// code "upper case", which sent the clerk to look at the case. The code itself is not repeated.
+inline std::string UnknownCountryCodeRule(absl::string_view code) {
+  constexpr absl::string_view kRule = "not a country code in ISO 3166-1";
+  struct Hint {
+    absl::string_view code;
+    absl::string_view hint;
+  };
+  static constexpr Hint kHints[] = {
+      {"UK", "for the United Kingdom, GB"},
+      {"EL", "for Greece, GR"},
+      {"KS", "for Kosovo, XK"},
+      {"KV", "for Kosovo, XK"},
+      {"YU", "Yugoslavia's former code: the country today, such as RS, ME or XK"},
+      {"CS", "Serbia and Montenegro's former code: the country today, RS, ME or XK"},
+      {"SU", "the Soviet Union's former code: the country today, such as RU or UA"},
+      {"DD", "East Germany's former code: the country today, DE"},
+      {"ZR", "Zaire's former code: the country today, CD"},
+      {"TP", "East Timor's former code: the country today, TL"},
+      {"AN", "the Netherlands Antilles' former code: the country today, CW, SX or BQ"},
+      {"EU", "the European Union is no country: the member state's code, such as DE"},
+  };
+  for (const Hint& hint : kHints) {
+    if (hint.code == code) return absl::StrCat(kRule, " (", hint.hint, ")");
+  }
+  return std::string(kRule);
+}
+
+}  // namespace registry
+
+#endif  // REGISTRY_COMMON_COUNTRY_CODES_H_
