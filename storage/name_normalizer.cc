@@ -1,6 +1,9 @@
 #include "storage/name_normalizer.h"
 
+#include <unicode/normalizer2.h>
 #include <unicode/translit.h>
+#include <unicode/uchar.h>
+#include <unicode/uscript.h>
 #include <unicode/unistr.h>
 #include <unicode/utf8.h>
 #include <unicode/utypes.h>
@@ -132,6 +135,100 @@ absl::StatusOr<std::string> JoinAsciiWords(absl::string_view text) {
   return out;
 }
 
+// The Latin letter that a Cyrillic or Greek letter without its marks is taken for when read by
+// eye (the canonical form is lower case, so a capital may map to its small letter); 0 when it
+// looks like none.
+UChar32 LatinLookAlike(UChar32 c) {
+  static constexpr struct {
+    UChar32 from;
+    char to;
+  } kLookAlikes[] = {
+      // Cyrillic capitals: A B E K M H O P C T Y X, S I J (Macedonian, Serbian), Y H I Q W.
+      {0x0410, 'a'}, {0x0412, 'b'}, {0x0415, 'e'}, {0x041A, 'k'}, {0x041C, 'm'}, {0x041D, 'h'},
+      {0x041E, 'o'}, {0x0420, 'p'}, {0x0421, 'c'}, {0x0422, 't'}, {0x0423, 'y'}, {0x0425, 'x'},
+      {0x0405, 's'}, {0x0406, 'i'}, {0x0408, 'j'}, {0x04AE, 'y'}, {0x04BA, 'h'}, {0x04C0, 'i'},
+      {0x051A, 'q'}, {0x051C, 'w'},
+      // Cyrillic small letters: a, small-capital B K M H T, e o p c y x s i j y h l q w d.
+      {0x0430, 'a'}, {0x0432, 'b'}, {0x043A, 'k'}, {0x043C, 'm'}, {0x043D, 'h'}, {0x0442, 't'},
+      {0x0435, 'e'}, {0x043E, 'o'}, {0x0440, 'p'}, {0x0441, 'c'}, {0x0443, 'y'}, {0x0445, 'x'},
+      {0x0455, 's'}, {0x0456, 'i'}, {0x0458, 'j'}, {0x04AF, 'y'}, {0x04BB, 'h'}, {0x04CF, 'l'},
+      {0x051B, 'q'}, {0x051D, 'w'}, {0x0501, 'd'},
+      // Greek capitals: A B E Z H I K M N O P T Y X, lunate sigma C, yot J.
+      {0x0391, 'a'}, {0x0392, 'b'}, {0x0395, 'e'}, {0x0396, 'z'}, {0x0397, 'h'}, {0x0399, 'i'},
+      {0x039A, 'k'}, {0x039C, 'm'}, {0x039D, 'n'}, {0x039F, 'o'}, {0x03A1, 'p'}, {0x03A4, 't'},
+      {0x03A5, 'y'}, {0x03A7, 'x'}, {0x03F9, 'c'}, {0x037F, 'j'},
+      // Greek small letters: alpha a, gamma y, iota i, kappa k, nu v, omicron o, rho p,
+      // upsilon u, chi x, lunate sigma c, yot j.
+      {0x03B1, 'a'}, {0x03B3, 'y'}, {0x03B9, 'i'}, {0x03BA, 'k'}, {0x03BD, 'v'}, {0x03BF, 'o'},
+      {0x03C1, 'p'}, {0x03C5, 'u'}, {0x03C7, 'x'}, {0x03F2, 'c'}, {0x03F3, 'j'},
+  };
+  for (const auto& l : kLookAlikes) {
+    if (l.from == c) return l.to;
+  }
+  return 0;
+}
+
+bool IsCyrillicOrGreekLetter(UChar32 c) {
+  if (!u_isalpha(c)) return false;
+  UErrorCode error = U_ZERO_ERROR;
+  const UScriptCode script = uscript_getScript(c, &error);
+  return U_SUCCESS(error) && (script == USCRIPT_CYRILLIC || script == USCRIPT_GREEK);
+}
+
+// Where words end, as the canonical form splits them: whitespace and dashes.
+bool EndsWord(UChar32 c) { return u_isUWhiteSpace(c) || u_charType(c) == U_DASH_PUNCTUATION; }
+
+// `word` as it reads by eye (NormalizeAsSeen), or `word` itself when it holds a Cyrillic or Greek
+// letter that looks like no Latin one.
+icu::UnicodeString WordAsSeen(const icu::UnicodeString& word) {
+  const icu::Normalizer2* nfd = nullptr;
+  icu::UnicodeString seen;
+  for (int32_t i = 0; i < word.length();) {
+    const UChar32 c = word.char32At(i);
+    i += U16_LENGTH(c);
+    if (!IsCyrillicOrGreekLetter(c)) {
+      seen.append(c);
+      continue;
+    }
+    // A letter with marks (Ё, ά) reads as its base letter with them.
+    icu::UnicodeString parts(c);
+    UErrorCode error = U_ZERO_ERROR;
+    if (nfd == nullptr) nfd = icu::Normalizer2::getNFDInstance(error);
+    icu::UnicodeString decomposed;
+    if (U_SUCCESS(error) && nfd != nullptr && nfd->getDecomposition(c, decomposed)) {
+      parts = decomposed;
+    }
+    const UChar32 base = parts.char32At(0);
+    const UChar32 latin = LatinLookAlike(base);
+    if (latin == 0) return word;
+    seen.append(latin);
+    seen.append(parts, U16_LENGTH(base), parts.length() - U16_LENGTH(base));
+  }
+  return seen;
+}
+
+// The canonical form of non-ASCII `text`, whose UTF-8 has been checked, by the transliteration
+// steps and JoinAsciiWords.
+absl::StatusOr<std::string> Transliterated(internal::TransliteratorPool& pool,
+                                           icu::UnicodeString text) {
+  std::unique_ptr<icu::Transliterator> transliterator = pool.Borrow();
+  if (transliterator == nullptr) {
+    return absl::ResourceExhaustedError("cannot clone the ICU name transliterator");
+  }
+  transliterator->transliterate(text);
+  pool.Return(std::move(transliterator));
+
+  std::string ascii;
+  text.toUTF8String(ascii);
+  if (!IsAscii(ascii)) {
+    // Letters (the first check let them through) that have no Latin spelling to compare by.
+    return absl::InvalidArgumentError(
+        "name has a letter the registry cannot compare across scripts: write the name as the "
+        "Kosovo civil registry spells it, in Latin or Cyrillic letters");
+  }
+  return JoinAsciiWords(ascii);
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<NameNormalizer>> NameNormalizer::Create() {
@@ -163,24 +260,37 @@ absl::StatusOr<std::string> NameNormalizer::Normalize(absl::string_view utf8) co
   if (IsAscii(utf8)) return JoinAsciiWords(utf8);
   if (!IsWellFormedUtf8(utf8)) return absl::InvalidArgumentError("name is not valid UTF-8");
 
-  icu::UnicodeString text = icu::UnicodeString::fromUTF8(
-      icu::StringPiece(utf8.data(), static_cast<int32_t>(utf8.size())));
-  std::unique_ptr<icu::Transliterator> transliterator = pool_->Borrow();
-  if (transliterator == nullptr) {
-    return absl::ResourceExhaustedError("cannot clone the ICU name transliterator");
-  }
-  transliterator->transliterate(text);
-  pool_->Return(std::move(transliterator));
+  return Transliterated(*pool_, icu::UnicodeString::fromUTF8(icu::StringPiece(
+                                    utf8.data(), static_cast<int32_t>(utf8.size()))));
+}
 
-  std::string ascii;
-  text.toUTF8String(ascii);
-  if (!IsAscii(ascii)) {
-    // Letters (the first check let them through) that have no Latin spelling to compare by.
-    return absl::InvalidArgumentError(
-        "name has a letter the registry cannot compare across scripts: write the name as the "
-        "Kosovo civil registry spells it, in Latin or Cyrillic letters");
+absl::StatusOr<std::string> NameNormalizer::NormalizeAsSeen(absl::string_view utf8) const {
+  // The checks of Normalize, on the input as typed: a form that reads as Latin can be a few bytes
+  // longer than it (a mark split off its letter), never longer than that.
+  if (utf8.size() > kMaxInputBytes) {
+    return absl::InvalidArgumentError(kTooLongRule);
   }
-  return JoinAsciiWords(ascii);
+  if (IsAscii(utf8)) return JoinAsciiWords(utf8);
+  if (!IsWellFormedUtf8(utf8)) return absl::InvalidArgumentError("name is not valid UTF-8");
+
+  const icu::UnicodeString text = icu::UnicodeString::fromUTF8(
+      icu::StringPiece(utf8.data(), static_cast<int32_t>(utf8.size())));
+  icu::UnicodeString seen;
+  int32_t word_start = 0;
+  for (int32_t i = 0; i <= text.length();) {
+    const bool at_end = i == text.length();
+    const UChar32 c = at_end ? 0 : text.char32At(i);
+    if (at_end || EndsWord(c)) {
+      seen.append(WordAsSeen(text.tempSubString(word_start, i - word_start)));
+      if (at_end) break;
+      seen.append(c);
+      i += U16_LENGTH(c);
+      word_start = i;
+    } else {
+      i += U16_LENGTH(c);
+    }
+  }
+  return Transliterated(*pool_, std::move(seen));
 }
 
 std::string NameNormalizer::LooseForm(absl::string_view canonical) {

@@ -76,6 +76,18 @@ class NameNormalizer {
   // messages never repeat the input (it is personal data).
   absl::StatusOr<std::string> Normalize(absl::string_view utf8) const;
 
+  // The canonical form of `utf8` as it reads by eye rather than by sound, for vetting's look-up
+  // of records that a name in Cyrillic or Greek letters would pass for on a certificate: in each
+  // word whose Cyrillic and Greek letters all look like Latin ones (Cyrillic "Рера", which sounds
+  // "Rera", looks "Pepa"), each such letter is taken for the Latin letter it looks like, keeping
+  // its marks (А В Е К М Н О Р С Т У Х Ѕ І Ј Ү Һ Ӏ Ԛ Ԝ and their small letters, в н т read as
+  // the small capitals they look like; Greek Α Β Ε Ζ Η Ι Κ Μ Ν Ο Ρ Τ Υ Χ Ϲ Ϳ α γ ι κ ν ο ρ υ χ
+  // ϲ ϳ), and the result is normalised as by Normalize. A word with any other Cyrillic or Greek
+  // letter does not read as Latin and is normalised by sound (the "Арбен" of "Арбен Рера" stays
+  // "arben"). Equal to Normalize(utf8) when no word changes; fails when Normalize does.
+  // The work depends on the input only.
+  absl::StatusOr<std::string> NormalizeAsSeen(absl::string_view utf8) const;
+
   // The loose form of a canonical name (what Normalize returns): spellings of one name in
   // Albanian and Serbian, and as typed on keyboards without their letters, agree. For the court's
   // loose search only ("possible match"); vetting never uses it. Each word in turn:

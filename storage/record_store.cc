@@ -851,8 +851,13 @@ absl::Status RecordStore::AddDueRecords(absl::string_view token, const PendingWr
 
 absl::StatusOr<std::vector<std::string>> RecordStore::DueRecordsOf(
     absl::string_view token, absl::string_view today) const {
+  return DueRecordsOf(token, today, PendingWrite());
+}
+
+absl::StatusOr<std::vector<std::string>> RecordStore::DueRecordsOf(
+    absl::string_view token, absl::string_view today, const PendingWrite& w) const {
   std::set<std::string> due;
-  RETURN_IF_ERROR(AddDueRecords(token, PendingWrite(), today, &due));
+  RETURN_IF_ERROR(AddDueRecords(token, w, today, &due));
   return std::vector<std::string>(due.begin(), due.end());
 }
 
@@ -889,9 +894,14 @@ absl::Status RecordStore::RefuseIfDueAlready(const registry::v1::Person& person,
   convictions.push_back(ConvictionOf(named, own));
   const EffectiveRecordDates in_force = EffectiveDates(convictions).back();
   if (in_force.delete_after > today) return absl::OkStatus();
-  return absl::FailedPreconditionError(
-      "conviction: its retention period has ended, so it is not entered (a later conviction of "
-      "the person, entered first, keeps it)");
+  // The hint says what would have kept it, as the dates count it: "a later conviction, entered
+  // first, keeps it" told a clerk who had entered one (final after the period ended) to do what
+  // they had done. The day is the registry's reckoning, no value the clerk typed.
+  return absl::FailedPreconditionError(absl::StrCat(
+      "conviction: its retention period has ended (it was due for deletion on ",
+      in_force.delete_after,
+      "), so it is not entered: only a later conviction of the person that became final before ",
+      in_force.delete_after, " would keep it"));
 }
 
 absl::Status RecordStore::RestageDates(absl::string_view token, PendingWrite* w) const {
@@ -2062,6 +2072,22 @@ absl::StatusOr<CandidateTokens> RecordStore::TokensForCandidate(
   CandidateTokens tokens;
   ASSIGN_OR_RETURN(tokens.personal_number, PersonalNumberToken(personal_number));
   ASSIGN_OR_RETURN(tokens.name, NameToken(surname, given_name, birth_date, ""));
+  // A Cyrillic surname such as "Рера" sounds "rera" but reads "Pepa" on the certificate: the
+  // records that name the candidate as the name reads are looked up too. Both fields normalised
+  // above, so these cannot fail on the input; which forms there are depends on the input only.
+  ASSIGN_OR_RETURN(const std::string s, normalizer_->Normalize(surname));
+  ASSIGN_OR_RETURN(const std::string g, normalizer_->Normalize(given_name));
+  ASSIGN_OR_RETURN(const std::string s_seen, normalizer_->NormalizeAsSeen(surname));
+  ASSIGN_OR_RETURN(const std::string g_seen, normalizer_->NormalizeAsSeen(given_name));
+  std::set<std::pair<std::string, std::string>> forms = {
+      {s_seen, g}, {s, g_seen}, {s_seen, g_seen}};
+  forms.erase({s, g});
+  for (const auto& [surname_form, given_form] : forms) {
+    ASSIGN_OR_RETURN(std::string token,
+                     name_index_->Token(absl::StrCat(surname_form, "|", given_form, "|",
+                                                     birth_date)));
+    tokens.names_as_seen.push_back(std::move(token));
+  }
   return tokens;
 }
 
@@ -2076,6 +2102,31 @@ absl::StatusOr<std::vector<VettingFacts>> RecordStore::FactsForVetting(
   // record that names them.
   ASSIGN_OR_RETURN(std::vector<std::string> named,
                    IdsWithToken(kName, candidate.name, kMaxRecordsOfAPerson));
+  // And those that name them as the name reads by eye (a Cyrillic "Рера" on the certificate
+  // passes for "Pepa"): as many index reads as the input has such forms, whatever they find.
+  // Each id is kept with the token that found it, once.
+  std::vector<const std::string*> found_by(named.size(), &candidate.name);
+  {
+    std::set<std::string> seen_ids(named.begin(), named.end());
+    for (const std::string& as_seen : candidate.names_as_seen) {
+      ASSIGN_OR_RETURN(std::vector<std::string> more,
+                       IdsWithToken(kName, as_seen, kMaxRecordsOfAPerson));
+      for (std::string& id : more) {
+        if (!seen_ids.insert(id).second) continue;
+        named.push_back(std::move(id));
+        found_by.push_back(&as_seen);
+      }
+    }
+  }
+  // Whether a head names the candidate by the name or as it reads: every token compared, in
+  // constant time.
+  const auto names_candidate = [&](const StoredHead& head) {
+    bool names = crypto::ConstantTimeEquals(head.name_token(), candidate.name);
+    for (const std::string& as_seen : candidate.names_as_seen) {
+      names |= crypto::ConstantTimeEquals(head.name_token(), as_seen);
+    }
+    return names;
+  };
   std::vector<VettingFacts> facts;
   std::vector<PersonConviction> convictions;
   for (const std::string& id : ids) {
@@ -2115,18 +2166,19 @@ absl::StatusOr<std::vector<VettingFacts>> RecordStore::FactsForVetting(
   };
   std::map<std::string, OtherNumber> others;
   size_t read_by_name = 0;
-  for (const std::string& id : named) {
+  for (size_t n = 0; n < named.size(); ++n) {
+    const std::string& id = named[n];
     if (by_number.count(id) > 0) continue;
     ++read_by_name;
     ++vetting_heads_read_;
     absl::StatusOr<StoredHead> head = ReadHead(id);
     if (absl::IsNotFound(head.status())) {
-      RETURN_IF_ERROR(ConfirmErasedMeanwhile(kName, candidate.name, id));
+      RETURN_IF_ERROR(ConfirmErasedMeanwhile(kName, *found_by[n], id));
       continue;
     }
     if (!head.ok()) return head.status();
     ASSIGN_OR_RETURN(RecordDates dates, OpenDates(*head));
-    const bool names = crypto::ConstantTimeEquals(head->name_token(), candidate.name);
+    const bool names = names_candidate(*head);
     const bool own_number =
         crypto::ConstantTimeEquals(head->personal_number_token(), candidate.personal_number);
     ASSIGN_OR_RETURN(PersonConviction c, OwnConviction(*head, dates));

@@ -185,6 +185,11 @@ absl::StatusOr<std::string> CanonicalCaseNumber(absl::string_view case_number,
 struct CandidateTokens {
   std::string personal_number;
   std::string name;  // normalised surname | given name | birth date
+  // The name tokens of the forms the name reads as by eye, when it has Cyrillic or Greek words
+  // that look Latin (NameNormalizer::NormalizeAsSeen): the surname, the given name or both so
+  // read, each distinct from `name` and from each other (none for a name in Latin letters). A
+  // record under another number so named takes part as one naming the candidate (row 100).
+  std::vector<std::string> names_as_seen;
 };
 
 // What vetting learns about one record filed under the candidate's personal number, or naming
@@ -404,6 +409,11 @@ class RecordStore {
   // then due.
   absl::StatusOr<std::vector<std::string>> DueRecordsOf(absl::string_view token,
                                                         absl::string_view today) const;
+  // As above, with the person's records as the uncommitted write `w` leaves them (an expunge's
+  // PrepareExpunge: which records that expunge would leave due, for its dry run).
+  absl::StatusOr<std::vector<std::string>> DueRecordsOf(absl::string_view token,
+                                                        absl::string_view today,
+                                                        const PendingWrite& w) const;
 
   // Vetting, step 1: the candidate's tokens. InvalidArgument "surname: ..." or "given_name: ..."
   // when a name cannot be normalised. Looks nothing up.
@@ -413,8 +423,9 @@ class RecordStore {
                                                      absl::string_view birth_date) const;
   // Vetting, step 2: the facts of every record filed under the candidate's personal number (all
   // of them, as the dates in force count them: up to kMaxRecordsOfAPerson), then of every record
-  // filed under the candidate's exact name token under another number (up to
-  // kMaxRecordsOfAPerson, marked under_other_number; the name index is read on every check; such
+  // filed under the candidate's exact name token, or one of its names_as_seen, under another
+  // number (up to kMaxRecordsOfAPerson each, marked under_other_number; the name index is read
+  // on every check, once more for each form as seen, whatever it finds; such
   // a record's dates in force are computed from all its number's records, which are read and
   // counted as records too, since one naming the person by an alias extends it), by token only,
   // never decrypting a record. DataLoss when a head fails

@@ -583,6 +583,45 @@ TEST_F(VettingServiceTest, ACyrillicNameMatchesALatinRecordUnderAnotherNumber) {
   EXPECT_EQ(ResultOf(candidate), v1::VETTING_RESULT_REFER);
 }
 
+// An attacker's probe: the surname typed in Cyrillic letters that look Latin ("Рера", which
+// sounds "Rera") under a false number was a signed CLEAR whose certificate reads "Arben Pepa",
+// where the Latin spelling refers. It refers as that does (row 100), and is in the history of the
+// person whose record referred it (row 13), as are the Latin probe and the all-Cyrillic one.
+TEST_F(VettingServiceTest, ASurnameInCyrillicLettersThatLookLatinRefersAsTheLatinItReadsAs) {
+  const std::string id = CreateRecord(RecordOf("2000000300", "Pepa", "Arben", "1981-01-01"));
+  ASSERT_FALSE(id.empty());
+  const v1::VettingCheckRequest latin =
+      CandidateOf(RecordOf("2000000301", "Pepa", "Arben", "1981-01-01").person());
+  v1::VettingCheckRequest cyrillic = latin;
+  cyrillic.set_surname("\u0420\u0435\u0440\u0430");  // Рера
+  v1::VettingCheckRequest all_cyrillic = cyrillic;
+  all_cyrillic.set_given_name("\u0410\u0440\u0431\u0435\u043d");  // Арбен
+
+  std::vector<std::string> check_ids;
+  for (const v1::VettingCheckRequest* probe :
+       std::vector<const v1::VettingCheckRequest*>{&latin, &cyrillic, &all_cyrillic}) {
+    const uint64_t before = AuditSize();
+    const Reply reply = Check(*probe);
+    ASSERT_TRUE(reply.status.ok()) << reply.status.error_message();
+    EXPECT_EQ(reply.response.result(), v1::VETTING_RESULT_REFER) << probe->surname();
+    EXPECT_EQ(reply.response.certificate().certificate().result(), v1::VETTING_RESULT_REFER);
+    EXPECT_THAT(Event(before).record_ids(), ::testing::ElementsAre(id));
+    check_ids.push_back(reply.response.check_id());
+  }
+  std::vector<std::string> theirs;
+  for (const v1::CheckSummary& check : ChecksAbout("2000000300")) {
+    EXPECT_EQ(check.result(), v1::VETTING_RESULT_REFER);
+    theirs.push_back(check.check_id());
+  }
+  EXPECT_THAT(theirs, ::testing::UnorderedElementsAreArray(check_ids));
+
+  // Another birth date names no one, in either script: CLEAR, and not in their history.
+  v1::VettingCheckRequest born_later = cyrillic;
+  born_later.set_birth_date("1981-01-02");
+  EXPECT_EQ(ResultOf(born_later), v1::VETTING_RESULT_CLEAR);
+  EXPECT_EQ(ChecksAbout("2000000300").size(), check_ids.size());
+}
+
 TEST_F(VettingServiceTest, ResponseBytesDoNotDependOnTheRecordsContents) {
   const v1::CreateRecordRequest a = ExampleRecord();
   const v1::CreateRecordRequest b = VeryDifferentRecord();

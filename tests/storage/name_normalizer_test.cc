@@ -368,5 +368,47 @@ TEST_F(NameNormalizerTest, LooseFormFoldsAlbanianAndSerbianSpellings) {
   EXPECT_EQ(NameNormalizer::LooseForm("xhemajl shala"), "zemajl sala");
 }
 
+// An employer typed the surname "Рера" in Cyrillic (it sounds "Rera") where the certificate
+// shows what reads "Pepa": vetting also looks the name up as it reads. Each word whose Cyrillic
+// or Greek letters all look Latin reads as those Latin letters; any other word by sound.
+TEST_F(NameNormalizerTest, ACyrillicOrGreekWordThatLooksLatinReadsAsTheLatinItLooksLike) {
+  const auto seen = [&](absl::string_view name) {
+    absl::StatusOr<std::string> n = normalizer_->NormalizeAsSeen(name);
+    if (!n.ok()) return absl::StrCat("<error: ", n.status().ToString(), ">");
+    return *n;
+  };
+  EXPECT_EQ(N("\u0420\u0435\u0440\u0430"), "rera");
+  EXPECT_EQ(seen("\u0420\u0435\u0440\u0430"), "pepa");
+  EXPECT_EQ(seen("РЕРА"), "pepa");
+  EXPECT_EQ(seen("Сека Ана"), "ceka aha");
+  EXPECT_EQ(seen("ТНОМАЅ"), "thomas");
+  EXPECT_EQ(seen("Јоѕеј"), "josej");
+  EXPECT_EQ(seen("Мира"), "mira") << "и looks like no Latin letter: the word reads by sound";
+  EXPECT_EQ(seen("Мајкић"), "majkic");
+  // A letter with marks reads as its base letter: Ё is Е with a diaeresis, ά alpha with tonos.
+  EXPECT_EQ(seen("Ёра"), "epa");
+  EXPECT_EQ(seen("Ре\u0308ра"), "pepa");
+  EXPECT_EQ(seen("ΚΟΡΑ"), "kopa");
+  EXPECT_EQ(seen("κάρα"), "kapa");
+  // Words apart: "Арбен" has б, which looks like no Latin letter, so reads by sound.
+  EXPECT_EQ(seen("Арбен Рера"), "arben pepa");
+  EXPECT_EQ(seen("Рера-Арбен"), "pepa arben");
+  EXPECT_EQ(seen("Arben Рера"), "arben pepa");
+  // Names without such a word: as Normalize.
+  for (const char* name : {"Pepa", "Petrović", "Петровић", "Ђорђевић-O’Brien", "Kërqeli"}) {
+    EXPECT_EQ(seen(name), N(name)) << name;
+  }
+  // Refused as Normalize refuses, never repeating the name.
+  for (const char* name : {"Рера#Secret", "", "\xd0", "Рера1"}) {
+    absl::StatusOr<std::string> n = normalizer_->NormalizeAsSeen(name);
+    ASSERT_EQ(n.status().code(), absl::StatusCode::kInvalidArgument) << absl::CHexEscape(name);
+    EXPECT_THAT(std::string(n.status().message()), ::testing::Not(::testing::HasSubstr("Secret")));
+  }
+  EXPECT_EQ(normalizer_->NormalizeAsSeen(std::string(NameNormalizer::kMaxInputBytes + 1, 'a'))
+                .status()
+                .message(),
+            NameNormalizer::kTooLongRule);
+}
+
 }  // namespace
 }  // namespace registry::storage

@@ -18,6 +18,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -1435,6 +1436,53 @@ TEST_F(RecordStoreTest, FactsForVettingFindARecordNamingTheCandidateUnderAnother
   for (const VettingFacts& f : *facts) EXPECT_FALSE(f.under_other_number) << f.record_id;
 }
 
+// A surname typed in Cyrillic letters that look Latin ("Рера" sounds "Rera", reads "Pepa") finds
+// the record naming the candidate as the name reads, under another number, as the Latin spelling
+// does; each record is read once however many forms find it, and the forms' index reads depend
+// on the name typed only (a Latin name has none).
+TEST_F(RecordStoreTest, FactsForVettingFindARecordNamedAsACyrillicLookAlikeNameReads) {
+  const std::string id = CreateOrFail(MakePerson("Pepa", "Arben", "1981-01-01", "2000000300"),
+                                      MakeConviction("basic-prishtine", "P 3/2024"));
+  const auto facts_for = [&](const std::string& surname, const std::string& given) {
+    auto tokens = store_->TokensForCandidate("2000000301", surname, given, "1981-01-01");
+    EXPECT_TRUE(tokens.ok()) << tokens.status();
+    if (!tokens.ok()) return std::vector<VettingFacts>();
+    absl::StatusOr<std::vector<VettingFacts>> facts = store_->FactsForVetting(*tokens);
+    EXPECT_TRUE(facts.ok()) << facts.status();
+    return facts.value_or(std::vector<VettingFacts>());
+  };
+  for (const auto& [surname, given] : std::vector<std::pair<std::string, std::string>>{
+           {"Pepa", "Arben"},
+           {"\u0420\u0435\u0440\u0430", "Arben"},           // Рера
+           {"\u0420\u0415\u0420\u0410", "Arben"},           // РЕРА
+           {"\u0420\u0435\u0440\u0430", "\u0410\u0440\u0431\u0435\u043d"}}) {  // Арбен
+    const std::vector<VettingFacts> facts = facts_for(surname, given);
+    ASSERT_EQ(facts.size(), 1u) << absl::CHexEscape(surname);
+    EXPECT_EQ(facts[0].record_id, id);
+    EXPECT_TRUE(facts[0].under_other_number);
+    EXPECT_TRUE(facts[0].identity_matches);
+    EXPECT_FALSE(facts[0].person_token.empty());
+  }
+  // Read by sound, "Рера" is Rera: another name, and a record so named is found by it too.
+  const std::string rera = CreateOrFail(
+      MakePerson("Rera", "Arben", "1981-01-01", "2000000302"),
+      MakeConviction("basic-prishtine", "P 4/2024"));
+  const std::vector<VettingFacts> both = facts_for("\u0420\u0435\u0440\u0430", "Arben");
+  ASSERT_EQ(both.size(), 2u);
+  EXPECT_THAT((std::vector<std::string>{both[0].record_id, both[1].record_id}),
+              ::testing::UnorderedElementsAre(id, rera));
+  EXPECT_THAT(facts_for("Rera", "Arben"), ::testing::SizeIs(1));
+
+  auto latin = store_->TokensForCandidate("2000000301", "Pepa", "Arben", "1981-01-01");
+  ASSERT_TRUE(latin.ok()) << latin.status();
+  EXPECT_TRUE(latin->names_as_seen.empty());
+  // Surname, given name, or both as they read: at most three more forms.
+  auto cyrillic = store_->TokensForCandidate("2000000301", "\u0420\u0435\u0440\u0430",
+                                             "\u0410\u043d\u0430", "1981-01-01");  // Рера Ана
+  ASSERT_TRUE(cyrillic.ok()) << cyrillic.status();
+  EXPECT_EQ(cyrillic->names_as_seen.size(), 3u);
+}
+
 // A spent record under another number is extended by a later active one of the same name and
 // number, as under the candidate's own: the dates in force are those the other number's records
 // give, not the spent record's own.
@@ -1706,6 +1754,38 @@ TEST_F(RecordStoreTest, AConvictionAlreadyDueForDeletionIsNotEnteredUnlessALater
   absl::StatusOr<Record> kept = store_->Get(earlier->metadata().record_id());
   ASSERT_TRUE(kept.ok()) << kept.status();
   EXPECT_EQ(kept->metadata().delete_after(), "2039-02-01");
+}
+
+// The refusal's hint was "a later conviction of the person, entered first, keeps it", told of an
+// earlier conviction entered after a later one that became final only once its period had ended:
+// the clerk had done just that. It says the day the period ended and what would have kept it.
+TEST_F(RecordStoreTest, ARefusalForAnEndedRetentionPeriodSaysTheDayAndWhatWouldHaveKeptIt) {
+  // Counting until `last_day`, deleted the day after.
+  const auto prepare = [&](const Person& person, const std::string& case_number,
+                           const std::string& final_date, const std::string& last_day,
+                           const std::string& deleted) {
+    VersionMeta meta = Meta("2026-01-02T03:04:05Z");
+    meta.own.final_date = final_date;
+    meta.own.employer_visible_until = last_day;
+    meta.own.delete_after = deleted;
+    return store_->PrepareCreate(person, MakeConviction("basic-prishtine", case_number), meta);
+  };
+  const Person person = MakePerson("Gashi", "Luan", "1975-01-01", "1000001102");
+  {
+    absl::StatusOr<PendingWrite> later =
+        prepare(person, "P 12/2020", "2020-02-01", "2030-01-31", "2030-02-01");
+    ASSERT_TRUE(later.ok()) << later.status();
+    ASSERT_TRUE(db_->Write(*later->batch()).ok());
+  }
+  // Final 2010-01-31, it stopped counting on 2020-01-31: the later one, final the day after,
+  // keeps nothing.
+  absl::StatusOr<PendingWrite> earlier =
+      prepare(person, "P 11/2010", "2010-01-31", "2020-01-31", "2020-02-01");
+  EXPECT_EQ(earlier.status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(std::string(earlier.status().message()),
+            "conviction: its retention period has ended (it was due for deletion on "
+            "2020-02-01), so it is not entered: only a later conviction of the person that "
+            "became final before 2020-02-01 would keep it");
 }
 
 // A check reads every record of the person, however many, not the first of them in id order:
