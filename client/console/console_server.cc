@@ -165,6 +165,8 @@ class ConsoleStream final : public serving::SocketStream<httplib::Stream> {
     phase_ = Phase::kHead;
     head_deadline_ = DeadlineAfter(ConsoleClock::now(), limits_.request_head);
     head_bytes_ = 0;
+    line_bytes_ = 0;
+    line_ended_ = false;
     timed_out_ = false;
     head_too_long_ = false;
     answer_started_ = false;
@@ -222,7 +224,12 @@ class ConsoleStream final : public serving::SocketStream<httplib::Stream> {
     char* into = direct ? ptr : buf_;
     size_t room = direct ? size : sizeof(buf_);
     if (phase_ == Phase::kHead) {
-      if (head_bytes_ >= kMaxRequestHeadBytes) {
+      // A request line over the library's limit is answered 414 whatever its headers say, so
+      // they are not awaited: the library reads them before it answers, and a client that never
+      // ended them (curl sends a long address with a cookie jar so) was answered 408 at the
+      // head's deadline, 10 s on.
+      if (head_bytes_ >= kMaxRequestHeadBytes ||
+          (line_ended_ && line_bytes_ > CPPHTTPLIB_REQUEST_URI_MAX_LENGTH)) {
         head_too_long_ = true;
         return -1;
       }
@@ -240,7 +247,10 @@ class ConsoleStream final : public serving::SocketStream<httplib::Stream> {
       const ssize_t n = ReceiveOnce(into, room, &want);
       if (n > 0) {
         (phase_ == Phase::kHead ? head_bytes_ : body_bytes_) += static_cast<size_t>(n);
-        if (direct) return n;
+        if (direct) {
+          CountRequestLine(ptr, static_cast<size_t>(n));
+          return n;
+        }
         off_ = 0;
         size_ = static_cast<size_t>(n);
         return TakeBuffered(ptr, size);
@@ -310,7 +320,18 @@ class ConsoleStream final : public serving::SocketStream<httplib::Stream> {
     const size_t n = std::min(size, size_ - off_);
     std::memcpy(ptr, buf_ + off_, n);
     off_ += n;
+    CountRequestLine(ptr, n);
     return static_cast<ssize_t>(n);
+  }
+
+  // Counts the request line's bytes (its CRLF included, as the library counts them) as the
+  // library takes them: it reads a head a byte at a time, so nothing past the line is taken.
+  void CountRequestLine(const char* taken, size_t n) {
+    if (phase_ != Phase::kHead || line_ended_) return;
+    const void* end = std::memchr(taken, '\n', n);
+    const size_t upto = end == nullptr ? n : static_cast<const char*>(end) - taken + 1;
+    line_bytes_ += upto;
+    line_ended_ = end != nullptr;
   }
 
   // One read or write without waiting: > 0 bytes, 0 at the end of the stream, < 0 otherwise,
@@ -348,6 +369,9 @@ class ConsoleStream final : public serving::SocketStream<httplib::Stream> {
   ConsoleClock::time_point body_start_{};
   size_t head_bytes_ = 0;
   size_t body_bytes_ = 0;
+  // The request line's bytes taken so far, and whether its end was among them.
+  size_t line_bytes_ = 0;
+  bool line_ended_ = false;
   bool timed_out_ = false;
   bool head_too_long_ = false;
   bool answer_started_ = false;
@@ -1051,7 +1075,8 @@ absl::Status Console::Start() {
     const std::string language = RefusalLanguage(request);
     // An import file refused for its size or its pace leads back to the import page, where it
     // can be sent again in parts.
-    const absl::string_view back = request.is_multipart_form_data() ? "/import" : "/";
+    const bool upload = request.is_multipart_form_data();
+    const absl::string_view back = upload ? "/import" : "/";
     // What the HTTP library itself refused: a file over the limit is not a page that is missing.
     switch (response.status) {
       case 404:
@@ -1065,7 +1090,13 @@ absl::Status Console::Start() {
                     back);
         break;
       case 408:
-        SendRefusal(response, 408, "refused.too_slow", language, back);
+        // Only an import file is told to be split: a page's head or a form, refused for its
+        // pace, had been told to split "the file" on a page with none.
+        SendRefusal(response, 408, upload ? "refused.too_slow" : "refused.page_too_slow",
+                    language, back);
+        break;
+      case 414:
+        SendRefusal(response, 414, "refused.uri_too_long", language);
         break;
       default:
         SendRefusal(response, response.status, "refused.bad_request", language);

@@ -78,8 +78,39 @@ void Overview(PageContext& ctx) {
   ctx.SendPage(ctx.T("admin.title"), body, status);
 }
 
+// A backup or a data check the registry refused (`form`: the POST's address) is answered by a
+// redirect to a page that says it (KeepFormAnswer), as a refused rotation is: a page answering
+// the POST was sent again by back and reload, one more audited backup or whole-data check in the
+// officer's name each time. A registry that was not reached refused nothing: its page is the
+// POST's answer, as before (the officer sends it again from the overview).
+void KeepRefusal(PageContext& ctx, const std::string& form, const absl::Status& refused) {
+  FormAnswer answer;
+  answer.form = form;
+  answer.refused = refused;
+  answer.http_status = HttpStatusOf(refused);
+  KeepFormAnswer(ctx, std::move(answer), "/refused/");
+}
+
+// A refused backup or data check, said from the session with its button again; nothing is sent.
+void SendRefusedAction(PageContext& ctx, const std::string& form, const std::string& title_key,
+                       const std::string& help_key, const std::string& button_key,
+                       const std::string& button_id) {
+  std::optional<FormAnswer> answer = FindFormAnswer(ctx, form);
+  if (!answer.has_value()) return ctx.SendLocalError("form.refused_gone", 404);
+  ctx.SendPage(ctx.T(title_key),
+               absl::StrCat(ctx.ErrorBox(answer->refused), "<form method=\"post\" action=\"",
+                            form, "\">", ctx.CsrfInput(), "<p>", ctx.T(help_key),
+                            "</p><div class=\"actions\"><button id=\"", button_id, "\">",
+                            ctx.T(button_key), "</button> <a href=\"/admin\">",
+                            ctx.T("admin.back"), "</a></div></form>"),
+               answer->http_status);
+}
+
 void Backup(PageContext& ctx) {
   absl::StatusOr<v1::BackupInfo> made = ctx.registry().CreateBackup();
+  if (!made.ok() && !RegistryUnreachable(made.status())) {
+    return KeepRefusal(ctx, "/admin/backup", made.status());
+  }
   if (!made.ok()) return ctx.SendError(made.status());
   ctx.Redirect(absl::StrCat("/admin?backup=", made->backup_id(),
                             made->pruned_backup_ids().empty()
@@ -90,6 +121,9 @@ void Backup(PageContext& ctx) {
 
 void CheckData(PageContext& ctx) {
   absl::StatusOr<v1::VerifyDataResponse> checked = ctx.registry().VerifyData();
+  if (!checked.ok() && !RegistryUnreachable(checked.status())) {
+    return KeepRefusal(ctx, "/admin/verify-data", checked.status());
+  }
   if (!checked.ok()) return ctx.SendError(checked.status());
   // The result is not this POST's page but one the browser is sent to (POST-redirect-GET), as
   // after a key rotation: reloading it, or going back to it, does not read and authenticate the
@@ -236,6 +270,15 @@ void AddAdminPages(Console&,
   add("GET", "/admin", admin, Overview);
   add("POST", "/admin/backup", admin, Backup);
   add("POST", "/admin/verify-data", admin, CheckData);
+  // The pages a refused backup or data check redirects to (KeepRefusal).
+  add("GET", "/admin/backup/refused/([0-9a-f]{32})", admin, [](PageContext& ctx) {
+    SendRefusedAction(ctx, "/admin/backup", "admin.backups", "admin.backup.help",
+                      "admin.backup.button", "backup-button");
+  });
+  add("GET", "/admin/verify-data/refused/([0-9a-f]{32})", admin, [](PageContext& ctx) {
+    SendRefusedAction(ctx, "/admin/verify-data", "admin.check", "admin.check.help",
+                      "admin.check.button", "check-button");
+  });
   add("GET", "/admin/checks/([0-9a-f]{32})", admin, CheckResult);
   add("GET", "/admin/rotate-keys", admin, RotateForm);
   add("POST", "/admin/rotate-keys", admin, Rotate);

@@ -584,11 +584,43 @@ void Export(PageContext& ctx) {
     absl::StrAppend(&lines, *line, "\n");
     return absl::OkStatus();
   });
-  if (!exported.ok()) {
+  if (!exported.ok() && RegistryUnreachable(exported)) {
+    // Not reached, nothing was refused: the form comes back as typed, to be sent again.
     return ExportPage(ctx, ctx.ErrorBox(exported), {}, FailedCallStatus(exported, 400), exported);
+  }
+  if (!exported.ok()) {
+    // Refused: answered by a redirect to a page of the session's (ExportRefused), as a refused
+    // search is, for a page answering the POST was sent again by a reload or the back button,
+    // one more audited export in the auditor's name each time. The form waits there as typed.
+    FormAnswer answer;
+    answer.form = "/audit/export";
+    for (const char* name : {"recipient", "reference"}) {
+      if (std::string value = ctx.Param(name); !value.empty()) {
+        answer.fields.emplace_back(name, std::move(value));
+      }
+    }
+    for (const char* name : kFilters) {
+      if (std::string value = FilterParam(ctx, name); !value.empty()) {
+        answer.fields.emplace_back(name, std::move(value));
+      }
+    }
+    answer.refused = exported;
+    answer.http_status = FailedCallStatus(exported, 400);
+    return KeepFormAnswer(ctx, std::move(answer), "/refused/");
   }
   ctx.response().set_header("Content-Disposition", "attachment; filename=\"audit-export.jsonl\"");
   ctx.response().set_content(lines, "application/x-ndjson");
+}
+
+// An export refused, shown again from the session (Export): the refusal above the form, each
+// field it names beside that field's input. The registry is not asked again.
+void ExportRefused(PageContext& ctx) {
+  std::optional<FormAnswer> answer = FindFormAnswer(ctx, "/audit/export");
+  if (!answer.has_value()) return ctx.SendLocalError("form.refused_gone", 404);
+  const httplib::Request shown = ShownRequest(ctx, *answer);
+  PageContext page(ctx.console(), shown, ctx.response(), ctx.session_ptr(), /*restored=*/true);
+  page.set_language_back(ctx.request().path);
+  ExportPage(page, page.ErrorBox(answer->refused), {}, answer->http_status, answer->refused);
 }
 
 }  // namespace
@@ -683,6 +715,7 @@ void AddAuditPages(Console&,
   add("GET", "/audit/export", auditor,
       [](PageContext& ctx) { ExportPage(ctx, "", {}, 200); });
   add("POST", "/audit/export", auditor, Export);
+  add("GET", "/audit/export/refused/([0-9a-f]{32})", auditor, ExportRefused);
 }
 
 }  // namespace registry::console

@@ -1,6 +1,9 @@
 // The pages every role has (home, the language switch) and the parts the other pages share.
 #include <algorithm>
+#include <optional>
+#include <string>
 #include <tuple>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -330,14 +333,23 @@ void Home(PageContext& ctx) {
   std::string body;
   if (ctx.Param("done") == "expunged") {
     const std::string id = ctx.Param("record_id");
-    bool ours = false;
+    std::optional<std::vector<std::string>> with;
     if (IsRecordId(id)) {
       absl::MutexLock lock(&ctx.session().mu);
-      ours = ctx.session().expunged.Find(id) != nullptr;
+      const std::vector<std::string>* found = ctx.session().expunged.Find(id);
+      if (found != nullptr) with = *found;
     }
-    if (ours) {
+    if (with.has_value()) {
       absl::StrAppend(&body, "<div class=\"notice\" role=\"status\" id=\"expunged\"><p>",
-                      ctx.Tf("record.expunged.text", {{"id", Text(id)}}), "</p></div>");
+                      ctx.Tf("record.expunged.text", {{"id", Text(id)}}), "</p>");
+      // The records the registry erased with it went for good too: the clerk is told.
+      for (const std::string& other : *with) {
+        absl::StrAppend(&body, "<p id=\"erased-with-", Text(other), "\">",
+                        ctx.Tf("record.expunged.with",
+                               {{"id", Text(other)}, {"expunged", Text(id)}}),
+                        "</p>");
+      }
+      absl::StrAppend(&body, "</div>");
     }
   }
   const std::string role = ctx.T(absl::StrCat("role.", RoleKey(ctx.who().role())));

@@ -33,6 +33,20 @@ FormValues ValuesOf(const PageContext& ctx) {
   return values;
 }
 
+// A form's values as FormAnswer keeps them (each of a name's values, in order), and back.
+Values FieldsOf(const FormValues& values) {
+  Values fields;
+  for (const auto& [name, list] : values) {
+    for (const std::string& value : list) fields.emplace_back(name, value);
+  }
+  return fields;
+}
+FormValues ValuesOf(const Values& fields) {
+  FormValues values;
+  for (const auto& [name, value] : fields) values[name].push_back(value);
+  return values;
+}
+
 std::string First(const FormValues& values, const std::string& name) {
   auto it = values.find(name);
   return it == values.end() || it->second.empty() ? "" : it->second.front();
@@ -324,8 +338,21 @@ void NewRecordForm(PageContext& ctx) {
 // in one pass: what the form could read is sent as the one row of a dry-run import (audited,
 // writing nothing), and the registry's problems with it are added, but for inputs the form
 // already marked. Any other answer (the registry down, a valid or duplicate row) adds nothing.
-void AddRegistryProblems(PageContext& ctx, const v1::CreateRecordRequest& request,
-                         std::vector<FieldError>* errors) {
+void AddRegistryWords(const std::string& words, const v1::CreateRecordRequest& request,
+                      std::vector<FieldError>* errors) {
+  const std::vector<FieldError> marked = *errors;
+  for (FieldError& problem : ErrorsFromServer(words, request)) {
+    const bool seen = std::any_of(marked.begin(), marked.end(), [&](const FieldError& e) {
+      return !problem.input.empty() && e.input == problem.input;
+    });
+    if (!seen) errors->push_back(std::move(problem));
+  }
+}
+
+// The registry's words are returned ("" when it added nothing), so that the page a reload shows
+// again (NewRecordRefused) adds them without asking again.
+std::string AddRegistryProblems(PageContext& ctx, const v1::CreateRecordRequest& request,
+                                std::vector<FieldError>* errors) {
   v1::ImportRecordsRequest check;
   check.set_dry_run(true);
   v1::ImportRow* row = check.add_rows();
@@ -334,39 +361,73 @@ void AddRegistryProblems(PageContext& ctx, const v1::CreateRecordRequest& reques
   const absl::StatusOr<v1::ImportRecordsResponse> checked = ctx.registry().ImportRecords(check);
   if (!checked.ok() || checked->results_size() != 1 ||
       checked->results(0).outcome() != v1::ImportRowResult::OUTCOME_INVALID) {
-    return;
+    return "";
   }
-  const std::vector<FieldError> marked = *errors;
-  for (FieldError& problem : ErrorsFromServer(checked->results(0).error(), request)) {
-    const bool seen = std::any_of(marked.begin(), marked.end(), [&](const FieldError& e) {
-      return !problem.input.empty() && e.input == problem.input;
-    });
-    if (!seen) errors->push_back(std::move(problem));
-  }
+  AddRegistryWords(checked->results(0).error(), request, errors);
+  return checked->results(0).error();
 }
 
+// A record form refused after the registry was asked (its dry run of a form the console found
+// faults in, or the record's creation) is answered by a redirect to a page of the session's
+// (KeepFormAnswer), as a refused expunging is: a page answering the POST was sent again by a
+// reload or the back button, one more audited call in the clerk's name each time. The form
+// waits there as typed; its problems are found again from it and the registry's words.
 void CreateRecord(PageContext& ctx) {
   const FormValues values = ValuesOf(ctx);
   std::vector<FieldError> errors;
   const v1::CreateRecordRequest request = RecordFromForm(values, &errors);
-  if (!errors.empty()) AddRegistryProblems(ctx, request, &errors);
-  if (errors.empty()) {
-    absl::StatusOr<v1::CreateRecordResponse> created = ctx.registry().CreateRecord(request);
-    if (created.ok() && IsRecordId(created->record_id())) {
-      ctx.Redirect(absl::StrCat("/records/", created->record_id(), "?done=created"));
-      return;
-    }
-    if (created.ok()) {
-      errors.push_back({"", "", {}, "the registry answered with a malformed record id"});
-    } else if (created.status().code() == absl::StatusCode::kInvalidArgument) {
-      errors = ErrorsFromServer(created.status().message(), request);
-    } else {
-      SendRecordForm(ctx, ctx.T("record.new.title"), "/records/new", values, {},
-                     ctx.ErrorBox(created.status()), "", FailedCallStatus(created.status(), 400));
-      return;
-    }
+  FormAnswer answer;
+  answer.form = "/records/new";
+  answer.fields = FieldsOf(values);
+  answer.http_status = 400;
+  if (!errors.empty()) {
+    const std::string words = AddRegistryProblems(ctx, request, &errors);
+    if (!words.empty()) answer.refused = absl::InvalidArgumentError(words);
+    return KeepFormAnswer(ctx, std::move(answer), "/refused/");
   }
-  SendRecordForm(ctx, ctx.T("record.new.title"), "/records/new", values, errors, "", "", 400);
+  absl::StatusOr<v1::CreateRecordResponse> created = ctx.registry().CreateRecord(request);
+  if (created.ok() && IsRecordId(created->record_id())) {
+    ctx.Redirect(absl::StrCat("/records/", created->record_id(), "?done=created"));
+    return;
+  }
+  if (created.ok()) {
+    errors.push_back({"", "", {}, "the registry answered with a malformed record id"});
+    SendRecordForm(ctx, ctx.T("record.new.title"), "/records/new", values, errors, "", "", 400);
+    return;
+  }
+  if (RegistryUnreachable(created.status())) {
+    // Not reached, nothing was refused: the form comes back as typed, to be sent again.
+    SendRecordForm(ctx, ctx.T("record.new.title"), "/records/new", values, {},
+                   ctx.ErrorBox(created.status()), "", FailedCallStatus(created.status(), 400));
+    return;
+  }
+  answer.refused = created.status();
+  answer.http_status = FailedCallStatus(created.status(), 400);
+  KeepFormAnswer(ctx, std::move(answer), "/refused/");
+}
+
+// A record form refused, shown again from the session (CreateRecord): the registry is not asked.
+void NewRecordRefused(PageContext& ctx) {
+  std::optional<FormAnswer> answer = FindFormAnswer(ctx, "/records/new");
+  if (!answer.has_value()) return ctx.SendLocalError("form.refused_gone", 404);
+  const httplib::Request shown = ShownRequest(ctx, *answer);
+  PageContext page(ctx.console(), shown, ctx.response(), ctx.session_ptr(), /*restored=*/true);
+  page.set_language_back(ctx.request().path);
+  const FormValues values = ValuesOf(answer->fields);
+  std::vector<FieldError> errors;
+  const v1::CreateRecordRequest request = RecordFromForm(values, &errors);
+  const std::string title = page.T("record.new.title");
+  const bool invalid = answer->refused.code() == absl::StatusCode::kInvalidArgument;
+  if (!errors.empty()) {
+    // The console's own findings, with the registry's dry run's words on the rest.
+    if (invalid) AddRegistryWords(std::string(answer->refused.message()), request, &errors);
+  } else if (invalid) {
+    errors = ErrorsFromServer(answer->refused.message(), request);
+  } else {
+    return SendRecordForm(page, title, "/records/new", values, {},
+                          page.ErrorBox(answer->refused), "", answer->http_status);
+  }
+  SendRecordForm(page, title, "/records/new", values, errors, "", "", answer->http_status);
 }
 
 // ---- reading ----
@@ -430,18 +491,41 @@ bool AskForPurpose(PageContext& ctx, const std::string& title) {
   return true;
 }
 
-// A court's read refused for its stated purpose (a case reference the registry does not take):
-// the purpose form again, with the refusal above it and each problem beside its input, as the
-// search shows them. False, and nothing sent, for any other refusal.
-bool PurposeRefused(PageContext& ctx, const std::string& title, const absl::Status& refused) {
-  if (ctx.who().role() != v1::ROLE_COURT) return false;
-  const auto field = [](absl::string_view name) { return absl::StrCat("purpose.", name); };
-  if (ServerErrorFor(ctx, refused, field("case_reference")).empty() &&
-      ServerErrorFor(ctx, refused, field("purpose_code")).empty()) {
+// A court's read refused (a case reference the registry does not take, a record it does not
+// hold): answered by a redirect to a page of the session's (PurposeRefusedPage), where the purpose
+// form waits with the refusal above it and each problem beside its input, as the search shows
+// them. A page answering the POST itself was sent again by a reload or the back button, one more
+// audited read in the court's name each time. False, and nothing sent, for a registry that was
+// not reached (it refused nothing) or another role's read (a GET, which a reload may repeat).
+bool PurposeRefused(PageContext& ctx, const absl::Status& refused) {
+  if (ctx.who().role() != v1::ROLE_COURT || ctx.request().method != "POST" ||
+      RegistryUnreachable(refused)) {
     return false;
   }
-  SendPurposeForm(ctx, title, ctx.ErrorBox(refused), refused, FailedCallStatus(refused, 400));
+  FormAnswer answer;
+  answer.form = ctx.request().path;
+  for (const char* name : {"case_ref", "purpose"}) {
+    answer.fields.emplace_back(name, ctx.Param(name));
+  }
+  answer.refused = refused;
+  answer.http_status = FailedCallStatus(refused, 400);
+  KeepFormAnswer(ctx, std::move(answer), "/refused/");
   return true;
+}
+
+// A court's read refused, shown again from the session (PurposeRefused): the registry is not
+// asked again.
+void PurposeRefusedPage(PageContext& ctx, bool history) {
+  const std::string form =
+      absl::StrCat("/records/", RecordId(ctx), history ? "/history" : "");
+  std::optional<FormAnswer> answer = FindFormAnswer(ctx, form);
+  if (!answer.has_value()) return ctx.SendLocalError("form.refused_gone", 404);
+  httplib::Request shown = ShownRequest(ctx, *answer);
+  shown.path = form;  // the form posts to the read, not to this page
+  PageContext page(ctx.console(), shown, ctx.response(), ctx.session_ptr(), /*restored=*/true);
+  page.set_language_back(ctx.request().path);
+  SendPurposeForm(page, page.T(history ? "record.history.title" : "record.view.title"),
+                  page.ErrorBox(answer->refused), answer->refused, answer->http_status);
 }
 
 std::string Notice(const PageContext& ctx) {
@@ -544,7 +628,7 @@ void ViewRecord(PageContext& ctx) {
   if (AskForPurpose(ctx, ctx.T("record.view.title"))) return;
   absl::StatusOr<v1::Record> record = ReadRecord(ctx, id);
   if (!record.ok()) {
-    if (PurposeRefused(ctx, ctx.T("record.view.title"), record.status())) return;
+    if (PurposeRefused(ctx, record.status())) return;
     return ctx.SendError(record.status());
   }
   if (ctx.who().role() == v1::ROLE_COURT) {
@@ -590,7 +674,7 @@ void History(PageContext& ctx) {
   if (ctx.who().role() == v1::ROLE_COURT) *request.mutable_purpose() = PurposeOf(ctx);
   absl::StatusOr<v1::GetRecordHistoryResponse> history = ctx.registry().GetRecordHistory(request);
   if (!history.ok()) {
-    if (PurposeRefused(ctx, ctx.T("record.history.title"), history.status())) return;
+    if (PurposeRefused(ctx, history.status())) return;
     return ctx.SendError(history.status());
   }
   if (ctx.who().role() == v1::ROLE_COURT) {
@@ -705,75 +789,149 @@ void AmendForm(PageContext& ctx) {
                  ReasonInput(ctx, reason, ""), 200);
 }
 
-void Amend(PageContext& ctx) {
-  const std::string id = RecordId(ctx);
-  FormValues values = ValuesOf(ctx);
-  const std::string reason(absl::StripAsciiWhitespace(First(values, "reason")));
+// The version an amend form was read at, from its hidden input; 0 when it holds none.
+uint32_t SentVersion(const FormValues& values) {
   uint32_t version = 0;
   (void)absl::SimpleAtoi(First(values, "version"), &version);
-  std::vector<FieldError> errors;
-  const v1::CreateRecordRequest changed = RecordFromForm(values, &errors);
+  return version;
+}
+
+std::string VersionInput(uint32_t version) {
+  return absl::StrCat("<input type=\"hidden\" name=\"version\" value=\"", version, "\">");
+}
+
+// The amend form with `errors` beside their inputs; the registry's words about the reason go
+// beside the reason's input.
+void SendAmendErrors(PageContext& ctx, const std::string& id, const FormValues& values,
+                     std::vector<FieldError> errors, int status) {
   std::string reason_error;
-  const std::string hidden =
-      absl::StrCat("<input type=\"hidden\" name=\"version\" value=\"", version, "\">");
-  const std::string action = absl::StrCat("/records/", id, "/amend");
-  if (errors.empty()) {
-    absl::StatusOr<v1::Record> current = ReadRecord(ctx, id);
-    if (!current.ok()) {
-      // The clerk's changes stay in the form, to be sent again (the registry down, most often).
-      SendRecordForm(ctx, ctx.T("record.amend.title"), action, values, {},
-                     absl::StrCat(ctx.ErrorBox(current.status()), hidden),
-                     ReasonInput(ctx, reason, ""),
-                     HttpStatusOf(current.status()));
-      return;
-    }
-    v1::AmendRecordRequest request;
-    request.set_record_id(id);
-    request.set_expected_version(version);
-    *request.mutable_person() = changed.person();
-    *request.mutable_conviction() = changed.conviction();
-    *request.mutable_update_mask() =
-        ChangedFields(AsRequest(*current), changed, ctx.console().reference().offences());
-    request.set_reason(reason);
-    const auto& paths = request.update_mask().paths();
-    const std::vector<std::string> repeated = RepeatedBanKinds(AsRequest(*current));
-    if (paths.empty()) {
-      errors.push_back({"", "record.amend.nothing", {}, ""});
-    } else if (!repeated.empty() &&
-               std::find(paths.begin(), paths.end(), "conviction.bans") != paths.end()) {
-      for (const std::string& word : repeated) {
-        errors.push_back({absl::StrCat("ban-", word), "record.amend.bans_not_shown", {}, ""});
-      }
-    } else {
-      absl::StatusOr<v1::AmendRecordResponse> amended = ctx.registry().AmendRecord(request);
-      if (amended.ok()) {
-        ctx.Redirect(absl::StrCat("/records/", id, "?done=amended"));
-        return;
-      }
-      if (amended.status().code() != absl::StatusCode::kInvalidArgument) {
-        // Changed since the form read it (the version sent is not the record's): the way on is
-        // to read the record as it is now, and correct that.
-        const std::string reread =
-            amended.status().code() == absl::StatusCode::kAborted
-                ? absl::StrCat("<p><a id=\"reread\" href=\"/records/", id, "\">",
-                               ctx.T("record.amend.reread"), "</a></p>")
-                : "";
-        SendRecordForm(ctx, ctx.T("record.amend.title"), action, values, {},
-                       absl::StrCat(ctx.ErrorBox(amended.status()), reread, hidden),
-                       ReasonInput(ctx, reason, ""), FailedCallStatus(amended.status(), 400));
-        return;
-      }
-      errors = ErrorsFromServer(amended.status().message(), changed);
-    }
-  }
   for (FieldError& error : errors) {
     if (error.input.empty() && absl::StartsWith(error.server_text, "reason")) {
       error.input = "reason";
       reason_error = ErrorText(ctx, error);
     }
   }
-  SendRecordForm(ctx, ctx.T("record.amend.title"), action, values, errors, hidden,
-                 ReasonInput(ctx, reason, reason_error), 400);
+  const std::string reason(absl::StripAsciiWhitespace(First(values, "reason")));
+  SendRecordForm(ctx, ctx.T("record.amend.title"), absl::StrCat("/records/", id, "/amend"),
+                 values, errors, VersionInput(SentVersion(values)),
+                 ReasonInput(ctx, reason, reason_error), status);
+}
+
+// The amend form with `box` (a refusal, or a registry not reached) above it, the clerk's changes
+// in it as typed.
+void SendAmendBox(PageContext& ctx, const std::string& id, const FormValues& values,
+                  const std::string& box, int status) {
+  const std::string reason(absl::StripAsciiWhitespace(First(values, "reason")));
+  SendRecordForm(ctx, ctx.T("record.amend.title"), absl::StrCat("/records/", id, "/amend"),
+                 values, {}, absl::StrCat(box, VersionInput(SentVersion(values))),
+                 ReasonInput(ctx, reason, ""), status);
+}
+
+// What the console finds wrong with a correction of the record as read (`current`) into
+// `changed`, once it has read it: nothing changed, or bans changed on a record that holds two of
+// a kind (the form shows one of each). Found again from the record kept with a refused form.
+std::vector<FieldError> CorrectionProblems(PageContext& ctx, const v1::Record& current,
+                                           const v1::CreateRecordRequest& changed,
+                                           google::protobuf::FieldMask* mask) {
+  *mask = ChangedFields(AsRequest(current), changed, ctx.console().reference().offences());
+  std::vector<FieldError> errors;
+  const auto& paths = mask->paths();
+  const std::vector<std::string> repeated = RepeatedBanKinds(AsRequest(current));
+  if (paths.empty()) {
+    errors.push_back({"", "record.amend.nothing", {}, ""});
+  } else if (!repeated.empty() &&
+             std::find(paths.begin(), paths.end(), "conviction.bans") != paths.end()) {
+    for (const std::string& word : repeated) {
+      errors.push_back({absl::StrCat("ban-", word), "record.amend.bans_not_shown", {}, ""});
+    }
+  }
+  return errors;
+}
+
+// A correction refused after the registry was asked (the record's read, the amendment itself,
+// "changed meanwhile" among them, or the console's findings once it has read the record) is
+// answered by a redirect to a page of the session's (AmendRefused), as a refused record form is:
+// a page answering the POST was sent again by a reload or the back button, one more audited read
+// or amendment in the clerk's name each time. The form waits there as typed, with the record as
+// read. A registry that was not reached refused nothing: the form comes back at once, to be sent
+// again; and the console's own findings before any call (no registry call to repeat) too.
+void Amend(PageContext& ctx) {
+  const std::string id = RecordId(ctx);
+  const FormValues values = ValuesOf(ctx);
+  std::vector<FieldError> errors;
+  const v1::CreateRecordRequest changed = RecordFromForm(values, &errors);
+  if (!errors.empty()) return SendAmendErrors(ctx, id, values, std::move(errors), 400);
+  FormAnswer answer;
+  answer.form = absl::StrCat("/records/", id, "/amend");
+  answer.fields = FieldsOf(values);
+  answer.http_status = 400;
+  absl::StatusOr<v1::Record> current = ReadRecord(ctx, id);
+  if (!current.ok() && RegistryUnreachable(current.status())) {
+    return SendAmendBox(ctx, id, values, ctx.ErrorBox(current.status()),
+                        HttpStatusOf(current.status()));
+  }
+  if (!current.ok()) {
+    answer.refused = current.status();
+    answer.http_status = HttpStatusOf(current.status());
+    return KeepFormAnswer(ctx, std::move(answer), "/refused/");
+  }
+  v1::AmendRecordRequest request;
+  errors = CorrectionProblems(ctx, *current, changed, request.mutable_update_mask());
+  answer.record = *std::move(current);
+  if (!errors.empty()) return KeepFormAnswer(ctx, std::move(answer), "/refused/");
+  request.set_record_id(id);
+  request.set_expected_version(SentVersion(values));
+  *request.mutable_person() = changed.person();
+  *request.mutable_conviction() = changed.conviction();
+  request.set_reason(std::string(absl::StripAsciiWhitespace(First(values, "reason"))));
+  absl::StatusOr<v1::AmendRecordResponse> amended = ctx.registry().AmendRecord(request);
+  if (amended.ok()) {
+    ctx.Redirect(absl::StrCat("/records/", id, "?done=amended"));
+    return;
+  }
+  if (RegistryUnreachable(amended.status())) {
+    return SendAmendBox(ctx, id, values, ctx.ErrorBox(amended.status()),
+                        FailedCallStatus(amended.status(), 400));
+  }
+  answer.refused = amended.status();
+  answer.http_status = FailedCallStatus(amended.status(), 400);
+  KeepFormAnswer(ctx, std::move(answer), "/refused/");
+}
+
+// A correction refused, shown again from the session (Amend): the registry is not asked again.
+// Its findings about fields beside them, the console's found again from the record kept; any
+// other refusal above the form, with the way on to the record as it is now when it changed
+// meanwhile (the version sent is not the record's).
+void AmendRefused(PageContext& ctx) {
+  const std::string id = RecordId(ctx);
+  std::optional<FormAnswer> answer = FindFormAnswer(ctx, absl::StrCat("/records/", id, "/amend"));
+  if (!answer.has_value()) return ctx.SendLocalError("form.refused_gone", 404);
+  const httplib::Request shown = ShownRequest(ctx, *answer);
+  PageContext page(ctx.console(), shown, ctx.response(), ctx.session_ptr(), /*restored=*/true);
+  page.set_language_back(ctx.request().path);
+  const FormValues values = ValuesOf(answer->fields);
+  std::vector<FieldError> ignored;
+  const v1::CreateRecordRequest changed = RecordFromForm(values, &ignored);
+  // The record as read is kept only when the read was answered: a refused read has none.
+  const bool read = answer->record.ByteSizeLong() > 0;
+  if (answer->refused.ok()) {
+    google::protobuf::FieldMask mask;
+    return SendAmendErrors(page, id, values,
+                           CorrectionProblems(page, answer->record, changed, &mask),
+                           answer->http_status);
+  }
+  if (read && answer->refused.code() == absl::StatusCode::kInvalidArgument) {
+    return SendAmendErrors(page, id, values,
+                           ErrorsFromServer(answer->refused.message(), changed),
+                           answer->http_status);
+  }
+  const std::string reread =
+      answer->refused.code() == absl::StatusCode::kAborted
+          ? absl::StrCat("<p><a id=\"reread\" href=\"/records/", id, "\">",
+                         page.T("record.amend.reread"), "</a></p>")
+          : "";
+  SendAmendBox(page, id, values, absl::StrCat(page.ErrorBox(answer->refused), reread),
+               answer->http_status);
 }
 
 // The dispute or resolution form of the record `id` alone, with `box` above it: the record's
@@ -809,29 +967,56 @@ void ChangeStatus(PageContext& ctx, bool dispute) {
     request.set_reason(reason);
     changed = ctx.registry().ResolveDispute(request);
   }
+  if (!changed.ok() && RegistryUnreachable(changed.status())) {
+    // A registry that was not reached refused nothing: the form comes back with the reason as
+    // typed, to be sent again.
+    return SendStatusForm(ctx, id, dispute, ctx.Param("reason"), "",
+                          ctx.ErrorBox(changed.status()), FailedCallStatus(changed.status(), 400));
+  }
   if (!changed.ok()) {
-    // A registry that was not reached refused nothing, and a reason it refused is the clerk's to
-    // correct: either way the form comes back with the reason as typed, to be sent again.
-    const std::string reason_error = ServerErrorFor(ctx, changed.status(), "reason");
-    if (!RegistryUnreachable(changed.status()) && reason_error.empty()) {
-      return ctx.SendError(changed.status());
-    }
-    return SendStatusForm(ctx, id, dispute, ctx.Param("reason"), reason_error,
-                          reason_error.empty() ? ctx.ErrorBox(changed.status()) : "",
-                          FailedCallStatus(changed.status(), 400));
+    // Refused: answered by a redirect to a page of the session's (StatusRefused), as a refused
+    // expunging is, for a page answering the POST was sent again by a reload, one more audited
+    // call in the clerk's name each time.
+    FormAnswer answer;
+    answer.form = absl::StrCat("/records/", id, dispute ? "/dispute" : "/resolve");
+    answer.fields = {{"reason", ctx.Param("reason")}};
+    answer.refused = changed.status();
+    answer.http_status = ServerErrorFor(ctx, changed.status(), "reason").empty()
+                             ? HttpStatusOf(changed.status())
+                             : 400;
+    return KeepFormAnswer(ctx, std::move(answer), "/refused/");
   }
   ctx.Redirect(absl::StrCat("/records/", id, "?done=", dispute ? "disputed" : "resolved"));
+}
+
+// A dispute or resolution refused, shown again from the session (ChangeStatus): a reason the
+// registry refused beside it, for the clerk to correct, any other refusal above the form. The
+// registry is not asked again.
+void StatusRefused(PageContext& ctx, bool dispute) {
+  const std::string id = RecordId(ctx);
+  std::optional<FormAnswer> answer =
+      FindFormAnswer(ctx, absl::StrCat("/records/", id, dispute ? "/dispute" : "/resolve"));
+  if (!answer.has_value()) return ctx.SendLocalError("form.refused_gone", 404);
+  const httplib::Request shown = ShownRequest(ctx, *answer);
+  PageContext page(ctx.console(), shown, ctx.response(), ctx.session_ptr(), /*restored=*/true);
+  page.set_language_back(ctx.request().path);
+  const std::string reason_error = ServerErrorFor(page, answer->refused, "reason");
+  SendStatusForm(page, id, dispute, page.Param("reason"), reason_error,
+                 reason_error.empty() ? page.ErrorBox(answer->refused) : "",
+                 answer->http_status);
 }
 
 // ---- expunging ----
 
 // The expunge form of the record `id`. `record` is nullptr when it could not be read (the
 // registry not reached): the form then cannot say whose record it is or name its case number,
-// and says so; what the clerk typed is kept all the same, to be sent again.
+// and says so; what the clerk typed is kept all the same, to be sent again. `going`: the ids
+// of the other records the expunge would erase with it (the registry's dry run), each named.
 void SendExpungeForm(PageContext& ctx, const std::string& id, const v1::Record* record,
                      const std::string& basis, const std::string& basis_error,
                      const std::string& confirmed, const std::string& confirm_error,
-                     const std::string& box, int status) {
+                     const std::string& box, int status,
+                     const std::vector<std::string>& going = {}) {
   Input legal;
   legal.name = "legal_basis";
   legal.label = ctx.T("record.expunge.legal_basis");
@@ -859,6 +1044,10 @@ void SendExpungeForm(PageContext& ctx, const std::string& id, const v1::Record* 
   } else {
     confirm.label = ctx.T("record.expunge.confirm_unread");
     whose = ctx.T("record.expunge.unread");
+  }
+  for (const std::string& other : going) {
+    absl::StrAppend(&whose, "</p><p id=\"erased-with-", Text(other), "\">",
+                    ctx.Tf("record.expunge.goes_with", {{"id", Text(other)}}));
   }
   ctx.SendPage(
       ctx.T("record.expunge.title"),
@@ -896,9 +1085,22 @@ void ExpungeForm(PageContext& ctx) {
   const std::string id = RecordId(ctx);
   absl::StatusOr<v1::Record> record = ReadRecord(ctx, id);
   if (!record.ok()) return ctx.SendError(record.status());
+  // An earlier conviction of the person that only this one keeps goes with it, for good: the
+  // registry's dry run (audited, erasing nothing) names it before the clerk confirms. Unanswered,
+  // the form says so above it rather than nothing.
+  v1::ExpungeRecordRequest preview;
+  preview.set_record_id(id);
+  preview.set_dry_run(true);
+  absl::StatusOr<v1::ExpungeRecordResponse> previewed = ctx.registry().ExpungeRecord(preview);
+  std::vector<std::string> going;
+  if (previewed.ok()) {
+    for (const v1::ErasedWithRecord& other : previewed->records_erased_with_it()) {
+      going.push_back(other.record_id());
+    }
+  }
   // The legal basis comes back after a language switch; the confirmation is typed again.
   SendExpungeForm(ctx, id, &*record, ctx.restored() ? ctx.Param("legal_basis") : "", "", "", "",
-                  "", 200);
+                  previewed.ok() ? "" : ctx.ErrorBox(previewed.status()), 200, going);
 }
 
 void Expunge(PageContext& ctx) {
@@ -953,7 +1155,11 @@ void Expunge(PageContext& ctx) {
   // (an audited read). The record is gone, so its pages would say only that: home says it.
   {
     absl::MutexLock lock(&ctx.session().mu);
-    ctx.session().expunged.Add(id, true);
+    std::vector<std::string> with;
+    for (const v1::ErasedWithRecord& other : expunged->records_erased_with_it()) {
+      with.push_back(other.record_id());
+    }
+    ctx.session().expunged.Add(id, std::move(with));
   }
   ctx.Redirect(absl::StrCat("/?done=expunged&record_id=", id));
 }
@@ -1121,11 +1327,25 @@ void Search(PageContext& ctx) {
   }
   if (ctx.who().role() == v1::ROLE_COURT) *request.mutable_purpose() = PurposeOf(ctx);
   absl::StatusOr<v1::SearchRecordsResponse> found = ctx.registry().SearchRecords(request);
-  if (!found.ok()) {
-    // The refusal, and each field of the form it names (a case reference, a date) beside that
-    // field's input, as the vetting form shows them.
+  if (!found.ok() && RegistryUnreachable(found.status())) {
+    // Not reached, nothing was refused: the form comes back as typed, to be sent again.
     return SendSearch(ctx, ctx.ErrorBox(found.status()), "", "",
-                      FailedCallStatus(found.status(), 400), SearchErrors(ctx, found.status()));
+                      FailedCallStatus(found.status(), 400));
+  }
+  if (!found.ok()) {
+    // Refused: answered by a redirect to a page of the session's (SearchRefused), as the results
+    // are, for a page answering the POST was sent again by a reload or the back button, one more
+    // audited search in the official's name each time.
+    FormAnswer answer;
+    answer.form = "/search";
+    for (const char* name :
+         {"personal-number", "surname", "given-name", "birth-date", "case_ref", "purpose"}) {
+      const std::string value = ctx.Param(name);
+      if (!value.empty()) answer.fields.emplace_back(name, value);
+    }
+    answer.refused = found.status();
+    answer.http_status = FailedCallStatus(found.status(), 400);
+    return KeepFormAnswer(ctx, std::move(answer), "/refused/");
   }
   // The answer is not this POST's page but one the browser is sent to (POST-redirect-GET), as a
   // vetting check's: going back to the results from a record, or reloading them, shows what was
@@ -1170,6 +1390,19 @@ void SearchResults(PageContext& ctx) {
   // into its form.
   page.set_language_back(absl::StrCat("/search/results/", id));
   SendSearch(page, ResultsSection(page, kept->found), "", "", 200);
+}
+
+// A search refused, shown again from the session: the refusal above the form, and each field it
+// names (a case reference, a date) beside that field's input, as the vetting form shows them.
+// The registry is not asked again.
+void SearchRefused(PageContext& ctx) {
+  std::optional<FormAnswer> answer = FindFormAnswer(ctx, "/search");
+  if (!answer.has_value()) return ctx.SendLocalError("form.refused_gone", 404);
+  const httplib::Request shown = ShownRequest(ctx, *answer);
+  PageContext page(ctx.console(), shown, ctx.response(), ctx.session_ptr(), /*restored=*/true);
+  page.set_language_back(ctx.request().path);
+  SendSearch(page, page.ErrorBox(answer->refused), "", "", answer->http_status,
+             SearchErrors(page, answer->refused));
 }
 
 // ---- a data subject's request ----
@@ -1300,6 +1533,7 @@ void AddRecordPages(Console&,
   const std::string record = "/records/([0-9a-f]{32})";
   add("GET", "/records/new", clerk, NewRecordForm);
   add("POST", "/records/new", clerk, CreateRecord);
+  add("GET", "/records/new/refused/([0-9a-f]{32})", clerk, NewRecordRefused);
   add("POST", "/records/open", clerk, OpenRecord);
   add("GET", record, readers, ViewRecord);
   add("POST", record, court, ViewRecord);  // a court's read: the purpose it sends
@@ -1310,15 +1544,27 @@ void AddRecordPages(Console&,
       [](PageContext& ctx) { CourtReadPage(ctx, false); });
   add("GET", record + "/history/read/([0-9a-f]{32})", court,
       [](PageContext& ctx) { CourtReadPage(ctx, true); });
+  // The pages a court's refused read redirects to (PurposeRefused).
+  add("GET", record + "/refused/([0-9a-f]{32})", court,
+      [](PageContext& ctx) { PurposeRefusedPage(ctx, false); });
+  add("GET", record + "/history/refused/([0-9a-f]{32})", court,
+      [](PageContext& ctx) { PurposeRefusedPage(ctx, true); });
   add("GET", record + "/amend", clerk, AmendForm);
   add("POST", record + "/amend", clerk, Amend);
+  add("GET", record + "/amend/refused/([0-9a-f]{32})", clerk, AmendRefused);
   add("POST", record + "/dispute", clerk, [](PageContext& ctx) { ChangeStatus(ctx, true); });
   add("POST", record + "/resolve", clerk, [](PageContext& ctx) { ChangeStatus(ctx, false); });
+  // The pages a refused dispute or resolution redirects to (ChangeStatus).
+  add("GET", record + "/dispute/refused/([0-9a-f]{32})", clerk,
+      [](PageContext& ctx) { StatusRefused(ctx, true); });
+  add("GET", record + "/resolve/refused/([0-9a-f]{32})", clerk,
+      [](PageContext& ctx) { StatusRefused(ctx, false); });
   add("GET", record + "/expunge", clerk, ExpungeForm);
   add("POST", record + "/expunge", clerk, Expunge);
   add("GET", "/search", readers, SearchForm);
   add("POST", "/search", readers, Search);
   add("GET", "/search/results/([0-9a-f]{32})", readers, SearchResults);
+  add("GET", "/search/refused/([0-9a-f]{32})", readers, SearchRefused);
   add("GET", "/subject", clerk, SubjectForm);
   add("POST", "/subject", clerk, Subject);
   // The pages a data subject's request and a refused expunging redirect to (KeepFormAnswer).

@@ -77,6 +77,8 @@ const std::vector<std::pair<std::string, std::string>>& Rules() {
       {"required: female or male", "rule.sex"},
       {"must be before today", "rule.before_today"},
       {"a country's ISO 3166-1 alpha-2 code, upper case", "rule.country"},
+      // Two capital letters that name no country, without a hint (common/country_codes.h).
+      {"not a country code in ISO 3166-1", "rule.country_unknown"},
       {"duplicate", "rule.duplicate"},
       {"not in the court table", "rule.court"},
       {"required for a foreign court: a country's ISO 3166-1 alpha-2 code, upper case, not XK",
@@ -103,6 +105,9 @@ const std::vector<std::pair<std::string, std::string>>& Rules() {
       {"required, a date YYYY-MM-DD", "rule.date_required"},
       {"must be a real date YYYY-MM-DD from 1900-01-01", "rule.real_date"},
       {"must be on or after the person's 14th birthday and not in the future", "rule.judgment_date"},
+      {"makes the person under 14 on the judgment date (no one is convicted under 14): check the "
+       "date of birth",
+       "rule.birth_under_14"},
       {"must be on or after the judgment date and not in the future", "rule.final_date"},
       {"1..20 offences", "rule.offences"},
       {"article must be 1..999 and paragraph 0..99", "rule.article"},

@@ -201,8 +201,9 @@ struct Session {
   Kept<std::shared_ptr<Upload>> uploads ABSL_GUARDED_BY(mu);
   Kept<std::shared_ptr<Job>> jobs ABSL_GUARDED_BY(mu);
   // The records this session expunged, by id: home's notice names a record only when it is one
-  // of them, so that an address made up elsewhere cannot say a live record was expunged.
-  Kept<bool> expunged ABSL_GUARDED_BY(mu);
+  // of them, so that an address made up elsewhere cannot say a live record was expunged. Each
+  // with the ids of the records the registry erased with it, which the notice names too.
+  Kept<std::vector<std::string>> expunged ABSL_GUARDED_BY(mu);
   // The addresses this session's changes were answered with (a POST's redirect: "/admin?backup=7",
   // "/records/ID?done=disputed", "/admin/checks/ID"), by ChangeAddressKey. A page's notice of
   // what was done is shown only at one of them: an address typed, or made up elsewhere, names a

@@ -145,11 +145,13 @@ TEST(CatalogTest, EveryKeyBuiltFromDataExists) {
 // changes, the console would quietly fall back to English.
 TEST(CatalogTest, EveryTranslatedRuleIsStillStatedByTheServer) {
   // Adjacent string literals joined, as the compiler joins them.
-  // Where the server states them: the record's rules, and a reference's (the gate's).
+  // Where the server states them: the record's rules, a reference's (the gate's), and a
+  // country code's (shared with registry-cli).
   const std::string validation = std::regex_replace(
       absl::StrCat(ReadFile(REGISTRY_SOURCE_DIR "/server/record_validation.cc"),
                    ReadFile(REGISTRY_SOURCE_DIR "/server/call_gate.cc"),
-                   ReadFile(REGISTRY_SOURCE_DIR "/common/reference_text.h")),
+                   ReadFile(REGISTRY_SOURCE_DIR "/common/reference_text.h"),
+                   ReadFile(REGISTRY_SOURCE_DIR "/common/country_codes.h")),
       std::regex("\"\\s*\n\\s*\""), "");
   ASSERT_FALSE(validation.empty());
   // Each rule is a whole string literal there: the console finds a rule by the whole text

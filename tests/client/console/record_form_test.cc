@@ -9,6 +9,8 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
+#include "client/console/catalog.h"
 #include "common/record_limits.h"
 #include "gtest/gtest.h"
 
@@ -443,6 +445,41 @@ TEST(RecordFormTest, AnInvisibleCharacterRuleIsSaidWithTheCodePointTheRegistryNa
   EXPECT_EQ(values[0].first, "code");
   EXPECT_EQ(values[0].second, "U+200B");
   EXPECT_EQ(RuleKey("holds an invisible character (U+12G4), as text").first, "");
+}
+
+// An invisible character in a free text (the address, the place of birth, the foreign court's
+// name) was answered "0 to 200 characters, no control characters", which the clerk's text, with
+// none to see, seemed to meet. The registry now names it by its code point as in a name; the
+// console puts that beside the field's input, in the page's language, without the text.
+TEST(RecordFormTest, AnInvisibleCharacterInAFreeTextIsSaidBesideItsInputInEveryLanguage) {
+  std::vector<FieldError> ignored;
+  FormValues values = Example();
+  values["address"] = {"Rr. Terez\xC3\xAB\xE2\x80\xAE 5"};
+  const v1::CreateRecordRequest request = RecordFromForm(values, &ignored);
+  constexpr absl::string_view kHow =
+      "), as text copied from a web page or a document may: type the text again without it";
+  const std::vector<FieldError> errors = ErrorsFromServer(
+      absl::StrCat("person.birth_place: holds an invisible character (U+200B", kHow,
+                   "; person.last_known_address: holds an invisible character (U+202E", kHow,
+                   "; conviction.foreign_court: holds an invisible character (U+00AD", kHow),
+      request);
+  ASSERT_EQ(errors.size(), 3u);
+  const std::vector<std::pair<std::string, std::string>> kExpected = {
+      {"birth-place", "U+200B"}, {"address", "U+202E"}, {"foreign-court", "U+00AD"}};
+  for (size_t i = 0; i < errors.size(); ++i) {
+    SCOPED_TRACE(kExpected[i].first);
+    EXPECT_EQ(errors[i].input, kExpected[i].first);
+    EXPECT_EQ(errors[i].key, "rule.invisible");
+    ASSERT_EQ(errors[i].values.size(), 1u);
+    EXPECT_EQ(errors[i].values[0].second, kExpected[i].second);
+  }
+  for (const char* language : {"en", "sq", "sr"}) {
+    const std::string said = Format(
+        language, Catalogs::Embedded().Text(language, "rule.invisible"), errors[1].values);
+    EXPECT_NE(said.find("(U+202E)"), std::string::npos) << language << ": " << said;
+    EXPECT_EQ(said.find("control"), std::string::npos) << language << ": " << said;
+    EXPECT_EQ(said.find("Terez"), std::string::npos) << language << ": " << said;
+  }
 }
 
 // The paragraph input takes what the registry takes, as its hint says: 0 to kMaxParagraph (0,
