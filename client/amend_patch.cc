@@ -157,6 +157,10 @@ absl::Status FillAmendRequestFromPatch(absl::string_view json, v1::AmendRecordRe
   if (!parsed.ok()) {
     // Named by field, never by the value protobuf's report quotes.
     problems.push_back(JsonProblem(text, std::string(parsed.message()), *values.GetDescriptor()));
+  } else {
+    // A text longer than the registry takes, said here rather than refused by gRPC when over
+    // 8 MiB ("Received message larger than max").
+    for (std::string& line : OverlongTextProblems(values)) problems.push_back(std::move(line));
   }
   if (!problems.empty()) {
     for (std::string& problem : problems) {

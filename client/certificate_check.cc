@@ -1,14 +1,18 @@
 #include "client/certificate_check.h"
 
+#include <algorithm>
 #include <string>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "client/json_io.h"
 #include "client/record_format.h"
 #include "client/terminal_text.h"
 #include "common/json_keys.h"
+#include "common/status_macros.h"
 #include "crypto/ed25519.h"
 #include "crypto/vetting_certificate.h"
 #include "google/protobuf/util/json_util.h"
@@ -24,17 +28,28 @@ constexpr absl::string_view kWhatTheKeyIs =
 
 // What a public key file that is not an Ed25519 public key in PEM holds instead, in words.
 std::string KeyFileProblem(absl::string_view pem) {
+  if (absl::StripAsciiWhitespace(pem).empty()) return "is empty";
   if (absl::StrContains(pem, "-----BEGIN CERTIFICATE-----")) {
     return "holds a certificate, not a public key";
   }
   if (absl::StrContains(pem, "PRIVATE KEY-----")) return "holds a private key, not a public key";
   if (absl::StrContains(pem, "-----BEGIN PUBLIC KEY-----")) {
-    return "holds a public key that is not Ed25519, as the registry's vetting key is";
+    return "holds a public key that is not Ed25519, as the registry's keys are";
   }
   return "not a public key in PEM";
 }
 
 }  // namespace
+
+absl::StatusOr<std::string> PublicKeyOfOption(absl::string_view pem, absl::string_view option,
+                                              absl::string_view what_to_give) {
+  absl::StatusOr<std::string> public_key = crypto::Ed25519PublicKeyFromPem(pem);
+  if (!public_key.ok()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(option, ": ", KeyFileProblem(pem), "; ", what_to_give));
+  }
+  return public_key;
+}
 
 absl::StatusOr<CertificateVerdict> CheckCertificate(absl::string_view certificate_json,
                                                     absl::string_view public_key_pem,
@@ -74,11 +89,8 @@ absl::StatusOr<CertificateVerdict> CheckCertificate(absl::string_view certificat
     verdict.reason = not_a_certificate;
     return verdict;
   }
-  absl::StatusOr<std::string> public_key = crypto::Ed25519PublicKeyFromPem(public_key_pem);
-  if (!public_key.ok()) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(key_name, ": ", KeyFileProblem(public_key_pem), "; ", kWhatTheKeyIs));
-  }
+  ASSIGN_OR_RETURN(const std::string public_key,
+                   PublicKeyOfOption(public_key_pem, key_name, kWhatTheKeyIs));
   // Whoever hands over a certificate chose every string in it (a signature only says the
   // registry signed it, and an invalid one says nothing at all), so each is escaped.
   const auto t = [](absl::string_view value) { return ForTerminal(value); };
@@ -89,23 +101,37 @@ absl::StatusOr<CertificateVerdict> CheckCertificate(absl::string_view certificat
     verdict.text = absl::StrCat("invalid: ", verdict.reason, "\n");
     return verdict;
   }
-  if (key_id != crypto::Ed25519KeyId(*public_key)) {
-    // Both ids, so that the registry can say which of its keys (if any) signed it. The
-    // certificate's is quoted as crypto::VerifyCertificate quotes it: escaped, at most 64 bytes.
-    const std::string signed_by = absl::CHexEscape(absl::string_view(key_id).substr(0, 64));
+  // The key id is the holder's text like the rest until the signature is checked, and it is
+  // checked under the key given: a key id of any other shape names no key the registry has, so a
+  // file holding one was changed, whichever key was given.
+  if (key_id.size() != crypto::kEd25519KeyIdSize ||
+      !std::all_of(key_id.begin(), key_id.end(),
+                   [](char c) { return absl::ascii_isdigit(c) || (c >= 'a' && c <= 'f'); })) {
+    CertificateVerdict verdict;
+    verdict.reason =
+        "the certificate's key id is not 16 lowercase hex characters, as every key's is";
+    verdict.text = absl::StrCat("invalid: ", verdict.reason, "\n");
+    return verdict;
+  }
+  if (key_id != crypto::Ed25519KeyId(public_key)) {
+    // Both ids, so that the registry can say which of its keys (if any) signed it. The id the
+    // certificate names is whatever its holder wrote there (it is signed, so changing it breaks the
+    // signature, but under another key that cannot be seen): "names", never "was signed by". No
+    // verdict rather than "invalid": a certificate signed before the registry's key was rotated
+    // names the earlier key, and is valid under it.
     CertificateVerdict verdict;
     verdict.checked = false;
     verdict.reason = absl::StrCat(
         "the certificate ", files.certificate.empty() ? "" : absl::StrCat(files.certificate, " "),
-        "was signed by key ", signed_by, ", but ", key_name, " holds key ",
-        crypto::Ed25519KeyId(*public_key), ": is ", key_file,
+        "names key ", key_id, " as its signer, but ", key_name, " holds key ",
+        crypto::Ed25519KeyId(public_key), ", so it cannot be checked with it: is ", key_file,
         " the registry's vetting public key (vetting.pub.pem, not audit.pub.pem)? If it is, the "
-        "registry did not sign this certificate with it: ask the registry whether key ",
-        signed_by, " is one of its keys");
+        "certificate is not valid under it: ask the registry whether key ", key_id,
+        " is one of its keys (anyone holding the file can write a key id there)");
     return verdict;
   }
   CertificateVerdict verdict;
-  const absl::Status verified = crypto::VerifyCertificate(signed_certificate, *public_key, now);
+  const absl::Status verified = crypto::VerifyCertificate(signed_certificate, public_key, now);
   if (!verified.ok()) {
     verdict.reason = std::string(verified.message());
     verdict.text = absl::StrCat("invalid: ", t(verdict.reason), "\n");

@@ -57,6 +57,14 @@ absl::StatusOr<CertificateVerdict> CheckCertificate(absl::string_view certificat
                                                     absl::Time now,
                                                     const CertificateFiles& files = {});
 
+// The Ed25519 public key (32 bytes) of `pem`, the file given with an option (`option`:
+// "--public-key k.pem"); else InvalidArgument naming the option, what the file holds instead
+// (nothing, a certificate, a private key, another kind of key) and `what_to_give`:
+//   "--public-key cert.pem: holds a certificate, not a public key; give the registry's ..."
+// certificate verify and audit verify read their --public-key so.
+absl::StatusOr<std::string> PublicKeyOfOption(absl::string_view pem, absl::string_view option,
+                                              absl::string_view what_to_give);
+
 // The PEM of a public key the server sent (VettingService.GetVettingPublicKey), once it is what
 // it claims to be: only printable ASCII lines (PEM is base64 between two ASCII armour lines, so
 // nothing else has a place in it, and OpenSSL's reader would skip text around the block, escape

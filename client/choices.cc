@@ -139,6 +139,7 @@ absl::Status PurposeProblems(CommandContext& context, const absl::Status& status
   if (!args.Has("case-ref")) {
     problems.push_back("--case-ref is required: the case the read serves, e.g. \"PKR 77/2026\"");
   }
+  const size_t before_purpose = problems.size();
   if (!args.Has("purpose")) {
     problems.push_back("--purpose is required: why you read it, a purpose code");
   } else if (absl::StrContains(rest, "not an allowed")) {
@@ -147,6 +148,9 @@ absl::Status PurposeProblems(CommandContext& context, const absl::Status& status
     problems.push_back("--purpose: not one of the purpose codes you may state");
   }
   if (problems.empty()) return status;
+  // Where the codes are listed only when the purpose is a problem: with only --case-ref missing,
+  // the hint sent a court that had stated a good code to look for another.
+  if (problems.size() == before_purpose) return ProblemsError(status.code(), problems);
   return ProblemsError(status.code(), problems,
                        ListedInHelp(context, "the purpose codes you may state"));
 }

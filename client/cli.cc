@@ -9,6 +9,7 @@
 #include <ostream>
 #include <vector>
 
+#include "absl/algorithm/container.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -288,9 +289,19 @@ int RunCommandLine(const std::vector<std::string>& args, const EnvLookup& env,
       err << GroupHelp(rest[0]);
       return kExitUsage;
     }
-    if (rest[1] == "-h" || rest[1] == "--help") {
+    // "record help" is the tool's own word, as "registry-cli help" is, not a subcommand typed
+    // wrong: the group's help.
+    if (rest[1] == "-h" || rest[1] == "--help" || (rest[1] == "help" && rest.size() == 2)) {
       out << GroupHelp(rest[0]);
       return kExitOk;
+    }
+    // "record help get": the help of "record get", as "registry-cli help record get" gives it.
+    if (rest[1] == "help") {
+      std::vector<std::string> asked(args.begin(), args.end() - rest.size());
+      asked.push_back(rest[0]);
+      asked.insert(asked.end(), rest.begin() + 2, rest.end());
+      asked.push_back("--help");
+      return RunCommandLine(asked, env, streams);
     }
     command = FindCommand(absl::StrCat(rest[0], " ", rest[1]));
     consumed = 2;
@@ -345,6 +356,30 @@ int RunCommandLine(const std::vector<std::string>& args, const EnvLookup& env,
     // An address or identity file that cannot be used is the user's to fix, as on the command
     // line.
     if (IsUsageError(status)) return UsageFailure(status, command_hint, json, err);
+  }
+  if (context.has_channel() && absl::IsResourceExhausted(status) && !HasOwnLines(status) &&
+      absl::StrContains(status.message(), "message larger than max")) {
+    // gRPC's "Received message larger than max (9000206 vs. 8388608)" names neither the call
+    // nor what made it so large. Its two numbers are sizes, never the input's text.
+    std::string sizes;
+    const absl::string_view message = status.message();
+    const size_t open = message.rfind('(');
+    const size_t close = message.rfind(')');
+    if (open != absl::string_view::npos && close != absl::string_view::npos && open < close) {
+      std::vector<std::string> parts =
+          absl::StrSplit(message.substr(open + 1, close - open - 1), " vs. ");
+      if (parts.size() == 2 && absl::c_all_of(parts, [](const std::string& part) {
+            return !part.empty() && absl::c_all_of(part, [](char c) {
+              return absl::ascii_isdigit(static_cast<unsigned char>(c));
+            });
+          })) {
+        sizes = absl::StrCat(" (", parts[0], " bytes, at most ", parts[1], ")");
+      }
+    }
+    status = absl::ResourceExhaustedError(absl::StrCat(
+        "a message of the call to ", settings->server, " was larger than gRPC takes", sizes,
+        ": no valid record or answer is near that size; look in what was given for a text far "
+        "longer than it should be"));
   }
   if (context.has_channel() && CancelledByTheServer(status) && !HasOwnLines(status)) {
     // gRPC cancels the calls it had received but not handed on when registryd stops. Its bare

@@ -313,11 +313,14 @@ std::vector<CommandSpec> BuildCommands() {
        Concat<FieldFlag>({{"recipient", "recipient"}, {"reference", "reference"}},
                          AuditFilterFields())},
       {"audit verify",
-       "[--public-key FILE] [--state FILE] [--full] [--clock-skew SECONDS]",
+       "[--public-key FILE] [--state FILE] [--full] [--clock-skew SECONDS]\n"
+       "[--accept-new-log LOG_ID]",
        "Verify the signed tree head of the server's audit log. Checks its date and its\n"
        "consistency with the last head verified of the same log (another log gets a state of\n"
        "its own); with --full also every event. Saves the verified head only when everything\n"
-       "verifies.",
+       "verifies. A new log that looks like a replaced one (the key of a log verified before\n"
+       "signs it, or the server's earlier log had another key) is warned of at every run, and\n"
+       "not saved, until it is accepted by its id with --accept-new-log.",
        0,
        0,
        {{"public-key", "FILE", "the audit signing key (PEM); default: the pinned key"},
@@ -326,7 +329,10 @@ std::vector<CommandSpec> BuildCommands() {
         {"full", "", "download every event and check it against the signed root"},
         {"clock-skew", "SECONDS",
          "refuse a head dated more than this after this computer's clock, 1..86400 (default "
-         "300)"}},
+         "300)"},
+        {"accept-new-log", "LOG_ID",
+         "accept the server's log, with this id (from the warning), as a new log: pin it and "
+         "stop warning of it"}},
        &RunAuditVerify},
       {"admin rotate-keys",
        "",

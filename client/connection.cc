@@ -15,6 +15,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "client/files.h"
@@ -31,6 +32,17 @@ constexpr char kSentBeforeFailureUrl[] = "type.registry.kjc/registry.client.Sent
 constexpr char kCancelledByTheServerUrl[] =
     "type.registry.kjc/registry.client.CancelledByTheServer";
 
+// The variable's value without the spaces around it, as every option's value is taken (a value
+// pasted into a shell profile brings one along: "127.0.0.1:7443 " worked as --server and was
+// refused as $REGISTRY_SERVER); nullopt when unset or blank.
+std::optional<std::string> EnvValue(const EnvLookup& env, absl::string_view variable) {
+  const std::optional<std::string> value = env(variable);
+  if (!value.has_value()) return std::nullopt;
+  const absl::string_view trimmed = absl::StripAsciiWhitespace(*value);
+  if (trimmed.empty()) return std::nullopt;
+  return std::string(trimmed);
+}
+
 // Flag, else environment variable, else nullopt; `from` (when not null) is set to "--flag" or
 // "$VARIABLE", whichever gave the value.
 std::optional<std::string> FlagOrEnv(const ParsedArgs& global, absl::string_view flag,
@@ -40,7 +52,7 @@ std::optional<std::string> FlagOrEnv(const ParsedArgs& global, absl::string_view
     if (from != nullptr) *from = absl::StrCat("--", flag);
     return value;
   }
-  if (std::optional<std::string> value = env(variable); value && !value->empty()) {
+  if (std::optional<std::string> value = EnvValue(env, variable)) {
     if (from != nullptr) *from = absl::StrCat("$", variable);
     return value;
   }
@@ -122,7 +134,7 @@ absl::StatusOr<ConnectionSettings> ResolveConnectionSettings(const ParsedArgs& g
     // must not turn `--identity clerk` into another official's call.
     const bool identity_typed = identity.has_value() && identity_from == "--identity";
     const std::optional<std::string> typed = global.Get(file.flag);
-    const std::optional<std::string> exported = env(file.variable);
+    const std::optional<std::string> exported = EnvValue(env, file.variable);
     if (typed.has_value()) {
       *file.target = *typed;
       *file.from = absl::StrCat("--", file.flag);

@@ -18,6 +18,7 @@
 #include "client/terminal_text.h"
 #include "common/json_fields.h"
 #include "common/json_keys.h"
+#include "common/record_limits.h"
 #include "common/status_macros.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/util/json_util.h"
@@ -348,6 +349,19 @@ class EnumScan {
     return false;
   }
 
+  // Whether the comma just taken stands before `close`, which JSON does not allow but protobuf's
+  // parser takes: a problem, said where it is, and the scan goes on, so that the enum values of
+  // the text are still read as a person writes them (else "female" beside the comma was refused
+  // in proto names). Records, patches and JSON-lines rows all refuse it so.
+  bool TrailingComma(char close) {
+    const size_t comma = pos_ - 1;
+    SkipSpace();
+    if (pos_ >= json_.size() || json_[pos_] != close) return false;
+    problems_.push_back({"", absl::StrCat("a comma before ", std::string(1, close), " at ",
+                                          JsonLocation(json_, comma), ": remove it")});
+    return true;
+  }
+
   // The field of `type` a key names (its proto name or its JSON name), or nullptr.
   static const FieldDescriptor* FieldOf(const Descriptor* type, absl::string_view key) {
     if (type == nullptr) return nullptr;
@@ -381,7 +395,7 @@ class EnumScan {
             child == nullptr ? path : path.empty() ? child->name()
                                                    : absl::StrCat(path, ".", child->name());
         if (!Value(nullptr, child, below)) return false;
-      } while (Take(','));
+      } while (Take(',') && !TrailingComma('}'));
       return Take('}');
     }
     if (c == '[') {
@@ -393,7 +407,7 @@ class EnumScan {
                                      ? absl::StrCat(path, "[", index++, "]")
                                      : path;
         if (!Value(type, field, item)) return false;
-      } while (Take(','));
+      } while (Take(',') && !TrailingComma(']'));
       return Take(']');
     }
     const size_t start = pos_;
@@ -485,6 +499,77 @@ std::vector<std::string> OtherRecordProblems(const google::protobuf::Message& me
   return lines;
 }
 
+// A text longer than this is no text of a record whatever its field (the longest the registry
+// takes is kMaxAddressCharacters).
+constexpr size_t kMaxAnyRecordText = 1000;
+
+// The characters (code points) of UTF-8 text, as the registry counts a text's length.
+size_t CodePoints(absl::string_view text) {
+  return static_cast<size_t>(std::count_if(text.begin(), text.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xC0) != 0x80;
+  }));
+}
+
+// The most characters the registry takes in the text field at `path` (list indexes left out),
+// and the length past which a text is surely more (a name's letters may each be several code
+// points); 0 as the first for a field without a limit of its own.
+std::pair<size_t, size_t> TextLimitOf(absl::string_view path) {
+  if (path == "person.surname" || path == "person.given_name" || path == "person.father_name" ||
+      path == "person.aliases") {
+    return {kMaxNameLetters, kMaxNameLetters * kCodePointsPerNameLetter};
+  }
+  if (path == "person.birth_place") return {kMaxBirthPlaceCharacters, kMaxBirthPlaceCharacters};
+  if (path == "person.last_known_address") return {kMaxAddressCharacters, kMaxAddressCharacters};
+  if (path == "person.personal_number") {
+    return {kMaxPersonalNumberCharacters, kMaxPersonalNumberCharacters};
+  }
+  if (path == "conviction.case_number") {
+    return {kMaxCaseNumberCharacters, kMaxCaseNumberCharacters};
+  }
+  if (path == "conviction.foreign_court") {
+    return {kMaxForeignCourtCharacters, kMaxForeignCourtCharacters};
+  }
+  if (path == "conviction.offences.law") return {kMaxLawCharacters, kMaxLawCharacters};
+  return {0, kMaxAnyRecordText};
+}
+
+// OverlongTextProblems of `message`, the part of the record at `path` (`bare`: without indexes).
+void AppendOverlongTexts(const google::protobuf::Message& message, const std::string& path,
+                         const std::string& bare, std::vector<std::string>* lines) {
+  const google::protobuf::Reflection& reflection = *message.GetReflection();
+  std::vector<const FieldDescriptor*> fields;
+  reflection.ListFields(message, &fields);
+  for (const FieldDescriptor* field : fields) {
+    const std::string field_bare = bare.empty() ? field->name() : absl::StrCat(bare, ".",
+                                                                               field->name());
+    const int count = field->is_repeated() ? reflection.FieldSize(message, field) : 1;
+    for (int i = 0; i < count; ++i) {
+      std::string place = path.empty() ? field->name() : absl::StrCat(path, ".", field->name());
+      if (field->is_repeated()) absl::StrAppend(&place, "[", i, "]");
+      if (field->type() == FieldDescriptor::TYPE_STRING) {
+        std::string scratch;
+        const std::string& text =
+            field->is_repeated() ? reflection.GetRepeatedStringReference(message, field, i,
+                                                                         &scratch)
+                                 : reflection.GetStringReference(message, field, &scratch);
+        const auto [limit, surely_over] = TextLimitOf(field_bare);
+        // A text holds no more characters than bytes: most are passed without counting.
+        if (text.size() <= surely_over) continue;
+        const size_t characters = CodePoints(text);
+        if (characters <= surely_over) continue;
+        lines->push_back(
+            limit > 0 ? absl::StrCat(place, ": ", characters, " characters, at most ", limit)
+                      : absl::StrCat(place, ": ", characters, " characters, more than any text "
+                                     "of a record (at most ", kMaxAddressCharacters, ")"));
+      } else if (field->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+        AppendOverlongTexts(field->is_repeated() ? reflection.GetRepeatedMessage(message, field, i)
+                                                 : reflection.GetMessage(message, field),
+                            place, field_bare, lines);
+      }
+    }
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<std::string> ToJsonLine(const google::protobuf::Message& message) {
@@ -537,6 +622,13 @@ std::string WithEnumNames(absl::string_view json, const Descriptor& type,
   return out;
 }
 
+std::vector<std::string> OverlongTextProblems(const google::protobuf::Message& record) {
+  std::vector<std::string> lines;
+  if (record.GetDescriptor() != v1::CreateRecordRequest::descriptor()) return lines;
+  AppendOverlongTexts(record, "", "", &lines);
+  return lines;
+}
+
 std::vector<std::string> EnumProblemLines(const std::vector<EnumProblem>& problems) {
   std::vector<std::string> lines;
   for (const EnumProblem& problem : problems) {
@@ -560,9 +652,20 @@ absl::Status ParseJson(absl::string_view json, absl::string_view what,
                                ? std::string(json)
                                : WithEnumNames(json, type, &refused);
   const auto status = google::protobuf::util::JsonStringToMessage(text, message);
+  // A record file's codes and court id are taken in any case, as `record create`'s options and
+  // the CSV import take them ("xk", "BASIC-GJAKOVE"): refused here, they were not there.
+  if (status.ok()) {
+    if (auto* request = dynamic_cast<v1::CreateRecordRequest*>(message); request != nullptr) {
+      NormaliseRecordCase(request);
+    }
+  }
   if (problem.empty() && !status.ok()) {
     problem = JsonProblem(text, std::string(status.message()), type);
   }
+  // A text longer than the registry takes any, said with the file's other problems before any
+  // call (else a field over 8 MiB was refused by gRPC, "Received message larger than max").
+  const std::vector<std::string> overlong =
+      status.ok() ? OverlongTextProblems(*message) : std::vector<std::string>();
   if (!problem.empty()) {
     // Nothing of a file refused is left to be used by mistake.
     message->Clear();
@@ -572,10 +675,11 @@ absl::Status ParseJson(absl::string_view json, absl::string_view what,
     for (std::string& line : EnumProblemLines(refused)) lines.push_back(std::move(line));
     return ProblemsError(absl::StatusCode::kInvalidArgument, lines);
   }
-  if (!refused.empty()) {
+  if (!refused.empty() || !overlong.empty()) {
     // The file is of the right kind, with values it does not take: every one of them at once,
     // and what else the client sees wrong in it.
     std::vector<std::string> lines = EnumProblemLines(refused);
+    lines.insert(lines.end(), overlong.begin(), overlong.end());
     for (std::string& line : OtherRecordProblems(*message, refused)) {
       lines.push_back(std::move(line));
     }

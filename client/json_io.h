@@ -60,10 +60,20 @@ struct EnumProblem {
 // in any case, turned into the proto name protobuf's parser takes; "" and the zero value's own
 // name (SEX_UNSPECIFIED, which older record templates hold) leave the field unset. Each value that
 // is none of these is appended to `problems` and replaced by the zero value, so that the rest can
-// be read and checked. Text that does not read as JSON comes back as it is: the parser says what
-// is wrong with it. ParseJson reads every file so.
+// be read and checked. So is a comma before a } or a ] ("a comma before } at line 3, column 40:
+// remove it"), which protobuf's parser would take. Text that does not read as JSON comes back as
+// it is: the parser says what is wrong with it. ParseJson reads every file so.
 std::string WithEnumNames(absl::string_view json, const google::protobuf::Descriptor& type,
                           std::vector<EnumProblem>* problems);
+
+// The texts of a record (a CreateRecordRequest; of another message, none) longer than the
+// registry takes (common/record_limits.h), each by its path with its length and the limit, never
+// its value: "person.surname: 9000000 characters, at most 100". Said before any call: a text
+// over gRPC's 8 MiB was refused as "RESOURCE_EXHAUSTED: Received message larger than max", and
+// the record's other problems went unnamed. A name is said only past what the registry decodes
+// of one (kCodePointsPerNameLetter code points a letter), a field without a limit of its own
+// past 1000 characters; a length nearer is the registry's to judge.
+std::vector<std::string> OverlongTextProblems(const google::protobuf::Message& record);
 
 // "person.sex: not female or male", a line each.
 std::vector<std::string> EnumProblemLines(const std::vector<EnumProblem>& problems);

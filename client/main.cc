@@ -10,6 +10,7 @@
 #include "client/cli.h"
 #include "client/connection.h"
 #include "client/output_buffer.h"
+#include "client/terminal_text.h"
 
 int main(int argc, char** argv) {
   // gRPC logs transport failures (e.g. a TLS handshake error) on stderr itself; the same cause
@@ -33,6 +34,12 @@ int main(int argc, char** argv) {
   streams.out = &out;
   streams.err = &std::cerr;
   streams.err_is_terminal = isatty(STDERR_FILENO) == 1;
+  // The client's own text (help, errors, questions) is wrapped to the terminal it is read on:
+  // standard output's, else standard error's (help piped to a pager is read on the latter).
+  const char* columns = getenv("COLUMNS");
+  registry::client::SetTextColumns(registry::client::TerminalColumns(
+      isatty(STDOUT_FILENO) == 1 ? STDOUT_FILENO : STDERR_FILENO,
+      columns == nullptr ? "" : columns));
   const int code = registry::client::RunCli(args, registry::client::ProcessEnv(), streams);
   // `out` ends here; whatever writes to stderr after main (at exit) must not flush it.
   std::cin.tie(&std::cout);

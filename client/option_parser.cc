@@ -184,6 +184,8 @@ absl::StatusOr<ParsedArgs> ParseOptions(absl::Span<const OptionSpec> specs,
       }
       std::vector<std::string> names;
       for (const OptionSpec& known : specs) names.push_back(known.name);
+      // --help is every command's own, though in no table: "--hepl" is a near miss of it too.
+      names.push_back("help");
       const std::optional<std::string> near = Closest(name, names);
       return UsageError(absl::StrCat("unknown option ", shown,
                                      near.has_value() ? absl::StrCat(" (did you mean --", *near, "?)")

@@ -37,6 +37,7 @@
 #include "common/time_format.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/struct.pb.h"
+#include "grpcpp/channel.h"
 #include "registry/v1/access.pb.h"
 #include "registry/v1/info.pb.h"
 #include "registry/v1/records.grpc.pb.h"
@@ -66,6 +67,21 @@ std::string RecordIdArg(const ParsedArgs& args) {
                      return absl::ascii_isxdigit(static_cast<unsigned char>(c));
                    });
   return hex ? absl::AsciiStrToLower(typed) : typed;
+}
+
+// An id of the wrong shape (a personal number, a case number, an id cut short when copied) is
+// said here, as `audit list --record-id` says it, rather than sent, refused and audited (the
+// registry's "ID: 32 lowercase hex characters" came without the usage line, and an id in capitals
+// is taken). `id` as RecordIdArg gives it. Not repeated: it may be a person's number.
+absl::Status CheckRecordIdShape(const std::string& id) {
+  if (id.size() == 32 && std::all_of(id.begin(), id.end(), [](char c) {
+        return absl::ascii_isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'f');
+      })) {
+    return absl::OkStatus();
+  }
+  return UsageError(
+      "ID must be a record id: 32 hex characters (0-9 and a-f, in either case), as `record "
+      "create` printed it and `record search` shows it");
 }
 
 bool WantsPurpose(const ParsedArgs& args) { return args.Has("case-ref") || args.Has("purpose"); }
@@ -209,6 +225,9 @@ std::optional<std::string> ReadAnswer(CommandContext& ctx) {
     ctx.err() << "\n" << std::flush;
     return std::nullopt;
   }
+  // Ctrl-D after part of a line ends the input with that part unanswered by Enter: the echo
+  // stays on the question's line, and what follows must not be printed after it.
+  if (ctx.in()->eof()) ctx.err() << "\n" << std::flush;
   return std::string(absl::StripAsciiWhitespace(line));
 }
 
@@ -232,6 +251,16 @@ std::optional<std::string> ChoiceByNumber(absl::string_view answer,
     return codes[number - 1];
   }
   return std::nullopt;
+}
+
+// Whether the registry's `problem` compares a date of the conviction with the person's 14th or
+// 18th birthday (whichever field it names: the judgment date, the final date, juvenile, or the
+// birth date itself).
+bool ComparesWithTheBirthDate(const FieldProblem& problem) {
+  for (absl::string_view words : {"birthday", "under 14", "under 18", "years old"}) {
+    if (absl::StrContains(problem.what, words)) return true;
+  }
+  return false;
 }
 
 bool ShouldAsk(const RecordField& field, const v1::CreateRecordRequest& request,
@@ -323,6 +352,14 @@ absl::Status AskRecord(CommandContext& ctx, const std::optional<RecordChoices>& 
       // answers' file with the bytes left out, a different name.
       if (!IsWellFormedUtf8(*answer)) {
         q << "  not valid UTF-8 (is the terminal set to another encoding?)\n";
+        continue;
+      }
+      // The line is read as the terminal sends it: an arrow key is an escape sequence in the
+      // answer ("Gashi^[[D^[[DZ"), not a move of the cursor, and refused as a value it would be
+      // in words that say nothing of why.
+      if (absl::StrContains(*answer, '\x1b')) {
+        q << "  the arrow keys do not move the cursor here: type the answer again (Backspace "
+             "corrects it)\n";
         continue;
       }
       // What the registry refuses in a name (a no-break space, a look-alike of a letter) is said
@@ -428,6 +465,17 @@ absl::Status ConfirmRecord(CommandContext& ctx) {
 }
 
 // ---- record expunge: confirmation ----
+
+// Why a record goes with the expunged one (`keeper`: how it is named), in the tense of
+// `has`/`keeps` ("has", "keeps" before the expunge; "had", "kept" after it).
+std::string ErasedWithReason(v1::ErasedWithRecord::Reason reason, absl::string_view has,
+                             absl::string_view keeper, absl::string_view keeps) {
+  if (reason == v1::ErasedWithRecord::REASON_RETENTION_ENDED_KEPT_ONLY_BY_EXPUNGED) {
+    return absl::StrCat("its retention period ", has, " ended and only ", keeper, " ", keeps,
+                        " it");
+  }
+  return "the registry gave no reason this client knows";
+}
 
 // "Arben Kërqeli, born 1980, case P 123/2024 (Basic Court of Prishtinë/Priština)".
 std::string WhoseRecord(const v1::Record& record) {
@@ -594,9 +642,11 @@ std::vector<std::string> ReadSets(const std::vector<std::string>& sets,
 // holds a person's record) that `record create --file` sends once corrected, and the error says
 // where.
 absl::Status KeepAnswers(CommandContext& ctx, const v1::CreateRecordRequest& request,
-                         absl::Status failed) {
-  // Explained here, as RunCli would: the note must stay with the explanation.
-  if (absl::IsUnavailable(failed) && ctx.has_channel() && !HasOwnLines(failed)) {
+                         absl::Status failed, bool maybe_entered = false) {
+  // Explained here, as RunCli would: the note must stay with the explanation. A
+  // DEADLINE_EXCEEDED that OutcomeNotKnown left is a channel that never connected.
+  if ((absl::IsUnavailable(failed) || absl::IsDeadlineExceeded(failed)) && !maybe_entered &&
+      ctx.has_channel() && !HasOwnLines(failed)) {
     failed = ExplainUnavailable(ctx.settings(), failed);
   }
   absl::StatusOr<std::string> path = ToJsonText(request);
@@ -614,10 +664,47 @@ absl::Status KeepAnswers(CommandContext& ctx, const v1::CreateRecordRequest& req
     return noted(absl::StrCat("your answers could not be kept: ", path.status().message()));
   }
   const std::string name(absl::StripPrefix(*path, "./"));
+  if (maybe_entered) {
+    return noted(absl::StrCat("your answers are kept in ", name,
+                              " (readable by you only): if the record is not there, enter it "
+                              "with registry-cli record create --file ",
+                              name, "; then delete the file"));
+  }
   return noted(absl::StrCat("your answers are kept in ", name,
                             " (readable by you only): correct it there and enter it with "
                             "registry-cli record create --file ",
                             name, ", then delete the file"));
+}
+
+// The record sent, but the call cancelled by the server (registryd stopping) or not answered in
+// time (registryd stopped, overloaded): it may have been entered. Said so, with how to look, as
+// RunCli says it of other calls; RunCli does not explain a message KeepAnswers added a note to.
+// nullopt for another error, and for a DEADLINE_EXCEEDED of a channel that never connected (the
+// record never left: KeepAnswers explains it as UNAVAILABLE, as RunCli does).
+std::optional<absl::Status> OutcomeNotKnown(CommandContext& ctx, const absl::Status& failed) {
+  if (!ctx.has_channel() || HasOwnLines(failed) || IsDeclined(failed)) return std::nullopt;
+  const ConnectionSettings& settings = ctx.settings();
+  std::string what;
+  if (absl::IsCancelled(failed)) {
+    what = absl::StrCat("the server cancelled the call (", failed.message(),
+                        "; registryd was stopping, or could not finish it)");
+  } else if (absl::IsDeadlineExceeded(failed)) {
+    absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = ctx.Channel();
+    if (!channel.ok() || (*channel)->GetState(/*try_to_connect=*/false) != GRPC_CHANNEL_READY) {
+      return std::nullopt;
+    }
+    what = absl::StrCat("no answer came within ", absl::FormatDuration(settings.timeout),
+                        " (--timeout; registryd may be stopped or overloaded)");
+  } else {
+    return std::nullopt;
+  }
+  return absl::Status(
+      failed.code(),
+      absl::StrCat("the record was sent to ", settings.server, ", but ", what,
+                   ": whether it was entered is not known. Check before entering it again: "
+                   "registry-cli record search --personal-number NUMBER (or --surname, "
+                   "--given-name and --birth-date) lists the person's records; look for this "
+                   "case number"));
 }
 
 }  // namespace
@@ -697,10 +784,20 @@ absl::Status RunRecordCreate(CommandContext& ctx) {
         break;
       }
       std::vector<const RecordField*> again;
+      const auto ask_again = [&](const RecordField* field) {
+        if (field != nullptr && ShouldAsk(*field, request, tables) &&
+            std::find(again.begin(), again.end(), field) == again.end()) {
+          again.push_back(field);
+        }
+      };
       for (const FieldProblem& p : problems) {
-        if (ShouldAsk(*p.field, request, tables) &&
-            std::find(again.begin(), again.end(), p.field) == again.end()) {
-          again.push_back(p.field);
+        ask_again(p.field);
+        // A rule that holds a date of the conviction against the person's age may be broken by
+        // a wrong birth date as much as by a wrong judgment date: asked only for the field the
+        // registry named, the clerk could never correct the other, and the questions never end.
+        if (ComparesWithTheBirthDate(p)) {
+          ask_again(FindRecordField("birth-date"));
+          ask_again(FindRecordField("judgment-date"));
         }
       }
       if (again.empty()) break;
@@ -731,6 +828,9 @@ absl::Status RunRecordCreate(CommandContext& ctx) {
          absl::StrContains(created.message(), "was expunged"))) {
       return WithNote(created, "your answers were not kept: this conviction is not to be entered "
                                "again");
+    }
+    if (std::optional<absl::Status> unknown = OutcomeNotKnown(ctx, created)) {
+      return KeepAnswers(ctx, request, *std::move(unknown), /*maybe_entered=*/true);
     }
     return KeepAnswers(ctx, request, created);
   }
@@ -841,17 +941,7 @@ absl::Status RunRecordTemplate(CommandContext& ctx) {
 absl::Status RunRecordGet(CommandContext& ctx) {
   v1::GetRecordRequest request;
   request.set_record_id(RecordIdArg(ctx.args()));
-  // An id of the wrong shape (a personal number, a case number, an id cut short when copied)
-  // is said here, as `audit list --record-id` says it, rather than sent, refused and audited.
-  // Not repeated: it may be a person's number.
-  const std::string& id = request.record_id();
-  if (id.size() != 32 || !std::all_of(id.begin(), id.end(), [](char c) {
-        return absl::ascii_isdigit(static_cast<unsigned char>(c)) || (c >= 'a' && c <= 'f');
-      })) {
-    return UsageError(
-        "ID must be a record id: 32 characters 0-9 and a-f, as `record create` printed it and "
-        "`record search` shows it");
-  }
+  RETURN_IF_ERROR(CheckRecordIdShape(request.record_id()));
   if (WantsPurpose(ctx.args())) SetPurpose(ctx.args(), request.mutable_purpose());
   ASSIGN_OR_RETURN(auto stub, RecordStub(ctx));
   ASSIGN_OR_RETURN(const v1::GetRecordResponse response,
@@ -952,6 +1042,7 @@ absl::Status RunRecordSearch(CommandContext& ctx) {
 absl::Status RunRecordHistory(CommandContext& ctx) {
   v1::GetRecordHistoryRequest request;
   request.set_record_id(RecordIdArg(ctx.args()));
+  RETURN_IF_ERROR(CheckRecordIdShape(request.record_id()));
   if (WantsPurpose(ctx.args())) SetPurpose(ctx.args(), request.mutable_purpose());
   ASSIGN_OR_RETURN(auto stub, RecordStub(ctx));
   ASSIGN_OR_RETURN(
@@ -1064,6 +1155,7 @@ absl::Status RunDisputeChange(CommandContext& ctx, grpc::Status (v1::RecordServi
                                                        v1::RecordStatusResponse*)) {
   Request request;
   request.set_record_id(RecordIdArg(ctx.args()));
+  RETURN_IF_ERROR(CheckRecordIdShape(request.record_id()));
   request.set_reason(ctx.args().Value("reason"));
   ASSIGN_OR_RETURN(auto stub, RecordStub(ctx));
   ASSIGN_OR_RETURN(const v1::RecordStatusResponse response,
@@ -1087,6 +1179,12 @@ absl::Status RunRecordExpunge(CommandContext& ctx) {
   constexpr absl::string_view kWhat = "expunge records";
   constexpr absl::string_view kAfter = "; nothing was read or changed";
   const std::string record_id = RecordIdArg(ctx.args());
+  // The question is a line for a person on stderr, where --json promises one JSON object a line
+  // (and its no a JSON CANCELLED): as record create --interactive, a script says --yes.
+  if (ctx.json() && !ctx.args().Flag("yes")) {
+    return UsageError("--json needs --yes: record expunge asks a person otherwise, and --json is "
+                      "for scripts; add --yes, or leave out --json to be asked");
+  }
   ASSIGN_OR_RETURN(auto stub, RecordStub(ctx));
   if (!ctx.args().Flag("yes")) {
     // A role that may not expunge is told so before the record is read to be shown: a court's
@@ -1108,8 +1206,23 @@ absl::Status RunRecordExpunge(CommandContext& ctx) {
                          ctx.settings(), [&](grpc::ClientContext* c, v1::GetRecordResponse* r) {
                            return stub->GetRecord(c, get, r);
                          }));
-    ctx.err() << "Expunge the record of " << WhoseRecord(found.record()) << "?\n"
-              << "This cannot be undone. Type yes to expunge it: " << std::flush;
+    // An earlier conviction of the person that only this one keeps goes with it, for good: the
+    // registry, asked in a dry run (audited, erasing nothing), names it before the clerk says yes.
+    v1::ExpungeRecordRequest preview;
+    preview.set_record_id(record_id);
+    preview.set_legal_basis(ctx.args().Value("legal-basis"));
+    preview.set_dry_run(true);
+    absl::StatusOr<v1::ExpungeRecordResponse> previewed = CallUnary<v1::ExpungeRecordResponse>(
+        ctx.settings(), [&](grpc::ClientContext* c, v1::ExpungeRecordResponse* r) {
+          return stub->ExpungeRecord(c, preview, r);
+        });
+    if (!previewed.ok()) return Reworded(previewed.status(), kMethod, kWhat, kAfter);
+    ctx.err() << "Expunge the record of " << WhoseRecord(found.record()) << "?\n";
+    for (const v1::ErasedWithRecord& other : previewed->records_erased_with_it()) {
+      ctx.err() << "Record " << ForTerminal(other.record_id()) << " is erased with it: "
+                << ErasedWithReason(other.reason(), "has", "this record", "keeps") << ".\n";
+    }
+    ctx.err() << "This cannot be undone. Type yes to expunge it: " << std::flush;
     DiscardTypedAhead(ctx);
     std::optional<std::string> answer = ReadAnswer(ctx);
     if (!answer.has_value() || absl::AsciiStrToLower(*answer) != "yes") {
@@ -1128,6 +1241,13 @@ absl::Status RunRecordExpunge(CommandContext& ctx) {
   const v1::ExpungeRecordResponse& response = *expunged;
   if (ctx.json()) return ctx.PrintJson(response);
   ctx.out() << "record " << ForTerminal(response.record_id()) << " expunged\n";
+  // Each went for good with it: the clerk is told, as the question said beforehand.
+  for (const v1::ErasedWithRecord& other : response.records_erased_with_it()) {
+    ctx.out() << "record " << ForTerminal(other.record_id()) << " erased with it: "
+              << ErasedWithReason(other.reason(), "had",
+                                  "record " + ForTerminal(response.record_id()), "kept")
+              << "\n";
+  }
   return absl::OkStatus();
 }
 

@@ -1,9 +1,14 @@
 #include "client/terminal_text.h"
 
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -147,7 +152,39 @@ size_t Columns(absl::string_view text) {
 
 }  // namespace
 
+namespace {
+// Set once by main before anything is printed; 80 otherwise (tests, the console).
+std::atomic<size_t> text_columns{kStandardColumns};
+}  // namespace
+
+size_t TerminalColumns(int fd, absl::string_view columns) {
+  size_t found = 0;
+  winsize size{};
+  // A terminal whose size is not known (a pty nobody sized) reports 0 columns.
+  if (fd >= 0 && isatty(fd) == 1 && ioctl(fd, TIOCGWINSZ, &size) == 0 && size.ws_col > 0) {
+    found = size.ws_col;
+  } else if (!absl::SimpleAtoi(columns, &found) || found == 0) {
+    found = kStandardColumns;
+  }
+  return std::clamp(found, kMinColumns, kMaxColumns);
+}
+
+void SetTextColumns(size_t columns) {
+  text_columns.store(std::clamp(columns, kMinColumns, kMaxColumns));
+}
+
+size_t TextColumns() { return text_columns.load(); }
+
 std::string Wrap(absl::string_view text, size_t width, size_t indent) {
+  // `width` is given for an 80-column screen; another one moves the right margin by as much,
+  // leaving at least a few words a line.
+  const size_t columns = TextColumns();
+  if (columns > kStandardColumns) {
+    width += columns - kStandardColumns;
+  } else {
+    const size_t narrower = kStandardColumns - columns;
+    width = width > narrower + kMinWrapWidth ? width - narrower : std::min(width, kMinWrapWidth);
+  }
   std::string out;
   size_t column = 0;
   for (absl::string_view word : absl::StrSplit(text, ' ', absl::SkipEmpty())) {

@@ -31,6 +31,7 @@
 #ifndef REGISTRY_CLIENT_TERMINAL_TEXT_H_
 #define REGISTRY_CLIENT_TERMINAL_TEXT_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <string>
 
@@ -60,8 +61,27 @@ std::string InvisibleCharacterProblem(absl::string_view text);
 // `text` wrapped at spaces into lines of at most `width` columns of text (counted in code
 // points), every line after the first indented by `indent` spaces (not counted in `width`); a
 // word longer than a line stands alone. For the client's own text (help, problems); it does not
-// escape.
+// escape. `width` is that of an 80-column screen: with TextColumns() other than 80, the lines
+// are as much narrower or wider (never under kMinWrapWidth), so that a 60-column terminal does
+// not break each line twice.
 std::string Wrap(absl::string_view text, size_t width, size_t indent);
+
+// The screen the client's text is laid out for, and the range a terminal's width is held to: a
+// narrower one leaves a few words a line, a wider one lines too long to read.
+inline constexpr size_t kStandardColumns = 80;
+inline constexpr size_t kMinColumns = 40;
+inline constexpr size_t kMaxColumns = 120;
+inline constexpr size_t kMinWrapWidth = 20;
+
+// The width of the terminal at `fd` (TIOCGWINSZ) when it is one and knows its size, else
+// `columns` (the COLUMNS variable) when it is a number above 0, else 80; held to
+// kMinColumns..kMaxColumns.
+size_t TerminalColumns(int fd, absl::string_view columns);
+
+// The width Wrap lays text out for (TerminalColumns of the output, set by main before anything
+// is printed); 80 unless set, as in tests and the console. Held to kMinColumns..kMaxColumns.
+void SetTextColumns(size_t columns);
+size_t TextColumns();
 
 }  // namespace registry::client
 

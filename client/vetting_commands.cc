@@ -1,6 +1,8 @@
 // vet subcommands and the offline `certificate verify`.
 #include <cstdint>
 #include <memory>
+#include <string>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -13,6 +15,8 @@
 #include "client/commands.h"
 #include "client/files.h"
 #include "client/json_io.h"
+#include "client/option_parser.h"
+#include "client/record_fields.h"
 #include "client/record_format.h"
 #include "client/terminal_text.h"
 #include "common/status_macros.h"
@@ -62,10 +66,20 @@ absl::Status RunVetCheck(CommandContext& ctx) {
       return UsageError(problem);
     }
   }
-  // The parser checked that it is a real date; a birth date is also in the past.
-  if (*ParseDate(args.Value("birth-date")) >= KosovoDay(absl::Now())) {
-    return UsageError("--birth-date: not in the past");
+  // Every check counts against the organisation's daily limit, refused ones too: what the
+  // client can tell is wrong (a name the registry would refuse, a birth date not in the past) is
+  // said all at once before the call. The parser checked that the date is a real one. The
+  // personal number's format and the position categories are the registry's, said by its answer.
+  std::vector<std::string> problems;
+  for (const char* name : {"surname", "given-name"}) {
+    if (const std::string problem = NameProblem(args.Value(name)); !problem.empty()) {
+      problems.push_back(absl::StrCat("--", name, ": ", problem));
+    }
   }
+  if (*ParseDate(args.Value("birth-date")) >= KosovoDay(absl::Now())) {
+    problems.push_back("--birth-date: not in the past");
+  }
+  if (!problems.empty()) return UsageProblems(problems);
   v1::VettingCheckRequest request;
   request.set_personal_number(args.Value("personal-number"));
   request.set_surname(args.Value("surname"));

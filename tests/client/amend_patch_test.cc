@@ -166,6 +166,18 @@ TEST(FillAmendRequestFromPatchTest, NamesTheFieldOrPlaceNeverTheValue) {
   EXPECT_THAT(std::string(broken.message()), ::testing::Not(HasSubstr("Kërqeli")));
 }
 
+// A comma before } was taken by protobuf but stopped the reading of the words: "female" was
+// refused in proto names. The comma is the problem, by its place.
+TEST(FillAmendRequestFromPatchTest, ATrailingCommaIsRefusedByItsPlaceNotAsTheWordBesideIt) {
+  v1::AmendRecordRequest request;
+  const absl::Status comma =
+      FillAmendRequestFromPatch(R"({"person": {"sex": "female",}})", &request);
+  ExpectUsageError(comma, "the patch does not fit the record: a comma before } at column 28: "
+                          "remove it");
+  EXPECT_THAT(std::string(comma.message()), Not(HasSubstr("SEX_")));
+  EXPECT_THAT(std::string(comma.message()), Not(HasSubstr("person.sex")));
+}
+
 // Protobuf keeps the last value of a key given twice: a patch that gives a field twice would
 // amend the record with a value its reader may not see as the one it holds. It is refused,
 // naming the field, never a value.

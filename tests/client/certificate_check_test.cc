@@ -74,6 +74,35 @@ TEST(CheckCertificateTest, ChangedFieldIsABadSignature) {
   EXPECT_EQ(verdict->text, "invalid: bad signature\n");
 }
 
+// The key id is written by whoever holds the file. One of no key's shape is a changed file,
+// whichever key is given; a well-formed one changed by a forger cannot be told from an earlier
+// key of the registry's, so it gets no verdict, and is never said to have signed anything.
+TEST(CheckCertificateTest, AKeyIdChangedByTheHolderIsNeverSaidToHaveSigned) {
+  auto signer = Signer('a');
+  auto forged = crypto::SignCertificate(*signer, Certificate());
+  ASSERT_TRUE(forged.ok());
+  forged->mutable_certificate()->set_result(v1::VETTING_RESULT_CLEAR);
+  for (const std::string shapeless : {"zz", "0000000000000000ff", "00000000000000ZZ"}) {
+    forged->mutable_certificate()->set_key_id(shapeless);
+    auto verdict =
+        CheckCertificate(*ToJsonLine(*forged), signer->PublicKeyPem(), kDuringValidity);
+    ASSERT_TRUE(verdict.ok()) << verdict.status();
+    EXPECT_FALSE(verdict->valid) << shapeless;
+    EXPECT_TRUE(verdict->checked) << shapeless;
+    EXPECT_EQ(verdict->text,
+              "invalid: the certificate's key id is not 16 lowercase hex characters, as every "
+              "key's is\n")
+        << shapeless;
+  }
+  forged->mutable_certificate()->set_key_id("0000000000000000");
+  auto verdict = CheckCertificate(*ToJsonLine(*forged), signer->PublicKeyPem(), kDuringValidity);
+  ASSERT_TRUE(verdict.ok()) << verdict.status();
+  EXPECT_FALSE(verdict->valid);
+  EXPECT_FALSE(verdict->checked);
+  EXPECT_THAT(verdict->reason, HasSubstr("names key 0000000000000000 as its signer"));
+  EXPECT_THAT(verdict->reason, Not(HasSubstr("signed by")));
+}
+
 TEST(CheckCertificateTest, ExpiredCertificateIsInvalid) {
   auto signer = Signer('a');
   auto verdict = CheckCertificate(SignedJson(*signer, Certificate()), signer->PublicKeyPem(),
@@ -95,12 +124,15 @@ TEST(CheckCertificateTest, AnotherKeyLeavesTheCertificateUncheckedNamingBothKeys
   EXPECT_FALSE(verdict->checked);
   EXPECT_EQ(verdict->text, "");
   EXPECT_EQ(verdict->reason,
-            absl::StrCat("the certificate cert.json was signed by key ", signer->key_id(),
-                         ", but --public-key audit.pub.pem holds key ", other->key_id(),
-                         ": is audit.pub.pem the registry's vetting public key (vetting.pub.pem, "
-                         "not audit.pub.pem)? If it is, the registry did not sign this "
-                         "certificate with it: ask the registry whether key ",
-                         signer->key_id(), " is one of its keys"));
+            absl::StrCat("the certificate cert.json names key ", signer->key_id(),
+                         " as its signer, but --public-key audit.pub.pem holds key ",
+                         other->key_id(),
+                         ", so it cannot be checked with it: is audit.pub.pem the registry's "
+                         "vetting public key (vetting.pub.pem, not audit.pub.pem)? If it is, the "
+                         "certificate is not valid under it: ask the registry whether key ",
+                         signer->key_id(),
+                         " is one of its keys (anyone holding the file can write a key id "
+                         "there)"));
   // Under its own key the same certificate is checked, and valid.
   EXPECT_TRUE(CheckCertificate(SignedJson(*signer, Certificate()), signer->PublicKeyPem(),
                                kDuringValidity)

@@ -445,6 +445,49 @@ TEST(CliTest, ACommandTypedWithoutItsGroupIsAnsweredWithTheWholeCommand) {
             "run 'registry-cli --help' for the commands\n");
 }
 
+// "record help" was "unknown subcommand of "record" (a word of 4 characters...)": help is the
+// tool's own word after a group too, as "registry-cli help" takes it.
+TEST(CliTest, HelpAfterAGroupIsItsHelpNotAnUnknownSubcommand) {
+  const CliRun group = RunWith({"record", "help"});
+  EXPECT_EQ(group.code, 0) << group.err;
+  EXPECT_EQ(group.out, RunWith({"record", "--help"}).out);
+  EXPECT_THAT(group.out, HasSubstr("record get"));
+  const CliRun command = RunWith({"record", "help", "get"});
+  EXPECT_EQ(command.code, 0) << command.err;
+  EXPECT_EQ(command.out, RunWith({"record", "get", "--help"}).out);
+}
+
+// `record history 123` was sent and answered "ID: 32 lowercase hex characters", without the usage
+// line, though an id in capitals is taken: the reads and the dispute say it as `record get` does,
+// before anything is sent, with the usage line, the id typed not repeated.
+TEST(CliTest, ARecordIdOfTheWrongShapeIsAUsageErrorWithTheUsageLineForEveryCommand) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{"record", "get", "1234567890"},
+        std::vector<std::string>{"record", "history", "1234567890"},
+        std::vector<std::string>{"record", "dispute", "1234567890", "--reason", "contested"},
+        std::vector<std::string>{"record", "undispute", "1234567890", "--reason", "settled"}}) {
+    const std::string name = absl::StrCat(args[0], " ", args[1]);
+    const CliRun run = RunWith(args);
+    EXPECT_EQ(run.code, kExitUsage) << name;
+    EXPECT_THAT(run.err, StartsWith("error: INVALID_ARGUMENT: ID must be a record id: 32 hex "
+                                    "characters (0-9 and a-f, in either case)"))
+        << name;
+    EXPECT_THAT(run.err, HasSubstr(absl::StrCat("\nusage: registry-cli [global options] ", name,
+                                                " ID")))
+        << name;
+    EXPECT_THAT(run.err, Not(HasSubstr("1234567890"))) << name;
+    EXPECT_THAT(run.err, Not(HasSubstr("lowercase"))) << name;
+  }
+}
+
+// "record get --hepl" got no near miss: --help is in no command's table of options.
+TEST(CliTest, AMisspeltHelpOptionIsAnsweredWithHelp) {
+  const CliRun run = RunWith({"record", "get", "--hepl"});
+  EXPECT_EQ(run.code, kExitUsage);
+  EXPECT_THAT(run.err, StartsWith("error: INVALID_ARGUMENT: unknown option --hepl (did you mean "
+                                  "--help?)"));
+}
+
 // "audit list --outcome 'Krasniqi Arben 1234567890'" repeated the value in its error. The names
 // the option takes are listed instead.
 TEST(CliTest, AnOutcomeThatIsNoStatusCodeIsNotRepeatedAndTheNamesItTakesAreListed) {
@@ -1033,14 +1076,17 @@ struct ProcessRun {
 };
 
 ProcessRun RunBinaryWithOutputTo(const std::vector<std::string>& args,
-                                 const std::string& out_path) {
+                                 const std::string& out_path,
+                                 std::vector<std::string> env = {}) {
   static const std::string binary = REGISTRY_BINARY_DIR "/registry-cli";
   std::vector<std::string> words = {binary};
   words.insert(words.end(), args.begin(), args.end());
   std::vector<char*> argv;
   for (std::string& word : words) argv.push_back(word.data());
   argv.push_back(nullptr);
-  char* envp[] = {nullptr};
+  std::vector<char*> envp;
+  for (std::string& variable : env) envp.push_back(variable.data());
+  envp.push_back(nullptr);
   ProcessRun run;
   int pipe_fds[2];
   if (pipe(pipe_fds) != 0) return run;
@@ -1051,7 +1097,8 @@ ProcessRun RunBinaryWithOutputTo(const std::vector<std::string>& args,
   posix_spawn_file_actions_addclose(&actions, pipe_fds[0]);
   posix_spawn_file_actions_addclose(&actions, pipe_fds[1]);
   pid_t pid = -1;
-  const int spawned = posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), envp);
+  const int spawned =
+      posix_spawn(&pid, binary.c_str(), &actions, nullptr, argv.data(), envp.data());
   posix_spawn_file_actions_destroy(&actions);
   close(pipe_fds[1]);
   if (spawned != 0) {
@@ -1089,6 +1136,29 @@ TEST(CliTest, TheToolExitsOneWhenItsStandardOutputCannotBeWritten) {
   std::ifstream in(saved);
   const std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   EXPECT_EQ(text, RunWith({"--help"}).out);
+}
+
+// Everything was wrapped at 80 columns: in a 60-column terminal each line broke twice. Neither
+// output is a terminal here, so COLUMNS gives the width.
+TEST(CliTest, TheToolWrapsItsTextToTheWidthColumnsGives) {
+  TempDir dir;
+  const auto widest = [&](std::vector<std::string> env) {
+    const std::string saved = dir.Write("help.txt", "");
+    const ProcessRun run = RunBinaryWithOutputTo({"record", "create", "--help"}, saved, env);
+    EXPECT_EQ(run.code, kExitOk) << run.err;
+    std::ifstream in(saved);
+    size_t most = 0;
+    // Of the lines that could be broken: a word longer than a line stands alone.
+    for (std::string line; std::getline(in, line);) {
+      if (absl::StrContains(absl::StripAsciiWhitespace(line), ' ')) {
+        most = std::max(most, line.size());
+      }
+    }
+    return most;
+  };
+  EXPECT_GT(widest({}), 60u);
+  EXPECT_GT(widest({"COLUMNS=wide"}), 60u);
+  EXPECT_LE(widest({"COLUMNS=60"}), 60u);
 }
 
 class CertificateVerifyCommandTest : public ::testing::Test {
@@ -1168,11 +1238,12 @@ TEST_F(CertificateVerifyCommandTest, AKeyOtherThanTheSigningOneIsNoVerdictButNam
     EXPECT_EQ(run.code, kExitUsage) << json;
     EXPECT_EQ(run.out, "") << json;
     const std::string message = absl::StrCat(
-        "the certificate ", cert, " was signed by key ", signer_->key_id(), ", but --public-key ",
-        other_key, " holds key ", (*other)->key_id(), ": is ", other_key,
+        "the certificate ", cert, " names key ", signer_->key_id(), " as its signer, but --public-key ",
+        other_key, " holds key ", (*other)->key_id(), ", so it cannot be checked with it: is ",
+        other_key,
         " the registry's vetting public key (vetting.pub.pem, not audit.pub.pem)? If it is, the "
-        "registry did not sign this certificate with it: ask the registry whether key ",
-        signer_->key_id(), " is one of its keys");
+        "certificate is not valid under it: ask the registry whether key ", signer_->key_id(),
+        " is one of its keys (anyone holding the file can write a key id there)");
     if (json) {
       // The same error, as JSON.
       const JsonError error = ParseJsonError(run.err);
@@ -1223,6 +1294,43 @@ TEST_F(CertificateVerifyCommandTest, FilesThatAreNotWhatTheyShouldBeAreNamedWith
                              where)))
         << name;
     EXPECT_THAT(run.err, Not(HasSubstr("SignedVettingCertificate"))) << name;
+  }
+}
+
+// `audit verify --public-key` with an empty file said "Ed25519 PEM must be 1..4096 bytes", and
+// with a certificate "not a PEM public key (openssl: unsupported)": neither the option, nor the
+// file, nor what to give. Said as certificate verify says it, before any server is asked.
+TEST(AuditPublicKeyTest, AFileThatIsNoAuditKeyIsNamedWithTheOptionAndWhatToGive) {
+  TempDir dir;
+  const std::string what_key = "; give the registry's audit public key (audit.pub.pem, as the "
+                               "KJC publishes it; not vetting.pub.pem)\n";
+  const std::string state = dir.path() + "/state.json";
+  const struct {
+    const char* name;
+    std::string contents;
+    const char* problem;
+  } cases[] = {
+      {"empty.pem", "", "is empty"},
+      {"random.pem", std::string("\x01\x9c\xff\x00\x42", 5), "not a public key in PEM"},
+      {"cert.pem", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n",
+       "holds a certificate, not a public key"},
+      {"key.pem", "-----BEGIN PRIVATE KEY-----\nMC4C\n-----END PRIVATE KEY-----\n",
+       "holds a private key, not a public key"},
+  };
+  for (const auto& c : cases) {
+    const std::string key = dir.Write(c.name, c.contents);
+    for (const std::vector<std::string>& command :
+         {std::vector<std::string>{"audit", "verify", "--public-key", key, "--state", state},
+          std::vector<std::string>{"audit", "list", "--verified", "--public-key", key, "--state",
+                                   state}}) {
+      std::vector<std::string> args = {"--server", "127.0.0.1:1"};
+      args.insert(args.end(), command.begin(), command.end());
+      const CliRun run = RunWith(args);
+      EXPECT_EQ(run.code, kExitUsage) << c.name;
+      EXPECT_EQ(run.err, absl::StrCat("error: INVALID_ARGUMENT: --public-key ", key, ": ",
+                                      c.problem, what_key))
+          << c.name;
+    }
   }
 }
 

@@ -94,6 +94,24 @@ TEST(ResolveConnectionSettingsTest, FlagsBeatEnvironmentWhichBeatsDefaults) {
   EXPECT_EQ(from_flags->key_file, "/flag/id/key.pem");
 }
 
+// `--server "127.0.0.1:4740 "` worked, as every option's value is taken without the spaces
+// around it, but the same $REGISTRY_SERVER was refused as not HOST:PORT: the environment's
+// values are taken alike.
+TEST(ResolveConnectionSettingsTest, AnEnvironmentValueIsTakenWithoutTheSpacesAroundItAsAFlags) {
+  auto settings = ResolveConnectionSettings(
+      Global({}), FakeEnv({{"REGISTRY_SERVER", "127.0.0.1:4740 "},
+                           {"REGISTRY_IDENTITY", "\t/ids/clerk "},
+                           {"REGISTRY_CA", " /env/ca.pem\n"},
+                           {"REGISTRY_SERVER_NAME", "  "}}));
+  ASSERT_TRUE(settings.ok()) << settings.status();
+  EXPECT_EQ(settings->server, "127.0.0.1:4740");
+  EXPECT_TRUE(CheckServerAddress(*settings).ok());
+  EXPECT_EQ(settings->cert_file, "/ids/clerk/cert.pem");
+  EXPECT_EQ(settings->ca_file, "/env/ca.pem");
+  // Spaces alone are no value, as an empty variable is none.
+  EXPECT_EQ(settings->server_name, "");
+}
+
 // An error names a setting as the user gave it: the option, the environment variable, or the
 // identity folder a file was found in.
 TEST(ResolveConnectionSettingsTest, RemembersWhereEachSettingCameFrom) {

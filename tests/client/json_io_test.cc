@@ -13,6 +13,7 @@
 namespace registry::client {
 namespace {
 
+using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
 
@@ -34,6 +35,20 @@ TEST(ParseJsonTest, ParsesARecord) {
   v1::CreateRecordRequest request;
   ASSERT_TRUE(ParseJson(R"({"person": {"surname": "Kërqeli"}})", "rec.json", &request).ok());
   EXPECT_EQ(request.person().surname(), "Kërqeli");
+}
+
+// `record create --file` refused "xk" as not a country code and "BASIC-GJAKOVE" as not a court of
+// the registry, though the options take both in any case: the file is read as they are.
+TEST(ParseJsonTest, ARecordFilesCodesAndCourtAreTakenInAnyCaseAsTheOptionsTakeThem) {
+  v1::CreateRecordRequest request;
+  ASSERT_TRUE(ParseJson(R"({"person": {"citizenships": ["xk"]},
+                            "conviction": {"court_id": "BASIC-GJAKOVE",
+                                           "offences": [{"law": "06/l-074", "article": 231}]}})",
+                        "rec.json", &request)
+                  .ok());
+  EXPECT_THAT(request.person().citizenships(), ElementsAre("XK"));
+  EXPECT_EQ(request.conviction().court_id(), "basic-gjakove");
+  EXPECT_EQ(request.conviction().offences(0).law(), "06/L-074");
 }
 
 // Protobuf's report quotes the value of a field of the wrong type; the problem names the field
@@ -302,6 +317,58 @@ TEST(JsonLineProblemTest, ALineIsNamedByItsCallerAndAPlaceInItByItsColumn) {
             "column 33: the text ends before the record is closed (a } or a , is missing)");
   // A file of several lines keeps its line.
   EXPECT_EQ(JsonLineProblem("\nKrasniqi\n", "x", type), "line 2: not JSON");
+}
+
+// Protobuf's parser takes a comma before a } or a ]; the scan that reads the enums as words did
+// not, and gave the text up unread: "female" beside the comma was refused in proto names
+// ("not one of SEX_FEMALE, SEX_MALE"), the comma never mentioned. The comma is the problem, said
+// where it is, and the words are read as without it.
+TEST(ParseJsonTest, ATrailingCommaIsRefusedWhereItIsAndTheWordsBesideItAreStillRead) {
+  const std::string file = "{\n  \"person\": {\n    \"surname\": \"Gashi\", \"sex\": \"female\",\n"
+                           "  },\n  \"conviction\": {\"bans\": [{\"type\": \"profession\"},]}\n}\n";
+  const std::string problem = Problem(file);
+  EXPECT_THAT(problem, HasSubstr("a comma before } at line 3, column 40: remove it"));
+  EXPECT_THAT(problem, HasSubstr("a comma before ] at line 5, column 49: remove it"));
+  EXPECT_THAT(problem, Not(HasSubstr("SEX_")));
+  EXPECT_THAT(problem, Not(HasSubstr("person.sex")));
+  EXPECT_THAT(problem, Not(HasSubstr("Gashi")));
+  // The template's "" placeholder beside a comma is still the field not given, not a problem.
+  const std::string placeholder =
+      Problem(R"({"conviction": {"sentence": {"type": "",}}})");
+  EXPECT_THAT(placeholder, HasSubstr("a comma before } at column 40: remove it"));
+  EXPECT_THAT(placeholder, Not(HasSubstr("sentence.type: not")));
+  EXPECT_THAT(placeholder, Not(HasSubstr("SENTENCE_TYPE_")));
+}
+
+// A surname of 9,000,000 letters went to the server and was refused by gRPC ("RESOURCE_EXHAUSTED:
+// Received message larger than max (9000206 vs. 8388608)"), the file's other problems unnamed.
+// Each text longer than the registry takes is named with its length and limit, with the rest.
+TEST(ParseJsonTest, ATextLongerThanTheRegistryTakesIsNamedWithItsLengthAndTheOtherProblems) {
+  const std::string problem = Problem(absl::StrCat(
+      R"({"person": {"surname": ")", std::string(9000000, 'A'),
+      R"(", "aliases": ["Hoxha", ")", std::string(500, 'B'),
+      R"("], "birth_date": "1990-02-30"}, "conviction": {"case_number": ")",
+      std::string(65, '7'), R"(", "offences": [{"law": ")", std::string(2000, 'L'),
+      R"("}], "court_id": ")", std::string(1001, 'c'), R"("}})"));
+  EXPECT_THAT(problem, HasSubstr("\n  person.surname: 9000000 characters, at most 100\n"));
+  EXPECT_THAT(problem, HasSubstr("\n  person.aliases[1]: 500 characters, at most 100\n"));
+  EXPECT_THAT(problem, HasSubstr("\n  conviction.case_number: 65 characters, at most 64\n"));
+  EXPECT_THAT(problem,
+              HasSubstr("\n  conviction.offences[0].law: 2000 characters, at most 16\n"));
+  EXPECT_THAT(problem, HasSubstr("\n  conviction.court_id: 1001 characters, more than any text "
+                                 "of a record (at most 200)"));
+  // The file's other problems in the same run.
+  EXPECT_THAT(problem, HasSubstr("person.birth_date: "));
+  EXPECT_THAT(problem, HasSubstr("person.given_name is required"));
+  EXPECT_THAT(problem, Not(HasSubstr("AAAA")));
+  EXPECT_LT(problem.size(), 2000u);
+  // A name is counted in letters, each of up to four code points: its nearer lengths are left to
+  // the registry, which counts its letters.
+  v1::CreateRecordRequest request;
+  EXPECT_TRUE(ParseJson(absl::StrCat(R"({"person": {"surname": ")", std::string(400, 'A'),
+                                     R"("}})"),
+                        "rec.json", &request)
+                  .ok());
 }
 
 // A broken record file is said where and in plain words, as a line of an import is: just after

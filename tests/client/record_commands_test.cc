@@ -290,16 +290,17 @@ TEST_F(RecordCommandsTest, EveryFieldTheServerRefusesIsNamedByItsOptionAtOnce) {
             "  --surname: 1..100 letters, spaces, hyphens or apostrophes\n"
             "  --judgment-date: must be on or after the person's 14th birthday and not in\n"
             "    the future\n");
-  // And a candidate's.
+  // And a candidate's (a surname with a Cyrillic e: one registry-cli cannot judge; one it can is
+  // named before the call, AVettingChecksBadNamesAndBirthDateAreNamedTogetherBeforeAnyCall).
   const CliRun check = As("vetting", {"vet", "check", "--personal-number", "12345", "--surname",
-                                      "K3rqeli", "--given-name", "Arben", "--birth-date",
+                                      "K\xd0\xb5rqeli", "--given-name", "Arben", "--birth-date",
                                       "1980-04-12", "--position", "teacher", "--consent-ref",
                                       "CONSENT-1"});
   EXPECT_EQ(check.code, kExitUsage);
   EXPECT_EQ(check.err,
             "error: INVALID_ARGUMENT: 2 problems:\n"
             "  --personal-number: does not match the personal number format (10 digits)\n"
-            "  --surname: 1..100 letters, spaces, hyphens or apostrophes\n");
+            "  --surname: each word in one alphabet: Latin or Cyrillic letters, not both\n");
 }
 
 // A problem the command line found itself (a sex it cannot read) stopped it before sending, so
@@ -551,6 +552,34 @@ TEST_F(RecordCommandsTest, ACtrlDAtAQuestionIsSaidOnALineOfItsOwnAndNotAsAnError
   EXPECT_THAT(ended.err, Not(HasSubstr("CANCELLED")));
 }
 
+// Ctrl-D after part of an answer takes that part, and the next question was printed on the
+// same line ("Given name: Father's name [Enter: none]: ").
+TEST_F(RecordCommandsTest, ACtrlDAfterPartOfAnAnswerEndsItsLineBeforeTheNextQuestion) {
+  const std::filesystem::path before = std::filesystem::current_path();
+  std::filesystem::current_path(dir_);
+  const CliRun ended = As("clerk", {"record", "create", "--interactive"}, "Krasniqi\nDrit");
+  std::filesystem::current_path(before);
+  EXPECT_EQ(ended.code, 1);
+  EXPECT_THAT(ended.err, HasSubstr("Given name: \nFather's name [Enter: none]: \n"));
+}
+
+// The arrow keys give escape sequences on a line read as the terminal sends it: "Gashi^[[D^[[DZ"
+// was refused as "1..100 letters, ...", which said nothing of why. Said so, and asked again.
+TEST_F(RecordCommandsTest, AnAnswerHoldingAnArrowKeySaysTheCursorDoesNotMoveAndAsksAgain) {
+  const std::string answers =
+      "Gashi\x1b[D\x1b[DZ\nKrasniqi\nDriton\n\n\nm\n1975-02-03\n\n\n1000000127\n\n"
+      "2\nP 92/2025\n2025-03-03\n2025-06-01\n3\n\nimprisonment\n18\nwork_with_children\n\n\n\n"
+      "yes\n";
+  const CliRun run = As("clerk", {"record", "create", "--interactive"}, answers);
+  ASSERT_EQ(run.code, 0) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("Surname:   the arrow keys do not move the cursor here: type the "
+                                 "answer again (Backspace corrects it)\nSurname: "));
+  EXPECT_THAT(run.err, Not(HasSubstr("1..100 letters")));
+  EXPECT_THAT(run.err, Not(HasSubstr("Gashi")));
+  EXPECT_THAT(run.err, Not(HasSubstr("\x1b")));
+  EXPECT_EQ(Get(std::string(absl::StripAsciiWhitespace(run.out))).person().surname(), "Krasniqi");
+}
+
 // A number out of the list was answered as a code ("11": "not a court of the registry"; "99":
 // "not LAW:ARTICLE:PARAGRAPH"), and 0 months as "0..600" where the help says 1..600.
 TEST_F(RecordCommandsTest, InteractiveCreateSaysWhichNumbersAListHasAndWhatLengthItTakes) {
@@ -781,19 +810,20 @@ TEST_F(RecordCommandsTest, InteractiveCreateAsksAgainWhatTheRegistryWouldRefuseB
   const std::string answers =
       "Krasniqi\nDriton\n\n\nmale\n2000-05-10\n\n\n1000000125\n\n"
       "2\nP 90/2025\n2010-03-03\n2010-04-01\n3\n\nimprisonment\n18\nwork_with_children\n\n\n"
-      "\n2025-03-03\n2025-06-01\nyes\n";
+      "\n2000-05-10\n2025-03-03\n2025-06-01\nyes\n";
   const uint64_t before = LogSize();
   const CliRun run = As("clerk", {"record", "create", "--interactive"}, answers);
   ASSERT_EQ(run.code, 0) << run.err;
   const std::string err = Flowed(run.err);
-  // The registry names both dates at once (the final date is checked against the judgment it
-  // was given too), so both are asked again together.
+  // The judgment is asked again with the birth date its rule compares it with
+  // (InteractiveCreateOffersTheBirthDateAgainWhenARuleComparesWithIt); the final date, before
+  // the corrected judgment, then alone.
   EXPECT_THAT(err, HasSubstr("The registry would refuse these answers: Date of the judgment "
                              "(conviction.judgment_date): must be on or after the person's 14th "
-                             "birthday and not in the future Date it became final "
-                             "(conviction.final_date): must be on or after the judgment date"));
+                             "birthday and not in the future"));
   EXPECT_THAT(err, HasSubstr("Answer them again (Ctrl-D keeps your answers in a file): Date of "
-                             "the judgment (YYYY-MM-DD): Date it became final (YYYY-MM-DD): "));
+                             "birth (YYYY-MM-DD): Date of the judgment (YYYY-MM-DD): "));
+  EXPECT_THAT(err, HasSubstr("(conviction.final_date): must be on or after the judgment date"));
   // Asked once, after the corrections.
   const std::vector<absl::string_view> parts = absl::StrSplit(err, "Enter this record?");
   EXPECT_EQ(parts.size(), 2u) << err;
@@ -804,6 +834,35 @@ TEST_F(RecordCommandsTest, InteractiveCreateAsksAgainWhatTheRegistryWouldRefuseB
   int creates = 0;
   for (const std::string& action : ActionsSince(before)) creates += action == "CreateRecord";
   EXPECT_EQ(creates, 1);
+}
+
+// Born 2015-01-05 (a typo for 1975), judged 2025-01-10: the registry names the judgment date,
+// which is before the 14th birthday, and only the dates it named were asked again. The birth
+// date, the wrong one, could never be corrected, and the questions never ended. A rule that
+// compares with the birth date offers it again too, and the judgment date with it.
+TEST_F(RecordCommandsTest, InteractiveCreateOffersTheBirthDateAgainWhenARuleComparesWithIt) {
+  // The corrected birth date and the judgment date, then Ctrl-D: the answers are kept.
+  const std::string answers =
+      "Krasniqi\nDriton\n\n\nmale\n2015-01-05\n\n\n1000000126\n\n"
+      "2\nP 91/2025\n2025-01-10\n2025-02-03\n3\n\nimprisonment\n18\nwork_with_children\n\n\n"
+      "\n1975-01-05\n2025-01-10\n";
+  const std::filesystem::path before = std::filesystem::current_path();
+  std::filesystem::current_path(dir_);
+  const CliRun run = As("clerk", {"record", "create", "--interactive"}, answers);
+  std::filesystem::current_path(before);
+  // Not entered: 2 when the registry names the final date too and Ctrl-D ends its question, 1
+  // when it ends "Enter this record?".
+  EXPECT_NE(run.code, 0) << run.err;
+  EXPECT_THAT(Flowed(run.err),
+              HasSubstr("(Ctrl-D keeps your answers in a file): Date of birth (YYYY-MM-DD): "
+                        "Date of the judgment (YYYY-MM-DD): "));
+  std::string kept;
+  for (const auto& entry : std::filesystem::directory_iterator(dir_)) {
+    std::ifstream in(entry.path());
+    kept.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  EXPECT_THAT(kept, HasSubstr("1975-01-05"));
+  EXPECT_THAT(kept, Not(HasSubstr("2015-01-05")));
 }
 
 // A conviction the registry holds, or one it expunged, is refused: its answers are not kept (a
@@ -1058,6 +1117,61 @@ TEST_F(RecordCommandsTest, ExpungeShowsWhoseRecordItIsAndAsksOnATerminal) {
   EXPECT_EQ(ActionsSince(before), std::vector<std::string>{"ExpungeRecord"});
 }
 
+// A KJC clerk expunged a later conviction B, entered before the person's earlier A (whose own
+// retention had ended, so only B kept it): A went for good and only B was named. The question
+// names A beforehand (from a dry run), and the answer, text or --json, names A after.
+TEST_F(RecordCommandsTest, ExpungeNamesTheEarlierConvictionItErasesBeforeAndAfter) {
+  // B (final 2020), then A (final 2010), of one person; another pair for --json.
+  const auto pair = [&](const std::string& personal_number, std::string* later,
+                        std::string* earlier) {
+    v1::CreateRecordRequest b = testing::ExampleRecord();
+    b.mutable_person()->set_personal_number(personal_number);
+    testing::MakeFine(b.mutable_conviction(), "2020-01-10", "2020-01-31");
+    *later = testing::CreatedRecordId(*server_, "clerk", b);
+    v1::CreateRecordRequest a = b;
+    a.mutable_conviction()->set_case_number("P 3/2010");
+    testing::MakeFine(a.mutable_conviction(), "2010-01-10", "2010-01-31");
+    *earlier = testing::CreatedRecordId(*server_, "clerk", a);
+  };
+  std::string later, earlier;
+  pair("4000000003", &later, &earlier);
+  const std::vector<std::string> expunge = {"record", "expunge", later, "--legal-basis",
+                                            "CC 04/L-082 art. 103"};
+
+  const CliRun declined = As("clerk", expunge, "no\n");
+  EXPECT_EQ(declined.code, 1);
+  EXPECT_THAT(declined.err,
+              HasSubstr(absl::StrCat("?\nRecord ", earlier,
+                                     " is erased with it: its retention period has ended and "
+                                     "only this record keeps it.\nThis cannot be undone.")));
+  EXPECT_EQ(GetCode(earlier), grpc::StatusCode::OK);
+
+  // The role's check, the read shown, the dry run, the expunge and A's erasure (its own event).
+  const uint64_t before = LogSize();
+  const CliRun confirmed = As("clerk", expunge, "yes\n");
+  EXPECT_EQ(confirmed.code, 0) << confirmed.err;
+  EXPECT_EQ(confirmed.out,
+            absl::StrCat("record ", later, " expunged\nrecord ", earlier,
+                         " erased with it: its retention period had ended and only record ",
+                         later, " kept it\n"));
+  EXPECT_EQ(ActionsSince(before), (std::vector<std::string>{"WhoAmI", "GetRecord", "ExpungeRecord",
+                                                             "ExpungeRecord", "ExpungeRecord"}));
+  EXPECT_EQ(GetCode(earlier), grpc::StatusCode::NOT_FOUND);
+
+  std::string later2, earlier2;
+  pair("4000000004", &later2, &earlier2);
+  const CliRun json = As("clerk", {"--json", "record", "expunge", later2, "--legal-basis",
+                                   "CC 04/L-082 art. 103", "--yes"});
+  ASSERT_EQ(json.code, 0) << json.err;
+  v1::ExpungeRecordResponse answer;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(json.out, &answer).ok()) << json.out;
+  EXPECT_EQ(answer.record_id(), later2);
+  ASSERT_EQ(answer.records_erased_with_it_size(), 1) << json.out;
+  EXPECT_EQ(answer.records_erased_with_it(0).record_id(), earlier2);
+  EXPECT_EQ(answer.records_erased_with_it(0).reason(),
+            v1::ErasedWithRecord::REASON_RETENTION_ENDED_KEPT_ONLY_BY_EXPUNGED);
+}
+
 // A court asked to expunge was told "purpose.case_reference is required", by the read of the
 // record the question shows (a refused read logged for an expunge it may not make), where the
 // other roles were refused the method. Every role but the clerk's is told it may not expunge,
@@ -1177,6 +1291,16 @@ TEST_F(RecordCommandsTest, ACourtReadWithoutAPurposeNamesTheOptionsAndTheCodesIt
                                "    digit"));
 }
 
+// A court that stated a good purpose code and left out only --case-ref was still sent to the help
+// for "the purpose codes you may state", as if its code were the problem.
+TEST_F(RecordCommandsTest, ACourtReadMissingOnlyItsCaseRefIsNotSentToLookForAPurposeCode) {
+  const std::string id = CreateExample();
+  const CliRun run = As("court", {"record", "get", id, "--purpose", "sentencing"});
+  EXPECT_EQ(run.code, 1) << run.err;
+  EXPECT_THAT(run.err, HasSubstr("--case-ref is required"));
+  EXPECT_THAT(run.err, Not(HasSubstr("purpose code")));
+}
+
 TEST_F(RecordCommandsTest, AVettingCheckNamesBadOptionsAtOnceAndThePositionsItMayUse) {
   const CliRun bad = As("vetting", {"vet", "check", "--personal-number", "1234567890", "--surname",
                                     "Kërqeli", "--birth-date", "1980-02-30", "--position",
@@ -1194,6 +1318,43 @@ TEST_F(RecordCommandsTest, AVettingCheckNamesBadOptionsAtOnceAndThePositionsItMa
   // Not repeated, as a name typed in its place would be.
   const CliRun misplaced = As("vetting", CheckOfArben("Krasniqi Driton"));
   ExpectRefusedAsNoPositionCategory(misplaced, "Krasniqi");
+}
+
+// `vet check --surname K1 --position janitor` was refused for the position alone, the names only
+// by the next call: every call counts against the organisation's daily limit. What registry-cli
+// can tell is wrong is named at once, before any call.
+TEST_F(RecordCommandsTest, AVettingChecksBadNamesAndBirthDateAreNamedTogetherBeforeAnyCall) {
+  const uint64_t before = LogSize();
+  const CliRun run =
+      As("vetting", {"vet", "check", "--personal-number", "1234567890", "--surname", "K1",
+                     "--given-name", "Arben.", "--birth-date", "2999-01-01", "--position",
+                     "janitor", "--consent-ref", "CONSENT-1"});
+  EXPECT_EQ(run.code, 2) << run.err;
+  EXPECT_THAT(run.err,
+              HasSubstr("3 problems:\n  --surname: 1..100 letters, spaces, hyphens or apostrophes\n"
+                        "  --given-name: 1..100 letters, spaces, hyphens or apostrophes\n"
+                        "  --birth-date: not in the past\n"));
+  for (const char* typed : {"K1", "Arben.", "2999"}) {
+    EXPECT_THAT(run.err, Not(HasSubstr(typed))) << typed;
+  }
+  EXPECT_EQ(ActionsSince(before), std::vector<std::string>{});
+}
+
+// With --json on a terminal, an expunge asked its question in plain text on stderr and answered
+// a no as a JSON CANCELLED. As record create --interactive, --json needs --yes: nothing is read.
+TEST_F(RecordCommandsTest, AnExpungeWithJsonButWithoutYesIsAUsageErrorBeforeAnyCall) {
+  const std::string id = CreateExample();
+  const uint64_t before = LogSize();
+  const CliRun run = RunCliCaptured(
+      CliArgsAs(server_->address(), "clerk",
+                {"record", "expunge", id, "--legal-basis", "CC 04/L-082 art. 103"}, true),
+      {}, CliInput{"yes\n", true});
+  EXPECT_EQ(run.code, 2) << run.err;
+  EXPECT_THAT(run.err, StartsWith("{\"error\":"));
+  EXPECT_THAT(run.err, HasSubstr("--json needs --yes"));
+  EXPECT_THAT(run.err, Not(HasSubstr("Expunge the record")));
+  EXPECT_EQ(ActionsSince(before), std::vector<std::string>{});
+  EXPECT_EQ(GetCode(id), grpc::StatusCode::OK);
 }
 
 // Every call of an employer counts against its rate limit: the refusal's hint was built with a

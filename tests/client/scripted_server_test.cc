@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "client/cli.h"
 #include "gmock/gmock.h"
@@ -57,6 +58,12 @@ class ScriptedRecords final : public v1::RecordService::Service {
   grpc::Status ImportRecords(grpc::ServerContext*, const v1::ImportRecordsRequest*,
                              v1::ImportRecordsResponse*) override {
     return grpc::Status(grpc::StatusCode::DEADLINE_EXCEEDED, "Deadline Exceeded");
+  }
+  // As gRPC answers a message over the channel's limit (8 MiB).
+  grpc::Status GetRecordHistory(grpc::ServerContext*, const v1::GetRecordHistoryRequest*,
+                                v1::GetRecordHistoryResponse*) override {
+    return grpc::Status(grpc::StatusCode::RESOURCE_EXHAUSTED,
+                        "Received message larger than max (9000206 vs. 8388608)");
   }
 };
 
@@ -111,6 +118,18 @@ TEST_F(ScriptedServerTest, ARevokedCertificateSaysToAskForANewOneAndWhereItGoes)
   EXPECT_THAT(err, HasSubstr(registry::testing::TestPki::Get().IdentityDir("clerk")));
 }
 
+// gRPC's "RESOURCE_EXHAUSTED: Received message larger than max (9000206 vs. 8388608)" named
+// neither the call nor what to look for; said in words, with the sizes.
+TEST_F(ScriptedServerTest, AMessageOverTheTransportsLimitIsSaidInWords) {
+  const CliRun run = Run("clerk", {"record", "history", "0123456789abcdef0123456789abcdef"});
+  EXPECT_EQ(run.code, 1);
+  EXPECT_THAT(Flowed(run.err),
+              StartsWith(absl::StrCat("error: RESOURCE_EXHAUSTED: a message of the call to ",
+                                      address_, " was larger than gRPC takes (9000206 bytes, at "
+                                      "most 8388608): ")));
+  EXPECT_THAT(run.err, Not(HasSubstr("Received message")));
+}
+
 // A single call that runs out of time names the server, the time and --timeout; an import's
 // batch said only "Deadline Exceeded".
 TEST_F(ScriptedServerTest, AnImportBatchWithoutAnAnswerInTimeIsExplainedAsASingleCallIs) {
@@ -136,8 +155,8 @@ TEST_F(ScriptedServerTest, RecordGetTrimsAPastedIdAndRefusesOneOfTheWrongShapeBe
                                 std::string(31, 'a'), std::string(32, 'g')}) {
     const CliRun run = Run("clerk", {"record", "get", id});
     EXPECT_EQ(run.code, kExitUsage) << id;
-    EXPECT_THAT(run.err, StartsWith("error: INVALID_ARGUMENT: ID must be a record id: 32 "
-                                    "characters 0-9 and a-f"))
+    EXPECT_THAT(run.err, StartsWith("error: INVALID_ARGUMENT: ID must be a record id: 32 hex "
+                                    "characters (0-9 and a-f, in either case)"))
         << id;
     EXPECT_THAT(run.err, Not(HasSubstr(id))) << id;
     EXPECT_THAT(run.err, Not(HasSubstr("revoked"))) << id;
@@ -219,6 +238,90 @@ TEST(ScriptedClerkServerTest, AnInteractiveRecordTheRegistryCouldNotCheckSaysSoB
   const size_t question = err.find("Enter this record? (yes/no)");
   ASSERT_NE(question, std::string::npos) << run.err;
   EXPECT_LT(unchecked, question);
+}
+
+// Checks every record as valid, and answers its creation with `code`: as registryd stopping
+// (CANCELLED) or stopped (SIGSTOP: DEADLINE_EXCEEDED) after the record was sent.
+class ScriptedUnfinishedCreate final : public v1::RecordService::Service {
+ public:
+  explicit ScriptedUnfinishedCreate(grpc::StatusCode code) : code_(code) {}
+  grpc::Status ImportRecords(grpc::ServerContext*, const v1::ImportRecordsRequest* request,
+                             v1::ImportRecordsResponse* response) override {
+    for (const v1::ImportRow& row : request->rows()) {
+      v1::ImportRowResult* result = response->add_results();
+      result->set_line(row.line());
+      result->set_outcome(v1::ImportRowResult::OUTCOME_VALID);
+    }
+    return grpc::Status::OK;
+  }
+  grpc::Status CreateRecord(grpc::ServerContext*, const v1::CreateRecordRequest*,
+                            v1::CreateRecordResponse*) override {
+    return grpc::Status(code_, code_ == grpc::StatusCode::CANCELLED ? "CANCELLED"
+                                                                    : "Deadline Exceeded");
+  }
+
+ private:
+  const grpc::StatusCode code_;
+};
+
+// An interactive record sent when registryd stopped was "error: CANCELLED: CANCELLED", and with
+// registryd stopped "error: DEADLINE_EXCEEDED: Deadline Exceeded": nothing said the record may
+// have been entered, to be looked for before the kept answers are sent again.
+TEST(ScriptedClerkServerTest, AnInteractiveRecordSentWithoutAnAnswerSaysItsOutcomeIsNotKnown) {
+  for (const grpc::StatusCode code :
+       {grpc::StatusCode::CANCELLED, grpc::StatusCode::DEADLINE_EXCEEDED}) {
+    ScriptedUnfinishedCreate records(code);
+    ScriptedInfo info;
+    grpc::ServerBuilder builder;
+    int port = 0;
+    builder.AddListeningPort("127.0.0.1:0", registry::testing::RegistryServerCredentials(),
+                             &port);
+    builder.RegisterService(&records);
+    builder.RegisterService(&info);
+    std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+    ASSERT_NE(server, nullptr);
+    const std::filesystem::path before = std::filesystem::current_path();
+    const std::filesystem::path dir =
+        std::filesystem::temp_directory_path() / absl::StrCat("scripted_unfinished.", getpid());
+    std::filesystem::create_directories(dir);
+    std::filesystem::current_path(dir);
+    const std::string answers =
+        "Krasniqi\nDriton\n\n\nm\n1975-02-03\n\n\n1000000123\n\n"
+        "2\nP 88/2025\n2025-03-03\n2025-06-01\n3\n\nimprisonment\n18\nwork_with_children\n\n\n"
+        "\nyes\n";
+    const CliRun run = RunCliCaptured(CliArgsAs(absl::StrCat("127.0.0.1:", port), "clerk",
+                                                {"record", "create", "--interactive"}),
+                                      {}, registry::testing::CliInput{answers, true});
+    int kept = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+      kept += absl::StartsWith(entry.path().filename().string(), "record-");
+    }
+    std::filesystem::current_path(before);
+    std::filesystem::remove_all(dir);
+    server->Shutdown();
+    EXPECT_EQ(run.code, 1) << run.err;
+    EXPECT_EQ(kept, 1) << run.err;
+    const size_t error = run.err.find("error: ");
+    ASSERT_NE(error, std::string::npos) << run.err;
+    const std::string said = Flowed(run.err.substr(error));
+    EXPECT_THAT(said, HasSubstr("whether it was entered is not known. Check before entering it "
+                                "again: registry-cli record search --personal-number NUMBER"))
+        << said;
+    EXPECT_THAT(said, HasSubstr(code == grpc::StatusCode::CANCELLED
+                                    ? "the server cancelled the call"
+                                    : "no answer came within"))
+        << said;
+    EXPECT_THAT(said, HasSubstr("your answers are kept in record-")) << said;
+    EXPECT_THAT(said, HasSubstr("if the record is not there, enter it with registry-cli record "
+                                "create --file record-"))
+        << said;
+    EXPECT_THAT(said, Not(HasSubstr("CANCELLED: CANCELLED")));
+    EXPECT_THAT(said, Not(HasSubstr("DEADLINE_EXCEEDED: Deadline Exceeded")));
+    // No personal value typed by the clerk in the error.
+    for (const char* typed : {"Krasniqi", "1000000123", "1975-02-03"}) {
+      EXPECT_THAT(said, Not(HasSubstr(typed))) << typed;
+    }
+  }
 }
 
 }  // namespace

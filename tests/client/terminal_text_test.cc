@@ -1,5 +1,10 @@
 #include "client/terminal_text.h"
 
+#include <fcntl.h>
+#include <stdlib.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -8,6 +13,8 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 
@@ -240,6 +247,55 @@ TEST(ForTerminalTest, EveryShortByteStringComesOutSafeAndReversible) {
     }
   }
   EXPECT_EQ(failures, 0);
+}
+
+// Output was wrapped at 80 columns whatever the terminal: in a 60-column one every line was
+// broken twice. The width is the terminal's (TIOCGWINSZ), else COLUMNS, else 80, held to a range.
+TEST(TerminalColumnsTest, AreTheTerminalsWidthElseColumnsElseEightyHeldToARange) {
+  const int master = posix_openpt(O_RDWR | O_NOCTTY);
+  ASSERT_GE(master, 0);
+  ASSERT_EQ(grantpt(master), 0);
+  ASSERT_EQ(unlockpt(master), 0);
+  const int terminal = open(ptsname(master), O_RDWR | O_NOCTTY);
+  ASSERT_GE(terminal, 0);
+  winsize size{};
+  size.ws_row = 24;
+  size.ws_col = 60;
+  ASSERT_EQ(ioctl(terminal, TIOCSWINSZ, &size), 0);
+  EXPECT_EQ(TerminalColumns(terminal, "100"), 60u);
+  size.ws_col = 0;  // a terminal that does not know its size
+  ASSERT_EQ(ioctl(terminal, TIOCSWINSZ, &size), 0);
+  EXPECT_EQ(TerminalColumns(terminal, "72"), 72u);
+  close(terminal);
+  close(master);
+  EXPECT_EQ(TerminalColumns(-1, "72"), 72u);
+  EXPECT_EQ(TerminalColumns(-1, ""), 80u);
+  EXPECT_EQ(TerminalColumns(-1, "wide"), 80u);
+  EXPECT_EQ(TerminalColumns(-1, "0"), 80u);
+  EXPECT_EQ(TerminalColumns(-1, "10"), kMinColumns);
+  EXPECT_EQ(TerminalColumns(-1, "500"), kMaxColumns);
+}
+
+TEST(WrapTest, LaysOutTheLinesOfAnEightyColumnScreenForTheTerminalsWidth) {
+  const std::string text =
+      "the registry was sent the record, but no answer came within 2s (--timeout): whether it "
+      "was entered is not known, so check before entering it again";
+  const auto widest = [](const std::string& wrapped) {
+    size_t most = 0;
+    for (absl::string_view line : absl::StrSplit(wrapped, '\n')) most = std::max(most, line.size());
+    return most;
+  };
+  // Laid out for 80 columns: "error: " and 73 columns of text, further lines indented by 4.
+  EXPECT_GT(widest(absl::StrCat("error: ", Wrap(text, 73, 4))), 60u);
+  SetTextColumns(60);
+  const std::string narrow = absl::StrCat("error: ", Wrap(text, 73, 4));
+  SetTextColumns(kStandardColumns);
+  EXPECT_LE(widest(narrow), 60u) << narrow;
+  EXPECT_GT(widest(narrow), 50u) << narrow;
+  // The same words, only broken elsewhere.
+  EXPECT_EQ(absl::StrJoin(absl::StrSplit(narrow, absl::ByAnyChar(" \n"), absl::SkipEmpty()), " "),
+            absl::StrCat("error: ", text));
+  EXPECT_EQ(TextColumns(), kStandardColumns);
 }
 
 }  // namespace
