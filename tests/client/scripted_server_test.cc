@@ -202,33 +202,50 @@ class ScriptedInfo final : public v1::InfoService::Service {
   }
 };
 
+// The clerk's interactive create answered with `answers`, run in a folder of its own against a
+// server offering `records` and `info`; `kept` counts the answer files it left there.
+struct InteractiveRun {
+  CliRun run;
+  int kept = 0;
+};
+InteractiveRun RunInteractiveCreate(grpc::Service* records, grpc::Service* info,
+                                    const std::string& folder, const std::string& answers) {
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", registry::testing::RegistryServerCredentials(), &port);
+  builder.RegisterService(records);
+  builder.RegisterService(info);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  InteractiveRun result;
+  EXPECT_NE(server, nullptr);
+  if (server == nullptr) return result;
+  const std::filesystem::path before = std::filesystem::current_path();
+  const std::filesystem::path dir =
+      std::filesystem::temp_directory_path() / absl::StrCat(folder, ".", getpid());
+  std::filesystem::create_directories(dir);
+  std::filesystem::current_path(dir);
+  result.run = RunCliCaptured(
+      CliArgsAs(absl::StrCat("127.0.0.1:", port), "clerk", {"record", "create", "--interactive"}),
+      {}, registry::testing::CliInput{answers, true});
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    result.kept += absl::StartsWith(entry.path().filename().string(), "record-");
+  }
+  std::filesystem::current_path(before);
+  std::filesystem::remove_all(dir);
+  server->Shutdown();
+  return result;
+}
+
 // The dry run before "Enter this record?" that could not be made was skipped without a word: the
 // clerk answered yes to answers the registry had not checked.
 TEST(ScriptedClerkServerTest, AnInteractiveRecordTheRegistryCouldNotCheckSaysSoBeforeTheQuestion) {
   ScriptedRecords records;  // answers ImportRecords (the dry run) with DEADLINE_EXCEEDED
   ScriptedInfo info;
-  grpc::ServerBuilder builder;
-  int port = 0;
-  builder.AddListeningPort("127.0.0.1:0", registry::testing::RegistryServerCredentials(), &port);
-  builder.RegisterService(&records);
-  builder.RegisterService(&info);
-  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-  ASSERT_NE(server, nullptr);
-  const std::filesystem::path before = std::filesystem::current_path();
-  const std::filesystem::path dir =
-      std::filesystem::temp_directory_path() / absl::StrCat("scripted_clerk.", getpid());
-  std::filesystem::create_directories(dir);
-  std::filesystem::current_path(dir);
   const std::string answers =
       "Krasniqi\nDriton\n\n\nm\n1975-02-03\n\n\n1000000123\n\n"
       "2\nP 88/2025\n2025-03-03\n2025-06-01\n3\n\nimprisonment\n18\nwork_with_children\n\n\n\n"
       "no\n";
-  const CliRun run = RunCliCaptured(
-      CliArgsAs(absl::StrCat("127.0.0.1:", port), "clerk", {"record", "create", "--interactive"}),
-      {}, registry::testing::CliInput{answers, true});
-  std::filesystem::current_path(before);
-  std::filesystem::remove_all(dir);
-  server->Shutdown();
+  const CliRun run = RunInteractiveCreate(&records, &info, "scripted_clerk", answers).run;
   EXPECT_EQ(run.code, 1) << run.err;
   const std::string err = Flowed(run.err);
   const size_t unchecked =
@@ -272,33 +289,12 @@ TEST(ScriptedClerkServerTest, AnInteractiveRecordSentWithoutAnAnswerSaysItsOutco
        {grpc::StatusCode::CANCELLED, grpc::StatusCode::DEADLINE_EXCEEDED}) {
     ScriptedUnfinishedCreate records(code);
     ScriptedInfo info;
-    grpc::ServerBuilder builder;
-    int port = 0;
-    builder.AddListeningPort("127.0.0.1:0", registry::testing::RegistryServerCredentials(),
-                             &port);
-    builder.RegisterService(&records);
-    builder.RegisterService(&info);
-    std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
-    ASSERT_NE(server, nullptr);
-    const std::filesystem::path before = std::filesystem::current_path();
-    const std::filesystem::path dir =
-        std::filesystem::temp_directory_path() / absl::StrCat("scripted_unfinished.", getpid());
-    std::filesystem::create_directories(dir);
-    std::filesystem::current_path(dir);
     const std::string answers =
         "Krasniqi\nDriton\n\n\nm\n1975-02-03\n\n\n1000000123\n\n"
         "2\nP 88/2025\n2025-03-03\n2025-06-01\n3\n\nimprisonment\n18\nwork_with_children\n\n\n"
         "\nyes\n";
-    const CliRun run = RunCliCaptured(CliArgsAs(absl::StrCat("127.0.0.1:", port), "clerk",
-                                                {"record", "create", "--interactive"}),
-                                      {}, registry::testing::CliInput{answers, true});
-    int kept = 0;
-    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
-      kept += absl::StartsWith(entry.path().filename().string(), "record-");
-    }
-    std::filesystem::current_path(before);
-    std::filesystem::remove_all(dir);
-    server->Shutdown();
+    const auto [run, kept] =
+        RunInteractiveCreate(&records, &info, "scripted_unfinished", answers);
     EXPECT_EQ(run.code, 1) << run.err;
     EXPECT_EQ(kept, 1) << run.err;
     const size_t error = run.err.find("error: ");

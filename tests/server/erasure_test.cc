@@ -917,15 +917,11 @@ TEST_F(ErasureTest, ABackupOfAnotherInstallationLeavesTheDataFolderAsItWas) {
   EXPECT_THAT(std::string(refused.message()), HasSubstr(server_->config().key_file()));
 }
 
-// A backup file with one byte changed fails the checksum recorded when the backup was made.
-TEST_F(ErasureTest, ADamagedBackupLeavesTheDataFolderAsItWas) {
-  Start();
-  const std::string id = Create(DistinctiveRecord());
-  const v1::BackupInfo backup = Backup();
-  server_->Stop();
+// The largest table file (.sst) under `folder`, where a backup's records are; "" if none.
+std::string LargestTableFileUnder(const std::string& folder) {
   std::string largest;
   uintmax_t largest_size = 0;
-  for (const std::string& path : testing::FilesUnder(server_->config().backup_dir())) {
+  for (const std::string& path : testing::FilesUnder(folder)) {
     if (!absl::EndsWith(path, ".sst")) continue;
     const uintmax_t size = std::filesystem::file_size(path);
     if (size > largest_size) {
@@ -933,7 +929,18 @@ TEST_F(ErasureTest, ADamagedBackupLeavesTheDataFolderAsItWas) {
       largest_size = size;
     }
   }
+  return largest;
+}
+
+// A backup file with one byte changed fails the checksum recorded when the backup was made.
+TEST_F(ErasureTest, ADamagedBackupLeavesTheDataFolderAsItWas) {
+  Start();
+  const std::string id = Create(DistinctiveRecord());
+  const v1::BackupInfo backup = Backup();
+  server_->Stop();
+  const std::string largest = LargestTableFileUnder(server_->config().backup_dir());
   ASSERT_FALSE(largest.empty());
+  const uintmax_t largest_size = std::filesystem::file_size(largest);
   {
     std::fstream file(largest, std::ios::in | std::ios::out | std::ios::binary);
     file.seekg(static_cast<std::streamoff>(largest_size / 2));
@@ -955,17 +962,9 @@ TEST_F(ErasureTest, ABackupWithATruncatedTableFileIsSaidToBeDamagedNamingTheFile
   const std::string id = Create(DistinctiveRecord());
   const v1::BackupInfo backup = Backup();
   server_->Stop();
-  std::string largest;
-  uintmax_t largest_size = 0;
-  for (const std::string& path : testing::FilesUnder(server_->config().backup_dir())) {
-    if (!absl::EndsWith(path, ".sst")) continue;
-    const uintmax_t size = std::filesystem::file_size(path);
-    if (size > largest_size) {
-      largest = path;
-      largest_size = size;
-    }
-  }
+  const std::string largest = LargestTableFileUnder(server_->config().backup_dir());
   ASSERT_FALSE(largest.empty());
+  const uintmax_t largest_size = std::filesystem::file_size(largest);
   std::filesystem::resize_file(largest, largest_size / 2);
   ExpectRestoreOfBackupRefused(backup, absl::StatusCode::kDataLoss, "is damaged", id);
   server_->Stop();

@@ -414,6 +414,20 @@ class BackupVerifyTest : public OperationsTest {
                     .ok());
     return info.backup_id();
   }
+
+  // Edits backup `id`'s meta file as a bad disk or a hand might: its first file's checksum no
+  // longer matches. Returns the meta file's path.
+  std::string DamageMetaFileOf(uint32_t id) {
+    const std::string meta = absl::StrCat(server_->config().backup_dir(), "/meta/", id);
+    std::vector<std::string> lines = absl::StrSplit(ReadFileOrDie(meta), '\n');
+    EXPECT_GT(lines.size(), 4u);
+    if (lines.size() <= 4) return meta;
+    const size_t crc = lines[3].find(" crc32 ");
+    EXPECT_NE(crc, std::string::npos) << lines[3];
+    lines[3] = absl::StrCat(lines[3].substr(0, crc), " crc32 99999999999");
+    std::ofstream(meta, std::ios::trunc) << absl::StrJoin(lines, "\n");
+    return meta;
+  }
 };
 
 TEST_F(BackupVerifyTest, ASoundBackupPassesEveryCheckAndTheCheckIsAudited) {
@@ -582,13 +596,7 @@ TEST_F(BackupVerifyTest, ADamagedBackupIsReportedAndAudited) {
 TEST_F(BackupVerifyTest, ABackupWithAnEditedMetaFileIsListedAndFailsVerificationAsDamaged) {
   Create(registry::testing::FictionalRecord(1));
   for (uint32_t want = 1; want <= 3; ++want) ASSERT_EQ(Backup(), want);
-  const std::string meta = server_->config().backup_dir() + "/meta/3";
-  std::vector<std::string> lines = absl::StrSplit(ReadFileOrDie(meta), '\n');
-  ASSERT_GT(lines.size(), 4u);
-  const size_t crc = lines[3].find(" crc32 ");
-  ASSERT_NE(crc, std::string::npos) << lines[3];
-  lines[3] = absl::StrCat(lines[3].substr(0, crc), " crc32 99999999999");
-  std::ofstream(meta, std::ios::trunc) << absl::StrJoin(lines, "\n");
+  const std::string meta = DamageMetaFileOf(3);
 
   grpc::ClientContext ctx;
   ctx.set_deadline(Deadline());
@@ -622,13 +630,7 @@ TEST_F(BackupVerifyTest, ADamagedBackupIsCountedOnItsOwnGaugeAndNotAmongTheBacku
   for (uint32_t want = 1; want <= 2; ++want) ASSERT_EQ(Backup(), want);
   EXPECT_THAT(server_->server()->metrics().Render(),
               HasSubstr("\nregistryd_backups_damaged 0\n"));
-  const std::string meta = server_->config().backup_dir() + "/meta/1";
-  std::vector<std::string> lines = absl::StrSplit(ReadFileOrDie(meta), '\n');
-  ASSERT_GT(lines.size(), 4u);
-  const size_t crc = lines[3].find(" crc32 ");
-  ASSERT_NE(crc, std::string::npos) << lines[3];
-  lines[3] = absl::StrCat(lines[3].substr(0, crc), " crc32 99999999999");
-  std::ofstream(meta, std::ios::trunc) << absl::StrJoin(lines, "\n");
+  const std::string meta = DamageMetaFileOf(1);
   // The folder is read at start (a damaged backup keeps new backups from being made).
   ASSERT_TRUE(server_->Restart().ok());
   int status = 0;
