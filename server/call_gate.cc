@@ -253,8 +253,8 @@ absl::Status Call::StageSubjectCheck(int status_code, storage::PendingWrite* w) 
     RETURN_IF_ERROR(
         checks_->StageLimitTake(caller_.organisation, subject_token_, now_, summary->check_id(), w));
   }
-  if (!name_limit_token_.empty()) {
-    RETURN_IF_ERROR(checks_->StageLimitTake(caller_.organisation, name_limit_token_, now_,
+  for (const std::string& name_token : name_limit_tokens_) {
+    RETURN_IF_ERROR(checks_->StageLimitTake(caller_.organisation, name_token, now_,
                                             summary->check_id(), w));
   }
   // A REFER given is kept for the alert on many of them (row 48), which a restart must not reset.
@@ -625,20 +625,27 @@ absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* 
     if (surname != nullptr && given != nullptr && deps_.records != nullptr) {
       const registry::v1::RateLimit name_limit =
           NameBucketLimit(call->vetting_org_->rate_limit());
-      absl::StatusOr<bool> name_allowed = false;
-      absl::StatusOr<std::string> name_token = deps_.records->NameLimitToken(
+      // Each bucket the name falls in (as typed, and as it reads by eye when that differs) is
+      // taken from; a refusal by any gives back what the others gave.
+      absl::StatusOr<std::vector<std::string>> name_tokens = deps_.records->NameLimitTokens(
           StringField(*request, surname), StringField(*request, given));
-      if (name_token.ok()) {
-        name_allowed = deps_.limiter->AllowPersonCheck(
-            organisation, *name_token, name_limit,
-            [&](absl::Time since) -> absl::StatusOr<uint32_t> {
-              if (checks == nullptr) return 0;
-              return checks->CountLimitTakes(organisation, *name_token, since);
-            });
+      absl::StatusOr<bool> name_allowed = false;
+      if (!name_tokens.ok()) name_allowed = name_tokens.status();
+      if (name_tokens.ok()) {
+        for (const std::string& name_token : *name_tokens) {
+          name_allowed = deps_.limiter->AllowPersonCheck(
+              organisation, name_token, name_limit,
+              [&](absl::Time since) -> absl::StatusOr<uint32_t> {
+                if (checks == nullptr) return 0;
+                return checks->CountLimitTakes(organisation, name_token, since);
+              });
+          if (!name_allowed.ok() || !*name_allowed) break;
+          call->name_limit_tokens_.push_back(name_token);
+        }
       }
-      if (!name_token.ok() || !name_allowed.ok() || !*name_allowed) {
+      if (!name_allowed.ok() || !*name_allowed) {
         GiveBackPersonLimits(call);
-        if (!name_token.ok()) return name_token.status();  // validated above: not expected
+        // A name that cannot be normalised was validated above: not expected.
         if (!name_allowed.ok()) return name_allowed.status();
         if (deps_.metrics != nullptr) deps_.metrics->RecordRateLimited();
         return absl::ResourceExhaustedError(absl::StrCat(
@@ -646,7 +653,6 @@ absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* 
             " checks of one surname and given name, whoever the candidates are, is reached; it "
             "refills within 24 hours of the checks made"));
       }
-      call->name_limit_token_ = *std::move(name_token);
     }
   }
   // Who receives what is disclosed: the recipient the request names (an export), else the
@@ -678,11 +684,10 @@ void CallGate::GiveBackPersonLimits(Call* call) {
     deps_.limiter->GiveBackPersonCheck(organisation, call->subject_token_, limit);
     call->took_person_limit_ = false;
   }
-  if (!call->name_limit_token_.empty()) {
-    deps_.limiter->GiveBackPersonCheck(organisation, call->name_limit_token_,
-                                       NameBucketLimit(limit));
-    call->name_limit_token_.clear();
+  for (const std::string& name_token : call->name_limit_tokens_) {
+    deps_.limiter->GiveBackPersonCheck(organisation, name_token, NameBucketLimit(limit));
   }
+  call->name_limit_tokens_.clear();
 }
 
 std::string CallGate::SubjectToken(absl::string_view personal_number) const {

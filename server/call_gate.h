@@ -137,9 +137,9 @@ class Call {
   // The call took from the organisation's daily limit on checks of the subject: the check is
   // kept as a limit row too (storage::CheckStore::StageLimitTake), for a restarted registryd.
   bool took_person_limit_ = false;
-  // The keyed token of the subject's name (RecordStore::NameLimitToken), when the call took from
-  // the organisation's daily limit on checks of that name: kept as a limit row too, as above.
-  std::string name_limit_token_;
+  // The keyed tokens of the subject's name (RecordStore::NameLimitTokens), when the call took
+  // from the organisation's daily limit on checks of that name: kept as limit rows too, as above.
+  std::vector<std::string> name_limit_tokens_;
   // SetSubjectResult's `also_in_history_of`.
   std::vector<std::string> other_histories_;
   bool committed_ = false;

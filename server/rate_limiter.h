@@ -2,10 +2,11 @@
 // (RateLimit.per_minute, burst), and one per organisation and person it checks
 // (RateLimit.checks_per_person_per_day), so that no employer can put more than a few questions a
 // day about one personal number, whatever its overall rate (docs/security.md, "What REFER itself
-// says"). The gate takes as many from a second bucket keyed on the candidate's name (its keyed
-// token, RecordStore::NameLimitToken), through the same AllowPersonCheck: a fresh number for each
-// try buys no more questions about one name. It also counts each organisation's REFER answers, for the gate's alert on an
-// organisation that gets many (RateLimit.refers_per_day_alert).
+// says"). The gate takes as many from the buckets keyed on the candidate's name (its keyed
+// tokens, RecordStore::NameLimitTokens: as typed, and as it reads by eye), through the same
+// AllowPersonCheck: a fresh number for each try buys no more questions about one name. It also
+// counts each organisation's REFER answers, for the gate's alert on an organisation that gets
+// many (RateLimit.refers_per_day_alert).
 //
 //   RateLimiter limiter(&clock);
 //   if (!limiter.Allow("school-7", org.rate_limit())) -> RESOURCE_EXHAUSTED

@@ -943,9 +943,19 @@ absl::StatusOr<std::string> RecordStore::PersonalNumberToken(absl::string_view p
   return token;
 }
 
-absl::StatusOr<std::string> RecordStore::NameLimitToken(absl::string_view surname,
-                                                        absl::string_view given_name) const {
-  return NameToken(surname, given_name, "", "");
+absl::StatusOr<std::vector<std::string>> RecordStore::NameLimitTokens(
+    absl::string_view surname, absl::string_view given_name) const {
+  std::vector<std::string> tokens;
+  ASSIGN_OR_RETURN(std::string token, NameToken(surname, given_name, "", ""));
+  tokens.push_back(std::move(token));
+  // The name as it reads by eye, when that differs: a surname typed in Cyrillic letters that look
+  // Latin ("Рера") is looked up as the Latin it looks like too (FactsForVetting), so it takes from
+  // that name's bucket as well, and buys no second day's guesses at a birth date.
+  ASSIGN_OR_RETURN(const std::string s_seen, normalizer_->NormalizeAsSeen(surname));
+  ASSIGN_OR_RETURN(const std::string g_seen, normalizer_->NormalizeAsSeen(given_name));
+  ASSIGN_OR_RETURN(std::string seen, name_index_->Token(absl::StrCat(s_seen, "|", g_seen, "|")));
+  if (seen != tokens.front()) tokens.push_back(std::move(seen));
+  return tokens;
 }
 
 absl::StatusOr<std::string> RecordStore::NameToken(absl::string_view surname,

@@ -465,11 +465,13 @@ class RecordStore {
   absl::StatusOr<std::string> PersonalNumberToken(absl::string_view personal_number) const;
   // Token of a name without a birth date (32 raw bytes): the name index's keyed token over the
   // normalised "surname|given name|", as the exact name index folds names (Latin = Cyrillic), for
-  // the gate's daily limit on checks of one name (server/call_gate.cc). No record is indexed
-  // under it (every record has a birth date). InvalidArgument "surname: ..." or
-  // "given_name: ..." when a name cannot be normalised. Looks nothing up.
-  absl::StatusOr<std::string> NameLimitToken(absl::string_view surname,
-                                             absl::string_view given_name) const;
+  // the gate's daily limit on checks of one name (server/call_gate.cc); followed, when it
+  // differs, by the token of the name as it reads by eye (NameNormalizer::NormalizeAsSeen), so
+  // a name typed in lookalike letters takes from both buckets. No record is indexed under them
+  // (every record has a birth date). InvalidArgument "surname: ..." or "given_name: ..." when a
+  // name cannot be normalised. Looks nothing up.
+  absl::StatusOr<std::vector<std::string>> NameLimitTokens(absl::string_view surname,
+                                                           absl::string_view given_name) const;
 
  private:
   RecordStore(Database* db, const KeyringHolder* keys, const NameNormalizer* normalizer,

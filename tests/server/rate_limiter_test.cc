@@ -675,6 +675,38 @@ TEST(RateLimitEndToEndTest, ProbingOneNameUnderFreshNumbersMeetsTheDailyLimitOfT
   EXPECT_EQ(vet("vetting", kLatin, "Marko", "1985-06-08", nullptr).first, grpc::StatusCode::OK);
 }
 
+// "Рера Асо" is Cyrillic throughout, read by sound as "Rera Aso", and looks like "Pepa Aco": the
+// vetting lookup reads it both ways, so it takes from both names' buckets. Spelling a name in
+// lookalike letters bought a second day's worth of guesses at a birth date.
+TEST(RateLimitEndToEndTest, ANameTypedInLetterLookalikesTakesFromTheBucketOfTheNameItLooksLike) {
+  FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
+  auto server = StartWithSchoolLimit(&clock, [](v1::RateLimit* l) {
+    l->set_checks_per_person_per_day(3);
+    l->set_checks_per_name_per_day(3);
+  });
+  const v1::Person person = testing::ExampleRecord().person();
+  int next_number = 10;
+  const auto vet = [&](const std::string& surname, const std::string& given_name) {
+    return VetCandidate(*server, "vetting", person, [&](v1::VettingCheckRequest* req) {
+      req->set_personal_number(absl::StrCat("10987654", next_number));
+      req->set_birth_date(absl::StrCat("1990-01-", next_number++));
+      req->set_surname(surname);
+      req->set_given_name(given_name);
+    });
+  };
+  const std::string cyrillic_surname = "\xd0\xa0\xd0\xb5\xd1\x80\xd0\xb0";  // Рера
+  const std::string cyrillic_given = "\xd0\x90\xd1\x81\xd0\xbe";  // Асо
+  EXPECT_EQ(vet("Pepa", "Aco"), grpc::StatusCode::OK);
+  EXPECT_EQ(vet("Pepa", "Aco"), grpc::StatusCode::OK);
+  EXPECT_EQ(vet(cyrillic_surname, cyrillic_given), grpc::StatusCode::OK);
+  EXPECT_EQ(vet(cyrillic_surname, cyrillic_given), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  EXPECT_EQ(vet("Pepa", "Aco"), grpc::StatusCode::RESOURCE_EXHAUSTED);
+  // The name it reads as by sound has had one check, which a refusal gave nothing back from.
+  EXPECT_EQ(vet("Rera", "Aso"), grpc::StatusCode::OK);
+  EXPECT_EQ(vet("Rera", "Aso"), grpc::StatusCode::OK);
+  EXPECT_EQ(vet("Rera", "Aso"), grpc::StatusCode::RESOURCE_EXHAUSTED);
+}
+
 // The limit on one name outlives registryd as the limit on one number does (its limit rows).
 TEST(RateLimitEndToEndTest, TheDailyLimitOnOneNameHoldsAcrossARestart) {
   FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
