@@ -394,6 +394,7 @@ absl::StatusOr<VerifyRun> VerifyRunFromArgs(CommandContext& ctx) {
   }
   if (auto path = args.Get("state")) {
     run.state_path = *path;
+    run.options.state_path_given = *path;
   } else {
     ASSIGN_OR_RETURN(run.state_path, DefaultAuditStatePath());
   }

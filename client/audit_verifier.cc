@@ -13,9 +13,11 @@
 #include <optional>
 #include <utility>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "client/files.h"
 #include "client/json_io.h"
 #include "common/status_macros.h"
@@ -26,6 +28,17 @@
 
 namespace registry::client {
 namespace {
+
+// `word` as one shell word, quoted only when it needs to be, for a command the user is told to
+// run: a state file path "My audit/st.json" would otherwise become two words.
+std::string ShellWord(absl::string_view word) {
+  constexpr absl::string_view kPlain = "_./-+=:,@%";
+  const bool plain = !word.empty() && std::all_of(word.begin(), word.end(), [&](char c) {
+    return absl::ascii_isalnum(c) || kPlain.find(c) != absl::string_view::npos;
+  });
+  if (plain) return std::string(word);
+  return absl::StrCat("'", absl::StrReplaceAll(word, {{"'", "'\\''"}}), "'");
+}
 
 namespace merkle = crypto::merkle;
 
@@ -750,11 +763,17 @@ absl::StatusOr<AuditVerification> VerifyAuditLog(AuditLogSource& source,
     result.warnings.clear();
   } else if (!result.warnings.empty()) {
     result.awaiting_acceptance = true;
+    // With the --state given: without it, the command as written checked the default file and
+    // left this one warning.
+    const std::string state =
+        options.state_path_given.empty()
+            ? ""
+            : absl::StrCat("--state ", ShellWord(options.state_path_given), " ");
     for (std::string& warning : result.warnings) {
       absl::StrAppend(&warning, ". This state file keeps the earlier log and does not pin log ",
                       head.log_id(), ", so this is said at every verification until the log is "
                       "accepted: if it is a new installation's log, run registry-cli audit "
-                      "verify --accept-new-log ", head.log_id());
+                      "verify ", state, "--accept-new-log ", head.log_id());
     }
   } else if (accepted && known.has_value()) {
     result.notes.push_back(

@@ -155,6 +155,9 @@ struct AuditVerifyOptions {
   // warnings would otherwise withhold (AuditVerification::awaiting_acceptance) is pinned, and
   // its warnings become notes. Empty: none. Another log than the server's is refused.
   std::string accept_new_log;
+  // --state as given, empty for the default file: the command the warnings say to run to accept
+  // a new log names it, since that command without it would check (and pin in) another file.
+  std::string state_path_given;
   // With `full`: given each retained event's index and bytes as they are hashed, once each, in
   // the order of the log (`audit list --verified` keeps the ones its filter selects). Nothing it
   // was given is verified until VerifyAuditLog returns OK: on an error, drop it all.

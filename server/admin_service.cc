@@ -131,6 +131,13 @@ grpc::Status AdminService::VerifyBackup(grpc::ServerContext* ctx,
     {
       absl::MutexLock lock(&backup_mu_);
       result = CheckBackup(*d_.config, req->backup_id(), *d_.audit, *d_.db);
+      // The backup gauges as the folder is now: a backup damaged since the last backup or start
+      // (the only other refreshes) kept registryd_backups_damaged at 0 while this found it.
+      if (absl::StatusOr<std::unique_ptr<storage::Backups>> backups =
+              storage::Backups::Open(d_.backup_dir);
+          backups.ok()) {
+        NoteBackups(backups->get());
+      }
     }
     if (!result.ok()) {
       // A backup id that names none, or that is malformed, is a mistyped command, and a check
@@ -158,6 +165,9 @@ grpc::Status AdminService::ListBackups(grpc::ServerContext* ctx, const v1::ListB
   return d_.gate->Unary(ctx, *req, resp, [&](Call&) -> absl::Status {
     absl::MutexLock lock(&backup_mu_);
     ASSIGN_OR_RETURN(auto backups, storage::Backups::Open(d_.backup_dir));
+    // What this lists, the gauges say: they were refreshed only by a backup and at start, and
+    // missed a backup damaged (or removed) while registryd ran.
+    NoteBackups(backups.get());
     for (const auto& info : backups->List()) Fill(info, resp->add_backups());
     // A damaged backup is listed too, in its place by id: left out, it was simply gone.
     for (const storage::Backups::Damaged& damaged : backups->ListDamaged()) {

@@ -41,6 +41,10 @@
 #include "absl/time/time.h"
 #include "registry/v1/config.pb.h"
 
+namespace registry::storage {
+class AuditLog;
+}  // namespace registry::storage
+
 namespace registry::server {
 
 // One line per problem, each naming the field or file concerned; empty when start-up would find
@@ -54,6 +58,14 @@ namespace registry::server {
 std::vector<std::string> CheckConfig(const std::string& path, absl::Time now, uid_t uid,
                                      std::vector<std::string>* not_checked = nullptr,
                                      std::vector<std::string>* warnings = nullptr);
+
+// Start-up's read-back of the audit events written since the last data check (all the retained
+// ones when there was none), each authenticated, newest first: a missing event or one that fails
+// authentication is DataLoss (storage::AuditDamagedAt), for the log was damaged or tampered with
+// and a registry writing on would bury it under new events. Older events are the data check's
+// and `audit verify --full`'s. Reads only: start-up (RegistryServer::CheckAuditSinceLastDataCheck)
+// and --check_config run this one walk, so that the check passes no log the start refuses.
+absl::Status CheckAuditSinceLastDataCheck(const storage::AuditLog& audit);
 
 // OK when `path` is a folder this process may write, or one it may create (it does not exist and
 // its parent is writable); otherwise FailedPrecondition starting with `field`, naming the folder

@@ -1254,12 +1254,9 @@ absl::Status RegistryServer::WalkAuditBack(bool until_data_check) {
     std::optional<v1::AuditEvent> chunk_check;
     std::optional<v1::AuditEvent> chunk_verification;
     std::optional<v1::AuditEvent> chunk_head;
-    // The first event not yet read: where a scan that fails stopped.
-    uint64_t next = start;
     absl::Status scanned = storage_.audit->Scan(
         start, end,
-        [&](uint64_t index, absl::string_view bytes) {
-          next = index + 1;
+        [&](uint64_t, absl::string_view bytes) {
           v1::AuditEvent event;
           if (!event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return true;
           if (event.actor() == "system:data-check") {
@@ -1273,17 +1270,6 @@ absl::Status RegistryServer::WalkAuditBack(bool until_data_check) {
         },
         storage::BlockCache::kBypass);
     if (absl::IsOutOfRange(scanned)) break;  // pruned meanwhile: nothing older to read
-    if (absl::IsDataLoss(scanned) && until_data_check) {
-      // The events after the last data check were never checked by one: damage among them is
-      // news, and an incident, not something to serve on. The detail names the event; it holds
-      // no personal data (the store's messages name indexes only).
-      return absl::DataLossError(absl::StrCat(
-          "the audit log is damaged at event ", next, " (", scanned.message(),
-          "): registryd does not start on it. This is an incident (docs/operations.md, "
-          "\"`audit verify` fails\"): preserve the disks and call the KJC security officer; "
-          "registryd --verify_data reports every problem of the stored data, and the registry "
-          "is brought back by restoring the last backup that verifies sound"));
-    }
     RETURN_IF_ERROR(scanned);
     // Older kinds only fill what newer chunks did not find.
     if (!w.data_check) w.data_check = std::move(chunk_check);
@@ -1295,8 +1281,8 @@ absl::Status RegistryServer::WalkAuditBack(bool until_data_check) {
 }
 
 absl::Status RegistryServer::CheckAuditSinceLastDataCheck() {
-  recall_walk_ = RecallWalk();
-  return WalkAuditBack(/*until_data_check=*/true);
+  // The walk --check_config runs too (server/check_config.h), so that it says what this refuses.
+  return ::registry::server::CheckAuditSinceLastDataCheck(*storage_.audit);
 }
 
 absl::Status RegistryServer::RecallLastChecks() {

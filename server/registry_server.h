@@ -331,8 +331,8 @@ class RegistryServer {
   // (all the retained ones when there was none) are read back, each authenticated. A missing
   // event or one that fails authentication stops the start (DataLoss naming it and saying what
   // to do): the log was damaged or tampered with, and a registry writing on would bury it under
-  // new events. Older events are the data check's and `audit verify --full`'s to check. What it
-  // found of the last checks, RecallLastChecks goes on from (recall_walk_).
+  // new events. Older events are the data check's and `audit verify --full`'s to check. The
+  // walk is the free CheckAuditSinceLastDataCheck (check_config.h), which --check_config runs.
   absl::Status CheckAuditSinceLastDataCheck();
   // RecallLastChecks' walk back through the log from recall_walk_, until the last data check
   // is found (until_data_check) or all three kinds are, the pruned boundary or Shutdown.

@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <openssl/bio.h>
+#include <openssl/bn.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
@@ -158,6 +159,24 @@ std::string CrlNumber(X509_CRL* crl) {
   return first == std::string::npos ? "0" : hex.substr(first);
 }
 
+// CRL number `hex` (as CrlNumber gives it) as `openssl crl -text` shows it, for an operator to
+// compare: decimal below 128 bits, else "0x" and hex. "1000 is older than 1001" was hex unsaid,
+// where openssl shows 4096 and 4097.
+std::string ShownNumber(const std::string& hex) {
+  if (hex.empty()) return "none";
+  BIGNUM* bn = nullptr;
+  if (BN_hex2bn(&bn, hex.c_str()) == 0) return absl::StrCat("0x", hex);
+  std::string shown = absl::StrCat("0x", hex);
+  if (BN_num_bits(bn) < 128) {
+    if (char* dec = BN_bn2dec(bn); dec != nullptr) {
+      shown = dec;
+      OPENSSL_free(dec);
+    }
+  }
+  BN_free(bn);
+  return shown;
+}
+
 // Whether CRL number `a` is below `b` ("" is below every number).
 bool NumberBelow(const std::string& a, const std::string& b) {
   if (a.size() != b.size()) return a.size() < b.size();
@@ -196,14 +215,23 @@ absl::StatusOr<CrlNumbers> ReadNumbers(const std::string& path) {
   for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
     ++line_number;
     const std::vector<absl::string_view> f = absl::StrSplit(line, ' ');
+    // Put back, never removed: without it an older CRL put back would be taken (operations.md).
+    constexpr absl::string_view kMend =
+        "; put back the file from its last good copy (never remove it: an older CRL put back "
+        "would then be taken)";
     if (f.size() != 2 || f[0].size() != 64 || !IsHex(f[0]) || !IsHex(f[1]) ||
-        f[1].size() > 40 || f[1] != absl::AsciiStrToUpper(f[1]) || (f[1][0] == '0' && f[1].size() > 1)) {
+        f[1].size() > 40 || f[1] != absl::AsciiStrToUpper(f[1]) ||
+        (f[1][0] == '0' && f[1].size() > 1)) {
       return absl::DataLossError(absl::StrCat(
           "crl_number_file ", path, ": line ", line_number,
-          " is not \"<64 hex digits> <CRL number in upper-case hex>\"; put back the file from "
-          "its last good copy, or remove it to trust the CRL folder as it is"));
+          " is not \"<64 hex digits> <CRL number in upper-case hex>\"", kMend));
     }
-    numbers[std::string(f[0])] = std::string(f[1]);
+    // A second line for a CA overrode the first, so a lower one after it lost the higher mark
+    // and an older CRL was taken: the file is written with one line a CA, so it is damaged.
+    if (!numbers.emplace(std::string(f[0]), std::string(f[1])).second) {
+      return absl::DataLossError(absl::StrCat("crl_number_file ", path, ": line ", line_number,
+                                              " names a CA that an earlier line names", kMend));
+    }
   }
   return numbers;
 }
@@ -390,7 +418,7 @@ absl::StatusOr<std::shared_ptr<const Revocation::State>> Revocation::Read() cons
     if (NumberBelow(in_force->number, seen)) {
       const std::string problem = absl::StrCat(
           in_force->file, ": the CRL of ", ca.subject, " numbered ",
-          in_force->number.empty() ? "none" : in_force->number, " is older than number ", seen,
+          ShownNumber(in_force->number), " is older than number ", ShownNumber(seen),
           " read before (an earlier copy put back?); refused until one at least as new is back");
       state->file_problems.push_back(problem);
       ca.taints.push_back(problem);

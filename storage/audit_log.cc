@@ -4,6 +4,7 @@
 #include <utility>
 
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
 #include "absl/synchronization/notification.h"
 #include "common/deterministic_bytes.h"
 #include "common/public_status.h"
@@ -232,6 +233,15 @@ AuditLog::AuditLog(Database* db, const Clock* clock, std::unique_ptr<Keys> keys,
 
 AuditLog::~AuditLog() = default;
 
+absl::Status AuditDamagedAt(uint64_t index, absl::string_view detail) {
+  return absl::DataLossError(absl::StrCat(
+      "the audit log is damaged at event ", index, " (", detail,
+      "): registryd does not start on it. This is an incident (docs/operations.md, "
+      "\"`audit verify` fails\"): preserve the disks and call the KJC security officer; "
+      "registryd --verify_data reports every problem of the stored data, and the registry "
+      "is brought back by restoring the last backup that verifies sound"));
+}
+
 absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(Database* db, const Clock* clock,
                                                          const crypto::SecretBytes& log_key) {
   ASSIGN_OR_RETURN(std::unique_ptr<Keys> keys, Keys::Derive(log_key));
@@ -270,12 +280,16 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(Database* db, const Clo
   if (size > 0) {
     ASSIGN_OR_RETURN(std::optional<std::string> stored,
                      db->Get(Cf::kAudit, EncodeU64(size - 1)));
-    if (!stored.has_value()) return absl::DataLossError("audit log's last event is missing");
+    // Said as any other damaged event since the last data check is (the start's walk): the
+    // last one is as much an incident, and the bare text gave no event and nothing to do.
+    if (!stored.has_value()) {
+      return AuditDamagedAt(size - 1, absl::StrCat("its last event, ", size - 1, ", is missing"));
+    }
     absl::StatusOr<std::string> last = log->keys_->Open(size - 1, *stored);
     if (!last.ok()) {
-      return absl::DataLossError(
-          "audit log's last event fails authentication (changed, moved or written without the "
-          "key file)");
+      return AuditDamagedAt(size - 1, absl::StrCat("its last event, ", size - 1,
+                                                   ", fails authentication: changed, moved or "
+                                                   "written without the key file"));
     }
     ASSIGN_OR_RETURN(std::string leaf, log->nodes_->Node(0, size - 1));
     if (merkle::HashLeaf(*last) != leaf) {

@@ -58,7 +58,9 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "absl/synchronization/mutex.h"
 #include "common/clock.h"
 #include "crypto/merkle.h"
@@ -79,6 +81,12 @@ inline constexpr char kAuditEventKeyLabel[] = "encryption/audit-events/aes-256-g
 // The byte form of an event as it enters the log: common/deterministic_bytes.h.
 // Our AuditEvent has no map fields, so this is fields in number order.
 std::string SerializeEvent(const registry::v1::AuditEvent& event);
+
+// DataLoss for event `index` of the log found missing or failing authentication at a start
+// (`detail`: the store's reason, which names indexes only, no personal data): it names the event,
+// calls it the incident it is and says what to do. One text for AuditLog::Open's last event and
+// the start's walk over the events since the last data check, as start-up and --check_config say.
+absl::Status AuditDamagedAt(uint64_t index, absl::string_view detail);
 
 class AuditLog {
  public:
@@ -133,7 +141,8 @@ class AuditLog {
   // Opens the log stored in db (not owned). `log_key` (32 bytes, derived from the key file
   // with kAuditLogKeyPurpose) seals the events and authenticates the stored tree state and
   // pruned prefix. DataLoss when that state fails authentication (edited, or written without the
-  // key), or when the last event fails authentication or does not match the tree.
+  // key), or when the last event fails authentication or does not match the tree. A last event
+  // missing or failing authentication is said as AuditDamagedAt says any other damaged event.
   static absl::StatusOr<std::unique_ptr<AuditLog>> Open(Database* db, const Clock* clock,
                                                         const crypto::SecretBytes& log_key);
 

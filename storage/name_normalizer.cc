@@ -148,19 +148,21 @@ UChar32 LatinLookAlike(UChar32 c) {
       {0x041E, 'o'}, {0x0420, 'p'}, {0x0421, 'c'}, {0x0422, 't'}, {0x0423, 'y'}, {0x0425, 'x'},
       {0x0405, 's'}, {0x0406, 'i'}, {0x0408, 'j'}, {0x04AE, 'y'}, {0x04BA, 'h'}, {0x04C0, 'i'},
       {0x051A, 'q'}, {0x051C, 'w'},
-      // Cyrillic small letters: a, small-capital B K M H T, e o p c y x s i j y h l q w d.
+      // Cyrillic small letters: a, small-capital B K M H T, e o p c y x s i j y h l q w d, ghe r.
       {0x0430, 'a'}, {0x0432, 'b'}, {0x043A, 'k'}, {0x043C, 'm'}, {0x043D, 'h'}, {0x0442, 't'},
       {0x0435, 'e'}, {0x043E, 'o'}, {0x0440, 'p'}, {0x0441, 'c'}, {0x0443, 'y'}, {0x0445, 'x'},
       {0x0455, 's'}, {0x0456, 'i'}, {0x0458, 'j'}, {0x04AF, 'y'}, {0x04BB, 'h'}, {0x04CF, 'l'},
-      {0x051B, 'q'}, {0x051D, 'w'}, {0x0501, 'd'},
+      {0x051B, 'q'}, {0x051D, 'w'}, {0x0501, 'd'}, {0x0433, 'r'},
       // Greek capitals: A B E Z H I K M N O P T Y X, lunate sigma C, yot J.
       {0x0391, 'a'}, {0x0392, 'b'}, {0x0395, 'e'}, {0x0396, 'z'}, {0x0397, 'h'}, {0x0399, 'i'},
       {0x039A, 'k'}, {0x039C, 'm'}, {0x039D, 'n'}, {0x039F, 'o'}, {0x03A1, 'p'}, {0x03A4, 't'},
       {0x03A5, 'y'}, {0x03A7, 'x'}, {0x03F9, 'c'}, {0x037F, 'j'},
-      // Greek small letters: alpha a, gamma y, iota i, kappa k, nu v, omicron o, rho p,
-      // upsilon u, chi x, lunate sigma c, yot j.
-      {0x03B1, 'a'}, {0x03B3, 'y'}, {0x03B9, 'i'}, {0x03BA, 'k'}, {0x03BD, 'v'}, {0x03BF, 'o'},
-      {0x03C1, 'p'}, {0x03C5, 'u'}, {0x03C7, 'x'}, {0x03F2, 'c'}, {0x03F3, 'j'},
+      // Greek small letters: alpha a, gamma y, epsilon e, eta n, iota i, kappa k, nu v,
+      // omicron o, rho p, tau t (as Cyrillic small te), upsilon u, chi x, omega w, lunate sigma
+      // c, yot j. Epsilon was missing, so "Ρερα" read by sound where "ΡΕΡΑ" read "pepa".
+      {0x03B1, 'a'}, {0x03B3, 'y'}, {0x03B5, 'e'}, {0x03B7, 'n'}, {0x03B9, 'i'}, {0x03BA, 'k'},
+      {0x03BD, 'v'}, {0x03BF, 'o'}, {0x03C1, 'p'}, {0x03C4, 't'}, {0x03C5, 'u'}, {0x03C7, 'x'},
+      {0x03C9, 'w'}, {0x03F2, 'c'}, {0x03F3, 'j'},
   };
   for (const auto& l : kLookAlikes) {
     if (l.from == c) return l.to;

@@ -896,12 +896,15 @@ absl::Status RecordStore::RefuseIfDueAlready(const registry::v1::Person& person,
   if (in_force.delete_after > today) return absl::OkStatus();
   // The hint says what would have kept it, as the dates count it: "a later conviction, entered
   // first, keeps it" told a clerk who had entered one (final after the period ended) to do what
-  // they had done. The day is the registry's reckoning, no value the clerk typed.
+  // they had done, and "final before <deletion day>" named a later one that had not kept it. A
+  // later conviction keeps it only if final on or before the last day of its period for vetting
+  // (Extend), as lengthened by those that did. The days are the registry's reckoning, no value
+  // the clerk typed.
   return absl::FailedPreconditionError(absl::StrCat(
       "conviction: its retention period has ended (it was due for deletion on ",
       in_force.delete_after,
-      "), so it is not entered: only a later conviction of the person that became final before ",
-      in_force.delete_after, " would keep it"));
+      "), so it is not entered: only a later conviction of the person that became final by ",
+      in_force.employer_visible_until, " would have kept it"));
 }
 
 absl::Status RecordStore::RestageDates(absl::string_view token, PendingWrite* w) const {

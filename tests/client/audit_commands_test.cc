@@ -983,7 +983,9 @@ TEST_F(AuditCommandsTest, AReplacedLogIsWarnedOfAtEveryRunUntilAcceptedByItsId) 
     EXPECT_EQ(warned.code, 1) << "run " << run << ": " << warned.err;
     const std::string said = testing::Flowed(warned.err);
     EXPECT_THAT(said, HasSubstr(absl::StrCat("that signed log ", earlier)));
-    EXPECT_THAT(said, HasSubstr(absl::StrCat("audit verify --accept-new-log ", log_id)));
+    // With the --state given: "audit verify --accept-new-log ID" checked the default file.
+    EXPECT_THAT(said, HasSubstr(absl::StrCat("audit verify --state ", state,
+                                             " --accept-new-log ", log_id)));
     EXPECT_THAT(said, Not(HasSubstr("later runs with this file are compared")));
     std::ifstream now_in(state);
     EXPECT_EQ(std::string((std::istreambuf_iterator<char>(now_in)),

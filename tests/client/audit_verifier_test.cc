@@ -1575,6 +1575,23 @@ TEST_F(AuditStateFileTest, AReplacedLogIsWarnedOfAtEveryRunUntilItIsAcceptedByIt
         << "run " << run << ": the earlier log stays pinned, the new one is not saved";
   }
 
+  // The command to run names the state file given (quoted as one shell word), else none.
+  AuditVerifyOptions given = Full();
+  given.state_path_given = dir_ + "/my audit's/st.json";
+  auto named = Verify(replaced, SavedState(path), given);
+  ASSERT_TRUE(named.ok()) << named.status();
+  ASSERT_THAT(named->warnings, SizeIs(1));
+  EXPECT_THAT(named->warnings[0],
+              HasSubstr(absl::StrCat("run registry-cli audit verify --state '", dir_,
+                                     "/my audit'\\''s/st.json' --accept-new-log ", kOtherLogId)));
+  given.state_path_given = "st.json";
+  named = Verify(replaced, SavedState(path), given);
+  ASSERT_TRUE(named.ok()) << named.status();
+  ASSERT_THAT(named->warnings, SizeIs(1));
+  EXPECT_THAT(named->warnings[0],
+              HasSubstr(absl::StrCat("audit verify --state st.json --accept-new-log ",
+                                     kOtherLogId)));
+
   // Another id than the server's log accepts nothing, and does not repeat what was typed.
   AuditVerifyOptions wrong = Full();
   wrong.accept_new_log = kLogId;

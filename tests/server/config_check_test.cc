@@ -34,12 +34,14 @@
 #include "server/registry_server.h"
 #include "server/revocation.h"
 #include "storage/backups.h"
+#include "storage/database.h"
 #include "storage/ids.h"
 #include "storage/pending_write.h"
 #include "tests/testing/data_files.h"
 #include "tests/testing/held_port.h"
 #include "tests/testing/installation.h"
 #include "tests/testing/log_lines.h"
+#include "tests/testing/stored_data.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
@@ -302,6 +304,36 @@ TEST_F(CheckConfigTest, AMissingErasureLedgerIsAProblemAsAtStartAndNeitherMakesA
   EXPECT_THAT(testing::OneErrorLogLine(out).fields().at("msg").string_value(),
               HasSubstr("is missing, but this database has applied 1 erasures"));
   EXPECT_FALSE(std::filesystem::exists(ledger)) << "the refused start made an empty ledger";
+}
+
+// Start-up reads back the audit events since the last data check and refuses a damaged one; the
+// check opened the log and held it to the watermark only, and said "no problem found" over it.
+TEST_F(CheckConfigTest, AnAuditEventDeletedSinceTheLastDataCheckIsAProblemAsAtStart) {
+  ASSERT_NO_FATAL_FAILURE(AddData(/*erasures=*/0, /*events=*/5));
+  EXPECT_THAT(Check(), ::testing::IsEmpty());
+  uint64_t deleted = 0;
+  {
+    absl::StatusOr<registry::v1::ServerConfig> config = LoadConfig(dir_ + "/registryd.json");
+    ASSERT_TRUE(config.ok()) << config.status();
+    absl::StatusOr<StorageStack> st = OpenStorage(*config, SystemClock::Get());
+    ASSERT_TRUE(st.ok()) << st.status();
+    // Not the last event, which AuditLog::Open checks itself.
+    deleted = st->audit->CurrentHead().size - 3;
+    ASSERT_NO_FATAL_FAILURE(
+        testing::DeleteStored(st->db.get(), storage::Cf::kAudit, storage::EncodeU64(deleted)));
+  }
+  const std::string problem =
+      absl::StrCat("data_dir: the audit log is damaged at event ", deleted, " (");
+  EXPECT_THAT(Check(), ::testing::ElementsAre(::testing::AllOf(
+                           HasSubstr(problem), HasSubstr("This is an incident"))));
+  std::string out;
+  EXPECT_EQ(Run(&out), 2) << out;
+  EXPECT_THAT(out, HasSubstr("problem: " + problem));
+  EXPECT_THAT(out, ::testing::Not(HasSubstr("no problem found")));
+  // The start refuses it with the same words.
+  EXPECT_EQ(Start(&out), 1) << out;
+  EXPECT_THAT(testing::OneErrorLogLine(out).fields().at("msg").string_value(),
+              HasSubstr(absl::StrCat("the audit log is damaged at event ", deleted, " (")));
 }
 
 // A data folder put back from an earlier copy (or lost) is behind the audit watermark: the
@@ -706,7 +738,7 @@ TEST_F(CheckConfigTest, ACrlOlderThanOneReadBeforeIsAProblemAsAtStartAndTheNumbe
 
   put_crls("crl");
   EXPECT_THAT(Check(), ::testing::Contains(HasSubstr(
-                           "is older than number 1001 read before (an earlier copy put back?)")));
+                           "is older than number 4097 read before (an earlier copy put back?)")));
   std::string out;
   EXPECT_EQ(Run(&out), 2) << out;
   EXPECT_THAT(out, HasSubstr("is older than number"));

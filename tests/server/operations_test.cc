@@ -641,6 +641,32 @@ TEST_F(BackupVerifyTest, ADamagedBackupIsCountedOnItsOwnGaugeAndNotAmongTheBacku
   EXPECT_THAT(page, HasSubstr("\nregistryd_backups_damaged 1\n"));
 }
 
+// A backup damaged while registryd ran left registryd_backups and registryd_backups_damaged as
+// the last backup or start set them: only those read the folder. Listing and verifying the
+// backups read it too, and the gauges follow what they read.
+TEST_F(BackupVerifyTest, ListingOrVerifyingTheBackupsRefreshesTheBackupGauges) {
+  Create(registry::testing::FictionalRecord(1));
+  for (uint32_t want = 1; want <= 2; ++want) ASSERT_EQ(Backup(), want);
+  const auto metrics = [&] { return server_->server()->metrics().Render(); };
+  EXPECT_THAT(metrics(), HasSubstr("\nregistryd_backups 2\n"));
+  EXPECT_THAT(metrics(), HasSubstr("\nregistryd_backups_damaged 0\n"));
+  DamageMetaFileOf(1);
+  v1::VerifyBackupResponse r;
+  ASSERT_TRUE(VerifyBackup(1, &r).ok());
+  EXPECT_FALSE(r.ok());
+  EXPECT_THAT(metrics(), HasSubstr("\nregistryd_backups 1\n"));
+  EXPECT_THAT(metrics(), HasSubstr("\nregistryd_backups_damaged 1\n"));
+  DamageMetaFileOf(2);
+  grpc::ClientContext ctx;
+  ctx.set_deadline(Deadline());
+  v1::ListBackupsResponse listed;
+  ASSERT_TRUE(v1::AdminService::NewStub(server_->Channel("admin"))
+                  ->ListBackups(&ctx, v1::ListBackupsRequest(), &listed)
+                  .ok());
+  EXPECT_THAT(metrics(), HasSubstr("\nregistryd_backups 0\n"));
+  EXPECT_THAT(metrics(), HasSubstr("\nregistryd_backups_damaged 2\n"));
+}
+
 // One backup's record edited so that it describes a table file it shares with the others
 // differently (`sed -i '4s/crc32 [0-9]*/crc32 12345/' meta/1`): every backup call answered
 // "stored data is damaged ...; registryd --verify_data names what", which finds nothing, no

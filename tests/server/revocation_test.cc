@@ -449,6 +449,46 @@ TEST(RevocationListTest, ADamagedNumbersFileStopsTheLoadNamingIt) {
   EXPECT_THAT(std::string(r.status().message()), HasSubstr("line 1"));
 }
 
+// A second line for the same CA overrode the first: with the lower number last, the older CRL
+// put back was taken and the higher mark lost. The file has one line a CA, so it is damaged; and
+// the way out is its last good copy, never removing it (which trusts any CRL put back).
+TEST(RevocationListTest, ANumbersFileThatNamesACaTwiceIsRefusedAsDamagedAndSaysPutItBack) {
+  const std::string dir = CrlFolder({{CrlName(), CrlOf("crl-next")}});
+  const std::string ca_file = TestPki::Get().dir() + "/ca/ca.pem";
+  const std::string numbers = testing::MakeTempDir("crl-numbers") + "/crl.numbers";
+  ASSERT_TRUE(Revocation::Load(ca_file, dir, numbers).ok());
+  const std::string line = testing::ReadFileOrDie(numbers);
+  ASSERT_EQ(line.size(), 64 + std::string(" 1001\n").size()) << line;
+  testing::WriteFileAtomically(numbers, absl::StrCat(line, line.substr(0, 64), " 1000\n"));
+  testing::WriteFileAtomically(dir + "/" + CrlName(), CrlOf("crl"));
+  auto r = Revocation::Load(ca_file, dir, numbers);
+  ASSERT_EQ(r.status().code(), absl::StatusCode::kDataLoss)
+      << (r.ok() ? "the older CRL was taken" : r.status().ToString());
+  const std::string message(r.status().message());
+  EXPECT_THAT(message, HasSubstr(absl::StrCat("crl_number_file ", numbers, ": line 2 ")));
+  EXPECT_THAT(message, HasSubstr("put back the file from its last good copy"));
+  EXPECT_THAT(message, ::testing::Not(HasSubstr("or remove it")));
+
+  testing::WriteFileAtomically(numbers, "not a number line\n");
+  r = Revocation::Load(ca_file, dir, numbers);
+  ASSERT_EQ(r.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_THAT(std::string(r.status().message()), ::testing::Not(HasSubstr("or remove it")));
+}
+
+// "numbered 1000 is older than number 1001" was hex unsaid, where `openssl crl -text` shows the
+// CRL number in decimal (4096): said as openssl shows it.
+TEST(RevocationListTest, AnOlderCrlIsRefusedNamingTheNumbersAsOpensslShowsThem) {
+  const std::string dir = CrlFolder({{CrlName(), CrlOf("crl-next")}});
+  const std::string ca_file = TestPki::Get().dir() + "/ca/ca.pem";
+  const std::string numbers = testing::MakeTempDir("crl-numbers") + "/crl.numbers";
+  ASSERT_TRUE(Revocation::Load(ca_file, dir, numbers).ok());
+  testing::WriteFileAtomically(dir + "/" + CrlName(), CrlOf("crl"));
+  auto r = Revocation::Load(ca_file, dir, numbers);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_THAT(absl::StrJoin((*r)->Problems(absl::Now()), "\n"),
+              HasSubstr("numbered 4096 is older than number 4097 read before"));
+}
+
 TEST(RevocationListTest, UnreadableBundleFailsTheLoad) {
   EXPECT_FALSE(Revocation::Load("/nonexistent/ca.pem", TestPki::Get().CrlDir()).ok());
   const std::string dir = CrlFolder({});

@@ -673,6 +673,41 @@ TEST_F(AuditLogTest, ALastEventThatIsNotSealedStopsTheLogFromOpening) {
   EXPECT_THAT(std::string(opened.message()), ::testing::HasSubstr("fails authentication"));
 }
 
+// A deleted or edited last event was said bare ("audit log's last event is missing"), with no
+// event number and nothing to do, where a damaged event before it is named as an incident with
+// the way out: the last one is said the same way.
+TEST_F(AuditLogTest, ALastEventDeletedOrEditedIsNamedAsAnIncidentWithWhatToDo) {
+  const auto expect_incident_at_4 = [&](absl::string_view damage) {
+    const absl::Status opened = ReopenedLogStatus();
+    EXPECT_EQ(opened.code(), absl::StatusCode::kDataLoss) << damage;
+    const std::string said(opened.message());
+    EXPECT_THAT(said, ::testing::HasSubstr("the audit log is damaged at event 4 (its last event"));
+    EXPECT_THAT(said, ::testing::HasSubstr(damage));
+    EXPECT_THAT(said, ::testing::HasSubstr("This is an incident"));
+    EXPECT_THAT(said, ::testing::HasSubstr("registryd --verify_data"));
+    EXPECT_THAT(said, ::testing::HasSubstr("restoring the last backup that verifies sound"));
+  };
+  OpenLog();
+  AppendEvents(0, 5);
+  absl::StatusOr<std::optional<std::string>> sealed = db_->Get(Cf::kAudit, EncodeU64(4));
+  ASSERT_TRUE(sealed.ok() && sealed->has_value());
+  std::string edited = **sealed;
+  edited[edited.size() / 2] ^= 0x20;
+  storage::Batch edit;
+  edit.Put(Cf::kAudit, EncodeU64(4), edited);
+  ASSERT_TRUE(db_->Write(edit).ok());
+  CloseLog();
+  expect_incident_at_4("fails authentication");
+  {
+    absl::StatusOr<std::unique_ptr<Database>> db = OpenDatabase(DataDir());
+    ASSERT_TRUE(db.ok()) << db.status();
+    storage::Batch remove;
+    remove.Delete(Cf::kAudit, EncodeU64(4));
+    ASSERT_TRUE((*db)->Write(remove).ok());
+  }
+  expect_incident_at_4("is missing");
+}
+
 TEST_F(AuditLogTest, InclusionProofsVerifyForEveryLeafAndSize) {
   OpenLog();
   constexpr int kEvents = 70;

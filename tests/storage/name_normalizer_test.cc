@@ -390,6 +390,12 @@ TEST_F(NameNormalizerTest, ACyrillicOrGreekWordThatLooksLatinReadsAsTheLatinItLo
   EXPECT_EQ(seen("Ре\u0308ра"), "pepa");
   EXPECT_EQ(seen("ΚΟΡΑ"), "kopa");
   EXPECT_EQ(seen("κάρα"), "kapa");
+  // Small letters that were missing: ε read by sound, so "Ρερα" did not read as "ΡΕΡΑ" does.
+  EXPECT_EQ(seen("Ρερα"), "pepa");
+  EXPECT_EQ(seen("ΡΕΡΑ"), seen("Ρερα"));
+  EXPECT_EQ(seen("τοηγ"), "tony");
+  EXPECT_EQ(seen("ωειτ"), "weit");
+  EXPECT_EQ(seen("гоѕе"), "rose");
   // Words apart: "Арбен" has б, which looks like no Latin letter, so reads by sound.
   EXPECT_EQ(seen("Арбен Рера"), "arben pepa");
   EXPECT_EQ(seen("Рера-Арбен"), "pepa arben");

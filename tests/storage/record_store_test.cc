@@ -1773,19 +1773,29 @@ TEST_F(RecordStoreTest, ARefusalForAnEndedRetentionPeriodSaysTheDayAndWhatWouldH
   const Person person = MakePerson("Gashi", "Luan", "1975-01-01", "1000001102");
   {
     absl::StatusOr<PendingWrite> later =
-        prepare(person, "P 12/2020", "2020-02-01", "2030-01-31", "2030-02-01");
+        prepare(person, "P 12/2022", "2022-01-31", "2032-01-31", "2037-01-31");
     ASSERT_TRUE(later.ok()) << later.status();
     ASSERT_TRUE(db_->Write(*later->batch()).ok());
   }
-  // Final 2010-01-31, it stopped counting on 2020-01-31: the later one, final the day after,
-  // keeps nothing.
+  // Final 2010-01-31, it stopped counting on 2020-01-31 and was deleted on 2025-01-31: the later
+  // one, final in 2022 (before the deletion day, after the period), keeps nothing. Said "final
+  // before 2025-01-31", the hint named just such a one; the day to name is the period's last.
   absl::StatusOr<PendingWrite> earlier =
-      prepare(person, "P 11/2010", "2010-01-31", "2020-01-31", "2020-02-01");
+      prepare(person, "P 11/2010", "2010-01-31", "2020-01-31", "2025-01-31");
   EXPECT_EQ(earlier.status().code(), absl::StatusCode::kFailedPrecondition);
   EXPECT_EQ(std::string(earlier.status().message()),
             "conviction: its retention period has ended (it was due for deletion on "
-            "2020-02-01), so it is not entered: only a later conviction of the person that "
-            "became final before 2020-02-01 would keep it");
+            "2025-01-31), so it is not entered: only a later conviction of the person that "
+            "became final by 2020-01-31 would have kept it");
+  // Final on that last day, a later conviction keeps it: "by" includes the day.
+  const Person other = MakePerson("Gashi", "Arben", "1976-02-02", "1000001103");
+  {
+    absl::StatusOr<PendingWrite> later =
+        prepare(other, "P 13/2020", "2020-01-31", "2030-01-31", "2035-01-31");
+    ASSERT_TRUE(later.ok()) << later.status();
+    ASSERT_TRUE(db_->Write(*later->batch()).ok());
+  }
+  EXPECT_TRUE(prepare(other, "P 14/2010", "2010-01-31", "2020-01-31", "2025-01-31").ok());
 }
 
 // A check reads every record of the person, however many, not the first of them in id order:
