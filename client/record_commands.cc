@@ -1186,6 +1186,9 @@ absl::Status RunRecordExpunge(CommandContext& ctx) {
                       "for scripts; add --yes, or leave out --json to be asked");
   }
   ASSIGN_OR_RETURN(auto stub, RecordStub(ctx));
+  v1::ExpungeRecordRequest request;
+  request.set_record_id(record_id);
+  request.set_legal_basis(ctx.args().Value("legal-basis"));
   if (!ctx.args().Flag("yes")) {
     // A role that may not expunge is told so before the record is read to be shown: a court's
     // read would be refused for want of a purpose (a refusal logged for an expunge it cannot
@@ -1228,10 +1231,13 @@ absl::Status RunRecordExpunge(CommandContext& ctx) {
     if (!answer.has_value() || absl::AsciiStrToLower(*answer) != "yes") {
       return Declined("not expunged: the answer was not yes");
     }
+    // The yes was for what the question named (none other, when it named none): a conviction
+    // entered since that would go too makes the registry refuse, so that the clerk is asked again.
+    request.set_confirms_erased_with_it(true);
+    for (const v1::ErasedWithRecord& other : previewed->records_erased_with_it()) {
+      request.add_erased_with_it_confirmed(other.record_id());
+    }
   }
-  v1::ExpungeRecordRequest request;
-  request.set_record_id(record_id);
-  request.set_legal_basis(ctx.args().Value("legal-basis"));
   absl::StatusOr<v1::ExpungeRecordResponse> expunged = CallUnary<v1::ExpungeRecordResponse>(
       ctx.settings(), [&](grpc::ClientContext* c, v1::ExpungeRecordResponse* r) {
         return stub->ExpungeRecord(c, request, r);

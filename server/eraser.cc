@@ -16,7 +16,7 @@ constexpr char kLedgerActor[] = "system:erasure-ledger";
 
 absl::Status Eraser::Erase(absl::string_view record_id,
                            const std::function<absl::Status(storage::PendingWrite*)>& commit,
-                           std::string* personal_number_token) {
+                           std::string* personal_number_token, const CheckFn& check) {
   absl::MutexLock lock(&mu_);
   // An earlier erasure whose commit failed is finished first, so the marker this one commits
   // never claims an entry that was not applied.
@@ -31,6 +31,7 @@ absl::Status Eraser::Erase(absl::string_view record_id,
   std::vector<std::string> dedup_tokens;
   ASSIGN_OR_RETURN(storage::PendingWrite write,
                    records_->PrepareExpunge(record_id, &token, &dedup_tokens));
+  if (check) RETURN_IF_ERROR(check(token, write));
   RETURN_IF_ERROR(checks_->StageWithhold(token, record_id, &write).status());
   RETURN_IF_ERROR(
       ledger_->Append(record_id, token, dedup_tokens, clock_->Now(), &write).status());

@@ -53,9 +53,14 @@ class Eraser {
   // the next erasure or start-up: an erasure once asked for and recorded is never lost).
   // Once committed, *personal_number_token (may be null) receives the token of the record's
   // personal number, whose other records the erasure re-dated.
+  // `check` (may be empty) is called with that token and the prepared write, under the person's
+  // lock, before the ledger entry is written: a refusal there erases nothing, now or later
+  // (refusing in `commit` is too late: the ledger entry is applied by the next catch-up).
+  using CheckFn =
+      std::function<absl::Status(absl::string_view token, const storage::PendingWrite& w)>;
   absl::Status Erase(absl::string_view record_id,
                      const std::function<absl::Status(storage::PendingWrite*)>& commit,
-                     std::string* personal_number_token = nullptr);
+                     std::string* personal_number_token = nullptr, const CheckFn& check = {});
 
   // Walks every ledger entry: applies those the database has not applied, and erases again the
   // record of any applied one that is still stored (data put back from before its erasure),

@@ -634,12 +634,7 @@ grpc::Status RecordService::ExpungeRecord(grpc::ServerContext* ctx,
                        d_.records->PrepareExpunge(req->record_id(), &person));
       resp->set_record_id(req->record_id());
       resp->set_dry_run(true);
-      ASSIGN_OR_RETURN(std::vector<std::string> due,
-                       d_.records->DueRecordsOf(person, FormatDate(KosovoDay(call.now())), write));
-      // As the real expunge: an untrusted clock erases none of them now (the retention run does).
-      if (!due.empty() && d_.trust_clock_for_erasure && !d_.trust_clock_for_erasure().ok()) {
-        due.clear();
-      }
+      ASSIGN_OR_RETURN(std::vector<std::string> due, ErasedWith(person, call.now(), write));
       AddErasedWith(due, resp);
       return absl::OkStatus();
     }
@@ -648,11 +643,33 @@ grpc::Status RecordService::ExpungeRecord(grpc::ServerContext* ctx,
       return absl::InvalidArgumentError(
           absl::StrCat("legal_basis: ", kReferenceRule, ", citing the law"));
     }
+    const bool confirms = req->confirms_erased_with_it();
+    std::set<std::string> confirmed;
+    for (const std::string& id : req->erased_with_it_confirmed()) {
+      RETURN_IF_ERROR(RecordValidator::ValidateRecordId("erased_with_it_confirmed", id));
+      confirmed.insert(id);
+    }
+    // The clerk confirmed what the dry run named; a conviction entered since, that only this
+    // record keeps, would go too, unasked. Compared under the person's lock, before the ledger
+    // entry: a refusal erases nothing.
+    Eraser::CheckFn check;
+    if (confirms) {
+      check = [&](absl::string_view token, const storage::PendingWrite& w) -> absl::Status {
+        ASSIGN_OR_RETURN(const std::vector<std::string> due, ErasedWith(token, call.now(), w));
+        if (std::set<std::string>(due.begin(), due.end()) != confirmed) {
+          return absl::AbortedError(
+              "the records erased with it have changed since the question: ask again");
+        }
+        return absl::OkStatus();
+      };
+    }
     RETURN_IF_ERROR(d_.eraser->Erase(
-        req->record_id(), [&](storage::PendingWrite* w) { return call.Commit(w); }, &person));
+        req->record_id(), [&](storage::PendingWrite* w) { return call.Commit(w); }, &person,
+        check));
     resp->set_record_id(req->record_id());
-    // The clerk is told which other records went too: each can never be entered again.
-    AddErasedWith(EraseRecordsLeftDue(person, call.now()), resp);
+    // The clerk is told which other records went too: each can never be entered again. What was
+    // confirmed bounds them: anything else is left to the retention run.
+    AddErasedWith(EraseRecordsLeftDue(person, call.now(), confirms ? &confirmed : nullptr), resp);
     // The data key is gone from the live database; compaction removes the old bytes from the
     // files too. A failure here (or a stop before it) leaves the erasure's marker: the next
     // start, backup or retention run compacts (RecordStore::CompactIfErasuresDue).
@@ -685,8 +702,22 @@ void RecordService::AddErasedWith(const std::vector<std::string>& ids,
   }
 }
 
+absl::StatusOr<std::vector<std::string>> RecordService::ErasedWith(
+    absl::string_view personal_number_token, absl::Time now,
+    const storage::PendingWrite& expunge) const {
+  ASSIGN_OR_RETURN(std::vector<std::string> due,
+                   d_.records->DueRecordsOf(personal_number_token, FormatDate(KosovoDay(now)),
+                                            expunge));
+  // As the real expunge: an untrusted clock erases none of them now (the retention run does).
+  if (!due.empty() && d_.trust_clock_for_erasure && !d_.trust_clock_for_erasure().ok()) {
+    due.clear();
+  }
+  return due;
+}
+
 std::vector<std::string> RecordService::EraseRecordsLeftDue(
-    absl::string_view personal_number_token, absl::Time now) {
+    absl::string_view personal_number_token, absl::Time now,
+    const std::set<std::string>* only) {
   std::vector<std::string> erased_ids;
   // A later conviction keeps the person's earlier ones (their delete_after is that of the
   // latest); erased, it keeps them no longer, and one whose own day of erasure has passed would
@@ -699,6 +730,7 @@ std::vector<std::string> RecordService::EraseRecordsLeftDue(
   }
   if (done.ok()) {
     for (const std::string& id : *due) {
+      if (only != nullptr && only->count(id) == 0) continue;
       absl::Status erased =
           ExpungeAsSystem(id, "retention: delete_after reached after an expunge");
       if (erased.ok()) erased_ids.push_back(id);

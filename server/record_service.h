@@ -18,6 +18,7 @@
 #define REGISTRY_SERVER_RECORD_SERVICE_H_
 
 #include <functional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -115,9 +116,17 @@ class RecordService final : public BytesServed<registry::v1::RecordService> {
   // (`personal_number_token`) that the erased conviction kept and that is now past its
   // delete_after, each with its own system event, before the clerk's answer. Not while the clock
   // is not trusted for erasure: the retention run holds them then too. Returns the ids it erased,
-  // for the answer (the clerk must learn that they went too).
+  // for the answer (the clerk must learn that they went too). With `only` (the set the clerk
+  // confirmed), none outside it: those are left to the retention run.
   std::vector<std::string> EraseRecordsLeftDue(absl::string_view personal_number_token,
-                                               absl::Time now);
+                                               absl::Time now,
+                                               const std::set<std::string>* only = nullptr);
+  // The person's other records that the prepared `expunge` would erase with it (those it leaves
+  // due), as the dry run names them and as a confirmed expunge compares them: none while the
+  // clock is not trusted for erasure.
+  absl::StatusOr<std::vector<std::string>> ErasedWith(absl::string_view personal_number_token,
+                                                      absl::Time now,
+                                                      const storage::PendingWrite& expunge) const;
   // Names `ids` in the answer as erased with the expunged record (its retention had kept them).
   static void AddErasedWith(const std::vector<std::string>& ids,
                             registry::v1::ExpungeRecordResponse* resp);

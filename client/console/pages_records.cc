@@ -10,6 +10,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "client/choices.h"
 #include "client/console/html.h"
@@ -1049,16 +1050,42 @@ void SendExpungeForm(PageContext& ctx, const std::string& id, const v1::Record* 
     absl::StrAppend(&whose, "</p><p id=\"erased-with-", Text(other), "\">",
                     ctx.Tf("record.expunge.goes_with", {{"id", Text(other)}}));
   }
+  // What the clerk was shown goes back with the form, so the registry refuses an expunge that
+  // would now erase anything else (ExpungeRecordRequest.erased_with_it_confirmed).
+  const std::string shown_with = absl::StrCat(
+      "<input type=\"hidden\" name=\"erased_with\" value=\"", Text(absl::StrJoin(going, ",")),
+      "\">");
   ctx.SendPage(
       ctx.T("record.expunge.title"),
       absl::StrCat(box, "<div class=\"warning\"><p>", whose, "</p><p><strong>",
                    ctx.T("record.expunge.final"),
                    "</strong></p></div><form method=\"post\" action=\"/records/", id,
-                   "/expunge\">", ctx.CsrfInput(), RenderInput(ctx, legal),
+                   "/expunge\">", ctx.CsrfInput(), shown_with, RenderInput(ctx, legal),
                    RenderInput(ctx, confirm), "<div class=\"actions\"><button class=\"danger\">",
                    ctx.T("record.expunge.button"), "</button> <a href=\"/records/", id, "\">",
                    ctx.T("form.cancel"), "</a></div></form>"),
       status);
+}
+
+// The ids in the form's hidden erased_with field (SendExpungeForm): what the clerk was shown.
+std::vector<std::string> ShownErasedWith(const PageContext& ctx) {
+  return absl::StrSplit(ctx.Param("erased_with"), ',', absl::SkipEmpty());
+}
+
+// The other records an expunge of `id` would erase now, by the registry's dry run (audited,
+// erasing nothing); the error box when it did not answer (then none are named).
+std::string AskErasedWith(PageContext& ctx, const std::string& id,
+                          std::vector<std::string>* going) {
+  v1::ExpungeRecordRequest preview;
+  preview.set_record_id(id);
+  preview.set_dry_run(true);
+  absl::StatusOr<v1::ExpungeRecordResponse> previewed = ctx.registry().ExpungeRecord(preview);
+  going->clear();
+  if (!previewed.ok()) return ctx.ErrorBox(previewed.status());
+  for (const v1::ErasedWithRecord& other : previewed->records_erased_with_it()) {
+    going->push_back(other.record_id());
+  }
+  return "";
 }
 
 // An expunging refused (by the console or the registry), shown again from the session: the
@@ -1074,11 +1101,15 @@ void ExpungeRefused(PageContext& ctx) {
   page.set_language_back(ctx.request().path);
   std::string basis_error = ServerErrorFor(page, answer->refused, "legal_basis");
   if (answer->basis_missing) basis_error = page.T("record.expunge.basis_needed");
+  std::string box = basis_error.empty() && !answer->refused.ok() ? page.ErrorBox(answer->refused)
+                                                                   : "";
+  std::vector<std::string> going = ShownErasedWith(page);
+  // What goes with it changed since the clerk was asked: the question is asked again, and the
+  // form names what goes now.
+  if (absl::IsAborted(answer->refused)) absl::StrAppend(&box, AskErasedWith(page, id, &going));
   SendExpungeForm(page, id, &answer->record, page.Param("legal_basis"), basis_error, "",
-                  answer->confirmation_wrong ? page.T("record.expunge.mismatch") : "",
-                  basis_error.empty() && !answer->refused.ok() ? page.ErrorBox(answer->refused)
-                                                               : "",
-                  answer->http_status);
+                  answer->confirmation_wrong ? page.T("record.expunge.mismatch") : "", box,
+                  answer->http_status, going);
 }
 
 void ExpungeForm(PageContext& ctx) {
@@ -1088,25 +1119,18 @@ void ExpungeForm(PageContext& ctx) {
   // An earlier conviction of the person that only this one keeps goes with it, for good: the
   // registry's dry run (audited, erasing nothing) names it before the clerk confirms. Unanswered,
   // the form says so above it rather than nothing.
-  v1::ExpungeRecordRequest preview;
-  preview.set_record_id(id);
-  preview.set_dry_run(true);
-  absl::StatusOr<v1::ExpungeRecordResponse> previewed = ctx.registry().ExpungeRecord(preview);
   std::vector<std::string> going;
-  if (previewed.ok()) {
-    for (const v1::ErasedWithRecord& other : previewed->records_erased_with_it()) {
-      going.push_back(other.record_id());
-    }
-  }
+  const std::string box = AskErasedWith(ctx, id, &going);
   // The legal basis comes back after a language switch; the confirmation is typed again.
   SendExpungeForm(ctx, id, &*record, ctx.restored() ? ctx.Param("legal_basis") : "", "", "", "",
-                  previewed.ok() ? "" : ctx.ErrorBox(previewed.status()), 200, going);
+                  box, 200, going);
 }
 
 void Expunge(PageContext& ctx) {
   const std::string id = RecordId(ctx);
   const std::string basis(absl::StripAsciiWhitespace(ctx.Param("legal_basis")));
   const std::string typed(absl::StripAsciiWhitespace(ctx.Param("confirm")));
+  const std::vector<std::string> going = ShownErasedWith(ctx);
   absl::StatusOr<v1::Record> record = ReadRecord(ctx, id);
   if (!record.ok()) {
     // Not reached: the form comes back with the legal basis and the confirmation as typed, and
@@ -1114,7 +1138,8 @@ void Expunge(PageContext& ctx) {
     if (!RegistryUnreachable(record.status())) return ctx.SendError(record.status());
     return SendExpungeForm(ctx, id, nullptr, basis,
                            basis.empty() ? ctx.T("record.expunge.basis_needed") : "", typed, "",
-                           ctx.ErrorBox(record.status()), FailedCallStatus(record.status(), 400));
+                           ctx.ErrorBox(record.status()), FailedCallStatus(record.status(), 400),
+                           going);
   }
   // The confirmation is typed, not clicked: the case number of this very record, so that an
   // erasure cannot be done by a slip of the hand or on the wrong record.
@@ -1123,7 +1148,7 @@ void Expunge(PageContext& ctx) {
   // the record was expunged the registry, asked for it, answered NOT_FOUND (an audited read).
   FormAnswer answer;
   answer.form = absl::StrCat("/records/", id, "/expunge");
-  answer.fields = {{"legal_basis", basis}};
+  answer.fields = {{"legal_basis", basis}, {"erased_with", absl::StrJoin(going, ",")}};
   answer.record = *record;
   answer.http_status = 400;
   if (typed != record->conviction().case_number() || basis.empty()) {
@@ -1134,6 +1159,10 @@ void Expunge(PageContext& ctx) {
   v1::ExpungeRecordRequest request;
   request.set_record_id(id);
   request.set_legal_basis(basis);
+  // The clerk confirmed the form as shown: with the records it named going with it, and no other
+  // (none when it named none).
+  request.set_confirms_erased_with_it(true);
+  for (const std::string& other : going) request.add_erased_with_it_confirmed(other);
   absl::StatusOr<v1::ExpungeRecordResponse> expunged = ctx.registry().ExpungeRecord(request);
   if (!expunged.ok() && !RegistryUnreachable(expunged.status())) {
     answer.refused = expunged.status();
@@ -1148,7 +1177,7 @@ void Expunge(PageContext& ctx) {
     return SendExpungeForm(ctx, id, &*record, basis, basis_error,
                            RegistryUnreachable(expunged.status()) ? typed : "", "",
                            basis_error.empty() ? ctx.ErrorBox(expunged.status()) : "",
-                           FailedCallStatus(expunged.status(), 400));
+                           FailedCallStatus(expunged.status(), 400), going);
   }
   // Answered by a redirect, as every other change: a page answering the POST itself was sent
   // again by a reload, and the registry, asked for the record first, refused with NOT_FOUND

@@ -7,10 +7,12 @@
 #include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <iterator>
 #include <memory>
 #include <optional>
 #include <sstream>
+#include <streambuf>
 #include <string>
 #include <utility>
 #include <vector>
@@ -1170,6 +1172,63 @@ TEST_F(RecordCommandsTest, ExpungeNamesTheEarlierConvictionItErasesBeforeAndAfte
   EXPECT_EQ(answer.records_erased_with_it(0).record_id(), earlier2);
   EXPECT_EQ(answer.records_erased_with_it(0).reason(),
             v1::ErasedWithRecord::REASON_RETENTION_ENDED_KEPT_ONLY_BY_EXPUNGED);
+}
+
+// Input that runs `before_answer` when the command first reads it: what happens while the
+// clerk at the terminal reads the question, before typing the answer.
+class AnswerAfter : public std::streambuf {
+ public:
+  AnswerAfter(std::string answer, std::function<void()> before_answer)
+      : answer_(std::move(answer)), before_answer_(std::move(before_answer)) {}
+
+ protected:
+  int_type underflow() override {
+    if (before_answer_) {
+      std::function<void()> run = std::move(before_answer_);
+      before_answer_ = nullptr;
+      run();
+      setg(answer_.data(), answer_.data(), answer_.data() + answer_.size());
+    }
+    return gptr() < egptr() ? traits_type::to_int_type(*gptr()) : traits_type::eof();
+  }
+
+ private:
+  std::string answer_;
+  std::function<void()> before_answer_;
+};
+
+// A clerk was asked to expunge B, with nothing named to go with it; while they read the question,
+// another clerk entered the person's earlier A, which only B keeps. The yes confirmed "nothing
+// else", so the registry refuses and erases neither B nor A: the clerk is to be asked again.
+TEST_F(RecordCommandsTest, AnExpungeConfirmedOnATerminalErasesNothingUnshownEnteredMeanwhile) {
+  v1::CreateRecordRequest b = testing::ExampleRecord();
+  b.mutable_person()->set_personal_number("4000000005");
+  testing::MakeFine(b.mutable_conviction(), "2020-01-10", "2020-01-31");
+  const std::string later = testing::CreatedRecordId(*server_, "clerk", b);
+  std::string earlier;
+  AnswerAfter typed("yes\n", [&] {
+    v1::CreateRecordRequest a = b;
+    a.mutable_conviction()->set_case_number("P 5/2010");
+    testing::MakeFine(a.mutable_conviction(), "2010-01-10", "2010-01-31");
+    earlier = testing::CreatedRecordId(*server_, "clerk", a);
+  });
+  std::istream in(&typed);
+  std::ostringstream out, err;
+  client::CliStreams streams;
+  streams.in = &in;
+  streams.in_is_terminal = true;
+  streams.out = &out;
+  streams.err = &err;
+  const int code = client::RunCli(
+      testing::CliArgsAs(server_->address(), "clerk",
+                         {"record", "expunge", later, "--legal-basis", "CC 04/L-082 art. 103"}),
+      [](absl::string_view) -> std::optional<std::string> { return std::nullopt; }, streams);
+  ASSERT_FALSE(earlier.empty());
+  EXPECT_NE(code, 0) << out.str();
+  EXPECT_THAT(Flowed(err.str()), HasSubstr("the records erased with it have changed since the "
+                                           "question: ask again"));
+  EXPECT_EQ(GetCode(later), grpc::StatusCode::OK);
+  EXPECT_EQ(GetCode(earlier), grpc::StatusCode::OK);
 }
 
 // A court asked to expunge was told "purpose.case_reference is required", by the read of the

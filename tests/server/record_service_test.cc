@@ -738,6 +738,90 @@ TEST_F(RecordServiceTest, AnExpungeNamesTheEarlierConvictionItErasesWithItAndWhy
   EXPECT_EQ(Get(earlier_id, &record).error_code(), grpc::StatusCode::NOT_FOUND);
 }
 
+// A clerk asked to expunge B and was told nothing went with it; before the yes, another clerk
+// entered the person's earlier A, whose retention had ended and which only B keeps. The expunge,
+// confirming "nothing else", is refused and erases nothing: not B, not A, and not later either
+// (the next erasure applies the ledger's unapplied entries, and none was written).
+TEST_F(RecordServiceTest, AConfirmedExpungeErasesNothingWhenMoreWouldGoThanTheClerkWasShown) {
+  v1::CreateRecordRequest later = testing::ExampleRecord();
+  later.mutable_person()->set_personal_number("4000000003");
+  testing::MakeFine(later.mutable_conviction(), "2020-01-10", "2020-01-31");
+  const std::string later_id = CreateOrFail(later);
+  v1::ExpungeRecordRequest expunge;
+  expunge.set_record_id(later_id);
+  expunge.set_legal_basis("CC 04/L-082 art. 103");
+  expunge.set_dry_run(true);
+  v1::ExpungeRecordResponse preview;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(clerk_->ExpungeRecord(&ctx, expunge, &preview).ok());
+  }
+  EXPECT_EQ(preview.records_erased_with_it_size(), 0);
+  v1::CreateRecordRequest earlier = later;
+  earlier.mutable_conviction()->set_case_number("P 3/2010");
+  testing::MakeFine(earlier.mutable_conviction(), "2010-01-10", "2010-01-31");
+  const std::string earlier_id = CreateOrFail(earlier);
+
+  expunge.set_dry_run(false);
+  expunge.set_confirms_erased_with_it(true);
+  v1::ExpungeRecordResponse expunged;
+  grpc::ClientContext ctx;
+  const grpc::Status s = clerk_->ExpungeRecord(&ctx, expunge, &expunged);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::ABORTED);
+  EXPECT_EQ(s.error_message(),
+            "the records erased with it have changed since the question: ask again");
+  storage::AuditLog* log = server_->server()->audit_log();
+  v1::AuditEvent event;
+  ASSERT_TRUE(event.ParseFromString(*log->ReadEvent(log->CurrentHead().size - 1)));
+  EXPECT_EQ(testing::OutcomeName(event), "ABORTED");
+  EXPECT_FALSE(absl::StrContains(event.SerializeAsString(), later.person().personal_number()));
+
+  // Another person's record expunged: an erasure first applies what the ledger holds unapplied.
+  v1::CreateRecordRequest other = testing::ExampleRecord();
+  other.mutable_person()->set_personal_number("4000000004");
+  other.mutable_conviction()->set_case_number("P 4/2020");
+  const std::string other_id = CreateOrFail(other);
+  v1::ExpungeRecordRequest unrelated;
+  unrelated.set_record_id(other_id);
+  unrelated.set_legal_basis("CC 04/L-082 art. 103");
+  {
+    grpc::ClientContext other_ctx;
+    v1::ExpungeRecordResponse done;
+    const grpc::Status erased = clerk_->ExpungeRecord(&other_ctx, unrelated, &done);
+    ASSERT_TRUE(erased.ok()) << erased.error_message();
+  }
+  v1::Record record;
+  EXPECT_TRUE(Get(later_id, &record).ok());
+  EXPECT_TRUE(Get(earlier_id, &record).ok());
+}
+
+// Confirmed as the dry run named it, the expunge goes ahead and erases just that with it.
+TEST_F(RecordServiceTest, AConfirmedExpungeErasesWhatTheClerkWasShownWhenThatIsUnchanged) {
+  v1::CreateRecordRequest later = testing::ExampleRecord();
+  later.mutable_person()->set_personal_number("4000000005");
+  testing::MakeFine(later.mutable_conviction(), "2020-01-10", "2020-01-31");
+  const std::string later_id = CreateOrFail(later);
+  v1::CreateRecordRequest earlier = later;
+  earlier.mutable_conviction()->set_case_number("P 5/2010");
+  testing::MakeFine(earlier.mutable_conviction(), "2010-01-10", "2010-01-31");
+  const std::string earlier_id = CreateOrFail(earlier);
+
+  v1::ExpungeRecordRequest expunge;
+  expunge.set_record_id(later_id);
+  expunge.set_legal_basis("CC 04/L-082 art. 103");
+  expunge.set_confirms_erased_with_it(true);
+  expunge.add_erased_with_it_confirmed(earlier_id);
+  v1::ExpungeRecordResponse expunged;
+  grpc::ClientContext ctx;
+  const grpc::Status s = clerk_->ExpungeRecord(&ctx, expunge, &expunged);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_EQ(expunged.records_erased_with_it_size(), 1);
+  EXPECT_EQ(expunged.records_erased_with_it(0).record_id(), earlier_id);
+  v1::Record record;
+  EXPECT_EQ(Get(later_id, &record).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(Get(earlier_id, &record).error_code(), grpc::StatusCode::NOT_FOUND);
+}
+
 // A rule that an amendment breaks through a field it leaves as it was (the judgment date moved
 // past the final date) is said as that: the unchanged field is named, and so is what was changed,
 // so that the clerk is not sent to correct the final date they never touched.

@@ -150,6 +150,8 @@ class FakeRegistry final : public Registry {
   absl::Status expunge_status = absl::PermissionDeniedError(kHostile);
   // The ids an expunge (and its dry run) answers were erased with the record.
   std::vector<std::string> erased_with;
+  // The last expunge asked (not a dry run).
+  v1::ExpungeRecordRequest last_expunge;
   absl::Status export_status = absl::OkStatus();
 
   // What WhoAmI answers, when not OK (the registry down when a session starts).
@@ -217,6 +219,7 @@ class FakeRegistry final : public Registry {
     }
     if (request.dry_run()) return answer;
     ++changes;
+    last_expunge = request;
     if (!expunge_status.ok()) return expunge_status;
     return answer;
   }
@@ -1665,6 +1668,47 @@ TEST_F(ConsoleTest, TheExpungeFormAndItsNoticeNameTheRecordsErasedWithIt) {
   const std::string with = absl::StrReplaceAll(catalogs.Text("sq", "record.expunged.with"),
                                                {{"{id}", earlier}, {"{expunged}", kRecordId}});
   EXPECT_TRUE(absl::StrContains(home->body, Escape(with))) << home->body;
+}
+
+// Between the form's question and the clerk's confirmation, another clerk may enter a conviction
+// that only this record keeps. The form sends back the records it named going with it (none is
+// an answer too), so the registry refuses an expunge that would now erase another; refused so,
+// the form asks the registry again and names what goes now.
+TEST_F(ConsoleTest, TheExpungeFormSendsTheRecordsItNamedAsGoingWithItAndAsksAgainWhenTheyChanged) {
+  Start(v1::ROLE_CLERK);
+  SignIn();
+  const std::string record = absl::StrCat("/records/", kRecordId);
+  const std::string earlier = "fedcba9876543210fedcba9876543210";
+  fake_->erased_with = {earlier};
+  auto form = Get(record + "/expunge");
+  ASSERT_TRUE(form);
+  const std::string hidden =
+      absl::StrCat("<input type=\"hidden\" name=\"erased_with\" value=\"", earlier, "\">");
+  EXPECT_TRUE(absl::StrContains(form->body, hidden)) << form->body;
+
+  fake_->expunge_status = absl::OkStatus();
+  auto expunged = Post(record + "/expunge", {{"legal_basis", "KP 103"},
+                                             {"confirm", "P 1/2024"},
+                                             {"erased_with", earlier}});
+  ASSERT_TRUE(expunged);
+  EXPECT_EQ(expunged->status, 303);
+  EXPECT_TRUE(fake_->last_expunge.confirms_erased_with_it());
+  EXPECT_EQ(std::vector<std::string>(fake_->last_expunge.erased_with_it_confirmed().begin(),
+                                     fake_->last_expunge.erased_with_it_confirmed().end()),
+            std::vector<std::string>{earlier});
+
+  // A form that named none confirms none; the registry, finding one now, refuses.
+  fake_->expunge_status = absl::AbortedError(
+      "the records erased with it have changed since the question: ask again");
+  auto refused = PostAndFollow(record + "/expunge", {{"legal_basis", "KP 103"},
+                                                     {"confirm", "P 1/2024"},
+                                                     {"erased_with", ""}});
+  ASSERT_TRUE(refused);
+  EXPECT_TRUE(fake_->last_expunge.confirms_erased_with_it());
+  EXPECT_EQ(fake_->last_expunge.erased_with_it_confirmed_size(), 0);
+  EXPECT_TRUE(absl::StrContains(refused->body, absl::StrCat("<p id=\"erased-with-", earlier)))
+      << refused->body;
+  EXPECT_TRUE(absl::StrContains(refused->body, hidden)) << refused->body;
 }
 
 // On the forms that are not a record (vetting, expunging, exporting), a field the registry refuses
