@@ -444,7 +444,7 @@ std::string PersonalNumberProblem(absl::string_view text) {
 }
 
 std::string ReferenceProblem(absl::string_view text) {
-  return ReferenceShaped(text) ? "" : kReferenceRule;
+  return ReferenceShaped(text) ? "" : ReferenceRuleFor(text);
 }
 
 absl::StatusOr<uint64_t> ParseUintOption(absl::string_view option, absl::string_view value,

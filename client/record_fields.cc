@@ -490,6 +490,58 @@ void ApplyField(const RecordField& field, const std::vector<std::string>& values
   }
 }
 
+namespace {
+
+// Whether `request` names a court of the tables; a court it names that is not one is appended
+// to `problems`, with the ids to choose from. False too when it names none.
+bool CourtInTables(const v1::CreateRecordRequest& request, const RecordChoices& choices,
+                   std::vector<FieldProblem>* problems) {
+  const std::string& id = request.conviction().court_id();
+  if (id.empty()) return false;
+  if (std::any_of(choices.courts.begin(), choices.courts.end(),
+                  [&](const v1::CourtEntry& c) { return c.id() == id; })) {
+    return true;
+  }
+  std::vector<std::string> ids;
+  for (const v1::CourtEntry& c : choices.courts) ids.push_back(c.id());
+  problems->push_back({&Field("court"), absl::StrCat("not a court of the registry; choose one of: ",
+                                                     absl::StrJoin(ids, ", "))});
+  return false;
+}
+
+// Each offence of `request` that is in no entry of the tables, with the codes to choose from;
+// by its place in the list when `numbered`. An item named among problems[first_new...] already
+// (an article or paragraph out of range) is in no table either, and is not named again.
+void AppendOffenceTableProblems(const v1::CreateRecordRequest& request,
+                                const RecordChoices& choices, bool numbered, size_t first_new,
+                                std::vector<FieldProblem>* problems) {
+  const v1::Conviction& conviction = request.conviction();
+  for (int i = 0; i < conviction.offences_size(); ++i) {
+    const v1::Offence& offence = conviction.offences(i);
+    const bool bad_item =
+        std::any_of(problems->begin() + first_new, problems->end(), [&](const FieldProblem& p) {
+          return p.field == &Field("offence") && p.item == i;
+        });
+    if (bad_item) continue;
+    // As the registry looks it up: the paragraph's own entry, else the whole article's.
+    const bool known = std::any_of(
+        choices.offences.begin(), choices.offences.end(), [&](const v1::OffenceEntry& e) {
+          return e.law() == offence.law() && e.article() == offence.article() &&
+                 (e.paragraph() == offence.paragraph() || e.paragraph() == 0);
+        });
+    if (!known) {
+      std::vector<std::string> codes;
+      for (const v1::OffenceEntry& e : choices.offences) codes.push_back(OffenceCode(e));
+      problems->push_back({&Field("offence"),
+                           absl::StrCat("not in the offence table; choose one of: ",
+                                        absl::StrJoin(codes, ", ")),
+                           numbered ? i : -1});
+    }
+  }
+}
+
+}  // namespace
+
 void AppendRecordProblems(const v1::CreateRecordRequest& request, const RecordChoices* choices,
                           std::vector<FieldProblem>* problems) {
   // A field already reported (a value that could not be read) is not reported again as missing.
@@ -521,47 +573,27 @@ void AppendRecordProblems(const v1::CreateRecordRequest& request, const RecordCh
   }
   if (choices == nullptr) return;
 
-  if (!conviction.court_id().empty()) {
-    auto court =
-        std::find_if(choices->courts.begin(), choices->courts.end(),
-                     [&](const v1::CourtEntry& c) { return c.id() == conviction.court_id(); });
-    if (court == choices->courts.end()) {
-      std::vector<std::string> ids;
-      for (const v1::CourtEntry& c : choices->courts) ids.push_back(c.id());
-      problems->push_back(
-          {&Field("court"), absl::StrCat("not a court of the registry; choose one of: ",
-                                         absl::StrJoin(ids, ", "))});
-    } else {
-      for (const char* flag : {"foreign-court", "foreign-country"}) {
-        if (std::string why = RequiredBecause(Field(flag), request, choices); !why.empty()) {
-          problems->push_back({&Field(flag), std::move(why)});
-        }
+  if (CourtInTables(request, *choices, problems)) {
+    for (const char* flag : {"foreign-court", "foreign-country"}) {
+      // A value given but refused ("uk") is said once, as that: it was not left out.
+      if (reported(Field(flag))) continue;
+      if (std::string why = RequiredBecause(Field(flag), request, choices); !why.empty()) {
+        problems->push_back({&Field(flag), std::move(why)});
       }
     }
   }
-  for (int i = 0; i < conviction.offences_size(); ++i) {
-    const v1::Offence& offence = conviction.offences(i);
-    // An article or paragraph out of range, named above, is in no table either.
-    const bool bad_item =
-        std::any_of(problems->begin() + first_new, problems->end(), [&](const FieldProblem& p) {
-          return p.field == &Field("offence") && p.item == i;
-        });
-    if (bad_item) continue;
-    // As the registry looks it up: the paragraph's own entry, else the whole article's.
-    const bool known = std::any_of(
-        choices->offences.begin(), choices->offences.end(), [&](const v1::OffenceEntry& e) {
-          return e.law() == offence.law() && e.article() == offence.article() &&
-                 (e.paragraph() == offence.paragraph() || e.paragraph() == 0);
-        });
-    if (!known) {
-      std::vector<std::string> codes;
-      for (const v1::OffenceEntry& e : choices->offences) codes.push_back(OffenceCode(e));
-      problems->push_back({&Field("offence"),
-                           absl::StrCat("not in the offence table; choose one of: ",
-                                        absl::StrJoin(codes, ", ")),
-                           numbered ? i : -1});
-    }
-  }
+  AppendOffenceTableProblems(request, *choices, numbered, first_new, problems);
+}
+
+void AppendTableProblems(const v1::CreateRecordRequest& request, const RecordChoices& choices,
+                         std::vector<FieldProblem>* problems) {
+  const bool numbered =
+      request.conviction().offences_size() > 1 &&
+      std::none_of(problems->begin(), problems->end(),
+                   [](const FieldProblem& p) { return p.field == &Field("offence"); });
+  const size_t first_new = problems->size();
+  CourtInTables(request, choices, problems);
+  AppendOffenceTableProblems(request, choices, numbered, first_new, problems);
 }
 
 std::string RequiredBecause(const RecordField& field, const v1::CreateRecordRequest& request,

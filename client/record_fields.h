@@ -118,6 +118,14 @@ void NormaliseRecordCase(registry::v1::CreateRecordRequest* request);
 void AppendRecordProblems(const registry::v1::CreateRecordRequest& request,
                           const RecordChoices* choices, std::vector<FieldProblem>* problems);
 
+// The reference-data part of AppendRecordProblems alone: a court `request` names that is not in
+// `choices`, and each offence in no entry, with the values to choose from, as `record create`
+// names them. For `record amend`, whose request holds only the fields it changes: a field it
+// leaves is not missing, and the rules that join fields are the registry's to check against
+// the record it holds.
+void AppendTableProblems(const registry::v1::CreateRecordRequest& request,
+                         const RecordChoices& choices, std::vector<FieldProblem>* problems);
+
 // Why the rest of `request` makes `field` required although field.required is false, in the
 // registry's terms, as AppendRecordProblems names it: "required for imprisonment or a suspended
 // sentence" (months), "required for a court abroad" (the foreign court's name and country: the

@@ -8,8 +8,11 @@
 #define REGISTRY_COMMON_REFERENCE_TEXT_H_
 
 #include <cstddef>
+#include <cstdint>
+#include <string>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/string_view.h"
 
 namespace registry {
@@ -30,6 +33,113 @@ inline bool ReferenceShaped(absl::string_view text, size_t max = kMaxReference) 
     letter_or_digit = letter_or_digit || alnum;
   }
   return letter_or_digit;
+}
+
+// A character that looks like one of the separators a case number or a reference takes (a space,
+// a hyphen, a slash, a colon, a dot) and is another: a no-break space, an en dash, a division
+// slash, as text pasted from a word processor or a PDF brings. Such a value looks like one the
+// rule takes, so the rule alone ("letters, digits, spaces or /-.:") would not say what to change:
+// the look-alike is named by its code point and its Unicode name, never the value, with the plain
+// character to type. The messages stay ASCII (an audit event keeps a refusal's first 200 bytes).
+struct SeparatorLookAlike {
+  uint32_t code;
+  const char* name;   // its Unicode name, with its article
+  const char* plain;  // what it looks like
+  const char* typed;  // how the plain one is said: "a plain hyphen (-)"
+};
+
+// The look-alike `c` is, or nullptr. The soft hyphen (U+00AD) is no look-alike but an invisible
+// character, said as such. The modifier letters that look like a colon (U+02D0, U+A789) are
+// letters to Unicode, which a case number takes.
+inline const SeparatorLookAlike* FindSeparatorLookAlike(uint32_t c) {
+  static constexpr char kSpace[] = "a plain space";
+  static constexpr char kHyphen[] = "a plain hyphen (-)";
+  static constexpr char kSlash[] = "a plain slash (/)";
+  static constexpr char kColon[] = "a plain colon (:)";
+  static constexpr char kDot[] = "a plain dot (.)";
+  static constexpr SeparatorLookAlike kLookAlikes[] = {
+      {0x00A0, "a no-break space", "space", kSpace},
+      {0x1680, "an ogham space mark", "space", kSpace},
+      {0x2000, "an en quad", "space", kSpace},
+      {0x2001, "an em quad", "space", kSpace},
+      {0x2002, "an en space", "space", kSpace},
+      {0x2003, "an em space", "space", kSpace},
+      {0x2004, "a three-per-em space", "space", kSpace},
+      {0x2005, "a four-per-em space", "space", kSpace},
+      {0x2006, "a six-per-em space", "space", kSpace},
+      {0x2007, "a figure space", "space", kSpace},
+      {0x2008, "a punctuation space", "space", kSpace},
+      {0x2009, "a thin space", "space", kSpace},
+      {0x200A, "a hair space", "space", kSpace},
+      {0x202F, "a narrow no-break space", "space", kSpace},
+      {0x205F, "a medium mathematical space", "space", kSpace},
+      {0x3000, "an ideographic space", "space", kSpace},
+      {0x058A, "an Armenian hyphen", "hyphen", kHyphen},
+      {0x05BE, "a Hebrew maqaf", "hyphen", kHyphen},
+      {0x2010, "a Unicode hyphen", "hyphen", kHyphen},
+      {0x2011, "a non-breaking hyphen", "hyphen", kHyphen},
+      {0x2012, "a figure dash", "hyphen", kHyphen},
+      {0x2013, "an en dash", "hyphen", kHyphen},
+      {0x2014, "an em dash", "hyphen", kHyphen},
+      {0x2015, "a horizontal bar", "hyphen", kHyphen},
+      {0x2212, "a minus sign", "hyphen", kHyphen},
+      {0x2E3A, "a two-em dash", "hyphen", kHyphen},
+      {0x2E3B, "a three-em dash", "hyphen", kHyphen},
+      {0xFE58, "a small em dash", "hyphen", kHyphen},
+      {0xFE63, "a small hyphen-minus", "hyphen", kHyphen},
+      {0xFF0D, "a fullwidth hyphen-minus", "hyphen", kHyphen},
+      {0x2044, "a fraction slash", "slash", kSlash},
+      {0x2215, "a division slash", "slash", kSlash},
+      {0x2571, "a box-drawing diagonal", "slash", kSlash},
+      {0x27CB, "a mathematical rising diagonal", "slash", kSlash},
+      {0x29F8, "a big solidus", "slash", kSlash},
+      {0xFF0F, "a fullwidth solidus", "slash", kSlash},
+      {0x2236, "a ratio sign", "colon", kColon},
+      {0xFE55, "a small colon", "colon", kColon},
+      {0xFF1A, "a fullwidth colon", "colon", kColon},
+      {0x2024, "a one dot leader", "dot", kDot},
+      {0xFE52, "a small full stop", "dot", kDot},
+      {0xFF0E, "a fullwidth full stop", "dot", kDot},
+  };
+  for (const SeparatorLookAlike& look_alike : kLookAlikes) {
+    if (look_alike.code == c) return &look_alike;
+  }
+  return nullptr;
+}
+
+// What is said of a value holding `look_alike`: "holds a look-alike of a hyphen (U+2013, an en
+// dash): type a plain hyphen (-)".
+inline std::string SeparatorLookAlikeRule(const SeparatorLookAlike& look_alike) {
+  return absl::StrFormat("holds a look-alike of a %s (U+%04X, %s): type %s", look_alike.plain,
+                         look_alike.code, look_alike.name, look_alike.typed);
+}
+
+// The rule said of the first look-alike in `text` (UTF-8), or "" when it holds none (or is not
+// UTF-8, which the callers' own rules refuse).
+inline std::string SeparatorLookAlikeRuleOf(absl::string_view text) {
+  for (size_t i = 0; i < text.size();) {
+    const auto byte = [&](size_t k) { return static_cast<unsigned char>(text[i + k]); };
+    const unsigned char lead = byte(0);
+    const size_t length = lead < 0x80 ? 1 : lead >= 0xF0 ? 4 : lead >= 0xE0 ? 3 : 2;
+    if (lead >= 0x80 && (lead < 0xC2 || lead > 0xF4 || i + length > text.size())) return "";
+    uint32_t c = length == 1 ? lead : lead & (0x3F >> (length - 1));
+    for (size_t k = 1; k < length; ++k) {
+      if ((byte(k) & 0xC0) != 0x80) return "";
+      c = (c << 6) | (byte(k) & 0x3F);
+    }
+    if (const SeparatorLookAlike* look_alike = FindSeparatorLookAlike(c)) {
+      return SeparatorLookAlikeRule(*look_alike);
+    }
+    i += length;
+  }
+  return "";
+}
+
+// The rule a reference that is not ReferenceShaped breaks: a look-alike of a separator it takes
+// named as such (a no-break space in "PKR 77/2026" reads as the rule met), else kReferenceRule.
+inline std::string ReferenceRuleFor(absl::string_view text) {
+  std::string look_alike = SeparatorLookAlikeRuleOf(text);
+  return look_alike.empty() ? std::string(kReferenceRule) : look_alike;
 }
 
 }  // namespace registry

@@ -13,6 +13,7 @@
 #include "absl/strings/str_join.h"
 #include "common/country_codes.h"
 #include "common/record_limits.h"
+#include "common/reference_text.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
 #include "storage/ids.h"
@@ -255,6 +256,10 @@ absl::Status ValidateCaseNumber(absl::string_view field, absl::string_view value
     // Pasted with the number from a document: the rule, of characters the clerk sees, would not
     // say what to delete.
     if (IsInvisible(c)) return Invalid(field, InvisibleRule(c, kRetypeText));
+    // A no-break space or an en dash reads as the rule met: it is named, with what to type.
+    if (const SeparatorLookAlike* look_alike = FindSeparatorLookAlike(c)) {
+      return Invalid(field, SeparatorLookAlikeRule(*look_alike));
+    }
     const bool alnum = u_isalpha(c) || (c >= '0' && c <= '9');
     has_alnum |= alnum;
     if (!alnum && c != ' ' && c != '/' && c != '-' && c != '.' && c != ':') {
@@ -499,11 +504,16 @@ absl::Status RecordValidator::ValidateRecord(const v1::Person& person,
       return path == message || path == absl::StrCat(message, ".", field);
     });
   };
+  // A judgment before the 14th birthday is said of the date an amendment moved, when it moved
+  // one and not the other: the one it left was right before. Else (a new record, or both moved)
+  // either may be the wrong one, and both are named.
+  const bool birth_moved = amends("person", "birth_date");
+  const bool judgment_moved = amends("conviction", "judgment_date");
   ValidateConviction(conviction,
                      birth.ok() && *birth < today ? std::optional<absl::CivilDay>(*birth)
                                                   : std::nullopt,
-                     today,
-                     amends("person", "birth_date") && !amends("conviction", "judgment_date"),
+                     today, UnderAgeBlame{!judgment_moved || birth_moved,
+                                          !birth_moved || judgment_moved},
                      &problems);
   return problems.Result();
 }
@@ -545,7 +555,7 @@ void RecordValidator::ValidatePerson(const v1::Person& p, absl::CivilDay today,
 
 void RecordValidator::ValidateConviction(const v1::Conviction& c,
                                          std::optional<absl::CivilDay> birth,
-                                         absl::CivilDay today, bool blame_birth_date,
+                                         absl::CivilDay today, UnderAgeBlame under_age,
                                          ProblemList* problems) const {
   // Court, and the foreign court's name and country exactly when the court is foreign.
   const registry::v1::CourtEntry* court =
@@ -593,10 +603,11 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
       ValidateDate("conviction.judgment_date", c.judgment_date(), /*required=*/true);
   problems->Add(judgment_status);
   std::optional<absl::CivilDay> judgment;
-  // A judgment (not in the future) before the 14th birthday of a birth date an amendment moved
-  // (and not the judgment): the birth date is the one wrong, and the dates that follow the
-  // judgment are held to it as it stands, so that a final date after it is not called one
-  // before it. In a new record either may be wrong: they are held to the 14th birthday.
+  // A judgment (not in the future) before the 14th birthday: the birth date or the judgment date
+  // is wrong, and the dates that follow the judgment are held to it as typed, so that a final
+  // date after it is not called one before it. (They were held to the 14th birthday, which a
+  // birth date typed 2020 for 1980 put years after a right final date, and the final date was
+  // named while the birth date was not.)
   std::optional<absl::CivilDay> judgment_under_age;
   if (judgment_status.ok()) {
     const absl::CivilDay day = *ParseDate(c.judgment_date());
@@ -605,16 +616,19 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
                             "must be on or after the person's 14th birthday and not in the "
                             "future"));
     } else if (birth.has_value() && day < Birthday(*birth, kMinAgeOfResponsibility)) {
-      if (blame_birth_date) judgment_under_age = day;
-      // An amendment that moved the birth date and left the judgment is told of the birth date:
-      // told of the judgment, "amend it too" sent the clerk to a date that was right.
-      problems->Add(blame_birth_date
-                        ? Invalid("person.birth_date",
-                                  "makes the person under 14 on the judgment date (no one is "
-                                  "convicted under 14): check the date of birth")
-                        : Invalid("conviction.judgment_date",
-                                  "must be on or after the person's 14th birthday and not in "
-                                  "the future"));
+      judgment_under_age = day;
+      // Each date that may be the wrong one is named: told of the judgment alone, a clerk who
+      // had mistyped the birth year looked for the mistake in a judgment date that was right.
+      if (under_age.birth_date) {
+        problems->Add(Invalid("person.birth_date",
+                              "makes the person under 14 on the judgment date (no one is "
+                              "convicted under 14): check the date of birth"));
+      }
+      if (under_age.judgment_date) {
+        problems->Add(Invalid("conviction.judgment_date",
+                              "must be on or after the person's 14th birthday and not in the "
+                              "future"));
+      }
     } else {
       judgment = day;
     }

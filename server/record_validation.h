@@ -193,12 +193,16 @@ class RecordValidator {
                                       absl::CivilDay today);
   void ValidatePerson(const registry::v1::Person& person, absl::CivilDay today,
                       ProblemList* problems) const;
+  // Which dates a judgment before the 14th birthday is said of: both in a new record; the one an
+  // amendment moved when it moved only one.
+  struct UnderAgeBlame {
+    bool birth_date;
+    bool judgment_date;
+  };
   // `birth_date` is nullopt when the person's is missing or not a date.
-  // `blame_birth_date`: a judgment before the 14th birthday is said of the birth date (which an
-  // amendment moved) rather than of the judgment date.
   void ValidateConviction(const registry::v1::Conviction& conviction,
                           std::optional<absl::CivilDay> birth_date, absl::CivilDay today,
-                          bool blame_birth_date, ProblemList* problems) const;
+                          UnderAgeBlame under_age, ProblemList* problems) const;
 
   const ReferenceData* reference_;
   std::regex personal_number_;

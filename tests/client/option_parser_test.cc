@@ -369,6 +369,10 @@ TEST(ReferenceProblemTest, OnlyWhatTheAuditLogHolds) {
        {std::string(""), std::string(65, 'a'), std::string("Kërqeli"), std::string("a\nb")}) {
     EXPECT_NE(ReferenceProblem(reference), "") << reference;
   }
+  // A look-alike of a space pasted from a word processor is named, with what to type: the rule
+  // alone ("letters, digits, spaces ...") seemed to allow it.
+  EXPECT_THAT(ReferenceProblem("PKR\u00a077/2026"), ::testing::HasSubstr("U+00A0"));
+  EXPECT_THAT(ReferenceProblem("PKR 77\u20132026"), ::testing::HasSubstr("U+2013"));
 }
 
 TEST(ProblemsErrorTest, OneProblemIsALineAndALongOneIsWrapped) {

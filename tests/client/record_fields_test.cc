@@ -478,6 +478,32 @@ TEST(RecordFieldsTest, AFieldTheRestOfTheRecordMakesRequiredSaysWhy) {
   EXPECT_EQ(RequiredBecause(juvenile, request, &choices), "");
 }
 
+// A country typed but refused ("uk", no code of ISO 3166-1) is said once, as that: it was also
+// said to be "required for a court abroad", which was not true of a value given.
+TEST(RecordFieldsTest, ACountryGivenButRefusedIsNotAlsoSaidToBeRequired) {
+  RecordChoices choices;
+  v1::CourtEntry& abroad = choices.courts.emplace_back();
+  abroad.set_id("foreign");
+  abroad.set_foreign(true);
+  v1::CreateRecordRequest request;
+  request.mutable_conviction()->set_court_id("foreign");
+  request.mutable_conviction()->set_foreign_court("Landgericht M\u00fcnchen I");
+  const RecordField& country = *FindRecordField("foreign-country");
+  std::vector<FieldProblem> problems = {
+      {&country, "not a country code in ISO 3166-1 (for the United Kingdom, GB)"}};
+  AppendRecordProblems(request, &choices, &problems);
+  const std::vector<std::string> described = Described(problems, false);
+  EXPECT_THAT(described, ::testing::Contains("--foreign-country: not a country code in ISO "
+                                             "3166-1 (for the United Kingdom, GB)"));
+  EXPECT_THAT(described, ::testing::Not(::testing::Contains(
+                             "--foreign-country: required for a court abroad")));
+  // Left out, it is required.
+  std::vector<FieldProblem> left_out;
+  AppendRecordProblems(request, &choices, &left_out);
+  EXPECT_THAT(Described(left_out, false),
+              ::testing::Contains("--foreign-country: required for a court abroad"));
+}
+
 TEST(RecordFieldsTest, ARegistrysMessageIsTheProblemOfTheFieldItNames) {
   const std::optional<FieldProblem> final_date = ProblemOfRegistryMessage(
       "conviction.final_date: must be on or after judgment_date and not in the future");

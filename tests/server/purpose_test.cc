@@ -5,6 +5,8 @@
 #include <chrono>
 #include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "absl/strings/match.h"
 #include "gtest/gtest.h"
@@ -181,6 +183,34 @@ TEST_P(CourtPurposeTest, OnlyAReadThatDisclosesNamesARecipient) {
   }
 }
 
+// "PKR 123/2026" with a no-break space, pasted from a document, was refused as "1..64 ASCII
+// letters, digits, spaces or /-.:_", which it reads as meeting: the look-alike is named by its
+// code point, with what to type, and neither the refusal nor its event repeats the reference.
+TEST_P(CourtPurposeTest, ACaseReferenceWithALookAlikeOfASpaceOrHyphenIsToldWhatToType) {
+  for (const auto& [reference, rule] : std::vector<std::pair<std::string, std::string>>{
+           {"PKR\xC2\xA0" "123/2026", "a space (U+00A0, a no-break space): type a plain space"},
+           {"PKR\xE2\x80\xAF" "123/2026",
+            "a space (U+202F, a narrow no-break space): type a plain space"},
+           {"PKR 123\xE2\x80\x93" "2026", "a hyphen (U+2013, an en dash): type a plain hyphen (-)"},
+           {"PKR 123\xE2\x88\x95" "2026",
+            "a slash (U+2215, a division slash): type a plain slash (/)"}}) {
+    SCOPED_TRACE(rule);
+    v1::Purpose purpose = GoodPurpose();
+    purpose.set_case_reference(reference);
+    storage::AuditLog* log = server_->server()->audit_log();
+    const uint64_t before = log->CurrentHead().size;
+    const ReadResult r = DoRead(court_, GetParam(), record_id_, &purpose);
+    EXPECT_EQ(r.status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_EQ(r.status.error_message(),
+              "purpose.case_reference: holds a look-alike of " + rule);
+    EXPECT_EQ(r.records, 0);
+    ASSERT_EQ(log->CurrentHead().size, before + 1);
+    const v1::AuditEvent event = StoredEvent(*server_, before);
+    EXPECT_TRUE(event.case_reference().empty());
+    EXPECT_FALSE(absl::StrContains(event.detail(), "123")) << event.detail();
+  }
+}
+
 INSTANTIATE_TEST_SUITE_P(CourtReads, CourtPurposeTest,
                          ::testing::Values(Read::kGetRecord, Read::kSearchRecords,
                                            Read::kGetRecordHistory),
@@ -295,6 +325,20 @@ TEST_F(VettingConsentTest, APositionCategoryWithASpaceAroundItIsRefusedAsSuch) {
     EXPECT_EQ(testing::OutcomeName(event), "INVALID_ARGUMENT");
     EXPECT_TRUE(event.recipient().empty());
   }
+}
+
+// A consent reference typed with an en dash for its hyphens is told of the dash, not the
+// reference's rule it seems to meet; nothing is answered about the person.
+TEST_F(VettingConsentTest, AConsentReferenceWithAnEnDashIsToldToTypeAPlainHyphen) {
+  v1::VettingCheckRequest req = Candidate();
+  req.set_consent_reference("CONSENT\xE2\x80\x93" "2026\xE2\x80\x93" "0042");
+  v1::VettingCheckResponse resp;
+  const grpc::Status s = Check("vetting", req, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::INVALID_ARGUMENT) << s.error_message();
+  EXPECT_EQ(s.error_message(),
+            "consent_reference: holds a look-alike of a hyphen (U+2013, an en dash): type a "
+            "plain hyphen (-)");
+  EXPECT_FALSE(resp.has_certificate());
 }
 
 TEST_F(VettingConsentTest, CheckWithConsentAndAllowedCategoryIsAnswered) {

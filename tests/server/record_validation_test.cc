@@ -18,6 +18,7 @@
 #include "absl/time/time.h"
 #include "common/clock.h"
 #include "common/country_codes.h"
+#include "common/reference_text.h"
 #include "gtest/gtest.h"
 #include "server/reference_data.h"
 #include "unicode/uloc.h"
@@ -479,14 +480,17 @@ TEST_F(ValidationTest, ARuleThatComparesWithAWrongDateIsLeftOut) {
     ExpectInvalid(Validate(), "person.birth_date", "");
     EXPECT_FALSE(absl::StrContains(Validate().message(), ";")) << Validate();
   }
-  // A judgment before the 14th birthday (1994-04-12): reported, and not again as a wrong final
-  // date, release date, ban or juvenile flag while a right judgment could make them right.
+  // A judgment before the 14th birthday (1994-04-12): reported (of both dates, either of which
+  // may be wrong), and not again as a wrong final date, release date, ban or juvenile flag,
+  // which follow the judgment as typed.
   person_.set_birth_date("1980-04-12");
   conviction_.set_judgment_date("1990-03-01");
   conviction_.set_final_date("1995-02-01");
   conviction_.set_release_date("1995-03-01");
   conviction_.mutable_bans(0)->set_end_date("2000-01-01");
   EXPECT_EQ(Validate().message(),
+            "person.birth_date: makes the person under 14 on the judgment date (no one is "
+            "convicted under 14): check the date of birth; "
             "conviction.judgment_date: must be on or after the person's 14th birthday and not in "
             "the future");
 }
@@ -561,24 +565,57 @@ TEST_F(ValidationTest, ABirthDateAmendedToUnder14AtTheJudgmentIsSaidOfTheBirthDa
                                              {"person.surname", "person.birth_date"}}) {
     EXPECT_EQ(validator_->ValidateRecord(person_, conviction_, amended).message(), birth);
   }
-  // A new record, or an amendment of the judgment date too: either date may be the wrong one,
-  // and the judgment's rule is said, as before (with a final date no judgment from the 14th
-  // birthday on could precede).
+  // A new record, or an amendment of both dates: either may be the wrong one, and both are
+  // named; the final date, after the judgment as typed, is not.
   const std::string judgment =
       "conviction.judgment_date: must be on or after the person's 14th birthday and not in the "
-      "future; conviction.final_date: must be on or after the judgment date and not in the "
       "future";
-  EXPECT_EQ(Validate().message(), judgment);
+  EXPECT_EQ(Validate().message(), absl::StrCat(birth, "; ", judgment));
   EXPECT_EQ(validator_
                 ->ValidateRecord(person_, conviction_,
                                  {"person.birth_date", "conviction.judgment_date"})
                 .message(),
-            judgment);
+            absl::StrCat(birth, "; ", judgment));
+  // An amendment of the judgment date alone is told of the judgment date.
+  EXPECT_EQ(
+      validator_->ValidateRecord(person_, conviction_, {"conviction.judgment_date"}).message(),
+      judgment);
   // A final date before the judgment as typed is wrong whichever date is: it is named.
   conviction_.set_final_date("2022-02-01");
   EXPECT_EQ(validator_->ValidateRecord(person_, conviction_, {"person.birth_date"}).message(),
             birth + "; conviction.final_date: must be on or after the judgment date and not in "
                     "the future");
+}
+
+// A birth date typed 2020 for 1980 in a new record was refused as "conviction.judgment_date:
+// ...14th birthday...; conviction.final_date: must be on or after the judgment date", the
+// birth date unnamed and the final date (after the judgment) held to the 14th birthday of 2034.
+// Both dates that may be wrong are named, and the final date follows the judgment as typed.
+TEST_F(ValidationTest, AJudgmentUnder14InANewRecordNamesTheBirthDateAndNotTheFinalDate) {
+  const std::string both =
+      "person.birth_date: makes the person under 14 on the judgment date (no one is convicted "
+      "under 14): check the date of birth; conviction.judgment_date: must be on or after the "
+      "person's 14th birthday and not in the future";
+  conviction_.clear_bans();
+  conviction_.clear_release_date();
+  for (const auto& [birth, judgment, final_date] :
+       std::vector<std::tuple<std::string, std::string, std::string>>{
+           {"2020-01-01", "2025-03-01", "2025-05-02"},
+           {"2009-06-01", "2022-05-01", "2022-06-15"}}) {
+    SCOPED_TRACE(birth);
+    person_.set_birth_date(birth);
+    conviction_.set_judgment_date(judgment);
+    conviction_.set_final_date(final_date);
+    EXPECT_EQ(Validate().message(), both);
+    // Amended (an import or a correction of another field), it is said alike.
+    EXPECT_EQ(validator_->ValidateRecord(person_, conviction_, {"person.surname"}).message(),
+              both);
+  }
+  // A final date before the judgment as typed is still named: no date makes it right.
+  conviction_.set_final_date("2022-04-30");
+  EXPECT_EQ(Validate().message(),
+            both + "; conviction.final_date: must be on or after the judgment date and not in "
+                   "the future");
 }
 
 // A record whose final date is before its judgment date: that does not hide the
@@ -881,10 +918,11 @@ std::vector<BadCase> BadCases() {
        "conviction.judgment_date", "2024-13-01"},
       {"JudgmentDateInFuture", [](P, C c) { c->set_judgment_date("2025-06-02"); },
        "conviction.judgment_date", "2025-06-02"},
+      // Said of the birth date first (either may be wrong: both are named).
       {"JudgmentDateBeforeBirth", [](P, C c) { c->set_judgment_date("1979-01-01"); },
-       "conviction.judgment_date", "1979-01-01"},
+       "person.birth_date", "1979-01-01"},
       {"JudgmentDateBeforeFourteenthBirthday",
-       [](P, C c) { c->set_judgment_date("1994-04-11"); }, "conviction.judgment_date",
+       [](P, C c) { c->set_judgment_date("1994-04-11"); }, "person.birth_date",
        "1994-04-11"},
       {"FinalDateEmpty", [](P, C c) { c->clear_final_date(); }, "conviction.final_date", ""},
       {"FinalDateMalformed", [](P, C c) { c->set_final_date("2024-5-15"); },
@@ -1207,6 +1245,51 @@ TEST(StaticValidationTest, ALookAlikeOfASpaceOrHyphenIsSaidAsSuch) {
   // Anything else that is no letter keeps the general rule.
   ExpectInvalid(RecordValidator::ValidateName("person.surname", "Berisha_Krasniqi", true),
                 "person.surname", "Berisha_Krasniqi");
+}
+
+// A case number pasted from a judgment may hold a no-break space, a figure space or an en dash:
+// it was refused as "1..64 letters, digits, spaces or /-.:", which it reads as meeting. The
+// look-alike is named by its code point and name, with the plain character to type, as in a
+// name, and the case number is not repeated.
+TEST_F(ValidationTest, ACaseNumberWithALookAlikeOfASeparatorNamesItAndWhatToType) {
+  for (const auto& [number, rule] : std::vector<std::pair<std::string, std::string>>{
+           {"P\xC2\xA0" "123/2024", "a space (U+00A0, a no-break space): type a plain space"},
+           {"P\xE2\x80\x87" "123/2024", "a space (U+2007, a figure space): type a plain space"},
+           {"P\xE2\x80\xAF" "123/2024",
+            "a space (U+202F, a narrow no-break space): type a plain space"},
+           {"P 123\xE2\x80\x93" "2024", "a hyphen (U+2013, an en dash): type a plain hyphen (-)"},
+           {"P 123\xE2\x88\x92" "2024", "a hyphen (U+2212, a minus sign): type a plain hyphen (-)"},
+           {"P 123\xE2\x88\x95" "2024",
+            "a slash (U+2215, a division slash): type a plain slash (/)"},
+           {"P 123\xEF\xBC\x8F" "2024",
+            "a slash (U+FF0F, a fullwidth solidus): type a plain slash (/)"},
+           {"P 123/2024\xEF\xBC\x9A" "1",
+            "a colon (U+FF1A, a fullwidth colon): type a plain colon (:)"}}) {
+    SCOPED_TRACE(rule);
+    conviction_.set_case_number(number);
+    EXPECT_EQ(Validate().message(), "conviction.case_number: holds a look-alike of " + rule);
+  }
+  // The plain ones, and letters of any alphabet, are a case number's.
+  for (const char* plain : {"P 123/2024", "PKR-12.3:2024", "\xD0\x9F 123/2024"}) {
+    conviction_.set_case_number(plain);
+    EXPECT_TRUE(Validate().ok()) << plain << " " << Validate();
+  }
+  // Anything else keeps the rule.
+  conviction_.set_case_number("P 123/2024;");
+  EXPECT_EQ(Validate().message(), "conviction.case_number: 1..64 letters, digits, spaces or /-.:");
+}
+
+// The shared words (common/reference_text.h) say a reference's look-alike as a case number's,
+// and keep the reference's rule for anything else; the first look-alike is named.
+TEST(StaticValidationTest, AReferenceWithALookAlikeIsToldOfItAndOtherwiseOfItsRule) {
+  EXPECT_EQ(ReferenceRuleFor("PKR\xC2\xA0" "77/2026"),
+            "holds a look-alike of a space (U+00A0, a no-break space): type a plain space");
+  EXPECT_EQ(ReferenceRuleFor("PKR 77\xE2\x80\x94" "2026\xC2\xA0"),
+            "holds a look-alike of a hyphen (U+2014, an em dash): type a plain hyphen (-)");
+  EXPECT_EQ(ReferenceRuleFor("K\xC3\xABrqeli"), kReferenceRule);
+  EXPECT_EQ(ReferenceRuleFor("PKR;77"), kReferenceRule);
+  EXPECT_EQ(ReferenceRuleFor("PKR\xC2"), kReferenceRule);  // cut UTF-8
+  EXPECT_EQ(SeparatorLookAlikeRuleOf("PKR 77/2026"), "");
 }
 
 constexpr absl::string_view kApostropheLookAlike =
