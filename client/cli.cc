@@ -37,6 +37,9 @@
 namespace registry::client {
 namespace {
 
+// Whether this run's errors are wrapped to the terminal's width (RunCli decides it once).
+thread_local bool wrap_errors = false;
+
 // True when the command line asks for --json among the global options, before the command: read
 // without the parser, so that an error of the global options themselves is printed as asked.
 bool JsonRequested(const std::vector<std::string>& args) {
@@ -74,7 +77,7 @@ std::string ErrorLine(const absl::Status& status, bool json, absl::string_view u
     absl::StatusOr<std::string> line = ToJsonLine(output);
     if (line.ok()) return absl::StrCat(*line, "\n");
   }
-  return absl::StrCat(FormatError(status), "\n");
+  return absl::StrCat(FormatError(status, wrap_errors), "\n");
 }
 
 // A mistake on the command line: the error, then (for people, not with --json) how to find the
@@ -210,7 +213,7 @@ void DropProtobufLog(google::protobuf::LogLevel level, const char* /*filename*/,
 
 void KeepLibraryLogsOffStderr() { google::protobuf::SetLogHandler(&DropProtobufLog); }
 
-std::string FormatError(const absl::Status& status) {
+std::string FormatError(const absl::Status& status, bool wrap) {
   // The message is often the server's own (a gRPC status), or quotes what it sent; escaped, it
   // cannot rewrite the terminal or forge the lines after it. Only a message the client composed
   // of its own lines (a list of problems) keeps its line breaks, each line escaped.
@@ -224,7 +227,24 @@ std::string FormatError(const absl::Status& status) {
   } else {
     message = ForTerminal(status.message());
   }
-  return absl::StrCat("error: ", absl::StatusCodeToString(status.code()), ": ", message);
+  const std::string text =
+      absl::StrCat("error: ", absl::StatusCodeToString(status.code()), ": ", message);
+  if (!wrap) return text;
+  // Each line wider than the terminal is wrapped at spaces: the error's first line with its
+  // continuation indented 4 (as a problem's is), a line of the client's own (already indented)
+  // 2 deeper than itself. A line that fits (a problem Wrap laid out already) stays as it is.
+  std::vector<std::string> lines;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    if (CharacterCount(line) <= TextColumns()) {
+      lines.emplace_back(line);
+      continue;
+    }
+    const size_t lead = std::min(line.find_first_not_of(' '), line.size());
+    const size_t indent = lines.empty() ? 4 : lead + 2;
+    lines.push_back(absl::StrCat(std::string(lead, ' '),
+                                 Wrap(line.substr(lead), kStandardColumns - indent, indent)));
+  }
+  return absl::StrJoin(lines, "\n");
 }
 
 int RunCli(const std::vector<std::string>& args, const EnvLookup& env, std::ostream& out,
@@ -238,9 +258,25 @@ int RunCli(const std::vector<std::string>& args, const EnvLookup& env, std::ostr
 
 namespace {
 
+// The commands whose success changes the registry: when their output is lost, the change
+// still stands and must not be made again. Their output names the change with ids, versions and
+// counts only (never a personal value), which is why it may be repeated in an error.
+bool ChangesTheRegistry(const CommandSpec& command, const ParsedArgs& args) {
+  static const auto* const kChanging = new std::vector<std::string>{
+      "record create",   "record amend",  "record dispute",    "record undispute",
+      "record expunge",  "record import", "admin rotate-keys", "admin backup"};
+  if (!absl::c_linear_search(*kChanging, command.name)) return false;
+  return !args.Flag("dry-run");
+}
+
+// The command a run carried out with a change, when it did (RunCommandLine tells RunCli).
+struct ChangeMade {
+  const CommandSpec* command = nullptr;
+};
+
 // RunCli up to the command's own exit code: the output it printed is checked after it.
 int RunCommandLine(const std::vector<std::string>& args, const EnvLookup& env,
-                   const CliStreams& streams) {
+                   const CliStreams& streams, ChangeMade* change = nullptr) {
   std::ostream& out = *streams.out;
   std::ostream& err = *streams.err;
   const bool json = JsonRequested(args);
@@ -273,7 +309,7 @@ int RunCommandLine(const std::vector<std::string>& args, const EnvLookup& env,
     std::vector<std::string> asked(args.begin(), args.end() - rest.size());
     asked.insert(asked.end(), rest.begin() + 1, rest.end());
     asked.push_back("--help");
-    return RunCommandLine(asked, env, streams);
+    return RunCommandLine(asked, env, streams, change);
   }
 
   const CommandSpec* command = FindCommand(rest[0]);
@@ -301,7 +337,7 @@ int RunCommandLine(const std::vector<std::string>& args, const EnvLookup& env,
       asked.push_back(rest[0]);
       asked.insert(asked.end(), rest.begin() + 2, rest.end());
       asked.push_back("--help");
-      return RunCommandLine(asked, env, streams);
+      return RunCommandLine(asked, env, streams, change);
     }
     command = FindCommand(absl::StrCat(rest[0], " ", rest[1]));
     consumed = 2;
@@ -345,7 +381,10 @@ int RunCommandLine(const std::vector<std::string>& args, const EnvLookup& env,
 
   CommandContext context(*command, *parsed, *settings, global->Flag("json"), env, streams);
   absl::Status status = command->handler(context);
-  if (status.ok()) return context.exit_code();
+  if (status.ok()) {
+    if (change != nullptr && ChangesTheRegistry(*command, *parsed)) change->command = command;
+    return context.exit_code();
+  }
   if (IsUsageError(status)) return UsageFailure(status, command_hint, json, err);
   // A refusal names what to type instead; a server that cannot be reached says why.
   status = ExplainError(context, status);
@@ -435,21 +474,110 @@ absl::Status MarkDeclined(absl::Status status) {
   return status;
 }
 
+namespace {
+
+// Passes what a command prints on to the real output, keeping a copy of its end: when the output
+// cannot be written (a full disk), what it said of a change made (a record's id) is still known.
+// It reports every write as done, as FdOutputBuffer's buffered writes are until they are flushed;
+// whether the output got through is failed().
+class KeepingBuffer : public std::streambuf {
+ public:
+  explicit KeepingBuffer(std::streambuf* sink) : sink_(sink) {}
+  const std::string& kept() const { return kept_; }
+  bool failed() const { return failed_; }
+
+ protected:
+  int_type overflow(int_type ch) override {
+    if (traits_type::eq_int_type(ch, traits_type::eof())) return traits_type::not_eof(ch);
+    const char c = traits_type::to_char_type(ch);
+    return xsputn(&c, 1) == 1 ? ch : traits_type::eof();
+  }
+  std::streamsize xsputn(const char* data, std::streamsize size) override {
+    kept_.append(data, static_cast<size_t>(size));
+    // A change's output is a few lines; the end of a long one (an import's counts) is kept.
+    if (kept_.size() > 2 * kKept) kept_.erase(0, kept_.size() - kKept);
+    if (!failed_ && sink_->sputn(data, size) != size) failed_ = true;
+    return size;
+  }
+  int sync() override {
+    if (sink_->pubsync() != 0) failed_ = true;
+    return 0;
+  }
+
+ private:
+  static constexpr size_t kKept = 16 * 1024;
+  std::streambuf* const sink_;
+  std::string kept_;
+  bool failed_ = false;
+};
+
+// What the output of `command` said of its change, on one line: its text's lines (an import's
+// last, its counts; the lines before it may quote the file), or with --json its objects.
+// Empty when it says that nothing changed (an import that created no record).
+std::string WhatTheChangeSaid(const CommandSpec& command, absl::string_view output) {
+  std::vector<std::string> lines =
+      absl::StrSplit(output, '\n', absl::SkipWhitespace());
+  if (lines.empty()) return "";
+  if (command.name == "record import") {
+    const std::string& counts = lines.back();
+    // Text "0 created, ..."; JSON leaves a count of 0 out.
+    if (absl::StartsWith(counts, "0 created") ||
+        (absl::StartsWith(counts, "{") && !absl::StrContains(counts, "\"created\""))) {
+      return "";
+    }
+    return counts;
+  }
+  return absl::StrJoin(lines, "; ");
+}
+
+}  // namespace
+
 int RunCli(const std::vector<std::string>& args, const EnvLookup& env, const CliStreams& streams) {
-  const int code = RunCommandLine(args, env, streams);
+  // Errors are wrapped for a person at a terminal, or to the width COLUMNS asks for; a script
+  // reading stderr from a file or a pipe gets each error whole on its line.
+  const bool was_wrapping = wrap_errors;
+  const std::optional<std::string> columns = env("COLUMNS");
+  wrap_errors = streams.err_is_terminal || (columns.has_value() && !columns->empty());
   std::ostream& out = *streams.out;
-  if (!out.flush().bad()) return code;
+  KeepingBuffer keeping(out.rdbuf());
+  std::ostream kept_out(&keeping);
+  kept_out.copyfmt(out);
+  CliStreams kept_streams = streams;
+  kept_streams.out = &kept_out;
+  ChangeMade change;
+  const int code = RunCommandLine(args, env, kept_streams, &change);
+  const bool written = !kept_out.flush().bad() && !keeping.failed() && !out.flush().bad();
+  const bool json = JsonRequested(args);
+  if (written) {
+    wrap_errors = was_wrapping;
+    return code;
+  }
   // The output was cut short (a full disk, /dev/full, a pipe closed while SIGPIPE is ignored):
   // exiting 0 would pass half of it off as the whole. FAILED_PRECONDITION, as for a certificate
   // that could not be saved: the state of this computer is the user's to fix, and an UNAVAILABLE
   // would read as a server that cannot be reached.
   const auto* fd_out = dynamic_cast<const FdOutputBuffer*>(out.rdbuf());
   const int error = fd_out != nullptr ? fd_out->error() : 0;
+  const std::string why = error != 0 ? absl::StrCat(": ", strerror(error)) : "";
+  const std::string said =
+      change.command != nullptr ? WhatTheChangeSaid(*change.command, keeping.kept()) : "";
+  if (!said.empty()) {
+    // The change stands: "cannot write the output" alone read as "not done", and a script or a
+    // clerk made it again. What names it (a record id, a version, counts) is said here instead.
+    *streams.err << ErrorLine(
+        absl::FailedPreconditionError(absl::StrCat(
+            "the change was made (", change.command->name, " printed: ", said,
+            "), but the output could not be written", why,
+            "; only the output was lost: do not run the command again")),
+        json);
+    wrap_errors = was_wrapping;
+    return code == kExitInterrupted ? code : kExitOutputLost;
+  }
   *streams.err << ErrorLine(absl::FailedPreconditionError(
-                                absl::StrCat("cannot write the output",
-                                             error != 0 ? absl::StrCat(": ", strerror(error)) : "",
+                                absl::StrCat("cannot write the output", why,
                                              "; what was written of it is incomplete")),
-                            JsonRequested(args));
+                            json);
+  wrap_errors = was_wrapping;
   return code == kExitOk ? kExitError : code;
 }
 

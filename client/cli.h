@@ -12,8 +12,10 @@
 // 2 input refused for its own content (INVALID_ARGUMENT), whether the client caught it before
 // sending or the server refused it: a mistake on the command line (the usage line follows the
 // error) or in a file it names; for certificate verify also files that cannot be read at all
-// (no verdict, whatever the error's code); 130 an import stopped by an interrupt after reporting what it
-// sent. -h/--help, on the tool, a command group or any command, prints help on out and exits 0.
+// (no verdict, whatever the error's code); 3 a change made whose output could not be written
+// (kExitOutputLost: "error: FAILED_PRECONDITION: the change was made (...)"); 130 an import
+// stopped by an interrupt after reporting what it sent. -h/--help, on the tool, a command group
+// or any command, prints help on out and exits 0.
 // With --json (before the command) an error is one line of JSON on err instead, with the same
 // exit code, usage errors too: {"error":{"code":"NOT_FOUND","message":"..."}} (ErrorOutput in
 // cli_output.proto; a usage error adds "usage", the lines the text prints after it); its message
@@ -34,6 +36,11 @@ namespace registry::client {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitError = 1;
 inline constexpr int kExitUsage = 2;
+// A change was made (a record created, amended, expunged, disputed or resolved, an import
+// entered, a backup made, the keys rotated), but what the command printed of it could not be
+// written (a full disk): the error names the change (its record id and version, the import's
+// counts, the backup's id), so that it is not made again.
+inline constexpr int kExitOutputLost = 3;
 // Stopped by an interrupt (Ctrl-C) it handled: record import finishes the batch in flight,
 // reports it and stops (128 + SIGINT, as a shell reports a program an interrupt ended).
 inline constexpr int kExitInterrupted = 130;
@@ -52,8 +59,11 @@ int RunCli(const std::vector<std::string>& args, const EnvLookup& env, std::ostr
 // itself reaches the user as the status of what failed. Called once by main, before RunCli.
 void KeepLibraryLogsOffStderr();
 
-// "error: PERMISSION_DENIED: <message>" (without newline).
-std::string FormatError(const absl::Status& status);
+// "error: PERMISSION_DENIED: <message>" (without newline). With `wrap`, each line wider than
+// TextColumns() is wrapped at spaces (the first line's continuation indented 4, a line of the
+// client's own 2 deeper than itself); RunCli wraps when stderr is a terminal or COLUMNS is set,
+// so that a script reading stderr gets each error whole.
+std::string FormatError(const absl::Status& status, bool wrap = false);
 
 }  // namespace registry::client
 

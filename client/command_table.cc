@@ -170,17 +170,25 @@ std::vector<CommandSpec> BuildCommands() {
        absl::StrCat(
            "Correct a record. Each --set names a field as `record create` does (--set\n"
            "address=\"Rr. Fehmi Agani 7, Pejë\", --set offence=06/L-074:230:1 once per offence);\n"
-           "PATCH.json holds only the fields to change, in the shape of REC.json. An amendment\n"
-           "that changes nothing is refused. The fields: ",
+           "PATCH.json holds only the fields to change, in the shape of REC.json. A list field\n"
+           "(alias, citizenship, offence, ban) is given whole: --set alias=X replaces every\n"
+           "alias, so repeat it for each one to keep (--set alias=Berisha --set alias=Krasniqi);\n"
+           "--set alias= removes them all. An amendment that removes a name (an alias, or a\n"
+           "surname not kept as an alias) names it and asks for confirmation on a terminal:\n"
+           "the record is then no longer found, or linked to the person's other convictions,\n"
+           "under it. An amendment that changes nothing is refused. The fields: ",
            RecordFieldNames(), "."),
        1,
        1,
-       {{"set", "FIELD=VALUE", "a field and its new value; an empty value clears it", false, true,
-         ValueCheck::kNone, {}, {}, &SetProblems},
+       {{"set", "FIELD=VALUE",
+         "a field and its new value; an empty value clears it; a list field takes its whole "
+         "list, one --set per item",
+         false, true, ValueCheck::kNone, {}, {}, &SetProblems},
         {"file", "PATCH.json", "the fields to change, in the shape of REC.json", false, false,
          ValueCheck::kInputPath},
         {"reason", "TEXT", "why the record is corrected", true},
-        {"expected-version", "N", "refuse (ABORTED) when the record is no longer version N"}},
+        {"expected-version", "N", "refuse (ABORTED) when the record is no longer version N"},
+        {"yes", "", "do not ask for confirmation when the amendment removes a name"}},
        &RunRecordAmend,
        {{"record_id", "ID"}, {"reason", "reason"}},
        HelpChoices::kRecordTables},
@@ -456,21 +464,29 @@ std::string GroupHelp(absl::string_view group) {
 }
 
 std::string ToolHelp() {
-  std::string text =
-      "usage: registry-cli [global options] COMMAND [options]\n\n"
-      "The command-line client of registryd, the Kosovo Judicial Council's registry of\n"
-      "persons convicted of criminal offences against sexual integrity.\n\ncommands:\n";
+  // The prose is written as paragraphs and wrapped as it is printed, as every other line of
+  // help is: lines broken by hand at 80 columns broke twice in a narrower terminal.
+  std::string text = absl::StrCat(
+      "usage: registry-cli [global options] COMMAND [options]\n\n",
+      Wrap("The command-line client of registryd, the Kosovo Judicial Council's registry of "
+           "persons convicted of criminal offences against sexual integrity.",
+           kHelpWidth, 0),
+      "\n\ncommands:\n");
   for (const CommandSpec& command : Commands()) absl::StrAppend(&text, CommandLine(command));
-  absl::StrAppend(&text, "\nglobal options (before COMMAND):\n", OptionLines(GlobalOptionSpecs()),
-                  "\nexit codes: 0 done; 1 an error (\"error: <STATUS_CODE>: <message>\"), or a\n"
-                  "negative answer (not serving, an invalid certificate, refused import rows);\n"
-                  "2 input refused for its own content, by registry-cli or by the server\n"
-                  "(INVALID_ARGUMENT: a mistake on the command line or in a file it names);\n"
-                  "130 stopped by Ctrl-C. With --json, an error is one line of JSON on stderr\n"
-                  "instead, {\"error\":{\"code\":\"<STATUS_CODE>\",\"message\":\"<message>\"}} (and\n"
-                  "\"usage\" for a command-line mistake), with the same exit code; notes and\n"
-                  "warnings are {\"note\":...} and {\"warning\":...}. 'registry-cli COMMAND --help'\n"
-                  "shows a command's options.\n");
+  absl::StrAppend(
+      &text, "\nglobal options (before COMMAND):\n", OptionLines(GlobalOptionSpecs()), "\n",
+      Wrap("exit codes: 0 done; 1 an error (\"error: <STATUS_CODE>: <message>\"), or a negative "
+           "answer (not serving, an invalid certificate, refused import rows); 2 input refused "
+           "for its own content, by registry-cli or by the server (INVALID_ARGUMENT: a mistake "
+           "on the command line or in a file it names); 3 a change made (a record created or "
+           "amended, an import, a backup) whose output could not be written, the error naming "
+           "it; 130 stopped by Ctrl-C. With --json, an error is one line of JSON on stderr "
+           "instead, {\"error\":{\"code\":\"<STATUS_CODE>\",\"message\":\"<message>\"}} (and "
+           "\"usage\" for a command-line mistake), with the same exit code; notes and warnings "
+           "are {\"note\":...} and {\"warning\":...}. 'registry-cli COMMAND --help' shows a "
+           "command's options.",
+           kHelpWidth, 0),
+      "\n");
   return text;
 }
 

@@ -394,6 +394,8 @@ absl::Status FailedCallStatus(const ConnectionSettings& settings,
                               const grpc::ClientContext& context, const grpc::Status& status) {
   absl::Status failed = ToAbslStatus(status);
   if (!absl::IsUnavailable(failed)) return failed;
+  // The registry's own refusal with nothing done (its trailing mark) is no broken connection.
+  failed = WithRegistryVerdict(context, std::move(failed));
   const std::string peer = context.peer();
   if (!peer.empty() && peer != settings.server) {
     failed = MarkSentBeforeFailure(std::move(failed));

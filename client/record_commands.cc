@@ -1052,26 +1052,157 @@ absl::Status RunRecordHistory(CommandContext& ctx) {
             return stub->GetRecordHistory(c, request, r);
           }));
   if (ctx.json()) return ctx.PrintJson(response);
-  // The first version whole; after it, what each version changed.
-  const v1::Record* previous = nullptr;
-  for (const v1::RecordVersion& version : response.versions()) {
-    const v1::RecordMetadata& meta = version.record().metadata();
-    const bool first = previous == nullptr;
-    const std::string& when = first ? meta.created_at() : meta.updated_at();
-    const std::string& who = first ? meta.created_by() : meta.updated_by();
-    if (!first) ctx.out() << "\n";
-    ctx.out() << "== version " << meta.version() << ", " << ForTerminal(when) << ", by "
-              << ForTerminal(who) << ": " << ForTerminal(version.reason()) << "\n";
-    if (first) {
-      ctx.out() << FormatRecord(version.record());
-    } else {
-      const std::string changes = FormatChanges(*previous, version.record());
-      ctx.out() << (changes.empty() ? "(no field shown here changed)\n" : changes);
-    }
-    previous = &version.record();
-  }
+  ctx.out() << FormatHistory(response);
   return absl::OkStatus();
 }
+
+namespace {
+
+bool MaskHas(const v1::AmendRecordRequest& request, absl::string_view path) {
+  const auto& paths = request.update_mask().paths();
+  return std::find(paths.begin(), paths.end(), path) != paths.end();
+}
+
+// The names a record is found under, and linked by to the person's other convictions
+// (docs/domain.md), that an amendment takes away: an alias it does not give again, a surname
+// replaced and not kept as an alias. A clerk who typed --set alias=Krasniqi to add a married
+// name removed the maiden name the person's earlier conviction was linked by; nothing said so.
+struct RemovedNames {
+  // As the record holds them, with their places in its list (from 0).
+  std::vector<std::string> aliases;
+  std::vector<int> alias_places;
+  std::optional<std::string> surname;
+  bool empty() const { return aliases.empty() && !surname.has_value(); }
+};
+
+RemovedNames NamesRemoved(const v1::Person& current, const v1::AmendRecordRequest& request) {
+  const bool sets_aliases = MaskHas(request, "person.aliases");
+  const bool sets_surname = MaskHas(request, "person.surname");
+  const v1::Person& changed = request.person();
+  const auto& aliases_after = sets_aliases ? changed.aliases() : current.aliases();
+  std::vector<std::string> after(aliases_after.begin(), aliases_after.end());
+  after.push_back(sets_surname ? changed.surname() : current.surname());
+  const auto kept = [&](const std::string& name) {
+    return std::find(after.begin(), after.end(), name) != after.end();
+  };
+  RemovedNames removed;
+  if (sets_aliases) {
+    for (int i = 0; i < current.aliases_size(); ++i) {
+      if (kept(current.aliases(i))) continue;
+      removed.aliases.push_back(current.aliases(i));
+      removed.alias_places.push_back(i);
+    }
+  }
+  if (sets_surname && !current.surname().empty() && !kept(current.surname())) {
+    removed.surname = current.surname();
+  }
+  return removed;
+}
+
+// What a list given with --set alias is, and what removing a name does: said with the question
+// and with the refusal to go on without one.
+constexpr absl::string_view kNamesRemovedWhy =
+    "a list given with --set alias is the whole list (repeat --set alias=NAME for each alias to "
+    "keep). A name removed no longer finds this record, nor links it to the person's other "
+    "convictions under that name: their periods, and a vetting answer, may change";
+
+// The refusal of an amendment that removes names when nobody can be asked: the names by their
+// place in the record, never by their value (an error is pasted and logged where the record is
+// not; `record get` shows them).
+absl::Status NamesRemovedRefusal(const RemovedNames& removed, bool json) {
+  std::vector<std::string> places;
+  for (int place : removed.alias_places) places.push_back(absl::StrCat("#", place + 1));
+  std::vector<std::string> what;
+  if (!places.empty()) {
+    what.push_back(absl::StrCat(places.size() == 1 ? "alias " : "aliases ",
+                                absl::StrJoin(places, ", ")));
+  }
+  if (removed.surname.has_value()) what.push_back("the surname (not kept as an alias)");
+  return UsageError(absl::StrCat(
+      "this amendment removes ", absl::StrJoin(what, " and "),
+      " of the record (registry-cli record get ID shows the record); ", kNamesRemovedWhy, ". ",
+      json ? "--json asks no question: to amend it so, add --yes, or leave out --json to be "
+             "asked"
+           : "record amend asks for confirmation on a terminal; to amend it so without being "
+             "asked (in a script), add --yes"));
+}
+
+// The amendment's court and offences checked against the reference data, as `record create`
+// checks them, so that a refusal lists the values to choose from. Only when it changes one.
+absl::Status CheckAmendTables(CommandContext& ctx, const v1::AmendRecordRequest& request,
+                              bool from_file, const std::string& file) {
+  if (!MaskHas(request, "conviction.court_id") && !MaskHas(request, "conviction.offences")) {
+    return absl::OkStatus();
+  }
+  // A caller who may not read them will be refused the amendment itself.
+  const std::optional<RecordChoices> tables = TablesIfReadable(ctx);
+  if (!tables.has_value()) return absl::OkStatus();
+  v1::CreateRecordRequest changed;
+  *changed.mutable_person() = request.person();
+  *changed.mutable_conviction() = request.conviction();
+  std::vector<FieldProblem> problems;
+  AppendTableProblems(changed, *tables, &problems);
+  if (problems.empty()) return absl::OkStatus();
+  std::vector<std::string> lines;
+  for (const FieldProblem& problem : problems) {
+    // As ReadSets and FillAmendRequestFromPatch name the same field's other problems.
+    lines.push_back(
+        from_file ? absl::StrCat(file, ": the patch does not fit the record: ",
+                                 DescribeProblem(problem, true))
+                  : absl::StrCat("--set ", DescribeProblem(problem, false).substr(2)));
+  }
+  return lines.size() == 1 ? UsageError(lines[0]) : UsageProblems(lines);
+}
+
+// Reads the record an amendment changes the names of, and what it removes of them; asks the
+// clerk on a terminal, or refuses without --yes when nobody can be asked. The request is then
+// made for the version read, unless one was given: the yes was for what that version holds.
+absl::StatusOr<RemovedNames> ConfirmNamesRemoved(CommandContext& ctx,
+                                                 v1::RecordService::Stub& stub,
+                                                 v1::AmendRecordRequest* request) {
+  if (!MaskHas(*request, "person.aliases") && !MaskHas(*request, "person.surname")) {
+    return RemovedNames{};
+  }
+  v1::GetRecordRequest get;
+  get.set_record_id(request->record_id());
+  ASSIGN_OR_RETURN(const v1::GetRecordResponse found,
+                   CallUnary<v1::GetRecordResponse>(
+                       ctx.settings(), [&](grpc::ClientContext* c, v1::GetRecordResponse* r) {
+                         return stub.GetRecord(c, get, r);
+                       }));
+  RemovedNames removed = NamesRemoved(found.record().person(), *request);
+  if (removed.empty()) return removed;
+  if (request->expected_version() == 0) {
+    request->set_expected_version(found.record().metadata().version());
+  }
+  if (ctx.args().Flag("yes")) return removed;
+  if (ctx.json() || !ctx.in_is_terminal()) return NamesRemovedRefusal(removed, ctx.json());
+  // The record's own names, shown to the clerk who is to say yes to their removal.
+  std::vector<std::string> what;
+  if (!removed.aliases.empty()) {
+    std::vector<std::string> shown;
+    for (const std::string& alias : removed.aliases) shown.push_back(ForTerminal(alias));
+    what.push_back(absl::StrCat(removed.aliases.size() == 1 ? "the alias " : "the aliases ",
+                                absl::StrJoin(shown, ", ")));
+  }
+  if (removed.surname.has_value()) {
+    what.push_back(absl::StrCat("the surname ", ForTerminal(*removed.surname),
+                                " (not kept as an alias)"));
+  }
+  ctx.err() << "Amend the record of " << WhoseRecord(found.record()) << "?\n"
+            << Wrap(absl::StrCat("It removes ", absl::StrJoin(what, " and "), ": ",
+                                 kNamesRemovedWhy, "."),
+                    kHelpWidth, 0)
+            << "\nType yes to amend it: " << std::flush;
+  DiscardTypedAhead(ctx);
+  const std::optional<std::string> answer = ReadAnswer(ctx);
+  if (!answer.has_value() || absl::AsciiStrToLower(*answer) != "yes") {
+    return Declined("not amended: the answer was not yes");
+  }
+  return removed;
+}
+
+}  // namespace
 
 absl::Status RunRecordAmend(CommandContext& ctx) {
   const ParsedArgs& args = ctx.args();
@@ -1104,7 +1235,9 @@ absl::Status RunRecordAmend(CommandContext& ctx) {
     *request.mutable_conviction() = changed.conviction();
     for (const std::string& path : mask) request.mutable_update_mask()->add_paths(path);
   }
+  RETURN_IF_ERROR(CheckAmendTables(ctx, request, from_file, args.Value("file")));
   ASSIGN_OR_RETURN(auto stub, RecordStub(ctx));
+  ASSIGN_OR_RETURN(const RemovedNames removed, ConfirmNamesRemoved(ctx, *stub, &request));
   absl::StatusOr<v1::AmendRecordResponse> response = CallUnary<v1::AmendRecordResponse>(
       ctx.settings(), [&](grpc::ClientContext* c, v1::AmendRecordResponse* r) {
         return stub->AmendRecord(c, request, r);
@@ -1144,6 +1277,19 @@ absl::Status RunRecordAmend(CommandContext& ctx) {
             << response->version() << " (changed " << names.size()
             << (names.size() == 1 ? " field" : " fields")
             << (names.empty() ? "" : ": ") << absl::StrJoin(names, ", ") << ")\n";
+  // The names that went, the record's own: the clerk sees what no longer finds the record.
+  const auto changed = [&](absl::string_view path) {
+    return std::find(response->changed_paths().begin(), response->changed_paths().end(),
+                     path) != response->changed_paths().end();
+  };
+  if (changed("person.aliases")) {
+    for (const std::string& alias : removed.aliases) {
+      ctx.out() << "alias removed: " << ForTerminal(alias) << "\n";
+    }
+  }
+  if (changed("person.surname") && removed.surname.has_value()) {
+    ctx.out() << "surname replaced: " << ForTerminal(*removed.surname) << "\n";
+  }
   return absl::OkStatus();
 }
 

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <iterator>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -399,10 +400,39 @@ absl::Status ExplainDeadlineExceeded(const ConnectionSettings& settings) {
       "a longer --timeout"));
 }
 
+namespace {
+constexpr char kNothingDoneUrl[] = "type.registry.kjc/registry.client.NothingDone";
+}  // namespace
+
+absl::Status WithRegistryVerdict(const grpc::ClientContext& context, absl::Status status) {
+  if (!absl::IsUnavailable(status)) return status;
+  const auto& trailing = context.GetServerTrailingMetadata();
+  const auto [begin, end] = trailing.equal_range(kNotDoneMetadataKey);
+  // One value, "1": anything else (a key sent twice, another value) is not the registry's mark.
+  if (begin == end || std::next(begin) != end ||
+      absl::string_view(begin->second.data(), begin->second.size()) != "1") {
+    return status;
+  }
+  status.SetPayload(kNothingDoneUrl, absl::Cord("1"));
+  return status;
+}
+
+bool RefusedWithNothingDone(const absl::Status& status) {
+  return absl::IsUnavailable(status) && status.GetPayload(kNothingDoneUrl).has_value();
+}
+
 absl::Status ExplainUnavailable(const ConnectionSettings& settings, const absl::Status& status) {
   // CreateChannel checked both before the call; checked again, a mistake in either is never
   // reported as a server that does not answer.
   if (absl::Status address = CheckServerAddress(settings); !address.ok()) return address;
+  // The registry answered, and said that it did nothing (it could not record the call): unlike
+  // a connection that broke, there is no outcome to check before trying again.
+  if (RefusedWithNothingDone(status)) {
+    return absl::UnavailableError(absl::StrCat("the registry at ", settings.server,
+                                               " refused the call: nothing was done; try again "
+                                               "later (",
+                                               status.message(), ")"));
+  }
   // The request had gone out on an established connection: the registry may have carried it out
   // (keys rotated, a record expunged) before the connection broke. A probe now finds a server
   // that was killed answering nothing, and "nothing answers" would read as "nothing happened".

@@ -19,6 +19,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "client/connection.h"
+#include "grpcpp/client_context.h"
 
 namespace registry::client {
 
@@ -82,6 +83,20 @@ struct TlsProbe {
 // Connects to settings.server once (at most `timeout` for each step) and reports what happened.
 TlsProbe ProbeTls(const ConnectionSettings& settings, absl::Duration timeout = absl::Seconds(3));
 
+// The trailing metadata key registryd sets, to "1", on an UNAVAILABLE that guarantees nothing
+// was done: the call's audit event could not be written, and the change with it (or the call was
+// refused before it was served), server/call_gate.cc. It comes from the registry over the
+// mutually authenticated channel, from the server settings.ca vouches for; gRPC never sets it,
+// and a connection that broke brings no trailing metadata at all.
+inline constexpr char kNotDoneMetadataKey[] = "registry-not-done";
+
+// `status`, the failed status of the call made with `context`, marked as refused with nothing
+// done (RefusedWithNothingDone) when it is UNAVAILABLE and the server's trailing metadata holds
+// kNotDoneMetadataKey "1"; else `status` as it is. Applied where a call's status is made
+// (FailedCallStatus), before ExplainUnavailable reads it.
+absl::Status WithRegistryVerdict(const grpc::ClientContext& context, absl::Status status);
+bool RefusedWithNothingDone(const absl::Status& status);
+
 // `status` (an UNAVAILABLE call) explained by a probe (of at most settings.timeout, and 3 s, a
 // step): a usage error when the address is not HOST:PORT (CheckServerAddress) or the identity
 // files cannot be used (CheckIdentity); UNAVAILABLE "nothing answers at ADDR ..." for no answer,
@@ -94,7 +109,9 @@ TlsProbe ProbeTls(const ConnectionSettings& settings, absl::Duration timeout = a
 // itself when the probe found nothing wrong. A `status` marked by MarkSentBeforeFailure (the
 // request had reached the server) is not probed: UNAVAILABLE "the call to ADDR ended after it had
 // reached the server (GRPC'S DETAIL): ... whether it was carried out is not known, so check
-// before trying again ...".
+// before trying again ...". One marked by WithRegistryVerdict is the registry's refusal, not
+// probed either: UNAVAILABLE "the registry at ADDR refused the call: nothing was done; try again
+// later (ITS WORDS)".
 absl::Status ExplainUnavailable(const ConnectionSettings& settings, const absl::Status& status);
 
 // gRPC's bare "Deadline Exceeded" of a call to settings.server said with the server, the time

@@ -9,6 +9,7 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
@@ -297,6 +298,36 @@ absl::Status AuditUnwritable(const absl::Status& failed,
   return absl::UnavailableError("audit log unavailable");
 }
 
+// The mark of a refusal that guarantees that nothing was done: the call's own audit event could
+// not be written, and with it went the only change the call could make (Call::Commit writes the
+// change with the event), or the call was refused before its handler ran. The caller is told so
+// in the trailing metadata key kNotDoneKey ("1"), which registry-cli reads as "nothing was done;
+// try again" instead of "whether it was carried out is not known". Set only where it is true: a
+// handler that ran and changed something otherwise (keys rotated under system events) before
+// its call's event failed is not marked.
+constexpr char kNothingDoneUrl[] = "type.registry.kjc/registry.server.NothingDone";
+constexpr char kNotDoneKey[] = "registry-not-done";
+
+absl::Status MarkNothingDone(absl::Status status) {
+  status.SetPayload(kNothingDoneUrl, absl::Cord("1"));
+  return status;
+}
+
+bool MarkedNothingDone(const absl::Status& status) {
+  return status.GetPayload(kNothingDoneUrl).has_value();
+}
+
+// What the caller is told so: the refusal for want of its audit event.
+bool NothingDone(const absl::Status& status) {
+  return absl::IsUnavailable(status) && MarkedNothingDone(status);
+}
+
+// An expunge whose commit failed stays in the erasure ledger, written before its commit, and is
+// finished by the next erasure or start (Eraser): it is not "nothing done".
+bool FinishedLaterIfNotCommitted(absl::string_view method) {
+  return absl::EndsWith(method, "/ExpungeRecord");
+}
+
 }  // namespace
 
 absl::Status Call::Commit(storage::PendingWrite* write) {
@@ -304,10 +335,17 @@ absl::Status Call::Commit(storage::PendingWrite* write) {
   event_.set_outcome(0);
   // A change needs room beyond the space kept for audit events: on a filling disk changes are
   // refused (and that refusal audited) while reads, which only add their event, go on.
-  if (write != nullptr) RETURN_IF_ERROR(log_->RoomForChange());
+  // Each failure here leaves the change unwritten, as the event is (MarkNothingDone).
+  if (write != nullptr) {
+    if (absl::Status room = log_->RoomForChange(); !room.ok()) return MarkNothingDone(room);
+  }
   storage::PendingWrite subject_only;
   if (write == nullptr && !subject_token_.empty()) write = &subject_only;
-  if (write != nullptr) RETURN_IF_ERROR(StageSubjectCheck(0, write));
+  if (write != nullptr) {
+    if (absl::Status staged = StageSubjectCheck(0, write); !staged.ok()) {
+      return MarkNothingDone(staged);
+    }
+  }
   if (write != nullptr) {
     for (const auto& id : write->record_ids()) {
       bool seen = false;
@@ -317,7 +355,8 @@ absl::Status Call::Commit(storage::PendingWrite* write) {
     for (const auto& t : write->tokens()) event_.add_tokens(t);
   }
   auto seq = log_->Append(event_, write);
-  if (!seq.ok()) return AuditUnwritable(seq.status());
+  // The change was to be written with the event: neither was.
+  if (!seq.ok()) return MarkNothingDone(AuditUnwritable(seq.status()));
   committed_ = true;
   sequence_ = *seq;
   return absl::OkStatus();
@@ -448,7 +487,7 @@ absl::Status CallGate::Admit(const grpc::ServerContextBase& ctx, const Message* 
       misshapen = std::string(field);
       misshapen_rule = personal ? "must not hold a personal number"
                        : padded ? kPaddedRule
-                                : kReferenceRule;
+                                : ReferenceRuleFor(value);
     }
   };
   using Event = registry::v1::AuditEvent;
@@ -732,6 +771,8 @@ grpc::Status CallGate::Handle(const grpc::ServerContextBase& ctx, const MethodRu
   }
 
   absl::Status status = Admit(ctx, request, &call);
+  // Whether the handler ran: until it has, a call whose event cannot be written did nothing.
+  bool handled = false;
   // The event names the person's token only for a caller whose role may ask about people this
   // way. Anyone else (an auditor, who reads the log; an unknown or revoked certificate) could
   // otherwise have the registry compute a chosen number's token into the log, and then follow
@@ -774,6 +815,7 @@ grpc::Status CallGate::Handle(const grpc::ServerContextBase& ctx, const MethodRu
       return Readmit(ctx, call);
     };
     status = handler(call);
+    handled = true;
   }
   if (!status.ok()) clear();
   // Bad input takes nothing from the daily limits on checks of one person (rule 6): it was refused
@@ -799,6 +841,9 @@ grpc::Status CallGate::Handle(const grpc::ServerContextBase& ctx, const MethodRu
   }
 
   if (!call.committed()) {
+    // Refused before its handler ran, or its change went with the event that failed.
+    const bool nothing_done =
+        !handled || (MarkedNothingDone(status) && !FinishedLaterIfNotCommitted(method));
     call.event_.set_outcome(static_cast<int>(status.code()));
     // An id that names no stored record is only what the caller typed, and 32 hex digits can
     // spell a personal number: the event says an id was given, not which. A call that failed
@@ -842,6 +887,7 @@ grpc::Status CallGate::Handle(const grpc::ServerContextBase& ctx, const MethodRu
       // Without its place in the person's history the call still gets its event, and no answer.
       clear();
       status = absl::UnavailableError("audit log unavailable");
+      if (nothing_done) status = MarkNothingDone(std::move(status));
       subject_check = storage::PendingWrite();
       call.event_.clear_check_id();
       call.event_.set_outcome(static_cast<int>(status.code()));
@@ -851,6 +897,7 @@ grpc::Status CallGate::Handle(const grpc::ServerContextBase& ctx, const MethodRu
       // Fail closed: without its audit event, the call has no answer.
       clear();
       status = AuditUnwritable(seq.status());
+      if (nothing_done) status = MarkNothingDone(std::move(status));
     } else {
       call.sequence_ = *seq;
       call.committed_ = true;
@@ -881,6 +928,11 @@ grpc::Status CallGate::Handle(const grpc::ServerContextBase& ctx, const MethodRu
   const absl::Duration elapsed = deps_.clock->Now() - start;
   if (deps_.metrics != nullptr) deps_.metrics->RecordCall(method, status.code(), elapsed);
   if (deps_.log_calls) LogCall(call, status, elapsed);
+  if (NothingDone(status) && (!handled || !FinishedLaterIfNotCommitted(method))) {
+    // Every caller's context is a mutable one, taken as const by Handle only because nothing
+    // else here changes it.
+    const_cast<grpc::ServerContextBase&>(ctx).AddTrailingMetadata(kNotDoneKey, "1");
+  }
   return ToGrpcStatus(status);
 }
 

@@ -16,6 +16,7 @@
 #include <tuple>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
@@ -24,7 +25,9 @@
 #include "client/cli_output.pb.h"
 #include "client/command_table.h"
 #include "client/json_io.h"
+#include "client/option_parser.h"
 #include "client/output_buffer.h"
+#include "client/terminal_text.h"
 #include "crypto/ed25519.h"
 #include "crypto/secret_bytes.h"
 #include "crypto/vetting_certificate.h"
@@ -559,6 +562,92 @@ TEST(CliTest, WithJsonAnErrorMessageIsNotWrappedToATerminal) {
   EXPECT_THAT(error.error().message(), StartsWith("--personal-number, --surname"));
   EXPECT_THAT(error.error().message(), Not(HasSubstr("\n")));
   EXPECT_EQ(error.error().message(), Flowed(absl::StripPrefix(line, "error: INVALID_ARGUMENT: ")));
+}
+
+// The widest line of `text`, in characters.
+size_t WidestLine(absl::string_view text) {
+  size_t most = 0;
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    most = std::max<size_t>(most, std::count_if(line.begin(), line.end(), [](char c) {
+                              return (static_cast<unsigned char>(c) & 0xc0) != 0x80;
+                            }));
+  }
+  return most;
+}
+
+// A certificate that is not there, in a folder whose name has spaces: an error of one line,
+// longer than any terminal's, that can be broken.
+const std::vector<std::string>& VerifyAMissingCertificate() {
+  static const auto* const kArgs = new std::vector<std::string>{
+      "certificate", "verify",
+      "/nonexistent/the certificates vet check wrote for the candidates of the kindergarten/c.json",
+      "--public-key", "/nonexistent/vetting.pub.pem"};
+  return *kArgs;
+}
+
+// `COLUMNS=60 registry-cli ...` printed the error on one line of 177 characters, though help
+// and questions are wrapped to the terminal: errors are too, further lines indented by 4.
+TEST(CliTest, AnErrorIsWrappedToTheWidthColumnsGivesWithItsFurtherLinesIndented) {
+  SetTextColumns(60);
+  const CliRun run = RunWith(VerifyAMissingCertificate(), {{"COLUMNS", "60"}});
+  SetTextColumns(kStandardColumns);
+  ASSERT_EQ(run.code, kExitUsage) << run.err;
+  EXPECT_LE(WidestLine(run.err), 60u) << run.err;
+  const std::vector<std::string> lines = absl::StrSplit(absl::StripSuffix(run.err, "\n"), '\n');
+  ASSERT_GE(lines.size(), 2u) << run.err;
+  EXPECT_THAT(lines[0], StartsWith("error: NOT_FOUND: cannot read certificate"));
+  for (size_t i = 1; i < lines.size(); ++i) EXPECT_THAT(lines[i], StartsWith("    ")) << run.err;
+  EXPECT_EQ(Flowed(run.err), Flowed(RunWith(VerifyAMissingCertificate()).err));
+}
+
+// A person at a terminal reads errors wrapped to it; a script reading stderr from a file or a
+// pipe (no COLUMNS) gets each error whole on its line, as before.
+TEST(CliTest, AnErrorIsWrappedOnATerminalAndWholeInAFile) {
+  const CliRun file = RunWith(VerifyAMissingCertificate());
+  EXPECT_EQ(std::count(file.err.begin(), file.err.end(), '\n'), 1) << file.err;
+  EXPECT_GT(WidestLine(file.err), 80u) << file.err;
+
+  std::ostringstream out, err;
+  const int code = RunCli(
+      VerifyAMissingCertificate(),
+      [](absl::string_view) -> std::optional<std::string> { return std::nullopt; }, out, err,
+      /*err_is_terminal=*/true);
+  EXPECT_EQ(code, kExitUsage) << err.str();
+  EXPECT_LE(WidestLine(err.str()), 80u) << err.str();
+  EXPECT_EQ(Flowed(err.str()), Flowed(file.err));
+}
+
+// A message of the client's own lines (a note after the server's words) had its first line
+// unwrapped: 131 characters at 120 columns. Each line too wide is wrapped, under itself.
+TEST(CliTest, EachLineOfAnErrorOfTheClientsOwnLinesIsWrapped) {
+  const absl::Status status = WithNote(
+      absl::UnavailableError(
+          "the call to registry.kjc.example:7443 ended after it had reached the server (Socket "
+          "closed): the connection broke, or the registry could not finish it"),
+      "check before trying again, with a read or `audit list` as an auditor, then try again");
+  SetTextColumns(60);
+  const std::string wrapped = FormatError(status, /*wrap=*/true);
+  SetTextColumns(kStandardColumns);
+  EXPECT_LE(WidestLine(wrapped), 60u) << wrapped;
+  EXPECT_EQ(Flowed(wrapped), Flowed(FormatError(status)));
+  // Unwrapped as before unless asked.
+  EXPECT_GT(WidestLine(FormatError(status)), 120u);
+}
+
+// The tool's help had its introduction and exit codes broken by hand at 80 columns: lines of 79
+// characters in a 60-column terminal. They are wrapped as they are printed.
+TEST(CliTest, TheToolsHelpFitsANarrowTerminal) {
+  SetTextColumns(60);
+  const CliRun run = RunWith({"--help"});
+  SetTextColumns(kStandardColumns);
+  ASSERT_EQ(run.code, kExitOk);
+  for (absl::string_view line : absl::StrSplit(run.out, '\n')) {
+    // A word longer than a line stands alone.
+    if (!absl::StrContains(absl::StripAsciiWhitespace(line), ' ')) continue;
+    EXPECT_LE(WidestLine(line), 60u) << line;
+  }
+  EXPECT_THAT(Flowed(run.out), HasSubstr("3 a change made (a record created or amended, an "
+                                         "import, a backup) whose output could not be written"));
 }
 
 // An identity folder that is not there is no server that cannot be reached.

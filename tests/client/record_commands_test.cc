@@ -32,6 +32,7 @@
 #include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "registry/v1/records.grpc.pb.h"
+#include "tests/client/record_cli_fixture.h"
 #include "tests/testing/cli_run.h"
 #include "tests/testing/clients.h"
 #include "tests/testing/principals.h"
@@ -50,7 +51,6 @@ using ::registry::testing::kClerkId;
 using ::registry::testing::kVettingId;
 using ::registry::testing::RunCliCaptured;
 using ::registry::testing::TerminalRun;
-using ::registry::testing::TestServer;
 using ::testing::Contains;
 using ::testing::EndsWith;
 using ::testing::HasSubstr;
@@ -147,48 +147,68 @@ void ExpectInThisOrder(const std::string& text, const std::string& first,
       ::testing::Each(::testing::AnyOf("WhoAmI", "GetReferenceData", "ImportRecords")));
 }
 
-class RecordCommandsTest : public ::testing::Test {
+// The answers to the conviction's questions of `record create --interactive`, in the order
+// asked: court 2 (basic-prizren), case `case_number`, judged and final on the dates given,
+// offence 3 and no other, 18 months' imprisonment, barred from work with children, and Enter at
+// the questions after it.
+std::string ConvictionAnswers(absl::string_view case_number,
+                              absl::string_view judgment_date = "2025-03-03",
+                              absl::string_view final_date = "2025-06-01") {
+  return absl::StrCat("2\n", case_number, "\n", judgment_date, "\n", final_date,
+                      "\n3\n\nimprisonment\n18\nwork_with_children\n\n\n\n");
+}
+
+// The answers to the person's questions of `record create --interactive` for Driton Krasniqi,
+// male, born `birth_date`, personal number `personal_number`, and Enter at the others.
+std::string PersonAnswers(absl::string_view birth_date,
+                          absl::string_view personal_number = "1000000123") {
+  return absl::StrCat("Krasniqi\nDriton\n\n\nmale\n", birth_date, "\n\n\n", personal_number,
+                      "\n\n");
+}
+
+// The answers of a record entered whole with `record create --interactive`: `person_answers`
+// (to the person's questions), ConvictionAnswers(case_number), and yes at the end.
+std::string RecordAnswers(absl::string_view person_answers, absl::string_view case_number) {
+  return absl::StrCat(person_answers, ConvictionAnswers(case_number), "yes\n");
+}
+
+class RecordCommandsTest : public testing::RecordCliTest {
  protected:
-  void SetUp() override {
-    server_ = TestServer::Start();
-    dir_ = testing::MakeTempDir("record-commands-test");
-  }
-  void TearDown() override {
-    server_.reset();
-    std::error_code ignored;
-    std::filesystem::remove_all(dir_, ignored);
+  RecordCommandsTest() : RecordCliTest("record-commands-test") {}
+
+  // `record create --interactive` as the clerk, on a terminal, answering `answers`.
+  CliRun CreateInteractively(const std::string& answers) {
+    return As("clerk", {"record", "create", "--interactive"}, answers);
   }
 
-  // registry-cli as `identity`, with `input` typed on a terminal when given.
-  CliRun As(const std::string& identity, const std::vector<std::string>& command,
-            std::optional<std::string> input = std::nullopt, bool input_is_terminal = true) {
-    return RunCliCaptured(CliArgsAs(server_->address(), identity, command), {},
-                          CliInput{input.value_or(""), input.has_value() && input_is_terminal});
+  // CreateInteractively in dir_, where a record not entered keeps its answers (in the current
+  // folder), not in the folder the tests run in.
+  CliRun CreateInteractivelyInDir(const std::string& answers) {
+    const std::filesystem::path before = std::filesystem::current_path();
+    std::filesystem::current_path(dir_);
+    CliRun run = CreateInteractively(answers);
+    std::filesystem::current_path(before);
+    return run;
   }
 
-  v1::Record Get(const std::string& id) {
-    v1::Record record;
-    const grpc::Status s = testing::GetRecordAs(*server_, "clerk", id, &record);
-    EXPECT_TRUE(s.ok()) << s.error_message();
-    return record;
+  // `command` as the vetting officer, with --out naming `path`, which holds `earlier`: refused
+  // for the file that exists, before any call (nothing in the audit log), the file as it was.
+  void ExpectRefusedForTheFileAtOut(const std::vector<std::string>& command,
+                                    const std::string& path, const std::string& earlier) {
+    const uint64_t before = LogSize();
+    const CliRun refused = As("vetting", command);
+    EXPECT_EQ(refused.code, kExitUsage);
+    EXPECT_THAT(refused.err, StartsWith("error: INVALID_ARGUMENT: --out " + path +
+                                        ": the file exists; choose another name or remove it "
+                                        "(--overwrite replaces it)\n"));
+    EXPECT_EQ(refused.out, "");
+    EXPECT_EQ(testing::ReadFileOrDie(path), earlier);
+    EXPECT_EQ(ActionsSince(before), std::vector<std::string>{});
   }
 
   grpc::StatusCode GetCode(const std::string& id) {
     return testing::GetRecordAs(*server_, "clerk", id, nullptr).error_code();
   }
-
-  // The actions of the audit events from `from` on.
-  std::vector<std::string> ActionsSince(uint64_t from) {
-    std::vector<std::string> actions;
-    storage::AuditLog* log = server_->server()->audit_log();
-    for (uint64_t i = from; i < log->CurrentHead().size; ++i) {
-      v1::AuditEvent event;
-      EXPECT_TRUE(event.ParseFromString(*log->ReadEvent(i)));
-      actions.push_back(event.action().substr(event.action().rfind('/') + 1));
-    }
-    return actions;
-  }
-  uint64_t LogSize() { return server_->server()->audit_log()->CurrentHead().size; }
 
   std::string CreateExample() {
     const CliRun run = As("clerk", {"record", "create", "--file",
@@ -196,9 +216,6 @@ class RecordCommandsTest : public ::testing::Test {
     EXPECT_EQ(run.code, 0) << run.err;
     return std::string(absl::StripAsciiWhitespace(run.out));
   }
-
-  std::unique_ptr<TestServer> server_;
-  std::string dir_;
 };
 
 TEST_F(RecordCommandsTest, CreateFromOptionsMakesTheRecord) {
@@ -288,8 +305,10 @@ TEST_F(RecordCommandsTest, EveryFieldTheServerRefusesIsNamedByItsOptionAtOnce) {
   const CliRun run = As("clerk", command);
   EXPECT_EQ(run.code, kExitUsage);
   EXPECT_EQ(run.err,
-            "error: INVALID_ARGUMENT: 2 problems:\n"
+            "error: INVALID_ARGUMENT: 3 problems:\n"
             "  --surname: 1..100 letters, spaces, hyphens or apostrophes\n"
+            "  --birth-date: makes the person under 14 on the judgment date (no one is\n"
+            "    convicted under 14): check the date of birth\n"
             "  --judgment-date: must be on or after the person's 14th birthday and not in\n"
             "    the future\n");
   // And a candidate's (a surname with a Cyrillic e: one registry-cli cannot judge; one it can is
@@ -425,11 +444,9 @@ TEST_F(RecordCommandsTest, ASecondRecordOfTheSameJudgmentNamesTheFirst) {
 TEST_F(RecordCommandsTest, InteractiveCreateAsksEachFieldOffersTheChoicesAndConfirms) {
   // Answers in the order asked: a wrong date is asked again, the court and the offence are
   // chosen by number, optional fields are skipped with Enter, sex is answered with its letter.
-  const std::string answers =
-      "Krasniqi\nDriton\n\n\nm\n1975-02-30\n1975-02-03\n\n\n1000000123\n\n"
-      "2\nP 88/2025\n2025-03-03\n2025-06-01\n3\n\nimprisonment\n18\nwork_with_children\n\n\n\n"
-      "yes\n";
-  const CliRun run = As("clerk", {"record", "create", "--interactive"}, answers);
+  const std::string answers = RecordAnswers(
+      "Krasniqi\nDriton\n\n\nm\n1975-02-30\n1975-02-03\n\n\n1000000123\n\n", "P 88/2025");
+  const CliRun run = CreateInteractively(answers);
   ASSERT_EQ(run.code, 0) << run.err;
   EXPECT_THAT(run.err, HasSubstr("Courts:\n   1  basic-prishtine"));
   EXPECT_THAT(run.err, HasSubstr("   2  basic-prizren"));
@@ -479,7 +496,7 @@ TEST_F(RecordCommandsTest, InteractiveCreateAsksAgainForAnAnswerThatIsNotUtf8OrA
       "1975-02-03\n\n\n"
       "1000000123\n\nBasic-Prizren\nP 88/2025\n2025-03-03\n2025-06-01\n06/l-074:229:0\n\n"
       "imprisonment\n18\nwork_with_children\n\n\n\nyes\n";
-  const CliRun run = As("clerk", {"record", "create", "--interactive"}, answers);
+  const CliRun run = CreateInteractively(answers);
   ASSERT_EQ(run.code, 0) << run.err;
   EXPECT_THAT(run.err, HasSubstr("Surname:   not valid UTF-8 (is the terminal set to another "
                                  "encoding?)\nSurname:   holds a look-alike of a space or hyphen "
@@ -504,15 +521,7 @@ TEST_F(RecordCommandsTest, AVettingCheckRefusesAnExistingCertificateFileUnlessTo
   const std::string path = dir_ + "/cert.json";
   std::ofstream(path) << "earlier certificate\n";
   const std::vector<std::string> check = CheckOfArben("teacher", {"--out", path});
-  const uint64_t before = LogSize();
-  const CliRun refused = As("vetting", check);
-  EXPECT_EQ(refused.code, kExitUsage);
-  EXPECT_THAT(refused.err, StartsWith("error: INVALID_ARGUMENT: --out " + path +
-                                      ": the file exists; choose another name or remove it "
-                                      "(--overwrite replaces it)\n"));
-  EXPECT_EQ(refused.out, "");
-  EXPECT_EQ(testing::ReadFileOrDie(path), "earlier certificate\n");
-  EXPECT_EQ(ActionsSince(before), std::vector<std::string>{});
+  ExpectRefusedForTheFileAtOut(check, path, "earlier certificate\n");
 
   std::vector<std::string> overwrite = check;
   overwrite.push_back("--overwrite");
@@ -525,15 +534,7 @@ TEST_F(RecordCommandsTest, AVettingCheckRefusesAnExistingCertificateFileUnlessTo
 TEST_F(RecordCommandsTest, AVettingKeyFetchRefusesAnExistingFileUnlessToldToOverwrite) {
   const std::string path = dir_ + "/vetting.pub.pem";
   std::ofstream(path) << "trusted key\n";
-  const uint64_t before = LogSize();
-  const CliRun refused = As("vetting", {"vet", "public-key", "--out", path});
-  EXPECT_EQ(refused.code, kExitUsage);
-  EXPECT_THAT(refused.err, StartsWith("error: INVALID_ARGUMENT: --out " + path +
-                                      ": the file exists; choose another name or remove it "
-                                      "(--overwrite replaces it)\n"));
-  EXPECT_EQ(refused.out, "");
-  EXPECT_EQ(testing::ReadFileOrDie(path), "trusted key\n");
-  EXPECT_EQ(ActionsSince(before), std::vector<std::string>{});
+  ExpectRefusedForTheFileAtOut({"vet", "public-key", "--out", path}, path, "trusted key\n");
 
   const CliRun replaced = As("vetting", {"vet", "public-key", "--out", path, "--overwrite"});
   EXPECT_EQ(replaced.code, 0) << replaced.err;
@@ -543,10 +544,7 @@ TEST_F(RecordCommandsTest, AVettingKeyFetchRefusesAnExistingFileUnlessToldToOver
 // Ctrl-D at a question printed the error on the question's line ("... [Enter: none]: error:
 // ..."), and a person's own no or Ctrl-D was "error: CANCELLED: ...", as if something had failed.
 TEST_F(RecordCommandsTest, ACtrlDAtAQuestionIsSaidOnALineOfItsOwnAndNotAsAnError) {
-  const std::filesystem::path before = std::filesystem::current_path();
-  std::filesystem::current_path(dir_);
-  const CliRun ended = As("clerk", {"record", "create", "--interactive"}, "Krasniqi\n");
-  std::filesystem::current_path(before);
+  const CliRun ended = CreateInteractivelyInDir("Krasniqi\n");
   EXPECT_EQ(ended.code, 1);
   EXPECT_THAT(ended.err, HasSubstr("Given name: \nthe input ended before the record was complete; "
                                    "nothing was sent\n"));
@@ -557,10 +555,7 @@ TEST_F(RecordCommandsTest, ACtrlDAtAQuestionIsSaidOnALineOfItsOwnAndNotAsAnError
 // Ctrl-D after part of an answer takes that part, and the next question was printed on the
 // same line ("Given name: Father's name [Enter: none]: ").
 TEST_F(RecordCommandsTest, ACtrlDAfterPartOfAnAnswerEndsItsLineBeforeTheNextQuestion) {
-  const std::filesystem::path before = std::filesystem::current_path();
-  std::filesystem::current_path(dir_);
-  const CliRun ended = As("clerk", {"record", "create", "--interactive"}, "Krasniqi\nDrit");
-  std::filesystem::current_path(before);
+  const CliRun ended = CreateInteractivelyInDir("Krasniqi\nDrit");
   EXPECT_EQ(ended.code, 1);
   EXPECT_THAT(ended.err, HasSubstr("Given name: \nFather's name [Enter: none]: \n"));
 }
@@ -568,11 +563,9 @@ TEST_F(RecordCommandsTest, ACtrlDAfterPartOfAnAnswerEndsItsLineBeforeTheNextQues
 // The arrow keys give escape sequences on a line read as the terminal sends it: "Gashi^[[D^[[DZ"
 // was refused as "1..100 letters, ...", which said nothing of why. Said so, and asked again.
 TEST_F(RecordCommandsTest, AnAnswerHoldingAnArrowKeySaysTheCursorDoesNotMoveAndAsksAgain) {
-  const std::string answers =
-      "Gashi\x1b[D\x1b[DZ\nKrasniqi\nDriton\n\n\nm\n1975-02-03\n\n\n1000000127\n\n"
-      "2\nP 92/2025\n2025-03-03\n2025-06-01\n3\n\nimprisonment\n18\nwork_with_children\n\n\n\n"
-      "yes\n";
-  const CliRun run = As("clerk", {"record", "create", "--interactive"}, answers);
+  const std::string answers = RecordAnswers(
+      "Gashi\x1b[D\x1b[DZ\nKrasniqi\nDriton\n\n\nm\n1975-02-03\n\n\n1000000127\n\n", "P 92/2025");
+  const CliRun run = CreateInteractively(answers);
   ASSERT_EQ(run.code, 0) << run.err;
   EXPECT_THAT(run.err, HasSubstr("Surname:   the arrow keys do not move the cursor here: type the "
                                  "answer again (Backspace corrects it)\nSurname: "));
@@ -585,11 +578,10 @@ TEST_F(RecordCommandsTest, AnAnswerHoldingAnArrowKeySaysTheCursorDoesNotMoveAndA
 // A number out of the list was answered as a code ("11": "not a court of the registry"; "99":
 // "not LAW:ARTICLE:PARAGRAPH"), and 0 months as "0..600" where the help says 1..600.
 TEST_F(RecordCommandsTest, InteractiveCreateSaysWhichNumbersAListHasAndWhatLengthItTakes) {
-  const std::string answers =
-      "Krasniqi\nDriton\n\n\nmale\n1975-02-03\n\n\n1000000123\n\n"
-      "99\n2\nP 88/2025\n2025-03-03\n2025-06-01\n99\n3\n\nimprisonment\n0\n18\n"
-      "work_with_children\n\n\n\nyes\n";
-  const CliRun run = As("clerk", {"record", "create", "--interactive"}, answers);
+  // 99 for the court and the offence, then 2 and 3; 0 months, then 18.
+  const CliRun run = CreateInteractively(absl::StrCat(
+      PersonAnswers("1975-02-03"), "99\n2\nP 88/2025\n2025-03-03\n2025-06-01\n99\n3\n\n",
+      "imprisonment\n0\n18\nwork_with_children\n\n\n\nyes\n"));
   ASSERT_EQ(run.code, 0) << run.err;
   const CliRun tables = As("clerk", {"record", "template"});
   size_t courts = 0, offences = 0;
@@ -616,11 +608,11 @@ TEST_F(RecordCommandsTest, InteractiveCreateSaysWhichNumbersAListHasAndWhatLengt
 // field the answers so far make required (juvenile too, for a person under 18 on the judgment
 // day) is asked without Enter, and again until answered.
 TEST_F(RecordCommandsTest, InteractiveCreateAsksAgainForAFieldTheAnswersSoFarMakeRequired) {
-  const std::string answers =
-      "Krasniqi\nDriton\n\n\nmale\n2008-01-01\n\n\n1000000123\n\n"
+  // Enter first at the court abroad's name and country, the length and juvenile (no there too).
+  const std::string conviction =
       "foreign\n\nLandgericht Berlin\n\nDE\nP 88/2025\n2025-03-03\n2025-06-01\n3\n\n"
       "imprisonment\n\n18\nwork_with_children\n\n\n\nno\nyes\nyes\n";
-  const CliRun run = As("clerk", {"record", "create", "--interactive"}, answers);
+  const CliRun run = CreateInteractively(PersonAnswers("2008-01-01") + conviction);
   ASSERT_EQ(run.code, 0) << run.err;
   for (const char* asked :
        {"Name of the court abroad:   required for a court abroad\n",
@@ -650,9 +642,7 @@ TEST_F(RecordCommandsTest, InteractiveCreateAsksAgainForAFieldTheAnswersSoFarMak
 // the record was complete"). y and yes (any case) enter it, n and no do not, anything else is
 // asked again; a no or Ctrl-D keeps the answers in a file, as a refused record does.
 TEST_F(RecordCommandsTest, InteractiveCreateTakesYOrNoAtTheEndAndKeepsTheAnswersOfANo) {
-  const std::string questions =
-      "Krasniqi\nDriton\n\n\nmale\n1975-02-03\n\n\n1000000123\n\n"
-      "2\nP 88/2025\n2025-03-03\n2025-06-01\n3\n\nimprisonment\n18\nwork_with_children\n\n\n\n";
+  const std::string questions = PersonAnswers("1975-02-03") + ConvictionAnswers("P 88/2025");
   const std::filesystem::path before = std::filesystem::current_path();
   std::filesystem::current_path(dir_);
   const auto kept_files = [&] {
@@ -664,13 +654,13 @@ TEST_F(RecordCommandsTest, InteractiveCreateTakesYOrNoAtTheEndAndKeepsTheAnswers
   };
   const uint64_t log_before = LogSize();
 
-  const CliRun no = As("clerk", {"record", "create", "--interactive"}, questions + "n\n");
+  const CliRun no = CreateInteractively(questions + "n\n");
   const std::vector<std::filesystem::path> after_no = kept_files();
-  const CliRun ended = As("clerk", {"record", "create", "--interactive"}, questions);
+  const CliRun ended = CreateInteractively(questions);
   const std::vector<std::filesystem::path> after_end = kept_files();
   const std::vector<std::string> actions = ActionsSince(log_before);
   // A typo is asked again; then Y is yes.
-  const CliRun yes = As("clerk", {"record", "create", "--interactive"}, questions + "yep\nY\n");
+  const CliRun yes = CreateInteractively(questions + "yep\nY\n");
   std::filesystem::current_path(before);
 
   EXPECT_EQ(no.code, 1);
@@ -703,7 +693,7 @@ TEST_F(RecordCommandsTest, InteractiveCreateTakesYOrNoAtTheEndAndKeepsTheAnswers
 TEST_F(RecordCommandsTest, InteractiveCreateStoppedPartWayKeepsTheAnswersGiven) {
   const std::filesystem::path before = std::filesystem::current_path();
   std::filesystem::current_path(dir_);
-  const CliRun nothing = As("clerk", {"record", "create", "--interactive"}, "");
+  const CliRun nothing = CreateInteractively("");
   const size_t after_nothing = std::distance(std::filesystem::directory_iterator(dir_),
                                              std::filesystem::directory_iterator());
   const CliRun part = As("clerk", {"record", "create", "--interactive"},
@@ -761,12 +751,8 @@ TEST_F(RecordCommandsTest, JsonFilesWithAByteOrderMarkAreRead) {
 TEST_F(RecordCommandsTest, ARefusedInteractiveRecordKeepsTheAnswersInAFileCreateSends) {
   // The day it became final (2025-01-01) is before the judgment (2025-03-03).
   const std::string answers =
-      "Krasniqi\nDriton\n\n\nmale\n1975-02-03\n\n\n1000000123\n\n"
-      "2\nP 88/2025\n2025-03-03\n2025-01-01\n3\n\nimprisonment\n18\nwork_with_children\n\n\n\n";
-  const std::filesystem::path before = std::filesystem::current_path();
-  std::filesystem::current_path(dir_);
-  const CliRun run = As("clerk", {"record", "create", "--interactive"}, answers);
-  std::filesystem::current_path(before);
+      PersonAnswers("1975-02-03") + ConvictionAnswers("P 88/2025", "2025-03-03", "2025-01-01");
+  const CliRun run = CreateInteractivelyInDir(answers);
   EXPECT_EQ(run.code, kExitUsage);
   EXPECT_THAT(run.err, HasSubstr("Answer it again (Ctrl-D keeps your answers in a file):\n"
                                  "Date it became final (YYYY-MM-DD): "));
@@ -810,19 +796,21 @@ TEST_F(RecordCommandsTest, InteractiveCreateAsksAgainWhatTheRegistryWouldRefuseB
   // Born 2000-05-10: a judgment of 2010-03-03 is before the 14th birthday, and the final date
   // (2010-04-01) is before the corrected judgment (2025-03-03) in turn.
   const std::string answers =
-      "Krasniqi\nDriton\n\n\nmale\n2000-05-10\n\n\n1000000125\n\n"
-      "2\nP 90/2025\n2010-03-03\n2010-04-01\n3\n\nimprisonment\n18\nwork_with_children\n\n\n"
-      "\n2000-05-10\n2025-03-03\n2025-06-01\nyes\n";
+      PersonAnswers("2000-05-10", "1000000125") +
+      ConvictionAnswers("P 90/2025", "2010-03-03", "2010-04-01") +
+      "2000-05-10\n2025-03-03\n2025-06-01\nyes\n";
   const uint64_t before = LogSize();
-  const CliRun run = As("clerk", {"record", "create", "--interactive"}, answers);
+  const CliRun run = CreateInteractively(answers);
   ASSERT_EQ(run.code, 0) << run.err;
   const std::string err = Flowed(run.err);
-  // The judgment is asked again with the birth date its rule compares it with
+  // The judgment is asked again with the birth date its rule compares it with, both named
   // (InteractiveCreateOffersTheBirthDateAgainWhenARuleComparesWithIt); the final date, before
   // the corrected judgment, then alone.
-  EXPECT_THAT(err, HasSubstr("The registry would refuse these answers: Date of the judgment "
-                             "(conviction.judgment_date): must be on or after the person's 14th "
-                             "birthday and not in the future"));
+  EXPECT_THAT(err, HasSubstr("The registry would refuse these answers: Date of birth "
+                             "(person.birth_date): makes the person under 14 on the judgment date "
+                             "(no one is convicted under 14): check the date of birth Date of the "
+                             "judgment (conviction.judgment_date): must be on or after the "
+                             "person's 14th birthday and not in the future"));
   EXPECT_THAT(err, HasSubstr("Answer them again (Ctrl-D keeps your answers in a file): Date of "
                              "birth (YYYY-MM-DD): Date of the judgment (YYYY-MM-DD): "));
   EXPECT_THAT(err, HasSubstr("(conviction.final_date): must be on or after the judgment date"));
@@ -845,13 +833,10 @@ TEST_F(RecordCommandsTest, InteractiveCreateAsksAgainWhatTheRegistryWouldRefuseB
 TEST_F(RecordCommandsTest, InteractiveCreateOffersTheBirthDateAgainWhenARuleComparesWithIt) {
   // The corrected birth date and the judgment date, then Ctrl-D: the answers are kept.
   const std::string answers =
-      "Krasniqi\nDriton\n\n\nmale\n2015-01-05\n\n\n1000000126\n\n"
-      "2\nP 91/2025\n2025-01-10\n2025-02-03\n3\n\nimprisonment\n18\nwork_with_children\n\n\n"
-      "\n1975-01-05\n2025-01-10\n";
-  const std::filesystem::path before = std::filesystem::current_path();
-  std::filesystem::current_path(dir_);
-  const CliRun run = As("clerk", {"record", "create", "--interactive"}, answers);
-  std::filesystem::current_path(before);
+      PersonAnswers("2015-01-05", "1000000126") +
+      ConvictionAnswers("P 91/2025", "2025-01-10", "2025-02-03") +
+      "1975-01-05\n2025-01-10\n";
+  const CliRun run = CreateInteractivelyInDir(answers);
   // Not entered: 2 when the registry names the final date too and Ctrl-D ends its question, 1
   // when it ends "Enter this record?".
   EXPECT_NE(run.code, 0) << run.err;
@@ -871,19 +856,16 @@ TEST_F(RecordCommandsTest, InteractiveCreateOffersTheBirthDateAgainWhenARuleComp
 // file would only keep a person's record, an erased one at that, on the clerk's computer, and
 // invite entering it again).
 TEST_F(RecordCommandsTest, ARefusedRepeatOrExpungedConvictionKeepsNoAnswers) {
-  const std::string answers =
-      "Krasniqi\nDriton\n\n\nmale\n1975-02-03\n\n\n1000000124\n\n"
-      "2\nP 89/2025\n2025-03-03\n2025-06-01\n3\n\nimprisonment\n18\nwork_with_children\n\n\n\n"
-      "yes\n";
+  const std::string answers = RecordAnswers(PersonAnswers("1975-02-03", "1000000124"), "P 89/2025");
   const std::filesystem::path before = std::filesystem::current_path();
   std::filesystem::current_path(dir_);
-  const CliRun first = As("clerk", {"record", "create", "--interactive"}, answers);
+  const CliRun first = CreateInteractively(answers);
   ASSERT_EQ(first.code, 0) << first.err;
   const std::string id(absl::StripAsciiWhitespace(first.out));
-  const CliRun again = As("clerk", {"record", "create", "--interactive"}, answers);
+  const CliRun again = CreateInteractively(answers);
   const CliRun expunged = As("clerk", {"record", "expunge", id, "--legal-basis",
                                        "CC 04/L-082 art. 103", "--yes"});
-  const CliRun after = As("clerk", {"record", "create", "--interactive"}, answers);
+  const CliRun after = CreateInteractively(answers);
   std::filesystem::current_path(before);
   EXPECT_NE(again.code, 0);
   EXPECT_THAT(again.err, HasSubstr("ALREADY_EXISTS"));

@@ -6,11 +6,13 @@
 #include "client/tls_probe.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <filesystem>
@@ -22,9 +24,11 @@
 #include <utility>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "client/cli.h"
 #include "client/option_parser.h"
+#include "client/output_buffer.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "grpcpp/security/server_credentials.h"
@@ -32,10 +36,12 @@
 #include "openssl/evp.h"
 #include "openssl/pem.h"
 #include "registry/v1/admin.grpc.pb.h"
+#include "registry/v1/records.grpc.pb.h"
 #include "tests/testing/cli_run.h"
 #include "tests/testing/client_settings.h"
 #include "tests/testing/server_credentials.h"
 #include "tests/testing/test_pki.h"
+#include "tests/testing/switchable_fault.h"
 #include "tests/testing/test_server.h"
 
 namespace registry::client {
@@ -664,6 +670,170 @@ TEST_F(RefusedCertificateTest, AServerThatIsDownIsSaidToBeDown) {
   EXPECT_THAT(run.err, StartsWith(absl::StrCat("error: UNAVAILABLE: nothing answers at ", address,
                                                " (Connection refused): is registryd running "
                                                "there?")));
+}
+
+// A call made as registry-cli makes it, with the status registry-cli would see (FailedCallStatus,
+// which reads the registry's trailing mark).
+template <typename Call>
+absl::Status CallAsTheClient(const ConnectionSettings& settings, Call call) {
+  grpc::ClientContext context;
+  PrepareContext(settings, &context);
+  const grpc::Status status = call(&context);
+  if (status.ok()) return absl::OkStatus();
+  return FailedCallStatus(settings, context, status);
+}
+
+// On a full disk registryd refuses a call it cannot record (nothing was done), and registry-cli
+// said "whether it was carried out is not known, so check before trying again": the registry now
+// marks the refusal, and the client says that nothing was done.
+TEST(RegistryRefusalTest, ARecordTheRegistryCouldNotRecordIsSaidToHaveDoneNothing) {
+  registry::testing::SwitchableFault fault;
+  registry::testing::TestServerOptions options;
+  options.fault_injector = &fault;
+  std::unique_ptr<TestServer> server = TestServer::Start(std::move(options));
+  const ConnectionSettings settings = ClerkAt(server->address());
+  std::shared_ptr<grpc::Channel> channel = *CreateChannel(settings);
+  auto stub = v1::RecordService::NewStub(channel);
+  const v1::CreateRecordRequest record = registry::testing::ExampleRecord();
+  const auto create = [&](grpc::ClientContext* context) {
+    v1::CreateRecordResponse response;
+    return stub->CreateRecord(context, record, &response);
+  };
+
+  fault.set_failing(true);
+  const absl::Status refused = CallAsTheClient(settings, create);
+  fault.set_failing(false);
+  ASSERT_EQ(refused.code(), absl::StatusCode::kUnavailable) << refused;
+  EXPECT_TRUE(RefusedWithNothingDone(refused)) << refused;
+  const absl::Status told = ExplainUnavailable(settings, refused);
+  EXPECT_EQ(told.code(), absl::StatusCode::kUnavailable);
+  EXPECT_EQ(told.message(),
+            absl::StrCat("the registry at ", settings.server,
+                         " refused the call: nothing was done; try again later (the registry "
+                         "cannot record this call; try again later)"));
+  // It was not: the same record is entered now, not found to be there already.
+  EXPECT_TRUE(CallAsTheClient(settings, create).ok());
+}
+
+// The keys are rotated by the handler under events of their own before the call's event is
+// written: when that one fails, the rotation may stand, and the call is not marked.
+TEST(RegistryRefusalTest, ACallWhoseHandlerRanWithoutCommittingIsNotSaidToHaveDoneNothing) {
+  registry::testing::SwitchableFault fault;
+  registry::testing::TestServerOptions options;
+  options.fault_injector = &fault;
+  std::unique_ptr<TestServer> server = TestServer::Start(std::move(options));
+  const ConnectionSettings settings =
+      registry::testing::IdentitySettingsAt(server->address(), "admin");
+  auto stub = v1::AdminService::NewStub(*CreateChannel(settings));
+  fault.set_failing(true);
+  const absl::Status failed = CallAsTheClient(settings, [&](grpc::ClientContext* context) {
+    v1::RotateKeysResponse response;
+    return stub->RotateKeys(context, v1::RotateKeysRequest(), &response);
+  });
+  fault.set_failing(false);
+  ASSERT_EQ(failed.code(), absl::StatusCode::kUnavailable) << failed;
+  EXPECT_FALSE(RefusedWithNothingDone(failed)) << failed;
+}
+
+// Only the registry's mark, exactly: "1" once. gRPC's own UNAVAILABLE carries none, and a call
+// cut after it reached the server keeps "not known".
+class MarkingAdmin final : public v1::AdminService::Service {
+ public:
+  std::vector<std::string> marks;
+  grpc::StatusCode code = grpc::StatusCode::UNAVAILABLE;
+  grpc::Status RotateKeys(grpc::ServerContext* context, const v1::RotateKeysRequest*,
+                          v1::RotateKeysResponse*) override {
+    for (const std::string& mark : marks) context->AddTrailingMetadata(kNotDoneMetadataKey, mark);
+    return grpc::Status(code, "the registry cannot record this call; try again later");
+  }
+};
+
+TEST(RegistryRefusalTest, OnlyTheRegistrysExactMarkOnAnUnavailableSaysNothingWasDone) {
+  MarkingAdmin admin;
+  grpc::ServerBuilder builder;
+  int port = 0;
+  builder.AddListeningPort("127.0.0.1:0", registry::testing::RegistryServerCredentials(), &port);
+  builder.RegisterService(&admin);
+  std::unique_ptr<grpc::Server> server = builder.BuildAndStart();
+  ASSERT_NE(server, nullptr);
+  const ConnectionSettings settings = ClerkAt(absl::StrCat("127.0.0.1:", port));
+  auto stub = v1::AdminService::NewStub(*CreateChannel(settings));
+  const auto rotate = [&] {
+    return CallAsTheClient(settings, [&](grpc::ClientContext* context) {
+      v1::RotateKeysResponse response;
+      return stub->RotateKeys(context, v1::RotateKeysRequest(), &response);
+    });
+  };
+  admin.marks = {"1"};
+  EXPECT_TRUE(RefusedWithNothingDone(rotate()));
+  for (const std::vector<std::string>& marks :
+       std::vector<std::vector<std::string>>{{}, {"0"}, {"yes"}, {"1", "1"}}) {
+    admin.marks = marks;
+    const absl::Status status = rotate();
+    EXPECT_FALSE(RefusedWithNothingDone(status)) << marks.size();
+    EXPECT_THAT(std::string(ExplainUnavailable(settings, status).message()),
+                HasSubstr("whether it was carried out is not known"));
+  }
+  // A mark on another code is no refusal of this kind.
+  admin.marks = {"1"};
+  admin.code = grpc::StatusCode::INTERNAL;
+  EXPECT_FALSE(RefusedWithNothingDone(rotate()));
+  server->Shutdown();
+}
+
+// registry-cli with its standard output on /dev/full (a full disk), against `server`.
+CliRun RunWithOutputOnAFullDisk(const TestServer& server, const std::vector<std::string>& args) {
+  const int fd = open("/dev/full", O_WRONLY | O_CLOEXEC);
+  EXPECT_GE(fd, 0) << "no /dev/full";
+  std::ostringstream err;
+  std::vector<std::string> full = {"--server", server.address(), "--identity",
+                                   TestPki::Get().IdentityDir("clerk")};
+  full.insert(full.end(), args.begin(), args.end());
+  int code = -1;
+  {
+    FdOutputBuffer buffer(fd, /*unbuffered=*/false);
+    std::ostream out(&buffer);
+    code = RunCli(
+        full, [](absl::string_view) -> std::optional<std::string> { return std::nullopt; }, out,
+        err, false);
+  }
+  close(fd);
+  return {code, err.str()};
+}
+
+// `record create ... > /dev/full` said only "cannot write the output" and exited 1, though the
+// record had been created, its id nowhere: a script took it for not done and entered it again.
+TEST(OutputLostTest, ARecordCreatedWhoseOutputCannotBeWrittenIsNamedAndExitsThree) {
+  std::unique_ptr<TestServer> server = TestServer::Start();
+  const std::string file = REGISTRY_SOURCE_DIR "/deploy/examples/record.json";
+  const CliRun created = RunWithOutputOnAFullDisk(*server, {"record", "create", "--file", file});
+  EXPECT_EQ(created.code, kExitOutputLost) << created.err;
+  const std::string start =
+      "error: FAILED_PRECONDITION: the change was made (record create printed: ";
+  ASSERT_THAT(created.err, StartsWith(start));
+  const std::string id = created.err.substr(start.size(), 32);
+  EXPECT_TRUE(std::all_of(id.begin(), id.end(), [](char c) { return absl::ascii_isxdigit(c); }))
+      << created.err;
+  EXPECT_EQ(created.err.substr(start.size() + 32),
+            "), but the output could not be written: No space left on device; only the output was "
+            "lost: do not run the command again\n");
+
+  // With --json, the response as it would have been printed: the id and the version.
+  const CliRun amended = RunWithOutputOnAFullDisk(
+      *server, {"--json", "record", "amend", id, "--set", "case-number=P 99/2025", "--reason",
+                "correction"});
+  EXPECT_EQ(amended.code, kExitOutputLost) << amended.err;
+  EXPECT_THAT(amended.err, StartsWith("{\"error\":{\"code\":\"FAILED_PRECONDITION\",\"message\":"
+                                      "\"the change was made (record amend printed: "));
+  EXPECT_THAT(amended.err, HasSubstr(absl::StrCat("\\\"record_id\\\":\\\"", id)));
+  EXPECT_THAT(amended.err, HasSubstr("\\\"version\\\":2"));
+
+  // A read changes nothing: its lost output is the error it was.
+  const CliRun read = RunWithOutputOnAFullDisk(*server, {"whoami"});
+  EXPECT_EQ(read.code, kExitError) << read.err;
+  EXPECT_EQ(read.err,
+            "error: FAILED_PRECONDITION: cannot write the output: No space left on device; what "
+            "was written of it is incomplete\n");
 }
 
 }  // namespace
