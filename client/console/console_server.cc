@@ -1305,7 +1305,7 @@ bool Console::Admit(const httplib::Request& request, httplib::Response& response
     return true;
   }
   const std::string session_id = CookieValue(request.get_header_value("Cookie"), cookie_name());
-  std::shared_ptr<Session> session = sessions_.Find(session_id, absl::Now());
+  std::shared_ptr<Session> session = sessions_.Find(session_id, Now());
   if (session == nullptr) {
     // A cookie of a session that ended (signed out, idle too long) is told so, and that a form
     // it sent was not sent on; any other, that there is no session.
@@ -1317,17 +1317,20 @@ bool Console::Admit(const httplib::Request& request, httplib::Response& response
 
 std::string Console::RefusalLanguage(const httplib::Request& request) {
   return sessions_.LanguageOf(CookieValue(request.get_header_value("Cookie"), cookie_name()),
-                              absl::Now());
+                              Now());
 }
 
 void Console::Serve(const Route& route, const httplib::Request& request,
                     httplib::Response& response) {
   std::shared_ptr<Session> session = sessions_.Find(
-      CookieValue(request.get_header_value("Cookie"), cookie_name()), absl::Now());
+      CookieValue(request.get_header_value("Cookie"), cookie_name()), Now());
   if (session == nullptr) {  // expired between the gate and here
     SendRefusal(response, 401, "refused.no_session", "", "");
     return;
   }
+  // Kept answers past their life go before any page looks for one, in every session: what they
+  // hold of people is not kept in memory for as long as an idle session lasts.
+  sessions_.ForgetKeptBefore(Now() - kKeptAnswerLife);
   if (request.method == "POST") {
     // Checked here rather than in Admit: cpp-httplib reads a request's body only after its
     // pre-routing handler. The token counts in the form body only: a query string may be logged
@@ -1450,7 +1453,7 @@ void Console::StartSession(const httplib::Request& request, httplib::Response& r
     response.set_header("Location", "/not-started?why=registry");
     return;
   }
-  std::shared_ptr<Session> session = sessions_.Create(absl::Now());
+  std::shared_ptr<Session> session = sessions_.Create(Now());
   response.set_header("Set-Cookie", SessionCookie(session->id, /*expired=*/false));
   response.set_header("Location", "/");
 }

@@ -133,6 +133,9 @@ struct ConsoleOptions {
   absl::Duration session_idle = absl::Hours(8);
   // How long a connection may hold a worker (tests shorten them).
   ConnectionLimits connection_limits;
+  // The time now, for sessions' idle limits and the life of kept answers (kKeptAnswerLife);
+  // absl::Now when empty. Tests move it on rather than wait.
+  std::function<absl::Time()> clock;
   // Told the start URL of the next session whenever the official needs a new one: after a start
   // URL was used (each is good once, see SessionStore), and after a session signed out. main()
   // prints it where it printed the first, and rewrites --url-file. Called on a worker thread.
@@ -294,6 +297,16 @@ class Console {
 
   Registry& registry() { return *registry_; }
   const ConsoleOptions& options() const { return options_; }
+  // options.clock's time, else absl::Now().
+  absl::Time Now() const { return options_.clock ? options_.clock() : absl::Now(); }
+  // The record `record_id` was expunged (`expunged`), or corrected, disputed or resolved, through
+  // this console: every session's kept pages that show it are forgotten at once
+  // (SessionStore::ForgetRecord; with a refused form of its pages too when it was expunged), so
+  // that Back, Reload or another official's open tab shows no record that is gone or has
+  // changed, and the next view is a fresh read.
+  void ForgetRecord(const std::string& record_id, bool expunged) {
+    sessions_.ForgetRecord(record_id, expunged);
+  }
   const Catalogs& catalogs() const { return Catalogs::Embedded(); }
   // What the registry said at start-up (refreshed when a session starts).
   v1::WhoAmIResponse who();

@@ -400,8 +400,10 @@ void AddCommonPages(Console&,
 
 // Keeps `answer` in the session under a new id and redirects to its page, `answer.form` +
 // `infix` + the id: what the form's POST answers, so that a reload or the back button shows the
-// page again and does not send the form again (nor repeat its audited call).
+// page again and does not send the form again (nor repeat its audited call). For kKeptAnswerLife:
+// it holds what was typed about a person, and the registry's answer of then.
 void KeepFormAnswer(PageContext& ctx, FormAnswer answer, absl::string_view infix) {
+  answer.kept_at = ctx.console().Now();
   const std::string id = RandomHex(16);
   const std::string address = absl::StrCat(answer.form, infix, id);
   {
@@ -412,12 +414,13 @@ void KeepFormAnswer(PageContext& ctx, FormAnswer answer, absl::string_view infix
 }
 
 // The answer kept under the id in the address (the route's last group) for the form `form`; none
-// for an id this session does not hold, or holds for another form.
+// for an id this session does not hold, or holds for another form, or kept too long ago.
 std::optional<FormAnswer> FindFormAnswer(PageContext& ctx, const std::string& form) {
   const std::string id = ctx.request().matches[ctx.request().matches.size() - 1];
+  const absl::Time cutoff = ctx.console().Now() - kKeptAnswerLife;
   absl::MutexLock lock(&ctx.session().mu);
   const FormAnswer* found = ctx.session().form_answers.Find(id);
-  if (found == nullptr || found->form != form) return std::nullopt;
+  if (found == nullptr || found->form != form || found->kept_at < cutoff) return std::nullopt;
   return *found;
 }
 

@@ -12,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
+#include "absl/time/time.h"
 #include "client/choices.h"
 #include "client/console/html.h"
 #include "client/console/pages.h"
@@ -580,6 +581,7 @@ std::string StatusReasonInput(const PageContext& ctx, const std::string& value,
 // court's name. The read and its purpose wait in the session under a random id, the only thing
 // in the address.
 void KeepCourtRead(PageContext& ctx, CourtRead read) {
+  read.kept_at = ctx.console().Now();
   for (const char* name : {"case_ref", "purpose"}) {
     const std::string value = ctx.Param(name);
     if (!value.empty()) read.fields.emplace_back(name, value);
@@ -594,23 +596,52 @@ void KeepCourtRead(PageContext& ctx, CourtRead read) {
   ctx.Redirect(address);
 }
 
-void SendRecordPage(PageContext& ctx, const std::string& id, const v1::Record& record);
+// `read_at`: the time of a kept read, which the page shows instead of saying "now" (nullptr for
+// a read made for this very page).
+void SendRecordPage(PageContext& ctx, const std::string& id, const v1::Record& record,
+                    const absl::Time* read_at = nullptr);
 void SendHistoryPage(PageContext& ctx, const std::string& id,
-                     const v1::GetRecordHistoryResponse& history);
+                     const v1::GetRecordHistoryResponse& history,
+                     const absl::Time* read_at = nullptr);
+
+// A kept read's time as its page says it: "14:05:09" (UTC, which the words say). A kept read is
+// at most kKeptAnswerLife old, so the day goes without saying.
+std::string ReadTime(absl::Time read_at) {
+  return absl::FormatTime("%H:%M:%S", read_at, absl::UTCTimeZone());
+}
+
+// What a kept read's page says above it: when it was read, that it does not follow the record,
+// and a form that reads it again now (a new audited read, with the case reference and purpose it
+// was read for) for the official to send. Nothing is read until they do.
+std::string ReadAtNotice(const PageContext& ctx, const std::string& action, absl::Time read_at) {
+  return absl::StrCat("<div class=\"notice\" id=\"read-at\"><p>",
+                      ctx.Tf("record.read_at", {{"time", ReadTime(read_at)}}), "</p>",
+                      OpenRecordControl(ctx, action, ctx.T("record.read_again")), "</div>");
+}
 
 // A court's read kept by KeepCourtRead, shown again from the session: the registry is not asked.
-// An id this session does not hold (another session's, one forgotten), or one kept for another
-// record or page, is not found.
+// An id this session does not hold (another session's, one forgotten, one past kKeptAnswerLife,
+// one of a record since changed or expunged through this console), or one kept for another
+// record or page, is not found: the page says so above the purpose form of the read, to make it
+// again. A reload of it reads nothing.
 void CourtReadPage(PageContext& ctx, bool history) {
   const std::string id = RecordId(ctx);
   const std::string read_id = ctx.request().matches[2];
+  const absl::Time cutoff = ctx.console().Now() - kKeptAnswerLife;
   std::optional<CourtRead> kept;
   {
     absl::MutexLock lock(&ctx.session().mu);
     if (const CourtRead* found = ctx.session().court_reads.Find(read_id)) kept = *found;
   }
-  if (!kept.has_value() || kept->record_id != id || kept->history != history) {
-    return ctx.SendLocalError("record.read_gone", 404);
+  if (!kept.has_value() || kept->record_id != id || kept->history != history ||
+      kept->kept_at < cutoff) {
+    httplib::Request shown = ctx.request();
+    shown.params.clear();
+    shown.path = absl::StrCat("/records/", id, history ? "/history" : "");
+    PageContext page(ctx.console(), shown, ctx.response(), ctx.session_ptr());
+    page.set_language_back(ctx.request().path);
+    return SendPurposeForm(page, page.T(history ? "record.history.title" : "record.view.title"),
+                           page.LocalErrorBox("record.read_gone", 404), absl::OkStatus(), 404);
   }
   // The purpose goes into the page's own request as the form's body had it (never into an
   // address): the page's controls that read again (the history, the record) post it on.
@@ -620,8 +651,8 @@ void CourtReadPage(PageContext& ctx, bool history) {
   PageContext page(ctx.console(), shown, ctx.response(), ctx.session_ptr(), /*restored=*/true);
   // The switch shows this page again in the new language, from the session: no read is made.
   page.set_language_back(ctx.request().path);
-  if (history) return SendHistoryPage(page, id, kept->versions);
-  SendRecordPage(page, id, kept->record);
+  if (history) return SendHistoryPage(page, id, kept->versions, &kept->kept_at);
+  SendRecordPage(page, id, kept->record, &kept->kept_at);
 }
 
 void ViewRecord(PageContext& ctx) {
@@ -641,9 +672,15 @@ void ViewRecord(PageContext& ctx) {
   SendRecordPage(ctx, id, *record);
 }
 
-void SendRecordPage(PageContext& ctx, const std::string& id, const v1::Record& record) {
+void SendRecordPage(PageContext& ctx, const std::string& id, const v1::Record& record,
+                    const absl::Time* read_at) {
+  const std::string page = absl::StrCat("/records/", id);
   std::string body = absl::StrCat(
-      Notice(ctx), RecordTable(ctx, record, ctx.T("record.view.caption")),
+      Notice(ctx), read_at != nullptr ? ReadAtNotice(ctx, page, *read_at) : "",
+      RecordTable(ctx, record,
+                  read_at != nullptr
+                      ? ctx.Tf("record.view.caption_at", {{"time", ReadTime(*read_at)}})
+                      : ctx.T("record.view.caption")),
       "<ul class=\"actions\"><li>",
       OpenRecordControl(ctx, absl::StrCat("/records/", id, "/history"),
                         ctx.T("record.history.link")),
@@ -688,9 +725,40 @@ void History(PageContext& ctx) {
   SendHistoryPage(ctx, id, *history);
 }
 
+// The dates a read of the record shows now, when the registry says they are not those the newest
+// version was written with: each version carries its own, so without this the history told an
+// official that a record leaves vetting earlier than it does. Why, as the registry says it (no
+// version's author made this change); the other conviction is never named, as the history does
+// not disclose it. Nothing when the newest version's dates are in force.
+std::string DatesInForce(const PageContext& ctx, const v1::GetRecordHistoryResponse& history) {
+  if (!history.has_dates_in_force()) return "";
+  const v1::DatesInForce& dates = history.dates_in_force();
+  const char* why = "record.history.dates_in_force.other";
+  if (dates.extended_by_another_conviction() && dates.retention_rules_changed()) {
+    why = "record.history.dates_in_force.both";
+  } else if (dates.extended_by_another_conviction()) {
+    why = "record.history.dates_in_force.extended";
+  } else if (dates.retention_rules_changed()) {
+    why = "record.history.dates_in_force.rules";
+  }
+  const auto shown = [](const std::string& date) {
+    return date.empty() ? std::string("-") : Text(date);
+  };
+  return absl::StrCat("<p id=\"dates-in-force\">",
+                      ctx.Tf("record.history.dates_in_force",
+                             {{"visible_until", shown(dates.employer_visible_until())},
+                              {"delete_after", shown(dates.delete_after())},
+                              {"why", ctx.T(why)}}),
+                      "</p>");
+}
+
 void SendHistoryPage(PageContext& ctx, const std::string& id,
-                     const v1::GetRecordHistoryResponse& history) {
-  std::string body = absl::StrCat("<p>", ctx.T("record.history.intro"), "</p>");
+                     const v1::GetRecordHistoryResponse& history, const absl::Time* read_at) {
+  std::string body = absl::StrCat(
+      read_at != nullptr
+          ? ReadAtNotice(ctx, absl::StrCat("/records/", id, "/history"), *read_at)
+          : "",
+      "<p>", ctx.T("record.history.intro"), "</p>");
   std::vector<RecordRow> previous;
   for (const v1::RecordVersion& version : history.versions()) {
     const v1::RecordMetadata& m = version.record().metadata();
@@ -724,7 +792,7 @@ void SendHistoryPage(PageContext& ctx, const std::string& id,
                     "</p><table class=\"record\">", table, "</table></section>");
     previous = rows;
   }
-  absl::StrAppend(&body, "<p>",
+  absl::StrAppend(&body, DatesInForce(ctx, history), "<p>",
                   OpenRecordControl(ctx, absl::StrCat("/records/", id), ctx.T("record.back")),
                   "</p>");
   ctx.SendPage(ctx.T("record.history.title"), body);
@@ -887,6 +955,8 @@ void Amend(PageContext& ctx) {
   request.set_reason(std::string(absl::StripAsciiWhitespace(First(values, "reason"))));
   absl::StatusOr<v1::AmendRecordResponse> amended = ctx.registry().AmendRecord(request);
   if (amended.ok()) {
+    // Every session's kept pages of the record showed it as it no longer is.
+    ctx.console().ForgetRecord(id, /*expunged=*/false);
     ctx.Redirect(absl::StrCat("/records/", id, "?done=amended"));
     return;
   }
@@ -987,6 +1057,8 @@ void ChangeStatus(PageContext& ctx, bool dispute) {
                              : 400;
     return KeepFormAnswer(ctx, std::move(answer), "/refused/");
   }
+  // Every session's kept pages of the record said its status as it no longer is.
+  ctx.console().ForgetRecord(id, /*expunged=*/false);
   ctx.Redirect(absl::StrCat("/records/", id, "?done=", dispute ? "disputed" : "resolved"));
 }
 
@@ -1182,12 +1254,17 @@ void Expunge(PageContext& ctx) {
   // Answered by a redirect, as every other change: a page answering the POST itself was sent
   // again by a reload, and the registry, asked for the record first, refused with NOT_FOUND
   // (an audited read). The record is gone, so its pages would say only that: home says it.
+  std::vector<std::string> with;
+  for (const v1::ErasedWithRecord& other : expunged->records_erased_with_it()) {
+    with.push_back(other.record_id());
+  }
+  // Every session's kept pages that show the record, or one erased with it, go at once: a court's
+  // read, a search's results, this clerk's refused expunge form (which names the person), were
+  // shown again by Back and Reload after the erasure.
+  ctx.console().ForgetRecord(id, /*expunged=*/true);
+  for (const std::string& other : with) ctx.console().ForgetRecord(other, /*expunged=*/true);
   {
     absl::MutexLock lock(&ctx.session().mu);
-    std::vector<std::string> with;
-    for (const v1::ErasedWithRecord& other : expunged->records_erased_with_it()) {
-      with.push_back(other.record_id());
-    }
     ctx.session().expunged.Add(id, std::move(with));
   }
   ctx.Redirect(absl::StrCat("/?done=expunged&record_id=", id));
@@ -1384,6 +1461,7 @@ void Search(PageContext& ctx) {
   // session, and end with it.
   SearchResult kept;
   kept.found = *std::move(found);
+  kept.kept_at = ctx.console().Now();
   for (const char* name :
        {"personal-number", "surname", "given-name", "birth-date", "case_ref", "purpose"}) {
     const std::string value = ctx.Param(name);
@@ -1402,12 +1480,13 @@ void Search(PageContext& ctx) {
 // hold (another session's, one forgotten) is not found.
 void SearchResults(PageContext& ctx) {
   const std::string id = ctx.request().matches[1];
+  const absl::Time cutoff = ctx.console().Now() - kKeptAnswerLife;
   std::optional<SearchResult> kept;
   {
     absl::MutexLock lock(&ctx.session().mu);
     if (const SearchResult* found = ctx.session().searches.Find(id)) kept = *found;
   }
-  if (!kept.has_value()) return ctx.SendLocalError("search.gone", 404);
+  if (!kept.has_value() || kept->kept_at < cutoff) return ctx.SendLocalError("search.gone", 404);
   // The page as the search's form had filled it: its fields, from the session, go into the page's
   // own request as a form's body would (never into an address), as the language switch re-shows a
   // form (Console::ShowPage).
@@ -1418,7 +1497,12 @@ void SearchResults(PageContext& ctx) {
   // The switch re-reads this page in the new language, from the session; nothing typed goes
   // into its form.
   page.set_language_back(absl::StrCat("/search/results/", id));
-  SendSearch(page, ResultsSection(page, kept->found), "", "", 200);
+  // When the registry answered, never "now": the form above, filled in, searches again.
+  SendSearch(page,
+             absl::StrCat("<div class=\"notice\" id=\"read-at\"><p>",
+                          page.Tf("search.results_at", {{"time", ReadTime(kept->kept_at)}}),
+                          "</p></div>", ResultsSection(page, kept->found)),
+             "", "", 200);
 }
 
 // A search refused, shown again from the session: the refusal above the form, and each field it

@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "absl/strings/escaping.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "openssl/crypto.h"
 #include "openssl/rand.h"
@@ -32,6 +33,24 @@ std::string ChangeAddressKey(absl::string_view path,
     absl::StrAppend(&key, "&", name.size(), ":", name, "=", value.size(), ":", value);
   }
   return key;
+}
+
+bool NamesRecord(const SearchResult& kept, absl::string_view record_id) {
+  for (const v1::Record& record : kept.found.records()) {
+    if (record.metadata().record_id() == record_id) return true;
+  }
+  return false;
+}
+
+bool NamesRecord(const CourtRead& kept, absl::string_view record_id) {
+  return kept.record_id == record_id;
+}
+
+bool NamesRecord(const FormAnswer& kept, absl::string_view record_id) {
+  // The form's own page ("/records/ID/expunge"), or the record read with it.
+  const std::string page = absl::StrCat("/records/", record_id);
+  return kept.form == page || absl::StartsWith(kept.form, page + "/") ||
+         kept.record.metadata().record_id() == record_id;
 }
 
 std::string SessionStore::start_secret() {
@@ -113,6 +132,31 @@ bool SessionStore::End(absl::string_view id) {
   RememberEnded(*found->second);
   sessions_.erase(found);
   return true;
+}
+
+size_t SessionStore::ForgetRecord(absl::string_view record_id, bool forms) {
+  if (record_id.empty()) return 0;
+  absl::MutexLock lock(&mu_);
+  size_t forgotten = 0;
+  for (auto& [id, session] : sessions_) {
+    absl::MutexLock session_lock(&session->mu);
+    const auto names = [&](const auto& kept) { return NamesRecord(kept, record_id); };
+    forgotten += session->court_reads.RemoveIf(names);
+    forgotten += session->searches.RemoveIf(names);
+    if (forms) forgotten += session->form_answers.RemoveIf(names);
+  }
+  return forgotten;
+}
+
+void SessionStore::ForgetKeptBefore(absl::Time cutoff) {
+  absl::MutexLock lock(&mu_);
+  for (auto& [id, session] : sessions_) {
+    absl::MutexLock session_lock(&session->mu);
+    const auto old = [&](const auto& kept) { return kept.kept_at < cutoff; };
+    session->court_reads.RemoveIf(old);
+    session->searches.RemoveIf(old);
+    session->form_answers.RemoveIf(old);
+  }
 }
 
 void SessionStore::RememberEnded(const Session& session) {

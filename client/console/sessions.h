@@ -86,6 +86,15 @@ struct Job {
 // How many certificates, uploads and jobs a session keeps; older ones are forgotten.
 inline constexpr size_t kMaxKept = 20;
 
+// How long a session keeps a court's read, a search's results and a form's answer (each holds
+// personal data, or a registry's answer about a record) for its page to be shown again without
+// another audited call. Long enough for Back and Reload while the official works on one case;
+// short, because a kept page is what the registry held then, not now (a record since corrected,
+// resolved or expunged elsewhere), and an open console holds it in memory and shows it to whoever
+// sits at the screen. After it, the page says the read is no longer kept and offers to make it
+// again.
+inline constexpr absl::Duration kKeptAnswerLife = absl::Minutes(10);
+
 // Values by id, the newest kMaxKept of them: adding one more forgets the one added first (ids are
 // random, so their order says nothing of age). Not thread-safe: the session's mutex guards it.
 template <typename T>
@@ -112,6 +121,22 @@ class Kept {
     order_.erase(std::find(order_.begin(), order_.end(), id));
     return value;
   }
+  // Forgets every value for which `drop(value)` is true; how many.
+  template <typename Predicate>
+  size_t RemoveIf(Predicate drop) {
+    size_t removed = 0;
+    for (auto it = order_.begin(); it != order_.end();) {
+      auto found = by_id_.find(*it);
+      if (found != by_id_.end() && drop(found->second)) {
+        by_id_.erase(found);
+        it = order_.erase(it);
+        ++removed;
+      } else {
+        ++it;
+      }
+    }
+    return removed;
+  }
   size_t size() const { return by_id_.size(); }
 
  private:
@@ -131,6 +156,8 @@ struct SearchResult {
   // The search form's fields as sent (the query; a court's case reference and purpose, which
   // each read from the results posts again).
   std::vector<std::pair<std::string, std::string>> fields;
+  // When the registry answered: the page says so, and it is forgotten kKeptAnswerLife after.
+  absl::Time kept_at;
 };
 
 // A court's read of a record or of its history and the purpose it was made for, for the page its
@@ -142,6 +169,9 @@ struct CourtRead {
   v1::GetRecordHistoryResponse versions;
   // The read's case reference and purpose as sent, which the page's own reads post again.
   std::vector<std::pair<std::string, std::string>> fields;
+  // When the registry answered: the page says so ("as the registry held it at"), never "now",
+  // and it is forgotten kKeptAnswerLife after.
+  absl::Time kept_at;
 };
 
 // A POST's answer that is a page made after a registry call (a data subject's request answered
@@ -161,7 +191,16 @@ struct FormAnswer {
   v1::Record record;
   bool basis_missing = false;
   bool confirmation_wrong = false;
+  // When it was kept: forgotten kKeptAnswerLife after.
+  absl::Time kept_at;
 };
+
+// Whether a kept answer (a search's, a court's read, a form's) names the record `record_id`: its
+// page shows that record (or its form's address is one of the record's), so that it goes when the
+// record is expunged or changed through this console.
+bool NamesRecord(const SearchResult& kept, absl::string_view record_id);
+bool NamesRecord(const CourtRead& kept, absl::string_view record_id);
+bool NamesRecord(const FormAnswer& kept, absl::string_view record_id);
 
 struct Session {
   explicit Session(std::string session_id, std::string csrf_token)
@@ -184,12 +223,14 @@ struct Session {
   Kept<v1::VerifyDataResponse> data_checks ABSL_GUARDED_BY(mu);
   // A search's answer and the fields of its form, by the id of its results' page (the search's
   // POST is answered by a redirect to it): unlike a vetting answer, shown as often as the
-  // official goes back to it, with no new search, until the session ends or newer searches push
-  // it out.
+  // official goes back to it, with no new search, until the session ends, newer searches push
+  // it out, kKeptAnswerLife passes or a record it lists is changed or expunged through this
+  // console (SessionStore::ForgetRecord).
   Kept<SearchResult> searches ABSL_GUARDED_BY(mu);
   // A court's reads of a record or its history, by the id of the page the read's POST redirects
   // to: as a search's results, shown again by a reload or the back button without another
-  // audited read, until the session ends or newer reads push them out.
+  // audited read, until the session ends, newer reads push them out, kKeptAnswerLife passes or
+  // the record is changed or expunged through this console (SessionStore::ForgetRecord).
   Kept<CourtRead> court_reads ABSL_GUARDED_BY(mu);
   // An audit filter that names an actor (which no address may hold), by the id of its events'
   // page, which the filter's POST redirects to.
@@ -254,6 +295,16 @@ class SessionStore {
   // console shown to an earlier session, not from another site (which knows no token at all);
   // it is refused all the same.
   bool TokenOfAnotherSession(absl::string_view token, const Session& current);
+
+  // Forgets, in every live session, the kept answers that name the record `record_id`
+  // (NamesRecord): its court reads and the search results that list it; with `forms` also the
+  // forms' answers of its pages (a refused expunging, which shows the person). The record was
+  // expunged (`forms`), or corrected, disputed or resolved, through this console: a page kept
+  // before showed it as it no longer is, or as a record that no longer exists. How many.
+  size_t ForgetRecord(absl::string_view record_id, bool forms);
+  // Forgets, in every live session, the kept answers (searches, court reads, forms' answers)
+  // kept before `cutoff` (now - kKeptAnswerLife).
+  void ForgetKeptBefore(absl::Time cutoff);
 
   static constexpr size_t kMaxSessions = 32;
   static constexpr size_t kMaxEnded = 64;

@@ -189,7 +189,8 @@ class FakeRegistry final : public Registry {
     ++calls;
     ++changes;
     last_amend = request;
-    return amend_status;
+    if (!amend_status.ok()) return amend_status;
+    return v1::AmendRecordResponse();
   }
   absl::StatusOr<v1::GetRecordHistoryResponse> GetRecordHistory(
       const v1::GetRecordHistoryRequest&) override {
@@ -197,15 +198,19 @@ class FakeRegistry final : public Registry {
     if (!record_status.ok()) return record_status;
     return history;
   }
+  // What DisputeRecord and ResolveDispute answer, when not OK.
+  absl::Status status_change_status = absl::FailedPreconditionError(kHostile);
   absl::StatusOr<v1::RecordStatusResponse> DisputeRecord(const v1::DisputeRecordRequest&) override {
     ++calls;
     ++changes;
-    return absl::FailedPreconditionError(kHostile);
+    if (!status_change_status.ok()) return status_change_status;
+    return v1::RecordStatusResponse();
   }
   absl::StatusOr<v1::RecordStatusResponse> ResolveDispute(const v1::ResolveDisputeRequest&) override {
     ++calls;
     ++changes;
-    return absl::FailedPreconditionError(kHostile);
+    if (!status_change_status.ok()) return status_change_status;
+    return v1::RecordStatusResponse();
   }
   absl::StatusOr<v1::ExpungeRecordResponse> ExpungeRecord(
       const v1::ExpungeRecordRequest& request) override {
@@ -525,6 +530,10 @@ class ConsoleTest : public ::testing::Test {
       absl::MutexLock lock(&printed_mu_);
       printed_.emplace_back(event, url);
     };
+    options.clock = [this] {
+      absl::MutexLock lock(&clock_mu_);
+      return absl::Now() + clock_ahead_;
+    };
     console_ = std::make_unique<Console>(options, registry ? registry(fake) : fake);
     ASSERT_TRUE(console_->Start().ok());
     client_ = std::make_unique<httplib::Client>("127.0.0.1", console_->port());
@@ -620,8 +629,73 @@ class ConsoleTest : public ::testing::Test {
       const std::function<void(v1::Role role, const std::string& path,
                                const httplib::Response& page)>& visit);
 
+  // Moves the console's clock on by `by` (ConsoleOptions::clock): a test sees what time does
+  // without waiting for it.
+  void AdvanceClock(absl::Duration by) {
+    absl::MutexLock lock(&clock_mu_);
+    clock_ahead_ += by;
+  }
+
+  // Starts another session of the console whose identity the registry now says has `role`
+  // (a session's start asks WhoAmI again): a clerk's change seen by a court's kept pages in the
+  // same console process. The cookie and token are then the new session's.
+  void SignInAs(v1::Role role) {
+    fake_->who.set_role(role);
+    SignIn();
+  }
+
+  // Opens /start?s=`secret` as a browser with no session, which is sent off the secret's address
+  // to /not-started?why=`why` and given no cookie; returns that page, as the browser then shows
+  // it (no answer at all: the failure, and that empty answer).
+  httplib::Result OpenRefusedStart(const std::string& secret, const std::string& why) {
+    auto refused = client_->Get(absl::StrCat("/start?s=", secret));
+    EXPECT_TRUE(refused);
+    if (!refused) return refused;
+    EXPECT_EQ(refused->status, 303);
+    EXPECT_EQ(refused->get_header_value("Location"), "/not-started?why=" + why);
+    EXPECT_FALSE(refused->has_header("Set-Cookie"));
+    return client_->Get("/not-started?why=" + why);
+  }
+
+  // A console for `role` with a session: the first two steps of most tests.
+  void StartSignedIn(v1::Role role) {
+    Start(role);
+    SignIn();
+  }
+
+  // A court signed in, and the record it reads (surname Gashi; `personal_number` when given)
+  // with a history of that one version: what the tests of a court's kept reads read.
+  void StartCourtWithARecord(const std::string& personal_number = "") {
+    StartSignedIn(v1::ROLE_COURT);
+    fake_->record.mutable_person()->set_surname("Gashi");
+    if (!personal_number.empty()) {
+      fake_->record.mutable_person()->set_personal_number(personal_number);
+    }
+    fake_->history.add_versions()->mutable_record()->CopyFrom(fake_->record);
+  }
+  // The record's page, and a case reference and purpose a court reads it for.
+  static std::string RecordPage() { return absl::StrCat("/records/", kRecordId); }
+  static httplib::Params CourtPurpose() {
+    return {{"case_ref", "PKR 77/2026"}, {"purpose", "sentencing"}};
+  }
+
+  // The audit log holds one event, index and sequence 5: `role` called `action`. Its bytes and
+  // the server's copy agree, as the registry sends a sound entry.
+  void LogOneEvent(v1::Role role, const std::string& action) {
+    v1::AuditEvent event;
+    event.set_sequence(5);
+    event.set_role(role);
+    event.set_action(action);
+    v1::AuditEntry* entry = fake_->events.add_entries();
+    entry->set_index(5);
+    entry->set_event_bytes(event.SerializeAsString());
+    *entry->mutable_event() = event;
+  }
+
   // The auditor's verification state file, when a test wants one of its own (set before Start).
   std::string audit_state_path_;
+  absl::Mutex clock_mu_;
+  absl::Duration clock_ahead_ ABSL_GUARDED_BY(clock_mu_);
   std::shared_ptr<FakeRegistry> fake_;
   std::unique_ptr<Console> console_;
   std::unique_ptr<httplib::Client> client_;
@@ -650,11 +724,7 @@ TEST_F(ConsoleTest, WithoutASessionNothingIsServedAndTheRegistryIsNotAsked) {
 
 TEST_F(ConsoleTest, TheStartSecretBuysAnHttpOnlyStrictSessionCookie) {
   Start(v1::ROLE_CLERK);
-  auto wrong = client_->Get(absl::StrCat("/start?s=", std::string(64, '0')));
-  EXPECT_EQ(wrong->status, 303);
-  EXPECT_EQ(wrong->get_header_value("Location"), "/not-started?why=secret");
-  EXPECT_FALSE(wrong->has_header("Set-Cookie"));
-  EXPECT_EQ(client_->Get("/not-started?why=secret")->status, 403);
+  EXPECT_EQ(OpenRefusedStart(std::string(64, '0'), "secret")->status, 403);
   auto empty = client_->Get("/start");
   EXPECT_EQ(empty->status, 303);
   EXPECT_FALSE(empty->has_header("Set-Cookie"));
@@ -694,12 +764,8 @@ TEST_F(ConsoleTest, AStartAddressStartsOneSessionAndTheNextIsPrintedAfterEachUse
     EXPECT_EQ(printed_[0].second, console_->StartUrl());
   }
   // Opened again from the history: no session, and the browser is sent off the secret's address.
-  auto again = client_->Get(absl::StrCat("/start?s=", first));
-  ASSERT_TRUE(again);
-  EXPECT_EQ(again->status, 303);
-  EXPECT_EQ(again->get_header_value("Location"), "/not-started?why=secret");
-  EXPECT_FALSE(again->has_header("Set-Cookie"));
-  auto said = client_->Get("/not-started?why=secret");
+  auto said = OpenRefusedStart(first, "secret");
+  ASSERT_TRUE(said);
   EXPECT_EQ(said->status, 403);
   EXPECT_TRUE(absl::StrContains(said->body,
                                 Escape(Catalogs::Embedded().Text("sq", "refused.secret.help"))));
@@ -730,12 +796,8 @@ TEST_F(ConsoleTest, StartAnswersWithARedirectAwayFromTheSecretEvenWhenTheRegistr
   Start(v1::ROLE_CLERK);
   fake_->who_status = absl::UnavailableError("failed to connect to all addresses");
   const std::string secret = console_->start_secret();
-  auto down = client_->Get(absl::StrCat("/start?s=", secret));
-  ASSERT_TRUE(down);
-  EXPECT_EQ(down->status, 303);
-  EXPECT_EQ(down->get_header_value("Location"), "/not-started?why=registry");
-  EXPECT_FALSE(down->has_header("Set-Cookie"));
-  auto said = client_->Get("/not-started?why=registry");
+  auto said = OpenRefusedStart(secret, "registry");
+  ASSERT_TRUE(said);
   EXPECT_EQ(said->status, 503);
   EXPECT_TRUE(absl::StrContains(said->body,
                                 Escape(Catalogs::Embedded().Text("sq", "refused.registry"))));
@@ -760,8 +822,7 @@ TEST_F(ConsoleTest, StartAnswersWithARedirectAwayFromTheSecretEvenWhenTheRegistr
 // change of this session was answered with.
 TEST_F(ConsoleTest, ATypedAddressShowsNoNoticeOfAChangeThisSessionDidNotMake) {
   const Catalogs& catalogs = Catalogs::Embedded();
-  Start(v1::ROLE_ADMIN);
-  SignIn();
+  StartSignedIn(v1::ROLE_ADMIN);
   auto backup = Get("/admin?backup=999");
   ASSERT_TRUE(backup);
   EXPECT_EQ(backup->status, 200);
@@ -786,8 +847,7 @@ TEST_F(ConsoleTest, ATypedAddressShowsNoNoticeOfAChangeThisSessionDidNotMake) {
   EXPECT_FALSE(absl::StrContains(Get(made)->body, "id=\"admin-done\""));
   console_->Stop();
 
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   const std::string record = absl::StrCat("/records/", kRecordId);
   for (const char* done : {"created", "amended", "disputed", "resolved"}) {
     auto shown = Get(absl::StrCat(record, "?done=", done));
@@ -807,8 +867,7 @@ TEST_F(ConsoleTest, ATypedAddressShowsNoNoticeOfAChangeThisSessionDidNotMake) {
 }
 
 TEST_F(ConsoleTest, AStateChangingRequestNeedsTheSessionsCsrfToken) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   const httplib::Params form = {{"surname", "Kërqeli"}};
   auto without = Post("/records/new", form, /*with_csrf=*/false);
   EXPECT_EQ(without->status, 403);
@@ -863,8 +922,7 @@ TEST_F(ConsoleTest, EveryResponseCarriesTheSecurityHeadersAndNoCors) {
 // What the console itself finds wrong is said in the page's language as its own words: it was
 // shown as "the registry said", marked as English, which a screen reader then read as English.
 TEST_F(ConsoleTest, TheConsolesOwnErrorsAreNotCreditedToTheRegistry) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   auto bad = Post("/records/open", {{"id", "not-an-id"}});
   ASSERT_TRUE(bad);
   EXPECT_EQ(bad->status, 400);
@@ -883,8 +941,7 @@ TEST_F(ConsoleTest, TheConsolesOwnErrorsAreNotCreditedToTheRegistry) {
 // Fields come from the body of a POST only: cpp-httplib merged the address's query into them,
 // so the purpose of a court's read could come from a link (with the CSRF token in the body).
 TEST_F(ConsoleTest, APostWithAQueryInItsAddressIsRefused) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   auto posted = client_->Post("/records/new?surname=X", {{"Cookie", cookie_}},
                               httplib::Params{{"csrf", csrf_}});
   ASSERT_TRUE(posted);
@@ -898,8 +955,7 @@ TEST_F(ConsoleTest, APostWithAQueryInItsAddressIsRefused) {
 // A file over the console's limit was answered "Not found: the console has no such page", the
 // clerk told the Import page did not exist. It now says the file is too large, and the limit.
 TEST_F(ConsoleTest, AnUploadOverTheLimitIsSaidToBeTooLargeNotAMissingPage) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   const std::string body(65 << 20, 'a');
   auto big = client_->Post("/import", {{"Cookie", cookie_}}, body, "text/csv");
   ASSERT_TRUE(big);
@@ -913,8 +969,7 @@ TEST_F(ConsoleTest, AnUploadOverTheLimitIsSaidToBeTooLargeNotAMissingPage) {
 // 64 MiB, the form lost and no field named. A court's search with a case reference of 8,200
 // letters now reaches the registry, which names the field; the form comes back with it.
 TEST_F(ConsoleTest, ASearchFormOverEightKibReachesTheRegistryWhichNamesTheField) {
-  Start(v1::ROLE_COURT);
-  SignIn();
+  StartSignedIn(v1::ROLE_COURT);
   fake_->search_status = absl::InvalidArgumentError(
       "purpose.case_reference: 1..64 ASCII letters, digits, spaces or /-.:_");
   const std::string case_ref(8200, 'A');
@@ -937,8 +992,7 @@ TEST_F(ConsoleTest, ASearchFormOverEightKibReachesTheRegistryWhichNamesTheField)
 // Legitimate input passes 8 KiB: a record whose names, aliases, birth place and address are
 // Cyrillic at their longest (six bytes a letter once sent) is entered, not refused as a file.
 TEST_F(ConsoleTest, ARecordFormWithCyrillicNamesAtTheirLongestIsEntered) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   const auto cyrillic = [](int letters) {
     std::string text;
     for (int i = 0; i < letters; ++i) text += "\xd0\x96";  // Cyrillic Zhe
@@ -961,8 +1015,7 @@ TEST_F(ConsoleTest, ARecordFormWithCyrillicNamesAtTheirLongestIsEntered) {
 // A person's later conviction keeps the earlier ones: it goes to the registry first, whatever
 // line of the file or batch it is in, and the file's lines are still reported in their order.
 TEST_F(ConsoleTest, AnImportSendsAPersonsLaterConvictionBeforeTheEarlierOne) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   const std::string csv =
       "surname,given_name,father_name,sex,birth_date,birth_place,citizenships,personal_number,"
       "last_known_address,court_id,case_number,judgment_date,final_date,offences,sentence_type,"
@@ -994,8 +1047,7 @@ TEST_F(ConsoleTest, AnImportSendsAPersonsLaterConvictionBeforeTheEarlierOne) {
 // it, which an earlier batch found valid: carried into the later batch, it is checked first, as
 // the import itself would have entered it.
 TEST_F(ConsoleTest, ADryRunCarriesAPersonsLaterConvictionIntoTheBatchOfTheEarlierOne) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   std::string csv =
       "surname,given_name,father_name,sex,birth_date,birth_place,citizenships,personal_number,"
       "last_known_address,court_id,case_number,judgment_date,final_date,offences,sentence_type,"
@@ -1033,8 +1085,7 @@ TEST_F(ConsoleTest, ADryRunCarriesAPersonsLaterConvictionIntoTheBatchOfTheEarlie
 // or comes in chunks (cpp-httplib applies its own limit to neither a chunked body nor one read by
 // the console); a body of another type than a form is no form, even with a token in it.
 TEST_F(ConsoleTest, ABodyOfAnyTypeOrSentInChunksIsHeldToALimit) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   const std::string fields = absl::StrCat("csrf=", csrf_, "&personal-number=1234567890");
   auto plain = client_->Post("/search", {{"Cookie", cookie_}}, fields, "text/plain");
   ASSERT_TRUE(plain);
@@ -1249,8 +1300,7 @@ TEST_F(ConsoleTest, AHandshakeThatTricklesInDoesNotHoldTheConsolesWorkers) {
 // could send them until the console's memory ran out. A head past kMaxRequestHeadBytes is refused
 // unread, and the console answers the next request.
 TEST_F(ConsoleTest, ARequestHeadPastItsLimitIsRefusedNotReadToTheEnd) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   std::string head = absl::StrCat("GET / HTTP/1.1\r\nHost: 127.0.0.1:", console_->port(),
                                   "\r\nCookie: ", cookie_, "\r\n");
   while (head.size() <= kMaxRequestHeadBytes) head += "X-Pad: " + std::string(1000, 'a') + "\r\n";
@@ -1269,8 +1319,7 @@ TEST_F(ConsoleTest, ARequestHeadPastItsLimitIsRefusedNotReadToTheEnd) {
 }
 
 TEST_F(ConsoleTest, AFormOverTheConsolesLimitIsSaidToBeAFormNotAFile) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   const Catalogs& catalogs = Catalogs::Embedded();
   auto huge = Post("/search", {{"personal-number", "1234567890"},
                                {"surname", std::string(kMaxFormBytes, 'A')}});
@@ -1332,8 +1381,7 @@ TEST_F(ConsoleTest, NoFileIsSentInRanges) {
 }
 
 TEST_F(ConsoleTest, OtherHostsAndOtherSitesAreRefused) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   const std::string port = absl::StrCat(console_->port());
   // DNS rebinding: another name for 127.0.0.1.
   auto rebound = client_->Get("/", {{"Cookie", cookie_}, {"Host", "evil.example:" + port}});
@@ -1641,8 +1689,7 @@ std::string FieldGroup(const std::string& body, const std::string& id) {
 // for good unsaid. The expunge form names it beforehand (the registry's dry run, which changes
 // nothing), and the notice after the expunge names it again.
 TEST_F(ConsoleTest, TheExpungeFormAndItsNoticeNameTheRecordsErasedWithIt) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   const Catalogs& catalogs = Catalogs::Embedded();
   const std::string record = absl::StrCat("/records/", kRecordId);
   const std::string earlier = "fedcba9876543210fedcba9876543210";
@@ -1675,8 +1722,7 @@ TEST_F(ConsoleTest, TheExpungeFormAndItsNoticeNameTheRecordsErasedWithIt) {
 // an answer too), so the registry refuses an expunge that would now erase another; refused so,
 // the form asks the registry again and names what goes now.
 TEST_F(ConsoleTest, TheExpungeFormSendsTheRecordsItNamedAsGoingWithItAndAsksAgainWhenTheyChanged) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   const std::string record = absl::StrCat("/records/", kRecordId);
   const std::string earlier = "fedcba9876543210fedcba9876543210";
   fake_->erased_with = {earlier};
@@ -1714,8 +1760,7 @@ TEST_F(ConsoleTest, TheExpungeFormSendsTheRecordsItNamedAsGoingWithItAndAsksAgai
 // On the forms that are not a record (vetting, expunging, exporting), a field the registry refuses
 // is marked beside its input, and the others are not.
 TEST_F(ConsoleTest, TheRegistrysFieldErrorsStandBesideTheirInputs) {
-  Start(v1::ROLE_VETTING);
-  SignIn();
+  StartSignedIn(v1::ROLE_VETTING);
   fake_->vetting_status = absl::InvalidArgumentError(
       "consent_reference: 1..64 ASCII letters, digits, spaces or /-.:_, with a letter or digit; birth_date: must be a real date");
   std::string body =
@@ -1726,8 +1771,7 @@ TEST_F(ConsoleTest, TheRegistrysFieldErrorsStandBesideTheirInputs) {
   EXPECT_TRUE(absl::StrContains(FieldGroup(body, "consent_ref"), "aria-invalid=\"true\""));
   console_->Stop();
 
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   const std::string record = absl::StrCat("/records/", kRecordId);
   fake_->expunge_status = absl::InvalidArgumentError(
       "legal_basis: 1..64 ASCII letters, digits, spaces or /-.:_, with a letter or digit, citing the law");
@@ -1743,8 +1787,7 @@ TEST_F(ConsoleTest, TheRegistrysFieldErrorsStandBesideTheirInputs) {
   EXPECT_EQ(fake_->changes, changes);
   console_->Stop();
 
-  Start(v1::ROLE_AUDITOR);
-  SignIn();
+  StartSignedIn(v1::ROLE_AUDITOR);
   fake_->export_status = absl::InvalidArgumentError("recipient: 1..64 ASCII letters, digits, spaces or /-.:_, with a letter or digit");
   body = PostAndFollow("/audit/export", {{"recipient", "a;b"}, {"reference", "R 1"}})->body;
   EXPECT_TRUE(absl::StrContains(FieldGroup(body, "recipient"), "id=\"recipient-error\"")) << body;
@@ -1755,8 +1798,7 @@ TEST_F(ConsoleTest, TheRegistrysFieldErrorsStandBesideTheirInputs) {
 // one kind) stays as stored; the page says so, and a change of such a record's bans is refused
 // beside them without asking the registry.
 TEST_F(ConsoleTest, ACorrectionLeavesWhatTheFormCannotShowAsStored) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   v1::Person& person = *fake_->record.mutable_person();
   person.set_surname("Krasniqi");
   person.set_given_name("Arben");
@@ -1839,8 +1881,7 @@ TEST_F(ConsoleTest, EveryStringFromTheRegistryIsEscapedOnTheClerksPages) {
 // A data subject is owed the whole history: the page follows the registry's page tokens to the
 // end and shows every check, the later pages' (older) below the first's.
 TEST_F(ConsoleTest, ADataSubjectsHistoryIsShownWholeEveryPageFollowed) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   const std::string token = absl::StrCat("1790000000000000.", kRecordId);
   v1::CheckSummary* newest = fake_->checks.add_checks();
   newest->set_organisation("flooding-org");
@@ -1880,8 +1921,7 @@ TEST_F(ConsoleTest, ADataSubjectsHistoryIsShownWholeEveryPageFollowed) {
 }
 
 TEST_F(ConsoleTest, ACourtReadsOnlyByPostingItsPurposeNeverByFollowingALink) {
-  Start(v1::ROLE_COURT);
-  SignIn();
+  StartSignedIn(v1::ROLE_COURT);
   fake_->record.mutable_person()->set_surname("Gashi");
   for (const std::string& page : {std::string("/records/") + kRecordId,
                                   std::string("/records/") + kRecordId + "/history"}) {
@@ -2012,8 +2052,7 @@ TEST_F(ConsoleTest, AVerificationFailureTheVerifierFindsIsItsOwnNotTheRegistrysR
   // The auditor pinned 10 events of the log under key 'k'; the registry now serves a head of 5
   // (a rollback). It had been shown as "The registry refused · The registry's data failed a
   // check · The registry said: log truncated", though the registry refused nothing.
-  Start(v1::ROLE_AUDITOR);
-  SignIn();
+  StartSignedIn(v1::ROLE_AUDITOR);
   const std::string state_path = ::testing::TempDir() + "/console-audit-state.json";
   auto signer = crypto::Ed25519Signer::FromSeed(crypto::SecretBytes(std::string(32, 'k')));
   ASSERT_TRUE(signer.ok()) << signer.status();
@@ -2078,8 +2117,7 @@ TEST_F(ConsoleTest, AVerificationFailureTheVerifierFindsIsItsOwnNotTheRegistrysR
 }
 
 TEST_F(ConsoleTest, TheLanguageFollowsTheSessionAndDefaultsToAlbanian) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   auto home = Get("/");
   EXPECT_TRUE(absl::StrContains(home->body, "<html lang=\"sq\""));
   EXPECT_EQ(home->get_header_value("Content-Language"), "sq");
@@ -2146,8 +2184,7 @@ void ExpectInNoAddress(const httplib::Result& response, const std::string& typed
 // address, the browser's history and any log of addresses. It is posted with the session's
 // token, and only a validated record id goes on into an address.
 TEST_F(ConsoleTest, TheRecordIdIsPostedAndOnlyAValidIdGoesIntoAnAddress) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   const std::string home = Get("/")->body;
   EXPECT_TRUE(std::regex_search(
       home, std::regex("<form method=\"post\" action=\"/records/open\"[^>]*><input type=\"hidden\" "
@@ -2190,8 +2227,7 @@ TEST_F(ConsoleTest, EveryFormOfEveryPageIsPosted) {
 // (dates, an action, an outcome, a record id, all validated) is answered with that address; one
 // with an actor is answered by the page itself, which pages on by posting it again.
 TEST_F(ConsoleTest, TheAuditFilterKeepsWhatIsTypedOutOfEveryAddress) {
-  Start(v1::ROLE_AUDITOR);
-  SignIn();
+  StartSignedIn(v1::ROLE_AUDITOR);
   fake_->events.set_next_page_token("50");
   EXPECT_TRUE(absl::StrContains(Get("/audit")->body, "<form method=\"post\" action=\"/audit\">"));
 
@@ -2274,8 +2310,7 @@ TEST_F(ConsoleTest, TheAuditFilterKeepsWhatIsTypedOutOfEveryAddress) {
 // number typed there) stops beside its field, in the page's language, and the registry is not
 // asked.
 TEST_F(ConsoleTest, TheAuditPageFiltersByTheCheckIdOfAVettingCertificate) {
-  Start(v1::ROLE_AUDITOR);
-  SignIn();
+  StartSignedIn(v1::ROLE_AUDITOR);
   fake_->events.set_next_page_token("50");
   const std::string check_id = "0123456789abcdef0123456789abcdef";
   const std::string label = Escape(Catalogs::Embedded().Text("sq", "audit.filter.check_id"));
@@ -2358,8 +2393,7 @@ TEST(ConsoleAddressTest, OnlyAnAddressOfThisConsoleThatNeedsNoEscaping) {
 // The language switch kept only the page's path: a page's query (a filter, the notice of what was
 // just done) was lost. It leads back to the same address, query included.
 TEST_F(ConsoleTest, TheLanguageSwitchKeepsTheAddressOfTheGetPageItIsOn) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   // A record this session created: its page's notice is this session's.
   const std::string created = Post("/records/new", {{"surname", "Kërqeli"}})
                                   ->get_header_value("Location");
@@ -2397,16 +2431,14 @@ TEST_F(ConsoleTest, TheLanguageSwitchKeepsTheAddressOfTheGetPageItIsOn) {
   }
   console_->Stop();
 
-  Start(v1::ROLE_VETTING);
-  SignIn();
+  StartSignedIn(v1::ROLE_VETTING);
   auto vetting = Get(absl::StrCat("/vetting?personal-number=", number, "&surname=Krasniqi"));
   ASSERT_TRUE(vetting);
   EXPECT_FALSE(absl::StrContains(vetting->body, number));
   EXPECT_EQ(Field(LanguageForm(vetting->body), "back"), "/vetting");
   console_->Stop();
 
-  Start(v1::ROLE_AUDITOR);
-  SignIn();
+  StartSignedIn(v1::ROLE_AUDITOR);
   const std::string filtered = "/audit?action=VettingCheck&page=50";
   EXPECT_EQ(Field(LanguageForm(Get(filtered)->body), "back"), filtered);
   // A filter that is refused is not sent back either.
@@ -2418,8 +2450,7 @@ TEST_F(ConsoleTest, TheLanguageSwitchKeepsTheAddressOfTheGetPageItIsOn) {
 // never the session) and the form is shown again, filled in, in the new language; nothing is
 // asked of the registry again.
 TEST_F(ConsoleTest, TheLanguageSwitchShowsAPostedFormAgainFilledIn) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   const auto switch_to = [&](const std::string& body, const std::string& lang) {
     httplib::Params fields = LanguageForm(body);
     fields.emplace("lang", lang);
@@ -2545,8 +2576,7 @@ TEST_F(ConsoleTest, TheLanguageSwitchShowsAPostedFormAgainFilledIn) {
 
   // A court's read: its page (the read's POST redirects to it) is shown again from the session
   // in the new language, its purpose kept for the reads it offers; the record is not read again.
-  Start(v1::ROLE_COURT);
-  SignIn();
+  StartSignedIn(v1::ROLE_COURT);
   fake_->record.mutable_person()->set_surname("Gashi");
   auto read =
       PostAndFollow(record, {{"case_ref", "PKR 1/26"}, {"purpose", "criminal_proceedings"}});
@@ -2564,8 +2594,7 @@ TEST_F(ConsoleTest, TheLanguageSwitchShowsAPostedFormAgainFilledIn) {
   console_->Stop();
 
   // A vetting check is not made again: its certificate's page says the same in the new language.
-  Start(v1::ROLE_VETTING);
-  SignIn();
+  StartSignedIn(v1::ROLE_VETTING);
   fake_->vetting.set_check_id(kRecordId);
   fake_->vetting.mutable_certificate();
   auto checked = Post("/vetting", {{"personal-number", number}, {"consent_ref", "C 1"}});
@@ -2577,8 +2606,7 @@ TEST_F(ConsoleTest, TheLanguageSwitchShowsAPostedFormAgainFilledIn) {
 
   // The security officer: a data check's page leads back to the overview; a rotation, done for
   // good, to the page that says so (not to its form).
-  Start(v1::ROLE_ADMIN);
-  SignIn();
+  StartSignedIn(v1::ROLE_ADMIN);
   auto checked_data = Post("/admin/verify-data", {});
   ASSERT_EQ(checked_data->status, 303);
   const std::string check_page = Get(checked_data->get_header_value("Location"))->body;
@@ -2595,8 +2623,7 @@ TEST_F(ConsoleTest, TheLanguageSwitchShowsAPostedFormAgainFilledIn) {
   console_->Stop();
 
   // The auditor's events filtered by an actor: shown again, in the new language, still filtered.
-  Start(v1::ROLE_AUDITOR);
-  SignIn();
+  StartSignedIn(v1::ROLE_AUDITOR);
   auto posted = Post("/audit", {{"actor", "ana.krasniqi"}});
   ASSERT_EQ(posted->status, 303);
   const std::string kept = posted->get_header_value("Location");
@@ -2873,8 +2900,7 @@ TEST_F(ConsoleTest, AParagraphOfAWholeArticleIsRecordedFromTheRecordForm) {
 // Each is answered by a redirect to a page that shows what was done (the check's answer once),
 // whose address holds ids and numbers only, and which asks the registry nothing when reloaded.
 TEST_F(ConsoleTest, AReloadNeitherRotatesTheKeyNorChecksACandidateAgain) {
-  Start(v1::ROLE_ADMIN);
-  SignIn();
+  StartSignedIn(v1::ROLE_ADMIN);
   auto rotated = Post("/admin/rotate-keys", {{"confirm", "ROTATE"}});
   ASSERT_TRUE(rotated);
   EXPECT_EQ(rotated->status, 303);
@@ -2899,8 +2925,7 @@ TEST_F(ConsoleTest, AReloadNeitherRotatesTheKeyNorChecksACandidateAgain) {
   EXPECT_EQ(odd->get_header_value("Location"), "/admin");
   console_->Stop();
 
-  Start(v1::ROLE_VETTING);
-  SignIn();
+  StartSignedIn(v1::ROLE_VETTING);
   const std::string number = "1234567890";
   fake_->vetting.set_result(v1::VETTING_RESULT_NOT_CLEAR);
   fake_->vetting.set_check_id(kRecordId);
@@ -2955,8 +2980,7 @@ TEST_F(ConsoleTest, AReloadNeitherRotatesTheKeyNorChecksACandidateAgain) {
 // check again. It is answered by a redirect to a page whose address holds an id of the console's
 // only; the page shows the result once, and asks the registry nothing when reloaded.
 TEST_F(ConsoleTest, ADataCheckIsAnsweredByARedirectAndAReloadDoesNotCheckAgain) {
-  Start(v1::ROLE_ADMIN);
-  SignIn();
+  StartSignedIn(v1::ROLE_ADMIN);
   fake_->data_check.set_records(42);
   auto checked = Post("/admin/verify-data", {});
   ASSERT_TRUE(checked);
@@ -3007,8 +3031,7 @@ TEST_F(ConsoleTest, SigningOutEndsTheSessionAndItsCookieOpensNothingAfterwards) 
             << v1::Role_Name(role) << " " << path << ": no sign-out";
       }));
 
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   const std::string other_cookie = cookie_;
   const std::string other_csrf = csrf_;
   SignIn();  // a second session, of another browser: it goes on
@@ -3056,8 +3079,7 @@ TEST_F(ConsoleTest, SigningOutEndsTheSessionAndItsCookieOpensNothingAfterwards) 
 }
 
 TEST_F(ConsoleTest, SigningOutNeedsTheSessionsCsrfToken) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   auto without = Post("/signout", {}, /*with_csrf=*/false);
   ASSERT_TRUE(without);
   EXPECT_EQ(without->status, 403);
@@ -3122,8 +3144,7 @@ TEST_F(ConsoleTest, AnUnreachableRegistryKeepsTheReasonOfADisputeAResolutionAndA
 
   // The record read, the expunging itself not reached: the confirmation, right for this record,
   // is kept with the legal basis.
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   fake_->expunge_status = absl::UnavailableError("failed to connect to all addresses");
   expunge = Post(record + "/expunge", {{"legal_basis", "KP 103"}, {"confirm", "P 1/2024"}});
   said(expunge, "expunge sent");
@@ -3249,8 +3270,7 @@ TEST_F(ConsoleTest, FinishedBackgroundWorkLeavesNoThreadBehind) {
 
 // The Serbian page for 1, 2 and 5 records says each count in its own form.
 TEST_F(ConsoleTest, ASearchsCountsTakeTheSerbianFormOfTheirNumber) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   ASSERT_EQ(Post("/language", {{"lang", "sr"}, {"back", "/search"}})->status, 303);
   for (const auto& [count, words] : std::vector<std::pair<int, std::string>>{
            {1, "1 odgovarajući upis"}, {2, "2 odgovarajuća upisa"}, {5, "5 odgovarajućih upisa"}}) {
@@ -3267,8 +3287,7 @@ TEST_F(ConsoleTest, ASearchsCountsTakeTheSerbianFormOfTheirNumber) {
 // after its last row that more match. The notice comes first, as registry-cli prints it, and the
 // caption says that these are the first 100.
 TEST_F(ConsoleTest, MoreMatchesThanShownAreSaidBeforeTheTableWhoseCaptionSaysTheFirstOnes) {
-  Start(v1::ROLE_COURT);
-  SignIn();
+  StartSignedIn(v1::ROLE_COURT);
   for (int i = 0; i < 100; ++i) fake_->search.add_records()->CopyFrom(fake_->record);
   fake_->search.set_more_records(true);
   const Catalogs& catalogs = Catalogs::Embedded();
@@ -3301,8 +3320,7 @@ TEST_F(ConsoleTest, MoreMatchesThanShownAreSaidBeforeTheTableWhoseCaptionSaysThe
 
 // A conviction by a court abroad is said to be so in the page's language, never as "foreign:".
 TEST_F(ConsoleTest, ACourtAbroadIsNamedInTheUsersLanguage) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   fake_->record.mutable_conviction()->set_court_id("foreign");
   fake_->record.mutable_conviction()->set_foreign_court("Landgericht Wien");
   fake_->record.mutable_conviction()->set_foreign_country("AT");
@@ -3336,8 +3354,7 @@ TEST_F(ConsoleTest, APositionIsNamedInTheUsersLanguage) {
   EXPECT_TRUE(absl::StrContains(body, "<td>nastavnik (teacher)</td>")) << body;
   console_->Stop();
 
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   ASSERT_EQ(Post("/language", {{"lang", "en"}, {"back", "/subject"}})->status, 303);
   fake_->checks.add_checks()->set_position_category("care_worker");
   body = PostAndFollow("/subject", {{"personal-number", "1234567890"}, {"request_ref", "DSR-1"}})
@@ -3349,8 +3366,7 @@ TEST_F(ConsoleTest, APositionIsNamedInTheUsersLanguage) {
 // A correction refused because the record changed since the form read it offers the way on: the
 // record as it is now.
 TEST_F(ConsoleTest, ACorrectionOfARecordThatChangedMeanwhileLinksToItsCurrentVersion) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   fake_->amend_status = absl::AbortedError("expected_version 1, the record is at version 2");
   auto refused = PostAndFollow(absl::StrCat("/records/", kRecordId, "/amend"),
                       {{"version", "1"}, {"surname", "Krasniqi"}, {"reason", "Court notice 7"}});
@@ -3371,8 +3387,7 @@ TEST_F(ConsoleTest, ACorrectionOfARecordThatChangedMeanwhileLinksToItsCurrentVer
 // A court's search that the registry refuses for a field shows the problem beside that field's
 // input, in the page's language when the catalogs know the rule.
 TEST_F(ConsoleTest, ACourtsSearchShowsTheRegistrysProblemBesideTheFieldItNames) {
-  Start(v1::ROLE_COURT);
-  SignIn();
+  StartSignedIn(v1::ROLE_COURT);
   ASSERT_EQ(Post("/language", {{"lang", "sr"}, {"back", "/search"}})->status, 303);
   const Catalogs& catalogs = Catalogs::Embedded();
   fake_->search_status =
@@ -3403,8 +3418,7 @@ TEST_F(ConsoleTest, ACourtsSearchShowsTheRegistrysProblemBesideTheFieldItNames) 
 // A form's value that is not valid UTF-8 comes back in its input with each bad sequence as
 // U+FFFD: the page stays valid UTF-8, and the form sends it back valid.
 TEST_F(ConsoleTest, InvalidUtf8TypedIntoASearchComesBackAsTheReplacementCharacter) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   const std::string body =
       PostAndFollow("/search", {{"surname", "Ab\xC3(\xFF\xE2\x82"}, {"given-name", "Ćana"},
                                 {"birth-date", "1990-01-01"}})
@@ -3574,8 +3588,7 @@ TEST_F(ConsoleTest, AnAddressTooLongIsRefusedAtOnceAndAPageTooSlowIsToldNothingO
 // A refusal was always in Albanian with English beneath. With a session, it is in the session's
 // language (with English beneath unless that is English); the page does not change the session.
 TEST_F(ConsoleTest, ARefusalWithASerbianSessionIsInSerbian) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   const Catalogs& catalogs = Catalogs::Embedded();
   // Without a session: Albanian, and English beneath.
   auto anonymous = client_->Get("/no/such/page");
@@ -3621,8 +3634,7 @@ TEST_F(ConsoleTest, ARefusalWithASerbianSessionIsInSerbian) {
 // Version 1's reason is the registry's own word, "created": an Albanian or Serbian page said it
 // in English. It is said in the page's language; a clerk's own reason stays as written.
 TEST_F(ConsoleTest, TheHistoryOfACreatedRecordInAlbanianShowsTheTranslatedReasonNotCreated) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   v1::RecordVersion* created = fake_->history.add_versions();
   *created->mutable_record() = fake_->record;
   created->mutable_record()->mutable_metadata()->set_version(1);
@@ -3640,6 +3652,64 @@ TEST_F(ConsoleTest, TheHistoryOfACreatedRecordInAlbanianShowsTheTranslatedReason
       << history->body;
   EXPECT_FALSE(absl::StrContains(history->body, "<q>created</q>")) << history->body;
   EXPECT_TRUE(absl::StrContains(history->body, "<q>court notice 12/2024</q>")) << history->body;
+}
+
+// Each version of a history carries the dates it was written with; when another conviction of the
+// person extends them, or the retention rules changed, the registry sends the dates in force and
+// why. The page said nothing of them: it read as if the record left vetting on the newest
+// version's date. They stand after the versions, with the reason; a history without them (the
+// newest version's dates in force) says nothing of it.
+TEST_F(ConsoleTest, AHistoryShowsTheDatesInForceWithTheirReasonAfterTheVersionsAndNoneWhenUnset) {
+  StartSignedIn(v1::ROLE_CLERK);
+  const Catalogs& catalogs = Catalogs::Embedded();
+  v1::RecordVersion* version = fake_->history.add_versions();
+  *version->mutable_record() = fake_->record;
+  version->mutable_record()->mutable_metadata()->set_version(1);
+  version->mutable_record()->mutable_metadata()->set_employer_visible_until("2031-05-01");
+  version->mutable_record()->mutable_metadata()->set_delete_after("2041-05-01");
+  version->set_reason("created");
+  const std::string path = absl::StrCat("/records/", kRecordId, "/history");
+  const std::string paragraph = "<p id=\"dates-in-force\">";
+
+  auto unset = Get(path);
+  ASSERT_TRUE(unset);
+  EXPECT_EQ(unset->status, 200) << unset->body;
+  EXPECT_FALSE(absl::StrContains(unset->body, "dates-in-force")) << unset->body;
+  for (const char* key : {"extended", "rules", "both", "other"}) {
+    EXPECT_FALSE(absl::StrContains(
+        unset->body,
+        Escape(catalogs.Text("sq", absl::StrCat("record.history.dates_in_force.", key)))))
+        << key << unset->body;
+  }
+
+  struct Case {
+    bool extended;
+    bool rules;
+    const char* key;
+  };
+  for (const Case& c : {Case{true, false, "extended"}, Case{false, true, "rules"},
+                        Case{true, true, "both"}, Case{false, false, "other"}}) {
+    v1::DatesInForce* dates = fake_->history.mutable_dates_in_force();
+    dates->set_employer_visible_until("2036-09-30");
+    dates->set_delete_after("2046-09-30");
+    dates->set_extended_by_another_conviction(c.extended);
+    dates->set_retention_rules_changed(c.rules);
+    auto page = Get(path);
+    ASSERT_TRUE(page);
+    EXPECT_EQ(page->status, 200) << page->body;
+    const std::string& body = page->body;
+    const size_t at = body.find(paragraph);
+    ASSERT_NE(at, std::string::npos) << c.key << body;
+    EXPECT_GT(at, body.rfind("</section>")) << "after the versions: " << c.key;
+    const std::string shown = body.substr(at, body.find("</p>", at) + 4 - at);
+    EXPECT_TRUE(absl::StrContains(shown, "2036-09-30")) << shown;
+    EXPECT_TRUE(absl::StrContains(shown, "2046-09-30")) << shown;
+    const std::string why =
+        Escape(catalogs.Text("sq", absl::StrCat("record.history.dates_in_force.", c.key)));
+    EXPECT_TRUE(absl::StrContains(shown, absl::StrCat("(", why, ").</p>"))) << shown;
+    // The version's own dates are not said to be in force.
+    EXPECT_FALSE(absl::StrContains(shown, "2031-05-01")) << shown;
+  }
 }
 
 // A search with a personal number and names was answered by the number alone, the names still
@@ -3704,8 +3774,7 @@ std::string ImportCsvRow(int person, const std::string& address = "",
 // registry's refusal naming no line, and a row of 3 MB with RESOURCE_EXHAUSTED said as "too many
 // requests". Both are listed by line, as registry-cli lists them, and the good rows are checked.
 TEST_F(ConsoleTest, ADryRunListsARowNotInUtf8AndATooLargeOneAndChecksTheOthers) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   ASSERT_EQ(Post("/language", {{"lang", "en"}, {"back", "/import"}})->status, 303);
   const std::string csv =
       absl::StrCat(ImportCsvHeader(), ImportCsvRow(1), ImportCsvRow(2, "", "Arb\xebr"),
@@ -3741,8 +3810,7 @@ TEST_F(ConsoleTest, ADryRunListsARowNotInUtf8AndATooLargeOneAndChecksTheOthers) 
 // Rows of up to 256 KiB each went to the registry 100 at a time, in one message of many MiB past
 // the channel's limit: a batch ends before its rows reach 4 MiB, as registry-cli's do.
 TEST_F(ConsoleTest, ADryRunOfLargeRowsIsSentInBatchesTheChannelTakes) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   std::string csv = ImportCsvHeader();
   constexpr int kRows = 40;
   for (int i = 0; i < kRows; ++i) {
@@ -3761,8 +3829,7 @@ TEST_F(ConsoleTest, ADryRunOfLargeRowsIsSentInBatchesTheChannelTakes) {
 // A request past the channel's limit (gRPC's RESOURCE_EXHAUSTED "... message larger than max")
 // was said to be "too many requests: try again later", which trying again would not help.
 TEST_F(ConsoleTest, AMessageTooLargeForTheChannelIsNotSaidToBeTooManyRequests) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   const Catalogs& catalogs = Catalogs::Embedded();
   fake_->import_response.reset();
   // The fake answers with what a channel says of a message over its limit.
@@ -3781,8 +3848,7 @@ TEST_F(ConsoleTest, AMessageTooLargeForTheChannelIsNotSaidToBeTooManyRequests) {
 // requests: try again later", and the limit's own words stayed English on an Albanian page:
 // each of the two daily limits on one person is said in the page's language, and which it is.
 TEST_F(ConsoleTest, ADailyLimitOnChecksOfOnePersonIsSaidInThePagesLanguageAndWhichLimitItIs) {
-  Start(v1::ROLE_VETTING);
-  SignIn();
+  StartSignedIn(v1::ROLE_VETTING);
   const Catalogs& catalogs = Catalogs::Embedded();
   const std::vector<std::pair<std::string, std::string>> refusals = {
       {absl::StrCat(registry::kNameLimitReached, " of 20 checks of one surname and given name, "
@@ -3808,8 +3874,7 @@ TEST_F(ConsoleTest, ADailyLimitOnChecksOfOnePersonIsSaidInThePagesLanguageAndWhi
 // record form says the same rules in Albanian. Columns as the CLI names them; the rules the form
 // translates, translated; only what is not is marked English.
 TEST_F(ConsoleTest, AnImportsProblemsNameTheColumnsAndAreTranslatedWhereTheFormIs) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   const Catalogs& catalogs = Catalogs::Embedded();
   v1::ImportRecordsResponse verdict;
   v1::ImportRowResult* result = verdict.add_results();
@@ -3839,8 +3904,7 @@ TEST_F(ConsoleTest, AnImportsProblemsNameTheColumnsAndAreTranslatedWhereTheFormI
 // What the console itself does not hold (a task, a checked file, an audit event) was titled "The
 // registry refused": the registry refused nothing. It has a title of its own, in every language.
 TEST_F(ConsoleTest, WhatTheConsoleDoesNotHoldIsNotTitledAsTheRegistrysRefusal) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   const Catalogs& catalogs = Catalogs::Embedded();
   for (const char* language : {"sq", "sr", "en"}) {
     ASSERT_EQ(Post("/language", {{"lang", language}, {"back", "/"}})->status, 303);
@@ -3863,8 +3927,7 @@ TEST_F(ConsoleTest, WhatTheConsoleDoesNotHoldIsNotTitledAsTheRegistrysRefusal) {
 // "start_index/end_index: outside the log", and an index past any the log can hold "the registry
 // said: event index", though the console had not asked it. Both are an event not found.
 TEST_F(ConsoleTest, AnAuditEventPastTheLogsEndIsNotFoundNotARefusal) {
-  Start(v1::ROLE_AUDITOR);
-  SignIn();
+  StartSignedIn(v1::ROLE_AUDITOR);
   const Catalogs& catalogs = Catalogs::Embedded();
   fake_->stream_status = absl::InvalidArgumentError("start_index/end_index: outside the log");
   const int calls = fake_->calls;
@@ -3892,19 +3955,12 @@ TEST_F(ConsoleTest, AnAuditEventPastTheLogsEndIsNotFoundNotARefusal) {
   EXPECT_TRUE(absl::StrContains(refused->body, Escape(catalogs.Text("sq", "error.title"))));
 }
 
-}  // namespace
-}  // namespace registry::console
-
-namespace registry::console {
-namespace {
-
 // An expunging was answered by a page of its own: a reload sent the form again, and the registry,
 // asked for the record first, answered NOT_FOUND (an audited read). It is answered by a redirect
 // home, as a creation, a correction and a dispute are by one to the record: the notice there
 // says what was done, and a reload of it asks the registry nothing.
 TEST_F(ConsoleTest, AnExpungingIsAnsweredByARedirectAndAReloadAsksTheRegistryNothing) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   const Catalogs& catalogs = Catalogs::Embedded();
   fake_->expunge_status = absl::OkStatus();
   const std::string record = absl::StrCat("/records/", kRecordId);
@@ -4145,14 +4201,12 @@ TEST_F(ConsoleTest, AFormOfAnEarlierSessionIsRefusedAsSuchAndWhatItHeldIsKept) {
   EXPECT_EQ(Get("/")->status, 401);
 }
 
-}  // namespace
 // "Who checked me" showed the registry's refusal of a request reference or a personal number in
 // a box, in English, beside no field. Each problem stands beside the input it names, in the
 // page's language where the catalogs know the rule, as the search and the vetting check show
 // theirs; the box says the refusal and takes the focus.
 TEST_F(ConsoleTest, ADataSubjectRequestShowsTheRegistrysProblemsBesideTheirFieldsTranslated) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   const Catalogs& catalogs = Catalogs::Embedded();
   ASSERT_EQ(Post("/language", {{"lang", "sr"}, {"back", "/subject"}})->status, 303);
   fake_->checks_status = absl::InvalidArgumentError(
@@ -4184,8 +4238,7 @@ TEST_F(ConsoleTest, ADataSubjectRequestShowsTheRegistrysProblemsBesideTheirField
 // The auditor's events were refused with the registry's problem with a filter field (a time
 // range the wrong way round) in a box only; it stands beside that field as well.
 TEST_F(ConsoleTest, TheAuditFilterShowsTheRegistrysProblemBesideTheFieldItNames) {
-  Start(v1::ROLE_AUDITOR);
-  SignIn();
+  StartSignedIn(v1::ROLE_AUDITOR);
   fake_->audit_status =
       absl::InvalidArgumentError("filter.from_time: must be before filter.to_time");
   auto refused = Get("/audit?from=2026-02-01&to=2026-01-01");
@@ -4268,8 +4321,7 @@ TEST_F(ConsoleTest, BackFromARecordTheSearchsResultsAreShownAgainWithoutSearchin
 // ("….; last_known_address: …"). They are in the page's language where the record form's
 // catalog has the rule, and each problem is on a line of its own.
 TEST_F(ConsoleTest, AnImportsProblemsAreTranslatedAndEachIsOnALineOfItsOwn) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   const Catalogs& catalogs = Catalogs::Embedded();
   ASSERT_EQ(Post("/language", {{"lang", "sr"}, {"back", "/import"}})->status, 303);
   std::string bad = ImportCsvRow(2);
@@ -4306,17 +4358,9 @@ TEST_F(ConsoleTest, AnImportsProblemsAreTranslatedAndEachIsOnALineOfItsOwn) {
 // The audit log showed an event's role as its code ("clerk") on Albanian and Serbian pages. It
 // is named in the page's language, as the header names the official's own role.
 TEST_F(ConsoleTest, TheAuditLogNamesAnEventsRoleInThePagesLanguage) {
-  Start(v1::ROLE_AUDITOR);
-  SignIn();
+  StartSignedIn(v1::ROLE_AUDITOR);
   const Catalogs& catalogs = Catalogs::Embedded();
-  v1::AuditEvent event;
-  event.set_sequence(5);
-  event.set_role(v1::ROLE_COURT);
-  event.set_action("/registry.v1.RecordService/SearchRecords");
-  v1::AuditEntry* entry = fake_->events.add_entries();
-  entry->set_index(5);
-  entry->set_event_bytes(event.SerializeAsString());
-  *entry->mutable_event() = event;
+  LogOneEvent(v1::ROLE_COURT, "/registry.v1.RecordService/SearchRecords");
   for (const char* language : {"sq", "sr"}) {
     ASSERT_EQ(Post("/language", {{"lang", language}, {"back", "/"}})->status, 303);
     const std::string named = Escape(catalogs.Text(language, "role.court"));
@@ -4333,8 +4377,7 @@ TEST_F(ConsoleTest, TheAuditLogNamesAnEventsRoleInThePagesLanguage) {
 // it. A duplicate names the record that holds the conviction: its id links to that record, when
 // it is a record id.
 TEST_F(ConsoleTest, AWholeFormRefusalTakesTheFocusAndADuplicateLinksTheRecordItNames) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   fake_->create_status = absl::AlreadyExistsError(absl::StrCat(
       "a record with this court, case number and personal number exists: ", kRecordId));
   auto duplicate = PostAndFollow("/records/new", {{"surname", "Gashi"}});
@@ -4373,12 +4416,9 @@ TEST_F(ConsoleTest, AWholeFormRefusalTakesTheFocusAndADuplicateLinksTheRecordItN
 // official reloads it or comes back to it, the registry not asked; another session cannot open
 // it, a session keeps the newest ones only, and signing out drops them.
 TEST_F(ConsoleTest, ACourtsReadIsAnsweredByARedirectAndAReloadDoesNotReadAgain) {
-  Start(v1::ROLE_COURT);
-  SignIn();
-  fake_->record.mutable_person()->set_surname("Gashi");
-  fake_->history.add_versions()->mutable_record()->CopyFrom(fake_->record);
-  const std::string record = absl::StrCat("/records/", kRecordId);
-  const httplib::Params purpose = {{"case_ref", "PKR 77/2026"}, {"purpose", "sentencing"}};
+  StartCourtWithARecord();
+  const std::string record = RecordPage();
+  const httplib::Params purpose = CourtPurpose();
   std::vector<std::string> pages;
   for (const std::string& path : {record, record + "/history"}) {
     const int before = fake_->calls;
@@ -4432,8 +4472,7 @@ TEST_F(ConsoleTest, ACourtsReadIsAnsweredByARedirectAndAReloadDoesNotReadAgain) 
 // The form comes back, with the refusal above it and the problem beside the case reference, in
 // the page's language.
 TEST_F(ConsoleTest, ACourtsReadRefusedForItsCaseReferenceShowsItBesideThatField) {
-  Start(v1::ROLE_COURT);
-  SignIn();
+  StartSignedIn(v1::ROLE_COURT);
   const Catalogs& catalogs = Catalogs::Embedded();
   ASSERT_EQ(Post("/language", {{"lang", "sq"}, {"back", "/search"}})->status, 303);
   fake_->record_status = absl::InvalidArgumentError(
@@ -4457,8 +4496,7 @@ TEST_F(ConsoleTest, ACourtsReadRefusedForItsCaseReferenceShowsItBesideThatField)
 // The POST is answered by a redirect to a page whose address is a random id of the session's;
 // another session cannot open it.
 TEST_F(ConsoleTest, BackFromAnEventTheEventsOfAFilterByActorAreShownWithoutPostingAgain) {
-  Start(v1::ROLE_AUDITOR);
-  SignIn();
+  StartSignedIn(v1::ROLE_AUDITOR);
   const std::string actor = "ana.krasniqi";
   auto posted = Post("/audit", {{"actor", actor}, {"from", "2026-01-01"}});
   ASSERT_TRUE(posted);
@@ -4490,8 +4528,7 @@ TEST_F(ConsoleTest, BackFromAnEventTheEventsOfAFilterByActorAreShownWithoutPosti
 // chooses a page. A page number that is no number is said to be no page (the value is not shown)
 // and the registry is not asked; the form's button shows the first page.
 TEST_F(ConsoleTest, APageNumberThatIsNoNumberIsSaidToBeNoPageNotAChoiceToMake) {
-  Start(v1::ROLE_AUDITOR);
-  SignIn();
+  StartSignedIn(v1::ROLE_AUDITOR);
   const Catalogs& catalogs = Catalogs::Embedded();
   const int before = fake_->calls;
   const std::string odd = "<script>alert(7)</script>";
@@ -4527,8 +4564,7 @@ TEST_F(ConsoleTest, APageNumberThatIsNoNumberIsSaidToBeNoPageNotAChoiceToMake) {
 // -5 months was told "Enter a whole number" in the record form: the registry's rule for the
 // sentence chosen is said beside the field instead.
 TEST_F(ConsoleTest, MonthsOutOfRangeInTheRecordFormAreToldTheRuleNotToBeAWholeNumber) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   const Catalogs& catalogs = Catalogs::Embedded();
   for (const auto& [sentence, key] : std::vector<std::pair<std::string, std::string>>{
            {"imprisonment", "rule.months"}, {"suspended", "rule.months_suspended"}}) {
@@ -4589,8 +4625,7 @@ class EmptyLogWithItsKey final : public HeadOnlyLog {
 TEST_F(ConsoleTest, AKeyTrustedOnFirstUseIsNotedInThePagesLanguage) {
   audit_state_path_ = ::testing::TempDir() + "/console-first-use-state.json";
   std::remove(audit_state_path_.c_str());
-  Start(v1::ROLE_AUDITOR);
-  SignIn();
+  StartSignedIn(v1::ROLE_AUDITOR);
   const Catalogs& catalogs = Catalogs::Embedded();
   const std::string key_id = EmptyLogWithItsKey().key_id();
   fake_->audit_log = [] { return std::make_unique<EmptyLogWithItsKey>(); };
@@ -4625,8 +4660,7 @@ TEST_F(ConsoleTest, AReplacedLogIsWarnedOfAtEveryVerificationAndNotSaved) {
   earlier->set_log_id(std::string(32, 'e'));
   earlier->mutable_audit_key()->set_key_id(log.key_id());
   ASSERT_TRUE(client::SaveAuditState(audit_state_path_, state).ok());
-  Start(v1::ROLE_AUDITOR);
-  SignIn();
+  StartSignedIn(v1::ROLE_AUDITOR);
   fake_->audit_log = [] { return std::make_unique<EmptyLogWithItsKey>(); };
   for (int run = 0; run < 2; ++run) {
     auto started = Post("/audit/verify", {});
@@ -4691,8 +4725,7 @@ TEST_F(ConsoleTest, ACourtsReadPostedWithoutACaseReferenceSaysItIsRequiredBeside
 // filled in, without asking the registry; nothing typed is in its address; another session does
 // not find it.
 TEST_F(ConsoleTest, ADataSubjectRequestIsAnsweredByARedirectAndAReloadAsksTheRegistryNothing) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   fake_->checks.add_checks()->set_organisation("org-that-checked");
   auto posted =
       Post("/subject", {{"personal-number", "1234567890"}, {"request_ref", "DSR 1/2026"}});
@@ -4739,8 +4772,7 @@ TEST_F(ConsoleTest, ADataSubjectRequestIsAnsweredByARedirectAndAReloadAsksTheReg
 // asked. It is the console's own finding, "Not possible" in the page's language, the reader's
 // words marked as English.
 TEST_F(ConsoleTest, AnImportFileTheConsoleCannotReadIsItsOwnFindingNotTheRegistrysRefusal) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   const Catalogs& catalogs = Catalogs::Embedded();
   const int calls = fake_->calls;
   for (const std::string& file : {std::string("hello,world\n1,2\n"), std::string()}) {
@@ -4763,8 +4795,7 @@ TEST_F(ConsoleTest, AnImportFileTheConsoleCannotReadIsItsOwnFindingNotTheRegistr
 // registry-cli lists every one: the registry checks the rest of such a row (a dry run), and its
 // problems join the row's own, by column, in the page's language.
 TEST_F(ConsoleTest, AnImportCheckNamesEveryProblemOfARowAtOnceAsTheCliDoes) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   fake_->only_rows_sent = true;
   std::string bad = ImportCsvRow(2);
   bad = absl::StrReplaceAll(bad, {{",fine,", ",<i>imp</i>,"}});
@@ -4798,8 +4829,7 @@ TEST_F(ConsoleTest, AnImportCheckNamesEveryProblemOfARowAtOnceAsTheCliDoes) {
 // or the registry's, is answered by a redirect to a page of the session's that shows the form as
 // it was sent, each problem beside its field, and asks the registry nothing when reloaded.
 TEST_F(ConsoleTest, ARefusedExpungingIsAnsweredByARedirectAndAReloadAsksTheRegistryNothing) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   const std::string record = absl::StrCat("/records/", kRecordId);
   auto refused = Post(record + "/expunge", {{"legal_basis", "KP 103"}, {"confirm", "P 78/2024"}});
   ASSERT_TRUE(refused);
@@ -4808,12 +4838,7 @@ TEST_F(ConsoleTest, ARefusedExpungingIsAnsweredByARedirectAndAReloadAsksTheRegis
   EXPECT_TRUE(std::regex_match(
       location, std::regex(absl::StrCat(record, "/expunge/refused/[0-9a-f]{32}"))))
       << location;
-  fake_->expunge_status = absl::OkStatus();
-  auto expunged = Post(record + "/expunge", {{"legal_basis", "KP 103"}, {"confirm", "P 1/2024"}});
-  ASSERT_EQ(expunged->status, 303);
-  // The record is gone: back to the refused form, and reloading it, reads nothing.
-  fake_->record_status = absl::NotFoundError("no such record");
-  const int calls = fake_->calls;
+  int calls = fake_->calls;
   for (int reload = 0; reload < 2; ++reload) {
     auto shown = Get(location);
     ASSERT_TRUE(shown);
@@ -4823,6 +4848,21 @@ TEST_F(ConsoleTest, ARefusedExpungingIsAnsweredByARedirectAndAReloadAsksTheRegis
     EXPECT_TRUE(absl::StrContains(FieldGroup(shown->body, "legal_basis"), "value=\"KP 103\""));
     EXPECT_TRUE(absl::StrContains(
         shown->body, absl::StrCat("<form method=\"post\" action=\"", record, "/expunge\">")));
+  }
+  EXPECT_EQ(fake_->calls, calls) << "a reload of the refused form asked the registry";
+  fake_->expunge_status = absl::OkStatus();
+  auto expunged = Post(record + "/expunge", {{"legal_basis", "KP 103"}, {"confirm", "P 1/2024"}});
+  ASSERT_EQ(expunged->status, 303);
+  // The record is gone, and so is its refused form, which named it: back to it, and reloading
+  // it, shows nothing of the record and reads nothing.
+  fake_->record_status = absl::NotFoundError("no such record");
+  calls = fake_->calls;
+  for (int reload = 0; reload < 2; ++reload) {
+    auto shown = Get(location);
+    ASSERT_TRUE(shown);
+    EXPECT_EQ(shown->status, 404);
+    EXPECT_FALSE(absl::StrContains(shown->body, "P 1/2024")) << shown->body;
+    EXPECT_FALSE(absl::StrContains(shown->body, "KP 103")) << shown->body;
   }
   EXPECT_EQ(fake_->calls, calls) << "a reload of the refused form asked the registry";
   // The registry's refusal alike.
@@ -4845,8 +4885,7 @@ TEST_F(ConsoleTest, ARefusedExpungingIsAnsweredByARedirectAndAReloadAsksTheRegis
 // again (a dry run, audited); a refused check alike. Both are answered by a redirect to a page
 // the session holds.
 TEST_F(ConsoleTest, AnImportCheckIsAnsweredByARedirectAndAReloadDoesNotCheckAgain) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   EveryLineValid(2, 2);
   auto posted = PostImportFileOnly(absl::StrCat(ImportCsvHeader(), ImportCsvRow(1)));
   ASSERT_TRUE(posted);
@@ -4877,8 +4916,7 @@ TEST_F(ConsoleTest, AnImportCheckIsAnsweredByARedirectAndAReloadDoesNotCheckAgai
 // rotation. The refusal is answered by a redirect to a page the session holds, the form shown
 // again as sent, and a reload asks the registry nothing.
 TEST_F(ConsoleTest, ARefusedVettingCheckOrRotationIsAnsweredByARedirectAndAReloadSendsNothing) {
-  Start(v1::ROLE_VETTING);
-  SignIn();
+  StartSignedIn(v1::ROLE_VETTING);
   fake_->vetting_status = absl::InvalidArgumentError("birth_date: must be a real date");
   auto refused = Post("/vetting", {{"surname", "Hoxha"}, {"birth-date", "1990-02-30"}});
   ASSERT_TRUE(refused);
@@ -4896,8 +4934,7 @@ TEST_F(ConsoleTest, ARefusedVettingCheckOrRotationIsAnsweredByARedirectAndAReloa
   EXPECT_EQ(fake_->calls, calls);
   console_->Stop();
 
-  Start(v1::ROLE_ADMIN);
-  SignIn();
+  StartSignedIn(v1::ROLE_ADMIN);
   fake_->rotate_status = absl::PermissionDeniedError("not allowed");
   refused = Post("/admin/rotate-keys", {{"confirm", "ROTATE"}});
   ASSERT_EQ(refused->status, 303) << refused->body;
@@ -4917,8 +4954,7 @@ TEST_F(ConsoleTest, ARefusedVettingCheckOrRotationIsAnsweredByARedirectAndAReloa
 // that its result "was shown once". Only the address this session's check was answered with says
 // so; any other is not found.
 TEST_F(ConsoleTest, AVettingResultThisSessionNeverCheckedIsNotFoundNotShownOnce) {
-  Start(v1::ROLE_VETTING);
-  SignIn();
+  StartSignedIn(v1::ROLE_VETTING);
   const Catalogs& catalogs = Catalogs::Embedded();
   auto made_up = Get("/vetting/results/00000000000000000000000000000000");
   ASSERT_TRUE(made_up);
@@ -4933,16 +4969,8 @@ TEST_F(ConsoleTest, AVettingResultThisSessionNeverCheckedIsNotFoundNotShownOnce)
 // The English audit log named an employer's events "Employer (vetting) (vetting)": the role's
 // name held its code, which the page adds beside it.
 TEST_F(ConsoleTest, TheAuditLogNamesAnEmployersRoleWithItsCodeOnce) {
-  Start(v1::ROLE_AUDITOR);
-  SignIn();
-  v1::AuditEvent event;
-  event.set_sequence(5);
-  event.set_role(v1::ROLE_VETTING);
-  event.set_action("/registry.v1.VettingService/VettingCheck");
-  v1::AuditEntry* entry = fake_->events.add_entries();
-  entry->set_index(5);
-  entry->set_event_bytes(event.SerializeAsString());
-  *entry->mutable_event() = event;
+  StartSignedIn(v1::ROLE_AUDITOR);
+  LogOneEvent(v1::ROLE_VETTING, "/registry.v1.VettingService/VettingCheck");
   for (const char* language : {"en", "sq", "sr"}) {
     ASSERT_EQ(Post("/language", {{"lang", language}, {"back", "/"}})->status, 303);
     const std::string body = Get("/audit/events/5")->body;
@@ -4951,19 +4979,13 @@ TEST_F(ConsoleTest, TheAuditLogNamesAnEmployersRoleWithItsCodeOnce) {
   }
 }
 
-}  // namespace registry::console
-
-namespace registry::console {
-namespace {
-
 // A refused search, court's read or record form was answered by the POST's own page: reloading
 // it sent the form again, one more audited call in the official's name each time (refused
 // vetting checks, expungings and rotations already redirected). Each is now answered by a
 // redirect to a page of the session's that shows the refusal and the form as typed (nothing typed
 // in its address); a reload of it asks the registry nothing.
 TEST_F(ConsoleTest, ARefusedSearchCourtReadOrRecordFormIsAnsweredByARedirectAndAReloadAsksNothing) {
-  Start(v1::ROLE_COURT);
-  SignIn();
+  StartSignedIn(v1::ROLE_COURT);
   fake_->search_status = absl::InvalidArgumentError("name.birth_date: must be a real date");
   auto refused = Post("/search", {{"case_ref", "PKR 1/2026"},
                                   {"purpose", "sentencing"},
@@ -5008,8 +5030,7 @@ TEST_F(ConsoleTest, ARefusedSearchCourtReadOrRecordFormIsAnsweredByARedirectAndA
   }
   console_->Stop();
 
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   fake_->create_status = absl::InvalidArgumentError("person.birth_date: must be a real date");
   refused = Post("/records/new", {{"surname", "Krasniqi"}, {"birth-date", "1990-02-30"}});
   ASSERT_TRUE(refused);
@@ -5053,8 +5074,7 @@ TEST_F(ConsoleTest, ARefusedSearchCourtReadOrRecordFormIsAnsweredByARedirectAndA
 // one more audited call in the official's name each time. Each is answered by a redirect to a
 // page that shows the refusal and the form as typed, and asks the registry nothing when reloaded.
 TEST_F(ConsoleTest, ARefusedCorrectionExportOrBackupIsAnsweredByARedirectAndAReloadAsksNothing) {
-  Start(v1::ROLE_CLERK);
-  SignIn();
+  StartSignedIn(v1::ROLE_CLERK);
   const std::string amend = absl::StrCat("/records/", kRecordId, "/amend");
   for (const auto& [refusal, said] : std::vector<std::pair<absl::Status, std::string>>{
            {absl::AbortedError("expected_version 1, the record is at version 2"),
@@ -5087,8 +5107,7 @@ TEST_F(ConsoleTest, ARefusedCorrectionExportOrBackupIsAnsweredByARedirectAndARel
   }
   console_->Stop();
 
-  Start(v1::ROLE_AUDITOR);
-  SignIn();
+  StartSignedIn(v1::ROLE_AUDITOR);
   fake_->export_status = absl::InvalidArgumentError(
       "recipient: 1..64 ASCII letters, digits, spaces or /-.:_, with a letter or digit");
   auto refused = Post("/audit/export", {{"recipient", "a;b"}, {"reference", "R 1"}});
@@ -5112,8 +5131,7 @@ TEST_F(ConsoleTest, ARefusedCorrectionExportOrBackupIsAnsweredByARedirectAndARel
   EXPECT_EQ(fake_->calls, calls) << "a reload exported again";
   console_->Stop();
 
-  Start(v1::ROLE_ADMIN);
-  SignIn();
+  StartSignedIn(v1::ROLE_ADMIN);
   fake_->backup_status = absl::PermissionDeniedError("backups are switched off");
   fake_->data_check_status = absl::FailedPreconditionError("a data check is running");
   for (const auto& [path, said] : std::vector<std::pair<std::string, std::string>>{
@@ -5135,6 +5153,248 @@ TEST_F(ConsoleTest, ARefusedCorrectionExportOrBackupIsAnsweredByARedirectAndARel
     }
     EXPECT_EQ(fake_->calls, calls) << path << ": a reload asked the registry again";
   }
+}
+
+// The words a catalog message of `language` says with `time` in its {time} (escaped, as a page
+// shows them).
+std::string WithTime(absl::string_view language, absl::string_view key, const std::string& time) {
+  return Escape(absl::StrReplaceAll(Catalogs::Embedded().Text(language, key), {{"{time}", time}}));
+}
+
+// The console's clock as a kept page says it ("14:05:09", UTC).
+std::string ClockTime(absl::Time time) {
+  return absl::FormatTime("%H:%M:%S", time, absl::UTCTimeZone());
+}
+
+// A court's read kept in the session (so that a reload makes no audited read again) was shown
+// under "The record as the registry holds it now", with no time, after the record was resolved,
+// corrected or expunged: a court saw a disputed record as disputed, an erased one as held. A kept
+// read says when the registry answered, never "now", and offers a form that reads it again (a new
+// audited read, with the same case reference and purpose), which reading the page does not send.
+TEST_F(ConsoleTest, AKeptCourtReadSaysWhenItWasReadNeverNowAndOffersToReadItAgain) {
+  StartCourtWithARecord();
+  const std::string record = RecordPage();
+  const httplib::Params purpose = CourtPurpose();
+  const std::string now_caption = Escape(Catalogs::Embedded().Text("sq", "record.view.caption"));
+  for (const std::string& path : {record, record + "/history"}) {
+    const absl::Time before = console_->Now();
+    auto read = Post(path, purpose);
+    const absl::Time after = console_->Now();
+    ASSERT_TRUE(read);
+    ASSERT_EQ(read->status, 303) << read->body;
+    const int calls = fake_->calls;
+    AdvanceClock(absl::Minutes(3));
+    for (int reload = 0; reload < 2; ++reload) {
+      auto shown = Get(read->get_header_value("Location"));
+      ASSERT_TRUE(shown);
+      EXPECT_EQ(shown->status, 200) << path;
+      EXPECT_TRUE(absl::StrContains(shown->body, "Gashi")) << shown->body;
+      EXPECT_FALSE(absl::StrContains(shown->body, now_caption)) << path << "\n" << shown->body;
+      // The time of the read, not of the page's showing (three minutes later).
+      bool said = false;
+      for (const absl::Time at : {before, after}) {
+        const bool notice =
+            absl::StrContains(shown->body, WithTime("sq", "record.read_at", ClockTime(at)));
+        const bool caption =
+            path != record ||
+            absl::StrContains(shown->body, absl::StrCat("<caption>",
+                                                        WithTime("sq", "record.view.caption_at",
+                                                                 ClockTime(at))));
+        said |= notice && caption;
+      }
+      EXPECT_TRUE(said) << path << "\n" << shown->body;
+      // Read again: a form that posts the read's purpose to the read's own address.
+      const size_t notice = shown->body.find("id=\"read-at\"");
+      ASSERT_NE(notice, std::string::npos) << shown->body;
+      const std::string again =
+          shown->body.substr(notice, shown->body.find("</div>", notice) - notice);
+      EXPECT_TRUE(absl::StrContains(
+          again, absl::StrCat("<form class=\"open\" method=\"post\" action=\"", path, "\">")))
+          << again;
+      EXPECT_TRUE(absl::StrContains(
+          again, "<input type=\"hidden\" name=\"case_ref\" value=\"PKR 77/2026\">"))
+          << again;
+      EXPECT_TRUE(absl::StrContains(again, Escape(Catalogs::Embedded().Text("sq",
+                                                                            "record.read_again"))))
+          << again;
+    }
+    EXPECT_EQ(fake_->calls, calls) << path << ": showing the kept read read again";
+    // Sent, it reads again.
+    auto reread = Post(path, purpose);
+    ASSERT_EQ(reread->status, 303);
+    EXPECT_EQ(fake_->calls, calls + 1);
+  }
+  // A clerk's own read is made for its page: "now" is what it says.
+  SignInAs(v1::ROLE_CLERK);
+  auto clerk = Get(record);
+  EXPECT_TRUE(absl::StrContains(clerk->body, now_caption)) << clerk->body;
+  EXPECT_FALSE(absl::StrContains(clerk->body, "id=\"read-at\"")) << clerk->body;
+}
+
+// A search's results, a court's read and a refused form were kept until the session ended (eight
+// idle hours): the person's name, number and case stayed on an open console and in its memory.
+// They are kept for ten minutes; after that their address says they are no longer held, offers
+// the read's form again, and reads nothing, however often it is reloaded.
+TEST_F(ConsoleTest, AKeptReadSearchOrFormIsForgottenAfterTenMinutesAndItsAddressReadsNothing) {
+  StartSignedIn(v1::ROLE_COURT);
+  fake_->record.mutable_person()->set_surname("Gashi");
+  fake_->search.add_records()->CopyFrom(fake_->record);
+  const std::string record = absl::StrCat("/records/", kRecordId);
+  const httplib::Params purpose = {{"case_ref", "PKR 77/2026"}, {"purpose", "sentencing"}};
+  auto read = Post(record, purpose);
+  ASSERT_EQ(read->status, 303);
+  auto searched = Post("/search", {{"personal-number", "1234567890"},
+                                   {"case_ref", "PKR 77/2026"}, {"purpose", "sentencing"}});
+  ASSERT_EQ(searched->status, 303);
+  fake_->search_status = absl::InvalidArgumentError("personal_number: not a personal number");
+  auto refused = Post("/search", {{"personal-number", "1234567891"},
+                                  {"case_ref", "PKR 77/2026"}, {"purpose", "sentencing"}});
+  ASSERT_EQ(refused->status, 303);
+  const std::vector<std::string> pages = {read->get_header_value("Location"),
+                                          searched->get_header_value("Location"),
+                                          refused->get_header_value("Location")};
+  const int calls = fake_->calls;
+  AdvanceClock(kKeptAnswerLife - absl::Minutes(1));
+  for (const std::string& page : pages) {
+    auto shown = Get(page);
+    ASSERT_TRUE(shown);
+    EXPECT_NE(shown->status, 404) << page << ": kept for ten minutes";
+  }
+  AdvanceClock(absl::Minutes(2));
+  for (const std::string& page : pages) {
+    for (int reload = 0; reload < 2; ++reload) {
+      auto shown = Get(page);
+      ASSERT_TRUE(shown);
+      EXPECT_EQ(shown->status, 404) << page;
+      for (const char* personal : {"Gashi", "1234567890", "1234567891", "P 1/2024"}) {
+        EXPECT_FALSE(absl::StrContains(shown->body, personal)) << page << "\n" << shown->body;
+      }
+    }
+  }
+  EXPECT_EQ(fake_->calls, calls) << "an expired page asked the registry";
+  // The read's address says it is no longer held, above the form that reads it again.
+  auto gone = Get(pages[0]);
+  EXPECT_TRUE(absl::StrContains(gone->body,
+                                Escape(Catalogs::Embedded().Text("sq", "record.read_gone"))))
+      << gone->body;
+  EXPECT_TRUE(absl::StrContains(
+      gone->body, absl::StrCat("<form method=\"post\" action=\"", record, "\">")))
+      << gone->body;
+  EXPECT_EQ(fake_->calls, calls);
+}
+
+// A clerk's expunging left every kept page of the record as it was: a search's results still
+// listed the person, a court's read still showed every version, and the clerk's Back showed the
+// refused expunge form naming the person. An expunging through the console forgets, in every
+// session it holds, the kept reads, results and forms that name the record, at once; a correction
+// or a dispute's resolution forgets the kept reads and results of the record (the next view is a
+// fresh read). What names another record stays.
+TEST_F(ConsoleTest, ExpungingOrChangingARecordForgetsEverySessionsKeptPagesOfIt) {
+  StartCourtWithARecord("1234567890");
+  const std::string record = RecordPage();
+  const httplib::Params purpose = CourtPurpose();
+  const auto kept_reads = [&] {
+    std::vector<std::string> pages;
+    for (const std::string& path : {record, record + "/history"}) {
+      auto read = Post(path, purpose);
+      EXPECT_EQ(read->status, 303);
+      pages.push_back(read->get_header_value("Location"));
+    }
+    fake_->search.add_records()->CopyFrom(fake_->record);
+    auto listing = Post("/search", {{"personal-number", "1234567890"},
+                                    {"case_ref", "PKR 77/2026"}, {"purpose", "sentencing"}});
+    EXPECT_EQ(listing->status, 303);
+    pages.push_back(listing->get_header_value("Location"));
+    fake_->search.clear_records();
+    return pages;
+  };
+  const auto expect_gone = [&](const std::vector<std::string>& pages, const std::string& why) {
+    const int calls = fake_->calls;
+    for (const std::string& page : pages) {
+      auto shown = Get(page);
+      ASSERT_TRUE(shown);
+      EXPECT_EQ(shown->status, 404) << why << ": " << page;
+      for (const char* personal : {"Gashi", "1234567890", "P 1/2024"}) {
+        EXPECT_FALSE(absl::StrContains(shown->body, personal)) << why << "\n" << shown->body;
+      }
+    }
+    EXPECT_EQ(fake_->calls, calls) << why << ": a forgotten page asked the registry";
+  };
+
+  // A dispute resolved by a clerk of this console.
+  std::vector<std::string> court_pages = kept_reads();
+  const std::string court = cookie_;
+  const std::string court_csrf = csrf_;
+  // Back to the court's session, once the console's identity is a court's again.
+  const auto as_court = [&] {
+    SignInAs(v1::ROLE_COURT);
+    cookie_ = court;
+    csrf_ = court_csrf;
+  };
+  SignInAs(v1::ROLE_CLERK);
+  fake_->status_change_status = absl::OkStatus();
+  ASSERT_EQ(Post(record + "/resolve", {{"reason", "The court's ruling of 3 May"}})->status, 303);
+  as_court();
+  expect_gone(court_pages, "resolved");
+
+  // A correction.
+  court_pages = kept_reads();
+  SignInAs(v1::ROLE_CLERK);
+  fake_->amend_status = absl::OkStatus();
+  ASSERT_EQ(Post(record + "/amend", {{"surname", "Gashi-Krasniqi"}, {"version", "1"},
+                                     {"reason", "r"}})
+                ->status,
+            303);
+  as_court();
+  expect_gone(court_pages, "corrected");
+
+  // An expunging, by another clerk's session than the one whose refused form names the record.
+  court_pages = kept_reads();
+  auto unrelated = Post("/search", {{"personal-number", "9999999999"},
+                                    {"case_ref", "PKR 77/2026"}, {"purpose", "sentencing"}});
+  ASSERT_EQ(unrelated->status, 303);
+  SignInAs(v1::ROLE_CLERK);
+  const std::string clerk = cookie_;
+  const std::string clerk_csrf = csrf_;
+  fake_->search.add_records()->CopyFrom(fake_->record);
+  auto clerk_search = Post("/search", {{"personal-number", "1234567890"}});
+  ASSERT_EQ(clerk_search->status, 303);
+  auto refused_form =
+      Post(record + "/expunge", {{"legal_basis", "KP 103"}, {"confirm", "P 78/2024"}});
+  ASSERT_EQ(refused_form->status, 303);
+  const std::vector<std::string> clerk_pages = {clerk_search->get_header_value("Location"),
+                                                refused_form->get_header_value("Location")};
+  for (const std::string& page : clerk_pages) EXPECT_NE(Get(page)->status, 404) << page;
+  SignInAs(v1::ROLE_CLERK);
+  fake_->expunge_status = absl::OkStatus();
+  ASSERT_EQ(Post(record + "/expunge", {{"legal_basis", "KP 103"}, {"confirm", "P 1/2024"}})
+                ->status,
+            303);
+  fake_->record_status = absl::NotFoundError("no such record");
+  cookie_ = clerk;
+  csrf_ = clerk_csrf;
+  expect_gone(clerk_pages, "expunged, the clerk's");
+  as_court();
+  expect_gone(court_pages, "expunged, the court's");
+  // A search that did not list it is still shown.
+  EXPECT_EQ(Get(unrelated->get_header_value("Location"))->status, 200);
+}
+
+// The record form scrolled sideways below about 634 CSS px (200% zoom): a fieldset is as wide as
+// its widest input unless told otherwise, so max-width: 100% did not narrow a 36em input. The
+// stylesheet lets fieldsets narrow, and long words break, so that no page scrolls sideways at
+// 400 px.
+TEST_F(ConsoleTest, TheStylesheetLetsFieldsetsNarrowSoNoFormScrollsSidewaysOnANarrowScreen) {
+  Start(v1::ROLE_CLERK);
+  auto css = client_->Get("/assets/console.css");
+  ASSERT_TRUE(css);
+  ASSERT_EQ(css->status, 200);
+  EXPECT_TRUE(std::regex_search(css->body, std::regex("(^|\\n)fieldset \\{[^}]*min-width: 0;")))
+      << "a fieldset keeps its inputs' width";
+  EXPECT_TRUE(std::regex_search(css->body,
+                                std::regex("(^|\\n)body \\{[^}]*overflow-wrap: anywhere;")))
+      << "a long word widens the page";
+  EXPECT_TRUE(std::regex_search(css->body, std::regex("max-width: 100%[^}]*\\}")));
 }
 
 }  // namespace

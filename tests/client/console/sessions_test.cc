@@ -110,5 +110,96 @@ TEST(SessionStoreTest, AStartSecretIsSpentByItsFirstUse) {
   EXPECT_TRUE(store.SpendSecret(next));
 }
 
+TEST(KeptTest, RemoveIfForgetsTheMatchingValuesAndFreesTheirPlaces) {
+  Kept<int> kept;
+  for (int i = 0; i < 6; ++i) kept.Add(absl::StrCat("id-", i), i);
+  EXPECT_EQ(kept.RemoveIf([](int value) { return value % 2 == 0; }), 3u);
+  EXPECT_EQ(kept.size(), 3u);
+  EXPECT_EQ(kept.Find("id-0"), nullptr);
+  ASSERT_NE(kept.Find("id-1"), nullptr);
+  // The places freed count no more: the oldest kept is still the first forgotten.
+  for (size_t i = 0; i + 3 < kMaxKept; ++i) kept.Add(absl::StrCat("new-", i), 100);
+  EXPECT_NE(kept.Find("id-1"), nullptr);
+  kept.Add("one-more", 7);
+  EXPECT_EQ(kept.Find("id-1"), nullptr);
+  EXPECT_NE(kept.Find("id-3"), nullptr);
+}
+
+// An expunging through the console forgets, in every session, what names the record: a court's
+// read of it, a search's results that list it, a form of its pages (a refused expunge form, which
+// shows the person). A change of it forgets the reads and results only; what names another
+// record stays.
+TEST(SessionStoreTest, ForgetRecordForgetsInEverySessionWhatNamesTheRecord) {
+  const std::string id(32, 'a');
+  const std::string other(32, 'b');
+  SessionStore store("secret", absl::Hours(1));
+  const absl::Time now = absl::Now();
+  std::shared_ptr<Session> court = store.Create(now);
+  std::shared_ptr<Session> clerk = store.Create(now);
+  {
+    absl::MutexLock lock(&court->mu);
+    CourtRead read;
+    read.record_id = id;
+    court->court_reads.Add("read", read);
+    read.record_id = other;
+    court->court_reads.Add("other-read", read);
+    SearchResult found;
+    found.found.add_records()->mutable_metadata()->set_record_id(id);
+    court->searches.Add("search", found);
+    SearchResult unrelated;
+    unrelated.found.add_records()->mutable_metadata()->set_record_id(other);
+    court->searches.Add("other-search", unrelated);
+  }
+  {
+    absl::MutexLock lock(&clerk->mu);
+    FormAnswer refused;
+    refused.form = absl::StrCat("/records/", id, "/expunge");
+    clerk->form_answers.Add("expunge", refused);
+    FormAnswer subject;
+    subject.form = "/subject";
+    clerk->form_answers.Add("subject", subject);
+  }
+  EXPECT_EQ(store.ForgetRecord(id, /*forms=*/false), 2u);
+  {
+    absl::MutexLock lock(&clerk->mu);
+    EXPECT_NE(clerk->form_answers.Find("expunge"), nullptr) << "a change keeps the forms";
+  }
+  EXPECT_EQ(store.ForgetRecord(id, /*forms=*/true), 1u);
+  absl::MutexLock court_lock(&court->mu);
+  EXPECT_EQ(court->court_reads.Find("read"), nullptr);
+  EXPECT_EQ(court->searches.Find("search"), nullptr);
+  EXPECT_NE(court->court_reads.Find("other-read"), nullptr);
+  EXPECT_NE(court->searches.Find("other-search"), nullptr);
+  absl::MutexLock clerk_lock(&clerk->mu);
+  EXPECT_EQ(clerk->form_answers.Find("expunge"), nullptr);
+  EXPECT_NE(clerk->form_answers.Find("subject"), nullptr);
+}
+
+TEST(SessionStoreTest, ForgetKeptBeforeForgetsWhatWasKeptTooLongAgoInEverySession) {
+  SessionStore store("secret", absl::Hours(1));
+  const absl::Time now = absl::Now();
+  std::shared_ptr<Session> session = store.Create(now);
+  {
+    absl::MutexLock lock(&session->mu);
+    CourtRead read;
+    read.kept_at = now - kKeptAnswerLife - absl::Seconds(1);
+    session->court_reads.Add("old", read);
+    read.kept_at = now - kKeptAnswerLife + absl::Seconds(1);
+    session->court_reads.Add("new", read);
+    SearchResult found;
+    found.kept_at = now - absl::Hours(2);
+    session->searches.Add("old", found);
+    FormAnswer answer;
+    answer.kept_at = now - absl::Hours(2);
+    session->form_answers.Add("old", answer);
+  }
+  store.ForgetKeptBefore(now - kKeptAnswerLife);
+  absl::MutexLock lock(&session->mu);
+  EXPECT_EQ(session->court_reads.Find("old"), nullptr);
+  EXPECT_NE(session->court_reads.Find("new"), nullptr);
+  EXPECT_EQ(session->searches.Find("old"), nullptr);
+  EXPECT_EQ(session->form_answers.Find("old"), nullptr);
+}
+
 }  // namespace
 }  // namespace registry::console
