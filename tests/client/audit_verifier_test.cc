@@ -1501,18 +1501,31 @@ AuditState SavedState(const std::string& path) {
   return saved.ok() && saved->has_value() ? **saved : AuditState();
 }
 
-// A verification that pinned 86 events of `log` in `path`, then a later one of 88 events (a
-// long --full run, or the console's) that checked against that saved head and has not saved
-// yet; the state it loaded in *loaded.
-absl::StatusOr<AuditVerification> PinnedThenLater(FakeAuditLog& log, const std::string& path,
-                                                  AuditState* loaded) {
-  log.Grow(86);
-  absl::StatusOr<AuditVerification> pinned = Verify(log, std::nullopt, AuditVerifyOptions());
-  if (!pinned.ok()) return pinned.status();
-  if (absl::Status saved = SaveVerifiedState(path, *pinned, log); !saved.ok()) return saved;
-  *loaded = SavedState(path);
-  log.Grow(2);
-  return Verify(log, *loaded);
+// A first verification of `log` grown by `events` (no state saved before it), saved in `path`.
+void VerifyFirstAndSave(FakeAuditLog& log, uint64_t events, const std::string& path,
+                        const AuditVerifyOptions& options = Full()) {
+  log.Grow(events);
+  auto pinned = Verify(log, std::nullopt, options);
+  ASSERT_TRUE(pinned.ok()) << pinned.status();
+  ASSERT_TRUE(SaveVerifiedState(path, *pinned, log).ok());
+}
+
+// A verification that pinned 86 events of `log` in a state file, then a later one of 88 events
+// (a long --full run, or the console's) that checked against that saved head and has not saved
+// yet.
+struct PinnedThenLater {
+  FakeAuditLog log;
+  AuditState loaded;  // what the later one loaded
+  absl::StatusOr<AuditVerification> later;
+};
+
+// PinnedThenLater in the state file `path`; a step that fails fails the test.
+void PinThenVerifyLater(const std::string& path, PinnedThenLater* run) {
+  ASSERT_NO_FATAL_FAILURE(VerifyFirstAndSave(run->log, 86, path, AuditVerifyOptions()));
+  run->loaded = SavedState(path);
+  run->log.Grow(2);
+  run->later = Verify(run->log, run->loaded);
+  ASSERT_TRUE(run->later.ok()) << run->later.status();
 }
 
 TEST_F(AuditStateFileTest, AnOlderHeadSavedAfterANewerOneLeavesTheNewerHead) {
@@ -1520,26 +1533,25 @@ TEST_F(AuditStateFileTest, AnOlderHeadSavedAfterANewerOneLeavesTheNewerHead) {
   // verifies the log at 88 events; meanwhile a quick one pins 97; the long one saves last. It
   // had written its 88 over the 97, and a rollback of the log to 92 then passed.
   const std::string path = dir_ + "/audit-state.json";
-  FakeAuditLog log;
-  AuditState loaded;
-  absl::StatusOr<AuditVerification> slow = PinnedThenLater(log, path, &loaded);
-  ASSERT_TRUE(slow.ok()) << slow.status();
-  log.Grow(9);
-  auto quick = Verify(log, loaded, AuditVerifyOptions());
+  PinnedThenLater slow;
+  ASSERT_NO_FATAL_FAILURE(PinThenVerifyLater(path, &slow));
+  slow.log.Grow(9);
+  auto quick = Verify(slow.log, slow.loaded, AuditVerifyOptions());
   ASSERT_TRUE(quick.ok()) << quick.status();
-  ASSERT_TRUE(SaveVerifiedState(path, *quick, log).ok());
+  ASSERT_TRUE(SaveVerifiedState(path, *quick, slow.log).ok());
 
-  const absl::Status saved = SaveVerifiedState(path, *slow, log);
+  const absl::Status saved = SaveVerifiedState(path, *slow.later, slow.log);
   ASSERT_TRUE(saved.ok()) << saved;
   const AuditState now = SavedState(path);
   ASSERT_THAT(now.logs(), SizeIs(1));
   EXPECT_EQ(now.logs(0).verified_head().tree_size(), 97u);
   EXPECT_EQ(now.logs(0).verified_head().root_hash(), quick->log.verified_head().root_hash());
-  EXPECT_THAT(now.logs(0).event_times(), SizeIs(slow->log.event_times_size()))
+  EXPECT_THAT(now.logs(0).event_times(), SizeIs(slow.later->log.event_times_size()))
       << "the full run's event times are kept with the later head";
-  EXPECT_THAT(slow->notes, Contains(Field(&AuditNote::text,
-                                          HasSubstr("saved a later head of this log (size 97"))));
-  EXPECT_EQ(slow->state.SerializeAsString(), now.SerializeAsString());
+  EXPECT_THAT(slow.later->notes,
+              Contains(Field(&AuditNote::text,
+                             HasSubstr("saved a later head of this log (size 97"))));
+  EXPECT_EQ(slow.later->state.SerializeAsString(), now.SerializeAsString());
 
   FakeAuditLog rolled_back;
   rolled_back.Grow(92);
@@ -1554,10 +1566,7 @@ TEST_F(AuditStateFileTest, AnOlderHeadSavedAfterANewerOneLeavesTheNewerHead) {
 TEST_F(AuditStateFileTest, AReplacedLogIsWarnedOfAtEveryRunUntilItIsAcceptedByItsId) {
   const std::string path = dir_ + "/audit-state.json";
   FakeAuditLog first;
-  first.Grow(30);
-  auto pinned = Verify(first, std::nullopt);
-  ASSERT_TRUE(pinned.ok()) << pinned.status();
-  ASSERT_TRUE(SaveVerifiedState(path, *pinned, first).ok());
+  ASSERT_NO_FATAL_FAILURE(VerifyFirstAndSave(first, 30, path));
   const AuditState before = SavedState(path);
 
   FakeAuditLog replaced('k', "replaced", kOtherLogId);  // the same key, another log
@@ -1630,10 +1639,7 @@ TEST_F(AuditStateFileTest, AnotherLogUnderANewKeyAtTheSameServerIsWarnedOfUntilA
   const std::string path = dir_ + "/audit-state.json";
   const AuditVerifyOptions at = FullAt("127.0.0.1:7443");
   FakeAuditLog first;
-  first.Grow(30);
-  auto pinned = Verify(first, std::nullopt, at);
-  ASSERT_TRUE(pinned.ok()) << pinned.status();
-  ASSERT_TRUE(SaveVerifiedState(path, *pinned, first).ok());
+  ASSERT_NO_FATAL_FAILURE(VerifyFirstAndSave(first, 30, path, at));
   FakeAuditLog replaced('r', "replaced", kOtherLogId);
   replaced.Grow(5);
   for (int run = 0; run < 2; ++run) {
@@ -1656,10 +1662,7 @@ TEST_F(AuditStateFileTest, AnotherLogUnderANewKeyAtTheSameServerIsWarnedOfUntilA
 TEST_F(AuditStateFileTest, AnotherLogSavedMeanwhileIsKept) {
   const std::string path = dir_ + "/audit-state.json";
   FakeAuditLog first;
-  first.Grow(10);
-  auto pinned = Verify(first, std::nullopt);
-  ASSERT_TRUE(pinned.ok()) << pinned.status();
-  ASSERT_TRUE(SaveVerifiedState(path, *pinned, first).ok());
+  ASSERT_NO_FATAL_FAILURE(VerifyFirstAndSave(first, 10, path));
   const AuditState loaded = SavedState(path);
   first.Grow(5);
   auto again = Verify(first, loaded);
@@ -1684,19 +1687,17 @@ TEST_F(AuditStateFileTest, AHeadSavedMeanwhileThatThisOneDoesNotExtendIsAForkAnd
   // two views of a log forked after the loaded head would both pass, unless the save compares
   // them.
   const std::string path = dir_ + "/audit-state.json";
-  FakeAuditLog log;
-  AuditState loaded;
-  absl::StatusOr<AuditVerification> slow = PinnedThenLater(log, path, &loaded);
-  ASSERT_TRUE(slow.ok()) << slow.status();
+  PinnedThenLater slow;
+  ASSERT_NO_FATAL_FAILURE(PinThenVerifyLater(path, &slow));
   // Meanwhile another verification saved a head of size 97 of another view of the log.
   FakeAuditLog fork('k', "other");
   fork.Grow(97);
-  AuditState forked = loaded;
+  AuditState forked = slow.loaded;
   *forked.mutable_logs(0)->mutable_verified_head() = fork.head();
   ASSERT_TRUE(SaveAuditState(path, forked).ok());
-  log.Grow(9);
+  slow.log.Grow(9);
 
-  const absl::Status saved = SaveVerifiedState(path, *slow, log);
+  const absl::Status saved = SaveVerifiedState(path, *slow.later, slow.log);
   EXPECT_EQ(saved.code(), absl::StatusCode::kDataLoss) << saved;
   EXPECT_THAT(std::string(saved.message()),
               HasSubstr("forked head: head at size 97 is not consistent with verified head at "

@@ -86,6 +86,15 @@ std::vector<std::string> NamesBeside(const std::string& data_dir) {
   return names;
 }
 
+// The names NamesBeside gives once a restore has moved the data folder aside to `aside`, when it
+// gave `beside` before.
+std::vector<std::string> NamesBesideWithAside(std::vector<std::string> beside,
+                                              const std::string& aside) {
+  beside.push_back(std::filesystem::path(aside).filename().string());
+  std::sort(beside.begin(), beside.end());
+  return beside;
+}
+
 // One unary call of `method` on `stub`, with the tests' deadline.
 template <typename Stub, typename Request, typename Response>
 grpc::Status Call(Stub& stub,
@@ -136,6 +145,21 @@ void ExpectSameFiles(const std::map<std::string, std::string>& before,
   }
 }
 
+// The largest table file (.sst) under `folder`, where a backup's records are; "" if none.
+std::string LargestTableFileUnder(const std::string& folder) {
+  std::string largest;
+  uintmax_t largest_size = 0;
+  for (const std::string& path : testing::FilesUnder(folder)) {
+    if (!absl::EndsWith(path, ".sst")) continue;
+    const uintmax_t size = std::filesystem::file_size(path);
+    if (size > largest_size) {
+      largest = path;
+      largest_size = size;
+    }
+  }
+  return largest;
+}
+
 class ErasureTest : public ::testing::Test {
  protected:
   void Start(TestServerOptions options = {}) { server_ = TestServer::Start(std::move(options)); }
@@ -159,6 +183,15 @@ class ErasureTest : public ::testing::Test {
     fault_.set_failing(true);
     EXPECT_EQ(Expunge(id).error_code(), grpc::StatusCode::UNAVAILABLE);
     fault_.set_failing(false);
+  }
+
+  // Starts the server again on its files (a failed start fails the test: use under
+  // ASSERT_NO_FATAL_FAILURE where more follows), then expects the court's read of `id` to give
+  // `code`.
+  void RestartAndExpectCourtGet(const std::string& id, grpc::StatusCode code,
+                                const std::string& why = "") {
+    ASSERT_TRUE(server_->Restart().ok());
+    EXPECT_EQ(CourtGet(id), code) << why;
   }
 
   // The court's read: the status code of GetRecord.
@@ -210,14 +243,36 @@ class ErasureTest : public ::testing::Test {
 
   v1::BackupInfo Backup() { return CreatedBackup(*server_); }
 
-  // Starts, creates a record, backs up, expunges the record and stops: *backup holds the record
-  // *id, erased since.
-  void StopWithABackupOfARecordErasedSince(std::string* id, v1::BackupInfo* backup) {
+  // A backup that holds a record erased since.
+  struct BackupOfAnErasedRecord {
+    std::string id;  // the record
+    v1::BackupInfo backup;
+  };
+
+  // Starts, creates a record, backs up, expunges the record and stops.
+  void StopWithABackupOfARecordErasedSince(BackupOfAnErasedRecord* made) {
     Start();
-    *id = Create(DistinctiveRecord());
-    *backup = Backup();
-    ASSERT_TRUE(Expunge(*id).ok());
+    made->id = Create(DistinctiveRecord());
+    made->backup = Backup();
+    ASSERT_TRUE(Expunge(made->id).ok());
     server_->Stop();
+  }
+
+  // A backup of one record for a test to damage; the server stopped.
+  struct BackupToDamage {
+    std::string id;  // the record
+    v1::BackupInfo backup;
+    std::string largest;  // the backup's largest table file
+  };
+
+  // Starts, creates a record, backs up and stops.
+  void StopWithABackupToDamage(BackupToDamage* made) {
+    Start();
+    made->id = Create(DistinctiveRecord());
+    made->backup = Backup();
+    server_->Stop();
+    made->largest = LargestTableFileUnder(server_->config().backup_dir());
+    ASSERT_FALSE(made->largest.empty());
   }
 
   // Starts, creates the record *kept, backs up, creates the record *later (not in *backup) and
@@ -288,6 +343,45 @@ class ErasureTest : public ::testing::Test {
     const absl::Duration into_second = absl::Now() - absl::UnixEpoch();
     absl::SleepFor(absl::Ceil(into_second, absl::Seconds(1)) - into_second +
                    absl::Milliseconds(50));
+  }
+
+  // A record erased after a backup, with the erasure ledger then put back as it was before the
+  // erasure (the key folder restored from an older custody copy); the server stopped.
+  struct OlderLedger {
+    std::string kept;  // a record never erased
+    std::string erased;
+    v1::BackupInfo before_erasure;
+    v1::BackupInfo after_erasure;  // only when asked for
+    std::string ledger;            // the ledger file
+    std::string older;             // what it holds now
+    std::string current;           // what it held when the server stopped
+  };
+
+  // OlderLedger, with a backup after the erasure too when `backup_after_erasure`.
+  void StopWithAnOlderLedger(bool backup_after_erasure, OlderLedger* made) {
+    Start();
+    made->kept = Create(FictionalRecord(3));
+    made->erased = Create(DistinctiveRecord());
+    made->before_erasure = Backup();
+    made->ledger = server_->config().erasure_ledger_file();
+    made->older = testing::ReadBinary(made->ledger);
+    ASSERT_TRUE(Expunge(made->erased).ok());
+    if (backup_after_erasure) made->after_erasure = Backup();
+    server_->Stop();
+    made->current = testing::ReadBinary(made->ledger);
+    std::ofstream(made->ledger, std::ios::binary | std::ios::trunc) << made->older;
+  }
+
+  // With the current ledger put back, the restore of the backup before the erasure (with
+  // `config`) is made and re-applies the erasure: the erased record stays erased, the kept one
+  // is served.
+  void ExpectRestoreWithTheCurrentLedger(const v1::ServerConfig& config, const OlderLedger& made) {
+    std::ofstream(made.ledger, std::ios::binary | std::ios::trunc) << made.current;
+    int applied = -1;
+    ASSERT_TRUE(server::RestoreBackup(config, made.before_erasure.backup_id(), &applied).ok());
+    EXPECT_EQ(applied, 1);
+    ASSERT_NO_FATAL_FAILURE(RestartAndExpectCourtGet(made.erased, grpc::StatusCode::NOT_FOUND));
+    EXPECT_EQ(CourtGet(made.kept), grpc::StatusCode::OK);
   }
 
   // Starts with `options`, creates FictionalRecord(`record`) and takes two backups; the second
@@ -516,8 +610,7 @@ TEST_F(ErasureTest, ABackupPutBackWithTheLiveMarkerIsErasedAgainAtStartUp) {
   // The audit watermark refuses the put-back copy at start. Someone who can also rewrite it (it
   // is beside the key file) meets the erasure ledger next.
   ASSERT_NO_FATAL_FAILURE(testing::ExpectRefusedByTheWatermarkThenForgeIt(*server_));
-  ASSERT_TRUE(server_->Restart().ok());
-  EXPECT_EQ(CourtGet(erased), grpc::StatusCode::NOT_FOUND);
+  ASSERT_NO_FATAL_FAILURE(RestartAndExpectCourtGet(erased, grpc::StatusCode::NOT_FOUND));
   EXPECT_EQ(CourtSearch(person.personal_number()), 0);
   EXPECT_EQ(Vet(person), v1::VETTING_RESULT_CLEAR);
   EXPECT_EQ(CourtGet(kept), grpc::StatusCode::OK);
@@ -803,10 +896,7 @@ TEST_F(ErasureTest, ARestoreIsRefusedWhileTheServerRunsAndKeepsWhatItReplaces) {
   EXPECT_TRUE(absl::StartsWith(aside, data_dir + ".before-restore-")) << aside;
   EXPECT_TRUE(std::filesystem::exists(aside + "/CURRENT")) << "the replaced folder was not kept";
   // Beside the data folder, only the folder moved aside: no staging copy, no record of the swap.
-  std::vector<std::string> expected = beside;
-  expected.push_back(std::filesystem::path(aside).filename().string());
-  std::sort(expected.begin(), expected.end());
-  EXPECT_EQ(NamesBeside(data_dir), expected);
+  EXPECT_EQ(NamesBeside(data_dir), NamesBesideWithAside(beside, aside));
   EXPECT_EQ((std::filesystem::status(data_dir).permissions() & std::filesystem::perms::all),
             std::filesystem::perms::owner_all);
   // Again at once, with the names of this second and the next already taken (a retry after a
@@ -828,8 +918,7 @@ TEST_F(ErasureTest, ARestoreIsRefusedWhileTheServerRunsAndKeepsWhatItReplaces) {
     std::filesystem::remove_all(dir);
   }
   std::filesystem::remove_all(again);
-  ASSERT_TRUE(server_->Restart().ok());
-  EXPECT_EQ(CourtGet(id), grpc::StatusCode::OK);
+  ASSERT_NO_FATAL_FAILURE(RestartAndExpectCourtGet(id, grpc::StatusCode::OK));
   std::filesystem::remove_all(aside);
   // The restore is in the log it left: from which backup, at which size, what it gave up.
   bool recorded = false;
@@ -884,8 +973,7 @@ TEST_F(ErasureTest, ARestoreIsRefusedWhileTheServerRunsEvenWhenItsDataFolderWasD
   server_->Stop();
   const absl::Status restored = server::RestoreBackup(config, backup.backup_id(), &applied);
   ASSERT_TRUE(restored.ok()) << restored;
-  ASSERT_TRUE(server_->Restart().ok());
-  EXPECT_EQ(CourtGet(id), grpc::StatusCode::OK);
+  RestartAndExpectCourtGet(id, grpc::StatusCode::OK);
 }
 
 // A backup of another installation (another key file) restores, but does not open with this
@@ -917,32 +1005,13 @@ TEST_F(ErasureTest, ABackupOfAnotherInstallationLeavesTheDataFolderAsItWas) {
   EXPECT_THAT(std::string(refused.message()), HasSubstr(server_->config().key_file()));
 }
 
-// The largest table file (.sst) under `folder`, where a backup's records are; "" if none.
-std::string LargestTableFileUnder(const std::string& folder) {
-  std::string largest;
-  uintmax_t largest_size = 0;
-  for (const std::string& path : testing::FilesUnder(folder)) {
-    if (!absl::EndsWith(path, ".sst")) continue;
-    const uintmax_t size = std::filesystem::file_size(path);
-    if (size > largest_size) {
-      largest = path;
-      largest_size = size;
-    }
-  }
-  return largest;
-}
-
 // A backup file with one byte changed fails the checksum recorded when the backup was made.
 TEST_F(ErasureTest, ADamagedBackupLeavesTheDataFolderAsItWas) {
-  Start();
-  const std::string id = Create(DistinctiveRecord());
-  const v1::BackupInfo backup = Backup();
-  server_->Stop();
-  const std::string largest = LargestTableFileUnder(server_->config().backup_dir());
-  ASSERT_FALSE(largest.empty());
-  const uintmax_t largest_size = std::filesystem::file_size(largest);
+  BackupToDamage made;
+  ASSERT_NO_FATAL_FAILURE(StopWithABackupToDamage(&made));
+  const uintmax_t largest_size = std::filesystem::file_size(made.largest);
   {
-    std::fstream file(largest, std::ios::in | std::ios::out | std::ios::binary);
+    std::fstream file(made.largest, std::ios::in | std::ios::out | std::ios::binary);
     file.seekg(static_cast<std::streamoff>(largest_size / 2));
     char byte = 0;
     file.get(byte);
@@ -950,7 +1019,7 @@ TEST_F(ErasureTest, ADamagedBackupLeavesTheDataFolderAsItWas) {
     file.put(static_cast<char>(byte ^ 0x10));
     ASSERT_TRUE(file.good());
   }
-  ExpectRestoreOfBackupRefused(backup, absl::StatusCode::kDataLoss, "is damaged", id);
+  ExpectRestoreOfBackupRefused(made.backup, absl::StatusCode::kDataLoss, "is damaged", made.id);
 }
 
 // A backup with a truncated table file was refused as "backup 2 cannot be restored: rocksdb:
@@ -958,21 +1027,17 @@ TEST_F(ErasureTest, ADamagedBackupLeavesTheDataFolderAsItWas) {
 // word of what to do. It says that the backup is damaged, which file, that the data folder was
 // not changed and to restore an older backup.
 TEST_F(ErasureTest, ABackupWithATruncatedTableFileIsSaidToBeDamagedNamingTheFile) {
-  Start();
-  const std::string id = Create(DistinctiveRecord());
-  const v1::BackupInfo backup = Backup();
-  server_->Stop();
-  const std::string largest = LargestTableFileUnder(server_->config().backup_dir());
-  ASSERT_FALSE(largest.empty());
-  const uintmax_t largest_size = std::filesystem::file_size(largest);
-  std::filesystem::resize_file(largest, largest_size / 2);
-  ExpectRestoreOfBackupRefused(backup, absl::StatusCode::kDataLoss, "is damaged", id);
+  BackupToDamage made;
+  ASSERT_NO_FATAL_FAILURE(StopWithABackupToDamage(&made));
+  const uintmax_t largest_size = std::filesystem::file_size(made.largest);
+  std::filesystem::resize_file(made.largest, largest_size / 2);
+  ExpectRestoreOfBackupRefused(made.backup, absl::StatusCode::kDataLoss, "is damaged", made.id);
   server_->Stop();
   int applied = -1;
   const absl::Status refused =
-      server::RestoreBackup(server_->config(), backup.backup_id(), &applied);
+      server::RestoreBackup(server_->config(), made.backup.backup_id(), &applied);
   const std::string said(refused.message());
-  EXPECT_THAT(said, HasSubstr(std::filesystem::path(largest).filename().string()));
+  EXPECT_THAT(said, HasSubstr(std::filesystem::path(made.largest).filename().string()));
   EXPECT_THAT(said, HasSubstr("restore an older backup"));
   EXPECT_THAT(said, Not(HasSubstr(" -> ")));
 }
@@ -1163,37 +1228,22 @@ TEST_F(ErasureTest, RetiringAKekIsRefusedWhileABackupIsDamaged) {
 // erasures"; a start with that ledger is refused. The restore now holds the ledger to the data
 // folder it replaces, and changes nothing.
 TEST_F(ErasureTest, ARestoreWithAnOlderErasureLedgerIsRefusedAndBringsNothingBack) {
-  Start();
-  const std::string kept = Create(FictionalRecord(3));
-  const std::string erased = Create(DistinctiveRecord());
-  const v1::BackupInfo backup = Backup();
-  const std::string ledger = server_->config().erasure_ledger_file();
-  const std::string older = testing::ReadBinary(ledger);
-  ASSERT_TRUE(Expunge(erased).ok());
-  server_->Stop();
-  const std::string current = testing::ReadBinary(ledger);
-  ASSERT_NE(older, current);
-  std::ofstream(ledger, std::ios::binary | std::ios::trunc) << older;
+  OlderLedger made;
+  ASSERT_NO_FATAL_FAILURE(StopWithAnOlderLedger(false, &made));
+  ASSERT_NE(made.older, made.current);
   const std::string data_dir = server_->config().data_dir();
   const std::map<std::string, std::string> before = FilesWithBytes(data_dir);
   const std::vector<std::string> beside = NamesBeside(data_dir);
   int refused_applied = -1;
   const absl::Status refused =
-      server::RestoreBackup(server_->config(), backup.backup_id(), &refused_applied);
+      server::RestoreBackup(server_->config(), made.before_erasure.backup_id(), &refused_applied);
   EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
   EXPECT_THAT(std::string(refused.message()), HasSubstr("put back the current erasure ledger"));
   EXPECT_THAT(std::string(refused.message()),
               HasSubstr(absl::StrCat("the data folder ", data_dir, " was not changed")));
   ExpectSameFiles(before, FilesWithBytes(data_dir));
   EXPECT_EQ(NamesBeside(data_dir), beside);
-  // With the current ledger the restore is made, and the erasure re-applied.
-  std::ofstream(ledger, std::ios::binary | std::ios::trunc) << current;
-  int applied = -1;
-  ASSERT_TRUE(server::RestoreBackup(server_->config(), backup.backup_id(), &applied).ok());
-  EXPECT_EQ(applied, 1);
-  ASSERT_TRUE(server_->Restart().ok());
-  EXPECT_EQ(CourtGet(erased), grpc::StatusCode::NOT_FOUND);
-  EXPECT_EQ(CourtGet(kept), grpc::StatusCode::OK);
+  ExpectRestoreWithTheCurrentLedger(server_->config(), made);
 }
 
 // The ledger check of a restore loads the key file: a missing one was refused as "...: a restore
@@ -1220,8 +1270,7 @@ TEST_F(ErasureTest, ARestoreWithoutTheKeyFileSaysSoAndGivesNoLedgerAdvice) {
   EXPECT_THAT(said, HasSubstr(absl::StrCat("the data folder ", data_dir, " was not changed")));
   ExpectSameFiles(before, FilesWithBytes(data_dir));
   std::filesystem::rename(kept_aside, key_file);
-  ASSERT_TRUE(server_->Restart().ok());
-  EXPECT_EQ(CourtGet(id), grpc::StatusCode::OK);
+  RestartAndExpectCourtGet(id, grpc::StatusCode::OK);
 }
 
 // A data_dir that is a symbolic link to another disk (data -> /other/disk/data): the restore
@@ -1249,8 +1298,7 @@ TEST_F(ErasureTest, ARestoreOverASymlinkedDataFolderRestoresWhereTheLinkPoints) 
   std::vector<std::string> on_other_disk = NamesBeside(target);
   EXPECT_THAT(on_other_disk,
               ElementsAre("data", std::filesystem::path(aside).filename().string()));
-  ASSERT_TRUE(server_->Restart().ok());
-  EXPECT_EQ(CourtGet(kept), grpc::StatusCode::OK);
+  ASSERT_NO_FATAL_FAILURE(RestartAndExpectCourtGet(kept, grpc::StatusCode::OK));
   EXPECT_EQ(CourtGet(later), grpc::StatusCode::NOT_FOUND);
   server_->Stop();
   std::error_code ignored;
@@ -1263,17 +1311,8 @@ TEST_F(ErasureTest, ARestoreOverASymlinkedDataFolderRestoresWhereTheLinkPoints) 
 // back while a newer backup in the folder had applied its erasure. The newest backup that opens
 // stands for the data folder then; a damaged newest one is passed over for the next.
 TEST_F(ErasureTest, ARestoreOverAMissingOrDamagedDataFolderHoldsAnOlderLedgerToTheNewerBackups) {
-  Start();
-  const std::string kept = Create(FictionalRecord(3));
-  const std::string erased = Create(DistinctiveRecord());
-  const v1::BackupInfo before_erasure = Backup();
-  const std::string ledger = server_->config().erasure_ledger_file();
-  const std::string older = testing::ReadBinary(ledger);
-  ASSERT_TRUE(Expunge(erased).ok());
-  const v1::BackupInfo after_erasure = Backup();
-  server_->Stop();
-  const std::string current = testing::ReadBinary(ledger);
-  std::ofstream(ledger, std::ios::binary | std::ios::trunc) << older;
+  OlderLedger made;
+  ASSERT_NO_FATAL_FAILURE(StopWithAnOlderLedger(true, &made));
   const v1::ServerConfig config = server_->config();
   const std::string data_dir = config.data_dir();
 
@@ -1285,26 +1324,20 @@ TEST_F(ErasureTest, ARestoreOverAMissingOrDamagedDataFolderHoldsAnOlderLedgerToT
     }
   }
   const std::string refusal =
-      absl::StrCat("backup ", after_erasure.backup_id(), ", newer than the one restored: ");
+      absl::StrCat("backup ", made.after_erasure.backup_id(), ", newer than the one restored: ");
   int applied = -1;
-  absl::Status refused = server::RestoreBackup(config, before_erasure.backup_id(), &applied);
+  absl::Status refused = server::RestoreBackup(config, made.before_erasure.backup_id(), &applied);
   EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
   EXPECT_THAT(std::string(refused.message()), HasSubstr(refusal));
   EXPECT_THAT(std::string(refused.message()), HasSubstr("put back the current erasure ledger"));
   // Missing.
   std::filesystem::remove_all(data_dir);
-  refused = server::RestoreBackup(config, before_erasure.backup_id(), &applied);
+  refused = server::RestoreBackup(config, made.before_erasure.backup_id(), &applied);
   EXPECT_EQ(refused.code(), absl::StatusCode::kFailedPrecondition) << refused;
   EXPECT_THAT(std::string(refused.message()), HasSubstr(refusal));
   EXPECT_FALSE(std::filesystem::exists(data_dir)) << "a refused restore made a data folder";
 
-  // With the current ledger the restore is made, and the erasure re-applied.
-  std::ofstream(ledger, std::ios::binary | std::ios::trunc) << current;
-  ASSERT_TRUE(server::RestoreBackup(config, before_erasure.backup_id(), &applied).ok());
-  EXPECT_EQ(applied, 1);
-  ASSERT_TRUE(server_->Restart().ok());
-  EXPECT_EQ(CourtGet(erased), grpc::StatusCode::NOT_FOUND);
-  EXPECT_EQ(CourtGet(kept), grpc::StatusCode::OK);
+  ExpectRestoreWithTheCurrentLedger(config, made);
 }
 
 // A restore moves the data folder aside whole: backups kept inside it would leave with it.
@@ -1358,8 +1391,7 @@ TEST_F(ErasureTest, ACrashBetweenARestoresTwoRenamesIsUndone) {
   const absl::StatusOr<std::string> again = storage::Backups::RecoverInterruptedRestore(data_dir);
   ASSERT_TRUE(again.ok()) << again.status();
   EXPECT_EQ(*again, "");
-  ASSERT_TRUE(server_->Restart().ok());
-  EXPECT_EQ(CourtGet(later), grpc::StatusCode::OK);
+  ASSERT_NO_FATAL_FAILURE(RestartAndExpectCourtGet(later, grpc::StatusCode::OK));
   server_->Stop();
 
   // The next restore first puts the folder back, then restores: what it moves aside is the old
@@ -1369,12 +1401,8 @@ TEST_F(ErasureTest, ACrashBetweenARestoresTwoRenamesIsUndone) {
   std::string aside;
   ASSERT_NO_FATAL_FAILURE(RestoreMovingTheDataFolderAside(backup, &aside));
   ExpectSameFiles(before, FilesWithBytes(aside));
-  std::vector<std::string> expected = beside;
-  expected.push_back(std::filesystem::path(aside).filename().string());
-  std::sort(expected.begin(), expected.end());
-  EXPECT_EQ(NamesBeside(data_dir), expected);
-  ASSERT_TRUE(server_->Restart().ok());
-  EXPECT_EQ(CourtGet(kept), grpc::StatusCode::OK);
+  EXPECT_EQ(NamesBeside(data_dir), NamesBesideWithAside(beside, aside));
+  ASSERT_NO_FATAL_FAILURE(RestartAndExpectCourtGet(kept, grpc::StatusCode::OK));
   EXPECT_EQ(CourtGet(later), grpc::StatusCode::NOT_FOUND);
 }
 
@@ -1408,8 +1436,7 @@ TEST_F(ErasureTest, APlantedRecordOfASwapChangesNothing) {
     EXPECT_FALSE(std::filesystem::is_symlink(data_dir));
   }
   std::filesystem::remove(data_dir + ".restore-swap");
-  ASSERT_TRUE(server_->Restart().ok());
-  EXPECT_EQ(CourtGet(id), grpc::StatusCode::OK);
+  RestartAndExpectCourtGet(id, grpc::StatusCode::OK);
 }
 
 // A restore killed after its swap, before its erasures and audit event, leaves a copy that is
@@ -1417,22 +1444,21 @@ TEST_F(ErasureTest, APlantedRecordOfASwapChangesNothing) {
 // replaces is kept aside too, not deleted (its token does not prove that nothing wrote into it
 // since), beside the folder the first restore moved aside.
 TEST_F(ErasureTest, ARestoreRunAgainAfterAnUnfinishedOneKeepsTheUnfinishedCopyAside) {
-  std::string id;
-  v1::BackupInfo backup;
-  ASSERT_NO_FATAL_FAILURE(StopWithABackupOfARecordErasedSince(&id, &backup));
+  BackupOfAnErasedRecord erased;
+  ASSERT_NO_FATAL_FAILURE(StopWithABackupOfARecordErasedSince(&erased));
   const std::string data_dir = server_->config().data_dir();
   std::string first_aside;
-  ASSERT_NO_FATAL_FAILURE(SwapInAsAKilledRestoreWould(backup, &first_aside));
+  ASSERT_NO_FATAL_FAILURE(SwapInAsAKilledRestoreWould(erased.backup, &first_aside));
   std::string aside;
-  ASSERT_NO_FATAL_FAILURE(RestoreMovingTheDataFolderAside(backup, &aside));
+  ASSERT_NO_FATAL_FAILURE(RestoreMovingTheDataFolderAside(erased.backup, &aside));
   EXPECT_NE(aside, first_aside);
   EXPECT_TRUE(std::filesystem::exists(first_aside + "/CURRENT"));
   EXPECT_TRUE(std::filesystem::exists(aside + "/CURRENT")) << "the unfinished copy was deleted";
   for (const std::string& leaf : NamesBeside(data_dir)) {
     EXPECT_FALSE(absl::StrContains(leaf, ".unfinished-restore-")) << leaf;
   }
-  ASSERT_TRUE(server_->Restart().ok());
-  EXPECT_EQ(CourtGet(id), grpc::StatusCode::NOT_FOUND) << "an erased record came back";
+  ASSERT_NO_FATAL_FAILURE(RestartAndExpectCourtGet(erased.id, grpc::StatusCode::NOT_FOUND,
+                                                   "an erased record came back"));
   // The folders moved aside are what registryd warns of at every start (they still hold the
   // erased record); a link or a file of such a name beside the data folder is no such folder.
   std::filesystem::create_directory_symlink(first_aside, data_dir + ".before-restore-1");
@@ -1490,8 +1516,7 @@ TEST_F(ErasureTest, AStartOrAnAdoptionOverAnUnfinishedRestoreIsRefusedSayingHowT
 
   std::string aside;
   ASSERT_NO_FATAL_FAILURE(RestoreMovingTheDataFolderAside(left.backup, &aside));
-  ASSERT_TRUE(server_->Restart().ok());
-  EXPECT_EQ(CourtGet(left.kept), grpc::StatusCode::OK);
+  ASSERT_NO_FATAL_FAILURE(RestartAndExpectCourtGet(left.kept, grpc::StatusCode::OK));
   EXPECT_EQ(CourtGet(left.later), grpc::StatusCode::NOT_FOUND);
   EXPECT_TRUE(std::filesystem::exists(left.first_aside + "/CURRENT"));
 }
@@ -1504,8 +1529,7 @@ TEST_F(ErasureTest, AnUnfinishedRestoreIsGivenUpOnByPuttingBackTheFolderItMovedA
   ASSERT_FALSE(server_->Restart().ok());
   std::filesystem::rename(left.data_dir, left.data_dir + ".given-up");
   std::filesystem::rename(left.first_aside, left.data_dir);
-  ASSERT_TRUE(server_->Restart().ok());
-  EXPECT_EQ(CourtGet(left.kept), grpc::StatusCode::OK);
+  ASSERT_NO_FATAL_FAILURE(RestartAndExpectCourtGet(left.kept, grpc::StatusCode::OK));
   EXPECT_EQ(CourtGet(left.later), grpc::StatusCode::OK);
 }
 
@@ -1538,8 +1562,7 @@ TEST_F(ErasureTest, ARestoreRunAgainKeepsAnUnfinishedCopyThatWasWrittenTo) {
   std::filesystem::remove(token_file);
   // The watermark followed the restore: the log put back is taken as it is, on purpose.
   ASSERT_TRUE(server::AdoptWatermark(server_->config(), &adopted, &size).ok());
-  ASSERT_TRUE(server_->Restart().ok());
-  EXPECT_EQ(CourtGet(acknowledged), grpc::StatusCode::OK);
+  RestartAndExpectCourtGet(acknowledged, grpc::StatusCode::OK);
 }
 
 // A restore run again after an unfinished one deletes the unfinished copy it replaced; a kill
@@ -1548,15 +1571,14 @@ TEST_F(ErasureTest, ARestoreRunAgainKeepsAnUnfinishedCopyThatWasWrittenTo) {
 // hold the backup's records without the erasures made since: the next start (which runs the
 // recovery) or restore deletes them all the same.
 TEST_F(ErasureTest, PiecesOfAnUnfinishedCopyAreDeletedAtTheNextStartOrRestoreWithoutTheirToken) {
-  std::string id;
-  v1::BackupInfo backup;
-  ASSERT_NO_FATAL_FAILURE(StopWithABackupOfARecordErasedSince(&id, &backup));
+  BackupOfAnErasedRecord erased;
+  ASSERT_NO_FATAL_FAILURE(StopWithABackupOfARecordErasedSince(&erased));
   const std::string data_dir = server_->config().data_dir();
   const std::vector<std::string> beside = NamesBeside(data_dir);
   // The backup restored (the expunged record in it) and copied as `leaf`, without a token.
   const auto leave_pieces_of_a_copy = [&](const std::string& leaf) {
     absl::StatusOr<std::unique_ptr<storage::Backups::Staged>> staged = storage::Backups::Stage(
-        server_->config().backup_dir(), data_dir, backup.backup_id());
+        server_->config().backup_dir(), data_dir, erased.backup.backup_id());
     ASSERT_TRUE(staged.ok()) << staged.status();
     const std::string pieces = (std::filesystem::path(data_dir).parent_path() / leaf).string();
     std::filesystem::copy((*staged)->path(), pieces, std::filesystem::copy_options::recursive);
@@ -1574,13 +1596,10 @@ TEST_F(ErasureTest, PiecesOfAnUnfinishedCopyAreDeletedAtTheNextStartOrRestoreWit
 
   ASSERT_NO_FATAL_FAILURE(leave_pieces_of_a_copy(name + ".unfinished-restore-2"));
   std::string aside;
-  ASSERT_NO_FATAL_FAILURE(RestoreMovingTheDataFolderAside(backup, &aside));
-  std::vector<std::string> expected = beside;
-  expected.push_back(std::filesystem::path(aside).filename().string());
-  std::sort(expected.begin(), expected.end());
-  EXPECT_EQ(NamesBeside(data_dir), expected) << "pieces of an unfinished copy were left";
-  ASSERT_TRUE(server_->Restart().ok());
-  EXPECT_EQ(CourtGet(id), grpc::StatusCode::NOT_FOUND) << "an erased record came back";
+  ASSERT_NO_FATAL_FAILURE(RestoreMovingTheDataFolderAside(erased.backup, &aside));
+  EXPECT_EQ(NamesBeside(data_dir), NamesBesideWithAside(beside, aside))
+      << "pieces of an unfinished copy were left";
+  RestartAndExpectCourtGet(erased.id, grpc::StatusCode::NOT_FOUND, "an erased record came back");
 }
 
 // A crash after a restore's second rename, before the record of its swap was deleted: the copy
@@ -1616,8 +1635,7 @@ TEST_F(ErasureTest, ACrashRightAfterARestoresSecondRenameIsUndoneLeavingNoCopyBe
   EXPECT_THAT(*undone, HasSubstr(absl::StrCat("put ", data_dir, " back as it was")));
   ExpectSameFiles(before, FilesWithBytes(data_dir));
   EXPECT_EQ(NamesBeside(data_dir), beside);
-  ASSERT_TRUE(server_->Restart().ok());
-  EXPECT_EQ(CourtGet(kept), grpc::StatusCode::OK);
+  ASSERT_NO_FATAL_FAILURE(RestartAndExpectCourtGet(kept, grpc::StatusCode::OK));
   EXPECT_EQ(CourtGet(later), grpc::StatusCode::OK);
 }
 
@@ -1639,8 +1657,7 @@ TEST_F(ErasureTest, AnErasureWhoseCommitFailedIsFinishedAtTheNextStart) {
   const std::string id = Create(req);
   ExpectExpungeFailsToCommit(id);
   // The clerk was told it failed; the ledger holds the request, so it is not lost.
-  ASSERT_TRUE(server_->Restart().ok());
-  EXPECT_EQ(CourtGet(id), grpc::StatusCode::NOT_FOUND);
+  ASSERT_NO_FATAL_FAILURE(RestartAndExpectCourtGet(id, grpc::StatusCode::NOT_FOUND));
   EXPECT_EQ(Vet(req.person()), v1::VETTING_RESULT_CLEAR);
 }
 

@@ -70,6 +70,12 @@ v1::CreateRecordRequest TestPerson() {
   return req;
 }
 
+// The purpose the end-to-end run's court states.
+void SetCourtPurpose(v1::Purpose* purpose) {
+  purpose->set_case_reference("K 12/2026");
+  purpose->set_purpose_code("criminal_proceedings");
+}
+
 // Everything of the test person that must never leave in a log line or a scrape, as typed and
 // as JSON would escape it.
 std::vector<std::string> PersonalStrings(const v1::Person& p) {
@@ -105,12 +111,21 @@ class OperationsTest : public ::testing::Test {
     server_ = TestServer::Start(std::move(options));
   }
 
-  std::string Create(const v1::CreateRecordRequest& req) {
+  // One unary call of `method` as `identity` (a dev PKI name), with the tests' deadline.
+  template <typename Stub, typename Request, typename Response>
+  grpc::Status CallAs(const std::string& identity,
+                      grpc::Status (Stub::*method)(grpc::ClientContext*, const Request&,
+                                                   Response*),
+                      const Request& req, Response* resp) {
     grpc::ClientContext ctx;
     ctx.set_deadline(Deadline());
+    Stub stub(server_->Channel(identity));
+    return (stub.*method)(&ctx, req, resp);
+  }
+
+  std::string Create(const v1::CreateRecordRequest& req) {
     v1::CreateRecordResponse resp;
-    const grpc::Status s =
-        v1::RecordService::NewStub(server_->Channel("clerk"))->CreateRecord(&ctx, req, &resp);
+    const grpc::Status s = CallAs("clerk", &v1::RecordService::Stub::CreateRecord, req, &resp);
     EXPECT_TRUE(s.ok()) << s.error_message();
     return resp.record_id();
   }
@@ -123,33 +138,25 @@ class OperationsTest : public ::testing::Test {
     const std::string id = Create(person);
     ASSERT_FALSE(id.empty());
     {
-      grpc::ClientContext ctx;
-      ctx.set_deadline(Deadline());
       v1::GetRecordRequest req;
       req.set_record_id(id);
-      req.mutable_purpose()->set_case_reference("K 12/2026");
-      req.mutable_purpose()->set_purpose_code("criminal_proceedings");
+      SetCourtPurpose(req.mutable_purpose());
       v1::GetRecordResponse resp;
-      v1::RecordService::NewStub(server_->Channel("court"))->GetRecord(&ctx, req, &resp);
+      CallAs("court", &v1::RecordService::Stub::GetRecord, req, &resp);
     }
     {
-      grpc::ClientContext ctx;
-      ctx.set_deadline(Deadline());
       v1::SearchRecordsRequest req;
       req.set_personal_number(person.person().personal_number());
-      req.mutable_purpose()->set_case_reference("K 12/2026");
-      req.mutable_purpose()->set_purpose_code("criminal_proceedings");
+      SetCourtPurpose(req.mutable_purpose());
       v1::SearchRecordsResponse resp;
-      v1::RecordService::NewStub(server_->Channel("court"))->SearchRecords(&ctx, req, &resp);
+      CallAs("court", &v1::RecordService::Stub::SearchRecords, req, &resp);
     }
     // Vetting until the organisation's rate limit refuses.
     bool limited = false;
     for (int i = 0; i < 20 && !limited; ++i) {
-      grpc::ClientContext ctx;
-      ctx.set_deadline(Deadline());
       v1::VettingCheckResponse resp;
-      const grpc::Status s = v1::VettingService::NewStub(server_->Channel("vetting"))
-                                 ->VettingCheck(&ctx, CandidateOf(person.person()), &resp);
+      const grpc::Status s = CallAs("vetting", &v1::VettingService::Stub::VettingCheck,
+                                    CandidateOf(person.person()), &resp);
       limited = s.error_code() == grpc::StatusCode::RESOURCE_EXHAUSTED;
     }
     EXPECT_TRUE(limited) << "a burst of 3 should be spent within 20 calls";
@@ -157,28 +164,18 @@ class OperationsTest : public ::testing::Test {
       // Invalid: the person's data in a refused request, echoed nowhere.
       v1::CreateRecordRequest bad = person;
       bad.mutable_person()->set_birth_date("1977-02-30");
-      grpc::ClientContext ctx;
-      ctx.set_deadline(Deadline());
       v1::CreateRecordResponse resp;
-      EXPECT_EQ(v1::RecordService::NewStub(server_->Channel("clerk"))
-                    ->CreateRecord(&ctx, bad, &resp)
-                    .error_code(),
+      EXPECT_EQ(CallAs("clerk", &v1::RecordService::Stub::CreateRecord, bad, &resp).error_code(),
                 grpc::StatusCode::INVALID_ARGUMENT);
     }
     for (const char* stranger : {"unlisted", "revoked", "nouri"}) {
-      grpc::ClientContext ctx;
-      ctx.set_deadline(Deadline());
       v1::CreateRecordResponse resp;
-      EXPECT_FALSE(v1::RecordService::NewStub(server_->Channel(stranger))
-                       ->CreateRecord(&ctx, person, &resp)
-                       .ok());
+      EXPECT_FALSE(CallAs(stranger, &v1::RecordService::Stub::CreateRecord, person, &resp).ok());
     }
     {
-      grpc::ClientContext ctx;
-      ctx.set_deadline(Deadline());
       v1::BackupInfo info;
-      ASSERT_TRUE(v1::AdminService::NewStub(server_->Channel("admin"))
-                      ->CreateBackup(&ctx, v1::CreateBackupRequest(), &info)
+      ASSERT_TRUE(CallAs("admin", &v1::AdminService::Stub::CreateBackup,
+                         v1::CreateBackupRequest(), &info)
                       .ok());
     }
     {
@@ -187,33 +184,25 @@ class OperationsTest : public ::testing::Test {
       EXPECT_TRUE(resp.ok());
     }
     {
-      grpc::ClientContext ctx;
-      ctx.set_deadline(Deadline());
       v1::SignedTreeHead head;
-      ASSERT_TRUE(v1::AuditService::NewStub(server_->Channel("auditor"))
-                      ->GetSignedTreeHead(&ctx, v1::GetSignedTreeHeadRequest(), &head)
+      ASSERT_TRUE(CallAs("auditor", &v1::AuditService::Stub::GetSignedTreeHead,
+                         v1::GetSignedTreeHeadRequest(), &head)
                       .ok());
     }
     ASSERT_TRUE(server_->server()->RunRetentionOnce().ok());
     {
-      grpc::ClientContext ctx;
-      ctx.set_deadline(Deadline());
       v1::ExpungeRecordRequest req;
       req.set_record_id(id);
       req.set_legal_basis("CC 04/L-082 art. 103");
       v1::ExpungeRecordResponse resp;
-      EXPECT_TRUE(v1::RecordService::NewStub(server_->Channel("clerk"))
-                      ->ExpungeRecord(&ctx, req, &resp)
-                      .ok());
+      EXPECT_TRUE(CallAs("clerk", &v1::RecordService::Stub::ExpungeRecord, req, &resp).ok());
     }
   }
 
   grpc::Status VerifyBackup(uint32_t id, v1::VerifyBackupResponse* resp) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(Deadline());
     v1::VerifyBackupRequest req;
     req.set_backup_id(id);
-    return v1::AdminService::NewStub(server_->Channel("admin"))->VerifyBackup(&ctx, req, resp);
+    return CallAs("admin", &v1::AdminService::Stub::VerifyBackup, req, resp);
   }
 
   std::string Scrape(int* status = nullptr) {
@@ -406,12 +395,10 @@ class BackupVerifyTest : public OperationsTest {
   void SetUp() override { StartServer(false); }
 
   uint32_t Backup() {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(Deadline());
     v1::BackupInfo info;
-    EXPECT_TRUE(v1::AdminService::NewStub(server_->Channel("admin"))
-                    ->CreateBackup(&ctx, v1::CreateBackupRequest(), &info)
-                    .ok());
+    EXPECT_TRUE(
+        CallAs("admin", &v1::AdminService::Stub::CreateBackup, v1::CreateBackupRequest(), &info)
+            .ok());
     return info.backup_id();
   }
 
@@ -598,12 +585,10 @@ TEST_F(BackupVerifyTest, ABackupWithAnEditedMetaFileIsListedAndFailsVerification
   for (uint32_t want = 1; want <= 3; ++want) ASSERT_EQ(Backup(), want);
   const std::string meta = DamageMetaFileOf(3);
 
-  grpc::ClientContext ctx;
-  ctx.set_deadline(Deadline());
   v1::ListBackupsResponse listed;
-  ASSERT_TRUE(v1::AdminService::NewStub(server_->Channel("admin"))
-                  ->ListBackups(&ctx, v1::ListBackupsRequest(), &listed)
-                  .ok());
+  ASSERT_TRUE(
+      CallAs("admin", &v1::AdminService::Stub::ListBackups, v1::ListBackupsRequest(), &listed)
+          .ok());
   ASSERT_EQ(listed.backups_size(), 3) << listed.DebugString();
   EXPECT_EQ(listed.backups(2).backup_id(), 3u);
   EXPECT_THAT(listed.backups(2).damaged(), HasSubstr(meta));
@@ -657,12 +642,10 @@ TEST_F(BackupVerifyTest, ListingOrVerifyingTheBackupsRefreshesTheBackupGauges) {
   EXPECT_THAT(metrics(), HasSubstr("\nregistryd_backups 1\n"));
   EXPECT_THAT(metrics(), HasSubstr("\nregistryd_backups_damaged 1\n"));
   DamageMetaFileOf(2);
-  grpc::ClientContext ctx;
-  ctx.set_deadline(Deadline());
   v1::ListBackupsResponse listed;
-  ASSERT_TRUE(v1::AdminService::NewStub(server_->Channel("admin"))
-                  ->ListBackups(&ctx, v1::ListBackupsRequest(), &listed)
-                  .ok());
+  ASSERT_TRUE(
+      CallAs("admin", &v1::AdminService::Stub::ListBackups, v1::ListBackupsRequest(), &listed)
+          .ok());
   EXPECT_THAT(metrics(), HasSubstr("\nregistryd_backups 0\n"));
   EXPECT_THAT(metrics(), HasSubstr("\nregistryd_backups_damaged 2\n"));
 }

@@ -518,6 +518,27 @@ grpc::StatusCode VetCandidate(const testing::TestServer& server, const std::stri
   return VetAs(server, identity, std::move(req), &resp).error_code();
 }
 
+// VetCandidate of the example record's person.
+grpc::StatusCode VetExamplePerson(const testing::TestServer& server, const std::string& identity,
+                                  const std::function<void(v1::VettingCheckRequest*)>& change) {
+  return VetCandidate(server, identity, testing::ExampleRecord().person(), change);
+}
+
+// dev-school's daily limits: `per_day` checks of one person and `per_day` of one name.
+std::function<void(v1::RateLimit*)> DailyLimitsOnPersonAndName(int per_day) {
+  return [per_day](v1::RateLimit* l) {
+    l->set_checks_per_person_per_day(per_day);
+    l->set_checks_per_name_per_day(per_day);
+  };
+}
+
+// Gives the check a personal number and birth date of its own (from *next_number, which it
+// advances), so that only what the test keeps the same repeats.
+void SetFreshNumberAndBirthDate(v1::VettingCheckRequest* req, int* next_number) {
+  req->set_personal_number(absl::StrCat("10987654", *next_number));
+  req->set_birth_date(absl::StrCat("1990-01-", (*next_number)++));
+}
+
 // The limit outlives registryd: each check that took from it is kept (storage::CheckStore's limit
 // rows), so stopping and starting the registry gives an organisation no new tries at a person's
 // birth date.
@@ -525,10 +546,9 @@ TEST(RateLimitEndToEndTest, TheDailyLimitOnOnePersonHoldsAcrossARestart) {
   FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
   auto server = StartWithSchoolLimit(
       &clock, [](v1::RateLimit* l) { l->set_checks_per_person_per_day(3); });
-  const v1::Person person = testing::ExampleRecord().person();
   const auto vet = [&](const std::string& identity, const std::string& birth_date) {
-    return VetCandidate(*server, identity, person,
-                        [&](v1::VettingCheckRequest* req) { req->set_birth_date(birth_date); });
+    return VetExamplePerson(
+        *server, identity, [&](v1::VettingCheckRequest* req) { req->set_birth_date(birth_date); });
   };
   EXPECT_EQ(vet("vetting", "1990-01-01"), grpc::StatusCode::OK);
   EXPECT_EQ(vet("vetting", "1990-01-02"), grpc::StatusCode::OK);
@@ -584,10 +604,7 @@ TEST(RateLimitEndToEndTest, BadInputTakesNothingFromTheDailyLimitsOnAPerson) {
 // the call is refused before anything is read (the probe of the registered date gets no REFER).
 TEST(RateLimitEndToEndTest, ProbingOneNameUnderFreshNumbersMeetsTheDailyLimitOfThatName) {
   FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
-  auto server = StartWithSchoolLimit(&clock, [](v1::RateLimit* l) {
-    l->set_checks_per_person_per_day(5);
-    l->set_checks_per_name_per_day(5);
-  });
+  auto server = StartWithSchoolLimit(&clock, DailyLimitsOnPersonAndName(5));
   v1::CreateRecordRequest record = testing::ExampleRecord();
   record.mutable_person()->set_surname("Petrovi\xc4\x87");  // Petrović
   record.mutable_person()->set_given_name("Marko");
@@ -680,16 +697,11 @@ TEST(RateLimitEndToEndTest, ProbingOneNameUnderFreshNumbersMeetsTheDailyLimitOfT
 // lookalike letters bought a second day's worth of guesses at a birth date.
 TEST(RateLimitEndToEndTest, ANameTypedInLetterLookalikesTakesFromTheBucketOfTheNameItLooksLike) {
   FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
-  auto server = StartWithSchoolLimit(&clock, [](v1::RateLimit* l) {
-    l->set_checks_per_person_per_day(3);
-    l->set_checks_per_name_per_day(3);
-  });
-  const v1::Person person = testing::ExampleRecord().person();
+  auto server = StartWithSchoolLimit(&clock, DailyLimitsOnPersonAndName(3));
   int next_number = 10;
   const auto vet = [&](const std::string& surname, const std::string& given_name) {
-    return VetCandidate(*server, "vetting", person, [&](v1::VettingCheckRequest* req) {
-      req->set_personal_number(absl::StrCat("10987654", next_number));
-      req->set_birth_date(absl::StrCat("1990-01-", next_number++));
+    return VetExamplePerson(*server, "vetting", [&](v1::VettingCheckRequest* req) {
+      SetFreshNumberAndBirthDate(req, &next_number);
       req->set_surname(surname);
       req->set_given_name(given_name);
     });
@@ -710,16 +722,11 @@ TEST(RateLimitEndToEndTest, ANameTypedInLetterLookalikesTakesFromTheBucketOfTheN
 // The limit on one name outlives registryd as the limit on one number does (its limit rows).
 TEST(RateLimitEndToEndTest, TheDailyLimitOnOneNameHoldsAcrossARestart) {
   FakeClock clock(absl::FromUnixSeconds(1'800'000'000));
-  auto server = StartWithSchoolLimit(&clock, [](v1::RateLimit* l) {
-    l->set_checks_per_person_per_day(3);
-    l->set_checks_per_name_per_day(3);
-  });
-  const v1::Person person = testing::ExampleRecord().person();
+  auto server = StartWithSchoolLimit(&clock, DailyLimitsOnPersonAndName(3));
   int next_number = 10;
   const auto vet = [&](const std::string& identity) {
-    return VetCandidate(*server, identity, person, [&](v1::VettingCheckRequest* req) {
-      req->set_personal_number(absl::StrCat("10987654", next_number));
-      req->set_birth_date(absl::StrCat("1990-01-", next_number++));
+    return VetExamplePerson(*server, identity, [&](v1::VettingCheckRequest* req) {
+      SetFreshNumberAndBirthDate(req, &next_number);
     });
   };
   EXPECT_EQ(vet("vetting"), grpc::StatusCode::OK);
