@@ -155,6 +155,54 @@ std::string FormatChanges(const v1::Record& before, const v1::Record& after) {
   return out;
 }
 
+std::string FormatHistory(const v1::GetRecordHistoryResponse& history) {
+  std::string out;
+  // The first version whole; after it, what each version changed.
+  const v1::Record* previous = nullptr;
+  for (const v1::RecordVersion& version : history.versions()) {
+    const v1::RecordMetadata& meta = version.record().metadata();
+    const bool first = previous == nullptr;
+    const std::string& when = first ? meta.created_at() : meta.updated_at();
+    const std::string& who = first ? meta.created_by() : meta.updated_by();
+    if (!first) out += "\n";
+    absl::StrAppend(&out, "== version ", meta.version(), ", ", ForTerminal(when), ", by ",
+                    ForTerminal(who), ": ", ForTerminal(version.reason()), "\n");
+    if (first) {
+      out += FormatRecord(version.record());
+    } else {
+      const std::string changes = FormatChanges(*previous, version.record());
+      out += changes.empty() ? "(no field shown here changed)\n" : changes;
+    }
+    previous = &version.record();
+  }
+  out += FormatDatesInForce(history);
+  return out;
+}
+
+std::string FormatDatesInForce(const v1::GetRecordHistoryResponse& history) {
+  if (!history.has_dates_in_force()) return "";
+  const v1::DatesInForce& dates = history.dates_in_force();
+  // Why they are not the newest version's, as the registry says it: no version's author made
+  // this change. The other conviction is not named: the history does not disclose it.
+  std::string why;
+  if (dates.extended_by_another_conviction() && dates.retention_rules_changed()) {
+    why = "extended by another conviction of the same person, and re-dated under the retention "
+          "rules in force";
+  } else if (dates.extended_by_another_conviction()) {
+    why = "extended by another conviction of the same person";
+  } else if (dates.retention_rules_changed()) {
+    why = "re-dated under the retention rules in force since the newest version";
+  } else {
+    why = "not those the newest version was written with";
+  }
+  const auto shown = [](absl::string_view date) {
+    return date.empty() ? std::string("-") : ForTerminal(date);
+  };
+  return absl::StrCat("\nDates now in force: visible to employers until ",
+                      shown(dates.employer_visible_until()), ", delete after ",
+                      shown(dates.delete_after()), " (", why, ")\n");
+}
+
 std::vector<RecordLine> RecordLines(const v1::Record& record) {
   const v1::RecordMetadata& meta = record.metadata();
   const v1::Person& person = record.person();

@@ -57,6 +57,17 @@ std::vector<RecordLine> RecordLines(const v1::Record& record);
 // are left out. "" when nothing shown differs.
 std::string FormatChanges(const v1::Record& before, const v1::Record& after);
 
+// A record's history as `registry-cli record history` prints it: each version's heading
+// ("== version 2, WHEN, by WHO: REASON"), the first version whole, after it what each version
+// changed (FormatChanges between the dates each was written with, so a change of the dates made by
+// another record is never shown under a version's author), then FormatDatesInForce.
+std::string FormatHistory(const v1::GetRecordHistoryResponse& history);
+
+// The dates in force when the history says they are not the newest version's, after a blank
+// line: "Dates now in force: visible to employers until 2051-12-07, delete after 2061-12-07
+// (extended by another conviction of the same person)". "" when the reply has none.
+std::string FormatDatesInForce(const v1::GetRecordHistoryResponse& history);
+
 // "Basic Court of Prishtinë/Priština (basic-prishtine)", "foreign: Amtsgericht München (DE)",
 // or the id alone when the server sent no name.
 std::string FormatCourt(const v1::Conviction& conviction);

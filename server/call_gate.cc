@@ -23,6 +23,7 @@
 #include "google/protobuf/unknown_field_set.h"
 #include "registry/v1/common.pb.h"
 #include "server/call_deadline.h"
+#include "server/event_detail.h"
 #include "server/identity.h"
 
 namespace registry::server {
@@ -90,16 +91,6 @@ absl::Status RejectUnknownFields(const Message& m, const std::string& path) {
     }
   }
   return absl::OkStatus();
-}
-
-// At most `max` bytes of `text`, cut before a whole UTF-8 character: a refusal's message may
-// name a letter (a look-alike), and an event whose detail ends in half of one would not be valid
-// UTF-8, which a string field of the log must be.
-absl::string_view Utf8Prefix(absl::string_view text, size_t max) {
-  if (text.size() <= max) return text;
-  size_t cut = max;
-  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-  return text.substr(0, cut);
 }
 
 // A reference or a position category pasted with a space or tab before or after it (a clerk's
@@ -870,7 +861,7 @@ grpc::Status CallGate::Handle(const grpc::ServerContextBase& ctx, const MethodRu
     }
     if (status.code() == absl::StatusCode::kInvalidArgument ||
         status.code() == absl::StatusCode::kFailedPrecondition) {
-      call.event_.set_detail(std::string(Utf8Prefix(status.message(), 200)));
+      call.event_.set_detail(RefusalForTheLog(status.message()));
     }
     if (call.unknown_caller_) {
       // The actor is the listed identity the certificate claims (or kUnlistedActor), not an

@@ -1,6 +1,7 @@
 #include "server/record_service.h"
 
 #include <algorithm>
+#include <map>
 #include <numeric>
 #include <set>
 #include <string>
@@ -22,6 +23,7 @@
 #include "google/protobuf/util/message_differencer.h"
 #include "server/decode_guard.h"
 #include "server/eraser.h"
+#include "server/event_detail.h"
 #include "server/method_table.h"
 
 namespace registry::server {
@@ -309,6 +311,85 @@ std::string SameConvictionLines(const v1::ImportRecordsRequest& req,
   });
 }
 
+// The rows an import refused, as its audit event says them (its detail; docs/security.md row
+// 56): a dry run answers row by row whether a conviction was expunged, so a file of one person's
+// made-up case numbers probed the erasure ledger while the log said only "OK". Each reason is in
+// the words a create's event would keep for that refusal (the first 200 bytes of the message,
+// which names fields and rules, never a value), with the count and lines of its rows. An expunged
+// conviction stands first, counted on its own, for the auditor looking for re-entries or probes.
+// Bounded whatever the file: kListedLines lines per reason and kListedReasons reasons.
+class RefusedRows {
+ public:
+  void Add(absl::string_view reason, uint64_t line) {
+    std::vector<uint64_t>& lines = by_reason_[ClippedLikeAnEvent(reason)];
+    lines.push_back(line);
+    ++count_;
+  }
+  void AddExpunged(uint64_t line) {
+    expunged_.push_back(line);
+    ++count_;
+  }
+
+  // "" when no row was refused; else "rows refused: 3 of 10; rows refused as expunged
+  // convictions: 1 (line 34); 2 rows (lines 2, 5) refused for "conviction.judgment_date: ..."".
+  std::string Detail(int rows) {
+    if (count_ == 0) return "";
+    std::string detail = absl::StrCat("rows refused: ", count_, " of ", rows);
+    if (!expunged_.empty()) {
+      absl::StrAppend(&detail, "; rows refused as expunged convictions: ", expunged_.size(), " (",
+                      Lines(&expunged_), ")");
+    }
+    // By the file's order: the reason of the first refused line first.
+    std::vector<std::pair<std::string, std::vector<uint64_t>>> reasons(by_reason_.begin(),
+                                                                       by_reason_.end());
+    for (auto& reason : reasons) std::sort(reason.second.begin(), reason.second.end());
+    std::sort(reasons.begin(), reasons.end(),
+              [](const auto& a, const auto& b) { return a.second[0] < b.second[0]; });
+    size_t unlisted_rows = 0;
+    for (size_t i = 0; i < reasons.size(); ++i) {
+      std::vector<uint64_t>& lines = reasons[i].second;
+      if (i >= kListedReasons) {
+        unlisted_rows += lines.size();
+        continue;
+      }
+      absl::StrAppend(&detail, "; ", lines.size(), lines.size() == 1 ? " row (" : " rows (",
+                      Lines(&lines), ") refused for \"", reasons[i].first, "\"");
+    }
+    if (reasons.size() > kListedReasons) {
+      const size_t others = reasons.size() - kListedReasons;
+      absl::StrAppend(&detail, "; and ", unlisted_rows, unlisted_rows == 1 ? " row" : " rows",
+                      " refused for ",
+                      others == 1 ? "another reason" : absl::StrCat(others, " other reasons"));
+    }
+    return detail;
+  }
+
+ private:
+  static constexpr size_t kListedLines = 20;
+  static constexpr size_t kListedReasons = 10;
+
+  // What the gate keeps of a refused create's message (RefusalForTheLog), so that the two events
+  // read alike.
+  static std::string ClippedLikeAnEvent(absl::string_view message) {
+    return RefusalForTheLog(message);
+  }
+
+  // "line 34", "lines 2, 5", "lines 1, 2, (...), 20 and 25 more": the first kListedLines, sorted.
+  static std::string Lines(std::vector<uint64_t>* lines) {
+    std::sort(lines->begin(), lines->end());
+    const size_t listed = std::min(lines->size(), kListedLines);
+    std::string text = absl::StrCat(
+        lines->size() == 1 ? "line " : "lines ",
+        absl::StrJoin(lines->begin(), lines->begin() + static_cast<std::ptrdiff_t>(listed), ", "));
+    if (lines->size() > listed) absl::StrAppend(&text, " and ", lines->size() - listed, " more");
+    return text;
+  }
+
+  std::vector<uint64_t> expunged_;
+  std::map<std::string, std::vector<uint64_t>> by_reason_;
+  size_t count_ = 0;
+};
+
 // Why a dispute or its resolution does not apply to a record whose status is `now` (not the
 // one the change starts from), said by what the record is: a second dispute was told "the record
 // is not active", which read as if the record were gone. Only the status is named, never the
@@ -556,8 +637,40 @@ grpc::Status RecordService::GetRecordHistory(grpc::ServerContext* ctx,
                                              v1::GetRecordHistoryResponse* resp) {
   return d_.gate->Unary(ctx, *req, resp, [&](Call& call) -> absl::Status {
     RETURN_IF_ERROR(RecordValidator::ValidateRecordId("record_id", req->record_id()));
-    ASSIGN_OR_RETURN(std::vector<v1::RecordVersion> versions,
-                     d_.records->History(req->record_id()));
+    // Each version carries the dates it was written with; the dates in force are a read's, of
+    // the same version: a change committed between the two reads is read again.
+    std::vector<v1::RecordVersion> versions;
+    v1::Record now;
+    for (int attempt = 1;; ++attempt) {
+      ASSIGN_OR_RETURN(versions, d_.records->History(req->record_id()));
+      ASSIGN_OR_RETURN(now, d_.records->Get(req->record_id()));
+      if (now.metadata().version() == versions.back().record().metadata().version()) break;
+      if (attempt == 3) {
+        return absl::UnavailableError("the record kept changing while it was read: try again");
+      }
+    }
+    const v1::RecordMetadata& newest = versions.back().record().metadata();
+    const v1::RecordMetadata& in_force = now.metadata();
+    if (in_force.employer_visible_until() != newest.employer_visible_until() ||
+        in_force.delete_after() != newest.delete_after()) {
+      v1::DatesInForce* dates = resp->mutable_dates_in_force();
+      dates->set_employer_visible_until(in_force.employer_visible_until());
+      dates->set_delete_after(in_force.delete_after());
+      // Why they differ, so a court is not left to guess (nor told the other record's id, which
+      // this read does not disclose): the newest version's own dates under the rules in force
+      // are what the other convictions extend; those differing from its stored ones mean the
+      // rules changed. Unknown (neither said) when the rules give this conviction no dates.
+      const absl::StatusOr<storage::OwnDates> own =
+          d_.reference->OwnDatesFor(versions.back().record().conviction());
+      if (own.ok()) {
+        dates->set_extended_by_another_conviction(
+            in_force.employer_visible_until() != own->employer_visible_until ||
+            in_force.delete_after() != own->delete_after);
+        dates->set_retention_rules_changed(
+            own->employer_visible_until != newest.employer_visible_until() ||
+            own->delete_after != newest.delete_after());
+      }
+    }
     for (auto& v : versions) {
       AddReferenceNames(v.mutable_record());
       *resp->add_versions() = std::move(v);
@@ -832,6 +945,7 @@ grpc::Status RecordService::ImportRecords(grpc::ServerContext* ctx,
     // The rows staged so far, by index: a row that is the same conviction as one of them names
     // its line.
     std::vector<int> staged_rows;
+    RefusedRows refused;
     for (const int i : order) {
       v1::ImportRow row = req->rows(i);
       ClearOutputOnly(row.mutable_record()->mutable_conviction());
@@ -841,12 +955,14 @@ grpc::Status RecordService::ImportRecords(grpc::ServerContext* ctx,
       if (!valid.ok()) {
         result->set_outcome(v1::ImportRowResult::OUTCOME_INVALID);
         result->set_error(std::string(valid.message()));
+        refused.Add(valid.message(), row.line());
         continue;
       }
       auto meta = MetaFor(call, row.record().conviction());
       if (!meta.ok()) {
         result->set_outcome(v1::ImportRowResult::OUTCOME_INVALID);
         result->set_error(std::string(meta.status().message()));
+        refused.Add(meta.status().message(), row.line());
         continue;
       }
       const size_t before = write.record_ids().size();
@@ -860,10 +976,14 @@ grpc::Status RecordService::ImportRecords(grpc::ServerContext* ctx,
         // and the two rows may differ. The file is corrected, not one row silently kept.
         result->set_outcome(v1::ImportRowResult::OUTCOME_INVALID);
         const std::string lines = SameConvictionLines(*req, staged_rows, i);
-        result->set_error(absl::StrCat(
+        constexpr absl::string_view kSame =
             "conviction: the same conviction (court, case number, personal number) as another "
-            "row of this import",
-            lines.empty() ? "" : absl::StrCat(" (", lines, ")"), "; one row per conviction"));
+            "row of this import";
+        constexpr absl::string_view kOneRow = "; one row per conviction";
+        result->set_error(
+            absl::StrCat(kSame, lines.empty() ? "" : absl::StrCat(" (", lines, ")"), kOneRow));
+        // One reason in the event, whichever line each row clashed with.
+        refused.Add(absl::StrCat(kSame, kOneRow), row.line());
         continue;
       }
       if (absl::IsAlreadyExists(staged)) {
@@ -878,6 +998,12 @@ grpc::Status RecordService::ImportRecords(grpc::ServerContext* ctx,
       if (absl::IsInvalidArgument(staged) || absl::IsFailedPrecondition(staged)) {
         result->set_outcome(v1::ImportRowResult::OUTCOME_INVALID);
         result->set_error(std::string(staged.message()));
+        if (absl::IsFailedPrecondition(staged) &&
+            staged.message() == storage::ErasedConvictionError().message()) {
+          refused.AddExpunged(row.line());
+        } else {
+          refused.Add(staged.message(), row.line());
+        }
         continue;
       }
       RETURN_IF_ERROR(staged);
@@ -893,6 +1019,9 @@ grpc::Status RecordService::ImportRecords(grpc::ServerContext* ctx,
     // Each person of the request is re-dated once, after its last row (a dry run too, so that it
     // does all the real import would).
     RETURN_IF_ERROR(d_.records->StageDates(&write));
+    // The call succeeds (OK) with its refused rows: the event says which and why, a dry run's
+    // and one that enters nothing too. Set before the commit, which writes the event.
+    call.event().set_detail(refused.Detail(req->rows_size()));
     if (req->dry_run()) {
       // Validation only: the staged batch is dropped; the event goes alone.
       return absl::OkStatus();

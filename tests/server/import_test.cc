@@ -16,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <set>
+#include <regex>
 #include <string>
 #include <vector>
 
@@ -337,6 +338,181 @@ TEST_F(ImportRpcTest, TheRecordsADuplicateRowNamesAreInTheEvent) {
   }
 }
 
+// The texts of `record` a log must not keep: its personal number, names and case number.
+std::vector<std::string> PersonalValuesOf(const v1::CreateRecordRequest& record) {
+  return {record.person().personal_number(), record.person().surname(),
+          record.person().given_name(), record.conviction().case_number()};
+}
+
+// A clerk who knows a personal number asked, by a dry run of rows of that person under made-up
+// case numbers, whether the person had an expunged conviction and which: the answer named the
+// line, while the log kept only "ImportRecords OK" (a real import entering nothing alike). The
+// event now says the refused rows by line and reason, in the words a create's event keeps for
+// that refusal, an expunged conviction counted on its own; the call stays OK; no value of a row.
+TEST_F(ImportRpcTest, TheEventOfAnImportNamesItsRefusedRowsAndWhyWithoutTheirValues) {
+  const v1::CreateRecordRequest expunged = FictionalRecord(31);
+  const std::string id = CreatedRecordId(*server_, "clerk", expunged);
+  ASSERT_TRUE(ExpungeRecordAs(*server_, "clerk", id).ok());
+  v1::CreateRecordRequest invalid = FictionalRecord(32);
+  invalid.mutable_conviction()->set_judgment_date("2023-02-30");
+  // What a create of the invalid record keeps in its event: the import's reason, word for word.
+  ASSERT_EQ(CreateRecordAs(*server_, "clerk", invalid, nullptr).error_code(),
+            grpc::StatusCode::INVALID_ARGUMENT);
+  const std::string create_detail = LastStoredEvent(*server_).detail();
+  ASSERT_THAT(create_detail, HasSubstr("conviction.judgment_date"));
+
+  int next_valid = 40;
+  for (const bool dry_run : {true, false}) {
+    // A real import that enters nothing commits no change: its event is the gate's alone.
+    for (const bool with_a_valid_row : {true, false}) {
+      SCOPED_TRACE(absl::StrCat("dry run ", dry_run, ", a valid row ", with_a_valid_row));
+      v1::ImportRecordsRequest req;
+      req.set_dry_run(dry_run);
+      v1::ImportRow* row = req.add_rows();
+      row->set_line(34);
+      *row->mutable_record() = expunged;
+      row = req.add_rows();
+      row->set_line(2);
+      *row->mutable_record() = invalid;
+      if (with_a_valid_row) {
+        row = req.add_rows();
+        row->set_line(3);
+        *row->mutable_record() = FictionalRecord(next_valid++);
+      }
+      const uint64_t at = AuditSize();
+      v1::ImportRecordsResponse resp;
+      ASSERT_TRUE(Import(req, &resp).ok());
+      ASSERT_EQ(resp.results_size(), req.rows_size());
+      EXPECT_THAT(resp.results(0).error(), HasSubstr("expunged"));
+      EXPECT_EQ(resp.results(1).outcome(), Outcome::OUTCOME_INVALID);
+      if (with_a_valid_row) {
+        EXPECT_EQ(resp.results(2).outcome(),
+                  dry_run ? Outcome::OUTCOME_VALID : Outcome::OUTCOME_CREATED);
+      }
+      ASSERT_EQ(AuditSize(), at + 1);
+      const v1::AuditEvent event = StoredEvent(*server_, at);
+      EXPECT_EQ(event.action(), "/registry.v1.RecordService/ImportRecords");
+      EXPECT_EQ(event.outcome(), 0);
+      EXPECT_EQ(event.dry_run(), dry_run);
+      EXPECT_THAT(event.detail(),
+                  HasSubstr(absl::StrCat("rows refused: 2 of ", req.rows_size(), ";")));
+      EXPECT_THAT(event.detail(), HasSubstr("rows refused as expunged convictions: 1 (line 34)"));
+      EXPECT_THAT(event.detail(),
+                  HasSubstr(absl::StrCat("1 row (line 2) refused for \"", create_detail, "\"")));
+      EXPECT_THAT(event.detail(), Not(HasSubstr("line 3)")));  // the valid row
+      const std::string text = event.ShortDebugString();
+      for (const v1::ImportRow& each : req.rows()) {
+        for (const std::string& value : PersonalValuesOf(each.record())) {
+          EXPECT_THAT(text, Not(HasSubstr(value)));
+        }
+      }
+      EXPECT_THAT(text, Not(HasSubstr("2023-02-30")));
+    }
+  }
+}
+
+// A conviction whose retention period has ended is refused with the day it was due for deletion
+// and the last day a later conviction could have kept it: dates worked out from its final date,
+// which the clerk is told and the audit log must not keep (each row would also have been a
+// reason of its own). The event says them as "[date]", for an import's rows and a create alike.
+TEST_F(ImportRpcTest, AnEventKeepsNoDateARefusalWorkedOutFromTheRecord) {
+  std::vector<v1::CreateRecordRequest> ended;
+  for (int i = 0; i < 2; ++i) {
+    v1::CreateRecordRequest record = FictionalRecord(60 + i);
+    record.mutable_person()->set_birth_date("1960-01-01");
+    MakeFine(record.mutable_conviction(), absl::StrCat("199", i, "-01-05"),
+             absl::StrCat("199", i, "-02-1", i));
+    ended.push_back(record);
+  }
+  const std::regex date("[0-9]{4}-[0-9]{2}-[0-9]{2}");
+  const auto dates_in = [&](const std::string& text) {
+    std::vector<std::string> found;
+    for (auto it = std::sregex_iterator(text.begin(), text.end(), date);
+         it != std::sregex_iterator(); ++it) {
+      found.push_back(it->str());
+    }
+    return found;
+  };
+  const grpc::Status created = CreateRecordAs(*server_, "clerk", ended[0], nullptr);
+  ASSERT_EQ(created.error_code(), grpc::StatusCode::FAILED_PRECONDITION)
+      << created.error_message();
+  const std::vector<std::string> told = dates_in(created.error_message());
+  ASSERT_FALSE(told.empty()) << created.error_message();
+  const std::string create_detail = LastStoredEvent(*server_).detail();
+  EXPECT_THAT(create_detail, HasSubstr("[date]"));
+  EXPECT_THAT(dates_in(create_detail), IsEmpty()) << create_detail;
+
+  v1::ImportRecordsRequest req;
+  req.set_dry_run(true);
+  for (size_t i = 0; i < ended.size(); ++i) {
+    v1::ImportRow* row = req.add_rows();
+    row->set_line(static_cast<uint32_t>(i + 2));
+    *row->mutable_record() = ended[i];
+  }
+  const uint64_t at = AuditSize();
+  v1::ImportRecordsResponse resp;
+  ASSERT_TRUE(Import(req, &resp).ok());
+  ASSERT_EQ(resp.results_size(), 2);
+  EXPECT_THAT(dates_in(resp.results(1).error()), Not(IsEmpty()));
+  const std::string detail = StoredEvent(*server_, at).detail();
+  EXPECT_THAT(dates_in(detail), IsEmpty()) << detail;
+  // One reason for both rows, said as the create's event says it.
+  EXPECT_THAT(detail, HasSubstr(absl::StrCat("2 rows (lines 2, 3) refused for \"", create_detail,
+                                             "\"")));
+}
+
+// A file of a thousand refused rows does not make an event of a thousand lines: each reason lists
+// its first 20 lines and counts the rest, and ten reasons are listed, the others counted.
+TEST_F(ImportRpcTest, TheRefusedRowsAnImportsEventNamesAreBounded) {
+  // Twelve records each refused for a reason of its own.
+  const std::vector<std::function<void(v1::CreateRecordRequest*)>> kSpoilers = {
+      [](v1::CreateRecordRequest* r) { r->mutable_conviction()->set_judgment_date("2023-02-30"); },
+      [](v1::CreateRecordRequest* r) { r->mutable_conviction()->set_court_id("basic-atlantis"); },
+      [](v1::CreateRecordRequest* r) { r->mutable_conviction()->set_case_number(""); },
+      [](v1::CreateRecordRequest* r) { r->mutable_conviction()->clear_offences(); },
+      [](v1::CreateRecordRequest* r) { r->mutable_conviction()->set_final_date(""); },
+      [](v1::CreateRecordRequest* r) { r->mutable_conviction()->clear_sentence(); },
+      [](v1::CreateRecordRequest* r) { r->mutable_person()->set_surname(""); },
+      [](v1::CreateRecordRequest* r) { r->mutable_person()->set_given_name(""); },
+      [](v1::CreateRecordRequest* r) { r->mutable_person()->set_sex(v1::SEX_UNSPECIFIED); },
+      [](v1::CreateRecordRequest* r) { r->mutable_person()->add_citizenships("xk"); },
+      [](v1::CreateRecordRequest* r) { r->mutable_person()->set_personal_number("12"); },
+      [](v1::CreateRecordRequest* r) {
+        r->mutable_person()->set_birth_place(std::string(101, 'a'));
+      },
+  };
+  v1::ImportRecordsRequest req;
+  req.set_dry_run(true);
+  uint64_t line = 1;
+  for (size_t reason = 0; reason < kSpoilers.size(); ++reason) {
+    // The first reason's rows come first: 25 of them.
+    for (int n = 0; n < (reason == 0 ? 25 : 1); ++n) {
+      v1::ImportRow* row = req.add_rows();
+      row->set_line(line++);
+      *row->mutable_record() = FictionalRecord(static_cast<int>(line));
+      kSpoilers[reason](row->mutable_record());
+    }
+  }
+  v1::ImportRecordsResponse resp;
+  ASSERT_TRUE(Import(req, &resp).ok());
+  std::set<std::string> errors;
+  for (const Outcome& r : resp.results()) {
+    ASSERT_EQ(r.outcome(), Outcome::OUTCOME_INVALID) << r.line();
+    errors.insert(r.error());
+  }
+  ASSERT_EQ(errors.size(), kSpoilers.size()) << "each spoiler is a reason of its own";
+  const std::string detail = LastStoredEvent(*server_).detail();
+  EXPECT_THAT(detail, HasSubstr("rows refused: 36 of 36;"));
+  EXPECT_THAT(detail, HasSubstr("25 rows (lines 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, "
+                                "15, 16, 17, 18, 19, 20 and 5 more) refused for \""));
+  EXPECT_THAT(detail, Not(HasSubstr("20, 21")));
+  EXPECT_THAT(detail, HasSubstr("1 row (line 26) refused for \""));
+  EXPECT_THAT(detail, HasSubstr("1 row (line 34) refused for \""));
+  EXPECT_THAT(detail, Not(HasSubstr("line 35")));
+  EXPECT_THAT(detail, HasSubstr("; and 2 rows refused for 2 other reasons"));
+  EXPECT_LT(detail.size(), 4096u);
+}
+
 TEST_F(ImportRpcTest, BatchIsAtomicWhenTheWriteFails) {
   const v1::ImportRecordsRequest req = TenRows();
   fault_.set_failing(true);
@@ -640,6 +816,36 @@ TEST_F(ImportCliTest, DryRunOfTheExampleListsTheBadLineAndExitsOne) {
   EXPECT_THAT(r.out, HasSubstr("dry run: 5 valid, 0 duplicates, 1 invalid"));
   EXPECT_THAT(r.out, Not(HasSubstr("2023-02-30")));
   EXPECT_EQ(CountByPersonalNumber("1000000011"), 0u);
+}
+
+// registry-cli's record create checks a record it found faults in with the registry, by a dry
+// run of a one-row import, so that every problem is named at once: that check's event was only
+// "ImportRecords OK, dry run". It names the refusal now, as the create's event would, and no
+// value of the record.
+TEST_F(ImportCliTest, ACreateCheckedByTheRegistryLeavesItsRefusalInTheChecksEvent) {
+  const uint64_t before = AuditLogSize(*server_);
+  const CliResult r =
+      Clerk({"record", "create", "--surname", "Krasniqi", "--given-name", "Driton", "--sex",
+             "male", "--birth-date", "1975-02-03", "--personal-number", "1000000123", "--court",
+             "basic-prizren", "--case-number", "P 88/2025", "--judgment-date", "2025-02-30",
+             "--final-date", "2025-06-01", "--offence", "06/L-074:229:0", "--sentence",
+             "imprisonment", "--months", "18"});
+  EXPECT_NE(r.exit_code, 0) << r.out;
+  EXPECT_THAT(r.out, HasSubstr("not a real date"));
+  std::vector<v1::AuditEvent> checks;
+  for (uint64_t at = before; at < AuditLogSize(*server_); ++at) {
+    v1::AuditEvent event = StoredEvent(*server_, at);
+    if (absl::EndsWith(event.action(), "/ImportRecords")) checks.push_back(std::move(event));
+  }
+  ASSERT_EQ(checks.size(), 1u) << r.out;
+  EXPECT_TRUE(checks[0].dry_run());
+  EXPECT_EQ(checks[0].outcome(), 0);
+  EXPECT_THAT(checks[0].detail(), HasSubstr("rows refused: 1 of 1; 1 row (line 1) refused for \""));
+  EXPECT_THAT(checks[0].detail(), HasSubstr("conviction.judgment_date"));
+  const std::string text = checks[0].ShortDebugString();
+  for (const char* value : {"Krasniqi", "Driton", "1000000123", "88/2025", "2025-02-30"}) {
+    EXPECT_THAT(text, Not(HasSubstr(value)));
+  }
 }
 
 // Running the same import again helps after a call that got no answer, not after the registry

@@ -100,7 +100,51 @@ bool AnyEndsWith(const std::vector<std::string>& paths, absl::string_view suffix
 
 
 
-class RecordServiceTest : public testing::RecordServiceFixture {};
+class RecordServiceTest : public testing::RecordServiceFixture {
+ protected:
+  // ExampleRecord as a fine of the person with `personal_number`, judged and final on the dates
+  // given: the retention tests set when a conviction's own retention ends by these dates alone.
+  static v1::CreateRecordRequest FineOf(const std::string& personal_number,
+                                        absl::string_view judgment_date,
+                                        absl::string_view final_date) {
+    v1::CreateRecordRequest fine = testing::ExampleRecord();
+    fine.mutable_person()->set_personal_number(personal_number);
+    testing::MakeFine(fine.mutable_conviction(), judgment_date, final_date);
+    return fine;
+  }
+
+  // Another conviction of `later`'s person: `later` under `case_number`, judged and final on the
+  // dates given.
+  static v1::CreateRecordRequest EarlierFine(const v1::CreateRecordRequest& later,
+                                             const std::string& case_number,
+                                             absl::string_view judgment_date,
+                                             absl::string_view final_date) {
+    v1::CreateRecordRequest earlier = later;
+    earlier.mutable_conviction()->set_case_number(case_number);
+    testing::MakeFine(earlier.mutable_conviction(), judgment_date, final_date);
+    return earlier;
+  }
+
+  // An expunge of `record_id` on the legal basis every expunge here cites.
+  static v1::ExpungeRecordRequest ExpungeOf(const std::string& record_id) {
+    v1::ExpungeRecordRequest expunge;
+    expunge.set_record_id(record_id);
+    expunge.set_legal_basis("CC 04/L-082 art. 103");
+    return expunge;
+  }
+
+  // ExpungeRecord as the clerk.
+  grpc::Status Expunge(const v1::ExpungeRecordRequest& req, v1::ExpungeRecordResponse* resp) {
+    grpc::ClientContext ctx;
+    return clerk_->ExpungeRecord(&ctx, req, resp);
+  }
+
+  // The last event of the audit log, read from storage; use under ASSERT_NO_FATAL_FAILURE.
+  void ReadLastEvent(v1::AuditEvent* event) {
+    storage::AuditLog* log = server_->server()->audit_log();
+    ASSERT_TRUE(event->ParseFromString(*log->ReadEvent(log->CurrentHead().size - 1)));
+  }
+};
 
 // ---------------------------------------------------------------------------------------------
 // Functional behaviour.
@@ -486,9 +530,8 @@ TEST_F(RecordServiceTest, SecondCreateOfTheSameConvictionIsAlreadyExists) {
   // duplicate row does, and the event records the id disclosed.
   EXPECT_EQ(s.error_message(),
             "a record with this court, case number and personal number exists: " + first);
-  storage::AuditLog* log = server_->server()->audit_log();
   v1::AuditEvent event;
-  ASSERT_TRUE(event.ParseFromString(*log->ReadEvent(log->CurrentHead().size - 1)));
+  ASSERT_NO_FATAL_FAILURE(ReadLastEvent(&event));
   EXPECT_EQ(testing::OutcomeName(event), "ALREADY_EXISTS");
   EXPECT_EQ(std::vector<std::string>(event.record_ids().begin(), event.record_ids().end()),
             std::vector<std::string>{first});
@@ -546,12 +589,8 @@ TEST_F(RecordServiceTest, ConvictionsOfTwoCourtsAbroadUnderOneCaseNumberAreBothE
   EXPECT_EQ(s.error_message(),
             "a record with this court, case number and personal number exists: " + first);
 
-  grpc::ClientContext ctx;
-  v1::ExpungeRecordRequest expunge;
-  expunge.set_record_id(first);
-  expunge.set_legal_basis("CC 04/L-082 art. 103");
   v1::ExpungeRecordResponse expunged;
-  ASSERT_TRUE(clerk_->ExpungeRecord(&ctx, expunge, &expunged).ok());
+  ASSERT_TRUE(Expunge(ExpungeOf(first), &expunged).ok());
   const std::string second = CreateOrFail(tirana);
   EXPECT_NE(second, first);
   // The expunged one stays out.
@@ -622,9 +661,8 @@ TEST_F(RecordServiceTest, AnAmendmentIntoAnotherRecordsConvictionNamesTheFieldAn
   EXPECT_EQ(s.error_message(),
             "conviction.case_number: another record has this court, case number and personal "
             "number: " + first);
-  storage::AuditLog* log = server_->server()->audit_log();
   v1::AuditEvent event;
-  ASSERT_TRUE(event.ParseFromString(*log->ReadEvent(log->CurrentHead().size - 1)));
+  ASSERT_NO_FATAL_FAILURE(ReadLastEvent(&event));
   EXPECT_EQ(testing::OutcomeName(event), "ALREADY_EXISTS");
   EXPECT_NE(std::find(event.record_ids().begin(), event.record_ids().end(), first),
             event.record_ids().end());
@@ -635,16 +673,12 @@ TEST_F(RecordServiceTest, AnAmendmentIntoAnotherRecordsConvictionNamesTheFieldAn
 // which only an expunge may do: the change is refused naming that record (the event records it
 // as disclosed) and how a record leaves the registry; once it is expunged, the change is made.
 TEST_F(RecordServiceTest, AChangeThatWouldLeaveAnEarlierConvictionDueNamesItAndTheWayOut) {
-  v1::CreateRecordRequest later = testing::ExampleRecord();
-  later.mutable_person()->set_personal_number("4000000001");
   // Final in 2019, while the earlier one below still counted (until 2020-01-10).
-  testing::MakeFine(later.mutable_conviction(), "2019-05-20", "2019-06-01");
+  const v1::CreateRecordRequest later = FineOf("4000000001", "2019-05-20", "2019-06-01");
   const std::string later_id = CreateOrFail(later);
   // A fine final in 2010: visible until 2020, deleted after 2025, unless the later one keeps it.
-  v1::CreateRecordRequest earlier = later;
-  earlier.mutable_conviction()->set_case_number("P 1/2010");
-  testing::MakeFine(earlier.mutable_conviction(), "2010-01-01", "2010-01-10");
-  const std::string earlier_id = CreateOrFail(earlier);
+  const std::string earlier_id =
+      CreateOrFail(EarlierFine(later, "P 1/2010", "2010-01-01", "2010-01-10"));
 
   v1::AmendRecordRequest amend;
   amend.set_record_id(later_id);
@@ -659,54 +693,119 @@ TEST_F(RecordServiceTest, AChangeThatWouldLeaveAnEarlierConvictionDueNamesItAndT
                 ", an earlier conviction of the person that this one kept, past its retention "
                 "period, so it is not made: a conviction leaves the registry only by an expunge. "
                 "If that record's retention has ended, expunge it first, then make this change");
-  storage::AuditLog* log = server_->server()->audit_log();
   v1::AuditEvent event;
-  ASSERT_TRUE(event.ParseFromString(*log->ReadEvent(log->CurrentHead().size - 1)));
+  ASSERT_NO_FATAL_FAILURE(ReadLastEvent(&event));
   EXPECT_EQ(testing::OutcomeName(event), "FAILED_PRECONDITION");
   EXPECT_NE(std::find(event.record_ids().begin(), event.record_ids().end(), earlier_id),
             event.record_ids().end());
 
-  grpc::ClientContext ctx;
-  v1::ExpungeRecordRequest expunge;
-  expunge.set_record_id(earlier_id);
-  expunge.set_legal_basis("CC 04/L-082 art. 103");
   v1::ExpungeRecordResponse expunged;
-  ASSERT_TRUE(clerk_->ExpungeRecord(&ctx, expunge, &expunged).ok());
+  ASSERT_TRUE(Expunge(ExpungeOf(earlier_id), &expunged).ok());
   const grpc::Status moved = Amend(amend, &resp);
   EXPECT_TRUE(moved.ok()) << moved.error_message();
 }
+
+// A history is the court's account of who changed what: each version keeps the dates it was
+// written with, and dates a later conviction of the person extends are said apart, as that, and
+// not as part of the newest version's change; after that conviction's expunge, they are gone
+// and the versions read as before.
+TEST_F(RecordServiceTest, AHistorySaysTheDatesInForceApartFromItsVersionsWhenALaterOneExtendsThem) {
+  const v1::CreateRecordRequest later = FineOf("4000000007", "2024-05-20", "2024-06-01");
+  const std::string earlier_id =
+      CreateOrFail(EarlierFine(later, "P 7/2020", "2020-01-01", "2020-01-10"));
+  v1::Record own;
+  ASSERT_TRUE(Get(earlier_id, &own).ok());
+  const auto history_of = [&](v1::GetRecordHistoryResponse* history) {
+    const grpc::Status s = History(earlier_id, history);
+    ASSERT_TRUE(s.ok()) << s.error_message();
+    ASSERT_EQ(history->versions_size(), 1);
+    EXPECT_EQ(history->versions(0).record().metadata().employer_visible_until(),
+              own.metadata().employer_visible_until());
+    EXPECT_EQ(history->versions(0).record().metadata().delete_after(),
+              own.metadata().delete_after());
+  };
+  v1::GetRecordHistoryResponse alone;
+  ASSERT_NO_FATAL_FAILURE(history_of(&alone));
+  EXPECT_FALSE(alone.has_dates_in_force());
+
+  const std::string later_id = CreateOrFail(later);
+  v1::Record extended;
+  ASSERT_TRUE(Get(earlier_id, &extended).ok());
+  ASSERT_GT(extended.metadata().employer_visible_until(),
+            own.metadata().employer_visible_until());
+  v1::GetRecordHistoryResponse kept;
+  ASSERT_NO_FATAL_FAILURE(history_of(&kept));
+  ASSERT_TRUE(kept.has_dates_in_force());
+  EXPECT_EQ(kept.dates_in_force().employer_visible_until(),
+            extended.metadata().employer_visible_until());
+  EXPECT_EQ(kept.dates_in_force().delete_after(), extended.metadata().delete_after());
+  EXPECT_TRUE(kept.dates_in_force().extended_by_another_conviction());
+  EXPECT_FALSE(kept.dates_in_force().retention_rules_changed());
+
+  v1::ExpungeRecordResponse expunged;
+  ASSERT_TRUE(Expunge(ExpungeOf(later_id), &expunged).ok());
+  v1::GetRecordHistoryResponse after;
+  ASSERT_NO_FATAL_FAILURE(history_of(&after));
+  EXPECT_FALSE(after.has_dates_in_force());
+}
+
+// A clerk corrected the personal number of a conviction whose own retention had ended and that
+// only the person's later conviction kept: the answer, "with these dates its retention period
+// has ended", sent them to dates no one had changed. It says why (under the new number nothing
+// keeps it) and what to do, and names no personal number.
+TEST_F(RecordServiceTest, CorrectingTheNumberOfAConvictionOnlyALaterOneKeepsSaysWhyAndWhatToDo) {
+  const v1::CreateRecordRequest later = FineOf("4000000003", "2019-05-20", "2019-06-01");
+  CreateOrFail(later);
+  // Final in 2010: its own deletion date has passed; only the later conviction keeps it.
+  const std::string earlier_id =
+      CreateOrFail(EarlierFine(later, "P 3/2010", "2010-01-01", "2010-01-10"));
+
+  v1::AmendRecordRequest amend;
+  amend.set_record_id(earlier_id);
+  amend.mutable_person()->set_personal_number("4000000098");
+  amend.mutable_update_mask()->add_paths("person.personal_number");
+  amend.set_reason("the personal number was mistyped");
+  v1::AmendRecordResponse resp;
+  const grpc::Status s = Amend(amend, &resp);
+  EXPECT_EQ(s.error_code(), grpc::StatusCode::FAILED_PRECONDITION) << s.error_message();
+  EXPECT_EQ(s.error_message(),
+            "conviction: its own retention period has ended, and such a conviction stays in the "
+            "registry only while a later conviction under its personal number keeps it: under "
+            "the new personal number none does, so the correction is not made (the retention "
+            "run would erase it for good). A later conviction under the old number cannot be "
+            "corrected first either, while it keeps this one: the registry cannot yet move a "
+            "person's convictions to another number together, so leave the numbers as they are "
+            "and report the mistake to the registry's administrators (docs/domain.md)");
+  v1::AuditEvent event;
+  ASSERT_NO_FATAL_FAILURE(ReadLastEvent(&event));
+  EXPECT_EQ(testing::OutcomeName(event), "FAILED_PRECONDITION");
+  EXPECT_FALSE(absl::StrContains(event.detail(), "4000000")) << event.detail();
+}
+
 
 // A KJC clerk entered a later conviction B before the person's earlier A, whose own retention had
 // ended (only B kept it), then expunged B: A went with it, for good, and the answer named only B.
 // The answer names A and why, a dry run names it beforehand and erases nothing, and A's erasure
 // has its own event naming A by id only.
 TEST_F(RecordServiceTest, AnExpungeNamesTheEarlierConvictionItErasesWithItAndWhy) {
-  v1::CreateRecordRequest later = testing::ExampleRecord();
-  later.mutable_person()->set_personal_number("4000000002");
-  testing::MakeFine(later.mutable_conviction(), "2020-01-10", "2020-01-31");
+  const v1::CreateRecordRequest later = FineOf("4000000002", "2020-01-10", "2020-01-31");
   const std::string later_id = CreateOrFail(later);
   // Final in 2010: its own deletion date has passed; only the later conviction keeps it.
-  v1::CreateRecordRequest earlier = later;
-  earlier.mutable_conviction()->set_case_number("P 2/2010");
-  testing::MakeFine(earlier.mutable_conviction(), "2010-01-10", "2010-01-31");
-  const std::string earlier_id = CreateOrFail(earlier);
+  const std::string earlier_id =
+      CreateOrFail(EarlierFine(later, "P 2/2010", "2010-01-10", "2010-01-31"));
 
-  v1::ExpungeRecordRequest expunge;
-  expunge.set_record_id(later_id);
-  expunge.set_legal_basis("CC 04/L-082 art. 103");
+  v1::ExpungeRecordRequest expunge = ExpungeOf(later_id);
   expunge.set_dry_run(true);
   v1::ExpungeRecordResponse preview;
   {
-    grpc::ClientContext ctx;
-    const grpc::Status s = clerk_->ExpungeRecord(&ctx, expunge, &preview);
+    const grpc::Status s = Expunge(expunge, &preview);
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
   EXPECT_TRUE(preview.dry_run());
   ASSERT_EQ(preview.records_erased_with_it_size(), 1);
   EXPECT_EQ(preview.records_erased_with_it(0).record_id(), earlier_id);
-  storage::AuditLog* log = server_->server()->audit_log();
   v1::AuditEvent dry;
-  ASSERT_TRUE(dry.ParseFromString(*log->ReadEvent(log->CurrentHead().size - 1)));
+  ASSERT_NO_FATAL_FAILURE(ReadLastEvent(&dry));
   EXPECT_TRUE(dry.dry_run());
   // Nothing was erased.
   v1::Record record;
@@ -716,8 +815,7 @@ TEST_F(RecordServiceTest, AnExpungeNamesTheEarlierConvictionItErasesWithItAndWhy
   expunge.set_dry_run(false);
   v1::ExpungeRecordResponse expunged;
   {
-    grpc::ClientContext ctx;
-    const grpc::Status s = clerk_->ExpungeRecord(&ctx, expunge, &expunged);
+    const grpc::Status s = Expunge(expunge, &expunged);
     ASSERT_TRUE(s.ok()) << s.error_message();
   }
   EXPECT_EQ(expunged.record_id(), later_id);
@@ -728,7 +826,7 @@ TEST_F(RecordServiceTest, AnExpungeNamesTheEarlierConvictionItErasesWithItAndWhy
             v1::ErasedWithRecord::REASON_RETENTION_ENDED_KEPT_ONLY_BY_EXPUNGED);
   // A's erasure is the retention run's, recorded by its own event: its id, no personal data.
   v1::AuditEvent event;
-  ASSERT_TRUE(event.ParseFromString(*log->ReadEvent(log->CurrentHead().size - 1)));
+  ASSERT_NO_FATAL_FAILURE(ReadLastEvent(&event));
   EXPECT_EQ(event.actor(), "system:retention");
   EXPECT_EQ(std::vector<std::string>(event.record_ids().begin(), event.record_ids().end()),
             std::vector<std::string>{earlier_id});
@@ -743,36 +841,25 @@ TEST_F(RecordServiceTest, AnExpungeNamesTheEarlierConvictionItErasesWithItAndWhy
 // confirming "nothing else", is refused and erases nothing: not B, not A, and not later either
 // (the next erasure applies the ledger's unapplied entries, and none was written).
 TEST_F(RecordServiceTest, AConfirmedExpungeErasesNothingWhenMoreWouldGoThanTheClerkWasShown) {
-  v1::CreateRecordRequest later = testing::ExampleRecord();
-  later.mutable_person()->set_personal_number("4000000003");
-  testing::MakeFine(later.mutable_conviction(), "2020-01-10", "2020-01-31");
+  const v1::CreateRecordRequest later = FineOf("4000000003", "2020-01-10", "2020-01-31");
   const std::string later_id = CreateOrFail(later);
-  v1::ExpungeRecordRequest expunge;
-  expunge.set_record_id(later_id);
-  expunge.set_legal_basis("CC 04/L-082 art. 103");
+  v1::ExpungeRecordRequest expunge = ExpungeOf(later_id);
   expunge.set_dry_run(true);
   v1::ExpungeRecordResponse preview;
-  {
-    grpc::ClientContext ctx;
-    ASSERT_TRUE(clerk_->ExpungeRecord(&ctx, expunge, &preview).ok());
-  }
+  ASSERT_TRUE(Expunge(expunge, &preview).ok());
   EXPECT_EQ(preview.records_erased_with_it_size(), 0);
-  v1::CreateRecordRequest earlier = later;
-  earlier.mutable_conviction()->set_case_number("P 3/2010");
-  testing::MakeFine(earlier.mutable_conviction(), "2010-01-10", "2010-01-31");
-  const std::string earlier_id = CreateOrFail(earlier);
+  const std::string earlier_id =
+      CreateOrFail(EarlierFine(later, "P 3/2010", "2010-01-10", "2010-01-31"));
 
   expunge.set_dry_run(false);
   expunge.set_confirms_erased_with_it(true);
   v1::ExpungeRecordResponse expunged;
-  grpc::ClientContext ctx;
-  const grpc::Status s = clerk_->ExpungeRecord(&ctx, expunge, &expunged);
+  const grpc::Status s = Expunge(expunge, &expunged);
   EXPECT_EQ(s.error_code(), grpc::StatusCode::ABORTED);
   EXPECT_EQ(s.error_message(),
             "the records erased with it have changed since the question: ask again");
-  storage::AuditLog* log = server_->server()->audit_log();
   v1::AuditEvent event;
-  ASSERT_TRUE(event.ParseFromString(*log->ReadEvent(log->CurrentHead().size - 1)));
+  ASSERT_NO_FATAL_FAILURE(ReadLastEvent(&event));
   EXPECT_EQ(testing::OutcomeName(event), "ABORTED");
   EXPECT_FALSE(absl::StrContains(event.SerializeAsString(), later.person().personal_number()));
 
@@ -781,13 +868,9 @@ TEST_F(RecordServiceTest, AConfirmedExpungeErasesNothingWhenMoreWouldGoThanTheCl
   other.mutable_person()->set_personal_number("4000000004");
   other.mutable_conviction()->set_case_number("P 4/2020");
   const std::string other_id = CreateOrFail(other);
-  v1::ExpungeRecordRequest unrelated;
-  unrelated.set_record_id(other_id);
-  unrelated.set_legal_basis("CC 04/L-082 art. 103");
   {
-    grpc::ClientContext other_ctx;
     v1::ExpungeRecordResponse done;
-    const grpc::Status erased = clerk_->ExpungeRecord(&other_ctx, unrelated, &done);
+    const grpc::Status erased = Expunge(ExpungeOf(other_id), &done);
     ASSERT_TRUE(erased.ok()) << erased.error_message();
   }
   v1::Record record;
@@ -797,23 +880,16 @@ TEST_F(RecordServiceTest, AConfirmedExpungeErasesNothingWhenMoreWouldGoThanTheCl
 
 // Confirmed as the dry run named it, the expunge goes ahead and erases just that with it.
 TEST_F(RecordServiceTest, AConfirmedExpungeErasesWhatTheClerkWasShownWhenThatIsUnchanged) {
-  v1::CreateRecordRequest later = testing::ExampleRecord();
-  later.mutable_person()->set_personal_number("4000000005");
-  testing::MakeFine(later.mutable_conviction(), "2020-01-10", "2020-01-31");
+  const v1::CreateRecordRequest later = FineOf("4000000005", "2020-01-10", "2020-01-31");
   const std::string later_id = CreateOrFail(later);
-  v1::CreateRecordRequest earlier = later;
-  earlier.mutable_conviction()->set_case_number("P 5/2010");
-  testing::MakeFine(earlier.mutable_conviction(), "2010-01-10", "2010-01-31");
-  const std::string earlier_id = CreateOrFail(earlier);
+  const std::string earlier_id =
+      CreateOrFail(EarlierFine(later, "P 5/2010", "2010-01-10", "2010-01-31"));
 
-  v1::ExpungeRecordRequest expunge;
-  expunge.set_record_id(later_id);
-  expunge.set_legal_basis("CC 04/L-082 art. 103");
+  v1::ExpungeRecordRequest expunge = ExpungeOf(later_id);
   expunge.set_confirms_erased_with_it(true);
   expunge.add_erased_with_it_confirmed(earlier_id);
   v1::ExpungeRecordResponse expunged;
-  grpc::ClientContext ctx;
-  const grpc::Status s = clerk_->ExpungeRecord(&ctx, expunge, &expunged);
+  const grpc::Status s = Expunge(expunge, &expunged);
   ASSERT_TRUE(s.ok()) << s.error_message();
   ASSERT_EQ(expunged.records_erased_with_it_size(), 1);
   EXPECT_EQ(expunged.records_erased_with_it(0).record_id(), earlier_id);
