@@ -56,6 +56,12 @@ absl::StatusOr<KeyRotator::Result> KeyRotator::RunLocked() {
                      records_->StageRewrapBatch(after, batch_size_, &rewrapped, &w));
     ++batches;
     if (last.empty()) {
+      // Every head is re-written, but the files and the write-ahead log still hold each one as
+      // it was, its data key under the old KEK: whoever held that KEK alone would open every
+      // record in the data folder, and in each backup made after the rotation (which shares the
+      // files). Only once those bytes are gone is the rotation finished: `registryd
+      // --retire_kek` counts the backups made before then as needing the old KEK.
+      RETURN_IF_ERROR(records_->RemoveOverwrittenBytes());
       state_.StageDone(&w);
       RETURN_IF_ERROR(Commit(&w, absl::StrCat("kek-v", version, " finished")));
       break;

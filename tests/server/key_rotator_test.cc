@@ -18,6 +18,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/time/clock.h"
 #include "crypto/keyring.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "registry/v1/admin.grpc.pb.h"
 #include "registry/v1/audit.pb.h"
@@ -30,6 +31,7 @@
 #include "storage/record_store.h"
 #include "storage/stored.pb.h"
 #include "tests/server/record_service_fixture.h"
+#include "tests/testing/data_files.h"
 #include "tests/testing/switchable_fault.h"
 #include "tests/testing/test_server.h"
 
@@ -121,6 +123,39 @@ TEST_F(KeyRotationTest, RotationRewrapsEveryDataKeyAndOldKekCanBeRemoved) {
   EXPECT_EQ(rotated.current_kek_version(), 3u);
   EXPECT_EQ(rotated.rewrapped(), 26u);
   EXPECT_EQ(KekUsage(), (std::map<uint32_t, int>{{3, 26}}));
+}
+
+// A rotation re-writes every head with its data key under the new KEK, but the data folder's
+// files and write-ahead log kept each head as it was: the old KEK alone opened every record
+// there, and in every backup made after the rotation. Once the rotation is finished, no file
+// holds a data key as it was wrapped under the old KEK.
+TEST_F(KeyRotationTest, NoFileKeepsADataKeyWrappedUnderTheOldKekOnceARotationIsFinished) {
+  CreateRecords(6);
+  std::vector<std::string> old_wraps;
+  {
+    auto it = server_->server()->database()->NewIterator(storage::Cf::kRecords);
+    for (it->SeekToFirst(); it->Valid(); it->Next()) {
+      storage::StoredHead head;
+      ASSERT_TRUE(head.ParseFromArray(it->value().data(), static_cast<int>(it->value().size())));
+      old_wraps.push_back(head.wrapped_dek());
+    }
+    ASSERT_TRUE(it->status().ok());
+  }
+  ASSERT_EQ(old_wraps.size(), 6u);
+  // In table files, as they would be once the memtables were flushed in the normal course.
+  ASSERT_TRUE(server_->server()->database()->Flush().ok());
+  for (const std::string& wrap : old_wraps) {
+    ASSERT_THAT(FilesContaining(server_->config().data_dir(), wrap), ::testing::Not(::testing::IsEmpty()));
+  }
+  v1::RotateKeysResponse rotated;
+  const grpc::Status s = RotateKeys(&rotated);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(rotated.rewrapped(), 6u);
+  server_->Stop();
+  for (const std::string& wrap : old_wraps) {
+    EXPECT_THAT(FilesContaining(server_->config().data_dir(), wrap), ::testing::IsEmpty());
+  }
+  ASSERT_NO_FATAL_FAILURE(RestartAndReadAll());
 }
 
 // Every step of a rotation (start, each batch with its cursor, end, and the batches a restart
