@@ -5395,6 +5395,10 @@ TEST_F(ConsoleTest, TheStylesheetLetsFieldsetsNarrowSoNoFormScrollsSidewaysOnANa
                                 std::regex("(^|\\n)body \\{[^}]*overflow-wrap: anywhere;")))
       << "a long word widens the page";
   EXPECT_TRUE(std::regex_search(css->body, std::regex("max-width: 100%[^}]*\\}")));
+  // The home page's record id field, in an inline (flex) form: a flex item kept its width.
+  EXPECT_TRUE(std::regex_search(
+      css->body, std::regex("(^|\\n)form\\.inline > \\.field \\{[^}]*min-width: 0;")))
+      << "a field of an inline form keeps its input's width";
 }
 
 }  // namespace
