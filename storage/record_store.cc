@@ -355,7 +355,7 @@ absl::StatusOr<bool> HoldsRegistryData(const Database& db) {
 
 absl::StatusOr<std::unique_ptr<RecordStore>> RecordStore::Create(
     Database* db, const KeyringHolder* keys, const crypto::SecretBytes& derivation_root,
-    const NameNormalizer* normalizer) {
+    const NameNormalizer* normalizer, bool read_only) {
   ASSIGN_OR_RETURN(auto pn, crypto::BlindIndexer::Create(derivation_root, "personal-number"));
   ASSIGN_OR_RETURN(auto name, crypto::BlindIndexer::Create(derivation_root, "name-birth-date"));
   ASSIGN_OR_RETURN(auto dedup, crypto::BlindIndexer::Create(derivation_root, "court-case-person"));
@@ -418,7 +418,8 @@ absl::StatusOr<std::unique_ptr<RecordStore>> RecordStore::Create(
     // current in the key file while registryd was stopped) gets its check value now.
     ASSIGN_OR_RETURN(std::optional<std::string> kek_check, CheckKeks(*db, *keyring));
     RETURN_IF_ERROR(RefuseKeksMissingFromTheKeyFile(*db, *keyring));
-    if (kek_check.has_value()) {
+    // A read-only look writes nothing into the data folder (a copy kept for an investigation).
+    if (kek_check.has_value() && !read_only) {
       Batch batch;
       batch.Put(Cf::kMeta, KekCheckKey(keyring->current_version()), *kek_check);
       RETURN_IF_ERROR(db->Write(batch));
@@ -951,14 +952,27 @@ absl::StatusOr<std::vector<std::string>> RecordStore::NameLimitTokens(
   std::vector<std::string> tokens;
   ASSIGN_OR_RETURN(std::string token, NameToken(surname, given_name, "", ""));
   tokens.push_back(std::move(token));
-  // The name as it reads by eye, when that differs: a surname typed in Cyrillic letters that look
-  // Latin ("Рера") is looked up as the Latin it looks like too (FactsForVetting), so it takes from
-  // that name's bucket as well, and buys no second day's guesses at a birth date.
+  // Every other form the vetting lookup reads the name under (FactsForVetting): a surname typed
+  // in Cyrillic letters that look Latin ("Рера") is looked up as the Latin it looks like too, so
+  // it takes from that name's bucket as well, and buys no second day's guesses at a birth date.
+  ASSIGN_OR_RETURN(const NameForms forms, OtherNameForms(surname, given_name));
+  for (const auto& form : forms) {
+    ASSIGN_OR_RETURN(std::string other,
+                     name_index_->Token(absl::StrCat(form.first, "|", form.second, "|")));
+    tokens.push_back(std::move(other));
+  }
+  return tokens;
+}
+
+absl::StatusOr<RecordStore::NameForms> RecordStore::OtherNameForms(
+    absl::string_view surname, absl::string_view given_name) const {
+  ASSIGN_OR_RETURN(const std::string s, normalizer_->Normalize(surname));
+  ASSIGN_OR_RETURN(const std::string g, normalizer_->Normalize(given_name));
   ASSIGN_OR_RETURN(const std::string s_seen, normalizer_->NormalizeAsSeen(surname));
   ASSIGN_OR_RETURN(const std::string g_seen, normalizer_->NormalizeAsSeen(given_name));
-  ASSIGN_OR_RETURN(std::string seen, name_index_->Token(absl::StrCat(s_seen, "|", g_seen, "|")));
-  if (seen != tokens.front()) tokens.push_back(std::move(seen));
-  return tokens;
+  NameForms forms = {{s_seen, g}, {s, g_seen}, {s_seen, g_seen}};
+  forms.erase({s, g});
+  return forms;
 }
 
 absl::StatusOr<std::string> RecordStore::NameToken(absl::string_view surname,
@@ -1386,11 +1400,9 @@ absl::StatusOr<std::vector<registry::v1::RecordVersion>> RecordStore::HistoryAt(
   if (out.empty() || out.back().record().metadata().version() != head.version()) {
     return absl::DataLossError("record history is incomplete");
   }
-  // Older versions show the dates computed when they were written; the current one the dates
-  // in force, as a read does (a later conviction of the person may have extended them).
-  auto* current = out.back().mutable_record()->mutable_metadata();
-  current->set_employer_visible_until(dates.employer_visible_until());
-  current->set_delete_after(dates.delete_after());
+  // Each version keeps the dates it was written with, the newest too: the history is who changed
+  // what and why, and a past version reads the same every time. The dates in force (a later
+  // conviction of the person may have extended them) are a read's (Get), never a version's.
   return out;
 }
 
@@ -1735,6 +1747,21 @@ absl::StatusOr<PendingWrite> RecordStore::PrepareChange(absl::string_view record
     }
     for (const std::string& id : due_after) {
       if (due_before.count(id) > 0) continue;
+      if (id == record_id && new_token != old_head.personal_number_token()) {
+        // Moved to another personal number, a conviction whose own period has ended leaves the
+        // later convictions that kept it under the old one: "with these dates" sent the clerk to
+        // dates that had not changed. Correcting a later one first is refused too while it keeps
+        // this one (below), so correcting both is no way out; an expunge is a legal act, not a
+        // way to mend a number (docs/domain.md, open questions).
+        return absl::FailedPreconditionError(
+            "conviction: its own retention period has ended, and such a conviction stays in the "
+            "registry only while a later conviction under its personal number keeps it: under "
+            "the new personal number none does, so the correction is not made (the retention "
+            "run would erase it for good). A later conviction under the old number cannot be "
+            "corrected first either, while it keeps this one: the registry cannot yet move a "
+            "person's convictions to another number together, so leave the numbers as they are "
+            "and report the mistake to the registry's administrators (docs/domain.md)");
+      }
       if (id == record_id) {
         return absl::FailedPreconditionError(
             "conviction: with these dates its retention period has ended, so the change is not "
@@ -2024,19 +2051,24 @@ absl::StatusOr<std::vector<std::string>> RecordStore::CompactionsDue() const {
   return keys;
 }
 
-absl::Status RecordStore::CompactAfterErasure() const {
-  // The erasures committed before this point are those whose bytes this compaction removes; one
-  // committed meanwhile keeps its marker for the next.
-  ASSIGN_OR_RETURN(const std::vector<std::string> due, CompactionsDue());
-  // Whole families: index and expiry keys of the record are spread by token and date, and a
+absl::Status RecordStore::RemoveOverwrittenBytes() const {
+  // Whole families: index and expiry keys of a record are spread by token and date, and a
   // compaction that rewrites every file is the one way to be sure the old bytes are gone.
   // First flush every family: a write-ahead log file is kept until all families' data in it is
-  // flushed, and the one holding the record's creation also holds audit events, so without this
+  // flushed, and the one holding a record's creation also holds audit events, so without this
   // the wrapped data key and the sealed versions would stay readable in the log.
   RETURN_IF_ERROR(db_->Flush());
   for (Cf cf : {Cf::kRecords, Cf::kVersions, Cf::kIndex, Cf::kChecks}) {
     RETURN_IF_ERROR(db_->CompactRange(cf, "", ""));
   }
+  return absl::OkStatus();
+}
+
+absl::Status RecordStore::CompactAfterErasure() const {
+  // The erasures committed before this point are those whose bytes this compaction removes; one
+  // committed meanwhile keeps its marker for the next.
+  ASSIGN_OR_RETURN(const std::vector<std::string> due, CompactionsDue());
+  RETURN_IF_ERROR(RemoveOverwrittenBytes());
   if (due.empty()) return absl::OkStatus();
   Batch done;
   for (const std::string& key : due) done.Delete(Cf::kMeta, key);
@@ -2088,16 +2120,10 @@ absl::StatusOr<CandidateTokens> RecordStore::TokensForCandidate(
   // A Cyrillic surname such as "Рера" sounds "rera" but reads "Pepa" on the certificate: the
   // records that name the candidate as the name reads are looked up too. Both fields normalised
   // above, so these cannot fail on the input; which forms there are depends on the input only.
-  ASSIGN_OR_RETURN(const std::string s, normalizer_->Normalize(surname));
-  ASSIGN_OR_RETURN(const std::string g, normalizer_->Normalize(given_name));
-  ASSIGN_OR_RETURN(const std::string s_seen, normalizer_->NormalizeAsSeen(surname));
-  ASSIGN_OR_RETURN(const std::string g_seen, normalizer_->NormalizeAsSeen(given_name));
-  std::set<std::pair<std::string, std::string>> forms = {
-      {s_seen, g}, {s, g_seen}, {s_seen, g_seen}};
-  forms.erase({s, g});
-  for (const auto& [surname_form, given_form] : forms) {
+  ASSIGN_OR_RETURN(const NameForms forms, OtherNameForms(surname, given_name));
+  for (const auto& form : forms) {
     ASSIGN_OR_RETURN(std::string token,
-                     name_index_->Token(absl::StrCat(surname_form, "|", given_form, "|",
+                     name_index_->Token(absl::StrCat(form.first, "|", form.second, "|",
                                                      birth_date)));
     tokens.names_as_seen.push_back(std::move(token));
   }

@@ -40,6 +40,7 @@
 #include <map>
 #include <memory>
 #include <set>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -243,9 +244,12 @@ class RecordStore {
   // recognise its key file, and what a key ceremony writes down. Reveals nothing of the keys.
   static absl::StatusOr<std::string> KeyCheckValue(const crypto::SecretBytes& derivation_root);
 
+  // `read_only` (a database opened read only, as `registryd --verify_data` opens it): the key
+  // file is checked as always, but a current KEK without a check value gets none (nothing is
+  // written; the next start records it).
   static absl::StatusOr<std::unique_ptr<RecordStore>> Create(
       Database* db, const KeyringHolder* keys, const crypto::SecretBytes& derivation_root,
-      const NameNormalizer* normalizer);
+      const NameNormalizer* normalizer, bool read_only = false);
 
   // A new record (version 1, active). AlreadyExists when a record with the same court, case
   // number and personal number exists (*existing_id, when not null, receives its id);
@@ -388,10 +392,14 @@ class RecordStore {
   // Stages that row into `w` (for a row found missing: the ledger puts it back).
   absl::Status StageErasedRow(absl::string_view dedup_token, absl::string_view record_id,
                               PendingWrite* w) const;
-  // Flushes every family (so the WAL holding erased values is retired) and compacts the record
-  // and checks families whole: erased keys are spread by id, token and date, and rewritten
-  // checks leave their old values behind. Once per erasure run. Each erasure commits a marker
-  // that this deletes once done, for the erasures committed before it started.
+  // Flushes every family (so the WAL holding overwritten values is retired) and compacts the
+  // record and checks families whole, so that no older file keeps a value since overwritten or
+  // deleted: after an erasure, its record; after a key rotation, each data key wrapped under the
+  // old KEK (KeyRotator, before the rotation is finished; `registryd --retire_kek`).
+  absl::Status RemoveOverwrittenBytes() const;
+  // RemoveOverwrittenBytes for the erasures committed: erased keys are spread by id, token and
+  // date, and rewritten checks leave their old values behind. Once per erasure run. Each erasure
+  // commits a marker that this deletes once done, for the erasures committed before it started.
   absl::Status CompactAfterErasure() const;
   // CompactAfterErasure when a committed erasure's marker is left (its compaction failed, or the
   // process stopped before it ran): at start-up, before a backup and in the retention run, so
@@ -465,9 +473,10 @@ class RecordStore {
   absl::StatusOr<std::string> PersonalNumberToken(absl::string_view personal_number) const;
   // Token of a name without a birth date (32 raw bytes): the name index's keyed token over the
   // normalised "surname|given name|", as the exact name index folds names (Latin = Cyrillic), for
-  // the gate's daily limit on checks of one name (server/call_gate.cc); followed, when it
-  // differs, by the token of the name as it reads by eye (NameNormalizer::NormalizeAsSeen), so
-  // a name typed in lookalike letters takes from both buckets. No record is indexed under them
+  // the gate's daily limit on checks of one name (server/call_gate.cc); followed by the token of
+  // every other form the vetting lookup reads the name under (OtherNameForms: each word, and
+  // both, as it reads by eye), so a name typed in lookalike letters takes from the bucket of
+  // every name it is looked up as. No record is indexed under them
   // (every record has a birth date). InvalidArgument "surname: ..." or "given_name: ..." when a
   // name cannot be normalised. Looks nothing up.
   absl::StatusOr<std::vector<std::string>> NameLimitTokens(absl::string_view surname,
@@ -519,6 +528,14 @@ class RecordStore {
   // `today` or before. Nothing when `today` is empty.
   absl::Status AddDueRecords(absl::string_view token, const PendingWrite& w,
                              absl::string_view today, std::set<std::string>* due) const;
+
+  // The forms of a name other than as it sounds (NameNormalizer::Normalize) that the vetting
+  // lookup reads it under: the surname, the given name, and both, as they read by eye
+  // (NormalizeAsSeen), where that differs. The same for TokensForCandidate and NameLimitTokens,
+  // so that no form is looked up without taking from its daily bucket. Depends on the input only.
+  using NameForms = std::set<std::pair<std::string, std::string>>;
+  absl::StatusOr<NameForms> OtherNameForms(absl::string_view surname,
+                                           absl::string_view given_name) const;
 
   // StageCreate without taking every stripe: the record's own uniqueness stripe only.
   absl::Status StageNewRecord(const registry::v1::Person& person,

@@ -1483,6 +1483,33 @@ TEST_F(RecordStoreTest, FactsForVettingFindARecordNamedAsACyrillicLookAlikeNameR
   EXPECT_EQ(cyrillic->names_as_seen.size(), 3u);
 }
 
+// Every form the vetting lookup reads a name under takes from a daily bucket: "Рера Вера" sounds
+// "Rera Vera" and reads "Pepa Bepa", and is looked up as "Pepa Vera" and "Rera Bepa" too, so its
+// limit tokens are those of all four names, and a mixed form buys no fresh day of guesses at the
+// birth date of a "Pepa Vera" whose own bucket is spent.
+TEST_F(RecordStoreTest, TheNameLimitTokensCoverEveryFormTheVettingLookupReadsTheNameUnder) {
+  const auto first_token = [&](const std::string& surname, const std::string& given) {
+    absl::StatusOr<std::vector<std::string>> tokens = store_->NameLimitTokens(surname, given);
+    EXPECT_TRUE(tokens.ok()) << tokens.status();
+    return tokens.ok() && !tokens->empty() ? tokens->front() : std::string();
+  };
+  absl::StatusOr<std::vector<std::string>> cyrillic =
+      store_->NameLimitTokens("\u0420\u0435\u0440\u0430", "\u0412\u0435\u0440\u0430");
+  ASSERT_TRUE(cyrillic.ok()) << cyrillic.status();
+  EXPECT_THAT(*cyrillic, ::testing::UnorderedElementsAre(
+                             first_token("Rera", "Vera"), first_token("Pepa", "Vera"),
+                             first_token("Rera", "Bepa"), first_token("Pepa", "Bepa")));
+  // As many as the lookup reads: one more than the candidate's other forms.
+  auto lookup = store_->TokensForCandidate("2000000301", "\u0420\u0435\u0440\u0430",
+                                           "\u0412\u0435\u0440\u0430", "1990-03-15");
+  ASSERT_TRUE(lookup.ok()) << lookup.status();
+  EXPECT_EQ(cyrillic->size(), lookup->names_as_seen.size() + 1);
+  // A Latin name is one bucket.
+  absl::StatusOr<std::vector<std::string>> latin = store_->NameLimitTokens("Pepa", "Vera");
+  ASSERT_TRUE(latin.ok()) << latin.status();
+  EXPECT_THAT(*latin, ::testing::SizeIs(1));
+}
+
 // A spent record under another number is extended by a later active one of the same name and
 // number, as under the candidate's own: the dates in force are those the other number's records
 // give, not the spent record's own.
@@ -2143,6 +2170,82 @@ TEST_F(RecordStoreTest, RewrapMovesEveryDataKeyWithoutTouchingRecords) {
     ASSERT_TRUE(record.ok()) << record.status();
     EXPECT_EQ(record->person().surname(), "Gashi");
   }
+}
+
+// A history is the court's account of who changed what and why: each version keeps the dates it
+// was written with, the newest too, whatever a later conviction of the person does to the dates
+// in force. Before, the newest version carried the dates in force, so the extension read as the
+// change of the clerk who last corrected the address, and moved to each next version.
+TEST_F(RecordStoreTest, AHistorysVersionsKeepTheirOwnDatesWhenALaterConvictionExtendsThem) {
+  const Person person = MakePerson("Bajrami", "Shpend", "1985-03-03", "3300000001");
+  const std::string earlier =
+      CreateDated(person, "P 1/2016", "2016-12-07", "2026-12-07", "2031-12-07");
+  ASSERT_FALSE(earlier.empty());
+  // An address correction, with the conviction's own dates, as the service computes them.
+  const auto amend_address = [&](uint32_t expected, const std::string& address) {
+    absl::StatusOr<PendingWrite> pending = store_->PrepareChange(
+        earlier, expected, [&](Record* record, std::string* why, VersionMeta* meta) {
+          record->mutable_person()->set_last_known_address(address);
+          *why = "address from police";
+          *meta = Meta("2026-02-03T04:05:06Z");
+          meta->own.final_date = "2016-12-07";
+          meta->own.employer_visible_until = "2026-12-07";
+          meta->own.delete_after = "2031-12-07";
+          return absl::OkStatus();
+        });
+    ASSERT_TRUE(pending.ok()) << pending.status();
+    ASSERT_TRUE(db_->Write(*pending->batch()).ok());
+  };
+  // Every version of the earlier record, as the dates it shows.
+  const auto dates_shown = [&] {
+    std::vector<std::string> out;
+    absl::StatusOr<std::vector<registry::v1::RecordVersion>> history = store_->History(earlier);
+    EXPECT_TRUE(history.ok()) << history.status();
+    if (!history.ok()) return out;
+    for (const registry::v1::RecordVersion& v : *history) {
+      const RecordMetadata& m = v.record().metadata();
+      out.push_back(absl::StrCat(m.version(), ": ", m.employer_visible_until(), " ",
+                                 m.delete_after()));
+    }
+    return out;
+  };
+  ASSERT_NO_FATAL_FAILURE(amend_address(1, "Rr. Dardania 5, Prizren"));
+  EXPECT_THAT(dates_shown(), ::testing::ElementsAre("1: 2026-12-07 2031-12-07",
+                                                    "2: 2026-12-07 2031-12-07"));
+
+  const std::string single =
+      CreateDated(person, "P 3/2018", "2018-06-01", "2028-06-01", "2033-06-01");
+  ASSERT_FALSE(single.empty());
+  // The same person's later conviction, final on the earlier one's last day for vetting,
+  // extends its dates in force; no version of the earlier record changed them.
+  const std::string later =
+      CreateDated(person, "P 2/2026", "2026-12-07", "2051-12-07", "2061-12-07");
+  ASSERT_FALSE(later.empty());
+  EXPECT_EQ(StoredMetadata(earlier).employer_visible_until(), "2051-12-07");
+  EXPECT_EQ(StoredMetadata(earlier).delete_after(), "2061-12-07");
+  EXPECT_THAT(dates_shown(), ::testing::ElementsAre("1: 2026-12-07 2031-12-07",
+                                                    "2: 2026-12-07 2031-12-07"));
+  ASSERT_NO_FATAL_FAILURE(amend_address(2, "Rr. Dardania 7, Prizren"));
+  EXPECT_THAT(dates_shown(), ::testing::ElementsAre("1: 2026-12-07 2031-12-07",
+                                                    "2: 2026-12-07 2031-12-07",
+                                                    "3: 2026-12-07 2031-12-07"));
+  // A one-version record the later conviction extends shows its own dates too, under "created".
+  EXPECT_EQ(StoredMetadata(single).employer_visible_until(), "2051-12-07");
+  absl::StatusOr<std::vector<registry::v1::RecordVersion>> single_history =
+      store_->History(single);
+  ASSERT_TRUE(single_history.ok()) << single_history.status();
+  ASSERT_EQ(single_history->size(), 1u);
+  EXPECT_EQ((*single_history)[0].record().metadata().employer_visible_until(), "2028-06-01");
+  EXPECT_EQ((*single_history)[0].record().metadata().delete_after(), "2033-06-01");
+
+  // The expunge of the later convictions gives the earlier one its own dates back; its history
+  // reads as before.
+  ASSERT_NO_FATAL_FAILURE(Expunge(later));
+  ASSERT_NO_FATAL_FAILURE(Expunge(single));
+  EXPECT_EQ(StoredMetadata(earlier).employer_visible_until(), "2026-12-07");
+  EXPECT_THAT(dates_shown(), ::testing::ElementsAre("1: 2026-12-07 2031-12-07",
+                                                    "2: 2026-12-07 2031-12-07",
+                                                    "3: 2026-12-07 2031-12-07"));
 }
 
 }  // namespace
