@@ -1,7 +1,10 @@
 #include "server/data_check.h"
 
 #include <cstring>
+#include <deque>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
@@ -83,6 +86,50 @@ struct LogFacts {
   absl::flat_hash_set<std::string> later_checks;
 };
 
+// The events of the log that cannot be read (missing, failing authentication, in damaged
+// files), as the scan meets them: each counted, the first and the last kNamed named, so that an
+// incident is seen whole (where the damage starts, where it ends, how much) in bounded memory.
+class DamagedEvents {
+ public:
+  static constexpr size_t kNamed = 50;
+
+  void Add(uint64_t index, const absl::Status& error) {
+    absl::string_view why = error.message();
+    // The table check that follows in CheckDataAndTableFiles names the file: this is that check.
+    absl::ConsumeSuffix(&why, "; registryd --verify_data names the file");
+    if (first_.size() < kNamed) {
+      first_.emplace_back(index, why);
+      return;
+    }
+    last_.emplace_back(index, why);
+    if (last_.size() > kNamed) {
+      if (omitted_ == 0) omitted_from_ = last_.front().first;
+      omitted_to_ = last_.front().first;
+      ++omitted_;
+      last_.pop_front();
+    }
+  }
+
+  // Every damaged event is one problem, also those not named.
+  void Report(storage::DataCheckReport* report) const {
+    for (const auto& named : first_) report->Add(named.second);
+    if (omitted_ > 0) {
+      report->Add(absl::StrCat("audit log: ", omitted_,
+                               " more events damaged or missing from event ", omitted_from_,
+                               " to event ", omitted_to_, " (not named one by one)"));
+      report->problem_count += omitted_ - 1;
+    }
+    for (const auto& named : last_) report->Add(named.second);
+  }
+
+ private:
+  std::vector<std::pair<uint64_t, std::string>> first_;
+  std::deque<std::pair<uint64_t, std::string>> last_;
+  uint64_t omitted_ = 0;
+  uint64_t omitted_from_ = 0;
+  uint64_t omitted_to_ = 0;
+};
+
 // Reads what the audit log says into *facts (and its own problems into report): the facts kept
 // from pruned events, then the retained events. A pruning that commits in between would leave
 // out the facts of the events it deletes; every pruning moves the boundary, so an unchanged
@@ -126,8 +173,26 @@ absl::Status ReadLogFacts(const storage::AuditLog& audit, uint64_t settled,
     if (!range.ok()) {
       report->Add(absl::StrCat("audit log: left edge at ", boundary, " unreadable"));
     }
-    const absl::Status scanned =
-        audit.ScanRetained(size, [&](uint64_t index, absl::string_view bytes) {
+    // An event that cannot be read does not stop the check: it is named, its facts are
+    // missing from what follows (its records are then reported as the log not knowing them),
+    // and the rest of the log is read. Its stored leaf stands in for it in the root below, so
+    // that the other events are still held to the authenticated root.
+    DamagedEvents damaged;
+    std::optional<uint64_t> leaf_missing;
+    const auto on_damaged = [&](uint64_t index, const absl::Status& error) {
+      ++report->audit_events;
+      damaged.Add(index, error);
+      if (!range.ok() || leaf_missing.has_value()) return;
+      absl::StatusOr<std::string> leaf = audit.StoredLeaf(index);
+      if (leaf.ok()) {
+        range->Append(*leaf, {});
+      } else {
+        leaf_missing = index;
+      }
+    };
+    const absl::Status scanned = audit.ScanRetainedPastDamage(
+        size,
+        [&](uint64_t index, absl::string_view bytes) {
           ++report->audit_events;
           if (range.ok()) range->Append(crypto::merkle::HashLeaf(bytes), {});
           registry::v1::AuditEvent event;
@@ -168,9 +233,15 @@ absl::Status ReadLogFacts(const storage::AuditLog& audit, uint64_t settled,
               break;
           }
           return true;
-        }, storage::BlockCache::kBypass);
+        },
+        on_damaged, storage::BlockCache::kBypass);
     if (audit.CurrentPruned().size != boundary) continue;
-    if (scanned.ok() && range.ok() && range->Root() != head.root) {
+    damaged.Report(report);
+    if (scanned.ok() && range.ok() && leaf_missing.has_value()) {
+      report->Add(absl::StrCat("audit log: events ", boundary, "..", size,
+                               " cannot be held to the authenticated root: damaged event ",
+                               *leaf_missing, " has no stored leaf either"));
+    } else if (scanned.ok() && range.ok() && range->Root() != head.root) {
       report->Add(absl::StrCat("audit log: events ", boundary, "..", size,
                                " do not hash to the authenticated root"));
     }

@@ -32,7 +32,9 @@ namespace registry::server {
 // before the check began must have its rows; events appended while the check runs may have rows
 // it did not read. Memory: the ids of the stored records and checks and of those the audit log
 // names (tens of bytes each). An error only when the data cannot be read at all; everything
-// found is in the report.
+// found is in the report. An audit event that is missing, fails authentication or lies in
+// damaged files is a problem, not the end of the check: every one is counted, the first and the
+// last 50 are named (bounded memory), and the rest of the log and the data are checked.
 absl::StatusOr<storage::DataCheckReport> CheckData(const storage::RecordStore& records,
                                                    const storage::CheckStore& checks,
                                                    const storage::AuditLog& audit,

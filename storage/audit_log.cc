@@ -243,7 +243,8 @@ absl::Status AuditDamagedAt(uint64_t index, absl::string_view detail) {
 }
 
 absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(Database* db, const Clock* clock,
-                                                         const crypto::SecretBytes& log_key) {
+                                                         const crypto::SecretBytes& log_key,
+                                                         bool damaged_last_event_allowed) {
   ASSIGN_OR_RETURN(std::unique_ptr<Keys> keys, Keys::Derive(log_key));
   ASSIGN_OR_RETURN(std::optional<std::string> state, db->Get(Cf::kMeta, kFrontierKey));
   ASSIGN_OR_RETURN(std::optional<std::string> pruned_state, db->Get(Cf::kMeta, kPrunedKey));
@@ -272,6 +273,7 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(Database* db, const Clo
   }
   std::unique_ptr<AuditLog> log(
       new AuditLog(db, clock, std::move(keys), std::move(frontier), std::move(pruned)));
+  log->look_only_ = damaged_last_event_allowed;
   const uint64_t size = log->frontier_.size();
   // Cheap integrity checks, independent of the log's length: the last event exists and hashes
   // to the stored leaf, and nothing lies beyond it.
@@ -282,25 +284,32 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(Database* db, const Clo
                      db->Get(Cf::kAudit, EncodeU64(size - 1)));
     // Said as any other damaged event since the last data check is (the start's walk): the
     // last one is as much an incident, and the bare text gave no event and nothing to do.
+    absl::Status damaged;
+    absl::StatusOr<std::string> last = absl::DataLossError("missing");
     if (!stored.has_value()) {
-      return AuditDamagedAt(size - 1, absl::StrCat("its last event, ", size - 1, ", is missing"));
+      damaged =
+          AuditDamagedAt(size - 1, absl::StrCat("its last event, ", size - 1, ", is missing"));
+    } else if (last = log->keys_->Open(size - 1, *stored); !last.ok()) {
+      damaged = AuditDamagedAt(size - 1, absl::StrCat("its last event, ", size - 1,
+                                                      ", fails authentication: changed, moved "
+                                                      "or written without the key file"));
+    } else {
+      ASSIGN_OR_RETURN(std::string leaf, log->nodes_->Node(0, size - 1));
+      if (merkle::HashLeaf(*last) != leaf) {
+        damaged = absl::DataLossError("audit log's last event does not match its tree");
+      }
     }
-    absl::StatusOr<std::string> last = log->keys_->Open(size - 1, *stored);
-    if (!last.ok()) {
-      return AuditDamagedAt(size - 1, absl::StrCat("its last event, ", size - 1,
-                                                   ", fails authentication: changed, moved or "
-                                                   "written without the key file"));
-    }
-    ASSIGN_OR_RETURN(std::string leaf, log->nodes_->Node(0, size - 1));
-    if (merkle::HashLeaf(*last) != leaf) {
-      return absl::DataLossError("audit log's last event does not match its tree");
-    }
+    // The read-only look goes on without the event (nothing is appended after it): the data
+    // check's walk names it, as it names any other damaged event, with every other problem.
+    if (!damaged.ok() && !damaged_last_event_allowed) return damaged;
     registry::v1::AuditEvent parsed;
-    if (parsed.ParseFromString(*last)) {
+    if (damaged.ok() && parsed.ParseFromString(*last)) {
       auto t = ParseInstant(parsed.time());
       if (t.ok()) log->last_time_ = *t;
     }
   }
+  // A look writes nothing: a count left in the folder is for the next start to record.
+  if (damaged_last_event_allowed) return log;
   // Writes that a crash cut off and the database dropped at open (Database::Open): the log says
   // so before anything else is written, and the count goes with the event.
   ASSIGN_OR_RETURN(const uint64_t cut_off, db->CutOffWrites());
@@ -337,6 +346,10 @@ absl::Status AuditLog::SealStoredState(Database* db, const crypto::SecretBytes& 
 
 absl::StatusOr<uint64_t> AuditLog::Append(registry::v1::AuditEvent event,
                                           PendingWrite* mutations) {
+  if (look_only_) {
+    // Opened without trusting its last event: nothing may be chained after it.
+    return absl::FailedPreconditionError("the audit log is open for a read-only look");
+  }
   if (mutations != nullptr && mutations->dates_pending()) {
     // A caller bug, caught before anything is written: committing would store records whose
     // persons' dates in force were never computed.
@@ -519,9 +532,37 @@ absl::Status AuditLog::ScanRetained(
   return ScanFrom(/*retained=*/true, 0, end, fn, cache);
 }
 
+absl::Status AuditLog::ScanRetainedPastDamage(
+    uint64_t end, const std::function<bool(uint64_t, absl::string_view)>& fn,
+    const DamagedFn& damaged, BlockCache cache) const {
+  return ScanFrom(/*retained=*/true, 0, end, fn, cache, &damaged);
+}
+
+absl::StatusOr<std::string> AuditLog::StoredLeaf(uint64_t index) const {
+  ASSIGN_OR_RETURN(std::optional<std::string> leaf, db_->Get(Cf::kMerkle, NodeKey(0, index)));
+  if (!leaf.has_value()) return absl::NotFoundError("audit tree leaf missing");
+  return *std::move(leaf);
+}
+
+namespace {
+
+absl::Status EventMissing(uint64_t index) {
+  return PublicError(absl::DataLossError(absl::StrCat("audit event ", index, " is missing")));
+}
+
+// The error a damaged event stops a scan with; OK once `damaged` (when given) is told of it and
+// the scan goes on.
+absl::Status Damaged(const AuditLog::DamagedFn* damaged, uint64_t index, absl::Status error) {
+  if (damaged == nullptr) return error;
+  (*damaged)(index, error);
+  return absl::OkStatus();
+}
+
+}  // namespace
+
 absl::Status AuditLog::ScanFrom(bool retained, uint64_t start, uint64_t end,
                                 const std::function<bool(uint64_t, absl::string_view)>& fn,
-                                BlockCache cache) const {
+                                BlockCache cache, const DamagedFn* damaged) const {
   ASSIGN_OR_RETURN(std::unique_ptr<Iterator> it, OpenScan(retained, &start, end, cache));
   ASSIGN_OR_RETURN(std::unique_ptr<crypto::AesGcmOpener> opener, keys_->NewOpener());
   const std::string first = EncodeU64(start);
@@ -532,12 +573,17 @@ absl::Status AuditLog::ScanFrom(bool retained, uint64_t start, uint64_t end,
   for (it->Seek(first); it->Valid() && expected < end; it->Next()) {
     if (it->key().size() != 8) return absl::DataLossError("malformed audit key");
     const uint64_t index = DecodeU64(absl::string_view(it->key().data(), 8));
-    if (index != expected) {
-      return PublicError(
-          absl::DataLossError(absl::StrCat("audit event ", expected, " is missing")));
+    // Beyond `end`: the events up to it are missing.
+    for (; expected < std::min(index, end); ++expected) {
+      RETURN_IF_ERROR(Damaged(damaged, expected, EventMissing(expected)));
     }
+    if (index >= end) break;
     ++expected;
-    RETURN_IF_ERROR(Keys::OpenInto(*opener, index, it->value(), &aad, &event));
+    if (absl::Status opened = Keys::OpenInto(*opener, index, it->value(), &aad, &event);
+        !opened.ok()) {
+      RETURN_IF_ERROR(Damaged(damaged, index, std::move(opened)));
+      continue;
+    }
     if (!fn(index, event)) {
       return absl::OkStatus();
     }
@@ -549,17 +595,17 @@ absl::Status AuditLog::ScanFrom(bool retained, uint64_t start, uint64_t end,
     // level-0 file whatever keys it holds, so one damaged block of newer events would stop every
     // scan from any start. Point reads open only the files whose key range holds their key:
     // they serve the intact events and name the first event that cannot be read.
-    return ScanByPointReads(expected, end, fn, cache);
+    return ScanByPointReads(expected, end, fn, cache, damaged);
   }
-  if (expected < end && expected < CurrentHead().size) {
-    return PublicError(absl::DataLossError(absl::StrCat("audit event ", expected, " is missing")));
+  for (const uint64_t stop = std::min(end, CurrentHead().size); expected < stop; ++expected) {
+    RETURN_IF_ERROR(Damaged(damaged, expected, EventMissing(expected)));
   }
   return absl::OkStatus();
 }
 
 absl::Status AuditLog::ScanByPointReads(
     uint64_t start, uint64_t end, const std::function<bool(uint64_t, absl::string_view)>& fn,
-    BlockCache cache) const {
+    BlockCache cache, const DamagedFn* damaged) const {
   ASSIGN_OR_RETURN(std::unique_ptr<crypto::AesGcmOpener> opener, keys_->NewOpener());
   std::string aad;
   std::string event;
@@ -579,15 +625,23 @@ absl::Status AuditLog::ScanByPointReads(
       if (!absl::IsDataLoss(stored.status())) return stored.status();
       // The auditor is told which event is lost and that it is damage to files, not an edited
       // event.
-      return PublicError(absl::DataLossError(absl::StrCat(
-          "audit event ", index,
-          " cannot be read: a checksum of the database's files failed (damaged storage); "
-          "registryd --verify_data names the file")));
+      RETURN_IF_ERROR(Damaged(
+          damaged, index,
+          PublicError(absl::DataLossError(absl::StrCat(
+              "audit event ", index,
+              " cannot be read: a checksum of the database's files failed (damaged storage); "
+              "registryd --verify_data names the file")))));
+      continue;
     }
     if (!stored->has_value()) {
-      return PublicError(absl::DataLossError(absl::StrCat("audit event ", index, " is missing")));
+      RETURN_IF_ERROR(Damaged(damaged, index, EventMissing(index)));
+      continue;
     }
-    RETURN_IF_ERROR(Keys::OpenInto(*opener, index, **stored, &aad, &event));
+    if (absl::Status opened = Keys::OpenInto(*opener, index, **stored, &aad, &event);
+        !opened.ok()) {
+      RETURN_IF_ERROR(Damaged(damaged, index, std::move(opened)));
+      continue;
+    }
     if (!fn(index, event)) return absl::OkStatus();
   }
   return absl::OkStatus();
@@ -601,7 +655,13 @@ absl::Status AuditLog::CheckStoredTree(const std::function<void(std::string)>& p
   // Leaves: in step with the retained events (both keyed by index in big-endian order).
   std::unique_ptr<Iterator> leaves = db_->NewIterator(Cf::kMerkle, BlockCache::kBypass);
   bool first = true;
-  RETURN_IF_ERROR(ScanRetained(
+  // An event that cannot be read is the data check's to name (it reads the events too); its
+  // leaf is passed over.
+  const DamagedFn passed_over = [&](uint64_t index, const absl::Status&) {
+    leaves->Seek(NodeKey(0, index + 1));
+    first = false;
+  };
+  RETURN_IF_ERROR(ScanRetainedPastDamage(
       CurrentHead().size,
       [&](uint64_t index, absl::string_view bytes) {
         const std::string key = NodeKey(0, index);
@@ -619,7 +679,7 @@ absl::Status AuditLog::CheckStoredTree(const std::function<void(std::string)>& p
         leaves->Next();
         return true;
       },
-      BlockCache::kBypass));
+      passed_over, BlockCache::kBypass));
   RETURN_IF_ERROR(leaves->status());
   // Rows outside the retained range: events in the pruned prefix (put back after retention
   // deleted them) or beyond the tree, and leaves beyond the tree. The next appends would

@@ -143,8 +143,15 @@ class AuditLog {
   // pruned prefix. DataLoss when that state fails authentication (edited, or written without the
   // key), or when the last event fails authentication or does not match the tree. A last event
   // missing or failing authentication is said as AuditDamagedAt says any other damaged event.
+  //
+  // `damaged_last_event_allowed`: for `registryd --verify_data` only, on a database opened read
+  // only. A last event that is missing or fails authentication (or does not match its leaf) is
+  // then not a refusal: the log opens without trusting that event, so that the data check names
+  // it as it names any other damaged event and goes on to its summary. Such a log writes nothing:
+  // every Append is refused, and a cut-off write count is left unrecorded.
   static absl::StatusOr<std::unique_ptr<AuditLog>> Open(Database* db, const Clock* clock,
-                                                        const crypto::SecretBytes& log_key);
+                                                        const crypto::SecretBytes& log_key,
+                                                        bool damaged_last_event_allowed = false);
 
   // What the holder of the key file can do in any case (registryd signs whatever state it
   // authenticated), with no log open on the database: for tools and tests that rebuild a log as a
@@ -206,8 +213,9 @@ class AuditLog {
   // retained event is that event's leaf hash, and each stored inner node is the hash of its two
   // stored children. Proofs and the frontier are read from these nodes, so one damaged node
   // would make every later consistency proof fail at the auditor as a "fork"; here it is named.
-  // Calls `problem` for each finding (the first 1000 at most); an error only when the nodes or
-  // events cannot be read. Reads every node once (about two per event) and the retained events.
+  // Calls `problem` for each finding (the first 1000 at most); an error only when the nodes
+  // cannot be read (an event that cannot be read is passed over: the data check names it). Reads
+  // every node once (about two per event) and the retained events.
   absl::Status CheckStoredTree(const std::function<void(std::string)>& problem) const;
 
   // The same from the first retained event, read together with the events (a pruning between
@@ -215,6 +223,21 @@ class AuditLog {
   absl::Status ScanRetained(uint64_t end,
                             const std::function<bool(uint64_t, absl::string_view)>& fn,
                             BlockCache cache = BlockCache::kFill) const;
+
+  // What a scan that goes on past damage is told of an event inside the log it could not read
+  // (missing, failing authentication, or in damaged files): its index and the DataLoss a scan
+  // would have stopped with, which names the event only.
+  using DamagedFn = std::function<void(uint64_t index, const absl::Status& error)>;
+  // ScanRetained, but a damaged event does not stop it: `damaged` is told of it and the scan goes
+  // on with the next, so that the data check names every damaged event, not only the first.
+  // Other errors (a pruning that moved the boundary meanwhile: OutOfRange) still stop it.
+  absl::Status ScanRetainedPastDamage(uint64_t end,
+                                      const std::function<bool(uint64_t, absl::string_view)>& fn,
+                                      const DamagedFn& damaged,
+                                      BlockCache cache = BlockCache::kFill) const;
+  // The tree's stored leaf of event `index` (not the event's own hash): what the data check
+  // hashes towards the root in place of an event it could not read. NotFound when not stored.
+  absl::StatusOr<std::string> StoredLeaf(uint64_t index) const;
 
   // Deletes the bytes of the oldest events dated before (clock now - retention_days days), at
   // most max_events of them, from the current boundary on, and appends `event` (the caller's
@@ -267,16 +290,17 @@ class AuditLog {
   absl::Status WriteGroup(const std::vector<Writer*>& group,
                           crypto::merkle::CompactRange* frontier, absl::Time* last_time);
 
-  // Scan (retained false) or ScanRetained (true; start is then ignored).
+  // Scan (retained false) or ScanRetained (true; start is then ignored). With `damaged`, a
+  // damaged event is told to it and skipped instead of stopping the scan.
   absl::Status ScanFrom(bool retained, uint64_t start, uint64_t end,
                         const std::function<bool(uint64_t, absl::string_view)>& fn,
-                        BlockCache cache) const;
+                        BlockCache cache, const DamagedFn* damaged = nullptr) const;
 
   // The rest of a scan whose iterator met damage: event by event from `start` with point reads,
   // which skip the files whose key range does not hold the event (see ScanFrom).
   absl::Status ScanByPointReads(uint64_t start, uint64_t end,
                                 const std::function<bool(uint64_t, absl::string_view)>& fn,
-                                BlockCache cache) const;
+                                BlockCache cache, const DamagedFn* damaged) const;
 
   // Opens the iterator of a scan and settles its start against the pruned boundary (retained:
   // start there; else refuse a start below it), both under retention_mu_ so that they agree.
@@ -294,6 +318,8 @@ class AuditLog {
   bool leader_active_ ABSL_GUARDED_BY(mu_) = false;
   crypto::merkle::CompactRange frontier_ ABSL_GUARDED_BY(mu_);
   absl::Time last_time_ ABSL_GUARDED_BY(mu_) = absl::InfinitePast();
+  // Opened for a read-only look (Open's damaged_last_event_allowed): Append refuses.
+  bool look_only_ = false;
 
   // The boundary and the events below it change together: a group that prunes holds this
   // exclusively across its write and the update of pruned_, and readers hold it shared while

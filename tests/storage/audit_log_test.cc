@@ -577,6 +577,48 @@ TEST_F(AuditLogTest, AnEventChangedOrMovedWithoutTheKeyIsNamedWhenRead) {
   EXPECT_TRUE(log_->ReadEvent(5).ok());
 }
 
+// The data check names every damaged event, not only the first: a scan past damage tells each
+// one (missing events, the trailing ones too, and one that fails authentication) with the error
+// a scan stops with, reads every other event, and offers the tree's leaf for the damaged ones.
+TEST_F(AuditLogTest, AScanPastDamageTellsEveryDamagedEventAndReadsTheRest) {
+  OpenLog();
+  AppendEvents(0, 10);
+  const std::string leaf_of_3 = *RawGet(Cf::kMerkle, std::string(1, '\0') + EncodeU64(3));
+  std::string flipped = *RawGet(Cf::kAudit, EncodeU64(5));
+  flipped[flipped.size() / 2] ^= 0x01;
+  storage::Batch batch;
+  batch.Delete(Cf::kAudit, EncodeU64(1));
+  batch.Delete(Cf::kAudit, EncodeU64(3));
+  batch.Put(Cf::kAudit, EncodeU64(5), flipped);
+  batch.Delete(Cf::kAudit, EncodeU64(8));
+  ASSERT_TRUE(db_->Write(batch).ok());
+  std::vector<uint64_t> read;
+  std::vector<std::pair<uint64_t, std::string>> damaged;
+  const absl::Status scan = log_->ScanRetainedPastDamage(
+      9,
+      [&](uint64_t index, absl::string_view) {
+        read.push_back(index);
+        return true;
+      },
+      [&](uint64_t index, const absl::Status& error) {
+        EXPECT_EQ(error.code(), absl::StatusCode::kDataLoss) << index;
+        EXPECT_TRUE(IsPublicError(error)) << index;
+        damaged.emplace_back(index, std::string(error.message()));
+      });
+  ASSERT_TRUE(scan.ok()) << scan;
+  EXPECT_EQ(read, (std::vector<uint64_t>{0, 2, 4, 6, 7}));
+  ASSERT_EQ(damaged.size(), 4u);
+  EXPECT_EQ(damaged[0], std::make_pair(uint64_t{1}, std::string("audit event 1 is missing")));
+  EXPECT_EQ(damaged[1], std::make_pair(uint64_t{3}, std::string("audit event 3 is missing")));
+  EXPECT_EQ(damaged[2].first, 5u);
+  EXPECT_THAT(damaged[2].second, ::testing::HasSubstr("audit event 5 fails authentication"));
+  EXPECT_EQ(damaged[3], std::make_pair(uint64_t{8}, std::string("audit event 8 is missing")));
+  EXPECT_EQ(*log_->StoredLeaf(3), leaf_of_3);
+  // Every other scan still stops at the first.
+  EXPECT_EQ(log_->ScanRetained(9, [](uint64_t, absl::string_view) { return true; }).code(),
+            absl::StatusCode::kDataLoss);
+}
+
 // The table files (*.sst) of the audit family directly in `data_dir`.
 std::set<std::string> AuditTableFiles(const std::string& data_dir) {
   std::set<std::string> files;
@@ -706,6 +748,51 @@ TEST_F(AuditLogTest, ALastEventDeletedOrEditedIsNamedAsAnIncidentWithWhatToDo) {
     ASSERT_TRUE((*db)->Write(remove).ok());
   }
   expect_incident_at_4("is missing");
+}
+
+// `registryd --verify_data` stopped at the refusal above, which tells the operator to run it: its
+// read-only open asks for a log whose damaged last event is not trusted, and the data check names
+// that event. Start-up's open still refuses; the look appends nothing after the event.
+TEST_F(AuditLogTest, ALookOpensALogWhoseLastEventIsDamagedWithoutTrustingItAndAppendsNothing) {
+  const auto expect_look_only = [&](absl::string_view damage) {
+    EXPECT_EQ(ReopenedLogStatus().code(), absl::StatusCode::kDataLoss) << damage;
+    absl::StatusOr<std::unique_ptr<Database>> db = OpenDatabase(DataDir());
+    ASSERT_TRUE(db.ok()) << db.status();
+    absl::StatusOr<std::unique_ptr<AuditLog>> look =
+        AuditLog::Open(db->get(), &clock_, TestLogKey(), /*damaged_last_event_allowed=*/true);
+    ASSERT_TRUE(look.ok()) << damage << ": " << look.status();
+    EXPECT_EQ((*look)->CurrentHead().size, 5u) << damage;
+    EXPECT_FALSE((*look)->ReadEvent(4).ok()) << damage;
+    EXPECT_TRUE((*look)->ReadEvent(3).ok()) << damage;
+    AuditEvent event;
+    event.set_actor("user:clerk");
+    event.set_action("registry.v1.RecordService/GetRecord");
+    EXPECT_EQ((*look)->Append(event, nullptr).status().code(),
+              absl::StatusCode::kFailedPrecondition)
+        << damage;
+    absl::StatusOr<std::optional<std::string>> beyond = (*db)->Get(Cf::kAudit, EncodeU64(5));
+    ASSERT_TRUE(beyond.ok());
+    EXPECT_FALSE(beyond->has_value()) << damage;
+  };
+  OpenLog();
+  AppendEvents(0, 5);
+  absl::StatusOr<std::optional<std::string>> sealed = db_->Get(Cf::kAudit, EncodeU64(4));
+  ASSERT_TRUE(sealed.ok() && sealed->has_value());
+  std::string edited = **sealed;
+  edited[edited.size() / 2] ^= 0x20;
+  storage::Batch edit;
+  edit.Put(Cf::kAudit, EncodeU64(4), edited);
+  ASSERT_TRUE(db_->Write(edit).ok());
+  CloseLog();
+  ASSERT_NO_FATAL_FAILURE(expect_look_only("edited"));
+  {
+    absl::StatusOr<std::unique_ptr<Database>> db = OpenDatabase(DataDir());
+    ASSERT_TRUE(db.ok()) << db.status();
+    storage::Batch remove;
+    remove.Delete(Cf::kAudit, EncodeU64(4));
+    ASSERT_TRUE((*db)->Write(remove).ok());
+  }
+  ASSERT_NO_FATAL_FAILURE(expect_look_only("deleted"));
 }
 
 TEST_F(AuditLogTest, InclusionProofsVerifyForEveryLeafAndSize) {
