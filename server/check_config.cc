@@ -11,17 +11,14 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
-#include <cstdlib>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <memory>
 
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
-#include "absl/strings/str_replace.h"
 #include "common/clock.h"
 #include "crypto/blind_index.h"
 #include "server/config.h"
@@ -360,51 +357,17 @@ void CheckStoredData(const registry::v1::ServerConfig& c, std::vector<std::strin
 }
 
 // Revocation::Load as start-up calls it, with the CRL numbers it read before (crl_number_file),
-// so that a CRL older than one in force before is found as start-up finds it. Load writes the
-// numbers it reads back to the file it is given, and the check writes nothing of registryd's:
-// it is given a private copy (its path in *copy, "" when none), made in a folder of its own
-// under $TMPDIR and removed before this returns. A numbers file that is not there is none yet,
-// as at a first start.
+// so that a CRL older than one in force before is found as start-up finds it, in the same words
+// naming the same file; read only, so that the check writes nothing of registryd's. A numbers
+// file that is not there is none yet, as at a first start.
 absl::StatusOr<std::unique_ptr<Revocation>> LoadRevocationReadingTheNumbers(
-    const registry::v1::ServerConfig& c, std::string* copy,
-    std::vector<std::string>* not_checked) {
-  copy->clear();
+    const registry::v1::ServerConfig& c) {
   const std::string& numbers = c.crl_number_file();
   struct stat st {};
   // A folder in its place is said as such (WritableFileFolder), and start-up stops there.
-  if (numbers.empty() || (::stat(numbers.c_str(), &st) != 0 && errno == ENOENT) ||
-      S_ISDIR(st.st_mode)) {
-    return Revocation::Load(c.tls().client_ca_file(), c.tls().crl_directory());
-  }
-  absl::StatusOr<std::string> text = ReadFile(numbers);
-  if (!text.ok()) {
-    return absl::Status(text.status().code(),
-                        absl::StrCat("crl_number_file: ", text.status().message()));
-  }
-  const char* tmp = std::getenv("TMPDIR");
-  std::string folder =
-      absl::StrCat(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp", "/registryd-check-XXXXXX");
-  if (::mkdtemp(folder.data()) == nullptr) {
-    not_checked->push_back(absl::StrCat(
-        "whether a CRL is older than one read before (the numbers in ", numbers,
-        "): a private copy of it could not be made in ", folder, " (", std::strerror(errno),
-        "); start-up refuses such a CRL"));
-    return Revocation::Load(c.tls().client_ca_file(), c.tls().crl_directory());
-  }
-  *copy = folder + "/crl.numbers";
-  absl::StatusOr<std::unique_ptr<Revocation>> loaded;
-  if (std::ofstream out(*copy, std::ios::binary); !(out << *text) || !out.flush()) {
-    not_checked->push_back(absl::StrCat(
-        "whether a CRL is older than one read before (the numbers in ", numbers,
-        "): a private copy of it could not be written in ", folder,
-        "; start-up refuses such a CRL"));
-    loaded = Revocation::Load(c.tls().client_ca_file(), c.tls().crl_directory());
-  } else {
-    loaded = Revocation::Load(c.tls().client_ca_file(), c.tls().crl_directory(), *copy);
-  }
-  std::error_code ec;
-  std::filesystem::remove_all(folder, ec);
-  return loaded;
+  const bool folder = ::stat(numbers.c_str(), &st) == 0 && S_ISDIR(st.st_mode);
+  return Revocation::LoadReadOnly(c.tls().client_ca_file(), c.tls().crl_directory(),
+                                  folder ? std::string() : numbers);
 }
 
 }  // namespace
@@ -503,9 +466,13 @@ absl::Status RevocationWasInForce(const registry::v1::ServerConfig& c) {
       "revocation is turned on again, it still refuses an older CRL put back)"));
 }
 
-absl::Status CheckAuditSinceLastDataCheck(const storage::AuditLog& audit) {
+absl::Status CheckAuditSinceLastDataCheck(
+    const storage::AuditLog& audit,
+    const std::function<void(uint64_t index, const registry::v1::AuditEvent& event)>& read,
+    uint64_t* read_from) {
   constexpr uint64_t kChunk = 4096;
   uint64_t end = audit.CurrentHead().size;
+  if (read_from != nullptr) *read_from = end;
   bool data_check_found = false;
   while (!data_check_found) {
     const uint64_t boundary = audit.CurrentPruned().size;
@@ -518,10 +485,9 @@ absl::Status CheckAuditSinceLastDataCheck(const storage::AuditLog& audit) {
         [&](uint64_t index, absl::string_view bytes) {
           next = index + 1;
           registry::v1::AuditEvent event;
-          if (event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) &&
-              event.actor() == "system:data-check") {
-            data_check_found = true;
-          }
+          if (!event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return true;
+          if (event.actor() == "system:data-check") data_check_found = true;
+          if (read) read(index, event);
           return true;
         },
         storage::BlockCache::kBypass);
@@ -532,6 +498,7 @@ absl::Status CheckAuditSinceLastDataCheck(const storage::AuditLog& audit) {
     if (absl::IsDataLoss(scanned)) return storage::AuditDamagedAt(next, scanned.message());
     if (!scanned.ok()) return scanned;
     end = start;
+    if (read_from != nullptr) *read_from = end;
   }
   return absl::OkStatus();
 }
@@ -644,23 +611,17 @@ std::vector<std::string> CheckConfig(const std::string& path, absl::Time now, ui
     warnings->push_back(kRevocationOff);
   }
   if (!c.tls().crl_directory().empty()) {
-    std::string copy;
-    auto revocation = LoadRevocationReadingTheNumbers(c, &copy, not_checked);
-    // What names the private copy names the file start-up reads.
-    const auto as_read = [&copy, &c](absl::string_view text) {
-      return copy.empty() ? std::string(text)
-                          : absl::StrReplaceAll(text, {{copy, c.crl_number_file()}});
-    };
+    auto revocation = LoadRevocationReadingTheNumbers(c);
     if (!revocation.ok()) {
       // A refused bundle and a damaged numbers file name their field themselves.
-      const std::string why = as_read(revocation.status().message());
+      const std::string why(revocation.status().message());
       problems.push_back(absl::StartsWith(why, "tls.client_ca_file: ") ||
                                  absl::StartsWith(why, "crl_number_file")
                              ? why
                              : absl::StrCat("tls.crl_directory: ", why));
     } else {
       for (const std::string& p : (*revocation)->Problems(now)) {
-        problems.push_back(absl::StrCat("tls.crl_directory: ", as_read(p)));
+        problems.push_back(absl::StrCat("tls.crl_directory: ", p));
       }
     }
   }

@@ -33,12 +33,15 @@
 
 #include <sys/types.h>
 
+#include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "registry/v1/audit.pb.h"
 #include "registry/v1/config.pb.h"
 
 namespace registry::storage {
@@ -65,7 +68,15 @@ std::vector<std::string> CheckConfig(const std::string& path, absl::Time now, ui
 // and a registry writing on would bury it under new events. Older events are the data check's
 // and `audit verify --full`'s. Reads only: start-up (RegistryServer::CheckAuditSinceLastDataCheck)
 // and --check_config run this one walk, so that the check passes no log the start refuses.
-absl::Status CheckAuditSinceLastDataCheck(const storage::AuditLog& audit);
+// `read` (may be null) is given every event the walk reads and decodes, chunk by chunk from the
+// newest back (each chunk in index order); `*read_from` (may be null) is set to where the walk
+// stopped: every retained event from there to the head it began at was read and authenticated.
+// Start-up hands both to RecallLastChecks, which so does not read those events again.
+absl::Status CheckAuditSinceLastDataCheck(
+    const storage::AuditLog& audit,
+    const std::function<void(uint64_t index, const registry::v1::AuditEvent& event)>& read =
+        nullptr,
+    uint64_t* read_from = nullptr);
 
 // OK when `path` is a folder this process may write, or one it may create (it does not exist and
 // its parent is writable); otherwise FailedPrecondition starting with `field`, naming the folder

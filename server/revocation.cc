@@ -210,7 +210,13 @@ absl::StatusOr<CrlNumbers> ReadNumbers(const std::string& path) {
   if (path.empty()) return numbers;
   struct stat st;
   if (::stat(path.c_str(), &st) != 0 && errno == ENOENT) return numbers;  // first start
-  ASSIGN_OR_RETURN(const std::string text, ReadFile(path));
+  absl::StatusOr<std::string> read = ReadFile(path);
+  // Named by its field, as a damaged one is: the error is not the CRLs'.
+  if (!read.ok()) {
+    return absl::Status(read.status().code(),
+                        absl::StrCat("crl_number_file: ", read.status().message()));
+  }
+  const std::string& text = *read;
   int line_number = 0;
   for (absl::string_view line : absl::StrSplit(text, '\n', absl::SkipEmpty())) {
     ++line_number;
@@ -259,9 +265,25 @@ const Revocation::Crl* Revocation::Ca::Current(absl::Time now) const {
 absl::StatusOr<std::unique_ptr<Revocation>> Revocation::Load(std::string client_ca_file,
                                                              std::string crl_directory,
                                                              std::string numbers_file) {
+  return LoadNumbers(std::move(client_ca_file), std::move(crl_directory),
+                     std::move(numbers_file), /*write_numbers=*/true);
+}
+
+absl::StatusOr<std::unique_ptr<Revocation>> Revocation::LoadReadOnly(std::string client_ca_file,
+                                                                     std::string crl_directory,
+                                                                     std::string numbers_file) {
+  return LoadNumbers(std::move(client_ca_file), std::move(crl_directory),
+                     std::move(numbers_file), /*write_numbers=*/false);
+}
+
+absl::StatusOr<std::unique_ptr<Revocation>> Revocation::LoadNumbers(std::string client_ca_file,
+                                                                    std::string crl_directory,
+                                                                    std::string numbers_file,
+                                                                    bool write_numbers) {
   ASSIGN_OR_RETURN(CrlNumbers numbers, ReadNumbers(numbers_file));
   std::unique_ptr<Revocation> r(new Revocation(std::move(client_ca_file),
-                                               std::move(crl_directory), std::move(numbers_file)));
+                                               std::move(crl_directory), std::move(numbers_file),
+                                               write_numbers));
   {
     absl::MutexLock lock(&r->numbers_mu_);
     r->highest_number_ = std::move(numbers);
@@ -427,7 +449,8 @@ absl::StatusOr<std::shared_ptr<const Revocation::State>> Revocation::Read() cons
       numbers_changed = true;
     }
   }
-  if (numbers_changed && !numbers_file_.empty()) {
+  // A read-only load still raises its marks in memory: a reload of it refuses what a start would.
+  if (numbers_changed && !numbers_file_.empty() && write_numbers_) {
     // Kept across restarts: an older CRL put back while registryd is stopped is refused too.
     // Not written: this reload's CRLs still apply (a new revocation must not wait on the
     // file), the next reload tries again, and the log says why.

@@ -80,6 +80,13 @@ class Revocation {
   static absl::StatusOr<std::unique_ptr<Revocation>> Load(std::string client_ca_file,
                                                           std::string crl_directory,
                                                           std::string numbers_file = "");
+  // Load for a check that must write nothing of registryd's (registryd --check_config): the
+  // numbers file is read and the CRLs are held to it as Load holds them (a CRL older than one
+  // read before is refused in the same words; a damaged file fails naming the same file), but
+  // the file is never written nor created, by this load or a Reload. A missing file: none yet.
+  static absl::StatusOr<std::unique_ptr<Revocation>> LoadReadOnly(std::string client_ca_file,
+                                                                  std::string crl_directory,
+                                                                  std::string numbers_file);
   ~Revocation();
 
   Verdict Check(const ClientCertificate& cert, absl::Time now) const;
@@ -132,11 +139,18 @@ class Revocation {
     absl::Status bundle_refused;
   };
 
-  Revocation(std::string client_ca_file, std::string crl_directory, std::string numbers_file)
+  Revocation(std::string client_ca_file, std::string crl_directory, std::string numbers_file,
+             bool write_numbers)
       : ca_file_(std::move(client_ca_file)),
         crl_dir_(std::move(crl_directory)),
         numbers_file_(std::move(numbers_file)),
+        write_numbers_(write_numbers),
         state_([this] { return Stamp(); }, [this] { return Read(); }) {}
+  // Load and LoadReadOnly.
+  static absl::StatusOr<std::unique_ptr<Revocation>> LoadNumbers(std::string client_ca_file,
+                                                                 std::string crl_directory,
+                                                                 std::string numbers_file,
+                                                                 bool write_numbers);
   absl::StatusOr<std::shared_ptr<const State>> Read() const;
   // Appends the client CAs of the bundle to `cas`; an error when it cannot be read or holds
   // no certificate.
@@ -147,6 +161,8 @@ class Revocation {
   const std::string ca_file_;
   const std::string crl_dir_;
   const std::string numbers_file_;
+  // False for LoadReadOnly: numbers_file_ is read, never written.
+  const bool write_numbers_;
   // The highest CRL number read so far for each CA (the hash of its subject and key), across
   // reloads and, through numbers_file_, across restarts.
   mutable absl::Mutex numbers_mu_;

@@ -489,6 +489,58 @@ TEST(RevocationListTest, AnOlderCrlIsRefusedNamingTheNumbersAsOpensslShowsThem) 
               HasSubstr("numbered 4096 is older than number 4097 read before"));
 }
 
+// registryd --check_config holds the CRLs to the numbers start-up would read, and writes nothing
+// of registryd's (it made a private copy of the file for Load to write to). The read-only load
+// refuses an older CRL as Load does, naming the real file, and leaves the file byte for byte as
+// it was, also when the CRL in force is newer than its mark, and on a reload; a missing file is
+// not created.
+TEST(RevocationListTest, AReadOnlyLoadHoldsTheCrlsToTheNumbersButNeverWritesThem) {
+  const std::string dir = CrlFolder({{CrlName(), CrlOf("crl")}});
+  const std::string ca_file = TestPki::Get().dir() + "/ca/ca.pem";
+  const std::string numbers = testing::MakeTempDir("crl-numbers") + "/crl.numbers";
+
+  auto first = Revocation::LoadReadOnly(ca_file, dir, numbers);
+  ASSERT_TRUE(first.ok()) << first.status();
+  EXPECT_TRUE((*first)->Problems(absl::Now()).empty());
+  ASSERT_TRUE((*first)->Reload().ok());
+  EXPECT_FALSE(std::filesystem::exists(numbers)) << "the read-only load created the numbers";
+
+  // A newer CRL than the mark: Load would raise it in the file.
+  ASSERT_TRUE(Revocation::Load(ca_file, dir, numbers).ok());
+  const std::string older_mark = testing::ReadFileOrDie(numbers);
+  testing::WriteFileAtomically(dir + "/" + CrlName(), CrlOf("crl-next"));
+  auto newer = Revocation::LoadReadOnly(ca_file, dir, numbers);
+  ASSERT_TRUE(newer.ok()) << newer.status();
+  EXPECT_EQ((*newer)->Check(*Cert("revoked-later"), absl::Now()), Revocation::Verdict::kRevoked);
+  ASSERT_TRUE((*newer)->Reload().ok());
+  EXPECT_EQ(testing::ReadFileOrDie(numbers), older_mark) << "the read-only load wrote the numbers";
+
+  // An older CRL than the mark: refused as Load refuses it, the file unchanged.
+  ASSERT_TRUE(Revocation::Load(ca_file, dir, numbers).ok());
+  const std::string newer_mark = testing::ReadFileOrDie(numbers);
+  ASSERT_NE(newer_mark, older_mark);
+  testing::WriteFileAtomically(dir + "/" + CrlName(), CrlOf("crl"));
+  auto older = Revocation::LoadReadOnly(ca_file, dir, numbers);
+  ASSERT_TRUE(older.ok()) << older.status();
+  EXPECT_EQ((*older)->Check(*Cert("revoked-later"), absl::Now()),
+            Revocation::Verdict::kNoCurrentCrl);
+  auto loaded = Revocation::Load(ca_file, dir, numbers);
+  ASSERT_TRUE(loaded.ok()) << loaded.status();
+  EXPECT_EQ((*older)->Problems(absl::Now()), (*loaded)->Problems(absl::Now()));
+  EXPECT_THAT(absl::StrJoin((*older)->Problems(absl::Now()), "\n"),
+              HasSubstr("numbered 4096 is older than number 4097 read before"));
+  EXPECT_EQ(testing::ReadFileOrDie(numbers), newer_mark);
+
+  // A damaged file is named as Load names it, and left as it is.
+  testing::WriteFileAtomically(numbers, "not a number line\n");
+  auto damaged = Revocation::LoadReadOnly(ca_file, dir, numbers);
+  EXPECT_EQ(damaged.status().code(), absl::StatusCode::kDataLoss);
+  EXPECT_EQ(damaged.status(), Revocation::Load(ca_file, dir, numbers).status());
+  EXPECT_THAT(std::string(damaged.status().message()),
+              HasSubstr(absl::StrCat("crl_number_file ", numbers, ": line 1 ")));
+  EXPECT_EQ(testing::ReadFileOrDie(numbers), "not a number line\n");
+}
+
 TEST(RevocationListTest, UnreadableBundleFailsTheLoad) {
   EXPECT_FALSE(Revocation::Load("/nonexistent/ca.pem", TestPki::Get().CrlDir()).ok());
   const std::string dir = CrlFolder({});
