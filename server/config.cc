@@ -9,6 +9,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <sstream>
 #include <system_error>
 #include <vector>
@@ -193,6 +194,60 @@ absl::Duration VettingLookupFloor(const registry::v1::ServerConfig& config) {
 
 namespace {
 
+// The message of a number field with a range of its own (config.proto), for a value outside it
+// and for a value the JSON reading refuses (negative, fractional, text): "must be a whole number
+// from 0 to 4294967295", the type's range, sent an operator who wrote -5 to a value that 1000
+// would still not fit. nullopt for a field without one.
+std::optional<std::string> OwnRangeProblem(absl::string_view field) {
+  if (field == "backup.keep_count") return "backup.keep_count must be 1..1000";
+  if (field == "backup.keep_days") {
+    return absl::StrCat("backup.keep_days must be 1..", kMaxBackupKeepDays,
+                        ": older backups would outlive the erasure promise (docs/security.md)");
+  }
+  if (field == "backup.interval_hours") {
+    return absl::StrCat("backup.interval_hours must be 1..", kMaxBackupIntervalHours);
+  }
+  if (field == "audit.retention_days") {
+    return absl::StrCat("audit.retention_days must be 0 (keep every event) or ",
+                        kMinAuditRetentionDays, "..", kMaxAuditRetentionDays);
+  }
+  if (field == "unknown_callers.audited_per_minute") {
+    return "unknown_callers.audited_per_minute must be 1..10000";
+  }
+  if (field == "unknown_callers.audited_burst") {
+    return "unknown_callers.audited_burst must be 1..100000";
+  }
+  if (field == "threads") {
+    return absl::StrCat("threads must be 0 (gRPC chooses) or ", kMinThreads, "..", kMaxThreads,
+                        ": gRPC refuses a call beyond them (\"Server Threadpool Exhausted\") "
+                        "before registryd sees it, so it is neither audited nor counted");
+  }
+  if (field == "vetting.certificate_validity_days") {
+    return "vetting.certificate_validity_days must be 1..3650";
+  }
+  if (field == "data_check_interval_hours") {
+    return absl::StrCat("data_check_interval_hours must be 1..", kMaxDataCheckIntervalHours);
+  }
+  if (field == "vetting.lookup_floor_micros") {
+    return absl::StrCat("vetting.lookup_floor_micros must be ", kMinLookupFloorMicros, "..",
+                        kMaxLookupFloorMicros);
+  }
+  return std::nullopt;
+}
+
+// The JSON reading's problems, with the type's range of a field that has its own replaced by
+// that range ("threads: must be a whole number from 0 to 4294967295").
+std::vector<std::string> WithOwnRanges(std::vector<std::string> problems) {
+  for (std::string& p : problems) {
+    const size_t colon = p.find(": must be a whole number");
+    if (colon == std::string::npos) continue;
+    if (std::optional<std::string> own = OwnRangeProblem(absl::string_view(p).substr(0, colon))) {
+      p = *std::move(own);
+    }
+  }
+  return problems;
+}
+
 // FinishConfig's work: every problem is added to `problems`, and the checks go on, so that
 // --check_config lists them all at once.
 registry::v1::ServerConfig CompleteConfig(registry::v1::ServerConfig c, absl::string_view base,
@@ -284,16 +339,13 @@ registry::v1::ServerConfig CompleteConfig(registry::v1::ServerConfig c, absl::st
   if (c.backup().keep_days() == 0) c.mutable_backup()->set_keep_days(35);
   if (c.backup().interval_hours() == 0) c.mutable_backup()->set_interval_hours(24);
   if (c.backup().keep_count() > 1000) {
-    problem("backup.keep_count must be 1..1000");
+    problem(*OwnRangeProblem("backup.keep_count"));
   }
   if (c.backup().keep_days() > kMaxBackupKeepDays) {
-    problem(
-        absl::StrCat("backup.keep_days must be 1..", kMaxBackupKeepDays,
-                     ": older backups would outlive the erasure promise (docs/security.md)"));
+    problem(*OwnRangeProblem("backup.keep_days"));
   }
   if (c.backup().interval_hours() > kMaxBackupIntervalHours) {
-    problem(
-        absl::StrCat("backup.interval_hours must be 1..", kMaxBackupIntervalHours));
+    problem(*OwnRangeProblem("backup.interval_hours"));
   }
   if (c.backup().keep_days() * 24 + c.backup().interval_hours() > kMaxBackupErasureHours) {
     problem(absl::StrCat(
@@ -324,45 +376,38 @@ registry::v1::ServerConfig CompleteConfig(registry::v1::ServerConfig c, absl::st
   if (c.audit().retention_days() != 0 &&
       (c.audit().retention_days() < kMinAuditRetentionDays ||
        c.audit().retention_days() > kMaxAuditRetentionDays)) {
-    problem(absl::StrCat(
-        "audit.retention_days must be 0 (keep every event) or ", kMinAuditRetentionDays, "..",
-        kMaxAuditRetentionDays));
+    problem(*OwnRangeProblem("audit.retention_days"));
   }
   auto* unknown = c.mutable_unknown_callers();
   if (unknown->audited_per_minute() == 0) unknown->set_audited_per_minute(10);
   if (unknown->audited_burst() == 0) unknown->set_audited_burst(20);
   if (unknown->audited_per_minute() > 10000) {
-    problem("unknown_callers.audited_per_minute must be 1..10000");
+    problem(*OwnRangeProblem("unknown_callers.audited_per_minute"));
   }
   if (unknown->audited_burst() > 100000) {
-    problem("unknown_callers.audited_burst must be 1..100000");
+    problem(*OwnRangeProblem("unknown_callers.audited_burst"));
   }
   if (c.threads() != 0 && (c.threads() < kMinThreads || c.threads() > kMaxThreads)) {
-    problem(absl::StrCat("threads must be 0 (gRPC chooses) or ", kMinThreads, "..", kMaxThreads,
-                         ": gRPC refuses a call beyond them (\"Server Threadpool Exhausted\") "
-                         "before registryd sees it, so it is neither audited nor counted"));
+    problem(*OwnRangeProblem("threads"));
   }
   if (c.personal_number_pattern().empty()) c.set_personal_number_pattern("[0-9]{10}");
   if (c.retention_interval_seconds() == 0) c.set_retention_interval_seconds(3600);
   if (c.vetting().certificate_validity_days() > 3650) {
-    problem("vetting.certificate_validity_days must be <= 3650");
+    problem(*OwnRangeProblem("vetting.certificate_validity_days"));
   }
   // A floor too short to cover a lookup would hold nothing; one of seconds is a slip.
   if (c.data_check_interval_hours() == 0) {
     c.set_data_check_interval_hours(kDefaultDataCheckIntervalHours);
   }
   if (c.data_check_interval_hours() > kMaxDataCheckIntervalHours) {
-    problem(absl::StrCat("data_check_interval_hours must be 1..",
-                                                   kMaxDataCheckIntervalHours));
+    problem(*OwnRangeProblem("data_check_interval_hours"));
   }
   if (c.vetting().lookup_floor_micros() == 0) {
     c.mutable_vetting()->set_lookup_floor_micros(kDefaultLookupFloorMicros);
   }
   if (c.vetting().lookup_floor_micros() < kMinLookupFloorMicros ||
       c.vetting().lookup_floor_micros() > kMaxLookupFloorMicros) {
-    problem(absl::StrCat("vetting.lookup_floor_micros must be ",
-                                                   kMinLookupFloorMicros, "..",
-                                                   kMaxLookupFloorMicros));
+    problem(*OwnRangeProblem("vetting.lookup_floor_micros"));
   }
   return c;
 }
@@ -392,7 +437,7 @@ std::vector<std::string> ConfigProblems(const std::string& path) {
         !ParseJson(fields.usable_json, &config).ok()) {
       return {absl::StrCat(path, ": ", parsed.message())};
     }
-    problems = std::move(fields.problems);
+    problems = WithOwnRanges(std::move(fields.problems));
   }
   const size_t refused_fields = problems.size();
   CompleteConfig(std::move(config), DirName(path), &problems);
@@ -444,7 +489,8 @@ absl::StatusOr<registry::v1::ServerConfig> LoadConfig(const std::string& path) {
     const JsonFieldReading fields = ReadJsonFields(json, *config.GetDescriptor());
     return absl::InvalidArgumentError(absl::StrCat(
         path, ": ",
-        fields.problems.empty() ? parsed.message() : absl::StrJoin(fields.problems, "; ")));
+        fields.problems.empty() ? parsed.message()
+                                : absl::StrJoin(WithOwnRanges(fields.problems), "; ")));
   }
   auto done = FinishConfig(std::move(config), DirName(path));
   if (!done.ok()) {

@@ -229,6 +229,50 @@ TEST(ConfigTest, AConfigThatSkippedFinishingStillHoldsTheLookupToTheDefaultFloor
   EXPECT_EQ(VettingLookupFloor(unfinished), absl::Microseconds(2500));
 }
 
+// "backup": {"interval_hours": -5} was said as "must be a whole number from 0 to 4294967295",
+// the type's range, where 1000 said "must be 1..168". A value the JSON reading refuses (negative,
+// fractional, text) says the field's own range, as a value outside it does, for every field
+// that has one, at --check_config and at the start alike.
+TEST(ConfigTest, ANumberOutsideItsTypeIsSaidWithTheFieldsOwnRange) {
+  const std::string dir = testing::MakeTempDir("config");
+  const struct {
+    const char* field;  // as the config writes it, "object.key" or "key"
+    const char* said;
+  } cases[] = {
+      {"backup.interval_hours", "backup.interval_hours must be 1..168"},
+      {"backup.keep_count", "backup.keep_count must be 1..1000"},
+      {"backup.keep_days", "backup.keep_days must be 1..35"},
+      {"audit.retention_days", "audit.retention_days must be 0 (keep every event) or 365..36500"},
+      {"unknown_callers.audited_per_minute", "unknown_callers.audited_per_minute must be 1..10000"},
+      {"unknown_callers.audited_burst", "unknown_callers.audited_burst must be 1..100000"},
+      {"threads", "threads must be 0 (gRPC chooses) or 64..10000"},
+      {"vetting.certificate_validity_days", "vetting.certificate_validity_days must be 1..3650"},
+      {"vetting.lookup_floor_micros", "vetting.lookup_floor_micros must be 200..100000"},
+      {"data_check_interval_hours", "data_check_interval_hours must be 1..720"},
+  };
+  for (const auto& c : cases) {
+    const std::string field = c.field;
+    const size_t dot = field.find('.');
+    for (const char* value : {"-5", "2.5", "\"two\"", "4294967296"}) {
+      std::string text = kGood;
+      text.insert(1, dot == std::string::npos
+                         ? absl::StrCat("\"", field, "\": ", value, ", ")
+                         : absl::StrCat("\"", field.substr(0, dot), "\": {\"",
+                                        field.substr(dot + 1), "\": ", value, "}, "));
+      const std::string path = Write(dir, "c.json", text);
+      const std::vector<std::string> problems = ConfigProblems(path);
+      EXPECT_THAT(problems, ::testing::Contains(::testing::HasSubstr(c.said)))
+          << field << " = " << value;
+      EXPECT_THAT(problems, ::testing::Each(::testing::Not(::testing::HasSubstr("4294967295"))))
+          << field << " = " << value;
+      const absl::StatusOr<registry::v1::ServerConfig> loaded = LoadConfig(path);
+      EXPECT_EQ(loaded.status().code(), absl::StatusCode::kInvalidArgument) << field;
+      EXPECT_THAT(std::string(loaded.status().message()), ::testing::HasSubstr(c.said))
+          << field << " = " << value;
+    }
+  }
+}
+
 TEST(ConfigTest, MissingFileIsNotFound) {
   EXPECT_EQ(LoadConfig("/nonexistent/registryd.json").status().code(),
             absl::StatusCode::kNotFound);
