@@ -560,8 +560,9 @@ int main(int argc, char** argv) {
     int applied = 0;
     uint64_t lost = 0;
     std::string moved_aside;
-    absl::Status s =
-        registry::server::RestoreBackup(*config, *id, &applied, &lost, &moved_aside);
+    registry::server::RestoreLoss given_up;
+    absl::Status s = registry::server::RestoreBackup(*config, *id, &applied, &lost,
+                                                     &moved_aside, &given_up);
     if (!s.ok()) {
       Fail(1, "restore", s);
       if (!moved_aside.empty()) {
@@ -597,7 +598,13 @@ int main(int argc, char** argv) {
     }
     absl::PrintF("restored backup %d into %s; re-applied %d later erasures from %s\n", *id,
                  config->data_dir(), applied, config->erasure_ledger_file());
-    if (lost > 0) {
+    if (given_up.other_branch) {
+      // Sizes alone said nothing was lost here, while the events of the log since the two
+      // parted were given up: said as plainly as a going back is.
+      absl::PrintF("%s, gone from this registry (the audit watermark %s now starts at the "
+                   "backup's head)\n",
+                   given_up.said, config->audit_watermark_file());
+    } else if (lost > 0) {
       absl::PrintF("the audit log is back at the backup's head: the %d events written after it "
                    "are gone from this registry (the audit watermark %s now starts here)\n",
                    lost, config->audit_watermark_file());

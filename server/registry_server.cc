@@ -1,7 +1,9 @@
 #include "server/registry_server.h"
 
 #include <algorithm>
+#include <atomic>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <utility>
 
@@ -169,7 +171,8 @@ absl::StatusOr<SigningKeys> DeriveSigningKeys(const crypto::SecretBytes& root) {
 absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& config,
                                          const Clock* clock,
                                          const storage::StorageSeams& seams,
-                                         bool existing_only) {
+                                         bool existing_only, bool read_only) {
+  existing_only = existing_only || read_only;
   StorageStack st;
   // Keys first: without them nothing can be read.
   ASSIGN_OR_RETURN(KeyMaterial keys, LoadKeyFile(config.key_file()));
@@ -206,6 +209,9 @@ absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& confi
   db_options.path = config.data_dir();
   db_options.seams = seams;
   db_options.create_if_missing = !existing_only;
+  // A writable open writes into the folder before anything is read (a new MANIFEST, OPTIONS and
+  // write-ahead log, LOG rotated); read only, RocksDB replays the log in memory instead.
+  db_options.read_only = read_only;
   // Ties the write-ahead log to this registry: another's, dropped into the folder, is refused.
   ASSIGN_OR_RETURN(db_options.wal_seal_key,
                    crypto::DeriveKey(st.derivation_root, storage::kWalSealKeyPurpose));
@@ -214,14 +220,15 @@ absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& confi
                    crypto::DeriveKey(st.derivation_root, storage::kAuditLogKeyPurpose));
   // A new database is named before anything else is written to it, so that one that holds data
   // but no authenticated log id is refused below (storage/audit_log_id.h).
-  RETURN_IF_ERROR(storage::NameNewAuditLog(st.db.get(), audit_log_key));
+  if (!read_only) RETURN_IF_ERROR(storage::NameNewAuditLog(st.db.get(), audit_log_key));
   // The records first: they check that the key file belongs to the database and that it is in
   // this registryd's schema, before anything else is read.
   ASSIGN_OR_RETURN(st.records, storage::RecordStore::Create(st.db.get(), st.keys.get(),
                                                             st.derivation_root,
-                                                            st.normalizer.get()));
+                                                            st.normalizer.get(), read_only));
   ASSIGN_OR_RETURN(st.audit_log_id, storage::ReadAuditLogId(*st.db, audit_log_key));
-  ASSIGN_OR_RETURN(st.audit, storage::AuditLog::Open(st.db.get(), clock, audit_log_key));
+  ASSIGN_OR_RETURN(st.audit, storage::AuditLog::Open(st.db.get(), clock, audit_log_key,
+                                                     /*damaged_last_event_allowed=*/read_only));
   ASSIGN_OR_RETURN(crypto::SecretBytes checks_key,
                    crypto::DeriveKey(st.derivation_root, storage::kCheckStoreKeyPurpose));
   ASSIGN_OR_RETURN(st.checks, storage::CheckStore::Create(st.db.get(), checks_key));
@@ -237,6 +244,96 @@ absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& confi
                                        st.audit.get(), clock);
   if (st.watermark == nullptr) RETURN_IF_ERROR(open_watermark());
   return st;
+}
+
+namespace {
+
+// Says whether a read-only look failed for want of a write (a step a writable open takes first)
+// rather than for what it read; RocksDB refuses the write in any case.
+class WritesTried : public storage::WriteFaultInjector {
+ public:
+  absl::Status BeforeWrite() override {
+    tried_ = true;
+    return absl::FailedPreconditionError("a read-only look writes nothing");
+  }
+  bool tried() const { return tried_; }
+
+ private:
+  std::atomic<bool> tried_{false};
+};
+
+// The database in `folder` opened to read only: no file of the folder is written, created,
+// renamed or deleted, as --check_config opens it (server/check_config.cc).
+absl::StatusOr<std::unique_ptr<storage::Database>> OpenReadOnly(
+    const std::string& folder, const crypto::SecretBytes& derivation_root,
+    const storage::StorageSeams& seams) {
+  storage::DatabaseOptions options;
+  options.path = folder;
+  options.create_if_missing = false;
+  options.read_only = true;
+  options.hold_running_lock = false;
+  options.seams = seams;
+  // As a start opens it: a write-ahead log without this registry's seal is refused.
+  ASSIGN_OR_RETURN(options.wal_seal_key,
+                   crypto::DeriveKey(derivation_root, storage::kWalSealKeyPurpose));
+  return storage::Database::Open(options);
+}
+
+// A folder's database and its audit log, opened to read only.
+struct ReadOnlyLog {
+  std::unique_ptr<storage::Database> db;
+  std::unique_ptr<storage::AuditLog> log;
+};
+
+absl::StatusOr<ReadOnlyLog> OpenLogReadOnly(const std::string& folder,
+                                            const crypto::SecretBytes& derivation_root) {
+  ReadOnlyLog opened;
+  ASSIGN_OR_RETURN(opened.db, OpenReadOnly(folder, derivation_root, {}));
+  ASSIGN_OR_RETURN(const crypto::SecretBytes log_key,
+                   crypto::DeriveKey(derivation_root, storage::kAuditLogKeyPurpose));
+  ASSIGN_OR_RETURN(opened.log, storage::AuditLog::Open(opened.db.get(), SystemClock::Get(),
+                                                      log_key));
+  return opened;
+}
+
+}  // namespace
+
+absl::Status RefuseBehindTheWatermarkUnwritten(const registry::v1::ServerConfig& config,
+                                               const Clock* clock,
+                                               const storage::StorageSeams& seams) {
+  if (!storage::Database::Exists(config.data_dir())) return absl::OkStatus();
+  ASSIGN_OR_RETURN(KeyMaterial keys, LoadKeyFile(config.key_file()));
+  WritesTried writes;
+  storage::StorageSeams look = seams;
+  look.fault_injector = &writes;
+  absl::StatusOr<std::unique_ptr<storage::Database>> db =
+      OpenReadOnly(config.data_dir(), keys.derivation_root, look);
+  // A write a crash cut off, which the writable open drops and records, and whatever else it
+  // says in its own words.
+  if (!db.ok()) return absl::OkStatus();
+  // The key file first, as the writable open checks it first: with another installation's keys
+  // the watermark cannot be read either.
+  const crypto::SecretBytes root = keys.derivation_root;
+  storage::KeyringHolder holder(std::shared_ptr<const crypto::Keyring>(std::move(keys.keyring)));
+  ASSIGN_OR_RETURN(std::unique_ptr<storage::NameNormalizer> normalizer,
+                   storage::NameNormalizer::Create());
+  absl::StatusOr<std::unique_ptr<storage::RecordStore>> records =
+      storage::RecordStore::Create(db->get(), &holder, root, normalizer.get());
+  // One that only wanted to write (a KEK made current while registryd was stopped) has passed
+  // the key check.
+  if (!records.ok() && !writes.tried()) return records.status();
+  ASSIGN_OR_RETURN(const crypto::SecretBytes log_key,
+                   crypto::DeriveKey(root, storage::kAuditLogKeyPurpose));
+  if (!storage::ReadAuditLogId(**db, log_key).ok()) return absl::OkStatus();
+  absl::StatusOr<std::unique_ptr<storage::AuditLog>> audit =
+      storage::AuditLog::Open(db->get(), clock, log_key);
+  if (!audit.ok()) return absl::OkStatus();
+  ASSIGN_OR_RETURN(const crypto::SecretBytes watermark_key,
+                   crypto::DeriveKey(root, storage::kAuditWatermarkKeyPurpose));
+  ASSIGN_OR_RETURN(std::unique_ptr<storage::AuditWatermark> watermark,
+                   storage::AuditWatermark::Open(config.audit_watermark_file(), watermark_key,
+                                                 SystemClock::Get()));
+  return watermark->Check(**audit);
 }
 
 namespace {
@@ -343,10 +440,101 @@ absl::Status LedgerHoldsTheErasuresOf(const registry::v1::ServerConfig& config,
   return absl::OkStatus();
 }
 
+// The largest k <= limit for which the first k events of `a` and of `b` are the same. A tree
+// root commits to every event under it, so the roots at k match exactly when those events do:
+// they match for 0..k and for nothing above, and a bisection finds k.
+absl::StatusOr<uint64_t> SharedPrefix(const storage::AuditLog& a, const storage::AuditLog& b,
+                                      uint64_t limit) {
+  uint64_t low = 0;  // matches
+  uint64_t high = limit;
+  while (low < high) {
+    const uint64_t mid = low + (high - low + 1) / 2;
+    ASSIGN_OR_RETURN(const std::string root_a, a.RootAt(mid));
+    ASSIGN_OR_RETURN(const std::string root_b, b.RootAt(mid));
+    if (root_a == root_b) {
+      low = mid;
+    } else {
+      high = mid - 1;
+    }
+  }
+  return low;
+}
+
+// What restoring the copy in `staged` gives up of the log it replaces, found before the swap.
+// Comparing sizes alone took a backup from an abandoned branch of the log (made before an
+// earlier restore went back past it), which holds more events than the log it replaces, for
+// one that gives up nothing. The log replaced is the data folder's, when it opens and the
+// watermark holds for it (its events are read to find where the two part); otherwise the
+// watermark's size and root alone, which tell another branch only when the backup's log reaches
+// the watermark's size. Both are opened read-only: the data folder is kept as it was.
+absl::StatusOr<RestoreLoss> WhatTheRestoreGivesUp(const registry::v1::ServerConfig& config,
+                                                  const std::string& staged,
+                                                  const std::string& backup) {
+  ASSIGN_OR_RETURN(const KeyMaterial keys, LoadKeyFile(config.key_file()));
+  ASSIGN_OR_RETURN(const ReadOnlyLog restored, OpenLogReadOnly(staged, keys.derivation_root));
+  ASSIGN_OR_RETURN(const crypto::SecretBytes watermark_key,
+                   crypto::DeriveKey(keys.derivation_root, storage::kAuditWatermarkKeyPurpose));
+  ASSIGN_OR_RETURN(const std::unique_ptr<storage::AuditWatermark> watermark,
+                   storage::AuditWatermark::Open(config.audit_watermark_file(), watermark_key,
+                                                 SystemClock::Get()));
+  const std::optional<storage::AuditWatermark::Mark> mark = watermark->mark();
+  const uint64_t size = restored.log->CurrentHead().size;
+  std::optional<ReadOnlyLog> replaced;
+  // Probed first, as a damaged table file would end the process (storage/table_probe.h).
+  if (storage::Database::Exists(config.data_dir()) &&
+      storage::ProbeTableFiles(config.data_dir()).ok()) {
+    absl::StatusOr<ReadOnlyLog> live = OpenLogReadOnly(config.data_dir(), keys.derivation_root);
+    if (live.ok() && (!mark.has_value() || watermark->Check(*live->log).ok())) {
+      replaced = *std::move(live);
+    }
+  }
+  RestoreLoss loss;
+  uint64_t held = 0;
+  std::optional<uint64_t> shared;
+  if (replaced.has_value()) {
+    held = replaced->log->CurrentHead().size;
+    ASSIGN_OR_RETURN(shared, SharedPrefix(*restored.log, *replaced->log, std::min(size, held)));
+  } else if (mark.has_value()) {
+    held = mark->size;
+    if (size >= held) {
+      ASSIGN_OR_RETURN(const std::string root, restored.log->RootAt(held));
+      if (root == mark->root) shared = held;  // else: parts somewhere below the mark
+    } else {
+      // Shorter than the mark, with no log to compare it to: taken for a plain going back.
+      shared = size;
+    }
+  } else {
+    return loss;  // nothing known of what it replaces
+  }
+  if (!shared.has_value()) {
+    loss.other_branch = true;
+    loss.events = held;
+    const char* const events = held == 1 ? " event" : " events";
+    loss.said = absl::StrCat(
+        backup, " is from another branch of the audit log: it does not hold the ", held, events,
+        " the log held (audit watermark ", config.audit_watermark_file(),
+        "), and where the two part was not found (the data folder it replaces does not open); "
+        "up to ", held, events, held == 1 ? " is" : " are", " given up");
+  } else if (*shared < std::min(size, held)) {
+    loss.other_branch = true;
+    loss.shared = *shared;
+    loss.events = held - *shared;
+    loss.said = absl::StrCat(backup, " is from another branch of the audit log: the ",
+                             loss.events, loss.events == 1 ? " event" : " events",
+                             " the log held after its first ", *shared,
+                             " (where the two part) ", loss.events == 1 ? "is" : "are",
+                             " given up");
+  } else if (held > size) {
+    loss.events = held - size;  // the plain case: the backup's log is the first part of it
+  }
+  return loss;
+}
+
 }  // namespace
 
 absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t backup_id,
-                           int* applied, uint64_t* lost_events, std::string* moved_aside) {
+                           int* applied, uint64_t* lost_events, std::string* moved_aside,
+                           RestoreLoss* given_up) {
   if (moved_aside != nullptr) moved_aside->clear();
   // Refused while registryd runs on the data folder; its message says that nothing changed.
   RETURN_IF_ERROR(storage::Database::RefuseWhileOpen(config.data_dir()));
@@ -359,7 +547,14 @@ absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t ba
   // retired KEK) must leave the data folder as it was, since it is then the only good copy.
   absl::StatusOr<std::unique_ptr<storage::Backups::Staged>> staged =
       storage::Backups::Stage(config.backup_dir(), config.data_dir(), backup_id);
+  const std::string backup =
+      backup_id == 0 ? std::string("the newest backup") : absl::StrCat("backup ", backup_id);
   absl::Status usable = staged.ok() ? CheckRestoredCopy(config, **staged) : staged.status();
+  // What the log had that the backup's does not, which the restore gives up: read while the
+  // data folder it replaces is still in place.
+  absl::StatusOr<RestoreLoss> loss =
+      usable.ok() ? WhatTheRestoreGivesUp(config, (*staged)->path(), backup) : RestoreLoss();
+  if (usable.ok() && !loss.ok()) usable = loss.status();
   if (!usable.ok()) {
     // The staging folder goes with `staged`.
     return absl::Status(usable.code(), absl::StrCat(usable.message(), "; the data folder ",
@@ -367,10 +562,8 @@ absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t ba
   }
   RETURN_IF_ERROR((*staged)->SwapIn(moved_aside));
   ASSIGN_OR_RETURN(StorageStack st, OpenStorage(config, SystemClock::Get()));
-  // What the log had beyond the backup's head, which the restore gives up.
   const uint64_t restored = st.audit->CurrentHead().size;
-  const std::optional<storage::AuditWatermark::Mark> mark = st.watermark->mark();
-  const uint64_t lost = mark.has_value() && mark->size > restored ? mark->size - restored : 0;
+  const uint64_t lost = loss->events;
   // Before anything can read the restored files: every erasure made since the backup.
   ASSIGN_OR_RETURN(*applied, st.eraser->CatchUp());
   // The restore is on the record, in the log it leaves: an auditor whose saved state is ahead of
@@ -379,9 +572,9 @@ absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t ba
   event.set_actor(kRestoreActor);
   event.set_action(kRestoreAction);
   event.set_reference(absl::StrCat(
-      backup_id == 0 ? std::string("the newest backup") : absl::StrCat("backup ", backup_id),
-      " restored at log size ", restored, "; ", lost, " events written after it given up; ",
-      *applied, " later erasures re-applied"));
+      backup, " restored at log size ", restored, "; ",
+      loss->other_branch ? loss->said : absl::StrCat(lost, " events written after it given up"),
+      "; ", *applied, " later erasures re-applied"));
   RETURN_IF_ERROR(st.audit->Append(std::move(event), nullptr).status());
   RETURN_IF_ERROR(st.db->Flush());
   // Going back is what a restore is for: the watermark follows.
@@ -389,6 +582,7 @@ absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t ba
   // Done: the copy is the registry's data (until now a restore run again replaces it whole).
   RETURN_IF_ERROR(storage::Backups::FinishRestore(config.data_dir()));
   if (lost_events != nullptr) *lost_events = lost;
+  if (given_up != nullptr) *given_up = *std::move(loss);
   return absl::OkStatus();
 }
 
@@ -585,6 +779,9 @@ absl::Status RetireKek(const registry::v1::ServerConfig& config, uint32_t versio
         " (before every data key had left it) and need it to be restored: retire it once they "
         "are pruned (backup.keep_days after each was made); nothing was changed"));
   }
+  // A folder rotated by an earlier registryd, whose rotation did not rewrite the files, may still
+  // hold data keys as they were wrapped under the version: they go before the version does.
+  RETURN_IF_ERROR(st.records->RemoveOverwrittenBytes());
   RETURN_IF_ERROR(RemoveKek(&file, version));
   // On the record before the key file changes: a retirement is a security officer's act on the
   // keys, as a rotation is.
@@ -608,8 +805,11 @@ absl::Status RetireKek(const registry::v1::ServerConfig& config, uint32_t versio
 
 absl::StatusOr<storage::DataCheckReport> VerifyDataOffline(
     const registry::v1::ServerConfig& config) {
+  // Read only: the folder may be a copy kept for an investigation, which a check must leave as
+  // it was, byte for byte; and a damaged last event is named by the check, not a refusal.
   ASSIGN_OR_RETURN(StorageStack st,
-                   OpenStorage(config, SystemClock::Get(), {}, /*existing_only=*/true));
+                   OpenStorage(config, SystemClock::Get(), {}, /*existing_only=*/true,
+                               /*read_only=*/true));
   ASSIGN_OR_RETURN(const std::unique_ptr<ReferenceData> reference,
                    ReferenceData::Load(config.reference_dir()));
   st.records->UseDatesRules(reference->DatesRules());
@@ -735,6 +935,9 @@ absl::Status RegistryServer::LoadRules() {
 
 absl::Status RegistryServer::OpenAndRecoverStorage() {
   const registry::v1::ServerConfig& config = options_.config;
+  // Before the writable open, which writes into the folder before anything is read: a folder
+  // refused for the watermark is kept as it was found, for the investigation.
+  RETURN_IF_ERROR(RefuseBehindTheWatermarkUnwritten(config, clock_, options_.storage_seams));
   ASSIGN_OR_RETURN(storage_, OpenStorage(config, clock_, options_.storage_seams));
   StorageStack& st = storage_;
   // Heads are read under the rules in force from the first read on: the erasure catch-up below
@@ -1232,13 +1435,21 @@ bool VerificationRan(const v1::AuditEvent& event) {
 
 }  // namespace
 
+std::optional<v1::AuditEvent>* RegistryServer::RecalledKind(RecallWalk* found,
+                                                            const v1::AuditEvent& event) {
+  // Methods as the events name them: "/registry.v1.AdminService/VerifyBackup".
+  static const std::string* const verify_backup = new std::string(
+      absl::StrCat("/", v1::AdminService::service_full_name(), "/VerifyBackup"));
+  static const std::string* const signed_head = new std::string(
+      absl::StrCat("/", v1::AuditService::service_full_name(), "/GetSignedTreeHead"));
+  if (event.actor() == "system:data-check") return &found->data_check;
+  if (event.action() == *verify_backup && VerificationRan(event)) return &found->verification;
+  if (event.action() == *signed_head && event.outcome() == 0) return &found->head;
+  return nullptr;
+}
+
 absl::Status RegistryServer::WalkAuditBack(bool until_data_check) {
   constexpr uint64_t kChunk = 4096;
-  // Methods as the events name them: "/registry.v1.AdminService/VerifyBackup".
-  const std::string verify_backup =
-      absl::StrCat("/", v1::AdminService::service_full_name(), "/VerifyBackup");
-  const std::string signed_head =
-      absl::StrCat("/", v1::AuditService::service_full_name(), "/GetSignedTreeHead");
   RecallWalk& w = recall_walk_;
   if (!w.end.has_value()) w.end = storage_.audit->CurrentHead().size;
   const auto done = [&] {
@@ -1251,20 +1462,14 @@ absl::Status RegistryServer::WalkAuditBack(bool until_data_check) {
     if (end <= boundary) break;
     const uint64_t start = end - std::min(kChunk, end - boundary);
     // The scan goes forward: the last one seen in this chunk is its newest.
-    std::optional<v1::AuditEvent> chunk_check;
-    std::optional<v1::AuditEvent> chunk_verification;
-    std::optional<v1::AuditEvent> chunk_head;
+    RecallWalk chunk;
     absl::Status scanned = storage_.audit->Scan(
         start, end,
         [&](uint64_t, absl::string_view bytes) {
           v1::AuditEvent event;
           if (!event.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) return true;
-          if (event.actor() == "system:data-check") {
-            chunk_check = std::move(event);
-          } else if (event.action() == verify_backup && VerificationRan(event)) {
-            chunk_verification = std::move(event);
-          } else if (event.action() == signed_head && event.outcome() == 0) {
-            chunk_head = std::move(event);
+          if (std::optional<v1::AuditEvent>* slot = RecalledKind(&chunk, event)) {
+            *slot = std::move(event);
           }
           return !stop_recall_;
         },
@@ -1272,17 +1477,36 @@ absl::Status RegistryServer::WalkAuditBack(bool until_data_check) {
     if (absl::IsOutOfRange(scanned)) break;  // pruned meanwhile: nothing older to read
     RETURN_IF_ERROR(scanned);
     // Older kinds only fill what newer chunks did not find.
-    if (!w.data_check) w.data_check = std::move(chunk_check);
-    if (!w.verification) w.verification = std::move(chunk_verification);
-    if (!w.head) w.head = std::move(chunk_head);
+    if (!w.data_check) w.data_check = std::move(chunk.data_check);
+    if (!w.verification) w.verification = std::move(chunk.verification);
+    if (!w.head) w.head = std::move(chunk.head);
     w.end = start;
   }
   return absl::OkStatus();
 }
 
 absl::Status RegistryServer::CheckAuditSinceLastDataCheck() {
+  // The walk reads back from the head to the last data check: the newest of each kind the recall
+  // looks for among those events is the newest of the log. The walk's chunks go back, each read
+  // forward, so the event of the highest index is kept.
+  RecallWalk found;
+  std::map<const std::optional<v1::AuditEvent>*, uint64_t> kept_at;
+  const auto keep = [&found, &kept_at](uint64_t index, const v1::AuditEvent& event) {
+    std::optional<v1::AuditEvent>* slot = RecalledKind(&found, event);
+    if (slot == nullptr) return;
+    const auto kept = kept_at.try_emplace(slot, index);
+    if (!kept.second && kept.first->second > index) return;
+    kept.first->second = index;
+    *slot = event;
+  };
+  uint64_t read_from = 0;
   // The walk --check_config runs too (server/check_config.h), so that it says what this refuses.
-  return ::registry::server::CheckAuditSinceLastDataCheck(*storage_.audit);
+  RETURN_IF_ERROR(
+      ::registry::server::CheckAuditSinceLastDataCheck(*storage_.audit, keep, &read_from));
+  // RecallLastChecks goes on from where the walk stopped, for what it did not find.
+  found.end = read_from;
+  recall_walk_ = std::move(found);
+  return absl::OkStatus();
 }
 
 absl::Status RegistryServer::RecallLastChecks() {

@@ -143,11 +143,27 @@ struct StorageStack {
 // first applies the erasures the database has not applied (eraser->CatchUp()), so that nothing
 // erased is served or left in the files. `clock` is not owned; `seams` are for tests.
 // `existing_only`: an offline command's open, which never makes a database where there is none
-// (NotFound naming the folder).
+// (NotFound naming the folder). `read_only` (implies existing_only; `registryd --verify_data`):
+// the database is opened read only and nothing is written into the data folder (no KEK check
+// value, no MANIFEST, OPTIONS or write-ahead log, LOG left in place); an audit log whose last
+// event is missing or fails authentication opens untrusted, for the data check to name it. Such
+// a stack is for reading only: every write fails.
 absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& config,
                                          const Clock* clock,
                                          const storage::StorageSeams& seams = {},
-                                         bool existing_only = false);
+                                         bool existing_only = false, bool read_only = false);
+
+// The start's refusal of a data directory behind or beside the audit watermark
+// (storage/audit_watermark.h Check), decided on a read-only open of it, so that a refused folder
+// is left byte for byte as it was found (the writable open writes a new MANIFEST, OPTIONS, a
+// write-ahead log, rotates LOG and may write key check values, before anything is read). A key
+// file that does not belong to the database is said first, as the writable open says it. OK
+// when there is no database, and when the read-only look cannot get as far as the watermark (a
+// write a crash cut off, a step that must write first): the writable open then decides, as
+// before. `seams` (tests) as for OpenStorage.
+absl::Status RefuseBehindTheWatermarkUnwritten(const registry::v1::ServerConfig& config,
+                                               const Clock* clock,
+                                               const storage::StorageSeams& seams = {});
 
 // `registryd --verify_data`: opens the storage without changing it and runs CheckData.
 absl::StatusOr<storage::DataCheckReport> VerifyDataOffline(const registry::v1::ServerConfig& config);
@@ -163,11 +179,31 @@ absl::StatusOr<storage::DataCheckReport> VerifyDataOffline(const registry::v1::S
 // moved aside, not deleted, an earlier restore's unfinished copy too (*moved_aside, may be
 // null, names where). *applied receives how many erasures were
 // re-applied. The audit watermark is set to the restored log (going back is what a restore is
-// for); *lost_events (may be null) receives how many events the log had beyond the backup's,
-// which the restore gave up.
+// for); *lost_events (may be null) receives how many events the log had that the backup's does
+// not, which the restore gave up: those beyond the backup's head, or, for a backup from another
+// branch of the log, every one since the two parted (RestoreLoss).
+// What a restore gives up of the log it replaces (the data folder's, when it opens and the
+// watermark holds for it; otherwise the audit watermark's size and root).
+struct RestoreLoss {
+  // The replaced log's events the restored one does not hold; on another branch whose parting
+  // was not found, at most this many.
+  uint64_t events = 0;
+  // The backup's log is not the first part of the replaced one (nor the replaced log the first
+  // part of it): a backup made on a branch a later restore abandoned, or of another log.
+  bool other_branch = false;
+  // On another branch: how many first events the two logs share, when found.
+  std::optional<uint64_t> shared;
+  // On another branch, the sentence the restore's audit event holds and registryd prints:
+  // "backup 2 is from another branch of the audit log: the 80 events the log held after its
+  // first 55 (where the two part) are given up". Empty otherwise.
+  std::string said;
+};
+
+// *given_up (may be null) receives what was given up, and whether the backup is from another
+// branch of the log; the restore's audit event says it.
 absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t backup_id,
                            int* applied, uint64_t* lost_events = nullptr,
-                           std::string* moved_aside = nullptr);
+                           std::string* moved_aside = nullptr, RestoreLoss* given_up = nullptr);
 
 // `registryd --confirm_clock`: an operator checked the clock; its reading becomes the time
 // erasures trust (server/clock_guard.h), and the confirmation is written to the audit log
@@ -284,7 +320,9 @@ class RegistryServer {
   // (AuditService.GetSignedTreeHead) made before this start, and hands what they found to the
   // metrics: their gauges are then there from the start, not a day
   // later. Stops at the pruned boundary, or at Shutdown. registryd runs it in a thread of its own
-  // at start-up (with the data checks); tests call it.
+  // at start-up (with the data checks), where it begins from what start-up's walk over the events
+  // since the last data check found and goes on from where that walk stopped, so that those
+  // events are not read twice; a later call (tests) reads from the head again.
   absl::Status RecallLastChecks();
 
   // Returns once every REFER answered so far has been counted, and its alert written
@@ -333,6 +371,8 @@ class RegistryServer {
   // to do): the log was damaged or tampered with, and a registry writing on would bury it under
   // new events. Older events are the data check's and `audit verify --full`'s to check. The
   // walk is the free CheckAuditSinceLastDataCheck (check_config.h), which --check_config runs.
+  // What it read is not read again: the newest events of the kinds RecallLastChecks recalls, and
+  // where it stopped, are left in recall_walk_, from which the recall goes on.
   absl::Status CheckAuditSinceLastDataCheck();
   // RecallLastChecks' walk back through the log from recall_walk_, until the last data check
   // is found (until_data_check) or all three kinds are, the pruned boundary or Shutdown.
@@ -397,6 +437,10 @@ class RegistryServer {
     std::optional<v1::AuditEvent> head;
   };
   RecallWalk recall_walk_;
+  // The slot of `found` that `event` would fill (the data check, a backup verification that ran,
+  // a signed head), or null for any other event.
+  static std::optional<v1::AuditEvent>* RecalledKind(RecallWalk* found,
+                                                     const v1::AuditEvent& event);
   // Runs RecallLastChecks once at start-up; stop_recall_ ends it early.
   std::thread recall_;
   std::atomic<bool> stop_recall_{false};

@@ -661,6 +661,51 @@ TEST_F(DamagedBackupTest, ARestoreOfTheNewestRefusesADamagedOneAndEveryRestoreNa
   EXPECT_THAT(out, HasSubstr(absl::StrCat("restored backup 2 into ", dir_, "/data")));
 }
 
+// `registryd --restore_backup 2`, backup 2 made before backup 1 was restored (on the branch that
+// restore gave up) and holding more events than the log it replaces, printed only "restored
+// backup 2 ...": sizes alone said nothing was lost, while every event since the two parted was.
+// It says that the backup is from another branch, where the two part and what is given up.
+TEST_F(CheckConfigTest, ARestoreOfABackupFromAnAbandonedBranchPrintsWhatItGivesUp) {
+  ASSERT_NO_FATAL_FAILURE(AddData(/*erasures=*/0, /*events=*/2));
+  absl::StatusOr<registry::v1::ServerConfig> config = LoadConfig(dir_ + "/registryd.json");
+  ASSERT_TRUE(config.ok()) << config.status();
+  uint64_t parting = 0;
+  {
+    absl::StatusOr<StorageStack> st = OpenStorage(*config, SystemClock::Get());
+    ASSERT_TRUE(st.ok()) << st.status();
+    absl::StatusOr<std::unique_ptr<storage::Backups>> backups =
+        storage::Backups::Open(config->backup_dir());
+    ASSERT_TRUE(backups.ok()) << backups.status();
+    parting = st->audit->CurrentHead().size;
+    ASSERT_TRUE((*backups)->Create(st->db.get()).ok());
+    for (int i = 0; i < 5; ++i) {
+      registry::v1::AuditEvent event;
+      event.set_actor("system:test");
+      event.set_action("test");
+      ASSERT_TRUE(st->audit->Append(std::move(event), nullptr).ok());
+    }
+    ASSERT_TRUE((*backups)->Create(st->db.get()).ok());
+    ASSERT_TRUE(st->watermark->Advance(*st->audit).ok());
+  }
+  const auto registryd = [this](const std::string& args, std::string* out) {
+    const std::string file = dir_ + "/mode.txt";
+    const int rc = std::system(absl::StrCat(REGISTRY_BINARY_DIR "/registryd --config ", dir_,
+                                            "/registryd.json ", args, " > ", file, " 2>&1")
+                                   .c_str());
+    *out = testing::ReadFileOrDie(file);
+    return WIFEXITED(rc) ? WEXITSTATUS(rc) : -1;
+  };
+  std::string out;
+  ASSERT_EQ(registryd("--restore_backup 1", &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("the audit log is back at the backup's head: the 5 events"));
+  // The log now holds backup 1's events and the restore's own.
+  ASSERT_EQ(registryd("--restore_backup 2", &out), 0) << out;
+  EXPECT_THAT(out, HasSubstr(absl::StrCat(
+                       "backup 2 is from another branch of the audit log: the 1 event the log "
+                       "held after its first ", parting, " (where the two part) is given up, "
+                       "gone from this registry")));
+}
+
 // registryd run by another user than the one that owns the data directory or the key file (root,
 // following a runbook, for a service that runs as its own user) would leave files that user
 // owns, mode 0600, unreadable to the service: it refuses, naming whom to run as, and writes
@@ -1041,8 +1086,9 @@ TEST_F(CheckConfigTest, EveryUnknownKeyAndValueOfTheWrongTypeIsNamedAtOnceInWord
   const std::string all = absl::StrJoin(problems, "\n");
   for (const std::string expected :
        {"dat_dir: not a field; did you mean data_dir?",
-        "threads: must be a whole number from 0 to 4294967295",
-        "backup.keep_days: must be a whole number from 0 to 4294967295",
+        // Fields with a range of their own say it, not the type's.
+        "threads must be 0 (gRPC chooses) or 64..10000",
+        "backup.keep_days must be 1..35",
         "audit: must be an object, in { }",
         "retention_interval_seconds: must be a whole number from 0 to 4294967295",
         "the file: holds a key that names no field"}) {
@@ -1056,7 +1102,7 @@ TEST_F(CheckConfigTest, EveryUnknownKeyAndValueOfTheWrongTypeIsNamedAtOnceInWord
   std::string out;
   EXPECT_EQ(Start(&out), 2) << out;
   EXPECT_THAT(out, HasSubstr("dat_dir: not a field"));
-  EXPECT_THAT(out, HasSubstr("threads: must be a whole number"));
+  EXPECT_THAT(out, HasSubstr("threads must be 0 (gRPC chooses) or 64..10000"));
 }
 
 // A folder where the config or the policy belongs is said to be one: the JSON parser had said

@@ -3,7 +3,10 @@
 // server runs, and a restore from a backup goes back on purpose and says what it gave up.
 #include <filesystem>
 #include <fstream>
+#include <functional>
+#include <map>
 #include <memory>
+#include <sstream>
 #include <string>
 
 #include "absl/strings/str_cat.h"
@@ -66,6 +69,84 @@ TEST(AuditWatermarkServerTest, ADataDirectoryPutBackFromAnEarlierCopyIsRefusedAt
   absl::StatusOr<storage::DataCheckReport> report = server::VerifyDataOffline(server->config());
   ASSERT_TRUE(report.ok()) << report.status();
   EXPECT_THAT(report->problems, ::testing::Contains(HasSubstr("audit watermark")));
+}
+
+// Every file under `dir` (by its path there) with its size and a hash of its bytes: what a
+// refused start must leave exactly as it found.
+std::map<std::string, std::string> FilesOf(const std::string& dir) {
+  std::map<std::string, std::string> files;
+  for (const auto& entry : std::filesystem::recursive_directory_iterator(dir)) {
+    if (!entry.is_regular_file()) {
+      files[std::filesystem::relative(entry.path(), dir).string()] = "(not a file)";
+      continue;
+    }
+    std::ifstream in(entry.path(), std::ios::binary);
+    std::stringstream bytes;
+    bytes << in.rdbuf();
+    const std::string content = bytes.str();
+    files[std::filesystem::relative(entry.path(), dir).string()] =
+        absl::StrCat(content.size(), " bytes, hash ", std::hash<std::string>{}(content));
+  }
+  return files;
+}
+
+// A start refused for a folder put back from an earlier copy opened it read-write first: a new
+// table file, a new MANIFEST (the old one deleted), OPTIONS, CURRENT, an empty write-ahead log,
+// LOG rotated, in the folder the refusal says to keep for the investigation. Now it is refused
+// before anything is written: every file as it was, none added or removed.
+TEST(AuditWatermarkServerTest, AStartRefusedForAFolderPutBackFromAnEarlierCopyWritesNothingThere) {
+  std::unique_ptr<TestServer> server = TestServer::Start();
+  const std::string data_dir = server->config().data_dir();
+  const std::string older = server->dir() + "/older-data";
+  CopyThenEnterAnother(*server, older);
+  server->Stop();
+  std::filesystem::remove_all(data_dir);
+  std::filesystem::copy(older, data_dir, std::filesystem::copy_options::recursive);
+  const std::map<std::string, std::string> before = FilesOf(data_dir);
+  ASSERT_FALSE(before.empty());
+
+  const absl::Status started = server->Restart();
+  EXPECT_EQ(started.code(), absl::StatusCode::kDataLoss) << started;
+  EXPECT_THAT(std::string(started.message()), HasSubstr("put back from an earlier copy"));
+  EXPECT_EQ(FilesOf(data_dir), before);
+}
+
+// A registry restored to `backup`, which then grows past `size` events on that new branch; it
+// is stopped.
+void GrowPastOnAnotherBranch(TestServer& server, uint32_t backup, uint64_t size) {
+  int applied = 0;
+  ASSERT_TRUE(server::RestoreBackup(server.config(), backup, &applied).ok());
+  ASSERT_TRUE(server.Restart().ok());
+  for (int i = 10; AuditLogSize(server) <= size; ++i) {
+    CreatedRecordId(server, "clerk", FictionalRecord(i));
+  }
+  server.Stop();
+}
+
+// The same for a folder whose log is not the one the watermark holds ("the data directory was
+// replaced"): here a later branch of the log, under the mark of the branch it left.
+TEST(AuditWatermarkServerTest, AStartRefusedForAReplacedFolderWritesNothingThere) {
+  std::unique_ptr<TestServer> server = TestServer::Start();
+  const std::string data_dir = server->config().data_dir();
+  CreatedRecordId(*server, "clerk", FictionalRecord(1));
+  const v1::BackupInfo backup = CreatedBackup(*server);
+  CreatedRecordId(*server, "clerk", FictionalRecord(2));
+  CreatedRecordId(*server, "clerk", FictionalRecord(3));
+  server->Stop();
+  const std::string mark = server->config().audit_watermark_file();
+  const std::string kept = server->dir() + "/kept.watermark";
+  std::filesystem::copy_file(mark, kept);
+  const uint64_t size = MarkOf(*server)->size;
+  GrowPastOnAnotherBranch(*server, backup.backup_id(), size);
+  std::filesystem::copy_file(kept, mark, std::filesystem::copy_options::overwrite_existing);
+  const std::map<std::string, std::string> before = FilesOf(data_dir);
+
+  const absl::Status started = server->Restart();
+  EXPECT_EQ(started.code(), absl::StatusCode::kDataLoss) << started;
+  EXPECT_THAT(std::string(started.message()),
+              HasSubstr(absl::StrCat("the audit log's first ", size, " events are not those")));
+  EXPECT_THAT(std::string(started.message()), HasSubstr("the data directory was replaced"));
+  EXPECT_EQ(FilesOf(data_dir), before);
 }
 
 // The same copy put back with the watermark file removed (as the refusal's older wording
@@ -190,14 +271,128 @@ TEST(AuditWatermarkServerTest, ARestoreGoesBackOnPurposeAndSaysWhatItGaveUp) {
   const uint64_t before = MarkOf(*server)->size;
   int applied = -1;
   uint64_t lost = 0;
-  ASSERT_TRUE(
-      server::RestoreBackup(server->config(), backup.backup_id(), &applied, &lost).ok());
+  server::RestoreLoss loss;
+  ASSERT_TRUE(server::RestoreBackup(server->config(), backup.backup_id(), &applied, &lost,
+                                    nullptr, &loss)
+                  .ok());
+  EXPECT_FALSE(loss.other_branch);
   ASSERT_TRUE(MarkOf(*server).has_value());
   EXPECT_LT(MarkOf(*server)->size, before);
   // The new mark holds the restored log and the event that records the restore.
   EXPECT_EQ(lost, before - (MarkOf(*server)->size - 1));
   EXPECT_GE(lost, 2u);  // at least the second record's creation and the backup's own event
   ASSERT_TRUE(server->Restart().ok());
+}
+
+// Backup 1, then backup 2 with more events; backup 1 restored (giving up backup 2's branch);
+// the registry started and stopped again on the new branch. `backup_2_size` receives the size
+// of backup 2's log, `parting` the size of backup 1's (the first events the branches share),
+// and `live` the size of the log on the new branch.
+struct Branches {
+  v1::BackupInfo first;
+  v1::BackupInfo second;
+  uint64_t parting = 0;
+  uint64_t live = 0;
+};
+
+Branches LeaveABranch(TestServer& server) {
+  Branches b;
+  CreatedRecordId(server, "clerk", FictionalRecord(1));
+  b.first = CreatedBackup(server);
+  for (int i = 2; i <= 5; ++i) CreatedRecordId(server, "clerk", FictionalRecord(i));
+  b.second = CreatedBackup(server);
+  server.Stop();
+  int applied = 0;
+  uint64_t lost = 0;
+  server::RestoreLoss loss;
+  EXPECT_TRUE(server::RestoreBackup(server.config(), b.first.backup_id(), &applied, &lost,
+                                    nullptr, &loss)
+                  .ok());
+  // The plain going back: backup 1's log is the first part of the one it replaces.
+  EXPECT_GT(lost, 0u);
+  EXPECT_FALSE(loss.other_branch);
+  EXPECT_EQ(loss.events, lost);
+  EXPECT_EQ(loss.said, "");
+  b.parting = MarkOf(server)->size - 1;  // the restore's own event follows the backup's log
+  EXPECT_TRUE(server.Restart().ok());
+  for (int i = 6; i <= 7; ++i) CreatedRecordId(server, "clerk", FictionalRecord(i));
+  server.Stop();
+  b.live = MarkOf(server)->size;  // written as it stopped: the log's head
+  return b;
+}
+
+// Restoring backup 2 then, made before backup 1's restore on the branch it gave up, said
+// nothing was lost ("0 events written after it given up"): only sizes were compared, and
+// backup 2's log is longer than the one it replaced. Every event written since the branches
+// parted was given up unsaid (an auditor's next verify found a forked head). It is said now,
+// with where the two part, in what the restore returns and in its audit event.
+TEST(AuditWatermarkServerTest, ARestoreOfABackupFromAnAbandonedBranchSaysWhereTheLogsPart) {
+  std::unique_ptr<TestServer> server = TestServer::Start();
+  const Branches b = LeaveABranch(*server);
+  int applied = 0;
+  uint64_t lost = 0;
+  server::RestoreLoss loss;
+  ASSERT_TRUE(server::RestoreBackup(server->config(), b.second.backup_id(), &applied, &lost,
+                                    nullptr, &loss)
+                  .ok());
+  const uint64_t restored = MarkOf(*server)->size - 1;
+  ASSERT_GT(restored, b.live) << "backup 2 holds more events than the log it replaces";
+  ASSERT_GT(b.live - b.parting, 1u);
+  EXPECT_TRUE(loss.other_branch);
+  ASSERT_TRUE(loss.shared.has_value());
+  EXPECT_EQ(*loss.shared, b.parting);
+  EXPECT_EQ(loss.events, b.live - b.parting);
+  EXPECT_EQ(lost, loss.events);
+  const std::string said =
+      absl::StrCat("backup ", b.second.backup_id(), " is from another branch of the audit log: "
+                   "the ", b.live - b.parting, " events the log held after its first ", b.parting,
+                   " (where the two part) are given up");
+  EXPECT_EQ(loss.said, said);
+  ASSERT_TRUE(server->Restart().ok());
+  const v1::AuditEvent event = StoredEvent(*server, restored);
+  EXPECT_EQ(event.actor(), "system:restore");
+  EXPECT_THAT(event.reference(), HasSubstr(said));
+  EXPECT_THAT(event.reference(), ::testing::Not(HasSubstr("0 events written after it")));
+}
+
+// The other way round: the new branch grew past backup 2, which a size comparison took for a
+// plain going back by the difference, where everything since the parting is given up.
+TEST(AuditWatermarkServerTest, ARestoreOfAShorterBackupFromAnAbandonedBranchCountsFromThePart) {
+  std::unique_ptr<TestServer> server = TestServer::Start();
+  Branches b = LeaveABranch(*server);
+  ASSERT_TRUE(server->Restart().ok());
+  for (int i = 20; i < 30; ++i) CreatedRecordId(*server, "clerk", FictionalRecord(i));
+  server->Stop();
+  b.live = MarkOf(*server)->size;
+  int applied = 0;
+  uint64_t lost = 0;
+  server::RestoreLoss loss;
+  ASSERT_TRUE(server::RestoreBackup(server->config(), b.second.backup_id(), &applied, &lost,
+                                    nullptr, &loss)
+                  .ok());
+  ASSERT_LT(MarkOf(*server)->size - 1, b.live);
+  EXPECT_TRUE(loss.other_branch);
+  EXPECT_EQ(loss.shared, std::optional<uint64_t>(b.parting));
+  EXPECT_EQ(lost, b.live - b.parting);
+}
+
+// With the data folder it replaces gone (often why a restore is run), the watermark alone still
+// tells another branch when the backup's log reaches its size: its root there is another.
+TEST(AuditWatermarkServerTest, ARestoreFromAnotherBranchIsSaidWhenTheDataFolderIsGone) {
+  std::unique_ptr<TestServer> server = TestServer::Start();
+  const Branches b = LeaveABranch(*server);
+  std::filesystem::rename(server->config().data_dir(), server->dir() + "/lost-data");
+  int applied = 0;
+  uint64_t lost = 0;
+  server::RestoreLoss loss;
+  ASSERT_TRUE(server::RestoreBackup(server->config(), b.second.backup_id(), &applied, &lost,
+                                    nullptr, &loss)
+                  .ok());
+  EXPECT_TRUE(loss.other_branch);
+  EXPECT_FALSE(loss.shared.has_value());
+  EXPECT_EQ(lost, b.live);
+  EXPECT_THAT(loss.said, HasSubstr("is from another branch of the audit log"));
+  EXPECT_THAT(loss.said, HasSubstr(absl::StrCat("up to ", b.live, " events are given up")));
 }
 
 }  // namespace
