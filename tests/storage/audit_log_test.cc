@@ -101,6 +101,29 @@ class AuditLogTest : public ::testing::Test {
     db_.reset();
   }
 
+  // Five events, the last (4) edited in place as someone without the key would: one bit of its
+  // sealed bytes flipped. The log stays open.
+  void FiveEventsTheLastEdited() {
+    OpenLog();
+    AppendEvents(0, 5);
+    absl::StatusOr<std::optional<std::string>> sealed = db_->Get(Cf::kAudit, EncodeU64(4));
+    ASSERT_TRUE(sealed.ok() && sealed->has_value());
+    std::string edited = **sealed;
+    edited[edited.size() / 2] ^= 0x20;
+    storage::Batch edit;
+    edit.Put(Cf::kAudit, EncodeU64(4), edited);
+    ASSERT_TRUE(db_->Write(edit).ok());
+  }
+
+  // Deletes stored event `index` of the closed log, in a write of its own.
+  void DeleteStoredEvent(uint64_t index) {
+    absl::StatusOr<std::unique_ptr<Database>> db = OpenDatabase(DataDir());
+    ASSERT_TRUE(db.ok()) << db.status();
+    storage::Batch remove;
+    remove.Delete(Cf::kAudit, EncodeU64(index));
+    ASSERT_TRUE((*db)->Write(remove).ok());
+  }
+
   // Appends `count` events MakeEvent(first..first+count-1) from one thread.
   void AppendEvents(int first, int count) {
     for (int i = first; i < first + count; ++i) {
@@ -729,24 +752,10 @@ TEST_F(AuditLogTest, ALastEventDeletedOrEditedIsNamedAsAnIncidentWithWhatToDo) {
     EXPECT_THAT(said, ::testing::HasSubstr("registryd --verify_data"));
     EXPECT_THAT(said, ::testing::HasSubstr("restoring the last backup that verifies sound"));
   };
-  OpenLog();
-  AppendEvents(0, 5);
-  absl::StatusOr<std::optional<std::string>> sealed = db_->Get(Cf::kAudit, EncodeU64(4));
-  ASSERT_TRUE(sealed.ok() && sealed->has_value());
-  std::string edited = **sealed;
-  edited[edited.size() / 2] ^= 0x20;
-  storage::Batch edit;
-  edit.Put(Cf::kAudit, EncodeU64(4), edited);
-  ASSERT_TRUE(db_->Write(edit).ok());
+  ASSERT_NO_FATAL_FAILURE(FiveEventsTheLastEdited());
   CloseLog();
   expect_incident_at_4("fails authentication");
-  {
-    absl::StatusOr<std::unique_ptr<Database>> db = OpenDatabase(DataDir());
-    ASSERT_TRUE(db.ok()) << db.status();
-    storage::Batch remove;
-    remove.Delete(Cf::kAudit, EncodeU64(4));
-    ASSERT_TRUE((*db)->Write(remove).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(DeleteStoredEvent(4));
   expect_incident_at_4("is missing");
 }
 
@@ -774,24 +783,10 @@ TEST_F(AuditLogTest, ALookOpensALogWhoseLastEventIsDamagedWithoutTrustingItAndAp
     ASSERT_TRUE(beyond.ok());
     EXPECT_FALSE(beyond->has_value()) << damage;
   };
-  OpenLog();
-  AppendEvents(0, 5);
-  absl::StatusOr<std::optional<std::string>> sealed = db_->Get(Cf::kAudit, EncodeU64(4));
-  ASSERT_TRUE(sealed.ok() && sealed->has_value());
-  std::string edited = **sealed;
-  edited[edited.size() / 2] ^= 0x20;
-  storage::Batch edit;
-  edit.Put(Cf::kAudit, EncodeU64(4), edited);
-  ASSERT_TRUE(db_->Write(edit).ok());
+  ASSERT_NO_FATAL_FAILURE(FiveEventsTheLastEdited());
   CloseLog();
   ASSERT_NO_FATAL_FAILURE(expect_look_only("edited"));
-  {
-    absl::StatusOr<std::unique_ptr<Database>> db = OpenDatabase(DataDir());
-    ASSERT_TRUE(db.ok()) << db.status();
-    storage::Batch remove;
-    remove.Delete(Cf::kAudit, EncodeU64(4));
-    ASSERT_TRUE((*db)->Write(remove).ok());
-  }
+  ASSERT_NO_FATAL_FAILURE(DeleteStoredEvent(4));
   ASSERT_NO_FATAL_FAILURE(expect_look_only("deleted"));
 }
 
