@@ -111,6 +111,14 @@ TEST(AuditWatermarkServerTest, AStartRefusedForAFolderPutBackFromAnEarlierCopyWr
   EXPECT_EQ(FilesOf(data_dir), before);
 }
 
+// Restores `backup` into `server`'s stopped folder (RestoreBackup): the events it gave up and
+// what it said of them. A refused restore fails the test (fatally).
+void RestoreSayingWhatWasLost(const TestServer& server, uint32_t backup, uint64_t* lost,
+                              server::RestoreLoss* loss) {
+  int applied = 0;
+  ASSERT_TRUE(server::RestoreBackup(server.config(), backup, &applied, lost, nullptr, loss).ok());
+}
+
 // A registry restored to `backup`, which then grows past `size` events on that new branch; it
 // is stopped.
 void GrowPastOnAnotherBranch(TestServer& server, uint32_t backup, uint64_t size) {
@@ -269,12 +277,9 @@ TEST(AuditWatermarkServerTest, ARestoreGoesBackOnPurposeAndSaysWhatItGaveUp) {
   CreatedRecordId(*server, "clerk", FictionalRecord(2));
   server->Stop();
   const uint64_t before = MarkOf(*server)->size;
-  int applied = -1;
   uint64_t lost = 0;
   server::RestoreLoss loss;
-  ASSERT_TRUE(server::RestoreBackup(server->config(), backup.backup_id(), &applied, &lost,
-                                    nullptr, &loss)
-                  .ok());
+  ASSERT_NO_FATAL_FAILURE(RestoreSayingWhatWasLost(*server, backup.backup_id(), &lost, &loss));
   EXPECT_FALSE(loss.other_branch);
   ASSERT_TRUE(MarkOf(*server).has_value());
   EXPECT_LT(MarkOf(*server)->size, before);
@@ -302,12 +307,9 @@ Branches LeaveABranch(TestServer& server) {
   for (int i = 2; i <= 5; ++i) CreatedRecordId(server, "clerk", FictionalRecord(i));
   b.second = CreatedBackup(server);
   server.Stop();
-  int applied = 0;
   uint64_t lost = 0;
   server::RestoreLoss loss;
-  EXPECT_TRUE(server::RestoreBackup(server.config(), b.first.backup_id(), &applied, &lost,
-                                    nullptr, &loss)
-                  .ok());
+  EXPECT_NO_FATAL_FAILURE(RestoreSayingWhatWasLost(server, b.first.backup_id(), &lost, &loss));
   // The plain going back: backup 1's log is the first part of the one it replaces.
   EXPECT_GT(lost, 0u);
   EXPECT_FALSE(loss.other_branch);
@@ -329,12 +331,9 @@ Branches LeaveABranch(TestServer& server) {
 TEST(AuditWatermarkServerTest, ARestoreOfABackupFromAnAbandonedBranchSaysWhereTheLogsPart) {
   std::unique_ptr<TestServer> server = TestServer::Start();
   const Branches b = LeaveABranch(*server);
-  int applied = 0;
   uint64_t lost = 0;
   server::RestoreLoss loss;
-  ASSERT_TRUE(server::RestoreBackup(server->config(), b.second.backup_id(), &applied, &lost,
-                                    nullptr, &loss)
-                  .ok());
+  ASSERT_NO_FATAL_FAILURE(RestoreSayingWhatWasLost(*server, b.second.backup_id(), &lost, &loss));
   const uint64_t restored = MarkOf(*server)->size - 1;
   ASSERT_GT(restored, b.live) << "backup 2 holds more events than the log it replaces";
   ASSERT_GT(b.live - b.parting, 1u);
@@ -364,12 +363,9 @@ TEST(AuditWatermarkServerTest, ARestoreOfAShorterBackupFromAnAbandonedBranchCoun
   for (int i = 20; i < 30; ++i) CreatedRecordId(*server, "clerk", FictionalRecord(i));
   server->Stop();
   b.live = MarkOf(*server)->size;
-  int applied = 0;
   uint64_t lost = 0;
   server::RestoreLoss loss;
-  ASSERT_TRUE(server::RestoreBackup(server->config(), b.second.backup_id(), &applied, &lost,
-                                    nullptr, &loss)
-                  .ok());
+  ASSERT_NO_FATAL_FAILURE(RestoreSayingWhatWasLost(*server, b.second.backup_id(), &lost, &loss));
   ASSERT_LT(MarkOf(*server)->size - 1, b.live);
   EXPECT_TRUE(loss.other_branch);
   EXPECT_EQ(loss.shared, std::optional<uint64_t>(b.parting));
@@ -382,12 +378,9 @@ TEST(AuditWatermarkServerTest, ARestoreFromAnotherBranchIsSaidWhenTheDataFolderI
   std::unique_ptr<TestServer> server = TestServer::Start();
   const Branches b = LeaveABranch(*server);
   std::filesystem::rename(server->config().data_dir(), server->dir() + "/lost-data");
-  int applied = 0;
   uint64_t lost = 0;
   server::RestoreLoss loss;
-  ASSERT_TRUE(server::RestoreBackup(server->config(), b.second.backup_id(), &applied, &lost,
-                                    nullptr, &loss)
-                  .ok());
+  ASSERT_NO_FATAL_FAILURE(RestoreSayingWhatWasLost(*server, b.second.backup_id(), &lost, &loss));
   EXPECT_TRUE(loss.other_branch);
   EXPECT_FALSE(loss.shared.has_value());
   EXPECT_EQ(lost, b.live);
