@@ -1189,7 +1189,10 @@ absl::StatusOr<RemovedNames> ConfirmNamesRemoved(CommandContext& ctx,
     what.push_back(absl::StrCat("the surname ", ForTerminal(*removed.surname),
                                 " (not kept as an alias)"));
   }
-  ctx.err() << "Amend the record of " << WhoseRecord(found.record()) << "?\n"
+  // The question too is laid out for the terminal: a court's long name split it mid-word.
+  ctx.err() << Wrap(absl::StrCat("Amend the record of ", WhoseRecord(found.record()), "?"),
+                    kHelpWidth, 0)
+            << "\n"
             << Wrap(absl::StrCat("It removes ", absl::StrJoin(what, " and "), ": ",
                                  kNamesRemovedWhy, "."),
                     kHelpWidth, 0)
@@ -1366,10 +1369,17 @@ absl::Status RunRecordExpunge(CommandContext& ctx) {
           return stub->ExpungeRecord(c, preview, r);
         });
     if (!previewed.ok()) return Reworded(previewed.status(), kMethod, kWhat, kAfter);
-    ctx.err() << "Expunge the record of " << WhoseRecord(found.record()) << "?\n";
+    ctx.err() << Wrap(absl::StrCat("Expunge the record of ", WhoseRecord(found.record()), "?"),
+                      kHelpWidth, 0)
+              << "\n";
     for (const v1::ErasedWithRecord& other : previewed->records_erased_with_it()) {
-      ctx.err() << "Record " << ForTerminal(other.record_id()) << " is erased with it: "
-                << ErasedWithReason(other.reason(), "has", "this record", "keeps") << ".\n";
+      ctx.err() << Wrap(absl::StrCat("Record ", ForTerminal(other.record_id()),
+                                     " is erased with it: ",
+                                     ErasedWithReason(other.reason(), "has", "this record",
+                                                      "keeps"),
+                                     "."),
+                        kHelpWidth, 0)
+                << "\n";
     }
     ctx.err() << "This cannot be undone. Type yes to expunge it: " << std::flush;
     DiscardTypedAhead(ctx);

@@ -74,7 +74,7 @@ TEST_F(RecordAmendTest, AnAliasLeftOutOfTheListIsNamedAndAskedAboutOnATerminal) 
   const CliRun declined = Clerk(amend, "no\n");
   EXPECT_EQ(declined.code, 1);
   EXPECT_THAT(declined.err, HasSubstr("Amend the record of Driton Krasniqi, born 1975, case "
-                                      "P 88/2025 (Basic Court of Prizren)?\n"));
+                                      "P 88/2025 (Basic Court of\nPrizren)?\n"));
   EXPECT_THAT(Flowed(declined.err), HasSubstr("It removes the alias Berisha: a list given with "
                                               "--set alias is the whole list"));
   EXPECT_THAT(declined.err, HasSubstr("Type yes to amend it: not amended: the answer was not "

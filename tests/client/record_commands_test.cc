@@ -1075,7 +1075,7 @@ TEST_F(RecordCommandsTest, ExpungeShowsWhoseRecordItIsAndAsksOnATerminal) {
   const CliRun declined = As("clerk", expunge, "no\n");
   EXPECT_EQ(declined.code, 1);
   EXPECT_EQ(declined.err,
-            "Expunge the record of Driton Krasniqi, born 1975, case P 88/2025 (Basic Court of "
+            "Expunge the record of Driton Krasniqi, born 1975, case P 88/2025 (Basic Court of\n"
             "Prizren)?\nThis cannot be undone. Type yes to expunge it: not expunged: the answer "
             "was not yes\n");
   EXPECT_EQ(GetCode(id), grpc::StatusCode::OK);
@@ -1126,7 +1126,7 @@ TEST_F(RecordCommandsTest, ExpungeNamesTheEarlierConvictionItErasesBeforeAndAfte
   EXPECT_EQ(declined.code, 1);
   EXPECT_THAT(declined.err,
               HasSubstr(absl::StrCat("?\nRecord ", earlier,
-                                     " is erased with it: its retention period has ended and "
+                                     " is erased with it: its retention period\nhas ended and "
                                      "only this record keeps it.\nThis cannot be undone.")));
   EXPECT_EQ(GetCode(earlier), grpc::StatusCode::OK);
 
