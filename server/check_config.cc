@@ -9,7 +9,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -28,6 +27,7 @@
 #include "server/record_validation.h"
 #include "server/reference_data.h"
 #include "server/revocation.h"
+#include "server/writes_refused.h"
 #include "storage/audit_log.h"
 #include "storage/audit_log_id.h"
 #include "storage/audit_watermark.h"
@@ -142,23 +142,6 @@ void CheckTls(const registry::v1::TlsConfig& tls, absl::Time now,
   }
 }
 
-// Refuses every write to the database the check opens, and remembers that one was tried. The
-// database is opened read-only, so RocksDB itself writes nothing; the storage classes write only
-// in a few cases when they open (a database that holds nothing yet, a key-encryption key made
-// current while registryd was stopped, the count of a write a crash cut off): start-up writes
-// those, the check reads only, and says what it did not check.
-class RefuseWrites : public storage::WriteFaultInjector {
- public:
-  absl::Status BeforeWrite() override {
-    tried_ = true;
-    return absl::FailedPreconditionError("--check_config writes nothing");
-  }
-  bool tried() const { return tried_; }
-
- private:
-  std::atomic<bool> tried_{false};
-};
-
 // Whether a refused open is one that start-up gets past (storage::Database::Open): RocksDB's
 // message of a write-ahead log that ends inside a record, with the newest log (the highest
 // NNNNNN.log) a whole number of 4 KiB pages long, as a kill in the middle of a write leaves it.
@@ -272,7 +255,9 @@ void CheckStoredData(const registry::v1::ServerConfig& c, std::vector<std::strin
     problems->push_back(absl::StrCat("data_dir: ", probed.message()));
     return;
   }
-  RefuseWrites guard;
+  // Every write to the database the check opens is refused (server/writes_refused.h): start-up
+  // makes those writes, the check reads only, and says what it did not check.
+  WritesRefused guard("--check_config writes nothing");
   const auto failed = [&](absl::string_view field, const absl::Status& status) {
     if (guard.tried()) {
       not_checked->push_back(absl::StrCat(

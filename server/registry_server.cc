@@ -1,7 +1,6 @@
 #include "server/registry_server.h"
 
 #include <algorithm>
-#include <atomic>
 #include <filesystem>
 #include <map>
 #include <optional>
@@ -28,6 +27,7 @@
 #include "server/decode_guard.h"
 #include "server/key_file.h"
 #include "server/listen_check.h"
+#include "server/writes_refused.h"
 #include "storage/audit_log_id.h"
 #include "storage/backups.h"
 #include "storage/key_rotation_state.h"
@@ -238,8 +238,13 @@ absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& confi
                    storage::PolicyFingerprint::Create(st.db.get(), policy_key));
   ASSIGN_OR_RETURN(crypto::SecretBytes ledger_key,
                    crypto::DeriveKey(st.derivation_root, storage::kErasureLedgerKeyPurpose));
-  ASSIGN_OR_RETURN(st.ledger, storage::ErasureLedger::Open(config.erasure_ledger_file(),
-                                                           ledger_key, st.db.get()));
+  // Read only, the ledger is left as it is too: none is made where there is none, and a torn
+  // last line is not cut off (it lies outside the data folder, beside the key file).
+  ASSIGN_OR_RETURN(st.ledger,
+                   read_only ? storage::ErasureLedger::OpenReadOnly(config.erasure_ledger_file(),
+                                                                    ledger_key, st.db.get())
+                             : storage::ErasureLedger::Open(config.erasure_ledger_file(),
+                                                            ledger_key, st.db.get()));
   st.eraser = std::make_unique<Eraser>(st.records.get(), st.checks.get(), st.ledger.get(),
                                        st.audit.get(), clock);
   if (st.watermark == nullptr) RETURN_IF_ERROR(open_watermark());
@@ -247,20 +252,6 @@ absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& confi
 }
 
 namespace {
-
-// Says whether a read-only look failed for want of a write (a step a writable open takes first)
-// rather than for what it read; RocksDB refuses the write in any case.
-class WritesTried : public storage::WriteFaultInjector {
- public:
-  absl::Status BeforeWrite() override {
-    tried_ = true;
-    return absl::FailedPreconditionError("a read-only look writes nothing");
-  }
-  bool tried() const { return tried_; }
-
- private:
-  std::atomic<bool> tried_{false};
-};
 
 // The database in `folder` opened to read only: no file of the folder is written, created,
 // renamed or deleted, as --check_config opens it (server/check_config.cc).
@@ -303,7 +294,9 @@ absl::Status RefuseBehindTheWatermarkUnwritten(const registry::v1::ServerConfig&
                                                const storage::StorageSeams& seams) {
   if (!storage::Database::Exists(config.data_dir())) return absl::OkStatus();
   ASSIGN_OR_RETURN(KeyMaterial keys, LoadKeyFile(config.key_file()));
-  WritesTried writes;
+  // Says whether the look failed for want of a write (a step a writable open takes first)
+  // rather than for what it read; RocksDB refuses the write in any case.
+  WritesRefused writes("a read-only look writes nothing");
   storage::StorageSeams look = seams;
   look.fault_injector = &writes;
   absl::StatusOr<std::unique_ptr<storage::Database>> db =
@@ -590,7 +583,14 @@ absl::Status ConfirmClock(const registry::v1::ServerConfig& config, const Clock*
                           absl::Time* before) {
   // It writes into the data folder: not into a restore's unfinished copy (see AdoptWatermark).
   RETURN_IF_ERROR(storage::Backups::RefuseUnfinishedRestore(config.data_dir()));
+  // Nor into a folder put back from an earlier copy, which a start refuses: refused as the start
+  // refuses it, in its words, before the writable open writes anything there; the folder is
+  // kept as it was found, for the investigation.
+  RETURN_IF_ERROR(RefuseBehindTheWatermarkUnwritten(config, clock));
   ASSIGN_OR_RETURN(StorageStack st, OpenStorage(config, clock, {}, /*existing_only=*/true));
+  // What the read-only look could not get as far as, as a start holds it after its open: before
+  // the confirmation is written to the log.
+  RETURN_IF_ERROR(st.watermark->Check(*st.audit));
   ASSIGN_OR_RETURN(const std::optional<absl::Time> mark, ErasureClockMarkOf(st));
   *before = mark.has_value() ? *mark : st.audit->NewestEventTime();
   const absl::Time now = clock->Now();

@@ -145,16 +145,18 @@ struct StorageStack {
 // `existing_only`: an offline command's open, which never makes a database where there is none
 // (NotFound naming the folder). `read_only` (implies existing_only; `registryd --verify_data`):
 // the database is opened read only and nothing is written into the data folder (no KEK check
-// value, no MANIFEST, OPTIONS or write-ahead log, LOG left in place); an audit log whose last
-// event is missing or fails authentication opens untrusted, for the data check to name it. Such
-// a stack is for reading only: every write fails.
+// value, no MANIFEST, OPTIONS or write-ahead log, LOG left in place), nor beside the key file
+// (no erasure ledger made, a torn last line of it not cut: ErasureLedger::OpenReadOnly); an
+// audit log whose last event is missing or fails authentication opens untrusted, for the data
+// check to name it. Such a stack is for reading only: every write fails.
 absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& config,
                                          const Clock* clock,
                                          const storage::StorageSeams& seams = {},
                                          bool existing_only = false, bool read_only = false);
 
 // The start's refusal of a data directory behind or beside the audit watermark
-// (storage/audit_watermark.h Check), decided on a read-only open of it, so that a refused folder
+// (storage/audit_watermark.h Check), --confirm_clock's too, decided on a read-only open of it
+// (every write the storage classes try refused: server/writes_refused.h), so that a refused folder
 // is left byte for byte as it was found (the writable open writes a new MANIFEST, OPTIONS, a
 // write-ahead log, rotates LOG and may write key check values, before anything is read). A key
 // file that does not belong to the database is said first, as the writable open says it. OK
@@ -208,7 +210,10 @@ absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t ba
 // `registryd --confirm_clock`: an operator checked the clock; its reading becomes the time
 // erasures trust (server/clock_guard.h), and the confirmation is written to the audit log
 // ("system:clock" "confirm-clock", with the time trusted before). *before receives that time
-// (absl::InfinitePast() for none). `clock` is not owned (registryd: the system clock).
+// (absl::InfinitePast() for none). `clock` is not owned (registryd: the system clock). A data
+// folder behind or beside the audit watermark (put back from an earlier copy, or replaced) is
+// refused as a start refuses it, in the same words, before anything is written into it
+// (RefuseBehindTheWatermarkUnwritten): no file of the folder is changed.
 absl::Status ConfirmClock(const registry::v1::ServerConfig& config, const Clock* clock,
                           absl::Time* before);
 

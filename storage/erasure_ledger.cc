@@ -105,6 +105,25 @@ absl::StatusOr<std::unique_ptr<ErasureLedger>> ErasureLedger::Open(
   return ledger;
 }
 
+absl::StatusOr<std::unique_ptr<ErasureLedger>> ErasureLedger::OpenReadOnly(
+    const std::string& path, const crypto::SecretBytes& mac_key, const Database* db) {
+  std::unique_ptr<ErasureLedger> ledger(
+      new ErasureLedger(path, mac_key, db, /*read_only=*/true));
+  struct stat st;
+  const bool missing = ::stat(path.c_str(), &st) != 0;
+  if (missing && errno != ENOENT) return Io("stat", path);
+  // As Open refuses it, without the empty file Open would make.
+  if (missing) RETURN_IF_ERROR(ledger->AppliedOf({}, /*missing=*/true).status());
+  ASSIGN_OR_RETURN(std::vector<Entry> entries, ledger->ReadAll(/*repair=*/false));
+  {
+    absl::MutexLock lock(&ledger->mu_);
+    ledger->size_ = entries.size();
+    if (!entries.empty()) ledger->last_mac_ = entries.back().mac;
+  }
+  RETURN_IF_ERROR(ledger->Unapplied().status());
+  return ledger;
+}
+
 absl::Status ErasureLedger::Check(const std::string& path, const crypto::SecretBytes& mac_key,
                                   const Database* db) {
   const ErasureLedger ledger(path, mac_key, db);
@@ -144,6 +163,7 @@ absl::Status ErasureLedger::CheckNoDatabase(const std::string& path,
 
 absl::StatusOr<std::vector<ErasureLedger::Entry>> ErasureLedger::ReadAll(bool repair) const {
   const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT && read_only_) return std::vector<Entry>();
   if (fd < 0) return Io("open", path_);
   std::string content;
   char buf[65536];
@@ -248,6 +268,10 @@ absl::StatusOr<ErasureLedger::Entry> ErasureLedger::Append(absl::string_view rec
       });
   if (!IsRegistryId(record_id) || token.size() != crypto::kBlindIndexTokenSize || !dedup_ok) {
     return absl::InternalError("erasure ledger: malformed entry");
+  }
+  if (read_only_) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("erasure ledger ", path_, ": opened read-only, nothing is appended"));
   }
   absl::MutexLock lock(&mu_);
   Entry e;

@@ -90,6 +90,14 @@ class ErasureLedger {
                                                              const crypto::SecretBytes& mac_key,
                                                              Database* db);
 
+  // Open for a look that writes nothing (`registryd --verify_data`): nothing is created, cut or
+  // written. A missing file holds no entry (a database that has applied erasures is refused as
+  // Open refuses it); a torn last line is left in the file and not read, as Open would cut it.
+  // The same DataLoss, FailedPrecondition and Unavailable as Open. Append is refused
+  // (FailedPrecondition) and writes nothing.
+  static absl::StatusOr<std::unique_ptr<ErasureLedger>> OpenReadOnly(
+      const std::string& path, const crypto::SecretBytes& mac_key, const Database* db);
+
   // What Open would refuse, found without writing: the ledger at `path` is read (a missing file
   // holds no entry, a torn last line is left as it is, since Open would cut it) and verified
   // against `mac_key`, and the marker of `db` compared with it. `db` null: a database yet to be
@@ -137,10 +145,12 @@ class ErasureLedger {
   uint64_t size() const;
 
  private:
-  ErasureLedger(std::string path, crypto::SecretBytes mac_key, const Database* db)
-      : path_(std::move(path)), mac_key_(std::move(mac_key)), db_(db) {}
+  ErasureLedger(std::string path, crypto::SecretBytes mac_key, const Database* db,
+                bool read_only = false)
+      : path_(std::move(path)), mac_key_(std::move(mac_key)), db_(db), read_only_(read_only) {}
 
-  // Reads and verifies the whole file; with `repair`, cuts a torn last line off.
+  // Reads and verifies the whole file; with `repair`, cuts a torn last line off. Read only, a
+  // file that is not there holds no entry.
   absl::StatusOr<std::vector<Entry>> ReadAll(bool repair) const;
   absl::StatusOr<std::string> Mac(absl::string_view previous_mac, absl::string_view body) const;
   // How many of `entries` the database's marker says it has applied; FailedPrecondition when it
@@ -152,6 +162,8 @@ class ErasureLedger {
   const std::string path_;
   const crypto::SecretBytes mac_key_;
   const Database* const db_;
+  // OpenReadOnly's: nothing is created, cut or appended.
+  const bool read_only_;
   mutable absl::Mutex mu_;
   uint64_t size_ ABSL_GUARDED_BY(mu_) = 0;
   std::string last_mac_ ABSL_GUARDED_BY(mu_);

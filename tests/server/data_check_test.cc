@@ -621,6 +621,55 @@ TEST_F(DataCheckTest, TheOfflineCheckLeavesEveryFileOfTheDataFolderAsItWas) {
   EXPECT_TRUE(after == before) << "a file of the data folder was changed";
 }
 
+// Every file of the folder the erasure ledger is kept in (with the key file and the audit
+// watermark; here the data folder is under it too), but for the config and the output that
+// RunOffline writes there.
+std::map<std::string, std::string> FilesBesideTheLedger(const TestServer& server) {
+  const std::string ledger = server.config().erasure_ledger_file();
+  std::map<std::string, std::string> files =
+      FilesUnder(std::filesystem::path(ledger).parent_path().string());
+  files.erase("verify-config.json");
+  files.erase("verify-output.txt");
+  return files;
+}
+
+// The check opened the erasure ledger as a start does, which cuts a torn last line off (an
+// append a crash stopped before its erasure committed), outside the data folder, beside the
+// key file. It reads the ledger without it and leaves the line where it is.
+TEST_F(DataCheckTest, TheOfflineCheckLeavesATornLastLineOfTheErasureLedgerAsItWas) {
+  const std::string id = Create(FictionalRecord(1));
+  ASSERT_TRUE(Expunge(id).ok());
+  server_->Stop();
+  const std::string ledger = server_->config().erasure_ledger_file();
+  std::ofstream(ledger, std::ios::app) << "1 " << std::string(32, 'a') << " "
+                                       << std::string(20, 'b');
+  const std::map<std::string, std::string> before = FilesBesideTheLedger(*server_);
+  ASSERT_TRUE(before.count(std::filesystem::path(ledger).filename().string()));
+  std::string out;
+  EXPECT_EQ(RunOffline(&out, /*restart=*/false), 0) << out;
+  EXPECT_THAT(out, HasSubstr(": consistent\n"));
+  const std::map<std::string, std::string> after = FilesBesideTheLedger(*server_);
+  EXPECT_EQ(PathsOf(after), PathsOf(before));
+  EXPECT_TRUE(after == before) << "a file beside the erasure ledger was changed";
+}
+
+// Likewise a ledger that is not there, for a database that has applied no erasure: the check
+// made an empty one, as a start makes it. It makes none.
+TEST_F(DataCheckTest, TheOfflineCheckMakesNoErasureLedgerWhereThereIsNone) {
+  Create(FictionalRecord(1));
+  server_->Stop();
+  const std::string ledger = server_->config().erasure_ledger_file();
+  ASSERT_TRUE(std::filesystem::remove(ledger));
+  const std::map<std::string, std::string> before = FilesBesideTheLedger(*server_);
+  std::string out;
+  EXPECT_EQ(RunOffline(&out, /*restart=*/false), 0) << out;
+  EXPECT_THAT(out, HasSubstr(": consistent\n"));
+  EXPECT_FALSE(std::filesystem::exists(ledger));
+  const std::map<std::string, std::string> after = FilesBesideTheLedger(*server_);
+  EXPECT_EQ(PathsOf(after), PathsOf(before));
+  EXPECT_TRUE(after == before) << "a file beside the erasure ledger was changed";
+}
+
 // A folder put back from an earlier copy (kept for an investigation) from before a key
 // rotation: the check also stored the current KEK's check value in it, and flushed it to a new
 // table file. It still says the folder was put back, and changes nothing.

@@ -111,6 +111,32 @@ TEST(AuditWatermarkServerTest, AStartRefusedForAFolderPutBackFromAnEarlierCopyWr
   EXPECT_EQ(FilesOf(data_dir), before);
 }
 
+// `registryd --confirm_clock` on the same folder opened it to write and wrote its confirmation
+// into it, where the start refuses it. It is refused as the start refuses it, in the same words,
+// and every file of the folder is left as it was.
+TEST(AuditWatermarkServerTest, AClockConfirmedOnAFolderPutBackFromAnEarlierCopyIsRefusedUnwritten) {
+  std::unique_ptr<TestServer> server = TestServer::Start();
+  const std::string data_dir = server->config().data_dir();
+  const std::string older = server->dir() + "/older-data";
+  CopyThenEnterAnother(*server, older);
+  server->Stop();
+  std::filesystem::remove_all(data_dir);
+  std::filesystem::copy(older, data_dir, std::filesystem::copy_options::recursive);
+  const std::map<std::string, std::string> before = FilesOf(data_dir);
+  ASSERT_FALSE(before.empty());
+
+  absl::Time trusted_before;
+  const absl::Status confirmed =
+      server::ConfirmClock(server->config(), SystemClock::Get(), &trusted_before);
+  EXPECT_EQ(confirmed.code(), absl::StatusCode::kDataLoss) << confirmed;
+  EXPECT_THAT(std::string(confirmed.message()), HasSubstr("put back from an earlier copy"));
+  EXPECT_EQ(FilesOf(data_dir), before);
+  const absl::Status started = server->Restart();
+  EXPECT_EQ(started.code(), absl::StatusCode::kDataLoss) << started;
+  EXPECT_EQ(confirmed.message(), started.message());
+  EXPECT_EQ(FilesOf(data_dir), before);
+}
+
 // Restores `backup` into `server`'s stopped folder (RestoreBackup): the events it gave up and
 // what it said of them. A refused restore fails the test (fatally).
 void RestoreSayingWhatWasLost(const TestServer& server, uint32_t backup, uint64_t* lost,
