@@ -78,6 +78,9 @@ struct RecordRow {
   std::string label;
   std::string value;
   bool bookkeeping = false;
+  // The dates the version was written with (counts for vetting until, deleted on): bookkeeping
+  // on a record's page, compared like content in its history, where each version keeps its own.
+  bool dates = false;
 };
 std::vector<RecordRow> RecordRows(const PageContext& ctx, const registry::v1::Record& record);
 

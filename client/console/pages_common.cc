@@ -271,7 +271,9 @@ std::vector<RecordRow> RecordRows(const PageContext& ctx, const v1::Record& reco
                                                  {"when", Text(m.updated_at())}}),
       true);
   add("record.visible_until", Text(m.employer_visible_until()), true);
+  rows.back().dates = true;
   add("record.delete_after", Text(m.delete_after()), true);
+  rows.back().dates = true;
   return rows;
 }
 

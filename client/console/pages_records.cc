@@ -729,8 +729,10 @@ void History(PageContext& ctx) {
 // version was written with: each version carries its own, so without this the history told an
 // official that a record leaves vetting earlier than it does. Why, as the registry says it (no
 // version's author made this change); the other conviction is never named, as the history does
-// not disclose it. Nothing when the newest version's dates are in force.
-std::string DatesInForce(const PageContext& ctx, const v1::GetRecordHistoryResponse& history) {
+// not disclose it. Nothing when the newest version's dates are in force. A kept page (`read_at`
+// set) says them as of its read, never as "now".
+std::string DatesInForce(const PageContext& ctx, const v1::GetRecordHistoryResponse& history,
+                         const absl::Time* read_at) {
   if (!history.has_dates_in_force()) return "";
   const v1::DatesInForce& dates = history.dates_in_force();
   const char* why = "record.history.dates_in_force.other";
@@ -744,11 +746,15 @@ std::string DatesInForce(const PageContext& ctx, const v1::GetRecordHistoryRespo
   const auto shown = [](const std::string& date) {
     return date.empty() ? std::string("-") : Text(date);
   };
+  std::vector<std::pair<std::string, std::string>> args = {
+      {"visible_until", shown(dates.employer_visible_until())},
+      {"delete_after", shown(dates.delete_after())},
+      {"why", ctx.T(why)}};
+  if (read_at != nullptr) args.push_back({"time", ReadTime(*read_at)});
   return absl::StrCat("<p id=\"dates-in-force\">",
-                      ctx.Tf("record.history.dates_in_force",
-                             {{"visible_until", shown(dates.employer_visible_until())},
-                              {"delete_after", shown(dates.delete_after())},
-                              {"why", ctx.T(why)}}),
+                      ctx.Tf(read_at != nullptr ? "record.history.dates_in_force_at"
+                                                : "record.history.dates_in_force",
+                             args),
                       "</p>");
 }
 
@@ -767,7 +773,9 @@ void SendHistoryPage(PageContext& ctx, const std::string& id,
     int changed = 0;
     for (size_t i = 0; i < rows.size(); ++i) {
       const RecordRow& row = rows[i];
-      if (row.bookkeeping) continue;
+      // Each version's own dates are shown (and a change of them marked), not the rest of its
+      // bookkeeping, which the version's heading says.
+      if (row.bookkeeping && !row.dates) continue;
       const bool differs = !previous.empty() && i < previous.size() && previous[i].value != row.value;
       if (differs) {
         ++changed;
@@ -792,7 +800,7 @@ void SendHistoryPage(PageContext& ctx, const std::string& id,
                     "</p><table class=\"record\">", table, "</table></section>");
     previous = rows;
   }
-  absl::StrAppend(&body, DatesInForce(ctx, history), "<p>",
+  absl::StrAppend(&body, DatesInForce(ctx, history, read_at), "<p>",
                   OpenRecordControl(ctx, absl::StrCat("/records/", id), ctx.T("record.back")),
                   "</p>");
   ctx.SendPage(ctx.T("record.history.title"), body);

@@ -3707,10 +3707,49 @@ TEST_F(ConsoleTest, AHistoryShowsTheDatesInForceWithTheirReasonAfterTheVersionsA
     const std::string why =
         Escape(catalogs.Text("sq", absl::StrCat("record.history.dates_in_force.", c.key)));
     EXPECT_TRUE(absl::StrContains(shown, absl::StrCat("(", why, ").</p>"))) << shown;
-    // The version's own dates are not said to be in force.
+    // The version's own dates are not said to be in force, and are shown with the version.
     EXPECT_FALSE(absl::StrContains(shown, "2031-05-01")) << shown;
+    const std::string versions = body.substr(0, at);
+    EXPECT_TRUE(absl::StrContains(versions, "<td>2031-05-01</td>")) << versions;
+    EXPECT_TRUE(absl::StrContains(versions, "<td>2041-05-01</td>")) << versions;
   }
 }
+
+// Each version of a history keeps the dates it was written with: the console's history showed
+// none of them (they were left out with the rest of a version's bookkeeping), and a version that
+// changed only its dates was said to change nothing. Each version shows its own, and a change of
+// them is marked like any other.
+TEST_F(ConsoleTest, AHistoryShowsEachVersionsOwnDatesAndMarksAChangeOfThem) {
+  StartSignedIn(v1::ROLE_CLERK);
+  for (const auto& [version, visible] : {std::pair<int, const char*>{1, "2031-05-01"},
+                                         std::pair<int, const char*>{2, "2036-09-30"}}) {
+    v1::RecordVersion* v = fake_->history.add_versions();
+    *v->mutable_record() = fake_->record;
+    v->mutable_record()->mutable_metadata()->set_version(version);
+    v->mutable_record()->mutable_metadata()->set_employer_visible_until(visible);
+    v->mutable_record()->mutable_metadata()->set_delete_after("2046-09-30");
+    v->set_reason(version == 1 ? "created" : "re-dated");
+  }
+  auto page = Get(absl::StrCat("/records/", kRecordId, "/history"));
+  ASSERT_TRUE(page);
+  ASSERT_EQ(page->status, 200) << page->body;
+  const size_t second = page->body.find("<section class=\"version\">",
+                                        page->body.find("<section class=\"version\">") + 1);
+  ASSERT_NE(second, std::string::npos) << page->body;
+  const std::string first = page->body.substr(0, second);
+  const std::string later = page->body.substr(second);
+  EXPECT_TRUE(absl::StrContains(first, "<td>2031-05-01</td>")) << first;
+  EXPECT_TRUE(absl::StrContains(first, "<td>2046-09-30</td>")) << first;
+  EXPECT_TRUE(absl::StrContains(later, "2031-05-01</del>")) << later;
+  EXPECT_TRUE(absl::StrContains(later, "2036-09-30</ins>")) << later;
+  EXPECT_TRUE(absl::StrContains(later, "<td>2046-09-30</td>")) << later;
+  const std::string changed_row = absl::StrCat(
+      "<tr class=\"changed\"><th scope=\"row\">",
+      Escape(Catalogs::Embedded().Text("sq", "record.visible_until")));
+  EXPECT_TRUE(absl::StrContains(later, changed_row)) << later;
+  EXPECT_FALSE(absl::StrContains(first, "class=\"changed\"")) << first;
+}
+
 
 // A search with a personal number and names was answered by the number alone, the names still
 // filled in and nothing saying they were not used. Two ways of asking at once are refused beside
@@ -5164,6 +5203,41 @@ std::string WithTime(absl::string_view language, absl::string_view key, const st
 // The console's clock as a kept page says it ("14:05:09", UTC).
 std::string ClockTime(absl::Time time) {
   return absl::FormatTime("%H:%M:%S", time, absl::UTCTimeZone());
+}
+
+// A court's history kept in the session said "Dates now in force" minutes after the read. A kept
+// history says them as of its read, with the read's time.
+TEST_F(ConsoleTest, AKeptHistorySaysTheDatesInForceAsOfItsReadNeverNow) {
+  StartCourtWithARecord();
+  v1::DatesInForce* dates = fake_->history.mutable_dates_in_force();
+  dates->set_employer_visible_until("2036-09-30");
+  dates->set_delete_after("2046-09-30");
+  dates->set_extended_by_another_conviction(true);
+  const Catalogs& catalogs = Catalogs::Embedded();
+  const std::string now_text = catalogs.Text("sq", "record.history.dates_in_force");
+  const std::string now_words = Escape(now_text.substr(0, now_text.find('{')));
+  const std::string at_text = catalogs.Text("sq", "record.history.dates_in_force_at");
+  const absl::Time before = console_->Now();
+  auto read = Post(RecordPage() + "/history", CourtPurpose());
+  const absl::Time after = console_->Now();
+  ASSERT_TRUE(read);
+  ASSERT_EQ(read->status, 303) << read->body;
+  AdvanceClock(absl::Minutes(3));
+  auto shown = Get(read->get_header_value("Location"));
+  ASSERT_TRUE(shown);
+  ASSERT_EQ(shown->status, 200) << shown->body;
+  const size_t at = shown->body.find("<p id=\"dates-in-force\">");
+  ASSERT_NE(at, std::string::npos) << shown->body;
+  const std::string paragraph = shown->body.substr(at, shown->body.find("</p>", at) - at);
+  EXPECT_FALSE(absl::StrContains(paragraph, now_words)) << paragraph;
+  bool said = false;
+  for (const absl::Time t : {before, after}) {
+    const std::string words = Escape(absl::StrReplaceAll(
+        at_text.substr(0, at_text.find("{visible_until}")), {{"{time}", ClockTime(t)}}));
+    said |= absl::StrContains(paragraph, words);
+  }
+  EXPECT_TRUE(said) << paragraph;
+  EXPECT_TRUE(absl::StrContains(paragraph, "2036-09-30")) << paragraph;
 }
 
 // A court's read kept in the session (so that a reload makes no audited read again) was shown
