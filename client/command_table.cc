@@ -176,7 +176,9 @@ std::vector<CommandSpec> BuildCommands() {
            "--set alias= removes them all. An amendment that removes a name (an alias, or a\n"
            "surname not kept as an alias) names it and asks for confirmation on a terminal:\n"
            "the record is then no longer found, or linked to the person's other convictions,\n"
-           "under it. An amendment that changes nothing is refused. The fields: ",
+           "under it. A name respelt as the registry compares names (Berisha as BERISHA, Kërqeli\n"
+           "as Kerqeli) is the same name, and none is removed. An amendment that changes\n"
+           "nothing is refused. The fields: ",
            RecordFieldNames(), "."),
        1,
        1,

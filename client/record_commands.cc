@@ -24,6 +24,7 @@
 #include "client/amend_patch.h"
 #include "client/audit_events.h"
 #include "client/choices.h"
+#include "client/cli_output.pb.h"
 #include "client/command_table.h"
 #include "client/commands.h"
 #include "client/files.h"
@@ -41,6 +42,7 @@
 #include "registry/v1/access.pb.h"
 #include "registry/v1/info.pb.h"
 #include "registry/v1/records.grpc.pb.h"
+#include "storage/name_normalizer.h"
 
 namespace registry::client {
 namespace {
@@ -1075,15 +1077,31 @@ struct RemovedNames {
   bool empty() const { return aliases.empty() && !surname.has_value(); }
 };
 
-RemovedNames NamesRemoved(const v1::Person& current, const v1::AmendRecordRequest& request) {
+// A name as the registry compares it: its canonical form (storage/name_normalizer.h), the one
+// its name indexes hold, so that a name respelt in another case, without its accents or with
+// other apostrophes is the same name, and no removal. A name the normaliser refuses (or every
+// name, without one) compares as it is written, kept apart from every canonical form.
+std::string NameKey(const storage::NameNormalizer* normalizer, const std::string& name) {
+  if (normalizer != nullptr) {
+    if (absl::StatusOr<std::string> canonical = normalizer->Normalize(name); canonical.ok()) {
+      return *std::move(canonical);
+    }
+  }
+  // A canonical form is lowercase ASCII letters and spaces: never a leading "=".
+  return absl::StrCat("=", name);
+}
+
+RemovedNames NamesRemoved(const v1::Person& current, const v1::AmendRecordRequest& request,
+                          const storage::NameNormalizer* normalizer) {
   const bool sets_aliases = MaskHas(request, "person.aliases");
   const bool sets_surname = MaskHas(request, "person.surname");
   const v1::Person& changed = request.person();
   const auto& aliases_after = sets_aliases ? changed.aliases() : current.aliases();
-  std::vector<std::string> after(aliases_after.begin(), aliases_after.end());
-  after.push_back(sets_surname ? changed.surname() : current.surname());
+  std::vector<std::string> after;
+  for (const std::string& alias : aliases_after) after.push_back(NameKey(normalizer, alias));
+  after.push_back(NameKey(normalizer, sets_surname ? changed.surname() : current.surname()));
   const auto kept = [&](const std::string& name) {
-    return std::find(after.begin(), after.end(), name) != after.end();
+    return std::find(after.begin(), after.end(), NameKey(normalizer, name)) != after.end();
   };
   RemovedNames removed;
   if (sets_aliases) {
@@ -1099,17 +1117,39 @@ RemovedNames NamesRemoved(const v1::Person& current, const v1::AmendRecordReques
   return removed;
 }
 
-// What a list given with --set alias is, and what removing a name does: said with the question
-// and with the refusal to go on without one.
-constexpr absl::string_view kNamesRemovedWhy =
-    "a list given with --set alias is the whole list (repeat --set alias=NAME for each alias to "
-    "keep). A name removed no longer finds this record, nor links it to the person's other "
-    "convictions under that name: their periods, and a vetting answer, may change";
+// How the amendment typed removes the names it does, by what was typed: --set alias, --set
+// surname or the patch file `file` (empty for --set); said with the question and with the refusal
+// to go on without one.
+std::string NamesRemovedWhy(const RemovedNames& removed, absl::string_view file) {
+  std::vector<std::string> how;
+  if (!removed.aliases.empty()) {
+    how.push_back(file.empty()
+                      ? "a list given with --set alias is the whole list (repeat --set "
+                        "alias=NAME for each alias to keep)"
+                      : absl::StrCat("the aliases of ", file,
+                                     " (person.aliases) are the whole list (list each alias "
+                                     "to keep)"));
+  }
+  if (removed.surname.has_value()) {
+    how.push_back(file.empty()
+                      ? "--set surname replaces the surname (to keep the former one as an "
+                        "alias, add --set alias=NAME for it and for each alias to keep)"
+                      : absl::StrCat("the surname of ", file,
+                                     " (person.surname) replaces the record's (to keep the "
+                                     "former one, list it in person.aliases with each alias "
+                                     "to keep)"));
+  }
+  return absl::StrCat(absl::StrJoin(how, "; "),
+                      ". A name removed no longer finds this record, nor links it to the "
+                      "person's other convictions under that name: their periods, and a "
+                      "vetting answer, may change");
+}
 
 // The refusal of an amendment that removes names when nobody can be asked: the names by their
 // place in the record, never by their value (an error is pasted and logged where the record is
 // not; `record get` shows them).
-absl::Status NamesRemovedRefusal(const RemovedNames& removed, bool json) {
+absl::Status NamesRemovedRefusal(const RemovedNames& removed, absl::string_view file,
+                                 bool json) {
   std::vector<std::string> places;
   for (int place : removed.alias_places) places.push_back(absl::StrCat("#", place + 1));
   std::vector<std::string> what;
@@ -1120,7 +1160,8 @@ absl::Status NamesRemovedRefusal(const RemovedNames& removed, bool json) {
   if (removed.surname.has_value()) what.push_back("the surname (not kept as an alias)");
   return UsageError(absl::StrCat(
       "this amendment removes ", absl::StrJoin(what, " and "),
-      " of the record (registry-cli record get ID shows the record); ", kNamesRemovedWhy, ". ",
+      " of the record (registry-cli record get ID shows the record): ",
+      NamesRemovedWhy(removed, file), ". ",
       json ? "--json asks no question: to amend it so, add --yes, or leave out --json to be "
              "asked"
            : "record amend asks for confirmation on a terminal; to amend it so without being "
@@ -1157,9 +1198,11 @@ absl::Status CheckAmendTables(CommandContext& ctx, const v1::AmendRecordRequest&
 // Reads the record an amendment changes the names of, and what it removes of them; asks the
 // clerk on a terminal, or refuses without --yes when nobody can be asked. The request is then
 // made for the version read, unless one was given: the yes was for what that version holds.
+// `file`: the patch file the amendment was read from, empty for --set.
 absl::StatusOr<RemovedNames> ConfirmNamesRemoved(CommandContext& ctx,
                                                  v1::RecordService::Stub& stub,
-                                                 v1::AmendRecordRequest* request) {
+                                                 v1::AmendRecordRequest* request,
+                                                 absl::string_view file) {
   if (!MaskHas(*request, "person.aliases") && !MaskHas(*request, "person.surname")) {
     return RemovedNames{};
   }
@@ -1170,13 +1213,20 @@ absl::StatusOr<RemovedNames> ConfirmNamesRemoved(CommandContext& ctx,
                        ctx.settings(), [&](grpc::ClientContext* c, v1::GetRecordResponse* r) {
                          return stub.GetRecord(c, get, r);
                        }));
-  RemovedNames removed = NamesRemoved(found.record().person(), *request);
+  // Without ICU's data (a broken installation) names compare as written: a respelt name is
+  // then asked about as a removal, never the other way round.
+  const absl::StatusOr<std::unique_ptr<storage::NameNormalizer>> normalizer =
+      storage::NameNormalizer::Create();
+  RemovedNames removed = NamesRemoved(found.record().person(), *request,
+                                      normalizer.ok() ? normalizer->get() : nullptr);
   if (removed.empty()) return removed;
   if (request->expected_version() == 0) {
     request->set_expected_version(found.record().metadata().version());
   }
   if (ctx.args().Flag("yes")) return removed;
-  if (ctx.json() || !ctx.in_is_terminal()) return NamesRemovedRefusal(removed, ctx.json());
+  if (ctx.json() || !ctx.in_is_terminal()) {
+    return NamesRemovedRefusal(removed, file, ctx.json());
+  }
   // The record's own names, shown to the clerk who is to say yes to their removal.
   std::vector<std::string> what;
   if (!removed.aliases.empty()) {
@@ -1194,7 +1244,7 @@ absl::StatusOr<RemovedNames> ConfirmNamesRemoved(CommandContext& ctx,
                     kHelpWidth, 0)
             << "\n"
             << Wrap(absl::StrCat("It removes ", absl::StrJoin(what, " and "), ": ",
-                                 kNamesRemovedWhy, "."),
+                                 NamesRemovedWhy(removed, ForTerminal(file)), "."),
                     kHelpWidth, 0)
             << "\nType yes to amend it: " << std::flush;
   DiscardTypedAhead(ctx);
@@ -1240,7 +1290,9 @@ absl::Status RunRecordAmend(CommandContext& ctx) {
   }
   RETURN_IF_ERROR(CheckAmendTables(ctx, request, from_file, args.Value("file")));
   ASSIGN_OR_RETURN(auto stub, RecordStub(ctx));
-  ASSIGN_OR_RETURN(const RemovedNames removed, ConfirmNamesRemoved(ctx, *stub, &request));
+  ASSIGN_OR_RETURN(const RemovedNames removed,
+                   ConfirmNamesRemoved(ctx, *stub, &request,
+                                       from_file ? args.Value("file") : std::string()));
   absl::StatusOr<v1::AmendRecordResponse> response = CallUnary<v1::AmendRecordResponse>(
       ctx.settings(), [&](grpc::ClientContext* c, v1::AmendRecordResponse* r) {
         return stub->AmendRecord(c, request, r);
@@ -1262,7 +1314,24 @@ absl::Status RunRecordAmend(CommandContext& ctx) {
     if (lines.size() == 1) return absl::Status(failed.code(), lines[0]);
     return ProblemsError(failed.code(), lines);
   }
-  if (ctx.json()) return ctx.PrintJson(*response);
+  // The names that went, the record's own: the clerk sees what no longer finds the record.
+  const auto changed = [&](absl::string_view path) {
+    return std::find(response->changed_paths().begin(), response->changed_paths().end(),
+                     path) != response->changed_paths().end();
+  };
+  const std::vector<std::string> aliases_removed =
+      changed("person.aliases") ? removed.aliases : std::vector<std::string>();
+  const std::optional<std::string> surname_replaced =
+      changed("person.surname") ? removed.surname : std::nullopt;
+  if (ctx.json()) {
+    RecordAmended amended;
+    amended.set_record_id(response->record_id());
+    amended.set_version(response->version());
+    *amended.mutable_changed_paths() = response->changed_paths();
+    for (const std::string& alias : aliases_removed) amended.add_removed_aliases(alias);
+    if (surname_replaced.has_value()) amended.set_replaced_surname(*surname_replaced);
+    return ctx.PrintJson(amended);
+  }
   // What the amendment changed, by the names --set takes (the API's path where none is): a
   // field sent with the value it held is not counted.
   std::vector<std::string> names;
@@ -1280,18 +1349,11 @@ absl::Status RunRecordAmend(CommandContext& ctx) {
             << response->version() << " (changed " << names.size()
             << (names.size() == 1 ? " field" : " fields")
             << (names.empty() ? "" : ": ") << absl::StrJoin(names, ", ") << ")\n";
-  // The names that went, the record's own: the clerk sees what no longer finds the record.
-  const auto changed = [&](absl::string_view path) {
-    return std::find(response->changed_paths().begin(), response->changed_paths().end(),
-                     path) != response->changed_paths().end();
-  };
-  if (changed("person.aliases")) {
-    for (const std::string& alias : removed.aliases) {
-      ctx.out() << "alias removed: " << ForTerminal(alias) << "\n";
-    }
+  for (const std::string& alias : aliases_removed) {
+    ctx.out() << "alias removed: " << ForTerminal(alias) << "\n";
   }
-  if (changed("person.surname") && removed.surname.has_value()) {
-    ctx.out() << "surname replaced: " << ForTerminal(*removed.surname) << "\n";
+  if (surname_replaced.has_value()) {
+    ctx.out() << "surname replaced: " << ForTerminal(*surname_replaced) << "\n";
   }
   return absl::OkStatus();
 }

@@ -1,8 +1,9 @@
 // registry-cli record amend against a real registryd: a list given with --set is the whole list,
-// so an amendment that takes a name off the record (an alias left out, a surname replaced) names
-// it and asks before it is sent, and says after which went; a court or an offence outside the
-// tables is refused before anything is sent, with the values to choose from, as `record create`
-// refuses it.
+// so an amendment that takes a name off the record (an alias left out, a surname replaced, not
+// one respelt as the registry compares names) names it and what removes it and asks before it
+// is sent, and says after which went, in the text and with --json; a court or an offence
+// outside the tables is refused before anything is sent, with the values to choose from, as
+// `record create` refuses it.
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -13,7 +14,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/strip.h"
 #include "client/cli.h"
+#include "client/cli_output.pb.h"
 #include "gmock/gmock.h"
+#include "google/protobuf/util/json_util.h"
 #include "gtest/gtest.h"
 #include "registry/v1/audit.pb.h"
 #include "registry/v1/records.pb.h"
@@ -61,6 +64,13 @@ class RecordAmendTest : public testing::RecordCliTest {
   std::vector<std::string> Aliases(const std::string& id) {
     const v1::Record record = Get(id);
     return {record.person().aliases().begin(), record.person().aliases().end()};
+  }
+
+  // A patch file for --file holding `json`; its path.
+  std::string Patch(const std::string& name, const std::string& json) {
+    const std::string path = absl::StrCat(dir_, "/", name);
+    std::ofstream(path) << json;
+    return path;
   }
 };
 
@@ -155,6 +165,135 @@ TEST_F(RecordAmendTest, ASurnameReplacedIsAskedAboutUnlessItIsKeptAsAnAlias) {
   ASSERT_EQ(kept.code, 0) << kept.err;
   EXPECT_THAT(kept.out, Not(HasSubstr("replaced")));
   EXPECT_EQ(Get(id).person().surname(), "Hoxha");
+}
+
+// A surname replaced, or a patch file's aliases, were refused with "a list given with --set
+// alias is the whole list": advice about an option the clerk had not typed.
+TEST_F(RecordAmendTest, ARefusalSaysWhatTheClerkTypedThatRemovesTheNamesAndHowToGoOn) {
+  const std::string id = CreateWithAlias();
+
+  const CliRun surname =
+      Clerk({"record", "amend", id, "--set", "surname=Gashi", "--reason", "married"},
+            std::nullopt, /*terminal=*/false);
+  EXPECT_EQ(surname.code, kExitUsage);
+  EXPECT_THAT(Flowed(surname.err),
+              HasSubstr("removes the surname (not kept as an alias) of the record (registry-cli "
+                        "record get ID shows the record): --set surname replaces the surname (to "
+                        "keep the former one as an alias, add --set alias=NAME for it and for "
+                        "each alias to keep)."));
+  EXPECT_THAT(Flowed(surname.err), Not(HasSubstr("--set alias is the whole list")));
+  EXPECT_THAT(Flowed(surname.err), HasSubstr("add --yes"));
+
+  const std::string aliases = Patch("aliases.json", R"({"person": {"aliases": ["Hoxha"]}})");
+  const std::vector<std::string> from_file = {"record", "amend", id, "--file", aliases,
+                                              "--reason", "second married name added"};
+  const CliRun file = Clerk(from_file, std::nullopt, /*terminal=*/false);
+  EXPECT_EQ(file.code, kExitUsage);
+  EXPECT_THAT(Flowed(file.err),
+              HasSubstr(absl::StrCat("removes alias #1 of the record (registry-cli record get "
+                                     "ID shows the record): the aliases of ",
+                                     aliases,
+                                     " (person.aliases) are the whole list (list each alias "
+                                     "to keep).")));
+  EXPECT_THAT(file.err, Not(HasSubstr("--set alias")));
+  EXPECT_THAT(file.err, Not(HasSubstr("--set surname")));
+  EXPECT_THAT(Flowed(file.err), HasSubstr("add --yes"));
+  // The question on a terminal names the file too.
+  const CliRun asked = Clerk(from_file, "no\n");
+  EXPECT_EQ(asked.code, 1);
+  EXPECT_THAT(Flowed(asked.err),
+              HasSubstr(absl::StrCat("It removes the alias Berisha: the aliases of ", aliases,
+                                     " (person.aliases) are the whole list")));
+  EXPECT_THAT(asked.err, Not(HasSubstr("--set alias")));
+  EXPECT_THAT(asked.err, Not(HasSubstr("--set surname")));
+
+  const std::string renamed = Patch("surname.json", R"({"person": {"surname": "Gashi"}})");
+  const CliRun file_surname =
+      Clerk({"record", "amend", id, "--file", renamed, "--reason", "married"}, std::nullopt,
+            /*terminal=*/false);
+  EXPECT_EQ(file_surname.code, kExitUsage);
+  EXPECT_THAT(Flowed(file_surname.err),
+              HasSubstr(absl::StrCat("the surname of ", renamed,
+                                     " (person.surname) replaces the record's (to keep the "
+                                     "former one, list it in person.aliases with each alias "
+                                     "to keep).")));
+  EXPECT_THAT(file_surname.err, Not(HasSubstr("--set alias")));
+  EXPECT_THAT(file_surname.err, Not(HasSubstr("--set surname")));
+  EXPECT_THAT(Flowed(file_surname.err), HasSubstr("add --yes"));
+
+  // Both by --set: each named by its option.
+  const CliRun both = Clerk({"record", "amend", id, "--set", "surname=Gashi", "--set",
+                             "alias=Hoxha", "--reason", "married"},
+                            std::nullopt, /*terminal=*/false, /*json=*/true);
+  EXPECT_EQ(both.code, kExitUsage);
+  EXPECT_THAT(Flowed(both.err), HasSubstr("removes alias #1 and the surname (not kept as an "
+                                          "alias)"));
+  EXPECT_THAT(Flowed(both.err), HasSubstr("a list given with --set alias is the whole list"));
+  EXPECT_THAT(Flowed(both.err), HasSubstr("--set surname replaces the surname"));
+  EXPECT_THAT(Flowed(both.err), HasSubstr("add --yes"));
+  EXPECT_EQ(Get(id).metadata().version(), 1u);
+}
+
+// Berisha given again as BERISHA was asked about, and refused in a script, as a removal: the
+// registry finds the record under either spelling (storage/name_normalizer.h).
+TEST_F(RecordAmendTest, ANameRespeltInAnotherCaseOrWithoutItsAccentsIsNotAskedAboutAsARemoval) {
+  const std::string id = CreateWithAlias();
+  const CliRun upper = Clerk({"record", "amend", id, "--set", "alias=BERISHA", "--reason",
+                              "alias as on the passport"},
+                             std::nullopt, /*terminal=*/false);
+  ASSERT_EQ(upper.code, 0) << upper.err;
+  EXPECT_EQ(upper.err, "");
+  EXPECT_EQ(upper.out,
+            absl::StrCat("record ", id, " amended: now version 2 (changed 1 field: alias)\n"));
+  EXPECT_THAT(Aliases(id), ElementsAre("BERISHA"));
+
+  // The accents too, and the surname: the registry compares Bërisha as Berisha.
+  const CliRun accents = Clerk({"record", "amend", id, "--set", "alias=Bërisha", "--set",
+                                "surname=KRASNIQI", "--reason", "names as on the passport"},
+                               std::nullopt, /*terminal=*/false);
+  ASSERT_EQ(accents.code, 0) << accents.err;
+  EXPECT_EQ(accents.err, "");
+  EXPECT_THAT(accents.out, Not(HasSubstr("removed")));
+  EXPECT_THAT(accents.out, Not(HasSubstr("replaced")));
+  EXPECT_THAT(Aliases(id), ElementsAre("Bërisha"));
+  EXPECT_EQ(Get(id).person().surname(), "KRASNIQI");
+
+  // Another name still is a removal.
+  const CliRun other = Clerk({"record", "amend", id, "--set", "alias=Berishaj", "--reason",
+                              "alias as on the passport"},
+                             std::nullopt, /*terminal=*/false);
+  EXPECT_EQ(other.code, kExitUsage);
+  EXPECT_THAT(Flowed(other.err), HasSubstr("this amendment removes alias #1 of the record"));
+}
+
+// The text said "alias removed: Berisha"; --json said nothing of it.
+TEST_F(RecordAmendTest, TheJsonAnswerListsTheNamesRemovedAsTheTextDoes) {
+  const std::string id = CreateWithAlias();
+  const CliRun run = Clerk({"record", "amend", id, "--set", "surname=Gashi", "--set",
+                            "alias=Hoxha", "--reason", "married", "--yes"},
+                           std::nullopt, /*terminal=*/false, /*json=*/true);
+  ASSERT_EQ(run.code, 0) << run.err;
+  EXPECT_EQ(run.err, "");
+  RecordAmended amended;
+  ASSERT_TRUE(google::protobuf::util::JsonStringToMessage(run.out, &amended).ok()) << run.out;
+  EXPECT_EQ(amended.record_id(), id);
+  EXPECT_EQ(amended.version(), 2u);
+  EXPECT_THAT(amended.changed_paths(),
+              ::testing::UnorderedElementsAre("person.surname", "person.aliases"));
+  EXPECT_THAT(amended.removed_aliases(), ElementsAre("Berisha"));
+  ASSERT_TRUE(amended.has_replaced_surname());
+  EXPECT_EQ(amended.replaced_surname(), "Krasniqi");
+  // Under the proto's names, as every --json answer.
+  EXPECT_THAT(run.out, HasSubstr("\"removed_aliases\":[\"Berisha\"]"));
+  EXPECT_THAT(run.out, HasSubstr("\"replaced_surname\":\"Krasniqi\""));
+
+  // Nothing removed: an empty list, and no surname.
+  const CliRun kept = Clerk({"record", "amend", id, "--set", "alias=Hoxha", "--set",
+                             "alias=Krasniqi", "--reason", "former surname kept"},
+                            std::nullopt, /*terminal=*/false, /*json=*/true);
+  ASSERT_EQ(kept.code, 0) << kept.err;
+  EXPECT_THAT(kept.out, HasSubstr("\"removed_aliases\":[]"));
+  EXPECT_THAT(kept.out, Not(HasSubstr("replaced_surname")));
 }
 
 // create listed the courts and offences for the same mistakes; amend said only "not in the court
