@@ -278,7 +278,11 @@ absl::StatusOr<std::unique_ptr<AuditLog>> AuditLog::Open(Database* db, const Clo
   // Cheap integrity checks, independent of the log's length: the last event exists and hashes
   // to the stored leaf, and nothing lies beyond it.
   ASSIGN_OR_RETURN(std::optional<std::string> beyond, db->Get(Cf::kAudit, EncodeU64(size)));
-  if (beyond.has_value()) return absl::DataLossError("audit log has events beyond its tree");
+  // The read-only look goes on past it (nothing is appended over it): the data check names it
+  // (CheckStoredTree), with every other problem, and goes on to its summary.
+  if (beyond.has_value() && !damaged_last_event_allowed) {
+    return absl::DataLossError("audit log has events beyond its tree");
+  }
   if (size > 0) {
     ASSIGN_OR_RETURN(std::optional<std::string> stored,
                      db->Get(Cf::kAudit, EncodeU64(size - 1)));

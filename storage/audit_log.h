@@ -147,7 +147,8 @@ class AuditLog {
   // `damaged_last_event_allowed`: for `registryd --verify_data` only, on a database opened read
   // only. A last event that is missing or fails authentication (or does not match its leaf) is
   // then not a refusal: the log opens without trusting that event, so that the data check names
-  // it as it names any other damaged event and goes on to its summary. Such a log writes nothing:
+  // it as it names any other damaged event and goes on to its summary; an event stored beyond
+  // the tree is not a refusal either (the data check names it). Such a log writes nothing:
   // every Append is refused, and a cut-off write count is left unrecorded.
   static absl::StatusOr<std::unique_ptr<AuditLog>> Open(Database* db, const Clock* clock,
                                                         const crypto::SecretBytes& log_key,

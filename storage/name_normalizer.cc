@@ -136,8 +136,8 @@ absl::StatusOr<std::string> JoinAsciiWords(absl::string_view text) {
 }
 
 // The Latin letter that a Cyrillic or Greek letter without its marks is taken for when read by
-// eye (the canonical form is lower case, so a capital may map to its small letter); 0 when it
-// looks like none.
+// eye (NormalizeAsSeen; the canonical form is lower case, so a capital may map to its small
+// letter); 0 when it looks like none. CyrillicLookAlike is the other way round.
 UChar32 LatinLookAlike(UChar32 c) {
   static constexpr struct {
     UChar32 from;
@@ -170,29 +170,70 @@ UChar32 LatinLookAlike(UChar32 c) {
   return 0;
 }
 
-bool IsCyrillicOrGreekLetter(UChar32 c) {
+// The Serbian Cyrillic letter that a Latin letter without its marks is taken for when read by
+// eye (NormalizeAsSeenInCyrillic): the other way round from LatinLookAlike, for the letters of
+// the Serbian Cyrillic alphabet, in which the registry's Cyrillic names are written; 0 when it
+// looks like none (capital R, small d f g i l n q s u v w z, ...). A capital reads as the capital,
+// a small letter as the small letter it looks like: "Mapko" reads as "Марко".
+UChar32 CyrillicLookAlike(UChar32 c) {
+  static constexpr struct {
+    char from;
+    UChar32 to;
+  } kLookAlikes[] = {
+      // Capitals: A B E H J K M O P C T X Y as А В Е Н Ј К М О Р С Т Х У.
+      {'A', 0x0410}, {'B', 0x0412}, {'E', 0x0415}, {'H', 0x041D}, {'J', 0x0408}, {'K', 0x041A},
+      {'M', 0x041C}, {'O', 0x041E}, {'P', 0x0420}, {'C', 0x0421}, {'T', 0x0422}, {'X', 0x0425},
+      {'Y', 0x0423},
+      // Small letters: a c e j o p x y as а с е ј о р х у; k, and b h m t, as к and the small
+      // capitals в н м т that Cyrillic small letters are; r as ghe г.
+      {'a', 0x0430}, {'c', 0x0441}, {'e', 0x0435}, {'j', 0x0458}, {'o', 0x043E}, {'p', 0x0440},
+      {'x', 0x0445}, {'y', 0x0443}, {'k', 0x043A}, {'b', 0x0432}, {'h', 0x043D}, {'m', 0x043C},
+      {'t', 0x0442}, {'r', 0x0433},
+  };
+  for (const auto& l : kLookAlikes) {
+    if (static_cast<UChar32>(l.from) == c) return l.to;
+  }
+  return 0;
+}
+
+bool IsScriptLetter(UChar32 c, UScriptCode a, UScriptCode b) {
   if (!u_isalpha(c)) return false;
   UErrorCode error = U_ZERO_ERROR;
   const UScriptCode script = uscript_getScript(c, &error);
-  return U_SUCCESS(error) && (script == USCRIPT_CYRILLIC || script == USCRIPT_GREEK);
+  return U_SUCCESS(error) && (script == a || script == b);
 }
+
+bool IsCyrillicOrGreekLetter(UChar32 c) {
+  return IsScriptLetter(c, USCRIPT_CYRILLIC, USCRIPT_GREEK);
+}
+
+bool IsLatinLetter(UChar32 c) { return IsScriptLetter(c, USCRIPT_LATIN, USCRIPT_LATIN); }
+
+// One direction of reading by eye: the letters of the scripts a word is read from, and the letter
+// of the other script each looks like (0 for none).
+struct LookAlikes {
+  bool (*read_from)(UChar32);
+  UChar32 (*looks_like)(UChar32);
+};
+constexpr LookAlikes kAsLatin = {IsCyrillicOrGreekLetter, LatinLookAlike};
+constexpr LookAlikes kAsCyrillic = {IsLatinLetter, CyrillicLookAlike};
 
 // Where words end, as the canonical form splits them: whitespace and dashes.
 bool EndsWord(UChar32 c) { return u_isUWhiteSpace(c) || u_charType(c) == U_DASH_PUNCTUATION; }
 
-// `word` as it reads by eye (NormalizeAsSeen), or `word` itself when it holds a Cyrillic or Greek
-// letter that looks like no Latin one.
-icu::UnicodeString WordAsSeen(const icu::UnicodeString& word) {
+// `word` as it reads by eye in the direction `as`, or `word` itself when it holds a letter of the
+// scripts read from that looks like no letter of the other.
+icu::UnicodeString WordAsSeen(const icu::UnicodeString& word, const LookAlikes& as) {
   const icu::Normalizer2* nfd = nullptr;
   icu::UnicodeString seen;
   for (int32_t i = 0; i < word.length();) {
     const UChar32 c = word.char32At(i);
     i += U16_LENGTH(c);
-    if (!IsCyrillicOrGreekLetter(c)) {
+    if (!as.read_from(c)) {
       seen.append(c);
       continue;
     }
-    // A letter with marks (Ё, ά) reads as its base letter with them.
+    // A letter with marks (Ё, ά, é) reads as its base letter with them.
     icu::UnicodeString parts(c);
     UErrorCode error = U_ZERO_ERROR;
     if (nfd == nullptr) nfd = icu::Normalizer2::getNFDInstance(error);
@@ -201,10 +242,31 @@ icu::UnicodeString WordAsSeen(const icu::UnicodeString& word) {
       parts = decomposed;
     }
     const UChar32 base = parts.char32At(0);
-    const UChar32 latin = LatinLookAlike(base);
-    if (latin == 0) return word;
-    seen.append(latin);
+    const UChar32 other = as.looks_like(base);
+    if (other == 0) return word;
+    seen.append(other);
     seen.append(parts, U16_LENGTH(base), parts.length() - U16_LENGTH(base));
+  }
+  return seen;
+}
+
+// Each word of `text` as it reads by eye in the direction `as` (WordAsSeen), the characters
+// between words kept.
+icu::UnicodeString TextAsSeen(const icu::UnicodeString& text, const LookAlikes& as) {
+  icu::UnicodeString seen;
+  int32_t word_start = 0;
+  for (int32_t i = 0; i <= text.length();) {
+    const bool at_end = i == text.length();
+    const UChar32 c = at_end ? 0 : text.char32At(i);
+    if (at_end || EndsWord(c)) {
+      seen.append(WordAsSeen(text.tempSubString(word_start, i - word_start), as));
+      if (at_end) break;
+      seen.append(c);
+      i += U16_LENGTH(c);
+      word_start = i;
+    } else {
+      i += U16_LENGTH(c);
+    }
   }
   return seen;
 }
@@ -277,21 +339,23 @@ absl::StatusOr<std::string> NameNormalizer::NormalizeAsSeen(absl::string_view ut
 
   const icu::UnicodeString text = icu::UnicodeString::fromUTF8(
       icu::StringPiece(utf8.data(), static_cast<int32_t>(utf8.size())));
-  icu::UnicodeString seen;
-  int32_t word_start = 0;
-  for (int32_t i = 0; i <= text.length();) {
-    const bool at_end = i == text.length();
-    const UChar32 c = at_end ? 0 : text.char32At(i);
-    if (at_end || EndsWord(c)) {
-      seen.append(WordAsSeen(text.tempSubString(word_start, i - word_start)));
-      if (at_end) break;
-      seen.append(c);
-      i += U16_LENGTH(c);
-      word_start = i;
-    } else {
-      i += U16_LENGTH(c);
-    }
+  return Transliterated(*pool_, TextAsSeen(text, kAsLatin));
+}
+
+absl::StatusOr<std::string> NameNormalizer::NormalizeAsSeenInCyrillic(
+    absl::string_view utf8) const {
+  // The checks of Normalize, on the input as typed (as in NormalizeAsSeen).
+  if (utf8.size() > kMaxInputBytes) {
+    return absl::InvalidArgumentError(kTooLongRule);
   }
+  if (!IsWellFormedUtf8(utf8)) return absl::InvalidArgumentError("name is not valid UTF-8");
+
+  const icu::UnicodeString text = icu::UnicodeString::fromUTF8(
+      icu::StringPiece(utf8.data(), static_cast<int32_t>(utf8.size())));
+  icu::UnicodeString seen = TextAsSeen(text, kAsCyrillic);
+  // No word reads otherwise (most Latin names: "Berisha" has i and s): as Normalize, without ICU
+  // for ASCII input.
+  if (seen == text) return Normalize(utf8);
   return Transliterated(*pool_, std::move(seen));
 }
 

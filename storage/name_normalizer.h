@@ -88,6 +88,20 @@ class NameNormalizer {
   // The work depends on the input only.
   absl::StatusOr<std::string> NormalizeAsSeen(absl::string_view utf8) const;
 
+  // The canonical form of `utf8` as the Cyrillic it looks like, the other way round from
+  // NormalizeAsSeen, for vetting's look-up of records stored in Serbian Cyrillic that a name typed
+  // in Latin letters copies by eye: in each word whose Latin letters all look like Serbian
+  // Cyrillic ones ("Mapko", copied from "Марко", which sounds "Marko"; "Pepa" from "Рера"), each
+  // such letter is taken for the Cyrillic letter it looks like, keeping its marks (capitals
+  // A B E H J K M O P C T X Y as А В Е Н Ј К М О Р С Т Х У; small a c e j o p x y as
+  // а с е ј о р х у, k as к, b h m t as the small capitals в н м т, r as г), and the result is
+  // normalised as by Normalize, which reads that Cyrillic by sound ("Mapko" -> "marko", "Pepa" ->
+  // "rera", "MAPKO" -> "marko"). A word with any other Latin letter (capital R, small d f g i l n
+  // q s u v w z, ...) is not such a copy and is normalised as typed ("Berisha" stays "berisha").
+  // Equal to Normalize(utf8) when no word changes; fails when Normalize does. The work depends
+  // on the input only.
+  absl::StatusOr<std::string> NormalizeAsSeenInCyrillic(absl::string_view utf8) const;
+
   // The loose form of a canonical name (what Normalize returns): spellings of one name in
   // Albanian and Serbian, and as typed on keyboards without their letters, agree. For the court's
   // loose search only ("possible match"); vetting never uses it. Each word in turn:

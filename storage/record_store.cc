@@ -21,6 +21,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/str_cat.h"
 #include "common/deterministic_bytes.h"
+#include "common/json_log.h"
 #include "common/status_macros.h"
 #include "common/time_format.h"
 #include "crypto/hmac.h"
@@ -219,39 +220,97 @@ UChar32 LatinLookAlike(UChar32 c) {
 
 std::string KekCheckKey(uint32_t version) { return absl::StrCat(kKekCheckKeyPrefix, version); }
 
+// Whether `stored`, the check value of KEK `version`, opens under `ring`'s KEK of that version:
+// FailedPrecondition naming the version when it does not.
+absl::Status CompareKekCheck(const crypto::Keyring& ring, uint32_t version,
+                             const std::string& stored) {
+  // The version inside the stored value must be this one: a check value copied from another
+  // version's slot would otherwise be opened with that version's KEK.
+  absl::StatusOr<uint32_t> sealed_under = crypto::Keyring::WrappedVersion(stored);
+  absl::Status opened = absl::DataLossError("sealed under another version");
+  if (sealed_under.ok() && *sealed_under == version) {
+    opened = ring.UnwrapDek(stored, kKekCheckLabel).status();
+  }
+  if (absl::IsDataLoss(opened)) {
+    return absl::FailedPreconditionError(absl::StrCat(
+        "the key file's key-encryption key version ", version,
+        " is not the one this database was written with (its check value differs)"));
+  }
+  return opened;
+}
+
+// How many data keys (record heads) are under each KEK version: one scan of the heads.
+using DataKeysOfKek = std::map<uint32_t, uint64_t>;
+absl::StatusOr<DataKeysOfKek> DataKeysPerKek(const Database& db) {
+  DataKeysOfKek under;
+  std::unique_ptr<Iterator> it = db.NewIterator(Cf::kRecords, BlockCache::kBypass);
+  for (it->SeekToFirst(); it->Valid(); it->Next()) {
+    StoredHead head;
+    if (!head.ParseFromArray(it->value().data(), static_cast<int>(it->value().size()))) continue;
+    absl::StatusOr<uint32_t> version = crypto::Keyring::WrappedVersion(head.wrapped_dek());
+    if (version.ok()) ++under[*version];
+  }
+  RETURN_IF_ERROR(it->status());
+  return under;
+}
+
+// The refusal of a database that holds `count` data keys under KEK `version` but no check value
+// for it.
+absl::Status UncheckedKekError(uint32_t version, uint64_t count) {
+  return absl::DataLossError(absl::StrCat(
+      "the database holds ", count, " data keys under key-encryption key version ", version,
+      " but no check value for that version (it was deleted from the data folder), so a KEK ",
+      version, " whose bytes changed would not be refused: restore the data folder from a "
+      "backup"));
+}
+
 // Compares every KEK of `ring` that has a check value in `db` with it: FailedPrecondition naming
 // the first version whose check value its KEK does not open (the key file's bytes for that
 // version are not the ones this database was written with). Returns the check value to record
 // for the current version when it has none yet (a KEK seen for the first time), else nullopt.
-// A version other than the current one without a check value was never current while this
-// database was written, so no data key in it is under that KEK: there is nothing to compare.
+// A version without a check value was never current while this database was written (its
+// check value goes in the write that puts the first data key under it), so no data key is under
+// that KEK: there is nothing to compare. One that has data keys under it had its check value
+// deleted, and recording one now would hold the database to whatever KEK the key file now holds:
+// DataLoss naming the version, unless `refuse_unchecked` is false (a read-only look, whose data
+// check names it: CheckAll). Finding that reads every head, only when a version of `ring` has
+// no check value.
 absl::StatusOr<std::optional<std::string>> CheckKeks(const Database& db,
-                                                     const crypto::Keyring& ring) {
-  std::optional<std::string> to_record;
+                                                     const crypto::Keyring& ring,
+                                                     bool refuse_unchecked = true) {
+  std::vector<uint32_t> unchecked;
   for (const uint32_t version : ring.versions()) {
     ASSIGN_OR_RETURN(std::optional<std::string> stored, db.Get(Cf::kMeta, KekCheckKey(version)));
     if (!stored.has_value()) {
-      if (version != ring.current_version()) continue;
-      ASSIGN_OR_RETURN(crypto::SecretBytes filler, crypto::Keyring::NewDek());
-      ASSIGN_OR_RETURN(std::string sealed, ring.WrapDek(filler, kKekCheckLabel));
-      to_record = std::move(sealed);
+      unchecked.push_back(version);
       continue;
     }
-    // The version inside the stored value must be this one: a check value copied from another
-    // version's slot would otherwise be opened with that version's KEK.
-    absl::StatusOr<uint32_t> sealed_under = crypto::Keyring::WrappedVersion(*stored);
-    absl::Status opened = absl::DataLossError("sealed under another version");
-    if (sealed_under.ok() && *sealed_under == version) {
-      opened = ring.UnwrapDek(*stored, kKekCheckLabel).status();
-    }
-    if (absl::IsDataLoss(opened)) {
-      return absl::FailedPreconditionError(absl::StrCat(
-          "the key file's key-encryption key version ", version,
-          " is not the one this database was written with (its check value differs)"));
-    }
-    RETURN_IF_ERROR(opened);
+    RETURN_IF_ERROR(CompareKekCheck(ring, version, *stored));
   }
-  return to_record;
+  bool current_unchecked = false;
+  if (!unchecked.empty() && refuse_unchecked) {
+    ASSIGN_OR_RETURN(const DataKeysOfKek under, DataKeysPerKek(db));
+    for (const uint32_t version : unchecked) {
+      const auto found = under.find(version);
+      if (found == under.end()) {
+        current_unchecked |= version == ring.current_version();
+        continue;
+      }
+      // A write that put the first data key under it since the look above (a rotation's, while
+      // registryd runs) brought its check value in the same batch.
+      ASSIGN_OR_RETURN(std::optional<std::string> stored,
+                       db.Get(Cf::kMeta, KekCheckKey(version)));
+      if (!stored.has_value()) return UncheckedKekError(version, found->second);
+      RETURN_IF_ERROR(CompareKekCheck(ring, version, *stored));
+    }
+  } else {
+    current_unchecked = std::find(unchecked.begin(), unchecked.end(), ring.current_version()) !=
+                        unchecked.end();
+  }
+  if (!current_unchecked) return std::optional<std::string>();
+  ASSIGN_OR_RETURN(crypto::SecretBytes filler, crypto::Keyring::NewDek());
+  ASSIGN_OR_RETURN(std::string sealed, ring.WrapDek(filler, kKekCheckLabel));
+  return std::optional<std::string>(std::move(sealed));
 }
 
 // A KEK this database has a check value of but the key file does not hold (an older key file
@@ -415,8 +474,11 @@ absl::StatusOr<std::unique_ptr<RecordStore>> RecordStore::Create(
   } else {
     // A KEK whose bytes changed is refused here, before a record is written under it that the
     // right key file could then not open. A current version seen for the first time (made
-    // current in the key file while registryd was stopped) gets its check value now.
-    ASSIGN_OR_RETURN(std::optional<std::string> kek_check, CheckKeks(*db, *keyring));
+    // current in the key file while registryd was stopped: no data key is under it) gets its
+    // check value now; one whose data keys are there without it is refused, but for a read-only
+    // look, whose data check names it.
+    ASSIGN_OR_RETURN(std::optional<std::string> kek_check,
+                     CheckKeks(*db, *keyring, /*refuse_unchecked=*/!read_only));
     RETURN_IF_ERROR(RefuseKeksMissingFromTheKeyFile(*db, *keyring));
     // A read-only look writes nothing into the data folder (a copy kept for an investigation).
     if (kek_check.has_value() && !read_only) {
@@ -953,8 +1015,9 @@ absl::StatusOr<std::vector<std::string>> RecordStore::NameLimitTokens(
   ASSIGN_OR_RETURN(std::string token, NameToken(surname, given_name, "", ""));
   tokens.push_back(std::move(token));
   // Every other form the vetting lookup reads the name under (FactsForVetting): a surname typed
-  // in Cyrillic letters that look Latin ("Рера") is looked up as the Latin it looks like too, so
-  // it takes from that name's bucket as well, and buys no second day's guesses at a birth date.
+  // in Cyrillic letters that look Latin ("Рера") is looked up as the Latin it looks like too, and
+  // one typed in Latin letters that look Cyrillic ("Pepa") as that Cyrillic, so it takes from
+  // those names' buckets as well, and buys no second day's guesses at a birth date.
   ASSIGN_OR_RETURN(const NameForms forms, OtherNameForms(surname, given_name));
   for (const auto& form : forms) {
     ASSIGN_OR_RETURN(std::string other,
@@ -968,9 +1031,20 @@ absl::StatusOr<RecordStore::NameForms> RecordStore::OtherNameForms(
     absl::string_view surname, absl::string_view given_name) const {
   ASSIGN_OR_RETURN(const std::string s, normalizer_->Normalize(surname));
   ASSIGN_OR_RETURN(const std::string g, normalizer_->Normalize(given_name));
-  ASSIGN_OR_RETURN(const std::string s_seen, normalizer_->NormalizeAsSeen(surname));
-  ASSIGN_OR_RETURN(const std::string g_seen, normalizer_->NormalizeAsSeen(given_name));
-  NameForms forms = {{s_seen, g}, {s, g_seen}, {s_seen, g_seen}};
+  // Each field as typed, as its Cyrillic and Greek look-alike words read in Latin ("Рера" is
+  // "pepa"), and as its Latin look-alike words read in Cyrillic ("Mapko" is "marko"), each form
+  // once: a word is of one alphabet, so a field of one word has at most two, and the name at most
+  // eight other forms (three when each field is in one alphabet).
+  ASSIGN_OR_RETURN(std::string s_seen, normalizer_->NormalizeAsSeen(surname));
+  ASSIGN_OR_RETURN(std::string g_seen, normalizer_->NormalizeAsSeen(given_name));
+  ASSIGN_OR_RETURN(std::string s_cyrillic, normalizer_->NormalizeAsSeenInCyrillic(surname));
+  ASSIGN_OR_RETURN(std::string g_cyrillic, normalizer_->NormalizeAsSeenInCyrillic(given_name));
+  const std::set<std::string> surnames = {s, std::move(s_seen), std::move(s_cyrillic)};
+  const std::set<std::string> given_names = {g, std::move(g_seen), std::move(g_cyrillic)};
+  NameForms forms;
+  for (const std::string& surname_form : surnames) {
+    for (const std::string& given_form : given_names) forms.emplace(surname_form, given_form);
+  }
   forms.erase({s, g});
   return forms;
 }
@@ -1655,7 +1729,8 @@ absl::Status RecordStore::StageKekCheck(const std::shared_ptr<const crypto::Keyr
     if (checked_keyring_ == keyring) return absl::OkStatus();
   }
   // A keyring not seen before: a rotation swapped it in, with a new current KEK and the others
-  // read again from the key file.
+  // read again from the key file. A version with data keys under it but no check value (deleted
+  // while registryd runs) is refused, as at a start, not given one.
   ASSIGN_OR_RETURN(std::optional<std::string> kek_check, CheckKeks(*db_, *keyring));
   if (kek_check.has_value()) {
     // Recorded with the write that first puts a data key under this KEK. Until that commits,
@@ -2117,9 +2192,10 @@ absl::StatusOr<CandidateTokens> RecordStore::TokensForCandidate(
   CandidateTokens tokens;
   ASSIGN_OR_RETURN(tokens.personal_number, PersonalNumberToken(personal_number));
   ASSIGN_OR_RETURN(tokens.name, NameToken(surname, given_name, birth_date, ""));
-  // A Cyrillic surname such as "Рера" sounds "rera" but reads "Pepa" on the certificate: the
-  // records that name the candidate as the name reads are looked up too. Both fields normalised
-  // above, so these cannot fail on the input; which forms there are depends on the input only.
+  // A Cyrillic surname such as "Рера" sounds "rera" but reads "Pepa" on the certificate, and a
+  // Latin "Pepa" copied from a Cyrillic "Рера" reads "Рера": the records that name the candidate
+  // as the name reads are looked up too. Both fields normalised above, so these cannot fail on
+  // the input; which forms there are depends on the input only.
   ASSIGN_OR_RETURN(const NameForms forms, OtherNameForms(surname, given_name));
   for (const auto& form : forms) {
     ASSIGN_OR_RETURN(std::string token,
@@ -2142,7 +2218,8 @@ absl::StatusOr<std::vector<VettingFacts>> RecordStore::FactsForVetting(
   ASSIGN_OR_RETURN(std::vector<std::string> named,
                    IdsWithToken(kName, candidate.name, kMaxRecordsOfAPerson));
   // And those that name them as the name reads by eye (a Cyrillic "Рера" on the certificate
-  // passes for "Pepa"): as many index reads as the input has such forms, whatever they find.
+  // passes for "Pepa", a Latin "Pepa" for "Рера"): as many index reads as the input has such
+  // forms (at most eight), whatever they find.
   // Each id is kept with the token that found it, once.
   std::vector<const std::string*> found_by(named.size(), &candidate.name);
   {
@@ -2185,14 +2262,6 @@ absl::StatusOr<std::vector<VettingFacts>> RecordStore::FactsForVetting(
     ASSIGN_OR_RETURN(PersonConviction c, OwnConviction(*head, dates));
     convictions.push_back(std::move(c));
   }
-  // The dates in force are computed here from every record's own dates, as RestageDates stores
-  // them, rather than read: a head put back from before its person's records changed (it
-  // authenticates, at the same version) cannot bring back an extension that a record since
-  // erased or amended gave it.
-  const std::vector<EffectiveRecordDates> in_force = EffectiveDates(convictions);
-  for (size_t i = 0; i < facts.size(); ++i) {
-    facts[i].employer_visible_until = in_force[i].employer_visible_until;
-  }
 
   // The records found by name alone, each read once (one found under the number too was read
   // above), grouped by their own number. A record's visibility end in force is extended only by
@@ -2221,9 +2290,39 @@ absl::StatusOr<std::vector<VettingFacts>> RecordStore::FactsForVetting(
     const bool own_number =
         crypto::ConstantTimeEquals(head->personal_number_token(), candidate.personal_number);
     ASSIGN_OR_RETURN(PersonConviction c, OwnConviction(*head, dates));
-    // Renamed since the index was read, or filed under the candidate's number since that was
-    // looked up: not a record of another number that names the candidate.
-    if (!names || own_number) continue;
+    if (own_number) {
+      // Its authenticated head files it under the candidate's number, which the number index did
+      // not return: it is one of the number's records, and counts as one, what it says deciding
+      // (NOT_CLEAR stays NOT_CLEAR). Either it was filed under the number after that lookup (a
+      // new record, or one moved from another number: the answer is then as after that write,
+      // whereas leaving it out answered CLEAR where neither before, REFER while it named the
+      // candidate under another number, nor after, NOT_CLEAR, was CLEAR), or its
+      // personal-number row was deleted from the data folder. DataLoss would be right for the
+      // second, but only more reads could tell it from the first, and a write meanwhile can
+      // change what they see; counting it is right for both, and the answer depends on the
+      // record, not on the race. A row still missing now was deleted (unless a second write
+      // moved the record away meanwhile): logged for the operator, with the record id only (the
+      // data check names it too).
+      ASSIGN_OR_RETURN(
+          const std::optional<std::string> row,
+          db_->Get(Cf::kIndex, IndexKey(kPersonalNumber, candidate.personal_number, id)));
+      if (!row.has_value()) {
+        LogLine("error",
+                "vetting found a record under the candidate's personal number by name only: its "
+                "personal-number index row is missing from the data folder; it was counted")
+            .Str("record_id", id)
+            .Write();
+      }
+      VettingFacts f;
+      f.record_id = id;
+      f.identity_matches = crypto::ConstantTimeEquals(head->name_token(), candidate.name);
+      f.status = head->status();
+      facts.push_back(std::move(f));
+      convictions.push_back(std::move(c));
+      continue;
+    }
+    // Renamed since the index was read: not a record that names the candidate.
+    if (!names) continue;
     VettingFacts f;
     f.record_id = id;
     f.identity_matches = true;
@@ -2233,6 +2332,14 @@ absl::StatusOr<std::vector<VettingFacts>> RecordStore::FactsForVetting(
     OtherNumber& group = others[head->personal_number_token()];
     group.facts.push_back(std::move(f));
     group.convictions.push_back(std::move(c));
+  }
+  // The dates in force of the number's records are computed here from every record's own
+  // dates, as RestageDates stores them, rather than read: a head put back from before its
+  // person's records changed (it authenticates, at the same version) cannot bring back an
+  // extension that a record since erased or amended gave it.
+  const std::vector<EffectiveRecordDates> in_force = EffectiveDates(convictions);
+  for (size_t i = 0; i < facts.size(); ++i) {
+    facts[i].employer_visible_until = in_force[i].employer_visible_until;
   }
   for (auto& [token, group] : others) {
     // And the other records of its number, which may name the person by an alias, or in another
@@ -2436,6 +2543,20 @@ absl::Status RecordStore::CheckAll(
     }
   }
   RETURN_IF_ERROR(heads->status());
+
+  // KEKs: each one data keys are under has its check value, recorded in the write that put the
+  // first of them under it (CheckKeks). Without it, a start would take whatever KEK of that
+  // version the key file then holds. Read after the heads: a write that put a data key under a
+  // new KEK while the check ran brought its check value in the same batch.
+  ASSIGN_OR_RETURN(const DataKeysOfKek under_kek, DataKeysPerKek(*db_));
+  for (const auto& [version, count] : under_kek) {
+    ASSIGN_OR_RETURN(std::optional<std::string> kek_check,
+                     db_->Get(Cf::kMeta, KekCheckKey(version)));
+    if (!kek_check.has_value()) {
+      report->Add(absl::StrCat("key-encryption key version ", version, ": ", count,
+                               " data keys are under it, but its check value is missing"));
+    }
+  }
 
   // Index rows: each must authenticate and point at a head that has it.
   auto index = db_->NewIterator(Cf::kIndex);

@@ -187,9 +187,11 @@ struct CandidateTokens {
   std::string personal_number;
   std::string name;  // normalised surname | given name | birth date
   // The name tokens of the forms the name reads as by eye, when it has Cyrillic or Greek words
-  // that look Latin (NameNormalizer::NormalizeAsSeen): the surname, the given name or both so
-  // read, each distinct from `name` and from each other (none for a name in Latin letters). A
-  // record under another number so named takes part as one naming the candidate (row 100).
+  // that look Latin (NameNormalizer::NormalizeAsSeen) or Latin words that look Cyrillic
+  // (NormalizeAsSeenInCyrillic): the surname, the given name or both so read, each distinct from
+  // `name` and from each other (RecordStore::OtherNameForms: at most eight; none for a name
+  // without such a word). A record under another number so named takes part as one naming the
+  // candidate (row 100).
   std::vector<std::string> names_as_seen;
 };
 
@@ -244,9 +246,12 @@ class RecordStore {
   // recognise its key file, and what a key ceremony writes down. Reveals nothing of the keys.
   static absl::StatusOr<std::string> KeyCheckValue(const crypto::SecretBytes& derivation_root);
 
+  // A KEK version with data keys under it but no check value (deleted from the data folder) is
+  // DataLoss naming the version: no check value is recorded for it from the key file's KEK.
   // `read_only` (a database opened read only, as `registryd --verify_data` opens it): the key
   // file is checked as always, but a current KEK without a check value gets none (nothing is
-  // written; the next start records it).
+  // written; the next start records it), and one missing under data keys is left for the data
+  // check to name (CheckAll).
   static absl::StatusOr<std::unique_ptr<RecordStore>> Create(
       Database* db, const KeyringHolder* keys, const crypto::SecretBytes& derivation_root,
       const NameNormalizer* normalizer, bool read_only = false);
@@ -436,7 +441,10 @@ class RecordStore {
   // on every check, once more for each form as seen, whatever it finds; such
   // a record's dates in force are computed from all its number's records, which are read and
   // counted as records too, since one naming the person by an alias extends it), by token only,
-  // never decrypting a record. DataLoss when a head fails
+  // never decrypting a record. A record the name index finds whose head is under the
+  // candidate's number is one of the number's, though the number index did not return it (filed
+  // meanwhile, or its row deleted from the data folder: an error line names the record id).
+  // DataLoss when a head fails
   // authentication: edited registry metadata never turns into a different answer. A check does
   // the work of at least kVettingWorkFloor records (those found by number and by name, each
   // once): for each one below that, the same reads, MAC comparisons and opening of sealed dates
@@ -458,8 +466,9 @@ class RecordStore {
                                                uint64_t* rewrapped, PendingWrite* w);
   // Checks every stored record whole, without returning any of it: each head's MAC and sealed
   // dates; its data key unwraps and every version 1..current exists and opens; its three index
-  // rows exist and authenticate. Then every index row and version row must belong to a head
-  // (orphans and rows under another token are reported). `on_record` is called with each head's
+  // rows exist and authenticate; every KEK version that data keys are under has its check
+  // value. Then every index row and version row must belong to a head (orphans and rows under
+  // another token are reported). `on_record` is called with each head's
   // id and version (0 when the head does not authenticate). Problems go into *report; the status
   // is an error only when the scan itself fails.
   absl::Status CheckAll(
@@ -474,7 +483,7 @@ class RecordStore {
   // Token of a name without a birth date (32 raw bytes): the name index's keyed token over the
   // normalised "surname|given name|", as the exact name index folds names (Latin = Cyrillic), for
   // the gate's daily limit on checks of one name (server/call_gate.cc); followed by the token of
-  // every other form the vetting lookup reads the name under (OtherNameForms: each word, and
+  // every other form the vetting lookup reads the name under (OtherNameForms: each field, and
   // both, as it reads by eye), so a name typed in lookalike letters takes from the bucket of
   // every name it is looked up as. No record is indexed under them
   // (every record has a birth date). InvalidArgument "surname: ..." or "given_name: ..." when a
@@ -530,9 +539,11 @@ class RecordStore {
                              absl::string_view today, std::set<std::string>* due) const;
 
   // The forms of a name other than as it sounds (NameNormalizer::Normalize) that the vetting
-  // lookup reads it under: the surname, the given name, and both, as they read by eye
-  // (NormalizeAsSeen), where that differs. The same for TokensForCandidate and NameLimitTokens,
-  // so that no form is looked up without taking from its daily bucket. Depends on the input only.
+  // lookup reads it under: each field as typed, as it reads in Latin (NormalizeAsSeen) and as it
+  // reads in Cyrillic (NormalizeAsSeenInCyrillic), each distinct form once, combined, less the
+  // name as typed: at most eight, at most three when each field is in one alphabet. The same for
+  // TokensForCandidate and NameLimitTokens, so that no form is looked up without taking from its
+  // daily bucket. Depends on the input only.
   using NameForms = std::set<std::pair<std::string, std::string>>;
   absl::StatusOr<NameForms> OtherNameForms(absl::string_view surname,
                                            absl::string_view given_name) const;

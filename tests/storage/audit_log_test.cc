@@ -790,6 +790,40 @@ TEST_F(AuditLogTest, ALookOpensALogWhoseLastEventIsDamagedWithoutTrustingItAndAp
   ASSERT_NO_FATAL_FAILURE(expect_look_only("deleted"));
 }
 
+// The last event's row copied to the next index, as someone with the data folder can: start-up
+// refuses the log, but `registryd --verify_data` stopped there too, with one line and no
+// summary. The look opens it (the data check names the row) and appends nothing over it.
+TEST_F(AuditLogTest, ALookOpensALogWithAnEventStoredBeyondItsTreeWhichAStartRefuses) {
+  OpenLog();
+  AppendEvents(0, 5);
+  CloseLog();
+  {
+    absl::StatusOr<std::unique_ptr<Database>> db = OpenDatabase(DataDir());
+    ASSERT_TRUE(db.ok()) << db.status();
+    absl::StatusOr<std::optional<std::string>> last = (*db)->Get(Cf::kAudit, EncodeU64(4));
+    ASSERT_TRUE(last.ok() && last->has_value());
+    storage::Batch copy;
+    copy.Put(Cf::kAudit, EncodeU64(5), **last);
+    ASSERT_TRUE((*db)->Write(copy).ok());
+  }
+  const absl::Status refused = ReopenedLogStatus();
+  EXPECT_EQ(refused.code(), absl::StatusCode::kDataLoss) << refused;
+  EXPECT_THAT(std::string(refused.message()), ::testing::HasSubstr("beyond its tree"));
+  absl::StatusOr<std::unique_ptr<Database>> db = OpenDatabase(DataDir());
+  ASSERT_TRUE(db.ok()) << db.status();
+  absl::StatusOr<std::unique_ptr<AuditLog>> look =
+      AuditLog::Open(db->get(), &clock_, TestLogKey(), /*damaged_last_event_allowed=*/true);
+  ASSERT_TRUE(look.ok()) << look.status();
+  EXPECT_EQ((*look)->CurrentHead().size, 5u);
+  EXPECT_TRUE((*look)->ReadEvent(4).ok());
+  AuditEvent event;
+  event.set_actor("user:clerk");
+  event.set_action("registry.v1.RecordService/GetRecord");
+  EXPECT_EQ((*look)->Append(event, nullptr).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ((*look)->CurrentHead().size, 5u);
+}
+
 TEST_F(AuditLogTest, InclusionProofsVerifyForEveryLeafAndSize) {
   OpenLog();
   constexpr int kEvents = 70;

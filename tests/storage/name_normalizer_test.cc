@@ -422,5 +422,60 @@ TEST_F(NameNormalizerTest, ACyrillicOrGreekWordThatLooksLatinReadsAsTheLatinItLo
             NameNormalizer::kTooLongRule);
 }
 
+// The other way round: an employer copied a name stored in Serbian Cyrillic ("Марко", which
+// sounds "Marko") by eye into Latin letters ("Mapko"). Each word whose Latin letters all look like
+// Serbian Cyrillic ones reads as that Cyrillic, read by sound; any other word as typed.
+TEST_F(NameNormalizerTest, ALatinWordThatLooksCyrillicReadsAsTheCyrillicItLooksLike) {
+  const auto seen = [&](absl::string_view name) {
+    absl::StatusOr<std::string> n = normalizer_->NormalizeAsSeenInCyrillic(name);
+    if (!n.ok()) return absl::StrCat("<error: ", n.status().ToString(), ">");
+    return *n;
+  };
+  EXPECT_EQ(N("Mapko"), "mapko");
+  EXPECT_EQ(N("Марко"), "marko");
+  // Each name with what it reads as.
+  const std::pair<const char*, const char*> cases[] = {
+      {"Mapko", "marko"},
+      {"MAPKO", "marko"},
+      {"Pepa", "rera"},
+      {"PEPA", "rera"},
+      // Every capital and small letter of the table.
+      {"ABEHJKMOPCTXY", "avenjkmorsthu"},
+      {"acejopxykbhmtr", "asejorhukvnmtg"},
+      {"Cepo", "sero"},
+      {"Hoxha", "nohna"},
+      // A letter with marks reads as its base letter with them, which normalising drops.
+      {"Mapk\u00f3", "marko"},
+      {"Mapko\u0301", "marko"},
+      // Words apart: "Arben" has n, which looks like no Cyrillic letter, so reads as typed.
+      {"Pepa Arben", "rera arben"},
+      {"Arben-Pepa", "arben rera"},
+      {"Pepa Арбен", "rera arben"},
+      // A Cyrillic word has no Latin letter to read otherwise.
+      {"Рера", "rera"},
+  };
+  for (const auto& [name, reads_as] : cases) {
+    EXPECT_EQ(seen(name), reads_as) << name;
+  }
+  EXPECT_EQ(seen("MARKO"), "marko") << "capital R looks like no Cyrillic letter: as typed";
+  EXPECT_EQ(seen("Marko"), "magko") << "small r looks like the Cyrillic small ghe";
+  // Names without such a word: as Normalize.
+  for (const char* name :
+       {"Berisha", "Petrović", "Петровић", "Krasniqi Ardit", "Kërqeli", "O'Brien"}) {
+    EXPECT_EQ(seen(name), N(name)) << name;
+  }
+  // Refused as Normalize refuses, never repeating the name.
+  for (const char* name : {"Pepa#Secret", "", "\xd0", "Pepa1", "   "}) {
+    absl::StatusOr<std::string> n = normalizer_->NormalizeAsSeenInCyrillic(name);
+    ASSERT_EQ(n.status().code(), absl::StatusCode::kInvalidArgument) << absl::CHexEscape(name);
+    EXPECT_THAT(std::string(n.status().message()), ::testing::Not(::testing::HasSubstr("Secret")));
+  }
+  EXPECT_EQ(
+      normalizer_->NormalizeAsSeenInCyrillic(std::string(NameNormalizer::kMaxInputBytes + 1, 'a'))
+          .status()
+          .message(),
+      NameNormalizer::kTooLongRule);
+}
+
 }  // namespace
 }  // namespace registry::storage

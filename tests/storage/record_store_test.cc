@@ -1473,7 +1473,8 @@ TEST_F(RecordStoreTest, FactsForVettingFindARecordNamedAsACyrillicLookAlikeNameR
               ::testing::UnorderedElementsAre(id, rera));
   EXPECT_THAT(facts_for("Rera", "Arben"), ::testing::SizeIs(1));
 
-  auto latin = store_->TokensForCandidate("2000000301", "Pepa", "Arben", "1981-01-01");
+  // A Latin name without a word that looks Cyrillic has no other form ("Pepa" has one, "Rera").
+  auto latin = store_->TokensForCandidate("2000000301", "Gashi", "Arben", "1981-01-01");
   ASSERT_TRUE(latin.ok()) << latin.status();
   EXPECT_TRUE(latin->names_as_seen.empty());
   // Surname, given name, or both as they read: at most three more forms.
@@ -1504,10 +1505,97 @@ TEST_F(RecordStoreTest, TheNameLimitTokensCoverEveryFormTheVettingLookupReadsThe
                                            "\u0412\u0435\u0440\u0430", "1990-03-15");
   ASSERT_TRUE(lookup.ok()) << lookup.status();
   EXPECT_EQ(cyrillic->size(), lookup->names_as_seen.size() + 1);
-  // A Latin name is one bucket.
-  absl::StatusOr<std::vector<std::string>> latin = store_->NameLimitTokens("Pepa", "Vera");
+  // A Latin name without a word that looks Cyrillic is one bucket.
+  absl::StatusOr<std::vector<std::string>> latin = store_->NameLimitTokens("Gashi", "Vera");
   ASSERT_TRUE(latin.ok()) << latin.status();
   EXPECT_THAT(*latin, ::testing::SizeIs(1));
+}
+
+// The other way round: a name stored in Cyrillic ("Петровић Марко", "Рера Arben") that an
+// employer copies by eye into Latin letters ("Mapko", "Pepa", which sound otherwise) is found
+// under another number as the Cyrillic those letters look like reads, as the spelling by sound
+// is, without any record filed anew; each record once.
+TEST_F(RecordStoreTest, FactsForVettingFindARecordInCyrillicNamedAsALatinLookAlikeNameReads) {
+  const std::string marko =
+      CreateOrFail(MakePerson("Петровић", "Марко", "1979-07-07", "1000000007"),
+                   MakeConviction("basic-prishtine", "P 7/2024"));
+  const std::string rera = CreateOrFail(MakePerson("Рера", "Arben", "1982-02-02", "1000000008"),
+                                        MakeConviction("basic-prishtine", "P 8/2024"));
+  const auto facts_for = [&](const std::string& surname, const std::string& given,
+                             const std::string& born) {
+    auto tokens = store_->TokensForCandidate("1000000094", surname, given, born);
+    EXPECT_TRUE(tokens.ok()) << tokens.status();
+    if (!tokens.ok()) return std::vector<VettingFacts>();
+    absl::StatusOr<std::vector<VettingFacts>> facts = store_->FactsForVetting(*tokens);
+    EXPECT_TRUE(facts.ok()) << facts.status();
+    return facts.value_or(std::vector<VettingFacts>());
+  };
+  struct Probe {
+    const char* surname;
+    const char* given;
+    const char* born;
+    const std::string* found;
+  };
+  for (const Probe& probe : {Probe{"Петровић", "Mapko", "1979-07-07", &marko},
+                             Probe{"Petrović", "Mapko", "1979-07-07", &marko},
+                             Probe{"Petrović", "MAPKO", "1979-07-07", &marko},
+                             Probe{"Petrović", "Marko", "1979-07-07", &marko},
+                             Probe{"Pepa", "Arben", "1982-02-02", &rera},
+                             Probe{"PEPA", "Arben", "1982-02-02", &rera},
+                             Probe{"Pepa", "Арбен", "1982-02-02", &rera},
+                             Probe{"Rera", "Arben", "1982-02-02", &rera}}) {
+    SCOPED_TRACE(absl::StrCat(probe.surname, " ", probe.given));
+    const std::vector<VettingFacts> facts = facts_for(probe.surname, probe.given, probe.born);
+    ASSERT_EQ(facts.size(), 1u);
+    EXPECT_EQ(facts[0].record_id, *probe.found);
+    EXPECT_TRUE(facts[0].under_other_number);
+    EXPECT_TRUE(facts[0].identity_matches);
+    EXPECT_FALSE(facts[0].person_token.empty());
+  }
+  // Another birth date, or a word with a letter that looks like no Cyrillic one, names no one.
+  EXPECT_THAT(facts_for("Pepa", "Arben", "1982-02-03"), ::testing::IsEmpty());
+  EXPECT_THAT(facts_for("Petrović", "Mapkos", "1979-07-07"), ::testing::IsEmpty());
+
+  // The forms read depend on the name typed only, each once: a name whose every field is in one
+  // alphabet has at most three; one with both kinds of look-alike word in each field, eight.
+  const auto forms = [&](const std::string& surname, const std::string& given) {
+    auto tokens = store_->TokensForCandidate("1000000094", surname, given, "1979-07-07");
+    EXPECT_TRUE(tokens.ok()) << tokens.status();
+    if (!tokens.ok()) return std::vector<std::string>();
+    return tokens->names_as_seen;
+  };
+  EXPECT_THAT(forms("Petrović", "Mapko"), ::testing::SizeIs(1));
+  EXPECT_THAT(forms("Pepa", "Mapko"), ::testing::SizeIs(3));
+  const std::vector<std::string> most = forms("Рера Pepa", "Ана Mapko");
+  EXPECT_THAT(most, ::testing::SizeIs(8));
+  EXPECT_EQ(std::set<std::string>(most.begin(), most.end()).size(), most.size());
+}
+
+// The name limit takes from the bucket of the Cyrillic a Latin look-alike name reads as: "Mapko"
+// and "Pepa", looked up as "Марко" and "Рера", take from the buckets of "Marko" and "Rera" too.
+TEST_F(RecordStoreTest, TheNameLimitTokensCoverTheCyrillicALatinLookAlikeNameReadsAs) {
+  const auto first_token = [&](const std::string& surname, const std::string& given) {
+    absl::StatusOr<std::vector<std::string>> tokens = store_->NameLimitTokens(surname, given);
+    EXPECT_TRUE(tokens.ok()) << tokens.status();
+    return tokens.ok() && !tokens->empty() ? tokens->front() : std::string();
+  };
+  absl::StatusOr<std::vector<std::string>> mapko = store_->NameLimitTokens("Петровић", "Mapko");
+  ASSERT_TRUE(mapko.ok()) << mapko.status();
+  EXPECT_THAT(*mapko, ::testing::UnorderedElementsAre(first_token("Petrović", "Mapko"),
+                                                      first_token("Petrović", "Marko")));
+  absl::StatusOr<std::vector<std::string>> pepa = store_->NameLimitTokens("PEPA", "Arben");
+  ASSERT_TRUE(pepa.ok()) << pepa.status();
+  EXPECT_THAT(*pepa, ::testing::UnorderedElementsAre(first_token("Pepa", "Arben"),
+                                                     first_token("Рера", "Arben")));
+  // As many as the lookup reads: one more than the candidate's other forms, whatever mix.
+  for (const auto& [surname, given] : std::vector<std::pair<std::string, std::string>>{
+           {"Pepa", "Mapko"}, {"Рера Pepa", "Ана Mapko"}, {"Рера", "Mapko"}}) {
+    absl::StatusOr<std::vector<std::string>> limit = store_->NameLimitTokens(surname, given);
+    ASSERT_TRUE(limit.ok()) << limit.status();
+    auto lookup = store_->TokensForCandidate("1000000094", surname, given, "1979-07-07");
+    ASSERT_TRUE(lookup.ok()) << lookup.status();
+    EXPECT_EQ(limit->size(), lookup->names_as_seen.size() + 1) << surname << " " << given;
+  }
 }
 
 // A spent record under another number is extended by a later active one of the same name and
@@ -2246,6 +2334,155 @@ TEST_F(RecordStoreTest, AHistorysVersionsKeepTheirOwnDatesWhenALaterConvictionEx
   EXPECT_THAT(dates_shown(), ::testing::ElementsAre("1: 2026-12-07 2031-12-07",
                                                     "2: 2026-12-07 2031-12-07",
                                                     "3: 2026-12-07 2031-12-07"));
+}
+
+
+// A record's personal-number row deleted from the data folder: the record still names its person
+// exactly, and the name index, read on every check, finds it under their own number. It is one of
+// the number's records, with what it says deciding (NOT_CLEAR stays NOT_CLEAR), never left out
+// (CLEAR); an error line names the record id and nothing of the person; the data check names the
+// row.
+TEST_F(RecordStoreTest, ARecordWhosePersonalNumberRowIsDeletedStillDecidesItsPersonsCheck) {
+  const std::string id = CreateOrFail(MakePerson("Gashi", "Blerim", "1970-05-05", "1000000999"),
+                                      MakeConviction("basic-prishtine", "P 9/2024"));
+  auto tokens = store_->TokensForCandidate("1000000999", "Gashi", "Blerim", "1970-05-05");
+  ASSERT_TRUE(tokens.ok()) << tokens.status();
+  absl::StatusOr<std::optional<std::string>> raw = db_->Get(Cf::kRecords, id);
+  ASSERT_TRUE(raw.ok() && raw->has_value());
+  StoredHead head;
+  ASSERT_TRUE(head.ParseFromString(**raw));
+  {
+    Batch batch;
+    batch.Delete(Cf::kIndex, absl::StrCat("p", head.personal_number_token(), id));
+    ASSERT_TRUE(db_->Write(batch).ok());
+  }
+  ::testing::internal::CaptureStderr();
+  const uint64_t before = store_->VettingHeadsRead();
+  absl::StatusOr<std::vector<VettingFacts>> facts = store_->FactsForVetting(*tokens);
+  const uint64_t read = store_->VettingHeadsRead() - before;
+  const std::string log = ::testing::internal::GetCapturedStderr();
+  ASSERT_TRUE(facts.ok()) << facts.status();
+  ASSERT_EQ(facts->size(), 1u);
+  EXPECT_EQ((*facts)[0].record_id, id);
+  EXPECT_FALSE((*facts)[0].under_other_number);
+  EXPECT_TRUE((*facts)[0].identity_matches);
+  EXPECT_EQ((*facts)[0].status, registry::v1::RECORD_STATUS_ACTIVE);
+  EXPECT_EQ((*facts)[0].employer_visible_until, "2034-05-15");
+  EXPECT_EQ(read, RecordStore::kVettingWorkFloor);  // one record, read once, and stand-ins
+  EXPECT_THAT(log, ::testing::HasSubstr(absl::StrCat("\"record_id\":\"", id, "\"")));
+  EXPECT_THAT(log, ::testing::HasSubstr("personal-number index row is missing"));
+  for (const char* personal : {"Gashi", "Blerim", "1000000999", "1970-05-05"}) {
+    EXPECT_THAT(log, ::testing::Not(::testing::HasSubstr(personal)));
+  }
+  DataCheckReport report;
+  ASSERT_TRUE(store_->CheckAll([](absl::string_view, uint32_t) {}, &report).ok());
+  EXPECT_THAT(report.problems,
+              ::testing::ElementsAre(absl::StrCat("record ", id, ": index row 'p' missing")));
+}
+
+// A record moved between two numbers while the candidate of one of them is checked, under the
+// name it gives: each check finds it, under the candidate's number or under the other, however
+// the move falls between the check's reads of the number index, the name index and the head.
+// A record filed under the number after the number index was read was left out, and so the
+// record that named the candidate (REFER before the move, NOT_CLEAR after) gave no fact: CLEAR.
+TEST_F(RecordStoreTest, ACheckRacingAMoveOfTheRecordToTheCandidatesNumberAlwaysFindsIt) {
+  const std::string id = CreateOrFail(MakePerson("Gashi", "Blerim", "1970-05-05", "1000000998"),
+                                      MakeConviction("basic-prishtine", "P 9/2024"));
+  auto tokens = store_->TokensForCandidate("1000000999", "Gashi", "Blerim", "1970-05-05");
+  ASSERT_TRUE(tokens.ok()) << tokens.status();
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    for (int i = 0; i < 400; ++i) {
+      absl::StatusOr<PendingWrite> pending = store_->PrepareChange(
+          id, 0, [&](Record* record, std::string* why, VersionMeta* meta) {
+            record->mutable_person()->set_personal_number(i % 2 == 0 ? "1000000999"
+                                                                     : "1000000998");
+            *why = "personal number corrected by court notice";
+            *meta = Meta("2026-02-03T04:05:06Z");
+            return absl::OkStatus();
+          });
+      EXPECT_TRUE(pending.ok()) << pending.status();
+      if (pending.ok()) {
+        EXPECT_TRUE(db_->Write(*pending->batch()).ok());
+      }
+    }
+    done = true;
+  });
+  int checks = 0;
+  int own = 0;
+  int missed = 0;
+  while (!done) {
+    absl::StatusOr<std::vector<VettingFacts>> facts = store_->FactsForVetting(*tokens);
+    ++checks;
+    if (!facts.ok()) {
+      ADD_FAILURE() << facts.status();
+      break;
+    }
+    if (facts->size() != 1) {
+      ++missed;
+      continue;
+    }
+    EXPECT_EQ((*facts)[0].record_id, id);
+    EXPECT_TRUE((*facts)[0].identity_matches);
+    own += (*facts)[0].under_other_number ? 0 : 1;
+  }
+  writer.join();
+  EXPECT_EQ(missed, 0) << "of " << checks << " checks";
+  EXPECT_GT(own, 0);
+  EXPECT_LT(own, checks);
+}
+
+// A KEK's check value deleted from the data folder while data keys are under that KEK: the store
+// does not record a new one from whatever KEK of that version the key file now holds (which
+// would end the refusal of a KEK whose bytes changed), neither at open nor at the first write
+// with a keyring swapped in; a read-only look opens, and its data check names the version. A
+// version made current while the store was closed, with no data key under it, still gets its
+// check value at open (ARotatedInKekGetsACheckValueVerifiedOnReopen).
+TEST_F(RecordStoreTest, AKekCheckValueDeletedUnderItsDataKeysIsRefusedNotRecordedAgain) {
+  CreateOrFail(MakePerson("Gashi", "Luan", "1975-01-01", "1111111111"),
+               MakeConviction("basic-prishtine", "P 1/2024"));
+  CreateOrFail(MakePerson("Gashi", "Luan", "1975-01-01", "1111111111"),
+               MakeConviction("basic-prishtine", "P 2/2024"));
+  const auto delete_check_value = [&] {
+    Batch batch;
+    batch.Delete(Cf::kMeta, "keys/kek-check/1");
+    ASSERT_TRUE(db_->Write(batch).ok());
+  };
+  const auto check_value_kept = [&] {
+    absl::StatusOr<std::optional<std::string>> stored = db_->Get(Cf::kMeta, "keys/kek-check/1");
+    return stored.ok() && stored->has_value();
+  };
+  ASSERT_TRUE(check_value_kept());
+  ASSERT_NO_FATAL_FAILURE(delete_check_value());
+  // While open: the same KEKs read again from the key file, as a rotation that found nothing to
+  // do swaps them in.
+  keys_->Set(Ring({{1, kek1_}}, 1));
+  absl::StatusOr<std::string> written = Create(MakePerson("Gashi", "Luan", "1975-01-01",
+                                                          "1111111111"),
+                                               MakeConviction("basic-prishtine", "P 3/2024"));
+  EXPECT_EQ(written.status().code(), absl::StatusCode::kDataLoss) << written.status();
+  EXPECT_FALSE(check_value_kept());
+
+  store_.reset();
+  absl::StatusOr<std::unique_ptr<RecordStore>> refused =
+      RecordStore::Create(db_.get(), keys_.get(), derivation_root_, normalizer_);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kDataLoss) << refused.status();
+  EXPECT_THAT(refused.status().message(),
+              ::testing::HasSubstr("2 data keys under key-encryption key version 1 but no check "
+                                   "value for that version"));
+  EXPECT_THAT(refused.status().message(),
+              ::testing::HasSubstr("restore the data folder from a backup"));
+  EXPECT_FALSE(check_value_kept());
+
+  absl::StatusOr<std::unique_ptr<RecordStore>> look = RecordStore::Create(
+      db_.get(), keys_.get(), derivation_root_, normalizer_, /*read_only=*/true);
+  ASSERT_TRUE(look.ok()) << look.status();
+  DataCheckReport report;
+  ASSERT_TRUE((*look)->CheckAll([](absl::string_view, uint32_t) {}, &report).ok());
+  EXPECT_THAT(report.problems,
+              ::testing::ElementsAre("key-encryption key version 1: 2 data keys are under it, "
+                                     "but its check value is missing"));
+  EXPECT_FALSE(check_value_kept());
 }
 
 }  // namespace
