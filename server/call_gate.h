@@ -192,7 +192,8 @@ class CallGate {
     const RecordValidator* validator = nullptr;
     const storage::RecordStore* records = nullptr;
     const storage::CheckStore* checks = nullptr;
-    // Revocation lists; null when tls.crl_directory is not configured (no revocation check).
+    // The client CAs the gate accepted and, when tls.crl_directory is configured, their
+    // revocation lists (registryd always sets it; null only in tests that check no certificate).
     const Revocation* revocation = nullptr;
     // The clock that decides whether a CRL is current (RegistryServerOptions::revocation_clock);
     // default `clock`.

@@ -324,7 +324,13 @@ absl::Status Revocation::ReadBundle(std::vector<Ca>* cas) const {
 
 absl::StatusOr<std::shared_ptr<const Revocation::State>> Revocation::Read() const {
   auto state = std::make_shared<State>();
-  if (absl::Status bundle = ReadBundle(&state->cas); !bundle.ok()) {
+  absl::Status bundle = ReadBundle(&state->cas);
+  // The TLS layer trusts the CAs the gate takes, and no others (KeepTlsCopy).
+  if (bundle.ok()) {
+    bundle = CopyForTls(state->cas);
+    state->copy_failed = !bundle.ok();
+  }
+  if (!bundle.ok()) {
     const std::shared_ptr<const State> previous = state_.Current();
     if (previous == nullptr) return bundle;  // the first read: no CAs to keep
     // The CAs in force stay, but not their CRLs: revocation must go on following the folder
@@ -339,6 +345,7 @@ absl::StatusOr<std::shared_ptr<const Revocation::State>> Revocation::Read() cons
     }
     state->bundle_refused = std::move(bundle);
   }
+  if (crl_dir_.empty()) return std::shared_ptr<const State>(std::move(state));
 
   std::vector<std::string> names;
   if (!ListFiles(crl_dir_, &names)) {
@@ -467,11 +474,45 @@ absl::StatusOr<std::shared_ptr<const Revocation::State>> Revocation::Read() cons
   return std::shared_ptr<const State>(std::move(state));
 }
 
+absl::Status Revocation::CopyForTls(const std::vector<Ca>& cas) const {
+  absl::MutexLock lock(&copy_mu_);
+  if (copy_path_.empty()) return absl::OkStatus();
+  BioPtr bio(BIO_new(BIO_s_mem()), &BIO_free);
+  for (const Ca& ca : cas) {
+    if (bio == nullptr || PEM_write_bio_X509(bio.get(), ca.cert.get()) != 1) {
+      ERR_clear_error();
+      return absl::InternalError("tls.client_ca_file: cannot encode a client CA in PEM");
+    }
+  }
+  char* data = nullptr;
+  const long n = BIO_get_mem_data(bio.get(), &data);
+  std::string pem(data, n > 0 ? static_cast<size_t>(n) : 0);
+  if (pem == copied_) return absl::OkStatus();
+  if (absl::Status written = ReplaceFileDurably(copy_path_, pem); !written.ok()) {
+    return absl::Status(written.code(),
+                        absl::StrCat("tls.client_ca_file: cannot write the copy of the client CAs "
+                                     "that the TLS layer reads: ",
+                                     written.message()));
+  }
+  copied_ = std::move(pem);
+  return absl::OkStatus();
+}
+
+absl::Status Revocation::KeepTlsCopy(std::string path) {
+  {
+    absl::MutexLock lock(&copy_mu_);
+    copy_path_ = std::move(path);
+    copied_.clear();
+  }
+  return CopyForTls(state_.Current()->cas);
+}
+
 std::string Revocation::Stamp() const {
   // The bundle's mode too: a chmod that opens it to others, or mends it, is a change to act on.
   struct stat st {};
   const int mode = ::stat(ca_file_.c_str(), &st) == 0 ? static_cast<int>(st.st_mode & 07777) : -1;
   std::string stamp = absl::StrCat(FileStamp(ca_file_), "/", mode);
+  if (crl_dir_.empty()) return stamp;
   std::vector<std::string> names;
   if (!ListFiles(crl_dir_, &names)) return stamp + "|no folder";
   // The modes of the folder and of each CRL file as well: a chmod that opens one to others is
@@ -490,35 +531,60 @@ std::string Revocation::Stamp() const {
 
 absl::Status Revocation::Reload() {
   RETURN_IF_ERROR(state_.Reload());
-  return state_.Current()->bundle_refused;
+  const std::shared_ptr<const State> st = state_.Current();
+  if (st->copy_failed) state_.ReadAgain();
+  return st->bundle_refused;
+}
+
+std::vector<size_t> Revocation::State::SignersOf(const ClientCertificate& cert) const {
+  {
+    absl::MutexLock lock(&signers_mu);
+    if (auto it = signers.find(cert.fingerprint); it != signers.end()) return it->second;
+  }
+  // Verified outside the lock (an ECDSA verification costs about 0.1 ms); two threads that miss
+  // together both verify, and the second insert is a no-op.
+  std::vector<size_t> found;
+  for (size_t i = 0; i < cas.size(); ++i) {
+    X509* ca = cas[i].cert.get();
+    // The name and key identifier say which CA the certificate claims; only the signature says
+    // that CA issued it. The TLS handshake's verification is not relied upon (revocation.h).
+    if (X509_check_issued(ca, cert.x509.get()) != X509_V_OK) continue;
+    EVP_PKEY* key = X509_get0_pubkey(ca);
+    if (key != nullptr && X509_verify(cert.x509.get(), key) == 1) found.push_back(i);
+  }
+  ERR_clear_error();
+  // Bounded as the parsed certificates are (ClientCertificates): forgotten all at once when
+  // full, each then verified again on its next call.
+  constexpr size_t kMaxCached = 4096;
+  absl::MutexLock lock(&signers_mu);
+  if (signers.size() >= kMaxCached) signers.clear();
+  signers.emplace(cert.fingerprint, found);
+  return found;
 }
 
 Revocation::Verdict Revocation::Check(const ClientCertificate& cert, absl::Time now) const {
   std::shared_ptr<const State> st = state_.Current();
-  bool issued = false;
+  const std::vector<size_t> signers = st->SignersOf(cert);
+  // Told apart from a missing CRL: the cure is in the bundle (or the certificate), not the folder.
+  if (signers.empty()) return Verdict::kIssuerNotClientCa;
+  if (crl_dir_.empty()) return Verdict::kGood;
   bool no_crl = false;
-  bool revoked = false;
-  for (const Ca& ca : st->cas) {
-    // Name and key identifier match, no signature check: the TLS handshake verified the chain.
-    if (X509_check_issued(ca.cert.get(), cert.x509.get()) != X509_V_OK) continue;
-    issued = true;
-    const Crl* crl = ca.Current(now);
+  for (const size_t i : signers) {
+    const Crl* crl = st->cas[i].Current(now);
     if (crl == nullptr) {
       no_crl = true;
     } else if (crl->revoked.count(cert.serial_hex) > 0) {
-      revoked = true;
+      return Verdict::kRevoked;
     }
   }
-  if (revoked) return Verdict::kRevoked;
-  // Told apart from a missing CRL: the cure is in the bundle (or the certificate), not the folder.
-  if (!issued) return Verdict::kIssuerNotClientCa;
   if (no_crl) return Verdict::kNoCurrentCrl;
   return Verdict::kGood;
 }
 
 std::vector<std::string> Revocation::CasWithoutCurrentCrl(absl::Time now) const {
-  std::shared_ptr<const State> st = state_.Current();
   std::vector<std::string> out;
+  if (crl_dir_.empty()) return out;  // no CRL is looked for
+  std::shared_ptr<const State> st = state_.Current();
   for (const Ca& ca : st->cas) {
     if (ca.Current(now) == nullptr) out.push_back(ca.subject);
   }
@@ -526,6 +592,7 @@ std::vector<std::string> Revocation::CasWithoutCurrentCrl(absl::Time now) const 
 }
 
 std::vector<std::string> Revocation::Problems(absl::Time now) const {
+  if (crl_dir_.empty()) return {};  // no CRL is looked for
   std::shared_ptr<const State> st = state_.Current();
   std::vector<std::string> out = st->file_problems;
   for (const Ca& ca : st->cas) {

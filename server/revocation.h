@@ -31,6 +31,15 @@
 // whose issuer is not in the bundle is refused for that reason of its own, not as one without a
 // current CRL: the operator looks at the bundle, not at the CRL folder.
 //
+// The issuer is a client CA only when the certificate's signature verifies against that CA's
+// key: a name and a key identifier are no proof, as anyone can make a CA that copies both. The
+// TLS layer's trust is not relied upon: gRPC reads its root file on its own, checking no mode
+// nor owner (given tls.client_ca_file, it trusted a bundle that another local account could
+// write and that this class refused). So only the CAs in force here vouch for a certificate,
+// with or without a CRL folder (crl_directory "": no CRL is consulted, and a certificate the
+// CAs in force signed is good). Each certificate's signature is verified once for each set of
+// CAs read (a reload), not on every call. KeepTlsCopy hands the TLS layer these same CAs.
+//
 // A bundle that cannot be read (missing, unreadable, no certificate) does not stop the CRLs from
 // being followed: the previous client CAs stay, and the folder is read again against them, so
 // that a new CRL still revokes and a CRL removed, expired or forged meanwhile still refuses.
@@ -49,6 +58,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
@@ -68,11 +78,14 @@ class Revocation {
     kRevoked,
     // The certificate's issuer is a client CA without a current CRL.
     kNoCurrentCrl,
-    // The certificate's issuer is not a client CA: unknown, or withdrawn from the bundle.
+    // The certificate's issuer is not a client CA: unknown, withdrawn from the bundle, or a CA
+    // that takes a client CA's name and key identifier without its key (the certificate's
+    // signature does not verify against any client CA of that name).
     kIssuerNotClientCa,
   };
 
-  // Reads the client CA bundle and every CRL in `crl_directory`, with the highest CRL numbers
+  // Reads the client CA bundle and every CRL in `crl_directory` ("": the client CAs alone, no
+  // CRL is read and Check never says kRevoked nor kNoCurrentCrl), with the highest CRL numbers
   // kept in `numbers_file` ("": kept in memory only; a missing file: none yet). Fails when the
   // bundle cannot be read or holds no certificate, and when the numbers file is damaged
   // (DATA_LOSS); problems with the CRLs, and a numbers file that cannot be written, are reported
@@ -89,7 +102,21 @@ class Revocation {
                                                                   std::string numbers_file);
   ~Revocation();
 
+  // Whether a client CA in force signed `cert` and, with a CRL folder, whether that CA's CRL
+  // in force lists it.
   Verdict Check(const ClientCertificate& cert, absl::Time now) const;
+
+  // Whether CRLs are followed (a crl_directory was given).
+  bool FollowsCrls() const { return !crl_dir_.empty(); }
+
+  // Keeps at `path` the client CAs in force (PEM), for the TLS layer to read in place of
+  // tls.client_ca_file, so that the handshake trusts no bundle this class refused (gRPC reads
+  // the file it is given on its own, whoever wrote it). Written now and whenever a reload takes
+  // a bundle whose CAs differ, whole (ReplaceFileDurably: a rename, mode 0600). A bundle whose
+  // copy cannot be written is refused as one that cannot be read is: the CAs in force stay, in
+  // the gate as in the copy. An error when the copy cannot be written now. Call once, before
+  // StartWatching.
+  absl::Status KeepTlsCopy(std::string path);
 
   // Re-reads the bundle and the folder. When the bundle cannot be read or holds no certificate,
   // the error is returned, the client CAs in force stay, and the folder is read again against
@@ -137,6 +164,16 @@ class Revocation {
     bool folder_unread = false;
     // Why the bundle was refused, when `cas` are the ones in force before it; OK otherwise.
     absl::Status bundle_refused;
+    // The bundle was refused because its copy for the TLS layer could not be written: a reason
+    // of the moment, tried again at the next poll.
+    bool copy_failed = false;
+    // The indexes into `cas` of the CAs whose key verifies a certificate's signature and that
+    // it names as issuer, by the certificate's fingerprint: verified once for these CAs.
+    mutable absl::Mutex signers_mu;
+    mutable absl::flat_hash_map<std::string, std::vector<size_t>> signers
+        ABSL_GUARDED_BY(signers_mu);
+    // The client CAs that signed `cert`, verified on the first call and cached.
+    std::vector<size_t> SignersOf(const ClientCertificate& cert) const;
   };
 
   Revocation(std::string client_ca_file, std::string crl_directory, std::string numbers_file,
@@ -157,6 +194,8 @@ class Revocation {
   absl::Status ReadBundle(std::vector<Ca>* cas) const;
   // A string that changes when the bundle or any file of the folder changes.
   std::string Stamp() const;
+  // Writes `cas` to the TLS layer's copy, if one is kept and they differ from what it holds.
+  absl::Status CopyForTls(const std::vector<Ca>& cas) const;
 
   const std::string ca_file_;
   const std::string crl_dir_;
@@ -169,6 +208,10 @@ class Revocation {
   mutable std::map<std::string, std::string> highest_number_ ABSL_GUARDED_BY(numbers_mu_);
   // A change of highest_number_ that could not be written to numbers_file_ yet.
   mutable bool unsaved_numbers_ ABSL_GUARDED_BY(numbers_mu_) = false;
+  // The TLS layer's copy of the client CAs in force (KeepTlsCopy), and what it holds.
+  mutable absl::Mutex copy_mu_;
+  std::string copy_path_ ABSL_GUARDED_BY(copy_mu_);
+  mutable std::string copied_ ABSL_GUARDED_BY(copy_mu_);
   Reloadable<State> state_;
   PollingThread watcher_;
 };

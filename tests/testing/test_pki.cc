@@ -199,8 +199,70 @@ TestPki::Identity TestPki::LoadIdentity(absl::string_view name) const {
   return identity;
 }
 
+namespace {
+
+// Runs openssl with `args`; returns its output. Aborts when it fails.
+std::string RunOpenssl(std::initializer_list<const char*> args) {
+  std::vector<const char*> argv(args);
+  argv.push_back(nullptr);
+  std::string output;
+  const int status = RunCapturingOutput(argv.data(), output);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+    Die(absl::StrCat("openssl ", argv[1], " failed (wait status ", status, "):\n", output));
+  }
+  return output;
+}
+
+void WriteOrDie(const std::string& path, absl::string_view content) {
+  std::ofstream out(path, std::ios::binary);
+  out << content;
+  if (!out) Die(absl::StrCat("cannot write ", path));
+}
+
+}  // namespace
+
+TestPki::Ca TestPki::TwinOfTheRegistryCa() const {
+  const std::string dir = MakeTempDir("registry-test-twin-ca-");
+  const std::string registry_ca = absl::StrCat(dir_, "/ca/ca.pem");
+  Ca ca;
+  ca.cert_file = dir + "/ca.pem";
+  ca.key_file = dir + "/ca.key";
+  const std::string csr = dir + "/ca.csr";
+  const std::string ext = dir + "/ext.cnf";
+  // "X509v3 Subject Key Identifier: \n    77:DE:...": the identifier is the last line.
+  const std::string shown =
+      RunOpenssl({"openssl", "x509", "-in", registry_ca.c_str(), "-noout", "-ext",
+                  "subjectKeyIdentifier"});
+  const std::string ski(absl::StripAsciiWhitespace(shown.substr(shown.find('\n') + 1)));
+  if (ski.empty() || ski.find(':') == std::string::npos) {
+    Die(absl::StrCat("no subject key identifier in ", registry_ca, ": ", shown));
+  }
+  WriteOrDie(ext, absl::StrCat("[ca_ext]\n"
+                               "basicConstraints = critical, CA:TRUE\n"
+                               "keyUsage = critical, keyCertSign, cRLSign\n"
+                               "subjectKeyIdentifier = ", ski, "\n"));
+  RunOpenssl({"openssl", "ecparam", "-name", "prime256v1", "-genkey", "-noout", "-out",
+              ca.key_file.c_str()});
+  // The request carries the registry CA's subject as its bytes are, under the new key.
+  RunOpenssl({"openssl", "x509", "-x509toreq", "-in", registry_ca.c_str(), "-signkey",
+              ca.key_file.c_str(), "-out", csr.c_str()});
+  RunOpenssl({"openssl", "x509", "-req", "-in", csr.c_str(), "-signkey", ca.key_file.c_str(),
+              "-extfile", ext.c_str(), "-extensions", "ca_ext", "-days", "1", "-sha256", "-out",
+              ca.cert_file.c_str()});
+  ca.cert_pem = ReadFileOrDie(ca.cert_file);
+  return ca;
+}
+
 TestPki::Identity TestPki::IssueClient(absl::string_view common_name,
                                        absl::string_view extensions) const {
+  Ca registry_ca;
+  registry_ca.cert_file = absl::StrCat(dir_, "/ca/ca.pem");
+  registry_ca.key_file = absl::StrCat(dir_, "/ca/ca.key");
+  return IssueClientBy(registry_ca, common_name, extensions);
+}
+
+TestPki::Identity TestPki::IssueClientBy(const Ca& ca, absl::string_view common_name,
+                                         absl::string_view extensions) const {
   const std::string dir = MakeTempDir("registry-test-client-");
   const std::string key = dir + "/key.pem";
   const std::string csr = dir + "/csr.pem";
@@ -217,18 +279,9 @@ TestPki::Identity TestPki::IssueClient(absl::string_view common_name,
   std::string serial = "0x7f";
   for (int i = 0; i < 4; ++i) serial += absl::StrCat(absl::Hex(random(), absl::kZeroPad8));
   const std::string subject = absl::StrCat("/CN=", common_name);
-  const std::string ca_pem = absl::StrCat(dir_, "/ca/ca.pem");
-  const std::string ca_key = absl::StrCat(dir_, "/ca/ca.key");
-  const auto run = [](std::initializer_list<const char*> args) {
-    std::vector<const char*> argv(args);
-    argv.push_back(nullptr);
-    std::string output;
-    const int status = RunCapturingOutput(argv.data(), output);
-    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-      Die(absl::StrCat("openssl ", argv[1], " failed (wait status ", status, "):\n", output));
-    }
-    return output;
-  };
+  const std::string& ca_pem = ca.cert_file;
+  const std::string& ca_key = ca.key_file;
+  const auto run = RunOpenssl;
   run({"openssl", "req", "-new", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
        "-keyout", key.c_str(), "-subj", subject.c_str(), "-out", csr.c_str()});
   run({"openssl", "x509", "-req", "-in", csr.c_str(), "-CA", ca_pem.c_str(), "-CAkey",

@@ -77,6 +77,23 @@ class TestPki {
   // temporary folder. Aborts on failure.
   Identity IssueClient(absl::string_view common_name, absl::string_view extensions) const;
 
+  // A CA that is not the registry CA's: its certificate (PEM) and the files of it and its key.
+  struct Ca {
+    std::string cert_pem;
+    std::string cert_file;
+    std::string key_file;
+  };
+
+  // A CA that copies the registry CA's subject name and Subject Key Identifier under a new ECDSA
+  // P-256 key of its own, self-signed, valid for a day: what anyone who reads ca/ca.pem can
+  // make. A certificate it issues names the registry CA as its issuer, by name and by key
+  // identifier, with a signature that the registry CA's key does not verify. Aborts on failure.
+  Ca TwinOfTheRegistryCa() const;
+
+  // As IssueClient, issued by `ca` (ca_pem is still the registry CA, to verify the server).
+  Identity IssueClientBy(const Ca& ca, absl::string_view common_name,
+                         absl::string_view extensions) const;
+
  private:
   explicit TestPki(std::string dir) : dir_(std::move(dir)) {}
 
