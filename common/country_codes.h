@@ -38,9 +38,31 @@ inline bool IsCountryCodeShaped(absl::string_view code) {
          absl::ascii_isupper(static_cast<unsigned char>(code[1]));
 }
 
-// Whether `code` names a country: two capital letters in kCountryCodes.
+// The codes of kCountryCodes that are no one's citizenship and no court's country: territories
+// without a people of their own (AQ Antarctica, BV Bouvet Island, HM Heard Island and McDonald
+// Islands) and the codes ISO 3166-1 reserves exceptionally (DG Diego Garcia, EA Ceuta and
+// Melilla, IC the Canary Islands), each with what is said of it: the place, and the code meant.
+struct TerritoryCode {
+  absl::string_view code;
+  absl::string_view hint;
+};
+inline constexpr TerritoryCode kTerritoryCodes[] = {
+    {"AQ", "Antarctica's code: no one is its citizen and no court sits there"},
+    {"BV", "Bouvet Island's code, a territory without people: for Norway, NO"},
+    {"HM", "the code of Heard Island and McDonald Islands, a territory without people: for "
+           "Australia, AU"},
+    {"DG", "reserved for Diego Garcia, no country: for the United Kingdom, GB"},
+    {"EA", "reserved for Ceuta and Melilla, no country: for Spain, ES"},
+    {"IC", "reserved for the Canary Islands, no country: for Spain, ES"},
+};
+
+// Whether `code` names a country a person is a citizen of and a court may sit in: two capital
+// letters in kCountryCodes, not one of kTerritoryCodes.
 inline bool IsCountryCode(absl::string_view code) {
   if (!IsCountryCodeShaped(code)) return false;
+  for (const TerritoryCode& territory : kTerritoryCodes) {
+    if (territory.code == code) return false;
+  }
   for (size_t i = 0; i + 2 <= kCountryCodes.size(); i += 3) {
     if (kCountryCodes.substr(i, 2) == code) return true;
   }
@@ -50,8 +72,12 @@ inline bool IsCountryCode(absl::string_view code) {
 // What is said of two capital letters that name no country: "not a country code in ISO 3166-1",
 // and for a code written before or beside ISO 3166-1 (UK, EL, YU, CS, EU...) the code meant,
 // "(for the United Kingdom, GB)". Typed in upper case, such a code was refused as a country's
-// code "upper case", which sent the clerk to look at the case. The code itself is not repeated.
+// code "upper case", which sent the clerk to look at the case. A code of kTerritoryCodes is
+// "no country's code (Antarctica's code: ...)". The code itself is not repeated.
 inline std::string UnknownCountryCodeRule(absl::string_view code) {
+  for (const TerritoryCode& territory : kTerritoryCodes) {
+    if (territory.code == code) return absl::StrCat("no country's code (", territory.hint, ")");
+  }
   constexpr absl::string_view kRule = "not a country code in ISO 3166-1";
   struct Hint {
     absl::string_view code;

@@ -235,10 +235,18 @@ absl::Status Call::StageSubjectCheck(int status_code, storage::PendingWrite* w) 
   RETURN_IF_ERROR(checks_->Stage(subject_token_, now_, check, w));
   // The same check, in the history of each person whose record under another number took part
   // in the answer: the probe of their name is theirs to see, whatever number it was asked under.
+  // Their copy keeps the answer only when their record gave it (REFER); another answer is the
+  // asked number's record's, that other person's, and is withheld with the records that gave it.
   if (answered) {
+    storage::StoredCheck copy = check;
+    copy.mutable_summary()->set_asked_under_another_number(true);
+    if (copy.summary().result() != registry::v1::VETTING_RESULT_REFER) {
+      copy.mutable_summary()->set_result(registry::v1::VETTING_RESULT_UNSPECIFIED);
+      copy.clear_deciding_record_ids();
+    }
     for (const std::string& other : other_histories_) {
       if (other.empty() || other == subject_token_) continue;
-      RETURN_IF_ERROR(checks_->Stage(other, now_, check, w));
+      RETURN_IF_ERROR(checks_->Stage(other, now_, copy, w));
     }
   }
   if (took_person_limit_) {
@@ -291,11 +299,12 @@ absl::Status AuditUnwritable(const absl::Status& failed,
 
 // The mark of a refusal that guarantees that nothing was done: the call's own audit event could
 // not be written, and with it went the only change the call could make (Call::Commit writes the
-// change with the event), or the call was refused before its handler ran. The caller is told so
-// in the trailing metadata key kNotDoneKey ("1"), which registry-cli reads as "nothing was done;
-// try again" instead of "whether it was carried out is not known". Set only where it is true: a
-// handler that ran and changed something otherwise (keys rotated under system events) before
-// its call's event failed is not marked.
+// change with the event), or the call was refused before its handler ran. That holds for a
+// handler that ran and answered without a change as well (a read, a refusal of its own): its
+// answer is withheld with its event. The caller is told so in the trailing metadata key
+// kNotDoneKey ("1"), which registry-cli reads as "nothing was done; try again" instead of
+// "whether it was carried out is not known". Set only where it is true: not for a method whose
+// handler may change something beside its call's event (ActsBeyondItsEvent).
 constexpr char kNothingDoneUrl[] = "type.registry.kjc/registry.server.NothingDone";
 constexpr char kNotDoneKey[] = "registry-not-done";
 
@@ -313,10 +322,14 @@ bool NothingDone(const absl::Status& status) {
   return absl::IsUnavailable(status) && MarkedNothingDone(status);
 }
 
-// An expunge whose commit failed stays in the erasure ledger, written before its commit, and is
-// finished by the next erasure or start (Eraser): it is not "nothing done".
-bool FinishedLaterIfNotCommitted(absl::string_view method) {
-  return absl::EndsWith(method, "/ExpungeRecord");
+// The methods whose handler may change something that does not go with its call's event, and
+// may stand when that event cannot be written: an expunge stays in the erasure ledger, written
+// before its commit, and is finished by the next erasure or start (Eraser); a key rotation
+// rewraps the keys under system events of its own and rewrites the key file. Every other handler
+// changes the registry only through Call::Commit, in the one batch with its event.
+bool ActsBeyondItsEvent(absl::string_view method) {
+  return method == "/registry.v1.RecordService/ExpungeRecord" ||
+         method == "/registry.v1.AdminService/RotateKeys";
 }
 
 }  // namespace
@@ -381,6 +394,8 @@ absl::Status CallGate::IdentifyCaller(const grpc::ServerContextBase& ctx, const 
   // TLS session resumed without a full handshake, can outlive its certificate.
   const Clock* clock = deps_.revocation_clock != nullptr ? deps_.revocation_clock : deps_.clock;
   const absl::Time now = clock->Now();
+  // The issuer: a client CA the gate took whose key verifies the certificate's signature (the
+  // handshake's trust is not relied upon: revocation.h), and with CRLs, that CA's CRL.
   if (deps_.revocation != nullptr) {
     switch (deps_.revocation->Check(*cert, now)) {
       case Revocation::Verdict::kGood:
@@ -762,7 +777,8 @@ grpc::Status CallGate::Handle(const grpc::ServerContextBase& ctx, const MethodRu
   }
 
   absl::Status status = Admit(ctx, request, &call);
-  // Whether the handler ran: until it has, a call whose event cannot be written did nothing.
+  // Whether the handler ran: until it has, a call whose event cannot be written did nothing. A
+  // request never read (RefuseUnread) reaches no handler.
   bool handled = false;
   // The event names the person's token only for a caller whose role may ask about people this
   // way. Anyone else (an auditor, who reads the log; an unknown or revoked certificate) could
@@ -806,7 +822,7 @@ grpc::Status CallGate::Handle(const grpc::ServerContextBase& ctx, const MethodRu
       return Readmit(ctx, call);
     };
     status = handler(call);
-    handled = true;
+    handled = request != nullptr;
   }
   if (!status.ok()) clear();
   // Bad input takes nothing from the daily limits on checks of one person (rule 6): it was refused
@@ -831,10 +847,11 @@ grpc::Status CallGate::Handle(const grpc::ServerContextBase& ctx, const MethodRu
     return ToGrpcStatus(status);
   }
 
+  // Whether the call is known to have changed nothing, should its event not be written.
+  bool nothing_done = false;
   if (!call.committed()) {
-    // Refused before its handler ran, or its change went with the event that failed.
-    const bool nothing_done =
-        !handled || (MarkedNothingDone(status) && !FinishedLaterIfNotCommitted(method));
+    // Refused before its handler ran, or its change goes with the event that was not written.
+    nothing_done = !handled || !ActsBeyondItsEvent(method);
     call.event_.set_outcome(static_cast<int>(status.code()));
     // An id that names no stored record is only what the caller typed, and 32 hex digits can
     // spell a personal number: the event says an id was given, not which. A call that failed
@@ -919,7 +936,7 @@ grpc::Status CallGate::Handle(const grpc::ServerContextBase& ctx, const MethodRu
   const absl::Duration elapsed = deps_.clock->Now() - start;
   if (deps_.metrics != nullptr) deps_.metrics->RecordCall(method, status.code(), elapsed);
   if (deps_.log_calls) LogCall(call, status, elapsed);
-  if (NothingDone(status) && (!handled || !FinishedLaterIfNotCommitted(method))) {
+  if (nothing_done && NothingDone(status)) {
     // Every caller's context is a mutable one, taken as const by Handle only because nothing
     // else here changes it.
     const_cast<grpc::ServerContextBase&>(ctx).AddTrailingMetadata(kNotDoneKey, "1");

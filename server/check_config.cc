@@ -19,7 +19,10 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "common/clock.h"
+#include "common/json_fields.h"
+#include "common/status_macros.h"
 #include "crypto/blind_index.h"
+#include "google/protobuf/util/json_util.h"
 #include "server/config.h"
 #include "server/key_file.h"
 #include "server/listen_check.h"
@@ -171,6 +174,25 @@ bool CutOffAtTheEnd(const std::string& data_dir, absl::string_view message) {
   return !ec && size > 0 && size % 4096 == 0;
 }
 
+// The keys of a key file that start-up refuses only for its mode (readable or writable by group
+// or others), read for the check alone: in memory, and never written anywhere. An error for a
+// key file refused for anything else, or that does not read as a key file.
+absl::StatusOr<KeyMaterial> KeyMaterialOfAKeyFileOpenToOthers(const std::string& path) {
+  struct stat st {};
+  if (::stat(path.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
+      (st.st_mode & (S_IRWXG | S_IRWXO)) == 0) {
+    return absl::FailedPreconditionError("not a key file refused for its mode only");
+  }
+  ASSIGN_OR_RETURN(std::string json, ReadFile(path));
+  registry::v1::KeyFile file;
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  if (!google::protobuf::util::JsonStringToMessage(json, &file, options).ok()) {
+    return absl::InvalidArgumentError("not a valid KeyFile");
+  }
+  return KeyMaterialFrom(file);
+}
+
 // The stored data held against the key file, the erasure ledger and the audit watermark, as
 // start-up holds them before it serves (RegistryServer::Start): the table files probed, the key
 // check value and each KEK's, the audit log's id and state, the ledger against the database's
@@ -178,11 +200,20 @@ bool CutOffAtTheEnd(const std::string& data_dir, absl::string_view message) {
 // database is opened only when there is one and no process has it open.
 void CheckStoredData(const registry::v1::ServerConfig& c, std::vector<std::string>* problems,
                      std::vector<std::string>* not_checked) {
-  absl::StatusOr<KeyMaterial> keys = LoadKeyFile(c.key_file());
-  if (!keys.ok()) return;  // said above, as key_file
   const std::string what = absl::StrCat(
       "the data in ", c.data_dir(), " against the key file, the erasure ledger and the audit "
       "watermark");
+  absl::StatusOr<KeyMaterial> keys = LoadKeyFile(c.key_file());
+  if (!keys.ok()) {
+    // Said above, as key_file. One refused for its mode only is still read, in memory, so that
+    // what depends on it is checked too; anything else leaves that unchecked, and said so.
+    absl::StatusOr<KeyMaterial> read = KeyMaterialOfAKeyFileOpenToOthers(c.key_file());
+    if (!read.ok()) {
+      not_checked->push_back(absl::StrCat(what, ": the key file cannot be used (above)"));
+      return;
+    }
+    keys = std::move(read);
+  }
   std::string data_dir = c.data_dir();
   while (data_dir.size() > 1 && data_dir.back() == '/') data_dir.pop_back();
   // A restore that a crash stopped: start-up first puts the data folder back as it was
@@ -521,12 +552,40 @@ absl::Status WritableFolder(absl::string_view field, const std::string& given) {
   return absl::OkStatus();
 }
 
+namespace {
+
+// The config read as LoadConfigLeavingOutRefusedFields reads it, with its listen addresses
+// replaced by one that is valid and never bound (`*left_out` set): for a config refused only for
+// an address, said as the config's problem.
+absl::StatusOr<registry::v1::ServerConfig> LoadConfigWithoutItsListenAddresses(
+    const std::string& path, bool* left_out) {
+  ASSIGN_OR_RETURN(std::string json, ReadFile(path));
+  registry::v1::ServerConfig config;
+  const JsonFieldReading fields = ReadJsonFields(json, *config.GetDescriptor());
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = true;
+  if (!google::protobuf::util::JsonStringToMessage(fields.usable_json, &config, options).ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(path, ": does not parse"));
+  }
+  config.set_listen_address("127.0.0.1:0");
+  config.mutable_metrics()->clear_listen_address();
+  std::string dir = path;
+  const size_t slash = dir.rfind('/');
+  dir = slash == std::string::npos ? "." : slash == 0 ? "/" : dir.substr(0, slash);
+  ASSIGN_OR_RETURN(registry::v1::ServerConfig done, FinishConfig(std::move(config), dir));
+  *left_out = true;
+  return done;
+}
+
+}  // namespace
+
 std::vector<std::string> CheckConfig(const std::string& path, absl::Time now, uid_t uid,
                                      std::vector<std::string>* not_checked,
                                      std::vector<std::string>* warnings) {
   std::vector<std::string> problems;
   std::vector<std::string> unused;
   std::vector<std::string> unused_warnings;
+  bool addresses_left_out = false;
   if (not_checked == nullptr) not_checked = &unused;
   if (warnings == nullptr) warnings = &unused_warnings;
   absl::StatusOr<registry::v1::ServerConfig> config = LoadConfig(path);
@@ -537,6 +596,9 @@ std::vector<std::string> CheckConfig(const std::string& path, absl::Time now, ui
     // Keys that name no field and values of the wrong type: the rest is checked as it reads
     // without them.
     config = LoadConfigLeavingOutRefusedFields(path);
+    // A listen address that is not host:port (a port past 65535, no port) is said above; the
+    // files and folders do not depend on it, and are checked without the addresses.
+    if (!config.ok()) config = LoadConfigWithoutItsListenAddresses(path, &addresses_left_out);
     if (!config.ok()) {
       not_checked->push_back(
           "everything the config names (the policy, the reference data, the key file, the TLS "
@@ -581,6 +643,8 @@ std::vector<std::string> CheckConfig(const std::string& path, absl::Time now, ui
   if (!c.metrics().listen_address().empty()) {
     listeners.emplace_back("metrics.listen_address", c.metrics().listen_address());
   }
+  // Addresses refused as the config's own problem (above) are not bound.
+  if (addresses_left_out) listeners.clear();
   for (const auto& [field, address] : listeners) {
     const absl::Status listen = CheckCanListen(field, address);
     if (listen.code() == absl::StatusCode::kUnavailable) {

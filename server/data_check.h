@@ -5,9 +5,10 @@
 // to an earlier state (its own saved rows, which authenticate), a record at a version the audit
 // log never saw written (a log put back behind the records), an entry of a
 // person's vetting history that is gone (which hides a probe from that person) or that no event
-// wrote, erasures the ledger holds that the database has not applied, and records the ledger
+// wrote, erasures the ledger holds that the database has not applied, records the ledger
 // erased that are stored again (data put back from before the erasure, whatever the database's
-// marker claims).
+// marker claims), and a KEK version that data keys are under without its check value (deleted,
+// which a start refuses rather than record anew).
 //
 //   ASSIGN_OR_RETURN(storage::DataCheckReport report,
 //                    CheckData(*records, *checks, *audit, *ledger));

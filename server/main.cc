@@ -26,6 +26,8 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <thread>
@@ -43,6 +45,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_replace.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/synchronization/mutex.h"
@@ -50,6 +53,7 @@
 #include "common/clock.h"
 #include "common/core_dumps.h"
 #include "common/json_log.h"
+#include "common/suggest.h"
 #include "common/time_format.h"
 #include "server/check_config.h"
 #include "server/config.h"
@@ -184,6 +188,22 @@ void PrintHelp() {
   }
 }
 
+// The flag of registryd's own that `typed` (a flag's name, without "--") was meant as: the same
+// name with hyphens for underscores (--check-config), or a near miss (--verify_dta); nullopt
+// when none is close.
+std::optional<std::string> FlagMeant(absl::string_view typed) {
+  std::vector<std::string> names;
+  for (const auto& [name, flag] : absl::GetAllFlags()) {
+    if (absl::EndsWith(flag->Filename(), "server/main.cc") && !flag->IsRetired()) {
+      names.push_back(std::string(name));
+    }
+  }
+  std::sort(names.begin(), names.end());
+  const std::string underscored = absl::StrReplaceAll(typed, {{"-", "_"}});
+  if (std::find(names.begin(), names.end(), underscored) != names.end()) return underscored;
+  return registry::Closest(underscored, names);
+}
+
 // What is wrong with the command line before abseil reads it, or "" when nothing is: a flag
 // registryd does not know, or a word that is no flag. abseil would print such a mistake as a
 // plain text line the journal's JSON reader cannot take, and ignores arguments that are no
@@ -232,7 +252,12 @@ std::string CommandLineProblem(int argc, char** argv) {
       negated = flag != nullptr;
     }
     if (flag == nullptr || flag->IsRetired()) {
-      return absl::StrCat(named(name), " is not a flag of registryd (see registryd --help)");
+      const std::optional<std::string> meant = FlagMeant(name);
+      return absl::StrCat(named(name), " is not a flag of registryd",
+                          meant.has_value() && named(name) != "a flag"
+                              ? absl::StrCat(": did you mean --", *meant, "?")
+                              : std::string(),
+                          " (see registryd --help)");
     }
     // The value, checked here so that abseil's plain-text complaint, which repeats it, is never
     // reached: a flag that takes one and has none after '=' takes the next argument.
@@ -312,8 +337,41 @@ int WritePublicKeys(const registry::v1::ServerConfig& config, const std::string&
   return 0;
 }
 
+// For a restore of a backup id that names none (`refused` NotFound): the backups there are, by
+// id and date, to choose from ("; the backups in DIR are 1 (DATE), 2 (DATE) ..."). Read only
+// from a folder the backup engine has made already (its meta folder), which it leaves as it is.
+std::string BackupsThere(const registry::v1::ServerConfig& config, const absl::Status& refused) {
+  if (!absl::IsNotFound(refused)) return "";
+  std::vector<std::string> there;
+  if (std::error_code ec; std::filesystem::is_directory(config.backup_dir() + "/meta", ec)) {
+    if (absl::StatusOr<std::unique_ptr<registry::storage::Backups>> backups =
+            registry::storage::Backups::Open(config.backup_dir());
+        backups.ok()) {
+      for (const registry::storage::Backups::Info& info : (*backups)->List()) {
+        there.push_back(
+            absl::StrCat(info.id, " (", registry::FormatInstant(info.created_at), ")"));
+      }
+    }
+  }
+  if (there.empty()) return "";
+  return absl::StrCat("; the backups in ", config.backup_dir(), " are ",
+                      absl::StrJoin(there, ", "), " (--restore_backup 0 restores the newest)");
+}
+
 int PrintKeyFileRecord(const std::string& path) {
   auto file = registry::server::ReadKeyFile(path);
+  if (absl::IsNotFound(file.status())) {
+    // The advice a start without its key file gets is to run this very command on a custody
+    // copy: here the path typed names no file at all.
+    struct stat st {};
+    const int error = ::stat(path.c_str(), &st) == 0 ? 0 : errno;
+    return Fail(2, "key file",
+                absl::NotFoundError(absl::StrCat(
+                    "there is no file at ", path, error == 0 ? "" : " (",
+                    error == 0 ? "" : std::strerror(error), error == 0 ? "" : ")",
+                    ": check the path typed, and that the medium holding the key file's copy "
+                    "is mounted; nothing was read")));
+  }
   if (!file.ok()) return Fail(2, "key file", file.status());
   auto material = registry::server::KeyMaterialFrom(*file);
   if (!material.ok()) return Fail(2, "key file", material.status());
@@ -554,8 +612,10 @@ int main(int argc, char** argv) {
     if (!id.ok()) {
       return Fail(1, "restore",
                   absl::Status(id.status().code(),
-                               absl::StrCat(id.status().message(), "; the data folder ",
-                                            config->data_dir(), " was not changed")));
+                               absl::StrCat(id.status().message(),
+                                            BackupsThere(*config, id.status()),
+                                            "; the data folder ", config->data_dir(),
+                                            " was not changed")));
     }
     int applied = 0;
     uint64_t lost = 0;
@@ -698,10 +758,22 @@ int main(int argc, char** argv) {
             .Str("detail", s.message())
             .Write();
       }
-      if (!config->tls().crl_directory().empty()) {
-        // A refused bundle leaves the previous client CAs in force; the CRLs were read again
-        // against them all the same, and the lines below say what they are now.
-        absl::Status r = (*server)->ReloadRevocation();
+      // The client CA bundle is read again with or without CRLs (the gate checks every
+      // certificate against the CAs it accepted); a refused bundle leaves the previous client CAs
+      // in force.
+      absl::Status r = (*server)->ReloadRevocation();
+      if (config->tls().crl_directory().empty()) {
+        if (r.ok()) {
+          registry::LogLine("info", "client CA bundle reloaded").Write();
+        } else {
+          registry::LogLine("error",
+                            "client CA bundle refused; the previous client CAs stay in force")
+              .Str("detail", r.message())
+              .Write();
+        }
+      } else {
+        // The CRLs were read again against the CAs in force all the same, and the lines below
+        // say what they are now.
         if (!r.ok()) {
           registry::LogLine("error",
                             "client CA bundle refused; the previous client CAs stay in force, "

@@ -258,6 +258,43 @@ std::string IdentityPaths(const google::protobuf::FieldMask& mask) {
   return paths.empty() ? "update_mask" : absl::StrJoin(paths, ", ");
 }
 
+// The fields of an import's row that differ from the stored record of the same conviction (the
+// same court, case number and personal number), in plain words, each once and in the record's
+// order; empty when the row holds what the record holds. The fields that make the conviction one
+// are left out: they matched, in another spelling of the case number perhaps. Never a value.
+std::vector<std::string> FieldsDifferingFromStored(const v1::CreateRecordRequest& row,
+                                                   const v1::Record& stored) {
+  v1::Record given;
+  *given.mutable_person() = row.person();
+  *given.mutable_conviction() = row.conviction();
+  v1::Record held;
+  *held.mutable_person() = stored.person();
+  *held.mutable_conviction() = stored.conviction();
+  for (v1::Record* record : {&given, &held}) {
+    ClearOutputOnly(record->mutable_conviction());
+    record->mutable_person()->clear_personal_number();
+    record->mutable_conviction()->clear_court_id();
+    record->mutable_conviction()->clear_case_number();
+  }
+  std::vector<std::string> names;
+  const auto compare = [&](const google::protobuf::Message& a, const google::protobuf::Message& b,
+                           absl::string_view prefix) {
+    const google::protobuf::Descriptor* type = a.GetDescriptor();
+    for (int i = 0; i < type->field_count(); ++i) {
+      const std::vector<const google::protobuf::FieldDescriptor*> one = {type->field(i)};
+      google::protobuf::util::MessageDifferencer differencer;
+      if (differencer.CompareWithFields(a, b, one, one)) continue;
+      std::string name = PlainFieldName(absl::StrCat(prefix, type->field(i)->name()));
+      if (std::find(names.begin(), names.end(), name) == names.end()) {
+        names.push_back(std::move(name));
+      }
+    }
+  };
+  compare(given.person(), held.person(), "person.");
+  compare(given.conviction(), held.conviction(), "conviction.");
+  return names;
+}
+
 void AddRecordIds(Call& call, const std::vector<v1::Record>& records) {
   for (const auto& r : records) call.event().add_record_ids(r.metadata().record_id());
 }
@@ -663,9 +700,14 @@ grpc::Status RecordService::GetRecordHistory(grpc::ServerContext* ctx,
       const absl::StatusOr<storage::OwnDates> own =
           d_.reference->OwnDatesFor(versions.back().record().conviction());
       if (own.ok()) {
-        dates->set_extended_by_another_conviction(
-            in_force.employer_visible_until() != own->employer_visible_until ||
-            in_force.delete_after() != own->delete_after);
+        // Visibility is extended by the same person's later conviction only; deletion by any
+        // under the same personal number (another name, a disputed record), which only keeps
+        // this one: said apart, as "extended" told a court it counted for vetting longer.
+        const bool visible_extended =
+            in_force.employer_visible_until() != own->employer_visible_until;
+        const bool delete_extended = in_force.delete_after() != own->delete_after;
+        dates->set_extended_by_another_conviction(visible_extended || delete_extended);
+        dates->set_kept_from_deletion_only(delete_extended && !visible_extended);
         dates->set_retention_rules_changed(
             own->employer_visible_until != newest.employer_visible_until() ||
             own->delete_after != newest.delete_after());
@@ -987,10 +1029,44 @@ grpc::Status RecordService::ImportRecords(grpc::ServerContext* ctx,
         continue;
       }
       if (absl::IsAlreadyExists(staged)) {
-        result->set_outcome(v1::ImportRowResult::OUTCOME_DUPLICATE);
-        result->set_record_id(existing);
         // The answer names the record, as a create's does: so does the event (a dry run's too).
-        if (!existing.empty()) call.event().add_record_ids(existing);
+        result->set_record_id(existing);
+        call.event().add_record_ids(existing);
+        // A duplicate is the row the registry holds already: a row of the same conviction that
+        // says otherwise (another sentence, other offences) is not, and counted as one it was
+        // dropped unsaid whenever its twin of the file came in an earlier batch, while in one
+        // batch it was refused. Refused here too, whatever the batches, naming the fields that
+        // differ (never their values: the message is kept in the event).
+        // A record that cannot be read now (expunged meanwhile) is said as before: held. A row
+        // that repeats an earlier version (an import run again after the record was amended)
+        // is a duplicate too: it says nothing the registry was not told; the fields named are
+        // those the current version differs in.
+        const absl::StatusOr<v1::Record> stored = d_.records->Get(existing);
+        std::vector<std::string> differing =
+            stored.ok() ? FieldsDifferingFromStored(row.record(), *stored)
+                        : std::vector<std::string>();
+        if (!differing.empty() && stored->metadata().version() > 1) {
+          const absl::StatusOr<std::vector<v1::RecordVersion>> versions =
+              d_.records->History(existing);
+          for (size_t v = 0; versions.ok() && v < versions->size(); ++v) {
+            if (FieldsDifferingFromStored(row.record(), (*versions)[v].record()).empty()) {
+              differing.clear();
+              break;
+            }
+          }
+        }
+        if (differing.empty()) {
+          result->set_outcome(v1::ImportRowResult::OUTCOME_DUPLICATE);
+          continue;
+        }
+        result->set_outcome(v1::ImportRowResult::OUTCOME_INVALID);
+        const std::string conflict = absl::StrCat(
+            "conviction: conflicts with the stored record of this court, case number and "
+            "personal number, which differs in ",
+            absl::StrJoin(differing, ", "),
+            "; not changed: correct the row, or the record with an amendment");
+        result->set_error(conflict);
+        refused.Add(conflict, row.line());
         continue;
       }
       // Invalid, or a conviction whose record was expunged (storage::ErasedConvictionError):

@@ -17,6 +17,7 @@
 #include "common/status_macros.h"
 #include "common/time_format.h"
 #include "storage/ids.h"
+#include "storage/name_normalizer.h"
 #include "unicode/uchar.h"
 #include "unicode/uscript.h"
 #include "unicode/utf8.h"
@@ -162,6 +163,95 @@ bool IsPhoneticLetter(UChar32 c) {
          block == UBLOCK_LATIN_EXTENDED_D || block == UBLOCK_LATIN_EXTENDED_E;
 }
 
+// A superscript, subscript or modifier letter (Berishaª, Berʰsha): it reads as the plain letter
+// raised or lowered, and the search keys fold it to that letter, so the name prints unlike the
+// person's papers while it matches them. The modifier letter apostrophe is an apostrophe.
+constexpr absl::string_view kNameModifierRule =
+    "holds a superscript or modifier letter (a raised or lowered letter): type the plain letter";
+
+bool IsModifierLetter(UChar32 c) {
+  if (c == kModifierApostrophe || !u_isalpha(c)) return false;
+  const int decomposition = u_getIntPropertyValue(c, UCHAR_DECOMPOSITION_TYPE);
+  return u_charType(c) == U_MODIFIER_LETTER || decomposition == U_DT_SUPER ||
+         decomposition == U_DT_SUB;
+}
+
+// A letter of another width or typeface (fullwidth Ｂ of an East Asian keyboard, mathematical
+// bold 𝐁, a circled or squared letter): it looks like the plain letter and is another character.
+constexpr absl::string_view kNameStyledRule =
+    "holds a fullwidth or mathematical letter (a letter of another width or typeface): type the "
+    "plain letter";
+
+bool IsStyledLetter(UChar32 c) {
+  if (!u_isalpha(c)) return false;
+  switch (u_getIntPropertyValue(c, UCHAR_DECOMPOSITION_TYPE)) {
+    case U_DT_WIDE:
+    case U_DT_NARROW:
+    case U_DT_FONT:
+    case U_DT_CIRCLE:
+    case U_DT_SQUARE:
+    case U_DT_SMALL:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// A letter is written in the name at most with two marks (ệ: e, circumflex, dot below): more are
+// marks piled on a letter, which no alphabet of the person's papers writes.
+constexpr int kMaxMarksOnALetter = 2;
+constexpr absl::string_view kNameMarksRule =
+    "holds more than two accents on one letter: type the letter with the accents the person's "
+    "papers show";
+
+// The letters of the alphabets a judgment of a court of Kosovo writes a name in: Latin and
+// Cyrillic. A letter of another script (Greek capitals that look Latin, ΗΟΧΗΑ for HOXHA;
+// Georgian, Armenian, Arabic) makes a name no court search and no vetting under another number
+// finds as the judgment writes it.
+bool IsOfAnotherScript(UChar32 c) {
+  UErrorCode error = U_ZERO_ERROR;
+  const UScriptCode script = uscript_getScript(c, &error);
+  return U_SUCCESS(error) && script != USCRIPT_COMMON && script != USCRIPT_INHERITED &&
+         script != USCRIPT_LATIN && script != USCRIPT_CYRILLIC;
+}
+
+// The Latin letter a Greek letter is taken for ('\0' for none): said with it, since the clerk
+// sees a Latin letter there.
+char LatinLookAlikeOfGreek(UChar32 c) {
+  static constexpr struct {
+    UChar32 greek;
+    char latin;
+  } kLookAlikes[] = {{0x0391, 'A'}, {0x0392, 'B'}, {0x0395, 'E'}, {0x0396, 'Z'}, {0x0397, 'H'},
+                     {0x0399, 'I'}, {0x039A, 'K'}, {0x039C, 'M'}, {0x039D, 'N'}, {0x039F, 'O'},
+                     {0x03A1, 'P'}, {0x03A4, 'T'}, {0x03A5, 'Y'}, {0x03A7, 'X'}, {0x03BF, 'o'},
+                     {0x03B9, 'i'}, {0x03BA, 'k'}, {0x03BD, 'v'}, {0x03C1, 'p'}, {0x03C5, 'u'},
+                     {0x03C7, 'x'}, {0x03B1, 'a'}};
+  for (const auto& look_alike : kLookAlikes) {
+    if (look_alike.greek == c) return look_alike.latin;
+  }
+  return '\0';
+}
+
+// The rule a letter of another script breaks, naming the script and the letter by its code
+// point and Unicode name (ASCII, as every message: the audit event keeps the first 200 bytes of a
+// refusal), and for a Greek look-alike the Latin letter it passes for; never the name.
+std::string OtherScriptRule(UChar32 c) {
+  UErrorCode error = U_ZERO_ERROR;
+  const char* script = uscript_getName(uscript_getScript(c, &error));
+  char name[128] = {};
+  error = U_ZERO_ERROR;
+  u_charName(c, U_UNICODE_CHAR_NAME, name, sizeof(name), &error);
+  std::string letter = absl::AsciiStrToLower(U_SUCCESS(error) ? name : "");
+  if (const char latin = LatinLookAlikeOfGreek(c); latin != '\0') {
+    absl::StrAppend(&letter, ", which looks like Latin ", std::string(1, latin));
+  }
+  return absl::StrFormat(
+      "holds a letter of another script than Latin or Cyrillic (%s, U+%04X%s%s): write the name "
+      "in Latin or Cyrillic letters, as the judgment writes it",
+      script == nullptr ? "" : script, static_cast<uint32_t>(c), letter.empty() ? "" : " ",
+      letter);
+}
+
 // A left single quote is accepted as the right one is: word processors type it for an apostrophe
 // at the start of a word, and the search keys drop both (storage/name_normalizer.h).
 bool IsNameSeparator(UChar32 c) {
@@ -198,15 +288,26 @@ std::string CountryCodeProblem(absl::string_view code) {
 // A foreign court's country: required, a country's code, not Kosovo's. Two capital letters that
 // name no country ("ZZ") are said to be that: "required for a foreign court" told of a code
 // typed read as if none had been.
+// A code that is not two capital letters is told the form of one; Kosovo's own, XK, that a court
+// abroad is named with its own country's: told "required", a clerk who had typed xk read the rule
+// as if nothing had been typed, and its "upper case" as a hint at the case.
 absl::Status ForeignCountryProblem(absl::string_view code) {
-  if (IsCountryCodeShaped(code) && !IsCountryCode(code)) {
-    return Invalid("conviction.foreign_country", UnknownCountryCodeRule(code));
-  }
-  if (!IsCountryCode(code) || code == "XK") {
+  if (code.empty()) {
     // Worded as for a foreign court, which alone has a country (a rule the console knows).
     return Invalid("conviction.foreign_country",
                    "required for a foreign court: a country's ISO 3166-1 alpha-2 code, upper "
                    "case, not XK");
+  }
+  if (!IsCountryCodeShaped(code)) {
+    return Invalid("conviction.foreign_country", "a country's ISO 3166-1 alpha-2 code, upper case");
+  }
+  if (!IsCountryCode(code)) {
+    return Invalid("conviction.foreign_country", UnknownCountryCodeRule(code));
+  }
+  if (code == "XK") {
+    return Invalid("conviction.foreign_country",
+                   "XK is Kosovo: a court abroad is given its own country's code (a court of "
+                   "Kosovo is one of the registry's courts, not foreign)");
   }
   return absl::OkStatus();
 }
@@ -285,9 +386,24 @@ absl::StatusOr<std::unique_ptr<RecordValidator>> RecordValidator::Create(
     return absl::InvalidArgumentError(
         "personal_number_pattern: not a valid ECMAScript regular expression");
   }
-  return std::unique_ptr<RecordValidator>(new RecordValidator(
-      reference, std::move(pattern), PersonalNumberRule(options.personal_number_pattern), clock));
+  ASSIGN_OR_RETURN(std::unique_ptr<storage::NameNormalizer> names,
+                   storage::NameNormalizer::Create());
+  return std::unique_ptr<RecordValidator>(
+      new RecordValidator(reference, std::move(pattern),
+                          PersonalNumberRule(options.personal_number_pattern), clock,
+                          std::move(names)));
 }
+
+RecordValidator::RecordValidator(const ReferenceData* reference, std::regex personal_number,
+                                 std::string personal_number_rule, const Clock* clock,
+                                 std::unique_ptr<storage::NameNormalizer> names)
+    : reference_(reference),
+      personal_number_(std::move(personal_number)),
+      personal_number_rule_(std::move(personal_number_rule)),
+      clock_(clock),
+      names_(std::move(names)) {}
+
+RecordValidator::~RecordValidator() = default;
 
 std::string PersonalNumberRule(absl::string_view pattern) {
   constexpr absl::string_view kRule = "does not match the personal number format";
@@ -391,6 +507,8 @@ absl::Status RecordValidator::ValidateName(absl::string_view field, absl::string
   bool mixed = false;
   // Whether a letter came since the last separator: a mark must stand on one.
   bool on_letter = false;
+  // The marks on the last letter.
+  int marks = 0;
   for (UChar32 c : cps) {
     if (IsInvisible(c)) {
       return Invalid(field, InvisibleRule(c, kRetypeName));
@@ -400,9 +518,16 @@ absl::Status RecordValidator::ValidateName(absl::string_view field, absl::string
       return Invalid(field, kNameOverlayRule);
     } else if (IsPhoneticLetter(c)) {
       return Invalid(field, kNamePhoneticRule);
+    } else if (IsOfAnotherScript(c)) {
+      return Invalid(field, OtherScriptRule(c));
+    } else if (IsModifierLetter(c)) {
+      return Invalid(field, kNameModifierRule);
+    } else if (IsStyledLetter(c)) {
+      return Invalid(field, kNameStyledRule);
     } else if (u_isalpha(c)) {
       has_letter = true;
       on_letter = true;
+      marks = 0;
       UErrorCode error = U_ZERO_ERROR;
       const UScriptCode script = uscript_getScript(c, &error);
       if (U_SUCCESS(error) && script != USCRIPT_COMMON && script != USCRIPT_INHERITED) {
@@ -423,6 +548,8 @@ absl::Status RecordValidator::ValidateName(absl::string_view field, absl::string
       // Neither a letter nor a separator; or a mark with no letter under it (at the start of a
       // word): such a name looks like another and vetting compares it without them.
       return Invalid(field, kRule);
+    } else if (++marks > kMaxMarksOnALetter) {
+      return Invalid(field, kNameMarksRule);
     }
   }
   if (!has_letter) return Invalid(field, kRule);
@@ -509,11 +636,13 @@ absl::Status RecordValidator::ValidateRecord(const v1::Person& person,
   // either may be the wrong one, and both are named.
   const bool birth_moved = amends("person", "birth_date");
   const bool judgment_moved = amends("conviction", "judgment_date");
+  const bool juvenile_moved = amends("conviction", "juvenile");
   ValidateConviction(conviction,
                      birth.ok() && *birth < today ? std::optional<absl::CivilDay>(*birth)
                                                   : std::nullopt,
                      today, UnderAgeBlame{!judgment_moved || birth_moved,
-                                          !birth_moved || judgment_moved},
+                                          !birth_moved || judgment_moved,
+                                          juvenile_moved && !birth_moved && !judgment_moved},
                      &problems);
   return problems.Result();
 }
@@ -526,9 +655,36 @@ void RecordValidator::ValidatePerson(const v1::Person& p, absl::CivilDay today,
   // A list over its limit is said so, and its entries up to the limit are checked all the same,
   // so that one answer names what else there is to correct (and no more than the limit's worth).
   if (p.aliases_size() > kMaxAliases) problems->Add(Invalid("person.aliases", "at most 10"));
+  // An alias is another name the person used: one that is the surname again, or another alias
+  // again, as the registry compares names (GASHI is Gashi, Петровић is Petrović), is refused as
+  // a repeated citizenship is, naming the later entry.
+  const auto normalized = [&](absl::string_view name) -> std::string {
+    absl::StatusOr<std::string> canonical = names_->Normalize(name);
+    return canonical.ok() ? *std::move(canonical) : "";
+  };
+  const std::string surname =
+      p.aliases_size() > 0 && ValidateName("person.surname", p.surname(), true).ok()
+          ? normalized(p.surname())
+          : "";
+  std::set<std::string> aliases;
   for (int i = 0; i < std::min(p.aliases_size(), kMaxAliases); ++i) {
-    problems->Add(ValidateName(absl::StrCat("person.aliases[", i, "]"), p.aliases(i),
-                               /*required=*/true));
+    const std::string field = absl::StrCat("person.aliases[", i, "]");
+    const absl::Status name = ValidateName(field, p.aliases(i), /*required=*/true);
+    if (!name.ok()) {
+      problems->Add(name);
+      continue;
+    }
+    const std::string alias = normalized(p.aliases(i));
+    if (alias.empty()) continue;
+    if (alias == surname) {
+      problems->Add(Invalid(field,
+                            "the surname again (names compare without case, accents or "
+                            "alphabet): an alias is another name the person used"));
+    } else if (!aliases.insert(alias).second) {
+      problems->Add(Invalid(field,
+                            "duplicate: another alias is the same name (names compare without "
+                            "case, accents or alphabet)"));
+    }
   }
   if (p.sex() != registry::v1::SEX_FEMALE && p.sex() != registry::v1::SEX_MALE) {
     problems->Add(Invalid("person.sex", "required: female or male"));
@@ -648,6 +804,13 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
   if (final_status.ok()) {
     const absl::CivilDay day = *ParseDate(c.final_date());
     if (!judgment_known.MayBeOnOrBefore(day) || day > today) {
+      // A final date before a judgment date that is right itself: either may be the wrong one
+      // (a judgment typed for its final date, a year slipped in either), so both are named.
+      if (judgment.has_value() && day < *judgment) {
+        problems->Add(Invalid("conviction.judgment_date",
+                              "is after the date the judgment became final: check both dates, "
+                              "either may be the wrong one"));
+      }
       problems->Add(Invalid("conviction.final_date",
                             "must be on or after the judgment date and not in the future"));
     } else {
@@ -656,6 +819,34 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
   }
   const KnownDay final_known = final_day.has_value() ? KnownDay{final_day, *final_day}
                                                      : KnownDay{judgment_known.earliest, today};
+
+  // An offence of a code not yet in force on the judgment date (below): a court of Kosovo cannot
+  // have applied a code before it took effect, so the judgment date is named with the offence,
+  // either being the wrong one (a judgment typed 2018 for 2019 steered the clerk to record
+  // another code's article). Said once, of the first such offence, with the day its code took
+  // effect; never the judgment date itself.
+  const auto not_yet_in_force =
+      [&](const registry::v1::Offence& o) -> std::optional<absl::CivilDay> {
+    if (!judgment.has_value() || court == nullptr || court->foreign() ||
+        o.law().size() > kMaxLawCharacters ||
+        reference_->FindOffence(o.law(), o.article(), o.paragraph()) == nullptr ||
+        !reference_->SomeLawInForceOn(*judgment)) {
+      return std::nullopt;
+    }
+    const std::optional<absl::CivilDay> in_force = reference_->LawInForceFrom(o.law());
+    if (!in_force.has_value() || *judgment >= *in_force) return std::nullopt;
+    return in_force;
+  };
+  for (int i = 0; i < std::min(c.offences_size(), kMaxOffences); ++i) {
+    const registry::v1::Offence& o = c.offences(i);
+    if (const std::optional<absl::CivilDay> in_force = not_yet_in_force(o)) {
+      problems->Add(Invalid("conviction.judgment_date",
+                            absl::StrCat("is before ", FormatDate(*in_force), ", the day code ",
+                                         o.law(), " of an offence took effect: check the "
+                                         "judgment date, and the offence's code")));
+      break;
+    }
+  }
 
   // Offences: 1..20, each in the table, no repeats (the first 20 of too many checked too).
   if (c.offences().empty() || c.offences_size() > kMaxOffences) {
@@ -673,18 +864,16 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
       problems->Add(Invalid(field, "not in the offence table"));
     } else if (!offences.emplace(o.law(), o.article(), o.paragraph()).second) {
       problems->Add(Invalid(field, "duplicate offence"));
-    } else if (const std::optional<absl::CivilDay> in_force =
-                   reference_->LawInForceFrom(o.law());
-               in_force.has_value() && judgment.has_value() && *judgment < *in_force &&
-               reference_->SomeLawInForceOn(*judgment) && court != nullptr &&
-               !court->foreign()) {
+    } else if (const std::optional<absl::CivilDay> in_force = not_yet_in_force(o)) {
       // A court of Kosovo cannot have applied a code before it took effect: the article
       // numbers differ between the codes, so the wrong code records another offence. Before
       // the earliest code of the table took effect, the table has no code of the time and the
       // conviction is recorded under its equivalent (deploy/reference/README.md). A foreign
       // conviction is recorded as its Kosovo equivalent, under any code.
-      // A key of the console's catalog too.
-      problems->Add(Invalid(field, "the law was not yet in force on the judgment date"));
+      problems->Add(Invalid(
+          field, absl::StrCat("code ", o.law(), " took effect on ", FormatDate(*in_force),
+                              ", after the judgment date: check the judgment date, or record "
+                              "the article of the code the court applied")));
     }
   }
 
@@ -787,10 +976,26 @@ void RecordValidator::ValidateConviction(const v1::Conviction& c,
 
   // Juvenile: anyone under 18 on the judgment day is a juvenile (the converse does not hold:
   // a juvenile offender may be tried after turning 18).
+  // A person under 18 on the judgment date not marked juvenile: the birth date or the judgment
+  // date may be the wrong one (a birth year typed 2005 for 1985), and marking the record
+  // juvenile would then shorten its visibility to a juvenile's. Each date that may be wrong is
+  // named before the flag, as for a judgment before the 14th birthday: told of the flag alone, a
+  // clerk answered yes to it.
   if (!c.juvenile() && birth.has_value() && judgment.has_value() &&
       *judgment < Birthday(*birth, kAdultAge)) {
+    if (under_age.birth_date && !under_age.juvenile_alone) {
+      problems->Add(Invalid("person.birth_date",
+                            "makes the person under 18 on the judgment date: check the date "
+                            "of birth before marking the conviction juvenile"));
+    }
+    if (under_age.judgment_date && !under_age.juvenile_alone) {
+      problems->Add(Invalid("conviction.judgment_date",
+                            "is before the person's 18th birthday: check the judgment date "
+                            "before marking the conviction juvenile"));
+    }
     problems->Add(Invalid("conviction.juvenile",
-                          "must be true when the person was under 18 on the judgment date"));
+                          "must be true when the person was under 18 on the judgment date, if "
+                          "the date of birth and the judgment date are right"));
   }
 }
 

@@ -18,18 +18,25 @@
 //   RETURN_IF_ERROR(validator->ValidateRecord(request.person(), request.conviction()));
 //
 // Rules that are choices rather than quotations of the law:
-//  - Names are Unicode letters (any script, with combining marks), spaces, hyphens (- ‐) and
-//    apostrophes (' ‘ ’ ʼ), 1..100 code points, with at least one letter. An invisible character
-//    (zero-width, soft hyphen, byte order mark, bidi control: any default-ignorable code point)
-//    is refused naming its code point ("holds an invisible character (U+200B), ..."). A
-//    look-alike of a space, hyphen or apostrophe (a no-break space, an en dash, ` ´ ′), the
-//    Icelandic eth and the African D (Ð ð Ɖ, look-alikes of the Serbian Đ đ), a stroke typed over
-//    a letter (a combining overlay mark) and the letters of phonetic and historic hands (small
-//    capitals such as ᴆ, ᵭ, insular letters) are refused with what to type instead.
-//  - Juvenile: a person under 18 on judgment_date must be marked juvenile; a person marked
-//    juvenile may be an adult on judgment_date, because juvenile status follows the age at the
-//    offence (Kosovo's Juvenile Justice Code: 14..18 at the time of the act), and trials end
-//    after the 18th birthday. Nobody is convicted under 14 (no criminal responsibility), so
+//  - Names are letters of the Latin and Cyrillic scripts, in which a judgment of a court of
+//    Kosovo writes them (with combining marks, at most two on a letter), spaces, hyphens (- ‐)
+//    and apostrophes (' ‘ ’ ʼ), 1..100 letters, with at least one letter. A letter of another
+//    script (Greek capitals that look Latin, Georgian, Arabic) is refused naming the script and
+//    the letter by its code point; a superscript or modifier letter (ª ʰ) and a fullwidth or
+//    mathematical one (Ｂ 𝐁) with the plain letter to type. An alias that is the surname again,
+//    or another alias again, as the registry compares names (storage::NameNormalizer), is refused
+//    as a repeated citizenship is. An invisible character (zero-width, soft hyphen, byte order
+//    mark, bidi control: any default-ignorable code point) is refused naming its code point
+//    ("holds an invisible character (U+200B), ..."). A look-alike of a space, hyphen or
+//    apostrophe (a no-break space, an en dash, ` ´ ′), the Icelandic eth and the African D (Ð ð
+//    Ɖ, look-alikes of the Serbian Đ đ), a stroke typed over a letter (a combining overlay mark)
+//    and the letters of phonetic and historic hands (small capitals such as ᴆ, ᵭ, insular
+//    letters) are refused with what to type instead.
+//  - Juvenile: a person under 18 on judgment_date must be marked juvenile (the birth date and
+//    the judgment date are named before the flag, either being possibly mistyped); a person
+//    marked juvenile may be an adult on judgment_date, because juvenile status follows the age
+//    at the offence (Kosovo's Juvenile Justice Code: 14..18 at the time of the act), and trials
+//    end after the 18th birthday. Nobody is convicted under 14 (no criminal responsibility), so
 //    judgment_date must be on or after the 14th birthday.
 //  - Free text rejects control, format (e.g. bidirectional overrides), private-use and unassigned
 //    code points, and line/paragraph separators. An invisible character (as in a name: any
@@ -57,6 +64,10 @@
 #include "common/clock.h"
 #include "registry/v1/records.pb.h"
 #include "server/reference_data.h"
+
+namespace registry::storage {
+class NameNormalizer;
+}  // namespace registry::storage
 
 namespace registry::server {
 
@@ -95,12 +106,15 @@ class RecordValidator {
   static absl::StatusOr<std::unique_ptr<RecordValidator>> Create(const ReferenceData* reference,
                                                                  ValidationOptions options,
                                                                  const Clock* clock);
+  ~RecordValidator();
 
   // Returns OK when every field of the record is within its limits, else InvalidArgument
   // "<field path>: <rule>" for each field that is not, joined by "; ". The rules:
   //   person.surname, given_name        required names (ValidateName)
   //   person.father_name                optional name
-  //   person.aliases                    at most 10, each a required name ("person.aliases[i]")
+  //   person.aliases                    at most 10, each a required name ("person.aliases[i]"),
+  //                                     none the same as another or as the surname, names
+  //                                     compared as storage::NameNormalizer::Normalize does
   //   person.sex                        female or male
   //   person.birth_date                 required date, before today
   //   person.birth_place                0..100 code points of text
@@ -124,10 +138,15 @@ class RecordValidator {
   //   conviction.suspension_end_date    empty, or with a suspended sentence a date one to five
   //                                     years (inclusive) after final_date
   //   conviction.juvenile               true when the person was under 18 on judgment_date
+  // A rule that compares two fields names both, either of which may be the wrong one: a judgment
+  // before the 14th birthday or, unmarked juvenile, before the 18th (the birth date and the
+  // judgment date, then the juvenile flag), a final date before the judgment date, an offence of
+  // a code not yet in force on the judgment date (the judgment date and the offence).
   // `amended`: an amendment's update-mask paths ("person.birth_date", or "person" whole), empty
-  // for a new record. A judgment before the 14th birthday is then said of the birth date when
-  // the amendment moved the birth date and left the judgment date: "person.birth_date: makes the
-  // person under 14 on the judgment date ...".
+  // for a new record. A judgment before the 14th or the 18th birthday is then said of the birth
+  // date when the amendment moved the birth date and left the judgment date: "person.birth_date:
+  // makes the person under 14 on the judgment date ...", and of the juvenile flag alone when the
+  // amendment moved it and neither date.
   absl::Status ValidateRecord(const registry::v1::Person& person,
                               const registry::v1::Conviction& conviction,
                               const std::vector<std::string>& amended = {}) const;
@@ -152,10 +171,11 @@ class RecordValidator {
   // request ids) must not carry a personal number into it.
   bool HoldsPersonalNumber(absl::string_view text) const;
 
-  // Names: valid UTF-8, 1..100 code points, Unicode letters or combining marks, spaces, hyphens,
-  // apostrophes (' ‘ ’ ʼ), at least one letter; not the eth Ð ð, no invisible character (said
-  // by its code point, never the name). Returns OK also for an empty value when !required; else
-  // InvalidArgument "<field>: ...".
+  // Names: valid UTF-8, 1..100 letters, Latin or Cyrillic letters with at most two combining
+  // marks each, spaces, hyphens, apostrophes (' ‘ ’ ʼ), at least one letter; not the eth Ð ð, no
+  // superscript, modifier, fullwidth or mathematical letter, no invisible character, no letter of
+  // another script (said by its code point, never the name). Returns OK also for an empty value
+  // when !required; else InvalidArgument "<field>: ...".
   static absl::Status ValidateName(absl::string_view field, absl::string_view value,
                                    bool required);
 
@@ -180,11 +200,8 @@ class RecordValidator {
 
  private:
   RecordValidator(const ReferenceData* reference, std::regex personal_number,
-                  std::string personal_number_rule, const Clock* clock)
-      : reference_(reference),
-        personal_number_(std::move(personal_number)),
-        personal_number_rule_(std::move(personal_number_rule)),
-        clock_(clock) {}
+                  std::string personal_number_rule, const Clock* clock,
+                  std::unique_ptr<storage::NameNormalizer> names);
 
   // Every problem found, in order; InvalidArgument of them all joined by "; ", or OK.
 
@@ -193,11 +210,14 @@ class RecordValidator {
                                       absl::CivilDay today);
   void ValidatePerson(const registry::v1::Person& person, absl::CivilDay today,
                       ProblemList* problems) const;
-  // Which dates a judgment before the 14th birthday is said of: both in a new record; the one an
-  // amendment moved when it moved only one.
+  // Which dates a judgment before the 14th birthday, or one before the 18th not marked juvenile,
+  // is said of: both in a new record; the one an amendment moved when it moved only one.
+  // `juvenile_alone`: the amendment moved the juvenile flag and neither date, so a flag unset for
+  // a person under 18 is said of the flag alone.
   struct UnderAgeBlame {
     bool birth_date;
     bool judgment_date;
+    bool juvenile_alone = false;
   };
   // `birth_date` is nullopt when the person's is missing or not a date.
   void ValidateConviction(const registry::v1::Conviction& conviction,
@@ -209,6 +229,9 @@ class RecordValidator {
   // What a personal number that does not match is told (PersonalNumberRule).
   std::string personal_number_rule_;
   const Clock* clock_;
+  // Compares a person's names as the registry compares them (an alias that repeats another, or
+  // the surname).
+  std::unique_ptr<storage::NameNormalizer> names_;
 };
 
 }  // namespace registry::server

@@ -157,6 +157,16 @@ void LogRevocation(const absl::Status& reloaded, const std::vector<std::string>&
   for (const std::string& problem : problems) Log("error", "revocation lists", problem);
 }
 
+// The same without a CRL folder, where the client CAs alone are followed.
+void LogClientCas(const absl::Status& reloaded, const std::vector<std::string>& /*problems*/) {
+  if (reloaded.ok()) {
+    Log("info", "client CA bundle reloaded");
+  } else {
+    Log("error", "client CA bundle refused; the previous client CAs stay in force",
+        reloaded.message());
+  }
+}
+
 }  // namespace
 
 absl::StatusOr<SigningKeys> DeriveSigningKeys(const crypto::SecretBytes& root) {
@@ -289,14 +299,18 @@ absl::StatusOr<ReadOnlyLog> OpenLogReadOnly(const std::string& folder,
 
 }  // namespace
 
-absl::Status RefuseBehindTheWatermarkUnwritten(const registry::v1::ServerConfig& config,
-                                               const Clock* clock,
-                                               const storage::StorageSeams& seams) {
+absl::Status RefuseBeforeWriting(const registry::v1::ServerConfig& config, const Clock* clock,
+                                 const storage::StorageSeams& seams, StartWalk* walk) {
   if (!storage::Database::Exists(config.data_dir())) return absl::OkStatus();
   ASSIGN_OR_RETURN(KeyMaterial keys, LoadKeyFile(config.key_file()));
-  // Says whether the look failed for want of a write (a step a writable open takes first)
-  // rather than for what it read; RocksDB refuses the write in any case.
+  // Says whether a step of the look failed for want of a write (one a writable open takes
+  // first) rather than for what it read; RocksDB refuses the write in any case.
   WritesRefused writes("a read-only look writes nothing");
+  // A step's refusal is the start's own when the step tried no write: the writable open reads
+  // the same data (RocksDB replays the write-ahead log in memory here) and says the same.
+  const auto refused = [&writes](const absl::Status& status, uint64_t writes_before) {
+    return !status.ok() && writes.count() == writes_before;
+  };
   storage::StorageSeams look = seams;
   look.fault_injector = &writes;
   absl::StatusOr<std::unique_ptr<storage::Database>> db =
@@ -305,28 +319,52 @@ absl::Status RefuseBehindTheWatermarkUnwritten(const registry::v1::ServerConfig&
   // says in its own words.
   if (!db.ok()) return absl::OkStatus();
   // The key file first, as the writable open checks it first: with another installation's keys
-  // the watermark cannot be read either.
+  // nothing below can be read.
   const crypto::SecretBytes root = keys.derivation_root;
   storage::KeyringHolder holder(std::shared_ptr<const crypto::Keyring>(std::move(keys.keyring)));
   ASSIGN_OR_RETURN(std::unique_ptr<storage::NameNormalizer> normalizer,
                    storage::NameNormalizer::Create());
+  uint64_t before = writes.count();
   absl::StatusOr<std::unique_ptr<storage::RecordStore>> records =
       storage::RecordStore::Create(db->get(), &holder, root, normalizer.get());
   // One that only wanted to write (a KEK made current while registryd was stopped) has passed
   // the key check.
-  if (!records.ok() && !writes.tried()) return records.status();
+  if (refused(records.status(), before)) return records.status();
   ASSIGN_OR_RETURN(const crypto::SecretBytes log_key,
                    crypto::DeriveKey(root, storage::kAuditLogKeyPurpose));
-  if (!storage::ReadAuditLogId(**db, log_key).ok()) return absl::OkStatus();
+  // A database that holds nothing yet is named by the writable open (a write, refused here);
+  // one that holds data without an authenticated name is refused as that open refuses it.
+  before = writes.count();
+  if (!storage::NameNewAuditLog(db->get(), log_key).ok()) return absl::OkStatus();
+  if (absl::Status id = storage::ReadAuditLogId(**db, log_key).status(); !id.ok()) {
+    return refused(id, before) ? id : absl::OkStatus();
+  }
+  // The log as the start opens it: its state, its last event and nothing beyond it. A count of
+  // cut-off writes left in the folder is recorded by the writable open (a write) first.
+  before = writes.count();
   absl::StatusOr<std::unique_ptr<storage::AuditLog>> audit =
       storage::AuditLog::Open(db->get(), clock, log_key);
-  if (!audit.ok()) return absl::OkStatus();
+  if (!audit.ok()) return refused(audit.status(), before) ? audit.status() : absl::OkStatus();
   ASSIGN_OR_RETURN(const crypto::SecretBytes watermark_key,
                    crypto::DeriveKey(root, storage::kAuditWatermarkKeyPurpose));
   ASSIGN_OR_RETURN(std::unique_ptr<storage::AuditWatermark> watermark,
                    storage::AuditWatermark::Open(config.audit_watermark_file(), watermark_key,
                                                  SystemClock::Get()));
-  return watermark->Check(**audit);
+  RETURN_IF_ERROR(watermark->Check(**audit));
+  // The erasure ledger against the database's marker, as the writable open holds it (emptied,
+  // missing, an entry edited), read as it is: no file made, no torn line cut.
+  ASSIGN_OR_RETURN(const crypto::SecretBytes ledger_key,
+                   crypto::DeriveKey(root, storage::kErasureLedgerKeyPurpose));
+  RETURN_IF_ERROR(
+      storage::ErasureLedger::Check(config.erasure_ledger_file(), ledger_key, db->get()));
+  // The events since the last data check, read back here rather than after the writable open:
+  // what was read is handed over, and not read again.
+  if (walk != nullptr) {
+    uint64_t read_from = 0;
+    RETURN_IF_ERROR(CheckAuditSinceLastDataCheck(**audit, walk->read, &read_from));
+    walk->read_from = read_from;
+  }
+  return absl::OkStatus();
 }
 
 namespace {
@@ -583,10 +621,11 @@ absl::Status ConfirmClock(const registry::v1::ServerConfig& config, const Clock*
                           absl::Time* before) {
   // It writes into the data folder: not into a restore's unfinished copy (see AdoptWatermark).
   RETURN_IF_ERROR(storage::Backups::RefuseUnfinishedRestore(config.data_dir()));
-  // Nor into a folder put back from an earlier copy, which a start refuses: refused as the start
-  // refuses it, in its words, before the writable open writes anything there; the folder is
-  // kept as it was found, for the investigation.
-  RETURN_IF_ERROR(RefuseBehindTheWatermarkUnwritten(config, clock));
+  // Nor into a folder a start refuses (put back from an earlier copy, its audit log damaged,
+  // the erasure ledger not holding its erasures): refused as the start refuses it, in its words,
+  // before the writable open writes anything there; the folder is kept as it was found, for the
+  // investigation.
+  RETURN_IF_ERROR(RefuseBeforeWriting(config, clock));
   ASSIGN_OR_RETURN(StorageStack st, OpenStorage(config, clock, {}, /*existing_only=*/true));
   // What the read-only look could not get as far as, as a start holds it after its open: before
   // the confirmation is written to the log.
@@ -841,8 +880,11 @@ absl::StatusOr<std::unique_ptr<RegistryServer>> RegistryServer::Start(
   // registry's data, which a restore run again could not tell apart from the untouched copy.
   RETURN_IF_ERROR(storage::Backups::RefuseUnfinishedRestore(s->options_.config.data_dir()));
   RETURN_IF_ERROR(s->OpenAndRecoverStorage());
-  // Before anything is written to the log or served (registryd runs it with the data checks).
-  if (s->options_.start_data_checks) RETURN_IF_ERROR(s->CheckAuditSinceLastDataCheck());
+  // Before anything is written to the log or served (registryd runs it with the data checks):
+  // the walk, when the read-only look before the writable open did not get as far as it.
+  if (s->options_.start_data_checks && !s->recall_walk_.end.has_value()) {
+    RETURN_IF_ERROR(s->CheckAuditSinceLastDataCheck());
+  }
   RETURN_IF_ERROR(s->BuildServices());
   RETURN_IF_ERROR(s->BuildGrpcServer());
   RETURN_IF_ERROR(s->StartBackgroundJobs());
@@ -869,7 +911,13 @@ absl::Status RegistryServer::LoadRules() {
   // force (a field dropped from the config must not let revoked certificates back in), said
   // otherwise, as --check_config says it.
   RETURN_IF_ERROR(RevocationWasInForce(config));
-  if (config.tls().crl_directory().empty()) Log("warning", kRevocationOff);
+  if (config.tls().crl_directory().empty()) {
+    Log("warning", kRevocationOff);
+    // No CRL, but still no certificate but one the client CAs in force signed: the gate checks
+    // each caller's signature against them, and gRPC reads them from the gate's copy
+    // (BuildGrpcServer); the TLS layer's trust is not relied upon (server/revocation.h).
+    ASSIGN_OR_RETURN(revocation_, Revocation::Load(config.tls().client_ca_file(), ""));
+  }
   if (!config.tls().crl_directory().empty()) {
     RETURN_IF_ERROR(WritableFileFolder("crl_number_file", config.crl_number_file()));
     ASSIGN_OR_RETURN(revocation_, Revocation::Load(config.tls().client_ca_file(),
@@ -935,9 +983,19 @@ absl::Status RegistryServer::LoadRules() {
 
 absl::Status RegistryServer::OpenAndRecoverStorage() {
   const registry::v1::ServerConfig& config = options_.config;
-  // Before the writable open, which writes into the folder before anything is read: a folder
-  // refused for the watermark is kept as it was found, for the investigation.
-  RETURN_IF_ERROR(RefuseBehindTheWatermarkUnwritten(config, clock_, options_.storage_seams));
+  // Before the writable open, which writes into the folder before anything is read: a refused
+  // folder is kept as it was found, for the investigation. With the data checks, the look makes
+  // the walk back through the events since the last data check too, and hands over what it read
+  // (RecallLastChecks goes on from there).
+  RecallWalk found;
+  StartWalk walk;
+  walk.read = KeepRecalled(&found);
+  RETURN_IF_ERROR(RefuseBeforeWriting(config, clock_, options_.storage_seams,
+                                      options_.start_data_checks ? &walk : nullptr));
+  if (walk.read_from.has_value()) {
+    found.end = *walk.read_from;
+    recall_walk_ = std::move(found);
+  }
   ASSIGN_OR_RETURN(storage_, OpenStorage(config, clock_, options_.storage_seams));
   StorageStack& st = storage_;
   // Heads are read under the rules in force from the first read on: the erasure catch-up below
@@ -1089,12 +1147,24 @@ absl::Status RegistryServer::BuildGrpcServer() {
   // mTLS only: the client certificate is required and verified against the registry CA. gRPC's
   // TLS stack negotiates TLS 1.2 or 1.3 only. Revocation is the gate's check on every call
   // (server/revocation.h says why gRPC's crl_directory is not used). gRPC re-reads the server
-  // certificate, its key and the client CA bundle every tls_refresh, so a replaced server
+  // certificate, its key and the client CAs every tls_refresh, so a replaced server
   // certificate reaches new connections within seconds, without a restart.
+  // The client CAs are not read from tls.client_ca_file itself but from registryd's copy of the
+  // CAs the gate took from it (Revocation::KeepTlsCopy), beside the erasure ledger in a folder
+  // held to registryd's owner and group: gRPC checks no file's mode nor owner, and trusted a
+  // bundle the gate had refused as one every local account may write.
+  std::string client_cas = config.tls().client_ca_file();
+  if (revocation_ != nullptr) {
+    const std::string& ledger = config.erasure_ledger_file();
+    const size_t slash = ledger.rfind('/');
+    client_cas = absl::StrCat(slash == std::string::npos ? "." : ledger.substr(0, slash),
+                              "/client-ca.in-force.pem");
+    RETURN_IF_ERROR(revocation_->KeepTlsCopy(client_cas));
+  }
   const int64_t refresh_seconds =
       std::max<int64_t>(1, absl::ToInt64Seconds(options_.tls_refresh));
   auto provider = std::make_shared<grpc::experimental::FileWatcherCertificateProvider>(
-      config.tls().key_file(), config.tls().cert_file(), config.tls().client_ca_file(),
+      config.tls().key_file(), config.tls().cert_file(), client_cas,
       static_cast<unsigned int>(refresh_seconds));
   grpc::experimental::TlsServerCredentialsOptions tls(provider);
   tls.watch_root_certs();
@@ -1207,7 +1277,8 @@ absl::Status RegistryServer::StartBackgroundJobs() {
     });
   }
   if (revocation_ != nullptr && options_.revocation_poll > absl::ZeroDuration()) {
-    revocation_->StartWatching(options_.revocation_poll, revocation_clock_, LogRevocation);
+    revocation_->StartWatching(options_.revocation_poll, revocation_clock_,
+                               revocation_->FollowsCrls() ? LogRevocation : LogClientCas);
   }
   if (options_.unaudited_summary_interval > absl::ZeroDuration()) {
     summary_.Start(options_.unaudited_summary_interval, [this] {
@@ -1485,24 +1556,28 @@ absl::Status RegistryServer::WalkAuditBack(bool until_data_check) {
   return absl::OkStatus();
 }
 
-absl::Status RegistryServer::CheckAuditSinceLastDataCheck() {
+std::function<void(uint64_t, const v1::AuditEvent&)> RegistryServer::KeepRecalled(
+    RecallWalk* found) {
   // The walk reads back from the head to the last data check: the newest of each kind the recall
   // looks for among those events is the newest of the log. The walk's chunks go back, each read
   // forward, so the event of the highest index is kept.
-  RecallWalk found;
-  std::map<const std::optional<v1::AuditEvent>*, uint64_t> kept_at;
-  const auto keep = [&found, &kept_at](uint64_t index, const v1::AuditEvent& event) {
-    std::optional<v1::AuditEvent>* slot = RecalledKind(&found, event);
+  auto kept_at = std::make_shared<std::map<const std::optional<v1::AuditEvent>*, uint64_t>>();
+  return [found, kept_at](uint64_t index, const v1::AuditEvent& event) {
+    std::optional<v1::AuditEvent>* slot = RecalledKind(found, event);
     if (slot == nullptr) return;
-    const auto kept = kept_at.try_emplace(slot, index);
+    const auto kept = kept_at->try_emplace(slot, index);
     if (!kept.second && kept.first->second > index) return;
     kept.first->second = index;
     *slot = event;
   };
+}
+
+absl::Status RegistryServer::CheckAuditSinceLastDataCheck() {
+  RecallWalk found;
   uint64_t read_from = 0;
   // The walk --check_config runs too (server/check_config.h), so that it says what this refuses.
-  RETURN_IF_ERROR(
-      ::registry::server::CheckAuditSinceLastDataCheck(*storage_.audit, keep, &read_from));
+  RETURN_IF_ERROR(::registry::server::CheckAuditSinceLastDataCheck(
+      *storage_.audit, KeepRecalled(&found), &read_from));
   // RecallLastChecks goes on from where the walk stopped, for what it did not find.
   found.end = read_from;
   recall_walk_ = std::move(found);

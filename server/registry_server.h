@@ -154,18 +154,35 @@ absl::StatusOr<StorageStack> OpenStorage(const registry::v1::ServerConfig& confi
                                          const storage::StorageSeams& seams = {},
                                          bool existing_only = false, bool read_only = false);
 
-// The start's refusal of a data directory behind or beside the audit watermark
-// (storage/audit_watermark.h Check), --confirm_clock's too, decided on a read-only open of it
-// (every write the storage classes try refused: server/writes_refused.h), so that a refused folder
-// is left byte for byte as it was found (the writable open writes a new MANIFEST, OPTIONS, a
-// write-ahead log, rotates LOG and may write key check values, before anything is read). A key
-// file that does not belong to the database is said first, as the writable open says it. OK
-// when there is no database, and when the read-only look cannot get as far as the watermark (a
-// write a crash cut off, a step that must write first): the writable open then decides, as
-// before. `seams` (tests) as for OpenStorage.
-absl::Status RefuseBehindTheWatermarkUnwritten(const registry::v1::ServerConfig& config,
-                                               const Clock* clock,
-                                               const storage::StorageSeams& seams = {});
+// What the start's look (RefuseBeforeWriting) reads of the audit log for the start to use, so
+// that it is not read again after the writable open.
+struct StartWalk {
+  // Given every event the walk back from the head reads (CheckAuditSinceLastDataCheck's `read`;
+  // may be null).
+  std::function<void(uint64_t index, const registry::v1::AuditEvent& event)> read;
+  // Where the walk stopped (CheckAuditSinceLastDataCheck's `read_from`); none when the look did
+  // not get as far as the walk, which the start then makes after its writable open.
+  std::optional<uint64_t> read_from;
+};
+
+// The start's refusals of a data directory, --confirm_clock's too, decided on a read-only open
+// of it (every write the storage classes try refused: server/writes_refused.h) before the
+// writable open, which writes into the folder before anything is read (a new MANIFEST, OPTIONS,
+// a write-ahead log, LOG rotated, the write-ahead log replayed into new table files, key check
+// values), so that a refused folder is left byte for byte as it was found, for the
+// investigation. In the order the start says them, in its words: a key file that does not
+// belong to the database; the audit log's id, state, last event, or an event beyond its tree;
+// a log behind or beside the audit watermark (storage/audit_watermark.h Check); an erasure
+// ledger that does not hold what the database applied, or fails authentication
+// (storage::ErasureLedger::Check); with `walk` (the start with its data checks), a damaged
+// event since the last data check (CheckAuditSinceLastDataCheck), the events read and where
+// the walk stopped handed over in *walk. OK when there is no database, and when the look cannot
+// get as far as a step (a write a crash cut off, a step that must write first): the writable
+// open then decides that step and those after it, as before. `seams` (tests) as for
+// OpenStorage.
+absl::Status RefuseBeforeWriting(const registry::v1::ServerConfig& config, const Clock* clock,
+                                 const storage::StorageSeams& seams = {},
+                                 StartWalk* walk = nullptr);
 
 // `registryd --verify_data`: opens the storage without changing it and runs CheckData.
 absl::StatusOr<storage::DataCheckReport> VerifyDataOffline(const registry::v1::ServerConfig& config);
@@ -211,9 +228,10 @@ absl::Status RestoreBackup(const registry::v1::ServerConfig& config, uint32_t ba
 // erasures trust (server/clock_guard.h), and the confirmation is written to the audit log
 // ("system:clock" "confirm-clock", with the time trusted before). *before receives that time
 // (absl::InfinitePast() for none). `clock` is not owned (registryd: the system clock). A data
-// folder behind or beside the audit watermark (put back from an earlier copy, or replaced) is
-// refused as a start refuses it, in the same words, before anything is written into it
-// (RefuseBehindTheWatermarkUnwritten): no file of the folder is changed.
+// folder behind or beside the audit watermark (put back from an earlier copy, or replaced), or
+// one whose audit log or erasure ledger a start refuses, is refused as a start refuses it, in
+// the same words, before anything is written into it (RefuseBeforeWriting): no file of the
+// folder is changed.
 absl::Status ConfirmClock(const registry::v1::ServerConfig& config, const Clock* clock,
                           absl::Time* before);
 
@@ -279,7 +297,7 @@ class RegistryServer {
   // a new database records its first policy without an event.
   absl::Status ReloadPolicy();
 
-  // Re-reads the client CA bundle and the CRL folder (SIGHUP), when tls.crl_directory is set.
+  // Re-reads the client CA bundle (SIGHUP), and the CRL folder when tls.crl_directory is set.
   // When the bundle cannot be read the previous client CAs stay in force, checked against the
   // CRL folder as it is now (a new CRL revokes; a missing or lapsed one refuses), and the status
   // says the bundle was refused. CRL problems do not fail the reload: they are in
@@ -358,8 +376,10 @@ class RegistryServer {
   // Start, in order. Each step uses what the ones before it made.
   // The access policy, the reference data, the validator, the TLS files and revocation lists.
   absl::Status LoadRules();
-  // OpenStorage, then what start-up owes the data before serving: the erasure ledger applied,
-  // the signing keys, the audit log id, an interrupted key rotation finished.
+  // Every refusal a read-only look can decide, before anything is written into the data folder
+  // (RefuseBeforeWriting); then OpenStorage, and what start-up owes the data before serving: the
+  // erasure ledger applied, the signing keys, the audit log id, an interrupted key rotation
+  // finished.
   absl::Status OpenAndRecoverStorage();
   // The limiters, the call gate and the services, each given only what it uses; stored dates
   // re-dated when the retention rules changed; a policy file changed while registryd was
@@ -377,7 +397,9 @@ class RegistryServer {
   // new events. Older events are the data check's and `audit verify --full`'s to check. The
   // walk is the free CheckAuditSinceLastDataCheck (check_config.h), which --check_config runs.
   // What it read is not read again: the newest events of the kinds RecallLastChecks recalls, and
-  // where it stopped, are left in recall_walk_, from which the recall goes on.
+  // where it stopped, are left in recall_walk_, from which the recall goes on. Made by the
+  // read-only look before the writable open (RefuseBeforeWriting), which leaves the same in
+  // recall_walk_; here only when the look did not get as far as the walk.
   absl::Status CheckAuditSinceLastDataCheck();
   // RecallLastChecks' walk back through the log from recall_walk_, until the last data check
   // is found (until_data_check) or all three kinds are, the pruned boundary or Shutdown.
@@ -442,6 +464,10 @@ class RegistryServer {
     std::optional<v1::AuditEvent> head;
   };
   RecallWalk recall_walk_;
+  // The reader the start-up walk (CheckAuditSinceLastDataCheck, or the look's) hands every
+  // event it reads: the newest of each kind RecallLastChecks recalls is kept in *found (not
+  // owned; must outlive the walk).
+  static std::function<void(uint64_t, const v1::AuditEvent&)> KeepRecalled(RecallWalk* found);
   // The slot of `found` that `event` would fill (the data check, a backup verification that ran,
   // a signed head), or null for any other event.
   static std::optional<v1::AuditEvent>* RecalledKind(RecallWalk* found,

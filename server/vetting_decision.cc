@@ -46,13 +46,16 @@ VettingDecision DecideVetting(absl::Span<const storage::VettingFacts> facts, abs
     }
   }
   VettingDecision d;
+  // Whatever the code: a record under another number that took part is a probe of its person's
+  // name, theirs to see, as much when the candidate's own number decides NOT_CLEAR as on REFER.
+  // (None take part on CLEAR.)
+  d.other_person_tokens = std::move(other_people);
   if (!matching_active.empty()) {
     d.result = v1::VETTING_RESULT_NOT_CLEAR;
     d.deciding_record_ids = std::move(matching_active);
   } else if (!taking_part.empty()) {
     d.result = v1::VETTING_RESULT_REFER;
     d.deciding_record_ids = std::move(taking_part);
-    d.other_person_tokens = std::move(other_people);
   } else {
     d.result = v1::VETTING_RESULT_CLEAR;
   }

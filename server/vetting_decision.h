@@ -37,9 +37,10 @@ struct VettingDecision {
   // The records that decided the result: for NOT_CLEAR the matching active ones, for REFER every
   // record that took part, for CLEAR none.
   std::vector<std::string> deciding_record_ids;
-  // For REFER: the personal-number tokens of the people whose records under another number took
-  // part (each once), so that the check is entered in their histories too (docs/security.md
-  // row 13). Never in the reply or the audit event.
+  // Whatever the result: the personal-number tokens of the people whose records under another
+  // number took part (each once; none on CLEAR), so that the check is entered in their histories
+  // too (docs/security.md row 13), on NOT_CLEAR as on REFER. Never in the reply or the audit
+  // event, and never changing the result.
   std::vector<std::string> other_person_tokens;
 };
 

@@ -490,6 +490,49 @@ TEST_F(CheckConfigTest, StoredDataInUseIsSaidToBeNotCheckedRatherThanFine) {
   EXPECT_THAT(not_checked, ::testing::ElementsAre(HasSubstr("the database is open")));
 }
 
+// A key file of mode 0644 was the one problem said, and the stored data, the ledger and the
+// watermark it opens were skipped without a word: a missing audit watermark appeared only after
+// chmod 600. The key file is still read for the check, and what it opens is checked.
+TEST_F(CheckConfigTest, AKeyFileRefusedForItsModeHidesNoProblemOfWhatItOpens) {
+  ASSERT_NO_FATAL_FAILURE(AddData(/*erasures=*/0, /*events=*/1));
+  absl::StatusOr<registry::v1::ServerConfig> config = LoadConfig(dir_ + "/registryd.json");
+  ASSERT_TRUE(config.ok()) << config.status();
+  ASSERT_TRUE(std::filesystem::remove(config->audit_watermark_file()));
+  ASSERT_EQ(::chmod((dir_ + "/keys.json").c_str(), 0644), 0);
+  std::vector<std::string> not_checked;
+  const std::vector<std::string> problems =
+      CheckConfig(dir_ + "/registryd.json", absl::Now(), ::geteuid(), &not_checked);
+  const std::string all = absl::StrJoin(problems, "\n");
+  EXPECT_THAT(problems, ::testing::Contains(HasSubstr("(mode 0644)"))) << all;
+  EXPECT_THAT(problems, ::testing::Contains(HasSubstr("audit_watermark_file"))) << all;
+  EXPECT_THAT(not_checked, ::testing::IsEmpty()) << absl::StrJoin(not_checked, "\n");
+  // A key file that cannot be read at all leaves them unchecked, and says so.
+  Put("keys.json", "not a key file");
+  not_checked.clear();
+  CheckConfig(dir_ + "/registryd.json", absl::Now(), ::geteuid(), &not_checked);
+  EXPECT_THAT(not_checked,
+              ::testing::ElementsAre(HasSubstr("the key file cannot be used (above)")));
+}
+
+// A metrics address with a port past 65535 (or none) hid every other problem behind "not
+// checked: everything the config names": a missing policy file among them. The address is the
+// config's own problem, and the rest is checked without it.
+TEST_F(CheckConfigTest, AListenAddressThatIsNotHostPortHidesNoOtherProblem) {
+  std::filesystem::remove(dir_ + "/policy.json");
+  for (const char* address : {"127.0.0.1:99999", "localhost", ":70000"}) {
+    SCOPED_TRACE(address);
+    PutConfig("127.0.0.1:0",
+              absl::StrCat(R"("metrics": {"listen_address": ")", address, R"("})"));
+    std::vector<std::string> not_checked;
+    const std::vector<std::string> problems =
+        CheckConfig(dir_ + "/registryd.json", absl::Now(), ::geteuid(), &not_checked);
+    const std::string all = absl::StrJoin(problems, "\n");
+    EXPECT_THAT(problems, ::testing::Contains(HasSubstr("metrics.listen_address"))) << all;
+    EXPECT_THAT(problems, ::testing::Contains(HasSubstr("policy_file: "))) << all;
+    EXPECT_THAT(not_checked, ::testing::IsEmpty()) << absl::StrJoin(not_checked, "\n");
+  }
+}
+
 // Every file of a folder by name: its size and its modification time, in nanoseconds.
 std::map<std::string, std::pair<uintmax_t, int64_t>> FilesOf(const std::string& folder) {
   std::map<std::string, std::pair<uintmax_t, int64_t>> files;
@@ -659,6 +702,33 @@ TEST_F(DamagedBackupTest, ARestoreOfTheNewestRefusesADamagedOneAndEveryRestoreNa
 
   EXPECT_EQ(Registryd("--restore_backup 2", &out), 0) << out;
   EXPECT_THAT(out, HasSubstr(absl::StrCat("restored backup 2 into ", dir_, "/data")));
+}
+
+// `--restore_backup 7` with no backup 7 said only that there is none: the backups there are
+// are listed, by id and date, to choose from; the data folder is not changed.
+TEST_F(DamagedBackupTest, ARestoreOfABackupThatIsNotThereListsTheBackupsThatAre) {
+  const auto data = FilesOf(dir_ + "/data");
+  std::string out;
+  EXPECT_EQ(Registryd("--restore_backup 7", &out), 1) << out;
+  EXPECT_THAT(out, HasSubstr(absl::StrCat("the backups in ", backup_dir_, " are 1 (")));
+  EXPECT_THAT(out, ::testing::ContainsRegex(", 2 \\([0-9]{4}-[0-9]{2}-[0-9]{2}T"));
+  EXPECT_THAT(out, HasSubstr("was not changed"));
+  EXPECT_EQ(FilesOf(dir_ + "/data"), data);
+}
+
+// `registryd --key_file_record /tmp/none.json` (a path mistyped) advised running
+// `registryd --key_file_record FILE`, the command just run: it says there is no file there.
+TEST_F(CheckConfigTest, AKeyFileRecordOfAPathWithNoFileSaysSoWithoutAdvisingItself) {
+  const std::string file = dir_ + "/record.txt";
+  const std::string cmd = absl::StrCat(REGISTRY_BINARY_DIR "/registryd --key_file_record ", dir_,
+                                       "/none.json > ", file, " 2>&1");
+  const int rc = std::system(cmd.c_str());
+  ASSERT_TRUE(WIFEXITED(rc));
+  EXPECT_EQ(WEXITSTATUS(rc), 2);
+  const std::string out = testing::ReadFileOrDie(file);
+  EXPECT_THAT(out, HasSubstr(absl::StrCat("there is no file at ", dir_, "/none.json")));
+  EXPECT_THAT(out, HasSubstr("check the path typed"));
+  EXPECT_THAT(out, ::testing::Not(HasSubstr("--key_file_record FILE")));
 }
 
 // `registryd --restore_backup 2`, backup 2 made before backup 1 was restored (on the branch that
@@ -1066,7 +1136,9 @@ TEST_F(CheckConfigTest, AnUnknownFieldHidesNoOtherProblem) {
               ::testing::UnorderedElementsAre(HasSubstr("bogus_key"),
                                               HasSubstr(absl::StrCat("key_file: key file ", dir_,
                                                                      "/keys.json"))));
-  EXPECT_THAT(not_checked, ::testing::IsEmpty());
+  // Only what the missing key file opens is said to be unchecked, not the config's rest.
+  EXPECT_THAT(not_checked,
+              ::testing::ElementsAre(HasSubstr("the key file cannot be used (above)")));
   std::string out;
   EXPECT_EQ(Start(&out), 2) << out;
   EXPECT_THAT(out, HasSubstr("bogus_key"));

@@ -287,23 +287,60 @@ TEST_F(DataCheckTest, AnExpungesDryRunIsNoErasure) {
   EXPECT_EQ(r.records(), 1u);
 }
 
-// The case a lookup cannot see: without its personal-number row, the record is invisible to
-// vetting, and nothing fails authentication.
+// The case a lookup cannot see: without its personal-number and name rows, the record is
+// invisible to vetting, and nothing fails authentication. (Without the personal-number row
+// alone, the name index still finds it: ARecordWhosePersonalNumberRowWasDeletedIsStillNotClear.)
 TEST_F(DataCheckTest, ADeletedIndexRowIsCaught) {
   const std::string id = Create(ExampleRecord());
   ASSERT_EQ(Vet(ExampleRecord().person()), v1::VETTING_RESULT_NOT_CLEAR);
   Edit([&](storage::Database* db) {
     const storage::StoredHead head = Head(db, id);
     Delete(db, storage::Cf::kIndex, absl::StrCat("p", head.personal_number_token(), id));
+    Delete(db, storage::Cf::kIndex, absl::StrCat("n", head.name_token(), id));
   });
   EXPECT_EQ(Vet(ExampleRecord().person()), v1::VETTING_RESULT_CLEAR);  // what the check exists for
 
   const v1::VerifyDataResponse r = Verify();
-  EXPECT_EQ(r.problem_count(), 1u);
+  EXPECT_EQ(r.problem_count(), 2u);
   EXPECT_THAT(r.problems(), Contains(absl::StrCat("record ", id, ": index row 'p' missing")));
+  EXPECT_THAT(r.problems(), Contains(absl::StrCat("record ", id, ": index row 'n' missing")));
   std::string out;
   EXPECT_EQ(RunOffline(&out), 1) << out;
   EXPECT_THAT(out, HasSubstr(absl::StrCat("record ", id, ": index row 'p' missing")));
+}
+
+// A record's personal-number row deleted from the data folder, with the registry stopped: the
+// name index, read on every check, still finds the record, and its head files it under the
+// candidate's own number. It decides as the number's record it is: NOT_CLEAR, signed, the event
+// naming it, where it was a signed CLEAR whose event named no record. The data check names the
+// row.
+TEST_F(DataCheckTest, ARecordWhosePersonalNumberRowWasDeletedIsStillNotClear) {
+  v1::CreateRecordRequest record = ExampleRecord();
+  record.mutable_person()->set_surname("Gashi");
+  record.mutable_person()->set_given_name("Blerim");
+  record.mutable_person()->set_birth_date("1970-05-05");
+  record.mutable_person()->set_personal_number("1000000999");
+  const std::string id = Create(record);
+  ASSERT_EQ(Vet(record.person()), v1::VETTING_RESULT_NOT_CLEAR);
+  Edit([&](storage::Database* db) {
+    const storage::StoredHead head = Head(db, id);
+    Delete(db, storage::Cf::kIndex, absl::StrCat("p", head.personal_number_token(), id));
+  });
+  grpc::ClientContext ctx;
+  ctx.set_deadline(CallDeadline());
+  v1::VettingCheckResponse answer;
+  const grpc::Status s = v1::VettingService::NewStub(server_->Channel("vetting"))
+                             ->VettingCheck(&ctx, CandidateOf(record.person()), &answer);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  EXPECT_EQ(answer.result(), v1::VETTING_RESULT_NOT_CLEAR);
+  EXPECT_TRUE(answer.has_certificate());
+  const v1::AuditEvent event = testing::LastStoredEvent(*server_);
+  EXPECT_EQ(event.action(), "/registry.v1.VettingService/VettingCheck");
+  EXPECT_THAT(event.record_ids(), ElementsAre(id));
+
+  const v1::VerifyDataResponse r = Verify();
+  EXPECT_EQ(r.problem_count(), 1u);
+  EXPECT_THAT(r.problems(), Contains(absl::StrCat("record ", id, ": index row 'p' missing")));
 }
 
 // An insider who saved a record's rows before its erasure and writes them back afterwards: each
@@ -585,6 +622,39 @@ TEST_F(DataCheckTest, AnEditedLastEventIsNamedByTheOfflineCheckWhichGoesOnToItsS
       },
       [&](std::string* out) { return RunOffline(out, /*restart=*/false); },
       " fails authentication");
+}
+
+// The last event's row copied to the next index: the log refused to open, so
+// `registryd --verify_data` stopped with one line ("audit log has events beyond its tree"), no
+// problem list and no summary. It names the row as the online check does and goes on; a start
+// still refuses the folder.
+TEST_F(DataCheckTest, AnEventCopiedBeyondTheTreeIsNamedByTheOfflineCheckWhichGoesOnToItsSummary) {
+  Create(FictionalRecord(1));
+  Create(FictionalRecord(2));
+  server_->Stop();
+  uint64_t size = 0;
+  ASSERT_NO_FATAL_FAILURE(EditStoppedData(*server_, [&](storage::Database* db) {
+    std::unique_ptr<storage::Iterator> audit = db->NewIterator(storage::Cf::kAudit);
+    std::string last;
+    for (audit->SeekToFirst(); audit->Valid(); audit->Next()) {
+      size = storage::DecodeU64(audit->key()) + 1;
+      last = std::string(audit->value());
+    }
+    ASSERT_GT(size, 1u);
+    storage::Batch batch;
+    batch.Put(storage::Cf::kAudit, storage::EncodeU64(size), last);
+    ASSERT_TRUE(db->Write(batch).ok());
+  }));
+  std::string out;
+  EXPECT_EQ(RunOffline(&out, /*restart=*/false), 1) << out;
+  EXPECT_THAT(out, HasSubstr(absl::StrCat("problem: audit log: an event is stored beyond the "
+                                          "tree's ", size, " events")))
+      << out;
+  EXPECT_THAT(out, HasSubstr("2 records, 2 versions")) << out;
+  EXPECT_THAT(out, ::testing::ContainsRegex("audit events: [0-9]+ problems?\n")) << out;
+  const absl::Status started = server_->Restart();
+  EXPECT_EQ(started.code(), absl::StatusCode::kDataLoss) << started;
+  EXPECT_THAT(std::string(started.message()), HasSubstr("audit log has events beyond its tree"));
 }
 
 // Every file under `folder`, by its path within it, with its bytes.
@@ -1263,6 +1333,51 @@ TEST_F(DataCheckTest, AHistoryEntryNoEventWroteIsCaught) {
   EXPECT_THAT(r.problems(), Contains(absl::StrCat("vetting check under slot ",
                                                   absl::BytesToHexString(moved_slot),
                                                   ": fails authentication")));
+}
+
+
+// A KEK's check value deleted from the data folder while registryd runs, with data keys under
+// that KEK: the data check names it, online and offline, and the next start is refused rather
+// than recording a new one from whatever KEK of that version the key file then holds (which
+// would end the refusal of a key file whose KEK changed). Before, the check called the folder
+// consistent and the start rebuilt the check value without a word.
+TEST_F(DataCheckTest, AKekCheckValueDeletedUnderItsDataKeysIsNamedAndRefusedAtStart) {
+  Create(ExampleRecord());
+  Create(FictionalRecord(1));
+  std::vector<std::string> check_values;
+  {
+    std::unique_ptr<storage::Iterator> it =
+        server_->server()->database()->NewIterator(storage::Cf::kMeta);
+    for (it->Seek("keys/kek-check/");
+         it->Valid() && absl::StartsWith(it->key(), "keys/kek-check/"); it->Next()) {
+      check_values.emplace_back(it->key());
+    }
+  }
+  ASSERT_EQ(check_values.size(), 1u);
+  const std::string version(absl::StripPrefix(check_values[0], "keys/kek-check/"));
+  Delete(server_->server()->database(), storage::Cf::kMeta, check_values[0]);
+
+  const std::string problem = absl::StrCat("key-encryption key version ", version,
+                                           ": 2 data keys are under it, but its check value is "
+                                           "missing");
+  const v1::VerifyDataResponse r = Verify();
+  EXPECT_EQ(r.problem_count(), 1u) << absl::StrJoin(r.problems(), "\n");
+  EXPECT_THAT(r.problems(), Contains(problem));
+  std::string out;
+  EXPECT_EQ(RunOffline(&out, /*restart=*/false), 1) << out;
+  EXPECT_THAT(out, HasSubstr(problem));
+
+  const absl::Status started = server_->Restart();
+  EXPECT_EQ(started.code(), absl::StatusCode::kDataLoss) << started;
+  EXPECT_THAT(std::string(started.message()),
+              HasSubstr(absl::StrCat("2 data keys under key-encryption key version ", version,
+                                     " but no check value for that version")));
+  EXPECT_THAT(std::string(started.message()), HasSubstr("restore the data folder from a backup"));
+  ASSERT_NO_FATAL_FAILURE(EditStoppedData(*server_, [&](storage::Database* db) {
+    absl::StatusOr<std::optional<std::string>> kept = db->Get(storage::Cf::kMeta, check_values[0]);
+    ASSERT_TRUE(kept.ok()) << kept.status();
+    EXPECT_FALSE(kept->has_value()) << "a check value was recorded again";
+  }));
 }
 
 }  // namespace

@@ -740,6 +740,7 @@ TEST_F(RecordServiceTest, AHistorySaysTheDatesInForceApartFromItsVersionsWhenALa
             extended.metadata().employer_visible_until());
   EXPECT_EQ(kept.dates_in_force().delete_after(), extended.metadata().delete_after());
   EXPECT_TRUE(kept.dates_in_force().extended_by_another_conviction());
+  EXPECT_FALSE(kept.dates_in_force().kept_from_deletion_only());
   EXPECT_FALSE(kept.dates_in_force().retention_rules_changed());
 
   v1::ExpungeRecordResponse expunged;
@@ -747,6 +748,32 @@ TEST_F(RecordServiceTest, AHistorySaysTheDatesInForceApartFromItsVersionsWhenALa
   v1::GetRecordHistoryResponse after;
   ASSERT_NO_FATAL_FAILURE(history_of(&after));
   EXPECT_FALSE(after.has_dates_in_force());
+}
+
+// A later conviction under the same personal number but another name keeps the earlier record
+// from deletion without lengthening the time it counts for vetting: the history said its dates
+// were "extended by another conviction of the same person". It says only deletion was.
+TEST_F(RecordServiceTest, AHistorySaysWhenAnotherConvictionOnlyKeepsTheRecordFromDeletion) {
+  v1::CreateRecordRequest later = FineOf("4000000009", "2024-05-20", "2024-06-01");
+  const std::string earlier_id =
+      CreateOrFail(EarlierFine(later, "P 9/2020", "2020-01-01", "2020-01-10"));
+  v1::Record own;
+  ASSERT_TRUE(Get(earlier_id, &own).ok());
+  later.mutable_person()->set_surname("Hoxha");
+  later.mutable_person()->set_given_name("Blerta");
+  later.mutable_person()->set_sex(v1::SEX_FEMALE);
+  CreateOrFail(later);
+  v1::Record kept;
+  ASSERT_TRUE(Get(earlier_id, &kept).ok());
+  ASSERT_EQ(kept.metadata().employer_visible_until(), own.metadata().employer_visible_until());
+  ASSERT_GT(kept.metadata().delete_after(), own.metadata().delete_after());
+  v1::GetRecordHistoryResponse history;
+  const grpc::Status s = History(earlier_id, &history);
+  ASSERT_TRUE(s.ok()) << s.error_message();
+  ASSERT_TRUE(history.has_dates_in_force());
+  EXPECT_EQ(history.dates_in_force().delete_after(), kept.metadata().delete_after());
+  EXPECT_TRUE(history.dates_in_force().kept_from_deletion_only());
+  EXPECT_FALSE(history.dates_in_force().retention_rules_changed());
 }
 
 // A clerk corrected the personal number of a conviction whose own retention had ended and that

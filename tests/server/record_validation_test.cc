@@ -317,9 +317,11 @@ TEST_F(ValidationTest, AnOffenceUnderACodeNotYetInForceOnTheJudgmentDateIsRefuse
   conviction_.clear_release_date();
   conviction_.clear_bans();
   const absl::Status early = Validate();
-  ExpectInvalid(early, "conviction.offences[0]", "");
-  EXPECT_TRUE(absl::StrContains(early.message(), "the law was not yet in force on the judgment date"))
-      << early;
+  EXPECT_EQ(early.message(),
+            "conviction.judgment_date: is before 2019-04-14, the day code 06/L-074 of an offence "
+            "took effect: check the judgment date, and the offence's code; "
+            "conviction.offences[0]: code 06/L-074 took effect on 2019-04-14, after the judgment "
+            "date: check the judgment date, or record the article of the code the court applied");
   // The day it took effect is fine.
   conviction_.set_judgment_date("2019-04-14");
   conviction_.set_final_date("2019-05-01");
@@ -453,6 +455,107 @@ TEST_F(ValidationTest, AForeignCourtWithoutItsNameIsToldTheNameIsRequired) {
             "conviction.foreign_court: 1..200 characters of valid UTF-8, no control characters");
 }
 
+// A judgment dated before its code took effect (2018-05-01 under 06/L-074, in force from
+// 2019-04-14) was blamed on the offence alone, which steered the clerk to record another code's
+// article when the judgment date was the mistake. Both are named, with the day the code took
+// effect; the judgment date itself is never repeated.
+TEST_F(ValidationTest, AJudgmentBeforeItsCodeTookEffectNamesTheJudgmentDateAndTheOffence) {
+  conviction_.clear_offences();
+  registry::v1::Offence* o = conviction_.add_offences();
+  o->set_law("06/L-074");
+  o->set_article(228);
+  conviction_.set_judgment_date("2018-05-01");
+  conviction_.set_final_date("2018-06-01");
+  conviction_.clear_release_date();
+  conviction_.clear_bans();
+  const absl::Status status = Validate();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(),
+            "conviction.judgment_date: is before 2019-04-14, the day code 06/L-074 of an offence "
+            "took effect: check the judgment date, and the offence's code; "
+            "conviction.offences[0]: code 06/L-074 took effect on 2019-04-14, after the judgment "
+            "date: check the judgment date, or record the article of the code the court applied");
+  EXPECT_FALSE(absl::StrContains(status.message(), "2018")) << status;
+  // Two offences of the code: the judgment date is named once, each offence on its own.
+  o = conviction_.add_offences();
+  o->set_law("06/L-074");
+  o->set_article(229);
+  const std::vector<std::string> problems = absl::StrSplit(Validate().message(), "; ");
+  EXPECT_EQ(std::count_if(problems.begin(), problems.end(),
+                          [](absl::string_view p) {
+                            return absl::StartsWith(p, "conviction.judgment_date: ");
+                          }),
+            1)
+      << Validate();
+  EXPECT_EQ(problems.size(), 3u) << Validate();
+  // A court abroad is recorded under its Kosovo equivalent, of any code: nothing to name.
+  conviction_.set_court_id("foreign");
+  conviction_.set_foreign_court("Landgericht Berlin");
+  conviction_.set_foreign_country("DE");
+  EXPECT_TRUE(Validate().ok()) << Validate();
+}
+
+// A final date before the judgment date named the final date alone, though the judgment date is
+// as likely the one mistyped: both are named.
+TEST_F(ValidationTest, AFinalDateBeforeTheJudgmentDateNamesBothDates) {
+  conviction_.set_judgment_date("2024-03-01");
+  conviction_.set_final_date("2024-02-01");
+  conviction_.clear_bans();
+  conviction_.clear_release_date();
+  EXPECT_EQ(Validate().message(),
+            "conviction.judgment_date: is after the date the judgment became final: check both "
+            "dates, either may be the wrong one; conviction.final_date: must be on or after the "
+            "judgment date and not in the future");
+  // A final date in the future alone is the final date's.
+  conviction_.set_final_date("2025-06-02");
+  EXPECT_EQ(Validate().message(),
+            "conviction.final_date: must be on or after the judgment date and not in the future");
+}
+
+// A birth year typed 2005 for 1985 made an adult, judged 2022-01-10, a juvenile: the refusal named
+// only the juvenile flag, the clerk set it, and the record counted 5 years instead of 20. The
+// birth date and the judgment date are named before the flag, either being possibly the wrong
+// one, with the advice to check them before marking the conviction juvenile.
+TEST_F(ValidationTest, AnAdultsBirthYearMistypedUnder18NamesTheDatesBeforeTheJuvenileFlag) {
+  person_.set_birth_date("2005-01-01");
+  conviction_.set_judgment_date("2022-01-10");
+  conviction_.set_final_date("2022-02-10");
+  conviction_.clear_bans();
+  conviction_.clear_release_date();
+  const std::string birth =
+      "person.birth_date: makes the person under 18 on the judgment date: check the date of "
+      "birth before marking the conviction juvenile";
+  const std::string judgment =
+      "conviction.judgment_date: is before the person's 18th birthday: check the judgment date "
+      "before marking the conviction juvenile";
+  const std::string juvenile =
+      "conviction.juvenile: must be true when the person was under 18 on the judgment date, if "
+      "the date of birth and the judgment date are right";
+  const std::string all = absl::StrCat(birth, "; ", judgment, "; ", juvenile);
+  EXPECT_EQ(Validate().message(), all);
+  EXPECT_FALSE(absl::StrContains(Validate().message(), "2005")) << Validate();
+  // An amendment of both dates, or of neither (another field): both dates named.
+  for (const std::vector<std::string>& amended : std::vector<std::vector<std::string>>{
+           {"person.birth_date", "conviction.judgment_date"}, {"person.surname"}}) {
+    EXPECT_EQ(validator_->ValidateRecord(person_, conviction_, amended).message(), all);
+  }
+  // An amendment of the birth date alone (`--set birth-date=2005-01-01`) names the birth date
+  // first, then the flag it left; of the judgment date alone, the judgment date.
+  EXPECT_EQ(validator_->ValidateRecord(person_, conviction_, {"person.birth_date"}).message(),
+            absl::StrCat(birth, "; ", juvenile));
+  EXPECT_EQ(validator_->ValidateRecord(person_, conviction_, {"person"}).message(),
+            absl::StrCat(birth, "; ", juvenile));
+  EXPECT_EQ(
+      validator_->ValidateRecord(person_, conviction_, {"conviction.judgment_date"}).message(),
+      absl::StrCat(judgment, "; ", juvenile));
+  // An amendment that unmarks the flag and moves neither date: the flag alone.
+  EXPECT_EQ(validator_->ValidateRecord(person_, conviction_, {"conviction.juvenile"}).message(),
+            juvenile);
+  // Marked juvenile, the record is taken.
+  conviction_.set_juvenile(true);
+  EXPECT_TRUE(Validate().ok()) << Validate();
+}
+
 // --- Every bad field at once -------------------------------------------------------------------
 
 TEST_F(ValidationTest, EveryBadFieldIsNamedInOneAnswerInFieldOrder) {
@@ -466,6 +569,8 @@ TEST_F(ValidationTest, EveryBadFieldIsNamedInOneAnswerInFieldOrder) {
   EXPECT_EQ(status.message(),
             "person.surname: 1..100 letters, spaces, hyphens or apostrophes; "
             "person.sex: required: female or male; "
+            "conviction.judgment_date: is after the date the judgment became final: check both "
+            "dates, either may be the wrong one; "
             "conviction.final_date: must be on or after the judgment date and not in the future; "
             "conviction.offences[0]: not in the offence table; "
             "conviction.sentence.months: 1..600 for imprisonment or a suspended sentence");
@@ -535,6 +640,55 @@ TEST_F(ValidationTest, AForeignCourtsCountryThatNamesNoCountryIsNotSaidToBeMissi
   EXPECT_EQ(Validate().message(),
             "conviction.foreign_country: required for a foreign court: a country's ISO 3166-1 "
             "alpha-2 code, upper case, not XK");
+}
+
+// `--court foreign --foreign-country xk` was told "required for a foreign court: ..., upper case,
+// not XK", as if no country had been typed and hinting at the case. XK is said to be Kosovo, with
+// what a court abroad is given instead.
+TEST_F(ValidationTest, KosovosCodeForACourtAbroadIsSaidToBeKosovosNotMissing) {
+  conviction_.set_court_id("foreign");
+  conviction_.set_foreign_court("Landgericht Berlin");
+  conviction_.set_foreign_country("XK");
+  EXPECT_EQ(Validate().message(),
+            "conviction.foreign_country: XK is Kosovo: a court abroad is given its own country's "
+            "code (a court of Kosovo is one of the registry's courts, not foreign)");
+  conviction_.set_foreign_country("xk");
+  EXPECT_EQ(Validate().message(),
+            "conviction.foreign_country: a country's ISO 3166-1 alpha-2 code, upper case");
+  conviction_.set_foreign_country("DE");
+  EXPECT_TRUE(Validate().ok()) << Validate();
+}
+
+// ISO 3166-1 lists places no one is a citizen of and no court sits in (Antarctica, Bouvet
+// Island, Heard and McDonald Islands), and ICU the codes reserved exceptionally (Diego Garcia,
+// Ceuta and Melilla, the Canary Islands): each is refused as a citizenship and as a court
+// abroad's country, with the place and the code meant, never the code typed.
+TEST_F(ValidationTest, ACodeThatIsNoOnesCitizenshipIsRefusedForCitizenshipAndACourtAbroad) {
+  for (const auto& [code, hint] : std::vector<std::pair<std::string, std::string>>{
+           {"AQ", "Antarctica's code: no one is its citizen and no court sits there"},
+           {"BV", "Bouvet Island's code, a territory without people: for Norway, NO"},
+           {"HM", "the code of Heard Island and McDonald Islands, a territory without people: "
+                  "for Australia, AU"},
+           {"DG", "reserved for Diego Garcia, no country: for the United Kingdom, GB"},
+           {"EA", "reserved for Ceuta and Melilla, no country: for Spain, ES"},
+           {"IC", "reserved for the Canary Islands, no country: for Spain, ES"}}) {
+    SCOPED_TRACE(code);
+    EXPECT_FALSE(IsCountryCode(code));
+    person_.set_citizenships(0, code);
+    EXPECT_EQ(Validate().message(),
+              absl::StrCat("person.citizenships[0]: no country's code (", hint, ")"));
+    person_.set_citizenships(0, "XK");
+    conviction_.set_court_id("foreign");
+    conviction_.set_foreign_court("Tribunal");
+    conviction_.set_foreign_country(code);
+    EXPECT_EQ(Validate().message(),
+              absl::StrCat("conviction.foreign_country: no country's code (", hint, ")"));
+    person_.Clear();
+    conviction_.Clear();
+    MakeValidRecord(&person_, &conviction_);
+  }
+  EXPECT_TRUE(IsCountryCode("NO"));
+  EXPECT_TRUE(IsCountryCode("ES"));
 }
 
 // The codes registry-cli checks (common/country_codes.h) are the ones registryd took from ICU,
@@ -625,17 +779,22 @@ TEST_F(ValidationTest, AFinalDateBeforeTheJudgmentDoesNotHideTheDatesThatFollowI
   conviction_.set_final_date("2025-01-01");
   conviction_.mutable_bans(0)->set_end_date("2020-01-01");
   conviction_.set_release_date("2019-01-01");
+  constexpr absl::string_view kJudgment =
+      "conviction.judgment_date: is after the date the judgment became final: check both dates, "
+      "either may be the wrong one; ";
   EXPECT_EQ(Validate().message(),
-            "conviction.final_date: must be on or after the judgment date and not in the future; "
-            "conviction.bans[0].end_date: empty (for life) or a date YYYY-MM-DD on or after the "
-            "date the judgment became final, within 100 years of it; "
-            "conviction.release_date: a date YYYY-MM-DD on or after the judgment date, within "
-            "100 years of it");
+            absl::StrCat(kJudgment,
+                         "conviction.final_date: must be on or after the judgment date and not "
+                         "in the future; conviction.bans[0].end_date: empty (for life) or a date "
+                         "YYYY-MM-DD on or after the date the judgment became final, within 100 "
+                         "years of it; conviction.release_date: a date YYYY-MM-DD on or after the "
+                         "judgment date, within 100 years of it"));
   // A ban on or after the judgment could be right once the final date is: not named.
   conviction_.mutable_bans(0)->set_end_date("2025-03-03");
   conviction_.set_release_date("2025-03-03");
   EXPECT_EQ(Validate().message(),
-            "conviction.final_date: must be on or after the judgment date and not in the future");
+            absl::StrCat(kJudgment, "conviction.final_date: must be on or after the judgment date "
+                                    "and not in the future"));
 }
 
 // The same for every date counted from one that is wrong or missing: each is checked against
@@ -680,7 +839,9 @@ TEST_F(ValidationTest, ADateCountedFromAWrongOneIsCheckedAgainstWhatIsKnown) {
 // A list over its limit does not hide its entries: those up to the limit are checked and named
 // in the same answer (no more than the limit's worth).
 TEST_F(ValidationTest, AListOverItsLimitStillHasItsEntriesChecked) {
-  for (int i = 0; i < 11; ++i) person_.add_aliases(i == 2 ? "B@d" : "Alias");
+  for (int i = 0; i < 11; ++i) {
+    person_.add_aliases(i == 2 ? "B@d" : absl::StrCat("Alias", std::string(1, 'a' + i)));
+  }
   for (const char* code : {"AL", "QQ", "RS", "DE", "CH"}) person_.add_citizenships(code);
   for (int i = 0; i < 20; ++i) *conviction_.add_offences() = conviction_.offences(0);
   for (int i = 0; i < 10; ++i) *conviction_.add_bans() = conviction_.bans(0);
@@ -731,8 +892,8 @@ TEST_F(ValidationTest, AnUnknownCourtStillHasTheForeignCourtsFieldsChecked) {
   EXPECT_EQ(Validate().message(),
             "conviction.court_id: not in the court table; "
             "conviction.foreign_court: 1..200 characters of valid UTF-8, no control characters; "
-            "conviction.foreign_country: required for a foreign court: a country's ISO 3166-1 "
-            "alpha-2 code, upper case, not XK");
+            "conviction.foreign_country: XK is Kosovo: a court abroad is given its own country's "
+            "code (a court of Kosovo is one of the registry's courts, not foreign)");
   conviction_.set_foreign_court("Landgericht Berlin");
   conviction_.set_foreign_country("DE");
   EXPECT_EQ(Validate().message(), "conviction.court_id: not in the court table");
@@ -927,8 +1088,9 @@ std::vector<BadCase> BadCases() {
       {"FinalDateEmpty", [](P, C c) { c->clear_final_date(); }, "conviction.final_date", ""},
       {"FinalDateMalformed", [](P, C c) { c->set_final_date("2024-5-15"); },
        "conviction.final_date", "2024-5-15"},
+      // Either date may be the wrong one: both are named, the judgment date first.
       {"FinalDateBeforeJudgment", [](P, C c) { c->set_final_date("2024-02-29"); },
-       "conviction.final_date", "2024-02-29"},
+       "conviction.judgment_date", "2024-02-29"},
       {"FinalDateInFuture", [](P, C c) { c->set_final_date("2025-06-02"); },
        "conviction.final_date", "2025-06-02"},
       // Offences.
@@ -1102,11 +1264,11 @@ std::vector<BadCase> BadCases() {
          c->set_suspension_end_date("9999-12-31");
        },
        "conviction.suspension_end_date", "9999-12-31"},
-      // Juvenile.
+      // Juvenile: the birth date (and the judgment date) named first, either may be wrong.
       {"MinorNotMarkedJuvenile", [](P p, C) { p->set_birth_date("2007-01-01"); },
-       "conviction.juvenile", ""},
+       "person.birth_date", "2007-01-01"},
       {"MinorOneDayBefore18NotMarkedJuvenile", [](P p, C) { p->set_birth_date("2006-03-02"); },
-       "conviction.juvenile", ""},
+       "person.birth_date", "2006-03-02"},
   };
   return cases;
 }
@@ -1140,6 +1302,127 @@ INSTANTIATE_TEST_SUITE_P(EachRule, BadValueTest, ::testing::ValuesIn(BadCases())
                          [](const ::testing::TestParamInfo<BadCase>& info) {
                            return info.param.name;
                          });
+
+// An alias is another name the person used: the surname again, or an alias again, as the
+// registry compares names (case, accents and alphabet aside: GASHI is Gashi, Петровић is
+// Petrović), adds nothing a search would not find, and is refused as a repeated citizenship is,
+// naming the later entry and never the name.
+TEST_F(ValidationTest, AnAliasRepeatingAnotherOrTheSurnameIsRefusedAsTheRegistryComparesNames) {
+  person_.set_surname("Kërqeli");
+  person_.add_aliases("Gashi");
+  person_.add_aliases("GASHI");
+  person_.add_aliases("KERQELI");
+  person_.add_aliases("Petrovi\xc4\x87");  // Petrović
+  // Петровић
+  person_.add_aliases("\xd0\x9f\xd0\xb5\xd1\x82\xd1\x80\xd0\xbe\xd0\xb2\xd0\xb8\xd1\x9b");
+  person_.add_aliases("Berisha");
+  const absl::Status status = Validate();
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(std::string(status.message()),
+            "person.aliases[1]: duplicate: another alias is the same name (names compare "
+            "without case, accents or alphabet); "
+            "person.aliases[2]: the surname again (names compare without case, accents or "
+            "alphabet): an alias is another name the person used; "
+            "person.aliases[4]: duplicate: another alias is the same name (names compare "
+            "without case, accents or alphabet)");
+  for (const char* name : {"Gashi", "GASHI", "KERQELI", "Petrovi"}) {
+    EXPECT_FALSE(absl::StrContains(status.message(), name)) << status;
+  }
+  person_.clear_aliases();
+  person_.add_aliases("Gashi");
+  person_.add_aliases("Berisha");
+  EXPECT_TRUE(Validate().ok()) << Validate();
+}
+
+// A surname in Greek capitals that look Latin (ΗΟΧΗΑ reads HOXHA) was stored, and then no court
+// search and no vetting under another number found it; Georgian, Armenian, Arabic and Chinese
+// names were taken too. A name is written in Latin or Cyrillic letters, as the judgment writes
+// it: a letter of another script is refused naming the script and the letter (by code point and
+// Unicode name, a Greek look-alike with the Latin letter it passes for), never the name.
+TEST(StaticValidationTest, ANameWithALetterOfAnotherScriptIsToldToBeWrittenInLatinOrCyrillic) {
+  constexpr absl::string_view kWrite =
+      ": write the name in Latin or Cyrillic letters, as the judgment writes it";
+  for (const auto& [name, said] : std::vector<std::pair<std::string, std::string>>{
+           {"\xce\x97\xce\x9f\xce\xa7\xce\x97\xce\x91",  // ΗΟΧΗΑ
+            "Greek, U+0397 greek capital letter eta, which looks like Latin H"},
+           {"Hox\xce\x97" "a",  // Greek Η inside a Latin word
+            "Greek, U+0397 greek capital letter eta, which looks like Latin H"},
+           {"\xe1\x83\x92\xe1\x83\x94\xe1\x83\x9a\xe1\x83\x90",  // გელა (Georgian)
+            "Georgian, U+10D2 georgian letter gan"},
+           {"\xd5\x80\xd5\xa1\xd5\xb5",  // Հայ (Armenian)
+            "Armenian, U+0540 armenian capital letter ho"},
+           {"\xd8\xad\xd8\xb3\xd9\x86",  // حسن (Arabic)
+            "Arabic, U+062D arabic letter hah"},
+           {"\xe7\x8e\x8b",  // 王
+            "Han, U+738B cjk unified ideograph-738b"}}) {
+    SCOPED_TRACE(said);
+    const absl::Status status = RecordValidator::ValidateName("person.surname", name, true);
+    EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_EQ(status.message(),
+              absl::StrCat("person.surname: holds a letter of another script than Latin or "
+                           "Cyrillic (", said, ")", kWrite));
+    EXPECT_FALSE(absl::StrContains(status.message(), name)) << status;
+  }
+  // Latin and Cyrillic, with their letters of every language, are names as before.
+  for (const char* name : {"Kërqeli", "Đorđević",
+                           "\xd0\x9f\xd0\xb5\xd1\x82\xd1\x80\xd0\xbe\xd0\xb2\xd0\xb8\xd1\x9b",
+                           "M\xc3\xbcller", "\xc5\x81ukasz"}) {
+    EXPECT_TRUE(RecordValidator::ValidateName("person.surname", name, true).ok()) << name;
+  }
+}
+
+// A superscript or modifier letter (Berishaª, Berʰsha) reads as the plain letter raised; a
+// fullwidth or mathematical letter (Ｂerisha, 𝐁erisha) as the plain one: each is said, with the
+// plain letter to type. The modifier letter apostrophe stays an apostrophe.
+TEST(StaticValidationTest, ARaisedOrStyledLetterIsRefusedWithThePlainLetterToType) {
+  constexpr absl::string_view kModifier =
+      "person.surname: holds a superscript or modifier letter (a raised or lowered letter): type "
+      "the plain letter";
+  constexpr absl::string_view kStyled =
+      "person.surname: holds a fullwidth or mathematical letter (a letter of another width or "
+      "typeface): type the plain letter";
+  for (const auto& [name, said] : std::vector<std::pair<std::string, absl::string_view>>{
+           {"Berisha\xc2\xaa", kModifier},         // U+00AA feminine ordinal
+           {"Ber\xca\xb0sha", kModifier},          // U+02B0 modifier small h
+           {"Gash\xe2\x81\xb1", kModifier},        // U+2071 superscript i
+           {"\xef\xbc\xa2" "erisha", kStyled},     // U+FF22 fullwidth B
+           {"\xf0\x9d\x90\x81" "erisha", kStyled}}) {  // U+1D401 mathematical bold B
+    const absl::Status status = RecordValidator::ValidateName("person.surname", name, true);
+    EXPECT_EQ(status.message(), said) << name;
+  }
+  EXPECT_TRUE(RecordValidator::ValidateName("person.surname", "O\xca\xbc" "Brien", true).ok());
+}
+
+// Two marks on a letter are written (ệ: e, circumflex, dot below); more are marks piled on it.
+TEST(StaticValidationTest, MoreThanTwoMarksOnOneLetterAreRefused) {
+  EXPECT_TRUE(
+      RecordValidator::ValidateName("person.surname", "Nguye\xcc\x82\xcc\xa3n", true).ok());
+  const absl::Status status = RecordValidator::ValidateName(
+      "person.surname", "Ke\xcc\x88\xcc\x81\xcc\x80rqeli", true);
+  EXPECT_EQ(status.message(),
+            "person.surname: holds more than two accents on one letter: type the letter with the "
+            "accents the person's papers show");
+}
+
+// The rule is the same wherever a name is checked: a record's names and aliases, and a vetting
+// candidate's (checked before any lookup, so the answer is the same whatever the registry
+// holds).
+TEST_F(ValidationTest, EveryNameFieldAndACandidatesRefuseALetterOfAnotherScript) {
+  const std::string greek = "\xce\x97\xce\x9f\xce\xa7\xce\x97\xce\x91";  // ΗΟΧΗΑ
+  const std::string rule =
+      "holds a letter of another script than Latin or Cyrillic (Greek, U+0397 greek capital "
+      "letter eta, which looks like Latin H): write the name in Latin or Cyrillic letters, as "
+      "the judgment writes it";
+  person_.set_surname(greek);
+  person_.set_given_name(greek);
+  person_.set_father_name(greek);
+  person_.add_aliases(greek);
+  EXPECT_EQ(Validate().message(),
+            absl::StrCat("person.surname: ", rule, "; person.given_name: ", rule,
+                         "; person.father_name: ", rule, "; person.aliases[0]: ", rule));
+  EXPECT_EQ(validator_->ValidateCandidate("1234567890", greek, greek, "1980-04-12").message(),
+            absl::StrCat("surname: ", rule, "; given_name: ", rule));
+}
 
 // --- Creation and configurable pattern --------------------------------------------------------
 

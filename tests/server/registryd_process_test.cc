@@ -388,6 +388,12 @@ TEST_F(RegistrydProcessTest, AMistypedCommandLineIsOneJsonLineThatNamesOnlyAFlag
   const std::vector<Case> cases = {
       {"--bogus_flag", "--bogus_flag is not a flag of registryd"},
       {"--config=" + dir_ + "/registryd.json --verify_dta", "--verify_dta is not a flag"},
+      // A flag typed with hyphens, or a near miss, is answered with the flag meant.
+      {"--check-config " + dir_ + "/registryd.json",
+       "--check-config is not a flag of registryd: did you mean --check_config?"},
+      {"--config=" + dir_ + "/registryd.json --verify_dta",
+       "--verify_dta is not a flag of registryd: did you mean --verify_data?"},
+      {"--restore-backup 7", "did you mean --restore_backup?"},
       {dir_ + "/registryd.json", "registryd takes flags only"},
       {"--verify_data yes --config " + dir_ + "/registryd.json", "registryd takes flags only"},
       // Whatever is typed as a flag name is repeated only when it looks like one.

@@ -161,6 +161,49 @@ TEST(VettingDecisionTest, AMatchingActiveRecordUnderTheOwnNumberDecidesOverOneUn
   EXPECT_THAT(d.deciding_record_ids, ElementsAre("own"));
 }
 
+// Each person whose record under another number took part is named for their history, once,
+// whatever the code: when the candidate's own number decides NOT_CLEAR as on REFER, so that a
+// data subject sees every probe of their name. The code and the deciding records stay as they
+// are; a spent, expunged or renamed record under another number names no one.
+TEST(VettingDecisionTest, ThePeopleOfRecordsUnderAnotherNumberThatTookPartAreNamedWhateverTheCode) {
+  const auto of_person = [](storage::VettingFacts f, std::string person_token) {
+    f.person_token = std::move(person_token);
+    return f;
+  };
+  const storage::VettingFacts other = of_person(UnderOtherNumber("other", kActive, "2030-01-01"),
+                                                "person-b");
+  const storage::VettingFacts other_again =
+      of_person(UnderOtherNumber("other-2", kDisputed, "2030-01-01"), "person-b");
+  const storage::VettingFacts third =
+      of_person(UnderOtherNumber("third", kActive, "2030-01-01"), "person-c");
+
+  const VettingDecision not_clear =
+      DecideVetting({Fact("own", true, kActive, "2030-01-01"), other, other_again, third}, kToday);
+  EXPECT_EQ(not_clear.result, v1::VETTING_RESULT_NOT_CLEAR);
+  EXPECT_THAT(not_clear.deciding_record_ids, ElementsAre("own"));
+  EXPECT_THAT(not_clear.other_person_tokens, UnorderedElementsAre("person-b", "person-c"));
+
+  const VettingDecision refer = DecideVetting({other, other_again}, kToday);
+  EXPECT_EQ(refer.result, v1::VETTING_RESULT_REFER);
+  EXPECT_THAT(refer.deciding_record_ids, UnorderedElementsAre("other", "other-2"));
+  EXPECT_THAT(refer.other_person_tokens, ElementsAre("person-b"));
+
+  storage::VettingFacts renamed = other;
+  renamed.identity_matches = false;
+  for (const storage::VettingFacts& no_part :
+       {of_person(UnderOtherNumber("spent", kActive, "2026-05-31"), "person-b"),
+        of_person(UnderOtherNumber("expunged", kExpunged, "2099-01-01"), "person-b"), renamed}) {
+    SCOPED_TRACE(no_part.record_id);
+    const VettingDecision own =
+        DecideVetting({Fact("own", true, kActive, "2030-01-01"), no_part}, kToday);
+    EXPECT_EQ(own.result, v1::VETTING_RESULT_NOT_CLEAR);
+    EXPECT_THAT(own.other_person_tokens, IsEmpty());
+    const VettingDecision alone = DecideVetting({no_part}, kToday);
+    EXPECT_EQ(alone.result, v1::VETTING_RESULT_CLEAR);
+    EXPECT_THAT(alone.other_person_tokens, IsEmpty());
+  }
+}
+
 // Under another number only an exact namesake has a say (one renamed since the index was read
 // has none); under the own number a record under another name still refers.
 TEST(VettingDecisionTest, ARecordUnderAnotherNumberThatDoesNotNameTheCandidateTakesNoPart) {

@@ -507,6 +507,7 @@ TEST_F(VettingServiceTest, ACheckReferredByARecordUnderAnotherNumberIsInThatPers
   EXPECT_EQ(theirs[0].check_id(), refer.response.check_id());
   EXPECT_EQ(theirs[0].organisation(), "dev-school");
   EXPECT_EQ(theirs[0].result(), v1::VETTING_RESULT_REFER);
+  EXPECT_TRUE(theirs[0].asked_under_another_number());
   EXPECT_EQ(theirs[0].status_code(), 0);
 
   // A CLEAR (another birth date: nothing names the probe) is not theirs.
@@ -572,6 +573,52 @@ TEST_F(VettingServiceTest, TheOwnNumbersMatchingRecordIsNotClearWhateverAnotherN
   EXPECT_EQ(ResultOf(CandidateOf(third)), v1::VETTING_RESULT_REFER);
 }
 
+// When the candidate's own number decides NOT_CLEAR, a record naming the candidate exactly under
+// another number took part too: the check is in that person's history as well (row 13), as on
+// REFER, so a data subject sees every probe of their name; without the answer, which the asked
+// number's record gave and is that other person's. The employer's reply and the audit event are
+// those of any NOT_CLEAR (the event names the asked number's token and its record).
+TEST_F(VettingServiceTest, ANotClearIsInTheHistoryOfAnotherNumberNamingItWithoutItsAnswer) {
+  const std::string own = CreateRecord(RecordOf("4000000001", kThaci, "Dardan", "1985-07-15"));
+  const std::string other =
+      CreateRecord(RecordOf("4000000002", kThaci, "Dardan", "1985-07-15", "P 2/2024"));
+  ASSERT_FALSE(own.empty());
+  ASSERT_FALSE(other.empty());
+  const uint64_t before = AuditSize();
+  const Reply not_clear =
+      Check(CandidateOf(RecordOf("4000000001", kThaci, "Dardan", "1985-07-15").person()));
+  ASSERT_TRUE(not_clear.status.ok()) << not_clear.status.error_message();
+  ASSERT_EQ(not_clear.response.result(), v1::VETTING_RESULT_NOT_CLEAR);
+  const v1::AuditEvent event = Event(before);
+  EXPECT_THAT(event.record_ids(), ::testing::ElementsAre(own));
+  EXPECT_EQ(event.tokens_size(), 1);
+
+  for (const char* number : {"4000000001", "4000000002"}) {
+    SCOPED_TRACE(number);
+    const std::vector<v1::CheckSummary> history = ChecksAbout(number);
+    ASSERT_EQ(history.size(), 1u);
+    EXPECT_EQ(history[0].check_id(), not_clear.response.check_id());
+    EXPECT_EQ(history[0].organisation(), "dev-school");
+    EXPECT_EQ(history[0].status_code(), 0);
+  }
+  // The answer is the asked number's record's: it is that person's, and the other person's copy
+  // says the check was asked under another number without it.
+  EXPECT_EQ(ChecksAbout("4000000001")[0].result(), v1::VETTING_RESULT_NOT_CLEAR);
+  EXPECT_FALSE(ChecksAbout("4000000001")[0].asked_under_another_number());
+  EXPECT_EQ(ChecksAbout("4000000002")[0].result(), v1::VETTING_RESULT_UNSPECIFIED);
+  EXPECT_TRUE(ChecksAbout("4000000002")[0].asked_under_another_number());
+  EXPECT_FALSE(ChecksAbout("4000000002")[0].result_withheld());
+
+  // Byte for byte the NOT_CLEAR of a person whose name no record under another number holds.
+  ASSERT_FALSE(CreateRecord(RecordOf("4000000003", "Gashi", "Besa", "1985-07-15")).empty());
+  const Reply alone = Check(CandidateOf(RecordOf("4000000003", "Gashi", "Besa",
+                                                 "1985-07-15").person()));
+  ASSERT_EQ(alone.response.result(), v1::VETTING_RESULT_NOT_CLEAR);
+  EXPECT_EQ(WithoutRequestEchoAndRandomness(not_clear.response),
+            WithoutRequestEchoAndRandomness(alone.response));
+  EXPECT_EQ(ChecksAbout("4000000002").size(), 1u);
+}
+
 // The exact name vetting compares is the same in Serbian Latin and Cyrillic: a candidate named
 // in Cyrillic is referred by the Latin record under another number.
 TEST_F(VettingServiceTest, ACyrillicNameMatchesALatinRecordUnderAnotherNumber) {
@@ -620,6 +667,57 @@ TEST_F(VettingServiceTest, ASurnameInCyrillicLettersThatLookLatinRefersAsTheLati
   born_later.set_birth_date("1981-01-02");
   EXPECT_EQ(ResultOf(born_later), v1::VETTING_RESULT_CLEAR);
   EXPECT_EQ(ChecksAbout("2000000300").size(), check_ids.size());
+}
+
+// The other way round: a record stored in Cyrillic ("Петровић Марко", "Рера Arben") that an
+// employer copies by eye into Latin letters ("Mapko", "Pepa") under another number was a signed
+// CLEAR, where the spelling by sound ("Marko", "Rera") refers. It refers as that does (row 100),
+// and is in the history of the person whose record referred it (row 13).
+TEST_F(VettingServiceTest, ALatinNameThatLooksLikeACyrillicRecordRefersAsTheCyrillicItReadsAs) {
+  const std::string marko =
+      CreateRecord(RecordOf("1000000007", "Петровић", "Марко", "1979-07-07", "P 7/2024"));
+  const std::string rera =
+      CreateRecord(RecordOf("1000000008", "Рера", "Arben", "1982-02-02", "P 8/2024"));
+  ASSERT_FALSE(marko.empty());
+  ASSERT_FALSE(rera.empty());
+  const auto probe = [](const char* surname, const char* given, const char* born) {
+    return CandidateOf(RecordOf("1000000094", surname, given, born).person());
+  };
+  struct Case {
+    v1::VettingCheckRequest request;
+    const std::string* record;
+    const char* number;
+  };
+  const Case cases[] = {
+      {probe("Петровић", "Mapko", "1979-07-07"), &marko, "1000000007"},
+      {probe("Петровић", "Marko", "1979-07-07"), &marko, "1000000007"},
+      {probe("Pepa", "Arben", "1982-02-02"), &rera, "1000000008"},
+      {probe("PEPA", "Arben", "1982-02-02"), &rera, "1000000008"},
+      {probe("Rera", "Arben", "1982-02-02"), &rera, "1000000008"},
+  };
+  std::map<std::string, std::vector<std::string>> check_ids;
+  for (const Case& c : cases) {
+    SCOPED_TRACE(absl::StrCat(c.request.surname(), " ", c.request.given_name()));
+    const uint64_t before = AuditSize();
+    const Reply reply = Check(c.request);
+    ASSERT_TRUE(reply.status.ok()) << reply.status.error_message();
+    EXPECT_EQ(reply.response.result(), v1::VETTING_RESULT_REFER);
+    EXPECT_EQ(reply.response.certificate().certificate().result(), v1::VETTING_RESULT_REFER);
+    EXPECT_THAT(Event(before).record_ids(), ::testing::ElementsAre(*c.record));
+    check_ids[c.number].push_back(reply.response.check_id());
+  }
+  for (const auto& [number, ids] : check_ids) {
+    std::vector<std::string> theirs;
+    for (const v1::CheckSummary& check : ChecksAbout(number)) {
+      EXPECT_EQ(check.result(), v1::VETTING_RESULT_REFER);
+      theirs.push_back(check.check_id());
+    }
+    EXPECT_THAT(theirs, ::testing::UnorderedElementsAreArray(ids)) << number;
+  }
+  // Another birth date names no one: CLEAR, and not in their history.
+  EXPECT_EQ(ResultOf(probe("Pepa", "Arben", "1982-02-03")), v1::VETTING_RESULT_CLEAR);
+  EXPECT_EQ(ResultOf(probe("Петровић", "Mapko", "1979-07-08")), v1::VETTING_RESULT_CLEAR);
+  EXPECT_EQ(ChecksAbout("1000000008").size(), 3u);
 }
 
 TEST_F(VettingServiceTest, ResponseBytesDoNotDependOnTheRecordsContents) {

@@ -4,8 +4,10 @@
 #include <filesystem>
 #include <fstream>
 #include <functional>
+#include <iterator>
 #include <map>
 #include <memory>
+#include <optional>
 #include <sstream>
 #include <string>
 
@@ -181,6 +183,99 @@ TEST(AuditWatermarkServerTest, AStartRefusedForAReplacedFolderWritesNothingThere
               HasSubstr(absl::StrCat("the audit log's first ", size, " events are not those")));
   EXPECT_THAT(std::string(started.message()), HasSubstr("the data directory was replaced"));
   EXPECT_EQ(FilesOf(data_dir), before);
+}
+
+// Starts a registry on `server`'s stopped files as registryd starts it, with the data checks
+// (the walk back through the audit events since the last one); stops it again when it started.
+absl::Status StartWithTheDataChecks(const TestServer& server) {
+  server::RegistryServerOptions options;
+  options.config = server.config();
+  options.start_scheduler = false;
+  options.start_backup_scheduler = false;
+  options.start_data_checks = true;
+  absl::StatusOr<std::unique_ptr<server::RegistryServer>> started =
+      server::RegistryServer::Start(std::move(options));
+  if (!started.ok()) return started.status();
+  (*started)->Shutdown(absl::Seconds(1));
+  return absl::OkStatus();
+}
+
+// A start refused for a deleted audit event ("This is an incident ... preserve the disks") had
+// opened the folder to write first: the write-ahead log of the deletion replayed into a new
+// table file, a new MANIFEST and OPTIONS, an empty write-ahead log, LOG rotated and an older
+// LOG.old deleted. It is refused on the read-only look, in the same words: every file of the
+// folder as it was. An event since the last data check (the start's walk) and the last event
+// (the log's open) alike.
+TEST(AuditWatermarkServerTest, AStartRefusedForADeletedAuditEventWritesNothingThere) {
+  std::unique_ptr<TestServer> server = TestServer::Start();
+  const std::string data_dir = server->config().data_dir();
+  for (int i = 1; i <= 3; ++i) CreatedRecordId(*server, "clerk", FictionalRecord(i));
+  const uint64_t size = server->server()->audit_log()->CurrentHead().size;
+  server->Stop();
+  ASSERT_NO_FATAL_FAILURE(EditStoppedData(*server, [](storage::Database* db) {
+    DeleteStored(db, storage::Cf::kAudit, storage::EncodeU64(1));
+  }));
+  std::map<std::string, std::string> before = FilesOf(data_dir);
+  ASSERT_FALSE(before.empty());
+  absl::Status started = StartWithTheDataChecks(*server);
+  EXPECT_EQ(started.code(), absl::StatusCode::kDataLoss) << started;
+  EXPECT_THAT(std::string(started.message()), HasSubstr("the audit log is damaged at event 1 "));
+  EXPECT_THAT(std::string(started.message()), HasSubstr("preserve the disks"));
+  EXPECT_EQ(FilesOf(data_dir), before);
+
+  ASSERT_NO_FATAL_FAILURE(EditStoppedData(*server, [&](storage::Database* db) {
+    DeleteStored(db, storage::Cf::kAudit, storage::EncodeU64(size - 1));
+  }));
+  before = FilesOf(data_dir);
+  started = server->Restart();
+  EXPECT_EQ(started.code(), absl::StatusCode::kDataLoss) << started;
+  EXPECT_THAT(std::string(started.message()),
+              HasSubstr(absl::StrCat("its last event, ", size - 1, ", is missing")));
+  EXPECT_EQ(FilesOf(data_dir), before);
+}
+
+// The same for an erasure ledger that does not hold what the database applied: an entry's MAC
+// flipped, the ledger emptied, the ledger gone. Each is refused in the start's words, the data
+// folder left as it was, and the ledger too (none is made where it is gone).
+TEST(AuditWatermarkServerTest, AStartRefusedForAnEditedErasureLedgerWritesNothingThere) {
+  std::unique_ptr<TestServer> server = TestServer::Start();
+  const std::string data_dir = server->config().data_dir();
+  for (int i = 1; i <= 2; ++i) {
+    const std::string id = CreatedRecordId(*server, "clerk", FictionalRecord(i));
+    ASSERT_TRUE(ExpungeRecordAs(*server, "clerk", id).ok());
+  }
+  server->Stop();
+  const std::string ledger = server->config().erasure_ledger_file();
+  std::string original;
+  {
+    std::ifstream in(ledger, std::ios::binary);
+    original.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  ASSERT_NE(original.find('\n'), std::string::npos);
+  std::string flipped = original;
+  char& mac = flipped[original.find('\n') - 1];  // the first entry's MAC, lowercase hex
+  mac = mac == 'a' ? 'b' : 'a';
+  const struct {
+    std::optional<std::string> ledger;
+    absl::StatusCode code;
+    std::string said;
+  } cases[] = {{flipped, absl::StatusCode::kDataLoss, "entry 0 fails authentication"},
+               {std::string(), absl::StatusCode::kFailedPrecondition,
+                "truncated, replaced or lost"},
+               {std::nullopt, absl::StatusCode::kFailedPrecondition, " is missing"}};
+  for (const auto& c : cases) {
+    const std::string what = c.ledger.has_value() ? absl::StrCat(c.ledger->size(), " bytes")
+                                                  : std::string("gone");
+    std::filesystem::remove(ledger);
+    if (c.ledger.has_value()) std::ofstream(ledger, std::ios::binary) << *c.ledger;
+    const std::map<std::string, std::string> before = FilesOf(data_dir);
+    const absl::Status started = server->Restart();
+    EXPECT_EQ(started.code(), c.code) << what << ": " << started;
+    EXPECT_THAT(std::string(started.message()), HasSubstr(c.said)) << what;
+    EXPECT_THAT(std::string(started.message()), HasSubstr(ledger)) << what;
+    EXPECT_EQ(FilesOf(data_dir), before) << what;
+    EXPECT_EQ(std::filesystem::exists(ledger), c.ledger.has_value()) << what;
+  }
 }
 
 // The same copy put back with the watermark file removed (as the refusal's older wording
