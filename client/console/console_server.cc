@@ -6,10 +6,12 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <cerrno>
 #include <climits>
 #include <cstring>
 #include <regex>
@@ -805,7 +807,8 @@ void PageContext::SendPage(const std::string& title, const std::string& body, in
       "</main><footer><p>", T("app.footer"), "</p></footer></body></html>\n");
   response_.status = status;
   response_.set_header("Content-Language", language_.html_lang);
-  response_.set_content(html, "text/html; charset=utf-8");
+  // Every form of every page, the header's among them, neither autofills nor is restored by Back.
+  response_.set_content(WithoutAutofill(html), "text/html; charset=utf-8");
 }
 
 namespace {
@@ -916,7 +919,7 @@ bool PageContext::AnswersChangeOfThisSession() const {
                                                           request_.params.end());
   const std::string key = ChangeAddressKey(request_.path, std::move(params));
   absl::MutexLock lock(&session_->mu);
-  return session_->changes_answered.Find(key) != nullptr;
+  return session_->changes_answered.Find(key, console_.Now()) != nullptr;
 }
 
 void PageContext::Redirect(const std::string& path) {
@@ -1115,7 +1118,29 @@ absl::Status Console::Start() {
     port_ = http_->bind_to_port(host_, address.second) ? address.second : -1;
   }
   if (port_ <= 0) {
-    return absl::UnavailableError(absl::StrCat("cannot listen on ", options_.listen));
+    // Why, which httplib does not say: the same bind, tried once more to read its errno (a port
+    // in use, an address not of this computer).
+    std::string why;
+    addrinfo hints{};
+    hints.ai_family = AF_UNSPEC;
+    hints.ai_socktype = SOCK_STREAM;
+    hints.ai_flags = AI_PASSIVE;
+    addrinfo* found = nullptr;
+    const std::string port = std::to_string(address.second);
+    if (getaddrinfo(host_.c_str(), port.c_str(), &hints, &found) == 0 && found != nullptr) {
+      const int fd = socket(found->ai_family, found->ai_socktype, found->ai_protocol);
+      if (fd >= 0) {
+        const int yes = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, sizeof(yes));
+        if (bind(fd, found->ai_addr, found->ai_addrlen) != 0) why = std::strerror(errno);
+        close(fd);
+      }
+      freeaddrinfo(found);
+    }
+    return absl::UnavailableError(absl::StrCat(
+        "cannot listen on ", options_.listen, why.empty() ? "" : absl::StrCat(": ", why),
+        " (another program, or another registry-console, may use the port: give another "
+        "--listen, or --listen 127.0.0.1:0 for any free port)"));
   }
   listener_ = std::thread([this] {
     http_->listen_after_bind();
@@ -1328,9 +1353,9 @@ void Console::Serve(const Route& route, const httplib::Request& request,
     SendRefusal(response, 401, "refused.no_session", "", "");
     return;
   }
-  // Kept answers past their life go before any page looks for one, in every session: what they
-  // hold of people is not kept in memory for as long as an idle session lasts.
-  sessions_.ForgetKeptBefore(Now() - kKeptAnswerLife);
+  // Whatever sessions keep past its life goes before any page looks for it, in every session:
+  // what it holds of people is not kept in memory for as long as an idle session lasts.
+  sessions_.ForgetExpired(Now());
   if (request.method == "POST") {
     // Checked here rather than in Admit: cpp-httplib reads a request's body only after its
     // pre-routing handler. The token counts in the form body only: a query string may be logged
@@ -1387,7 +1412,7 @@ void Console::Serve(const Route& route, const httplib::Request& request,
           location.substr(0, query),
           std::vector<std::pair<std::string, std::string>>(params.begin(), params.end()));
       absl::MutexLock lock(&session->mu);
-      session->changes_answered.Add(key, true);
+      session->changes_answered.Add(key, true, Now());
     }
   }
 }

@@ -1,6 +1,7 @@
 #include "client/console/html.h"
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_format.h"
 #include "client/terminal_text.h"
 
@@ -83,6 +84,32 @@ std::string Escape(absl::string_view text) {
 }
 
 std::string Text(absl::string_view text) { return Escape(client::ForTerminal(text)); }
+
+std::string WithoutAutofill(absl::string_view page) {
+  std::string out;
+  out.reserve(page.size() + 1024);
+  size_t copied = 0;
+  for (size_t at = page.find('<'); at != absl::string_view::npos; at = page.find('<', at + 1)) {
+    size_t name_end = at + 1;
+    while (name_end < page.size() && absl::ascii_isalpha(page[name_end])) ++name_end;
+    const absl::string_view name = page.substr(at + 1, name_end - at - 1);
+    if (name != "form" && name != "input" && name != "select" && name != "textarea") continue;
+    if (name_end >= page.size() || (page[name_end] != ' ' && page[name_end] != '>')) continue;
+    // The tag's end: its attribute values are escaped, so they hold no '>'.
+    const size_t end = page.find('>', name_end);
+    if (end == absl::string_view::npos) break;
+    const absl::string_view tag = page.substr(at, end - at);
+    if (absl::StrContains(tag, " autocomplete=") ||
+        (name == "input" && absl::StrContains(tag, " type=\"hidden\""))) {
+      continue;
+    }
+    out.append(page.data() + copied, end - copied);
+    out += " autocomplete=\"off\"";
+    copied = end;
+  }
+  out.append(page.data() + copied, page.size() - copied);
+  return out;
+}
 
 std::string UrlEncode(absl::string_view text) {
   std::string out;

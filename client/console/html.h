@@ -26,6 +26,13 @@ std::string Escape(absl::string_view text);
 // read around it) and then Escape, so that no value can be markup either.
 std::string Text(absl::string_view text);
 
+// `page` (the console's own markup, in which whatever was not the console's is escaped) with
+// autocomplete="off" on each <form> and on each <input> (but a hidden one, where the HTML
+// standard forbids it), <select> and <textarea> that does not say otherwise: a browser then
+// neither offers what was typed into another form nor, when Back shows a form again, restores
+// into it what the previous person's form held (their sex, court, offences, bans, a reason).
+std::string WithoutAutofill(absl::string_view page);
+
 // `text` percent-encoded for a URL query value or path segment (unreserved characters kept).
 std::string UrlEncode(absl::string_view text);
 

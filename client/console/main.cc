@@ -64,9 +64,15 @@ void Usage(std::ostream& out) {
 }
 
 
+// Exit codes as registry-cli's (README.md): 2 for a usage mistake, an option's value refused for
+// its own content (INVALID_ARGUMENT: a --listen address that is not loopback), or a file named
+// that is not there or is a folder; 1 for anything else.
 int Fail(const absl::Status& status) {
   std::cerr << "registry-console: " << registry::client::FormatError(status) << "\n";
-  return registry::client::IsUsageError(status) ? 2 : 1;
+  return registry::client::IsUsageError(status) || absl::IsInvalidArgument(status) ||
+                 registry::client::IsMissingInputFile(status)
+             ? 2
+             : 1;
 }
 
 }  // namespace

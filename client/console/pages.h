@@ -3,6 +3,7 @@
 #ifndef REGISTRY_CLIENT_CONSOLE_PAGES_H_
 #define REGISTRY_CLIENT_CONSOLE_PAGES_H_
 
+#include <map>
 #include <optional>
 #include <set>
 #include <string>
@@ -73,6 +74,23 @@ std::string ErrorText(const PageContext& ctx, const FieldError& error);
 std::string ServerErrorFor(const PageContext& ctx, const absl::Status& status,
                            absl::string_view field);
 
+// What the console finds wrong itself with a value a form names a person or states a reference
+// with, before it asks the registry: the registry's gate refuses a misshapen reference before it
+// looks at anything else, so a form with one learned of its other problems only from a second
+// refused, audited call. `value` is trimmed. Each rule is the registry's (a reference's shape,
+// common/reference_text.h; a date's; a personal number's characters, client/option_parser.h), and
+// each problem is said in its words (RuleKey); nullopt when the console finds none (the registry
+// checks the rest: a personal number's format, a name's letters).
+enum class LocalRule { kRequired, kReference, kPersonalNumber, kBirthDate };
+std::optional<FieldError> LocalProblem(PageContext& ctx, LocalRule rule,
+                                       const std::string& input, absl::string_view value);
+// `problems` beside their inputs (input name to its escaped words) and, in `summary`, each linked
+// to its input after the label `label_keys` gives it ("field.surname").
+void PlaceProblems(const PageContext& ctx, const std::vector<FieldError>& problems,
+                   const std::map<std::string, std::string>& label_keys,
+                   std::map<std::string, std::string>* beside,
+                   std::vector<std::pair<std::string, std::string>>* summary);
+
 // The record's fields as a clerk or court reads them: label and value, escaped.
 struct RecordRow {
   std::string label;
@@ -118,6 +136,10 @@ std::string RecordTable(const PageContext& ctx, const registry::v1::Record& reco
 void KeepFormAnswer(PageContext& ctx, FormAnswer answer, absl::string_view infix);
 std::optional<FormAnswer> FindFormAnswer(PageContext& ctx, const std::string& form);
 httplib::Request ShownRequest(const PageContext& ctx, const FormAnswer& answer);
+
+// A kept page's time as it says it: "14:05:09" (UTC, which the words say). A kept page is at
+// most kKeptAnswerLife old, so the day goes without saying.
+std::string ReadTime(absl::Time read_at);
 
 // A job's page once it has finished: the import's report, the verification's result.
 std::string ImportJobResult(const PageContext& ctx, Job& job);

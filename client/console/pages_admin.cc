@@ -52,18 +52,19 @@ void Overview(PageContext& ctx) {
     std::string rows;
     for (const v1::BackupInfo& info : backups->backups()) {
       // A damaged backup's row says so, with why, where its date would be.
-      absl::StrAppend(&rows, "<tr><td>", info.backup_id(), "</td><td>",
+      absl::StrAppend(&rows, "<tr><td class=\"nowrap\">", info.backup_id(), "</td><td>",
                       info.damaged().empty() ? Text(info.created_at())
                                              : Text(absl::StrCat("DAMAGED: ", info.damaged())),
                       "</td><td>", info.damaged().empty() ? absl::StrCat(info.size_bytes()) : "",
                       "</td></tr>");
     }
-    absl::StrAppend(&body, "<table class=\"results\" id=\"backups\"><caption>",
+    absl::StrAppend(&body, "<div class=\"table-scroll\">"
+                           "<table class=\"results\" id=\"backups\"><caption>",
                     ctx.T("admin.backups.caption"), "</caption><thead><tr><th scope=\"col\">",
                     ctx.T("admin.backups.id"), "</th><th scope=\"col\">",
                     ctx.T("admin.backups.created"), "</th><th scope=\"col\">",
                     ctx.T("admin.backups.bytes"), "</th></tr></thead><tbody>", rows,
-                    "</tbody></table>");
+                    "</tbody></table></div>");
   }
   absl::StrAppend(&body, "<form method=\"post\" action=\"/admin/backup\">", ctx.CsrfInput(), "<p>",
                   ctx.T("admin.backup.help"), "</p><button class=\"primary\" id=\"backup-button\">",
@@ -132,7 +133,7 @@ void CheckData(PageContext& ctx) {
   const std::string id = RandomHex(16);
   {
     absl::MutexLock lock(&ctx.session().mu);
-    ctx.session().data_checks.Add(id, *std::move(checked));
+    ctx.session().data_checks.Add(id, *std::move(checked), ctx.console().Now());
   }
   ctx.Redirect(absl::StrCat("/admin/checks/", id));
 }
@@ -144,7 +145,8 @@ void CheckResult(PageContext& ctx) {
   std::optional<v1::VerifyDataResponse> checked;
   {
     absl::MutexLock lock(&ctx.session().mu);
-    checked = ctx.session().data_checks.Take(std::string(ctx.request().matches[1]));
+    checked = ctx.session().data_checks.Take(std::string(ctx.request().matches[1]),
+                                             ctx.console().Now());
   }
   // Said to have been shown only when this session's check was answered with this address: any
   // other id names no check at all.
@@ -164,14 +166,15 @@ void CheckResult(PageContext& ctx) {
       "\" role=\"status\" id=\"check-result\"><p class=\"code\">",
       consistent ? ctx.T("admin.check.consistent")
                  : ctx.Tf("admin.check.problems", {{"n", absl::StrCat(checked->problem_count())}}),
-      "</p></div><table class=\"record\"><caption>", ctx.T("admin.check.caption"), "</caption>",
+      "</p></div><div class=\"table-scroll\"><table class=\"record\"><caption>",
+      ctx.T("admin.check.caption"), "</caption>",
       "<tr><th scope=\"row\">", ctx.T("admin.check.records"), "</th><td>", checked->records(),
       "</td></tr><tr><th scope=\"row\">", ctx.T("admin.check.versions"), "</th><td>",
       checked->versions(), "</td></tr><tr><th scope=\"row\">", ctx.T("admin.check.index_rows"),
       "</th><td>", checked->index_rows(), "</td></tr><tr><th scope=\"row\">",
       ctx.T("admin.check.vetting_checks"), "</th><td>", checked->vetting_checks(),
       "</td></tr><tr><th scope=\"row\">", ctx.T("admin.check.audit_events"), "</th><td>",
-      checked->audit_events(), "</td></tr></table>");
+      checked->audit_events(), "</td></tr></table></div>");
   if (!consistent) {
     std::string items;
     for (const std::string& problem : checked->problems()) {

@@ -269,7 +269,7 @@ void Events(PageContext& ctx) {
     const std::string id = RandomHex(16);
     {
       absl::MutexLock lock(&ctx.session().mu);
-      ctx.session().audit_filters.Add(id, std::move(fields));
+      ctx.session().audit_filters.Add(id, std::move(fields), ctx.console().Now());
     }
     return ctx.Redirect(absl::StrCat("/audit/results/", id));
   }
@@ -291,8 +291,8 @@ void Events(PageContext& ctx) {
     const std::string link = absl::StrCat("<a href=\"/audit/events/", entry.index(), "\">",
                                           entry.index(), "</a>");
     if (!hashed.event.has_value()) {
-      absl::StrAppend(&rows, "<tr class=\"bad\"><td>", link, "</td><td colspan=\"6\">",
-                      Warnings(hashed.warnings), "</td></tr>");
+      absl::StrAppend(&rows, "<tr class=\"bad\"><td class=\"nowrap\">", link,
+                      "</td><td colspan=\"6\">", Warnings(hashed.warnings), "</td></tr>");
       continue;
     }
     const v1::AuditEvent& e = *hashed.event;
@@ -305,8 +305,9 @@ void Events(PageContext& ctx) {
     if (!e.consent_reference().empty()) details.push_back(absl::StrCat(ctx.T("audit.consent"), " “", Text(e.consent_reference()), "”"));
     if (!e.reference().empty()) details.push_back(absl::StrCat(ctx.T("audit.reference"), " “", Text(e.reference()), "”"));
     if (e.dry_run()) details.push_back(ctx.T("audit.dry_run"));
-    absl::StrAppend(&rows, "<tr", hashed.warnings.empty() ? "" : " class=\"bad\"", "><td>", link,
-                    "</td><td>", Text(e.time()), "</td><td>", RoleName(ctx, e.role()), "</td><td>",
+    absl::StrAppend(&rows, "<tr", hashed.warnings.empty() ? "" : " class=\"bad\"",
+                    "><td class=\"nowrap\">", link, "</td><td class=\"nowrap\">", Text(e.time()),
+                    "</td><td>", RoleName(ctx, e.role()), "</td><td class=\"nowrap\">",
                     Text(client::ShortMethod(e.action())), "</td><td>",
                     Escape(OutcomeName(e.outcome())), "</td><td>", Text(e.actor()), "</td><td>",
                     absl::StrJoin(details, "; "), Warnings(hashed.warnings), "</td></tr>");
@@ -314,13 +315,15 @@ void Events(PageContext& ctx) {
   std::string table =
       page->entries().empty()
           ? absl::StrCat("<p class=\"none\">", ctx.T("audit.none"), "</p>")
-          : absl::StrCat("<table class=\"results events\" id=\"events\"><caption>", ctx.T("audit.caption"),
+          : absl::StrCat("<div class=\"table-scroll\">"
+                         "<table class=\"results events\" id=\"events\"><caption>",
+                         ctx.T("audit.caption"),
                          "</caption><thead><tr><th scope=\"col\">#</th><th scope=\"col\">",
                          ctx.T("audit.col.time"), "</th><th scope=\"col\">", ctx.T("audit.col.role"),
                          "</th><th scope=\"col\">", ctx.T("audit.col.action"), "</th><th scope=\"col\">",
                          ctx.T("audit.col.outcome"), "</th><th scope=\"col\">", ctx.T("audit.col.actor"),
                          "</th><th scope=\"col\">", ctx.T("audit.col.details"),
-                         "</th></tr></thead><tbody>", rows, "</tbody></table>");
+                         "</th></tr></thead><tbody>", rows, "</tbody></table></div>");
   const std::string query = FilterQuery(ctx, "&amp;");
   // Links when the filter is in the address; else buttons that post it again.
   const bool posted = ctx.fields_in_body();
@@ -358,7 +361,9 @@ void KeptEvents(PageContext& ctx) {
   std::optional<std::vector<std::pair<std::string, std::string>>> fields;
   {
     absl::MutexLock lock(&ctx.session().mu);
-    if (const auto* kept = ctx.session().audit_filters.Find(id)) fields = *kept;
+    if (const auto* kept = ctx.session().audit_filters.Find(id, ctx.console().Now())) {
+      fields = *kept;
+    }
   }
   if (!fields.has_value()) return ctx.SendLocalError("audit.filter_gone", 404);
   // The filter goes into the page's own request as a form's body would (never into an address),
@@ -433,8 +438,8 @@ void Event(PageContext& ctx) {
                                    {"newest", Text(e.pruning().newest_pruned_time())},
                                    {"days", absl::StrCat(e.pruning().retention_days())}}));
     }
-    absl::StrAppend(&body, "<table class=\"record\"><caption>", ctx.T("audit.event.caption"),
-                    "</caption>", rows, "</table>");
+    absl::StrAppend(&body, "<div class=\"table-scroll\"><table class=\"record\"><caption>",
+                    ctx.T("audit.event.caption"), "</caption>", rows, "</table></div>");
   }
   absl::StrAppend(&body, "<p><a href=\"/audit\">", ctx.T("audit.back"), "</a></p>");
   ctx.SendPage(ctx.Tf("audit.event.title", {{"n", absl::StrCat(index)}}), body);
@@ -691,6 +696,7 @@ std::string VerifyJobResult(const PageContext& ctx, Job& job) {
       ctx.T("verify.ok"), "</p><p>", ctx.Tf("verify.ok.text", {{"n", absl::StrCat(head.tree_size())}}),
       "</p></div>",
       warnings.empty() ? "" : absl::StrCat("<div class=\"warning\"><h2>", ctx.T("verify.warnings"), "</h2><ul>", warnings, "</ul></div>"),
+      "<div class=\"table-scroll\">"
       "<table class=\"record\" id=\"pinned-head\"><caption>", ctx.T("verify.head"), "</caption>",
       row("verify.log_id", absl::StrCat("<code>", Text(head.log_id()), "</code>")),
       row("verify.tree_size", absl::StrCat("<span id=\"tree-size\">", head.tree_size(), "</span>")),
@@ -698,7 +704,7 @@ std::string VerifyJobResult(const PageContext& ctx, Job& job) {
       row("verify.signed_at", Escape(FormatInstant(absl::FromUnixMicros(static_cast<int64_t>(
                                   std::min<uint64_t>(head.timestamp_micros(), INT64_MAX)))))),
       row("verify.key_id", absl::StrCat("<code>", Text(head.key_id()), "</code>")), pruned,
-      row("verify.retained", absl::StrCat(v.retained_verified)), "</table>",
+      row("verify.retained", absl::StrCat(v.retained_verified)), "</table></div>",
       notes.empty() ? "" : absl::StrCat("<h2>", ctx.T("verify.notes"), "</h2><ul>", notes, "</ul>"),
       "<p><a href=\"/audit/verify\">", ctx.T("verify.again"), "</a></p>");
 }

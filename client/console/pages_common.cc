@@ -10,11 +10,16 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/strip.h"
+#include "absl/time/civil_time.h"
+#include "absl/time/time.h"
 #include "client/choices.h"
 #include "client/console/html.h"
 #include "client/console/pages.h"
 #include "client/record_fields.h"
+#include "client/option_parser.h"
 #include "client/record_format.h"
+#include "common/reference_text.h"
+#include "common/time_format.h"
 #include "httplib.h"
 
 namespace registry::console {
@@ -160,6 +165,48 @@ std::string ServerErrorFor(const PageContext& ctx, const absl::Status& status,
   return absl::StrJoin(texts, " ");
 }
 
+std::optional<FieldError> LocalProblem(PageContext& ctx, LocalRule rule,
+                                       const std::string& input, absl::string_view value) {
+  std::string said;  // the rule broken, as the registry says it
+  if (value.empty()) {
+    said = rule == LocalRule::kBirthDate ? "required, a date YYYY-MM-DD" : "required";
+  } else if (rule == LocalRule::kReference) {
+    if (!ReferenceShaped(value)) said = ReferenceRuleFor(value);
+  } else if (rule == LocalRule::kPersonalNumber) {
+    // The registry's format (its pattern) is its own; a space or a character no personal number
+    // has is wrong whatever the pattern.
+    const std::string problem = client::PersonalNumberProblem(value);
+    if (!problem.empty()) return FieldError{input, "rule.personal_number_chars", {}, problem};
+  } else if (rule == LocalRule::kBirthDate) {
+    const absl::StatusOr<absl::CivilDay> day = ParseDate(value);
+    if (!day.ok()) {
+      said = "must be a real date YYYY-MM-DD from 1900-01-01";
+    } else if (*day >= absl::ToCivilDay(ctx.console().Now(), absl::UTCTimeZone())) {
+      said = "must be before today";
+    }
+  }
+  if (said.empty()) return std::nullopt;
+  FieldError error;
+  error.input = input;
+  std::tie(error.key, error.values) = RuleKey(said);
+  error.server_text = said;
+  return error;
+}
+
+void PlaceProblems(const PageContext& ctx, const std::vector<FieldError>& problems,
+                   const std::map<std::string, std::string>& label_keys,
+                   std::map<std::string, std::string>* beside,
+                   std::vector<std::pair<std::string, std::string>>* summary) {
+  for (const FieldError& problem : problems) {
+    const std::string text = ErrorText(ctx, problem);
+    (*beside)[problem.input] = text;
+    auto label = label_keys.find(problem.input);
+    summary->emplace_back(problem.input, label == label_keys.end()
+                                             ? text
+                                             : absl::StrCat(ctx.T(label->second), ": ", text));
+  }
+}
+
 std::string CourtName(const PageContext& ctx, const v1::Conviction& conviction) {
   if (conviction.court_id() == "foreign") {
     return ctx.Tf("court.foreign_named", {{"court", Text(conviction.foreign_court())},
@@ -284,8 +331,8 @@ std::string RecordTable(const PageContext& ctx, const v1::Record& record,
     absl::StrAppend(&rows, "<tr", row.bookkeeping ? " class=\"meta\"" : "", "><th scope=\"row\">",
                     row.label, "</th><td>", row.value, "</td></tr>");
   }
-  return absl::StrCat("<table class=\"record\"><caption>", caption, "</caption>", rows,
-                      "</table>");
+  return absl::StrCat("<div class=\"table-scroll\"><table class=\"record\"><caption>", caption,
+                      "</caption>", rows, "</table></div>");
 }
 
 std::string OpenRecordForm(const PageContext& ctx, const std::string& error) {
@@ -338,7 +385,8 @@ void Home(PageContext& ctx) {
     std::optional<std::vector<std::string>> with;
     if (IsRecordId(id)) {
       absl::MutexLock lock(&ctx.session().mu);
-      const std::vector<std::string>* found = ctx.session().expunged.Find(id);
+      const std::vector<std::string>* found =
+          ctx.session().expunged.Find(id, ctx.console().Now());
       if (found != nullptr) with = *found;
     }
     if (with.has_value()) {
@@ -400,17 +448,20 @@ void AddCommonPages(Console&,
   add("POST", "/language", {}, SetLanguage);
 }
 
+std::string ReadTime(absl::Time read_at) {
+  return absl::FormatTime("%H:%M:%S", read_at, absl::UTCTimeZone());
+}
+
 // Keeps `answer` in the session under a new id and redirects to its page, `answer.form` +
 // `infix` + the id: what the form's POST answers, so that a reload or the back button shows the
 // page again and does not send the form again (nor repeat its audited call). For kKeptAnswerLife:
 // it holds what was typed about a person, and the registry's answer of then.
 void KeepFormAnswer(PageContext& ctx, FormAnswer answer, absl::string_view infix) {
-  answer.kept_at = ctx.console().Now();
   const std::string id = RandomHex(16);
   const std::string address = absl::StrCat(answer.form, infix, id);
   {
     absl::MutexLock lock(&ctx.session().mu);
-    ctx.session().form_answers.Add(id, std::move(answer));
+    ctx.session().form_answers.Add(id, std::move(answer), ctx.console().Now());
   }
   ctx.Redirect(address);
 }
@@ -419,10 +470,9 @@ void KeepFormAnswer(PageContext& ctx, FormAnswer answer, absl::string_view infix
 // for an id this session does not hold, or holds for another form, or kept too long ago.
 std::optional<FormAnswer> FindFormAnswer(PageContext& ctx, const std::string& form) {
   const std::string id = ctx.request().matches[ctx.request().matches.size() - 1];
-  const absl::Time cutoff = ctx.console().Now() - kKeptAnswerLife;
   absl::MutexLock lock(&ctx.session().mu);
-  const FormAnswer* found = ctx.session().form_answers.Find(id);
-  if (found == nullptr || found->form != form || found->kept_at < cutoff) return std::nullopt;
+  const FormAnswer* found = ctx.session().form_answers.Find(id, ctx.console().Now());
+  if (found == nullptr || found->form != form) return std::nullopt;
   return *found;
 }
 

@@ -159,7 +159,7 @@ std::string JobPage(const PageContext& ctx, const std::string& id, Job& job) {
 
 std::shared_ptr<Job> FindJob(PageContext& ctx, const std::string& id) {
   absl::MutexLock lock(&ctx.session().mu);
-  const std::shared_ptr<Job>* job = ctx.session().jobs.Find(id);
+  const std::shared_ptr<Job>* job = ctx.session().jobs.Find(id, ctx.console().Now());
   return job == nullptr ? nullptr : *job;
 }
 
@@ -206,15 +206,16 @@ std::string LineErrors(const PageContext& ctx, client::ImportFormat format,
                    [](const auto& a, const auto& b) { return a.line < b.line; });
   std::string rows;
   for (const BadLine& error : invalid) {
-    absl::StrAppend(&rows, "<tr><td>", error.line, "</td><td>", ProblemHtml(ctx, format, error),
-                    "</td></tr>");
+    absl::StrAppend(&rows, "<tr><td class=\"nowrap\">", error.line, "</td><td>",
+                    ProblemHtml(ctx, format, error), "</td></tr>");
   }
   if (rows.empty()) return "";
-  return absl::StrCat("<table class=\"results\" id=\"bad-lines\"><caption>",
+  return absl::StrCat("<div class=\"table-scroll\">",
+                      "<table class=\"results\" id=\"bad-lines\"><caption>",
                       ctx.Tf("import.bad_lines", {{"n", absl::StrCat(invalid.size())}}),
                       "</caption><thead><tr><th scope=\"col\">", ctx.T("import.line"),
                       "</th><th scope=\"col\">", ctx.T("import.problem"),
-                      "</th></tr></thead><tbody>", rows, "</tbody></table>");
+                      "</th></tr></thead><tbody>", rows, "</tbody></table></div>");
 }
 
 // Sends `rows` (in OrderForImport's order: a person's later conviction goes before the earlier
@@ -334,21 +335,24 @@ void DryRun(PageContext& ctx) {
   const std::string upload_id = RandomHex(16);
   {
     absl::MutexLock lock(&ctx.session().mu);
-    ctx.session().uploads.Add(upload_id, upload);
+    ctx.session().uploads.Add(upload_id, upload, ctx.console().Now());
   }
   // Answered by a redirect to the check's page, which shows it from the session: a page
   // answering the POST was sent again, file and all, by a reload, and checked again.
   ctx.Redirect(absl::StrCat("/import/checks/", upload_id));
 }
 
-// A file's dry run, as its POST made it: what the registry said of its rows, and the button
-// that imports them. Shown from the session until the import starts; the registry is not asked.
+// A file's dry run, as its POST made it: what the registry said of its rows then (the page says
+// when, never "now"), and the button that imports them. Shown from the session until the import
+// starts or kKeptAnswerLife passes; the registry is not asked.
 void CheckPage(PageContext& ctx) {
   const std::string upload_id = ctx.request().matches[1];
   std::shared_ptr<Upload> upload;
+  absl::Time checked_at;
   {
     absl::MutexLock lock(&ctx.session().mu);
-    if (const std::shared_ptr<Upload>* found = ctx.session().uploads.Find(upload_id)) {
+    if (const std::shared_ptr<Upload>* found =
+            ctx.session().uploads.Find(upload_id, ctx.console().Now(), &checked_at)) {
       upload = *found;
     }
   }
@@ -362,6 +366,7 @@ void CheckPage(PageContext& ctx) {
                                     {"valid", absl::StrCat(valid)},
                                     {"duplicates", absl::StrCat(duplicates)},
                                     {"invalid", absl::StrCat(invalid.size())}}),
+      "</p><p id=\"read-at\">", ctx.Tf("import.checked_at", {{"time", ReadTime(checked_at)}}),
       "</p></div>", LineErrors(ctx, upload->format, invalid));
   if (valid > 0) {
     absl::StrAppend(&body, "<form method=\"post\" action=\"/import/run\">", ctx.CsrfInput(),
@@ -386,7 +391,7 @@ void RunImport(PageContext& ctx) {
   {
     absl::MutexLock lock(&ctx.session().mu);
     // One import per check.
-    upload = ctx.session().uploads.Take(ctx.Param("upload")).value_or(nullptr);
+    upload = ctx.session().uploads.Take(ctx.Param("upload"), ctx.console().Now()).value_or(nullptr);
   }
   if (upload == nullptr) return ctx.SendLocalError("import.gone", 404);
   auto job = std::make_shared<Job>(Job::Kind::kImport);
@@ -411,9 +416,15 @@ void StartJob(PageContext& ctx, std::shared_ptr<Job> job, std::function<void()> 
   const std::string id = RandomHex(16);
   {
     absl::MutexLock lock(&ctx.session().mu);
-    ctx.session().jobs.Add(id, job);
+    ctx.session().jobs.Add(id, job, ctx.console().Now());
   }
-  ctx.console().RunInBackground(std::move(work));
+  // Its outcome is kept kKeptAnswerLife from when it finished (KeptLifeStart).
+  Console* console = &ctx.console();
+  ctx.console().RunInBackground([console, job, work = std::move(work)] {
+    work();
+    absl::MutexLock lock(&job->mu);
+    job->finished_at = console->Now();
+  });
   ctx.Redirect(absl::StrCat("/jobs/", id));
 }
 

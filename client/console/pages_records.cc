@@ -18,6 +18,7 @@
 #include "client/console/pages.h"
 #include "client/record_fields.h"
 #include "client/record_format.h"
+#include "common/reference_text.h"
 #include "httplib.h"
 
 namespace registry::console {
@@ -581,7 +582,6 @@ std::string StatusReasonInput(const PageContext& ctx, const std::string& value,
 // court's name. The read and its purpose wait in the session under a random id, the only thing
 // in the address.
 void KeepCourtRead(PageContext& ctx, CourtRead read) {
-  read.kept_at = ctx.console().Now();
   for (const char* name : {"case_ref", "purpose"}) {
     const std::string value = ctx.Param(name);
     if (!value.empty()) read.fields.emplace_back(name, value);
@@ -591,7 +591,7 @@ void KeepCourtRead(PageContext& ctx, CourtRead read) {
       absl::StrCat("/records/", read.record_id, read.history ? "/history" : "", "/read/", id);
   {
     absl::MutexLock lock(&ctx.session().mu);
-    ctx.session().court_reads.Add(id, std::move(read));
+    ctx.session().court_reads.Add(id, std::move(read), ctx.console().Now());
   }
   ctx.Redirect(address);
 }
@@ -603,12 +603,6 @@ void SendRecordPage(PageContext& ctx, const std::string& id, const v1::Record& r
 void SendHistoryPage(PageContext& ctx, const std::string& id,
                      const v1::GetRecordHistoryResponse& history,
                      const absl::Time* read_at = nullptr);
-
-// A kept read's time as its page says it: "14:05:09" (UTC, which the words say). A kept read is
-// at most kKeptAnswerLife old, so the day goes without saying.
-std::string ReadTime(absl::Time read_at) {
-  return absl::FormatTime("%H:%M:%S", read_at, absl::UTCTimeZone());
-}
 
 // What a kept read's page says above it: when it was read, that it does not follow the record,
 // and a form that reads it again now (a new audited read, with the case reference and purpose it
@@ -627,14 +621,16 @@ std::string ReadAtNotice(const PageContext& ctx, const std::string& action, absl
 void CourtReadPage(PageContext& ctx, bool history) {
   const std::string id = RecordId(ctx);
   const std::string read_id = ctx.request().matches[2];
-  const absl::Time cutoff = ctx.console().Now() - kKeptAnswerLife;
   std::optional<CourtRead> kept;
+  absl::Time read_at;
   {
     absl::MutexLock lock(&ctx.session().mu);
-    if (const CourtRead* found = ctx.session().court_reads.Find(read_id)) kept = *found;
+    if (const CourtRead* found =
+            ctx.session().court_reads.Find(read_id, ctx.console().Now(), &read_at)) {
+      kept = *found;
+    }
   }
-  if (!kept.has_value() || kept->record_id != id || kept->history != history ||
-      kept->kept_at < cutoff) {
+  if (!kept.has_value() || kept->record_id != id || kept->history != history) {
     httplib::Request shown = ctx.request();
     shown.params.clear();
     shown.path = absl::StrCat("/records/", id, history ? "/history" : "");
@@ -651,8 +647,8 @@ void CourtReadPage(PageContext& ctx, bool history) {
   PageContext page(ctx.console(), shown, ctx.response(), ctx.session_ptr(), /*restored=*/true);
   // The switch shows this page again in the new language, from the session: no read is made.
   page.set_language_back(ctx.request().path);
-  if (history) return SendHistoryPage(page, id, kept->versions, &kept->kept_at);
-  SendRecordPage(page, id, kept->record, &kept->kept_at);
+  if (history) return SendHistoryPage(page, id, kept->versions, &read_at);
+  SendRecordPage(page, id, kept->record, &read_at);
 }
 
 void ViewRecord(PageContext& ctx) {
@@ -736,7 +732,9 @@ std::string DatesInForce(const PageContext& ctx, const v1::GetRecordHistoryRespo
   if (!history.has_dates_in_force()) return "";
   const v1::DatesInForce& dates = history.dates_in_force();
   const char* why = "record.history.dates_in_force.other";
-  if (dates.extended_by_another_conviction() && dates.retention_rules_changed()) {
+  if (dates.kept_from_deletion_only()) {
+    why = "record.history.dates_in_force.kept";
+  } else if (dates.extended_by_another_conviction() && dates.retention_rules_changed()) {
     why = "record.history.dates_in_force.both";
   } else if (dates.extended_by_another_conviction()) {
     why = "record.history.dates_in_force.extended";
@@ -797,7 +795,8 @@ void SendHistoryPage(PageContext& ctx, const std::string& id,
                     previous.empty() ? ""
                                      : absl::StrCat(" — ", ctx.Tf("record.history.count",
                                                                   {{"n", absl::StrCat(changed)}})),
-                    "</p><table class=\"record\">", table, "</table></section>");
+                    "</p><div class=\"table-scroll\"><table class=\"record\">", table,
+                    "</table></div></section>");
     previous = rows;
   }
   absl::StrAppend(&body, DatesInForce(ctx, history, read_at), "<p>",
@@ -931,17 +930,19 @@ std::vector<FieldError> CorrectionProblems(PageContext& ctx, const v1::Record& c
 // a page answering the POST was sent again by a reload or the back button, one more audited read
 // or amendment in the clerk's name each time. The form waits there as typed, with the record as
 // read. A registry that was not reached refused nothing: the form comes back at once, to be sent
-// again; and the console's own findings before any call (no registry call to repeat) too.
+// again. The console's own findings before any call (months -5, a paragraph that is no number)
+// are answered by a redirect too, the form's personal data kept out of the browser's history of
+// what a POST answered; AmendRefused finds them again from the form.
 void Amend(PageContext& ctx) {
   const std::string id = RecordId(ctx);
   const FormValues values = ValuesOf(ctx);
   std::vector<FieldError> errors;
   const v1::CreateRecordRequest changed = RecordFromForm(values, &errors);
-  if (!errors.empty()) return SendAmendErrors(ctx, id, values, std::move(errors), 400);
   FormAnswer answer;
   answer.form = absl::StrCat("/records/", id, "/amend");
   answer.fields = FieldsOf(values);
   answer.http_status = 400;
+  if (!errors.empty()) return KeepFormAnswer(ctx, std::move(answer), "/refused/");
   absl::StatusOr<v1::Record> current = ReadRecord(ctx, id);
   if (!current.ok() && RegistryUnreachable(current.status())) {
     return SendAmendBox(ctx, id, values, ctx.ErrorBox(current.status()),
@@ -978,9 +979,9 @@ void Amend(PageContext& ctx) {
 }
 
 // A correction refused, shown again from the session (Amend): the registry is not asked again.
-// Its findings about fields beside them, the console's found again from the record kept; any
-// other refusal above the form, with the way on to the record as it is now when it changed
-// meanwhile (the version sent is not the record's).
+// Its findings about fields beside them, the console's found again from the form and the record
+// kept; any other refusal above the form, with the way on to the record as it is now when it
+// changed meanwhile (the version sent is not the record's).
 void AmendRefused(PageContext& ctx) {
   const std::string id = RecordId(ctx);
   std::optional<FormAnswer> answer = FindFormAnswer(ctx, absl::StrCat("/records/", id, "/amend"));
@@ -989,11 +990,13 @@ void AmendRefused(PageContext& ctx) {
   PageContext page(ctx.console(), shown, ctx.response(), ctx.session_ptr(), /*restored=*/true);
   page.set_language_back(ctx.request().path);
   const FormValues values = ValuesOf(answer->fields);
-  std::vector<FieldError> ignored;
-  const v1::CreateRecordRequest changed = RecordFromForm(values, &ignored);
+  std::vector<FieldError> own;
+  const v1::CreateRecordRequest changed = RecordFromForm(values, &own);
   // The record as read is kept only when the read was answered: a refused read has none.
   const bool read = answer->record.ByteSizeLong() > 0;
   if (answer->refused.ok()) {
+    // The form's own faults, found before anything was read; else what the record as read shows.
+    if (!own.empty()) return SendAmendErrors(page, id, values, std::move(own), answer->http_status);
     google::protobuf::FieldMask mask;
     return SendAmendErrors(page, id, values,
                            CorrectionProblems(page, answer->record, changed, &mask),
@@ -1273,7 +1276,7 @@ void Expunge(PageContext& ctx) {
   for (const std::string& other : with) ctx.console().ForgetRecord(other, /*expunged=*/true);
   {
     absl::MutexLock lock(&ctx.session().mu);
-    ctx.session().expunged.Add(id, std::move(with));
+    ctx.session().expunged.Add(id, std::move(with), ctx.console().Now());
   }
   ctx.Redirect(absl::StrCat("/?done=expunged&record_id=", id));
 }
@@ -1299,17 +1302,21 @@ std::string ResultsTable(const PageContext& ctx, const google::protobuf::Repeate
                                     ctx.T("search.history")))
             : "";
     absl::StrAppend(&rows, "<tr><td>", Text(p.surname()), ", ", Text(p.given_name()),
-                    "</td><td>", Text(p.birth_date()), "</td><td>", Text(p.personal_number()),
-                    "</td><td>", CourtName(ctx, c), "</td><td>",
-                    Text(c.case_number()), "</td><td>", StatusName(ctx, record.metadata().status()),
+                    "</td><td class=\"nowrap\">", Text(p.birth_date()),
+                    "</td><td class=\"nowrap\">", Text(p.personal_number()), "</td><td>",
+                    CourtName(ctx, c), "</td><td class=\"nowrap\">", Text(c.case_number()),
+                    "</td><td>", StatusName(ctx, record.metadata().status()),
                     "</td><td>", links, "</td></tr>");
   }
-  return absl::StrCat("<table class=\"results\"><caption>", caption, "</caption><thead><tr><th scope=\"col\">",
+  return absl::StrCat("<div class=\"table-scroll\">"
+                      "<table class=\"results\"><caption>", caption,
+                      "</caption><thead><tr><th scope=\"col\">",
                       ctx.T("search.col.name"), "</th><th scope=\"col\">", ctx.T("field.birth-date"),
                       "</th><th scope=\"col\">", ctx.T("field.personal-number"), "</th><th scope=\"col\">",
                       ctx.T("field.court"), "</th><th scope=\"col\">", ctx.T("field.case-number"),
                       "</th><th scope=\"col\">", ctx.T("record.status"), "</th><th scope=\"col\">",
-                      ctx.T("search.col.open"), "</th></tr></thead><tbody>", rows, "</tbody></table>");
+                      ctx.T("search.col.open"), "</th></tr></thead><tbody>", rows,
+                      "</tbody></table></div>");
 }
 
 // The request field each input of the search form fills, for the registry's errors.
@@ -1370,9 +1377,12 @@ std::string ResultsSection(const PageContext& ctx, const v1::SearchRecordsRespon
   return results;
 }
 
+// `problem`: what is said of the whole form (escaped); `errors`: by input, beside it; `summary`:
+// the form's problems listed above it, each linked to its input.
 void SendSearch(PageContext& ctx, const std::string& results, const std::string& problem,
                 const std::string& purpose_error, int status,
-                const std::map<std::string, std::string>& errors = {}) {
+                const std::map<std::string, std::string>& errors = {},
+                const std::vector<std::pair<std::string, std::string>>& summary = {}) {
   const auto error_of = [&](const std::string& name) {
     auto it = errors.find(name);
     return it == errors.end() ? std::string() : it->second;
@@ -1396,6 +1406,7 @@ void SendSearch(PageContext& ctx, const std::string& results, const std::string&
                           : absl::StrCat("<div class=\"error-box\" role=\"alert\" tabindex=\"-1\" "
                                          "autofocus><p>",
                                          problem, "</p></div>"),
+          ErrorSummary(ctx, summary, "form.fix"),
           "<form method=\"post\" action=\"/search\" class=\"search\">", ctx.CsrfInput(),
           court ? PurposeInputs(ctx, purpose_error.empty() ? error_of("purpose") : purpose_error,
                                 error_of("case_ref"))
@@ -1411,33 +1422,82 @@ void SendSearch(PageContext& ctx, const std::string& results, const std::string&
 
 void SearchForm(PageContext& ctx) { SendSearch(ctx, "", "", "", 200); }
 
+// The search form's fields, kept to show it again filled in.
+std::vector<std::pair<std::string, std::string>> SearchFields(const PageContext& ctx) {
+  std::vector<std::pair<std::string, std::string>> fields;
+  for (const char* name :
+       {"personal-number", "surname", "given-name", "birth-date", "case_ref", "purpose"}) {
+    const std::string value = ctx.Param(name);
+    if (!value.empty()) fields.emplace_back(name, value);
+  }
+  return fields;
+}
+
+// A search the console refuses itself, nothing sent: what is said of the whole form (escaped),
+// by input what is said beside it, and the list above the form. The search's POST keeps the form
+// and redirects (SearchRefused finds these again from it).
+struct SearchProblems {
+  std::string problem;
+  std::map<std::string, std::string> errors;
+  std::vector<std::pair<std::string, std::string>> summary;
+  bool any() const { return !problem.empty() || !errors.empty(); }
+};
+
+SearchProblems FindSearchProblems(const PageContext& ctx) {
+  const auto typed = [&](const char* name) {
+    return !absl::StripAsciiWhitespace(ctx.Param(name)).empty();
+  };
+  const char* const names[] = {"surname", "given-name", "birth-date"};
+  const bool number = typed("personal-number");
+  const bool any_name = std::any_of(std::begin(names), std::end(names), typed);
+  SearchProblems found;
+  if (number && any_name) {
+    // Two ways of asking at once: the names were silently not used, a match by the number shown
+    // under them. Refused, as registry-cli refuses --personal-number with --surname, beside each
+    // field typed, which the form keeps.
+    found.problem = ctx.T("search.both_ways");
+    found.errors["personal-number"] = ctx.T("search.both_ways.field");
+    for (const char* input : names) {
+      if (typed(input)) found.errors[input] = ctx.T("search.both_ways.field");
+    }
+  } else if (!number && any_name) {
+    // A name search with a field left empty: "required" beside each empty one, each linked from
+    // the list above the form, as the purpose form says a missing purpose.
+    found.summary.emplace_back("", ctx.T("search.need_query"));
+    for (const char* input : names) {
+      if (typed(input)) continue;
+      found.errors[input] = ctx.T("rule.required");
+      found.summary.emplace_back(input, absl::StrCat(ctx.T(absl::StrCat("field.", input)), ": ",
+                                                     ctx.T("rule.required")));
+    }
+  } else if (!number) {
+    found.problem = ctx.T("search.need_query");
+  }
+  return found;
+}
+
 void Search(PageContext& ctx) {
   v1::SearchRecordsRequest request;
   const std::string number(absl::StripAsciiWhitespace(ctx.Param("personal-number")));
   const std::string surname(absl::StripAsciiWhitespace(ctx.Param("surname")));
   const std::string given(absl::StripAsciiWhitespace(ctx.Param("given-name")));
   const std::string birth(absl::StripAsciiWhitespace(ctx.Param("birth-date")));
-  if (!number.empty() && (!surname.empty() || !given.empty() || !birth.empty())) {
-    // Two ways of asking at once: the names were silently not used, a match by the number shown
-    // under them. Refused here, as registry-cli refuses --personal-number with --surname, beside
-    // each field typed, which the form keeps; nothing is sent.
-    std::map<std::string, std::string> errors = {
-        {"personal-number", ctx.T("search.both_ways.field")}};
-    const std::pair<const char*, const std::string*> names[] = {
-        {"surname", &surname}, {"given-name", &given}, {"birth-date", &birth}};
-    for (const auto& [input, typed] : names) {
-      if (!typed->empty()) errors[input] = ctx.T("search.both_ways.field");
-    }
-    return SendSearch(ctx, "", ctx.T("search.both_ways"), "", 400, errors);
+  if (FindSearchProblems(ctx).any()) {
+    // Refused here, nothing sent; answered by a redirect to the refused form's page, as the
+    // registry's refusals are, so that the browser keeps no page a POST answered with what was
+    // typed about a person, to be sent again by Back.
+    FormAnswer answer;
+    answer.form = "/search";
+    answer.fields = SearchFields(ctx);
+    answer.http_status = 400;
+    return KeepFormAnswer(ctx, std::move(answer), "/refused/");
   }
   if (!number.empty()) {
     request.set_personal_number(number);
-  } else if (!surname.empty() && !given.empty() && !birth.empty()) {
+  } else {
     request.mutable_name()->set_surname(surname);
     request.mutable_name()->set_given_name(given);
     request.mutable_name()->set_birth_date(birth);
-  } else {
-    return SendSearch(ctx, "", ctx.T("search.need_query"), "", 400);
   }
   if (ctx.who().role() == v1::ROLE_COURT) *request.mutable_purpose() = PurposeOf(ctx);
   absl::StatusOr<v1::SearchRecordsResponse> found = ctx.registry().SearchRecords(request);
@@ -1452,11 +1512,7 @@ void Search(PageContext& ctx) {
     // audited search in the official's name each time.
     FormAnswer answer;
     answer.form = "/search";
-    for (const char* name :
-         {"personal-number", "surname", "given-name", "birth-date", "case_ref", "purpose"}) {
-      const std::string value = ctx.Param(name);
-      if (!value.empty()) answer.fields.emplace_back(name, value);
-    }
+    answer.fields = SearchFields(ctx);
     answer.refused = found.status();
     answer.http_status = FailedCallStatus(found.status(), 400);
     return KeepFormAnswer(ctx, std::move(answer), "/refused/");
@@ -1469,16 +1525,11 @@ void Search(PageContext& ctx) {
   // session, and end with it.
   SearchResult kept;
   kept.found = *std::move(found);
-  kept.kept_at = ctx.console().Now();
-  for (const char* name :
-       {"personal-number", "surname", "given-name", "birth-date", "case_ref", "purpose"}) {
-    const std::string value = ctx.Param(name);
-    if (!value.empty()) kept.fields.emplace_back(name, value);
-  }
+  kept.fields = SearchFields(ctx);
   const std::string id = RandomHex(16);
   {
     absl::MutexLock lock(&ctx.session().mu);
-    ctx.session().searches.Add(id, std::move(kept));
+    ctx.session().searches.Add(id, std::move(kept), ctx.console().Now());
   }
   ctx.Redirect(absl::StrCat("/search/results/", id));
 }
@@ -1488,13 +1539,16 @@ void Search(PageContext& ctx) {
 // hold (another session's, one forgotten) is not found.
 void SearchResults(PageContext& ctx) {
   const std::string id = ctx.request().matches[1];
-  const absl::Time cutoff = ctx.console().Now() - kKeptAnswerLife;
   std::optional<SearchResult> kept;
+  absl::Time read_at;
   {
     absl::MutexLock lock(&ctx.session().mu);
-    if (const SearchResult* found = ctx.session().searches.Find(id)) kept = *found;
+    if (const SearchResult* found =
+            ctx.session().searches.Find(id, ctx.console().Now(), &read_at)) {
+      kept = *found;
+    }
   }
-  if (!kept.has_value() || kept->kept_at < cutoff) return ctx.SendLocalError("search.gone", 404);
+  if (!kept.has_value()) return ctx.SendLocalError("search.gone", 404);
   // The page as the search's form had filled it: its fields, from the session, go into the page's
   // own request as a form's body would (never into an address), as the language switch re-shows a
   // form (Console::ShowPage).
@@ -1508,20 +1562,26 @@ void SearchResults(PageContext& ctx) {
   // When the registry answered, never "now": the form above, filled in, searches again.
   SendSearch(page,
              absl::StrCat("<div class=\"notice\" id=\"read-at\"><p>",
-                          page.Tf("search.results_at", {{"time", ReadTime(kept->kept_at)}}),
+                          page.Tf("search.results_at", {{"time", ReadTime(read_at)}}),
                           "</p></div>", ResultsSection(page, kept->found)),
              "", "", 200);
 }
 
 // A search refused, shown again from the session: the refusal above the form, and each field it
-// names (a case reference, a date) beside that field's input, as the vetting form shows them.
-// The registry is not asked again.
+// names (a case reference, a date) beside that field's input, as the vetting form shows them; or
+// the problems the console found itself. The registry is not asked again.
 void SearchRefused(PageContext& ctx) {
   std::optional<FormAnswer> answer = FindFormAnswer(ctx, "/search");
   if (!answer.has_value()) return ctx.SendLocalError("form.refused_gone", 404);
   const httplib::Request shown = ShownRequest(ctx, *answer);
   PageContext page(ctx.console(), shown, ctx.response(), ctx.session_ptr(), /*restored=*/true);
   page.set_language_back(ctx.request().path);
+  if (answer->refused.ok()) {
+    // Refused by the console itself (Search): its problems found again from the form.
+    const SearchProblems found = FindSearchProblems(page);
+    return SendSearch(page, "", found.problem, "", answer->http_status, found.errors,
+                      found.summary);
+  }
   SendSearch(page, page.ErrorBox(answer->refused), "", "", answer->http_status,
              SearchErrors(page, answer->refused));
 }
@@ -1531,15 +1591,21 @@ void SearchRefused(PageContext& ctx) {
 // `refused`: the registry's refusal, whose problems with a field of the request (a personal
 // number, a request reference) are shown beside the input that fills it, in the page's language
 // where the catalogs know the rule, as the search and the vetting check show theirs.
+// `local`: the problems the console found itself, by input (SubjectProblems), instead.
 void SendSubject(PageContext& ctx, const std::string& box, const std::string& results,
-                 int status, const absl::Status& refused = absl::OkStatus()) {
+                 int status, const absl::Status& refused = absl::OkStatus(),
+                 const std::map<std::string, std::string>& local = {}) {
+  const auto error_of = [&](const std::string& input, absl::string_view field) {
+    auto it = local.find(input);
+    return it != local.end() ? it->second : ServerErrorFor(ctx, refused, field);
+  };
   Input number = PersonalInput(ctx, "personal-number", "field.personal-number");
   number.required = true;
-  number.error = ServerErrorFor(ctx, refused, "personal_number");
+  number.error = error_of("personal-number", "personal_number");
   Input reference =
       ParamInput(ctx, "request_ref", "subject.request_ref", "subject.request_ref.hint");
   reference.required = true;
-  reference.error = ServerErrorFor(ctx, refused, "request_reference");
+  reference.error = error_of("request_ref", "request_reference");
   ctx.SendPage(ctx.T("subject.title"),
                absl::StrCat(box, "<p>", ctx.T("subject.intro"),
                             "</p><form method=\"post\" action=\"/subject\">",
@@ -1551,9 +1617,48 @@ void SendSubject(PageContext& ctx, const std::string& box, const std::string& re
 
 void SubjectForm(PageContext& ctx) { SendSubject(ctx, "", "", 200); }
 
+// Whether the console refuses a data subject's request itself: the registry's gate refuses a
+// request reference it cannot log (or none) before it looks at anything else, and the clerk
+// would learn of the form's other problems only from a second refused, audited call.
+bool SubjectRefusedHere(const PageContext& ctx) {
+  return !ReferenceShaped(absl::StripAsciiWhitespace(ctx.Param("request_ref")));
+}
+
+// The request form with every problem the console finds in it (LocalProblem) beside its input
+// and listed above the form.
+void SendSubjectProblems(PageContext& ctx, int status) {
+  std::vector<FieldError> problems;
+  for (const auto& [input, rule] : {std::pair{"personal-number", LocalRule::kPersonalNumber},
+                                    std::pair{"request_ref", LocalRule::kReference}}) {
+    std::optional<FieldError> problem =
+        LocalProblem(ctx, rule, input, absl::StripAsciiWhitespace(ctx.Param(input)));
+    if (problem.has_value()) problems.push_back(*std::move(problem));
+  }
+  std::map<std::string, std::string> beside;
+  std::vector<std::pair<std::string, std::string>> summary;
+  PlaceProblems(ctx, problems,
+                {{"personal-number", "field.personal-number"},
+                 {"request_ref", "subject.request_ref"}},
+                &beside, &summary);
+  SendSubject(ctx, ErrorSummary(ctx, summary, "form.fix"), "", status, absl::OkStatus(), beside);
+}
+
 void SendSubjectChecks(PageContext& ctx, const v1::ListChecksAboutPersonResponse& checks);
 
 void Subject(PageContext& ctx) {
+  // Answered by a redirect to a page of the session's, refusal or not: a page answering the POST
+  // was sent again by a reload or the back button, which repeated the audited call in the
+  // clerk's name with the person's number.
+  FormAnswer answer;
+  answer.form = "/subject";
+  for (const char* name : {"personal-number", "request_ref"}) {
+    answer.fields.emplace_back(name, ctx.Param(name));
+  }
+  // Refused here, nothing sent: SubjectAnswer finds the problems again from the form.
+  if (SubjectRefusedHere(ctx)) {
+    answer.http_status = 400;
+    return KeepFormAnswer(ctx, std::move(answer), "/answers/");
+  }
   v1::ListChecksAboutPersonRequest request;
   request.set_personal_number(std::string(absl::StripAsciiWhitespace(ctx.Param("personal-number"))));
   request.set_request_reference(std::string(absl::StripAsciiWhitespace(ctx.Param("request_ref"))));
@@ -1580,14 +1685,6 @@ void Subject(PageContext& ctx) {
     }
     checks->set_next_page_token(page->next_page_token());
   }
-  // Answered by a redirect to a page of the session's, refusal or not: a page answering the POST
-  // was sent again by a reload or the back button, which repeated the audited call in the
-  // clerk's name with the person's number.
-  FormAnswer answer;
-  answer.form = "/subject";
-  for (const char* name : {"personal-number", "request_ref"}) {
-    answer.fields.emplace_back(name, ctx.Param(name));
-  }
   if (checks.ok()) {
     answer.checks = *std::move(checks);
   } else {
@@ -1609,6 +1706,7 @@ void SubjectAnswer(PageContext& ctx) {
     return SendSubject(page, page.ErrorBox(answer->refused), "", answer->http_status,
                        answer->refused);
   }
+  if (SubjectRefusedHere(page)) return SendSubjectProblems(page, answer->http_status);
   SendSubjectChecks(page, answer->checks);
 }
 
@@ -1618,6 +1716,9 @@ void SendSubjectChecks(PageContext& ctx, const v1::ListChecksAboutPersonResponse
     std::string outcome;
     if (check.result_withheld()) {
       outcome = ctx.T("subject.withheld");
+    } else if (check.status_code() == 0 && check.asked_under_another_number()) {
+      outcome = check.result() == v1::VETTING_RESULT_REFER ? ctx.T("subject.other_number_refer")
+                                                           : ctx.T("subject.other_number");
     } else if (check.status_code() != 0) {
       outcome = ctx.Tf("subject.refused",
                        {{"code", Escape(absl::StatusCodeToString(
@@ -1625,7 +1726,7 @@ void SendSubjectChecks(PageContext& ctx, const v1::ListChecksAboutPersonResponse
     } else {
       outcome = ResultName(ctx, check.result());
     }
-    absl::StrAppend(&rows, "<tr><td>", Text(check.checked_at()), "</td><td>",
+    absl::StrAppend(&rows, "<tr><td class=\"nowrap\">", Text(check.checked_at()), "</td><td>",
                     Text(check.organisation()), "</td><td>", Text(check.requester()), "</td><td>",
                     PositionName(ctx, check.position_category()), "</td><td>", outcome,
                     "</td></tr>");
@@ -1633,14 +1734,15 @@ void SendSubjectChecks(PageContext& ctx, const v1::ListChecksAboutPersonResponse
   const std::string results =
       checks.checks().empty()
           ? absl::StrCat("<p class=\"none\" id=\"results\">", ctx.T("subject.none"), "</p>")
-          : absl::StrCat("<table class=\"results\" id=\"results\"><caption>",
+          : absl::StrCat("<div class=\"table-scroll\">"
+                         "<table class=\"results\" id=\"results\"><caption>",
                          ctx.Tf("subject.count", {{"n", absl::StrCat(checks.checks_size())}}),
                          "</caption><thead><tr><th scope=\"col\">", ctx.T("subject.col.date"),
                          "</th><th scope=\"col\">", ctx.T("subject.col.organisation"),
                          "</th><th scope=\"col\">", ctx.T("subject.col.requester"),
                          "</th><th scope=\"col\">", ctx.T("subject.col.position"),
                          "</th><th scope=\"col\">", ctx.T("subject.col.outcome"),
-                         "</th></tr></thead><tbody>", rows, "</tbody></table>");
+                         "</th></tr></thead><tbody>", rows, "</tbody></table></div>");
   SendSubject(ctx, "", results, 200);
 }
 

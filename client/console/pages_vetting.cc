@@ -1,7 +1,9 @@
 // Vetting for employers: one check of one consenting candidate for one position, answered with a
 // code; the signed certificate to download (the same JSON `registry-cli vet check --out` writes),
 // and a printable page that says how anyone can verify it offline.
+#include <map>
 #include <optional>
+#include <vector>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
@@ -10,6 +12,7 @@
 #include "client/console/html.h"
 #include "client/console/pages.h"
 #include "client/json_io.h"
+#include "common/reference_text.h"
 #include "httplib.h"
 
 namespace registry::console {
@@ -24,9 +27,13 @@ const std::vector<std::pair<std::string, std::string>>& CheckInputs() {
   return *inputs;
 }
 
+// `local`: the problems the console found itself, by input (CheckProblems), else those the
+// registry's refusal `refused` names.
 void SendCheckForm(PageContext& ctx, const std::string& box, int status,
-                   const absl::Status& refused = absl::OkStatus()) {
+                   const absl::Status& refused = absl::OkStatus(),
+                   const std::map<std::string, std::string>& local = {}) {
   const auto error_of = [&](const std::string& name) {
+    if (auto it = local.find(name); it != local.end()) return it->second;
     for (const auto& [input, field] : CheckInputs()) {
       if (input == name) return ServerErrorFor(ctx, refused, field);
     }
@@ -68,14 +75,44 @@ void SendCheckForm(PageContext& ctx, const std::string& box, int status,
 
 void CheckForm(PageContext& ctx) { SendCheckForm(ctx, "", 200); }
 
-// A check the registry refused, shown again from the session: the form as it was sent, the
-// refusal above it and beside each field it names. The registry is not asked again.
+// What the console finds wrong itself with the check form as sent (LocalProblem).
+std::vector<FieldError> CheckProblems(PageContext& ctx) {
+  const std::pair<const char*, LocalRule> rules[] = {
+      {"personal-number", LocalRule::kPersonalNumber}, {"surname", LocalRule::kRequired},
+      {"given-name", LocalRule::kRequired},            {"birth-date", LocalRule::kBirthDate},
+      {"position", LocalRule::kRequired},              {"consent_ref", LocalRule::kReference}};
+  std::vector<FieldError> problems;
+  for (const auto& [input, rule] : rules) {
+    std::optional<FieldError> problem =
+        LocalProblem(ctx, rule, input, absl::StripAsciiWhitespace(ctx.Param(input)));
+    if (problem.has_value()) problems.push_back(*std::move(problem));
+  }
+  return problems;
+}
+
+// The form with every problem CheckProblems finds beside its input and listed above the form.
+void SendCheckProblems(PageContext& ctx, int status) {
+  static const auto* labels = new std::map<std::string, std::string>{
+      {"personal-number", "field.personal-number"}, {"surname", "field.surname"},
+      {"given-name", "field.given-name"},           {"birth-date", "field.birth-date"},
+      {"position", "vetting.position"},             {"consent_ref", "vetting.consent_ref"}};
+  std::map<std::string, std::string> beside;
+  std::vector<std::pair<std::string, std::string>> summary;
+  PlaceProblems(ctx, CheckProblems(ctx), *labels, &beside, &summary);
+  SendCheckForm(ctx, ErrorSummary(ctx, summary, "form.fix"), status, absl::OkStatus(), beside);
+}
+
+// A check refused, shown again from the session: the form as it was sent, the registry's refusal
+// above it and beside each field it names, or the problems the console found itself. The
+// registry is not asked again.
 void CheckRefused(PageContext& ctx) {
   std::optional<FormAnswer> answer = FindFormAnswer(ctx, "/vetting");
   if (!answer.has_value()) return ctx.SendLocalError("vetting.refused_gone", 404);
   const httplib::Request shown = ShownRequest(ctx, *answer);
   PageContext page(ctx.console(), shown, ctx.response(), ctx.session_ptr(), /*restored=*/true);
   page.set_language_back(ctx.request().path);
+  // Refused by the console itself (Check): its problems are found again from the form.
+  if (answer->refused.ok()) return SendCheckProblems(page, answer->http_status);
   SendCheckForm(page, page.ErrorBox(answer->refused), answer->http_status, answer->refused);
 }
 
@@ -90,17 +127,25 @@ void Check(PageContext& ctx) {
   request.set_birth_date(value("birth-date"));
   request.set_position_category(value("position"));
   request.set_consent_reference(value("consent_ref"));
-  absl::StatusOr<v1::VettingCheckResponse> answer = ctx.registry().VettingCheck(request);
   // A refusal is answered by a redirect to a page that shows it from the session
   // (KeepFormAnswer), as an answer is: a page answering the POST was sent again by back and
   // reload, a second audited check. Not a registry that was not reached: it checked nothing.
+  FormAnswer refused;
+  refused.form = "/vetting";
+  for (const char* name :
+       {"personal-number", "surname", "given-name", "birth-date", "position", "consent_ref"}) {
+    refused.fields.emplace_back(name, ctx.Param(name));
+  }
+  // The registry's gate refuses a consent reference it cannot log (or none) before it looks at
+  // anything else: the employer would learn of the form's other problems only from a second
+  // refused, audited check. Such a form is refused here, every problem the console can find named
+  // at once (CheckRefused finds them again), and nothing is sent.
+  if (!ReferenceShaped(request.consent_reference())) {
+    refused.http_status = 400;
+    return KeepFormAnswer(ctx, std::move(refused), "/refused/");
+  }
+  absl::StatusOr<v1::VettingCheckResponse> answer = ctx.registry().VettingCheck(request);
   if (!answer.ok() && !RegistryUnreachable(answer.status())) {
-    FormAnswer refused;
-    refused.form = "/vetting";
-    for (const char* name :
-         {"personal-number", "surname", "given-name", "birth-date", "position", "consent_ref"}) {
-      refused.fields.emplace_back(name, ctx.Param(name));
-    }
     refused.refused = answer.status();
     refused.http_status = FailedCallStatus(answer.status(), 400);
     return KeepFormAnswer(ctx, std::move(refused), "/refused/");
@@ -117,13 +162,14 @@ void Check(PageContext& ctx) {
   // shown it.
   const std::string& check_id = answer->check_id();
   const std::string id = IsRecordId(check_id) ? check_id : RandomHex(16);
+  const absl::Time now = ctx.console().Now();
   {
     absl::MutexLock lock(&ctx.session().mu);
     if (IsRecordId(check_id) && answer->has_certificate()) {
-      ctx.session().certificates.Add(check_id, answer->certificate());
+      ctx.session().certificates.Add(check_id, answer->certificate(), now);
     }
-    ctx.session().vetting_results.Take(id);  // an older answer under the same id is not shown
-    ctx.session().vetting_results.Add(id, *std::move(answer));
+    ctx.session().vetting_results.Take(id, now);  // an older answer under the same id is not shown
+    ctx.session().vetting_results.Add(id, *std::move(answer), now);
   }
   ctx.Redirect(absl::StrCat("/vetting/results/", id));
 }
@@ -137,8 +183,8 @@ void Result(PageContext& ctx) {
   bool keep = false;
   {
     absl::MutexLock lock(&ctx.session().mu);
-    answer = ctx.session().vetting_results.Take(id);
-    keep = ctx.session().certificates.Find(id) != nullptr;
+    answer = ctx.session().vetting_results.Take(id, ctx.console().Now());
+    keep = ctx.session().certificates.Find(id, ctx.console().Now()) != nullptr;
   }
   if (!answer.has_value()) {
     if (keep) return ctx.Redirect(absl::StrCat("/vetting/certificates/", id));
@@ -180,7 +226,7 @@ void Result(PageContext& ctx) {
 std::optional<v1::SignedVettingCertificate> FindCertificate(PageContext& ctx) {
   absl::MutexLock lock(&ctx.session().mu);
   const v1::SignedVettingCertificate* kept =
-      ctx.session().certificates.Find(std::string(ctx.request().matches[1]));
+      ctx.session().certificates.Find(std::string(ctx.request().matches[1]), ctx.console().Now());
   if (kept == nullptr) return std::nullopt;
   return *kept;
 }
@@ -210,6 +256,7 @@ void CertificatePage(PageContext& ctx) {
   ctx.SendPage(
       ctx.T("certificate.title"),
       absl::StrCat(
+          "<div class=\"table-scroll\">"
           "<table class=\"record certificate\"><caption>", ctx.T("certificate.caption"),
           "</caption>", row("certificate.result", absl::StrCat("<strong>", ResultCode(c.result()),
                                                                "</strong> — ", ResultName(ctx, c.result()))),
@@ -222,7 +269,7 @@ void CertificatePage(PageContext& ctx) {
           row("certificate.issued", Text(c.issued_at())),
           row("certificate.valid_until", Text(c.valid_until())),
           row("certificate.key_id", absl::StrCat("<code>", Text(c.key_id()), "</code>")),
-          "</table><section class=\"verify-offline\"><h2>", ctx.T("certificate.how_title"),
+          "</table></div><section class=\"verify-offline\"><h2>", ctx.T("certificate.how_title"),
           "</h2><p>", ctx.T("certificate.how_intro"), "</p><ol><li>",
           ctx.Tf("certificate.how_json", {{"file", absl::StrCat("<code>", file, "</code>")}}),
           " <a href=\"/vetting/certificates/", id, ".json\" download class=\"no-print\">",

@@ -15,6 +15,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "client/choices.h"
+#include "client/console/html.h"
 #include "client/record_fields.h"
 #include "common/reference_text.h"
 #include "google/protobuf/util/field_mask_util.h"
@@ -113,7 +114,6 @@ const std::vector<std::pair<std::string, std::string>>& Rules() {
       {"article must be 1..999 and paragraph 0..99", "rule.article"},
       {"not in the offence table", "rule.offence"},
       {"duplicate offence", "rule.duplicate_offence"},
-      {"the law was not yet in force on the judgment date", "rule.law_in_force"},
       {"1..600 for imprisonment or a suspended sentence", "rule.months"},
       {"1..24 for a suspended sentence (the term of imprisonment, at most two years); the end of "
        "its verification period is a date of its own",
@@ -131,7 +131,27 @@ const std::vector<std::pair<std::string, std::string>>& Rules() {
       {"must be empty unless the sentence is suspended", "rule.suspension_only_suspended"},
       {"a date YYYY-MM-DD one to five years after the date the judgment became final",
        "rule.suspension_end"},
-      {"must be true when the person was under 18 on the judgment date", "rule.juvenile"},
+      {"must be true when the person was under 18 on the judgment date, if the date of birth "
+       "and the judgment date are right",
+       "rule.juvenile"},
+      {"makes the person under 18 on the judgment date: check the date of birth before marking "
+       "the conviction juvenile",
+       "rule.birth_under_18"},
+      {"is before the person's 18th birthday: check the judgment date before marking the "
+       "conviction juvenile",
+       "rule.judgment_under_18"},
+      {"is after the date the judgment became final: check both dates, either may be the wrong "
+       "one",
+       "rule.judgment_after_final"},
+      {"XK is Kosovo: a court abroad is given its own country's code (a court of Kosovo is one of "
+       "the registry's courts, not foreign)",
+       "rule.foreign_country_xk"},
+      {"duplicate: another alias is the same name (names compare without case, accents or "
+       "alphabet)",
+       "rule.alias_duplicate"},
+      {"the surname again (names compare without case, accents or alphabet): an alias is another "
+       "name the person used",
+       "rule.alias_surname"},
       // A reference the gate refuses: a case reference, a legal basis, an export's recipient
       // (common/reference_text.h, server/call_gate.cc).
       {kReferenceRule, "rule.reference"},
@@ -412,6 +432,31 @@ std::pair<std::string, std::vector<std::pair<std::string, std::string>>> RuleKey
       return {"rule.invisible", {{"code", absl::StrCat("U+", hex)}}};
     }
   }
+  // "code 06/L-074 took effect on 2019-04-14, after the judgment date: ..." (the offence) and
+  // "is before 2019-04-14, the day code 06/L-074 of an offence took effect: ..." (the judgment
+  // date): the code and its day, which are the registry's reference data, not the person's.
+  constexpr absl::string_view kLawAfter = ", after the judgment date: check the judgment date, "
+                                          "or record the article of the code the court applied";
+  absl::string_view law = rule;
+  if (absl::ConsumePrefix(&law, "code ") && absl::ConsumeSuffix(&law, kLawAfter)) {
+    const size_t on = law.find(" took effect on ");
+    if (on != absl::string_view::npos) {
+      return {"rule.law_in_force",
+              {{"code", Escape(law.substr(0, on))},
+               {"date", Escape(law.substr(on + absl::string_view(" took effect on ").size()))}}};
+    }
+  }
+  constexpr absl::string_view kJudgmentBefore =
+      " of an offence took effect: check the judgment date, and the offence's code";
+  absl::string_view before = rule;
+  if (absl::ConsumePrefix(&before, "is before ") && absl::ConsumeSuffix(&before, kJudgmentBefore)) {
+    const size_t day = before.find(", the day code ");
+    if (day != absl::string_view::npos) {
+      return {"rule.judgment_before_law",
+              {{"date", Escape(before.substr(0, day))},
+               {"code", Escape(before.substr(day + absl::string_view(", the day code ").size()))}}};
+    }
+  }
   // "0..100 characters of valid UTF-8, no control characters": limits vary by field.
   constexpr absl::string_view kTextRule = " characters of valid UTF-8, no control characters";
   if (absl::EndsWith(rule, kTextRule)) {
@@ -434,7 +479,10 @@ std::vector<std::string> KnownRules() {
 
 std::vector<std::string> KnownRuleParts() {
   return {" characters of valid UTF-8, no control characters",
-          "does not match the personal number format", "holds an invisible character (U+"};
+          "does not match the personal number format", "holds an invisible character (U+",
+          ", after the judgment date: check the judgment date, or record the article of the code "
+          "the court applied",
+          " of an offence took effect: check the judgment date, and the offence's code"};
 }
 
 std::vector<FieldError> ErrorsFromServer(absl::string_view message,

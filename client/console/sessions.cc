@@ -35,6 +35,19 @@ std::string ChangeAddressKey(absl::string_view path,
   return key;
 }
 
+absl::Time KeptLifeStart(const std::shared_ptr<Job>& job, absl::Time) {
+  absl::MutexLock lock(&job->mu);
+  return job->finished_at;
+}
+
+size_t Session::ForgetExpired(absl::Time now) {
+  // Every kind of thing kept, each by its Kept's one rule.
+  return certificates.Expire(now) + vetting_results.Expire(now) + data_checks.Expire(now) +
+         searches.Expire(now) + court_reads.Expire(now) + audit_filters.Expire(now) +
+         form_answers.Expire(now) + uploads.Expire(now) + jobs.Expire(now) +
+         expunged.Expire(now) + changes_answered.Expire(now);
+}
+
 bool NamesRecord(const SearchResult& kept, absl::string_view record_id) {
   for (const v1::Record& record : kept.found.records()) {
     if (record.metadata().record_id() == record_id) return true;
@@ -148,15 +161,14 @@ size_t SessionStore::ForgetRecord(absl::string_view record_id, bool forms) {
   return forgotten;
 }
 
-void SessionStore::ForgetKeptBefore(absl::Time cutoff) {
+size_t SessionStore::ForgetExpired(absl::Time now) {
   absl::MutexLock lock(&mu_);
+  size_t forgotten = 0;
   for (auto& [id, session] : sessions_) {
     absl::MutexLock session_lock(&session->mu);
-    const auto old = [&](const auto& kept) { return kept.kept_at < cutoff; };
-    session->court_reads.RemoveIf(old);
-    session->searches.RemoveIf(old);
-    session->form_answers.RemoveIf(old);
+    forgotten += session->ForgetExpired(now);
   }
+  return forgotten;
 }
 
 void SessionStore::RememberEnded(const Session& session) {

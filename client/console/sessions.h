@@ -17,7 +17,7 @@
 // Sessions also hold what one official's browser works on: vetting certificates to download, a
 // vetting check's answer and a data check's result until their pages show them, search results,
 // an import file between its dry run and the import, and running jobs (an import, a
-// verification).
+// verification): each for kKeptAnswerLife at most, then dropped from memory (Kept).
 #ifndef REGISTRY_CLIENT_CONSOLE_SESSIONS_H_
 #define REGISTRY_CLIENT_CONSOLE_SESSIONS_H_
 
@@ -81,42 +81,69 @@ struct Job {
   std::vector<client::ImportLineError> invalid ABSL_GUARDED_BY(mu);
   // Verification.
   std::optional<client::AuditVerification> verification ABSL_GUARDED_BY(mu);
+  // When it finished (StartJob): its outcome is kept kKeptAnswerLife from then. None while it
+  // runs.
+  absl::Time finished_at ABSL_GUARDED_BY(mu) = absl::InfiniteFuture();
 };
 
-// How many certificates, uploads and jobs a session keeps; older ones are forgotten.
+// How many of each kind of thing a session keeps (Session); older ones are forgotten.
 inline constexpr size_t kMaxKept = 20;
 
-// How long a session keeps a court's read, a search's results and a form's answer (each holds
-// personal data, or a registry's answer about a record) for its page to be shown again without
-// another audited call. Long enough for Back and Reload while the official works on one case;
-// short, because a kept page is what the registry held then, not now (a record since corrected,
-// resolved or expunged elsewhere), and an open console holds it in memory and shows it to whoever
-// sits at the screen. After it, the page says the read is no longer kept and offers to make it
-// again.
+// How long a session keeps anything it keeps for a page (Session): a court's read, a search's
+// results, a form's answer, a vetting check's answer and certificate, an auditor's filter, a data
+// check's result, an import file and its dry run, a task's outcome, the notices of its changes.
+// Each holds personal data, or a registry's answer about a record or the registry, for its page
+// to be shown again without another (audited) call. Long enough for Back and Reload while the
+// official works on one case; short, because a kept page is what the registry held then, not now
+// (a record since corrected, resolved or expunged elsewhere), and an open console holds it in
+// memory and shows it to whoever sits at the screen. After it, the page says it is no longer kept
+// and how to ask again; the registry is not asked.
 inline constexpr absl::Duration kKeptAnswerLife = absl::Minutes(10);
 
-// Values by id, the newest kMaxKept of them: adding one more forgets the one added first (ids are
-// random, so their order says nothing of age). Not thread-safe: the session's mutex guards it.
+// When a kept value's life starts: when it was kept (`kept_at`). A task's (Job) when it finished,
+// and not while it runs.
+template <typename T>
+absl::Time KeptLifeStart(const T&, absl::Time kept_at) {
+  return kept_at;
+}
+absl::Time KeptLifeStart(const std::shared_ptr<Job>& job, absl::Time kept_at);
+
+// Values by id, each with when it was kept: the newest kMaxKept of them, each for
+// kKeptAnswerLife (from KeptLifeStart). Adding one more forgets the one added first (ids are
+// random, so their order says nothing of age). A value past its life is not found, and is
+// dropped by Expire (SessionStore::ForgetExpired, before every page). Not thread-safe: the
+// session's mutex guards it.
 template <typename T>
 class Kept {
  public:
-  void Add(const std::string& id, T value) {
-    if (!by_id_.emplace(id, std::move(value)).second) return;
+  // Whether a value kept at `kept_at` is past its life at `now`: the one rule of every kept
+  // value's life.
+  static bool PastLife(const T& value, absl::Time kept_at, absl::Time now) {
+    return now - KeptLifeStart(value, kept_at) > kKeptAnswerLife;
+  }
+
+  void Add(const std::string& id, T value, absl::Time now) {
+    if (!by_id_.emplace(id, Entry{std::move(value), now}).second) return;
     order_.push_back(id);
     while (order_.size() > kMaxKept) {
       by_id_.erase(order_.front());
       order_.pop_front();
     }
   }
-  const T* Find(const std::string& id) const {
+  // The value of `id`, if kept and not past its life at `now`; with `kept_at`, when it was kept.
+  const T* Find(const std::string& id, absl::Time now, absl::Time* kept_at = nullptr) const {
     auto it = by_id_.find(id);
-    return it == by_id_.end() ? nullptr : &it->second;
+    if (it == by_id_.end() || PastLife(it->second.value, it->second.kept_at, now)) return nullptr;
+    if (kept_at != nullptr) *kept_at = it->second.kept_at;
+    return &it->second.value;
   }
-  // Removes and returns the value of `id`, if kept.
-  std::optional<T> Take(const std::string& id) {
+  // Removes and returns the value of `id`, if kept and not past its life at `now` (one past it
+  // is removed all the same).
+  std::optional<T> Take(const std::string& id, absl::Time now) {
     auto it = by_id_.find(id);
     if (it == by_id_.end()) return std::nullopt;
-    std::optional<T> value(std::move(it->second));
+    std::optional<T> value;
+    if (!PastLife(it->second.value, it->second.kept_at, now)) value = std::move(it->second.value);
     by_id_.erase(it);
     order_.erase(std::find(order_.begin(), order_.end(), id));
     return value;
@@ -124,6 +151,23 @@ class Kept {
   // Forgets every value for which `drop(value)` is true; how many.
   template <typename Predicate>
   size_t RemoveIf(Predicate drop) {
+    return RemoveEntriesIf([&](const Entry& entry) { return drop(entry.value); });
+  }
+  // Forgets every value past its life at `now`: gone from memory, not only from the pages; how
+  // many.
+  size_t Expire(absl::Time now) {
+    return RemoveEntriesIf(
+        [&](const Entry& entry) { return PastLife(entry.value, entry.kept_at, now); });
+  }
+  size_t size() const { return by_id_.size(); }
+
+ private:
+  struct Entry {
+    T value;
+    absl::Time kept_at;
+  };
+  template <typename Predicate>
+  size_t RemoveEntriesIf(Predicate drop) {
     size_t removed = 0;
     for (auto it = order_.begin(); it != order_.end();) {
       auto found = by_id_.find(*it);
@@ -137,10 +181,8 @@ class Kept {
     }
     return removed;
   }
-  size_t size() const { return by_id_.size(); }
 
- private:
-  std::map<std::string, T> by_id_;
+  std::map<std::string, Entry> by_id_;
   std::deque<std::string> order_;  // oldest first
 };
 
@@ -156,8 +198,6 @@ struct SearchResult {
   // The search form's fields as sent (the query; a court's case reference and purpose, which
   // each read from the results posts again).
   std::vector<std::pair<std::string, std::string>> fields;
-  // When the registry answered: the page says so, and it is forgotten kKeptAnswerLife after.
-  absl::Time kept_at;
 };
 
 // A court's read of a record or of its history and the purpose it was made for, for the page its
@@ -169,9 +209,6 @@ struct CourtRead {
   v1::GetRecordHistoryResponse versions;
   // The read's case reference and purpose as sent, which the page's own reads post again.
   std::vector<std::pair<std::string, std::string>> fields;
-  // When the registry answered: the page says so ("as the registry held it at"), never "now",
-  // and it is forgotten kKeptAnswerLife after.
-  absl::Time kept_at;
 };
 
 // A POST's answer that is a page made after a registry call (a data subject's request answered
@@ -191,8 +228,6 @@ struct FormAnswer {
   v1::Record record;
   bool basis_missing = false;
   bool confirmation_wrong = false;
-  // When it was kept: forgotten kKeptAnswerLife after.
-  absl::Time kept_at;
 };
 
 // Whether a kept answer (a search's, a court's read, a form's) names the record `record_id`: its
@@ -215,7 +250,8 @@ struct Session {
   // by the id of their result's page, until that page has shown them once (the check's POST is
   // answered by a redirect to it, so that reloading the page does not check again, and nothing
   // of the candidate goes into its address); import files between their dry run and the import;
-  // jobs. The newest kMaxKept of each. A data check's result likewise waits, by the id of its
+  // jobs. The newest kMaxKept of each, and each for kKeptAnswerLife (a job's from when it
+  // finished), as everything below. A data check's result likewise waits, by the id of its
   // page, until that page has shown it once: the whole-data check is long, and a reload of the
   // page its POST made would run it again.
   Kept<v1::SignedVettingCertificate> certificates ABSL_GUARDED_BY(mu);
@@ -233,7 +269,7 @@ struct Session {
   // the record is changed or expunged through this console (SessionStore::ForgetRecord).
   Kept<CourtRead> court_reads ABSL_GUARDED_BY(mu);
   // An audit filter that names an actor (which no address may hold), by the id of its events'
-  // page, which the filter's POST redirects to.
+  // page, which the filter's POST redirects to; its events are read again at each showing.
   Kept<std::vector<std::pair<std::string, std::string>>> audit_filters ABSL_GUARDED_BY(mu);
   // The answers of forms whose POST made a registry call and whose answer is a page (a data
   // subject's request, a refused expunging), by the id of the page the POST redirects to: a reload
@@ -250,6 +286,10 @@ struct Session {
   // what was done is shown only at one of them: an address typed, or made up elsewhere, names a
   // backup, a rotation, a dispute or a data check this session never made.
   Kept<bool> changes_answered ABSL_GUARDED_BY(mu);
+
+  // Forgets every kept value past its life at `now`; how many. Every Kept above is listed in
+  // it: what a session keeps has no other life.
+  size_t ForgetExpired(absl::Time now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu);
 
   std::string Language() {
     absl::MutexLock lock(&mu);
@@ -302,9 +342,9 @@ class SessionStore {
   // expunged (`forms`), or corrected, disputed or resolved, through this console: a page kept
   // before showed it as it no longer is, or as a record that no longer exists. How many.
   size_t ForgetRecord(absl::string_view record_id, bool forms);
-  // Forgets, in every live session, the kept answers (searches, court reads, forms' answers)
-  // kept before `cutoff` (now - kKeptAnswerLife).
-  void ForgetKeptBefore(absl::Time cutoff);
+  // Forgets, in every live session, everything it keeps (Session's Kept values) that is past its
+  // life at `now` (Kept::PastLife); how many.
+  size_t ForgetExpired(absl::Time now);
 
   static constexpr size_t kMaxSessions = 32;
   static constexpr size_t kMaxEnded = 64;

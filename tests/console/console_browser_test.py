@@ -259,6 +259,55 @@ class Run:
         self.driver.save_screenshot(path)
         self.driver.set_window_size(1280, 1600)
 
+    def expect_tables_keep_words(self, what, width, numbers):
+        """At `width` CSS px no page scrolls sideways, every table stands in its own scrolling box,
+        and no number, id, date or code of a table (a td.nowrap) is broken over two lines: each of
+        `numbers` is found so."""
+        self.driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride", {
+            "width": width, "height": 1200, "deviceScaleFactor": 1, "mobile": False})
+        try:
+            problems = self.driver.execute_script("""
+                const numbers = arguments[0];
+                const problems = [];
+                const root = document.documentElement;
+                if (root.scrollWidth > root.clientWidth) {
+                  // The innermost elements that reach past the page's right edge.
+                  const wide = Array.from(document.querySelectorAll("body *")).filter(
+                      e => e.getBoundingClientRect().right > root.clientWidth + 1 &&
+                           !Array.from(e.children).some(
+                               c => c.getBoundingClientRect().right > root.clientWidth + 1));
+                  problems.push("the page scrolls sideways: " + root.scrollWidth + " > " +
+                                root.clientWidth + ", past its edge: " + wide.slice(0, 5).map(
+                                    e => e.tagName + (e.id ? "#" + e.id : "") +
+                                         (e.className ? "." + e.className : "")).join(", "));
+                }
+                for (const table of document.querySelectorAll("main table")) {
+                  if (!table.parentElement.classList.contains("table-scroll")) {
+                    problems.push("a table outside a scrolling box: " + table.className);
+                  }
+                }
+                const whole = new Set();
+                for (const cell of document.querySelectorAll("main td.nowrap")) {
+                  const range = document.createRange();
+                  range.selectNodeContents(cell);
+                  const lines = new Set(Array.from(range.getClientRects(),
+                                                   r => Math.round(r.top)));
+                  const text = cell.textContent.trim();
+                  if (lines.size > 1) {
+                    problems.push("'" + text + "' is broken over " + lines.size + " lines");
+                  } else {
+                    whole.add(text);
+                  }
+                }
+                for (const number of numbers) {
+                  if (!whole.has(number)) problems.push("no cell holds '" + number + "' whole");
+                }
+                return problems;""", numbers)
+        finally:
+            self.driver.execute_cdp_cmd("Emulation.clearDeviceMetricsOverride", {})
+        if problems:
+            fail("%s at %d px: %r" % (what, width, problems))
+
     def wait(self, condition, what):
         try:
             # A page being replaced under the condition's feet is a reason to look again.
@@ -399,6 +448,10 @@ class Run:
         if "Petrović" not in results.text or "1000000456" not in results.text:
             fail("the Cyrillic spelling did not find the record: " + results.text)
         self.shot("court-search")
+        # A personal number and a date stay on one line, on a wide screen and a phone's.
+        for width in (1280, 400):
+            self.expect_tables_keep_words("the court's search results", width,
+                                          ["1000000456", "1979-02-03"])
         # A court opens a record by a form that posts its case reference and purpose (never a
         # link that carries them), so the address names the record only.
         if self.driver.find_elements(By.CSS_SELECTOR, "#results table.results a[href*='/records/']"):
@@ -482,6 +535,9 @@ class Run:
             if secret in self.driver.find_element(By.TAG_NAME, "main").text:
                 fail("the audit log page shows record contents: " + secret)
         self.shot("auditor-events")
+        # An event's number stayed "2" above "4", an action "CreateRecor" above "d".
+        for width in (1280, 400):
+            self.expect_tables_keep_words("the audit log", width, ["CreateRecord"])
         # One event whole.
         self.driver.find_element(By.CSS_SELECTOR, "#events tbody a[href^='/audit/events/']").click()
         self.wait(EC.url_contains("/audit/events/"), "an event's page")

@@ -447,6 +447,31 @@ TEST(RecordFormTest, AnInvisibleCharacterRuleIsSaidWithTheCodePointTheRegistryNa
   EXPECT_EQ(RuleKey("holds an invisible character (U+12G4), as text").first, "");
 }
 
+// A code not yet in force on the judgment date names the judgment date and the offence, each
+// with the code and the day it took effect: said in the page's language with both, and a text
+// that only starts the same is not taken for it.
+TEST(RecordFormTest, ACodeNotYetInForceIsSaidWithTheCodeAndItsDayBesideBothFields) {
+  const auto [offence_key, offence_values] = RuleKey(
+      "code 06/L-074 took effect on 2019-04-14, after the judgment date: check the judgment "
+      "date, or record the article of the code the court applied");
+  EXPECT_EQ(offence_key, "rule.law_in_force");
+  const auto [date_key, date_values] = RuleKey(
+      "is before 2019-04-14, the day code 06/L-074 of an offence took effect: check the "
+      "judgment date, and the offence's code");
+  EXPECT_EQ(date_key, "rule.judgment_before_law");
+  for (const auto& values : {offence_values, date_values}) {
+    for (const char* language : {"en", "sq", "sr"}) {
+      for (const char* key : {"rule.law_in_force", "rule.judgment_before_law"}) {
+        const std::string said =
+            Format(language, Catalogs::Embedded().Text(language, key), values);
+        EXPECT_NE(said.find("06/L-074"), std::string::npos) << language << ": " << said;
+        EXPECT_NE(said.find("2019-04-14"), std::string::npos) << language << ": " << said;
+      }
+    }
+  }
+  EXPECT_EQ(RuleKey("code 06/L-074 took effect on 2019-04-14").first, "");
+}
+
 // An invisible character in a free text (the address, the place of birth, the foreign court's
 // name) was answered "0 to 200 characters, no control characters", which the clerk's text, with
 // none to see, seemed to meet. The registry now names it by its code point as in a name; the
