@@ -1,5 +1,6 @@
 #include "client/amend_patch.h"
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -9,6 +10,7 @@
 #include "absl/strings/strip.h"
 #include "client/json_io.h"
 #include "client/option_parser.h"
+#include "client/record_fields.h"
 #include "common/suggest.h"
 #include "common/json_keys.h"
 #include "common/status_macros.h"
@@ -26,6 +28,13 @@ bool KeyNamesField(const std::string& key, const FieldDescriptor& field) {
   return key == field.name() || key == field.json_name();
 }
 
+// The fields records.proto documents as output only (a court's name, an offence's title): the
+// registry sets them on reads from its tables, and takes them from no request.
+bool OutputOnly(const FieldDescriptor& field) {
+  return &field == v1::Conviction::descriptor()->FindFieldByName("court_name") ||
+         &field == v1::Offence::descriptor()->FindFieldByName("title");
+}
+
 const FieldDescriptor* FindField(const Descriptor& message, const std::string& key) {
   for (int i = 0; i < message.field_count(); ++i) {
     if (KeyNamesField(key, *message.field(i))) return message.field(i);
@@ -41,12 +50,38 @@ const FieldDescriptor* FindField(const Descriptor& message, const std::string& k
 void CollectUnknownKeys(const google::protobuf::Struct& object, const Descriptor& message,
                         absl::string_view prefix, std::vector<std::string>* unknown,
                         std::vector<std::string>* known) {
+  // The fields a patch may give: not those the registry sets.
   std::vector<std::string> names;
-  for (int i = 0; i < message.field_count(); ++i) names.push_back(message.field(i)->name());
+  for (int i = 0; i < message.field_count(); ++i) {
+    if (!OutputOnly(*message.field(i))) names.push_back(message.field(i)->name());
+  }
   bool any = false;
   for (const auto& [key, value] : object.fields()) {
     if (FindField(message, key) != nullptr) continue;
     any = true;
+    // A field of a part given at the top ({"last_known_address": ...}): the key is our name (or
+    // a typo of one), and belongs under the part that has it.
+    if (prefix.empty()) {
+      std::optional<std::string> under;
+      for (int i = 0; i < message.field_count() && !under.has_value(); ++i) {
+        const Descriptor* part = message.field(i)->message_type();
+        if (part == nullptr) continue;
+        std::vector<std::string> part_names;
+        for (int j = 0; j < part->field_count(); ++j) {
+          if (!OutputOnly(*part->field(j))) part_names.push_back(part->field(j)->name());
+        }
+        const FieldDescriptor* exact = FindField(*part, key);
+        if (exact != nullptr && !OutputOnly(*exact)) {
+          under = absl::StrCat(message.field(i)->name(), ".", exact->name());
+        } else if (std::optional<std::string> near = NearMissOfOurName(key, part_names)) {
+          under = absl::StrCat(message.field(i)->name(), ".", *near);
+        }
+      }
+      if (under.has_value()) {
+        unknown->push_back(absl::StrCat(key, " (did you mean ", *under, "?)"));
+        continue;
+      }
+    }
     const std::optional<std::string> near = NearMissOfOurName(key, names);
     if (near.has_value()) {
       unknown->push_back(absl::StrCat(prefix, key, " (did you mean \"", *near, "\"?)"));
@@ -129,6 +164,7 @@ absl::StatusOr<google::protobuf::FieldMask> UpdateMaskFromPatch(absl::string_vie
   }
 
   google::protobuf::FieldMask mask;
+  std::vector<std::string> set_by_the_registry;
   for (int i = 0; i < request.field_count(); ++i) {
     const FieldDescriptor& part = *request.field(i);
     const google::protobuf::Value* value = ValueFor(root, part);
@@ -136,10 +172,23 @@ absl::StatusOr<google::protobuf::FieldMask> UpdateMaskFromPatch(absl::string_vie
     const Descriptor& message = *part.message_type();
     for (int j = 0; j < message.field_count(); ++j) {
       const FieldDescriptor& field = *message.field(j);
-      if (HasKeyFor(value->struct_value(), field)) {
-        mask.add_paths(absl::StrCat(part.name(), ".", field.name()));
+      if (!HasKeyFor(value->struct_value(), field)) continue;
+      const std::string path = absl::StrCat(part.name(), ".", field.name());
+      if (OutputOnly(field)) {
+        set_by_the_registry.push_back(path);
+      } else {
+        mask.add_paths(path);
       }
     }
+  }
+  // Sent, the registry refused it in the words of its API ("update_mask.paths[0]: ... is output
+  // only"): said in the patch's, with the field that sets it.
+  if (!set_by_the_registry.empty()) {
+    // Of a person and a conviction, only the court's name is such a field.
+    return UsageError(InFile(
+        file, absl::StrCat(absl::StrJoin(set_by_the_registry, ", "),
+                           " is set by the registry (the court's name, from its court table): a "
+                           "patch does not give it; to change the court, give court_id")));
   }
   if (mask.paths_size() == 0) return UsageError(InFile(file, "the patch changes nothing"));
   return mask;
@@ -161,6 +210,22 @@ absl::Status FillAmendRequestFromPatch(absl::string_view json, v1::AmendRecordRe
     // A text longer than the registry takes, said here rather than refused by gRPC when over
     // 8 MiB ("Received message larger than max").
     for (std::string& line : OverlongTextProblems(values)) problems.push_back(std::move(line));
+    // A field no record is without, cleared (null, "" or []): the registry refused it by the
+    // rule of a value ("does not match the personal number format"), and a surname cleared was
+    // asked about as a name removed, before it was refused.
+    std::vector<std::string> cleared;
+    for (const RecordField& field : RecordFields()) {
+      if (!field.required || !IsRecordFieldEmpty(field, values) ||
+          std::find(mask.paths().begin(), mask.paths().end(), field.mask_path) ==
+              mask.paths().end() ||
+          std::find(cleared.begin(), cleared.end(), field.mask_path) != cleared.end()) {
+        continue;
+      }
+      cleared.push_back(field.mask_path);
+      problems.push_back(absl::StrCat(field.mask_path,
+                                      " is required: a record is never without it, and null "
+                                      "or an empty value would clear it"));
+    }
   }
   if (!problems.empty()) {
     for (std::string& problem : problems) {

@@ -450,8 +450,11 @@ absl::Status WrongKeyOrFailure(AuditLogSource& source, const AuditVerifyOptions&
 
 // Verifies the log, says on stderr what the verification noted and warned of (a warning makes
 // the exit code 1), and saves the state once everything verified (not a new log awaiting
-// acceptance: AuditVerification::awaiting_acceptance).
-absl::StatusOr<AuditVerification> VerifyAndSave(CommandContext& ctx, const VerifyRun& run) {
+// acceptance: AuditVerification::awaiting_acceptance). A state that cannot be saved (a full
+// disk) fails the whole, unless `unsaved` is given: then the verification is returned, and why
+// its state was not saved is put there, for the caller to say after the verdict.
+absl::StatusOr<AuditVerification> VerifyAndSave(CommandContext& ctx, const VerifyRun& run,
+                                                absl::Status* unsaved = nullptr) {
   ASSIGN_OR_RETURN(const std::optional<AuditState> previous, LoadAuditState(run.state_path));
   ASSIGN_OR_RETURN(std::shared_ptr<grpc::Channel> channel, ctx.Channel());
   GrpcAuditLogSource source(channel, ctx.settings());
@@ -464,11 +467,22 @@ absl::StatusOr<AuditVerification> VerifyAndSave(CommandContext& ctx, const Verif
   // Saved before anything is said: another verification with the same file (a --full one runs
   // long, the console's runs in the background) may have saved this log meanwhile, and the save
   // checks this head against that one and may add a note.
-  RETURN_IF_ERROR(SaveVerifiedState(run.state_path, result, source));
+  absl::Status saved = SaveVerifiedState(run.state_path, result, source);
+  if (!saved.ok()) {
+    // DATA_LOSS is a verdict: this head and one another run saved meanwhile are not one log.
+    // Any other failure is the state file's (its lock, a full disk, a folder not writable).
+    if (unsaved == nullptr || absl::IsDataLoss(saved)) return saved;
+    *unsaved = absl::Status(
+        saved.code(),
+        absl::StrCat("the audit log verified (as printed), but its state could not be saved: ",
+                     saved.message(),
+                     "; the next verification cannot be compared with this head: make room "
+                     "(or give another --state) and run audit verify again"));
+  }
   // Through Note and Warn, which escape them for the terminal or write them as JSON (--json).
   for (const AuditNote& note : result.notes) ctx.Note(note.text);
   // A log awaiting acceptance was not saved: its warning says so, and no later run compares.
-  if (result.first_of_log && !result.awaiting_acceptance) {
+  if (result.first_of_log && !result.awaiting_acceptance && saved.ok()) {
     // Rollback detection rests on the state: a mistyped --state path must not pass unnoticed.
     ctx.Note(absl::StrCat(
         "the first verification of this log with the state file ", run.state_path,
@@ -826,10 +840,16 @@ absl::Status RunAuditVerify(CommandContext& ctx) {
     }
     run.options.accept_new_log = *log_id;
   }
-  ASSIGN_OR_RETURN(const AuditVerification result, VerifyAndSave(ctx, run));
+  // The verdict is printed even when its state cannot be saved (a full disk): the auditor learns
+  // whether the log verified, then why the run still failed.
+  absl::Status unsaved;
+  ASSIGN_OR_RETURN(const AuditVerification result, VerifyAndSave(ctx, run, &unsaved));
   const AuditVerifyOptions& options = run.options;
   const v1::SignedTreeHead& head = result.log.verified_head();
-  if (ctx.json()) return ctx.PrintJson(head);
+  if (ctx.json()) {
+    RETURN_IF_ERROR(ctx.PrintJson(head));
+    return unsaved;
+  }
   const uint64_t pruned = result.log.pruned_size();
   ctx.out() << "verified: audit log " << ForTerminal(head.log_id()) << ", " << head.tree_size()
             << (head.tree_size() == 1 ? " event" : " events")
@@ -848,7 +868,7 @@ absl::Status RunAuditVerify(CommandContext& ctx) {
       ctx.out() << "retained events not downloaded (--full checks them)\n";
     }
   }
-  return absl::OkStatus();
+  return unsaved;
 }
 
 }  // namespace registry::client

@@ -18,6 +18,7 @@
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
 #include "absl/time/time.h"
+#include "client/audit_events.h"
 #include "client/choices.h"
 #include "client/cli_output.pb.h"
 #include "client/command_context.h"
@@ -31,8 +32,10 @@
 #include "common/suggest.h"
 #include "client/terminal_text.h"
 #include "client/tls_probe.h"
+#include "google/protobuf/descriptor.h"
 #include "google/protobuf/stubs/logging.h"
 #include "grpcpp/channel.h"
+#include "registry/v1/access.pb.h"
 
 namespace registry::client {
 namespace {
@@ -69,8 +72,8 @@ std::string ErrorLine(const absl::Status& status, bool json, absl::string_view u
     }
     // The JSON writer escapes what could act on a terminal (control characters), as in every
     // other --json output; bytes that are not UTF-8 cannot be JSON text at all, and are shown
-    // as the text shows them. Without the line breaks that fit the text to an 80-column
-    // terminal: a JSON reader has its own width.
+    // as the text shows them. Never wrapped (FormatError alone wraps): a JSON reader has its
+    // own width.
     const std::string message = UnwrappedMessage(status);
     output.mutable_error()->set_message(IsWellFormedUtf8(message) ? message
                                                                   : ForTerminal(message));
@@ -232,7 +235,8 @@ std::string FormatError(const absl::Status& status, bool wrap) {
   if (!wrap) return text;
   // Each line wider than the terminal is wrapped at spaces: the error's first line with its
   // continuation indented 4 (as a problem's is), a line of the client's own (already indented)
-  // 2 deeper than itself. A line that fits (a problem Wrap laid out already) stays as it is.
+  // 2 deeper than itself. A line that fits stays as it is. Nothing before wraps a message: this
+  // is the one place, so that the "error: CODE: " before its first line is counted.
   std::vector<std::string> lines;
   for (absl::string_view line : absl::StrSplit(text, '\n')) {
     if (CharacterCount(line) <= TextColumns()) {
@@ -241,8 +245,9 @@ std::string FormatError(const absl::Status& status, bool wrap) {
     }
     const size_t lead = std::min(line.find_first_not_of(' '), line.size());
     const size_t indent = lines.empty() ? 4 : lead + 2;
-    lines.push_back(absl::StrCat(std::string(lead, ' '),
-                                 Wrap(line.substr(lead), kStandardColumns - indent, indent)));
+    lines.push_back(absl::StrCat(
+        std::string(lead, ' '), WrapAfter(line.substr(lead), kStandardColumns - lead,
+                                          kStandardColumns - indent, indent)));
   }
   return absl::StrJoin(lines, "\n");
 }
@@ -254,6 +259,76 @@ int RunCli(const std::vector<std::string>& args, const EnvLookup& env, std::ostr
   streams.err = &err;
   streams.err_is_terminal = err_is_terminal;
   return RunCli(args, env, streams);
+}
+
+namespace {
+
+// The RPC a command is for, and what it does in the words of a refusal ("role court may not
+// <what>"): the roles that may run the command are those the API declares on that RPC.
+struct CommandMethod {
+  absl::string_view command;
+  absl::string_view method;
+  absl::string_view what;
+};
+
+const CommandMethod* MethodOfCommand(absl::string_view command) {
+  static constexpr CommandMethod kMethods[] = {
+      {"record create", "registry.v1.RecordService.CreateRecord", "enter records"},
+      {"record get", "registry.v1.RecordService.GetRecord", "read records"},
+      {"record search", "registry.v1.RecordService.SearchRecords", "search records"},
+      {"record history", "registry.v1.RecordService.GetRecordHistory",
+       "read the history of records"},
+      {"record amend", "registry.v1.RecordService.AmendRecord", "amend records"},
+      {"record dispute", "registry.v1.RecordService.DisputeRecord", "mark records disputed"},
+      {"record undispute", "registry.v1.RecordService.ResolveDispute", "resolve disputes"},
+      {"record expunge", "registry.v1.RecordService.ExpungeRecord", "expunge records"},
+      {"record import", "registry.v1.RecordService.ImportRecords", "import records"},
+      {"vet check", "registry.v1.VettingService.VettingCheck", "check candidates"},
+      {"vet history", "registry.v1.VettingService.ListChecksAboutPerson",
+       "list the checks about a person"},
+      {"vet public-key", "registry.v1.VettingService.GetVettingPublicKey",
+       "fetch the vetting public key"},
+      {"audit list", "registry.v1.AuditService.ListAuditEvents", "list the audit log"},
+      {"audit export", "registry.v1.AuditService.ExportAuditEvents", "export the audit log"},
+      {"audit verify", "registry.v1.AuditService.GetSignedTreeHead", "verify the audit log"},
+      {"admin rotate-keys", "registry.v1.AdminService.RotateKeys", "rotate the keys"},
+      {"admin backup", "registry.v1.AdminService.CreateBackup", "make backups"},
+      {"admin backups", "registry.v1.AdminService.ListBackups", "list the backups"},
+      {"admin verify-data", "registry.v1.AdminService.VerifyData", "check the data"},
+      {"admin verify-backup", "registry.v1.AdminService.VerifyBackup", "verify backups"},
+  };
+  for (const CommandMethod& entry : kMethods) {
+    if (entry.command == command) return &entry;
+  }
+  return nullptr;
+}
+
+}  // namespace
+
+absl::Status RoleRefusalOfCommand(absl::string_view command, const absl::Status& status) {
+  absl::string_view role = status.message();
+  if (!absl::IsPermissionDenied(status) || !absl::ConsumePrefix(&role, "role ") ||
+      !absl::ConsumeSuffix(&role, " may not call this method")) {
+    return status;
+  }
+  const CommandMethod* entry = MethodOfCommand(command);
+  if (entry == nullptr) return status;
+  const google::protobuf::MethodDescriptor* method =
+      google::protobuf::DescriptorPool::generated_pool()->FindMethodByName(
+          std::string(entry->method));
+  if (method == nullptr || !method->options().HasExtension(v1::access)) return status;
+  std::vector<std::string> allowed;
+  for (const int allowed_role : method->options().GetExtension(v1::access).roles()) {
+    const std::string name = RoleName(static_cast<v1::Role>(allowed_role));
+    // The role may run the command: what refused it was another call, said as it is.
+    if (name == role) return status;
+    allowed.push_back(name);
+  }
+  if (allowed.empty()) return status;
+  return absl::PermissionDeniedError(absl::StrCat(
+      "role ", role, " may not ", entry->what, ": that is for role",
+      allowed.size() == 1 ? " " : "s ", absl::StrJoin(allowed, " or "),
+      "; nothing was read or changed"));
 }
 
 namespace {
@@ -386,6 +461,8 @@ int RunCommandLine(const std::vector<std::string>& args, const EnvLookup& env,
     return context.exit_code();
   }
   if (IsUsageError(status)) return UsageFailure(status, command_hint, json, err);
+  // A role refused the call is told, in the command's words, which roles may run it.
+  status = RoleRefusalOfCommand(command->name, status);
   // A refusal names what to type instead; a server that cannot be reached says why.
   status = ExplainError(context, status);
   // A message of the client's own lines has been explained already (record create
@@ -422,12 +499,12 @@ int RunCommandLine(const std::vector<std::string>& args, const EnvLookup& env,
   }
   if (context.has_channel() && CancelledByTheServer(status) && !HasOwnLines(status)) {
     // gRPC cancels the calls it had received but not handed on when registryd stops. Its bare
-    // "CANCELLED" said nothing of whether the change was made.
+    // "CANCELLED" said nothing of whether the change was made, and is not repeated after the
+    // code.
     status = absl::CancelledError(absl::StrCat(
-        "the call to ", settings->server, " was cancelled by the server (",
-        status.message(),
-        "; registryd was stopping, or could not finish it): whether it was carried out is not "
-        "known, so check before trying again (with a read, or `audit list` as an auditor)"));
+        HowTheCallEnded(*settings, status),
+        "; whether it was carried out is not known, so check before trying again (with a read, "
+        "or `audit list` as an auditor)"));
   }
   if (context.has_channel() && absl::IsDeadlineExceeded(status) && !HasOwnLines(status) &&
       (*context.Channel())->GetState(/*try_to_connect=*/false) != GRPC_CHANNEL_READY) {

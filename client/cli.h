@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/string_view.h"
 #include "client/command_context.h"
 #include "client/connection.h"
 
@@ -58,6 +59,12 @@ int RunCli(const std::vector<std::string>& args, const EnvLookup& env, std::ostr
 // stderr, where the tool's own errors and --json's JSON lines are the whole contract; the failure
 // itself reaches the user as the status of what failed. Called once by main, before RunCli.
 void KeepLibraryLogsOffStderr();
+
+// The server's refusal of a role ("role court may not call this method", the API's words) in
+// the words of `command` ("record create"): "role court may not enter records: that is for role
+// clerk; nothing was read or changed". The roles are those the API declares on the RPC the
+// command is for (its (registry.v1.access) method option). Any other status comes back as is.
+absl::Status RoleRefusalOfCommand(absl::string_view command, const absl::Status& status);
 
 // "error: PERMISSION_DENIED: <message>" (without newline). With `wrap`, each line wider than
 // TextColumns() is wrapped at spaces (the first line's continuation indented 4, a line of the

@@ -434,8 +434,11 @@ bool IsCommandGroup(absl::string_view group) {
 }
 
 std::string CommandUsageLine(const CommandSpec& command) {
+  // A line break in the synopsis only keeps the table readable: Wrap breaks the lines, each
+  // after the first indented (a break of the table's own began a line at column 0).
   return Wrap(absl::StrCat("usage: registry-cli [global options] ", command.name,
-                           command.synopsis.empty() ? "" : " ", command.synopsis),
+                           command.synopsis.empty() ? "" : " ",
+                           absl::StrReplaceAll(command.synopsis, {{"\n", " "}})),
               kHelpWidth - 4, 4);
 }
 

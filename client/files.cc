@@ -113,6 +113,12 @@ std::string ExistingOutputProblem(absl::string_view option, absl::string_view pa
 
 std::string OutputPathProblem(absl::string_view path) {
   if (path.empty()) return "the file name is empty";
+  // "-" is standard output to many tools; here it made a file named "-". No file option writes
+  // there: the command prints its own result on standard output (a verdict, a count, a path).
+  if (path == "-") {
+    return "a file is written here, not standard output (where the command prints its result): "
+           "name a file (./- for one named -)";
+  }
   struct stat info;
   // lstat: a link is not followed, since the rename would replace the link, not its target.
   if (lstat(std::string(path).c_str(), &info) != 0) return "";

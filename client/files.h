@@ -63,7 +63,8 @@ std::string ExistingOutputProblem(absl::string_view option, absl::string_view pa
 
 // "" when a file may be written at `path` by AtomicFileWriter (WriteFileAtomically): nothing is
 // there yet, or a regular file that it replaces. Else what is wrong, without the path: "the file
-// name is empty", "it is a folder" (refused by the rename only after the work the file was for),
+// name is empty", that "-" is no file (standard output to other tools; the command prints its
+// result there), "it is a folder" (refused by the rename only after the work the file was for),
 // or "it is a symbolic link, not a regular file: ..." (a named pipe, a device, a socket), which
 // the rename would replace by a file: a link, not what it points to; /dev/full, as root. Other
 // errors (a folder that does not exist) are left to the writer.

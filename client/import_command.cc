@@ -182,6 +182,7 @@ absl::Status RunRecordImport(CommandContext& ctx) {
     // A dry run's batches carry a person's earlier valid rows, as the import would have
     // entered them (DryRunCarry); within the request's limits.
     DryRunCarry carry(kMaxBatch, kMaxContextBytes);
+    SameConvictionRows same_conviction;
     size_t end = 0;
     for (size_t start = 0; start < total; start = end) {
       if (interrupt.interrupted()) {
@@ -222,19 +223,18 @@ absl::Status RunRecordImport(CommandContext& ctx) {
         // UNAVAILABLE before the request went out (a connection refused, a registry stopped
         // between two batches): the batch never reached it, so nothing of it was entered.
         const bool never_sent = absl::IsUnavailable(failed) && !SentBeforeFailure(failed);
+        // The registry's refusal of a call it could not record (its audit log cannot be
+        // written): it answered, and nothing of the batch was entered.
+        const bool refused_nothing_done = RefusedWithNothingDone(failed);
         // A server that went away mid-call cancels it: explained like one that does not answer.
-        const bool unanswered = !never_sent &&
+        const bool unanswered = !never_sent && !refused_nothing_done &&
                                 (absl::IsUnavailable(failed) || absl::IsCancelled(failed) ||
                                  absl::IsDeadlineExceeded(failed) || absl::IsUnknown(failed) ||
                                  absl::IsInternal(failed) || absl::IsAborted(failed));
         if (unanswered && (SentBeforeFailure(failed) || CancelledByTheServer(failed))) {
           // The cause alone: the advice a single call gets ("check before trying again") would
           // stand beside the import's own, which holds for every row (kResumeHint).
-          failed = absl::Status(
-              failed.code(),
-              absl::StrCat("the call to ", ctx.settings().server, " ended after it had reached "
-                           "the server (", failed.message(), "): the connection broke, or the "
-                           "registry stopped or could not finish it"));
+          failed = absl::Status(failed.code(), HowTheCallEnded(ctx.settings(), failed));
         } else if (absl::IsUnavailable(failed) || absl::IsCancelled(failed)) {
           failed = ExplainUnavailable(ctx.settings(), failed);
         }
@@ -288,6 +288,9 @@ absl::Status RunRecordImport(CommandContext& ctx) {
             never_sent ? absl::StrCat(batch, " was not sent, so nothing of it was ",
                                       dry_run ? "checked" : "entered", "; ", before, "; ", after,
                                       rest)
+            : refused_nothing_done
+                ? absl::StrCat(batch, " was refused, so nothing of it was ",
+                               dry_run ? "checked" : "entered", "; ", before, "; ", after, rest)
             : unanswered
                 ? absl::StrCat(batch, " got no answer, so whether it was entered is not known; ",
                                before, "; ", after, rest)
@@ -301,13 +304,20 @@ absl::Status RunRecordImport(CommandContext& ctx) {
         break;
       }
       if (dry_run) carry.Note(rows, start, end, *response);
-      for (const v1::ImportRowResult& result : response->results()) {
+      for (v1::ImportRowResult result : response->results()) {
         // A row carried again for a dry run was counted with its own batch.
         if (context_lines.count(result.line()) > 0) continue;
+        // A row of an earlier batch for the same conviction: refused as in one batch.
+        same_conviction.Check(&result);
         results.push_back(result);
         if (result.outcome() == v1::ImportRowResult::OUTCOME_INVALID) {
-          // A CSV row's problems name its columns, as the problems found here do.
-          invalid.push_back({result.line(), ImportProblemMessage(format, result.error())});
+          // A CSV row's problems name its columns, as the problems found here do; a row that
+          // conflicts with a record the registry holds names it, for the amendment.
+          std::string message = ImportProblemMessage(format, result.error());
+          if (!result.record_id().empty()) {
+            absl::StrAppend(&message, " (record ", result.record_id(), ")");
+          }
+          invalid.push_back({result.line(), std::move(message)});
         }
       }
     }
@@ -395,9 +405,9 @@ absl::Status RunRecordImport(CommandContext& ctx) {
     RETURN_IF_ERROR(ctx.PrintJson(summary));
   } else {
     // The server's reasons and the client's, which may quote the file, and which lines the
-    // registry already holds and as which record (a row that differs from it, a corrected file
-    // imported again, changed nothing, and is corrected with record amend): one report, by line,
-    // as the file reads.
+    // registry already holds, as they are, and as which record (a row that differs from its
+    // record is refused, naming the fields: a corrected file imported again changes nothing, and
+    // a record is corrected with record amend): one report, by line, as the file reads.
     std::vector<std::pair<uint64_t, std::string>> report;
     report.reserve(invalid.size() + duplicates);
     for (const ImportLineError& error : invalid) {
@@ -416,12 +426,13 @@ absl::Status RunRecordImport(CommandContext& ctx) {
     std::stable_sort(report.begin(), report.end(),
                      [](const auto& a, const auto& b) { return a.first < b.first; });
     for (const auto& [line, text] : report) ctx.out() << "line " << line << ": " << text << "\n";
+    const char* const duplicate_word = duplicates == 1 ? "duplicate" : "duplicates";
     if (dry_run) {
-      ctx.out() << absl::StrFormat("dry run: %d valid, %d duplicates, %d invalid\n", valid,
-                                   duplicates, invalid.size());
+      ctx.out() << absl::StrFormat("dry run: %d valid, %d %s, %d invalid\n", valid, duplicates,
+                                   duplicate_word, invalid.size());
     } else {
-      ctx.out() << absl::StrFormat("%d created, %d duplicates, %d invalid\n", created, duplicates,
-                                   invalid.size());
+      ctx.out() << absl::StrFormat("%d created, %d %s, %d invalid\n", created, duplicates,
+                                   duplicate_word, invalid.size());
     }
   }
   if (!invalid.empty()) ctx.set_exit_code(1);

@@ -20,8 +20,6 @@ namespace {
 
 constexpr char kUsagePayloadUrl[] = "type.registry.kjc/registry.client.UsageError";
 constexpr char kLinesPayloadUrl[] = "type.registry.kjc/registry.client.OwnLines";
-// The message without the line breaks added to fit a terminal (UnwrappedMessage).
-constexpr char kUnwrappedPayloadUrl[] = "type.registry.kjc/registry.client.Unwrapped";
 
 // How much of `body` (an option without its dashes) can be an option's name: letters, hyphens,
 // and underscores (no option has one, but the file fields do: "--personal_number" is a name
@@ -50,18 +48,12 @@ std::string ShownOptionName(absl::string_view arg) {
   return absl::StrCat(arg.substr(0, dashes), body.substr(0, n), n < body.size() ? "…" : "");
 }
 
-// One problem per line, each wrapped to a terminal's width under its first word when `wrap`
-// (text for people), else whole on its line (the message JSON carries).
-std::string ProblemText(const std::vector<std::string>& problems, bool wrap = true) {
-  constexpr size_t kWidth = 80;
-  const auto fitted = [&](const std::string& problem) {
-    return wrap ? Wrap(problem, kWidth - 4, 4) : problem;
-  };
-  if (problems.size() == 1) return fitted(problems[0]);
+// One problem per line, each whole: FormatError wraps them to the terminal, where it wraps at
+// all, with the "error: CODE: " before the first counted.
+std::string ProblemText(const std::vector<std::string>& problems) {
+  if (problems.size() == 1) return problems[0];
   std::vector<std::string> lines;
-  for (const std::string& problem : problems) {
-    lines.push_back(absl::StrCat("  ", fitted(problem)));
-  }
+  for (const std::string& problem : problems) lines.push_back(absl::StrCat("  ", problem));
   return absl::StrCat(problems.size(), " problems:\n", absl::StrJoin(lines, "\n"));
 }
 
@@ -377,43 +369,29 @@ bool IsUsageError(const absl::Status& status) {
 absl::Status UsageProblems(const std::vector<std::string>& problems) {
   absl::Status status = UsageError(ProblemText(problems));
   status.SetPayload(kLinesPayloadUrl, absl::Cord("lines"));
-  status.SetPayload(kUnwrappedPayloadUrl, absl::Cord(ProblemText(problems, /*wrap=*/false)));
   return status;
 }
 
 absl::Status ProblemsError(absl::StatusCode code, const std::vector<std::string>& problems,
                            absl::string_view note) {
-  absl::Status status(code, note.empty()
-                                ? ProblemText(problems)
-                                : absl::StrCat(ProblemText(problems), "\n", Wrap(note, 78, 2)));
+  absl::Status status(code, note.empty() ? ProblemText(problems)
+                                         : absl::StrCat(ProblemText(problems), "\n", note));
   status.SetPayload(kLinesPayloadUrl, absl::Cord("lines"));
-  const std::string unwrapped = ProblemText(problems, /*wrap=*/false);
-  status.SetPayload(kUnwrappedPayloadUrl,
-                    absl::Cord(note.empty() ? unwrapped : absl::StrCat(unwrapped, "\n", note)));
   return status;
 }
 
 absl::Status WithNote(const absl::Status& status, absl::string_view note) {
-  const auto one_line = [](absl::string_view text) {
-    return absl::StrReplaceAll(text, {{"\n", " "}, {"\r", " "}});
-  };
+  // A message that is not the client's own keeps no line break of its own.
   const std::string message =
-      HasOwnLines(status) ? std::string(status.message()) : one_line(status.message());
-  const std::string unwrapped =
-      HasOwnLines(status) ? UnwrappedMessage(status) : one_line(status.message());
-  absl::Status noted(status.code(), absl::StrCat(message, "\n", Wrap(note, 78, 2)));
+      HasOwnLines(status) ? std::string(status.message())
+                          : absl::StrReplaceAll(status.message(), {{"\n", " "}, {"\r", " "}});
+  absl::Status noted(status.code(), absl::StrCat(message, "\n", note));
   noted.SetPayload(kLinesPayloadUrl, absl::Cord("lines"));
-  noted.SetPayload(kUnwrappedPayloadUrl, absl::Cord(absl::StrCat(unwrapped, "\n", note)));
   if (IsUsageError(status)) noted.SetPayload(kUsagePayloadUrl, absl::Cord("usage"));
   return noted;
 }
 
-std::string UnwrappedMessage(const absl::Status& status) {
-  if (const auto unwrapped = status.GetPayload(kUnwrappedPayloadUrl)) {
-    return std::string(*unwrapped);
-  }
-  return std::string(status.message());
-}
+std::string UnwrappedMessage(const absl::Status& status) { return std::string(status.message()); }
 
 bool HasOwnLines(const absl::Status& status) {
   return status.GetPayload(kLinesPayloadUrl).has_value();

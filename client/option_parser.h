@@ -146,22 +146,24 @@ bool IsUsageError(const absl::Status& status);
 // Every problem of a command line in one usage error, so that one run names them all:
 //   one:   "--case-ref is required"
 //   more:  "3 problems:\n  --surname is required\n  --birth-date: ..."
-// The lines are the client's own: they are marked (HasOwnLines) so that FormatError keeps them as
-// lines, escaping what each holds.
+// Each problem is whole on its line. The lines are the client's own: they are marked
+// (HasOwnLines) so that FormatError keeps them as lines, escaping what each holds, and wraps
+// them, where it wraps at all (a terminal, or COLUMNS), with their further lines indented.
 absl::Status UsageProblems(const std::vector<std::string>& problems);
 // The same text, with another code, for problems found after the command line was read (a server
 // that refused a value), and a last line `note` when not empty (the values it would take).
 absl::Status ProblemsError(absl::StatusCode code, const std::vector<std::string>& problems,
                            absl::string_view note = "");
-// `status` with a last line `note` (wrapped, indented), marked as the client's own lines like
-// ProblemsError. A message that was not the client's own keeps no line break of its own (it is
-// often the server's), so it cannot make a line that looks like one of the client's.
+// `status` with a last line `note` (whole: FormatError wraps it as it wraps the rest), marked as
+// the client's own lines like ProblemsError. A message that was not the client's own keeps no
+// line break of its own (it is often the server's), so it cannot make a line that looks like one
+// of the client's.
 absl::Status WithNote(const absl::Status& status, absl::string_view note);
 // True when the status's message is made of the client's own lines.
 bool HasOwnLines(const absl::Status& status);
-// The status's message without the line breaks UsageProblems, ProblemsError and WithNote add to
-// fit an 80-column terminal: each problem and the note whole on its own line (what --json
-// prints, where a reader's own width, not the terminal's, decides). Other messages as they are.
+// The status's message as --json prints it, where a reader's own width, not the terminal's,
+// decides: each problem and the note whole on its own line, as UsageProblems, ProblemsError and
+// WithNote make them (only FormatError wraps).
 std::string UnwrappedMessage(const absl::Status& status);
 
 // A real date earlier than any the registry holds (server/record_validation.cc).

@@ -283,6 +283,36 @@ bool ShouldAsk(const RecordField& field, const v1::CreateRecordRequest& request,
   return true;
 }
 
+// A numbered list to choose from (the courts, the offences): "  NN  CODE  NAME", the names in a
+// column of their own that wraps under itself, or on a terminal too narrow for that column,
+// under the code. Laid out for the terminal (TextColumns), as the questions are.
+void PrintChoiceList(std::ostream& q, absl::string_view title,
+                     const std::vector<std::pair<std::string, std::string>>& rows,
+                     size_t code_width) {
+  q << "\n" << title << ":\n";
+  constexpr size_t kLead = 6;  // "  NN  "
+  const size_t name_at = kLead + code_width + 1;
+  const bool in_a_column = TextColumns() >= name_at + kMinWrapWidth;
+  for (size_t i = 0; i < rows.size(); ++i) {
+    const std::string code = ForTerminal(rows[i].first);
+    const std::string name = ForTerminal(rows[i].second);
+    const std::string head =
+        absl::StrFormat("  %2d  %-*s", i + 1, static_cast<int>(code_width), code);
+    if (in_a_column) {
+      // A code longer than its column pushes its name's first line along, not the others.
+      const size_t first_at = std::max(name_at, head.size() + 1);
+      q << head << " "
+        << WrapAfter(name, kHelpWidth - std::min(first_at, kHelpWidth - kMinWrapWidth),
+                     kHelpWidth - name_at, name_at)
+        << "\n";
+    } else {
+      constexpr size_t kUnder = kLead + 2;
+      q << absl::StripTrailingAsciiWhitespace(head) << "\n"
+        << std::string(kUnder, ' ') << Wrap(name, kHelpWidth - kUnder, kUnder) << "\n";
+    }
+  }
+}
+
 // Asks for every field in turn on the terminal (questions on stderr, so that stdout keeps the
 // record id alone), re-asking until the answer can be read, offering the lists to choose from.
 // With `only`, asks those fields again, each answer replacing what the field held (Enter
@@ -291,9 +321,13 @@ absl::Status AskRecord(CommandContext& ctx, const std::optional<RecordChoices>& 
                        v1::CreateRecordRequest* request,
                        const std::vector<const RecordField*>* only = nullptr) {
   std::ostream& q = ctx.err();
+  // What is said under a question (a problem with the answer).
+  const auto say = [&q](absl::string_view text) { q << "  " << text << "\n"; };
   if (only == nullptr) {
-    q << "Enter the record field by field (Enter skips an optional field; Ctrl-D stops and "
-         "keeps your answers in a file; Ctrl-C stops and keeps nothing).\n";
+    q << Wrap("Enter the record field by field (Enter skips an optional field; Ctrl-D stops and "
+              "keeps your answers in a file; Ctrl-C stops and keeps nothing).",
+              kHelpWidth, 0)
+      << "\n";
   }
   std::vector<std::string> court_codes, offence_codes;
   if (tables.has_value()) {
@@ -308,18 +342,18 @@ absl::Status AskRecord(CommandContext& ctx, const std::optional<RecordChoices>& 
     }
     if (!ShouldAsk(field, *request, tables)) continue;
     if (field.kind == FieldKind::kCourt && tables.has_value()) {
-      q << "\nCourts:\n";
-      for (size_t i = 0; i < tables->courts.size(); ++i) {
-        q << absl::StrFormat("  %2d  %-20s %s\n", i + 1, ForTerminal(tables->courts[i].id()),
-                             ForTerminal(tables->courts[i].name()));
+      std::vector<std::pair<std::string, std::string>> rows;
+      for (const v1::CourtEntry& court : tables->courts) {
+        rows.emplace_back(court.id(), court.name());
       }
+      PrintChoiceList(q, "Courts", rows, 20);
     }
     if (field.kind == FieldKind::kOffence && tables.has_value()) {
-      q << "\nOffences:\n";
+      std::vector<std::pair<std::string, std::string>> rows;
       for (size_t i = 0; i < tables->offences.size(); ++i) {
-        q << absl::StrFormat("  %2d  %-16s %s\n", i + 1, ForTerminal(offence_codes[i]),
-                             ForTerminal(tables->offences[i].title()));
+        rows.emplace_back(offence_codes[i], tables->offences[i].title());
       }
+      PrintChoiceList(q, "Offences", rows, 16);
     }
     std::vector<std::string> values;
     while (true) {
@@ -337,15 +371,22 @@ absl::Status AskRecord(CommandContext& ctx, const std::optional<RecordChoices>& 
           RequiredBecause(field, *request, tables.has_value() ? &*tables : nullptr);
       const bool may_skip = (!field.required && required_because.empty()) ||
                             (field.repeatable && !values.empty());
+      // Juvenile, the one yes/no field a rule makes required, is required by the dates typed:
+      // a no says one of them is wrong, and asks them again.
+      const bool dates_make_it_required =
+          field.kind == FieldKind::kBool && !required_because.empty();
       const std::string why_required =
-          required_because.empty()
-              ? "required"
-              : absl::StrCat(required_because,
-                             field.kind == FieldKind::kBool ? ": answer yes" : "");
+          required_because.empty() ? "required"
+          : dates_make_it_required
+              ? absl::StrCat(required_because,
+                             ": answer yes, or no to type the date of birth and the judgment "
+                             "date again")
+              : required_because;
       if (may_skip) {
         absl::StrAppend(&prompt, field.repeatable ? " [Enter: no more]" : " [Enter: none]");
       }
-      q << prompt << ": " << std::flush;
+      // The answer is typed after the question's last line.
+      q << Wrap(absl::StrCat(prompt, ":"), kHelpWidth - 1, 2) << " " << std::flush;
       std::optional<std::string> answer = ReadAnswer(ctx);
       if (!answer.has_value()) return InputEnded();
       // Bytes that are not UTF-8 (a terminal set to Latin-1, a character half deleted) are asked
@@ -353,22 +394,22 @@ absl::Status AskRecord(CommandContext& ctx, const std::optional<RecordChoices>& 
       // garbled in the summary, refused by the server after the last question, and kept in the
       // answers' file with the bytes left out, a different name.
       if (!IsWellFormedUtf8(*answer)) {
-        q << "  not valid UTF-8 (is the terminal set to another encoding?)\n";
+        say("not valid UTF-8 (is the terminal set to another encoding?)");
         continue;
       }
       // The line is read as the terminal sends it: an arrow key is an escape sequence in the
       // answer ("Gashi^[[D^[[DZ"), not a move of the cursor, and refused as a value it would be
       // in words that say nothing of why.
       if (absl::StrContains(*answer, '\x1b')) {
-        q << "  the arrow keys do not move the cursor here: type the answer again (Backspace "
-             "corrects it)\n";
+        say("the arrow keys do not move the cursor here: type the answer again (Backspace "
+            "corrects it)");
         continue;
       }
       // What the registry refuses in a name (a no-break space, a look-alike of a letter) is said
       // at its question, not after the last one.
       if (IsNameField(field)) {
         if (const std::string problem = NameProblem(*answer); !problem.empty()) {
-          q << "  " << problem << "\n";
+          say(problem);
           continue;
         }
       }
@@ -381,7 +422,7 @@ absl::Status AskRecord(CommandContext& ctx, const std::optional<RecordChoices>& 
           }
           break;
         }
-        q << "  " << why_required << "\n";
+        say(why_required);
         continue;
       }
       if (has_list) {
@@ -389,8 +430,8 @@ absl::Status AskRecord(CommandContext& ctx, const std::optional<RecordChoices>& 
             field.kind == FieldKind::kCourt ? court_codes : offence_codes;
         std::optional<std::string> chosen = ChoiceByNumber(*answer, codes);
         if (!chosen.has_value()) {
-          q << "  not a number of the list: the numbers run 1.." << codes.size()
-            << "; or type the code\n";
+          say(absl::StrCat("not a number of the list: the numbers run 1..", codes.size(),
+                           "; or type the code"));
           continue;
         }
         *answer = *std::move(chosen);
@@ -401,9 +442,11 @@ absl::Status AskRecord(CommandContext& ctx, const std::optional<RecordChoices>& 
       with.push_back(*answer);
       ApplyField(field, with, &attempt, &problems);
       if (problems.empty() && tables.has_value()) {
-        // A court or an offence that is not in the tables is refused now, not at the end.
+        // A court or an offence that is not in the tables is refused now, not at the end. Only
+        // those: a rule that joins this field with one not asked yet (juvenile, for the dates) is
+        // for after that one's answer.
         std::vector<FieldProblem> choice_problems;
-        AppendRecordProblems(attempt, &*tables, &choice_problems);
+        AppendTableProblems(attempt, *tables, &choice_problems);
         // Missing is said below, in the question's words.
         const std::string still_required = RequiredBecause(field, attempt, &*tables);
         for (FieldProblem& p : choice_problems) {
@@ -413,13 +456,32 @@ absl::Status AskRecord(CommandContext& ctx, const std::optional<RecordChoices>& 
         }
       }
       if (!problems.empty()) {
-        q << "  " << ForTerminal(problems.front().what) << "\n";
+        say(ForTerminal(problems.front().what));
         continue;
       }
-      // "no" to juvenile for a person under 18 on the judgment day.
+      // "no" to juvenile for a person under 18 on the judgment day by the dates typed: one of
+      // them is wrong (a birth year typed 2005 for 1985), or the no is. As for a judgment before
+      // the 14th birthday, both dates are asked again, either being the wrong one, then
+      // juvenile as they now make it. A no refused until a yes made a clerk record an adult as
+      // a juvenile, whose record employers see for a fraction of the time.
       if (!required_because.empty() &&
           !RequiredBecause(field, attempt, tables.has_value() ? &*tables : nullptr).empty()) {
-        q << "  " << why_required << "\n";
+        if (dates_make_it_required) {
+          q << "  "
+            << Wrap(absl::StrCat("by the dates typed (born ",
+                                 ForTerminal(request->person().birth_date()), ", judged ",
+                                 ForTerminal(request->conviction().judgment_date()),
+                                 ") the person was under 18 on the judgment date: type the date "
+                                 "of birth and the judgment date again, as either may be the "
+                                 "wrong one"),
+                    kHelpWidth - 2, 2)
+            << "\n";
+          const std::vector<const RecordField*> dates = {FindRecordField("birth-date"),
+                                                         FindRecordField("judgment-date")};
+          RETURN_IF_ERROR(AskRecord(ctx, tables, request, &dates));
+          continue;
+        }
+        say(why_required);
         continue;
       }
       values = std::move(with);
@@ -427,9 +489,16 @@ absl::Status AskRecord(CommandContext& ctx, const std::optional<RecordChoices>& 
       if (!field.repeatable) break;
     }
   }
+  return absl::OkStatus();
+}
+
+// The answers AskRecord took, as a record is shown, before the registry's check and "Enter this
+// record?".
+void ShowAnswers(CommandContext& ctx, const v1::CreateRecordRequest& request) {
+  std::ostream& q = ctx.err();
   v1::Record shown;
-  *shown.mutable_person() = request->person();
-  *shown.mutable_conviction() = request->conviction();
+  *shown.mutable_person() = request.person();
+  *shown.mutable_conviction() = request.conviction();
   q << "\n";
   for (const RecordLine& line : RecordLines(shown)) {
     if (line.bookkeeping || line.label == "Status" || line.label == "Visible to employers until" ||
@@ -439,7 +508,6 @@ absl::Status AskRecord(CommandContext& ctx, const std::optional<RecordChoices>& 
     q << absl::StrFormat("%-28s %s\n", absl::StrCat(line.label, ":"),
                          line.value.empty() ? "-" : line.value);
   }
-  return absl::OkStatus();
 }
 
 // Asks whether to send the record AskRecord filled in. "y" or "yes" sends it and "n" or "no" does
@@ -500,8 +568,11 @@ std::string WhoseRecord(const v1::Record& record) {
 // When the registry cannot be asked (it does not answer, or the caller may not enter records),
 // the client's problems are said alone, and the error of the check is returned (OK when the
 // registry checked the record), for a caller to say the answers went unchecked.
+// With `named`, every field each problem names is added to it too (RecordFieldsNamedIn), each
+// once: a rule that compares fields names them all, the one its problem is said of first.
 absl::Status AppendRegistryProblems(CommandContext& ctx, const v1::CreateRecordRequest& request,
-                                    std::vector<FieldProblem>* problems) {
+                                    std::vector<FieldProblem>* problems,
+                                    std::vector<const RecordField*>* named = nullptr) {
   v1::ImportRecordsRequest check;
   check.set_dry_run(true);
   v1::ImportRow* row = check.add_rows();
@@ -522,6 +593,13 @@ absl::Status AppendRegistryProblems(CommandContext& ctx, const v1::CreateRecordR
   }
   std::vector<FieldProblem> added;
   for (const std::string& part : SplitServerProblems(checked->results(0).error())) {
+    if (named != nullptr) {
+      for (const RecordField* field : RecordFieldsNamedIn(part)) {
+        if (std::find(named->begin(), named->end(), field) == named->end()) {
+          named->push_back(field);
+        }
+      }
+    }
     std::optional<FieldProblem> problem = ProblemOfRegistryMessage(part);
     // A field named already (a value that could not be read is missing from what was checked).
     if (!problem.has_value() ||
@@ -559,6 +637,9 @@ absl::Status CreateRecord(CommandContext& ctx, const v1::CreateRecordRequest& re
       return absl::AlreadyExistsError(absl::StrCat(
           failed.message(), " (registry-cli record get ID shows it; amend it instead)"));
     }
+    // Names no field, and keeps what the call's status says of its outcome (the registry's
+    // refusal with nothing done, a call cut after it was sent) for RunCli to explain.
+    if (absl::IsUnavailable(failed)) return failed;
     // The server names the API's fields (every one that is wrong); the clerk typed options or
     // answered questions.
     std::vector<std::string> lines;
@@ -588,6 +669,12 @@ std::vector<std::string> ReadSets(const std::vector<std::string>& sets,
     const size_t eq = set.find('=');
     const RecordField* field =
         eq == std::string::npos ? nullptr : FindRecordField(set.substr(0, eq));
+    // A field's name without "=" (--set address X: the "=" forgotten) is a value missing, not
+    // a name that is no field. The name is ours, and may be repeated.
+    if (eq == std::string::npos && FindRecordField(set) != nullptr) {
+      problems.push_back(absl::StrCat("--set ", set, ": no value: write --set ", set, "=VALUE"));
+      continue;
+    }
     if (field == nullptr) {
       std::vector<std::string> names;
       for (const RecordField& f : RecordFields()) names.push_back(f.flag);
@@ -688,8 +775,12 @@ std::optional<absl::Status> OutcomeNotKnown(CommandContext& ctx, const absl::Sta
   const ConnectionSettings& settings = ctx.settings();
   std::string what;
   if (absl::IsCancelled(failed)) {
-    what = absl::StrCat("the server cancelled the call (", failed.message(),
-                        "; registryd was stopping, or could not finish it)");
+    what = IsTransportText(failed.message())
+               ? std::string("the registry stopped the call before answering it (registryd was "
+                             "stopping, or could not finish it)")
+               : absl::StrCat("the registry stopped the call before answering it (",
+                              failed.message(), "; registryd was stopping, or could not finish "
+                              "it)");
   } else if (absl::IsDeadlineExceeded(failed)) {
     absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = ctx.Channel();
     if (!channel.ok() || (*channel)->GetState(/*try_to_connect=*/false) != GRPC_CHANNEL_READY) {
@@ -765,6 +856,7 @@ absl::Status RunRecordCreate(CommandContext& ctx) {
       }
       return asked;
     }
+    ShowAnswers(ctx, request);
     // What only the registry knows (the dates against each other and the person's age, the
     // personal number's format, a code not yet in force on the judgment date) was refused after
     // "Enter this record?". The registry now checks the answers before that question, without
@@ -772,7 +864,9 @@ absl::Status RunRecordCreate(CommandContext& ctx) {
     // it names none that can be asked. Ctrl-D then keeps the answers, with its problems.
     while (tables.has_value()) {
       std::vector<FieldProblem> problems;
-      if (absl::Status checked = AppendRegistryProblems(ctx, request, &problems); !checked.ok()) {
+      std::vector<const RecordField*> named;
+      if (absl::Status checked = AppendRegistryProblems(ctx, request, &problems, &named);
+          !checked.ok()) {
         // The README promises the check before the question: a yes must not be taken for a yes
         // to answers the registry found fine. Only the code is said: what the call failed on is
         // said, if it fails again, when the record is sent.
@@ -792,6 +886,10 @@ absl::Status RunRecordCreate(CommandContext& ctx) {
           again.push_back(field);
         }
       };
+      // Every field a problem names, not only the one it is said of: a rule that compares
+      // fields (a final date before the judgment, a code not yet in force on the judgment date,
+      // a person under 18 then not marked juvenile) names each that may be the wrong one.
+      for (const RecordField* field : named) ask_again(field);
       for (const FieldProblem& p : problems) {
         ask_again(p.field);
         // A rule that holds a date of the conviction against the person's age may be broken by
@@ -814,6 +912,7 @@ absl::Status RunRecordCreate(CommandContext& ctx) {
                            absl::IsCancelled(asked) ? RecordProblems(problems, Naming::kQuestion)
                                                     : asked);
       }
+      ShowAnswers(ctx, request);
     }
     // A no (or Ctrl-D) after the last question keeps the answers too: it is often said to
     // correct one of them.

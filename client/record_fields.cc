@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <optional>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -20,6 +21,7 @@
 #include "client/terminal_text.h"
 #include "common/country_codes.h"
 #include "common/record_limits.h"
+#include "common/suggest.h"
 #include "common/time_format.h"
 #include "google/protobuf/descriptor.h"
 #include "google/protobuf/message.h"
@@ -131,6 +133,24 @@ std::string MonthsRule() {
   return absl::StrCat("not a whole number of months, 1..", kMaxSentenceMonths);
 }
 
+// A whole number of months over the registry's limit ("601") is said to be over it: "not a whole
+// number of months, 1..600" told of one read as a doubt about its digits.
+std::string MonthsOverRule() {
+  return absl::StrCat("over the ", kMaxSentenceMonths, " months the registry takes (",
+                      kMaxSentenceMonths / 12, " years)");
+}
+
+// The rule `text`, typed for the months, breaks.
+std::string MonthsRule(absl::string_view text) {
+  if (text.empty() || !std::all_of(text.begin(), text.end(), absl::ascii_isdigit)) {
+    return MonthsRule();
+  }
+  uint32_t months = 0;
+  // Digits past what the number holds are over the limit too.
+  if (!absl::SimpleAtoi(text, &months) || months > kMaxSentenceMonths) return MonthsOverRule();
+  return MonthsRule();
+}
+
 // `value` of a field of `kind` in the case the registry writes it, whatever case it was typed
 // or written in: country codes and laws in capitals ("xk" is XK, "06/l-074" is 06/L-074), a
 // court's id in small letters ([a-z0-9-]: "Basic-Prizren" is basic-prizren); other values as
@@ -203,7 +223,7 @@ std::string ApplyOne(const RecordField& field, absl::string_view raw,
       // The registry takes a length only for imprisonment and a suspended sentence, and then
       // 1..600 (1..24 suspended): no length is no value, not 0.
       if (!value.empty() && !ParseWholeNumber(value, 1, kMaxSentenceMonths, &months)) {
-        return MonthsRule();
+        return MonthsRule(value);
       }
       conviction.mutable_sentence()->set_months(months);
       return "";
@@ -327,7 +347,7 @@ void AppendValueProblems(const RecordField& field, const v1::CreateRecordRequest
   switch (field.kind) {
     case FieldKind::kMonths:
       if (conviction.sentence().months() > kMaxSentenceMonths) {
-        problems->push_back({&field, MonthsRule()});
+        problems->push_back({&field, MonthsOverRule()});
       }
       return;
     case FieldKind::kOffence:
@@ -504,8 +524,14 @@ bool CourtInTables(const v1::CreateRecordRequest& request, const RecordChoices& 
   }
   std::vector<std::string> ids;
   for (const v1::CourtEntry& c : choices.courts) ids.push_back(c.id());
-  problems->push_back({&Field("court"), absl::StrCat("not a court of the registry; choose one of: ",
-                                                     absl::StrJoin(ids, ", "))});
+  // The id nearest the one typed (our id, never the text typed): "basic-prizen" was a letter
+  // short of one, and the list alone left it to be found among them all.
+  const std::optional<std::string> near = Closest(id, ids);
+  problems->push_back(
+      {&Field("court"),
+       absl::StrCat("not a court of the registry",
+                    near.has_value() ? absl::StrCat(" (did you mean \"", *near, "\"?)") : "",
+                    "; choose one of: ", absl::StrJoin(ids, ", "))});
   return false;
 }
 
@@ -542,6 +568,10 @@ void AppendOffenceTableProblems(const v1::CreateRecordRequest& request,
 
 }  // namespace
 
+bool IsRecordFieldEmpty(const RecordField& field, const v1::CreateRecordRequest& request) {
+  return IsEmpty(field, request);
+}
+
 void AppendRecordProblems(const v1::CreateRecordRequest& request, const RecordChoices* choices,
                           std::vector<FieldProblem>* problems) {
   // A field already reported (a value that could not be read) is not reported again as missing.
@@ -568,6 +598,17 @@ void AppendRecordProblems(const v1::CreateRecordRequest& request, const RecordCh
   for (const char* flag : {"months", "juvenile"}) {
     if (reported(Field(flag))) continue;
     if (std::string why = RequiredBecause(Field(flag), request, choices); !why.empty()) {
+      // Juvenile is made required by the dates typed, either of which may be the wrong one (a
+      // birth year typed 2005 for 1985): they are named before it, in the registry's words, so
+      // that an adult is not recorded as a juvenile for the flag alone being named.
+      if (Field(flag).kind == FieldKind::kBool) {
+        problems->push_back({&Field("birth-date"),
+                             "makes the person under 18 on the judgment date: check the date "
+                             "of birth before marking the conviction juvenile"});
+        problems->push_back({&Field("judgment-date"),
+                             "is before the person's 18th birthday: check the judgment date "
+                             "before marking the conviction juvenile"});
+      }
       problems->push_back({&Field(flag), std::move(why)});
     }
   }
@@ -739,6 +780,35 @@ std::optional<FieldProblem> ProblemOfRegistryMessage(absl::string_view message) 
   // "<path> is required" and "<path>: required" are both the field missing.
   if (!absl::ConsumePrefix(&what, ": ")) what = "required";
   return FieldProblem{field, std::string(what), item};
+}
+
+std::vector<const RecordField*> RecordFieldsNamedIn(absl::string_view message) {
+  std::vector<const RecordField*> fields;
+  const auto path_char = [](char c) {
+    return absl::ascii_islower(c) || absl::ascii_isdigit(c) || c == '_' || c == '.' || c == '[' ||
+           c == ']';
+  };
+  for (size_t at = 0; at < message.size();) {
+    // A path starts a word: "person." or "conviction." after a space, a comma or a bracket.
+    const bool word_start = at == 0 || !path_char(message[at - 1]);
+    absl::string_view rest = message.substr(at);
+    if (!word_start ||
+        !(absl::StartsWith(rest, "person.") || absl::StartsWith(rest, "conviction."))) {
+      ++at;
+      continue;
+    }
+    size_t end = 0;
+    while (end < rest.size() && path_char(rest[end])) ++end;
+    // A sentence's full stop is no part of the path.
+    absl::string_view path = absl::StripSuffix(rest.substr(0, end), ".");
+    if (const RecordField* field = FindRecordField(path);
+        field != nullptr && path != field->flag &&
+        std::find(fields.begin(), fields.end(), field) == fields.end()) {
+      fields.push_back(field);
+    }
+    at += std::max<size_t>(end, 1);
+  }
+  return fields;
 }
 
 std::string ImportColumnName(const RecordField& field) {

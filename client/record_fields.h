@@ -70,6 +70,10 @@ const std::vector<RecordField>& RecordFields();
 // is `name`; nullptr when none is.
 const RecordField* FindRecordField(absl::string_view name);
 
+// Whether `request` holds no value for `field` (an empty text or list, the enum's unset value,
+// 0, false): what a required field may not be.
+bool IsRecordFieldEmpty(const RecordField& field, const registry::v1::CreateRecordRequest& request);
+
 // The reference data a clerk chooses from (InfoService.GetReferenceData).
 struct RecordChoices {
   std::vector<registry::v1::OffenceEntry> offences;
@@ -141,6 +145,12 @@ std::string RequiredBecause(const RecordField& field,
 // "person.surname is required", "conviction.offences[1]: not in the offence table") as the
 // problem of the record field it names; nullopt for a message that names no record field.
 std::optional<FieldProblem> ProblemOfRegistryMessage(absl::string_view message);
+
+// Every record field a registry message names, in the order named, each once: the field its
+// problem is of, and any other whose API path it names, as a rule that compares fields names
+// them all ("person.birth_date, conviction.judgment_date and conviction.juvenile: ...", or a
+// path in the rule's words). What `record create --interactive` asks again, whatever the rule.
+std::vector<const RecordField*> RecordFieldsNamedIn(absl::string_view message);
 
 // "LAW:ARTICLE:PARAGRAPH" of an offence, "06/L-074:230:1".
 std::string OffenceCode(const registry::v1::Offence& offence);

@@ -116,6 +116,12 @@ std::string CheckOutcomeText(const v1::CheckSummary& check) {
                         absl::StatusCodeToString(static_cast<absl::StatusCode>(check.status_code())));
   }
   if (check.result_withheld()) return "result withheld (record erased)";
+  if (check.asked_under_another_number()) {
+    // This person's record took part in a check of another number; only a REFER was theirs.
+    return check.result() == v1::VETTING_RESULT_REFER
+               ? "REFER (asked under another personal number)"
+               : "asked under another personal number (its answer is that number's, not shown)";
+  }
   return VettingResultName(check.result());
 }
 
@@ -185,7 +191,14 @@ std::string FormatDatesInForce(const v1::GetRecordHistoryResponse& history) {
   // Why they are not the newest version's, as the registry says it: no version's author made
   // this change. The other conviction is not named: the history does not disclose it.
   std::string why;
-  if (dates.extended_by_another_conviction() && dates.retention_rules_changed()) {
+  // Only kept from deletion (the later conviction is under the same number but another name, or
+  // disputed): the time it counts for vetting is its own, and "extended" said otherwise.
+  if (dates.kept_from_deletion_only()) {
+    why = dates.retention_rules_changed()
+              ? "kept from deletion by another conviction under the same personal number, and "
+                "re-dated under the retention rules in force"
+              : "kept from deletion by another conviction under the same personal number";
+  } else if (dates.extended_by_another_conviction() && dates.retention_rules_changed()) {
     why = "extended by another conviction of the same person, and re-dated under the retention "
           "rules in force";
   } else if (dates.extended_by_another_conviction()) {

@@ -564,6 +564,19 @@ void DryRunCarry::Note(const std::vector<v1::ImportRow>& rows, size_t start, siz
   }
 }
 
+bool SameConvictionRows::Check(v1::ImportRowResult* result) {
+  if (result->record_id().empty()) return false;
+  const auto [at, first] = line_by_record_.emplace(result->record_id(), result->line());
+  if (first || at->second == result->line()) return false;
+  // In the registry's words for two rows of one request (record_service.cc).
+  result->set_outcome(v1::ImportRowResult::OUTCOME_INVALID);
+  result->set_error(absl::StrCat("conviction: the same conviction (court, case number, personal "
+                                 "number) as another row of this import (line ",
+                                 at->second, "); one row per conviction"));
+  result->clear_record_id();
+  return true;
+}
+
 std::string DescribeImportLines(const std::vector<uint64_t>& file_lines,
                                 std::vector<uint64_t> chosen, size_t max_runs) {
   std::sort(chosen.begin(), chosen.end());

@@ -201,6 +201,26 @@ class DryRunCarry {
   std::map<std::string, std::vector<size_t>> valid_by_person_;
 };
 
+// Two rows of one import that the registry finds to be one conviction (the same court, case
+// number and personal number, as it compares them) are refused, the later one naming the
+// other's line, as the registry refuses them within one request: "conviction: the same
+// conviction (court, case number, personal number) as another row of this import (line 2); one
+// row per conviction". Rows in different batches it answers alone: the later one comes back
+// naming the record the earlier one created (a duplicate of it, or a conflict with it). So the
+// client, which cannot tell the same conviction itself (the registry compares case numbers in a
+// canonical form of its own), finds them by that record: what the import reports is then the
+// same however the file is cut into batches.
+class SameConvictionRows {
+ public:
+  // Notes the record `result` names; when an earlier result of the import named it, makes
+  // `result` the refusal above, naming the earlier row's line, and returns true.
+  bool Check(v1::ImportRowResult* result);
+
+ private:
+  // The line of the first row whose result named each record.
+  std::map<std::string, uint64_t> line_by_record_;
+};
+
 // The lines of the rows `chosen`, out of the rows to send, said as runs of rows that follow one
 // another in the file: "2..40, 45, 60..70" (a run names its first and last rows' lines; lines
 // between them that hold no row to send, such as bad rows, do not break it).

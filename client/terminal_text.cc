@@ -175,23 +175,35 @@ void SetTextColumns(size_t columns) {
 
 size_t TextColumns() { return text_columns.load(); }
 
-std::string Wrap(absl::string_view text, size_t width, size_t indent) {
-  // `width` is given for an 80-column screen; another one moves the right margin by as much,
-  // leaving at least a few words a line.
+namespace {
+
+// `width`, given for an 80-column screen, for the screen TextColumns() gives: another one moves
+// the right margin by as much, leaving at least a few words a line.
+size_t ForTheScreen(size_t width) {
   const size_t columns = TextColumns();
-  if (columns > kStandardColumns) {
-    width += columns - kStandardColumns;
-  } else {
-    const size_t narrower = kStandardColumns - columns;
-    width = width > narrower + kMinWrapWidth ? width - narrower : std::min(width, kMinWrapWidth);
-  }
+  if (columns > kStandardColumns) return width + columns - kStandardColumns;
+  const size_t narrower = kStandardColumns - columns;
+  return width > narrower + kMinWrapWidth ? width - narrower : std::min(width, kMinWrapWidth);
+}
+
+}  // namespace
+
+std::string Wrap(absl::string_view text, size_t width, size_t indent) {
+  return WrapAfter(text, width, width, indent);
+}
+
+std::string WrapAfter(absl::string_view text, size_t first_width, size_t width, size_t indent) {
+  first_width = ForTheScreen(first_width);
+  width = ForTheScreen(width);
   std::string out;
   size_t column = 0;
+  bool first = true;
   for (absl::string_view word : absl::StrSplit(text, ' ', absl::SkipEmpty())) {
     const size_t length = Columns(word);
-    if (column > 0 && column + 1 + length > width) {
+    if (column > 0 && column + 1 + length > (first ? first_width : width)) {
       absl::StrAppend(&out, "\n", std::string(indent, ' '));
       column = 0;
+      first = false;
     } else if (column > 0) {
       out.push_back(' ');
       ++column;

@@ -65,6 +65,10 @@ std::string InvisibleCharacterProblem(absl::string_view text);
 // are as much narrower or wider (never under kMinWrapWidth), so that a 60-column terminal does
 // not break each line twice.
 std::string Wrap(absl::string_view text, size_t width, size_t indent);
+// The same, with a first line of at most `first_width` columns (also for an 80-column screen):
+// text after something already on its line (an error's "error: CODE: ") takes the line's whole
+// width, and the lines after it `width` after their indent.
+std::string WrapAfter(absl::string_view text, size_t first_width, size_t width, size_t indent);
 
 // The screen the client's text is laid out for, and the range a terminal's width is held to: a
 // narrower one leaves a few words a line, a wider one lines too long to read.

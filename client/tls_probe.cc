@@ -16,9 +16,11 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/strip.h"
 #include "absl/time/time.h"
 #include "client/option_parser.h"
 #include "common/sigpipe.h"
@@ -393,6 +395,46 @@ TlsProbe ProbeTls(const ConnectionSettings& settings, absl::Duration timeout) {
   return probe;
 }
 
+bool IsTransportText(absl::string_view message) {
+  // gRPC's system call errors: "recvmsg:Connection reset by peer", "sendmsg:Broken pipe".
+  static constexpr absl::string_view kSystemCalls[] = {
+      "recvmsg:", "sendmsg:", "writev:", "readv:", "read:", "write:", "connect:", "getsockopt:",
+      "setsockopt:", "shutdown:"};
+  for (const absl::string_view call : kSystemCalls) {
+    if (absl::StartsWith(message, call)) return true;
+  }
+  // Its HTTP/2 transport's and call's own (gRPC 1.51): "Socket closed", "GOAWAY received".
+  static constexpr absl::string_view kPhrases[] = {
+      "socket closed", "stream removed", "transport closed", "transport destroyed",
+      "goaway received", "endpoint read failed", "keepalive watchdog timeout",
+      "delayed close due to in-progress write", "connection reset by peer", "broken pipe",
+      "server shutdown", "channel destroyed", "connection closed", "received rst_stream",
+      "fd shutdown", "endpoint closing", "cancelled on the server side"};
+  const std::string lower = absl::AsciiStrToLower(absl::StripAsciiWhitespace(message));
+  if (lower.empty() || lower == "cancelled" || lower == "unavailable") return true;
+  for (const absl::string_view phrase : kPhrases) {
+    if (absl::StartsWith(lower, phrase)) return true;
+  }
+  return false;
+}
+
+std::string HowTheCallEnded(const ConnectionSettings& settings, const absl::Status& status) {
+  const bool own_words = !IsTransportText(status.message());
+  if (absl::IsCancelled(status)) {
+    return absl::StrCat("the registry at ", settings.server,
+                        " stopped the call before answering it (",
+                        own_words ? absl::StrCat(status.message(), "; ") : std::string(),
+                        "registryd was stopping, or could not finish it)");
+  }
+  if (own_words) {
+    return absl::StrCat("the call to ", settings.server, " ended after it had reached the server (",
+                        status.message(),
+                        "): the connection broke, or the registry could not finish it");
+  }
+  return absl::StrCat("the connection to the registry at ", settings.server,
+                      " broke after the call had reached it");
+}
+
 absl::Status ExplainDeadlineExceeded(const ConnectionSettings& settings) {
   return absl::DeadlineExceededError(absl::StrCat(
       "no answer from ", settings.server, " within ", absl::FormatDuration(settings.timeout),
@@ -438,11 +480,9 @@ absl::Status ExplainUnavailable(const ConnectionSettings& settings, const absl::
   // that was killed answering nothing, and "nothing answers" would read as "nothing happened".
   if (SentBeforeFailure(status)) {
     return absl::UnavailableError(absl::StrCat(
-        "the call to ", settings.server, " ended after it had reached the server (",
-        status.message(),
-        "): the connection broke, or the registry could not finish it; whether it was carried "
-        "out is not known, so check before trying again (with a read, or `audit list` as an "
-        "auditor)"));
+        HowTheCallEnded(settings, status),
+        "; whether it was carried out is not known, so check before trying again (with a read, "
+        "or `audit list` as an auditor)"));
   }
   // The call already waited (its --timeout, or gRPC's own handshake limit): the probe only tells
   // why, so it adds at most a second, and its message states no wait of its own.
@@ -490,8 +530,9 @@ absl::Status ExplainUnavailable(const ConnectionSettings& settings, const absl::
     case TlsProbe::Outcome::kNoTlsAnswer:
       return absl::UnavailableError(absl::StrCat(
           "no TLS answer from ", server,
-          " (it accepts the connection, then sends nothing): is it registryd's gRPC port (not "
-          "its metrics port or another service)? (--server, $REGISTRY_SERVER)"));
+          " (it accepts the connection, then sends nothing): either registryd is there but "
+          "stuck (stopped or overloaded: see its process and its log), or the port is another "
+          "service's, such as registryd's metrics port (--server, $REGISTRY_SERVER)"));
     case TlsProbe::Outcome::kUnknown:
       return absl::UnavailableError(absl::StrCat(
           "the TLS connection to ", server, " failed",

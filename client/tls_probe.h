@@ -101,18 +101,32 @@ bool RefusedWithNothingDone(const absl::Status& status);
 // step): a usage error when the address is not HOST:PORT (CheckServerAddress) or the identity
 // files cannot be used (CheckIdentity); UNAVAILABLE "nothing answers at ADDR ..." for no answer,
 // "something answers at ADDR but does not speak TLS ..." for a server of another protocol, "no
-// TLS answer from ADDR within 3s ..." for one that stays silent, "the connection to ADDR was
+// TLS answer from ADDR ...: either registryd is there but stuck ..., or the port is another
+// service's ..." for one that stays silent, "the connection to ADDR was
 // closed during the TLS handshake ..." for one that hung up without a word about the
 // certificate, "the TLS handshake with ADDR failed (...)" for any other failure, UNAVAILABLE
 // naming the CA file when the server is not trusted, UNAUTHENTICATED "the server refused this
 // certificate (revoked, unknown CA or not yet valid)" when it refused the certificate; `status`
 // itself when the probe found nothing wrong. A `status` marked by MarkSentBeforeFailure (the
-// request had reached the server) is not probed: UNAVAILABLE "the call to ADDR ended after it had
-// reached the server (GRPC'S DETAIL): ... whether it was carried out is not known, so check
-// before trying again ...". One marked by WithRegistryVerdict is the registry's refusal, not
-// probed either: UNAVAILABLE "the registry at ADDR refused the call: nothing was done; try again
-// later (ITS WORDS)".
+// request had reached the server) is not probed: UNAVAILABLE HowTheCallEnded, then "; whether it
+// was carried out is not known, so check before trying again ...". One marked by
+// WithRegistryVerdict is the registry's refusal, not probed either: UNAVAILABLE "the registry
+// at ADDR refused the call: nothing was done; try again later (ITS WORDS)".
 absl::Status ExplainUnavailable(const ConnectionSettings& settings, const absl::Status& status);
+
+// Whether `message`, a failed call's, is gRPC's own account of a connection that broke or of a
+// call it ended ("recvmsg:Connection reset by peer", "Socket closed", "CANCELLED"): the names of
+// system calls and protocol states, no words of the registry's, and not repeated to the user.
+bool IsTransportText(absl::string_view message);
+
+// How a call that had reached the registry at settings.server ended without an answer, in the
+// user's terms (no advice; gRPC's own words left out, IsTransportText):
+//   "the connection to the registry at ADDR broke after the call had reached it"
+//   "the registry at ADDR stopped the call before answering it (registryd was stopping, or could
+//    not finish it)"  (a CANCELLED, CancelledByTheServer)
+// A message that is the registry's own words is kept: "the call to ADDR ended after it had
+// reached the server (ITS WORDS): the connection broke, or the registry could not finish it".
+std::string HowTheCallEnded(const ConnectionSettings& settings, const absl::Status& status);
 
 // gRPC's bare "Deadline Exceeded" of a call to settings.server said with the server, the time
 // waited and what to try: "no answer from HOST:PORT within 30s (--timeout): ...". The same for a

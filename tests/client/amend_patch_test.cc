@@ -1,7 +1,10 @@
 #include "client/amend_patch.h"
 
 #include <string>
+#include <utility>
+#include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "client/option_parser.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -66,6 +69,25 @@ TEST(UpdateMaskFromPatchTest, NamesEveryUnknownKey) {
   EXPECT_THAT(std::string(mask.status().message()), Not(HasSubstr("metadata")));
 }
 
+// A field of the person or the conviction written at the top of the patch was "a name that is
+// no field", naming nothing: the key is our name, so it is named, with the place it belongs.
+TEST(UpdateMaskFromPatchTest, AFieldWrittenAtTheTopIsNamedWithThePlaceItBelongs) {
+  auto mask = UpdateMaskFromPatch(R"({"last_known_address": "Rr. 1"})", "p.json");
+  ASSERT_FALSE(mask.ok());
+  ExpectUsageError(mask.status(), "p.json: unknown field in the patch: last_known_address "
+                                  "(did you mean person.last_known_address?)");
+  EXPECT_THAT(std::string(mask.status().message()), Not(HasSubstr("a name that is no field")));
+  // In its JSON name, and a typo of it, alike; a conviction's field under the conviction.
+  auto json_name = UpdateMaskFromPatch(R"({"lastKnownAddress": "Rr. 1"})");
+  ASSERT_FALSE(json_name.ok());
+  ExpectUsageError(json_name.status(),
+                   "lastKnownAddress (did you mean person.last_known_address?)");
+  auto typo = UpdateMaskFromPatch(R"({"last_known_adress": "Rr. 1", "case_number": "P 1/26"})");
+  ASSERT_FALSE(typo.ok());
+  ExpectUsageError(typo.status(), "last_known_adress (did you mean person.last_known_address?)");
+  ExpectUsageError(typo.status(), "case_number (did you mean conviction.case_number?)");
+}
+
 // A value or a name written where a key belongs (a personal number, a surname in small letters,
 // a place) is not repeated.
 TEST(UpdateMaskFromPatchTest, AKeyThatIsNoFieldNameIsNotRepeated) {
@@ -122,6 +144,50 @@ TEST(UpdateMaskFromPatchTest, RefusesNonObjectsAndEmptyPatches) {
   ExpectUsageError(UpdateMaskFromPatch("{}").status(), "the patch changes nothing");
   ExpectUsageError(UpdateMaskFromPatch(R"({"person": {}})").status(),
                    "the patch changes nothing");
+}
+
+// A field no record is without, set to null (or "", or []) in a patch, was sent: a personal
+// number cleared came back "does not match the personal number format", a surname cleared was
+// asked about as a name removed. It is refused before anything is sent, as required; an
+// optional field is still cleared by null.
+TEST(FillAmendRequestFromPatchTest, ARequiredFieldClearedIsSaidToBeRequired) {
+  for (const auto& [patch, path] : std::vector<std::pair<std::string, std::string>>{
+           {R"({"person": {"personal_number": null}})", "person.personal_number"},
+           {R"({"person": {"surname": null}})", "person.surname"},
+           {R"({"person": {"surname": ""}})", "person.surname"},
+           {R"({"conviction": {"offences": []}})", "conviction.offences"},
+           {R"({"conviction": {"sentence": null}})", "conviction.sentence"},
+           {R"({"conviction": {"judgment_date": null}})", "conviction.judgment_date"}}) {
+    v1::AmendRecordRequest request;
+    const absl::Status status = FillAmendRequestFromPatch(patch, &request, "fix.json");
+    ExpectUsageError(status, absl::StrCat("fix.json: the patch does not fit the record: ", path,
+                                          " is required: a record is never without it, and "
+                                          "null or an empty value would clear it"));
+    EXPECT_THAT(std::string(status.message()), Not(HasSubstr("format"))) << patch;
+    EXPECT_FALSE(request.has_update_mask()) << patch;
+  }
+  v1::AmendRecordRequest cleared;
+  ASSERT_TRUE(FillAmendRequestFromPatch(R"({"person": {"father_name": null}})", &cleared).ok());
+  EXPECT_THAT(cleared.update_mask().paths(), ElementsAre("person.father_name"));
+}
+
+// The court's name is the registry's, from its court table: a misspelt key was answered with it
+// among the known fields, and a patch giving it was refused by the registry in the words of its
+// API ("update_mask.paths[0]: conviction.court_name is output only"). It is not offered, and a
+// patch giving it is refused in the patch's terms, with the field that changes the court.
+TEST(UpdateMaskFromPatchTest, TheCourtsNameIsNeitherOfferedNorTakenAsAField) {
+  const auto misspelt = UpdateMaskFromPatch(R"({"conviction": {"cout_id": "basic-peje"}})");
+  ASSERT_FALSE(misspelt.ok());
+  EXPECT_THAT(std::string(misspelt.status().message()),
+              HasSubstr("known fields of conviction: court_id, case_number, "));
+  EXPECT_THAT(std::string(misspelt.status().message()), Not(HasSubstr("court_name")));
+  const auto named =
+      UpdateMaskFromPatch(R"({"conviction": {"court_name": "Basic Court of Pejë"}})", "fix.json");
+  ASSERT_FALSE(named.ok());
+  EXPECT_EQ(std::string(named.status().message()),
+            "fix.json: conviction.court_name is set by the registry (the court's name, from its "
+            "court table): a patch does not give it; to change the court, give court_id");
+  EXPECT_TRUE(IsUsageError(named.status()));
 }
 
 TEST(FillAmendRequestFromPatchTest, CopiesValuesAndMask) {

@@ -783,6 +783,31 @@ TEST_F(AuditCommandsTest, FullVerificationPassesAndTheNextStartsFromTheSavedHead
   EXPECT_EQ(second.err, "");
 }
 
+// A state file that cannot be written (a full disk, a folder not there) hid the verdict: only the
+// write's error was printed, and the auditor could not tell whether the log verified. The
+// verdict is printed first, then why the state was not saved, and the run exits 1.
+TEST_F(AuditCommandsTest, AStateThatCannotBeSavedStillPrintsTheVerdictBeforeTheError) {
+  // The state's lock file cannot be opened (a folder in its place): the state is written after
+  // the log verified, and fails then, as a full disk does.
+  const std::string state = dir_ + "/audit-state.json";
+  std::filesystem::create_directories(state + ".lock");
+  const CliRun run = Run({"audit", "verify", "--full", "--state", state});
+  EXPECT_EQ(run.code, 1) << run.err;
+  EXPECT_THAT(run.out, StartsWith("verified: audit log "));
+  EXPECT_THAT(run.out, HasSubstr("every one checked"));
+  EXPECT_THAT(run.err, HasSubstr("error: "));
+  EXPECT_THAT(run.err, HasSubstr("the audit log verified (as printed), but its state could not "
+                                 "be saved: "));
+  EXPECT_THAT(run.err, HasSubstr("run audit verify again"));
+  // Nothing says later runs are compared with a head that was not kept.
+  EXPECT_THAT(run.err, Not(HasSubstr("later runs with this file are compared")));
+  EXPECT_FALSE(std::filesystem::exists(state));
+  const CliRun json = Run({"audit", "verify", "--state", state}, true);
+  EXPECT_EQ(json.code, 1) << json.err;
+  EXPECT_THAT(json.out, HasSubstr("\"tree_size\""));
+  EXPECT_THAT(json.err, HasSubstr("its state could not be saved"));
+}
+
 // Another key than the audit log's given with --public-key (the vetting key, say) is no verdict,
 // exit 2 as certificate verify's "another key": nothing was checked against a key the user
 // trusts. The message says the key given is not the registry's audit key, names no key to trust,

@@ -24,6 +24,7 @@
 #include "absl/strings/strip.h"
 #include "client/cli_output.pb.h"
 #include "client/command_table.h"
+#include "client/files.h"
 #include "client/json_io.h"
 #include "client/option_parser.h"
 #include "client/output_buffer.h"
@@ -551,7 +552,7 @@ TEST(CliTest, ProtobufLogsNothingOnStderr) {
 
 // Wrapping is for the terminal: with --json the message is whole, each problem on its line.
 TEST(CliTest, WithJsonAnErrorMessageIsNotWrappedToATerminal) {
-  const CliRun text = RunWith({"vet", "check"});
+  const CliRun text = RunWith({"vet", "check"}, {{"COLUMNS", "80"}});
   ASSERT_EQ(text.code, kExitUsage);
   const std::string line = text.err.substr(0, text.err.find("\nusage:"));
   ASSERT_THAT(line, HasSubstr("\n    ")) << "the text is wrapped";
@@ -632,6 +633,26 @@ TEST(CliTest, EachLineOfAnErrorOfTheClientsOwnLinesIsWrapped) {
   EXPECT_EQ(Flowed(wrapped), Flowed(FormatError(status)));
   // Unwrapped as before unless asked.
   EXPECT_GT(WidestLine(FormatError(status)), 120u);
+}
+
+// `audit verify --clock-skew abc` printed its usage's third line, "[--accept-new-log LOG_ID]",
+// at column 0: a line break of the command table's own. Every command's usage has its lines
+// after the first indented, as Wrap lays them out.
+TEST(CliTest, EveryCommandsUsageHasItsFurtherLinesIndented) {
+  for (const CommandSpec& command : Commands()) {
+    const std::vector<std::string> lines = absl::StrSplit(CommandUsageLine(command), '\n');
+    for (size_t i = 1; i < lines.size(); ++i) {
+      EXPECT_THAT(lines[i], StartsWith("    ")) << command.name;
+    }
+  }
+  const CliRun run = RunWith({"audit", "verify", "--clock-skew", "abc"});
+  ASSERT_EQ(run.code, kExitUsage) << run.err;
+  const size_t usage = run.err.find("usage: ");
+  ASSERT_NE(usage, std::string::npos) << run.err;
+  const std::vector<std::string> lines =
+      absl::StrSplit(run.err.substr(usage, run.err.find("\nrun '") - usage), '\n');
+  ASSERT_GE(lines.size(), 2u) << run.err;
+  for (size_t i = 1; i < lines.size(); ++i) EXPECT_THAT(lines[i], StartsWith("    ")) << run.err;
 }
 
 // The tool's help had its introduction and exit codes broken by hand at 80 columns: lines of 79
@@ -906,6 +927,55 @@ TEST(CliTest, AnOutputPathThatIsEmptyOrNotARegularFileIsAUsageErrorBeforeAnyCall
   EXPECT_TRUE(S_ISFIFO(info.st_mode));
   ASSERT_EQ(lstat(link.c_str(), &info), 0);
   EXPECT_TRUE(S_ISLNK(info.st_mode));
+}
+
+// "--out -" made a file named "-" ("exported 2170 entries to -"). Every --out names a file, as
+// the command prints its own result on standard output: "-" is refused before anything is sent,
+// and "./-" is a file of that name.
+TEST(CliTest, AnOutOfADashIsAUsageErrorSayingToNameAFile) {
+  TempDir dir;
+  const std::vector<std::vector<std::string>> commands = {
+      {"vet", "check", "--personal-number", "1234567890", "--surname", "Kërqeli", "--given-name",
+       "Arben", "--birth-date", "1980-04-12", "--position", "teacher", "--consent-ref", "C-1",
+       "--out", "-"},
+      {"vet", "public-key", "--out", "-"},
+      {"audit", "export", "--out", "-", "--recipient", "IPA", "--reference", "IPA-1"}};
+  for (const std::vector<std::string>& args : commands) {
+    const CliRun run = RunWith(args);
+    EXPECT_EQ(run.code, kExitUsage) << args[1];
+    EXPECT_THAT(Flowed(run.err), StartsWith("error: INVALID_ARGUMENT: --out -: a file is written "
+                                            "here, not standard output"));
+    EXPECT_THAT(Flowed(run.err), HasSubstr("name a file (./- for one named -)"));
+    EXPECT_EQ(run.out, "");
+  }
+  struct stat info;
+  EXPECT_NE(lstat("-", &info), 0);
+  EXPECT_EQ(OutputPathProblem(dir.path() + "/-"), "");
+}
+
+// Every command that calls a method some roles may not is refused in its own words, the roles
+// read from the API: a command left out, or a method misspelt, kept gRPC's "may not call this
+// method".
+TEST(CliTest, EveryCommandOfARoleSaysWhatItMayNotDoAndWhichRolesMay) {
+  const absl::Status refused = absl::PermissionDeniedError("role nobody may not call this method");
+  for (const CommandSpec& command : Commands()) {
+    const absl::Status said = RoleRefusalOfCommand(command.name, refused);
+    if (command.name == "health" || command.name == "whoami" ||
+        command.name == "record template" || command.name == "certificate verify") {
+      EXPECT_EQ(said, refused) << command.name;
+      continue;
+    }
+    EXPECT_EQ(said.code(), absl::StatusCode::kPermissionDenied) << command.name;
+    EXPECT_THAT(std::string(said.message()), StartsWith("role nobody may not ")) << command.name;
+    EXPECT_THAT(std::string(said.message()), HasSubstr(": that is for role")) << command.name;
+    EXPECT_THAT(std::string(said.message()), HasSubstr("; nothing was read or changed"))
+        << command.name;
+  }
+  // A role the method allows was refused by another call of the command: said as it was.
+  const absl::Status clerk = absl::PermissionDeniedError("role clerk may not call this method");
+  EXPECT_EQ(RoleRefusalOfCommand("record get", clerk), clerk);
+  EXPECT_EQ(RoleRefusalOfCommand("record get", absl::PermissionDeniedError("other")),
+            absl::PermissionDeniedError("other"));
 }
 
 TEST(CliTest, CommandsThatNeedTheServerNeedAnIdentity) {

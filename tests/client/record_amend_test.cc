@@ -35,6 +35,7 @@ using ::registry::testing::RunCliCaptured;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
+using ::testing::StartsWith;
 
 class RecordAmendTest : public testing::RecordCliTest {
  protected:
@@ -305,7 +306,8 @@ TEST_F(RecordAmendTest, ACourtOrOffenceOutsideTheTablesIsRefusedWithTheChoicesBe
       Clerk({"record", "amend", id, "--set", "court=basic-pristina", "--reason", "typo"});
   EXPECT_EQ(court.code, kExitUsage);
   EXPECT_THAT(Flowed(court.err),
-              HasSubstr("--set court: not a court of the registry; choose one of: "));
+              HasSubstr("--set court: not a court of the registry (did you mean "
+                        "\"basic-prishtine\"?); choose one of: "));
   EXPECT_THAT(court.err, HasSubstr("basic-prishtine"));
 
   const CliRun offence =
@@ -323,7 +325,8 @@ TEST_F(RecordAmendTest, ACourtOrOffenceOutsideTheTablesIsRefusedWithTheChoicesBe
   EXPECT_EQ(file.code, kExitUsage);
   EXPECT_THAT(Flowed(file.err),
               HasSubstr(absl::StrCat(patch, ": the patch does not fit the record: "
-                                            "conviction.court_id: not a court of the registry; "
+                                            "conviction.court_id: not a court of the registry "
+                                            "(did you mean \"basic-prishtine\"?); "
                                             "choose one of: ")));
   for (const std::string& action : ActionsSince(before)) EXPECT_NE(action, "AmendRecord");
   EXPECT_EQ(Get(id).metadata().version(), 1u);
@@ -332,6 +335,35 @@ TEST_F(RecordAmendTest, ACourtOrOffenceOutsideTheTablesIsRefusedWithTheChoicesBe
   const CliRun good =
       Clerk({"record", "amend", id, "--set", "court=basic-prishtine", "--reason", "typo"});
   EXPECT_EQ(good.code, 0) << good.err;
+}
+
+// "--set address X" (the "=" forgotten) was "not FIELD=VALUE with a record field", listing the
+// fields with address among them; and a court a letter short of one was refused with the whole
+// list and no "did you mean".
+TEST_F(RecordAmendTest, AFieldWithoutItsValueSaysTheValueIsMissingAndACourtNearOneIsNamed) {
+  const std::string id = CreateWithAlias();
+  const uint64_t before = LogSize();
+  const CliRun no_value =
+      Clerk({"record", "amend", id, "--set", "address", "Rr. 1", "--reason", "moved"});
+  EXPECT_EQ(no_value.code, kExitUsage);
+  EXPECT_THAT(no_value.err, StartsWith("error: INVALID_ARGUMENT: --set address: no value: write "
+                                       "--set address=VALUE\n"));
+  EXPECT_THAT(no_value.err, Not(HasSubstr("not FIELD=VALUE")));
+
+  const CliRun court =
+      Clerk({"record", "amend", id, "--set", "court=basic-prizen", "--reason", "typo"});
+  EXPECT_EQ(court.code, kExitUsage);
+  EXPECT_THAT(Flowed(court.err), HasSubstr("--set court: not a court of the registry (did you "
+                                           "mean \"basic-prizren\"?); choose one of: "));
+
+  const CliRun patch = Clerk({"record", "amend", id, "--file",
+                              Patch("p.json", R"({"last_known_address": "Rr. 1"})"), "--reason",
+                              "moved"});
+  EXPECT_EQ(patch.code, kExitUsage);
+  EXPECT_THAT(Flowed(patch.err), HasSubstr("unknown field in the patch: last_known_address (did "
+                                           "you mean person.last_known_address?)"));
+  for (const std::string& action : ActionsSince(before)) EXPECT_NE(action, "AmendRecord");
+  EXPECT_EQ(Get(id).metadata().version(), 1u);
 }
 
 TEST_F(RecordAmendTest, TheHelpSaysAListIsGivenWholeAndHowToRemoveIt) {

@@ -14,6 +14,7 @@
 namespace registry::client {
 namespace {
 
+using ::testing::Contains;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
@@ -69,7 +70,7 @@ TEST(RecordFieldsTest, ValuesAreReadAsTypedAndBadOnesNamed) {
                   "(article 1..999, paragraph 0..99)",
                   "--ban #2: end date: not a real date, or none for life",
                   "--citizenship #2: not a two-letter country code such as XK",
-                  "--months: not a whole number of months, 1..600",
+                  "--months: over the 600 months the registry takes (50 years)",
                   "--birth-date: not a real date"));
 
   // A list is the values given now; an empty value clears a list, or a field.
@@ -297,7 +298,8 @@ TEST(RecordFieldsTest, AFilesBadValuesAreNamedByTheirPathWithItsMissingFields) {
                           "without spaces",
                           "conviction.final_date: not a real date",
                           "conviction.offences[1]: article must be 1..999 and paragraph 0..99",
-                          "conviction.sentence.months: not a whole number of months, 1..600",
+                          "conviction.sentence.months: over the 600 months the registry "
+                          "takes (50 years)",
                           "conviction.bans[1]: end date: not a date YYYY-MM-DD",
                           "conviction.release_date: a date before 1900-01-01, the earliest the "
                           "registry takes"));
@@ -330,6 +332,65 @@ TEST(RecordFieldsTest, NoMonthsIsNoValueAndZeroIsNotALength) {
   ApplyField(*FindRecordField("months"), {""}, &request, &problems);
   EXPECT_THAT(problems, IsEmpty());
   EXPECT_EQ(request.conviction().sentence().months(), 0u);
+}
+
+// Born 2005-01-01 (typed for 1985), judged 2022-01-10: `record create` named `--juvenile` alone,
+// and the clerk set it, recording an adult as a juvenile. The dates that make it required are
+// named first, in the registry's words, either being possibly the wrong one.
+TEST(RecordFieldsTest, ADateMakingThePersonUnder18NamesBothDatesBeforeJuvenile) {
+  v1::CreateRecordRequest request;
+  v1::Person& p = *request.mutable_person();
+  p.set_surname("Krasniqi");
+  p.set_given_name("Driton");
+  p.set_sex(v1::SEX_MALE);
+  p.set_birth_date("2005-01-01");
+  p.set_personal_number("1000000123");
+  v1::Conviction& c = *request.mutable_conviction();
+  c.set_court_id("basic-prizren");
+  c.set_case_number("P 88/2022");
+  c.set_judgment_date("2022-01-10");
+  c.set_final_date("2022-02-10");
+  c.add_offences()->set_law("06/L-074");
+  c.mutable_offences(0)->set_article(229);
+  c.mutable_sentence()->set_type(v1::SENTENCE_TYPE_IMPRISONMENT);
+  c.mutable_sentence()->set_months(18);
+  std::vector<FieldProblem> problems;
+  AppendRecordProblems(request, nullptr, &problems);
+  EXPECT_THAT(Described(problems, false),
+              ElementsAre("--birth-date: makes the person under 18 on the judgment date: check "
+                          "the date of birth before marking the conviction juvenile",
+                          "--judgment-date: is before the person's 18th birthday: check the "
+                          "judgment date before marking the conviction juvenile",
+                          "--juvenile: required when the person was under 18 on the judgment "
+                          "date"));
+  p.set_birth_date("1985-01-01");
+  problems.clear();
+  AppendRecordProblems(request, nullptr, &problems);
+  EXPECT_THAT(problems, IsEmpty());
+}
+
+// `--months 601` was told "not a whole number of months, 1..600", which read as a doubt about
+// the digits typed: a whole number over the limit is said to be over the 600 months the registry
+// takes, in a record file too; what is no whole number is still asked to be one.
+TEST(RecordFieldsTest, MonthsOverTheLimitAreSaidToBeOverTheSixHundredTheRegistryTakes) {
+  constexpr absl::string_view kOver = "--months: over the 600 months the registry takes (50 years)";
+  constexpr absl::string_view kWhole = "--months: not a whole number of months, 1..600";
+  for (const auto& [typed, said] : std::vector<std::pair<std::string, absl::string_view>>{
+           {"601", kOver}, {"99999999999999", kOver}, {"0", kWhole}, {"-5", kWhole},
+           {"1.5", kWhole}, {"twelve", kWhole}}) {
+    v1::CreateRecordRequest request;
+    std::vector<FieldProblem> problems;
+    ApplyField(*FindRecordField("months"), {typed}, &request, &problems);
+    EXPECT_THAT(Described(problems, false), ElementsAre(std::string(said))) << typed;
+  }
+  v1::CreateRecordRequest file;
+  file.mutable_conviction()->mutable_sentence()->set_type(v1::SENTENCE_TYPE_IMPRISONMENT);
+  file.mutable_conviction()->mutable_sentence()->set_months(601);
+  std::vector<FieldProblem> problems;
+  AppendRecordProblems(file, nullptr, &problems);
+  EXPECT_THAT(Described(problems, true),
+              Contains("conviction.sentence.months: over the 600 months the registry takes (50 "
+                       "years)"));
 }
 
 TEST(RecordFieldsTest, NoProblemRepeatsTheValueTyped) {
@@ -468,9 +529,14 @@ TEST(RecordFieldsTest, AFieldTheRestOfTheRecordMakesRequiredSaysWhy) {
             "required when the person was under 18 on the judgment date");
   std::vector<FieldProblem> problems;
   AppendRecordProblems(request, &choices, &problems);
+  // The dates that make it required are named before it: either may be the wrong one.
   EXPECT_THAT(Described(problems, false),
-              ::testing::Contains(
-                  "--juvenile: required when the person was under 18 on the judgment date"));
+              ::testing::IsSupersetOf(
+                  {"--birth-date: makes the person under 18 on the judgment date: check the date "
+                   "of birth before marking the conviction juvenile",
+                   "--judgment-date: is before the person's 18th birthday: check the judgment "
+                   "date before marking the conviction juvenile",
+                   "--juvenile: required when the person was under 18 on the judgment date"}));
   request.mutable_conviction()->set_juvenile(true);
   EXPECT_EQ(RequiredBecause(juvenile, request, &choices), "");
   request.mutable_conviction()->set_juvenile(false);

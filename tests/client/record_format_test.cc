@@ -175,5 +175,42 @@ TEST(FormatHistoryTest, TheDatesInForceSayWhyTheyDifferAndAreEscaped) {
               HasSubstr("(not those the newest version was written with)\n"));
 }
 
+// Another conviction under the same personal number (another name) kept the record from
+// deletion only, and the history said its dates were "extended by another conviction of the
+// same person", as if it counted for vetting longer.
+TEST(FormatHistoryTest, DatesOnlyKeptFromDeletionAreNotSaidToBeExtended) {
+  v1::GetRecordHistoryResponse history;
+  v1::DatesInForce* in_force = history.mutable_dates_in_force();
+  in_force->set_employer_visible_until("2030-01-10");
+  in_force->set_delete_after("2044-06-02");
+  in_force->set_extended_by_another_conviction(true);
+  in_force->set_kept_from_deletion_only(true);
+  EXPECT_EQ(FormatDatesInForce(history),
+            "\nDates now in force: visible to employers until 2030-01-10, delete after "
+            "2044-06-02 (kept from deletion by another conviction under the same personal "
+            "number)\n");
+  in_force->set_retention_rules_changed(true);
+  EXPECT_THAT(FormatDatesInForce(history),
+              HasSubstr("(kept from deletion by another conviction under the same personal "
+                        "number, and re-dated under the retention rules in force)\n"));
+  EXPECT_THAT(FormatDatesInForce(history), Not(HasSubstr("extended")));
+}
+
+// A check asked under another personal number, in the history of a person whose record took part:
+// a REFER was theirs and is said; any other answer is the asked number's and is not, nor is it
+// said to be an answer of theirs.
+TEST(CheckOutcomeTextTest, ACheckAskedUnderAnotherNumberShowsOnlyTheReferThatWasTheirs) {
+  v1::CheckSummary check;
+  check.set_asked_under_another_number(true);
+  check.set_result(v1::VETTING_RESULT_REFER);
+  EXPECT_EQ(CheckOutcomeText(check), "REFER (asked under another personal number)");
+  check.set_result(v1::VETTING_RESULT_UNSPECIFIED);
+  EXPECT_EQ(CheckOutcomeText(check),
+            "asked under another personal number (its answer is that number's, not shown)");
+  check.set_asked_under_another_number(false);
+  check.set_result(v1::VETTING_RESULT_NOT_CLEAR);
+  EXPECT_EQ(CheckOutcomeText(check), "NOT CLEAR");
+}
+
 }  // namespace
 }  // namespace registry::client

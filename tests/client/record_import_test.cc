@@ -32,6 +32,64 @@ using ::testing::StartsWith;
 
 std::string Header() { return absl::StrJoin(ImportCsvColumns(), ",") + "\n"; }
 
+// deploy/examples/README.md said one column may be added to the header, suspension_end_date,
+// while the import took aliases too (as `record import --help` says): it names each column a
+// header may add, in its sentence and its table.
+// Two rows of one file for one conviction in different batches: the registry answers the second
+// alone, naming the record the first created (a duplicate of it, or a conflict with it). It is
+// refused as the registry refuses such a row within one request, naming the first's line; rows
+// naming other records, or none, are left as they are.
+TEST(SameConvictionRowsTest, ALaterRowNamingARecordAnEarlierRowNamedIsRefusedAsTheSameConviction) {
+  SameConvictionRows same;
+  v1::ImportRowResult created;
+  created.set_line(4);
+  created.set_outcome(v1::ImportRowResult::OUTCOME_CREATED);
+  created.set_record_id("a1");
+  EXPECT_FALSE(same.Check(&created));
+  v1::ImportRowResult other;
+  other.set_line(2);
+  other.set_outcome(v1::ImportRowResult::OUTCOME_DUPLICATE);
+  other.set_record_id("b2");
+  EXPECT_FALSE(same.Check(&other));
+  EXPECT_EQ(other.outcome(), v1::ImportRowResult::OUTCOME_DUPLICATE);
+  v1::ImportRowResult invalid;
+  invalid.set_line(3);
+  invalid.set_outcome(v1::ImportRowResult::OUTCOME_INVALID);
+  invalid.set_error("conviction.final_date: must be on or after the judgment date");
+  EXPECT_FALSE(same.Check(&invalid));
+  for (const v1::ImportRowResult::Outcome outcome :
+       {v1::ImportRowResult::OUTCOME_DUPLICATE, v1::ImportRowResult::OUTCOME_INVALID}) {
+    v1::ImportRowResult again;
+    again.set_line(outcome == v1::ImportRowResult::OUTCOME_DUPLICATE ? 7 : 9);
+    again.set_outcome(outcome);
+    again.set_record_id("a1");
+    EXPECT_TRUE(same.Check(&again));
+    EXPECT_EQ(again.outcome(), v1::ImportRowResult::OUTCOME_INVALID);
+    EXPECT_EQ(again.error(),
+              "conviction: the same conviction (court, case number, personal number) as another "
+              "row of this import (line 4); one row per conviction");
+    EXPECT_EQ(again.record_id(), "");
+  }
+}
+
+TEST(ImportDocsTest, TheExamplesReadmeNamesEveryColumnAHeaderMayAdd) {
+  std::ifstream in(std::string(REGISTRY_SOURCE_DIR) + "/deploy/examples/README.md");
+  std::stringstream text;
+  text << in.rdbuf();
+  const std::string readme = absl::StrReplaceAll(text.str(), {{"\n", " "}});
+  ASSERT_THAT(readme, HasSubstr("## CSV import format"));
+  const std::vector<std::string>& optional = ImportCsvOptionalColumns();
+  std::vector<std::string> named;
+  for (const std::string& column : optional) named.push_back(absl::StrCat("`", column, "`"));
+  EXPECT_THAT(readme, HasSubstr(absl::StrCat(
+                          optional.size() == 2 ? "two more columns may be added (" : "(",
+                          absl::StrJoin(named, " and "), ", below)")));
+  for (const std::string& column : optional) {
+    EXPECT_THAT(readme, HasSubstr(absl::StrCat("| `", column, "` (optional column) |")))
+        << column;
+  }
+}
+
 // A valid row in the documented column order.
 constexpr char kValidRow[] =
     "Kërqeli,Arben,Besim,male,1980-04-12,Prishtinë,XK;AL,1234567890,\"Rr. A, 14\","

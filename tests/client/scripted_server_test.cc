@@ -3,16 +3,21 @@
 // batch that runs out of time), and how the client says them.
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_replace.h"
+#include "absl/strings/str_split.h"
 #include "client/cli.h"
+#include "client/terminal_text.h"
 #include "gmock/gmock.h"
 #include "grpcpp/grpcpp.h"
 #include "gtest/gtest.h"
@@ -257,6 +262,67 @@ TEST(ScriptedClerkServerTest, AnInteractiveRecordTheRegistryCouldNotCheckSaysSoB
   EXPECT_LT(unchecked, question);
 }
 
+// Refuses the first check of a record with `refusal`, whose one problem names several fields, as
+// a rule that compares fields names each that may be the wrong one; finds the next check valid,
+// and enters the record.
+class ScriptedRefusalNamingFields final : public v1::RecordService::Service {
+ public:
+  explicit ScriptedRefusalNamingFields(std::string refusal) : refusal_(std::move(refusal)) {}
+  grpc::Status ImportRecords(grpc::ServerContext*, const v1::ImportRecordsRequest* request,
+                             v1::ImportRecordsResponse* response) override {
+    for (const v1::ImportRow& row : request->rows()) {
+      v1::ImportRowResult* result = response->add_results();
+      result->set_line(row.line());
+      result->set_outcome(checks_ == 0 ? v1::ImportRowResult::OUTCOME_INVALID
+                                       : v1::ImportRowResult::OUTCOME_VALID);
+      if (checks_ == 0) result->set_error(refusal_);
+    }
+    ++checks_;
+    return grpc::Status::OK;
+  }
+  grpc::Status CreateRecord(grpc::ServerContext*, const v1::CreateRecordRequest* request,
+                            v1::CreateRecordResponse* response) override {
+    entered_ = *request;
+    response->set_record_id("0123456789abcdef0123456789abcdef");
+    return grpc::Status::OK;
+  }
+  const v1::CreateRecordRequest& entered() const { return entered_; }
+
+ private:
+  const std::string refusal_;
+  int checks_ = 0;
+  v1::CreateRecordRequest entered_;
+};
+
+// A refusal whose problem named the judgment date and an offence together ("the law was not yet
+// in force on the judgment date": either may be the wrong one) asked neither again: only the
+// path a problem starts with was read, and "conviction.judgment_date and conviction.offences[0]"
+// named no field. Every field a refusal names is asked again, whatever the rule.
+TEST(ScriptedClerkServerTest, AnInteractiveRecordAsksAgainEveryFieldARefusalNames) {
+  for (const std::string refusal :
+       {"conviction.judgment_date and conviction.offences[0]: the law was not yet in force on "
+        "the judgment date",
+        "conviction.offences[0]: the law was not yet in force on conviction.judgment_date"}) {
+    ScriptedRefusalNamingFields records(refusal);
+    ScriptedInfo info;
+    // The record, judged 2019-03-03 of offence 3; then the judgment date and the offence again
+    // (2020-03-03, offence 2, no other), and yes.
+    const std::string answers =
+        "Krasniqi\nDriton\n\n\nm\n1975-02-03\n\n\n1000000123\n\n"
+        "2\nP 88/2025\n2019-03-03\n2020-06-01\n3\n\nimprisonment\n18\nwork_with_children\n\n\n"
+        "\n2020-03-03\n2\n\nyes\n";
+    const CliRun run =
+        RunInteractiveCreate(&records, &info, "scripted_naming_fields", answers).run;
+    ASSERT_EQ(run.code, 0) << run.err;
+    EXPECT_THAT(run.err, HasSubstr("Answer them again (Ctrl-D keeps your answers in a file):\n"
+                                   "Date of the judgment (YYYY-MM-DD): \nOffences:\n"))
+        << refusal;
+    EXPECT_EQ(records.entered().conviction().judgment_date(), "2020-03-03") << refusal;
+    ASSERT_EQ(records.entered().conviction().offences_size(), 1) << refusal;
+    EXPECT_EQ(records.entered().conviction().offences(0).article(), 228u) << refusal;
+  }
+}
+
 // Checks every record as valid, and answers its creation with `code`: as registryd stopping
 // (CANCELLED) or stopped (SIGSTOP: DEADLINE_EXCEEDED) after the record was sent.
 class ScriptedUnfinishedCreate final : public v1::RecordService::Service {
@@ -304,9 +370,11 @@ TEST(ScriptedClerkServerTest, AnInteractiveRecordSentWithoutAnAnswerSaysItsOutco
                                 "again: registry-cli record search --personal-number NUMBER"))
         << said;
     EXPECT_THAT(said, HasSubstr(code == grpc::StatusCode::CANCELLED
-                                    ? "the server cancelled the call"
+                                    ? "the registry stopped the call before answering it"
                                     : "no answer came within"))
         << said;
+    // gRPC's word for it is the code already printed.
+    EXPECT_THAT(said, Not(HasSubstr("(CANCELLED")));
     EXPECT_THAT(said, HasSubstr("your answers are kept in record-")) << said;
     EXPECT_THAT(said, HasSubstr("if the record is not there, enter it with registry-cli record "
                                 "create --file record-"))
@@ -318,6 +386,45 @@ TEST(ScriptedClerkServerTest, AnInteractiveRecordSentWithoutAnAnswerSaysItsOutco
       EXPECT_THAT(said, Not(HasSubstr(typed))) << typed;
     }
   }
+}
+
+// At 40 columns `record create --interactive` printed its introduction, its long questions
+// ("Other surname used (maiden, earlier married) #1 [Enter: no more]:") and the court and
+// offence tables whole, the terminal splitting their words. They are laid out for it, the tables
+// as aligned lists whose long names wrap under themselves.
+TEST(ScriptedClerkServerTest, AnInteractiveCreateIsLaidOutForANarrowTerminal) {
+  ScriptedRecords records;
+  ScriptedInfo info;
+  // Up to the offence question; the input ends there.
+  const std::string answers =
+      "Krasniqi\nDriton\n\n\nm\n1975-02-03\n\n\n1000000123\n\n"
+      "2\nP 88/2025\n2025-03-03\n2025-06-01\n";
+  SetTextColumns(40);
+  const CliRun run = RunInteractiveCreate(&records, &info, "scripted_narrow", answers).run;
+  SetTextColumns(kStandardColumns);
+  // What was asked and listed, up to the question the input ended at.
+  const std::string asked = run.err.substr(0, run.err.find("\nOffence"));
+  ASSERT_THAT(asked, HasSubstr("Courts:")) << run.err;
+  // The answers are not echoed here: each question is followed by the next on its line.
+  for (absl::string_view line : absl::StrSplit(absl::StrReplaceAll(asked, {{": ", ":\n"}}), '\n')) {
+    const size_t columns = std::count_if(line.begin(), line.end(), [](char c) {
+      return (static_cast<unsigned char>(c) & 0xc0) != 0x80;
+    });
+    EXPECT_LE(columns, 40u) << line << "\n" << run.err;
+  }
+  EXPECT_THAT(Flowed(asked), HasSubstr("Other surname used (maiden, earlier married) #1 "
+                                       "[Enter: no more]:"));
+  EXPECT_THAT(Flowed(asked), HasSubstr("Enter the record field by field (Enter skips an optional "
+                                       "field; Ctrl-D stops"));
+  // Each court is a numbered line with its id; its name follows, indented, never at column 0.
+  const size_t courts = asked.find("Courts:\n");
+  const std::string list = asked.substr(courts + 8, asked.find("\nCourt", courts + 8) - courts - 8);
+  for (const std::string& line : std::vector<std::string>(absl::StrSplit(list, '\n'))) {
+    if (!line.empty()) {
+      EXPECT_THAT(line, StartsWith("  ")) << list;
+    }
+  }
+  EXPECT_THAT(list, ::testing::ContainsRegex("^   1  [a-z-]+\n        [A-Z]"));
 }
 
 }  // namespace

@@ -26,6 +26,9 @@
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "client/cli.h"
 #include "client/option_parser.h"
 #include "client/output_buffer.h"
@@ -124,8 +127,7 @@ TEST(CheckIdentityFilesTest, NamesTheFileThatCannotBeUsedAndWhy) {
 
   EXPECT_EQ(CheckIdentityFiles(clerk.ca_pem, clerk.cert_pem, clerk.cert_pem, names).message(),
             "--key k.pem: holds a certificate, not the private key");
-  // Problems are wrapped to a terminal's width; Flowed reads them as one line.
-  EXPECT_EQ(Flowed(CheckIdentityFiles(clerk.ca_pem, clerk.cert_pem, EncryptedKeyPem(clerk.key_pem),
+  EXPECT_EQ((CheckIdentityFiles(clerk.ca_pem, clerk.cert_pem, EncryptedKeyPem(clerk.key_pem),
                                       names)
                        .message()),
             "--key k.pem: encrypted with a passphrase; registry-cli needs an unencrypted key "
@@ -382,6 +384,8 @@ TEST(ProbeTlsTest, OnlyAnAlertAboutTheCertificateIsACertificateRefusal) {
 // call first, with DEADLINE_EXCEEDED. Either way the user is told what was found; the probe that
 // finds it waits at most a second more, and its message states no wait of its own (it said
 // "within 3s" after a call that had waited 20).
+// A registryd stopped with kill -STOP answers so too: it was said to be another service ("is it
+// registryd's gRPC port?"); both are said, neither asserted.
 TEST(ProbeTlsTest, AServerThatAcceptsButNeverAnswersTlsIsSaidToBeSilent) {
   HandshakeBreakingServer server(HandshakeBreakingServer::Behaviour::kSilent);
   ConnectionSettings settings = ClerkAt(server.address());
@@ -392,8 +396,9 @@ TEST(ProbeTlsTest, AServerThatAcceptsButNeverAnswersTlsIsSaidToBeSilent) {
   EXPECT_EQ(status.code(), absl::StatusCode::kUnavailable);
   const std::string expected =
       absl::StrCat("no TLS answer from ", server.address(),
-                   " (it accepts the connection, then sends nothing): is it registryd's gRPC "
-                   "port (not its metrics port or another service)? (--server, "
+                   " (it accepts the connection, then sends nothing): either registryd is "
+                   "there but stuck (stopped or overloaded: see its process and its log), or "
+                   "the port is another service's, such as registryd's metrics port (--server, "
                    "$REGISTRY_SERVER)");
   EXPECT_EQ(status.message(), expected);
 
@@ -552,9 +557,9 @@ TEST_F(ServerDiesMidCallTest, ACallCutAfterItReachedTheServerIsSaidToHaveAnUnkno
   const absl::Status told = ExplainUnavailable(settings, rotated.status());
   EXPECT_EQ(told.code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(std::string(told.message()),
-              StartsWith(absl::StrCat("the call to ", settings.server,
-                                      " ended after it had reached the server (",
-                                      rotated.status().message(), "): ")));
+              StartsWith(absl::StrCat("the connection to the registry at ", settings.server,
+                                      " broke after the call had reached it; ")));
+  EXPECT_THAT(std::string(told.message()), Not(HasSubstr(rotated.status().message())));
   EXPECT_THAT(std::string(told.message()), HasSubstr("whether it was carried out is not known"));
   EXPECT_THAT(std::string(told.message()), Not(HasSubstr("nothing answers")));
 }
@@ -589,7 +594,9 @@ TEST_F(ServerDiesMidCallTest, ACallThatNeverConnectedIsNotMarkedAsSent) {
   EXPECT_EQ(admin_.rotations, 0);
 }
 
-TEST(ExplainUnavailableTest, AStatusMarkedAsSentIsNotProbedAndKeepsGrpcsDetail) {
+// gRPC's own words of the break ("recvmsg:Connection reset by peer") named a system call: the
+// break is said in the user's terms, without them.
+TEST(ExplainUnavailableTest, AStatusMarkedAsSentIsNotProbedAndSaysTheConnectionBroke) {
   int port = 0;
   close(ListenOnLoopback(1, &port));
   const ConnectionSettings settings = ClerkAt(absl::StrCat("127.0.0.1:", port));
@@ -600,11 +607,35 @@ TEST(ExplainUnavailableTest, AStatusMarkedAsSentIsNotProbedAndKeepsGrpcsDetail) 
   const absl::Status told = ExplainUnavailable(settings, marked);
   EXPECT_EQ(told.code(), absl::StatusCode::kUnavailable);
   EXPECT_EQ(told.message(),
-            absl::StrCat("the call to ", settings.server,
-                         " ended after it had reached the server (recvmsg:Connection reset by "
-                         "peer): the connection broke, or the registry could not finish it; "
-                         "whether it was carried out is not known, so check before trying again "
-                         "(with a read, or `audit list` as an auditor)"));
+            absl::StrCat("the connection to the registry at ", settings.server,
+                         " broke after the call had reached it; whether it was carried out is not "
+                         "known, so check before trying again (with a read, or `audit list` as "
+                         "an auditor)"));
+  for (const char* words : {"Socket closed", "sendmsg:Broken pipe", "GOAWAY received",
+                            "keepalive watchdog timeout"}) {
+    EXPECT_THAT(std::string(ExplainUnavailable(
+                                settings, MarkSentBeforeFailure(absl::UnavailableError(words)))
+                                .message()),
+                Not(HasSubstr(words)));
+  }
+}
+
+// A call the registry stopped (Ctrl-C of registryd) was "error: CANCELLED: ... (CANCELLED): the
+// connection broke ...": the code twice, and a broken connection said of a call that was stopped.
+TEST(HowTheCallEndedTest, ACallTheRegistryStoppedIsSaidSoWithoutRepeatingTheCode) {
+  const ConnectionSettings settings = ClerkAt("127.0.0.1:4760");
+  for (const char* words : {"CANCELLED", "Cancelled", "Cancelled on the server side"}) {
+    const std::string said = HowTheCallEnded(settings, absl::CancelledError(words));
+    EXPECT_EQ(said,
+              "the registry at 127.0.0.1:4760 stopped the call before answering it (registryd "
+              "was stopping, or could not finish it)")
+        << words;
+  }
+  // The registry's own words are its, and kept.
+  EXPECT_THAT(HowTheCallEnded(settings, absl::UnavailableError("audit log unavailable")),
+              HasSubstr("(audit log unavailable)"));
+  EXPECT_THAT(HowTheCallEnded(settings, absl::CancelledError("the data check is running")),
+              HasSubstr("(the data check is running; "));
 }
 
 class RefusedCertificateTest : public ::testing::Test {
@@ -735,6 +766,54 @@ TEST(RegistryRefusalTest, ACallWhoseHandlerRanWithoutCommittingIsNotSaidToHaveDo
   EXPECT_FALSE(RefusedWithNothingDone(failed)) << failed;
 }
 
+// A registry whose audit log cannot be written (a full disk) refuses every call and marks it as
+// done with nothing. whoami said the outcome was not known, record create printed the registry's
+// bare words, and record import said its batch "got no answer, so whether it was entered is not
+// known": the three say the same refusal, the import adding what became of its rows.
+TEST(RegistryRefusalTest, WhoamiRecordCreateAndRecordImportSayTheRefusalInTheSameWords) {
+  registry::testing::SwitchableFault fault;
+  registry::testing::TestServerOptions options;
+  options.fault_injector = &fault;
+  std::unique_ptr<TestServer> server = TestServer::Start(std::move(options));
+  const std::string refusal =
+      absl::StrCat("the registry at ", server->address(),
+                   " refused the call: nothing was done; try again later (the registry cannot "
+                   "record this call; try again later)");
+  const std::vector<std::vector<std::string>> commands = {
+      {"whoami"},
+      {"record", "create", "--file", REGISTRY_SOURCE_DIR "/deploy/examples/record.json"},
+      {"record", "import", REGISTRY_SOURCE_DIR "/deploy/examples/import.csv"}};
+  fault.set_failing(true);
+  for (const std::vector<std::string>& command : commands) {
+    SCOPED_TRACE(absl::StrJoin(command, " "));
+    const registry::testing::CliRun run = registry::testing::RunCliCaptured(
+        registry::testing::CliArgsAs(server->address(), "clerk", command));
+    EXPECT_EQ(run.code, 1) << run.err;
+    // The import's lines are laid out as the client's own problems are (at 80 columns).
+    EXPECT_THAT(Flowed(run.err), StartsWith(absl::StrCat("error: UNAVAILABLE: ", refusal, " ")));
+    EXPECT_THAT(run.err, Not(HasSubstr("not known")));
+    const registry::testing::CliRun json = registry::testing::RunCliCaptured(
+        registry::testing::CliArgsAs(server->address(), "clerk", command, /*json=*/true));
+    EXPECT_EQ(json.code, 1) << json.err;
+    EXPECT_THAT(json.err,
+                StartsWith(absl::StrCat(R"({"error":{"code":"UNAVAILABLE","message":")", refusal)));
+    if (command.front() == "whoami" || command[1] == "create") {
+      EXPECT_EQ(run.err, absl::StrCat("error: UNAVAILABLE: ", refusal, "\n"));
+    } else {
+      // The import's rows: the batch was refused, and nothing of it entered.
+      EXPECT_THAT(Flowed(run.err),
+                  HasSubstr("the batch of lines 2..6 was refused, so nothing of it was entered; "
+                            "no row was sent before it; no row was left to send after it: run "
+                            "the same import again"));
+    }
+  }
+  fault.set_failing(false);
+  // Nothing was: the record is entered now, not found to be there already.
+  const registry::testing::CliRun created = registry::testing::RunCliCaptured(
+      registry::testing::CliArgsAs(server->address(), "clerk", commands[1]));
+  EXPECT_EQ(created.code, 0) << created.err;
+}
+
 // Only the registry's mark, exactly: "1" once. gRPC's own UNAVAILABLE carries none, and a call
 // cut after it reached the server keeps "not known".
 class MarkingAdmin final : public v1::AdminService::Service {
@@ -834,6 +913,91 @@ TEST(OutputLostTest, ARecordCreatedWhoseOutputCannotBeWrittenIsNamedAndExitsThre
   EXPECT_EQ(read.err,
             "error: FAILED_PRECONDITION: cannot write the output: No space left on device; what "
             "was written of it is incomplete\n");
+}
+
+// `registry-cli ARGS` with COLUMNS as given (none when empty), stderr not a terminal.
+CliRun RunWithColumns(const std::vector<std::string>& args, const std::string& columns) {
+  std::ostringstream out, err;
+  const int code = RunCli(
+      args,
+      [&](absl::string_view name) -> std::optional<std::string> {
+        if (name == "COLUMNS" && !columns.empty()) return columns;
+        return std::nullopt;
+      },
+      out, err, false);
+  return {code, err.str()};
+}
+
+// The error of `err`: what comes before the usage a mistake on the command line adds.
+std::string ErrorPart(const std::string& err) {
+  return std::string(absl::StripSuffix(err.substr(0, err.find("\nusage: ")), "\n"));
+}
+
+// Whether `text` is laid out as one wrap at `width` leaves it: no line wider, and none the next
+// line's first word would still have fitted on (a line wrapped twice breaks early).
+bool WrappedOnceAt(const std::string& text, size_t width) {
+  const std::vector<std::string> lines = absl::StrSplit(text, '\n');
+  for (size_t i = 0; i < lines.size(); ++i) {
+    if (lines[i].size() > width) return false;
+    if (i + 1 == lines.size()) break;
+    const absl::string_view next = absl::StripLeadingAsciiWhitespace(lines[i + 1]);
+    const size_t word = std::min(next.find(' '), next.size());
+    if (lines[i].size() + 1 + word <= width) return false;
+  }
+  return true;
+}
+
+// An identity problem was wrapped twice: at 80 columns without the "error: INVALID_ARGUMENT: "
+// before it, then again as printed, leaving a short line ("...: encrypted") on a terminal; and in
+// a pipe its first line was 101 columns, the rest on another. It is wrapped once, as printed, to
+// the terminal (or COLUMNS), and whole on its line in a pipe.
+TEST(ErrorLayoutTest, AnIdentityProblemIsWrappedOnceOnATerminalAndWholeInAPipe) {
+  const std::string dir = ::registry::testing::MakeTempDir("tls-probe-test");
+  const TestPki& pki = TestPki::Get();
+  std::ofstream(dir + "/ca.pem") << pki.ReadFile("clerk/ca.pem");
+  std::ofstream(dir + "/cert.pem") << pki.ReadFile("clerk/cert.pem");
+  std::ofstream(dir + "/key.pem") << EncryptedKeyPem(pki.ReadFile("clerk/key.pem"));
+  const std::vector<std::string> args = {"--server", "127.0.0.1:7443", "--identity", dir,
+                                         "health"};
+  const CliRun piped = RunWithColumns(args, "");
+  const CliRun at80 = RunWithColumns(args, "80");
+  std::filesystem::remove_all(dir);
+  EXPECT_EQ(piped.code, kExitUsage) << piped.err;
+  EXPECT_EQ(ErrorPart(piped.err),
+            absl::StrCat("error: INVALID_ARGUMENT: --identity ", dir,
+                         "/key.pem: encrypted with a passphrase; registry-cli needs an "
+                         "unencrypted key (mode 0600)"));
+  EXPECT_THAT(ErrorPart(at80.err), HasSubstr("\n    ")) << at80.err;
+  EXPECT_TRUE(WrappedOnceAt(ErrorPart(at80.err), 80)) << at80.err;
+  EXPECT_EQ(Flowed(ErrorPart(at80.err)), ErrorPart(piped.err));
+}
+
+// `record import` with registryd down put its note ("the batch of lines ... was not sent") on
+// lines of 78 columns in a file, and the error before it stayed whole: a single call's error
+// is one line there. Each is whole on its line in a file or a pipe, and wrapped on a terminal.
+TEST(ErrorLayoutTest, AnImportsErrorAndWhatBecameOfItsRowsAreALineEachInAFile) {
+  int port = 0;
+  close(ListenOnLoopback(1, &port));
+  const std::vector<std::string> args = {
+      "--server", absl::StrCat("127.0.0.1:", port), "--identity",
+      TestPki::Get().IdentityDir("clerk"), "record", "import",
+      REGISTRY_SOURCE_DIR "/deploy/examples/import.csv"};
+  const CliRun file = RunWithColumns(args, "");
+  EXPECT_EQ(file.code, kExitError) << file.err;
+  const std::vector<std::string> lines = absl::StrSplit(absl::StripSuffix(file.err, "\n"), '\n');
+  ASSERT_EQ(lines.size(), 2u) << file.err;
+  EXPECT_THAT(lines[0], StartsWith(absl::StrCat("error: UNAVAILABLE: nothing answers at 127.0.0.1:",
+                                                port, " (")));
+  EXPECT_THAT(lines[0], ::testing::EndsWith("(--server, $REGISTRY_SERVER)"));
+  EXPECT_THAT(lines[1], StartsWith("the batch of lines "));
+  EXPECT_THAT(lines[1], ::testing::EndsWith("never entered twice"));
+
+  const CliRun terminal = RunWithColumns(args, "80");
+  EXPECT_GT(std::count(terminal.err.begin(), terminal.err.end(), '\n'), 2) << terminal.err;
+  for (absl::string_view line : absl::StrSplit(terminal.err, '\n')) {
+    EXPECT_LE(line.size(), 80u) << terminal.err;
+  }
+  EXPECT_EQ(Flowed(terminal.err), Flowed(file.err));
 }
 
 }  // namespace
