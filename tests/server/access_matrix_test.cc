@@ -79,17 +79,6 @@ const std::map<std::string, std::set<std::string>>& ExpectedRoles() {
   return *kRoles;
 }
 
-std::string RoleName(v1::Role role) {
-  switch (role) {
-    case v1::ROLE_CLERK: return "clerk";
-    case v1::ROLE_COURT: return "court";
-    case v1::ROLE_VETTING: return "vetting";
-    case v1::ROLE_AUDITOR: return "auditor";
-    case v1::ROLE_ADMIN: return "admin";
-    default: return "?";
-  }
-}
-
 std::string FullName(const pb::MethodDescriptor* m) {
   return absl::StrCat("/", m->service()->full_name(), "/", m->name());
 }
@@ -161,7 +150,7 @@ TEST(MethodTableTest, TableRolesMatchDomainRoleTable) {
     const server::MethodRule* rule = server::FindMethodRule(method);
     ASSERT_NE(rule, nullptr) << method;
     std::set<std::string> got;
-    for (v1::Role r : rule->roles) got.insert(RoleName(r));
+    for (v1::Role r : rule->roles) got.insert(DevIdentityOf(r));
     EXPECT_EQ(got, roles) << method;
   }
 }
@@ -254,7 +243,7 @@ TEST_P(AccessMatrixTest, EveryMethodAllowsExactlyItsRoles) {
       }
       const v1::AuditEvent event = StoredEvent(*server_, after - 1);
       EXPECT_EQ(event.actor(), who.actor);
-      EXPECT_EQ(RoleName(event.role()), who.role);
+      EXPECT_EQ(DevIdentityOf(event.role()), who.role);
       EXPECT_EQ(event.action(), method);
       EXPECT_EQ(event.outcome(), static_cast<int>(status.error_code()));
     } else {

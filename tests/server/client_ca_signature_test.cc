@@ -25,6 +25,7 @@
 #include "tests/testing/audit_events.h"
 #include "tests/testing/outcome.h"
 #include "tests/testing/principals.h"
+#include "tests/testing/clients.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
@@ -177,21 +178,6 @@ std::string ContentOf(const std::string& path) {
   std::ostringstream content;
   content << in.rdbuf();
   return content.str();
-}
-
-// The fingerprint of the server certificate a new connection sees; "" when the call fails.
-std::string ServerCertificateSeenBy(const std::shared_ptr<grpc::Channel>& channel) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  grpc::health::v1::HealthCheckResponse resp;
-  if (!grpc::health::v1::Health::NewStub(channel)->Check(&ctx, {}, &resp).ok()) return "";
-  const std::shared_ptr<const grpc::AuthContext> auth = ctx.auth_context();
-  if (auth == nullptr) return "";
-  for (const grpc::string_ref& pem : auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME)) {
-    auto fp = server::CertificateFingerprint(absl::string_view(pem.data(), pem.size()));
-    if (fp.ok()) return *fp;
-  }
-  return "";
 }
 
 // Returns once gRPC has read its TLS files, the client CAs among them, wholly after this call

@@ -25,6 +25,7 @@
 #include "server/method_table.h"
 #include "tests/testing/api_protos.h"
 #include "tests/testing/switchable_fault.h"
+#include "tests/testing/principals.h"
 #include "tests/testing/test_server.h"
 
 namespace registry::testing {
@@ -74,18 +75,6 @@ Answer CallAs(const TestServer& server, absl::string_view identity, const std::s
   return CallAs(server, identity, method, request.SerializeAsString());
 }
 
-// The dev PKI's identity of `role`.
-std::string IdentityOf(v1::Role role) {
-  switch (role) {
-    case v1::ROLE_CLERK: return "clerk";
-    case v1::ROLE_COURT: return "court";
-    case v1::ROLE_VETTING: return "vetting";
-    case v1::ROLE_AUDITOR: return "auditor";
-    case v1::ROLE_ADMIN: return "admin";
-    default: return "";
-  }
-}
-
 std::unique_ptr<TestServer> StartWith(SwitchableFault* fault) {
   TestServerOptions options;
   options.fault_injector = fault;
@@ -108,7 +97,7 @@ TEST(NotDoneMarkTest, EveryMethodRefusedForWantOfItsEventIsMarkedNothingDone) {
     const server::MethodRule* rule = server::FindMethodRule(method);
     ASSERT_NE(rule, nullptr) << method;
     ASSERT_FALSE(rule->roles.empty()) << method;
-    const std::string identity = IdentityOf(*rule->roles.begin());
+    const std::string identity = DevIdentityOf(*rule->roles.begin());
     SCOPED_TRACE(absl::StrCat(identity, " calls ", method));
     const Answer answer = CallAs(*server, identity, method, std::string());
     EXPECT_EQ(answer.status.error_code(), grpc::StatusCode::UNAVAILABLE)

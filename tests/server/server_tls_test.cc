@@ -11,6 +11,7 @@
 #include "gtest/gtest.h"
 #include "registry/v1/vetting.grpc.pb.h"
 #include "server/identity.h"
+#include "tests/testing/clients.h"
 #include "tests/testing/test_pki.h"
 #include "tests/testing/test_server.h"
 
@@ -92,22 +93,6 @@ TEST_F(ServerTlsTest, RegistryCallFromTrustedIdentityIsAudited) {
   ASSERT_TRUE(s.ok()) << s.error_message();
   EXPECT_EQ(key.ed25519().size(), 32u);
   EXPECT_EQ(server_->server()->audit_log()->CurrentHead().size, before + 1);
-}
-
-// The fingerprint of the certificate the server presented on `channel`'s connection, read from
-// the client side's auth context after a health check; "" when the call failed.
-std::string ServerCertificateSeenBy(const std::shared_ptr<grpc::Channel>& channel) {
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
-  HealthCheckResponse resp;
-  if (!Health::NewStub(channel)->Check(&ctx, HealthCheckRequest(), &resp).ok()) return "";
-  const std::shared_ptr<const grpc::AuthContext> auth = ctx.auth_context();
-  if (auth == nullptr) return "";
-  for (const grpc::string_ref& pem : auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME)) {
-    auto fp = server::CertificateFingerprint(absl::string_view(pem.data(), pem.size()));
-    if (fp.ok()) return *fp;
-  }
-  return "";
 }
 
 TEST_F(ServerTlsTest, ReplacedServerCertificateReachesNewConnections) {

@@ -92,6 +92,18 @@ std::map<std::string, std::string> FilesOf(const std::string& dir) {
   return files;
 }
 
+// Stops `server` with its data folder put back from a copy taken before one more record was
+// entered (CopyThenEnterAnother); every file of the folder as it then is, for comparing.
+std::map<std::string, std::string> PutBackAnEarlierCopy(TestServer& server) {
+  const std::string data_dir = server.config().data_dir();
+  const std::string older = server.dir() + "/older-data";
+  CopyThenEnterAnother(server, older);
+  server.Stop();
+  std::filesystem::remove_all(data_dir);
+  std::filesystem::copy(older, data_dir, std::filesystem::copy_options::recursive);
+  return FilesOf(data_dir);
+}
+
 // A start refused for a folder put back from an earlier copy opened it read-write first: a new
 // table file, a new MANIFEST (the old one deleted), OPTIONS, CURRENT, an empty write-ahead log,
 // LOG rotated, in the folder the refusal says to keep for the investigation. Now it is refused
@@ -99,12 +111,7 @@ std::map<std::string, std::string> FilesOf(const std::string& dir) {
 TEST(AuditWatermarkServerTest, AStartRefusedForAFolderPutBackFromAnEarlierCopyWritesNothingThere) {
   std::unique_ptr<TestServer> server = TestServer::Start();
   const std::string data_dir = server->config().data_dir();
-  const std::string older = server->dir() + "/older-data";
-  CopyThenEnterAnother(*server, older);
-  server->Stop();
-  std::filesystem::remove_all(data_dir);
-  std::filesystem::copy(older, data_dir, std::filesystem::copy_options::recursive);
-  const std::map<std::string, std::string> before = FilesOf(data_dir);
+  const std::map<std::string, std::string> before = PutBackAnEarlierCopy(*server);
   ASSERT_FALSE(before.empty());
 
   const absl::Status started = server->Restart();
@@ -119,12 +126,7 @@ TEST(AuditWatermarkServerTest, AStartRefusedForAFolderPutBackFromAnEarlierCopyWr
 TEST(AuditWatermarkServerTest, AClockConfirmedOnAFolderPutBackFromAnEarlierCopyIsRefusedUnwritten) {
   std::unique_ptr<TestServer> server = TestServer::Start();
   const std::string data_dir = server->config().data_dir();
-  const std::string older = server->dir() + "/older-data";
-  CopyThenEnterAnother(*server, older);
-  server->Stop();
-  std::filesystem::remove_all(data_dir);
-  std::filesystem::copy(older, data_dir, std::filesystem::copy_options::recursive);
-  const std::map<std::string, std::string> before = FilesOf(data_dir);
+  const std::map<std::string, std::string> before = PutBackAnEarlierCopy(*server);
   ASSERT_FALSE(before.empty());
 
   absl::Time trusted_before;

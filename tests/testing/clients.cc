@@ -7,10 +7,13 @@
 #include "grpcpp/support/byte_buffer.h"
 #include "grpcpp/support/sync_stream.h"
 
+#include "grpc/health/v1/health.grpc.pb.h"
+#include "grpc/grpc_security_constants.h"
 #include "gtest/gtest.h"
 #include "registry/v1/admin.grpc.pb.h"
 #include "registry/v1/records.grpc.pb.h"
 #include "registry/v1/vetting.grpc.pb.h"
+#include "server/identity.h"
 
 namespace registry::testing {
 
@@ -183,6 +186,20 @@ grpc::Status CallWithRequests(const std::shared_ptr<grpc::Channel>& channel,
   while (cq.Next(&tag, &ok)) {
   }
   return status;
+}
+
+std::string ServerCertificateSeenBy(const std::shared_ptr<grpc::Channel>& channel) {
+  grpc::ClientContext ctx;
+  ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(5));
+  grpc::health::v1::HealthCheckResponse resp;
+  if (!grpc::health::v1::Health::NewStub(channel)->Check(&ctx, {}, &resp).ok()) return "";
+  const std::shared_ptr<const grpc::AuthContext> auth = ctx.auth_context();
+  if (auth == nullptr) return "";
+  for (const grpc::string_ref& pem : auth->FindPropertyValues(GRPC_X509_PEM_CERT_PROPERTY_NAME)) {
+    auto fp = server::CertificateFingerprint(absl::string_view(pem.data(), pem.size()));
+    if (fp.ok()) return *fp;
+  }
+  return "";
 }
 
 }  // namespace registry::testing

@@ -37,6 +37,10 @@ grpc::Status GetVettingPublicKeyOn(const std::shared_ptr<grpc::Channel>& channel
 grpc::Status CallWithoutRequest(const TestServer& server, absl::string_view identity,
                                 const std::string& method);
 
+// The fingerprint of the certificate the server presented on `channel`'s connection, read from
+// the client side's auth context after a health check; "" when the call failed.
+std::string ServerCertificateSeenBy(const std::shared_ptr<grpc::Channel>& channel);
+
 // CreateRecord as `identity` (a dev PKI name); the new record's id into `record_id` (may be null).
 grpc::Status CreateRecordAs(const TestServer& server, absl::string_view identity,
                             const registry::v1::CreateRecordRequest& request,

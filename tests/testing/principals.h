@@ -5,6 +5,8 @@
 #ifndef REGISTRY_TESTS_TESTING_PRINCIPALS_H_
 #define REGISTRY_TESTS_TESTING_PRINCIPALS_H_
 
+#include "registry/v1/common.pb.h"
+
 namespace registry::testing {
 
 inline constexpr char kClerkId[] = "spiffe://registry.kjc.dev/clerk/dev-clerk";
@@ -15,6 +17,18 @@ inline constexpr char kAuditorId[] = "spiffe://registry.kjc.dev/auditor/dev-audi
 inline constexpr char kAdminId[] = "spiffe://registry.kjc.dev/admin/dev-admin";
 // A certificate the CA signed for a name the policy does not list.
 inline constexpr char kUnlistedClerkId[] = "spiffe://registry.kjc.dev/clerk/unlisted";
+
+// The dev PKI's identity (and the role's name) of `role`: "clerk", "court", ...; "" for none.
+inline const char* DevIdentityOf(registry::v1::Role role) {
+  switch (role) {
+    case registry::v1::ROLE_CLERK: return "clerk";
+    case registry::v1::ROLE_COURT: return "court";
+    case registry::v1::ROLE_VETTING: return "vetting";
+    case registry::v1::ROLE_AUDITOR: return "auditor";
+    case registry::v1::ROLE_ADMIN: return "admin";
+    default: return "";
+  }
+}
 
 }  // namespace registry::testing
 
