@@ -46,16 +46,19 @@ VettingDecision DecideVetting(absl::Span<const storage::VettingFacts> facts, abs
     }
   }
   VettingDecision d;
-  // Whatever the code: a record under another number that took part is a probe of its person's
-  // name, theirs to see, as much when the candidate's own number decides NOT_CLEAR as on REFER.
-  // (None take part on CLEAR.)
-  d.other_person_tokens = std::move(other_people);
   if (!matching_active.empty()) {
+    // Named for no other person's history: a NOT_CLEAR is the asked number's own record's, that
+    // is another person's, and a copy in a namesake's history would tell them of it, with its
+    // answer or without (a copy without an answer could only be a NOT_CLEAR, since a record
+    // under another number that takes part otherwise refers).
     d.result = v1::VETTING_RESULT_NOT_CLEAR;
     d.deciding_record_ids = std::move(matching_active);
   } else if (!taking_part.empty()) {
     d.result = v1::VETTING_RESULT_REFER;
     d.deciding_record_ids = std::move(taking_part);
+    // A record under another number that took part referred the check: a probe of its person's
+    // name, theirs to see.
+    d.other_person_tokens = std::move(other_people);
   } else {
     d.result = v1::VETTING_RESULT_CLEAR;
   }

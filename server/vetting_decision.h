@@ -38,9 +38,9 @@ struct VettingDecision {
   // record that took part, for CLEAR none.
   std::vector<std::string> deciding_record_ids;
   // Whatever the result: the personal-number tokens of the people whose records under another
-  // number took part (each once; none on CLEAR), so that the check is entered in their histories
-  // too (docs/security.md row 13), on NOT_CLEAR as on REFER. Never in the reply or the audit
-  // event, and never changing the result.
+  // number took part in a REFER (each once), so that the check is entered in their histories too
+  // (docs/security.md row 13); none on NOT_CLEAR, which the asked number's own record decides,
+  // nor on CLEAR. Never in the reply or the audit event, and never changing the result.
   std::vector<std::string> other_person_tokens;
 };
 
