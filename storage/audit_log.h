@@ -187,6 +187,8 @@ class AuditLog {
   absl::Status RoomForChange() const { return db_->RoomForChange(); }
 
   Head CurrentHead() const;
+  // The clock the log dates its events by.
+  const Clock* clock() const { return clock_; }
   // The newest event's time; absl::InfinitePast() for an empty log.
   absl::Time NewestEventTime() const;
 

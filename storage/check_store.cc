@@ -21,6 +21,7 @@ constexpr size_t kRowKeySize = crypto::kBlindIndexTokenSize + CheckStore::kSlotS
 constexpr size_t kLegacyRowKeySize = crypto::kBlindIndexTokenSize + 8 + kCheckIdSize;
 constexpr char kLimitTakePrefix[] = "limits/person-checks/";
 constexpr char kReferPrefix[] = "limits/org-refers/";
+constexpr char kConsentPrefix[] = "consents/vetting/";
 
 uint64_t KeyMicros(absl::Time at) { return static_cast<uint64_t>(absl::ToUnixMicros(at)); }
 
@@ -62,8 +63,11 @@ absl::StatusOr<std::unique_ptr<CheckStore>> CheckStore::Create(Database* db,
   ASSIGN_OR_RETURN(crypto::SecretBytes slot_key, crypto::DeriveKey(key, kCheckSlotKeyPurpose));
   ASSIGN_OR_RETURN(std::unique_ptr<crypto::HmacSha256Key> slot_mac,
                    crypto::HmacSha256Key::Create(slot_key));
-  return std::unique_ptr<CheckStore>(
-      new CheckStore(db, std::move(aead), std::move(pair_mac), std::move(slot_mac)));
+  ASSIGN_OR_RETURN(crypto::SecretBytes consent_key, crypto::DeriveKey(key, kConsentKeyPurpose));
+  ASSIGN_OR_RETURN(std::unique_ptr<crypto::HmacSha256Key> consent_mac,
+                   crypto::HmacSha256Key::Create(consent_key));
+  return std::unique_ptr<CheckStore>(new CheckStore(db, std::move(aead), std::move(pair_mac),
+                                                    std::move(slot_mac), std::move(consent_mac)));
 }
 
 absl::StatusOr<std::string> CheckStore::Slot(absl::string_view check_id) const {
@@ -171,6 +175,90 @@ absl::StatusOr<uint32_t> CheckStore::CountLimitTakes(absl::string_view organisat
   RETURN_IF_ERROR(ScanCountedRows(prefix, since, absl::InfiniteFuture(),
                                   [&](absl::Time, absl::string_view) { ++count; }));
   return count;
+}
+
+absl::StatusOr<std::string> CheckStore::ConsentKey(absl::string_view organisation,
+                                                   absl::string_view consent_reference) const {
+  if (organisation.empty() || organisation.find('\0') != absl::string_view::npos) {
+    return absl::InternalError("malformed organisation id for a consent row");
+  }
+  if (consent_reference.empty()) return absl::InternalError("empty consent reference");
+  ASSIGN_OR_RETURN(std::string mac, consent_mac_->Mac(absl::StrCat(
+                                        organisation, absl::string_view("\0", 1),
+                                        consent_reference)));
+  return absl::StrCat(kConsentPrefix, mac);
+}
+
+absl::StatusOr<std::optional<std::string>> CheckStore::ConsentCandidate(
+    absl::string_view organisation, absl::string_view consent_reference) const {
+  ASSIGN_OR_RETURN(const std::string key, ConsentKey(organisation, consent_reference));
+  ASSIGN_OR_RETURN(std::optional<std::string> sealed, db_->Get(Cf::kMeta, key));
+  if (!sealed.has_value()) return std::optional<std::string>();
+  absl::StatusOr<std::string> token = aead_->Decrypt(*sealed, key);
+  if (!token.ok() || token->size() != crypto::kBlindIndexTokenSize) {
+    return absl::DataLossError("a vetting consent row fails authentication");
+  }
+  return std::optional<std::string>(*std::move(token));
+}
+
+absl::Status CheckStore::StageConsent(absl::string_view organisation,
+                                      absl::string_view consent_reference,
+                                      absl::string_view token, PendingWrite* w) const {
+  if (token.size() != crypto::kBlindIndexTokenSize) {
+    return absl::InternalError("check token must be 32 bytes");
+  }
+  ASSIGN_OR_RETURN(const std::string key, ConsentKey(organisation, consent_reference));
+  ASSIGN_OR_RETURN(std::string sealed, aead_->Encrypt(token, key));
+  w->batch()->Put(Cf::kMeta, key, sealed);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::map<std::string, int>> CheckStore::LimitTakesSince(
+    absl::Time since, DataCheckReport* report) const {
+  std::map<std::string, int> takes;
+  const absl::string_view kind = kLimitTakePrefix;
+  const size_t prefix_size = kind.size() + crypto::kHmacSha256Size;
+  uint64_t position = 0;
+  auto it = db_->NewIterator(Cf::kMeta, BlockCache::kBypass);
+  for (it->Seek(kind); it->Valid(); it->Next(), ++position) {
+    const absl::string_view key = it->key();
+    if (!absl::StartsWith(key, kind)) break;
+    const std::optional<CountedKey> row = ParseCountedKey(key, prefix_size);
+    if (!row.has_value() || !IsRegistryId(row->check_id)) {
+      report->Add(absl::StrCat("vetting limit row ", position, ": malformed key"));
+      continue;
+    }
+    if (row->at < since) continue;
+    if (!aead_->Decrypt(it->value(), key).ok()) {
+      report->Add(absl::StrCat("vetting limit row of check ", row->check_id,
+                               ": fails authentication"));
+      continue;
+    }
+    ++takes[std::string(row->check_id)];
+  }
+  RETURN_IF_ERROR(it->status());
+  return takes;
+}
+
+absl::StatusOr<bool> CheckStore::HasLimitTake(absl::string_view organisation,
+                                              absl::string_view token, absl::Time since,
+                                              absl::string_view check_id) const {
+  if (token.empty()) return absl::InternalError("check token must be 32 bytes");
+  ASSIGN_OR_RETURN(const std::string prefix, RowPrefix(kLimitTakePrefix, organisation, token));
+  bool found = false;
+  auto it = db_->NewIterator(Cf::kMeta, BlockCache::kBypass);
+  for (it->Seek(absl::StrCat(prefix, EncodeU64(KeyMicros(since)))); it->Valid(); it->Next()) {
+    const absl::string_view key = it->key();
+    if (!absl::StartsWith(key, prefix)) break;
+    const std::optional<CountedKey> row = ParseCountedKey(key, prefix.size());
+    if (row.has_value() && row->check_id == check_id &&
+        aead_->Decrypt(it->value(), key).ok()) {
+      found = true;
+      break;
+    }
+  }
+  RETURN_IF_ERROR(it->status());
+  return found;
 }
 
 absl::Status CheckStore::StageRefer(absl::string_view organisation, absl::Time at,

@@ -32,8 +32,19 @@
 //          value = as above: one row for each check answered REFER, so that the alert on an
 //                  organisation's many REFERs (server/rate_limiter.h CountRefer) counts the day's
 //                  answers across a restart.
-//   Both kinds of row are counted over the last 24 hours only, and deleted once they are older
-//   than kCountedRowsKept (PruneCountedRows, from registryd's hourly retention run), so
+//   meta key = "consents/vetting/" || consent token (32 bytes), where consent token =
+//              HMAC-SHA256(a key derived from the store's key for kConsentKeyPurpose,
+//              organisation id || 0x00 || consent reference)
+//          value = AES-256-GCM (the store's key) over the personal-number token of the candidate
+//                  the organisation first gave that consent reference for, with the key as
+//                  associated data: a consent is one candidate's, so the organisation's later
+//                  check of another candidate under the same reference is refused
+//                  (server/call_gate.cc). Written in the batch of the check the consent was first
+//                  answered for. Neither the organisation nor the reference is in the files.
+//                  Kept as long as the person's history is (for ever: a check entry is never
+//                  deleted), so that a consent cannot be given again for another candidate later.
+//   Both kinds of limit row are counted over the last 24 hours only, and deleted once they are
+//   older than kCountedRowsKept (PruneCountedRows, from registryd's hourly retention run), so
 //   the files keep the times of checks for two days, not for ever.
 //
 // Erasure: a check whose result was decided by a record that is later expunged keeps who asked
@@ -49,6 +60,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -70,6 +82,8 @@ namespace registry::storage {
 inline constexpr char kCheckStoreKeyPurpose[] = "encryption/vetting-checks/aes-256-gcm/v1";
 // What the limit rows' pair-token key is derived for from the store's key.
 inline constexpr char kLimitPairKeyPurpose[] = "mac/vetting-limit-pair/v1";
+// What the consent rows' token key is derived for from the store's key.
+inline constexpr char kConsentKeyPurpose[] = "mac/vetting-consent/v1";
 
 // Thread-safe.
 class CheckStore {
@@ -132,6 +146,29 @@ class CheckStore {
   absl::StatusOr<uint32_t> CountLimitTakes(absl::string_view organisation,
                                            absl::string_view token, absl::Time since) const;
 
+  // The personal-number token (32 raw bytes) of the candidate `organisation` first gave
+  // `consent_reference` for (rows of StageConsent), or nullopt when it gave it for none. One
+  // point read. DataLoss when the row fails authentication.
+  absl::StatusOr<std::optional<std::string>> ConsentCandidate(
+      absl::string_view organisation, absl::string_view consent_reference) const;
+
+  // Stages into `w` the row that binds `organisation`'s `consent_reference` to the candidate
+  // whose personal-number token is `token`.
+  absl::Status StageConsent(absl::string_view organisation, absl::string_view consent_reference,
+                            absl::string_view token, PendingWrite* w) const;
+
+  // The limit rows (StageLimitTake) made at `since` or later: for each check id, how many rows
+  // carry it (one for the person, one for each bucket of the name). A row whose key has another
+  // shape or that fails authentication is a problem in `report` and is not counted. For the data
+  // check.
+  absl::StatusOr<std::map<std::string, int>> LimitTakesSince(
+      absl::Time since, DataCheckReport* report) const;
+
+  // Whether `organisation`'s limit row of check `check_id` of the person (or name bucket) whose
+  // token is `token`, made at `since` or later, is stored. For the data check.
+  absl::StatusOr<bool> HasLimitTake(absl::string_view organisation, absl::string_view token,
+                                    absl::Time since, absl::string_view check_id) const;
+
   // Stages into `w` the row that says `organisation`'s check `check_id`, made at `at`, was
   // answered REFER (meta "limits/org-refers/" + a keyed token of the organisation + time + check
   // id, sealed over nothing: the files do not name the organisation).
@@ -185,11 +222,17 @@ class CheckStore {
  private:
   CheckStore(Database* db, std::unique_ptr<crypto::AesGcm> aead,
              std::unique_ptr<crypto::HmacSha256Key> pair_mac,
-             std::unique_ptr<crypto::HmacSha256Key> slot_mac)
+             std::unique_ptr<crypto::HmacSha256Key> slot_mac,
+             std::unique_ptr<crypto::HmacSha256Key> consent_mac)
       : db_(db),
         aead_(std::move(aead)),
         pair_mac_(std::move(pair_mac)),
-        slot_mac_(std::move(slot_mac)) {}
+        slot_mac_(std::move(slot_mac)),
+        consent_mac_(std::move(consent_mac)) {}
+
+  // The key of the row of `organisation`'s `consent_reference`.
+  absl::StatusOr<std::string> ConsentKey(absl::string_view organisation,
+                                         absl::string_view consent_reference) const;
 
   // token || Slot(check id).
   absl::StatusOr<std::string> RowKey(absl::string_view token, absl::string_view check_id) const;
@@ -212,6 +255,7 @@ class CheckStore {
   const std::unique_ptr<crypto::AesGcm> aead_;
   const std::unique_ptr<crypto::HmacSha256Key> pair_mac_;
   const std::unique_ptr<crypto::HmacSha256Key> slot_mac_;
+  const std::unique_ptr<crypto::HmacSha256Key> consent_mac_;
 };
 
 }  // namespace registry::storage

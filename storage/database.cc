@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "absl/base/thread_annotations.h"
+#include "absl/strings/cord.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
@@ -309,9 +311,20 @@ class Database::WalSeal : public rocksdb::WalFilter {
     return WalProcessingOption::kCorruptedRecord;
   }
 
+  // The payload that marks Refusal's statuses (Database::RefusedForItsWriteAheadLog).
+  static constexpr char kRefusalUrl[] = "type.registry.kjc/registry.storage.ForeignWriteAheadLog";
+
   // Why the last open was refused for a record, naming `path`; OK when none was. Recovery runs
   // on the opening thread alone, before the database is handed out.
   absl::Status Refusal(const std::string& path) const {
+    absl::Status refused = Said(path);
+    if (!refused.ok()) refused.SetPayload(kRefusalUrl, absl::Cord("1"));
+    return refused;
+  }
+
+ private:
+  // Refusal's words.
+  absl::Status Said(const std::string& path) const {
     switch (refused_) {
       case Verdict::kSealed:
         return absl::OkStatus();
@@ -335,7 +348,6 @@ class Database::WalSeal : public rocksdb::WalFilter {
     return absl::OkStatus();
   }
 
- private:
   enum class Verdict { kSealed, kUnsealed, kForeign };
 
   explicit WalSeal(std::unique_ptr<crypto::HmacSha256Key> mac) : mac_(std::move(mac)) {}
@@ -517,6 +529,10 @@ class DiscardingLogger : public rocksdb::Logger {
 
 }  // namespace
 
+bool Database::RefusedForItsWriteAheadLog(const absl::Status& status) {
+  return !status.ok() && status.GetPayload(WalSeal::kRefusalUrl).has_value();
+}
+
 absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& options) {
   if (options.path.empty()) return absl::InvalidArgumentError("database path is empty");
   if (options.seams.env == nullptr) RETURN_IF_ERROR(RefuseWhileOpen(options.path));
@@ -585,6 +601,8 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
   rocksdb::DB* raw = nullptr;
   std::vector<rocksdb::ColumnFamilyHandle*> handles;
   rocksdb::Status s;
+  // The writable open's log, begun only once the database has opened (below).
+  std::shared_ptr<RocksDbInfoLog> info_log;
   if (options.read_only) {
     // Without a log of its own: RocksDB would rename LOG aside and write a new one.
     db_options.create_if_missing = false;
@@ -594,8 +612,17 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
                                      /*error_if_wal_file_exists=*/false);
   } else {
     // RocksDB's own logger stays failed after a write error (a full disk) and fails an assertion
-    // at its next line, ending the process: ours drops such a line and goes on.
-    db_options.info_log = RocksDbInfoLog::Open(options.path, db_options.info_log_level);
+    // at its next line, ending the process: ours drops such a line and goes on. Nor does ours
+    // write into the folder before the open has succeeded: an open that fails (a table file
+    // deleted, a MANIFEST cut short) leaves it as it was, for the investigation, however often
+    // registryd is started again.
+    info_log = RocksDbInfoLog::Open(options.path, db_options.info_log_level);
+    db_options.info_log = info_log;
+    // A new database's folder, made as the log made it before: its user's only. (An existing
+    // one is left as it is: mkdir changes nothing there.)
+    if (options.create_if_missing) {
+      ::mkdir(options.path.c_str(), 0700);
+    }
     s = rocksdb::DB::Open(db_options, options.path, families, &handles, &raw);
   }
   // A record without this registry's seal is never taken for a write cut off by a crash: the
@@ -645,6 +672,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::Open(const DatabaseOptions& 
   }
   if (!s.ok()) return FromRocksDb(s);
   std::unique_ptr<rocksdb::DB> db(raw);  // wrap at once
+  if (info_log != nullptr) info_log->Begin();
   // handles[0] is the default family, which we do not use; keep ours in Cf order.
   db->DestroyColumnFamilyHandle(handles[0]);
   handles.erase(handles.begin());

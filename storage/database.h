@@ -207,6 +207,12 @@ class Database {
   // never taken for a write cut off by a crash).
   static absl::StatusOr<std::unique_ptr<Database>> Open(const DatabaseOptions& options);
 
+  // Whether `status` is Open's refusal of a write-ahead log that holds writes without this
+  // registry's seal (above), which a read-only open and a writable one make alike, in the same
+  // words: the writable one after it has written into the folder (LOG rotated), the read-only
+  // one without writing anything.
+  static bool RefusedForItsWriteAheadLog(const absl::Status& status);
+
   // FailedPrecondition, naming the folder, while the database in `path` is open, in this process
   // or another: a running registryd. Two locks say so: the flock a writable open holds on
   // RunningLockPath(path), beside the folder, and RocksDB's POSIX lock on its LOCK file, inside

@@ -359,21 +359,63 @@ absl::StatusOr<std::string> NameNormalizer::NormalizeAsSeenInCyrillic(
   return Transliterated(*pool_, std::move(seen));
 }
 
+absl::StatusOr<std::string> NameNormalizer::NormalizeForLooseForm(absl::string_view utf8) const {
+  // The checks of Normalize, on the input as typed (every replacement below is no longer than
+  // what it replaces).
+  if (utf8.size() > kMaxInputBytes) {
+    return absl::InvalidArgumentError(kTooLongRule);
+  }
+  if (IsAscii(utf8)) return JoinAsciiWords(utf8);
+  if (!IsWellFormedUtf8(utf8)) return absl::InvalidArgumentError("name is not valid UTF-8");
+  // Macedonian gje and kje, precomposed or as ghe and ka with a combining acute (U+0301), in
+  // UTF-8.
+  static constexpr struct {
+    absl::string_view from;
+    absl::string_view to;
+  } kMacedonian[] = {
+      {"\xd0\x83", "Gj"}, {"\xd1\x93", "gj"}, {"\xd0\x8c", "Kj"}, {"\xd1\x9c", "kj"},
+      {"\xd0\x93\xcc\x81", "Gj"}, {"\xd0\xb3\xcc\x81", "gj"}, {"\xd0\x9a\xcc\x81", "Kj"},
+      {"\xd0\xba\xcc\x81", "kj"},
+  };
+  std::string read;
+  read.reserve(utf8.size());
+  for (size_t i = 0; i < utf8.size();) {
+    bool replaced = false;
+    for (const auto& m : kMacedonian) {
+      if (utf8.substr(i, m.from.size()) == m.from) {
+        read.append(m.to.data(), m.to.size());
+        i += m.from.size();
+        replaced = true;
+        break;
+      }
+    }
+    if (!replaced) read.push_back(utf8[i++]);
+  }
+  return Normalize(read);
+}
+
 std::string NameNormalizer::LooseForm(absl::string_view canonical) {
-  // Digraphs first, longest match at each position, then single letters; a letter repeated
-  // after folding is kept once (so "gjj" and "ll" fold too).
+  // The words joined, then digraphs, longest match at each position, then single letters; a
+  // letter repeated after folding is kept once (so "gjj" and "ll" fold too).
   static constexpr struct {
     absl::string_view from;
     char to;
   } kDigraphs[] = {{"xh", 'z'}, {"dz", 'z'}, {"zh", 'z'}, {"sh", 's'}, {"gj", 'd'},
-                   {"dj", 'd'}, {"th", 't'}, {"dh", 'd'}};
+                   {"dj", 'd'}, {"kj", 'c'}, {"lj", 'l'}, {"nj", 'n'}, {"th", 't'},
+                   {"dh", 'd'}};
+  std::string joined;
+  joined.reserve(canonical.size());
+  for (const char c : canonical) {
+    if (c != ' ') joined.push_back(c);
+  }
+  const absl::string_view name = joined;
   std::string out;
-  out.reserve(canonical.size());
-  for (size_t i = 0; i < canonical.size();) {
-    char c = canonical[i];
+  out.reserve(name.size());
+  for (size_t i = 0; i < name.size();) {
+    char c = name[i];
     size_t used = 1;
     for (const auto& d : kDigraphs) {
-      if (canonical.substr(i, 2) == d.from) {
+      if (name.substr(i, 2) == d.from) {
         c = d.to;
         used = 2;
         break;
@@ -383,7 +425,7 @@ std::string NameNormalizer::LooseForm(absl::string_view canonical) {
       if (c == 'q') c = 'c';
       if (c == 'y') c = 'i';
     }
-    if (c == ' ' || out.empty() || out.back() != c) out.push_back(c);
+    if (out.empty() || out.back() != c) out.push_back(c);
     i += used;
   }
   return out;

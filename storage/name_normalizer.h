@@ -102,19 +102,31 @@ class NameNormalizer {
   // on the input only.
   absl::StatusOr<std::string> NormalizeAsSeenInCyrillic(absl::string_view utf8) const;
 
-  // The loose form of a canonical name (what Normalize returns): spellings of one name in
-  // Albanian and Serbian, and as typed on keyboards without their letters, agree. For the court's
-  // loose search only ("possible match"); vetting never uses it. Each word in turn:
+  // The canonical form that the loose form is made from: as Normalize, except that Macedonian
+  // Ѓ and Ќ (also typed as Г and К with a combining acute) are read as Gj and Kj, as the official
+  // Macedonian Latin spelling writes them (Normalize, as ICU, reads them G and K): so the loose
+  // form of "Ѓорѓиевски" is that of "Gjorgjievski". Fails when Normalize does.
+  absl::StatusOr<std::string> NormalizeForLooseForm(absl::string_view utf8) const;
+
+  // The loose form of a canonical name (what Normalize or NormalizeForLooseForm returns):
+  // spellings of one name in Albanian, Serbian and Macedonian, and as typed on keyboards without
+  // their letters, or with the name's parts joined or split otherwise, agree. For the court's
+  // loose search only ("possible match"); vetting never uses it. The spaces between words (and
+  // so the hyphens and apostrophes Normalize turned into them or dropped) are removed first:
+  // "O Brien" = O'Brien, "DeLaCruz" = "De La Cruz", "HoxhaBerisha" = "Hoxha-Berisha". Then:
   //   xh, dz (Serbian dž), zh (ž)      -> z
   //   sh (š)                           -> s
-  //   gj, dj (Serbian đ)               -> d     so Gjorgje = Đorđe = Dorde
+  //   gj, dj (Serbian đ, Macedonian ѓ) -> d     so Gjorgje = Đorđe = Dorde = Ѓорѓе
+  //   kj (Macedonian ќ)                -> c     as Albanian q and Serbian ć
+  //   lj, nj (Serbian љ, њ)            -> l, n  so Lubisha = Ljubiša, Negosh = Njegoš
   //   th, dh (Serbian t, d)            -> t, d  so Thaçi = Тачи, Dhurata = Дурата
   //   q (Serbian ć)                    -> c     (ç, č and ć are c already)
   //   y                                -> i
   //   a letter doubled                 -> once  (ll, rr, ...)
   // ë, and the stripped forms ć/č -> c, ž -> z, š -> s, are folded by Normalize itself. So
   // Petroviq = Петровић, Krasniqi = Krasnići, Xhemajl = Džemajl, Hysen = Hisen.
-  // Changing these rules changes every loose index value: it needs a re-index.
+  // Changing these rules changes every loose index value: it needs a re-index (a storage schema
+  // change; RecordStore::ReindexNames).
   static std::string LooseForm(absl::string_view canonical);
 
  private:

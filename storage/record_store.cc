@@ -43,6 +43,10 @@ constexpr char kLoose = 'l';
 // after 'n' and 'l', by the court's name search only.
 constexpr char kAlias = 'a';
 constexpr char kAliasLoose = 'b';
+// Each word of a given name of more than one word in the given name's place, exact (the name
+// index's token, as 'n'): read by vetting only, so that a candidate named by one of the given
+// names is referred. The loose tokens of the words go under 'l' and 'b'.
+constexpr char kGivenWord = 'w';
 // No alias rows to search (a personal number).
 constexpr char kNoAliases = 0;
 // An expunged record's uniqueness token (court, case number, personal number), kept after the
@@ -58,7 +62,10 @@ constexpr const char* kSchemaVersion = kCurrentStorageSchema;
 // time (storage/check_store.h RekeyLegacyRows moves them), schemas 6 and 7 filed no aliases,
 // schemas 6 to 8 filed loose name tokens of a loose form that did not fold th and dh, and schemas
 // 6 to 9 filed every conviction abroad under one court, "foreign" (ReindexNames files them all
-// anew); StageCurrentSchema then marks the database 10.
+// anew), and schemas 6 to 10 filed loose tokens of a loose form that kept the spaces between a
+// name's words, read Macedonian ѓ and ќ as g and k, kept Serbian lj and nj, and filed no word of a
+// given name of several words alone (ReindexNames files them anew); StageCurrentSchema then marks
+// the database 11.
 constexpr int kOldestUpgradableSchema = 6;
 bool UpgradableSchema(absl::string_view schema) {
   int n = 0;
@@ -94,6 +101,29 @@ std::string VersionFieldSet(const StoredVersion& v) {
 
 std::string IndexKey(char kind, absl::string_view token, absl::string_view record_id) {
   return absl::StrCat(absl::string_view(&kind, 1), token, record_id);
+}
+
+// The words of a canonical given name, each once, when it has more than one word; none when it
+// has one.
+std::vector<std::string> WordsOf(absl::string_view canonical) {
+  std::vector<std::string> words = absl::StrSplit(canonical, ' ', absl::SkipEmpty());
+  if (words.size() < 2) return {};
+  std::sort(words.begin(), words.end());
+  words.erase(std::unique(words.begin(), words.end()), words.end());
+  return words;
+}
+
+// The tokens a head files under 'l': its loose token and its given-name words', and under 'b':
+// its aliases', with the given name and with each word, each once.
+std::set<std::string> LooseRowsOf(const StoredHead& h) {
+  std::set<std::string> rows(h.loose_word_tokens().begin(), h.loose_word_tokens().end());
+  if (!h.loose_name_token().empty()) rows.insert(h.loose_name_token());
+  return rows;
+}
+std::set<std::string> AliasLooseRowsOf(const StoredHead& h) {
+  std::set<std::string> rows(h.alias_loose_tokens().begin(), h.alias_loose_tokens().end());
+  rows.insert(h.alias_loose_word_tokens().begin(), h.alias_loose_word_tokens().end());
+  return rows;
 }
 
 std::string DatesAad(absl::string_view record_id, uint32_t version) {
@@ -1024,6 +1054,11 @@ absl::StatusOr<std::vector<std::string>> RecordStore::NameLimitTokens(
                      name_index_->Token(absl::StrCat(form.first, "|", form.second, "|")));
     tokens.push_back(std::move(other));
   }
+  // A given name of several words is looked up by each word alone too (FactsForVetting): so
+  // "Ali Arben Mehmeti" takes from the bucket of "Arben Mehmeti" as well.
+  ASSIGN_OR_RETURN(std::vector<std::string> words,
+                   GivenWordTokens(surname, given_name, "", "", /*loose=*/false));
+  for (std::string& word : words) tokens.push_back(std::move(word));
   return tokens;
 }
 
@@ -1072,7 +1107,7 @@ absl::StatusOr<std::string> RecordStore::LooseNameToken(absl::string_view surnam
                                                         absl::string_view field_prefix) const {
   const auto loose = [&](absl::string_view field,
                          absl::string_view value) -> absl::StatusOr<std::string> {
-    absl::StatusOr<std::string> canonical = normalizer_->Normalize(value);
+    absl::StatusOr<std::string> canonical = normalizer_->NormalizeForLooseForm(value);
     if (absl::IsInvalidArgument(canonical.status())) {
       return absl::InvalidArgumentError(
           absl::StrCat(field_prefix, field, ": ", canonical.status().message()));
@@ -1085,10 +1120,56 @@ absl::StatusOr<std::string> RecordStore::LooseNameToken(absl::string_view surnam
   return loose_index_->Token(absl::StrCat(s, "|", g, "|", birth_date));
 }
 
+absl::StatusOr<std::vector<std::string>> RecordStore::GivenWordTokens(
+    absl::string_view surname, absl::string_view given_name, absl::string_view birth_date,
+    absl::string_view field_prefix, bool loose) const {
+  const auto canonical = [&](absl::string_view field,
+                             absl::string_view value) -> absl::StatusOr<std::string> {
+    absl::StatusOr<std::string> c = loose ? normalizer_->NormalizeForLooseForm(value)
+                                          : normalizer_->Normalize(value);
+    if (absl::IsInvalidArgument(c.status())) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(field_prefix, field, ": ", c.status().message()));
+    }
+    return c;
+  };
+  ASSIGN_OR_RETURN(std::string s, canonical("surname", surname));
+  ASSIGN_OR_RETURN(const std::string g, canonical("given_name", given_name));
+  if (loose) s = NameNormalizer::LooseForm(s);
+  std::set<std::string> tokens;
+  const crypto::BlindIndexer& index = loose ? *loose_index_ : *name_index_;
+  for (const std::string& word : WordsOf(g)) {
+    const std::string form = loose ? NameNormalizer::LooseForm(word) : word;
+    ASSIGN_OR_RETURN(std::string token,
+                     index.Token(absl::StrCat(s, "|", form, "|", birth_date)));
+    tokens.insert(std::move(token));
+  }
+  return std::vector<std::string>(tokens.begin(), tokens.end());
+}
+
+absl::Status RecordStore::SetWordTokens(const registry::v1::Person& person,
+                                        StoredHead* head) const {
+  ASSIGN_OR_RETURN(const std::vector<std::string> loose,
+                   GivenWordTokens(person.surname(), person.given_name(), person.birth_date(),
+                                   "person.", /*loose=*/true));
+  ASSIGN_OR_RETURN(const std::vector<std::string> exact,
+                   GivenWordTokens(person.surname(), person.given_name(), person.birth_date(),
+                                   "person.", /*loose=*/false));
+  head->clear_loose_word_tokens();
+  head->clear_given_word_tokens();
+  // A word whose loose form is the whole given name's ("A A") is filed once, as the name.
+  for (const std::string& t : loose) {
+    if (t != head->loose_name_token()) head->add_loose_word_tokens(t);
+  }
+  for (const std::string& t : exact) head->add_given_word_tokens(t);
+  return absl::OkStatus();
+}
+
 absl::Status RecordStore::SetAliasTokens(const registry::v1::Person& person, StoredHead* head,
                                          size_t* skipped) const {
   std::set<std::string> exact;
   std::set<std::string> loose;
+  std::set<std::string> loose_words;
   for (int i = 0; i < person.aliases_size(); ++i) {
     if (skipped != nullptr) {
       StoredHead one;
@@ -1120,16 +1201,25 @@ absl::Status RecordStore::SetAliasTokens(const registry::v1::Person& person, Sto
         LooseNameToken(person.aliases(i), person.given_name(), person.birth_date(), "person.");
     if (!loose_token.ok()) return named(loose_token.status());
     loose.insert(*std::move(loose_token));
+    absl::StatusOr<std::vector<std::string>> word_tokens = GivenWordTokens(
+        person.aliases(i), person.given_name(), person.birth_date(), "person.", /*loose=*/true);
+    if (!word_tokens.ok()) return named(word_tokens.status());
+    loose_words.insert(word_tokens->begin(), word_tokens->end());
   }
   head->clear_alias_tokens();
   head->clear_alias_loose_tokens();
+  head->clear_alias_loose_word_tokens();
   for (const std::string& t : exact) head->add_alias_tokens(t);
   for (const std::string& t : loose) head->add_alias_loose_tokens(t);
+  // Each row once: a word token equal to an alias's whole token is filed as that.
+  for (const std::string& t : loose_words) {
+    if (loose.count(t) == 0) head->add_alias_loose_word_tokens(t);
+  }
   return absl::OkStatus();
 }
 
-absl::Status RecordStore::StageAliasRows(const StoredHead& old_head, const StoredHead& head,
-                                         PendingWrite* w) const {
+absl::Status RecordStore::StageNameRows(const StoredHead& old_head, const StoredHead& head,
+                                        PendingWrite* w) const {
   const std::string& id = head.record_id();
   const auto restage = [&](char kind, const auto& before, const auto& after) -> absl::Status {
     for (const std::string& token : before) {
@@ -1144,8 +1234,12 @@ absl::Status RecordStore::StageAliasRows(const StoredHead& old_head, const Store
     }
     return absl::OkStatus();
   };
+  // The loose rows as sets: a token that moves between the name and a word (the given name
+  // "Ali Arben" amended to "Arben") keeps its row.
+  RETURN_IF_ERROR(restage(kLoose, LooseRowsOf(old_head), LooseRowsOf(head)));
   RETURN_IF_ERROR(restage(kAlias, old_head.alias_tokens(), head.alias_tokens()));
-  return restage(kAliasLoose, old_head.alias_loose_tokens(), head.alias_loose_tokens());
+  RETURN_IF_ERROR(restage(kAliasLoose, AliasLooseRowsOf(old_head), AliasLooseRowsOf(head)));
+  return restage(kGivenWord, old_head.given_word_tokens(), head.given_word_tokens());
 }
 
 bool RecordStore::IsAbroad(const registry::v1::Conviction& c) {
@@ -1548,18 +1642,39 @@ absl::StatusOr<std::vector<Record>> RecordStore::SearchByName(absl::string_view 
 
 absl::StatusOr<std::vector<Record>> RecordStore::SearchByLooseName(
     absl::string_view surname, absl::string_view given_name, absl::string_view birth_date,
-    size_t limit, std::string* token_hex) const {
+    size_t limit, std::string* token_hex, std::vector<std::string>* word_tokens_hex) const {
   ASSIGN_OR_RETURN(std::string token, LooseNameToken(surname, given_name, birth_date, "name."));
   if (token_hex != nullptr) *token_hex = absl::BytesToHexString(token);
+  // A given name of several words is also looked up by each word alone, which finds a record
+  // filed under that word (one of its own given names) or under that word as its whole given
+  // name: "Arben", "Ali" and "Arben Ali" find "Ali Arben", and "Ali Arben" finds "Arben".
+  ASSIGN_OR_RETURN(std::vector<std::string> words,
+                   GivenWordTokens(surname, given_name, birth_date, "name.", /*loose=*/true));
+  words.erase(std::remove(words.begin(), words.end(), token), words.end());
+  if (word_tokens_hex != nullptr) {
+    word_tokens_hex->clear();
+    for (const std::string& w : words) word_tokens_hex->push_back(absl::BytesToHexString(w));
+  }
   // An exact match is filed under the exact token too (its name, or an alias in the surname's
   // place): asked of each, so that none is a "possible match" however many exact ones there are.
   ASSIGN_OR_RETURN(const std::string exact, NameToken(surname, given_name, birth_date, "name."));
-  return RecordsWithToken(
-      kLoose, kAliasLoose, token, limit, [&](const std::string& id) -> absl::StatusOr<bool> {
-        ASSIGN_OR_RETURN(const bool named, IsFiledUnder(kName, exact, id));
-        if (named) return true;
-        return IsFiledUnder(kAlias, exact, id);
-      });
+  std::set<std::string> found;
+  const auto skip = [&](const std::string& id) -> absl::StatusOr<bool> {
+    if (found.count(id) > 0) return true;
+    ASSIGN_OR_RETURN(const bool named, IsFiledUnder(kName, exact, id));
+    if (named) return true;
+    return IsFiledUnder(kAlias, exact, id);
+  };
+  ASSIGN_OR_RETURN(std::vector<Record> out,
+                   RecordsWithToken(kLoose, kAliasLoose, token, limit, skip));
+  for (const std::string& word : words) {
+    if (out.size() >= limit) break;
+    for (const Record& r : out) found.insert(r.metadata().record_id());
+    ASSIGN_OR_RETURN(std::vector<Record> more,
+                     RecordsWithToken(kLoose, kAliasLoose, word, limit - out.size(), skip));
+    for (Record& r : more) out.push_back(std::move(r));
+  }
+  return out;
 }
 
 absl::Status RecordStore::StageVersion(const StoredHead& old_head, StoredHead* head,
@@ -1579,6 +1694,8 @@ absl::Status RecordStore::StageVersion(const StoredHead& old_head, StoredHead* h
   // one write, and a row refused after some of its index rows were put would leave them behind
   // in the rows it commits (rows naming no record, which turn the person's reads into DataLoss).
   RETURN_IF_ERROR(SetAliasTokens(person, head));
+  head->set_loose_name_token(loose_token);
+  RETURN_IF_ERROR(SetWordTokens(person, head));
   const std::string& id = head->record_id();
 
   if (dedup_token != old_head.dedup_token()) {
@@ -1665,18 +1782,17 @@ absl::Status RecordStore::StageVersion(const StoredHead& old_head, StoredHead* h
     std::string new_token;
   } entries[] = {{kPersonalNumber, &old_head.personal_number_token(), pn_token},
                  {kName, &old_head.name_token(), name_token},
-                 {kLoose, &old_head.loose_name_token(), loose_token},
                  {kDedup, &old_head.dedup_token(), dedup_token}};
   for (const Entry& e : entries) {
     if (*e.old_token == e.new_token) continue;
     if (!e.old_token->empty()) b->Delete(Cf::kIndex, IndexKey(e.kind, *e.old_token, id));
     RETURN_IF_ERROR(PutIndexRow(e.kind, e.new_token, id, w));
   }
-  RETURN_IF_ERROR(StageAliasRows(old_head, *head, w));
+  // The loose rows ('l': the name's and its words'), the aliases' and the words' for vetting.
+  RETURN_IF_ERROR(StageNameRows(old_head, *head, w));
   head->set_personal_number_token(pn_token);
   head->set_name_token(name_token);
   head->set_dedup_token(dedup_token);
-  head->set_loose_name_token(loose_token);
   b->Put(Cf::kVersions, VersionKey(id, head->version()), v.SerializeAsString());
   RETURN_IF_ERROR(StageHead(head, dates, w));
 
@@ -1942,7 +2058,12 @@ absl::StatusOr<size_t> RecordStore::ReindexNames(size_t batch_rows, const BatchC
     // the next amendment see to it).
     absl::StatusOr<std::string> loose = LooseNameToken(person.surname(), person.given_name(),
                                                        person.birth_date(), "person.");
-    if (loose.ok()) indexed.set_loose_name_token(*loose);
+    if (loose.ok()) {
+      indexed.set_loose_name_token(*loose);
+      // And each word of a given name of several words (since schema 11).
+      const absl::Status words = SetWordTokens(person, &indexed);
+      if (!words.ok() && !absl::IsInvalidArgument(words)) return words;
+    }
     // An alias stored before aliases were indexed may hold a letter the registry cannot compare
     // (nothing refused it then): it is left out of the index, and the record still starts.
     size_t unindexable = 0;
@@ -1952,13 +2073,15 @@ absl::StatusOr<size_t> RecordStore::ReindexNames(size_t batch_rows, const BatchC
     // The rows the head named go, then every row of the new tokens is put (in this order in
     // one batch: a token that stays keeps its row), also rows lost before the upgrade.
     PendingWrite* w = batches.write();
-    w->batch()->Delete(Cf::kIndex, IndexKey(kLoose, head->loose_name_token(), head->record_id()));
-    RETURN_IF_ERROR(PutIndexRow(kLoose, indexed.loose_name_token(), indexed.record_id(), w));
-    StoredHead unaliased = indexed;
-    unaliased.clear_alias_tokens();
-    unaliased.clear_alias_loose_tokens();
-    RETURN_IF_ERROR(StageAliasRows(*head, unaliased, w));
-    RETURN_IF_ERROR(StageAliasRows(unaliased, indexed, w));
+    StoredHead unfiled = indexed;
+    unfiled.clear_loose_name_token();
+    unfiled.clear_loose_word_tokens();
+    unfiled.clear_given_word_tokens();
+    unfiled.clear_alias_tokens();
+    unfiled.clear_alias_loose_tokens();
+    unfiled.clear_alias_loose_word_tokens();
+    RETURN_IF_ERROR(StageNameRows(*head, unfiled, w));
+    RETURN_IF_ERROR(StageNameRows(unfiled, indexed, w));
     // The uniqueness token of a conviction abroad names its court since schema 10 (DedupCourt);
     // the new token is finer than the one shared by every court abroad, so it clashes with none.
     absl::StatusOr<std::string> dedup =
@@ -2094,6 +2217,15 @@ absl::StatusOr<PendingWrite> RecordStore::PrepareExpunge(absl::string_view recor
   for (const std::string& token : head.alias_loose_tokens()) {
     b->Delete(Cf::kIndex, IndexKey(kAliasLoose, token, id));
   }
+  for (const std::string& token : head.loose_word_tokens()) {
+    b->Delete(Cf::kIndex, IndexKey(kLoose, token, id));
+  }
+  for (const std::string& token : head.alias_loose_word_tokens()) {
+    b->Delete(Cf::kIndex, IndexKey(kAliasLoose, token, id));
+  }
+  for (const std::string& token : head.given_word_tokens()) {
+    b->Delete(Cf::kIndex, IndexKey(kGivenWord, token, id));
+  }
   for (const std::string& token : tokens) RETURN_IF_ERROR(PutIndexRow(kErased, token, id, &w));
   // Until a compaction has removed the record's bytes from older files, a marker says one is
   // due, committed with the erasure: a crash before the compaction leaves it for the next start,
@@ -2203,6 +2335,9 @@ absl::StatusOr<CandidateTokens> RecordStore::TokensForCandidate(
                                                      birth_date)));
     tokens.names_as_seen.push_back(std::move(token));
   }
+  // A given name of several words: each word alone, which a record may give as its given name.
+  ASSIGN_OR_RETURN(tokens.given_name_words,
+                   GivenWordTokens(surname, given_name, birth_date, "", /*loose=*/false));
   return tokens;
 }
 
@@ -2220,26 +2355,52 @@ absl::StatusOr<std::vector<VettingFacts>> RecordStore::FactsForVetting(
   // And those that name them as the name reads by eye (a Cyrillic "Рера" on the certificate
   // passes for "Pepa", a Latin "Pepa" for "Рера"): as many index reads as the input has such
   // forms (at most eight), whatever they find.
-  // Each id is kept with the token that found it, once.
-  std::vector<const std::string*> found_by(named.size(), &candidate.name);
+  // And those that name them by one of their given names when either given name has several
+  // words: records filed under the candidate's name as one of their given names (rows 'w'), and
+  // under each of the candidate's given names alone, as the whole given name or as one of theirs:
+  // one more index read, and three for each word of the candidate's given name, whatever they
+  // find. Such a record refers, never decides (under the candidate's number it does not match
+  // the candidate's exact name; under another it refers in any case).
+  // Each id is kept with the index row that found it, once.
+  struct FoundBy {
+    char kind;
+    const std::string* token;
+  };
+  std::vector<FoundBy> found_by(named.size(), FoundBy{kName, &candidate.name});
   {
     std::set<std::string> seen_ids(named.begin(), named.end());
-    for (const std::string& as_seen : candidate.names_as_seen) {
+    std::vector<FoundBy> lookups;
+    for (const std::string& as_seen : candidate.names_as_seen) lookups.push_back({kName, &as_seen});
+    lookups.push_back({kGivenWord, &candidate.name});
+    for (const std::string& word : candidate.given_name_words) {
+      lookups.push_back({kName, &word});
+      lookups.push_back({kGivenWord, &word});
+    }
+    for (const FoundBy& lookup : lookups) {
       ASSIGN_OR_RETURN(std::vector<std::string> more,
-                       IdsWithToken(kName, as_seen, kMaxRecordsOfAPerson));
+                       IdsWithToken(lookup.kind, *lookup.token, kMaxRecordsOfAPerson));
       for (std::string& id : more) {
         if (!seen_ids.insert(id).second) continue;
         named.push_back(std::move(id));
-        found_by.push_back(&as_seen);
+        found_by.push_back(lookup);
       }
     }
   }
-  // Whether a head names the candidate by the name or as it reads: every token compared, in
-  // constant time.
+  // Whether a head names the candidate by the name, as it reads, or by one of the given names:
+  // every token compared, in constant time.
   const auto names_candidate = [&](const StoredHead& head) {
     bool names = crypto::ConstantTimeEquals(head.name_token(), candidate.name);
     for (const std::string& as_seen : candidate.names_as_seen) {
       names |= crypto::ConstantTimeEquals(head.name_token(), as_seen);
+    }
+    for (const std::string& word : head.given_word_tokens()) {
+      names |= crypto::ConstantTimeEquals(word, candidate.name);
+      for (const std::string& own : candidate.given_name_words) {
+        names |= crypto::ConstantTimeEquals(word, own);
+      }
+    }
+    for (const std::string& own : candidate.given_name_words) {
+      names |= crypto::ConstantTimeEquals(head.name_token(), own);
     }
     return names;
   };
@@ -2281,7 +2442,7 @@ absl::StatusOr<std::vector<VettingFacts>> RecordStore::FactsForVetting(
     ++vetting_heads_read_;
     absl::StatusOr<StoredHead> head = ReadHead(id);
     if (absl::IsNotFound(head.status())) {
-      RETURN_IF_ERROR(ConfirmErasedMeanwhile(kName, *found_by[n], id));
+      RETURN_IF_ERROR(ConfirmErasedMeanwhile(found_by[n].kind, *found_by[n].token, id));
       continue;
     }
     if (!head.ok()) return head.status();
@@ -2515,6 +2676,13 @@ absl::Status RecordStore::CheckAll(
     for (const std::string& token : head->alias_loose_tokens()) {
       rows.push_back({kAliasLoose, token});
     }
+    for (const std::string& token : head->loose_word_tokens()) rows.push_back({kLoose, token});
+    for (const std::string& token : head->alias_loose_word_tokens()) {
+      rows.push_back({kAliasLoose, token});
+    }
+    for (const std::string& token : head->given_word_tokens()) {
+      rows.push_back({kGivenWord, token});
+    }
     for (const Row& r : rows) {
       const std::string row_key = IndexKey(r.kind, r.token, key);
       ASSIGN_OR_RETURN(std::optional<std::string> value, db_->Get(Cf::kIndex, row_key));
@@ -2593,9 +2761,12 @@ absl::Status RecordStore::CheckAll(
     };
     const bool current = kind == kPersonalNumber ? token == head->personal_number_token()
                          : kind == kName         ? token == head->name_token()
-                         : kind == kLoose        ? token == head->loose_name_token()
+                         : kind == kLoose        ? token == head->loose_name_token() ||
+                                                       holds(head->loose_word_tokens())
                          : kind == kAlias        ? holds(head->alias_tokens())
-                         : kind == kAliasLoose   ? holds(head->alias_loose_tokens())
+                         : kind == kAliasLoose   ? holds(head->alias_loose_tokens()) ||
+                                                       holds(head->alias_loose_word_tokens())
+                         : kind == kGivenWord    ? holds(head->given_word_tokens())
                                                  : token == head->dedup_token();
     if (!current) {
       report->Add(absl::StrCat("index row '", std::string(1, kind), "' for ", id,

@@ -13,7 +13,11 @@
 //                                                         court + case number + personal number
 //                                                         (uniqueness), 'a' and 'b' each alias
 //                                                         in the surname's place, exact and
-//                                                         loose (court search only)
+//                                                         loose (court search only); 'l' and
+//                                                         'b' also each word of a given name
+//                                                         of several words in its place, and
+//                                                         'w' each such word exact (vetting
+//                                                         only)
 //   meta     "schema/version" = the storage schema (kSchemaVersion in record_store.cc);
 //            "keys/check" = key check value (of the derivation root);
 //            "keys/kek-check/<version>" = a KEK version's check value: a wrapped key under that
@@ -63,7 +67,7 @@ namespace registry::storage {
 
 // The storage schema this registryd writes and reads; an earlier one (RecordStore::EarlierSchema)
 // is upgraded at the first start, and its audit event and log line name this one.
-inline constexpr char kCurrentStorageSchema[] = "10";
+inline constexpr char kCurrentStorageSchema[] = "11";
 
 // Registry metadata the server decides for a new version.
 struct VersionMeta {
@@ -193,13 +197,19 @@ struct CandidateTokens {
   // without such a word). A record under another number so named takes part as one naming the
   // candidate (row 100).
   std::vector<std::string> names_as_seen;
+  // For a given name of more than one word, the name tokens of each word in the given name's
+  // place (RecordStore::GivenWordTokens, exact); none for one word.
+  std::vector<std::string> given_name_words;
 };
 
 // What vetting learns about one record filed under the candidate's personal number, or naming
 // the candidate exactly under another one, without decrypting it.
 struct VettingFacts {
   std::string record_id;
-  // The candidate's name and birth date are the record's (compared in constant time).
+  // The candidate's name and birth date are the record's (compared in constant time). For a
+  // record under another number: that it names the candidate, exactly, as the name reads by eye,
+  // or by one of the given names when the candidate's or the record's given name has several
+  // words ("Arben" for "Ali Arben"); such a record refers, never decides.
   bool identity_matches = false;
   // Found by the candidate's exact name and birth date, filed under another personal number: it
   // may be the candidate's under a mistyped or false number, so it can refer, never decide
@@ -301,10 +311,14 @@ class RecordStore {
   // The loose search (court only, never vetting): records whose names, or an alias in the
   // surname's place, agree with the query's in their loose forms (NameNormalizer::LooseForm) with
   // the same birth date, without the exact matches (every record SearchByName would find, also
-  // those beyond its limit: they are no other spelling).
+  // those beyond its limit: they are no other spelling). A given name of several words, the
+  // query's or the record's, also agrees by each of its words alone ("Arben" and "Arben Ali" find
+  // "Ali Arben"). `word_tokens_hex` (when given) receives the tokens of the query's given-name
+  // words looked up besides `token_hex`'s, for the audit event.
   absl::StatusOr<std::vector<registry::v1::Record>> SearchByLooseName(
       absl::string_view surname, absl::string_view given_name, absl::string_view birth_date,
-      size_t limit, std::string* token_hex) const;
+      size_t limit, std::string* token_hex,
+      std::vector<std::string>* word_tokens_hex = nullptr) const;
 
   // Makes a new version from the current one. `change` edits the record in place (person,
   // conviction, status) and sets the reason and VersionMeta; it runs under the record's lock.
@@ -335,18 +349,22 @@ class RecordStore {
   absl::StatusOr<std::string> DatesRulesFingerprint() const;
   void StageDatesRulesFingerprint(absl::string_view fingerprint, PendingWrite* w) const;
 
-  // The earlier schema the database is in, 6 to 9, the ones Create opens, or 0 when it is in
+  // The earlier schema the database is in, 6 to 10, the ones Create opens, or 0 when it is in
   // the current one. Schema 6 kept each vetting check under a key with its time (the caller
   // moves them, CheckStore::RekeyLegacyRows); schemas 6 and 7 had no alias rows, schemas 6 to 8
-  // loose tokens of an earlier loose form, and schemas 6 to 9 every conviction abroad under one
-  // court's uniqueness token (the caller files them anew, ReindexNames). Then it commits
-  // StageCurrentSchema in an audited batch.
+  // loose tokens of an earlier loose form, schemas 6 to 9 every conviction abroad under one
+  // court's uniqueness token, and schemas 6 to 10 loose tokens of a loose form that kept the
+  // spaces in a name, read Macedonian ѓ and ќ as g and k and kept lj and nj, and no rows of the
+  // words of a given name of several words (the caller files them anew, ReindexNames). Then it
+  // commits StageCurrentSchema in an audited batch.
   absl::StatusOr<int> EarlierSchema() const;
   void StageCurrentSchema(PendingWrite* w) const;
-  // Files every record's names anew in the loose index (row 'l' and the head's loose token,
-  // under NameNormalizer::LooseForm as it is now) and its aliases in the name indexes (rows 'a'
-  // and 'b', and the head's alias tokens), and a conviction abroad's uniqueness token (row 'd'
-  // and the head's, naming its court since schema 10), for records stored before schema 10, in
+  // Files every record's names anew in the loose index (rows 'l' and the head's loose tokens,
+  // under NameNormalizer::LooseForm as it is now, with each word of a given name of several
+  // words since schema 11, and those words' exact rows 'w') and its aliases in the name indexes
+  // (rows 'a' and 'b', and the head's alias tokens), and a conviction abroad's uniqueness token
+  // (row 'd' and the head's, naming its court since schema 10), for records stored before
+  // schema 11, in
   // writes of at most `batch_rows` records each handed to `commit` (audited by the caller).
   // Reads every record's current version; every record is rewritten. Heads that fail to open
   // are left as they are (the data check names them). An alias that cannot be normalised
@@ -561,14 +579,28 @@ class RecordStore {
                                              absl::string_view given_name,
                                              absl::string_view birth_date,
                                              absl::string_view field_prefix) const;
-  // Sets `head`'s alias tokens, exact and loose, from the person's aliases in the surname's
-  // place (sorted, without repeats). InvalidArgument "person.aliases[i]: ..." when an alias
+  // The tokens of each word of a given name of more than one word in the given name's place,
+  // sorted, without repeats: loose (NormalizeForLooseForm, LooseForm, the loose index) or exact
+  // (Normalize, the name index); none for a given name of one word. InvalidArgument as
+  // NameToken.
+  absl::StatusOr<std::vector<std::string>> GivenWordTokens(absl::string_view surname,
+                                                           absl::string_view given_name,
+                                                           absl::string_view birth_date,
+                                                           absl::string_view field_prefix,
+                                                           bool loose) const;
+  // Sets `head`'s given-name word tokens (loose_word_tokens without its loose_name_token, which
+  // must be set, and given_word_tokens) from the person's names.
+  absl::Status SetWordTokens(const registry::v1::Person& person, StoredHead* head) const;
+  // Sets `head`'s alias tokens, exact and loose (with the given name, and with each of its words
+  // when it has several), from the person's aliases in the surname's place (sorted, without
+  // repeats). InvalidArgument "person.aliases[i]: ..." when an alias
   // cannot be normalised; with `skipped`, such an alias is left out and counted instead.
   absl::Status SetAliasTokens(const registry::v1::Person& person, StoredHead* head,
                               size_t* skipped = nullptr) const;
-  // Deletes `old_head`'s alias rows that `head` no longer has and puts those it newly has.
-  absl::Status StageAliasRows(const StoredHead& old_head, const StoredHead& head,
-                              PendingWrite* w) const;
+  // Deletes `old_head`'s loose, alias and given-name word rows ('l', 'a', 'b', 'w') that `head`
+  // no longer has and puts those it newly has.
+  absl::Status StageNameRows(const StoredHead& old_head, const StoredHead& head,
+                             PendingWrite* w) const;
   absl::StatusOr<std::string> DedupToken(const registry::v1::Conviction& c,
                                          absl::string_view personal_number) const;
   // Whether the conviction is of a court abroad (its foreign_court or foreign_country is set).

@@ -17,23 +17,36 @@ namespace registry::storage {
 
 std::shared_ptr<RocksDbInfoLog> RocksDbInfoLog::Open(const std::string& dir,
                                                      rocksdb::InfoLogLevel level) {
-  // As RocksDB's CreateLoggerFromOptions: the folder made when missing (a new database), the
-  // previous log kept aside under its time. Failures are left to the open of each line.
-  ::mkdir(dir.c_str(), 0700);
-  const std::string file = dir + "/LOG";
-  struct timeval now {};
-  ::gettimeofday(&now, nullptr);
-  const std::string aside = absl::StrCat(
-      file, ".old.", static_cast<uint64_t>(now.tv_sec) * 1000000 + now.tv_usec);
-  ::rename(file.c_str(), aside.c_str());
-  return std::make_shared<RocksDbInfoLog>(file, level);
+  // Nothing is made, renamed or written until Begin: the database may not open.
+  return std::shared_ptr<RocksDbInfoLog>(new RocksDbInfoLog(dir + "/LOG", level, false));
 }
 
 RocksDbInfoLog::RocksDbInfoLog(std::string file, rocksdb::InfoLogLevel level)
+    : RocksDbInfoLog(std::move(file), level, true) {}
+
+RocksDbInfoLog::RocksDbInfoLog(std::string file, rocksdb::InfoLogLevel level, bool begun)
     : rocksdb::Logger(level), file_(std::move(file)) {
-  // Made at once, as RocksDB's logger made it, though no line may come.
   absl::MutexLock lock(&mu_);
+  begun_ = begun;
+  // Made at once, as RocksDB's logger made it, though no line may come.
+  if (begun_) fd_ = ::open(file_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+}
+
+void RocksDbInfoLog::Begin() {
+  absl::MutexLock lock(&mu_);
+  if (begun_ || shut_) return;
+  begun_ = true;
+  // As RocksDB's CreateLoggerFromOptions: the previous log kept aside under its time. Failures
+  // are left to the open of each line.
+  struct timeval now {};
+  ::gettimeofday(&now, nullptr);
+  const std::string aside = absl::StrCat(
+      file_, ".old.", static_cast<uint64_t>(now.tv_sec) * 1000000 + now.tv_usec);
+  ::rename(file_.c_str(), aside.c_str());
   fd_ = ::open(file_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+  std::string held;
+  held.swap(held_);
+  if (!held.empty() && !WriteLocked(held)) dropped_ += 1;
 }
 
 RocksDbInfoLog::~RocksDbInfoLog() {
@@ -43,6 +56,7 @@ RocksDbInfoLog::~RocksDbInfoLog() {
 rocksdb::Status RocksDbInfoLog::CloseImpl() {
   absl::MutexLock lock(&mu_);
   shut_ = true;
+  held_.clear();
   if (fd_ >= 0) ::close(fd_);
   fd_ = -1;
   return rocksdb::Status::OK();
@@ -81,6 +95,16 @@ void RocksDbInfoLog::Logv(const char* format, va_list ap) {
 
   absl::MutexLock lock(&mu_);
   if (shut_) return;
+  if (!begun_) {
+    // Held until the database has opened; a line past the bound is dropped.
+    if (held_.size() + line.size() > kHeldBytes) {
+      ++dropped_;
+      return;
+    }
+    held_ += line;
+    ++written_;
+    return;
+  }
   // After a line cut off by a failed write, the next starts on a line of its own.
   if (cut_) line.insert(line.begin(), '\n');
   if (WriteLocked(line)) {

@@ -9,12 +9,21 @@
 // line it cannot write; after a failed write it opens the file again for the next line, so that
 // the log goes on once space returns.
 //
-// As RocksDB's logger did: at open the previous LOG is renamed aside to LOG.old.<microseconds>
-// (RocksDB deletes all but the newest DBOptions::keep_log_file_num of them), each line starts
-// with the time and the thread, and lines below the level given are not written (RocksDB's header
-// lines, the options it opened with, are INFO lines to a logger: not written at WARN).
+// As RocksDB's logger did: the previous LOG is renamed aside to LOG.old.<microseconds> (RocksDB
+// deletes all but the newest DBOptions::keep_log_file_num of them), each line starts with the
+// time and the thread, and lines below the level given are not written (RocksDB's header lines,
+// the options it opened with, are INFO lines to a logger: not written at WARN).
 //
-//   db_options.info_log = RocksDbInfoLog::Open(path, rocksdb::InfoLogLevel::WARN_LEVEL);
+// Unlike RocksDB's logger, it touches the folder only once the database has opened (Begin): until
+// then its lines are held in memory. An open that fails (a table file deleted, a MANIFEST cut
+// short) thus leaves the folder, kept for the investigation, byte for byte as it was, however
+// often a service manager starts registryd again; the lines of such an open are dropped (the
+// open's error says what failed).
+//
+//   auto log = RocksDbInfoLog::Open(path, rocksdb::InfoLogLevel::WARN_LEVEL);
+//   db_options.info_log = log;
+//   ... rocksdb::DB::Open(db_options, ...) succeeded ...
+//   log->Begin();
 #ifndef REGISTRY_STORAGE_ROCKSDB_INFO_LOG_H_
 #define REGISTRY_STORAGE_ROCKSDB_INFO_LOG_H_
 
@@ -31,11 +40,19 @@ namespace registry::storage {
 
 class RocksDbInfoLog : public rocksdb::Logger {
  public:
-  // The log of the database in `dir`: renames its LOG aside (when there is one) and appends to a
-  // new LOG, creating `dir` (mode 0700) when it is missing, as RocksDB's logger did. Never fails:
-  // a file that cannot be opened now is tried again at the next line.
+  // The log of the database in `dir`, not yet begun: it writes nothing, and holds its lines in
+  // memory (up to kHeldBytes; later ones are dropped), until Begin.
   static std::shared_ptr<RocksDbInfoLog> Open(const std::string& dir,
                                               rocksdb::InfoLogLevel level);
+
+  // Once the database has opened: renames the folder's LOG aside (when there is one), creates a
+  // new LOG and writes the lines held so far into it, then each line as it comes. Never fails: a
+  // file that cannot be opened now is tried again at the next line. Does nothing a second time,
+  // nor for a log made by the constructor below.
+  void Begin();
+
+  // How much a log not yet begun holds in memory.
+  static constexpr size_t kHeldBytes = 256 * 1024;
 
   // A log appending to `file` as it is (no rename, no folder made), opened at once; for tests,
   // e.g. /dev/full.
@@ -59,8 +76,12 @@ class RocksDbInfoLog : public rocksdb::Logger {
   // Writes `line` whole, opening the file first when it is not open. False when it could not.
   bool WriteLocked(const std::string& line) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 
+  RocksDbInfoLog(std::string file, rocksdb::InfoLogLevel level, bool begun);
+
   const std::string file_;
   mutable absl::Mutex mu_;
+  bool begun_ ABSL_GUARDED_BY(mu_) = true;  // false: lines are held in `held_`, nothing written
+  std::string held_ ABSL_GUARDED_BY(mu_);
   int fd_ ABSL_GUARDED_BY(mu_) = -1;
   bool shut_ ABSL_GUARDED_BY(mu_) = false;  // Close was called: no more lines
   bool cut_ ABSL_GUARDED_BY(mu_) = false;   // the last line was written only in part

@@ -13,6 +13,7 @@
 #include <set>
 #include <thread>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -407,6 +408,269 @@ TEST_F(RecordStoreTest, ALooseSearchNeverListsAnExactMatchHoweverManyThereAre) {
   std::set<std::string> other_ids;
   for (const Record& r : *other) other_ids.insert(r.metadata().record_id());
   EXPECT_EQ(other_ids, exact);
+}
+
+// A person with two given names is found by either of them, and by both in the other order, as
+// a possible match (never an exact one); a record of one given name is found by a search that
+// gives it another beside it; under an alias as under the surname. An amendment and an erasure
+// leave no word row behind.
+TEST_F(RecordStoreTest, ALooseSearchFindsAPersonByEachOfTwoGivenNamesInEitherOrder) {
+  Person person = MakePerson("Mehmeti", "Ali Arben", "1982-02-02", "1000000401");
+  person.add_aliases("Krasniqi");
+  const std::string id = CreateOrFail(person, MakeConviction("basic-prishtine", "P 41/2024"));
+  const std::string one = CreateOrFail(MakePerson("Hoti", "Arben", "1982-02-02", "1000000402"),
+                                       MakeConviction("basic-prishtine", "P 42/2024"));
+  Person other = MakePerson("Hoxha", "Dren Luan", "1982-02-02", "1000000403");
+  other.add_aliases("Shala");
+  const std::string two_words =
+      CreateOrFail(other, MakeConviction("basic-prishtine", "P 43/2024"));
+  std::string token;
+  const auto ids = [&](absl::StatusOr<std::vector<Record>> found) {
+    EXPECT_TRUE(found.ok()) << found.status();
+    std::vector<std::string> out;
+    for (const Record& r : found.value_or(std::vector<Record>())) {
+      out.push_back(r.metadata().record_id());
+    }
+    return out;
+  };
+  for (const auto& [surname, given] : std::vector<std::pair<std::string, std::string>>{
+           {"Mehmeti", "Arben"}, {"Mehmeti", "Ali"}, {"Mehmeti", "Arben Ali"},
+           {"MEHMETI", "arben-ali"}, {"Krasniqi", "Arben"}, {"Krasniqi", "Arben Ali"}}) {
+    SCOPED_TRACE(surname + " " + given);
+    EXPECT_THAT(ids(store_->SearchByName(surname, given, "1982-02-02", 10, &token)),
+                ::testing::IsEmpty());
+    EXPECT_THAT(ids(store_->SearchByLooseName(surname, given, "1982-02-02", 10, &token)),
+                ::testing::ElementsAre(id));
+  }
+  // The name as filed is an exact match, never a possible one.
+  EXPECT_THAT(ids(store_->SearchByName("Mehmeti", "Ali-Arben", "1982-02-02", 10, &token)),
+              ::testing::ElementsAre(id));
+  EXPECT_THAT(ids(store_->SearchByLooseName("Mehmeti", "Ali Arben", "1982-02-02", 10, &token)),
+              ::testing::IsEmpty());
+  // The other way round: a search that gives a second given name finds the record of one.
+  std::vector<std::string> words;
+  EXPECT_THAT(ids(store_->SearchByLooseName("Hoti", "Arben Ali", "1982-02-02", 10, &token,
+                                            &words)),
+              ::testing::ElementsAre(one));
+  EXPECT_EQ(words.size(), 2u);
+  // Another birth date or surname is another person.
+  EXPECT_THAT(ids(store_->SearchByLooseName("Mehmeti", "Arben", "1982-02-03", 10, &token)),
+              ::testing::IsEmpty());
+  EXPECT_THAT(ids(store_->SearchByLooseName("Gashi", "Arben", "1982-02-02", 10, &token)),
+              ::testing::IsEmpty());
+
+  // Amended to one given name: the words' rows go, and the name still finds it.
+  absl::StatusOr<PendingWrite> pending =
+      store_->PrepareChange(id, 0, [&](Record* record, std::string* why, VersionMeta* meta) {
+        record->mutable_person()->set_given_name("Arben");
+        *why = "given name corrected";
+        *meta = Meta();
+        return absl::OkStatus();
+      });
+  ASSERT_TRUE(pending.ok()) << pending.status();
+  ASSERT_TRUE(db_->Write(*pending->batch()).ok());
+  pending = absl::InternalError("dropped");
+  EXPECT_THAT(ids(store_->SearchByLooseName("Mehmeti", "Ali", "1982-02-02", 10, &token)),
+              ::testing::IsEmpty());
+  EXPECT_THAT(ids(store_->SearchByLooseName("Mehmeti", "Arben Ali", "1982-02-02", 10, &token)),
+              ::testing::ElementsAre(id));
+  DataCheckReport report;
+  ASSERT_TRUE(store_->CheckAll([](absl::string_view, uint32_t) {}, &report).ok());
+  EXPECT_THAT(report.problems, ::testing::IsEmpty());
+  // The data check holds the word rows to the head: one deleted is named.
+  absl::StatusOr<std::optional<std::string>> raw = db_->Get(Cf::kRecords, one);
+  ASSERT_TRUE(raw.ok() && raw->has_value());
+  StoredHead head;
+  ASSERT_TRUE(head.ParseFromString(**raw));
+  EXPECT_EQ(head.loose_word_tokens_size(), 0);  // one given name: no word rows
+  raw = db_->Get(Cf::kRecords, two_words);
+  ASSERT_TRUE(raw.ok() && raw->has_value());
+  ASSERT_TRUE(head.ParseFromString(**raw));
+  ASSERT_EQ(head.loose_word_tokens_size(), 2);
+  ASSERT_EQ(head.given_word_tokens_size(), 2);
+  ASSERT_EQ(head.alias_loose_word_tokens_size(), 2);
+  Batch batch;
+  batch.Delete(Cf::kIndex, absl::StrCat("l", head.loose_word_tokens(0), two_words));
+  batch.Delete(Cf::kIndex, absl::StrCat("w", head.given_word_tokens(0), two_words));
+  batch.Delete(Cf::kIndex, absl::StrCat("b", head.alias_loose_word_tokens(0), two_words));
+  ASSERT_TRUE(db_->Write(batch).ok());
+  report = DataCheckReport();
+  ASSERT_TRUE(store_->CheckAll([](absl::string_view, uint32_t) {}, &report).ok());
+  EXPECT_THAT(report.problems,
+              ::testing::UnorderedElementsAre(
+                  absl::StrCat("record ", two_words, ": index row 'l' missing"),
+                  absl::StrCat("record ", two_words, ": index row 'w' missing"),
+                  absl::StrCat("record ", two_words, ": index row 'b' missing")));
+  absl::StatusOr<PendingWrite> gone = store_->PrepareExpunge(two_words);
+  ASSERT_TRUE(gone.ok()) << gone.status();
+  ASSERT_TRUE(db_->Write(*gone->batch()).ok());
+  gone = absl::InternalError("dropped");
+  // Erased: no row names it.
+  absl::StatusOr<PendingWrite> erase = store_->PrepareExpunge(one);
+  ASSERT_TRUE(erase.ok()) << erase.status();
+  ASSERT_TRUE(db_->Write(*erase->batch()).ok());
+  erase = absl::InternalError("dropped");
+  report = DataCheckReport();
+  ASSERT_TRUE(store_->CheckAll([](absl::string_view, uint32_t) {}, &report).ok());
+  EXPECT_THAT(report.problems, ::testing::IsEmpty());
+}
+
+// A name's parts joined or split otherwise, with or without a hyphen or apostrophe, find each
+// other as possible matches, never as exact ones.
+TEST_F(RecordStoreTest, ALooseSearchIgnoresSpacesHyphensAndApostrophesInsideAName) {
+  std::string token;
+  int n = 0;
+  for (const auto& [filed, typed] : std::vector<std::pair<std::string, std::string>>{
+           {"O'Brien", "O Brien"}, {"O Brien", "O\xe2\x80\x99" "Brien"}, {"De La Cruz", "DeLaCruz"},
+           {"DeLaCruz", "De-La Cruz"}, {"Hoxha-Berisha", "HoxhaBerisha"},
+           {"HoxhaBerisha", "Hoxha Berisha"}}) {
+    SCOPED_TRACE(filed + " / " + typed);
+    ++n;
+    const std::string born = absl::StrCat("1983-03-", n < 10 ? "0" : "", n);
+    const std::string pn = absl::StrCat("10000005", n < 10 ? "0" : "", n);
+    const std::string id = CreateOrFail(MakePerson(filed, "Luan", born, pn),
+                                        MakeConviction("basic-prishtine",
+                                                       absl::StrCat("P ", 50 + n, "/2024")));
+    absl::StatusOr<std::vector<Record>> exact = store_->SearchByName(typed, "Luan", born, 10,
+                                                                     &token);
+    ASSERT_TRUE(exact.ok()) << exact.status();
+    EXPECT_THAT(*exact, ::testing::IsEmpty());
+    absl::StatusOr<std::vector<Record>> possible =
+        store_->SearchByLooseName(typed, "Luan", born, 10, &token);
+    ASSERT_TRUE(possible.ok()) << possible.status();
+    ASSERT_EQ(possible->size(), 1u);
+    EXPECT_EQ(possible->front().metadata().record_id(), id);
+  }
+}
+
+// Macedonian Ѓ and Ќ are Gj and Kj in Latin letters, and Serbian Lj and Nj may be written L and
+// N in an Albanian spelling: each spelling finds the others as a possible match.
+TEST_F(RecordStoreTest, ALooseSearchFindsMacedonianAndSerbianSpellingsOfOneName) {
+  std::string token;
+  int n = 0;
+  for (const auto& [filed, typed] : std::vector<std::pair<Person, Person>>{
+           {MakePerson("Ѓорѓиевски", "Ѓорѓи", "", ""),
+            MakePerson("Gjorgjievski", "Gjorgji", "", "")},
+           {MakePerson("Gjorgjievski", "Gjorgji", "", ""),
+            MakePerson("Ѓорѓиевски", "Ѓорѓи", "", "")},
+           {MakePerson("Ќосе", "Ѓорѓе", "", ""), MakePerson("Kjose", "Đorđe", "", "")},
+           {MakePerson("Ќосе", "Ђорђе", "", ""), MakePerson("Qose", "Gjorgje", "", "")},
+           {MakePerson("Petrović", "Ljubiša", "", ""), MakePerson("Petroviq", "Lubisha", "", "")},
+           {MakePerson("Petrović", "Njegoš", "", ""), MakePerson("Petrovic", "Negosh", "", "")},
+           {MakePerson("Gashi", "Djordje", "", ""), MakePerson("Gashi", "Ѓорѓе", "", "")}}) {
+    ++n;
+    SCOPED_TRACE(n);
+    const std::string born = absl::StrCat("1984-04-0", n);
+    const std::string id = CreateOrFail(
+        MakePerson(filed.surname(), filed.given_name(), born, absl::StrCat("100000060", n)),
+        MakeConviction("basic-prishtine", absl::StrCat("P ", 60 + n, "/2024")));
+    absl::StatusOr<std::vector<Record>> exact =
+        store_->SearchByName(typed.surname(), typed.given_name(), born, 10, &token);
+    ASSERT_TRUE(exact.ok()) << exact.status();
+    EXPECT_THAT(*exact, ::testing::IsEmpty());
+    absl::StatusOr<std::vector<Record>> possible =
+        store_->SearchByLooseName(typed.surname(), typed.given_name(), born, 10, &token);
+    ASSERT_TRUE(possible.ok()) << possible.status();
+    ASSERT_EQ(possible->size(), 1u);
+    EXPECT_EQ(possible->front().metadata().record_id(), id);
+  }
+}
+
+// A vetting candidate named by one of a record's two given names, or a record of one given name
+// that the candidate gives with another, under another number: the record names the candidate,
+// so it refers (under another number it never decides); under the candidate's own number it is
+// the number's record, not one of the candidate's exact name, so it never decides NOT_CLEAR
+// either. The daily buckets of the name cover each word looked up.
+TEST_F(RecordStoreTest, FactsForVettingFindARecordByOneOfTwoGivenNames) {
+  const std::string two = CreateOrFail(
+      MakePerson("Mehmeti", "Ali Arben", "1982-02-02", "1000000701"),
+      MakeConviction("basic-prishtine", "P 71/2024"));
+  const std::string one = CreateOrFail(MakePerson("Hoti", "Besnik", "1982-02-02", "1000000702"),
+                                       MakeConviction("basic-prishtine", "P 72/2024"));
+  const auto facts_for = [&](const std::string& pn, const std::string& surname,
+                             const std::string& given) {
+    auto tokens = store_->TokensForCandidate(pn, surname, given, "1982-02-02");
+    EXPECT_TRUE(tokens.ok()) << tokens.status();
+    if (!tokens.ok()) return std::vector<VettingFacts>();
+    absl::StatusOr<std::vector<VettingFacts>> facts = store_->FactsForVetting(*tokens);
+    EXPECT_TRUE(facts.ok()) << facts.status();
+    return facts.value_or(std::vector<VettingFacts>());
+  };
+  for (const auto& [surname, given, id] : std::vector<std::tuple<std::string, std::string,
+                                                                 std::string>>{
+           {"Mehmeti", "Arben", two}, {"Mehmeti", "Ali", two}, {"Mehmeti", "Arben Ali", two},
+           {"Hoti", "Besnik Ali", one}}) {
+    SCOPED_TRACE(surname + " " + given);
+    const std::vector<VettingFacts> facts = facts_for("1000000799", surname, given);
+    ASSERT_EQ(facts.size(), 1u);
+    EXPECT_EQ(facts[0].record_id, id);
+    EXPECT_TRUE(facts[0].under_other_number);
+    EXPECT_TRUE(facts[0].identity_matches);
+  }
+  const std::vector<VettingFacts> own = facts_for("1000000701", "Mehmeti", "Arben");
+  ASSERT_EQ(own.size(), 1u);
+  EXPECT_FALSE(own[0].under_other_number);
+  EXPECT_FALSE(own[0].identity_matches);
+  EXPECT_THAT(facts_for("1000000799", "Mehmeti", "Besnik"), ::testing::IsEmpty());
+
+  absl::StatusOr<std::vector<std::string>> limit = store_->NameLimitTokens("Mehmeti", "Ali Arben");
+  ASSERT_TRUE(limit.ok()) << limit.status();
+  const auto first = [&](const std::string& given) {
+    absl::StatusOr<std::vector<std::string>> t = store_->NameLimitTokens("Mehmeti", given);
+    EXPECT_TRUE(t.ok()) << t.status();
+    return t.ok() ? t->front() : std::string();
+  };
+  EXPECT_THAT(*limit, ::testing::UnorderedElementsAre(first("Ali Arben"), first("Ali"),
+                                                      first("Arben")));
+}
+
+// A database of schema 10 filed the loose tokens with the spaces in a name and no word of a
+// given name of several words: the upgrade (ReindexNames) files them anew, rows and head, and
+// the data check finds every row.
+TEST_F(RecordStoreTest, TheUpgradeFilesEachGivenNameAndTheJoinedLooseFormAnew) {
+  const std::string id = CreateOrFail(MakePerson("O'Brien", "Ali Arben", "1982-02-02",
+                                                 "1000000801"),
+                                      MakeConviction("basic-prishtine", "P 81/2024"));
+  // Take the record back to what schema 10 filed: a loose token of another form, no word rows.
+  absl::StatusOr<std::optional<std::string>> raw = db_->Get(Cf::kRecords, id);
+  ASSERT_TRUE(raw.ok() && raw->has_value());
+  StoredHead head;
+  ASSERT_TRUE(head.ParseFromString(**raw));
+  ASSERT_EQ(head.loose_word_tokens_size(), 2);
+  ASSERT_EQ(head.given_word_tokens_size(), 2);
+  Batch batch;
+  for (const std::string& t : head.loose_word_tokens()) {
+    batch.Delete(Cf::kIndex, absl::StrCat("l", t, id));
+  }
+  for (const std::string& t : head.given_word_tokens()) {
+    batch.Delete(Cf::kIndex, absl::StrCat("w", t, id));
+  }
+  batch.Delete(Cf::kIndex, absl::StrCat("l", head.loose_name_token(), id));
+  ASSERT_TRUE(db_->Write(batch).ok());
+  std::string token;
+  absl::StatusOr<std::vector<Record>> before =
+      store_->SearchByLooseName("O Brien", "Arben", "1982-02-02", 10, &token);
+  ASSERT_TRUE(before.ok()) << before.status();
+  EXPECT_THAT(*before, ::testing::IsEmpty());
+
+  absl::StatusOr<size_t> filed = store_->ReindexNames(10, [&](PendingWrite w, size_t) {
+    return db_->Write(*w.batch());
+  });
+  ASSERT_TRUE(filed.ok()) << filed.status();
+  EXPECT_EQ(*filed, 1u);
+  absl::StatusOr<std::vector<Record>> after =
+      store_->SearchByLooseName("O Brien", "Arben", "1982-02-02", 10, &token);
+  ASSERT_TRUE(after.ok()) << after.status();
+  ASSERT_EQ(after->size(), 1u);
+  EXPECT_EQ(after->front().metadata().record_id(), id);
+  auto tokens = store_->TokensForCandidate("1000000899", "O'Brien", "Arben", "1982-02-02");
+  ASSERT_TRUE(tokens.ok()) << tokens.status();
+  absl::StatusOr<std::vector<VettingFacts>> facts = store_->FactsForVetting(*tokens);
+  ASSERT_TRUE(facts.ok()) << facts.status();
+  EXPECT_EQ(facts->size(), 1u);
+  DataCheckReport report;
+  ASSERT_TRUE(store_->CheckAll([](absl::string_view, uint32_t) {}, &report).ok());
+  EXPECT_THAT(report.problems, ::testing::IsEmpty());
 }
 
 TEST_F(RecordStoreTest, UncommittedCreateIsInvisible) {
@@ -1594,7 +1858,9 @@ TEST_F(RecordStoreTest, TheNameLimitTokensCoverTheCyrillicALatinLookAlikeNameRea
     ASSERT_TRUE(limit.ok()) << limit.status();
     auto lookup = store_->TokensForCandidate("1000000094", surname, given, "1979-07-07");
     ASSERT_TRUE(lookup.ok()) << lookup.status();
-    EXPECT_EQ(limit->size(), lookup->names_as_seen.size() + 1) << surname << " " << given;
+    EXPECT_EQ(limit->size(),
+              lookup->names_as_seen.size() + 1 + lookup->given_name_words.size())
+        << surname << " " << given;
   }
 }
 
